@@ -1,0 +1,52 @@
+"""API errors as gRPC status codes with Kubernetes' wording, so a person knows what to do."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from podplane.resources import Resource
+
+
+@dataclass
+class APIError(Exception):
+    code: grpc.StatusCode
+    reason: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def not_found(resource: Resource, name: str) -> APIError:
+    return APIError(grpc.StatusCode.NOT_FOUND, "NotFound", f'{resource.plural} "{name}" not found')
+
+
+def already_exists(resource: Resource, name: str) -> APIError:
+    return APIError(grpc.StatusCode.ALREADY_EXISTS, "AlreadyExists",
+                    f'{resource.plural} "{name}" already exists')
+
+
+def conflict(resource: Resource, name: str,
+             detail: str = "the object has been modified; please apply your changes to the "
+                           "latest version and try again") -> APIError:
+    return APIError(grpc.StatusCode.ABORTED, "Conflict",
+                    f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}')
+
+
+def bad_request(message: str) -> APIError:
+    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "BadRequest", message)
+
+
+def too_old(requested: int, oldest: int) -> APIError:
+    return APIError(grpc.StatusCode.OUT_OF_RANGE, "Expired",
+                    f"too old resource version: {requested} ({oldest})")
+
+
+def unavailable(message: str) -> APIError:
+    return APIError(grpc.StatusCode.UNAVAILABLE, "ServiceUnavailable", message)
+
+
+def request_entity_too_large(limit: int) -> APIError:
+    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
+                    f"Request entity too large: limit is {limit}")

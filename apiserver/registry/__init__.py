@@ -1,0 +1,1 @@
+"""Per-kind strategies and the generic registry that stores objects through them."""

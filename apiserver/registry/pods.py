@@ -1,0 +1,110 @@
+"""Pod subresources: binding (the scheduler's write) and log (proxied to the node's kubelet)."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from apiserver import errors
+from apiserver.registry.store import Store
+from podplane import timeutil
+from podplane.api.core.v1 import core_pb2
+from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
+from podplane.client import CHANNEL_OPTIONS
+
+DEFAULT_KUBELET_PORT = 10250
+
+
+def set_condition(status: Any, type_: str, value: str, reason: str = "", message: str = "") -> None:
+    """Sets a pod condition, moving lastTransitionTime only when its status changes."""
+    for c in status.conditions:
+        if c.type == type_:
+            if c.status != value:
+                c.last_transition_time = timeutil.now()
+            c.status, c.reason, c.message = value, reason, message
+            return
+    status.conditions.add(type=type_, status=value, reason=reason, message=message,
+                          last_transition_time=timeutil.now())
+
+
+async def bind(pods: Store, binding: core_pb2.Binding) -> core_pb2.Pod:
+    namespace = binding.metadata.namespace or "default"
+    name = binding.metadata.name
+    node = binding.target.name
+    if not name:
+        raise errors.bad_request("metadata.name: Required value: the pod to bind")
+    if not node:
+        raise errors.bad_request("target.name: Required value: the node to bind to")
+
+    def assign(pod: Any) -> Any:
+        if pod.metadata.deletion_timestamp:
+            raise errors.conflict(pods.resource, f"{name}/binding",
+                                  "pod is being deleted, cannot be assigned to a host")
+        if pod.spec.node_name:
+            raise errors.conflict(pods.resource, f"{name}/binding",
+                                  f'pod {name} is already assigned to node "{pod.spec.node_name}"')
+        pod.spec.node_name = node
+        set_condition(pod.status, "PodScheduled", "True")
+        return pod
+
+    pod: core_pb2.Pod = await pods.guaranteed_update(namespace, name, assign,
+                                                     expected_uid=binding.metadata.uid)
+    return pod
+
+
+def _choose_container(pod: Any, requested: str) -> str:
+    names: list[str] = [c.name for c in pod.spec.containers]
+    every = names + [c.name for c in pod.spec.init_containers]
+    name = pod.metadata.name
+    if requested:
+        if requested not in every:
+            raise errors.bad_request(f"container {requested} is not valid for pod {name}")
+        return requested
+    if len(names) == 1:
+        return names[0]
+    raise errors.bad_request(f"a container name must be specified for pod {name}, "
+                             f"choose one of: [{' '.join(names)}]")
+
+
+def _kubelet_address(node: Any) -> str:
+    address = next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
+    if not address:
+        raise errors.bad_request(f'node "{node.metadata.name}" has no InternalIP address')
+    port = node.status.daemon_endpoints.kubelet_endpoint.port or DEFAULT_KUBELET_PORT
+    return f"[{address}]:{port}" if ":" in str(address) else f"{address}:{port}"
+
+
+async def logs(pods: Store, nodes: Store,
+               request: core_pb2.PodLogRequest) -> AsyncIterator[core_pb2.LogChunk]:
+    pod = await pods.get(request.namespace or "default", request.name)
+    container = _choose_container(pod, request.container)
+    statuses = list(pod.status.container_statuses) + list(pod.status.init_container_statuses)
+    status = next((s for s in statuses if s.name == container), None)
+    if not pod.spec.node_name or status is None or (
+            status.state.HasField("waiting") and not status.container_id
+            and not request.previous):
+        reason = status.state.waiting.reason if status and status.state.HasField("waiting") else (
+            "ContainerCreating" if pod.spec.node_name else "Pending")
+        raise errors.bad_request(f'container "{container}" in pod "{pod.metadata.name}" is '
+                                 f"waiting to start: {reason}")
+    node = await nodes.get("", pod.spec.node_name)
+    kreq = kubelet_pb2.ContainerLogsRequest(
+        namespace=pod.metadata.namespace, pod_name=pod.metadata.name, pod_uid=pod.metadata.uid,
+        container=container, follow=request.follow, previous=request.previous,
+        timestamps=request.timestamps)
+    if request.HasField("tail_lines"):
+        kreq.tail_lines = request.tail_lines
+    if request.HasField("since_seconds"):
+        kreq.since_seconds = request.since_seconds
+    address = _kubelet_address(node)
+    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerLogs(kreq, timeout=None)
+        try:
+            async for chunk in stream:
+                yield chunk
+        except grpc.aio.AioRpcError as e:
+            if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise errors.unavailable(f"the kubelet on node {node.metadata.name} ({address}) "
+                                         f"is unreachable: {e.details()}") from None
+            raise errors.APIError(e.code(), "InternalError", e.details() or "") from None

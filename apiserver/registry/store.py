@@ -1,0 +1,293 @@
+"""The generic registry: create, get, list, update, update status and delete any kind in etcd
+(kubernetes staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go over storage/etcd3).
+
+Objects are stored as protobuf under /registry/<plural>/<namespace>/<name> (cluster-scoped kinds:
+/registry/<plural>/<name>) without their resourceVersion, which is the key's etcd mod_revision."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from apiserver import errors
+from apiserver.registry.strategy import Strategy
+from apiserver.storage.etcd import CompactedError, EtcdClient, EtcdUnavailable, KeyValue, prefix_end
+from apiserver.validation.fields import invalid_error
+from podplane import selectors, timeutil
+
+MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
+
+
+def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
+    if not value:
+        return 0
+    try:
+        rv = int(value)
+        if rv < 0:
+            raise ValueError
+        return rv
+    except ValueError:
+        raise errors.bad_request(f'{path}: Invalid value: "{value}": must be a non-negative '
+                                 f"integer") from None
+
+
+class Store:
+    def __init__(self, etcd: EtcdClient, strategy: Strategy) -> None:
+        self.etcd = etcd
+        self.strategy = strategy
+        self.resource = strategy.resource
+        self.prefix = f"/registry/{self.resource.plural}/".encode()
+
+    # ------------------------------------------------------------------ keys and codec
+    def key(self, namespace: str, name: str) -> bytes:
+        if not name:
+            raise errors.bad_request("name: Required value: resource name may not be empty")
+        if self.resource.namespaced:
+            return self.prefix + f"{namespace or 'default'}/{name}".encode()
+        return self.prefix + name.encode()
+
+    def range_prefix(self, namespace: str) -> bytes:
+        if self.resource.namespaced and namespace:
+            return self.prefix + f"{namespace}/".encode()
+        return self.prefix
+
+    def decode(self, kv: KeyValue) -> Any:
+        obj = self.resource.new()
+        obj.ParseFromString(kv.value)
+        obj.metadata.resource_version = str(kv.mod_revision)
+        return obj
+
+    def encode(self, obj: Any) -> bytes:
+        stored = type(obj)()
+        stored.CopyFrom(obj)
+        stored.metadata.resource_version = ""
+        data: bytes = stored.SerializeToString()
+        if len(data) > MAX_OBJECT_BYTES:
+            raise errors.request_entity_too_large(MAX_OBJECT_BYTES)
+        return data
+
+    def _namespace_of(self, obj: Any) -> str:
+        if self.resource.namespaced:
+            return str(obj.metadata.namespace or "default")
+        return ""
+
+    def _validate(self, obj: Any, old: Any | None = None) -> None:
+        errs = (self.strategy.validate(obj) if old is None
+                else self.strategy.validate_update(obj, old))
+        if errs:
+            raise invalid_error(self.resource.kind, obj.metadata.name or obj.metadata.generate_name,
+                                errs)
+
+    async def _guard(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except EtcdUnavailable as e:
+            raise errors.unavailable(str(e)) from e
+
+    # ------------------------------------------------------------------ reads
+    async def get(self, namespace: str, name: str) -> Any:
+        kv, _ = await self._guard(self.etcd.get(self.key(namespace, name)))
+        if kv is None:
+            raise errors.not_found(self.resource, name)
+        return self.decode(kv)
+
+    async def list(self, namespace: str, *, label_selector: str = "", field_selector: str = "",
+                   limit: int = 0, continue_token: str = "") -> Any:
+        labels, fields = self.selectors(label_selector, field_selector)
+        start = self.range_prefix(namespace)
+        end = prefix_end(start)
+        revision = 0
+        if continue_token:
+            revision, start = self._decode_continue(continue_token, start)
+        out = self.resource.list_message()
+        items = out.items
+        last_returned = b""
+        has_more = False
+        while True:
+            chunk = (limit - len(items) + 1) if limit else 0
+            try:
+                kvs, etcd_more, read_rev = await self._guard(
+                    self.etcd.range(start, end, limit=chunk, revision=revision))
+            except CompactedError:
+                raise errors.APIError(errors.too_old(revision, 0).code, "Expired",
+                                      "The provided continue parameter is too old to display a "
+                                      "consistent list result. You can start a new list without "
+                                      "the continue parameter.") from None
+            revision = revision or read_rev
+            for kv in kvs:
+                obj = self.decode(kv)
+                if not (labels.matches(obj.metadata.labels)
+                        and fields.matches(self.strategy.fields(obj))):
+                    continue
+                if limit and len(items) == limit:
+                    has_more = True
+                    break
+                items.append(obj)
+                last_returned = kv.key
+            if has_more or not etcd_more or not kvs:
+                break
+            start = kvs[-1].key + b"\0"
+        # Every page of a paginated list is read at the first page's revision (a consistent list).
+        out.metadata.resource_version = str(revision)
+        if has_more:
+            token = {"rv": revision, "start": (last_returned + b"\0").decode("utf-8", "replace")}
+            out.metadata.continue_token = base64.urlsafe_b64encode(
+                json.dumps(token).encode()).decode()
+        return out
+
+    def _decode_continue(self, token: str, prefix: bytes) -> tuple[int, bytes]:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            rv, start = int(data["rv"]), str(data["start"]).encode()
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise errors.bad_request("continue: Invalid value: the continue token is not "
+                                     "valid") from None
+        if not start.startswith(prefix):
+            raise errors.bad_request("continue: Invalid value: the continue token is for "
+                                     "another list")
+        return rv, start
+
+    def selectors(self, label_selector: str,
+                  field_selector: str) -> tuple[selectors.LabelSelector, selectors.FieldSelector]:
+        try:
+            labels = selectors.parse_labels(label_selector)
+        except selectors.SelectorError as e:
+            raise errors.bad_request(f"labelSelector: Invalid value: {label_selector!r}: {e}") from None
+        try:
+            fields = selectors.parse_fields(field_selector, self.strategy.selectable_fields)
+        except selectors.SelectorError as e:
+            raise errors.bad_request(f'fieldSelector: Invalid value: "{field_selector}": {e} '
+                                     f'for "{self.resource.kind}"') from None
+        return labels, fields
+
+    # ------------------------------------------------------------------ writes
+    async def create(self, obj: Any) -> Any:
+        meta = obj.metadata
+        if self.resource.namespaced:
+            meta.namespace = meta.namespace or "default"
+        obj.api_version, obj.kind = self.resource.api_version, self.resource.kind
+        self.strategy.default(obj)
+        meta.uid = str(uuid.uuid4())
+        meta.creation_timestamp = timeutil.now()
+        meta.resource_version = ""
+        meta.generation = 1
+        meta.deletion_timestamp = ""
+        meta.ClearField("deletion_grace_period_seconds")
+        self.strategy.prepare_for_create(obj)
+        generated = not meta.name and meta.generate_name
+        for _ in range(8):
+            if generated:
+                meta.name = meta.generate_name + "".join(
+                    secrets.choice(_NAME_CHARS) for _ in range(5))
+            self._validate(obj)
+            rev = await self._guard(self.etcd.create(
+                self.key(meta.namespace, meta.name), self.encode(obj)))
+            if rev is not None:
+                meta.resource_version = str(rev)
+                return obj
+            if not generated:
+                break
+        raise errors.already_exists(self.resource, meta.name)
+
+    async def guaranteed_update(self, namespace: str, name: str,
+                                mutate: Callable[[Any], Any],
+                                expected_rv: str = "", expected_uid: str = "") -> Any:
+        """Reads, applies `mutate` (which returns the new object), and compare-and-swaps; retries on
+        a concurrent write unless the caller named the resourceVersion it read."""
+        key = self.key(namespace, name)
+        want_rv = parse_resource_version(expected_rv)
+        kv, _ = await self._guard(self.etcd.get(key))
+        while True:
+            if kv is None:
+                raise errors.not_found(self.resource, name)
+            current = self.decode(kv)
+            if expected_uid and current.metadata.uid != expected_uid:
+                raise errors.conflict(self.resource, name,
+                                      f"Precondition failed: UID in precondition: {expected_uid}, "
+                                      f"UID in object meta: {current.metadata.uid}")
+            if want_rv and kv.mod_revision != want_rv:
+                raise errors.conflict(self.resource, name)
+            updated = mutate(current)
+            if updated is None:  # nothing to change
+                return current
+            data = self.encode(updated)
+            if data == kv.value:
+                return current
+            ok, latest, rev = await self._guard(self.etcd.compare_and_put(key, data, kv.mod_revision))
+            if ok:
+                updated.metadata.resource_version = str(rev)
+                return updated
+            if want_rv:
+                raise errors.conflict(self.resource, name)
+            kv = latest
+
+    def _merge_update(self, request: Any, current: Any) -> Any:
+        """Update: the request's metadata (mutable parts) and spec over the stored object."""
+        new = type(current)()
+        new.CopyFrom(request)
+        new.api_version, new.kind = self.resource.api_version, self.resource.kind
+        meta, old = new.metadata, current.metadata
+        meta.name, meta.namespace, meta.uid = old.name, old.namespace, old.uid
+        meta.creation_timestamp = old.creation_timestamp
+        meta.generation = old.generation
+        meta.deletion_timestamp = old.deletion_timestamp
+        if old.HasField("deletion_grace_period_seconds"):
+            meta.deletion_grace_period_seconds = old.deletion_grace_period_seconds
+        else:
+            meta.ClearField("deletion_grace_period_seconds")
+        if self.resource.has_status:
+            new.status.CopyFrom(current.status)
+        spec = self.strategy.spec_field
+        if spec:
+            self.strategy.default(new)
+            if getattr(new, spec) != getattr(current, spec):
+                meta.generation = old.generation + 1
+        self._validate(new, current)
+        return new
+
+    async def update(self, obj: Any) -> Any:
+        meta = obj.metadata
+        namespace = self._namespace_of(obj)
+        return await self.guaranteed_update(
+            namespace, meta.name, lambda current: self._merge_update(obj, current),
+            expected_rv=meta.resource_version)
+
+    async def update_status(self, obj: Any) -> Any:
+        meta = obj.metadata
+        if not self.resource.has_status:
+            raise errors.bad_request(f"{self.resource.plural} have no status subresource")
+
+        def apply(current: Any) -> Any:
+            new = type(current)()
+            new.CopyFrom(current)
+            new.status.CopyFrom(obj.status)
+            self._validate(new, current)
+            return new
+        return await self.guaranteed_update(self._namespace_of(obj), meta.name, apply,
+                                            expected_rv=meta.resource_version)
+
+    async def delete(self, namespace: str, name: str, *, expected_rv: str = "",
+                     expected_uid: str = "") -> Any:
+        key = self.key(namespace, name)
+        want_rv = parse_resource_version(expected_rv, "preconditions.resourceVersion")
+        kv, _ = await self._guard(self.etcd.get(key))
+        while True:
+            if kv is None:
+                raise errors.not_found(self.resource, name)
+            current = self.decode(kv)
+            if expected_uid and current.metadata.uid != expected_uid:
+                raise errors.conflict(self.resource, name,
+                                      f"Precondition failed: UID in precondition: {expected_uid}, "
+                                      f"UID in object meta: {current.metadata.uid}")
+            if want_rv and kv.mod_revision != want_rv:
+                raise errors.conflict(self.resource, name)
+            ok, latest, rev = await self._guard(self.etcd.compare_and_delete(key, kv.mod_revision))
+            if ok:
+                current.metadata.resource_version = str(rev)
+                return current
+            kv = latest

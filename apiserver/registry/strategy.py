@@ -1,0 +1,109 @@
+"""What differs between kinds: defaults, validation, what a create or update may change, and the
+fields a field selector can match (kubernetes pkg/registry/<group>/<kind>/strategy.go)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apiserver import defaulting
+from apiserver.validation import others
+from apiserver.validation import pod as pod_validation
+from apiserver.validation.fields import FieldError
+from podplane import resources
+from podplane.resources import Resource
+
+Validate = Callable[[Any], list[FieldError]]
+ValidateUpdate = Callable[[Any, Any], list[FieldError]]
+Fields = Callable[[Any], Mapping[str, str]]
+
+
+def _meta_fields(obj: Any) -> dict[str, str]:
+    return {"metadata.name": obj.metadata.name, "metadata.namespace": obj.metadata.namespace}
+
+
+def _pod_fields(obj: Any) -> dict[str, str]:
+    return {**_meta_fields(obj), "spec.nodeName": obj.spec.node_name,
+            "spec.restartPolicy": obj.spec.restart_policy,
+            "spec.schedulerName": obj.spec.scheduler_name,
+            "spec.serviceAccountName": obj.spec.service_account_name,
+            "status.phase": obj.status.phase, "status.podIP": obj.status.pod_ip,
+            "status.nominatedNodeName": obj.status.nominated_node_name}
+
+
+def _node_fields(obj: Any) -> dict[str, str]:
+    return {**_meta_fields(obj), "spec.unschedulable": str(obj.spec.unschedulable).lower()}
+
+
+def _event_fields(obj: Any) -> dict[str, str]:
+    io = obj.involved_object
+    return {**_meta_fields(obj), "involvedObject.kind": io.kind,
+            "involvedObject.namespace": io.namespace, "involvedObject.name": io.name,
+            "involvedObject.uid": io.uid, "involvedObject.apiVersion": io.api_version,
+            "involvedObject.resourceVersion": io.resource_version,
+            "involvedObject.fieldPath": io.field_path, "reason": obj.reason,
+            "source": obj.source.component, "type": obj.type}
+
+
+def _namespace_fields(obj: Any) -> dict[str, str]:
+    return {**_meta_fields(obj), "status.phase": obj.status.phase}
+
+
+def _no_defaults(obj: Any) -> None:
+    return None
+
+
+def _update_as_create(validate: Validate) -> ValidateUpdate:
+    return lambda new, old: validate(new)
+
+
+def _prepare_pod_create(obj: Any) -> None:
+    # A new pod has no status but its phase and QoS class (the kubelet reports the rest).
+    obj.ClearField("status")
+    obj.status.phase = "Pending"
+    obj.status.qos_class = defaulting.qos_class(obj.spec)
+
+
+def _prepare_namespace_create(obj: Any) -> None:
+    if "kubernetes" not in obj.spec.finalizers:
+        obj.spec.finalizers.append("kubernetes")
+    obj.status.phase = "Active"
+
+
+@dataclass(frozen=True)
+class Strategy:
+    resource: Resource
+    validate: Validate
+    validate_update: ValidateUpdate
+    fields: Fields = _meta_fields
+    default: Callable[[Any], None] = _no_defaults
+    prepare_for_create: Callable[[Any], None] = _no_defaults
+    # Field paths (beyond metadata.*) a field selector may use.
+    selectable: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def spec_field(self) -> str | None:
+        """The message field Update replaces; status is only written by UpdateStatus."""
+        names = self.resource.message.DESCRIPTOR.fields_by_name
+        return "spec" if "spec" in names else None
+
+    @property
+    def selectable_fields(self) -> frozenset[str]:
+        return frozenset({"metadata.name", "metadata.namespace"}) | self.selectable
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.resource.plural: s for s in (
+        Strategy(resources.POD, pod_validation.pod, pod_validation.pod_update, _pod_fields,
+                 defaulting.pod, _prepare_pod_create,
+                 frozenset(_pod_fields(resources.POD.new())) - {"metadata.name"}),
+        Strategy(resources.NODE, others.node, _update_as_create(others.node), _node_fields,
+                 selectable=frozenset({"spec.unschedulable"})),
+        Strategy(resources.NAMESPACE, others.namespace, _update_as_create(others.namespace),
+                 _namespace_fields, prepare_for_create=_prepare_namespace_create,
+                 selectable=frozenset({"status.phase"})),
+        Strategy(resources.EVENT, others.event, _update_as_create(others.event), _event_fields,
+                 selectable=frozenset(_event_fields(resources.EVENT.new()))),
+        Strategy(resources.LEASE, others.lease, _update_as_create(others.lease)),
+    )
+}

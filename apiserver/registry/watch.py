@@ -1,0 +1,95 @@
+"""Watch: an etcd watch on a resource's key range turned into ADDED/MODIFIED/DELETED events that
+respect label and field selectors. An object that starts matching a selector is ADDED, one that
+stops matching is DELETED (as kube-apiserver's cacher does), so a kubelet watching
+spec.nodeName=<node> sees a pod appear when it is bound."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from apiserver import errors
+from apiserver.registry.store import Store, parse_resource_version
+from apiserver.storage.etcd import CompactedError, EtcdUnavailable, WatchEvent, prefix_end
+
+
+def _event(store: Store, type_: str, obj: Any) -> Any:
+    ev = store.resource.watch_event()
+    ev.type = type_
+    ev.object.CopyFrom(obj)
+    return ev
+
+
+def _bookmark(store: Store, revision: int) -> Any:
+    ev = store.resource.watch_event()
+    ev.type = "BOOKMARK"
+    ev.object.metadata.resource_version = str(revision)
+    return ev
+
+
+async def watch(store: Store, namespace: str, *, resource_version: str = "",
+                label_selector: str = "", field_selector: str = "",
+                allow_bookmarks: bool = False, timeout_seconds: int = 0) -> AsyncIterator[Any]:
+    labels, fields = store.selectors(label_selector, field_selector)
+
+    def matches(obj: Any) -> bool:
+        return labels.matches(obj.metadata.labels) and fields.matches(store.strategy.fields(obj))
+
+    start = store.range_prefix(namespace)
+    end = prefix_end(start)
+    rv = parse_resource_version(resource_version)
+    deadline = (asyncio.get_running_loop().time() + timeout_seconds) if timeout_seconds > 0 else None
+    try:
+        if rv == 0:
+            # No resourceVersion: the current state first, then every change after it.
+            kvs, _, read_rev = await store.etcd.range(start, end)
+            for kv in kvs:
+                obj = store.decode(kv)
+                if matches(obj):
+                    yield _event(store, "ADDED", obj)
+            rv = read_rev
+        stream = store.etcd.watch(start, end, rv + 1, progress_notify=allow_bookmarks)
+        try:
+            while True:
+                remaining = None if deadline is None else deadline - asyncio.get_running_loop().time()
+                if remaining is not None and remaining <= 0:
+                    return
+                try:
+                    batch = await asyncio.wait_for(stream.__anext__(), remaining)
+                except asyncio.TimeoutError:
+                    return
+                if isinstance(batch, int):
+                    if allow_bookmarks:
+                        yield _bookmark(store, batch)
+                    continue
+                for ev in batch:
+                    out = _convert(store, ev, matches)
+                    if out is not None:
+                        yield out
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()  # type: ignore[attr-defined]
+    except CompactedError as e:
+        raise errors.too_old(rv, e.compact_revision) from None
+    except EtcdUnavailable as e:
+        raise errors.unavailable(str(e)) from None
+
+
+def _convert(store: Store, ev: WatchEvent, matches: Any) -> Any | None:
+    old = store.decode(ev.prev) if ev.prev is not None else None
+    old_matches = old is not None and matches(old)
+    if ev.type == "DELETE":
+        if not old_matches:
+            return None
+        assert old is not None
+        old.metadata.resource_version = str(ev.revision)
+        return _event(store, "DELETED", old)
+    new = store.decode(ev.kv)
+    if matches(new):
+        return _event(store, "MODIFIED" if old_matches else "ADDED", new)
+    if old_matches:
+        assert old is not None
+        old.metadata.resource_version = str(ev.revision)
+        return _event(store, "DELETED", old)
+    return None

@@ -1,0 +1,107 @@
+"""gRPC servicers: thin adapters from the generated service interfaces to the registry. One generic
+servicer serves every resource's Create/Get/List/Watch/Update/UpdateStatus/Delete."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from apiserver import errors
+from apiserver.registry import pods as pod_subresources
+from apiserver.registry import watch as watching
+from apiserver.registry.store import Store
+from podplane.api.core.v1 import core_pb2
+
+log = logging.getLogger(__name__)
+
+
+async def _abort(context: grpc.aio.ServicerContext, err: errors.APIError) -> None:
+    await context.abort(err.code, err.message)
+
+
+class ResourceServicer:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _namespace(self, namespace: str) -> str:
+        return (namespace or "default") if self.store.resource.namespaced else ""
+
+    async def Create(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await self.store.create(request)
+        except errors.APIError as e:
+            await _abort(context, e)
+
+    async def Get(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await self.store.get(self._namespace(request.namespace), request.name)
+        except errors.APIError as e:
+            await _abort(context, e)
+
+    async def List(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if request.limit < 0:
+            await _abort(context, errors.bad_request("limit: Invalid value: must be >= 0"))
+        try:
+            # An empty namespace lists every namespace (kubectl --all-namespaces).
+            return await self.store.list(
+                request.namespace, label_selector=request.label_selector,
+                field_selector=request.field_selector, limit=request.limit,
+                continue_token=request.continue_token)
+        except errors.APIError as e:
+            await _abort(context, e)
+
+    async def Watch(self, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        try:
+            async for event in watching.watch(
+                    self.store, request.namespace, resource_version=request.resource_version,
+                    label_selector=request.label_selector, field_selector=request.field_selector,
+                    allow_bookmarks=request.allow_watch_bookmarks,
+                    timeout_seconds=request.timeout_seconds):
+                yield event
+        except errors.APIError as e:
+            await _abort(context, e)
+
+    async def Update(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await self.store.update(request)
+        except errors.APIError as e:
+            await _abort(context, e)
+
+    async def UpdateStatus(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await self.store.update_status(request)
+        except errors.APIError as e:
+            await _abort(context, e)
+
+    async def Delete(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await self.store.delete(
+                self._namespace(request.namespace), request.name,
+                expected_rv=request.preconditions.resource_version,
+                expected_uid=request.preconditions.uid)
+        except errors.APIError as e:
+            await _abort(context, e)
+
+
+class PodsServicer(ResourceServicer):
+    def __init__(self, store: Store, nodes: Store) -> None:
+        super().__init__(store)
+        self.nodes = nodes
+
+    async def Bind(self, request: core_pb2.Binding,
+                   context: grpc.aio.ServicerContext) -> core_pb2.Pod | None:
+        try:
+            return await pod_subresources.bind(self.store, request)
+        except errors.APIError as e:
+            await _abort(context, e)
+        return None
+
+    async def Log(self, request: core_pb2.PodLogRequest,
+                  context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.LogChunk]:
+        try:
+            async for chunk in pod_subresources.logs(self.store, self.nodes, request):
+                yield chunk
+        except errors.APIError as e:
+            await _abort(context, e)

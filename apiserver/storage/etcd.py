@@ -1,0 +1,200 @@
+"""A small asyncio client for etcd's v3 gRPC API: range, transactions, watch, compaction.
+
+Revisions are etcd's: every write bumps the store revision; each key carries the revision it was
+last modified at (mod_revision), which the apiserver exposes as resourceVersion."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from podplane.api.etcd import rpc_pb2 as pb
+from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+
+class CompactedError(Exception):
+    """The revision asked for has been compacted away."""
+
+    def __init__(self, requested: int, compact_revision: int) -> None:
+        super().__init__(f"required revision {requested} has been compacted (compact revision "
+                         f"{compact_revision})")
+        self.requested = requested
+        self.compact_revision = compact_revision
+
+
+class EtcdUnavailable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    key: bytes
+    value: bytes
+    mod_revision: int
+    create_revision: int
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    # "PUT" or "DELETE"
+    type: str
+    kv: KeyValue
+    prev: KeyValue | None
+    revision: int
+
+
+def prefix_end(prefix: bytes) -> bytes:
+    """The range_end that makes [prefix, end) cover every key starting with prefix."""
+    end = bytearray(prefix)
+    for i in range(len(end) - 1, -1, -1):
+        if end[i] < 0xFF:
+            end[i] += 1
+            return bytes(end[: i + 1])
+    return b"\0"
+
+
+def _kv(kv: Any) -> KeyValue:
+    return KeyValue(kv.key, kv.value, kv.mod_revision, kv.create_revision)
+
+
+def _target(endpoint: str) -> str:
+    for scheme in ("http://", "https://"):
+        if endpoint.startswith(scheme):
+            return endpoint[len(scheme):]
+    return endpoint
+
+
+class EtcdClient:
+    """One channel to etcd. Every call is timed into `observe` (for metrics) when given."""
+
+    def __init__(self, endpoints: list[str], timeout: float = 10.0) -> None:
+        # grpc's round-robin over a static list gives failover across members.
+        targets = [_target(e) for e in endpoints]
+        target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
+        self.channel = grpc.aio.insecure_channel(target, options=[
+            ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+            ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.lb_policy_name", "round_robin"),
+        ])
+        self._kv = pb_grpc.KVStub(self.channel)
+        self._watch = pb_grpc.WatchStub(self.channel)
+        self._maintenance = pb_grpc.MaintenanceStub(self.channel)
+        self.timeout = timeout
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def _unary(self, method: Any, request: Any) -> Any:
+        try:
+            return await method(request, timeout=self.timeout, wait_for_ready=True)
+        except grpc.aio.AioRpcError as e:
+            if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise EtcdUnavailable(f"etcd: {e.code().name}: {e.details()}") from e
+            if e.code() == grpc.StatusCode.OUT_OF_RANGE and "compacted" in (e.details() or ""):
+                raise CompactedError(getattr(request, "revision", 0), 0) from e
+            raise
+
+    async def status(self) -> Any:
+        return await self._unary(self._maintenance.Status, pb.StatusRequest())
+
+    async def get(self, key: bytes) -> tuple[KeyValue | None, int]:
+        """The key's value (or None) and the store revision of the read."""
+        resp = await self._unary(self._kv.Range, pb.RangeRequest(key=key))
+        return (_kv(resp.kvs[0]) if resp.kvs else None), resp.header.revision
+
+    async def range(self, start: bytes, end: bytes, *, limit: int = 0,
+                    revision: int = 0) -> tuple[list[KeyValue], bool, int]:
+        """Keys in [start, end) at `revision` (0 = latest): (kvs, more, read revision)."""
+        resp = await self._unary(self._kv.Range, pb.RangeRequest(
+            key=start, range_end=end, limit=limit, revision=revision))
+        return [_kv(kv) for kv in resp.kvs], resp.more, resp.header.revision
+
+    async def create(self, key: bytes, value: bytes) -> int | None:
+        """Puts the key only if absent; its mod_revision, or None if it already exists."""
+        resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+            compare=[pb.Compare(key=key, target=pb.Compare.CREATE,
+                                result=pb.Compare.EQUAL, create_revision=0)],
+            success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))]))
+        return int(resp.header.revision) if resp.succeeded else None
+
+    async def compare_and_put(self, key: bytes, value: bytes,
+                              mod_revision: int) -> tuple[bool, KeyValue | None, int]:
+        """Puts only if the key is still at mod_revision. On failure returns the current value."""
+        resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+            compare=[pb.Compare(key=key, target=pb.Compare.MOD,
+                                result=pb.Compare.EQUAL, mod_revision=mod_revision)],
+            success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
+            failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
+        if resp.succeeded:
+            return True, None, resp.header.revision
+        kvs = resp.responses[0].response_range.kvs
+        return False, (_kv(kvs[0]) if kvs else None), resp.header.revision
+
+    async def compare_and_delete(self, key: bytes,
+                                 mod_revision: int) -> tuple[bool, KeyValue | None, int]:
+        """Deletes only if the key is still at mod_revision. On failure returns the current value."""
+        resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+            compare=[pb.Compare(key=key, target=pb.Compare.MOD,
+                                result=pb.Compare.EQUAL, mod_revision=mod_revision)],
+            success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))],
+            failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
+        if resp.succeeded:
+            return True, None, resp.header.revision
+        kvs = resp.responses[0].response_range.kvs
+        return False, (_kv(kvs[0]) if kvs else None), resp.header.revision
+
+    async def compact(self, revision: int) -> None:
+        await self._unary(self._kv.Compact, pb.CompactionRequest(revision=revision))
+
+    async def watch(self, start: bytes, end: bytes, start_revision: int,
+                    progress_notify: bool = False) -> AsyncIterator[list[WatchEvent] | int]:
+        """Events in [start, end) from start_revision on, in revision order, with previous values.
+
+        Yields lists of events, and for an empty progress notification the store revision (int).
+        Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is lost."""
+        call = self._watch.Watch()
+        try:
+            await call.write(pb.WatchRequest(create_request=pb.WatchCreateRequest(
+                key=start, range_end=end, start_revision=start_revision, prev_kv=True,
+                progress_notify=progress_notify)))
+            while True:
+                resp = await call.read()
+                if resp is grpc.aio.EOF:
+                    raise EtcdUnavailable("etcd closed the watch stream")
+                if resp.compact_revision:
+                    raise CompactedError(start_revision, resp.compact_revision)
+                if resp.canceled:
+                    raise EtcdUnavailable(f"etcd canceled the watch: {resp.cancel_reason}")
+                if resp.created and not resp.events:
+                    continue
+                if not resp.events:
+                    yield int(resp.header.revision)
+                    continue
+                yield [WatchEvent("PUT" if ev.type == pb.Event.PUT else "DELETE", _kv(ev.kv),
+                                  _kv(ev.prev_kv) if ev.HasField("prev_kv") else None,
+                                  ev.kv.mod_revision) for ev in resp.events]
+        except grpc.aio.AioRpcError as e:
+            raise EtcdUnavailable(f"etcd watch: {e.code().name}: {e.details()}") from e
+        finally:
+            call.cancel()
+
+
+async def wait_until_ready(client: EtcdClient, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await asyncio.wait_for(client.status(), 5)
+            return
+        except (EtcdUnavailable, asyncio.TimeoutError, grpc.aio.AioRpcError) as e:
+            if time.monotonic() > deadline:
+                raise EtcdUnavailable(f"etcd not reachable after {timeout:.0f}s: {e}") from e
+            log.info("waiting for etcd: %s", e)
+            await asyncio.sleep(1)

@@ -1,0 +1,1 @@
+"""Validation of API objects: each kind's rules, reported as field errors with their paths."""

@@ -1,0 +1,131 @@
+"""Field errors and the name/label rules of Kubernetes' apimachinery validation."""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import grpc
+
+from apiserver.errors import APIError
+
+
+@dataclass(frozen=True)
+class FieldError:
+    path: str
+    # "Required value", "Invalid value", "Unsupported value", "Duplicate value", "Forbidden", ...
+    type: str
+    value: object = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if self.type in ("Required value", "Forbidden") or self.value is None:
+            return f"{self.path}: {self.type}" + (f": {self.detail}" if self.detail else "")
+        shown = json.dumps(self.value) if isinstance(self.value, (str, int, bool)) else str(self.value)
+        return f"{self.path}: {self.type}: {shown}" + (f": {self.detail}" if self.detail else "")
+
+
+def required(path: str, detail: str = "") -> FieldError:
+    return FieldError(path, "Required value", None, detail)
+
+
+def invalid(path: str, value: object, detail: str) -> FieldError:
+    return FieldError(path, "Invalid value", value, detail)
+
+
+def unsupported(path: str, value: object, supported: Iterable[str]) -> FieldError:
+    return FieldError(path, "Unsupported value", value,
+                      "supported values: " + ", ".join(f'"{s}"' for s in supported))
+
+
+def duplicate(path: str, value: object) -> FieldError:
+    return FieldError(path, "Duplicate value", value)
+
+
+def forbidden(path: str, detail: str) -> FieldError:
+    return FieldError(path, "Forbidden", None, detail)
+
+
+def invalid_error(kind: str, name: str, errors: list[FieldError]) -> APIError:
+    body = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
+    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", f'{kind} "{name}" is invalid: {body}')
+
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+             "and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+             "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                 "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+                 "'example.com', regex used for validation is "
+                 "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+
+
+def dns1123_label(path: str, value: str) -> list[FieldError]:
+    if len(value) > 63:
+        return [invalid(path, value, "must be no more than 63 characters")]
+    if not _DNS1123_LABEL.match(value):
+        return [invalid(path, value, LABEL_MSG)]
+    return []
+
+
+def dns1123_subdomain(path: str, value: str) -> list[FieldError]:
+    if len(value) > 253:
+        return [invalid(path, value, "must be no more than 253 characters")]
+    if not _DNS1123_SUBDOMAIN.match(value):
+        return [invalid(path, value, SUBDOMAIN_MSG)]
+    return []
+
+
+def qualified_name(path: str, value: str) -> list[FieldError]:
+    """A label or annotation key: an optional DNS subdomain prefix and '/', then a name."""
+    prefix, _, name = value.rpartition("/")
+    errs: list[FieldError] = []
+    if "/" in value and not prefix:
+        errs.append(invalid(path, value, "prefix part must be non-empty"))
+    elif prefix:
+        errs += [invalid(path, value, "prefix part " + SUBDOMAIN_MSG)
+                 for _ in dns1123_subdomain(path, prefix)]
+    if not name:
+        errs.append(invalid(path, value, "name part must be non-empty"))
+    elif len(name) > 63:
+        errs.append(invalid(path, value, "name part must be no more than 63 characters"))
+    elif not _QUALIFIED_NAME.match(name):
+        errs.append(invalid(path, value, "name part must consist of alphanumeric characters, "
+                                         "'-', '_' or '.', and must start and end with an "
+                                         "alphanumeric character"))
+    return errs
+
+
+def label_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for key, value in sorted(values.items()):
+        errs += qualified_name(path, key)
+        if len(value) > 63:
+            errs.append(invalid(f"{path}", value, "must be no more than 63 characters"))
+        elif not _LABEL_VALUE.match(value):
+            errs.append(invalid(f"{path}", value,
+                                "a valid label must be an empty string or consist of alphanumeric "
+                                "characters, '-', '_' or '.', and must start and end with an "
+                                "alphanumeric character"))
+    return errs
+
+
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
+
+
+def annotation_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
+    errs: list[FieldError] = []
+    total = 0
+    for key, value in sorted(values.items()):
+        errs += qualified_name(path, key)
+        total += len(key) + len(value)
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT:
+        errs.append(FieldError(path, "Too long", None,
+                               f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"))
+    return errs

@@ -1,0 +1,189 @@
+"""Pod validation (kubernetes pkg/apis/core/validation: ValidatePod and its helpers)."""
+from __future__ import annotations
+
+from typing import Any
+
+from apiserver.validation import fields
+from apiserver.validation.fields import FieldError
+from apiserver.validation.meta import object_meta
+from podplane import quantity
+
+RESTART_POLICIES = ("Always", "OnFailure", "Never")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+TOLERATION_OPERATORS = ("Exists", "Equal")
+
+
+def _resources(path: str, res: Any) -> list[FieldError]:
+    errs: list[FieldError] = []
+    parsed: dict[str, dict[str, Any]] = {"limits": {}, "requests": {}}
+    for kind in ("limits", "requests"):
+        for name, value in sorted(getattr(res, kind).items()):
+            p = f"{path}.{kind}[{name}]"
+            try:
+                q = quantity.parse(value)
+            except quantity.QuantityError as e:
+                errs.append(fields.invalid(p, value, str(e)))
+                continue
+            if q < 0:
+                errs.append(fields.invalid(p, value, "must be greater than or equal to 0"))
+            parsed[kind][name] = q
+    for name, req in parsed["requests"].items():
+        lim = parsed["limits"].get(name)
+        if lim is not None and req > lim:
+            errs.append(fields.invalid(f"{path}.requests[{name}]", res.requests[name],
+                                       f"must be less than or equal to {name} limit of "
+                                       f"{res.limits[name]}"))
+    return errs
+
+
+def _container(path: str, c: Any, volumes: set[str]) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if not c.name:
+        errs.append(fields.required(f"{path}.name"))
+    else:
+        errs += fields.dns1123_label(f"{path}.name", c.name)
+    if not c.image.strip():
+        errs.append(fields.required(f"{path}.image"))
+    if c.image_pull_policy and c.image_pull_policy not in PULL_POLICIES:
+        errs.append(fields.unsupported(f"{path}.imagePullPolicy", c.image_pull_policy,
+                                       PULL_POLICIES))
+    port_names: set[str] = set()
+    for i, port in enumerate(c.ports):
+        p = f"{path}.ports[{i}]"
+        if not 1 <= port.container_port <= 65535:
+            errs.append(fields.invalid(f"{p}.containerPort", port.container_port,
+                                       "must be between 1 and 65535, inclusive"))
+        if port.host_port and not 1 <= port.host_port <= 65535:
+            errs.append(fields.invalid(f"{p}.hostPort", port.host_port,
+                                       "must be between 1 and 65535, inclusive"))
+        if port.protocol and port.protocol not in PROTOCOLS:
+            errs.append(fields.unsupported(f"{p}.protocol", port.protocol, PROTOCOLS))
+        if port.name:
+            if port.name in port_names:
+                errs.append(fields.duplicate(f"{p}.name", port.name))
+            port_names.add(port.name)
+    env_path = f"{path}.env"
+    for i, env in enumerate(c.env):
+        if not env.name:
+            errs.append(fields.required(f"{env_path}[{i}].name"))
+        if env.value and env.HasField("value_from"):
+            errs.append(fields.invalid(f"{env_path}[{i}].valueFrom", "",
+                                       "may not be specified when `value` is not empty"))
+    for i, m in enumerate(c.volume_mounts):
+        p = f"{path}.volumeMounts[{i}]"
+        if not m.name:
+            errs.append(fields.required(f"{p}.name"))
+        elif m.name not in volumes:
+            errs.append(fields.FieldError(f"{p}.name", "Not found", m.name))
+        if not m.mount_path:
+            errs.append(fields.required(f"{p}.mountPath"))
+    if c.HasField("resources"):
+        errs += _resources(f"{path}.resources", c.resources)
+    return errs
+
+
+def _volume(path: str, v: Any) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if not v.name:
+        errs.append(fields.required(f"{path}.name"))
+    else:
+        errs += fields.dns1123_label(f"{path}.name", v.name)
+    sources = [s for s in ("empty_dir", "host_path", "config_map", "secret") if v.HasField(s)]
+    if not sources:
+        errs.append(fields.required(path, "must specify a volume type"))
+    elif len(sources) > 1:
+        errs.append(fields.forbidden(path, "may not specify more than 1 volume type"))
+    if v.HasField("host_path") and not v.host_path.path:
+        errs.append(fields.required(f"{path}.hostPath.path"))
+    if v.HasField("empty_dir") and v.empty_dir.medium not in ("", "Memory"):
+        errs.append(fields.unsupported(f"{path}.emptyDir.medium", v.empty_dir.medium,
+                                       ("", "Memory")))
+    return errs
+
+
+def pod_spec(spec: Any, path: str = "spec") -> list[FieldError]:
+    errs: list[FieldError] = []
+    volumes: set[str] = set()
+    for i, v in enumerate(spec.volumes):
+        errs += _volume(f"{path}.volumes[{i}]", v)
+        if v.name in volumes:
+            errs.append(fields.duplicate(f"{path}.volumes[{i}].name", v.name))
+        volumes.add(v.name)
+    if not spec.containers:
+        errs.append(fields.required(f"{path}.containers"))
+    names: set[str] = set()
+    for group, containers in (("initContainers", spec.init_containers),
+                              ("containers", spec.containers)):
+        for i, c in enumerate(containers):
+            p = f"{path}.{group}[{i}]"
+            errs += _container(p, c, volumes)
+            if c.name and c.name in names:
+                errs.append(fields.duplicate(f"{p}.name", c.name))
+            names.add(c.name)
+    if spec.restart_policy not in RESTART_POLICIES:
+        errs.append(fields.unsupported(f"{path}.restartPolicy", spec.restart_policy,
+                                       RESTART_POLICIES))
+    if spec.dns_policy and spec.dns_policy not in DNS_POLICIES:
+        errs.append(fields.unsupported(f"{path}.dnsPolicy", spec.dns_policy, DNS_POLICIES))
+    if spec.HasField("termination_grace_period_seconds") and spec.termination_grace_period_seconds < 0:
+        errs.append(fields.invalid(f"{path}.terminationGracePeriodSeconds",
+                                   spec.termination_grace_period_seconds,
+                                   "must be greater than or equal to 0"))
+    if spec.HasField("active_deadline_seconds") and spec.active_deadline_seconds <= 0:
+        errs.append(fields.invalid(f"{path}.activeDeadlineSeconds", spec.active_deadline_seconds,
+                                   "must be between 1 and 2147483647, inclusive"))
+    if spec.node_name:
+        errs += fields.dns1123_subdomain(f"{path}.nodeName", spec.node_name)
+    if spec.hostname:
+        errs += fields.dns1123_label(f"{path}.hostname", spec.hostname)
+    errs += fields.label_map(f"{path}.nodeSelector", spec.node_selector)
+    for i, t in enumerate(spec.tolerations):
+        p = f"{path}.tolerations[{i}]"
+        if t.operator and t.operator not in TOLERATION_OPERATORS:
+            errs.append(fields.unsupported(f"{p}.operator", t.operator, TOLERATION_OPERATORS))
+        if t.operator == "Exists" and t.value:
+            errs.append(fields.invalid(f"{p}.operator", t.value,
+                                       "value must be empty when `operator` is 'Exists'"))
+        if t.effect and t.effect not in TAINT_EFFECTS:
+            errs.append(fields.unsupported(f"{p}.effect", t.effect, TAINT_EFFECTS))
+        if not t.key and t.operator != "Exists":
+            errs.append(fields.invalid(f"{p}.operator", t.operator,
+                                       "operator must be Exists when `key` is empty, which means "
+                                       "\"match all values and all keys\""))
+    return errs
+
+
+def pod(obj: Any) -> list[FieldError]:
+    return object_meta(obj.metadata, namespaced=True) + pod_spec(obj.spec)
+
+
+_MUTABLE_HINT = ("pod updates may not change fields other than `spec.containers[*].image`,"
+                 "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+                 "`spec.tolerations` (only additions to existing tolerations),"
+                 "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+                 "previously negative)")
+
+
+def pod_update(new: Any, old: Any) -> list[FieldError]:
+    """Pod specs are immutable but for images, activeDeadlineSeconds and added tolerations."""
+    errs = pod(new)
+    probe_new, probe_old = type(new.spec)(), type(old.spec)()
+    probe_new.CopyFrom(new.spec)
+    probe_old.CopyFrom(old.spec)
+    for a, b in ((probe_new.containers, probe_old.containers),
+                 (probe_new.init_containers, probe_old.init_containers)):
+        if len(a) == len(b):
+            for ca, cb in zip(a, b):
+                ca.image = cb.image
+    probe_new.ClearField("active_deadline_seconds")
+    probe_old.ClearField("active_deadline_seconds")
+    old_tolerations = list(probe_old.tolerations)
+    if list(probe_new.tolerations)[: len(old_tolerations)] == old_tolerations:
+        del probe_new.tolerations[:]
+        del probe_old.tolerations[:]
+    if probe_new != probe_old:
+        errs.append(fields.forbidden("spec", _MUTABLE_HINT))
+    return errs

@@ -1,0 +1,175 @@
+"""The typed asyncio client every component and podctl use to talk to the apiserver."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Generic, TypeVar, cast
+
+import builtins
+
+import grpc
+from google.protobuf.message import Message
+
+from podplane import resources
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.resources import Resource
+
+T = TypeVar("T", bound=Message)
+
+DEFAULT_TIMEOUT = 30.0
+# Large pages of nodes or pods exceed gRPC's 4 MiB default.
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+]
+
+
+def status_code(err: BaseException) -> grpc.StatusCode | None:
+    if isinstance(err, grpc.aio.AioRpcError):
+        code: grpc.StatusCode = err.code()
+        return code
+    return None
+
+
+def is_not_found(err: BaseException) -> bool:
+    return bool(status_code(err) == grpc.StatusCode.NOT_FOUND)
+
+
+def is_already_exists(err: BaseException) -> bool:
+    return bool(status_code(err) == grpc.StatusCode.ALREADY_EXISTS)
+
+
+def is_conflict(err: BaseException) -> bool:
+    """A stale resourceVersion (Kubernetes' 409 Conflict)."""
+    return bool(status_code(err) == grpc.StatusCode.ABORTED)
+
+
+class WatchStream:
+    """A server stream of watch events: iterate it; cancel() ends it."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+        self._events = call.__aiter__()
+
+    def __aiter__(self) -> WatchStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._events.__anext__()
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+
+class ResourceClient(Generic[T]):
+    """Create/Get/List/Watch/Update/UpdateStatus/Delete for one resource kind."""
+
+    def __init__(self, channel: grpc.aio.Channel, resource: Resource, timeout: float) -> None:
+        self.resource = resource
+        self._stub = resource.stub(channel)
+        self._timeout = timeout
+
+    async def _call(self, method: str, request: Message) -> Any:
+        return await getattr(self._stub, method)(request, timeout=self._timeout, wait_for_ready=True)
+
+    async def create(self, obj: T) -> T:
+        return cast(T, await self._call("Create", obj))
+
+    async def get(self, name: str, namespace: str = "") -> T:
+        return cast(T, await self._call("Get", meta_pb2.GetRequest(namespace=namespace, name=name)))
+
+    async def list(self, namespace: str = "", *, label_selector: str = "", field_selector: str = "",
+                   resource_version: str = "", limit: int = 0, continue_token: str = "") -> Any:
+        return await self._call("List", meta_pb2.ListRequest(
+            namespace=namespace, label_selector=label_selector, field_selector=field_selector,
+            resource_version=resource_version, limit=limit, continue_token=continue_token))
+
+    async def list_all(self, namespace: str = "", *, label_selector: str = "",
+                       field_selector: str = "", page_size: int = 500) -> tuple[builtins.list[T], str]:
+        """Every matching object, following continue tokens; returns (items, list resourceVersion)."""
+        items: builtins.list[T] = []
+        token = ""
+        while True:
+            page = await self.list(namespace, label_selector=label_selector,
+                                   field_selector=field_selector, limit=page_size,
+                                   continue_token=token)
+            items.extend(page.items)
+            token = page.metadata.continue_token
+            if not token:
+                return items, page.metadata.resource_version
+
+    def watch(self, namespace: str = "", *, resource_version: str = "", label_selector: str = "",
+              field_selector: str = "", allow_watch_bookmarks: bool = False,
+              timeout_seconds: int = 0) -> WatchStream:
+        """A stream of watch events ({type, object}); cancel the iterator to stop."""
+        request = meta_pb2.WatchRequest(
+            namespace=namespace, resource_version=resource_version, label_selector=label_selector,
+            field_selector=field_selector, allow_watch_bookmarks=allow_watch_bookmarks,
+            timeout_seconds=timeout_seconds)
+        return WatchStream(self._stub.Watch(request, wait_for_ready=True))
+
+    async def update(self, obj: T) -> T:
+        return cast(T, await self._call("Update", obj))
+
+    async def update_status(self, obj: T) -> T:
+        return cast(T, await self._call("UpdateStatus", obj))
+
+    async def delete(self, name: str, namespace: str = "", *,
+                     grace_period_seconds: int | None = None, resource_version: str = "",
+                     uid: str = "", propagation_policy: str = "") -> T:
+        request = meta_pb2.DeleteRequest(
+            namespace=namespace, name=name, propagation_policy=propagation_policy,
+            preconditions=meta_pb2.Preconditions(uid=uid, resource_version=resource_version))
+        if grace_period_seconds is not None:
+            request.grace_period_seconds = grace_period_seconds
+        return cast(T, await self._call("Delete", request))
+
+
+class Client:
+    """One channel to the apiserver and a typed client per resource. Create it inside the event loop."""
+
+    def __init__(self, target: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.target = target
+        self.channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(self.channel, resources.POD, timeout)
+        self.nodes: ResourceClient[core_pb2.Node] = ResourceClient(self.channel, resources.NODE, timeout)
+        self.namespaces: ResourceClient[core_pb2.Namespace] = ResourceClient(
+            self.channel, resources.NAMESPACE, timeout)
+        self.events: ResourceClient[core_pb2.Event] = ResourceClient(
+            self.channel, resources.EVENT, timeout)
+        self.leases: ResourceClient[lease_pb2.Lease] = ResourceClient(
+            self.channel, resources.LEASE, timeout)
+        self._pods_stub = resources.POD.stub(self.channel)
+        self._timeout = timeout
+
+    def for_resource(self, resource: Resource) -> ResourceClient[Any]:
+        return cast(ResourceClient[Any], getattr(self, resource.plural))
+
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
+        """Assigns a pod to a node (POST pods/<name>/binding)."""
+        binding = core_pb2.Binding(
+            metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
+            target=core_pb2.ObjectReference(kind="Node", name=node_name))
+        return cast(core_pb2.Pod, await self._pods_stub.Bind(
+            binding, timeout=self._timeout, wait_for_ready=True))
+
+    def pod_logs(self, namespace: str, name: str, *, container: str = "", follow: bool = False,
+                 previous: bool = False, tail_lines: int | None = None,
+                 timestamps: bool = False) -> AsyncIterator[core_pb2.LogChunk]:
+        request = core_pb2.PodLogRequest(namespace=namespace, name=name, container=container,
+                                         follow=follow, previous=previous, timestamps=timestamps)
+        if tail_lines is not None:
+            request.tail_lines = tail_lines
+        return cast(AsyncIterator[core_pb2.LogChunk], self._pods_stub.Log(request))
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

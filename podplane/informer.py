@@ -1,0 +1,198 @@
+"""Informers: list, then watch from the list's resourceVersion, into a local cache; handlers are told
+of every add, update and delete. A lost stream is resumed from the last seen resourceVersion with
+back-off; a resourceVersion too old to resume from (OUT_OF_RANGE) causes a relist that reconciles the
+cache with what is stored, so the cache never misses a change (client-go's reflector)."""
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+import random
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from podplane.client import ResourceClient, status_code
+
+T = TypeVar("T", bound=Message)
+log = logging.getLogger(__name__)
+
+AddHandler = Callable[[Any], None]
+UpdateHandler = Callable[[Any, Any], None]
+DeleteHandler = Callable[[Any], None]
+IndexFunc = Callable[[Any], Iterable[str]]
+
+
+def object_key(obj: Any) -> str:
+    """namespace/name for namespaced objects, name otherwise (client-go's MetaNamespaceKeyFunc)."""
+    ns = obj.metadata.namespace
+    return f"{ns}/{obj.metadata.name}" if ns else obj.metadata.name
+
+
+class Informer(Generic[T]):
+    def __init__(self, client: ResourceClient[T], *, namespace: str = "",
+                 label_selector: str = "", field_selector: str = "",
+                 resync_period: float = 0.0, name: str = "") -> None:
+        self._client = client
+        self._namespace = namespace
+        self._label_selector = label_selector
+        self._field_selector = field_selector
+        self._resync_period = resync_period
+        self.name = name or client.resource.plural
+        self._cache: dict[str, T] = {}
+        self._indexers: dict[str, IndexFunc] = {}
+        self._indices: dict[str, dict[str, set[str]]] = {}
+        self._handlers: list[tuple[AddHandler | None, UpdateHandler | None,
+                                   DeleteHandler | None]] = []
+        self._synced = asyncio.Event()
+        self.resource_version = ""
+
+    # ------------------------------------------------------------------ cache reads
+    def get(self, key: str) -> T | None:
+        """The cached object; read-only: copy it before changing it."""
+        return self._cache.get(key)
+
+    def list(self) -> builtins.list[T]:
+        return list(self._cache.values())
+
+    def keys(self) -> builtins.list[str]:
+        return list(self._cache)
+
+    def add_index(self, name: str, func: IndexFunc) -> None:
+        self._indexers[name] = func
+        index: dict[str, set[str]] = {}
+        for key, obj in self._cache.items():
+            for value in func(obj):
+                index.setdefault(value, set()).add(key)
+        self._indices[name] = index
+
+    def by_index(self, name: str, value: str) -> builtins.list[T]:
+        return [self._cache[k] for k in self._indices[name].get(value, ())]
+
+    def add_handler(self, on_add: AddHandler | None = None, on_update: UpdateHandler | None = None,
+                    on_delete: DeleteHandler | None = None) -> None:
+        self._handlers.append((on_add, on_update, on_delete))
+        for obj in self._cache.values():
+            if on_add:
+                on_add(obj)
+
+    @property
+    def has_synced(self) -> bool:
+        return self._synced.is_set()
+
+    async def wait_synced(self) -> None:
+        await self._synced.wait()
+
+    # ------------------------------------------------------------------ cache writes
+    def _index(self, key: str, old: T | None, new: T | None) -> None:
+        for name, func in self._indexers.items():
+            index = self._indices[name]
+            if old is not None:
+                for value in func(old):
+                    keys = index.get(value)
+                    if keys:
+                        keys.discard(key)
+                        if not keys:
+                            del index[value]
+            if new is not None:
+                for value in func(new):
+                    index.setdefault(value, set()).add(key)
+
+    def _store(self, obj: T) -> None:
+        key = object_key(obj)
+        old = self._cache.get(key)
+        self._cache[key] = obj
+        self._index(key, old, obj)
+        for on_add, on_update, _ in self._handlers:
+            try:
+                if old is None:
+                    if on_add:
+                        on_add(obj)
+                elif on_update:
+                    on_update(old, obj)
+            except Exception:
+                log.exception("%s informer handler failed", self.name)
+
+    def _remove(self, key: str) -> None:
+        old = self._cache.pop(key, None)
+        if old is None:
+            return
+        self._index(key, old, None)
+        for _, _, on_delete in self._handlers:
+            try:
+                if on_delete:
+                    on_delete(old)
+            except Exception:
+                log.exception("%s informer handler failed", self.name)
+
+    # ------------------------------------------------------------------ list and watch
+    async def _relist(self) -> None:
+        items, rv = await self._client.list_all(
+            self._namespace, label_selector=self._label_selector,
+            field_selector=self._field_selector)
+        fresh: dict[str, Any] = {object_key(o): o for o in items}
+        for key in [k for k in self._cache if k not in fresh]:
+            self._remove(key)
+        for key, obj in fresh.items():
+            old: Any = self._cache.get(key)
+            if old is None or old.metadata.resource_version != obj.metadata.resource_version:
+                self._store(obj)
+        self.resource_version = rv
+        self._synced.set()
+
+    async def _watch(self) -> None:
+        stream = self._client.watch(
+            self._namespace, resource_version=self.resource_version,
+            label_selector=self._label_selector, field_selector=self._field_selector,
+            allow_watch_bookmarks=True)
+        async for event in stream:
+            obj = event.object
+            if event.type == "BOOKMARK":
+                self.resource_version = obj.metadata.resource_version
+                continue
+            if event.type == "DELETED":
+                self._remove(object_key(obj))
+            else:
+                self._store(obj)
+            self.resource_version = obj.metadata.resource_version
+
+    async def _resync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._resync_period)
+            for obj in list(self._cache.values()):
+                for _, on_update, _ in self._handlers:
+                    if on_update:
+                        on_update(obj, obj)
+
+    async def run(self) -> None:
+        """Runs until cancelled."""
+        resync = (asyncio.create_task(self._resync_loop()) if self._resync_period > 0 else None)
+        delay = 0.0
+        need_list = True
+        try:
+            while True:
+                try:
+                    if need_list:
+                        await self._relist()
+                        need_list = False
+                    await self._watch()
+                    delay = 0.0  # the server ended the stream cleanly: resume at once
+                except grpc.aio.AioRpcError as e:
+                    code = status_code(e)
+                    if code == grpc.StatusCode.OUT_OF_RANGE:
+                        log.info("%s: watch too old (%s); relisting", self.name, e.details())
+                        need_list = True
+                        continue
+                    delay = min(max(delay * 2, 0.2), 10.0)
+                    log.warning("%s: list/watch failed: %s %s; retrying in %.1fs",
+                                self.name, code, e.details(), delay)
+                    await asyncio.sleep(delay * (0.5 + random.random() / 2))
+        finally:
+            if resync:
+                resync.cancel()
+
+
+async def wait_for_sync(*informers: Informer[Any], timeout: float | None = None) -> None:
+    await asyncio.wait_for(asyncio.gather(*(i.wait_synced() for i in informers)), timeout)

@@ -1,0 +1,105 @@
+"""The resource kinds the API serves: one table that the apiserver, the client and podctl all read."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.message import Message
+
+from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
+# services_pb2 registers the service descriptors in the default pool, which server reflection reads.
+from podplane.api.core.v1 import core_pb2, services_pb2, services_pb2_grpc  # noqa: F401
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    plural: str
+    api_version: str
+    namespaced: bool
+    message: type[Message]
+    list_message: Any
+    watch_event: Any
+    # Full gRPC service name, e.g. "podplane.core.v1.Pods".
+    service: str
+    stub: Any
+    add_servicer: Any
+    has_status: bool
+    short_names: tuple[str, ...] = ()
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    def new(self) -> Any:
+        return self.message()
+
+
+POD = Resource(
+    kind="Pod", plural="pods", api_version="v1", namespaced=True,
+    message=core_pb2.Pod, list_message=core_pb2.PodList, watch_event=core_pb2.PodWatchEvent,
+    service="podplane.core.v1.Pods", stub=services_pb2_grpc.PodsStub,
+    add_servicer=services_pb2_grpc.add_PodsServicer_to_server, has_status=True, short_names=("po",),
+)
+NODE = Resource(
+    kind="Node", plural="nodes", api_version="v1", namespaced=False,
+    message=core_pb2.Node, list_message=core_pb2.NodeList, watch_event=core_pb2.NodeWatchEvent,
+    service="podplane.core.v1.Nodes", stub=services_pb2_grpc.NodesStub,
+    add_servicer=services_pb2_grpc.add_NodesServicer_to_server, has_status=True, short_names=("no",),
+)
+NAMESPACE = Resource(
+    kind="Namespace", plural="namespaces", api_version="v1", namespaced=False,
+    message=core_pb2.Namespace, list_message=core_pb2.NamespaceList,
+    watch_event=core_pb2.NamespaceWatchEvent, service="podplane.core.v1.Namespaces",
+    stub=services_pb2_grpc.NamespacesStub,
+    add_servicer=services_pb2_grpc.add_NamespacesServicer_to_server, has_status=False,
+    short_names=("ns",),
+)
+EVENT = Resource(
+    kind="Event", plural="events", api_version="v1", namespaced=True,
+    message=core_pb2.Event, list_message=core_pb2.EventList, watch_event=core_pb2.EventWatchEvent,
+    service="podplane.core.v1.Events", stub=services_pb2_grpc.EventsStub,
+    add_servicer=services_pb2_grpc.add_EventsServicer_to_server, has_status=False,
+    short_names=("ev",),
+)
+LEASE = Resource(
+    kind="Lease", plural="leases", api_version="coordination.k8s.io/v1", namespaced=True,
+    message=lease_pb2.Lease, list_message=lease_pb2.LeaseList, watch_event=lease_pb2.LeaseWatchEvent,
+    service="podplane.coordination.v1.Leases", stub=lease_pb2_grpc.LeasesStub,
+    add_servicer=lease_pb2_grpc.add_LeasesServicer_to_server, has_status=False,
+)
+
+ALL: tuple[Resource, ...] = (POD, NODE, NAMESPACE, EVENT, LEASE)
+
+# Every spelling a user may type (kubectl accepts kind, singular, plural and short names).
+_BY_NAME: dict[str, Resource] = {}
+for _r in ALL:
+    for _n in (_r.kind.lower(), _r.plural, *_r.short_names):
+        _BY_NAME[_n] = _r
+
+
+def by_name(name: str) -> Resource:
+    """Looks a resource up by kind, plural or short name, case-insensitively."""
+    try:
+        return _BY_NAME[name.lower()]
+    except KeyError:
+        raise KeyError(f'the server doesn\'t have a resource type "{name}"') from None
+
+
+def by_kind(kind: str, api_version: str) -> Resource:
+    """The resource a manifest's `kind` and `apiVersion` name; KeyError with kubectl's wording if none."""
+    for r in ALL:
+        if r.kind == kind:
+            if r.api_version != api_version:
+                raise KeyError(
+                    f'no matches for kind "{kind}" in version "{api_version}"'
+                    f' (expected apiVersion "{r.api_version}")')
+            return r
+    raise KeyError(f'no matches for kind "{kind}" in version "{api_version}"')
+
+
+def by_message(msg: Message) -> Resource:
+    for r in ALL:
+        if isinstance(msg, r.message):
+            return r
+    raise KeyError(type(msg).__name__)

@@ -1,0 +1,93 @@
+"""Test helpers shared by the integration and end-to-end suites: a real etcd process and polling."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class EtcdProcess:
+    """A single-member etcd on loopback with its own data dir, started from Debian's etcd-server."""
+    process: subprocess.Popen[bytes]
+    endpoint: str
+    data_dir: str
+
+    @classmethod
+    def start(cls) -> EtcdProcess:
+        binary = shutil.which("etcd") or "/usr/bin/etcd"
+        if not os.path.exists(binary):
+            raise RuntimeError("etcd is not installed: run `make host` (apt-get install etcd-server)")
+        data_dir = tempfile.mkdtemp(prefix="podplane-etcd-")
+        client, peer = free_port(), free_port()
+        endpoint = f"http://127.0.0.1:{client}"
+        log = open(os.path.join(data_dir, "etcd.log"), "wb")
+        process = subprocess.Popen(
+            [binary, "--name", "test", "--data-dir", os.path.join(data_dir, "data"),
+             "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+             "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+             "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+             "--initial-cluster", f"test=http://127.0.0.1:{peer}"],
+            stdout=log, stderr=subprocess.STDOUT)
+        etcd = cls(process, endpoint, data_dir)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"etcd exited: see {data_dir}/etcd.log")
+            try:
+                with socket.create_connection(("127.0.0.1", client), timeout=0.2):
+                    return etcd
+            except OSError:
+                time.sleep(0.05)
+        etcd.stop()
+        raise RuntimeError("etcd did not start within 20 s")
+
+    def etcdctl_bytes(self, *args: str) -> bytes:
+        env = {**os.environ, "ETCDCTL_API": "3"}
+        return subprocess.run(["etcdctl", f"--endpoints={self.endpoint}", *args], env=env,
+                              check=True, capture_output=True).stdout
+
+    def etcdctl(self, *args: str) -> str:
+        return self.etcdctl_bytes(*args).decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0,
+                     interval: float = 0.2, what: str = "condition") -> T:
+    """Polls `check` until it returns a truthy value (returned) or raises AssertionError on timeout;
+    the last exception or falsy value is reported."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            result = await check()
+            if result:
+                return result
+            last = result
+        except Exception as e:  # noqa: BLE001 - reported on timeout
+            last = e
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+        await asyncio.sleep(interval)
