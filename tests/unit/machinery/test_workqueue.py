@@ -1,0 +1,48 @@
+"""The work queue: one worker per key, no lost updates, back-off on failure."""
+from __future__ import annotations
+
+import asyncio
+
+from podplane.workqueue import WorkQueue
+
+
+async def test_duplicates_collapse_while_queued() -> None:
+    q: WorkQueue[str] = WorkQueue()
+    for key in ("a", "b", "a", "a"):
+        q.add(key)
+    assert len(q) == 2
+    assert [await q.get(), await q.get()] == ["a", "b"]
+
+
+async def test_key_added_while_processing_is_processed_again_after_done() -> None:
+    q: WorkQueue[str] = WorkQueue()
+    q.add("a")
+    key = await q.get()
+    q.add("a")  # changed while a worker holds it
+    assert len(q) == 0  # not handed to a second worker
+    q.done(key)
+    assert len(q) == 1 and await q.get() == "a"
+
+
+async def test_rate_limited_back_off_grows_and_forget_resets() -> None:
+    q: WorkQueue[str] = WorkQueue(base_delay=0.01, max_delay=1.0)
+    q.add_rate_limited("a")
+    q.add_rate_limited("a")
+    assert q.num_requeues("a") == 2
+    got = await asyncio.wait_for(q.get(), 1)
+    assert got == "a"
+    q.done("a")
+    q.forget("a")
+    assert q.num_requeues("a") == 0
+
+
+async def test_shutdown_wakes_waiting_workers() -> None:
+    q: WorkQueue[str] = WorkQueue()
+    waiter = asyncio.create_task(q.get())
+    await asyncio.sleep(0)
+    await q.shutdown()
+    try:
+        await asyncio.wait_for(waiter, 1)
+        raise AssertionError("get() returned after shutdown")
+    except Exception as e:  # ShutDown
+        assert type(e).__name__ == "ShutDown"
