@@ -29,12 +29,16 @@ def parse(value: str) -> datetime | None:
 
 
 def human_age(value: str, at: datetime | None = None) -> str:
-    """kubectl's AGE column: 5s, 3m, 2m10s, 4h, 3d."""
+    """kubectl's AGE column (apimachinery duration.HumanDuration): 90s, 5m3s, 45m, 4h5m, 20h,
+    3d4h, 30d, 2y10d."""
     t = parse(value)
     if t is None:
         return "<unknown>"
     seconds = int(((at or datetime.now(timezone.utc)) - t).total_seconds())
-    seconds = max(seconds, 0)
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
     if seconds < 120:
         return f"{seconds}s"
     minutes = seconds // 60
@@ -43,6 +47,15 @@ def human_age(value: str, at: datetime | None = None) -> str:
     if minutes < 180:
         return f"{minutes}m"
     hours = minutes // 60
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
     if hours < 48:
         return f"{hours}h"
-    return f"{hours // 24}d"
+    if hours < 24 * 8:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = (hours // 24) % 365
+        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
+    return f"{hours // 24 // 365}y"

@@ -61,3 +61,15 @@ def test_memory(value: str, n: int) -> None:
 def test_bad_quantities(bad: str) -> None:
     with pytest.raises(quantity.QuantityError):
         quantity.parse(bad)
+
+
+@pytest.mark.parametrize(("seconds", "age"), [
+    (5, "5s"), (119, "119s"), (150, "2m30s"), (600, "10m"), (3 * 3600 - 60, "179m"),
+    (4 * 3600 + 300, "4h5m"), (20 * 3600, "20h"), (3 * 86400 + 4 * 3600, "3d4h"),
+    (30 * 86400, "30d"), (800 * 86400, "2y70d")])
+def test_human_age_matches_kubectl(seconds: int, age: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from podplane import timeutil
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert timeutil.human_age(timeutil.format_time(now - timedelta(seconds=seconds)), now) == age

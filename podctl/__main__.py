@@ -1,0 +1,69 @@
+"""podctl's entry point: the verbs, the shared flags, and the one place errors become exit codes."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from podctl.cmd import apply, delete, describe, get, logs
+from podctl.errors import CommandError, server_error_message
+from podctl.options import Connector, add_global_flags, global_options
+
+INTERRUPTED_EXIT_CODE = 130
+# Set to see the traceback behind an unexpected error instead of its one-line summary.
+DEBUG_ENV = "PODCTL_DEBUG"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podctl", description="podctl controls the podplane cluster, the way kubectl does.")
+    add_global_flags(parser, suppress_defaults=False)
+    shared = argparse.ArgumentParser(add_help=False)
+    add_global_flags(shared, suppress_defaults=True)
+    subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND")
+    apply.add_parsers(subparsers, [shared])
+    get.add_parser(subparsers, [shared])
+    describe.add_parser(subparsers, [shared])
+    delete.add_parser(subparsers, [shared])
+    logs.add_parser(subparsers, [shared])
+    return parser
+
+
+def run(argv: Sequence[str], connector: Connector | None = None) -> int:
+    """Runs one command line; `connector` replaces the real apiserver connection in tests."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.print_help()
+        return 0
+    options = None
+    try:
+        options = global_options(args, connector)
+        code: int = asyncio.run(args.run(args, options))
+        return code
+    except CommandError as e:
+        print(e.message, file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return INTERRUPTED_EXIT_CODE
+    except BrokenPipeError:
+        # The reader went away (`podctl logs pod | head`): nothing left to say, and nowhere to
+        # flush what is still buffered.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as e:  # a server error that no verb handled itself
+        if os.environ.get(DEBUG_ENV):
+            raise
+        server = options.server if options else ""
+        print(server_error_message(e, server), file=sys.stderr)
+        return 1
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

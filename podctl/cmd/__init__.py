@@ -1,0 +1,1 @@
+"""One module per verb: each declares its flags and runs the verb through the library modules."""

@@ -1,0 +1,128 @@
+"""`podctl apply -f` and `podctl create -f` (and `create namespace NAME`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from podctl.apply_logic import LAST_APPLIED_ANNOTATION, ApplyPlan, plan_apply
+from podctl.errors import CommandError, server_error_message
+from podctl.manifest_files import ManifestObject, load
+from podctl.objects import from_plain_dict, object_name, to_plain_dict
+from podctl.options import GlobalOptions
+from podplane import resources
+from podplane.client import Client, is_conflict, is_not_found
+
+CONFLICT_RETRIES = 5
+
+
+def add_file_flags(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("-f", "--filename", action="append", default=[],
+                        help=f"a file, directory or - (stdin) with the objects to {verb}")
+    parser.add_argument("-R", "--recursive", action="store_true",
+                        help="process the directory given with -f recursively")
+
+
+def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    apply = subparsers.add_parser("apply", parents=parents, help="create or update objects from files")
+    add_file_flags(apply, "apply")
+    apply.set_defaults(run=run_apply)
+
+    create = subparsers.add_parser("create", parents=parents, help="create objects from files")
+    add_file_flags(create, "create")
+    create.add_argument("kind", nargs="?", help="namespace, to create a namespace by name")
+    create.add_argument("name", nargs="?")
+    create.set_defaults(run=run_create)
+
+
+def _report(obj: ManifestObject, err: BaseException, options: GlobalOptions, verb: str) -> None:
+    note = f'error when {verb} "{obj.source}": '
+    print(server_error_message(err, options.server, source_note=note), file=sys.stderr)
+
+
+class ApplyError(Exception):
+    """A server error and what apply was doing when it happened ("creating", "applying")."""
+
+    def __init__(self, doing: str, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.doing = doing
+        self.cause = cause
+
+
+async def _apply_one(client: Client, obj: ManifestObject) -> str:
+    api = client.for_resource(obj.resource)
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            live: Any = await api.get(obj.name, obj.namespace)
+        except Exception as e:
+            if not is_not_found(e):
+                raise ApplyError("retrieving current configuration of", e) from e
+            live = None
+        plan: ApplyPlan = plan_apply(obj.data, to_plain_dict(live) if live is not None else None)
+        if plan.action == "unchanged":
+            return plan.action
+        body = from_plain_dict(plan.body, obj.resource.message)
+        if plan.action == "created":
+            try:
+                await api.create(body)
+            except Exception as e:
+                raise ApplyError("creating", e) from e
+            return plan.action
+        if plan.missing_last_applied:
+            print(f"Warning: resource {obj.resource.plural}/{obj.name} is missing the "
+                  f"{LAST_APPLIED_ANNOTATION} annotation which is required by podctl apply. "
+                  "The missing annotation will be patched automatically.", file=sys.stderr)
+        try:
+            await api.update(body)
+            return plan.action
+        except Exception as e:
+            if not is_conflict(e):
+                raise ApplyError("applying", e) from e
+    raise CommandError(f'error: {obj.resource.plural} "{obj.name}" kept changing while being applied')
+
+
+async def run_apply(args: argparse.Namespace, options: GlobalOptions) -> int:
+    objects = load(args.filename, options, verb="apply", recursive=args.recursive)
+    for obj in objects:
+        if not obj.name:
+            raise CommandError(f'error: error validating "{obj.source}": metadata.name: Required value: '
+                               "apply needs the object's name")
+    failed = False
+    async with options.connect() as client:
+        for obj in objects:
+            try:
+                action = await _apply_one(client, obj)
+            except ApplyError as e:
+                _report(obj, e.cause, options, e.doing)
+                failed = True
+                continue
+            print(f"{object_name(obj.resource, obj.name)} {action}")
+    return 1 if failed else 0
+
+
+async def _create_namespace(name: str, options: GlobalOptions) -> int:
+    namespace: Any = resources.NAMESPACE.message()
+    namespace.metadata.name = name
+    async with options.connect() as client:
+        await client.namespaces.create(namespace)
+    print(f"{object_name(resources.NAMESPACE, name)} created")
+    return 0
+
+
+async def run_create(args: argparse.Namespace, options: GlobalOptions) -> int:
+    if args.kind is not None:
+        if args.filename or args.kind.lower() not in ("namespace", "ns") or not args.name:
+            raise CommandError("error: only `create namespace NAME` and `create -f FILE` are supported")
+        return await _create_namespace(args.name, options)
+    objects = load(args.filename, options, verb="create", recursive=args.recursive)
+    failed = False
+    async with options.connect() as client:
+        for obj in objects:
+            try:
+                created: Any = await client.for_resource(obj.resource).create(obj.message)
+            except Exception as e:
+                _report(obj, e, options, "creating")
+                failed = True
+                continue
+            print(f"{object_name(obj.resource, created.metadata.name or obj.name)} created")
+    return 1 if failed else 0

@@ -1,0 +1,121 @@
+"""`podctl delete`: by type and name, by -f manifest, or by selector; waits until gone by default."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from typing import Any
+
+from podctl.cmd.apply import add_file_flags
+from podctl.deletion import deleted_message, wait_until_gone
+from podctl.errors import CommandError, server_error_message
+from podctl.manifest_files import load
+from podctl.options import GlobalOptions
+from podctl.targets import parse_targets
+from podplane.client import Client, is_not_found
+from podplane.resources import Resource
+
+FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation that the running "
+                 "resource has been terminated. The resource may continue to run on the cluster "
+                 "indefinitely.")
+# With --timeout=0: kubectl waits a week; a grace period and a margin is plenty here.
+DEFAULT_WAIT_MARGIN = 60.0
+DEFAULT_GRACE_PERIOD = 30
+
+
+def parse_duration(text: str) -> float:
+    """`30s`, `2m`, `1h`, `1m30s` or plain seconds."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise CommandError(f'error: invalid argument "{text}" for "--timeout" flag: '
+                           f'time: invalid duration "{text}"')
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("delete", parents=parents, help="delete objects")
+    p.add_argument("args", nargs="*", metavar="TYPE[.NAME]", help="pod NAME..., pod/NAME, ...")
+    add_file_flags(p, "delete")
+    p.add_argument("-l", "--selector", default="", help="delete the objects this selector matches")
+    p.add_argument("--all", action="store_true", help="delete every object of the type")
+    p.add_argument("--grace-period", type=int, default=-1,
+                   help="seconds the object has to terminate gracefully (-1: its own default)")
+    p.add_argument("--force", action="store_true", help="delete at once, with --grace-period=0")
+    p.add_argument("--now", action="store_true", help="delete with a grace period of 1 second")
+    p.add_argument("--wait", default="true", choices=("true", "false"),
+                   help="wait until the objects are gone (default true)")
+    p.add_argument("--timeout", default="0s", help="how long to wait (0: from the grace period)")
+    p.add_argument("--ignore-not-found", action="store_true", help="not finding the object is fine")
+    p.set_defaults(run=run)
+
+
+def grace_period(args: argparse.Namespace) -> int | None:
+    """kubectl's rules: --now means 1s; 0 without --force means 1s; --force alone means 0."""
+    period: int = args.grace_period
+    if args.now:
+        if period != -1:
+            raise CommandError("error: --now and --grace-period cannot be specified together")
+        period = 1
+    if period == 0 and not args.force:
+        period = 1
+    if args.force and period < 0:
+        period = 0
+    return None if period < 0 else period
+
+
+async def _targets(client: Client, args: argparse.Namespace,
+                   options: GlobalOptions) -> list[tuple[Resource, str, str]]:
+    """(resource, name, namespace) of every object to delete."""
+    if args.filename:
+        if args.args:
+            raise CommandError("error: resources specified with -f cannot be combined with names")
+        objects = load(args.filename, options, verb="delete", recursive=args.recursive)
+        return [(o.resource, o.name, o.namespace) for o in objects]
+    out: list[tuple[Resource, str, str]] = []
+    for t in parse_targets(args.args, "delete"):
+        if t.names:
+            if args.selector or args.all:
+                raise CommandError("error: name cannot be provided when a selector is specified")
+            out += [(t.resource, n, options.object_namespace(t.resource)) for n in t.names]
+            continue
+        if not args.selector and not args.all:
+            raise CommandError("error: resource(s) were provided, but no name was specified")
+        items, _ = await client.for_resource(t.resource).list_all(
+            options.list_namespace(t.resource), label_selector=args.selector)
+        out += [(t.resource, o.metadata.name, o.metadata.namespace) for o in items]
+    return out
+
+
+async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
+    period = grace_period(args)
+    if args.force and period == 0:
+        print(FORCE_WARNING, file=sys.stderr)
+    timeout = parse_duration(args.timeout)
+    failed = False
+    async with options.connect() as client:
+        targets = await _targets(client, args, options)
+        if not targets and not args.filename:
+            print("No resources found", file=sys.stderr)
+        pending: list[tuple[Resource, str, str, str, float]] = []
+        for resource, name, namespace in targets:
+            api = client.for_resource(resource)
+            try:
+                deleted: Any = await api.delete(name, namespace, grace_period_seconds=period)
+            except Exception as e:
+                if is_not_found(e) and args.ignore_not_found:
+                    continue
+                print(server_error_message(e, options.server), file=sys.stderr)
+                failed = True
+                continue
+            print(deleted_message(resource, name, args.force and period == 0))
+            grace = deleted.metadata.deletion_grace_period_seconds or period or DEFAULT_GRACE_PERIOD
+            pending.append((resource, name, namespace, deleted.metadata.uid,
+                            timeout or grace + DEFAULT_WAIT_MARGIN))
+        if args.wait == "true":
+            for resource, name, namespace, uid, wait_for in pending:
+                await wait_until_gone(client.for_resource(resource), resource, name, namespace,
+                                      uid, wait_for)
+    return 1 if failed else 0

@@ -1,0 +1,102 @@
+"""`podctl get`: tables, -o yaml|json|name|wide, selectors and --watch, as kubectl prints them."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from podctl.errors import CommandError, server_error_message
+from podctl.options import GlobalOptions
+from podctl.printers.events import event_sort_key
+from podctl.printers.registry import table_for
+from podctl.printers.structured import STRUCTURED_FORMATS, render
+from podctl.printers.table import TableOptions, TablePrinter
+from podctl.targets import Targets, parse_targets
+from podctl.watching import watch_and_print
+from podplane import resources
+from podplane.client import Client, is_not_found
+from podplane.resources import Resource
+
+OUTPUT_FORMATS = ("wide", *STRUCTURED_FORMATS)
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("get", parents=parents, help="display one or many objects")
+    p.add_argument("args", nargs="*", metavar="TYPE[.NAME]", help="pods, pod NAME, pod/NAME, ...")
+    p.add_argument("-o", "--output", choices=OUTPUT_FORMATS, help="output format")
+    p.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web,tier!=db")
+    p.add_argument("--field-selector", default="", help="field selector, e.g. spec.nodeName=n1")
+    p.add_argument("-w", "--watch", action="store_true", help="after listing, watch for changes")
+    p.add_argument("--watch-only", action="store_true", help="watch for changes without listing first")
+    p.add_argument("--no-headers", action="store_true", help="print tables without the header row")
+    p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
+    p.set_defaults(run=run)
+
+
+def no_resources_message(resource: Resource, options: GlobalOptions) -> str:
+    if resource.namespaced and not options.all_namespaces:
+        return f"No resources found in {options.namespace} namespace."
+    return "No resources found"
+
+
+async def fetch(client: Client, targets: Targets, args: argparse.Namespace,
+                options: GlobalOptions) -> tuple[list[Any], list[str], str]:
+    """(objects found, error lines for names not found, resourceVersion to watch from)."""
+    api = client.for_resource(targets.resource)
+    if not targets.names:
+        items, version = await api.list_all(options.list_namespace(targets.resource),
+                                            label_selector=args.selector,
+                                            field_selector=args.field_selector)
+        if targets.resource is resources.EVENT:
+            items.sort(key=event_sort_key)
+        return items, [], version
+    found: list[Any] = []
+    errors: list[str] = []
+    for name in targets.names:
+        try:
+            found.append(await api.get(name, options.object_namespace(targets.resource)))
+        except Exception as e:
+            if not is_not_found(e):
+                raise
+            errors.append(server_error_message(e, options.server))
+    return found, errors, ""
+
+
+def _table_options(args: argparse.Namespace, resource: Resource, options: GlobalOptions) -> TableOptions:
+    return TableOptions(wide=args.output == "wide",
+                        with_namespace=resource.namespaced and options.all_namespaces,
+                        no_headers=args.no_headers, show_labels=args.show_labels)
+
+
+async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
+    groups = parse_targets(args.args, "get")
+    if any(t.names for t in groups) and (args.selector or args.field_selector):
+        raise CommandError("error: name cannot be provided when a selector is specified")
+    watching = args.watch or args.watch_only
+    if watching and (len(groups) > 1 or len(groups[0].names) > 1):
+        raise CommandError("error: watch is only supported on individual resources and resource "
+                           "collections, but more than one resource was found")
+    failed = False
+    async with options.connect() as client:
+        for targets in groups:
+            resource = targets.resource
+            objects, errors, version = await fetch(client, targets, args, options)
+            printer = TablePrinter(sys.stdout, table_for(resource),
+                                   _table_options(args, resource, options))
+            if not args.watch_only:
+                if args.output in STRUCTURED_FORMATS:
+                    if objects or not targets.names:
+                        sys.stdout.write(render(objects, resource, args.output,
+                                                single=len(targets.names) == 1))
+                elif objects:
+                    printer.print_objects(objects)
+                elif not errors:
+                    print(no_resources_message(resource, options), file=sys.stderr)
+            for line in errors:
+                print(line, file=sys.stderr)
+            failed = failed or bool(errors)
+            if targets.names and objects:
+                version = objects[0].metadata.resource_version
+            if watching:
+                await watch_and_print(client, targets, args, options, printer, version)
+    return 1 if failed else 0

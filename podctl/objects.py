@@ -1,0 +1,41 @@
+"""API objects as kubectl shows and edits them: plain dicts with integers as integers, type meta filled
+in, and the `pod/jumpod` names kubectl prints."""
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.message import Message
+
+from podplane import manifest
+from podplane.resources import Resource
+
+def to_plain_dict(msg: Message) -> dict[str, Any]:
+    """The object as Kubernetes serializes it (camelCase, empty fields left out, numbers as numbers)."""
+    return manifest.to_dict(msg)
+
+
+def from_plain_dict(data: dict[str, Any], message: type[Message]) -> Message:
+    return manifest.from_dict(data, message)
+
+
+def with_type_meta(msg: Message, resource: Resource) -> Message:
+    """The object with apiVersion and kind set, as kubectl prints it (the server may leave them out)."""
+    out: Any = type(msg)()
+    out.CopyFrom(msg)
+    if not out.api_version:
+        out.api_version = resource.api_version
+    if not out.kind:
+        out.kind = resource.kind
+    copied: Message = out
+    return copied
+
+
+def qualified_name(resource: Resource) -> str:
+    """`pod`, or `lease.coordination.k8s.io` for a resource outside the core group."""
+    group = resource.api_version.rpartition("/")[0]
+    return f"{resource.singular}.{group}" if group else resource.singular
+
+
+def object_name(resource: Resource, name: str) -> str:
+    """kubectl's `pod/jumpod`."""
+    return f"{qualified_name(resource)}/{name}"

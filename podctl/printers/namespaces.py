@@ -1,0 +1,19 @@
+"""The namespaces table, as kubectl's printNamespace."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from podctl.printers.table import Column, TableSpec
+from podplane.timeutil import human_age
+
+
+def namespace_row(namespace: Any, now: datetime) -> list[str]:
+    return [namespace.metadata.name, namespace.status.phase,
+            human_age(namespace.metadata.creation_timestamp, now)]
+
+
+NAMESPACE_TABLE = TableSpec(
+    columns=(Column("Name"), Column("Status"), Column("Age")),
+    row=namespace_row,
+)

@@ -1,0 +1,23 @@
+"""Which table each resource prints as."""
+from __future__ import annotations
+
+from podctl.printers.events import EVENT_TABLE
+from podctl.printers.leases import LEASE_TABLE
+from podctl.printers.namespaces import NAMESPACE_TABLE
+from podctl.printers.nodes import NODE_TABLE
+from podctl.printers.pods import POD_TABLE
+from podctl.printers.table import TableSpec
+from podplane import resources
+from podplane.resources import Resource
+
+_TABLES: dict[str, TableSpec] = {
+    resources.POD.plural: POD_TABLE,
+    resources.NODE.plural: NODE_TABLE,
+    resources.NAMESPACE.plural: NAMESPACE_TABLE,
+    resources.EVENT.plural: EVENT_TABLE,
+    resources.LEASE.plural: LEASE_TABLE,
+}
+
+
+def table_for(resource: Resource) -> TableSpec:
+    return _TABLES[resource.plural]

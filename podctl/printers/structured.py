@@ -1,0 +1,56 @@
+"""-o yaml, -o json and -o name, as kubectl prints them (keys sorted, a List for several objects)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from google.protobuf.message import Message
+
+from podctl.objects import object_name, to_plain_dict, with_type_meta
+from podplane.resources import Resource
+
+STRUCTURED_FORMATS = ("yaml", "json", "name")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _KubectlYAMLDumper(yaml.SafeDumper):
+    """Strings the way kubectl writes them: multi-line ones as literal blocks, ones that would read
+    back as another type ("3600", "true", "", timestamps) in double quotes."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    resolve: Any = dumper.resolve  # untyped in types-PyYAML
+    style: str | None = None
+    if "\n" in value:
+        style = "|"
+    elif resolve(yaml.ScalarNode, value, (True, False)) != _STR_TAG:
+        style = '"'
+    return dumper.represent_scalar(_STR_TAG, value, style=style)
+
+
+_KubectlYAMLDumper.add_representer(str, _represent_str)
+
+
+def to_yaml(document: dict[str, Any]) -> str:
+    return yaml.dump(document, Dumper=_KubectlYAMLDumper, sort_keys=True, default_flow_style=False,
+                     allow_unicode=True, width=1 << 30)
+
+
+def as_document(objects: Sequence[Message], resource: Resource, *, single: bool) -> dict[str, Any]:
+    """One object as is when a single object was asked for by name, else a `kind: List`."""
+    items = [to_plain_dict(with_type_meta(o, resource)) for o in objects]
+    if single and len(items) == 1:
+        return items[0]
+    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+def render(objects: Sequence[Any], resource: Resource, output: str, *, single: bool) -> str:
+    if output == "name":
+        return "".join(f"{object_name(resource, o.metadata.name)}\n" for o in objects)
+    document = as_document(objects, resource, single=single)
+    if output == "json":
+        return json.dumps(document, indent=4, sort_keys=True) + "\n"
+    return to_yaml(document)
+

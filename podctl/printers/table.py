@@ -1,0 +1,82 @@
+"""A kubectl table: upper-case headers, tab-aligned cells, optional NAMESPACE and LABELS columns."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from podctl.tabwriter import kubectl_table_writer
+
+# A row's cells for one object at a moment in time (ages are relative to `now`).
+RowFunc = Callable[[Any, datetime], list[str]]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    # Shown only with -o wide (kubectl's priority > 0).
+    wide: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    columns: tuple[Column, ...]
+    # Every column's cell, wide ones included, in column order.
+    row: RowFunc
+
+
+def format_labels(labels: Mapping[str, str]) -> str:
+    """kubectl's labels.FormatLabels: sorted key=value pairs, or <none>."""
+    if not labels:
+        return "<none>"
+    return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
+
+
+@dataclass
+class TableOptions:
+    wide: bool = False
+    with_namespace: bool = False
+    no_headers: bool = False
+    show_labels: bool = False
+
+
+class TablePrinter:
+    """Prints rows as they come (a list, then watch events), aligned like kubectl: the header once,
+    column widths that only ever grow."""
+
+    def __init__(self, out: TextIO, spec: TableSpec, options: TableOptions,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self._writer = kubectl_table_writer(out)
+        self._spec = spec
+        self._options = options
+        self._clock = clock
+        self._printed_header = options.no_headers
+        self._shown = [i for i, c in enumerate(spec.columns) if options.wide or not c.wide]
+
+    def header(self) -> list[str]:
+        cells = [self._spec.columns[i].name.upper() for i in self._shown]
+        if self._options.with_namespace:
+            cells.insert(0, "NAMESPACE")
+        if self._options.show_labels:
+            cells.append("LABELS")
+        return cells
+
+    def row(self, obj: Any, now: datetime) -> list[str]:
+        all_cells = self._spec.row(obj, now)
+        cells = [all_cells[i] for i in self._shown]
+        if self._options.with_namespace:
+            cells.insert(0, obj.metadata.namespace)
+        if self._options.show_labels:
+            cells.append(format_labels(obj.metadata.labels))
+        return cells
+
+    def print_objects(self, objects: Iterable[Any]) -> None:
+        now = self._clock()
+        lines = [self.row(obj, now) for obj in objects]
+        if not self._printed_header:
+            lines.insert(0, self.header())
+            self._printed_header = True
+        for cells in lines:
+            self._writer.write("\t".join(cells) + "\n")
+        self._writer.flush()

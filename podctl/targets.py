@@ -1,0 +1,53 @@
+"""The objects a verb names on its command line: `pods`, `pod jumpod other`, `pod/jumpod node/n1`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podctl.errors import CommandError
+from podplane import resources
+from podplane.resources import Resource
+
+
+@dataclass(frozen=True)
+class Targets:
+    resource: Resource
+    # Empty: every object of the resource (filtered by selectors).
+    names: tuple[str, ...] = ()
+
+
+def resource_named(name: str) -> Resource:
+    try:
+        return resources.by_name(name)
+    except KeyError as e:
+        raise CommandError(f"error: {e.args[0]}") from None
+
+
+def parse_targets(args: list[str], verb: str) -> list[Targets]:
+    """`TYPE [NAME...]` or `TYPE/NAME...`, grouped by resource in the order given."""
+    if not args:
+        raise CommandError(
+            f"error: you must specify the type of resource to {verb}. Use \"podctl api-resources\" "
+            "for a complete list of supported resources" if verb == "get" else
+            f"error: you must specify the type of resource to {verb}")
+    if "/" not in args[0]:
+        if any("/" in a for a in args[1:]):
+            raise CommandError("error: there is no need to specify a resource type as a separate "
+                               "argument when passing arguments in resource/name form "
+                               f"(e.g. 'podctl {verb} resource/<resource_name>' instead of "
+                               f"'podctl {verb} resource resource/<resource_name>')")
+        if "," in args[0]:
+            raise CommandError("error: listing several resource types at once is not supported")
+        return [Targets(resource_named(args[0]), tuple(args[1:]))]
+    grouped: dict[str, list[str]] = {}
+    order: list[Resource] = []
+    for arg in args:
+        kind, sep, name = arg.partition("/")
+        if not sep or not name or not kind:
+            raise CommandError(f"error: arguments in resource/name form must have a single resource "
+                               f"and name: {arg!r}")
+        resource = resource_named(kind)
+        if resource.plural not in grouped:
+            grouped[resource.plural] = []
+            order.append(resource)
+        grouped[resource.plural].append(name)
+    return [Targets(r, tuple(grouped[r.plural])) for r in order]
