@@ -1,0 +1,92 @@
+"""Turns informer events into cache and queue changes (kubernetes pkg/scheduler/eventhandlers.go):
+bound pods are counted on their nodes, pending pods of this scheduler are queued, and changes that
+may free room or add some wake up the unschedulable pods."""
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.cache import SchedulerCache
+from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
+from scheduler.queue import SchedulingQueue
+
+TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+
+
+def is_assigned(pod: Any) -> bool:
+    return bool(pod.spec.node_name)
+
+
+def is_terminal(pod: Any) -> bool:
+    return pod.status.phase in TERMINAL_PHASES
+
+
+def is_counted(pod: Any) -> bool:
+    """A bound pod that still holds its node's resources."""
+    return is_assigned(pod) and not is_terminal(pod)
+
+
+def node_scheduling_changed(old: Any, new: Any) -> bool:
+    """A change that may make pods fit: not the kubelet's heartbeats."""
+    def conditions(node: Any) -> dict[str, str]:
+        return {c.type: c.status for c in node.status.conditions}
+    return bool(
+        old.spec.unschedulable != new.spec.unschedulable
+        or list(old.spec.taints) != list(new.spec.taints)
+        or dict(old.metadata.labels) != dict(new.metadata.labels)
+        or dict(old.status.allocatable) != dict(new.status.allocatable)
+        or dict(old.status.capacity) != dict(new.status.capacity)
+        or conditions(old) != conditions(new))
+
+
+class EventHandlers:
+    def __init__(self, cache: SchedulerCache, queue: SchedulingQueue,
+                 scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> None:
+        self.cache = cache
+        self.queue = queue
+        self.scheduler_name = scheduler_name
+
+    def is_pending(self, pod: Any) -> bool:
+        """Unbound, this scheduler's, not finished and not being deleted."""
+        return (not is_assigned(pod) and not is_terminal(pod)
+                and not pod.metadata.deletion_timestamp
+                and (pod.spec.scheduler_name or DEFAULT_SCHEDULER_NAME) == self.scheduler_name)
+
+    # ------------------------------------------------------------------ pods
+    def on_pod_add(self, pod: Any) -> None:
+        if is_counted(pod):
+            self.cache.add_pod(pod)
+        elif self.is_pending(pod):
+            self.queue.add(pod)
+
+    def on_pod_update(self, old: Any, new: Any) -> None:
+        if is_counted(new):
+            self.cache.update_pod(new)
+        elif self.cache.contains(new) and (is_assigned(new) or not self.cache.is_assumed(new)):
+            # Finished (or, oddly, unbound): its resources are free again.
+            self.cache.remove_pod(new)
+            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+        if self.is_pending(new):
+            self.queue.update(old, new)
+        elif self.is_pending(old) or self.queue.where(new) is not None:
+            # Bound, finished, being deleted or handed to another scheduler.
+            self.queue.delete(new)
+
+    def on_pod_delete(self, pod: Any) -> None:
+        self.queue.delete(pod)
+        if self.cache.contains(pod):
+            # Bound, or assumed with its binding in flight: either way it frees room.
+            self.cache.remove_pod(pod)
+            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+
+    # ------------------------------------------------------------------ nodes
+    def on_node_add(self, node: Any) -> None:
+        self.cache.add_node(node)
+        self.queue.move_all_to_active_or_backoff("NodeAdd")
+
+    def on_node_update(self, old: Any, new: Any) -> None:
+        self.cache.update_node(new)
+        if node_scheduling_changed(old, new):
+            self.queue.move_all_to_active_or_backoff("NodeUpdate")
+
+    def on_node_delete(self, node: Any) -> None:
+        self.cache.remove_node(node)

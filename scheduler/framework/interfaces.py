@@ -1,0 +1,52 @@
+"""The extension points a plugin may implement (kubernetes pkg/scheduler/framework/interface.go).
+
+A plugin is any object with a `name`; the framework finds out which points it implements by
+checking it against these protocols, so a plugin implements only what it needs."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from scheduler.framework.status import Status
+from scheduler.framework.types import CycleState, NodeInfo
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+@runtime_checkable
+class PreFilterPlugin(Plugin, Protocol):
+    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+        """Runs once per attempt before any Filter; may reject the pod outright or return Skip."""
+
+
+@runtime_checkable
+class FilterPlugin(Plugin, Protocol):
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        """Whether the pod may run on the node: success, or unschedulable with reasons."""
+
+
+@runtime_checkable
+class PreScorePlugin(Plugin, Protocol):
+    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        """Runs once per attempt before Score, with the feasible nodes; may return Skip."""
+
+
+@runtime_checkable
+class ScorePlugin(Plugin, Protocol):
+    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+        """How much the plugin likes the node for the pod; 0..100 after normalize_score."""
+
+
+@runtime_checkable
+class ScoreNormalizer(Plugin, Protocol):
+    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+        """Rescales the raw scores of all nodes (by name) in place into 0..100."""
+
+
+PluginArgs = Mapping[str, Any]
+# Builds a plugin from its arguments (an empty mapping when the profile gives none).
+PluginFactory = Callable[[PluginArgs], Plugin]

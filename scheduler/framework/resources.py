@@ -1,0 +1,135 @@
+"""Resource arithmetic: what a pod requests and what a node can allocate, in integer base units
+(millicores, bytes, pod slots), as kube-scheduler's framework.Resource."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from podplane import quantity
+
+CPU = "cpu"
+MEMORY = "memory"
+EPHEMERAL_STORAGE = "ephemeral-storage"
+PODS = "pods"
+
+# What a container without a cpu or memory request counts as when *scoring*, so that best-effort
+# pods still spread (kubernetes pkg/scheduler/util DefaultMilliCPURequest, DefaultMemoryRequest).
+DEFAULT_MILLI_CPU_REQUEST = 100
+DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
+
+
+def is_scalar_resource(name: str) -> bool:
+    """Extended resources (example.com/gpu) and hugepages, which are counted but not named fields."""
+    if name.startswith("hugepages-"):
+        return True
+    return "/" in name and not name.startswith(("kubernetes.io/", "requests."))
+
+
+def _amount(name: str, value: str) -> int:
+    try:
+        return quantity.milli_cpu(value) if name == CPU else quantity.bytes_of(value)
+    except quantity.QuantityError:
+        # The apiserver validates quantities; an invalid one left in storage counts as nothing.
+        return 0
+
+
+@dataclass
+class Resource:
+    milli_cpu: int = 0
+    memory: int = 0
+    ephemeral_storage: int = 0
+    allowed_pod_number: int = 0
+    scalar: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_list(cls, values: Mapping[str, str]) -> Resource:
+        """A ResourceList ({"cpu": "500m", "memory": "1Gi", "pods": "110"}); unknown names are dropped."""
+        r = cls()
+        for name, value in values.items():
+            r.set(name, _amount(name, value))
+        return r
+
+    def get(self, name: str) -> int:
+        if name == CPU:
+            return self.milli_cpu
+        if name == MEMORY:
+            return self.memory
+        if name == EPHEMERAL_STORAGE:
+            return self.ephemeral_storage
+        if name == PODS:
+            return self.allowed_pod_number
+        return self.scalar.get(name, 0)
+
+    def set(self, name: str, amount: int) -> None:
+        if name == CPU:
+            self.milli_cpu = amount
+        elif name == MEMORY:
+            self.memory = amount
+        elif name == EPHEMERAL_STORAGE:
+            self.ephemeral_storage = amount
+        elif name == PODS:
+            self.allowed_pod_number = amount
+        elif is_scalar_resource(name):
+            self.scalar[name] = amount
+
+    def names(self) -> Iterable[str]:
+        return (CPU, MEMORY, EPHEMERAL_STORAGE, PODS, *self.scalar)
+
+    def add(self, other: Resource) -> None:
+        for name in other.names():
+            self.set(name, self.get(name) + other.get(name))
+
+    def subtract(self, other: Resource) -> None:
+        for name in other.names():
+            self.set(name, self.get(name) - other.get(name))
+
+    def set_max(self, other: Resource) -> None:
+        for name in other.names():
+            self.set(name, max(self.get(name), other.get(name)))
+
+    def is_zero(self) -> bool:
+        return not any(self.get(name) for name in self.names())
+
+    def copy(self) -> Resource:
+        return Resource(self.milli_cpu, self.memory, self.ephemeral_storage,
+                        self.allowed_pod_number, dict(self.scalar))
+
+
+def container_requests(container: Any) -> dict[str, str]:
+    """A container's requests, with each limit that has no request standing in for it (as the
+    apiserver defaults requests from limits)."""
+    requests = dict(container.resources.requests)
+    for name, value in container.resources.limits.items():
+        requests.setdefault(name, value)
+    return requests
+
+
+def pod_requests(pod: Any, *, non_zero: bool = False) -> Resource:
+    """The sum of the containers' requests, raised to any init container's (they run one at a time
+    before the others): kubernetes computePodResourceRequest. With non_zero, a container that does
+    not request cpu or memory counts the defaults, as scoring does."""
+    total = Resource()
+    for c in pod.spec.containers:
+        total.add(_requests_of(c, non_zero))
+    for c in pod.spec.init_containers:
+        total.set_max(_requests_of(c, non_zero))
+    return total
+
+
+def _requests_of(container: Any, non_zero: bool) -> Resource:
+    requests = container_requests(container)
+    r = Resource.from_list(requests)
+    if non_zero:
+        if CPU not in requests:
+            r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST
+        if MEMORY not in requests:
+            r.memory = DEFAULT_MEMORY_REQUEST
+    return r
+
+
+def node_allocatable(node: Any) -> Resource:
+    """status.allocatable, or status.capacity when a node reports no allocatable (as the apiserver's
+    defaulting does in Kubernetes)."""
+    values = node.status.allocatable or node.status.capacity
+    return Resource.from_list(values)

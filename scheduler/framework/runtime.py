@@ -1,0 +1,127 @@
+"""Runs the enabled plugins at each extension point: the first Filter that rejects a node decides its
+status; Score sums each plugin's normalized score times its weight
+(kubernetes pkg/scheduler/framework/runtime/framework.go)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scheduler.framework.interfaces import (FilterPlugin, Plugin, PreFilterPlugin, PreScorePlugin,
+                                            ScoreNormalizer, ScorePlugin)
+from scheduler.framework.registry import Registry
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import MAX_NODE_SCORE, MIN_NODE_SCORE, CycleState, NodeInfo
+
+DEFAULT_SCHEDULER_NAME = "default-scheduler"
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    name: str
+    # Multiplies the plugin's score; ignored for plugins that do not score.
+    weight: int = 1
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Which plugins run, in order, for pods that name `scheduler_name` (a KubeSchedulerProfile)."""
+    plugins: tuple[PluginSpec, ...]
+    scheduler_name: str = DEFAULT_SCHEDULER_NAME
+    # 0: adaptive, as kube-scheduler (all nodes below 100, fewer in large clusters).
+    percentage_of_nodes_to_score: int = 0
+
+
+class ProfileError(ValueError):
+    pass
+
+
+class Framework:
+    def __init__(self, registry: Registry, profile: Profile) -> None:
+        self.profile = profile
+        self.plugins: dict[str, Plugin] = {}
+        self._pre_filter: list[PreFilterPlugin] = []
+        self._filter: list[FilterPlugin] = []
+        self._pre_score: list[PreScorePlugin] = []
+        self._score: list[tuple[ScorePlugin, int]] = []
+        for spec in profile.plugins:
+            if spec.name in self.plugins:
+                raise ProfileError(f"plugin {spec.name} is enabled more than once")
+            if spec.weight < 1:
+                raise ProfileError(f"plugin {spec.name}: score weight must be positive, "
+                                   f"got {spec.weight}")
+            plugin = registry.factory(spec.name)(spec.args)
+            if plugin.name != spec.name:
+                raise ProfileError(f"plugin {spec.name}'s factory built {plugin.name}")
+            self.plugins[spec.name] = plugin
+            if isinstance(plugin, PreFilterPlugin):
+                self._pre_filter.append(plugin)
+            if isinstance(plugin, FilterPlugin):
+                self._filter.append(plugin)
+            if isinstance(plugin, PreScorePlugin):
+                self._pre_score.append(plugin)
+            if isinstance(plugin, ScorePlugin):
+                self._score.append((plugin, spec.weight))
+
+    @property
+    def scheduler_name(self) -> str:
+        return self.profile.scheduler_name
+
+    @property
+    def has_score_plugins(self) -> bool:
+        return bool(self._score)
+
+    def run_pre_filter(self, state: CycleState, pod: Any) -> Status:
+        for plugin in self._pre_filter:
+            status = plugin.pre_filter(state, pod)
+            if status.is_skip:
+                state.skip_filter.add(plugin.name)
+            elif not status.is_success:
+                return status.with_plugin(plugin.name)
+        return SUCCESS
+
+    def run_filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        """Success, or the status of the first plugin that rejects the node."""
+        for plugin in self._filter:
+            if plugin.name in state.skip_filter:
+                continue
+            status = plugin.filter(state, pod, node)
+            if not status.is_success:
+                return status.with_plugin(plugin.name)
+        return SUCCESS
+
+    def run_pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        for plugin in self._pre_score:
+            status = plugin.pre_score(state, pod, nodes)
+            if status.is_skip:
+                state.skip_score.add(plugin.name)
+            elif not status.is_success:
+                return status.with_plugin(plugin.name)
+        return SUCCESS
+
+    def run_score(self, state: CycleState, pod: Any,
+                  nodes: list[NodeInfo]) -> tuple[dict[str, int], Status]:
+        """The weighted sum of every score plugin's normalized score, by node name."""
+        totals = {n.name: 0 for n in nodes}
+        for plugin, weight in self._score:
+            if plugin.name in state.skip_score:
+                continue
+            scores: dict[str, int] = {}
+            for node in nodes:
+                score, status = plugin.score(state, pod, node)
+                if not status.is_success:
+                    return {}, status.with_plugin(plugin.name)
+                scores[node.name] = score
+            if isinstance(plugin, ScoreNormalizer):
+                status = plugin.normalize_score(state, pod, scores)
+                if not status.is_success:
+                    return {}, status.with_plugin(plugin.name)
+            for name, score in scores.items():
+                if not MIN_NODE_SCORE <= score <= MAX_NODE_SCORE:
+                    return {}, Status.error(
+                        f"plugin {plugin.name} returned an invalid score {score} for node {name}, "
+                        f"it should be in the range [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
+                    ).with_plugin(plugin.name)
+                totals[name] += score * weight
+        return totals, SUCCESS

@@ -1,0 +1,86 @@
+"""The scheduler's view of a node: the Node object, the pods on it (bound and assumed) and the sum of
+what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from scheduler.framework.resources import Resource, node_allocatable, pod_requests
+
+MAX_NODE_SCORE = 100
+MIN_NODE_SCORE = 0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    pod: Any
+    requests: Resource
+    # With the scoring defaults for containers that request no cpu or memory.
+    non_zero_requests: Resource
+
+    @classmethod
+    def of(cls, pod: Any) -> PodInfo:
+        return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True))
+
+    @property
+    def uid(self) -> str:
+        return str(self.pod.metadata.uid)
+
+
+@dataclass
+class NodeInfo:
+    # None while pods name a node the scheduler has not seen (yet, or any more).
+    node: Any = None
+    pods: dict[str, PodInfo] = field(default_factory=dict)
+    requested: Resource = field(default_factory=Resource)
+    non_zero_requested: Resource = field(default_factory=Resource)
+    allocatable: Resource = field(default_factory=Resource)
+
+    @classmethod
+    def for_node(cls, node: Any, *pods: Any) -> NodeInfo:
+        info = cls()
+        info.set_node(node)
+        for pod in pods:
+            info.add_pod(PodInfo.of(pod))
+        return info
+
+    @property
+    def name(self) -> str:
+        return str(self.node.metadata.name) if self.node is not None else ""
+
+    def set_node(self, node: Any) -> None:
+        self.node = node
+        self.allocatable = node_allocatable(node)
+
+    def add_pod(self, info: PodInfo) -> None:
+        self.remove_pod(info.uid)
+        self.pods[info.uid] = info
+        self.requested.add(info.requests)
+        self.non_zero_requested.add(info.non_zero_requests)
+
+    def remove_pod(self, uid: str) -> bool:
+        info = self.pods.pop(uid, None)
+        if info is None:
+            return False
+        self.requested.subtract(info.requests)
+        self.non_zero_requested.subtract(info.non_zero_requests)
+        return True
+
+
+class CycleState:
+    """Data plugins compute once per scheduling attempt (in PreFilter, PreScore) and read later."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, object] = {}
+        # Plugins whose PreFilter/PreScore returned Skip for this pod.
+        self.skip_filter: set[str] = set()
+        self.skip_score: set[str] = set()
+
+    def write(self, key: str, value: object) -> None:
+        self._data[key] = value
+
+    def read(self, key: str, kind: type[T]) -> T | None:
+        value = self._data.get(key)
+        return value if isinstance(value, kind) else None

@@ -1,0 +1,35 @@
+"""The in-tree plugins, one module each, and the default profile that enables them with
+Kubernetes' default order and score weights (kubernetes pkg/scheduler/framework/plugins/registry.go
+and apis/config/v1/default_plugins.go)."""
+from __future__ import annotations
+
+from scheduler.framework.registry import Registry
+from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, PluginSpec, Profile
+from scheduler.plugins import (balanced_allocation, nodeaffinity, nodename, nodeready,
+                               noderesources_fit, nodeunschedulable, tainttoleration)
+
+
+def in_tree_registry() -> Registry:
+    return Registry({
+        nodeunschedulable.NAME: nodeunschedulable.new,
+        nodename.NAME: nodename.new,
+        tainttoleration.NAME: tainttoleration.new,
+        nodeready.NAME: nodeready.new,
+        nodeaffinity.NAME: nodeaffinity.new,
+        noderesources_fit.NAME: noderesources_fit.new,
+        balanced_allocation.NAME: balanced_allocation.new,
+    })
+
+
+def default_profile(scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> Profile:
+    """Filters run in this order and the first to reject a node names the reason."""
+    return Profile(scheduler_name=scheduler_name, plugins=(
+        PluginSpec(nodeunschedulable.NAME),
+        PluginSpec(nodename.NAME),
+        PluginSpec(tainttoleration.NAME, weight=3),
+        # Where Kubernetes' not-ready taint would be reported: with the other taints.
+        PluginSpec(nodeready.NAME),
+        PluginSpec(nodeaffinity.NAME, weight=2),
+        PluginSpec(noderesources_fit.NAME, weight=1),
+        PluginSpec(balanced_allocation.NAME, weight=1),
+    ))

@@ -1,0 +1,57 @@
+"""Prefers nodes where the pod leaves cpu and memory equally used, so neither runs out while the
+other idles (kubernetes plugins/noderesources/balanced_allocation.go)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo
+from scheduler.plugins import resource_allocation
+
+NAME = "NodeResourcesBalancedAllocation"
+_PRE_SCORE_KEY = "PreScore" + NAME
+
+
+def balanced_resource_scorer(requested: Sequence[int], allocatable: Sequence[int]) -> int:
+    """(1 - the standard deviation of the used fractions) * 100."""
+    fractions = [min(req / alloc, 1.0) for req, alloc in zip(requested, allocatable) if alloc]
+    std = 0.0
+    if len(fractions) == 2:
+        std = abs(fractions[0] - fractions[1]) / 2
+    elif len(fractions) > 2:
+        mean = sum(fractions) / len(fractions)
+        std = math.sqrt(sum((f - mean) ** 2 for f in fractions) / len(fractions))
+    return int((1 - std) * MAX_NODE_SCORE)
+
+
+class _PodRequestList(list[int]):
+    pass
+
+
+class NodeResourcesBalancedAllocation:
+    name = NAME
+
+    def __init__(self, resources: tuple[resource_allocation.ResourceWeight, ...]) -> None:
+        self.resources = resources
+
+    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        requests = resource_allocation.pod_request_list(pod, self.resources, use_requested=True)
+        if not any(requests):
+            # A best-effort pod would otherwise pile onto whichever node is already balanced.
+            return Status.skip()
+        state.write(_PRE_SCORE_KEY, _PodRequestList(requests))
+        return SUCCESS
+
+    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+        requests = state.read(_PRE_SCORE_KEY, _PodRequestList)
+        if requests is None:
+            return 0, Status.error(f"{NAME}: PreScore state is missing")
+        return resource_allocation.score(node, requests, self.resources, balanced_resource_scorer,
+                                         use_requested=True), SUCCESS
+
+
+def new(args: PluginArgs) -> NodeResourcesBalancedAllocation:
+    return NodeResourcesBalancedAllocation(resource_allocation.resources_from_args(args, NAME))

@@ -1,0 +1,107 @@
+"""Fits a pod only to nodes whose labels match its spec.nodeSelector and its required node affinity,
+and prefers nodes that match its preferred terms (kubernetes plugins/nodeaffinity and
+component-helpers/scheduling/corev1/nodeaffinity)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import CycleState, NodeInfo
+from scheduler.plugins.normalize import default_normalize_score
+
+NAME = "NodeAffinity"
+ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
+_PRE_SCORE_KEY = "PreScore" + NAME
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _int(value: str) -> int | None:
+    """A base-10 integer as Go's strconv.ParseInt reads it, or None."""
+    return int(value) if _INTEGER.fullmatch(value) else None
+
+
+def requirement_matches(req: Any, labels: Mapping[str, str]) -> bool | None:
+    """Whether a matchExpressions requirement matches the labels; None when it is malformed."""
+    op, values = req.operator, list(req.values)
+    present, value = req.key in labels, labels.get(req.key, "")
+    if op in ("In", "NotIn"):
+        if not values:
+            return None
+        return (present and value in values) if op == "In" else (not present or value not in values)
+    if op in ("Exists", "DoesNotExist"):
+        if values:
+            return None
+        return present if op == "Exists" else not present
+    if op in ("Gt", "Lt"):
+        bound = _int(values[0]) if len(values) == 1 else None
+        if bound is None:
+            return None
+        number = _int(value) if present else None
+        if number is None:
+            return False
+        return number > bound if op == "Gt" else number < bound
+    return None
+
+
+def field_matches(req: Any, node_name: str) -> bool | None:
+    """matchFields supports metadata.name with In or NotIn and exactly one value."""
+    if req.operator not in ("In", "NotIn") or len(req.values) != 1:
+        return None
+    equal = req.key == "metadata.name" and node_name == req.values[0]
+    return equal if req.operator == "In" else not equal
+
+
+def term_matches(term: Any, node: Any) -> bool:
+    """All of a term's requirements hold; an empty or malformed term matches no node."""
+    if not term.match_expressions and not term.match_fields:
+        return False
+    labels = node.metadata.labels
+    results = [requirement_matches(r, labels) for r in term.match_expressions]
+    results += [field_matches(r, node.metadata.name) for r in term.match_fields]
+    return all(r is True for r in results)
+
+
+def required_matches(pod: Any, node: Any) -> bool:
+    """spec.nodeSelector (every label equal) and, if set, any one required node selector term."""
+    labels = node.metadata.labels
+    if any(labels.get(k) != v for k, v in pod.spec.node_selector.items()):
+        return False
+    affinity = pod.spec.affinity.node_affinity
+    if not affinity.HasField("required_during_scheduling_ignored_during_execution"):
+        return True
+    terms = affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
+    return any(term_matches(t, node) for t in terms)
+
+
+class NodeAffinity:
+    name = NAME
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        if required_matches(pod, node.node):
+            return SUCCESS
+        return Status.unresolvable(ERR_REASON_POD)
+
+    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        preferred = pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
+        if not preferred:
+            return Status.skip()
+        state.write(_PRE_SCORE_KEY, [(p.weight, p.preference) for p in preferred if p.weight])
+        return SUCCESS
+
+    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+        preferred = state.read(_PRE_SCORE_KEY, list)
+        if preferred is None:
+            return 0, Status.error(f"{NAME}: PreScore state is missing")
+        total = sum(weight for weight, term in preferred if term_matches(term, node.node))
+        return total, SUCCESS
+
+    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+        default_normalize_score(scores)
+        return SUCCESS
+
+
+def new(args: PluginArgs) -> NodeAffinity:
+    return NodeAffinity()

@@ -1,0 +1,24 @@
+"""A pod that names a node in spec.nodeName fits only that node (kubernetes plugins/nodename)."""
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import CycleState, NodeInfo
+
+NAME = "NodeName"
+ERR_REASON = "node(s) didn't match the requested node name"
+
+
+class NodeName:
+    name = NAME
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        if not pod.spec.node_name or pod.spec.node_name == node.name:
+            return SUCCESS
+        return Status.unresolvable(ERR_REASON)
+
+
+def new(args: PluginArgs) -> NodeName:
+    return NodeName()

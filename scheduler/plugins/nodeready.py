@@ -1,0 +1,34 @@
+"""Keeps pods off nodes whose Ready condition is not True.
+
+Kubernetes does this through the node.kubernetes.io/not-ready:NoSchedule taint that its node
+lifecycle controller sets; no podplane controller sets it yet, so this filter reads the condition
+itself, and a pod that tolerates that taint (a DaemonSet's, say) passes here as it would there."""
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import CycleState, NodeInfo
+from scheduler.plugins import taints
+
+NAME = "NodeReady"
+ERR_REASON_NOT_READY = "node(s) were not ready"
+TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
+
+
+def is_ready(node: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+
+
+class NodeReady:
+    name = NAME
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        if is_ready(node.node) or taints.tolerated(pod.spec.tolerations, TAINT_NODE_NOT_READY):
+            return SUCCESS
+        return Status.unresolvable(ERR_REASON_NOT_READY)
+
+
+def new(args: PluginArgs) -> NodeReady:
+    return NodeReady()

@@ -1,0 +1,75 @@
+"""Fits a pod only where the node's allocatable cpu, memory, ephemeral storage, extended resources and
+pod count cover what the pods already there request plus what this one does; scores the nodes with
+the LeastAllocated strategy (kubernetes plugins/noderesources/fit.go)."""
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resource, pod_requests
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import CycleState, NodeInfo
+from scheduler.plugins import resource_allocation
+from scheduler.plugins.least_allocated import least_allocated_scorer
+
+NAME = "NodeResourcesFit"
+_PRE_FILTER_KEY = "PreFilter" + NAME
+_PRE_SCORE_KEY = "PreScore" + NAME
+LEAST_ALLOCATED = "LeastAllocated"
+
+
+def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
+    """The reasons the node cannot take a pod requesting `request`, in Kubernetes' order."""
+    reasons = []
+    if len(node.pods) + 1 > node.allocatable.allowed_pod_number:
+        reasons.append("Too many pods")
+    if request.is_zero():
+        return reasons
+    for name in (CPU, MEMORY, EPHEMERAL_STORAGE, *sorted(request.scalar)):
+        wanted = request.get(name)
+        if wanted > 0 and wanted > node.allocatable.get(name) - node.requested.get(name):
+            reasons.append(f"Insufficient {name}")
+    return reasons
+
+
+class _PodRequestList(list[int]):
+    pass
+
+
+class NodeResourcesFit:
+    name = NAME
+
+    def __init__(self, resources: tuple[resource_allocation.ResourceWeight, ...]) -> None:
+        self.resources = resources
+        self._scorer = least_allocated_scorer(resources)
+
+    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+        state.write(_PRE_FILTER_KEY, pod_requests(pod))
+        return SUCCESS
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        request = state.read(_PRE_FILTER_KEY, Resource)
+        if request is None:
+            return Status.error(f"{NAME}: PreFilter state is missing")
+        reasons = insufficient_resources(request, node)
+        return Status.unschedulable(*reasons) if reasons else SUCCESS
+
+    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        state.write(_PRE_SCORE_KEY, _PodRequestList(
+            resource_allocation.pod_request_list(pod, self.resources, use_requested=False)))
+        return SUCCESS
+
+    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+        requests = state.read(_PRE_SCORE_KEY, _PodRequestList)
+        if requests is None:
+            return 0, Status.error(f"{NAME}: PreScore state is missing")
+        return resource_allocation.score(node, requests, self.resources, self._scorer,
+                                         use_requested=False), SUCCESS
+
+
+def new(args: PluginArgs) -> NodeResourcesFit:
+    strategy = dict(args.get("scoringStrategy") or {})
+    kind = strategy.get("type", LEAST_ALLOCATED)
+    if kind != LEAST_ALLOCATED:
+        raise ValueError(f"{NAME}: scoring strategy {kind} is not supported")
+    return NodeResourcesFit(resource_allocation.resources_from_args(strategy, NAME))

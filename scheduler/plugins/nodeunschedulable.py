@@ -1,0 +1,29 @@
+"""Keeps pods off nodes marked spec.unschedulable (cordoned), unless the pod tolerates the
+node.kubernetes.io/unschedulable:NoSchedule taint (kubernetes plugins/nodeunschedulable)."""
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import CycleState, NodeInfo
+from scheduler.plugins import taints
+
+NAME = "NodeUnschedulable"
+ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"
+TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+
+
+class NodeUnschedulable:
+    name = NAME
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        if not node.node.spec.unschedulable:
+            return SUCCESS
+        if taints.tolerated(pod.spec.tolerations, TAINT_NODE_UNSCHEDULABLE):
+            return SUCCESS
+        return Status.unresolvable(ERR_REASON_UNSCHEDULABLE)
+
+
+def new(args: PluginArgs) -> NodeUnschedulable:
+    return NodeUnschedulable()

@@ -1,0 +1,51 @@
+"""Filters out nodes with a NoSchedule or NoExecute taint the pod does not tolerate, and prefers
+nodes with fewer untolerated PreferNoSchedule taints (kubernetes plugins/tainttoleration)."""
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import CycleState, NodeInfo
+from scheduler.plugins import taints
+from scheduler.plugins.normalize import default_normalize_score
+
+NAME = "TaintToleration"
+_PRE_SCORE_KEY = "PreScore" + NAME
+
+
+class _PreferNoScheduleTolerations(list[Any]):
+    """The pod's tolerations that can tolerate a PreferNoSchedule taint."""
+
+
+class TaintToleration:
+    name = NAME
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        taint = taints.first_untolerated(node.node.spec.taints, pod.spec.tolerations)
+        if taint is None:
+            return SUCCESS
+        return Status.unresolvable(f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}")
+
+    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        state.write(_PRE_SCORE_KEY, _PreferNoScheduleTolerations(
+            t for t in pod.spec.tolerations if t.effect in ("", taints.PREFER_NO_SCHEDULE)))
+        return SUCCESS
+
+    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+        tolerations = state.read(_PRE_SCORE_KEY, _PreferNoScheduleTolerations)
+        if tolerations is None:
+            return 0, Status.error(f"{NAME}: PreScore state is missing")
+        count = sum(
+            1 for taint in node.node.spec.taints
+            if taint.effect == taints.PREFER_NO_SCHEDULE
+            and not taints.tolerated(tolerations, taint.key, taint.value, taint.effect))
+        return count, SUCCESS
+
+    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+        default_normalize_score(scores, reverse=True)
+        return SUCCESS
+
+
+def new(args: PluginArgs) -> TaintToleration:
+    return TaintToleration()

@@ -1,0 +1,163 @@
+"""The scheduler's loop: pop a pending pod, choose a node, assume the pod there and bind it in the
+background, so the next decision already counts it (kubernetes pkg/scheduler/schedule_one.go)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import socket
+from collections.abc import Coroutine
+from typing import Any
+
+from podplane.api.core.v1 import core_pb2
+from podplane.client import Client, is_not_found, status_code
+from podplane.informer import Informer, wait_for_sync
+from scheduler import pod_status
+from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
+from scheduler.cache import SchedulerCache
+from scheduler.event_handlers import EventHandlers, is_assigned
+from podplane.events import NORMAL, WARNING, EventRecorder
+from scheduler.framework.runtime import Framework
+from scheduler.framework.status import Status
+from scheduler.queue import QueueClosed, QueuedPodInfo, SchedulingQueue
+
+log = logging.getLogger(__name__)
+
+
+def _name(pod: Any) -> str:
+    return f"{pod.metadata.namespace}/{pod.metadata.name}"
+
+
+class Scheduler:
+    def __init__(self, client: Client, framework: Framework, *,
+                 queue: SchedulingQueue | None = None, rng: random.Random | None = None,
+                 flush_interval: float = 1.0) -> None:
+        self.client = client
+        self.framework = framework
+        self.cache = SchedulerCache()
+        self.queue = queue or SchedulingQueue()
+        self.algorithm = SchedulingAlgorithm(framework, rng)
+        name = framework.scheduler_name
+        self.events = EventRecorder(client, name, instance=f"{name}-{socket.gethostname()}")
+        self.handlers = EventHandlers(self.cache, self.queue, name)
+        self.pods: Informer[core_pb2.Pod] = Informer(client.pods, name="pods")
+        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes, name="nodes")
+        self.pods.add_handler(self.handlers.on_pod_add, self.handlers.on_pod_update,
+                              self.handlers.on_pod_delete)
+        self.nodes.add_handler(self.handlers.on_node_add, self.handlers.on_node_update,
+                               self.handlers.on_node_delete)
+        self._flush_interval = flush_interval
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._synced = asyncio.Event()
+
+    async def wait_synced(self) -> None:
+        await self._synced.wait()
+
+    async def run(self) -> None:
+        """Watches pods and nodes and schedules until stop() or cancellation."""
+        loop = asyncio.get_running_loop()
+        background = [loop.create_task(self.pods.run()), loop.create_task(self.nodes.run()),
+                      loop.create_task(self.queue.run(self._flush_interval))]
+        try:
+            await wait_for_sync(self.nodes, self.pods)
+            self._synced.set()
+            log.info("caches synced: %d node(s), %d pod(s); scheduling as %s",
+                     len(self.nodes.keys()), len(self.pods.keys()), self.framework.scheduler_name)
+            while True:
+                try:
+                    pinfo = await self.queue.pop()
+                except QueueClosed:
+                    return
+                self.schedule_one(pinfo)
+                # Let binds, informer events and status writes run between decisions.
+                await asyncio.sleep(0)
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stops taking pods; waits up to `timeout` s for binds and writes in flight."""
+        self.queue.close()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+        await self.events.flush(timeout)
+
+    # ------------------------------------------------------------------ one decision
+    def schedule_one(self, pinfo: QueuedPodInfo) -> None:
+        """Decides for one pod without awaiting, so the cache cannot change under the decision."""
+        pod = self.pods.get(pinfo.key)
+        if (pod is None or pod.metadata.uid != pinfo.pod.metadata.uid
+                or not self.handlers.is_pending(pod) or self.cache.is_assumed(pod)):
+            self.queue.done(pinfo.pod)
+            return
+        pinfo.pod = pod
+        try:
+            result = self.algorithm.schedule(pod, self.cache.node_infos())
+        except Exception as e:  # a bug in a plugin must not stop the scheduler
+            log.exception("scheduling %s failed", _name(pod))
+            self._fail(pinfo, Status.error(f"internal error: {type(e).__name__}: {e}"))
+            return
+        if not result.status.is_success:
+            self._fail(pinfo, result.status)
+            return
+        assumed = core_pb2.Pod()
+        assumed.CopyFrom(pod)
+        assumed.spec.node_name = result.node_name
+        self.cache.assume_pod(assumed)
+        self._spawn(self._bind(pinfo, assumed, result))
+
+    async def _bind(self, pinfo: QueuedPodInfo, assumed: Any, result: ScheduleResult) -> None:
+        meta = assumed.metadata
+        try:
+            await self.client.bind(meta.namespace, meta.name, result.node_name, meta.uid)
+        except Exception as e:
+            self.cache.forget_pod(assumed)
+            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+            current = self.pods.get(pinfo.key)
+            if is_not_found(e) or current is None or current.metadata.uid != meta.uid \
+                    or is_assigned(current):
+                log.info("not binding pod %s: it was deleted or bound meanwhile", _name(assumed))
+                self.queue.done(assumed)
+                return
+            code = status_code(e)
+            details = e.details() if hasattr(e, "details") else str(e)
+            self._fail(pinfo, Status.error(
+                f"Binding rejected: {code.name if code else type(e).__name__}: {details}"))
+            return
+        self.queue.done(assumed)
+        log.info("Successfully bound pod to node pod=%s node=%s evaluatedNodes=%d feasibleNodes=%d",
+                 _name(assumed), result.node_name, result.evaluated_nodes, result.feasible_nodes)
+        self.events.record(
+            assumed, NORMAL, "Scheduled",
+            f"Successfully assigned {_name(assumed)} to {result.node_name}", action="Binding")
+
+    def _fail(self, pinfo: QueuedPodInfo, status: Status) -> None:
+        pod = pinfo.pod
+        rejected = status.is_rejected
+        self.queue.add_unschedulable_if_not_present(pinfo, error=not rejected)
+        if rejected:
+            log.info("Unable to schedule pod; no fit; waiting pod=%s err=%r", _name(pod),
+                     status.message)
+            reason = pod_status.REASON_UNSCHEDULABLE
+        else:
+            log.error("Error scheduling pod; retrying pod=%s err=%r", _name(pod), status.message)
+            reason = pod_status.REASON_SCHEDULER_ERROR
+        self.events.record(pod, WARNING, "FailedScheduling", status.message, action="Scheduling")
+        self._spawn(pod_status.mark_unschedulable(self.client, pod, reason, status.message))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        code = status_code(error) if error is not None else None
+        if code is not None:  # the apiserver said no or is away: the next attempt writes again
+            log.warning("writing to the apiserver failed: %s", code.name)
+        else:
+            log.error("scheduler task failed", exc_info=error)

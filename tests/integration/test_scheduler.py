@@ -1,0 +1,279 @@
+"""The scheduler against a real apiserver and etcd: hollow nodes (Node objects with capacity and
+Ready=True; nothing runs containers) and pods created through the API.
+
+The scheduler sees every node and pending pod in its cluster, so these tests run it against a
+cluster of their own (the same EtcdProcess and APIServer the shared fixtures use): objects other
+test modules leave behind would otherwise change its decisions and messages."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from apiserver.server import APIServer
+from podplane import manifest, quantity
+from podplane.api.core.v1 import core_pb2
+from podplane.client import Client
+from scheduler.framework.runtime import Framework
+from scheduler.plugins import default_profile, in_tree_registry
+from scheduler.scheduler import Scheduler
+from tests.support import EtcdProcess, eventually, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
+# node-1 and node-2 take ordinary pods; node-3 is cordoned; node-4 is tainted.
+NODES: dict[str, dict[str, Any]] = {
+    "node-1": {"cpu": "4", "labels": {"zone": "a", "disk": "ssd"}},
+    "node-2": {"cpu": "4", "labels": {"zone": "b"}},
+    "node-3": {"cpu": "8", "unschedulable": True},
+    "node-4": {"cpu": "8", "taints": [GPU_TAINT]},
+}
+CORDONED_AND_TAINTED = ("1 node(s) had untolerated taint {dedicated: gpu}, "
+                        "1 node(s) were unschedulable")
+
+
+@pytest.fixture(scope="module")
+def etcd_of_our_own() -> Iterator[EtcdProcess]:
+    process = EtcdProcess.start()
+    yield process
+    process.stop()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def cluster(etcd_of_our_own: EtcdProcess) -> AsyncIterator[Client]:
+    server = APIServer([etcd_of_our_own.endpoint], "127.0.0.1:0")
+    await server.start(etcd_timeout=20)
+    client = Client(f"127.0.0.1:{server.port}", timeout=10)
+    for name, spec in NODES.items():
+        await register_node(client, name, **spec)
+    yield client
+    await client.close()
+    await server.stop(0)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def scheduler(cluster: Client) -> AsyncIterator[Scheduler]:
+    sched = Scheduler(cluster, Framework(in_tree_registry(), default_profile()))
+    task = asyncio.ensure_future(sched.run())
+    await asyncio.wait_for(sched.wait_synced(), 20)
+    yield sched
+    await sched.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest_asyncio.fixture
+async def namespace(cluster: Client, scheduler: Scheduler) -> AsyncIterator[str]:
+    """A namespace for one test; its pods are deleted afterwards and gone from the scheduler's
+    cache before the next test starts."""
+    ns = "s-" + uuid.uuid4().hex[:8]
+    yield ns
+    pods, _ = await cluster.pods.list_all(ns)
+    for p in pods:
+        await cluster.pods.delete(p.metadata.name, ns, grace_period_seconds=0)
+
+    async def drained() -> bool:
+        return scheduler.cache.pod_count() == 0
+    await eventually(drained, timeout=10, what="the scheduler to forget the deleted pods")
+
+
+async def register_node(client: Client, name: str, *, cpu: str, memory: str = "8Gi",
+                        labels: dict[str, str] | None = None, unschedulable: bool = False,
+                        taints: list[dict[str, str]] | None = None) -> Any:
+    node = core_pb2.Node()
+    node.metadata.name = name
+    node.metadata.labels.update({"kubernetes.io/hostname": name, **(labels or {})})
+    node.spec.unschedulable = unschedulable
+    for t in taints or []:
+        node.spec.taints.add(**t)
+    created = await client.nodes.create(node)
+    for field in (created.status.capacity, created.status.allocatable):
+        field.update({"cpu": cpu, "memory": memory, "pods": "110"})
+    created.status.conditions.add(type="Ready", status="True", reason="KubeletReady")
+    return await client.nodes.update_status(created)
+
+
+def new_pod(name: str, ns: str, *, cpu: str = "", memory: str = "",
+            **spec: Any) -> core_pb2.Pod:
+    requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
+    obj = manifest.from_dict({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+        "spec": {"containers": [{"name": "main", "image": "busybox",
+                                 "resources": {"requests": requests}}], **spec}})
+    assert isinstance(obj, core_pb2.Pod)
+    return obj
+
+
+async def bound_pods(client: Client, ns: str, count: int) -> list[Any]:
+    async def check() -> list[Any]:
+        pods, _ = await client.pods.list_all(ns, field_selector="spec.nodeName!=")
+        return pods if len(pods) >= count else []
+    return await eventually(check, timeout=20, what=f"{count} pod(s) bound in {ns}")
+
+
+async def unschedulable_condition(client: Client, ns: str, name: str) -> Any:
+    async def check() -> Any:
+        pod = await client.pods.get(name, ns)
+        return next((c for c in pod.status.conditions
+                     if c.type == "PodScheduled" and c.status == "False"), None)
+    return await eventually(check, timeout=20, what=f"{ns}/{name} to be marked unschedulable")
+
+
+async def events_for(client: Client, ns: str, name: str, reason: str) -> list[Any]:
+    async def check() -> list[Any]:
+        events = await client.events.list(
+            ns, field_selector=f"involvedObject.name={name},reason={reason}")
+        return list(events.items)
+    return await eventually(check, timeout=10, what=f"a {reason} event for {ns}/{name}")
+
+
+def requested_cpu_by_node(pods: list[Any]) -> dict[str, int]:
+    used: dict[str, int] = {}
+    for p in pods:
+        cpu = sum(quantity.milli_cpu(c.resources.requests.get("cpu", "0"))
+                  for c in p.spec.containers)
+        used[p.spec.node_name] = used.get(p.spec.node_name, 0) + cpu
+    return used
+
+
+# ------------------------------------------------------------------ tests
+async def test_pods_are_bound_to_nodes_that_fit(cluster: Client, namespace: str) -> None:
+    for name, cpu in (("small", "100m"), ("medium", "1"), ("large", "3500m")):
+        await cluster.pods.create(new_pod(name, namespace, cpu=cpu, memory="64Mi"))
+    pods = await bound_pods(cluster, namespace, 3)
+    assert {p.spec.node_name for p in pods} <= {"node-1", "node-2"}
+    assert all(cpu <= 4000 for cpu in requested_cpu_by_node(pods).values())
+    for p in pods:
+        assert [(c.type, c.status) for c in p.status.conditions] == [("PodScheduled", "True")]
+
+    [event] = await events_for(cluster, namespace, "medium", "Scheduled")
+    node = next(p.spec.node_name for p in pods if p.metadata.name == "medium")
+    assert (event.type, event.message) == ("Normal",
+                                           f"Successfully assigned {namespace}/medium to {node}")
+    assert event.involved_object.kind == "Pod" and event.involved_object.namespace == namespace
+    assert event.involved_object.uid == next(p.metadata.uid for p in pods
+                                             if p.metadata.name == "medium")
+    assert event.source.component == event.reporting_component == "default-scheduler"
+    assert event.count == 1 and event.first_timestamp and event.last_timestamp
+
+
+async def test_a_pod_too_big_for_every_node_says_why(cluster: Client, namespace: str) -> None:
+    await cluster.pods.create(new_pod("huge", namespace, cpu="16", memory="64Gi"))
+    condition = await unschedulable_condition(cluster, namespace, "huge")
+    message = (f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
+               "2 Insufficient cpu, 2 Insufficient memory.")
+    assert (condition.reason, condition.message) == ("Unschedulable", message)
+    [event] = await events_for(cluster, namespace, "huge", "FailedScheduling")
+    assert (event.type, event.message) == ("Warning", message)
+    assert event.source.component == "default-scheduler"
+
+
+async def test_node_selector_is_obeyed(cluster: Client, namespace: str) -> None:
+    for i in range(4):
+        await cluster.pods.create(new_pod(f"in-b-{i}", namespace, cpu="100m",
+                                          nodeSelector={"zone": "b"}))
+    await cluster.pods.create(new_pod("in-c", namespace, nodeSelector={"zone": "c"}))
+    pods = await bound_pods(cluster, namespace, 4)
+    assert {p.spec.node_name for p in pods} == {"node-2"}
+    condition = await unschedulable_condition(cluster, namespace, "in-c")
+    assert condition.message == (f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
+                                 "2 node(s) didn't match Pod's node affinity/selector.")
+
+
+async def test_tolerating_pods_may_use_the_tainted_node(cluster: Client, namespace: str) -> None:
+    await cluster.pods.create(new_pod(
+        "gpu-job", namespace, cpu="6",
+        tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu",
+                      "effect": "NoSchedule"}]))
+    [pod] = await bound_pods(cluster, namespace, 1)
+    assert pod.spec.node_name == "node-4"
+
+
+async def test_thirty_pods_at_once_never_overcommit(cluster: Client, namespace: str) -> None:
+    # 30 x 500m against 2 x 4 cpu of schedulable nodes: exactly 16 fit.
+    await asyncio.gather(*(cluster.pods.create(new_pod(f"burst-{i:02}", namespace, cpu="500m"))
+                           for i in range(30)))
+    pods = await bound_pods(cluster, namespace, 16)
+    await asyncio.sleep(1)  # let any (wrong) extra binding land
+    pods, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName!=")
+    assert requested_cpu_by_node(pods) == {"node-1": 4000, "node-2": 4000}
+
+    pending, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName=")
+    assert len(pending) == 14
+    condition = await unschedulable_condition(cluster, namespace, pending[0].metadata.name)
+    assert condition.message == f"0/4 nodes are available: {CORDONED_AND_TAINTED}, " \
+                                "2 Insufficient cpu."
+
+    # Room freed by deleted pods goes to the waiting ones.
+    for p in pods[:3]:
+        await cluster.pods.delete(p.metadata.name, namespace, grace_period_seconds=0)
+    pods = await bound_pods(cluster, namespace, 16)
+    assert all(cpu <= 4000 for cpu in requested_cpu_by_node(pods).values())
+
+    # The others were tried again; their one FailedScheduling event counts the attempts.
+    still_pending, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName=")
+    assert len(still_pending) == 11
+
+    async def counted_again() -> bool:
+        [event] = await events_for(cluster, namespace, still_pending[0].metadata.name,
+                                   "FailedScheduling")
+        return bool(event.count >= 2 and event.last_timestamp >= event.first_timestamp)
+    await eventually(counted_again, timeout=20, what="the FailedScheduling event to count up")
+
+
+async def test_a_waiting_pod_goes_to_a_node_added_later(cluster: Client, namespace: str,
+                                                        scheduler: Scheduler) -> None:
+    await cluster.pods.create(new_pod("patient", namespace, cpu="12"))
+    await unschedulable_condition(cluster, namespace, "patient")
+    await register_node(cluster, "node-big", cpu="16", memory="32Gi")
+    try:
+        [pod] = await bound_pods(cluster, namespace, 1)
+        assert pod.spec.node_name == "node-big"
+    finally:
+        await cluster.pods.delete("patient", namespace, grace_period_seconds=0)
+        await cluster.nodes.delete("node-big")
+
+        async def node_gone() -> bool:
+            return scheduler.cache.node_info("node-big") is None
+        await eventually(node_gone, timeout=10, what="node-big to leave the scheduler's cache")
+
+
+async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
+        cluster: Client, namespace: str) -> None:
+    """The command-line scheduler, under its own name, binds only the pods that ask for it."""
+    health_port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "--server", cluster.target,
+         "--health-port", str(health_port), "--scheduler-name", "second-scheduler"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        async def serving() -> bool:
+            result = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "-m", "podplane.healthcheck",
+                                 f"127.0.0.1:{health_port}"], capture_output=True, cwd=ROOT)
+            return result.returncode == 0
+        await eventually(serving, timeout=20, what="the scheduler's health to be SERVING")
+
+        await cluster.pods.create(new_pod("mine", namespace, cpu="100m",
+                                          schedulerName="second-scheduler"))
+        [pod] = await bound_pods(cluster, namespace, 1)
+        assert pod.metadata.name == "mine"
+        [event] = await events_for(cluster, namespace, "mine", "Scheduled")
+        assert event.source.component == "second-scheduler"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.to_thread(proc.communicate, timeout=15)
+    assert proc.returncode == 0, output.decode()
+    log = output.decode()
+    assert f"Successfully bound pod to node pod={namespace}/mine" in log
+    assert "stopping" in log

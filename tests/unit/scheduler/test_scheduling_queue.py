@@ -1,0 +1,164 @@
+"""The scheduling queue: priority order, back-off after failures, and unschedulable pods woken by
+cluster changes or by time."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from podplane.api.core.v1 import core_pb2
+from scheduler.queue import QueueClosed, SchedulingQueue
+from tests.unit.scheduler.schedtest import pod
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def queue(clock: Clock) -> SchedulingQueue:
+    return SchedulingQueue(clock=clock)
+
+
+async def _pop_names(queue: SchedulingQueue, n: int) -> list[str]:
+    return [(await queue.pop()).pod.metadata.name for _ in range(n)]
+
+
+async def test_higher_priority_first_then_oldest(queue: SchedulingQueue, clock: Clock) -> None:
+    for name, priority in (("low", None), ("high", 100), ("mid", 10), ("low2", None)):
+        queue.add(pod(name, priority=priority))
+        clock.now += 1
+    assert await _pop_names(queue, 4) == ["high", "mid", "low", "low2"]
+
+
+async def test_a_pod_is_queued_once(queue: SchedulingQueue) -> None:
+    p = pod("p")
+    queue.add(p)
+    queue.add(p)
+    queue.update(p, p)
+    assert queue.pending()["active"] == 1
+    await queue.pop()
+    assert queue.pending() == {"active": 0, "backoff": 0, "unschedulable": 0, "in_flight": 1}
+
+
+async def test_pop_waits_for_a_pod(queue: SchedulingQueue) -> None:
+    waiting = asyncio.ensure_future(queue.pop())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    queue.add(pod("late"))
+    assert (await asyncio.wait_for(waiting, 1)).pod.metadata.name == "late"
+
+
+async def test_close_wakes_pop(queue: SchedulingQueue) -> None:
+    waiting = asyncio.ensure_future(queue.pop())
+    await asyncio.sleep(0)
+    queue.close()
+    with pytest.raises(QueueClosed):
+        await asyncio.wait_for(waiting, 1)
+
+
+@pytest.mark.parametrize("attempts, seconds", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 10), (9, 10)])
+async def test_backoff_doubles_from_one_second_to_ten(queue: SchedulingQueue, attempts: int,
+                                                      seconds: float) -> None:
+    queue.add(pod("p"))
+    pinfo = await queue.pop()
+    pinfo.attempts = attempts
+    assert queue.backoff_duration(pinfo) == seconds
+
+
+async def test_a_failed_pod_waits_out_its_backoff(queue: SchedulingQueue, clock: Clock) -> None:
+    queue.add(pod("p"))
+    for attempt, wait in ((1, 1.0), (2, 2.0), (3, 4.0)):
+        pinfo = await queue.pop()
+        assert pinfo.attempts == attempt
+        queue.add_unschedulable_if_not_present(pinfo, error=True)
+        assert queue.where(pinfo.pod) == "backoff"
+        clock.now += wait - 0.1
+        queue.flush()
+        assert queue.where(pinfo.pod) == "backoff"
+        clock.now += 0.1
+        queue.flush()
+        assert queue.where(pinfo.pod) == "active"
+
+
+async def test_unschedulable_pods_wake_on_cluster_events(queue: SchedulingQueue,
+                                                         clock: Clock) -> None:
+    queue.add(pod("p"))
+    pinfo = await queue.pop()
+    queue.add_unschedulable_if_not_present(pinfo)
+    assert queue.where(pinfo.pod) == "unschedulable"
+    # Still backing off: the event moves it to back-off, which then lets it go.
+    queue.move_all_to_active_or_backoff("NodeAdd")
+    assert queue.where(pinfo.pod) == "backoff"
+    clock.now += 1
+    queue.flush()
+    assert queue.where(pinfo.pod) == "active"
+
+    pinfo = await queue.pop()
+    queue.add_unschedulable_if_not_present(pinfo)
+    clock.now += 5
+    queue.move_all_to_active_or_backoff("NodeUpdate")
+    assert queue.where(pinfo.pod) == "active"
+
+
+async def test_unschedulable_pods_are_retried_within_a_minute(queue: SchedulingQueue,
+                                                              clock: Clock) -> None:
+    queue.add(pod("p"))
+    pinfo = await queue.pop()
+    queue.add_unschedulable_if_not_present(pinfo)
+    clock.now += 59
+    queue.flush()
+    assert queue.where(pinfo.pod) == "unschedulable"
+    clock.now += 1
+    queue.flush()
+    assert queue.where(pinfo.pod) == "active"
+
+
+async def test_a_change_during_the_attempt_sends_the_pod_to_backoff(queue: SchedulingQueue) -> None:
+    queue.add(pod("p"))
+    pinfo = await queue.pop()
+    queue.move_all_to_active_or_backoff("NodeAdd")  # while it was being scheduled
+    queue.add_unschedulable_if_not_present(pinfo)
+    assert queue.where(pinfo.pod) == "backoff"
+
+
+async def test_updates_wake_an_unschedulable_pod_only_if_its_spec_changed(
+        queue: SchedulingQueue, clock: Clock) -> None:
+    old = pod("p")
+    queue.add(old)
+    pinfo = await queue.pop()
+    queue.add_unschedulable_if_not_present(pinfo)
+    clock.now += 5
+    status_only = core_pb2.Pod()
+    status_only.CopyFrom(old)
+    status_only.metadata.resource_version = "2"
+    status_only.status.conditions.add(type="PodScheduled", status="False", reason="Unschedulable")
+    queue.update(old, status_only)
+    assert queue.where(old) == "unschedulable"
+    relabelled = core_pb2.Pod()
+    relabelled.CopyFrom(status_only)
+    relabelled.metadata.labels["tier"] = "web"
+    queue.update(status_only, relabelled)
+    assert queue.where(old) == "active"
+
+
+async def test_a_deleted_pod_leaves_every_queue(queue: SchedulingQueue) -> None:
+    p: Any = pod("p")
+    queue.add(p)
+    pinfo = await queue.pop()
+    queue.delete(p)
+    queue.add_unschedulable_if_not_present(pinfo, error=True)
+    assert queue.where(p) is None
+    queue.add(p)
+    queue.delete(p)
+    assert queue.where(p) is None and queue.pending()["active"] == 0
