@@ -1,0 +1,136 @@
+# podplane: build, run and test. Every target works on a fresh Debian 12 host (make host installs
+# what is missing) and on an ordinary Docker host. `make help` lists the targets.
+# Each phase prints how long it took; the figures are also appended to build/timings.log.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.podplane-installed
+WHEELS_STAMP := build/wheelhouse/.complete
+COMPOSE := docker compose
+APISERVER_PORT ?= $(or $(PODPLANE_APISERVER_PORT),6443)
+WAIT_TIMEOUT ?= 180
+TIMINGS := build/timings.log
+
+# $(call timed,NAME): first line of a recipe; reports the recipe's duration (and failure) on exit.
+define timed
+echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=$$rc" >>$(TIMINGS); echo "<== $(1): $${SECONDS}s$$( ((rc == 0)) || echo ", FAILED (exit $$rc)")" >&2' EXIT
+endef
+
+.PHONY: help venv protos host base-image wheels images up wait down logs \
+        test-unit test-integration test-e2e test clean
+
+help:
+	@echo "make venv              .venv with the dev requirements (and the project, editable)"
+	echo "make protos            regenerate podplane/api from protos/"
+	echo "make host              install and start what the host needs (Docker, Compose, etcd, ...)"
+	echo "make base-image        debian:bookworm-slim: pulled, or built with debootstrap"
+	echo "make wheels            download the runtime wheels into build/wheelhouse"
+	echo "make images            build podplane:dev and podplane-node:dev"
+	echo "make up                all of the above, then start the cluster and wait until it is Ready"
+	echo "make down              stop the cluster and delete its volumes"
+	echo "make test-unit | test-integration | test-e2e (after make up)"
+	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
+
+# --- Python environment ------------------------------------------------------------------------
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt $(wildcard pyproject.toml)
+	@$(call timed,venv)
+	[[ -x $(PY) ]] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	if [[ -f pyproject.toml ]]; then $(PY) -m pip install -q --disable-pip-version-check -e .; fi
+	touch $@
+
+protos: $(VENV_STAMP)
+	@$(call timed,protos)
+	PYTHON=$(PY) scripts/gen-protos.sh
+
+# --- Host, base image, wheels, images ------------------------------------------------------------
+host:
+	@$(call timed,host)
+	scripts/host-setup.sh
+
+base-image: host
+	@$(call timed,base-image)
+	scripts/seed-base-image.sh
+
+wheels: $(WHEELS_STAMP)
+
+$(WHEELS_STAMP): requirements.txt
+	@$(call timed,wheels)
+	PYTHON=$$( [[ -x $(PY) ]] && echo $(PY) || echo python3 ) scripts/build-wheelhouse.sh
+	touch $@
+
+images: base-image wheels
+	@$(call timed,images)
+	mkdir -p build/logs
+	for image in podplane:dev=docker/podplane.Dockerfile podplane-node:dev=docker/node.Dockerfile; do
+	  tag=$${image%%=*} file=$${image#*=} log=build/logs/$${tag%%:*}.log
+	  start=$$SECONDS
+	  if ! docker build -f "$$file" -t "$$tag" . >"$$log" 2>&1; then
+	    tail -n 40 "$$log" >&2; echo "docker build $$tag failed: see $$log" >&2; exit 1
+	  fi
+	  echo "    $$tag built in $$((SECONDS - start))s (log: $$log)" >&2
+	done
+
+# --- The cluster ---------------------------------------------------------------------------------
+up: host venv base-image wheels images
+	@$(call timed,up)
+	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT)
+	if ! $(COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
+	  $(COMPOSE) ps -a >&2; $(COMPOSE) logs --tail 30 >&2; exit 1
+	fi
+	scripts/wait-cluster.sh $(WAIT_TIMEOUT)
+	printf '%s\n' "" "podplane is up: apiserver on localhost:$(APISERVER_PORT). Try:" \
+	  "  export PATH=$$PWD/$(VENV)/bin:\$$PATH" \
+	  "  podctl get nodes" \
+	  "  grpcurl -plaintext localhost:$(APISERVER_PORT) list" \
+	  "  docker compose exec node-1 docker ps    # the containers of node-1's pods" \
+	  "  make down                               # stop the cluster, delete its data"
+
+wait:
+	@scripts/wait-cluster.sh $(WAIT_TIMEOUT)
+
+down:
+	@$(call timed,down)
+	$(COMPOSE) down -v --remove-orphans --timeout 10
+
+logs:
+	@$(COMPOSE) logs --tail 100
+
+# --- Tests ---------------------------------------------------------------------------------------
+test-unit: $(VENV_STAMP)
+	@$(call timed,test-unit)
+	$(VENV)/bin/pytest -q tests/unit
+
+test-integration: $(VENV_STAMP)
+	@$(call timed,test-integration)
+	command -v etcd >/dev/null || { echo "etcd not installed: run make host" >&2; exit 1; }
+	$(VENV)/bin/pytest -q tests/integration
+
+test-e2e: $(VENV_STAMP)
+	@$(call timed,test-e2e)
+	PODPLANE_SERVER=localhost:$(APISERVER_PORT) $(VENV)/bin/pytest -q tests/e2e
+
+# Everything CI runs. The cluster is torn down even on failure; a Docker engine is stopped only if
+# this run started it (host-setup records its PID), so a developer's engine is left alone.
+test:
+	@$(call timed,test)
+	rm -f $(TIMINGS)
+	engine_was_up=$$(docker info >/dev/null 2>&1 && echo yes || echo no)
+	status=0
+	$(MAKE) --no-print-directory host venv test-unit test-integration up test-e2e || status=$$?
+	if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory down || true; fi
+	if [[ $$engine_was_up == no ]]; then scripts/stop-dockerd.sh || true; fi
+	echo "--- timings (build/timings.log)" >&2; cat $(TIMINGS) >&2 || true
+	exit $$status
+
+clean: down
+	rm -rf build/rootfs build/tools-venv build/logs $(TIMINGS)
+	find build/wheelhouse -type f ! -name .keep -delete

@@ -1,0 +1,152 @@
+#!/bin/bash
+# Entrypoint of a podplane node container (image podplane-node:dev). Turns the container into a
+# machine that can run pods, then execs the command (the kubelet):
+#   1. cgroups the inner engine can write to (v1: fresh hierarchies; v2: the dind nesting dance)
+#   2. the inner dockerd, its bridge on this node's pod CIDR: pods get IPs from POD_CIDR
+#   3. routes to the other nodes' pod CIDRs, so pod IPs are reachable cluster-wide
+#   4. the pod images (busybox, the pause sandbox), imported from root filesystems in the image
+#
+# Environment:
+#   POD_CIDR       this node's pod CIDR, e.g. 10.244.1.0/24 (required); the bridge gets .1
+#   CLUSTER_CIDR   all pods, default 10.244.0.0/16: pod-to-pod traffic there is not masqueraded
+#   POD_ROUTES     other nodes' pod CIDRs, "node-2=10.244.2.0/24 node-3=10.244.3.0/24" (optional)
+#   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
+set -euo pipefail
+
+: "${POD_CIDR:?POD_CIDR must be set, e.g. 10.244.1.0/24}"
+CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
+POD_ROUTES=${POD_ROUTES:-}
+DOCKERD_LOG=${DOCKERD_LOG:-/var/log/podplane/dockerd.log}
+IMAGES=/opt/podplane/images
+
+log() { echo "node-entrypoint: $*" >&2; }
+
+# --- 1. cgroups ---------------------------------------------------------------------------------
+setup_cgroup_v2() {
+  # What docker's official dind script does: move every process out of the root cgroup (which
+  # must hold no processes once controllers are delegated), then enable all controllers for the
+  # children, i.e. the inner engine's containers. Needs a private cgroup namespace (compose:
+  # cgroup: private), the default on cgroup v2 hosts.
+  # Without --privileged Docker mounts the (namespaced) hierarchy read-only.
+  if [[ ! -w /sys/fs/cgroup ]]; then
+    mount -o remount,rw /sys/fs/cgroup 2>/dev/null \
+      || { umount /sys/fs/cgroup && mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup; }
+  fi
+  mkdir -p /sys/fs/cgroup/init
+  xargs -rn1 </sys/fs/cgroup/cgroup.procs >/sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true
+  sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers >/sys/fs/cgroup/cgroup.subtree_control
+}
+
+setup_cgroup_v1() {
+  # Docker mounts the v1 hierarchies read-only in containers. Mount each hierarchy afresh on a new
+  # tmpfs. In a private cgroup namespace the mounts' root is this container's own cgroup, so pods
+  # are accounted inside the node; in the host's namespace they see the whole host tree.
+  local hierarchies
+  # Controllers grouped by hierarchy id, e.g. "cpu,cpuacct", from /proc/self/cgroup ("3:cpuset:/").
+  hierarchies=$(awk -F: '$1 != 0 && $2 != "" { print $2 }' /proc/self/cgroup)
+  if mountpoint -q /sys/fs/cgroup; then umount -l /sys/fs/cgroup 2>/dev/null || true; fi
+  mount -t tmpfs -o mode=0755,nosuid,nodev,noexec cgroup /sys/fs/cgroup
+  local h dir ctrl
+  for h in $hierarchies; do
+    case $h in
+      name=*) dir=${h#name=}; opts="none,$h" ;;
+      *) dir=$h; opts=$h ;;
+    esac
+    mkdir -p "/sys/fs/cgroup/$dir"
+    mount -t cgroup -o "$opts" cgroup "/sys/fs/cgroup/$dir"
+    # Combined hierarchies get per-controller links, as on a normal host (cpu -> cpu,cpuacct).
+    if [[ $dir == *,* ]]; then
+      for ctrl in ${dir//,/ }; do [[ -e /sys/fs/cgroup/$ctrl ]] || ln -s "$dir" "/sys/fs/cgroup/$ctrl"; done
+    fi
+  done
+  # The v2 hierarchy of a hybrid host, if any (runc looks for it).
+  if grep -q '^0::' /proc/self/cgroup && grep -qw cgroup2 /proc/filesystems; then
+    mkdir -p /sys/fs/cgroup/unified
+    mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup/unified 2>/dev/null \
+      || rmdir /sys/fs/cgroup/unified
+  fi
+}
+
+if [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]]; then
+  log "cgroup v2: delegating controllers"
+  setup_cgroup_v2
+else
+  log "cgroup v1: mounting hierarchies afresh"
+  setup_cgroup_v1
+fi
+
+# Shared mount propagation, as on a normal host (pods' volume mounts may need it).
+mount --make-rshared / 2>/dev/null || true
+
+# --- 2. the inner Docker engine -----------------------------------------------------------------
+# 10.244.1.0/24 -> bridge address 10.244.1.1/24.
+prefix=${POD_CIDR#*/}
+network=${POD_CIDR%/*}
+POD_BRIDGE_IP=${POD_BRIDGE_IP:-${network%.*}.$((${network##*.} + 1))/$prefix}
+
+start_dockerd() {
+  mkdir -p "$(dirname "$DOCKERD_LOG")" /var/lib/docker
+  rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+  log "starting dockerd, bridge $POD_BRIDGE_IP (log: $DOCKERD_LOG)"
+  dockerd \
+    --host unix:///var/run/docker.sock \
+    --bip "$POD_BRIDGE_IP" \
+    --storage-driver overlay2 \
+    --data-root /var/lib/docker \
+    --exec-opt native.cgroupdriver=cgroupfs \
+    --log-level warn \
+    >>"$DOCKERD_LOG" 2>&1 &
+  local pid=$! i
+  for ((i = 0; i < 120; i++)); do
+    if docker info >/dev/null 2>&1; then log "dockerd answers (pid $pid)"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  log "dockerd did not come up; last lines of $DOCKERD_LOG:"
+  tail -n 30 "$DOCKERD_LOG" >&2
+  exit 1
+}
+start_dockerd
+
+# --- 3. pod network across nodes ----------------------------------------------------------------
+# Pod to pod traffic keeps its source IP (no masquerade inside the cluster CIDR) and is forwarded
+# by the node (docker's FORWARD policy is DROP).
+iptables -t nat -C POSTROUTING -s "$POD_CIDR" -d "$CLUSTER_CIDR" -j RETURN 2>/dev/null \
+  || iptables -t nat -I POSTROUTING -s "$POD_CIDR" -d "$CLUSTER_CIDR" -j RETURN
+iptables -C DOCKER-USER -d "$CLUSTER_CIDR" -j ACCEPT 2>/dev/null \
+  || iptables -I DOCKER-USER -d "$CLUSTER_CIDR" -j ACCEPT
+
+route_peers() {
+  # Peers may start after this node, or restart with a new address: keep the routes current.
+  # Runs in the background for the node's lifetime: a failed lookup must not end it.
+  set +e +o pipefail
+  local entry ip current
+  while :; do
+    for entry in $POD_ROUTES; do
+      ip=$(getent ahostsv4 "${entry%%=*}" | awk 'NR == 1 { print $1 }')
+      [[ -n $ip ]] || continue
+      current=$(ip -4 route show "${entry#*=}" | awk '{ print $3 }')
+      if [[ $current != "$ip" ]] && ip route replace "${entry#*=}" via "$ip"; then
+        log "route ${entry#*=} via ${entry%%=*} ($ip)"
+      fi
+    done
+    sleep 5
+  done
+}
+[[ -z $POD_ROUTES ]] || route_peers </dev/null >>/var/log/podplane/routes.log 2>&1 &
+
+# --- 4. pod images ------------------------------------------------------------------------------
+import_rootfs() { # IMAGE ROOTFS CMD-JSON
+  if docker image inspect "$1" >/dev/null 2>&1; then return 0; fi
+  tar -C "$2" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change "CMD $3" - "$1" >/dev/null
+  log "imported $1"
+}
+import_rootfs busybox:latest "$IMAGES/busybox" '["sh"]'
+# The pod sandbox: holds the pod's network namespace, exits at once on SIGTERM/SIGINT.
+import_rootfs podplane/pause:3.9 "$IMAGES/pause" \
+  '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'
+
+log "node ready for pods; exec $*"
+exec "$@"

@@ -1,0 +1,57 @@
+# podplane-node:dev, a node: its own Docker engine (Docker in Docker) and the kubelet, plus the
+# pod images (busybox, the pause sandbox) as root filesystems that the entrypoint imports into the
+# inner engine, so pods start without any registry. Build from the repository root:
+#   docker build -f docker/node.Dockerfile -t podplane-node:dev .
+# Self-contained (not FROM podplane:dev) so that Compose may build both images in any order;
+# the first three stages are podplane.Dockerfile's, word for word, and come from the same cache.
+ARG BASE_IMAGE=debian:bookworm-slim
+
+FROM ${BASE_IMAGE} AS python
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+FROM python AS venv
+COPY requirements.txt docker/install-venv.sh /tmp/podplane/
+COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
+RUN sh /tmp/podplane/install-venv.sh /tmp/podplane/requirements.txt /tmp/podplane/wheelhouse
+
+FROM python AS app
+COPY . /tmp/src
+RUN sh /tmp/src/docker/collect-app.sh /tmp/src
+
+# Pod images as plain root filesystems from Debian's static busybox: /bin/busybox and its applet
+# links, /tmp, /etc/passwd, /etc/group. busybox serves both (the pause command is set on import).
+FROM python AS pod-images
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends busybox-static \
+ && rm -rf /var/lib/apt/lists/*
+RUN set -eu; root=/opt/podplane/images/busybox; \
+    mkdir -p $root/bin $root/sbin $root/usr/bin $root/usr/sbin $root/etc $root/root $root/home \
+             $root/proc $root/sys $root/dev $root/var/www $root/tmp; \
+    chmod 1777 $root/tmp; \
+    cp /bin/busybox $root/bin/busybox; \
+    chroot $root /bin/busybox --install -s; \
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' >$root/etc/passwd; \
+    printf 'root:x:0:\nnobody:x:65534:\n' >$root/etc/group; \
+    cp -a $root /opt/podplane/images/pause
+
+FROM python AS node
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends docker.io iproute2 iptables busybox-static procps \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=pod-images /opt/podplane/images /opt/podplane/images
+COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
+COPY docker/podctl /usr/local/bin/podctl
+RUN mkdir -p /var/lib/kubelet /var/lib/docker /var/log/podplane \
+ && chmod 0755 /usr/local/bin/node-entrypoint /usr/local/bin/podctl
+COPY --from=venv /opt/podplane/venv /opt/podplane/venv
+ENV PATH=/opt/podplane/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PYTHONPATH=/opt/podplane/app \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DOCKER_HOST=unix:///var/run/docker.sock
+WORKDIR /opt/podplane/app
+COPY --from=app /opt/podplane/app /opt/podplane/app
+ENTRYPOINT ["/usr/local/bin/node-entrypoint"]

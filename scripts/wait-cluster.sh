@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Waits until the compose cluster is usable: every service running and healthy, then (once podctl
+# exists) every node registered and Ready as the apiserver sees it. Exits non-zero on timeout and
+# shows what was not ready. Usage: scripts/wait-cluster.sh [TIMEOUT_SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+timeout=${1:-${PODPLANE_WAIT_TIMEOUT:-180}}
+nodes=${PODPLANE_NODES:-3}
+deadline=$((SECONDS + timeout))
+log() { echo "wait-cluster: $*" >&2; }
+
+# 1. Compose health: no service may be missing, exited or anything but healthy.
+services=$(docker compose config --services | sort)
+while :; do
+  unhealthy=()
+  for s in $services; do
+    id=$(docker compose ps -q "$s" 2>/dev/null)
+    state=${id:+$(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")}
+    [[ $state == running/healthy || $state == running/none ]] || unhealthy+=("$s(${state:-absent})")
+  done
+  ((${#unhealthy[@]} == 0)) && break
+  if ((SECONDS >= deadline)); then
+    log "not healthy after ${timeout}s: ${unhealthy[*]}"
+    docker compose ps -a >&2
+    for s in "${unhealthy[@]}"; do docker compose logs --tail 20 "${s%%(*}" >&2 || true; done
+    exit 1
+  fi
+  sleep 1
+done
+log "all $(wc -w <<<"$services") services healthy"
+
+# 2. Nodes Ready, as the apiserver sees them (podctl get nodes: NAME STATUS ...).
+podctl=.venv/bin/podctl
+if [[ ! -x $podctl ]] || ! .venv/bin/python -c 'import podctl.__main__' 2>/dev/null; then
+  log "podctl not available yet: relying on compose health only"; exit 0
+fi
+export PODPLANE_SERVER=${PODPLANE_SERVER:-localhost:${PODPLANE_APISERVER_PORT:-6443}}
+while :; do
+  out=$($podctl get nodes 2>&1 || true)
+  ready=$(awk 'NR > 1 && $2 == "Ready"' <<<"$out" | wc -l)
+  ((ready >= nodes)) && break
+  if ((SECONDS >= deadline)); then
+    log "$ready/$nodes nodes Ready after ${timeout}s:"; echo "$out" >&2; exit 1
+  fi
+  sleep 1
+done
+log "$ready/$nodes nodes Ready"
+echo "$out"
