@@ -1,0 +1,65 @@
+"""python -m kubelet --server HOST:PORT --node-name NAME --pod-cidr CIDR [--port 10250] ..."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from kubelet.config import KubeletConfig, parse_args
+from kubelet.kubelet import Kubelet
+from kubelet.node_address import detect_node_ip
+from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.types import ContainerRuntimeError
+from podplane.client import Client
+from podplane.serving import configure_logging, wait_for_signal
+
+log = logging.getLogger("kubelet")
+
+
+async def run(config: KubeletConfig) -> int:
+    # Every Docker call blocks a thread; stopping containers can take their grace period.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=64))
+    try:
+        runtime = await DockerRuntime.connect(config.docker_host, config.node_name)
+        await runtime.version()
+    except ContainerRuntimeError as e:
+        log.error("--docker-host: %s", e)
+        return 1
+    try:
+        host_ip = config.node_ip or detect_node_ip(config.server)
+    except OSError as e:
+        log.error("--server %s: cannot find the local address toward it (%s); set --node-ip",
+                  config.server, e)
+        return 1
+    client = Client(config.server)
+    kubelet = Kubelet(config, runtime, client, host_ip)
+    starting = asyncio.create_task(kubelet.start())
+    stop = asyncio.create_task(wait_for_signal())
+    try:
+        await asyncio.wait({starting, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()
+            await stop
+        else:
+            starting.cancel()
+        log.info("stopping; the pods keep running")
+    finally:
+        await kubelet.stop()
+        await client.close()
+        runtime.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    configure_logging(config.log_level)
+    try:
+        return asyncio.run(run(config))
+    except RuntimeError as e:  # e.g. the kubelet port is taken
+        log.error("%s", e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The kubelet's command line. A bad setting is reported by name and exits with status 2."""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class KubeletConfig:
+    server: str
+    node_name: str
+    pod_cidr: str
+    port: int = 10250
+    node_ip: str = ""
+    root_dir: str = "/var/lib/kubelet"
+    docker_host: str = "unix:///var/run/docker.sock"
+    pause_image: str = "podplane/pause:3.9"
+    node_labels: dict[str, str] = field(default_factory=dict)
+    node_status_update_frequency: float = 10.0
+    log_level: str = "INFO"
+
+
+def _host_port(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'"{value}" is not HOST:PORT')
+    return value
+
+
+def _labels(value: str) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in value.split(","))):
+        key, sep, val = item.partition("=")
+        if not sep or not _LABEL_KEY.match(key):
+            raise ValueError(f'"{item}" is not KEY=VALUE with a valid label key')
+        labels[key] = val
+    return labels
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kubelet", description=(
+        "The podplane node agent: registers this node, renews its lease and runs the pods "
+        "bound to it on the local Docker engine."))
+    p.add_argument("--server", required=True, help="the apiserver, HOST:PORT")
+    p.add_argument("--node-name", required=True, help="this node's name (a DNS subdomain)")
+    p.add_argument("--pod-cidr", required=True,
+                   help="the pod IP range of this node, e.g. 10.244.1.0/24")
+    p.add_argument("--port", type=int, default=10250,
+                   help="the kubelet API port (container logs); default 10250")
+    p.add_argument("--node-ip", default="",
+                   help="the node IP to report; default: the local address toward the apiserver")
+    p.add_argument("--root-dir", default="/var/lib/kubelet", help="pod volumes live here")
+    p.add_argument("--docker-host", default="unix:///var/run/docker.sock",
+                   help="the Docker engine running the pods")
+    p.add_argument("--pause-image", default="podplane/pause:3.9", help="the pod sandbox image")
+    p.add_argument("--node-labels", default="", help="extra node labels, k1=v1,k2=v2")
+    p.add_argument("--node-status-update-frequency", type=float, default=10.0,
+                   help="seconds between node status updates")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    return p
+
+
+def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
+    parser = _parser()
+    args = parser.parse_args(argv)
+
+    def fail(flag: str, problem: str) -> NoReturn:
+        parser.error(f"{flag}: {problem}")  # exits 2
+
+    try:
+        _host_port(args.server)
+    except ValueError as e:
+        fail("--server", str(e))
+    if len(args.node_name) > 253 or not _DNS_SUBDOMAIN.match(args.node_name):
+        fail("--node-name", f'"{args.node_name}" must be a lowercase RFC 1123 subdomain '
+                            f"(letters, digits, '-' and '.')")
+    try:
+        cidr = str(ipaddress.ip_network(args.pod_cidr, strict=True))
+    except ValueError as e:
+        fail("--pod-cidr", f'invalid CIDR "{args.pod_cidr}": {e}')
+    if not 0 <= args.port < 65536:
+        fail("--port", f"{args.port} is not a port number")
+    if args.node_ip:
+        try:
+            ipaddress.ip_address(args.node_ip)
+        except ValueError:
+            fail("--node-ip", f'"{args.node_ip}" is not an IP address')
+    if not args.root_dir.startswith("/"):
+        fail("--root-dir", f'"{args.root_dir}" must be an absolute path')
+    if not re.match(r"^(unix|tcp|http|https|ssh)://", args.docker_host):
+        fail("--docker-host", f'"{args.docker_host}" must be unix://PATH or tcp://HOST:PORT')
+    try:
+        labels = _labels(args.node_labels)
+    except ValueError as e:
+        fail("--node-labels", str(e))
+    if args.node_status_update_frequency <= 0:
+        fail("--node-status-update-frequency", "must be positive")
+    return KubeletConfig(
+        server=args.server, node_name=args.node_name, pod_cidr=cidr, port=args.port,
+        node_ip=args.node_ip, root_dir=args.root_dir.rstrip("/") or "/",
+        docker_host=args.docker_host, pause_image=args.pause_image, node_labels=labels,
+        node_status_update_frequency=args.node_status_update_frequency,
+        log_level=args.log_level)

@@ -1,0 +1,58 @@
+"""Making a container's image present according to its imagePullPolicy (pkg/kubelet/images),
+with per pod-and-image back-off between failed pulls (ErrImagePull, then ImagePullBackOff)."""
+from __future__ import annotations
+
+import logging
+
+from kubelet.backoff import Backoff
+from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ImageInfo
+from podplane.api.core.v1 import core_pb2
+
+log = logging.getLogger(__name__)
+
+
+class ImageError(Exception):
+    """The image is not available; `reason` is the container's waiting reason."""
+
+    def __init__(self, reason: str, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+
+
+def default_pull_policy(image: str) -> str:
+    """Always for ':latest' or an untagged image, else IfNotPresent."""
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    return "Always" if ":" not in last or last.endswith(":latest") else "IfNotPresent"
+
+
+class ImagePuller:
+    def __init__(self, runtime: ContainerRuntime, backoff: Backoff | None = None) -> None:
+        self.runtime = runtime
+        self.backoff = backoff or Backoff()
+
+    async def ensure(self, pod_uid: str, container: core_pb2.Container) -> ImageInfo:
+        image = container.image
+        policy = container.image_pull_policy or default_pull_policy(image)
+        present = await self.runtime.inspect_image(image)
+        if policy == "Never":
+            if present is None:
+                raise ImageError("ErrImageNeverPull", f'Container image "{image}" is not '
+                                 f'present with pull policy of Never', self.backoff.initial)
+            return present
+        if policy == "IfNotPresent" and present is not None:
+            return present
+        key = f"{pod_uid}_{image}"
+        remaining = self.backoff.remaining_since_update(key)
+        if remaining > 0:
+            raise ImageError("ImagePullBackOff", f'Back-off pulling image "{image}"', remaining)
+        try:
+            log.info("pulling image %s (pullPolicy %s)", image, policy)
+            return await self.runtime.pull_image(image)
+        except ContainerRuntimeError as e:
+            self.backoff.next(key)
+            raise ImageError("ErrImagePull", f'Failed to pull image "{image}": {e}',
+                             self.backoff.duration(key)) from e

@@ -1,0 +1,107 @@
+"""The kubelet: wires the node's registration and lease, the pod informer, the pod workers, the
+PLEG, housekeeping and the kubelet API server together, and runs them until stopped."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from kubelet.config import KubeletConfig
+from kubelet.housekeeping import Housekeeping
+from kubelet.lease import NodeLease
+from kubelet.logs_server import SERVICE_NAME, KubeletServicer
+from kubelet.machine_info import MachineInfo, read_machine_info
+from kubelet.node_status import NodeIdentity, NodeStatusReporter, capacity
+from kubelet.pleg import PodLifecycleEventGenerator
+from kubelet.pod_sync import NodeContext, PodSyncer
+from kubelet.pod_workers import PodWorkers
+from kubelet.runtime.types import ContainerRuntime
+from kubelet.status_manager import StatusManager
+from kubelet.volumes import PodVolumes
+from podplane.api.core.v1 import core_pb2
+from podplane.api.kubelet.v1 import kubelet_pb2_grpc
+from podplane.client import Client
+from podplane.informer import Informer, object_key
+from podplane.serving import Server
+
+log = logging.getLogger(__name__)
+
+
+class Kubelet:
+    def __init__(self, config: KubeletConfig, runtime: ContainerRuntime, client: Client,
+                 host_ip: str, machine: MachineInfo | None = None,
+                 listen_host: str = "0.0.0.0") -> None:
+        self.config = config
+        self.runtime = runtime
+        self.client = client
+        self.host_ip = host_ip
+        self.machine = machine or read_machine_info(config.root_dir)
+        self.informer: Informer[core_pb2.Pod] = Informer(
+            client.pods, field_selector=f"spec.nodeName={config.node_name}", name="pods")
+        self.volumes = PodVolumes(config.root_dir)
+        self.syncer = PodSyncer(
+            runtime, self.volumes, StatusManager(client.pods),
+            NodeContext(node_name=config.node_name, host_ip=host_ip,
+                        pause_image=config.pause_image, pod_cidr=config.pod_cidr,
+                        allocatable=capacity(self.machine)))
+        self.workers = PodWorkers(self.syncer, self.informer.get)
+        self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
+        self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.informer.list)
+        self.lease = NodeLease(client.leases, config.node_name)
+        servicer = KubeletServicer(runtime, self.informer.get)
+        self.server = Server(f"{listen_host}:{config.port}",
+                             register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(
+                                 servicer, s),
+                             service_names=[SERVICE_NAME])
+        self.reporter: NodeStatusReporter | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def port(self) -> int:
+        return int(self.server.port)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    def _on_pod(self, pod: core_pb2.Pod) -> None:
+        self.workers.enqueue(object_key(pod))
+
+    async def start(self) -> None:
+        """Registers the node and starts everything; returns once the pods are synced."""
+        await self.server.start()
+        await self.server.set_serving(False)
+        runtime_version = await self.runtime.version()
+        identity = NodeIdentity(name=self.config.node_name, pod_cidr=self.config.pod_cidr,
+                                host_ip=self.host_ip, kubelet_port=self.port,
+                                labels=self.config.node_labels)
+        self.reporter = NodeStatusReporter(
+            self.client.nodes, identity, self.machine, runtime_version,
+            readiness=self.pleg.not_healthy, period=self.config.node_status_update_frequency)
+        node = await self.reporter.register_until_done()
+        self.lease.node_uid = node.metadata.uid
+        self._spawn(self.lease.run(), "node-lease")
+        self._spawn(self.reporter.run(), "node-status")
+
+        # Nothing touches containers before the informer has synced: an empty cache would
+        # read as "no pods wanted here" and the workers would remove every running pod.
+        self.informer.add_handler(on_add=self._on_pod, on_update=lambda _, new: self._on_pod(new),
+                                  on_delete=self._on_pod)
+        self._spawn(self.informer.run(), "pod-informer")
+        await self.informer.wait_synced()
+        await self.pleg.relist()
+        self._spawn(self.workers.run(), "pod-workers")
+        self._spawn(self.pleg.run(), "pleg")
+        self._spawn(self.housekeeping.run(), "housekeeping")
+        await self.server.set_serving(True)
+        log.info("kubelet for node %s is running (%d pods bound here; kubelet API on port %d)",
+                 self.config.node_name, len(self.informer.keys()), self.server.port)
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stops the kubelet; the pods keep running, as with Kubernetes."""
+        await self.server.set_serving(False)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.server.stop(grace)

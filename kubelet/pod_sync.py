@@ -1,0 +1,240 @@
+"""Level-triggered pod sync: compare a desired Pod with what the runtime reports, act, report status
+(kubelet.go SyncPod + kuberuntime_manager.go SyncPod). One call per pod key at a time."""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kubelet.backoff import Backoff
+from kubelet.container_config import build_container_config, grace_period
+from kubelet.container_env import ContainerConfigError, PodContext
+from kubelet.images import ImageError, ImagePuller
+from kubelet.pod_actions import TERMINAL_PHASES, compute_pod_actions
+from kubelet.pod_sandbox import run_sandbox
+from kubelet.pod_status import generate_pod_status
+from kubelet.pod_termination import capped_grace, remove_pod, stop_pod
+from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ContainerState
+from kubelet.runtime_pod import RuntimePod
+from kubelet.status_manager import StatusManager
+from kubelet.volumes import PodVolumes, VolumeError
+from podplane import timeutil
+from podplane.api.core.v1 import core_pb2
+
+log = logging.getLogger(__name__)
+# How soon to look again at a container that could not be configured or created.
+CONFIG_RETRY_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    node_name: str
+    host_ip: str
+    pause_image: str = "podplane/pause:3.9"
+    pod_cidr: str = ""
+    allocatable: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Requeue:
+    def __init__(self) -> None:
+        self.after: float | None = None
+
+    def at(self, seconds: float) -> None:
+        seconds = max(seconds, 0.1)
+        self.after = seconds if self.after is None else min(self.after, seconds)
+
+
+def _epoch(rfc3339: str) -> float:
+    t = timeutil.parse(rfc3339)
+    return t.timestamp() if t else 0.0
+
+
+class PodSyncer:
+    def __init__(self, runtime: ContainerRuntime, volumes: PodVolumes, status: StatusManager,
+                 node: NodeContext, images: ImagePuller | None = None,
+                 crash_backoff: Backoff | None = None) -> None:
+        self.runtime = runtime
+        self.volumes = volumes
+        self.status = status
+        self.node = node
+        self.images = images or ImagePuller(runtime)
+        self.crash_backoff = crash_backoff or Backoff()
+        # Why a container that should run does not: (reason, message) by (pod uid, container).
+        self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
+        self._warned_cidr = False
+
+    async def runtime_pods(self, key: str) -> dict[str, RuntimePod]:
+        """What the runtime has for the pod key, by pod uid (a recreated pod has a new uid)."""
+        sandboxes, containers = await asyncio.gather(
+            self.runtime.list_pod_sandboxes(), self.runtime.list_containers())
+        pods: dict[str, RuntimePod] = {}
+        for s in sandboxes:
+            if s.pod.key == key:
+                pods.setdefault(s.pod.uid, RuntimePod()).sandboxes.append(s)
+        for c in containers:
+            if c.pod.key == key:
+                pods.setdefault(c.pod.uid, RuntimePod()).containers.append(c)
+        return pods
+
+    async def _refresh(self, key: str, uid: str) -> RuntimePod:
+        return (await self.runtime_pods(key)).get(uid, RuntimePod())
+
+    async def remove_pod(self, uid: str, rp: RuntimePod) -> None:
+        """Everything of a pod that is no longer wanted here: containers, sandbox, directory."""
+        if not rp.empty:
+            log.info("removing pod uid %s (%d containers)", uid, len(rp.containers))
+        await remove_pod(self.runtime, rp)
+        await self.volumes.teardown(uid)
+        self.forget(uid)
+
+    def forget(self, uid: str) -> None:
+        self.status.forget(uid)
+        self.crash_backoff.forget(uid)
+        self.images.backoff.forget(uid)
+        for key in [k for k in self.reasons if k[0] == uid]:
+            del self.reasons[key]
+
+    async def sync(self, key: str, pod: core_pb2.Pod | None) -> float | None:
+        """Converges one pod; returns when to look again (a back-off ending), if ever."""
+        pods = await self.runtime_pods(key)
+        uid = pod.metadata.uid if pod is not None else ""
+        for other_uid, other in pods.items():
+            if other_uid != uid:
+                await self.remove_pod(other_uid, other)
+        if pod is None:
+            return None
+
+        rp = pods.get(uid, RuntimePod())
+        requeue = _Requeue()
+        actions = compute_pod_actions(pod, rp)
+        grace = capped_grace(int(pod.metadata.deletion_grace_period_seconds)
+                             if pod.metadata.HasField("deletion_grace_period_seconds")
+                             else grace_period(pod))
+        if actions.kill_pod:
+            await stop_pod(self.runtime, rp, grace)
+            rp = await self._refresh(key, uid)
+
+        to_start = ([actions.init_container] if actions.init_container else []) + \
+            actions.containers_to_start
+        sandbox_error: Exception | None = None
+        if actions.create_sandbox or to_start:
+            try:
+                await self._start(pod, rp, actions.create_sandbox, actions.sandbox_attempt,
+                                  to_start, requeue)
+            except (ContainerRuntimeError, VolumeError) as e:
+                sandbox_error = e
+                log.warning("pod %s: %s", key, e)
+            rp = await self._refresh(key, uid)
+        await self._remove_old_sandboxes(rp)
+
+        status = generate_pod_status(pod, rp, self.reasons, self.node.host_ip, timeutil.now())
+        if status.phase in TERMINAL_PHASES and (rp.running() or rp.ready_sandboxes()):
+            await stop_pod(self.runtime, rp, grace)  # a finished pod keeps no sandbox
+            rp = await self._refresh(key, uid)
+            finished = core_pb2.Pod()
+            finished.CopyFrom(pod)
+            finished.status.CopyFrom(status)
+            status = generate_pod_status(finished, rp, self.reasons, self.node.host_ip,
+                                         timeutil.now())
+        await self.status.set_status(pod, status)
+        if sandbox_error is not None:
+            raise sandbox_error
+        return requeue.after
+
+    async def _start(self, pod: core_pb2.Pod, rp: RuntimePod, create_sandbox: bool, attempt: int,
+                     to_start: list[core_pb2.Container], requeue: _Requeue) -> None:
+        try:
+            paths = await self.volumes.setup(pod)
+        except VolumeError as e:
+            for c in to_start:
+                self.reasons[(pod.metadata.uid, c.name)] = ("CreateContainerConfigError", str(e))
+            requeue.at(CONFIG_RETRY_SECONDS)
+            return
+        key = f"{pod.metadata.namespace}/{pod.metadata.name}"
+        if create_sandbox:
+            await run_sandbox(self.runtime, pod, attempt, self.node.pause_image)
+            rp = await self._refresh(key, pod.metadata.uid)
+        sandbox = rp.latest_sandbox()
+        if sandbox is None or not sandbox.ready:
+            raise ContainerRuntimeError("the pod sandbox is not running")
+        pod_ip = self.node.host_ip if pod.spec.host_network else sandbox.ip
+        if not pod.spec.host_network:
+            self._check_pod_ip(pod_ip)
+        ctx = PodContext(pod_ip=pod_ip, host_ip=self.node.host_ip,
+                         node_allocatable=self.node.allocatable)
+        for container in to_start:
+            await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
+
+    async def _remove_old_sandboxes(self, rp: RuntimePod) -> None:
+        """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
+        latest = rp.latest_sandbox()
+        for sandbox in rp.sandboxes:
+            if sandbox is not latest and not sandbox.ready:
+                await self.runtime.remove_pod_sandbox(sandbox.id)
+
+    def _check_pod_ip(self, ip: str) -> None:
+        """Warns (once) when the engine hands out IPs outside the node's pod CIDR: its bridge is
+        not set up for this node, so other nodes will not route to these pods."""
+        if self._warned_cidr or not self.node.pod_cidr or not ip:
+            return
+        if ipaddress.ip_address(ip) not in ipaddress.ip_network(self.node.pod_cidr):
+            self._warned_cidr = True
+            log.warning("pod IP %s is outside this node's pod CIDR %s: the container engine's "
+                        "bridge (dockerd --bip) does not match --pod-cidr", ip,
+                        self.node.pod_cidr)
+
+    async def _start_container(self, pod: core_pb2.Pod, container: core_pb2.Container,
+                               rp: RuntimePod, sandbox_id: str, paths: dict[str, str],
+                               ctx: PodContext, requeue: _Requeue) -> None:
+        uid, name = pod.metadata.uid, container.name
+        reason_key = (uid, name)
+        instances = rp.instances(name)
+        restart_count = instances[0].restart_count + 1 if instances else 0
+        if instances and instances[0].state == ContainerState.CREATED:
+            # Created but never started (the kubelet stopped in between): replace it.
+            restart_count = instances[0].restart_count
+            await self.runtime.remove_container(instances[0].id)
+            instances = instances[1:]
+        latest = instances[0] if instances else None
+        if latest is not None and latest.state == ContainerState.EXITED:
+            backoff_key = f"{uid}/{name}"
+            exited_at = _epoch(latest.finished_at or latest.created_at)
+            remaining = self.crash_backoff.remaining(backoff_key, exited_at)
+            if remaining > 0:
+                self.reasons[reason_key] = ("CrashLoopBackOff", (
+                    f"back-off {int(self.crash_backoff.duration(backoff_key))}s restarting failed "
+                    f"container={name} pod={pod.metadata.name}_{pod.metadata.namespace}({uid})"))
+                requeue.at(remaining)
+                return
+            self.crash_backoff.next(backoff_key, exited_at)
+        try:
+            await self.images.ensure(uid, container)
+            mounts = PodVolumes.mounts(container, paths)
+            config = build_container_config(pod, container, restart_count, mounts, ctx)
+        except ImageError as e:
+            self.reasons[reason_key] = (e.reason, e.message)
+            requeue.at(e.retry_after or CONFIG_RETRY_SECONDS)
+            return
+        except (ContainerConfigError, VolumeError) as e:
+            self.reasons[reason_key] = ("CreateContainerConfigError", str(e))
+            requeue.at(CONFIG_RETRY_SECONDS)
+            return
+        for old in instances[1:]:  # the newest dead instance stays, for `logs --previous`
+            await self.runtime.remove_container(old.id)
+        try:
+            container_id = await self.runtime.create_container(sandbox_id, config)
+        except ContainerRuntimeError as e:
+            self.reasons[reason_key] = ("CreateContainerError", str(e))
+            requeue.at(CONFIG_RETRY_SECONDS)
+            return
+        try:
+            await self.runtime.start_container(container_id)
+        except ContainerRuntimeError as e:
+            self.reasons[reason_key] = ("RunContainerError", str(e))
+            requeue.at(1.0)
+            return
+        self.reasons.pop(reason_key, None)
+        log.info("pod %s/%s: started container %s (restart %d)", pod.metadata.namespace,
+                 pod.metadata.name, name, restart_count)

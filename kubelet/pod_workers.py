@@ -1,0 +1,66 @@
+"""Pod workers: a deduplicating work queue of pod keys (namespace/name) drained by a pool of
+workers, so each pod is synced by one worker at a time and a pod that changes while it is being
+synced is synced again afterwards. Failures back off per pod; back-offs that end requeue the pod."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import grpc
+
+from kubelet.pod_sync import PodSyncer
+from kubelet.runtime.types import ContainerRuntimeError
+from kubelet.volumes import VolumeError
+from podplane.api.core.v1 import core_pb2
+from podplane.workqueue import ShutDown, WorkQueue
+
+log = logging.getLogger(__name__)
+WORKERS = 16
+
+
+class PodWorkers:
+    def __init__(self, syncer: PodSyncer, get_pod: Callable[[str], core_pb2.Pod | None],
+                 workers: int = WORKERS) -> None:
+        self.syncer = syncer
+        self.get_pod = get_pod
+        self.workers = workers
+        self.queue: WorkQueue[str] = WorkQueue(base_delay=0.5, max_delay=60.0)
+
+    def enqueue(self, key: str) -> None:
+        self.queue.add(key)
+
+    async def sync_one(self, key: str) -> None:
+        try:
+            requeue_after = await self.syncer.sync(key, self.get_pod(key))
+        except Exception as e:
+            expected = isinstance(e, (ContainerRuntimeError, VolumeError, grpc.aio.AioRpcError,
+                                      OSError))
+            log.warning("syncing pod %s failed: %s; retrying", key, e, exc_info=not expected)
+            self.queue.add_rate_limited(key)
+            return
+        self.queue.forget(key)
+        if requeue_after is not None:
+            self.queue.add_after(key, requeue_after)
+
+    async def _worker(self) -> None:
+        while True:
+            try:
+                key = await self.queue.get()
+            except ShutDown:
+                return
+            try:
+                await self.sync_one(key)
+            finally:
+                self.queue.done(key)
+
+    async def run(self) -> None:
+        """Runs the workers until cancelled."""
+        tasks = [asyncio.create_task(self._worker(), name=f"pod-worker-{i}")
+                 for i in range(self.workers)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await self.queue.shutdown()

@@ -1,0 +1,269 @@
+"""The Docker implementation of the runtime interface (Docker SDK 7.x, low-level API).
+
+The SDK blocks, so every call runs in a worker thread. Each pod is a pause container (the sandbox,
+which owns the network and IPC namespaces) plus one container per Kubernetes container joined to
+it with network_mode=container:<sandbox>. Docker's own restart policy stays "no": restarts are the
+kubelet's decision."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import requests.exceptions
+
+from kubelet.runtime import labels as L
+from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
+from kubelet.runtime.docker_logs import stream_logs
+from kubelet.runtime.types import (
+    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ImageInfo,
+    ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+)
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def docker_time(value: str | None) -> str:
+    """Docker's RFC 3339 nanosecond time -> Kubernetes' second precision; "" for the zero time."""
+    if not value or value.startswith("0001-01-01"):
+        return ""
+    return value[:19] + "Z"
+
+
+def _state(inspect: dict[str, Any]) -> tuple[ContainerState, int, str, str]:
+    """(state, exit code, reason, message) from a container's inspect data."""
+    st = inspect.get("State") or {}
+    status = st.get("Status", "")
+    exit_code = int(st.get("ExitCode") or 0)
+    error = st.get("Error") or ""
+    if status in ("running", "paused", "restarting"):
+        return ContainerState.RUNNING, 0, "", ""
+    if status == "created":
+        if error:  # the runtime could not start the process: a start failure, not a fresh container
+            return ContainerState.EXITED, exit_code or 128, "StartError", error
+        return ContainerState.CREATED, 0, "", ""
+    if status in ("exited", "dead", "removing"):
+        return ContainerState.EXITED, exit_code, "OOMKilled" if st.get("OOMKilled") else "", error
+    return ContainerState.UNKNOWN, exit_code, "", error
+
+
+def _labels(inspect: dict[str, Any]) -> dict[str, str]:
+    labels: dict[str, str] = (inspect.get("Config") or {}).get("Labels") or {}
+    return labels
+
+
+class DockerRuntime:
+    def __init__(self, api: APIClient, node_name: str = "") -> None:
+        self._api = api
+        # With a node name, only containers labelled with it are this runtime's: kubelets (or
+        # tests) sharing one engine then never touch each other's pods.
+        self._node_labels = {L.NODE_NAME: node_name} if node_name else {}
+        # Inspect data by container id, valid while the container's state string is unchanged:
+        # what matters for status (exit code, times) only changes with the state.
+        self._inspect_cache: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    @classmethod
+    async def connect(cls, docker_host: str, node_name: str = "",
+                      timeout: float = 120.0) -> DockerRuntime:
+        def make() -> APIClient:
+            return sdk.APIClient(base_url=docker_host, version="auto", timeout=timeout,
+                                    max_pool_size=64)
+        try:
+            return cls(await asyncio.to_thread(make), node_name)
+        except (errors.DockerException, requests.exceptions.RequestException) as e:
+            raise ContainerRuntimeError(
+                f"cannot reach the Docker engine at {docker_host}: {e}") from e
+
+    async def _call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        try:
+            return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+        except errors.ImageNotFound as e:
+            raise ImageNotFound(str(e.explanation or e)) from e
+        except errors.APIError as e:
+            raise ContainerRuntimeError(str(e.explanation or e)) from e
+        except (errors.DockerException, requests.exceptions.RequestException) as e:
+            raise ContainerRuntimeError(str(e)) from e
+
+    async def _ignore_missing(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        try:
+            await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+        except errors.NotFound:
+            pass
+        except errors.APIError as e:
+            in_progress = e.status_code == 409 and "in progress" in str(e.explanation)
+            if e.status_code == 304 or in_progress:
+                return  # stopped already / being removed already
+            raise ContainerRuntimeError(str(e.explanation or e)) from e
+        except (errors.DockerException, requests.exceptions.RequestException) as e:
+            raise ContainerRuntimeError(str(e)) from e
+
+    async def version(self) -> str:
+        info = await self._call(self._api.version)
+        return f"docker://{info.get('Version', 'unknown')}"
+
+    # ------------------------------------------------------------------ sandboxes
+    async def run_pod_sandbox(self, config: SandboxConfig) -> str:
+        host_config = self._api.create_host_config(
+            network_mode="host" if config.host_network else "bridge", ipc_mode="shareable",
+            restart_policy={"Name": "no"})
+        labels = {**config.labels, **self._node_labels, **L.pod_labels(config.pod),
+                  L.CONTAINER_NAME: L.SANDBOX_CONTAINER_NAME, L.CONTAINER_TYPE: L.TYPE_SANDBOX,
+                  L.SANDBOX_ATTEMPT: str(config.attempt),
+                  L.GRACE_PERIOD: str(config.termination_grace_seconds)}
+        name = L.docker_name(config.pod, L.SANDBOX_CONTAINER_NAME, config.attempt)
+        created = await self._create(
+            name, config.image, hostname=None if config.host_network else config.hostname,
+            labels=labels, host_config=host_config)
+        await self._call(self._api.start, created)
+        return created
+
+    async def stop_pod_sandbox(self, sandbox_id: str, timeout: int) -> None:
+        await self.stop_container(sandbox_id, timeout)
+
+    async def remove_pod_sandbox(self, sandbox_id: str) -> None:
+        await self.remove_container(sandbox_id)
+
+    async def list_pod_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]:
+        result = []
+        for data in await self._list(L.TYPE_SANDBOX, pod_uid):
+            labels = _labels(data)
+            networks = data.get("NetworkSettings") or {}
+            state, *_ = _state(data)
+            result.append(SandboxStatus(
+                id=data["Id"], pod=L.pod_ref(labels),
+                attempt=L.int_label(labels, L.SANDBOX_ATTEMPT),
+                ready=state == ContainerState.RUNNING, ip=networks.get("IPAddress") or "",
+                created_at=docker_time(data.get("Created"))))
+        return result
+
+    # ------------------------------------------------------------------ images
+    async def inspect_image(self, image: str) -> ImageInfo | None:
+        try:
+            data = await self._call(self._api.inspect_image, image)
+        except ImageNotFound:
+            return None
+        except ContainerRuntimeError as e:
+            if "no such image" in str(e).lower():
+                return None
+            raise
+        return ImageInfo(id=data["Id"], repo_digests=tuple(data.get("RepoDigests") or ()),
+                         size=int(data.get("Size") or 0))
+
+    async def pull_image(self, image: str) -> ImageInfo:
+        repository, tag = utils.parse_repository_tag(image)
+
+        def pull() -> None:
+            for event in self._api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+                if isinstance(event, dict) and event.get("error"):
+                    raise ContainerRuntimeError(str(event["error"]))
+        await self._call(pull)
+        info = await self.inspect_image(image)
+        if info is None:
+            raise ImageNotFound(f"image {image} is not present after pulling it")
+        return info
+
+    # ------------------------------------------------------------------ containers
+    async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
+        sandbox = f"container:{sandbox_id}"
+        host_config = self._api.create_host_config(
+            network_mode=sandbox, ipc_mode=sandbox,
+            pid_mode=sandbox if config.share_process_namespace else None,
+            binds=[f"{m.host_path}:{m.container_path}:{'ro' if m.read_only else 'rw'}"
+                   for m in config.mounts] or None,
+            mem_limit=config.memory_limit, nano_cpus=config.nano_cpus,
+            cpu_shares=config.cpu_shares, privileged=config.privileged,
+            cap_add=list(config.cap_add) or None, cap_drop=list(config.cap_drop) or None,
+            read_only=config.read_only_rootfs or None, restart_policy={"Name": "no"})
+        labels = {**config.labels, **self._node_labels, **L.pod_labels(config.pod),
+                  L.CONTAINER_NAME: config.name, L.CONTAINER_TYPE: L.TYPE_CONTAINER,
+                  L.RESTART_COUNT: str(config.restart_count), L.SANDBOX_ID: sandbox_id,
+                  L.GRACE_PERIOD: str(config.termination_grace_seconds)}
+        name = L.docker_name(config.pod, config.name, config.restart_count)
+        return await self._create(
+            name, config.image, entrypoint=list(config.entrypoint) if config.entrypoint else None,
+            command=list(config.cmd) if config.cmd is not None else None,
+            environment=[f"{k}={v}" for k, v in config.env], working_dir=config.working_dir or None,
+            labels=labels, host_config=host_config, tty=config.tty, stdin_open=config.stdin,
+            user=config.user)
+
+    async def _create(self, name: str, image: str, **kwargs: Any) -> str:
+        try:
+            created = await self._call(self._api.create_container, image, name=name, **kwargs)
+        except ContainerRuntimeError as e:
+            if "conflict" not in str(e).lower():
+                raise
+            # A leftover of an earlier attempt holds the name (e.g. a crash between create and
+            # label-based listing): it is ours, so it goes.
+            log.warning("removing %s, which holds the name of a new container", name)
+            await self._ignore_missing(self._api.remove_container, name, force=True)
+            created = await self._call(self._api.create_container, image, name=name, **kwargs)
+        return str(created["Id"])
+
+    async def start_container(self, container_id: str) -> None:
+        try:
+            await self._call(self._api.start, container_id)
+        finally:  # a failed start leaves the state "created" but sets an error: inspect again
+            self._inspect_cache.pop(container_id, None)
+
+    async def stop_container(self, container_id: str, timeout: int) -> None:
+        self._inspect_cache.pop(container_id, None)
+        await self._ignore_missing(self._api.stop, container_id, timeout=max(timeout, 0))
+
+    async def remove_container(self, container_id: str) -> None:
+        self._inspect_cache.pop(container_id, None)
+        await self._ignore_missing(self._api.remove_container, container_id, force=True, v=True)
+
+    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerStatus]:
+        result = []
+        for data in await self._list(L.TYPE_CONTAINER, pod_uid):
+            labels = _labels(data)
+            state, exit_code, reason, message = _state(data)
+            st = data.get("State") or {}
+            result.append(ContainerStatus(
+                id=data["Id"], pod=L.pod_ref(labels), name=labels.get(L.CONTAINER_NAME, ""),
+                sandbox_id=labels.get(L.SANDBOX_ID, ""),
+                restart_count=L.int_label(labels, L.RESTART_COUNT), state=state,
+                created_at=docker_time(data.get("Created")),
+                started_at=docker_time(st.get("StartedAt")),
+                finished_at=docker_time(st.get("FinishedAt")), exit_code=exit_code,
+                reason=reason, message=message, image=data["Config"].get("Image", ""),
+                image_ref=data.get("Image", ""),
+                termination_grace_seconds=L.int_label(labels, L.GRACE_PERIOD, 30)))
+        return result
+
+    async def _list(self, kind: str, pod_uid: str | None) -> list[dict[str, Any]]:
+        """Inspect data of every sandbox or container (of one pod), from the cache when fresh."""
+        filters = [f"{L.CONTAINER_TYPE}={kind}"]
+        filters += [f"{key}={value}" for key, value in self._node_labels.items()]
+        if pod_uid:
+            filters.append(f"{L.POD_UID}={pod_uid}")
+        summaries = await self._call(self._api.containers, all=True, filters={"label": filters})
+        result = []
+        for summary in summaries:
+            cid, state = summary["Id"], summary.get("State", "")
+            cached = self._inspect_cache.get(cid)
+            if cached is None or cached[0] != state:
+                try:
+                    data = await self._call(self._api.inspect_container, cid)
+                except ContainerRuntimeError as e:
+                    if "no such container" in str(e).lower():
+                        continue  # removed meanwhile
+                    raise
+                cached = self._inspect_cache[cid] = (state, data)
+            result.append(cached[1])
+        if pod_uid is None:  # forget containers removed behind our back
+            seen = {s["Id"] for s in summaries}
+            for cid in [c for c, (_, d) in self._inspect_cache.items()
+                        if c not in seen and _labels(d).get(L.CONTAINER_TYPE) == kind]:
+                del self._inspect_cache[cid]
+        return result
+
+    def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
+        return stream_logs(self._api, container_id, options)
+
+    def close(self) -> None:
+        self._api.close()

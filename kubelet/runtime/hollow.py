@@ -1,0 +1,132 @@
+"""A hollow runtime (like kubemark's): sandboxes and containers exist only in memory. Containers
+"run" until stopped or until told to exit, so pod logic can be exercised without Docker, in unit
+tests and in load tests with many nodes on one machine."""
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from kubelet.runtime.types import (
+    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ImageInfo,
+    ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+)
+from podplane import timeutil
+
+
+class HollowRuntime:
+    def __init__(self, images: tuple[str, ...] = ("busybox:latest", "podplane/pause:3.9"),
+                 pullable: tuple[str, ...] = ()) -> None:
+        self.images = set(images)
+        self.pullable = set(pullable)
+        self.sandboxes: dict[str, SandboxStatus] = {}
+        self.containers: dict[str, ContainerStatus] = {}
+        self.configs: dict[str, ContainerConfig] = {}
+        self.logs: dict[str, bytes] = {}
+        self.calls: list[tuple[str, str]] = []
+        # Containers whose start fails with this message, by container name.
+        self.fail_start: dict[str, str] = {}
+        self._ids = itertools.count(1)
+        self._ips = itertools.count(2)
+
+    @staticmethod
+    def _now() -> str:
+        return timeutil.now()
+
+    # ------------------------------------------------------------------ test controls
+    def exit_container(self, container_id: str, exit_code: int, reason: str = "") -> None:
+        c = self.containers[container_id]
+        self.containers[container_id] = replace(
+            c, state=ContainerState.EXITED, exit_code=exit_code, reason=reason,
+            finished_at=timeutil.now())
+
+    def kill_sandbox(self, sandbox_id: str) -> None:
+        self.sandboxes[sandbox_id] = replace(self.sandboxes[sandbox_id], ready=False)
+
+    def by_name(self, name: str) -> list[ContainerStatus]:
+        """Instances of the named container, newest first."""
+        found = [c for c in self.containers.values() if c.name == name]
+        return sorted(found, key=lambda c: c.restart_count, reverse=True)
+
+    # ------------------------------------------------------------------ the runtime interface
+    async def version(self) -> str:
+        return "hollow://0.1"
+
+    async def run_pod_sandbox(self, config: SandboxConfig) -> str:
+        sandbox_id = f"sandbox-{next(self._ids)}"
+        self.calls.append(("run_pod_sandbox", config.pod.name))
+        ip = config.labels.get("ip") or f"10.244.0.{next(self._ips)}"
+        self.sandboxes[sandbox_id] = SandboxStatus(
+            id=sandbox_id, pod=config.pod, attempt=config.attempt, ready=True, ip=ip,
+            created_at=self._now())
+        return sandbox_id
+
+    async def stop_pod_sandbox(self, sandbox_id: str, timeout: int) -> None:
+        self.calls.append(("stop_pod_sandbox", sandbox_id))
+        if sandbox_id in self.sandboxes:
+            self.kill_sandbox(sandbox_id)
+
+    async def remove_pod_sandbox(self, sandbox_id: str) -> None:
+        self.calls.append(("remove_pod_sandbox", sandbox_id))
+        self.sandboxes.pop(sandbox_id, None)
+
+    async def list_pod_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]:
+        return [s for s in self.sandboxes.values() if pod_uid in (None, s.pod.uid)]
+
+    async def inspect_image(self, image: str) -> ImageInfo | None:
+        return ImageInfo(id=f"sha256:{abs(hash(image)):x}") if image in self.images else None
+
+    async def pull_image(self, image: str) -> ImageInfo:
+        self.calls.append(("pull_image", image))
+        if image not in self.pullable:
+            raise ImageNotFound(f"pull access denied for {image}")
+        self.images.add(image)
+        return ImageInfo(id=f"sha256:{abs(hash(image)):x}")
+
+    async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
+        if config.image not in self.images:
+            raise ImageNotFound(f"No such image: {config.image}")
+        container_id = f"container-{next(self._ids)}"
+        self.calls.append(("create_container", config.name))
+        self.configs[container_id] = config
+        self.containers[container_id] = ContainerStatus(
+            id=container_id, pod=config.pod, name=config.name, sandbox_id=sandbox_id,
+            restart_count=config.restart_count, state=ContainerState.CREATED,
+            created_at=self._now(), image=config.image, image_ref="sha256:hollow",
+            termination_grace_seconds=config.termination_grace_seconds)
+        return container_id
+
+    async def start_container(self, container_id: str) -> None:
+        c = self.containers[container_id]
+        self.calls.append(("start_container", c.name))
+        if c.name in self.fail_start:
+            message = self.fail_start[c.name]
+            self.containers[container_id] = replace(
+                c, state=ContainerState.EXITED, exit_code=128, reason="StartError",
+                message=message)
+            raise ContainerRuntimeError(message)
+        self.containers[container_id] = replace(c, state=ContainerState.RUNNING,
+                                                started_at=timeutil.now())
+
+    async def stop_container(self, container_id: str, timeout: int) -> None:
+        self.calls.append(("stop_container", container_id))
+        c = self.containers.get(container_id)
+        if c is not None and c.state == ContainerState.RUNNING:
+            self.exit_container(container_id, 137)
+        elif container_id in self.sandboxes:
+            self.kill_sandbox(container_id)
+
+    async def remove_container(self, container_id: str) -> None:
+        self.calls.append(("remove_container", container_id))
+        self.containers.pop(container_id, None)
+
+    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerStatus]:
+        return [c for c in self.containers.values() if pod_uid in (None, c.pod.uid)]
+
+    async def container_logs(self, container_id: str,
+                             options: LogOptions) -> AsyncIterator[bytes]:
+        if container_id not in self.containers:
+            raise ContainerRuntimeError(f"No such container: {container_id}")
+        data = self.logs.get(container_id, b"")
+        if data:
+            yield data

@@ -1,0 +1,160 @@
+"""The container runtime interface the kubelet's pod logic is written against (a small CRI).
+
+Containers and sandboxes carry labels naming their pod, so everything the kubelet needs to know
+about what runs is read back from the runtime; a restarted kubelet adopts what already runs."""
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class ContainerRuntimeError(Exception):
+    """A runtime call failed; the message is the runtime's own, for a person to act on."""
+
+
+class ImageNotFound(ContainerRuntimeError):
+    """The image is not present locally, or the registry does not have it."""
+
+
+class ContainerState(enum.Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    EXITED = "exited"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PodRef:
+    """The pod a sandbox or container belongs to."""
+    uid: str
+    name: str
+    namespace: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Mount:
+    host_path: str
+    container_path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    pod: PodRef
+    attempt: int
+    hostname: str
+    image: str
+    host_network: bool = False
+    termination_grace_seconds: int = 30
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    id: str
+    pod: PodRef
+    attempt: int
+    ready: bool
+    ip: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    pod: PodRef
+    name: str
+    image: str
+    restart_count: int
+    # Docker's ENTRYPOINT and CMD; None keeps the image's own.
+    entrypoint: Sequence[str] | None = None
+    cmd: Sequence[str] | None = None
+    env: Sequence[tuple[str, str]] = ()
+    working_dir: str = ""
+    mounts: Sequence[Mount] = ()
+    memory_limit: int | None = None
+    nano_cpus: int | None = None
+    cpu_shares: int | None = None
+    tty: bool = False
+    stdin: bool = False
+    stdin_once: bool = False
+    user: str | None = None
+    privileged: bool = False
+    cap_add: Sequence[str] = ()
+    cap_drop: Sequence[str] = ()
+    read_only_rootfs: bool = False
+    share_process_namespace: bool = False
+    termination_grace_seconds: int = 30
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerStatus:
+    id: str
+    pod: PodRef
+    name: str
+    sandbox_id: str
+    restart_count: int
+    state: ContainerState
+    created_at: str
+    started_at: str = ""
+    finished_at: str = ""
+    exit_code: int = 0
+    # OOMKilled, or StartError when the runtime could not start the process.
+    reason: str = ""
+    message: str = ""
+    image: str = ""
+    image_ref: str = ""
+    termination_grace_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    repo_digests: Sequence[str] = ()
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    follow: bool = False
+    tail_lines: int | None = None
+    timestamps: bool = False
+    since_seconds: int | None = None
+
+
+class ContainerRuntime(Protocol):
+    async def version(self) -> str:
+        """e.g. "docker://20.10.24", as nodeInfo.containerRuntimeVersion shows it."""
+        ...
+
+    async def run_pod_sandbox(self, config: SandboxConfig) -> str: ...
+
+    async def stop_pod_sandbox(self, sandbox_id: str, timeout: int) -> None: ...
+
+    async def remove_pod_sandbox(self, sandbox_id: str) -> None: ...
+
+    async def list_pod_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]: ...
+
+    async def inspect_image(self, image: str) -> ImageInfo | None: ...
+
+    async def pull_image(self, image: str) -> ImageInfo: ...
+
+    async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str: ...
+
+    async def start_container(self, container_id: str) -> None: ...
+
+    async def stop_container(self, container_id: str, timeout: int) -> None: ...
+
+    async def remove_container(self, container_id: str) -> None: ...
+
+    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerStatus]:
+        """App and init containers (never sandboxes), of one pod or of every pod."""
+        ...
+
+    def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]: ...

@@ -1,0 +1,55 @@
+"""Writes pod statuses to the apiserver, only when they changed (pkg/kubelet/status). The kubelet
+owns the status of the pods bound to it, so writes are unconditional (no resourceVersion)."""
+from __future__ import annotations
+
+import logging
+
+from podplane.api.core.v1 import core_pb2
+from podplane.client import ResourceClient, is_not_found
+
+log = logging.getLogger(__name__)
+
+
+def _revision(resource_version: str) -> int:
+    try:
+        return int(resource_version)
+    except ValueError:
+        return 0
+
+
+class StatusManager:
+    def __init__(self, pods: ResourceClient[core_pb2.Pod]) -> None:
+        self._pods = pods
+        # The last status written per pod uid and the resourceVersion it produced.
+        self._sent: dict[str, tuple[core_pb2.PodStatus, int]] = {}
+
+    def needs_update(self, pod: core_pb2.Pod, status: core_pb2.PodStatus) -> bool:
+        if status == pod.status:
+            return False
+        sent = self._sent.get(pod.metadata.uid)
+        # The cached pod may predate our own last write; then what we sent is what counts.
+        return not (sent is not None and sent[0] == status
+                    and _revision(pod.metadata.resource_version) < sent[1])
+
+    async def set_status(self, pod: core_pb2.Pod, status: core_pb2.PodStatus) -> bool:
+        """Writes the status if it differs from the pod's; True if it was written."""
+        if not self.needs_update(pod, status):
+            return False
+        update = core_pb2.Pod()
+        update.CopyFrom(pod)
+        update.status.CopyFrom(status)
+        update.metadata.resource_version = ""
+        try:
+            written = await self._pods.update_status(update)
+        except Exception as e:
+            if is_not_found(e):
+                log.info("pod %s/%s is gone; status not written", pod.metadata.namespace,
+                         pod.metadata.name)
+                return False
+            raise
+        self._sent[pod.metadata.uid] = (status, _revision(written.metadata.resource_version))
+        log.info("pod %s/%s: phase %s", pod.metadata.namespace, pod.metadata.name, status.phase)
+        return True
+
+    def forget(self, uid: str) -> None:
+        self._sent.pop(uid, None)

@@ -1,0 +1,98 @@
+"""A whole kubelet against the real apiserver (over real etcd) and the real Docker engine: it
+registers its Node and Lease, runs the pods bound to it to Running with a pod IP, then to Succeeded
+or Failed, serves their logs through the apiserver, and removes them when they are deleted."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest_asyncio
+
+from apiserver.server import APIServer
+from kubelet.config import KubeletConfig
+from kubelet.kubelet import Kubelet
+from kubelet.runtime.docker import DockerRuntime
+from podplane import manifest
+from podplane.api.core.v1 import core_pb2
+from podplane.client import Client
+from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
+    DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
+)
+from tests.support import eventually
+
+
+@pytest_asyncio.fixture
+async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
+                  tmp_path: Path) -> AsyncIterator[Kubelet]:
+    node_name = f"it-{uuid.uuid4().hex[:8]}"
+    config = KubeletConfig(server=f"127.0.0.1:{apiserver.port}", node_name=node_name,
+                           pod_cidr="10.244.9.0/24", port=0, root_dir=str(tmp_path),
+                           docker_host=DOCKER_HOST, node_status_update_frequency=1.0)
+    kubelet = Kubelet(config, docker_runtime, client, host_ip="127.0.0.1",
+                      listen_host="127.0.0.1")
+    await kubelet.start()
+    yield kubelet
+    await kubelet.stop()
+    await client.nodes.delete(node_name)
+
+
+async def create_pod(client: Client, namespace: str, node: str, name: str,
+                     script: str, restart_policy: str = "Never") -> core_pb2.Pod:
+    pod = manifest.from_dict({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+        "spec": {"nodeName": node, "restartPolicy": restart_policy,
+                 "terminationGracePeriodSeconds": 1,
+                 "containers": [{"name": "main", "image": "busybox:latest",
+                                 "imagePullPolicy": "IfNotPresent",
+                                 "command": ["sh", "-c", script]}]}})
+    assert isinstance(pod, core_pb2.Pod)
+    return await client.pods.create(pod)
+
+
+async def test_node_registers_with_a_lease(kubelet: Kubelet, client: Client) -> None:
+    node = await client.nodes.get(kubelet.config.node_name)
+    ready = {c.type: c for c in node.status.conditions}["Ready"]
+    assert (ready.status, ready.reason) == ("True", "KubeletReady")
+    assert node.spec.pod_cidr == "10.244.9.0/24"
+    assert node.status.daemon_endpoints.kubelet_endpoint.port == kubelet.port
+    assert node.status.node_info.container_runtime_version.startswith("docker://")
+    lease = await client.leases.get(kubelet.config.node_name, "kube-node-lease")
+    assert lease.spec.holder_identity == kubelet.config.node_name
+    assert lease.spec.lease_duration_seconds == 40 and lease.spec.renew_time
+
+
+async def test_pods_run_finish_log_and_go_away(kubelet: Kubelet, client: Client,
+                                               docker_runtime: DockerRuntime,
+                                               pod_namespace: str) -> None:
+    node = kubelet.config.node_name
+    await create_pod(client, pod_namespace, node, "ok", "echo hello from $(hostname); sleep 2")
+    await create_pod(client, pod_namespace, node, "bad", "echo failing; sleep 2; exit 1")
+
+    def phase_is(name: str, expected: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return (await client.pods.get(name, pod_namespace)).status.phase == expected
+        return check
+
+    async def running_with_ip() -> core_pb2.Pod | None:
+        pod = await client.pods.get("ok", pod_namespace)
+        return pod if pod.status.phase == "Running" and pod.status.pod_ip else None
+    running = await eventually(running_with_ip, timeout=30, what="pod ok Running with an IP")
+    assert running is not None and running.status.host_ip == "127.0.0.1"
+    await eventually(phase_is("ok", "Succeeded"), timeout=30, what="pod ok Succeeded")
+    await eventually(phase_is("bad", "Failed"), timeout=30, what="pod bad Failed")
+    bad = await client.pods.get("bad", pod_namespace)
+    assert bad.status.container_statuses[0].state.terminated.exit_code == 1
+
+    logs = b"".join([c.data async for c in client.pod_logs(pod_namespace, "ok")])
+    assert logs == b"hello from ok\n"  # proxied by the apiserver to this kubelet
+
+    uids = [(await client.pods.get(n, pod_namespace)).metadata.uid for n in ("ok", "bad")]
+    for name in ("ok", "bad"):
+        await client.pods.delete(name, pod_namespace)
+
+    async def all_removed() -> bool:
+        left = [c for uid in uids for c in await docker_runtime.list_containers(uid)]
+        return not left
+    await eventually(all_removed, timeout=30, what="the pods' containers to be removed")
+

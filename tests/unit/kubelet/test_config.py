@@ -1,0 +1,51 @@
+"""The command line: good flags parse; a bad one exits 2 with a message naming it."""
+from __future__ import annotations
+
+import pytest
+
+from kubelet.config import parse_args
+
+REQUIRED = ["--server", "apiserver:6443", "--node-name", "node-1", "--pod-cidr", "10.244.1.0/24"]
+
+
+def test_defaults() -> None:
+    config = parse_args(REQUIRED)
+    assert (config.server, config.node_name, config.pod_cidr) == (
+        "apiserver:6443", "node-1", "10.244.1.0/24")
+    assert (config.port, config.root_dir, config.docker_host) == (
+        10250, "/var/lib/kubelet", "unix:///var/run/docker.sock")
+
+
+def test_node_labels() -> None:
+    config = parse_args([*REQUIRED, "--node-labels", "zone=a,example.com/tier=db"])
+    assert config.node_labels == {"zone": "a", "example.com/tier": "db"}
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--server", "apiserver"),
+    ("--server", "apiserver:http"),
+    ("--node-name", "Node_1"),
+    ("--pod-cidr", "10.244.1.0/33"),
+    ("--pod-cidr", "10.244.1.7/24"),
+    ("--node-ip", "10.0.0"),
+    ("--root-dir", "relative/dir"),
+    ("--docker-host", "/var/run/docker.sock"),
+    ("--node-labels", "novalue"),
+])
+def test_bad_setting_exits_2_naming_it(flag: str, value: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    args = list(REQUIRED)
+    if flag in args:
+        args[args.index(flag) + 1] = value
+    else:
+        args += [flag, value]
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(args)
+    assert exit_info.value.code == 2
+    assert f"error: {flag}:" in capsys.readouterr().err
+
+
+def test_missing_required_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--server", "a:1", "--node-name", "n"])
+    assert exit_info.value.code == 2 and "--pod-cidr" in capsys.readouterr().err

@@ -1,0 +1,246 @@
+"""Pod sync decisions against the hollow runtime: what gets created, started, restarted, stopped and
+removed, and the status a user then sees."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubelet.runtime.hollow import HollowRuntime
+from podplane.api.core.v1 import core_pb2
+from tests.unit.kubelet.podbuild import container, pod
+from tests.unit.kubelet.synctest import HOST_IP, SyncHarness, condition, state_of, status_of
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> SyncHarness:
+    return SyncHarness(tmp_path)
+
+
+async def test_new_pod_gets_a_sandbox_and_running_containers(h: SyncHarness) -> None:
+    p = pod("a", "b")
+    assert await h.sync(p) is None
+    assert [c for c, _ in h.runtime.calls][:5] == [
+        "run_pod_sandbox", "create_container", "start_container", "create_container",
+        "start_container"]
+    assert p.status.phase == "Running"
+    sandbox = next(iter(h.runtime.sandboxes.values()))
+    assert p.status.pod_ip == sandbox.ip and [i.ip for i in p.status.pod_ips] == [sandbox.ip]
+    assert p.status.host_ip == HOST_IP and p.status.start_time
+    assert condition(p, "Ready") == condition(p, "ContainersReady") == "True"
+    a = status_of(p, "a")
+    assert a.ready and a.started and a.container_id == f"docker://{h.latest('a')}"
+    assert a.restart_count == 0 and a.image == "busybox:latest"
+
+
+async def test_a_second_sync_changes_nothing(h: SyncHarness) -> None:
+    p = pod("a")
+    await h.sync(p)
+    calls, writes = len(h.runtime.calls), len(h.pods.written)
+    await h.sync(p)
+    assert len(h.runtime.calls) == calls and len(h.pods.written) == writes
+
+
+async def test_a_restarted_kubelet_adopts_running_containers(h: SyncHarness,
+                                                             tmp_path: Path) -> None:
+    p = pod("a")
+    await h.sync(p)
+    fresh = SyncHarness(tmp_path, runtime=h.runtime)  # no memory of the first kubelet
+    await fresh.sync(p)
+    assert h.created() == ["a"] and not fresh.pods.written
+
+
+async def test_init_containers_run_one_at_a_time_in_order(h: SyncHarness) -> None:
+    p = pod("a", init=("i", "j"))
+    await h.sync(p)
+    assert h.created() == ["i"]
+    assert p.status.phase == "Pending" and condition(p, "Initialized") == "False"
+    assert state_of(p, "i") == "running" and state_of(p, "a") == "PodInitializing"
+    h.runtime.exit_container(h.latest("i"), 0)
+    await h.sync(p)
+    assert h.created() == ["i", "j"]
+    h.runtime.exit_container(h.latest("j"), 0)
+    await h.sync(p)
+    assert h.created() == ["i", "j", "a"]
+    assert p.status.phase == "Running" and condition(p, "Initialized") == "True"
+    assert state_of(p, "i") == "terminated(0)" and status_of(p, "i").ready
+
+
+async def test_failed_init_container_fails_the_pod_under_never(h: SyncHarness) -> None:
+    p = pod("a", init=("i",), restart_policy="Never")
+    await h.sync(p)
+    h.runtime.exit_container(h.latest("i"), 3)
+    await h.sync(p)
+    assert p.status.phase == "Failed" and h.created() == ["i"]
+    assert not any(s.ready for s in h.runtime.sandboxes.values())
+
+
+async def test_failed_init_container_is_retried_under_always(h: SyncHarness) -> None:
+    p = pod("a", init=("i",))
+    await h.sync(p)
+    h.runtime.exit_container(h.latest("i"), 3)
+    await h.sync(p)
+    assert h.created() == ["i", "i"] and p.status.phase == "Pending"
+    assert status_of(p, "i").restart_count == 1
+    assert status_of(p, "i").last_state.terminated.exit_code == 3
+
+
+@pytest.mark.parametrize(("policy", "exit_code", "phase"), [
+    ("Never", 0, "Succeeded"), ("Never", 1, "Failed"), ("OnFailure", 0, "Succeeded"),
+])
+async def test_finished_pods(h: SyncHarness, policy: str, exit_code: int, phase: str) -> None:
+    p = pod("a", restart_policy=policy)
+    await h.sync(p)
+    ip = p.status.pod_ip
+    h.runtime.exit_container(h.latest("a"), exit_code)
+    await h.sync(p)
+    assert p.status.phase == phase
+    terminated = status_of(p, "a").state.terminated
+    assert terminated.exit_code == exit_code
+    assert terminated.reason == ("Completed" if exit_code == 0 else "Error")
+    assert terminated.container_id == f"docker://{h.latest('a')}"
+    assert condition(p, "Ready") == "False"
+    assert not any(s.ready for s in h.runtime.sandboxes.values())  # the sandbox is stopped
+    assert p.status.pod_ip == ip  # ...but the pod keeps its IP
+    await h.sync(p)
+    assert h.created() == ["a"] and p.status.phase == phase  # and it never runs again
+
+
+async def test_on_failure_restarts_a_failed_container(h: SyncHarness) -> None:
+    p = pod("a", restart_policy="OnFailure")
+    await h.sync(p)
+    h.runtime.exit_container(h.latest("a"), 1)
+    await h.sync(p)
+    assert h.created() == ["a", "a"] and p.status.phase == "Running"
+    a = status_of(p, "a")
+    assert a.restart_count == 1 and a.last_state.terminated.exit_code == 1
+
+
+async def test_crash_loop_backs_off_and_keeps_one_previous_instance(h: SyncHarness) -> None:
+    p = pod("a")
+    await h.sync(p)
+    h.runtime.exit_container(h.latest("a"), 1)
+    await h.sync(p)  # the first restart is immediate
+    assert h.created() == ["a", "a"]
+    h.runtime.exit_container(h.latest("a"), 1)
+    requeue = await h.sync(p)
+    assert h.created() == ["a", "a"]
+    assert requeue is not None and 8 < requeue <= 11
+    assert state_of(p, "a") == "CrashLoopBackOff" and p.status.phase == "Running"
+    a = status_of(p, "a")
+    assert a.restart_count == 1 and a.last_state.terminated.exit_code == 1
+    assert "back-off 10s restarting failed container=a pod=web_default(uid-1)" in \
+        a.state.waiting.message
+    h.clock.offset += 12
+    await h.sync(p)
+    assert h.created() == ["a", "a", "a"] and state_of(p, "a") == "running"
+    assert status_of(p, "a").restart_count == 2
+    assert [c.restart_count for c in h.runtime.by_name("a")] == [2, 1]
+
+
+async def test_image_never_pulled_and_absent(h: SyncHarness) -> None:
+    p = pod(container("a", image="app:1", image_pull_policy="Never"))
+    await h.sync(p)
+    assert state_of(p, "a") == "ErrImageNeverPull"
+    assert 'Container image "app:1" is not present with pull policy of Never' in \
+        status_of(p, "a").state.waiting.message
+
+
+async def test_failed_pull_then_pull_back_off(h: SyncHarness) -> None:
+    p = pod(container("a", image="busybox:latest", image_pull_policy="Always"))
+    await h.sync(p)
+    assert state_of(p, "a") == "ErrImagePull" and p.status.phase == "Pending"
+    await h.sync(p)
+    assert state_of(p, "a") == "ImagePullBackOff"
+    assert [n for c, n in h.runtime.calls if c == "pull_image"] == ["busybox:latest"]
+
+
+async def test_if_not_present_pulls_only_a_missing_image(tmp_path: Path) -> None:
+    h = SyncHarness(tmp_path, HollowRuntime(pullable=("app:1",)))
+    await h.sync(pod(container("a", image="app:1"), container("b")))
+    assert [n for c, n in h.runtime.calls if c == "pull_image"] == ["app:1"]
+    assert h.created() == ["a", "b"]
+
+
+async def test_a_container_that_cannot_start_reports_why_then_backs_off(h: SyncHarness) -> None:
+    h.runtime.fail_start["a"] = 'exec: "nope": executable file not found in $PATH'
+    p = pod("a")
+    await h.sync(p)
+    assert state_of(p, "a") == "RunContainerError"
+    assert status_of(p, "a").last_state.terminated.reason == "StartError"
+    await h.sync(p)  # the first retry is immediate and fails again
+    await h.sync(p)
+    assert state_of(p, "a") == "CrashLoopBackOff"
+
+
+async def test_deleted_pod_is_stopped_and_removed_with_its_directory(h: SyncHarness) -> None:
+    p = pod("a", volumes=(core_pb2.Volume(name="data",
+                                          empty_dir=core_pb2.EmptyDirVolumeSource()),))
+    await h.sync(p)
+    assert (h.root / "pods" / "uid-1").is_dir()
+    await h.sync(None)
+    assert not h.runtime.containers and not h.runtime.sandboxes
+    assert not (h.root / "pods" / "uid-1").exists()
+
+
+async def test_a_recreated_pod_replaces_the_old_one(h: SyncHarness) -> None:
+    await h.sync(pod("a", uid="uid-1"))
+    await h.sync(pod("a", uid="uid-2"))
+    assert {c.pod.uid for c in h.runtime.containers.values()} == {"uid-2"}
+    assert {s.pod.uid for s in h.runtime.sandboxes.values()} == {"uid-2"}
+
+
+async def test_a_dead_sandbox_is_recreated_with_the_containers(h: SyncHarness) -> None:
+    p = pod("a")
+    await h.sync(p)
+    first = next(iter(h.runtime.sandboxes))
+    h.runtime.kill_sandbox(first)
+    await h.sync(p)
+    assert [s.attempt for s in h.runtime.sandboxes.values()] == [1]  # the dead one is removed
+    assert h.created() == ["a", "a"] and p.status.phase == "Running"
+
+
+async def test_a_dead_sandbox_is_not_recreated_under_never(h: SyncHarness) -> None:
+    p = pod("a", restart_policy="Never")
+    await h.sync(p)
+    h.runtime.kill_sandbox(next(iter(h.runtime.sandboxes)))
+    await h.sync(p)
+    assert len(h.runtime.sandboxes) == 1 and h.created() == ["a"]
+    assert p.status.phase == "Failed" and state_of(p, "a") == "terminated(137)"
+
+
+async def test_volumes_are_bind_mounted_with_read_only_honoured(h: SyncHarness,
+                                                                 tmp_path: Path) -> None:
+    host_dir = tmp_path / "host"
+    host_dir.mkdir()
+    volumes = (core_pb2.Volume(name="data", empty_dir=core_pb2.EmptyDirVolumeSource()),
+               core_pb2.Volume(name="host", host_path=core_pb2.HostPathVolumeSource(
+                   path=str(host_dir), type="Directory")))
+    writer = container("w", volume_mounts=[core_pb2.VolumeMount(name="data", mount_path="/d")])
+    reader = container("r", volume_mounts=[
+        core_pb2.VolumeMount(name="data", mount_path="/d", read_only=True),
+        core_pb2.VolumeMount(name="host", mount_path="/h")])
+    await h.sync(pod(writer, reader, volumes=volumes))
+    mounts = {c.name: [(m.host_path, m.container_path, m.read_only) for m in c.mounts]
+              for c in h.runtime.configs.values()}
+    data = str(h.root / "pods" / "uid-1" / "volumes" / "kubernetes.io~empty-dir" / "data")
+    assert mounts == {"w": [(data, "/d", False)],
+                      "r": [(data, "/d", True), (str(host_dir), "/h", False)]}
+
+
+async def test_unsupported_volume_is_reported_on_the_containers(h: SyncHarness) -> None:
+    volumes = (core_pb2.Volume(name="cfg", config_map=core_pb2.ConfigMapVolumeSource(name="x")),)
+    p = pod("a", volumes=volumes)
+    await h.sync(p)
+    assert state_of(p, "a") == "CreateContainerConfigError"
+    assert 'volume "cfg": config_map volumes are not supported' in \
+        status_of(p, "a").state.waiting.message
+
+
+async def test_env_sees_the_pod_ip_of_the_sandbox(h: SyncHarness) -> None:
+    c = container("a", env=[core_pb2.EnvVar(name="IP", value_from=core_pb2.EnvVarSource(
+        field_ref=core_pb2.ObjectFieldSelector(field_path="status.podIP")))])
+    p = pod(c)
+    await h.sync(p)
+    config = next(iter(h.runtime.configs.values()))
+    assert dict(config.env)["IP"] == p.status.pod_ip != ""
