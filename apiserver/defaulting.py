@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from podplane.images import default_pull_policy
+
 DEFAULT_TOLERATION_SECONDS = 300
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
-
-
-def image_pull_policy(image: str) -> str:
-    """Always for ':latest' or an untagged image, else IfNotPresent (a digest counts as a tag)."""
-    if "@" in image:
-        return "IfNotPresent"
-    last = image.rsplit("/", 1)[-1]
-    if ":" not in last or last.endswith(":latest"):
-        return "Always"
-    return "IfNotPresent"
 
 
 def _probe(probe: Any) -> None:
@@ -35,7 +27,7 @@ def _probe(probe: Any) -> None:
 
 def container(c: Any) -> None:
     if not c.image_pull_policy and c.image:
-        c.image_pull_policy = image_pull_policy(c.image)
+        c.image_pull_policy = default_pull_policy(c.image)
     if not c.termination_message_path:
         c.termination_message_path = "/dev/termination-log"
     if not c.termination_message_policy:

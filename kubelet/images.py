@@ -7,6 +7,7 @@ import logging
 from kubelet.backoff import Backoff
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ImageInfo
 from podplane.api.core.v1 import core_pb2
+from podplane.images import default_pull_policy
 
 log = logging.getLogger(__name__)
 
@@ -21,20 +22,13 @@ class ImageError(Exception):
         self.retry_after = retry_after
 
 
-def default_pull_policy(image: str) -> str:
-    """Always for ':latest' or an untagged image, else IfNotPresent."""
-    if "@" in image:
-        return "IfNotPresent"
-    last = image.rsplit("/", 1)[-1]
-    return "Always" if ":" not in last or last.endswith(":latest") else "IfNotPresent"
-
-
 class ImagePuller:
     def __init__(self, runtime: ContainerRuntime, backoff: Backoff | None = None) -> None:
         self.runtime = runtime
         self.backoff = backoff or Backoff()
 
-    async def ensure(self, pod_uid: str, container: core_pb2.Container) -> ImageInfo:
+    async def ensure(self, pod_uid: str, container: core_pb2.Container) -> tuple[ImageInfo, bool]:
+        """The image, present as the policy asks, and whether it was pulled just now."""
         image = container.image
         policy = container.image_pull_policy or default_pull_policy(image)
         present = await self.runtime.inspect_image(image)
@@ -42,16 +36,16 @@ class ImagePuller:
             if present is None:
                 raise ImageError("ErrImageNeverPull", f'Container image "{image}" is not '
                                  f'present with pull policy of Never', self.backoff.initial)
-            return present
+            return present, False
         if policy == "IfNotPresent" and present is not None:
-            return present
+            return present, False
         key = f"{pod_uid}_{image}"
         remaining = self.backoff.remaining_since_update(key)
         if remaining > 0:
             raise ImageError("ImagePullBackOff", f'Back-off pulling image "{image}"', remaining)
         try:
             log.info("pulling image %s (pullPolicy %s)", image, policy)
-            return await self.runtime.pull_image(image)
+            return await self.runtime.pull_image(image), True
         except ContainerRuntimeError as e:
             self.backoff.next(key)
             raise ImageError("ErrImagePull", f'Failed to pull image "{image}": {e}',

@@ -22,6 +22,7 @@ from kubelet.volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.client import Client
+from podplane.events import EventRecorder
 from podplane.informer import Informer, object_key
 from podplane.serving import Server
 
@@ -44,7 +45,8 @@ class Kubelet:
             runtime, self.volumes, StatusManager(client.pods),
             NodeContext(node_name=config.node_name, host_ip=host_ip,
                         pause_image=config.pause_image, pod_cidr=config.pod_cidr,
-                        allocatable=capacity(self.machine)))
+                        allocatable=capacity(self.machine)),
+            recorder=EventRecorder(client, "kubelet", instance=config.node_name))
         self.workers = PodWorkers(self.syncer, self.informer.get)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
         self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.informer.list)

@@ -21,6 +21,7 @@ from kubelet.runtime_pod import RuntimePod
 from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes, VolumeError
 from podplane import timeutil
+from podplane.events import NORMAL, WARNING, EventRecorder
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,15 @@ def _epoch(rfc3339: str) -> float:
 class PodSyncer:
     def __init__(self, runtime: ContainerRuntime, volumes: PodVolumes, status: StatusManager,
                  node: NodeContext, images: ImagePuller | None = None,
-                 crash_backoff: Backoff | None = None) -> None:
+                 crash_backoff: Backoff | None = None,
+                 recorder: EventRecorder | None = None) -> None:
         self.runtime = runtime
         self.volumes = volumes
         self.status = status
         self.node = node
         self.images = images or ImagePuller(runtime)
         self.crash_backoff = crash_backoff or Backoff()
+        self.recorder = recorder
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
         self._warned_cidr = False
@@ -119,6 +122,11 @@ class PodSyncer:
         to_start = ([actions.init_container] if actions.init_container else []) + \
             actions.containers_to_start
         sandbox_error: Exception | None = None
+        if actions.create_sandbox:
+            # As the kubelet's SyncPod does: publish the status as it stands before acting, so a
+            # new pod shows ContainerCreating while its sandbox and containers are set up.
+            await self.status.set_status(pod, generate_pod_status(
+                pod, rp, self.reasons, self.node.host_ip, timeutil.now()))
         if actions.create_sandbox or to_start:
             try:
                 await self._start(pod, rp, actions.create_sandbox, actions.sandbox_attempt,
@@ -167,6 +175,10 @@ class PodSyncer:
         for container in to_start:
             await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
 
+    def _event(self, pod: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
+        if self.recorder is not None:
+            self.recorder.record(pod, type_, reason, message)
+
     async def _remove_old_sandboxes(self, rp: RuntimePod) -> None:
         """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
         latest = rp.latest_sandbox()
@@ -206,15 +218,22 @@ class PodSyncer:
                 self.reasons[reason_key] = ("CrashLoopBackOff", (
                     f"back-off {int(self.crash_backoff.duration(backoff_key))}s restarting failed "
                     f"container={name} pod={pod.metadata.name}_{pod.metadata.namespace}({uid})"))
+                self._event(pod, WARNING, "BackOff", f"Back-off restarting failed container "
+                            f"{name} in pod {pod.metadata.name}_{pod.metadata.namespace}({uid})")
                 requeue.at(remaining)
                 return
             self.crash_backoff.next(backoff_key, exited_at)
         try:
-            await self.images.ensure(uid, container)
+            _, pulled = await self.images.ensure(uid, container)
+            self._event(pod, NORMAL, "Pulled",
+                        f'Successfully pulled image "{container.image}"' if pulled else
+                        f'Container image "{container.image}" already present on machine')
             mounts = PodVolumes.mounts(container, paths)
             config = build_container_config(pod, container, restart_count, mounts, ctx)
         except ImageError as e:
             self.reasons[reason_key] = (e.reason, e.message)
+            self._event(pod, WARNING, "BackOff" if e.reason == "ImagePullBackOff" else "Failed",
+                        e.message)
             requeue.at(e.retry_after or CONFIG_RETRY_SECONDS)
             return
         except (ContainerConfigError, VolumeError) as e:
@@ -227,8 +246,10 @@ class PodSyncer:
             container_id = await self.runtime.create_container(sandbox_id, config)
         except ContainerRuntimeError as e:
             self.reasons[reason_key] = ("CreateContainerError", str(e))
+            self._event(pod, WARNING, "Failed", f"Error: {e}")
             requeue.at(CONFIG_RETRY_SECONDS)
             return
+        self._event(pod, NORMAL, "Created", f"Created container {name}")
         try:
             await self.runtime.start_container(container_id)
         except ContainerRuntimeError as e:
@@ -236,5 +257,6 @@ class PodSyncer:
             requeue.at(1.0)
             return
         self.reasons.pop(reason_key, None)
+        self._event(pod, NORMAL, "Started", f"Started container {name}")
         log.info("pod %s/%s: started container %s (restart %d)", pod.metadata.namespace,
                  pod.metadata.name, name, restart_count)

@@ -93,7 +93,7 @@ class EventRecorder:
                 namespace=meta.namespace, name=meta.name, uid=meta.uid,
                 resource_version=meta.resource_version),
             reason=reason, message=message, type=type_,
-            source=core_pb2.EventSource(component=self.component),
+            source=core_pb2.EventSource(component=self.component, host=self.instance),
             first_timestamp=now, last_timestamp=now, count=1,
             reporting_component=self.component, reporting_instance=self.instance,
             action=action)

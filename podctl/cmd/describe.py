@@ -31,14 +31,17 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def _pod_events(client: Client, pod: Any) -> list[Any]:
+    # As kubectl: name, namespace, kind and uid, so a deleted pod's namesake's events stay out.
     selector = (f"involvedObject.name={pod.metadata.name},"
-                f"involvedObject.namespace={pod.metadata.namespace}")
+                f"involvedObject.namespace={pod.metadata.namespace},"
+                f"involvedObject.kind=Pod,involvedObject.uid={pod.metadata.uid}")
     events, _ = await client.events.list_all(pod.metadata.namespace, field_selector=selector)
-    return [e for e in events if e.involved_object.kind in ("", "Pod")]
+    return list(events)
 
 
 async def _node_events(client: Client, node: Any) -> list[Any]:
-    selector = f"involvedObject.kind=Node,involvedObject.name={node.metadata.name}"
+    selector = (f"involvedObject.kind=Node,involvedObject.name={node.metadata.name},"
+                f"involvedObject.uid={node.metadata.uid}")
     events, _ = await client.events.list_all("", field_selector=selector)
     return list(events)
 

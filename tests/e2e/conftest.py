@@ -51,7 +51,11 @@ async def client() -> AsyncIterator[Client]:
     await c.close()
 
 
-@pytest.fixture
-def namespace() -> str:
-    """A fresh namespace name per test keeps tests independent on the shared cluster."""
-    return "e2e-" + uuid.uuid4().hex[:6]
+@pytest_asyncio.fixture
+async def namespace(client: Client) -> AsyncIterator[str]:
+    """A fresh namespace name per test keeps tests independent on the shared cluster; its pods are
+    deleted afterwards so that nodes are not left running them."""
+    name = "e2e-" + uuid.uuid4().hex[:6]
+    yield name
+    for pod in (await client.pods.list(name)).items:
+        await client.pods.delete(pod.metadata.name, name)

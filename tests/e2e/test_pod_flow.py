@@ -72,10 +72,17 @@ async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -
     row = next(line for line in table.splitlines() if line.startswith("jumpod "))
     assert "Running" in row and pod.status.pod_ip in row and pod.spec.node_name in row
 
-    described = podctl("describe", "pod", name).stdout
-    for expected in (f"Node:", pod.spec.node_name, f"IP:", pod.status.pod_ip, "Conditions:",
-                     "Ready", "State:", "Running", "busybox"):
-        assert expected in described, f"{expected!r} missing from describe:\n{described}"
+    async def described() -> str:
+        text = podctl("describe", "pod", name).stdout
+        return text if "Started container busybox" in text else ""
+    text = await eventually(described, 30, what="the kubelet's Started event in describe")
+    for expected in ("Node:", f"{pod.spec.node_name}/{pod.status.host_ip}", "IP:",
+                     pod.status.pod_ip, "Conditions:", "ContainersReady", "State:", "Running",
+                     "Restart Count:  0", "Events:",
+                     f"Successfully assigned default/jumpod to {pod.spec.node_name}",
+                     'Container image "busybox" already present on machine',
+                     "Created container busybox"):
+        assert expected in text, f"{expected!r} missing from describe:\n{text}"
 
     # The container really runs on that node's engine, inside the pod's sandbox.
     ids = node_docker(pod.spec.node_name, "ps", "-q", "--filter",

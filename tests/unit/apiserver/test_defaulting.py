@@ -7,6 +7,7 @@ import pytest
 
 from apiserver import defaulting
 from podplane import manifest
+from podplane.images import default_pull_policy
 
 
 @pytest.mark.parametrize(("image", "policy"), [
@@ -18,7 +19,7 @@ from podplane import manifest
     ("busybox@sha256:" + "a" * 64, "IfNotPresent"),
 ])
 def test_image_pull_policy_follows_the_tag(image: str, policy: str) -> None:
-    assert defaulting.image_pull_policy(image) == policy
+    assert default_pull_policy(image) == policy
 
 
 def defaulted(spec: dict[str, Any]) -> Any:
