@@ -203,15 +203,7 @@ class Store:
         want_rv = parse_resource_version(expected_rv)
         kv, _ = await self._guard(self.etcd.get(key))
         while True:
-            if kv is None:
-                raise errors.not_found(self.resource, name)
-            current = self.decode(kv)
-            if expected_uid and current.metadata.uid != expected_uid:
-                raise errors.conflict(self.resource, name,
-                                      f"Precondition failed: UID in precondition: {expected_uid}, "
-                                      f"UID in object meta: {current.metadata.uid}")
-            if want_rv and kv.mod_revision != want_rv:
-                raise errors.conflict(self.resource, name)
+            current = self._current(kv, name, expected_uid, want_rv)
             updated = mutate(current)
             if updated is None:  # nothing to change
                 return current
@@ -225,6 +217,19 @@ class Store:
             if want_rv:
                 raise errors.conflict(self.resource, name)
             kv = latest
+
+    def _current(self, kv: KeyValue | None, name: str, expected_uid: str, want_rv: int) -> Any:
+        """The stored object, after checking the caller's preconditions against it."""
+        if kv is None:
+            raise errors.not_found(self.resource, name)
+        current = self.decode(kv)
+        if expected_uid and current.metadata.uid != expected_uid:
+            raise errors.conflict(self.resource, name,
+                                  f"Precondition failed: UID in precondition: {expected_uid}, "
+                                  f"UID in object meta: {current.metadata.uid}")
+        if want_rv and kv.mod_revision != want_rv:
+            raise errors.conflict(self.resource, name)
+        return current
 
     def _merge_update(self, request: Any, current: Any) -> Any:
         """Update: the request's metadata (mutable parts) and spec over the stored object."""
@@ -277,15 +282,7 @@ class Store:
         want_rv = parse_resource_version(expected_rv, "preconditions.resourceVersion")
         kv, _ = await self._guard(self.etcd.get(key))
         while True:
-            if kv is None:
-                raise errors.not_found(self.resource, name)
-            current = self.decode(kv)
-            if expected_uid and current.metadata.uid != expected_uid:
-                raise errors.conflict(self.resource, name,
-                                      f"Precondition failed: UID in precondition: {expected_uid}, "
-                                      f"UID in object meta: {current.metadata.uid}")
-            if want_rv and kv.mod_revision != want_rv:
-                raise errors.conflict(self.resource, name)
+            current = self._current(kv, name, expected_uid, want_rv)
             ok, latest, rev = await self._guard(self.etcd.compare_and_delete(key, kv.mod_revision))
             if ok:
                 current.metadata.resource_version = str(rev)

@@ -1,6 +1,7 @@
 """Integration fixtures: a real etcd process and the real apiserver on a real gRPC port."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -11,19 +12,36 @@ from podplane.client import Client
 from tests.support import EtcdProcess
 
 
+@contextlib.contextmanager
+def etcd_process() -> Iterator[EtcdProcess]:
+    process = EtcdProcess.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_apiserver(etcd: EtcdProcess) -> AsyncIterator[APIServer]:
+    """The real apiserver on a free loopback port, over `etcd`."""
+    server = APIServer([etcd.endpoint], "127.0.0.1:0")
+    await server.start(etcd_timeout=20)
+    try:
+        yield server
+    finally:
+        await server.stop(0)
+
+
 @pytest.fixture(scope="session")
 def etcd() -> Iterator[EtcdProcess]:
-    process = EtcdProcess.start()
-    yield process
-    process.stop()
+    with etcd_process() as process:
+        yield process
 
 
 @pytest_asyncio.fixture(scope="session")
 async def apiserver(etcd: EtcdProcess) -> AsyncIterator[APIServer]:
-    server = APIServer([etcd.endpoint], "127.0.0.1:0")
-    await server.start(etcd_timeout=20)
-    yield server
-    await server.stop(0)
+    async with running_apiserver(etcd) as server:
+        yield server
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from apiserver.server import APIServer
 from podplane import manifest, quantity
 from podplane.api.core.v1 import core_pb2
 from podplane.client import Client
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
-from tests.support import EtcdProcess, eventually, free_port
+from tests.integration.conftest import etcd_process, running_apiserver
+from tests.support import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
@@ -41,23 +41,17 @@ CORDONED_AND_TAINTED = ("1 node(s) had untolerated taint {dedicated: gpu}, "
                         "1 node(s) were unschedulable")
 
 
-@pytest.fixture(scope="module")
-def etcd_of_our_own() -> Iterator[EtcdProcess]:
-    process = EtcdProcess.start()
-    yield process
-    process.stop()
-
-
+# Its own etcd and apiserver: the scheduler sees every node and pending pod of its cluster, so
+# other modules' leftovers would change the "0/N nodes are available" messages.
 @pytest_asyncio.fixture(scope="module")
-async def cluster(etcd_of_our_own: EtcdProcess) -> AsyncIterator[Client]:
-    server = APIServer([etcd_of_our_own.endpoint], "127.0.0.1:0")
-    await server.start(etcd_timeout=20)
-    client = Client(f"127.0.0.1:{server.port}", timeout=10)
-    for name, spec in NODES.items():
-        await register_node(client, name, **spec)
-    yield client
-    await client.close()
-    await server.stop(0)
+async def cluster() -> AsyncIterator[Client]:
+    with etcd_process() as etcd:
+        async with running_apiserver(etcd) as server:
+            client = Client(f"127.0.0.1:{server.port}", timeout=10)
+            for name, spec in NODES.items():
+                await register_node(client, name, **spec)
+            yield client
+            await client.close()
 
 
 @pytest_asyncio.fixture(scope="module")
