@@ -23,7 +23,7 @@ echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=
 endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
-        test-unit test-integration test-e2e test clean
+        lint test-unit test-integration test-e2e test clean
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -34,6 +34,7 @@ help:
 	echo "make images            build podplane:dev and podplane-node:dev"
 	echo "make up                all of the above, then start the cluster and wait until it is Ready"
 	echo "make down              stop the cluster and delete its volumes"
+	echo "make lint              mypy --strict over the project's own code and tests"
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 
@@ -105,6 +106,10 @@ logs:
 	@$(COMPOSE) logs --tail 100
 
 # --- Tests ---------------------------------------------------------------------------------------
+lint: $(VENV_STAMP)
+	@$(call timed,lint)
+	$(VENV)/bin/mypy podplane apiserver scheduler kubelet podctl tests
+
 test-unit: $(VENV_STAMP)
 	@$(call timed,test-unit)
 	$(VENV)/bin/pytest -q tests/unit
@@ -125,7 +130,7 @@ test:
 	rm -f $(TIMINGS)
 	engine_was_up=$$(docker info >/dev/null 2>&1 && echo yes || echo no)
 	status=0
-	$(MAKE) --no-print-directory host venv test-unit test-integration up test-e2e || status=$$?
+	$(MAKE) --no-print-directory host venv lint test-unit test-integration up test-e2e || status=$$?
 	if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory down || true; fi
 	if [[ $$engine_was_up == no ]]; then scripts/stop-dockerd.sh || true; fi
 	echo "--- timings (build/timings.log)" >&2; cat $(TIMINGS) >&2 || true

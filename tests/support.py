@@ -74,7 +74,7 @@ class EtcdProcess:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0,
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0,
                      interval: float = 0.2, what: str = "condition") -> T:
     """Polls `check` until it returns a truthy value (returned) or raises AssertionError on timeout;
     the last exception or falsy value is reported."""

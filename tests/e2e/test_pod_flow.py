@@ -175,7 +175,7 @@ async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) ->
         pods = (await client.pods.list(namespace)).items
         return list(pods) if len(pods) == 6 and all(
             p.status.phase == "Running" for p in pods) else None
-    pods = await eventually(all_running, 180, what="six pods Running")
+    pods: list[Any] = await eventually(all_running, 180, what="six pods Running")
     ips = [p.status.pod_ip for p in pods]
     assert len(set(ips)) == 6
     # 200m of a node's cpu lowers its LeastAllocated score by 10, so the six pods spread 2-2-2.

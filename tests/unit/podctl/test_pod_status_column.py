@@ -15,7 +15,7 @@ ONE = {"containers": [{"name": "app", "image": "busybox"}]}
 TWO = {"containers": [{"name": "app", "image": "busybox"}, {"name": "side", "image": "busybox"}]}
 INIT2 = {"initContainers": [{"name": "i1", "image": "busybox"}, {"name": "i2", "image": "busybox"}],
          **ONE}
-RUNNING = {"running": {"startedAt": "2026-11-21T15:00:00Z"}}
+RUNNING: dict[str, Any] = {"running": {"startedAt": "2026-11-21T15:00:00Z"}}
 READY_TRUE = [{"type": "Ready", "status": "True"}]
 
 

@@ -15,11 +15,12 @@ NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
 
 
 def pod(name: str, phase: str, namespace: str = "default") -> core_pb2.Pod:
-    return obj(core_pb2.Pod, {
+    made: core_pb2.Pod = obj(core_pb2.Pod, {
         "metadata": {"name": name, "namespace": namespace, "creationTimestamp": "2026-11-21T15:09:00Z",
                      "labels": {"app": "web"}},
         "spec": {"containers": [{"name": "app", "image": "nginx"}], "nodeName": "node-1"},
         "status": {"phase": phase, "podIPs": [{"ip": "10.244.1.5"}]}})
+    return made
 
 
 def printer(out: io.StringIO, **options: bool) -> TablePrinter:
