@@ -27,9 +27,6 @@ def balanced_resource_scorer(requested: Sequence[int], allocatable: Sequence[int
     return int((1 - std) * MAX_NODE_SCORE)
 
 
-class _PodRequestList(list[int]):
-    pass
-
 
 class NodeResourcesBalancedAllocation:
     name = NAME
@@ -42,11 +39,11 @@ class NodeResourcesBalancedAllocation:
         if not any(requests):
             # A best-effort pod would otherwise pile onto whichever node is already balanced.
             return Status.skip()
-        state.write(_PRE_SCORE_KEY, _PodRequestList(requests))
+        state.write(_PRE_SCORE_KEY, resource_allocation.PodRequestList(requests))
         return SUCCESS
 
     def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
-        requests = state.read(_PRE_SCORE_KEY, _PodRequestList)
+        requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
         return resource_allocation.score(node, requests, self.resources, balanced_resource_scorer,

@@ -32,9 +32,6 @@ def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
     return reasons
 
 
-class _PodRequestList(list[int]):
-    pass
-
 
 class NodeResourcesFit:
     name = NAME
@@ -55,12 +52,12 @@ class NodeResourcesFit:
         return Status.unschedulable(*reasons) if reasons else SUCCESS
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
-        state.write(_PRE_SCORE_KEY, _PodRequestList(
+        state.write(_PRE_SCORE_KEY, resource_allocation.PodRequestList(
             resource_allocation.pod_request_list(pod, self.resources, use_requested=False)))
         return SUCCESS
 
     def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
-        requests = state.read(_PRE_SCORE_KEY, _PodRequestList)
+        requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
         return resource_allocation.score(node, requests, self.resources, self._scorer,

@@ -36,6 +36,11 @@ def resources_from_args(args: Mapping[str, Any], plugin: str) -> tuple[ResourceW
     return tuple(out)
 
 
+class PodRequestList(list[int]):
+    """A pod's requests in the order of the plugin's resources, kept in the cycle state by
+    PreScore for Score."""
+
+
 def pod_request_list(pod: Any, resources: Sequence[ResourceWeight], use_requested: bool) -> list[int]:
     """What the pod requests of each resource; without use_requested, containers that request no
     cpu or memory count the scoring defaults."""
