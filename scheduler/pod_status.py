@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from podplane import timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.client import Client, is_conflict, is_not_found
+from podplane.conditions import set_pod_condition
 
 log = logging.getLogger(__name__)
 
@@ -15,25 +15,6 @@ POD_SCHEDULED = "PodScheduled"
 REASON_UNSCHEDULABLE = "Unschedulable"
 REASON_SCHEDULER_ERROR = "SchedulerError"
 _ATTEMPTS = 3
-
-
-def set_condition(status: Any, condition: Any) -> bool:
-    """Puts `condition` into status.conditions; False when nothing changed. The transition time
-    moves only when the condition's status does."""
-    for existing in status.conditions:
-        if existing.type != condition.type:
-            continue
-        if existing.status == condition.status:
-            condition.last_transition_time = existing.last_transition_time
-        else:
-            condition.last_transition_time = timeutil.now()
-        if existing == condition:
-            return False
-        existing.CopyFrom(condition)
-        return True
-    condition.last_transition_time = condition.last_transition_time or timeutil.now()
-    status.conditions.append(condition)
-    return True
 
 
 async def mark_unschedulable(client: Client, pod: Any, reason: str, message: str) -> None:
@@ -44,7 +25,7 @@ async def mark_unschedulable(client: Client, pod: Any, reason: str, message: str
         updated.CopyFrom(pod)
         condition = core_pb2.PodCondition(type=POD_SCHEDULED, status="False", reason=reason,
                                           message=message)
-        if not set_condition(updated.status, condition):
+        if not set_pod_condition(updated.status, condition):
             return
         try:
             await client.pods.update_status(updated)

@@ -8,24 +8,12 @@ import grpc
 
 from apiserver import errors
 from apiserver.registry.store import Store
-from podplane import timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
 from podplane.client import CHANNEL_OPTIONS
+from podplane.conditions import set_pod_condition
 
 DEFAULT_KUBELET_PORT = 10250
-
-
-def set_condition(status: Any, type_: str, value: str, reason: str = "", message: str = "") -> None:
-    """Sets a pod condition, moving lastTransitionTime only when its status changes."""
-    for c in status.conditions:
-        if c.type == type_:
-            if c.status != value:
-                c.last_transition_time = timeutil.now()
-            c.status, c.reason, c.message = value, reason, message
-            return
-    status.conditions.add(type=type_, status=value, reason=reason, message=message,
-                          last_transition_time=timeutil.now())
 
 
 async def bind(pods: Store, binding: core_pb2.Binding) -> core_pb2.Pod:
@@ -45,7 +33,7 @@ async def bind(pods: Store, binding: core_pb2.Binding) -> core_pb2.Pod:
             raise errors.conflict(pods.resource, f"{name}/binding",
                                   f'pod {name} is already assigned to node "{pod.spec.node_name}"')
         pod.spec.node_name = node
-        set_condition(pod.status, "PodScheduled", "True")
+        set_pod_condition(pod.status, core_pb2.PodCondition(type="PodScheduled", status="True"))
         return pod
 
     pod: core_pb2.Pod = await pods.guaranteed_update(namespace, name, assign,

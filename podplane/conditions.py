@@ -1,0 +1,25 @@
+"""Pod conditions, updated as Kubernetes' podutil.UpdatePodCondition does."""
+from __future__ import annotations
+
+from typing import Any
+
+from podplane import timeutil
+
+
+def set_pod_condition(status: Any, condition: Any) -> bool:
+    """Puts `condition` into status.conditions; False when nothing changed. The transition time
+    moves only when the condition's status does."""
+    for existing in status.conditions:
+        if existing.type != condition.type:
+            continue
+        if existing.status == condition.status:
+            condition.last_transition_time = existing.last_transition_time
+        else:
+            condition.last_transition_time = timeutil.now()
+        if existing == condition:
+            return False
+        existing.CopyFrom(condition)
+        return True
+    condition.last_transition_time = condition.last_transition_time or timeutil.now()
+    status.conditions.append(condition)
+    return True
