@@ -23,7 +23,7 @@ echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=
 endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
-        lint test-unit test-integration test-e2e test clean
+        lint test-unit test-integration test-e2e test bench-apiserver clean
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -37,6 +37,7 @@ help:
 	echo "make lint              mypy --strict over the project's own code and tests"
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
+	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
 
 # --- Python environment ------------------------------------------------------------------------
 venv: $(VENV_STAMP)
@@ -108,7 +109,7 @@ logs:
 # --- Tests ---------------------------------------------------------------------------------------
 lint: $(VENV_STAMP)
 	@$(call timed,lint)
-	$(VENV)/bin/mypy podplane apiserver scheduler kubelet podctl tests
+	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller podctl bench tests
 
 test-unit: $(VENV_STAMP)
 	@$(call timed,test-unit)
@@ -135,6 +136,11 @@ test:
 	if [[ $$engine_was_up == no ]]; then scripts/stop-dockerd.sh || true; fi
 	echo "--- timings (build/timings.log)" >&2; cat $(TIMINGS) >&2 || true
 	exit $$status
+
+# --- Benchmarks ----------------------------------------------------------------------------------
+bench-apiserver: $(VENV_STAMP)
+	@$(call timed,bench-apiserver)
+	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
 
 clean: down
 	rm -rf build/rootfs build/tools-venv build/logs $(TIMINGS)

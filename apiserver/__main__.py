@@ -5,7 +5,8 @@ import argparse
 import asyncio
 import sys
 
-from apiserver.server import APIServer
+from apiserver.server import APIServer, WatchCacheOptions
+from podplane.metrics import parse_bind_address, serve_metrics
 from podplane.serving import configure_logging, wait_for_signal
 
 
@@ -17,8 +18,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=6443)
     p.add_argument("--etcd-wait-seconds", type=float, default=120.0,
                    help="how long to wait for etcd at start-up")
+    p.add_argument("--etcd-compaction-interval", type=float, default=300.0,
+                   help="seconds between compactions of etcd's history (0: never)")
+    p.add_argument("--watch-cache-size", type=int, default=WatchCacheOptions.capacity,
+                   help="events kept per resource for watches resuming from a recent version")
+    p.add_argument("--watch-buffer-size", type=int, default=WatchCacheOptions.watcher_buffer,
+                   help="events queued per watch before a watcher that cannot keep up is closed")
+    p.add_argument("--watch-bookmark-interval", type=float,
+                   default=WatchCacheOptions.bookmark_interval,
+                   help="seconds between BOOKMARK events sent to watchers that allow them")
+    p.add_argument("--metrics-bind-address", default="0.0.0.0:8080",
+                   help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
+                        "Kubernetes' old insecure port); empty disables it")
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
+    try:
+        parse_bind_address(args.metrics_bind_address)
+    except ValueError as e:
+        p.error(f"--metrics-bind-address: {e}")
+    for flag in ("etcd_compaction_interval", "watch_bookmark_interval"):
+        if getattr(args, flag) < 0:
+            p.error(f"--{flag.replace('_', '-')}: must be >= 0")
+    for flag in ("watch_cache_size", "watch_buffer_size"):
+        if getattr(args, flag) < 1:
+            p.error(f"--{flag.replace('_', '-')}: must be >= 1")
+    if args.watch_bookmark_interval == 0:
+        p.error("--watch-bookmark-interval: must be > 0")
     if not 0 < args.port < 65536:
         p.error(f"--port: {args.port} is not a valid port (1-65535)")
     args.etcd_servers = [e.strip() for e in args.etcd_servers.split(",") if e.strip()]
@@ -28,10 +53,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> None:
-    server = APIServer(args.etcd_servers, f"{args.bind_address}:{args.port}")
+    server = APIServer(
+        args.etcd_servers, f"{args.bind_address}:{args.port}",
+        watch_cache=WatchCacheOptions(capacity=args.watch_cache_size,
+                                      watcher_buffer=args.watch_buffer_size,
+                                      bookmark_interval=args.watch_bookmark_interval),
+        compaction_interval=args.etcd_compaction_interval)
+    metrics = serve_metrics(args.metrics_bind_address)
     await server.start(args.etcd_wait_seconds)
     await wait_for_signal()
     await server.stop()
+    if metrics is not None:
+        await metrics.aclose()
 
 
 def main() -> None:

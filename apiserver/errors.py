@@ -50,3 +50,8 @@ def unavailable(message: str) -> APIError:
 def request_entity_too_large(limit: int) -> APIError:
     return APIError(grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
                     f"Request entity too large: limit is {limit}")
+
+
+def forbidden(resource: Resource, name: str, reason: str) -> APIError:
+    return APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
+                    f'{resource.plural} "{name}" is forbidden: {reason}')

@@ -7,9 +7,14 @@ import logging
 from dataclasses import dataclass, field
 
 from apiserver import errors
+from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+from apiserver.metrics import REGISTERED_WATCHERS, MetricsInterceptor
+from apiserver.registry import cacher as cacher_defaults
+from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.servicer import PodsServicer, ResourceServicer
+from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
 from podplane import resources
 from podplane.api.core.v1 import core_pb2
@@ -22,27 +27,55 @@ log = logging.getLogger(__name__)
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
+# Watch cache fields that index watchers: a kubelet's watch (spec.nodeName=<node>) is only offered
+# the events of its own node's pods.
+_TRIGGER_FIELDS = {"pods": "spec.nodeName"}
+
+
+@dataclass(frozen=True)
+class WatchCacheOptions:
+    capacity: int = cacher_defaults.DEFAULT_CAPACITY
+    watcher_buffer: int = cacher_defaults.DEFAULT_WATCHER_BUFFER
+    bookmark_interval: float = cacher_defaults.DEFAULT_BOOKMARK_INTERVAL
+
+
 @dataclass
 class APIServer:
     etcd_endpoints: list[str]
     address: str = "0.0.0.0:6443"
+    watch_cache: WatchCacheOptions = field(default_factory=WatchCacheOptions)
+    # Seconds between etcd compactions; 0 disables them.
+    compaction_interval: float = DEFAULT_INTERVAL
     etcd: EtcdClient = field(init=False)
     stores: dict[str, Store] = field(init=False)
+    cachers: dict[str, Cacher] = field(init=False)
     server: Server = field(init=False)
 
     def __post_init__(self) -> None:
         self.etcd = EtcdClient(self.etcd_endpoints)
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
+        opts = self.watch_cache
+        self.cachers = {plural: Cacher(store, capacity=opts.capacity,
+                                       watcher_buffer=opts.watcher_buffer,
+                                       bookmark_interval=opts.bookmark_interval,
+                                       trigger_field=_TRIGGER_FIELDS.get(plural),
+                                       on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set)
+                        for plural, store in self.stores.items()}
+        admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
+        for store in self.stores.values():
+            store.admit_namespace = admission
+        self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         def register(grpc_server: object) -> None:
             for r in resources.ALL:
-                store = self.stores[r.plural]
-                servicer = (PodsServicer(store, self.stores["nodes"]) if r is resources.POD
-                            else ResourceServicer(store))
+                store, cacher = self.stores[r.plural], self.cachers[r.plural]
+                servicer = (PodsServicer(store, cacher, self.stores["nodes"])
+                            if r is resources.POD else ResourceServicer(store, cacher))
                 r.add_servicer(servicer, grpc_server)
 
-        self.server = Server(self.address, register, [r.service for r in resources.ALL])
-        self._health_task: asyncio.Task[None] | None = None
+        self.server = Server(self.address, register, [r.service for r in resources.ALL],
+                             interceptors=[MetricsInterceptor()])
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def port(self) -> int:
@@ -53,8 +86,14 @@ class APIServer:
         await self.server.set_serving(False)
         await wait_until_ready(self.etcd, etcd_timeout)
         await self._ensure_system_namespaces()
+        for cacher in self.cachers.values():
+            cacher.start()
+        for cacher in self.cachers.values():
+            await cacher.wait_ready(etcd_timeout)
         await self.server.set_serving(True)
-        self._health_task = asyncio.create_task(self._watch_etcd_health())
+        self._tasks.append(asyncio.create_task(self._watch_etcd_health()))
+        if self.compaction_interval > 0:
+            self._tasks.append(asyncio.create_task(self.compactor.run()))
         log.info("apiserver serving on port %d (etcd %s)", self.port, ",".join(self.etcd_endpoints))
 
     async def _ensure_system_namespaces(self) -> None:
@@ -79,7 +118,10 @@ class APIServer:
                 serving = ok
 
     async def stop(self, grace: float = 5.0) -> None:
-        if self._health_task:
-            self._health_task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await self.server.set_serving(False)
+        for cacher in self.cachers.values():
+            await cacher.stop()  # ends the watch streams, so the server stops without waiting
         await self.server.stop(grace)
         await self.etcd.close()

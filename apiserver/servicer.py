@@ -10,7 +10,7 @@ import grpc
 
 from apiserver import errors
 from apiserver.registry import pods as pod_subresources
-from apiserver.registry import watch as watching
+from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 
@@ -21,9 +21,16 @@ async def _abort(context: grpc.aio.ServicerContext, err: errors.APIError) -> Non
     await context.abort(err.code, err.message)
 
 
+def _from_cache(resource_version: str) -> bool:
+    """resourceVersion "0" means any version will do: served from the watch cache; "" means the
+    most recent: read from etcd."""
+    return resource_version == "0"
+
+
 class ResourceServicer:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cacher: Cacher) -> None:
         self.store = store
+        self.cacher = cacher
 
     def _namespace(self, namespace: str) -> str:
         return (namespace or "default") if self.store.resource.namespaced else ""
@@ -36,6 +43,8 @@ class ResourceServicer:
 
     async def Get(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
+            if _from_cache(request.resource_version):
+                return await self.cacher.get(self._namespace(request.namespace), request.name)
             return await self.store.get(self._namespace(request.namespace), request.name)
         except errors.APIError as e:
             await _abort(context, e)
@@ -45,6 +54,10 @@ class ResourceServicer:
             await _abort(context, errors.bad_request("limit: Invalid value: must be >= 0"))
         try:
             # An empty namespace lists every namespace (kubectl --all-namespaces).
+            if _from_cache(request.resource_version) and not request.continue_token:
+                return await self.cacher.list(
+                    request.namespace, label_selector=request.label_selector,
+                    field_selector=request.field_selector)
             return await self.store.list(
                 request.namespace, label_selector=request.label_selector,
                 field_selector=request.field_selector, limit=request.limit,
@@ -54,8 +67,8 @@ class ResourceServicer:
 
     async def Watch(self, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         try:
-            async for event in watching.watch(
-                    self.store, request.namespace, resource_version=request.resource_version,
+            async for event in self.cacher.watch(
+                    request.namespace, resource_version=request.resource_version,
                     label_selector=request.label_selector, field_selector=request.field_selector,
                     allow_bookmarks=request.allow_watch_bookmarks,
                     timeout_seconds=request.timeout_seconds):
@@ -79,15 +92,18 @@ class ResourceServicer:
         try:
             return await self.store.delete(
                 self._namespace(request.namespace), request.name,
+                grace_period_seconds=(request.grace_period_seconds
+                                      if request.HasField("grace_period_seconds") else None),
                 expected_rv=request.preconditions.resource_version,
-                expected_uid=request.preconditions.uid)
+                expected_uid=request.preconditions.uid,
+                propagation_policy=request.propagation_policy)
         except errors.APIError as e:
             await _abort(context, e)
 
 
 class PodsServicer(ResourceServicer):
-    def __init__(self, store: Store, nodes: Store) -> None:
-        super().__init__(store)
+    def __init__(self, store: Store, cacher: Cacher, nodes: Store) -> None:
+        super().__init__(store, cacher)
         self.nodes = nodes
 
     async def Bind(self, request: core_pb2.Binding,

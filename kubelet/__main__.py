@@ -12,6 +12,7 @@ from kubelet.node_address import detect_node_ip
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client import Client
+from podplane.metrics import serve_metrics
 from podplane.serving import configure_logging, wait_for_signal
 
 log = logging.getLogger("kubelet")
@@ -32,6 +33,7 @@ async def run(config: KubeletConfig) -> int:
         log.error("--server %s: cannot find the local address toward it (%s); set --node-ip",
                   config.server, e)
         return 1
+    metrics = serve_metrics(config.metrics_bind_address)
     client = Client(config.server)
     kubelet = Kubelet(config, runtime, client, host_ip)
     starting = asyncio.create_task(kubelet.start())
@@ -48,6 +50,8 @@ async def run(config: KubeletConfig) -> int:
         await kubelet.stop()
         await client.close()
         runtime.close()
+        if metrics is not None:
+            await metrics.aclose()
     return 0
 
 

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from podplane.metrics import parse_bind_address
+
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 
@@ -25,6 +27,8 @@ class KubeletConfig:
     node_labels: dict[str, str] = field(default_factory=dict)
     node_status_update_frequency: float = 10.0
     log_level: str = "INFO"
+    # The Prometheus /metrics endpoint; "" disables it.
+    metrics_bind_address: str = "0.0.0.0:10255"
 
 
 def _host_port(value: str) -> str:
@@ -63,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--node-labels", default="", help="extra node labels, k1=v1,k2=v2")
     p.add_argument("--node-status-update-frequency", type=float, default=10.0,
                    help="seconds between node status updates")
+    p.add_argument("--metrics-bind-address", default="0.0.0.0:10255",
+                   help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10255, "
+                        "the kubelet's old read-only port); empty disables it")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     return p
 
@@ -102,9 +109,13 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         fail("--node-labels", str(e))
     if args.node_status_update_frequency <= 0:
         fail("--node-status-update-frequency", "must be positive")
+    try:
+        parse_bind_address(args.metrics_bind_address)
+    except ValueError as e:
+        fail("--metrics-bind-address", str(e))
     return KubeletConfig(
         server=args.server, node_name=args.node_name, pod_cidr=cidr, port=args.port,
         node_ip=args.node_ip, root_dir=args.root_dir.rstrip("/") or "/",
         docker_host=args.docker_host, pause_image=args.pause_image, node_labels=labels,
         node_status_update_frequency=args.node_status_update_frequency,
-        log_level=args.log_level)
+        log_level=args.log_level, metrics_bind_address=args.metrics_bind_address)

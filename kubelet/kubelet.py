@@ -7,6 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from kubelet import metrics
 from kubelet.config import KubeletConfig
 from kubelet.housekeeping import Housekeeping
 from kubelet.lease import NodeLease
@@ -51,6 +52,8 @@ class Kubelet:
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
         self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.informer.list)
         self.lease = NodeLease(client.leases, config.node_name)
+        self.pod_starts = metrics.PodStartTracker()
+        metrics.NODE_NAME.labels(config.node_name).set(1)
         servicer = KubeletServicer(runtime, self.informer.get)
         self.server = Server(f"{listen_host}:{config.port}",
                              register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(
@@ -67,6 +70,11 @@ class Kubelet:
         self._tasks.append(asyncio.create_task(coro, name=name))
 
     def _on_pod(self, pod: core_pb2.Pod) -> None:
+        self.pod_starts.seen(pod)
+        self.workers.enqueue(object_key(pod))
+
+    def _on_pod_deleted(self, pod: core_pb2.Pod) -> None:
+        self.pod_starts.forget(pod)
         self.workers.enqueue(object_key(pod))
 
     async def start(self) -> None:
@@ -88,7 +96,7 @@ class Kubelet:
         # Nothing touches containers before the informer has synced: an empty cache would
         # read as "no pods wanted here" and the workers would remove every running pod.
         self.informer.add_handler(on_add=self._on_pod, on_update=lambda _, new: self._on_pod(new),
-                                  on_delete=self._on_pod)
+                                  on_delete=self._on_pod_deleted)
         self._spawn(self.informer.run(), "pod-informer")
         await self.informer.wait_synced()
         await self.pleg.relist()

@@ -1,6 +1,7 @@
 """The pod lifecycle event generator (pkg/kubelet/pleg, the generic relisting one): every second it
 lists the runtime's sandboxes and containers, and a pod whose containers changed state (started,
-exited, vanished) is handed to the pod workers, so status follows the runtime promptly."""
+exited, vanished) is handed to the pod workers, so status follows the runtime promptly. Each relist
+also sets kubelet_running_pods and kubelet_running_containers, as the kubelet's PLEG does."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from kubelet import metrics
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,10 @@ class PodLifecycleEventGenerator:
                 self.on_change(key)
         self._last = current
         self.pods_in_runtime = pods
+        states_count: dict[str, int] = {}
+        for c in containers:
+            states_count[c.state.value] = states_count.get(c.state.value, 0) + 1
+        metrics.set_running(len({s.pod.uid for s in sandboxes if s.ready}), states_count)
         self.last_relist = self.clock()
 
     async def run(self) -> None:

@@ -149,6 +149,8 @@ class PodSyncer:
         await self.status.set_status(pod, status)
         if sandbox_error is not None:
             raise sandbox_error
+        if pod.metadata.deletion_timestamp and not (rp.running() or rp.ready_sandboxes()):
+            await self.status.delete_terminated(pod)
         return requeue.after
 
     async def _start(self, pod: core_pb2.Pod, rp: RuntimePod, create_sandbox: bool, attempt: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from podplane.api.core.v1 import core_pb2
-from podplane.client import ResourceClient, is_not_found
+from podplane.client import ResourceClient, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,19 @@ class StatusManager:
         self._sent[pod.metadata.uid] = (status, _revision(written.metadata.resource_version))
         log.info("pod %s/%s: phase %s", pod.metadata.namespace, pod.metadata.name, status.phase)
         return True
+
+    async def delete_terminated(self, pod: core_pb2.Pod) -> None:
+        """Removes a pod whose graceful deletion the kubelet has carried out (nothing of it runs
+        any more): a delete with grace period 0, for this very pod (its uid), as the kubelet's
+        status manager does once the pod can be deleted."""
+        try:
+            await self._pods.delete(pod.metadata.name, pod.metadata.namespace,
+                                    grace_period_seconds=0, uid=pod.metadata.uid)
+        except Exception as e:
+            if is_not_found(e) or is_conflict(e):
+                return  # already gone, or a newer pod of that name
+            raise
+        log.info("pod %s/%s: terminated and deleted", pod.metadata.namespace, pod.metadata.name)
 
     def forget(self, uid: str) -> None:
         self._sent.pop(uid, None)

@@ -9,7 +9,9 @@ import builtins
 import grpc
 from google.protobuf.message import Message
 
-from podplane import resources
+from podplane import metrics, resources
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -88,14 +90,16 @@ class ResourceClient(Generic[T]):
             resource_version=resource_version, limit=limit, continue_token=continue_token))
 
     async def list_all(self, namespace: str = "", *, label_selector: str = "",
-                       field_selector: str = "", page_size: int = 500) -> tuple[builtins.list[T], str]:
-        """Every matching object, following continue tokens; returns (items, list resourceVersion)."""
+                       field_selector: str = "", page_size: int = 500,
+                       resource_version: str = "") -> tuple[builtins.list[T], str]:
+        """Every matching object, following continue tokens; returns (items, list resourceVersion).
+        resource_version "0" reads the apiserver's cache in one go (no pages)."""
         items: builtins.list[T] = []
         token = ""
         while True:
             page = await self.list(namespace, label_selector=label_selector,
                                    field_selector=field_selector, limit=page_size,
-                                   continue_token=token)
+                                   continue_token=token, resource_version=resource_version)
             items.extend(page.items)
             token = page.metadata.continue_token
             if not token:
@@ -133,7 +137,9 @@ class Client:
 
     def __init__(self, target: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.target = target
-        self.channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        # Every call is counted and timed into client-go's rest_client_* metrics.
+        self.channel = grpc.aio.insecure_channel(
+            target, options=CHANNEL_OPTIONS, interceptors=metrics.rest_client_interceptors(target))
         self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(self.channel, resources.POD, timeout)
         self.nodes: ResourceClient[core_pb2.Node] = ResourceClient(self.channel, resources.NODE, timeout)
         self.namespaces: ResourceClient[core_pb2.Namespace] = ResourceClient(
@@ -142,6 +148,18 @@ class Client:
             self.channel, resources.EVENT, timeout)
         self.leases: ResourceClient[lease_pb2.Lease] = ResourceClient(
             self.channel, resources.LEASE, timeout)
+        self.replicationcontrollers: ResourceClient[core_pb2.ReplicationController] = ResourceClient(
+            self.channel, resources.REPLICATION_CONTROLLER, timeout)
+        self.replicasets: ResourceClient[apps_pb2.ReplicaSet] = ResourceClient(
+            self.channel, resources.REPLICA_SET, timeout)
+        self.deployments: ResourceClient[apps_pb2.Deployment] = ResourceClient(
+            self.channel, resources.DEPLOYMENT, timeout)
+        self.jobs: ResourceClient[batch_pb2.Job] = ResourceClient(
+            self.channel, resources.JOB, timeout)
+        self.configmaps: ResourceClient[core_pb2.ConfigMap] = ResourceClient(
+            self.channel, resources.CONFIG_MAP, timeout)
+        self.secrets: ResourceClient[core_pb2.Secret] = ResourceClient(
+            self.channel, resources.SECRET, timeout)
         self._pods_stub = resources.POD.stub(self.channel)
         self._timeout = timeout
 

@@ -128,10 +128,10 @@ class Informer(Generic[T]):
                 log.exception("%s informer handler failed", self.name)
 
     # ------------------------------------------------------------------ list and watch
-    async def _relist(self) -> None:
+    async def _relist(self, resource_version: str) -> None:
         items, rv = await self._client.list_all(
             self._namespace, label_selector=self._label_selector,
-            field_selector=self._field_selector)
+            field_selector=self._field_selector, resource_version=resource_version)
         fresh: dict[str, Any] = {object_key(o): o for o in items}
         for key in [k for k in self._cache if k not in fresh]:
             self._remove(key)
@@ -171,11 +171,15 @@ class Informer(Generic[T]):
         resync = (asyncio.create_task(self._resync_loop()) if self._resync_period > 0 else None)
         delay = 0.0
         need_list = True
+        # The first list may come from the apiserver's watch cache ("0": any version), as the
+        # reflector's does; a relist after "too old" reads the latest state ("") so that the cache
+        # never goes back in time.
+        list_version = "0"
         try:
             while True:
                 try:
                     if need_list:
-                        await self._relist()
+                        await self._relist(list_version)
                         need_list = False
                     await self._watch()
                     delay = 0.0  # the server ended the stream cleanly: resume at once
@@ -184,6 +188,7 @@ class Informer(Generic[T]):
                     if code == grpc.StatusCode.OUT_OF_RANGE:
                         log.info("%s: watch too old (%s); relisting", self.name, e.details())
                         need_list = True
+                        list_version = ""
                         continue
                     delay = min(max(delay * 2, 0.2), 10.0)
                     log.warning("%s: list/watch failed: %s %s; retrying in %.1fs",

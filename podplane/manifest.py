@@ -1,7 +1,10 @@
 """YAML/JSON manifests <-> API objects. Decoding is strict like kubectl's: an unknown field or a value
-of the wrong type is an error naming the field path (spec.containers[0].imagePullPolicy)."""
+of the wrong type is an error naming the field path (spec.containers[0].imagePullPolicy). Bytes
+(a Secret's data, a ConfigMap's binaryData) are base64 strings, as in Kubernetes' JSON."""
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 from collections.abc import Iterator
@@ -55,6 +58,20 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+_BASE64_ALPHABET = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+def _base64(value: str, path: str) -> bytes:
+    """Standard base64 with padding, line breaks ignored (Go's base64.StdEncoding, as Kubernetes)."""
+    text = value.replace("\r", "").replace("\n", "")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        at = next((i for i, ch in enumerate(text) if ch not in _BASE64_ALPHABET), len(text))
+        raise ManifestError(path, f"illegal base64 data at input byte {at}") from None
+
+
 def _scalar(field: FieldDescriptor, value: Any, path: str) -> Any:
     t = field.type
     if t == FieldDescriptor.TYPE_STRING:
@@ -88,7 +105,7 @@ def _scalar(field: FieldDescriptor, value: Any, path: str) -> Any:
     if t == FieldDescriptor.TYPE_BYTES:
         if not isinstance(value, str):
             raise ManifestError(path, f"expected string, got {_type_name(value)}")
-        return value.encode()
+        return _base64(value, path)
     raise ManifestError(path, "unsupported field type")
 
 
@@ -195,7 +212,7 @@ def _value(field: FieldDescriptor, value: Any) -> Any:
     if field.message_type is not None:
         return to_dict(value)
     if field.type == FieldDescriptor.TYPE_BYTES:
-        return value.decode("utf-8", "replace")
+        return base64.b64encode(value).decode("ascii")
     return value
 
 

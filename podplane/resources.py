@@ -6,6 +6,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from podplane.api.apps.v1 import apps_pb2, apps_pb2_grpc
+from podplane.api.batch.v1 import batch_pb2, batch_pb2_grpc
 from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, services_pb2, services_pb2_grpc  # noqa: F401
@@ -69,13 +71,65 @@ LEASE = Resource(
     add_servicer=lease_pb2_grpc.add_LeasesServicer_to_server, has_status=False,
 )
 
-ALL: tuple[Resource, ...] = (POD, NODE, NAMESPACE, EVENT, LEASE)
+REPLICATION_CONTROLLER = Resource(
+    kind="ReplicationController", plural="replicationcontrollers", api_version="v1",
+    namespaced=True, message=core_pb2.ReplicationController,
+    list_message=core_pb2.ReplicationControllerList,
+    watch_event=core_pb2.ReplicationControllerWatchEvent,
+    service="podplane.core.v1.ReplicationControllers",
+    stub=services_pb2_grpc.ReplicationControllersStub,
+    add_servicer=services_pb2_grpc.add_ReplicationControllersServicer_to_server, has_status=True,
+    short_names=("rc",),
+)
+REPLICA_SET = Resource(
+    kind="ReplicaSet", plural="replicasets", api_version="apps/v1", namespaced=True,
+    message=apps_pb2.ReplicaSet, list_message=apps_pb2.ReplicaSetList,
+    watch_event=apps_pb2.ReplicaSetWatchEvent, service="podplane.apps.v1.ReplicaSets",
+    stub=apps_pb2_grpc.ReplicaSetsStub,
+    add_servicer=apps_pb2_grpc.add_ReplicaSetsServicer_to_server, has_status=True,
+    short_names=("rs",),
+)
+DEPLOYMENT = Resource(
+    kind="Deployment", plural="deployments", api_version="apps/v1", namespaced=True,
+    message=apps_pb2.Deployment, list_message=apps_pb2.DeploymentList,
+    watch_event=apps_pb2.DeploymentWatchEvent, service="podplane.apps.v1.Deployments",
+    stub=apps_pb2_grpc.DeploymentsStub,
+    add_servicer=apps_pb2_grpc.add_DeploymentsServicer_to_server, has_status=True,
+    short_names=("deploy",),
+)
+JOB = Resource(
+    kind="Job", plural="jobs", api_version="batch/v1", namespaced=True,
+    message=batch_pb2.Job, list_message=batch_pb2.JobList, watch_event=batch_pb2.JobWatchEvent,
+    service="podplane.batch.v1.Jobs", stub=batch_pb2_grpc.JobsStub,
+    add_servicer=batch_pb2_grpc.add_JobsServicer_to_server, has_status=True,
+)
+CONFIG_MAP = Resource(
+    kind="ConfigMap", plural="configmaps", api_version="v1", namespaced=True,
+    message=core_pb2.ConfigMap, list_message=core_pb2.ConfigMapList,
+    watch_event=core_pb2.ConfigMapWatchEvent, service="podplane.core.v1.ConfigMaps",
+    stub=services_pb2_grpc.ConfigMapsStub,
+    add_servicer=services_pb2_grpc.add_ConfigMapsServicer_to_server, has_status=False,
+    short_names=("cm",),
+)
+SECRET = Resource(
+    kind="Secret", plural="secrets", api_version="v1", namespaced=True,
+    message=core_pb2.Secret, list_message=core_pb2.SecretList,
+    watch_event=core_pb2.SecretWatchEvent, service="podplane.core.v1.Secrets",
+    stub=services_pb2_grpc.SecretsStub,
+    add_servicer=services_pb2_grpc.add_SecretsServicer_to_server, has_status=False,
+)
+
+ALL: tuple[Resource, ...] = (POD, NODE, NAMESPACE, EVENT, LEASE, REPLICATION_CONTROLLER,
+                             REPLICA_SET, DEPLOYMENT, JOB, CONFIG_MAP, SECRET)
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).
 _BY_NAME: dict[str, Resource] = {}
 for _r in ALL:
+    _group = _r.api_version.rpartition("/")[0]
     for _n in (_r.kind.lower(), _r.plural, *_r.short_names):
         _BY_NAME[_n] = _r
+        if _group:  # kubectl's fully qualified spellings: deployments.apps, job.batch
+            _BY_NAME[f"{_n}.{_group}"] = _r
 
 
 def by_name(name: str) -> Resource:

@@ -1,12 +1,15 @@
 """A deduplicating work queue with per-key exponential back-off (client-go util/workqueue).
 
 A key is held by at most one worker at a time; a key added while it is being processed is queued
-again once the worker calls done(), so no change is lost and no key is processed concurrently."""
+again once the worker calls done(), so no change is lost and no key is processed concurrently.
+A named queue reports client-go's workqueue_* metrics under its name."""
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 from typing import Generic, TypeVar
+
+from podplane.metrics import QueueMetrics
 
 K = TypeVar("K")
 
@@ -16,7 +19,8 @@ class ShutDown(Exception):
 
 
 class WorkQueue(Generic[K]):
-    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0) -> None:
+    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0, *,
+                 name: str = "") -> None:
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
@@ -26,6 +30,9 @@ class WorkQueue(Generic[K]):
         self._shutting_down = False
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.name = name
+        # An unnamed queue reports nothing, as in client-go.
+        self._metrics: QueueMetrics[K] | None = QueueMetrics(name) if name else None
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -34,6 +41,8 @@ class WorkQueue(Generic[K]):
         if self._shutting_down or key in self._dirty:
             return
         self._dirty.add(key)
+        if self._metrics is not None:
+            self._metrics.add(key)
         if key not in self._processing:
             self._queue.append(key)
             self._wake()
@@ -61,6 +70,8 @@ class WorkQueue(Generic[K]):
         """Re-adds a key that failed, after base_delay * 2^failures (capped at max_delay)."""
         n = self._failures.get(key, 0)
         self._failures[key] = n + 1
+        if self._metrics is not None:
+            self._metrics.retry()
         self.add_after(key, min(self.base_delay * (2 ** n), self.max_delay))
 
     def forget(self, key: K) -> None:
@@ -79,10 +90,14 @@ class WorkQueue(Generic[K]):
             key = self._queue.popleft()
             self._processing.add(key)
             self._dirty.discard(key)
+            if self._metrics is not None:
+                self._metrics.get(key)
             return key
 
     def done(self, key: K) -> None:
         self._processing.discard(key)
+        if self._metrics is not None:
+            self._metrics.done(key)
         if key in self._dirty:
             self._queue.append(key)
             self._wake()

@@ -45,6 +45,11 @@ class QueuedPodInfo:
     # The plugins that rejected the pod on its last attempt.
     unschedulable_plugins: set[str] = field(default_factory=set)
     _seq: int = 0
+    # When the pod first entered the queue (the start of the scheduling SLI).
+    first_enqueued: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.first_enqueued = self.timestamp
 
     @property
     def key(self) -> str:
@@ -199,6 +204,10 @@ class SchedulingQueue:
         self._wakeup.set()
 
     # ------------------------------------------------------------------ introspection
+    def seconds_since(self, t: float) -> float:
+        """Seconds from `t`, a time of this queue's clock (a QueuedPodInfo's), until now."""
+        return self._clock() - t
+
     def pending(self) -> dict[str, int]:
         return {"active": len(self._active), "backoff": len(self._backoff),
                 "unschedulable": len(self._unschedulable), "in_flight": len(self._in_flight)}

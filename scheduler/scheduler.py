@@ -6,13 +6,14 @@ import asyncio
 import logging
 import random
 import socket
+import time
 from collections.abc import Coroutine
 from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client import Client, is_not_found, status_code
 from podplane.informer import Informer, wait_for_sync
-from scheduler import pod_status
+from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.cache import SchedulerCache
 from scheduler.event_handlers import EventHandlers, is_assigned
@@ -36,6 +37,7 @@ class Scheduler:
         self.framework = framework
         self.cache = SchedulerCache()
         self.queue = queue or SchedulingQueue()
+        metrics.track_queue(self.queue)
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name
         self.events = EventRecorder(client, name, instance=f"{name}-{socket.gethostname()}")
@@ -86,6 +88,7 @@ class Scheduler:
     # ------------------------------------------------------------------ one decision
     def schedule_one(self, pinfo: QueuedPodInfo) -> None:
         """Decides for one pod without awaiting, so the cache cannot change under the decision."""
+        started = time.monotonic()
         pod = self.pods.get(pinfo.key)
         if (pod is None or pod.metadata.uid != pinfo.pod.metadata.uid
                 or not self.handlers.is_pending(pod) or self.cache.is_assumed(pod)):
@@ -96,18 +99,20 @@ class Scheduler:
             result = self.algorithm.schedule(pod, self.cache.node_infos())
         except Exception as e:  # a bug in a plugin must not stop the scheduler
             log.exception("scheduling %s failed", _name(pod))
-            self._fail(pinfo, Status.error(f"internal error: {type(e).__name__}: {e}"))
+            self._fail(pinfo, Status.error(f"internal error: {type(e).__name__}: {e}"), started)
             return
         if not result.status.is_success:
-            self._fail(pinfo, result.status)
+            self._fail(pinfo, result.status, started)
             return
         assumed = core_pb2.Pod()
         assumed.CopyFrom(pod)
         assumed.spec.node_name = result.node_name
         self.cache.assume_pod(assumed)
-        self._spawn(self._bind(pinfo, assumed, result))
+        self._spawn(self._bind(pinfo, assumed, result, started))
 
-    async def _bind(self, pinfo: QueuedPodInfo, assumed: Any, result: ScheduleResult) -> None:
+    async def _bind(self, pinfo: QueuedPodInfo, assumed: Any, result: ScheduleResult,
+                    started: float) -> None:
+        """Binds in the background; the attempt (`started` at time.monotonic()) ends here."""
         meta = assumed.metadata
         try:
             await self.client.bind(meta.namespace, meta.name, result.node_name, meta.uid)
@@ -123,18 +128,22 @@ class Scheduler:
             code = status_code(e)
             details = e.details() if hasattr(e, "details") else str(e)
             self._fail(pinfo, Status.error(
-                f"Binding rejected: {code.name if code else type(e).__name__}: {details}"))
+                f"Binding rejected: {code.name if code else type(e).__name__}: {details}"), started)
             return
         self.queue.done(assumed)
+        metrics.attempt(metrics.SCHEDULED, self.framework.scheduler_name, time.monotonic() - started)
+        metrics.scheduled(pinfo.attempts, self.queue.seconds_since(pinfo.first_enqueued))
         log.info("Successfully bound pod to node pod=%s node=%s evaluatedNodes=%d feasibleNodes=%d",
                  _name(assumed), result.node_name, result.evaluated_nodes, result.feasible_nodes)
         self.events.record(
             assumed, NORMAL, "Scheduled",
             f"Successfully assigned {_name(assumed)} to {result.node_name}", action="Binding")
 
-    def _fail(self, pinfo: QueuedPodInfo, status: Status) -> None:
+    def _fail(self, pinfo: QueuedPodInfo, status: Status, started: float) -> None:
         pod = pinfo.pod
         rejected = status.is_rejected
+        metrics.attempt(metrics.UNSCHEDULABLE if rejected else metrics.ERROR,
+                        self.framework.scheduler_name, time.monotonic() - started)
         self.queue.add_unschedulable_if_not_present(pinfo, error=not rejected)
         if rejected:
             log.info("Unable to schedule pod; no fit; waiting pod=%s err=%r", _name(pod),

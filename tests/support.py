@@ -91,3 +91,12 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
         await asyncio.sleep(interval)
+
+
+async def new_namespace(client: Any, prefix: str = "t-") -> str:
+    """Creates a namespace with a fresh name (objects are refused in one that does not exist)."""
+    from podplane.api.core.v1 import core_pb2
+    from podplane.api.meta.v1 import meta_pb2
+    name = prefix + os.urandom(4).hex()
+    await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=name)))
+    return name

@@ -10,13 +10,14 @@ import binascii
 import json
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from apiserver import errors
+from apiserver.registry import deletion
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.etcd import CompactedError, EtcdClient, EtcdUnavailable, KeyValue, prefix_end
-from apiserver.validation.fields import invalid_error
+from apiserver.validation.fields import FieldError, forbidden, invalid_error
 from podplane import selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
@@ -36,12 +37,18 @@ def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
                                  f"integer") from None
 
 
+# Checks, before a namespaced object is created, that its namespace exists and is not terminating.
+NamespaceAdmission = Callable[[Any, str], Awaitable[None]]
+
+
 class Store:
-    def __init__(self, etcd: EtcdClient, strategy: Strategy) -> None:
+    def __init__(self, etcd: EtcdClient, strategy: Strategy,
+                 admit_namespace: NamespaceAdmission | None = None) -> None:
         self.etcd = etcd
         self.strategy = strategy
         self.resource = strategy.resource
         self.prefix = f"/registry/{self.resource.plural}/".encode()
+        self.admit_namespace = admit_namespace
 
     # ------------------------------------------------------------------ keys and codec
     def key(self, namespace: str, name: str) -> bytes:
@@ -78,7 +85,7 @@ class Store:
 
     def _validate(self, obj: Any, old: Any | None = None) -> None:
         errs = (self.strategy.validate(obj) if old is None
-                else self.strategy.validate_update(obj, old))
+                else self.strategy.validate_update(obj, old) + _finalizers_update(obj, old))
         if errs:
             raise invalid_error(self.resource.kind, obj.metadata.name or obj.metadata.generate_name,
                                 errs)
@@ -180,11 +187,13 @@ class Store:
         meta.ClearField("deletion_grace_period_seconds")
         self.strategy.prepare_for_create(obj)
         generated = not meta.name and meta.generate_name
-        for _ in range(8):
+        for attempt in range(8):
             if generated:
                 meta.name = meta.generate_name + "".join(
                     secrets.choice(_NAME_CHARS) for _ in range(5))
             self._validate(obj)
+            if attempt == 0 and self.resource.namespaced and self.admit_namespace is not None:
+                await self.admit_namespace(obj, meta.namespace)
             rev = await self._guard(self.etcd.create(
                 self.key(meta.namespace, meta.name), self.encode(obj)))
             if rev is not None:
@@ -207,10 +216,16 @@ class Store:
             updated = mutate(current)
             if updated is None:  # nothing to change
                 return current
-            data = self.encode(updated)
-            if data == kv.value:
-                return current
-            ok, latest, rev = await self._guard(self.etcd.compare_and_put(key, data, kv.mod_revision))
+            if deletion.due_for_removal(self.resource, updated):
+                # The last finalizer of an object whose deletion is due went away: remove it.
+                ok, latest, rev = await self._guard(
+                    self.etcd.compare_and_delete(key, kv.mod_revision))
+            else:
+                data = self.encode(updated)
+                if data == kv.value:
+                    return current
+                ok, latest, rev = await self._guard(
+                    self.etcd.compare_and_put(key, data, kv.mod_revision))
             if ok:
                 updated.metadata.resource_version = str(rev)
                 return updated
@@ -245,8 +260,8 @@ class Store:
             meta.deletion_grace_period_seconds = old.deletion_grace_period_seconds
         else:
             meta.ClearField("deletion_grace_period_seconds")
-        if self.resource.has_status:
-            new.status.CopyFrom(current.status)
+        if "status" in new.DESCRIPTOR.fields_by_name:
+            new.status.CopyFrom(current.status)  # only UpdateStatus (or the server) writes status
         spec = self.strategy.spec_field
         if spec:
             self.strategy.default(new)
@@ -276,15 +291,40 @@ class Store:
         return await self.guaranteed_update(self._namespace_of(obj), meta.name, apply,
                                             expected_rv=meta.resource_version)
 
-    async def delete(self, namespace: str, name: str, *, expected_rv: str = "",
-                     expected_uid: str = "") -> Any:
+    async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
+                     expected_rv: str = "", expected_uid: str = "",
+                     propagation_policy: str = "") -> Any:
+        """Deletes the object, or marks it for deletion when a grace period or finalizers hold it;
+        returns the object as it was last stored."""
+        deletion.check_request(self.resource, name, propagation_policy)
         key = self.key(namespace, name)
         want_rv = parse_resource_version(expected_rv, "preconditions.resourceVersion")
         kv, _ = await self._guard(self.etcd.get(key))
         while True:
             current = self._current(kv, name, expected_uid, want_rv)
-            ok, latest, rev = await self._guard(self.etcd.compare_and_delete(key, kv.mod_revision))
+            decision = deletion.decide(self.resource, current, grace_period_seconds)
+            if decision.delete_now:
+                ok, latest, rev = await self._guard(
+                    self.etcd.compare_and_delete(key, kv.mod_revision))
+            elif decision.marked is None:
+                return current  # already being deleted
+            else:
+                ok, latest, rev = await self._guard(
+                    self.etcd.compare_and_put(key, self.encode(decision.marked), kv.mod_revision))
+                current = decision.marked
             if ok:
                 current.metadata.resource_version = str(rev)
                 return current
+            if want_rv:
+                raise errors.conflict(self.resource, name)
             kv = latest
+
+
+def _finalizers_update(new: Any, old: Any) -> list[FieldError]:
+    if not old.metadata.deletion_timestamp:
+        return []
+    added = [f for f in new.metadata.finalizers if f not in old.metadata.finalizers]
+    if not added:
+        return []
+    return [forbidden("metadata.finalizers", f"no new finalizers can be added if the object is "
+                                             f"being deleted, found new finalizers {added}")]

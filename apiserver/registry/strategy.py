@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver import defaulting
-from apiserver.validation import others
+from apiserver.validation import config as config_validation
+from apiserver.validation import jobs as job_validation
+from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
 from apiserver.validation.fields import FieldError
 from podplane import resources
@@ -70,6 +72,35 @@ def _prepare_namespace_create(obj: Any) -> None:
     obj.status.phase = "Active"
 
 
+def _replicas_fields(obj: Any) -> dict[str, str]:
+    return {**_meta_fields(obj), "status.replicas": str(obj.status.replicas)}
+
+
+def _job_fields(obj: Any) -> dict[str, str]:
+    return {**_meta_fields(obj), "status.successful": str(obj.status.succeeded)}
+
+
+def _secret_fields(obj: Any) -> dict[str, str]:
+    return {**_meta_fields(obj), "type": obj.type}
+
+
+def _clear_status(obj: Any) -> None:
+    # A new controller object has observed nothing yet; its controller writes the status.
+    obj.ClearField("status")
+
+
+def _prepare_job_create(obj: Any) -> None:
+    obj.ClearField("status")
+    defaulting.generate_job_selector(obj)  # needs metadata.uid, which the store has set
+
+
+def _secret_update(new: Any, old: Any) -> list[FieldError]:
+    # A Secret has no spec, so the store does not default it on update: stringData is merged into
+    # data here, before validation (Kubernetes merges it when decoding the request).
+    defaulting.secret(new)
+    return config_validation.secret_update(new, old)
+
+
 @dataclass(frozen=True)
 class Strategy:
     resource: Resource
@@ -105,5 +136,20 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy(resources.EVENT, others.event, _update_as_create(others.event), _event_fields,
                  selectable=frozenset(_event_fields(resources.EVENT.new()))),
         Strategy(resources.LEASE, others.lease, _update_as_create(others.lease)),
+        Strategy(resources.REPLICATION_CONTROLLER, workloads.replication_controller,
+                 workloads.replication_controller_update, _replicas_fields,
+                 defaulting.replication_controller, _clear_status,
+                 frozenset({"status.replicas"})),
+        Strategy(resources.REPLICA_SET, workloads.replica_set, workloads.replica_set_update,
+                 _replicas_fields, defaulting.replica_set, _clear_status,
+                 frozenset({"status.replicas"})),
+        Strategy(resources.DEPLOYMENT, workloads.deployment, workloads.deployment_update,
+                 default=defaulting.deployment, prepare_for_create=_clear_status),
+        Strategy(resources.JOB, job_validation.job, job_validation.job_update, _job_fields,
+                 defaulting.job, _prepare_job_create, frozenset({"status.successful"})),
+        Strategy(resources.CONFIG_MAP, config_validation.config_map,
+                 config_validation.config_map_update),
+        Strategy(resources.SECRET, config_validation.secret, _secret_update, _secret_fields,
+                 defaulting.secret, selectable=frozenset({"type"})),
     )
 }

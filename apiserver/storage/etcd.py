@@ -1,7 +1,8 @@
 """A small asyncio client for etcd's v3 gRPC API: range, transactions, watch, compaction.
 
 Revisions are etcd's: every write bumps the store revision; each key carries the revision it was
-last modified at (mod_revision), which the apiserver exposes as resourceVersion."""
+last modified at (mod_revision), which the apiserver exposes as resourceVersion. Every call is timed
+into etcd_request_duration_seconds{operation, type}, type being the plural of /registry/<plural>/."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ from typing import Any
 
 import grpc
 
+from apiserver.metrics import ETCD_DB_SIZE, etcd_request
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
 
@@ -72,12 +74,13 @@ def _target(endpoint: str) -> str:
 
 
 class EtcdClient:
-    """One channel to etcd. Every call is timed into `observe` (for metrics) when given."""
+    """One channel to etcd."""
 
     def __init__(self, endpoints: list[str], timeout: float = 10.0) -> None:
         # grpc's round-robin over a static list gives failover across members.
         targets = [_target(e) for e in endpoints]
         target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
+        self._endpoint = ",".join(targets)
         self.channel = grpc.aio.insecure_channel(target, options=[
             ("grpc.max_receive_message_length", 256 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
@@ -103,36 +106,42 @@ class EtcdClient:
             raise
 
     async def status(self) -> Any:
-        return await self._unary(self._maintenance.Status, pb.StatusRequest())
+        resp = await self._unary(self._maintenance.Status, pb.StatusRequest())
+        ETCD_DB_SIZE.labels(self._endpoint).set(resp.dbSize)
+        return resp
 
     async def get(self, key: bytes) -> tuple[KeyValue | None, int]:
         """The key's value (or None) and the store revision of the read."""
-        resp = await self._unary(self._kv.Range, pb.RangeRequest(key=key))
+        with etcd_request("get", key):
+            resp = await self._unary(self._kv.Range, pb.RangeRequest(key=key))
         return (_kv(resp.kvs[0]) if resp.kvs else None), resp.header.revision
 
     async def range(self, start: bytes, end: bytes, *, limit: int = 0,
                     revision: int = 0) -> tuple[list[KeyValue], bool, int]:
         """Keys in [start, end) at `revision` (0 = latest): (kvs, more, read revision)."""
-        resp = await self._unary(self._kv.Range, pb.RangeRequest(
-            key=start, range_end=end, limit=limit, revision=revision))
+        with etcd_request("list", start):
+            resp = await self._unary(self._kv.Range, pb.RangeRequest(
+                key=start, range_end=end, limit=limit, revision=revision))
         return [_kv(kv) for kv in resp.kvs], resp.more, resp.header.revision
 
     async def create(self, key: bytes, value: bytes) -> int | None:
         """Puts the key only if absent; its mod_revision, or None if it already exists."""
-        resp = await self._unary(self._kv.Txn, pb.TxnRequest(
-            compare=[pb.Compare(key=key, target=pb.Compare.CREATE,
-                                result=pb.Compare.EQUAL, create_revision=0)],
-            success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))]))
+        with etcd_request("create", key):
+            resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+                compare=[pb.Compare(key=key, target=pb.Compare.CREATE,
+                                    result=pb.Compare.EQUAL, create_revision=0)],
+                success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))]))
         return int(resp.header.revision) if resp.succeeded else None
 
     async def compare_and_put(self, key: bytes, value: bytes,
                               mod_revision: int) -> tuple[bool, KeyValue | None, int]:
         """Puts only if the key is still at mod_revision. On failure returns the current value."""
-        resp = await self._unary(self._kv.Txn, pb.TxnRequest(
-            compare=[pb.Compare(key=key, target=pb.Compare.MOD,
-                                result=pb.Compare.EQUAL, mod_revision=mod_revision)],
-            success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
-            failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
+        with etcd_request("update", key):
+            resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+                compare=[pb.Compare(key=key, target=pb.Compare.MOD,
+                                    result=pb.Compare.EQUAL, mod_revision=mod_revision)],
+                success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
+                failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
         if resp.succeeded:
             return True, None, resp.header.revision
         kvs = resp.responses[0].response_range.kvs
@@ -141,18 +150,20 @@ class EtcdClient:
     async def compare_and_delete(self, key: bytes,
                                  mod_revision: int) -> tuple[bool, KeyValue | None, int]:
         """Deletes only if the key is still at mod_revision. On failure returns the current value."""
-        resp = await self._unary(self._kv.Txn, pb.TxnRequest(
-            compare=[pb.Compare(key=key, target=pb.Compare.MOD,
-                                result=pb.Compare.EQUAL, mod_revision=mod_revision)],
-            success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))],
-            failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
+        with etcd_request("delete", key):
+            resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+                compare=[pb.Compare(key=key, target=pb.Compare.MOD,
+                                    result=pb.Compare.EQUAL, mod_revision=mod_revision)],
+                success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))],
+                failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
         if resp.succeeded:
             return True, None, resp.header.revision
         kvs = resp.responses[0].response_range.kvs
         return False, (_kv(kvs[0]) if kvs else None), resp.header.revision
 
     async def compact(self, revision: int) -> None:
-        await self._unary(self._kv.Compact, pb.CompactionRequest(revision=revision))
+        with etcd_request("compact", b""):
+            await self._unary(self._kv.Compact, pb.CompactionRequest(revision=revision))
 
     async def watch(self, start: bytes, end: bytes, start_revision: int,
                     progress_notify: bool = False) -> AsyncIterator[list[WatchEvent] | int]:
@@ -162,25 +173,26 @@ class EtcdClient:
         Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is lost."""
         call = self._watch.Watch()
         try:
-            await call.write(pb.WatchRequest(create_request=pb.WatchCreateRequest(
-                key=start, range_end=end, start_revision=start_revision, prev_kv=True,
-                progress_notify=progress_notify)))
-            while True:
+            # The "watch" operation is the time until etcd answers the create request.
+            with etcd_request("watch", start):
+                await call.write(pb.WatchRequest(create_request=pb.WatchCreateRequest(
+                    key=start, range_end=end, start_revision=start_revision, prev_kv=True,
+                    progress_notify=progress_notify)))
                 resp = await call.read()
+            while True:
                 if resp is grpc.aio.EOF:
                     raise EtcdUnavailable("etcd closed the watch stream")
                 if resp.compact_revision:
                     raise CompactedError(start_revision, resp.compact_revision)
                 if resp.canceled:
                     raise EtcdUnavailable(f"etcd canceled the watch: {resp.cancel_reason}")
-                if resp.created and not resp.events:
-                    continue
-                if not resp.events:
+                if resp.events:
+                    yield [WatchEvent("PUT" if ev.type == pb.Event.PUT else "DELETE", _kv(ev.kv),
+                                      _kv(ev.prev_kv) if ev.HasField("prev_kv") else None,
+                                      ev.kv.mod_revision) for ev in resp.events]
+                elif not resp.created:  # a progress notification
                     yield int(resp.header.revision)
-                    continue
-                yield [WatchEvent("PUT" if ev.type == pb.Event.PUT else "DELETE", _kv(ev.kv),
-                                  _kv(ev.prev_kv) if ev.HasField("prev_kv") else None,
-                                  ev.kv.mod_revision) for ev in resp.events]
+                resp = await call.read()
         except grpc.aio.AioRpcError as e:
             raise EtcdUnavailable(f"etcd watch: {e.code().name}: {e.details()}") from e
         finally:

@@ -11,13 +11,16 @@ from podctl.describe.common import utc_now
 from podctl.describe.namespace import describe_namespace
 from podctl.describe.node import NODE_LEASE_NAMESPACE, describe_node
 from podctl.describe.pod import describe_pod
+from podctl.describe.workloads import (describe_deployment, describe_job, describe_replica_set,
+                                       describe_replication_controller, label_query)
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
 from podctl.targets import Targets, parse_targets
 from podplane import resources
 from podplane.client import Client, is_not_found
 
-DESCRIBABLE = (resources.POD, resources.NODE, resources.NAMESPACE)
+DESCRIBABLE = (resources.POD, resources.NODE, resources.NAMESPACE, resources.REPLICATION_CONTROLLER,
+               resources.REPLICA_SET, resources.DEPLOYMENT, resources.JOB)
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -46,6 +49,29 @@ async def _node_events(client: Client, node: Any) -> list[Any]:
     return list(events)
 
 
+async def _object_events(client: Client, obj: Any, kind: str) -> list[Any]:
+    selector = (f"involvedObject.name={obj.metadata.name},"
+                f"involvedObject.namespace={obj.metadata.namespace},"
+                f"involvedObject.kind={kind},involvedObject.uid={obj.metadata.uid}")
+    events, _ = await client.events.list_all(obj.metadata.namespace, field_selector=selector)
+    return list(events)
+
+
+async def _describe_workload(client: Client, obj: Any, resource: Any, show_events: bool,
+                             now: Any) -> str:
+    events = await _object_events(client, obj, resource.kind) if show_events else None
+    namespace = obj.metadata.namespace
+    if resource is resources.JOB:
+        return describe_job(obj, events, now)
+    if resource is resources.DEPLOYMENT:
+        replica_sets, _ = await client.replicasets.list_all(namespace, label_selector=label_query(obj))
+        return describe_deployment(obj, replica_sets, events, now)
+    pods, _ = await client.pods.list_all(namespace, label_selector=label_query(obj))
+    if resource is resources.REPLICA_SET:
+        return describe_replica_set(obj, pods, events, now)
+    return describe_replication_controller(obj, pods, events, now)
+
+
 async def _node_pods(client: Client, node: Any) -> list[Any]:
     selector = (f"spec.nodeName={node.metadata.name},status.phase!=Succeeded,"
                 "status.phase!=Failed")
@@ -66,7 +92,9 @@ async def describe_object(client: Client, obj: Any, resource: Any, show_events: 
             lease_error = str(e.details())
         events = await _node_events(client, obj) if show_events else None
         return describe_node(obj, await _node_pods(client, obj), events, lease, lease_error, now)
-    return describe_namespace(obj)
+    if resource is resources.NAMESPACE:
+        return describe_namespace(obj)
+    return await _describe_workload(client, obj, resource, show_events, now)
 
 
 async def _find(client: Client, targets: Targets, selector: str,

@@ -124,7 +124,7 @@ def _resource_value(container: Any, ref: Any) -> str:
         return ""
 
 
-def _write_env(w: PrefixWriter, container: Any, pod: Any) -> None:
+def _write_env(w: PrefixWriter, container: Any, pod: Any | None) -> None:
     if container.env_from:
         w.write(LEVEL_2, "Environment Variables from:\n")
         for source in container.env_from:
@@ -143,7 +143,7 @@ def _write_env(w: PrefixWriter, container: Any, pod: Any) -> None:
         source = e.value_from
         if source.HasField("field_ref"):
             ref = source.field_ref
-            value = _field_value(pod, ref.field_path)
+            value = _field_value(pod, ref.field_path) if pod is not None else ""
             w.write(LEVEL_3, f"{e.name}:\t{value} ({ref.api_version or 'v1'}:{ref.field_path})\n")
         elif source.HasField("resource_field_ref"):
             ref = source.resource_field_ref
@@ -173,12 +173,15 @@ def _write_mounts(w: PrefixWriter, container: Any) -> None:
 
 
 def write_containers(w: PrefixWriter, title: str, containers: Sequence[Any],
-                     statuses: Sequence[Any], pod: Any) -> None:
+                     statuses: Sequence[Any], pod: Any | None, space: str = "") -> None:
+    """`pod` is None for a pod template (its field references have no values yet); `space`
+    indents the section inside a template, as kubectl's describeContainers."""
     by_name = {s.name: s for s in statuses}
-    w.write(LEVEL_0, f"{title}:" + ("" if containers else " <none>") + "\n")
+    w.write(LEVEL_0, f"{space}{title}:" + ("" if containers else " <none>") + "\n")
+    name_indent = " " if space else ""
     for c in containers:
         status = by_name.get(c.name)
-        w.write(LEVEL_1, f"{c.name}:\n")
+        w.write(LEVEL_1, f"{name_indent}{c.name}:\n")
         if status is not None:
             w.write(LEVEL_2, f"Container ID:\t{status.container_id}\n")
         w.write(LEVEL_2, f"Image:\t{c.image}\n")

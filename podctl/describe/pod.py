@@ -11,8 +11,8 @@ from podctl.describe.qos import pod_qos_class
 from podctl.describe.writer import LEVEL_0, LEVEL_1, LEVEL_2, PrefixWriter
 
 
-def _write_volume(w: PrefixWriter, volume: Any) -> None:
-    w.write(LEVEL_1, f"{volume.name}:\n")
+def _write_volume(w: PrefixWriter, volume: Any, name_indent: str) -> None:
+    w.write(LEVEL_1, f"{name_indent}{volume.name}:\n")
     if volume.HasField("host_path"):
         w.write(LEVEL_2, "Type:\tHostPath (bare host directory volume)\n"
                          f"    Path:\t{volume.host_path.path}\n"
@@ -36,13 +36,14 @@ def _write_volume(w: PrefixWriter, volume: Any) -> None:
         w.write(LEVEL_1, "<unknown>\n")
 
 
-def _write_volumes(w: PrefixWriter, volumes: Any) -> None:
+def write_volumes(w: PrefixWriter, volumes: Any, space: str = "") -> None:
+    """`space` indents the section inside a pod template, as kubectl's describeVolumes."""
     if not volumes:
-        w.write(LEVEL_0, "Volumes:\t<none>\n")
+        w.write(LEVEL_0, f"{space}Volumes:\t<none>\n")
         return
-    w.write(LEVEL_0, "Volumes:\n")
+    w.write(LEVEL_0, f"{space}Volumes:\n")
     for volume in volumes:
-        _write_volume(w, volume)
+        _write_volume(w, volume, " " if space else "")
 
 
 def _toleration(t: Any) -> str:
@@ -58,8 +59,8 @@ def _toleration(t: Any) -> str:
     return text
 
 
-def _write_tolerations(w: PrefixWriter, tolerations: Any) -> None:
-    w.write(LEVEL_0, "Tolerations:\t")
+def write_tolerations(w: PrefixWriter, tolerations: Any, title: str = "Tolerations") -> None:
+    w.write(LEVEL_0, f"{title}:\t")
     if not tolerations:
         w.write_line("<none>")
         return
@@ -125,10 +126,10 @@ def describe_pod(pod: Any, events: Iterable[Any] | None, now: datetime) -> str:
         w.write(LEVEL_0, "Conditions:\n  Type\tStatus\n")
         for c in status.conditions:
             w.write(LEVEL_1, f"{c.type} \t{c.status} \n")
-    _write_volumes(w, spec.volumes)
+    write_volumes(w, spec.volumes)
     w.write(LEVEL_0, f"QoS Class:\t{pod_qos_class(pod)}\n")
     write_labels(w, "Node-Selectors", spec.node_selector)
-    _write_tolerations(w, spec.tolerations)
+    write_tolerations(w, spec.tolerations)
     if events is not None:
         write_events(w, events, now)
     return w.text()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from podplane.client import Client
+from tests.support import new_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("PODPLANE_SERVER", "localhost:6443")
@@ -53,9 +53,9 @@ async def client() -> AsyncIterator[Client]:
 
 @pytest_asyncio.fixture
 async def namespace(client: Client) -> AsyncIterator[str]:
-    """A fresh namespace name per test keeps tests independent on the shared cluster; its pods are
-    deleted afterwards so that nodes are not left running them."""
-    name = "e2e-" + uuid.uuid4().hex[:6]
+    """A fresh namespace per test keeps tests independent on the shared cluster; deleting it
+    afterwards deletes its pods (the controller-manager's namespace controller), so that nodes
+    are not left running them."""
+    name = await new_namespace(client, "e2e-")
     yield name
-    for pod in (await client.pods.list(name)).items:
-        await client.pods.delete(pod.metadata.name, name)
+    await client.namespaces.delete(name)

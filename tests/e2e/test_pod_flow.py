@@ -154,11 +154,17 @@ async def test_deleting_a_pod_removes_its_containers(client: Client, namespace: 
     pod = await wait_for_phase(client, "doomed", namespace, {"Running"})
     label = f"label=io.kubernetes.pod.uid={pod.metadata.uid}"
     assert node_docker(pod.spec.node_name, "ps", "-aq", "--filter", label).split()
-    podctl("delete", "pod", "doomed", "-n", namespace)
+    # Graceful deletion: the pod is marked (Terminating) and stays until its kubelet has stopped
+    # its containers; `podctl delete` waits for that.
+    marked = await client.pods.delete("doomed", namespace)
+    assert marked.metadata.deletion_timestamp and marked.metadata.deletion_grace_period_seconds == 30
+    assert "Terminating" in podctl("get", "pod", "doomed", "-n", namespace).stdout
+    podctl("delete", "pod", "doomed", "-n", namespace)  # returns once it is gone
+    assert not (await client.pods.list(namespace, field_selector="metadata.name=doomed")).items
 
     async def gone() -> bool:
         return not node_docker(pod.spec.node_name, "ps", "-aq", "--filter", label).split()
-    await eventually(gone, 90, interval=1, what="the pod's containers to be removed")
+    await eventually(gone, 30, interval=1, what="the pod's containers to be removed")
 
 
 async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) -> None:

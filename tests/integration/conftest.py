@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -22,9 +23,11 @@ def etcd_process() -> Iterator[EtcdProcess]:
 
 
 @contextlib.asynccontextmanager
-async def running_apiserver(etcd: EtcdProcess) -> AsyncIterator[APIServer]:
-    """The real apiserver on a free loopback port, over `etcd`."""
-    server = APIServer([etcd.endpoint], "127.0.0.1:0")
+async def running_apiserver(etcd: EtcdProcess, address: str = "127.0.0.1:0",
+                            **options: Any) -> AsyncIterator[APIServer]:
+    """The real apiserver on a loopback port (a free one by default), over `etcd`; `options` are
+    APIServer's (watch_cache, compaction_interval)."""
+    server = APIServer([etcd.endpoint], address, **options)
     await server.start(etcd_timeout=20)
     try:
         yield server

@@ -12,11 +12,7 @@ import pytest
 from podplane import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.client import Client
-from tests.support import EtcdProcess
-
-
-def new_namespace() -> str:
-    return "t-" + uuid.uuid4().hex[:8]
+from tests.support import EtcdProcess, new_namespace
 
 
 def pod(name: str, namespace: str, **labels: str) -> core_pb2.Pod:
@@ -31,7 +27,7 @@ def pod(name: str, namespace: str, **labels: str) -> core_pb2.Pod:
 
 
 async def test_create_defaults_and_get(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     created = await client.pods.create(pod("web", ns))
     assert created.metadata.uid and created.metadata.creation_timestamp.endswith("Z")
     assert int(created.metadata.resource_version) > 0
@@ -43,7 +39,7 @@ async def test_create_defaults_and_get(client: Client) -> None:
 
 
 async def test_stored_in_etcd_under_registry_key(client: Client, etcd: EtcdProcess) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     created = await client.pods.create(pod("stored", ns))
     key = f"/registry/pods/{ns}/stored"
     assert etcd.etcdctl("get", key, "--keys-only").strip() == key
@@ -56,7 +52,7 @@ async def test_stored_in_etcd_under_registry_key(client: Client, etcd: EtcdProce
 
 
 async def test_duplicate_create_is_already_exists(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     await client.pods.create(pod("dup", ns))
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.pods.create(pod("dup", ns))
@@ -65,7 +61,7 @@ async def test_duplicate_create_is_already_exists(client: Client) -> None:
 
 
 async def test_update_with_stale_resource_version_is_aborted(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     first = await client.pods.create(pod("cas", ns))
     fresh = core_pb2.Pod()
     fresh.CopyFrom(first)
@@ -82,7 +78,7 @@ async def test_update_with_stale_resource_version_is_aborted(client: Client) -> 
 
 
 async def test_racing_writers_exactly_one_wins(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     base = await client.pods.create(pod("race", ns))
 
     async def write(i: int) -> Any:
@@ -113,7 +109,7 @@ async def test_invalid_pod_names_the_fields(client: Client) -> None:
 
 
 async def test_watch_from_resource_version_sees_every_later_change_in_order(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     start = await client.pods.create(pod("w0", ns))
     events: list[tuple[str, str, str]] = []
 
@@ -138,7 +134,7 @@ async def test_watch_from_resource_version_sees_every_later_change_in_order(clie
 
 
 async def test_watch_without_resource_version_starts_with_current_state(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     await client.pods.create(pod("s1", ns))
     await client.pods.create(pod("s2", ns))
     stream = client.pods.watch(ns)
@@ -149,7 +145,7 @@ async def test_watch_without_resource_version_starts_with_current_state(client: 
 
 
 async def test_bind_sets_node_and_watch_on_node_sees_pod_arrive(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     created = await client.pods.create(pod("bindme", ns))
     stream = client.pods.watch(ns, resource_version=created.metadata.resource_version,
                                field_selector="spec.nodeName=node-a")
@@ -166,7 +162,7 @@ async def test_bind_sets_node_and_watch_on_node_sees_pod_arrive(client: Client) 
 
 
 async def test_unscheduled_watch_sees_pod_leave_when_bound(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     created = await client.pods.create(pod("leaver", ns))
     stream = client.pods.watch(ns, resource_version=created.metadata.resource_version,
                                field_selector="spec.nodeName=")
@@ -177,7 +173,7 @@ async def test_unscheduled_watch_sees_pod_leave_when_bound(client: Client) -> No
 
 
 async def test_update_status_keeps_spec_and_update_keeps_status(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     created = await client.pods.create(pod("st", ns))
     with_status = core_pb2.Pod()
     with_status.CopyFrom(created)
@@ -195,7 +191,7 @@ async def test_update_status_keeps_spec_and_update_keeps_status(client: Client) 
 
 
 async def test_list_with_selectors_and_pages(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     for i in range(7):
         await client.pods.create(pod(f"p{i}", ns, app="web" if i % 2 else "db"))
     web = await client.pods.list(ns, label_selector="app=web")
@@ -225,7 +221,7 @@ async def test_bad_selector_is_invalid_argument(client: Client) -> None:
 
 
 async def test_generate_name(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     obj = pod("", ns)
     obj.metadata.generate_name = "job-"
     created = await client.pods.create(obj)
@@ -233,7 +229,7 @@ async def test_generate_name(client: Client) -> None:
 
 
 async def test_delete_with_stale_precondition_keeps_the_object(client: Client) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     created = await client.pods.create(pod("keep", ns))
     created.metadata.labels["x"] = "1"
     await client.pods.update(created)
@@ -250,7 +246,7 @@ async def test_delete_with_stale_precondition_keeps_the_object(client: Client) -
 
 async def test_watch_from_compacted_revision_is_out_of_range(client: Client,
                                                              etcd: EtcdProcess) -> None:
-    ns = new_namespace()
+    ns = await new_namespace(client)
     first = await client.pods.create(pod("old", ns))
     for i in range(3):
         first.metadata.labels["n"] = str(i)

@@ -15,6 +15,7 @@ from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
 from podplane import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 from podplane.client import Client
 from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
     DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
@@ -66,6 +67,8 @@ async def test_pods_run_finish_log_and_go_away(kubelet: Kubelet, client: Client,
                                                docker_runtime: DockerRuntime,
                                                pod_namespace: str) -> None:
     node = kubelet.config.node_name
+    await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
+        name=pod_namespace)))
     await create_pod(client, pod_namespace, node, "ok", "echo hello from $(hostname); sleep 2")
     await create_pod(client, pod_namespace, node, "bad", "echo failing; sleep 2; exit 1")
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from apiserver.server import APIServer
 from podplane import manifest
 from podplane.client import Client
 from tests import reflection_client
+from tests.support import new_namespace
 
 
 async def test_reflection_lists_api_services(apiserver: APIServer) -> None:
@@ -20,7 +20,7 @@ async def test_reflection_lists_api_services(apiserver: APIServer) -> None:
 
 
 async def test_reflection_gets_a_pod_as_json(apiserver: APIServer, client: Client) -> None:
-    ns = "r-" + uuid.uuid4().hex[:6]
+    ns = await new_namespace(client, "r-")
     await client.pods.create(manifest.from_dict({  # type: ignore[arg-type]
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "jumpod", "namespace": ns},
         "spec": {"containers": [{"name": "busybox", "image": "busybox",

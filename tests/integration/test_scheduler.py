@@ -26,7 +26,7 @@ from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
 from tests.integration.conftest import etcd_process, running_apiserver
-from tests.support import eventually, free_port
+from tests.support import eventually, free_port, new_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
@@ -69,7 +69,7 @@ async def scheduler(cluster: Client) -> AsyncIterator[Scheduler]:
 async def namespace(cluster: Client, scheduler: Scheduler) -> AsyncIterator[str]:
     """A namespace for one test; its pods are deleted afterwards and gone from the scheduler's
     cache before the next test starts."""
-    ns = "s-" + uuid.uuid4().hex[:8]
+    ns = await new_namespace(cluster, "s-")
     yield ns
     pods, _ = await cluster.pods.list_all(ns)
     for p in pods:
@@ -247,7 +247,8 @@ async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
     health_port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "scheduler", "--server", cluster.target,
-         "--health-port", str(health_port), "--scheduler-name", "second-scheduler"],
+         "--health-port", str(health_port), "--scheduler-name", "second-scheduler",
+         "--metrics-bind-address", f"127.0.0.1:{free_port()}"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "podctl")
+SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "podctl", "bench")
 
 
 def imported_top_levels(package: str) -> dict[str, set[str]]:

@@ -1,0 +1,1 @@
+"""Admission: checks a request must pass before it is stored (kube-apiserver admission plugins)."""

@@ -1,0 +1,202 @@
+"""The apiserver's metrics, under kube-apiserver's names (k8s.io/apiserver/pkg/endpoints/metrics and
+storage/etcd3/metrics): requests by verb, resource and status code, their latency, the requests in
+flight, the long-running ones (watches, log streams), the registered watchers, and etcd's latency.
+
+Requests are measured by a server interceptor, so the servicers know nothing of metrics. A gRPC
+method maps to Kubernetes' request vocabulary: Pods/Create is verb "create" on "pods", Pods/Bind is
+"create" on pods/binding, Pods/UpdateStatus is "update" on pods/status; the code is the gRPC status
+code's name (OK, NOT_FOUND, ABORTED, ...)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from prometheus_client import Counter, Gauge, Histogram
+
+from podplane import resources
+
+# kube-apiserver's buckets for apiserver_request_duration_seconds and etcd_request_duration_seconds.
+DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0,
+                    5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
+
+REQUESTS = Counter(
+    "apiserver_request_total",
+    "Counter of apiserver requests broken out for each verb, resource, subresource and gRPC "
+    "status code.", ["verb", "resource", "subresource", "code"])
+REQUEST_DURATION = Histogram(
+    "apiserver_request_duration_seconds",
+    "Response latency distribution in seconds for each verb, resource and subresource "
+    "(long-running requests excluded).", ["verb", "resource", "subresource"],
+    buckets=DURATION_BUCKETS)
+INFLIGHT_REQUESTS = Gauge(
+    "apiserver_current_inflight_requests",
+    "Number of requests currently being served, per request kind (long-running ones excluded).",
+    ["request_kind"])
+LONGRUNNING_REQUESTS = Gauge(
+    "apiserver_longrunning_requests",
+    "Gauge of all active long-running apiserver requests broken out by verb, resource and "
+    "subresource.", ["verb", "resource", "subresource"])
+# Set by the watch cache: inc() when a watcher registers with it, dec() when it goes.
+REGISTERED_WATCHERS = Gauge(
+    "apiserver_registered_watchers",
+    "Number of currently registered watchers for a given resource.", ["resource"])
+ETCD_REQUEST_DURATION = Histogram(
+    "etcd_request_duration_seconds",
+    "Etcd request latency in seconds for each operation and object type.", ["operation", "type"],
+    buckets=DURATION_BUCKETS)
+ETCD_DB_SIZE = Gauge(
+    "etcd_db_total_size_in_bytes",
+    "Total size of the etcd database file physically allocated in bytes.", ["endpoint"])
+
+READ_ONLY, MUTATING = "readOnly", "mutating"
+for _kind in (READ_ONLY, MUTATING):
+    INFLIGHT_REQUESTS.labels(_kind)  # both series exist from the start, at 0
+
+_MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# gRPC method -> (verb, subresource, long-running).
+_METHODS: dict[str, tuple[str, str, bool]] = {
+    # Kubernetes reports the HTTP method, except LIST and WATCH (apiserver metrics.CleanVerb).
+    "Create": ("POST", "", False),
+    "Get": ("GET", "", False),
+    "List": ("LIST", "", False),
+    "Watch": ("WATCH", "", True),
+    "Update": ("PUT", "", False),
+    "UpdateStatus": ("PUT", "status", False),
+    "Delete": ("DELETE", "", False),
+    "Bind": ("POST", "binding", False),
+    "Log": ("GET", "log", True),
+}
+_RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.ALL}
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """What a request is in Kubernetes' terms (k8s.io/apiserver/pkg/endpoints/request.RequestInfo)."""
+    verb: str
+    resource: str
+    subresource: str = ""
+    long_running: bool = False
+
+    @property
+    def request_kind(self) -> str:
+        return MUTATING if self.verb in _MUTATING_VERBS else READ_ONLY
+
+
+def request_info(method: str) -> RequestInfo | None:
+    """"/podplane.core.v1.Pods/Create" -> create on pods; None for services that serve no resource
+    (health, reflection)."""
+    service, _, name = method.lstrip("/").rpartition("/")
+    plural = _RESOURCES_BY_SERVICE.get(service)
+    if plural is None:
+        return None
+    verb, subresource, long_running = _METHODS.get(name, (name.lower(), "", False))
+    return RequestInfo(verb, plural, subresource, long_running)
+
+
+def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+    """The status code the call ends with: what the servicer set or aborted with; CANCELLED when
+    the client went away; UNKNOWN for an unhandled exception (what gRPC sends then)."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return str(code.name)
+    if error is None:
+        return str(grpc.StatusCode.OK.name)
+    if isinstance(error, (asyncio.CancelledError, GeneratorExit)):
+        return str(grpc.StatusCode.CANCELLED.name)
+    return str(grpc.StatusCode.UNKNOWN.name)
+
+
+Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
+
+
+def _unary(behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any]]:
+    inflight = INFLIGHT_REQUESTS.labels(info.request_kind)
+    duration = REQUEST_DURATION.labels(info.verb, info.resource, info.subresource)
+
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        inflight.inc()
+        start = time.monotonic()
+        error: BaseException | None = None
+        try:
+            return await behavior(request, context)
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            inflight.dec()
+            duration.observe(time.monotonic() - start)
+            REQUESTS.labels(info.verb, info.resource, info.subresource, _code(context, error)).inc()
+    return handle
+
+
+def _stream(behavior: Behavior, info: RequestInfo) -> Callable[..., AsyncIterator[Any]]:
+    """A server stream (watch, logs): long-running, so counted by apiserver_longrunning_requests
+    while it lasts and not timed; apiserver_request_total counts it when it ends."""
+    longrunning = LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
+
+    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        longrunning.inc()
+        error: BaseException | None = None
+        try:
+            async with contextlib.aclosing(behavior(request, context)) as responses:
+                async for response in responses:
+                    yield response
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            longrunning.dec()
+            REQUESTS.labels(info.verb, info.resource, info.subresource, _code(context, error)).inc()
+    return stream
+
+
+class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Records apiserver_request_total, apiserver_request_duration_seconds,
+    apiserver_current_inflight_requests and apiserver_longrunning_requests for every resource
+    request; other services (health, reflection) pass through unmeasured, as do server streams
+    written with context.write() rather than yielded (the servicers have none)."""
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
+                                details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        info = request_info(details.method)
+        if handler is None or info is None:
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _unary(handler.unary_unary, info),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
+            return grpc.unary_stream_rpc_method_handler(
+                _stream(handler.unary_stream, info),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        return handler
+
+
+# ------------------------------------------------------------------ etcd
+def storage_type(key: bytes) -> str:
+    """The object type of an etcd key: b"/registry/pods/default/x" -> "pods"."""
+    parts = key.split(b"/", 3)
+    if len(parts) >= 3 and parts[0] == b"" and parts[1] == b"registry" and parts[2]:
+        return parts[2].decode("utf-8", "replace")
+    return "unknown"
+
+
+@contextlib.contextmanager
+def etcd_request(operation: str, key: bytes) -> Iterator[None]:
+    """Times the block into etcd_request_duration_seconds{operation, type}, failed or not."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        ETCD_REQUEST_DURATION.labels(operation, storage_type(key)).observe(
+            time.monotonic() - start)

@@ -1,0 +1,396 @@
+"""The watch cache: one etcd watch per resource, fanned out to every client watch (kubernetes
+staging/src/k8s.io/apiserver/pkg/storage/cacher/{cacher,watch_cache,cache_watcher}.go).
+
+The cacher lists the resource once, then follows one etcd watch, keeping the current objects and a
+sliding window of the latest events. A client watch gets its initial state (resourceVersion 0/"")
+or the window's events after its resourceVersion, then every later event that passes its selectors,
+through a bounded per-watcher buffer: a watcher that cannot keep up is closed (it resumes from the
+last resourceVersion it received, or relists) and never stalls the others or grows memory.
+
+A watch from a resourceVersion older than the window (for example a client resuming after the
+apiserver restarted) is served from etcd's own history by a direct etcd watch; a resourceVersion
+older than etcd's compaction gets OUT_OF_RANGE, "too old resource version"."""
+from __future__ import annotations
+
+import asyncio
+import builtins
+import collections
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apiserver import errors
+from apiserver.registry import watch as etcd_watch
+from apiserver.registry.store import Store, parse_resource_version
+from apiserver.storage.etcd import CompactedError, WatchEvent, prefix_end
+from podplane import selectors
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CAPACITY = 10_000  # events kept for watchers resuming from a recent resourceVersion
+DEFAULT_WATCHER_BUFFER = 1_000  # events queued per watcher before it is cut off
+DEFAULT_BOOKMARK_INTERVAL = 60.0  # kube-apiserver sends bookmarks about once a minute
+
+
+@dataclass(eq=False)
+class CachedEvent:
+    """One change of one object, decoded once and shared by every watcher."""
+    store: Store
+    revision: int
+    obj: Any | None  # the object after the change; None for a deletion
+    prev: Any | None  # the object before it; None for a creation
+    _fields: dict[str, Mapping[str, str] | None] = field(default_factory=dict)
+    _messages: dict[str, Any] = field(default_factory=dict)
+
+    def fields(self, which: str) -> Mapping[str, str] | None:
+        if which not in self._fields:
+            obj = self.obj if which == "obj" else self.prev
+            self._fields[which] = None if obj is None else self.store.strategy.fields(obj)
+        return self._fields[which]
+
+    def message(self, type_: str) -> Any:
+        """The watch event message of this type, built once: ADDED/MODIFIED carry the new object,
+        DELETED the last state with the deletion's resourceVersion (as the cacher does)."""
+        msg = self._messages.get(type_)
+        if msg is None:
+            msg = self.store.resource.watch_event()
+            msg.type = type_
+            if type_ == "DELETED":
+                assert self.prev is not None
+                msg.object.CopyFrom(self.prev)
+                msg.object.metadata.resource_version = str(self.revision)
+            else:
+                msg.object.CopyFrom(self.obj)
+            self._messages[type_] = msg
+        return msg
+
+
+class Watcher:
+    """A client watch on the cache: its filter and its bounded buffer."""
+
+    def __init__(self, namespace: str, labels: selectors.LabelSelector,
+                 fields: selectors.FieldSelector, store: Store, *, buffer: int,
+                 allow_bookmarks: bool, resource_version: int, trigger: str | None) -> None:
+        self.namespace = namespace
+        self.labels = labels
+        self.field_selector = fields
+        self.store = store
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=buffer)
+        self.allow_bookmarks = allow_bookmarks
+        # Events at or before this revision are already known to the client.
+        self.resource_version = resource_version
+        self.trigger = trigger
+        self.closed = False
+
+    def matches(self, obj: Any | None, obj_fields: Mapping[str, str] | None) -> bool:
+        if obj is None or obj_fields is None:
+            return False
+        if self.namespace and obj.metadata.namespace != self.namespace:
+            return False
+        return self.labels.matches(obj.metadata.labels) and self.field_selector.matches(obj_fields)
+
+    def event_for(self, ev: CachedEvent) -> Any | None:
+        new_passes = self.matches(ev.obj, ev.fields("obj"))
+        old_passes = self.matches(ev.prev, ev.fields("prev"))
+        if new_passes:
+            return ev.message("MODIFIED" if old_passes else "ADDED")
+        if old_passes:
+            return ev.message("DELETED")
+        return None
+
+    def offer(self, msg: Any) -> bool:
+        """Queues a message; False if the buffer is full (the watcher is too slow)."""
+        try:
+            self.queue.put_nowait(msg)
+            return True
+        except asyncio.QueueFull:
+            return False
+
+
+_CLOSE = object()
+
+
+class Cacher:
+    def __init__(self, store: Store, *, capacity: int = DEFAULT_CAPACITY,
+                 watcher_buffer: int = DEFAULT_WATCHER_BUFFER,
+                 bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL,
+                 trigger_field: str | None = None,
+                 on_watchers_changed: Callable[[int], None] | None = None) -> None:
+        self.store = store
+        self.capacity = capacity
+        self.watcher_buffer = watcher_buffer
+        self.bookmark_interval = bookmark_interval
+        # A field (e.g. spec.nodeName for pods) whose exact value in a watcher's field selector
+        # indexes it, so an event is offered only to the watchers it can concern.
+        self.trigger_field = trigger_field
+        self._on_watchers_changed = on_watchers_changed
+        self.objects: dict[bytes, Any] = {}
+        self.window: collections.deque[CachedEvent] = collections.deque()
+        # Every event after this revision is in the window.
+        self.window_start = 0
+        # The revision the cache reflects.
+        self.revision = 0
+        self.ready = asyncio.Event()
+        self._untriggered: set[Watcher] = set()
+        self._triggered: dict[str, set[Watcher]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.terminated_watchers = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._reflect(), name=f"cacher-{self.resource_name}"),
+                       asyncio.create_task(self._bookmarks(), name="cacher-bookmarks")]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for w in list(self.watchers()):
+            self._terminate(w)
+
+    @property
+    def resource_name(self) -> str:
+        return self.store.resource.plural
+
+    def watchers(self) -> builtins.list[Watcher]:
+        out = list(self._untriggered)
+        for group in self._triggered.values():
+            out.extend(group)
+        return out
+
+    # ------------------------------------------------------------------ following etcd
+    async def _reflect(self) -> None:
+        """List, then follow etcd from the list's revision; resume after an etcd outage, relist
+        only when etcd compacted past the cache's revision."""
+        delay = 0.0
+        need_list = True
+        start = self.store.range_prefix("")
+        end = prefix_end(start)
+        while True:
+            try:
+                if need_list:
+                    await self._list(start, end)
+                    need_list = False
+                stream = self.store.etcd.watch(start, end, self.revision + 1, progress_notify=True)
+                try:
+                    async for batch in stream:
+                        delay = 0.0
+                        if isinstance(batch, int):
+                            self.revision = max(self.revision, batch)
+                            continue
+                        for ev in batch:
+                            self._apply(ev)
+                finally:
+                    await stream.aclose()  # type: ignore[attr-defined]
+            except asyncio.CancelledError:
+                raise
+            except CompactedError:
+                log.warning("%s cache: etcd compacted past revision %d; relisting",
+                            self.resource_name, self.revision)
+                need_list = True
+            except Exception as e:  # noqa: BLE001 - etcd lost: keep trying, watchers stay open
+                delay = min(max(delay * 2, 0.2), 5.0)
+                log.warning("%s cache: etcd watch failed (%s); retrying in %.1fs",
+                            self.resource_name, e, delay)
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+    async def _list(self, start: bytes, end: bytes) -> None:
+        objects: dict[bytes, Any] = {}
+        key = start
+        revision = 0
+        while True:
+            kvs, more, read_rev = await self.store.etcd.range(key, end, limit=1000,
+                                                             revision=revision)
+            revision = revision or read_rev
+            for kv in kvs:
+                objects[kv.key] = self.store.decode(kv)
+            if not more or not kvs:
+                break
+            key = kvs[-1].key + b"\0"
+        if self.ready.is_set():
+            # The cache jumps: watchers cannot be told what they missed; they resume or relist.
+            for w in self.watchers():
+                self._terminate(w)
+        self.objects = objects
+        self.window.clear()
+        self.window_start = self.revision = revision
+        self.ready.set()
+        log.info("%s cache: %d objects at revision %d", self.resource_name, len(objects),
+                 revision)
+
+    def _apply(self, ev: WatchEvent) -> None:
+        prev = self.objects.get(ev.kv.key)
+        if ev.type == "DELETE":
+            obj = None
+            self.objects.pop(ev.kv.key, None)
+            if prev is None:
+                self.revision = max(self.revision, ev.revision)
+                return
+        else:
+            obj = self.store.decode(ev.kv)
+            self.objects[ev.kv.key] = obj
+        cached = CachedEvent(self.store, ev.revision, obj, prev)
+        self.window.append(cached)
+        if len(self.window) > self.capacity:
+            self.window_start = self.window.popleft().revision
+        self.revision = max(self.revision, ev.revision)
+        self._dispatch(cached)
+
+    def _candidates(self, ev: CachedEvent) -> set[Watcher]:
+        if self.trigger_field is None:
+            return self._untriggered
+        out = set(self._untriggered)
+        for which in ("obj", "prev"):
+            values = ev.fields(which)
+            if values is not None:
+                out |= self._triggered.get(values.get(self.trigger_field, ""), set())
+        return out
+
+    def _dispatch(self, ev: CachedEvent) -> None:
+        for w in list(self._candidates(ev)):
+            if ev.revision <= w.resource_version:
+                continue
+            msg = w.event_for(ev)
+            if msg is not None and not w.offer(msg):
+                log.warning("Forcing %s watcher close due to unresponsiveness: %d buffered events",
+                            self.resource_name, w.queue.qsize())
+                self.terminated_watchers += 1
+                self._terminate(w)
+
+    # ------------------------------------------------------------------ watchers
+    def _register(self, w: Watcher) -> None:
+        if w.trigger is None:
+            self._untriggered.add(w)
+        else:
+            self._triggered.setdefault(w.trigger, set()).add(w)
+        self._watchers_changed()
+
+    def _unregister(self, w: Watcher) -> None:
+        if w.trigger is None:
+            self._untriggered.discard(w)
+        else:
+            group = self._triggered.get(w.trigger)
+            if group is not None:
+                group.discard(w)
+                if not group:
+                    del self._triggered[w.trigger]
+        self._watchers_changed()
+
+    def _watchers_changed(self) -> None:
+        if self._on_watchers_changed is not None:
+            self._on_watchers_changed(len(self._untriggered)
+                                      + sum(len(g) for g in self._triggered.values()))
+
+    def _terminate(self, w: Watcher) -> None:
+        if w.closed:
+            return
+        w.closed = True
+        self._unregister(w)
+        if not w.queue.full():
+            w.queue.put_nowait(_CLOSE)
+
+    async def _bookmarks(self) -> None:
+        """Tells idle watchers how far the cache has got, so that they resume from there."""
+        while True:
+            await asyncio.sleep(self.bookmark_interval * (0.9 + random.random() / 5))
+            revision = self.revision
+            for w in self.watchers():
+                if w.allow_bookmarks and revision > w.resource_version:
+                    msg = self.store.resource.watch_event()
+                    msg.type = "BOOKMARK"
+                    msg.object.metadata.resource_version = str(revision)
+                    if w.offer(msg):
+                        w.resource_version = revision
+
+    # ------------------------------------------------------------------ serving
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise errors.unavailable(f"the {self.resource_name} cache is not initialized "
+                                     f"yet") from None
+
+    async def get(self, namespace: str, name: str) -> Any:
+        """resourceVersion=0 reads: the cached object, possibly slightly stale."""
+        await self.wait_ready()
+        obj = self.objects.get(self.store.key(namespace, name))
+        if obj is None:
+            raise errors.not_found(self.store.resource, name)
+        return obj
+
+    async def list(self, namespace: str, *, label_selector: str = "",
+                   field_selector: str = "") -> Any:
+        """resourceVersion=0 lists: every matching cached object, at the cache's revision. As
+        kube-apiserver's cacher does, `limit` does not apply to these."""
+        labels, fields = self.store.selectors(label_selector, field_selector)
+        await self.wait_ready()
+        prefix = self.store.range_prefix(namespace)
+        out = self.store.resource.list_message()
+        for key in sorted(k for k in self.objects if k.startswith(prefix)):
+            obj = self.objects[key]
+            if labels.matches(obj.metadata.labels) and fields.matches(
+                    self.store.strategy.fields(obj)):
+                out.items.append(obj)
+        out.metadata.resource_version = str(self.revision)
+        return out
+
+    async def watch(self, namespace: str, *, resource_version: str = "",
+                    label_selector: str = "", field_selector: str = "",
+                    allow_bookmarks: bool = False,
+                    timeout_seconds: int = 0) -> AsyncIterator[Any]:
+        labels, fields = self.store.selectors(label_selector, field_selector)
+        rv = parse_resource_version(resource_version)
+        await self.wait_ready()
+        if rv and rv < self.window_start:
+            # Older than the window: etcd's history still has it, unless compacted.
+            async for msg in etcd_watch.watch(
+                    self.store, namespace, resource_version=resource_version,
+                    label_selector=label_selector, field_selector=field_selector,
+                    allow_bookmarks=allow_bookmarks, timeout_seconds=timeout_seconds):
+                yield msg
+            return
+        trigger = (fields.exact(self.trigger_field) if self.trigger_field is not None else None)
+        w = Watcher(namespace if self.store.resource.namespaced else "", labels, fields,
+                    self.store, buffer=self.watcher_buffer, allow_bookmarks=allow_bookmarks,
+                    resource_version=rv, trigger=trigger)
+        # The initial events and the registration happen in one step of the event loop, so the
+        # watcher sees every change exactly once: before it in `initial`, after it in its queue.
+        initial = self._initial_events(w, rv)
+        w.resource_version = max(rv, self.revision)
+        self._register(w)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_seconds if timeout_seconds > 0 else None
+        try:
+            for msg in initial:
+                yield msg
+            while not w.closed:
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    return
+                try:
+                    msg = await asyncio.wait_for(w.queue.get(), remaining)
+                except asyncio.TimeoutError:
+                    return
+                if msg is _CLOSE or w.closed:
+                    return
+                yield msg
+        finally:
+            if not w.closed:
+                w.closed = True
+                self._unregister(w)
+
+    def _initial_events(self, w: Watcher, rv: int) -> builtins.list[Any]:
+        if rv == 0:
+            out = []
+            for obj in self.objects.values():
+                if w.matches(obj, self.store.strategy.fields(obj)):
+                    msg = self.store.resource.watch_event()
+                    msg.type = "ADDED"
+                    msg.object.CopyFrom(obj)
+                    out.append(msg)
+            return out
+        return [msg for msg in (w.event_for(ev) for ev in self.window if ev.revision > rv)
+                if msg is not None]
+

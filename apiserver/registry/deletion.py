@@ -1,0 +1,110 @@
+"""Graceful deletion and finalizers (kubernetes staging/src/k8s.io/apiserver/pkg/registry/rest/
+delete.go BeforeDelete, generic/registry/store.go, pkg/registry/core/pod/strategy.go
+CheckGracefulDelete).
+
+Deleting an object that has finalizers, or a pod running on a node, only marks it: it gets
+metadata.deletionTimestamp (now + grace period) and deletionGracePeriodSeconds, and stays until its
+finalizers are removed and, for a pod, its kubelet has stopped it and deletes it with grace 0."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from apiserver import errors
+from podplane import resources, timeutil
+from podplane.resources import Resource
+
+DEFAULT_POD_GRACE_PERIOD = 30
+PROPAGATION_POLICIES = ("", "Orphan", "Background", "Foreground")
+# Namespaces every cluster needs (kube-apiserver refuses to delete them).
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a delete request does to the object as stored."""
+    delete_now: bool
+    # The object with its deletion marks set or shortened; None if it is left as it is.
+    marked: Any | None = None
+
+
+def check_request(resource: Resource, name: str, propagation_policy: str) -> None:
+    if propagation_policy not in PROPAGATION_POLICIES:
+        raise errors.bad_request(
+            f'propagationPolicy: Unsupported value: "{propagation_policy}": supported values: '
+            f'"Orphan", "Background", "Foreground"')
+    if resource is resources.NAMESPACE and name in IMMORTAL_NAMESPACES:
+        raise errors.forbidden(resource, name, "this namespace may not be deleted")
+
+
+def grace_period(resource: Resource, obj: Any, requested: int | None) -> int:
+    """The grace period this deletion gets: pods use theirs unless not running on a node;
+    every other kind is deleted at once (or held by its finalizers)."""
+    if resource is not resources.POD:
+        return 0
+    if requested is not None:
+        period = requested
+    elif obj.spec.HasField("termination_grace_period_seconds"):
+        period = obj.spec.termination_grace_period_seconds
+    else:
+        period = DEFAULT_POD_GRACE_PERIOD
+    if not obj.spec.node_name or obj.status.phase in ("Succeeded", "Failed"):
+        period = 0
+    return 1 if period < 0 else int(period)
+
+
+def has_pending_finalizers(resource: Resource, obj: Any) -> bool:
+    if obj.metadata.finalizers:
+        return True
+    # A namespace is held by spec.finalizers ("kubernetes") until its content is deleted.
+    return resource is resources.NAMESPACE and bool(obj.spec.finalizers)
+
+
+def decide(resource: Resource, obj: Any, requested: int | None) -> Decision:
+    meta = obj.metadata
+    pending = has_pending_finalizers(resource, obj)
+    grace = grace_period(resource, obj, requested)
+    if meta.deletion_timestamp:
+        current = meta.deletion_grace_period_seconds
+        if current == 0:
+            # Already due: only finalizers still hold it.
+            return Decision(delete_now=not pending)
+        if requested is None or grace >= current:
+            return Decision(delete_now=False)  # graceful deletion is already pending
+        # Only a shorter grace period may be given.
+        if grace == 0 and not pending:
+            return Decision(delete_now=True)
+        marked = _copy(obj)
+        started = (timeutil.parse(meta.deletion_timestamp) or datetime.now(timezone.utc)) \
+            - timedelta(seconds=current)
+        marked.metadata.deletion_timestamp = timeutil.format_time(
+            started + timedelta(seconds=grace))
+        marked.metadata.deletion_grace_period_seconds = grace
+        return Decision(delete_now=False, marked=marked)
+    if grace == 0 and not pending:
+        return Decision(delete_now=True)
+    marked = _copy(obj)
+    m = marked.metadata
+    m.deletion_timestamp = timeutil.format_time(datetime.now(timezone.utc)
+                                                + timedelta(seconds=grace))
+    m.deletion_grace_period_seconds = grace
+    if m.generation > 0:
+        m.generation += 1  # controllers of an object being deleted act differently
+    if resource is resources.NAMESPACE:
+        marked.status.phase = "Terminating"
+    return Decision(delete_now=False, marked=marked)
+
+
+def due_for_removal(resource: Resource, obj: Any) -> bool:
+    """An update that removed the last finalizer of an object whose grace period is over deletes
+    it (store.go shouldDeleteDuringUpdate)."""
+    meta = obj.metadata
+    return (bool(meta.deletion_timestamp) and meta.deletion_grace_period_seconds == 0
+            and not has_pending_finalizers(resource, obj))
+
+
+def _copy(obj: Any) -> Any:
+    out = type(obj)()
+    out.CopyFrom(obj)
+    return out

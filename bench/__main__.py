@@ -1,0 +1,90 @@
+"""podplane-bench: benchmarks and load tests of a podplane control plane.
+
+    podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bench import apiserver
+
+
+def _counts(value: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected comma-separated integers") from None
+    if counts and min(counts) < 1:  # none at all skips the phase
+        raise argparse.ArgumentTypeError(f"{value!r}: expected positive integers")
+    return counts
+
+
+def _add_apiserver(sub: Any) -> None:
+    p = sub.add_parser(
+        "apiserver", help="raw etcd CAS ceiling, apiserver write throughput/latency, watch latency",
+        description="Measures, in one run: raw etcd compare-and-swap txn/s (the ceiling), "
+                    "apiserver create/update throughput and latency at several client counts, "
+                    "and watch event delivery latency at several watcher counts. Starts its own "
+                    "etcd and apiserver unless --server is given.")
+    p.add_argument("--server", help="a running apiserver (host:port) instead of starting one")
+    p.add_argument("--etcd", help="a running etcd (http://host:port): the ceiling phase, and the "
+                                  "store of the apiserver started here when --server is not given")
+    p.add_argument("--out", default="build/bench/apiserver.json", help="the JSON result")
+    p.add_argument("--markdown-out", default="build/bench/apiserver.md", help="the markdown table")
+    p.add_argument("--quick", action="store_true", help="short cells: a run of about a minute")
+    p.add_argument("--warmup", type=float, help="seconds excluded before each write measurement")
+    p.add_argument("--duration", type=float, help="seconds measured per write cell")
+    p.add_argument("--clients", type=_counts, default=(1, 10, 100),
+                   help='e.g. 1,10,100 ("" skips the phase)')
+    p.add_argument("--client-processes", type=int, default=4,
+                   help="worker processes the clients are spread over")
+    p.add_argument("--etcd-duration", type=float, help="seconds measured per etcd phase")
+    p.add_argument("--etcd-workers", type=int, default=2, help="processes driving etcd")
+    p.add_argument("--etcd-inflight", type=int, default=64,
+                   help="concurrent requests per etcd worker process")
+    p.add_argument("--watchers", type=_counts, default=(1, 100, 1000),
+                   help='e.g. 1,100,1000 ("" skips the phase)')
+    p.add_argument("--watch-processes", type=int, default=4,
+                   help="worker processes the watchers are spread over")
+    p.add_argument("--watchers-per-connection", type=int, default=1,
+                   help="watch streams sharing one gRPC connection")
+    p.add_argument("--watch-rate", type=float, default=20.0, help="pods created per second")
+    p.add_argument("--watch-duration", type=float, help="seconds of writes per watch cell")
+    p.add_argument("--keep", action="store_true",
+                   help="with --server: leave the run's pods in place instead of deleting them")
+
+
+def options_from(args: argparse.Namespace) -> apiserver.Options:
+    quick = args.quick
+    return apiserver.Options(
+        server=args.server, etcd=args.etcd, out=args.out, markdown_out=args.markdown_out,
+        warmup=args.warmup if args.warmup is not None else (1.0 if quick else 2.0),
+        duration=args.duration if args.duration is not None else (3.0 if quick else 8.0),
+        clients=args.clients, client_processes=args.client_processes,
+        etcd_warmup=1.0,
+        etcd_duration=args.etcd_duration if args.etcd_duration is not None
+        else (3.0 if quick else 5.0),
+        etcd_workers=args.etcd_workers, etcd_inflight=args.etcd_inflight,
+        watchers=args.watchers, watch_processes=args.watch_processes,
+        watchers_per_connection=args.watchers_per_connection, watch_rate=args.watch_rate,
+        watch_duration=args.watch_duration if args.watch_duration is not None
+        else (4.0 if quick else 10.0),
+        keep=args.keep)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="podplane-bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_apiserver(sub)
+    args = parser.parse_args(argv)
+    if args.command == "apiserver":
+        return apiserver.run(options_from(args))
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

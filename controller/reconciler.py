@@ -1,0 +1,67 @@
+"""The loop every controller runs (client-go's sample-controller): handlers enqueue keys, workers
+take a key at a time from a deduplicating work queue and call an idempotent reconcile(key); an error
+requeues the key with per-key exponential back-off, a requested recheck requeues it after a delay,
+success forgets it."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from podplane.informer import Informer, wait_for_sync
+from podplane.workqueue import ShutDown, WorkQueue
+
+log = logging.getLogger(__name__)
+
+# reconcile(key) returns None when done, or the seconds after which to look at the key again.
+Reconcile = Callable[[str], Awaitable[float | None]]
+
+
+class ReconcileLoop:
+    def __init__(self, name: str, reconcile: Reconcile, informers: list[Informer[Any]],
+                 *, workers: int = 1, queue: WorkQueue[str] | None = None) -> None:
+        self.name = name
+        self.reconcile = reconcile
+        self.informers = informers
+        self.workers = workers
+        self.queue: WorkQueue[str] = queue or WorkQueue(base_delay=0.005, max_delay=300.0,
+                                                        name=name)
+
+    def enqueue(self, key: str) -> None:
+        self.queue.add(key)
+
+    async def run(self) -> None:
+        """Runs the informers and, once their caches are synced, the workers; until cancelled."""
+        feeds = [asyncio.create_task(i.run(), name=f"{self.name}-{i.name}")
+                 for i in self.informers]
+        try:
+            await wait_for_sync(*self.informers)
+            log.info("%s controller: caches synced, %d worker(s)", self.name, self.workers)
+            await asyncio.gather(*(self._worker() for _ in range(self.workers)))
+        finally:
+            await self.queue.shutdown()
+            for t in feeds:
+                t.cancel()
+            await asyncio.gather(*feeds, return_exceptions=True)
+
+    async def _worker(self) -> None:
+        while True:
+            try:
+                key = await self.queue.get()
+            except ShutDown:
+                return
+            try:
+                again = await self.reconcile(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - retried with back-off
+                log.warning("%s controller: %s: %s (retry %d)", self.name, key, e,
+                            self.queue.num_requeues(key) + 1)
+                self.queue.add_rate_limited(key)
+            else:
+                self.queue.forget(key)
+                if again is not None:
+                    self.queue.add_after(key, again)
+            finally:
+                self.queue.done(key)

@@ -1,0 +1,184 @@
+"""`describe` for controllers: kubectl's describeReplicationController, describeReplicaSet,
+describeDeployment and describeJob layouts."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from podctl.describe.common import format_time, write_annotations, write_events, write_labels
+from podctl.describe.pod_template import write_pod_template
+from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
+from podctl.printers.table import format_labels
+from podctl.printers.workloads import format_label_selector
+from podplane.timeutil import human_age, parse
+
+# The label a deployment's controller adds to tell its replica sets' templates apart.
+POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
+
+
+def controller_of(obj: Any) -> Any | None:
+    """The owner reference marked as the object's controller, if any."""
+    for ref in obj.metadata.owner_references:
+        if ref.HasField("controller") and ref.controller:
+            return ref
+    return None
+
+
+def _controlled_by(obj: Any, owner_uid: str) -> bool:
+    ref = controller_of(obj)
+    return ref is not None and ref.uid == owner_uid
+
+
+def pods_status(pods: Iterable[Any], owner_uid: str) -> str:
+    """`2 Running / 1 Waiting / 0 Succeeded / 0 Failed` over the pods the controller owns."""
+    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
+    for pod in pods:
+        if _controlled_by(pod, owner_uid) and pod.status.phase in counts:
+            counts[pod.status.phase] += 1
+    return (f"{counts['Running']} Running / {counts['Pending']} Waiting / "
+            f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed")
+
+
+def label_query(obj: Any) -> str:
+    """The controller's selector as a list request's labelSelector ("" for none): what to list to
+    find the pods (or replica sets) it may control."""
+    selector = obj.spec.selector
+    if hasattr(selector, "match_labels"):
+        text = format_label_selector(selector)
+    else:
+        text = format_labels(selector)
+    return "" if text == "<none>" else text
+
+
+def _write_header(w: PrefixWriter, obj: Any, selector: str) -> None:
+    w.write(LEVEL_0, f"Name:\t{obj.metadata.name}\n")
+    w.write(LEVEL_0, f"Namespace:\t{obj.metadata.namespace}\n")
+    w.write(LEVEL_0, f"Selector:\t{selector}\n")
+    write_labels(w, "Labels", obj.metadata.labels)
+    write_annotations(w, "Annotations", obj.metadata.annotations)
+    if (ref := controller_of(obj)) is not None:
+        w.write(LEVEL_0, f"Controlled By:\t{ref.kind}/{ref.name}\n")
+
+
+def _write_conditions(w: PrefixWriter, conditions: Sequence[Any]) -> None:
+    if not conditions:
+        return
+    w.write(LEVEL_0, "Conditions:\n  Type\tStatus\tReason\n")
+    w.write(LEVEL_1, "----\t------\t------\n")
+    for c in conditions:
+        w.write(LEVEL_1, f"{c.type} \t{c.status}\t{c.reason}\n")
+
+
+def _describe_replicas(obj: Any, selector: str, pods: Iterable[Any],
+                       events: Iterable[Any] | None, now: datetime) -> str:
+    w = PrefixWriter()
+    _write_header(w, obj, selector)
+    w.write(LEVEL_0, f"Replicas:\t{obj.status.replicas} current / {obj.spec.replicas} desired\n")
+    w.write(LEVEL_0, f"Pods Status:\t{pods_status(pods, obj.metadata.uid)}\n")
+    write_pod_template(w, obj.spec.template)
+    _write_conditions(w, obj.status.conditions)
+    if events is not None:
+        write_events(w, events, now)
+    return w.text()
+
+
+def describe_replication_controller(rc: Any, pods: Iterable[Any], events: Iterable[Any] | None,
+                                    now: datetime) -> str:
+    """`pods` are those the selector matches; only the ones it controls are counted."""
+    return _describe_replicas(rc, format_labels(rc.spec.selector), pods, events, now)
+
+
+def describe_replica_set(rs: Any, pods: Iterable[Any], events: Iterable[Any] | None,
+                         now: datetime) -> str:
+    return _describe_replicas(rs, format_label_selector(rs.spec.selector), pods, events, now)
+
+
+def _without_hash(template: Any) -> Any:
+    copy = type(template)()
+    copy.CopyFrom(template)
+    copy.metadata.labels.pop(POD_TEMPLATE_HASH_LABEL, None)
+    return copy
+
+
+def _replica_sets_text(replica_sets: Sequence[Any]) -> str:
+    if not replica_sets:
+        return "<none>"
+    return ", ".join(f"{rs.metadata.name} ({rs.status.replicas}/{rs.spec.replicas} replicas created)"
+                     for rs in replica_sets)
+
+
+def split_replica_sets(deployment: Any, replica_sets: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """(old, new) among the replica sets the deployment controls: the new one's template is the
+    deployment's, but for the pod-template-hash label (deploymentutil.FindNewReplicaSet)."""
+    owned = sorted((rs for rs in replica_sets if _controlled_by(rs, deployment.metadata.uid)),
+                   key=lambda rs: rs.metadata.creation_timestamp)
+    wanted = _without_hash(deployment.spec.template)
+    new = [rs for rs in owned if _without_hash(rs.spec.template) == wanted][:1]
+    return [rs for rs in owned if rs not in new], new
+
+
+def describe_deployment(d: Any, replica_sets: Iterable[Any], events: Iterable[Any] | None,
+                        now: datetime) -> str:
+    """`replica_sets` are those of the deployment's namespace its selector matches."""
+    w = PrefixWriter()
+    spec, status = d.spec, d.status
+    w.write(LEVEL_0, f"Name:\t{d.metadata.name}\n")
+    w.write(LEVEL_0, f"Namespace:\t{d.metadata.namespace}\n")
+    w.write(LEVEL_0, f"CreationTimestamp:\t{format_time(d.metadata.creation_timestamp)}\n")
+    write_labels(w, "Labels", d.metadata.labels)
+    write_annotations(w, "Annotations", d.metadata.annotations)
+    w.write(LEVEL_0, f"Selector:\t{format_label_selector(spec.selector)}\n")
+    w.write(LEVEL_0, f"Replicas:\t{spec.replicas} desired | {status.updated_replicas} updated | "
+                     f"{status.replicas} total | {status.available_replicas} available | "
+                     f"{status.unavailable_replicas} unavailable\n")
+    w.write(LEVEL_0, f"StrategyType:\t{spec.strategy.type}\n")
+    w.write(LEVEL_0, f"MinReadySeconds:\t{spec.min_ready_seconds}\n")
+    if spec.strategy.HasField("rolling_update"):
+        rolling = spec.strategy.rolling_update
+        w.write(LEVEL_0, f"RollingUpdateStrategy:\t{rolling.max_unavailable} max unavailable, "
+                         f"{rolling.max_surge} max surge\n")
+    write_pod_template(w, spec.template)
+    _write_conditions(w, status.conditions)
+    old, new = split_replica_sets(d, replica_sets)
+    w.write(LEVEL_0, f"OldReplicaSets:\t{_replica_sets_text(old)}\n")
+    w.write(LEVEL_0, f"NewReplicaSet:\t{_replica_sets_text(new)}\n")
+    if events is not None:
+        write_events(w, events, now)
+    return w.text()
+
+
+def describe_job(job: Any, events: Iterable[Any] | None, now: datetime) -> str:
+    w = PrefixWriter()
+    spec, status = job.spec, job.status
+    _write_header(w, job, format_label_selector(spec.selector))
+    if spec.HasField("parallelism"):
+        w.write(LEVEL_0, f"Parallelism:\t{spec.parallelism}\n")
+    completions = spec.completions if spec.HasField("completions") else "<unset>"
+    w.write(LEVEL_0, f"Completions:\t{completions}\n")
+    if spec.completion_mode:
+        w.write(LEVEL_0, f"Completion Mode:\t{spec.completion_mode}\n")
+    if spec.HasField("suspend"):
+        w.write(LEVEL_0, f"Suspend:\t{str(spec.suspend).lower()}\n")
+    if spec.HasField("backoff_limit"):
+        w.write(LEVEL_0, f"Backoff Limit:\t{spec.backoff_limit}\n")
+    if spec.HasField("ttl_seconds_after_finished"):
+        w.write(LEVEL_0, f"TTL Seconds After Finished:\t{spec.ttl_seconds_after_finished}\n")
+    if status.start_time:
+        w.write(LEVEL_0, f"Start Time:\t{format_time(status.start_time)}\n")
+    if status.completion_time:
+        w.write(LEVEL_0, f"Completed At:\t{format_time(status.completion_time)}\n")
+        if status.start_time:
+            duration = human_age(status.start_time, parse(status.completion_time))
+            w.write(LEVEL_0, f"Duration:\t{duration}\n")
+    if spec.HasField("active_deadline_seconds"):
+        w.write(LEVEL_0, f"Active Deadline Seconds:\t{spec.active_deadline_seconds}s\n")
+    ready = f" ({status.ready} Ready)" if status.HasField("ready") else ""
+    w.write(LEVEL_0, f"Pods Statuses:\t{status.active} Active{ready} / {status.succeeded} "
+                     f"Succeeded / {status.failed} Failed\n")
+    if spec.completion_mode == "Indexed":
+        w.write(LEVEL_0, f"Completed Indexes:\t{status.completed_indexes or '<none>'}\n")
+    write_pod_template(w, spec.template)
+    if events is not None:
+        write_events(w, events, now)
+    return w.text()

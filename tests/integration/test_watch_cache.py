@@ -1,0 +1,264 @@
+"""The watch cache and what watchers rely on, on the real apiserver over real etcd: every change
+exactly once and in order, across an apiserver restart; relisting after compaction; a slow watcher
+cut off without holding up the others; bookmarks; one etcd watch for any number of clients."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import urllib.request
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+
+from apiserver.server import APIServer, WatchCacheOptions
+from podplane import manifest
+from podplane.api.core.v1 import core_pb2
+from podplane.client import Client
+from podplane.informer import Informer
+from tests.integration.conftest import etcd_process, running_apiserver
+from tests.support import EtcdProcess, eventually, free_port, new_namespace
+
+Change = tuple[str, str, str]  # (type, name, resourceVersion)
+
+
+def pod(name: str, namespace: str, note: str = "") -> core_pb2.Pod:
+    obj = manifest.from_dict({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "annotations": {"note": note}},
+        "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]}})
+    assert isinstance(obj, core_pb2.Pod)
+    return obj
+
+
+async def churn(client: Client, namespace: str, prefix: str, n: int) -> list[Change]:
+    """Creates, updates and deletes pods; returns every acknowledged change in order."""
+    done: list[Change] = []
+    for i in range(n):
+        name = f"{prefix}-{i}"
+        created = await client.pods.create(pod(name, namespace))
+        done.append(("ADDED", name, created.metadata.resource_version))
+        created.metadata.labels["step"] = "updated"
+        updated = await client.pods.update(created)
+        done.append(("MODIFIED", name, updated.metadata.resource_version))
+        if i % 3 == 0:
+            deleted = await client.pods.delete(name, namespace)
+            done.append(("DELETED", name, deleted.metadata.resource_version))
+    return done
+
+
+class ResumingWatcher:
+    """Watches from a resourceVersion and, like client-go's reflector, resumes from the last one
+    it saw whenever the stream ends or the server goes away."""
+
+    def __init__(self, client: Client, namespace: str, resource_version: str) -> None:
+        self.client, self.namespace = client, namespace
+        self.resource_version = resource_version
+        self.seen: list[Change] = []
+        self.streams = 0
+
+    async def run(self) -> None:
+        while True:
+            self.streams += 1
+            try:
+                stream = self.client.pods.watch(self.namespace,
+                                                resource_version=self.resource_version)
+                async for ev in stream:
+                    rv = ev.object.metadata.resource_version
+                    self.seen.append((ev.type, ev.object.metadata.name, rv))
+                    self.resource_version = rv
+            except grpc.aio.AioRpcError as e:
+                assert e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED), e
+                await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def background(coro: Any) -> AsyncIterator[asyncio.Task[Any]]:
+    task = asyncio.create_task(coro)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_watcher_gets_every_change_once_in_order_across_an_apiserver_restart(
+        etcd: EtcdProcess) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    async with running_apiserver(etcd) as other:  # writes while the watched apiserver is down
+        other_client = Client(f"127.0.0.1:{other.port}", timeout=10)
+        watched_client = Client(address, timeout=10)
+        try:
+            async with running_apiserver(etcd, address) as first:
+                ns = await new_namespace(watched_client)
+                start = await watched_client.pods.create(pod("start", ns))
+                watcher = ResumingWatcher(watched_client, ns, start.metadata.resource_version)
+                async with background(watcher.run()):
+                    expected = await churn(watched_client, ns, "before", 10)
+                    await eventually(lambda: _has(watcher, len(expected)), timeout=10)
+                    await first.stop(0)
+                    expected += await churn(other_client, ns, "during", 10)
+                    async with running_apiserver(etcd, address):
+                        expected += await churn(watched_client, ns, "after", 10)
+                        await eventually(lambda: _has(watcher, len(expected)), timeout=20,
+                                         what="every change delivered")
+                        await asyncio.sleep(0.5)  # nothing more may come
+            assert watcher.streams >= 2  # it did resume
+            assert watcher.seen == expected
+        finally:
+            await other_client.close()
+            await watched_client.close()
+
+
+async def _has(watcher: ResumingWatcher, n: int) -> bool:
+    return len(watcher.seen) >= n
+
+
+async def test_informer_relists_after_compaction_and_misses_nothing(etcd: EtcdProcess) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    async with running_apiserver(etcd) as other:
+        other_client = Client(f"127.0.0.1:{other.port}", timeout=10)
+        client = Client(address, timeout=10)
+        try:
+            async with running_apiserver(etcd, address) as first:
+                ns = await new_namespace(client)
+                for name in ("keep", "change", "remove"):
+                    await client.pods.create(pod(name, ns))
+                informer: Informer[core_pb2.Pod] = Informer(client.pods, namespace=ns)
+                deleted: list[str] = []
+                informer.add_handler(on_delete=lambda p: deleted.append(p.metadata.name))
+                async with background(informer.run()):
+                    await asyncio.wait_for(informer.wait_synced(), 10)
+                    assert sorted(informer.keys()) == [f"{ns}/change", f"{ns}/keep",
+                                                       f"{ns}/remove"]
+                    await first.stop(0)
+                    # While the informer's apiserver is down: changes, then compaction of the
+                    # history it would need to resume from.
+                    changed = await other_client.pods.get("change", ns)
+                    changed.metadata.labels["changed"] = "yes"
+                    await other_client.pods.update(changed)
+                    await other_client.pods.delete("remove", ns)
+                    await other_client.pods.create(pod("new", ns))
+                    revision = int((await other_client.pods.list(ns)).metadata.resource_version)
+                    await other.etcd.compact(revision)
+                    async with running_apiserver(etcd, address):
+                        async def caught_up() -> bool:
+                            return sorted(informer.keys()) == [f"{ns}/change", f"{ns}/keep",
+                                                               f"{ns}/new"]
+                        await eventually(caught_up, timeout=20, what="the informer to relist")
+                        current, _ = await client.pods.list_all(ns)
+                        assert {p.metadata.name: p.metadata.resource_version for p in current} == {
+                            p.metadata.name: p.metadata.resource_version
+                            for p in informer.list()}
+                        cached = informer.get(f"{ns}/change")
+                        assert cached is not None and cached.metadata.labels["changed"] == "yes"
+                        assert deleted == ["remove"]
+        finally:
+            await other_client.close()
+            await client.close()
+
+
+async def test_a_slow_watcher_is_cut_off_while_fast_ones_keep_flowing(etcd: EtcdProcess) -> None:
+    options = WatchCacheOptions(watcher_buffer=20)
+    async with running_apiserver(etcd, watch_cache=options) as server:
+        client = Client(f"127.0.0.1:{server.port}", timeout=10)
+        try:
+            ns = await new_namespace(client)
+            await client.pods.create(pod("marker", ns))
+            slow = client.pods.watch(ns)
+            fast = client.pods.watch(ns)
+            assert (await slow.__anext__()).object.metadata.name == "marker"  # registered
+            assert (await fast.__anext__()).object.metadata.name == "marker"
+            fast_seen: list[str] = []
+
+            async def read_fast() -> None:
+                async for ev in fast:
+                    fast_seen.append(ev.object.metadata.name)
+            big = "x" * 32 * 1024  # fills the slow watcher's transport window quickly
+            async with background(read_fast()):
+                for i in range(300):
+                    await client.pods.create(pod(f"p-{i}", ns, big))
+                await eventually(lambda: _at_least(fast_seen, 300), timeout=30,
+                                 what="the fast watcher to get every event")
+            assert server.cachers["pods"].terminated_watchers == 1
+            slow_seen = [ev.object.metadata.name async for ev in slow]  # ends: it was closed
+            assert len(slow_seen) < 300
+            assert slow_seen == [f"p-{i}" for i in range(len(slow_seen))]  # in order, no gap
+        finally:
+            await client.close()
+
+
+async def _at_least(items: list[str], n: int) -> bool:
+    return len(items) >= n
+
+
+async def test_bookmarks_tell_an_idle_watcher_how_far_it_is(etcd: EtcdProcess) -> None:
+    options = WatchCacheOptions(bookmark_interval=0.3)
+    async with running_apiserver(etcd, watch_cache=options) as server:
+        client = Client(f"127.0.0.1:{server.port}", timeout=10)
+        try:
+            quiet, busy = await new_namespace(client), await new_namespace(client)
+            listed = await client.pods.list(quiet)
+            stream = client.pods.watch(quiet, resource_version=listed.metadata.resource_version,
+                                       allow_watch_bookmarks=True)
+            elsewhere = await client.pods.create(pod("elsewhere", busy))
+
+            async def bookmark_past_write() -> bool:
+                ev = await stream.__anext__()
+                assert ev.type == "BOOKMARK", ev  # nothing happens in `quiet`
+                return int(ev.object.metadata.resource_version) >= int(
+                    elsewhere.metadata.resource_version)
+            await eventually(bookmark_past_write, timeout=10, interval=0)
+            stream.cancel()
+        finally:
+            await client.close()
+
+
+async def test_lists_at_version_zero_are_served_from_the_cache() -> None:
+    """resourceVersion "0" (any version) is answered by the watch cache, so it works even while
+    etcd is down; "" (most recent) must read etcd, and cannot be answered then."""
+    with etcd_process() as own_etcd:
+        async with running_apiserver(own_etcd) as server:
+            client = Client(f"127.0.0.1:{server.port}", timeout=5)
+            try:
+                ns = await new_namespace(client)
+                created = await client.pods.create(pod("cached", ns))
+
+                async def cached() -> bool:
+                    page = await client.pods.list(ns, resource_version="0")
+                    return [p.metadata.name for p in page.items] == ["cached"]
+                await eventually(cached, timeout=5)
+                own_etcd.process.kill()
+                own_etcd.process.wait()
+                page = await client.pods.list(ns, resource_version="0")
+                assert [p.metadata.resource_version for p in page.items] == [
+                    created.metadata.resource_version]
+                with pytest.raises(grpc.aio.AioRpcError) as err:
+                    await client.pods.list(ns)
+                assert err.value.code() in (grpc.StatusCode.UNAVAILABLE,
+                                            grpc.StatusCode.DEADLINE_EXCEEDED)
+            finally:
+                await client.close()
+
+
+def etcd_watchers(etcd: EtcdProcess) -> int:
+    with urllib.request.urlopen(f"{etcd.endpoint}/metrics", timeout=5) as resp:
+        for line in resp.read().decode().splitlines():
+            if line.startswith("etcd_debugging_mvcc_watcher_total "):
+                return int(float(line.split()[1]))
+    raise AssertionError("etcd does not report etcd_debugging_mvcc_watcher_total")
+
+
+async def test_many_client_watches_share_one_etcd_watch(apiserver: APIServer, client: Client,
+                                                        etcd: EtcdProcess) -> None:
+    ns = await new_namespace(client)
+    before = etcd_watchers(etcd)
+    streams = [client.pods.watch(ns) for _ in range(200)]
+    marker = await client.pods.create(pod("marker", ns))
+    for s in streams:
+        ev = await asyncio.wait_for(s.__anext__(), 10)
+        assert ev.object.metadata.uid == marker.metadata.uid
+    assert etcd_watchers(etcd) - before <= 2
+    for s in streams:
+        s.cancel()

@@ -1,0 +1,165 @@
+"""The watch cache's fan-out, against a fake etcd: what each watcher is sent (selectors, the
+spec.nodeName index, objects entering and leaving a selection), the event window, and the cut-off
+of a watcher that does not read."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from apiserver.errors import APIError
+from apiserver.registry.cacher import Cacher
+from apiserver.registry.store import Store
+from apiserver.registry.strategy import STRATEGIES
+from apiserver.storage.etcd import KeyValue, WatchEvent
+from podplane import manifest
+
+
+class FakeEtcd:
+    def __init__(self) -> None:
+        self.revision = 10
+        self.batches: asyncio.Queue[list[WatchEvent]] = asyncio.Queue()
+
+    async def range(self, start: bytes, end: bytes, *, limit: int = 0,
+                    revision: int = 0) -> tuple[list[KeyValue], bool, int]:
+        return [], False, self.revision
+
+    async def watch(self, start: bytes, end: bytes, start_revision: int,
+                    progress_notify: bool = False) -> AsyncIterator[list[WatchEvent]]:
+        while True:
+            yield await self.batches.get()
+
+
+def pod(name: str, node: str = "", phase: str = "Pending") -> Any:
+    return manifest.from_dict({"apiVersion": "v1", "kind": "Pod",
+                               "metadata": {"name": name, "namespace": "default",
+                                            "labels": {"app": "web"}},
+                               "spec": {"nodeName": node,
+                                        "containers": [{"name": "c", "image": "busybox"}]},
+                               "status": {"phase": phase}})
+
+
+class Cluster:
+    """A cacher over the fake etcd, and a way to write pods into its watch stream."""
+
+    def __init__(self, **options: Any) -> None:
+        self.etcd = FakeEtcd()
+        self.store = Store(self.etcd, STRATEGIES["pods"])  # type: ignore[arg-type]
+        self.cacher = Cacher(self.store, trigger_field="spec.nodeName", **options)
+        self.stored: dict[str, KeyValue] = {}
+
+    async def __aenter__(self) -> Cluster:
+        self.cacher.start()
+        await self.cacher.wait_ready()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.cacher.stop()
+
+    async def put(self, obj: Any) -> int:
+        return await self._write(obj.metadata.name, obj)
+
+    async def delete(self, name: str) -> int:
+        return await self._write(name, None)
+
+    async def _write(self, name: str, obj: Any | None) -> int:
+        self.etcd.revision += 1
+        key = self.store.key("default", name)
+        prev = self.stored.get(name)
+        if obj is None:
+            assert prev is not None
+            kv = KeyValue(key, b"", self.etcd.revision, 0)
+            del self.stored[name]
+            event = WatchEvent("DELETE", kv, prev, self.etcd.revision)
+        else:
+            kv = KeyValue(key, self.store.encode(obj), self.etcd.revision, self.etcd.revision)
+            self.stored[name] = kv
+            event = WatchEvent("PUT", kv, prev, self.etcd.revision)
+        await self.etcd.batches.put([event])
+        while self.cacher.revision < self.etcd.revision:
+            await asyncio.sleep(0)
+        return self.etcd.revision
+
+
+class Reader:
+    """A client watch whose stream is already being read (an async generator registers its
+    watcher with the cache only once iterated)."""
+
+    def __init__(self, stream: AsyncIterator[Any]) -> None:
+        self.events: asyncio.Queue[Any] = asyncio.Queue()
+        self.task = asyncio.create_task(self._read(stream))
+
+    async def _read(self, stream: AsyncIterator[Any]) -> None:
+        async for ev in stream:
+            await self.events.put(ev)
+
+    async def received(self, n: int) -> list[tuple[str, str]]:
+        evs = [await asyncio.wait_for(self.events.get(), 1) for _ in range(n)]
+        return [(ev.type, ev.object.metadata.name) for ev in evs]
+
+
+async def reading(*streams: AsyncIterator[Any]) -> list[Reader]:
+    readers = [Reader(s) for s in streams]
+    await asyncio.sleep(0.01)
+    return readers
+
+
+async def received(stream: AsyncIterator[Any], n: int) -> list[tuple[str, str]]:
+    return [(ev.type, ev.object.metadata.name)
+            for ev in [await asyncio.wait_for(stream.__anext__(), 1) for _ in range(n)]]
+
+
+async def test_a_node_watcher_sees_its_pods_arrive_change_and_leave() -> None:
+    async with Cluster() as c:
+        on_a, on_b, unscheduled = await reading(
+            c.cacher.watch("", field_selector="spec.nodeName=node-a"),
+            c.cacher.watch("", field_selector="spec.nodeName=node-b"),
+            c.cacher.watch("", field_selector="spec.nodeName="))
+        await c.put(pod("p"))
+        await c.put(pod("p", node="node-a"))  # bound
+        await c.put(pod("p", node="node-a", phase="Running"))
+        await c.delete("p")
+        await c.put(pod("q", node="node-b"))
+        assert await on_a.received(3) == [("ADDED", "p"), ("MODIFIED", "p"), ("DELETED", "p")]
+        assert await on_b.received(1) == [("ADDED", "q")]
+        assert await unscheduled.received(2) == [("ADDED", "p"), ("DELETED", "p")]
+        assert on_a.events.empty() and on_b.events.empty() and unscheduled.events.empty()
+        assert sum(len(g) for g in c.cacher._triggered.values()) == 3
+
+
+async def test_a_watch_from_a_version_replays_the_window_after_it() -> None:
+    async with Cluster(capacity=3) as c:
+        revisions = [await c.put(pod(f"p{i}")) for i in range(5)]
+        # The window holds the last 3 events: a watch from the 2nd write on is served by it.
+        replay = c.cacher.watch("", resource_version=str(revisions[1]))
+        assert await received(replay, 3) == [("ADDED", "p2"), ("ADDED", "p3"), ("ADDED", "p4")]
+        assert c.cacher.window_start == revisions[1]
+        listing = await c.cacher.list("default", label_selector="app=web")
+        assert [p.metadata.name for p in listing.items] == [f"p{i}" for i in range(5)]
+        assert listing.metadata.resource_version == str(revisions[-1])
+
+
+async def test_a_watcher_that_does_not_read_is_closed_and_the_others_go_on() -> None:
+    async with Cluster(watcher_buffer=2) as c:
+        slow = c.cacher.watch("")
+        fast = c.cacher.watch("")
+        await c.put(pod("first"))
+        assert await received(slow, 1) == [("ADDED", "first")]
+        assert await received(fast, 1) == [("ADDED", "first")]
+        for i in range(2):
+            await c.put(pod(f"p{i}"))
+            assert await received(fast, 1) == [("ADDED", f"p{i}")]
+        await c.put(pod("overflow"))  # the slow watcher's buffer of 2 is full
+        assert await received(fast, 1) == [("ADDED", "overflow")]
+        assert c.cacher.terminated_watchers == 1
+        with pytest.raises(StopAsyncIteration):
+            await slow.__anext__()
+
+
+async def test_bad_selectors_are_refused_before_anything_is_sent() -> None:
+    async with Cluster() as c:
+        with pytest.raises(APIError) as err:
+            await c.cacher.watch("", field_selector="spec.color=red").__anext__()
+        assert 'field label not supported: spec.color' in err.value.message
