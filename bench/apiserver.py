@@ -163,8 +163,8 @@ async def _phases(options: Options, cluster: Cluster, run_id: str,
 
 def notes(options: Options, result: dict[str, Any]) -> list[str]:
     out = [
-        "Load generation: every client and watcher is a separate process's asyncio task on its "
-        "own gRPC connection (so 100 clients are 100 TCP connections); clients are spread over "
+        "Load generation: every client and watcher is an asyncio task in a worker process, on "
+        "its own gRPC connection (so 100 clients are 100 TCP connections); clients are spread over "
         f"at most {options.client_processes} worker processes, watchers over "
         f"{options.watch_processes}, etcd load over {options.etcd_workers}. Load generators, "
         "apiserver and etcd share the host's CPUs: the CPU columns (percent of one core during "

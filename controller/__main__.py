@@ -15,7 +15,7 @@ from controller.manager import CONTROLLERS, ControllerManager
 from podplane import flags
 from podplane.client import Client
 from podplane.metrics import serve_metrics
-from podplane.serving import Server, configure_logging, wait_for_signal
+from podplane.serving import Server, run_service, wait_for_signal
 
 log = logging.getLogger("controller-manager")
 
@@ -76,15 +76,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    configure_logging(args.log_level)
-    try:
-        asyncio.run(serve(args))
-    except RuntimeError as e:  # e.g. the health port is taken
-        print(f"controller-manager: {e}", file=sys.stderr)
-        return 1
-    return 0
-
+    return run_service("controller-manager", serve, parse_args(argv))
 
 if __name__ == "__main__":
     sys.exit(main())

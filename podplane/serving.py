@@ -2,10 +2,13 @@
 graceful stop on SIGTERM/SIGINT (health NOT_SERVING first, then server.stop(grace))."""
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -64,3 +67,16 @@ async def wait_for_signal() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+def run_service(prog: str, serve: Callable[[argparse.Namespace], Coroutine[Any, Any, None]],
+                args: argparse.Namespace) -> int:
+    """Runs a service's serve(args) until it returns; a start-up failure (e.g. a port that is
+    taken) is one line naming the program, and exit status 1."""
+    configure_logging(args.log_level)
+    try:
+        asyncio.run(serve(args))
+    except RuntimeError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -369,10 +369,18 @@ class Cacher:
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
                     return
-                try:
-                    msg = await asyncio.wait_for(w.queue.get(), remaining)
-                except asyncio.TimeoutError:
-                    return
+                if w.queue.empty():
+                    # Only an idle stream waits; a busy one drains its buffer without wait_for,
+                    # which costs a task per call.
+                    if remaining is None:
+                        msg = await w.queue.get()
+                    else:
+                        try:
+                            msg = await asyncio.wait_for(w.queue.get(), remaining)
+                        except asyncio.TimeoutError:
+                            return
+                else:
+                    msg = w.queue.get_nowait()
                 if msg is _CLOSE or w.closed:
                     return
                 yield msg
