@@ -17,6 +17,10 @@ from podplane.resources import Resource
 
 DEFAULT_POD_GRACE_PERIOD = 30
 PROPAGATION_POLICIES = ("", "Orphan", "Background", "Foreground")
+# The finalizers through which the garbage collector carries out Orphan and Foreground deletion.
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+_POLICY_FINALIZERS = {"Orphan": ORPHAN_FINALIZER, "Foreground": FOREGROUND_FINALIZER}
 # Namespaces every cluster needs (kube-apiserver refuses to delete them).
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 
@@ -61,8 +65,16 @@ def has_pending_finalizers(resource: Resource, obj: Any) -> bool:
     return resource is resources.NAMESPACE and bool(obj.spec.finalizers)
 
 
-def decide(resource: Resource, obj: Any, requested: int | None) -> Decision:
+def decide(resource: Resource, obj: Any, requested: int | None,
+           propagation_policy: str = "") -> Decision:
     meta = obj.metadata
+    policy_finalizer = _POLICY_FINALIZERS.get(propagation_policy)
+    if policy_finalizer and not meta.deletion_timestamp and policy_finalizer not in meta.finalizers:
+        # Orphan or Foreground: the garbage collector finishes the deletion (store.go
+        # deletionFinalizersForGarbageCollection).
+        obj = _copy(obj)
+        obj.metadata.finalizers.append(policy_finalizer)
+        meta = obj.metadata
     pending = has_pending_finalizers(resource, obj)
     grace = grace_period(resource, obj, requested)
     if meta.deletion_timestamp:

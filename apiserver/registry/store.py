@@ -302,7 +302,8 @@ class Store:
         kv, _ = await self._guard(self.etcd.get(key))
         while True:
             current = self._current(kv, name, expected_uid, want_rv)
-            decision = deletion.decide(self.resource, current, grace_period_seconds)
+            decision = deletion.decide(self.resource, current, grace_period_seconds,
+                                       propagation_policy)
             if decision.delete_now:
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_delete(key, kv.mod_revision))

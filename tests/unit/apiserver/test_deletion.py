@@ -100,3 +100,16 @@ def test_refused_deletions_say_why(name: str, policy: str, message: str) -> None
     with pytest.raises(APIError) as err:
         deletion.check_request(resources.NAMESPACE, name, policy)
     assert err.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("policy, finalizer", [("Orphan", "orphan"),
+                                               ("Foreground", "foregroundDeletion")])
+def test_orphan_and_foreground_deletion_leave_it_to_the_garbage_collector(
+        policy: str, finalizer: str) -> None:
+    owner = pod(node="")
+    decision = deletion.decide(resources.POD, owner, None, policy)
+    assert not decision.delete_now and decision.marked is not None
+    assert list(decision.marked.metadata.finalizers) == [finalizer]
+    assert decision.marked.metadata.deletion_grace_period_seconds == 0
+    assert not owner.metadata.finalizers
+    assert deletion.decide(resources.POD, owner, None, "Background").delete_now
