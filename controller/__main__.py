@@ -1,8 +1,12 @@
 """python -m controller --server HOST:PORT [--health-port 10257] [--controllers namespace,...]
-       [--metrics-bind-address 0.0.0.0:10252]
+       [--metrics-bind-address 0.0.0.0:10252] [--leader-elect=true] [--cluster-cidr 10.244.0.0/16]
+       [--node-monitor-grace-period 50s] ...
 
-The controller-manager: runs the cluster's controllers against the apiserver. Its health service
-reports SERVING while they run; SIGTERM stops it gracefully."""
+The controller-manager: runs the cluster's controllers against the apiserver. With leader election
+(the default) any number of replicas may run: the one holding the Lease
+kube-system/kube-controller-manager runs the controllers, the others stand by; a leader that loses
+the lease exits (status 1) and is restarted as a standby. Its health service reports SERVING while
+it leads or stands by; SIGTERM stops it gracefully, releasing the lease."""
 from __future__ import annotations
 
 import argparse
@@ -11,8 +15,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from controller.manager import CONTROLLERS, ControllerManager
-from podplane import flags
+from controller.manager import CONTROLLERS, ControllerManager, ControllerOptions
+from controller.nodeipam import CidrAllocator
+from podplane import flags, leaderelection
 from podplane.client import Client
 from podplane.metrics import serve_metrics
 from podplane.serving import Server, run_service, wait_for_signal
@@ -45,9 +50,34 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         default="0.0.0.0:10252",
                         help="HOST:PORT of the Prometheus /metrics endpoint (default "
                              "0.0.0.0:10252; empty: none)")
+    parser.add_argument("--node-monitor-grace-period", type=flags.duration,
+                        default=ControllerOptions.node_monitor_grace_period,
+                        help="how long a node may go without renewing its lease before it is "
+                             "marked unreachable (default 50s)")
+    parser.add_argument("--node-startup-grace-period", type=flags.duration,
+                        default=ControllerOptions.node_startup_grace_period,
+                        help="the same for a node that never posted its status (default 60s)")
+    parser.add_argument("--cluster-cidr", default=ControllerOptions.cluster_cidr,
+                        help="the range node podCIDRs are allocated from (default "
+                             "10.244.0.0/16)")
+    parser.add_argument("--node-cidr-mask-size", type=int,
+                        default=ControllerOptions.node_cidr_mask_size,
+                        help="prefix length of each node's podCIDR (default 24)")
+    leaderelection.add_flags(parser, "kube-controller-manager")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        CidrAllocator(args.cluster_cidr, args.node_cidr_mask_size)
+    except ValueError as e:
+        parser.error(f"--cluster-cidr/--node-cidr-mask-size: {e}")
+    args.options = ControllerOptions(
+        node_monitor_grace_period=args.node_monitor_grace_period,
+        node_startup_grace_period=args.node_startup_grace_period,
+        cluster_cidr=args.cluster_cidr, node_cidr_mask_size=args.node_cidr_mask_size)
+    args.leader_election = (leaderelection.config_from_flags(parser, args)
+                            if args.leader_elect else None)
+    return args
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -56,8 +86,16 @@ async def serve(args: argparse.Namespace) -> None:
     log.info("health service on port %d", health.port)
     metrics = serve_metrics(args.metrics_bind_address)
     client = Client(args.server)
-    manager = ControllerManager(client, args.controllers)
-    running = asyncio.create_task(manager.run())
+    manager = ControllerManager(client, args.controllers, args.options)
+    election: leaderelection.LeaderElectionConfig | None = args.leader_election
+    if election is None:
+        running = asyncio.create_task(manager.run())
+    else:
+        # The controllers (and their informers) start only once this replica leads; losing the
+        # lease raises LeadershipLost, which ends the process with status 1.
+        elector = leaderelection.LeaderElector(client.leases, election)
+        running = asyncio.create_task(elector.run(manager.run))
+    await health.set_serving(True)
     signalled = asyncio.create_task(wait_for_signal())
     try:
         await asyncio.wait({running, signalled}, return_when=asyncio.FIRST_COMPLETED)

@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
+from controller.deployment import DeploymentController
+from controller.garbagecollector import GarbageCollector
+from controller.job import JobController
 from controller.namespace import NamespaceController
+from controller.nodeipam import NodeIpamController
+from controller.nodelifecycle import NodeLifecycleController
+from controller.replicaset import ReplicaSetController
 from podplane.client import Client
 
 log = logging.getLogger(__name__)
@@ -17,16 +24,52 @@ class Controller(Protocol):
     async def run(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class ControllerOptions:
+    """The settings controllers take from the command line (kube-controller-manager's)."""
+    node_monitor_grace_period: float = 50.0
+    node_startup_grace_period: float = 60.0
+    cluster_cidr: str = "10.244.0.0/16"
+    node_cidr_mask_size: int = 24
+
+
+class WithOptions:
+    """Marks a controller factory that takes the ControllerOptions as well as the client."""
+
+    def __init__(self, factory: Callable[[Client, ControllerOptions], Controller]) -> None:
+        self.factory = factory
+
+    def __call__(self, client: Client, options: ControllerOptions) -> Controller:
+        return self.factory(client, options)
+
+
 # Every controller the manager can run, by the name `--controllers` uses.
-CONTROLLERS: dict[str, Callable[[Client], Controller]] = {
+CONTROLLERS: dict[str, Callable[[Client], Controller] | WithOptions] = {
     "namespace": NamespaceController,
+    "nodelifecycle": WithOptions(lambda client, o: NodeLifecycleController(
+        client, monitor_grace_period=o.node_monitor_grace_period,
+        startup_grace_period=o.node_startup_grace_period)),
+    "nodeipam": WithOptions(lambda client, o: NodeIpamController(
+        client, cluster_cidr=o.cluster_cidr, node_cidr_mask_size=o.node_cidr_mask_size)),
+    "replicationcontroller": ReplicaSetController.for_replication_controllers,
+    "replicaset": ReplicaSetController,
+    "garbagecollector": GarbageCollector,
+    "deployment": DeploymentController,
+    "job": JobController,
 }
 
 
 class ControllerManager:
-    def __init__(self, client: Client, names: list[str] | None = None) -> None:
+    def __init__(self, client: Client, names: list[str] | None = None,
+                 options: ControllerOptions | None = None) -> None:
         self.client = client
-        self.controllers = {n: CONTROLLERS[n](client) for n in (names or list(CONTROLLERS))}
+        self.options = options or ControllerOptions()
+        self.controllers = {n: self._build(CONTROLLERS[n]) for n in (names or list(CONTROLLERS))}
+
+    def _build(self, factory: Callable[[Client], Controller] | WithOptions) -> Controller:
+        if isinstance(factory, WithOptions):
+            return factory(self.client, self.options)
+        return factory(self.client)
 
     async def run(self) -> None:
         tasks = []

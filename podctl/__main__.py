@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from podctl.cmd import apply, delete, describe, get, logs
+from podctl.cmd import apply, delete, describe, get, logs, rollout, scale
 from podctl.errors import CommandError, server_error_message
 from podctl.options import Connector, add_global_flags, global_options
 
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_parser(subparsers, [shared])
     delete.add_parser(subparsers, [shared])
     logs.add_parser(subparsers, [shared])
+    rollout.add_parser(subparsers, [shared])
+    scale.add_parser(subparsers, [shared])
     return parser
 
 

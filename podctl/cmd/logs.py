@@ -1,19 +1,30 @@
-"""`podctl logs`: a container's log, raw bytes to stdout, optionally followed."""
+"""`podctl logs`: a container's log, raw bytes to stdout, optionally followed; for a job,
+deployment, replica set or replication controller, the log of one of its pods, picked as kubectl
+picks it."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import Any
 
+from podctl.cmd.delete import parse_duration
+from podctl.describe.workloads import label_query
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
+from podctl.targets import resource_named
+from podplane import resources
+from podplane.client import Client
+from podplane.resources import Resource
 
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+POLL_SECONDS = 0.5
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("logs", parents=parents, help="print a container's log")
-    p.add_argument("pod", metavar="POD | TYPE/NAME", help="the pod (or pod/NAME)")
+    p.add_argument("pod", metavar="POD | TYPE/NAME",
+                   help="the pod, or job/NAME, deploy/NAME, rs/NAME, rc/NAME for one of theirs")
     p.add_argument("container_arg", nargs="?", metavar="CONTAINER", help="the container")
     p.add_argument("-c", "--container", default="", help="the container (default: the pod's first)")
     p.add_argument("-f", "--follow", action="store_true", help="keep streaming as the log grows")
@@ -21,20 +32,69 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("-p", "--previous", action="store_true",
                    help="the log of the previous, terminated instance of the container")
     p.add_argument("--timestamps", action="store_true", help="prefix each line with its timestamp")
+    p.add_argument("--pod-running-timeout", default="20s",
+                   help="how long to wait for a pod of TYPE/NAME to appear (default 20s)")
     p.set_defaults(run=run)
 
 
-def pod_name(arg: str) -> str:
-    """`jumpod` or `pod/jumpod`; other kinds (job/NAME, ...) are not supported yet."""
+# The kinds whose pods `logs TYPE/NAME` reads, through their selector (kubectl's
+# SelectorsForObject).
+OWNER_KINDS = (resources.JOB, resources.DEPLOYMENT, resources.REPLICA_SET,
+               resources.REPLICATION_CONTROLLER)
+_PHASE_ORDER = {"Running": 0, "Unknown": 1, "Pending": 2}  # any other phase ranks with Running
+
+
+def parse_target(arg: str) -> tuple[Resource, str]:
+    """`jumpod`, `pod/jumpod`, or an owner of pods: `job/NAME`, `deploy/NAME`, `rs/NAME`,
+    `rc/NAME`."""
     kind, sep, name = arg.partition("/")
     if not sep:
-        return arg
-    if kind.lower() not in ("pod", "pods", "po"):
-        raise CommandError(f"error: cannot get logs from {arg}: only pods have logs for now "
-                           f"(logs of {kind}/NAME are not supported yet)")
+        return resources.POD, arg
     if not name:
         raise CommandError(f"error: arguments in resource/name form must have a name: {arg!r}")
-    return name
+    resource = resource_named(kind)
+    if resource is not resources.POD and resource not in OWNER_KINDS:
+        raise CommandError(f"error: cannot get the logs from {resource.kind}: selector for "
+                           f"{resource.kind} not implemented")
+    return resource, name
+
+
+def _ready_since(pod: Any) -> str | None:
+    for c in pod.status.conditions:
+        if c.type == "Ready" and c.status == "True":
+            return str(c.last_transition_time)
+    return None
+
+
+def _earlier_first(timestamp: str | None) -> tuple[int, str]:
+    # An unknown time sorts last (afterOrZero).
+    return (1, "") if not timestamp else (0, timestamp)
+
+
+def logging_order(pod: Any) -> tuple[Any, ...]:
+    """kubectl's podutils.ByLogging: scheduled pods, Running (or finished) before Unknown before
+    Pending, ready ones, ready the longest, most restarts, oldest."""
+    ready = _ready_since(pod)
+    return (not pod.spec.node_name, _PHASE_ORDER.get(pod.status.phase, 0), ready is None,
+            _earlier_first(ready), -max((c.restart_count for c in pod.status.container_statuses),
+                                        default=0),
+            _earlier_first(pod.metadata.creation_timestamp))
+
+
+async def first_pod(client: Client, resource: Resource, name: str, namespace: str,
+                    timeout: float) -> tuple[Any, int]:
+    """The pod to read for an owner (GetFirstPod): the best of its selector's pods, waiting up
+    to `timeout` for one to appear. Returns (pod, how many there were)."""
+    owner = await client.for_resource(resource).get(name, namespace)
+    selector = label_query(owner)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        pods, _ = await client.pods.list_all(namespace, label_selector=selector)
+        if pods:
+            return sorted(pods, key=logging_order)[0], len(pods)
+        if asyncio.get_running_loop().time() >= deadline:
+            raise CommandError("error: timed out waiting for the condition")
+        await asyncio.sleep(POLL_SECONDS)
 
 
 def choose_container(pod: Any, requested: str) -> tuple[str, str]:
@@ -56,13 +116,28 @@ def choose_container(pod: Any, requested: str) -> tuple[str, str]:
     return names[0], f'Defaulted container "{names[0]}" out of: {", ".join(names + init_names)}'
 
 
+def _duration(value: str, flag: str) -> float:
+    try:
+        return parse_duration(value)
+    except CommandError:
+        raise CommandError(f'error: invalid argument "{value}" for "{flag}" flag: time: invalid '
+                           f'duration "{value}"') from None
+
+
 async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
-    name = pod_name(args.pod)
+    resource, name = parse_target(args.pod)
     if args.container_arg and args.container:
         raise CommandError("error: only one of -c or an inline [CONTAINER] arg is allowed")
+    timeout = _duration(args.pod_running_timeout, "--pod-running-timeout")
     namespace = options.namespace
     async with options.connect() as client:
-        pod = await client.pods.get(name, namespace)
+        if resource is resources.POD:
+            pod = await client.pods.get(name, namespace)
+        else:
+            pod, found = await first_pod(client, resource, name, namespace, timeout)
+            if found > 1:
+                print(f"Found {found} pods, using pod/{pod.metadata.name}", file=sys.stderr)
+            name = pod.metadata.name
         container, note = choose_container(pod, args.container or args.container_arg or "")
         if note:
             print(note, file=sys.stderr)

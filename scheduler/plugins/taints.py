@@ -5,22 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from podplane.tolerations import tolerates
+
 NO_SCHEDULE = "NoSchedule"
 PREFER_NO_SCHEDULE = "PreferNoSchedule"
 NO_EXECUTE = "NoExecute"
 # The effects the filter enforces; PreferNoSchedule only lowers a node's score.
 DO_NOT_SCHEDULE = frozenset({NO_SCHEDULE, NO_EXECUTE})
-
-
-def tolerates(toleration: Any, key: str, value: str, effect: str) -> bool:
-    """An empty effect or key in the toleration matches any; operator "" means Equal."""
-    if toleration.effect and toleration.effect != effect:
-        return False
-    if toleration.key and toleration.key != key:
-        return False
-    if toleration.operator in ("", "Equal"):
-        return bool(toleration.value == value)
-    return bool(toleration.operator == "Exists")
+__all__ = ["tolerates", "tolerated", "first_untolerated"]
 
 
 def tolerated(tolerations: Iterable[Any], key: str, value: str = "",

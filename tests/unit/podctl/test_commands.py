@@ -211,10 +211,9 @@ def test_logs_are_raw_bytes(cluster: FakeClient, jumpod: Path,
     cluster.logs[("default", "jumpod", "app")] = b"hello\n\xff\x00raw\n"
     assert podctl(cluster, "logs", "jumpod") == 0
     assert capsysbinary.readouterr().out == b"hello\n\xff\x00raw\n"
-    assert podctl(cluster, "logs", "job/nightly") == 1
+    assert podctl(cluster, "logs", "node/n1") == 1
     assert capsysbinary.readouterr().err == (
-        b"error: cannot get logs from job/nightly: only pods have logs for now "
-        b"(logs of job/NAME are not supported yet)\n")
+        b"error: cannot get the logs from Node: selector for Node not implemented\n")
 
 
 def test_describe_pod_prefix_and_missing(cluster: FakeClient, jumpod: Path,

@@ -1,0 +1,138 @@
+"""`podctl scale --replicas=N`: a new size for ReplicationControllers, ReplicaSets and Deployments
+(kubectl scale), named as TYPE NAME..., TYPE/NAME..., by -f, or by -l / --all.
+--current-replicas and --resource-version are preconditions. Each object is read, then updated
+with the resourceVersion read; a conflict (someone wrote in between) reads it again."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from podctl.cmd.apply import add_file_flags
+from podctl.errors import CommandError
+from podctl.manifest_files import load
+from podctl.objects import object_name
+from podctl.options import GlobalOptions
+from podctl.targets import parse_targets
+from podplane import resources
+from podplane.client import Client, ResourceClient, is_conflict
+from podplane.resources import Resource
+
+# The kinds with a scale subresource in this API.
+SCALABLE = (resources.REPLICATION_CONTROLLER, resources.REPLICA_SET, resources.DEPLOYMENT)
+CONFLICT_RETRIES = 5
+NO_RESOURCES = ("error: You must provide one or more resources by argument or filename.\n"
+                "Example resource specifications include:\n"
+                "   '-f rsrc.yaml'\n"
+                "   '--filename=rsrc.json'\n"
+                "   '<resource> <name>'\n"
+                "   '<resource>'")
+# What kubectl gets for a kind without a scale subresource.
+NOT_SCALABLE = "Error from server (NotFound): the server could not find the requested resource"
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """kubectl's ScalePrecondition: -1 / "" mean none."""
+    current_replicas: int = -1
+    resource_version: str = ""
+
+    def check(self, obj: Any) -> None:
+        replicas = obj.spec.replicas
+        if self.current_replicas != -1 and replicas != self.current_replicas:
+            raise CommandError(
+                f"error: Expected replicas to be {self.current_replicas}, was {replicas}")
+        rv = obj.metadata.resource_version
+        if self.resource_version and rv != self.resource_version:
+            raise CommandError(
+                f"error: Expected resource version to be {self.resource_version}, was {rv}")
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "scale", parents=parents,
+        help="set a new size for a replication controller, replica set or deployment")
+    p.add_argument("args", nargs="*", metavar="TYPE[.NAME]", help="rc NAME..., rs/NAME, ...")
+    add_file_flags(p, "scale")
+    p.add_argument("--replicas", type=int, default=None, help="the new desired number of replicas")
+    p.add_argument("--current-replicas", type=int, default=-1,
+                   help="precondition: the current size must be this (-1: no precondition)")
+    p.add_argument("--resource-version", default="",
+                   help="precondition: the object's resourceVersion must be this")
+    p.add_argument("-l", "--selector", default="", help="scale the objects this selector matches")
+    p.add_argument("--all", action="store_true", help="scale every object of the type")
+    p.set_defaults(run=run)
+
+
+def validate(args: argparse.Namespace) -> None:
+    if args.replicas is None:
+        raise CommandError('error: required flag(s) "replicas" not set')
+    if args.replicas < 0:
+        raise CommandError("error: The --replicas=COUNT flag is required, and COUNT must be "
+                           "greater than or equal to 0")
+    if args.current_replicas < -1:
+        raise CommandError("error: The --current-replicas must specify an integer of -1 or greater")
+    if not args.args and not args.filename:
+        raise CommandError(NO_RESOURCES)
+
+
+async def scale(api: ResourceClient[Any], name: str, namespace: str, replicas: int,
+                preconditions: Preconditions = Preconditions()) -> Any:
+    """Sets spec.replicas: Get, then Update with that resourceVersion; a conflict starts over
+    (and rechecks the preconditions against what is stored now)."""
+    for attempt in range(CONFLICT_RETRIES):
+        live: Any = await api.get(name, namespace)
+        preconditions.check(live)
+        if live.spec.replicas == replicas:
+            return live
+        updated = type(live)()
+        updated.CopyFrom(live)
+        updated.spec.replicas = replicas
+        try:
+            return await api.update(updated)
+        except Exception as e:
+            if not is_conflict(e) or attempt == CONFLICT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _targets(client: Client, args: argparse.Namespace,
+                   options: GlobalOptions) -> list[tuple[Resource, str, str]]:
+    """(resource, name, namespace) of every object to scale."""
+    if args.filename:
+        if args.args:
+            raise CommandError("error: resources specified with -f cannot be combined with names")
+        objects = load(args.filename, options, verb="scale", recursive=args.recursive)
+        return [(o.resource, o.name, o.namespace) for o in objects]
+    out: list[tuple[Resource, str, str]] = []
+    for t in parse_targets(args.args, "scale"):
+        if t.names:
+            if args.selector or args.all:
+                raise CommandError("error: name cannot be provided when a selector is specified")
+            out += [(t.resource, n, options.object_namespace(t.resource)) for n in t.names]
+            continue
+        if not args.selector and not args.all:
+            raise CommandError("error: resource(s) were provided, but no name was specified")
+        items, _ = await client.for_resource(t.resource).list_all(
+            options.list_namespace(t.resource), label_selector=args.selector)
+        out += [(t.resource, o.metadata.name, o.metadata.namespace) for o in items]
+    return out
+
+
+async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
+    validate(args)
+    preconditions = Preconditions(args.current_replicas, args.resource_version)
+    async with options.connect() as client:
+        targets = await _targets(client, args, options)
+        if not targets:
+            raise CommandError("error: no objects passed to scale")
+        if args.resource_version and len(targets) > 1:
+            raise CommandError("error: cannot use --resource-version with multiple resources")
+        for resource, name, namespace in targets:
+            api = client.for_resource(resource)
+            if resource not in SCALABLE:
+                await api.get(name, namespace)  # a missing object is reported as such first
+                raise CommandError(NOT_SCALABLE)
+            await scale(api, name, namespace, args.replicas, preconditions)
+            print(f"{object_name(resource, name)} scaled")
+    return 0

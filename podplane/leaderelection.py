@@ -1,0 +1,299 @@
+"""Leader election over a coordination.k8s.io Lease (client-go tools/leaderelection with its Lease
+lock), so that of several replicas of a component exactly one does the work.
+
+The Lease (kube-system/<name>) records holderIdentity, leaseDurationSeconds, acquireTime, renewTime
+and leaseTransitions. Every write is a compare-and-swap on the resourceVersion just read, so two
+candidates can never both take it. A candidate takes it only when it is free (no holder) or when
+its record has not changed for leaseDurationSeconds as measured on the candidate's own clock from
+the moment it saw the last change (clock skew between hosts does not matter, only clock rates).
+
+The leader renews every retry period; it believes it leads only until renew_deadline after the
+start of its last successful renewal. As the renewal was written after it started and a standby
+waits lease_duration after seeing it, the leader has stopped before anyone else can start, with
+lease_duration - renew_deadline to spare. A graceful stop releases the lease (holder emptied) so
+that a standby takes over at its next retry rather than after lease_duration."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import random
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from podplane import flags, timeutil
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.client import ResourceClient, is_already_exists, is_conflict, is_not_found
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "kube-system"
+LEASE_DURATION = 15.0
+RENEW_DEADLINE = 10.0
+RETRY_PERIOD = 2.0
+# Standbys retry after retry_period * (1 + up to JITTER_FACTOR), so that they do not all ask at once.
+JITTER_FACTOR = 1.2
+
+T = TypeVar("T")
+
+
+class LeadershipLost(RuntimeError):
+    """The lease could not be renewed within the renew deadline; the work was cancelled."""
+
+
+@dataclass(frozen=True)
+class LeaderElectionConfig:
+    name: str
+    identity: str
+    namespace: str = NAMESPACE
+    lease_duration: float = LEASE_DURATION
+    renew_deadline: float = RENEW_DEADLINE
+    retry_period: float = RETRY_PERIOD
+    # Empty the holder on a graceful stop, so that a successor need not wait out the lease.
+    release_on_cancel: bool = True
+
+    def __post_init__(self) -> None:
+        # client-go's NewLeaderElector checks.
+        if not self.name or not self.identity:
+            raise ValueError("leader election needs a lease name and an identity")
+        if self.retry_period <= 0:
+            raise ValueError("the retry period must be greater than zero")
+        if self.lease_duration <= self.renew_deadline:
+            raise ValueError("the lease duration must be greater than the renew deadline")
+        if self.renew_deadline <= JITTER_FACTOR * self.retry_period:
+            raise ValueError(f"the renew deadline must be greater than "
+                             f"{JITTER_FACTOR} x the retry period")
+
+
+def default_identity() -> str:
+    """hostname_uuid, as kube-controller-manager names itself in its lease."""
+    return f"{socket.gethostname()}_{uuid.uuid4()}"
+
+
+class LeaderElector:
+    def __init__(self, leases: ResourceClient[lease_pb2.Lease], config: LeaderElectionConfig, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._leases = leases
+        self.config = config
+        self._clock = clock
+        self._lease: lease_pb2.Lease | None = None  # as last read or written
+        self._observed_time = 0.0  # when the record was last seen to change (our clock)
+        self._renewed_at = -math.inf  # when our last successful acquire/renew was started
+        self._leader = ""
+
+    # ------------------------------------------------------------------ state
+    @property
+    def leader(self) -> str:
+        """The holder as last observed ("" when none)."""
+        return self._leader
+
+    def is_leader(self) -> bool:
+        return (self._lease is not None
+                and self._lease.spec.holder_identity == self.config.identity
+                and self._clock() < self._renewed_at + self.config.renew_deadline)
+
+    def _observe(self, lease: lease_pb2.Lease, at: float) -> None:
+        if self._lease is None or self._lease.spec != lease.spec:
+            self._observed_time = at
+        self._lease = lease
+        holder = lease.spec.holder_identity
+        if holder != self._leader:
+            self._leader = holder
+            if holder:
+                log.info("new leader for lease %s/%s: %s", self.config.namespace,
+                         self.config.name, holder)
+
+    def _record_valid(self, now: float) -> bool:
+        """Whether the observed holder's lease has not run out (measured from our observation)."""
+        assert self._lease is not None
+        spec = self._lease.spec
+        duration = (spec.lease_duration_seconds if spec.HasField("lease_duration_seconds")
+                    else self.config.lease_duration)
+        return now < self._observed_time + duration
+
+    # ------------------------------------------------------------------ one attempt
+    def _record(self, old: lease_pb2.LeaseSpec | None, now: str) -> lease_pb2.LeaseSpec:
+        spec = lease_pb2.LeaseSpec(
+            holder_identity=self.config.identity, renew_time=now,
+            lease_duration_seconds=max(1, math.ceil(self.config.lease_duration)),
+            acquire_time=now, lease_transitions=0)
+        if old is not None:
+            if old.holder_identity == self.config.identity:
+                spec.acquire_time = old.acquire_time or now
+                spec.lease_transitions = old.lease_transitions
+            else:
+                spec.lease_transitions = old.lease_transitions + 1
+        return spec
+
+    async def try_acquire_or_renew(self) -> bool:
+        """Takes or renews the lease once; True if we hold it now (client-go tryAcquireOrRenew)."""
+        started = self._clock()
+        now = timeutil.now_micro()
+        try:
+            lease = await self._leases.get(self.config.name, self.config.namespace)
+        except Exception as e:
+            if not is_not_found(e):
+                raise
+            new = lease_pb2.Lease(
+                api_version="coordination.k8s.io/v1", kind="Lease",
+                metadata=meta_pb2.ObjectMeta(name=self.config.name,
+                                             namespace=self.config.namespace),
+                spec=self._record(None, now))
+            try:
+                created = await self._leases.create(new)
+            except Exception as e2:
+                if is_already_exists(e2):
+                    return False  # another candidate was first
+                raise
+            self._observe(created, self._clock())
+            self._renewed_at = started
+            return True
+
+        self._observe(lease, self._clock())
+        holder = lease.spec.holder_identity
+        if holder and holder != self.config.identity and self._record_valid(self._clock()):
+            return False
+        update = lease_pb2.Lease()
+        update.CopyFrom(lease)  # keeps its resourceVersion: the write is a compare-and-swap
+        update.spec.CopyFrom(self._record(lease.spec, now))
+        try:
+            written = await self._leases.update(update)
+        except Exception as e:
+            if is_conflict(e) or is_not_found(e):
+                return False  # changed (or deleted) since we read it; look again next time
+            raise
+        if holder != self.config.identity:
+            log.info("acquired lease %s/%s as %s", self.config.namespace, self.config.name,
+                     self.config.identity)
+        self._observe(written, self._clock())
+        self._renewed_at = started
+        return True
+
+    async def release(self) -> bool:
+        """Gives the lease up if we hold it: holder emptied and a 1 s duration, so that any
+        candidate may take it at once (client-go release)."""
+        if not self.is_leader() or self._lease is None:
+            return False
+        now = timeutil.now_micro()
+        update = lease_pb2.Lease()
+        update.CopyFrom(self._lease)
+        update.spec.CopyFrom(lease_pb2.LeaseSpec(
+            holder_identity="", lease_duration_seconds=1, acquire_time=now, renew_time=now,
+            lease_transitions=self._lease.spec.lease_transitions))
+        try:
+            written = await asyncio.wait_for(self._leases.update(update),
+                                             self.config.renew_deadline)
+        except Exception as e:  # noqa: BLE001 - it runs out by itself then
+            log.warning("releasing lease %s/%s failed: %s", self.config.namespace,
+                        self.config.name, e)
+            return False
+        finally:
+            self._renewed_at = -math.inf
+        self._observe(written, self._clock())
+        log.info("released lease %s/%s", self.config.namespace, self.config.name)
+        return True
+
+    # ------------------------------------------------------------------ loops
+    async def _attempt(self, timeout: float) -> bool:
+        try:
+            return await asyncio.wait_for(self.try_acquire_or_renew(), timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - retried
+            log.warning("error retrieving or updating lease %s/%s: %s", self.config.namespace,
+                        self.config.name, e or type(e).__name__)
+            return False
+
+    async def acquire(self) -> None:
+        """Returns once we hold the lease, trying every retry period (jittered)."""
+        log.info("attempting to acquire lease %s/%s as %s", self.config.namespace,
+                 self.config.name, self.config.identity)
+        while not await self._attempt(self.config.renew_deadline):
+            await asyncio.sleep(self.config.retry_period * (1 + random.random() * JITTER_FACTOR))
+
+    async def keep_renewing(self) -> None:
+        """Renews every retry period; returns when a renewal did not succeed in time (leadership
+        lost)."""
+        while True:
+            await asyncio.sleep(self.config.retry_period)
+            while True:
+                remaining = self._renewed_at + self.config.renew_deadline - self._clock()
+                if remaining <= 0:
+                    log.error("failed to renew lease %s/%s within %.1fs: leadership lost",
+                              self.config.namespace, self.config.name,
+                              self.config.renew_deadline)
+                    return
+                if await self._attempt(remaining):
+                    break
+                await asyncio.sleep(min(self.config.retry_period, max(remaining, 0.0)))
+
+    async def run(self, lead: Callable[[], Awaitable[T]]) -> T:
+        """Waits until this candidate leads, then runs lead() for as long as it does.
+
+        Returns what lead() returns (the lease is released then). Raises LeadershipLost, after
+        cancelling lead(), when the lease could not be renewed in time. When cancelled, cancels
+        lead() and then releases the lease (release_on_cancel)."""
+        try:
+            await self.acquire()
+        except asyncio.CancelledError:
+            if self.config.release_on_cancel:  # cancelled just as an attempt succeeded
+                await self.release()
+            raise
+        work: asyncio.Future[T] = asyncio.ensure_future(lead())
+        renewing = asyncio.create_task(self.keep_renewing(), name="leader-election-renew")
+        lost = False
+        try:
+            waiting: set[asyncio.Future[Any]] = {work, renewing}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if work.done():
+                return work.result()
+            lost = True
+            raise LeadershipLost(f"leaderelection lost: lease {self.config.namespace}/"
+                                 f"{self.config.name} not renewed within "
+                                 f"{self.config.renew_deadline:g}s")
+        finally:
+            for task in (work, renewing):
+                task.cancel()
+            await asyncio.gather(work, renewing, return_exceptions=True)
+            if not lost and self.config.release_on_cancel:
+                await self.release()
+
+
+# ---------------------------------------------------------------------- flags
+def add_flags(parser: argparse.ArgumentParser, resource_name: str) -> None:
+    """kube-controller-manager's (and kube-scheduler's) --leader-elect* flags."""
+    parser.add_argument("--leader-elect", type=flags.boolean, nargs="?", const=True, default=True,
+                        help="run only while holding the leader lease, so that replicas can "
+                             "stand by (default true)")
+    parser.add_argument("--leader-elect-lease-duration", type=flags.duration, default=LEASE_DURATION,
+                        help="how long standbys wait after the last renewal before taking "
+                             "over (default 15s)")
+    parser.add_argument("--leader-elect-renew-deadline", type=flags.duration, default=RENEW_DEADLINE,
+                        help="how long the leader keeps trying to renew before it gives up "
+                             "(default 10s)")
+    parser.add_argument("--leader-elect-retry-period", type=flags.duration, default=RETRY_PERIOD,
+                        help="how often candidates try to acquire or renew (default 2s)")
+    parser.add_argument("--leader-elect-resource-name", default=resource_name,
+                        help=f"name of the Lease in {NAMESPACE} (default {resource_name})")
+    parser.add_argument("--leader-elect-resource-namespace", default=NAMESPACE,
+                        help=f"namespace of the Lease (default {NAMESPACE})")
+
+
+def config_from_flags(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                      identity: str | None = None) -> LeaderElectionConfig:
+    """The config the flags describe; an inconsistent set exits through parser.error."""
+    try:
+        return LeaderElectionConfig(
+            name=args.leader_elect_resource_name, identity=identity or default_identity(),
+            namespace=args.leader_elect_resource_namespace,
+            lease_duration=args.leader_elect_lease_duration,
+            renew_deadline=args.leader_elect_renew_deadline,
+            retry_period=args.leader_elect_retry_period)
+    except ValueError as e:
+        parser.error(f"--leader-elect-*: {e}")

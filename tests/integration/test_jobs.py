@@ -1,0 +1,230 @@
+"""The Job controller against the real apiserver over a real etcd, running in this process. No
+kubelet: a task in the test plays one, moving each new pod to Running and then to Succeeded or
+Failed (or restarting its container) as the test asks. Parallelism is never exceeded, a job
+completes with exactly `completions` succeeded pods, failures are retried after a growing
+back-off until backoffLimit, and activeDeadlineSeconds stops a job and its pods."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller.job import JobController
+from podplane import manifest, timeutil
+from podplane.api.batch.v1 import batch_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.client import Client
+from tests.support import eventually, new_namespace
+
+BACKOFF = 0.5  # the controller's first back-off in these tests (10 s in a cluster)
+
+# What the fake kubelet does with a running pod: "Succeeded", "Failed", "restart" or None (keep
+# it running).
+Outcome = Callable[[core_pb2.Pod], str | None]
+
+
+@contextlib.asynccontextmanager
+async def running(*tasks_to_run: Awaitable[None]) -> AsyncIterator[None]:
+    tasks = [asyncio.ensure_future(t) for t in tasks_to_run]
+    try:
+        yield
+    finally:
+        for t in tasks:
+            if t.done() and not t.cancelled() and t.exception() is not None:
+                raise AssertionError(f"a background task crashed: {t.exception()!r}")
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def job(ns: str, name: str, *, restart_policy: str = "Never", **spec: Any) -> batch_pb2.Job:
+    obj: Any = manifest.from_dict({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": ns},
+        "spec": {**spec, "template": {"spec": {
+            "restartPolicy": restart_policy,
+            "containers": [{"name": "work", "image": "busybox", "command": ["true"]}]}}}},
+        batch_pb2.Job)
+    return obj  # type: ignore[no-any-return]
+
+
+async def set_status(client: Client, pod: core_pb2.Pod, phase: str, *, ready: bool,
+                     restarts: int = 0) -> None:
+    now = timeutil.now()
+    updated = core_pb2.Pod()
+    updated.CopyFrom(pod)
+    updated.metadata.resource_version = ""  # no compare-and-swap: the test is the only writer
+    status = updated.status
+    status.phase = phase
+    del status.conditions[:]
+    status.conditions.add(type="Ready", status="True" if ready else "False",
+                          last_transition_time=now)
+    del status.container_statuses[:]
+    c = status.container_statuses.add(name="work", restart_count=restarts, ready=ready)
+    if phase in ("Succeeded", "Failed"):
+        c.state.terminated.exit_code = 0 if phase == "Succeeded" else 1
+        c.state.terminated.finished_at = now
+    else:
+        c.state.running.started_at = now
+    await client.pods.update_status(updated)
+
+
+@dataclass
+class PodLog:
+    """What a watch of the namespace's pods saw, with the monotonic time of each sighting."""
+    pods: dict[str, Any] = field(default_factory=dict)
+    added: dict[str, float] = field(default_factory=dict)
+    finished: dict[str, float] = field(default_factory=dict)
+    max_active: int = 0
+
+    def active(self) -> int:
+        return sum(p.status.phase not in ("Succeeded", "Failed")
+                   and not p.metadata.deletion_timestamp for p in self.pods.values())
+
+
+async def watch_pods(client: Client, ns: str, seen: PodLog) -> None:
+    async for event in client.pods.watch(ns):
+        pod, name = event.object, event.object.metadata.name
+        if event.type == "DELETED":
+            seen.pods.pop(name, None)
+            continue
+        seen.added.setdefault(name, time.monotonic())
+        if pod.status.phase in ("Succeeded", "Failed"):
+            seen.finished.setdefault(name, time.monotonic())
+        seen.pods[name] = pod
+        seen.max_active = max(seen.max_active, seen.active())
+
+
+async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float = 0.2) -> None:
+    """Starts each new pod after `delay`, then after `delay` more gives it its outcome."""
+    async def live(pod: core_pb2.Pod) -> None:
+        await asyncio.sleep(delay)
+        await set_status(client, pod, "Running", ready=True)
+        await asyncio.sleep(delay)
+        result = outcome(pod)
+        if result == "restart":
+            await set_status(client, pod, "Running", ready=False, restarts=1)
+        elif result is not None:
+            await set_status(client, pod, result, ready=False)
+
+    lives: set[asyncio.Task[None]] = set()
+    try:
+        async for event in client.pods.watch(ns):
+            if event.type == "ADDED":
+                task = asyncio.create_task(live(event.object))
+                lives.add(task)
+                task.add_done_callback(lives.discard)
+    finally:
+        for task in lives:
+            task.cancel()
+
+
+async def finished(client: Client, ns: str, name: str, timeout: float = 30.0) -> batch_pb2.Job:
+    async def check() -> batch_pb2.Job | None:
+        j = await client.jobs.get(name, ns)
+        done = any(c.type in ("Complete", "Failed") and c.status == "True"
+                   for c in j.status.conditions)
+        return j if done else None
+    return await eventually(check, timeout=timeout, what=f"job {name} to finish")
+
+
+async def event_reasons(client: Client, ns: str, name: str) -> list[str]:
+    events = (await client.events.list(ns, field_selector=f"involvedObject.name={name}")).items
+    return [e.reason for e in events]
+
+
+def condition(j: batch_pb2.Job, type_: str) -> Any:
+    return next(c for c in j.status.conditions if c.type == type_)
+
+
+async def test_completions_with_parallelism(client: Client) -> None:
+    ns = await new_namespace(client)
+    seen = PodLog()
+    controller = JobController(client, backoff=BACKOFF)
+    async with running(controller.run(), watch_pods(client, ns, seen),
+                       fake_kubelet(client, ns, lambda _pod: "Succeeded")):
+        created = await client.jobs.create(job(ns, "batch", completions=5, parallelism=2))
+        done = await finished(client, ns, "batch")
+        await asyncio.sleep(0.5)  # anything the controller would still create shows now
+
+    assert seen.max_active == 2
+    pods = (await client.pods.list(ns)).items
+    assert len(pods) == 5 and all(p.status.phase == "Succeeded" for p in pods)
+    for pod in pods:
+        assert pod.metadata.name.startswith("batch-")
+        assert pod.metadata.labels["batch.kubernetes.io/controller-uid"] == created.metadata.uid
+        assert pod.metadata.labels["job-name"] == "batch"
+        (ref,) = pod.metadata.owner_references
+        assert (ref.api_version, ref.kind, ref.name, ref.uid) == (
+            "batch/v1", "Job", "batch", created.metadata.uid)
+        assert ref.controller and ref.block_owner_deletion
+    status = done.status
+    assert (status.succeeded, status.failed, status.active, status.ready) == (5, 0, 0, 0)
+    assert status.start_time and status.completion_time
+    complete = condition(done, "Complete")
+    assert (complete.status, complete.reason) == ("True", "CompletionsReached")
+    assert complete.last_probe_time and complete.last_transition_time
+    await controller.recorder.flush()
+    reasons = await event_reasons(client, ns, "batch")
+    assert reasons.count("SuccessfulCreate") == 5 and "Completed" in reasons
+
+
+async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Client) -> None:
+    ns = await new_namespace(client)
+    seen = PodLog()
+    controller = JobController(client, backoff=BACKOFF)
+    async with running(controller.run(), watch_pods(client, ns, seen),
+                       fake_kubelet(client, ns, lambda _pod: "Failed")):
+        await client.jobs.create(job(ns, "flaky", backoffLimit=2))
+        done = await finished(client, ns, "flaky")
+        await asyncio.sleep(0.5)
+
+    pods = sorted((await client.pods.list(ns)).items, key=lambda p: seen.added[p.metadata.name])
+    assert [p.status.phase for p in pods] == ["Failed"] * 3  # the first try and two retries
+    # Each retry waits 0.5 s, then 1 s, after the failure before it.
+    for i, (before, after) in enumerate(zip(pods, pods[1:])):
+        gap = seen.added[after.metadata.name] - seen.finished[before.metadata.name]
+        assert gap >= BACKOFF * 2 ** i - 0.1, (i, gap)
+    failed = condition(done, "Failed")
+    assert (failed.status, failed.reason, failed.message) == (
+        "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    assert (done.status.failed, done.status.succeeded, done.status.active) == (3, 0, 0)
+    assert not done.status.completion_time
+    await controller.recorder.flush()
+    assert "BackoffLimitExceeded" in await event_reasons(client, ns, "flaky")
+
+
+async def test_restarts_in_place_count_against_the_backoff_limit(client: Client) -> None:
+    ns = await new_namespace(client)
+    controller = JobController(client, backoff=BACKOFF)
+    async with running(controller.run(), fake_kubelet(client, ns, lambda _pod: "restart")):
+        await client.jobs.create(job(ns, "crashy", restart_policy="OnFailure", backoffLimit=1))
+        done = await finished(client, ns, "crashy")
+
+    assert condition(done, "Failed").reason == "BackoffLimitExceeded"
+    assert done.status.failed == 1 and done.status.active == 0
+    assert len((await client.pods.list(ns)).items) == 0  # the restarting pod was deleted
+
+
+async def test_active_deadline_fails_the_job_and_deletes_its_pods(client: Client) -> None:
+    ns = await new_namespace(client)
+    seen = PodLog()
+    controller = JobController(client, backoff=BACKOFF)
+    async with running(controller.run(), watch_pods(client, ns, seen),
+                       fake_kubelet(client, ns, lambda _pod: None)):
+        started = time.monotonic()
+        await client.jobs.create(job(ns, "slow", completions=4, parallelism=2,
+                                     activeDeadlineSeconds=2))
+        done = await finished(client, ns, "slow", timeout=15)
+        took = time.monotonic() - started
+
+    assert 1.0 <= took < 6.0  # start times have whole seconds
+    assert seen.max_active == 2
+    failed = condition(done, "Failed")
+    assert (failed.reason, failed.message) == (
+        "DeadlineExceeded", "Job was active longer than specified deadline")
+    assert (done.status.active, done.status.failed, done.status.succeeded) == (0, 2, 0)
+    assert not (await client.pods.list(ns)).items
+    await controller.recorder.flush()
+    assert "DeadlineExceeded" in await event_reasons(client, ns, "slow")

@@ -1,0 +1,217 @@
+"""Leader election against a real apiserver over real etcd: two electors on one Lease never lead at
+the same time; a standby takes over within the lease duration when the leader dies without
+releasing, or cannot renew any more (which stops its work first); at once when the leader releases
+on a graceful stop. Then two controller-manager processes: one leads, the other stands by (both
+healthy); SIGTERM makes the leader release, and the standby takes over."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+
+from podplane.client import Client
+from podplane.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+from tests.support import eventually, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+LEASE, RENEW, RETRY = 2.0, 1.0, 0.2  # a Lease holds whole seconds
+# A standby sees a renewal up to one jittered retry period late, and its next attempt comes up to
+# one more after the lease runs out.
+RETRY_SLACK = 2 * RETRY * 2.2 + 0.2
+
+
+class Candidate:
+    """An elector whose work only marks that it runs; `leading` is true while the work runs."""
+
+    def __init__(self, client: Client, lock: str, identity: str, *, release: bool = True) -> None:
+        self.elector = LeaderElector(client.leases, LeaderElectionConfig(
+            name=lock, identity=identity, lease_duration=LEASE, renew_deadline=RENEW,
+            retry_period=RETRY, release_on_cancel=release))
+        self.leading = False
+        self.started_at = 0.0
+        self.task: asyncio.Task[None] | None = None
+
+    async def _work(self) -> None:
+        self.leading, self.started_at = True, time.monotonic()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            self.leading = False
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.elector.run(self._work))
+
+    async def stop(self) -> BaseException | None:
+        assert self.task is not None
+        self.task.cancel()
+        (result,) = await asyncio.gather(self.task, return_exceptions=True)
+        return result if isinstance(result, BaseException) else None
+
+
+class Sampler:
+    """Looks every 10 ms at who runs the work and who believes it leads; both must be at most
+    one at every look."""
+
+    def __init__(self, *candidates: Candidate) -> None:
+        self.candidates = candidates
+        self.samples = 0
+        self.overlaps: list[float] = []
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            working = sum(c.leading for c in self.candidates)
+            believing = sum(c.elector.is_leader() for c in self.candidates)
+            self.samples += 1
+            if working > 1 or believing > 1:
+                self.overlaps.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def leader_of(candidates: list[Candidate], timeout: float) -> Candidate:
+    async def one() -> Candidate | None:
+        leading = [c for c in candidates if c.leading]
+        return leading[0] if len(leading) == 1 else None
+    return await eventually(one, timeout, interval=0.01, what="a leader")
+
+
+@pytest_asyncio.fixture
+async def lock() -> AsyncIterator[str]:
+    yield f"test-lock-{uuid.uuid4().hex[:8]}"
+
+
+async def test_one_leader_at_a_time_and_takeover_after_a_crash_or_a_release(
+        client: Client, lock: str) -> None:
+    a, b = Candidate(client, lock, "a", release=False), Candidate(client, lock, "b")
+    a.start()
+    await leader_of([a], 5)
+    b.start()
+    sampler = Sampler(a, b)
+    try:
+        # Steady: a renews, b stands by, for longer than a lease duration.
+        await asyncio.sleep(1.5 * LEASE)
+        assert a.leading and not b.leading and b.elector.leader == "a"
+
+        # a dies without releasing: b waits out the lease (measured from when it saw the last
+        # renewal), then takes over.
+        assert await a.stop() is not None  # cancelled
+        died = time.monotonic()
+        assert await leader_of([a, b], LEASE + 3) is b
+        waited = b.started_at - died
+        assert LEASE - RETRY - 0.1 <= waited <= LEASE + RETRY_SLACK, waited
+        lease = await client.leases.get(lock, "kube-system")
+        assert lease.spec.holder_identity == "b" and lease.spec.lease_transitions == 1
+
+        # b stops gracefully: it releases, and a (back as a candidate) takes over at once.
+        a = Candidate(client, lock, "a")
+        a.start()
+        sampler.candidates = (a, b)
+        await asyncio.sleep(RENEW)
+        assert b.leading and not a.leading
+        await b.stop()
+        released = time.monotonic()
+        released_lease = await client.leases.get(lock, "kube-system")
+        assert released_lease.spec.holder_identity in ("", "a")
+        assert await leader_of([a, b], 3) is a
+        assert a.started_at - released <= RETRY_SLACK < LEASE
+        assert (await client.leases.get(lock, "kube-system")).spec.lease_transitions == 2
+    finally:
+        await sampler.close()
+        for c in (a, b):
+            if c.task is not None and not c.task.done():
+                await c.stop()
+    assert sampler.samples > 500 and sampler.overlaps == []
+
+
+async def test_a_leader_that_cannot_renew_stops_before_the_standby_starts(
+        client: Client, lock: str) -> None:
+    own = Client(client.target, timeout=2)  # the leader's connection, to be cut
+    a, b = Candidate(own, lock, "a"), Candidate(client, lock, "b")
+    a.start()
+    await leader_of([a], 5)
+    b.start()
+    sampler = Sampler(a, b)
+    try:
+        await asyncio.sleep(LEASE)
+        await own.close()  # every renewal fails from now on
+        cut = time.monotonic()
+
+        async def b_leads() -> bool:
+            return b.leading
+        await eventually(b_leads, LEASE + 3, interval=0.01, what="b to take over")
+        assert a.task is not None and a.task.done()
+        assert isinstance(a.task.exception(), LeadershipLost)
+        assert b.started_at - cut <= LEASE + RETRY * 2 + RETRY_SLACK
+    finally:
+        await sampler.close()
+        await b.stop()
+    assert sampler.overlaps == []
+
+
+def controller_manager(server: str, lock: str) -> tuple[subprocess.Popen[bytes], int]:
+    health = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "controller", "--server", server, "--health-port", str(health),
+         "--metrics-bind-address", "", "--controllers", "namespace",
+         "--leader-elect-resource-name", lock, "--leader-elect-lease-duration", "3s",
+         "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return proc, health
+
+
+async def healthy(port: int) -> bool:
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "podplane.healthcheck", f"127.0.0.1:{port}"],
+        capture_output=True, cwd=ROOT)
+    return result.returncode == 0
+
+
+async def test_two_controller_managers_one_leads_and_a_sigterm_hands_over(
+        client: Client, lock: str) -> None:
+    first, first_health = controller_manager(client.target, lock)
+    try:
+        async def holder() -> str:
+            lease = await client.leases.get(lock, "kube-system")
+            return str(lease.spec.holder_identity)
+        leader = await eventually(holder, 20, what="the first controller-manager to lead")
+        second, second_health = controller_manager(client.target, lock)
+        try:
+            for port in (first_health, second_health):
+                await eventually(lambda: healthy(port), 20, what="health SERVING")
+            await asyncio.sleep(2)
+            assert await holder() == leader  # the second one stands by
+
+            first.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.to_thread(first.communicate, timeout=15)
+            stopped = time.monotonic()
+            assert first.returncode == 0, output.decode()
+            assert f"released lease kube-system/{lock}" in output.decode()
+
+            async def new_holder() -> str | None:
+                h = await holder()
+                return h if h and h != leader else None
+            await eventually(new_holder, 10, interval=0.05, what="the standby to take over")
+            assert time.monotonic() - stopped < 3  # at once, not after the 3 s lease
+            assert await healthy(second_health)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.to_thread(second.communicate, timeout=15)
+        assert second.returncode == 0, output.decode()
+        assert "starting the namespace controller" in output.decode()
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()

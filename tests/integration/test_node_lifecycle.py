@@ -1,0 +1,218 @@
+"""The node lifecycle and node IPAM controllers against a real apiserver over real etcd, with hollow
+nodes: Node objects whose Lease the test renews (with the kubelet's own lease code) or stops
+renewing; nothing runs containers.
+
+A node that stops renewing is marked Ready=Unknown and tainted unreachable; its pod goes
+Ready=False, and once its 2 s toleration has run out it is deleted and shown as Unknown (reason
+NodeLost), staying Terminating as no kubelet finishes it; renewing the lease again removes the
+taint; deleting the node lets the terminating pod go. A node registered without a podCIDR gets a
+free one. Their own cluster: the controllers act on every node, so other modules' leftovers would
+be tainted and their pods evicted."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import grpc
+import pytest_asyncio
+
+from controller.nodeipam import NodeIpamController
+from controller.nodelifecycle import NodeLifecycleController
+from kubelet.lease import NodeLease
+from podctl.printers.pods import summarize_pod
+from podplane import manifest, timeutil
+from podplane.api.core.v1 import core_pb2
+from podplane.client import Client
+from tests.integration.conftest import etcd_process, running_apiserver
+from tests.support import eventually, new_namespace
+
+GRACE = 2.0
+UNREACHABLE = "node.kubernetes.io/unreachable"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def cluster() -> AsyncIterator[Client]:
+    with etcd_process() as etcd:
+        async with running_apiserver(etcd) as server:
+            client = Client(f"127.0.0.1:{server.port}", timeout=10)
+            lifecycle = NodeLifecycleController(client, monitor_grace_period=GRACE,
+                                                startup_grace_period=GRACE)
+            tasks = [asyncio.create_task(lifecycle.run()),
+                     asyncio.create_task(NodeIpamController(client).run())]
+            yield client
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await client.close()
+
+
+class HollowNode:
+    """A registered Node with Ready=True whose lease is renewed every 0.3 s until stop()."""
+
+    def __init__(self, client: Client, name: str, pod_cidr: str = "") -> None:
+        self.client = client
+        self.name = name
+        self.pod_cidr = pod_cidr
+        self.lease = NodeLease(client.leases, name, interval=0.3)
+        self._renewing: asyncio.Task[None] | None = None
+
+    async def register(self) -> core_pb2.Node:
+        node = core_pb2.Node()
+        node.metadata.name = self.name
+        if self.pod_cidr:
+            node.spec.pod_cidr = self.pod_cidr
+            node.spec.pod_cidrs.append(self.pod_cidr)
+        created = await self.client.nodes.create(node)
+        await self.post_ready()
+        self.lease.node_uid = created.metadata.uid
+        self.start()
+        return created
+
+    async def post_ready(self) -> None:
+        """What the kubelet's status loop does: Ready=True with a fresh heartbeat."""
+        node = await self.client.nodes.get(self.name)
+        del node.status.conditions[:]
+        now = timeutil.now()
+        node.status.conditions.add(type="Ready", status="True", reason="KubeletReady",
+                                   message="kubelet is posting ready status",
+                                   last_heartbeat_time=now, last_transition_time=now)
+        node.metadata.resource_version = ""
+        await self.client.nodes.update_status(node)
+
+    def start(self) -> None:
+        self._renewing = asyncio.create_task(self.lease.run())
+
+    async def stop(self) -> None:
+        if self._renewing is not None:
+            self._renewing.cancel()
+            await asyncio.gather(self._renewing, return_exceptions=True)
+            self._renewing = None
+
+
+async def running_pod(client: Client, ns: str, node: str, toleration_seconds: int) -> Any:
+    """A pod bound to `node` whose (hollow) kubelet reported it Running and Ready."""
+    tolerations = [{"key": key, "operator": "Exists", "effect": "NoExecute",
+                    "tolerationSeconds": toleration_seconds}
+                   for key in ("node.kubernetes.io/not-ready", UNREACHABLE)]
+    pod = manifest.from_dict({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": ns},
+        "spec": {"tolerations": tolerations,
+                 "containers": [{"name": "main", "image": "busybox"}]}})
+    await client.pods.create(pod)  # type: ignore[arg-type]
+    bound = await client.bind(ns, "web", node)
+    bound.status.phase = "Running"
+    now = timeutil.now()
+    for type_ in ("Initialized", "ContainersReady", "Ready"):
+        bound.status.conditions.add(type=type_, status="True", last_transition_time=now)
+    return await client.pods.update_status(bound)
+
+
+def ready_status(obj: Any) -> str:
+    return next((c.status for c in obj.status.conditions if c.type == "Ready"), "")
+
+
+async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untainted_when_back(
+        cluster: Client) -> None:
+    client = cluster
+    node = HollowNode(client, "hollow-1", pod_cidr="10.244.1.0/24")
+    await node.register()
+    ns = await new_namespace(client)
+    await running_pod(client, ns, node.name, toleration_seconds=2)
+
+    # Alive: renewing keeps it untouched for several grace periods.
+    await asyncio.sleep(1.5 * GRACE)
+    current = await client.nodes.get(node.name)
+    assert ready_status(current) == "True" and not current.spec.taints
+
+    await node.stop()
+    stopped = time.monotonic()
+
+    async def tainted() -> Any:
+        n = await client.nodes.get(node.name)
+        return n if any(t.key == UNREACHABLE and t.effect == "NoExecute"
+                        for t in n.spec.taints) else None
+    current = await eventually(tainted, 15, interval=0.1, what="the unreachable taint")
+    detected = time.monotonic() - stopped
+    assert GRACE - 0.5 <= detected <= GRACE + 5, detected
+    ready = next(c for c in current.status.conditions if c.type == "Ready")
+    assert (ready.status, ready.reason, ready.message) == (
+        "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+    (taint,) = current.spec.taints
+    assert taint.time_added
+
+    pod = await client.pods.get("web", ns)
+    assert not pod.metadata.deletion_timestamp  # still tolerated for (about) 2 s
+
+    async def not_ready() -> Any:
+        p = await client.pods.get("web", ns)
+        return p if ready_status(p) == "False" else None
+    await eventually(not_ready, 10, what="the pod's Ready=False")
+
+    async def evicted() -> Any:
+        p = await client.pods.get("web", ns)
+        return p if p.metadata.deletion_timestamp else None
+    pod = await eventually(evicted, 15, interval=0.1, what="the pod's eviction")
+    tainted_at = timeutil.parse(taint.time_added)
+    deletion_due = timeutil.parse(pod.metadata.deletion_timestamp)
+    assert tainted_at is not None and deletion_due is not None
+    assert pod.metadata.deletion_grace_period_seconds == 30  # a normal, graceful deletion
+    evicted_at = deletion_due - timedelta(seconds=30)
+    assert (evicted_at - tainted_at).total_seconds() >= 2  # not before its toleration ran out
+    assert pod.status.reason == "NodeLost"
+    assert pod.status.message == f"Node {node.name} which was running pod web is unresponsive"
+    assert ready_status(pod) == "False"
+    # No kubelet finishes the deletion: it stays, shown as podctl shows it.
+    await asyncio.sleep(0.5)
+    pod = await client.pods.get("web", ns)
+    assert summarize_pod(pod, datetime.now(timezone.utc)).status == "Unknown"
+
+    # Back: the lease renewed removes the taint even before the kubelet posts Ready.
+    node.start()
+
+    async def untainted() -> Any:
+        n = await client.nodes.get(node.name)
+        return n if not n.spec.taints else None
+    current = await eventually(untainted, 10, interval=0.1, what="the taint removed")
+    assert ready_status(current) == "Unknown"  # Ready is the kubelet's to set back
+    await node.post_ready()
+    await asyncio.sleep(1.5 * GRACE)
+    current = await client.nodes.get(node.name)
+    assert ready_status(current) == "True" and not current.spec.taints
+    await node.stop()
+
+    # The node deleted: no kubelet will ever finish its terminating pod, so it is force-deleted.
+    await client.nodes.delete(node.name)
+
+    async def pod_gone() -> bool:
+        try:
+            await client.pods.get("web", ns)
+            return False
+        except grpc.aio.AioRpcError as e:
+            return bool(e.code() == grpc.StatusCode.NOT_FOUND)
+    await eventually(pod_gone, 10, what="the orphaned terminating pod to go")
+
+
+async def test_a_node_that_registers_without_a_pod_cidr_gets_a_free_one(cluster: Client) -> None:
+    client = cluster
+    taken = HollowNode(client, "with-cidr", pod_cidr="10.244.0.0/24")
+    await taken.register()
+    bare = HollowNode(client, "without-cidr")
+    await bare.register()
+    try:
+        async def allocated() -> Any:
+            n = await client.nodes.get("without-cidr")
+            return n if n.spec.pod_cidr else None
+        node = await eventually(allocated, 10, what="a podCIDR for the new node")
+        held = {n.spec.pod_cidr for n in (await client.nodes.list()).items
+                if n.metadata.name != "without-cidr"}
+        assert node.spec.pod_cidr not in held
+        assert node.spec.pod_cidr.startswith("10.244.") and node.spec.pod_cidr.endswith("/24")
+        assert list(node.spec.pod_cidrs) == [node.spec.pod_cidr]
+        assert (await client.nodes.get("with-cidr")).spec.pod_cidr == "10.244.0.0/24"
+    finally:
+        for n in (taken, bare):
+            await n.stop()
+            await client.nodes.delete(n.name)

@@ -1,0 +1,137 @@
+"""An in-memory apiserver for controller unit tests whose watch events reach informers only when
+the test delivers them, so that a test can hold a controller's cache behind its own writes."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import grpc
+
+from podplane import resources
+from podplane.resources import Resource
+
+CREATED_AT = "2026-11-21T15:00:00Z"
+
+
+def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
+
+
+class FakeWatch:
+    def __init__(self, queue: asyncio.Queue[Any]) -> None:
+        self._queue = queue
+
+    def __aiter__(self) -> FakeWatch:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._queue.get()
+
+    def cancel(self) -> None:
+        pass
+
+
+class FakeApi:
+    def __init__(self, resource: Resource, revisions: itertools.count[int]) -> None:
+        self.resource = resource
+        self.store: dict[str, Any] = {}
+        self.created: list[Any] = []
+        self.deleted: list[str] = []
+        # Every delete asked for, including those of objects already gone.
+        self.delete_calls: list[str] = []
+        self.status_updates: list[Any] = []
+        self._revisions = revisions
+        self._names = itertools.count(1)
+        self._pending: list[Any] = []
+        self._watchers: list[asyncio.Queue[Any]] = []
+
+    def _event(self, type_: str, obj: Any) -> None:
+        event = self.resource.watch_event()
+        event.type = type_
+        event.object.CopyFrom(obj)
+        self._pending.append(event)
+
+    def deliver(self) -> None:
+        """Sends the watch events of every write so far to the informers."""
+        for event in self._pending:
+            for q in self._watchers:
+                q.put_nowait(event)
+        self._pending.clear()
+
+    def _save(self, obj: Any) -> Any:
+        stored = type(obj)()
+        stored.CopyFrom(obj)
+        stored.metadata.resource_version = str(next(self._revisions))
+        self.store[f"{stored.metadata.namespace}/{stored.metadata.name}"] = stored
+        return stored
+
+    async def create(self, obj: Any) -> Any:
+        meta = obj.metadata
+        new = type(obj)()
+        new.CopyFrom(obj)
+        if not meta.name:
+            new.metadata.name = f"{meta.generate_name}{next(self._names):05d}"
+        new.metadata.uid = new.metadata.uid or f"uid-{new.metadata.name}"
+        new.metadata.creation_timestamp = new.metadata.creation_timestamp or CREATED_AT
+        new.metadata.generation = new.metadata.generation or 1
+        stored = self._save(new)
+        self.created.append(stored)
+        self._event("ADDED", stored)
+        return stored
+
+    async def get(self, name: str, namespace: str = "") -> Any:
+        try:
+            return self.store[f"{namespace}/{name}"]
+        except KeyError:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND,
+                            f'{self.resource.plural} "{name}" not found') from None
+
+    async def update(self, obj: Any) -> Any:
+        live = await self.get(obj.metadata.name, obj.metadata.namespace)
+        if obj.metadata.resource_version != live.metadata.resource_version:
+            raise rpc_error(grpc.StatusCode.ABORTED, "the object has been modified")
+        stored = self._save(obj)
+        self._event("MODIFIED", stored)
+        return stored
+
+    async def update_status(self, obj: Any) -> Any:
+        stored = await self.update(obj)
+        self.status_updates.append(stored)
+        return stored
+
+    async def delete(self, name: str, namespace: str = "", **_: Any) -> Any:
+        self.delete_calls.append(name)
+        obj = await self.get(name, namespace)
+        del self.store[f"{namespace}/{name}"]
+        self.deleted.append(name)
+        self._event("DELETED", obj)
+        return obj
+
+    async def list_all(self, namespace: str = "", **_: Any) -> tuple[list[Any], str]:
+        return list(self.store.values()), "1"
+
+    def watch(self, namespace: str = "", **_: Any) -> FakeWatch:
+        q: asyncio.Queue[Any] = asyncio.Queue()
+        self._watchers.append(q)
+        return FakeWatch(q)
+
+
+class FakeCluster:
+    """What the controllers use of podplane.client.Client."""
+
+    def __init__(self) -> None:
+        revisions = itertools.count(2)
+        self.pods = FakeApi(resources.POD, revisions)
+        self.replicasets = FakeApi(resources.REPLICA_SET, revisions)
+        self.replicationcontrollers = FakeApi(resources.REPLICATION_CONTROLLER, revisions)
+        self.events = FakeApi(resources.EVENT, revisions)
+
+    def for_resource(self, resource: Resource) -> FakeApi:
+        api: FakeApi = getattr(self, resource.plural)
+        return api
+
+    def deliver(self, *kinds: Resource) -> None:
+        for api in [self.for_resource(r) for r in kinds] or [
+                self.pods, self.replicasets, self.replicationcontrollers, self.events]:
+            api.deliver()
