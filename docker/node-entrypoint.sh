@@ -11,12 +11,15 @@
 #   CLUSTER_CIDR   all pods, default 10.244.0.0/16: pod-to-pod traffic there is not masqueraded
 #   POD_ROUTES     other nodes' pod CIDRs, "node-2=10.244.2.0/24 node-3=10.244.3.0/24" (optional)
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
+#   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
+#                  mirror, where this node publishes busybox as docker.io/library/busybox
 set -euo pipefail
 
 : "${POD_CIDR:?POD_CIDR must be set, e.g. 10.244.1.0/24}"
 CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
 POD_ROUTES=${POD_ROUTES:-}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/podplane/dockerd.log}
+REGISTRY_MIRROR=${REGISTRY_MIRROR:-}
 IMAGES=/opt/podplane/images
 
 log() { echo "node-entrypoint: $*" >&2; }
@@ -88,8 +91,15 @@ start_dockerd() {
   mkdir -p "$(dirname "$DOCKERD_LOG")" /var/lib/docker
   rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
   log "starting dockerd, bridge $POD_BRIDGE_IP (log: $DOCKERD_LOG)"
+  local mirror=()
+  if [[ -n $REGISTRY_MIRROR ]]; then
+    # The cluster's registry stands in for Docker Hub (no registry is reachable from these hosts):
+    # `image: busybox` with imagePullPolicy Always pulls through it, as from docker.io.
+    mirror=(--registry-mirror "$REGISTRY_MIRROR" --insecure-registry "${REGISTRY_MIRROR#http://}")
+  fi
   dockerd \
     --host unix:///var/run/docker.sock \
+    "${mirror[@]}" \
     --bip "$POD_BRIDGE_IP" \
     --storage-driver overlay2 \
     --data-root /var/lib/docker \
@@ -147,6 +157,19 @@ import_rootfs busybox:latest "$IMAGES/busybox" '["sh"]'
 # The pod sandbox: holds the pod's network namespace, exits at once on SIGTERM/SIGINT.
 import_rootfs podplane/pause:3.9 "$IMAGES/pause" \
   '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'
+
+publish() { # LOCAL-IMAGE REPOSITORY:TAG -- into the cluster registry, as docker.io would have it
+  local target="${REGISTRY_MIRROR#http://}/$2" i
+  docker tag "$1" "$target"
+  for ((i = 0; i < 30; i++)); do
+    if docker push "$target" >/dev/null 2>&1; then log "published $1 as docker.io/$2"; return 0; fi
+    sleep 1
+  done
+  log "warning: could not push $1 to $REGISTRY_MIRROR; pulls of it will fail"
+}
+if [[ -n $REGISTRY_MIRROR ]]; then
+  publish busybox:latest library/busybox:latest
+fi
 
 log "node ready for pods; exec $*"
 exec "$@"

@@ -24,9 +24,10 @@ RUN sh /tmp/src/docker/collect-app.sh /tmp/src
 
 FROM python AS podplane
 RUN apt-get update \
- && apt-get install -y --no-install-recommends etcd-server etcd-client \
+ && apt-get install -y --no-install-recommends etcd-server etcd-client docker-registry \
  && rm -rf /var/lib/apt/lists/*
 COPY docker/podctl /usr/local/bin/podctl
+COPY docker/registry.yml /etc/podplane/registry.yml
 COPY --from=venv /opt/podplane/venv /opt/podplane/venv
 ENV PATH=/opt/podplane/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PYTHONPATH=/opt/podplane/app \
