@@ -3,9 +3,14 @@ generateContainerConfig): command and args, environment, resources, security con
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from kubelet.container_env import ContainerConfigError, PodContext, container_env, expand
+from kubelet.container_env import (
+    ConfigObjectGetter, ContainerConfigError, PodContext, container_env, expand,
+    fetch_pod_objects,
+)
 from kubelet.runtime.types import ContainerConfig, Mount, PodRef
+from kubelet.security_context import NodeCapabilities, security_config
 from podplane import quantity
 from podplane.api.core.v1 import core_pb2
 
@@ -40,17 +45,6 @@ def resource_limits(container: core_pb2.Container) -> tuple[int | None, int | No
     return memory, nano_cpus or None, shares
 
 
-def run_as_user(pod: core_pb2.Pod, container: core_pb2.Container) -> str | None:
-    sc, psc = container.security_context, pod.spec.security_context
-    uid = sc.run_as_user if sc.HasField("run_as_user") else (
-        psc.run_as_user if psc.HasField("run_as_user") else None)
-    gid = sc.run_as_group if sc.HasField("run_as_group") else (
-        psc.run_as_group if psc.HasField("run_as_group") else None)
-    if uid is None:
-        return None if gid is None else f"0:{gid}"
-    return str(uid) if gid is None else f"{uid}:{gid}"
-
-
 def grace_period(pod: core_pb2.Pod) -> int:
     spec = pod.spec
     return int(spec.termination_grace_period_seconds) if spec.HasField(
@@ -58,19 +52,28 @@ def grace_period(pod: core_pb2.Pod) -> int:
 
 
 def build_container_config(pod: core_pb2.Pod, container: core_pb2.Container, restart_count: int,
-                           mounts: Sequence[Mount], ctx: PodContext) -> ContainerConfig:
+                           mounts: Sequence[Mount], ctx: PodContext,
+                           node: NodeCapabilities | None = None) -> ContainerConfig:
+    """The runtime config; ctx.objects must hold the ConfigMaps and Secrets the container's env
+    names (with_pod_objects)."""
     env = container_env(pod, container, ctx)
     entrypoint, cmd = command_and_args(container, dict(env))
     memory, nano_cpus, shares = resource_limits(container)
-    sc = container.security_context
+    security = security_config(pod, container, node)
     return ContainerConfig(
         pod=PodRef(uid=pod.metadata.uid, name=pod.metadata.name, namespace=pod.metadata.namespace),
         name=container.name, image=container.image, restart_count=restart_count,
         entrypoint=entrypoint, cmd=cmd, env=env, working_dir=container.working_dir,
         mounts=tuple(mounts), memory_limit=memory, nano_cpus=nano_cpus, cpu_shares=shares,
         tty=container.tty, stdin=container.stdin, stdin_once=container.stdin_once,
-        user=run_as_user(pod, container), privileged=sc.privileged,
-        cap_add=tuple(sc.capabilities.add), cap_drop=tuple(sc.capabilities.drop),
-        read_only_rootfs=sc.read_only_root_filesystem,
+        user=security.user, privileged=security.privileged, cap_add=security.cap_add,
+        cap_drop=security.cap_drop, read_only_rootfs=security.read_only_rootfs,
+        security_opt=security.security_opt, device_cgroup_rules=security.device_cgroup_rules,
         share_process_namespace=pod.spec.share_process_namespace,
         termination_grace_seconds=grace_period(pod))
+
+
+async def with_pod_objects(ctx: PodContext, getter: ConfigObjectGetter | None,
+                           pod: core_pb2.Pod) -> PodContext:
+    """ctx with the ConfigMaps and Secrets the pod names, read afresh through getter."""
+    return replace(ctx, objects=await fetch_pod_objects(getter, pod))

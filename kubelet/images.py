@@ -3,6 +3,7 @@ with per pod-and-image back-off between failed pulls (ErrImagePull, then ImagePu
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from kubelet.backoff import Backoff
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ImageInfo
@@ -27,8 +28,10 @@ class ImagePuller:
         self.runtime = runtime
         self.backoff = backoff or Backoff()
 
-    async def ensure(self, pod_uid: str, container: core_pb2.Container) -> tuple[ImageInfo, bool]:
-        """The image, present as the policy asks, and whether it was pulled just now."""
+    async def ensure(self, pod_uid: str, container: core_pb2.Container,
+                     on_pull: Callable[[], None] | None = None) -> tuple[ImageInfo, bool]:
+        """The image, present as the policy asks, and whether it was pulled just now. on_pull
+        is called right before a pull starts (the kubelet's `Pulling image "x"` event)."""
         image = container.image
         policy = container.image_pull_policy or default_pull_policy(image)
         present = await self.runtime.inspect_image(image)
@@ -43,6 +46,8 @@ class ImagePuller:
         remaining = self.backoff.remaining_since_update(key)
         if remaining > 0:
             raise ImageError("ImagePullBackOff", f'Back-off pulling image "{image}"', remaining)
+        if on_pull is not None:
+            on_pull()
         try:
             log.info("pulling image %s (pullPolicy %s)", image, policy)
             return await self.runtime.pull_image(image), True

@@ -9,6 +9,7 @@ from typing import Any
 
 from kubelet import metrics
 from kubelet.config import KubeletConfig
+from kubelet.container_env import ClientObjectGetter
 from kubelet.housekeeping import Housekeeping
 from kubelet.lease import NodeLease
 from kubelet.logs_server import SERVICE_NAME, KubeletServicer
@@ -17,6 +18,7 @@ from kubelet.node_status import NodeIdentity, NodeStatusReporter, capacity
 from kubelet.pleg import PodLifecycleEventGenerator
 from kubelet.pod_sync import NodeContext, PodSyncer
 from kubelet.pod_workers import PodWorkers
+from kubelet.prober import ProbeManager
 from kubelet.runtime.types import ContainerRuntime
 from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes
@@ -41,13 +43,17 @@ class Kubelet:
         self.machine = machine or read_machine_info(config.root_dir)
         self.informer: Informer[core_pb2.Pod] = Informer(
             client.pods, field_selector=f"spec.nodeName={config.node_name}", name="pods")
-        self.volumes = PodVolumes(config.root_dir)
+        self.volumes = PodVolumes(config.root_dir, ClientObjectGetter(client))
+        recorder = EventRecorder(client, "kubelet", instance=config.node_name)
+        # A probe result that changes syncs the pod again (its status, or a liveness kill).
+        self.probes = ProbeManager(runtime, on_change=lambda key: self.workers.enqueue(key),
+                                   recorder=recorder)
         self.syncer = PodSyncer(
             runtime, self.volumes, StatusManager(client.pods),
             NodeContext(node_name=config.node_name, host_ip=host_ip,
                         pause_image=config.pause_image, pod_cidr=config.pod_cidr,
                         allocatable=capacity(self.machine)),
-            recorder=EventRecorder(client, "kubelet", instance=config.node_name))
+            recorder=recorder, probes=self.probes)
         self.workers = PodWorkers(self.syncer, self.informer.get)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
         self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.informer.list)
@@ -114,4 +120,6 @@ class Kubelet:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        for uid in {key[0] for key in self.probes.workers}:
+            self.probes.remove_pod(uid)
         await self.server.stop(grace)

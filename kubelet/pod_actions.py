@@ -1,7 +1,9 @@
 """What to do to bring a pod's containers to its spec: a pure function of the desired Pod and
-what the runtime reports (kuberuntime_manager.go computePodActions, without probes or sidecars)."""
+what the runtime reports and the probes say (kuberuntime_manager.go computePodActions, without
+sidecars)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kubelet.runtime.types import ContainerState, ContainerStatus
@@ -9,6 +11,18 @@ from kubelet.runtime_pod import RuntimePod
 from podplane.api.core.v1 import core_pb2
 
 TERMINAL_PHASES = ("Succeeded", "Failed")
+# A running container's probe verdict: (probe type, message) when it must be killed, else None.
+HealthCheck = Callable[[ContainerStatus], "tuple[str, str] | None"]
+
+
+@dataclass
+class ContainerToKill:
+    status: ContainerStatus
+    container: core_pb2.Container
+    # "Liveness" or "Startup": the probe that failed.
+    probe_type: str
+    # Shown in the Killing event: "Container web failed liveness probe, will be restarted".
+    message: str
 
 
 @dataclass
@@ -20,6 +34,9 @@ class PodActions:
     # The next init container to run (init containers run one at a time, in order).
     init_container: core_pb2.Container | None = None
     containers_to_start: list[core_pb2.Container] = field(default_factory=list)
+    # Running containers a failed liveness or startup probe condemns; once they are stopped, the
+    # actions are computed again (and restart them unless the policy is Never).
+    containers_to_kill: list[ContainerToKill] = field(default_factory=list)
 
 
 def restart_policy(pod: core_pb2.Pod) -> str:
@@ -75,7 +92,8 @@ def init_progress(pod: core_pb2.Pod, rp: RuntimePod, sandbox_id: str) -> InitPro
     return InitProgress(next=inits[0])
 
 
-def compute_pod_actions(pod: core_pb2.Pod, rp: RuntimePod) -> PodActions:
+def compute_pod_actions(pod: core_pb2.Pod, rp: RuntimePod,
+                        unhealthy: HealthCheck | None = None) -> PodActions:
     actions = PodActions()
     if pod.status.phase in TERMINAL_PHASES or pod.metadata.deletion_timestamp:
         # A finished pod never runs again: only make sure nothing of it still runs.
@@ -118,6 +136,14 @@ def compute_pod_actions(pod: core_pb2.Pod, rp: RuntimePod) -> PodActions:
             latest = None  # a stray in an old sandbox: the kill of that sandbox handles it
         if should_restart(pod, latest):
             actions.containers_to_start.append(container)
+        elif latest is not None and latest.state == ContainerState.RUNNING and unhealthy:
+            verdict = unhealthy(latest)
+            if verdict is not None:
+                probe_type, message = verdict
+                if policy != "Never":
+                    message += ", will be restarted"
+                actions.containers_to_kill.append(
+                    ContainerToKill(latest, container, probe_type, message))
     return actions
 
 

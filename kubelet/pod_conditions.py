@@ -1,5 +1,6 @@
 """The pod conditions the kubelet owns (pkg/kubelet/status/generate.go): PodReadyToStartContainers,
-Initialized, ContainersReady and Ready. Without readiness probes a running container is ready."""
+Initialized, ContainersReady and Ready, from containerStatuses[].ready: the readiness probe's
+verdict (kubelet/prober), or, without a readiness probe, whether the container runs."""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,6 +1,9 @@
 """A pod's status as the kubelet reports it, from the desired Pod, what the runtime reports and why
-containers are waiting (kubelet_pods.go generateAPIPodStatus). A pure function: no I/O."""
+containers are waiting (kubelet_pods.go generateAPIPodStatus), and the probes' verdicts on
+started and ready. A pure function of those: no I/O."""
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from kubelet.container_statuses import Reasons, container_statuses
 from kubelet.pod_actions import TERMINAL_PHASES
@@ -9,15 +12,20 @@ from kubelet.pod_phase import get_phase
 from kubelet.runtime_pod import RuntimePod
 from podplane.api.core.v1 import core_pb2
 
+# Sets started and ready of the running app containers from the probe results.
+ProbeVerdicts = Callable[[core_pb2.Pod, Sequence[core_pb2.ContainerStatus]], None]
+
 
 def generate_pod_status(pod: core_pb2.Pod, rp: RuntimePod, reasons: Reasons, host_ip: str,
-                        now: str) -> core_pb2.PodStatus:
+                        now: str, probes: ProbeVerdicts | None = None) -> core_pb2.PodStatus:
     old = pod.status
     spec = pod.spec
     init_statuses = container_statuses(pod, spec.init_containers, rp,
                                        old.init_container_statuses, reasons, is_init=True)
     statuses = container_statuses(pod, spec.containers, rp, old.container_statuses, reasons,
                                   is_init=False)
+    if probes is not None:
+        probes(pod, statuses)
     phase = get_phase(spec, init_statuses, statuses)
     if old.phase in TERMINAL_PHASES:
         phase = old.phase  # a finished pod never runs again

@@ -5,18 +5,25 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubelet.backoff import Backoff
-from kubelet.container_config import build_container_config, grace_period
+from kubelet.container_config import build_container_config, with_pod_objects
 from kubelet.container_env import ContainerConfigError, PodContext
 from kubelet.images import ImageError, ImagePuller
-from kubelet.pod_actions import TERMINAL_PHASES, compute_pod_actions
+from kubelet.lifecycle_hooks import HookError, run_hook
+from kubelet.pod_actions import TERMINAL_PHASES, ContainerToKill, compute_pod_actions
 from kubelet.pod_sandbox import run_sandbox
 from kubelet.pod_status import generate_pod_status
-from kubelet.pod_termination import capped_grace, remove_pod, stop_pod
-from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ContainerState
+from kubelet.pod_termination import (
+    EventSink, container_grace_period, kill_container, pod_grace_period, remove_pod, stop_pod,
+)
+from kubelet.prober.manager import ProbeManager
+from kubelet.prober.results import ProbeType
+from kubelet.runtime.types import (
+    ContainerRuntime, ContainerRuntimeError, ContainerState, ContainerStatus,
+)
 from kubelet.runtime_pod import RuntimePod
 from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes, VolumeError
@@ -56,7 +63,8 @@ class PodSyncer:
     def __init__(self, runtime: ContainerRuntime, volumes: PodVolumes, status: StatusManager,
                  node: NodeContext, images: ImagePuller | None = None,
                  crash_backoff: Backoff | None = None,
-                 recorder: EventRecorder | None = None) -> None:
+                 recorder: EventRecorder | None = None,
+                 probes: ProbeManager | None = None) -> None:
         self.runtime = runtime
         self.volumes = volumes
         self.status = status
@@ -64,6 +72,7 @@ class PodSyncer:
         self.images = images or ImagePuller(runtime)
         self.crash_backoff = crash_backoff or Backoff()
         self.recorder = recorder
+        self.probes = probes
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
         self._warned_cidr = False
@@ -93,6 +102,8 @@ class PodSyncer:
         self.forget(uid)
 
     def forget(self, uid: str) -> None:
+        if self.probes is not None:
+            self.probes.remove_pod(uid)
         self.status.forget(uid)
         self.crash_backoff.forget(uid)
         self.images.backoff.forget(uid)
@@ -106,17 +117,26 @@ class PodSyncer:
         for other_uid, other in pods.items():
             if other_uid != uid:
                 await self.remove_pod(other_uid, other)
+        if self.probes is not None:
+            self.probes.keep_only(key, uid)
         if pod is None:
             return None
 
         rp = pods.get(uid, RuntimePod())
         requeue = _Requeue()
-        actions = compute_pod_actions(pod, rp)
-        grace = capped_grace(int(pod.metadata.deletion_grace_period_seconds)
-                             if pod.metadata.HasField("deletion_grace_period_seconds")
-                             else grace_period(pod))
+        finished = pod.status.phase in TERMINAL_PHASES or bool(pod.metadata.deletion_timestamp)
+        if self.probes is not None and not finished:
+            self.probes.add_pod(pod)
+        unhealthy = self._health_check(pod)
+        actions = compute_pod_actions(pod, rp, unhealthy)
+        if actions.containers_to_kill:
+            await self._kill_unhealthy(pod, rp, actions.containers_to_kill)
+            rp = await self._refresh(key, uid)
+            actions = compute_pod_actions(pod, rp, unhealthy)
+        grace = pod_grace_period(pod)
         if actions.kill_pod:
-            await stop_pod(self.runtime, rp, grace)
+            await stop_pod(self.runtime, rp, grace, pod, self._pod_ip(pod, rp),
+                           self._event_sink(pod))
             rp = await self._refresh(key, uid)
 
         to_start = ([actions.init_container] if actions.init_container else []) + \
@@ -126,7 +146,7 @@ class PodSyncer:
             # As the kubelet's SyncPod does: publish the status as it stands before acting, so a
             # new pod shows ContainerCreating while its sandbox and containers are set up.
             await self.status.set_status(pod, generate_pod_status(
-                pod, rp, self.reasons, self.node.host_ip, timeutil.now()))
+                pod, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts))
         if actions.create_sandbox or to_start:
             try:
                 await self._start(pod, rp, actions.create_sandbox, actions.sandbox_attempt,
@@ -137,16 +157,21 @@ class PodSyncer:
             rp = await self._refresh(key, uid)
         await self._remove_old_sandboxes(rp)
 
-        status = generate_pod_status(pod, rp, self.reasons, self.node.host_ip, timeutil.now())
+        status = generate_pod_status(pod, rp, self.reasons, self.node.host_ip, timeutil.now(),
+                                     self._verdicts)
         if status.phase in TERMINAL_PHASES and (rp.running() or rp.ready_sandboxes()):
-            await stop_pod(self.runtime, rp, grace)  # a finished pod keeps no sandbox
+            # A finished pod keeps no sandbox.
+            await stop_pod(self.runtime, rp, grace, pod, self._pod_ip(pod, rp),
+                           self._event_sink(pod))
             rp = await self._refresh(key, uid)
-            finished = core_pb2.Pod()
-            finished.CopyFrom(pod)
-            finished.status.CopyFrom(status)
-            status = generate_pod_status(finished, rp, self.reasons, self.node.host_ip,
-                                         timeutil.now())
+            done = core_pb2.Pod()
+            done.CopyFrom(pod)
+            done.status.CopyFrom(status)
+            status = generate_pod_status(done, rp, self.reasons, self.node.host_ip,
+                                         timeutil.now(), self._verdicts)
         await self.status.set_status(pod, status)
+        if self.probes is not None:
+            self.probes.observe(pod, status)
         if sandbox_error is not None:
             raise sandbox_error
         if pod.metadata.deletion_timestamp and not (rp.running() or rp.ready_sandboxes()):
@@ -180,6 +205,43 @@ class PodSyncer:
     def _event(self, pod: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
             self.recorder.record(pod, type_, reason, message)
+
+    def _event_sink(self, pod: core_pb2.Pod) -> EventSink:
+        return lambda type_, reason, message: self._event(pod, type_, reason, message)
+
+    def _pod_ip(self, pod: core_pb2.Pod, rp: RuntimePod) -> str:
+        """Where hooks and probes reach the pod."""
+        if pod.spec.host_network:
+            return self.node.host_ip
+        sandbox = rp.latest_sandbox()
+        return sandbox.ip if sandbox is not None and sandbox.ip else pod.status.pod_ip
+
+    def _verdicts(self, pod: core_pb2.Pod,
+                  statuses: Sequence[core_pb2.ContainerStatus]) -> None:
+        if self.probes is not None:
+            self.probes.apply(pod, statuses)
+
+    def _health_check(self, pod: core_pb2.Pod) -> Callable[[ContainerStatus],
+                                                           tuple[str, str] | None] | None:
+        probes = self.probes
+        if probes is None:
+            return None
+
+        def check(c: ContainerStatus) -> tuple[str, str] | None:
+            verdict = probes.unhealthy(pod, c)
+            return None if verdict is None else (verdict.probe_type.value, verdict.message)
+        return check
+
+    async def _kill_unhealthy(self, pod: core_pb2.Pod, rp: RuntimePod,
+                              kills: list[ContainerToKill]) -> None:
+        """Containers that failed their liveness or startup probe go, with their grace period
+        (and preStop hook); the next actions restart them per the restart policy."""
+        pod_ip = self._pod_ip(pod, rp)
+        await asyncio.gather(*(
+            kill_container(self.runtime, k.status.id, k.container.name,
+                           container_grace_period(pod, k.container, ProbeType(k.probe_type)),
+                           pod, pod_ip, message=k.message, event=self._event_sink(pod))
+            for k in kills))
 
     async def _remove_old_sandboxes(self, rp: RuntimePod) -> None:
         """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
@@ -226,15 +288,20 @@ class PodSyncer:
                 return
             self.crash_backoff.next(backoff_key, exited_at)
         try:
-            _, pulled = await self.images.ensure(uid, container)
+            _, pulled = await self.images.ensure(
+                uid, container, on_pull=lambda: self._event(
+                    pod, NORMAL, "Pulling", f'Pulling image "{container.image}"'))
             self._event(pod, NORMAL, "Pulled",
                         f'Successfully pulled image "{container.image}"' if pulled else
                         f'Container image "{container.image}" already present on machine')
             mounts = PodVolumes.mounts(container, paths)
+            ctx = await with_pod_objects(ctx, self.volumes.objects, pod)
             config = build_container_config(pod, container, restart_count, mounts, ctx)
         except ImageError as e:
             self.reasons[reason_key] = (e.reason, e.message)
-            self._event(pod, WARNING, "BackOff" if e.reason == "ImagePullBackOff" else "Failed",
+            self._event(pod, WARNING, {"ImagePullBackOff": "BackOff",
+                                       "ErrImageNeverPull": "ErrImageNeverPull"}.get(e.reason,
+                                                                                     "Failed"),
                         e.message)
             requeue.at(e.retry_after or CONFIG_RETRY_SECONDS)
             return
@@ -260,5 +327,22 @@ class PodSyncer:
             return
         self.reasons.pop(reason_key, None)
         self._event(pod, NORMAL, "Started", f"Started container {name}")
+        if container.lifecycle.HasField("post_start"):
+            try:
+                await run_hook(self.runtime, pod, container, container_id,
+                               container.lifecycle.post_start, ctx.pod_ip)
+            except HookError as e:
+                # As kuberuntime's startContainer: the container goes, and waits as
+                # PostStartHookError until it is started again.
+                log.info("pod %s/%s: postStart hook of %s failed: %s", pod.metadata.namespace,
+                         pod.metadata.name, name, e)
+                self._event(pod, WARNING, "FailedPostStartHook", str(e))
+                await kill_container(self.runtime, container_id, name,
+                                     container_grace_period(pod, container), pod, ctx.pod_ip,
+                                     message="FailedPostStartHook",
+                                     event=self._event_sink(pod))
+                self.reasons[reason_key] = ("PostStartHookError", str(e))
+                requeue.at(1.0)
+                return
         log.info("pod %s/%s: started container %s (restart %d)", pod.metadata.namespace,
                  pod.metadata.name, name, restart_count)

@@ -1,6 +1,8 @@
-"""Pod volumes on the node: emptyDir directories under <root-dir>/pods/<uid>/volumes (tmpfs for
-medium Memory) and hostPath checks, then bind mounts into each container that names them. The
-kubelet and the Docker engine share the node's filesystem, so these paths are the engine's too."""
+"""Pod volumes on the node: emptyDir directories under <root-dir>/pods/<uid>/volumes (a tmpfs for
+medium Memory, mounted on the node so that every container of the pod shares it), configMap and
+secret volumes as files written atomically there, and hostPath checks; then bind mounts into each
+container that names them (read-only where the mount says so). The kubelet and the Docker engine
+share the node's filesystem, so these paths are the engine's too."""
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +13,19 @@ import stat
 import subprocess
 from pathlib import Path
 
+from kubelet.container_env import (
+    ConfigObjectGetter, ConfigObjects, ContainerConfigError, fetch_pod_objects,
+)
 from kubelet.runtime.types import Mount
+from kubelet.volume_projection import FileProjection, ProjectionError, make_payload, \
+    write_atomically
 from podplane import quantity
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
 EMPTY_DIR = "kubernetes.io~empty-dir"
+CONFIG_MAP = "kubernetes.io~configmap"
+SECRET = "kubernetes.io~secret"
 
 
 class VolumeError(Exception):
@@ -45,28 +54,70 @@ def _check_host_path(name: str, source: core_pb2.HostPathVolumeSource) -> None:
                               f'{kind}')
 
 
-def _mount_tmpfs(path: Path, size_limit: str) -> None:
+def _mount_tmpfs(path: Path, size_limit: str = "", mode: int = 0o777) -> None:
+    """A tmpfs on the node at path (emptyDir medium Memory; secret volumes, which Kubernetes
+    never writes to disk). Where the kubelet may not mount, a plain directory does instead."""
     if os.path.ismount(path):
         return
-    options = "mode=0777"
+    options = f"mode={mode:04o}"
     if size_limit:
-        options += f",size={quantity.bytes_of(size_limit)}"
+        try:
+            options += f",size={quantity.bytes_of(size_limit)}"
+        except quantity.QuantityError as e:
+            raise VolumeError(f"emptyDir sizeLimit: {e}") from e
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        log.warning("emptyDir %s: cannot mount a tmpfs (%s); using a plain directory", path,
+        log.warning("volume %s: cannot mount a tmpfs (%s); using a plain directory", path,
                     (result.stderr or result.stdout).strip())
 
 
+def _config_map_payload(volume: core_pb2.Volume,
+                        objects: ConfigObjects) -> dict[str, FileProjection]:
+    source = volume.config_map
+    default_mode = source.default_mode if source.HasField("default_mode") else None
+    cm = objects.config_maps.get(source.name)
+    if cm is None:
+        if source.optional:
+            return {}
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
+                          f'configmap "{source.name}" not found')
+    data = {**dict(cm.binary_data), **{k: v.encode() for k, v in cm.data.items()}}
+    try:
+        return make_payload(source.items, default_mode, data, "configmap", source.optional)
+    except ProjectionError as e:
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
+
+
+def _secret_payload(volume: core_pb2.Volume, objects: ConfigObjects) -> dict[str, FileProjection]:
+    source = volume.secret
+    default_mode = source.default_mode if source.HasField("default_mode") else None
+    secret = objects.secrets.get(source.secret_name)
+    if secret is None:
+        if source.optional:
+            return {}
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
+                          f'secret "{source.secret_name}" not found')
+    try:
+        return make_payload(source.items, default_mode, dict(secret.data), "secret",
+                            source.optional)
+    except ProjectionError as e:
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
+
+
 class PodVolumes:
-    def __init__(self, root_dir: str) -> None:
+    def __init__(self, root_dir: str, objects: ConfigObjectGetter | None = None) -> None:
         self.root_dir = Path(root_dir)
+        # Where configMap and secret volumes (and containers' env) read their objects from;
+        # without one, every ConfigMap and Secret is "not found".
+        self.objects = objects
 
     def pod_dir(self, uid: str) -> Path:
         return self.root_dir / "pods" / uid
 
-    def _setup(self, pod: core_pb2.Pod) -> dict[str, str]:
+    def _setup(self, pod: core_pb2.Pod, objects: ConfigObjects) -> dict[str, str]:
         paths: dict[str, str] = {}
+        volumes_dir = self.pod_dir(pod.metadata.uid) / "volumes"
         for volume in pod.spec.volumes:
             if volume.HasField("host_path"):
                 _check_host_path(volume.name, volume.host_path)
@@ -78,16 +129,39 @@ class PodVolumes:
                 if volume.empty_dir.medium == "Memory":
                     _mount_tmpfs(path, volume.empty_dir.size_limit)
                 paths[volume.name] = str(path)
+            elif volume.HasField("config_map") or volume.HasField("secret"):
+                is_cm = volume.HasField("config_map")
+                payload = (_config_map_payload(volume, objects) if is_cm
+                           else _secret_payload(volume, objects))
+                path = volumes_dir / (CONFIG_MAP if is_cm else SECRET) / volume.name
+                if not is_cm:
+                    path.mkdir(parents=True, exist_ok=True)
+                    _mount_tmpfs(path, mode=0o755)
+                try:
+                    if write_atomically(path, payload):
+                        log.info("pod %s/%s: volume %s written (%d files)",
+                                 pod.metadata.namespace, pod.metadata.name, volume.name,
+                                 len(payload))
+                except ProjectionError as e:
+                    raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
+                                      f'{e}') from e
+                paths[volume.name] = str(path)
             else:
                 kind = next((f.name for f, _ in volume.ListFields() if f.name != "name"), "")
                 raise VolumeError(f'volume "{volume.name}": {kind or "this"} volumes are not '
-                                  f'supported by this kubelet (emptyDir and hostPath are)')
+                                  f'supported by this kubelet (emptyDir, hostPath, configMap and '
+                                  f'secret are)')
         return paths
 
     async def setup(self, pod: core_pb2.Pod) -> dict[str, str]:
-        """Host path of each of the pod's volumes, by name; idempotent."""
+        """Host path of each of the pod's volumes, by name; idempotent. configMap and secret
+        volumes are brought up to date with the objects as they are now."""
+        wanted = any(v.HasField("config_map") or v.HasField("secret") for v in pod.spec.volumes)
         try:
-            return await asyncio.to_thread(self._setup, pod)
+            objects = await fetch_pod_objects(self.objects, pod) if wanted else ConfigObjects()
+            return await asyncio.to_thread(self._setup, pod, objects)
+        except ContainerConfigError as e:
+            raise VolumeError(str(e)) from e
         except OSError as e:
             raise VolumeError(f"setting up volumes: {e}") from e
 
@@ -105,17 +179,20 @@ class PodVolumes:
                 host = os.path.join(host, vm.sub_path)
                 if not os.path.exists(host):
                     os.makedirs(host, mode=0o777, exist_ok=True)
+            # configMap and secret volumes are always read-only, as the kubelet mounts them.
+            always_ro = Path(paths[vm.name]).parent.name in (CONFIG_MAP, SECRET)
             mounts.append(Mount(host_path=host, container_path=vm.mount_path,
-                                read_only=vm.read_only))
+                                read_only=vm.read_only or always_ro))
         return mounts
 
     def _teardown(self, uid: str) -> None:
         pod_dir = self.pod_dir(uid)
-        empty_dirs = pod_dir / "volumes" / EMPTY_DIR
-        if empty_dirs.is_dir():
-            for path in empty_dirs.iterdir():
-                if os.path.ismount(path):
-                    subprocess.run(["umount", str(path)], capture_output=True, check=False)
+        for kind in (EMPTY_DIR, SECRET):  # the ones that may be tmpfs mounts
+            kind_dir = pod_dir / "volumes" / kind
+            if kind_dir.is_dir():
+                for path in kind_dir.iterdir():
+                    if os.path.ismount(path):
+                        subprocess.run(["umount", str(path)], capture_output=True, check=False)
         shutil.rmtree(pod_dir, ignore_errors=True)
 
     async def teardown(self, uid: str) -> None:

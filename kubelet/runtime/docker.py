@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import requests.exceptions
@@ -18,8 +18,8 @@ from kubelet.runtime import labels as L
 from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.docker_logs import stream_logs
 from kubelet.runtime.types import (
-    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ImageInfo,
-    ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ExecTimeout,
+    ImageInfo, ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,11 @@ class DockerRuntime:
             mem_limit=config.memory_limit, nano_cpus=config.nano_cpus,
             cpu_shares=config.cpu_shares, privileged=config.privileged,
             cap_add=list(config.cap_add) or None, cap_drop=list(config.cap_drop) or None,
-            read_only=config.read_only_rootfs or None, restart_policy={"Name": "no"})
+            read_only=config.read_only_rootfs or None, restart_policy={"Name": "no"},
+            security_opt=list(config.security_opt) or None,
+            device_cgroup_rules=list(config.device_cgroup_rules) or None,
+            # No swap beyond the memory limit, as Kubernetes.
+            memswap_limit=config.memory_limit)
         labels = {**config.labels, **self._node_labels, **L.pod_labels(config.pod),
                   L.CONTAINER_NAME: config.name, L.CONTAINER_TYPE: L.TYPE_CONTAINER,
                   L.RESTART_COUNT: str(config.restart_count), L.SANDBOX_ID: sandbox_id,
@@ -264,6 +268,20 @@ class DockerRuntime:
 
     def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
         return stream_logs(self._api, container_id, options)
+
+    async def exec_in_container(self, container_id: str, cmd: Sequence[str],
+                                timeout: float | None) -> tuple[int, str]:
+        def run() -> tuple[int, str]:
+            created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True)
+            output = self._api.exec_start(created["Id"])
+            code = self._api.exec_inspect(created["Id"]).get("ExitCode")
+            text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
+            return (int(code) if code is not None else -1), text
+        try:
+            # Docker cannot cancel an exec: one that times out runs on, unobserved.
+            return await asyncio.wait_for(self._call(run), timeout)
+        except asyncio.TimeoutError:
+            raise ExecTimeout(f"command {list(cmd)} timed out after {timeout:g}s") from None
 
     def close(self) -> None:
         self._api.close()

@@ -4,7 +4,7 @@ tests and in load tests with many nodes on one machine."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from kubelet.runtime.types import (
@@ -12,6 +12,9 @@ from kubelet.runtime.types import (
     ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
 )
 from podplane import timeutil
+
+
+ExecHandler = Callable[[ContainerStatus, Sequence[str]], Awaitable[tuple[int, str]]]
 
 
 class HollowRuntime:
@@ -26,6 +29,10 @@ class HollowRuntime:
         self.calls: list[tuple[str, str]] = []
         # Containers whose start fails with this message, by container name.
         self.fail_start: dict[str, str] = {}
+        # What a command run in a container does; without one every command succeeds at once.
+        self.exec_handler: ExecHandler | None = None
+        # (container id, timeout) of every stop, in order.
+        self.stops: list[tuple[str, int]] = []
         self._ids = itertools.count(1)
         self._ips = itertools.count(2)
 
@@ -110,6 +117,7 @@ class HollowRuntime:
 
     async def stop_container(self, container_id: str, timeout: int) -> None:
         self.calls.append(("stop_container", container_id))
+        self.stops.append((container_id, timeout))
         c = self.containers.get(container_id)
         if c is not None and c.state == ContainerState.RUNNING:
             self.exit_container(container_id, 137)
@@ -130,3 +138,13 @@ class HollowRuntime:
         data = self.logs.get(container_id, b"")
         if data:
             yield data
+
+    async def exec_in_container(self, container_id: str, cmd: Sequence[str],
+                                timeout: float | None) -> tuple[int, str]:
+        self.calls.append(("exec_in_container", container_id))
+        c = self.containers.get(container_id)
+        if c is None or c.state != ContainerState.RUNNING:
+            raise ContainerRuntimeError(f"container {container_id} is not running")
+        if self.exec_handler is None:
+            return 0, ""
+        return await self.exec_handler(c, cmd)

@@ -18,6 +18,10 @@ class ImageNotFound(ContainerRuntimeError):
     """The image is not present locally, or the registry does not have it."""
 
 
+class ExecTimeout(ContainerRuntimeError):
+    """A command run in a container did not finish within its timeout."""
+
+
 class ContainerState(enum.Enum):
     CREATED = "created"
     RUNNING = "running"
@@ -88,6 +92,9 @@ class ContainerConfig:
     cap_add: Sequence[str] = ()
     cap_drop: Sequence[str] = ()
     read_only_rootfs: bool = False
+    # Docker's --security-opt (seccomp/apparmor unconfined, no-new-privileges) and device rules.
+    security_opt: Sequence[str] = ()
+    device_cgroup_rules: Sequence[str] = ()
     share_process_namespace: bool = False
     termination_grace_seconds: int = 30
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -158,3 +165,9 @@ class ContainerRuntime(Protocol):
         ...
 
     def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]: ...
+
+    async def exec_in_container(self, container_id: str, cmd: Sequence[str],
+                                timeout: float | None) -> tuple[int, str]:
+        """Runs a command in a running container (the CRI's ExecSync): (exit code, stdout and
+        stderr). Raises ExecTimeout when it takes longer than `timeout` seconds."""
+        ...

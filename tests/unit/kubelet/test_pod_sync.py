@@ -228,13 +228,12 @@ async def test_volumes_are_bind_mounted_with_read_only_honoured(h: SyncHarness,
                       "r": [(data, "/d", True), (str(host_dir), "/h", False)]}
 
 
-async def test_unsupported_volume_is_reported_on_the_containers(h: SyncHarness) -> None:
+async def test_a_missing_config_map_volume_is_reported_on_the_containers(h: SyncHarness) -> None:
     volumes = (core_pb2.Volume(name="cfg", config_map=core_pb2.ConfigMapVolumeSource(name="x")),)
     p = pod("a", volumes=volumes)
     await h.sync(p)
     assert state_of(p, "a") == "CreateContainerConfigError"
-    assert 'volume "cfg": config_map volumes are not supported' in \
-        status_of(p, "a").state.waiting.message
+    assert 'volume "cfg" : configmap "x" not found' in status_of(p, "a").state.waiting.message
 
 
 async def test_env_sees_the_pod_ip_of_the_sandbox(h: SyncHarness) -> None:
