@@ -23,7 +23,7 @@ echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=
 endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
-        lint test-unit test-integration test-e2e test bench-apiserver clean
+        lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -38,6 +38,7 @@ help:
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
+	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json)"
 
 # --- Python environment ------------------------------------------------------------------------
 venv: $(VENV_STAMP)
@@ -141,6 +142,10 @@ test:
 bench-apiserver: $(VENV_STAMP)
 	@$(call timed,bench-apiserver)
 	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
+
+bench-pods: $(VENV_STAMP)
+	@$(call timed,bench-pods)
+	$(VENV)/bin/podplane-bench pods --server localhost:$(APISERVER_PORT) --out build/bench/pods.json
 
 clean: down
 	rm -rf build/rootfs build/tools-venv build/logs $(TIMINGS)

@@ -121,3 +121,11 @@ class PodsServicer(ResourceServicer):
                 yield chunk
         except errors.APIError as e:
             await _abort(context, e)
+
+    async def Exec(self, request: core_pb2.PodExecRequest,
+                   context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.ExecChunk]:
+        try:
+            async for chunk in pod_subresources.exec_command(self.store, self.nodes, request):
+                yield chunk
+        except errors.APIError as e:
+            await _abort(context, e)

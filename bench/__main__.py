@@ -1,6 +1,7 @@
 """podplane-bench: benchmarks and load tests of a podplane control plane.
 
     podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
+    podplane-bench pods [--pods N] [--server HOST:PORT] [--out FILE]
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from bench import apiserver
+from bench import apiserver, pod_startup
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -56,6 +57,34 @@ def _add_apiserver(sub: Any) -> None:
                    help="with --server: leave the run's pods in place instead of deleting them")
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected an integer") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a positive integer")
+    return number
+
+
+def _add_pods(sub: Any) -> None:
+    p = sub.add_parser(
+        "pods", help="pod start-up latency: create -> Running, p50/p90/p99 and throughput",
+        description="Creates N busybox pods (sleep 3600, pull policy IfNotPresent, a tiny cpu "
+                    "request) in a fresh namespace of a running cluster, measures from each "
+                    "Create call to the Running phase seen through a watch, and deletes the "
+                    "namespace at the end.")
+    defaults = pod_startup.Options()
+    p.add_argument("--server", default=defaults.server, help="the apiserver (host:port)")
+    p.add_argument("--pods", type=_positive, default=defaults.pods, help="how many pods")
+    p.add_argument("--concurrency", type=_positive, default=defaults.concurrency,
+                   help="Create calls in flight at once")
+    p.add_argument("--timeout", type=float, default=defaults.timeout,
+                   help="seconds to wait for every pod to be Running")
+    p.add_argument("--cpu-request", default=defaults.cpu_request, help="each pod's cpu request")
+    p.add_argument("--out", default=defaults.out, help="the JSON result")
+
+
 def options_from(args: argparse.Namespace) -> apiserver.Options:
     quick = args.quick
     return apiserver.Options(
@@ -79,9 +108,14 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_apiserver(sub)
+    _add_pods(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver.run(options_from(args))
+    if args.command == "pods":
+        return pod_startup.run(pod_startup.Options(
+            server=args.server, pods=args.pods, concurrency=args.concurrency,
+            timeout=args.timeout, cpu_request=args.cpu_request, out=args.out))
     parser.error(f"unknown command {args.command}")
     return 2
 

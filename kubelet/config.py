@@ -29,6 +29,8 @@ class KubeletConfig:
     log_level: str = "INFO"
     # The Prometheus /metrics endpoint; "" disables it.
     metrics_bind_address: str = "0.0.0.0:10255"
+    # The directory of static pod manifests; "" runs no static pods.
+    pod_manifest_path: str = ""
 
 
 def _host_port(value: str) -> str:
@@ -70,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-bind-address", default="0.0.0.0:10255",
                    help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10255, "
                         "the kubelet's old read-only port); empty disables it")
+    p.add_argument("--pod-manifest-path", default="",
+                   help="a directory of static pod manifests (*.yaml, *.yml, *.json) the "
+                        "kubelet runs itself; default: none")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     return p
 
@@ -113,9 +118,12 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:
         fail("--metrics-bind-address", str(e))
+    if args.pod_manifest_path and not args.pod_manifest_path.startswith("/"):
+        fail("--pod-manifest-path", f'"{args.pod_manifest_path}" must be an absolute path')
     return KubeletConfig(
         server=args.server, node_name=args.node_name, pod_cidr=cidr, port=args.port,
         node_ip=args.node_ip, root_dir=args.root_dir.rstrip("/") or "/",
         docker_host=args.docker_host, pause_image=args.pause_image, node_labels=labels,
         node_status_update_frequency=args.node_status_update_frequency,
-        log_level=args.log_level, metrics_bind_address=args.metrics_bind_address)
+        log_level=args.log_level, metrics_bind_address=args.metrics_bind_address,
+        pod_manifest_path=args.pod_manifest_path)

@@ -1,5 +1,6 @@
-"""The kubelet: wires the node's registration and lease, the pod informer, the pod workers, the
-PLEG, housekeeping and the kubelet API server together, and runs them until stopped."""
+"""The kubelet: wires the node's registration and lease, the pod informer, the static pod manifests
+and their mirror pods, the pod workers, the PLEG, housekeeping and the kubelet API server together,
+and runs them until stopped."""
 from __future__ import annotations
 
 import asyncio
@@ -14,12 +15,15 @@ from kubelet.housekeeping import Housekeeping
 from kubelet.lease import NodeLease
 from kubelet.logs_server import SERVICE_NAME, KubeletServicer
 from kubelet.machine_info import MachineInfo, read_machine_info
+from kubelet.mirror_pods import MirrorPods, is_mirror_pod
+from kubelet.node_pressure import read_node_stats
 from kubelet.node_status import NodeIdentity, NodeStatusReporter, capacity
 from kubelet.pleg import PodLifecycleEventGenerator
 from kubelet.pod_sync import NodeContext, PodSyncer
 from kubelet.pod_workers import PodWorkers
 from kubelet.prober import ProbeManager
 from kubelet.runtime.types import ContainerRuntime
+from kubelet.static_pods import StaticPodSource
 from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
@@ -48,19 +52,30 @@ class Kubelet:
         # A probe result that changes syncs the pod again (its status, or a liveness kill).
         self.probes = ProbeManager(runtime, on_change=lambda key: self.workers.enqueue(key),
                                    recorder=recorder)
+        # Static pods come from the manifest directory, not the API; their mirror pods (the
+        # API's copies, which the informer sees too) are never run themselves.
+        self.static_pods: StaticPodSource | None = None
+        if config.pod_manifest_path:
+            self.static_pods = StaticPodSource(config.pod_manifest_path, config.node_name,
+                                               on_change=self._on_static_pod)
+        self.mirror_pods = MirrorPods(
+            client.pods, config.node_name, node_uid=self._node_uid, static_pod=self._static_pod,
+            api_pod=self.informer.get,
+            static_keys=lambda: list(self.static_pods.pods) if self.static_pods else [])
+        self.status_manager = StatusManager(client.pods, mirror_of=self._mirror_of)
         self.syncer = PodSyncer(
-            runtime, self.volumes, StatusManager(client.pods),
+            runtime, self.volumes, self.status_manager,
             NodeContext(node_name=config.node_name, host_ip=host_ip,
                         pause_image=config.pause_image, pod_cidr=config.pod_cidr,
                         allocatable=capacity(self.machine)),
             recorder=recorder, probes=self.probes)
-        self.workers = PodWorkers(self.syncer, self.informer.get)
+        self.workers = PodWorkers(self.syncer, self.pod)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
-        self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.informer.list)
+        self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.desired_pods)
         self.lease = NodeLease(client.leases, config.node_name)
         self.pod_starts = metrics.PodStartTracker()
         metrics.NODE_NAME.labels(config.node_name).set(1)
-        servicer = KubeletServicer(runtime, self.informer.get)
+        servicer = KubeletServicer(runtime, self.pod)
         self.server = Server(f"{listen_host}:{config.port}",
                              register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(
                                  servicer, s),
@@ -75,13 +90,55 @@ class Kubelet:
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
 
+    def _static_pod(self, key: str) -> core_pb2.Pod | None:
+        return self.static_pods.get(key) if self.static_pods is not None else None
+
+    def _node_uid(self) -> str:
+        node = self.reporter.node if self.reporter is not None else None
+        return node.metadata.uid if node is not None else ""
+
+    def _mirror_of(self, pod: core_pb2.Pod) -> core_pb2.Pod | None:
+        mirror = self.informer.get(object_key(pod))
+        return mirror if mirror is not None and is_mirror_pod(mirror) else None
+
+    def pod(self, key: str) -> core_pb2.Pod | None:
+        """The pod this node should run under the key: a static pod (with the status last
+        generated for it), or a pod bound here through the API that is not a mirror."""
+        static = self._static_pod(key)
+        if static is not None:
+            status = self.status_manager.static_status(static.metadata.uid)
+            if status is None:
+                return static
+            with_status = core_pb2.Pod()
+            with_status.CopyFrom(static)
+            with_status.status.CopyFrom(status)
+            return with_status
+        pod = self.informer.get(key)
+        return None if pod is None or is_mirror_pod(pod) else pod
+
+    def desired_pods(self) -> list[core_pb2.Pod]:
+        api_pods = [p for p in self.informer.list() if not is_mirror_pod(p)]
+        return api_pods + (self.static_pods.list() if self.static_pods is not None else [])
+
+    def _on_static_pod(self, key: str) -> None:
+        self.workers.enqueue(key)
+        self.mirror_pods.enqueue(key)
+
     def _on_pod(self, pod: core_pb2.Pod) -> None:
-        self.pod_starts.seen(pod)
-        self.workers.enqueue(object_key(pod))
+        key = object_key(pod)
+        if is_mirror_pod(pod):
+            self.mirror_pods.enqueue(key)
+        else:
+            self.pod_starts.seen(pod)
+        self.workers.enqueue(key)
 
     def _on_pod_deleted(self, pod: core_pb2.Pod) -> None:
-        self.pod_starts.forget(pod)
-        self.workers.enqueue(object_key(pod))
+        key = object_key(pod)
+        if is_mirror_pod(pod):
+            self.mirror_pods.enqueue(key)
+        else:
+            self.pod_starts.forget(pod)
+        self.workers.enqueue(key)
 
     async def start(self) -> None:
         """Registers the node and starts everything; returns once the pods are synced."""
@@ -93,7 +150,8 @@ class Kubelet:
                                 labels=self.config.node_labels)
         self.reporter = NodeStatusReporter(
             self.client.nodes, identity, self.machine, runtime_version,
-            readiness=self.pleg.not_healthy, period=self.config.node_status_update_frequency)
+            readiness=self.pleg.not_healthy, period=self.config.node_status_update_frequency,
+            stats=lambda: read_node_stats(self.config.root_dir))
         node = await self.reporter.register_until_done()
         self.lease.node_uid = node.metadata.uid
         self._spawn(self.lease.run(), "node-lease")
@@ -105,6 +163,12 @@ class Kubelet:
                                   on_delete=self._on_pod_deleted)
         self._spawn(self.informer.run(), "pod-informer")
         await self.informer.wait_synced()
+        if self.static_pods is not None:
+            # Read before the workers start: a static pod still running from before a restart
+            # must not look unwanted.
+            self.static_pods.sync()
+            self._spawn(self.static_pods.run(), "static-pods")
+        self._spawn(self.mirror_pods.run(), "mirror-pods")
         await self.pleg.relist()
         self._spawn(self.workers.run(), "pod-workers")
         self._spawn(self.pleg.run(), "pleg")

@@ -1,5 +1,6 @@
-"""The kubelet's own gRPC API: Kubelet/ContainerLogs streams a container's log from the runtime. The
-apiserver proxies `Pods.Log` here (kubelet server.go getContainerLogs)."""
+"""The kubelet's own gRPC API: Kubelet/ContainerLogs streams a container's log from the runtime,
+Kubelet/ContainerExec runs a command in a running container (kubelet/exec_server.py). The apiserver
+proxies `Pods.Log` and `Pods.Exec` here (kubelet server.go getContainerLogs, getExec)."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
+from kubelet.exec_server import ContainerNotRunning, exec_output, running_container_id
 from kubelet.runtime.types import (
     ContainerRuntime, ContainerRuntimeError, ContainerStatus, LogOptions,
 )
@@ -101,3 +103,33 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
                 yield core_pb2.LogChunk(data=chunk)
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"reading the log: {e}")
+
+    async def ContainerExec(self, request: kubelet_pb2.ContainerExecRequest,
+                            context: grpc.aio.ServicerContext
+                            ) -> AsyncIterator[core_pb2.ExecChunk]:
+        if not request.command:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "you must specify at least one command for the container")
+            return
+        try:
+            pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
+            if pod is None or (request.pod_uid and request.pod_uid != pod.metadata.uid):
+                raise LogRequestError(grpc.StatusCode.NOT_FOUND,
+                                      f'pods "{request.pod_name}" not found')
+            name = container_name(pod, request.container)
+            container_id = await running_container_id(self.runtime, pod.metadata.uid, name)
+        except LogRequestError as e:
+            await context.abort(e.code, e.message)
+            return
+        except ContainerNotRunning as e:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
+            return
+        except ContainerRuntimeError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
+            return
+        try:
+            async for chunk in exec_output(self.runtime, container_id, list(request.command)):
+                yield chunk
+        except ContainerRuntimeError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                f"error executing command in container: {e}")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubelet.machine_info import MachineInfo
+from kubelet.node_pressure import NodeStats, Pressure, pressure, pressure_conditions
 from podplane import timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -18,6 +19,8 @@ KUBELET_VERSION = "v1.31.0-podplane"
 MAX_PODS = 110
 # Returns why the node is not ready (e.g. the runtime is down), or None when it is.
 ReadinessCheck = Callable[[], str | None]
+# Reads the node's memory, disk and process figures for the pressure conditions.
+StatsReader = Callable[[], NodeStats]
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,9 @@ def capacity(machine: MachineInfo) -> dict[str, str]:
 
 
 def node_conditions(previous: Sequence[core_pb2.NodeCondition], not_ready: str | None,
-                    now: str) -> list[core_pb2.NodeCondition]:
-    wanted = [
-        ("MemoryPressure", "False", "KubeletHasSufficientMemory",
-         "kubelet has sufficient memory available"),
-        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                    now: str, under_pressure: Pressure = Pressure()
+                    ) -> list[core_pb2.NodeCondition]:
+    wanted = pressure_conditions(under_pressure) + [
         ("Ready", "True", "KubeletReady", "kubelet is posting ready status") if not_ready is None
         else ("Ready", "False", "KubeletNotReady", not_ready),
     ]
@@ -66,8 +66,8 @@ def node_labels(identity: NodeIdentity, machine: MachineInfo) -> dict[str, str]:
 
 
 def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: str,
-               not_ready: str | None, now: str, previous: core_pb2.Node | None = None
-               ) -> core_pb2.Node:
+               not_ready: str | None, now: str, previous: core_pb2.Node | None = None,
+               under_pressure: Pressure = Pressure()) -> core_pb2.Node:
     node = core_pb2.Node(
         api_version="v1", kind="Node",
         metadata=meta_pb2.ObjectMeta(name=identity.name, labels=node_labels(identity, machine)),
@@ -84,25 +84,27 @@ def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: st
         container_runtime_version=runtime_version, kubelet_version=KUBELET_VERSION,
         operating_system="linux", architecture=machine.architecture))
     old_conditions = previous.status.conditions if previous is not None else []
-    status.conditions.extend(node_conditions(old_conditions, not_ready, now))
+    status.conditions.extend(node_conditions(old_conditions, not_ready, now, under_pressure))
     return node
 
 
 class NodeStatusReporter:
     def __init__(self, nodes: ResourceClient[core_pb2.Node], identity: NodeIdentity,
                  machine: MachineInfo, runtime_version: str,
-                 readiness: ReadinessCheck = lambda: None, period: float = 10.0) -> None:
+                 readiness: ReadinessCheck = lambda: None, period: float = 10.0,
+                 stats: StatsReader = NodeStats) -> None:
         self._nodes = nodes
         self.identity = identity
         self.machine = machine
         self.runtime_version = runtime_version
         self.readiness = readiness
         self.period = period
+        self.stats = stats
         self.node: core_pb2.Node | None = None
 
     def _desired(self) -> core_pb2.Node:
         return build_node(self.identity, self.machine, self.runtime_version, self.readiness(),
-                          timeutil.now(), self.node)
+                          timeutil.now(), self.node, pressure(self.stats()))
 
     async def register(self) -> core_pb2.Node:
         """Creates the Node, or brings an existing one (a restarted kubelet) up to date."""

@@ -1,9 +1,12 @@
 """Writes pod statuses to the apiserver, only when they changed (pkg/kubelet/status). The kubelet
-owns the status of the pods bound to it, so writes are unconditional (no resourceVersion)."""
+owns the status of the pods bound to it, so writes are unconditional (no resourceVersion).
+A static pod's status goes onto its mirror pod, the API's copy of it, when there is one."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from kubelet.static_pods import is_static_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.client import ResourceClient, is_conflict, is_not_found
 
@@ -17,11 +20,22 @@ def _revision(resource_version: str) -> int:
         return 0
 
 
+# The mirror pod of a static pod, from the informer's cache, or None.
+MirrorLookup = Callable[[core_pb2.Pod], core_pb2.Pod | None]
+
+
 class StatusManager:
-    def __init__(self, pods: ResourceClient[core_pb2.Pod]) -> None:
+    def __init__(self, pods: ResourceClient[core_pb2.Pod],
+                 mirror_of: MirrorLookup = lambda pod: None) -> None:
         self._pods = pods
+        self.mirror_of = mirror_of
         # The last status written per pod uid and the resourceVersion it produced.
         self._sent: dict[str, tuple[core_pb2.PodStatus, int]] = {}
+        # The last status of each static pod (by its uid): the pod's own object never has one.
+        self._static: dict[str, core_pb2.PodStatus] = {}
+
+    def static_status(self, uid: str) -> core_pb2.PodStatus | None:
+        return self._static.get(uid)
 
     def needs_update(self, pod: core_pb2.Pod, status: core_pb2.PodStatus) -> bool:
         if status == pod.status:
@@ -33,6 +47,12 @@ class StatusManager:
 
     async def set_status(self, pod: core_pb2.Pod, status: core_pb2.PodStatus) -> bool:
         """Writes the status if it differs from the pod's; True if it was written."""
+        if is_static_pod(pod):
+            self._static[pod.metadata.uid] = status
+            mirror = self.mirror_of(pod)
+            if mirror is None:
+                return False  # written once the mirror pod exists (it syncs the pod again)
+            pod = mirror
         if not self.needs_update(pod, status):
             return False
         update = core_pb2.Pod()
@@ -66,3 +86,4 @@ class StatusManager:
 
     def forget(self, uid: str) -> None:
         self._sent.pop(uid, None)
+        self._static.pop(uid, None)

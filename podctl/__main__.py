@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from podctl.cmd import apply, delete, describe, get, logs, rollout, scale
+from podctl.cmd import exec as exec_cmd
 from podctl.errors import CommandError, server_error_message
 from podctl.options import Connector, add_global_flags, global_options
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_parser(subparsers, [shared])
     delete.add_parser(subparsers, [shared])
     logs.add_parser(subparsers, [shared])
+    exec_cmd.add_parser(subparsers, [shared])
     rollout.add_parser(subparsers, [shared])
     scale.add_parser(subparsers, [shared])
     return parser
@@ -36,7 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str], connector: Connector | None = None) -> int:
     """Runs one command line; `connector` replaces the real apiserver connection in tests."""
     parser = build_parser()
+    argv, dashed_command = exec_cmd.split_command(argv)
     args = parser.parse_args(argv)
+    if dashed_command is not None:
+        args.dashed_command = dashed_command
     if args.verb is None:
         parser.print_help()
         return 0

@@ -1,7 +1,7 @@
 """The typed asyncio client every component and podctl use to talk to the apiserver."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 import builtins
@@ -182,6 +182,14 @@ class Client:
         if tail_lines is not None:
             request.tail_lines = tail_lines
         return cast(AsyncIterator[core_pb2.LogChunk], self._pods_stub.Log(request))
+
+    def pod_exec(self, namespace: str, name: str, command: Sequence[str], *,
+                 container: str = "") -> AsyncIterator[core_pb2.ExecChunk]:
+        """Runs `command` in a running container: its stdout and stderr chunks as they come, the
+        exit code in the last one."""
+        request = core_pb2.PodExecRequest(namespace=namespace, name=name, container=container,
+                                          command=list(command))
+        return cast(AsyncIterator[core_pb2.ExecChunk], self._pods_stub.Exec(request))
 
     async def close(self) -> None:
         await self.channel.close()

@@ -23,6 +23,8 @@ FOREGROUND_FINALIZER = "foregroundDeletion"
 _POLICY_FINALIZERS = {"Orphan": ORPHAN_FINALIZER, "Foreground": FOREGROUND_FINALIZER}
 # Namespaces every cluster needs (kube-apiserver refuses to delete them).
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+# A mirror pod is the API's copy of a kubelet's static pod: no containers hang on it.
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,9 @@ def check_request(resource: Resource, name: str, propagation_policy: str) -> Non
 
 
 def grace_period(resource: Resource, obj: Any, requested: int | None) -> int:
-    """The grace period this deletion gets: pods use theirs unless not running on a node;
-    every other kind is deleted at once (or held by its finalizers)."""
+    """The grace period this deletion gets: pods use theirs unless not running on a node or
+    mirror pods (deleting one stops nothing); every other kind is deleted at once (or held by
+    its finalizers)."""
     if resource is not resources.POD:
         return 0
     if requested is not None:
@@ -53,7 +56,8 @@ def grace_period(resource: Resource, obj: Any, requested: int | None) -> int:
         period = obj.spec.termination_grace_period_seconds
     else:
         period = DEFAULT_POD_GRACE_PERIOD
-    if not obj.spec.node_name or obj.status.phase in ("Succeeded", "Failed"):
+    if not obj.spec.node_name or obj.status.phase in ("Succeeded", "Failed") \
+            or MIRROR_POD_ANNOTATION in obj.metadata.annotations:
         period = 0
     return 1 if period < 0 else int(period)
 

@@ -1,4 +1,5 @@
-"""Pod subresources: binding (the scheduler's write) and log (proxied to the node's kubelet)."""
+"""Pod subresources: binding (the scheduler's write), log and exec (proxied to the node's
+kubelet)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -88,11 +89,46 @@ async def logs(pods: Store, nodes: Store,
     address = _kubelet_address(node)
     async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
         stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerLogs(kreq, timeout=None)
-        try:
-            async for chunk in stream:
-                yield chunk
-        except grpc.aio.AioRpcError as e:
-            if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise errors.unavailable(f"the kubelet on node {node.metadata.name} ({address}) "
-                                         f"is unreachable: {e.details()}") from None
-            raise errors.APIError(e.code(), "InternalError", e.details() or "") from None
+        async for chunk in _relay(stream, node, address):
+            yield chunk
+
+
+async def _relay(stream: AsyncIterator[Any], node: Any, address: str) -> AsyncIterator[Any]:
+    """A kubelet stream's messages, its errors turned into the apiserver's."""
+    try:
+        async for message in stream:
+            yield message
+    except grpc.aio.AioRpcError as e:
+        if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise errors.unavailable(f"the kubelet on node {node.metadata.name} ({address}) "
+                                     f"is unreachable: {e.details()}") from None
+        raise errors.APIError(e.code(), "InternalError", e.details() or "") from None
+
+
+async def exec_command(pods: Store, nodes: Store,
+                       request: core_pb2.PodExecRequest) -> AsyncIterator[core_pb2.ExecChunk]:
+    """Runs a command in a running container through its node's kubelet (non-interactive)."""
+    if not request.command:
+        raise errors.bad_request("you must specify at least one command for the container")
+    pod = await pods.get(request.namespace or "default", request.name)
+    name = pod.metadata.name
+    container = _choose_container(pod, request.container)
+    if pod.status.phase in ("Succeeded", "Failed"):
+        raise errors.bad_request(f"cannot exec into a container in a completed pod; current "
+                                 f"phase is {pod.status.phase}")
+    if not pod.spec.node_name:
+        raise errors.bad_request(f"pod {name} does not have a host assigned")
+    statuses = list(pod.status.container_statuses) + list(pod.status.init_container_statuses)
+    status = next((s for s in statuses if s.name == container), None)
+    if status is None or not status.state.HasField("running"):
+        raise errors.bad_request(
+            f'unable to upgrade connection: container not found ("{container}")')
+    node = await nodes.get("", pod.spec.node_name)
+    kreq = kubelet_pb2.ContainerExecRequest(
+        namespace=pod.metadata.namespace, pod_name=name, pod_uid=pod.metadata.uid,
+        container=container, command=list(request.command))
+    address = _kubelet_address(node)
+    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerExec(kreq, timeout=None)
+        async for chunk in _relay(stream, node, address):
+            yield chunk

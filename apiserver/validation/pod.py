@@ -14,6 +14,8 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Exists", "Equal")
+# Marks a mirror pod: the API's copy of a kubelet's static pod, whose spec is the manifest's.
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
 
 def _resources(path: str, res: Any) -> list[FieldError]:
@@ -167,9 +169,27 @@ _MUTABLE_HINT = ("pod updates may not change fields other than `spec.containers[
                  "previously negative)")
 
 
+def _mirror_update(new: Any, old: Any) -> list[FieldError]:
+    """A mirror pod stays one (or none), and its spec is the kubelet's: it follows the static
+    pod's manifest file, so no update may change it."""
+    path = f"metadata.annotations[{MIRROR_POD_ANNOTATION}]"
+    new_mark = new.metadata.annotations.get(MIRROR_POD_ANNOTATION)
+    old_mark = old.metadata.annotations.get(MIRROR_POD_ANNOTATION)
+    if new_mark != old_mark:
+        return [fields.invalid(path, new_mark or "", "field is immutable")]
+    if old_mark is not None and new.spec != old.spec:
+        return [fields.forbidden("spec", "the spec of a mirror pod may not be changed: it mirrors "
+                                         "a static pod; edit its manifest on the node instead")]
+    return []
+
+
 def pod_update(new: Any, old: Any) -> list[FieldError]:
-    """Pod specs are immutable but for images, activeDeadlineSeconds and added tolerations."""
+    """Pod specs are immutable but for images, activeDeadlineSeconds and added tolerations;
+    mirror pods' specs are wholly immutable."""
     errs = pod(new)
+    mirror_errs = _mirror_update(new, old)
+    if mirror_errs:
+        return errs + mirror_errs
     probe_new, probe_old = type(new.spec)(), type(old.spec)()
     probe_new.CopyFrom(new.spec)
     probe_old.CopyFrom(old.spec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -18,8 +19,8 @@ from kubelet.runtime import labels as L
 from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.docker_logs import stream_logs
 from kubelet.runtime.types import (
-    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ExecTimeout,
-    ImageInfo, ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ExecOutput,
+    ExecTimeout, ImageInfo, ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -282,6 +283,61 @@ class DockerRuntime:
             return await asyncio.wait_for(self._call(run), timeout)
         except asyncio.TimeoutError:
             raise ExecTimeout(f"command {list(cmd)} timed out after {timeout:g}s") from None
+
+    async def exec_stream(self, container_id: str,
+                          cmd: Sequence[str]) -> AsyncIterator[ExecOutput]:
+        """Streams the command's stdout and stderr (demultiplexed) as they come, then its exit
+        code. The SDK's stream blocks, so a thread reads it; when the consumer stops, the
+        stream's socket is closed (the command itself runs on: Docker cannot cancel an exec)."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        closed = threading.Event()
+        holder: dict[str, Any] = {}
+        end = object()
+
+        def put(item: Any) -> None:
+            if not closed.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def read() -> None:
+            try:
+                created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True)
+                stream = self._api.exec_start(created["Id"], stream=True, demux=True)
+                holder["stream"] = stream
+                for out, err in stream:
+                    if closed.is_set():
+                        return
+                    if out:
+                        put(ExecOutput("stdout", bytes(out)))
+                    if err:
+                        put(ExecOutput("stderr", bytes(err)))
+                code = self._api.exec_inspect(created["Id"]).get("ExitCode")
+                put(ExecOutput("", b"", int(code) if code is not None else -1))
+            except errors.APIError as e:
+                put(ContainerRuntimeError(str(e.explanation or e)))
+            except (errors.DockerException, requests.exceptions.RequestException, OSError,
+                    ValueError) as e:
+                put(ContainerRuntimeError(str(e)))
+            finally:
+                put(end)
+
+        threading.Thread(target=read, name=f"exec-{container_id[:12]}", daemon=True).start()
+        try:
+            while True:
+                item = await queue.get()
+                if item is end:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            closed.set()
+            stream = holder.get("stream")
+            if stream is not None:
+                try:
+                    stream.close()
+                except Exception:  # the socket may be gone already
+                    pass
 
     def close(self) -> None:
         self._api.close()

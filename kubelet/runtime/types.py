@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class ContainerRuntimeError(Exception):
@@ -128,6 +128,15 @@ class ImageInfo:
 
 
 @dataclass(frozen=True)
+class ExecOutput:
+    """A piece of an exec'd command's output ("stdout" or "stderr"); the last one carries the
+    command's exit code (and may have no data)."""
+    stream: str
+    data: bytes
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
 class LogOptions:
     follow: bool = False
     tail_lines: int | None = None
@@ -170,4 +179,14 @@ class ContainerRuntime(Protocol):
                                 timeout: float | None) -> tuple[int, str]:
         """Runs a command in a running container (the CRI's ExecSync): (exit code, stdout and
         stderr). Raises ExecTimeout when it takes longer than `timeout` seconds."""
+        ...
+
+
+@runtime_checkable
+class StreamingExec(Protocol):
+    """A runtime that can stream an exec'd command's output as it comes (Docker); others are
+    served through ContainerRuntime.exec_in_container's buffered result."""
+
+    def exec_stream(self, container_id: str, cmd: Sequence[str]) -> AsyncIterator[ExecOutput]:
+        """stdout and stderr as they come, then a last item with the exit code."""
         ...

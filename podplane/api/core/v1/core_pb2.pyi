@@ -1200,3 +1200,25 @@ class SecretWatchEvent(_message.Message):
     type: str
     object: Secret
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Secret, _Mapping]] = ...) -> None: ...
+
+class PodExecRequest(_message.Message):
+    __slots__ = ("namespace", "name", "container", "command")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    container: str
+    command: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., container: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ExecChunk(_message.Message):
+    __slots__ = ("stream", "data", "exit_code")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    data: bytes
+    exit_code: int
+    def __init__(self, stream: _Optional[str] = ..., data: _Optional[bytes] = ..., exit_code: _Optional[int] = ...) -> None: ...

@@ -80,6 +80,11 @@ class PodsStub:
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodLogRequest.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.LogChunk.FromString,
                 _registered_method=True)
+        self.Exec = channel.unary_stream(
+                '/podplane.core.v1.Pods/Exec',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodExecRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+                _registered_method=True)
 
 
 class PodsServicer:
@@ -143,6 +148,14 @@ class PodsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Exec(self, request, context):
+        """Runs a command in a running container through the kubelet of the pod's node: its stdout and
+        stderr as they come, the exit code in the last chunk.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -190,6 +203,11 @@ def add_PodsServicer_to_server(servicer, server):
                     servicer.Log,
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodLogRequest.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.LogChunk.SerializeToString,
+            ),
+            'Exec': grpc.unary_stream_rpc_method_handler(
+                    servicer.Exec,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodExecRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -435,6 +453,33 @@ class Pods:
             '/podplane.core.v1.Pods/Log',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodLogRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.LogChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Exec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.Pods/Exec',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodExecRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
             options,
             channel_credentials,
             insecure,

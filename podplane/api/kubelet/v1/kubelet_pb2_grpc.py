@@ -40,6 +40,11 @@ class KubeletStub:
                 request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerLogsRequest.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.LogChunk.FromString,
                 _registered_method=True)
+        self.ContainerExec = channel.unary_stream(
+                '/podplane.kubelet.v1.Kubelet/ContainerExec',
+                request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerExecRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+                _registered_method=True)
 
 
 class KubeletServicer:
@@ -51,6 +56,13 @@ class KubeletServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ContainerExec(self, request, context):
+        """Runs a command in the container's current instance; the last chunk carries the exit code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_KubeletServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +70,11 @@ def add_KubeletServicer_to_server(servicer, server):
                     servicer.ContainerLogs,
                     request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerLogsRequest.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.LogChunk.SerializeToString,
+            ),
+            'ContainerExec': grpc.unary_stream_rpc_method_handler(
+                    servicer.ContainerExec,
+                    request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerExecRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +104,33 @@ class Kubelet:
             '/podplane.kubelet.v1.Kubelet/ContainerLogs',
             podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerLogsRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.LogChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ContainerExec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.kubelet.v1.Kubelet/ContainerExec',
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerExecRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
             options,
             channel_credentials,
             insecure,
