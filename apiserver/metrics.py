@@ -72,6 +72,7 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "Delete": ("DELETE", "", False),
     "Bind": ("POST", "binding", False),
     "Log": ("GET", "log", True),
+    "Exec": ("POST", "exec", True),
 }
 _RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.ALL}
 

@@ -171,5 +171,6 @@ if [[ -n $REGISTRY_MIRROR ]]; then
   publish busybox:latest library/busybox:latest
 fi
 
+mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)
 log "node ready for pods; exec $*"
 exec "$@"

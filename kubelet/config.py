@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from podplane import quantity
 from podplane.metrics import parse_bind_address
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -29,6 +30,9 @@ class KubeletConfig:
     log_level: str = "INFO"
     # The Prometheus /metrics endpoint; "" disables it.
     metrics_bind_address: str = "0.0.0.0:10255"
+    # Resources set aside from the node's allocatable (cpu, memory, ephemeral-storage).
+    kube_reserved: dict[str, str] = field(default_factory=dict)
+    system_reserved: dict[str, str] = field(default_factory=dict)
     # The directory of static pod manifests; "" runs no static pods.
     pod_manifest_path: str = ""
 
@@ -48,6 +52,25 @@ def _labels(value: str) -> dict[str, str]:
             raise ValueError(f'"{item}" is not KEY=VALUE with a valid label key')
         labels[key] = val
     return labels
+
+
+_RESERVABLE = ("cpu", "memory", "ephemeral-storage")
+
+
+def _reserved(value: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in value.split(","))):
+        name, sep, amount = item.partition("=")
+        if not sep or name not in _RESERVABLE:
+            raise ValueError(f'"{item}" is not RESOURCE=QUANTITY with a resource of '
+                             f'{", ".join(_RESERVABLE)}')
+        try:
+            if quantity.parse(amount) < 0:
+                raise ValueError
+        except (quantity.QuantityError, ValueError):
+            raise ValueError(f'"{amount}" is not a non-negative quantity') from None
+        out[name] = amount
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-bind-address", default="0.0.0.0:10255",
                    help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10255, "
                         "the kubelet's old read-only port); empty disables it")
+    p.add_argument("--kube-reserved", default="",
+                   help="resources set aside for Kubernetes' daemons, e.g. cpu=100m,memory=100Mi")
+    p.add_argument("--system-reserved", default="",
+                   help="resources set aside for the system, e.g. cpu=100m,memory=100Mi")
     p.add_argument("--pod-manifest-path", default="",
                    help="a directory of static pod manifests (*.yaml, *.yml, *.json) the "
                         "kubelet runs itself; default: none")
@@ -118,6 +145,12 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:
         fail("--metrics-bind-address", str(e))
+    reserved: dict[str, dict[str, str]] = {}
+    for flag in ("kube_reserved", "system_reserved"):
+        try:
+            reserved[flag] = _reserved(getattr(args, flag))
+        except ValueError as e:
+            fail("--" + flag.replace("_", "-"), str(e))
     if args.pod_manifest_path and not args.pod_manifest_path.startswith("/"):
         fail("--pod-manifest-path", f'"{args.pod_manifest_path}" must be an absolute path')
     return KubeletConfig(
@@ -126,4 +159,5 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         docker_host=args.docker_host, pause_image=args.pause_image, node_labels=labels,
         node_status_update_frequency=args.node_status_update_frequency,
         log_level=args.log_level, metrics_bind_address=args.metrics_bind_address,
-        pod_manifest_path=args.pod_manifest_path)
+        pod_manifest_path=args.pod_manifest_path, kube_reserved=reserved["kube_reserved"],
+        system_reserved=reserved["system_reserved"])

@@ -23,17 +23,24 @@ async def running_container_id(runtime: ContainerRuntime, pod_uid: str, name: st
     return instances[0].id
 
 
-async def exec_output(runtime: ContainerRuntime, container_id: str,
-                      command: Sequence[str]) -> AsyncIterator[core_pb2.ExecChunk]:
+class StdinUnsupported(Exception):
+    def __init__(self) -> None:
+        super().__init__("this node's container runtime cannot pass stdin to a command")
+
+
+async def exec_output(runtime: ContainerRuntime, container_id: str, command: Sequence[str],
+                      stdin: bytes | None = None) -> AsyncIterator[core_pb2.ExecChunk]:
     """The command's output as chunks, streamed when the runtime can, and its exit code last."""
     if isinstance(runtime, StreamingExec):
-        async for out in runtime.exec_stream(container_id, command):
+        async for out in runtime.exec_stream(container_id, command, stdin):
             chunk = core_pb2.ExecChunk(stream=out.stream, data=out.data)
             if out.exit_code is not None:
                 chunk.exit_code = out.exit_code
             yield chunk
         return
-    # A buffered runtime answers once, stdout and stderr together.
+    # A buffered runtime answers once, stdout and stderr together, and takes no stdin.
+    if stdin is not None:
+        raise StdinUnsupported()
     code, text = await runtime.exec_in_container(container_id, command, None)
     if text:
         yield core_pb2.ExecChunk(stream="stdout", data=text.encode())

@@ -17,7 +17,7 @@ from kubelet.logs_server import SERVICE_NAME, KubeletServicer
 from kubelet.machine_info import MachineInfo, read_machine_info
 from kubelet.mirror_pods import MirrorPods, is_mirror_pod
 from kubelet.node_pressure import read_node_stats
-from kubelet.node_status import NodeIdentity, NodeStatusReporter, capacity
+from kubelet.node_status import NodeIdentity, NodeStatusReporter, allocatable, capacity
 from kubelet.pleg import PodLifecycleEventGenerator
 from kubelet.pod_sync import NodeContext, PodSyncer
 from kubelet.pod_workers import PodWorkers
@@ -63,11 +63,12 @@ class Kubelet:
             api_pod=self.informer.get,
             static_keys=lambda: list(self.static_pods.pods) if self.static_pods else [])
         self.status_manager = StatusManager(client.pods, mirror_of=self._mirror_of)
+        self._reservations = (config.kube_reserved, config.system_reserved)
         self.syncer = PodSyncer(
             runtime, self.volumes, self.status_manager,
             NodeContext(node_name=config.node_name, host_ip=host_ip,
                         pause_image=config.pause_image, pod_cidr=config.pod_cidr,
-                        allocatable=capacity(self.machine)),
+                        allocatable=allocatable(capacity(self.machine), self._reservations)),
             recorder=recorder, probes=self.probes)
         self.workers = PodWorkers(self.syncer, self.pod)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
@@ -151,7 +152,7 @@ class Kubelet:
         self.reporter = NodeStatusReporter(
             self.client.nodes, identity, self.machine, runtime_version,
             readiness=self.pleg.not_healthy, period=self.config.node_status_update_frequency,
-            stats=lambda: read_node_stats(self.config.root_dir))
+            stats=lambda: read_node_stats(self.config.root_dir), reservations=self._reservations)
         node = await self.reporter.register_until_done()
         self.lease.node_uid = node.metadata.uid
         self._spawn(self.lease.run(), "node-lease")

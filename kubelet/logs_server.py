@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
-from kubelet.exec_server import ContainerNotRunning, exec_output, running_container_id
+from kubelet.exec_server import (
+    ContainerNotRunning, StdinUnsupported, exec_output, running_container_id,
+)
 from kubelet.runtime.types import (
     ContainerRuntime, ContainerRuntimeError, ContainerStatus, LogOptions,
 )
@@ -127,9 +129,13 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
             return
+        stdin = request.stdin if request.HasField("stdin") else None
         try:
-            async for chunk in exec_output(self.runtime, container_id, list(request.command)):
+            async for chunk in exec_output(self.runtime, container_id, list(request.command),
+                                           stdin):
                 yield chunk
+        except StdinUnsupported as e:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(e))
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE,
                                 f"error executing command in container: {e}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from kubelet.machine_info import MachineInfo
 from kubelet.node_pressure import NodeStats, Pressure, pressure, pressure_conditions
-from podplane import timeutil
+from podplane import quantity, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import ResourceClient, is_already_exists, is_conflict, is_not_found
@@ -40,6 +40,24 @@ def capacity(machine: MachineInfo) -> dict[str, str]:
     return result
 
 
+def allocatable(capacity: Mapping[str, str],
+                reservations: Sequence[Mapping[str, str]] = ()) -> dict[str, str]:
+    """Capacity minus what --kube-reserved and --system-reserved set aside, never below 0
+    (Kubernetes' node allocatable, without the eviction thresholds)."""
+    result = dict(capacity)
+    for name, value in capacity.items():
+        reserved = [r[name] for r in reservations if name in r]
+        if not reserved:
+            continue
+        if name == "cpu":
+            left = quantity.milli_cpu(value) - sum(quantity.milli_cpu(r) for r in reserved)
+            result[name] = quantity.format_milli_cpu(max(left, 0))
+        else:
+            left = quantity.bytes_of(value) - sum(quantity.bytes_of(r) for r in reserved)
+            result[name] = quantity.format_bytes(max(left, 0))
+    return result
+
+
 def node_conditions(previous: Sequence[core_pb2.NodeCondition], not_ready: str | None,
                     now: str, under_pressure: Pressure = Pressure()
                     ) -> list[core_pb2.NodeCondition]:
@@ -67,14 +85,15 @@ def node_labels(identity: NodeIdentity, machine: MachineInfo) -> dict[str, str]:
 
 def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: str,
                not_ready: str | None, now: str, previous: core_pb2.Node | None = None,
-               under_pressure: Pressure = Pressure()) -> core_pb2.Node:
+               under_pressure: Pressure = Pressure(),
+               reservations: Sequence[Mapping[str, str]] = ()) -> core_pb2.Node:
     node = core_pb2.Node(
         api_version="v1", kind="Node",
         metadata=meta_pb2.ObjectMeta(name=identity.name, labels=node_labels(identity, machine)),
         spec=core_pb2.NodeSpec(pod_cidr=identity.pod_cidr, pod_cidrs=[identity.pod_cidr]))
     status = node.status
     status.capacity.update(capacity(machine))
-    status.allocatable.update(capacity(machine))
+    status.allocatable.update(allocatable(capacity(machine), reservations))
     status.addresses.add(type="InternalIP", address=identity.host_ip)
     status.addresses.add(type="Hostname", address=machine.hostname)
     status.daemon_endpoints.kubelet_endpoint.port = identity.kubelet_port
@@ -92,7 +111,8 @@ class NodeStatusReporter:
     def __init__(self, nodes: ResourceClient[core_pb2.Node], identity: NodeIdentity,
                  machine: MachineInfo, runtime_version: str,
                  readiness: ReadinessCheck = lambda: None, period: float = 10.0,
-                 stats: StatsReader = NodeStats) -> None:
+                 stats: StatsReader = NodeStats,
+                 reservations: Sequence[Mapping[str, str]] = ()) -> None:
         self._nodes = nodes
         self.identity = identity
         self.machine = machine
@@ -100,11 +120,12 @@ class NodeStatusReporter:
         self.readiness = readiness
         self.period = period
         self.stats = stats
+        self.reservations = reservations
         self.node: core_pb2.Node | None = None
 
     def _desired(self) -> core_pb2.Node:
         return build_node(self.identity, self.machine, self.runtime_version, self.readiness(),
-                          timeutil.now(), self.node, pressure(self.stats()))
+                          timeutil.now(), self.node, pressure(self.stats()), self.reservations)
 
     async def register(self) -> core_pb2.Node:
         """Creates the Node, or brings an existing one (a restarted kubelet) up to date."""

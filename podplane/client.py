@@ -184,11 +184,14 @@ class Client:
         return cast(AsyncIterator[core_pb2.LogChunk], self._pods_stub.Log(request))
 
     def pod_exec(self, namespace: str, name: str, command: Sequence[str], *,
-                 container: str = "") -> AsyncIterator[core_pb2.ExecChunk]:
+                 container: str = "", stdin: bytes | None = None
+                 ) -> AsyncIterator[core_pb2.ExecChunk]:
         """Runs `command` in a running container: its stdout and stderr chunks as they come, the
-        exit code in the last one."""
+        exit code in the last one. `stdin`, when given, is the command's whole standard input."""
         request = core_pb2.PodExecRequest(namespace=namespace, name=name, container=container,
                                           command=list(command))
+        if stdin is not None:
+            request.stdin = stdin
         return cast(AsyncIterator[core_pb2.ExecChunk], self._pods_stub.Exec(request))
 
     async def close(self) -> None:

@@ -127,6 +127,8 @@ async def exec_command(pods: Store, nodes: Store,
     kreq = kubelet_pb2.ContainerExecRequest(
         namespace=pod.metadata.namespace, pod_name=name, pod_uid=pod.metadata.uid,
         container=container, command=list(request.command))
+    if request.HasField("stdin"):
+        kreq.stdin = request.stdin
     address = _kubelet_address(node)
     async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
         stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerExec(kreq, timeout=None)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import logging
+import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import requests.exceptions
@@ -24,6 +26,7 @@ from kubelet.runtime.types import (
 )
 
 log = logging.getLogger(__name__)
+docker_socket: Any = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
 R = TypeVar("R")
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -55,6 +58,31 @@ def _state(inspect: dict[str, Any]) -> tuple[ContainerState, int, str, str]:
 def _labels(inspect: dict[str, Any]) -> dict[str, str]:
     labels: dict[str, str] = (inspect.get("Config") or {}).get("Labels") or {}
     return labels
+
+
+class _StdinExec:
+    """An exec attached through its raw socket: `stdin` is written and the write side shut, then
+    the multiplexed output is read as (stdout, stderr) pairs, as exec_start(demux=True) yields."""
+
+    def __init__(self, api: APIClient, exec_id: str, stdin: bytes) -> None:
+        self._sock = api.exec_start(exec_id, socket=True)
+        raw = getattr(self._sock, "_sock", self._sock)
+        raw.sendall(stdin)
+        raw.shutdown(socket.SHUT_WR)
+
+    def __iter__(self) -> Iterator[tuple[bytes | None, bytes | None]]:
+        for stream_id, data in docker_socket.frames_iter(self._sock, tty=False):
+            yield (data, None) if stream_id != docker_socket.STDERR else (None, data)
+
+    def close(self) -> None:
+        self._sock.close()
+        raw = getattr(self._sock, "_sock", None)
+        if raw is not None:
+            raw.close()
+
+
+def _exec_with_stdin(api: APIClient, exec_id: str, stdin: bytes) -> _StdinExec:
+    return _StdinExec(api, exec_id, stdin)
 
 
 class DockerRuntime:
@@ -284,8 +312,8 @@ class DockerRuntime:
         except asyncio.TimeoutError:
             raise ExecTimeout(f"command {list(cmd)} timed out after {timeout:g}s") from None
 
-    async def exec_stream(self, container_id: str,
-                          cmd: Sequence[str]) -> AsyncIterator[ExecOutput]:
+    async def exec_stream(self, container_id: str, cmd: Sequence[str],
+                          stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
         """Streams the command's stdout and stderr (demultiplexed) as they come, then its exit
         code. The SDK's stream blocks, so a thread reads it; when the consumer stops, the
         stream's socket is closed (the command itself runs on: Docker cannot cancel an exec)."""
@@ -301,8 +329,12 @@ class DockerRuntime:
 
         def read() -> None:
             try:
-                created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True)
-                stream = self._api.exec_start(created["Id"], stream=True, demux=True)
+                created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True,
+                                                stdin=stdin is not None)
+                if stdin is None:
+                    stream = self._api.exec_start(created["Id"], stream=True, demux=True)
+                else:
+                    stream = _exec_with_stdin(self._api, created["Id"], stdin)
                 holder["stream"] = stream
                 for out, err in stream:
                     if closed.is_set():

@@ -187,6 +187,8 @@ class StreamingExec(Protocol):
     """A runtime that can stream an exec'd command's output as it comes (Docker); others are
     served through ContainerRuntime.exec_in_container's buffered result."""
 
-    def exec_stream(self, container_id: str, cmd: Sequence[str]) -> AsyncIterator[ExecOutput]:
-        """stdout and stderr as they come, then a last item with the exit code."""
+    def exec_stream(self, container_id: str, cmd: Sequence[str],
+                    stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
+        """stdout and stderr as they come, then a last item with the exit code; `stdin`, when
+        given, is written to the command's standard input, which is then closed."""
         ...

@@ -1,9 +1,11 @@
-"""`podctl exec POD [-c CONTAINER] -- COMMAND [ARGS...]`: runs a command in a running container,
-non-interactively; its stdout and stderr come back as they are written and its exit code becomes
-podctl's (kubectl's "command terminated with exit code N")."""
+"""`podctl exec POD [-c CONTAINER] [-i] -- COMMAND [ARGS...]`: runs a command in a running
+container, without a terminal; its stdout and stderr come back as they are written and its exit code
+becomes podctl's (kubectl's "command terminated with exit code N"). With -i, podctl's standard input,
+read to its end first, is the command's."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +33,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="the command and its arguments, after --")
     p.add_argument("-c", "--container", default="",
                    help="the container (default: the pod's only or first container)")
+    p.add_argument("-i", "--stdin", action="store_true",
+                   help="pass podctl's standard input (read to its end) to the command")
     p.set_defaults(run=run, dashed_command=None)
 
 
@@ -76,9 +80,11 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
         container, note = choose_container(pod, args.container)
         if note:
             print(note, file=sys.stderr)
+        stdin = await asyncio.to_thread(sys.stdin.buffer.read) if args.stdin else None
         exit_code: int | None = None
         try:
-            async for chunk in client.pod_exec(namespace, name, command, container=container):
+            async for chunk in client.pod_exec(namespace, name, command, container=container,
+                                               stdin=stdin):
                 if chunk.data:
                     out = sys.stderr.buffer if chunk.stream == "stderr" else sys.stdout.buffer
                     out.write(chunk.data)

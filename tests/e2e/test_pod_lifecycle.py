@@ -213,6 +213,8 @@ async def test_exec_in_a_running_pod(client: Client, namespace: str) -> None:
     hi = podctl("exec", "shell", "-n", namespace, "--", "echo", "hi")
     assert (hi.returncode, hi.stdout, hi.stderr) == (0, "hi\n", "")
     assert podctl("exec", "shell", "-n", namespace, "--", "hostname").stdout == "shell\n"
+    piped = podctl("exec", "-i", "shell", "-n", namespace, "--", "cat", stdin="piped\n")
+    assert piped.stdout == "piped\n"
     failing = podctl("exec", "shell", "-n", namespace, "--", "sh", "-c",
                      "echo out; echo err >&2; exit 3", check=False)
     assert failing.returncode == 3 and failing.stdout == "out\n"

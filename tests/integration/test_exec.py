@@ -93,6 +93,15 @@ async def test_exit_code_and_stderr_come_back(client: Client, sleeper: core_pb2.
         b"out\n", b"err\n", 1, 1)
 
 
+async def test_stdin_reaches_the_command(client: Client, sleeper: core_pb2.Pod) -> None:
+    chunks = [c async for c in client.pod_exec(
+        sleeper.metadata.namespace, "sleeper", ["sh", "-c", "cat; echo done >&2"],
+        stdin=b"one\ntwo\n")]
+    assert b"".join(c.data for c in chunks if c.stream == "stdout") == b"one\ntwo\n"
+    assert b"".join(c.data for c in chunks if c.stream == "stderr") == b"done\n"
+    assert chunks[-1].exit_code == 0
+
+
 async def test_refusals(client: Client, sleeper: core_pb2.Pod) -> None:
     namespace = sleeper.metadata.namespace
     with pytest.raises(grpc.aio.AioRpcError) as unknown:

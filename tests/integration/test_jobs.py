@@ -204,7 +204,11 @@ async def test_restarts_in_place_count_against_the_backoff_limit(client: Client)
 
     assert condition(done, "Failed").reason == "BackoffLimitExceeded"
     assert done.status.failed == 1 and done.status.active == 0
-    assert len((await client.pods.list(ns)).items) == 0  # the restarting pod was deleted
+
+    async def pod_deleted() -> bool:  # its delete may trail the Failed status
+        return not [p for p in (await client.pods.list(ns)).items
+                    if not p.metadata.deletion_timestamp]
+    await eventually(pod_deleted, timeout=10, what="the restarting pod to be deleted")
 
 
 async def test_active_deadline_fails_the_job_and_deletes_its_pods(client: Client) -> None:

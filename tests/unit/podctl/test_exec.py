@@ -2,6 +2,7 @@
 the exit code as podctl's, and kubectl's refusals."""
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -20,12 +21,15 @@ class ExecCluster(FakeClient):
     def __init__(self) -> None:
         super().__init__()
         self.execs: list[tuple[str, str, str, list[str]]] = []
+        self.stdins: list[bytes | None] = []
         self.answer: list[core_pb2.ExecChunk] = [core_pb2.ExecChunk(exit_code=0)]
         self.error: grpc.aio.AioRpcError | None = None
 
     async def pod_exec(self, namespace: str, name: str, command: Sequence[str], *,
-                       container: str = "") -> AsyncIterator[core_pb2.ExecChunk]:
+                       container: str = "",
+                       stdin: bytes | None = None) -> AsyncIterator[core_pb2.ExecChunk]:
         self.execs.append((namespace, name, container, list(command)))
+        self.stdins.append(stdin)
         if self.error is not None:
             raise self.error
         for chunk in self.answer:
@@ -126,3 +130,11 @@ def test_a_container_that_is_not_running_is_refused_as_kubectl_words_it(
     assert podctl(cluster, "exec", "web", "--", "true") == 1
     assert capsys.readouterr().err == (
         'error: unable to upgrade connection: container not found ("app")\n')
+
+
+def test_stdin_is_passed_only_with_dash_i(cluster: ExecCluster,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"line 1\nline 2\n")))
+    assert podctl(cluster, "exec", "web", "--", "cat") == 0
+    assert podctl(cluster, "exec", "-i", "web", "--", "cat") == 0
+    assert cluster.stdins == [None, b"line 1\nline 2\n"]

@@ -1202,16 +1202,18 @@ class SecretWatchEvent(_message.Message):
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Secret, _Mapping]] = ...) -> None: ...
 
 class PodExecRequest(_message.Message):
-    __slots__ = ("namespace", "name", "container", "command")
+    __slots__ = ("namespace", "name", "container", "command", "stdin")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     name: str
     container: str
     command: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., container: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ...) -> None: ...
+    stdin: bytes
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., container: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., stdin: _Optional[bytes] = ...) -> None: ...
 
 class ExecChunk(_message.Message):
     __slots__ = ("stream", "data", "exit_code")
