@@ -3,6 +3,7 @@ registers its Node and Lease, runs the pods bound to it to Running with a pod IP
 or Failed, serves their logs through the apiserver, and removes them when they are deleted."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -99,3 +100,37 @@ async def test_pods_run_finish_log_and_go_away(kubelet: Kubelet, client: Client,
         return not left
     await eventually(all_removed, timeout=30, what="the pods' containers to be removed")
 
+
+
+async def test_a_restarted_kubelet_adopts_its_running_containers(
+        kubelet: Kubelet, client: Client, docker_runtime: DockerRuntime,
+        pod_namespace: str) -> None:
+    """A new kubelet process finds the pod's containers by their labels and restarts none."""
+    node = kubelet.config.node_name
+    await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
+        name=pod_namespace)))
+    await create_pod(client, pod_namespace, node, "steady", "sleep 3600", "Always")
+
+    async def running() -> core_pb2.Pod | None:
+        pod = await client.pods.get("steady", pod_namespace)
+        return pod if pod.status.phase == "Running" else None
+    before = await eventually(running, timeout=60, what="pod steady Running")
+    container_id = before.status.container_statuses[0].container_id
+    await kubelet.stop()  # the fixture's stop at the end is then a no-op
+
+    successor = Kubelet(kubelet.config, docker_runtime, client, host_ip="127.0.0.1",
+                        listen_host="127.0.0.1")
+    await successor.start()
+    try:
+        for _ in range(5):  # several of the new kubelet's sync rounds (1 s status updates)
+            await asyncio.sleep(1)
+            after = await client.pods.get("steady", pod_namespace)
+            status = after.status.container_statuses[0]
+            assert after.status.phase == "Running"
+            assert (status.container_id, status.restart_count) == (container_id, 0)
+            assert status.state.running.started_at == \
+                before.status.container_statuses[0].state.running.started_at
+    finally:
+        await client.pods.delete("steady", pod_namespace, grace_period_seconds=0)
+        await successor.stop()
+        remove_labelled(pod_namespace)
