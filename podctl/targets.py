@@ -1,10 +1,14 @@
 """The objects a verb names on its command line: `pods`, `pod jumpod other`, `pod/jumpod node/n1`."""
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 from podctl.errors import CommandError
+from podctl.manifest_files import load
+from podctl.options import GlobalOptions
 from podplane import resources
+from podplane.client import Client
 from podplane.resources import Resource
 
 
@@ -51,3 +55,27 @@ def parse_targets(args: list[str], verb: str) -> list[Targets]:
             order.append(resource)
         grouped[resource.plural].append(name)
     return [Targets(r, tuple(grouped[r.plural])) for r in order]
+
+
+async def resolve_targets(client: Client, args: argparse.Namespace, options: GlobalOptions,
+                          verb: str) -> list[tuple[Resource, str, str]]:
+    """(resource, name, namespace) of every object a verb acts on: from -f manifests, names, or
+    a selector (-l) / --all over a type."""
+    if args.filename:
+        if args.args:
+            raise CommandError("error: resources specified with -f cannot be combined with names")
+        objects = load(args.filename, options, verb=verb, recursive=args.recursive)
+        return [(o.resource, o.name, o.namespace) for o in objects]
+    out: list[tuple[Resource, str, str]] = []
+    for t in parse_targets(args.args, verb):
+        if t.names:
+            if args.selector or args.all:
+                raise CommandError("error: name cannot be provided when a selector is specified")
+            out += [(t.resource, n, options.object_namespace(t.resource)) for n in t.names]
+            continue
+        if not args.selector and not args.all:
+            raise CommandError("error: resource(s) were provided, but no name was specified")
+        items, _ = await client.for_resource(t.resource).list_all(
+            options.list_namespace(t.resource), label_selector=args.selector)
+        out += [(t.resource, o.metadata.name, o.metadata.namespace) for o in items]
+    return out

@@ -9,10 +9,9 @@ from typing import Any
 from podctl.cmd.apply import add_file_flags
 from podctl.deletion import deleted_message, wait_until_gone
 from podctl.errors import CommandError, server_error_message
-from podctl.manifest_files import load
 from podctl.options import GlobalOptions
-from podctl.targets import parse_targets
-from podplane.client import Client, is_not_found
+from podctl.targets import resolve_targets
+from podplane.client import is_not_found
 from podplane.resources import Resource
 
 FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation that the running "
@@ -66,29 +65,6 @@ def grace_period(args: argparse.Namespace) -> int | None:
     return None if period < 0 else period
 
 
-async def _targets(client: Client, args: argparse.Namespace,
-                   options: GlobalOptions) -> list[tuple[Resource, str, str]]:
-    """(resource, name, namespace) of every object to delete."""
-    if args.filename:
-        if args.args:
-            raise CommandError("error: resources specified with -f cannot be combined with names")
-        objects = load(args.filename, options, verb="delete", recursive=args.recursive)
-        return [(o.resource, o.name, o.namespace) for o in objects]
-    out: list[tuple[Resource, str, str]] = []
-    for t in parse_targets(args.args, "delete"):
-        if t.names:
-            if args.selector or args.all:
-                raise CommandError("error: name cannot be provided when a selector is specified")
-            out += [(t.resource, n, options.object_namespace(t.resource)) for n in t.names]
-            continue
-        if not args.selector and not args.all:
-            raise CommandError("error: resource(s) were provided, but no name was specified")
-        items, _ = await client.for_resource(t.resource).list_all(
-            options.list_namespace(t.resource), label_selector=args.selector)
-        out += [(t.resource, o.metadata.name, o.metadata.namespace) for o in items]
-    return out
-
-
 async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
     period = grace_period(args)
     if args.force and period == 0:
@@ -96,7 +72,7 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
     timeout = parse_duration(args.timeout)
     failed = False
     async with options.connect() as client:
-        targets = await _targets(client, args, options)
+        targets = await resolve_targets(client, args, options, "delete")
         if not targets and not args.filename:
             print("No resources found", file=sys.stderr)
         pending: list[tuple[Resource, str, str, str, float]] = []

@@ -10,13 +10,11 @@ from typing import Any
 
 from podctl.cmd.apply import add_file_flags
 from podctl.errors import CommandError
-from podctl.manifest_files import load
 from podctl.objects import object_name
 from podctl.options import GlobalOptions
-from podctl.targets import parse_targets
+from podctl.targets import resolve_targets
 from podplane import resources
-from podplane.client import Client, ResourceClient, is_conflict
-from podplane.resources import Resource
+from podplane.client import ResourceClient, is_conflict
 
 # The kinds with a scale subresource in this API.
 SCALABLE = (resources.REPLICATION_CONTROLLER, resources.REPLICA_SET, resources.DEPLOYMENT)
@@ -96,34 +94,11 @@ async def scale(api: ResourceClient[Any], name: str, namespace: str, replicas: i
     raise AssertionError("unreachable")
 
 
-async def _targets(client: Client, args: argparse.Namespace,
-                   options: GlobalOptions) -> list[tuple[Resource, str, str]]:
-    """(resource, name, namespace) of every object to scale."""
-    if args.filename:
-        if args.args:
-            raise CommandError("error: resources specified with -f cannot be combined with names")
-        objects = load(args.filename, options, verb="scale", recursive=args.recursive)
-        return [(o.resource, o.name, o.namespace) for o in objects]
-    out: list[tuple[Resource, str, str]] = []
-    for t in parse_targets(args.args, "scale"):
-        if t.names:
-            if args.selector or args.all:
-                raise CommandError("error: name cannot be provided when a selector is specified")
-            out += [(t.resource, n, options.object_namespace(t.resource)) for n in t.names]
-            continue
-        if not args.selector and not args.all:
-            raise CommandError("error: resource(s) were provided, but no name was specified")
-        items, _ = await client.for_resource(t.resource).list_all(
-            options.list_namespace(t.resource), label_selector=args.selector)
-        out += [(t.resource, o.metadata.name, o.metadata.namespace) for o in items]
-    return out
-
-
 async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
     validate(args)
     preconditions = Preconditions(args.current_replicas, args.resource_version)
     async with options.connect() as client:
-        targets = await _targets(client, args, options)
+        targets = await resolve_targets(client, args, options, "scale")
         if not targets:
             raise CommandError("error: no objects passed to scale")
         if args.resource_version and len(targets) > 1:

@@ -2,7 +2,6 @@
 kubelet, which runs the command in the container on the real Docker engine."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
-from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
 from podplane import manifest
@@ -19,7 +17,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import Client
 from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
+    docker_runtime, pod_namespace, remove_labelled, running_kubelet,
 )
 from tests.support import eventually
 
@@ -27,16 +25,8 @@ from tests.support import eventually
 @pytest_asyncio.fixture
 async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
                   tmp_path: Path) -> AsyncIterator[Kubelet]:
-    node_name = f"it-{uuid.uuid4().hex[:8]}"
-    config = KubeletConfig(server=f"127.0.0.1:{apiserver.port}", node_name=node_name,
-                           pod_cidr="10.244.9.0/24", port=0, root_dir=str(tmp_path),
-                           docker_host=DOCKER_HOST, node_status_update_frequency=1.0)
-    kubelet = Kubelet(config, docker_runtime, client, host_ip="127.0.0.1",
-                      listen_host="127.0.0.1")
-    await kubelet.start()
-    yield kubelet
-    await kubelet.stop()
-    await client.nodes.delete(node_name)
+    async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path)) as kubelet:
+        yield kubelet
 
 
 @pytest_asyncio.fixture

@@ -5,7 +5,6 @@ removing the file stops the pod and its mirror goes. The node reports no memory,
 pressure."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
-from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import ContainerState
@@ -22,7 +20,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import Client, is_not_found, status_code
 from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
+    docker_runtime, pod_namespace, remove_labelled, running_kubelet,
 )
 from tests.support import eventually
 
@@ -50,17 +48,9 @@ async def static_kubelet(apiserver: APIServer, client: Client, docker_runtime: D
     manifests = tmp_path / "manifests"
     manifests.mkdir()
     (manifests / "web.yaml").write_text(MANIFEST.format(namespace=pod_namespace))
-    node_name = f"it-{uuid.uuid4().hex[:8]}"
-    config = KubeletConfig(server=f"127.0.0.1:{apiserver.port}", node_name=node_name,
-                           pod_cidr="10.244.9.0/24", port=0, root_dir=str(tmp_path / "root"),
-                           docker_host=DOCKER_HOST, node_status_update_frequency=1.0,
-                           pod_manifest_path=str(manifests))
-    kubelet = Kubelet(config, docker_runtime, client, host_ip="127.0.0.1",
-                      listen_host="127.0.0.1")
-    await kubelet.start()
-    yield kubelet
-    await kubelet.stop()
-    await client.nodes.delete(node_name)
+    async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path / "root"),
+                               pod_manifest_path=str(manifests)) as kubelet:
+        yield kubelet
 
 
 async def _running_container(runtime: DockerRuntime, uid: str) -> str | None:
