@@ -11,7 +11,6 @@ import functools
 import importlib
 import logging
 import socket
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ import requests.exceptions
 from kubelet.runtime import labels as L
 from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.docker_logs import stream_logs
+from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import (
     ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ExecOutput,
     ExecTimeout, ImageInfo, ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
@@ -317,59 +317,25 @@ class DockerRuntime:
         """Streams the command's stdout and stderr (demultiplexed) as they come, then its exit
         code. The SDK's stream blocks, so a thread reads it; when the consumer stops, the
         stream's socket is closed (the command itself runs on: Docker cannot cancel an exec)."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        closed = threading.Event()
-        holder: dict[str, Any] = {}
-        end = object()
-
-        def put(item: Any) -> None:
-            if not closed.is_set():
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-
-        def read() -> None:
-            try:
-                created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True,
-                                                stdin=stdin is not None)
-                if stdin is None:
-                    stream = self._api.exec_start(created["Id"], stream=True, demux=True)
-                else:
-                    stream = _exec_with_stdin(self._api, created["Id"], stdin)
-                holder["stream"] = stream
-                for out, err in stream:
-                    if closed.is_set():
-                        return
-                    if out:
-                        put(ExecOutput("stdout", bytes(out)))
-                    if err:
-                        put(ExecOutput("stderr", bytes(err)))
-                code = self._api.exec_inspect(created["Id"]).get("ExitCode")
-                put(ExecOutput("", b"", int(code) if code is not None else -1))
-            except errors.APIError as e:
-                put(ContainerRuntimeError(str(e.explanation or e)))
-            except (errors.DockerException, requests.exceptions.RequestException, OSError,
-                    ValueError) as e:
-                put(ContainerRuntimeError(str(e)))
-            finally:
-                put(end)
-
-        threading.Thread(target=read, name=f"exec-{container_id[:12]}", daemon=True).start()
-        try:
-            while True:
-                item = await queue.get()
-                if item is end:
+        def produce(emit: Emit, track: Track) -> None:
+            created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True,
+                                            stdin=stdin is not None)
+            if stdin is None:
+                stream = self._api.exec_start(created["Id"], stream=True, demux=True)
+            else:
+                stream = _exec_with_stdin(self._api, created["Id"], stdin)
+            if not track(stream):
+                return
+            for out, err in stream:
+                if out and not emit(ExecOutput("stdout", bytes(out))):
                     return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            closed.set()
-            stream = holder.get("stream")
-            if stream is not None:
-                try:
-                    stream.close()
-                except Exception:  # the socket may be gone already
-                    pass
+                if err and not emit(ExecOutput("stderr", bytes(err))):
+                    return
+            code = self._api.exec_inspect(created["Id"]).get("ExitCode")
+            emit(ExecOutput("", b"", int(code) if code is not None else -1))
+
+        async for output in stream_in_thread(f"exec-{container_id[:12]}", produce):
+            yield output
 
     def close(self) -> None:
         self._api.close()
