@@ -17,99 +17,20 @@ import builtins
 import collections
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from apiserver import errors
 from apiserver.registry import watch as etcd_watch
+from apiserver.registry.cache_watcher import CLOSE, CachedEvent, Watcher
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.storage.etcd import CompactedError, WatchEvent, prefix_end
-from podplane import selectors
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CAPACITY = 10_000  # events kept for watchers resuming from a recent resourceVersion
 DEFAULT_WATCHER_BUFFER = 1_000  # events queued per watcher before it is cut off
 DEFAULT_BOOKMARK_INTERVAL = 60.0  # kube-apiserver sends bookmarks about once a minute
-
-
-@dataclass(eq=False)
-class CachedEvent:
-    """One change of one object, decoded once and shared by every watcher."""
-    store: Store
-    revision: int
-    obj: Any | None  # the object after the change; None for a deletion
-    prev: Any | None  # the object before it; None for a creation
-    _fields: dict[str, Mapping[str, str] | None] = field(default_factory=dict)
-    _messages: dict[str, Any] = field(default_factory=dict)
-
-    def fields(self, which: str) -> Mapping[str, str] | None:
-        if which not in self._fields:
-            obj = self.obj if which == "obj" else self.prev
-            self._fields[which] = None if obj is None else self.store.strategy.fields(obj)
-        return self._fields[which]
-
-    def message(self, type_: str) -> Any:
-        """The watch event message of this type, built once: ADDED/MODIFIED carry the new object,
-        DELETED the last state with the deletion's resourceVersion (as the cacher does)."""
-        msg = self._messages.get(type_)
-        if msg is None:
-            msg = self.store.resource.watch_event()
-            msg.type = type_
-            if type_ == "DELETED":
-                assert self.prev is not None
-                msg.object.CopyFrom(self.prev)
-                msg.object.metadata.resource_version = str(self.revision)
-            else:
-                msg.object.CopyFrom(self.obj)
-            self._messages[type_] = msg
-        return msg
-
-
-class Watcher:
-    """A client watch on the cache: its filter and its bounded buffer."""
-
-    def __init__(self, namespace: str, labels: selectors.LabelSelector,
-                 fields: selectors.FieldSelector, store: Store, *, buffer: int,
-                 allow_bookmarks: bool, resource_version: int, trigger: str | None) -> None:
-        self.namespace = namespace
-        self.labels = labels
-        self.field_selector = fields
-        self.store = store
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=buffer)
-        self.allow_bookmarks = allow_bookmarks
-        # Events at or before this revision are already known to the client.
-        self.resource_version = resource_version
-        self.trigger = trigger
-        self.closed = False
-
-    def matches(self, obj: Any | None, obj_fields: Mapping[str, str] | None) -> bool:
-        if obj is None or obj_fields is None:
-            return False
-        if self.namespace and obj.metadata.namespace != self.namespace:
-            return False
-        return self.labels.matches(obj.metadata.labels) and self.field_selector.matches(obj_fields)
-
-    def event_for(self, ev: CachedEvent) -> Any | None:
-        new_passes = self.matches(ev.obj, ev.fields("obj"))
-        old_passes = self.matches(ev.prev, ev.fields("prev"))
-        if new_passes:
-            return ev.message("MODIFIED" if old_passes else "ADDED")
-        if old_passes:
-            return ev.message("DELETED")
-        return None
-
-    def offer(self, msg: Any) -> bool:
-        """Queues a message; False if the buffer is full (the watcher is too slow)."""
-        try:
-            self.queue.put_nowait(msg)
-            return True
-        except asyncio.QueueFull:
-            return False
-
-
-_CLOSE = object()
 
 
 class Cacher:
@@ -289,7 +210,7 @@ class Cacher:
         w.closed = True
         self._unregister(w)
         if not w.queue.full():
-            w.queue.put_nowait(_CLOSE)
+            w.queue.put_nowait(CLOSE)
 
     async def _bookmarks(self) -> None:
         """Tells idle watchers how far the cache has got, so that they resume from there."""
@@ -381,7 +302,7 @@ class Cacher:
                             return
                 else:
                     msg = w.queue.get_nowait()
-                if msg is _CLOSE or w.closed:
+                if msg is CLOSE or w.closed:
                     return
                 yield msg
         finally:

@@ -1,0 +1,92 @@
+"""A client watch on the watch cache, and the events it is sent (kubernetes staging/src/k8s.io/
+apiserver/pkg/storage/cacher/cache_watcher.go): each change is decoded once and shared by every
+watcher; a watcher filters it through its selectors into ADDED, MODIFIED or DELETED, and queues it in
+its own bounded buffer."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apiserver.registry.store import Store
+from podplane import selectors
+
+
+@dataclass(eq=False)
+class CachedEvent:
+    """One change of one object, decoded once and shared by every watcher."""
+    store: Store
+    revision: int
+    obj: Any | None  # the object after the change; None for a deletion
+    prev: Any | None  # the object before it; None for a creation
+    _fields: dict[str, Mapping[str, str] | None] = field(default_factory=dict)
+    _messages: dict[str, Any] = field(default_factory=dict)
+
+    def fields(self, which: str) -> Mapping[str, str] | None:
+        if which not in self._fields:
+            obj = self.obj if which == "obj" else self.prev
+            self._fields[which] = None if obj is None else self.store.strategy.fields(obj)
+        return self._fields[which]
+
+    def message(self, type_: str) -> Any:
+        """The watch event message of this type, built once: ADDED/MODIFIED carry the new object,
+        DELETED the last state with the deletion's resourceVersion (as the cacher does)."""
+        msg = self._messages.get(type_)
+        if msg is None:
+            msg = self.store.resource.watch_event()
+            msg.type = type_
+            if type_ == "DELETED":
+                assert self.prev is not None
+                msg.object.CopyFrom(self.prev)
+                msg.object.metadata.resource_version = str(self.revision)
+            else:
+                msg.object.CopyFrom(self.obj)
+            self._messages[type_] = msg
+        return msg
+
+
+class Watcher:
+    """A client watch on the cache: its filter and its bounded buffer."""
+
+    def __init__(self, namespace: str, labels: selectors.LabelSelector,
+                 fields: selectors.FieldSelector, store: Store, *, buffer: int,
+                 allow_bookmarks: bool, resource_version: int, trigger: str | None) -> None:
+        self.namespace = namespace
+        self.labels = labels
+        self.field_selector = fields
+        self.store = store
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=buffer)
+        self.allow_bookmarks = allow_bookmarks
+        # Events at or before this revision are already known to the client.
+        self.resource_version = resource_version
+        self.trigger = trigger
+        self.closed = False
+
+    def matches(self, obj: Any | None, obj_fields: Mapping[str, str] | None) -> bool:
+        if obj is None or obj_fields is None:
+            return False
+        if self.namespace and obj.metadata.namespace != self.namespace:
+            return False
+        return self.labels.matches(obj.metadata.labels) and self.field_selector.matches(obj_fields)
+
+    def event_for(self, ev: CachedEvent) -> Any | None:
+        new_passes = self.matches(ev.obj, ev.fields("obj"))
+        old_passes = self.matches(ev.prev, ev.fields("prev"))
+        if new_passes:
+            return ev.message("MODIFIED" if old_passes else "ADDED")
+        if old_passes:
+            return ev.message("DELETED")
+        return None
+
+    def offer(self, msg: Any) -> bool:
+        """Queues a message; False if the buffer is full (the watcher is too slow)."""
+        try:
+            self.queue.put_nowait(msg)
+            return True
+        except asyncio.QueueFull:
+            return False
+
+
+# Queued to end a watcher's stream.
+CLOSE = object()
