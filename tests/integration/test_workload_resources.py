@@ -1,25 +1,22 @@
-"""ReplicationController, ReplicaSet, Deployment, Job, ConfigMap and Secret through the real apiserver
-over a real etcd: Kubernetes manifests apply unchanged and read back the way kube-apiserver returns
-them."""
+"""ReplicationController, ReplicaSet, Deployment and Job through the real apiserver over a real etcd:
+Kubernetes manifests apply unchanged and read back the way kube-apiserver returns them (ConfigMap
+and Secret: test_config_resources.py)."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import uuid
 from typing import Any
 
 import grpc
 import pytest
-from google.protobuf.message import Message
 
 from apiserver.server import APIServer
-from podplane import manifest
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client, ResourceClient
+from podplane.client import Client
 from tests import reflection_client
+from tests.integration.api_objects import decode, invalid
+from tests.support import new_namespace
 
 HELLO_WORLD_JOB = """\
 kind: Job
@@ -105,60 +102,11 @@ spec:
         - containerPort: 80
 """
 
-GAME_CONFIG_MAP = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: game-demo
-data:
-  player_initial_lives: "3"
-  ui_properties_file_name: "user-interface.properties"
-  game.properties: |
-    enemy.types=aliens,monsters
-    player.maximum-lives=5
-binaryData:
-  logo.bin: AAECAw==
-"""
-
-BASIC_AUTH_SECRET = """\
-apiVersion: v1
-kind: Secret
-metadata:
-  name: secret-basic-auth
-type: kubernetes.io/basic-auth
-data:
-  username: YWRtaW4=
-stringData:
-  password: t0p-Secret
-"""
-
-
-async def namespace(client: Client) -> str:
-    name = "wl-" + uuid.uuid4().hex[:8]
-    await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=name)))
-    return name
-
-
-def decode(text: str, namespace: str) -> Any:
-    """The manifest decoded as podctl decodes it, in `namespace`."""
-    (obj,) = manifest.load_objects(text)
-    typed: Any = obj
-    typed.metadata.namespace = namespace
-    return typed
-
-
-async def invalid(api: ResourceClient[Any], obj: Message) -> str:
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await api.create(obj)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
-    return str(err.value.details())
-
-
 # ---------------------------------------------------------------- Job
 
 async def test_hello_world_job_is_accepted_unchanged_with_a_generated_selector(
         client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     created = await client.jobs.create(decode(HELLO_WORLD_JOB, ns))
     uid = created.metadata.uid
     assert (created.api_version, created.kind) == ("batch/v1", "Job")
@@ -182,7 +130,7 @@ async def test_hello_world_job_is_accepted_unchanged_with_a_generated_selector(
 
 
 async def test_job_selector_and_template_are_immutable(client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     job = await client.jobs.create(decode(HELLO_WORLD_JOB, ns))
     changed = batch_pb2.Job()
     changed.CopyFrom(job)
@@ -206,14 +154,14 @@ async def test_job_selector_and_template_are_immutable(client: Client) -> None:
      "spec.selector: Invalid value: "),
 ], ids=["restartPolicy", "backoffLimit", "selector without manualSelector"])
 async def test_invalid_job_names_the_field(client: Client, edit: Any, expected: str) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     job = decode(HELLO_WORLD_JOB, ns)
     edit(job)
     assert expected in await invalid(client.jobs, job)
 
 
 async def test_job_update_status_leaves_spec_alone(client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     job = await client.jobs.create(decode(HELLO_WORLD_JOB, ns))
     report = batch_pb2.Job()
     report.CopyFrom(job)
@@ -229,7 +177,7 @@ async def test_job_update_status_leaves_spec_alone(client: Client) -> None:
 # ---------------------------------------------------------------- Deployment, ReplicaSet, RC
 
 async def test_deployment_defaults_and_generation(client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     created = await client.deployments.create(decode(NGINX_DEPLOYMENT, ns))
     spec = created.spec
     assert (created.api_version, created.kind) == ("apps/v1", "Deployment")
@@ -259,7 +207,7 @@ async def test_deployment_defaults_and_generation(client: Client) -> None:
 
 
 async def test_deployment_update_status_leaves_spec_alone(client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     created = await client.deployments.create(decode(NGINX_DEPLOYMENT, ns))
     report = apps_pb2.Deployment()
     report.CopyFrom(created)
@@ -281,7 +229,7 @@ async def test_deployment_update_status_leaves_spec_alone(client: Client) -> Non
 
 
 async def test_selector_that_misses_the_template_is_refused(client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     deployment = decode(NGINX_DEPLOYMENT, ns)
     deployment.spec.selector.match_labels["app"] = "apache"
     details = await invalid(client.deployments, deployment)
@@ -290,7 +238,7 @@ async def test_selector_that_misses_the_template_is_refused(client: Client) -> N
 
 
 async def test_deployment_selector_is_immutable(client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     created = await client.deployments.create(decode(NGINX_DEPLOYMENT, ns))
     changed = apps_pb2.Deployment()
     changed.CopyFrom(created)
@@ -304,7 +252,7 @@ async def test_deployment_selector_is_immutable(client: Client) -> None:
 
 
 async def test_replica_set_from_the_kubernetes_docs(client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     created = await client.replicasets.create(decode(FRONTEND_REPLICA_SET, ns))
     assert (created.api_version, created.kind, created.spec.replicas) == ("apps/v1", "ReplicaSet", 3)
     assert created.spec.template.spec.restart_policy == "Always"
@@ -323,7 +271,7 @@ async def test_replica_set_from_the_kubernetes_docs(client: Client) -> None:
 
 async def test_replication_controller_selector_and_labels_default_to_the_template(
         client: Client) -> None:
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     rc = decode(NGINX_RC, ns)
     rc.spec.ClearField("selector")
     rc.spec.ClearField("replicas")
@@ -345,89 +293,6 @@ async def test_replication_controller_selector_and_labels_default_to_the_templat
             '"Always"') in await invalid(client.replicationcontrollers, onfailure)
 
 
-# ---------------------------------------------------------------- ConfigMap, Secret
-
-async def test_config_map_from_the_kubernetes_docs(client: Client) -> None:
-    ns = await namespace(client)
-    created = await client.configmaps.create(decode(GAME_CONFIG_MAP, ns))
-    assert (created.api_version, created.kind) == ("v1", "ConfigMap")
-    assert created.data["player_initial_lives"] == "3"
-    assert created.data["game.properties"].startswith("enemy.types=aliens,monsters\n")
-    assert created.binary_data["logo.bin"] == b"\x00\x01\x02\x03"
-    assert manifest.to_dict(created)["binaryData"] == {"logo.bin": "AAECAw=="}
-
-    bad_key = decode(GAME_CONFIG_MAP, ns)
-    bad_key.metadata.name = "bad-key"
-    bad_key.data["a b"] = "x"
-    assert ('data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric '
-            "characters, '-', '_' or '.'") in await invalid(client.configmaps, bad_key)
-    too_big = decode(GAME_CONFIG_MAP, ns)
-    too_big.metadata.name = "too-big"
-    too_big.data["big"] = "x" * (1024 * 1024)
-    assert "data: Too long: must have at most 1048576 bytes" in await invalid(
-        client.configmaps, too_big)
-
-
-async def test_immutable_config_map_data_cannot_change(client: Client) -> None:
-    ns = await namespace(client)
-    cm = decode(GAME_CONFIG_MAP, ns)
-    cm.immutable = True
-    created = await client.configmaps.create(cm)
-    changed = core_pb2.ConfigMap()
-    changed.CopyFrom(created)
-    changed.data["player_initial_lives"] = "4"
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await client.configmaps.update(changed)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "data: Forbidden: field is immutable when `immutable` is set" in str(err.value.details())
-    relabeled = core_pb2.ConfigMap()
-    relabeled.CopyFrom(created)
-    relabeled.metadata.labels["ok"] = "yes"  # metadata stays mutable
-    assert (await client.configmaps.update(relabeled)).metadata.labels["ok"] == "yes"
-
-
-async def test_secret_string_data_is_merged_into_data_and_never_stored(client: Client) -> None:
-    ns = await namespace(client)
-    created = await client.secrets.create(decode(BASIC_AUTH_SECRET, ns))
-    assert (created.api_version, created.kind) == ("v1", "Secret")
-    assert created.type == "kubernetes.io/basic-auth"
-    assert dict(created.data) == {"username": b"admin", "password": b"t0p-Secret"}
-    assert not created.string_data
-    got = await client.secrets.get("secret-basic-auth", ns)
-    assert got == created
-    assert manifest.to_dict(got)["data"] == {
-        "password": base64.b64encode(b"t0p-Secret").decode(), "username": "YWRtaW4="}
-
-    rotated = core_pb2.Secret()
-    rotated.CopyFrom(got)
-    rotated.string_data["password"] = "n3w"
-    updated = await client.secrets.update(rotated)
-    assert dict(updated.data) == {"username": b"admin", "password": b"n3w"}
-    assert not updated.string_data
-    assert not (await client.secrets.get("secret-basic-auth", ns)).string_data
-
-
-async def test_secret_defaults_and_rules(client: Client) -> None:
-    ns = await namespace(client)
-    opaque = await client.secrets.create(core_pb2.Secret(
-        metadata=meta_pb2.ObjectMeta(name="opaque", namespace=ns), data={"k": b"v"}))
-    assert opaque.type == "Opaque"
-    assert [s.metadata.name for s in (await client.secrets.list(
-        ns, field_selector="type=Opaque")).items] == ["opaque"]
-
-    retyped = core_pb2.Secret()
-    retyped.CopyFrom(opaque)
-    retyped.type = "kubernetes.io/tls"
-    retyped.data["tls.crt"] = retyped.data["tls.key"] = b"x"
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await client.secrets.update(retyped)
-    assert 'type: Invalid value: "kubernetes.io/tls": field is immutable' in str(err.value.details())
-
-    tls = core_pb2.Secret(metadata=meta_pb2.ObjectMeta(name="tls", namespace=ns),
-                          type="kubernetes.io/tls", data={"tls.crt": b"x"})
-    assert "data[tls.key]: Required value" in await invalid(client.secrets, tls)
-
-
 # ---------------------------------------------------------------- grpcurl
 
 async def test_new_services_are_reflected(apiserver: APIServer, client: Client) -> None:
@@ -437,7 +302,7 @@ async def test_new_services_are_reflected(apiserver: APIServer, client: Client) 
                  "podplane.core.v1.Secrets", "podplane.apps.v1.ReplicaSets",
                  "podplane.apps.v1.Deployments", "podplane.batch.v1.Jobs"):
         assert name in services
-    ns = await namespace(client)
+    ns = await new_namespace(client, "wl-")
     await client.jobs.create(decode(HELLO_WORLD_JOB, ns))
     got = await asyncio.to_thread(reflection_client.call, target, "podplane.batch.v1.Jobs/Get",
                                   {"namespace": ns, "name": "hello-world"})

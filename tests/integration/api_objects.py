@@ -1,0 +1,27 @@
+"""Helpers for the API-object integration tests: manifests decoded as podctl decodes them, and
+creates that must be refused as invalid."""
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.message import Message
+
+from podplane import manifest
+from podplane.client import ResourceClient
+
+
+def decode(text: str, namespace: str) -> Any:
+    """The manifest decoded as podctl decodes it, in `namespace`."""
+    (obj,) = manifest.load_objects(text)
+    typed: Any = obj
+    typed.metadata.namespace = namespace
+    return typed
+
+
+async def invalid(api: ResourceClient[Any], obj: Message) -> str:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await api.create(obj)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
+    return str(err.value.details())
