@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from podplane.informer import Informer, wait_for_sync
-from podplane.workqueue import ShutDown, WorkQueue
+from podplane.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +46,18 @@ class ReconcileLoop:
             await asyncio.gather(*feeds, return_exceptions=True)
 
     async def _worker(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                again = await self.reconcile(key)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - retried with back-off
-                log.warning("%s controller: %s: %s (retry %d)", self.name, key, e,
-                            self.queue.num_requeues(key) + 1)
-                self.queue.add_rate_limited(key)
-            else:
-                self.queue.forget(key)
-                if again is not None:
-                    self.queue.add_after(key, again)
-            finally:
-                self.queue.done(key)
+        await self.queue.run_worker(self._process)
+
+    async def _process(self, key: str) -> None:
+        try:
+            again = await self.reconcile(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - retried with back-off
+            log.warning("%s controller: %s: %s (retry %d)", self.name, key, e,
+                        self.queue.num_requeues(key) + 1)
+            self.queue.add_rate_limited(key)
+        else:
+            self.queue.forget(key)
+            if again is not None:
+                self.queue.add_after(key, again)

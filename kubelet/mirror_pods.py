@@ -12,7 +12,7 @@ from kubelet.static_pods import CONFIG_HASH_ANNOTATION
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import ResourceClient, is_already_exists, is_conflict, is_not_found
-from podplane.workqueue import ShutDown, WorkQueue
+from podplane.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 CONFIG_MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
@@ -107,19 +107,15 @@ class MirrorPods:
                 raise
 
     async def _worker(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                await self.reconcile(key)
-                self.queue.forget(key)
-            except Exception as e:
-                log.warning("mirror pod %s: %s; retrying", key, e)
-                self.queue.add_rate_limited(key)
-            finally:
-                self.queue.done(key)
+        await self.queue.run_worker(self._process)
+
+    async def _process(self, key: str) -> None:
+        try:
+            await self.reconcile(key)
+            self.queue.forget(key)
+        except Exception as e:
+            log.warning("mirror pod %s: %s; retrying", key, e)
+            self.queue.add_rate_limited(key)
 
     async def _resync(self) -> None:
         while True:

@@ -16,7 +16,7 @@ from kubelet.pod_sync import PodSyncer
 from kubelet.runtime.types import ContainerRuntimeError
 from kubelet.volumes import VolumeError
 from podplane.api.core.v1 import core_pb2
-from podplane.workqueue import ShutDown, WorkQueue
+from podplane.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 WORKERS = 16
@@ -63,15 +63,7 @@ class PodWorkers:
             self.queue.add_after(key, requeue_after)
 
     async def _worker(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                await self.sync_one(key)
-            finally:
-                self.queue.done(key)
+        await self.queue.run_worker(self.sync_one)
 
     async def run(self) -> None:
         """Runs the workers until cancelled."""

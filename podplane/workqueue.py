@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from podplane.metrics import QueueMetrics
@@ -101,6 +102,20 @@ class WorkQueue(Generic[K]):
         if key in self._dirty:
             self._queue.append(key)
             self._wake()
+
+    async def run_worker(self, process: Callable[[K], Awaitable[None]]) -> None:
+        """One worker: takes a key at a time, calls process(key) and marks the key done; returns
+        once the queue shuts down (client-go's processNextWorkItem loop). process decides about
+        forget, add_after and add_rate_limited."""
+        while True:
+            try:
+                key = await self.get()
+            except ShutDown:
+                return
+            try:
+                await process(key)
+            finally:
+                self.done(key)
 
     async def shutdown(self) -> None:
         self._shutting_down = True

@@ -46,3 +46,23 @@ async def test_shutdown_wakes_waiting_workers() -> None:
         raise AssertionError("get() returned after shutdown")
     except Exception as e:  # ShutDown
         assert type(e).__name__ == "ShutDown"
+
+
+async def test_run_worker_processes_keys_one_at_a_time_until_shutdown() -> None:
+    q: WorkQueue[str] = WorkQueue()
+    seen: list[str] = []
+
+    async def process(key: str) -> None:
+        seen.append(key)
+        if key == "a" and seen.count("a") == 1:
+            q.add("a")  # changed while being processed: processed again afterwards
+        await asyncio.sleep(0)
+
+    worker = asyncio.create_task(q.run_worker(process))
+    q.add("a")
+    q.add("b")
+    for _ in range(50):
+        await asyncio.sleep(0)
+    await q.shutdown()
+    await asyncio.wait_for(worker, 1)
+    assert seen == ["a", "b", "a"]
