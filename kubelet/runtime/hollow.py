@@ -41,11 +41,12 @@ class HollowRuntime:
         return timeutil.now()
 
     # ------------------------------------------------------------------ test controls
-    def exit_container(self, container_id: str, exit_code: int, reason: str = "") -> None:
+    def exit_container(self, container_id: str, exit_code: int, reason: str = "",
+                       finished_at: str | None = None) -> None:
         c = self.containers[container_id]
         self.containers[container_id] = replace(
             c, state=ContainerState.EXITED, exit_code=exit_code, reason=reason,
-            finished_at=timeutil.now())
+            finished_at=finished_at or timeutil.now())
 
     def kill_sandbox(self, sandbox_id: str) -> None:
         self.sandboxes[sandbox_id] = replace(self.sandboxes[sandbox_id], ready=False)

@@ -2,11 +2,13 @@
 removed, and the status a user then sees."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from kubelet.runtime.hollow import HollowRuntime
+from podplane import timeutil
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import HOST_IP, SyncHarness, condition, state_of, status_of
@@ -136,6 +138,36 @@ async def test_crash_loop_backs_off_and_keeps_one_previous_instance(h: SyncHarne
     assert h.created() == ["a", "a", "a"] and state_of(p, "a") == "running"
     assert status_of(p, "a").restart_count == 2
     assert [c.restart_count for c in h.runtime.by_name("a")] == [2, 1]
+
+
+async def test_crash_back_off_starts_over_after_ten_minutes_of_running(h: SyncHarness) -> None:
+    """Kubernetes' back-off forgets a container that ran for more than twice the 5-min cap: its
+    next crash restarts at once, and the one after waits 10 s again, not the doubled delay."""
+    p = pod("a")
+    await h.sync(p)
+    h.runtime.exit_container(h.latest("a"), 1)
+    await h.sync(p)  # immediate restart; the back-off is now 10 s
+    h.runtime.exit_container(h.latest("a"), 1)
+    h.clock.offset += 12
+    await h.sync(p)  # restarted after 10 s
+    h.runtime.exit_container(h.latest("a"), 1)
+    await h.sync(p)
+    assert "back-off 20s restarting" in status_of(p, "a").state.waiting.message
+    h.clock.offset += 22
+    await h.sync(p)
+    assert h.created() == ["a", "a", "a", "a"] and state_of(p, "a") == "running"
+
+    h.clock.offset += 11 * 60  # this instance runs for eleven minutes, then crashes
+    crashed = datetime.fromtimestamp(h.clock(), timezone.utc)
+    h.runtime.exit_container(h.latest("a"), 1, finished_at=timeutil.format_time(crashed))
+    assert await h.sync(p) is None
+    assert h.created() == ["a"] * 5 and state_of(p, "a") == "running"
+    h.runtime.exit_container(h.latest("a"), 1,
+                             finished_at=timeutil.format_time(crashed + timedelta(seconds=1)))
+    requeue = await h.sync(p)
+    assert requeue is not None and 8 < requeue <= 11
+    assert "back-off 10s restarting failed container=a" in status_of(p, "a").state.waiting.message
+    assert status_of(p, "a").restart_count == 4
 
 
 async def test_image_never_pulled_and_absent(h: SyncHarness) -> None:
