@@ -10,7 +10,6 @@ it leads or stands by; SIGTERM stops it gracefully, releasing the lease."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -19,8 +18,8 @@ from controller.manager import CONTROLLERS, ControllerManager, ControllerOptions
 from controller.nodeipam import CidrAllocator
 from podplane import flags, leaderelection
 from podplane.client import Client
-from podplane.metrics import serve_metrics
-from podplane.serving import Server, run_service, wait_for_signal
+from podplane.component import Component, serve_component, while_leading
+from podplane.serving import run_service
 
 log = logging.getLogger("controller-manager")
 
@@ -81,36 +80,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    health = Server(flags.listen_address(args.bind_address, args.health_port))
-    await health.start()
-    log.info("health service on port %d", health.port)
-    metrics = serve_metrics(args.metrics_bind_address)
-    client = Client(args.server)
-    manager = ControllerManager(client, args.controllers, args.options)
-    election: leaderelection.LeaderElectionConfig | None = args.leader_election
-    if election is None:
-        running = asyncio.create_task(manager.run())
-    else:
+    def build(client: Client) -> Component:
+        manager = ControllerManager(client, args.controllers, args.options)
         # The controllers (and their informers) start only once this replica leads; losing the
         # lease raises LeadershipLost, which ends the process with status 1.
-        elector = leaderelection.LeaderElector(client.leases, election)
-        running = asyncio.create_task(elector.run(manager.run))
-    await health.set_serving(True)
-    signalled = asyncio.create_task(wait_for_signal())
-    try:
-        await asyncio.wait({running, signalled}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            running.result()  # surfaces a crash
-        log.info("stopping")
-    finally:
-        await health.set_serving(False)
-        for task in (running, signalled):
-            task.cancel()
-        await asyncio.gather(running, signalled, return_exceptions=True)
-        await health.stop()
-        await client.close()
-        if metrics is not None:
-            await metrics.aclose()
+        return Component(run=lambda: while_leading(client, args.leader_election, manager.run))
+
+    await serve_component(apiserver=args.server,
+                          health_address=flags.listen_address(args.bind_address, args.health_port),
+                          metrics_address=args.metrics_bind_address, build=build)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,12 @@
 """python -m scheduler --server HOST:PORT [--health-port 10259] [--scheduler-name NAME]
-       [--metrics-bind-address 0.0.0.0:10251]
+       [--metrics-bind-address 0.0.0.0:10251] [--leader-elect=true] ...
 
-Watches the apiserver for pending pods and binds each to a node. Its health service reports
-SERVING once its pod and node caches are synced; SIGTERM stops it gracefully."""
+Watches the apiserver for pending pods and binds each to a node. With leader election (the
+default) any number of replicas may run: each keeps its pod and node caches and its queue warm, but
+only the one holding the Lease kube-system/kube-scheduler schedules. A leader that loses the lease
+exits at once (status 1, as kube-scheduler does) and is restarted as a standby. Its health service
+reports SERVING once the caches are synced, leading or not; SIGTERM stops it gracefully: binds in
+flight finish, then the lease is released so that a standby takes over at once."""
 from __future__ import annotations
 
 import argparse
@@ -12,11 +16,12 @@ import re
 import sys
 from collections.abc import Sequence
 
-from podplane import flags
+from podplane import flags, leaderelection
 from podplane.client import Client
-from podplane.metrics import serve_metrics
-from podplane.serving import Server, run_service, wait_for_signal
+from podplane.component import Component, serve_component, while_leading
+from podplane.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
+from scheduler.leader_gated_queue import LeaderGatedQueue
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
 
@@ -46,42 +51,43 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--metrics-bind-address", type=flags.metrics_address, default="0.0.0.0:10251",
                         help="HOST:PORT of the Prometheus /metrics endpoint (default "
                              "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it")
+    leaderelection.add_flags(parser, "kube-scheduler")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.leader_election = (leaderelection.config_from_flags(parser, args)
+                            if args.leader_elect else None)
+    return args
+
+
+def build(args: argparse.Namespace, client: Client) -> Component:
+    queue = LeaderGatedQueue(leading=args.leader_election is None)
+    scheduler = Scheduler(client, Framework(in_tree_registry(), default_profile(args.scheduler_name)),
+                          queue=queue)
+
+    async def run() -> None:
+        # The informers run (and fill the queue) whether or not this replica leads.
+        informing = asyncio.create_task(scheduler.run(), name="scheduler")
+        leading = asyncio.create_task(while_leading(client, args.leader_election, queue.lead),
+                                      name="leader-election")
+        try:
+            done, _ = await asyncio.wait({informing, leading},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a crash, or LeadershipLost
+        finally:
+            for task in (informing, leading):
+                task.cancel()
+            await asyncio.gather(informing, leading, return_exceptions=True)
+
+    return Component(run=run, ready=scheduler.wait_synced, stop=scheduler.stop)
 
 
 async def serve(args: argparse.Namespace) -> None:
-    health = Server(flags.listen_address(args.bind_address, args.health_port))
-    # Not serving until the caches are synced (the health servicer starts out SERVING).
-    await health.set_serving(False)
-    await health.start()
-    log.info("health service on port %d", health.port)
-    metrics = serve_metrics(args.metrics_bind_address)
-    client = Client(args.server)
-    scheduler = Scheduler(client, Framework(in_tree_registry(), default_profile(args.scheduler_name)))
-    loop = asyncio.get_running_loop()
-    running = loop.create_task(scheduler.run())
-    signalled = loop.create_task(wait_for_signal())
-    synced = loop.create_task(scheduler.wait_synced())
-    try:
-        await asyncio.wait({running, synced, signalled}, return_when=asyncio.FIRST_COMPLETED)
-        if synced.done() and not running.done():
-            await health.set_serving(True)
-            await asyncio.wait({running, signalled}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            running.result()  # surfaces a crash
-        log.info("stopping")
-    finally:
-        await health.set_serving(False)
-        await scheduler.stop()
-        for task in (running, signalled, synced):
-            task.cancel()
-        await asyncio.gather(running, signalled, synced, return_exceptions=True)
-        await health.stop()
-        await client.close()
-        if metrics is not None:
-            await metrics.aclose()
+    await serve_component(apiserver=args.server,
+                          health_address=flags.listen_address(args.bind_address, args.health_port),
+                          metrics_address=args.metrics_bind_address,
+                          build=lambda client: build(args, client))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

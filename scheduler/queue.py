@@ -3,7 +3,7 @@
 Pending pods wait in one of three places: the active queue (highest priority, then oldest, first),
 the back-off queue (a pod that failed waits 1 s, doubling per attempt up to 10 s) and the
 unschedulable pods (waiting for the cluster to change: a node added or changed, a pod deleted or
-finished; or for a minute to pass). A pod popped for scheduling is in flight until the scheduler
+finished; or for five minutes to pass). A pod popped for scheduling is in flight until the scheduler
 requeues it or calls done()."""
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INITIAL_BACKOFF = 1.0
 DEFAULT_MAX_BACKOFF = 10.0
-DEFAULT_MAX_UNSCHEDULABLE_DURATION = 60.0
+# podMaxInUnschedulablePodsDuration (kubernetes DefaultPodMaxInUnschedulablePodsDuration).
+DEFAULT_MAX_UNSCHEDULABLE_DURATION = 300.0
 
 
 class QueueClosed(Exception):

@@ -111,17 +111,37 @@ async def test_unschedulable_pods_wake_on_cluster_events(queue: SchedulingQueue,
     assert queue.where(pinfo.pod) == "active"
 
 
-async def test_unschedulable_pods_are_retried_within_a_minute(queue: SchedulingQueue,
-                                                              clock: Clock) -> None:
+async def test_unschedulable_pods_are_retried_after_five_minutes(queue: SchedulingQueue,
+                                                                 clock: Clock) -> None:
+    """kube-scheduler's podMaxInUnschedulablePodsDuration: with no cluster event at all, a pod
+    waits five minutes among the unschedulable ones, then is tried again."""
     queue.add(pod("p"))
     pinfo = await queue.pop()
     queue.add_unschedulable_if_not_present(pinfo)
-    clock.now += 59
+    clock.now += 299
     queue.flush()
     assert queue.where(pinfo.pod) == "unschedulable"
     clock.now += 1
     queue.flush()
     assert queue.where(pinfo.pod) == "active"
+
+
+async def test_a_pod_that_keeps_failing_backs_off_1_2_4_8_then_10_seconds(
+        queue: SchedulingQueue, clock: Clock) -> None:
+    """Every cluster event sends a failed pod to back-off; it leaves back-off 1 s after its first
+    attempt, then 2, 4, 8 and at most 10 s after each further one."""
+    queue.add(pod("p"))
+    waits = []
+    for _ in range(7):
+        pinfo = await queue.pop()
+        queue.add_unschedulable_if_not_present(pinfo)
+        failed_at = clock.now
+        while queue.where(pinfo.pod) != "active":
+            clock.now += 0.25  # exact in binary: the waits add up exactly
+            queue.move_all_to_active_or_backoff("NodeUpdate")  # the cluster keeps changing
+            queue.flush()
+        waits.append(clock.now - failed_at)
+    assert waits == [1, 2, 4, 8, 10, 10, 10]
 
 
 async def test_a_change_during_the_attempt_sends_the_pod_to_backoff(queue: SchedulingQueue) -> None:

@@ -1,0 +1,68 @@
+"""A replica's queue fills whether or not it leads, and hands out pods only while it leads."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from scheduler.leader_gated_queue import LeaderGatedQueue
+from scheduler.queue import QueueClosed
+from tests.unit.scheduler.schedtest import pod
+
+
+async def test_a_standby_queues_pods_but_hands_none_out_until_it_leads() -> None:
+    queue = LeaderGatedQueue()
+    queue.add(pod("a"))
+    queue.add(pod("b"))
+    popping = asyncio.ensure_future(queue.pop())
+    await asyncio.sleep(0.05)
+    assert not popping.done() and queue.pending()["active"] == 2
+
+    leading = asyncio.ensure_future(queue.lead())
+    assert (await asyncio.wait_for(popping, 1)).pod.metadata.name == "a"
+    assert queue.leading
+    leading.cancel()
+    await asyncio.gather(leading, return_exceptions=True)
+    assert not queue.leading
+
+    # Leadership is over: "b" stays queued.
+    popping = asyncio.ensure_future(queue.pop())
+    await asyncio.sleep(0.05)
+    assert not popping.done() and queue.where(pod("b")) == "active"
+    popping.cancel()
+
+
+async def test_a_pod_arriving_as_leadership_ends_is_put_back() -> None:
+    queue = LeaderGatedQueue()
+    leading = asyncio.ensure_future(queue.lead())
+    await asyncio.sleep(0)
+    popping = asyncio.ensure_future(queue.pop())
+    await asyncio.sleep(0.01)  # pop waits for a pod
+    leading.cancel()
+    queue.add(pod("late"))  # wakes pop after leadership ended
+    await asyncio.gather(leading, return_exceptions=True)
+    await asyncio.sleep(0.05)
+    assert not popping.done()
+    assert queue.where(pod("late")) == "backoff"
+    popping.cancel()
+
+
+async def test_close_ends_pop_leading_or_not() -> None:
+    for leading in (False, True):
+        queue = LeaderGatedQueue(leading=leading)
+        queue.add(pod("p"))
+        if not leading:
+            popping = asyncio.ensure_future(queue.pop())
+            await asyncio.sleep(0.01)
+        queue.close()
+        if not leading:
+            with pytest.raises(QueueClosed):
+                await asyncio.wait_for(popping, 1)
+        with pytest.raises(QueueClosed):  # what it holds is no longer handed out
+            await asyncio.wait_for(queue.pop(), 1)
+
+
+async def test_without_leader_election_the_queue_is_open() -> None:
+    queue = LeaderGatedQueue(leading=True)
+    queue.add(pod("p"))
+    assert (await asyncio.wait_for(queue.pop(), 1)).pod.metadata.name == "p"
