@@ -51,7 +51,7 @@ def pod_spec(spec: Any) -> None:
         spec.termination_grace_period_seconds = 30
     if not spec.HasField("security_context"):
         spec.security_context.SetInParent()
-    for c in list(spec.init_containers) + list(spec.containers):
+    for c in [*spec.init_containers, *spec.containers, *spec.ephemeral_containers]:
         container(c)
     for v in spec.volumes:
         for source in ("config_map", "secret"):

@@ -73,6 +73,8 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "Bind": ("POST", "binding", False),
     "Log": ("GET", "log", True),
     "Exec": ("POST", "exec", True),
+    "UpdateEphemeralContainers": ("PUT", "ephemeralcontainers", False),
+    "Attach": ("POST", "attach", True),
 }
 _RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.ALL}
 

@@ -10,6 +10,7 @@ import grpc
 
 from apiserver import errors
 from apiserver.registry import pods as pod_subresources
+from apiserver.registry.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
@@ -126,6 +127,22 @@ class PodsServicer(ResourceServicer):
                    context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.ExecChunk]:
         try:
             async for chunk in pod_subresources.exec_command(self.store, self.nodes, request):
+                yield chunk
+        except errors.APIError as e:
+            await _abort(context, e)
+
+    async def UpdateEphemeralContainers(self, request: core_pb2.Pod,
+                                        context: grpc.aio.ServicerContext) -> core_pb2.Pod | None:
+        try:
+            return await update_ephemeral_containers(self.store, request)
+        except errors.APIError as e:
+            await _abort(context, e)
+        return None
+
+    async def Attach(self, request: core_pb2.PodAttachRequest,
+                     context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.ExecChunk]:
+        try:
+            async for chunk in pod_subresources.attach(self.store, self.nodes, request):
                 yield chunk
         except errors.APIError as e:
             await _abort(context, e)

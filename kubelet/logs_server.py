@@ -1,6 +1,8 @@
 """The kubelet's own gRPC API: Kubelet/ContainerLogs streams a container's log from the runtime,
-Kubelet/ContainerExec runs a command in a running container (kubelet/exec_server.py). The apiserver
-proxies `Pods.Log` and `Pods.Exec` here (kubelet server.go getContainerLogs, getExec)."""
+Kubelet/ContainerExec runs a command in a running container (kubelet/exec_server.py),
+Kubelet/ContainerAttach streams a container's own process (kubelet/attach_server.py). The apiserver
+proxies `Pods.Log`, `Pods.Exec` and `Pods.Attach` here (kubelet server.go getContainerLogs,
+getExec, getAttach)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
+from kubelet.attach_server import AttachUnsupported, attach_output, newest_container_id
 from kubelet.exec_server import (
     ContainerNotRunning, StdinUnsupported, exec_output, running_container_id,
 )
@@ -44,6 +47,7 @@ def container_name(pod: core_pb2.Pod, requested: str) -> str:
             message += f" or one of the init containers: {_names(list(pod.spec.init_containers))}"
         raise LogRequestError(grpc.StatusCode.INVALID_ARGUMENT, message)
     known = [c.name for c in (*pod.spec.containers, *pod.spec.init_containers)]
+    known += [c.name for c in pod.spec.ephemeral_containers]
     if requested not in known:
         raise LogRequestError(grpc.StatusCode.INVALID_ARGUMENT,
                               f"container {requested} is not valid for pod {name}")
@@ -60,7 +64,8 @@ def pick_instance(pod: core_pb2.Pod, name: str, instances: list[ContainerStatus]
         raise LogRequestError(grpc.StatusCode.NOT_FOUND, f'previous terminated container '
                               f'"{name}" in pod "{pod.metadata.name}" not found')
     reason = "ContainerCreating"
-    for s in (*pod.status.container_statuses, *pod.status.init_container_statuses):
+    for s in (*pod.status.container_statuses, *pod.status.init_container_statuses,
+              *pod.status.ephemeral_container_statuses):
         if s.name == name and s.state.HasField("waiting") and s.state.waiting.reason:
             reason = s.state.waiting.reason
     raise LogRequestError(grpc.StatusCode.FAILED_PRECONDITION, f'container "{name}" in pod '
@@ -139,3 +144,32 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE,
                                 f"error executing command in container: {e}")
+
+    async def ContainerAttach(self, request: kubelet_pb2.ContainerAttachRequest,
+                              context: grpc.aio.ServicerContext
+                              ) -> AsyncIterator[core_pb2.ExecChunk]:
+        try:
+            pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
+            if pod is None or (request.pod_uid and request.pod_uid != pod.metadata.uid):
+                raise LogRequestError(grpc.StatusCode.NOT_FOUND,
+                                      f'pods "{request.pod_name}" not found')
+            name = container_name(pod, request.container)
+            container_id = await newest_container_id(self.runtime, pod.metadata.uid, name)
+        except LogRequestError as e:
+            await context.abort(e.code, e.message)
+            return
+        except ContainerNotRunning as e:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
+            return
+        except ContainerRuntimeError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
+            return
+        stdin = request.stdin if request.HasField("stdin") else None
+        try:
+            async for chunk in attach_output(self.runtime, container_id, stdin):
+                yield chunk
+        except AttachUnsupported as e:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(e))
+        except ContainerRuntimeError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                f"error attaching to the container: {e}")

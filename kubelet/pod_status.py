@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from kubelet.container_statuses import Reasons, container_statuses
+from kubelet.ephemeral_containers import ephemeral_statuses
 from kubelet.pod_actions import TERMINAL_PHASES
 from kubelet.pod_conditions import kubelet_conditions, merge_conditions
 from kubelet.pod_phase import get_phase
@@ -46,6 +47,7 @@ def generate_pod_status(pod: core_pb2.Pod, rp: RuntimePod, reasons: Reasons, hos
         status.pod_ips.extend(old.pod_ips)
     status.init_container_statuses.extend(init_statuses)
     status.container_statuses.extend(statuses)
+    status.ephemeral_container_statuses.extend(ephemeral_statuses(pod, rp, reasons))
     conditions = kubelet_conditions(spec, sandbox_ready, init_statuses, statuses, phase)
     status.conditions.extend(merge_conditions(old.conditions, conditions, now))
     return status

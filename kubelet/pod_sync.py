@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from kubelet.backoff import Backoff
 from kubelet.container_config import build_container_config, with_pod_objects
 from kubelet.container_env import ContainerConfigError, PodContext
+from kubelet.ephemeral_containers import EphemeralContainerStarter
 from kubelet.images import ImageError, ImagePuller
 from kubelet.lifecycle_hooks import HookError, run_hook
 from kubelet.pod_actions import TERMINAL_PHASES, ContainerToKill, compute_pod_actions
@@ -75,6 +76,8 @@ class PodSyncer:
         self.probes = probes
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
+        self.ephemeral = EphemeralContainerStarter(runtime, volumes, self.images, self.reasons,
+                                                   self._event)
         self._warned_cidr = False
 
     async def runtime_pods(self, key: str) -> dict[str, RuntimePod]:
@@ -154,6 +157,10 @@ class PodSyncer:
             except (ContainerRuntimeError, VolumeError) as e:
                 sandbox_error = e
                 log.warning("pod %s: %s", key, e)
+            rp = await self._refresh(key, uid)
+        ctx = PodContext(pod_ip=self._pod_ip(pod, rp), host_ip=self.node.host_ip,
+                         node_allocatable=self.node.allocatable)
+        if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
             rp = await self._refresh(key, uid)
         await self._remove_old_sandboxes(rp)
 

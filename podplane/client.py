@@ -194,6 +194,21 @@ class Client:
             request.stdin = stdin
         return cast(AsyncIterator[core_pb2.ExecChunk], self._pods_stub.Exec(request))
 
+    async def update_ephemeral_containers(self, pod: core_pb2.Pod) -> core_pb2.Pod:
+        """Replaces the pod's spec.ephemeralContainers (the pods/ephemeralcontainers subresource:
+        they may only be added to); the rest of `pod` is not looked at."""
+        return cast(core_pb2.Pod, await self._pods_stub.UpdateEphemeralContainers(
+            pod, timeout=self._timeout))
+
+    def pod_attach(self, namespace: str, name: str, *, container: str = "",
+                   stdin: bytes | None = None) -> AsyncIterator[core_pb2.ExecChunk]:
+        """The output of a container's own process from its start, then its exit code once it
+        ends; `stdin`, when given, is written to the process's standard input, then closed."""
+        request = core_pb2.PodAttachRequest(namespace=namespace, name=name, container=container)
+        if stdin is not None:
+            request.stdin = stdin
+        return cast(AsyncIterator[core_pb2.ExecChunk], self._pods_stub.Attach(request))
+
     async def close(self) -> None:
         await self.channel.close()
 

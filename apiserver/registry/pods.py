@@ -1,4 +1,4 @@
-"""Pod subresources: binding (the scheduler's write), log and exec (proxied to the node's
+"""Pod subresources: binding (the scheduler's write), log, exec and attach (proxied to the node's
 kubelet)."""
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ async def bind(pods: Store, binding: core_pb2.Binding) -> core_pb2.Pod:
 
 def _choose_container(pod: Any, requested: str) -> str:
     names: list[str] = [c.name for c in pod.spec.containers]
-    every = names + [c.name for c in pod.spec.init_containers]
+    every = names + [c.name for c in (*pod.spec.init_containers, *pod.spec.ephemeral_containers)]
     name = pod.metadata.name
     if requested:
         if requested not in every:
@@ -54,6 +54,11 @@ def _choose_container(pod: Any, requested: str) -> str:
         return names[0]
     raise errors.bad_request(f"a container name must be specified for pod {name}, "
                              f"choose one of: [{' '.join(names)}]")
+
+
+def _statuses(pod: Any) -> list[Any]:
+    s = pod.status
+    return [*s.container_statuses, *s.init_container_statuses, *s.ephemeral_container_statuses]
 
 
 def _kubelet_address(node: Any) -> str:
@@ -68,8 +73,7 @@ async def logs(pods: Store, nodes: Store,
                request: core_pb2.PodLogRequest) -> AsyncIterator[core_pb2.LogChunk]:
     pod = await pods.get(request.namespace or "default", request.name)
     container = _choose_container(pod, request.container)
-    statuses = list(pod.status.container_statuses) + list(pod.status.init_container_statuses)
-    status = next((s for s in statuses if s.name == container), None)
+    status = next((s for s in _statuses(pod) if s.name == container), None)
     if not pod.spec.node_name or status is None or (
             status.state.HasField("waiting") and not status.container_id
             and not request.previous):
@@ -118,8 +122,7 @@ async def exec_command(pods: Store, nodes: Store,
                                  f"phase is {pod.status.phase}")
     if not pod.spec.node_name:
         raise errors.bad_request(f"pod {name} does not have a host assigned")
-    statuses = list(pod.status.container_statuses) + list(pod.status.init_container_statuses)
-    status = next((s for s in statuses if s.name == container), None)
+    status = next((s for s in _statuses(pod) if s.name == container), None)
     if status is None or not status.state.HasField("running"):
         raise errors.bad_request(
             f'unable to upgrade connection: container not found ("{container}")')
@@ -132,5 +135,34 @@ async def exec_command(pods: Store, nodes: Store,
     address = _kubelet_address(node)
     async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
         stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerExec(kreq, timeout=None)
+        async for chunk in _relay(stream, node, address):
+            yield chunk
+
+
+async def attach(pods: Store, nodes: Store,
+                 request: core_pb2.PodAttachRequest) -> AsyncIterator[core_pb2.ExecChunk]:
+    """Attaches to a running container's own process through its node's kubelet: its output from
+    the start and, once it ends, its exit code (kubectl attach, without a terminal)."""
+    pod = await pods.get(request.namespace or "default", request.name)
+    name = pod.metadata.name
+    container = _choose_container(pod, request.container)
+    if pod.status.phase in ("Succeeded", "Failed"):
+        raise errors.bad_request(f"cannot attach to a container in a completed pod; current "
+                                 f"phase is {pod.status.phase}")
+    if not pod.spec.node_name:
+        raise errors.bad_request(f"pod {name} does not have a host assigned")
+    status = next((s for s in _statuses(pod) if s.name == container), None)
+    if status is None or status.state.HasField("waiting") or not status.container_id:
+        raise errors.bad_request(
+            f'unable to upgrade connection: container not found ("{container}")')
+    node = await nodes.get("", pod.spec.node_name)
+    kreq = kubelet_pb2.ContainerAttachRequest(
+        namespace=pod.metadata.namespace, pod_name=name, pod_uid=pod.metadata.uid,
+        container=container)
+    if request.HasField("stdin"):
+        kreq.stdin = request.stdin
+    address = _kubelet_address(node)
+    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerAttach(kreq, timeout=None)
         async for chunk in _relay(stream, node, address):
             yield chunk

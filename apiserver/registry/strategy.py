@@ -125,7 +125,7 @@ class Strategy:
 
 STRATEGIES: dict[str, Strategy] = {
     s.resource.plural: s for s in (
-        Strategy(resources.POD, pod_validation.pod, pod_validation.pod_update, _pod_fields,
+        Strategy(resources.POD, pod_validation.pod_create, pod_validation.pod_update, _pod_fields,
                  defaulting.pod, _prepare_pod_create,
                  frozenset(_pod_fields(resources.POD.new())) - {"metadata.name"}),
         Strategy(resources.NODE, others.node, _update_as_create(others.node), _node_fields,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.validation import fields
+from apiserver.validation import ephemeral, fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from podplane import quantity
@@ -125,6 +125,9 @@ def pod_spec(spec: Any, path: str = "spec") -> list[FieldError]:
             if c.name and c.name in names:
                 errs.append(fields.duplicate(f"{p}.name", c.name))
             names.add(c.name)
+    for i, ec in enumerate(spec.ephemeral_containers):  # the Container's fields, duck-typed
+        errs += _container(f"{path}.ephemeralContainers[{i}]", ec, volumes)
+    errs += ephemeral.ephemeral_rules(spec, path)
     if spec.restart_policy not in RESTART_POLICIES:
         errs.append(fields.unsupported(f"{path}.restartPolicy", spec.restart_policy,
                                        RESTART_POLICIES))
@@ -162,6 +165,10 @@ def pod(obj: Any) -> list[FieldError]:
     return object_meta(obj.metadata, namespaced=True) + pod_spec(obj.spec)
 
 
+def pod_create(obj: Any) -> list[FieldError]:
+    return pod(obj) + ephemeral.not_on_create(obj.spec)
+
+
 _MUTABLE_HINT = ("pod updates may not change fields other than `spec.containers[*].image`,"
                  "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
                  "`spec.tolerations` (only additions to existing tolerations),"
@@ -190,9 +197,12 @@ def pod_update(new: Any, old: Any) -> list[FieldError]:
     mirror_errs = _mirror_update(new, old)
     if mirror_errs:
         return errs + mirror_errs
+    errs += ephemeral.unchanged_by_pod_update(new, old)
     probe_new, probe_old = type(new.spec)(), type(old.spec)()
     probe_new.CopyFrom(new.spec)
     probe_old.CopyFrom(old.spec)
+    probe_new.ClearField("ephemeral_containers")  # reported above, with its own message
+    probe_old.ClearField("ephemeral_containers")
     for a, b in ((probe_new.containers, probe_old.containers),
                  (probe_new.init_containers, probe_old.init_containers)):
         if len(a) == len(b):
@@ -207,3 +217,12 @@ def pod_update(new: Any, old: Any) -> list[FieldError]:
     if probe_new != probe_old:
         errs.append(fields.forbidden("spec", _MUTABLE_HINT))
     return errs
+
+
+def pod_ephemeral_containers_update(new: Any, old: Any) -> list[FieldError]:
+    """The pods/ephemeralcontainers subresource (ValidatePodEphemeralContainersUpdate): the pod is
+    valid, is no mirror pod, and its ephemeral containers were only added to."""
+    if MIRROR_POD_ANNOTATION in old.metadata.annotations:
+        return [fields.forbidden("spec.ephemeralContainers",
+                                 "static pods do not support ephemeral containers")]
+    return pod(new) + ephemeral.only_added(new, old)

@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.ephemeral import not_in_template
 from apiserver.validation.pod import pod_spec
 from podplane import manifest, selectors
 
@@ -81,7 +82,8 @@ def pod_template(path: str, template: Any) -> list[FieldError]:
     meta = template.metadata
     return (fields.label_map(f"{path}.metadata.labels", meta.labels)
             + fields.annotation_map(f"{path}.metadata.annotations", meta.annotations)
-            + pod_spec(template.spec, f"{path}.spec"))
+            + pod_spec(template.spec, f"{path}.spec")
+            + not_in_template(template.spec, f"{path}.spec"))
 
 
 def template_labels_selected(path: str, template: Any, matches: bool | None) -> list[FieldError]:

@@ -18,6 +18,7 @@ import requests.exceptions
 
 from kubelet.runtime import labels as L
 from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
+from kubelet.runtime.docker_attach import attach_output
 from kubelet.runtime.docker_logs import stream_logs
 from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import (
@@ -200,7 +201,8 @@ class DockerRuntime:
         sandbox = f"container:{sandbox_id}"
         host_config = self._api.create_host_config(
             network_mode=sandbox, ipc_mode=sandbox,
-            pid_mode=sandbox if config.share_process_namespace else None,
+            pid_mode=(f"container:{config.pid_namespace_of}" if config.pid_namespace_of
+                      else sandbox if config.share_process_namespace else None),
             binds=[f"{m.host_path}:{m.container_path}:{'ro' if m.read_only else 'rw'}"
                    for m in config.mounts] or None,
             mem_limit=config.memory_limit, nano_cpus=config.nano_cpus,
@@ -336,6 +338,10 @@ class DockerRuntime:
 
         async for output in stream_in_thread(f"exec-{container_id[:12]}", produce):
             yield output
+
+    def attach_stream(self, container_id: str,
+                      stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
+        return attach_output(self._api, container_id, stdin)
 
     def close(self) -> None:
         self._api.close()

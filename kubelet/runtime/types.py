@@ -96,6 +96,9 @@ class ContainerConfig:
     security_opt: Sequence[str] = ()
     device_cgroup_rules: Sequence[str] = ()
     share_process_namespace: bool = False
+    # The id of a container whose process namespace this one joins (an ephemeral container's
+    # target, Docker's --pid=container:<id>); it wins over share_process_namespace.
+    pid_namespace_of: str = ""
     termination_grace_seconds: int = 30
     labels: Mapping[str, str] = field(default_factory=dict)
 
@@ -191,4 +194,15 @@ class StreamingExec(Protocol):
                     stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
         """stdout and stderr as they come, then a last item with the exit code; `stdin`, when
         given, is written to the command's standard input, which is then closed."""
+        ...
+
+
+@runtime_checkable
+class StreamingAttach(Protocol):
+    """A runtime that can attach to a container's own process (Docker); kubectl attach."""
+
+    def attach_stream(self, container_id: str,
+                      stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
+        """The process's output from its start, as it comes, then a last item with its exit code
+        once it has ended; `stdin`, when given, is written to its standard input, then closed."""
         ...

@@ -85,6 +85,16 @@ class PodsStub:
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodExecRequest.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
                 _registered_method=True)
+        self.UpdateEphemeralContainers = channel.unary_unary(
+                '/podplane.core.v1.Pods/UpdateEphemeralContainers',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+                _registered_method=True)
+        self.Attach = channel.unary_stream(
+                '/podplane.core.v1.Pods/Attach',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodAttachRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+                _registered_method=True)
 
 
 class PodsServicer:
@@ -156,6 +166,21 @@ class PodsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateEphemeralContainers(self, request, context):
+        """The pods/ephemeralcontainers subresource: replaces spec.ephemeralContainers (which may only
+        grow); the rest of the request is ignored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Attach(self, request, context):
+        """Attaches to a running container's process through the kubelet of the pod's node.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -207,6 +232,16 @@ def add_PodsServicer_to_server(servicer, server):
             'Exec': grpc.unary_stream_rpc_method_handler(
                     servicer.Exec,
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodExecRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
+            ),
+            'UpdateEphemeralContainers': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEphemeralContainers,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
+            ),
+            'Attach': grpc.unary_stream_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodAttachRequest.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
             ),
     }
@@ -479,6 +514,60 @@ class Pods:
             target,
             '/podplane.core.v1.Pods/Exec',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodExecRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEphemeralContainers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Pods/UpdateEphemeralContainers',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Attach(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.Pods/Attach',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodAttachRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
             options,
             channel_credentials,

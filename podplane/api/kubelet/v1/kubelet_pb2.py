@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%podplane/api/kubelet/v1/kubelet.proto\x12\x13podplane.kubelet.v1\x1a\x1fpodplane/api/core/v1/core.proto\"\xeb\x01\n\x14\x43ontainerLogsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x05 \x01(\x08\x12\x10\n\x08previous\x18\x06 \x01(\x08\x12\x17\n\ntail_lines\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\ntimestamps\x18\x08 \x01(\x08\x12\x1a\n\rsince_seconds\x18\t \x01(\x03H\x01\x88\x01\x01\x42\r\n\x0b_tail_linesB\x10\n\x0e_since_seconds\"\x8e\x01\n\x14\x43ontainerExecRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x12\n\x05stdin\x18\x06 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_stdin2\xbe\x01\n\x07Kubelet\x12X\n\rContainerLogs\x12).podplane.kubelet.v1.ContainerLogsRequest\x1a\x1a.podplane.core.v1.LogChunk0\x01\x12Y\n\rContainerExec\x12).podplane.kubelet.v1.ContainerExecRequest\x1a\x1b.podplane.core.v1.ExecChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%podplane/api/kubelet/v1/kubelet.proto\x12\x13podplane.kubelet.v1\x1a\x1fpodplane/api/core/v1/core.proto\"\xeb\x01\n\x14\x43ontainerLogsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x05 \x01(\x08\x12\x10\n\x08previous\x18\x06 \x01(\x08\x12\x17\n\ntail_lines\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\ntimestamps\x18\x08 \x01(\x08\x12\x1a\n\rsince_seconds\x18\t \x01(\x03H\x01\x88\x01\x01\x42\r\n\x0b_tail_linesB\x10\n\x0e_since_seconds\"\x8e\x01\n\x14\x43ontainerExecRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x12\n\x05stdin\x18\x06 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_stdin\"\x7f\n\x16\x43ontainerAttachRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x12\n\x05stdin\x18\x05 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_stdin2\x9d\x02\n\x07Kubelet\x12X\n\rContainerLogs\x12).podplane.kubelet.v1.ContainerLogsRequest\x1a\x1a.podplane.core.v1.LogChunk0\x01\x12Y\n\rContainerExec\x12).podplane.kubelet.v1.ContainerExecRequest\x1a\x1b.podplane.core.v1.ExecChunk0\x01\x12]\n\x0f\x43ontainerAttach\x12+.podplane.kubelet.v1.ContainerAttachRequest\x1a\x1b.podplane.core.v1.ExecChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,6 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTAINERLOGSREQUEST']._serialized_end=331
   _globals['_CONTAINEREXECREQUEST']._serialized_start=334
   _globals['_CONTAINEREXECREQUEST']._serialized_end=476
-  _globals['_KUBELET']._serialized_start=479
-  _globals['_KUBELET']._serialized_end=669
+  _globals['_CONTAINERATTACHREQUEST']._serialized_start=478
+  _globals['_CONTAINERATTACHREQUEST']._serialized_end=605
+  _globals['_KUBELET']._serialized_start=608
+  _globals['_KUBELET']._serialized_end=893
 # @@protoc_insertion_point(module_scope)

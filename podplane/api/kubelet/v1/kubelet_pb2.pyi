@@ -44,3 +44,17 @@ class ContainerExecRequest(_message.Message):
     command: _containers.RepeatedScalarFieldContainer[str]
     stdin: bytes
     def __init__(self, namespace: _Optional[str] = ..., pod_name: _Optional[str] = ..., pod_uid: _Optional[str] = ..., container: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., stdin: _Optional[bytes] = ...) -> None: ...
+
+class ContainerAttachRequest(_message.Message):
+    __slots__ = ("namespace", "pod_name", "pod_uid", "container", "stdin")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    POD_NAME_FIELD_NUMBER: _ClassVar[int]
+    POD_UID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    pod_name: str
+    pod_uid: str
+    container: str
+    stdin: bytes
+    def __init__(self, namespace: _Optional[str] = ..., pod_name: _Optional[str] = ..., pod_uid: _Optional[str] = ..., container: _Optional[str] = ..., stdin: _Optional[bytes] = ...) -> None: ...

@@ -45,6 +45,11 @@ class KubeletStub:
                 request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerExecRequest.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
                 _registered_method=True)
+        self.ContainerAttach = channel.unary_stream(
+                '/podplane.kubelet.v1.Kubelet/ContainerAttach',
+                request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerAttachRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+                _registered_method=True)
 
 
 class KubeletServicer:
@@ -63,6 +68,14 @@ class KubeletServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ContainerAttach(self, request, context):
+        """The container's process output from its start, as it comes; the last chunk carries its exit
+        code once it has ended.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_KubeletServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -74,6 +87,11 @@ def add_KubeletServicer_to_server(servicer, server):
             'ContainerExec': grpc.unary_stream_rpc_method_handler(
                     servicer.ContainerExec,
                     request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerExecRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
+            ),
+            'ContainerAttach': grpc.unary_stream_rpc_method_handler(
+                    servicer.ContainerAttach,
+                    request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerAttachRequest.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
             ),
     }
@@ -130,6 +148,33 @@ class Kubelet:
             target,
             '/podplane.kubelet.v1.Kubelet/ContainerExec',
             podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerExecRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ContainerAttach(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.kubelet.v1.Kubelet/ContainerAttach',
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerAttachRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
             options,
             channel_credentials,
