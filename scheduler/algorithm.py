@@ -43,10 +43,13 @@ class SchedulingAlgorithm:
         # Where the next search starts, so that large clusters are searched round-robin.
         self._next_start_node_index = 0
 
-    def schedule(self, pod: Any, nodes: list[NodeInfo]) -> ScheduleResult:
+    def schedule(self, pod: Any, nodes: list[NodeInfo],
+                 state: CycleState | None = None) -> ScheduleResult:
+        """`state` (a new one if None) keeps what the plugins computed, for Reserve after it."""
         if not nodes:
             return ScheduleResult(status=Status.error(NO_NODES_AVAILABLE))
-        state = CycleState()
+        state = state if state is not None else CycleState()
+        state.all_nodes = nodes
         diagnosis = Diagnosis()
         status = self.framework.run_pre_filter(state, pod)
         if status.is_error:

@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from scheduler.framework.image_states import ImageStates
+from scheduler.framework.snapshot import NodeInfoList
 from scheduler.framework.types import NodeInfo, PodInfo
 
 log = logging.getLogger(__name__)
@@ -26,12 +28,20 @@ class SchedulerCache:
     def __init__(self) -> None:
         self._nodes: dict[str, NodeInfo] = {}
         self._pods: dict[str, _PodState] = {}
+        # Names of the nodes hosting pods with pod (anti-)affinity, so that pods without any need
+        # not look at every node (kubernetes Snapshot.havePodsWithAffinityNodeInfoList).
+        self._affinity_nodes: set[str] = set()
+        self._images = ImageStates()
 
     # ------------------------------------------------------------------ reads
     def node_infos(self) -> list[NodeInfo]:
         """The nodes that exist, in a stable order. The scheduling cycle reads them without awaiting,
         so no copy is needed for it to see one consistent state."""
-        return [info for _, info in sorted(self._nodes.items()) if info.node is not None]
+        return NodeInfoList(
+            [info for _, info in sorted(self._nodes.items()) if info.node is not None],
+            with_pod_affinity=[info for name in sorted(self._affinity_nodes)
+                               if (info := self._nodes[name]).node is not None],
+            image_states=self._images)
 
     def node_info(self, name: str) -> NodeInfo | None:
         info = self._nodes.get(name)
@@ -50,11 +60,13 @@ class SchedulerCache:
     # ------------------------------------------------------------------ nodes
     def add_node(self, node: Any) -> None:
         self._nodes.setdefault(node.metadata.name, NodeInfo()).set_node(node)
+        self._images.set_node(node)
 
     def update_node(self, node: Any) -> None:
         self.add_node(node)
 
     def remove_node(self, node: Any) -> None:
+        self._images.remove_node(node.metadata.name)
         info = self._nodes.get(node.metadata.name)
         if info is None:
             return
@@ -103,12 +115,17 @@ class SchedulerCache:
 
     # ------------------------------------------------------------------ internals
     def _add_to_node(self, pod: Any) -> None:
-        self._nodes.setdefault(pod.spec.node_name, NodeInfo()).add_pod(PodInfo.of(pod))
+        info = self._nodes.setdefault(pod.spec.node_name, NodeInfo())
+        info.add_pod(PodInfo.of(pod))
+        if info.pods_with_affinity:
+            self._affinity_nodes.add(pod.spec.node_name)
 
     def _remove_from_node(self, pod: Any) -> None:
         info = self._nodes.get(pod.spec.node_name)
         if info is None:
             return
         info.remove_pod(_uid(pod))
+        if not info.pods_with_affinity:
+            self._affinity_nodes.discard(pod.spec.node_name)
         if info.node is None and not info.pods:
             del self._nodes[pod.spec.node_name]

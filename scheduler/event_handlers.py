@@ -3,9 +3,11 @@ bound pods are counted on their nodes, pending pods of this scheduler are queued
 may free room or add some wake up the unschedulable pods."""
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 from scheduler.cache import SchedulerCache
+from scheduler.framework import cluster_events
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
 from scheduler.queue import SchedulingQueue
 
@@ -40,10 +42,19 @@ def node_scheduling_changed(old: Any, new: Any) -> bool:
 
 class EventHandlers:
     def __init__(self, cache: SchedulerCache, queue: SchedulingQueue,
-                 scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> None:
+                 scheduler_name: str = DEFAULT_SCHEDULER_NAME,
+                 interested: Callable[[str], Collection[str]] | None = None) -> None:
         self.cache = cache
         self.queue = queue
         self.scheduler_name = scheduler_name
+        # Event -> the plugins that registered for it (Framework.plugins_interested_in).
+        self.interested = interested
+
+    def _retry_rejected_by_interested(self, event: str) -> None:
+        """Retries the unschedulable pods rejected by a plugin that registered for `event`."""
+        plugins = self.interested(event) if self.interested is not None else ()
+        if plugins:
+            self.queue.move_all_to_active_or_backoff(event, plugins)
 
     def is_pending(self, pod: Any) -> bool:
         """Unbound, this scheduler's, not finished and not being deleted."""
@@ -55,12 +66,17 @@ class EventHandlers:
     def on_pod_add(self, pod: Any) -> None:
         if is_counted(pod):
             self.cache.add_pod(pod)
+            self._retry_rejected_by_interested(cluster_events.ASSIGNED_POD_ADD)
         elif self.is_pending(pod):
             self.queue.add(pod)
 
     def on_pod_update(self, old: Any, new: Any) -> None:
         if is_counted(new):
             self.cache.update_pod(new)
+            if not is_counted(old):
+                self._retry_rejected_by_interested(cluster_events.ASSIGNED_POD_ADD)
+            elif old.metadata.labels != new.metadata.labels:
+                self._retry_rejected_by_interested(cluster_events.ASSIGNED_POD_UPDATE)
         elif self.cache.contains(new) and (is_assigned(new) or not self.cache.is_assumed(new)):
             # Finished (or, oddly, unbound): its resources are free again.
             self.cache.remove_pod(new)
@@ -90,3 +106,4 @@ class EventHandlers:
 
     def on_node_delete(self, node: Any) -> None:
         self.cache.remove_node(node)
+        self._retry_rejected_by_interested(cluster_events.NODE_DELETE)

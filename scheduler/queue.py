@@ -12,7 +12,7 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +77,8 @@ class SchedulingQueue:
         self.scheduling_cycle = 0
         # The cycle during which the cluster last changed in a way that may help unschedulable pods.
         self._move_request_cycle = -1
+        # The same, per plugin, for events that concern only some plugins (see move_all's plugins).
+        self._plugin_move_request_cycle: dict[str, int] = {}
         self._wakeup = asyncio.Event()
         self._closed = False
 
@@ -122,14 +124,28 @@ class SchedulingQueue:
         self._in_flight.pop(key, None)
         self._updated_in_flight.discard(key)
 
-    def move_all_to_active_or_backoff(self, event: str) -> None:
+    def move_all_to_active_or_backoff(self, event: str,
+                                      plugins: Collection[str] | None = None) -> None:
         """The cluster changed (`event`): every unschedulable pod gets another try, after its
-        back-off."""
+        back-off; with `plugins`, only the pods one of them rejected (kubernetes EventsToRegister:
+        a pod another pod's arrival cannot help stays where it is)."""
+        if plugins is not None:
+            self._move_pods_rejected_by(event, plugins)
+            return
         if self._unschedulable:
             log.debug("%s: retrying %d unschedulable pod(s)", event, len(self._unschedulable))
         for key in list(self._unschedulable):
             self._requeue_after_move(self._unschedulable.pop(key))
         self._move_request_cycle = self.scheduling_cycle
+
+    def _move_pods_rejected_by(self, event: str, plugins: Collection[str]) -> None:
+        for plugin in plugins:
+            self._plugin_move_request_cycle[plugin] = self.scheduling_cycle
+        for key, pinfo in list(self._unschedulable.items()):
+            # A pod rejected by no known plugin (say, by an error) is retried on any event.
+            if not pinfo.unschedulable_plugins or not pinfo.unschedulable_plugins.isdisjoint(plugins):
+                log.debug("%s: retrying unschedulable pod %s", event, key)
+                self._requeue_after_move(self._unschedulable.pop(key))
 
     # ------------------------------------------------------------------ the scheduler's side
     async def pop(self) -> QueuedPodInfo:
@@ -163,7 +179,9 @@ class SchedulingQueue:
                 or key in self._unschedulable:
             return  # deleted while in flight, or already queued again
         pinfo.timestamp = self._clock()
-        if error or updated or self._move_request_cycle >= cycle:
+        if error or updated or self._move_request_cycle >= cycle or any(
+                self._plugin_move_request_cycle.get(p, -1) >= cycle
+                for p in pinfo.unschedulable_plugins):
             self._backoff[key] = pinfo
         else:
             self._unschedulable[key] = pinfo

@@ -20,6 +20,7 @@ from scheduler.event_handlers import EventHandlers, is_assigned
 from podplane.events import NORMAL, WARNING, EventRecorder
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
+from scheduler.framework.types import CycleState
 from scheduler.queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class Scheduler:
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name
         self.events = EventRecorder(client, name, instance=f"{name}-{socket.gethostname()}")
-        self.handlers = EventHandlers(self.cache, self.queue, name)
+        self.handlers = EventHandlers(self.cache, self.queue, name,
+                                      interested=framework.plugins_interested_in)
         self.pods: Informer[core_pb2.Pod] = Informer(client.pods, name="pods")
         self.nodes: Informer[core_pb2.Node] = Informer(client.nodes, name="nodes")
         self.pods.add_handler(self.handlers.on_pod_add, self.handlers.on_pod_update,
@@ -95,28 +97,38 @@ class Scheduler:
             self.queue.done(pinfo.pod)
             return
         pinfo.pod = pod
+        state = CycleState()
         try:
-            result = self.algorithm.schedule(pod, self.cache.node_infos())
+            result = self.algorithm.schedule(pod, self.cache.node_infos(), state)
         except Exception as e:  # a bug in a plugin must not stop the scheduler
             log.exception("scheduling %s failed", _name(pod))
             self._fail(pinfo, Status.error(f"internal error: {type(e).__name__}: {e}"), started)
             return
         if not result.status.is_success:
+            # The plugins that rejected it: only events that concern them need wake it up.
+            pinfo.unschedulable_plugins = set(result.diagnosis.unschedulable_plugins)
             self._fail(pinfo, result.status, started)
             return
         assumed = core_pb2.Pod()
         assumed.CopyFrom(pod)
         assumed.spec.node_name = result.node_name
         self.cache.assume_pod(assumed)
-        self._spawn(self._bind(pinfo, assumed, result, started))
+        status = self.framework.run_reserve(state, assumed, result.node_name)
+        if not status.is_success:
+            self.framework.run_unreserve(state, assumed, result.node_name)
+            self.cache.forget_pod(assumed)
+            self._fail(pinfo, status, started)
+            return
+        self._spawn(self._bind(pinfo, state, assumed, result, started))
 
-    async def _bind(self, pinfo: QueuedPodInfo, assumed: Any, result: ScheduleResult,
-                    started: float) -> None:
+    async def _bind(self, pinfo: QueuedPodInfo, state: CycleState, assumed: Any,
+                    result: ScheduleResult, started: float) -> None:
         """Binds in the background; the attempt (`started` at time.monotonic()) ends here."""
         meta = assumed.metadata
         try:
             await self.client.bind(meta.namespace, meta.name, result.node_name, meta.uid)
         except Exception as e:
+            self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)
             self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
             current = self.pods.get(pinfo.key)

@@ -47,6 +47,23 @@ class ScoreNormalizer(Plugin, Protocol):
         """Rescales the raw scores of all nodes (by name) in place into 0..100."""
 
 
+@runtime_checkable
+class ReservePlugin(Plugin, Protocol):
+    def reserve(self, state: CycleState, pod: Any, node_name: str) -> Status:
+        """The pod is assumed on the node: claim what the plugin keeps for it there."""
+
+    def unreserve(self, state: CycleState, pod: Any, node_name: str) -> None:
+        """A later step failed (another Reserve, or the bind): release what reserve claimed. Must be
+        idempotent, as it also runs for plugins whose reserve never ran."""
+
+
+@runtime_checkable
+class EnqueueExtensions(Plugin, Protocol):
+    def events_to_register(self) -> tuple[str, ...]:
+        """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this plugin
+        rejected schedulable; the queue retries such a pod only on those."""
+
+
 PluginArgs = Mapping[str, Any]
 # Builds a plugin from its arguments (an empty mapping when the profile gives none).
 PluginFactory = Callable[[PluginArgs], Plugin]

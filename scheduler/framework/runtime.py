@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.framework.interfaces import (FilterPlugin, Plugin, PreFilterPlugin, PreScorePlugin,
+from scheduler.framework.interfaces import (EnqueueExtensions, FilterPlugin, Plugin,
+                                            PreFilterPlugin, PreScorePlugin, ReservePlugin,
                                             ScoreNormalizer, ScorePlugin)
 from scheduler.framework.registry import Registry
 from scheduler.framework.status import SUCCESS, Status
@@ -45,6 +46,9 @@ class Framework:
         self._filter: list[FilterPlugin] = []
         self._pre_score: list[PreScorePlugin] = []
         self._score: list[tuple[ScorePlugin, int]] = []
+        self._reserve: list[ReservePlugin] = []
+        # Cluster event -> the plugins whose rejections it may undo.
+        self._interested: dict[str, set[str]] = {}
         for spec in profile.plugins:
             if spec.name in self.plugins:
                 raise ProfileError(f"plugin {spec.name} is enabled more than once")
@@ -63,10 +67,18 @@ class Framework:
                 self._pre_score.append(plugin)
             if isinstance(plugin, ScorePlugin):
                 self._score.append((plugin, spec.weight))
+            if isinstance(plugin, ReservePlugin):
+                self._reserve.append(plugin)
+            if isinstance(plugin, EnqueueExtensions):
+                for event in plugin.events_to_register():
+                    self._interested.setdefault(event, set()).add(plugin.name)
 
     @property
     def scheduler_name(self) -> str:
         return self.profile.scheduler_name
+
+    def plugins_interested_in(self, event: str) -> frozenset[str]:
+        return frozenset(self._interested.get(event, ()))
 
     @property
     def has_score_plugins(self) -> bool:
@@ -125,3 +137,20 @@ class Framework:
                     ).with_plugin(plugin.name)
                 totals[name] += score * weight
         return totals, SUCCESS
+
+    def run_reserve(self, state: CycleState, pod: Any, node_name: str) -> Status:
+        """Each Reserve plugin in order; the first that rejects or fails stops them (the caller then
+        runs run_unreserve for all of them)."""
+        for plugin in self._reserve:
+            status = plugin.reserve(state, pod, node_name)
+            if status.is_rejected:
+                return status.with_plugin(plugin.name)
+            if not status.is_success:
+                return Status.error(f"running Reserve plugin {plugin.name!r}: {status.message}"
+                                    ).with_plugin(plugin.name)
+        return SUCCESS
+
+    def run_unreserve(self, state: CycleState, pod: Any, node_name: str) -> None:
+        """Every Reserve plugin's unreserve, in reverse order, as Kubernetes does."""
+        for plugin in reversed(self._reserve):
+            plugin.unreserve(state, pod, node_name)

@@ -3,6 +3,7 @@ what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from scheduler.framework.resources import Resource, node_allocatable, pod_requests
@@ -11,6 +12,16 @@ MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
 
 T = TypeVar("T")
+
+
+def has_pod_affinity(pod: Any) -> bool:
+    """Whether the pod has pod affinity or anti-affinity terms of any kind."""
+    return bool(pod.spec.HasField("affinity") and (
+        pod.spec.affinity.HasField("pod_affinity") or pod.spec.affinity.HasField("pod_anti_affinity")))
+
+
+def has_required_anti_affinity(pod: Any) -> bool:
+    return bool(pod.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution)
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,10 @@ class NodeInfo:
     requested: Resource = field(default_factory=Resource)
     non_zero_requested: Resource = field(default_factory=Resource)
     allocatable: Resource = field(default_factory=Resource)
+    # The pods with pod (anti-)affinity terms, and those with required anti-affinity, by uid: the
+    # inter-pod affinity plugin looks only at these (kubernetes NodeInfo.PodsWithAffinity).
+    pods_with_affinity: dict[str, PodInfo] = field(default_factory=dict)
+    pods_with_required_anti_affinity: dict[str, PodInfo] = field(default_factory=dict)
 
     @classmethod
     def for_node(cls, node: Any, *pods: Any) -> NodeInfo:
@@ -59,6 +74,10 @@ class NodeInfo:
         self.pods[info.uid] = info
         self.requested.add(info.requests)
         self.non_zero_requested.add(info.non_zero_requests)
+        if has_pod_affinity(info.pod):
+            self.pods_with_affinity[info.uid] = info
+            if has_required_anti_affinity(info.pod):
+                self.pods_with_required_anti_affinity[info.uid] = info
 
     def remove_pod(self, uid: str) -> bool:
         info = self.pods.pop(uid, None)
@@ -66,6 +85,8 @@ class NodeInfo:
             return False
         self.requested.subtract(info.requests)
         self.non_zero_requested.subtract(info.non_zero_requests)
+        self.pods_with_affinity.pop(uid, None)
+        self.pods_with_required_anti_affinity.pop(uid, None)
         return True
 
 
@@ -77,6 +98,9 @@ class CycleState:
         # Plugins whose PreFilter/PreScore returned Skip for this pod.
         self.skip_filter: set[str] = set()
         self.skip_score: set[str] = set()
+        # Every node of the snapshot this attempt schedules against (not only the feasible ones), for
+        # plugins that count pods cluster-wide (topology spread, inter-pod affinity, image spread).
+        self.all_nodes: Sequence[NodeInfo] = ()
 
     def write(self, key: str, value: object) -> None:
         self._data[key] = value

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from scheduler.framework.registry import Registry
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, PluginSpec, Profile
-from scheduler.plugins import (balanced_allocation, nodeaffinity, nodename, nodeready,
-                               noderesources_fit, nodeunschedulable, tainttoleration)
+from scheduler.plugins import (balanced_allocation, imagelocality, interpodaffinity, nodeaffinity,
+                               nodename, nodeports, nodeready, noderesources_fit, nodeunschedulable,
+                               podtopologyspread, tainttoleration)
 
 
 def in_tree_registry() -> Registry:
@@ -18,11 +19,16 @@ def in_tree_registry() -> Registry:
         nodeaffinity.NAME: nodeaffinity.new,
         noderesources_fit.NAME: noderesources_fit.new,
         balanced_allocation.NAME: balanced_allocation.new,
+        nodeports.NAME: nodeports.new,
+        podtopologyspread.NAME: podtopologyspread.new,
+        interpodaffinity.NAME: interpodaffinity.new,
+        imagelocality.NAME: imagelocality.new,
     })
 
 
 def default_profile(scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> Profile:
-    """Filters run in this order and the first to reject a node names the reason."""
+    """Filters run in this order and the first to reject a node names the reason. NodeResourcesFit
+    scores with its default strategy, LeastAllocated."""
     return Profile(scheduler_name=scheduler_name, plugins=(
         PluginSpec(nodeunschedulable.NAME),
         PluginSpec(nodename.NAME),
@@ -30,6 +36,10 @@ def default_profile(scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> Profile:
         # Where Kubernetes' not-ready taint would be reported: with the other taints.
         PluginSpec(nodeready.NAME),
         PluginSpec(nodeaffinity.NAME, weight=2),
+        PluginSpec(nodeports.NAME),
         PluginSpec(noderesources_fit.NAME, weight=1),
+        PluginSpec(podtopologyspread.NAME, weight=2),
+        PluginSpec(interpodaffinity.NAME, weight=2),
         PluginSpec(balanced_allocation.NAME, weight=1),
+        PluginSpec(imagelocality.NAME, weight=1),
     ))

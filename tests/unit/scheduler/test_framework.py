@@ -68,13 +68,18 @@ def test_registry_names_an_unknown_plugin() -> None:
 
 def test_in_tree_registry_builds_the_default_profile() -> None:
     fw = Framework(in_tree_registry(), default_profile())
+    # Kubernetes' order (apis/config/v1/default_plugins.go), NodeReady standing in for the
+    # not-ready taint.
     assert list(fw.plugins) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeReady",
-                                "NodeAffinity", "NodeResourcesFit",
-                                "NodeResourcesBalancedAllocation"]
+                                "NodeAffinity", "NodePorts", "NodeResourcesFit",
+                                "PodTopologySpread", "InterPodAffinity",
+                                "NodeResourcesBalancedAllocation", "ImageLocality"]
     assert all(isinstance(p, Plugin) for p in fw.plugins.values())
     weights = {s.name: s.weight for s in default_profile().plugins}
-    assert weights["TaintToleration"] == 3 and weights["NodeAffinity"] == 2
-    assert weights["NodeResourcesFit"] == 1 and weights["NodeResourcesBalancedAllocation"] == 1
+    assert weights == {"NodeUnschedulable": 1, "NodeName": 1, "TaintToleration": 3,
+                       "NodeReady": 1, "NodeAffinity": 2, "NodePorts": 1, "NodeResourcesFit": 1,
+                       "PodTopologySpread": 2, "InterPodAffinity": 2,
+                       "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1}
 
 
 def test_a_profile_enables_a_plugin_once_with_a_positive_weight() -> None:

@@ -1,0 +1,195 @@
+"""Places a pod with regard to the pods already placed: its required affinity (a node in a topology
+domain with a pod it selects), its required anti-affinity (no such pod there) and the existing pods'
+required anti-affinity against it; scores its preferred terms and the existing pods' terms by weight
+(kubernetes plugins/interpodaffinity). Pods without any such terms, in a cluster where no pod has
+required anti-affinity, skip it at the cost of two field checks."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from scheduler.framework import cluster_events
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.snapshot import nodes_with_pod_affinity, nodes_with_required_anti_affinity
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import (MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity)
+from scheduler.plugins.pod_affinity_terms import (AffinityTerm, WeightedAffinityTerm, matches_all,
+                                                  preferred_affinity_terms,
+                                                  preferred_anti_affinity_terms,
+                                                  required_affinity_terms,
+                                                  required_anti_affinity_terms)
+
+NAME = "InterPodAffinity"
+ERR_REASON_AFFINITY_RULES = "node(s) didn't match pod affinity rules"
+ERR_REASON_ANTI_AFFINITY_RULES = "node(s) didn't match pod anti-affinity rules"
+ERR_REASON_EXISTING_ANTI_AFFINITY_RULES = "node(s) didn't satisfy existing pods anti-affinity rules"
+DEFAULT_HARD_POD_AFFINITY_WEIGHT = 1
+_PRE_FILTER_KEY = "PreFilter" + NAME
+_PRE_SCORE_KEY = "PreScore" + NAME
+
+# (topology key, topology value) -> how many pods (or how much weight) count there.
+TopologyCounts = Counter[tuple[str, str]]
+
+
+@dataclass
+class _PreFilterState:
+    affinity_terms: list[AffinityTerm]
+    anti_affinity_terms: list[AffinityTerm]
+    # Domains with pods that match all of the incoming pod's affinity terms.
+    affinity_counts: TopologyCounts = field(default_factory=Counter)
+    # Domains with pods that match one of the incoming pod's anti-affinity terms.
+    anti_affinity_counts: TopologyCounts = field(default_factory=Counter)
+    # Domains with existing pods whose required anti-affinity selects the incoming pod.
+    existing_anti_affinity_counts: TopologyCounts = field(default_factory=Counter)
+
+
+class _PreScoreState(Counter[tuple[str, str]]):
+    """The score each topology domain earns, summed over the terms that apply."""
+
+
+def _labels(info: NodeInfo) -> Any:
+    return info.node.metadata.labels
+
+
+def _count(counts: TopologyCounts, labels: Any, key: str, by: int = 1) -> None:
+    if key in labels:
+        counts[(key, labels[key])] += by
+
+
+class InterPodAffinity:
+    name = NAME
+
+    def __init__(self, hard_pod_affinity_weight: int = DEFAULT_HARD_POD_AFFINITY_WEIGHT) -> None:
+        self.hard_pod_affinity_weight = hard_pod_affinity_weight
+
+    def events_to_register(self) -> tuple[str, ...]:
+        return (cluster_events.ASSIGNED_POD_ADD, cluster_events.ASSIGNED_POD_UPDATE,
+                cluster_events.ASSIGNED_POD_DELETE, cluster_events.NODE_ADD,
+                cluster_events.NODE_UPDATE)
+
+    # ------------------------------------------------------------------ filtering
+    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+        own = has_pod_affinity(pod)
+        affinity = required_affinity_terms(pod) if own else []
+        anti_affinity = required_anti_affinity_terms(pod) if own else []
+        anti_nodes = nodes_with_required_anti_affinity(state.all_nodes)
+        if not affinity and not anti_affinity and not anti_nodes:
+            return Status.skip()
+        s = _PreFilterState(affinity, anti_affinity)
+        for info in anti_nodes:
+            labels = _labels(info)
+            for existing in info.pods_with_required_anti_affinity.values():
+                for term in required_anti_affinity_terms(existing.pod):
+                    if term.matches(pod):
+                        _count(s.existing_anti_affinity_counts, labels, term.topology_key)
+        if affinity or anti_affinity:
+            for info in state.all_nodes:
+                labels = _labels(info)
+                for existing in info.pods.values():
+                    if matches_all(existing.pod, affinity):
+                        for term in affinity:
+                            _count(s.affinity_counts, labels, term.topology_key)
+                    for term in anti_affinity:
+                        if term.matches(existing.pod):
+                            _count(s.anti_affinity_counts, labels, term.topology_key)
+        state.write(_PRE_FILTER_KEY, s)
+        return SUCCESS
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        if s is None:
+            return Status.error(f"{NAME}: PreFilter state is missing")
+        labels = _labels(node)
+        if not _satisfies_affinity(s, pod, labels):
+            return Status.unresolvable(ERR_REASON_AFFINITY_RULES)
+        for term in s.anti_affinity_terms:
+            key = term.topology_key
+            if key in labels and s.anti_affinity_counts[(key, labels[key])] > 0:
+                return Status.unschedulable(ERR_REASON_ANTI_AFFINITY_RULES)
+        for (key, value), n in s.existing_anti_affinity_counts.items():
+            if n > 0 and labels.get(key) == value:
+                return Status.unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY_RULES)
+        return SUCCESS
+
+    # ------------------------------------------------------------------ scoring
+    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        own = has_pod_affinity(pod)
+        preferred = preferred_affinity_terms(pod) if own else []
+        preferred_anti = preferred_anti_affinity_terms(pod) if own else []
+        incoming_terms = bool(preferred or preferred_anti)
+        # Unless the pod has preferred terms itself, only pods with terms of their own matter.
+        candidates = state.all_nodes if incoming_terms else nodes_with_pod_affinity(state.all_nodes)
+        scores = _PreScoreState()
+        for info in candidates:
+            labels = _labels(info)
+            pods = info.pods if incoming_terms else info.pods_with_affinity
+            for existing in pods.values():
+                _score_incoming_terms(scores, labels, existing.pod, preferred, 1)
+                _score_incoming_terms(scores, labels, existing.pod, preferred_anti, -1)
+                if has_pod_affinity(existing.pod):
+                    self._score_existing_terms(scores, labels, pod, existing.pod)
+        if not scores:
+            return Status.skip()
+        state.write(_PRE_SCORE_KEY, scores)
+        return SUCCESS
+
+    def _score_existing_terms(self, scores: TopologyCounts, labels: Any, pod: Any,
+                              existing: Any) -> None:
+        """An existing pod's terms that select the incoming pod draw it near or push it away."""
+        if self.hard_pod_affinity_weight > 0:
+            for term in required_affinity_terms(existing):
+                if term.matches(pod):
+                    _count(scores, labels, term.topology_key, self.hard_pod_affinity_weight)
+        for weighted in preferred_affinity_terms(existing):
+            if weighted.term.matches(pod):
+                _count(scores, labels, weighted.term.topology_key, weighted.weight)
+        for weighted in preferred_anti_affinity_terms(existing):
+            if weighted.term.matches(pod):
+                _count(scores, labels, weighted.term.topology_key, -weighted.weight)
+
+    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+        scores = state.read(_PRE_SCORE_KEY, _PreScoreState)
+        if scores is None:
+            return 0, Status.error(f"{NAME}: PreScore state is missing")
+        labels = _labels(node)
+        return sum(n for (key, value), n in scores.items() if labels.get(key) == value), SUCCESS
+
+    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+        """Min-max scaling into 0..100 (scores may be negative before it)."""
+        if not scores:
+            return SUCCESS
+        low, high = min(scores.values()), max(scores.values())
+        for name, score in scores.items():
+            scores[name] = int(MAX_NODE_SCORE * (score - low) / (high - low)) if high > low else 0
+        return SUCCESS
+
+
+def _satisfies_affinity(s: _PreFilterState, pod: Any, labels: Any) -> bool:
+    """Every affinity term's domain on this node holds a selected pod. The first pod of a group
+    whose terms select itself may go anywhere with the topology labels while no pod matches yet,
+    or it could never start."""
+    pods_exist = True
+    for term in s.affinity_terms:
+        key = term.topology_key
+        if key not in labels:
+            return False
+        if s.affinity_counts[(key, labels[key])] <= 0:
+            pods_exist = False
+    if pods_exist:
+        return True
+    return not s.affinity_counts and matches_all(pod, s.affinity_terms)
+
+
+def _score_incoming_terms(scores: TopologyCounts, labels: Any, existing: Any,
+                          terms: list[WeightedAffinityTerm], sign: int) -> None:
+    for weighted in terms:
+        if weighted.term.matches(existing):
+            _count(scores, labels, weighted.term.topology_key, sign * weighted.weight)
+
+
+def new(args: PluginArgs) -> InterPodAffinity:
+    weight = args.get("hardPodAffinityWeight", DEFAULT_HARD_POD_AFFINITY_WEIGHT)
+    if not isinstance(weight, int) or not 0 <= weight <= 100:
+        raise ValueError(f"{NAME}: hardPodAffinityWeight: must be in the range 0-100, got {weight!r}")
+    return InterPodAffinity(weight)

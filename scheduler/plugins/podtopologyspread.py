@@ -1,0 +1,203 @@
+"""Spreads a pod's group evenly over topology domains (zones, nodes): with whenUnsatisfiable
+DoNotSchedule a node is filtered out when placing the pod there would make its domain hold more than
+maxSkew matching pods above the emptiest domain; with ScheduleAnyway the skew only lowers the node's
+score (kubernetes plugins/podtopologyspread). Nodes that do not match the pod's node affinity or
+nodeSelector take no part (nodeAffinityPolicy Honor), taints do not matter (nodeTaintsPolicy Ignore).
+Kubernetes' system default constraints (for pods of Services and ReplicaSets) are not applied: the
+scheduler does not watch those objects."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from podplane.selectors import LabelSelector, SelectorError, from_label_selector_message
+from scheduler.framework import cluster_events
+from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.status import SUCCESS, Status
+from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo
+from scheduler.plugins.nodeaffinity import required_matches
+
+NAME = "PodTopologySpread"
+ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
+ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing required label)"
+DO_NOT_SCHEDULE = "DoNotSchedule"
+SCHEDULE_ANYWAY = "ScheduleAnyway"
+LABEL_HOSTNAME = "kubernetes.io/hostname"
+_PRE_FILTER_KEY = "PreFilter" + NAME
+_PRE_SCORE_KEY = "PreScore" + NAME
+
+
+@dataclass(frozen=True)
+class Constraint:
+    max_skew: int
+    topology_key: str
+    # None selects no pod (a constraint without a labelSelector), as in Kubernetes.
+    selector: LabelSelector | None
+    min_domains: int = 1
+
+    def selects(self, pod: Any) -> bool:
+        return self.selector is not None and self.selector.matches(pod.metadata.labels)
+
+
+def constraints(pod: Any, when_unsatisfiable: str) -> list[Constraint]:
+    out = []
+    for c in pod.spec.topology_spread_constraints:
+        if c.when_unsatisfiable != when_unsatisfiable:
+            continue
+        selector = None
+        if c.HasField("label_selector"):
+            try:
+                selector = from_label_selector_message(c.label_selector)
+            except SelectorError:
+                pass  # rejected by validation; selects nothing here
+        out.append(Constraint(c.max_skew, c.topology_key, selector,
+                              c.min_domains if c.HasField("min_domains") else 1))
+    return out
+
+
+def has_all_keys(labels: Mapping[str, str], cs: Iterable[Constraint]) -> bool:
+    return all(c.topology_key in labels for c in cs)
+
+
+def count_matching(node: NodeInfo, c: Constraint, namespace: str) -> int:
+    """The pods on the node in the namespace that the constraint selects, leaving out terminating
+    ones."""
+    return sum(1 for info in node.pods.values()
+               if info.pod.metadata.namespace == namespace and not info.pod.metadata.deletion_timestamp
+               and c.selects(info.pod))
+
+
+@dataclass
+class _PreFilterState:
+    constraints: list[Constraint]
+    # (topology key, value) -> matching pods in that domain, for every eligible domain.
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def min_match(self, c: Constraint) -> int:
+        """The emptiest domain's count, or 0 while there are fewer domains than minDomains."""
+        nums = [n for (key, _), n in self.counts.items() if key == c.topology_key]
+        if len(nums) < c.min_domains:
+            return 0
+        return min(nums, default=0)
+
+
+@dataclass
+class _PreScoreState:
+    constraints: list[Constraint]
+    # Feasible nodes without every topology key: they score 0.
+    ignored: set[str] = field(default_factory=set)
+    # Per constraint: topology value -> matching pods in that domain (not for hostname).
+    counts: list[dict[str, int]] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+
+
+class PodTopologySpread:
+    name = NAME
+
+    def events_to_register(self) -> tuple[str, ...]:
+        return (cluster_events.ASSIGNED_POD_ADD, cluster_events.ASSIGNED_POD_UPDATE,
+                cluster_events.ASSIGNED_POD_DELETE, cluster_events.NODE_ADD,
+                cluster_events.NODE_UPDATE, cluster_events.NODE_DELETE)
+
+    # ------------------------------------------------------------------ filtering
+    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+        hard = constraints(pod, DO_NOT_SCHEDULE) if pod.spec.topology_spread_constraints else []
+        if not hard:
+            return Status.skip()
+        s = _PreFilterState(hard)
+        for info in state.all_nodes:
+            labels = info.node.metadata.labels
+            if not has_all_keys(labels, hard) or not required_matches(pod, info.node):
+                continue
+            for c in hard:
+                pair = (c.topology_key, labels[c.topology_key])
+                s.counts[pair] = s.counts.get(pair, 0) + count_matching(info, c,
+                                                                        pod.metadata.namespace)
+        state.write(_PRE_FILTER_KEY, s)
+        return SUCCESS
+
+    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        if s is None:
+            return Status.error(f"{NAME}: PreFilter state is missing")
+        labels = node.node.metadata.labels
+        for c in s.constraints:
+            if c.topology_key not in labels:
+                return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)
+            matched = s.counts.get((c.topology_key, labels[c.topology_key]), 0)
+            skew = matched + (1 if c.selects(pod) else 0) - s.min_match(c)
+            if skew > c.max_skew:
+                return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)
+        return SUCCESS
+
+    # ------------------------------------------------------------------ scoring
+    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        soft = constraints(pod, SCHEDULE_ANYWAY) if pod.spec.topology_spread_constraints else []
+        if not soft or not state.all_nodes:
+            return Status.skip()
+        s = _PreScoreState(soft, counts=[{} for _ in soft])
+        for info in nodes:
+            labels = info.node.metadata.labels
+            if not has_all_keys(labels, soft):
+                s.ignored.add(info.name)
+                continue
+            for i, c in enumerate(soft):
+                if c.topology_key != LABEL_HOSTNAME:
+                    s.counts[i].setdefault(labels[c.topology_key], 0)
+        for i, c in enumerate(soft):
+            size = len(nodes) - len(s.ignored) if c.topology_key == LABEL_HOSTNAME \
+                else len(s.counts[i])
+            # Counts in a topology of few domains weigh less than in one of many.
+            s.weights.append(math.log(size + 2))
+        for info in state.all_nodes:
+            labels = info.node.metadata.labels
+            if not has_all_keys(labels, soft) or not required_matches(pod, info.node):
+                continue
+            for i, c in enumerate(soft):
+                value = labels[c.topology_key]
+                if value in s.counts[i]:
+                    s.counts[i][value] += count_matching(info, c, pod.metadata.namespace)
+        state.write(_PRE_SCORE_KEY, s)
+        return SUCCESS
+
+    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+        s = state.read(_PRE_SCORE_KEY, _PreScoreState)
+        if s is None:
+            return 0, Status.error(f"{NAME}: PreScore state is missing")
+        if node.name in s.ignored:
+            return 0, SUCCESS
+        labels = node.node.metadata.labels
+        score = 0.0
+        for i, c in enumerate(s.constraints):
+            if c.topology_key not in labels:
+                continue
+            if c.topology_key == LABEL_HOSTNAME:
+                count = count_matching(node, c, pod.metadata.namespace)
+            else:
+                count = s.counts[i].get(labels[c.topology_key], 0)
+            score += count * s.weights[i] + (c.max_skew - 1)
+        return math.floor(score + 0.5), SUCCESS
+
+    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+        """Fewer matching pods score higher: the emptiest domain gets 100."""
+        s = state.read(_PRE_SCORE_KEY, _PreScoreState)
+        if s is None:
+            return SUCCESS
+        counted = [score for name, score in scores.items() if name not in s.ignored]
+        low, high = min(counted, default=0), max(counted, default=0)
+        for name, score in scores.items():
+            if name in s.ignored:
+                scores[name] = 0
+            elif high == 0:
+                scores[name] = MAX_NODE_SCORE
+            else:
+                scores[name] = MAX_NODE_SCORE * (high + low - score) // high
+        return SUCCESS
+
+
+def new(args: PluginArgs) -> PodTopologySpread:
+    if args.get("defaultConstraints") or args.get("defaultingType", "List") != "List":
+        raise ValueError(f"{NAME}: defaultConstraints and defaultingType System are not supported")
+    return PodTopologySpread()
