@@ -23,7 +23,8 @@ echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=
 endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
-        lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean
+        lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
+        bench-scheduler loadtest loadtest-quick
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -39,6 +40,9 @@ help:
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json)"
+	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
+	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
+	echo "make loadtest-quick    a one-minute scheduler load test on its own cluster (100 nodes / 1000 pods)"
 
 # --- Python environment ------------------------------------------------------------------------
 venv: $(VENV_STAMP)
@@ -146,6 +150,29 @@ bench-apiserver: $(VENV_STAMP)
 bench-pods: $(VENV_STAMP)
 	@$(call timed,bench-pods)
 	$(VENV)/bin/podplane-bench pods --server localhost:$(APISERVER_PORT) --out build/bench/pods.json
+
+# Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
+# (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once).
+NODES ?= 1000
+PODS ?= 5000
+WORKLOAD ?= basic
+RATE ?=
+SCHEDULER_BENCH = $(VENV)/bin/podplane-bench scheduler --nodes $(NODES) --pods $(PODS) \
+	--workload $(WORKLOAD) $(if $(RATE),--rate $(RATE))
+
+bench-scheduler: $(VENV_STAMP)
+	@$(call timed,bench-scheduler)
+	$(SCHEDULER_BENCH) --out build/bench/scheduler.json --plot build/bench/scheduler.png
+
+loadtest: $(VENV_STAMP)
+	@$(call timed,loadtest)
+	$(SCHEDULER_BENCH) --server localhost:$(APISERVER_PORT) \
+	  --out build/bench/loadtest.json --plot build/bench/loadtest.png
+
+loadtest-quick: $(VENV_STAMP)
+	@$(call timed,loadtest-quick)
+	$(VENV)/bin/podplane-bench scheduler --nodes 100 --pods 1000 --etcd-duration 1 \
+	  --out build/bench/loadtest-quick.json --plot build/bench/loadtest-quick.png
 
 clean: down
 	rm -rf build/rootfs build/tools-venv build/logs $(TIMINGS)

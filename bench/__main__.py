@@ -2,6 +2,8 @@
 
     podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
     podplane-bench pods [--pods N] [--server HOST:PORT] [--out FILE]
+    podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
+                             [--out FILE] [--plot FILE]
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from bench import apiserver, pod_startup
+from bench import apiserver, pod_startup, scheduler_cli
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -109,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_apiserver(sub)
     _add_pods(sub)
+    scheduler_cli.add_parser(sub, _positive)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver.run(options_from(args))
@@ -116,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         return pod_startup.run(pod_startup.Options(
             server=args.server, pods=args.pods, concurrency=args.concurrency,
             timeout=args.timeout, cpu_request=args.cpu_request, out=args.out))
+    if args.command == "scheduler":
+        return scheduler_cli.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

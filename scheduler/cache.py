@@ -32,16 +32,23 @@ class SchedulerCache:
         # not look at every node (kubernetes Snapshot.havePodsWithAffinityNodeInfoList).
         self._affinity_nodes: set[str] = set()
         self._images = ImageStates()
+        # The last node_infos() list, kept until the set of nodes (or of affinity nodes) changes:
+        # NodeInfos change in place, so pods coming and going need no new list (Kubernetes updates
+        # its snapshot incrementally rather than sorting every node on every attempt).
+        self._snapshot: NodeInfoList | None = None
 
     # ------------------------------------------------------------------ reads
     def node_infos(self) -> list[NodeInfo]:
         """The nodes that exist, in a stable order. The scheduling cycle reads them without awaiting,
-        so no copy is needed for it to see one consistent state."""
-        return NodeInfoList(
-            [info for _, info in sorted(self._nodes.items()) if info.node is not None],
-            with_pod_affinity=[info for name in sorted(self._affinity_nodes)
-                               if (info := self._nodes[name]).node is not None],
-            image_states=self._images)
+        so no copy is needed for it to see one consistent state. The same list comes back until a
+        node comes or goes: callers must not change it."""
+        if self._snapshot is None:
+            self._snapshot = NodeInfoList(
+                [info for _, info in sorted(self._nodes.items()) if info.node is not None],
+                with_pod_affinity=[info for name in sorted(self._affinity_nodes)
+                                   if (info := self._nodes[name]).node is not None],
+                image_states=self._images)
+        return self._snapshot
 
     def node_info(self, name: str) -> NodeInfo | None:
         info = self._nodes.get(name)
@@ -59,7 +66,10 @@ class SchedulerCache:
 
     # ------------------------------------------------------------------ nodes
     def add_node(self, node: Any) -> None:
-        self._nodes.setdefault(node.metadata.name, NodeInfo()).set_node(node)
+        info = self._nodes.setdefault(node.metadata.name, NodeInfo())
+        if info.node is None:
+            self._snapshot = None
+        info.set_node(node)
         self._images.set_node(node)
 
     def update_node(self, node: Any) -> None:
@@ -70,9 +80,10 @@ class SchedulerCache:
         info = self._nodes.get(node.metadata.name)
         if info is None:
             return
+        self._snapshot = None
         if info.pods:
             # Its pods are still bound to it until they are deleted; keep counting them.
-            info.node = None
+            info.clear_node()
         else:
             del self._nodes[node.metadata.name]
 
@@ -117,15 +128,17 @@ class SchedulerCache:
     def _add_to_node(self, pod: Any) -> None:
         info = self._nodes.setdefault(pod.spec.node_name, NodeInfo())
         info.add_pod(PodInfo.of(pod))
-        if info.pods_with_affinity:
+        if info.pods_with_affinity and pod.spec.node_name not in self._affinity_nodes:
             self._affinity_nodes.add(pod.spec.node_name)
+            self._snapshot = None
 
     def _remove_from_node(self, pod: Any) -> None:
         info = self._nodes.get(pod.spec.node_name)
         if info is None:
             return
         info.remove_pod(_uid(pod))
-        if not info.pods_with_affinity:
+        if not info.pods_with_affinity and pod.spec.node_name in self._affinity_nodes:
             self._affinity_nodes.discard(pod.spec.node_name)
+            self._snapshot = None
         if info.node is None and not info.pods:
             del self._nodes[pod.spec.node_name]

@@ -46,6 +46,7 @@ class Framework:
         self._filter: list[FilterPlugin] = []
         self._pre_score: list[PreScorePlugin] = []
         self._score: list[tuple[ScorePlugin, int]] = []
+        self._normalizers: set[str] = set()
         self._reserve: list[ReservePlugin] = []
         # Cluster event -> the plugins whose rejections it may undo.
         self._interested: dict[str, set[str]] = {}
@@ -67,6 +68,8 @@ class Framework:
                 self._pre_score.append(plugin)
             if isinstance(plugin, ScorePlugin):
                 self._score.append((plugin, spec.weight))
+            if isinstance(plugin, ScoreNormalizer):
+                self._normalizers.add(plugin.name)
             if isinstance(plugin, ReservePlugin):
                 self._reserve.append(plugin)
             if isinstance(plugin, EnqueueExtensions):
@@ -95,12 +98,14 @@ class Framework:
 
     def run_filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
         """Success, or the status of the first plugin that rejects the node."""
-        for plugin in self._filter:
-            if plugin.name in state.skip_filter:
-                continue
-            status = plugin.filter(state, pod, node)
-            if not status.is_success:
-                return status.with_plugin(plugin.name)
+        filters = state.active_filters
+        if filters is None:  # once per attempt: this runs for hundreds of nodes
+            filters = state.active_filters = [
+                (p.name, p.filter) for p in self._filter if p.name not in state.skip_filter]
+        for name, filter_node in filters:
+            status = filter_node(state, pod, node)
+            if status is not SUCCESS and not status.is_success:
+                return status.with_plugin(name)
         return SUCCESS
 
     def run_pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
@@ -115,17 +120,18 @@ class Framework:
     def run_score(self, state: CycleState, pod: Any,
                   nodes: list[NodeInfo]) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
-        totals = {n.name: 0 for n in nodes}
+        totals = dict.fromkeys([n.name for n in nodes], 0)
         for plugin, weight in self._score:
             if plugin.name in state.skip_score:
                 continue
             scores: dict[str, int] = {}
+            score_node = plugin.score
             for node in nodes:
-                score, status = plugin.score(state, pod, node)
-                if not status.is_success:
+                score, status = score_node(state, pod, node)
+                if status is not SUCCESS and not status.is_success:
                     return {}, status.with_plugin(plugin.name)
                 scores[node.name] = score
-            if isinstance(plugin, ScoreNormalizer):
+            if plugin.name in self._normalizers and isinstance(plugin, ScoreNormalizer):
                 status = plugin.normalize_score(state, pod, scores)
                 if not status.is_success:
                     return {}, status.with_plugin(plugin.name)

@@ -3,10 +3,11 @@ what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from scheduler.framework.resources import Resource, node_allocatable, pod_requests
+from scheduler.framework.status import Status
 
 MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
@@ -52,6 +53,17 @@ class NodeInfo:
     # inter-pod affinity plugin looks only at these (kubernetes NodeInfo.PodsWithAffinity).
     pods_with_affinity: dict[str, PodInfo] = field(default_factory=dict)
     pods_with_required_anti_affinity: dict[str, PodInfo] = field(default_factory=dict)
+    # What the filters read of the Node on every attempt, taken out of the protobuf once per node
+    # update: reading protobuf fields costs more than the checks themselves.
+    name: str = field(default="", init=False)
+    labels: dict[str, str] = field(default_factory=dict, init=False)
+    taints: tuple[Any, ...] = field(default=(), init=False)
+    unschedulable: bool = field(default=False, init=False)
+    ready: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        if self.node is not None:
+            self.set_node(self.node)
 
     @classmethod
     def for_node(cls, node: Any, *pods: Any) -> NodeInfo:
@@ -61,13 +73,20 @@ class NodeInfo:
             info.add_pod(PodInfo.of(pod))
         return info
 
-    @property
-    def name(self) -> str:
-        return str(self.node.metadata.name) if self.node is not None else ""
-
     def set_node(self, node: Any) -> None:
         self.node = node
         self.allocatable = node_allocatable(node)
+        self.name = str(node.metadata.name)
+        self.labels = dict(node.metadata.labels)
+        self.taints = tuple(node.spec.taints)
+        self.unschedulable = bool(node.spec.unschedulable)
+        self.ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+
+    def clear_node(self) -> None:
+        """The Node is gone while pods still name it."""
+        self.node = None
+        self.name = ""
+        self.labels, self.taints, self.unschedulable, self.ready = {}, (), False, False
 
     def add_pod(self, info: PodInfo) -> None:
         self.remove_pod(info.uid)
@@ -90,6 +109,9 @@ class NodeInfo:
         return True
 
 
+FilterFunc = Callable[["CycleState", Any, NodeInfo], Status]
+
+
 class CycleState:
     """Data plugins compute once per scheduling attempt (in PreFilter, PreScore) and read later."""
 
@@ -98,6 +120,8 @@ class CycleState:
         # Plugins whose PreFilter/PreScore returned Skip for this pod.
         self.skip_filter: set[str] = set()
         self.skip_score: set[str] = set()
+        # The (name, filter) of the plugins not skipped, set by the first run_filter of the attempt.
+        self.active_filters: list[tuple[str, FilterFunc]] | None = None
         # Every node of the snapshot this attempt schedules against (not only the feasible ones), for
         # plugins that count pods cluster-wide (topology spread, inter-pod affinity, image spread).
         self.all_nodes: Sequence[NodeInfo] = ()
@@ -107,4 +131,6 @@ class CycleState:
 
     def read(self, key: str, kind: type[T]) -> T | None:
         value = self._data.get(key)
+        if type(value) is kind:  # the usual case, checked first: plugins read once per node
+            return value
         return value if isinstance(value, kind) else None

@@ -28,11 +28,23 @@ def balanced_resource_scorer(requested: Sequence[int], allocatable: Sequence[int
 
 
 
+def balanced_cpu_memory(node: NodeInfo, pod_cpu: int, pod_memory: int) -> int:
+    """balanced_resource_scorer for cpu and memory, read from the node without building lists."""
+    allocatable, used = node.allocatable, node.requested
+    cpu, memory = allocatable.milli_cpu, allocatable.memory
+    if not (cpu and memory):
+        return MAX_NODE_SCORE  # one fraction or none: no deviation
+    std = abs(min((used.milli_cpu + pod_cpu) / cpu, 1.0)
+              - min((used.memory + pod_memory) / memory, 1.0)) / 2
+    return int((1 - std) * MAX_NODE_SCORE)
+
+
 class NodeResourcesBalancedAllocation:
     name = NAME
 
     def __init__(self, resources: tuple[resource_allocation.ResourceWeight, ...]) -> None:
         self.resources = resources
+        self._cpu_memory = resource_allocation.cpu_memory_weights(resources) is not None
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         requests = resource_allocation.pod_request_list(pod, self.resources, use_requested=True)
@@ -46,6 +58,8 @@ class NodeResourcesBalancedAllocation:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
+        if self._cpu_memory:
+            return balanced_cpu_memory(node, requests[0], requests[1]), SUCCESS
         return resource_allocation.score(node, requests, self.resources, balanced_resource_scorer,
                                          use_requested=True), SUCCESS
 

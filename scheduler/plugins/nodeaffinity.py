@@ -79,6 +79,14 @@ def required_matches(pod: Any, node: Any) -> bool:
 class NodeAffinity:
     name = NAME
 
+    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+        """Skip: the pod has neither a nodeSelector nor required node affinity, so Filter has
+        nothing to check (as Kubernetes' PreFilter)."""
+        if pod.spec.node_selector or pod.spec.affinity.node_affinity.HasField(
+                "required_during_scheduling_ignored_during_execution"):
+            return SUCCESS
+        return Status.skip()
+
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
         if required_matches(pod, node.node):
             return SUCCESS

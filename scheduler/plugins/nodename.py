@@ -14,6 +14,10 @@ ERR_REASON = "node(s) didn't match the requested node name"
 class NodeName:
     name = NAME
 
+    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+        """Skip for the usual pod, which names no node: saves a check per node."""
+        return SUCCESS if pod.spec.node_name else Status.skip()
+
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
         if not pod.spec.node_name or pod.spec.node_name == node.name:
             return SUCCESS

@@ -25,7 +25,7 @@ class NodeReady:
     name = NAME
 
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
-        if is_ready(node.node) or taints.tolerated(pod.spec.tolerations, TAINT_NODE_NOT_READY):
+        if node.ready or taints.tolerated(pod.spec.tolerations, TAINT_NODE_NOT_READY):
             return SUCCESS
         return Status.unresolvable(ERR_REASON_NOT_READY)
 

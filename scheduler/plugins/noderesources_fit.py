@@ -10,7 +10,7 @@ from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resour
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import resource_allocation
-from scheduler.plugins.least_allocated import least_allocated_scorer
+from scheduler.plugins.least_allocated import least_allocated_cpu_memory, least_allocated_scorer
 
 NAME = "NodeResourcesFit"
 _PRE_FILTER_KEY = "PreFilter" + NAME
@@ -20,6 +20,14 @@ LEAST_ALLOCATED = "LeastAllocated"
 
 def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
     """The reasons the node cannot take a pod requesting `request`, in Kubernetes' order."""
+    allocatable, requested = node.allocatable, node.requested
+    # The common case first, without building a list: it runs for hundreds of nodes per attempt.
+    if (len(node.pods) < allocatable.allowed_pod_number and not request.scalar
+            and request.milli_cpu <= allocatable.milli_cpu - requested.milli_cpu
+            and request.memory <= allocatable.memory - requested.memory
+            and request.ephemeral_storage
+            <= allocatable.ephemeral_storage - requested.ephemeral_storage):
+        return []
     reasons = []
     if len(node.pods) + 1 > node.allocatable.allowed_pod_number:
         reasons.append("Too many pods")
@@ -39,6 +47,7 @@ class NodeResourcesFit:
     def __init__(self, resources: tuple[resource_allocation.ResourceWeight, ...]) -> None:
         self.resources = resources
         self._scorer = least_allocated_scorer(resources)
+        self._cpu_memory = resource_allocation.cpu_memory_weights(resources)
 
     def pre_filter(self, state: CycleState, pod: Any) -> Status:
         state.write(_PRE_FILTER_KEY, pod_requests(pod))
@@ -60,6 +69,9 @@ class NodeResourcesFit:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
+        if self._cpu_memory is not None:
+            return least_allocated_cpu_memory(node, requests[0], requests[1],
+                                              self._cpu_memory), SUCCESS
         return resource_allocation.score(node, requests, self.resources, self._scorer,
                                          use_requested=False), SUCCESS
 

@@ -18,7 +18,7 @@ class NodeUnschedulable:
     name = NAME
 
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
-        if not node.node.spec.unschedulable:
+        if not node.unschedulable:
             return SUCCESS
         if taints.tolerated(pod.spec.tolerations, TAINT_NODE_UNSCHEDULABLE):
             return SUCCESS

@@ -36,6 +36,14 @@ def resources_from_args(args: Mapping[str, Any], plugin: str) -> tuple[ResourceW
     return tuple(out)
 
 
+def cpu_memory_weights(resources: Sequence[ResourceWeight]) -> tuple[int, int] | None:
+    """(cpu weight, memory weight) when the resources are cpu then memory (the default): the
+    scorers then read those two from the node directly, for speed."""
+    if [r.name for r in resources] == [CPU, MEMORY]:
+        return resources[0].weight, resources[1].weight
+    return None
+
+
 class PodRequestList(list[int]):
     """A pod's requests in the order of the plugin's resources, kept in the cycle state by
     PreScore for Score."""
@@ -51,11 +59,19 @@ def pod_request_list(pod: Any, resources: Sequence[ResourceWeight], use_requeste
 def score(node: NodeInfo, pod_requests_list: Sequence[int], resources: Sequence[ResourceWeight],
           scorer: Scorer, use_requested: bool) -> int:
     requested = node.requested if use_requested else node.non_zero_requested
+    node_allocatable = node.allocatable
     req_list, alloc_list = [], []
     for r, pod_request in zip(resources, pod_requests_list):
-        allocatable = node.allocatable.get(r.name)
-        if is_scalar_resource(r.name) and pod_request == 0:
-            allocatable = 0  # an extended resource the pod does not use takes no part
-        req_list.append(requested.get(r.name) + pod_request if allocatable else 0)
+        name = r.name
+        # cpu and memory read directly: this runs for every feasible node of every attempt.
+        if name == CPU:
+            allocatable, used = node_allocatable.milli_cpu, requested.milli_cpu
+        elif name == MEMORY:
+            allocatable, used = node_allocatable.memory, requested.memory
+        else:
+            allocatable, used = node_allocatable.get(name), requested.get(name)
+            if pod_request == 0 and is_scalar_resource(name):
+                allocatable = 0  # an extended resource the pod does not use takes no part
+        req_list.append(used + pod_request if allocatable else 0)
         alloc_list.append(allocatable)
     return scorer(req_list, alloc_list)

@@ -22,7 +22,9 @@ class TaintToleration:
     name = NAME
 
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
-        taint = taints.first_untolerated(node.node.spec.taints, pod.spec.tolerations)
+        if not node.taints:
+            return SUCCESS
+        taint = taints.first_untolerated(node.taints, pod.spec.tolerations)
         if taint is None:
             return SUCCESS
         return Status.unresolvable(f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}")
@@ -36,8 +38,10 @@ class TaintToleration:
         tolerations = state.read(_PRE_SCORE_KEY, _PreferNoScheduleTolerations)
         if tolerations is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
+        if not node.taints:
+            return 0, SUCCESS
         count = sum(
-            1 for taint in node.node.spec.taints
+            1 for taint in node.taints
             if taint.effect == taints.PREFER_NO_SCHEDULE
             and not taints.tolerated(tolerations, taint.key, taint.value, taint.effect))
         return count, SUCCESS
