@@ -38,14 +38,19 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run, dashed_command=None)
 
 
+# The verbs whose command follows `--`.
+DASHED_VERBS = ("exec", "debug")
+
+
 def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
-    """Splits `... exec POD [flags] -- COMMAND ARGS` at the first `--` (cobra's ArgsLenAtDash):
-    what follows is the command, never podctl's flags. (argv, None) for other verbs."""
+    """Splits `... exec|debug POD [flags] -- COMMAND ARGS` at the first `--` (cobra's
+    ArgsLenAtDash): what follows is the command, never podctl's flags. (argv, None) for other
+    verbs."""
     argv = list(argv)
     if "--" not in argv:
         return argv, None
     dash = argv.index("--")
-    if "exec" not in argv[:dash]:
+    if not any(verb in argv[:dash] for verb in DASHED_VERBS):
         return argv, None
     return argv[:dash], argv[dash + 1:]
 

@@ -101,8 +101,9 @@ def choose_container(pod: Any, requested: str) -> tuple[str, str]:
     """(container, a note for stderr when one was picked for the user), as kubectl defaults it."""
     names = [c.name for c in pod.spec.containers]
     init_names = [c.name for c in pod.spec.init_containers]
+    ephemeral_names = [c.name for c in pod.spec.ephemeral_containers]
     if requested:
-        if requested not in names and requested not in init_names:
+        if requested not in (*names, *init_names, *ephemeral_names):
             raise CommandError(
                 f"error: container {requested} is not valid for pod {pod.metadata.name}")
         return requested, ""

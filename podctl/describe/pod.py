@@ -122,6 +122,9 @@ def describe_pod(pod: Any, events: Iterable[Any] | None, now: datetime) -> str:
         write_containers(w, "Init Containers", spec.init_containers,
                          status.init_container_statuses, pod)
     write_containers(w, "Containers", spec.containers, status.container_statuses, pod)
+    if spec.ephemeral_containers:
+        write_containers(w, "Ephemeral Containers", spec.ephemeral_containers,
+                         status.ephemeral_container_statuses, pod)
     if status.conditions:
         w.write(LEVEL_0, "Conditions:\n  Type\tStatus\n")
         for c in status.conditions:
