@@ -155,3 +155,24 @@ async def test_the_first_pod_of_a_self_affine_group_is_not_left_waiting(
                                               affinity=affinity("group", key="zone")))
     placed = await placement(cluster, namespace, 3)
     assert len({ZONES[n] for n in placed.values()}) == 1
+
+
+async def test_the_failed_scheduling_event_counts_each_reason_over_the_nodes(
+        cluster: Client, namespace: str) -> None:
+    """node-a's port is taken; zones b and c already hold a matching pod while zone a has none."""
+    holder = host_port_pod("holder", namespace, 7070)
+    holder.spec.node_selector["kubernetes.io/hostname"] = "node-a"
+    await cluster.pods.create(holder)
+    for name in ("node-b", "node-c"):
+        await cluster.pods.create(labeled_pod(f"mix-{name}", namespace, {"app": "mix"},
+                                              nodeSelector={"kubernetes.io/hostname": name}))
+    await placement(cluster, namespace, 3)
+    incoming = labeled_pod("mix-new", namespace, {"app": "mix"}, topologySpreadConstraints=[
+        {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+         "labelSelector": {"matchLabels": {"app": "mix"}}}])
+    incoming.spec.containers[0].ports.add(container_port=80, host_port=7070)
+    await cluster.pods.create(incoming)
+    event = (await events_for(cluster, namespace, "mix-new", "FailedScheduling"))[0]
+    assert event.message == (
+        "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, "
+        "2 node(s) didn't match pod topology spread constraints.")
