@@ -15,10 +15,7 @@ from scheduler.framework.snapshot import nodes_with_pod_affinity, nodes_with_req
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import (MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity)
 from scheduler.plugins.pod_affinity_terms import (AffinityTerm, WeightedAffinityTerm, matches_all,
-                                                  preferred_affinity_terms,
-                                                  preferred_anti_affinity_terms,
-                                                  required_affinity_terms,
-                                                  required_anti_affinity_terms)
+                                                  pod_terms)
 
 NAME = "InterPodAffinity"
 ERR_REASON_AFFINITY_RULES = "node(s) didn't match pod affinity rules"
@@ -70,19 +67,19 @@ class InterPodAffinity:
 
     # ------------------------------------------------------------------ filtering
     def pre_filter(self, state: CycleState, pod: Any) -> Status:
-        own = has_pod_affinity(pod)
-        affinity = required_affinity_terms(pod) if own else []
-        anti_affinity = required_anti_affinity_terms(pod) if own else []
+        terms = pod_terms(pod) if has_pod_affinity(pod) else None
+        affinity = terms.required_affinity if terms else []
+        anti_affinity = terms.required_anti_affinity if terms else []
         anti_nodes = nodes_with_required_anti_affinity(state.all_nodes)
         if not affinity and not anti_affinity and not anti_nodes:
             return Status.skip()
         s = _PreFilterState(affinity, anti_affinity)
+        namespace, pod_labels = pod.metadata.namespace, dict(pod.metadata.labels)
         for info in anti_nodes:
-            labels = _labels(info)
             for existing in info.pods_with_required_anti_affinity.values():
-                for term in required_anti_affinity_terms(existing.pod):
-                    if term.matches(pod):
-                        _count(s.existing_anti_affinity_counts, labels, term.topology_key)
+                for term in pod_terms(existing.pod).required_anti_affinity:
+                    if term.selects(namespace, pod_labels):
+                        _count(s.existing_anti_affinity_counts, _labels(info), term.topology_key)
         if affinity or anti_affinity:
             for info in state.all_nodes:
                 labels = _labels(info)
@@ -114,38 +111,41 @@ class InterPodAffinity:
 
     # ------------------------------------------------------------------ scoring
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
-        own = has_pod_affinity(pod)
-        preferred = preferred_affinity_terms(pod) if own else []
-        preferred_anti = preferred_anti_affinity_terms(pod) if own else []
+        terms = pod_terms(pod) if has_pod_affinity(pod) else None
+        preferred = terms.preferred_affinity if terms else []
+        preferred_anti = terms.preferred_anti_affinity if terms else []
         incoming_terms = bool(preferred or preferred_anti)
         # Unless the pod has preferred terms itself, only pods with terms of their own matter.
         candidates = state.all_nodes if incoming_terms else nodes_with_pod_affinity(state.all_nodes)
         scores = _PreScoreState()
+        incoming = (pod.metadata.namespace, dict(pod.metadata.labels))
         for info in candidates:
             labels = _labels(info)
             pods = info.pods if incoming_terms else info.pods_with_affinity
             for existing in pods.values():
                 _score_incoming_terms(scores, labels, existing.pod, preferred, 1)
                 _score_incoming_terms(scores, labels, existing.pod, preferred_anti, -1)
-                if has_pod_affinity(existing.pod):
-                    self._score_existing_terms(scores, labels, pod, existing.pod)
+                if existing.uid in info.pods_with_affinity:
+                    self._score_existing_terms(scores, labels, incoming, existing.pod)
         if not scores:
             return Status.skip()
         state.write(_PRE_SCORE_KEY, scores)
         return SUCCESS
 
-    def _score_existing_terms(self, scores: TopologyCounts, labels: Any, pod: Any,
-                              existing: Any) -> None:
-        """An existing pod's terms that select the incoming pod draw it near or push it away."""
+    def _score_existing_terms(self, scores: TopologyCounts, labels: Any,
+                              incoming: tuple[str, dict[str, str]], existing: Any) -> None:
+        """An existing pod's terms that select the incoming pod (its namespace and labels) draw
+        it near or push it away."""
+        terms = pod_terms(existing)
         if self.hard_pod_affinity_weight > 0:
-            for term in required_affinity_terms(existing):
-                if term.matches(pod):
+            for term in terms.required_affinity:
+                if term.selects(*incoming):
                     _count(scores, labels, term.topology_key, self.hard_pod_affinity_weight)
-        for weighted in preferred_affinity_terms(existing):
-            if weighted.term.matches(pod):
+        for weighted in terms.preferred_affinity:
+            if weighted.term.selects(*incoming):
                 _count(scores, labels, weighted.term.topology_key, weighted.weight)
-        for weighted in preferred_anti_affinity_terms(existing):
-            if weighted.term.matches(pod):
+        for weighted in terms.preferred_anti_affinity:
+            if weighted.term.selects(*incoming):
                 _count(scores, labels, weighted.term.topology_key, -weighted.weight)
 
     def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:

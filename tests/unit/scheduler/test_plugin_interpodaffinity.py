@@ -11,6 +11,7 @@ from scheduler.cache import SchedulerCache
 from scheduler.framework.status import Code
 from scheduler.framework.types import CycleState
 from scheduler.plugins import interpodaffinity
+from scheduler.plugins.pod_affinity_terms import pod_terms
 from tests.unit.scheduler import placementtest as pt
 
 AFFINITY = "node(s) didn't match pod affinity rules"
@@ -142,3 +143,13 @@ def test_hard_pod_affinity_weight_zero_ignores_existing_required_terms() -> None
     assert pt.score_all(plugin, pt.pod("p", WEB), nodes) is None
     with pytest.raises(ValueError, match="hardPodAffinityWeight"):
         interpodaffinity.new({"hardPodAffinityWeight": 101})
+
+
+def test_parsed_terms_are_reused_until_the_pod_changes() -> None:
+    p = pt.with_affinity(pt.pod("w", WEB), anti=[pt.term(match=WEB)])
+    first = pod_terms(p)
+    assert pod_terms(p) is first
+    p.metadata.resource_version = "2"
+    p.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution[0] \
+        .topology_key = "zone"
+    assert [t.topology_key for t in pod_terms(p).required_anti_affinity] == ["zone"]
