@@ -11,15 +11,12 @@ from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import ResourceClient, is_conflict, is_not_found
+from podplane.client import ResourceClient, is_not_found
+from podplane.conflicts import get_same, update_on_conflict
 from podplane.resources import Resource
 from podplane.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
-
-# Updates of one pod redone after a conflict before the claim fails (and its owner is requeued).
-UPDATE_ATTEMPTS = 5
-
 
 def controller_of(obj: Any) -> Any | None:
     """The ownerReference with controller: true, if any (metav1.GetControllerOf)."""
@@ -102,64 +99,41 @@ class PodClaim:
         not ours to take (gone, adopted by another, no longer matching)."""
         if not await self._can_adopt():
             return None
-        for _ in range(UPDATE_ATTEMPTS):
-            updated = core_pb2.Pod()
-            updated.CopyFrom(pod)
-            updated.metadata.owner_references.append(
-                new_controller_ref(self._owner, self._resource))
-            try:
-                result: Any = await self._pods.update(updated)
-                log.info("%s %s adopted pod %s", self._resource.kind, self._owner.metadata.name,
-                         pod_key(pod))
-                return result
-            except Exception as e:
-                if is_not_found(e):
-                    return None
-                if not is_conflict(e):
-                    raise
-            pod = await self._refetch(pod)
-            if pod is None:
-                return None
-            ref = controller_of(pod)
-            if ref is not None:
-                return pod if ref.uid == self._owner.metadata.uid else None
-            if not self._matches(pod) or pod.metadata.deletion_timestamp:
-                return None
-        raise RuntimeError(f"could not adopt pod {pod_key(pod)}: it kept changing")
+        owner_uid = self._owner.metadata.uid
+
+        def add_reference(p: Any) -> bool:
+            if controller_of(p) is not None or not self._matches(p) or p.metadata.deletion_timestamp:
+                return False
+            p.metadata.owner_references.append(new_controller_ref(self._owner, self._resource))
+            return True
+
+        result = await update_on_conflict(pod, add_reference, self._pods.update, self._refetch,
+                                          what=f"adopting pod {pod_key(pod)}")
+        ref = controller_of(result) if result is not None else None
+        if ref is None or ref.uid != owner_uid:
+            return None
+        log.info("%s %s adopted pod %s", self._resource.kind, self._owner.metadata.name,
+                 pod_key(pod))
+        return result
 
     async def _release(self, pod: Any) -> None:
         """Removes this owner's reference from a pod it controls but no longer selects."""
         uid = self._owner.metadata.uid
-        for _ in range(UPDATE_ATTEMPTS):
-            updated = core_pb2.Pod()
-            updated.CopyFrom(pod)
-            keep = [r for r in updated.metadata.owner_references if r.uid != uid]
-            if len(keep) == len(updated.metadata.owner_references):
-                return
-            del updated.metadata.owner_references[:]
-            updated.metadata.owner_references.extend(keep)
-            try:
-                await self._pods.update(updated)
-                log.info("%s %s released pod %s", self._resource.kind, self._owner.metadata.name,
-                         pod_key(pod))
-                return
-            except Exception as e:
-                if is_not_found(e):
-                    return
-                if not is_conflict(e):
-                    raise
-            refetched = await self._refetch(pod)
-            if refetched is None or self._matches(refetched):
-                return
-            pod = refetched
-        raise RuntimeError(f"could not release pod {pod_key(pod)}: it kept changing")
+
+        def drop_reference(p: Any) -> bool:
+            keep = [r for r in p.metadata.owner_references if r.uid != uid]
+            if self._matches(p) or len(keep) == len(p.metadata.owner_references):
+                return False
+            del p.metadata.owner_references[:]
+            p.metadata.owner_references.extend(keep)
+            return True
+
+        released = await update_on_conflict(pod, drop_reference, self._pods.update, self._refetch,
+                                            what=f"releasing pod {pod_key(pod)}")
+        if released is not None and not any(r.uid == uid
+                                            for r in released.metadata.owner_references):
+            log.info("%s %s released pod %s", self._resource.kind, self._owner.metadata.name,
+                     pod_key(pod))
 
     async def _refetch(self, pod: Any) -> Any | None:
-        """The pod as stored now; None if it is gone or replaced by another of the same name."""
-        try:
-            fresh: Any = await self._pods.get(pod.metadata.name, pod.metadata.namespace)
-        except Exception as e:
-            if is_not_found(e):
-                return None
-            raise
-        return fresh if fresh.metadata.uid == pod.metadata.uid else None
+        return await get_same(self._pods, pod)

@@ -28,6 +28,7 @@ from typing import Any
 from controller.reconciler import ReconcileLoop
 from podplane import resources
 from podplane.client import Client, is_conflict, is_not_found
+from podplane.conflicts import get_same, update_on_conflict
 from podplane.informer import Informer, object_key
 from podplane.resources import Resource
 
@@ -45,8 +46,6 @@ ABSENT_OWNER_CACHE_SIZE = 500
 # How soon a foreground deletion looks again while blocking dependents remain; their deletion
 # events usually requeue it sooner.
 RECHECK_SECONDS = 5.0
-# Updates of one object redone after a conflict before the key is requeued.
-UPDATE_ATTEMPTS = 5
 DEFAULT_WORKERS = 10
 
 
@@ -259,38 +258,15 @@ class GarbageCollector:
     # ------------------------------------------------------------------ writes
     async def _live(self, resource: Resource, obj: Any) -> Any | None:
         """The object as stored now; None if it is gone or replaced by one of the same name."""
-        try:
-            live: Any = await self.client.for_resource(resource).get(
-                obj.metadata.name, obj.metadata.namespace)
-        except Exception as e:
-            if is_not_found(e):
-                return None
-            raise
-        return live if live.metadata.uid == obj.metadata.uid else None
+        return await get_same(self.client.for_resource(resource), obj)
 
     async def _update(self, resource: Resource, obj: Any,
                       change: Callable[[Any], bool]) -> None:
         """Applies `change` to a copy and updates with its resourceVersion; on a conflict, again
         against the object as now stored. `change` returns False when there is nothing to do."""
         api = self.client.for_resource(resource)
-        current: Any | None = obj
-        for _ in range(UPDATE_ATTEMPTS):
-            if current is None:
-                return
-            updated = type(current)()
-            updated.CopyFrom(current)
-            if not change(updated):
-                return
-            try:
-                await api.update(updated)
-                return
-            except Exception as e:
-                if is_not_found(e):
-                    return
-                if not is_conflict(e):
-                    raise
-            current = await self._live(resource, obj)
-        raise RuntimeError(f"{resource.plural} {object_key(obj)} kept changing")
+        await update_on_conflict(obj, change, api.update, lambda current: get_same(api, current),
+                                 what=f"{resource.plural} {object_key(obj)}")
 
 
 def _drop_owner_refs(obj: Any, uids: set[str]) -> bool:
