@@ -18,7 +18,7 @@ from controller.manager import CONTROLLERS, ControllerManager, ControllerOptions
 from controller.nodeipam import CidrAllocator
 from podplane import flags, leaderelection
 from podplane.client import Client
-from podplane.component import Component, serve_component, while_leading
+from podplane.component import Component, leader_elector, serve_component, while_leading
 from podplane.serving import run_service
 
 log = logging.getLogger("controller-manager")
@@ -84,7 +84,8 @@ async def serve(args: argparse.Namespace) -> None:
         manager = ControllerManager(client, args.controllers, args.options)
         # The controllers (and their informers) start only once this replica leads; losing the
         # lease raises LeadershipLost, which ends the process with status 1.
-        return Component(run=lambda: while_leading(client, args.leader_election, manager.run))
+        elector = leader_elector(client, args.leader_election)
+        return Component(run=lambda: while_leading(elector, manager.run))
 
     await serve_component(apiserver=args.server,
                           health_address=flags.listen_address(args.bind_address, args.health_port),

@@ -43,13 +43,19 @@ class Component:
     stop: Callable[[], Awaitable[None]] | None = None
 
 
-async def while_leading(client: Client, election: leaderelection.LeaderElectionConfig | None,
+def leader_elector(client: Client, election: leaderelection.LeaderElectionConfig | None
+                   ) -> leaderelection.LeaderElector | None:
+    """The elector for the lease `election` names; None without leader election."""
+    return None if election is None else leaderelection.LeaderElector(client.leases, election)
+
+
+async def while_leading(elector: leaderelection.LeaderElector | None,
                         lead: Callable[[], Awaitable[T]]) -> T:
-    """lead() once this process holds the lease `election` names, for as long as it holds it
-    (raises LeadershipLost if it could not renew in time); lead() at once without election."""
-    if election is None:
+    """lead() once `elector` holds its lease, for as long as it holds it (raises LeadershipLost
+    if it could not renew in time); lead() at once without an elector."""
+    if elector is None:
         return await lead()
-    status = LEADER_STATUS.labels(election.name)
+    status = LEADER_STATUS.labels(elector.config.name)
     status.set(0)
 
     async def leading() -> T:
@@ -58,7 +64,7 @@ async def while_leading(client: Client, election: leaderelection.LeaderElectionC
             return await lead()
         finally:
             status.set(0)
-    return await leaderelection.LeaderElector(client.leases, election).run(leading)
+    return await elector.run(leading)
 
 
 async def serve_component(*, apiserver: str, health_address: str, metrics_address: str,

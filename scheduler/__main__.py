@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from podplane import flags, leaderelection
 from podplane.client import Client
-from podplane.component import Component, serve_component, while_leading
+from podplane.component import Component, leader_elector, serve_component, while_leading
 from podplane.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.leader_gated_queue import LeaderGatedQueue
@@ -61,14 +61,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build(args: argparse.Namespace, client: Client) -> Component:
-    queue = LeaderGatedQueue(leading=args.leader_election is None)
-    scheduler = Scheduler(client, Framework(in_tree_registry(), default_profile(args.scheduler_name)),
-                          queue=queue)
+    elector = leader_elector(client, args.leader_election)
+    # Every decision checks that the lease is still ours (renewed within the renew deadline), so
+    # that a process paused past it (SIGSTOP, a stalled host) decides nothing when it resumes.
+    queue = LeaderGatedQueue(lease_valid=elector.is_leader) if elector else LeaderGatedQueue()
+    framework = Framework(in_tree_registry(), default_profile(args.scheduler_name))
+    scheduler = Scheduler(client, framework, queue=queue)
 
     async def run() -> None:
         # The informers run (and fill the queue) whether or not this replica leads.
         informing = asyncio.create_task(scheduler.run(), name="scheduler")
-        leading = asyncio.create_task(while_leading(client, args.leader_election, queue.lead),
+        leading = asyncio.create_task(while_leading(elector, queue.lead),
                                       name="leader-election")
         try:
             done, _ = await asyncio.wait({informing, leading},

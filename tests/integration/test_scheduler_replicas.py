@@ -1,11 +1,13 @@
 """Two `python -m scheduler` replicas against one real apiserver (over a real etcd), with
 kube-scheduler's leader election defaults (Lease kube-system/kube-scheduler, 15 s lease, 10 s renew
 deadline, 2 s retry): the leader binds every pod exactly once and the standby none; a SIGKILLed
-leader is replaced once its lease runs out; concurrent pods never over-commit a node, and those that
-do not fit say why in Kubernetes' words."""
+leader is replaced once its lease runs out; a leader paused past its lease binds nothing when it
+resumes and exits; concurrent pods never over-commit a node, and those that do not fit say why in
+Kubernetes' words."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import AsyncIterator
 
@@ -171,5 +173,50 @@ async def test_concurrent_pods_never_overcommit_a_node_and_the_rest_say_why(
         assert await leader.sample("scheduler_pending_pods", queue="unschedulable") == 25
     finally:
         await history.stop()
+        await leader.terminate()
+        await standby.terminate()
+
+
+async def test_a_leader_paused_past_its_lease_decides_nothing_and_exits_when_it_resumes(
+        cluster: Client) -> None:
+    """SIGSTOP the leader (a stalled process): the standby takes over once the lease runs out and
+    schedules; SIGCONT: the old leader finds its lease gone, binds nothing and exits with status 1
+    (kube-scheduler's "leaderelection lost"), to be restarted as a standby."""
+    short = ("--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s",
+             "--leader-elect-retry-period", "500ms")
+    await asyncio.gather(*(add_node(cluster, f"node-{i}", cpu="8") for i in range(3)))
+    ns = await new_namespace(cluster, "pause-")
+    leader = SchedulerProcess.start(cluster.target, *short)
+    leader_id = await leader.identity()
+    await eventually(lambda: _holds(cluster, leader_id), 20, what="the first replica to lead")
+    standby = SchedulerProcess.start(cluster.target, *short)
+    standby_id = await standby.identity()
+    binds_before = binds_by_code()
+    try:
+        await eventually(standby.serving, 20, what="the standby's caches to sync")
+        await cluster.pods.create(pod_requesting("before", ns, "100m"))
+        await wait_bound(cluster, ns, 1, timeout=10)
+
+        leader.process.send_signal(signal.SIGSTOP)
+        await eventually(lambda: _holds(cluster, standby_id), 15, interval=0.05,
+                         what="the standby to take over the paused leader's lease")
+        # Pods the paused leader's watches will deliver when it resumes.
+        await asyncio.gather(*(cluster.pods.create(pod_requesting(f"during-{i}", ns, "100m"))
+                               for i in range(20)))
+        await wait_bound(cluster, ns, 21, timeout=15)
+        resumed_log_size = len(leader.log())
+        leader.process.send_signal(signal.SIGCONT)
+        code = await asyncio.to_thread(leader.process.wait, 15)
+        after = leader.log()[resumed_log_size:]
+        assert code == 1, after
+        assert "leaderelection lost" in after
+        assert "Successfully bound" not in after and "not binding" not in after, after
+        await asyncio.sleep(1)
+        binds = {c: n - binds_before.get(c, 0) for c, n in binds_by_code().items()}
+        assert {c: n for c, n in binds.items() if n} == {"OK": 21}
+        assert await scheduled_by(standby) == 20
+    finally:
+        if leader.process.poll() is None:
+            leader.process.send_signal(signal.SIGCONT)
         await leader.terminate()
         await standby.terminate()

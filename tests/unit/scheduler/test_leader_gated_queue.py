@@ -11,7 +11,7 @@ from tests.unit.scheduler.schedtest import pod
 
 
 async def test_a_standby_queues_pods_but_hands_none_out_until_it_leads() -> None:
-    queue = LeaderGatedQueue()
+    queue = LeaderGatedQueue(lease_valid=lambda: True)
     queue.add(pod("a"))
     queue.add(pod("b"))
     popping = asyncio.ensure_future(queue.pop())
@@ -33,7 +33,7 @@ async def test_a_standby_queues_pods_but_hands_none_out_until_it_leads() -> None
 
 
 async def test_a_pod_arriving_as_leadership_ends_is_put_back() -> None:
-    queue = LeaderGatedQueue()
+    queue = LeaderGatedQueue(lease_valid=lambda: True)
     leading = asyncio.ensure_future(queue.lead())
     await asyncio.sleep(0)
     popping = asyncio.ensure_future(queue.pop())
@@ -49,7 +49,7 @@ async def test_a_pod_arriving_as_leadership_ends_is_put_back() -> None:
 
 async def test_close_ends_pop_leading_or_not() -> None:
     for leading in (False, True):
-        queue = LeaderGatedQueue(leading=leading)
+        queue = LeaderGatedQueue() if leading else LeaderGatedQueue(lease_valid=lambda: True)
         queue.add(pod("p"))
         if not leading:
             popping = asyncio.ensure_future(queue.pop())
@@ -63,6 +63,24 @@ async def test_close_ends_pop_leading_or_not() -> None:
 
 
 async def test_without_leader_election_the_queue_is_open() -> None:
-    queue = LeaderGatedQueue(leading=True)
+    queue = LeaderGatedQueue()
     queue.add(pod("p"))
     assert (await asyncio.wait_for(queue.pop(), 1)).pod.metadata.name == "p"
+
+
+async def test_no_pod_is_handed_out_once_the_lease_has_run_out() -> None:
+    """A process paused past its renew deadline (SIGSTOP, a stalled host) resumes with lead() still
+    running: the lease check stops it from deciding before the elector notices."""
+    valid = True
+    queue = LeaderGatedQueue(lease_valid=lambda: valid)
+    leading = asyncio.ensure_future(queue.lead())
+    queue.add(pod("a"))
+    assert (await asyncio.wait_for(queue.pop(), 1)).pod.metadata.name == "a"
+    valid = False
+    queue.add(pod("b"))
+    popping = asyncio.ensure_future(queue.pop())
+    await asyncio.sleep(0.05)
+    assert not popping.done() and queue.where(pod("b")) == "backoff"
+    for task in (popping, leading):
+        task.cancel()
+    await asyncio.gather(popping, leading, return_exceptions=True)
