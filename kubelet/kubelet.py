@@ -152,7 +152,8 @@ class Kubelet:
         self.reporter = NodeStatusReporter(
             self.client.nodes, identity, self.machine, runtime_version,
             readiness=self.pleg.not_healthy, period=self.config.node_status_update_frequency,
-            stats=lambda: read_node_stats(self.config.root_dir), reservations=self._reservations)
+            stats=lambda: read_node_stats(self.config.root_dir), reservations=self._reservations,
+            images=self.runtime.list_images)
         node = await self.reporter.register_until_done()
         self.lease.node_uid = node.metadata.uid
         self._spawn(self.lease.run(), "node-lease")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubelet.machine_info import MachineInfo
 from kubelet.node_pressure import NodeStats, Pressure, pressure, pressure_conditions
+from kubelet.runtime.types import ImageInfo
 from podplane import quantity, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -17,6 +18,9 @@ from podplane.client import ResourceClient, is_already_exists, is_conflict, is_n
 log = logging.getLogger(__name__)
 KUBELET_VERSION = "v1.31.0-podplane"
 MAX_PODS = 110
+# The kubelet's --node-status-max-images default, and names reported per image.
+MAX_IMAGES = 50
+MAX_NAMES_PER_IMAGE = 5
 # Returns why the node is not ready (e.g. the runtime is down), or None when it is.
 ReadinessCheck = Callable[[], str | None]
 # Reads the node's memory, disk and process figures for the pressure conditions.
@@ -83,10 +87,24 @@ def node_labels(identity: NodeIdentity, machine: MachineInfo) -> dict[str, str]:
             "kubernetes.io/os": "linux", "kubernetes.io/arch": machine.architecture}
 
 
+def node_images(images: Sequence[ImageInfo], max_images: int = MAX_IMAGES
+                ) -> list[core_pb2.ContainerImage]:
+    """The largest images first, each by its digests then its tags, as the kubelet's Images
+    setter reports them (nodestatus.Images: 50 images, 5 names each)."""
+    result = []
+    for image in sorted(images, key=lambda i: i.size, reverse=True):
+        names = [n for n in (*image.repo_digests, *image.repo_tags) if "<none>" not in n]
+        if names:  # a dangling image no pod can name
+            result.append(core_pb2.ContainerImage(names=names[:MAX_NAMES_PER_IMAGE],
+                                                  size_bytes=image.size))
+    return result[:max_images]
+
+
 def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: str,
                not_ready: str | None, now: str, previous: core_pb2.Node | None = None,
                under_pressure: Pressure = Pressure(),
-               reservations: Sequence[Mapping[str, str]] = ()) -> core_pb2.Node:
+               reservations: Sequence[Mapping[str, str]] = (),
+               images: Sequence[core_pb2.ContainerImage] = ()) -> core_pb2.Node:
     node = core_pb2.Node(
         api_version="v1", kind="Node",
         metadata=meta_pb2.ObjectMeta(name=identity.name, labels=node_labels(identity, machine)),
@@ -104,6 +122,7 @@ def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: st
         operating_system="linux", architecture=machine.architecture))
     old_conditions = previous.status.conditions if previous is not None else []
     status.conditions.extend(node_conditions(old_conditions, not_ready, now, under_pressure))
+    status.images.extend(images)
     return node
 
 
@@ -112,7 +131,8 @@ class NodeStatusReporter:
                  machine: MachineInfo, runtime_version: str,
                  readiness: ReadinessCheck = lambda: None, period: float = 10.0,
                  stats: StatsReader = NodeStats,
-                 reservations: Sequence[Mapping[str, str]] = ()) -> None:
+                 reservations: Sequence[Mapping[str, str]] = (),
+                 images: Callable[[], Awaitable[Sequence[ImageInfo]]] | None = None) -> None:
         self._nodes = nodes
         self.identity = identity
         self.machine = machine
@@ -121,11 +141,14 @@ class NodeStatusReporter:
         self.period = period
         self.stats = stats
         self.reservations = reservations
+        self._list_images = images
+        self._images: list[core_pb2.ContainerImage] = []
         self.node: core_pb2.Node | None = None
 
     def _desired(self) -> core_pb2.Node:
         return build_node(self.identity, self.machine, self.runtime_version, self.readiness(),
-                          timeutil.now(), self.node, pressure(self.stats()), self.reservations)
+                          timeutil.now(), self.node, pressure(self.stats()), self.reservations,
+                          self._images)
 
     async def register(self) -> core_pb2.Node:
         """Creates the Node, or brings an existing one (a restarted kubelet) up to date."""
@@ -160,6 +183,11 @@ class NodeStatusReporter:
                 delay = min(delay * 2, 7.0)
 
     async def update_status(self) -> None:
+        if self._list_images is not None:
+            try:
+                self._images = node_images(await self._list_images())
+            except Exception as e:  # the last list stands; the rest of the status still goes
+                log.warning("listing images failed: %s", e)
         if self.node is None:
             await self.register()
             return

@@ -183,6 +183,12 @@ class DockerRuntime:
         return ImageInfo(id=data["Id"], repo_digests=tuple(data.get("RepoDigests") or ()),
                          size=int(data.get("Size") or 0))
 
+    async def list_images(self) -> list[ImageInfo]:
+        images = await self._call(self._api.images)
+        return [ImageInfo(id=i["Id"], repo_digests=tuple(i.get("RepoDigests") or ()),
+                          size=int(i.get("Size") or 0), repo_tags=tuple(i.get("RepoTags") or ()))
+                for i in images]
+
     async def pull_image(self, image: str) -> ImageInfo:
         repository, tag = utils.parse_repository_tag(image)
 

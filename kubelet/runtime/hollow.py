@@ -84,6 +84,10 @@ class HollowRuntime:
     async def inspect_image(self, image: str) -> ImageInfo | None:
         return ImageInfo(id=f"sha256:{abs(hash(image)):x}") if image in self.images else None
 
+    async def list_images(self) -> list[ImageInfo]:
+        return [ImageInfo(id=f"sha256:{abs(hash(image)):x}", repo_tags=(image,))
+                for image in sorted(self.images)]
+
     async def pull_image(self, image: str) -> ImageInfo:
         self.calls.append(("pull_image", image))
         if image not in self.pullable:

@@ -128,6 +128,7 @@ class ImageInfo:
     id: str
     repo_digests: Sequence[str] = ()
     size: int = 0
+    repo_tags: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ class ContainerRuntime(Protocol):
     async def list_pod_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]: ...
 
     async def inspect_image(self, image: str) -> ImageInfo | None: ...
+
+    async def list_images(self) -> list[ImageInfo]: ...
 
     async def pull_image(self, image: str) -> ImageInfo: ...
 

@@ -52,6 +52,10 @@ async def test_node_registers_with_a_lease(kubelet: Kubelet, client: Client) -> 
     lease = await client.leases.get(kubelet.config.node_name, "kube-node-lease")
     assert lease.spec.holder_identity == kubelet.config.node_name
     assert lease.spec.lease_duration_seconds == 40 and lease.spec.renew_time
+    # The engine's images, largest first, for the scheduler's ImageLocality.
+    images = [(list(i.names), i.size_bytes) for i in node.status.images]
+    assert any("busybox:latest" in names and size > 0 for names, size in images), images
+    assert [size for _, size in images] == sorted((size for _, size in images), reverse=True)
 
 
 async def test_pods_run_finish_log_and_go_away(kubelet: Kubelet, client: Client,

@@ -3,7 +3,8 @@ and conditions whose transition times only move on a change."""
 from __future__ import annotations
 
 from kubelet.machine_info import MachineInfo, memory_total_kib, pretty_os_name
-from kubelet.node_status import NodeIdentity, build_node
+from kubelet.node_status import NodeIdentity, build_node, node_images
+from kubelet.runtime.types import ImageInfo
 
 MACHINE = MachineInfo(cpus=4, memory_kib=16_000_000, ephemeral_storage_kib=0,
                       kernel_version="6.1.0", os_image="Debian GNU/Linux 12 (bookworm)",
@@ -57,3 +58,20 @@ def test_proc_and_os_release_parsing() -> None:
     assert memory_total_kib("MemTotal:       24684084 kB\nMemFree: 1 kB\n") == 24684084
     assert pretty_os_name('NAME="Debian"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n') == \
         "Debian GNU/Linux 12 (bookworm)"
+
+
+def test_images_largest_first_by_digest_then_tag_limited_as_the_kubelet() -> None:
+    images = [ImageInfo(id="a", repo_tags=("busybox:latest",), size=4_000_000),
+              ImageInfo(id="b", repo_digests=("nginx@sha256:1",), repo_tags=("nginx:1", "web:1"),
+                        size=180_000_000),
+              ImageInfo(id="c", repo_tags=("<none>:<none>",), size=9_000_000_000),
+              ImageInfo(id="d", repo_tags=tuple(f"app:{i}" for i in range(8)), size=1)]
+    reported = node_images(images)
+    assert [(list(i.names), i.size_bytes) for i in reported] == [
+        (["nginx@sha256:1", "nginx:1", "web:1"], 180_000_000),
+        (["busybox:latest"], 4_000_000),
+        ([f"app:{i}" for i in range(5)], 1)]
+    assert [list(i.names) for i in node_images(images, max_images=1)] == [["nginx@sha256:1",
+                                                                            "nginx:1", "web:1"]]
+    node = build_node(IDENTITY, MACHINE, "docker://x", None, "t0", images=reported)
+    assert [i.names[0] for i in node.status.images] == ["nginx@sha256:1", "busybox:latest", "app:0"]
