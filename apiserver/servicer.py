@@ -110,7 +110,7 @@ class PodsServicer(ResourceServicer):
     async def Bind(self, request: core_pb2.Binding,
                    context: grpc.aio.ServicerContext) -> core_pb2.Pod | None:
         try:
-            return await pod_subresources.bind(self.store, request)
+            return await pod_subresources.bind(self.store, request, self.cacher.peek)
         except errors.APIError as e:
             await _abort(context, e)
         return None

@@ -84,11 +84,11 @@ class SchedulingAlgorithm:
         feasible: list[NodeInfo] = []
         start = self._next_start_node_index % len(nodes)
         processed = 0
-        for i in range(len(nodes)):
-            node = nodes[(start + i) % len(nodes)]
+        run_filter = self.framework.run_filter
+        for node in (nodes[start:] + nodes[:start]) if start else nodes:
             processed += 1
-            status = self.framework.run_filter(state, pod, node)
-            if status.is_success:
+            status = run_filter(state, pod, node)
+            if status is SUCCESS or status.is_success:
                 feasible.append(node)
                 if len(feasible) >= wanted:
                     break

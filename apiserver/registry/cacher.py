@@ -233,6 +233,13 @@ class Cacher:
             raise errors.unavailable(f"the {self.resource_name} cache is not initialized "
                                      f"yet") from None
 
+    def peek(self, namespace: str, name: str) -> Any | None:
+        """The cached object, possibly stale, or None (not cached, or the cache not ready): a
+        starting point for an update, which etcd then confirms."""
+        if not self.ready.is_set():
+            return None
+        return self.objects.get(self.store.key(namespace, name))
+
     async def get(self, namespace: str, name: str) -> Any:
         """resourceVersion=0 reads: the cached object, possibly slightly stale."""
         await self.wait_ready()

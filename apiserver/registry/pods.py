@@ -2,7 +2,7 @@
 kubelet)."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -17,7 +17,10 @@ from podplane.conditions import set_pod_condition
 DEFAULT_KUBELET_PORT = 10250
 
 
-async def bind(pods: Store, binding: core_pb2.Binding) -> core_pb2.Pod:
+async def bind(pods: Store, binding: core_pb2.Binding,
+               cached: Callable[[str, str], Any | None] | None = None) -> core_pb2.Pod:
+    """Sets spec.nodeName and PodScheduled=True. `cached(namespace, name)`, the watch cache's copy
+    of the pod, saves reading it from etcd first."""
     namespace = binding.metadata.namespace or "default"
     name = binding.metadata.name
     node = binding.target.name
@@ -37,8 +40,9 @@ async def bind(pods: Store, binding: core_pb2.Binding) -> core_pb2.Pod:
         set_pod_condition(pod.status, core_pb2.PodCondition(type="PodScheduled", status="True"))
         return pod
 
-    pod: core_pb2.Pod = await pods.guaranteed_update(namespace, name, assign,
-                                                     expected_uid=binding.metadata.uid)
+    pod: core_pb2.Pod = await pods.guaranteed_update(
+        namespace, name, assign, expected_uid=binding.metadata.uid,
+        cached=cached(namespace, name) if cached is not None else None)
     return pod
 
 

@@ -205,25 +205,43 @@ class Store:
 
     async def guaranteed_update(self, namespace: str, name: str,
                                 mutate: Callable[[Any], Any],
-                                expected_rv: str = "", expected_uid: str = "") -> Any:
+                                expected_rv: str = "", expected_uid: str = "",
+                                cached: Any | None = None) -> Any:
         """Reads, applies `mutate` (which returns the new object), and compare-and-swaps; retries on
-        a concurrent write unless the caller named the resourceVersion it read."""
+        a concurrent write unless the caller named the resourceVersion it read.
+
+        `cached`, the watch cache's copy, saves the read (Kubernetes' cachedExistingObject): when it
+        is stale the compare-and-swap fails and returns the latest; a rejection or a no-op computed
+        from it is confirmed against etcd first."""
         key = self.key(namespace, name)
         want_rv = parse_resource_version(expected_rv)
-        kv, _ = await self._guard(self.etcd.get(key))
+        kv = self._cached_kv(key, cached, want_rv, expected_uid)
+        from_cache = kv is not None
+        if kv is None:
+            kv, _ = await self._guard(self.etcd.get(key))
         while True:
-            current = self._current(kv, name, expected_uid, want_rv)
-            updated = mutate(current)
-            if updated is None:  # nothing to change
+            try:
+                current = self._current(kv, name, expected_uid, want_rv)
+                updated = mutate(current)
+            except errors.APIError:
+                if not from_cache:
+                    raise
+                from_cache = False
+                kv, _ = await self._guard(self.etcd.get(key))
+                continue
+            removal = updated is not None and deletion.due_for_removal(self.resource, updated)
+            data = b"" if updated is None or removal else self.encode(updated)
+            if updated is None or (not removal and data == kv.value):  # nothing to change
+                if from_cache:  # as far as the cache knows: ask etcd
+                    from_cache = False
+                    kv, _ = await self._guard(self.etcd.get(key))
+                    continue
                 return current
-            if deletion.due_for_removal(self.resource, updated):
+            if removal:
                 # The last finalizer of an object whose deletion is due went away: remove it.
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_delete(key, kv.mod_revision))
             else:
-                data = self.encode(updated)
-                if data == kv.value:
-                    return current
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_put(key, data, kv.mod_revision))
             if ok:
@@ -231,7 +249,19 @@ class Store:
                 return updated
             if want_rv:
                 raise errors.conflict(self.resource, name)
-            kv = latest
+            kv, from_cache = latest, False
+
+    def _cached_kv(self, key: bytes, cached: Any | None, want_rv: int,
+                   expected_uid: str) -> KeyValue | None:
+        """The cached object as the stored key-value, unless it fails the caller's preconditions
+        (which only etcd can settle)."""
+        if cached is None:
+            return None
+        rv = parse_resource_version(cached.metadata.resource_version)
+        if not rv or (want_rv and rv != want_rv) or (
+                expected_uid and cached.metadata.uid != expected_uid):
+            return None
+        return KeyValue(key, self.encode(cached), rv, 0)
 
     def _current(self, kv: KeyValue | None, name: str, expected_uid: str, want_rv: int) -> Any:
         """The stored object, after checking the caller's preconditions against it."""

@@ -120,29 +120,35 @@ class Framework:
     def run_score(self, state: CycleState, pod: Any,
                   nodes: list[NodeInfo]) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
-        totals = dict.fromkeys([n.name for n in nodes], 0)
+        # Lists in the order of `nodes` rather than dicts, and checks with min/max: this runs for
+        # every feasible node of every attempt.
+        names = [n.name for n in nodes]
+        totals = [0] * len(nodes)
         for plugin, weight in self._score:
             if plugin.name in state.skip_score:
                 continue
-            scores: dict[str, int] = {}
+            scores: list[int] = []
             score_node = plugin.score
             for node in nodes:
                 score, status = score_node(state, pod, node)
                 if status is not SUCCESS and not status.is_success:
                     return {}, status.with_plugin(plugin.name)
-                scores[node.name] = score
+                scores.append(score)
             if plugin.name in self._normalizers and isinstance(plugin, ScoreNormalizer):
-                status = plugin.normalize_score(state, pod, scores)
+                by_name = dict(zip(names, scores))
+                status = plugin.normalize_score(state, pod, by_name)
                 if not status.is_success:
                     return {}, status.with_plugin(plugin.name)
-            for name, score in scores.items():
-                if not MIN_NODE_SCORE <= score <= MAX_NODE_SCORE:
-                    return {}, Status.error(
-                        f"plugin {plugin.name} returned an invalid score {score} for node {name}, "
-                        f"it should be in the range [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
-                    ).with_plugin(plugin.name)
-                totals[name] += score * weight
-        return totals, SUCCESS
+                scores = [by_name[name] for name in names]
+            if scores and (min(scores) < MIN_NODE_SCORE or max(scores) > MAX_NODE_SCORE):
+                name, score = next((n, s) for n, s in zip(names, scores)
+                                   if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
+                return {}, Status.error(
+                    f"plugin {plugin.name} returned an invalid score {score} for node {name}, "
+                    f"it should be in the range [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
+                ).with_plugin(plugin.name)
+            totals = [t + s * weight for t, s in zip(totals, scores)]
+        return dict(zip(names, totals)), SUCCESS
 
     def run_reserve(self, state: CycleState, pod: Any, node_name: str) -> Status:
         """Each Reserve plugin in order; the first that rejects or fails stops them (the caller then

@@ -30,6 +30,10 @@ class TaintToleration:
         return Status.unresolvable(f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}")
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+        if not any(taint.effect == taints.PREFER_NO_SCHEDULE for n in nodes for taint in n.taints):
+            # Every node would score the same (no untolerated PreferNoSchedule taint anywhere), so
+            # scoring changes no choice: skip it, saving a call per node.
+            return Status.skip()
         state.write(_PRE_SCORE_KEY, _PreferNoScheduleTolerations(
             t for t in pod.spec.tolerations if t.effect in ("", taints.PREFER_NO_SCHEDULE)))
         return SUCCESS
