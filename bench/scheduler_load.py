@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bench.pods import PodsConnection
@@ -91,9 +91,11 @@ async def _create_all(target: str, namespace: str, workload: str, run_id: str, p
 
 async def run_pods(client: Client, target: str, namespace: str, workload: str, run_id: str,
                    pods: int, rate: float | None, concurrency: int, connections: int,
-                   timeout: float, report: Callable[[Observed], None]) -> Observed:
+                   timeout: float, report: Callable[[Observed], None],
+                   after_create: Callable[[], Awaitable[None]] | None = None) -> Observed:
     """Creates the pods and waits until every schedulable one is bound and every unschedulable
-    one marked, or `timeout` seconds pass; calls report(observed) four times a second."""
+    one marked, or `timeout` seconds pass; calls report(observed) four times a second, and
+    after_create() once every pod is created (to start a scheduler then)."""
     seen = Observed()
     listed = await client.pods.list(namespace)
     follower = asyncio.create_task(_follow(client, namespace, listed.metadata.resource_version,
@@ -109,6 +111,9 @@ async def run_pods(client: Client, target: str, namespace: str, workload: str, r
                 raise RuntimeError("the pod watch ended early")
             if creator.done():
                 creator.result()
+                if after_create is not None:
+                    await after_create()
+                    after_create = None
                 created = len(seen.created_at)
                 if (len(seen.bound_at) >= created - unschedulable
                         and len(seen.unschedulable_at) >= min(unschedulable, created)):

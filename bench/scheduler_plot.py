@@ -28,7 +28,7 @@ def write_png(result: dict[str, Any], path: str) -> None:
     for value, label in TARGETS:
         top.axhline(value, color="#c44e52", linestyle="--", linewidth=1, alpha=0.7)
         top.text(0, value, f" {label}", va="bottom", fontsize=8, color="#c44e52")
-    top.set_xlabel("seconds since the first Create")
+    top.set_xlabel(f"seconds since {result.get('throughput_from', 'the first Create')}")
     top.set_ylabel("pods/s")
     top.legend(loc="upper right", fontsize=8)
     edges, counts = result["latency_histogram"]["edges"], result["latency_histogram"]["counts"]
