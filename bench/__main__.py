@@ -1,7 +1,7 @@
 """podplane-bench: benchmarks and load tests of a podplane control plane.
 
     podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
-    podplane-bench pods [--pods N] [--server HOST:PORT] [--out FILE]
+    podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
     podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
                              [--out FILE] [--plot FILE]
 """
@@ -69,18 +69,37 @@ def _positive(value: str) -> int:
     return number
 
 
+def _rates(value: str) -> tuple[float, ...]:
+    rates = []
+    for item in (v.strip() for v in value.split(",") if v.strip()):
+        try:
+            rate = pod_startup.BURST if item == "burst" else float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: expected pods per second or \"burst\"") from None
+        if rate < 0 or (rate == 0 and item != "burst"):
+            raise argparse.ArgumentTypeError(f"{item!r}: expected a positive rate or \"burst\"")
+        rates.append(rate)
+    if not rates:
+        raise argparse.ArgumentTypeError("expected at least one rate")
+    return tuple(rates)
+
+
 def _add_pods(sub: Any) -> None:
     p = sub.add_parser(
         "pods", help="pod start-up latency: create -> Running, p50/p90/p99 and throughput",
-        description="Creates N busybox pods (sleep 3600, pull policy IfNotPresent, a tiny cpu "
-                    "request) in a fresh namespace of a running cluster, measures from each "
-                    "Create call to the Running phase seen through a watch, and deletes the "
-                    "namespace at the end.")
+        description="Per rate: creates N busybox pods (sleep 3600, image present, a tiny cpu "
+                    "request) in a fresh namespace of a running cluster, at a steady rate or as "
+                    "a burst, measures create -> scheduled -> Running as a watch delivers them "
+                    "(clusterloader2's PodStartupLatency), and deletes the namespace.")
     defaults = pod_startup.Options()
     p.add_argument("--server", default=defaults.server, help="the apiserver (host:port)")
     p.add_argument("--pods", type=_positive, default=defaults.pods, help="how many pods")
+    p.add_argument("--rate", type=_rates, default=defaults.rates, dest="rates",
+                   help='pods/s per cell, comma-separated, "burst" for all at once '
+                        '(default 2,burst)')
     p.add_argument("--concurrency", type=_positive, default=defaults.concurrency,
-                   help="Create calls in flight at once")
+                   help="Create calls in flight at once in a burst")
     p.add_argument("--timeout", type=float, default=defaults.timeout,
                    help="seconds to wait for every pod to be Running")
     p.add_argument("--cpu-request", default=defaults.cpu_request, help="each pod's cpu request")
@@ -117,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return apiserver.run(options_from(args))
     if args.command == "pods":
         return pod_startup.run(pod_startup.Options(
-            server=args.server, pods=args.pods, concurrency=args.concurrency,
+            server=args.server, pods=args.pods, rates=args.rates, concurrency=args.concurrency,
             timeout=args.timeout, cpu_request=args.cpu_request, out=args.out))
     if args.command == "scheduler":
         return scheduler_cli.run(args)

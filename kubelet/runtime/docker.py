@@ -12,6 +12,7 @@ import importlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import requests.exceptions
@@ -19,6 +20,7 @@ import requests.exceptions
 from kubelet.runtime import labels as L
 from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.docker_attach import attach_output
+from kubelet.runtime.docker_inspect import InspectCache, starting_view
 from kubelet.runtime.docker_logs import stream_logs
 from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import (
@@ -30,6 +32,15 @@ log = logging.getLogger(__name__)
 docker_socket: Any = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
 R = TypeVar("R")
 _ZERO_TIME = "0001-01-01T00:00:00Z"
+# Each SDK call holds a thread until the engine answers, and a start can take a second or more on
+# a busy engine. The runtime has its own threads (as many as the SDK's connection pool serves):
+# in asyncio's default pool (cpu count + 4: six on a 2-core node) a burst of starts left the
+# PLEG's and the pod workers' listings and inspects queueing behind them.
+DOCKER_THREADS = 32
+# Starts (network setup included) in flight at once: as many as the default pool allowed before.
+# Docker 20.10's libnetwork has lock-order deadlocks between concurrent starts and network
+# changes; more parallel starts would not make a busy engine start pods faster anyway.
+STARTS_IN_FLIGHT = 6
 
 
 def docker_time(value: str | None) -> str:
@@ -92,9 +103,11 @@ class DockerRuntime:
         # With a node name, only containers labelled with it are this runtime's: kubelets (or
         # tests) sharing one engine then never touch each other's pods.
         self._node_labels = {L.NODE_NAME: node_name} if node_name else {}
-        # Inspect data by container id, valid while the container's state string is unchanged:
-        # what matters for status (exit code, times) only changes with the state.
-        self._inspect_cache: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._threads = ThreadPoolExecutor(DOCKER_THREADS, thread_name_prefix="docker")
+        self._inspects = InspectCache(lambda cid: self._call(self._api.inspect_container, cid))
+        # The containers whose start call is under way (see starting_view).
+        self._starting: set[str] = set()
+        self._start_slots = asyncio.Semaphore(STARTS_IN_FLIGHT)
 
     @classmethod
     async def connect(cls, docker_host: str, node_name: str = "",
@@ -108,9 +121,13 @@ class DockerRuntime:
             raise ContainerRuntimeError(
                 f"cannot reach the Docker engine at {docker_host}: {e}") from e
 
+    async def _in_thread(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, functools.partial(fn, *args, **kwargs))
+
     async def _call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         try:
-            return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+            return await self._in_thread(fn, *args, **kwargs)
         except errors.ImageNotFound as e:
             raise ImageNotFound(str(e.explanation or e)) from e
         except errors.APIError as e:
@@ -120,7 +137,7 @@ class DockerRuntime:
 
     async def _ignore_missing(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         try:
-            await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+            await self._in_thread(fn, *args, **kwargs)
         except errors.NotFound:
             pass
         except errors.APIError as e:
@@ -148,7 +165,7 @@ class DockerRuntime:
         created = await self._create(
             name, config.image, hostname=None if config.host_network else config.hostname,
             labels=labels, host_config=host_config)
-        await self._call(self._api.start, created)
+        await self._start(created)
         return created
 
     async def stop_pod_sandbox(self, sandbox_id: str, timeout: int) -> None:
@@ -245,17 +262,23 @@ class DockerRuntime:
         return str(created["Id"])
 
     async def start_container(self, container_id: str) -> None:
-        try:
-            await self._call(self._api.start, container_id)
-        finally:  # a failed start leaves the state "created" but sets an error: inspect again
-            self._inspect_cache.pop(container_id, None)
+        await self._start(container_id)
+
+    async def _start(self, container_id: str) -> None:
+        async with self._start_slots:
+            self._starting.add(container_id)
+            try:
+                await self._call(self._api.start, container_id)
+            finally:  # a failed start leaves the state "created" but sets an error: inspect again
+                self._starting.discard(container_id)
+                self._inspects.forget(container_id)
 
     async def stop_container(self, container_id: str, timeout: int) -> None:
-        self._inspect_cache.pop(container_id, None)
+        self._inspects.forget(container_id)
         await self._ignore_missing(self._api.stop, container_id, timeout=max(timeout, 0))
 
     async def remove_container(self, container_id: str) -> None:
-        self._inspect_cache.pop(container_id, None)
+        self._inspects.forget(container_id)
         await self._ignore_missing(self._api.remove_container, container_id, force=True, v=True)
 
     async def list_containers(self, pod_uid: str | None = None) -> list[ContainerStatus]:
@@ -283,25 +306,16 @@ class DockerRuntime:
         if pod_uid:
             filters.append(f"{L.POD_UID}={pod_uid}")
         summaries = await self._call(self._api.containers, all=True, filters={"label": filters})
-        result = []
-        for summary in summaries:
-            cid, state = summary["Id"], summary.get("State", "")
-            cached = self._inspect_cache.get(cid)
-            if cached is None or cached[0] != state:
-                try:
-                    data = await self._call(self._api.inspect_container, cid)
-                except ContainerRuntimeError as e:
-                    if "no such container" in str(e).lower():
-                        continue  # removed meanwhile
-                    raise
-                cached = self._inspect_cache[cid] = (state, data)
-            result.append(cached[1])
+        inspected = await asyncio.gather(*(self._inspect(s) for s in summaries))
         if pod_uid is None:  # forget containers removed behind our back
-            seen = {s["Id"] for s in summaries}
-            for cid in [c for c, (_, d) in self._inspect_cache.items()
-                        if c not in seen and _labels(d).get(L.CONTAINER_TYPE) == kind]:
-                del self._inspect_cache[cid]
-        return result
+            self._inspects.forget_missing((s["Id"] for s in summaries),
+                                          lambda data: _labels(data).get(L.CONTAINER_TYPE) == kind)
+        return [data for data in inspected if data is not None]  # None: removed meanwhile
+
+    async def _inspect(self, summary: dict[str, Any]) -> dict[str, Any] | None:
+        if summary["Id"] in self._starting and summary.get("State") == "created":
+            return starting_view(summary)  # an inspect would wait for the start to end
+        return await self._inspects.get(summary["Id"], summary.get("State", ""))
 
     def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
         return stream_logs(self._api, container_id, options)
@@ -351,3 +365,4 @@ class DockerRuntime:
 
     def close(self) -> None:
         self._api.close()
+        self._threads.shutdown(wait=False)
