@@ -188,6 +188,10 @@ async def _measure(options: Options, progress: Progress, client: Client, target:
     last = [0.0, 0]
 
     def report(seen: Observed) -> None:
+        scheduler = own.scheduler if own is not None else None
+        if scheduler is not None and scheduler.process.poll() is not None:
+            raise RuntimeError(f"the scheduler exited ({scheduler.process.returncode}): see "
+                               f"{scheduler.log_path}")
         now = time.monotonic()
         if now - last[0] < 0.5 and len(seen.bound_at) < options.pods:
             return

@@ -5,7 +5,9 @@ write is logged and dropped, as client-go does."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import time
 from collections import OrderedDict
 from typing import Any
@@ -23,10 +25,21 @@ _MAX_REMEMBERED = 4096
 
 
 class EventRecorder:
-    def __init__(self, client: Client, component: str, *, instance: str = "") -> None:
+    def __init__(self, client: Client, component: str, *, instance: str = "",
+                 max_queued: int | None = None) -> None:
+        """With `max_queued`, events are written one at a time from a queue that holds that many,
+        and dropped while it is full, as client-go's event broadcaster does
+        (tools/events: maxQueuedEvents 1000, DropIfChannelFull): a component making events faster
+        than the apiserver takes them (a scheduler binding hundreds of pods a second) does not
+        load it with a write per event. Without, each event is written at once."""
         self._client = client
         self.component = component
         self.instance = instance
+        self._max_queued = max_queued
+        self._queue: asyncio.Queue[tuple[tuple[str, str, str, str], Any, str]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self.dropped = 0
+        self._dropped_logged_at = -math.inf
         # (involved uid, type, reason, message) -> the Event last written for it.
         self._seen: OrderedDict[tuple[str, str, str, str], Any] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -35,6 +48,9 @@ class EventRecorder:
 
     def record(self, obj: Any, type_: str, reason: str, message: str, *, action: str = "") -> None:
         key = (str(obj.metadata.uid), type_, reason, message)
+        if self._max_queued is not None:
+            self._enqueue(key, obj, action)
+            return
         task = asyncio.get_running_loop().create_task(
             self._write(self._latest.get(key), key, obj, action))
         self._latest[key] = task
@@ -50,6 +66,32 @@ class EventRecorder:
         """Waits for the events being written, up to `timeout` seconds."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
+        if self._queue is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout)
+
+    def _enqueue(self, key: tuple[str, str, str, str], obj: Any, action: str) -> None:
+        if self._queue is None:
+            self._queue = asyncio.Queue(self._max_queued or 0)
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        try:
+            self._queue.put_nowait((key, obj, action))
+        except asyncio.QueueFull:
+            self.dropped += 1
+            now = time.monotonic()
+            if now - self._dropped_logged_at >= 10:
+                self._dropped_logged_at = now
+                log.warning("event queue full (%d): dropping events; %d dropped so far",
+                            self._max_queued, self.dropped)
+
+    async def _write_queued(self) -> None:
+        assert self._queue is not None
+        while True:
+            key, obj, action = await self._queue.get()
+            try:
+                await self._write(None, key, obj, action)
+            finally:
+                self._queue.task_done()
 
     async def _write(self, before: asyncio.Task[None] | None, key: tuple[str, str, str, str],
                      obj: Any, action: str) -> None:

@@ -25,6 +25,12 @@ from scheduler.queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 
 log = logging.getLogger(__name__)
 
+# Binds in flight before the next decision waits for one to finish. Without a bound, a scheduler
+# faster than the apiserver piles up thousands of calls on its one connection, and the lease
+# renewal queued behind them misses its deadline (kube-scheduler is held back by its client's QPS
+# limit instead).
+MAX_BINDS_IN_FLIGHT = 128
+
 
 def _name(pod: Any) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
@@ -33,7 +39,8 @@ def _name(pod: Any) -> str:
 class Scheduler:
     def __init__(self, client: Client, framework: Framework, *,
                  queue: SchedulingQueue | None = None, rng: random.Random | None = None,
-                 flush_interval: float = 1.0) -> None:
+                 flush_interval: float = 1.0,
+                 max_binds_in_flight: int = MAX_BINDS_IN_FLIGHT) -> None:
         self.client = client
         self.framework = framework
         self.cache = SchedulerCache()
@@ -41,7 +48,9 @@ class Scheduler:
         metrics.track_queue(self.queue)
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name
-        self.events = EventRecorder(client, name, instance=f"{name}-{socket.gethostname()}")
+        # Queued and written one at a time, dropped beyond 1000, as kube-scheduler's broadcaster.
+        self.events = EventRecorder(client, name, instance=f"{name}-{socket.gethostname()}",
+                                    max_queued=1000)
         self.handlers = EventHandlers(self.cache, self.queue, name,
                                       interested=framework.plugins_interested_in)
         self.pods: Informer[core_pb2.Pod] = Informer(client.pods, name="pods")
@@ -53,6 +62,7 @@ class Scheduler:
         self._flush_interval = flush_interval
         self._tasks: set[asyncio.Task[None]] = set()
         self._synced = asyncio.Event()
+        self._bind_slots = asyncio.Semaphore(max_binds_in_flight)
 
     async def wait_synced(self) -> None:
         await self._synced.wait()
@@ -72,6 +82,11 @@ class Scheduler:
                     pinfo = await self.queue.pop()
                 except QueueClosed:
                     return
+                if self._bind_slots.locked():
+                    # Back-pressure: the decision waits for a bind slot, so it sees the cache as
+                    # it is when it runs.
+                    async with self._bind_slots:
+                        pass
                 self.schedule_one(pinfo)
                 # Let binds, informer events and status writes run between decisions.
                 await asyncio.sleep(0)
@@ -126,7 +141,8 @@ class Scheduler:
         """Binds in the background; the attempt (`started` at time.monotonic()) ends here."""
         meta = assumed.metadata
         try:
-            await self.client.bind(meta.namespace, meta.name, result.node_name, meta.uid)
+            async with self._bind_slots:
+                await self.client.bind(meta.namespace, meta.name, result.node_name, meta.uid)
         except Exception as e:
             self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)

@@ -1,0 +1,58 @@
+"""An event recorder with a queue writes one event at a time and drops what does not fit, as
+client-go's event broadcaster does; without a queue every event is written at once."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.events import NORMAL, EventRecorder
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def create(self, event: Any) -> Any:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.01)
+        self.in_flight -= 1
+        self.created.append(event.involved_object.name)
+        return event
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.events = _Events()
+
+
+def _pod(name: str) -> core_pb2.Pod:
+    return core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name=name, namespace="ns", uid=f"uid-{name}"))
+
+
+async def test_a_queued_recorder_writes_one_at_a_time_in_order_and_drops_when_full() -> None:
+    client = _Client()
+    recorder = EventRecorder(client, "scheduler", max_queued=3)  # type: ignore[arg-type]
+    for i in range(5):
+        recorder.record(_pod(f"p{i}"), NORMAL, "Scheduled", f"assigned p{i}")
+    assert recorder.dropped == 2
+    await recorder.flush(5)
+    assert client.events.created == ["p0", "p1", "p2"]
+    assert client.events.most_in_flight == 1
+    recorder.record(_pod("later"), NORMAL, "Scheduled", "assigned later")
+    await recorder.flush(5)
+    assert client.events.created[-1] == "later"
+
+
+async def test_without_a_queue_every_event_is_written_at_once() -> None:
+    client = _Client()
+    recorder = EventRecorder(client, "kubelet")  # type: ignore[arg-type]
+    for i in range(5):
+        recorder.record(_pod(f"p{i}"), NORMAL, "Started", "started")
+    await recorder.flush(5)
+    assert sorted(client.events.created) == [f"p{i}" for i in range(5)]
+    assert client.events.most_in_flight == 5 and recorder.dropped == 0
