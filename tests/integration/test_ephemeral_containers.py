@@ -25,6 +25,9 @@ from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
 )
 from tests.support import eventually
 
+# Every test asks for pod_namespace first, so that its clean-up (removing the namespace's
+# containers) runs after the kubelet has stopped and can start no more of them.
+
 # The app: a web server on 8080 serving a page only it has, then a long sleep (the process the
 # debugger must see).
 APP_COMMAND = ("mkdir -p /www && echo hello-from-app > /www/index.html && "
@@ -98,7 +101,7 @@ async def attach(client: Client, namespace: str, name: str,
 
 
 async def test_debugger_sees_the_targets_processes_and_the_pods_network(
-        client: Client, kubelet: Kubelet, pod_namespace: str) -> None:
+        pod_namespace: str, client: Client, kubelet: Kubelet) -> None:
     web = await start_web(client, pod_namespace, kubelet.config.node_name)
     updated = await add(client, web, debugger("debugger"))
     assert [c.name for c in updated.spec.ephemeral_containers] == ["debugger"]
@@ -128,8 +131,8 @@ async def test_debugger_sees_the_targets_processes_and_the_pods_network(
 
 
 async def test_a_restarted_kubelet_adopts_the_ephemeral_container(
-        client: Client, kubelet: Kubelet, docker_runtime: DockerRuntime,
-        pod_namespace: str) -> None:
+        pod_namespace: str, client: Client, kubelet: Kubelet,
+        docker_runtime: DockerRuntime) -> None:
     web = await start_web(client, pod_namespace, kubelet.config.node_name)
     await add(client, web, debugger("keeper", command=["sleep", "3600"], stdin=False,
                                     stdin_once=False))
@@ -156,7 +159,7 @@ async def test_a_restarted_kubelet_adopts_the_ephemeral_container(
 
 
 async def test_the_subresource_refuses_changes_and_plain_updates_leave_them_alone(
-        client: Client, kubelet: Kubelet, pod_namespace: str) -> None:
+        pod_namespace: str, client: Client, kubelet: Kubelet) -> None:
     web = await start_web(client, pod_namespace, kubelet.config.node_name)
     web = await add(client, web, debugger("one", command=["sleep", "3600"], stdin=False,
                                           stdin_once=False))
