@@ -13,13 +13,12 @@ import contextlib
 import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
-from podplane import resources
+from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
 
 # kube-apiserver's buckets for apiserver_request_duration_seconds and etcd_request_duration_seconds.
 DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0,
@@ -54,54 +53,8 @@ ETCD_DB_SIZE = Gauge(
     "etcd_db_total_size_in_bytes",
     "Total size of the etcd database file physically allocated in bytes.", ["endpoint"])
 
-READ_ONLY, MUTATING = "readOnly", "mutating"
 for _kind in (READ_ONLY, MUTATING):
     INFLIGHT_REQUESTS.labels(_kind)  # both series exist from the start, at 0
-
-_MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-# gRPC method -> (verb, subresource, long-running).
-_METHODS: dict[str, tuple[str, str, bool]] = {
-    # Kubernetes reports the HTTP method, except LIST and WATCH (apiserver metrics.CleanVerb).
-    "Create": ("POST", "", False),
-    "Get": ("GET", "", False),
-    "List": ("LIST", "", False),
-    "Watch": ("WATCH", "", True),
-    "Update": ("PUT", "", False),
-    "UpdateStatus": ("PUT", "status", False),
-    "Delete": ("DELETE", "", False),
-    "Bind": ("POST", "binding", False),
-    "Log": ("GET", "log", True),
-    "Exec": ("POST", "exec", True),
-    "UpdateEphemeralContainers": ("PUT", "ephemeralcontainers", False),
-    "Attach": ("POST", "attach", True),
-}
-_RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.ALL}
-
-
-@dataclass(frozen=True)
-class RequestInfo:
-    """What a request is in Kubernetes' terms (k8s.io/apiserver/pkg/endpoints/request.RequestInfo)."""
-    verb: str
-    resource: str
-    subresource: str = ""
-    long_running: bool = False
-
-    @property
-    def request_kind(self) -> str:
-        return MUTATING if self.verb in _MUTATING_VERBS else READ_ONLY
-
-
-def request_info(method: str) -> RequestInfo | None:
-    """"/podplane.core.v1.Pods/Create" -> create on pods; None for services that serve no resource
-    (health, reflection)."""
-    service, _, name = method.lstrip("/").rpartition("/")
-    plural = _RESOURCES_BY_SERVICE.get(service)
-    if plural is None:
-        return None
-    verb, subresource, long_running = _METHODS.get(name, (name.lower(), "", False))
-    return RequestInfo(verb, plural, subresource, long_running)
-
 
 def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
     """The status code the call ends with: what the servicer set or aborted with; CANCELLED when

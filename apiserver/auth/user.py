@@ -1,0 +1,44 @@
+"""The authenticated caller of a request (k8s.io/apiserver/pkg/authentication/user.Info), set by
+the authentication interceptor for the duration of one call and read by authorization and
+admission."""
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+NODES_GROUP = "system:nodes"
+NODE_USER_PREFIX = "system:node:"
+MASTERS_GROUP = "system:masters"
+AUTHENTICATED_GROUP = "system:authenticated"
+UNAUTHENTICATED_GROUP = "system:unauthenticated"
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def node_name(self) -> str | None:
+        """The node a kubelet's identity names (system:node:<name> in system:nodes), else None
+        (k8s.io/kubernetes/pkg/auth/nodeidentifier)."""
+        if NODES_GROUP in self.groups and self.name.startswith(NODE_USER_PREFIX):
+            return self.name[len(NODE_USER_PREFIX):] or None
+        return None
+
+
+_current: contextvars.ContextVar[UserInfo | None] = contextvars.ContextVar(
+    "podplane_apiserver_user", default=None)
+
+
+def current_user() -> UserInfo | None:
+    """The caller of the request being served; None outside a request or without authentication."""
+    return _current.get()
+
+
+def set_current_user(user: UserInfo | None) -> contextvars.Token[UserInfo | None]:
+    return _current.set(user)
+
+
+def reset_current_user(token: contextvars.Token[UserInfo | None]) -> None:
+    _current.reset(token)
