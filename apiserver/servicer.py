@@ -36,6 +36,13 @@ class ResourceServicer:
     def _namespace(self, namespace: str) -> str:
         return (namespace or "default") if self.store.resource.namespaced else ""
 
+    def _cached(self, obj: Any) -> Any | None:
+        """The watch cache's copy of the object an update names: the update starts from it
+        instead of reading etcd (see Store.guaranteed_update)."""
+        if not obj.metadata.name:
+            return None
+        return self.cacher.peek(self._namespace(obj.metadata.namespace), obj.metadata.name)
+
     async def Create(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             return await self.store.create(request)
@@ -79,13 +86,13 @@ class ResourceServicer:
 
     async def Update(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
-            return await self.store.update(request)
+            return await self.store.update(request, cached=self._cached(request))
         except errors.APIError as e:
             await _abort(context, e)
 
     async def UpdateStatus(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
-            return await self.store.update_status(request)
+            return await self.store.update_status(request, cached=self._cached(request))
         except errors.APIError as e:
             await _abort(context, e)
 

@@ -300,14 +300,14 @@ class Store:
         self._validate(new, current)
         return new
 
-    async def update(self, obj: Any) -> Any:
+    async def update(self, obj: Any, cached: Any | None = None) -> Any:
         meta = obj.metadata
         namespace = self._namespace_of(obj)
         return await self.guaranteed_update(
             namespace, meta.name, lambda current: self._merge_update(obj, current),
-            expected_rv=meta.resource_version)
+            expected_rv=meta.resource_version, cached=cached)
 
-    async def update_status(self, obj: Any) -> Any:
+    async def update_status(self, obj: Any, cached: Any | None = None) -> Any:
         meta = obj.metadata
         if not self.resource.has_status:
             raise errors.bad_request(f"{self.resource.plural} have no status subresource")
@@ -319,7 +319,7 @@ class Store:
             self._validate(new, current)
             return new
         return await self.guaranteed_update(self._namespace_of(obj), meta.name, apply,
-                                            expected_rv=meta.resource_version)
+                                            expected_rv=meta.resource_version, cached=cached)
 
     async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
                      expected_rv: str = "", expected_uid: str = "",

@@ -105,7 +105,7 @@ class Framework:
         for name, filter_node in filters:
             status = filter_node(state, pod, node)
             if status is not SUCCESS and not status.is_success:
-                return status.with_plugin(name)
+                return status if status.plugin == name else status.with_plugin(name)
         return SUCCESS
 
     def run_pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.status import SUCCESS, Status
@@ -15,6 +16,7 @@ from scheduler.plugins.normalize import default_normalize_score
 NAME = "NodeAffinity"
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
 _PRE_SCORE_KEY = "PreScore" + NAME
+_PRE_FILTER_KEY = "PreFilter" + NAME
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
@@ -76,6 +78,50 @@ def required_matches(pod: Any, node: Any) -> bool:
     return any(term_matches(t, node) for t in terms)
 
 
+class _Requirement(NamedTuple):
+    """A matchExpressions/matchFields entry copied out of the pod (what requirement_matches and
+    field_matches read), so that matching a node reads no protobuf."""
+    key: str
+    operator: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Required:
+    """The pod's nodeSelector and required terms (None: no required affinity), as Kubernetes'
+    PreFilter compiles them once per attempt (nodeaffinity.GetRequiredNodeAffinity)."""
+    node_selector: dict[str, str]
+    terms: tuple[tuple[tuple[_Requirement, ...], tuple[_Requirement, ...]], ...] | None
+
+    @classmethod
+    def of(cls, pod: Any) -> _Required:
+        affinity = pod.spec.affinity.node_affinity
+        terms = None
+        if affinity.HasField("required_during_scheduling_ignored_during_execution"):
+            terms = tuple(
+                (tuple(_Requirement(r.key, r.operator, tuple(r.values))
+                       for r in t.match_expressions),
+                 tuple(_Requirement(r.key, r.operator, tuple(r.values)) for r in t.match_fields))
+                for t in affinity.required_during_scheduling_ignored_during_execution
+                .node_selector_terms)
+        return cls(dict(pod.spec.node_selector), terms)
+
+    def matches(self, node: NodeInfo) -> bool:
+        """required_matches(pod, node.node), from the node's cached labels."""
+        labels = node.labels
+        if any(labels.get(k) != v for k, v in self.node_selector.items()):
+            return False
+        if self.terms is None:
+            return True
+        return any((expressions or fields)
+                   and all(requirement_matches(r, labels) is True for r in expressions)
+                   and all(field_matches(r, node.name) is True for r in fields)
+                   for expressions, fields in self.terms)
+
+
+_REJECTED = Status.unresolvable(ERR_REASON_POD).with_plugin(NAME)
+
+
 class NodeAffinity:
     name = NAME
 
@@ -84,13 +130,16 @@ class NodeAffinity:
         nothing to check (as Kubernetes' PreFilter)."""
         if pod.spec.node_selector or pod.spec.affinity.node_affinity.HasField(
                 "required_during_scheduling_ignored_during_execution"):
+            state.write(_PRE_FILTER_KEY, _Required.of(pod))
             return SUCCESS
         return Status.skip()
 
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
-        if required_matches(pod, node.node):
-            return SUCCESS
-        return Status.unresolvable(ERR_REASON_POD)
+        required = state.read(_PRE_FILTER_KEY, _Required)
+        if required is not None:
+            return SUCCESS if required.matches(node) else _REJECTED
+        # Called without PreFilter: read the pod itself.
+        return SUCCESS if required_matches(pod, node.node) else _REJECTED
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         preferred = pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution

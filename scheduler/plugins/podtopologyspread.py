@@ -29,6 +29,11 @@ _PRE_FILTER_KEY = "PreFilter" + NAME
 _PRE_SCORE_KEY = "PreScore" + NAME
 
 
+# Made once, tagged with the plugin: Filter returns them for many nodes per attempt.
+_NODE_LABEL_NOT_MATCH = Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH).with_plugin(NAME)
+_CONSTRAINTS_NOT_MATCH = Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH).with_plugin(NAME)
+
+
 @dataclass(frozen=True)
 class Constraint:
     max_skew: int
@@ -74,6 +79,9 @@ class _PreFilterState:
     constraints: list[Constraint]
     # (topology key, value) -> matching pods in that domain, for every eligible domain.
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Per constraint, (1 if it selects the pod itself, min_match): the same for every node, so
+    # PreFilter works them out once rather than Filter on each node.
+    fixed: list[tuple[int, int]] = field(default_factory=list)
 
     def min_match(self, c: Constraint) -> int:
         """The emptiest domain's count, or 0 while there are fewer domains than minDomains."""
@@ -107,14 +115,18 @@ class PodTopologySpread:
         if not hard:
             return Status.skip()
         s = _PreFilterState(hard)
+        # Most pods name no nodes; then every node passes required_matches and it need not run.
+        any_node = not pod.spec.node_selector and not pod.spec.affinity.node_affinity.HasField(
+            "required_during_scheduling_ignored_during_execution")
         for info in state.all_nodes:
-            labels = info.node.metadata.labels
-            if not has_all_keys(labels, hard) or not required_matches(pod, info.node):
+            labels = info.labels
+            if not has_all_keys(labels, hard) or not (any_node or required_matches(pod, info.node)):
                 continue
             for c in hard:
                 pair = (c.topology_key, labels[c.topology_key])
                 s.counts[pair] = s.counts.get(pair, 0) + count_matching(info, c,
                                                                         pod.metadata.namespace)
+        s.fixed = [(1 if c.selects(pod) else 0, s.min_match(c)) for c in hard]
         state.write(_PRE_FILTER_KEY, s)
         return SUCCESS
 
@@ -122,14 +134,13 @@ class PodTopologySpread:
         s = state.read(_PRE_FILTER_KEY, _PreFilterState)
         if s is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
-        labels = node.node.metadata.labels
-        for c in s.constraints:
+        labels = node.labels
+        for c, (self_match, min_match) in zip(s.constraints, s.fixed):
             if c.topology_key not in labels:
-                return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)
+                return _NODE_LABEL_NOT_MATCH
             matched = s.counts.get((c.topology_key, labels[c.topology_key]), 0)
-            skew = matched + (1 if c.selects(pod) else 0) - s.min_match(c)
-            if skew > c.max_skew:
-                return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)
+            if matched + self_match - min_match > c.max_skew:
+                return _CONSTRAINTS_NOT_MATCH
         return SUCCESS
 
     # ------------------------------------------------------------------ scoring

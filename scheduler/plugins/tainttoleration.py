@@ -21,13 +21,24 @@ class _PreferNoScheduleTolerations(list[Any]):
 class TaintToleration:
     name = NAME
 
+    def __init__(self) -> None:
+        # One status per taint, made once: a tainted pool rejects the same pods on every node.
+        self._rejections: dict[tuple[str, str], Status] = {}
+
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
         if not node.taints:
             return SUCCESS
         taint = taints.first_untolerated(node.taints, pod.spec.tolerations)
         if taint is None:
             return SUCCESS
-        return Status.unresolvable(f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}")
+        key = (taint.key, taint.value)
+        status = self._rejections.get(key)
+        if status is None:
+            status = self._rejections[key] = Status.unresolvable(
+                f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}").with_plugin(NAME)
+            if len(self._rejections) > 1024:  # taints come and go; keep the memo small
+                self._rejections.clear()
+        return status
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         if not any(taint.effect == taints.PREFER_NO_SCHEDULE for n in nodes for taint in n.taints):

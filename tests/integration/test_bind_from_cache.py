@@ -1,6 +1,6 @@
-"""Binding starts from the watch cache's copy of the pod, as Kubernetes' GuaranteedUpdate starts
-from the cached object: one etcd transaction per bind instead of a read and a transaction, and a
-stale copy never decides the outcome."""
+"""Binds and updates start from the watch cache's copy of the object, as Kubernetes'
+GuaranteedUpdate starts from the cached object: one etcd transaction instead of a read and a
+transaction, and a stale copy never decides the outcome."""
 from __future__ import annotations
 
 import asyncio
@@ -57,3 +57,23 @@ async def test_a_stale_cached_copy_never_decides_a_bind(client: Client) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.bind(ns, "again", "node-d", new.metadata.uid)
     assert 'already assigned to node "node-b"' in (err.value.details() or "")
+
+
+async def test_an_update_starts_from_the_cache_and_a_stale_version_is_still_a_conflict(
+        client: Client) -> None:
+    ns = await new_namespace(client)
+    created = await client.pods.create(pod("upd", ns))
+    await _cached(client, ns, "upd", created.metadata.uid)
+    reads = _etcd_pod_reads()
+    changed = type(created)()
+    changed.CopyFrom(created)
+    changed.metadata.labels["tier"] = "web"
+    updated = await client.pods.update(changed)
+    assert updated.metadata.labels["tier"] == "web" and _etcd_pod_reads() == reads
+    stale = type(created)()
+    stale.CopyFrom(created)  # still at the creation's resourceVersion
+    stale.metadata.labels["tier"] = "db"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await client.pods.update(stale)
+    assert err.value.code() == grpc.StatusCode.ABORTED
+    assert (await client.pods.get("upd", ns)).metadata.labels["tier"] == "web"
