@@ -5,9 +5,14 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from apiserver import errors
+from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+from apiserver.admission.node_restriction import NodeRestriction
+from apiserver.admission.pod_security import PodSecurity
+from apiserver.auth.authorization import AuthorizationInterceptor, Authorizer
 from apiserver.metrics import REGISTERED_WATCHERS, MetricsInterceptor
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
@@ -64,6 +69,10 @@ class APIServer:
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
+        write_admission = AdmissionChain(NodeRestriction(), PodSecurity(self._namespace_labels))
+        for store in self.stores.values():
+            store.admission = write_admission
+        authorizer = Authorizer(self._pods_in_namespace)
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         def register(grpc_server: object) -> None:
@@ -74,8 +83,26 @@ class APIServer:
                 r.add_servicer(servicer, grpc_server)
 
         self.server = Server(self.address, register, [r.service for r in resources.ALL],
-                             interceptors=[MetricsInterceptor()])
+                             interceptors=[
+                                 MetricsInterceptor(),
+                                 # After authentication, which sets the user it reads.
+                                 AuthorizationInterceptor(authorizer)])
         self._tasks: list[asyncio.Task[None]] = []
+
+    async def _namespace_labels(self, name: str) -> dict[str, str] | None:
+        ns = self.cachers["namespaces"].peek("", name)
+        if ns is None:  # not cached yet: created a moment ago
+            try:
+                ns = await self.stores["namespaces"].get("", name)
+            except errors.APIError:
+                return None
+        return dict(ns.metadata.labels)
+
+    def _pods_in_namespace(self, namespace: str) -> list[Any]:
+        """The node authorizer's graph: the watch cache's pods of a namespace."""
+        cacher = self.cachers["pods"]
+        prefix = cacher.store.range_prefix(namespace)
+        return [pod for key, pod in list(cacher.objects.items()) if key.startswith(prefix)]
 
     @property
     def port(self) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from apiserver import errors
+from apiserver.admission.chain import WriteAdmission
 from apiserver.registry import deletion
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.etcd import CompactedError, EtcdClient, EtcdUnavailable, KeyValue, prefix_end
@@ -49,6 +50,8 @@ class Store:
         self.resource = strategy.resource
         self.prefix = f"/registry/{self.resource.plural}/".encode()
         self.admit_namespace = admit_namespace
+        # Object-dependent admission (NodeRestriction, PodSecurity), set by the server.
+        self.admission: WriteAdmission | None = None
 
     # ------------------------------------------------------------------ keys and codec
     def key(self, namespace: str, name: str) -> bytes:
@@ -194,6 +197,8 @@ class Store:
             self._validate(obj)
             if attempt == 0 and self.resource.namespaced and self.admit_namespace is not None:
                 await self.admit_namespace(obj, meta.namespace)
+            if attempt == 0 and self.admission is not None:
+                await self.admission.admit_create(obj)
             rev = await self._guard(self.etcd.create(
                 self.key(meta.namespace, meta.name), self.encode(obj)))
             if rev is not None:
@@ -303,9 +308,14 @@ class Store:
     async def update(self, obj: Any, cached: Any | None = None) -> Any:
         meta = obj.metadata
         namespace = self._namespace_of(obj)
-        return await self.guaranteed_update(
-            namespace, meta.name, lambda current: self._merge_update(obj, current),
-            expected_rv=meta.resource_version, cached=cached)
+
+        def merge(current: Any) -> Any:
+            new = self._merge_update(obj, current)
+            if self.admission is not None:
+                self.admission.admit_update("", new, current)
+            return new
+        return await self.guaranteed_update(namespace, meta.name, merge,
+                                            expected_rv=meta.resource_version, cached=cached)
 
     async def update_status(self, obj: Any, cached: Any | None = None) -> Any:
         meta = obj.metadata
@@ -317,6 +327,8 @@ class Store:
             new.CopyFrom(current)
             new.status.CopyFrom(obj.status)
             self._validate(new, current)
+            if self.admission is not None:
+                self.admission.admit_update("status", new, current)
             return new
         return await self.guaranteed_update(self._namespace_of(obj), meta.name, apply,
                                             expected_rv=meta.resource_version, cached=cached)
@@ -332,6 +344,8 @@ class Store:
         kv, _ = await self._guard(self.etcd.get(key))
         while True:
             current = self._current(kv, name, expected_uid, want_rv)
+            if self.admission is not None:
+                self.admission.admit_delete(current)
             decision = deletion.decide(self.resource, current, grace_period_seconds,
                                        propagation_policy)
             if decision.delete_now:

@@ -1,0 +1,76 @@
+"""NodeRestriction (plugin/pkg/admission/noderestriction/admission.go): what a kubelet writes must
+be its own. It may create only mirror pods bound to itself, delete and update the status of only
+pods bound to itself, write only its own Node and its own Lease. Other users pass untouched; what a
+node may not do at all (update a pod's spec, list secrets) the authorizer has refused already."""
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from apiserver import errors
+from apiserver.auth.user import current_user
+from podplane import resources
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.core.v1 import core_pb2
+
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
+
+
+def _forbidden(obj: Any, reason: str) -> errors.APIError:
+    r = resources.by_message(obj)
+    group = r.api_version.rpartition("/")[0]
+    qualified = f"{r.plural}.{group}" if group else r.plural
+    return errors.APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
+                           f'{qualified} "{obj.metadata.name}" is forbidden: {reason}')
+
+
+def _node() -> str | None:
+    user = current_user()
+    return user.node_name if user is not None else None
+
+
+class NodeRestriction:
+    async def admit_create(self, obj: Any) -> None:
+        node = _node()
+        if node is None:
+            return
+        if isinstance(obj, core_pb2.Pod):
+            if MIRROR_POD_ANNOTATION not in obj.metadata.annotations:
+                raise _forbidden(obj, f'pod does not have "{MIRROR_POD_ANNOTATION}" annotation, '
+                                      f'node "{node}" can only create mirror pods')
+            if obj.spec.node_name != node:
+                raise _forbidden(obj, f'node "{node}" can only create pods with spec.nodeName set '
+                                      f'to itself')
+        self._own(node, obj)
+
+    def admit_update(self, subresource: str, new: Any, old: Any) -> None:
+        node = _node()
+        if node is None:
+            return
+        if isinstance(old, core_pb2.Pod):
+            if subresource != "status":
+                raise _forbidden(old, f'node "{node}" is not allowed to update pods')
+            if old.spec.node_name != node:
+                raise _forbidden(old, f'node "{node}" can only update pod status for pods with '
+                                      f'spec.nodeName set to itself')
+        self._own(node, old)
+
+    def admit_delete(self, old: Any) -> None:
+        node = _node()
+        if node is None:
+            return
+        if isinstance(old, core_pb2.Pod) and old.spec.node_name != node:
+            raise _forbidden(old, f'node "{node}" can only delete pods with spec.nodeName set to '
+                                  f'itself')
+        self._own(node, old)
+
+    @staticmethod
+    def _own(node: str, obj: Any) -> None:
+        """A node's Node and Lease are the ones named after it."""
+        name = obj.metadata.name
+        if isinstance(obj, core_pb2.Node) and name != node:
+            raise _forbidden(obj, f'node "{node}" is not allowed to modify node "{name}"')
+        if isinstance(obj, lease_pb2.Lease) and name != node:
+            raise _forbidden(obj, "can only access node lease with the same name as the "
+                                  "requesting node")

@@ -1,0 +1,90 @@
+"""The node authorizer (plugin/pkg/auth/authorizer/node/node_authorizer.go): a kubelet
+(system:node:<name> in system:nodes) gets the system:node role's rules, and for secrets, configmaps
+and leases only what its own node needs: a secret or configmap one of the pods bound to it
+references (Kubernetes' graph, looked up here from the watch cache's pods), its own lease in
+kube-node-lease. What depends on the object written (its own Node, status of its own pods, mirror
+pods) is NodeRestriction admission's (apiserver/admission/node_restriction.py)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from apiserver.auth.policy import CLUSTER_ROLES, rules_allow
+
+NODE_LEASE_NAMESPACE = "kube-node-lease"
+_NODE_RULES = CLUSTER_ROLES["system:node"]
+_LEASE_VERBS = ("get", "create", "update", "patch", "delete")
+
+# The pods stored in a namespace (the watch cache's copies).
+PodsInNamespace = Callable[[str], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+
+def secret_names(pod: Any) -> Iterator[str]:
+    """Secrets a pod references (podutil.VisitPodSecretNames): pull secrets, secret volumes, env
+    and envFrom of every container."""
+    spec = pod.spec
+    yield from (ref.name for ref in spec.image_pull_secrets)
+    yield from (v.secret.secret_name for v in spec.volumes if v.HasField("secret"))
+    for c in (*spec.init_containers, *spec.containers, *spec.ephemeral_containers):
+        yield from (e.secret_ref.name for e in c.env_from if e.HasField("secret_ref"))
+        yield from (e.value_from.secret_key_ref.name for e in c.env
+                    if e.value_from.HasField("secret_key_ref"))
+
+
+def config_map_names(pod: Any) -> Iterator[str]:
+    """ConfigMaps a pod references (podutil.VisitPodConfigmapNames): volumes, env, envFrom."""
+    spec = pod.spec
+    yield from (v.config_map.name for v in spec.volumes if v.HasField("config_map"))
+    for c in (*spec.init_containers, *spec.containers, *spec.ephemeral_containers):
+        yield from (e.config_map_ref.name for e in c.env_from if e.HasField("config_map_ref"))
+        yield from (e.value_from.config_map_key_ref.name for e in c.env
+                    if e.value_from.HasField("config_map_key_ref"))
+
+
+_REFERENCES: dict[str, Callable[[Any], Iterator[str]]] = {
+    "secrets": secret_names, "configmaps": config_map_names}
+
+
+class NodeAuthorizer:
+    def __init__(self, pods_in_namespace: PodsInNamespace) -> None:
+        self._pods_in_namespace = pods_in_namespace
+
+    def authorize(self, node: str, verb: str, resource: str, subresource: str, namespace: str,
+                  name: str) -> Decision:
+        if resource in _REFERENCES and not subresource:
+            return self._read_referenced(node, verb, resource, namespace, name)
+        if resource == "leases":
+            return self._lease(node, verb, namespace, name)
+        if rules_allow(_NODE_RULES, verb, resource, subresource, name):
+            return Decision(True)
+        return Decision(False)
+
+    def _read_referenced(self, node: str, verb: str, resource: str, namespace: str,
+                         name: str) -> Decision:
+        if verb != "get" or not name:
+            return Decision(False, "can only get individual resources of this type")
+        references = _REFERENCES[resource]
+        for pod in self._pods_in_namespace(namespace):
+            if pod.spec.node_name == node and name in set(references(pod)):
+                return Decision(True)
+        return Decision(False, f"no relationship found between node '{node}' and this object")
+
+    @staticmethod
+    def _lease(node: str, verb: str, namespace: str, name: str) -> Decision:
+        if verb not in _LEASE_VERBS:
+            return Decision(False, "can only get, create, update, patch, or delete a node lease")
+        if namespace != NODE_LEASE_NAMESPACE:
+            return Decision(False, f"can only access leases in the {NODE_LEASE_NAMESPACE} "
+                                   f"namespace")
+        # A create names its object in the body: NodeRestriction checks it.
+        if verb != "create" and name != node:
+            return Decision(False, "can only access node lease with the same name as the "
+                                   "requesting node")
+        return Decision(True)

@@ -1,0 +1,110 @@
+"""The static RBAC policy: Kubernetes' bootstrap ClusterRoles and ClusterRoleBindings
+(plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go), cut to the resources podplane serves.
+
+A rule names verbs and resources; a resource is "pods" or, for a subresource, "pods/status", and
+"*" matches every one (rbac.ResourceMatches)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apiserver.auth.user import MASTERS_GROUP, UserInfo
+
+READ = ("get", "list", "watch")
+# Every resource except secrets (the view role's "read-only, no secrets" promise).
+_NON_SECRET = ("pods", "pods/log", "pods/status", "nodes", "nodes/status", "namespaces",
+               "events", "leases", "replicationcontrollers", "replicationcontrollers/status",
+               "replicasets", "replicasets/status", "deployments", "deployments/status", "jobs",
+               "jobs/status", "configmaps")
+_WORKLOADS = ("replicationcontrollers", "replicasets", "deployments", "jobs")
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    verbs: tuple[str, ...]
+    resources: tuple[str, ...]
+    resource_names: tuple[str, ...] = ()
+
+    def allows(self, verb: str, resource: str, subresource: str, name: str) -> bool:
+        """rbac.RuleAllows: verb, resource (with its subresource) and, when the rule names
+        objects, the name all match."""
+        wanted = f"{resource}/{subresource}" if subresource else resource
+        return ((verb in self.verbs or "*" in self.verbs)
+                and (wanted in self.resources or "*" in self.resources)
+                and (not self.resource_names or name in self.resource_names))
+
+
+def rule(verbs: str | tuple[str, ...], *resources: str,
+         names: tuple[str, ...] = ()) -> PolicyRule:
+    return PolicyRule((verbs,) if isinstance(verbs, str) else verbs, resources, names)
+
+
+CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
+    "cluster-admin": (rule("*", "*"),),
+    # view: read everything but secrets (Kubernetes' view role; no pods/exec, pods/attach).
+    "view": (rule(READ, *_NON_SECRET),),
+    # system:kube-scheduler: reads what it schedules against, binds pods, writes events and its
+    # own leader lease.
+    "system:kube-scheduler": (
+        rule(("create", "patch", "update"), "events"),
+        rule("create", "leases"),
+        rule(("get", "update"), "leases", names=("kube-scheduler",)),
+        rule(READ, "nodes"),
+        rule(("get", "list", "watch", "delete"), "pods"),  # delete: preemption
+        rule("create", "pods/binding"),
+        rule(("patch", "update"), "pods/status"),
+        rule(READ, *_WORKLOADS, "namespaces", "configmaps"),
+    ),
+    # system:kube-controller-manager with its controllers' roles (Kubernetes runs each controller
+    # under its own service account; podplane's controller-manager is one identity).
+    "system:kube-controller-manager": (
+        rule(("create", "patch", "update"), "events"),
+        rule("create", "leases"),
+        rule(("get", "update"), "leases", names=("kube-controller-manager",)),
+        rule(READ, "*"),
+        rule(("create", "update", "patch", "delete"), "pods", *_WORKLOADS),
+        rule(("update", "patch"), "pods/status", "replicationcontrollers/status",
+             "replicasets/status", "deployments/status", "jobs/status", "nodes/status"),
+        rule(("update", "delete"), "nodes", "namespaces"),  # node lifecycle, namespace deletion
+        rule("delete", "*"),  # the namespace controller empties namespaces; the GC collects
+    ),
+    # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
+    # to its own node, pods and the objects they reference.
+    "system:node": (
+        rule(("create", "get", "list", "watch", "update", "patch", "delete"), "nodes"),
+        rule(("update", "patch"), "nodes/status"),
+        rule(("create", "update", "patch"), "events"),
+        rule(READ, "pods"),
+        rule(("create", "delete"), "pods"),  # mirror pods; deleting its own pods
+        rule(("update", "patch"), "pods/status"),
+        rule(("get", "create", "update", "patch", "delete"), "leases"),
+        rule("get", "secrets", "configmaps"),
+    ),
+}
+
+# ClusterRoleBindings: subject -> role. system:nodes is bound to no role here: nodes are authorized
+# by the node authorizer alone, with the system:node role's rules (as Kubernetes does since 1.8).
+GROUP_BINDINGS: dict[str, str] = {
+    MASTERS_GROUP: "cluster-admin",
+    "viewers": "view",
+}
+USER_BINDINGS: dict[str, str] = {
+    "system:kube-scheduler": "system:kube-scheduler",
+    "system:kube-controller-manager": "system:kube-controller-manager",
+}
+
+
+def roles_of(user: UserInfo) -> list[str]:
+    roles = [USER_BINDINGS[user.name]] if user.name in USER_BINDINGS else []
+    roles += [GROUP_BINDINGS[g] for g in sorted(user.groups) if g in GROUP_BINDINGS]
+    return roles
+
+
+def rules_allow(rules: tuple[PolicyRule, ...], verb: str, resource: str, subresource: str,
+                name: str) -> bool:
+    return any(r.allows(verb, resource, subresource, name) for r in rules)
+
+
+def rbac_allows(user: UserInfo, verb: str, resource: str, subresource: str, name: str) -> bool:
+    """The RBAC authorizer: allowed when any rule of any role bound to the user allows it."""
+    return any(r.allows(verb, resource, subresource, name)
+               for role in roles_of(user) for r in CLUSTER_ROLES[role])

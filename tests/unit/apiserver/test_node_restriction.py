@@ -1,0 +1,120 @@
+"""NodeRestriction: what a kubelet writes must be its own Node, its own Lease, its own pods'
+status, its own mirror pods; other users are not its business."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+
+from apiserver import errors
+from apiserver.admission.node_restriction import MIRROR_POD_ANNOTATION, NodeRestriction
+from apiserver.auth.user import NODES_GROUP, UserInfo, reset_current_user, set_current_user
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+
+ADMISSION = NodeRestriction()
+
+
+@pytest.fixture
+def as_node_1() -> Iterator[None]:
+    token = set_current_user(UserInfo("system:node:node-1", frozenset({NODES_GROUP})))
+    yield
+    reset_current_user(token)
+
+
+def pod(node: str, mirror: bool = False) -> core_pb2.Pod:
+    p = core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name="web", namespace="default"))
+    p.spec.node_name = node
+    if mirror:
+        p.metadata.annotations[MIRROR_POD_ANNOTATION] = "hash"
+    return p
+
+
+def node(name: str) -> core_pb2.Node:
+    return core_pb2.Node(metadata=meta_pb2.ObjectMeta(name=name))
+
+
+def lease(name: str) -> lease_pb2.Lease:
+    return lease_pb2.Lease(metadata=meta_pb2.ObjectMeta(name=name, namespace="kube-node-lease"))
+
+
+def _refusal(call: Any) -> str | None:
+    try:
+        call()
+    except errors.APIError as e:
+        assert e.code == grpc.StatusCode.PERMISSION_DENIED
+        return e.message
+    return None
+
+
+@pytest.mark.parametrize("what, subresource, old, refusal", [
+    ("own pod's status", "status", pod("node-1"), None),
+    ("another node's pod's status", "status", pod("node-2"),
+     'pods "web" is forbidden: node "node-1" can only update pod status for pods with '
+     "spec.nodeName set to itself"),
+    ("a pod's spec", "", pod("node-1"), 'pods "web" is forbidden: node "node-1" is not allowed '
+                                        "to update pods"),
+    ("own node", "", node("node-1"), None),
+    ("own node's status", "status", node("node-1"), None),
+    ("another node", "", node("node-2"),
+     'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"'),
+    ("another node's status", "status", node("node-2"),
+     'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"'),
+    ("own lease", "", lease("node-1"), None),
+    ("another node's lease", "", lease("node-2"),
+     'leases.coordination.k8s.io "node-2" is forbidden: can only access node lease with the '
+     "same name as the requesting node"),
+])
+def test_updates(as_node_1: None, what: str, subresource: str, old: Any,
+                 refusal: str | None) -> None:
+    assert _refusal(lambda: ADMISSION.admit_update(subresource, old, old)) == refusal, what
+
+
+@pytest.mark.parametrize("old, refusal", [
+    (pod("node-1"), None),
+    (pod("node-2"), 'pods "web" is forbidden: node "node-1" can only delete pods with '
+                    "spec.nodeName set to itself"),
+    (pod(""), 'pods "web" is forbidden: node "node-1" can only delete pods with spec.nodeName '
+              "set to itself"),
+    (node("node-2"), 'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node '
+                     '"node-2"'),
+])
+def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
+    assert _refusal(lambda: ADMISSION.admit_delete(old)) == refusal
+
+
+@pytest.mark.parametrize("obj, refusal", [
+    (pod("node-1", mirror=True), None),
+    (pod("node-1"), f'pods "web" is forbidden: pod does not have "{MIRROR_POD_ANNOTATION}" '
+                    f'annotation, node "node-1" can only create mirror pods'),
+    (pod("node-2", mirror=True), 'pods "web" is forbidden: node "node-1" can only create pods '
+                                 "with spec.nodeName set to itself"),
+    (node("node-1"), None),
+    (node("node-2"), 'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node '
+                     '"node-2"'),
+    (lease("node-1"), None),
+    (lease("node-2"), 'leases.coordination.k8s.io "node-2" is forbidden: can only access node '
+                      "lease with the same name as the requesting node"),
+    (core_pb2.Event(metadata=meta_pb2.ObjectMeta(name="e")), None),
+])
+async def test_creates(as_node_1: None, obj: Any, refusal: str | None) -> None:
+    try:
+        await ADMISSION.admit_create(obj)
+        got = None
+    except errors.APIError as e:
+        got = e.message
+    assert got == refusal
+
+
+async def test_other_users_and_no_user_pass() -> None:
+    token = set_current_user(UserInfo("admin", frozenset({"system:masters"})))
+    try:
+        ADMISSION.admit_update("status", pod("node-2"), pod("node-2"))
+        ADMISSION.admit_delete(node("node-2"))
+        await ADMISSION.admit_create(pod("node-2"))
+    finally:
+        reset_current_user(token)
+    ADMISSION.admit_delete(pod("node-2"))  # no authentication configured

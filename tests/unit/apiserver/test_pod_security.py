@@ -1,0 +1,121 @@
+"""Pod Security admission at the baseline level: which pods a labelled namespace refuses, in
+Kubernetes' words, and that unlabelled or privileged namespaces refuse nothing."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+import pytest
+
+from apiserver import errors
+from apiserver.admission.pod_security import PodSecurity, baseline_violations
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+
+Mutation = Callable[[core_pb2.Pod], None]
+
+
+def pod(mutate: Mutation = lambda p: None, namespace: str = "secure") -> core_pb2.Pod:
+    p = core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name="x", namespace=namespace))
+    p.spec.containers.add(name="c", image="busybox")
+    mutate(p)
+    return p
+
+
+def _privileged(p: core_pb2.Pod) -> None:
+    p.spec.containers[0].security_context.privileged = True
+
+
+def _two_privileged(p: core_pb2.Pod) -> None:
+    _privileged(p)
+    p.spec.init_containers.add(name="init", image="busybox").security_context.privileged = True
+
+
+def _host_namespaces(p: core_pb2.Pod) -> None:
+    p.spec.host_network = True
+    p.spec.host_pid = True
+
+
+def _host_path(p: core_pb2.Pod) -> None:
+    p.spec.volumes.add(name="root").host_path.path = "/"
+
+
+def _host_port(p: core_pb2.Pod) -> None:
+    p.spec.containers[0].ports.add(container_port=80, host_port=8080)
+
+
+def _capabilities(p: core_pb2.Pod) -> None:
+    p.spec.containers[0].security_context.capabilities.add.extend(
+        ["NET_BIND_SERVICE", "SYS_ADMIN", "NET_ADMIN"])
+
+
+def _allowed_capability(p: core_pb2.Pod) -> None:
+    p.spec.containers[0].security_context.capabilities.add.append("CHOWN")
+
+
+def _not_privileged(p: core_pb2.Pod) -> None:
+    p.spec.containers[0].security_context.privileged = False
+
+
+@pytest.mark.parametrize("mutate, violations", [
+    (lambda p: None, []),
+    (_not_privileged, []),
+    (_allowed_capability, []),
+    (_privileged, ['privileged (container "c" must not set securityContext.privileged=true)']),
+    (_two_privileged, ['privileged (containers "init", "c" must not set '
+                       'securityContext.privileged=true)']),
+    (_host_namespaces, ["host namespaces (hostNetwork=true, hostPID=true)"]),
+    (_host_path, ['hostPath volumes (volume "root")']),
+    (_host_port, ['hostPort (container "c" uses hostPort 8080)']),
+    (_capabilities, ['non-default capabilities (container "c" must not include "NET_ADMIN", '
+                     '"SYS_ADMIN" in securityContext.capabilities.add)']),
+])
+def test_baseline_checks(mutate: Mutation, violations: list[str]) -> None:
+    assert baseline_violations(pod(mutate)) == violations
+
+
+LABELS = {
+    "secure": {"pod-security.kubernetes.io/enforce": "baseline"},
+    "strict": {"pod-security.kubernetes.io/enforce": "restricted",
+               "pod-security.kubernetes.io/enforce-version": "v1.30"},
+    "open": {"pod-security.kubernetes.io/enforce": "privileged"},
+    "plain": {},
+}
+
+
+async def _labels(namespace: str) -> dict[str, str] | None:
+    return LABELS.get(namespace)
+
+
+ADMISSION = PodSecurity(_labels)
+
+
+async def test_labelled_namespace_refuses_privileged_pod() -> None:
+    with pytest.raises(errors.APIError) as refused:
+        await ADMISSION.admit_create(pod(_privileged))
+    assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
+    assert refused.value.message == (
+        'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container '
+        '"c" must not set securityContext.privileged=true)')
+
+
+async def test_every_violation_is_named_with_the_namespace_level() -> None:
+    def both(p: core_pb2.Pod) -> None:
+        _privileged(p)
+        _host_path(p)
+    with pytest.raises(errors.APIError) as refused:
+        await ADMISSION.admit_create(pod(both, namespace="strict"))
+    assert refused.value.message == (
+        'pods "x" is forbidden: violates PodSecurity "restricted:v1.30": privileged (container '
+        '"c" must not set securityContext.privileged=true), hostPath volumes (volume "root")')
+
+
+@pytest.mark.parametrize("namespace", ["open", "plain", "missing"])
+async def test_other_namespaces_refuse_nothing(namespace: str) -> None:
+    await ADMISSION.admit_create(pod(_privileged, namespace=namespace))
+
+
+async def test_baseline_pod_and_other_kinds_pass() -> None:
+    await ADMISSION.admit_create(pod())
+    await ADMISSION.admit_create(core_pb2.ConfigMap(
+        metadata=meta_pb2.ObjectMeta(name="x", namespace="secure")))
