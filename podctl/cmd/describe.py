@@ -11,6 +11,7 @@ from podctl.describe.common import utc_now
 from podctl.describe.namespace import describe_namespace
 from podctl.describe.node import NODE_LEASE_NAMESPACE, describe_node
 from podctl.describe.pod import describe_pod
+from podctl.describe.secret import describe_secret
 from podctl.describe.workloads import (describe_deployment, describe_job, describe_replica_set,
                                        describe_replication_controller, label_query)
 from podctl.errors import CommandError, server_error_message
@@ -20,7 +21,7 @@ from podplane import resources
 from podplane.client import Client, is_not_found
 
 DESCRIBABLE = (resources.POD, resources.NODE, resources.NAMESPACE, resources.REPLICATION_CONTROLLER,
-               resources.REPLICA_SET, resources.DEPLOYMENT, resources.JOB)
+               resources.REPLICA_SET, resources.DEPLOYMENT, resources.JOB, resources.SECRET)
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -94,6 +95,8 @@ async def describe_object(client: Client, obj: Any, resource: Any, show_events: 
         return describe_node(obj, await _node_pods(client, obj), events, lease, lease_error, now)
     if resource is resources.NAMESPACE:
         return describe_namespace(obj)
+    if resource is resources.SECRET:
+        return describe_secret(obj)
     return await _describe_workload(client, obj, resource, show_events, now)
 
 
