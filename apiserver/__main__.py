@@ -5,6 +5,8 @@ import argparse
 import asyncio
 import sys
 
+from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                                    DEFAULT_MAX_REQUESTS_INFLIGHT)
 from apiserver.server import APIServer, WatchCacheOptions
 from podplane.metrics import parse_bind_address, serve_metrics
 from podplane.serving import configure_logging, wait_for_signal
@@ -27,6 +29,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--watch-bookmark-interval", type=float,
                    default=WatchCacheOptions.bookmark_interval,
                    help="seconds between BOOKMARK events sent to watchers that allow them")
+    p.add_argument("--max-requests-inflight", type=int, default=DEFAULT_MAX_REQUESTS_INFLIGHT,
+                   help="read-only requests served at once; one more is refused with "
+                        "RESOURCE_EXHAUSTED (retry after 1 s); watches and other long-running "
+                        "requests are not counted; 0: no limit")
+    p.add_argument("--max-mutating-requests-inflight", type=int,
+                   default=DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                   help="mutating requests (create, update, delete, bind) served at once; one "
+                        "more is refused with RESOURCE_EXHAUSTED; 0: no limit")
     p.add_argument("--metrics-bind-address", default="0.0.0.0:8080",
                    help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
                         "Kubernetes' old insecure port); empty disables it")
@@ -36,7 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:
         p.error(f"--metrics-bind-address: {e}")
-    for flag in ("etcd_compaction_interval", "watch_bookmark_interval"):
+    for flag in ("etcd_compaction_interval", "watch_bookmark_interval", "max_requests_inflight",
+                 "max_mutating_requests_inflight"):
         if getattr(args, flag) < 0:
             p.error(f"--{flag.replace('_', '-')}: must be >= 0")
     for flag in ("watch_cache_size", "watch_buffer_size"):
@@ -58,7 +69,9 @@ async def run(args: argparse.Namespace) -> None:
         watch_cache=WatchCacheOptions(capacity=args.watch_cache_size,
                                       watcher_buffer=args.watch_buffer_size,
                                       bookmark_interval=args.watch_bookmark_interval),
-        compaction_interval=args.etcd_compaction_interval)
+        compaction_interval=args.etcd_compaction_interval,
+        max_requests_inflight=args.max_requests_inflight,
+        max_mutating_requests_inflight=args.max_mutating_requests_inflight)
     metrics = serve_metrics(args.metrics_bind_address)
     await server.start(args.etcd_wait_seconds)
     await wait_for_signal()

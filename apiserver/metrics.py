@@ -41,6 +41,15 @@ LONGRUNNING_REQUESTS = Gauge(
     "apiserver_longrunning_requests",
     "Gauge of all active long-running apiserver requests broken out by verb, resource and "
     "subresource.", ["verb", "resource", "subresource"])
+# Set by the max-in-flight guard (apiserver/max_inflight.py) for each request it rejects.
+DROPPED_REQUESTS = Counter(
+    "apiserver_dropped_requests_total",
+    "Number of requests dropped with 'Try again later' response.", ["request_kind"])
+REQUEST_TERMINATIONS = Counter(
+    "apiserver_request_terminations_total",
+    "Number of requests which apiserver terminated in self-defense, by verb, resource, "
+    "subresource, component and gRPC status code.",
+    ["verb", "resource", "subresource", "component", "code"])
 # Set by the watch cache: inc() when a watcher registers with it, dec() when it goes.
 REGISTERED_WATCHERS = Gauge(
     "apiserver_registered_watchers",
@@ -55,6 +64,7 @@ ETCD_DB_SIZE = Gauge(
 
 for _kind in (READ_ONLY, MUTATING):
     INFLIGHT_REQUESTS.labels(_kind)  # both series exist from the start, at 0
+    DROPPED_REQUESTS.labels(_kind)
 
 def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
     """The status code the call ends with: what the servicer set or aborted with; CANCELLED when

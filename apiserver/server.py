@@ -10,6 +10,8 @@ from typing import Any
 from apiserver import errors
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                                    DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflightInterceptor)
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
 from apiserver.auth.authorization import AuthorizationInterceptor, Authorizer
@@ -51,6 +53,9 @@ class APIServer:
     watch_cache: WatchCacheOptions = field(default_factory=WatchCacheOptions)
     # Seconds between etcd compactions; 0 disables them.
     compaction_interval: float = DEFAULT_INTERVAL
+    # The overload guard's limits (--max-requests-inflight, --max-mutating-requests-inflight).
+    max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
+    max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
     etcd: EtcdClient = field(init=False)
     stores: dict[str, Store] = field(init=False)
     cachers: dict[str, Cacher] = field(init=False)
@@ -84,6 +89,9 @@ class APIServer:
 
         self.server = Server(self.address, register, [r.service for r in resources.ALL],
                              interceptors=[
+                                 # Before metrics: a rejected request is not counted as served.
+                                 MaxInflightInterceptor(self.max_requests_inflight,
+                                                        self.max_mutating_requests_inflight),
                                  MetricsInterceptor(),
                                  # After authentication, which sets the user it reads.
                                  AuthorizationInterceptor(authorizer)])

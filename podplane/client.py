@@ -10,6 +10,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane import metrics, resources
+from podplane.retry_after import call_with_retry
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
@@ -75,7 +76,11 @@ class ResourceClient(Generic[T]):
         self._timeout = timeout
 
     async def _call(self, method: str, request: Message) -> Any:
-        return await getattr(self._stub, method)(request, timeout=self._timeout, wait_for_ready=True)
+        # Every verb is retried when the apiserver refuses it as overloaded (RESOURCE_EXHAUSTED
+        # with retry-after): it was refused before doing anything, so it cannot happen twice.
+        rpc = getattr(self._stub, method)
+        return await call_with_retry(
+            lambda timeout: rpc(request, timeout=timeout, wait_for_ready=True), self._timeout)
 
     async def create(self, obj: T) -> T:
         return cast(T, await self._call("Create", obj))
@@ -171,8 +176,9 @@ class Client:
         binding = core_pb2.Binding(
             metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
             target=core_pb2.ObjectReference(kind="Node", name=node_name))
-        return cast(core_pb2.Pod, await self._pods_stub.Bind(
-            binding, timeout=self._timeout, wait_for_ready=True))
+        return cast(core_pb2.Pod, await call_with_retry(  # retried as ResourceClient._call
+            lambda timeout: self._pods_stub.Bind(binding, timeout=timeout, wait_for_ready=True),
+            self._timeout))
 
     def pod_logs(self, namespace: str, name: str, *, container: str = "", follow: bool = False,
                  previous: bool = False, tail_lines: int | None = None,
@@ -197,8 +203,9 @@ class Client:
     async def update_ephemeral_containers(self, pod: core_pb2.Pod) -> core_pb2.Pod:
         """Replaces the pod's spec.ephemeralContainers (the pods/ephemeralcontainers subresource:
         they may only be added to); the rest of `pod` is not looked at."""
-        return cast(core_pb2.Pod, await self._pods_stub.UpdateEphemeralContainers(
-            pod, timeout=self._timeout))
+        return cast(core_pb2.Pod, await call_with_retry(  # retried as ResourceClient._call
+            lambda timeout: self._pods_stub.UpdateEphemeralContainers(pod, timeout=timeout),
+            self._timeout))
 
     def pod_attach(self, namespace: str, name: str, *, container: str = "",
                    stdin: bytes | None = None) -> AsyncIterator[core_pb2.ExecChunk]:

@@ -1,0 +1,138 @@
+"""The overload guard (k8s.io/apiserver/pkg/server/filters/maxinflight.go): at most N read-only and
+M mutating requests are served at once; one more is answered RESOURCE_EXHAUSTED ("Too many
+requests, please try again later.", Kubernetes' 429) at once, with a retry-after hint of 1 s in the
+trailing metadata, instead of queueing behind the others and slowing every caller down.
+
+Long-running requests (watch, log, exec, attach) hold no slot: they last for minutes by design.
+Health and reflection are not resource requests and pass through. Members of system:masters are
+always served, as in Kubernetes (a super-admin must be able to act on an overloaded cluster); that
+needs the authentication interceptor to run before this one. A limit of 0 disables that kind's
+guard; both 0 disables it altogether.
+
+Rejected requests never reach the servicers: list this interceptor before MetricsInterceptor, so
+that apiserver_request_total and apiserver_current_inflight_requests count the accepted ones only
+(as in Kubernetes), while apiserver_dropped_requests_total and apiserver_request_terminations_total
+count the rejections."""
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from apiserver.auth.user import MASTERS_GROUP, current_user
+from apiserver.metrics import DROPPED_REQUESTS, REQUEST_TERMINATIONS
+from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
+
+DEFAULT_MAX_REQUESTS_INFLIGHT = 400
+DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT = 200
+TOO_MANY_REQUESTS = "Too many requests, please try again later."
+# Kubernetes' fixed Retry-After (seconds); clients read it from the trailing metadata.
+RETRY_AFTER_KEY = "retry-after"
+RETRY_AFTER_SECONDS = "1"
+COMPONENT = "apiserver"
+
+Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
+
+
+@dataclass
+class InflightSlots:
+    """The requests of one kind being served, against its limit. A plain counter is enough: the
+    server's calls all run on one event loop thread, so check-and-take cannot interleave."""
+    limit: int
+    in_use: int = 0
+
+    def try_acquire(self) -> bool:
+        if self.in_use >= self.limit:
+            return False
+        self.in_use += 1
+        return True
+
+    def release(self) -> None:
+        self.in_use -= 1
+
+
+@dataclass
+class MaxInflightInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """--max-requests-inflight (read-only) and --max-mutating-requests-inflight; 0 = no limit."""
+    max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
+    max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
+    slots: dict[str, InflightSlots] = field(init=False)
+
+    def __post_init__(self) -> None:
+        for flag, value in (("max_requests_inflight", self.max_requests_inflight),
+                            ("max_mutating_requests_inflight", self.max_mutating_requests_inflight)):
+            if value < 0:
+                raise ValueError(f"--{flag.replace('_', '-')}: must be >= 0, got {value}")
+        self.slots = {kind: InflightSlots(limit) for kind, limit in (
+            (READ_ONLY, self.max_requests_inflight),
+            (MUTATING, self.max_mutating_requests_inflight)) if limit > 0}
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
+                                details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        info = request_info(details.method)
+        if handler is None or info is None or info.long_running:
+            return handler
+        slots = self.slots.get(info.request_kind)
+        if slots is None:  # this kind is not limited
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _limited_unary(handler.unary_unary, info, slots),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
+            return grpc.unary_stream_rpc_method_handler(
+                _limited_stream(handler.unary_stream, info, slots),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        return handler
+
+
+def _exempt_user() -> bool:
+    user = current_user()
+    return user is not None and MASTERS_GROUP in user.groups
+
+
+async def _reject(info: RequestInfo, context: grpc.aio.ServicerContext) -> None:
+    """Counts the rejection and ends the call with RESOURCE_EXHAUSTED (raises)."""
+    DROPPED_REQUESTS.labels(info.request_kind).inc()
+    REQUEST_TERMINATIONS.labels(info.verb, info.resource, info.subresource, COMPONENT,
+                                grpc.StatusCode.RESOURCE_EXHAUSTED.name).inc()
+    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_REQUESTS,
+                        trailing_metadata=((RETRY_AFTER_KEY, RETRY_AFTER_SECONDS),))
+
+
+def _limited_unary(behavior: Behavior, info: RequestInfo,
+                   slots: InflightSlots) -> Callable[..., Awaitable[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if not slots.try_acquire():
+            if not _exempt_user():
+                await _reject(info, context)
+            return await behavior(request, context)
+        try:
+            return await behavior(request, context)
+        finally:  # released however the call ends: success, error, or the client cancelling
+            slots.release()
+    return handle
+
+
+def _limited_stream(behavior: Behavior, info: RequestInfo,
+                    slots: InflightSlots) -> Callable[..., AsyncIterator[Any]]:
+    """A short server stream (none today: the apiserver's streams are all long-running)."""
+    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        acquired = slots.try_acquire()
+        if not acquired and not _exempt_user():
+            await _reject(info, context)
+        try:
+            async with contextlib.aclosing(behavior(request, context)) as responses:
+                async for response in responses:
+                    yield response
+        finally:
+            if acquired:
+                slots.release()
+    return stream

@@ -1,0 +1,242 @@
+"""The max-in-flight guard on a real grpc.aio server: each request kind against its own limit, the
+excess refused at once with RESOURCE_EXHAUSTED and a retry-after hint, long-running requests and
+health exempt, slots given back however a call ends, and a super-admin always served."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import REGISTRY
+
+from apiserver.__main__ import parse_args
+from apiserver.auth.user import MASTERS_GROUP, UserInfo, reset_current_user, set_current_user
+from apiserver.max_inflight import TOO_MANY_REQUESTS, MaxInflightInterceptor
+from podplane import resources
+from podplane.api.core.v1 import core_pb2, services_pb2_grpc
+from podplane.api.meta.v1 import meta_pb2
+from podplane.serving import Server
+
+
+class HeldPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
+    """Create and Get wait until released (a slow etcd); Update fails; Watch streams forever."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.started = 0
+
+    async def Create(self, request: core_pb2.Pod, context: grpc.aio.ServicerContext) -> Any:
+        self.started += 1
+        await self.release.wait()
+        return request
+
+    async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> Any:
+        self.started += 1
+        await self.release.wait()
+        return core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name=request.name))
+
+    async def Update(self, request: core_pb2.Pod, context: grpc.aio.ServicerContext) -> Any:
+        if request.metadata.name == "bug":
+            raise RuntimeError("a bug")
+        await context.abort(grpc.StatusCode.ABORTED, "the object has been modified")
+
+    async def Watch(self, request: meta_pb2.WatchRequest,
+                    context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.PodWatchEvent]:
+        yield core_pb2.PodWatchEvent(type="ADDED")
+        await asyncio.sleep(3600)
+
+
+class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Stands in for authentication: every call runs as `user`, set inside the call's own task."""
+
+    def __init__(self, user: UserInfo) -> None:
+        self.user = user
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
+                                details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+
+        async def as_user(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            token = set_current_user(self.user)
+            try:
+                return await inner(request, context)
+            finally:
+                reset_current_user(token)
+        return grpc.unary_unary_rpc_method_handler(
+            as_user, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)
+
+
+Served = tuple[Any, HeldPods, MaxInflightInterceptor, grpc.aio.Channel]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., Awaitable[Served]]]:
+    """serve(read_only, mutating, user=None) -> (pods stub, servicer, guard, channel)."""
+    started: list[tuple[Server, grpc.aio.Channel, HeldPods]] = []
+
+    async def start(read_only: int, mutating: int, user: UserInfo | None = None) -> Served:
+        servicer = HeldPods()
+        guard = MaxInflightInterceptor(read_only, mutating)
+        interceptors: list[Any] = [guard] if user is None else [AsUser(user), guard]
+        server = Server("127.0.0.1:0", lambda s: resources.POD.add_servicer(servicer, s),
+                        interceptors=interceptors)
+        await server.start()
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+        started.append((server, channel, servicer))
+        return resources.POD.stub(channel), servicer, guard, channel
+
+    yield start
+    for server, channel, servicer in started:
+        servicer.release.set()
+        await channel.close()
+        await server.stop(0)
+
+
+async def wait_started(servicer: HeldPods, n: int) -> None:
+    for _ in range(250):
+        if servicer.started >= n:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{servicer.started} calls started, expected {n}")
+
+
+def value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_the_excess_mutating_request_is_refused_at_once_with_a_retry_hint(
+        serve: Callable[..., Awaitable[Served]]) -> None:
+    stub, servicer, guard, _ = await serve(read_only=5, mutating=2)
+    dropped = value("apiserver_dropped_requests_total", request_kind="mutating")
+    terminated = value("apiserver_request_terminations_total", verb="POST", resource="pods",
+                       subresource="", component="apiserver", code="RESOURCE_EXHAUSTED")
+    held = [asyncio.ensure_future(stub.Create(core_pb2.Pod())) for _ in range(2)]
+    await wait_started(servicer, 2)
+    start = time.monotonic()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.Create(core_pb2.Pod())
+    assert time.monotonic() - start < 0.5  # not queued behind the two held ones
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert refused.value.details() == TOO_MANY_REQUESTS
+    assert ("retry-after", "1") in tuple(refused.value.trailing_metadata())
+    assert servicer.started == 2  # the refused one never reached the servicer
+    assert value("apiserver_dropped_requests_total", request_kind="mutating") == dropped + 1
+    assert value("apiserver_request_terminations_total", verb="POST", resource="pods",
+                 subresource="", component="apiserver", code="RESOURCE_EXHAUSTED") == terminated + 1
+    # Reads have their own limit: still served while writes are full.
+    read = asyncio.ensure_future(stub.Get(meta_pb2.GetRequest(name="web")))
+    await wait_started(servicer, 3)
+    servicer.release.set()
+    await asyncio.gather(*held, read)
+    assert guard.slots["mutating"].in_use == 0 and guard.slots["readOnly"].in_use == 0
+    await stub.Create(core_pb2.Pod())  # room again
+
+
+async def test_read_only_requests_have_their_own_limit(
+        serve: Callable[..., Awaitable[Served]]) -> None:
+    stub, servicer, guard, _ = await serve(read_only=1, mutating=5)
+    held = asyncio.ensure_future(stub.Get(meta_pb2.GetRequest(name="a")))
+    await wait_started(servicer, 1)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.Get(meta_pb2.GetRequest(name="b"))
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    create = asyncio.ensure_future(stub.Create(core_pb2.Pod()))
+    await wait_started(servicer, 2)
+    servicer.release.set()
+    await asyncio.gather(held, create)
+
+
+async def test_watches_and_health_hold_no_slot(serve: Callable[..., Awaitable[Served]]) -> None:
+    stub, servicer, guard, channel = await serve(read_only=1, mutating=1)
+    held = asyncio.ensure_future(stub.Get(meta_pb2.GetRequest(name="a")))
+    await wait_started(servicer, 1)
+    watches = [stub.Watch(meta_pb2.WatchRequest()) for _ in range(5)]
+    for watch in watches:  # all five open while the one read-only slot is taken
+        assert (await watch.read()).type == "ADDED"
+    reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    assert guard.slots["readOnly"].in_use == 1
+    for watch in watches:
+        watch.cancel()
+    servicer.release.set()
+    await held
+
+
+async def test_slots_are_given_back_when_calls_fail_or_are_cancelled(
+        serve: Callable[..., Awaitable[Served]]) -> None:
+    stub, servicer, guard, _ = await serve(read_only=2, mutating=2)
+    for name in ("conflict", "bug", "conflict", "bug", "conflict"):  # more failures than slots
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Update(core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name=name)))
+        assert err.value.code() in (grpc.StatusCode.ABORTED, grpc.StatusCode.UNKNOWN)
+    assert guard.slots["mutating"].in_use == 0
+    for _ in range(3):  # the client gives up on held calls: their slots come back
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await asyncio.gather(*(stub.Create(core_pb2.Pod(), timeout=0.2) for _ in range(2)))
+        assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        for _ in range(100):
+            if guard.slots["mutating"].in_use == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert guard.slots["mutating"].in_use == 0
+    servicer.release.set()
+    await stub.Create(core_pb2.Pod())
+
+
+async def test_zero_disables_that_kinds_limit(serve: Callable[..., Awaitable[Served]]) -> None:
+    stub, servicer, guard, _ = await serve(read_only=1, mutating=0)
+    assert "mutating" not in guard.slots
+    creates = [asyncio.ensure_future(stub.Create(core_pb2.Pod())) for _ in range(20)]
+    await wait_started(servicer, 20)
+    servicer.release.set()
+    await asyncio.gather(*creates)
+
+
+async def test_system_masters_are_served_past_the_limit(
+        serve: Callable[..., Awaitable[Served]]) -> None:
+    admin = UserInfo("admin", frozenset({MASTERS_GROUP}))
+    stub, servicer, guard, _ = await serve(read_only=1, mutating=1, user=admin)
+    creates = [asyncio.ensure_future(stub.Create(core_pb2.Pod())) for _ in range(3)]
+    await wait_started(servicer, 3)
+    servicer.release.set()
+    await asyncio.gather(*creates)
+    assert guard.slots["mutating"].in_use == 0
+
+
+async def test_other_users_are_refused(serve: Callable[..., Awaitable[Served]]) -> None:
+    user = UserInfo("alice", frozenset({"system:authenticated"}))
+    stub, servicer, guard, _ = await serve(read_only=1, mutating=1, user=user)
+    held = asyncio.ensure_future(stub.Create(core_pb2.Pod()))
+    await wait_started(servicer, 1)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.Create(core_pb2.Pod())
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    servicer.release.set()
+    await held
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--max-requests-inflight", "-1"], "--max-requests-inflight: must be >= 0"),
+    (["--max-mutating-requests-inflight", "-5"], "--max-mutating-requests-inflight: must be >= 0"),
+    (["--max-mutating-requests-inflight", "many"], "--max-mutating-requests-inflight"),
+])
+def test_bad_limits_are_refused_naming_the_flag(argv: list[str], message: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--etcd-servers", "http://127.0.0.1:2379", *argv])
+    assert message in capsys.readouterr().err
+
+
+def test_kubernetes_defaults() -> None:
+    guard = MaxInflightInterceptor()
+    assert (guard.max_requests_inflight, guard.max_mutating_requests_inflight) == (400, 200)
+    with pytest.raises(ValueError, match="max-mutating-requests-inflight"):
+        MaxInflightInterceptor(1, -1)
