@@ -18,6 +18,20 @@ class APIError(Exception):
         return self.message
 
 
+# gRPC carries the message in a trailer, percent-encoding bytes outside printable ASCII (up to
+# three bytes each), and clients refuse trailers past 16 KiB: the call would end RESOURCE_EXHAUSTED
+# "received metadata size exceeds hard limit" instead of with the error.
+MAX_MESSAGE_BYTES = 4096
+
+
+def status_message(message: str) -> str:
+    """The message as sent: a very long one (thousands of field errors) cut short, saying so."""
+    encoded = message.encode()
+    if len(encoded) <= MAX_MESSAGE_BYTES:
+        return message
+    return encoded[:MAX_MESSAGE_BYTES].decode(errors="ignore") + "...(truncated)"
+
+
 def not_found(resource: Resource, name: str) -> APIError:
     return APIError(grpc.StatusCode.NOT_FOUND, "NotFound", f'{resource.plural} "{name}" not found')
 

@@ -10,16 +10,21 @@ from typing import Any
 from apiserver import errors
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
-from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                    DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflightInterceptor)
+from apiserver.auth.authentication import AuthenticationInterceptor
+from apiserver.auth.secure_serving import SecureServing
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
 from apiserver.auth.authorization import AuthorizationInterceptor, Authorizer
+from apiserver.auth.authentication import AuthenticationInterceptor
+from apiserver.auth.secure_serving import SecureServing
+from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                                    DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflightInterceptor)
 from apiserver.metrics import REGISTERED_WATCHERS, MetricsInterceptor
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
+from apiserver.request_decoding import MAX_REQUEST_BYTES, RequestDecodingInterceptor
 from apiserver.servicer import PodsServicer, ResourceServicer
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
@@ -53,6 +58,9 @@ class APIServer:
     watch_cache: WatchCacheOptions = field(default_factory=WatchCacheOptions)
     # Seconds between etcd compactions; 0 disables them.
     compaction_interval: float = DEFAULT_INTERVAL
+    # TLS and authentication; None serves plaintext with no caller known (in-process tests only:
+    # python -m apiserver needs --tls-cert-file, or --insecure-serving said explicitly).
+    security: SecureServing | None = None
     # The overload guard's limits (--max-requests-inflight, --max-mutating-requests-inflight).
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
@@ -87,14 +95,24 @@ class APIServer:
                             if r is resources.POD else ResourceServicer(store, cacher))
                 r.add_servicer(servicer, grpc_server)
 
+        sec = self.security
         self.server = Server(self.address, register, [r.service for r in resources.ALL],
+                             credentials=sec.server_credentials() if sec else None,
+                             authentication=(AuthenticationInterceptor(sec.authenticator())
+                                             if sec else None),
                              interceptors=[
+                                 RequestDecodingInterceptor(),
                                  # Before metrics: a rejected request is not counted as served.
                                  MaxInflightInterceptor(self.max_requests_inflight,
                                                         self.max_mutating_requests_inflight),
                                  MetricsInterceptor(),
                                  # After authentication, which sets the user it reads.
-                                 AuthorizationInterceptor(authorizer)])
+                                 AuthorizationInterceptor(authorizer)],
+                             max_receive_message_length=MAX_REQUEST_BYTES)
+        # The token port: TLS, no client certificate, bearer tokens (see auth/secure_serving).
+        self.token_port = (self.server.add_port(sec.token_address,
+                                                sec.server_credentials(require_client_cert=False))
+                           if sec and sec.token_address else None)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _namespace_labels(self, name: str) -> dict[str, str] | None:

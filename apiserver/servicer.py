@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 async def _abort(context: grpc.aio.ServicerContext, err: errors.APIError) -> None:
-    await context.abort(err.code, err.message)
+    await context.abort(err.code, errors.status_message(err.message))
 
 
 def _from_cache(resource_version: str) -> bool:

@@ -32,10 +32,18 @@ class Server:
 
     def __init__(self, address: str, register: Callable[[grpc.aio.Server], None] | None = None,
                  service_names: Iterable[str] = (),
-                 interceptors: Iterable[grpc.aio.ServerInterceptor] = ()) -> None:
+                 credentials: grpc.ServerCredentials | None = None,
+                 authentication: grpc.aio.ServerInterceptor | None = None,
+                 interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+                 max_receive_message_length: int | None = None) -> None:
+        options = [*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)]
+        if max_receive_message_length is not None:  # the apiserver's request body limit
+            options = [o for o in options if o[0] != "grpc.max_receive_message_length"]
+            options.append(("grpc.max_receive_message_length", max_receive_message_length))
+        # Authentication first: every other interceptor knows the caller.
         self.server = grpc.aio.server(
-            interceptors=list(interceptors),
-            options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)])
+            interceptors=[*([authentication] if authentication else []), *interceptors],
+            options=options)
         if register:
             register(self.server)
         self.health = health.aio.HealthServicer()
@@ -43,9 +51,15 @@ class Server:
         names = [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                  reflection.SERVICE_NAME]
         reflection.enable_server_reflection(names, self.server)
-        self.port = self.server.add_insecure_port(address)
-        if self.port == 0:
+        self.port = self.add_port(address, credentials)
+
+    def add_port(self, address: str, credentials: grpc.ServerCredentials | None = None) -> int:
+        """Listens on address too (TLS with `credentials`, else plaintext); returns the port."""
+        port = (self.server.add_secure_port(address, credentials) if credentials is not None
+                else self.server.add_insecure_port(address))
+        if port == 0:
             raise RuntimeError(f"cannot listen on {address}")
+        return int(port)
 
     async def start(self) -> None:
         await self.server.start()

@@ -11,6 +11,10 @@ import grpc
 from apiserver.errors import APIError
 
 
+# Longest value an error message quotes in full.
+MAX_SHOWN_VALUE = 256
+
+
 @dataclass(frozen=True)
 class FieldError:
     path: str
@@ -23,6 +27,8 @@ class FieldError:
         if self.type in ("Required value", "Forbidden") or self.value is None:
             return f"{self.path}: {self.type}" + (f": {self.detail}" if self.detail else "")
         shown = json.dumps(self.value) if isinstance(self.value, (str, int, bool)) else str(self.value)
+        if len(shown) > MAX_SHOWN_VALUE:  # a 2 MiB label value is not repeated back whole
+            shown = shown[:MAX_SHOWN_VALUE] + "...(truncated)"
         return f"{self.path}: {self.type}: {shown}" + (f": {self.detail}" if self.detail else "")
 
 
@@ -49,6 +55,8 @@ def forbidden(path: str, detail: str) -> FieldError:
 
 def invalid_error(kind: str, name: str, errors: list[FieldError]) -> APIError:
     body = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
+    if len(name) > MAX_SHOWN_VALUE:
+        name = name[:MAX_SHOWN_VALUE] + "...(truncated)"
     return APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", f'{kind} "{name}" is invalid: {body}')
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.validation import ephemeral, fields
+from apiserver.validation import affinity, ephemeral, fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from podplane import quantity
@@ -145,6 +145,7 @@ def pod_spec(spec: Any, path: str = "spec") -> list[FieldError]:
     if spec.hostname:
         errs += fields.dns1123_label(f"{path}.hostname", spec.hostname)
     errs += fields.label_map(f"{path}.nodeSelector", spec.node_selector)
+    errs += affinity.scheduling_constraints(spec, path)
     for i, t in enumerate(spec.tolerations):
         p = f"{path}.tolerations[{i}]"
         if t.operator and t.operator not in TOLERATION_OPERATORS:

@@ -1,0 +1,88 @@
+"""Requests whose bytes are not the method's message: INVALID_ARGUMENT, as kube-apiserver answers
+a body it cannot decode with 400 BadRequest.
+
+gRPC Python answers a deserializer that raises with UNKNOWN ("Unexpected DecodeError"), a status
+that says "server bug" to clients and retry loops. This interceptor, first in the server's list,
+decodes the request itself; a request that does not decode never reaches the other interceptors
+(authentication, authorization, metrics) or the servicer."""
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from apiserver import errors
+
+# kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a
+# larger message with RESOURCE_EXHAUSTED before decoding it. Stored objects are smaller still
+# (registry.store.MAX_OBJECT_BYTES, etcd's 1.5 MiB).
+MAX_REQUEST_BYTES = 3 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Undecodable:
+    """What the deserializer returns instead of raising: the behavior then aborts the call."""
+    reason: str
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except (DecodeError, RecursionError, ValueError) as e:
+            return _Undecodable(str(e) or type(e).__name__)
+    return decode
+
+
+def undecodable_error(reason: str) -> errors.APIError:
+    return errors.bad_request(f"the request body could not be decoded: {reason}")
+
+
+Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
+
+
+def _unary(behavior: Behavior) -> Callable[..., Awaitable[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, _Undecodable):
+            err = undecodable_error(request.reason)
+            await context.abort(err.code, err.message)
+        return await behavior(request, context)
+    return handle
+
+
+def _stream(behavior: Behavior) -> Callable[..., AsyncIterator[Any]]:
+    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        if isinstance(request, _Undecodable):
+            err = undecodable_error(request.reason)
+            await context.abort(err.code, err.message)
+        async for response in behavior(request, context):
+            yield response
+    return stream
+
+
+class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Undecodable unary requests (every apiserver method takes one request message) end with
+    INVALID_ARGUMENT; other handlers pass through."""
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
+                                details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.request_deserializer is None:
+            return handler
+        decode = _tolerant(handler.request_deserializer)
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _unary(handler.unary_unary), request_deserializer=decode,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
+            return grpc.unary_stream_rpc_method_handler(
+                _stream(handler.unary_stream), request_deserializer=decode,
+                response_serializer=handler.response_serializer)
+        return handler

@@ -1,0 +1,144 @@
+"""Scheduling constraints of a pod spec: affinity and topology spread (kubernetes
+pkg/apis/core/validation: validateAffinity, validateNodeSelectorTerm, validatePodAffinityTerm,
+validateTopologySpreadConstraints). The scheduler compiles these; an operator it does not know must
+be refused here, not found by the scheduler later."""
+from __future__ import annotations
+
+from typing import Any
+
+from apiserver.validation import fields
+from apiserver.validation.fields import FieldError
+
+NODE_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+LABEL_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+WHEN_UNSATISFIABLE = ("DoNotSchedule", "ScheduleAnyway")
+_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+_PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+
+
+def _values_for_operator(path: str, operator: str, values: Any,
+                         operators: tuple[str, ...]) -> list[FieldError]:
+    if operator in ("In", "NotIn"):
+        if not values:
+            return [fields.required(f"{path}.values",
+                                    "must be specified when `operator` is 'In' or 'NotIn'")]
+    elif operator in ("Exists", "DoesNotExist"):
+        if values:
+            return [fields.forbidden(f"{path}.values", "may not be specified when `operator` is "
+                                                       "'Exists' or 'DoesNotExist'")]
+    elif operator in ("Gt", "Lt") and operator in operators:
+        if len(values) != 1:
+            return [fields.required(f"{path}.values", "must be specified single value when "
+                                                      "`operator` is 'Lt' or 'Gt'")]
+    else:
+        return [fields.unsupported(f"{path}.operator", operator, operators)]
+    return []
+
+
+def label_selector(path: str, selector: Any) -> list[FieldError]:
+    """ValidateLabelSelector (meta/v1)."""
+    errs: list[FieldError] = []
+    for i, expr in enumerate(selector.match_expressions):
+        p = f"{path}.matchExpressions[{i}]"
+        errs += _values_for_operator(p, expr.operator, expr.values, LABEL_SELECTOR_OPERATORS)
+        errs += fields.qualified_name(f"{p}.key", expr.key)
+    errs += fields.label_map(f"{path}.matchLabels", selector.match_labels)
+    return errs
+
+
+def _node_selector_term(path: str, term: Any) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for j, req in enumerate(term.match_expressions):
+        p = f"{path}.matchExpressions[{j}]"
+        errs += _values_for_operator(p, req.operator, req.values, NODE_SELECTOR_OPERATORS)
+        errs += fields.qualified_name(f"{p}.key", req.key)
+    for j, req in enumerate(term.match_fields):
+        p = f"{path}.matchFields[{j}]"
+        if req.key != "metadata.name":
+            errs.append(fields.invalid(f"{p}.key", req.key, "not a valid field selector key"))
+        if req.operator not in ("In", "NotIn"):
+            errs.append(fields.unsupported(f"{p}.operator", req.operator, ("In", "NotIn")))
+        elif len(req.values) != 1:
+            errs.append(fields.required(f"{p}.values", "must be only one value when `operator` "
+                                                       "is 'In' or 'NotIn' for node field selector"))
+    return errs
+
+
+def _weight(path: str, weight: int) -> list[FieldError]:
+    if not 1 <= weight <= 100:
+        return [fields.invalid(path, weight, "must be in the range 1-100")]
+    return []
+
+
+def _node_affinity(path: str, affinity: Any) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if affinity.HasField("required_during_scheduling_ignored_during_execution"):
+        required = affinity.required_during_scheduling_ignored_during_execution
+        p = f"{path}.{_REQUIRED}"
+        if not required.node_selector_terms:
+            errs.append(fields.required(f"{p}.nodeSelectorTerms",
+                                        "must have at least one node selector term"))
+        for i, term in enumerate(required.node_selector_terms):
+            errs += _node_selector_term(f"{p}.nodeSelectorTerms[{i}]", term)
+    for i, preferred in enumerate(affinity.preferred_during_scheduling_ignored_during_execution):
+        p = f"{path}.{_PREFERRED}[{i}]"
+        errs += _weight(f"{p}.weight", preferred.weight)
+        errs += _node_selector_term(f"{p}.preference", preferred.preference)
+    return errs
+
+
+def _pod_affinity_term(path: str, term: Any) -> list[FieldError]:
+    errs = label_selector(f"{path}.labelSelector", term.label_selector)
+    errs += label_selector(f"{path}.namespaceSelector", term.namespace_selector)
+    for i, namespace in enumerate(term.namespaces):
+        errs += fields.dns1123_label(f"{path}.namespaces[{i}]", namespace)
+    if not term.topology_key:
+        errs.append(fields.required(f"{path}.topologyKey", "can not be empty"))
+    else:
+        errs += fields.qualified_name(f"{path}.topologyKey", term.topology_key)
+    return errs
+
+
+def _pod_affinity(path: str, affinity: Any) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for i, term in enumerate(affinity.required_during_scheduling_ignored_during_execution):
+        errs += _pod_affinity_term(f"{path}.{_REQUIRED}[{i}]", term)
+    for i, weighted in enumerate(affinity.preferred_during_scheduling_ignored_during_execution):
+        p = f"{path}.{_PREFERRED}[{i}]"
+        errs += _weight(f"{p}.weight", weighted.weight)
+        errs += _pod_affinity_term(f"{p}.podAffinityTerm", weighted.pod_affinity_term)
+    return errs
+
+
+def _topology_spread(path: str, constraints: Any) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for i, c in enumerate(constraints):
+        p = f"{path}[{i}]"
+        if c.max_skew <= 0:
+            errs.append(fields.invalid(f"{p}.maxSkew", c.max_skew, "must be greater than zero"))
+        if not c.topology_key:
+            errs.append(fields.required(f"{p}.topologyKey", "can not be empty"))
+        else:
+            errs += fields.qualified_name(f"{p}.topologyKey", c.topology_key)
+        if c.when_unsatisfiable not in WHEN_UNSATISFIABLE:
+            errs.append(fields.unsupported(f"{p}.whenUnsatisfiable", c.when_unsatisfiable,
+                                           WHEN_UNSATISFIABLE))
+        if c.HasField("min_domains") and c.min_domains <= 0:
+            errs.append(fields.invalid(f"{p}.minDomains", c.min_domains,
+                                       "must be greater than 0"))
+        errs += label_selector(f"{p}.labelSelector", c.label_selector)
+    return errs
+
+
+def scheduling_constraints(spec: Any, path: str = "spec") -> list[FieldError]:
+    """The affinity and topologySpreadConstraints of a pod spec."""
+    errs: list[FieldError] = []
+    affinity = spec.affinity
+    if affinity.HasField("node_affinity"):
+        errs += _node_affinity(f"{path}.affinity.nodeAffinity", affinity.node_affinity)
+    if affinity.HasField("pod_affinity"):
+        errs += _pod_affinity(f"{path}.affinity.podAffinity", affinity.pod_affinity)
+    if affinity.HasField("pod_anti_affinity"):
+        errs += _pod_affinity(f"{path}.affinity.podAntiAffinity", affinity.pod_anti_affinity)
+    errs += _topology_spread(f"{path}.topologySpreadConstraints", spec.topology_spread_constraints)
+    return errs
