@@ -10,6 +10,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane import metrics, resources
+from podplane.credentials import Credentials, aio_channel
 from podplane.retry_after import call_with_retry
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
@@ -140,11 +141,13 @@ class ResourceClient(Generic[T]):
 class Client:
     """One channel to the apiserver and a typed client per resource. Create it inside the event loop."""
 
-    def __init__(self, target: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, target: str, *, timeout: float = DEFAULT_TIMEOUT,
+                 credentials: Credentials | None = None) -> None:
         self.target = target
         # Every call is counted and timed into client-go's rest_client_* metrics.
-        self.channel = grpc.aio.insecure_channel(
-            target, options=CHANNEL_OPTIONS, interceptors=metrics.rest_client_interceptors(target))
+        # TLS with `credentials` (the cluster CA, a client certificate or token), else plaintext.
+        self.channel = aio_channel(target, credentials, CHANNEL_OPTIONS,
+                                   metrics.rest_client_interceptors(target))
         self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(self.channel, resources.POD, timeout)
         self.nodes: ResourceClient[core_pb2.Node] = ResourceClient(self.channel, resources.NODE, timeout)
         self.namespaces: ResourceClient[core_pb2.Namespace] = ResourceClient(

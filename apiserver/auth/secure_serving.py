@@ -1,0 +1,49 @@
+"""kube-apiserver's secure serving and authentication options: --tls-cert-file,
+--tls-private-key-file, --client-ca-file, --token-auth-file.
+
+gRPC Python can either require a verified client certificate or not ask for one (there is no
+"request but do not require"), so the apiserver listens twice with the same services: the secure
+port requires a client certificate signed by --client-ca-file (components, nodes, admins), the
+token port (--token-port) serves TLS without one, for users with a bearer token."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from apiserver.auth.authentication import Authenticator
+from apiserver.auth.token_file import TokenAuthenticator, load_token_file
+
+
+class SecurityConfigError(ValueError):
+    pass
+
+
+def read_file(flag: str, path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise SecurityConfigError(f"{flag}: cannot read {path}: {e.strerror}") from None
+
+
+@dataclass(frozen=True)
+class SecureServing:
+    cert_file: str
+    key_file: str
+    client_ca_file: str
+    token_auth_file: str | None = None
+    # HOST:PORT of the TLS port without client certificates (bearer tokens); None: not served.
+    token_address: str | None = None
+
+    def server_credentials(self, require_client_cert: bool = True) -> grpc.ServerCredentials:
+        key = read_file("--tls-private-key-file", self.key_file)
+        cert = read_file("--tls-cert-file", self.cert_file)
+        ca = read_file("--client-ca-file", self.client_ca_file)
+        return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
+                                           require_client_auth=require_client_cert)
+
+    def authenticator(self) -> Authenticator:
+        if self.token_auth_file is None:
+            return Authenticator()
+        return Authenticator(TokenAuthenticator(load_token_file(self.token_auth_file)))

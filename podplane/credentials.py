@@ -1,0 +1,123 @@
+"""How a client proves who it is to the apiserver: the cluster CA that signed the apiserver's
+certificate, and a client certificate (components, nodes, admins) or a bearer token (users).
+
+Flags (every component and podctl): --ca-file, --cert-file, --key-file, --token-file. podctl and
+the tools also read PODPLANE_CA / PODPLANE_CERT / PODPLANE_KEY / PODPLANE_TOKEN_FILE /
+PODPLANE_TOKEN and, last, ~/.podplane/config (YAML: server, ca, cert, key, token-file): a small
+kubeconfig."""
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+
+CONFIG_PATH = Path("~/.podplane/config")
+ENV = {"ca_file": "PODPLANE_CA", "cert_file": "PODPLANE_CERT", "key_file": "PODPLANE_KEY",
+       "token_file": "PODPLANE_TOKEN_FILE"}
+CONFIG_KEYS = {"ca_file": "ca", "cert_file": "cert", "key_file": "key",
+               "token_file": "token-file"}
+
+
+class CredentialsError(ValueError):
+    pass
+
+
+def _read(setting: str, path: str) -> bytes:
+    try:
+        return Path(path).expanduser().read_bytes()
+    except OSError as e:
+        raise CredentialsError(f"{setting}: cannot read {path}: {e.strerror}") from None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    ca_file: str
+    cert_file: str | None = None
+    key_file: str | None = None
+    token: str | None = None
+
+    def channel_credentials(self) -> grpc.ChannelCredentials:
+        ca = _read("--ca-file", self.ca_file)
+        key = _read("--key-file", self.key_file) if self.key_file else None
+        cert = _read("--cert-file", self.cert_file) if self.cert_file else None
+        tls = grpc.ssl_channel_credentials(ca, key, cert)
+        if self.token:
+            return grpc.composite_channel_credentials(
+                tls, grpc.access_token_call_credentials(self.token))
+        return tls
+
+    def aio_channel(self, target: str, options: Sequence[tuple[str, Any]] = (),
+                    interceptors: Sequence[Any] | None = None) -> grpc.aio.Channel:
+        return grpc.aio.secure_channel(target, self.channel_credentials(), options=list(options),
+                                       interceptors=interceptors)
+
+    def channel(self, target: str) -> grpc.Channel:
+        return grpc.secure_channel(target, self.channel_credentials())
+
+
+def aio_channel(target: str, credentials: Credentials | None,
+                options: Sequence[tuple[str, Any]] = (),
+                interceptors: Sequence[Any] | None = None) -> grpc.aio.Channel:
+    """TLS with `credentials`, plaintext without (an apiserver started with --insecure-serving)."""
+    if credentials is None:
+        return grpc.aio.insecure_channel(target, options=list(options), interceptors=interceptors)
+    return credentials.aio_channel(target, options, interceptors)
+
+
+def add_credential_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("credentials for the apiserver")
+    g.add_argument("--ca-file", help="the cluster CA (PEM) that signed the apiserver's certificate")
+    g.add_argument("--cert-file", help="client certificate (PEM): CN is the user, O the groups")
+    g.add_argument("--key-file", help="the key of --cert-file")
+    g.add_argument("--token-file", help="a file holding a bearer token")
+
+
+def _config(path: Path) -> Mapping[str, Any]:
+    path = path.expanduser()
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise CredentialsError(f"{path}: {e}") from None
+    if not isinstance(data, dict):
+        raise CredentialsError(f"{path}: expected a mapping of server, ca, cert, key, token-file")
+    return data
+
+
+def credentials_from(args: argparse.Namespace | None = None,
+                     env: Mapping[str, str] | None = None,
+                     config_path: Path | None = None) -> Credentials | None:
+    """Flags first, then the environment, then the config file (each setting on its own); None
+    when no CA is named anywhere (a plaintext apiserver)."""
+    env = os.environ if env is None else env
+    config = _config(config_path or CONFIG_PATH) if (config_path or env is os.environ) else {}
+    values: dict[str, str | None] = {}
+    for attr, var in ENV.items():
+        flag = getattr(args, attr, None) if args is not None else None
+        values[attr] = flag or env.get(var) or config.get(CONFIG_KEYS[attr]) or None
+    token = env.get("PODPLANE_TOKEN") or None
+    if values["token_file"]:
+        token = _read("--token-file", str(values["token_file"])).decode().strip()
+        if not token:
+            raise CredentialsError(f"--token-file: {values['token_file']} is empty")
+    if not values["ca_file"]:
+        if values["cert_file"] or values["key_file"] or token:
+            raise CredentialsError("--ca-file: required with a client certificate or a token")
+        return None
+    if bool(values["cert_file"]) != bool(values["key_file"]):
+        raise CredentialsError("--cert-file and --key-file: give both or neither")
+    creds = Credentials(str(values["ca_file"]), values["cert_file"], values["key_file"], token)
+    creds.channel_credentials()  # unreadable files are refused now, with the setting named
+    return creds
+
+
+def server_from_config(config_path: Path | None = None) -> str | None:
+    server = _config(config_path or CONFIG_PATH).get("server")
+    return str(server) if server else None
