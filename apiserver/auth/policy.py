@@ -59,13 +59,11 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
     "system:kube-controller-manager": (
         rule(("create", "patch", "update"), "events"),
         rule("create", "leases"),
-        rule(("get", "update"), "leases", names=("kube-controller-manager",)),
-        rule(READ, "*"),
-        rule(("create", "update", "patch", "delete"), "pods", *_WORKLOADS),
-        rule(("update", "patch"), "pods/status", "replicationcontrollers/status",
-             "replicasets/status", "deployments/status", "jobs/status", "nodes/status"),
-        rule(("update", "delete"), "nodes", "namespaces"),  # node lifecycle, namespace deletion
-        rule("delete", "*"),  # the namespace controller empties namespaces; the GC collects
+        # The garbage collector's and the namespace controller's reach: every kind, read,
+        # updated (owner references, finalizers, node lifecycle's taints and pod conditions)
+        # and deleted; they create nothing but pods and workloads.
+        rule(("get", "list", "watch", "update", "patch", "delete"), "*"),
+        rule("create", "pods", *_WORKLOADS),
     ),
     # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
     # to its own node, pods and the objects they reference.
