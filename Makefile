@@ -24,7 +24,7 @@ endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
-        bench-scheduler loadtest loadtest-quick
+        bench-scheduler loadtest loadtest-quick bench-overload
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -39,6 +39,7 @@ help:
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
+	echo "make bench-overload    800 writers + 100 watchers, in-flight limit 100 vs none (build/bench/apiserver-overload.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
@@ -146,6 +147,16 @@ test:
 bench-apiserver: $(VENV_STAMP)
 	@$(call timed,bench-apiserver)
 	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
+
+# The overload guard: LIMITS (--max-mutating-requests-inflight per cell, 0: none), CLIENTS, WATCHERS.
+LIMITS ?= 100,0
+CLIENTS ?= 800
+WATCHERS ?= 100
+
+bench-overload: $(VENV_STAMP)
+	@$(call timed,bench-overload)
+	$(VENV)/bin/podplane-bench apiserver-overload --limits $(LIMITS) --clients $(CLIENTS) \
+	  --watchers $(WATCHERS) --out build/bench/apiserver-overload.json
 
 bench-pods: $(VENV_STAMP)
 	@$(call timed,bench-pods)

@@ -2,6 +2,7 @@
 
     podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
     podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
+    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--watchers W] [--out FILE]
     podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
                              [--out FILE] [--plot FILE]
 """
@@ -11,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from bench import apiserver, pod_startup, scheduler_cli
+from bench import apiserver, overload, pod_startup, scheduler_cli
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -131,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_apiserver(sub)
     _add_pods(sub)
     scheduler_cli.add_parser(sub, _positive)
+    overload.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver.run(options_from(args))
@@ -140,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.timeout, cpu_request=args.cpu_request, out=args.out))
     if args.command == "scheduler":
         return scheduler_cli.run(args)
+    if args.command == "apiserver-overload":
+        return overload.run(overload.options_from(args))
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -166,10 +167,14 @@ class ApiserverProcess:
         return self.process.pid
 
     @classmethod
-    def start(cls, etcd_endpoint: str, log_dir: str) -> ApiserverProcess:
+    def start(cls, etcd_endpoint: str, log_dir: str,
+              extra_args: Sequence[str] = ()) -> ApiserverProcess:
         port = free_port()
         args = [sys.executable, "-m", "apiserver", "--etcd-servers", etcd_endpoint,
-                "--bind-address", "127.0.0.1", "--port", str(port), "--log-level", "WARNING"]
+                "--bind-address", "127.0.0.1", "--port", str(port), "--log-level", "WARNING",
+                *extra_args]
+        if "--insecure-serving" in _apiserver_help():  # the benchmarks talk plaintext
+            args.append("--insecure-serving")
         if "--metrics-bind-address" in _apiserver_help():
             # Not the default 0.0.0.0:8080, which another apiserver on this host may hold.
             args += ["--metrics-bind-address", f"127.0.0.1:{free_port()}"]
