@@ -80,21 +80,26 @@ def decode(source: str, text: str, options: GlobalOptions) -> list[ManifestObjec
     except manifest.ManifestError as e:
         raise CommandError(f"error: error parsing {source}: {e}") from None
     out: list[ManifestObject] = []
-    for doc in documents:
-        meta = doc.get("metadata") if isinstance(doc, dict) else None
+    for index, doc in enumerate(documents):
+        # Which document of a multi-document source is at fault.
+        where = f'"{source}"' + (f" (document {index + 1})" if len(documents) > 1 else "")
+        if not isinstance(doc, dict):
+            raise CommandError(f"error: error validating {where}: a manifest must be an object "
+                               f"with apiVersion and kind, got {manifest.type_name(doc)}")
+        meta = doc.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
         try:
             resource = manifest.resource_of(doc)
         except manifest.ManifestError as e:
             if e.path:
-                raise CommandError(f'error: error validating "{source}": {e}') from None
+                raise CommandError(f"error: error validating {where}: {e}") from None
             raise CommandError(
                 f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: '
-                f'"{meta.get("namespace", "")}" from "{source}": {e.detail}') from None
+                f'"{meta.get("namespace", "")}" from {where}: {e.detail}') from None
         try:
             message: Any = manifest.from_dict(doc, resource.message)
         except manifest.ManifestError as e:
-            raise CommandError(f'error: error validating "{source}": {e}') from None
+            raise CommandError(f"error: error validating {where}: {e}") from None
         message.metadata.namespace = _resolve_namespace(resource, message.metadata.namespace, options)
         out.append(ManifestObject(source, resource, message, to_plain_dict(message)))
     return out

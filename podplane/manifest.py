@@ -58,6 +58,9 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+type_name = _type_name  # JSON's name for a decoded YAML value: what error messages call it
+
+
 _BASE64_ALPHABET = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
@@ -184,6 +187,8 @@ def load_documents(text: str) -> Iterator[dict[str, Any]]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ManifestError("", f"error parsing YAML{where}: {problem}") from None
+    except RecursionError:  # PyYAML composes recursively: thousands of nested [ or {
+        raise ManifestError("", "error parsing YAML: the document is nested too deeply") from None
     for doc in docs:
         if doc is None:
             continue
