@@ -82,7 +82,8 @@ class APIServer:
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
-        write_admission = AdmissionChain(NodeRestriction(), PodSecurity(self._namespace_labels))
+        write_admission = AdmissionChain(NodeRestriction(), PodSecurity(
+            self._namespace_labels, self._cached_namespace_labels))
         for store in self.stores.values():
             store.admission = write_admission
         authorizer = Authorizer(self._pods_in_namespace)
@@ -123,6 +124,10 @@ class APIServer:
             except errors.APIError:
                 return None
         return dict(ns.metadata.labels)
+
+    def _cached_namespace_labels(self, name: str) -> dict[str, str] | None:
+        ns = self.cachers["namespaces"].peek("", name)
+        return None if ns is None else dict(ns.metadata.labels)
 
     def _pods_in_namespace(self, namespace: str) -> list[Any]:
         """The node authorizer's graph: the watch cache's pods of a namespace."""

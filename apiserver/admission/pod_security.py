@@ -22,8 +22,9 @@ BASELINE_CAPABILITIES = frozenset({
     "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
     "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"})
 
-# A namespace's labels, or None when it does not exist.
+# A namespace's labels, or None when it does not exist (or, cached, is not known yet).
 NamespaceLabels = Callable[[str], Awaitable[dict[str, str] | None]]
+CachedNamespaceLabels = Callable[[str], dict[str, str] | None]
 
 
 def _plural(singular: str, plural: str, n: int) -> str:
@@ -110,28 +111,40 @@ def enforced_level(labels: dict[str, str]) -> tuple[str, str]:
 
 
 class PodSecurity:
-    def __init__(self, namespace_labels: NamespaceLabels) -> None:
+    def __init__(self, namespace_labels: NamespaceLabels,
+                 cached_namespace_labels: CachedNamespaceLabels | None = None) -> None:
         self._namespace_labels = namespace_labels
+        self._cached_namespace_labels = cached_namespace_labels
 
     async def admit_create(self, obj: Any) -> None:
         if not isinstance(obj, core_pb2.Pod):
             return
         labels = await self._namespace_labels(obj.metadata.namespace or "default")
-        if labels is None:
-            return  # NamespaceLifecycle refuses it
+        if labels is not None:  # else NamespaceLifecycle refuses it
+            self._enforce(obj, labels)
+
+    def _enforce(self, pod: core_pb2.Pod, labels: dict[str, str]) -> None:
         level, version = enforced_level(labels)
         if level == "privileged":
             return
-        violations = baseline_violations(obj)
+        violations = baseline_violations(pod)
         if violations:
             raise errors.APIError(
                 grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                f'pods "{obj.metadata.name}" is forbidden: violates PodSecurity '
+                f'pods "{pod.metadata.name}" is forbidden: violates PodSecurity '
                 f'"{level}:{version}": {", ".join(violations)}')
 
     def admit_update(self, subresource: str, new: Any, old: Any) -> None:
-        """A pod's spec is immutable but for images and ephemeral containers, which add no
-        privileges the checks look at except ephemeral containers (not checked here yet)."""
+        """A pod's spec is immutable but for images and ephemeral containers: the whole pod is
+        checked again when ephemeral containers are added (podctl debug), as Kubernetes does for
+        the pods/ephemeralcontainers subresource. The namespace, which holds the pod, is read
+        from the watch cache."""
+        if (subresource != "ephemeralcontainers" or not isinstance(new, core_pb2.Pod)
+                or self._cached_namespace_labels is None):
+            return
+        labels = self._cached_namespace_labels(new.metadata.namespace or "default")
+        if labels is not None:
+            self._enforce(new, labels)
 
     def admit_delete(self, old: Any) -> None:
         pass

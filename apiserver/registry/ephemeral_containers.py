@@ -28,6 +28,8 @@ async def update_ephemeral_containers(pods: Store, request: core_pb2.Pod) -> cor
             raise invalid_error(pods.resource.kind, current.metadata.name, errs)
         if new.spec != current.spec:
             new.metadata.generation = current.metadata.generation + 1
+        if pods.admission is not None:  # Pod Security checks the pod with its new containers
+            pods.admission.admit_update("ephemeralcontainers", new, current)
         return new
 
     pod: core_pb2.Pod = await pods.guaranteed_update(

@@ -250,6 +250,13 @@ async def test_baseline_namespace_refuses_privileged_pods(callers: Callers) -> N
     with pytest.raises(grpc.aio.AioRpcError):
         await callers.admin.pods.get("x", ns)
     assert (await callers.admin.pods.create(_pod("plain", ns))).metadata.name == "plain"
+    debug = await callers.admin.pods.get("plain", ns)
+    debug.spec.ephemeral_containers.add(name="debugger", image="busybox",
+                                        target_container_name="c")
+    debug.spec.ephemeral_containers[0].security_context.privileged = True
+    assert "violates PodSecurity" in await denied(
+        callers.admin.update_ephemeral_containers(debug))
+    assert not (await callers.admin.pods.get("plain", ns)).spec.ephemeral_containers
 
 
 async def test_secret_values_are_never_logged(callers: Callers, world: str,

@@ -119,3 +119,18 @@ async def test_baseline_pod_and_other_kinds_pass() -> None:
     await ADMISSION.admit_create(pod())
     await ADMISSION.admit_create(core_pb2.ConfigMap(
         metadata=meta_pb2.ObjectMeta(name="x", namespace="secure")))
+
+
+def test_ephemeral_containers_are_checked_when_added() -> None:
+    admission = PodSecurity(_labels, LABELS.get)
+    old = pod()
+    new = pod()
+    new.spec.ephemeral_containers.add(name="debugger", image="busybox")
+    admission.admit_update("ephemeralcontainers", new, old)
+    new.spec.ephemeral_containers[0].security_context.privileged = True
+    with pytest.raises(errors.APIError) as refused:
+        admission.admit_update("ephemeralcontainers", new, old)
+    assert refused.value.message == (
+        'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container '
+        '"debugger" must not set securityContext.privileged=true)')
+    admission.admit_update("status", new, old)  # only the subresource that adds containers
