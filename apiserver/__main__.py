@@ -8,15 +8,16 @@ import sys
 from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                     DEFAULT_MAX_REQUESTS_INFLIGHT)
 from apiserver.server import APIServer, WatchCacheOptions
+from podplane import flags
 from podplane.metrics import parse_bind_address, serve_metrics
 from podplane.serving import configure_logging, wait_for_signal
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="apiserver", description=__doc__)
-    p.add_argument("--etcd-servers", required=True,
+    p.add_argument("--etcd-servers", required=True, type=flags.url_list,
                    help="comma-separated etcd endpoints, e.g. http://etcd:2379")
-    p.add_argument("--bind-address", default="0.0.0.0")
+    p.add_argument("--bind-address", type=flags.ip_address, default="0.0.0.0")
     p.add_argument("--port", type=int, default=6443)
     p.add_argument("--etcd-wait-seconds", type=float, default=120.0,
                    help="how long to wait for etcd at start-up")
@@ -40,14 +41,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--metrics-bind-address", default="0.0.0.0:8080",
                    help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
                         "Kubernetes' old insecure port); empty disables it")
-    p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-level", type=flags.log_level, default="INFO")
     args = p.parse_args(argv)
     try:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:
         p.error(f"--metrics-bind-address: {e}")
     for flag in ("etcd_compaction_interval", "watch_bookmark_interval", "max_requests_inflight",
-                 "max_mutating_requests_inflight"):
+                 "max_mutating_requests_inflight", "etcd_wait_seconds"):
         if getattr(args, flag) < 0:
             p.error(f"--{flag.replace('_', '-')}: must be >= 0")
     for flag in ("watch_cache_size", "watch_buffer_size"):
@@ -57,9 +58,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--watch-bookmark-interval: must be > 0")
     if not 0 < args.port < 65536:
         p.error(f"--port: {args.port} is not a valid port (1-65535)")
-    args.etcd_servers = [e.strip() for e in args.etcd_servers.split(",") if e.strip()]
-    if not args.etcd_servers:
-        p.error("--etcd-servers: at least one endpoint is required")
     return args
 
 

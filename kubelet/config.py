@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from podplane import quantity
+from podplane import flags, quantity
 from podplane.metrics import parse_bind_address
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -102,7 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pod-manifest-path", default="",
                    help="a directory of static pod manifests (*.yaml, *.yml, *.json) the "
                         "kubelet runs itself; default: none")
-    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    p.add_argument("--log-level", type=flags.log_level, default="INFO",
+                   help="DEBUG, INFO, WARNING or ERROR")
     return p
 
 
@@ -139,8 +141,9 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         labels = _labels(args.node_labels)
     except ValueError as e:
         fail("--node-labels", str(e))
-    if args.node_status_update_frequency <= 0:
-        fail("--node-status-update-frequency", "must be positive")
+    if not 0 < args.node_status_update_frequency < math.inf:  # nan fails this too
+        fail("--node-status-update-frequency", f"{args.node_status_update_frequency}: must be a "
+                                               f"positive number of seconds")
     try:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:

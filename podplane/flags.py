@@ -3,8 +3,10 @@ message naming it."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import math
 import re
+import urllib.parse
 
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
 
@@ -66,3 +68,42 @@ def boolean(value: str) -> bool:
     if lowered in ("false", "0", "no"):
         return False
     raise argparse.ArgumentTypeError(f"{value!r} is not a boolean (true or false)")
+
+
+def ip_address(value: str) -> str:
+    """A --bind-address: an IP address to listen on (0.0.0.0 or :: for every interface)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)") from None
+    return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def log_level(value: str) -> str:
+    upper = value.strip().upper()
+    if upper not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return upper
+
+
+def url_list(value: str) -> list[str]:
+    """Comma-separated http(s)://HOST:PORT URLs, as kube-apiserver's --etcd-servers."""
+    urls = [u.strip() for u in value.split(",") if u.strip()]
+    if not urls:
+        raise argparse.ArgumentTypeError("at least one URL is required (e.g. http://etcd:2379)")
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        port = None if port == 0 else port
+        if parts.scheme not in ("http", "https") or not parts.hostname or port in (-1, None) \
+                or parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise argparse.ArgumentTypeError(
+                f"{url!r} is not an http(s)://HOST:PORT URL (e.g. http://etcd:2379)")
+    return urls

@@ -43,7 +43,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="the apiserver's gRPC address, HOST:PORT")
     parser.add_argument("--health-port", type=flags.port, default=10259,
                         help="port of the gRPC health service (default 10259; 0 picks one)")
-    parser.add_argument("--bind-address", default="0.0.0.0",
+    parser.add_argument("--bind-address", type=flags.ip_address, default="0.0.0.0",
                         help="address the health service listens on (default 0.0.0.0)")
     parser.add_argument("--scheduler-name", type=_scheduler_name, default=DEFAULT_SCHEDULER_NAME,
                         help="schedule only pods whose spec.schedulerName is this "
