@@ -106,6 +106,16 @@ def _lease(name: str) -> lease_pb2.Lease:
     return lease
 
 
+async def _first_event(stream: Any) -> Any:
+    """The first event of a watch (a refused watch fails on it); the stream is cancelled after."""
+    try:
+        async for event in stream:
+            return event
+    finally:
+        stream.cancel()
+    return None
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
     """The node authorizer reads the watch cache, a moment behind a write."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -151,6 +161,9 @@ async def test_viewer_reads_everything_but_secrets_and_writes_nothing(
         f'secrets "used-by-1" is forbidden: User "viewer" cannot get resource "secrets" in API '
         f'group "" in the namespace "{ns}"')
     await denied(viewer.secrets.list(ns))
+    await denied(_first_event(viewer.secrets.watch(ns)))
+    pods_watch = viewer.pods.watch(ns)
+    assert (await _first_event(pods_watch)) is not None
     await denied(viewer.namespaces.delete(ns))
     assert "x" not in (await callers.admin.pods.get("on-1", ns)).metadata.labels
 
