@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 
 from apiserver import errors
+from apiserver.auth.node_authorizer import config_map_names, secret_names
 from apiserver.auth.user import current_user
 from podplane import resources
 from podplane.api.coordination.v1 import lease_pb2
@@ -42,6 +43,12 @@ class NodeRestriction:
             if obj.spec.node_name != node:
                 raise _forbidden(obj, f'node "{node}" can only create pods with spec.nodeName set '
                                       f'to itself')
+            # A mirror pod must not reach for objects the node could then read through the graph.
+            if any(True for _ in secret_names(obj)):
+                raise _forbidden(obj, f'node "{node}" can not create pods that reference secrets')
+            if any(True for _ in config_map_names(obj)):
+                raise _forbidden(obj, f'node "{node}" can not create pods that reference '
+                                      f'configmaps')
         self._own(node, obj)
 
     def admit_update(self, subresource: str, new: Any, old: Any) -> None:

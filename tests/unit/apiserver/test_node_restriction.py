@@ -33,6 +33,11 @@ def pod(node: str, mirror: bool = False) -> core_pb2.Pod:
     return p
 
 
+def _with_secret(p: core_pb2.Pod) -> core_pb2.Pod:
+    p.spec.volumes.add(name="s").secret.secret_name = "db"
+    return p
+
+
 def node(name: str) -> core_pb2.Node:
     return core_pb2.Node(metadata=meta_pb2.ObjectMeta(name=name))
 
@@ -92,6 +97,8 @@ def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
                     f'annotation, node "node-1" can only create mirror pods'),
     (pod("node-2", mirror=True), 'pods "web" is forbidden: node "node-1" can only create pods '
                                  "with spec.nodeName set to itself"),
+    (_with_secret(pod("node-1", mirror=True)),
+     'pods "web" is forbidden: node "node-1" can not create pods that reference secrets'),
     (node("node-1"), None),
     (node("node-2"), 'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node '
                      '"node-2"'),
