@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from apiserver.server import APIServer
 from podplane import resources
+from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import Client
@@ -205,3 +206,22 @@ async def test_bad_status_values_are_refused_or_ignored_but_never_crash(
     assert result.code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT,
                            grpc.StatusCode.ABORTED, grpc.StatusCode.NOT_FOUND), result
     await assert_serving(channel, client, status_target)
+
+
+@given(width=st.integers(1, 500), operator=_not_in("In", "NotIn", "Exists", "DoesNotExist"),
+       key=st.text(min_size=1, max_size=10))
+@BAD_INPUT
+async def test_a_deployment_selector_with_a_bad_expression_names_it(
+        channel: grpc.aio.Channel, unchanged: str, width: int, operator: str, key: str) -> None:
+    """A wide selector (hundreds of expressions), the last one broken: its index is named."""
+    deployment = apps_pb2.Deployment(metadata=meta_pb2.ObjectMeta(name="wide", namespace=unchanged))
+    selector = deployment.spec.selector
+    selector.match_labels["app"] = "web"
+    for i in range(width - 1):
+        selector.match_expressions.add(key=f"k{i}", operator="Exists")
+    selector.match_expressions.add(key="app", operator=operator, values=[key])
+    deployment.spec.template.metadata.labels["app"] = "web"
+    deployment.spec.template.spec.containers.add(name="web", image="nginx")
+    rejection = await raw_call(channel, method(resources.DEPLOYMENT, "Create"),
+                               deployment.SerializeToString())
+    assert_invalid_field(rejection, f"spec.selector.matchExpressions[{width - 1}].operator")
