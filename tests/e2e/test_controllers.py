@@ -11,6 +11,7 @@ from typing import Any
 from podplane import manifest
 from podplane.client import Client
 from tests.e2e.conftest import NODES, compose, podctl
+from tests.e2e.faults import record
 from tests.support import eventually
 
 HELLO_WORLD = """\
@@ -93,8 +94,8 @@ async def test_a_replication_controller_spreads_and_survives_a_node_stopping(
             return now if now and all(p.spec.node_name != lost for p in now) else None
         now = await eventually(replaced, 120, interval=1, what="six replicas on the other nodes")
         recovered = time.monotonic() - started
-        print(f"\nnode stop -> pods Unknown: {detected:.0f} s; -> 6 replicas Running "
-              f"elsewhere: {recovered:.0f} s")
+        record("node container stopped", pods_unknown=detected,
+               replicas_running_elsewhere=recovered)
         assert {p.spec.node_name for p in now} == set(NODES) - {lost}
         node = await client.nodes.get(lost)
         ready = next(c for c in node.status.conditions if c.type == "Ready")

@@ -1,0 +1,247 @@
+"""Tools for the fault tests on the compose cluster: stopping and starting services, a writer that
+remembers every write the apiserver acknowledged, a watch checker that records every event across
+reconnections, and the record of measured recovery times (build/e2e/faults.json, quoted by the
+README)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from podplane import manifest
+from podplane.client import Client, ResourceClient, status_code
+from tests.e2e.conftest import ROOT, compose
+
+RESULTS = ROOT / "build" / "e2e" / "faults.json"
+PROJECT = "podplane"
+NETWORK = f"{PROJECT}_cluster"
+# A label no node has: the writer's pods stay Pending, so churn costs the nodes nothing.
+NOWHERE = {"podplane.test/fault-churn": "nowhere"}
+
+
+def record(fault: str, **seconds: float) -> None:
+    """Prints the measured times and merges them into build/e2e/faults.json."""
+    figures = {k: round(v, 1) for k, v in seconds.items()}
+    print(f"\n{fault}: " + ", ".join(f"{k} {v} s" for k, v in figures.items()))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[fault] = {**figures, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------- compose services
+def container_id(service: str) -> str:
+    return compose("ps", "-a", "-q", service).stdout.strip()
+
+
+def health(service: str) -> str:
+    result = subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.Status}}/{{if .State.Health}}"
+         "{{.State.Health.Status}}{{end}}", container_id(service)],
+        text=True, capture_output=True, check=False)
+    return result.stdout.strip()
+
+
+async def wait_healthy(*services: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        states = {s: health(s) for s in services}
+        if all(state == "running/healthy" for state in states.values()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"services not healthy after {timeout:.0f}s: {states}")
+        await asyncio.sleep(1)
+
+
+async def run_compose(*args: str) -> None:
+    await asyncio.to_thread(compose, *args)
+
+
+def service_of_holder(holder: str) -> str:
+    """The compose service whose container holds a lease: holderIdentity is <hostname>_<uuid>,
+    the hostname being the short container id."""
+    short = holder.split("_", 1)[0]
+    for service in ("scheduler", "scheduler-2", "controller-manager", "controller-manager-2"):
+        if container_id(service).startswith(short):
+            return service
+    raise AssertionError(f"no compose service runs the lease holder {holder!r}")
+
+
+async def lease_holder(client: Client, name: str) -> str:
+    lease = await client.leases.get(name, "kube-system")
+    return str(lease.spec.holder_identity)
+
+
+# ---------------------------------------------------------------------- objects
+def pending_pod(name: str, namespace: str) -> Any:
+    return manifest.from_dict({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"role": "churn"}},
+        "spec": {"nodeSelector": NOWHERE, "containers": [
+            {"name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent"}]}})
+
+
+def sleeper_pod(name: str, namespace: str, app: str) -> Any:
+    return manifest.from_dict({"apiVersion": "v1", "kind": "Pod",
+                               "metadata": {"name": name, "namespace": namespace},
+                               "spec": sleeper_template(app)["spec"]})
+
+
+def config_map(name: str, namespace: str, data: dict[str, str]) -> Any:
+    return manifest.from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                               "metadata": {"name": name, "namespace": namespace}, "data": data})
+
+
+def sleeper_template(app: str) -> dict[str, Any]:
+    return {"metadata": {"labels": {"app": app}},
+            "spec": {"terminationGracePeriodSeconds": 0, "containers": [
+                {"name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent",
+                 "command": ["sleep", "3600"],
+                 "resources": {"requests": {"cpu": "10m"}}}]}}
+
+
+def replication_controller(name: str, namespace: str, replicas: int) -> Any:
+    return manifest.from_dict({
+        "apiVersion": "v1", "kind": "ReplicationController",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"replicas": replicas, "selector": {"app": name},
+                 "template": sleeper_template(name)}})
+
+
+def replica_set(name: str, namespace: str, replicas: int) -> Any:
+    return manifest.from_dict({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": sleeper_template(name)}})
+
+
+async def live_pods(client: Client, namespace: str, app: str) -> list[Any]:
+    pods = (await client.pods.list(namespace, label_selector=f"app={app}")).items
+    return [p for p in pods if not p.metadata.deletion_timestamp]
+
+
+async def settled(client: Client, namespace: str, app: str, n: int) -> list[Any] | None:
+    """Exactly n pods of the app, all Running, none terminating (nor any left terminating)."""
+    pods = (await client.pods.list(namespace, label_selector=f"app={app}")).items
+    ok = len(pods) == n and all(p.status.phase == "Running" and not p.metadata.deletion_timestamp
+                                for p in pods)
+    return pods if ok else None
+
+
+async def retried(call: Callable[[], Awaitable[Any]], timeout: float = 60) -> Any:
+    """A write retried through an outage (the API is not available yet)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await asyncio.wait_for(call(), 5)
+        except (grpc.aio.AioRpcError, asyncio.TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def scale(client: Client, resource: ResourceClient[Any], name: str, namespace: str,
+                replicas: int) -> None:
+    async def once() -> Any:
+        obj = await resource.get(name, namespace)
+        obj.spec.replicas = replicas
+        return await resource.update(obj)
+    await retried(once)
+
+
+# ---------------------------------------------------------------------- churn with receipts
+@dataclass
+class PodChurn:
+    """Creates pods and deletes older ones, steadily; remembers which writes were acknowledged.
+    A write that failed or timed out has an unknown outcome and is not counted either way."""
+    client: Client
+    namespace: str
+    created: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    ack_times: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    async def run(self, rate: float = 5.0) -> None:
+        n = 0
+        while True:
+            n += 1
+            name = f"churn-{n}"
+            try:
+                await asyncio.wait_for(
+                    self.client.pods.create(pending_pod(name, self.namespace)), 5)
+                self.created.add(name)
+                self.ack_times.append(time.monotonic())
+                if n % 3 == 0:  # delete one in three, leaving the rest
+                    victim = random.choice(sorted(self.created - self.deleted))
+                    await asyncio.wait_for(self.client.pods.delete(
+                        victim, self.namespace, grace_period_seconds=0), 5)
+                    self.deleted.add(victim)
+                    self.ack_times.append(time.monotonic())
+            except (grpc.aio.AioRpcError, asyncio.TimeoutError):
+                self.failures += 1
+            await asyncio.sleep(1 / rate)
+
+    def first_ack_after(self, t: float) -> float | None:
+        return next((a for a in self.ack_times if a >= t), None)
+
+
+# ---------------------------------------------------------------------- every watch event
+@dataclass
+class WatchChecker:
+    """Watches a resource in a namespace from a list's resourceVersion and records every event;
+    a broken stream is resumed from the last resourceVersion seen, with back-off, as a reflector
+    does. A resume refused as too old would be a gap: recorded, never papered over by a relist."""
+    resource: ResourceClient[Any]
+    namespace: str
+    events: list[tuple[str, str, int]] = field(default_factory=list)  # type, name, rv
+    event_times: list[float] = field(default_factory=list)
+    reconnects: int = 0
+    gaps: list[str] = field(default_factory=list)
+    resource_version: str = ""
+
+    async def run(self) -> None:
+        if not self.resource_version:
+            self.resource_version = (await self.resource.list(self.namespace)).metadata \
+                .resource_version
+        delay = 0.0
+        while True:
+            try:
+                async for event in self.resource.watch(
+                        self.namespace, resource_version=self.resource_version):
+                    rv = event.object.metadata.resource_version
+                    self.events.append((event.type, event.object.metadata.name, int(rv)))
+                    self.event_times.append(time.monotonic())
+                    self.resource_version = rv
+                    delay = 0.0
+            except grpc.aio.AioRpcError as e:
+                if status_code(e) == grpc.StatusCode.OUT_OF_RANGE:
+                    self.gaps.append(str(e.details()))
+                    return
+            self.reconnects += 1
+            delay = min(max(delay * 2, 0.2), 5.0)
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+    def per_object(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for _, name, rv in self.events:
+            out.setdefault(name, []).append(rv)
+        return out
+
+    def first_event_after(self, t: float) -> float | None:
+        return next((e for e in self.event_times if e >= t), None)
+
+
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping is all that matters
+        pass
