@@ -39,7 +39,7 @@ help:
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
-	echo "make bench-overload    800 writers + 100 watchers, in-flight limit 100 vs none (build/bench/apiserver-overload.*)"
+	echo "make bench-overload    800 writers + 100 node watchers, in-flight limit 100 vs none (build/bench/apiserver-overload.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
@@ -91,14 +91,17 @@ images: base-image wheels
 up: host venv base-image wheels images
 	@$(call timed,up)
 	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT)
+	# The cluster CA and every service's certificate (an existing CA and certificates are kept).
+	$(PY) -m podplane.pki build/pki --nodes node-1,node-2,node-3
 	if ! $(COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
 	  $(COMPOSE) ps -a >&2; $(COMPOSE) logs --tail 30 >&2; exit 1
 	fi
 	scripts/wait-cluster.sh $(WAIT_TIMEOUT)
 	printf '%s\n' "" "podplane is up: apiserver on localhost:$(APISERVER_PORT). Try:" \
 	  "  export PATH=$$PWD/$(VENV)/bin:\$$PATH" \
+	  "  export PODPLANE_CA=$$PWD/build/pki/ca.crt PODPLANE_CERT=$$PWD/build/pki/admin.crt PODPLANE_KEY=$$PWD/build/pki/admin.key" \
 	  "  podctl get nodes" \
-	  "  grpcurl -plaintext localhost:$(APISERVER_PORT) list" \
+	  "  grpcurl -cacert build/pki/ca.crt -cert build/pki/admin.crt -key build/pki/admin.key localhost:$(APISERVER_PORT) list" \
 	  "  docker compose exec node-1 docker ps    # the containers of node-1's pods" \
 	  "  make down                               # stop the cluster, delete its data"
 
@@ -148,7 +151,7 @@ bench-apiserver: $(VENV_STAMP)
 	@$(call timed,bench-apiserver)
 	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
 
-# The overload guard: LIMITS (--max-mutating-requests-inflight per cell, 0: none), CLIENTS, WATCHERS.
+# The overload guard: LIMITS (--max-mutating-requests-inflight per cell, 0: none), CLIENTS, WATCHERS (node watchers).
 LIMITS ?= 100,0
 CLIENTS ?= 800
 WATCHERS ?= 100
@@ -156,7 +159,7 @@ WATCHERS ?= 100
 bench-overload: $(VENV_STAMP)
 	@$(call timed,bench-overload)
 	$(VENV)/bin/podplane-bench apiserver-overload --limits $(LIMITS) --clients $(CLIENTS) \
-	  --watchers $(WATCHERS) --out build/bench/apiserver-overload.json
+	  --node-watchers $(WATCHERS) --out build/bench/apiserver-overload.json
 
 bench-pods: $(VENV_STAMP)
 	@$(call timed,bench-pods)

@@ -2,7 +2,7 @@
 
     podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
     podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
-    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--watchers W] [--out FILE]
+    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] [--out FILE]
     podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
                              [--out FILE] [--plot FILE]
 """

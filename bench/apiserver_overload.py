@@ -4,8 +4,11 @@ guard), to show what the overload guard does: accepted writes keep a low latency
 refused at once, where without it every caller waits longer.
 
 Each writer is an asyncio task with its own gRPC connection and one request at a time (a closed
-loop), alternating a create of a new pod and an update of the pod it created last; the writers and
-the watchers are spread over worker processes. Calls go through raw stubs, not podplane's Client,
+loop), alternating a create of a new pod and an update of the pod it created last. Watchers are
+of two kinds, as on a cluster: node watchers (a kubelet's: the pods of one node, by the field
+selector spec.nodeName, which the watch cache indexes), each pod being bound to one of their nodes,
+and cluster watchers (a scheduler's or controller's informer: every pod of the run). Writers and
+watchers are spread over worker processes. Calls go through raw stubs, not podplane's Client,
 so that every refusal is seen and timed; a refused writer then waits the server's retry-after hint
 plus up to 50 % jitter before its next call, as a well-behaved client (client-go) does."""
 from __future__ import annotations
@@ -41,7 +44,10 @@ class WorkerSpec:
     cell: str
     first_client: int
     clients: int
-    watchers: int
+    first_node_watcher: int
+    node_watchers: int
+    total_node_watchers: int
+    cluster_watchers: int
 
 
 @dataclass
@@ -74,6 +80,8 @@ async def _writer(stub: Any, spec: WorkerSpec, index: int, schedule: Schedule,
         verb = "create" if last is None or n % 2 == 0 else "update"
         if verb == "create":
             request = small_pod(f"ov-{spec.run_id}-{spec.cell}-{index}-{n}", labels)
+            if spec.total_node_watchers:
+                request.spec.node_name = node_name(index % spec.total_node_watchers)
         else:
             request = last
             request.metadata.labels[SEQ_LABEL] = str(n)
@@ -100,10 +108,17 @@ async def _writer(stub: Any, spec: WorkerSpec, index: int, schedule: Schedule,
             await asyncio.sleep(0.05)
 
 
-async def _watcher(stub: Any, spec: WorkerSpec, out: WatchResults) -> None:
-    """Every pod of the run, from now (the warm-up leaves time for the streams to open)."""
-    call = stub.Watch(meta_pb2.WatchRequest(namespace=NAMESPACE,
-                                            label_selector=f"{RUN_LABEL}={spec.run_id}"))
+def node_name(index: int) -> str:
+    """A node no kubelet runs: only the benchmark's node watchers look at its pods."""
+    return f"bench-overload-node-{index}"
+
+
+async def _watcher(stub: Any, spec: WorkerSpec, node: str | None, out: WatchResults) -> None:
+    """The pods of `node`, or every pod of the run, from now (the warm-up leaves time for the
+    streams to open)."""
+    call = stub.Watch(meta_pb2.WatchRequest(
+        namespace=NAMESPACE, label_selector=f"{RUN_LABEL}={spec.run_id}",
+        field_selector=f"spec.nodeName={node}" if node else ""))
     try:
         async for _ in call:
             out.events += 1
@@ -117,11 +132,14 @@ async def _watcher(stub: Any, spec: WorkerSpec, out: WatchResults) -> None:
 
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     writer_channels = [_channel(spec.target) for _ in range(spec.clients)]
-    watch_channels = [_channel(spec.target) for _ in range(spec.watchers)]
+    nodes: list[str | None] = [node_name(spec.first_node_watcher + i)
+                               for i in range(spec.node_watchers)]
+    nodes += [None] * spec.cluster_watchers
+    watch_channels = [_channel(spec.target) for _ in nodes]
     await asyncio.gather(*(c.channel_ready() for c in writer_channels + watch_channels))
     watched = WatchResults()
-    watches = [asyncio.create_task(_watcher(resources.POD.stub(c), spec, watched))
-               for c in watch_channels]
+    watches = [asyncio.create_task(_watcher(resources.POD.stub(c), spec, node, watched))
+               for c, node in zip(watch_channels, nodes)]
     conn.send("ready")
     begin, warmup, duration = await workers.receive(conn)
     schedule = Schedule(begin, warmup, duration)
@@ -152,7 +170,8 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
 @dataclass(frozen=True)
 class CellOptions:
     clients: int
-    watchers: int
+    node_watchers: int
+    cluster_watchers: int
     worker_processes: int
     warmup: float
     duration: float
@@ -163,12 +182,16 @@ async def run_cell(target: str, run_id: str, cell: str, options: CellOptions,
     """The load against the apiserver at `target`: per verb, accepted and refused calls."""
     specs: list[WorkerSpec] = []
     first = 0
+    first_watcher = 0
     clients = workers.spread(options.clients, options.worker_processes)
-    watchers = workers.spread(options.watchers, len(clients)) if options.watchers else []
+    watchers = workers.spread(options.node_watchers, len(clients)) if options.node_watchers else []
     for i, n in enumerate(clients):
-        specs.append(WorkerSpec(target, run_id, cell, first, n,
-                                watchers[i] if i < len(watchers) else 0))
+        node_watchers = watchers[i] if i < len(watchers) else 0
+        specs.append(WorkerSpec(target, run_id, cell, first, n, first_watcher, node_watchers,
+                                options.node_watchers,
+                                options.cluster_watchers if i == 0 else 0))
         first += n
+        first_watcher += node_watchers
     group = workers.WorkerGroup(worker_main, specs)
     try:
         await group.receive_all(180, "connections and watches")
@@ -178,7 +201,8 @@ async def run_cell(target: str, run_id: str, cell: str, options: CellOptions,
         parts = await group.receive_all(schedule.end - time.time() + CALL_TIMEOUT + 60,
                                         "results")
         seconds = schedule.window.seconds
-        out: dict[str, Any] = {"clients": options.clients, "watchers": options.watchers,
+        out: dict[str, Any] = {"clients": options.clients, "node_watchers": options.node_watchers,
+                               "cluster_watchers": options.cluster_watchers,
                                "worker_processes": len(specs)}
         for verb in VERBS:
             verb_parts: list[VerbResults] = [p["verbs"][verb] for p in parts]

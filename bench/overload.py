@@ -31,7 +31,8 @@ class Options:
     server: str | None
     limits: tuple[int, ...]
     clients: int
-    watchers: int
+    node_watchers: int
+    cluster_watchers: int
     client_processes: int
     warmup: float
     duration: float
@@ -45,7 +46,8 @@ def add_parser(sub: Any) -> None:
         help="many writers and watchers against the apiserver, with and without the in-flight "
              "limit",
         description="C writers (each: create a pod, update it, create the next, ...; one request "
-                    "at a time, own connection) and W watchers, spread over worker processes, "
+                    "at a time, own connection), node and cluster watchers, spread over worker "
+                    "processes, "
                     "against a fresh etcd and apiserver per --max-mutating-requests-inflight "
                     "value (0: no guard). Reports accepted latency by verb, refusals and their "
                     "latency, and watch events delivered.")
@@ -53,7 +55,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--limits", type=_limits, default=(100, 0),
                    help="--max-mutating-requests-inflight per cell, e.g. 100,0 (0: no guard)")
     p.add_argument("--clients", type=int, default=800, help="concurrent writers")
-    p.add_argument("--watchers", type=int, default=100, help="concurrent watch streams")
+    p.add_argument("--node-watchers", type=int, default=100,
+                   help="watch streams of one node's pods each (a kubelet's); every pod is "
+                        "bound to one of their nodes")
+    p.add_argument("--cluster-watchers", type=int, default=2,
+                   help="watch streams of every pod (a scheduler's or controller's informer)")
     p.add_argument("--client-processes", type=int, default=4,
                    help="worker processes the writers and watchers are spread over")
     p.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
@@ -76,10 +82,11 @@ def options_from(args: argparse.Namespace) -> Options:
     for flag in ("clients", "client_processes"):
         if getattr(args, flag) < 1:
             raise SystemExit(f"--{flag.replace('_', '-')}: must be >= 1")
-    if args.watchers < 0 or args.warmup < 0 or args.duration <= 0:
-        raise SystemExit("--watchers and --warmup must be >= 0, --duration > 0")
+    if min(args.node_watchers, args.cluster_watchers, args.warmup) < 0 or args.duration <= 0:
+        raise SystemExit("--node-watchers, --cluster-watchers and --warmup must be >= 0, "
+                         "--duration > 0")
     return Options(args.server, (0,) if args.server else args.limits, args.clients,
-                   args.watchers, args.client_processes, args.warmup, args.duration, args.out,
+                   args.node_watchers, args.cluster_watchers, args.client_processes, args.warmup, args.duration, args.out,
                    args.markdown_out)
 
 
@@ -126,8 +133,8 @@ async def _cell(options: Options, cluster: Cluster, run_id: str, limit: int) -> 
 
     cell = await apiserver_overload.run_cell(
         cluster.target, run_id, f"l{limit}",
-        apiserver_overload.CellOptions(options.clients, options.watchers,
-                                       options.client_processes, options.warmup,
+        apiserver_overload.CellOptions(options.clients, options.node_watchers,
+                                       options.cluster_watchers, options.client_processes, options.warmup,
                                        options.duration), observe_cpu)
     if not cluster.started:
         await delete_run_pods(cluster.target, run_id)
@@ -149,7 +156,8 @@ def run(options: Options) -> int:
     for limit in options.limits:
         with control_plane(options, limit, progress, log_dir) as cluster:
             progress.step(f"limit {limit or 'none'}: {options.clients} writers, "
-                          f"{options.watchers} watchers, {options.warmup:g} s warm-up + "
+                          f"{options.node_watchers} node and {options.cluster_watchers} "
+                          f"cluster watchers, {options.warmup:g} s warm-up + "
                           f"{options.duration:g} s")
             cell = asyncio.run(_cell(options, cluster, run_id, limit))
         result["cells"].append(cell)

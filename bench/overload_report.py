@@ -61,7 +61,9 @@ def markdown(result: dict[str, Any]) -> str:
         + (f", {load[0]:.2f} at end" if load else "") + ".", "",
         *_verdict_lines(result), "",
         f"{s['clients']} writers (each a closed loop on its own connection: create a pod, update "
-        f"it, create the next, ...) and {s['watchers']} watchers of the run's pods, over "
+        f"it, create the next, ...), {s['node_watchers']} node watchers (a kubelet's watch: "
+        "spec.nodeName of one node; each pod is bound to one of their nodes) and "
+        f"{s['cluster_watchers']} cluster watchers (every pod, as a scheduler's informer), over "
         f"{s['client_processes']} worker processes; a fresh etcd and apiserver per row, started "
         "with that --max-mutating-requests-inflight (reads keep the default 400). A refused "
         "writer waits the retry-after hint (1 s) plus up to 50 % jitter, as client-go does. "

@@ -21,7 +21,8 @@ def verb(p50: float | None, p99: float | None, refused: int = 0,
 
 
 def cell(limit: int, create: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    return {"mutating_limit": limit, "clients": 800, "watchers": 100, "worker_processes": 4,
+    return {"mutating_limit": limit, "clients": 800, "node_watchers": 100,
+            "cluster_watchers": 2, "worker_processes": 4,
             "create": create, "update": update,
             "watch": {"events": 1000, "events_per_second": 100.0, "errors_by_code": {}},
             "cpu_percent": {"apiserver": 95.0, "etcd": 30.0, "clients": 60.0, "host": 199.0}}
@@ -44,7 +45,8 @@ def test_markdown_has_a_row_per_limit_and_verb() -> None:
               "wall_seconds": 60.0, "load_average_at_end": [1.0, 1.0, 1.0],
               "host": {"cpus": 2, "platform": "Linux", "python": "3.11", "grpcio": "1.x",
                        "etcd_version": "3.4.23", "load_average_at_start": 0.5},
-              "settings": {"clients": 800, "watchers": 100, "client_processes": 4,
+              "settings": {"clients": 800, "node_watchers": 100, "cluster_watchers": 2,
+                           "client_processes": 4,
                            "warmup": 5.0, "duration": 15.0},
               "cells": CELLS, "verdicts": overload.verdicts(CELLS)}
     text = overload_report.markdown(result)
