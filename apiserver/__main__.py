@@ -7,6 +7,7 @@ import sys
 
 from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                     DEFAULT_MAX_REQUESTS_INFLIGHT)
+from apiserver.auth.options import add_security_flags, security_from_args
 from apiserver.server import APIServer, WatchCacheOptions
 from podplane import flags
 from podplane.metrics import parse_bind_address, serve_metrics
@@ -42,6 +43,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
                         "Kubernetes' old insecure port); empty disables it")
     p.add_argument("--log-level", type=flags.log_level, default="INFO")
+    add_security_flags(p)
     args = p.parse_args(argv)
     try:
         parse_bind_address(args.metrics_bind_address)
@@ -58,12 +60,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--watch-bookmark-interval: must be > 0")
     if not 0 < args.port < 65536:
         p.error(f"--port: {args.port} is not a valid port (1-65535)")
+    args.security = security_from_args(p, args)
     return args
 
 
 async def run(args: argparse.Namespace) -> None:
     server = APIServer(
-        args.etcd_servers, f"{args.bind_address}:{args.port}",
+        args.etcd_servers, f"{args.bind_address}:{args.port}", security=args.security,
         watch_cache=WatchCacheOptions(capacity=args.watch_cache_size,
                                       watcher_buffer=args.watch_buffer_size,
                                       bookmark_interval=args.watch_bookmark_interval),

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiserver import errors
+from apiserver import errors, kubelet_client
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.auth.authentication import AuthenticationInterceptor
@@ -70,7 +70,10 @@ class APIServer:
     server: Server = field(init=False)
 
     def __post_init__(self) -> None:
-        self.etcd = EtcdClient(self.etcd_endpoints)
+        self.etcd = EtcdClient(self.etcd_endpoints, credentials=(
+            self.security.etcd_credentials() if self.security else None))
+        if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
+            kubelet_client.configure(self.security.kubelet_client)
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
         opts = self.watch_cache
         self.cachers = {plural: Cacher(store, capacity=opts.capacity,

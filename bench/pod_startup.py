@@ -27,6 +27,7 @@ from podplane import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import Client, is_not_found
+from podplane.credentials import credentials_from
 
 BURST = 0.0  # a rate of 0: all pods at once
 NAMESPACE_GONE_TIMEOUT = 180.0
@@ -174,7 +175,8 @@ async def _delete_namespace(client: Client, namespace: str) -> None:
 
 async def _run(options: Options) -> list[Cell]:
     cells = []
-    async with Client(options.server, timeout=30) as client:
+    # The cluster's credentials: PODPLANE_CA/CERT/KEY/TOKEN_FILE or ~/.podplane/config.
+    async with Client(options.server, timeout=30, credentials=credentials_from()) as client:
         for rate in options.rates:
             namespace = f"bench-pods-{secrets.token_hex(3)}"
             how = "as a burst" if rate == BURST else f"at {rate:g} pods/s"

@@ -19,6 +19,7 @@ from controller.nodeipam import CidrAllocator
 from podplane import flags, leaderelection
 from podplane.client import Client
 from podplane.component import Component, leader_elector, serve_component, while_leading
+from podplane.credentials import CredentialsError, add_credential_flags, credentials_from
 from podplane.serving import run_service
 
 log = logging.getLogger("controller-manager")
@@ -65,6 +66,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     leaderelection.add_flags(parser, "kube-controller-manager")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    add_credential_flags(parser)
     args = parser.parse_args(argv)
     try:
         CidrAllocator(args.cluster_cidr, args.node_cidr_mask_size)
@@ -76,6 +78,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         cluster_cidr=args.cluster_cidr, node_cidr_mask_size=args.node_cidr_mask_size)
     args.leader_election = (leaderelection.config_from_flags(parser, args)
                             if args.leader_elect else None)
+    try:
+        args.credentials = credentials_from(args, env={})  # flags only: no user settings
+    except CredentialsError as e:
+        parser.error(str(e))
     return args
 
 
@@ -87,7 +93,7 @@ async def serve(args: argparse.Namespace) -> None:
         elector = leader_elector(client, args.leader_election)
         return Component(run=lambda: while_leading(elector, manager.run))
 
-    await serve_component(apiserver=args.server,
+    await serve_component(apiserver=args.server, credentials=args.credentials,
                           health_address=flags.listen_address(args.bind_address, args.health_port),
                           metrics_address=args.metrics_bind_address, build=build)
 

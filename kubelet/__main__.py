@@ -34,7 +34,7 @@ async def run(config: KubeletConfig) -> int:
                   config.server, e)
         return 1
     metrics = serve_metrics(config.metrics_bind_address)
-    client = Client(config.server)
+    client = Client(config.server, credentials=config.credentials)
     kubelet = Kubelet(config, runtime, client, host_ip)
     starting = asyncio.create_task(kubelet.start())
     stop = asyncio.create_task(wait_for_signal())

@@ -7,9 +7,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NoReturn
 
+import grpc
+
 from podplane import flags, quantity
+from podplane.credentials import Credentials, CredentialsError, add_credential_flags, \
+    credentials_from
 from podplane.metrics import parse_bind_address
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -36,6 +41,21 @@ class KubeletConfig:
     system_reserved: dict[str, str] = field(default_factory=dict)
     # The directory of static pod manifests; "" runs no static pods.
     pod_manifest_path: str = ""
+    # The kubelet API over TLS (--tls-cert-file, --tls-private-key-file), callers' certificates
+    # checked against --client-ca-file; all "" serves plaintext.
+    tls_cert_file: str = ""
+    tls_private_key_file: str = ""
+    client_ca_file: str = ""
+    # How it proves itself to the apiserver (--ca-file, --cert-file, ...); None: plaintext.
+    credentials: Credentials | None = None
+
+    def serving_credentials(self) -> grpc.ServerCredentials | None:
+        if not self.tls_cert_file:
+            return None
+        files = [open(f, "rb").read() for f in (self.tls_private_key_file, self.tls_cert_file,
+                                                self.client_ca_file)]
+        return grpc.ssl_server_credentials([(files[0], files[1])], root_certificates=files[2],
+                                           require_client_auth=True)
 
 
 def _host_port(value: str) -> str:
@@ -103,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pod-manifest-path", default="",
                    help="a directory of static pod manifests (*.yaml, *.yml, *.json) the "
                         "kubelet runs itself; default: none")
+    p.add_argument("--tls-cert-file", default="",
+                   help="the kubelet API's serving certificate (PEM); default: plaintext")
+    p.add_argument("--tls-private-key-file", default="", help="the key of --tls-cert-file")
+    p.add_argument("--client-ca-file", default="",
+                   help="CA of the client certificates the kubelet API accepts (the apiserver's)")
+    add_credential_flags(p)
     p.add_argument("--log-level", type=flags.log_level, default="INFO",
                    help="DEBUG, INFO, WARNING or ERROR")
     return p
@@ -156,7 +182,24 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
             fail("--" + flag.replace("_", "-"), str(e))
     if args.pod_manifest_path and not args.pod_manifest_path.startswith("/"):
         fail("--pod-manifest-path", f'"{args.pod_manifest_path}" must be an absolute path')
+    tls = {"--tls-cert-file": args.tls_cert_file,
+           "--tls-private-key-file": args.tls_private_key_file,
+           "--client-ca-file": args.client_ca_file}
+    for flag, path in tls.items():
+        if any(tls.values()) and not path:
+            fail(flag, "required with the other TLS serving flags")
+        if path:
+            try:
+                Path(path).read_bytes()
+            except OSError as e:
+                fail(flag, f"cannot read {path}: {e.strerror}")
+    try:
+        credentials = credentials_from(args, env={})  # flags only: no user settings
+    except CredentialsError as e:
+        parser.error(str(e))
     return KubeletConfig(
+        tls_cert_file=args.tls_cert_file, tls_private_key_file=args.tls_private_key_file,
+        client_ca_file=args.client_ca_file, credentials=credentials,
         server=args.server, node_name=args.node_name, pod_cidr=cidr, port=args.port,
         node_ip=args.node_ip, root_dir=args.root_dir.rstrip("/") or "/",
         docker_host=args.docker_host, pause_image=args.pause_image, node_labels=labels,

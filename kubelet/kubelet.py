@@ -80,7 +80,8 @@ class Kubelet:
         self.server = Server(f"{listen_host}:{config.port}",
                              register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(
                                  servicer, s),
-                             service_names=[SERVICE_NAME])
+                             service_names=[SERVICE_NAME],
+                             credentials=config.serving_credentials())
         self.reporter: NodeStatusReporter | None = None
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 import grpc
 
-from podctl.errors import connection_refused
+from podctl.errors import CommandError, connection_refused
 from podplane.client import Client
+from podplane.credentials import CredentialsError, credentials_from, server_from_config
 
 DEFAULT_SERVER = "localhost:6443"
 SERVER_ENV = "PODPLANE_SERVER"
@@ -17,7 +18,7 @@ CONNECT_TIMEOUT = 10.0
 
 
 def default_server() -> str:
-    return os.environ.get(SERVER_ENV) or DEFAULT_SERVER
+    return os.environ.get(SERVER_ENV) or server_from_config() or DEFAULT_SERVER
 
 
 async def wait_until_connected(channel: grpc.aio.Channel, server: str,
@@ -42,7 +43,13 @@ async def wait_until_connected(channel: grpc.aio.Channel, server: str,
 
 @asynccontextmanager
 async def connect(server: str) -> AsyncIterator[Client]:
-    client = Client(server)
+    # The cluster CA and a client certificate or token: PODPLANE_CA/CERT/KEY/TOKEN_FILE or
+    # ~/.podplane/config (podplane.credentials); none of them: plaintext.
+    try:
+        credentials = credentials_from()
+    except CredentialsError as e:
+        raise CommandError(f"error: {e}") from None
+    client = Client(server, credentials=credentials)
     try:
         await wait_until_connected(client.channel, server)
         yield client

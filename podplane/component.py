@@ -19,6 +19,7 @@ from prometheus_client import Gauge
 
 from podplane import leaderelection
 from podplane.client import Client
+from podplane.credentials import Credentials
 from podplane.metrics import serve_metrics
 from podplane.serving import Server, wait_for_signal
 
@@ -68,7 +69,8 @@ async def while_leading(elector: leaderelection.LeaderElector | None,
 
 
 async def serve_component(*, apiserver: str, health_address: str, metrics_address: str,
-                          build: Callable[[Client], Component]) -> None:
+                          build: Callable[[Client], Component],
+                          credentials: Credentials | None = None) -> None:
     """Serves health and metrics and runs the component `build` makes until it ends or a signal
     stops it; a crash of its work is raised."""
     health = Server(health_address)
@@ -76,7 +78,7 @@ async def serve_component(*, apiserver: str, health_address: str, metrics_addres
     await health.start()
     log.info("health service on port %d", health.port)
     metrics = serve_metrics(metrics_address)
-    client = Client(apiserver)
+    client = Client(apiserver, credentials=credentials)
     component = build(client)
     loop = asyncio.get_running_loop()
     running = loop.create_task(_run(component), name="component")

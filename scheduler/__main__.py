@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from podplane import flags, leaderelection
 from podplane.client import Client
 from podplane.component import Component, leader_elector, serve_component, while_leading
+from podplane.credentials import CredentialsError, add_credential_flags, credentials_from
 from podplane.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.leader_gated_queue import LeaderGatedQueue
@@ -54,9 +55,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     leaderelection.add_flags(parser, "kube-scheduler")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    add_credential_flags(parser)
     args = parser.parse_args(argv)
     args.leader_election = (leaderelection.config_from_flags(parser, args)
                             if args.leader_elect else None)
+    try:
+        args.credentials = credentials_from(args, env={})  # flags only: no user settings
+    except CredentialsError as e:
+        parser.error(str(e))
     return args
 
 
@@ -87,7 +93,7 @@ def build(args: argparse.Namespace, client: Client) -> Component:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    await serve_component(apiserver=args.server,
+    await serve_component(apiserver=args.server, credentials=args.credentials,
                           health_address=flags.listen_address(args.bind_address, args.health_port),
                           metrics_address=args.metrics_bind_address,
                           build=lambda client: build(args, client))

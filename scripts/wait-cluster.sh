@@ -36,6 +36,10 @@ if [[ ! -x $podctl ]] || ! .venv/bin/python -c 'import podctl.__main__' 2>/dev/n
   log "podctl not available yet: relying on compose health only"; exit 0
 fi
 export PODPLANE_SERVER=${PODPLANE_SERVER:-localhost:${PODPLANE_APISERVER_PORT:-6443}}
+# As the cluster's admin (build/pki, written by make up), unless the caller chose credentials.
+if [[ -z ${PODPLANE_CA:-} ]]; then
+  export PODPLANE_CA=build/pki/ca.crt PODPLANE_CERT=build/pki/admin.crt PODPLANE_KEY=build/pki/admin.key
+fi
 while :; do
   out=$($podctl get nodes 2>&1 || true)
   ready=$(awk 'NR > 1 && $2 == "Ready"' <<<"$out" | wc -l)

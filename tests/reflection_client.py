@@ -11,17 +11,25 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
+from podplane.credentials import Credentials
 
-def list_services(target: str) -> list[str]:
+
+def _channel(target: str, credentials: Credentials | None) -> grpc.Channel:
+    """TLS with the cluster's credentials (grpcurl -cacert -cert -key), else plaintext."""
+    return credentials.channel(target) if credentials else grpc.insecure_channel(target)
+
+
+def list_services(target: str, credentials: Credentials | None = None) -> list[str]:
     """`grpcurl -plaintext TARGET list`"""
-    with grpc.insecure_channel(target) as channel:
+    with _channel(target, credentials) as channel:
         return sorted(ProtoReflectionDescriptorDatabase(channel).get_services())
 
 
-def call(target: str, method: str, request: dict[str, Any]) -> dict[str, Any]:
+def call(target: str, method: str, request: dict[str, Any],
+         credentials: Credentials | None = None) -> dict[str, Any]:
     """`grpcurl -plaintext -d '<request>' TARGET package.Service/Method` for a unary method."""
     service_name, method_name = method.rsplit("/", 1)
-    with grpc.insecure_channel(target) as channel:
+    with _channel(target, credentials) as channel:
         pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
         service = pool.FindServiceByName(service_name)
         m = service.FindMethodByName(method_name)

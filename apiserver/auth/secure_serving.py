@@ -13,6 +13,7 @@ from pathlib import Path
 import grpc
 
 from apiserver.auth.authentication import Authenticator
+from apiserver.kubelet_client import KubeletClientConfig
 from apiserver.auth.token_file import TokenAuthenticator, load_token_file
 
 
@@ -35,6 +36,20 @@ class SecureServing:
     token_auth_file: str | None = None
     # HOST:PORT of the TLS port without client certificates (bearer tokens); None: not served.
     token_address: str | None = None
+    # etcd over TLS with a client certificate (--etcd-cafile, --etcd-certfile, --etcd-keyfile).
+    etcd_ca_file: str | None = None
+    etcd_cert_file: str | None = None
+    etcd_key_file: str | None = None
+    # Kubelets over TLS (--kubelet-certificate-authority, --kubelet-client-certificate/-key).
+    kubelet_client: KubeletClientConfig | None = None
+
+    def etcd_credentials(self) -> grpc.ChannelCredentials | None:
+        if not self.etcd_ca_file:
+            return None
+        return grpc.ssl_channel_credentials(
+            read_file("--etcd-cafile", self.etcd_ca_file),
+            read_file("--etcd-keyfile", self.etcd_key_file) if self.etcd_key_file else None,
+            read_file("--etcd-certfile", self.etcd_cert_file) if self.etcd_cert_file else None)
 
     def server_credentials(self, require_client_cert: bool = True) -> grpc.ServerCredentials:
         key = read_file("--tls-private-key-file", self.key_file)

@@ -7,11 +7,10 @@ from typing import Any
 
 import grpc
 
-from apiserver import errors
+from apiserver import errors, kubelet_client
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
-from podplane.client import CHANNEL_OPTIONS
 from podplane.conditions import set_pod_condition
 
 DEFAULT_KUBELET_PORT = 10250
@@ -95,7 +94,7 @@ async def logs(pods: Store, nodes: Store,
     if request.HasField("since_seconds"):
         kreq.since_seconds = request.since_seconds
     address = _kubelet_address(node)
-    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    async with kubelet_client.channel(address, node.metadata.name) as channel:
         stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerLogs(kreq, timeout=None)
         async for chunk in _relay(stream, node, address):
             yield chunk
@@ -137,7 +136,7 @@ async def exec_command(pods: Store, nodes: Store,
     if request.HasField("stdin"):
         kreq.stdin = request.stdin
     address = _kubelet_address(node)
-    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    async with kubelet_client.channel(address, node.metadata.name) as channel:
         stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerExec(kreq, timeout=None)
         async for chunk in _relay(stream, node, address):
             yield chunk
@@ -166,7 +165,7 @@ async def attach(pods: Store, nodes: Store,
     if request.HasField("stdin"):
         kreq.stdin = request.stdin
     address = _kubelet_address(node)
-    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    async with kubelet_client.channel(address, node.metadata.name) as channel:
         stream = kubelet_pb2_grpc.KubeletStub(channel).ContainerAttach(kreq, timeout=None)
         async for chunk in _relay(stream, node, address):
             yield chunk

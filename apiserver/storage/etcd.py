@@ -76,17 +76,22 @@ def _target(endpoint: str) -> str:
 class EtcdClient:
     """One channel to etcd."""
 
-    def __init__(self, endpoints: list[str], timeout: float = 10.0) -> None:
+    def __init__(self, endpoints: list[str], timeout: float = 10.0,
+                 credentials: grpc.ChannelCredentials | None = None) -> None:
         # grpc's round-robin over a static list gives failover across members.
         targets = [_target(e) for e in endpoints]
         target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
         self._endpoint = ",".join(targets)
-        self.channel = grpc.aio.insecure_channel(target, options=[
+        options = [
             ("grpc.max_receive_message_length", 256 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.lb_policy_name", "round_robin"),
-        ])
+        ]
+        # TLS with the apiserver's etcd client certificate (--etcd-cafile/certfile/keyfile).
+        self.channel = (grpc.aio.secure_channel(target, credentials, options=options)
+                        if credentials is not None
+                        else grpc.aio.insecure_channel(target, options=options))
         self._kv = pb_grpc.KVStub(self.channel)
         self._watch = pb_grpc.WatchStub(self.channel)
         self._maintenance = pb_grpc.MaintenanceStub(self.channel)

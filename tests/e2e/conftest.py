@@ -11,11 +11,17 @@ import pytest
 import pytest_asyncio
 
 from podplane.client import Client
+from podplane.credentials import Credentials
 from tests.support import new_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("PODPLANE_SERVER", "localhost:6443")
 NODES = ("node-1", "node-2", "node-3")
+# The cluster's PKI (make up writes it): the tests act as the admin (O=system:masters).
+PKI = Path(os.environ.get("PODPLANE_PKI", ROOT / "build" / "pki"))
+ADMIN = Credentials(str(PKI / "ca.crt"), str(PKI / "admin.crt"), str(PKI / "admin.key"))
+ADMIN_ENV = {"PODPLANE_CA": ADMIN.ca_file, "PODPLANE_CERT": str(ADMIN.cert_file),
+             "PODPLANE_KEY": str(ADMIN.key_file)}
 
 
 def compose(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -30,7 +36,7 @@ def node_docker(node: str, *args: str) -> str:
 
 def podctl(*args: str, stdin: str | None = None, check: bool = True,
            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PODPLANE_SERVER": SERVER}
+    env = {**os.environ, **ADMIN_ENV, "PODPLANE_SERVER": SERVER}
     result = subprocess.run([str(ROOT / ".venv" / "bin" / "podctl"), *args], input=stdin,
                             text=True, capture_output=True, env=env, timeout=timeout)
     if check and result.returncode != 0:
@@ -41,7 +47,7 @@ def podctl(*args: str, stdin: str | None = None, check: bool = True,
 
 @pytest_asyncio.fixture(scope="session")
 async def client() -> AsyncIterator[Client]:
-    c = Client(SERVER, timeout=20)
+    c = Client(SERVER, timeout=20, credentials=ADMIN)
     try:
         nodes = await c.nodes.list()
     except Exception as e:  # the cluster must be up: failing loudly, never skipping

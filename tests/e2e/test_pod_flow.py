@@ -13,7 +13,7 @@ from typing import Any
 from podplane import manifest
 from podplane.client import Client
 from tests import reflection_client
-from tests.e2e.conftest import ROOT, SERVER, node_docker, podctl
+from tests.e2e.conftest import ADMIN, ROOT, SERVER, node_docker, podctl
 from tests.support import eventually
 
 
@@ -191,13 +191,13 @@ async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) ->
 
 
 async def test_grpcurl_style_reflection_gets_a_pod(client: Client, namespace: str) -> None:
-    services = await asyncio.to_thread(reflection_client.list_services, SERVER)
+    services = await asyncio.to_thread(reflection_client.list_services, SERVER, ADMIN)
     assert "podplane.core.v1.Pods" in services
     await client.pods.create(manifest.from_dict({  # type: ignore[arg-type]
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "viagrpc", "namespace": namespace},
         "spec": {"containers": [{"name": "main", "image": "busybox", "command": ["true"]}]}}))
     got = await asyncio.to_thread(reflection_client.call, SERVER, "podplane.core.v1.Pods/Get",
-                                  {"namespace": namespace, "name": "viagrpc"})
+                                  {"namespace": namespace, "name": "viagrpc"}, ADMIN)
     assert got["metadata"]["name"] == "viagrpc"
     assert json.loads(podctl("get", "pod", "viagrpc", "-n", namespace, "-o", "json").stdout)[
         "metadata"]["uid"] == got["metadata"]["uid"]
