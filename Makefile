@@ -161,9 +161,13 @@ bench-overload: $(VENV_STAMP)
 	$(VENV)/bin/podplane-bench apiserver-overload --limits $(LIMITS) --clients $(CLIENTS) \
 	  --node-watchers $(WATCHERS) --out build/bench/apiserver-overload.json
 
+# The admin's credentials for tools run against the compose cluster, unless PODPLANE_CA is set.
+ADMIN_CREDENTIALS = $(if $(PODPLANE_CA),,PODPLANE_CA=build/pki/ca.crt \
+	PODPLANE_CERT=build/pki/admin.crt PODPLANE_KEY=build/pki/admin.key)
+
 bench-pods: $(VENV_STAMP)
 	@$(call timed,bench-pods)
-	$(VENV)/bin/podplane-bench pods --server localhost:$(APISERVER_PORT) --out build/bench/pods.json
+	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench pods --server localhost:$(APISERVER_PORT) --out build/bench/pods.json
 
 # Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
 # (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once).
@@ -180,7 +184,7 @@ bench-scheduler: $(VENV_STAMP)
 
 loadtest: $(VENV_STAMP)
 	@$(call timed,loadtest)
-	$(SCHEDULER_BENCH) --server localhost:$(APISERVER_PORT) \
+	$(ADMIN_CREDENTIALS) $(SCHEDULER_BENCH) --server localhost:$(APISERVER_PORT) \
 	  --out build/bench/loadtest.json --plot build/bench/loadtest.png
 
 loadtest-quick: $(VENV_STAMP)

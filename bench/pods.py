@@ -10,6 +10,7 @@ from podplane import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import CHANNEL_OPTIONS, ResourceClient
+from podplane.credentials import Credentials, aio_channel
 
 NAMESPACE = "default"
 RUN_LABEL = "bench.podplane.io/run"
@@ -42,9 +43,10 @@ class PodsConnection:
     pods: ResourceClient[core_pb2.Pod]
 
     @classmethod
-    async def open(cls, target: str, timeout: float = 30.0) -> PodsConnection:
-        channel = grpc.aio.insecure_channel(
-            target, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
+    async def open(cls, target: str, timeout: float = 30.0,
+                   credentials: Credentials | None = None) -> PodsConnection:
+        channel = aio_channel(target, credentials,
+                              [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
         try:
             await asyncio.wait_for(channel.channel_ready(), timeout)
         except asyncio.TimeoutError:

@@ -34,6 +34,7 @@ from bench.scheduler_workloads import fits, max_zone_skew, pod_kind, zone_of
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import Client
+from podplane.credentials import credentials_from
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ async def _run(options: Options) -> dict[str, Any]:
     try:
         ceiling = (await _etcd_ceiling(options, progress, run_id)
                    if options.etcd_ceiling else {"skipped": "--no-etcd-ceiling"})
-        async with Client(target) as client:
+        # A running cluster's admin credentials (PODPLANE_CA/CERT/KEY or ~/.podplane/config);
+        # its own cluster is plaintext.
+        async with Client(target, credentials=None if own else credentials_from()) as client:
             namespace = f"bench-scheduler-{run_id}"
             await client.namespaces.create(core_pb2.Namespace(
                 metadata=meta_pb2.ObjectMeta(name=namespace)))

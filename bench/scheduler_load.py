@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from bench.pods import PodsConnection
 from bench.scheduler_workloads import bench_pod, expected_unschedulable
 from podplane.client import Client
+from podplane.credentials import Credentials
 
 
 @dataclass
@@ -55,10 +56,11 @@ async def _follow(client: Client, namespace: str, resource_version: str, seen: O
 
 async def _create_all(target: str, namespace: str, workload: str, run_id: str, pods: int,
                       rate: float | None, concurrency: int, connections: int,
-                      seen: Observed) -> None:
+                      seen: Observed, credentials: Credentials | None = None) -> None:
     """`concurrency` tasks over `connections` gRPC connections take the next pod index; with a
     rate, pod i is sent no earlier than i / rate seconds after the first."""
-    conns = [await PodsConnection.open(target) for _ in range(max(1, connections))]
+    conns = [await PodsConnection.open(target, credentials=credentials)
+             for _ in range(max(1, connections))]
     next_index = 0
     start = time.monotonic()
     seen.first_create = start
@@ -101,7 +103,8 @@ async def run_pods(client: Client, target: str, namespace: str, workload: str, r
     follower = asyncio.create_task(_follow(client, namespace, listed.metadata.resource_version,
                                            seen))
     creator = asyncio.create_task(_create_all(target, namespace, workload, run_id, pods, rate,
-                                              concurrency, connections, seen))
+                                              concurrency, connections, seen,
+                                              client.credentials))
     unschedulable = expected_unschedulable(workload, pods)
     deadline = time.monotonic() + timeout
     try:

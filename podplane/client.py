@@ -144,6 +144,7 @@ class Client:
     def __init__(self, target: str, *, timeout: float = DEFAULT_TIMEOUT,
                  credentials: Credentials | None = None) -> None:
         self.target = target
+        self.credentials = credentials  # for the extra connections a caller may open
         # Every call is counted and timed into client-go's rest_client_* metrics.
         # TLS with `credentials` (the cluster CA, a client certificate or token), else plaintext.
         self.channel = aio_channel(target, credentials, CHANNEL_OPTIONS,
