@@ -99,14 +99,25 @@ def credentials_from(args: argparse.Namespace | None = None,
     env = os.environ if env is None else env
     config = _config(config_path or CONFIG_PATH) if (config_path or env is os.environ) else {}
     values: dict[str, str | None] = {}
+    source: dict[str, str] = {}  # where each setting came from, for error messages
     for attr, var in ENV.items():
         flag = getattr(args, attr, None) if args is not None else None
-        values[attr] = flag or env.get(var) or config.get(CONFIG_KEYS[attr]) or None
+        for name, value in ((f"--{attr.replace('_', '-')}", flag), (var, env.get(var)),
+                            (f"{config_path or CONFIG_PATH} {CONFIG_KEYS[attr]}",
+                             config.get(CONFIG_KEYS[attr]))):
+            if value:
+                values[attr], source[attr] = str(value), name
+                break
+        else:
+            values[attr] = None
+    for attr, path in values.items():
+        if path:
+            _read(source[attr], path)
     token = env.get("PODPLANE_TOKEN") or None
     if values["token_file"]:
-        token = _read("--token-file", str(values["token_file"])).decode().strip()
+        token = _read(source["token_file"], str(values["token_file"])).decode().strip()
         if not token:
-            raise CredentialsError(f"--token-file: {values['token_file']} is empty")
+            raise CredentialsError(f"{source['token_file']}: {values['token_file']} is empty")
     if not values["ca_file"]:
         if values["cert_file"] or values["key_file"] or token:
             raise CredentialsError("--ca-file: required with a client certificate or a token")
