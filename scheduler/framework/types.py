@@ -31,10 +31,17 @@ class PodInfo:
     requests: Resource
     # With the scoring defaults for containers that request no cpu or memory.
     non_zero_requests: Resource
+    # Read out of the pod once: plugins that count pods (topology spread) match every pod on
+    # every node against a selector on each attempt.
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
+    namespace: str = ""
+    terminating: bool = False
 
     @classmethod
     def of(cls, pod: Any) -> PodInfo:
-        return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True))
+        meta = pod.metadata
+        return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True), dict(meta.labels),
+                   meta.namespace, bool(meta.deletion_timestamp))
 
     @property
     def uid(self) -> str:

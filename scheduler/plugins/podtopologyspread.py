@@ -69,9 +69,12 @@ def has_all_keys(labels: Mapping[str, str], cs: Iterable[Constraint]) -> bool:
 def count_matching(node: NodeInfo, c: Constraint, namespace: str) -> int:
     """The pods on the node in the namespace that the constraint selects, leaving out terminating
     ones."""
+    selector = c.selector
+    if selector is None:
+        return 0
     return sum(1 for info in node.pods.values()
-               if info.pod.metadata.namespace == namespace and not info.pod.metadata.deletion_timestamp
-               and c.selects(info.pod))
+               if info.namespace == namespace and not info.terminating
+               and selector.matches(info.labels))
 
 
 @dataclass
