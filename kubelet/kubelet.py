@@ -9,6 +9,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from kubelet import metrics
+from kubelet.api_authorization import KubeletAPIAuthorizer
 from kubelet.config import KubeletConfig
 from kubelet.container_env import ClientObjectGetter
 from kubelet.housekeeping import Housekeeping
@@ -81,7 +82,9 @@ class Kubelet:
                              register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(
                                  servicer, s),
                              service_names=[SERVICE_NAME],
-                             credentials=config.serving_credentials())
+                             credentials=config.serving_credentials(),
+                             # On TLS, the API is the apiserver's alone (api_authorization).
+                             interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [])
         self.reporter: NodeStatusReporter | None = None
         self._tasks: list[asyncio.Task[None]] = []
 

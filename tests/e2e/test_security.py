@@ -73,3 +73,25 @@ def test_etcd_is_not_reachable_from_a_node() -> None:
     assert node.returncode == 1, node.stdout + node.stderr
     apiserver = compose("exec", "-T", "apiserver", "python", "-c", probe, check=False)
     assert apiserver.returncode == 0, apiserver.stdout + apiserver.stderr
+
+
+def test_a_node_cannot_use_another_nodes_kubelet_api() -> None:
+    """Logs, exec and attach go through the apiserver: node-2's own certificate, though signed by
+    the cluster CA, is refused by node-1's kubelet."""
+    probe = """
+import grpc, sys
+from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
+pki = '/etc/podplane/pki/'
+creds = grpc.ssl_channel_credentials(*(open(pki + f, 'rb').read()
+                                       for f in ('ca.crt', 'node.key', 'node.crt')))
+with grpc.secure_channel('node-1:10250', creds,
+                         options=[('grpc.ssl_target_name_override', 'node-1')]) as ch:
+    try:
+        list(kubelet_pb2_grpc.KubeletStub(ch).ContainerLogs(
+            kubelet_pb2.ContainerLogsRequest(namespace='kube-system', pod_name='x'), timeout=10))
+    except grpc.RpcError as e:
+        print(e.code().name, e.details())
+"""
+    out = compose("exec", "-T", "node-2", "python", "-c", probe).stdout.strip()
+    assert out == ("PERMISSION_DENIED Forbidden (user=system:node:node-2, verb=create, "
+                   "resource=nodes, subresource=proxy)")
