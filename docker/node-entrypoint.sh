@@ -172,5 +172,22 @@ if [[ -n $REGISTRY_MIRROR ]]; then
 fi
 
 mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)
-log "node ready for pods; exec $*"
-exec "$@"
+log "node ready for pods; running $*"
+# The kubelet runs supervised, as systemd runs it on a machine (Restart=always): it can be restarted
+# alone (kill $(cat /run/kubelet.pid)) while the engine and the pods' containers run on. SIGTERM
+# (docker stop, forwarded by tini) stops the kubelet and then the node.
+stopping=
+kubelet=
+trap 'stopping=1; [[ -z $kubelet ]] || kill -TERM "$kubelet" 2>/dev/null || true' TERM INT
+while :; do
+  "$@" &
+  kubelet=$!
+  echo "$kubelet" >/run/kubelet.pid
+  # A trapped signal ends `wait` early: wait again until the kubelet itself has exited.
+  while kill -0 "$kubelet" 2>/dev/null; do wait "$kubelet" || true; done
+  status=0
+  wait "$kubelet" || status=$?
+  [[ -z $stopping ]] || exit "$status"
+  log "kubelet exited ($status); starting it again in 1s"
+  sleep 1
+done

@@ -239,6 +239,29 @@ class WatchChecker:
         return next((e for e in self.event_times if e >= t), None)
 
 
+async def drain(client: Client, namespace: str) -> None:
+    """Deletes the namespace's controllers and pods at once and waits until no pod is left, so
+    that the next test's scheduling is not skewed by pods still being deleted."""
+    for rc in (await client.replicationcontrollers.list(namespace)).items:
+        await client.replicationcontrollers.delete(rc.metadata.name, namespace)
+    for rs in (await client.replicasets.list(namespace)).items:
+        await client.replicasets.delete(rs.metadata.name, namespace)
+
+    async def gone() -> bool:
+        pods = (await client.pods.list(namespace)).items
+        for pod in pods:
+            try:
+                await client.pods.delete(pod.metadata.name, namespace, grace_period_seconds=0)
+            except grpc.aio.AioRpcError:
+                pass  # already gone
+        return not pods
+    deadline = time.monotonic() + 60
+    while not await gone():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pods of {namespace} not deleted within 60 s")
+        await asyncio.sleep(0.5)
+
+
 async def stop_task(task: asyncio.Task[Any]) -> None:
     task.cancel()
     try:

@@ -13,20 +13,21 @@ import pytest_asyncio
 
 from podplane.client import Client
 from tests.e2e.conftest import compose
-from tests.e2e.faults import (lease_holder, record, replica_set, run_compose, service_of_holder,
-                              sleeper_pod, stop_task, wait_healthy)
+from tests.e2e.faults import (drain, lease_holder, record, replica_set, run_compose,
+                              service_of_holder, sleeper_pod, stop_task, wait_healthy)
 from tests.support import eventually
 
 STANDBYS = ("scheduler", "scheduler-2", "controller-manager", "controller-manager-2")
 
 
 @pytest_asyncio.fixture
-async def restores_leaders() -> AsyncIterator[None]:
+async def restores_leaders(client: Client, namespace: str) -> AsyncIterator[None]:
     try:
         yield
     finally:
         compose("start", *STANDBYS, check=False)
         await wait_healthy(*STANDBYS)
+        await drain(client, namespace)
 
 
 class PodWatch:

@@ -18,7 +18,8 @@ import pytest_asyncio
 
 from podplane.client import Client
 from tests.e2e.conftest import NODES, compose, node_docker
-from tests.e2e.faults import NETWORK, container_id, record, retried, settled, wait_healthy
+from tests.e2e.faults import (NETWORK, container_id, drain, record, retried, settled,
+                              wait_healthy)
 from tests.e2e.faults import replication_controller as sleepers
 from tests.e2e.test_controllers import replication_controller
 from tests.support import eventually
@@ -44,13 +45,14 @@ def reconnect(container: str, service: str) -> None:
 
 
 @pytest_asyncio.fixture
-async def restores_nodes() -> AsyncIterator[None]:
+async def restores_nodes(client: Client, namespace: str) -> AsyncIterator[None]:
     try:
         yield
     finally:
         reconnect(container_id(CUT), CUT)
         compose("start", *NODES, check=False)
         await wait_healthy(*NODES, timeout=180)
+        await drain(client, namespace)
 
 
 async def node_ready(client: Client, name: str) -> str:
@@ -66,6 +68,10 @@ def containers_of(node: str, namespace: str) -> dict[str, int]:
     return dict(Counter(line for line in out.splitlines() if line))
 
 
+def kubelet_pid(node: str) -> str:
+    return compose("exec", "-T", node, "cat", "/run/kubelet.pid").stdout.strip()
+
+
 async def test_a_restarted_kubelet_restarts_no_container(
         client: Client, namespace: str, restores_nodes: None) -> None:
     node = "node-1"
@@ -77,6 +83,7 @@ async def test_a_restarted_kubelet_restarts_no_container(
     started = time.monotonic()
     # The kubelet alone (the node's engine and its containers stay up): the node's supervisor
     # starts it again, as systemd would.
+    old_pid = kubelet_pid(node)
     compose("exec", "-T", node, "sh", "-c", "kill -KILL $(cat /run/kubelet.pid)")
 
     async def reported_again() -> bool:
@@ -86,6 +93,7 @@ async def test_a_restarted_kubelet_restarts_no_container(
     renewed_before = (await client.leases.get(node, "kube-node-lease")).spec.renew_time
     await eventually(reported_again, 90, interval=0.5, what="the restarted kubelet's heartbeat")
     back = time.monotonic() - started
+    assert kubelet_pid(node) != old_pid, "the kubelet was not restarted"
     await asyncio.sleep(5)  # the new kubelet has synced its pods by now
     after = await settled(client, namespace, "web", 3)
     assert after is not None
@@ -139,7 +147,8 @@ async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
     async def old_pods_gone() -> bool:
         names = {p.metadata.name for p in (await client.pods.list(namespace)).items}
         return not names & cut_pods and not set(containers_of(CUT, namespace)) & cut_pods
-    await eventually(old_pods_gone, 90, interval=1, what="the old pods gone from the API and Docker")
+    await eventually(old_pods_gone, 90, interval=1,
+                     what="the old pods gone from the API and Docker")
     cleaned_after = time.monotonic() - reconnected
     await asyncio.sleep(3)
     final = await settled(client, namespace, "web", 6)

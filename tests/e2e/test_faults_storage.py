@@ -13,20 +13,21 @@ import pytest_asyncio
 from podplane.client import Client
 from podplane.informer import Informer, wait_for_sync
 from tests.e2e.conftest import compose
-from tests.e2e.faults import (PodChurn, WatchChecker, config_map, record,
+from tests.e2e.faults import (PodChurn, WatchChecker, config_map, drain, record,
                               replication_controller, retried, run_compose, scale, settled,
                               stop_task, wait_healthy)
 from tests.support import eventually
 
 
 @pytest_asyncio.fixture
-async def restores_storage() -> AsyncIterator[None]:
+async def restores_storage(client: Client, namespace: str) -> AsyncIterator[None]:
     """Whatever happens, etcd and the apiserver are running and healthy afterwards."""
     try:
         yield
     finally:
         compose("start", "etcd", "apiserver", check=False)
         await wait_healthy("etcd", "apiserver")
+        await drain(client, namespace)
 
 
 async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
