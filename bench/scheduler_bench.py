@@ -120,7 +120,11 @@ async def _run(options: Options) -> dict[str, Any]:
     if options.server is None:
         progress.step("starting etcd and the apiserver")
         etcd = EtcdProcess.start()
-        own = OwnCluster(etcd, ApiserverProcess.start(etcd.endpoint, log_dir))
+        try:
+            own = OwnCluster(etcd, ApiserverProcess.start(etcd.endpoint, log_dir))
+        except BaseException:
+            etcd.stop()  # the apiserver did not start: leave no etcd behind
+            raise
     target = options.server or (own.apiserver.target if own else "")
     result: dict[str, Any] = {}
     try:
