@@ -30,10 +30,11 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_permit_without_calls", 1),
     # Reconnecting after the apiserver restarts or a node's network returns: a connection attempt
     # made while the apiserver's address was gone hangs on unanswered SYNs, by default for 20 s,
-    # and later attempts back off up to 120 s. Leaders then miss their 10 s renew deadline over a
-    # 3 s apiserver restart. Attempts are given up after 3 s and repeated at most 5 s apart.
-    ("grpc.min_reconnect_backoff_ms", 3_000),
-    ("grpc.max_reconnect_backoff_ms", 5_000),
+    # and later attempts back off up to 120 s, so leaders missed their 10 s renew deadline over a
+    # 3 s apiserver restart and a cut node took 20 s to come back. Attempts are given up after 2 s
+    # and repeated at most 2 s apart (client-go dials afresh for each request).
+    ("grpc.min_reconnect_backoff_ms", 2_000),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
 ]
 
 
