@@ -10,12 +10,10 @@ from typing import Any
 from apiserver import errors, kubelet_client
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
-from apiserver.auth.authentication import AuthenticationInterceptor
-from apiserver.auth.secure_serving import SecureServing
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
-from apiserver.auth.authorization import AuthorizationInterceptor, Authorizer
 from apiserver.auth.authentication import AuthenticationInterceptor
+from apiserver.auth.authorization import AuthorizationInterceptor, Authorizer
 from apiserver.auth.secure_serving import SecureServing
 from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                     DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflightInterceptor)
