@@ -19,7 +19,6 @@ import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from bench.pod_startup_report import SLO_SECONDS, STRETCH_SECONDS, Cell, markdown
 from bench.stats import summarize

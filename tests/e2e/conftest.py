@@ -7,7 +7,6 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
 from podplane.client import Client

@@ -11,12 +11,10 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 
 from podplane import manifest, quantity
