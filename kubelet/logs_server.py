@@ -6,7 +6,7 @@ getExec, getAttach)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 
@@ -22,6 +22,8 @@ from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = kubelet_pb2.DESCRIPTOR.services_by_name["Kubelet"].full_name
+# Picks a container instance of a pod by the pod's uid and the container's name.
+ContainerFinder = Callable[[ContainerRuntime, str, str], Awaitable[str]]
 
 
 class LogRequestError(Exception):
@@ -118,21 +120,8 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "you must specify at least one command for the container")
             return
-        try:
-            pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
-            if pod is None or (request.pod_uid and request.pod_uid != pod.metadata.uid):
-                raise LogRequestError(grpc.StatusCode.NOT_FOUND,
-                                      f'pods "{request.pod_name}" not found')
-            name = container_name(pod, request.container)
-            container_id = await running_container_id(self.runtime, pod.metadata.uid, name)
-        except LogRequestError as e:
-            await context.abort(e.code, e.message)
-            return
-        except ContainerNotRunning as e:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
-            return
-        except ContainerRuntimeError as e:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
+        container_id = await self._container_id(request, running_container_id, context)
+        if container_id is None:
             return
         stdin = request.stdin if request.HasField("stdin") else None
         try:
@@ -148,21 +137,8 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
     async def ContainerAttach(self, request: kubelet_pb2.ContainerAttachRequest,
                               context: grpc.aio.ServicerContext
                               ) -> AsyncIterator[core_pb2.ExecChunk]:
-        try:
-            pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
-            if pod is None or (request.pod_uid and request.pod_uid != pod.metadata.uid):
-                raise LogRequestError(grpc.StatusCode.NOT_FOUND,
-                                      f'pods "{request.pod_name}" not found')
-            name = container_name(pod, request.container)
-            container_id = await newest_container_id(self.runtime, pod.metadata.uid, name)
-        except LogRequestError as e:
-            await context.abort(e.code, e.message)
-            return
-        except ContainerNotRunning as e:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
-            return
-        except ContainerRuntimeError as e:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
+        container_id = await self._container_id(request, newest_container_id, context)
+        if container_id is None:
             return
         stdin = request.stdin if request.HasField("stdin") else None
         try:
@@ -173,3 +149,24 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE,
                                 f"error attaching to the container: {e}")
+
+    async def _container_id(self, request: kubelet_pb2.ContainerExecRequest
+                            | kubelet_pb2.ContainerAttachRequest,
+                            find: ContainerFinder,
+                            context: grpc.aio.ServicerContext) -> str | None:
+        """The id of the request's container as `find` picks its instance (the running one for
+        exec, the newest for attach); None once the call is aborted with the reason."""
+        try:
+            pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
+            if pod is None or (request.pod_uid and request.pod_uid != pod.metadata.uid):
+                raise LogRequestError(grpc.StatusCode.NOT_FOUND,
+                                      f'pods "{request.pod_name}" not found')
+            return await find(self.runtime, pod.metadata.uid,
+                              container_name(pod, request.container))
+        except LogRequestError as e:
+            await context.abort(e.code, e.message)
+        except ContainerNotRunning as e:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
+        except ContainerRuntimeError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
+        return None
