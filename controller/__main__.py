@@ -18,8 +18,9 @@ from controller.manager import CONTROLLERS, ControllerManager, ControllerOptions
 from controller.nodeipam import CidrAllocator
 from podplane import flags, leaderelection
 from podplane.client import Client
-from podplane.component import Component, leader_elector, serve_component, while_leading
-from podplane.credentials import CredentialsError, add_credential_flags, credentials_from
+from podplane.component import (Component, component_settings, leader_elector, serve_component,
+                                while_leading)
+from podplane.credentials import add_credential_flags
 from podplane.serving import run_service
 
 log = logging.getLogger("controller-manager")
@@ -76,12 +77,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         node_monitor_grace_period=args.node_monitor_grace_period,
         node_startup_grace_period=args.node_startup_grace_period,
         cluster_cidr=args.cluster_cidr, node_cidr_mask_size=args.node_cidr_mask_size)
-    args.leader_election = (leaderelection.config_from_flags(parser, args)
-                            if args.leader_elect else None)
-    try:
-        args.credentials = credentials_from(args, env={})  # flags only: no user settings
-    except CredentialsError as e:
-        parser.error(str(e))
+    component_settings(parser, args)
     return args
 
 

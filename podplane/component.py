@@ -9,6 +9,7 @@ Work that ends by itself (a crash, or a lost lease) skips the component's stop: 
 at once, with status 1 for an error (run_service)."""
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from prometheus_client import Gauge
 
 from podplane import leaderelection
 from podplane.client import Client
-from podplane.credentials import Credentials
+from podplane.credentials import Credentials, CredentialsError, credentials_from
 from podplane.metrics import serve_metrics
 from podplane.serving import Server, wait_for_signal
 
@@ -42,6 +43,17 @@ class Component:
     run: Callable[[], Awaitable[None]]
     ready: Callable[[], Awaitable[None]] | None = None
     stop: Callable[[], Awaitable[None]] | None = None
+
+
+def component_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Sets args.leader_election (None with --leader-elect=false) and args.credentials from the
+    flags alone (a component reads no user settings); a bad value ends with parser.error."""
+    args.leader_election = (leaderelection.config_from_flags(parser, args)
+                            if args.leader_elect else None)
+    try:
+        args.credentials = credentials_from(args, env={})
+    except CredentialsError as e:
+        parser.error(str(e))
 
 
 def leader_elector(client: Client, election: leaderelection.LeaderElectionConfig | None

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 
 from podplane import flags, leaderelection
 from podplane.client import Client
-from podplane.component import Component, leader_elector, serve_component, while_leading
-from podplane.credentials import CredentialsError, add_credential_flags, credentials_from
+from podplane.component import (Component, component_settings, leader_elector, serve_component,
+                                while_leading)
+from podplane.credentials import add_credential_flags
 from podplane.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.leader_gated_queue import LeaderGatedQueue
@@ -57,12 +58,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
     add_credential_flags(parser)
     args = parser.parse_args(argv)
-    args.leader_election = (leaderelection.config_from_flags(parser, args)
-                            if args.leader_elect else None)
-    try:
-        args.credentials = credentials_from(args, env={})  # flags only: no user settings
-    except CredentialsError as e:
-        parser.error(str(e))
+    component_settings(parser, args)
     return args
 
 
