@@ -8,7 +8,7 @@ import sys
 from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                     DEFAULT_MAX_REQUESTS_INFLIGHT)
 from apiserver.auth.options import add_security_flags, security_from_args
-from apiserver.server import APIServer, WatchCacheOptions
+from apiserver.server import DEFAULT_ACCEPTORS, APIServer, WatchCacheOptions
 from podplane import flags
 from podplane.metrics import parse_bind_address, serve_metrics
 from podplane.serving import configure_logging, wait_for_signal
@@ -39,6 +39,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    default=DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                    help="mutating requests (create, update, delete, bind) served at once; one "
                         "more is refused with RESOURCE_EXHAUSTED; 0: no limit")
+    p.add_argument("--grpc-acceptors", type=int, default=DEFAULT_ACCEPTORS,
+                   help="gRPC servers sharing the port (SO_REUSEPORT), each taking up one call per "
+                        "method per event-loop turn: with too few, calls wait in gRPC's core "
+                        "where the in-flight limits cannot refuse them")
     p.add_argument("--metrics-bind-address", default="0.0.0.0:8080",
                    help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
                         "Kubernetes' old insecure port); empty disables it")
@@ -53,7 +57,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                  "max_mutating_requests_inflight", "etcd_wait_seconds"):
         if getattr(args, flag) < 0:
             p.error(f"--{flag.replace('_', '-')}: must be >= 0")
-    for flag in ("watch_cache_size", "watch_buffer_size"):
+    for flag in ("watch_cache_size", "watch_buffer_size", "grpc_acceptors"):
         if getattr(args, flag) < 1:
             p.error(f"--{flag.replace('_', '-')}: must be >= 1")
     if args.watch_bookmark_interval == 0:
@@ -72,7 +76,8 @@ async def run(args: argparse.Namespace) -> None:
                                       bookmark_interval=args.watch_bookmark_interval),
         compaction_interval=args.etcd_compaction_interval,
         max_requests_inflight=args.max_requests_inflight,
-        max_mutating_requests_inflight=args.max_mutating_requests_inflight)
+        max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+        acceptors=args.grpc_acceptors)
     metrics = serve_metrics(args.metrics_bind_address)
     await server.start(args.etcd_wait_seconds)
     await wait_for_signal()

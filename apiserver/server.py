@@ -40,6 +40,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # Watch cache fields that index watchers: a kubelet's watch (spec.nodeName=<node>) is only offered
 # the events of its own node's pods.
 _TRIGGER_FIELDS = {"pods": "spec.nodeName"}
+DEFAULT_ACCEPTORS = 64
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class APIServer:
     # The overload guard's limits (--max-requests-inflight, --max-mutating-requests-inflight).
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
+    # gRPC servers on the port (--grpc-acceptors): how many calls of a method the event loop can
+    # take up per turn (podplane.serving.Server); with too few, calls queue where the overload
+    # guard cannot see them.
+    acceptors: int = DEFAULT_ACCEPTORS
     etcd: EtcdClient = field(init=False)
     stores: dict[str, Store] = field(init=False)
     cachers: dict[str, Cacher] = field(init=False)
@@ -103,14 +108,16 @@ class APIServer:
                              authentication=(AuthenticationInterceptor(sec.authenticator())
                                              if sec else None),
                              interceptors=[
-                                 RequestDecodingInterceptor(),
+                                 # First after authentication: a refusal does the least work.
                                  # Before metrics: a rejected request is not counted as served.
                                  MaxInflightInterceptor(self.max_requests_inflight,
                                                         self.max_mutating_requests_inflight),
+                                 RequestDecodingInterceptor(),
                                  MetricsInterceptor(),
                                  # After authentication, which sets the user it reads.
                                  AuthorizationInterceptor(authorizer)],
-                             max_receive_message_length=MAX_REQUEST_BYTES)
+                             max_receive_message_length=MAX_REQUEST_BYTES,
+                             acceptors=self.acceptors)
         # The token port: TLS, no client certificate, bearer tokens (see auth/secure_serving).
         self.token_port = (self.server.add_port(sec.token_address,
                                                 sec.server_credentials(require_client_cert=False))

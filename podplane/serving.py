@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
@@ -28,41 +29,62 @@ def configure_logging(level: str = "INFO") -> None:
 class Server:
     """A grpc.aio server on host:port with the health and reflection services registered.
 
-    `register` adds the component's own servicers; `service_names` are listed by reflection."""
+    `register` adds the component's own servicers; `service_names` are listed by reflection.
+
+    `acceptors` > 1 runs that many grpc.aio servers on the one port, sharing the servicers and
+    interceptors (so one in-flight count), the kernel spreading connections over them
+    (SO_REUSEPORT). grpc.aio asks gRPC's core for a method's next call only once the previous one
+    has reached the event loop: one call per method at a time, per server. On a busy loop that is a
+    few loop turns per call, so calls queue in gRPC's core, unseen by any interceptor (the
+    apiserver's overload guard could not refuse them, and creates waited 1 s where their handler
+    took 6 ms). Each acceptor adds one more call per method per turn."""
 
     def __init__(self, address: str, register: Callable[[grpc.aio.Server], None] | None = None,
                  service_names: Iterable[str] = (),
                  credentials: grpc.ServerCredentials | None = None,
                  authentication: grpc.aio.ServerInterceptor | None = None,
                  interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
-                 max_receive_message_length: int | None = None) -> None:
-        options = [*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)]
+                 max_receive_message_length: int | None = None, acceptors: int = 1) -> None:
+        if acceptors < 1:
+            raise ValueError(f"acceptors: must be >= 1, got {acceptors}")
+        # One server refuses a taken port by itself; several must share theirs (checked in add_port).
+        options = [*CHANNEL_OPTIONS, ("grpc.so_reuseport", int(acceptors > 1))]
         if max_receive_message_length is not None:  # the apiserver's request body limit
             options = [o for o in options if o[0] != "grpc.max_receive_message_length"]
             options.append(("grpc.max_receive_message_length", max_receive_message_length))
         # Authentication first: every other interceptor knows the caller.
-        self.server = grpc.aio.server(
-            interceptors=[*([authentication] if authentication else []), *interceptors],
-            options=options)
-        if register:
-            register(self.server)
+        chain = [*([authentication] if authentication else []), *interceptors]
         self.health = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                  reflection.SERVICE_NAME]
-        reflection.enable_server_reflection(names, self.server)
+        self.servers: list[grpc.aio.Server] = []
+        for _ in range(acceptors):
+            server = grpc.aio.server(interceptors=chain, options=options)
+            if register:
+                register(server)
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+            reflection.enable_server_reflection(names, server)
+            self.servers.append(server)
         self.port = self.add_port(address, credentials)
 
     def add_port(self, address: str, credentials: grpc.ServerCredentials | None = None) -> int:
         """Listens on address too (TLS with `credentials`, else plaintext); returns the port."""
-        port = (self.server.add_secure_port(address, credentials) if credentials is not None
-                else self.server.add_insecure_port(address))
-        if port == 0:
-            raise RuntimeError(f"cannot listen on {address}")
-        return int(port)
+        host, _, port_text = address.rpartition(":")
+        if len(self.servers) > 1 and port_text != "0" and not _port_free(host, int(port_text)):
+            raise RuntimeError(f"cannot listen on {address}: address in use")
+        port = 0
+        for server in self.servers:  # port 0: the first picks one, the others join it
+            bound = (server.add_secure_port(address, credentials) if credentials is not None
+                     else server.add_insecure_port(address))
+            if bound == 0:
+                raise RuntimeError(f"cannot listen on {address}")
+            port = int(bound)
+            address = f"{host}:{port}"
+        return port
 
     async def start(self) -> None:
-        await self.server.start()
+        for server in self.servers:
+            await server.start()
 
     async def set_serving(self, serving: bool) -> None:
         status = (health_pb2.HealthCheckResponse.SERVING if serving
@@ -71,7 +93,26 @@ class Server:
 
     async def stop(self, grace: float = 5.0) -> None:
         await self.set_serving(False)
-        await self.server.stop(grace)
+        await asyncio.gather(*(server.stop(grace) for server in self.servers))
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on host:port: a plain bind (no SO_REUSEPORT) fails on any socket
+    bound there, including another process's SO_REUSEPORT one, which the servers' own binds
+    would silently share."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]") or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return True  # let gRPC report the address
+    family, kind, proto, _, sockaddr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(sockaddr)
+        except OSError:
+            return False
+    return True
 
 
 async def wait_for_signal() -> None:

@@ -59,9 +59,15 @@ class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
                                 details: grpc.HandlerCallDetails) -> Any:
         handler = await continuation(details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
-        inner = handler.unary_unary
+        # Unary, or client-streaming: the guard's handler for a call it refuses on arrival.
+        kind, factory = (("unary_unary", grpc.unary_unary_rpc_method_handler)
+                         if handler.unary_unary is not None
+                         else ("stream_unary", grpc.stream_unary_rpc_method_handler))
+        inner = getattr(handler, kind)
+        if inner is None:
+            return handler
 
         async def as_user(request: Any, context: grpc.aio.ServicerContext) -> Any:
             token = set_current_user(self.user)
@@ -69,9 +75,8 @@ class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 return await inner(request, context)
             finally:
                 reset_current_user(token)
-        return grpc.unary_unary_rpc_method_handler(
-            as_user, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        return factory(as_user, request_deserializer=handler.request_deserializer,
+                       response_serializer=handler.response_serializer)
 
 
 Served = tuple[Any, HeldPods, MaxInflightInterceptor, grpc.aio.Channel]
@@ -241,8 +246,8 @@ def test_bad_limits_are_refused_naming_the_flag(argv: list[str], message: str,
     assert message in capsys.readouterr().err
 
 
-def test_kubernetes_defaults() -> None:
+def test_defaults_are_half_of_kubernetes() -> None:
     guard = MaxInflightInterceptor()
-    assert (guard.max_requests_inflight, guard.max_mutating_requests_inflight) == (400, 200)
+    assert (guard.max_requests_inflight, guard.max_mutating_requests_inflight) == (200, 100)
     with pytest.raises(ValueError, match="max-mutating-requests-inflight"):
         MaxInflightInterceptor(1, -1)

@@ -28,6 +28,7 @@ CASES: list[tuple[str, ParseArgs, list[str], list[str], str]] = [
     ("apiserver", apiserver_args, APISERVER, ["--port", "http"], "--port"),
     ("apiserver", apiserver_args, APISERVER, ["--watch-cache-size=-1"], "--watch-cache-size"),
     ("apiserver", apiserver_args, APISERVER, ["--watch-buffer-size", "0"], "--watch-buffer-size"),
+    ("apiserver", apiserver_args, APISERVER, ["--grpc-acceptors", "0"], "--grpc-acceptors"),
     ("apiserver", apiserver_args, APISERVER, ["--watch-bookmark-interval", "0"],
      "--watch-bookmark-interval"),
     ("apiserver", apiserver_args, APISERVER, ["--etcd-wait-seconds=-5"], "--etcd-wait-seconds"),
