@@ -27,11 +27,12 @@ from apiserver.auth.user import MASTERS_GROUP, current_user
 from apiserver.metrics import DROPPED_REQUESTS, REQUEST_TERMINATIONS
 from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
 
-# Half of kube-apiserver's 400 and 200, which are sized for a Go server on many cores: this one
-# serves on one event loop, and `podplane-bench apiserver-overload` (800 writers, 2 cores) measured
-# accepted mutating p99 0.58-0.66 s at a mutating limit of 100 against 1.4-2.0 s at 200.
-DEFAULT_MAX_REQUESTS_INFLIGHT = 200
-DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT = 100
+# A quarter of kube-apiserver's 400 and 200, which are sized for a Go server on many cores: this
+# one serves on one event loop. `podplane-bench apiserver-overload` (800 writers, 100 node
+# watchers, 2 cores) measured accepted mutating p99 0.68-0.80 s at a mutating limit of 50,
+# 1.4-2.0 s at 100.
+DEFAULT_MAX_REQUESTS_INFLIGHT = 100
+DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT = 50
 TOO_MANY_REQUESTS = "Too many requests, please try again later."
 # Kubernetes' fixed Retry-After (seconds); clients read it from the trailing metadata.
 RETRY_AFTER_KEY = "retry-after"

@@ -118,10 +118,10 @@ async def _watcher(stub: Any, spec: WorkerSpec, node: str | None, out: WatchResu
     streams to open)."""
     call = stub.Watch(meta_pb2.WatchRequest(
         namespace=NAMESPACE, label_selector=f"{RUN_LABEL}={spec.run_id}",
-        field_selector=f"spec.nodeName={node}" if node else ""))
+        field_selector=f"spec.nodeName={node}" if node else "", allow_watch_batches=True))
     try:
-        async for _ in call:
-            out.events += 1
+        async for msg in call:
+            out.events += len(msg.events) or 1
         out.errors["ended by the server"] += 1
     except grpc.aio.AioRpcError as e:
         if e.code() != grpc.StatusCode.CANCELLED:

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 import builtins
+import collections
 
 import grpc
 from google.protobuf.message import Message
@@ -59,17 +60,25 @@ def is_conflict(err: BaseException) -> bool:
 
 
 class WatchStream:
-    """A server stream of watch events: iterate it; cancel() ends it."""
+    """A server stream of watch events: iterate it; cancel() ends it. The watch is asked for
+    batches (allow_watch_batches); they are unpacked here, so events come one by one."""
 
     def __init__(self, call: Any) -> None:
         self._call = call
-        self._events = call.__aiter__()
+        self._messages = call.__aiter__()
+        self._batched: collections.deque[Any] = collections.deque()
 
     def __aiter__(self) -> WatchStream:
         return self
 
     async def __anext__(self) -> Any:
-        return await self._events.__anext__()
+        if self._batched:
+            return self._batched.popleft()
+        msg = await self._messages.__anext__()
+        if not msg.events:
+            return msg
+        self._batched.extend(msg.events)
+        return self._batched.popleft()
 
     def cancel(self) -> None:
         self._call.cancel()
@@ -125,7 +134,7 @@ class ResourceClient(Generic[T]):
         request = meta_pb2.WatchRequest(
             namespace=namespace, resource_version=resource_version, label_selector=label_selector,
             field_selector=field_selector, allow_watch_bookmarks=allow_watch_bookmarks,
-            timeout_seconds=timeout_seconds)
+            timeout_seconds=timeout_seconds, allow_watch_batches=True)
         return WatchStream(self._stub.Watch(request, wait_for_ready=True))
 
     async def update(self, obj: T) -> T:

@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 # Binds in flight before the next decision waits for one to finish. Without a bound, a scheduler
 # faster than the apiserver piles up thousands of calls on its one connection, and the lease
 # renewal queued behind them misses its deadline (kube-scheduler is held back by its client's QPS
-# limit instead). Below the apiserver's default --max-mutating-requests-inflight (100), with room
+# limit instead). Below the apiserver's default --max-mutating-requests-inflight (50), with room
 # for the scheduler's events and other writers.
-MAX_BINDS_IN_FLIGHT = 64
+MAX_BINDS_IN_FLIGHT = 32
 
 
 def _name(pod: Any) -> str:

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 DEFAULT_CAPACITY = 10_000  # events kept for watchers resuming from a recent resourceVersion
 DEFAULT_WATCHER_BUFFER = 1_000  # events queued per watcher before it is cut off
 DEFAULT_BOOKMARK_INTERVAL = 60.0  # kube-apiserver sends bookmarks about once a minute
+# A batch of watch events stops growing past this size, well under clients' 64 MiB message limit.
+MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
 class Cacher:
@@ -268,6 +270,21 @@ class Cacher:
                     label_selector: str = "", field_selector: str = "",
                     allow_bookmarks: bool = False,
                     timeout_seconds: int = 0) -> AsyncIterator[Any]:
+        """The watch's events one by one (watch_batches of one)."""
+        async for batch in self.watch_batches(
+                namespace, resource_version=resource_version, label_selector=label_selector,
+                field_selector=field_selector, allow_bookmarks=allow_bookmarks,
+                timeout_seconds=timeout_seconds):
+            for msg in batch:
+                yield msg
+
+    async def watch_batches(self, namespace: str, *, resource_version: str = "",
+                            label_selector: str = "", field_selector: str = "",
+                            allow_bookmarks: bool = False, timeout_seconds: int = 0,
+                            max_batch: int = 1) -> AsyncIterator[builtins.list[Any]]:
+        """The watch's events in order, in lists of up to `max_batch` (and MAX_BATCH_BYTES): what
+        is already queued when the stream is ready to send, so a stream behind by many events
+        catches up in few writes."""
         labels, fields = self.store.selectors(label_selector, field_selector)
         rv = parse_resource_version(resource_version)
         await self.wait_ready()
@@ -277,7 +294,7 @@ class Cacher:
                     self.store, namespace, resource_version=resource_version,
                     label_selector=label_selector, field_selector=field_selector,
                     allow_bookmarks=allow_bookmarks, timeout_seconds=timeout_seconds):
-                yield msg
+                yield [msg]
             return
         trigger = (fields.exact(self.trigger_field) if self.trigger_field is not None else None)
         w = Watcher(namespace if self.store.resource.namespaced else "", labels, fields,
@@ -291,8 +308,8 @@ class Cacher:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_seconds if timeout_seconds > 0 else None
         try:
-            for msg in initial:
-                yield msg
+            for i in range(0, len(initial), max_batch):
+                yield initial[i:i + max_batch]
             while not w.closed:
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
@@ -311,7 +328,10 @@ class Cacher:
                     msg = w.queue.get_nowait()
                 if msg is CLOSE or w.closed:
                     return
-                yield msg
+                batch, ended = _more_queued(w, [msg], max_batch)
+                yield batch
+                if ended:
+                    return
         finally:
             if not w.closed:
                 w.closed = True
@@ -330,3 +350,16 @@ class Cacher:
         return [msg for msg in (w.event_for(ev) for ev in self.window if ev.revision > rv)
                 if msg is not None]
 
+
+def _more_queued(w: Watcher, batch: builtins.list[Any],
+                 max_batch: int) -> tuple[builtins.list[Any], bool]:
+    """`batch` grown by what `w` already has queued (without waiting), up to max_batch events and
+    MAX_BATCH_BYTES; and whether the watch ended meanwhile."""
+    size = batch[0].ByteSize() if max_batch > 1 else 0
+    while len(batch) < max_batch and size < MAX_BATCH_BYTES and not w.queue.empty():
+        msg = w.queue.get_nowait()
+        if msg is CLOSE or w.closed:
+            return batch, True
+        batch.append(msg)
+        size += msg.ByteSize()
+    return batch, False

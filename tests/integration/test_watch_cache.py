@@ -1,6 +1,7 @@
 """The watch cache and what watchers rely on, on the real apiserver over real etcd: every change
 exactly once and in order, across an apiserver restart; relisting after compaction; a slow watcher
-cut off without holding up the others; bookmarks; one etcd watch for any number of clients."""
+cut off without holding up the others; bookmarks; one etcd watch for any number of clients;
+events sent in batches to a watch that allows them."""
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,9 @@ import grpc
 import pytest
 
 from apiserver.server import APIServer, WatchCacheOptions
-from podplane import manifest
+from podplane import manifest, resources
 from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 from podplane.client import Client
 from podplane.informer import Informer
 from tests.integration.conftest import etcd_process, running_apiserver
@@ -262,3 +264,35 @@ async def test_many_client_watches_share_one_etcd_watch(apiserver: APIServer, cl
     assert etcd_watchers(etcd) - before <= 2
     for s in streams:
         s.cancel()
+
+
+async def test_a_watch_catching_up_gets_its_events_in_batches_every_one_in_order(
+        apiserver: APIServer, client: Client) -> None:
+    ns = await new_namespace(client)
+    start = await client.pods.create(pod("start", ns))
+    created = [await client.pods.create(pod(f"p{i}", ns)) for i in range(250)]
+    expected = [("ADDED", p.metadata.name, p.metadata.resource_version) for p in created]
+    stub = resources.POD.stub(client.channel)
+    rv = start.metadata.resource_version
+
+    async def messages(allow_batches: bool) -> tuple[int, list[Change]]:
+        call = stub.Watch(meta_pb2.WatchRequest(namespace=ns, resource_version=rv,
+                                                allow_watch_batches=allow_batches))
+        count, seen = 0, []
+        async for msg in call:
+            count += 1
+            for ev in msg.events or [msg]:
+                seen.append((ev.type, ev.object.metadata.name, ev.object.metadata.resource_version))
+            if len(seen) >= len(expected):
+                break
+        call.cancel()
+        return count, seen
+
+    assert await messages(allow_batches=True) == (3, expected)  # 100 + 100 + 50
+    assert await messages(allow_batches=False) == (250, expected)
+    # podplane's client asks for batches and hands them out one event at a time.
+    stream = client.pods.watch(ns, resource_version=rv)
+    seen = [await asyncio.wait_for(stream.__anext__(), 10) for _ in expected]
+    stream.cancel()
+    assert [(e.type, e.object.metadata.name, e.object.metadata.resource_version)
+            for e in seen] == expected

@@ -163,3 +163,27 @@ async def test_bad_selectors_are_refused_before_anything_is_sent() -> None:
         with pytest.raises(APIError) as err:
             await c.cacher.watch("", field_selector="spec.color=red").__anext__()
         assert 'field label not supported: spec.color' in err.value.message
+
+
+async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> None:
+    async with Cluster() as c:
+        replay_from = await c.put(pod("p0"))
+        live = c.cacher.watch_batches("", max_batch=3)
+        # The current state first (which registers the watcher), then what changes.
+        first = await asyncio.wait_for(live.__anext__(), 1)
+        assert [(ev.type, ev.object.metadata.name) for ev in first] == [("ADDED", "p0")]
+        for i in range(1, 8):
+            await c.put(pod(f"p{i}"))  # seven events queued while the stream does not read
+        sizes: list[int] = []
+        names: list[str] = []
+        while len(names) < 7:
+            batch = await asyncio.wait_for(live.__anext__(), 1)
+            sizes.append(len(batch))
+            names += [ev.object.metadata.name for ev in batch]
+        assert sizes == [3, 3, 1]
+        assert names == [f"p{i}" for i in range(1, 8)]
+        # A replay from a version is sent in batches too; one at a time without them.
+        replay = c.cacher.watch_batches("", resource_version=str(replay_from), max_batch=4)
+        assert [len(await replay.__anext__()) for _ in range(2)] == [4, 3]
+        singles = c.cacher.watch("", resource_version=str(replay_from))
+        assert await received(singles, 7) == [("ADDED", f"p{i}") for i in range(1, 8)]

@@ -246,8 +246,8 @@ def test_bad_limits_are_refused_naming_the_flag(argv: list[str], message: str,
     assert message in capsys.readouterr().err
 
 
-def test_defaults_are_half_of_kubernetes() -> None:
+def test_defaults_are_a_quarter_of_kubernetes() -> None:
     guard = MaxInflightInterceptor()
-    assert (guard.max_requests_inflight, guard.max_mutating_requests_inflight) == (200, 100)
+    assert (guard.max_requests_inflight, guard.max_mutating_requests_inflight) == (100, 50)
     with pytest.raises(ValueError, match="max-mutating-requests-inflight"):
         MaxInflightInterceptor(1, -1)

@@ -73,12 +73,14 @@ class ReplicaSetList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[ReplicaSet, _Mapping]]] = ...) -> None: ...
 
 class ReplicaSetWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: ReplicaSet
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[ReplicaSet, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[ReplicaSetWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[ReplicaSet, _Mapping]] = ..., events: _Optional[_Iterable[_Union[ReplicaSetWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class RollingUpdateDeployment(_message.Message):
     __slots__ = ("max_unavailable", "max_surge")
@@ -175,9 +177,11 @@ class DeploymentList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Deployment, _Mapping]]] = ...) -> None: ...
 
 class DeploymentWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Deployment
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Deployment, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[DeploymentWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Deployment, _Mapping]] = ..., events: _Optional[_Iterable[_Union[DeploymentWatchEvent, _Mapping]]] = ...) -> None: ...

@@ -91,9 +91,11 @@ class JobList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
 
 class JobWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Job
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[JobWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Job, _Mapping]] = ..., events: _Optional[_Iterable[_Union[JobWatchEvent, _Mapping]]] = ...) -> None: ...

@@ -42,9 +42,11 @@ class LeaseList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
 
 class LeaseWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Lease
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Lease, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[LeaseWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Lease, _Mapping]] = ..., events: _Optional[_Iterable[_Union[LeaseWatchEvent, _Mapping]]] = ...) -> None: ...

@@ -755,12 +755,14 @@ class PodList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Pod, _Mapping]]] = ...) -> None: ...
 
 class PodWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Pod
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Pod, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[PodWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Pod, _Mapping]] = ..., events: _Optional[_Iterable[_Union[PodWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class ObjectReference(_message.Message):
     __slots__ = ("kind", "namespace", "name", "uid", "api_version", "resource_version", "field_path")
@@ -967,12 +969,14 @@ class NodeList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Node, _Mapping]]] = ...) -> None: ...
 
 class NodeWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Node
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Node, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[NodeWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Node, _Mapping]] = ..., events: _Optional[_Iterable[_Union[NodeWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class NamespaceSpec(_message.Message):
     __slots__ = ("finalizers",)
@@ -1009,12 +1013,14 @@ class NamespaceList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Namespace, _Mapping]]] = ...) -> None: ...
 
 class NamespaceWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Namespace
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Namespace, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[NamespaceWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Namespace, _Mapping]] = ..., events: _Optional[_Iterable[_Union[NamespaceWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class EventSource(_message.Message):
     __slots__ = ("component", "host")
@@ -1065,12 +1071,14 @@ class EventList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
 
 class EventWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Event
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[EventWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Event, _Mapping]] = ..., events: _Optional[_Iterable[_Union[EventWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class PodTemplateSpec(_message.Message):
     __slots__ = ("metadata", "spec")
@@ -1152,12 +1160,14 @@ class ReplicationControllerList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[ReplicationController, _Mapping]]] = ...) -> None: ...
 
 class ReplicationControllerWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: ReplicationController
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[ReplicationController, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[ReplicationControllerWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[ReplicationController, _Mapping]] = ..., events: _Optional[_Iterable[_Union[ReplicationControllerWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class ConfigMap(_message.Message):
     __slots__ = ("api_version", "kind", "metadata", "data", "binary_data", "immutable")
@@ -1198,12 +1208,14 @@ class ConfigMapList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[ConfigMap, _Mapping]]] = ...) -> None: ...
 
 class ConfigMapWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: ConfigMap
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[ConfigMap, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[ConfigMapWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[ConfigMap, _Mapping]] = ..., events: _Optional[_Iterable[_Union[ConfigMapWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class Secret(_message.Message):
     __slots__ = ("api_version", "kind", "metadata", "data", "string_data", "type", "immutable")
@@ -1246,12 +1258,14 @@ class SecretList(_message.Message):
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[Secret, _Mapping]]] = ...) -> None: ...
 
 class SecretWatchEvent(_message.Message):
-    __slots__ = ("type", "object")
+    __slots__ = ("type", "object", "events")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     type: str
     object: Secret
-    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Secret, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[SecretWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[Secret, _Mapping]] = ..., events: _Optional[_Iterable[_Union[SecretWatchEvent, _Mapping]]] = ...) -> None: ...
 
 class PodExecRequest(_message.Message):
     __slots__ = ("namespace", "name", "container", "command", "stdin")

@@ -128,20 +128,22 @@ class ListRequest(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[str] = ..., field_selector: _Optional[str] = ..., resource_version: _Optional[str] = ..., limit: _Optional[int] = ..., continue_token: _Optional[str] = ...) -> None: ...
 
 class WatchRequest(_message.Message):
-    __slots__ = ("namespace", "label_selector", "field_selector", "resource_version", "allow_watch_bookmarks", "timeout_seconds")
+    __slots__ = ("namespace", "label_selector", "field_selector", "resource_version", "allow_watch_bookmarks", "timeout_seconds", "allow_watch_batches")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
     FIELD_SELECTOR_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
     ALLOW_WATCH_BOOKMARKS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_WATCH_BATCHES_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     label_selector: str
     field_selector: str
     resource_version: str
     allow_watch_bookmarks: bool
     timeout_seconds: int
-    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[str] = ..., field_selector: _Optional[str] = ..., resource_version: _Optional[str] = ..., allow_watch_bookmarks: _Optional[bool] = ..., timeout_seconds: _Optional[int] = ...) -> None: ...
+    allow_watch_batches: bool
+    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[str] = ..., field_selector: _Optional[str] = ..., resource_version: _Optional[str] = ..., allow_watch_bookmarks: _Optional[bool] = ..., timeout_seconds: _Optional[int] = ..., allow_watch_batches: _Optional[bool] = ...) -> None: ...
 
 class Preconditions(_message.Message):
     __slots__ = ("uid", "resource_version")
