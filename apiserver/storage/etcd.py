@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 
 from apiserver.metrics import ETCD_DB_SIZE, etcd_request
+from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, ThreadedWatchStream
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
 
@@ -92,13 +93,18 @@ class EtcdClient:
         self.channel = (grpc.aio.secure_channel(target, credentials, options=options)
                         if credentials is not None
                         else grpc.aio.insecure_channel(target, options=options))
+        # Watches are read on threads, over a synchronous channel (etcd_watch_stream).
+        self._watch_channel = (grpc.secure_channel(target, credentials, options=options)
+                               if credentials is not None
+                               else grpc.insecure_channel(target, options=options))
         self._kv = pb_grpc.KVStub(self.channel)
-        self._watch = pb_grpc.WatchStub(self.channel)
+        self._watch = pb_grpc.WatchStub(self._watch_channel)
         self._maintenance = pb_grpc.MaintenanceStub(self.channel)
         self.timeout = timeout
 
     async def close(self) -> None:
         await self.channel.close()
+        self._watch_channel.close()
 
     async def _unary(self, method: Any, request: Any) -> Any:
         try:
@@ -176,17 +182,16 @@ class EtcdClient:
 
         Yields lists of events, and for an empty progress notification the store revision (int).
         Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is lost."""
-        call = self._watch.Watch()
+        call: ThreadedWatchStream | None = None
         try:
             # The "watch" operation is the time until etcd answers the create request.
             with etcd_request("watch", start):
-                await call.write(pb.WatchRequest(create_request=pb.WatchCreateRequest(
-                    key=start, range_end=end, start_revision=start_revision, prev_kv=True,
-                    progress_notify=progress_notify)))
+                call = ThreadedWatchStream(self._watch, pb.WatchRequest(
+                    create_request=pb.WatchCreateRequest(
+                        key=start, range_end=end, start_revision=start_revision, prev_kv=True,
+                        progress_notify=progress_notify)))
                 resp = await call.read()
             while True:
-                if resp is grpc.aio.EOF:
-                    raise EtcdUnavailable("etcd closed the watch stream")
                 if resp.compact_revision:
                     raise CompactedError(start_revision, resp.compact_revision)
                 if resp.canceled:
@@ -198,10 +203,13 @@ class EtcdClient:
                 elif not resp.created:  # a progress notification
                     yield int(resp.header.revision)
                 resp = await call.read()
-        except grpc.aio.AioRpcError as e:
+        except EtcdStreamEnded as e:
+            raise EtcdUnavailable(str(e)) from e
+        except grpc.RpcError as e:
             raise EtcdUnavailable(f"etcd watch: {e.code().name}: {e.details()}") from e
         finally:
-            call.cancel()
+            if call is not None:
+                call.cancel()
 
 
 async def wait_until_ready(client: EtcdClient, timeout: float = 60.0) -> None:
