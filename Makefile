@@ -39,7 +39,7 @@ help:
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
-	echo "make bench-overload    800 writers + 100 node watchers, in-flight limit 100 vs none (build/bench/apiserver-overload.*)"
+	echo "make bench-overload    800 writers + 100 node watchers, in-flight limit 50 vs none (build/bench/apiserver-overload.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
@@ -152,7 +152,7 @@ bench-apiserver: $(VENV_STAMP)
 	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
 
 # The overload guard: LIMITS (--max-mutating-requests-inflight per cell, 0: none), CLIENTS, WATCHERS (node watchers).
-LIMITS ?= 100,0
+LIMITS ?= 50,0
 CLIENTS ?= 800
 WATCHERS ?= 100
 

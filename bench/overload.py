@@ -52,8 +52,8 @@ def add_parser(sub: Any) -> None:
                     "value (0: no guard). Reports accepted latency by verb, refusals and their "
                     "latency, and watch events delivered.")
     p.add_argument("--server", help="a running apiserver (host:port): one cell, its own limits")
-    p.add_argument("--limits", type=_limits, default=(100, 0),
-                   help="--max-mutating-requests-inflight per cell, e.g. 100,0 (0: no guard)")
+    p.add_argument("--limits", type=_limits, default=(50, 0),
+                   help="--max-mutating-requests-inflight per cell, e.g. 50,0 (0: no guard)")
     p.add_argument("--clients", type=int, default=800, help="concurrent writers")
     p.add_argument("--node-watchers", type=int, default=100,
                    help="watch streams of one node's pods each (a kubelet's); every pod is "
