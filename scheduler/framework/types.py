@@ -60,6 +60,10 @@ class NodeInfo:
     # inter-pod affinity plugin looks only at these (kubernetes NodeInfo.PodsWithAffinity).
     pods_with_affinity: dict[str, PodInfo] = field(default_factory=dict)
     pods_with_required_anti_affinity: dict[str, PodInfo] = field(default_factory=dict)
+    # Counts of this node's pods that a label selector matches, by (namespace, selector key), kept
+    # for plugins that count them on every node per attempt (topology spread) and forgotten when
+    # the node's pods change: a bind changes one node, so the others' counts are reused.
+    selected_pod_counts: dict[tuple[str, bytes], int] = field(default_factory=dict)
     # What the filters read of the Node on every attempt, taken out of the protobuf once per node
     # update: reading protobuf fields costs more than the checks themselves.
     name: str = field(default="", init=False)
@@ -98,6 +102,7 @@ class NodeInfo:
     def add_pod(self, info: PodInfo) -> None:
         self.remove_pod(info.uid)
         self.pods[info.uid] = info
+        self.selected_pod_counts.clear()
         self.requested.add(info.requests)
         self.non_zero_requested.add(info.non_zero_requests)
         if has_pod_affinity(info.pod):
@@ -109,6 +114,7 @@ class NodeInfo:
         info = self.pods.pop(uid, None)
         if info is None:
             return False
+        self.selected_pod_counts.clear()
         self.requested.subtract(info.requests)
         self.non_zero_requested.subtract(info.non_zero_requests)
         self.pods_with_affinity.pop(uid, None)

@@ -41,6 +41,8 @@ class Constraint:
     # None selects no pod (a constraint without a labelSelector), as in Kubernetes.
     selector: LabelSelector | None
     min_domains: int = 1
+    # The labelSelector message, serialized: what NodeInfo.selected_pod_counts is keyed by.
+    selector_key: bytes = b""
 
     def selects(self, pod: Any) -> bool:
         return self.selector is not None and self.selector.matches(pod.metadata.labels)
@@ -58,7 +60,8 @@ def constraints(pod: Any, when_unsatisfiable: str) -> list[Constraint]:
             except SelectorError:
                 pass  # rejected by validation; selects nothing here
         out.append(Constraint(c.max_skew, c.topology_key, selector,
-                              c.min_domains if c.HasField("min_domains") else 1))
+                              c.min_domains if c.HasField("min_domains") else 1,
+                              c.label_selector.SerializeToString(deterministic=True)))
     return out
 
 
@@ -68,13 +71,19 @@ def has_all_keys(labels: Mapping[str, str], cs: Iterable[Constraint]) -> bool:
 
 def count_matching(node: NodeInfo, c: Constraint, namespace: str) -> int:
     """The pods on the node in the namespace that the constraint selects, leaving out terminating
-    ones."""
+    ones. Counted once per node and selector until the node's pods change: PreFilter asks for
+    every node on every attempt, which counted every pod of the cluster per pod scheduled."""
     selector = c.selector
     if selector is None:
         return 0
-    return sum(1 for info in node.pods.values()
-               if info.namespace == namespace and not info.terminating
-               and selector.matches(info.labels))
+    key = (namespace, c.selector_key)
+    count = node.selected_pod_counts.get(key)
+    if count is None:
+        count = sum(1 for info in node.pods.values()
+                    if info.namespace == namespace and not info.terminating
+                    and selector.matches(info.labels))
+        node.selected_pod_counts[key] = count
+    return count
 
 
 @dataclass

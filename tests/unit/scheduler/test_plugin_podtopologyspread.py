@@ -128,3 +128,21 @@ def test_six_replicas_over_three_zones_spread_two_each() -> None:
 def test_system_default_constraints_are_refused_rather_than_ignored() -> None:
     with pytest.raises(ValueError, match="defaultingType System"):
         podtopologyspread.new({"defaultingType": "System"})
+
+
+def test_a_nodes_counts_follow_its_pods_as_they_come_and_go() -> None:
+    """Counts are kept per node between attempts (PreFilter asks every node each time), so they
+    must change with the node's pods."""
+    [node] = pt.cluster((pt.zone_node("n-a", "a"), [web("w1")]))
+    [spread] = podtopologyspread.constraints(pt.with_spread(web("in"), match=WEB),
+                                             podtopologyspread.DO_NOT_SCHEDULE)
+    namespace = web("in").metadata.namespace
+    assert podtopologyspread.count_matching(node, spread, namespace) == 1
+    second = PodInfo.of(web("w2"))
+    node.add_pod(second)
+    node.add_pod(PodInfo.of(pt.pod("other", {"app": "db"})))
+    assert podtopologyspread.count_matching(node, spread, namespace) == 2
+    node.remove_pod(second.uid)
+    assert podtopologyspread.count_matching(node, spread, namespace) == 1
+    node.add_pod(PodInfo.of(terminating(web("w3"))))
+    assert podtopologyspread.count_matching(node, spread, namespace) == 1
