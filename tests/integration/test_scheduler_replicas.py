@@ -46,6 +46,10 @@ async def _holds(client: Client, identity: str) -> bool:
     return await lease_holder(client) == identity
 
 
+async def _logged(scheduler: SchedulerProcess, text: str) -> bool:
+    return text in scheduler.log()
+
+
 def binds_by_code() -> dict[str, float]:
     """The in-process apiserver's pods/binding requests by gRPC code (apiserver_request_total)."""
     counts: dict[str, float] = {}
@@ -196,6 +200,10 @@ async def test_a_leader_paused_past_its_lease_decides_nothing_and_exits_when_it_
         await eventually(standby.serving, 20, what="the standby's caches to sync")
         await cluster.pods.create(pod_requesting("before", ns, "100m"))
         await wait_bound(cluster, ns, 1, timeout=10)
+        # The pod shows bound as soon as the apiserver has written it; the leader logs its bind
+        # once the answer reaches it. Paused in between, it would log it after resuming.
+        await eventually(lambda: _logged(leader, "Successfully bound"), 10,
+                         what="the leader to log its bind")
 
         leader.process.send_signal(signal.SIGSTOP)
         await eventually(lambda: _holds(cluster, standby_id), 15, interval=0.05,

@@ -132,8 +132,14 @@ async def test_informer_relists_after_compaction_and_misses_nothing(etcd: EtcdPr
                 informer.add_handler(on_delete=lambda p: deleted.append(p.metadata.name))
                 async with background(informer.run()):
                     await asyncio.wait_for(informer.wait_synced(), 10)
-                    assert sorted(informer.keys()) == [f"{ns}/change", f"{ns}/keep",
-                                                       f"{ns}/remove"]
+
+                    # Its list (resourceVersion "0", as client-go's first one) is served by the
+                    # watch cache, which may be a moment behind etcd; its watch brings the rest.
+                    async def has_all() -> bool:
+                        return sorted(informer.keys()) == [f"{ns}/change", f"{ns}/keep",
+                                                           f"{ns}/remove"]
+                    await eventually(has_all, timeout=5, interval=0.05,
+                                     what="the informer to have the three pods")
                     await first.stop(0)
                     # While the informer's apiserver is down: changes, then compaction of the
                     # history it would need to resume from.
