@@ -148,6 +148,11 @@ class JobController:
         self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
         self.pods.add_index(NAMESPACE_INDEX, lambda p: [p.metadata.namespace])
         self.expectations = Expectations()
+        # The uids of jobs this controller has written finished, until the informer shows it: a
+        # pass on the stale copy would see the pods it deleted gone, the job not failed, and
+        # create a replacement. (Kubernetes' job controller keeps deleted pods visible through
+        # its tracking finalizer until they are counted; this one has no such finalizer.)
+        self.written_finished: set[str] = set()
         self.finish_clock = FinishClock(clock)
         self.recorder = EventRecorder(client, "job-controller")
         self.loop = ReconcileLoop("job", self.reconcile, [self.jobs, self.pods], workers=workers)
@@ -167,6 +172,7 @@ class JobController:
     def _job_deleted(self, job: Any) -> None:
         key = f"{job.metadata.namespace}/{job.metadata.name}"
         self.expectations.delete(key)
+        self.written_finished.discard(job.metadata.uid)
         self.loop.enqueue(key)
 
     def _pod_added(self, pod: Any) -> None:
@@ -214,8 +220,10 @@ class JobController:
         if job is None:
             self.expectations.delete(key)
             return None
-        if is_finished(job.status):
+        if is_finished(job.status) or job.metadata.uid in self.written_finished:
             self.expectations.delete(key)
+            if is_finished(job.status):
+                self.written_finished.discard(job.metadata.uid)
             return None
         # Read before the pods: a pod event arriving in between then shows in the pods.
         in_sync = self.expectations.satisfied(key)
@@ -270,8 +278,8 @@ class JobController:
         status.active, status.ready = active_count, ready
         status.succeeded, status.failed = succeeded, failed
 
-        if status != job.status:
-            await self._write_status(job, status)
+        if status != job.status and await self._write_status(job, status) and is_finished(status):
+            self.written_finished.add(job.metadata.uid)
         for type_, reason, message in events:
             self.recorder.record(job, type_, reason, message)
         if is_finished(status):
@@ -279,26 +287,27 @@ class JobController:
             return None
         return min(recheck) if recheck else None
 
-    async def _write_status(self, job: Any, status: Any) -> None:
+    async def _write_status(self, job: Any, status: Any) -> bool:
         """UpdateStatus, once more against the job as now stored after a conflict: the pods this
         pass deleted or created are counted in `status`, and a later pass could not count them
-        again (statusUpdateRetries)."""
+        again (statusUpdateRetries). Whether `status` was stored."""
         updated = batch_pb2.Job()
         updated.CopyFrom(job)
         for attempt in range(2):
             updated.status.CopyFrom(status)
             try:
                 await self.client.jobs.update_status(updated)
-                return
+                return True
             except Exception as e:
                 if is_not_found(e):
-                    return
+                    return False
                 if attempt or not is_conflict(e):
                     raise
             fresh = await self.client.jobs.get(job.metadata.name, job.metadata.namespace)
             if fresh.metadata.uid != job.metadata.uid or is_finished(fresh.status):
-                return
+                return False
             updated = fresh
+        return False
 
     async def _claim_pods(self, job: Any) -> list[Any]:
         """The pods the job controls: its own, and matching orphans it adopts (ClaimPods)."""

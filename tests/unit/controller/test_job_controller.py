@@ -263,3 +263,38 @@ async def test_a_failed_pod_is_replaced_after_the_backoff() -> None:
         await until(lambda: len(cluster.pods.created) == 2, "a replacement")
         assert time.monotonic() - failed_at >= 0.3
         await settled(cluster, lambda s: (s.active, s.failed) == (1, 1))
+
+
+async def test_a_job_it_failed_gets_no_new_pod_while_its_cache_still_shows_it_running() -> None:
+    cluster = JobCluster()
+    await cluster.jobs.create(job(restart_policy="OnFailure", backoffLimit=1))
+    controller = jobs.JobController(cluster, backoff=0.2)  # type: ignore[arg-type]
+    async with running(controller):
+        await until(lambda: len(cluster.pods.created) == 1, "the first pod")
+        cluster.deliver(resources.POD, resources.JOB)
+        await quiet()
+        restarted = core_pb2.Pod()
+        restarted.CopyFrom(await cluster.pods.get(cluster.pods.created[0].metadata.name, NS))
+        restarted.status.phase = "Running"
+        restarted.status.container_statuses.add(name="pi", restart_count=1)
+        await cluster.pods.update_status(restarted)
+        cluster.deliver(resources.POD)
+        await until(lambda: cluster.pods.deleted != [], "the restarting pod deleted")
+        await settled_without_job_events(cluster)
+        # Its pod's deletion is seen, the job's Failed status is not yet: no replacement.
+        cluster.deliver(resources.POD)
+        await quiet()
+        assert len(cluster.pods.created) == 1
+        cluster.deliver(resources.POD, resources.JOB)
+        await quiet()
+        assert len(cluster.pods.created) == 1
+        assert jobs.is_finished((await cluster.jobs.get("pi", NS)).status)
+
+
+async def settled_without_job_events(cluster: JobCluster) -> None:
+    """Waits until the controller has stored the job as finished, its events held back."""
+    for _ in range(100):
+        if jobs.is_finished((await cluster.jobs.get("pi", NS)).status):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the job was never stored finished")
