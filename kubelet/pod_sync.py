@@ -124,6 +124,7 @@ class PodSyncer:
             self.probes.keep_only(key, uid)
         if pod is None:
             return None
+        pod = self.status.with_latest_status(pod)
 
         rp = pods.get(uid, RuntimePod())
         requeue = _Requeue()

@@ -37,6 +37,20 @@ class StatusManager:
     def static_status(self, uid: str) -> core_pb2.PodStatus | None:
         return self._static.get(uid)
 
+    def with_latest_status(self, pod: core_pb2.Pod) -> core_pb2.Pod:
+        """`pod` with the last status this kubelet wrote for it when the cached copy predates that
+        write: the status the next one is computed from (Kubernetes' status manager, not the
+        informer, is the kubelet's source of a pod's old status). Computed from a stale copy, a
+        pod that finished and lost its sandbox was written back without its IP."""
+        sent = self._sent.get(pod.metadata.uid)
+        if sent is None or is_static_pod(pod) or \
+                _revision(pod.metadata.resource_version) >= sent[1]:
+            return pod
+        latest = core_pb2.Pod()
+        latest.CopyFrom(pod)
+        latest.status.CopyFrom(sent[0])
+        return latest
+
     def needs_update(self, pod: core_pb2.Pod, status: core_pb2.PodStatus) -> bool:
         if status == pod.status:
             return False

@@ -275,3 +275,23 @@ async def test_env_sees_the_pod_ip_of_the_sandbox(h: SyncHarness) -> None:
     await h.sync(p)
     config = next(iter(h.runtime.configs.values()))
     assert dict(config.env)["IP"] == p.status.pod_ip != ""
+
+
+async def test_a_finished_pod_synced_from_a_stale_copy_keeps_its_ip(h: SyncHarness) -> None:
+    """The informer's copy may predate the kubelet's own last status writes: it can still show the
+    pod ContainerCreating, without an IP, when the pod has run, finished and lost its sandbox."""
+    p = pod("a", restart_policy="Never")
+    await h.sync(p)
+    creating = h.pods.written[0]  # the first write: ContainerCreating, before the sandbox
+    assert not creating.status.pod_ip
+    ip = p.status.pod_ip
+    h.runtime.exit_container(h.latest("a"), 0)
+    await h.sync(p)
+    assert p.status.phase == "Succeeded" and p.status.pod_ip == ip
+    assert not any(s.ready for s in h.runtime.sandboxes.values())  # the sandbox is stopped
+    stale = core_pb2.Pod()
+    stale.CopyFrom(creating)
+    await h.sync(stale)
+    latest = h.pods.written[-1].status
+    assert latest.phase == "Succeeded"
+    assert latest.pod_ip == ip and [i.ip for i in latest.pod_ips] == [ip]
