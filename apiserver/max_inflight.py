@@ -16,13 +16,13 @@ count the rejections."""
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 
+from apiserver.handler_wrapping import Behavior, wrap_behaviors
 from apiserver.auth.user import MASTERS_GROUP, current_user
 from apiserver.metrics import DROPPED_REQUESTS, REQUEST_TERMINATIONS
 from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
@@ -39,7 +39,6 @@ RETRY_AFTER_KEY = "retry-after"
 RETRY_AFTER_SECONDS = "1"
 COMPONENT = "apiserver"
 
-Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
 
 
 @dataclass
@@ -87,22 +86,13 @@ class MaxInflightInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         slots = self.slots.get(info.request_kind)
         if slots is None:  # this kind is not limited
             return handler
-        if handler.unary_unary is not None:
-            if slots.full():
-                return grpc.stream_unary_rpc_method_handler(
-                    _refused_unary(handler.unary_unary, info, slots),
-                    request_deserializer=handler.request_deserializer,
-                    response_serializer=handler.response_serializer)
-            return grpc.unary_unary_rpc_method_handler(
-                _limited_unary(handler.unary_unary, info, slots),
+        if handler.unary_unary is not None and slots.full():
+            return grpc.stream_unary_rpc_method_handler(
+                _refused_unary(handler.unary_unary, info, slots),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer)
-        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
-            return grpc.unary_stream_rpc_method_handler(
-                _limited_stream(handler.unary_stream, info, slots),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        return handler
+        return wrap_behaviors(handler, lambda b: _limited_unary(b, info, slots),
+                              lambda b: _limited_stream(b, info, slots))
 
 
 def _exempt_user() -> bool:

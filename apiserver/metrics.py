@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
+from apiserver.handler_wrapping import Behavior, wrap_behaviors
 from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
 
 # kube-apiserver's buckets for apiserver_request_duration_seconds and etcd_request_duration_seconds.
@@ -79,7 +79,6 @@ def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str
     return str(grpc.StatusCode.UNKNOWN.name)
 
 
-Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
 
 
 def _unary(behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any]]:
@@ -135,17 +134,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         info = request_info(details.method)
         if handler is None or info is None:
             return handler
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                _unary(handler.unary_unary, info),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
-            return grpc.unary_stream_rpc_method_handler(
-                _stream(handler.unary_stream, info),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        return handler
+        return wrap_behaviors(handler, lambda b: _unary(b, info), lambda b: _stream(b, info))
 
 
 # ------------------------------------------------------------------ etcd

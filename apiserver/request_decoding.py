@@ -7,7 +7,6 @@ decodes the request itself; a request that does not decode never reaches the oth
 (authentication, authorization, metrics) or the servicer."""
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
+from apiserver.handler_wrapping import Behavior, wrap_behaviors
 from apiserver import errors
 
 # kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a
@@ -45,7 +45,6 @@ def undecodable_error(reason: str) -> errors.APIError:
     return errors.bad_request(f"the request body could not be decoded: {reason}")
 
 
-Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
 
 
 def _unary(behavior: Behavior) -> Callable[..., Awaitable[Any]]:
@@ -76,13 +75,5 @@ class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mi
         handler = await continuation(details)
         if handler is None or handler.request_deserializer is None:
             return handler
-        decode = _tolerant(handler.request_deserializer)
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                _unary(handler.unary_unary), request_deserializer=decode,
-                response_serializer=handler.response_serializer)
-        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
-            return grpc.unary_stream_rpc_method_handler(
-                _stream(handler.unary_stream), request_deserializer=decode,
-                response_serializer=handler.response_serializer)
-        return handler
+        return wrap_behaviors(handler, _unary, _stream,
+                              request_deserializer=_tolerant(handler.request_deserializer))

@@ -8,13 +8,13 @@ allowed, as before authentication existed."""
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
+from apiserver.handler_wrapping import Behavior, wrap_behaviors
 from apiserver import errors
 from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNamespace
 from apiserver.auth.policy import rbac_allows
@@ -96,7 +96,6 @@ def attributes(user: UserInfo, info: RequestInfo, request: Any) -> Attributes:
     return Attributes(user, verb, info.resource, info.subresource, namespace, name)
 
 
-Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
 
 
 class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -137,14 +136,5 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
         info = request_info(details.method)
         if handler is None or info is None:
             return handler
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, info),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
-            return grpc.unary_stream_rpc_method_handler(
-                self._stream(handler.unary_stream, info),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        return handler
+        return wrap_behaviors(handler, lambda b: self._unary(b, info),
+                              lambda b: self._stream(b, info))
