@@ -1,10 +1,9 @@
 """The overload benchmark's result as JSON and as the markdown table the README quotes."""
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
+from bench import report
 from bench.apiserver_overload import VERBS
 from bench.report import cpu, ms, rate, table
 
@@ -76,8 +75,4 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def write(result: dict[str, Any], json_path: str, markdown_path: str) -> None:
-    for path, text in ((json_path, json.dumps(result, indent=2, sort_keys=True) + "\n"),
-                       (markdown_path, markdown(result))):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
+    report.write(result, json_path, markdown_path, markdown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 P99_TARGET_SECONDS = 1.0
@@ -149,9 +150,11 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def write(result: dict[str, Any], json_path: str, markdown_path: str) -> None:
+def write(result: dict[str, Any], json_path: str, markdown_path: str,
+          render: Callable[[dict[str, Any]], str] | None = None) -> None:
+    """The result as JSON, and as markdown by `render` (this benchmark's `markdown` by default)."""
     for path, text in ((json_path, json.dumps(result, indent=2, sort_keys=True) + "\n"),
-                       (markdown_path, markdown(result))):
+                       (markdown_path, (render or markdown)(result))):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:
             f.write(text)
