@@ -95,12 +95,14 @@ class APIServer:
         authorizer = Authorizer(self._pods_in_namespace)
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
-        def register(grpc_server: object) -> None:
+        servicers = {r.plural: (PodsServicer(self.stores[r.plural], self.cachers[r.plural],
+                                             self.stores["nodes"]) if r is resources.POD
+                                else ResourceServicer(self.stores[r.plural], self.cachers[r.plural]))
+                     for r in resources.ALL}
+
+        def register(grpc_server: object) -> None:  # once per acceptor, the same servicers
             for r in resources.ALL:
-                store, cacher = self.stores[r.plural], self.cachers[r.plural]
-                servicer = (PodsServicer(store, cacher, self.stores["nodes"])
-                            if r is resources.POD else ResourceServicer(store, cacher))
-                r.add_servicer(servicer, grpc_server)
+                r.add_servicer(servicers[r.plural], grpc_server)
 
         sec = self.security
         self.server = Server(self.address, register, [r.service for r in resources.ALL],
