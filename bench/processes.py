@@ -72,11 +72,11 @@ def host_busy_seconds() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _stop(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], log: IO[bytes], timeout: float = 10.0) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(10)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -167,10 +167,13 @@ class ApiserverProcess:
         return self.process.pid
 
     @classmethod
-    def start(cls, etcd_endpoint: str, log_dir: str,
-              extra_args: Sequence[str] = ()) -> ApiserverProcess:
+    def start(cls, etcd_endpoint: str, log_dir: str, extra_args: Sequence[str] = (),
+              profile_out: str | None = None) -> ApiserverProcess:
+        """With `profile_out`, runs under cProfile, which writes its stats there when SIGTERM
+        stops the apiserver gracefully (its event loop thread only, not the etcd watch threads)."""
         port = free_port()
-        args = [sys.executable, "-m", "apiserver", "--etcd-servers", etcd_endpoint,
+        profiler = ["-m", "cProfile", "-o", profile_out] if profile_out else []
+        args = [sys.executable, *profiler, "-m", "apiserver", "--etcd-servers", etcd_endpoint,
                 "--bind-address", "127.0.0.1", "--port", str(port), "--log-level", "WARNING",
                 *extra_args]
         if "--insecure-serving" in _apiserver_help():  # the benchmarks talk plaintext
@@ -190,4 +193,6 @@ class ApiserverProcess:
         return server
 
     def stop(self) -> None:
-        _stop(self.process, self.log)
+        # A graceful stop takes up to 5 s (its servers' grace); under cProfile, writing the
+        # stats takes a few more.
+        _stop(self.process, self.log, timeout=30.0)

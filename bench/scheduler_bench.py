@@ -58,6 +58,9 @@ class Options:
     keep: bool = False
     # With the cluster started here: run the scheduler under cProfile, stats written to this path.
     profile: str | None = None
+    # With the cluster started here: run the apiserver under cProfile, stats written to this path
+    # when it stops at the end of the run.
+    profile_apiserver: str | None = None
     # With the cluster started here: create every pod first and start the scheduler only then, so
     # that the throughput is the scheduler's own (binds and its events included, no creates).
     create_first: bool = False
@@ -123,7 +126,9 @@ async def _run(options: Options) -> dict[str, Any]:
         progress.step("starting etcd and the apiserver")
         etcd = EtcdProcess.start()
         try:
-            own = OwnCluster(etcd, ApiserverProcess.start(etcd.endpoint, log_dir))
+            own = OwnCluster(etcd, ApiserverProcess.start(
+                etcd.endpoint, log_dir, profile_out=(os.path.abspath(options.profile_apiserver)
+                                                     if options.profile_apiserver else None)))
         except BaseException:
             etcd.stop()  # the apiserver did not start: leave no etcd behind
             raise

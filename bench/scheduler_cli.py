@@ -58,12 +58,16 @@ def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
     p.add_argument("--profile", metavar="FILE",
                    help="without --server: run the scheduler under cProfile and write its stats "
                         "to FILE (read them with python -m pstats)")
+    p.add_argument("--profile-apiserver", metavar="FILE",
+                   help="without --server: run the apiserver under cProfile (its event loop "
+                        "thread) and write its stats to FILE when it stops at the end")
 
 
 def run(args: argparse.Namespace) -> int:
-    for flag, given in (("--profile", args.profile), ("--create-first", args.create_first)):
+    for flag, given in (("--profile", args.profile), ("--profile-apiserver", args.profile_apiserver),
+                        ("--create-first", args.create_first)):
         if args.server and given:
-            raise SystemExit(f"podplane-bench scheduler: {flag} needs the scheduler started here "
+            raise SystemExit(f"podplane-bench scheduler: {flag} needs the cluster started here "
                              "(no --server)")
     if args.nodes > MAX_NODES:
         raise SystemExit(f"podplane-bench scheduler: --nodes: at most {MAX_NODES}")
@@ -73,4 +77,4 @@ def run(args: argparse.Namespace) -> int:
         out=args.out, plot=args.plot or None, timeout=args.timeout,
         etcd_ceiling=not args.no_etcd_ceiling, etcd_duration=args.etcd_duration,
         lease_interval=args.lease_interval, keep=args.keep, profile=args.profile,
-        create_first=args.create_first))
+        profile_apiserver=args.profile_apiserver, create_first=args.create_first))
