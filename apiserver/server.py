@@ -29,7 +29,7 @@ from apiserver.storage.etcd import EtcdClient, wait_until_ready
 from podplane import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.serving import Server
+from podplane.serving import MethodTable, Server
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,9 @@ class APIServer:
                                 else ResourceServicer(self.stores[r.plural], self.cachers[r.plural]))
                      for r in resources.ALL}
 
-        def register(grpc_server: object) -> None:  # once per acceptor, the same servicers
+        def register(methods: MethodTable) -> None:  # one table, served by every acceptor
             for r in resources.ALL:
-                r.add_servicer(servicers[r.plural], grpc_server)
+                r.add_servicer(servicers[r.plural], methods)
 
         sec = self.security
         self.server = Server(self.address, register, [r.service for r in resources.ALL],
