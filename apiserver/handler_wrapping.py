@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import grpc
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
 Wrap = Callable[[Behavior], Behavior]
+T = TypeVar("T")
 
 
 def wrap_behaviors(handler: Any, unary: Wrap, stream: Wrap,
@@ -27,3 +28,26 @@ def wrap_behaviors(handler: Any, unary: Wrap, stream: Wrap,
             stream(handler.unary_stream), request_deserializer=deserializer,
             response_serializer=handler.response_serializer)
     return handler
+
+
+class PerMethod(Generic[T]):
+    """What an interceptor makes of a method's handler, made on the method's first call and kept:
+    it depends on the method and that handler alone (the behaviors get each call's request and
+    context as arguments), and remaking it cost every call a few handler objects, closures and a
+    parse of the method name, for each interceptor. Kept for the last VARIANTS handlers a method
+    came with (the overload guard gives two: serving and refusing). Only methods with a handler
+    are asked for, so clients naming unknown methods do not grow it."""
+    VARIANTS = 2
+
+    def __init__(self, make: Callable[[str, Any], T]) -> None:
+        self._make = make
+        self._made: dict[str, tuple[tuple[Any, T], ...]] = {}
+
+    def get(self, method: str, handler: Any) -> T:
+        made = self._made.get(method, ())
+        for given, result in made:
+            if given is handler:
+                return result
+        result = self._make(method, handler)
+        self._made[method] = ((handler, result), *made[:self.VARIANTS - 1])
+        return result

@@ -22,7 +22,7 @@ from typing import Any
 
 import grpc
 
-from apiserver.handler_wrapping import Behavior, wrap_behaviors
+from apiserver.handler_wrapping import Behavior, PerMethod, wrap_behaviors
 from apiserver.auth.user import MASTERS_GROUP, current_user
 from apiserver.metrics import DROPPED_REQUESTS, REQUEST_TERMINATIONS
 from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
@@ -67,6 +67,7 @@ class MaxInflightInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
     slots: dict[str, InflightSlots] = field(init=False)
+    _guarded: PerMethod[_Guarded | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         for flag, value in (("max_requests_inflight", self.max_requests_inflight),
@@ -76,23 +77,44 @@ class MaxInflightInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self.slots = {kind: InflightSlots(limit) for kind, limit in (
             (READ_ONLY, self.max_requests_inflight),
             (MUTATING, self.max_mutating_requests_inflight)) if limit > 0}
+        self._guarded = PerMethod(self._guard)
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
                                 details: grpc.HandlerCallDetails) -> Any:
         handler = await continuation(details)
-        info = request_info(details.method)
-        if handler is None or info is None or info.long_running:
+        if handler is None:
+            return None
+        guarded = self._guarded.get(details.method, handler)
+        if guarded is None:
             return handler
+        if guarded.refusing is not None and guarded.slots.full():
+            return guarded.refusing
+        return guarded.serving
+
+    def _guard(self, method: str, handler: Any) -> _Guarded | None:
+        info = request_info(method)
+        if info is None or info.long_running:
+            return None
         slots = self.slots.get(info.request_kind)
         if slots is None:  # this kind is not limited
-            return handler
-        if handler.unary_unary is not None and slots.full():
-            return grpc.stream_unary_rpc_method_handler(
-                _refused_unary(handler.unary_unary, info, slots),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        return wrap_behaviors(handler, lambda b: _limited_unary(b, info, slots),
-                              lambda b: _limited_stream(b, info, slots))
+            return None
+        refusing = (grpc.stream_unary_rpc_method_handler(
+            _refused_unary(handler.unary_unary, info, slots),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)
+            if handler.unary_unary is not None else None)
+        return _Guarded(slots, wrap_behaviors(handler, lambda b: _limited_unary(b, info, slots),
+                                              lambda b: _limited_stream(b, info, slots)),
+                        refusing)
+
+
+@dataclass(frozen=True)
+class _Guarded:
+    """A limited method's handlers: `serving` while its kind has a slot free, `refusing` (unary
+    calls) when all are taken as a call arrives."""
+    slots: InflightSlots
+    serving: Any
+    refusing: Any | None
 
 
 def _exempt_user() -> bool:

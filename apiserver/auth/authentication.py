@@ -19,6 +19,7 @@ from apiserver.auth.token_file import TokenAuthenticator
 from apiserver.auth.user import AUTHENTICATED_GROUP, UserInfo, reset_current_user, \
     set_current_user
 from apiserver.auth.x509 import user_from_auth_context
+from apiserver.handler_wrapping import PerMethod
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ Behavior = Callable[..., Any]
 class AuthenticationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, authenticator: Authenticator) -> None:
         self._authenticator = authenticator
+        self._wrapped: PerMethod[Any] = PerMethod(self._wrap_handler)
 
     def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
         return self._authenticator.authenticate(context.auth_context(),
@@ -98,7 +100,12 @@ class AuthenticationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
                                 details: grpc.HandlerCallDetails) -> Any:
         handler = await continuation(details)
-        if handler is None or details.method.startswith(ANONYMOUS_SERVICES):
+        if handler is None:
+            return None
+        return self._wrapped.get(details.method, handler)
+
+    def _wrap_handler(self, method: str, handler: Any) -> Any:
+        if method.startswith(ANONYMOUS_SERVICES):
             return handler
         for kind, factory in (("unary_unary", grpc.unary_unary_rpc_method_handler),
                               ("unary_stream", grpc.unary_stream_rpc_method_handler),

@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from apiserver.handler_wrapping import Behavior, wrap_behaviors
+from apiserver.handler_wrapping import Behavior, PerMethod, wrap_behaviors
 from apiserver import errors
 from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNamespace
 from apiserver.auth.policy import rbac_allows
@@ -104,6 +104,7 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
 
     def __init__(self, authorizer: Authorizer) -> None:
         self.authorizer = authorizer
+        self._wrapped: PerMethod[Any] = PerMethod(self._wrap)
 
     async def _check(self, info: RequestInfo, request: Any,
                      context: grpc.aio.ServicerContext) -> None:
@@ -130,11 +131,16 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
                     yield response
         return stream
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
-        handler = await continuation(details)
-        info = request_info(details.method)
-        if handler is None or info is None:
+    def _wrap(self, method: str, handler: Any) -> Any:
+        info = request_info(method)
+        if info is None:
             return handler
         return wrap_behaviors(handler, lambda b: self._unary(b, info),
                               lambda b: self._stream(b, info))
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
+                                details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        return self._wrapped.get(details.method, handler)
