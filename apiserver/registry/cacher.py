@@ -96,7 +96,9 @@ class Cacher:
                 if need_list:
                     await self._list(start, end)
                     need_list = False
-                stream = self.store.etcd.watch(start, end, self.revision + 1, progress_notify=True)
+                # Without the previous values: the cache has them (self.objects).
+                stream = self.store.etcd.watch(start, end, self.revision + 1, progress_notify=True,
+                                               prev_kv=False)
                 try:
                     async for batch in stream:
                         delay = 0.0

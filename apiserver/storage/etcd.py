@@ -177,8 +177,11 @@ class EtcdClient:
             await self._unary(self._kv.Compact, pb.CompactionRequest(revision=revision))
 
     async def watch(self, start: bytes, end: bytes, start_revision: int,
-                    progress_notify: bool = False) -> AsyncIterator[list[WatchEvent] | int]:
-        """Events in [start, end) from start_revision on, in revision order, with previous values.
+                    progress_notify: bool = False,
+                    prev_kv: bool = True) -> AsyncIterator[list[WatchEvent] | int]:
+        """Events in [start, end) from start_revision on, in revision order, with previous values
+        unless `prev_kv` is False (etcd then reads no old revision for each event, and sends half
+        the bytes; a caller that keeps the objects itself has them).
 
         Yields lists of events, and for an empty progress notification the store revision (int).
         Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is lost."""
@@ -188,8 +191,8 @@ class EtcdClient:
             with etcd_request("watch", start):
                 call = ThreadedWatchStream(self._watch, pb.WatchRequest(
                     create_request=pb.WatchCreateRequest(
-                        key=start, range_end=end, start_revision=start_revision, prev_kv=True,
-                        progress_notify=progress_notify)))
+                        key=start, range_end=end, start_revision=start_revision,
+                        prev_kv=prev_kv, progress_notify=progress_notify)))
                 resp = await call.read()
             while True:
                 if resp.compact_revision:

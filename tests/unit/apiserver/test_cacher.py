@@ -27,9 +27,13 @@ class FakeEtcd:
         return [], False, self.revision
 
     async def watch(self, start: bytes, end: bytes, start_revision: int,
-                    progress_notify: bool = False) -> AsyncIterator[list[WatchEvent]]:
+                    progress_notify: bool = False,
+                    prev_kv: bool = True) -> AsyncIterator[list[WatchEvent]]:
         while True:
-            yield await self.batches.get()
+            batch = await self.batches.get()
+            # As etcd does: the previous values only when asked for.
+            yield batch if prev_kv else [WatchEvent(ev.type, ev.kv, None, ev.revision)
+                                         for ev in batch]
 
 
 def pod(name: str, node: str = "", phase: str = "Pending") -> Any:
