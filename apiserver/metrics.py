@@ -81,9 +81,24 @@ def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str
 
 
 
+def _requests_by_code(info: RequestInfo) -> Callable[[str], Any]:
+    """apiserver_request_total's series for this method and a code, each looked up once (a
+    labels() call takes a lock and builds a key: a few microseconds, on every call)."""
+    series: dict[str, Any] = {}
+
+    def of(code: str) -> Any:
+        counter = series.get(code)
+        if counter is None:
+            counter = series[code] = REQUESTS.labels(info.verb, info.resource, info.subresource,
+                                                     code)
+        return counter
+    return of
+
+
 def _unary(behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any]]:
     inflight = INFLIGHT_REQUESTS.labels(info.request_kind)
     duration = REQUEST_DURATION.labels(info.verb, info.resource, info.subresource)
+    requests = _requests_by_code(info)
 
     async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
         inflight.inc()
@@ -97,7 +112,7 @@ def _unary(behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any
         finally:
             inflight.dec()
             duration.observe(time.monotonic() - start)
-            REQUESTS.labels(info.verb, info.resource, info.subresource, _code(context, error)).inc()
+            requests(_code(context, error)).inc()
     return handle
 
 
@@ -105,6 +120,7 @@ def _stream(behavior: Behavior, info: RequestInfo) -> Callable[..., AsyncIterato
     """A server stream (watch, logs): long-running, so counted by apiserver_longrunning_requests
     while it lasts and not timed; apiserver_request_total counts it when it ends."""
     longrunning = LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
+    requests = _requests_by_code(info)
 
     async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         longrunning.inc()
@@ -118,7 +134,7 @@ def _stream(behavior: Behavior, info: RequestInfo) -> Callable[..., AsyncIterato
             raise
         finally:
             longrunning.dec()
-            REQUESTS.labels(info.verb, info.resource, info.subresource, _code(context, error)).inc()
+            requests(_code(context, error)).inc()
     return stream
 
 
@@ -155,6 +171,25 @@ def storage_type(key: bytes) -> str:
     return "unknown"
 
 
+# etcd_request_duration_seconds' series by (operation, key prefix), each looked up once.
+_ETCD_DURATIONS: dict[tuple[str, bytes], Any] = {}
+
+
+def _etcd_duration(operation: str, key: bytes) -> Any:
+    # Keyed by /registry/<type>/ (or the whole key when it ends before that slash): a handful per
+    # operation. Other keys are all of type "unknown".
+    if key.startswith(b"/registry/"):
+        end = key.find(b"/", len(b"/registry/"))
+        prefix = key if end < 0 else key[:end + 1]
+    else:
+        prefix = b""
+    series = _ETCD_DURATIONS.get((operation, prefix))
+    if series is None:
+        series = _ETCD_DURATIONS[operation, prefix] = ETCD_REQUEST_DURATION.labels(
+            operation, storage_type(key))
+    return series
+
+
 @contextlib.contextmanager
 def etcd_request(operation: str, key: bytes) -> Iterator[None]:
     """Times the block into etcd_request_duration_seconds{operation, type}, failed or not."""
@@ -162,5 +197,4 @@ def etcd_request(operation: str, key: bytes) -> Iterator[None]:
     try:
         yield
     finally:
-        ETCD_REQUEST_DURATION.labels(operation, storage_type(key)).observe(
-            time.monotonic() - start)
+        _etcd_duration(operation, key).observe(time.monotonic() - start)

@@ -11,7 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 
-from apiserver.metrics import MetricsInterceptor, storage_type
+from apiserver.metrics import MetricsInterceptor, etcd_request, storage_type
 from apiserver.request_info import RequestInfo, request_info
 from podplane import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
@@ -50,6 +50,21 @@ def test_request_kind(verb: str, kind: str) -> None:
     (b"/registry/leases/", "leases"), (b"/elsewhere/x", "unknown"), (b"", "unknown")])
 def test_etcd_key_type(key: bytes, type_: str) -> None:
     assert storage_type(key) == type_
+
+
+@pytest.mark.parametrize("operation, key, type_", [
+    ("get", b"/registry/pods/default/web", "pods"), ("get", b"/registry/pods/default/db", "pods"),
+    ("get", b"/registry/nodes/node-1", "nodes"), ("list", b"/registry/nodes/", "nodes"),
+    ("get", b"/registry/namespaces", "namespaces"), ("get", b"/registry/leases", "leases"),
+    ("get", b"/registry/", "unknown"), ("get", b"/elsewhere/x", "unknown"),
+    ("compact", b"", "unknown")])
+def test_each_etcd_request_is_timed_under_its_operation_and_type(operation: str, key: bytes,
+                                                               type_: str) -> None:
+    labels = {"operation": operation, "type": type_}
+    before = REGISTRY.get_sample_value("etcd_request_duration_seconds_count", labels) or 0
+    with etcd_request(operation, key):
+        pass
+    assert REGISTRY.get_sample_value("etcd_request_duration_seconds_count", labels) == before + 1
 
 
 class TinyPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
