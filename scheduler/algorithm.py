@@ -2,12 +2,18 @@
 (kubernetes pkg/scheduler/schedule_one.go schedulePod, findNodesThatFitPod, selectHost)."""
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from scheduler.framework.diagnosis import Diagnosis, fit_error_message
+from scheduler.framework.node_table import Ints, TableRows
 from scheduler.framework.runtime import Framework
+from scheduler.framework.snapshot import node_table
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 
@@ -71,39 +77,70 @@ class SchedulingAlgorithm:
         status = self.framework.run_pre_score(state, pod, feasible)
         if not status.is_success:
             return ScheduleResult(status=status)
-        scores, status = self.framework.run_score(state, pod, feasible)
+        totals, status = self.framework.run_score_totals(state, pod, feasible)
         if not status.is_success:
             return ScheduleResult(status=status)
-        return ScheduleResult(self._select_host(scores), SUCCESS, evaluated, len(feasible),
-                              diagnosis)
+        return ScheduleResult(self._select_host(feasible, totals), SUCCESS, evaluated,
+                              len(feasible), diagnosis)
 
     def _find_feasible(self, state: CycleState, pod: Any, nodes: list[NodeInfo],
                        diagnosis: Diagnosis) -> tuple[list[NodeInfo], Status]:
+        """The first `wanted` nodes that pass every filter, searching from where the last attempt
+        stopped. The filters that can judge in bulk first mark the nodes they certainly pass; a
+        marked node needs only the other filters, an unmarked one all of them."""
         wanted = num_feasible_nodes_to_find(len(nodes),
                                             self.framework.profile.percentage_of_nodes_to_score)
-        feasible: list[NodeInfo] = []
-        start = self._next_start_node_index % len(nodes)
-        processed = 0
+        table = node_table(nodes)
+        size = len(table)
+        start = self._next_start_node_index % size
+        # Position k of the search is row (start + k) % size.
+        certain = self.framework.run_filter_table(state, pod, table)
+        certain = np.concatenate((certain[start:], certain[:start]))
+        to_check: Iterable[int]
+        if state.remaining_filters:
+            to_check = range(size)
+        else:  # marked nodes are feasible as they are: look only at the others
+            to_check = np.flatnonzero(~certain).tolist()
+        found: list[Ints] = []  # runs of positions
+        count = 0
+        searched = size
+        next_position = 0
         run_filter = self.framework.run_filter
-        for node in (nodes[start:] + nodes[:start]) if start else nodes:
-            processed += 1
-            status = run_filter(state, pod, node)
+        run_remaining = self.framework.run_remaining_filters
+        for position in itertools.chain(to_check, (size,)):
+            if position > next_position:  # marked positions skipped by to_check: feasible
+                take = min(position - next_position, wanted - count)
+                found.append(np.arange(next_position, next_position + take))
+                count += take
+                if count >= wanted:
+                    searched = next_position + take
+                    break
+            if position == size:
+                break
+            next_position = position + 1
+            node = nodes[(start + position) % size]
+            status = (run_remaining if certain[position] else run_filter)(state, pod, node)
             if status is SUCCESS or status.is_success:
-                feasible.append(node)
-                if len(feasible) >= wanted:
+                found.append(np.array([position]))
+                count += 1
+                if count >= wanted:
+                    searched = position + 1
                     break
             elif status.is_error:
                 return [], status
             else:
                 diagnosis.node_to_status[node.name] = status
                 diagnosis.unschedulable_plugins.add(status.plugin)
-        self._next_start_node_index = (start + processed) % len(nodes)
-        return feasible, SUCCESS
+        self._next_start_node_index = (start + searched) % size
+        if not found:
+            return [], SUCCESS
+        rows = (np.concatenate(found) + start) % size
+        return TableRows(table, rows), SUCCESS
 
-    def _select_host(self, scores: dict[str, int]) -> str:
+    def _select_host(self, nodes: list[NodeInfo], totals: Ints) -> str:
         """The highest total score; ties broken at random so equal nodes share the load."""
-        best = max(scores.values())
-        return self._rng.choice(sorted(name for name, s in scores.items() if s == best))
+        best = np.flatnonzero(totals == totals.max())
+        return nodes[int(best[self._rng.randrange(len(best))])].name
 
     @staticmethod
     def _unschedulable(num_nodes: int, diagnosis: Diagnosis) -> ScheduleResult:

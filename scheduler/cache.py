@@ -70,6 +70,7 @@ class SchedulerCache:
         if info.node is None:
             self._snapshot = None
         info.set_node(node)
+        self._changed(info)
         self._images.set_node(node)
 
     def update_node(self, node: Any) -> None:
@@ -128,15 +129,21 @@ class SchedulerCache:
     def _add_to_node(self, pod: Any) -> None:
         info = self._nodes.setdefault(pod.spec.node_name, NodeInfo())
         info.add_pod(PodInfo.of(pod))
+        self._changed(info)
         if info.pods_with_affinity and pod.spec.node_name not in self._affinity_nodes:
             self._affinity_nodes.add(pod.spec.node_name)
             self._snapshot = None
+
+    def _changed(self, info: NodeInfo) -> None:
+        if self._snapshot is not None:
+            self._snapshot.changed(info)
 
     def _remove_from_node(self, pod: Any) -> None:
         info = self._nodes.get(pod.spec.node_name)
         if info is None:
             return
         info.remove_pod(_uid(pod))
+        self._changed(info)
         if not info.pods_with_affinity and pod.spec.node_name in self._affinity_nodes:
             self._affinity_nodes.discard(pod.spec.node_name)
             self._snapshot = None

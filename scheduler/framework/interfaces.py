@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from scheduler.framework.node_table import Bools, Ints, NodeTable
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState, NodeInfo
 
@@ -30,6 +31,14 @@ class FilterPlugin(Plugin, Protocol):
 
 
 @runtime_checkable
+class BulkFilterPlugin(FilterPlugin, Protocol):
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
+        """The rows whose nodes `filter` would pass for certain, judged in bulk; the framework asks
+        `filter` about the others (and for the reasons of a rejection). None: cannot tell in bulk
+        for this pod, ask `filter` about every node."""
+
+
+@runtime_checkable
 class PreScorePlugin(Plugin, Protocol):
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         """Runs once per attempt before Score, with the feasible nodes; may return Skip."""
@@ -39,6 +48,14 @@ class PreScorePlugin(Plugin, Protocol):
 class ScorePlugin(Plugin, Protocol):
     def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
         """How much the plugin likes the node for the pod; 0..100 after normalize_score."""
+
+
+@runtime_checkable
+class BulkScorePlugin(ScorePlugin, Protocol):
+    def score_table(self, state: CycleState, pod: Any, table: NodeTable,
+                    rows: Ints) -> Ints | None:
+        """The scores `score` would give the nodes of `rows`, in that order, computed in bulk.
+        None: cannot for this pod, ask `score` about each node."""
 
 
 @runtime_checkable
@@ -63,6 +80,10 @@ class EnqueueExtensions(Plugin, Protocol):
         """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this plugin
         rejected schedulable; the queue retries such a pod only on those."""
 
+
+NormalizeFunc = Callable[[CycleState, Any, dict[str, int]], Status]
+FilterTableFunc = Callable[[CycleState, Any, NodeTable], Bools | None]
+ScoreTableFunc = Callable[[CycleState, Any, NodeTable, Ints], Ints | None]
 
 PluginArgs = Mapping[str, Any]
 # Builds a plugin from its arguments (an empty mapping when the profile gives none).

@@ -109,10 +109,29 @@ def container_requests(container: Any) -> dict[str, str]:
     return requests
 
 
+# pod_requests by (uid, generation, non_zero): a scheduling attempt and the cache ask for a pod's
+# requests seven times, and its spec changes only with its generation. Emptied when full.
+_REQUESTS_MEMO_SIZE = 20000
+_requests_memo: dict[tuple[str, int, bool], Resource] = {}
+
+
 def pod_requests(pod: Any, *, non_zero: bool = False) -> Resource:
     """The sum of the containers' requests, raised to any init container's (they run one at a time
     before the others): kubernetes computePodResourceRequest. With non_zero, a container that does
-    not request cpu or memory counts the defaults, as scoring does."""
+    not request cpu or memory counts the defaults, as scoring does. The caller may change it."""
+    meta = pod.metadata
+    if not (meta.uid and meta.generation):  # not from the apiserver: nothing to key it by
+        return _pod_requests(pod, non_zero)
+    key = (meta.uid, meta.generation, non_zero)
+    requests = _requests_memo.get(key)
+    if requests is None:
+        if len(_requests_memo) >= _REQUESTS_MEMO_SIZE:
+            _requests_memo.clear()
+        requests = _requests_memo[key] = _pod_requests(pod, non_zero)
+    return requests.copy()
+
+
+def _pod_requests(pod: Any, non_zero: bool) -> Resource:
     total = Resource()
     for c in pod.spec.containers:
         total.add(_requests_of(c, non_zero))

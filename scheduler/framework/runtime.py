@@ -7,12 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.framework.interfaces import (EnqueueExtensions, FilterPlugin, Plugin,
+import numpy as np
+
+from scheduler.framework.interfaces import (BulkFilterPlugin, BulkScorePlugin, EnqueueExtensions,
+                                            FilterPlugin, FilterTableFunc, NormalizeFunc, Plugin,
                                             PreFilterPlugin, PreScorePlugin, ReservePlugin,
-                                            ScoreNormalizer, ScorePlugin)
+                                            ScoreNormalizer, ScorePlugin, ScoreTableFunc)
+from scheduler.framework.node_table import Bools, Ints, NodeTable, table_rows
 from scheduler.framework.registry import Registry
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import MAX_NODE_SCORE, MIN_NODE_SCORE, CycleState, NodeInfo
+from scheduler.framework.types import (MAX_NODE_SCORE, MIN_NODE_SCORE, CycleState, FilterFunc,
+                                       NodeInfo)
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 
@@ -39,14 +44,20 @@ class ProfileError(ValueError):
 
 
 class Framework:
-    def __init__(self, registry: Registry, profile: Profile) -> None:
+    def __init__(self, registry: Registry, profile: Profile, *, bulk: bool = True) -> None:
+        """Without `bulk`, every plugin judges one node per call even where it can judge them all in
+        one (BulkFilterPlugin, BulkScorePlugin): the same decisions, only slower."""
         self.profile = profile
         self.plugins: dict[str, Plugin] = {}
         self._pre_filter: list[PreFilterPlugin] = []
         self._filter: list[FilterPlugin] = []
         self._pre_score: list[PreScorePlugin] = []
         self._score: list[tuple[ScorePlugin, int]] = []
-        self._normalizers: set[str] = set()
+        # The bulk methods of the plugins that have them, by plugin name (empty without `bulk`):
+        # found once here, as checking a plugin against a protocol costs more than a decision.
+        self._filter_tables: dict[str, FilterTableFunc] = {}
+        self._score_tables: dict[str, ScoreTableFunc] = {}
+        self._normalizers: dict[str, NormalizeFunc] = {}
         self._reserve: list[ReservePlugin] = []
         # Cluster event -> the plugins whose rejections it may undo.
         self._interested: dict[str, set[str]] = {}
@@ -68,8 +79,12 @@ class Framework:
                 self._pre_score.append(plugin)
             if isinstance(plugin, ScorePlugin):
                 self._score.append((plugin, spec.weight))
+            if bulk and isinstance(plugin, BulkFilterPlugin):
+                self._filter_tables[plugin.name] = plugin.filter_table
+            if bulk and isinstance(plugin, BulkScorePlugin):
+                self._score_tables[plugin.name] = plugin.score_table
             if isinstance(plugin, ScoreNormalizer):
-                self._normalizers.add(plugin.name)
+                self._normalizers[plugin.name] = plugin.normalize_score
             if isinstance(plugin, ReservePlugin):
                 self._reserve.append(plugin)
             if isinstance(plugin, EnqueueExtensions):
@@ -98,10 +113,40 @@ class Framework:
 
     def run_filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
         """Success, or the status of the first plugin that rejects the node."""
+        return self._run_filters(self._active_filters(state), state, pod, node)
+
+    def run_filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools:
+        """The rows of `table` that every filter able to judge in bulk passes for certain. The
+        other filters are left to run_remaining_filters, node by node; rows not marked here need
+        run_filter, for the filters that could not tell and for the reasons of a rejection."""
+        certain = np.ones(len(table), np.bool_)
+        remaining = []
+        for name, filter_node in self._active_filters(state):
+            filter_table = self._filter_tables.get(name)
+            passing = filter_table(state, pod, table) if filter_table is not None else None
+            if passing is None:
+                remaining.append((name, filter_node))
+            else:
+                certain &= passing
+        state.remaining_filters = remaining
+        return certain
+
+    def run_remaining_filters(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+        """run_filter for a node of a row run_filter_table marked: the filters it left."""
+        filters = state.remaining_filters
+        return self._run_filters(filters if filters is not None else self._active_filters(state),
+                                 state, pod, node)
+
+    def _active_filters(self, state: CycleState) -> list[tuple[str, FilterFunc]]:
         filters = state.active_filters
         if filters is None:  # once per attempt: this runs for hundreds of nodes
             filters = state.active_filters = [
                 (p.name, p.filter) for p in self._filter if p.name not in state.skip_filter]
+        return filters
+
+    @staticmethod
+    def _run_filters(filters: list[tuple[str, FilterFunc]], state: CycleState, pod: Any,
+                     node: NodeInfo) -> Status:
         for name, filter_node in filters:
             status = filter_node(state, pod, node)
             if status is not SUCCESS and not status.is_success:
@@ -120,35 +165,56 @@ class Framework:
     def run_score(self, state: CycleState, pod: Any,
                   nodes: list[NodeInfo]) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
-        # Lists in the order of `nodes` rather than dicts, and checks with min/max: this runs for
-        # every feasible node of every attempt.
-        names = [n.name for n in nodes]
-        totals = [0] * len(nodes)
+        totals, status = self.run_score_totals(state, pod, nodes)
+        if not status.is_success:
+            return {}, status
+        return dict(zip((n.name for n in nodes), totals.tolist())), SUCCESS
+
+    def run_score_totals(self, state: CycleState, pod: Any,
+                         nodes: list[NodeInfo]) -> tuple[Ints, Status]:
+        """run_score's totals in the order of `nodes`."""
+        totals = np.zeros(len(nodes), np.int64)
+        rows: tuple[NodeTable, Ints] | None = None
         for plugin, weight in self._score:
             if plugin.name in state.skip_score:
                 continue
-            scores: list[int] = []
-            score_node = plugin.score
-            for node in nodes:
-                score, status = score_node(state, pod, node)
-                if status is not SUCCESS and not status.is_success:
-                    return {}, status.with_plugin(plugin.name)
-                scores.append(score)
-            if plugin.name in self._normalizers and isinstance(plugin, ScoreNormalizer):
-                by_name = dict(zip(names, scores))
-                status = plugin.normalize_score(state, pod, by_name)
+            scores: Ints | None = None
+            score_table = self._score_tables.get(plugin.name)
+            if score_table is not None:
+                rows = rows or table_rows(nodes)
+                scores = score_table(state, pod, *rows)
+            if scores is None:
+                scores, status = self._score_each(plugin, state, pod, nodes)
                 if not status.is_success:
-                    return {}, status.with_plugin(plugin.name)
-                scores = [by_name[name] for name in names]
-            if scores and (min(scores) < MIN_NODE_SCORE or max(scores) > MAX_NODE_SCORE):
-                name, score = next((n, s) for n, s in zip(names, scores)
-                                   if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
-                return {}, Status.error(
-                    f"plugin {plugin.name} returned an invalid score {score} for node {name}, "
-                    f"it should be in the range [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
+                    return np.zeros(0, np.int64), status.with_plugin(plugin.name)
+            normalize = self._normalizers.get(plugin.name)
+            if normalize is not None:
+                names = [n.name for n in nodes]
+                by_name = dict(zip(names, scores.tolist()))
+                status = normalize(state, pod, by_name)
+                if not status.is_success:
+                    return np.zeros(0, np.int64), status.with_plugin(plugin.name)
+                scores = np.fromiter((by_name[name] for name in names), np.int64, len(names))
+            if len(scores) and (scores.min() < MIN_NODE_SCORE or scores.max() > MAX_NODE_SCORE):
+                bad = int(np.flatnonzero((scores < MIN_NODE_SCORE) | (scores > MAX_NODE_SCORE))[0])
+                return np.zeros(0, np.int64), Status.error(
+                    f"plugin {plugin.name} returned an invalid score {scores[bad]} for node "
+                    f"{nodes[bad].name}, it should be in the range [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
                 ).with_plugin(plugin.name)
-            totals = [t + s * weight for t, s in zip(totals, scores)]
-        return dict(zip(names, totals)), SUCCESS
+            totals += scores * weight
+        return totals, SUCCESS
+
+    @staticmethod
+    def _score_each(plugin: ScorePlugin, state: CycleState, pod: Any,
+                    nodes: list[NodeInfo]) -> tuple[Ints, Status]:
+        scores: list[int] = []
+        score_node = plugin.score
+        for node in nodes:
+            score, status = score_node(state, pod, node)
+            if status is not SUCCESS and not status.is_success:
+                return np.zeros(0, np.int64), status
+            scores.append(score)
+        return np.array(scores, np.int64), SUCCESS
 
     def run_reserve(self, state: CycleState, pod: Any, node_name: str) -> Status:
         """Each Reserve plugin in order; the first that rejects or fails stops them (the caller then

@@ -1,11 +1,13 @@
 """The node list a scheduling attempt runs against, with the index of nodes hosting pods that have
 pod (anti-)affinity and the images on the nodes, so that inter-pod affinity and image locality cost
-nothing for pods and clusters without either (kubernetes backend/cache/snapshot.go)."""
+nothing for pods and clusters without either (kubernetes backend/cache/snapshot.go), and the nodes as
+columns for the plugins that judge them in bulk."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
 from scheduler.framework.image_states import ImageStates
+from scheduler.framework.node_table import NodeTable
 from scheduler.framework.types import NodeInfo
 
 
@@ -15,6 +17,24 @@ class NodeInfoList(list[NodeInfo]):
         super().__init__(nodes)
         self.with_pod_affinity = with_pod_affinity
         self.image_states = image_states
+        self._table: NodeTable | None = None
+        self._changed: dict[int, NodeInfo] = {}  # by id: at most one entry per node
+
+    def changed(self, node: NodeInfo) -> None:
+        """The cache changed one of the nodes in place (a pod came or went, the Node was updated)."""
+        if self._table is not None:
+            self._changed[id(node)] = node
+
+    @property
+    def table(self) -> NodeTable:
+        """Made on first use and kept with the list, so each attempt rewrites only the rows of the
+        nodes that changed since the last one."""
+        if self._table is None:
+            self._table = NodeTable(self)
+        elif self._changed:
+            self._table.update(self._changed.values())
+            self._changed.clear()
+        return self._table
 
 
 def nodes_with_pod_affinity(nodes: Sequence[NodeInfo]) -> Sequence[NodeInfo]:
@@ -34,3 +54,11 @@ def image_states(nodes: Sequence[NodeInfo]) -> ImageStates:
 
 def nodes_with_required_anti_affinity(nodes: Sequence[NodeInfo]) -> list[NodeInfo]:
     return [n for n in nodes_with_pod_affinity(nodes) if n.pods_with_required_anti_affinity]
+
+
+def node_table(nodes: Sequence[NodeInfo]) -> NodeTable:
+    """The nodes as columns, up to date: the cache's when `nodes` is its snapshot, else (tests, other
+    callers) made here."""
+    if isinstance(nodes, NodeInfoList):
+        return nodes.table
+    return NodeTable(nodes)

@@ -135,6 +135,9 @@ class CycleState:
         self.skip_score: set[str] = set()
         # The (name, filter) of the plugins not skipped, set by the first run_filter of the attempt.
         self.active_filters: list[tuple[str, FilterFunc]] | None = None
+        # Of those, the ones that could not judge this attempt's nodes in bulk, set by
+        # Framework.run_filter_table.
+        self.remaining_filters: list[tuple[str, FilterFunc]] | None = None
         # Every node of the snapshot this attempt schedules against (not only the feasible ones), for
         # plugins that count pods cluster-wide (topology spread, inter-pod affinity, image spread).
         self.all_nodes: Sequence[NodeInfo] = ()

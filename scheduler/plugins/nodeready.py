@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.node_table import Bools, NodeTable
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import taints
@@ -28,6 +29,9 @@ class NodeReady:
         if node.ready or taints.tolerated(pod.spec.tolerations, TAINT_NODE_NOT_READY):
             return SUCCESS
         return Status.unresolvable(ERR_REASON_NOT_READY)
+
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
+        return table.ready
 
 
 def new(args: PluginArgs) -> NodeReady:

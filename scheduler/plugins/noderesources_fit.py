@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.node_table import Bools, Ints, NodeTable
 from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resource, pod_requests
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import resource_allocation
-from scheduler.plugins.least_allocated import least_allocated_cpu_memory, least_allocated_scorer
+from scheduler.plugins.least_allocated import (least_allocated_cpu_memory,
+                                               least_allocated_cpu_memory_table,
+                                               least_allocated_scorer)
 
 NAME = "NodeResourcesFit"
 _PRE_FILTER_KEY = "PreFilter" + NAME
@@ -60,6 +63,18 @@ class NodeResourcesFit:
         reasons = insufficient_resources(request, node)
         return Status.unschedulable(*reasons) if reasons else SUCCESS
 
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
+        """insufficient_resources' common case, for every node at once."""
+        request = state.read(_PRE_FILTER_KEY, Resource)
+        if request is None or request.scalar:
+            return None
+        return ((table.pod_count < table.allowed_pod_number)
+                & (request.milli_cpu
+                   <= table.allocatable_milli_cpu - table.requested_milli_cpu)
+                & (request.memory <= table.allocatable_memory - table.requested_memory)
+                & (request.ephemeral_storage
+                   <= table.allocatable_ephemeral_storage - table.requested_ephemeral_storage))
+
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         state.write(_PRE_SCORE_KEY, resource_allocation.PodRequestList(
             resource_allocation.pod_request_list(pod, self.resources, use_requested=False)))
@@ -74,6 +89,14 @@ class NodeResourcesFit:
                                               self._cpu_memory), SUCCESS
         return resource_allocation.score(node, requests, self.resources, self._scorer,
                                          use_requested=False), SUCCESS
+
+    def score_table(self, state: CycleState, pod: Any, table: NodeTable,
+                    rows: Ints) -> Ints | None:
+        requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
+        if requests is None or self._cpu_memory is None:
+            return None
+        return least_allocated_cpu_memory_table(table, rows, requests[0], requests[1],
+                                                self._cpu_memory)
 
 
 def new(args: PluginArgs) -> NodeResourcesFit:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.node_table import Bools, NodeTable
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import taints
@@ -23,6 +24,9 @@ class NodeUnschedulable:
         if taints.tolerated(pod.spec.tolerations, TAINT_NODE_UNSCHEDULABLE):
             return SUCCESS
         return Status.unresolvable(ERR_REASON_UNSCHEDULABLE)
+
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
+        return ~table.unschedulable
 
 
 def new(args: PluginArgs) -> NodeUnschedulable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.node_table import Bools, NodeTable, tainted
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import taints
@@ -40,8 +41,13 @@ class TaintToleration:
                 self._rejections.clear()
         return status
 
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
+        """Untainted nodes; whether the pod tolerates a tainted one is for `filter` to say."""
+        return ~table.tainted
+
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
-        if not any(taint.effect == taints.PREFER_NO_SCHEDULE for n in nodes for taint in n.taints):
+        if not any(taint.effect == taints.PREFER_NO_SCHEDULE
+                   for n in tainted(nodes) for taint in n.taints):
             # Every node would score the same (no untolerated PreferNoSchedule taint anywhere), so
             # scoring changes no choice: skip it, saving a call per node.
             return Status.skip()

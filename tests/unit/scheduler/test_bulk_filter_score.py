@@ -1,0 +1,195 @@
+"""The plugins that judge nodes in bulk (over the NodeTable's columns) decide exactly as they do one
+node at a time: the same node for every pod, the same rejection messages, the same scores, while
+the cache's table follows the pods assumed and the nodes updated between decisions."""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from podplane.api.core.v1 import core_pb2
+from scheduler.algorithm import SchedulingAlgorithm
+from scheduler.cache import SchedulerCache
+from scheduler.framework.node_table import NodeTable
+from scheduler.framework.runtime import Framework
+from scheduler.framework.snapshot import node_table
+from scheduler.framework.types import CycleState
+from scheduler.plugins import default_profile, in_tree_registry
+from tests.unit.scheduler.schedtest import container, node, node_info, pod
+
+PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None)
+GPU = "example.com/gpu"
+TAINTS = [{"key": "k", "value": "v", "effect": "NoSchedule"},
+          {"key": "soft", "value": "s", "effect": "PreferNoSchedule"},
+          {"key": "x", "value": "y", "effect": "NoExecute"}]
+TOLERATIONS = [{"key": "k", "operator": "Equal", "value": "v", "effect": "NoSchedule"},
+               {"key": "soft", "operator": "Exists"},
+               {"operator": "Exists"}]
+
+
+@st.composite
+def node_shapes(draw: st.DrawFn) -> dict[str, Any]:
+    allocatable = {"cpu": draw(st.sampled_from(["0", "500m", "2", "4"])),
+                   "memory": draw(st.sampled_from(["0", "1Gi", "8Gi"])),
+                   "pods": draw(st.sampled_from(["0", "2", "110"]))}
+    if draw(st.booleans()):
+        allocatable[GPU] = draw(st.sampled_from(["0", "1", "4"]))
+    return {"allocatable": allocatable,
+            "taints": draw(st.lists(st.sampled_from(TAINTS), max_size=2, unique_by=str)),
+            "unschedulable": draw(st.integers(0, 5)) == 0,
+            "ready": draw(st.sampled_from(["True", "True", "True", "False", None]))}
+
+
+@st.composite
+def pod_shapes(draw: st.DrawFn) -> dict[str, Any]:
+    requests = {k: v for k, v in (("cpu", draw(st.sampled_from(["", "100m", "1", "3"]))),
+                                  ("memory", draw(st.sampled_from(["", "512Mi", "4Gi"]))))
+                if v}
+    if draw(st.integers(0, 4)) == 0:
+        requests[GPU] = "1"
+    init = draw(st.sampled_from([(), ({"cpu": "2"},)]))
+    return {"containers": [container(requests=requests)],
+            "init_containers": [container(f"init-{i}", requests=r) for i, r in enumerate(init)],
+            "tolerations": draw(st.lists(st.sampled_from(TOLERATIONS), max_size=2, unique_by=str))}
+
+
+def _cluster(shapes: Sequence[dict[str, Any]], size: int, running: Sequence[dict[str, Any]]) -> Any:
+    """`size` nodes cycling through the shapes, each running one pod of `running` in turn."""
+    nodes = [node(f"node-{i:03}", **shapes[i % len(shapes)]) for i in range(size)]
+    pods = []
+    for i, shape in enumerate(running):
+        p = pod(f"running-{i}", **shape)
+        p.spec.node_name = nodes[(i * 7) % size].metadata.name
+        pods.append(p)
+    return nodes, pods
+
+
+def _cache(nodes: Sequence[Any], pods: Sequence[Any]) -> SchedulerCache:
+    cache = SchedulerCache()
+    for n in nodes:
+        cache.add_node(n)
+    for p in pods:
+        cache.add_pod(p)
+    return cache
+
+
+@PROPERTY
+@given(shapes=st.lists(node_shapes(), min_size=1, max_size=8),
+       size=st.sampled_from([1, 5, 37, 130]),  # 130: only part of the nodes is searched
+       running=st.lists(pod_shapes(), max_size=12),
+       pending=st.lists(pod_shapes(), min_size=1, max_size=25),
+       seed=st.integers(0, 3))
+def test_bulk_and_one_node_at_a_time_make_the_same_decisions(
+        shapes: list[dict[str, Any]], size: int, running: list[dict[str, Any]],
+        pending: list[dict[str, Any]], seed: int) -> None:
+    nodes, pods = _cluster(shapes, size, running)
+    deciders = [(SchedulingAlgorithm(Framework(in_tree_registry(), default_profile(), bulk=bulk),
+                                     random.Random(seed)), _cache(nodes, pods))
+                for bulk in (True, False)]
+    for i, shape in enumerate(pending):
+        p = pod(f"pending-{i}", **shape)
+        results = []
+        for algorithm, cache in deciders:
+            result = algorithm.schedule(p, cache.node_infos())
+            results.append((result.node_name, result.status.code, result.status.message,
+                            result.evaluated_nodes, result.feasible_nodes))
+            if result.status.is_success:
+                assumed = core_pb2.Pod()
+                assumed.CopyFrom(p)
+                assumed.spec.node_name = result.node_name
+                cache.assume_pod(assumed)
+        assert results[0] == results[1], f"pending-{i}"
+        if i == len(pending) // 2:  # a node changes under the table: cordoned, then back
+            for _, cache in deciders:
+                cordoned = core_pb2.Node()
+                cordoned.CopyFrom(nodes[0])
+                cordoned.spec.unschedulable = not cordoned.spec.unschedulable
+                cache.update_node(cordoned)
+
+
+def test_a_large_cluster_is_searched_from_where_the_last_search_stopped_alike() -> None:
+    """Above 100 nodes only part of them is searched per pod, each search starting where the last
+    one stopped: bulk or not, the searches cover the same nodes."""
+    roomy = {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"}}
+    shapes = [roomy] * 9 + [{**roomy, "unschedulable": True}]
+    nodes, _ = _cluster(shapes, 250, [])
+    deciders = [(SchedulingAlgorithm(Framework(in_tree_registry(), default_profile(), bulk=bulk),
+                                     random.Random(1)), _cache(nodes, []))
+                for bulk in (True, False)]
+    for i in range(30):
+        p = pod(f"pending-{i}", cpu="100m")
+        picked = [algorithm.schedule(p, cache.node_infos()) for algorithm, cache in deciders]
+        assert picked[0].feasible_nodes == 120 and 132 <= picked[0].evaluated_nodes <= 134
+        assert [(r.node_name, r.evaluated_nodes) for r in picked] == \
+            [(picked[0].node_name, picked[0].evaluated_nodes)] * 2
+        assert deciders[0][0]._next_start_node_index == deciders[1][0]._next_start_node_index
+
+
+@PROPERTY
+@given(shapes=st.lists(node_shapes(), min_size=1, max_size=12),
+       running=st.lists(pod_shapes(), max_size=12), incoming=pod_shapes())
+def test_bulk_filters_mark_only_nodes_their_filter_passes_and_bulk_scores_equal_scores(
+        shapes: list[dict[str, Any]], running: list[dict[str, Any]],
+        incoming: dict[str, Any]) -> None:
+    nodes, pods = _cluster(shapes, len(shapes), running)
+    infos = [node_info(n, *[p for p in pods if p.spec.node_name == n.metadata.name])
+             for n in nodes]
+    table = NodeTable(infos)
+    framework = Framework(in_tree_registry(), default_profile())
+    p = pod("incoming", **incoming)
+    state = CycleState()
+    assert not framework.run_pre_filter(state, p).is_error
+    for name in ("NodeUnschedulable", "NodeReady", "TaintToleration", "NodeResourcesFit"):
+        plugin: Any = framework.plugins[name]
+        marked = plugin.filter_table(state, p, table)
+        if marked is None:
+            continue
+        passes = [plugin.filter(state, p, info).is_success for info in infos]
+        assert all(passes[row] for row in np.flatnonzero(marked)), name
+    assert framework.run_pre_score(state, p, infos).is_success
+    rows = np.arange(len(infos))
+    for name in ("NodeResourcesFit", "NodeResourcesBalancedAllocation"):
+        if name in state.skip_score:
+            continue
+        plugin = framework.plugins[name]
+        bulk = plugin.score_table(state, p, table, rows)
+        one_by_one = [plugin.score(state, p, info)[0] for info in infos]
+        assert bulk is not None and bulk.tolist() == one_by_one, name
+
+
+def test_the_common_case_is_judged_in_bulk_alone() -> None:
+    """Fitting, untainted, ready nodes are marked by the bulk filters; those they do not mark are
+    the ones the filters reject."""
+    infos = [node_info(node("fits")), node_info(node("full", cpu="1"), pod(cpu="1")),
+             node_info(node("cordoned", unschedulable=True)), node_info(node("down", ready="False")),
+             node_info(node("tainted", taints=[TAINTS[0]]))]
+    framework = Framework(in_tree_registry(), default_profile())
+    p, state = pod(cpu="500m"), CycleState()
+    framework.run_pre_filter(state, p)
+    marked = framework.run_filter_table(state, p, NodeTable(infos))
+    assert marked.tolist() == [True, False, False, False, False]
+    assert [f for f, _ in state.remaining_filters or []] == []
+    assert [framework.run_filter(state, p, i).message for i in infos] == [
+        "", "Insufficient cpu", "node(s) were unschedulable", "node(s) were not ready",
+        "node(s) had untolerated taint {k: v}"]
+
+
+def test_the_caches_table_follows_assumed_pods_and_node_updates() -> None:
+    cache = _cache([node("a", cpu="4"), node("b", cpu="4")], [])
+    table = node_table(cache.node_infos())
+    p = pod("p", cpu="3")
+    p.spec.node_name = "b"
+    cache.assume_pod(p)
+    assert node_table(cache.node_infos()) is table
+    assert table.requested_milli_cpu.tolist() == [0, 3000] and table.pod_count.tolist() == [0, 1]
+    cache.forget_pod(p)
+    cordoned = node("a", cpu="8", unschedulable=True)
+    cache.update_node(cordoned)
+    assert node_table(cache.node_infos()) is table
+    assert table.requested_milli_cpu.tolist() == [0, 0]
+    assert table.allocatable_milli_cpu.tolist() == [8000, 4000]
+    assert table.unschedulable.tolist() == [True, False]
