@@ -101,7 +101,7 @@ class SchedulingAlgorithm:
             to_check = range(size)
         else:  # marked nodes are feasible as they are: look only at the others
             to_check = np.flatnonzero(~certain).tolist()
-        found: list[Ints] = []  # runs of positions
+        found: list[int] = []  # positions
         count = 0
         searched = size
         next_position = 0
@@ -110,7 +110,7 @@ class SchedulingAlgorithm:
         for position in itertools.chain(to_check, (size,)):
             if position > next_position:  # marked positions skipped by to_check: feasible
                 take = min(position - next_position, wanted - count)
-                found.append(np.arange(next_position, next_position + take))
+                found.extend(range(next_position, next_position + take))
                 count += take
                 if count >= wanted:
                     searched = next_position + take
@@ -121,7 +121,7 @@ class SchedulingAlgorithm:
             node = nodes[(start + position) % size]
             status = (run_remaining if certain[position] else run_filter)(state, pod, node)
             if status is SUCCESS or status.is_success:
-                found.append(np.array([position]))
+                found.append(position)
                 count += 1
                 if count >= wanted:
                     searched = position + 1
@@ -134,8 +134,7 @@ class SchedulingAlgorithm:
         self._next_start_node_index = (start + searched) % size
         if not found:
             return [], SUCCESS
-        rows = (np.concatenate(found) + start) % size
-        return TableRows(table, rows), SUCCESS
+        return TableRows(table, (np.array(found, np.int64) + start) % size), SUCCESS
 
     def _select_host(self, nodes: list[NodeInfo], totals: Ints) -> str:
         """The highest total score; ties broken at random so equal nodes share the load."""
