@@ -60,7 +60,7 @@ def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
                         "to FILE (read them with python -m pstats)")
     p.add_argument("--profile-apiserver", metavar="FILE",
                    help="without --server: run the apiserver under cProfile (its event loop "
-                        "thread) and write its stats to FILE when it stops at the end")
+                        "thread's CPU time) and write its stats to FILE when it stops at the end")
 
 
 def run(args: argparse.Namespace) -> int:
