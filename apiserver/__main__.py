@@ -40,9 +40,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="mutating requests (create, update, delete, bind) served at once; one "
                         "more is refused with RESOURCE_EXHAUSTED; 0: no limit")
     p.add_argument("--grpc-acceptors", type=int, default=DEFAULT_ACCEPTORS,
-                   help="gRPC servers sharing the port (SO_REUSEPORT), each taking up one call per "
-                        "method per event-loop turn: with too few, calls wait in gRPC's core "
-                        "where the in-flight limits cannot refuse them")
+                   help="gRPC servers sharing the port (SO_REUSEPORT), each taking up one call "
+                        "per event-loop turn: with too few, calls wait in gRPC's core where the "
+                        "in-flight limits cannot refuse them")
     p.add_argument("--metrics-bind-address", default="0.0.0.0:8080",
                    help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
                         "Kubernetes' old insecure port); empty disables it")
