@@ -20,6 +20,7 @@ from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
 from apiserver.metrics import REGISTERED_WATCHERS, MetricsInterceptor
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
+from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.request_decoding import MAX_REQUEST_BYTES, RequestDecodingInterceptor
@@ -84,7 +85,11 @@ class APIServer:
                                        bookmark_interval=opts.bookmark_interval,
                                        trigger_field=_TRIGGER_FIELDS.get(plural),
                                        on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set)
-                        for plural, store in self.stores.items()}
+                        for plural, store in self.stores.items()
+                        if plural not in UNCACHED_RESOURCES}
+        reads: dict[str, Cacher | Uncached] = {
+            plural: self.cachers.get(plural) or Uncached(store)
+            for plural, store in self.stores.items()}
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
@@ -97,7 +102,7 @@ class APIServer:
 
         servicers = {r.plural: (PodsServicer(self.stores[r.plural], self.cachers[r.plural],
                                              self.stores["nodes"]) if r is resources.POD
-                                else ResourceServicer(self.stores[r.plural], self.cachers[r.plural]))
+                                else ResourceServicer(self.stores[r.plural], reads[r.plural]))
                      for r in resources.ALL}
 
         def register(methods: MethodTable) -> None:  # one table, served by every acceptor

@@ -13,6 +13,7 @@ from apiserver.registry import pods as pod_subresources
 from apiserver.registry.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
+from apiserver.registry.uncached import Uncached
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,9 @@ def _from_cache(resource_version: str) -> bool:
 
 
 class ResourceServicer:
-    def __init__(self, store: Store, cacher: Cacher) -> None:
+    def __init__(self, store: Store, cacher: Cacher | Uncached) -> None:
         self.store = store
+        # The watch cache, or etcd itself for a resource kept out of it (UNCACHED_RESOURCES).
         self.cacher = cacher
 
     def _namespace(self, namespace: str) -> str:

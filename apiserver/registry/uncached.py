@@ -1,0 +1,54 @@
+"""Reads of a resource the apiserver keeps no watch cache for: every Get, List and Watch goes to
+etcd. kube-apiserver does this for events by default: they are written once per thing that happens
+(a Scheduled event per pod bound) and read rarely, so following them in a cache costs every write a
+trip through the cache's etcd watch for watchers that mostly do not exist."""
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator
+from typing import Any
+
+from apiserver.registry import watch as etcd_watch
+from apiserver.registry.store import Store
+
+# kube-apiserver's default (its --watch-cache-sizes leaves events at 0).
+UNCACHED_RESOURCES = frozenset({"events"})
+
+
+class Uncached:
+    """What the servicers read through in place of a Cacher."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        pass
+
+    def peek(self, namespace: str, name: str) -> Any | None:
+        """Nothing cached: an update reads the object from etcd."""
+        return None
+
+    async def get(self, namespace: str, name: str) -> Any:
+        return await self.store.get(namespace, name)
+
+    async def list(self, namespace: str, *, label_selector: str = "",
+                   field_selector: str = "") -> Any:
+        return await self.store.list(namespace, label_selector=label_selector,
+                                     field_selector=field_selector)
+
+    async def watch_batches(self, namespace: str, *, resource_version: str = "",
+                            label_selector: str = "", field_selector: str = "",
+                            allow_bookmarks: bool = False, timeout_seconds: int = 0,
+                            max_batch: int = 1) -> AsyncIterator[builtins.list[Any]]:
+        """An etcd watch of its own for each client watch, one event per batch."""
+        async for msg in etcd_watch.watch(
+                self.store, namespace, resource_version=resource_version,
+                label_selector=label_selector, field_selector=field_selector,
+                allow_bookmarks=allow_bookmarks, timeout_seconds=timeout_seconds):
+            yield [msg]
