@@ -86,40 +86,50 @@ class SchedulingAlgorithm:
     def _find_feasible(self, state: CycleState, pod: Any, nodes: list[NodeInfo],
                        diagnosis: Diagnosis) -> tuple[list[NodeInfo], Status]:
         """The first `wanted` nodes that pass every filter, searching from where the last attempt
-        stopped. The filters that can judge in bulk first mark the nodes they certainly pass; a
-        marked node needs only the other filters, an unmarked one all of them."""
+        stopped. The filters that can judge in bulk first mark the nodes they certainly pass and
+        those whose rejection they know; a node passed needs only the other filters, a node
+        neither passed nor known rejected all of them."""
         wanted = num_feasible_nodes_to_find(len(nodes),
                                             self.framework.profile.percentage_of_nodes_to_score)
         table = node_table(nodes)
         size = len(table)
         start = self._next_start_node_index % size
+        judged = self.framework.run_filter_table(state, pod, table)
         # Position k of the search is row (start + k) % size.
-        certain = self.framework.run_filter_table(state, pod, table)
-        certain = np.concatenate((certain[start:], certain[:start]))
+        certain = np.concatenate((judged.passing[start:], judged.passing[:start]))
+        rejected = np.concatenate((judged.rejected[start:], judged.rejected[:start]))
+        remaining = bool(state.remaining_filters)
         to_check: Iterable[int]
-        if state.remaining_filters:
+        if remaining:
             to_check = range(size)
-        else:  # marked nodes are feasible as they are: look only at the others
-            to_check = np.flatnonzero(~certain).tolist()
+        else:  # passed nodes are feasible as they are, known rejections need no call
+            to_check = np.flatnonzero(~certain & (rejected < 0)).tolist()
         found: list[int] = []  # positions
         count = 0
         searched = size
         next_position = 0
         run_filter = self.framework.run_filter
         run_remaining = self.framework.run_remaining_filters
+        statuses = judged.statuses
         for position in itertools.chain(to_check, (size,)):
-            if position > next_position:  # marked positions skipped by to_check: feasible
-                take = min(position - next_position, wanted - count)
-                found.extend(range(next_position, next_position + take))
-                count += take
+            if position > next_position:  # positions to_check skipped: passed ones are feasible
+                run = certain[next_position:position]
+                passed = np.flatnonzero(run)[:wanted - count]
+                found.extend((passed + next_position).tolist())
+                count += len(passed)
                 if count >= wanted:
-                    searched = next_position + take
+                    searched = next_position + int(passed[-1]) + 1
                     break
             if position == size:
                 break
             next_position = position + 1
             node = nodes[(start + position) % size]
-            status = (run_remaining if certain[position] else run_filter)(state, pod, node)
+            if certain[position]:
+                status = run_remaining(state, pod, node)
+            elif rejected[position] >= 0:
+                status = statuses[rejected[position]]
+            else:
+                status = run_filter(state, pod, node)
             if status is SUCCESS or status.is_success:
                 found.append(position)
                 count += 1
@@ -131,6 +141,13 @@ class SchedulingAlgorithm:
             else:
                 diagnosis.node_to_status[node.name] = status
                 diagnosis.unschedulable_plugins.add(status.plugin)
+        if not remaining:  # the known rejections among the nodes searched
+            known = np.flatnonzero(rejected[:searched] >= 0).tolist()
+            diagnosis.node_to_status.update(
+                (nodes[(start + position) % size].name, statuses[rejected[position]])
+                for position in known)
+            diagnosis.unschedulable_plugins.update(
+                statuses[code].plugin for code in np.unique(rejected[known]).tolist())
         self._next_start_node_index = (start + searched) % size
         if not found:
             return [], SUCCESS

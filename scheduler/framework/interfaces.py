@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from scheduler.framework.node_table import Bools, Ints, NodeTable
+from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState, NodeInfo
 
@@ -32,10 +32,11 @@ class FilterPlugin(Plugin, Protocol):
 
 @runtime_checkable
 class BulkFilterPlugin(FilterPlugin, Protocol):
-    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
-        """The rows whose nodes `filter` would pass for certain, judged in bulk; the framework asks
-        `filter` about the others (and for the reasons of a rejection). None: cannot tell in bulk
-        for this pod, ask `filter` about every node."""
+    def filter_table(self, state: CycleState, pod: Any,
+                     table: NodeTable) -> Bools | Verdict | None:
+        """Judged in bulk: the rows whose nodes `filter` would pass for certain, or a Verdict that
+        also names rows it would reject and with what status; the framework asks `filter` about
+        the others. None: cannot tell in bulk for this pod, ask `filter` about every node."""
 
 
 @runtime_checkable
@@ -82,7 +83,7 @@ class EnqueueExtensions(Plugin, Protocol):
 
 
 NormalizeFunc = Callable[[CycleState, Any, dict[str, int]], Status]
-FilterTableFunc = Callable[[CycleState, Any, NodeTable], Bools | None]
+FilterTableFunc = Callable[[CycleState, Any, NodeTable], Bools | Verdict | None]
 ScoreTableFunc = Callable[[CycleState, Any, NodeTable, Ints], Ints | None]
 
 PluginArgs = Mapping[str, Any]

@@ -6,9 +6,13 @@ its time."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
+from scheduler.framework.status import Status
 from scheduler.framework.types import NodeInfo
 
 Ints = npt.NDArray[np.int64]
@@ -37,6 +41,12 @@ class NodeTable:
         self.ready: Bools = np.zeros(size, np.bool_)
         self.tainted: Bools = np.zeros(size, np.bool_)
         self._rows = {id(node): row for row, node in enumerate(nodes)}
+        self._labels: list[dict[str, str]] = [{} for _ in range(size)]
+        # Label key -> each row's value as an index into the key's distinct values (-1: no such
+        # label), and those values; worked out on first use, forgotten when a node's labels change.
+        self._label_codes: dict[str, tuple[Ints, list[str]]] = {}
+        self._taints: list[tuple[Any, ...]] = [() for _ in range(size)]
+        self._taint_codes: tuple[Ints, list[tuple[Any, ...]]] | None = None
         for row, node in enumerate(nodes):
             self._set_row(row, node)
 
@@ -50,7 +60,43 @@ class NodeTable:
             if row is not None:
                 self._set_row(row, node)
 
+    def label_codes(self, key: str) -> tuple[Ints, list[str]]:
+        """Each row's value of label `key`, as an index into the returned distinct values (-1 where
+        the node has no such label)."""
+        codes = self._label_codes.get(key)
+        if codes is None:
+            index: dict[str, int] = {}
+            column = np.fromiter(
+                (-1 if (value := labels.get(key)) is None else index.setdefault(value, len(index))
+                 for labels in self._labels), np.int64, len(self._labels))
+            codes = self._label_codes[key] = (column, list(index))
+        return codes
+
+    def taint_codes(self) -> tuple[Ints, list[tuple[Any, ...]]]:
+        """Each row's taints as an index into the returned distinct taint lists (-1: untainted),
+        so that a filter judges each distinct list once."""
+        if self._taint_codes is None:
+            index: dict[tuple[tuple[str, str, str], ...], int] = {}
+            lists: list[tuple[Any, ...]] = []
+            column = np.full(len(self.nodes), -1, np.int64)
+            for row, node in enumerate(self.nodes):
+                if node.taints:
+                    key = tuple((t.key, t.value, t.effect) for t in node.taints)
+                    code = index.get(key)
+                    if code is None:
+                        code = index[key] = len(lists)
+                        lists.append(node.taints)
+                    column[row] = code
+            self._taint_codes = (column, lists)
+        return self._taint_codes
+
     def _set_row(self, row: int, node: NodeInfo) -> None:
+        if node.labels != self._labels[row]:
+            self._labels[row] = node.labels
+            self._label_codes.clear()
+        if node.taints != self._taints[row]:
+            self._taints[row] = node.taints
+            self._taint_codes = None
         allocatable, requested, non_zero = node.allocatable, node.requested, node.non_zero_requested
         self.allocatable_milli_cpu[row] = allocatable.milli_cpu
         self.allocatable_memory[row] = allocatable.memory
@@ -65,6 +111,15 @@ class NodeTable:
         self.unschedulable[row] = node.unschedulable
         self.ready[row] = node.ready
         self.tainted[row] = bool(node.taints)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A bulk filter's answer for every row: the rows it passes for certain, and rows it rejects
+    for certain, each group with the status its `filter` gives them. Rows in neither are left to
+    `filter`."""
+    passing: Bools
+    rejected: tuple[tuple[Bools, Status], ...] = ()
 
 
 class TableRows(list[NodeInfo]):

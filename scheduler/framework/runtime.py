@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from scheduler.framework.interfaces import (BulkFilterPlugin, BulkScorePlugin, EnqueueExtensions,
                                             FilterPlugin, FilterTableFunc, NormalizeFunc, Plugin,
                                             PreFilterPlugin, PreScorePlugin, ReservePlugin,
                                             ScoreNormalizer, ScorePlugin, ScoreTableFunc)
-from scheduler.framework.node_table import Bools, Ints, NodeTable, table_rows
+from scheduler.framework.node_table import Ints, NodeTable, Verdict, table_rows
 from scheduler.framework.registry import Registry
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import (MAX_NODE_SCORE, MIN_NODE_SCORE, CycleState, FilterFunc,
@@ -37,6 +38,14 @@ class Profile:
     scheduler_name: str = DEFAULT_SCHEDULER_NAME
     # 0: adaptive, as kube-scheduler (all nodes below 100, fewer in large clusters).
     percentage_of_nodes_to_score: int = 0
+
+
+class TableFilter(NamedTuple):
+    """Framework.run_filter_table's answer, row by row."""
+    passing: npt.NDArray[np.bool_]
+    # An index into `statuses` where the row's first rejection is known, else -1.
+    rejected: Ints
+    statuses: list[Status]
 
 
 class ProfileError(ValueError):
@@ -115,21 +124,30 @@ class Framework:
         """Success, or the status of the first plugin that rejects the node."""
         return self._run_filters(self._active_filters(state), state, pod, node)
 
-    def run_filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools:
-        """The rows of `table` that every filter able to judge in bulk passes for certain. The
-        other filters are left to run_remaining_filters, node by node; rows not marked here need
-        run_filter, for the filters that could not tell and for the reasons of a rejection."""
-        certain = np.ones(len(table), np.bool_)
+    def run_filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> TableFilter:
+        """What the filters able to judge in bulk say of every row of `table`: the rows all of
+        them pass for certain, and rows whose first rejection (in filter order) they know. The
+        other filters are left to run_remaining_filters, node by node, for the rows passed; the
+        rows in neither need run_filter."""
+        passing = np.ones(len(table), np.bool_)
+        rejected = np.full(len(table), -1, np.int64)
+        statuses: list[Status] = []
         remaining = []
         for name, filter_node in self._active_filters(state):
             filter_table = self._filter_tables.get(name)
-            passing = filter_table(state, pod, table) if filter_table is not None else None
-            if passing is None:
+            verdict = filter_table(state, pod, table) if filter_table is not None else None
+            if verdict is None:
                 remaining.append((name, filter_node))
-            else:
-                certain &= passing
+                continue
+            if not isinstance(verdict, Verdict):
+                verdict = Verdict(verdict)
+            if not remaining:  # no filter before it left a row to be judged node by node
+                for rows, status in verdict.rejected:
+                    rejected[passing & rows] = len(statuses)
+                    statuses.append(status if status.plugin == name else status.with_plugin(name))
+            passing &= verdict.passing
         state.remaining_filters = remaining
-        return certain
+        return TableFilter(passing, rejected, statuses)
 
     def run_remaining_filters(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
         """run_filter for a node of a row run_filter_table marked: the filters it left."""

@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.node_table import Bools, NodeTable, Verdict
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins.normalize import default_normalize_score
@@ -119,6 +122,34 @@ class _Required:
                    for expressions, fields in self.terms)
 
 
+    def matches_table(self, table: NodeTable) -> Bools:
+        """matches() for every row of the table, from its label columns: each requirement is
+        evaluated once per distinct value of its label (and once for nodes without it)."""
+        size = len(table)
+        rows = np.ones(size, np.bool_)
+        for key, value in self.node_selector.items():
+            codes, values = table.label_codes(key)
+            rows &= codes == (values.index(value) if value in values else -2)
+        if self.terms is None:
+            return rows
+        any_term = np.zeros(size, np.bool_)
+        for expressions, fields in self.terms:
+            if not expressions and not fields:
+                continue  # an empty term matches no node
+            term = np.ones(size, np.bool_)
+            for r in expressions:
+                codes, values = table.label_codes(r.key)
+                # Indexed by code; the last entry, for code -1, is for nodes without the label.
+                by_value = np.array([requirement_matches(r, {r.key: v}) is True for v in values]
+                                    + [requirement_matches(r, {}) is True], np.bool_)
+                term &= by_value[codes]
+            for r in fields:
+                term &= np.fromiter((field_matches(r, n.name) is True for n in table.nodes),
+                                    np.bool_, size)
+            any_term |= term
+        return rows & any_term
+
+
 _REJECTED = Status.unresolvable(ERR_REASON_POD).with_plugin(NAME)
 
 
@@ -140,6 +171,13 @@ class NodeAffinity:
             return SUCCESS if required.matches(node) else _REJECTED
         # Called without PreFilter: read the pod itself.
         return SUCCESS if required_matches(pod, node.node) else _REJECTED
+
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Verdict | None:
+        required = state.read(_PRE_FILTER_KEY, _Required)
+        if required is None:
+            return None
+        matching = required.matches_table(table)
+        return Verdict(matching, ((~matching, _REJECTED),))
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         preferred = pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution

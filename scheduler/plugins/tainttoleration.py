@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.framework.interfaces import PluginArgs
-from scheduler.framework.node_table import Bools, NodeTable, tainted
+from scheduler.framework.node_table import NodeTable, Verdict, tainted
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import taints
@@ -27,9 +27,12 @@ class TaintToleration:
         self._rejections: dict[tuple[str, str], Status] = {}
 
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
-        if not node.taints:
+        return self._judge(node.taints, pod)
+
+    def _judge(self, node_taints: tuple[Any, ...], pod: Any) -> Status:
+        if not node_taints:
             return SUCCESS
-        taint = taints.first_untolerated(node.taints, pod.spec.tolerations)
+        taint = taints.first_untolerated(node_taints, pod.spec.tolerations)
         if taint is None:
             return SUCCESS
         key = (taint.key, taint.value)
@@ -41,9 +44,18 @@ class TaintToleration:
                 self._rejections.clear()
         return status
 
-    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
-        """Untainted nodes; whether the pod tolerates a tainted one is for `filter` to say."""
-        return ~table.tainted
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Verdict | None:
+        """Each distinct list of taints judged once, for all the nodes that carry it."""
+        codes, taint_lists = table.taint_codes()
+        passing = codes < 0
+        rejected = []
+        for code, node_taints in enumerate(taint_lists):
+            status = self._judge(node_taints, pod)
+            if status is SUCCESS:
+                passing |= codes == code
+            else:
+                rejected.append((codes == code, status))
+        return Verdict(passing, tuple(rejected))
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         if not any(taint.effect == taints.PREFER_NO_SCHEDULE

@@ -14,18 +14,25 @@ from hypothesis import strategies as st
 from podplane.api.core.v1 import core_pb2
 from scheduler.algorithm import SchedulingAlgorithm
 from scheduler.cache import SchedulerCache
-from scheduler.framework.node_table import NodeTable
+from scheduler.framework.node_table import NodeTable, Verdict
 from scheduler.framework.runtime import Framework
 from scheduler.framework.snapshot import node_table
 from scheduler.framework.types import CycleState
 from scheduler.plugins import default_profile, in_tree_registry
-from tests.unit.scheduler.schedtest import container, node, node_info, pod
+from tests.unit.scheduler.schedtest import container, node, node_affinity, node_info, pod
 
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 GPU = "example.com/gpu"
 TAINTS = [{"key": "k", "value": "v", "effect": "NoSchedule"},
           {"key": "soft", "value": "s", "effect": "PreferNoSchedule"},
           {"key": "x", "value": "y", "effect": "NoExecute"}]
+REQUIREMENTS: list[dict[str, Any]] = [{"key": "zone", "operator": "In", "values": ["a", "c"]},
+                {"key": "zone", "operator": "NotIn", "values": ["a"]},
+                {"key": "zone", "operator": "Exists"},
+                {"key": "size", "operator": "DoesNotExist"},
+                {"key": "size", "operator": "Gt", "values": ["5"]},
+                {"key": "size", "operator": "Lt", "values": ["5"]},
+                {"key": "zone", "operator": "In", "values": []}]  # malformed: matches nothing
 TOLERATIONS = [{"key": "k", "operator": "Equal", "value": "v", "effect": "NoSchedule"},
                {"key": "soft", "operator": "Exists"},
                {"operator": "Exists"}]
@@ -38,7 +45,10 @@ def node_shapes(draw: st.DrawFn) -> dict[str, Any]:
                    "pods": draw(st.sampled_from(["0", "2", "110"]))}
     if draw(st.booleans()):
         allocatable[GPU] = draw(st.sampled_from(["0", "1", "4"]))
-    return {"allocatable": allocatable,
+    labels = {k: v for k, v in (("zone", draw(st.sampled_from(["a", "b", "c", None]))),
+                                ("size", draw(st.sampled_from(["1", "10", "x", None]))))
+              if v is not None}
+    return {"allocatable": allocatable, "labels": labels,
             "taints": draw(st.lists(st.sampled_from(TAINTS), max_size=2, unique_by=str)),
             "unschedulable": draw(st.integers(0, 5)) == 0,
             "ready": draw(st.sampled_from(["True", "True", "True", "False", None]))}
@@ -52,9 +62,22 @@ def pod_shapes(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 4)) == 0:
         requests[GPU] = "1"
     init = draw(st.sampled_from([(), ({"cpu": "2"},)]))
-    return {"containers": [container(requests=requests)],
-            "init_containers": [container(f"init-{i}", requests=r) for i, r in enumerate(init)],
-            "tolerations": draw(st.lists(st.sampled_from(TOLERATIONS), max_size=2, unique_by=str))}
+    shape: dict[str, Any] = {"containers": [container(requests=requests)],
+                             "init_containers": [container(f"init-{i}", requests=r)
+                                                 for i, r in enumerate(init)],
+                             "tolerations": draw(st.lists(st.sampled_from(TOLERATIONS),
+                                                          max_size=2, unique_by=str))}
+    if draw(st.integers(0, 5)) == 0:  # NodeName, judged node by node, filters before the others
+        shape["node_name"] = "node-001"
+    if draw(st.integers(0, 3)) == 0:
+        shape["node_selector"] = {"zone": draw(st.sampled_from(["a", "b", "z"]))}
+    if draw(st.integers(0, 3)) == 0:
+        terms: list[list[dict[str, Any]]] = draw(
+            st.lists(st.lists(st.sampled_from(REQUIREMENTS), max_size=2), min_size=1, max_size=2))
+        fields = draw(st.sampled_from([(), ({"key": "metadata.name", "operator": "In",
+                                             "values": ["node-001"]},)]))
+        shape["affinity"] = node_affinity(*terms, fields=fields)
+    return shape
 
 
 def _cluster(shapes: Sequence[dict[str, Any]], size: int, running: Sequence[dict[str, Any]]) -> Any:
@@ -143,13 +166,19 @@ def test_bulk_filters_mark_only_nodes_their_filter_passes_and_bulk_scores_equal_
     p = pod("incoming", **incoming)
     state = CycleState()
     assert not framework.run_pre_filter(state, p).is_error
-    for name in ("NodeUnschedulable", "NodeReady", "TaintToleration", "NodeResourcesFit"):
-        plugin: Any = framework.plugins[name]
-        marked = plugin.filter_table(state, p, table)
-        if marked is None:
+    for name in ("NodeUnschedulable", "NodeReady", "TaintToleration", "NodeResourcesFit",
+                 "NodeAffinity"):
+        if name in state.skip_filter:
             continue
-        passes = [plugin.filter(state, p, info).is_success for info in infos]
-        assert all(passes[row] for row in np.flatnonzero(marked)), name
+        plugin: Any = framework.plugins[name]
+        verdict = plugin.filter_table(state, p, table)
+        if verdict is None:
+            continue
+        verdict = verdict if isinstance(verdict, Verdict) else Verdict(verdict)
+        statuses = [plugin.filter(state, p, info) for info in infos]
+        assert all(statuses[row].is_success for row in np.flatnonzero(verdict.passing)), name
+        for rejected, status in verdict.rejected:
+            assert all(statuses[row] == status for row in np.flatnonzero(rejected)), name
     assert framework.run_pre_score(state, p, infos).is_success
     rows = np.arange(len(infos))
     for name in ("NodeResourcesFit", "NodeResourcesBalancedAllocation"):
@@ -170,7 +199,7 @@ def test_the_common_case_is_judged_in_bulk_alone() -> None:
     framework = Framework(in_tree_registry(), default_profile())
     p, state = pod(cpu="500m"), CycleState()
     framework.run_pre_filter(state, p)
-    marked = framework.run_filter_table(state, p, NodeTable(infos))
+    marked = framework.run_filter_table(state, p, NodeTable(infos)).passing
     assert marked.tolist() == [True, False, False, False, False]
     assert [f for f, _ in state.remaining_filters or []] == []
     assert [framework.run_filter(state, p, i).message for i in infos] == [
