@@ -5,6 +5,7 @@
     podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] [--out FILE]
     podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
                              [--out FILE] [--plot FILE]
+    podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from bench import apiserver, overload, pod_startup, scheduler_cli
+from bench import apiserver, overload, pod_startup, scheduler_cli, scheduler_decision
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_apiserver(sub)
     _add_pods(sub)
     scheduler_cli.add_parser(sub, _positive)
+    scheduler_decision.add_parser(sub, _positive)
     overload.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.timeout, cpu_request=args.cpu_request, out=args.out))
     if args.command == "scheduler":
         return scheduler_cli.run(args)
+    if args.command == "scheduler-decision":
+        return scheduler_decision.run(args)
     if args.command == "apiserver-overload":
         return overload.run(overload.options_from(args))
     parser.error(f"unknown command {args.command}")
