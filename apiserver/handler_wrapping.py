@@ -4,7 +4,7 @@ generator yields (unary-stream). Handlers of other shapes pass through unchanged
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -51,3 +51,21 @@ class PerMethod(Generic[T]):
         result = self._make(method, handler)
         self._made[method] = ((handler, result), *made[:self.VARIANTS - 1])
         return result
+
+
+class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """An interceptor that serves each method through the handler wrap_handler makes of it, made
+    once per method and handler (PerMethod)."""
+
+    def __init__(self) -> None:
+        self._wrapped: PerMethod[Any] = PerMethod(self.wrap_handler)
+
+    def wrap_handler(self, method: str, handler: Any) -> Any:
+        raise NotImplementedError
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
+                                details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        return self._wrapped.get(details.method, handler)

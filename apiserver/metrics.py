@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
-from apiserver.handler_wrapping import Behavior, PerMethod, wrap_behaviors
+from apiserver.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
 from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
 
 # kube-apiserver's buckets for apiserver_request_duration_seconds and etcd_request_duration_seconds.
@@ -138,28 +138,17 @@ def _stream(behavior: Behavior, info: RequestInfo) -> Callable[..., AsyncIterato
     return stream
 
 
-class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class MetricsInterceptor(WrappingInterceptor):
     """Records apiserver_request_total, apiserver_request_duration_seconds,
     apiserver_current_inflight_requests and apiserver_longrunning_requests for every resource
     request; other services (health, reflection) pass through unmeasured, as do server streams
     written with context.write() rather than yielded (the servicers have none)."""
 
-    def __init__(self) -> None:
-        self._wrapped: PerMethod[Any] = PerMethod(self._wrap)
-
-    @staticmethod
-    def _wrap(method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str, handler: Any) -> Any:
         info = request_info(method)
         if info is None:
             return handler
         return wrap_behaviors(handler, lambda b: _unary(b, info), lambda b: _stream(b, info))
-
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return None
-        return self._wrapped.get(details.method, handler)
 
 
 # ------------------------------------------------------------------ etcd

@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from apiserver.handler_wrapping import Behavior, PerMethod, wrap_behaviors
+from apiserver.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
 from apiserver import errors
 
 # kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a
@@ -66,23 +66,12 @@ def _stream(behavior: Behavior) -> Callable[..., AsyncIterator[Any]]:
     return stream
 
 
-class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class RequestDecodingInterceptor(WrappingInterceptor):
     """Undecodable unary requests (every apiserver method takes one request message) end with
     INVALID_ARGUMENT; other handlers pass through."""
 
-    def __init__(self) -> None:
-        self._wrapped: PerMethod[Any] = PerMethod(self._wrap)
-
-    @staticmethod
-    def _wrap(method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str, handler: Any) -> Any:
         if handler.request_deserializer is None:
             return handler
         return wrap_behaviors(handler, _unary, _stream,
                               request_deserializer=_tolerant(handler.request_deserializer))
-
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return None
-        return self._wrapped.get(details.method, handler)

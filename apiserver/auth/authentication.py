@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -19,7 +19,7 @@ from apiserver.auth.token_file import TokenAuthenticator
 from apiserver.auth.user import AUTHENTICATED_GROUP, UserInfo, reset_current_user, \
     set_current_user
 from apiserver.auth.x509 import user_from_auth_context
-from apiserver.handler_wrapping import PerMethod
+from apiserver.handler_wrapping import WrappingInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,10 @@ class Authenticator:
 Behavior = Callable[..., Any]
 
 
-class AuthenticationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class AuthenticationInterceptor(WrappingInterceptor):
     def __init__(self, authenticator: Authenticator) -> None:
+        super().__init__()
         self._authenticator = authenticator
-        self._wrapped: PerMethod[Any] = PerMethod(self._wrap_handler)
 
     def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
         return self._authenticator.authenticate(context.auth_context(),
@@ -97,14 +97,8 @@ class AuthenticationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                 reset_current_user(token)
         return call
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return None
-        return self._wrapped.get(details.method, handler)
 
-    def _wrap_handler(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str, handler: Any) -> Any:
         if method.startswith(ANONYMOUS_SERVICES):
             return handler
         for kind, factory in (("unary_unary", grpc.unary_unary_rpc_method_handler),

@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from apiserver.handler_wrapping import Behavior, PerMethod, wrap_behaviors
+from apiserver.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
 from apiserver import errors
 from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNamespace
 from apiserver.auth.policy import rbac_allows
@@ -98,13 +98,13 @@ def attributes(user: UserInfo, info: RequestInfo, request: Any) -> Attributes:
 
 
 
-class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class AuthorizationInterceptor(WrappingInterceptor):
     """Refuses a call its user may not make. Listed after the authentication interceptor, so its
     check runs inside the call where current_user() is set."""
 
     def __init__(self, authorizer: Authorizer) -> None:
+        super().__init__()
         self.authorizer = authorizer
-        self._wrapped: PerMethod[Any] = PerMethod(self._wrap)
 
     async def _check(self, info: RequestInfo, request: Any,
                      context: grpc.aio.ServicerContext) -> None:
@@ -131,16 +131,9 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
                     yield response
         return stream
 
-    def _wrap(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str, handler: Any) -> Any:
         info = request_info(method)
         if info is None:
             return handler
         return wrap_behaviors(handler, lambda b: self._unary(b, info),
                               lambda b: self._stream(b, info))
-
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return None
-        return self._wrapped.get(details.method, handler)
