@@ -5,7 +5,7 @@ calls over 16 goroutines; a Python scheduler has one core, and at 1000 nodes tho
 its time."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from scheduler.framework.types import NodeInfo
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
+MAX_DERIVED = 32
 
 
 class NodeTable:
@@ -45,6 +46,9 @@ class NodeTable:
         # Label key -> each row's value as an index into the key's distinct values (-1: no such
         # label), and those values; worked out on first use, forgotten when a node's labels change.
         self._label_codes: dict[str, tuple[Ints, list[str]]] = {}
+        # Columns derived from each node by a function (counts of a selector's pods), by key:
+        # worked out on first use and kept up to date row by row.
+        self._derived: dict[object, tuple[Ints, Callable[[NodeInfo], int]]] = {}
         self._taints: list[tuple[Any, ...]] = [() for _ in range(size)]
         self._taint_codes: tuple[Ints, list[tuple[Any, ...]]] | None = None
         for row, node in enumerate(nodes):
@@ -72,6 +76,17 @@ class NodeTable:
             codes = self._label_codes[key] = (column, list(index))
         return codes
 
+    def derived(self, key: object, of_node: Callable[[NodeInfo], int]) -> Ints:
+        """The column of of_node(node) for every row, kept under `key` (which must stand for
+        of_node) and rewritten for each row as its node changes. At most MAX_DERIVED are kept."""
+        column = self._derived.get(key)
+        if column is None:
+            if len(self._derived) >= MAX_DERIVED:
+                self._derived.clear()
+            values = np.fromiter(map(of_node, self.nodes), np.int64, len(self.nodes))
+            column = self._derived[key] = (values, of_node)
+        return column[0]
+
     def taint_codes(self) -> tuple[Ints, list[tuple[Any, ...]]]:
         """Each row's taints as an index into the returned distinct taint lists (-1: untainted),
         so that a filter judges each distinct list once."""
@@ -94,6 +109,8 @@ class NodeTable:
         if node.labels != self._labels[row]:
             self._labels[row] = node.labels
             self._label_codes.clear()
+        for values, of_node in self._derived.values():
+            values[row] = of_node(node)
         if node.taints != self._taints[row]:
             self._taints[row] = node.taints
             self._taint_codes = None

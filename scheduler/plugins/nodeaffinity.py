@@ -90,14 +90,14 @@ class _Requirement(NamedTuple):
 
 
 @dataclass(frozen=True)
-class _Required:
+class RequiredNodeAffinity:
     """The pod's nodeSelector and required terms (None: no required affinity), as Kubernetes'
     PreFilter compiles them once per attempt (nodeaffinity.GetRequiredNodeAffinity)."""
     node_selector: dict[str, str]
     terms: tuple[tuple[tuple[_Requirement, ...], tuple[_Requirement, ...]], ...] | None
 
     @classmethod
-    def of(cls, pod: Any) -> _Required:
+    def of(cls, pod: Any) -> RequiredNodeAffinity:
         affinity = pod.spec.affinity.node_affinity
         terms = None
         if affinity.HasField("required_during_scheduling_ignored_during_execution"):
@@ -161,19 +161,19 @@ class NodeAffinity:
         nothing to check (as Kubernetes' PreFilter)."""
         if pod.spec.node_selector or pod.spec.affinity.node_affinity.HasField(
                 "required_during_scheduling_ignored_during_execution"):
-            state.write(_PRE_FILTER_KEY, _Required.of(pod))
+            state.write(_PRE_FILTER_KEY, RequiredNodeAffinity.of(pod))
             return SUCCESS
         return Status.skip()
 
     def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
-        required = state.read(_PRE_FILTER_KEY, _Required)
+        required = state.read(_PRE_FILTER_KEY, RequiredNodeAffinity)
         if required is not None:
             return SUCCESS if required.matches(node) else _REJECTED
         # Called without PreFilter: read the pod itself.
         return SUCCESS if required_matches(pod, node.node) else _REJECTED
 
     def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Verdict | None:
-        required = state.read(_PRE_FILTER_KEY, _Required)
+        required = state.read(_PRE_FILTER_KEY, RequiredNodeAffinity)
         if required is None:
             return None
         matching = required.matches_table(table)

@@ -7,6 +7,7 @@ Kubernetes' system default constraints (for pods of Services and ReplicaSets) ar
 scheduler does not watch those objects."""
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,10 +15,14 @@ from typing import Any
 
 from podplane.selectors import LabelSelector, SelectorError, from_label_selector_message
 from scheduler.framework import cluster_events
+import numpy as np
+
 from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.node_table import NodeTable, Verdict
+from scheduler.framework.snapshot import node_table
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo
-from scheduler.plugins.nodeaffinity import required_matches
+from scheduler.plugins.nodeaffinity import RequiredNodeAffinity, required_matches
 
 NAME = "PodTopologySpread"
 ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
@@ -67,6 +72,9 @@ def constraints(pod: Any, when_unsatisfiable: str) -> list[Constraint]:
 
 def has_all_keys(labels: Mapping[str, str], cs: Iterable[Constraint]) -> bool:
     return all(c.topology_key in labels for c in cs)
+
+
+_COUNT = "PodTopologySpread/count"  # the NodeTable columns of count_matching, by its arguments
 
 
 def count_matching(node: NodeInfo, c: Constraint, namespace: str) -> int:
@@ -130,14 +138,22 @@ class PodTopologySpread:
         # Most pods name no nodes; then every node passes required_matches and it need not run.
         any_node = not pod.spec.node_selector and not pod.spec.affinity.node_affinity.HasField(
             "required_during_scheduling_ignored_during_execution")
-        for info in state.all_nodes:
-            labels = info.labels
-            if not has_all_keys(labels, hard) or not (any_node or required_matches(pod, info.node)):
-                continue
-            for c in hard:
-                pair = (c.topology_key, labels[c.topology_key])
-                s.counts[pair] = s.counts.get(pair, 0) + count_matching(info, c,
-                                                                        pod.metadata.namespace)
+        table = node_table(state.all_nodes)
+        namespace = pod.metadata.namespace
+        # The nodes that count: every topology key, and the pod's required node affinity.
+        eligible = (np.ones(len(table), np.bool_) if any_node
+                    else RequiredNodeAffinity.of(pod).matches_table(table))
+        for c in hard:
+            eligible &= table.label_codes(c.topology_key)[0] >= 0
+        for c in hard:
+            codes, values = table.label_codes(c.topology_key)
+            counted = table.derived((_COUNT, namespace, c.selector_key),
+                                    functools.partial(count_matching, c=c, namespace=namespace))
+            in_domain = np.bincount(codes[eligible], minlength=len(values))
+            matching = np.bincount(codes[eligible], weights=counted[eligible],
+                                   minlength=len(values))
+            for code in np.flatnonzero(in_domain).tolist():
+                s.counts[(c.topology_key, values[code])] = int(matching[code])
         s.fixed = [(1 if c.selects(pod) else 0, s.min_match(c)) for c in hard]
         state.write(_PRE_FILTER_KEY, s)
         return SUCCESS
@@ -154,6 +170,29 @@ class PodTopologySpread:
             if matched + self_match - min_match > c.max_skew:
                 return _CONSTRAINTS_NOT_MATCH
         return SUCCESS
+
+    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Verdict | None:
+        """filter for every row: each row rejected by the first constraint it fails, as filter
+        checks them in order."""
+        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        if s is None:
+            return None
+        undecided = np.ones(len(table), np.bool_)
+        missing_label = np.zeros(len(table), np.bool_)
+        too_skewed = np.zeros(len(table), np.bool_)
+        for c, (self_match, min_match) in zip(s.constraints, s.fixed):
+            codes, values = table.label_codes(c.topology_key)
+            # Indexed by code; the last entry, for code -1, is never read unmasked.
+            matched = np.array([s.counts.get((c.topology_key, v), 0) for v in values] + [0],
+                               np.int64)
+            missing = undecided & (codes < 0)
+            skewed = undecided & (codes >= 0) & (matched[codes] + self_match - min_match
+                                                 > c.max_skew)
+            missing_label |= missing
+            too_skewed |= skewed
+            undecided &= ~(missing | skewed)
+        return Verdict(undecided, ((missing_label, _NODE_LABEL_NOT_MATCH),
+                                   (too_skewed, _CONSTRAINTS_NOT_MATCH)))
 
     # ------------------------------------------------------------------ scoring
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from scheduler.framework.runtime import Framework
 from scheduler.framework.snapshot import node_table
 from scheduler.framework.types import CycleState
 from scheduler.plugins import default_profile, in_tree_registry
+from tests.unit.scheduler.placementtest import labeled, with_spread
 from tests.unit.scheduler.schedtest import container, node, node_affinity, node_info, pod
 
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -40,6 +42,10 @@ TOLERATIONS = [{"key": "k", "operator": "Equal", "value": "v", "effect": "NoSche
 
 @st.composite
 def node_shapes(draw: st.DrawFn) -> dict[str, Any]:
+    zone = draw(st.sampled_from(["a", "b", "c", None]))
+    if draw(st.booleans()):  # a node any pod fits, so that the later filters get their say
+        return {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"},
+                "labels": {"zone": zone} if zone else {}}
     allocatable = {"cpu": draw(st.sampled_from(["0", "500m", "2", "4"])),
                    "memory": draw(st.sampled_from(["0", "1Gi", "8Gi"])),
                    "pods": draw(st.sampled_from(["0", "2", "110"]))}
@@ -67,6 +73,13 @@ def pod_shapes(draw: st.DrawFn) -> dict[str, Any]:
                                                  for i, r in enumerate(init)],
                              "tolerations": draw(st.lists(st.sampled_from(TOLERATIONS),
                                                           max_size=2, unique_by=str))}
+    if draw(st.booleans()):
+        shape["labels"] = {"app": "web"}
+    if draw(st.integers(0, 2)) == 0:
+        shape["spread"] = {"key": draw(st.sampled_from(["zone", "kubernetes.io/hostname"])),
+                           "max_skew": draw(st.integers(1, 2)),
+                           "when": draw(st.sampled_from(["DoNotSchedule", "ScheduleAnyway"])),
+                           "match": {"app": "web"}}
     if draw(st.integers(0, 5)) == 0:  # NodeName, judged node by node, filters before the others
         shape["node_name"] = "node-001"
     if draw(st.integers(0, 3)) == 0:
@@ -80,12 +93,19 @@ def pod_shapes(draw: st.DrawFn) -> dict[str, Any]:
     return shape
 
 
+def _pod(name: str, shape: dict[str, Any]) -> Any:
+    shape = dict(shape)
+    labels, spread = shape.pop("labels", {}), shape.pop("spread", None)
+    p = labeled(pod(name, **shape), **labels)
+    return with_spread(p, **spread) if spread else p
+
+
 def _cluster(shapes: Sequence[dict[str, Any]], size: int, running: Sequence[dict[str, Any]]) -> Any:
     """`size` nodes cycling through the shapes, each running one pod of `running` in turn."""
     nodes = [node(f"node-{i:03}", **shapes[i % len(shapes)]) for i in range(size)]
     pods = []
     for i, shape in enumerate(running):
-        p = pod(f"running-{i}", **shape)
+        p = _pod(f"running-{i}", shape)
         p.spec.node_name = nodes[(i * 7) % size].metadata.name
         pods.append(p)
     return nodes, pods
@@ -114,7 +134,7 @@ def test_bulk_and_one_node_at_a_time_make_the_same_decisions(
                                      random.Random(seed)), _cache(nodes, pods))
                 for bulk in (True, False)]
     for i, shape in enumerate(pending):
-        p = pod(f"pending-{i}", **shape)
+        p = _pod(f"pending-{i}", shape)
         results = []
         for algorithm, cache in deciders:
             result = algorithm.schedule(p, cache.node_infos())
@@ -132,6 +152,37 @@ def test_bulk_and_one_node_at_a_time_make_the_same_decisions(
                 cordoned.CopyFrom(nodes[0])
                 cordoned.spec.unschedulable = not cordoned.spec.unschedulable
                 cache.update_node(cordoned)
+
+
+@pytest.mark.parametrize("key,max_skew", [("zone", 1), ("zone", 2),
+                                          ("kubernetes.io/hostname", 1)])
+def test_spread_pods_land_alike(key: str, max_skew: int) -> None:
+    """PodTopologySpread's bulk PreFilter counts and Filter verdicts place a spread group as its
+    per-node path does, one node missing its zone label. Zone a's nodes are the roomiest, so the
+    scores pull every pod there and only the spread's counts keep them out."""
+    nodes = [node(f"node-{i}", cpu="64" if i % 3 == 0 else "4",
+                  labels={"zone": "abc"[i % 3]} if i != 7 else {}) for i in range(10)]
+    deciders = [(SchedulingAlgorithm(Framework(in_tree_registry(), default_profile(), bulk=bulk),
+                                     random.Random(3)), _cache(nodes, []))
+                for bulk in (True, False)]
+    domain_of = {n.metadata.name: n.metadata.labels.get(key) for n in nodes}
+    placed = dict.fromkeys((d for d in domain_of.values() if d is not None), 0)
+    for i in range(14):
+        p = with_spread(labeled(pod(f"web-{i}", cpu="100m"), app="web"), key=key,
+                        max_skew=max_skew, match={"app": "web"})
+        results = []
+        for algorithm, cache in deciders:
+            result = algorithm.schedule(p, cache.node_infos())
+            results.append((result.node_name, result.status.message, result.evaluated_nodes))
+            assumed = core_pb2.Pod()
+            assumed.CopyFrom(p)
+            assumed.spec.node_name = result.node_name
+            cache.assume_pod(assumed)
+        assert results[0] == results[1] and results[0][0], f"web-{i}"
+        domain = domain_of[results[0][0]]
+        assert domain is not None, f"web-{i} went to a node without the {key} label"
+        placed[domain] += 1
+        assert max(placed.values()) - min(placed.values()) <= max_skew, placed
 
 
 def test_a_large_cluster_is_searched_from_where_the_last_search_stopped_alike() -> None:
@@ -163,11 +214,11 @@ def test_bulk_filters_mark_only_nodes_their_filter_passes_and_bulk_scores_equal_
              for n in nodes]
     table = NodeTable(infos)
     framework = Framework(in_tree_registry(), default_profile())
-    p = pod("incoming", **incoming)
+    p = _pod("incoming", incoming)
     state = CycleState()
     assert not framework.run_pre_filter(state, p).is_error
     for name in ("NodeUnschedulable", "NodeReady", "TaintToleration", "NodeResourcesFit",
-                 "NodeAffinity"):
+                 "NodeAffinity", "PodTopologySpread"):
         if name in state.skip_filter:
             continue
         plugin: Any = framework.plugins[name]
