@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest_asyncio
 
@@ -74,8 +75,13 @@ async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
     # The controllers' replicas are right: exactly four, Running.
     await eventually(lambda: settled(client, namespace, "web", 4), 120, interval=1,
                      what="exactly four replicas Running")
-    rc = await client.replicationcontrollers.get("web", namespace)
-    assert rc.status.replicas == 4
+    # Its status follows the pods (the controller writes it after it sees them), observing the
+    # last scale.
+    async def status_caught_up() -> Any:
+        rc = await client.replicationcontrollers.get("web", namespace)
+        return rc if (rc.status.replicas == 4
+                      and rc.status.observed_generation == rc.metadata.generation) else None
+    await eventually(status_caught_up, 60, interval=1, what="the controller's status: 4 replicas")
     converged = time.monotonic() - up_again
 
     # The informer resumed by itself: its cache is what is stored.
