@@ -1,8 +1,8 @@
-"""The nodes of a scheduling attempt as columns, one row per node: what the resource, cordon,
-readiness and taint filters and the resource scorers read, so that those judge every node in a few
-array operations instead of one Python call per plugin per node. kube-scheduler spreads its per-node
-calls over 16 goroutines; a Python scheduler has one core, and at 1000 nodes those calls were most of
-its time."""
+"""The nodes of a scheduling attempt as columns, one row per node: what the resource, cordon and
+readiness filters and the resource scorers read, and on demand label values, taint lists and
+derived counts as codes, so that plugins judge every node in a few array operations instead of one
+Python call per plugin per node. kube-scheduler spreads its per-node calls over 16 goroutines; a
+Python scheduler has one core, and at 1000 nodes those calls were most of its time."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -155,7 +155,6 @@ def table_rows(nodes: Sequence[NodeInfo]) -> tuple[NodeTable, Ints]:
     if isinstance(nodes, TableRows):
         return nodes.table, nodes.rows
     return NodeTable(nodes), np.arange(len(nodes), dtype=np.int64)
-
 
 
 def tainted(nodes: Sequence[NodeInfo]) -> list[NodeInfo]:

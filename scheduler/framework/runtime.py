@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from scheduler.framework.interfaces import (BulkFilterPlugin, BulkScorePlugin, EnqueueExtensions,
                                             FilterPlugin, FilterTableFunc, NormalizeFunc, Plugin,
                                             PreFilterPlugin, PreScorePlugin, ReservePlugin,
                                             ScoreNormalizer, ScorePlugin, ScoreTableFunc)
-from scheduler.framework.node_table import Ints, NodeTable, Verdict, table_rows
+from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict, table_rows
 from scheduler.framework.registry import Registry
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import (MAX_NODE_SCORE, MIN_NODE_SCORE, CycleState, FilterFunc,
@@ -42,7 +41,7 @@ class Profile:
 
 class TableFilter(NamedTuple):
     """Framework.run_filter_table's answer, row by row."""
-    passing: npt.NDArray[np.bool_]
+    passing: Bools
     # An index into `statuses` where the row's first rejection is known, else -1.
     rejected: Ints
     statuses: list[Status]
