@@ -24,7 +24,7 @@ endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
-        bench-scheduler loadtest loadtest-quick bench-overload
+        bench-scheduler loadtest loadtest-quick bench-overload bench-decision
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -44,6 +44,7 @@ help:
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
 	echo "make loadtest-quick    a one-minute scheduler load test on its own cluster (100 nodes / 1000 pods)"
+	echo "make bench-decision    CPU per scheduling decision in process, bulk vs one node at a time (WORKLOAD=)"
 
 # --- Python environment ------------------------------------------------------------------------
 venv: $(VENV_STAMP)
@@ -186,6 +187,11 @@ loadtest: $(VENV_STAMP)
 	@$(call timed,loadtest)
 	$(ADMIN_CREDENTIALS) $(SCHEDULER_BENCH) --server localhost:$(APISERVER_PORT) \
 	  --out build/bench/loadtest.json --plot build/bench/loadtest.png
+
+bench-decision: $(VENV_STAMP)
+	@$(call timed,bench-decision)
+	$(VENV)/bin/podplane-bench scheduler-decision --nodes $(NODES) --pods 3000 --workload $(WORKLOAD) \
+	  --out build/bench/scheduler-decision.json
 
 loadtest-quick: $(VENV_STAMP)
 	@$(call timed,loadtest-quick)
