@@ -180,14 +180,8 @@ class LeaderElector:
         candidate may take it at once (client-go release)."""
         if not self.is_leader() or self._lease is None:
             return False
-        now = timeutil.now_micro()
-        update = lease_pb2.Lease()
-        update.CopyFrom(self._lease)
-        update.spec.CopyFrom(lease_pb2.LeaseSpec(
-            holder_identity="", lease_duration_seconds=1, acquire_time=now, renew_time=now,
-            lease_transitions=self._lease.spec.lease_transitions))
         try:
-            written = await asyncio.wait_for(self._leases.update(update),
+            written = await asyncio.wait_for(self._write_release(self._lease),
                                              self.config.renew_deadline)
         except Exception as e:  # noqa: BLE001 - it runs out by itself then
             log.warning("releasing lease %s/%s failed: %s", self.config.namespace,
@@ -195,9 +189,33 @@ class LeaderElector:
             return False
         finally:
             self._renewed_at = -math.inf
+        if written is None:
+            return False
         self._observe(written, self._clock())
         log.info("released lease %s/%s", self.config.namespace, self.config.name)
         return True
+
+    async def _write_release(self, lease: lease_pb2.Lease) -> lease_pb2.Lease | None:
+        """The released lease as written, or None if another candidate holds it by now. A renewal
+        cancelled in flight (run() stops renewing before it releases) may still have been written
+        without our seeing its resourceVersion: on a conflict, the lease is read again and, if it
+        is still ours, released from that."""
+        for attempt in range(2):
+            now = timeutil.now_micro()
+            update = lease_pb2.Lease()
+            update.CopyFrom(lease)
+            update.spec.CopyFrom(lease_pb2.LeaseSpec(
+                holder_identity="", lease_duration_seconds=1, acquire_time=now, renew_time=now,
+                lease_transitions=lease.spec.lease_transitions))
+            try:
+                return await self._leases.update(update)
+            except Exception as e:
+                if not is_conflict(e) or attempt:
+                    raise
+            lease = await self._leases.get(self.config.name, self.config.namespace)
+            if lease.spec.holder_identity != self.config.identity:
+                return None
+        return None
 
     # ------------------------------------------------------------------ loops
     async def _attempt(self, timeout: float) -> bool:

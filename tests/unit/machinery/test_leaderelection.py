@@ -162,6 +162,35 @@ async def test_a_released_lease_is_taken_at_once() -> None:
     assert leases.lease().spec.holder_identity == "b"
 
 
+async def test_a_release_after_a_renewal_it_did_not_see_land_still_releases() -> None:
+    """A renewal cancelled in flight (run() stops renewing, then releases) may be written without
+    the elector seeing the new resourceVersion; the release must not then fail on a conflict and
+    leave the standby waiting out the lease."""
+    leases, clock = FakeLeases(), Clock()
+    a, b = elector(leases, "a", clock), elector(leases, "b", clock)
+    assert await a.try_acquire_or_renew()
+    landed = lease_pb2.Lease()
+    landed.CopyFrom(leases.lease())
+    landed.spec.renew_time = "2026-01-01T00:00:01.000000Z"
+    leases._put(landed)  # the renewal written, its answer never seen
+    assert await a.release()
+    assert leases.lease().spec.holder_identity == ""
+    assert await b.try_acquire_or_renew()
+
+
+async def test_a_release_leaves_a_lease_another_candidate_took_meanwhile() -> None:
+    leases, clock = FakeLeases(), Clock()
+    a = elector(leases, "a", clock)
+    assert await a.try_acquire_or_renew()
+    taken = lease_pb2.Lease()
+    taken.CopyFrom(leases.lease())
+    taken.spec.holder_identity = "b"
+    leases._put(taken)  # a still believes it leads: its renew deadline has not passed
+    assert a.is_leader()
+    assert not await a.release()
+    assert leases.lease().spec.holder_identity == "b"
+
+
 async def test_the_holder_renewing_keeps_acquire_time_and_transitions() -> None:
     leases, clock = FakeLeases(), Clock()
     a = elector(leases, "a", clock)
