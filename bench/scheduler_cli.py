@@ -56,8 +56,8 @@ def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
                         "throughput counts from its first bind (the scheduler's own pace, without "
                         "pod creation competing for the host)")
     p.add_argument("--profile", metavar="FILE",
-                   help="without --server: run the scheduler under cProfile and write its stats "
-                        "to FILE (read them with python -m pstats)")
+                   help="without --server: run the scheduler under cProfile (its main thread's "
+                        "CPU time) and write its stats to FILE (read them with python -m pstats)")
     p.add_argument("--profile-apiserver", metavar="FILE",
                    help="without --server: run the apiserver under cProfile (its event loop "
                         "thread's CPU time) and write its stats to FILE when it stops at the end")

@@ -25,11 +25,13 @@ class SchedulerProcess:
     @classmethod
     def start(cls, apiserver: str, log_dir: str, log_level: str = "WARNING",
               profile_out: str | None = None) -> SchedulerProcess:
-        """With `profile_out`, runs under cProfile, which writes its stats there when SIGTERM
-        stops the scheduler gracefully."""
+        """With `profile_out`, runs under cProfile timed by CPU time (bench.profiled, as the
+        apiserver's profile), which writes its stats there when SIGTERM stops the scheduler
+        gracefully."""
         health = free_port()
-        profiler = ["-m", "cProfile", "-o", profile_out] if profile_out else []
-        args = [sys.executable, *profiler, "-m", "scheduler", "--server", apiserver,
+        run = (["-m", "bench.profiled", profile_out, "scheduler"] if profile_out
+               else ["-m", "scheduler"])
+        args = [sys.executable, *run, "--server", apiserver,
                 "--bind-address", "127.0.0.1", "--health-port", str(health),
                 "--metrics-bind-address", f"127.0.0.1:{free_port()}", "--log-level", log_level]
         log_path = os.path.join(log_dir, "scheduler.log")
