@@ -40,7 +40,6 @@ class NodeTable:
         self.pod_count: Ints = np.zeros(size, np.int64)
         self.unschedulable: Bools = np.zeros(size, np.bool_)
         self.ready: Bools = np.zeros(size, np.bool_)
-        self.tainted: Bools = np.zeros(size, np.bool_)
         self._rows = {id(node): row for row, node in enumerate(nodes)}
         self._labels: list[dict[str, str]] = [{} for _ in range(size)]
         # Label key -> each row's value as an index into the key's distinct values (-1: no such
@@ -127,7 +126,6 @@ class NodeTable:
         self.pod_count[row] = len(node.pods)
         self.unschedulable[row] = node.unschedulable
         self.ready[row] = node.ready
-        self.tainted[row] = bool(node.taints)
 
 
 @dataclass(frozen=True)
@@ -157,8 +155,11 @@ def table_rows(nodes: Sequence[NodeInfo]) -> tuple[NodeTable, Ints]:
     return NodeTable(nodes), np.arange(len(nodes), dtype=np.int64)
 
 
-def tainted(nodes: Sequence[NodeInfo]) -> list[NodeInfo]:
-    """The nodes with taints: found through the table's column when `nodes` carry one."""
+def taint_lists(nodes: Sequence[NodeInfo]) -> list[tuple[Any, ...]]:
+    """The distinct taint lists of the tainted nodes among `nodes` (through the table's taint codes
+    when `nodes` carry one; else every tainted node's list)."""
     if isinstance(nodes, TableRows):
-        return [nodes[i] for i in np.flatnonzero(nodes.table.tainted[nodes.rows]).tolist()]
-    return [n for n in nodes if n.taints]
+        codes, lists = nodes.table.taint_codes()
+        used = codes[nodes.rows]
+        return [lists[code] for code in np.unique(used[used >= 0]).tolist()]
+    return [n.taints for n in nodes if n.taints]

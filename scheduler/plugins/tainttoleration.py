@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.framework.interfaces import PluginArgs
-from scheduler.framework.node_table import NodeTable, Verdict, tainted
+from scheduler.framework.node_table import NodeTable, Verdict, taint_lists
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import taints
@@ -59,7 +59,7 @@ class TaintToleration:
 
     def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
         if not any(taint.effect == taints.PREFER_NO_SCHEDULE
-                   for n in tainted(nodes) for taint in n.taints):
+                   for node_taints in taint_lists(nodes) for taint in node_taints):
             # Every node would score the same (no untolerated PreferNoSchedule taint anywhere), so
             # scoring changes no choice: skip it, saving a call per node.
             return Status.skip()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
+from scheduler.framework.node_table import NodeTable, TableRows
 from scheduler.framework.types import CycleState
 from scheduler.plugins import tainttoleration
 from tests.unit.scheduler.schedtest import node, node_info, pod
@@ -61,3 +63,19 @@ def test_score_without_taints_is_max_everywhere() -> None:
     scores: dict[str, Any] = {n.name: plugin.score(state, the_pod, n)[0] for n in nodes}
     plugin.normalize_score(state, the_pod, scores)
     assert scores == {"a": 100, "b": 100}
+
+
+def test_pre_score_over_a_tables_rows_looks_only_at_those_nodes_taints() -> None:
+    """The feasible nodes of an attempt come as rows of the snapshot's NodeTable: PreScore reads
+    their distinct taint lists from it, and scores only when one of them has a PreferNoSchedule
+    taint."""
+    plugin = tainttoleration.new({})
+    soft = {"key": "a", "effect": "PreferNoSchedule"}
+    hard = {"key": "k", "value": "v", "effect": "NoSchedule"}
+    table = NodeTable([node_info(node("clean")), node_info(node("soft", taints=[soft])),
+                       node_info(node("hard", taints=[hard])),
+                       node_info(node("soft-2", taints=[soft]))])
+    with_soft = TableRows(table, np.array([0, 3], np.int64))
+    without_soft = TableRows(table, np.array([0, 2], np.int64))
+    assert plugin.pre_score(CycleState(), pod(), with_soft).is_success
+    assert plugin.pre_score(CycleState(), pod(), without_soft).is_skip
