@@ -178,11 +178,10 @@ class LeaderElector:
     async def release(self) -> bool:
         """Gives the lease up if we hold it: holder emptied and a 1 s duration, so that any
         candidate may take it at once (client-go release)."""
-        if not self.is_leader() or self._lease is None:
+        if not self.is_leader():
             return False
         try:
-            written = await asyncio.wait_for(self._write_release(self._lease),
-                                             self.config.renew_deadline)
+            written = await asyncio.wait_for(self._write_release(), self.config.renew_deadline)
         except Exception as e:  # noqa: BLE001 - it runs out by itself then
             log.warning("releasing lease %s/%s failed: %s", self.config.namespace,
                         self.config.name, e)
@@ -195,27 +194,19 @@ class LeaderElector:
         log.info("released lease %s/%s", self.config.namespace, self.config.name)
         return True
 
-    async def _write_release(self, lease: lease_pb2.Lease) -> lease_pb2.Lease | None:
-        """The released lease as written, or None if another candidate holds it by now. A renewal
-        cancelled in flight (run() stops renewing before it releases) may still have been written
-        without our seeing its resourceVersion: on a conflict, the lease is read again and, if it
-        is still ours, released from that."""
-        for attempt in range(2):
-            now = timeutil.now_micro()
-            update = lease_pb2.Lease()
-            update.CopyFrom(lease)
-            update.spec.CopyFrom(lease_pb2.LeaseSpec(
-                holder_identity="", lease_duration_seconds=1, acquire_time=now, renew_time=now,
-                lease_transitions=lease.spec.lease_transitions))
-            try:
-                return await self._leases.update(update)
-            except Exception as e:
-                if not is_conflict(e) or attempt:
-                    raise
-            lease = await self._leases.get(self.config.name, self.config.namespace)
-            if lease.spec.holder_identity != self.config.identity:
-                return None
-        return None
+    async def _write_release(self) -> lease_pb2.Lease | None:
+        """The released lease as written, or None if another candidate holds it by now. The lease
+        is read first, as client-go's release does: a renewal cancelled in flight (run() stops
+        renewing before it releases) may have been written without our seeing its
+        resourceVersion."""
+        lease = await self._leases.get(self.config.name, self.config.namespace)
+        if lease.spec.holder_identity != self.config.identity:
+            return None
+        now = timeutil.now_micro()
+        lease.spec.CopyFrom(lease_pb2.LeaseSpec(
+            holder_identity="", lease_duration_seconds=1, acquire_time=now, renew_time=now,
+            lease_transitions=lease.spec.lease_transitions))
+        return await self._leases.update(lease)
 
     # ------------------------------------------------------------------ loops
     async def _attempt(self, timeout: float) -> bool:
