@@ -40,7 +40,6 @@ RETRY_AFTER_SECONDS = "1"
 COMPONENT = "apiserver"
 
 
-
 @dataclass
 class InflightSlots:
     """The requests of one kind being served, against its limit. A plain counter is enough: the

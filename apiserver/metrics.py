@@ -79,8 +79,6 @@ def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str
     return str(grpc.StatusCode.UNKNOWN.name)
 
 
-
-
 def _requests_by_code(info: RequestInfo) -> Callable[[str], Any]:
     """apiserver_request_total's series for this method and a code, each looked up once (a
     labels() call takes a lock and builds a key: a few microseconds, on every call)."""

@@ -216,7 +216,8 @@ class Framework:
                 bad = int(np.flatnonzero((scores < MIN_NODE_SCORE) | (scores > MAX_NODE_SCORE))[0])
                 return np.zeros(0, np.int64), Status.error(
                     f"plugin {plugin.name} returned an invalid score {scores[bad]} for node "
-                    f"{nodes[bad].name}, it should be in the range [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
+                    f"{nodes[bad].name}, it should be in the range "
+                    f"[{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
                 ).with_plugin(plugin.name)
             totals += scores * weight
         return totals, SUCCESS

@@ -121,7 +121,6 @@ class RequiredNodeAffinity:
                    and all(field_matches(r, node.name) is True for r in fields)
                    for expressions, fields in self.terms)
 
-
     def matches_table(self, table: NodeTable) -> Bools:
         """matches() for every row of the table, from its label columns: each requirement is
         evaluated once per distinct value of its label (and once for nodes without it)."""

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from podplane.selectors import LabelSelector, SelectorError, from_label_selector_message
-from scheduler.framework import cluster_events
 import numpy as np
 
+from podplane.selectors import LabelSelector, SelectorError, from_label_selector_message
+from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict
 from scheduler.framework.snapshot import node_table
