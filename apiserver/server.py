@@ -93,7 +93,7 @@ class APIServer:
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
-        write_admission = AdmissionChain(NodeRestriction(), PodSecurity(
+        write_admission = AdmissionChain(admission, NodeRestriction(), PodSecurity(
             self._namespace_labels, self._cached_namespace_labels))
         for store in self.stores.values():
             store.admission = write_admission

@@ -1,0 +1,64 @@
+"""NamespaceLifecycle reads a namespace from the watch cache, but not a cached copy that may be
+behind a deletion it has just admitted (kubernetes' forceLiveLookupCache): a create right after the
+namespace's delete is refused even while the cache still shows the namespace Active."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from apiserver import errors
+from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+from podplane import resources
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+
+
+def namespace(name: str, terminating: bool = False) -> core_pb2.Namespace:
+    ns = core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=name))
+    ns.status.phase = "Terminating" if terminating else "Active"
+    return ns
+
+
+class Stored:
+    """The namespaces Store's get and key, over a dict standing for etcd."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Any] = {}
+        self.gets = 0
+
+    def key(self, namespace: str, name: str) -> bytes:
+        return f"/registry/namespaces/{name}".encode()
+
+    async def get(self, namespace: str, name: str) -> Any:
+        self.gets += 1
+        if name not in self.objects:
+            raise errors.not_found(resources.NAMESPACE, name)
+        return self.objects[name]
+
+
+class Cache:
+    def __init__(self) -> None:
+        self.ready = asyncio.Event()
+        self.ready.set()
+        self.objects: dict[bytes, Any] = {}
+
+
+async def test_a_create_right_after_the_namespace_delete_is_refused_though_the_cache_lags() -> None:
+    store, cache = Stored(), Cache()
+    active = namespace("web")
+    store.objects["web"] = active
+    cache.objects[store.key("", "web")] = active
+    lifecycle = NamespaceLifecycle(store, cache)  # type: ignore[arg-type]
+    pod = core_pb2.Pod(kind="Pod", metadata=meta_pb2.ObjectMeta(name="p", namespace="web"))
+
+    await lifecycle(pod, "web")  # Active in the cache: no etcd read
+    assert store.gets == 0
+
+    lifecycle.admit_delete(active)
+    store.objects["web"] = namespace("web", terminating=True)  # etcd has it; the cache not yet
+    with pytest.raises(errors.APIError) as err:
+        await lifecycle(pod, "web")
+    assert "because it is being terminated" in err.value.message
+    assert store.gets == 1
