@@ -281,7 +281,7 @@ async def test_a_watch_catching_up_gets_its_events_in_batches_every_one_in_order
     # The watches below replay the cache's window: wait until it holds every create (it follows
     # etcd a moment behind the acknowledgements), so that all 250 are queued when they start.
     last = int(created[-1].metadata.resource_version)
-    await eventually(lambda: _at_least(apiserver.cachers["pods"].revision, last), timeout=10,
+    await eventually(lambda: _reached(apiserver.cachers["pods"].revision, last), timeout=10,
                      what="the watch cache to reach the last create")
     stub = resources.POD.stub(client.channel)
     rv = start.metadata.resource_version
@@ -309,5 +309,5 @@ async def test_a_watch_catching_up_gets_its_events_in_batches_every_one_in_order
             for e in seen] == expected
 
 
-async def _at_least(value: int, floor: int) -> bool:
+async def _reached(value: int, floor: int) -> bool:
     return value >= floor
