@@ -6,6 +6,7 @@
     podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
                              [--out FILE] [--plot FILE]
     podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
+    podplane-bench apiserver-costs [--calls N] [--out FILE]
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import argparse
 import sys
 from typing import Any
 
-from bench import apiserver, overload, pod_startup, scheduler_cli, scheduler_decision
+from bench import (apiserver, apiserver_costs, overload, pod_startup, scheduler_cli,
+                   scheduler_decision)
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_pods(sub)
     scheduler_cli.add_parser(sub, _positive)
     scheduler_decision.add_parser(sub, _positive)
+    apiserver_costs.add_parser(sub, _positive)
     overload.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
@@ -146,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         return scheduler_cli.run(args)
     if args.command == "scheduler-decision":
         return scheduler_decision.run(args)
+    if args.command == "apiserver-costs":
+        return apiserver_costs.run(args)
     if args.command == "apiserver-overload":
         return overload.run(overload.options_from(args))
     parser.error(f"unknown command {args.command}")

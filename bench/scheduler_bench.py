@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import etcd_cas, scheduler_plot
+from bench import etcd_cas, host_speed, scheduler_plot
 from bench.hollow_nodes import HollowNodes, node_name
 from bench.measure import Schedule, cpu_percent_in
 from bench.processes import ApiserverProcess, EtcdProcess, cpu_seconds, host_busy_seconds
@@ -118,6 +118,7 @@ async def _etcd_ceiling(options: Options, progress: Progress, run_id: str) -> di
 async def _run(options: Options) -> dict[str, Any]:
     progress = Progress()
     load_before = os.getloadavg()
+    probe_before = host_speed.probe_ms()
     run_id = secrets.token_hex(3)
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     own: OwnCluster | None = None
@@ -157,6 +158,7 @@ async def _run(options: Options) -> dict[str, Any]:
         result["etcd_ceiling"] = ceiling
         result.update(_context(options, started_at, progress.elapsed, own, run_id, log_dir))
         result["host"]["load_average_before"] = load_before
+        result["host"]["probe_before_ms"] = probe_before
         _write(result, options)
         return result
     finally:
@@ -179,12 +181,15 @@ async def _measure(options: Options, progress: Progress, client: Client, target:
     hollow.start_renewing()
 
     cpu_before: dict[str, float] = {}
+    # Sampled over the same span as the CPU figures.
+    speed = host_speed.HostSpeed()
 
     async def start_scheduler() -> None:
         assert own is not None
         if options.create_first:  # the CPU figures cover the scheduling only, from here
             progress.end_bar()
             cpu_before.update(_cpu_sample(own.pids()), scheduler=0.0)
+            speed.start()
         progress.step("starting the scheduler" + (" under cProfile" if options.profile else ""))
         own.scheduler = await asyncio.to_thread(
             SchedulerProcess.start, target, log_dir,
@@ -198,6 +203,7 @@ async def _measure(options: Options, progress: Progress, client: Client, target:
     progress.step(f"creating {options.pods} {options.workload} pods ({rate}); waiting for binds")
     if not options.create_first:
         cpu_before.update(_cpu_sample(own.pids() if own is not None else {}))
+        speed.start()
     last = [0.0, 0]
 
     def report(seen: Observed) -> None:
@@ -213,15 +219,20 @@ async def _measure(options: Options, progress: Progress, client: Client, target:
         progress.bar("bound", len(seen.bound_at) + len(seen.unschedulable_at), options.pods,
                      f"created {len(seen.created_at)}, {recent:.0f} pods/s now")
 
-    seen = await run_pods(client, target, namespace, options.workload, run_id, options.pods,
-                          options.rate, options.concurrency, options.connections,
-                          options.timeout, report,
-                          after_create=start_scheduler if options.create_first else None)
+    try:
+        seen = await run_pods(client, target, namespace, options.workload, run_id, options.pods,
+                              options.rate, options.concurrency, options.connections,
+                              options.timeout, report,
+                              after_create=start_scheduler if options.create_first else None)
+    finally:
+        probes = speed.stop()
     progress.end_bar()
     cpu_after = _cpu_sample(own.pids() if own is not None else {})
     if own is not None and own.scheduler is not None and options.profile:
         own.scheduler.stop()  # writes the profile
-    return _result(options, seen, cpu_before, cpu_after, hollow, run_id)
+    result = _result(options, seen, cpu_before, cpu_after, hollow, run_id)
+    result["host_speed_while_scheduling"] = host_speed.summary(probes)
+    return result
 
 
 def _cpu_sample(pids: dict[str, int]) -> dict[str, float]:
@@ -327,12 +338,18 @@ def summary_line(result: dict[str, Any]) -> str:
     ceiling = result.get("etcd_ceiling") or {}
     cas = f", etcd CAS ceiling {ceiling['cas']['per_second']:.0f} txn/s" if "cas" in ceiling else ""
     cpu = ", ".join(f"{k} {v:.0f}%" for k, v in result["cpu_percent_while_scheduling"].items())
+    speed, host = result.get("host_speed_while_scheduling", {}), result.get("host", {})
+    probes = ([f"{speed['p50_ms']:.0f} ms ({speed['min_ms']:.0f}-{speed['max_ms']:.0f})"]
+              if speed.get("samples") else [])
+    if "probe_before_ms" in host:
+        probes.append(f"{host['probe_before_ms']:.0f} ms before")
+    probe = f"; host probe {', '.join(probes)}" if probes else ""
     return (f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
             f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
             f"p50 {scheduler_plot.fmt_s(lat['p50'])} p90 {scheduler_plot.fmt_s(lat['p90'])} "
             f"p99 {scheduler_plot.fmt_s(lat['p99'])}; bound {result['bound']}, unschedulable "
             f"{result['unschedulable_marked']}/{result['unschedulable_expected']}, violations "
             f"{result['constraint_violations']}, on the cluster's own nodes "
-            f"{result['bound_to_other_nodes']}{cas}; CPU {cpu}; load average "
+            f"{result['bound_to_other_nodes']}{cas}; CPU {cpu}{probe}; load average "
             f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
             f"{'complete' if result['complete'] else 'INCOMPLETE'}")

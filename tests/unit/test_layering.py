@@ -28,9 +28,10 @@ def imported_top_levels(package: str) -> dict[str, set[str]]:
     return out
 
 
-# The one exception: a benchmark that runs the scheduler's decision in process, as kubernetes'
-# scheduler_perf does, to time it without a cluster.
-IN_PROCESS = {"bench/scheduler_decision.py": {"scheduler"}}
+# The exceptions: benchmarks that time a service's own code in process, as kubernetes'
+# scheduler_perf and storage benchmarks do, without a cluster.
+IN_PROCESS = {"bench/scheduler_decision.py": {"scheduler"},
+              "bench/apiserver_costs.py": {"apiserver"}}
 
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if (ROOT / s).is_dir()])

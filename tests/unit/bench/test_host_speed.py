@@ -1,0 +1,50 @@
+"""bench.host_speed: the CPU-speed probe sampled beside a load test, and how a run reports it."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench import host_speed
+from bench.scheduler_bench import summary_line
+
+
+def test_the_summary_gives_the_median_and_the_range_of_the_probes() -> None:
+    assert host_speed.summary([30.0, 45.0, 28.0, 29.0]) == {
+        "probe": host_speed.PROBE, "samples": 4, "p50_ms": 29.5, "min_ms": 28.0, "max_ms": 45.0}
+    assert host_speed.summary([]) == {"probe": host_speed.PROBE, "samples": 0}
+
+
+def test_the_sampler_probes_in_a_child_process_until_stopped() -> None:
+    speed = host_speed.HostSpeed(interval=0.05)
+    speed.start()
+    child = speed._process
+    assert child is not None
+    time.sleep(1.0)
+    probes = speed.stop()
+    assert child.poll() is not None  # the child is gone
+    assert len(probes) >= 2
+    assert all(p > 0 for p in probes)
+    assert speed.stop() == []  # a second stop has nothing to give
+
+
+def _result(**extra: Any) -> dict[str, Any]:
+    return {
+        "workload": "basic", "nodes": 1000, "pods": 5000,
+        "throughput": {"average": 412.4, "peak": 500.0},
+        "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
+        "bound": 5000, "unschedulable_marked": 0, "unschedulable_expected": 0,
+        "constraint_violations": 0, "bound_to_other_nodes": 0, "etcd_ceiling": {},
+        "cpu_percent_while_scheduling": {"apiserver": 77.0},
+        "host": {"load_average_before": [0.5, 1.0, 1.5]}, "complete": True, **extra}
+
+
+def test_a_run_summary_names_the_host_speed_it_ran_at() -> None:
+    result = _result(host_speed_while_scheduling=host_speed.summary([28.2, 41.0, 30.1]))
+    result["host"]["probe_before_ms"] = 27.6
+    line = summary_line(result)
+    assert "412 pods/s average" in line
+    assert "CPU apiserver 77%; host probe 30 ms (28-41), 28 ms before; load average" in line
+
+
+def test_a_run_without_probes_says_nothing_of_them() -> None:
+    assert "probe" not in summary_line(_result())
