@@ -31,6 +31,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--watch-bookmark-interval", type=float,
                    default=WatchCacheOptions.bookmark_interval,
                    help="seconds between BOOKMARK events sent to watchers that allow them")
+    p.add_argument("--watch-batch-interval", type=float,
+                   default=WatchCacheOptions.batch_interval,
+                   help="seconds a busy watch stream waits after a message before the next, "
+                        "which carries every event that arrived meanwhile (for clients that take "
+                        "batches); a stream idle that long sends at once; 0: never wait")
     p.add_argument("--max-requests-inflight", type=int, default=DEFAULT_MAX_REQUESTS_INFLIGHT,
                    help="read-only requests served at once; one more is refused with "
                         "RESOURCE_EXHAUSTED (retry after 1 s); watches and other long-running "
@@ -53,7 +58,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:
         p.error(f"--metrics-bind-address: {e}")
-    for flag in ("etcd_compaction_interval", "watch_bookmark_interval", "max_requests_inflight",
+    for flag in ("etcd_compaction_interval", "watch_bookmark_interval", "watch_batch_interval",
+                 "max_requests_inflight",
                  "max_mutating_requests_inflight", "etcd_wait_seconds"):
         if getattr(args, flag) < 0:
             p.error(f"--{flag.replace('_', '-')}: must be >= 0")
@@ -73,7 +79,8 @@ async def run(args: argparse.Namespace) -> None:
         args.etcd_servers, f"{args.bind_address}:{args.port}", security=args.security,
         watch_cache=WatchCacheOptions(capacity=args.watch_cache_size,
                                       watcher_buffer=args.watch_buffer_size,
-                                      bookmark_interval=args.watch_bookmark_interval),
+                                      bookmark_interval=args.watch_bookmark_interval,
+                                      batch_interval=args.watch_batch_interval),
         compaction_interval=args.etcd_compaction_interval,
         max_requests_inflight=args.max_requests_inflight,
         max_mutating_requests_inflight=args.max_mutating_requests_inflight,

@@ -49,6 +49,7 @@ class WatchCacheOptions:
     capacity: int = cacher_defaults.DEFAULT_CAPACITY
     watcher_buffer: int = cacher_defaults.DEFAULT_WATCHER_BUFFER
     bookmark_interval: float = cacher_defaults.DEFAULT_BOOKMARK_INTERVAL
+    batch_interval: float = cacher_defaults.DEFAULT_BATCH_INTERVAL
 
 
 @dataclass
@@ -83,6 +84,7 @@ class APIServer:
         self.cachers = {plural: Cacher(store, capacity=opts.capacity,
                                        watcher_buffer=opts.watcher_buffer,
                                        bookmark_interval=opts.bookmark_interval,
+                                       batch_interval=opts.batch_interval,
                                        trigger_field=_TRIGGER_FIELDS.get(plural),
                                        on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set)
                         for plural, store in self.stores.items()

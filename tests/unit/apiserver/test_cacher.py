@@ -191,3 +191,56 @@ async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> Non
         assert [len(await replay.__anext__()) for _ in range(2)] == [4, 3]
         singles = c.cacher.watch("", resource_version=str(replay_from))
         assert await received(singles, 7) == [("ADDED", f"p{i}") for i in range(1, 8)]
+
+
+async def test_a_busy_stream_gathers_what_arrives_within_the_batch_interval() -> None:
+    loop = asyncio.get_running_loop()
+    async with Cluster(batch_interval=0.4) as c:
+        await c.put(pod("p0"))
+        live = c.cacher.watch_batches("", max_batch=100)
+        assert [ev.object.metadata.name for ev in await live.__anext__()] == ["p0"]
+
+        async def next_batch() -> tuple[list[str], float]:
+            batch = await asyncio.wait_for(live.__anext__(), 2)
+            return [ev.object.metadata.name for ev in batch], loop.time()
+
+        # Nothing sent for a while: the next event goes at once.
+        pending = asyncio.create_task(next_batch())
+        put_at = loop.time()
+        await c.put(pod("p1"))
+        names, sent_at = await pending
+        assert names == ["p1"] and sent_at - put_at < 0.2
+        # Just sent: what arrives in the next 0.4 s goes in one message, no sooner.
+        pending = asyncio.create_task(next_batch())
+        await c.put(pod("p2"))
+        await asyncio.sleep(0.1)
+        await c.put(pod("p3"))
+        await c.put(pod("p4"))
+        names, gathered_at = await pending
+        assert names == ["p2", "p3", "p4"] and gathered_at - sent_at >= 0.39
+        # Idle again for longer than the interval: at once.
+        await asyncio.sleep(0.5)
+        pending = asyncio.create_task(next_batch())
+        put_at = loop.time()
+        await c.put(pod("p5"))
+        names, sent_at = await pending
+        assert names == ["p5"] and sent_at - put_at < 0.2
+
+
+async def test_streams_without_batches_or_without_an_interval_never_wait() -> None:
+    loop = asyncio.get_running_loop()
+    async with Cluster(batch_interval=0.4) as c:
+        singles, = await reading(c.cacher.watch(""))  # one event per message: nothing to gather
+        started = loop.time()
+        for i in range(3):
+            await c.put(pod(f"s{i}"))
+            assert await singles.received(1) == [("ADDED", f"s{i}")]
+        assert loop.time() - started < 0.3
+    async with Cluster(batch_interval=0.0) as c:
+        await c.put(pod("p0"))
+        live = c.cacher.watch_batches("", max_batch=100)
+        await live.__anext__()
+        for i in range(1, 4):
+            pending = asyncio.create_task(asyncio.wait_for(live.__anext__(), 2))
+            await c.put(pod(f"p{i}"))
+            assert [ev.object.metadata.name for ev in await pending] == [f"p{i}"]

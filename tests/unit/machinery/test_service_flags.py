@@ -31,6 +31,8 @@ CASES: list[tuple[str, ParseArgs, list[str], list[str], str]] = [
     ("apiserver", apiserver_args, APISERVER, ["--grpc-acceptors", "0"], "--grpc-acceptors"),
     ("apiserver", apiserver_args, APISERVER, ["--watch-bookmark-interval", "0"],
      "--watch-bookmark-interval"),
+    ("apiserver", apiserver_args, APISERVER, ["--watch-batch-interval=-0.01"],
+     "--watch-batch-interval"),
     ("apiserver", apiserver_args, APISERVER, ["--etcd-wait-seconds=-5"], "--etcd-wait-seconds"),
     ("apiserver", apiserver_args, APISERVER, ["--etcd-compaction-interval=-1"],
      "--etcd-compaction-interval"),
