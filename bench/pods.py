@@ -9,8 +9,8 @@ import grpc
 from podplane import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import CHANNEL_OPTIONS, ResourceClient
-from podplane.credentials import Credentials, aio_channel
+from podplane.client import ResourceClient, separate_channel
+from podplane.credentials import Credentials
 
 NAMESPACE = "default"
 RUN_LABEL = "bench.podplane.io/run"
@@ -45,8 +45,7 @@ class PodsConnection:
     @classmethod
     async def open(cls, target: str, timeout: float = 30.0,
                    credentials: Credentials | None = None) -> PodsConnection:
-        channel = aio_channel(target, credentials,
-                              [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
+        channel = separate_channel(target, credentials)
         try:
             await asyncio.wait_for(channel.channel_ready(), timeout)
         except asyncio.TimeoutError:

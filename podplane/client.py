@@ -6,6 +6,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import builtins
 import collections
+import itertools
 
 import grpc
 from google.protobuf.message import Message
@@ -37,6 +38,23 @@ CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 2_000),
     ("grpc.max_reconnect_backoff_ms", 2_000),
 ]
+
+
+def separate_channel(target: str, credentials: Credentials | None,
+                     interceptors: Sequence[Any] | None = None) -> grpc.aio.Channel:
+    """A channel on a TCP connection of its own (gRPC otherwise shares one connection between
+    channels to the same target with the same options)."""
+    return aio_channel(target, credentials,
+                       [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)], interceptors)
+
+
+async def _bind(stub: Any, timeout: float, namespace: str, name: str, node_name: str,
+                uid: str) -> core_pb2.Pod:
+    binding = core_pb2.Binding(
+        metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
+        target=core_pb2.ObjectReference(kind="Node", name=node_name))
+    return cast(core_pb2.Pod, await call_with_retry(  # retried as ResourceClient._call
+        lambda t: stub.Bind(binding, timeout=t, wait_for_ready=True), timeout))
 
 
 def status_code(err: BaseException) -> grpc.StatusCode | None:
@@ -186,19 +204,14 @@ class Client:
         self.secrets: ResourceClient[core_pb2.Secret] = ResourceClient(
             self.channel, resources.SECRET, timeout)
         self._pods_stub = resources.POD.stub(self.channel)
-        self._timeout = timeout
+        self.timeout = timeout
 
     def for_resource(self, resource: Resource) -> ResourceClient[Any]:
         return cast(ResourceClient[Any], getattr(self, resource.plural))
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
         """Assigns a pod to a node (POST pods/<name>/binding)."""
-        binding = core_pb2.Binding(
-            metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
-            target=core_pb2.ObjectReference(kind="Node", name=node_name))
-        return cast(core_pb2.Pod, await call_with_retry(  # retried as ResourceClient._call
-            lambda timeout: self._pods_stub.Bind(binding, timeout=timeout, wait_for_ready=True),
-            self._timeout))
+        return await _bind(self._pods_stub, self.timeout, namespace, name, node_name, uid)
 
     def pod_logs(self, namespace: str, name: str, *, container: str = "", follow: bool = False,
                  previous: bool = False, tail_lines: int | None = None,
@@ -225,7 +238,7 @@ class Client:
         they may only be added to); the rest of `pod` is not looked at."""
         return cast(core_pb2.Pod, await call_with_retry(  # retried as ResourceClient._call
             lambda timeout: self._pods_stub.UpdateEphemeralContainers(pod, timeout=timeout),
-            self._timeout))
+            self.timeout))
 
     def pod_attach(self, namespace: str, name: str, *, container: str = "",
                    stdin: bytes | None = None) -> AsyncIterator[core_pb2.ExecChunk]:
@@ -244,3 +257,27 @@ class Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class BindConnections:
+    """Binds over `count` connections of their own, taken in turn: the apiserver takes a
+    connection's next call only once its event loop has started the previous one
+    (podplane/serving.py), so on a busy apiserver a connection's calls wait their turn, and a
+    scheduler binding over one connection fell behind a client creating over four."""
+
+    def __init__(self, client: Client, count: int) -> None:
+        if count < 1:
+            raise ValueError(f"count: must be >= 1, got {count}")
+        self._timeout = client.timeout
+        self._channels = [separate_channel(client.target, client.credentials,
+                                           metrics.rest_client_interceptors(client.target))
+                          for _ in range(count)]
+        self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
+
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
+        """Client.bind, over the next connection."""
+        return await _bind(next(self._stubs), self._timeout, namespace, name, node_name, uid)
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from podplane import flags, leaderelection
-from podplane.client import Client
+from podplane.client import BindConnections, Client
 from podplane.component import (Component, component_settings, leader_elector, serve_component,
                                 while_leading)
 from podplane.credentials import add_credential_flags
@@ -25,7 +25,7 @@ from podplane.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.leader_gated_queue import LeaderGatedQueue
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.scheduler import Scheduler
+from scheduler.scheduler import BIND_CONNECTIONS, Scheduler
 
 log = logging.getLogger("scheduler")
 
@@ -37,6 +37,16 @@ def _scheduler_name(value: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{value!r} must be a lowercase DNS subdomain (e.g. default-scheduler)")
     return value
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number >= 1")
+    return n
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -53,6 +63,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--metrics-bind-address", type=flags.metrics_address, default="0.0.0.0:10251",
                         help="HOST:PORT of the Prometheus /metrics endpoint (default "
                              "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it")
+    parser.add_argument("--bind-connections", type=_positive, default=BIND_CONNECTIONS,
+                        help="connections to the apiserver that binds go over, in turn (default "
+                             f"{BIND_CONNECTIONS}): a busy apiserver takes one call per "
+                             "connection at a time, so binds on one connection wait behind "
+                             "other clients' several")
     leaderelection.add_flags(parser, "kube-scheduler")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
@@ -68,7 +83,8 @@ def build(args: argparse.Namespace, client: Client) -> Component:
     # that a process paused past it (SIGSTOP, a stalled host) decides nothing when it resumes.
     queue = LeaderGatedQueue(lease_valid=elector.is_leader) if elector else LeaderGatedQueue()
     framework = Framework(in_tree_registry(), default_profile(args.scheduler_name))
-    scheduler = Scheduler(client, framework, queue=queue)
+    binds = BindConnections(client, args.bind_connections)
+    scheduler = Scheduler(client, framework, queue=queue, binder=binds)
 
     async def run() -> None:
         # The informers run (and fill the queue) whether or not this replica leads.
@@ -85,7 +101,11 @@ def build(args: argparse.Namespace, client: Client) -> Component:
                 task.cancel()
             await asyncio.gather(informing, leading, return_exceptions=True)
 
-    return Component(run=run, ready=scheduler.wait_synced, stop=scheduler.stop)
+    async def stop() -> None:
+        await scheduler.stop()
+        await binds.close()
+
+    return Component(run=run, ready=scheduler.wait_synced, stop=stop)
 
 
 async def serve(args: argparse.Namespace) -> None:

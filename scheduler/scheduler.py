@@ -8,7 +8,7 @@ import random
 import socket
 import time
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client import Client, is_not_found, status_code
@@ -33,6 +33,19 @@ log = logging.getLogger(__name__)
 MAX_BINDS_IN_FLIGHT = 32
 
 
+# Connections the scheduler's binds go over, in turn (podplane.client.BindConnections): in the
+# load test with pods created over four connections, binds over one waited behind the creates
+# (creation to bind p50 8.9 s; 0.24 s over four).
+BIND_CONNECTIONS = 4
+
+
+class Binder(Protocol):
+    """What binds: the client itself, or podplane.client.BindConnections."""
+
+    async def bind(self, namespace: str, name: str, node_name: str,
+                   uid: str = "") -> core_pb2.Pod: ...
+
+
 def _name(pod: Any) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
@@ -41,8 +54,10 @@ class Scheduler:
     def __init__(self, client: Client, framework: Framework, *,
                  queue: SchedulingQueue | None = None, rng: random.Random | None = None,
                  flush_interval: float = 1.0,
-                 max_binds_in_flight: int = MAX_BINDS_IN_FLIGHT) -> None:
+                 max_binds_in_flight: int = MAX_BINDS_IN_FLIGHT,
+                 binder: Binder | None = None) -> None:
         self.client = client
+        self.binder: Binder = binder or client
         self.framework = framework
         self.cache = SchedulerCache()
         self.queue = queue or SchedulingQueue()
@@ -143,7 +158,7 @@ class Scheduler:
         meta = assumed.metadata
         try:
             async with self._bind_slots:
-                await self.client.bind(meta.namespace, meta.name, result.node_name, meta.uid)
+                await self.binder.bind(meta.namespace, meta.name, result.node_name, meta.uid)
         except Exception as e:
             self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)

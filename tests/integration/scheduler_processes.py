@@ -25,6 +25,8 @@ from podplane.client import Client
 from tests.integration.conftest import etcd_process, running_apiserver
 from tests.support import eventually, free_port
 
+SETTLE = 0.3  # seconds: many times the apiserver's 10 ms watch batch interval
+
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = "kube-scheduler"
 
@@ -53,7 +55,12 @@ async def add_node(client: Client, name: str, *, cpu: str, memory: str = "8Gi", 
     for resources in (created.status.capacity, created.status.allocatable):
         resources.update({"cpu": cpu, "memory": memory, "pods": str(pods)})
     created.status.conditions.add(type="Ready", status="True", reason="KubeletReady")
-    return await client.nodes.update_status(created)
+    updated = await client.nodes.update_status(created)
+    # Both events reach the scheduler before whatever the test writes next: the status update
+    # follows the create within the apiserver's --watch-batch-interval (10 ms), so its node watch
+    # sends it a moment later, while another resource's idle watch sends at once.
+    await asyncio.sleep(SETTLE)
+    return updated
 
 
 def pod_requesting(name: str, namespace: str, cpu: str) -> core_pb2.Pod:

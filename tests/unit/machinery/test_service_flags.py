@@ -44,6 +44,7 @@ CASES: list[tuple[str, ParseArgs, list[str], list[str], str]] = [
      "--max-requests-inflight"),
     ("scheduler", scheduler_args, [], ["--server", "apiserver"], "--server"),
     ("scheduler", scheduler_args, COMPONENT, ["--health-port", "65536"], "--health-port"),
+    ("scheduler", scheduler_args, COMPONENT, ["--bind-connections", "0"], "--bind-connections"),
     ("scheduler", scheduler_args, COMPONENT, ["--bind-address", "zz/zz"], "--bind-address"),
     ("scheduler", scheduler_args, COMPONENT, ["--scheduler-name", "Not_A_Name"],
      "--scheduler-name"),
