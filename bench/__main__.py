@@ -16,6 +16,7 @@ from typing import Any
 
 from bench import (apiserver, apiserver_costs, overload, pod_startup, scheduler_cli,
                    scheduler_decision)
+from podplane import flags
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -63,14 +64,7 @@ def _add_apiserver(sub: Any) -> None:
                    help="with --server: leave the run's pods in place instead of deleting them")
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r}: expected an integer") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: expected a positive integer")
-    return number
+_positive = flags.positive_int
 
 
 def _rates(value: str) -> tuple[float, ...]:

@@ -26,6 +26,17 @@ def port(value: str) -> int:
     return int(value)
 
 
+def positive_int(value: str) -> int:
+    """A whole number >= 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected an integer") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a positive integer")
+    return number
+
+
 def listen_address(bind_address: str, port_number: int) -> str:
     host = bind_address if ":" not in bind_address else f"[{bind_address}]"
     return f"{host}:{port_number}"

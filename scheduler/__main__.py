@@ -39,16 +39,6 @@ def _scheduler_name(value: str) -> str:
     return value
 
 
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number >= 1")
-    return n
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scheduler", description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", required=True, type=flags.address,
@@ -63,7 +53,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--metrics-bind-address", type=flags.metrics_address, default="0.0.0.0:10251",
                         help="HOST:PORT of the Prometheus /metrics endpoint (default "
                              "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it")
-    parser.add_argument("--bind-connections", type=_positive, default=BIND_CONNECTIONS,
+    parser.add_argument("--bind-connections", type=flags.positive_int, default=BIND_CONNECTIONS,
                         help="connections to the apiserver that binds go over, in turn (default "
                              f"{BIND_CONNECTIONS}): a busy apiserver takes one call per "
                              "connection at a time, so binds on one connection wait behind "
