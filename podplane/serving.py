@@ -19,6 +19,15 @@ from podplane.client import CHANNEL_OPTIONS
 
 log = logging.getLogger(__name__)
 
+# Clients ping every 30 s, with or without calls (CHANNEL_OPTIONS). gRPC's server takes a ping on
+# a connection with no data since the last as misbehaving unless 5 min have passed, and after two
+# it sends GOAWAY "too_many_pings", failing the calls starting then (an integration test's create
+# on a client idle for a while did). Kubernetes' apiserver never refuses keepalive pings.
+KEEPALIVE_ENFORCEMENT = [
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.max_ping_strikes", 0),  # 0: never GOAWAY for pings
+]
+
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(
@@ -86,7 +95,8 @@ class Server:
         if acceptors < 1:
             raise ValueError(f"acceptors: must be >= 1, got {acceptors}")
         # One server refuses a taken port by itself; several must share theirs (checked in add_port).
-        options = [*CHANNEL_OPTIONS, ("grpc.so_reuseport", int(acceptors > 1))]
+        options = [*CHANNEL_OPTIONS, *KEEPALIVE_ENFORCEMENT,
+                   ("grpc.so_reuseport", int(acceptors > 1))]
         if max_receive_message_length is not None:  # the apiserver's request body limit
             options = [o for o in options if o[0] != "grpc.max_receive_message_length"]
             options.append(("grpc.max_receive_message_length", max_receive_message_length))
