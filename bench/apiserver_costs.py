@@ -20,6 +20,7 @@ import grpc
 
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import EtcdClient, prefix_end
+from bench.etcd_cas import etcd_target
 from bench.processes import EtcdProcess
 from bench.scheduler_workloads import bench_pod
 from podplane.api.core.v1 import core_pb2
@@ -154,8 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _write(endpoint: str, prefix: str, count: int) -> None:
     """The watch measurement's writer: `count` puts under `prefix`, IN_FLIGHT at a time."""
-    target = endpoint.split("://", 1)[-1]
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with grpc.aio.insecure_channel(etcd_target(endpoint)) as channel:
         kv = pb_grpc.KVStub(channel)
         keys = iter(range(count))
 
