@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import etcd_cas, host_speed, scheduler_plot
+from bench import etcd_cas, host_speed, scheduler_plot, scheduler_targets
 from bench.hollow_nodes import HollowNodes, node_name
 from bench.measure import Schedule, cpu_percent_in
 from bench.processes import ApiserverProcess, EtcdProcess, cpu_seconds, host_busy_seconds
@@ -282,6 +282,8 @@ def _result(options: Options, seen: Observed, before: dict[str, float],
         "create_seconds": seen.last_create - seen.first_create,
         "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
         "throughput": tp.to_json(), "latency": latency_summary(lat),
+        "targets": {"clusterloader2": scheduler_targets.clusterloader2(tp.per_second),
+                    "scheduler_perf": scheduler_targets.scheduler_perf(tp.per_second)},
         "throughput_from": "the first bind (pods created first)" if options.create_first
         else "the first Create",
         "latency_histogram": {"edges": edges, "counts": counts},
@@ -344,12 +346,23 @@ def summary_line(result: dict[str, Any]) -> str:
     if "probe_before_ms" in host:
         probes.append(f"{host['probe_before_ms']:.0f} ms before")
     probe = f"; host probe {', '.join(probes)}" if probes else ""
+    targets = _targets_text(result.get("targets"))
     return (f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
             f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
             f"p50 {scheduler_plot.fmt_s(lat['p50'])} p90 {scheduler_plot.fmt_s(lat['p90'])} "
-            f"p99 {scheduler_plot.fmt_s(lat['p99'])}; bound {result['bound']}, unschedulable "
+            f"p99 {scheduler_plot.fmt_s(lat['p99'])}{targets}; bound {result['bound']}, unschedulable "
             f"{result['unschedulable_marked']}/{result['unschedulable_expected']}, violations "
             f"{result['constraint_violations']}, on the cluster's own nodes "
             f"{result['bound_to_other_nodes']}{cas}; CPU {cpu}{probe}; load average "
             f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
             f"{'complete' if result['complete'] else 'INCOMPLETE'}")
+
+
+def _targets_text(targets: dict[str, Any] | None) -> str:
+    if not targets:
+        return ""
+    cl2, perf = targets["clusterloader2"], targets["scheduler_perf"]
+    return (f"; clusterloader2 best second {cl2['max']:.0f} (>= {cl2['threshold']:.0f}: "
+            f"{'met' if cl2['met'] else 'not met'}), scheduler_perf average "
+            f"{perf['average']:.0f} (> {perf['threshold']:.0f}: "
+            f"{'met' if perf['met'] else 'not met'})")
