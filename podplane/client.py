@@ -40,12 +40,11 @@ CHANNEL_OPTIONS = [
 ]
 
 
-def separate_channel(target: str, credentials: Credentials | None,
-                     interceptors: Sequence[Any] | None = None) -> grpc.aio.Channel:
+def separate_channel(target: str, credentials: Credentials | None) -> grpc.aio.Channel:
     """A channel on a TCP connection of its own (gRPC otherwise shares one connection between
     channels to the same target with the same options)."""
     return aio_channel(target, credentials,
-                       [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)], interceptors)
+                       [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
 
 
 async def _bind(stub: Any, timeout: float, namespace: str, name: str, node_name: str,
@@ -181,8 +180,8 @@ class Client:
         self.credentials = credentials  # for the extra connections a caller may open
         # Every call is counted and timed into client-go's rest_client_* metrics.
         # TLS with `credentials` (the cluster CA, a client certificate or token), else plaintext.
-        self.channel = aio_channel(target, credentials, CHANNEL_OPTIONS,
-                                   metrics.rest_client_interceptors(target))
+        self.channel: grpc.aio.Channel = metrics.MeteredChannel(
+            aio_channel(target, credentials, CHANNEL_OPTIONS), target)
         self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(self.channel, resources.POD, timeout)
         self.nodes: ResourceClient[core_pb2.Node] = ResourceClient(self.channel, resources.NODE, timeout)
         self.namespaces: ResourceClient[core_pb2.Namespace] = ResourceClient(
@@ -269,8 +268,9 @@ class BindConnections:
         if count < 1:
             raise ValueError(f"count: must be >= 1, got {count}")
         self._timeout = client.timeout
-        self._channels = [separate_channel(client.target, client.credentials,
-                                           metrics.rest_client_interceptors(client.target))
+        self._channels = [metrics.MeteredChannel(separate_channel(client.target,
+                                                                  client.credentials),
+                                                 client.target)
                           for _ in range(count)]
         self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
 

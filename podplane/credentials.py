@@ -52,22 +52,19 @@ class Credentials:
                 tls, grpc.access_token_call_credentials(self.token))
         return tls
 
-    def aio_channel(self, target: str, options: Sequence[tuple[str, Any]] = (),
-                    interceptors: Sequence[Any] | None = None) -> grpc.aio.Channel:
-        return grpc.aio.secure_channel(target, self.channel_credentials(), options=list(options),
-                                       interceptors=interceptors)
+    def aio_channel(self, target: str, options: Sequence[tuple[str, Any]] = ()) -> grpc.aio.Channel:
+        return grpc.aio.secure_channel(target, self.channel_credentials(), options=list(options))
 
     def channel(self, target: str) -> grpc.Channel:
         return grpc.secure_channel(target, self.channel_credentials())
 
 
 def aio_channel(target: str, credentials: Credentials | None,
-                options: Sequence[tuple[str, Any]] = (),
-                interceptors: Sequence[Any] | None = None) -> grpc.aio.Channel:
+                options: Sequence[tuple[str, Any]] = ()) -> grpc.aio.Channel:
     """TLS with `credentials`, plaintext without (an apiserver started with --insecure-serving)."""
     if credentials is None:
-        return grpc.aio.insecure_channel(target, options=list(options), interceptors=interceptors)
-    return credentials.aio_channel(target, options, interceptors)
+        return grpc.aio.insecure_channel(target, options=list(options))
+    return credentials.aio_channel(target, options)
 
 
 def add_credential_flags(p: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -192,48 +192,132 @@ def http_method(grpc_method: str | bytes) -> str:
     return _HTTP_METHODS.get(grpc_method.rpartition("/")[2], "POST")
 
 
-class _UnaryUnaryMetrics(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    def __init__(self, host: str) -> None:
-        self.host = host
+class _MeteredUnaryCall:
+    """A unary call that records rest_client_* once it is awaited to its end: its duration from
+    the call's start and its code (CANCELLED if the caller gives up first). Everything else is the
+    call's own."""
+    __slots__ = ("_call", "_method", "_start", "_recorded")
 
-    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        method = http_method(details.method)
-        start = time.monotonic()
-        call = await continuation(details, request)
-        code = grpc.StatusCode.CANCELLED.name  # unless the call ends before the caller gives up
+    def __init__(self, call: Any, method: _MethodMetrics) -> None:
+        self._call = call
+        self._method = method
+        self._start = time.monotonic()
+        self._recorded = False
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        code = grpc.StatusCode.CANCELLED
         try:
-            code = (await call.code()).name
+            response = yield from self._call.__await__()
+            code = grpc.StatusCode.OK
+            return response
+        except grpc.aio.AioRpcError as e:
+            code = e.code()
+            raise
         finally:
-            REST_CLIENT_REQUEST_DURATION.labels(method, self.host).observe(time.monotonic() - start)
-            REST_CLIENT_REQUESTS.labels(code, method, self.host).inc()
-        return call
+            if not self._recorded:
+                self._recorded = True
+                self._method.record(code, time.monotonic() - self._start)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._call, name)
 
 
-class _UnaryStreamMetrics(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+class _MethodMetrics:
+    """One method's series: its verb's duration histogram, and a request counter per code."""
+
+    def __init__(self, method: str | bytes, host: str) -> None:
+        self.verb, self.host = http_method(method), host
+        self._duration = REST_CLIENT_REQUEST_DURATION.labels(self.verb, host)
+        self._requests: dict[grpc.StatusCode, Any] = {}
+
+    def count(self, code: grpc.StatusCode) -> None:
+        counter = self._requests.get(code)
+        if counter is None:
+            counter = self._requests[code] = REST_CLIENT_REQUESTS.labels(
+                code.name, self.verb, self.host)
+        counter.inc()
+
+    def record(self, code: grpc.StatusCode, seconds: float) -> None:
+        self._duration.observe(seconds)
+        self.count(code)
+
+
+class _MeteredUnaryUnary:
+    def __init__(self, inner: Any, method: _MethodMetrics) -> None:
+        self._inner, self._method = inner, method
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _MeteredUnaryCall(self._inner(*args, **kwargs), self._method)
+
+
+class _MeteredUnaryStream:
     """Streams (watch, logs) are counted when they end, with their final code; a stream's length
     says nothing about latency, so they are not timed."""
 
-    def __init__(self, host: str) -> None:
-        self.host = host
+    def __init__(self, inner: Any, method: _MethodMetrics) -> None:
+        self._inner, self._method = inner, method
         self._counting: set[asyncio.Task[None]] = set()
 
-    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        method = http_method(details.method)
-        call = await continuation(details, request)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        call = self._inner(*args, **kwargs)
         loop = asyncio.get_running_loop()
-        call.add_done_callback(lambda done: self._count(loop, done, method))
+        call.add_done_callback(lambda done: self._count(loop, done))
         return call
 
-    def _count(self, loop: asyncio.AbstractEventLoop, call: Any, method: str) -> None:
+    def _count(self, loop: asyncio.AbstractEventLoop, call: Any) -> None:
         async def count() -> None:
-            REST_CLIENT_REQUESTS.labels((await call.code()).name, method, self.host).inc()
+            self._method.count(await call.code())
         if not loop.is_closed():
             task = loop.create_task(count())
             self._counting.add(task)
             task.add_done_callback(self._counting.discard)
 
 
-def rest_client_interceptors(host: str) -> list[Any]:
-    """Interceptors for a channel to `host` that record rest_client_requests_total and
-    rest_client_request_duration_seconds."""
-    return [_UnaryUnaryMetrics(host), _UnaryStreamMetrics(host)]
+class MeteredChannel(grpc.aio.Channel):  # type: ignore[misc]
+    """A channel to `host` whose calls record rest_client_requests_total and
+    rest_client_request_duration_seconds, as client-go's REST client does.
+
+    Not a grpc.aio client interceptor: gRPC runs each intercepted call through a task of its own,
+    which cost every unary call about 70 us of CPU (a quarter more than the call itself); here a
+    unary call is timed where it is awaited, and each method's series are looked up once."""
+
+    def __init__(self, channel: grpc.aio.Channel, host: str) -> None:
+        self._channel, self.host = channel, host
+
+    def unary_unary(self, method: str, request_serializer: Any = None,
+                    response_deserializer: Any = None, _registered_method: bool | None = False,
+                    ) -> Any:
+        return _MeteredUnaryUnary(self._channel.unary_unary(
+            method, request_serializer, response_deserializer, _registered_method),
+            _MethodMetrics(method, self.host))
+
+    def unary_stream(self, method: str, request_serializer: Any = None,
+                     response_deserializer: Any = None, _registered_method: bool | None = False,
+                     ) -> Any:
+        return _MeteredUnaryStream(self._channel.unary_stream(
+            method, request_serializer, response_deserializer, _registered_method),
+            _MethodMetrics(method, self.host))
+
+    def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
+        return self._channel.stream_unary(*args, **kwargs)
+
+    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return self._channel.stream_stream(*args, **kwargs)
+
+    async def close(self, grace: float | None = None) -> None:
+        await self._channel.close(grace)
+
+    def get_state(self, try_to_connect: bool = False) -> grpc.ChannelConnectivity:
+        return self._channel.get_state(try_to_connect)
+
+    async def wait_for_state_change(self, last_observed_state: grpc.ChannelConnectivity) -> None:
+        await self._channel.wait_for_state_change(last_observed_state)
+
+    async def channel_ready(self) -> None:
+        await self._channel.channel_ready()
+
+    async def __aenter__(self) -> MeteredChannel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -73,6 +73,10 @@ class TinyPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
     async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> Any:
         await context.abort(grpc.StatusCode.NOT_FOUND, f'pods "{request.name}" not found')
 
+    async def Delete(self, request: meta_pb2.DeleteRequest,
+                     context: grpc.aio.ServicerContext) -> Any:
+        await asyncio.sleep(3600)
+
     async def Watch(self, request: meta_pb2.WatchRequest,
                     context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.PodWatchEvent]:
         yield core_pb2.PodWatchEvent(type="ADDED")
@@ -105,6 +109,20 @@ async def test_client_calls_are_counted_by_code_and_http_method(client: Client) 
     assert requests(client, "NOT_FOUND", "GET") == 1
     assert REGISTRY.get_sample_value("rest_client_request_duration_seconds_count",
                                      {"verb": "POST", "host": client.target}) == 1
+
+
+async def test_a_call_its_caller_gives_up_on_is_counted_cancelled(client: Client) -> None:
+    def timed() -> float:
+        return REGISTRY.get_sample_value("rest_client_request_duration_seconds_count",
+                                         {"verb": "DELETE", "host": client.target}) or 0
+    before = timed()
+    call = asyncio.create_task(client.pods.delete("web", "default"))
+    await asyncio.sleep(0.2)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert requests(client, "CANCELLED", "DELETE") == 1
+    assert timed() == before + 1
 
 
 async def test_a_watch_is_counted_when_it_ends(client: Client) -> None:
