@@ -7,6 +7,7 @@
                              [--out FILE] [--plot FILE]
     podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
     podplane-bench apiserver-costs [--calls N] [--out FILE]
+    podplane-bench grpc-costs [--calls N] [--out FILE]
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import argparse
 import sys
 from typing import Any
 
-from bench import (apiserver, apiserver_costs, overload, pod_startup, scheduler_cli,
+from bench import (apiserver, apiserver_costs, grpc_costs, overload, pod_startup, scheduler_cli,
                    scheduler_decision)
 from podplane import flags
 
@@ -131,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     scheduler_cli.add_parser(sub, _positive)
     scheduler_decision.add_parser(sub, _positive)
     apiserver_costs.add_parser(sub, _positive)
+    grpc_costs.add_parser(sub, _positive)
     overload.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return scheduler_decision.run(args)
     if args.command == "apiserver-costs":
         return apiserver_costs.run(args)
+    if args.command == "grpc-costs":
+        return grpc_costs.run(args)
     if args.command == "apiserver-overload":
         return overload.run(overload.options_from(args))
     parser.error(f"unknown command {args.command}")

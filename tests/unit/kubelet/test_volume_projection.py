@@ -19,6 +19,11 @@ from tests.unit.kubelet.podbuild import pod
 DATA = {"a.conf": b"A", "b.conf": b"B"}
 
 
+def _optional(optional: bool | None) -> dict[str, bool]:
+    """The `optional` field when a test sets it; left unset (as a manifest without it) when None."""
+    return {} if optional is None else {"optional": optional}
+
+
 def item(key: str, path: str, mode: int | None = None) -> core_pb2.KeyToPath:
     return core_pb2.KeyToPath(key=key, path=path, mode=mode)
 
@@ -85,7 +90,7 @@ def test_files_appear_through_the_data_link_and_updates_swap_them(tmp_path: Path
 def cm_volume(name: str, cm: str, optional: bool | None = None,
               items: tuple[core_pb2.KeyToPath, ...] = ()) -> core_pb2.Volume:
     return core_pb2.Volume(name=name, config_map=core_pb2.ConfigMapVolumeSource(
-        name=cm, optional=optional, items=list(items)))
+        name=cm, **_optional(optional), items=list(items)))
 
 
 class Getter:

@@ -43,7 +43,8 @@ async def test_a_port_in_use_is_refused_by_several_acceptors(first_acceptors: in
         await first.stop(0)
 
 
-def test_a_port_held_by_a_plain_socket_is_refused() -> None:
+async def test_a_port_held_by_a_plain_socket_is_refused() -> None:
+    # In the event loop, as every Server is made: grpc.aio's servers take the running loop.
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()

@@ -6,7 +6,7 @@ import warnings
 from podplane.api.apps.v1 import apps_pb2 as podplane_dot_api_dot_apps_dot_v1_dot_apps__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.2'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -26,7 +26,7 @@ if _version_not_supported:
     )
 
 
-class ReplicaSetsStub:
+class ReplicaSetsStub(object):
     """---------------------------------------------------------------- services
 
     """
@@ -74,7 +74,7 @@ class ReplicaSetsStub:
                 _registered_method=True)
 
 
-class ReplicaSetsServicer:
+class ReplicaSetsServicer(object):
     """---------------------------------------------------------------- services
 
     """
@@ -169,7 +169,7 @@ def add_ReplicaSetsServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class ReplicaSets:
+class ReplicaSets(object):
     """---------------------------------------------------------------- services
 
     """
@@ -364,7 +364,7 @@ class ReplicaSets:
             _registered_method=True)
 
 
-class DeploymentsStub:
+class DeploymentsStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -410,7 +410,7 @@ class DeploymentsStub:
                 _registered_method=True)
 
 
-class DeploymentsServicer:
+class DeploymentsServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -501,7 +501,7 @@ def add_DeploymentsServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Deployments:
+class Deployments(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod

@@ -6,7 +6,7 @@ import warnings
 from podplane.api.batch.v1 import batch_pb2 as podplane_dot_api_dot_batch_dot_v1_dot_batch__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.2'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -26,7 +26,7 @@ if _version_not_supported:
     )
 
 
-class JobsStub:
+class JobsStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -72,7 +72,7 @@ class JobsStub:
                 _registered_method=True)
 
 
-class JobsServicer:
+class JobsServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -165,7 +165,7 @@ def add_JobsServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Jobs:
+class Jobs(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod

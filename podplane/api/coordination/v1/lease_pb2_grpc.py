@@ -6,7 +6,7 @@ import warnings
 from podplane.api.coordination.v1 import lease_pb2 as podplane_dot_api_dot_coordination_dot_v1_dot_lease__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.2'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -26,7 +26,7 @@ if _version_not_supported:
     )
 
 
-class LeasesStub:
+class LeasesStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -67,7 +67,7 @@ class LeasesStub:
                 _registered_method=True)
 
 
-class LeasesServicer:
+class LeasesServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -147,7 +147,7 @@ def add_LeasesServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Leases:
+class Leases(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod

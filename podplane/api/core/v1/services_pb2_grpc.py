@@ -6,7 +6,7 @@ import warnings
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.2'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -26,7 +26,7 @@ if _version_not_supported:
     )
 
 
-class PodsStub:
+class PodsStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -97,7 +97,7 @@ class PodsStub:
                 _registered_method=True)
 
 
-class PodsServicer:
+class PodsServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -252,7 +252,7 @@ def add_PodsServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Pods:
+class Pods(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
@@ -580,7 +580,7 @@ class Pods:
             _registered_method=True)
 
 
-class NodesStub:
+class NodesStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -626,7 +626,7 @@ class NodesStub:
                 _registered_method=True)
 
 
-class NodesServicer:
+class NodesServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -717,7 +717,7 @@ def add_NodesServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Nodes:
+class Nodes(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
@@ -910,7 +910,7 @@ class Nodes:
             _registered_method=True)
 
 
-class NamespacesStub:
+class NamespacesStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -951,7 +951,7 @@ class NamespacesStub:
                 _registered_method=True)
 
 
-class NamespacesServicer:
+class NamespacesServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -1031,7 +1031,7 @@ def add_NamespacesServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Namespaces:
+class Namespaces(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
@@ -1197,7 +1197,7 @@ class Namespaces:
             _registered_method=True)
 
 
-class EventsStub:
+class EventsStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -1238,7 +1238,7 @@ class EventsStub:
                 _registered_method=True)
 
 
-class EventsServicer:
+class EventsServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -1318,7 +1318,7 @@ def add_EventsServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Events:
+class Events(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
@@ -1484,7 +1484,7 @@ class Events:
             _registered_method=True)
 
 
-class ReplicationControllersStub:
+class ReplicationControllersStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -1530,7 +1530,7 @@ class ReplicationControllersStub:
                 _registered_method=True)
 
 
-class ReplicationControllersServicer:
+class ReplicationControllersServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -1621,7 +1621,7 @@ def add_ReplicationControllersServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class ReplicationControllers:
+class ReplicationControllers(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
@@ -1814,7 +1814,7 @@ class ReplicationControllers:
             _registered_method=True)
 
 
-class ConfigMapsStub:
+class ConfigMapsStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -1855,7 +1855,7 @@ class ConfigMapsStub:
                 _registered_method=True)
 
 
-class ConfigMapsServicer:
+class ConfigMapsServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -1935,7 +1935,7 @@ def add_ConfigMapsServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class ConfigMaps:
+class ConfigMaps(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
@@ -2101,7 +2101,7 @@ class ConfigMaps:
             _registered_method=True)
 
 
-class SecretsStub:
+class SecretsStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -2142,7 +2142,7 @@ class SecretsStub:
                 _registered_method=True)
 
 
-class SecretsServicer:
+class SecretsServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def Create(self, request, context):
@@ -2222,7 +2222,7 @@ def add_SecretsServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Secrets:
+class Secrets(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod

@@ -27,7 +27,7 @@ class ContainerLogsRequest(_message.Message):
     tail_lines: int
     timestamps: bool
     since_seconds: int
-    def __init__(self, namespace: _Optional[str] = ..., pod_name: _Optional[str] = ..., pod_uid: _Optional[str] = ..., container: _Optional[str] = ..., follow: _Optional[bool] = ..., previous: _Optional[bool] = ..., tail_lines: _Optional[int] = ..., timestamps: _Optional[bool] = ..., since_seconds: _Optional[int] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., pod_name: _Optional[str] = ..., pod_uid: _Optional[str] = ..., container: _Optional[str] = ..., follow: bool = ..., previous: bool = ..., tail_lines: _Optional[int] = ..., timestamps: bool = ..., since_seconds: _Optional[int] = ...) -> None: ...
 
 class ContainerExecRequest(_message.Message):
     __slots__ = ("namespace", "pod_name", "pod_uid", "container", "command", "stdin")

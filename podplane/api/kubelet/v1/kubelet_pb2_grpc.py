@@ -6,7 +6,7 @@ import warnings
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 from podplane.api.kubelet.v1 import kubelet_pb2 as podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.2'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -26,7 +26,7 @@ if _version_not_supported:
     )
 
 
-class KubeletStub:
+class KubeletStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -52,7 +52,7 @@ class KubeletStub:
                 _registered_method=True)
 
 
-class KubeletServicer:
+class KubeletServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def ContainerLogs(self, request, context):
@@ -102,7 +102,7 @@ def add_KubeletServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class Kubelet:
+class Kubelet(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
