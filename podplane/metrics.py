@@ -278,8 +278,9 @@ class MeteredChannel(grpc.aio.Channel):  # type: ignore[misc]
     rest_client_request_duration_seconds, as client-go's REST client does.
 
     Not a grpc.aio client interceptor: gRPC runs each intercepted call through a task of its own,
-    which cost every unary call about 70 us of CPU (a quarter more than the call itself); here a
-    unary call is timed where it is awaited, and each method's series are looked up once."""
+    which cost every unary call about 70 us of CPU (a quarter more than the call itself, on grpcio
+    1.85.1); here a unary call is timed where it is awaited, and each method's series are looked up
+    once."""
 
     def __init__(self, channel: grpc.aio.Channel, host: str) -> None:
         self._channel, self.host = channel, host
