@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import EtcdClient, prefix_end
 from bench.etcd_cas import etcd_target
 from bench.processes import EtcdProcess
+from bench.results import write_json
 from bench.scheduler_workloads import bench_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.api.etcd import rpc_pb2 as pb
@@ -147,9 +147,7 @@ def run(args: argparse.Namespace) -> int:
     result = asyncio.run(_measure(args.calls))
     print(report(result))
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=2, sort_keys=True)
-            f.write("\n")
+        write_json(args.out, result)
     return 0
 
 

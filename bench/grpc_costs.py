@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from typing import Any
 import grpc
 
 from bench.processes import cpu_seconds
+from bench.results import write_json
 
 IN_FLIGHT = 32
 CONNECTIONS = 4
@@ -113,9 +113,7 @@ def run(args: argparse.Namespace) -> int:
     result = measure(args.calls)
     print(report(result))
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=2, sort_keys=True)
-            f.write("\n")
+        write_json(args.out, result)
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import os
 import platform
 import secrets
@@ -26,6 +25,7 @@ from bench import etcd_cas, host_speed, scheduler_plot, scheduler_targets
 from bench.hollow_nodes import HollowNodes, node_name
 from bench.measure import Schedule, cpu_percent_in
 from bench.processes import ApiserverProcess, EtcdProcess, cpu_seconds, host_busy_seconds
+from bench.results import write_json
 from bench.progress import Progress
 from bench.scheduler_load import Observed, pod_index, run_pods
 from bench.scheduler_process import SchedulerProcess
@@ -327,10 +327,7 @@ async def _clean_up(client: Client, namespace: str, hollow: HollowNodes) -> None
 
 
 def _write(result: dict[str, Any], options: Options) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(options.out)), exist_ok=True)
-    with open(options.out, "w") as f:
-        json.dump(result, f, indent=2, sort_keys=True)
-        f.write("\n")
+    write_json(options.out, result)
     if options.plot:
         scheduler_plot.write_png(result, options.plot)
 
