@@ -30,7 +30,8 @@ def _optional(optional: bool | None) -> dict[str, bool]:
 
 def cm_key(name: str, cm: str, key: str, optional: bool | None = None) -> core_pb2.EnvVar:
     return core_pb2.EnvVar(name=name, value_from=core_pb2.EnvVarSource(
-        config_map_key_ref=core_pb2.ConfigMapKeySelector(name=cm, key=key, **_optional(optional))))
+        config_map_key_ref=core_pb2.ConfigMapKeySelector(name=cm, key=key,
+                                                         **_optional(optional))))
 
 
 def secret_key(name: str, secret: str, key: str,
