@@ -7,6 +7,12 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 
 
+def optional_field(optional: bool | None) -> dict[str, bool]:
+    """A ConfigMap or Secret reference's `optional` when a test sets it; left unset (as a manifest
+    without it) when None."""
+    return {} if optional is None else {"optional": optional}
+
+
 def container(name: str, image: str = "busybox:latest", **fields: Any) -> core_pb2.Container:
     fields.setdefault("image_pull_policy", "IfNotPresent")
     return core_pb2.Container(name=name, image=image, **fields)

@@ -13,7 +13,7 @@ from kubelet.container_env import (
 )
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from tests.unit.kubelet.podbuild import container, pod
+from tests.unit.kubelet.podbuild import container, optional_field, pod
 
 SETTINGS = core_pb2.ConfigMap(metadata=meta_pb2.ObjectMeta(name="settings"),
                               data={"mode": "fast", "level": "3"},
@@ -23,21 +23,17 @@ CREDS = core_pb2.Secret(metadata=meta_pb2.ObjectMeta(name="creds"),
 OBJECTS = ConfigObjects(config_maps={"settings": SETTINGS}, secrets={"creds": CREDS})
 
 
-def _optional(optional: bool | None) -> dict[str, bool]:
-    """The `optional` field when a test sets it; left unset (as a manifest without it) when None."""
-    return {} if optional is None else {"optional": optional}
-
-
 def cm_key(name: str, cm: str, key: str, optional: bool | None = None) -> core_pb2.EnvVar:
     return core_pb2.EnvVar(name=name, value_from=core_pb2.EnvVarSource(
         config_map_key_ref=core_pb2.ConfigMapKeySelector(name=cm, key=key,
-                                                         **_optional(optional))))
+                                                         **optional_field(optional))))
 
 
 def secret_key(name: str, secret: str, key: str,
                optional: bool | None = None) -> core_pb2.EnvVar:
     return core_pb2.EnvVar(name=name, value_from=core_pb2.EnvVarSource(
-        secret_key_ref=core_pb2.SecretKeySelector(name=secret, key=key, **_optional(optional))))
+        secret_key_ref=core_pb2.SecretKeySelector(name=secret, key=key,
+                                                  **optional_field(optional))))
 
 
 def field(name: str, path: str) -> core_pb2.EnvVar:
@@ -130,13 +126,13 @@ def test_a_missing_optional_object_or_key_leaves_the_variable_out() -> None:
 
 def from_cm(name: str, prefix: str = "", optional: bool | None = None) -> core_pb2.EnvFromSource:
     return core_pb2.EnvFromSource(prefix=prefix, config_map_ref=core_pb2.ConfigMapEnvSource(
-        name=name, **_optional(optional)))
+        name=name, **optional_field(optional)))
 
 
 def from_secret(name: str, prefix: str = "",
                 optional: bool | None = None) -> core_pb2.EnvFromSource:
     return core_pb2.EnvFromSource(prefix=prefix, secret_ref=core_pb2.SecretEnvSource(
-        name=name, **_optional(optional)))
+        name=name, **optional_field(optional)))
 
 
 def test_env_from_with_prefixes_then_env_wins_and_expands_against_them() -> None:

@@ -14,14 +14,9 @@ from kubelet.volume_projection import (
 from kubelet.volumes import PodVolumes, VolumeError
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from tests.unit.kubelet.podbuild import pod
+from tests.unit.kubelet.podbuild import optional_field, pod
 
 DATA = {"a.conf": b"A", "b.conf": b"B"}
-
-
-def _optional(optional: bool | None) -> dict[str, bool]:
-    """The `optional` field when a test sets it; left unset (as a manifest without it) when None."""
-    return {} if optional is None else {"optional": optional}
 
 
 def item(key: str, path: str, mode: int | None = None) -> core_pb2.KeyToPath:
@@ -90,7 +85,7 @@ def test_files_appear_through_the_data_link_and_updates_swap_them(tmp_path: Path
 def cm_volume(name: str, cm: str, optional: bool | None = None,
               items: tuple[core_pb2.KeyToPath, ...] = ()) -> core_pb2.Volume:
     return core_pb2.Volume(name=name, config_map=core_pb2.ConfigMapVolumeSource(
-        name=cm, **_optional(optional), items=list(items)))
+        name=cm, **optional_field(optional), items=list(items)))
 
 
 class Getter:
