@@ -93,7 +93,7 @@ up: host venv base-image wheels images
 	@$(call timed,up)
 	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT)
 	# The cluster CA and every service's certificate (an existing CA and certificates are kept).
-	$(PY) -m podplane.pki build/pki --nodes node-1,node-2,node-3
+	$(PY) -m podplane.componentbase.pki build/pki --nodes node-1,node-2,node-3
 	if ! $(COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
 	  $(COMPOSE) ps -a >&2; $(COMPOSE) logs --tail 30 >&2; exit 1
 	fi

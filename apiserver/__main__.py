@@ -9,9 +9,9 @@ from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                     DEFAULT_MAX_REQUESTS_INFLIGHT)
 from apiserver.auth.options import add_security_flags, security_from_args
 from apiserver.server import DEFAULT_ACCEPTORS, APIServer, WatchCacheOptions
-from podplane import flags
-from podplane.metrics import parse_bind_address, serve_metrics
-from podplane.serving import configure_logging, wait_for_signal
+from podplane.componentbase import flags
+from podplane.componentbase.metrics import parse_bind_address, serve_metrics
+from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

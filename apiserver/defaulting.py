@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podplane.images import default_pull_policy
+from podplane.apimachinery.images import default_pull_policy
 
 DEFAULT_TOLERATION_SECONDS = 300
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from podplane.resources import Resource
+from podplane.apimachinery.resources import Resource
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grpc
 
-from podplane.client import CHANNEL_OPTIONS
+from podplane.client.clientset import CHANNEL_OPTIONS
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podplane import resources
+from podplane.apimachinery import resources
 
 READ_ONLY, MUTATING = "readOnly", "mutating"
 

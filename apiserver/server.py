@@ -27,10 +27,10 @@ from apiserver.request_decoding import MAX_REQUEST_BYTES, RequestDecodingInterce
 from apiserver.servicer import PodsServicer, ResourceServicer
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.serving import MethodTable, Server
+from podplane.componentbase.serving import MethodTable, Server
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class APIServer:
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
     # gRPC servers on the port (--grpc-acceptors): how many calls of a method the event loop can
-    # take up per turn (podplane.serving.Server); with too few, calls queue where the overload
+    # take up per turn (podplane.componentbase.serving.Server); with too few, calls queue where the overload
     # guard cannot see them.
     acceptors: int = DEFAULT_ACCEPTORS
     etcd: EtcdClient = field(init=False)

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import (apiserver, apiserver_costs, grpc_costs, overload, pod_startup, scheduler_cli,
                    scheduler_decision)
-from podplane import flags
+from podplane.componentbase import flags
 
 
 def _counts(value: str) -> tuple[int, ...]:

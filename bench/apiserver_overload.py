@@ -28,10 +28,10 @@ from bench import workers
 from bench.measure import Schedule, own_cpu_in, sleep_until
 from bench.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
 from bench.stats import summarize
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import CHANNEL_OPTIONS
-from podplane.retry_after import retry_after
+from podplane.client.clientset import CHANNEL_OPTIONS
+from podplane.client.retry_after import retry_after
 
 VERBS = ("create", "update")
 CALL_TIMEOUT = 120.0  # long: without the guard, latency is what is being measured

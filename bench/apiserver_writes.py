@@ -19,7 +19,7 @@ from bench.measure import Schedule, own_cpu_in, sleep_until
 from bench.pods import CELL_LABEL, RUN_LABEL, SEQ_LABEL, PodsConnection, small_pod
 from bench.stats import summarize
 from podplane.api.core.v1 import core_pb2
-from podplane.client import status_code
+from podplane.client.clientset import status_code
 
 GAP = 1.0  # seconds between the create and the update runs, for stragglers to finish
 

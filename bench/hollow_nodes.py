@@ -9,10 +9,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bench.scheduler_workloads import hollow_node
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client, is_already_exists, is_not_found
+from podplane.client.clientset import Client, is_already_exists, is_not_found
 
 log = logging.getLogger(__name__)
 

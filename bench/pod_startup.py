@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass, field
 
 from bench.pod_startup_report import SLO_SECONDS, STRETCH_SECONDS, Cell, markdown
 from bench.stats import summarize
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client, is_not_found
-from podplane.credentials import credentials_from
+from podplane.client.clientset import Client, is_not_found
+from podplane.client.credentials import credentials_from
 
 BURST = 0.0  # a rate of 0: all pods at once
 NAMESPACE_GONE_TIMEOUT = 180.0

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import grpc
 
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import ResourceClient, separate_channel
-from podplane.credentials import Credentials
+from podplane.client.clientset import ResourceClient, separate_channel
+from podplane.client.credentials import Credentials
 
 NAMESPACE = "default"
 RUN_LABEL = "bench.podplane.io/run"

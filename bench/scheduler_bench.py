@@ -33,8 +33,8 @@ from bench.scheduler_stats import histogram, latencies, latency_summary, through
 from bench.scheduler_workloads import fits, max_zone_skew, pod_kind, zone_of
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
-from podplane.credentials import credentials_from
+from podplane.client.clientset import Client
+from podplane.client.credentials import credentials_from
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from bench.pods import PodsConnection
 from bench.scheduler_workloads import bench_pod, expected_unschedulable
-from podplane.client import Client
-from podplane.credentials import Credentials
+from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials
 
 
 @dataclass

@@ -24,7 +24,7 @@ from bench import workers
 from bench.measure import Schedule
 from bench.pods import CELL_LABEL, CREATED_AT, NAMESPACE, RUN_LABEL, PodsConnection, small_pod
 from bench.stats import summarize
-from podplane.client import WatchStream, status_code
+from podplane.client.clientset import WatchStream, status_code
 
 SYNC_TIMEOUT = 120.0
 

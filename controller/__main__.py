@@ -16,12 +16,13 @@ from collections.abc import Sequence
 
 from controller.manager import CONTROLLERS, ControllerManager, ControllerOptions
 from controller.nodeipam import CidrAllocator
-from podplane import flags, leaderelection
-from podplane.client import Client
-from podplane.component import (Component, component_settings, leader_elector, serve_component,
+from podplane.componentbase import flags
+from podplane.client import leaderelection
+from podplane.client.clientset import Client
+from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
                                 while_leading)
-from podplane.credentials import add_credential_flags
-from podplane.serving import run_service
+from podplane.client.credentials import add_credential_flags
+from podplane.componentbase.serving import run_service
 
 log = logging.getLogger("controller-manager")
 

@@ -16,13 +16,13 @@ from controller import deployment_util as du
 from controller.controller_ref import controller_of, new_controller_ref
 from controller.deployment_claim import claim_replica_sets
 from controller.reconciler import ReconcileLoop
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_already_exists, is_conflict, is_not_found
-from podplane.events import NORMAL, WARNING, EventRecorder
-from podplane.informer import Informer, object_key
-from podplane.selectors import SelectorError, from_label_selector_message
+from podplane.client.clientset import Client, is_already_exists, is_conflict, is_not_found
+from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.informer import Informer, object_key
+from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from controller.controller_ref import controller_of, new_controller_ref
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
-from podplane.client import Client, is_not_found
-from podplane.selectors import LabelSelector
+from podplane.client.clientset import Client, is_not_found
+from podplane.apimachinery.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
 

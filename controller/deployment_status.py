@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from controller import deployment_util as du
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.apps.v1 import apps_pb2
 
 AVAILABLE, PROGRESSING, REPLICA_FAILURE = "Available", "Progressing", "ReplicaFailure"

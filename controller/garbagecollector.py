@@ -26,11 +26,11 @@ from collections.abc import Callable
 from typing import Any
 
 from controller.reconciler import ReconcileLoop
-from podplane import resources
-from podplane.client import Client, is_conflict, is_not_found
-from podplane.conflicts import get_same, update_on_conflict
-from podplane.informer import Informer, object_key
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.client.conflicts import get_same, update_on_conflict
+from podplane.client.informer import Informer, object_key
+from podplane.apimachinery.resources import Resource
 
 log = logging.getLogger(__name__)
 

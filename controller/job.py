@@ -21,13 +21,13 @@ from controller.job_tracking import FinishClock, backoff_record, remaining_backo
 from controller.pod_ordering import order_for_deletion
 from controller.reconciler import ReconcileLoop
 from controller.slow_start import slow_start_batch
-from podplane import resources, timeutil
+from podplane.apimachinery import resources, timeutil
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_conflict, is_not_found
-from podplane.events import NORMAL, WARNING, EventRecorder
-from podplane.informer import Informer
-from podplane.selectors import SelectorError, from_label_selector_message
+from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.informer import Informer
+from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 
 log = logging.getLogger(__name__)
 

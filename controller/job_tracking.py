@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 
 
 @dataclass(frozen=True)

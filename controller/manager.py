@@ -15,7 +15,7 @@ from controller.namespace import NamespaceController
 from controller.nodeipam import NodeIpamController
 from controller.nodelifecycle import NodeLifecycleController
 from controller.replicaset import ReplicaSetController
-from podplane.client import Client
+from podplane.client.clientset import Client
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import logging
 from typing import Any
 
 from controller.reconciler import ReconcileLoop
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_conflict, is_not_found
-from podplane.informer import Informer
+from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.client.informer import Informer
 
 log = logging.getLogger(__name__)
 

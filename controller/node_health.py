@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from controller.reconciler import ReconcileLoop
-from podplane import events
+from podplane.client import events
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_conflict, is_not_found
-from podplane.informer import Informer
+from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.client.informer import Informer
 
 log = logging.getLogger(__name__)
 

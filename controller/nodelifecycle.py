@@ -26,11 +26,12 @@ from controller.node_health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAI
                                     wanted_taint, with_taint)
 from controller.reconciler import ReconcileLoop
 from controller.taint_eviction import eviction_time, no_execute_taints
-from podplane import events, timeutil
+from podplane.client import events
+from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_conflict, is_not_found
-from podplane.conditions import set_pod_condition
-from podplane.informer import Informer, object_key, wait_for_sync
+from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.apimachinery.conditions import set_pod_condition
+from podplane.client.informer import Informer, object_key, wait_for_sync
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from controller import pod_state
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
 # Go's map lookup gives 0 for a phase not in the map, so an empty phase sorts with Pending.

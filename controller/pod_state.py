@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 
 TERMINAL_PHASES = ("Succeeded", "Failed")
 

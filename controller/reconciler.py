@@ -9,8 +9,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from podplane.informer import Informer, wait_for_sync
-from podplane.workqueue import WorkQueue
+from podplane.client.informer import Informer, wait_for_sync
+from podplane.client.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 
 from controller import pod_state
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 
 REPLICA_FAILURE = "ReplicaFailure"
 

@@ -26,13 +26,13 @@ from controller.expectations import Expectations
 from controller.pod_ordering import pods_to_delete
 from controller.reconciler import ReconcileLoop
 from controller.slow_start import slow_start_batch
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_conflict, is_not_found, status_code
-from podplane.events import NORMAL, WARNING, EventRecorder
-from podplane.informer import Informer, object_key
-from podplane.resources import Resource
-from podplane.selectors import (LabelSelector, Requirement, SelectorError,
+from podplane.client.clientset import Client, is_conflict, is_not_found, status_code
+from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.informer import Informer, object_key
+from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.selectors import (LabelSelector, Requirement, SelectorError,
                                 from_label_selector_message)
 
 log = logging.getLogger(__name__)

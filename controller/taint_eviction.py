@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from podplane import timeutil
-from podplane.tolerations import tolerates
+from podplane.apimachinery import timeutil
+from podplane.apimachinery.tolerations import tolerates
 
 NO_EXECUTE = "NoExecute"
 # When a taint without timeAdded (one a person set) was first seen.

@@ -11,9 +11,9 @@ from kubelet.kubelet import Kubelet
 from kubelet.node_address import detect_node_ip
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
-from podplane.client import Client
-from podplane.metrics import serve_metrics
-from podplane.serving import configure_logging, wait_for_signal
+from podplane.client.clientset import Client
+from podplane.componentbase.metrics import serve_metrics
+from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 log = logging.getLogger("kubelet")
 

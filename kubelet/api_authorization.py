@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from podplane.x509_subject import name_and_groups, peer_subject
+from podplane.componentbase.x509_subject import name_and_groups, peer_subject
 
 ALLOWED_GROUP = "system:masters"
 OPEN_SERVICES = ("/grpc.health.v1.Health/",)

@@ -12,10 +12,11 @@ from typing import NoReturn
 
 import grpc
 
-from podplane import flags, quantity
-from podplane.credentials import Credentials, CredentialsError, add_credential_flags, \
+from podplane.componentbase import flags
+from podplane.apimachinery import quantity
+from podplane.client.credentials import Credentials, CredentialsError, add_credential_flags, \
     credentials_from
-from podplane.metrics import parse_bind_address
+from podplane.componentbase.metrics import parse_bind_address
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")

@@ -11,7 +11,7 @@ from kubelet.container_env import (
 )
 from kubelet.runtime.types import ContainerConfig, Mount, PodRef
 from kubelet.security_context import NodeCapabilities, security_config
-from podplane import quantity
+from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
 
 # The CPU shares of a container that requests no CPU (Kubernetes' MinShares).

@@ -13,9 +13,9 @@ from typing import Protocol
 
 import grpc
 
-from podplane import quantity
+from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_not_found
+from podplane.client.clientset import Client, is_not_found
 
 
 class ContainerConfigError(Exception):

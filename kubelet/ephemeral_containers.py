@@ -20,7 +20,7 @@ from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, Conta
 from kubelet.runtime_pod import RuntimePod
 from kubelet.volumes import PodVolumes, VolumeError
 from podplane.api.core.v1 import core_pb2
-from podplane.ephemeral_containers import as_container
+from podplane.apimachinery.ephemeral_containers import as_container
 
 log = logging.getLogger(__name__)
 # Why an ephemeral container is not running yet: (reason, message) by (pod uid, container).

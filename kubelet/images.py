@@ -8,7 +8,7 @@ from collections.abc import Callable
 from kubelet.backoff import Backoff
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ImageInfo
 from podplane.api.core.v1 import core_pb2
-from podplane.images import default_pull_policy
+from podplane.apimachinery.images import default_pull_policy
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
-from podplane.client import Client
-from podplane.events import EventRecorder
-from podplane.informer import Informer, object_key
-from podplane.serving import Server
+from podplane.client.clientset import Client
+from podplane.client.events import EventRecorder
+from podplane.client.informer import Informer, object_key
+from podplane.componentbase.serving import Server
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import ResourceClient, is_not_found
+from podplane.client.clientset import ResourceClient, is_not_found
 
 log = logging.getLogger(__name__)
 NAMESPACE = "kube-node-lease"

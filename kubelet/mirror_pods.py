@@ -11,8 +11,8 @@ from collections.abc import Callable
 from kubelet.static_pods import CONFIG_HASH_ANNOTATION
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import ResourceClient, is_already_exists, is_conflict, is_not_found
-from podplane.workqueue import WorkQueue
+from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
+from podplane.client.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 CONFIG_MIRROR_ANNOTATION = "kubernetes.io/config.mirror"

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from kubelet.machine_info import MachineInfo
 from kubelet.node_pressure import NodeStats, Pressure, pressure, pressure_conditions
 from kubelet.runtime.types import ImageInfo
-from podplane import quantity, timeutil
+from podplane.apimachinery import quantity, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import ResourceClient, is_already_exists, is_conflict, is_not_found
+from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
 KUBELET_VERSION = "v1.31.0-podplane"

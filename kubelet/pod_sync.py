@@ -28,8 +28,8 @@ from kubelet.runtime.types import (
 from kubelet.runtime_pod import RuntimePod
 from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes, VolumeError
-from podplane import timeutil
-from podplane.events import NORMAL, WARNING, EventRecorder
+from podplane.apimachinery import timeutil
+from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from kubelet.pod_sync import PodSyncer
 from kubelet.runtime.types import ContainerRuntimeError
 from kubelet.volumes import VolumeError
 from podplane.api.core.v1 import core_pb2
-from podplane.workqueue import WorkQueue
+from podplane.client.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 WORKERS = 16

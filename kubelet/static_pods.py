@@ -10,9 +10,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
-from podplane.images import default_pull_policy
+from podplane.apimachinery.images import default_pull_policy
 
 log = logging.getLogger(__name__)
 CONFIG_SOURCE_ANNOTATION = "kubernetes.io/config.source"

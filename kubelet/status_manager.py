@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from kubelet.static_pods import is_static_pod
 from podplane.api.core.v1 import core_pb2
-from podplane.client import ResourceClient, is_conflict, is_not_found
+from podplane.client.clientset import ResourceClient, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from kubelet.container_env import (
 from kubelet.runtime.types import Mount
 from kubelet.volume_projection import FileProjection, ProjectionError, make_payload, \
     write_atomically
-from podplane import quantity
+from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)

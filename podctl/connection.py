@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 import grpc
 
 from podctl.errors import CommandError, connection_refused
-from podplane.client import Client
-from podplane.credentials import CredentialsError, credentials_from, server_from_config
+from podplane.client.clientset import Client
+from podplane.client.credentials import CredentialsError, credentials_from, server_from_config
 
 DEFAULT_SERVER = "localhost:6443"
 SERVER_ENV = "PODPLANE_SERVER"
@@ -44,7 +44,7 @@ async def wait_until_connected(channel: grpc.aio.Channel, server: str,
 @asynccontextmanager
 async def connect(server: str) -> AsyncIterator[Client]:
     # The cluster CA and a client certificate or token: PODPLANE_CA/CERT/KEY/TOKEN_FILE or
-    # ~/.podplane/config (podplane.credentials); none of them: plaintext.
+    # ~/.podplane/config (podplane.client.credentials); none of them: plaintext.
     try:
         credentials = credentials_from()
     except CredentialsError as e:

@@ -6,8 +6,8 @@ from typing import Any
 
 from podctl.errors import CommandError
 from podctl.objects import object_name
-from podplane.client import ResourceClient, is_not_found
-from podplane.resources import Resource
+from podplane.client.clientset import ResourceClient, is_not_found
+from podplane.apimachinery.resources import Resource
 
 POLL_INTERVAL = 0.5
 

@@ -5,7 +5,7 @@ import re
 
 import grpc
 
-from podplane.client import status_code
+from podplane.client.clientset import status_code
 
 # gRPC status codes for the HTTP statuses Kubernetes answers with, named by their StatusReason.
 _REASONS: dict[grpc.StatusCode, str] = {

@@ -12,8 +12,8 @@ from google.protobuf.message import Message
 from podctl.errors import CommandError
 from podctl.objects import to_plain_dict
 from podctl.options import GlobalOptions
-from podplane import manifest
-from podplane.resources import Resource
+from podplane.apimachinery import manifest
+from podplane.apimachinery.resources import Resource
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_SOURCE = "STDIN"

@@ -6,8 +6,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from podplane import manifest
-from podplane.resources import Resource
+from podplane.apimachinery import manifest
+from podplane.apimachinery.resources import Resource
 
 def to_plain_dict(msg: Message) -> dict[str, Any]:
     """The object as Kubernetes serializes it (camelCase, empty fields left out, numbers as numbers)."""

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from podctl.errors import CommandError
 from podctl.manifest_files import load
 from podctl.options import GlobalOptions
-from podplane import resources
-from podplane.client import Client
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.client.clientset import Client
+from podplane.apimachinery.resources import Resource
 
 
 @dataclass(frozen=True)

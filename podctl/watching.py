@@ -9,7 +9,7 @@ from podctl.options import GlobalOptions
 from podctl.printers.structured import STRUCTURED_FORMATS, render
 from podctl.printers.table import TablePrinter
 from podctl.targets import Targets
-from podplane.client import Client
+from podplane.client.clientset import Client
 
 
 async def watch_and_print(client: Client, targets: Targets, args: argparse.Namespace,

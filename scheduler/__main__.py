@@ -16,12 +16,13 @@ import re
 import sys
 from collections.abc import Sequence
 
-from podplane import flags, leaderelection
-from podplane.client import BindConnections, Client
-from podplane.component import (Component, component_settings, leader_elector, serve_component,
+from podplane.componentbase import flags
+from podplane.client import leaderelection
+from podplane.client.clientset import BindConnections, Client
+from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
                                 while_leading)
-from podplane.credentials import add_credential_flags
-from podplane.serving import run_service
+from podplane.client.credentials import add_credential_flags
+from podplane.componentbase.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.leader_gated_queue import LeaderGatedQueue
 from scheduler.plugins import default_profile, in_tree_registry

@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
-from podplane.conflicts import ConflictRetriesExhausted, get_same, update_on_conflict
-from podplane.conditions import set_pod_condition
+from podplane.client.clientset import Client
+from podplane.client.conflicts import ConflictRetriesExhausted, get_same, update_on_conflict
+from podplane.apimachinery.conditions import set_pod_condition
 
 log = logging.getLogger(__name__)
 

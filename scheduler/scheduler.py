@@ -11,13 +11,13 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_not_found, status_code
-from podplane.informer import Informer, wait_for_sync
+from podplane.client.clientset import Client, is_not_found, status_code
+from podplane.client.informer import Informer, wait_for_sync
 from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.cache import SchedulerCache
 from scheduler.event_handlers import EventHandlers, is_assigned
-from podplane.events import NORMAL, WARNING, EventRecorder
+from podplane.client.events import NORMAL, WARNING, EventRecorder
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState
@@ -33,14 +33,14 @@ log = logging.getLogger(__name__)
 MAX_BINDS_IN_FLIGHT = 32
 
 
-# Connections the scheduler's binds go over, in turn (podplane.client.BindConnections): in the
+# Connections the scheduler's binds go over, in turn (podplane.client.clientset.BindConnections): in the
 # load test with pods created over four connections, binds over one waited behind the creates
 # (creation to bind p50 8.9 s; 0.24 s over four).
 BIND_CONNECTIONS = 4
 
 
 class Binder(Protocol):
-    """What binds: the client itself, or podplane.client.BindConnections."""
+    """What binds: the client itself, or podplane.client.clientset.BindConnections."""
 
     async def bind(self, namespace: str, name: str, node_name: str,
                    uid: str = "") -> core_pb2.Pod: ...

@@ -11,7 +11,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
-from podplane.credentials import Credentials
+from podplane.client.credentials import Credentials
 
 
 def _channel(target: str, credentials: Credentials | None) -> grpc.Channel:

@@ -8,7 +8,7 @@ from typing import Any
 from apiserver import errors
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
-from podplane import resources
+from podplane.apimachinery import resources
 
 
 # How long after a namespace's deletion was admitted its cached copy is not trusted to be current

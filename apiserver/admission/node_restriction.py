@@ -11,7 +11,7 @@ import grpc
 from apiserver import errors
 from apiserver.auth.node_authorizer import config_map_names, secret_names
 from apiserver.auth.user import current_user
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 

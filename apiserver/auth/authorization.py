@@ -20,7 +20,7 @@ from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNames
 from apiserver.auth.policy import rbac_allows
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.request_info import RequestInfo, request_info
-from podplane import resources
+from podplane.apimachinery import resources
 
 _NAMESPACED = {r.plural for r in resources.ALL if r.namespaced}
 _GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}

@@ -6,7 +6,7 @@ import argparse
 from apiserver.auth.secure_serving import SecureServing, SecurityConfigError
 from apiserver.auth.token_file import load_token_file
 from apiserver.kubelet_client import KubeletClientConfig
-from podplane.flags import listen_address
+from podplane.componentbase.flags import listen_address
 
 DEFAULT_TOKEN_PORT = 6444
 

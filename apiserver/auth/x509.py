@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from apiserver.auth.user import UserInfo
-from podplane.x509_subject import name_and_groups, parse_rfc2253, peer_subject
+from podplane.componentbase.x509_subject import name_and_groups, parse_rfc2253, peer_subject
 
 __all__ = ["parse_rfc2253", "user_from_auth_context", "user_from_subject"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver.registry.store import Store
-from podplane import selectors
+from podplane.apimachinery import selectors
 
 
 @dataclass(eq=False)

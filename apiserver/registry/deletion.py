@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from apiserver import errors
-from podplane import resources, timeutil
-from podplane.resources import Resource
+from podplane.apimachinery import resources, timeutil
+from podplane.apimachinery.resources import Resource
 
 DEFAULT_POD_GRACE_PERIOD = 30
 PROPAGATION_POLICIES = ("", "Orphan", "Background", "Foreground")

@@ -11,7 +11,7 @@ from apiserver import errors, kubelet_client
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
-from podplane.conditions import set_pod_condition
+from podplane.apimachinery.conditions import set_pod_condition
 
 DEFAULT_KUBELET_PORT = 10250
 

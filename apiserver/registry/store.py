@@ -19,7 +19,7 @@ from apiserver.registry import deletion
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.etcd import CompactedError, EtcdClient, EtcdUnavailable, KeyValue, prefix_end
 from apiserver.validation.fields import FieldError, forbidden, invalid_error
-from podplane import selectors, timeutil
+from podplane.apimachinery import selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet

@@ -12,8 +12,8 @@ from apiserver.validation import jobs as job_validation
 from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
 from apiserver.validation.fields import FieldError
-from podplane import resources
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 
 Validate = Callable[[Any], list[FieldError]]
 ValidateUpdate = Callable[[Any, Any], list[FieldError]]

@@ -8,7 +8,7 @@ from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from apiserver.validation.pod import TAINT_EFFECTS
-from podplane import quantity
+from podplane.apimachinery import quantity
 
 
 def node(obj: Any) -> list[FieldError]:

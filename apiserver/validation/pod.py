@@ -6,7 +6,7 @@ from typing import Any
 from apiserver.validation import affinity, ephemeral, fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
-from podplane import quantity
+from podplane.apimachinery import quantity
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")

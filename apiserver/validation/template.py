@@ -14,7 +14,7 @@ from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.ephemeral import not_in_template
 from apiserver.validation.pod import pod_spec
-from podplane import manifest, selectors
+from podplane.apimachinery import manifest, selectors
 
 SELECTOR_MISMATCH = "`selector` does not match template `labels`"
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")

@@ -12,7 +12,7 @@ from kubelet.prober.results import ProbeType, Result, ResultsCache
 from kubelet.prober.worker import Prober, ProbeWorker, probe_of, runtime_id
 from kubelet.runtime.types import ContainerRuntime, ContainerStatus
 from podplane.api.core.v1 import core_pb2
-from podplane.events import EventRecorder
+from podplane.client.events import EventRecorder
 
 WorkerKey = tuple[str, str, ProbeType]  # pod uid, container name, probe type
 

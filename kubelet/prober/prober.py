@@ -9,7 +9,7 @@ from kubelet.prober.results import ProbeType, Result
 from kubelet.prober.worker import probe_of
 from kubelet.runtime.types import ContainerRuntime
 from podplane.api.core.v1 import core_pb2
-from podplane.events import WARNING, EventRecorder
+from podplane.client.events import WARNING, EventRecorder
 
 log = logging.getLogger(__name__)
 

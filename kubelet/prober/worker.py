@@ -15,7 +15,7 @@ from typing import Protocol
 
 from kubelet.prober.probes import ProbeError
 from kubelet.prober.results import INITIAL_RESULT, ProbeType, ResultsCache, Result
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)

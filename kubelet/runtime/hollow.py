@@ -11,7 +11,7 @@ from kubelet.runtime.types import (
     ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ImageInfo,
     ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
 )
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 
 
 ExecHandler = Callable[[ContainerStatus, Sequence[str]], Awaitable[tuple[int, str]]]

@@ -10,8 +10,8 @@ from podctl.errors import CommandError, server_error_message
 from podctl.manifest_files import ManifestObject, load
 from podctl.objects import from_plain_dict, object_name, to_plain_dict
 from podctl.options import GlobalOptions
-from podplane import resources
-from podplane.client import Client, is_conflict, is_not_found
+from podplane.apimachinery import resources
+from podplane.client.clientset import Client, is_conflict, is_not_found
 
 CONFLICT_RETRIES = 5
 

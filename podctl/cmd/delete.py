@@ -11,8 +11,8 @@ from podctl.deletion import deleted_message, wait_until_gone
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
 from podctl.targets import resolve_targets
-from podplane.client import is_not_found
-from podplane.resources import Resource
+from podplane.client.clientset import is_not_found
+from podplane.apimachinery.resources import Resource
 
 FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation that the running "
                  "resource has been terminated. The resource may continue to run on the cluster "

@@ -17,8 +17,8 @@ from podctl.describe.workloads import (describe_deployment, describe_job, descri
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
 from podctl.targets import Targets, parse_targets
-from podplane import resources
-from podplane.client import Client, is_not_found
+from podplane.apimachinery import resources
+from podplane.client.clientset import Client, is_not_found
 
 DESCRIBABLE = (resources.POD, resources.NODE, resources.NAMESPACE, resources.REPLICATION_CONTROLLER,
                resources.REPLICA_SET, resources.DEPLOYMENT, resources.JOB, resources.SECRET)

@@ -15,7 +15,7 @@ import grpc
 from podctl.cmd.logs import choose_container, first_pod, parse_target
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
-from podplane import resources
+from podplane.apimachinery import resources
 
 # How long `exec TYPE/NAME` waits for one of the owner's pods (kubectl's --pod-running-timeout).
 POD_RUNNING_TIMEOUT = 60.0

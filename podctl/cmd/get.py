@@ -13,9 +13,9 @@ from podctl.printers.structured import STRUCTURED_FORMATS, render
 from podctl.printers.table import TableOptions, TablePrinter
 from podctl.targets import Targets, parse_targets
 from podctl.watching import watch_and_print
-from podplane import resources
-from podplane.client import Client, is_not_found
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.client.clientset import Client, is_not_found
+from podplane.apimachinery.resources import Resource
 
 OUTPUT_FORMATS = ("wide", *STRUCTURED_FORMATS)
 

@@ -13,9 +13,9 @@ from podctl.describe.workloads import label_query
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podctl.targets import resource_named
-from podplane import resources
-from podplane.client import Client
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.client.clientset import Client
+from podplane.apimachinery.resources import Resource
 
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 POLL_SECONDS = 0.5

@@ -22,10 +22,10 @@ from podctl.objects import object_name
 from podctl.options import GlobalOptions
 from podctl.tabwriter import describe_writer
 from podctl.targets import parse_targets
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, status_code
+from podplane.client.clientset import Client, status_code
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"

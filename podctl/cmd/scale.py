@@ -13,8 +13,8 @@ from podctl.errors import CommandError
 from podctl.objects import object_name
 from podctl.options import GlobalOptions
 from podctl.targets import resolve_targets
-from podplane import resources
-from podplane.client import ResourceClient, is_conflict
+from podplane.apimachinery import resources
+from podplane.client.clientset import ResourceClient, is_conflict
 
 # The kinds with a scale subresource in this API.
 SCALABLE = (resources.REPLICATION_CONTROLLER, resources.REPLICA_SET, resources.DEPLOYMENT)

@@ -7,7 +7,7 @@ from typing import Any
 
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podctl.printers.events import event_sort_key
-from podplane.timeutil import human_age, parse
+from podplane.apimachinery.timeutil import human_age, parse
 
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_ANNOTATION_LEN = 140

@@ -7,7 +7,7 @@ from typing import Any
 
 from podctl.describe.common import format_time
 from podctl.describe.writer import LEVEL_0, LEVEL_1, LEVEL_2, LEVEL_3, PrefixWriter
-from podplane import quantity
+from podplane.apimachinery import quantity
 
 
 def _bool(value: bool) -> str:

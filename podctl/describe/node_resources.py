@@ -8,7 +8,7 @@ from typing import Any
 
 from podctl.describe.common import age
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
-from podplane import quantity
+from podplane.apimachinery import quantity
 
 _STANDARD = ("cpu", "memory", "ephemeral-storage", "pods")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podplane import quantity
+from podplane.apimachinery import quantity
 
 _COMPUTE = ("cpu", "memory")
 

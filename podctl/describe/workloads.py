@@ -11,7 +11,7 @@ from podctl.describe.pod_template import write_pod_template
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podctl.printers.table import format_labels
 from podctl.printers.workloads import format_label_selector
-from podplane.timeutil import human_age, parse
+from podplane.apimachinery.timeutil import human_age, parse
 
 # The label a deployment's controller adds to tell its replica sets' templates apart.
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"

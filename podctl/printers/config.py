@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from podctl.printers.table import Column, TableSpec
-from podplane.timeutil import human_age
+from podplane.apimachinery.timeutil import human_age
 
 
 def config_map_row(cm: Any, now: datetime) -> list[str]:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from podctl.printers.table import Column, TableSpec
-from podplane.timeutil import human_age
+from podplane.apimachinery.timeutil import human_age
 
 
 def event_first_seen(event: Any, now: datetime) -> str:

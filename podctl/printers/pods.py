@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from podctl.printers.table import Column, TableSpec
-from podplane.timeutil import human_age, parse
+from podplane.apimachinery.timeutil import human_age, parse
 
 # The reason the node lifecycle controller gives a pod on a node that stopped answering.
 NODE_UNREACHABLE_REASON = "NodeLost"

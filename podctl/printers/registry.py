@@ -10,8 +10,8 @@ from podctl.printers.pods import POD_TABLE
 from podctl.printers.table import TableSpec
 from podctl.printers.workloads import (DEPLOYMENT_TABLE, JOB_TABLE, REPLICA_SET_TABLE,
                                        REPLICATION_CONTROLLER_TABLE)
-from podplane import resources
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 
 _TABLES: dict[str, TableSpec] = {
     resources.POD.plural: POD_TABLE,

@@ -9,7 +9,7 @@ import yaml
 from google.protobuf.message import Message
 
 from podctl.objects import object_name, to_plain_dict, with_type_meta
-from podplane.resources import Resource
+from podplane.apimachinery.resources import Resource
 
 STRUCTURED_FORMATS = ("yaml", "json", "name")
 _STR_TAG = "tag:yaml.org,2002:str"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from podctl.printers.table import Column, TableSpec, format_labels
-from podplane.timeutil import human_age, parse
+from podplane.apimachinery.timeutil import human_age, parse
 
 _WIDE = (Column("Containers", wide=True), Column("Images", wide=True),
          Column("Selector", wide=True))

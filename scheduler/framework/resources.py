@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from podplane import quantity
+from podplane.apimachinery import quantity
 
 CPU = "cpu"
 MEMORY = "memory"

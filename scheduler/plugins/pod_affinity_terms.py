@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podplane.selectors import LabelSelector, SelectorError, from_label_selector_message
+from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from podplane.selectors import LabelSelector, SelectorError, from_label_selector_message
+from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
 from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from podplane.client import Client
-from podplane.credentials import Credentials
+from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials
 from tests.support import new_namespace
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from typing import Any
 
 import grpc
 
-from podplane import manifest
-from podplane.client import Client, ResourceClient, status_code
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client, ResourceClient, status_code
 from tests.e2e.conftest import ROOT, compose
 
 RESULTS = ROOT / "build" / "e2e" / "faults.json"

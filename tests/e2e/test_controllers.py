@@ -8,8 +8,8 @@ import time
 from collections import Counter
 from typing import Any
 
-from podplane import manifest
-from podplane.client import Client
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
 from tests.e2e.conftest import NODES, compose, podctl
 from tests.e2e.faults import record
 from tests.support import eventually

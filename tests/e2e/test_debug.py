@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
-from podplane.ephemeral_containers import status_of
+from podplane.client.clientset import Client
+from podplane.apimachinery.ephemeral_containers import status_of
 from tests.e2e.conftest import podctl
 from tests.support import eventually
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest_asyncio
 
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.e2e.conftest import NODES, compose, node_docker
 from tests.e2e.faults import (NETWORK, container_id, drain, record, retried, settled,
                               wait_healthy)

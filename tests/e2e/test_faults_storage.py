@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest_asyncio
 
-from podplane.client import Client
-from podplane.informer import Informer, wait_for_sync
+from podplane.client.clientset import Client
+from podplane.client.informer import Informer, wait_for_sync
 from tests.e2e.conftest import compose
 from tests.e2e.faults import (PodChurn, WatchChecker, config_map, drain, record,
                               replication_controller, retried, run_compose, scale, settled,

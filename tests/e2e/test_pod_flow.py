@@ -10,8 +10,8 @@ import time
 from collections import Counter
 from typing import Any
 
-from podplane import manifest
-from podplane.client import Client
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
 from tests import reflection_client
 from tests.e2e.conftest import ADMIN, ROOT, SERVER, node_docker, podctl
 from tests.support import eventually

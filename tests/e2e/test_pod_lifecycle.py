@@ -9,9 +9,9 @@ from typing import Any
 
 import grpc
 
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.e2e.conftest import podctl
 from tests.support import eventually
 

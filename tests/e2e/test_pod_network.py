@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from podplane import manifest
-from podplane.client import Client
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
 from tests.e2e.conftest import podctl
 from tests.support import eventually
 

@@ -9,9 +9,9 @@ import subprocess
 import grpc
 import pytest
 
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.meta.v1 import meta_pb2
-from podplane.credentials import Credentials
+from podplane.client.credentials import Credentials
 from tests.e2e.conftest import ADMIN, PKI, ROOT, SERVER, compose, podctl
 
 TOKEN_SERVER = os.environ.get(

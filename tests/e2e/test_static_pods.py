@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from podplane.client import Client, is_not_found
+from podplane.client.clientset import Client, is_not_found
 from tests.e2e.conftest import ROOT, compose, node_docker
 from tests.support import eventually
 

@@ -8,8 +8,8 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 
-from podplane import manifest
-from podplane.client import ResourceClient
+from podplane.apimachinery import manifest
+from podplane.client.clientset import ResourceClient
 
 
 def decode(text: str, namespace: str) -> Any:

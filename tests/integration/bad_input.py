@@ -9,8 +9,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, settings
 
-from podplane import resources
-from podplane.client import Client
+from podplane.apimachinery import resources
+from podplane.client.clientset import Client
 
 # Tens of examples, the same ones on every run (CI must be reproducible), no per-example deadline
 # (a call to etcd can take longer than hypothesis' default 200 ms on a busy machine).

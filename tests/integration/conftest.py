@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.support import EtcdProcess
 
 

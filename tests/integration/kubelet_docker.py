@@ -20,7 +20,7 @@ from kubelet.runtime import labels
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.docker_sdk import sdk
 from kubelet.runtime.types import ContainerRuntimeError
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.pod_images import ensure_pod_images
 
 DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"

@@ -19,9 +19,9 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from podplane import quantity
+from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.conftest import etcd_process, running_apiserver
 from tests.support import eventually, free_port
 
@@ -120,7 +120,7 @@ class SchedulerProcess:
 
     async def serving(self) -> bool:
         result = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "podplane.healthcheck",
+            subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck",
                              f"127.0.0.1:{self.health_port}"], capture_output=True, cwd=ROOT)
         return result.returncode == 0
 

@@ -1,5 +1,5 @@
 """Authentication on the real apiserver over real etcd, served with TLS from a test PKI laid out as
-the cluster's (podplane.pki): client certificates on the secure port, bearer tokens on the token
+the cluster's (podplane.componentbase.pki): client certificates on the secure port, bearer tokens on the token
 port, and every other caller refused."""
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
-from podplane.credentials import Credentials
+from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials
 from tests.integration.conftest import running_apiserver
 from tests.pki_support import cert_credentials, make_pki, secure_serving, token_credentials
 from tests.support import EtcdProcess

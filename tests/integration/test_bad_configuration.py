@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from apiserver.server import APIServer
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.support import new_namespace
 
 PODCTL = str(Path(sys.executable).with_name("podctl"))

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from apiserver.request_decoding import MAX_REQUEST_BYTES
 from apiserver.server import APIServer
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.bad_input import (
     BAD_INPUT, assert_refused, assert_serving, method, raw_call, raw_stream, stored_objects)
 from tests.support import new_namespace

@@ -9,7 +9,7 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.test_apiserver_storage import pod
 from tests.support import new_namespace
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import grpc
 
-from podplane import manifest
-from podplane.client import Client
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
 from tests.support import eventually, free_port, new_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ async def test_it_empties_and_removes_a_deleted_namespace(client: Client) -> Non
     try:
         async def serving() -> bool:
             result = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "podplane.healthcheck",
+                subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck",
                                  f"127.0.0.1:{health_port}"], capture_output=True, cwd=ROOT)
             return result.returncode == 0
         await eventually(serving, timeout=20, what="the controller-manager's health")

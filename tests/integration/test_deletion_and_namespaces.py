@@ -11,10 +11,10 @@ import pytest
 import pytest_asyncio
 
 from controller.namespace import NamespaceController
-from podplane import manifest, timeutil
+from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.support import eventually, new_namespace
 
 

@@ -19,10 +19,10 @@ from controller.deployment import DeploymentController
 from controller.deployment_util import template_hash
 from controller.replicaset import ReplicaSetController
 from podctl.__main__ import run as podctl
-from podplane import manifest, timeutil
+from podplane.apimachinery import manifest, timeutil
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, is_conflict, is_not_found
+from podplane.client.clientset import Client, is_conflict, is_not_found
 from tests.support import eventually, new_namespace
 
 

@@ -8,7 +8,7 @@ import asyncio
 from apiserver.server import APIServer
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.support import new_namespace
 
 

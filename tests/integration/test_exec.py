@@ -12,10 +12,10 @@ import pytest_asyncio
 from apiserver.server import APIServer
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
     docker_runtime, pod_namespace, remove_labelled, running_kubelet,
 )

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from controller.job import JobController
-from podplane import manifest, timeutil
+from podplane.apimachinery import manifest, timeutil
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.support import eventually, new_namespace
 
 BACKOFF = 0.5  # the controller's first back-off in these tests (10 s in a cluster)

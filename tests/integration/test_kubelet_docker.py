@@ -15,7 +15,7 @@ from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import LogOptions
 from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
     DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,

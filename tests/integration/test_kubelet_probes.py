@@ -15,10 +15,10 @@ from kubelet.prober import ProbeManager
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.status_manager import StatusManager
 from kubelet.volumes import PodVolumes
-from podplane import manifest, timeutil
+from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client, is_not_found
+from podplane.client.clientset import Client, is_not_found
 from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
     DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
 )

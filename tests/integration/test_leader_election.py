@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from podplane.client import Client
-from podplane.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+from podplane.client.clientset import Client
+from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 from tests.support import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,7 +174,7 @@ def controller_manager(server: str, lock: str) -> tuple[subprocess.Popen[bytes],
 
 async def healthy(port: int) -> bool:
     result = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "podplane.healthcheck", f"127.0.0.1:{port}"],
+        subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck", f"127.0.0.1:{port}"],
         capture_output=True, cwd=ROOT)
     return result.returncode == 0
 

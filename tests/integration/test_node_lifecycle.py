@@ -23,9 +23,9 @@ from controller.nodeipam import NodeIpamController
 from controller.nodelifecycle import NodeLifecycleController
 from kubelet.lease import NodeLease
 from podctl.printers.pods import summarize_pod
-from podplane import manifest, timeutil
+from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.conftest import etcd_process, running_apiserver
 from tests.support import eventually, new_namespace
 

@@ -17,10 +17,10 @@ from prometheus_client import REGISTRY
 
 from apiserver.max_inflight import TOO_MANY_REQUESTS
 from apiserver.server import APIServer
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.conftest import etcd_process, running_apiserver
 from tests.support import EtcdProcess
 

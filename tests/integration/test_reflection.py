@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 
 from apiserver.server import APIServer
-from podplane import manifest
-from podplane.client import Client
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
 from tests import reflection_client
 from tests.support import new_namespace
 

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from controller.replicaset import ReplicaSetController
-from podplane import manifest, timeutil
+from podplane.apimachinery import manifest, timeutil
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client, ResourceClient, is_conflict
+from podplane.client.clientset import Client, ResourceClient, is_conflict
 from tests.support import eventually, new_namespace
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest_asyncio
 
-from podplane import manifest, quantity
+from podplane.apimachinery import manifest, quantity
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
@@ -252,7 +252,7 @@ async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
     try:
         async def serving() -> bool:
             result = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "podplane.healthcheck",
+                subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck",
                                  f"127.0.0.1:{health_port}"], capture_output=True, cwd=ROOT)
             return result.returncode == 0
         await eventually(serving, timeout=20, what="the scheduler's health to be SERVING")

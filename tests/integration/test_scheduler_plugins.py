@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest_asyncio
 
-from podplane.client import Client
+from podplane.client.clientset import Client
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest_asyncio
 
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests.integration.scheduler_processes import (
     SchedulerProcess, add_node, own_cluster, pod_requesting, wait_bound)
 from tests.support import eventually, new_namespace

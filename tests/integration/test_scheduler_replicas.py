@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
-from podplane.client import Client
-from podplane.leaderelection import JITTER_FACTOR, LEASE_DURATION, RETRY_PERIOD
+from podplane.client.clientset import Client
+from podplane.client.leaderelection import JITTER_FACTOR, LEASE_DURATION, RETRY_PERIOD
 from tests.integration.scheduler_processes import (
     NodeNameHistory, SchedulerProcess, add_node, bound_count, lease_holder, own_cluster,
     pod_requesting, wait_bound)

@@ -14,11 +14,11 @@ import grpc
 import pytest
 
 from apiserver.server import APIServer, WatchCacheOptions
-from podplane import manifest, resources
+from podplane.apimachinery import manifest, resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
-from podplane.informer import Informer
+from podplane.client.clientset import Client
+from podplane.client.informer import Informer
 from tests.integration.conftest import etcd_process, running_apiserver
 from tests.support import EtcdProcess, eventually, free_port, new_namespace
 

@@ -13,7 +13,7 @@ from apiserver.server import APIServer
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 from tests import reflection_client
 from tests.integration.api_objects import decode, invalid
 from tests.support import new_namespace

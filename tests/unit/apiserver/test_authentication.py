@@ -14,11 +14,11 @@ from apiserver.auth.authentication import Authenticator, AuthenticationIntercept
 from apiserver.auth.token_file import TokenAuthenticator, TokenFileError, load_token_file
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.auth.x509 import parse_rfc2253, user_from_subject
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
-from podplane.credentials import Credentials
-from podplane.serving import Server
+from podplane.client.credentials import Credentials
+from podplane.componentbase.serving import Server
 from tests.pki_support import cert_credentials, make_pki, secure_serving, token_credentials
 
 

@@ -16,7 +16,7 @@ from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP, UserInfo, reset_curr
 from apiserver.request_info import request_info
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
-from podplane.serving import Server
+from podplane.componentbase.serving import Server
 
 ADMIN = UserInfo("admin", frozenset({MASTERS_GROUP}))
 VIEWER = UserInfo("viewer", frozenset({"viewers"}))

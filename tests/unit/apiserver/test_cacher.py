@@ -14,7 +14,7 @@ from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import KeyValue, WatchEvent
-from podplane import manifest
+from podplane.apimachinery import manifest
 
 
 class FakeEtcd:

@@ -10,7 +10,7 @@ import pytest
 from apiserver import defaulting
 from apiserver.validation import config
 from apiserver.validation.fields import FieldError
-from podplane import manifest
+from podplane.apimachinery import manifest
 
 KEY_MSG = ("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
            "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from apiserver import defaulting
-from podplane import manifest
-from podplane.images import default_pull_policy
+from podplane.apimachinery import manifest
+from podplane.apimachinery.images import default_pull_policy
 
 
 @pytest.mark.parametrize(("image", "policy"), [

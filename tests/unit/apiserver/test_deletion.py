@@ -9,7 +9,7 @@ import pytest
 
 from apiserver.errors import APIError
 from apiserver.registry import deletion
-from podplane import manifest, resources, timeutil
+from podplane.apimachinery import manifest, resources, timeutil
 
 
 def pod(node: str = "node-a", phase: str = "Running", grace: int | None = None,

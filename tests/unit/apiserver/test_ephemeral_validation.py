@@ -9,7 +9,7 @@ import pytest
 from apiserver import defaulting
 from apiserver.validation import pod as pod_validation
 from apiserver.validation import template
-from podplane import manifest
+from podplane.apimachinery import manifest
 
 POD_YAML = """
 apiVersion: v1

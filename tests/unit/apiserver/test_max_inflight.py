@@ -16,10 +16,10 @@ from prometheus_client import REGISTRY
 from apiserver.__main__ import parse_args
 from apiserver.auth.user import MASTERS_GROUP, UserInfo, reset_current_user, set_current_user
 from apiserver.max_inflight import TOO_MANY_REQUESTS, MaxInflightInterceptor
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
-from podplane.serving import Server
+from podplane.componentbase.serving import Server
 
 
 class HeldPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]

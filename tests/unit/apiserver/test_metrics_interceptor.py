@@ -13,10 +13,10 @@ from prometheus_client import REGISTRY
 
 from apiserver.metrics import MetricsInterceptor, etcd_request, storage_type
 from apiserver.request_info import RequestInfo, request_info
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
-from podplane.serving import Server
+from podplane.componentbase.serving import Server
 
 
 @pytest.mark.parametrize("method, expected", [

@@ -10,7 +10,7 @@ import pytest
 
 from apiserver import errors
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 

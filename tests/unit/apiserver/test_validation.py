@@ -8,7 +8,7 @@ import pytest
 from apiserver import defaulting
 from apiserver.validation import others
 from apiserver.validation import pod as pod_validation
-from podplane import manifest
+from podplane.apimachinery import manifest
 
 
 def make_pod(spec: dict[str, Any] | None = None, **meta: Any) -> Any:

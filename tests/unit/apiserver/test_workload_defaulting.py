@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from apiserver import defaulting
-from podplane import manifest
+from podplane.apimachinery import manifest
 
 CONTAINERS = [{"name": "main", "image": "busybox"}]
 

@@ -11,7 +11,7 @@ import pytest
 from apiserver import defaulting
 from apiserver.validation import jobs, workloads
 from apiserver.validation.fields import FieldError
-from podplane import manifest
+from podplane.apimachinery import manifest
 
 UID = "0b5b8a1f-7c1e-4cde-9e3c-6ad1b0c1f2aa"
 TEMPLATE: dict[str, Any] = {

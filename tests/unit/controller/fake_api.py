@@ -8,8 +8,8 @@ from typing import Any
 
 import grpc
 
-from podplane import resources
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 
 CREATED_AT = "2026-11-21T15:00:00Z"
 
@@ -118,7 +118,7 @@ class FakeApi:
 
 
 class FakeCluster:
-    """What the controllers use of podplane.client.Client."""
+    """What the controllers use of podplane.client.clientset.Client."""
 
     def __init__(self) -> None:
         revisions = itertools.count(2)

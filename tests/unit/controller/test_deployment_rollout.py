@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from controller import deployment_util as du
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.apps.v1 import apps_pb2
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,7 +9,7 @@ import pytest
 
 from controller.__main__ import parse_args
 from controller.nodeipam import CidrAllocator, CidrsExhausted, NodeIpamController
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 
 

@@ -16,7 +16,7 @@ import pytest
 from controller import job as jobs
 from controller.job_tracking import (BackoffRecord, FinishClock, backoff_delay, backoff_record,
                                      finished_time, remaining_backoff)
-from podplane import manifest, resources
+from podplane.apimachinery import manifest, resources
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from tests.unit.controller.fake_api import FakeApi, FakeCluster

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 
 from controller.nodelifecycle import NodeLifecycleController
-from podplane import resources, timeutil
+from podplane.apimachinery import resources, timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 

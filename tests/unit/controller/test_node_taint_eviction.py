@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from controller.taint_eviction import eviction_time, toleration_seconds
-from podplane.tolerations import tolerates
+from podplane.apimachinery.tolerations import tolerates
 from podplane.api.core.v1 import core_pb2
 
 UNREACHABLE = "node.kubernetes.io/unreachable"

@@ -11,7 +11,7 @@ from typing import Any
 
 from controller.expectations import Expectations
 from controller.replicaset import ReplicaSetController
-from podplane import manifest, resources
+from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
 from tests.unit.controller.fake_api import FakeCluster
 

@@ -15,7 +15,7 @@ from kubelet.mirror_pods import (
 )
 from kubelet.static_pods import read_manifest_dir
 from kubelet.status_manager import StatusManager
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.synctest import FakePods
 from tests.unit.kubelet.test_static_pods import WEB

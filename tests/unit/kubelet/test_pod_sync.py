@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kubelet.runtime.hollow import HollowRuntime
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import HOST_IP, SyncHarness, condition, state_of, status_of

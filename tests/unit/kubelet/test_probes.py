@@ -15,7 +15,7 @@ from kubelet.prober.probes import Outcome, ProbeError, run_probe
 from kubelet.prober.worker import ProbeWorker
 from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.types import ContainerConfig, ContainerState, ContainerStatus, PodRef
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod
 

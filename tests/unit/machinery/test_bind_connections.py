@@ -1,4 +1,4 @@
-"""podplane.client.BindConnections: binds go over connections of their own, taken in turn, each
+"""podplane.client.clientset.BindConnections: binds go over connections of their own, taken in turn, each
 answered as Client.bind's; an in-process gRPC server tells the connections apart by peer."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
-from podplane.client import BindConnections, Client
+from podplane.client.clientset import BindConnections, Client
 
 
 class RecordingPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from podplane.api.core.v1 import core_pb2
-from podplane.conflicts import ConflictRetriesExhausted, get_same, update_on_conflict
+from podplane.client.conflicts import ConflictRetriesExhausted, get_same, update_on_conflict
 
 
 def rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:

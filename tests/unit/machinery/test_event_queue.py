@@ -7,7 +7,7 @@ from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.events import NORMAL, EventRecorder
+from podplane.client.events import NORMAL, EventRecorder
 
 
 class _Events:

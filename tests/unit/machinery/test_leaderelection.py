@@ -10,9 +10,10 @@ import asyncio
 import grpc
 import pytest
 
-from podplane import flags, leaderelection
+from podplane.componentbase import flags
+from podplane.client import leaderelection
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 
 
 def rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:

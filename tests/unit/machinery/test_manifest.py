@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 
 JUMPOD = """\

@@ -1,4 +1,4 @@
-"""Property: whatever YAML decodes to, podplane.manifest either returns a message or raises
+"""Property: whatever YAML decodes to, podplane.apimachinery.manifest either returns a message or raises
 ManifestError naming the field -- never TypeError, KeyError, AttributeError or a crash."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podplane import manifest
+from podplane.apimachinery import manifest
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -10,12 +10,13 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client, is_not_found
-from podplane.metrics import WORKQUEUE_DEPTH, parse_bind_address, serve_metrics
-from podplane.serving import Server
+from podplane.client.clientset import Client, is_not_found
+from podplane.client.workqueue_metrics import WORKQUEUE_DEPTH
+from podplane.componentbase.metrics import parse_bind_address, serve_metrics
+from podplane.componentbase.serving import Server
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -6,7 +6,7 @@ import uuid
 
 from prometheus_client import REGISTRY
 
-from podplane.workqueue import WorkQueue
+from podplane.client.workqueue import WorkQueue
 
 
 def value(metric: str, name: str) -> float | None:

@@ -10,12 +10,13 @@ from typing import Any
 import grpc
 import pytest
 
-from podplane import resources, retry_after
+from podplane.apimachinery import resources
+from podplane.client import retry_after
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
-from podplane.retry_after import MAX_RETRIES, MAX_WAIT, wait_before_retry
-from podplane.serving import Server
+from podplane.client.clientset import Client
+from podplane.client.retry_after import MAX_RETRIES, MAX_WAIT, wait_before_retry
+from podplane.componentbase.serving import Server
 
 
 class RefusingPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]

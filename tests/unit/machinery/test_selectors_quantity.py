@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from podplane import quantity, selectors
+from podplane.apimachinery import quantity, selectors
 
 
 @pytest.mark.parametrize(("selector", "labels", "matches"), [
@@ -70,6 +70,6 @@ def test_bad_quantities(bad: str) -> None:
 def test_human_age_matches_kubectl(seconds: int, age: str) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from podplane import timeutil
+    from podplane.apimachinery import timeutil
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert timeutil.human_age(timeutil.format_time(now - timedelta(seconds=seconds)), now) == age

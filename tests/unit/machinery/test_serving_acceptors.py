@@ -1,4 +1,4 @@
-"""podplane.serving.Server with several acceptors (grpc.aio servers sharing one port): every
+"""podplane.componentbase.serving.Server with several acceptors (grpc.aio servers sharing one port): every
 connection is served, and the port is still refused when something else listens on it, as a lone
 server's is (SO_REUSEPORT would otherwise let two apiservers share a port without a word)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from podplane.serving import Server
+from podplane.componentbase.serving import Server
 
 
 async def test_every_connection_to_several_acceptors_is_served() -> None:

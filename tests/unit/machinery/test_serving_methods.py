@@ -1,4 +1,4 @@
-"""podplane.serving.MethodTable: the servicers' methods reach gRPC as one generic handler, so a
+"""podplane.componentbase.serving.MethodTable: the servicers' methods reach gRPC as one generic handler, so a
 server's accept loop waits on one call request, not one per method; every method, health and
 reflection are still served, and an unknown method is UNIMPLEMENTED."""
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
-from podplane.serving import MethodTable, Server
+from podplane.componentbase.serving import MethodTable, Server
 
 
 class NamedPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from podplane.workqueue import WorkQueue
+from podplane.client.workqueue import WorkQueue
 
 
 async def test_duplicates_collapse_while_queued() -> None:

@@ -1,4 +1,4 @@
-"""An in-memory apiserver for podctl's unit tests: enough of podplane.client.Client to run the verbs."""
+"""An in-memory apiserver for podctl's unit tests: enough of podplane.client.clientset.Client to run the verbs."""
 from __future__ import annotations
 
 import itertools
@@ -9,9 +9,9 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 
-from podplane import manifest, resources
+from podplane.apimachinery import manifest, resources
 from podplane.api.core.v1 import core_pb2
-from podplane.resources import Resource
+from podplane.apimachinery.resources import Resource
 
 CREATED_AT = "2026-11-21T15:00:00Z"
 

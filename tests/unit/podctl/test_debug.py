@@ -12,7 +12,7 @@ import pytest
 
 from podctl.__main__ import run
 from podctl.describe.pod import describe_pod
-from podplane import manifest
+from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import FakeClient, obj, rpc_error
 

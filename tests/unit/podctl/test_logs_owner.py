@@ -11,7 +11,7 @@ import pytest
 
 from podctl.__main__ import run
 from podctl.cmd.logs import logging_order
-from podplane import manifest, resources, selectors
+from podplane.apimachinery import manifest, resources, selectors
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2

@@ -12,7 +12,7 @@ import pytest
 from podctl.__main__ import run
 from podctl.cmd import rollout
 from podctl.errors import CommandError
-from podplane import manifest, resources
+from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
 from tests.unit.podctl.fakes import FakeClient, FakeResourceClient
 

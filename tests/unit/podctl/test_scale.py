@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from podctl.__main__ import run
-from podplane import manifest, resources
+from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import FakeClient, FakeResourceClient

@@ -6,7 +6,7 @@ import base64
 
 from podctl.describe.secret import describe_secret
 from podctl.printers.structured import render
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from podctl.__main__ import run
-from podplane import manifest, resources
+from podplane.apimachinery import manifest, resources
 from tests.unit.podctl.fakes import FakeClient, FakeResourceClient
 
 HELLO_WORLD_JOB = """\

@@ -10,12 +10,12 @@ import pytest
 from podctl.printers.registry import table_for
 from podctl.printers.table import TableOptions, TablePrinter
 from podctl.printers.workloads import format_label_selector, job_completions
-from podplane import resources
+from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.resources import Resource
+from podplane.apimachinery.resources import Resource
 from tests.unit.podctl.fakes import obj
 
 NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)

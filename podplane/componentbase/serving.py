@@ -15,7 +15,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from podplane.client import CHANNEL_OPTIONS
+from podplane.client.clientset import CHANNEL_OPTIONS
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client import Client
+from podplane.client.clientset import Client
 
 log = logging.getLogger(__name__)
 

@@ -11,15 +11,16 @@ import itertools
 import grpc
 from google.protobuf.message import Message
 
-from podplane import metrics, resources
-from podplane.credentials import Credentials, aio_channel
-from podplane.retry_after import call_with_retry
+from podplane.client import metered_channel
+from podplane.apimachinery import resources
+from podplane.client.credentials import Credentials, aio_channel
+from podplane.client.retry_after import call_with_retry
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.resources import Resource
+from podplane.apimachinery.resources import Resource
 
 T = TypeVar("T", bound=Message)
 
@@ -180,7 +181,7 @@ class Client:
         self.credentials = credentials  # for the extra connections a caller may open
         # Every call is counted and timed into client-go's rest_client_* metrics.
         # TLS with `credentials` (the cluster CA, a client certificate or token), else plaintext.
-        self.channel: grpc.aio.Channel = metrics.MeteredChannel(
+        self.channel: grpc.aio.Channel = metered_channel.MeteredChannel(
             aio_channel(target, credentials, CHANNEL_OPTIONS), target)
         self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(self.channel, resources.POD, timeout)
         self.nodes: ResourceClient[core_pb2.Node] = ResourceClient(self.channel, resources.NODE, timeout)
@@ -261,14 +262,14 @@ class Client:
 class BindConnections:
     """Binds over `count` connections of their own, taken in turn: the apiserver takes a
     connection's next call only once its event loop has started the previous one
-    (podplane/serving.py), so on a busy apiserver a connection's calls wait their turn, and a
+    (podplane/componentbase/serving.py), so on a busy apiserver a connection's calls wait their turn, and a
     scheduler binding over one connection fell behind a client creating over four."""
 
     def __init__(self, client: Client, count: int) -> None:
         if count < 1:
             raise ValueError(f"count: must be >= 1, got {count}")
         self._timeout = client.timeout
-        self._channels = [metrics.MeteredChannel(separate_channel(client.target,
+        self._channels = [metered_channel.MeteredChannel(separate_channel(client.target,
                                                                   client.credentials),
                                                  client.target)
                           for _ in range(count)]

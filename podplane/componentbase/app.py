@@ -18,11 +18,11 @@ from typing import TypeVar
 
 from prometheus_client import Gauge
 
-from podplane import leaderelection
-from podplane.client import Client
-from podplane.credentials import Credentials, CredentialsError, credentials_from
-from podplane.metrics import serve_metrics
-from podplane.serving import Server, wait_for_signal
+from podplane.client import leaderelection
+from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials, CredentialsError, credentials_from
+from podplane.componentbase.metrics import serve_metrics
+from podplane.componentbase.serving import Server, wait_for_signal
 
 log = logging.getLogger(__name__)
 

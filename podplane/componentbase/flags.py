@@ -44,7 +44,7 @@ def listen_address(bind_address: str, port_number: int) -> str:
 
 def metrics_address(value: str) -> str:
     """HOST:PORT of a /metrics endpoint; "" turns it off."""
-    from podplane.metrics import parse_bind_address
+    from podplane.componentbase.metrics import parse_bind_address
     try:
         parse_bind_address(value)
     except ValueError as e:

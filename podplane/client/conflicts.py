@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from podplane.client import is_conflict, is_not_found
+from podplane.client.clientset import is_conflict, is_not_found
 
 # Conflicts tolerated before giving up (client-go's retry.DefaultRetry makes 5 steps).
 DEFAULT_ATTEMPTS = 5
@@ -26,7 +26,7 @@ class ConflictRetriesExhausted(RuntimeError):
     """The object changed under every one of the attempts."""
 
 
-class _Getter(Protocol[T_co]):  # the get of a podplane.client.ResourceClient
+class _Getter(Protocol[T_co]):  # the get of a podplane.client.clientset.ResourceClient
     def get(self, name: str, namespace: str = ...) -> Awaitable[T_co]: ...
 
 

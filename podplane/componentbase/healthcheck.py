@@ -1,6 +1,6 @@
 """Container healthcheck: exits 0 when the gRPC health service at HOST:PORT reports SERVING.
 
-    python -m podplane.healthcheck [--ca-file CA [--cert-file CRT --key-file KEY]] localhost:6443 [service]
+    python -m podplane.componentbase.healthcheck [--ca-file CA [--cert-file CRT --key-file KEY]] localhost:6443 [service]
 
 With --ca-file the server is reached over TLS (the apiserver's health service answers anonymous
 callers; a kubelet's TLS port wants a client certificate of the cluster CA)."""
@@ -12,11 +12,11 @@ import sys
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from podplane.credentials import CredentialsError, add_credential_flags, credentials_from
+from podplane.client.credentials import CredentialsError, add_credential_flags, credentials_from
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m podplane.healthcheck")
+    p = argparse.ArgumentParser(prog="python -m podplane.componentbase.healthcheck")
     p.add_argument("target", metavar="HOST:PORT")
     p.add_argument("service", nargs="?", default="")
     add_credential_flags(p)

@@ -2,7 +2,7 @@
 kubelet) and client certificates whose CN is the user and O the groups (Kubernetes' x509
 authenticator), plus a static token file for users (--token-auth-file).
 
-    python -m podplane.pki build/pki --nodes node-1,node-2,node-3
+    python -m podplane.componentbase.pki build/pki --nodes node-1,node-2,node-3
 
 Idempotent: an existing CA is kept (certificates it signed stay valid), and so is every existing
 certificate and the token file; only what is missing is written. Host/test tool only: needs the
@@ -149,7 +149,7 @@ def build(out: Path, nodes: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m podplane.pki", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m podplane.componentbase.pki", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", type=Path, help="folder of the PKI (e.g. build/pki)")
     p.add_argument("--nodes", default="node-1,node-2,node-3",

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from podplane.metrics import QueueMetrics
+from podplane.client.workqueue_metrics import QueueMetrics
 
 K = TypeVar("K")
 

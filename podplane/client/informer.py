@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from podplane.client import ResourceClient, status_code
+from podplane.client.clientset import ResourceClient, status_code
 
 T = TypeVar("T", bound=Message)
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podplane import timeutil
+from podplane.apimachinery import timeutil
 
 
 def set_pod_condition(status: Any, condition: Any) -> bool:

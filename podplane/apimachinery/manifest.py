@@ -14,8 +14,8 @@ import yaml
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from podplane import resources
-from podplane.resources import Resource
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 
 _INT_TYPES = {
     FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,

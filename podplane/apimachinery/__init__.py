@@ -1,0 +1,3 @@
+"""The API's own rules, as apimachinery holds them: the kinds the API serves (resources),
+manifests (manifest), quantities, label and field selectors, times, and helpers over the API's
+types (conditions, tolerations, images, ephemeral containers)."""
