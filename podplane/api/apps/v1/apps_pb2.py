@@ -22,47 +22,102 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from podplane.api.meta.v1 import schema_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_schema__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/apps/v1/apps.proto\x12\x10podplane.apps.v1\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xb7\x01\n\x0eReplicaSetSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x11min_ready_seconds\x18\x02 \x01(\x05\x12\x31\n\x08selector\x18\x03 \x01(\x0b\x32\x1f.podplane.meta.v1.LabelSelector\x12\x33\n\x08template\x18\x04 \x01(\x0b\x32!.podplane.core.v1.PodTemplateSpecB\x0b\n\t_replicas\"r\n\x13ReplicaSetCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x1c\n\x14last_transition_time\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"\xd0\x01\n\x10ReplicaSetStatus\x12\x10\n\x08replicas\x18\x01 \x01(\x05\x12\x1e\n\x16\x66ully_labeled_replicas\x18\x02 \x01(\x05\x12\x16\n\x0eready_replicas\x18\x03 \x01(\x05\x12\x1a\n\x12\x61vailable_replicas\x18\x04 \x01(\x05\x12\x1b\n\x13observed_generation\x18\x05 \x01(\x03\x12\x39\n\nconditions\x18\x06 \x03(\x0b\x32%.podplane.apps.v1.ReplicaSetCondition\"\xc3\x01\n\nReplicaSet\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12.\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMeta\x12.\n\x04spec\x18\x04 \x01(\x0b\x32 .podplane.apps.v1.ReplicaSetSpec\x12\x32\n\x06status\x18\x05 \x01(\x0b\x32\".podplane.apps.v1.ReplicaSetStatus\"k\n\x0eReplicaSetList\x12,\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMeta\x12+\n\x05items\x18\x02 \x03(\x0b\x32\x1c.podplane.apps.v1.ReplicaSet\"\x8a\x01\n\x14ReplicaSetWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12,\n\x06object\x18\x02 \x01(\x0b\x32\x1c.podplane.apps.v1.ReplicaSet\x12\x36\n\x06\x65vents\x18\x03 \x03(\x0b\x32&.podplane.apps.v1.ReplicaSetWatchEvent\"E\n\x17RollingUpdateDeployment\x12\x17\n\x0fmax_unavailable\x18\x01 \x01(\t\x12\x11\n\tmax_surge\x18\x02 \x01(\t\"e\n\x12\x44\x65ploymentStrategy\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x41\n\x0erolling_update\x18\x02 \x01(\x0b\x32).podplane.apps.v1.RollingUpdateDeployment\"\x85\x03\n\x0e\x44\x65ploymentSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x31\n\x08selector\x18\x02 \x01(\x0b\x32\x1f.podplane.meta.v1.LabelSelector\x12\x33\n\x08template\x18\x03 \x01(\x0b\x32!.podplane.core.v1.PodTemplateSpec\x12\x36\n\x08strategy\x18\x04 \x01(\x0b\x32$.podplane.apps.v1.DeploymentStrategy\x12\x19\n\x11min_ready_seconds\x18\x05 \x01(\x05\x12#\n\x16revision_history_limit\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x0e\n\x06paused\x18\x07 \x01(\x08\x12&\n\x19progress_deadline_seconds\x18\x08 \x01(\x05H\x02\x88\x01\x01\x42\x0b\n\t_replicasB\x19\n\x17_revision_history_limitB\x1c\n\x1a_progress_deadline_seconds\"\x8c\x01\n\x13\x44\x65ploymentCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x18\n\x10last_update_time\x18\x03 \x01(\t\x12\x1c\n\x14last_transition_time\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"\x9a\x02\n\x10\x44\x65ploymentStatus\x12\x1b\n\x13observed_generation\x18\x01 \x01(\x03\x12\x10\n\x08replicas\x18\x02 \x01(\x05\x12\x18\n\x10updated_replicas\x18\x03 \x01(\x05\x12\x16\n\x0eready_replicas\x18\x04 \x01(\x05\x12\x1a\n\x12\x61vailable_replicas\x18\x05 \x01(\x05\x12\x1c\n\x14unavailable_replicas\x18\x06 \x01(\x05\x12\x39\n\nconditions\x18\x07 \x03(\x0b\x32%.podplane.apps.v1.DeploymentCondition\x12\x1c\n\x0f\x63ollision_count\x18\x08 \x01(\x05H\x00\x88\x01\x01\x42\x12\n\x10_collision_count\"\xc3\x01\n\nDeployment\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12.\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMeta\x12.\n\x04spec\x18\x04 \x01(\x0b\x32 .podplane.apps.v1.DeploymentSpec\x12\x32\n\x06status\x18\x05 \x01(\x0b\x32\".podplane.apps.v1.DeploymentStatus\"k\n\x0e\x44\x65ploymentList\x12,\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMeta\x12+\n\x05items\x18\x02 \x03(\x0b\x32\x1c.podplane.apps.v1.Deployment\"\x8a\x01\n\x14\x44\x65ploymentWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12,\n\x06object\x18\x02 \x01(\x0b\x32\x1c.podplane.apps.v1.Deployment\x12\x36\n\x06\x65vents\x18\x03 \x03(\x0b\x32&.podplane.apps.v1.DeploymentWatchEvent2\x8d\x04\n\x0bReplicaSets\x12\x44\n\x06\x43reate\x12\x1c.podplane.apps.v1.ReplicaSet\x1a\x1c.podplane.apps.v1.ReplicaSet\x12\x41\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1c.podplane.apps.v1.ReplicaSet\x12G\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a .podplane.apps.v1.ReplicaSetList\x12Q\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a&.podplane.apps.v1.ReplicaSetWatchEvent0\x01\x12\x44\n\x06Update\x12\x1c.podplane.apps.v1.ReplicaSet\x1a\x1c.podplane.apps.v1.ReplicaSet\x12J\n\x0cUpdateStatus\x12\x1c.podplane.apps.v1.ReplicaSet\x1a\x1c.podplane.apps.v1.ReplicaSet\x12G\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1c.podplane.apps.v1.ReplicaSet2\x8d\x04\n\x0b\x44\x65ployments\x12\x44\n\x06\x43reate\x12\x1c.podplane.apps.v1.Deployment\x1a\x1c.podplane.apps.v1.Deployment\x12\x41\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1c.podplane.apps.v1.Deployment\x12G\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a .podplane.apps.v1.DeploymentList\x12Q\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a&.podplane.apps.v1.DeploymentWatchEvent0\x01\x12\x44\n\x06Update\x12\x1c.podplane.apps.v1.Deployment\x1a\x1c.podplane.apps.v1.Deployment\x12J\n\x0cUpdateStatus\x12\x1c.podplane.apps.v1.Deployment\x1a\x1c.podplane.apps.v1.Deployment\x12G\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1c.podplane.apps.v1.Deploymentb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/apps/v1/apps.proto\x12\x10podplane.apps.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xc7\x01\n\x0eReplicaSetSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x11min_ready_seconds\x18\x02 \x01(\x05\x12\x39\n\x08selector\x18\x03 \x01(\x0b\x32\x1f.podplane.meta.v1.LabelSelectorB\x06\xc2\xf3\x18\x02\x10\x01\x12;\n\x08template\x18\x04 \x01(\x0b\x32!.podplane.core.v1.PodTemplateSpecB\x06\xc2\xf3\x18\x02\x08\x01\x42\x0b\n\t_replicas\"\x99\x01\n\x13ReplicaSetCondition\x12\x16\n\x04type\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x18\n\x06status\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12/\n\x14last_transition_time\x18\x03 \x01(\tB\x11\xc2\xf3\x18\r\x08\x01\x1a\tdate-time\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"\xf8\x01\n\x10ReplicaSetStatus\x12\x1a\n\x08replicas\x18\x01 \x01(\x05\x42\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x1e\n\x16\x66ully_labeled_replicas\x18\x02 \x01(\x05\x12\x16\n\x0eready_replicas\x18\x03 \x01(\x05\x12\x1a\n\x12\x61vailable_replicas\x18\x04 \x01(\x05\x12\x1b\n\x13observed_generation\x18\x05 \x01(\x03\x12W\n\nconditions\x18\x06 \x03(\x0b\x32%.podplane.apps.v1.ReplicaSetConditionB\x1c\xc2\xf3\x18\x18\"\x05merge*\x04type2\x03map:\x04type\"\xdb\x01\n\nReplicaSet\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x36\n\x04spec\x18\x04 \x01(\x0b\x32 .podplane.apps.v1.ReplicaSetSpecB\x06\xc2\xf3\x18\x02\x08\x01\x12:\n\x06status\x18\x05 \x01(\x0b\x32\".podplane.apps.v1.ReplicaSetStatusB\x06\xc2\xf3\x18\x02\x08\x01\"}\n\x0eReplicaSetList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x35\n\x05items\x18\x02 \x03(\x0b\x32\x1c.podplane.apps.v1.ReplicaSetB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8a\x01\n\x14ReplicaSetWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12,\n\x06object\x18\x02 \x01(\x0b\x32\x1c.podplane.apps.v1.ReplicaSet\x12\x36\n\x06\x65vents\x18\x03 \x03(\x0b\x32&.podplane.apps.v1.ReplicaSetWatchEvent\"o\n\x17RollingUpdateDeployment\x12,\n\x0fmax_unavailable\x18\x01 \x01(\tB\x13\xc2\xf3\x18\x0f\x1a\rint-or-string\x12&\n\tmax_surge\x18\x02 \x01(\tB\x13\xc2\xf3\x18\x0f\x1a\rint-or-string\"e\n\x12\x44\x65ploymentStrategy\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x41\n\x0erolling_update\x18\x02 \x01(\x0b\x32).podplane.apps.v1.RollingUpdateDeployment\"\xab\x03\n\x0e\x44\x65ploymentSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x39\n\x08selector\x18\x02 \x01(\x0b\x32\x1f.podplane.meta.v1.LabelSelectorB\x06\xc2\xf3\x18\x02\x10\x01\x12=\n\x08template\x18\x03 \x01(\x0b\x32!.podplane.core.v1.PodTemplateSpecB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12J\n\x08strategy\x18\x04 \x01(\x0b\x32$.podplane.apps.v1.DeploymentStrategyB\x12\xc2\xf3\x18\x0e\x08\x01\"\nretainKeys\x12\x19\n\x11min_ready_seconds\x18\x05 \x01(\x05\x12#\n\x16revision_history_limit\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x0e\n\x06paused\x18\x07 \x01(\x08\x12&\n\x19progress_deadline_seconds\x18\x08 \x01(\x05H\x02\x88\x01\x01\x42\x0b\n\t_replicasB\x19\n\x17_revision_history_limitB\x1c\n\x1a_progress_deadline_seconds\"\xc6\x01\n\x13\x44\x65ploymentCondition\x12\x16\n\x04type\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x18\n\x06status\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12+\n\x10last_update_time\x18\x03 \x01(\tB\x11\xc2\xf3\x18\r\x08\x01\x1a\tdate-time\x12/\n\x14last_transition_time\x18\x04 \x01(\tB\x11\xc2\xf3\x18\r\x08\x01\x1a\tdate-time\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"\xb8\x02\n\x10\x44\x65ploymentStatus\x12\x1b\n\x13observed_generation\x18\x01 \x01(\x03\x12\x10\n\x08replicas\x18\x02 \x01(\x05\x12\x18\n\x10updated_replicas\x18\x03 \x01(\x05\x12\x16\n\x0eready_replicas\x18\x04 \x01(\x05\x12\x1a\n\x12\x61vailable_replicas\x18\x05 \x01(\x05\x12\x1c\n\x14unavailable_replicas\x18\x06 \x01(\x05\x12W\n\nconditions\x18\x07 \x03(\x0b\x32%.podplane.apps.v1.DeploymentConditionB\x1c\xc2\xf3\x18\x18\"\x05merge*\x04type2\x03map:\x04type\x12\x1c\n\x0f\x63ollision_count\x18\x08 \x01(\x05H\x00\x88\x01\x01\x42\x12\n\x10_collision_count\"\xdb\x01\n\nDeployment\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x36\n\x04spec\x18\x04 \x01(\x0b\x32 .podplane.apps.v1.DeploymentSpecB\x06\xc2\xf3\x18\x02\x08\x01\x12:\n\x06status\x18\x05 \x01(\x0b\x32\".podplane.apps.v1.DeploymentStatusB\x06\xc2\xf3\x18\x02\x08\x01\"}\n\x0e\x44\x65ploymentList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x35\n\x05items\x18\x02 \x03(\x0b\x32\x1c.podplane.apps.v1.DeploymentB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8a\x01\n\x14\x44\x65ploymentWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12,\n\x06object\x18\x02 \x01(\x0b\x32\x1c.podplane.apps.v1.Deployment\x12\x36\n\x06\x65vents\x18\x03 \x03(\x0b\x32&.podplane.apps.v1.DeploymentWatchEvent2\x8d\x04\n\x0bReplicaSets\x12\x44\n\x06\x43reate\x12\x1c.podplane.apps.v1.ReplicaSet\x1a\x1c.podplane.apps.v1.ReplicaSet\x12\x41\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1c.podplane.apps.v1.ReplicaSet\x12G\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a .podplane.apps.v1.ReplicaSetList\x12Q\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a&.podplane.apps.v1.ReplicaSetWatchEvent0\x01\x12\x44\n\x06Update\x12\x1c.podplane.apps.v1.ReplicaSet\x1a\x1c.podplane.apps.v1.ReplicaSet\x12J\n\x0cUpdateStatus\x12\x1c.podplane.apps.v1.ReplicaSet\x1a\x1c.podplane.apps.v1.ReplicaSet\x12G\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1c.podplane.apps.v1.ReplicaSet2\x8d\x04\n\x0b\x44\x65ployments\x12\x44\n\x06\x43reate\x12\x1c.podplane.apps.v1.Deployment\x1a\x1c.podplane.apps.v1.Deployment\x12\x41\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1c.podplane.apps.v1.Deployment\x12G\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a .podplane.apps.v1.DeploymentList\x12Q\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a&.podplane.apps.v1.DeploymentWatchEvent0\x01\x12\x44\n\x06Update\x12\x1c.podplane.apps.v1.Deployment\x1a\x1c.podplane.apps.v1.Deployment\x12J\n\x0cUpdateStatus\x12\x1c.podplane.apps.v1.Deployment\x1a\x1c.podplane.apps.v1.Deployment\x12G\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1c.podplane.apps.v1.Deploymentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.apps.v1.apps_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REPLICASETSPEC']._serialized_start=120
-  _globals['_REPLICASETSPEC']._serialized_end=303
-  _globals['_REPLICASETCONDITION']._serialized_start=305
-  _globals['_REPLICASETCONDITION']._serialized_end=419
-  _globals['_REPLICASETSTATUS']._serialized_start=422
-  _globals['_REPLICASETSTATUS']._serialized_end=630
-  _globals['_REPLICASET']._serialized_start=633
-  _globals['_REPLICASET']._serialized_end=828
-  _globals['_REPLICASETLIST']._serialized_start=830
-  _globals['_REPLICASETLIST']._serialized_end=937
-  _globals['_REPLICASETWATCHEVENT']._serialized_start=940
-  _globals['_REPLICASETWATCHEVENT']._serialized_end=1078
-  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_start=1080
-  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_end=1149
-  _globals['_DEPLOYMENTSTRATEGY']._serialized_start=1151
-  _globals['_DEPLOYMENTSTRATEGY']._serialized_end=1252
-  _globals['_DEPLOYMENTSPEC']._serialized_start=1255
-  _globals['_DEPLOYMENTSPEC']._serialized_end=1644
-  _globals['_DEPLOYMENTCONDITION']._serialized_start=1647
-  _globals['_DEPLOYMENTCONDITION']._serialized_end=1787
-  _globals['_DEPLOYMENTSTATUS']._serialized_start=1790
-  _globals['_DEPLOYMENTSTATUS']._serialized_end=2072
-  _globals['_DEPLOYMENT']._serialized_start=2075
-  _globals['_DEPLOYMENT']._serialized_end=2270
-  _globals['_DEPLOYMENTLIST']._serialized_start=2272
-  _globals['_DEPLOYMENTLIST']._serialized_end=2379
-  _globals['_DEPLOYMENTWATCHEVENT']._serialized_start=2382
-  _globals['_DEPLOYMENTWATCHEVENT']._serialized_end=2520
-  _globals['_REPLICASETS']._serialized_start=2523
-  _globals['_REPLICASETS']._serialized_end=3048
-  _globals['_DEPLOYMENTS']._serialized_start=3051
-  _globals['_DEPLOYMENTS']._serialized_end=3576
+  _globals['_REPLICASETSPEC'].fields_by_name['selector']._loaded_options = None
+  _globals['_REPLICASETSPEC'].fields_by_name['selector']._serialized_options = b'\302\363\030\002\020\001'
+  _globals['_REPLICASETSPEC'].fields_by_name['template']._loaded_options = None
+  _globals['_REPLICASETSPEC'].fields_by_name['template']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_REPLICASETCONDITION'].fields_by_name['type']._loaded_options = None
+  _globals['_REPLICASETCONDITION'].fields_by_name['type']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_REPLICASETCONDITION'].fields_by_name['status']._loaded_options = None
+  _globals['_REPLICASETCONDITION'].fields_by_name['status']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_REPLICASETCONDITION'].fields_by_name['last_transition_time']._loaded_options = None
+  _globals['_REPLICASETCONDITION'].fields_by_name['last_transition_time']._serialized_options = b'\302\363\030\r\010\001\032\tdate-time'
+  _globals['_REPLICASETSTATUS'].fields_by_name['replicas']._loaded_options = None
+  _globals['_REPLICASETSTATUS'].fields_by_name['replicas']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_REPLICASETSTATUS'].fields_by_name['conditions']._loaded_options = None
+  _globals['_REPLICASETSTATUS'].fields_by_name['conditions']._serialized_options = b'\302\363\030\030\"\005merge*\004type2\003map:\004type'
+  _globals['_REPLICASET'].fields_by_name['metadata']._loaded_options = None
+  _globals['_REPLICASET'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_REPLICASET'].fields_by_name['spec']._loaded_options = None
+  _globals['_REPLICASET'].fields_by_name['spec']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_REPLICASET'].fields_by_name['status']._loaded_options = None
+  _globals['_REPLICASET'].fields_by_name['status']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_REPLICASETLIST'].fields_by_name['metadata']._loaded_options = None
+  _globals['_REPLICASETLIST'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_REPLICASETLIST'].fields_by_name['items']._loaded_options = None
+  _globals['_REPLICASETLIST'].fields_by_name['items']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_ROLLINGUPDATEDEPLOYMENT'].fields_by_name['max_unavailable']._loaded_options = None
+  _globals['_ROLLINGUPDATEDEPLOYMENT'].fields_by_name['max_unavailable']._serialized_options = b'\302\363\030\017\032\rint-or-string'
+  _globals['_ROLLINGUPDATEDEPLOYMENT'].fields_by_name['max_surge']._loaded_options = None
+  _globals['_ROLLINGUPDATEDEPLOYMENT'].fields_by_name['max_surge']._serialized_options = b'\302\363\030\017\032\rint-or-string'
+  _globals['_DEPLOYMENTSPEC'].fields_by_name['selector']._loaded_options = None
+  _globals['_DEPLOYMENTSPEC'].fields_by_name['selector']._serialized_options = b'\302\363\030\002\020\001'
+  _globals['_DEPLOYMENTSPEC'].fields_by_name['template']._loaded_options = None
+  _globals['_DEPLOYMENTSPEC'].fields_by_name['template']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_DEPLOYMENTSPEC'].fields_by_name['strategy']._loaded_options = None
+  _globals['_DEPLOYMENTSPEC'].fields_by_name['strategy']._serialized_options = b'\302\363\030\016\010\001\"\nretainKeys'
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['type']._loaded_options = None
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['type']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['status']._loaded_options = None
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['status']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['last_update_time']._loaded_options = None
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['last_update_time']._serialized_options = b'\302\363\030\r\010\001\032\tdate-time'
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['last_transition_time']._loaded_options = None
+  _globals['_DEPLOYMENTCONDITION'].fields_by_name['last_transition_time']._serialized_options = b'\302\363\030\r\010\001\032\tdate-time'
+  _globals['_DEPLOYMENTSTATUS'].fields_by_name['conditions']._loaded_options = None
+  _globals['_DEPLOYMENTSTATUS'].fields_by_name['conditions']._serialized_options = b'\302\363\030\030\"\005merge*\004type2\003map:\004type'
+  _globals['_DEPLOYMENT'].fields_by_name['metadata']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_DEPLOYMENT'].fields_by_name['spec']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['spec']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_DEPLOYMENT'].fields_by_name['status']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['status']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_DEPLOYMENTLIST'].fields_by_name['metadata']._loaded_options = None
+  _globals['_DEPLOYMENTLIST'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_DEPLOYMENTLIST'].fields_by_name['items']._loaded_options = None
+  _globals['_DEPLOYMENTLIST'].fields_by_name['items']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_REPLICASETSPEC']._serialized_start=155
+  _globals['_REPLICASETSPEC']._serialized_end=354
+  _globals['_REPLICASETCONDITION']._serialized_start=357
+  _globals['_REPLICASETCONDITION']._serialized_end=510
+  _globals['_REPLICASETSTATUS']._serialized_start=513
+  _globals['_REPLICASETSTATUS']._serialized_end=761
+  _globals['_REPLICASET']._serialized_start=764
+  _globals['_REPLICASET']._serialized_end=983
+  _globals['_REPLICASETLIST']._serialized_start=985
+  _globals['_REPLICASETLIST']._serialized_end=1110
+  _globals['_REPLICASETWATCHEVENT']._serialized_start=1113
+  _globals['_REPLICASETWATCHEVENT']._serialized_end=1251
+  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_start=1253
+  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_end=1364
+  _globals['_DEPLOYMENTSTRATEGY']._serialized_start=1366
+  _globals['_DEPLOYMENTSTRATEGY']._serialized_end=1467
+  _globals['_DEPLOYMENTSPEC']._serialized_start=1470
+  _globals['_DEPLOYMENTSPEC']._serialized_end=1897
+  _globals['_DEPLOYMENTCONDITION']._serialized_start=1900
+  _globals['_DEPLOYMENTCONDITION']._serialized_end=2098
+  _globals['_DEPLOYMENTSTATUS']._serialized_start=2101
+  _globals['_DEPLOYMENTSTATUS']._serialized_end=2413
+  _globals['_DEPLOYMENT']._serialized_start=2416
+  _globals['_DEPLOYMENT']._serialized_end=2635
+  _globals['_DEPLOYMENTLIST']._serialized_start=2637
+  _globals['_DEPLOYMENTLIST']._serialized_end=2762
+  _globals['_DEPLOYMENTWATCHEVENT']._serialized_start=2765
+  _globals['_DEPLOYMENTWATCHEVENT']._serialized_end=2903
+  _globals['_REPLICASETS']._serialized_start=2906
+  _globals['_REPLICASETS']._serialized_end=3431
+  _globals['_DEPLOYMENTS']._serialized_start=3434
+  _globals['_DEPLOYMENTS']._serialized_end=3959
 # @@protoc_insertion_point(module_scope)

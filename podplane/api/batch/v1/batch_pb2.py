@@ -22,29 +22,56 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from podplane.api.meta.v1 import schema_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_schema__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!podplane/api/batch/v1/batch.proto\x12\x11podplane.batch.v1\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xea\x03\n\x07JobSpec\x12\x18\n\x0bparallelism\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x18\n\x0b\x63ompletions\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12$\n\x17\x61\x63tive_deadline_seconds\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x1a\n\rbackoff_limit\x18\x04 \x01(\x05H\x03\x88\x01\x01\x12\x31\n\x08selector\x18\x05 \x01(\x0b\x32\x1f.podplane.meta.v1.LabelSelector\x12\x1c\n\x0fmanual_selector\x18\x06 \x01(\x08H\x04\x88\x01\x01\x12\x33\n\x08template\x18\x07 \x01(\x0b\x32!.podplane.core.v1.PodTemplateSpec\x12\'\n\x1attl_seconds_after_finished\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12\x17\n\x0f\x63ompletion_mode\x18\t \x01(\t\x12\x14\n\x07suspend\x18\n \x01(\x08H\x06\x88\x01\x01\x42\x0e\n\x0c_parallelismB\x0e\n\x0c_completionsB\x1a\n\x18_active_deadline_secondsB\x10\n\x0e_backoff_limitB\x12\n\x10_manual_selectorB\x1d\n\x1b_ttl_seconds_after_finishedB\n\n\x08_suspend\"\x84\x01\n\x0cJobCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x17\n\x0flast_probe_time\x18\x03 \x01(\t\x12\x1c\n\x14last_transition_time\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"\xd9\x01\n\tJobStatus\x12\x33\n\nconditions\x18\x01 \x03(\x0b\x32\x1f.podplane.batch.v1.JobCondition\x12\x12\n\nstart_time\x18\x02 \x01(\t\x12\x17\n\x0f\x63ompletion_time\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x04 \x01(\x05\x12\x11\n\tsucceeded\x18\x05 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x06 \x01(\x05\x12\x12\n\x05ready\x18\x07 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x11\x63ompleted_indexes\x18\x08 \x01(\tB\x08\n\x06_ready\"\xb0\x01\n\x03Job\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12.\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMeta\x12(\n\x04spec\x18\x04 \x01(\x0b\x32\x1a.podplane.batch.v1.JobSpec\x12,\n\x06status\x18\x05 \x01(\x0b\x32\x1c.podplane.batch.v1.JobStatus\"^\n\x07JobList\x12,\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMeta\x12%\n\x05items\x18\x02 \x03(\x0b\x32\x16.podplane.batch.v1.Job\"w\n\rJobWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12&\n\x06object\x18\x02 \x01(\x0b\x32\x16.podplane.batch.v1.Job\x12\x30\n\x06\x65vents\x18\x03 \x03(\x0b\x32 .podplane.batch.v1.JobWatchEvent2\xca\x03\n\x04Jobs\x12\x38\n\x06\x43reate\x12\x16.podplane.batch.v1.Job\x1a\x16.podplane.batch.v1.Job\x12;\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x16.podplane.batch.v1.Job\x12\x41\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a\x1a.podplane.batch.v1.JobList\x12K\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a .podplane.batch.v1.JobWatchEvent0\x01\x12\x38\n\x06Update\x12\x16.podplane.batch.v1.Job\x1a\x16.podplane.batch.v1.Job\x12>\n\x0cUpdateStatus\x12\x16.podplane.batch.v1.Job\x1a\x16.podplane.batch.v1.Job\x12\x41\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x16.podplane.batch.v1.Jobb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!podplane/api/batch/v1/batch.proto\x12\x11podplane.batch.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xf4\x03\n\x07JobSpec\x12\x18\n\x0bparallelism\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x18\n\x0b\x63ompletions\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12$\n\x17\x61\x63tive_deadline_seconds\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x1a\n\rbackoff_limit\x18\x04 \x01(\x05H\x03\x88\x01\x01\x12\x31\n\x08selector\x18\x05 \x01(\x0b\x32\x1f.podplane.meta.v1.LabelSelector\x12\x1c\n\x0fmanual_selector\x18\x06 \x01(\x08H\x04\x88\x01\x01\x12=\n\x08template\x18\x07 \x01(\x0b\x32!.podplane.core.v1.PodTemplateSpecB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\'\n\x1attl_seconds_after_finished\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12\x17\n\x0f\x63ompletion_mode\x18\t \x01(\t\x12\x14\n\x07suspend\x18\n \x01(\x08H\x06\x88\x01\x01\x42\x0e\n\x0c_parallelismB\x0e\n\x0c_completionsB\x1a\n\x18_active_deadline_secondsB\x10\n\x0e_backoff_limitB\x12\n\x10_manual_selectorB\x1d\n\x1b_ttl_seconds_after_finishedB\n\n\x08_suspend\"\xbe\x01\n\x0cJobCondition\x12\x16\n\x04type\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x18\n\x06status\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12*\n\x0flast_probe_time\x18\x03 \x01(\tB\x11\xc2\xf3\x18\r\x08\x01\x1a\tdate-time\x12/\n\x14last_transition_time\x18\x04 \x01(\tB\x11\xc2\xf3\x18\r\x08\x01\x1a\tdate-time\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"\x96\x02\n\tJobStatus\x12N\n\nconditions\x18\x01 \x03(\x0b\x32\x1f.podplane.batch.v1.JobConditionB\x19\xc2\xf3\x18\x15\"\x05merge*\x04type2\x06\x61tomic\x12#\n\nstart_time\x18\x02 \x01(\tB\x0f\xc2\xf3\x18\x0b\x1a\tdate-time\x12(\n\x0f\x63ompletion_time\x18\x03 \x01(\tB\x0f\xc2\xf3\x18\x0b\x1a\tdate-time\x12\x0e\n\x06\x61\x63tive\x18\x04 \x01(\x05\x12\x11\n\tsucceeded\x18\x05 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x06 \x01(\x05\x12\x12\n\x05ready\x18\x07 \x01(\x05H\x00\x88\x01\x01\x12\x19\n\x11\x63ompleted_indexes\x18\x08 \x01(\tB\x08\n\x06_ready\"\xc8\x01\n\x03Job\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x30\n\x04spec\x18\x04 \x01(\x0b\x32\x1a.podplane.batch.v1.JobSpecB\x06\xc2\xf3\x18\x02\x08\x01\x12\x34\n\x06status\x18\x05 \x01(\x0b\x32\x1c.podplane.batch.v1.JobStatusB\x06\xc2\xf3\x18\x02\x08\x01\"p\n\x07JobList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12/\n\x05items\x18\x02 \x03(\x0b\x32\x16.podplane.batch.v1.JobB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"w\n\rJobWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12&\n\x06object\x18\x02 \x01(\x0b\x32\x16.podplane.batch.v1.Job\x12\x30\n\x06\x65vents\x18\x03 \x03(\x0b\x32 .podplane.batch.v1.JobWatchEvent2\xca\x03\n\x04Jobs\x12\x38\n\x06\x43reate\x12\x16.podplane.batch.v1.Job\x1a\x16.podplane.batch.v1.Job\x12;\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x16.podplane.batch.v1.Job\x12\x41\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a\x1a.podplane.batch.v1.JobList\x12K\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a .podplane.batch.v1.JobWatchEvent0\x01\x12\x38\n\x06Update\x12\x16.podplane.batch.v1.Job\x1a\x16.podplane.batch.v1.Job\x12>\n\x0cUpdateStatus\x12\x16.podplane.batch.v1.Job\x1a\x16.podplane.batch.v1.Job\x12\x41\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x16.podplane.batch.v1.Jobb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.batch.v1.batch_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSPEC']._serialized_start=123
-  _globals['_JOBSPEC']._serialized_end=613
-  _globals['_JOBCONDITION']._serialized_start=616
-  _globals['_JOBCONDITION']._serialized_end=748
-  _globals['_JOBSTATUS']._serialized_start=751
-  _globals['_JOBSTATUS']._serialized_end=968
-  _globals['_JOB']._serialized_start=971
-  _globals['_JOB']._serialized_end=1147
-  _globals['_JOBLIST']._serialized_start=1149
-  _globals['_JOBLIST']._serialized_end=1243
-  _globals['_JOBWATCHEVENT']._serialized_start=1245
-  _globals['_JOBWATCHEVENT']._serialized_end=1364
-  _globals['_JOBS']._serialized_start=1367
-  _globals['_JOBS']._serialized_end=1825
+  _globals['_JOBSPEC'].fields_by_name['template']._loaded_options = None
+  _globals['_JOBSPEC'].fields_by_name['template']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_JOBCONDITION'].fields_by_name['type']._loaded_options = None
+  _globals['_JOBCONDITION'].fields_by_name['type']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_JOBCONDITION'].fields_by_name['status']._loaded_options = None
+  _globals['_JOBCONDITION'].fields_by_name['status']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_JOBCONDITION'].fields_by_name['last_probe_time']._loaded_options = None
+  _globals['_JOBCONDITION'].fields_by_name['last_probe_time']._serialized_options = b'\302\363\030\r\010\001\032\tdate-time'
+  _globals['_JOBCONDITION'].fields_by_name['last_transition_time']._loaded_options = None
+  _globals['_JOBCONDITION'].fields_by_name['last_transition_time']._serialized_options = b'\302\363\030\r\010\001\032\tdate-time'
+  _globals['_JOBSTATUS'].fields_by_name['conditions']._loaded_options = None
+  _globals['_JOBSTATUS'].fields_by_name['conditions']._serialized_options = b'\302\363\030\025\"\005merge*\004type2\006atomic'
+  _globals['_JOBSTATUS'].fields_by_name['start_time']._loaded_options = None
+  _globals['_JOBSTATUS'].fields_by_name['start_time']._serialized_options = b'\302\363\030\013\032\tdate-time'
+  _globals['_JOBSTATUS'].fields_by_name['completion_time']._loaded_options = None
+  _globals['_JOBSTATUS'].fields_by_name['completion_time']._serialized_options = b'\302\363\030\013\032\tdate-time'
+  _globals['_JOB'].fields_by_name['metadata']._loaded_options = None
+  _globals['_JOB'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_JOB'].fields_by_name['spec']._loaded_options = None
+  _globals['_JOB'].fields_by_name['spec']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_JOB'].fields_by_name['status']._loaded_options = None
+  _globals['_JOB'].fields_by_name['status']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_JOBLIST'].fields_by_name['metadata']._loaded_options = None
+  _globals['_JOBLIST'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_JOBLIST'].fields_by_name['items']._loaded_options = None
+  _globals['_JOBLIST'].fields_by_name['items']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_JOBSPEC']._serialized_start=158
+  _globals['_JOBSPEC']._serialized_end=658
+  _globals['_JOBCONDITION']._serialized_start=661
+  _globals['_JOBCONDITION']._serialized_end=851
+  _globals['_JOBSTATUS']._serialized_start=854
+  _globals['_JOBSTATUS']._serialized_end=1132
+  _globals['_JOB']._serialized_start=1135
+  _globals['_JOB']._serialized_end=1335
+  _globals['_JOBLIST']._serialized_start=1337
+  _globals['_JOBLIST']._serialized_end=1449
+  _globals['_JOBWATCHEVENT']._serialized_start=1451
+  _globals['_JOBWATCHEVENT']._serialized_end=1570
+  _globals['_JOBS']._serialized_start=1573
+  _globals['_JOBS']._serialized_end=2031
 # @@protoc_insertion_point(module_scope)

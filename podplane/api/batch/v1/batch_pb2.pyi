@@ -1,3 +1,4 @@
+from podplane.api.meta.v1 import schema_pb2 as _schema_pb2
 from podplane.api.meta.v1 import meta_pb2 as _meta_pb2
 from podplane.api.core.v1 import core_pb2 as _core_pb2
 from google.protobuf.internal import containers as _containers

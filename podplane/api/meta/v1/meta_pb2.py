@@ -22,45 +22,70 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from podplane.api.meta.v1 import schema_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_schema__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/meta/v1/meta.proto\x12\x10podplane.meta.v1\"\xb2\x01\n\x0eOwnerReference\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x17\n\ncontroller\x18\x05 \x01(\x08H\x00\x88\x01\x01\x12!\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_controllerB\x17\n\x15_block_owner_deletion\"\xb6\x04\n\nObjectMeta\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rgenerate_name\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x18\n\x10resource_version\x18\x05 \x01(\t\x12\x12\n\ngeneration\x18\x06 \x01(\x03\x12\x1a\n\x12\x63reation_timestamp\x18\x07 \x01(\t\x12\x1a\n\x12\x64\x65letion_timestamp\x18\x08 \x01(\t\x12*\n\x1d\x64\x65letion_grace_period_seconds\x18\t \x01(\x03H\x00\x88\x01\x01\x12\x38\n\x06labels\x18\n \x03(\x0b\x32(.podplane.meta.v1.ObjectMeta.LabelsEntry\x12\x42\n\x0b\x61nnotations\x18\x0b \x03(\x0b\x32-.podplane.meta.v1.ObjectMeta.AnnotationsEntry\x12:\n\x10owner_references\x18\x0c \x03(\x0b\x32 .podplane.meta.v1.OwnerReference\x12\x12\n\nfinalizers\x18\r \x03(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42 \n\x1e_deletion_grace_period_seconds\"\x82\x01\n\x08ListMeta\x12\x18\n\x10resource_version\x18\x01 \x01(\t\x12 \n\x0e\x63ontinue_token\x18\x02 \x01(\tR\x08\x63ontinue\x12!\n\x14remaining_item_count\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x17\n\x15_remaining_item_count\"I\n\x18LabelSelectorRequirement\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\t\"\xd2\x01\n\rLabelSelector\x12\x46\n\x0cmatch_labels\x18\x01 \x03(\x0b\x32\x30.podplane.meta.v1.LabelSelector.MatchLabelsEntry\x12\x45\n\x11match_expressions\x18\x02 \x03(\x0b\x32*.podplane.meta.v1.LabelSelectorRequirement\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"G\n\nGetRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x18\n\x10resource_version\x18\x03 \x01(\t\"\x9b\x01\n\x0bListRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\x18\n\x10resource_version\x18\x04 \x01(\t\x12\r\n\x05limit\x18\x05 \x01(\x03\x12 \n\x0e\x63ontinue_token\x18\x06 \x01(\tR\x08\x63ontinue\"\xc0\x01\n\x0cWatchRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\x18\n\x10resource_version\x18\x04 \x01(\t\x12\x1d\n\x15\x61llow_watch_bookmarks\x18\x05 \x01(\x08\x12\x17\n\x0ftimeout_seconds\x18\x06 \x01(\x03\x12\x1b\n\x13\x61llow_watch_batches\x18\x07 \x01(\x08\"6\n\rPreconditions\x12\x0b\n\x03uid\x18\x01 \x01(\t\x12\x18\n\x10resource_version\x18\x02 \x01(\t\"\xc0\x01\n\rDeleteRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x14grace_period_seconds\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x36\n\rpreconditions\x18\x04 \x01(\x0b\x32\x1f.podplane.meta.v1.Preconditions\x12\x1a\n\x12propagation_policy\x18\x05 \x01(\tB\x17\n\x15_grace_period_secondsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/meta/v1/meta.proto\x12\x10podplane.meta.v1\x1a!podplane/api/meta/v1/schema.proto\"\xda\x01\n\x0eOwnerReference\x12\x1d\n\x0b\x61pi_version\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x16\n\x04kind\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x16\n\x04name\x18\x03 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x15\n\x03uid\x18\x04 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x17\n\ncontroller\x18\x05 \x01(\x08H\x00\x88\x01\x01\x12!\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_controllerB\x17\n\x15_block_owner_deletion\"\x88\x05\n\nObjectMeta\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rgenerate_name\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x18\n\x10resource_version\x18\x05 \x01(\t\x12\x12\n\ngeneration\x18\x06 \x01(\x03\x12-\n\x12\x63reation_timestamp\x18\x07 \x01(\tB\x11\xc2\xf3\x18\r\x08\x01\x1a\tdate-time\x12+\n\x12\x64\x65letion_timestamp\x18\x08 \x01(\tB\x0f\xc2\xf3\x18\x0b\x1a\tdate-time\x12*\n\x1d\x64\x65letion_grace_period_seconds\x18\t \x01(\x03H\x00\x88\x01\x01\x12\x38\n\x06labels\x18\n \x03(\x0b\x32(.podplane.meta.v1.ObjectMeta.LabelsEntry\x12\x42\n\x0b\x61nnotations\x18\x0b \x03(\x0b\x32-.podplane.meta.v1.ObjectMeta.AnnotationsEntry\x12V\n\x10owner_references\x18\x0c \x03(\x0b\x32 .podplane.meta.v1.OwnerReferenceB\x1a\xc2\xf3\x18\x16\"\x05merge*\x03uid2\x03map:\x03uid\x12$\n\nfinalizers\x18\r \x03(\tB\x10\xc2\xf3\x18\x0c\"\x05merge2\x03set\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42 \n\x1e_deletion_grace_period_seconds\"\x82\x01\n\x08ListMeta\x12\x18\n\x10resource_version\x18\x01 \x01(\t\x12 \n\x0e\x63ontinue_token\x18\x02 \x01(\tR\x08\x63ontinue\x12!\n\x14remaining_item_count\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x17\n\x15_remaining_item_count\"k\n\x18LabelSelectorRequirement\x12\x15\n\x03key\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x1a\n\x08operator\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x1c\n\x06values\x18\x03 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"\xe0\x01\n\rLabelSelector\x12\x46\n\x0cmatch_labels\x18\x01 \x03(\x0b\x32\x30.podplane.meta.v1.LabelSelector.MatchLabelsEntry\x12S\n\x11match_expressions\x18\x02 \x03(\x0b\x32*.podplane.meta.v1.LabelSelectorRequirementB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"G\n\nGetRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x18\n\x10resource_version\x18\x03 \x01(\t\"\x9b\x01\n\x0bListRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\x18\n\x10resource_version\x18\x04 \x01(\t\x12\r\n\x05limit\x18\x05 \x01(\x03\x12 \n\x0e\x63ontinue_token\x18\x06 \x01(\tR\x08\x63ontinue\"\xc0\x01\n\x0cWatchRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\x18\n\x10resource_version\x18\x04 \x01(\t\x12\x1d\n\x15\x61llow_watch_bookmarks\x18\x05 \x01(\x08\x12\x17\n\x0ftimeout_seconds\x18\x06 \x01(\x03\x12\x1b\n\x13\x61llow_watch_batches\x18\x07 \x01(\x08\"6\n\rPreconditions\x12\x0b\n\x03uid\x18\x01 \x01(\t\x12\x18\n\x10resource_version\x18\x02 \x01(\t\"\xc0\x01\n\rDeleteRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x14grace_period_seconds\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x36\n\rpreconditions\x18\x04 \x01(\x0b\x32\x1f.podplane.meta.v1.Preconditions\x12\x1a\n\x12propagation_policy\x18\x05 \x01(\tB\x17\n\x15_grace_period_secondsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.meta.v1.meta_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_OWNERREFERENCE'].fields_by_name['api_version']._loaded_options = None
+  _globals['_OWNERREFERENCE'].fields_by_name['api_version']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_OWNERREFERENCE'].fields_by_name['kind']._loaded_options = None
+  _globals['_OWNERREFERENCE'].fields_by_name['kind']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_OWNERREFERENCE'].fields_by_name['name']._loaded_options = None
+  _globals['_OWNERREFERENCE'].fields_by_name['name']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_OWNERREFERENCE'].fields_by_name['uid']._loaded_options = None
+  _globals['_OWNERREFERENCE'].fields_by_name['uid']._serialized_options = b'\302\363\030\004\010\001\020\001'
   _globals['_OBJECTMETA_LABELSENTRY']._loaded_options = None
   _globals['_OBJECTMETA_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._loaded_options = None
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_options = b'8\001'
+  _globals['_OBJECTMETA'].fields_by_name['creation_timestamp']._loaded_options = None
+  _globals['_OBJECTMETA'].fields_by_name['creation_timestamp']._serialized_options = b'\302\363\030\r\010\001\032\tdate-time'
+  _globals['_OBJECTMETA'].fields_by_name['deletion_timestamp']._loaded_options = None
+  _globals['_OBJECTMETA'].fields_by_name['deletion_timestamp']._serialized_options = b'\302\363\030\013\032\tdate-time'
+  _globals['_OBJECTMETA'].fields_by_name['owner_references']._loaded_options = None
+  _globals['_OBJECTMETA'].fields_by_name['owner_references']._serialized_options = b'\302\363\030\026\"\005merge*\003uid2\003map:\003uid'
+  _globals['_OBJECTMETA'].fields_by_name['finalizers']._loaded_options = None
+  _globals['_OBJECTMETA'].fields_by_name['finalizers']._serialized_options = b'\302\363\030\014\"\005merge2\003set'
+  _globals['_LABELSELECTORREQUIREMENT'].fields_by_name['key']._loaded_options = None
+  _globals['_LABELSELECTORREQUIREMENT'].fields_by_name['key']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_LABELSELECTORREQUIREMENT'].fields_by_name['operator']._loaded_options = None
+  _globals['_LABELSELECTORREQUIREMENT'].fields_by_name['operator']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_LABELSELECTORREQUIREMENT'].fields_by_name['values']._loaded_options = None
+  _globals['_LABELSELECTORREQUIREMENT'].fields_by_name['values']._serialized_options = b'\302\363\030\0102\006atomic'
   _globals['_LABELSELECTOR_MATCHLABELSENTRY']._loaded_options = None
   _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_options = b'8\001'
-  _globals['_OWNERREFERENCE']._serialized_start=54
-  _globals['_OWNERREFERENCE']._serialized_end=232
-  _globals['_OBJECTMETA']._serialized_start=235
-  _globals['_OBJECTMETA']._serialized_end=801
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=670
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=715
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=717
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=767
-  _globals['_LISTMETA']._serialized_start=804
-  _globals['_LISTMETA']._serialized_end=934
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=936
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=1009
-  _globals['_LABELSELECTOR']._serialized_start=1012
-  _globals['_LABELSELECTOR']._serialized_end=1222
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=1172
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=1222
-  _globals['_GETREQUEST']._serialized_start=1224
-  _globals['_GETREQUEST']._serialized_end=1295
-  _globals['_LISTREQUEST']._serialized_start=1298
-  _globals['_LISTREQUEST']._serialized_end=1453
-  _globals['_WATCHREQUEST']._serialized_start=1456
-  _globals['_WATCHREQUEST']._serialized_end=1648
-  _globals['_PRECONDITIONS']._serialized_start=1650
-  _globals['_PRECONDITIONS']._serialized_end=1704
-  _globals['_DELETEREQUEST']._serialized_start=1707
-  _globals['_DELETEREQUEST']._serialized_end=1899
+  _globals['_LABELSELECTOR'].fields_by_name['match_expressions']._loaded_options = None
+  _globals['_LABELSELECTOR'].fields_by_name['match_expressions']._serialized_options = b'\302\363\030\0102\006atomic'
+  _globals['_OWNERREFERENCE']._serialized_start=89
+  _globals['_OWNERREFERENCE']._serialized_end=307
+  _globals['_OBJECTMETA']._serialized_start=310
+  _globals['_OBJECTMETA']._serialized_end=958
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=827
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=872
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=874
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=924
+  _globals['_LISTMETA']._serialized_start=961
+  _globals['_LISTMETA']._serialized_end=1091
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=1093
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=1200
+  _globals['_LABELSELECTOR']._serialized_start=1203
+  _globals['_LABELSELECTOR']._serialized_end=1427
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=1377
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=1427
+  _globals['_GETREQUEST']._serialized_start=1429
+  _globals['_GETREQUEST']._serialized_end=1500
+  _globals['_LISTREQUEST']._serialized_start=1503
+  _globals['_LISTREQUEST']._serialized_end=1658
+  _globals['_WATCHREQUEST']._serialized_start=1661
+  _globals['_WATCHREQUEST']._serialized_end=1853
+  _globals['_PRECONDITIONS']._serialized_start=1855
+  _globals['_PRECONDITIONS']._serialized_end=1909
+  _globals['_DELETEREQUEST']._serialized_start=1912
+  _globals['_DELETEREQUEST']._serialized_end=2104
 # @@protoc_insertion_point(module_scope)
