@@ -1,0 +1,334 @@
+"""API objects <-> Kubernetes' JSON, by the rules its Go types give each field (their json tags,
+carried by the protos as the `(meta.v1.k8s)` option, protos/podplane/api/meta/v1/schema.proto).
+
+Protobuf's JSON mapping drops every zero value; Kubernetes' does not. A field is written when it
+is set, and also when empty if its Go field has no `omitempty` or is a struct: `restartCount: 0`,
+`ready: false`, `status: {}`, `lastProbeTime: null`. Clients generated from the OpenAPI schema
+(the official Python client among them) refuse an object whose required field is missing.
+Int-or-string fields are written as numbers when they hold one; bytes are base64; 64-bit integers
+are JSON numbers; map keys are sorted, as Go's encoder sorts them.
+
+Decoding is the server's field validation (fieldValidation=Strict|Warn|Ignore): an unknown field
+is an error in Strict mode and a warning otherwise, named by its path
+(`spec.containers[0].imagePullPolicyy`); a value of the wrong type is always an error."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from podplane.api.meta.v1 import schema_pb2
+
+M = TypeVar("M", bound=Message)
+
+_INT_TYPES = frozenset({
+    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
+    FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64,
+})
+_INT32_TYPES = frozenset({
+    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_UINT32})
+_INTEGER = re.compile(r"-?[0-9]+\Z")
+
+
+def field_schema(f: FieldDescriptor) -> schema_pb2.FieldSchema:
+    """The field's Kubernetes schema option; an empty one when it has none."""
+    options = f.GetOptions()
+    if options.HasExtension(schema_pb2.k8s):
+        return options.Extensions[schema_pb2.k8s]
+    return schema_pb2.FieldSchema()
+
+
+# ------------------------------------------------------------------ encoding
+
+class _Kind(enum.Enum):
+    MAP = 1
+    REPEATED_MESSAGE = 2
+    REPEATED_SCALAR = 3
+    MESSAGE = 4
+    SCALAR = 5
+
+
+@dataclass(frozen=True)
+class _FieldPlan:
+    name: str
+    json_name: str
+    kind: _Kind
+    emit_empty: bool
+    has_presence: bool
+    # What a scalar becomes in JSON (bytes to base64, int-or-string to a number, ...).
+    convert: Callable[[Any], Any] | None
+    # What an empty, emit_empty scalar is written as (None: JSON null).
+    empty: Any
+    message: Descriptor | None = None
+    value_is_message: bool = False
+    value_convert: Callable[[Any], Any] | None = None
+
+
+def _int_or_string(value: str) -> int | str:
+    return int(value) if _INTEGER.match(value) else value
+
+
+def _bytes(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _convert(f: FieldDescriptor, fmt: str) -> Callable[[Any], Any] | None:
+    if f.type == FieldDescriptor.TYPE_BYTES:
+        return _bytes
+    if fmt == "int-or-string":
+        return _int_or_string
+    return None
+
+
+def _empty(f: FieldDescriptor, fmt: str) -> Any:
+    """What Go writes for the zero value of a field it never omits."""
+    if fmt in ("date-time", "micro-time"):
+        return None  # metav1.Time's zero value marshals as null
+    if fmt == "quantity":
+        return "0"
+    if fmt == "int-or-string":
+        return 0
+    if f.type == FieldDescriptor.TYPE_BOOL:
+        return False
+    if f.type in _INT_TYPES:
+        return 0
+    if f.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        return 0.0
+    return ""
+
+
+@functools.cache
+def _plan(descriptor: Descriptor) -> tuple[_FieldPlan, ...]:
+    plans = []
+    for f in descriptor.fields:
+        schema = field_schema(f)
+        fmt = schema.format
+        if f.message_type is not None and f.message_type.GetOptions().map_entry:
+            value = f.message_type.fields_by_name["value"]
+            plans.append(_FieldPlan(
+                f.name, f.json_name, _Kind.MAP, schema.emit_empty, False, None, None,
+                message=value.message_type, value_is_message=value.message_type is not None,
+                value_convert=_convert(value, field_schema(value).format)))
+        elif f.is_repeated:
+            kind = _Kind.REPEATED_MESSAGE if f.message_type is not None else _Kind.REPEATED_SCALAR
+            plans.append(_FieldPlan(f.name, f.json_name, kind, schema.emit_empty, False,
+                                    _convert(f, fmt), None, message=f.message_type))
+        elif f.message_type is not None:
+            plans.append(_FieldPlan(f.name, f.json_name, _Kind.MESSAGE, schema.emit_empty, True,
+                                    None, None, message=f.message_type))
+        else:
+            plans.append(_FieldPlan(f.name, f.json_name, _Kind.SCALAR, schema.emit_empty,
+                                    f.has_presence, _convert(f, fmt), _empty(f, fmt)))
+    return tuple(plans)
+
+
+def encode(msg: Message) -> dict[str, Any]:
+    """The object as Kubernetes' JSON encoder writes it (a dict, ready for json.dumps)."""
+    out: dict[str, Any] = {}
+    for plan in _plan(msg.DESCRIPTOR):
+        value = getattr(msg, plan.name)
+        kind = plan.kind
+        if kind is _Kind.SCALAR:
+            if plan.has_presence:
+                if not msg.HasField(plan.name):
+                    continue
+            elif not value:
+                if plan.emit_empty:
+                    out[plan.json_name] = plan.empty
+                continue
+            out[plan.json_name] = plan.convert(value) if plan.convert else value
+        elif kind is _Kind.MESSAGE:
+            if msg.HasField(plan.name) or plan.emit_empty:
+                out[plan.json_name] = encode(value)
+        elif kind is _Kind.REPEATED_MESSAGE:
+            if value or plan.emit_empty:
+                out[plan.json_name] = [encode(item) for item in value]
+        elif kind is _Kind.REPEATED_SCALAR:
+            if value or plan.emit_empty:
+                convert = plan.convert
+                out[plan.json_name] = [convert(v) for v in value] if convert else list(value)
+        elif value or plan.emit_empty:  # a map
+            if plan.value_is_message:
+                out[plan.json_name] = {k: encode(value[k]) for k in sorted(value)}
+            elif plan.value_convert:
+                out[plan.json_name] = {k: plan.value_convert(value[k]) for k in sorted(value)}
+            else:
+                out[plan.json_name] = {k: value[k] for k in sorted(value)}
+    return out
+
+
+# ------------------------------------------------------------------ decoding
+
+class DecodeError(ValueError):
+    """A value that does not decode; `str()` names the field path."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{path}: {detail}" if path else detail)
+        self.path = path
+        self.detail = detail
+
+
+class UnknownFieldError(DecodeError):
+    """Unknown fields in Strict mode: every one, as Kubernetes lists them."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        detail = ", ".join(f'unknown field "{p}"' for p in paths)
+        super().__init__("", detail)
+
+
+class FieldValidation(enum.Enum):
+    """The request's fieldValidation: what an unknown field is (Kubernetes' default: Warn)."""
+    STRICT = "Strict"
+    WARN = "Warn"
+    IGNORE = "Ignore"
+
+
+@dataclass
+class Decoded:
+    unknown_fields: list[str] = field(default_factory=list)
+
+
+def json_type_name(value: Any) -> str:
+    """JSON's name for a decoded value, as error messages call it."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+_BASE64_ALPHABET = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+def _base64(value: str, path: str) -> bytes:
+    """Standard base64 with padding, line breaks ignored (Go's base64.StdEncoding)."""
+    text = value.replace("\r", "").replace("\n", "")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        at = next((i for i, ch in enumerate(text) if ch not in _BASE64_ALPHABET), len(text))
+        raise DecodeError(path, f"illegal base64 data at input byte {at}") from None
+
+
+def _scalar(f: FieldDescriptor, value: Any, path: str) -> Any:
+    t = f.type
+    if t == FieldDescriptor.TYPE_STRING:
+        # Quantities ("cpu: 1") and int-or-string ports ("port: 8080") arrive as numbers.
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise DecodeError(path, f"expected string, got {json_type_name(value)}")
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return value if isinstance(value, str) else str(value)
+    if t in _INT_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise DecodeError(path, f"expected integer, got {json_type_name(value)}")
+        bits = 32 if t in _INT32_TYPES else 64
+        if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+            raise DecodeError(path, f"value {value} out of range for a {bits}-bit integer")
+        return value
+    if t == FieldDescriptor.TYPE_BOOL:
+        if not isinstance(value, bool):
+            raise DecodeError(path, f"expected boolean, got {json_type_name(value)}")
+        return value
+    if t in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DecodeError(path, f"expected number, got {json_type_name(value)}")
+        return float(value)
+    if t == FieldDescriptor.TYPE_BYTES:
+        if not isinstance(value, str):
+            raise DecodeError(path, f"expected string, got {json_type_name(value)}")
+        return _base64(value, path)
+    raise DecodeError(path, "unsupported field type")
+
+
+@functools.cache
+def _by_json_name(descriptor: Descriptor) -> dict[str, FieldDescriptor]:
+    return {f.json_name: f for f in descriptor.fields}
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _fill(msg: Message, data: Any, path: str, unknown: list[str]) -> None:
+    if not isinstance(data, dict):
+        raise DecodeError(path, f"expected object, got {json_type_name(data)}")
+    fields = _by_json_name(msg.DESCRIPTOR)
+    for key, value in data.items():
+        sub = _join(path, str(key))
+        f = fields.get(key) if isinstance(key, str) else None
+        if f is None:
+            unknown.append(sub)
+            continue
+        if value is None:
+            continue
+        if f.message_type is not None and f.message_type.GetOptions().map_entry:
+            if not isinstance(value, dict):
+                raise DecodeError(sub, f"expected object, got {json_type_name(value)}")
+            target = getattr(msg, f.name)
+            value_field = f.message_type.fields_by_name["value"]
+            for k, v in value.items():
+                entry_path = f"{sub}[{k}]"
+                if value_field.message_type is not None:
+                    _fill(target[str(k)], v, entry_path, unknown)
+                elif v is not None:
+                    target[str(k)] = _scalar(value_field, v, entry_path)
+        elif f.is_repeated:
+            if not isinstance(value, list):
+                raise DecodeError(sub, f"expected array, got {json_type_name(value)}")
+            target = getattr(msg, f.name)
+            for i, item in enumerate(value):
+                item_path = f"{sub}[{i}]"
+                if f.message_type is not None:
+                    _fill(target.add(), item if item is not None else {}, item_path, unknown)
+                else:
+                    if item is None:
+                        raise DecodeError(item_path, "expected a value, got null")
+                    target.append(_scalar(f, item, item_path))
+        elif f.message_type is not None:
+            child = getattr(msg, f.name)
+            child.SetInParent()  # `emptyDir: {}` must read as present
+            _fill(child, value, sub, unknown)
+        else:
+            setattr(msg, f.name, _scalar(f, value, sub))
+
+
+def decode_into(msg: M, data: Any,
+                validation: FieldValidation = FieldValidation.STRICT) -> list[str]:
+    """Fills `msg` from Kubernetes JSON (a decoded dict). Returns the unknown fields' paths when
+    `validation` lets them pass (Warn, Ignore); raises UnknownFieldError for them in Strict mode
+    and DecodeError for a value of the wrong type in any mode."""
+    unknown: list[str] = []
+    _fill(msg, data, "", unknown)
+    if unknown and validation is FieldValidation.STRICT:
+        raise UnknownFieldError(unknown)
+    return unknown
+
+
+def decode(message: type[M], data: Any,
+           validation: FieldValidation = FieldValidation.STRICT) -> tuple[M, list[str]]:
+    """A new `message` decoded from `data`, and the unknown fields' paths (see decode_into)."""
+    msg = message()
+    return msg, decode_into(msg, data, validation)
