@@ -1,0 +1,144 @@
+"""Discovery documents (k8s.io/apiserver/pkg/endpoints/discovery): /version, /api, /api/v1,
+/apis and /apis/<group>/<version>, built from the table of kinds, so `kubectl api-resources`,
+kubectl's REST mapper and every client-go program find what the server serves.
+
+kubectl asks for aggregated discovery (apidiscovery.k8s.io/v2) first and falls back to these
+legacy documents when the answer is plain JSON, as it is here."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import platform
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
+
+# The Kubernetes release whose API podplane serves.
+KUBERNETES_VERSION = "v1.31.0"
+
+VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+# Kinds `kubectl get all` lists (their categories in Kubernetes).
+ALL_CATEGORY = frozenset({"pods", "replicationcontrollers", "replicasets", "deployments", "jobs",
+                          "services", "daemonsets", "statefulsets", "cronjobs"})
+
+
+@dataclass(frozen=True)
+class Subresource:
+    name: str
+    kind: str
+    verbs: tuple[str, ...]
+    group: str = ""
+    version: str = ""
+
+
+_STATUS = ("get", "patch", "update")
+_SCALE = Subresource("scale", "Scale", _STATUS, "autoscaling", "v1")
+SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
+    "pods": (Subresource("status", "Pod", _STATUS), Subresource("binding", "Binding", ("create",)),
+             Subresource("log", "Pod", ("get",)), Subresource("exec", "PodExecOptions",
+                                                             ("create", "get")),
+             Subresource("attach", "PodAttachOptions", ("create", "get")),
+             Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
+             Subresource("ephemeralcontainers", "Pod", _STATUS)),
+    "nodes": (Subresource("status", "Node", _STATUS),),
+    "namespaces": (Subresource("status", "Namespace", _STATUS),),
+    "replicationcontrollers": (Subresource("status", "ReplicationController", _STATUS), _SCALE),
+    "replicasets": (Subresource("status", "ReplicaSet", _STATUS), _SCALE),
+    "deployments": (Subresource("status", "Deployment", _STATUS), _SCALE),
+    "jobs": (Subresource("status", "Job", _STATUS),),
+}
+
+
+def group_of(r: Resource) -> str:
+    """"" for the core group (apiVersion v1), else the group (apps for apps/v1)."""
+    return r.api_version.rpartition("/")[0]
+
+
+def version_of(r: Resource) -> str:
+    return r.api_version.rpartition("/")[2]
+
+
+def group_versions() -> dict[str, list[str]]:
+    """Each named group's versions (the core group, "", is served at /api)."""
+    out: dict[str, list[str]] = {}
+    for r in resources.ALL:
+        versions = out.setdefault(group_of(r), [])
+        if version_of(r) not in versions:
+            versions.append(version_of(r))
+    return out
+
+
+def storage_version_hash(r: Resource) -> str:
+    """An opaque hash of the kind's storage version, as Kubernetes publishes for storage
+    migrators: the same for as long as the kind is stored in the same version."""
+    digest = hashlib.sha256(f"{group_of(r)}/{version_of(r)}/{r.kind}".encode()).digest()
+    return base64.b64encode(digest[:8]).decode()
+
+
+def version_info() -> dict[str, str]:
+    major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
+    return {"major": major, "minor": minor, "gitVersion": KUBERNETES_VERSION + "+podplane",
+            "gitCommit": "", "gitTreeState": "clean", "buildDate": "",
+            "goVersion": "python" + platform.python_version(), "compiler": "cpython",
+            "platform": f"{platform.system().lower()}/{platform.machine()}"}
+
+
+def api_versions() -> dict[str, Any]:
+    """/api: the core group's versions."""
+    return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+        {"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]}
+
+
+def _group(name: str, versions: Iterable[str]) -> dict[str, Any]:
+    listed = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+    return {"name": name, "versions": listed, "preferredVersion": listed[0]}
+
+
+def api_group_list() -> dict[str, Any]:
+    """/apis: every named group with its versions."""
+    return {"kind": "APIGroupList", "apiVersion": "v1",
+            "groups": [_group(g, vs) for g, vs in group_versions().items() if g]}
+
+
+def api_group(name: str) -> dict[str, Any] | None:
+    """/apis/<group>: one group, or None when it is not served."""
+    versions = group_versions().get(name)
+    if not name or versions is None:
+        return None
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
+
+
+def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
+    """/api/v1 or /apis/<group>/<version>: the resources of a group version, with their
+    subresources, verbs, short names and categories; None when the version is not served."""
+    served = [r for r in resources.ALL if group_of(r) == group and version_of(r) == version]
+    if not served:
+        return None
+    listed: list[dict[str, Any]] = []
+    for r in served:
+        entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular,
+                                 "namespaced": r.namespaced, "kind": r.kind, "verbs": VERBS}
+        if r.short_names:
+            entry["shortNames"] = list(r.short_names)
+        if r.plural in ALL_CATEGORY:
+            entry["categories"] = ["all"]
+        entry["storageVersionHash"] = storage_version_hash(r)
+        listed.append(entry)
+        for sub in SUBRESOURCES.get(r.plural, ()):
+            item: dict[str, Any] = {"name": f"{r.plural}/{sub.name}", "singularName": "",
+                                    "namespaced": r.namespaced, "kind": sub.kind,
+                                    "verbs": list(sub.verbs)}
+            if sub.group:
+                item.update(group=sub.group, version=sub.version)
+            listed.append(item)
+    if group == "" and version == "v1":  # pods/binding's kind, also served on its own
+        listed.append({"name": "bindings", "singularName": "binding", "namespaced": True,
+                       "kind": "Binding", "verbs": ["create"]})
+    listed.sort(key=lambda e: e["name"])
+    return {"kind": "APIResourceList", "apiVersion": "v1",
+            "groupVersion": f"{group}/{version}" if group else version, "resources": listed}
