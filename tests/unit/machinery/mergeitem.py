@@ -3,7 +3,7 @@ tests): MergeItem's fields with their patch strategies and merge keys, and Retai
 The k8s test cases in test_strategicpatch.py and test_strategicdiff.py are written against it."""
 from __future__ import annotations
 
-from podplane.apimachinery.patchschema import DictPatchSchema
+from podplane.apimachinery.patch.schema import DictPatchSchema
 
 MERGE_ITEM = DictPatchSchema(
     {

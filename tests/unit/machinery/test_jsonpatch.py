@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from podplane.apimachinery.jsonpatch import MAX_OPERATIONS, apply_json_patch
-from podplane.apimachinery.mergepatch import PatchError
+from podplane.apimachinery.patch.jsonpatch import MAX_OPERATIONS, apply_json_patch
+from podplane.apimachinery.patch.mergepatch import PatchError
 
 POD = {
     "metadata": {"name": "web", "labels": {"app": "web"}, "finalizers": ["a", "b"]},

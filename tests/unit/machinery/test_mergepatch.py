@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from podplane.apimachinery.mergepatch import PatchError, apply_merge_patch, merge
+from podplane.apimachinery.patch.mergepatch import PatchError, apply_merge_patch, merge
 
 # RFC 7386, appendix A: (target, patch, result).
 RFC_EXAMPLES = [

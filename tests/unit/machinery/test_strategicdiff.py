@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from podplane.apimachinery.strategicdiff import (
+from podplane.apimachinery.patch.strategic_diff import (
     ConflictError,
     create_three_way_merge_patch,
     create_two_way_merge_patch,
     go_deduplicate,
     merging_maps_have_conflicts,
 )
-from podplane.apimachinery.strategicpatch import strategic_merge_patch
+from podplane.apimachinery.patch.strategic import strategic_merge_patch
 from tests.unit.machinery.mergeitem import MERGE_ITEM
 
 TWO_WAY = [

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from podplane.apimachinery.mergepatch import PatchError
-from podplane.apimachinery.strategicpatch import strategic_merge_patch
+from podplane.apimachinery.patch.mergepatch import PatchError
+from podplane.apimachinery.patch.strategic import strategic_merge_patch
 from tests.unit.machinery.mergeitem import MERGE_ITEM
 
 KUBERNETES_CASES = [

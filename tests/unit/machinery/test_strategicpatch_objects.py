@@ -11,9 +11,9 @@ from google.protobuf import json_format
 
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery.patchschema import NO_META, proto_schema
-from podplane.apimachinery.strategicdiff import create_three_way_merge_patch
-from podplane.apimachinery.strategicpatch import strategic_merge_patch
+from podplane.apimachinery.patch.schema import NO_META, proto_schema
+from podplane.apimachinery.patch.strategic_diff import create_three_way_merge_patch
+from podplane.apimachinery.patch.strategic import strategic_merge_patch
 
 POD = proto_schema(core_pb2.Pod.DESCRIPTOR)
 DEPLOYMENT = proto_schema(apps_pb2.Deployment.DESCRIPTOR)

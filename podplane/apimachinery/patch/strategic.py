@@ -18,7 +18,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from podplane.apimachinery.mergepatch import (
+from podplane.apimachinery.patch.mergepatch import (
     BAD_REQUEST,
     JSONObject,
     PatchError,
@@ -30,7 +30,7 @@ from podplane.apimachinery.mergepatch import (
     json_type,
     no_merge_key,
 )
-from podplane.apimachinery.patchschema import (
+from podplane.apimachinery.patch.schema import (
     DELETE,
     DELETE_FROM_PRIMITIVE_LIST,
     DIRECTIVE,
@@ -41,7 +41,7 @@ from podplane.apimachinery.patchschema import (
     PatchMeta,
     PatchSchema,
 )
-from podplane.apimachinery.strategicorder import (
+from podplane.apimachinery.patch.strategic_order import (
     check_order,
     go_aliased_order,
     normalize_order,

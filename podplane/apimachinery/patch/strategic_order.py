@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from podplane.apimachinery.mergepatch import (
+from podplane.apimachinery.patch.mergepatch import (
     PatchError,
     bad_arg_type,
     go_format,
     json_key,
     no_merge_key,
 )
-from podplane.apimachinery.patchschema import DELETE, DIRECTIVE, REPLACE, SET_ELEMENT_ORDER
+from podplane.apimachinery.patch.schema import DELETE, DIRECTIVE, REPLACE, SET_ELEMENT_ORDER
 
 
 def partition(items: list[Any], by: list[Any], merge_key: str) -> tuple[list[Any], list[Any]]:

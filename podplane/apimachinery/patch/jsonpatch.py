@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from podplane.apimachinery.mergepatch import (
+from podplane.apimachinery.patch.mergepatch import (
     BAD_REQUEST,
     ENTITY_TOO_LARGE,
     PatchError,

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from podplane.apimachinery.mergepatch import (
+from podplane.apimachinery.patch.mergepatch import (
     JSONObject,
     PatchError,
     bad_arg_type,
@@ -20,7 +20,7 @@ from podplane.apimachinery.mergepatch import (
     json_type,
     no_merge_key,
 )
-from podplane.apimachinery.patchschema import (
+from podplane.apimachinery.patch.schema import (
     DELETE,
     DELETE_FROM_PRIMITIVE_LIST,
     DIRECTIVE,
@@ -31,8 +31,8 @@ from podplane.apimachinery.patchschema import (
     SET_ELEMENT_ORDER,
     PatchSchema,
 )
-from podplane.apimachinery.strategicorder import sort_by_order
-from podplane.apimachinery.strategicpatch import MergeOptions, element_type, merge_map
+from podplane.apimachinery.patch.strategic_order import sort_by_order
+from podplane.apimachinery.patch.strategic import MergeOptions, element_type, merge_map
 
 # Merging the three-way diff's two halves keeps nulls and parallel lists: the result is a patch.
 _MERGE_PATCHES = MergeOptions(merge_parallel_list=False, ignore_unmatched_nulls=False)
