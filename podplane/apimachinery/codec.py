@@ -39,11 +39,17 @@ _INT32_TYPES = frozenset({
 _INTEGER = re.compile(r"-?[0-9]+\Z")
 
 
+# The generated stub types the extension as a plain FieldDescriptor, which the options' extension
+# API does not take.
+_K8S_OPTION: Any = schema_pb2.k8s
+
+
 def field_schema(f: FieldDescriptor) -> schema_pb2.FieldSchema:
     """The field's Kubernetes schema option; an empty one when it has none."""
     options = f.GetOptions()
-    if options.HasExtension(schema_pb2.k8s):
-        return options.Extensions[schema_pb2.k8s]
+    if options.HasExtension(_K8S_OPTION):
+        schema: schema_pb2.FieldSchema = options.Extensions[_K8S_OPTION]
+        return schema
     return schema_pb2.FieldSchema()
 
 

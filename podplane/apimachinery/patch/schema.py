@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from podplane.api.meta.v1 import schema_pb2
+from podplane.apimachinery.codec import field_schema
 
 # Patch strategies, and the values of a patch's $patch directive.
 MERGE = "merge"
@@ -117,10 +117,7 @@ def _field_meta(field: Any) -> PatchMeta:
             schema = _MapSchema(proto_schema(value) if value is not None else NO_SCHEMA)
         else:
             schema = proto_schema(message)
-    options = field.GetOptions()
-    if not options.HasExtension(schema_pb2.k8s):
-        return PatchMeta(schema)
-    k8s = options.Extensions[schema_pb2.k8s]
+    k8s = field_schema(field)
     return patch_meta(schema, k8s.patch_strategy, k8s.patch_merge_key)
 
 
