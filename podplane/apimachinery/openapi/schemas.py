@@ -1,0 +1,220 @@
+"""The API's messages as OpenAPI schemas, named as Kubernetes names its types
+(io.k8s.api.core.v1.Pod, io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta), so `kubectl explain`
+prints familiar type names and generated clients find the models they expect.
+
+Each field's schema follows its `(meta.v1.k8s)` option, the rules the JSON codec
+(podplane/apimachinery/codec.py) writes objects by: required, defaults for the fields Go never
+omits, timestamps, int-or-string and quantities as references to the named meta types, and the
+strategic-merge-patch and server-side-apply extensions kubectl and client-go read."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
+from podplane.apimachinery.codec import field_schema
+from podplane.apimachinery.openapi import comments
+
+Schema = dict[str, Any]
+
+# Proto packages and the Go packages Kubernetes names their types after.
+_PACKAGES = {
+    "podplane.core.v1": "io.k8s.api.core.v1",
+    "podplane.apps.v1": "io.k8s.api.apps.v1",
+    "podplane.batch.v1": "io.k8s.api.batch.v1",
+    "podplane.coordination.v1": "io.k8s.api.coordination.v1",
+    "podplane.meta.v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
+}
+_FILES = (core_pb2, apps_pb2, batch_pb2, lease_pb2, meta_pb2)
+
+META = "io.k8s.apimachinery.pkg.apis.meta.v1"
+TIME = f"{META}.Time"
+MICRO_TIME = f"{META}.MicroTime"
+INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+
+# A string field's format option and the named schema it refers to.
+_NAMED_FORMATS = {"date-time": TIME, "micro-time": MICRO_TIME, "int-or-string": INT_OR_STRING,
+                  "quantity": QUANTITY}
+
+_SCALARS: dict[int, tuple[str, str | None]] = {
+    FieldDescriptor.TYPE_STRING: ("string", None),
+    FieldDescriptor.TYPE_BOOL: ("boolean", None),
+    FieldDescriptor.TYPE_INT32: ("integer", "int32"),
+    FieldDescriptor.TYPE_SINT32: ("integer", "int32"),
+    FieldDescriptor.TYPE_UINT32: ("integer", "int32"),
+    FieldDescriptor.TYPE_INT64: ("integer", "int64"),
+    FieldDescriptor.TYPE_SINT64: ("integer", "int64"),
+    FieldDescriptor.TYPE_UINT64: ("integer", "int64"),
+    FieldDescriptor.TYPE_DOUBLE: ("number", "double"),
+    FieldDescriptor.TYPE_FLOAT: ("number", "float"),
+    FieldDescriptor.TYPE_BYTES: ("string", "byte"),
+}
+_ZERO: dict[str, Any] = {"string": "", "boolean": False, "integer": 0, "number": 0}
+
+
+class Dialect(enum.Enum):
+    """Swagger 2.0 (/openapi/v2) or OpenAPI 3.0 (/openapi/v3): where definitions live and how a
+    property that names one carries its own description."""
+    V2 = "#/definitions/"
+    V3 = "#/components/schemas/"
+
+    def ref(self, name: str) -> Schema:
+        return {"$ref": self.value + name}
+
+    def property_ref(self, name: str, description: str = "", struct: bool = False) -> Schema:
+        """A property of a named type. OpenAPI 3.0 ignores $ref's siblings, so v3 wraps the
+        reference in allOf, with `default: {}` for a struct Go always writes (kube-openapi's
+        shape, which kubectl's strategic merge patch resolves); v2 sets them beside $ref."""
+        if self is Dialect.V3:
+            out: Schema = {"allOf": [self.ref(name)]}
+            if struct:
+                out["default"] = {}
+        else:
+            out = self.ref(name)
+        if description:
+            out["description"] = description
+        return out
+
+    def item_ref(self, name: str, struct: bool = False) -> Schema:
+        """The element schema of a list of a named type; v3 gives a struct `default: {}`."""
+        if self is Dialect.V3 and struct:
+            return {"allOf": [self.ref(name)], "default": {}}
+        return self.ref(name)
+
+
+def definition_name(full_name: str) -> str:
+    """Kubernetes' name for a (top-level) message's type, by its full name:
+    podplane.core.v1.PodSpec is io.k8s.api.core.v1.PodSpec."""
+    package, _, name = full_name.rpartition(".")
+    return f"{_PACKAGES[package]}.{name}"
+
+
+def message_name(message: type[Message]) -> str:
+    """Kubernetes' name for a message class's type."""
+    return definition_name(message.DESCRIPTOR.full_name)
+
+
+@functools.cache
+def messages() -> dict[str, Descriptor]:
+    """Every API message by its definition name."""
+    return {definition_name(m.full_name): m
+            for f in _FILES for m in f.DESCRIPTOR.message_types_by_name.values()}
+
+
+def gvk(group: str, version: str, kind: str) -> dict[str, str]:
+    return {"group": group, "version": version, "kind": kind}
+
+
+@functools.cache
+def _kinds() -> dict[str, list[dict[str, str]]]:
+    """The x-kubernetes-group-version-kind of each served kind and its list."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for r in resources.ALL:
+        group, _, version = r.api_version.rpartition("/")
+        out[message_name(r.message)] = [gvk(group, version, r.kind)]
+        out[message_name(r.list_message)] = [gvk(group, version, f"{r.kind}List")]
+    out[message_name(core_pb2.Binding)] = [gvk("", "v1", "Binding")]
+    return out
+
+
+@functools.cache
+def _list_kinds() -> frozenset[str]:
+    return frozenset(message_name(r.list_message) for r in resources.ALL)
+
+
+def _scalar(f: FieldDescriptor, fmt: str, dialect: Dialect, emit_empty: bool) -> Schema:
+    if fmt in _NAMED_FORMATS:
+        return dialect.property_ref(_NAMED_FORMATS[fmt])
+    type_, format_ = _SCALARS[f.type]
+    out: Schema = {"type": type_}
+    if format_:
+        out["format"] = format_
+    if emit_empty and f.type != FieldDescriptor.TYPE_BYTES:
+        out["default"] = _ZERO[type_]
+    return out
+
+
+def _empty_is_valid(message: Descriptor) -> bool:
+    """Whether {} is a valid value of the message (none of its fields is required), and so may
+    be its default: validators check a default against its schema."""
+    return not any(field_schema(f).required for f in message.fields)
+
+
+def _element(f: FieldDescriptor, fmt: str, dialect: Dialect) -> Schema:
+    """The schema of a list element or a map value."""
+    if f.message_type is not None:
+        return dialect.item_ref(definition_name(f.message_type.full_name),
+                                struct=_empty_is_valid(f.message_type))
+    if fmt in _NAMED_FORMATS:
+        return dialect.ref(_NAMED_FORMATS[fmt])
+    return _scalar(f, fmt, dialect, emit_empty=True)
+
+
+def property_schema(f: FieldDescriptor, dialect: Dialect) -> Schema:
+    """The schema of one field, with its description and Kubernetes extensions."""
+    option = field_schema(f)
+    description = comments.of_field(f)
+    out: Schema
+    if f.message_type is not None and f.message_type.GetOptions().map_entry:
+        # A map's format option (quantity) describes its values: resources' limits, capacity.
+        value = f.message_type.fields_by_name["value"]
+        out = {"type": "object", "additionalProperties": _element(value, option.format, dialect)}
+    elif f.is_repeated:
+        out = {"type": "array", "items": _element(f, option.format, dialect)}
+    elif f.message_type is not None:
+        out = dialect.property_ref(
+            definition_name(f.message_type.full_name),
+            struct=option.emit_empty and _empty_is_valid(f.message_type))
+    else:
+        out = _scalar(f, option.format, dialect, option.emit_empty)
+    if description:
+        out["description"] = description
+    if option.list_type:
+        out["x-kubernetes-list-type"] = option.list_type
+    if option.list_map_keys:
+        out["x-kubernetes-list-map-keys"] = list(option.list_map_keys)
+    if option.patch_merge_key:
+        out["x-kubernetes-patch-merge-key"] = option.patch_merge_key
+    if option.patch_strategy:
+        out["x-kubernetes-patch-strategy"] = option.patch_strategy
+    return out
+
+
+# What a list's apiVersion and kind are: the protos' list messages leave them to the encoder.
+API_VERSION = ("APIVersion defines the versioned schema of this representation of an object. "
+               "Servers convert recognized schemas to the latest internal value and may reject "
+               "unrecognized values.")
+KIND = ("Kind is a string value naming the REST resource this object represents, in CamelCase. "
+        "Servers may infer it from the endpoint the client submits requests to; it cannot be "
+        "updated.")
+
+
+def message_schema(name: str, dialect: Dialect) -> Schema:
+    """The definition of the API message `name` (a definition name)."""
+    message = messages()[name]
+    properties: dict[str, Schema] = {}
+    if name in _list_kinds():
+        properties["apiVersion"] = {"type": "string", "description": API_VERSION}
+        properties["kind"] = {"type": "string", "description": KIND}
+    for f in message.fields:
+        properties[f.json_name] = property_schema(f, dialect)
+    out: Schema = {"type": "object", "properties": dict(sorted(properties.items()))}
+    if (description := comments.of_message(message)):
+        out["description"] = description
+    required = [f.json_name for f in message.fields if field_schema(f).required]
+    if required:
+        out["required"] = required
+    if name in _kinds():
+        out["x-kubernetes-group-version-kind"] = _kinds()[name]
+    return out
