@@ -30,8 +30,8 @@ def imported_top_levels(package: str) -> dict[str, set[str]]:
 
 # The exceptions: benchmarks that time a service's own code in process, as kubernetes'
 # scheduler_perf and storage benchmarks do, without a cluster.
-IN_PROCESS = {"bench/scheduler_decision.py": {"scheduler"},
-              "bench/apiserver_costs.py": {"apiserver"}}
+IN_PROCESS = {"bench/scheduler/decision.py": {"scheduler"},
+              "bench/apiserver/costs.py": {"apiserver"}}
 
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if (ROOT / s).is_dir()])

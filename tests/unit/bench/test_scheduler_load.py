@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.scheduler_stats import histogram, latencies, latency_summary, throughput
-from bench.scheduler_workloads import (AFFINITY_ZONES, MISSING_LABEL, TAINT_KEY, WORKLOADS,
+from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
+from bench.scheduler.workloads import (AFFINITY_ZONES, MISSING_LABEL, TAINT_KEY, WORKLOADS,
                                        ZONE_LABEL, bench_pod, expected_unschedulable, fits,
                                        hollow_node, max_zone_skew, zone_of)
 from podplane.api.core.v1 import core_pb2

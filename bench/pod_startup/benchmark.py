@@ -20,8 +20,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
-from bench.pod_startup_report import SLO_SECONDS, STRETCH_SECONDS, Cell, markdown
-from bench.stats import summarize
+from bench.common.stats import summarize
+from bench.pod_startup.report import SLO_SECONDS, STRETCH_SECONDS, Cell, markdown
 from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from bench.scheduler_targets import CLUSTERLOADER2_THRESHOLD, SCHEDULER_PERF_THRESHOLD
+from bench.scheduler.targets import CLUSTERLOADER2_THRESHOLD, SCHEDULER_PERF_THRESHOLD
 
 # The targets the issue names: clusterloader2's scheduler-throughput floor and kube-scheduler's CI
 # floor for SchedulingBasic 5000 nodes / 10000 pods.

@@ -20,10 +20,11 @@ from typing import Any
 
 import grpc
 
-from bench import workers
-from bench.measure import Schedule
-from bench.pods import CELL_LABEL, CREATED_AT, NAMESPACE, RUN_LABEL, PodsConnection, small_pod
-from bench.stats import summarize
+from bench.common import workers
+from bench.common.measure import Schedule
+from bench.common.pods import (CELL_LABEL, CREATED_AT, NAMESPACE, RUN_LABEL, PodsConnection,
+                               small_pod)
+from bench.common.stats import summarize
 from podplane.client.clientset import WatchStream, status_code
 
 SYNC_TIMEOUT = 120.0

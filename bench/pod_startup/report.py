@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.stats import Summary
+from bench.common.stats import Summary
 
 # Kubernetes' pod start-up SLO (p99, stateless pods, image present) and this project's aim.
 SLO_SECONDS = 5.0

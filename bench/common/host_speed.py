@@ -4,7 +4,8 @@ a benchmark runs. On the shared 2-core VM this project is measured on, the same 
 1.7 times as long from one minute to the next, and every component of a run slows with it. The
 samples tell a run on a slow host from a slow run.
 
-`python -m bench.host_speed INTERVAL` prints one probe, in milliseconds, every INTERVAL seconds."""
+`python -m bench.common.host_speed INTERVAL` prints one probe, in milliseconds, every INTERVAL
+seconds."""
 from __future__ import annotations
 
 import statistics
@@ -43,7 +44,7 @@ class HostSpeed:
 
     def start(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.host_speed", str(self.interval)],
+            [sys.executable, "-m", "bench.common.host_speed", str(self.interval)],
             stdout=subprocess.PIPE, text=True)
 
     def stop(self) -> list[float]:

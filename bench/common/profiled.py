@@ -1,4 +1,4 @@
-"""python -m bench.profiled OUT MODULE [ARGS...]: runs `python -m MODULE ARGS` under cProfile
+"""python -m bench.common.profiled OUT MODULE [ARGS...]: runs `python -m MODULE ARGS` under cProfile
 timed by its main thread's CPU time, and writes the stats to OUT when the module returns (a
 SIGTERM the module handles gracefully included).
 
@@ -15,7 +15,7 @@ import time
 
 def main(argv: list[str]) -> None:
     if len(argv) < 2:
-        raise SystemExit("usage: python -m bench.profiled OUT MODULE [ARGS...]")
+        raise SystemExit("usage: python -m bench.common.profiled OUT MODULE [ARGS...]")
     out, module, args = argv[0], argv[1], argv[2:]
     sys.argv = [module, *args]
     profiler = cProfile.Profile(time.thread_time)

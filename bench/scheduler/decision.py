@@ -17,7 +17,7 @@ from scheduler.algorithm import SchedulingAlgorithm
 from scheduler.cache import SchedulerCache
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from bench.scheduler_workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_node
+from bench.scheduler.workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_node
 
 RUN_ID = "decision"
 

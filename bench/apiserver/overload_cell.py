@@ -24,10 +24,10 @@ from typing import Any
 
 import grpc
 
-from bench import workers
-from bench.measure import Schedule, own_cpu_in, sleep_until
-from bench.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
-from bench.stats import summarize
+from bench.common import workers
+from bench.common.measure import Schedule, own_cpu_in, sleep_until
+from bench.common.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
+from bench.common.stats import summarize
 from podplane.apimachinery import resources
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import CHANNEL_OPTIONS

@@ -169,11 +169,11 @@ class ApiserverProcess:
     @classmethod
     def start(cls, etcd_endpoint: str, log_dir: str, extra_args: Sequence[str] = (),
               profile_out: str | None = None) -> ApiserverProcess:
-        """With `profile_out`, runs under cProfile (bench.profiled: its event loop thread's CPU
-        time, not the etcd watch threads'), which writes its stats there when SIGTERM stops the
-        apiserver gracefully."""
+        """With `profile_out`, runs under cProfile (bench.common.profiled: its event loop thread's
+        CPU time, not the etcd watch threads'), which writes its stats there when SIGTERM stops
+        the apiserver gracefully."""
         port = free_port()
-        run = (["-m", "bench.profiled", profile_out, "apiserver"] if profile_out
+        run = (["-m", "bench.common.profiled", profile_out, "apiserver"] if profile_out
                else ["-m", "apiserver"])
         args = [sys.executable, *run, "--etcd-servers", etcd_endpoint,
                 "--bind-address", "127.0.0.1", "--port", str(port), "--log-level", "WARNING",

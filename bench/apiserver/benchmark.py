@@ -18,11 +18,12 @@ from typing import Any
 
 import grpc
 
-from bench import apiserver_writes, etcd_cas, report, watch_delivery
-from bench.measure import Schedule, cpu_percent_in
-from bench.pods import delete_run_pods
-from bench.processes import ApiserverProcess, EtcdProcess, etcd_version, filesystem_of
-from bench.progress import Progress
+from bench.apiserver import report, watch_delivery, writes
+from bench.common import etcd_ceiling
+from bench.common.measure import Schedule, cpu_percent_in
+from bench.common.pods import delete_run_pods
+from bench.common.processes import ApiserverProcess, EtcdProcess, etcd_version, filesystem_of
+from bench.common.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -121,35 +122,38 @@ async def _phases(options: Options, cluster: Cluster, run_id: str,
         result["etcd"] = {"skipped": "no etcd endpoint (pass --etcd http://host:port to measure "
                                      "the ceiling of a running cluster's etcd)"}
     else:
-        result["etcd_version"] = await etcd_cas.server_version(cluster.etcd_endpoint)
+        result["etcd_version"] = await etcd_ceiling.server_version(cluster.etcd_endpoint)
         progress.step(f"etcd ceiling: {options.etcd_workers} processes × {options.etcd_inflight} "
                       f"in flight, creates then CAS, {options.etcd_duration:g} s each")
         prefix = f"/podplane-bench/{run_id}"
-        result["etcd"] = await etcd_cas.run(cluster.etcd_endpoint, prefix, etcd_cas.Options(
-            options.etcd_workers, options.etcd_inflight, options.etcd_warmup,
-            options.etcd_duration), observe_cpu)
+        result["etcd"] = await etcd_ceiling.run(
+            cluster.etcd_endpoint, prefix, etcd_ceiling.Options(
+                options.etcd_workers, options.etcd_inflight, options.etcd_warmup,
+                options.etcd_duration), observe_cpu)
         if options.etcd:  # an etcd this run did not start: leave it as it was
-            await etcd_cas.delete_prefix(cluster.etcd_endpoint, prefix)
+            await etcd_ceiling.delete_prefix(cluster.etcd_endpoint, prefix)
         progress.step(f"  etcd: {result['etcd']['create']['per_second']:,.0f} creates/s, "
                       f"{result['etcd']['cas']['per_second']:,.0f} CAS/s")
     result["writes"] = []
-    writes = apiserver_writes.Options(options.client_processes, options.warmup, options.duration)
+    write_options = writes.Options(options.client_processes, options.warmup, options.duration)
     for clients in options.clients:
         progress.step(f"apiserver writes: {clients} clients, creates then updates, "
                       f"{options.warmup:g} s warm-up + {options.duration:g} s each")
-        cell = await apiserver_writes.run_cell(cluster.target, run_id, clients, writes, observe_cpu)
+        cell = await writes.run_cell(cluster.target, run_id, clients, write_options, observe_cpu)
         result["writes"].append(cell)
         progress.step(f"  {clients} clients: creates {cell['create']['per_second']:,.0f}/s p99 "
                       f"{report.ms(cell['create']['p99'])} ms, updates "
                       f"{cell['update']['per_second']:,.0f}/s p99 "
                       f"{report.ms(cell['update']['p99'])} ms")
     result["watch"] = []
-    watch = watch_delivery.Options(options.watch_processes, options.watchers_per_connection,
-                                   options.watch_rate, options.watch_duration)
+    watch_options = watch_delivery.Options(options.watch_processes,
+                                           options.watchers_per_connection, options.watch_rate,
+                                           options.watch_duration)
     for watchers in options.watchers:
         progress.step(f"watch delivery: {watchers} watchers, {options.watch_rate:g} pods/s for "
                       f"{options.watch_duration:g} s")
-        cell = await watch_delivery.run_cell(cluster.target, run_id, watchers, watch, observe_cpu)
+        cell = await watch_delivery.run_cell(cluster.target, run_id, watchers, watch_options,
+                                             observe_cpu)
         result["watch"].append(cell)
         progress.step(f"  {watchers} watchers: p50 {report.ms(cell['from_write_start']['p50'])} ms,"
                       f" p99 {report.ms(cell['from_write_start']['p99'])} ms, "

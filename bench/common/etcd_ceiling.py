@@ -1,5 +1,6 @@
-"""Phase 1, the ceiling: raw etcd transactions of the shape the apiserver sends, driven from several
-processes with many requests in flight each.
+"""The ceiling (phase 1 of `podplane-bench apiserver`, and the scheduler load test's): raw etcd
+transactions of the shape the apiserver sends, driven from several processes with many requests in
+flight each.
 
 - create: Txn(compare create_revision(key) == 0, success put), on a new key each time (a Create);
 - CAS:    Txn(compare mod_revision(key) == expected, success put), each in-flight slot on its own
@@ -15,9 +16,9 @@ from typing import Any
 
 import grpc
 
-from bench import workers
-from bench.measure import Schedule, own_cpu_in, sleep_until
-from bench.stats import Summary, summarize
+from bench.common import workers
+from bench.common.measure import Schedule, own_cpu_in, sleep_until
+from bench.common.stats import Summary, summarize
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import report
-from bench.apiserver_overload import VERBS
-from bench.report import cpu, ms, rate, table
+from bench.apiserver import report
+from bench.apiserver.overload_cell import VERBS
+from bench.apiserver.report import cpu, ms, rate, table
 
 
 def _limit(cell: dict[str, Any]) -> str:

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import apiserver_overload, overload_report
-from bench.apiserver import Cluster, code_version, host_facts
-from bench.measure import Schedule, cpu_percent_in
-from bench.pods import delete_run_pods
-from bench.processes import ApiserverProcess, EtcdProcess, etcd_version
-from bench.progress import Progress
+from bench.apiserver import overload_cell, overload_report
+from bench.apiserver.benchmark import Cluster, code_version, host_facts
+from bench.common.measure import Schedule, cpu_percent_in
+from bench.common.pods import delete_run_pods
+from bench.common.processes import ApiserverProcess, EtcdProcess, etcd_version
+from bench.common.progress import Progress
 
 P99_TARGET_SECONDS = 1.0
 
@@ -117,8 +117,8 @@ def verdicts(cells: list[dict[str, Any]]) -> dict[str, Any]:
     """Per cell: the worse accepted p99 of create and update against 1 s; refusals' p99."""
     out: dict[str, Any] = {}
     for cell in cells:
-        p99 = max(cell[v]["accepted"]["p99"] or float("inf") for v in apiserver_overload.VERBS)
-        refused = [cell[v]["refused"] for v in apiserver_overload.VERBS]
+        p99 = max(cell[v]["accepted"]["p99"] or float("inf") for v in overload_cell.VERBS)
+        refused = [cell[v]["refused"] for v in overload_cell.VERBS]
         refused_count = sum(r["count"] for r in refused)
         refused_p99 = max((r["p99"] for r in refused if r["p99"] is not None), default=None)
         out[str(cell["mutating_limit"])] = {
@@ -131,9 +131,9 @@ async def _cell(options: Options, cluster: Cluster, run_id: str, limit: int) -> 
     async def observe_cpu(schedule: Schedule) -> dict[str, float]:
         return await cpu_percent_in(schedule.window, cluster.pids)
 
-    cell = await apiserver_overload.run_cell(
+    cell = await overload_cell.run_cell(
         cluster.target, run_id, f"l{limit}",
-        apiserver_overload.CellOptions(options.clients, options.node_watchers,
+        overload_cell.CellOptions(options.clients, options.node_watchers,
                                        options.cluster_watchers, options.client_processes, options.warmup,
                                        options.duration), observe_cpu)
     if not cluster.started:

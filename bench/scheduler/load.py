@@ -8,8 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bench.pods import PodsConnection
-from bench.scheduler_workloads import bench_pod, expected_unschedulable
+from bench.common.pods import PodsConnection
+from bench.scheduler.workloads import bench_pod, expected_unschedulable
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
 

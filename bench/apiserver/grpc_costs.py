@@ -17,8 +17,8 @@ from typing import Any
 
 import grpc
 
-from bench.processes import cpu_seconds
-from bench.results import write_json
+from bench.common.processes import cpu_seconds
+from bench.common.results import write_json
 
 IN_FLIGHT = 32
 CONNECTIONS = 4
@@ -77,7 +77,7 @@ async def _calls(target: str, calls: int) -> None:
 
 
 def measure(calls: int) -> dict[str, Any]:
-    server = subprocess.Popen([sys.executable, "-m", "bench.grpc_costs", "serve"],
+    server = subprocess.Popen([sys.executable, "-m", "bench.apiserver.grpc_costs", "serve"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert server.stdout is not None

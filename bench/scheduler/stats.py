@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.stats import percentile
+from bench.common.stats import percentile
 
 
 @dataclass(frozen=True)

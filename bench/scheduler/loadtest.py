@@ -21,16 +21,18 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import etcd_cas, host_speed, scheduler_plot, scheduler_targets
-from bench.hollow_nodes import HollowNodes, node_name
-from bench.measure import Schedule, cpu_percent_in
-from bench.processes import ApiserverProcess, EtcdProcess, cpu_seconds, host_busy_seconds
-from bench.results import write_json
-from bench.progress import Progress
-from bench.scheduler_load import Observed, pod_index, run_pods
-from bench.scheduler_process import SchedulerProcess
-from bench.scheduler_stats import histogram, latencies, latency_summary, throughput
-from bench.scheduler_workloads import fits, max_zone_skew, pod_kind, zone_of
+from bench.common import etcd_ceiling, host_speed
+from bench.common.measure import Schedule, cpu_percent_in
+from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds, host_busy_seconds
+from bench.common.progress import Progress
+from bench.common.results import write_json
+from bench.scheduler.hollow_nodes import HollowNodes, node_name
+from bench.scheduler.load import Observed, pod_index, run_pods
+from bench.scheduler.plot import fmt_s, write_png
+from bench.scheduler.process import SchedulerProcess
+from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
+from bench.scheduler.targets import clusterloader2, scheduler_perf
+from bench.scheduler.workloads import fits, max_zone_skew, pod_kind, zone_of
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
@@ -107,7 +109,7 @@ async def _etcd_ceiling(options: Options, progress: Progress, run_id: str) -> di
             return await cpu_percent_in(schedule.window, {"etcd": etcd.pid})
 
         prefix = f"/podplane-bench-ceiling/{run_id}"
-        out = await etcd_cas.run(etcd.endpoint, prefix, etcd_cas.Options(
+        out = await etcd_ceiling.run(etcd.endpoint, prefix, etcd_ceiling.Options(
             workers=2, inflight=64, warmup=1.0, duration=options.etcd_duration), observe)
         out["etcd"] = "a throwaway local etcd"
         return out
@@ -282,8 +284,8 @@ def _result(options: Options, seen: Observed, before: dict[str, float],
         "create_seconds": seen.last_create - seen.first_create,
         "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
         "throughput": tp.to_json(), "latency": latency_summary(lat),
-        "targets": {"clusterloader2": scheduler_targets.clusterloader2(tp.per_second),
-                    "scheduler_perf": scheduler_targets.scheduler_perf(tp.per_second)},
+        "targets": {"clusterloader2": clusterloader2(tp.per_second),
+                    "scheduler_perf": scheduler_perf(tp.per_second)},
         "throughput_from": "the first bind (pods created first)" if options.create_first
         else "the first Create",
         "latency_histogram": {"edges": edges, "counts": counts},
@@ -329,7 +331,7 @@ async def _clean_up(client: Client, namespace: str, hollow: HollowNodes) -> None
 def _write(result: dict[str, Any], options: Options) -> None:
     write_json(options.out, result)
     if options.plot:
-        scheduler_plot.write_png(result, options.plot)
+        write_png(result, options.plot)
 
 
 def summary_line(result: dict[str, Any]) -> str:
@@ -346,8 +348,8 @@ def summary_line(result: dict[str, Any]) -> str:
     targets = _targets_text(result.get("targets"))
     return (f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
             f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
-            f"p50 {scheduler_plot.fmt_s(lat['p50'])} p90 {scheduler_plot.fmt_s(lat['p90'])} "
-            f"p99 {scheduler_plot.fmt_s(lat['p99'])}{targets}; bound {result['bound']}, "
+            f"p50 {fmt_s(lat['p50'])} p90 {fmt_s(lat['p90'])} "
+            f"p99 {fmt_s(lat['p99'])}{targets}; bound {result['bound']}, "
             f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
             f"violations "
             f"{result['constraint_violations']}, on the cluster's own nodes "

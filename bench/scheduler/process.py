@@ -1,5 +1,6 @@
 """`python -m scheduler` started by the load test against the apiserver it started, on free
-loopback ports, stopped by PID at the end (as bench/processes.py does for etcd and the apiserver)."""
+loopback ports, stopped by PID at the end (as bench/common/processes.py does for etcd and the
+apiserver)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from typing import IO
 
-from bench.processes import free_port, wait_serving
+from bench.common.processes import free_port, wait_serving
 
 
 @dataclass
@@ -25,11 +26,11 @@ class SchedulerProcess:
     @classmethod
     def start(cls, apiserver: str, log_dir: str, log_level: str = "WARNING",
               profile_out: str | None = None) -> SchedulerProcess:
-        """With `profile_out`, runs under cProfile timed by CPU time (bench.profiled, as the
+        """With `profile_out`, runs under cProfile timed by CPU time (bench.common.profiled, as the
         apiserver's profile), which writes its stats there when SIGTERM stops the scheduler
         gracefully."""
         health = free_port()
-        run = (["-m", "bench.profiled", profile_out, "scheduler"] if profile_out
+        run = (["-m", "bench.common.profiled", profile_out, "scheduler"] if profile_out
                else ["-m", "scheduler"])
         args = [sys.executable, *run, "--server", apiserver,
                 "--bind-address", "127.0.0.1", "--health-port", str(health),

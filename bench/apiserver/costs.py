@@ -19,10 +19,10 @@ import grpc
 
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import EtcdClient, prefix_end
-from bench.etcd_cas import etcd_target
-from bench.processes import EtcdProcess
-from bench.results import write_json
-from bench.scheduler_workloads import bench_pod
+from bench.common.etcd_ceiling import etcd_target
+from bench.common.processes import EtcdProcess
+from bench.common.results import write_json
+from bench.scheduler.workloads import bench_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
@@ -67,7 +67,7 @@ async def etcd_watch_cpu(endpoint: str, events: int) -> tuple[float, float]:
         revision = int((await client.status()).header.revision)
         stream = client.watch(prefix, prefix_end(prefix), revision + 1, progress_notify=True,
                               prev_kv=False)
-        writer = subprocess.Popen([sys.executable, "-m", "bench.apiserver_costs", "write",
+        writer = subprocess.Popen([sys.executable, "-m", "bench.apiserver.costs", "write",
                                    endpoint, prefix.decode(), str(events)])
         got = responses = 0
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from bench.processes import cpu_seconds, host_busy_seconds
+from bench.common.processes import cpu_seconds, host_busy_seconds
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from bench import scheduler_bench
-from bench.scheduler_workloads import MAX_NODES, WORKLOADS
+from bench.scheduler import loadtest
+from bench.scheduler.workloads import MAX_NODES, WORKLOADS
 
 
 def _rate(value: str) -> float:
@@ -20,10 +20,10 @@ def _rate(value: str) -> float:
 
 
 def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
-    d = scheduler_bench.Options()
+    d = loadtest.Options()
     p = sub.add_parser(
         "scheduler", help="scheduler throughput on hollow nodes: pods/s, creation-to-bind latency",
-        description=scheduler_bench.__doc__)
+        description=loadtest.__doc__)
     p.add_argument("--nodes", type=positive, default=d.nodes,
                    help=f"hollow nodes to register (default {d.nodes}, at most {MAX_NODES})")
     p.add_argument("--pods", type=positive, default=d.pods, help=f"pods (default {d.pods})")
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
                              "(no --server)")
     if args.nodes > MAX_NODES:
         raise SystemExit(f"podplane-bench scheduler: --nodes: at most {MAX_NODES}")
-    return scheduler_bench.run(scheduler_bench.Options(
+    return loadtest.run(loadtest.Options(
         nodes=args.nodes, pods=args.pods, workload=args.workload, rate=args.rate,
         concurrency=args.concurrency, connections=args.connections, server=args.server,
         out=args.out, plot=args.plot or None, timeout=args.timeout,
