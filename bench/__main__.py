@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
@@ -34,7 +33,7 @@ def _counts(value: str) -> tuple[int, ...]:
     return counts
 
 
-def _add_apiserver(sub: Any) -> None:
+def _add_apiserver(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "apiserver", help="raw etcd CAS ceiling, apiserver write throughput/latency, watch latency",
         description="Measures, in one run: raw etcd compare-and-swap txn/s (the ceiling), "
@@ -88,7 +87,7 @@ def _rates(value: str) -> tuple[float, ...]:
     return tuple(rates)
 
 
-def _add_pods(sub: Any) -> None:
+def _add_pods(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "pods", help="pod start-up latency: create -> Running, p50/p90/p99 and throughput",
         description="Per rate: creates N busybox pods (sleep 3600, image present, a tiny cpu "

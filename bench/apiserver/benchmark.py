@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import grpc
 
@@ -93,7 +93,15 @@ def control_plane(options: Options, progress: Progress, log_dir: str) -> Iterato
             etcd.stop()
 
 
-def host_facts() -> dict[str, Any]:
+class HostFacts(TypedDict):
+    cpus: int | None
+    platform: str
+    python: str
+    grpcio: str
+    load_average_at_start: float
+
+
+def host_facts() -> HostFacts:
     return {
         "cpus": os.cpu_count(), "platform": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(), "grpcio": grpc.__version__,

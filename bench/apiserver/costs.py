@@ -32,7 +32,8 @@ VALUE_BYTES = 900  # about a load-test pod's stored size
 WATCH_TIMEOUT = 300.0
 
 
-def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               positive: Callable[[str], int]) -> None:
     p = sub.add_parser("apiserver-costs", help="the apiserver's CPU per etcd call, per watch "
                        "event and per pod it creates, piece by piece", description=__doc__)
     p.add_argument("--calls", type=positive, default=5000,

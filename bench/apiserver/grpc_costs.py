@@ -27,7 +27,8 @@ WARM_UP_CALLS = 500
 METHOD = "/bench.Echo/Echo"
 
 
-def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               positive: Callable[[str], int]) -> None:
     p = sub.add_parser("grpc-costs", help="CPU per unary gRPC call, client and server, with the "
                        "installed grpcio", description=__doc__)
     p.add_argument("--calls", type=positive, default=10000, help="calls measured")
@@ -40,7 +41,9 @@ class _Echo(grpc.GenericRpcHandler):  # type: ignore[misc]
             return request
         self._handler = grpc.unary_unary_rpc_method_handler(echo)
 
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> Any:
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler | None:
         return self._handler if handler_call_details.method == METHOD else None
 
 

@@ -14,7 +14,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from bench.apiserver import overload_cell, overload_report
 from bench.apiserver.benchmark import Cluster, code_version, host_facts
@@ -40,7 +40,7 @@ class Options:
     markdown_out: str
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "apiserver-overload",
         help="many writers and watchers against the apiserver, with and without the in-flight "
@@ -113,9 +113,17 @@ def control_plane(options: Options, limit: int, progress: Progress,
         etcd.stop()
 
 
-def verdicts(cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per cell: the worse accepted p99 of create and update against 1 s; refusals' p99."""
-    out: dict[str, Any] = {}
+class CellVerdict(TypedDict):
+    mutating_p99_seconds: float
+    p99_under_1s: bool
+    refused: int
+    refused_p99_seconds: float | None
+
+
+def verdicts(cells: list[dict[str, Any]]) -> dict[str, CellVerdict]:
+    """Per cell, by its limit: the worse accepted p99 of create and update against 1 s; refusals'
+    p99."""
+    out: dict[str, CellVerdict] = {}
     for cell in cells:
         p99 = max(cell[v]["accepted"]["p99"] or float("inf") for v in overload_cell.VERBS)
         refused = [cell[v]["refused"] for v in overload_cell.VERBS]

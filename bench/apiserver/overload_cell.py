@@ -25,10 +25,11 @@ from typing import Any
 import grpc
 
 from bench.common import workers
-from bench.common.measure import Schedule, own_cpu_in, sleep_until
+from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
 from bench.common.stats import summarize
 from podplane.apimachinery import resources
+from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import CHANNEL_OPTIONS
 from podplane.client.retry_after import retry_after
@@ -70,19 +71,20 @@ def _channel(target: str) -> grpc.aio.Channel:
         target, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
 
 
-async def _writer(stub: Any, spec: WorkerSpec, index: int, schedule: Schedule,
-                  results: dict[str, VerbResults]) -> None:
+async def _writer(stub: services_pb2_grpc.PodsStub, spec: WorkerSpec, index: int,
+                  schedule: Schedule, results: dict[str, VerbResults]) -> None:
     labels = {RUN_LABEL: spec.run_id, CELL_LABEL: spec.cell}
     window = schedule.window
-    last: Any = None
+    last: core_pb2.Pod | None = None
     n = 0
     while (started := time.time()) < schedule.end:
-        verb = "create" if last is None or n % 2 == 0 else "update"
-        if verb == "create":
+        if last is None or n % 2 == 0:
+            verb = "create"
             request = small_pod(f"ov-{spec.run_id}-{spec.cell}-{index}-{n}", labels)
             if spec.total_node_watchers:
                 request.spec.node_name = node_name(index % spec.total_node_watchers)
         else:
+            verb = "update"
             request = last
             request.metadata.labels[SEQ_LABEL] = str(n)
         n += 1
@@ -113,7 +115,8 @@ def node_name(index: int) -> str:
     return f"bench-overload-node-{index}"
 
 
-async def _watcher(stub: Any, spec: WorkerSpec, node: str | None, out: WatchResults) -> None:
+async def _watcher(stub: services_pb2_grpc.PodsStub, spec: WorkerSpec, node: str | None,
+                   out: WatchResults) -> None:
     """The pods of `node`, or every pod of the run, from now (the warm-up leaves time for the
     streams to open)."""
     call = stub.Watch(meta_pb2.WatchRequest(
@@ -128,6 +131,15 @@ async def _watcher(stub: Any, spec: WorkerSpec, node: str | None, out: WatchResu
             out.errors[e.code().name] += 1
     except asyncio.CancelledError:
         call.cancel()
+
+
+@dataclass
+class WorkerResult:
+    """A worker's calls by verb, the watch events its watchers received in the measured window,
+    and the CPU seconds it used in that window."""
+    verbs: dict[str, VerbResults]
+    watch: WatchResults
+    cpu: float
 
 
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
@@ -164,7 +176,7 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     for channel in writer_channels + watch_channels:
         with contextlib.suppress(Exception):
             await channel.close()
-    conn.send({"verbs": results, "watch": watched, "cpu": await cpu})
+    conn.send(WorkerResult(results, watched, await cpu))
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,7 @@ class CellOptions:
 
 
 async def run_cell(target: str, run_id: str, cell: str, options: CellOptions,
-                   observe_cpu: Any) -> dict[str, Any]:
+                   observe_cpu: CpuObserver) -> dict[str, Any]:
     """The load against the apiserver at `target`: per verb, accepted and refused calls."""
     specs: list[WorkerSpec] = []
     first = 0
@@ -198,30 +210,30 @@ async def run_cell(target: str, run_id: str, cell: str, options: CellOptions,
         schedule = Schedule(time.time() + 0.5, options.warmup, options.duration)
         group.send_all((schedule.begin, options.warmup, options.duration))
         cpu = asyncio.ensure_future(observe_cpu(schedule))
-        parts = await group.receive_all(schedule.end - time.time() + CALL_TIMEOUT + 60,
-                                        "results")
+        parts: list[WorkerResult] = await group.receive_all(
+            schedule.end - time.time() + CALL_TIMEOUT + 60, "results")
         seconds = schedule.window.seconds
         out: dict[str, Any] = {"clients": options.clients, "node_watchers": options.node_watchers,
                                "cluster_watchers": options.cluster_watchers,
                                "worker_processes": len(specs)}
         for verb in VERBS:
-            verb_parts: list[VerbResults] = [p["verbs"][verb] for p in parts]
+            verb_parts = [p.verbs[verb] for p in parts]
             errors: Counter[str] = Counter()
-            for p in verb_parts:
-                errors.update(p.errors)
-            accepted = summarize((x for p in verb_parts for x in p.accepted), seconds,
+            for v in verb_parts:
+                errors.update(v.errors)
+            accepted = summarize((x for v in verb_parts for x in v.accepted), seconds,
                                  errors=sum(errors.values()))
-            refused = summarize((x for p in verb_parts for x in p.refused), seconds)
+            refused = summarize((x for v in verb_parts for x in v.refused), seconds)
             out[verb] = {"accepted": accepted.to_json(), "refused": refused.to_json(),
                          "errors_by_code": dict(errors)}
         watch_errors: Counter[str] = Counter()
         for p in parts:
-            watch_errors.update(p["watch"].errors)
-        out["watch"] = {"events": sum(p["watch"].events for p in parts),
-                        "events_per_second": sum(p["watch"].events for p in parts) / seconds,
+            watch_errors.update(p.watch.errors)
+        out["watch"] = {"events": sum(p.watch.events for p in parts),
+                        "events_per_second": sum(p.watch.events for p in parts) / seconds,
                         "errors_by_code": dict(watch_errors)}
         out["cpu_percent"] = {**(await cpu),
-                              "clients": 100 * sum(p["cpu"] for p in parts) / seconds}
+                              "clients": 100 * sum(p.cpu for p in parts) / seconds}
         return out
     finally:
         group.stop()

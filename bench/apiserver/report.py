@@ -6,7 +6,7 @@ import json
 import math
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 P99_TARGET_SECONDS = 1.0
 THROUGHPUT_TARGET = 0.5  # of the raw etcd CAS rate
@@ -46,10 +46,34 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def verdicts(result: dict[str, Any]) -> dict[str, Any]:
+class MutatingP99(TypedDict):
+    """The higher of create's and update's p99 at the highest client count, against 1 s."""
+    clients: int
+    seconds: float
+    met: bool
+
+
+class WriteThroughput(TypedDict):
+    """The peak apiserver write rates against raw etcd's; met at half of the CAS rate."""
+    apiserver_update_per_second: float
+    etcd_cas_per_second: float
+    ratio: float
+    met: bool
+    apiserver_create_per_second: float
+    etcd_create_per_second: float
+    create_ratio: float
+
+
+class Verdicts(TypedDict, total=False):
+    """Each verdict whose phases ran."""
+    mutating_p99: MutatingP99
+    write_throughput: WriteThroughput
+
+
+def verdicts(result: dict[str, Any]) -> Verdicts:
     """Mutating p99 at the highest client count (< 1 s) and the peak apiserver write rate as a
-    fraction of raw etcd's (>= 50%); None where a phase did not run."""
-    out: dict[str, Any] = {}
+    fraction of raw etcd's (>= 50%); absent where a phase did not run."""
+    out: Verdicts = {}
     writes = result.get("writes") or []
     if writes:
         top = max(writes, key=lambda c: c["clients"])
@@ -71,7 +95,7 @@ def verdicts(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _verdict_lines(v: dict[str, Any]) -> list[str]:
+def _verdict_lines(v: Verdicts) -> list[str]:
     lines = []
     if "mutating_p99" in v:
         m = v["mutating_p99"]

@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 
 from bench.common import workers
-from bench.common.measure import Schedule
+from bench.common.measure import CpuObserver, Schedule
 from bench.common.pods import (CELL_LABEL, CREATED_AT, NAMESPACE, RUN_LABEL, PodsConnection,
                                small_pod)
 from bench.common.stats import summarize
@@ -169,7 +169,7 @@ async def _write_at_rate(connection: PodsConnection, run_id: str, cell: str, rat
 
 
 async def run_cell(target: str, run_id: str, watchers: int, options: Options,
-                   observe_cpu: Any) -> dict[str, Any]:
+                   observe_cpu: CpuObserver) -> dict[str, Any]:
     cell = f"watch{watchers}"
     connection = await PodsConnection.open(target)
     try:

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 
 from bench.common import workers
-from bench.common.measure import Schedule, own_cpu_in, sleep_until
+from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, RUN_LABEL, SEQ_LABEL, PodsConnection, small_pod
 from bench.common.stats import summarize
 from podplane.api.core.v1 import core_pb2
@@ -99,24 +99,34 @@ async def _update_loop(schedule: Schedule, client: ClientState, out: Measured) -
             out.latencies.append(time.perf_counter() - t0)
 
 
+@dataclass
+class WorkerResult:
+    """A worker's measurements by phase ("create", "update"), the CPU seconds it used in each,
+    and the pods its clients created."""
+    measured: dict[str, Measured]
+    cpu: dict[str, float]
+    pods: int
+
+
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     clients = [ClientState(spec.first_client + i, await PodsConnection.open(spec.target))
                for i in range(spec.clients)]
     conn.send("ready")
     create_at, update_at = await workers.receive(conn)
-    result: dict[str, Any] = {}
     create, update = Measured(), Measured()
+    cpu_seconds: dict[str, float] = {}
     schedule = Schedule(create_at, spec.warmup, spec.duration)
     cpu = asyncio.create_task(own_cpu_in(schedule.window))
     await sleep_until(schedule.begin)
     await asyncio.gather(*(_create_loop(spec, schedule, c, create) for c in clients))
-    result["create"], result["create_cpu"] = create, await cpu
+    cpu_seconds["create"] = await cpu
     schedule = Schedule(update_at, spec.warmup, spec.duration)
     cpu = asyncio.create_task(own_cpu_in(schedule.window))
     await sleep_until(schedule.begin)
     await asyncio.gather(*(_update_loop(schedule, c, update) for c in clients))
-    result["update"], result["update_cpu"] = update, await cpu
-    result["pods"] = sum(len(c.pods) for c in clients)
+    cpu_seconds["update"] = await cpu
+    result = WorkerResult({"create": create, "update": update}, cpu_seconds,
+                          sum(len(c.pods) for c in clients))
     for c in clients:
         await c.connection.close()
     conn.send(result)
@@ -130,7 +140,7 @@ class Options:
 
 
 async def run_cell(target: str, run_id: str, clients: int, options: Options,
-                   observe_cpu: Any) -> dict[str, Any]:
+                   observe_cpu: CpuObserver) -> dict[str, Any]:
     """Creates then updates with `clients` concurrent clients: summaries, errors and CPU."""
     cell = f"w{clients}"
     specs: list[WorkerSpec] = []
@@ -146,11 +156,12 @@ async def run_cell(target: str, run_id: str, clients: int, options: Options,
         group.send_all((create.begin, update.begin))
         cpu = {"create": asyncio.ensure_future(observe_cpu(create)),
                "update": asyncio.ensure_future(observe_cpu(update))}
-        results = await group.receive_all(update.end - time.time() + 120, "write results")
+        results: list[WorkerResult] = await group.receive_all(update.end - time.time() + 120,
+                                                              "write results")
         out: dict[str, Any] = {"clients": clients, "worker_processes": len(specs),
-                               "pods_created": sum(r["pods"] for r in results)}
+                               "pods_created": sum(r.pods for r in results)}
         for name, schedule in (("create", create), ("update", update)):
-            parts: list[Measured] = [r[name] for r in results]
+            parts = [r.measured[name] for r in results]
             errors: Counter[str] = Counter()
             for p in parts:
                 errors.update(p.errors)
@@ -158,7 +169,7 @@ async def run_cell(target: str, run_id: str, clients: int, options: Options,
                                 schedule.window.seconds, errors=sum(errors.values()))
             out[name] = {**summary.to_json(), "errors_by_code": dict(errors),
                          "cpu_percent": {**(await cpu[name]),
-                                         "clients": 100 * sum(r[f"{name}_cpu"] for r in results)
+                                         "clients": 100 * sum(r.cpu[name] for r in results)
                                          / schedule.window.seconds}}
         return out
     finally:

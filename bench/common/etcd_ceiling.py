@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 import grpc
 
 from bench.common import workers
-from bench.common.measure import Schedule, own_cpu_in, sleep_until
+from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.stats import Summary, summarize
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
@@ -74,7 +74,7 @@ class Measured:
 
 
 async def _drive(schedule: Schedule, slots: list[Slot],
-                 one: Callable[[Slot], Any]) -> Measured:
+                 one: Callable[[Slot], Awaitable[bool]]) -> Measured:
     """Runs `one(slot)` back to back in every slot until the schedule ends."""
     out = Measured([])
     window = schedule.window
@@ -97,6 +97,13 @@ async def _drive(schedule: Schedule, slots: list[Slot],
     return out
 
 
+@dataclass
+class WorkerResult:
+    """A worker's measurements by phase ("create", "cas"), and the CPU seconds it used in each."""
+    measured: dict[str, Measured] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     channel = grpc.aio.insecure_channel(etcd_target(spec.endpoint), options=CHANNEL_OPTIONS)
     await asyncio.wait_for(channel.channel_ready(), 10)
@@ -117,13 +124,12 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
 
     conn.send("ready")
     create_at, cas_at = await workers.receive(conn)
-    result: dict[str, Any] = {}
+    result = WorkerResult()
     for name, begin, op in (("create", create_at, create), ("cas", cas_at, cas)):
         schedule = Schedule(begin, spec.warmup, spec.duration)
         cpu = asyncio.create_task(own_cpu_in(schedule.window))
-        measured = await _drive(schedule, slots, op)
-        result[name] = measured
-        result[f"{name}_cpu"] = await cpu
+        result.measured[name] = await _drive(schedule, slots, op)
+        result.cpu[name] = await cpu
     await channel.close()
     conn.send(result)
 
@@ -137,7 +143,7 @@ class Options:
 
 
 async def run(endpoint: str, prefix: str, options: Options,
-              observe_cpu: Callable[[Schedule], Any]) -> dict[str, Any]:
+              observe_cpu: CpuObserver) -> dict[str, Any]:
     """Both measurements; `observe_cpu(schedule)` is awaited alongside each for the servers' CPU."""
     specs = [WorkerSpec(endpoint, f"{prefix}/{w}", options.inflight, options.warmup,
                         options.duration) for w in range(options.workers)]
@@ -149,20 +155,20 @@ async def run(endpoint: str, prefix: str, options: Options,
         group.send_all((create.begin, cas.begin))
         cpu_create = asyncio.ensure_future(observe_cpu(create))
         cpu_cas = asyncio.ensure_future(observe_cpu(cas))
-        results = await group.receive_all(create.end - time.time() + 3 * options.duration + 60,
-                                          "etcd results")
+        results: list[WorkerResult] = await group.receive_all(
+            create.end - time.time() + 3 * options.duration + 60, "etcd results")
         out: dict[str, Any] = {
             "workers": options.workers, "inflight_per_worker": options.inflight,
             "value_bytes": len(VALUE)}
         for name, schedule, cpu in (("create", create, cpu_create), ("cas", cas, cpu_cas)):
-            parts: list[Measured] = [r[name] for r in results]
+            parts = [r.measured[name] for r in results]
             summary: Summary = summarize(
                 (lat for p in parts for lat in p.latencies), schedule.window.seconds,
                 errors=sum(p.errors for p in parts))
             out[name] = {**summary.to_json(),
                          "failed_compares": sum(p.failed_compares for p in parts),
                          "cpu_percent": {**(await cpu),
-                                         "clients": 100 * sum(r[f"{name}_cpu"] for r in results)
+                                         "clients": 100 * sum(r.cpu[name] for r in results)
                                          / schedule.window.seconds}}
         return out
     finally:

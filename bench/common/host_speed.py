@@ -12,7 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import NotRequired, TypedDict
 
 PROBE_ITERATIONS = 300_000
 PROBE = f"a {PROBE_ITERATIONS:,}-iteration Python loop, CPU milliseconds"
@@ -27,7 +27,16 @@ def probe_ms() -> float:
     return (time.process_time() - start) * 1000.0
 
 
-def summary(samples: list[float]) -> dict[str, Any]:
+class Summary(TypedDict):
+    """A run's probes, as its JSON result gives them; the figures only when there were probes."""
+    probe: str
+    samples: int
+    p50_ms: NotRequired[float]
+    min_ms: NotRequired[float]
+    max_ms: NotRequired[float]
+
+
+def summary(samples: list[float]) -> Summary:
     """The probes of a run: how many, median, fastest and slowest."""
     if not samples:
         return {"probe": PROBE, "samples": 0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bench.common.processes import cpu_seconds, host_busy_seconds
@@ -37,6 +38,11 @@ class Schedule:
     @property
     def end(self) -> float:
         return self.window.end
+
+
+# Awaited alongside a measurement: the CPU percentages of the processes under test in its window
+# (cpu_percent_in's answer).
+CpuObserver = Callable[[Schedule], Awaitable[dict[str, float]]]
 
 
 async def sleep_until(wall_time: float) -> None:

@@ -12,9 +12,14 @@ import traceback
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from multiprocessing.context import SpawnProcess
+from typing import Any, Generic, TypeVar
 
 _SPAWN = multiprocessing.get_context("spawn")
+
+SpecT = TypeVar("SpecT")
+# A worker's body: `main(conn, spec)`, run on the worker's own event loop.
+WorkerMain = Callable[[Connection, SpecT], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -24,8 +29,7 @@ class WorkerFailed:
     traceback: str
 
 
-def run_worker(conn: Connection, index: int,
-               main: Callable[[Connection, Any], Coroutine[Any, Any, None]], spec: Any) -> None:
+def run_worker(conn: Connection, index: int, main: WorkerMain[SpecT], spec: SpecT) -> None:
     """The body of a worker process: runs `main(conn, spec)` on a fresh event loop."""
     try:
         asyncio.run(main(conn, spec))
@@ -36,7 +40,8 @@ def run_worker(conn: Connection, index: int,
 
 
 async def receive(conn: Connection) -> Any:
-    """The next message from the coordinator, without blocking the worker's event loop."""
+    """The next message from the coordinator, without blocking the worker's event loop (whatever
+    the phase's protocol sends: the receiver knows its type)."""
     return await asyncio.to_thread(conn.recv)
 
 
@@ -46,13 +51,12 @@ def spread(total: int, processes: int) -> list[int]:
     return [total // processes + (i < total % processes) for i in range(processes)]
 
 
-class WorkerGroup:
+class WorkerGroup(Generic[SpecT]):
     """N worker processes running `target(conn, index, main, spec)`, one spec each."""
 
-    def __init__(self, main: Callable[[Connection, Any], Coroutine[Any, Any, None]],
-                 specs: list[Any]) -> None:
+    def __init__(self, main: WorkerMain[SpecT], specs: list[SpecT]) -> None:
         self._conns: list[Connection] = []
-        self._processes: list[Any] = []
+        self._processes: list[SpawnProcess] = []
         for index, spec in enumerate(specs):
             parent, child = _SPAWN.Pipe()
             process = _SPAWN.Process(target=run_worker, args=(child, index, main, spec),
@@ -65,7 +69,7 @@ class WorkerGroup:
     def __len__(self) -> int:
         return len(self._conns)
 
-    def send_all(self, message: Any) -> None:
+    def send_all(self, message: object) -> None:
         for conn in self._conns:
             conn.send(message)
 

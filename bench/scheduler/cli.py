@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
 
 from bench.scheduler import loadtest
 from bench.scheduler.workloads import MAX_NODES, WORKLOADS
@@ -19,7 +18,8 @@ def _rate(value: str) -> float:
     return rate
 
 
-def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               positive: Callable[[str], int]) -> None:
     d = loadtest.Options()
     p = sub.add_parser(
         "scheduler", help="scheduler throughput on hollow nodes: pods/s, creation-to-bind latency",

@@ -10,7 +10,6 @@ import json
 import random
 import time
 from collections.abc import Callable
-from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.algorithm import SchedulingAlgorithm
@@ -22,7 +21,8 @@ from bench.scheduler.workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_no
 RUN_ID = "decision"
 
 
-def add_parser(sub: Any, positive: Callable[[str], int]) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               positive: Callable[[str], int]) -> None:
     p = sub.add_parser(
         "scheduler-decision", help="CPU per scheduling decision, in process, bulk and per node",
         description=__doc__)

@@ -31,7 +31,7 @@ from bench.scheduler.load import Observed, pod_index, run_pods
 from bench.scheduler.plot import fmt_s, write_png
 from bench.scheduler.process import SchedulerProcess
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
-from bench.scheduler.targets import clusterloader2, scheduler_perf
+from bench.scheduler.targets import Targets, clusterloader2, scheduler_perf
 from bench.scheduler.workloads import fits, max_zone_skew, pod_kind, zone_of
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -284,8 +284,8 @@ def _result(options: Options, seen: Observed, before: dict[str, float],
         "create_seconds": seen.last_create - seen.first_create,
         "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
         "throughput": tp.to_json(), "latency": latency_summary(lat),
-        "targets": {"clusterloader2": clusterloader2(tp.per_second),
-                    "scheduler_perf": scheduler_perf(tp.per_second)},
+        "targets": Targets(clusterloader2=clusterloader2(tp.per_second),
+                           scheduler_perf=scheduler_perf(tp.per_second)),
         "throughput_from": "the first bind (pods created first)" if options.create_first
         else "the first Create",
         "latency_histogram": {"edges": edges, "counts": counts},
@@ -358,7 +358,7 @@ def summary_line(result: dict[str, Any]) -> str:
             f"{'complete' if result['complete'] else 'INCOMPLETE'}")
 
 
-def _targets_text(targets: dict[str, Any] | None) -> str:
+def _targets_text(targets: Targets | None) -> str:
     if not targets:
         return ""
     cl2, perf = targets["clusterloader2"], targets["scheduler_perf"]

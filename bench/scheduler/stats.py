@@ -6,9 +6,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from bench.common.stats import percentile
+
+
+class ThroughputJson(TypedDict):
+    average: float
+    peak: float
+    p50_of_seconds: float
+    seconds: float
+    per_second: list[int]
 
 
 @dataclass(frozen=True)
@@ -21,7 +29,7 @@ class Throughput:
     per_second: tuple[int, ...]
     seconds: float
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ThroughputJson:
         return {"average": self.average, "peak": self.peak, "p50_of_seconds": self.p50_of_seconds,
                 "seconds": self.seconds, "per_second": list(self.per_second)}
 

@@ -15,10 +15,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
 CLUSTERLOADER2_THRESHOLD = 400.0
 SCHEDULER_PERF_THRESHOLD = 680.0
+
+
+class Clusterloader2Verdict(TypedDict):
+    """The samples' ranks as its gather reports them; met when the best second reaches the
+    threshold."""
+    samples: int
+    perc50: float
+    perc90: float
+    perc99: float
+    max: float
+    threshold: float
+    met: bool
+
+
+class SchedulerPerfVerdict(TypedDict):
+    """The samples' average; met when it is above the threshold."""
+    samples: int
+    average: float
+    threshold: float
+    met: bool
+
+
+class Targets(TypedDict):
+    """A run's verdict by each harness (the result's "targets")."""
+    clusterloader2: Clusterloader2Verdict
+    scheduler_perf: SchedulerPerfVerdict
 
 
 def _rank(ordered: Sequence[float], p: int) -> float:
@@ -26,7 +52,7 @@ def _rank(ordered: Sequence[float], p: int) -> float:
 
 
 def clusterloader2(per_second: Sequence[int],
-                   threshold: float = CLUSTERLOADER2_THRESHOLD) -> dict[str, Any]:
+                   threshold: float = CLUSTERLOADER2_THRESHOLD) -> Clusterloader2Verdict:
     """`per_second`: pods bound in each second from the first Create (the last second partial,
     as the harness's next tick would count it)."""
     ordered = sorted(float(n) for n in per_second)
@@ -39,7 +65,7 @@ def clusterloader2(per_second: Sequence[int],
 
 
 def scheduler_perf(per_second: Sequence[int],
-                   threshold: float = SCHEDULER_PERF_THRESHOLD) -> dict[str, Any]:
+                   threshold: float = SCHEDULER_PERF_THRESHOLD) -> SchedulerPerfVerdict:
     """`per_second` as for clusterloader2: the seconds before the first bind, the first second
     with one (the baseline) and the last, partial second are not samples."""
     first = next((i for i, n in enumerate(per_second) if n), None)
