@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from controller import deployment_status as ds
+from controller.deployment import status as ds
 from podplane.api.apps.v1 import apps_pb2
 from tests.unit.controller.test_deployment_rollout import deploy, rs
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from controller.__main__ import parse_args
-from controller.nodeipam import CidrAllocator, CidrsExhausted, NodeIpamController
+from controller.nodeipam.cidrset import CidrAllocator, CidrsExhausted
+from controller.nodeipam.controller import NodeIpamController
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 

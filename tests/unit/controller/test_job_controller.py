@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from controller import job as jobs
-from controller.job_tracking import (BackoffRecord, FinishClock, backoff_delay, backoff_record,
+from controller.job import controller as jobs
+from controller.job.backoff import (BackoffRecord, FinishClock, backoff_delay, backoff_record,
                                      finished_time, remaining_backoff)
 from podplane.apimachinery import manifest, resources
 from podplane.api.batch.v1 import batch_pb2

@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from controller.nodelifecycle import NodeLifecycleController
+from controller.nodelifecycle.controller import NodeLifecycleController
 from podplane.apimachinery import resources, timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from controller.taint_eviction import eviction_time, toleration_seconds
+from controller.nodelifecycle.taint_eviction import eviction_time, toleration_seconds
 from podplane.apimachinery.tolerations import tolerates
 from podplane.api.core.v1 import core_pb2
 

@@ -9,8 +9,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from controller.expectations import Expectations
-from controller.replicaset import ReplicaSetController
+from controller.framework.expectations import Expectations
+from controller.replicaset.controller import ReplicaSetController
 from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
 from tests.unit.controller.fake_api import FakeCluster

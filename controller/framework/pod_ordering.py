@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from controller import pod_state
+from controller.framework import pod_state
 from podplane.apimachinery import timeutil
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"

@@ -8,10 +8,10 @@ node.kubernetes.io/not-ready:NoExecute. The taint goes when the lease is renewed
 turns True; the Ready condition itself is the kubelet's to set back.
 
 Pods on an unreachable node get Ready=False (their kubelet cannot say so). A pod under NoExecute
-taints is deleted, gracefully, when its tolerations run out (controller/taint_eviction.py); on an
-unreachable node it is first given reason NodeLost, which podctl shows as Unknown while the pod
-stays Terminating: only its kubelet, once back, can finish the deletion. A pod being deleted whose
-node no longer exists is deleted at once (grace period 0)."""
+taints is deleted, gracefully, when its tolerations run out (taint_eviction.py); on an unreachable
+node it is first given reason NodeLost, which podctl shows as Unknown while the pod stays
+Terminating: only its kubelet, once back, can finish the deletion. A pod being deleted whose node
+no longer exists is deleted at once (grace period 0)."""
 from __future__ import annotations
 
 import asyncio
@@ -21,11 +21,11 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from controller.node_health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAINT,
+from controller.nodelifecycle.health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAINT,
                                     HeartbeatTracker, condition, has_taint, mark_unknown,
                                     wanted_taint, with_taint)
-from controller.reconciler import ReconcileLoop
-from controller.taint_eviction import eviction_time, no_execute_taints
+from controller.framework.reconciler import ReconcileLoop
+from controller.nodelifecycle.taint_eviction import eviction_time, no_execute_taints
 from podplane.client import events
 from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2

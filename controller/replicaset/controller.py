@@ -20,12 +20,13 @@ from typing import Any
 
 import grpc
 
-from controller import pod_state, replica_status
-from controller.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
-from controller.expectations import Expectations
-from controller.pod_ordering import pods_to_delete
-from controller.reconciler import ReconcileLoop
-from controller.slow_start import slow_start_batch
+from controller.framework import pod_state
+from controller.replicaset import status as replica_status
+from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
+from controller.framework.expectations import Expectations
+from controller.framework.pod_ordering import pods_to_delete
+from controller.framework.reconciler import ReconcileLoop
+from controller.framework.slow_start import slow_start_batch
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_conflict, is_not_found, status_code

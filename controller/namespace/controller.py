@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from controller.reconciler import ReconcileLoop
+from controller.framework.reconciler import ReconcileLoop
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_conflict, is_not_found

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from controller.controller_ref import controller_of, new_controller_ref
+from controller.framework.controller_ref import controller_of, new_controller_ref
 from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.client.clientset import Client, is_not_found

@@ -1,28 +1,16 @@
 """The arithmetic of a Deployment's rollout (kubernetes pkg/controller/deployment/util/
 deployment_util.go, rolling.go, sync.go): maxSurge and maxUnavailable resolved against replicas,
-how far the new ReplicaSet may grow and the old ones shrink in one step, proportional scaling,
-revisions, and the pod-template hash that names each ReplicaSet. Pure functions over cached
-objects; the controller applies what they decide."""
+how far the new ReplicaSet may grow and the old ones shrink in one step, and proportional scaling
+when the Deployment's replicas change. Pure functions over cached objects; the controller applies
+what they decide."""
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from podplane.apimachinery import manifest
-from podplane.api.core.v1 import core_pb2
-
-POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
-REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
-# Deployment annotations not copied to its ReplicaSets (skipCopyAnnotation).
-NOT_COPIED = frozenset({LAST_APPLIED_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
-                        DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
-                        "deprecated.deployment.rollback.to"})
 
 _PERCENT = re.compile(r"^([0-9]+)%$")
 
@@ -102,10 +90,6 @@ def active(rss: Iterable[Any | None]) -> list[Any]:
 def by_creation(rss: Iterable[Any]) -> list[Any]:
     """Oldest first, ties by name (ReplicaSetsByCreationTimestamp)."""
     return sorted(rss, key=lambda rs: (rs.metadata.creation_timestamp, rs.metadata.name))
-
-
-def by_revision(rss: Iterable[Any]) -> list[Any]:
-    return sorted(by_creation(rss), key=revision)
 
 
 # ---------------------------------------------------------------- one rolling step
@@ -272,108 +256,3 @@ def scale_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str,
         first = rss[0].metadata.name
         sizes[first] = max(0, sizes[first] + to_add - added)
     return sizes
-
-
-# ---------------------------------------------------------------- revisions and templates
-
-def revision(obj: Any) -> int:
-    try:
-        return int(obj.metadata.annotations.get(REVISION_ANNOTATION, "0"))
-    except ValueError:
-        return 0
-
-
-def max_revision(rss: Iterable[Any]) -> int:
-    return max((revision(rs) for rs in rss), default=0)
-
-
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def safe_encode(text: str) -> str:
-    """rand.SafeEncodeString: no vowels (no words) and no look-alike characters."""
-    return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in text)
-
-
-def template_hash(template: Any, collision_count: int | None = None) -> str:
-    """The pod-template-hash (ComputeHash): fnv32a over the template, then the collision count
-    (little-endian), SafeEncodeString of the decimal. The template is hashed as canonical JSON
-    (keys sorted, API field names), which is the same in every process and version of this code."""
-    canonical = json.dumps(manifest.to_dict(template), sort_keys=True, separators=(",", ":"))
-    data = canonical.encode()
-    if collision_count is not None:
-        data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little")
-    return safe_encode(str(fnv32a(data)))
-
-
-def without_hash(template: Any) -> core_pb2.PodTemplateSpec:
-    copy = core_pb2.PodTemplateSpec()
-    copy.CopyFrom(template)
-    copy.metadata.labels.pop(POD_TEMPLATE_HASH_LABEL, None)
-    return copy
-
-
-def equal_ignore_hash(a: Any, b: Any) -> bool:
-    return bool(without_hash(a) == without_hash(b))
-
-
-def find_new_rs(d: Any, rss: Iterable[Any]) -> Any | None:
-    """The oldest replica set whose template is the deployment's (FindNewReplicaSet)."""
-    for rs in by_creation(rss):
-        if equal_ignore_hash(rs.spec.template, d.spec.template):
-            return rs
-    return None
-
-
-def copy_annotations_to_rs(d: Any, rs: Any) -> bool:
-    """The deployment's annotations (kubernetes.io/change-cause, ...) onto its replica set, but
-    for the ones that describe the deployment itself."""
-    changed = False
-    for key, value in d.metadata.annotations.items():
-        if key in NOT_COPIED or rs.metadata.annotations.get(key) == value:
-            continue
-        rs.metadata.annotations[key] = value
-        changed = True
-    return changed
-
-
-_MAX_REVISION_HISTORY_CHARS = 2000
-
-
-def set_new_rs_annotations(d: Any, rs: Any, new_revision: int, exists: bool) -> bool:
-    """SetNewReplicaSetAnnotations: the deployment's annotations, the revision (only ever
-    raised; the one it replaces goes to revision-history, as when a rollback revives an old
-    replica set), and for a replica set about to be created the replicas annotations."""
-    changed = copy_annotations_to_rs(d, rs)
-    annotations = rs.metadata.annotations
-    old = annotations.get(REVISION_ANNOTATION)
-    try:
-        old_revision = int(old) if old else 0
-    except ValueError:
-        return changed
-    if old_revision < new_revision:
-        annotations[REVISION_ANNOTATION] = str(new_revision)
-        changed = True
-        if old:
-            history = [r for r in annotations.get(REVISION_HISTORY_ANNOTATION, "").split(",") if r]
-            history.append(old)
-            while len(",".join(history)) > _MAX_REVISION_HISTORY_CHARS and len(history) > 1:
-                history.pop(0)
-            annotations[REVISION_HISTORY_ANNOTATION] = ",".join(history)
-    if not exists and set_replicas_annotations(rs, d):
-        changed = True
-    return changed
-
-
-def set_deployment_revision(d: Any, rev: str) -> bool:
-    if d.metadata.annotations.get(REVISION_ANNOTATION) == rev:
-        return False
-    d.metadata.annotations[REVISION_ANNOTATION] = rev
-    return True

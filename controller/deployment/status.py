@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from controller import deployment_util as du
+from controller.deployment import rollout
 from podplane.apimachinery import timeutil
 from podplane.api.apps.v1 import apps_pb2
 
@@ -73,18 +73,18 @@ def has_progress_deadline(d: Any) -> bool:
 
 def calculate_status(all_rss: Sequence[Any | None], new_rs: Any | None, d: Any,
                      now: str) -> apps_pb2.DeploymentStatus:
-    available = du.total_status(all_rss, "available_replicas")
+    available = rollout.total_status(all_rss, "available_replicas")
     status = apps_pb2.DeploymentStatus(
         observed_generation=d.metadata.generation,
-        replicas=du.total_status(all_rss, "replicas"),
-        updated_replicas=du.total_status([new_rs], "replicas"),
-        ready_replicas=du.total_status(all_rss, "ready_replicas"),
+        replicas=rollout.total_status(all_rss, "replicas"),
+        updated_replicas=rollout.total_status([new_rs], "replicas"),
+        ready_replicas=rollout.total_status(all_rss, "ready_replicas"),
         available_replicas=available,
-        unavailable_replicas=max(0, du.total_size(all_rss) - available))
+        unavailable_replicas=max(0, rollout.total_size(all_rss) - available))
     if d.status.HasField("collision_count"):
         status.collision_count = d.status.collision_count
     status.conditions.extend(d.status.conditions)
-    if available >= du.min_available(d):
+    if available >= rollout.min_available(d):
         set_condition(status, new_condition(AVAILABLE, "True", MINIMUM_AVAILABLE,
                                             "Deployment has minimum availability.", now))
     else:
@@ -95,7 +95,7 @@ def calculate_status(all_rss: Sequence[Any | None], new_rs: Any | None, d: Any,
 
 
 def deployment_complete(d: Any, status: Any) -> bool:
-    replicas = du.desired_replicas(d)
+    replicas = rollout.desired_replicas(d)
     return bool(status.updated_replicas == replicas and status.replicas == replicas
                 and status.available_replicas == replicas
                 and status.observed_generation >= d.metadata.generation)

@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from controller import pod_state
-from controller.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
-from controller.expectations import Expectations
-from controller.job_tracking import FinishClock, backoff_record, remaining_backoff
-from controller.pod_ordering import order_for_deletion
-from controller.reconciler import ReconcileLoop
-from controller.slow_start import slow_start_batch
+from controller.framework import pod_state
+from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
+from controller.framework.expectations import Expectations
+from controller.job.backoff import FinishClock, backoff_record, remaining_backoff
+from controller.framework.pod_ordering import order_for_deletion
+from controller.framework.reconciler import ReconcileLoop
+from controller.framework.slow_start import slow_start_batch
 from podplane.apimachinery import resources, timeutil
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2

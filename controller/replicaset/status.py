@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from controller import pod_state
+from controller.framework import pod_state
 from podplane.apimachinery import timeutil
 
 REPLICA_FAILURE = "ReplicaFailure"

@@ -1,0 +1,2 @@
+"""The ReplicaSet and ReplicationController controller (kubernetes pkg/controller/replicaset) and
+the status it writes."""
