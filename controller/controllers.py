@@ -1,6 +1,6 @@
-"""Every controller the controller-manager can run, by the name `--controllers` uses (kube-controller-
-manager's NewControllerDescriptors). The one module that knows them all: the controller folders
-import only controller.framework, never this or each other."""
+"""Every controller the controller-manager can run, by the name `--controllers` uses
+(kube-controller-manager's NewControllerDescriptors). The one module that knows them all: the
+controller folders import only controller.framework, never this or each other."""
 from __future__ import annotations
 
 from controller.deployment.controller import DeploymentController

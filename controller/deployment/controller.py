@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TypeVar
+
+from google.protobuf.message import Message
 
 from controller.deployment import status as ds
 from controller.deployment import revision as revisions
@@ -32,13 +34,17 @@ NAMESPACE_INDEX = "namespace"
 DEFAULT_WORKERS = 5
 
 
-def _copy(obj: Any) -> Any:
+M = TypeVar("M", bound=Message)
+
+
+def _copy(obj: M) -> M:
     out = type(obj)()
     out.CopyFrom(obj)
     return out
 
 
-def _replace(rss: Sequence[Any], updated: Any) -> list[Any]:
+def _replace(rss: Sequence[apps_pb2.ReplicaSet],
+             updated: apps_pb2.ReplicaSet) -> list[apps_pb2.ReplicaSet]:
     return [updated if rs.metadata.uid == updated.metadata.uid else rs for rs in rss]
 
 
@@ -68,10 +74,10 @@ class DeploymentController:
         await self.loop.run()
 
     # ------------------------------------------------------------------ handlers: keys only
-    def _enqueue(self, d: Any) -> None:
+    def _enqueue(self, d: apps_pb2.Deployment) -> None:
         self.loop.enqueue(object_key(d))
 
-    def _owner_key(self, rs: Any) -> str | None:
+    def _owner_key(self, rs: apps_pb2.ReplicaSet) -> str | None:
         ref = controller_of(rs)
         if ref is None or ref.kind != "Deployment":
             return None
@@ -79,7 +85,7 @@ class DeploymentController:
         d = self.deployments.get(key)
         return key if d is not None and d.metadata.uid == ref.uid else None
 
-    def _enqueue_selecting(self, rs: Any) -> None:
+    def _enqueue_selecting(self, rs: apps_pb2.ReplicaSet) -> None:
         """An orphan replica set: the deployments that would adopt it."""
         for d in self.deployments.by_index(NAMESPACE_INDEX, rs.metadata.namespace):
             try:
@@ -89,13 +95,13 @@ class DeploymentController:
             if not selector.empty and selector.matches(rs.metadata.labels):
                 self._enqueue(d)
 
-    def _rs_added(self, rs: Any) -> None:
+    def _rs_added(self, rs: apps_pb2.ReplicaSet) -> None:
         if (key := self._owner_key(rs)) is not None:
             self.loop.enqueue(key)
         elif controller_of(rs) is None and not rs.metadata.deletion_timestamp:
             self._enqueue_selecting(rs)
 
-    def _rs_updated(self, old: Any, new: Any) -> None:
+    def _rs_updated(self, old: apps_pb2.ReplicaSet, new: apps_pb2.ReplicaSet) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
             return
         for key in {self._owner_key(old), self._owner_key(new)}:
@@ -105,11 +111,11 @@ class DeploymentController:
                                            or controller_of(old) is not None):
             self._enqueue_selecting(new)
 
-    def _rs_deleted(self, rs: Any) -> None:
+    def _rs_deleted(self, rs: apps_pb2.ReplicaSet) -> None:
         if (key := self._owner_key(rs)) is not None:
             self.loop.enqueue(key)
 
-    def _pod_deleted(self, pod: Any) -> None:
+    def _pod_deleted(self, pod: core_pb2.Pod) -> None:
         ref = controller_of(pod)
         if ref is None or ref.kind != "ReplicaSet":
             return
@@ -147,8 +153,9 @@ class DeploymentController:
             return await self._rollout_recreate(d, rss)
         return await self._rollout_rolling(d, rss)
 
-    async def _new_and_old(self, d: Any, rss: list[Any],
-                           create: bool) -> tuple[Any | None, list[Any], Any]:
+    async def _new_and_old(
+            self, d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet], create: bool
+    ) -> tuple[apps_pb2.ReplicaSet | None, list[apps_pb2.ReplicaSet], apps_pb2.Deployment]:
         """The new replica set (its revision brought up to date, created if asked and missing),
         the old ones, and the deployment as last written (getAllReplicaSetsAndSyncRevision)."""
         existing = revisions.find_new_rs(d, rss)
@@ -202,7 +209,7 @@ class DeploymentController:
                 now))
         return created, old_rss, await self._persist(d, meta_changed, status_changed)
 
-    def _replica_set_for(self, d: Any) -> apps_pb2.ReplicaSet:
+    def _replica_set_for(self, d: apps_pb2.Deployment) -> apps_pb2.ReplicaSet:
         """The replica set for the deployment's template, with 0 replicas."""
         collision = d.status.collision_count if d.status.HasField("collision_count") else None
         pod_hash = revisions.template_hash(d.spec.template, collision)
@@ -219,11 +226,11 @@ class DeploymentController:
         rs.spec.replicas = 0
         return rs
 
-    async def _existing_new_rs(self, d: Any, name: str) -> Any:
+    async def _existing_new_rs(self, d: apps_pb2.Deployment, name: str) -> apps_pb2.ReplicaSet:
         """The replica set already stored under the new one's name: ours (created by an earlier
         pass our cache has not caught up with), or a hash collision, which bumps
         status.collisionCount so the next pass hashes to another name."""
-        rs: Any = self.replicasets.get(f"{d.metadata.namespace}/{name}")
+        rs = self.replicasets.get(f"{d.metadata.namespace}/{name}")
         if rs is None:
             rs = await self.client.replicasets.get(name, d.metadata.namespace)
         ref = controller_of(rs)
@@ -236,7 +243,8 @@ class DeploymentController:
         raise RuntimeError(f"replica set {name} exists with another template: hash collision; "
                            f"collisionCount is now {count}")
 
-    async def _persist(self, d: Any, meta_changed: bool, status_changed: bool) -> Any:
+    async def _persist(self, d: apps_pb2.Deployment, meta_changed: bool,
+                       status_changed: bool) -> apps_pb2.Deployment:
         """Writes the revision annotation (Update) and the status (UpdateStatus) as needed;
         returns the deployment as stored."""
         if meta_changed:
@@ -248,7 +256,8 @@ class DeploymentController:
         return d
 
     # ------------------------------------------------------------------ strategies
-    async def _rollout_rolling(self, d: Any, rss: list[Any]) -> float | None:
+    async def _rollout_rolling(self, d: apps_pb2.Deployment,
+                               rss: list[apps_pb2.ReplicaSet]) -> float | None:
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=True)
         replicas = rollout.desired_replicas(d)
         if new_rs is not None and rollout.size(new_rs) != replicas:
@@ -268,7 +277,8 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
 
-    async def _rollout_recreate(self, d: Any, rss: list[Any]) -> float | None:
+    async def _rollout_recreate(self, d: apps_pb2.Deployment,
+                                rss: list[apps_pb2.ReplicaSet]) -> float | None:
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
         scaled_down = False
         for rs in rollout.active(old_rss):
@@ -285,7 +295,8 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
 
-    def _old_pods_running(self, new_rs: Any | None, old_rss: Sequence[Any]) -> bool:
+    def _old_pods_running(self, new_rs: apps_pb2.ReplicaSet | None,
+                          old_rss: Sequence[apps_pb2.ReplicaSet]) -> bool:
         if rollout.total_status(old_rss, "replicas") > 0:
             return True
         old_uids = {rs.metadata.uid for rs in old_rss} - (
@@ -298,7 +309,8 @@ class DeploymentController:
                 return True
         return False
 
-    async def _sync(self, d: Any, rss: list[Any]) -> float | None:
+    async def _sync(self, d: apps_pb2.Deployment,
+                    rss: list[apps_pb2.ReplicaSet]) -> float | None:
         """A paused deployment, or one whose replicas changed: resize without rolling."""
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
         sizes = rollout.scale_sizes(d, new_rs, old_rss)
@@ -313,8 +325,8 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_status(d, [*old_rss, new_rs], new_rs)
 
-    async def _scale(self, rs: Any, size: int, d: Any, *,
-                     annotate: bool = False) -> tuple[bool, Any]:
+    async def _scale(self, rs: apps_pb2.ReplicaSet, size: int, d: apps_pb2.Deployment, *,
+                     annotate: bool = False) -> tuple[bool, apps_pb2.ReplicaSet]:
         """Resizes the replica set (and records its replicas annotations); with annotate, also
         when only the annotations are out of date. Returns (resized, the replica set)."""
         resize = rollout.size(rs) != size
@@ -331,7 +343,8 @@ class DeploymentController:
                                  f"{rollout.size(rs)} to {size}")
         return resize, updated
 
-    async def _cleanup(self, d: Any, old_rss: Sequence[Any]) -> None:
+    async def _cleanup(self, d: apps_pb2.Deployment,
+                       old_rss: Sequence[apps_pb2.ReplicaSet]) -> None:
         """Deletes the oldest replica sets beyond revisionHistoryLimit that have no pods."""
         if not d.spec.HasField("revision_history_limit"):
             return
@@ -351,7 +364,7 @@ class DeploymentController:
                     raise
 
     # ------------------------------------------------------------------ status
-    async def _check_paused_conditions(self, d: Any) -> Any:
+    async def _check_paused_conditions(self, d: apps_pb2.Deployment) -> apps_pb2.Deployment:
         """Progressing=Unknown with DeploymentPaused or DeploymentResumed as the deployment is
         paused or resumed (so that a pause does not count against the progress deadline)."""
         if not ds.has_progress_deadline(d):
@@ -372,8 +385,9 @@ class DeploymentController:
         ds.set_condition(d.status, condition)
         return await self.client.deployments.update_status(d)
 
-    async def _sync_status(self, d: Any, all_rss: Sequence[Any | None],
-                           new_rs: Any | None) -> float | None:
+    async def _sync_status(self, d: apps_pb2.Deployment,
+                           all_rss: Sequence[apps_pb2.ReplicaSet | None],
+                           new_rs: apps_pb2.ReplicaSet | None) -> float | None:
         """The counts and Available only (syncDeploymentStatus); Progressing is left as is."""
         status = ds.calculate_status(all_rss, new_rs, d, ds.stamp_of(self._clock()))
         if status != d.status:
@@ -381,8 +395,9 @@ class DeploymentController:
             await self.client.deployments.update_status(d)
         return None
 
-    async def _sync_rollout_status(self, d: Any, all_rss: Sequence[Any | None],
-                                   new_rs: Any | None) -> float | None:
+    async def _sync_rollout_status(self, d: apps_pb2.Deployment,
+                                   all_rss: Sequence[apps_pb2.ReplicaSet | None],
+                                   new_rs: apps_pb2.ReplicaSet | None) -> float | None:
         now = self._clock()
         status = ds.rollout_status(all_rss, new_rs, d, now)
         if status == d.status:

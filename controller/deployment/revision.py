@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 from controller.deployment.rollout import (DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
                                            by_creation, set_replicas_annotations)
-from podplane.apimachinery import manifest
+from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
@@ -23,18 +23,18 @@ NOT_COPIED = frozenset({LAST_APPLIED_ANNOTATION, REVISION_ANNOTATION, REVISION_H
                         "deprecated.deployment.rollback.to"})
 
 
-def revision(obj: Any) -> int:
+def revision(obj: apps_pb2.ReplicaSet) -> int:
     try:
         return int(obj.metadata.annotations.get(REVISION_ANNOTATION, "0"))
     except ValueError:
         return 0
 
 
-def max_revision(rss: Iterable[Any]) -> int:
+def max_revision(rss: Iterable[apps_pb2.ReplicaSet]) -> int:
     return max((revision(rs) for rs in rss), default=0)
 
 
-def by_revision(rss: Iterable[Any]) -> list[Any]:
+def by_revision(rss: Iterable[apps_pb2.ReplicaSet]) -> list[apps_pb2.ReplicaSet]:
     return sorted(by_creation(rss), key=revision)
 
 
@@ -53,7 +53,7 @@ def safe_encode(text: str) -> str:
     return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in text)
 
 
-def template_hash(template: Any, collision_count: int | None = None) -> str:
+def template_hash(template: core_pb2.PodTemplateSpec, collision_count: int | None = None) -> str:
     """The pod-template-hash (ComputeHash): fnv32a over the template, then the collision count
     (little-endian), SafeEncodeString of the decimal. The template is hashed as canonical JSON
     (keys sorted, API field names), which is the same in every process and version of this code."""
@@ -64,18 +64,19 @@ def template_hash(template: Any, collision_count: int | None = None) -> str:
     return safe_encode(str(fnv32a(data)))
 
 
-def without_hash(template: Any) -> core_pb2.PodTemplateSpec:
+def without_hash(template: core_pb2.PodTemplateSpec) -> core_pb2.PodTemplateSpec:
     copy = core_pb2.PodTemplateSpec()
     copy.CopyFrom(template)
     copy.metadata.labels.pop(POD_TEMPLATE_HASH_LABEL, None)
     return copy
 
 
-def equal_ignore_hash(a: Any, b: Any) -> bool:
+def equal_ignore_hash(a: core_pb2.PodTemplateSpec, b: core_pb2.PodTemplateSpec) -> bool:
     return bool(without_hash(a) == without_hash(b))
 
 
-def find_new_rs(d: Any, rss: Iterable[Any]) -> Any | None:
+def find_new_rs(d: apps_pb2.Deployment,
+                rss: Iterable[apps_pb2.ReplicaSet]) -> apps_pb2.ReplicaSet | None:
     """The oldest replica set whose template is the deployment's (FindNewReplicaSet)."""
     for rs in by_creation(rss):
         if equal_ignore_hash(rs.spec.template, d.spec.template):
@@ -83,7 +84,7 @@ def find_new_rs(d: Any, rss: Iterable[Any]) -> Any | None:
     return None
 
 
-def copy_annotations_to_rs(d: Any, rs: Any) -> bool:
+def copy_annotations_to_rs(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet) -> bool:
     """The deployment's annotations (kubernetes.io/change-cause, ...) onto its replica set, but
     for the ones that describe the deployment itself."""
     changed = False
@@ -98,7 +99,8 @@ def copy_annotations_to_rs(d: Any, rs: Any) -> bool:
 _MAX_REVISION_HISTORY_CHARS = 2000
 
 
-def set_new_rs_annotations(d: Any, rs: Any, new_revision: int, exists: bool) -> bool:
+def set_new_rs_annotations(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet, new_revision: int,
+                           exists: bool) -> bool:
     """SetNewReplicaSetAnnotations: the deployment's annotations, the revision (only ever
     raised; the one it replaces goes to revision-history, as when a rollback revives an old
     replica set), and for a replica set about to be created the replicas annotations."""
@@ -123,7 +125,7 @@ def set_new_rs_annotations(d: Any, rs: Any, new_revision: int, exists: bool) -> 
     return changed
 
 
-def set_deployment_revision(d: Any, rev: str) -> bool:
+def set_deployment_revision(d: apps_pb2.Deployment, rev: str) -> bool:
     if d.metadata.annotations.get(REVISION_ANNOTATION) == rev:
         return False
     d.metadata.annotations[REVISION_ANNOTATION] = rev

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+
+from podplane.api.apps.v1 import apps_pb2
 
 DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
@@ -40,22 +41,22 @@ def resolve_fenceposts(max_surge: str, max_unavailable: str, desired: int) -> tu
     return surge, unavailable
 
 
-def desired_replicas(d: Any) -> int:
+def desired_replicas(d: apps_pb2.Deployment) -> int:
     return int(d.spec.replicas)
 
 
-def is_rolling_update(d: Any) -> bool:
+def is_rolling_update(d: apps_pb2.Deployment) -> bool:
     return bool(d.spec.strategy.type == "RollingUpdate")
 
 
-def max_surge(d: Any) -> int:
+def max_surge(d: apps_pb2.Deployment) -> int:
     if not is_rolling_update(d):
         return 0
     rolling = d.spec.strategy.rolling_update
     return resolve_fenceposts(rolling.max_surge, rolling.max_unavailable, desired_replicas(d))[0]
 
 
-def max_unavailable(d: Any) -> int:
+def max_unavailable(d: apps_pb2.Deployment) -> int:
     replicas = desired_replicas(d)
     if not is_rolling_update(d) or replicas == 0:
         return 0
@@ -64,37 +65,38 @@ def max_unavailable(d: Any) -> int:
     return min(unavailable, replicas)
 
 
-def min_available(d: Any) -> int:
+def min_available(d: apps_pb2.Deployment) -> int:
     return desired_replicas(d) - max_unavailable(d)
 
 
 # ---------------------------------------------------------------- counting replica sets
 
-def size(rs: Any) -> int:
+def size(rs: apps_pb2.ReplicaSet) -> int:
     return int(rs.spec.replicas)
 
 
-def total_size(rss: Iterable[Any | None]) -> int:
+def total_size(rss: Iterable[apps_pb2.ReplicaSet | None]) -> int:
     return sum(size(rs) for rs in rss if rs is not None)
 
 
-def total_status(rss: Iterable[Any | None], field: str) -> int:
+def total_status(rss: Iterable[apps_pb2.ReplicaSet | None], field: str) -> int:
     return sum(int(getattr(rs.status, field)) for rs in rss if rs is not None)
 
 
-def active(rss: Iterable[Any | None]) -> list[Any]:
+def active(rss: Iterable[apps_pb2.ReplicaSet | None]) -> list[apps_pb2.ReplicaSet]:
     """The replica sets that want pods (FilterActiveReplicaSets)."""
     return [rs for rs in rss if rs is not None and size(rs) > 0]
 
 
-def by_creation(rss: Iterable[Any]) -> list[Any]:
+def by_creation(rss: Iterable[apps_pb2.ReplicaSet]) -> list[apps_pb2.ReplicaSet]:
     """Oldest first, ties by name (ReplicaSetsByCreationTimestamp)."""
     return sorted(rss, key=lambda rs: (rs.metadata.creation_timestamp, rs.metadata.name))
 
 
 # ---------------------------------------------------------------- one rolling step
 
-def new_rs_new_replicas(d: Any, all_rss: Sequence[Any], new_rs: Any) -> int:
+def new_rs_new_replicas(d: apps_pb2.Deployment, all_rss: Sequence[apps_pb2.ReplicaSet],
+                        new_rs: apps_pb2.ReplicaSet) -> int:
     """How big the new replica set may be now (NewRSNewReplicas): under RollingUpdate, as big as
     keeps every replica set's pods within replicas + maxSurge; under Recreate, replicas."""
     replicas = desired_replicas(d)
@@ -107,7 +109,8 @@ def new_rs_new_replicas(d: Any, all_rss: Sequence[Any], new_rs: Any) -> int:
     return size(new_rs) + min(most - current, replicas - size(new_rs))
 
 
-def old_rs_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str, int]:
+def old_rs_sizes(d: apps_pb2.Deployment, new_rs: apps_pb2.ReplicaSet | None,
+                 old_rss: Sequence[apps_pb2.ReplicaSet]) -> dict[str, int]:
     """How small the old replica sets may become now (reconcileOldReplicaSets): first the pods
     that are not available anyway (cleanupUnhealthyReplicas), then available ones as long as
     replicas - maxUnavailable pods stay available (scaleDownOldReplicaSetsForRollingUpdate).
@@ -121,7 +124,7 @@ def old_rs_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str
         return {}
     sizes = {rs.metadata.name: size(rs) for rs in old_rss}
 
-    def available(rs: Any) -> int:
+    def available(rs: apps_pb2.ReplicaSet) -> int:
         return min(int(rs.status.available_replicas), sizes.get(rs.metadata.name, size(rs)))
 
     new_available = available(new_rs) if new_rs is not None else 0
@@ -156,28 +159,28 @@ def old_rs_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str
 
 # ---------------------------------------------------------------- scaling (replicas changed)
 
-def replicas_annotation(rs: Any, name: str) -> int | None:
+def replicas_annotation(rs: apps_pb2.ReplicaSet, name: str) -> int | None:
     try:
         return int(rs.metadata.annotations[name])
     except (KeyError, ValueError):
         return None
 
 
-def replicas_annotations_need_update(rs: Any, d: Any) -> bool:
+def replicas_annotations_need_update(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment) -> bool:
     annotations = rs.metadata.annotations
     return bool(annotations.get(DESIRED_REPLICAS_ANNOTATION) != str(desired_replicas(d))
                 or annotations.get(MAX_REPLICAS_ANNOTATION) != str(desired_replicas(d)
                                                                    + max_surge(d)))
 
 
-def set_replicas_annotations(rs: Any, d: Any) -> bool:
+def set_replicas_annotations(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment) -> bool:
     changed = replicas_annotations_need_update(rs, d)
     rs.metadata.annotations[DESIRED_REPLICAS_ANNOTATION] = str(desired_replicas(d))
     rs.metadata.annotations[MAX_REPLICAS_ANNOTATION] = str(desired_replicas(d) + max_surge(d))
     return changed
 
 
-def is_scaling_event(d: Any, rss: Iterable[Any | None]) -> bool:
+def is_scaling_event(d: apps_pb2.Deployment, rss: Iterable[apps_pb2.ReplicaSet | None]) -> bool:
     """The deployment's replicas changed since its active replica sets were last sized."""
     for rs in active(rss):
         desired = replicas_annotation(rs, DESIRED_REPLICAS_ANNOTATION)
@@ -186,7 +189,7 @@ def is_scaling_event(d: Any, rss: Iterable[Any | None]) -> bool:
     return False
 
 
-def is_saturated(d: Any, rs: Any | None) -> bool:
+def is_saturated(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet | None) -> bool:
     """The replica set is the whole deployment: sized, annotated and all available."""
     if rs is None:
         return False
@@ -196,7 +199,8 @@ def is_saturated(d: Any, rs: Any | None) -> bool:
             and rs.status.available_replicas == replicas)
 
 
-def find_active_or_latest(new_rs: Any | None, old_rss: Sequence[Any]) -> Any | None:
+def find_active_or_latest(new_rs: apps_pb2.ReplicaSet | None,
+                          old_rss: Sequence[apps_pb2.ReplicaSet]) -> apps_pb2.ReplicaSet | None:
     """The one replica set to give all replicas when at most one is active; None otherwise."""
     if new_rs is None and not old_rss:
         return None
@@ -212,7 +216,7 @@ def _go_round(x: float) -> int:
     return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
 
 
-def proportion(rs: Any, d: Any, to_add: int, added: int) -> int:
+def proportion(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment, to_add: int, added: int) -> int:
     """The replica set's share of `to_add` (GetProportion), from its size relative to the
     deployment's size before the change (its max-replicas annotation)."""
     if size(rs) == 0 or to_add == 0 or to_add == added:
@@ -227,7 +231,8 @@ def proportion(rs: Any, d: Any, to_add: int, added: int) -> int:
     return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
 
-def scale_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str, int]:
+def scale_sizes(d: apps_pb2.Deployment, new_rs: apps_pb2.ReplicaSet | None,
+                old_rss: Sequence[apps_pb2.ReplicaSet]) -> dict[str, int]:
     """New sizes after the deployment's replicas changed (the controller's scale()): all to the
     one active replica set; old ones to 0 when the new one is saturated; otherwise the change
     spread over the active ones in proportion to their sizes, the rest to the largest."""

@@ -6,7 +6,6 @@ is never handed out again until that node is deleted."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from controller.framework.reconciler import ReconcileLoop
 from controller.nodeipam.cidrset import (CLUSTER_CIDR, NODE_CIDR_MASK_SIZE, CidrAllocator,
@@ -22,7 +21,7 @@ EXHAUSTED_RECHECK = 30.0
 CONFLICT_RECHECK = 0.05
 
 
-def node_cidrs(node: Any) -> list[str]:
+def node_cidrs(node: core_pb2.Node) -> list[str]:
     return list(dict.fromkeys(c for c in [node.spec.pod_cidr, *node.spec.pod_cidrs] if c))
 
 
@@ -41,14 +40,14 @@ class NodeIpamController:
 
     # The allocator's book is kept in the handlers, not in reconcile: every subnet a cached node
     # holds must be marked taken before any allocation, whatever order the keys are worked in.
-    def _on_node(self, node: Any) -> None:
+    def _on_node(self, node: core_pb2.Node) -> None:
         cidrs = node_cidrs(node)
         if cidrs:
             self.allocator.hold(node.metadata.name, cidrs)
         else:
             self.loop.enqueue(node.metadata.name)
 
-    def _on_node_delete(self, node: Any) -> None:
+    def _on_node_delete(self, node: core_pb2.Node) -> None:
         self.allocator.release(node.metadata.name)
 
     async def run(self) -> None:

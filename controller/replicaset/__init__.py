@@ -1,2 +1,2 @@
-"""The ReplicaSet and ReplicationController controller (kubernetes pkg/controller/replicaset) and
-the status it writes."""
+"""The ReplicaSet controller, which runs ReplicationControllers too (kubernetes
+pkg/controller/replicaset): the controller, the two kinds it runs and the status it writes."""

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,13 +15,14 @@ from controller.deployment import revision as revisions
 from controller.deployment import rollout
 from podplane.apimachinery import manifest
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.core.v1 import core_pb2
 
 ROOT = Path(__file__).resolve().parents[3]
 T0, T1, T2 = "2030-01-01T00:00:00Z", "2030-01-01T00:00:10Z", "2030-01-01T00:00:20Z"
 
 
 def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
-           strategy: str = "RollingUpdate", status_replicas: int = 0) -> Any:
+           strategy: str = "RollingUpdate", status_replicas: int = 0) -> apps_pb2.Deployment:
     d = apps_pb2.Deployment()
     d.metadata.name = "web"
     d.spec.replicas = replicas
@@ -35,7 +35,8 @@ def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
 
 
 def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
-       desired: int | None = None, most: int | None = None, revision: int | None = None) -> Any:
+       desired: int | None = None, most: int | None = None,
+       revision: int | None = None) -> apps_pb2.ReplicaSet:
     r = apps_pb2.ReplicaSet()
     r.metadata.name = name
     r.metadata.uid = f"uid-{name}"
@@ -106,8 +107,8 @@ def test_max_unavailable_is_at_most_replicas_and_zero_without_rolling() -> None:
     (deploy(3, "0", "1"), [2], 0, 1),
     (deploy(5, strategy="Recreate"), [0], 0, 5),
 ])
-def test_how_far_the_new_replica_set_grows(d: Any, old_sizes: list[int], new_size: int,
-                                           expected: int) -> None:
+def test_how_far_the_new_replica_set_grows(d: apps_pb2.Deployment, old_sizes: list[int],
+                                           new_size: int, expected: int) -> None:
     new = rs("new", new_size)
     olds = [rs(f"old{i}", s) for i, s in enumerate(old_sizes)]
     assert rollout.new_rs_new_replicas(d, [*olds, new], new) == expected
@@ -129,7 +130,8 @@ def test_how_far_the_new_replica_set_grows(d: Any, old_sizes: list[int], new_siz
     ("status behind a scale-down", deploy(3, "1", "1"), [rs("old", 2, 3)], rs("new", 2, 1),
      {"old": 1}),
 ])
-def test_how_far_old_replica_sets_shrink(case: str, d: Any, old: list[Any], new: Any,
+def test_how_far_old_replica_sets_shrink(case: str, d: apps_pb2.Deployment,
+                                         old: list[apps_pb2.ReplicaSet], new: apps_pb2.ReplicaSet,
                                          expected: dict[str, int]) -> None:
     assert rollout.old_rs_sizes(d, new, old) == expected
 
@@ -232,11 +234,13 @@ def test_max_revision_and_the_order_of_cleanup() -> None:
 
 # ---------------------------------------------------------------- the pod-template hash
 
-def template(image: str = "nginx:1.27", **labels: str) -> Any:
-    return manifest.from_dict({
+def template(image: str = "nginx:1.27", **labels: str) -> core_pb2.PodTemplateSpec:
+    spec = manifest.from_dict({
         "metadata": {"labels": {"app": "web", **labels}},
         "spec": {"containers": [{"name": "web", "image": image}]}},
         apps_pb2.ReplicaSet().spec.template.__class__)
+    assert isinstance(spec, core_pb2.PodTemplateSpec)
+    return spec
 
 
 def test_safe_encoding_and_fnv32a() -> None:
