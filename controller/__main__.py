@@ -14,8 +14,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from controller.manager import CONTROLLERS, ControllerManager, ControllerOptions
-from controller.nodeipam import CidrAllocator
+from controller.controllers import CONTROLLERS
+from controller.framework.manager import ControllerManager, ControllerOptions
+from controller.nodeipam.cidrset import CidrAllocator
 from podplane.componentbase import flags
 from podplane.client import leaderelection
 from podplane.client.clientset import Client
@@ -84,7 +85,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace) -> None:
     def build(client: Client) -> Component:
-        manager = ControllerManager(client, args.controllers, args.options)
+        manager = ControllerManager(client, {n: CONTROLLERS[n] for n in args.controllers},
+                                    args.options)
         # The controllers (and their informers) start only once this replica leads; losing the
         # lease raises LeadershipLost, which ends the process with status 1.
         elector = leader_elector(client, args.leader_election)

@@ -13,27 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Generic, overload
 
 import grpc
 
-from controller import pod_state, replica_status
-from controller.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
-from controller.expectations import Expectations
-from controller.pod_ordering import pods_to_delete
-from controller.reconciler import ReconcileLoop
-from controller.slow_start import slow_start_batch
-from podplane.apimachinery import resources
+from controller.framework import pod_state
+from controller.replicaset import status as replica_status
+from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
+from controller.framework.expectations import Expectations
+from controller.framework.pod_ordering import pods_to_delete
+from controller.framework.reconciler import ReconcileLoop
+from controller.framework.slow_start import slow_start_batch
+from controller.replicaset.kinds import (REPLICA_SETS, REPLICATION_CONTROLLERS, Replicated,
+                                         ReplicatedKind)
+from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import Client, is_conflict, is_not_found, status_code
+from podplane.client.clientset import (Client, ResourceClient, is_conflict, is_not_found,
+                                       status_code)
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, object_key
-from podplane.apimachinery.resources import Resource
-from podplane.apimachinery.selectors import (LabelSelector, Requirement, SelectorError,
-                                from_label_selector_message)
+from podplane.apimachinery.selectors import SelectorError
 
 log = logging.getLogger(__name__)
 
@@ -44,53 +44,34 @@ DEFAULT_WORKERS = 5
 NAMESPACE_INDEX = "namespace"
 
 
-def _map_selector(rc: Any) -> LabelSelector:
-    return LabelSelector(tuple(Requirement(k, "=", frozenset([v]))
-                               for k, v in sorted(rc.spec.selector.items())))
-
-
-def _label_selector(rs: Any) -> LabelSelector:
-    return from_label_selector_message(rs.spec.selector)
-
-
-@dataclass(frozen=True)
-class ReplicatedKind:
-    """What differs between the two kinds this controller runs."""
-    resource: Resource
-    # The work queue's name in the workqueue_* metrics, as kube-controller-manager names it.
-    queue_name: str
-    # The source of the Events it records.
-    component: str
-    selector: Callable[[Any], LabelSelector]
-
-
-REPLICA_SETS = ReplicatedKind(resources.REPLICA_SET, "replicaset", "replicaset-controller",
-                              _label_selector)
-# ReplicationControllers: core v1, a plain map as the selector.
-REPLICATION_CONTROLLERS = ReplicatedKind(
-    resources.REPLICATION_CONTROLLER, "replicationmanager", "replication-controller",
-    _map_selector)
-
-
 def _namespace_terminating(err: BaseException) -> bool:
     return (status_code(err) == grpc.StatusCode.PERMISSION_DENIED
             and "being terminated" in replica_status.error_message(err))
 
 
-class ReplicaSetController:
-    def __init__(self, client: Client, kind: ReplicatedKind = REPLICA_SETS, *,
+class ReplicaSetController(Generic[Replicated]):
+    @overload
+    def __init__(self: ReplicaSetController[apps_pb2.ReplicaSet], client: Client, *,
+                 workers: int = ..., burst_replicas: int = ...) -> None: ...
+
+    @overload
+    def __init__(self, client: Client, kind: ReplicatedKind[Replicated], *,
+                 workers: int = ..., burst_replicas: int = ...) -> None: ...
+
+    # The overloads type `kind`: ReplicaSets, unless another kind is given.
+    def __init__(self, client: Client, kind: ReplicatedKind[Any] = REPLICA_SETS, *,
                  workers: int = DEFAULT_WORKERS, burst_replicas: int = BURST_REPLICAS) -> None:
         self.client = client
-        self.kind = kind
+        self.kind: ReplicatedKind[Replicated] = kind
         self.burst_replicas = burst_replicas
-        self.api = client.for_resource(kind.resource)
-        self.owners: Informer[Any] = Informer(self.api)
+        self.api: ResourceClient[Replicated] = client.for_resource(self.kind.resource)
+        self.owners: Informer[Replicated] = Informer(self.api)
         self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
         for informer in (self.owners, self.pods):
             informer.add_index(NAMESPACE_INDEX, lambda o: [o.metadata.namespace])
         self.expectations = Expectations()
-        self.events = EventRecorder(client, kind.component)
-        self.loop = ReconcileLoop(kind.queue_name, self.reconcile, [self.owners, self.pods],
+        self.events = EventRecorder(client, self.kind.component)
+        self.loop = ReconcileLoop(self.kind.queue_name, self.reconcile, [self.owners, self.pods],
                                   workers=workers)
         self.owners.add_handler(on_add=self._enqueue_owner,
                                 on_update=lambda _old, new: self._enqueue_owner(new),
@@ -98,23 +79,24 @@ class ReplicaSetController:
         self.pods.add_handler(on_add=self._on_pod_add, on_update=self._on_pod_update,
                               on_delete=self._on_pod_delete)
 
-    @classmethod
-    def for_replication_controllers(cls, client: Client) -> ReplicaSetController:
-        return cls(client, REPLICATION_CONTROLLERS)
+    @staticmethod
+    def for_replication_controllers(
+            client: Client) -> ReplicaSetController[core_pb2.ReplicationController]:
+        return ReplicaSetController(client, REPLICATION_CONTROLLERS)
 
     async def run(self) -> None:
         await self.loop.run()
 
     # ------------------------------------------------------------------ handlers: enqueue only
-    def _enqueue_owner(self, owner: Any) -> None:
+    def _enqueue_owner(self, owner: Replicated) -> None:
         self.loop.enqueue(object_key(owner))
 
-    def _on_owner_delete(self, owner: Any) -> None:
+    def _on_owner_delete(self, owner: Replicated) -> None:
         key = object_key(owner)
         self.expectations.delete(key)
         self.loop.enqueue(key)
 
-    def _owner_key(self, pod: Any) -> str | None:
+    def _owner_key(self, pod: core_pb2.Pod) -> str | None:
         """The key of the cached owner that controls the pod, if it is one of ours."""
         ref = controller_of(pod)
         if ref is None or ref.kind != self.kind.resource.kind:
@@ -123,7 +105,7 @@ class ReplicaSetController:
         owner = self.owners.get(key)
         return key if owner is not None and owner.metadata.uid == ref.uid else None
 
-    def _enqueue_selecting(self, pod: Any) -> None:
+    def _enqueue_selecting(self, pod: core_pb2.Pod) -> None:
         """An orphan: every owner that would adopt it."""
         for owner in self.owners.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
             try:
@@ -133,7 +115,7 @@ class ReplicaSetController:
             if not selector.empty and selector.matches(pod.metadata.labels):
                 self.loop.enqueue(object_key(owner))
 
-    def _on_pod_add(self, pod: Any) -> None:
+    def _on_pod_add(self, pod: core_pb2.Pod) -> None:
         if pod.metadata.deletion_timestamp:
             # Already being deleted when first seen (e.g. by a restarted controller).
             self._on_pod_delete(pod)
@@ -145,7 +127,7 @@ class ReplicaSetController:
         elif controller_of(pod) is None:
             self._enqueue_selecting(pod)
 
-    def _on_pod_update(self, old: Any, new: Any) -> None:
+    def _on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
             return
         labels_changed = old.metadata.labels != new.metadata.labels
@@ -167,7 +149,7 @@ class ReplicaSetController:
         elif new_ref is None and (labels_changed or ref_changed):
             self._enqueue_selecting(new)
 
-    def _on_pod_delete(self, pod: Any) -> None:
+    def _on_pod_delete(self, pod: core_pb2.Pod) -> None:
         key = self._owner_key(pod)
         if key is not None:
             self.expectations.deletion_observed(key, pod_key(pod))
@@ -204,14 +186,14 @@ class ReplicaSetController:
             except Exception as e:  # noqa: BLE001 - reported in status, then retried
                 error = e
         now = datetime.now(timezone.utc)
-        await self._update_status(owner, replica_status.calculate(owner, pods, error, now))
+        await self._update_status(owner, replica_status.with_new_status(owner, pods, error, now))
         if error is not None:
             raise error
         waits = [w for w in (self.expectations.expires_in(key),
                              replica_status.next_available_in(owner, pods, now)) if w is not None]
         return min(waits) if waits else None
 
-    async def _manage(self, key: str, owner: Any, pods: list[Any]) -> None:
+    async def _manage(self, key: str, owner: Replicated, pods: list[core_pb2.Pod]) -> None:
         diff = len(pods) - owner.spec.replicas
         if diff < 0:
             count = min(-diff, self.burst_replicas)
@@ -236,7 +218,7 @@ class ReplicaSetController:
                 if isinstance(r, BaseException):
                     raise r
 
-    def new_pod(self, owner: Any) -> core_pb2.Pod:
+    def new_pod(self, owner: Replicated) -> core_pb2.Pod:
         """A pod from the owner's template, controlled by the owner (GetPodFromTemplate)."""
         template = owner.spec.template
         pod = core_pb2.Pod()
@@ -250,7 +232,7 @@ class ReplicaSetController:
         pod.spec.CopyFrom(template.spec)
         return pod
 
-    async def _create_pod(self, owner: Any) -> None:
+    async def _create_pod(self, owner: Replicated) -> None:
         try:
             pod = await self.client.pods.create(self.new_pod(owner))
         except Exception as e:
@@ -261,7 +243,7 @@ class ReplicaSetController:
             raise
         self.events.record(owner, NORMAL, "SuccessfulCreate", f"Created pod: {pod.metadata.name}")
 
-    async def _delete_pod(self, key: str, owner: Any, pod: Any) -> None:
+    async def _delete_pod(self, key: str, owner: Replicated, pod: core_pb2.Pod) -> None:
         meta = pod.metadata
         try:
             await self.client.pods.delete(meta.name, meta.namespace, uid=meta.uid)
@@ -275,7 +257,7 @@ class ReplicaSetController:
             raise
         self.events.record(owner, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta.name}")
 
-    def _related_pods(self, owner: Any) -> list[Any]:
+    def _related_pods(self, owner: Replicated) -> list[core_pb2.Pod]:
         """The pods of the owner and of its siblings (owners with the same controller, such as a
         Deployment's ReplicaSets): deletion prefers nodes where the family is doubled up."""
         ref = controller_of(owner)
@@ -283,7 +265,7 @@ class ReplicaSetController:
         family = [owner] if ref is None else [
             o for o in self.owners.by_index(NAMESPACE_INDEX, namespace)
             if (r := controller_of(o)) is not None and r.uid == ref.uid]
-        related: dict[str, Any] = {}
+        related: dict[str, core_pb2.Pod] = {}
         pods = self.pods.by_index(NAMESPACE_INDEX, namespace)
         for member in family:
             try:
@@ -295,12 +277,11 @@ class ReplicaSetController:
                     related.setdefault(p.metadata.uid, p)
         return list(related.values())
 
-    async def _update_status(self, owner: Any, status: Any) -> None:
-        if status == owner.status:
+    async def _update_status(self, owner: Replicated, updated: Replicated | None) -> None:
+        """Writes `updated`, the owner with its new status (None: the status is unchanged)."""
+        if updated is None:
             return
-        updated = type(owner)()
-        updated.CopyFrom(owner)
-        updated.status.CopyFrom(status)
+        status = updated.status
         # One retry against the owner as now stored (statusUpdateRetries).
         for attempt in range(2):
             try:
@@ -312,7 +293,7 @@ class ReplicaSetController:
                 if not is_conflict(e) or attempt:
                     raise
             try:
-                fresh: Any = await self.api.get(owner.metadata.name, owner.metadata.namespace)
+                fresh = await self.api.get(owner.metadata.name, owner.metadata.namespace)
             except Exception as e:
                 if is_not_found(e):
                     return

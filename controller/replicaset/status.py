@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import grpc
 
-from controller import pod_state
+from controller.framework import pod_state
+from controller.replicaset.kinds import Replicated
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 
 REPLICA_FAILURE = "ReplicaFailure"
@@ -23,9 +24,10 @@ def error_message(err: BaseException) -> str:
     return str(err)
 
 
-def calculate(owner: Any, pods: Sequence[Any], manage_error: BaseException | None,
-              now: datetime) -> Any:
-    """The owner's new status (a copy; the cached owner is not touched)."""
+def with_new_status(owner: Replicated, pods: Sequence[core_pb2.Pod],
+                    manage_error: BaseException | None, now: datetime) -> Replicated | None:
+    """A copy of the owner with the status its pods give it; None when that is the status it has
+    (the cached owner is not touched)."""
     status = type(owner.status)()
     status.CopyFrom(owner.status)
     template_labels = owner.spec.template.metadata.labels
@@ -49,10 +51,16 @@ def calculate(owner: Any, pods: Sequence[Any], manage_error: BaseException | Non
     elif manage_error is None:
         for i in reversed(failure):
             del status.conditions[i]
-    return status
+    if status == owner.status:
+        return None
+    updated = type(owner)()
+    updated.CopyFrom(owner)
+    updated.status.CopyFrom(status)
+    return updated
 
 
-def next_available_in(owner: Any, pods: Sequence[Any], now: datetime) -> float | None:
+def next_available_in(owner: Replicated, pods: Sequence[core_pb2.Pod],
+                      now: datetime) -> float | None:
     """Seconds until the next ready pod becomes available, so that the status can say so then;
     None if no pod is waiting for minReadySeconds."""
     min_ready = owner.spec.min_ready_seconds

@@ -4,9 +4,8 @@ spec, upon which the apiserver deletes the namespace itself."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from controller.reconciler import ReconcileLoop
+from controller.framework.reconciler import ReconcileLoop
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_conflict, is_not_found
@@ -28,7 +27,7 @@ class NamespaceController:
         self.namespaces.add_handler(on_add=self._on_change,
                                     on_update=lambda _old, new: self._on_change(new))
 
-    def _on_change(self, ns: Any) -> None:
+    def _on_change(self, ns: core_pb2.Namespace) -> None:
         if ns.metadata.deletion_timestamp:
             self.loop.enqueue(ns.metadata.name)
 

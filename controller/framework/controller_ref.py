@@ -6,9 +6,9 @@ the pod as it now is."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
 
+from controller.framework.objects import Object
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import ResourceClient, is_not_found
@@ -18,7 +18,7 @@ from podplane.apimachinery.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
 
-def controller_of(obj: Any) -> Any | None:
+def controller_of(obj: Object) -> meta_pb2.OwnerReference | None:
     """The ownerReference with controller: true, if any (metav1.GetControllerOf)."""
     for ref in obj.metadata.owner_references:
         if ref.HasField("controller") and ref.controller:
@@ -26,7 +26,7 @@ def controller_of(obj: Any) -> Any | None:
     return None
 
 
-def new_controller_ref(owner: Any, resource: Resource) -> meta_pb2.OwnerReference:
+def new_controller_ref(owner: Object, resource: Resource) -> meta_pb2.OwnerReference:
     """metav1.NewControllerRef: the owner controls the dependent and blocks its foreground
     deletion until the dependent is gone."""
     return meta_pb2.OwnerReference(api_version=resource.api_version, kind=resource.kind,
@@ -34,15 +34,15 @@ def new_controller_ref(owner: Any, resource: Resource) -> meta_pb2.OwnerReferenc
                                    controller=True, block_owner_deletion=True)
 
 
-def pod_key(pod: Any) -> str:
+def pod_key(pod: core_pb2.Pod) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
 
 class PodClaim:
     """One claim pass of an owner over the active pods of its namespace (ClaimPods)."""
 
-    def __init__(self, pods: ResourceClient[core_pb2.Pod], owner: Any, resource: Resource,
-                 selector: LabelSelector, fresh_owner: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(self, pods: ResourceClient[core_pb2.Pod], owner: Object, resource: Resource,
+                 selector: LabelSelector, fresh_owner: Callable[[], Awaitable[Object]]) -> None:
         self._pods = pods
         self._owner = owner
         self._resource = resource
@@ -52,14 +52,14 @@ class PodClaim:
         self._fresh_owner = fresh_owner
         self._may_adopt: bool | None = None
 
-    def _matches(self, pod: Any) -> bool:
+    def _matches(self, pod: core_pb2.Pod) -> bool:
         return not self._selector.empty and self._selector.matches(pod.metadata.labels)
 
-    async def claim(self, pods: list[Any]) -> list[Any]:
+    async def claim(self, pods: Iterable[core_pb2.Pod]) -> list[core_pb2.Pod]:
         """The pods this owner controls after the pass."""
         uid = self._owner.metadata.uid
         deleting = bool(self._owner.metadata.deletion_timestamp)
-        claimed: list[Any] = []
+        claimed: list[core_pb2.Pod] = []
         for pod in pods:
             ref = controller_of(pod)
             if ref is not None:
@@ -79,6 +79,7 @@ class PodClaim:
 
     async def _can_adopt(self) -> bool:
         if self._may_adopt is None:
+            fresh: Object | None
             try:
                 fresh = await self._fresh_owner()
             except Exception as e:
@@ -94,14 +95,14 @@ class PodClaim:
                          self._resource.kind, meta.namespace, meta.name)
         return self._may_adopt
 
-    async def _adopt(self, pod: Any) -> Any | None:
+    async def _adopt(self, pod: core_pb2.Pod) -> core_pb2.Pod | None:
         """Adds the controller reference to an orphan; returns the updated pod, or None if it is
         not ours to take (gone, adopted by another, no longer matching)."""
         if not await self._can_adopt():
             return None
         owner_uid = self._owner.metadata.uid
 
-        def add_reference(p: Any) -> bool:
+        def add_reference(p: core_pb2.Pod) -> bool:
             if controller_of(p) is not None or not self._matches(p) or p.metadata.deletion_timestamp:
                 return False
             p.metadata.owner_references.append(new_controller_ref(self._owner, self._resource))
@@ -116,11 +117,11 @@ class PodClaim:
                  pod_key(pod))
         return result
 
-    async def _release(self, pod: Any) -> None:
+    async def _release(self, pod: core_pb2.Pod) -> None:
         """Removes this owner's reference from a pod it controls but no longer selects."""
         uid = self._owner.metadata.uid
 
-        def drop_reference(p: Any) -> bool:
+        def drop_reference(p: core_pb2.Pod) -> bool:
             keep = [r for r in p.metadata.owner_references if r.uid != uid]
             if self._matches(p) or len(keep) == len(p.metadata.owner_references):
                 return False
@@ -135,5 +136,5 @@ class PodClaim:
             log.info("%s %s released pod %s", self._resource.kind, self._owner.metadata.name,
                      pod_key(pod))
 
-    async def _refetch(self, pod: Any) -> Any | None:
+    async def _refetch(self, pod: core_pb2.Pod) -> core_pb2.Pod | None:
         return await get_same(self._pods, pod)

@@ -12,15 +12,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any
 
-from controller import pod_state
-from controller.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
-from controller.expectations import Expectations
-from controller.job_tracking import FinishClock, backoff_record, remaining_backoff
-from controller.pod_ordering import order_for_deletion
-from controller.reconciler import ReconcileLoop
-from controller.slow_start import slow_start_batch
+from controller.framework import pod_state
+from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
+from controller.framework.expectations import Expectations
+from controller.job.backoff import FinishClock, backoff_record, remaining_backoff
+from controller.framework.pod_ordering import order_for_deletion
+from controller.framework.reconciler import ReconcileLoop
+from controller.framework.slow_start import slow_start_batch
 from podplane.apimachinery import resources, timeutil
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
@@ -45,12 +44,12 @@ COMPLETIONS_REACHED = ("CompletionsReached", "Reached expected number of succeed
 
 # ---------------------------------------------------------------- what a sync computes
 
-def is_finished(status: Any) -> bool:
+def is_finished(status: batch_pb2.JobStatus) -> bool:
     """A job is finished once it has a true Complete or Failed condition; nothing changes after."""
     return any(c.type in (COMPLETE, FAILED) and c.status == "True" for c in status.conditions)
 
 
-def want_active(job: Any, active: int, succeeded: int) -> int:
+def want_active(job: batch_pb2.Job, active: int, succeeded: int) -> int:
     """How many pods should run: min(parallelism, completions - succeeded); a job without
     completions (a work queue) runs `parallelism` until one pod succeeds, then lets the rest
     finish."""
@@ -62,17 +61,17 @@ def want_active(job: Any, active: int, succeeded: int) -> int:
     return max(0, min(int(job.spec.completions) - succeeded, parallelism))
 
 
-def is_complete(job: Any, active: int, succeeded: int) -> bool:
+def is_complete(job: batch_pb2.Job, active: int, succeeded: int) -> bool:
     if not job.spec.HasField("completions"):
         return succeeded > 0 and active == 0
     return succeeded >= int(job.spec.completions) and active == 0
 
 
-def exceeds_backoff_limit(job: Any, failed: int) -> bool:
+def exceeds_backoff_limit(job: batch_pb2.Job, failed: int) -> bool:
     return failed > int(job.spec.backoff_limit)
 
 
-def past_backoff_limit_on_failure(job: Any, pods: Sequence[Any]) -> bool:
+def past_backoff_limit_on_failure(job: batch_pb2.Job, pods: Sequence[core_pb2.Pod]) -> bool:
     """With restartPolicy OnFailure the kubelet restarts failed containers in place: their restarts
     in running or pending pods count against the back-off limit."""
     if job.spec.template.spec.restart_policy != "OnFailure":
@@ -83,14 +82,14 @@ def past_backoff_limit_on_failure(job: Any, pods: Sequence[Any]) -> bool:
     return restarts > 0 if limit == 0 else restarts >= limit
 
 
-def deadline_remaining(job: Any, start: float | None, now: float) -> float | None:
+def deadline_remaining(job: batch_pb2.Job, start: float | None, now: float) -> float | None:
     """Seconds until activeDeadlineSeconds runs out (<= 0: past it); None without a deadline."""
     if not job.spec.HasField("active_deadline_seconds") or start is None:
         return None
     return start + float(job.spec.active_deadline_seconds) - now
 
 
-def new_pod(job: Any) -> core_pb2.Pod:
+def new_pod(job: batch_pb2.Job) -> core_pb2.Pod:
     """A pod from the job's template, named <job>-xxxxx and controlled by the job."""
     template = job.spec.template
     pod = core_pb2.Pod()
@@ -105,7 +104,7 @@ def new_pod(job: Any) -> core_pb2.Pod:
     return pod
 
 
-def set_condition(status: Any, type_: str, state: str, reason: str, message: str,
+def set_condition(status: batch_pb2.JobStatus, type_: str, state: str, reason: str, message: str,
                   now: str) -> bool:
     """Adds or updates a condition; False when it is already so."""
     for c in status.conditions:
@@ -122,7 +121,7 @@ def set_condition(status: Any, type_: str, state: str, reason: str, message: str
     return True
 
 
-def controller_key(pod: Any) -> str | None:
+def controller_key(pod: core_pb2.Pod) -> str | None:
     """namespace/name of the Job that controls the pod, if one does."""
     ref = controller_of(pod)
     if ref is not None and ref.kind == "Job" and ref.api_version.startswith("batch/"):
@@ -166,16 +165,16 @@ class JobController:
         await self.loop.run()
 
     # ------------------------------------------------------------------ handlers: keys only
-    def _enqueue_job(self, job: Any) -> None:
+    def _enqueue_job(self, job: batch_pb2.Job) -> None:
         self.loop.enqueue(f"{job.metadata.namespace}/{job.metadata.name}")
 
-    def _job_deleted(self, job: Any) -> None:
+    def _job_deleted(self, job: batch_pb2.Job) -> None:
         key = f"{job.metadata.namespace}/{job.metadata.name}"
         self.expectations.delete(key)
         self.written_finished.discard(job.metadata.uid)
         self.loop.enqueue(key)
 
-    def _pod_added(self, pod: Any) -> None:
+    def _pod_added(self, pod: core_pb2.Pod) -> None:
         if pod.metadata.deletion_timestamp:
             self._pod_deleted(pod)  # seen for the first time already going (a relist)
             return
@@ -185,7 +184,7 @@ class JobController:
         elif controller_of(pod) is None:
             self._enqueue_selecting(pod)
 
-    def _pod_updated(self, old: Any, new: Any) -> None:
+    def _pod_updated(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
             return
         if new.metadata.deletion_timestamp and not old.metadata.deletion_timestamp:
@@ -197,12 +196,12 @@ class JobController:
         if controller_of(new) is None and old.metadata.labels != new.metadata.labels:
             self._enqueue_selecting(new)
 
-    def _pod_deleted(self, pod: Any) -> None:
+    def _pod_deleted(self, pod: core_pb2.Pod) -> None:
         if (key := controller_key(pod)) is not None:
             self.expectations.deletion_observed(key, pod_key(pod))
             self.loop.enqueue(key)
 
-    def _enqueue_selecting(self, pod: Any) -> None:
+    def _enqueue_selecting(self, pod: core_pb2.Pod) -> None:
         """An orphan: the jobs whose selector matches it, which may adopt it."""
         for job in self.jobs.list():
             if job.metadata.namespace != pod.metadata.namespace or is_finished(job.status):
@@ -287,7 +286,7 @@ class JobController:
             return None
         return min(recheck) if recheck else None
 
-    async def _write_status(self, job: Any, status: Any) -> bool:
+    async def _write_status(self, job: batch_pb2.Job, status: batch_pb2.JobStatus) -> bool:
         """UpdateStatus, once more against the job as now stored after a conflict: the pods this
         pass deleted or created are counted in `status`, and a later pass could not count them
         again (statusUpdateRetries). Whether `status` was stored."""
@@ -309,7 +308,7 @@ class JobController:
             updated = fresh
         return False
 
-    async def _claim_pods(self, job: Any) -> list[Any]:
+    async def _claim_pods(self, job: batch_pb2.Job) -> list[core_pb2.Pod]:
         """The pods the job controls: its own, and matching orphans it adopts (ClaimPods)."""
         meta = job.metadata
         try:
@@ -321,8 +320,9 @@ class JobController:
                          lambda: self.client.jobs.get(meta.name, meta.namespace))
         return await claim.claim(self.pods.by_index(NAMESPACE_INDEX, meta.namespace))
 
-    async def _manage(self, key: str, job: Any, pods: Sequence[Any], active: list[Any],
-                      succeeded: int, now: float) -> tuple[int, float]:
+    async def _manage(self, key: str, job: batch_pb2.Job, pods: Sequence[core_pb2.Pod],
+                      active: list[core_pb2.Pod], succeeded: int,
+                      now: float) -> tuple[int, float]:
         """Creates or deletes pods towards want_active; returns the active count it leads to and
         how long to wait before a replacement may be created (the failure back-off)."""
         want = want_active(job, len(active), succeeded)
@@ -348,7 +348,7 @@ class JobController:
             raise error
         return len(active) + created, 0.0
 
-    async def _create_pod(self, job: Any) -> None:
+    async def _create_pod(self, job: batch_pb2.Job) -> None:
         try:
             pod = await self.client.pods.create(new_pod(job))
         except Exception as e:
@@ -356,7 +356,8 @@ class JobController:
             raise
         self.recorder.record(job, NORMAL, "SuccessfulCreate", f"Created pod: {pod.metadata.name}")
 
-    async def _delete_pods(self, key: str, job: Any, pods: Sequence[Any]) -> None:
+    async def _delete_pods(self, key: str, job: batch_pb2.Job,
+                           pods: Sequence[core_pb2.Pod]) -> None:
         if not pods:
             return
         self.expectations.expect_deletions(key, [pod_key(p) for p in pods])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 
 
@@ -38,7 +38,7 @@ def _timestamp(value: str) -> float | None:
     return t.timestamp() if t is not None else None
 
 
-def finished_time(pod: Any) -> float | None:
+def finished_time(pod: core_pb2.Pod) -> float | None:
     """When the pod finished, from the API alone (getFinishedTime): the latest container
     termination when every container has terminated, else a Ready=False transition, else the
     moment of deletion; None when the pod tells nothing."""
@@ -71,7 +71,7 @@ class FinishClock:
         self._clock = clock
         self._seen: dict[str, float] = {}
 
-    def finished_at(self, pod: Any) -> float:
+    def finished_at(self, pod: core_pb2.Pod) -> float:
         seen = self._seen.setdefault(pod.metadata.uid, self._clock())
         reported = finished_time(pod)
         if reported is None:

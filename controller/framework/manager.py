@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from controller.deployment import DeploymentController
-from controller.garbagecollector import GarbageCollector
-from controller.job import JobController
-from controller.namespace import NamespaceController
-from controller.nodeipam import NodeIpamController
-from controller.nodelifecycle import NodeLifecycleController
-from controller.replicaset import ReplicaSetController
 from podplane.client.clientset import Client
 
 log = logging.getLogger(__name__)
@@ -43,30 +36,19 @@ class WithOptions:
         return self.factory(client, options)
 
 
-# Every controller the manager can run, by the name `--controllers` uses.
-CONTROLLERS: dict[str, Callable[[Client], Controller] | WithOptions] = {
-    "namespace": NamespaceController,
-    "nodelifecycle": WithOptions(lambda client, o: NodeLifecycleController(
-        client, monitor_grace_period=o.node_monitor_grace_period,
-        startup_grace_period=o.node_startup_grace_period)),
-    "nodeipam": WithOptions(lambda client, o: NodeIpamController(
-        client, cluster_cidr=o.cluster_cidr, node_cidr_mask_size=o.node_cidr_mask_size)),
-    "replicationcontroller": ReplicaSetController.for_replication_controllers,
-    "replicaset": ReplicaSetController,
-    "garbagecollector": GarbageCollector,
-    "deployment": DeploymentController,
-    "job": JobController,
-}
+# How a controller is made: from the client alone, or from the client and the options.
+ControllerFactory = Callable[[Client], Controller] | WithOptions
 
 
 class ControllerManager:
-    def __init__(self, client: Client, names: list[str] | None = None,
+    def __init__(self, client: Client, factories: Mapping[str, ControllerFactory],
                  options: ControllerOptions | None = None) -> None:
+        """Builds the controllers `factories` makes, by name."""
         self.client = client
         self.options = options or ControllerOptions()
-        self.controllers = {n: self._build(CONTROLLERS[n]) for n in (names or list(CONTROLLERS))}
+        self.controllers = {n: self._build(f) for n, f in factories.items()}
 
-    def _build(self, factory: Callable[[Client], Controller] | WithOptions) -> Controller:
+    def _build(self, factory: ControllerFactory) -> Controller:
         if isinstance(factory, WithOptions):
             return factory(self.client, self.options)
         return factory(self.client)

@@ -8,10 +8,10 @@ node.kubernetes.io/not-ready:NoExecute. The taint goes when the lease is renewed
 turns True; the Ready condition itself is the kubelet's to set back.
 
 Pods on an unreachable node get Ready=False (their kubelet cannot say so). A pod under NoExecute
-taints is deleted, gracefully, when its tolerations run out (controller/taint_eviction.py); on an
-unreachable node it is first given reason NodeLost, which podctl shows as Unknown while the pod
-stays Terminating: only its kubelet, once back, can finish the deletion. A pod being deleted whose
-node no longer exists is deleted at once (grace period 0)."""
+taints is deleted, gracefully, when its tolerations run out (taint_eviction.py); on an unreachable
+node it is first given reason NodeLost, which podctl shows as Unknown while the pod stays
+Terminating: only its kubelet, once back, can finish the deletion. A pod being deleted whose node
+no longer exists is deleted at once (grace period 0)."""
 from __future__ import annotations
 
 import asyncio
@@ -19,15 +19,15 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
 
-from controller.node_health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAINT,
+from controller.nodelifecycle.health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAINT,
                                     HeartbeatTracker, condition, has_taint, mark_unknown,
                                     wanted_taint, with_taint)
-from controller.reconciler import ReconcileLoop
-from controller.taint_eviction import eviction_time, no_execute_taints
+from controller.framework.reconciler import ReconcileLoop
+from controller.nodelifecycle.taint_eviction import eviction_time, no_execute_taints
 from podplane.client import events
 from podplane.apimachinery import timeutil
+from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.apimachinery.conditions import set_pod_condition
@@ -55,7 +55,8 @@ class NodeLifecycleController:
         self.health = HeartbeatTracker(clock)
         self.recorder = events.EventRecorder(client, "node-controller")
         self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
-        self.leases: Informer[Any] = Informer(client.leases, namespace=NODE_LEASE_NAMESPACE)
+        self.leases: Informer[lease_pb2.Lease] = Informer(client.leases,
+                                                          namespace=NODE_LEASE_NAMESPACE)
         self.pods: Informer[core_pb2.Pod] = Informer(client.pods, field_selector="spec.nodeName!=")
         self.pods.add_index(NODE_INDEX, lambda p: [p.spec.node_name])
         # When each taint without a timeAdded was first seen: (node, key, value) -> time.
@@ -71,22 +72,22 @@ class NodeLifecycleController:
         self.pods.add_handler(on_add=self._on_pod, on_update=lambda _o, new: self._on_pod(new))
 
     # ------------------------------------------------------------------ handlers: enqueue only
-    def _on_node_add(self, node: Any) -> None:
+    def _on_node_add(self, node: core_pb2.Node) -> None:
         self.node_loop.enqueue(node.metadata.name)
 
-    def _on_node_update(self, old: Any, new: Any) -> None:
+    def _on_node_update(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
         self.node_loop.enqueue(new.metadata.name)
         if old.spec.taints != new.spec.taints:
             self._enqueue_pods_of(new.metadata.name)
 
-    def _on_node_delete(self, node: Any) -> None:
+    def _on_node_delete(self, node: core_pb2.Node) -> None:
         self.node_loop.enqueue(node.metadata.name)
         self._enqueue_pods_of(node.metadata.name)
 
-    def _on_lease(self, lease: Any) -> None:
+    def _on_lease(self, lease: lease_pb2.Lease) -> None:
         self.node_loop.enqueue(lease.metadata.name)
 
-    def _on_pod(self, pod: Any) -> None:
+    def _on_pod(self, pod: core_pb2.Pod) -> None:
         self.pod_loop.enqueue(object_key(pod))
 
     def _enqueue_pods_of(self, node_name: str) -> None:
@@ -173,11 +174,11 @@ class NodeLifecycleController:
             raise
         return None
 
-    def _taint_seen(self, node: Any, taint: Any) -> datetime:
+    def _taint_seen(self, node: core_pb2.Node, taint: core_pb2.Taint) -> datetime:
         return self._taints_seen.setdefault((node.metadata.name, taint.key, taint.value),
                                             _utcnow())
 
-    async def _write_status(self, pod: Any, *, lost: bool) -> None:
+    async def _write_status(self, pod: core_pb2.Pod, *, lost: bool) -> None:
         """Ready=False for a pod on an unreachable node (MarkPodsNotReady) and, for one being
         deleted there, reason NodeLost (SetPodTerminationReason)."""
         status = core_pb2.PodStatus()
@@ -199,7 +200,7 @@ class NodeLifecycleController:
         update.status.CopyFrom(status)
         await self.client.pods.update_status(update)
 
-    async def _evict(self, pod: Any) -> None:
+    async def _evict(self, pod: core_pb2.Pod) -> None:
         self.recorder.record(pod, events.NORMAL, "TaintManagerEviction",
                              f"Marking for deletion Pod {object_key(pod)}")
         await self.client.pods.delete(pod.metadata.name, pod.metadata.namespace,
@@ -207,7 +208,7 @@ class NodeLifecycleController:
         log.info("pod %s: evicted from node %s (NoExecute taint not tolerated any longer)",
                  object_key(pod), pod.spec.node_name)
 
-    async def _collect_orphan(self, pod: Any) -> None:
+    async def _collect_orphan(self, pod: core_pb2.Pod) -> None:
         """A pod being deleted whose node is gone has no kubelet to finish it: force-delete it
         (podgc), once the apiserver confirms the node is gone (our cache may lag)."""
         if not pod.metadata.deletion_timestamp:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from podplane.apimachinery import timeutil
+from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
@@ -29,7 +29,7 @@ NEVER_UPDATED_REASON = "NodeStatusNeverUpdated"
 NEVER_UPDATED_MESSAGE = "Kubelet never posted node status."
 
 
-def condition(node: Any, type_: str) -> Any | None:
+def condition(node: core_pb2.Node, type_: str) -> core_pb2.NodeCondition | None:
     return next((c for c in node.status.conditions if c.type == type_), None)
 
 
@@ -47,7 +47,7 @@ class HeartbeatTracker:
         self._clock = clock
         self._seen: dict[str, _Seen] = {}
 
-    def observe(self, name: str, node: Any, lease: Any | None) -> float:
+    def observe(self, name: str, node: core_pb2.Node, lease: lease_pb2.Lease | None) -> float:
         """The last time (our clock) the node was seen alive; the first look counts as one."""
         renew_time = lease.spec.renew_time if lease is not None else ""
         ready = condition(node, READY)
@@ -70,7 +70,7 @@ def _later(value: str, than: str) -> bool:
     return new is not None and (old is None or new > old)
 
 
-def mark_unknown(node: Any, now: str) -> core_pb2.Node | None:
+def mark_unknown(node: core_pb2.Node, now: str) -> core_pb2.Node | None:
     """A copy of the node whose Ready condition (and the pressure conditions it has) say Unknown;
     None when they already do. Heartbeat times stay: they are the kubelet's."""
     updated = core_pb2.Node()
@@ -92,7 +92,7 @@ def mark_unknown(node: Any, now: str) -> core_pb2.Node | None:
     return updated if changed else None
 
 
-def wanted_taint(node: Any, lease: Any | None, expired: bool) -> str | None:
+def wanted_taint(node: core_pb2.Node, lease: lease_pb2.Lease | None, expired: bool) -> str | None:
     """The NoExecute taint the controller wants on the node: unreachable while it is not heard
     from, not-ready while its kubelet reports Ready=False, else none.
 
@@ -110,7 +110,7 @@ def wanted_taint(node: Any, lease: Any | None, expired: bool) -> str | None:
     return None if renewed else UNREACHABLE_TAINT
 
 
-def with_taint(node: Any, key: str | None, now: str) -> core_pb2.Node | None:
+def with_taint(node: core_pb2.Node, key: str | None, now: str) -> core_pb2.Node | None:
     """A copy of the node whose controller NoExecute taints are exactly `key` (or none); None when
     they already are. Swapping not-ready for unreachable (or back) keeps the timeAdded: the pods'
     eviction count goes on."""
@@ -127,5 +127,5 @@ def with_taint(node: Any, key: str | None, now: str) -> core_pb2.Node | None:
     return updated
 
 
-def has_taint(node: Any, key: str) -> bool:
+def has_taint(node: core_pb2.Node, key: str) -> bool:
     return any(t.key == key and t.effect == NO_EXECUTE for t in node.spec.taints)

@@ -1,28 +1,17 @@
 """The arithmetic of a Deployment's rollout (kubernetes pkg/controller/deployment/util/
 deployment_util.go, rolling.go, sync.go): maxSurge and maxUnavailable resolved against replicas,
-how far the new ReplicaSet may grow and the old ones shrink in one step, proportional scaling,
-revisions, and the pod-template hash that names each ReplicaSet. Pure functions over cached
-objects; the controller applies what they decide."""
+how far the new ReplicaSet may grow and the old ones shrink in one step, and proportional scaling
+when the Deployment's replicas change. Pure functions over cached objects; the controller applies
+what they decide."""
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from podplane.apimachinery import manifest
-from podplane.api.core.v1 import core_pb2
+from podplane.api.apps.v1 import apps_pb2
 
-POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
-REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
-# Deployment annotations not copied to its ReplicaSets (skipCopyAnnotation).
-NOT_COPIED = frozenset({LAST_APPLIED_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
-                        DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
-                        "deprecated.deployment.rollback.to"})
 
 _PERCENT = re.compile(r"^([0-9]+)%$")
 
@@ -52,22 +41,22 @@ def resolve_fenceposts(max_surge: str, max_unavailable: str, desired: int) -> tu
     return surge, unavailable
 
 
-def desired_replicas(d: Any) -> int:
+def desired_replicas(d: apps_pb2.Deployment) -> int:
     return int(d.spec.replicas)
 
 
-def is_rolling_update(d: Any) -> bool:
+def is_rolling_update(d: apps_pb2.Deployment) -> bool:
     return bool(d.spec.strategy.type == "RollingUpdate")
 
 
-def max_surge(d: Any) -> int:
+def max_surge(d: apps_pb2.Deployment) -> int:
     if not is_rolling_update(d):
         return 0
     rolling = d.spec.strategy.rolling_update
     return resolve_fenceposts(rolling.max_surge, rolling.max_unavailable, desired_replicas(d))[0]
 
 
-def max_unavailable(d: Any) -> int:
+def max_unavailable(d: apps_pb2.Deployment) -> int:
     replicas = desired_replicas(d)
     if not is_rolling_update(d) or replicas == 0:
         return 0
@@ -76,41 +65,38 @@ def max_unavailable(d: Any) -> int:
     return min(unavailable, replicas)
 
 
-def min_available(d: Any) -> int:
+def min_available(d: apps_pb2.Deployment) -> int:
     return desired_replicas(d) - max_unavailable(d)
 
 
 # ---------------------------------------------------------------- counting replica sets
 
-def size(rs: Any) -> int:
+def size(rs: apps_pb2.ReplicaSet) -> int:
     return int(rs.spec.replicas)
 
 
-def total_size(rss: Iterable[Any | None]) -> int:
+def total_size(rss: Iterable[apps_pb2.ReplicaSet | None]) -> int:
     return sum(size(rs) for rs in rss if rs is not None)
 
 
-def total_status(rss: Iterable[Any | None], field: str) -> int:
+def total_status(rss: Iterable[apps_pb2.ReplicaSet | None], field: str) -> int:
     return sum(int(getattr(rs.status, field)) for rs in rss if rs is not None)
 
 
-def active(rss: Iterable[Any | None]) -> list[Any]:
+def active(rss: Iterable[apps_pb2.ReplicaSet | None]) -> list[apps_pb2.ReplicaSet]:
     """The replica sets that want pods (FilterActiveReplicaSets)."""
     return [rs for rs in rss if rs is not None and size(rs) > 0]
 
 
-def by_creation(rss: Iterable[Any]) -> list[Any]:
+def by_creation(rss: Iterable[apps_pb2.ReplicaSet]) -> list[apps_pb2.ReplicaSet]:
     """Oldest first, ties by name (ReplicaSetsByCreationTimestamp)."""
     return sorted(rss, key=lambda rs: (rs.metadata.creation_timestamp, rs.metadata.name))
 
 
-def by_revision(rss: Iterable[Any]) -> list[Any]:
-    return sorted(by_creation(rss), key=revision)
-
-
 # ---------------------------------------------------------------- one rolling step
 
-def new_rs_new_replicas(d: Any, all_rss: Sequence[Any], new_rs: Any) -> int:
+def new_rs_new_replicas(d: apps_pb2.Deployment, all_rss: Sequence[apps_pb2.ReplicaSet],
+                        new_rs: apps_pb2.ReplicaSet) -> int:
     """How big the new replica set may be now (NewRSNewReplicas): under RollingUpdate, as big as
     keeps every replica set's pods within replicas + maxSurge; under Recreate, replicas."""
     replicas = desired_replicas(d)
@@ -123,7 +109,8 @@ def new_rs_new_replicas(d: Any, all_rss: Sequence[Any], new_rs: Any) -> int:
     return size(new_rs) + min(most - current, replicas - size(new_rs))
 
 
-def old_rs_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str, int]:
+def old_rs_sizes(d: apps_pb2.Deployment, new_rs: apps_pb2.ReplicaSet | None,
+                 old_rss: Sequence[apps_pb2.ReplicaSet]) -> dict[str, int]:
     """How small the old replica sets may become now (reconcileOldReplicaSets): first the pods
     that are not available anyway (cleanupUnhealthyReplicas), then available ones as long as
     replicas - maxUnavailable pods stay available (scaleDownOldReplicaSetsForRollingUpdate).
@@ -137,7 +124,7 @@ def old_rs_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str
         return {}
     sizes = {rs.metadata.name: size(rs) for rs in old_rss}
 
-    def available(rs: Any) -> int:
+    def available(rs: apps_pb2.ReplicaSet) -> int:
         return min(int(rs.status.available_replicas), sizes.get(rs.metadata.name, size(rs)))
 
     new_available = available(new_rs) if new_rs is not None else 0
@@ -172,28 +159,28 @@ def old_rs_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str
 
 # ---------------------------------------------------------------- scaling (replicas changed)
 
-def replicas_annotation(rs: Any, name: str) -> int | None:
+def replicas_annotation(rs: apps_pb2.ReplicaSet, name: str) -> int | None:
     try:
         return int(rs.metadata.annotations[name])
     except (KeyError, ValueError):
         return None
 
 
-def replicas_annotations_need_update(rs: Any, d: Any) -> bool:
+def replicas_annotations_need_update(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment) -> bool:
     annotations = rs.metadata.annotations
     return bool(annotations.get(DESIRED_REPLICAS_ANNOTATION) != str(desired_replicas(d))
                 or annotations.get(MAX_REPLICAS_ANNOTATION) != str(desired_replicas(d)
                                                                    + max_surge(d)))
 
 
-def set_replicas_annotations(rs: Any, d: Any) -> bool:
+def set_replicas_annotations(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment) -> bool:
     changed = replicas_annotations_need_update(rs, d)
     rs.metadata.annotations[DESIRED_REPLICAS_ANNOTATION] = str(desired_replicas(d))
     rs.metadata.annotations[MAX_REPLICAS_ANNOTATION] = str(desired_replicas(d) + max_surge(d))
     return changed
 
 
-def is_scaling_event(d: Any, rss: Iterable[Any | None]) -> bool:
+def is_scaling_event(d: apps_pb2.Deployment, rss: Iterable[apps_pb2.ReplicaSet | None]) -> bool:
     """The deployment's replicas changed since its active replica sets were last sized."""
     for rs in active(rss):
         desired = replicas_annotation(rs, DESIRED_REPLICAS_ANNOTATION)
@@ -202,7 +189,7 @@ def is_scaling_event(d: Any, rss: Iterable[Any | None]) -> bool:
     return False
 
 
-def is_saturated(d: Any, rs: Any | None) -> bool:
+def is_saturated(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet | None) -> bool:
     """The replica set is the whole deployment: sized, annotated and all available."""
     if rs is None:
         return False
@@ -212,7 +199,8 @@ def is_saturated(d: Any, rs: Any | None) -> bool:
             and rs.status.available_replicas == replicas)
 
 
-def find_active_or_latest(new_rs: Any | None, old_rss: Sequence[Any]) -> Any | None:
+def find_active_or_latest(new_rs: apps_pb2.ReplicaSet | None,
+                          old_rss: Sequence[apps_pb2.ReplicaSet]) -> apps_pb2.ReplicaSet | None:
     """The one replica set to give all replicas when at most one is active; None otherwise."""
     if new_rs is None and not old_rss:
         return None
@@ -228,7 +216,7 @@ def _go_round(x: float) -> int:
     return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
 
 
-def proportion(rs: Any, d: Any, to_add: int, added: int) -> int:
+def proportion(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment, to_add: int, added: int) -> int:
     """The replica set's share of `to_add` (GetProportion), from its size relative to the
     deployment's size before the change (its max-replicas annotation)."""
     if size(rs) == 0 or to_add == 0 or to_add == added:
@@ -243,7 +231,8 @@ def proportion(rs: Any, d: Any, to_add: int, added: int) -> int:
     return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
 
-def scale_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str, int]:
+def scale_sizes(d: apps_pb2.Deployment, new_rs: apps_pb2.ReplicaSet | None,
+                old_rss: Sequence[apps_pb2.ReplicaSet]) -> dict[str, int]:
     """New sizes after the deployment's replicas changed (the controller's scale()): all to the
     one active replica set; old ones to 0 when the new one is saturated; otherwise the change
     spread over the active ones in proportion to their sizes, the rest to the largest."""
@@ -272,108 +261,3 @@ def scale_sizes(d: Any, new_rs: Any | None, old_rss: Sequence[Any]) -> dict[str,
         first = rss[0].metadata.name
         sizes[first] = max(0, sizes[first] + to_add - added)
     return sizes
-
-
-# ---------------------------------------------------------------- revisions and templates
-
-def revision(obj: Any) -> int:
-    try:
-        return int(obj.metadata.annotations.get(REVISION_ANNOTATION, "0"))
-    except ValueError:
-        return 0
-
-
-def max_revision(rss: Iterable[Any]) -> int:
-    return max((revision(rs) for rs in rss), default=0)
-
-
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def safe_encode(text: str) -> str:
-    """rand.SafeEncodeString: no vowels (no words) and no look-alike characters."""
-    return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in text)
-
-
-def template_hash(template: Any, collision_count: int | None = None) -> str:
-    """The pod-template-hash (ComputeHash): fnv32a over the template, then the collision count
-    (little-endian), SafeEncodeString of the decimal. The template is hashed as canonical JSON
-    (keys sorted, API field names), which is the same in every process and version of this code."""
-    canonical = json.dumps(manifest.to_dict(template), sort_keys=True, separators=(",", ":"))
-    data = canonical.encode()
-    if collision_count is not None:
-        data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little")
-    return safe_encode(str(fnv32a(data)))
-
-
-def without_hash(template: Any) -> core_pb2.PodTemplateSpec:
-    copy = core_pb2.PodTemplateSpec()
-    copy.CopyFrom(template)
-    copy.metadata.labels.pop(POD_TEMPLATE_HASH_LABEL, None)
-    return copy
-
-
-def equal_ignore_hash(a: Any, b: Any) -> bool:
-    return bool(without_hash(a) == without_hash(b))
-
-
-def find_new_rs(d: Any, rss: Iterable[Any]) -> Any | None:
-    """The oldest replica set whose template is the deployment's (FindNewReplicaSet)."""
-    for rs in by_creation(rss):
-        if equal_ignore_hash(rs.spec.template, d.spec.template):
-            return rs
-    return None
-
-
-def copy_annotations_to_rs(d: Any, rs: Any) -> bool:
-    """The deployment's annotations (kubernetes.io/change-cause, ...) onto its replica set, but
-    for the ones that describe the deployment itself."""
-    changed = False
-    for key, value in d.metadata.annotations.items():
-        if key in NOT_COPIED or rs.metadata.annotations.get(key) == value:
-            continue
-        rs.metadata.annotations[key] = value
-        changed = True
-    return changed
-
-
-_MAX_REVISION_HISTORY_CHARS = 2000
-
-
-def set_new_rs_annotations(d: Any, rs: Any, new_revision: int, exists: bool) -> bool:
-    """SetNewReplicaSetAnnotations: the deployment's annotations, the revision (only ever
-    raised; the one it replaces goes to revision-history, as when a rollback revives an old
-    replica set), and for a replica set about to be created the replicas annotations."""
-    changed = copy_annotations_to_rs(d, rs)
-    annotations = rs.metadata.annotations
-    old = annotations.get(REVISION_ANNOTATION)
-    try:
-        old_revision = int(old) if old else 0
-    except ValueError:
-        return changed
-    if old_revision < new_revision:
-        annotations[REVISION_ANNOTATION] = str(new_revision)
-        changed = True
-        if old:
-            history = [r for r in annotations.get(REVISION_HISTORY_ANNOTATION, "").split(",") if r]
-            history.append(old)
-            while len(",".join(history)) > _MAX_REVISION_HISTORY_CHARS and len(history) > 1:
-                history.pop(0)
-            annotations[REVISION_HISTORY_ANNOTATION] = ",".join(history)
-    if not exists and set_replicas_annotations(rs, d):
-        changed = True
-    return changed
-
-
-def set_deployment_revision(d: Any, rev: str) -> bool:
-    if d.metadata.annotations.get(REVISION_ANNOTATION) == rev:
-        return False
-    d.metadata.annotations[REVISION_ANNOTATION] = rev
-    return True

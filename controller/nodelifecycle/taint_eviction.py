@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.tolerations import tolerates
 
 NO_EXECUTE = "NoExecute"
 # When a taint without timeAdded (one a person set) was first seen.
-TaintSeen = Callable[[Any], datetime]
+TaintSeen = Callable[[core_pb2.Taint], datetime]
 
 
-def no_execute_taints(node: Any) -> list[Any]:
+def no_execute_taints(node: core_pb2.Node) -> list[core_pb2.Taint]:
     return [t for t in node.spec.taints if t.effect == NO_EXECUTE]
 
 
-def toleration_seconds(taints: Sequence[Any], tolerations: Iterable[Any]) -> float | None:
+def toleration_seconds(taints: Sequence[core_pb2.Taint],
+                       tolerations: Iterable[core_pb2.Toleration]) -> float | None:
     """How long a pod with these tolerations may stay under these NoExecute taints: 0 for at once,
     None for ever (for no taints, too)."""
     if not taints:
@@ -43,7 +44,7 @@ def toleration_seconds(taints: Sequence[Any], tolerations: Iterable[Any]) -> flo
     return float(max(min(bounded), 0))
 
 
-def bound_at(pod: Any) -> datetime | None:
+def bound_at(pod: core_pb2.Pod) -> datetime | None:
     """When the pod was bound to its node: its PodScheduled=True transition, else its creation."""
     for c in pod.status.conditions:
         if c.type == "PodScheduled" and c.status == "True":
@@ -53,7 +54,8 @@ def bound_at(pod: Any) -> datetime | None:
     return timeutil.parse(pod.metadata.creation_timestamp)
 
 
-def eviction_time(pod: Any, taints: Sequence[Any], seen: TaintSeen) -> datetime | None:
+def eviction_time(pod: core_pb2.Pod, taints: Sequence[core_pb2.Taint],
+                  seen: TaintSeen) -> datetime | None:
     """When the pod must be deleted because of its node's NoExecute `taints`; None: never."""
     seconds = toleration_seconds(taints, pod.spec.tolerations)
     if seconds is None:

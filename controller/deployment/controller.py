@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TypeVar
 
-from controller import deployment_status as ds
-from controller import deployment_util as du
-from controller.controller_ref import controller_of, new_controller_ref
-from controller.deployment_claim import claim_replica_sets
-from controller.reconciler import ReconcileLoop
+from google.protobuf.message import Message
+
+from controller.deployment import status as ds
+from controller.deployment import revision as revisions
+from controller.deployment import rollout
+from controller.framework.controller_ref import controller_of, new_controller_ref
+from controller.deployment.claim import claim_replica_sets
+from controller.framework.reconciler import ReconcileLoop
 from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
@@ -31,13 +34,17 @@ NAMESPACE_INDEX = "namespace"
 DEFAULT_WORKERS = 5
 
 
-def _copy(obj: Any) -> Any:
+M = TypeVar("M", bound=Message)
+
+
+def _copy(obj: M) -> M:
     out = type(obj)()
     out.CopyFrom(obj)
     return out
 
 
-def _replace(rss: Sequence[Any], updated: Any) -> list[Any]:
+def _replace(rss: Sequence[apps_pb2.ReplicaSet],
+             updated: apps_pb2.ReplicaSet) -> list[apps_pb2.ReplicaSet]:
     return [updated if rs.metadata.uid == updated.metadata.uid else rs for rs in rss]
 
 
@@ -67,10 +74,10 @@ class DeploymentController:
         await self.loop.run()
 
     # ------------------------------------------------------------------ handlers: keys only
-    def _enqueue(self, d: Any) -> None:
+    def _enqueue(self, d: apps_pb2.Deployment) -> None:
         self.loop.enqueue(object_key(d))
 
-    def _owner_key(self, rs: Any) -> str | None:
+    def _owner_key(self, rs: apps_pb2.ReplicaSet) -> str | None:
         ref = controller_of(rs)
         if ref is None or ref.kind != "Deployment":
             return None
@@ -78,7 +85,7 @@ class DeploymentController:
         d = self.deployments.get(key)
         return key if d is not None and d.metadata.uid == ref.uid else None
 
-    def _enqueue_selecting(self, rs: Any) -> None:
+    def _enqueue_selecting(self, rs: apps_pb2.ReplicaSet) -> None:
         """An orphan replica set: the deployments that would adopt it."""
         for d in self.deployments.by_index(NAMESPACE_INDEX, rs.metadata.namespace):
             try:
@@ -88,13 +95,13 @@ class DeploymentController:
             if not selector.empty and selector.matches(rs.metadata.labels):
                 self._enqueue(d)
 
-    def _rs_added(self, rs: Any) -> None:
+    def _rs_added(self, rs: apps_pb2.ReplicaSet) -> None:
         if (key := self._owner_key(rs)) is not None:
             self.loop.enqueue(key)
         elif controller_of(rs) is None and not rs.metadata.deletion_timestamp:
             self._enqueue_selecting(rs)
 
-    def _rs_updated(self, old: Any, new: Any) -> None:
+    def _rs_updated(self, old: apps_pb2.ReplicaSet, new: apps_pb2.ReplicaSet) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
             return
         for key in {self._owner_key(old), self._owner_key(new)}:
@@ -104,11 +111,11 @@ class DeploymentController:
                                            or controller_of(old) is not None):
             self._enqueue_selecting(new)
 
-    def _rs_deleted(self, rs: Any) -> None:
+    def _rs_deleted(self, rs: apps_pb2.ReplicaSet) -> None:
         if (key := self._owner_key(rs)) is not None:
             self.loop.enqueue(key)
 
-    def _pod_deleted(self, pod: Any) -> None:
+    def _pod_deleted(self, pod: core_pb2.Pod) -> None:
         ref = controller_of(pod)
         if ref is None or ref.kind != "ReplicaSet":
             return
@@ -140,28 +147,29 @@ class DeploymentController:
             new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
             return await self._sync_status(d, [*old_rss, new_rs], new_rs)
         d = await self._check_paused_conditions(d)
-        if d.spec.paused or du.is_scaling_event(d, rss):
+        if d.spec.paused or rollout.is_scaling_event(d, rss):
             return await self._sync(d, rss)
         if d.spec.strategy.type == "Recreate":
             return await self._rollout_recreate(d, rss)
         return await self._rollout_rolling(d, rss)
 
-    async def _new_and_old(self, d: Any, rss: list[Any],
-                           create: bool) -> tuple[Any | None, list[Any], Any]:
+    async def _new_and_old(
+            self, d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet], create: bool
+    ) -> tuple[apps_pb2.ReplicaSet | None, list[apps_pb2.ReplicaSet], apps_pb2.Deployment]:
         """The new replica set (its revision brought up to date, created if asked and missing),
         the old ones, and the deployment as last written (getAllReplicaSetsAndSyncRevision)."""
-        existing = du.find_new_rs(d, rss)
+        existing = revisions.find_new_rs(d, rss)
         old_rss = [rs for rs in rss if rs is not existing]
-        new_revision = du.max_revision(old_rss) + 1
+        new_revision = revisions.max_revision(old_rss) + 1
         now = ds.stamp_of(self._clock())
         if existing is not None:
             rs = _copy(existing)
-            if (du.set_new_rs_annotations(d, rs, new_revision, exists=True)
+            if (revisions.set_new_rs_annotations(d, rs, new_revision, exists=True)
                     or rs.spec.min_ready_seconds != d.spec.min_ready_seconds):
                 rs.spec.min_ready_seconds = d.spec.min_ready_seconds
                 return await self.client.replicasets.update(rs), old_rss, d
-            meta_changed = du.set_deployment_revision(
-                d, rs.metadata.annotations.get(du.REVISION_ANNOTATION, ""))
+            meta_changed = revisions.set_deployment_revision(
+                d, rs.metadata.annotations.get(revisions.REVISION_ANNOTATION, ""))
             status_changed = False
             if ds.has_progress_deadline(d) and ds.get_condition(d.status, ds.PROGRESSING) is None:
                 ds.set_condition(d.status, ds.new_condition(
@@ -173,8 +181,8 @@ class DeploymentController:
             return None, old_rss, d
 
         rs = self._replica_set_for(d)
-        rs.spec.replicas = du.new_rs_new_replicas(d, [*old_rss, rs], rs)
-        du.set_new_rs_annotations(d, rs, new_revision, exists=False)
+        rs.spec.replicas = rollout.new_rs_new_replicas(d, [*old_rss, rs], rs)
+        revisions.set_new_rs_annotations(d, rs, new_revision, exists=False)
         name = rs.metadata.name
         try:
             created = await self.client.replicasets.create(rs)
@@ -190,10 +198,10 @@ class DeploymentController:
                 raise
             created = await self._existing_new_rs(d, name)
             already_existed = True
-        if not already_existed and du.size(created) > 0:
+        if not already_existed and rollout.size(created) > 0:
             self.recorder.record(d, NORMAL, "ScalingReplicaSet",
-                                 f"Scaled up replica set {name} from 0 to {du.size(created)}")
-        meta_changed = du.set_deployment_revision(d, str(new_revision))
+                                 f"Scaled up replica set {name} from 0 to {rollout.size(created)}")
+        meta_changed = revisions.set_deployment_revision(d, str(new_revision))
         status_changed = not already_existed and ds.has_progress_deadline(d)
         if status_changed:
             ds.set_condition(d.status, ds.new_condition(
@@ -201,33 +209,33 @@ class DeploymentController:
                 now))
         return created, old_rss, await self._persist(d, meta_changed, status_changed)
 
-    def _replica_set_for(self, d: Any) -> apps_pb2.ReplicaSet:
+    def _replica_set_for(self, d: apps_pb2.Deployment) -> apps_pb2.ReplicaSet:
         """The replica set for the deployment's template, with 0 replicas."""
         collision = d.status.collision_count if d.status.HasField("collision_count") else None
-        pod_hash = du.template_hash(d.spec.template, collision)
+        pod_hash = revisions.template_hash(d.spec.template, collision)
         rs = apps_pb2.ReplicaSet()
         rs.metadata.name = f"{d.metadata.name}-{pod_hash}"
         rs.metadata.namespace = d.metadata.namespace
         rs.metadata.owner_references.append(new_controller_ref(d, resources.DEPLOYMENT))
         rs.spec.template.CopyFrom(d.spec.template)
-        rs.spec.template.metadata.labels[du.POD_TEMPLATE_HASH_LABEL] = pod_hash
+        rs.spec.template.metadata.labels[revisions.POD_TEMPLATE_HASH_LABEL] = pod_hash
         rs.metadata.labels.update(rs.spec.template.metadata.labels)
         rs.spec.selector.CopyFrom(d.spec.selector)
-        rs.spec.selector.match_labels[du.POD_TEMPLATE_HASH_LABEL] = pod_hash
+        rs.spec.selector.match_labels[revisions.POD_TEMPLATE_HASH_LABEL] = pod_hash
         rs.spec.min_ready_seconds = d.spec.min_ready_seconds
         rs.spec.replicas = 0
         return rs
 
-    async def _existing_new_rs(self, d: Any, name: str) -> Any:
+    async def _existing_new_rs(self, d: apps_pb2.Deployment, name: str) -> apps_pb2.ReplicaSet:
         """The replica set already stored under the new one's name: ours (created by an earlier
         pass our cache has not caught up with), or a hash collision, which bumps
         status.collisionCount so the next pass hashes to another name."""
-        rs: Any = self.replicasets.get(f"{d.metadata.namespace}/{name}")
+        rs = self.replicasets.get(f"{d.metadata.namespace}/{name}")
         if rs is None:
             rs = await self.client.replicasets.get(name, d.metadata.namespace)
         ref = controller_of(rs)
         if (ref is not None and ref.uid == d.metadata.uid
-                and du.equal_ignore_hash(rs.spec.template, d.spec.template)):
+                and revisions.equal_ignore_hash(rs.spec.template, d.spec.template)):
             return rs
         count = (d.status.collision_count if d.status.HasField("collision_count") else 0) + 1
         d.status.collision_count = count
@@ -235,7 +243,8 @@ class DeploymentController:
         raise RuntimeError(f"replica set {name} exists with another template: hash collision; "
                            f"collisionCount is now {count}")
 
-    async def _persist(self, d: Any, meta_changed: bool, status_changed: bool) -> Any:
+    async def _persist(self, d: apps_pb2.Deployment, meta_changed: bool,
+                       status_changed: bool) -> apps_pb2.Deployment:
         """Writes the revision annotation (Update) and the status (UpdateStatus) as needed;
         returns the deployment as stored."""
         if meta_changed:
@@ -247,16 +256,17 @@ class DeploymentController:
         return d
 
     # ------------------------------------------------------------------ strategies
-    async def _rollout_rolling(self, d: Any, rss: list[Any]) -> float | None:
+    async def _rollout_rolling(self, d: apps_pb2.Deployment,
+                               rss: list[apps_pb2.ReplicaSet]) -> float | None:
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=True)
-        replicas = du.desired_replicas(d)
-        if new_rs is not None and du.size(new_rs) != replicas:
-            target = replicas if du.size(new_rs) > replicas else du.new_rs_new_replicas(
+        replicas = rollout.desired_replicas(d)
+        if new_rs is not None and rollout.size(new_rs) != replicas:
+            target = replicas if rollout.size(new_rs) > replicas else rollout.new_rs_new_replicas(
                 d, [*old_rss, new_rs], new_rs)
             scaled, new_rs = await self._scale(new_rs, target, d)
             if scaled:
                 return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
-        sizes = du.old_rs_sizes(d, new_rs, old_rss)
+        sizes = rollout.old_rs_sizes(d, new_rs, old_rss)
         if sizes:
             for rs in list(old_rss):
                 if rs.metadata.name in sizes:
@@ -267,10 +277,11 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
 
-    async def _rollout_recreate(self, d: Any, rss: list[Any]) -> float | None:
+    async def _rollout_recreate(self, d: apps_pb2.Deployment,
+                                rss: list[apps_pb2.ReplicaSet]) -> float | None:
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
         scaled_down = False
-        for rs in du.active(old_rss):
+        for rs in rollout.active(old_rss):
             scaled, updated = await self._scale(rs, 0, d)
             old_rss = _replace(old_rss, updated)
             scaled_down = scaled_down or scaled
@@ -279,13 +290,14 @@ class DeploymentController:
         if new_rs is None:
             new_rs, old_rss, d = await self._new_and_old(d, rss, create=True)
         if new_rs is not None:
-            _, new_rs = await self._scale(new_rs, du.desired_replicas(d), d)
+            _, new_rs = await self._scale(new_rs, rollout.desired_replicas(d), d)
         if ds.deployment_complete(d, d.status):
             await self._cleanup(d, old_rss)
         return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
 
-    def _old_pods_running(self, new_rs: Any | None, old_rss: Sequence[Any]) -> bool:
-        if du.total_status(old_rss, "replicas") > 0:
+    def _old_pods_running(self, new_rs: apps_pb2.ReplicaSet | None,
+                          old_rss: Sequence[apps_pb2.ReplicaSet]) -> bool:
+        if rollout.total_status(old_rss, "replicas") > 0:
             return True
         old_uids = {rs.metadata.uid for rs in old_rss} - (
             {new_rs.metadata.uid} if new_rs is not None else set())
@@ -297,10 +309,11 @@ class DeploymentController:
                 return True
         return False
 
-    async def _sync(self, d: Any, rss: list[Any]) -> float | None:
+    async def _sync(self, d: apps_pb2.Deployment,
+                    rss: list[apps_pb2.ReplicaSet]) -> float | None:
         """A paused deployment, or one whose replicas changed: resize without rolling."""
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
-        sizes = du.scale_sizes(d, new_rs, old_rss)
+        sizes = rollout.scale_sizes(d, new_rs, old_rss)
         for rs in [new_rs, *old_rss]:
             if rs is not None and rs.metadata.name in sizes:
                 _, updated = await self._scale(rs, sizes[rs.metadata.name], d, annotate=True)
@@ -312,32 +325,33 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_status(d, [*old_rss, new_rs], new_rs)
 
-    async def _scale(self, rs: Any, size: int, d: Any, *,
-                     annotate: bool = False) -> tuple[bool, Any]:
+    async def _scale(self, rs: apps_pb2.ReplicaSet, size: int, d: apps_pb2.Deployment, *,
+                     annotate: bool = False) -> tuple[bool, apps_pb2.ReplicaSet]:
         """Resizes the replica set (and records its replicas annotations); with annotate, also
         when only the annotations are out of date. Returns (resized, the replica set)."""
-        resize = du.size(rs) != size
-        if not resize and not (annotate and du.replicas_annotations_need_update(rs, d)):
+        resize = rollout.size(rs) != size
+        if not resize and not (annotate and rollout.replicas_annotations_need_update(rs, d)):
             return False, rs
         updated = _copy(rs)
         updated.spec.replicas = size
-        du.set_replicas_annotations(updated, d)
+        rollout.set_replicas_annotations(updated, d)
         updated = await self.client.replicasets.update(updated)
         if resize:
-            direction = "up" if size > du.size(rs) else "down"
+            direction = "up" if size > rollout.size(rs) else "down"
             self.recorder.record(d, NORMAL, "ScalingReplicaSet",
                                  f"Scaled {direction} replica set {rs.metadata.name} from "
-                                 f"{du.size(rs)} to {size}")
+                                 f"{rollout.size(rs)} to {size}")
         return resize, updated
 
-    async def _cleanup(self, d: Any, old_rss: Sequence[Any]) -> None:
+    async def _cleanup(self, d: apps_pb2.Deployment,
+                       old_rss: Sequence[apps_pb2.ReplicaSet]) -> None:
         """Deletes the oldest replica sets beyond revisionHistoryLimit that have no pods."""
         if not d.spec.HasField("revision_history_limit"):
             return
         alive = [rs for rs in old_rss if not rs.metadata.deletion_timestamp]
         excess = len(alive) - d.spec.revision_history_limit
-        for rs in du.by_revision(alive)[:max(excess, 0)]:
-            if (rs.status.replicas or du.size(rs)
+        for rs in revisions.by_revision(alive)[:max(excess, 0)]:
+            if (rs.status.replicas or rollout.size(rs)
                     or rs.metadata.generation > rs.status.observed_generation):
                 continue
             try:
@@ -350,7 +364,7 @@ class DeploymentController:
                     raise
 
     # ------------------------------------------------------------------ status
-    async def _check_paused_conditions(self, d: Any) -> Any:
+    async def _check_paused_conditions(self, d: apps_pb2.Deployment) -> apps_pb2.Deployment:
         """Progressing=Unknown with DeploymentPaused or DeploymentResumed as the deployment is
         paused or resumed (so that a pause does not count against the progress deadline)."""
         if not ds.has_progress_deadline(d):
@@ -371,8 +385,9 @@ class DeploymentController:
         ds.set_condition(d.status, condition)
         return await self.client.deployments.update_status(d)
 
-    async def _sync_status(self, d: Any, all_rss: Sequence[Any | None],
-                           new_rs: Any | None) -> float | None:
+    async def _sync_status(self, d: apps_pb2.Deployment,
+                           all_rss: Sequence[apps_pb2.ReplicaSet | None],
+                           new_rs: apps_pb2.ReplicaSet | None) -> float | None:
         """The counts and Available only (syncDeploymentStatus); Progressing is left as is."""
         status = ds.calculate_status(all_rss, new_rs, d, ds.stamp_of(self._clock()))
         if status != d.status:
@@ -380,8 +395,9 @@ class DeploymentController:
             await self.client.deployments.update_status(d)
         return None
 
-    async def _sync_rollout_status(self, d: Any, all_rss: Sequence[Any | None],
-                                   new_rs: Any | None) -> float | None:
+    async def _sync_rollout_status(self, d: apps_pb2.Deployment,
+                                   all_rss: Sequence[apps_pb2.ReplicaSet | None],
+                                   new_rs: apps_pb2.ReplicaSet | None) -> float | None:
         now = self._clock()
         status = ds.rollout_status(all_rss, new_rs, d, now)
         if status == d.status:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
-from controller import pod_state
+from controller.framework import pod_state
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
 # Go's map lookup gives 0 for a phase not in the map, so an empty phase sorts with Pending.
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
+# (scheduled, phase, ready, deletion cost, -rank, ready time, -restarts, creation time)
+DeletionKey = tuple[bool, int, bool, int, int, tuple[int, float], int, tuple[int, float]]
 
 
-def deletion_cost(pod: Any) -> int:
+def deletion_cost(pod: core_pb2.Pod) -> int:
     """The pod-deletion-cost annotation as an int32; 0 when absent or invalid."""
     try:
         cost = int(pod.metadata.annotations.get(DELETION_COST_ANNOTATION, "0"))
@@ -35,12 +37,12 @@ def _newest_first(value: str) -> tuple[int, float]:
     return (0, 0.0) if t is None else (1, -t.timestamp())
 
 
-def _ready_time(pod: Any) -> tuple[int, float]:
+def _ready_time(pod: core_pb2.Pod) -> tuple[int, float]:
     c = pod_state.ready_condition(pod)
     return _newest_first(c.last_transition_time if c is not None else "")
 
 
-def deletion_key(pod: Any, rank: int = 0) -> tuple[Any, ...]:
+def deletion_key(pod: core_pb2.Pod, rank: int = 0) -> DeletionKey:
     """Sort key: the pod to delete first sorts lowest."""
     ready = pod_state.is_ready(pod)
     return (
@@ -56,20 +58,23 @@ def deletion_key(pod: Any, rank: int = 0) -> tuple[Any, ...]:
     )
 
 
-def ranks_by_colocation(pods: Sequence[Any], related: Sequence[Any]) -> list[int]:
+def ranks_by_colocation(pods: Sequence[core_pb2.Pod],
+                        related: Sequence[core_pb2.Pod]) -> list[int]:
     """Each pod's rank: how many active related pods (its own and its siblings', e.g. the other
     ReplicaSets of one Deployment) run on its node (getPodsRankedByRelatedPodsOnSameNode)."""
     on_node = Counter(p.spec.node_name for p in related if pod_state.is_active(p))
     return [on_node[p.spec.node_name] for p in pods]
 
 
-def order_for_deletion(pods: Sequence[Any], ranks: Sequence[int] | None = None) -> list[Any]:
+def order_for_deletion(pods: Sequence[core_pb2.Pod],
+                       ranks: Sequence[int] | None = None) -> list[core_pb2.Pod]:
     ranks = ranks if ranks is not None else [0] * len(pods)
     order = sorted(range(len(pods)), key=lambda i: deletion_key(pods[i], ranks[i]))
     return [pods[i] for i in order]
 
 
-def pods_to_delete(pods: Sequence[Any], related: Sequence[Any], count: int) -> list[Any]:
+def pods_to_delete(pods: Sequence[core_pb2.Pod], related: Sequence[core_pb2.Pod],
+                   count: int) -> list[core_pb2.Pod]:
     """The `count` pods a controller with too many deletes."""
     if count >= len(pods):
         return list(pods)

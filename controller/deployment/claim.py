@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
 
-from controller.controller_ref import controller_of, new_controller_ref
+from controller.framework.controller_ref import controller_of, new_controller_ref
 from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.client.clientset import Client, is_not_found
@@ -19,11 +18,12 @@ from podplane.apimachinery.selectors import LabelSelector
 log = logging.getLogger(__name__)
 
 
-async def claim_replica_sets(client: Client, d: Any, selector: LabelSelector,
-                             replica_sets: Iterable[Any]) -> list[Any]:
+async def claim_replica_sets(client: Client, d: apps_pb2.Deployment, selector: LabelSelector,
+                             replica_sets: Iterable[apps_pb2.ReplicaSet]
+                             ) -> list[apps_pb2.ReplicaSet]:
     """The replica sets of the deployment's namespace that it controls after the pass."""
     uid, deleting = d.metadata.uid, bool(d.metadata.deletion_timestamp)
-    claimed: list[Any] = []
+    claimed: list[apps_pb2.ReplicaSet] = []
     may_adopt: bool | None = None
     for rs in replica_sets:
         ref = controller_of(rs)
@@ -43,7 +43,7 @@ async def claim_replica_sets(client: Client, d: Any, selector: LabelSelector,
     return claimed
 
 
-async def _may_adopt(client: Client, d: Any) -> bool:
+async def _may_adopt(client: Client, d: apps_pb2.Deployment) -> bool:
     """A deployment that is gone, replaced or being deleted adopts nothing."""
     try:
         fresh = await client.deployments.get(d.metadata.name, d.metadata.namespace)
@@ -54,7 +54,8 @@ async def _may_adopt(client: Client, d: Any) -> bool:
     return bool(fresh.metadata.uid == d.metadata.uid and not fresh.metadata.deletion_timestamp)
 
 
-async def _set_owner(client: Client, rs: Any, d: Any, *, own: bool) -> Any | None:
+async def _set_owner(client: Client, rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment, *,
+                     own: bool) -> apps_pb2.ReplicaSet | None:
     updated = apps_pb2.ReplicaSet()
     updated.CopyFrom(rs)
     refs = [r for r in updated.metadata.owner_references if r.uid != d.metadata.uid]
@@ -63,7 +64,7 @@ async def _set_owner(client: Client, rs: Any, d: Any, *, own: bool) -> Any | Non
     if own:
         updated.metadata.owner_references.append(new_controller_ref(d, resources.DEPLOYMENT))
     try:
-        result: Any = await client.replicasets.update(updated)
+        result = await client.replicasets.update(updated)
     except Exception as e:
         if is_not_found(e):
             return None

@@ -23,9 +23,13 @@ import enum
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
 
-from controller.reconciler import ReconcileLoop
+from controller.framework.objects import Object
+from controller.framework.reconciler import ReconcileLoop
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.conflicts import get_same, update_on_conflict
@@ -38,6 +42,9 @@ ORPHAN_FINALIZER = "orphan"
 FOREGROUND_FINALIZER = "foregroundDeletion"
 # The kinds whose objects are owners and dependents.
 WORKLOAD_KINDS = ("Pod", "ReplicationController", "ReplicaSet", "Deployment", "Job")
+# Their messages: what the informers hold.
+Workload = (core_pb2.Pod | core_pb2.ReplicationController | apps_pb2.ReplicaSet
+            | apps_pb2.Deployment | batch_pb2.Job)
 TRACKED: tuple[Resource, ...] = tuple(r for r in resources.ALL if r.kind in WORKLOAD_KINDS)
 OWNER_UID_INDEX = "owner-uid"
 UID_INDEX = "uid"
@@ -55,17 +62,17 @@ class Owner(enum.Enum):
     WAITING = "waiting"  # being deleted in the foreground
 
 
-def _waiting_for_dependents(obj: Any) -> bool:
+def _waiting_for_dependents(obj: Object) -> bool:
     return bool(obj.metadata.deletion_timestamp) and FOREGROUND_FINALIZER in obj.metadata.finalizers
 
 
-def _being_finalized(obj: Any) -> bool:
+def _being_finalized(obj: Workload) -> bool:
     finalizers = obj.metadata.finalizers
     return bool(obj.metadata.deletion_timestamp) and (
         ORPHAN_FINALIZER in finalizers or FOREGROUND_FINALIZER in finalizers)
 
 
-def _owner_uids(obj: Any) -> list[str]:
+def _owner_uids(obj: Workload) -> list[str]:
     return [ref.uid for ref in obj.metadata.owner_references]
 
 
@@ -93,9 +100,9 @@ class GarbageCollector:
     def __init__(self, client: Client, *, workers: int = DEFAULT_WORKERS) -> None:
         self.client = client
         self.absent_owners = AbsentOwners()
-        self.informers: dict[str, tuple[Resource, Informer[Any]]] = {}
+        self.informers: dict[str, tuple[Resource, Informer[Workload]]] = {}
         for resource in TRACKED:
-            informer: Informer[Any] = Informer(client.for_resource(resource))
+            informer: Informer[Workload] = Informer(client.for_resource(resource))
             informer.add_index(OWNER_UID_INDEX, _owner_uids)
             informer.add_index(UID_INDEX, lambda o: [o.metadata.uid])
             informer.add_handler(on_add=self._on_add, on_update=self._on_update,
@@ -108,26 +115,26 @@ class GarbageCollector:
         await self.loop.run()
 
     # ------------------------------------------------------------------ the graph
-    def _key(self, obj: Any) -> str:
+    def _key(self, obj: Workload) -> str:
         return f"{resources.by_message(obj).plural}/{object_key(obj)}"
 
-    def _cached(self, key: str) -> tuple[Resource, Any | None]:
+    def _cached(self, key: str) -> tuple[Resource, Workload | None]:
         plural, _, rest = key.partition("/")
         resource, informer = self.informers[plural]
         return resource, informer.get(rest)
 
-    def dependents(self, uid: str) -> list[tuple[Resource, Any]]:
+    def dependents(self, uid: str) -> list[tuple[Resource, Workload]]:
         return [(r, o) for r, informer in self.informers.values()
                 for o in informer.by_index(OWNER_UID_INDEX, uid)]
 
-    def _by_uid(self, uid: str) -> Any | None:
+    def _by_uid(self, uid: str) -> Workload | None:
         for _, informer in self.informers.values():
             for o in informer.by_index(UID_INDEX, uid):
                 return o
         return None
 
     # ------------------------------------------------------------------ handlers: enqueue only
-    def _enqueue(self, obj: Any) -> None:
+    def _enqueue(self, obj: Workload) -> None:
         self.loop.enqueue(self._key(obj))
 
     def _enqueue_finalizing_owners(self, uids: list[str]) -> None:
@@ -137,11 +144,11 @@ class GarbageCollector:
             if owner is not None and _being_finalized(owner):
                 self._enqueue(owner)
 
-    def _on_add(self, obj: Any) -> None:
+    def _on_add(self, obj: Workload) -> None:
         if obj.metadata.owner_references or _being_finalized(obj):
             self._enqueue(obj)
 
-    def _on_update(self, old: Any, new: Any) -> None:
+    def _on_update(self, old: Workload, new: Workload) -> None:
         if _being_finalized(new):
             self._enqueue(new)
         if old.metadata.owner_references != new.metadata.owner_references:
@@ -149,7 +156,7 @@ class GarbageCollector:
                 self._enqueue(new)
             self._enqueue_finalizing_owners(_owner_uids(old) + _owner_uids(new))
 
-    def _on_delete(self, obj: Any) -> None:
+    def _on_delete(self, obj: Workload) -> None:
         for _, dependent in self.dependents(obj.metadata.uid):
             self._enqueue(dependent)
         self._enqueue_finalizing_owners(_owner_uids(obj))
@@ -170,7 +177,7 @@ class GarbageCollector:
             await self._attempt_to_delete(resource, obj)
         return None
 
-    async def _owner_state(self, ref: Any, namespace: str) -> Owner:
+    async def _owner_state(self, ref: meta_pb2.OwnerReference, namespace: str) -> Owner:
         if ref.uid in self.absent_owners:
             return Owner.DANGLING
         cached = self._by_uid(ref.uid)
@@ -184,7 +191,7 @@ class GarbageCollector:
                         ref.api_version, ref.kind)
             return Owner.SOLID
         try:
-            live: Any = await self.client.for_resource(resource).get(
+            live: Object | None = await self.client.for_resource(resource).get(
                 ref.name, namespace if resource.namespaced else "")
         except Exception as e:
             if not is_not_found(e):
@@ -195,7 +202,7 @@ class GarbageCollector:
             return Owner.DANGLING
         return Owner.WAITING if _waiting_for_dependents(live) else Owner.SOLID
 
-    async def _attempt_to_delete(self, resource: Resource, obj: Any) -> None:
+    async def _attempt_to_delete(self, resource: Resource, obj: Workload) -> None:
         meta = obj.metadata
         states = {ref.uid: await self._owner_state(ref, meta.namespace)
                   for ref in meta.owner_references}
@@ -230,7 +237,7 @@ class GarbageCollector:
             if not (is_not_found(e) or is_conflict(e)):
                 raise
 
-    async def _orphan_dependents(self, resource: Resource, owner: Any) -> None:
+    async def _orphan_dependents(self, resource: Resource, owner: Workload) -> None:
         uid = owner.metadata.uid
         dependents = self.dependents(uid)
         for dep_resource, dependent in dependents:
@@ -239,7 +246,7 @@ class GarbageCollector:
                  object_key(owner), len(dependents))
         await self._update(resource, owner, lambda o: _drop_finalizer(o, ORPHAN_FINALIZER))
 
-    async def _delete_dependents(self, resource: Resource, owner: Any) -> float | None:
+    async def _delete_dependents(self, resource: Resource, owner: Workload) -> float | None:
         uid = owner.metadata.uid
         dependents = self.dependents(uid)
         for _, dependent in dependents:
@@ -256,12 +263,12 @@ class GarbageCollector:
         return None
 
     # ------------------------------------------------------------------ writes
-    async def _live(self, resource: Resource, obj: Any) -> Any | None:
+    async def _live(self, resource: Resource, obj: Workload) -> Workload | None:
         """The object as stored now; None if it is gone or replaced by one of the same name."""
         return await get_same(self.client.for_resource(resource), obj)
 
-    async def _update(self, resource: Resource, obj: Any,
-                      change: Callable[[Any], bool]) -> None:
+    async def _update(self, resource: Resource, obj: Workload,
+                      change: Callable[[Workload], bool]) -> None:
         """Applies `change` to a copy and updates with its resourceVersion; on a conflict, again
         against the object as now stored. `change` returns False when there is nothing to do."""
         api = self.client.for_resource(resource)
@@ -269,7 +276,7 @@ class GarbageCollector:
                                  what=f"{resource.plural} {object_key(obj)}")
 
 
-def _drop_owner_refs(obj: Any, uids: set[str]) -> bool:
+def _drop_owner_refs(obj: Workload, uids: set[str]) -> bool:
     refs = obj.metadata.owner_references
     keep = [r for r in refs if r.uid not in uids]
     if len(keep) == len(refs):
@@ -279,7 +286,7 @@ def _drop_owner_refs(obj: Any, uids: set[str]) -> bool:
     return True
 
 
-def _drop_finalizer(obj: Any, finalizer: str) -> bool:
+def _drop_finalizer(obj: Workload, finalizer: str) -> bool:
     if finalizer not in obj.metadata.finalizers:
         return False
     obj.metadata.finalizers.remove(finalizer)

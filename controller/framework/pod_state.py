@@ -4,31 +4,31 @@ IsPodAvailable)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 
 TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
-def is_active(pod: Any) -> bool:
+def is_active(pod: core_pb2.Pod) -> bool:
     """Counts towards a controller's replicas: not finished and not being deleted."""
     return pod.status.phase not in TERMINAL_PHASES and not pod.metadata.deletion_timestamp
 
 
-def ready_condition(pod: Any) -> Any | None:
+def ready_condition(pod: core_pb2.Pod) -> core_pb2.PodCondition | None:
     for c in pod.status.conditions:
         if c.type == "Ready":
             return c
     return None
 
 
-def is_ready(pod: Any) -> bool:
+def is_ready(pod: core_pb2.Pod) -> bool:
     c = ready_condition(pod)
     return c is not None and c.status == "True"
 
 
-def ready_since(pod: Any) -> datetime | None:
+def ready_since(pod: core_pb2.Pod) -> datetime | None:
     """When the pod last became ready; None if it is not ready or the time is unknown."""
     c = ready_condition(pod)
     if c is None or c.status != "True":
@@ -36,14 +36,14 @@ def ready_since(pod: Any) -> datetime | None:
     return timeutil.parse(c.last_transition_time)
 
 
-def available_at(pod: Any, min_ready_seconds: int) -> datetime | None:
+def available_at(pod: core_pb2.Pod, min_ready_seconds: int) -> datetime | None:
     """When the ready pod counts as available (ready for minReadySeconds); None if not ready or
     the ready time is unknown."""
     since = ready_since(pod)
     return None if since is None else since + timedelta(seconds=min_ready_seconds)
 
 
-def is_available(pod: Any, min_ready_seconds: int, now: datetime) -> bool:
+def is_available(pod: core_pb2.Pod, min_ready_seconds: int, now: datetime) -> bool:
     if not is_ready(pod):
         return False
     if min_ready_seconds == 0:
@@ -52,5 +52,5 @@ def is_available(pod: Any, min_ready_seconds: int, now: datetime) -> bool:
     return at is not None and at < now
 
 
-def max_container_restarts(pod: Any) -> int:
+def max_container_restarts(pod: core_pb2.Pod) -> int:
     return max((c.restart_count for c in pod.status.container_statuses), default=0)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
 
-from controller import deployment_util as du
+from controller.deployment import rollout
 from podplane.apimachinery import timeutil
 from podplane.api.apps.v1 import apps_pb2
 
@@ -40,20 +39,22 @@ def new_condition(type_: str, status: str, reason: str, message: str,
                                         last_update_time=now, last_transition_time=now)
 
 
-def get_condition(status: Any, type_: str) -> Any | None:
+def get_condition(status: apps_pb2.DeploymentStatus,
+                  type_: str) -> apps_pb2.DeploymentCondition | None:
     for c in status.conditions:
         if c.type == type_:
             return c
     return None
 
 
-def remove_condition(status: Any, type_: str) -> None:
+def remove_condition(status: apps_pb2.DeploymentStatus, type_: str) -> None:
     keep = [c for c in status.conditions if c.type != type_]
     del status.conditions[:]
     status.conditions.extend(keep)
 
 
-def set_condition(status: Any, condition: Any) -> None:
+def set_condition(status: apps_pb2.DeploymentStatus,
+                  condition: apps_pb2.DeploymentCondition) -> None:
     """SetDeploymentCondition: nothing changes when the status and reason are the same; the
     transition time stays when only the reason changes."""
     current = get_condition(status, condition.type)
@@ -66,25 +67,26 @@ def set_condition(status: Any, condition: Any) -> None:
     status.conditions.append(condition)
 
 
-def has_progress_deadline(d: Any) -> bool:
+def has_progress_deadline(d: apps_pb2.Deployment) -> bool:
     return bool(d.spec.HasField("progress_deadline_seconds")
                 and d.spec.progress_deadline_seconds != _NO_DEADLINE)
 
 
-def calculate_status(all_rss: Sequence[Any | None], new_rs: Any | None, d: Any,
+def calculate_status(all_rss: Sequence[apps_pb2.ReplicaSet | None],
+                     new_rs: apps_pb2.ReplicaSet | None, d: apps_pb2.Deployment,
                      now: str) -> apps_pb2.DeploymentStatus:
-    available = du.total_status(all_rss, "available_replicas")
+    available = rollout.total_status(all_rss, "available_replicas")
     status = apps_pb2.DeploymentStatus(
         observed_generation=d.metadata.generation,
-        replicas=du.total_status(all_rss, "replicas"),
-        updated_replicas=du.total_status([new_rs], "replicas"),
-        ready_replicas=du.total_status(all_rss, "ready_replicas"),
+        replicas=rollout.total_status(all_rss, "replicas"),
+        updated_replicas=rollout.total_status([new_rs], "replicas"),
+        ready_replicas=rollout.total_status(all_rss, "ready_replicas"),
         available_replicas=available,
-        unavailable_replicas=max(0, du.total_size(all_rss) - available))
+        unavailable_replicas=max(0, rollout.total_size(all_rss) - available))
     if d.status.HasField("collision_count"):
         status.collision_count = d.status.collision_count
     status.conditions.extend(d.status.conditions)
-    if available >= du.min_available(d):
+    if available >= rollout.min_available(d):
         set_condition(status, new_condition(AVAILABLE, "True", MINIMUM_AVAILABLE,
                                             "Deployment has minimum availability.", now))
     else:
@@ -94,14 +96,14 @@ def calculate_status(all_rss: Sequence[Any | None], new_rs: Any | None, d: Any,
     return status
 
 
-def deployment_complete(d: Any, status: Any) -> bool:
-    replicas = du.desired_replicas(d)
+def deployment_complete(d: apps_pb2.Deployment, status: apps_pb2.DeploymentStatus) -> bool:
+    replicas = rollout.desired_replicas(d)
     return bool(status.updated_replicas == replicas and status.replicas == replicas
                 and status.available_replicas == replicas
                 and status.observed_generation >= d.metadata.generation)
 
 
-def deployment_progressing(d: Any, new: Any) -> bool:
+def deployment_progressing(d: apps_pb2.Deployment, new: apps_pb2.DeploymentStatus) -> bool:
     """More new pods, fewer old ones, or more ready or available ones than the stored status."""
     old = d.status
     return bool(new.updated_replicas > old.updated_replicas
@@ -110,7 +112,7 @@ def deployment_progressing(d: Any, new: Any) -> bool:
                 or new.available_replicas > old.available_replicas)
 
 
-def deployment_timed_out(d: Any, now: float) -> bool:
+def deployment_timed_out(d: apps_pb2.Deployment, now: float) -> bool:
     if not has_progress_deadline(d):
         return False
     cond = get_condition(d.status, PROGRESSING)
@@ -123,7 +125,8 @@ def deployment_timed_out(d: Any, now: float) -> bool:
     return updated is not None and updated.timestamp() + deadline < now
 
 
-def _replica_failures(all_rss: Sequence[Any | None], new_rs: Any | None) -> list[Any]:
+def _replica_failures(all_rss: Sequence[apps_pb2.ReplicaSet | None],
+                      new_rs: apps_pb2.ReplicaSet | None) -> list[apps_pb2.DeploymentCondition]:
     """The ReplicaFailure conditions of the new replica set, else of any other."""
     for candidates in ([new_rs], all_rss):
         found = [apps_pb2.DeploymentCondition(
@@ -137,7 +140,8 @@ def _replica_failures(all_rss: Sequence[Any | None], new_rs: Any | None) -> list
     return []
 
 
-def rollout_status(all_rss: Sequence[Any | None], new_rs: Any | None, d: Any,
+def rollout_status(all_rss: Sequence[apps_pb2.ReplicaSet | None],
+                   new_rs: apps_pb2.ReplicaSet | None, d: apps_pb2.Deployment,
                    now: float) -> apps_pb2.DeploymentStatus:
     """The status syncRolloutStatus writes: counts, Available, and Progressing."""
     stamp = stamp_of(now)
@@ -174,7 +178,8 @@ def rollout_status(all_rss: Sequence[Any | None], new_rs: Any | None, d: Any,
     return status
 
 
-def stuck_recheck(d: Any, status: Any, now: float) -> float | None:
+def stuck_recheck(d: apps_pb2.Deployment, status: apps_pb2.DeploymentStatus,
+                  now: float) -> float | None:
     """When to look again for a progress deadline passing (requeueStuckDeployment): the
     Progressing condition's lastUpdateTime + progressDeadlineSeconds; None if not waiting."""
     current = get_condition(d.status, PROGRESSING)
