@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework import cluster_events
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 

@@ -14,7 +14,7 @@ from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable, Verdict
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins.normalize import default_normalize_score
+from scheduler.plugins.helper.normalize_score import default_normalize_score
 
 NAME = "NodeAffinity"
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"

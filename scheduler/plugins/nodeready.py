@@ -11,7 +11,7 @@ from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import taints
+from scheduler.plugins.helper import taints
 
 NAME = "NodeReady"
 ERR_REASON_NOT_READY = "node(s) were not ready"

@@ -8,7 +8,7 @@ from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import taints
+from scheduler.plugins.helper import taints
 
 NAME = "NodeUnschedulable"
 ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"

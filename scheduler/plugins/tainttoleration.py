@@ -8,8 +8,8 @@ from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict, taint_lists
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import taints
-from scheduler.plugins.normalize import default_normalize_score
+from scheduler.plugins.helper import taints
+from scheduler.plugins.helper.normalize_score import default_normalize_score
 
 NAME = "TaintToleration"
 _PRE_SCORE_KEY = "PreScore" + NAME

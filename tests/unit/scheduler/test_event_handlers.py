@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.event_handlers import EventHandlers
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from tests.unit.scheduler.schedtest import node, pod
 
 

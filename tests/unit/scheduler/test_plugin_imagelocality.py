@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.plugins import imagelocality
 from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.schedtest import container

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework.status import Code
 from scheduler.framework.types import CycleState
 from scheduler.plugins import interpodaffinity
-from scheduler.plugins.pod_affinity_terms import pod_terms
+from scheduler.plugins.helper.pod_affinity_terms import pod_terms
 from tests.unit.scheduler import placementtest as pt
 
 AFFINITY = "node(s) didn't match pod affinity rules"

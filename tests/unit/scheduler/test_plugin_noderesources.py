@@ -7,7 +7,8 @@ import pytest
 
 from scheduler.framework.status import Code
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import balanced_allocation, noderesources_fit
+from scheduler.plugins.noderesources import balanced_allocation
+from scheduler.plugins.noderesources import fit as noderesources_fit
 from tests.unit.scheduler.schedtest import container, node, node_info, pod
 
 

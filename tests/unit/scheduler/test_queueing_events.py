@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.event_handlers import EventHandlers
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.schedtest import node, pod

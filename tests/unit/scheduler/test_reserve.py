@@ -16,7 +16,7 @@ from scheduler.framework.runtime import Framework, PluginSpec, Profile
 from scheduler.framework.status import SUCCESS, Code, Status
 from scheduler.framework.types import CycleState
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.schedtest import node, pod
 from tests.unit.scheduler.test_scheduler_loop import FakeClient, _eventually

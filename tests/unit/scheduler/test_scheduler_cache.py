@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from podplane.api.core.v1 import core_pb2
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from tests.unit.scheduler.schedtest import node, pod
 
 

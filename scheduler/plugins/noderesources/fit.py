@@ -10,10 +10,10 @@ from scheduler.framework.node_table import Bools, Ints, NodeTable
 from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resource, pod_requests
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import resource_allocation
-from scheduler.plugins.least_allocated import (least_allocated_cpu_memory,
-                                               least_allocated_cpu_memory_table,
-                                               least_allocated_scorer)
+from scheduler.plugins.noderesources import resource_allocation
+from scheduler.plugins.noderesources.least_allocated import (least_allocated_cpu_memory,
+                                                             least_allocated_cpu_memory_table,
+                                                             least_allocated_scorer)
 
 NAME = "NodeResourcesFit"
 _PRE_FILTER_KEY = "PreFilter" + NAME

@@ -12,7 +12,7 @@ from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Ints, NodeTable
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo
-from scheduler.plugins import resource_allocation
+from scheduler.plugins.noderesources import resource_allocation
 
 NAME = "NodeResourcesBalancedAllocation"
 _PRE_SCORE_KEY = "PreScore" + NAME
