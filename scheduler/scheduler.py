@@ -46,7 +46,7 @@ class Binder(Protocol):
                    uid: str = "") -> core_pb2.Pod: ...
 
 
-def _name(pod: Any) -> str:
+def _name(pod: core_pb2.Pod) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
 
@@ -152,7 +152,7 @@ class Scheduler:
             return
         self._spawn(self._bind(pinfo, state, assumed, result, started))
 
-    async def _bind(self, pinfo: QueuedPodInfo, state: CycleState, assumed: Any,
+    async def _bind(self, pinfo: QueuedPodInfo, state: CycleState, assumed: core_pb2.Pod,
                     result: ScheduleResult, started: float) -> None:
         """Binds in the background; the attempt (`started` at time.monotonic()) ends here."""
         meta = assumed.metadata

@@ -121,7 +121,7 @@ def test_six_replicas_over_three_zones_spread_two_each() -> None:
         chosen = next(n for n in infos if n.name == result.node_name)
         replica.spec.node_name = chosen.name
         chosen.add_pod(PodInfo.of(replica))
-    zones = Counter(n.node.metadata.labels["zone"] for n in infos for _ in n.pods)
+    zones = Counter(n.labels["zone"] for n in infos for _ in n.pods)
     assert zones == {"a": 2, "b": 2, "c": 2}
 
 
