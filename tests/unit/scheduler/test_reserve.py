@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
-
 import grpc
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs, ReservePlugin
 from scheduler.framework.registry import Registry
 from scheduler.framework.runtime import Framework, PluginSpec, Profile
@@ -32,13 +31,13 @@ class Recorder:
         self.calls = calls
         self.reject = set(args.get("reject", ()))
 
-    def reserve(self, state: CycleState, the_pod: Any, node_name: str) -> Status:
+    def reserve(self, state: CycleState, the_pod: core_pb2.Pod, node_name: str) -> Status:
         self.calls.append(("reserve", self.name, node_name))
         if the_pod.metadata.name in self.reject:
             return Status.unschedulable(f"{self.name} has no room on {node_name}")
         return SUCCESS
 
-    def unreserve(self, state: CycleState, the_pod: Any, node_name: str) -> None:
+    def unreserve(self, state: CycleState, the_pod: core_pb2.Pod, node_name: str) -> None:
         self.calls.append(("unreserve", self.name, node_name))
 
 
