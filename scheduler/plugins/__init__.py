@@ -1,6 +1,7 @@
-"""The in-tree plugins, one module each, and the default profile that enables them with
-Kubernetes' default order and score weights (kubernetes pkg/scheduler/framework/plugins/registry.go
-and apis/config/v1/default_plugins.go)."""
+"""The in-tree plugins, one module each (the two resource plugins in noderesources/, what plugins
+share in helper/), and the default profile that enables them with Kubernetes' default order and
+score weights (kubernetes pkg/scheduler/framework/plugins/registry.go and
+apis/config/v1/default_plugins.go)."""
 from __future__ import annotations
 
 from scheduler.framework.registry import Registry
