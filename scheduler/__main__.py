@@ -24,7 +24,7 @@ from podplane.componentbase.app import (Component, component_settings, leader_el
 from podplane.client.credentials import add_credential_flags
 from podplane.componentbase.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
-from scheduler.leader_gated_queue import LeaderGatedQueue
+from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import BIND_CONNECTIONS, Scheduler
 

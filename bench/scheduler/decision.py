@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.algorithm import SchedulingAlgorithm
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from bench.scheduler.workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_node

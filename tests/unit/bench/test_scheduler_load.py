@@ -11,7 +11,7 @@ from bench.scheduler.workloads import (AFFINITY_ZONES, MISSING_LABEL, TAINT_KEY,
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.types import NodeInfo
 from scheduler.plugins.nodeaffinity import required_matches
-from scheduler.plugins.taints import first_untolerated
+from scheduler.plugins.helper.taints import first_untolerated
 
 NOW = "2026-11-21T18:00:00Z"
 

@@ -2,10 +2,11 @@
 pod added, for each scored resource (kubernetes plugins/noderesources/resource_allocation.go)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
+from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.resources import CPU, MEMORY, is_scalar_resource, pod_requests
 from scheduler.framework.types import NodeInfo
 
@@ -22,7 +23,7 @@ DEFAULT_RESOURCES = (ResourceWeight(CPU, 1), ResourceWeight(MEMORY, 1))
 Scorer = Callable[[Sequence[int], Sequence[int]], int]
 
 
-def resources_from_args(args: Mapping[str, Any], plugin: str) -> tuple[ResourceWeight, ...]:
+def resources_from_args(args: PluginArgs, plugin: str) -> tuple[ResourceWeight, ...]:
     """The `resources` argument ([{"name": "cpu", "weight": 1}, ...]), defaulting to cpu and memory."""
     raw = args.get("resources")
     if raw is None:
@@ -49,7 +50,8 @@ class PodRequestList(list[int]):
     PreScore for Score."""
 
 
-def pod_request_list(pod: Any, resources: Sequence[ResourceWeight], use_requested: bool) -> list[int]:
+def pod_request_list(pod: core_pb2.Pod, resources: Sequence[ResourceWeight],
+                     use_requested: bool) -> list[int]:
     """What the pod requests of each resource; without use_requested, containers that request no
     cpu or memory count the scoring defaults."""
     requests = pod_requests(pod, non_zero=not use_requested)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import NoReturn
 
-from scheduler.queue import QueueClosed, QueuedPodInfo, SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 
 log = logging.getLogger(__name__)
 

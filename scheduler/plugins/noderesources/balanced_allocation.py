@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Ints, NodeTable
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo
-from scheduler.plugins import resource_allocation
+from scheduler.plugins.noderesources import resource_allocation
 
 NAME = "NodeResourcesBalancedAllocation"
 _PRE_SCORE_KEY = "PreScore" + NAME
@@ -62,7 +62,7 @@ class NodeResourcesBalancedAllocation:
         self.resources = resources
         self._cpu_memory = resource_allocation.cpu_memory_weights(resources) is not None
 
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         requests = resource_allocation.pod_request_list(pod, self.resources, use_requested=True)
         if not any(requests):
             # A best-effort pod would otherwise pile onto whichever node is already balanced.
@@ -70,7 +70,7 @@ class NodeResourcesBalancedAllocation:
         state.write(_PRE_SCORE_KEY, resource_allocation.PodRequestList(requests))
         return SUCCESS
 
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
@@ -79,7 +79,7 @@ class NodeResourcesBalancedAllocation:
         return resource_allocation.score(node, requests, self.resources, balanced_resource_scorer,
                                          use_requested=True), SUCCESS
 
-    def score_table(self, state: CycleState, pod: Any, table: NodeTable,
+    def score_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable,
                     rows: Ints) -> Ints | None:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None or not self._cpu_memory:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
 
 
@@ -20,7 +21,7 @@ class AffinityTerm:
     # An empty namespaceSelector ({}) selects every namespace.
     all_namespaces: bool = False
 
-    def matches(self, pod: Any) -> bool:
+    def matches(self, pod: core_pb2.Pod) -> bool:
         """Whether `pod` is one of the pods this term selects."""
         return self.selects(pod.metadata.namespace, pod.metadata.labels)
 
@@ -40,7 +41,7 @@ class WeightedAffinityTerm:
     weight: int
 
 
-def _selector(message: Any, has: bool) -> LabelSelector | None:
+def _selector(message: meta_pb2.LabelSelector, has: bool) -> LabelSelector | None:
     if not has:
         return None
     try:
@@ -49,7 +50,7 @@ def _selector(message: Any, has: bool) -> LabelSelector | None:
         return None  # rejected by validation; never matches here
 
 
-def affinity_term(pod: Any, term: Any) -> AffinityTerm:
+def affinity_term(pod: core_pb2.Pod, term: core_pb2.PodAffinityTerm) -> AffinityTerm:
     """The term as written in `pod`'s spec: without namespaces or a namespaceSelector it means the
     pod's own namespace. A namespaceSelector with requirements needs the namespaces' labels, which
     the scheduler does not watch: such a term selects only its listed namespaces."""
@@ -65,27 +66,27 @@ def affinity_term(pod: Any, term: Any) -> AffinityTerm:
                         namespaces, all_namespaces)
 
 
-def required_affinity_terms(pod: Any) -> list[AffinityTerm]:
+def required_affinity_terms(pod: core_pb2.Pod) -> list[AffinityTerm]:
     terms = pod.spec.affinity.pod_affinity.required_during_scheduling_ignored_during_execution
     return [affinity_term(pod, t) for t in terms]
 
 
-def required_anti_affinity_terms(pod: Any) -> list[AffinityTerm]:
+def required_anti_affinity_terms(pod: core_pb2.Pod) -> list[AffinityTerm]:
     terms = pod.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution
     return [affinity_term(pod, t) for t in terms]
 
 
-def preferred_affinity_terms(pod: Any) -> list[WeightedAffinityTerm]:
+def preferred_affinity_terms(pod: core_pb2.Pod) -> list[WeightedAffinityTerm]:
     terms = pod.spec.affinity.pod_affinity.preferred_during_scheduling_ignored_during_execution
     return [WeightedAffinityTerm(affinity_term(pod, t.pod_affinity_term), t.weight) for t in terms]
 
 
-def preferred_anti_affinity_terms(pod: Any) -> list[WeightedAffinityTerm]:
+def preferred_anti_affinity_terms(pod: core_pb2.Pod) -> list[WeightedAffinityTerm]:
     terms = pod.spec.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution
     return [WeightedAffinityTerm(affinity_term(pod, t.pod_affinity_term), t.weight) for t in terms]
 
 
-def matches_all(pod: Any, terms: list[AffinityTerm]) -> bool:
+def matches_all(pod: core_pb2.Pod, terms: list[AffinityTerm]) -> bool:
     """Whether `pod` is selected by every term (and there is at least one)."""
     return bool(terms) and all(t.matches(pod) for t in terms)
 
@@ -106,7 +107,7 @@ _MEMO: OrderedDict[tuple[str, str], PodTerms] = OrderedDict()
 MEMO_SIZE = 20000
 
 
-def pod_terms(pod: Any) -> PodTerms:
+def pod_terms(pod: core_pb2.Pod) -> PodTerms:
     key = (pod.metadata.uid, pod.metadata.resource_version)
     terms = _MEMO.get(key) if key[0] else None
     if terms is None:

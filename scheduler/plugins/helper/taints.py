@@ -3,8 +3,8 @@ FindMatchingUntoleratedTaint)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.tolerations import tolerates
 
 NO_SCHEDULE = "NoSchedule"
@@ -15,13 +15,14 @@ DO_NOT_SCHEDULE = frozenset({NO_SCHEDULE, NO_EXECUTE})
 __all__ = ["tolerates", "tolerated", "first_untolerated"]
 
 
-def tolerated(tolerations: Iterable[Any], key: str, value: str = "",
+def tolerated(tolerations: Iterable[core_pb2.Toleration], key: str, value: str = "",
               effect: str = NO_SCHEDULE) -> bool:
     return any(tolerates(t, key, value, effect) for t in tolerations)
 
 
-def first_untolerated(taints: Iterable[Any], tolerations: Iterable[Any],
-                      effects: frozenset[str] = DO_NOT_SCHEDULE) -> Any | None:
+def first_untolerated(taints: Iterable[core_pb2.Taint],
+                      tolerations: Iterable[core_pb2.Toleration],
+                      effects: frozenset[str] = DO_NOT_SCHEDULE) -> core_pb2.Taint | None:
     """The first taint with one of `effects` that no toleration tolerates, or None."""
     tolerations = list(tolerations)
     for taint in taints:

@@ -3,17 +3,16 @@ pod count cover what the pods already there request plus what this one does; sco
 the LeastAllocated strategy (kubernetes plugins/noderesources/fit.go)."""
 from __future__ import annotations
 
-from typing import Any
-
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, Ints, NodeTable
 from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resource, pod_requests
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import resource_allocation
-from scheduler.plugins.least_allocated import (least_allocated_cpu_memory,
-                                               least_allocated_cpu_memory_table,
-                                               least_allocated_scorer)
+from scheduler.plugins.noderesources import resource_allocation
+from scheduler.plugins.noderesources.least_allocated import (least_allocated_cpu_memory,
+                                                             least_allocated_cpu_memory_table,
+                                                             least_allocated_scorer)
 
 NAME = "NodeResourcesFit"
 _PRE_FILTER_KEY = "PreFilter" + NAME
@@ -52,18 +51,18 @@ class NodeResourcesFit:
         self._scorer = least_allocated_scorer(resources)
         self._cpu_memory = resource_allocation.cpu_memory_weights(resources)
 
-    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         state.write(_PRE_FILTER_KEY, pod_requests(pod))
         return SUCCESS
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         request = state.read(_PRE_FILTER_KEY, Resource)
         if request is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
         reasons = insufficient_resources(request, node)
         return Status.unschedulable(*reasons) if reasons else SUCCESS
 
-    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
+    def filter_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable) -> Bools | None:
         """insufficient_resources' common case, for every node at once."""
         request = state.read(_PRE_FILTER_KEY, Resource)
         if request is None or request.scalar:
@@ -75,12 +74,12 @@ class NodeResourcesFit:
                 & (request.ephemeral_storage
                    <= table.allocatable_ephemeral_storage - table.requested_ephemeral_storage))
 
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         state.write(_PRE_SCORE_KEY, resource_allocation.PodRequestList(
             resource_allocation.pod_request_list(pod, self.resources, use_requested=False)))
         return SUCCESS
 
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
@@ -90,7 +89,7 @@ class NodeResourcesFit:
         return resource_allocation.score(node, requests, self.resources, self._scorer,
                                          use_requested=False), SUCCESS
 
-    def score_table(self, state: CycleState, pod: Any, table: NodeTable,
+    def score_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable,
                     rows: Ints) -> Ints | None:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None or self._cpu_memory is None:

@@ -14,7 +14,8 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+
+from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +29,17 @@ class QueueClosed(Exception):
     pass
 
 
-def pod_key(pod: Any) -> str:
+def pod_key(pod: core_pb2.Pod) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
 
-def pod_priority(pod: Any) -> int:
+def pod_priority(pod: core_pb2.Pod) -> int:
     return int(pod.spec.priority) if pod.spec.HasField("priority") else 0
 
 
 @dataclass
 class QueuedPodInfo:
-    pod: Any
+    pod: core_pb2.Pod
     # When the pod last entered the queue: orders equal priorities and starts its back-off.
     timestamp: float
     initial_attempt_timestamp: float | None = None
@@ -83,7 +84,7 @@ class SchedulingQueue:
         self._closed = False
 
     # ------------------------------------------------------------------ informer events
-    def add(self, pod: Any) -> None:
+    def add(self, pod: core_pb2.Pod) -> None:
         """A new pending pod."""
         key = pod_key(pod)
         if key in self._in_flight:
@@ -94,7 +95,7 @@ class SchedulingQueue:
         pinfo.pod = pod
         self._push_active(pinfo)
 
-    def update(self, old: Any, new: Any) -> None:
+    def update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         key = pod_key(new)
         changed = _spec_or_meta_changed(old, new)
         if key in self._active:
@@ -116,7 +117,7 @@ class SchedulingQueue:
         else:
             self.add(new)
 
-    def delete(self, pod: Any) -> None:
+    def delete(self, pod: core_pb2.Pod) -> None:
         key = pod_key(pod)
         self._active.pop(key, None)
         self._backoff.pop(key, None)
@@ -186,7 +187,7 @@ class SchedulingQueue:
         else:
             self._unschedulable[key] = pinfo
 
-    def done(self, pod: Any) -> None:
+    def done(self, pod: core_pb2.Pod) -> None:
         """The pod's attempt is over (bound, or given up on)."""
         key = pod_key(pod)
         self._in_flight.pop(key, None)
@@ -231,7 +232,7 @@ class SchedulingQueue:
         return {"active": len(self._active), "backoff": len(self._backoff),
                 "unschedulable": len(self._unschedulable), "in_flight": len(self._in_flight)}
 
-    def where(self, pod: Any) -> str | None:
+    def where(self, pod: core_pb2.Pod) -> str | None:
         key = pod_key(pod)
         for name, queue in (("active", self._active), ("backoff", self._backoff),
                             ("unschedulable", self._unschedulable), ("in_flight", self._in_flight)):
@@ -254,7 +255,7 @@ class SchedulingQueue:
             self._push_active(pinfo)
 
 
-def _spec_or_meta_changed(old: Any, new: Any) -> bool:
+def _spec_or_meta_changed(old: core_pb2.Pod, new: core_pb2.Pod) -> bool:
     """Whether anything but the status and the resourceVersion changed (kubernetes isPodUpdated): a
     status the scheduler writes itself must not wake the pod up."""
     if old.spec != new.spec:

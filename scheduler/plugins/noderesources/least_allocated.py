@@ -8,7 +8,7 @@ import numpy as np
 
 from scheduler.framework.node_table import Ints, NodeTable
 from scheduler.framework.types import MAX_NODE_SCORE, NodeInfo
-from scheduler.plugins.resource_allocation import ResourceWeight, Scorer
+from scheduler.plugins.noderesources.resource_allocation import ResourceWeight, Scorer
 
 
 def least_requested_score(requested: int, capacity: int) -> int:

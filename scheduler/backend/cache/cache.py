@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.image_states import ImageStates
 from scheduler.framework.snapshot import NodeInfoList
 from scheduler.framework.types import NodeInfo, PodInfo
@@ -16,11 +16,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _PodState:
-    pod: Any
+    pod: core_pb2.Pod
     assumed: bool
 
 
-def _uid(pod: Any) -> str:
+def _uid(pod: core_pb2.Pod) -> str:
     return str(pod.metadata.uid)
 
 
@@ -54,18 +54,18 @@ class SchedulerCache:
         info = self._nodes.get(name)
         return info if info is not None and info.node is not None else None
 
-    def is_assumed(self, pod: Any) -> bool:
+    def is_assumed(self, pod: core_pb2.Pod) -> bool:
         state = self._pods.get(_uid(pod))
         return state is not None and state.assumed
 
-    def contains(self, pod: Any) -> bool:
+    def contains(self, pod: core_pb2.Pod) -> bool:
         return _uid(pod) in self._pods
 
     def pod_count(self) -> int:
         return len(self._pods)
 
     # ------------------------------------------------------------------ nodes
-    def add_node(self, node: Any) -> None:
+    def add_node(self, node: core_pb2.Node) -> None:
         info = self._nodes.setdefault(node.metadata.name, NodeInfo())
         if info.node is None:
             self._snapshot = None
@@ -73,10 +73,10 @@ class SchedulerCache:
         self._changed(info)
         self._images.set_node(node)
 
-    def update_node(self, node: Any) -> None:
+    def update_node(self, node: core_pb2.Node) -> None:
         self.add_node(node)
 
-    def remove_node(self, node: Any) -> None:
+    def remove_node(self, node: core_pb2.Node) -> None:
         self._images.remove_node(node.metadata.name)
         info = self._nodes.get(node.metadata.name)
         if info is None:
@@ -89,7 +89,7 @@ class SchedulerCache:
             del self._nodes[node.metadata.name]
 
     # ------------------------------------------------------------------ bound pods (informer)
-    def add_pod(self, pod: Any) -> None:
+    def add_pod(self, pod: core_pb2.Pod) -> None:
         """A pod seen bound to a node; confirms an assumed pod, wherever it ended up."""
         state = self._pods.get(_uid(pod))
         if state is not None:
@@ -101,16 +101,16 @@ class SchedulerCache:
         self._pods[_uid(pod)] = _PodState(pod, assumed=False)
         self._add_to_node(pod)
 
-    def update_pod(self, pod: Any) -> None:
+    def update_pod(self, pod: core_pb2.Pod) -> None:
         self.add_pod(pod)
 
-    def remove_pod(self, pod: Any) -> None:
+    def remove_pod(self, pod: core_pb2.Pod) -> None:
         state = self._pods.pop(_uid(pod), None)
         if state is not None:
             self._remove_from_node(state.pod)
 
     # ------------------------------------------------------------------ assumed pods (scheduler)
-    def assume_pod(self, pod: Any) -> None:
+    def assume_pod(self, pod: core_pb2.Pod) -> None:
         """Counts `pod` (a copy with spec.nodeName set) on its node before the bind is confirmed."""
         if _uid(pod) in self._pods:
             raise ValueError(f"pod {pod.metadata.namespace}/{pod.metadata.name} is already in the "
@@ -118,7 +118,7 @@ class SchedulerCache:
         self._pods[_uid(pod)] = _PodState(pod, assumed=True)
         self._add_to_node(pod)
 
-    def forget_pod(self, pod: Any) -> None:
+    def forget_pod(self, pod: core_pb2.Pod) -> None:
         """Undoes assume_pod after a failed bind; a pod already confirmed bound stays."""
         state = self._pods.get(_uid(pod))
         if state is not None and state.assumed:
@@ -126,7 +126,7 @@ class SchedulerCache:
             self._remove_from_node(state.pod)
 
     # ------------------------------------------------------------------ internals
-    def _add_to_node(self, pod: Any) -> None:
+    def _add_to_node(self, pod: core_pb2.Pod) -> None:
         info = self._nodes.setdefault(pod.spec.node_name, NodeInfo())
         info.add_pod(PodInfo.of(pod))
         self._changed(info)
@@ -138,7 +138,7 @@ class SchedulerCache:
         if self._snapshot is not None:
             self._snapshot.changed(info)
 
-    def _remove_from_node(self, pod: Any) -> None:
+    def _remove_from_node(self, pod: core_pb2.Pod) -> None:
         info = self._nodes.get(pod.spec.node_name)
         if info is None:
             return
