@@ -5,22 +5,16 @@ import argparse
 import sys
 from typing import Any
 
-from podctl.apply_logic import LAST_APPLIED_ANNOTATION, ApplyPlan, plan_apply
+from podctl.resource.apply_plan import LAST_APPLIED_ANNOTATION, ApplyPlan, plan_apply
+from podctl.cmd.flags import add_file_flags
 from podctl.errors import CommandError, server_error_message
-from podctl.manifest_files import ManifestObject, load
-from podctl.objects import from_plain_dict, object_name, to_plain_dict
+from podctl.resource.manifests import ManifestObject, load
+from podctl.resource.objects import from_plain_dict, object_name, to_plain_dict
 from podctl.options import GlobalOptions
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 
 CONFLICT_RETRIES = 5
-
-
-def add_file_flags(parser: argparse.ArgumentParser, verb: str) -> None:
-    parser.add_argument("-f", "--filename", action="append", default=[],
-                        help=f"a file, directory or - (stdin) with the objects to {verb}")
-    parser.add_argument("-R", "--recursive", action="store_true",
-                        help="process the directory given with -f recursively")
 
 
 def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import sys
 from typing import Any
 
-from podctl.debugging import (
+from podctl.pods.ephemeral import (
     DebugContainer, add_ephemeral_container, debug_container_name, wait_until_started,
 )
 from podctl.errors import CommandError

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
-from podctl.cmd.apply import add_file_flags
-from podctl.deletion import deleted_message, wait_until_gone
+from podctl.cmd.flags import add_file_flags, parse_duration
+from podctl.resource.deletion import deleted_message, wait_until_gone
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
-from podctl.targets import resolve_targets
+from podctl.resource.targets import resolve_targets
 from podplane.client.clientset import is_not_found
 from podplane.apimachinery.resources import Resource
 
@@ -20,18 +19,6 @@ FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation tha
 # With --timeout=0: kubectl waits a week; a grace period and a margin is plenty here.
 DEFAULT_WAIT_MARGIN = 60.0
 DEFAULT_GRACE_PERIOD = 30
-
-
-def parse_duration(text: str) -> float:
-    """`30s`, `2m`, `1h`, `1m30s` or plain seconds."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise CommandError(f'error: invalid argument "{text}" for "--timeout" flag: '
-                           f'time: invalid duration "{text}"')
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(n) * scale[u] for n, u in parts)
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from podctl.cmd.logs import choose_container, first_pod, parse_target
+from podctl.pods.selection import choose_container, first_pod, parse_target
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podplane.apimachinery import resources

@@ -1,4 +1,5 @@
-"""`podctl get`: tables, -o yaml|json|name|wide, selectors and --watch, as kubectl prints them."""
+"""`podctl get`: tables, -o yaml|json|name|wide, selectors and --watch, as kubectl prints them.
+With --watch, one row (or document) per change, as it arrives, after the initial listing."""
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,7 @@ from podctl.printers.events import event_sort_key
 from podctl.printers.registry import table_for
 from podctl.printers.structured import STRUCTURED_FORMATS, render
 from podctl.printers.table import TableOptions, TablePrinter
-from podctl.targets import Targets, parse_targets
-from podctl.watching import watch_and_print
+from podctl.resource.targets import Targets, parse_targets
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found
 from podplane.apimachinery.resources import Resource
@@ -60,6 +60,36 @@ async def fetch(client: Client, targets: Targets, args: argparse.Namespace,
                 raise
             errors.append(server_error_message(e, options.server))
     return found, errors, ""
+
+
+async def watch_and_print(client: Client, targets: Targets, args: argparse.Namespace,
+                          options: GlobalOptions, printer: TablePrinter, version: str) -> None:
+    """Watches from `version` (the listing's resourceVersion, so no change is missed or repeated)
+    until the server ends the stream or the user interrupts."""
+    resource = targets.resource
+    field_selector = args.field_selector
+    namespace = options.list_namespace(resource)
+    if targets.names:
+        # A named object is watched through a collection narrowed to it, as kubectl does.
+        field_selector = f"metadata.name={targets.names[0]}"
+        namespace = options.object_namespace(resource)
+    documents = 0
+    stream = client.for_resource(resource).watch(
+        namespace, resource_version=version, label_selector=args.selector,
+        field_selector=field_selector)
+    async for event in stream:
+        if event.type == "BOOKMARK":
+            continue
+        obj: Any = event.object
+        if args.output in STRUCTURED_FORMATS:
+            text = render([obj], resource, args.output, single=True)
+            if args.output == "yaml" and (documents or not args.watch_only):
+                text = "---\n" + text
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            documents += 1
+        else:
+            printer.print_objects([obj])
 
 
 def _table_options(args: argparse.Namespace, resource: Resource, options: GlobalOptions) -> TableOptions:

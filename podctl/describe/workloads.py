@@ -11,44 +11,18 @@ from podctl.describe.pod_template import write_pod_template
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podctl.printers.table import format_labels
 from podctl.printers.workloads import format_label_selector
+from podctl.workloads.owners import controlled_by, controller_of, template_without_hash
 from podplane.apimachinery.timeutil import human_age, parse
-
-# The label a deployment's controller adds to tell its replica sets' templates apart.
-POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
-
-
-def controller_of(obj: Any) -> Any | None:
-    """The owner reference marked as the object's controller, if any."""
-    for ref in obj.metadata.owner_references:
-        if ref.HasField("controller") and ref.controller:
-            return ref
-    return None
-
-
-def _controlled_by(obj: Any, owner_uid: str) -> bool:
-    ref = controller_of(obj)
-    return ref is not None and ref.uid == owner_uid
 
 
 def pods_status(pods: Iterable[Any], owner_uid: str) -> str:
     """`2 Running / 1 Waiting / 0 Succeeded / 0 Failed` over the pods the controller owns."""
     counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
     for pod in pods:
-        if _controlled_by(pod, owner_uid) and pod.status.phase in counts:
+        if controlled_by(pod, owner_uid) and pod.status.phase in counts:
             counts[pod.status.phase] += 1
     return (f"{counts['Running']} Running / {counts['Pending']} Waiting / "
             f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed")
-
-
-def label_query(obj: Any) -> str:
-    """The controller's selector as a list request's labelSelector ("" for none): what to list to
-    find the pods (or replica sets) it may control."""
-    selector = obj.spec.selector
-    if hasattr(selector, "match_labels"):
-        text = format_label_selector(selector)
-    else:
-        text = format_labels(selector)
-    return "" if text == "<none>" else text
 
 
 def _write_header(w: PrefixWriter, obj: Any, selector: str) -> None:
@@ -94,13 +68,6 @@ def describe_replica_set(rs: Any, pods: Iterable[Any], events: Iterable[Any] | N
     return _describe_replicas(rs, format_label_selector(rs.spec.selector), pods, events, now)
 
 
-def _without_hash(template: Any) -> Any:
-    copy = type(template)()
-    copy.CopyFrom(template)
-    copy.metadata.labels.pop(POD_TEMPLATE_HASH_LABEL, None)
-    return copy
-
-
 def _replica_sets_text(replica_sets: Sequence[Any]) -> str:
     if not replica_sets:
         return "<none>"
@@ -111,10 +78,10 @@ def _replica_sets_text(replica_sets: Sequence[Any]) -> str:
 def split_replica_sets(deployment: Any, replica_sets: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     """(old, new) among the replica sets the deployment controls: the new one's template is the
     deployment's, but for the pod-template-hash label (deploymentutil.FindNewReplicaSet)."""
-    owned = sorted((rs for rs in replica_sets if _controlled_by(rs, deployment.metadata.uid)),
+    owned = sorted((rs for rs in replica_sets if controlled_by(rs, deployment.metadata.uid)),
                    key=lambda rs: rs.metadata.creation_timestamp)
-    wanted = _without_hash(deployment.spec.template)
-    new = [rs for rs in owned if _without_hash(rs.spec.template) == wanted][:1]
+    wanted = template_without_hash(deployment.spec.template)
+    new = [rs for rs in owned if template_without_hash(rs.spec.template) == wanted][:1]
     return [rs for rs in owned if rs not in new], new
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from google.protobuf.message import Message
 
-from podctl.objects import object_name, to_plain_dict, with_type_meta
+from podctl.resource.objects import object_name, to_plain_dict, with_type_meta
 from podplane.apimachinery.resources import Resource
 
 STRUCTURED_FORMATS = ("yaml", "json", "name")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from podctl.tabwriter import kubectl_table_writer
+from podctl.printers.tabwriter import kubectl_table_writer
 
 # A row's cells for one object at a moment in time (ages are relative to `now`).
 RowFunc = Callable[[Any, datetime], list[str]]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from podctl.__main__ import run
-from podctl.cmd.logs import logging_order
+from podctl.pods.selection import logging_order
 from podplane.apimachinery import manifest, resources, selectors
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2

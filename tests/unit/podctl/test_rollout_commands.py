@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from podctl.__main__ import run
-from podctl.cmd import rollout
+from podctl.workloads import rollout
 from podctl.errors import CommandError
 from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from podctl.printers.pods import POD_TABLE
 from podctl.printers.table import TableOptions, TablePrinter
-from podctl.tabwriter import TabWriter
+from podctl.printers.tabwriter import TabWriter
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import obj
 

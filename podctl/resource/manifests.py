@@ -10,7 +10,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from podctl.errors import CommandError
-from podctl.objects import to_plain_dict
+from podctl.resource.objects import to_plain_dict
 from podctl.options import GlobalOptions
 from podplane.apimachinery import manifest
 from podplane.apimachinery.resources import Resource

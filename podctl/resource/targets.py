@@ -5,7 +5,7 @@ import argparse
 from dataclasses import dataclass
 
 from podctl.errors import CommandError
-from podctl.manifest_files import load
+from podctl.resource.manifests import load
 from podctl.options import GlobalOptions
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client

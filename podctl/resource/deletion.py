@@ -5,7 +5,7 @@ import asyncio
 from typing import Any
 
 from podctl.errors import CommandError
-from podctl.objects import object_name
+from podctl.resource.objects import object_name
 from podplane.client.clientset import ResourceClient, is_not_found
 from podplane.apimachinery.resources import Resource
 
