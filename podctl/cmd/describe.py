@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from google.protobuf.message import Message
+
+from podctl.cmd.flags import Subparsers
 from podctl.describe.describer import DESCRIBABLE, describe_object
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
 from podctl.resource.targets import Targets, parse_targets
+from podplane.apimachinery.meta import object_meta
 from podplane.client.clientset import Client, is_not_found
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("describe", parents=parents, help="show details of objects")
     p.add_argument("args", nargs="+", metavar="TYPE[.NAME_PREFIX]",
                    help="pod NAME, pods, node NAME, nodes, pod/NAME, ...")
@@ -23,14 +26,14 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def _find(client: Client, targets: Targets, selector: str,
-                options: GlobalOptions) -> tuple[list[Any], list[str]]:
+                options: GlobalOptions) -> tuple[list[Message], list[str]]:
     """The objects to describe: by name, else by name prefix (as kubectl), else all that match."""
     api = client.for_resource(targets.resource)
     namespace = options.object_namespace(targets.resource)
     if not targets.names:
         items, _ = await api.list_all(options.list_namespace(targets.resource), label_selector=selector)
         return list(items), []
-    found: list[Any] = []
+    found: list[Message] = []
     errors: list[str] = []
     for name in targets.names:
         try:
@@ -41,7 +44,7 @@ async def _find(client: Client, targets: Targets, selector: str,
                 raise
             not_found = server_error_message(e, options.server)
         items, _ = await api.list_all(namespace, label_selector=selector)
-        matching = [o for o in items if o.metadata.name.startswith(name)]
+        matching = [o for o in items if object_meta(o).name.startswith(name)]
         if matching:
             found.extend(matching)
         else:

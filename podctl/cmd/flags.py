@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import TypeAlias
 
 from podctl.errors import CommandError
+
+# What each verb adds its parser to (argparse's add_subparsers()).
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_file_flags(parser: argparse.ArgumentParser, verb: str) -> None:

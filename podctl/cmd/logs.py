@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from podctl.cmd.flags import parse_duration
+from podctl.cmd.flags import Subparsers, parse_duration
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podctl.pods.selection import choose_container, first_pod, parse_target
 from podplane.apimachinery import resources
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("logs", parents=parents, help="print a container's log")
     p.add_argument("pod", metavar="POD | TYPE/NAME",
                    help="the pod, or job/NAME, deploy/NAME, rs/NAME, rc/NAME for one of theirs")

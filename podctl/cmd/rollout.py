@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
 
-from podctl.cmd.flags import parse_duration
+from podctl.cmd.flags import Subparsers, parse_duration
 from podctl.describe.pod_template import write_pod_template
 from podctl.describe.writer import PrefixWriter
 from podctl.errors import CommandError
@@ -15,9 +14,16 @@ from podctl.options import GlobalOptions
 from podctl.resource.objects import object_name
 from podctl.resource.targets import parse_targets
 from podctl.workloads.rollout import (
-    CHANGE_CAUSE_ANNOTATION, follow_rollout, history_table, owned_replica_sets,
-    replica_set_for_revision, revision_of, rolled_back, rollout_status,
+    CHANGE_CAUSE_ANNOTATION,
+    follow_rollout,
+    history_table,
+    owned_replica_sets,
+    replica_set_for_revision,
+    revision_of,
+    rolled_back,
+    rollout_status,
 )
+from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 
@@ -30,13 +36,13 @@ def _flag_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("rollout", parents=parents, help="manage the rollout of a deployment")
     verbs = p.add_subparsers(dest="rollout_verb", metavar="SUBCOMMAND", required=True)
-    target = {"nargs": "+", "metavar": "TYPE/NAME | TYPE NAME"}
+    target = "TYPE/NAME | TYPE NAME"
 
     status = verbs.add_parser("status", parents=parents, help="show the status of the rollout")
-    status.add_argument("target", **target)
+    status.add_argument("target", nargs="+", metavar=target)
     status.add_argument("-w", "--watch", type=_flag_bool, nargs="?", const=True, default=True,
                         help="watch until the rollout finishes (default true)")
     status.add_argument("--timeout", default="0s",
@@ -46,13 +52,13 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     status.set_defaults(run=run_status)
 
     undo = verbs.add_parser("undo", parents=parents, help="roll back to a previous revision")
-    undo.add_argument("target", **target)
+    undo.add_argument("target", nargs="+", metavar=target)
     undo.add_argument("--to-revision", type=int, default=0,
                       help="the revision to roll back to (default 0: the previous one)")
     undo.set_defaults(run=run_undo)
 
     history = verbs.add_parser("history", parents=parents, help="list the rollout's revisions")
-    history.add_argument("target", **target)
+    history.add_argument("target", nargs="+", metavar=target)
     history.add_argument("--revision", type=int, default=0,
                          help="show the pod template of this revision")
     history.set_defaults(run=run_history)
@@ -86,7 +92,7 @@ class _StatusPrinter:
         self.revision = revision
         self.last = ""
 
-    def show(self, d: Any) -> bool:
+    def show(self, d: apps_pb2.Deployment) -> bool:
         line, done = rollout_status(d, self.revision)
         if line != self.last:
             print(line, flush=True)

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from podctl.cmd.flags import add_file_flags
+from podctl.cmd.flags import Subparsers, add_file_flags
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podctl.resource.objects import object_name
@@ -23,7 +22,7 @@ NO_RESOURCES = ("error: You must provide one or more resources by argument or fi
 NOT_SCALABLE = "Error from server (NotFound): the server could not find the requested resource"
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "scale", parents=parents,
         help="set a new size for a replication controller, replica set or deployment")

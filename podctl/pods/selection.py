@@ -4,11 +4,11 @@ job, deployment, replica set or replication controller, picked as kubectl picks 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from podctl.errors import CommandError
 from podctl.resource.targets import resource_named
-from podctl.workloads.owners import label_query
+from podctl.workloads.owners import Workload, label_query
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
@@ -37,7 +37,7 @@ def parse_target(arg: str) -> tuple[Resource, str]:
     return resource, name
 
 
-def _ready_since(pod: Any) -> str | None:
+def _ready_since(pod: core_pb2.Pod) -> str | None:
     for c in pod.status.conditions:
         if c.type == "Ready" and c.status == "True":
             return str(c.last_transition_time)
@@ -49,7 +49,8 @@ def _earlier_first(timestamp: str | None) -> tuple[int, str]:
     return (1, "") if not timestamp else (0, timestamp)
 
 
-def logging_order(pod: Any) -> tuple[Any, ...]:
+def logging_order(pod: core_pb2.Pod
+                  ) -> tuple[bool, int, bool, tuple[int, str], int, tuple[int, str]]:
     """kubectl's podutils.ByLogging: scheduled pods, Running (or finished) before Unknown before
     Pending, ready ones, ready the longest, most restarts, oldest."""
     ready = _ready_since(pod)
@@ -60,10 +61,10 @@ def logging_order(pod: Any) -> tuple[Any, ...]:
 
 
 async def first_pod(client: Client, resource: Resource, name: str, namespace: str,
-                    timeout: float) -> tuple[Any, int]:
+                    timeout: float) -> tuple[core_pb2.Pod, int]:
     """The pod to read for an owner (GetFirstPod): the best of its selector's pods, waiting up
     to `timeout` for one to appear. Returns (pod, how many there were)."""
-    owner = await client.for_resource(resource).get(name, namespace)
+    owner: Workload = await client.for_resource(resource).get(name, namespace)
     selector = label_query(owner)
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -75,7 +76,7 @@ async def first_pod(client: Client, resource: Resource, name: str, namespace: st
         await asyncio.sleep(POLL_SECONDS)
 
 
-def choose_container(pod: Any, requested: str) -> tuple[str, str]:
+def choose_container(pod: core_pb2.Pod, requested: str) -> tuple[str, str]:
     """(container, a note for stderr when one was picked for the user), as kubectl defaults it."""
     names = [c.name for c in pod.spec.containers]
     init_names = [c.name for c in pod.spec.init_containers]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
 
 import grpc
 
@@ -27,14 +26,14 @@ ANNOTATIONS_TO_SKIP = frozenset({
     "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to"})
 
 
-def revision_of(obj: Any) -> int | None:
+def revision_of(obj: apps_pb2.Deployment | apps_pb2.ReplicaSet) -> int | None:
     try:
         return int(obj.metadata.annotations[REVISION_ANNOTATION])
     except (KeyError, ValueError):
         return None
 
 
-def rollout_status(d: Any, revision: int = 0) -> tuple[str, bool]:
+def rollout_status(d: apps_pb2.Deployment, revision: int = 0) -> tuple[str, bool]:
     """kubectl's DeploymentStatusViewer: the line to print and whether the rollout is done."""
     name = d.metadata.name
     if revision > 0:
@@ -64,7 +63,8 @@ def rollout_status(d: Any, revision: int = 0) -> tuple[str, bool]:
 
 
 async def follow_rollout(client: Client, namespace: str, name: str,
-                         show: Callable[[Any], bool], d: Any) -> None:
+                         show: Callable[[apps_pb2.Deployment], bool],
+                         d: apps_pb2.Deployment) -> None:
     """Watches the deployment until its rollout is done (`show` of its status says so), resuming
     a watch that ends."""
     version = d.metadata.resource_version
@@ -89,7 +89,7 @@ async def follow_rollout(client: Client, namespace: str, name: str,
                 return
 
 
-async def owned_replica_sets(client: Client, d: Any) -> list[Any]:
+async def owned_replica_sets(client: Client, d: apps_pb2.Deployment) -> list[apps_pb2.ReplicaSet]:
     """The deployment's replica sets: those its selector matches that it controls."""
     items, _ = await client.replicasets.list_all(d.metadata.namespace,
                                                  label_selector=label_query(d))
@@ -97,7 +97,8 @@ async def owned_replica_sets(client: Client, d: Any) -> list[Any]:
             if (ref := controller_of(rs)) is not None and ref.uid == d.metadata.uid]
 
 
-def replica_set_for_revision(d: Any, rss: list[Any], to_revision: int) -> Any:
+def replica_set_for_revision(d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet],
+                             to_revision: int) -> apps_pb2.ReplicaSet:
     """The replica set of `to_revision`, or of the one before the latest when 0."""
     if to_revision < 0:
         raise CommandError(f"error: unable to find specified revision {to_revision} in history")
@@ -112,7 +113,7 @@ def replica_set_for_revision(d: Any, rss: list[Any], to_revision: int) -> Any:
     return ranked[-2][1]
 
 
-def rolled_back(d: Any, rs: Any) -> apps_pb2.Deployment | None:
+def rolled_back(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet) -> apps_pb2.Deployment | None:
     """The deployment with the replica set's template and annotations; None if it already has
     that template."""
     template = template_without_hash(rs.spec.template)
@@ -129,7 +130,7 @@ def rolled_back(d: Any, rs: Any) -> apps_pb2.Deployment | None:
     return out
 
 
-def history_table(rss: list[Any]) -> str:
+def history_table(rss: list[apps_pb2.ReplicaSet]) -> str:
     """REVISION and CHANGE-CAUSE of each revision, oldest first."""
     causes: dict[int, str] = {}
     for rs in rss:

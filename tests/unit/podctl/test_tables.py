@@ -23,7 +23,7 @@ def pod(name: str, phase: str, namespace: str = "default") -> core_pb2.Pod:
     return made
 
 
-def printer(out: io.StringIO, **options: bool) -> TablePrinter:
+def printer(out: io.StringIO, **options: bool) -> TablePrinter[core_pb2.Pod]:
     return TablePrinter(out, POD_TABLE, TableOptions(**options), clock=lambda: NOW)
 
 
