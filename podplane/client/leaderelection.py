@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from podplane.componentbase import flags
 from podplane.apimachinery import timeutil
@@ -259,7 +259,7 @@ class LeaderElector:
         renewing = asyncio.create_task(self.keep_renewing(), name="leader-election-renew")
         lost = False
         try:
-            waiting: set[asyncio.Future[Any]] = {work, renewing}
+            waiting: set[asyncio.Future[T] | asyncio.Task[None]] = {work, renewing}
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if work.done():
                 return work.result()

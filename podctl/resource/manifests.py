@@ -10,9 +10,10 @@ from typing import Any
 from google.protobuf.message import Message
 
 from podctl.errors import CommandError
-from podctl.objects import to_plain_dict
 from podctl.options import GlobalOptions
+from podctl.resource.objects import to_plain_dict
 from podplane.apimachinery import manifest
+from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -97,10 +98,11 @@ def decode(source: str, text: str, options: GlobalOptions) -> list[ManifestObjec
                 f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: '
                 f'"{meta.get("namespace", "")}" from {where}: {e.detail}') from None
         try:
-            message: Any = manifest.from_dict(doc, resource.message)
+            message: Message = manifest.from_dict(doc, resource.message)
         except manifest.ManifestError as e:
             raise CommandError(f"error: error validating {where}: {e}") from None
-        message.metadata.namespace = _resolve_namespace(resource, message.metadata.namespace, options)
+        meta = object_meta(message)
+        meta.namespace = _resolve_namespace(resource, meta.namespace, options)
         out.append(ManifestObject(source, resource, message, to_plain_dict(message)))
     return out
 

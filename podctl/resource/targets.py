@@ -5,11 +5,11 @@ import argparse
 from dataclasses import dataclass
 
 from podctl.errors import CommandError
-from podctl.manifest_files import load
 from podctl.options import GlobalOptions
+from podctl.resource.manifests import load
 from podplane.apimachinery import resources
-from podplane.client.clientset import Client
 from podplane.apimachinery.resources import Resource
+from podplane.client.clientset import Client
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from podctl.errors import CommandError
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import Client, is_conflict
 from podplane.apimachinery.ephemeral_containers import status_of
+from podplane.client.clientset import Client, is_conflict
 
 # Kubernetes' utilrand alphabet: no vowels, no look-alikes.
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
