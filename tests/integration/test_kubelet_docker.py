@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from kubelet.pod_sync import NodeContext, PodSyncer
+from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import LogOptions
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes
+from kubelet.status.manager import StatusManager
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures

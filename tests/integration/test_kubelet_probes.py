@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from kubelet.kubelet import Kubelet
-from kubelet.pod_sync import NodeContext, PodSyncer
+from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.prober import ProbeManager
 from kubelet.runtime.docker import DockerRuntime
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes
+from kubelet.status.manager import StatusManager
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from kubelet.backoff import Backoff
-from kubelet.images import ImagePuller
-from kubelet.pod_sync import NodeContext, PodSyncer
+from kubelet.container.backoff import Backoff
+from kubelet.container.images import ImagePuller
+from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.runtime.hollow import HollowRuntime
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes
+from kubelet.status.manager import StatusManager
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 
 HOST_IP = "172.18.0.2"

@@ -1,7 +1,7 @@
 """The kubelet API is the apiserver's alone (system:masters); other callers are named."""
 from __future__ import annotations
 
-from kubelet.api_authorization import refusal
+from kubelet.server.authorization import refusal
 
 
 def test_only_system_masters_may_call() -> None:

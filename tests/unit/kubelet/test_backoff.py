@@ -1,7 +1,7 @@
 """Crash and image-pull back-off: 10 s doubling to 5 min, measured from the failure."""
 from __future__ import annotations
 
-from kubelet.backoff import Backoff
+from kubelet.container.backoff import Backoff
 
 
 class Clock:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubelet.container_config import build_container_config, command_and_args, resource_limits
-from kubelet.container_env import ContainerConfigError, PodContext, container_env, expand
+from kubelet.container.config import build_container_config, command_and_args, resource_limits
+from kubelet.container.env import ContainerConfigError, PodContext, container_env, expand
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from kubelet.container_config import build_container_config, with_pod_objects
-from kubelet.container_env import (
+from kubelet.container.config import build_container_config, with_pod_objects
+from kubelet.container.env import (
     ConfigObjects, ContainerConfigError, PodContext, container_env, fetch_pod_objects,
     referenced_names,
 )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kubelet.lifecycle_hooks import HookError, run_hook
+from kubelet.container.lifecycle_hooks import HookError, run_hook
 from kubelet.runtime.types import ContainerStatus
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod

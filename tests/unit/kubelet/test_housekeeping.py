@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubelet.housekeeping import Housekeeping
-from kubelet.pleg import PodLifecycleEventGenerator
-from kubelet.pod_workers import PodWorkers
+from kubelet.pod.housekeeping import Housekeeping
+from kubelet.pod.pleg import PodLifecycleEventGenerator
+from kubelet.pod.workers import PodWorkers
 from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.types import PodRef, SandboxConfig
-from kubelet.volumes import PodVolumes
+from kubelet.volume.pod_volumes import PodVolumes
 from tests.unit.kubelet.podbuild import pod
 from tests.unit.kubelet.synctest import SyncHarness
 

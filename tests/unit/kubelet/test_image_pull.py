@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubelet.backoff import Backoff
-from kubelet.images import ImageError, ImagePuller
+from kubelet.container.backoff import Backoff
+from kubelet.container.images import ImageError, ImagePuller
 from kubelet.runtime.hollow import HollowRuntime
 from tests.unit.kubelet.podbuild import container
 

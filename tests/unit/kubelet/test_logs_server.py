@@ -9,8 +9,8 @@ from typing import Any
 import grpc
 import pytest
 
-from kubelet.logs_server import KubeletServicer
 from kubelet.runtime.hollow import HollowRuntime
+from kubelet.server.servicer import KubeletServicer
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2
 from tests.unit.kubelet.podbuild import pod

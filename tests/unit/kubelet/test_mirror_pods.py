@@ -10,11 +10,11 @@ import grpc
 
 from apiserver.registry import deletion
 from apiserver.validation import pod as pod_validation
-from kubelet.mirror_pods import (
+from kubelet.staticpod.manifests import read_manifest_dir
+from kubelet.staticpod.mirror import (
     CONFIG_MIRROR_ANNOTATION, MirrorPods, build_mirror_pod, is_mirror_pod, mirror_is_current,
 )
-from kubelet.static_pods import read_manifest_dir
-from kubelet.status_manager import StatusManager
+from kubelet.status.manager import StatusManager
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.synctest import FakePods

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kubelet.machine_info import MachineInfo
-from kubelet.node_pressure import (
+from kubelet.node.machine_info import MachineInfo
+from kubelet.node.pressure import (
     NodeStats, Pressure, memory_available_bytes, pressure, processes_from_loadavg,
     read_node_stats,
 )
-from kubelet.node_status import NodeIdentity, build_node
+from kubelet.node.status import NodeIdentity, build_node
 
 MI = 1024 * 1024
 HEALTHY: dict[str, int | None] = dict(memory_available_bytes=2048 * MI, nodefs_available_bytes=50,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kubelet.config import parse_args
-from kubelet.machine_info import MachineInfo
-from kubelet.node_status import NodeIdentity, allocatable, build_node
+from kubelet.node.machine_info import MachineInfo
+from kubelet.node.status import NodeIdentity, allocatable, build_node
 
 CAPACITY = {"cpu": "4", "memory": "16000000Ki", "ephemeral-storage": "100Gi", "pods": "110"}
 REQUIRED = ["--server", "127.0.0.1:6443", "--node-name", "n", "--pod-cidr", "10.244.1.0/24"]

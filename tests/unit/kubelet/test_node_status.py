@@ -2,8 +2,8 @@
 and conditions whose transition times only move on a change."""
 from __future__ import annotations
 
-from kubelet.machine_info import MachineInfo, memory_total_kib, pretty_os_name
-from kubelet.node_status import NodeIdentity, build_node, node_images
+from kubelet.node.machine_info import MachineInfo, memory_total_kib, pretty_os_name
+from kubelet.node.status import NodeIdentity, build_node, node_images
 from kubelet.runtime.types import ImageInfo
 
 MACHINE = MachineInfo(cpus=4, memory_kib=16_000_000, ephemeral_storage_kib=0,

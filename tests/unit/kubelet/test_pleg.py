@@ -1,7 +1,7 @@
 """The PLEG hands a pod to the workers when its containers change state, and only then."""
 from __future__ import annotations
 
-from kubelet.pleg import PodLifecycleEventGenerator
+from kubelet.pod.pleg import PodLifecycleEventGenerator
 from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.types import ContainerConfig, PodRef, SandboxConfig
 

@@ -2,7 +2,7 @@
 only move when a condition's status changes."""
 from __future__ import annotations
 
-from kubelet.pod_conditions import (
+from kubelet.status.conditions import (
     containers_ready, initialized, kubelet_conditions, merge_conditions,
 )
 from podplane.api.core.v1 import core_pb2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubelet.pod_phase import get_phase
+from kubelet.status.phase import get_phase
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import pod, running, terminated, waiting
 

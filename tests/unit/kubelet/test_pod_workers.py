@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kubelet.pod_workers import PodWorkers
+from kubelet.pod.workers import PodWorkers
 from podplane.api.core.v1 import core_pb2
 
 

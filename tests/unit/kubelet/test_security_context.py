@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kubelet.container_config import build_container_config
-from kubelet.container_env import ContainerConfigError, PodContext
-from kubelet.security_context import (
+from kubelet.container.config import build_container_config
+from kubelet.container.env import ContainerConfigError, PodContext
+from kubelet.container.security_context import (
     CAPABILITIES, NodeCapabilities, parse_cap_bnd, security_config,
 )
 from podplane.api.core.v1 import core_pb2

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kubelet.config import parse_args
-from kubelet.static_pods import (
+from kubelet.staticpod.manifests import (
     CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, StaticPodSource, is_static_pod,
     read_manifest_dir,
 )

@@ -1,7 +1,7 @@
 """Pod status is written only when it changed, and not again while the cache lags our own write."""
 from __future__ import annotations
 
-from kubelet.status_manager import StatusManager
+from kubelet.status.manager import StatusManager
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import pod
 from tests.unit.kubelet.synctest import FakePods

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kubelet.pod_termination import (
+from kubelet.pod.termination import (
     MINIMUM_GRACE_SECONDS, container_grace_period, kill_container, pod_grace_period,
 )
 from kubelet.prober import ProbeManager, ProbeType, Result

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kubelet.container_env import ConfigObjects
-from kubelet.volume_projection import (
+from kubelet.container.env import ConfigObjects
+from kubelet.volume.pod_volumes import PodVolumes, VolumeError
+from kubelet.volume.projection import (
     DATA_DIR, FileProjection, ProjectionError, make_payload, write_atomically,
 )
-from kubelet.volumes import PodVolumes, VolumeError
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from tests.unit.kubelet.podbuild import optional_field, pod

@@ -1,13 +1,13 @@
 """Kubelet/ContainerAttach's work: the output of a container's own process, from its start, and
 its exit code once it ends (kubelet server.go getAttach, without a terminal). `podctl debug -i`
-uses it to give the user an ephemeral container's stdio. KubeletServicer (kubelet/logs_server.py)
+uses it to give the user an ephemeral container's stdio. KubeletServicer (kubelet/server/servicer.py)
 serves it; the apiserver proxies `Pods.Attach` there."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from kubelet.exec_server import ContainerNotRunning
 from kubelet.runtime.types import ContainerRuntime, StreamingAttach
+from kubelet.server.exec import ContainerNotRunning
 from podplane.api.core.v1 import core_pb2
 
 

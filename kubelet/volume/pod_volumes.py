@@ -13,11 +13,11 @@ import stat
 import subprocess
 from pathlib import Path
 
-from kubelet.container_env import (
+from kubelet.container.env import (
     ConfigObjectGetter, ConfigObjects, ContainerConfigError, fetch_pod_objects,
 )
 from kubelet.runtime.types import Mount
-from kubelet.volume_projection import FileProjection, ProjectionError, make_payload, \
+from kubelet.volume.projection import FileProjection, ProjectionError, make_payload, \
     write_atomically
 from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from kubelet.backoff import Backoff
+from kubelet.container.backoff import Backoff
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ImageInfo
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.images import default_pull_policy

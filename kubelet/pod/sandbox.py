@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from kubelet.container_config import grace_period
+from kubelet.container.config import grace_period
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, PodRef, SandboxConfig
 from podplane.api.core.v1 import core_pb2
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from kubelet.static_pods import is_static_pod
+from kubelet.staticpod.manifests import is_static_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import ResourceClient, is_conflict, is_not_found
 

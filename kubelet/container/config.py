@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from kubelet.container_env import (
+from kubelet.container.env import (
     ConfigObjectGetter, ContainerConfigError, PodContext, container_env, expand,
     fetch_pod_objects,
 )
+from kubelet.container.security_context import NodeCapabilities, security_config
 from kubelet.runtime.types import ContainerConfig, Mount, PodRef
-from kubelet.security_context import NodeCapabilities, security_config
 from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
 

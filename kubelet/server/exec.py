@@ -1,6 +1,6 @@
 """Kubelet/ContainerExec's work: finds a pod container's running instance and runs a command in
 it, streaming the output and the exit code last (kubelet server.go getExec, non-interactive).
-KubeletServicer (kubelet/logs_server.py) serves it; the apiserver proxies `Pods.Exec` there."""
+KubeletServicer (kubelet/server/servicer.py) serves it; the apiserver proxies `Pods.Exec` there."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence

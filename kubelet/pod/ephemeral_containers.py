@@ -2,23 +2,23 @@
 startContainer for them): each one added to spec.ephemeralContainers is started once in the pod's
 sandbox (its network, IPC and, with targetContainerName, the target's process namespace) with the
 volumes it names, and never restarted: whatever happens to it stays reported in
-status.ephemeralContainerStatuses. They carry the same labels as every container, so a restarted
-kubelet finds them and does not start them again."""
+status.ephemeralContainerStatuses (kubelet/status/generate.py). They carry the same labels as every
+container, so a restarted kubelet finds them and does not start them again."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from kubelet.container_config import build_container_config, with_pod_objects
-from kubelet.container_env import ContainerConfigError, PodContext
-from kubelet.container_statuses import CONTAINER_ID_PREFIX, api_state
-from kubelet.container_statuses import Reasons as ReasonsView
-from kubelet.images import ImageError, ImagePuller
-from kubelet.pod_actions import TERMINAL_PHASES
-from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ContainerState
-from kubelet.runtime_pod import RuntimePod
-from kubelet.volumes import PodVolumes, VolumeError
+from kubelet.container.config import build_container_config, with_pod_objects
+from kubelet.container.env import ContainerConfigError, PodContext
+from kubelet.container.images import ImageError, ImagePuller
+from kubelet.runtime.types import (
+    ContainerRuntime, ContainerRuntimeError, ContainerState, RuntimePod,
+)
+from kubelet.status.generate import ever_ran
+from kubelet.status.phase import TERMINAL_PHASES
+from kubelet.volume.pod_volumes import PodVolumes, VolumeError
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.ephemeral_containers import as_container
 
@@ -28,14 +28,6 @@ Reasons = dict[tuple[str, str], tuple[str, str]]
 # (event type, reason, message) about the pod.
 Event = Callable[[core_pb2.Pod, str, str, str], None]
 RETRY_SECONDS = 10.0
-
-
-def _ever_ran(status: core_pb2.ContainerStatus | None) -> bool:
-    """Whether the API already reports an instance: a container the kubelet's garbage collection
-    removed since must not come back."""
-    return status is not None and (bool(status.container_id)
-                                   or status.state.HasField("running")
-                                   or status.state.HasField("terminated"))
 
 
 def to_start(pod: core_pb2.Pod, rp: RuntimePod) -> list[core_pb2.EphemeralContainer]:
@@ -50,36 +42,9 @@ def to_start(pod: core_pb2.Pod, rp: RuntimePod) -> list[core_pb2.EphemeralContai
     for ec in pod.spec.ephemeral_containers:
         instances = rp.instances(ec.name)
         never_started = all(c.state == ContainerState.CREATED for c in instances)
-        if never_started and not _ever_ran(reported.get(ec.name)):
+        if never_started and not ever_ran(reported.get(ec.name)):
             wanted.append(ec)
     return wanted
-
-
-def ephemeral_statuses(pod: core_pb2.Pod, rp: RuntimePod,
-                       reasons: ReasonsView) -> list[core_pb2.ContainerStatus]:
-    """status.ephemeralContainerStatuses: Waiting until started, then Running, then Terminated for
-    good. Never ready: nothing depends on an ephemeral container."""
-    old = {s.name: s for s in pod.status.ephemeral_container_statuses}
-    result = []
-    for ec in pod.spec.ephemeral_containers:
-        status = core_pb2.ContainerStatus(name=ec.name, image=ec.image, ready=False)
-        latest = rp.latest(ec.name)
-        previous = old.get(ec.name)
-        reason = reasons.get((pod.metadata.uid, ec.name))
-        if latest is not None and latest.state != ContainerState.CREATED:
-            status.state.CopyFrom(api_state(latest))
-            status.container_id = CONTAINER_ID_PREFIX + latest.id
-            if latest.image_ref:
-                status.image_id = CONTAINER_ID_PREFIX + latest.image_ref
-            status.started = latest.state == ContainerState.RUNNING
-        elif previous is not None and _ever_ran(previous):
-            status.CopyFrom(previous)  # its instance is gone; what it did stays reported
-        else:
-            status.state.waiting.reason, status.state.waiting.message = (
-                reason or ("ContainerCreating", ""))
-            status.started = False
-        result.append(status)
-    return result
 
 
 class EphemeralContainerStarter:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from podplane.api.core.v1 import core_pb2
 
 PENDING, RUNNING, SUCCEEDED, FAILED = "Pending", "Running", "Succeeded", "Failed"
+# A pod in one of these never runs again.
+TERMINAL_PHASES = (SUCCEEDED, FAILED)
 
 
 def _by_name(statuses: Sequence[core_pb2.ContainerStatus]) -> dict[str, core_pb2.ContainerStatus]:

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kubelet.machine_info import MachineInfo
-from kubelet.node_pressure import NodeStats, Pressure, pressure, pressure_conditions
+from kubelet.node.machine_info import MachineInfo
+from kubelet.node.pressure import NodeStats, Pressure, pressure, pressure_conditions
 from kubelet.runtime.types import ImageInfo
 from podplane.apimachinery import quantity, timeutil
 from podplane.api.core.v1 import core_pb2

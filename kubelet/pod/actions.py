@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kubelet.runtime.types import ContainerState, ContainerStatus
-from kubelet.runtime_pod import RuntimePod
+from kubelet.container.restart import restart_policy, should_restart
+from kubelet.runtime.types import ContainerState, ContainerStatus, RuntimePod
+from kubelet.status.phase import TERMINAL_PHASES
 from podplane.api.core.v1 import core_pb2
 
-TERMINAL_PHASES = ("Succeeded", "Failed")
 # A running container's probe verdict: (probe type, message) when it must be killed, else None.
 HealthCheck = Callable[[ContainerStatus], "tuple[str, str] | None"]
 
@@ -37,29 +37,6 @@ class PodActions:
     # Running containers a failed liveness or startup probe condemns; once they are stopped, the
     # actions are computed again (and restart them unless the policy is Never).
     containers_to_kill: list[ContainerToKill] = field(default_factory=list)
-
-
-def restart_policy(pod: core_pb2.Pod) -> str:
-    return pod.spec.restart_policy or "Always"
-
-
-def should_restart(pod: core_pb2.Pod, latest: ContainerStatus | None) -> bool:
-    """Whether a container whose newest instance is `latest` should get a new one (kubecontainer's
-    ShouldContainerBeRestarted)."""
-    if pod.metadata.deletion_timestamp:
-        return False
-    if latest is None:
-        return True
-    if latest.state == ContainerState.RUNNING:
-        return False
-    if latest.state in (ContainerState.CREATED, ContainerState.UNKNOWN):
-        return True
-    policy = restart_policy(pod)
-    if policy == "Never":
-        return False
-    if policy == "OnFailure":
-        return latest.exit_code != 0
-    return True
 
 
 @dataclass

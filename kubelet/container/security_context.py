@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from kubelet.container_env import ContainerConfigError
+from kubelet.container.env import ContainerConfigError
 from podplane.api.core.v1 import core_pb2
 
 # Capability numbers -> names (linux/capability.h), up to CAP_AUDIT_READ: the ones every Docker

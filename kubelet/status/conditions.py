@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kubelet.pod_phase import FAILED, SUCCEEDED
+from kubelet.status.phase import FAILED, SUCCEEDED
 from podplane.api.core.v1 import core_pb2
 
 READY_TO_START = "PodReadyToStartContainers"

@@ -7,9 +7,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from kubelet.pleg import PodLifecycleEventGenerator
-from kubelet.pod_workers import PodWorkers
-from kubelet.volumes import PodVolumes
+from kubelet.pod.pleg import PodLifecycleEventGenerator
+from kubelet.pod.workers import PodWorkers
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)

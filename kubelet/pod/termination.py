@@ -9,11 +9,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from kubelet.container_config import grace_period
-from kubelet.lifecycle_hooks import HookError, run_hook
+from kubelet.container.config import grace_period
+from kubelet.container.lifecycle_hooks import HookError, run_hook
 from kubelet.prober.results import ProbeType
-from kubelet.runtime.types import ContainerRuntime, ContainerState
-from kubelet.runtime_pod import RuntimePod
+from kubelet.runtime.types import ContainerRuntime, ContainerState, RuntimePod
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import grpc
 
 from kubelet import metrics
-from kubelet.pod_sync import PodSyncer
+from kubelet.pod.sync import PodSyncer
 from kubelet.runtime.types import ContainerRuntimeError
-from kubelet.volumes import VolumeError
+from kubelet.volume.pod_volumes import VolumeError
 from podplane.api.core.v1 import core_pb2
 from podplane.client.workqueue import WorkQueue
 

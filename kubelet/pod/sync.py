@@ -8,26 +8,26 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kubelet.backoff import Backoff
-from kubelet.container_config import build_container_config, with_pod_objects
-from kubelet.container_env import ContainerConfigError, PodContext
-from kubelet.ephemeral_containers import EphemeralContainerStarter
-from kubelet.images import ImageError, ImagePuller
-from kubelet.lifecycle_hooks import HookError, run_hook
-from kubelet.pod_actions import TERMINAL_PHASES, ContainerToKill, compute_pod_actions
-from kubelet.pod_sandbox import run_sandbox
-from kubelet.pod_status import generate_pod_status
-from kubelet.pod_termination import (
+from kubelet.container.backoff import Backoff
+from kubelet.container.config import build_container_config, with_pod_objects
+from kubelet.container.env import ContainerConfigError, PodContext
+from kubelet.container.images import ImageError, ImagePuller
+from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.pod.actions import ContainerToKill, compute_pod_actions
+from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
+from kubelet.pod.sandbox import run_sandbox
+from kubelet.pod.termination import (
     EventSink, container_grace_period, kill_container, pod_grace_period, remove_pod, stop_pod,
 )
 from kubelet.prober.manager import ProbeManager
 from kubelet.prober.results import ProbeType
 from kubelet.runtime.types import (
-    ContainerRuntime, ContainerRuntimeError, ContainerState, ContainerStatus,
+    ContainerRuntime, ContainerRuntimeError, ContainerState, ContainerStatus, RuntimePod,
 )
-from kubelet.runtime_pod import RuntimePod
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes, VolumeError
+from kubelet.status.generate import generate_pod_status
+from kubelet.status.manager import StatusManager
+from kubelet.status.phase import TERMINAL_PHASES
+from kubelet.volume.pod_volumes import PodVolumes, VolumeError
 from podplane.apimachinery import timeutil
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.api.core.v1 import core_pb2

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from kubelet.static_pods import CONFIG_HASH_ANNOTATION
+from kubelet.staticpod.manifests import CONFIG_HASH_ANNOTATION
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found

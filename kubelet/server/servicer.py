@@ -1,6 +1,6 @@
 """The kubelet's own gRPC API: Kubelet/ContainerLogs streams a container's log from the runtime,
-Kubelet/ContainerExec runs a command in a running container (kubelet/exec_server.py),
-Kubelet/ContainerAttach streams a container's own process (kubelet/attach_server.py). The apiserver
+Kubelet/ContainerExec runs a command in a running container (kubelet/server/exec.py),
+Kubelet/ContainerAttach streams a container's own process (kubelet/server/attach.py). The apiserver
 proxies `Pods.Log`, `Pods.Exec` and `Pods.Attach` here (kubelet server.go getContainerLogs,
 getExec, getAttach)."""
 from __future__ import annotations
@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 
-from kubelet.attach_server import AttachUnsupported, attach_output, newest_container_id
-from kubelet.exec_server import (
-    ContainerNotRunning, StdinUnsupported, exec_output, running_container_id,
-)
 from kubelet.runtime.types import (
     ContainerRuntime, ContainerRuntimeError, ContainerStatus, LogOptions,
+)
+from kubelet.server.attach import AttachUnsupported, attach_output, newest_container_id
+from kubelet.server.exec import (
+    ContainerNotRunning, StdinUnsupported, exec_output, running_container_id,
 )
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
