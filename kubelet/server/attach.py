@@ -1,7 +1,7 @@
 """Kubelet/ContainerAttach's work: the output of a container's own process, from its start, and
 its exit code once it ends (kubelet server.go getAttach, without a terminal). `podctl debug -i`
-uses it to give the user an ephemeral container's stdio. KubeletServicer (kubelet/server/servicer.py)
-serves it; the apiserver proxies `Pods.Attach` there."""
+uses it to give the user an ephemeral container's stdio. KubeletServicer
+(kubelet/server/servicer.py) serves it; the apiserver proxies `Pods.Attach` there."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

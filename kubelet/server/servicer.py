@@ -1,8 +1,8 @@
 """The kubelet's own gRPC API: Kubelet/ContainerLogs streams a container's log from the runtime,
 Kubelet/ContainerExec runs a command in a running container (kubelet/server/exec.py),
-Kubelet/ContainerAttach streams a container's own process (kubelet/server/attach.py). The apiserver
-proxies `Pods.Log`, `Pods.Exec` and `Pods.Attach` here (kubelet server.go getContainerLogs,
-getExec, getAttach)."""
+Kubelet/ContainerAttach streams a container's own process (kubelet/server/attach.py). The
+apiserver proxies `Pods.Log`, `Pods.Exec` and `Pods.Attach` here (kubelet server.go
+getContainerLogs, getExec, getAttach)."""
 from __future__ import annotations
 
 import logging

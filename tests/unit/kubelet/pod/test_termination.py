@@ -19,8 +19,7 @@ from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.types import ContainerConfig, ContainerStatus, PodRef, SandboxConfig
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod
-from tests.unit.kubelet.synctest import SyncHarness, state_of, status_of
-from tests.unit.kubelet.test_probes import FakeProber
+from tests.unit.kubelet.synctest import FakeProber, SyncHarness, state_of, status_of
 
 
 class Recorder:

@@ -11,17 +11,8 @@ from kubelet.staticpod.manifests import (
     CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, StaticPodSource, is_static_pod,
     read_manifest_dir,
 )
+from tests.unit.kubelet.podbuild import WEB
 
-WEB = """apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  containers:
-  - name: main
-    image: busybox
-    command: ["sleep", "3600"]
-"""
 JSON_POD = ('{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": "data"},'
             ' "spec": {"containers": [{"name": "db", "image": "busybox:1.36"}]}}')
 

@@ -17,8 +17,8 @@ from kubelet.staticpod.mirror import (
 from kubelet.status.manager import StatusManager
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
+from tests.unit.kubelet.podbuild import WEB
 from tests.unit.kubelet.synctest import FakePods
-from tests.unit.kubelet.test_static_pods import WEB
 
 KEY = "default/web-n"
 

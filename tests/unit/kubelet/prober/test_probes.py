@@ -18,23 +18,9 @@ from kubelet.runtime.types import ContainerConfig, ContainerState, ContainerStat
 from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod
+from tests.unit.kubelet.synctest import FakeProber
 
 NOW = 1_800_000_000.0
-
-
-class FakeProber:
-    """Answers each probe with the next scripted result (the last one repeats)."""
-
-    def __init__(self, *results: Result) -> None:
-        self.script = list(results)
-        self.calls: list[tuple[ProbeType, str, str]] = []
-
-    async def probe(self, probe_type: ProbeType, pod: core_pb2.Pod,
-                    container: core_pb2.Container, container_id: str, pod_ip: str) -> Result:
-        self.calls.append((probe_type, container.name, container_id))
-        if not self.script:
-            raise ProbeError("no result scripted")
-        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
 
 class Fixture:
