@@ -18,9 +18,7 @@ from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
-from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    docker_runtime, pod_namespace, running_kubelet,
-)
+from tests.integration.kubelet_docker import running_kubelet
 from tests.support import eventually
 
 @pytest_asyncio.fixture

@@ -19,11 +19,7 @@ from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client, is_not_found
-from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
-)
-from tests.integration.test_kubelet_docker import make_pod
-from tests.integration.test_kubelet_node import kubelet  # noqa: F401 - fixture
+from tests.integration.kubelet_docker import make_pod
 from tests.support import eventually
 
 BUSYBOX = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
