@@ -5,11 +5,12 @@ only; another node's certificate is refused with the kubelet's "Forbidden" messa
 service stays open (container healthchecks)."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 import inspect
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from podplane.componentbase.x509_subject import name_and_groups, peer_subject
 
@@ -17,7 +18,7 @@ ALLOWED_GROUP = "system:masters"
 OPEN_SERVICES = ("/grpc.health.v1.Health/",)
 
 
-def refusal(auth_context: Any) -> str | None:
+def refusal(auth_context: Mapping[str, Sequence[bytes]]) -> str | None:
     """Why the caller may not use the API, or None when it may."""
     subject = peer_subject(auth_context)
     parsed = name_and_groups(subject) if subject else None
@@ -37,13 +38,14 @@ class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if behavior is None or not inspect.isasyncgenfunction(behavior):
             # The kubelet API is server streams yielding their messages; anything else is
             # refused rather than served unchecked.
-            async def unknown(request: Any, context: grpc.aio.ServicerContext) -> None:
+            async def unknown(request: Message, context: grpc.aio.ServicerContext) -> None:
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED, "Forbidden")
             return grpc.unary_unary_rpc_method_handler(
                 unknown, request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer)
 
-        async def checked(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def checked(request: Message, context: grpc.aio.ServicerContext
+                          ) -> AsyncIterator[Message]:
             reason = refusal(context.auth_context())
             if reason is not None:
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)

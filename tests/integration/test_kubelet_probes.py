@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from kubelet.kubelet import Kubelet
 from kubelet.pod.sync import NodeContext, PodSyncer
@@ -39,7 +39,8 @@ class Pods:
         stored.metadata.resource_version = str(self.revision)
         return stored
 
-    async def delete(self, name: str, namespace: str, **options: Any) -> None:
+    async def delete(self, name: str, namespace: str, *, grace_period_seconds: int | None = None,
+                     uid: str = "") -> None:
         self.deleted.append(name)
 
 
@@ -47,7 +48,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
 
-    def record(self, obj: Any, type_: str, reason: str, message: str) -> None:
+    def record(self, obj: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
         self.events.append((type_, reason, message))
 
 
@@ -72,8 +73,8 @@ class Node:
         if sent is not None:
             pod.status.CopyFrom(sent[0])
 
-    async def sync_until(self, pod: core_pb2.Pod, done: Any, what: str,
-                         timeout: float = 40.0) -> None:
+    async def sync_until(self, pod: core_pb2.Pod, done: Callable[[core_pb2.Pod], bool],
+                         what: str, timeout: float = 40.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
             self.changed.clear()

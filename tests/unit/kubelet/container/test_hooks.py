@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,7 +20,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
 
-    def record(self, obj: Any, type_: str, reason: str, message: str) -> None:
+    def record(self, obj: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
         self.events.append((type_, reason, message))
 
 

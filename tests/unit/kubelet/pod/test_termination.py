@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,7 +25,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
 
-    def record(self, obj: Any, type_: str, reason: str, message: str) -> None:
+    def record(self, obj: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
         self.events.append((type_, reason, message))
 
 
@@ -49,8 +48,9 @@ class Deletions:
     def __init__(self) -> None:
         self.deleted: list[tuple[str, int]] = []
 
-    async def __call__(self, name: str, namespace: str, **options: Any) -> None:
-        self.deleted.append((name, options["grace_period_seconds"]))
+    async def __call__(self, name: str, namespace: str, *, grace_period_seconds: int,
+                       uid: str = "") -> None:
+        self.deleted.append((name, grace_period_seconds))
 
 
 @pytest.fixture

@@ -33,8 +33,12 @@ async def read(servicer: KubeletServicer, **request: Any) -> bytes:
     return b"".join([c.data async for c in chunks])
 
 
+# The runtime after a pod's runs, and the pods by key as the kubelet knows them.
+Pods = tuple[HollowRuntime, dict[str, core_pb2.Pod]]
+
+
 @pytest.fixture
-async def pods(tmp_path: Path) -> tuple[HollowRuntime, dict[str, core_pb2.Pod]]:
+async def pods(tmp_path: Path) -> Pods:
     h = SyncHarness(tmp_path)
     web = pod("a", "b")
     await h.sync(web)
@@ -46,7 +50,7 @@ async def pods(tmp_path: Path) -> tuple[HollowRuntime, dict[str, core_pb2.Pod]]:
     return h.runtime, {"default/web": web}
 
 
-async def test_named_container_and_its_previous_instance(pods: Any) -> None:
+async def test_named_container_and_its_previous_instance(pods: Pods) -> None:
     runtime, cache = pods
     servicer = KubeletServicer(runtime, cache.get)
     assert await read(servicer, container="a") == b"a, second run\n"
@@ -61,7 +65,7 @@ async def test_named_container_and_its_previous_instance(pods: Any) -> None:
      'previous terminated container "b" in pod "web" not found'),
     ({"container": "a", "pod_uid": "other"}, grpc.StatusCode.NOT_FOUND, 'pods "web" not found'),
 ])
-async def test_errors(pods: Any, request_fields: dict[str, Any], code: grpc.StatusCode,
+async def test_errors(pods: Pods, request_fields: dict[str, Any], code: grpc.StatusCode,
                       message: str) -> None:
     runtime, cache = pods
     with pytest.raises(Aborted) as e:
