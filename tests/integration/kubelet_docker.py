@@ -15,7 +15,7 @@ from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
 from kubelet.runtime import labels
 from kubelet.runtime.docker import DockerRuntime
-from kubelet.runtime.docker_sdk import sdk
+from kubelet.runtime.docker_sdk import errors, sdk
 from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
@@ -30,7 +30,14 @@ def remove_labelled(namespace: str) -> list[str]:
         found = api.containers(all=True, filters={
             "label": [f"{labels.POD_NAMESPACE}={namespace}"]})
         for c in found:
-            api.remove_container(c["Id"], force=True, v=True)
+            try:
+                api.remove_container(c["Id"], force=True, v=True)
+            except errors.NotFound:
+                pass  # the kubelet removed it meanwhile
+            except errors.APIError as e:
+                # The kubelet is removing it right now: it goes either way.
+                if not (e.status_code == 409 and "in progress" in str(e.explanation)):
+                    raise
         return [c["Names"][0] for c in found]
     finally:
         api.close()
