@@ -83,7 +83,7 @@ class Kubelet:
                                  servicer, s),
                              service_names=[SERVICE_NAME],
                              credentials=config.serving_credentials(),
-                             # On TLS, the API is the apiserver's alone (api_authorization).
+                             # On TLS, the API is the apiserver's alone (server/authorization.py).
                              interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [])
         self.reporter: NodeStatusReporter | None = None
         self._tasks: list[asyncio.Task[None]] = []
