@@ -21,7 +21,7 @@ import pytest_asyncio
 
 from controller.nodeipam.controller import NodeIpamController
 from controller.nodelifecycle.controller import NodeLifecycleController
-from kubelet.lease import NodeLease
+from kubelet.node.lease import NodeLease
 from podctl.printers.pods import summarize_pod
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
