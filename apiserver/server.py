@@ -7,24 +7,25 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiserver import errors, kubelet_client
+from apiserver import errors
+from apiserver.registry.pod import kubelet_client
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
-from apiserver.auth.authentication import AuthenticationInterceptor
-from apiserver.auth.authorization import AuthorizationInterceptor, Authorizer
-from apiserver.auth.secure_serving import SecureServing
-from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+from apiserver.endpoints.grpc.interceptors.authentication import AuthenticationInterceptor
+from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor, Authorizer
+from apiserver.options.secure_serving import SecureServing
+from apiserver.endpoints.grpc.interceptors.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                     DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflightInterceptor)
-from apiserver.metrics import REGISTERED_WATCHERS, MetricsInterceptor
+from apiserver.endpoints.grpc.interceptors.metrics import REGISTERED_WATCHERS, MetricsInterceptor
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
-from apiserver.request_decoding import MAX_REQUEST_BYTES, RequestDecodingInterceptor
-from apiserver.servicer import PodsServicer, ResourceServicer
+from apiserver.endpoints.grpc.interceptors.request_decoding import MAX_REQUEST_BYTES, RequestDecodingInterceptor
+from apiserver.endpoints.grpc.servicers import PodsServicer, ResourceServicer
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
 from podplane.apimachinery import resources

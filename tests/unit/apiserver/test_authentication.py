@@ -10,7 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from apiserver.auth.authentication import Authenticator, AuthenticationInterceptor, bearer_token
+from apiserver.endpoints.grpc.interceptors.authentication import Authenticator, AuthenticationInterceptor, bearer_token
 from apiserver.auth.token_file import TokenAuthenticator, TokenFileError, load_token_file
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.auth.x509 import parse_rfc2253, user_from_subject

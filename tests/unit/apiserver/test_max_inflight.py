@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from apiserver.__main__ import parse_args
 from apiserver.auth.user import MASTERS_GROUP, UserInfo, reset_current_user, set_current_user
-from apiserver.max_inflight import TOO_MANY_REQUESTS, MaxInflightInterceptor
+from apiserver.endpoints.grpc.interceptors.max_inflight import TOO_MANY_REQUESTS, MaxInflightInterceptor
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2

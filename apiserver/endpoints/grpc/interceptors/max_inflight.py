@@ -22,10 +22,10 @@ from typing import Any
 
 import grpc
 
-from apiserver.handler_wrapping import Behavior, PerMethod, wrap_behaviors
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import Behavior, PerMethod, wrap_behaviors
 from apiserver.auth.user import MASTERS_GROUP, current_user
-from apiserver.metrics import DROPPED_REQUESTS, REQUEST_TERMINATIONS
-from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
+from apiserver.endpoints.grpc.interceptors.metrics import DROPPED_REQUESTS, REQUEST_TERMINATIONS
+from apiserver.endpoints.grpc.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
 
 # A quarter of kube-apiserver's 400 and 200, which are sized for a Go server on many cores: this
 # one serves on one event loop. `podplane-bench apiserver-overload` (800 writers, 100 node

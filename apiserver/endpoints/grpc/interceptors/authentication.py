@@ -19,7 +19,7 @@ from apiserver.auth.token_file import TokenAuthenticator
 from apiserver.auth.user import AUTHENTICATED_GROUP, UserInfo, reset_current_user, \
     set_current_user
 from apiserver.auth.x509 import user_from_auth_context
-from apiserver.handler_wrapping import WrappingInterceptor
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor
 
 log = logging.getLogger(__name__)
 

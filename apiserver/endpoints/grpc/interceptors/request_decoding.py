@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from apiserver.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
 from apiserver import errors
 
 # kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a

@@ -14,12 +14,12 @@ from typing import Any
 
 import grpc
 
-from apiserver.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
 from apiserver import errors
 from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNamespace
 from apiserver.auth.policy import rbac_allows
 from apiserver.auth.user import UserInfo, current_user
-from apiserver.request_info import RequestInfo, request_info
+from apiserver.endpoints.grpc.request_info import RequestInfo, request_info
 from podplane.apimachinery import resources
 
 _NAMESPACED = {r.plural for r in resources.ALL if r.namespaced}

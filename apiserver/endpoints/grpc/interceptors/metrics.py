@@ -17,8 +17,8 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
-from apiserver.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
-from apiserver.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
+from apiserver.endpoints.grpc.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
 
 # kube-apiserver's buckets for apiserver_request_duration_seconds and etcd_request_duration_seconds.
 DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0,
@@ -41,7 +41,7 @@ LONGRUNNING_REQUESTS = Gauge(
     "apiserver_longrunning_requests",
     "Gauge of all active long-running apiserver requests broken out by verb, resource and "
     "subresource.", ["verb", "resource", "subresource"])
-# Set by the max-in-flight guard (apiserver/max_inflight.py) for each request it rejects.
+# Set by the max-in-flight guard (apiserver/endpoints/grpc/interceptors/max_inflight.py) for each request it rejects.
 DROPPED_REQUESTS = Counter(
     "apiserver_dropped_requests_total",
     "Number of requests dropped with 'Try again later' response.", ["request_kind"])

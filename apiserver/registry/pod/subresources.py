@@ -7,7 +7,8 @@ from typing import Any
 
 import grpc
 
-from apiserver import errors, kubelet_client
+from apiserver import errors
+from apiserver.registry.pod import kubelet_client
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc

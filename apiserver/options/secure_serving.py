@@ -12,8 +12,8 @@ from pathlib import Path
 
 import grpc
 
-from apiserver.auth.authentication import Authenticator
-from apiserver.kubelet_client import KubeletClientConfig
+from apiserver.endpoints.grpc.interceptors.authentication import Authenticator
+from apiserver.registry.pod.kubelet_client import KubeletClientConfig
 from apiserver.auth.token_file import TokenAuthenticator, load_token_file
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import grpc
 
 from apiserver import errors
-from apiserver.registry import pods as pod_subresources
-from apiserver.registry.ephemeral_containers import update_ephemeral_containers
+from apiserver.registry.pod import subresources as pod_subresources
+from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.store import Store
 from apiserver.registry.uncached import Uncached
