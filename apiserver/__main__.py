@@ -5,8 +5,8 @@ import argparse
 import asyncio
 import sys
 
-from apiserver.endpoints.grpc.interceptors.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                    DEFAULT_MAX_REQUESTS_INFLIGHT)
+from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                                                DEFAULT_MAX_REQUESTS_INFLIGHT)
 from apiserver.options.flags import add_security_flags, security_from_args
 from apiserver.server import DEFAULT_ACCEPTORS, APIServer, WatchCacheOptions
 from podplane.componentbase import flags

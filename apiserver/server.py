@@ -13,19 +13,23 @@ from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
+from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.interceptors.authentication import AuthenticationInterceptor
-from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor, Authorizer
+from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
+from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
+from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
+from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodingInterceptor
+from apiserver.endpoints.grpc.servicers import PodsServicer, ResourceServicer
+from apiserver.endpoints.metrics import REGISTERED_WATCHERS
+from apiserver.endpoints.request import MAX_REQUEST_BYTES
+from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                                                DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflight)
 from apiserver.options.secure_serving import SecureServing
-from apiserver.endpoints.grpc.interceptors.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                    DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflightInterceptor)
-from apiserver.endpoints.grpc.interceptors.metrics import REGISTERED_WATCHERS, MetricsInterceptor
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
-from apiserver.endpoints.grpc.interceptors.request_decoding import MAX_REQUEST_BYTES, RequestDecodingInterceptor
-from apiserver.endpoints.grpc.servicers import PodsServicer, ResourceServicer
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
 from podplane.apimachinery import resources
@@ -79,7 +83,7 @@ class APIServer:
         self.etcd = EtcdClient(self.etcd_endpoints, credentials=(
             self.security.etcd_credentials() if self.security else None))
         if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
-            kubelet_client.configure(self.security.kubelet_client)
+            kubelet_client.configure(self.security.kubelet_client.credentials())
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
         opts = self.watch_cache
         self.cachers = {plural: Cacher(store, capacity=opts.capacity,
@@ -101,6 +105,9 @@ class APIServer:
         for store in self.stores.values():
             store.admission = write_admission
         authorizer = Authorizer(self._pods_in_namespace)
+        # The overload guard's slots: the server's, whichever door a request comes through.
+        self.max_inflight = MaxInflight(self.max_requests_inflight,
+                                        self.max_mutating_requests_inflight)
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         servicers = {r.plural: (PodsServicer(self.stores[r.plural], self.cachers[r.plural],
@@ -120,8 +127,7 @@ class APIServer:
                              interceptors=[
                                  # First after authentication: a refusal does the least work.
                                  # Before metrics: a rejected request is not counted as served.
-                                 MaxInflightInterceptor(self.max_requests_inflight,
-                                                        self.max_mutating_requests_inflight),
+                                 MaxInflightInterceptor(self.max_inflight),
                                  RequestDecodingInterceptor(),
                                  MetricsInterceptor(),
                                  # After authentication, which sets the user it reads.

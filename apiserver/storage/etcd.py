@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from apiserver.endpoints.grpc.interceptors.metrics import ETCD_DB_SIZE, etcd_request
+from apiserver.storage.metrics import ETCD_DB_SIZE, etcd_request
 from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, ThreadedWatchStream
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc

@@ -1,44 +1,23 @@
-"""How the apiserver reaches kubelets for logs, exec and attach (kube-apiserver's
---kubelet-client-certificate, --kubelet-client-key, --kubelet-certificate-authority): TLS with its
-own client certificate, the kubelet's serving certificate checked against the CA for the node's
-name. Without them (an apiserver with --insecure-serving), plaintext.
+"""How the apiserver reaches kubelets for logs, exec and attach: TLS with the credentials of
+kube-apiserver's --kubelet-client-certificate, --kubelet-client-key and
+--kubelet-certificate-authority (apiserver.options.secure_serving.KubeletClientConfig), the
+kubelet's serving certificate checked for the node's name; without them (an apiserver with
+--insecure-serving), plaintext.
 
 One setting per process, made by APIServer at construction, so the pod subresources need not carry
 it through every call."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import grpc
 
 from podplane.client.clientset import CHANNEL_OPTIONS
 
-
-@dataclass(frozen=True)
-class KubeletClientConfig:
-    ca_file: str
-    cert_file: str
-    key_file: str
-
-    def credentials(self) -> grpc.ChannelCredentials:
-        def read(flag: str, path: str) -> bytes:
-            try:
-                return Path(path).read_bytes()
-            except OSError as e:
-                raise ValueError(f"{flag}: cannot read {path}: {e.strerror}") from None
-        return grpc.ssl_channel_credentials(
-            read("--kubelet-certificate-authority", self.ca_file),
-            read("--kubelet-client-key", self.key_file),
-            read("--kubelet-client-certificate", self.cert_file))
-
-
 _credentials: grpc.ChannelCredentials | None = None
 
 
-def configure(config: KubeletClientConfig | None) -> None:
+def configure(credentials: grpc.ChannelCredentials | None) -> None:
     global _credentials
-    _credentials = config.credentials() if config is not None else None
+    _credentials = credentials
 
 
 def channel(address: str, node_name: str) -> grpc.aio.Channel:

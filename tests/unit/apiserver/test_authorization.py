@@ -9,8 +9,8 @@ from typing import Any
 import grpc
 import pytest
 
-from apiserver.endpoints.grpc.interceptors.authorization import (Attributes, AuthorizationInterceptor, Authorizer,
-                                          attributes, forbidden)
+from apiserver.auth.authorizer import Attributes, Authorizer, forbidden
+from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor, attributes
 from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP, UserInfo, reset_current_user, \
     set_current_user
 from apiserver.endpoints.grpc.request_info import request_info

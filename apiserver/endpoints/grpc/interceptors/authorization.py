@@ -1,101 +1,35 @@
-"""Authorization: who may do what (k8s.io/apiserver/pkg/authorization). The node authorizer decides
-for kubelets, RBAC's static bootstrap roles (apiserver/auth/policy.py) for everyone else, as
-kube-apiserver's --authorization-mode=Node,RBAC. An interceptor asks before each call and refuses
-with PERMISSION_DENIED in Kubernetes' words.
-
-Without authentication configured there is no user (current_user() is None) and every call is
-allowed, as before authentication existed."""
+"""The authorization interceptor (k8s.io/apiserver/pkg/endpoints/filters/authorization.go): asks
+apiserver.auth.authorizer before each call whether its user may make it, and refuses with
+PERMISSION_DENIED in Kubernetes' words. The namespace and name are read from the request message:
+an object's metadata (create, update, bind), or the request's own fields (get, list, watch,
+delete, log, exec)."""
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
 from apiserver import errors
-from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNamespace
-from apiserver.auth.policy import rbac_allows
+from apiserver.auth.authorizer import Attributes, Authorizer, request_attributes
 from apiserver.auth.user import UserInfo, current_user
-from apiserver.endpoints.grpc.request_info import RequestInfo, request_info
-from podplane.apimachinery import resources
-
-_NAMESPACED = {r.plural for r in resources.ALL if r.namespaced}
-_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}
-
-
-@dataclass(frozen=True)
-class Attributes:
-    """authorizer.Attributes of a resource request."""
-    user: UserInfo
-    verb: str
-    resource: str
-    subresource: str = ""
-    namespace: str = ""
-    name: str = ""
-
-    @property
-    def api_group(self) -> str:
-        return _GROUPS.get(self.resource, "")
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Behavior, WrappingInterceptor,
+                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.request_info import request_info
+from apiserver.endpoints.request import RequestInfo
 
 
-class Authorizer:
-    """Node, then RBAC: the first that allows wins; a node authorizer's reason is kept for the
-    refusal (authorizerfactory union)."""
-
-    def __init__(self, pods_in_namespace: PodsInNamespace) -> None:
-        self.node = NodeAuthorizer(pods_in_namespace)
-
-    def authorize(self, a: Attributes) -> Decision:
-        reason = ""
-        node = a.user.node_name
-        if node is not None:
-            decision = self.node.authorize(node, a.verb, a.resource, a.subresource, a.namespace,
-                                           a.name)
-            if decision.allowed:
-                return decision
-            reason = decision.reason
-        if rbac_allows(a.user, a.verb, a.resource, a.subresource, a.name):
-            return Decision(True)
-        return Decision(False, reason)
-
-
-def forbidden(a: Attributes, reason: str = "") -> errors.APIError:
-    """responsewriters.forbiddenMessage inside errors.NewForbidden: `pods "x" is forbidden: User
-    "viewer" cannot get resource "pods" in API group "" in the namespace "default"`."""
-    resource = f"{a.resource}/{a.subresource}" if a.subresource else a.resource
-    where = (f'in the namespace "{a.namespace}"' if a.namespace else "at the cluster scope")
-    message = (f'User "{a.user.name}" cannot {a.verb} resource "{resource}" in API group '
-               f'"{a.api_group}" {where}')
-    if reason:
-        message += f": {reason}"
-    qualified = f"{a.resource}.{a.api_group}" if a.api_group else a.resource
-    subject = f'{qualified} "{a.name}"' if a.name else qualified
-    return errors.APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                           f"{subject} is forbidden: {message}")
+def request_names(request: Any) -> tuple[str, str]:
+    """The namespace and name a request message names (any message: it is not typed here)."""
+    if hasattr(request, "metadata"):
+        return request.metadata.namespace, request.metadata.name
+    return getattr(request, "namespace", ""), getattr(request, "name", "")
 
 
 def attributes(user: UserInfo, info: RequestInfo, request: Any) -> Attributes:
-    """The namespace and name a request names: an object's metadata (create, update, bind), or the
-    request's own fields (get, list, watch, delete, log, exec). A create names no object (POST to
-    the collection); an empty namespace is the server's "default" except for list and watch, where
-    it means every namespace."""
-    verb = info.authorization_verb
-    if hasattr(request, "metadata"):
-        namespace, name = request.metadata.namespace, request.metadata.name
-    else:
-        namespace, name = getattr(request, "namespace", ""), getattr(request, "name", "")
-    if verb == "create" and not info.subresource:
-        name = ""
-    if info.resource not in _NAMESPACED:
-        namespace = ""
-    elif not namespace and verb not in ("list", "watch"):
-        namespace = "default"
-    return Attributes(user, verb, info.resource, info.subresource, namespace, name)
-
-
+    return request_attributes(user, info.authorization_verb, info.resource, info.subresource,
+                              *request_names(request))
 
 
 class AuthorizationInterceptor(WrappingInterceptor):
@@ -108,13 +42,10 @@ class AuthorizationInterceptor(WrappingInterceptor):
 
     async def _check(self, info: RequestInfo, request: Any,
                      context: grpc.aio.ServicerContext) -> None:
-        user = current_user()
-        if user is None:
-            return
-        attrs = attributes(user, info, request)
-        decision = self.authorizer.authorize(attrs)
-        if not decision.allowed:
-            err = forbidden(attrs, decision.reason)
+        try:
+            self.authorizer.check(current_user(), info.authorization_verb, info.resource,
+                                  info.subresource, *request_names(request))
+        except errors.APIError as err:
             await context.abort(err.code, err.message)
 
     def _unary(self, behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any]]:

@@ -1,82 +1,43 @@
-"""The overload guard (k8s.io/apiserver/pkg/server/filters/maxinflight.go): at most N read-only and
-M mutating requests are served at once; one more is answered RESOURCE_EXHAUSTED ("Too many
-requests, please try again later.", Kubernetes' 429) at once, with a retry-after hint of 1 s in the
-trailing metadata, instead of queueing behind the others and slowing every caller down.
+"""The overload guard's gRPC interceptor: the door's side of apiserver.flowcontrol.max_inflight. A
+request over its kind's limit is answered RESOURCE_EXHAUSTED ("Too many requests, please try again
+later.") at once, with the retry-after hint in the trailing metadata.
 
-Long-running requests (watch, log, exec, attach) hold no slot: they last for minutes by design.
-Health and reflection are not resource requests and pass through. Members of system:masters are
-always served, as in Kubernetes (a super-admin must be able to act on an overloaded cluster); that
-needs the authentication interceptor to run before this one. A limit of 0 disables that kind's
-guard; both 0 disables it altogether.
-
-Rejected requests never reach the servicers: list this interceptor before MetricsInterceptor, so
-that apiserver_request_total and apiserver_current_inflight_requests count the accepted ones only
-(as in Kubernetes), while apiserver_dropped_requests_total and apiserver_request_terminations_total
-count the rejections."""
+Health and reflection are not resource requests and pass through. The exemption of system:masters
+needs the authentication interceptor to run before this one. Rejected requests never reach the
+servicers: list this interceptor before MetricsInterceptor, so that apiserver_request_total and
+apiserver_current_inflight_requests count the accepted ones only (as in Kubernetes)."""
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import Behavior, PerMethod, wrap_behaviors
-from apiserver.auth.user import MASTERS_GROUP, current_user
-from apiserver.endpoints.grpc.interceptors.metrics import DROPPED_REQUESTS, REQUEST_TERMINATIONS
-from apiserver.endpoints.grpc.request_info import MUTATING, READ_ONLY, RequestInfo, request_info
+from apiserver.auth.user import current_user
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Behavior, PerMethod,
+                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.request_info import request_info
+from apiserver.endpoints.request import RequestInfo
+from apiserver.flowcontrol.max_inflight import (RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS,
+                                                InflightSlots, MaxInflight, count_rejection,
+                                                exempt)
 
-# A quarter of kube-apiserver's 400 and 200, which are sized for a Go server on many cores: this
-# one serves on one event loop. `podplane-bench apiserver-overload` (800 writers, 100 node
-# watchers, 2 cores) measured accepted mutating p99 0.68-0.80 s at a mutating limit of 50,
-# 1.4-2.0 s at 100.
-DEFAULT_MAX_REQUESTS_INFLIGHT = 100
-DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT = 50
-TOO_MANY_REQUESTS = "Too many requests, please try again later."
-# Kubernetes' fixed Retry-After (seconds); clients read it from the trailing metadata.
+# Clients read Kubernetes' Retry-After from the trailing metadata.
 RETRY_AFTER_KEY = "retry-after"
-RETRY_AFTER_SECONDS = "1"
-COMPONENT = "apiserver"
 
 
-@dataclass
-class InflightSlots:
-    """The requests of one kind being served, against its limit. A plain counter is enough: the
-    server's calls all run on one event loop thread, so check-and-take cannot interleave."""
-    limit: int
-    in_use: int = 0
-
-    def full(self) -> bool:
-        return self.in_use >= self.limit
-
-    def try_acquire(self) -> bool:
-        if self.full():
-            return False
-        self.in_use += 1
-        return True
-
-    def release(self) -> None:
-        self.in_use -= 1
-
-
-@dataclass
 class MaxInflightInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """--max-requests-inflight (read-only) and --max-mutating-requests-inflight; 0 = no limit."""
-    max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
-    max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
-    slots: dict[str, InflightSlots] = field(init=False)
-    _guarded: PerMethod[_Guarded | None] = field(init=False, repr=False)
+    """Serves each resource request against `limits`, the server's (shared with its other doors)."""
 
-    def __post_init__(self) -> None:
-        for flag, value in (("max_requests_inflight", self.max_requests_inflight),
-                            ("max_mutating_requests_inflight", self.max_mutating_requests_inflight)):
-            if value < 0:
-                raise ValueError(f"--{flag.replace('_', '-')}: must be >= 0, got {value}")
-        self.slots = {kind: InflightSlots(limit) for kind, limit in (
-            (READ_ONLY, self.max_requests_inflight),
-            (MUTATING, self.max_mutating_requests_inflight)) if limit > 0}
-        self._guarded = PerMethod(self._guard)
+    def __init__(self, limits: MaxInflight) -> None:
+        self.limits = limits
+        self._guarded: PerMethod[_Guarded | None] = PerMethod(self._guard)
+
+    @property
+    def slots(self) -> dict[str, InflightSlots]:
+        return self.limits.slots
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
                                 details: grpc.HandlerCallDetails) -> Any:
@@ -117,15 +78,13 @@ class _Guarded:
 
 
 def _exempt_user() -> bool:
-    user = current_user()
-    return user is not None and MASTERS_GROUP in user.groups
+    return exempt(current_user())
 
 
 async def _reject(info: RequestInfo, context: grpc.aio.ServicerContext) -> None:
     """Counts the rejection and ends the call with RESOURCE_EXHAUSTED (raises)."""
-    DROPPED_REQUESTS.labels(info.request_kind).inc()
-    REQUEST_TERMINATIONS.labels(info.verb, info.resource, info.subresource, COMPONENT,
-                                grpc.StatusCode.RESOURCE_EXHAUSTED.name).inc()
+    count_rejection(info.request_kind, info.verb, info.resource, info.subresource,
+                    grpc.StatusCode.RESOURCE_EXHAUSTED.name)
     await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_REQUESTS,
                         trailing_metadata=((RETRY_AFTER_KEY, RETRY_AFTER_SECONDS),))
 

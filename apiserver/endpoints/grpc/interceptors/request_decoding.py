@@ -14,13 +14,9 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
-from apiserver import errors
-
-# kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a
-# larger message with RESOURCE_EXHAUSTED before decoding it. Stored objects are smaller still
-# (registry.store.MAX_OBJECT_BYTES, etcd's 1.5 MiB).
-MAX_REQUEST_BYTES = 3 * 1024 * 1024
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Behavior, WrappingInterceptor,
+                                                                   wrap_behaviors)
+from apiserver.endpoints.request import undecodable_error
 
 
 @dataclass(frozen=True)
@@ -39,12 +35,6 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
         except (DecodeError, RecursionError, ValueError) as e:
             return _Undecodable(str(e) or type(e).__name__)
     return decode
-
-
-def undecodable_error(reason: str) -> errors.APIError:
-    return errors.bad_request(f"the request body could not be decoded: {reason}")
-
-
 
 
 def _unary(behavior: Behavior) -> Callable[..., Awaitable[Any]]:
