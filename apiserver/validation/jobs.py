@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.defaulting import (JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL,
-                                  LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL)
+from apiserver.defaulting.jobs import (JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL,
+                                       LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL)
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta

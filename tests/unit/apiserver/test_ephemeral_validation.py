@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from apiserver import defaulting
+from apiserver.defaulting import pod as pod_defaulting
 from apiserver.validation import pod as pod_validation
 from apiserver.validation import template
 from podplane.apimachinery import manifest
@@ -28,8 +28,8 @@ def pod(ephemeral: list[dict[str, Any]] | None = None, **meta: Any) -> Any:
     doc["metadata"].update(meta)
     if ephemeral is not None:
         doc["spec"]["ephemeralContainers"] = ephemeral
-    obj = manifest.from_dict(doc)
-    defaulting.pod(obj)
+    obj: Any = manifest.from_dict(doc)
+    pod_defaulting.pod(obj)
     return obj
 
 
