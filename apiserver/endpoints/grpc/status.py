@@ -1,13 +1,14 @@
-"""APIErrors as gRPC statuses: the code Kubernetes' status maps to (NOT_FOUND, ALREADY_EXISTS,
-ABORTED, INVALID_ARGUMENT, ...) and its message, cut to what a trailer carries. One decorator gives
-every servicer method, unary or streaming, that answer for the APIError the domain code raises."""
+"""How a call ends with an error status: APIErrors as gRPC statuses (the code Kubernetes' status
+maps to: NOT_FOUND, ALREADY_EXISTS, ABORTED, INVALID_ARGUMENT, ...; the message cut to what a
+trailer carries). One decorator gives every servicer method, unary or streaming, that answer for
+the APIError the domain code raises."""
 from __future__ import annotations
 
 import contextlib
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any, TypeVar, overload
+from typing import Any, NoReturn, TypeVar, overload
 
 import grpc
 
@@ -16,11 +17,20 @@ from apiserver import errors
 S = TypeVar("S")
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
+# A call's metadata: (key, value) pairs.
+Metadata = tuple[tuple[str, str | bytes], ...]
 
 
-async def abort(context: grpc.aio.ServicerContext, err: errors.APIError) -> None:
-    """Ends the call with the error's status (raises)."""
-    await context.abort(err.code, errors.status_message(err.message))
+async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str,
+                trailing_metadata: Metadata = ()) -> NoReturn:
+    """Ends the call with the status. gRPC's context.abort raises; this says so to the types."""
+    await context.abort(code, message, trailing_metadata=trailing_metadata)
+    raise AssertionError("context.abort returned")  # never: it raises
+
+
+async def abort_with(context: grpc.aio.ServicerContext, err: errors.APIError) -> NoReturn:
+    """Ends the call with the error's status, its message cut to what a trailer carries."""
+    await abort(context, err.code, errors.status_message(err.message))
 
 
 @overload
@@ -32,7 +42,7 @@ def api_errors_as_status(
 @overload
 def api_errors_as_status(
         method: Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp]],
-) -> Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp | None]]: ...
+) -> Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp]]: ...
 
 
 def api_errors_as_status(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -40,21 +50,20 @@ def api_errors_as_status(method: Callable[..., Any]) -> Callable[..., Any]:
     streaming method (an async generator) stays one."""
     if inspect.isasyncgenfunction(method):
         @functools.wraps(method)
-        async def stream(self: Any, request: Any,
-                         context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def stream(self: object, request: object,
+                         context: grpc.aio.ServicerContext) -> AsyncIterator[object]:
             try:
                 async with contextlib.aclosing(method(self, request, context)) as responses:
                     async for response in responses:
                         yield response
             except errors.APIError as e:
-                await abort(context, e)
+                await abort_with(context, e)
         return stream
 
     @functools.wraps(method)
-    async def unary(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def unary(self: object, request: object, context: grpc.aio.ServicerContext) -> object:
         try:
             return await method(self, request, context)
         except errors.APIError as e:
-            await abort(context, e)
-        return None
+            await abort_with(context, e)
     return unary

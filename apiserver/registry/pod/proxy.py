@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 
@@ -21,8 +21,8 @@ M = TypeVar("M")
 # Refuses (raises an APIError) a container not ready for the request: given the pod, the
 # container's name and its status (None: none reported yet).
 ContainerCheck = Callable[[core_pb2.Pod, str, core_pb2.ContainerStatus | None], None]
-# Opens the kubelet's stream on its stub (kubelet_pb2_grpc.KubeletStub, untyped).
-KubeletCall = Callable[[Any], AsyncIterator[M]]
+# Opens the kubelet's stream on its stub.
+KubeletCall = Callable[[kubelet_pb2_grpc.KubeletStub], AsyncIterator[M]]
 
 
 def _choose_container(pod: core_pb2.Pod, requested: str) -> str:

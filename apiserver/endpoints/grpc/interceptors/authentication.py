@@ -12,13 +12,14 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import NoReturn
 
 import grpc
 
 from apiserver.auth.authenticator import Authenticator, bearer_from_header
 from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
 from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor
+from apiserver.endpoints.grpc.status import abort
 from podplane.componentbase.x509_subject import peer_subject
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def authenticate(authenticator: Authenticator, auth_context: Mapping[str, Sequen
     return authenticator.authenticate(peer_subject(auth_context), bearer_token(metadata))
 
 
-Behavior = Callable[..., Any]
+# A handler's behavior of any of gRPC's four shapes (a request or a request iterator in; an
+# answer, an awaitable or an async iterator out): this interceptor wraps them all.
+Behavior = Callable[..., object]
 
 
 class AuthenticationInterceptor(WrappingInterceptor):
@@ -55,14 +58,15 @@ class AuthenticationInterceptor(WrappingInterceptor):
         return authenticate(self._authenticator, context.auth_context(),
                             context.invocation_metadata())
 
-    async def _refuse(self, context: grpc.aio.ServicerContext) -> None:
+    async def _refuse(self, context: grpc.aio.ServicerContext) -> NoReturn:
         log.debug("unauthenticated call from %s", context.peer())
-        await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED)
+        await abort(context, grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED)
 
     def _wrap(self, behavior: Behavior) -> Behavior:
         """The behavior with the caller set for its own task (the contextvar is per task)."""
         if inspect.isasyncgenfunction(behavior):
-            async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            async def stream(request: object,
+                             context: grpc.aio.ServicerContext) -> AsyncIterator[object]:
                 user = self._user(context)
                 if user is None:
                     await self._refuse(context)
@@ -74,7 +78,7 @@ class AuthenticationInterceptor(WrappingInterceptor):
                     reset_current_user(token)
             return stream
 
-        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def call(request: object, context: grpc.aio.ServicerContext) -> object:
             user = self._user(context)
             if user is None:
                 await self._refuse(context)
@@ -86,7 +90,8 @@ class AuthenticationInterceptor(WrappingInterceptor):
                 reset_current_user(token)
         return call
 
-    def wrap_handler(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if method.startswith(ANONYMOUS_SERVICES):
             return handler
         for kind, factory in (("unary_unary", grpc.unary_unary_rpc_method_handler),

@@ -6,28 +6,32 @@ delete, log, exec)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncGenerator
 
 import grpc
+from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.auth.authorizer import Attributes, Authorizer, request_attributes
 from apiserver.auth.user import UserInfo, current_user
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Behavior, WrappingInterceptor,
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
+                                                                   WrappingInterceptor,
                                                                    wrap_behaviors)
 from apiserver.endpoints.grpc.request_info import request_info
+from apiserver.endpoints.grpc.status import abort
 from apiserver.endpoints.request import RequestInfo
 
 
-def request_names(request: Any) -> tuple[str, str]:
-    """The namespace and name a request message names (any message: it is not typed here)."""
+def request_names(request: Message) -> tuple[str, str]:
+    """The namespace and name a request message names: an object's metadata, or the request's
+    own namespace and name fields (every kind of request message comes here)."""
     if hasattr(request, "metadata"):
-        return request.metadata.namespace, request.metadata.name
+        meta = request.metadata
+        return meta.namespace, meta.name
     return getattr(request, "namespace", ""), getattr(request, "name", "")
 
 
-def attributes(user: UserInfo, info: RequestInfo, request: Any) -> Attributes:
+def attributes(user: UserInfo, info: RequestInfo, request: Message) -> Attributes:
     return request_attributes(user, info.authorization_verb, info.resource, info.subresource,
                               *request_names(request))
 
@@ -40,29 +44,31 @@ class AuthorizationInterceptor(WrappingInterceptor):
         super().__init__()
         self.authorizer = authorizer
 
-    async def _check(self, info: RequestInfo, request: Any,
+    async def _check(self, info: RequestInfo, request: Message,
                      context: grpc.aio.ServicerContext) -> None:
         try:
             self.authorizer.check(current_user(), info.authorization_verb, info.resource,
                                   info.subresource, *request_names(request))
         except errors.APIError as err:
-            await context.abort(err.code, err.message)
+            await abort(context, err.code, err.message)
 
-    def _unary(self, behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any]]:
-        async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def _unary(self, behavior: Unary, info: RequestInfo) -> Unary:
+        async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
             await self._check(info, request, context)
             return await behavior(request, context)
         return handle
 
-    def _stream(self, behavior: Behavior, info: RequestInfo) -> Callable[..., AsyncIterator[Any]]:
-        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    def _stream(self, behavior: Stream, info: RequestInfo) -> Stream:
+        async def stream(request: Message,
+                         context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
             await self._check(info, request, context)
             async with contextlib.aclosing(behavior(request, context)) as responses:
                 async for response in responses:
                     yield response
         return stream
 
-    def wrap_handler(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         info = request_info(method)
         if info is None:
             return handler

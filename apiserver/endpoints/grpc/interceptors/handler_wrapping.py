@@ -4,18 +4,23 @@ generator yields (unary-stream). Handlers of other shapes pass through unchanged
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Generic, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
-Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
-Wrap = Callable[[Behavior], Behavior]
+# What a method handler runs for each call (its "behavior"): a unary method's answer, or a
+# unary-stream method's messages. gRPC has no types of its own for these.
+Unary = Callable[[Message, grpc.aio.ServicerContext], Awaitable[Message]]
+Stream = Callable[[Message, grpc.aio.ServicerContext], AsyncGenerator[Message, None]]
 T = TypeVar("T")
 
 
-def wrap_behaviors(handler: Any, unary: Wrap, stream: Wrap,
-                   request_deserializer: Callable[[bytes], Any] | None = None) -> Any:
+def wrap_behaviors(handler: grpc.RpcMethodHandler, unary: Callable[[Unary], Unary],
+                   stream: Callable[[Stream], Stream],
+                   request_deserializer: Callable[[bytes], object] | None = None,
+                   ) -> grpc.RpcMethodHandler:
     """`handler` with its unary behavior passed through `unary` and its unary-stream one through
     `stream`; `request_deserializer` replaces the handler's when given."""
     deserializer = request_deserializer or handler.request_deserializer
@@ -39,11 +44,11 @@ class PerMethod(Generic[T]):
     are asked for, so clients naming unknown methods do not grow it."""
     VARIANTS = 2
 
-    def __init__(self, make: Callable[[str, Any], T]) -> None:
+    def __init__(self, make: Callable[[str, grpc.RpcMethodHandler], T]) -> None:
         self._make = make
-        self._made: dict[str, tuple[tuple[Any, T], ...]] = {}
+        self._made: dict[str, tuple[tuple[grpc.RpcMethodHandler, T], ...]] = {}
 
-    def get(self, method: str, handler: Any) -> T:
+    def get(self, method: str, handler: grpc.RpcMethodHandler) -> T:
         made = self._made.get(method, ())
         for given, result in made:
             if given is handler:
@@ -58,13 +63,16 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     once per method and handler (PerMethod)."""
 
     def __init__(self) -> None:
-        self._wrapped: PerMethod[Any] = PerMethod(self.wrap_handler)
+        self._wrapped: PerMethod[grpc.RpcMethodHandler] = PerMethod(self.wrap_handler)
 
-    def wrap_handler(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         raise NotImplementedError
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
+    async def intercept_service(
+            self, continuation: Callable[[grpc.HandlerCallDetails],
+                                         Awaitable[grpc.RpcMethodHandler | None]],
+            details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         handler = await continuation(details)
         if handler is None:
             return None

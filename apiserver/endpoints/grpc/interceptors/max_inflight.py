@@ -9,16 +9,18 @@ apiserver_current_inflight_requests count the accepted ones only (as in Kubernet
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import NoReturn
 
 import grpc
+from google.protobuf.message import Message
 
 from apiserver.auth.user import current_user
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Behavior, PerMethod,
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (PerMethod, Stream, Unary,
                                                                    wrap_behaviors)
 from apiserver.endpoints.grpc.request_info import request_info
+from apiserver.endpoints.grpc.status import abort
 from apiserver.endpoints.request import RequestInfo
 from apiserver.flowcontrol.max_inflight import (RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS,
                                                 InflightSlots, MaxInflight, count_rejection,
@@ -39,8 +41,10 @@ class MaxInflightInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def slots(self) -> dict[str, InflightSlots]:
         return self.limits.slots
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
+    async def intercept_service(
+            self, continuation: Callable[[grpc.HandlerCallDetails],
+                                         Awaitable[grpc.RpcMethodHandler | None]],
+            details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         handler = await continuation(details)
         if handler is None:
             return None
@@ -51,7 +55,7 @@ class MaxInflightInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return guarded.refusing
         return guarded.serving
 
-    def _guard(self, method: str, handler: Any) -> _Guarded | None:
+    def _guard(self, method: str, handler: grpc.RpcMethodHandler) -> _Guarded | None:
         info = request_info(method)
         if info is None or info.long_running:
             return None
@@ -73,25 +77,24 @@ class _Guarded:
     """A limited method's handlers: `serving` while its kind has a slot free, `refusing` (unary
     calls) when all are taken as a call arrives."""
     slots: InflightSlots
-    serving: Any
-    refusing: Any | None
+    serving: grpc.RpcMethodHandler
+    refusing: grpc.RpcMethodHandler | None
 
 
 def _exempt_user() -> bool:
     return exempt(current_user())
 
 
-async def _reject(info: RequestInfo, context: grpc.aio.ServicerContext) -> None:
+async def _reject(info: RequestInfo, context: grpc.aio.ServicerContext) -> NoReturn:
     """Counts the rejection and ends the call with RESOURCE_EXHAUSTED (raises)."""
     count_rejection(info.request_kind, info.verb, info.resource, info.subresource,
                     grpc.StatusCode.RESOURCE_EXHAUSTED.name)
-    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_REQUESTS,
-                        trailing_metadata=((RETRY_AFTER_KEY, RETRY_AFTER_SECONDS),))
+    await abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_REQUESTS,
+                trailing_metadata=((RETRY_AFTER_KEY, RETRY_AFTER_SECONDS),))
 
 
-def _limited_unary(behavior: Behavior, info: RequestInfo,
-                   slots: InflightSlots) -> Callable[..., Awaitable[Any]]:
-    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+def _limited_unary(behavior: Unary, info: RequestInfo, slots: InflightSlots) -> Unary:
+    async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
         if not slots.try_acquire():
             if not _exempt_user():
                 await _reject(info, context)
@@ -103,14 +106,16 @@ def _limited_unary(behavior: Behavior, info: RequestInfo,
     return handle
 
 
-def _refused_unary(behavior: Behavior, info: RequestInfo,
-                   slots: InflightSlots) -> Callable[..., Awaitable[Any]]:
+def _refused_unary(behavior: Unary, info: RequestInfo, slots: InflightSlots,
+                   ) -> Callable[[AsyncIterator[Message], grpc.aio.ServicerContext],
+                                 Awaitable[Message]]:
     """The handler of a unary call that finds its kind's slots all taken as it arrives. Declared
     client-streaming, so gRPC hands it over before the request message is read (the wire is the
     same): the refusal skips that read, one more trip through gRPC's core and the event loop,
     which under overload is most of a refusal's time. A caller that is exempt, or that finds a
     slot given back meanwhile, is served: its one message read, then the unary behavior."""
-    async def handle(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+    async def handle(requests: AsyncIterator[Message],
+                     context: grpc.aio.ServicerContext) -> Message:
         acquired = slots.try_acquire()
         if not acquired and not _exempt_user():
             await _reject(info, context)
@@ -122,10 +127,10 @@ def _refused_unary(behavior: Behavior, info: RequestInfo,
     return handle
 
 
-def _limited_stream(behavior: Behavior, info: RequestInfo,
-                    slots: InflightSlots) -> Callable[..., AsyncIterator[Any]]:
+def _limited_stream(behavior: Stream, info: RequestInfo, slots: InflightSlots) -> Stream:
     """A short server stream (none today: the apiserver's streams are all long-running)."""
-    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def stream(request: Message,
+                     context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
         acquired = slots.try_acquire()
         if not acquired and not _exempt_user():
             await _reject(info, context)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncGenerator
 
 import grpc
+from google.protobuf.message import Message
 
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Behavior, WrappingInterceptor,
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
+                                                                   WrappingInterceptor,
                                                                    wrap_behaviors)
 from apiserver.endpoints.grpc.request_info import request_info
 from apiserver.endpoints.metrics import (INFLIGHT_REQUESTS, LONGRUNNING_REQUESTS,
@@ -32,12 +33,12 @@ def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str
     return str(grpc.StatusCode.UNKNOWN.name)
 
 
-def _unary(behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any]]:
+def _unary(behavior: Unary, info: RequestInfo) -> Unary:
     inflight = INFLIGHT_REQUESTS.labels(info.request_kind)
     duration = REQUEST_DURATION.labels(info.verb, info.resource, info.subresource)
     requests = requests_by_code(info)
 
-    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
         inflight.inc()
         start = time.monotonic()
         error: BaseException | None = None
@@ -53,13 +54,14 @@ def _unary(behavior: Behavior, info: RequestInfo) -> Callable[..., Awaitable[Any
     return handle
 
 
-def _stream(behavior: Behavior, info: RequestInfo) -> Callable[..., AsyncIterator[Any]]:
+def _stream(behavior: Stream, info: RequestInfo) -> Stream:
     """A server stream (watch, logs): long-running, so counted by apiserver_longrunning_requests
     while it lasts and not timed; apiserver_request_total counts it when it ends."""
     longrunning = LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
     requests = requests_by_code(info)
 
-    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def stream(request: Message,
+                     context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
         longrunning.inc()
         error: BaseException | None = None
         try:
@@ -81,7 +83,8 @@ class MetricsInterceptor(WrappingInterceptor):
     request; other services (health, reflection) pass through unmeasured, as do server streams
     written with context.write() rather than yielded (the servicers have none)."""
 
-    def wrap_handler(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         info = request_info(method)
         if info is None:
             return handler
