@@ -1,1 +1,3 @@
-"""The gRPC front door: the servicers and the interceptors, thin adapters over the domain code."""
+"""The gRPC front door, a thin adapter over the registry: door.py assembles it from the servicers
+(decode, call the registry, encode; status.py turns an APIError into the call's status) and the
+interceptors (interceptors/)."""

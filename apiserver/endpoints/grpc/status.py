@@ -13,19 +13,11 @@ from typing import Any, NoReturn, TypeVar, overload
 import grpc
 
 from apiserver import errors
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import abort
 
 S = TypeVar("S")
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
-# A call's metadata: (key, value) pairs.
-Metadata = tuple[tuple[str, str | bytes], ...]
-
-
-async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str,
-                trailing_metadata: Metadata = ()) -> NoReturn:
-    """Ends the call with the status. gRPC's context.abort raises; this says so to the types."""
-    await context.abort(code, message, trailing_metadata=trailing_metadata)
-    raise AssertionError("context.abort returned")  # never: it raises
 
 
 async def abort_with(context: grpc.aio.ServicerContext, err: errors.APIError) -> NoReturn:

@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 
 from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
-from apiserver.endpoints.grpc.request_info import request_info
+from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from apiserver.endpoints.request import RequestInfo
 from apiserver.storage.metrics import etcd_request, storage_type
 from podplane.apimachinery import resources

@@ -18,8 +18,7 @@ import grpc
 
 from apiserver.auth.authenticator import Authenticator, bearer_from_header
 from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor
-from apiserver.endpoints.grpc.status import abort
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor, abort
 from podplane.componentbase.x509_subject import peer_subject
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,9 @@ from apiserver import errors
 from apiserver.auth.authorizer import Attributes, Authorizer, request_attributes
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
-                                                                   WrappingInterceptor,
+                                                                   WrappingInterceptor, abort,
                                                                    wrap_behaviors)
-from apiserver.endpoints.grpc.request_info import request_info
-from apiserver.endpoints.grpc.status import abort
+from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from apiserver.endpoints.request import RequestInfo
 
 

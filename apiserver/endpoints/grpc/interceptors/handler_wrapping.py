@@ -1,11 +1,12 @@
-"""What the apiserver's interceptors share: a method handler with its behaviors wrapped. Every
-apiserver method takes one request; its answer is one message (unary) or a stream an async
-generator yields (unary-stream). Handlers of other shapes pass through unchanged."""
+"""What the apiserver's interceptors share: a method handler with its behaviors wrapped, and the
+end of a call with a status. Every apiserver method takes one request; its answer is one message
+(unary) or a stream an async generator yields (unary-stream). Handlers of other shapes pass
+through unchanged."""
 from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, NoReturn, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -15,6 +16,15 @@ from google.protobuf.message import Message
 Unary = Callable[[Message, grpc.aio.ServicerContext], Awaitable[Message]]
 Stream = Callable[[Message, grpc.aio.ServicerContext], AsyncGenerator[Message, None]]
 T = TypeVar("T")
+# A call's metadata: (key, value) pairs.
+Metadata = tuple[tuple[str, str | bytes], ...]
+
+
+async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str,
+                trailing_metadata: Metadata = ()) -> NoReturn:
+    """Ends the call with the status. gRPC's context.abort raises; this says so to the types."""
+    await context.abort(code, message, trailing_metadata=trailing_metadata)
+    raise AssertionError("context.abort returned")  # never: it raises
 
 
 def wrap_behaviors(handler: grpc.RpcMethodHandler, unary: Callable[[Unary], Unary],

@@ -14,9 +14,8 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 
 from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
-                                                                   WrappingInterceptor,
+                                                                   WrappingInterceptor, abort,
                                                                    wrap_behaviors)
-from apiserver.endpoints.grpc.status import abort
 from apiserver.endpoints.request import undecodable_error
 
 
