@@ -36,6 +36,11 @@ class WatchMessage(Protocol[T]):
     def ByteSize(self) -> int: ...
 
 
-def pod_containers(spec: core_pb2.PodSpec) -> list[core_pb2.Container | core_pb2.EphemeralContainer]:
+# A container of a pod: an app or init container, or an ephemeral one (which has the same fields
+# but for resources, ports and probes, refused by validation).
+Container = core_pb2.Container | core_pb2.EphemeralContainer
+
+
+def pod_containers(spec: core_pb2.PodSpec) -> list[Container]:
     """Every container of a pod: init, then app, then ephemeral (podutil.VisitContainers)."""
     return [*spec.init_containers, *spec.containers, *spec.ephemeral_containers]

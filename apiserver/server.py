@@ -23,12 +23,11 @@ from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.pod import kubelet_client
-from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
+from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.componentbase.serving import Server

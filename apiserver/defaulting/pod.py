@@ -2,7 +2,7 @@
 (DefaultTolerationSeconds) fill them in."""
 from __future__ import annotations
 
-from apiserver.objects import pod_containers
+from apiserver.objects import Container, pod_containers
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.images import default_pull_policy
 
@@ -25,7 +25,7 @@ def _probe(probe: core_pb2.Probe) -> None:
         probe.http_get.scheme = probe.http_get.scheme or "HTTP"
 
 
-def container(c: core_pb2.Container | core_pb2.EphemeralContainer) -> None:
+def container(c: Container) -> None:
     if not c.image_pull_policy and c.image:
         c.image_pull_policy = default_pull_policy(c.image)
     if not c.termination_message_path:

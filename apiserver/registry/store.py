@@ -43,9 +43,9 @@ def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
 
 
 def _set_type(obj: Message, api_version: str, kind: str) -> None:
-    """Sets the object's apiVersion and kind (every kind has both; Message declares neither)."""
-    setattr(obj, "api_version", api_version)
-    setattr(obj, "kind", kind)
+    """Sets the object's TypeMeta: every kind has apiVersion and kind; Message declares neither."""
+    for field, value in (("api_version", api_version), ("kind", kind)):
+        setattr(obj, field, value)
 
 
 def _copy_field(dst: Message, src: Message, name: str) -> None:

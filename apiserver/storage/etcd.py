@@ -15,8 +15,8 @@ from typing import TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from apiserver.storage.metrics import ETCD_DB_SIZE, etcd_request
 from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, ThreadedWatchStream
+from apiserver.storage.metrics import ETCD_DB_SIZE, etcd_request
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
 

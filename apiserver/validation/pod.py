@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from apiserver.objects import Container
 from apiserver.validation import affinity, ephemeral, fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
@@ -42,8 +43,7 @@ def _resources(path: str, res: core_pb2.ResourceRequirements) -> list[FieldError
     return errs
 
 
-def _container(path: str, c: core_pb2.Container | core_pb2.EphemeralContainer,
-               volumes: set[str]) -> list[FieldError]:
+def _container(path: str, c: Container, volumes: set[str]) -> list[FieldError]:
     errs: list[FieldError] = []
     if not c.name:
         errs.append(fields.required(f"{path}.name"))

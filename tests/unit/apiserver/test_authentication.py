@@ -57,8 +57,8 @@ def test_bearer_header() -> None:
         "viewer", frozenset({"viewers", "system:authenticated"}))
     assert authenticate(auth, {}, [("authorization", "Bearer abd")]) is None
     # A verified certificate wins over a token, as in Kubernetes' union authenticator.
-    assert authenticate(auth, {"x509_subject": [b"CN=jane"]},
-                        [("authorization", "Bearer abc")]).name == "jane"  # type: ignore[union-attr]
+    jane = authenticate(auth, {"x509_subject": [b"CN=jane"]}, [("authorization", "Bearer abc")])
+    assert jane is not None and jane.name == "jane"
 
 
 class WhoAmIPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
