@@ -7,20 +7,16 @@ decodes the request itself; a request that does not decode never reaches the oth
 (authentication, authorization, metrics) or the servicer."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
-from apiserver.handler_wrapping import Behavior, WrappingInterceptor, wrap_behaviors
-from apiserver import errors
-
-# kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a
-# larger message with RESOURCE_EXHAUSTED before decoding it. Stored objects are smaller still
-# (registry.store.MAX_OBJECT_BYTES, etcd's 1.5 MiB).
-MAX_REQUEST_BYTES = 3 * 1024 * 1024
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
+                                                                   WrappingInterceptor, abort,
+                                                                   wrap_behaviors)
+from apiserver.endpoints.request import undecodable_error
 
 
 @dataclass(frozen=True)
@@ -29,11 +25,12 @@ class _Undecodable:
     reason: str
 
 
-def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+def _tolerant(deserializer: Callable[[bytes], Message] | None,
+              ) -> Callable[[bytes], Message | _Undecodable] | None:
     if deserializer is None:
         return None
 
-    def decode(data: bytes) -> Any:
+    def decode(data: bytes) -> Message | _Undecodable:
         try:
             return deserializer(data)
         except (DecodeError, RecursionError, ValueError) as e:
@@ -41,26 +38,25 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
     return decode
 
 
-def undecodable_error(reason: str) -> errors.APIError:
-    return errors.bad_request(f"the request body could not be decoded: {reason}")
-
-
-
-
-def _unary(behavior: Behavior) -> Callable[..., Awaitable[Any]]:
-    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+def _unary(behavior: Unary,
+           ) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext], Awaitable[Message]]:
+    async def handle(request: Message | _Undecodable,
+                     context: grpc.aio.ServicerContext) -> Message:
         if isinstance(request, _Undecodable):
             err = undecodable_error(request.reason)
-            await context.abort(err.code, err.message)
+            await abort(context, err.code, err.message)
         return await behavior(request, context)
     return handle
 
 
-def _stream(behavior: Behavior) -> Callable[..., AsyncIterator[Any]]:
-    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+def _stream(behavior: Stream,
+            ) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext],
+                          AsyncGenerator[Message, None]]:
+    async def stream(request: Message | _Undecodable,
+                     context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
         if isinstance(request, _Undecodable):
             err = undecodable_error(request.reason)
-            await context.abort(err.code, err.message)
+            await abort(context, err.code, err.message)
         async for response in behavior(request, context):
             yield response
     return stream
@@ -70,7 +66,8 @@ class RequestDecodingInterceptor(WrappingInterceptor):
     """Undecodable unary requests (every apiserver method takes one request message) end with
     INVALID_ARGUMENT; other handlers pass through."""
 
-    def wrap_handler(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.request_deserializer is None:
             return handler
         return wrap_behaviors(handler, _unary, _stream,

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from apiserver.auth.secure_serving import SecureServing, SecurityConfigError
 from apiserver.auth.token_file import load_token_file
-from apiserver.kubelet_client import KubeletClientConfig
+from apiserver.options.secure_serving import KubeletClientConfig, SecureServing, SecurityConfigError
 from podplane.componentbase.flags import listen_address
 
 DEFAULT_TOKEN_PORT = 6444

@@ -3,26 +3,25 @@ EphemeralContainersREST with podEphemeralContainersStrategy): of the request, on
 spec.ephemeralContainers is taken; the rest of the pod stays as stored."""
 from __future__ import annotations
 
-from typing import Any
-
-from apiserver import defaulting
+from apiserver.defaulting import pod as pod_defaulting
 from apiserver.registry.store import Store
 from apiserver.validation import pod as pod_validation
 from apiserver.validation.fields import invalid_error
 from podplane.api.core.v1 import core_pb2
 
 
-async def update_ephemeral_containers(pods: Store, request: core_pb2.Pod) -> core_pb2.Pod:
+async def update_ephemeral_containers(pods: Store[core_pb2.Pod],
+                                      request: core_pb2.Pod) -> core_pb2.Pod:
     meta = request.metadata
     namespace = meta.namespace or "default"
 
-    def apply(current: Any) -> Any:
-        new = type(current)()
+    def apply(current: core_pb2.Pod) -> core_pb2.Pod:
+        new = core_pb2.Pod()
         new.CopyFrom(current)
         del new.spec.ephemeral_containers[:]
         new.spec.ephemeral_containers.extend(request.spec.ephemeral_containers)
         for container in new.spec.ephemeral_containers:
-            defaulting.container(container)
+            pod_defaulting.container(container)
         errs = pod_validation.pod_ephemeral_containers_update(new, current)
         if errs:
             raise invalid_error(pods.resource.kind, current.metadata.name, errs)
@@ -32,6 +31,5 @@ async def update_ephemeral_containers(pods: Store, request: core_pb2.Pod) -> cor
             pods.admission.admit_update("ephemeralcontainers", new, current)
         return new
 
-    pod: core_pb2.Pod = await pods.guaranteed_update(
+    return await pods.guaranteed_update(
         namespace, meta.name, apply, expected_rv=meta.resource_version, expected_uid=meta.uid)
-    return pod

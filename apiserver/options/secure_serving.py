@@ -12,8 +12,7 @@ from pathlib import Path
 
 import grpc
 
-from apiserver.auth.authentication import Authenticator
-from apiserver.kubelet_client import KubeletClientConfig
+from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.token_file import TokenAuthenticator, load_token_file
 
 
@@ -26,6 +25,28 @@ def read_file(flag: str, path: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as e:
         raise SecurityConfigError(f"{flag}: cannot read {path}: {e.strerror}") from None
+
+
+@dataclass(frozen=True)
+class KubeletClientConfig:
+    """How the apiserver reaches kubelets for logs, exec and attach (kube-apiserver's
+    --kubelet-client-certificate, --kubelet-client-key, --kubelet-certificate-authority): TLS with
+    its own client certificate, the kubelet's serving certificate checked against the CA for the
+    node's name. Without them (an apiserver with --insecure-serving), plaintext."""
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        def read(flag: str, path: str) -> bytes:
+            try:
+                return Path(path).read_bytes()
+            except OSError as e:
+                raise ValueError(f"{flag}: cannot read {path}: {e.strerror}") from None
+        return grpc.ssl_channel_credentials(
+            read("--kubelet-certificate-authority", self.ca_file),
+            read("--kubelet-client-key", self.key_file),
+            read("--kubelet-client-certificate", self.cert_file))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The authentication interceptor (k8s.io/apiserver/pkg/endpoints/filters/authentication.go):
 every call is attributed to a user, from the connection's verified client certificate or an
 `authorization: Bearer <token>` header, before anything else looks at it; a call that is neither
-is refused with UNAUTHENTICATED "Unauthorized", as kube-apiserver answers 401.
+is refused with UNAUTHENTICATED "Unauthorized", as kube-apiserver answers 401. Who the caller is,
+apiserver.auth.authenticator decides; this adapter reads gRPC's auth context and metadata for it.
 
 The health service stays open to anonymous callers, as /healthz, /livez and /readyz are in
 Kubernetes (system:public-info-viewer): container healthchecks and load balancers probe it.
@@ -10,16 +11,15 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import NoReturn
 
 import grpc
 
-from apiserver.auth.token_file import TokenAuthenticator
-from apiserver.auth.user import AUTHENTICATED_GROUP, UserInfo, reset_current_user, \
-    set_current_user
-from apiserver.auth.x509 import user_from_auth_context
-from apiserver.handler_wrapping import WrappingInterceptor
+from apiserver.auth.authenticator import Authenticator, bearer_from_header
+from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor, abort
+from podplane.componentbase.x509_subject import peer_subject
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +27,25 @@ UNAUTHORIZED = "Unauthorized"
 ANONYMOUS_SERVICES = ("/grpc.health.v1.Health/",)
 
 
-def bearer_token(metadata: Any) -> str | None:
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
+    """The bearer token of a call's `authorization` metadata, else None."""
     for key, value in metadata or ():
         if key == "authorization" and isinstance(value, str):
-            scheme, _, token = value.strip().partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
+            token = bearer_from_header(value)
+            if token is not None:
+                return token
     return None
 
 
-class Authenticator:
-    """Kubernetes' union of the x509 and token-file authenticators: the first that knows the
-    caller wins; system:authenticated is added to every user's groups."""
-
-    def __init__(self, tokens: TokenAuthenticator | None = None) -> None:
-        self._tokens = tokens
-
-    def authenticate(self, auth_context: Any, metadata: Any) -> UserInfo | None:
-        user = user_from_auth_context(auth_context)
-        if user is None and self._tokens is not None:
-            token = bearer_token(metadata)
-            if token is not None:
-                user = self._tokens.authenticate(token)
-        if user is None:
-            return None
-        return UserInfo(user.name, user.groups | {AUTHENTICATED_GROUP})
+def authenticate(authenticator: Authenticator, auth_context: Mapping[str, Sequence[bytes]],
+                 metadata: Iterable[tuple[str, str | bytes]] | None) -> UserInfo | None:
+    """The caller of a gRPC call: its connection's verified certificate, else its bearer token."""
+    return authenticator.authenticate(peer_subject(auth_context), bearer_token(metadata))
 
 
-Behavior = Callable[..., Any]
+# A handler's behavior of any of gRPC's four shapes (a request or a request iterator in; an
+# answer, an awaitable or an async iterator out): this interceptor wraps them all.
+Behavior = Callable[..., object]
 
 
 class AuthenticationInterceptor(WrappingInterceptor):
@@ -63,17 +54,18 @@ class AuthenticationInterceptor(WrappingInterceptor):
         self._authenticator = authenticator
 
     def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
-        return self._authenticator.authenticate(context.auth_context(),
-                                                context.invocation_metadata())
+        return authenticate(self._authenticator, context.auth_context(),
+                            context.invocation_metadata())
 
-    async def _refuse(self, context: grpc.aio.ServicerContext) -> None:
+    async def _refuse(self, context: grpc.aio.ServicerContext) -> NoReturn:
         log.debug("unauthenticated call from %s", context.peer())
-        await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED)
+        await abort(context, grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED)
 
     def _wrap(self, behavior: Behavior) -> Behavior:
         """The behavior with the caller set for its own task (the contextvar is per task)."""
         if inspect.isasyncgenfunction(behavior):
-            async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            async def stream(request: object,
+                             context: grpc.aio.ServicerContext) -> AsyncIterator[object]:
                 user = self._user(context)
                 if user is None:
                     await self._refuse(context)
@@ -85,7 +77,7 @@ class AuthenticationInterceptor(WrappingInterceptor):
                     reset_current_user(token)
             return stream
 
-        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def call(request: object, context: grpc.aio.ServicerContext) -> object:
             user = self._user(context)
             if user is None:
                 await self._refuse(context)
@@ -97,8 +89,8 @@ class AuthenticationInterceptor(WrappingInterceptor):
                 reset_current_user(token)
         return call
 
-
-    def wrap_handler(self, method: str, handler: Any) -> Any:
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if method.startswith(ANONYMOUS_SERVICES):
             return handler
         for kind, factory in (("unary_unary", grpc.unary_unary_rpc_method_handler),
