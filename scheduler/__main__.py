@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from podplane.componentbase import flags
-from podplane.client import leaderelection
+from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import BindConnections, Client
 from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
                                 while_leading)
@@ -59,7 +59,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"{BIND_CONNECTIONS}): a busy apiserver takes one call per "
                              "connection at a time, so binds on one connection wait behind "
                              "other clients' several")
-    leaderelection.add_flags(parser, "kube-scheduler")
+    leaderelection_flags.add_flags(parser, "kube-scheduler")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
     add_credential_flags(parser)
