@@ -5,9 +5,9 @@ import argparse
 import asyncio
 import sys
 
-from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                    DEFAULT_MAX_REQUESTS_INFLIGHT)
-from apiserver.auth.options import add_security_flags, security_from_args
+from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                                                DEFAULT_MAX_REQUESTS_INFLIGHT)
+from apiserver.options.flags import add_security_flags, security_from_args
 from apiserver.server import DEFAULT_ACCEPTORS, APIServer, WatchCacheOptions
 from podplane.componentbase import flags
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics

@@ -1,4 +1,6 @@
-"""Assembles the apiserver: etcd client, one store per resource, servicers, health and reflection."""
+"""Assembles the apiserver: the etcd client, one store and watch cache per resource, admission,
+authorization and the overload guard, and the front door over them (apiserver/endpoints/grpc/
+door.py: servicers, interceptors, health and reflection)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,30 +9,28 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiserver import errors, kubelet_client
+from apiserver import errors
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
-from apiserver.auth.authentication import AuthenticationInterceptor
-from apiserver.auth.authorization import AuthorizationInterceptor, Authorizer
-from apiserver.auth.secure_serving import SecureServing
-from apiserver.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                    DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflightInterceptor)
-from apiserver.metrics import REGISTERED_WATCHERS, MetricsInterceptor
+from apiserver.auth.authorizer import Authorizer
+from apiserver.endpoints.grpc.door import grpc_server
+from apiserver.endpoints.metrics import REGISTERED_WATCHERS
+from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+                                                DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflight)
+from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
-from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
+from apiserver.registry.pod import kubelet_client
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
-from apiserver.request_decoding import MAX_REQUEST_BYTES, RequestDecodingInterceptor
-from apiserver.servicer import PodsServicer, ResourceServicer
+from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.componentbase.serving import MethodTable, Server
+from podplane.componentbase.serving import Server
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +70,16 @@ class APIServer:
     # guard cannot see them.
     acceptors: int = DEFAULT_ACCEPTORS
     etcd: EtcdClient = field(init=False)
-    stores: dict[str, Store] = field(init=False)
-    cachers: dict[str, Cacher] = field(init=False)
+    # By plural: every kind, so of no one message type.
+    stores: dict[str, Store[Any]] = field(init=False)
+    cachers: dict[str, Cacher[Any]] = field(init=False)
     server: Server = field(init=False)
 
     def __post_init__(self) -> None:
         self.etcd = EtcdClient(self.etcd_endpoints, credentials=(
             self.security.etcd_credentials() if self.security else None))
         if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
-            kubelet_client.configure(self.security.kubelet_client)
+            kubelet_client.configure(self.security.kubelet_client.credentials())
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
         opts = self.watch_cache
         self.cachers = {plural: Cacher(store, capacity=opts.capacity,
@@ -89,7 +90,7 @@ class APIServer:
                                        on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set)
                         for plural, store in self.stores.items()
                         if plural not in UNCACHED_RESOURCES}
-        reads: dict[str, Cacher | Uncached] = {
+        reads: dict[str, Cacher[Any] | Uncached[Any]] = {
             plural: self.cachers.get(plural) or Uncached(store)
             for plural, store in self.stores.items()}
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
@@ -100,34 +101,16 @@ class APIServer:
         for store in self.stores.values():
             store.admission = write_admission
         authorizer = Authorizer(self._pods_in_namespace)
+        # The overload guard's slots: the server's, whichever door a request comes through.
+        self.max_inflight = MaxInflight(self.max_requests_inflight,
+                                        self.max_mutating_requests_inflight)
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
-        servicers = {r.plural: (PodsServicer(self.stores[r.plural], self.cachers[r.plural],
-                                             self.stores["nodes"]) if r is resources.POD
-                                else ResourceServicer(self.stores[r.plural], reads[r.plural]))
-                     for r in resources.ALL}
-
-        def register(methods: MethodTable) -> None:  # one table, served by every acceptor
-            for r in resources.ALL:
-                r.add_servicer(servicers[r.plural], methods)
-
         sec = self.security
-        self.server = Server(self.address, register, [r.service for r in resources.ALL],
-                             credentials=sec.server_credentials() if sec else None,
-                             authentication=(AuthenticationInterceptor(sec.authenticator())
-                                             if sec else None),
-                             interceptors=[
-                                 # First after authentication: a refusal does the least work.
-                                 # Before metrics: a rejected request is not counted as served.
-                                 MaxInflightInterceptor(self.max_requests_inflight,
-                                                        self.max_mutating_requests_inflight),
-                                 RequestDecodingInterceptor(),
-                                 MetricsInterceptor(),
-                                 # After authentication, which sets the user it reads.
-                                 AuthorizationInterceptor(authorizer)],
-                             max_receive_message_length=MAX_REQUEST_BYTES,
-                             acceptors=self.acceptors)
-        # The token port: TLS, no client certificate, bearer tokens (see auth/secure_serving).
+        self.server = grpc_server(self.address, self.stores, reads, authorizer=authorizer,
+                                  max_inflight=self.max_inflight, security=sec,
+                                  acceptors=self.acceptors)
+        # The token port: TLS, no client certificate, bearer tokens (see options/secure_serving).
         self.token_port = (self.server.add_port(sec.token_address,
                                                 sec.server_credentials(require_client_cert=False))
                            if sec and sec.token_address else None)
@@ -146,7 +129,7 @@ class APIServer:
         ns = self.cachers["namespaces"].peek("", name)
         return None if ns is None else dict(ns.metadata.labels)
 
-    def _pods_in_namespace(self, namespace: str) -> list[Any]:
+    def _pods_in_namespace(self, namespace: str) -> list[core_pb2.Pod]:
         """The node authorizer's graph: the watch cache's pods of a namespace."""
         cacher = self.cachers["pods"]
         prefix = cacher.store.range_prefix(namespace)

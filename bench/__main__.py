@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from bench import (apiserver, apiserver_costs, grpc_costs, overload, pod_startup, scheduler_cli,
-                   scheduler_decision)
+from bench.apiserver import benchmark as apiserver_benchmark
+from bench.apiserver import costs as apiserver_costs
+from bench.apiserver import grpc_costs, overload
+from bench.pod_startup import benchmark as pod_startup
+from bench.scheduler import cli as scheduler_cli
+from bench.scheduler import decision as scheduler_decision
 from podplane.componentbase import flags
 
 
@@ -30,7 +33,7 @@ def _counts(value: str) -> tuple[int, ...]:
     return counts
 
 
-def _add_apiserver(sub: Any) -> None:
+def _add_apiserver(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "apiserver", help="raw etcd CAS ceiling, apiserver write throughput/latency, watch latency",
         description="Measures, in one run: raw etcd compare-and-swap txn/s (the ceiling), "
@@ -84,7 +87,7 @@ def _rates(value: str) -> tuple[float, ...]:
     return tuple(rates)
 
 
-def _add_pods(sub: Any) -> None:
+def _add_pods(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "pods", help="pod start-up latency: create -> Running, p50/p90/p99 and throughput",
         description="Per rate: creates N busybox pods (sleep 3600, image present, a tiny cpu "
@@ -105,9 +108,9 @@ def _add_pods(sub: Any) -> None:
     p.add_argument("--out", default=defaults.out, help="the JSON result")
 
 
-def options_from(args: argparse.Namespace) -> apiserver.Options:
+def options_from(args: argparse.Namespace) -> apiserver_benchmark.Options:
     quick = args.quick
-    return apiserver.Options(
+    return apiserver_benchmark.Options(
         server=args.server, etcd=args.etcd, out=args.out, markdown_out=args.markdown_out,
         warmup=args.warmup if args.warmup is not None else (1.0 if quick else 2.0),
         duration=args.duration if args.duration is not None else (3.0 if quick else 8.0),
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     overload.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
-        return apiserver.run(options_from(args))
+        return apiserver_benchmark.run(options_from(args))
     if args.command == "pods":
         return pod_startup.run(pod_startup.Options(
             server=args.server, pods=args.pods, rates=args.rates, concurrency=args.concurrency,

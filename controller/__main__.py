@@ -14,10 +14,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from controller.manager import CONTROLLERS, ControllerManager, ControllerOptions
-from controller.nodeipam import CidrAllocator
+from controller.controllers import CONTROLLERS
+from controller.framework.manager import ControllerManager, ControllerOptions
+from controller.nodeipam.cidrset import CidrAllocator
 from podplane.componentbase import flags
-from podplane.client import leaderelection
+from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import Client
 from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
                                 while_leading)
@@ -65,7 +66,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--node-cidr-mask-size", type=int,
                         default=ControllerOptions.node_cidr_mask_size,
                         help="prefix length of each node's podCIDR (default 24)")
-    leaderelection.add_flags(parser, "kube-controller-manager")
+    leaderelection_flags.add_flags(parser, "kube-controller-manager")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
     add_credential_flags(parser)
@@ -84,7 +85,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace) -> None:
     def build(client: Client) -> Component:
-        manager = ControllerManager(client, args.controllers, args.options)
+        manager = ControllerManager(client, {n: CONTROLLERS[n] for n in args.controllers},
+                                    args.options)
         # The controllers (and their informers) start only once this replica leads; losing the
         # lease raises LeadershipLost, which ends the process with status 1.
         elector = leader_elector(client, args.leader_election)

@@ -9,24 +9,24 @@ from collections.abc import Coroutine
 from typing import Any
 
 from kubelet import metrics
-from kubelet.api_authorization import KubeletAPIAuthorizer
 from kubelet.config import KubeletConfig
-from kubelet.container_env import ClientObjectGetter
-from kubelet.housekeeping import Housekeeping
-from kubelet.lease import NodeLease
-from kubelet.logs_server import SERVICE_NAME, KubeletServicer
-from kubelet.machine_info import MachineInfo, read_machine_info
-from kubelet.mirror_pods import MirrorPods, is_mirror_pod
-from kubelet.node_pressure import read_node_stats
-from kubelet.node_status import NodeIdentity, NodeStatusReporter, allocatable, capacity
-from kubelet.pleg import PodLifecycleEventGenerator
-from kubelet.pod_sync import NodeContext, PodSyncer
-from kubelet.pod_workers import PodWorkers
+from kubelet.container.env import ClientObjectGetter
+from kubelet.node.lease import NodeLease
+from kubelet.node.machine_info import MachineInfo, read_machine_info
+from kubelet.node.pressure import read_node_stats
+from kubelet.node.status import NodeIdentity, NodeStatusReporter, allocatable, capacity
+from kubelet.pod.housekeeping import Housekeeping
+from kubelet.pod.pleg import PodLifecycleEventGenerator
+from kubelet.pod.sync import NodeContext, PodSyncer
+from kubelet.pod.workers import PodWorkers
 from kubelet.prober import ProbeManager
 from kubelet.runtime.types import ContainerRuntime
-from kubelet.static_pods import StaticPodSource
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes
+from kubelet.server.authorization import KubeletAPIAuthorizer
+from kubelet.server.servicer import SERVICE_NAME, KubeletServicer
+from kubelet.staticpod.manifests import StaticPodSource
+from kubelet.staticpod.mirror import MirrorPods, is_mirror_pod
+from kubelet.status.manager import StatusManager
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.client.clientset import Client
@@ -83,7 +83,7 @@ class Kubelet:
                                  servicer, s),
                              service_names=[SERVICE_NAME],
                              credentials=config.serving_credentials(),
-                             # On TLS, the API is the apiserver's alone (api_authorization).
+                             # On TLS, the API is the apiserver's alone (server/authorization.py).
                              interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [])
         self.reporter: NodeStatusReporter | None = None
         self._tasks: list[asyncio.Task[None]] = []

@@ -17,14 +17,14 @@ import sys
 from collections.abc import Sequence
 
 from podplane.componentbase import flags
-from podplane.client import leaderelection
+from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import BindConnections, Client
 from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
                                 while_leading)
 from podplane.client.credentials import add_credential_flags
 from podplane.componentbase.serving import run_service
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
-from scheduler.leader_gated_queue import LeaderGatedQueue
+from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import BIND_CONNECTIONS, Scheduler
 
@@ -59,7 +59,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"{BIND_CONNECTIONS}): a busy apiserver takes one call per "
                              "connection at a time, so binds on one connection wait behind "
                              "other clients' several")
-    leaderelection.add_flags(parser, "kube-scheduler")
+    leaderelection_flags.add_flags(parser, "kube-scheduler")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
     add_credential_flags(parser)

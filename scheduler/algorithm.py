@@ -6,10 +6,10 @@ import itertools
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.diagnosis import Diagnosis, fit_error_message
 from scheduler.framework.node_table import Ints, TableRows
 from scheduler.framework.runtime import Framework
@@ -49,7 +49,7 @@ class SchedulingAlgorithm:
         # Where the next search starts, so that large clusters are searched round-robin.
         self._next_start_node_index = 0
 
-    def schedule(self, pod: Any, nodes: list[NodeInfo],
+    def schedule(self, pod: core_pb2.Pod, nodes: list[NodeInfo],
                  state: CycleState | None = None) -> ScheduleResult:
         """`state` (a new one if None) keeps what the plugins computed, for Reserve after it."""
         if not nodes:
@@ -83,7 +83,7 @@ class SchedulingAlgorithm:
         return ScheduleResult(self._select_host(feasible, totals), SUCCESS, evaluated,
                               len(feasible), diagnosis)
 
-    def _find_feasible(self, state: CycleState, pod: Any, nodes: list[NodeInfo],
+    def _find_feasible(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo],
                        diagnosis: Diagnosis) -> tuple[list[NodeInfo], Status]:
         """The first `wanted` nodes that pass every filter, searching from where the last attempt
         stopped. The filters that can judge in bulk first mark the nodes they certainly pass and

@@ -4,32 +4,32 @@ may free room or add some wake up the unschedulable pods."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
 
-from scheduler.cache import SchedulerCache
+from podplane.api.core.v1 import core_pb2
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework import cluster_events
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 
 
-def is_assigned(pod: Any) -> bool:
+def is_assigned(pod: core_pb2.Pod) -> bool:
     return bool(pod.spec.node_name)
 
 
-def is_terminal(pod: Any) -> bool:
+def is_terminal(pod: core_pb2.Pod) -> bool:
     return pod.status.phase in TERMINAL_PHASES
 
 
-def is_counted(pod: Any) -> bool:
+def is_counted(pod: core_pb2.Pod) -> bool:
     """A bound pod that still holds its node's resources."""
     return is_assigned(pod) and not is_terminal(pod)
 
 
-def node_scheduling_changed(old: Any, new: Any) -> bool:
+def node_scheduling_changed(old: core_pb2.Node, new: core_pb2.Node) -> bool:
     """A change that may make pods fit: not the kubelet's heartbeats."""
-    def conditions(node: Any) -> dict[str, str]:
+    def conditions(node: core_pb2.Node) -> dict[str, str]:
         return {c.type: c.status for c in node.status.conditions}
     return bool(
         old.spec.unschedulable != new.spec.unschedulable
@@ -56,21 +56,21 @@ class EventHandlers:
         if plugins:
             self.queue.move_all_to_active_or_backoff(event, plugins)
 
-    def is_pending(self, pod: Any) -> bool:
+    def is_pending(self, pod: core_pb2.Pod) -> bool:
         """Unbound, this scheduler's, not finished and not being deleted."""
         return (not is_assigned(pod) and not is_terminal(pod)
                 and not pod.metadata.deletion_timestamp
                 and (pod.spec.scheduler_name or DEFAULT_SCHEDULER_NAME) == self.scheduler_name)
 
     # ------------------------------------------------------------------ pods
-    def on_pod_add(self, pod: Any) -> None:
+    def on_pod_add(self, pod: core_pb2.Pod) -> None:
         if is_counted(pod):
             self.cache.add_pod(pod)
             self._retry_rejected_by_interested(cluster_events.ASSIGNED_POD_ADD)
         elif self.is_pending(pod):
             self.queue.add(pod)
 
-    def on_pod_update(self, old: Any, new: Any) -> None:
+    def on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         if is_counted(new):
             self.cache.update_pod(new)
             if not is_counted(old):
@@ -87,7 +87,7 @@ class EventHandlers:
             # Bound, finished, being deleted or handed to another scheduler.
             self.queue.delete(new)
 
-    def on_pod_delete(self, pod: Any) -> None:
+    def on_pod_delete(self, pod: core_pb2.Pod) -> None:
         self.queue.delete(pod)
         if self.cache.contains(pod):
             # Bound, or assumed with its binding in flight: either way it frees room.
@@ -95,15 +95,15 @@ class EventHandlers:
             self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
 
     # ------------------------------------------------------------------ nodes
-    def on_node_add(self, node: Any) -> None:
+    def on_node_add(self, node: core_pb2.Node) -> None:
         self.cache.add_node(node)
         self.queue.move_all_to_active_or_backoff("NodeAdd")
 
-    def on_node_update(self, old: Any, new: Any) -> None:
+    def on_node_update(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
         self.cache.update_node(new)
         if node_scheduling_changed(old, new):
             self.queue.move_all_to_active_or_backoff("NodeUpdate")
 
-    def on_node_delete(self, node: Any) -> None:
+    def on_node_delete(self, node: core_pb2.Node) -> None:
         self.cache.remove_node(node)
         self._retry_rejected_by_interested(cluster_events.NODE_DELETE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
@@ -17,7 +16,7 @@ REASON_UNSCHEDULABLE = "Unschedulable"
 REASON_SCHEDULER_ERROR = "SchedulerError"
 
 
-async def mark_unschedulable(client: Client, pod: Any, reason: str, message: str) -> None:
+async def mark_unschedulable(client: Client, pod: core_pb2.Pod, reason: str, message: str) -> None:
     """Sets PodScheduled=False with `reason` and `message`, re-reading the pod on a conflict. A pod
     that is gone or got bound meanwhile is left alone."""
     condition = core_pb2.PodCondition(type=POD_SCHEDULED, status="False", reason=reason,

@@ -15,13 +15,13 @@ from podplane.client.clientset import Client, is_not_found, status_code
 from podplane.client.informer import Informer, wait_for_sync
 from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.event_handlers import EventHandlers, is_assigned
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState
-from scheduler.queue import QueueClosed, QueuedPodInfo, SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class Binder(Protocol):
                    uid: str = "") -> core_pb2.Pod: ...
 
 
-def _name(pod: Any) -> str:
+def _name(pod: core_pb2.Pod) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
 
@@ -152,7 +152,7 @@ class Scheduler:
             return
         self._spawn(self._bind(pinfo, state, assumed, result, started))
 
-    async def _bind(self, pinfo: QueuedPodInfo, state: CycleState, assumed: Any,
+    async def _bind(self, pinfo: QueuedPodInfo, state: CycleState, assumed: core_pb2.Pod,
                     result: ScheduleResult, started: float) -> None:
         """Binds in the background; the attempt (`started` at time.monotonic()) ends here."""
         meta = assumed.metadata

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apiserver.auth.secure_serving import SecureServing
+from apiserver.options.secure_serving import SecureServing
 from podplane.componentbase import pki
 from podplane.client.credentials import Credentials
 

@@ -4,26 +4,26 @@ pods bound to itself, write only its own Node and its own Lease. Other users pas
 node may not do at all (update a pod's spec, list secrets) the authorizer has refused already."""
 from __future__ import annotations
 
-from typing import Any
-
 import grpc
+from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.auth.node_authorizer import config_map_names, secret_names
 from apiserver.auth.user import current_user
-from podplane.apimachinery import resources
+from apiserver.objects import object_meta
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 
 MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
 
-def _forbidden(obj: Any, reason: str) -> errors.APIError:
+def _forbidden(obj: Message, reason: str) -> errors.APIError:
     r = resources.by_message(obj)
     group = r.api_version.rpartition("/")[0]
     qualified = f"{r.plural}.{group}" if group else r.plural
     return errors.APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                           f'{qualified} "{obj.metadata.name}" is forbidden: {reason}')
+                           f'{qualified} "{object_meta(obj).name}" is forbidden: {reason}')
 
 
 def _node() -> str | None:
@@ -32,7 +32,7 @@ def _node() -> str | None:
 
 
 class NodeRestriction:
-    async def admit_create(self, obj: Any) -> None:
+    async def admit_create(self, obj: Message) -> None:
         node = _node()
         if node is None:
             return
@@ -51,7 +51,7 @@ class NodeRestriction:
                                       f'configmaps')
         self._own(node, obj)
 
-    def admit_update(self, subresource: str, new: Any, old: Any) -> None:
+    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
         node = _node()
         if node is None:
             return
@@ -63,7 +63,7 @@ class NodeRestriction:
                                       f'spec.nodeName set to itself')
         self._own(node, old)
 
-    def admit_delete(self, old: Any) -> None:
+    def admit_delete(self, old: Message) -> None:
         node = _node()
         if node is None:
             return
@@ -73,9 +73,9 @@ class NodeRestriction:
         self._own(node, old)
 
     @staticmethod
-    def _own(node: str, obj: Any) -> None:
+    def _own(node: str, obj: Message) -> None:
         """A node's Node and Lease are the ones named after it."""
-        name = obj.metadata.name
+        name = object_meta(obj).name
         if isinstance(obj, core_pb2.Node) and name != node:
             raise _forbidden(obj, f'node "{node}" is not allowed to modify node "{name}"')
         if isinstance(obj, lease_pb2.Lease) and name != node:

@@ -7,11 +7,12 @@ only warns for them); their pods are. The restricted level's own checks are not 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from apiserver import errors
+from apiserver.objects import pod_containers
 from podplane.api.core.v1 import core_pb2
 
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
@@ -35,11 +36,6 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
-def _containers(pod: core_pb2.Pod) -> list[Any]:
-    spec = pod.spec
-    return [*spec.init_containers, *spec.containers, *spec.ephemeral_containers]
-
-
 def _host_namespaces(pod: core_pb2.Pod) -> str | None:
     used = [f"{f}=true" for f, on in (("hostNetwork", pod.spec.host_network),
                                       ("hostPID", pod.spec.host_pid),
@@ -48,7 +44,7 @@ def _host_namespaces(pod: core_pb2.Pod) -> str | None:
 
 
 def _privileged(pod: core_pb2.Pod) -> str | None:
-    bad = [c.name for c in _containers(pod) if c.security_context.privileged]
+    bad = [c.name for c in pod_containers(pod.spec) if c.security_context.privileged]
     if not bad:
         return None
     return (f"privileged ({_plural('container', 'containers', len(bad))} {_quoted(bad)} "
@@ -58,7 +54,7 @@ def _privileged(pod: core_pb2.Pod) -> str | None:
 def _capabilities(pod: core_pb2.Pod) -> str | None:
     bad: list[str] = []
     caps: list[str] = []
-    for c in _containers(pod):
+    for c in pod_containers(pod.spec):
         extra = [a for a in c.security_context.capabilities.add if a not in BASELINE_CAPABILITIES]
         if extra:
             bad.append(c.name)
@@ -80,7 +76,7 @@ def _host_path_volumes(pod: core_pb2.Pod) -> str | None:
 def _host_ports(pod: core_pb2.Pod) -> str | None:
     bad: list[str] = []
     ports: list[int] = []
-    for c in _containers(pod):
+    for c in pod_containers(pod.spec):
         used = [p.host_port for p in c.ports if p.host_port]
         if used:
             bad.append(c.name)
@@ -116,7 +112,7 @@ class PodSecurity:
         self._namespace_labels = namespace_labels
         self._cached_namespace_labels = cached_namespace_labels
 
-    async def admit_create(self, obj: Any) -> None:
+    async def admit_create(self, obj: Message) -> None:
         if not isinstance(obj, core_pb2.Pod):
             return
         labels = await self._namespace_labels(obj.metadata.namespace or "default")
@@ -134,7 +130,7 @@ class PodSecurity:
                 f'pods "{pod.metadata.name}" is forbidden: violates PodSecurity '
                 f'"{level}:{version}": {", ".join(violations)}')
 
-    def admit_update(self, subresource: str, new: Any, old: Any) -> None:
+    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
         """A pod's spec is immutable but for images and ephemeral containers: the whole pod is
         checked again when ephemeral containers are added (podctl debug), as Kubernetes does for
         the pods/ephemeralcontainers subresource. The namespace, which holds the pod, is read
@@ -146,5 +142,5 @@ class PodSecurity:
         if labels is not None:
             self._enforce(new, labels)
 
-    def admit_delete(self, old: Any) -> None:
+    def admit_delete(self, old: Message) -> None:
         pass

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from apiserver.auth.policy import CLUSTER_ROLES, rules_allow
+from apiserver.objects import pod_containers
+from podplane.api.core.v1 import core_pb2
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 _NODE_RULES = CLUSTER_ROLES["system:node"]
 _LEASE_VERBS = ("get", "create", "update", "patch", "delete")
 
 # The pods stored in a namespace (the watch cache's copies).
-PodsInNamespace = Callable[[str], Iterable[Any]]
+PodsInNamespace = Callable[[str], Iterable[core_pb2.Pod]]
 
 
 @dataclass(frozen=True)
@@ -26,29 +27,29 @@ class Decision:
     reason: str = ""
 
 
-def secret_names(pod: Any) -> Iterator[str]:
+def secret_names(pod: core_pb2.Pod) -> Iterator[str]:
     """Secrets a pod references (podutil.VisitPodSecretNames): pull secrets, secret volumes, env
     and envFrom of every container."""
     spec = pod.spec
     yield from (ref.name for ref in spec.image_pull_secrets)
     yield from (v.secret.secret_name for v in spec.volumes if v.HasField("secret"))
-    for c in (*spec.init_containers, *spec.containers, *spec.ephemeral_containers):
+    for c in pod_containers(spec):
         yield from (e.secret_ref.name for e in c.env_from if e.HasField("secret_ref"))
         yield from (e.value_from.secret_key_ref.name for e in c.env
                     if e.value_from.HasField("secret_key_ref"))
 
 
-def config_map_names(pod: Any) -> Iterator[str]:
+def config_map_names(pod: core_pb2.Pod) -> Iterator[str]:
     """ConfigMaps a pod references (podutil.VisitPodConfigmapNames): volumes, env, envFrom."""
     spec = pod.spec
     yield from (v.config_map.name for v in spec.volumes if v.HasField("config_map"))
-    for c in (*spec.init_containers, *spec.containers, *spec.ephemeral_containers):
+    for c in pod_containers(spec):
         yield from (e.config_map_ref.name for e in c.env_from if e.HasField("config_map_ref"))
         yield from (e.value_from.config_map_key_ref.name for e in c.env
                     if e.value_from.HasField("config_map_key_ref"))
 
 
-_REFERENCES: dict[str, Callable[[Any], Iterator[str]]] = {
+_REFERENCES: dict[str, Callable[[core_pb2.Pod], Iterator[str]]] = {
     "secrets": secret_names, "configmaps": config_map_names}
 
 

@@ -5,23 +5,25 @@ its own bounded buffer."""
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Final, Generic
 
+from apiserver.objects import T, WatchMessage, object_meta
 from apiserver.registry.store import Store
 from podplane.apimachinery import selectors
 
 
 @dataclass(eq=False)
-class CachedEvent:
+class CachedEvent(Generic[T]):
     """One change of one object, decoded once and shared by every watcher."""
-    store: Store
+    store: Store[T]
     revision: int
-    obj: Any | None  # the object after the change; None for a deletion
-    prev: Any | None  # the object before it; None for a creation
+    obj: T | None  # the object after the change; None for a deletion
+    prev: T | None  # the object before it; None for a creation
     _fields: dict[str, Mapping[str, str] | None] = field(default_factory=dict)
-    _messages: dict[str, Any] = field(default_factory=dict)
+    _messages: dict[str, WatchMessage[T]] = field(default_factory=dict)
 
     def fields(self, which: str) -> Mapping[str, str] | None:
         if which not in self._fields:
@@ -29,48 +31,57 @@ class CachedEvent:
             self._fields[which] = None if obj is None else self.store.strategy.fields(obj)
         return self._fields[which]
 
-    def message(self, type_: str) -> Any:
+    def message(self, type_: str) -> WatchMessage[T]:
         """The watch event message of this type, built once: ADDED/MODIFIED carry the new object,
         DELETED the last state with the deletion's resourceVersion (as the cacher does)."""
         msg = self._messages.get(type_)
         if msg is None:
-            msg = self.store.resource.watch_event()
-            msg.type = type_
+            msg = self.store.strategy.new_watch_event(type_)
             if type_ == "DELETED":
                 assert self.prev is not None
                 msg.object.CopyFrom(self.prev)
-                msg.object.metadata.resource_version = str(self.revision)
+                object_meta(msg.object).resource_version = str(self.revision)
             else:
+                assert self.obj is not None
                 msg.object.CopyFrom(self.obj)
             self._messages[type_] = msg
         return msg
 
 
-class Watcher:
+class _Close(enum.Enum):
+    CLOSE = enum.auto()
+
+
+# Queued to end a watcher's stream.
+CLOSE: Final = _Close.CLOSE
+
+
+class Watcher(Generic[T]):
     """A client watch on the cache: its filter and its bounded buffer."""
 
     def __init__(self, namespace: str, labels: selectors.LabelSelector,
-                 fields: selectors.FieldSelector, store: Store, *, buffer: int,
+                 fields: selectors.FieldSelector, store: Store[T], *, buffer: int,
                  allow_bookmarks: bool, resource_version: int, trigger: str | None) -> None:
         self.namespace = namespace
         self.labels = labels
         self.field_selector = fields
         self.store = store
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=buffer)
+        self.queue: asyncio.Queue[WatchMessage[T] | _Close] = asyncio.Queue(maxsize=buffer)
         self.allow_bookmarks = allow_bookmarks
         # Events at or before this revision are already known to the client.
         self.resource_version = resource_version
         self.trigger = trigger
         self.closed = False
 
-    def matches(self, obj: Any | None, obj_fields: Mapping[str, str] | None) -> bool:
+    def matches(self, obj: T | None, obj_fields: Mapping[str, str] | None) -> bool:
         if obj is None or obj_fields is None:
             return False
-        if self.namespace and obj.metadata.namespace != self.namespace:
+        meta = object_meta(obj)
+        if self.namespace and meta.namespace != self.namespace:
             return False
-        return self.labels.matches(obj.metadata.labels) and self.field_selector.matches(obj_fields)
+        return self.labels.matches(meta.labels) and self.field_selector.matches(obj_fields)
 
-    def event_for(self, ev: CachedEvent) -> Any | None:
+    def event_for(self, ev: CachedEvent[T]) -> WatchMessage[T] | None:
         new_passes = self.matches(ev.obj, ev.fields("obj"))
         old_passes = self.matches(ev.prev, ev.fields("prev"))
         if new_passes:
@@ -79,14 +90,10 @@ class Watcher:
             return ev.message("DELETED")
         return None
 
-    def offer(self, msg: Any) -> bool:
+    def offer(self, msg: WatchMessage[T] | _Close) -> bool:
         """Queues a message; False if the buffer is full (the watcher is too slow)."""
         try:
             self.queue.put_nowait(msg)
             return True
         except asyncio.QueueFull:
             return False
-
-
-# Queued to end a watcher's stream.
-CLOSE = object()

@@ -19,9 +19,10 @@ import logging
 import math
 import random
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Generic
 
 from apiserver import errors
+from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.registry import watch as etcd_watch
 from apiserver.registry.cache_watcher import CLOSE, CachedEvent, Watcher
 from apiserver.registry.store import Store, parse_resource_version
@@ -43,8 +44,8 @@ DEFAULT_BATCH_INTERVAL = 0.01
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
-class Cacher:
-    def __init__(self, store: Store, *, capacity: int = DEFAULT_CAPACITY,
+class Cacher(Generic[T]):
+    def __init__(self, store: Store[T], *, capacity: int = DEFAULT_CAPACITY,
                  watcher_buffer: int = DEFAULT_WATCHER_BUFFER,
                  bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL,
                  batch_interval: float = DEFAULT_BATCH_INTERVAL,
@@ -59,15 +60,15 @@ class Cacher:
         # indexes it, so an event is offered only to the watchers it can concern.
         self.trigger_field = trigger_field
         self._on_watchers_changed = on_watchers_changed
-        self.objects: dict[bytes, Any] = {}
-        self.window: collections.deque[CachedEvent] = collections.deque()
+        self.objects: dict[bytes, T] = {}
+        self.window: collections.deque[CachedEvent[T]] = collections.deque()
         # Every event after this revision is in the window.
         self.window_start = 0
         # The revision the cache reflects.
         self.revision = 0
         self.ready = asyncio.Event()
-        self._untriggered: set[Watcher] = set()
-        self._triggered: dict[str, set[Watcher]] = {}
+        self._untriggered: set[Watcher[T]] = set()
+        self._triggered: dict[str, set[Watcher[T]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.terminated_watchers = 0
 
@@ -87,7 +88,7 @@ class Cacher:
     def resource_name(self) -> str:
         return self.store.resource.plural
 
-    def watchers(self) -> builtins.list[Watcher]:
+    def watchers(self) -> builtins.list[Watcher[T]]:
         out = list(self._untriggered)
         for group in self._triggered.values():
             out.extend(group)
@@ -132,7 +133,7 @@ class Cacher:
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
     async def _list(self, start: bytes, end: bytes) -> None:
-        objects: dict[bytes, Any] = {}
+        objects: dict[bytes, T] = {}
         key = start
         revision = 0
         while True:
@@ -173,7 +174,7 @@ class Cacher:
         self.revision = max(self.revision, ev.revision)
         self._dispatch(cached)
 
-    def _candidates(self, ev: CachedEvent) -> set[Watcher]:
+    def _candidates(self, ev: CachedEvent[T]) -> set[Watcher[T]]:
         if self.trigger_field is None:
             return self._untriggered
         out = set(self._untriggered)
@@ -183,7 +184,7 @@ class Cacher:
                 out |= self._triggered.get(values.get(self.trigger_field, ""), set())
         return out
 
-    def _dispatch(self, ev: CachedEvent) -> None:
+    def _dispatch(self, ev: CachedEvent[T]) -> None:
         for w in list(self._candidates(ev)):
             if ev.revision <= w.resource_version:
                 continue
@@ -195,14 +196,14 @@ class Cacher:
                 self._terminate(w)
 
     # ------------------------------------------------------------------ watchers
-    def _register(self, w: Watcher) -> None:
+    def _register(self, w: Watcher[T]) -> None:
         if w.trigger is None:
             self._untriggered.add(w)
         else:
             self._triggered.setdefault(w.trigger, set()).add(w)
         self._watchers_changed()
 
-    def _unregister(self, w: Watcher) -> None:
+    def _unregister(self, w: Watcher[T]) -> None:
         if w.trigger is None:
             self._untriggered.discard(w)
         else:
@@ -218,7 +219,7 @@ class Cacher:
             self._on_watchers_changed(len(self._untriggered)
                                       + sum(len(g) for g in self._triggered.values()))
 
-    def _terminate(self, w: Watcher) -> None:
+    def _terminate(self, w: Watcher[T]) -> None:
         if w.closed:
             return
         w.closed = True
@@ -233,9 +234,8 @@ class Cacher:
             revision = self.revision
             for w in self.watchers():
                 if w.allow_bookmarks and revision > w.resource_version:
-                    msg = self.store.resource.watch_event()
-                    msg.type = "BOOKMARK"
-                    msg.object.metadata.resource_version = str(revision)
+                    msg = self.store.strategy.new_watch_event("BOOKMARK")
+                    object_meta(msg.object).resource_version = str(revision)
                     if w.offer(msg):
                         w.resource_version = revision
 
@@ -247,14 +247,14 @@ class Cacher:
             raise errors.unavailable(f"the {self.resource_name} cache is not initialized "
                                      f"yet") from None
 
-    def peek(self, namespace: str, name: str) -> Any | None:
+    def peek(self, namespace: str, name: str) -> T | None:
         """The cached object, possibly stale, or None (not cached, or the cache not ready): a
         starting point for an update, which etcd then confirms."""
         if not self.ready.is_set():
             return None
         return self.objects.get(self.store.key(namespace, name))
 
-    async def get(self, namespace: str, name: str) -> Any:
+    async def get(self, namespace: str, name: str) -> T:
         """resourceVersion=0 reads: the cached object, possibly slightly stale."""
         await self.wait_ready()
         obj = self.objects.get(self.store.key(namespace, name))
@@ -263,16 +263,16 @@ class Cacher:
         return obj
 
     async def list(self, namespace: str, *, label_selector: str = "",
-                   field_selector: str = "") -> Any:
+                   field_selector: str = "") -> ListMessage[T]:
         """resourceVersion=0 lists: every matching cached object, at the cache's revision. As
         kube-apiserver's cacher does, `limit` does not apply to these."""
         labels, fields = self.store.selectors(label_selector, field_selector)
         await self.wait_ready()
         prefix = self.store.range_prefix(namespace)
-        out = self.store.resource.list_message()
+        out = self.store.strategy.new_list()
         for key in sorted(k for k in self.objects if k.startswith(prefix)):
             obj = self.objects[key]
-            if labels.matches(obj.metadata.labels) and fields.matches(
+            if labels.matches(object_meta(obj).labels) and fields.matches(
                     self.store.strategy.fields(obj)):
                 out.items.append(obj)
         out.metadata.resource_version = str(self.revision)
@@ -281,7 +281,7 @@ class Cacher:
     async def watch(self, namespace: str, *, resource_version: str = "",
                     label_selector: str = "", field_selector: str = "",
                     allow_bookmarks: bool = False,
-                    timeout_seconds: int = 0) -> AsyncIterator[Any]:
+                    timeout_seconds: int = 0) -> AsyncIterator[WatchMessage[T]]:
         """The watch's events one by one (watch_batches of one)."""
         async for batch in self.watch_batches(
                 namespace, resource_version=resource_version, label_selector=label_selector,
@@ -293,7 +293,7 @@ class Cacher:
     async def watch_batches(self, namespace: str, *, resource_version: str = "",
                             label_selector: str = "", field_selector: str = "",
                             allow_bookmarks: bool = False, timeout_seconds: int = 0,
-                            max_batch: int = 1) -> AsyncIterator[builtins.list[Any]]:
+                            max_batch: int = 1) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
         """The watch's events in order, in lists of up to `max_batch` (and MAX_BATCH_BYTES): what
         is already queued when the stream is ready to send, so a stream behind by many events
         catches up in few writes; and, when the stream sent a list less than `batch_interval`
@@ -303,11 +303,11 @@ class Cacher:
         await self.wait_ready()
         if rv and rv < self.window_start:
             # Older than the window: etcd's history still has it, unless compacted.
-            async for msg in etcd_watch.watch(
+            async for event in etcd_watch.watch(
                     self.store, namespace, resource_version=resource_version,
                     label_selector=label_selector, field_selector=field_selector,
                     allow_bookmarks=allow_bookmarks, timeout_seconds=timeout_seconds):
-                yield [msg]
+                yield [event]
             return
         trigger = (fields.exact(self.trigger_field) if self.trigger_field is not None else None)
         w = Watcher(namespace if self.store.resource.namespaced else "", labels, fields,
@@ -356,13 +356,12 @@ class Cacher:
                 w.closed = True
                 self._unregister(w)
 
-    def _initial_events(self, w: Watcher, rv: int) -> builtins.list[Any]:
+    def _initial_events(self, w: Watcher[T], rv: int) -> builtins.list[WatchMessage[T]]:
         if rv == 0:
             out = []
             for obj in self.objects.values():
                 if w.matches(obj, self.store.strategy.fields(obj)):
-                    msg = self.store.resource.watch_event()
-                    msg.type = "ADDED"
+                    msg = self.store.strategy.new_watch_event("ADDED")
                     msg.object.CopyFrom(obj)
                     out.append(msg)
             return out
@@ -370,8 +369,8 @@ class Cacher:
                 if msg is not None]
 
 
-def _more_queued(w: Watcher, batch: builtins.list[Any],
-                 max_batch: int) -> tuple[builtins.list[Any], bool]:
+def _more_queued(w: Watcher[T], batch: builtins.list[WatchMessage[T]],
+                 max_batch: int) -> tuple[builtins.list[WatchMessage[T]], bool]:
     """`batch` grown by what `w` already has queued (without waiting), up to max_batch events and
     MAX_BATCH_BYTES; and whether the watch ended meanwhile."""
     size = batch[0].ByteSize() if max_batch > 1 else 0

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Generic
+
+from google.protobuf.message import Message
 
 from apiserver import errors
+from apiserver.objects import T, object_meta
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources, timeutil
 from podplane.apimachinery.resources import Resource
 
@@ -28,11 +32,11 @@ MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(Generic[T]):
     """What a delete request does to the object as stored."""
     delete_now: bool
     # The object with its deletion marks set or shortened; None if it is left as it is.
-    marked: Any | None = None
+    marked: T | None = None
 
 
 def check_request(resource: Resource, name: str, propagation_policy: str) -> None:
@@ -44,11 +48,11 @@ def check_request(resource: Resource, name: str, propagation_policy: str) -> Non
         raise errors.forbidden(resource, name, "this namespace may not be deleted")
 
 
-def grace_period(resource: Resource, obj: Any, requested: int | None) -> int:
+def grace_period(resource: Resource, obj: Message, requested: int | None) -> int:
     """The grace period this deletion gets: pods use theirs unless not running on a node or
     mirror pods (deleting one stops nothing); every other kind is deleted at once (or held by
     its finalizers)."""
-    if resource is not resources.POD:
+    if resource is not resources.POD or not isinstance(obj, core_pb2.Pod):
         return 0
     if requested is not None:
         period = requested
@@ -62,23 +66,24 @@ def grace_period(resource: Resource, obj: Any, requested: int | None) -> int:
     return 1 if period < 0 else int(period)
 
 
-def has_pending_finalizers(resource: Resource, obj: Any) -> bool:
-    if obj.metadata.finalizers:
+def has_pending_finalizers(resource: Resource, obj: Message) -> bool:
+    if object_meta(obj).finalizers:
         return True
     # A namespace is held by spec.finalizers ("kubernetes") until its content is deleted.
-    return resource is resources.NAMESPACE and bool(obj.spec.finalizers)
+    return (resource is resources.NAMESPACE and isinstance(obj, core_pb2.Namespace)
+            and bool(obj.spec.finalizers))
 
 
-def decide(resource: Resource, obj: Any, requested: int | None,
-           propagation_policy: str = "") -> Decision:
-    meta = obj.metadata
+def decide(resource: Resource, obj: T, requested: int | None,
+           propagation_policy: str = "") -> Decision[T]:
+    meta = object_meta(obj)
     policy_finalizer = _POLICY_FINALIZERS.get(propagation_policy)
     if policy_finalizer and not meta.deletion_timestamp and policy_finalizer not in meta.finalizers:
         # Orphan or Foreground: the garbage collector finishes the deletion (store.go
         # deletionFinalizersForGarbageCollection).
         obj = _copy(obj)
-        obj.metadata.finalizers.append(policy_finalizer)
-        meta = obj.metadata
+        meta = object_meta(obj)
+        meta.finalizers.append(policy_finalizer)
     pending = has_pending_finalizers(resource, obj)
     grace = grace_period(resource, obj, requested)
     if meta.deletion_timestamp:
@@ -94,33 +99,33 @@ def decide(resource: Resource, obj: Any, requested: int | None,
         marked = _copy(obj)
         started = (timeutil.parse(meta.deletion_timestamp) or datetime.now(timezone.utc)) \
             - timedelta(seconds=current)
-        marked.metadata.deletion_timestamp = timeutil.format_time(
-            started + timedelta(seconds=grace))
-        marked.metadata.deletion_grace_period_seconds = grace
+        marked_meta = object_meta(marked)
+        marked_meta.deletion_timestamp = timeutil.format_time(started + timedelta(seconds=grace))
+        marked_meta.deletion_grace_period_seconds = grace
         return Decision(delete_now=False, marked=marked)
     if grace == 0 and not pending:
         return Decision(delete_now=True)
     marked = _copy(obj)
-    m = marked.metadata
+    m = object_meta(marked)
     m.deletion_timestamp = timeutil.format_time(datetime.now(timezone.utc)
                                                 + timedelta(seconds=grace))
     m.deletion_grace_period_seconds = grace
     if m.generation > 0:
         m.generation += 1  # controllers of an object being deleted act differently
-    if resource is resources.NAMESPACE:
+    if resource is resources.NAMESPACE and isinstance(marked, core_pb2.Namespace):
         marked.status.phase = "Terminating"
     return Decision(delete_now=False, marked=marked)
 
 
-def due_for_removal(resource: Resource, obj: Any) -> bool:
+def due_for_removal(resource: Resource, obj: Message) -> bool:
     """An update that removed the last finalizer of an object whose grace period is over deletes
     it (store.go shouldDeleteDuringUpdate)."""
-    meta = obj.metadata
+    meta = object_meta(obj)
     return (bool(meta.deletion_timestamp) and meta.deletion_grace_period_seconds == 0
             and not has_pending_finalizers(resource, obj))
 
 
-def _copy(obj: Any) -> Any:
+def _copy(obj: T) -> T:
     out = type(obj)()
     out.CopyFrom(obj)
     return out

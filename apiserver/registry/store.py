@@ -11,10 +11,13 @@ import json
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Generic, TypeVar
+
+from google.protobuf.message import Message
 
 from apiserver import errors
-from apiserver.admission.chain import WriteAdmission
+from apiserver.admission.interfaces import NamespaceAdmission, WriteAdmission
+from apiserver.objects import ListMessage, T, object_meta
 from apiserver.registry import deletion
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.etcd import CompactedError, EtcdClient, EtcdUnavailable, KeyValue, prefix_end
@@ -23,6 +26,7 @@ from podplane.apimachinery import selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
+R = TypeVar("R")
 
 
 def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
@@ -38,12 +42,20 @@ def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
                                  f"integer") from None
 
 
-# Checks, before a namespaced object is created, that its namespace exists and is not terminating.
-NamespaceAdmission = Callable[[Any, str], Awaitable[None]]
+def _set_type(obj: Message, api_version: str, kind: str) -> None:
+    """Sets the object's TypeMeta: every kind has apiVersion and kind; Message declares neither."""
+    for field, value in (("api_version", api_version), ("kind", kind)):
+        setattr(obj, field, value)
 
 
-class Store:
-    def __init__(self, etcd: EtcdClient, strategy: Strategy,
+def _copy_field(dst: Message, src: Message, name: str) -> None:
+    getattr(dst, name).CopyFrom(getattr(src, name))
+
+
+class Store(Generic[T]):
+    """One kind's objects in etcd, typed by its message (Store[core_pb2.Pod], ...)."""
+
+    def __init__(self, etcd: EtcdClient, strategy: Strategy[T],
                  admit_namespace: NamespaceAdmission | None = None) -> None:
         self.etcd = etcd
         self.strategy = strategy
@@ -66,55 +78,55 @@ class Store:
             return self.prefix + f"{namespace}/".encode()
         return self.prefix
 
-    def decode(self, kv: KeyValue) -> Any:
-        obj = self.resource.new()
+    def decode(self, kv: KeyValue) -> T:
+        obj = self.strategy.new()
         obj.ParseFromString(kv.value)
-        obj.metadata.resource_version = str(kv.mod_revision)
+        object_meta(obj).resource_version = str(kv.mod_revision)
         return obj
 
-    def encode(self, obj: Any) -> bytes:
+    def encode(self, obj: T) -> bytes:
         stored = type(obj)()
         stored.CopyFrom(obj)
-        stored.metadata.resource_version = ""
+        object_meta(stored).resource_version = ""
         data: bytes = stored.SerializeToString()
         if len(data) > MAX_OBJECT_BYTES:
             raise errors.request_entity_too_large(MAX_OBJECT_BYTES)
         return data
 
-    def _namespace_of(self, obj: Any) -> str:
+    def _namespace_of(self, obj: T) -> str:
         if self.resource.namespaced:
-            return str(obj.metadata.namespace or "default")
+            return str(object_meta(obj).namespace or "default")
         return ""
 
-    def _validate(self, obj: Any, old: Any | None = None) -> None:
+    def _validate(self, obj: T, old: T | None = None) -> None:
         errs = (self.strategy.validate(obj) if old is None
                 else self.strategy.validate_update(obj, old) + _finalizers_update(obj, old))
         if errs:
-            raise invalid_error(self.resource.kind, obj.metadata.name or obj.metadata.generate_name,
-                                errs)
+            meta = object_meta(obj)
+            raise invalid_error(self.resource.kind, meta.name or meta.generate_name, errs)
 
-    async def _guard(self, coro: Any) -> Any:
+    async def _guard(self, coro: Awaitable[R]) -> R:
         try:
             return await coro
         except EtcdUnavailable as e:
             raise errors.unavailable(str(e)) from e
 
     # ------------------------------------------------------------------ reads
-    async def get(self, namespace: str, name: str) -> Any:
+    async def get(self, namespace: str, name: str) -> T:
         kv, _ = await self._guard(self.etcd.get(self.key(namespace, name)))
         if kv is None:
             raise errors.not_found(self.resource, name)
         return self.decode(kv)
 
     async def list(self, namespace: str, *, label_selector: str = "", field_selector: str = "",
-                   limit: int = 0, continue_token: str = "") -> Any:
+                   limit: int = 0, continue_token: str = "") -> ListMessage[T]:
         labels, fields = self.selectors(label_selector, field_selector)
         start = self.range_prefix(namespace)
         end = prefix_end(start)
         revision = 0
         if continue_token:
             revision, start = self._decode_continue(continue_token, start)
-        out = self.resource.list_message()
+        out = self.strategy.new_list()
         items = out.items
         last_returned = b""
         has_more = False
@@ -131,7 +143,7 @@ class Store:
             revision = revision or read_rev
             for kv in kvs:
                 obj = self.decode(kv)
-                if not (labels.matches(obj.metadata.labels)
+                if not (labels.matches(object_meta(obj).labels)
                         and fields.matches(self.strategy.fields(obj))):
                     continue
                 if limit and len(items) == limit:
@@ -176,11 +188,11 @@ class Store:
         return labels, fields
 
     # ------------------------------------------------------------------ writes
-    async def create(self, obj: Any) -> Any:
-        meta = obj.metadata
+    async def create(self, obj: T) -> T:
+        meta = object_meta(obj)
         if self.resource.namespaced:
             meta.namespace = meta.namespace or "default"
-        obj.api_version, obj.kind = self.resource.api_version, self.resource.kind
+        _set_type(obj, self.resource.api_version, self.resource.kind)
         self.strategy.default(obj)
         meta.uid = str(uuid.uuid4())
         meta.creation_timestamp = timeutil.now()
@@ -209,9 +221,9 @@ class Store:
         raise errors.already_exists(self.resource, meta.name)
 
     async def guaranteed_update(self, namespace: str, name: str,
-                                mutate: Callable[[Any], Any],
+                                mutate: Callable[[T], T | None],
                                 expected_rv: str = "", expected_uid: str = "",
-                                cached: Any | None = None) -> Any:
+                                cached: T | None = None) -> T:
         """Reads, applies `mutate` (which returns the new object), and compare-and-swaps; retries on
         a concurrent write unless the caller named the resourceVersion it read.
 
@@ -234,6 +246,7 @@ class Store:
                 from_cache = False
                 kv, _ = await self._guard(self.etcd.get(key))
                 continue
+            assert kv is not None  # else _current raised NotFound
             removal = updated is not None and deletion.due_for_removal(self.resource, updated)
             data = b"" if updated is None or removal else self.encode(updated)
             if updated is None or (not removal and data == kv.value):  # nothing to change
@@ -250,43 +263,45 @@ class Store:
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_put(key, data, kv.mod_revision))
             if ok:
-                updated.metadata.resource_version = str(rev)
+                object_meta(updated).resource_version = str(rev)
                 return updated
             if want_rv:
                 raise errors.conflict(self.resource, name)
             kv, from_cache = latest, False
 
-    def _cached_kv(self, key: bytes, cached: Any | None, want_rv: int,
+    def _cached_kv(self, key: bytes, cached: T | None, want_rv: int,
                    expected_uid: str) -> KeyValue | None:
         """The cached object as the stored key-value, unless it fails the caller's preconditions
         (which only etcd can settle)."""
         if cached is None:
             return None
-        rv = parse_resource_version(cached.metadata.resource_version)
+        meta = object_meta(cached)
+        rv = parse_resource_version(meta.resource_version)
         if not rv or (want_rv and rv != want_rv) or (
-                expected_uid and cached.metadata.uid != expected_uid):
+                expected_uid and meta.uid != expected_uid):
             return None
         return KeyValue(key, self.encode(cached), rv, 0)
 
-    def _current(self, kv: KeyValue | None, name: str, expected_uid: str, want_rv: int) -> Any:
+    def _current(self, kv: KeyValue | None, name: str, expected_uid: str, want_rv: int) -> T:
         """The stored object, after checking the caller's preconditions against it."""
         if kv is None:
             raise errors.not_found(self.resource, name)
         current = self.decode(kv)
-        if expected_uid and current.metadata.uid != expected_uid:
+        uid = object_meta(current).uid
+        if expected_uid and uid != expected_uid:
             raise errors.conflict(self.resource, name,
                                   f"Precondition failed: UID in precondition: {expected_uid}, "
-                                  f"UID in object meta: {current.metadata.uid}")
+                                  f"UID in object meta: {uid}")
         if want_rv and kv.mod_revision != want_rv:
             raise errors.conflict(self.resource, name)
         return current
 
-    def _merge_update(self, request: Any, current: Any) -> Any:
+    def _merge_update(self, request: T, current: T) -> T:
         """Update: the request's metadata (mutable parts) and spec over the stored object."""
         new = type(current)()
         new.CopyFrom(request)
-        new.api_version, new.kind = self.resource.api_version, self.resource.kind
-        meta, old = new.metadata, current.metadata
+        _set_type(new, self.resource.api_version, self.resource.kind)
+        meta, old = object_meta(new), object_meta(current)
         meta.name, meta.namespace, meta.uid = old.name, old.namespace, old.uid
         meta.creation_timestamp = old.creation_timestamp
         meta.generation = old.generation
@@ -296,7 +311,7 @@ class Store:
         else:
             meta.ClearField("deletion_grace_period_seconds")
         if "status" in new.DESCRIPTOR.fields_by_name:
-            new.status.CopyFrom(current.status)  # only UpdateStatus (or the server) writes status
+            _copy_field(new, current, "status")  # only UpdateStatus (or the server) writes status
         spec = self.strategy.spec_field
         if spec:
             self.strategy.default(new)
@@ -305,11 +320,11 @@ class Store:
         self._validate(new, current)
         return new
 
-    async def update(self, obj: Any, cached: Any | None = None) -> Any:
-        meta = obj.metadata
+    async def update(self, obj: T, cached: T | None = None) -> T:
+        meta = object_meta(obj)
         namespace = self._namespace_of(obj)
 
-        def merge(current: Any) -> Any:
+        def merge(current: T) -> T:
             new = self._merge_update(obj, current)
             if self.admission is not None:
                 self.admission.admit_update("", new, current)
@@ -317,15 +332,15 @@ class Store:
         return await self.guaranteed_update(namespace, meta.name, merge,
                                             expected_rv=meta.resource_version, cached=cached)
 
-    async def update_status(self, obj: Any, cached: Any | None = None) -> Any:
-        meta = obj.metadata
+    async def update_status(self, obj: T, cached: T | None = None) -> T:
+        meta = object_meta(obj)
         if not self.resource.has_status:
             raise errors.bad_request(f"{self.resource.plural} have no status subresource")
 
-        def apply(current: Any) -> Any:
+        def apply(current: T) -> T:
             new = type(current)()
             new.CopyFrom(current)
-            new.status.CopyFrom(obj.status)
+            _copy_field(new, obj, "status")
             self._validate(new, current)
             if self.admission is not None:
                 self.admission.admit_update("status", new, current)
@@ -335,7 +350,7 @@ class Store:
 
     async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
                      expected_rv: str = "", expected_uid: str = "",
-                     propagation_policy: str = "") -> Any:
+                     propagation_policy: str = "") -> T:
         """Deletes the object, or marks it for deletion when a grace period or finalizers hold it;
         returns the object as it was last stored."""
         deletion.check_request(self.resource, name, propagation_policy)
@@ -344,6 +359,7 @@ class Store:
         kv, _ = await self._guard(self.etcd.get(key))
         while True:
             current = self._current(kv, name, expected_uid, want_rv)
+            assert kv is not None  # else _current raised NotFound
             if self.admission is not None:
                 self.admission.admit_delete(current)
             decision = deletion.decide(self.resource, current, grace_period_seconds,
@@ -358,17 +374,18 @@ class Store:
                     self.etcd.compare_and_put(key, self.encode(decision.marked), kv.mod_revision))
                 current = decision.marked
             if ok:
-                current.metadata.resource_version = str(rev)
+                object_meta(current).resource_version = str(rev)
                 return current
             if want_rv:
                 raise errors.conflict(self.resource, name)
             kv = latest
 
 
-def _finalizers_update(new: Any, old: Any) -> list[FieldError]:
-    if not old.metadata.deletion_timestamp:
+def _finalizers_update(new: Message, old: Message) -> list[FieldError]:
+    new_meta, old_meta = object_meta(new), object_meta(old)
+    if not old_meta.deletion_timestamp:
         return []
-    added = [f for f in new.metadata.finalizers if f not in old.metadata.finalizers]
+    added = [f for f in new_meta.finalizers if f not in old_meta.finalizers]
     if not added:
         return []
     return [forbidden("metadata.finalizers", f"no new finalizers can be added if the object is "

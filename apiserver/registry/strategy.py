@@ -4,111 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic
 
-from apiserver import defaulting
+from google.protobuf.message import Message
+
+from apiserver.defaulting import config as config_defaulting
+from apiserver.defaulting import jobs as job_defaulting
+from apiserver.defaulting import pod as pod_defaulting
+from apiserver.defaulting import workloads as workload_defaulting
+from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.validation import config as config_validation
 from apiserver.validation import jobs as job_validation
 from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
 from apiserver.validation.fields import FieldError
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 
-Validate = Callable[[Any], list[FieldError]]
-ValidateUpdate = Callable[[Any, Any], list[FieldError]]
-Fields = Callable[[Any], Mapping[str, str]]
+
+def _meta_fields(obj: Message) -> dict[str, str]:
+    meta = object_meta(obj)
+    return {"metadata.name": meta.name, "metadata.namespace": meta.namespace}
 
 
-def _meta_fields(obj: Any) -> dict[str, str]:
-    return {"metadata.name": obj.metadata.name, "metadata.namespace": obj.metadata.namespace}
-
-
-def _pod_fields(obj: Any) -> dict[str, str]:
-    return {**_meta_fields(obj), "spec.nodeName": obj.spec.node_name,
-            "spec.restartPolicy": obj.spec.restart_policy,
-            "spec.schedulerName": obj.spec.scheduler_name,
-            "spec.serviceAccountName": obj.spec.service_account_name,
-            "status.phase": obj.status.phase, "status.podIP": obj.status.pod_ip,
-            "status.nominatedNodeName": obj.status.nominated_node_name}
-
-
-def _node_fields(obj: Any) -> dict[str, str]:
-    return {**_meta_fields(obj), "spec.unschedulable": str(obj.spec.unschedulable).lower()}
-
-
-def _event_fields(obj: Any) -> dict[str, str]:
-    io = obj.involved_object
-    return {**_meta_fields(obj), "involvedObject.kind": io.kind,
-            "involvedObject.namespace": io.namespace, "involvedObject.name": io.name,
-            "involvedObject.uid": io.uid, "involvedObject.apiVersion": io.api_version,
-            "involvedObject.resourceVersion": io.resource_version,
-            "involvedObject.fieldPath": io.field_path, "reason": obj.reason,
-            "source": obj.source.component, "type": obj.type}
-
-
-def _namespace_fields(obj: Any) -> dict[str, str]:
-    return {**_meta_fields(obj), "status.phase": obj.status.phase}
-
-
-def _no_defaults(obj: Any) -> None:
+def _no_defaults(obj: Message) -> None:
     return None
 
 
-def _update_as_create(validate: Validate) -> ValidateUpdate:
-    return lambda new, old: validate(new)
-
-
-def _prepare_pod_create(obj: Any) -> None:
-    # A new pod has no status but its phase and QoS class (the kubelet reports the rest).
-    obj.ClearField("status")
-    obj.status.phase = "Pending"
-    obj.status.qos_class = defaulting.qos_class(obj.spec)
-
-
-def _prepare_namespace_create(obj: Any) -> None:
-    if "kubernetes" not in obj.spec.finalizers:
-        obj.spec.finalizers.append("kubernetes")
-    obj.status.phase = "Active"
-
-
-def _replicas_fields(obj: Any) -> dict[str, str]:
-    return {**_meta_fields(obj), "status.replicas": str(obj.status.replicas)}
-
-
-def _job_fields(obj: Any) -> dict[str, str]:
-    return {**_meta_fields(obj), "status.successful": str(obj.status.succeeded)}
-
-
-def _secret_fields(obj: Any) -> dict[str, str]:
-    return {**_meta_fields(obj), "type": obj.type}
-
-
-def _clear_status(obj: Any) -> None:
-    # A new controller object has observed nothing yet; its controller writes the status.
-    obj.ClearField("status")
-
-
-def _prepare_job_create(obj: Any) -> None:
-    obj.ClearField("status")
-    defaulting.generate_job_selector(obj)  # needs metadata.uid, which the store has set
-
-
-def _secret_update(new: Any, old: Any) -> list[FieldError]:
-    # A Secret has no spec, so the store does not default it on update: stringData is merged into
-    # data here, before validation (Kubernetes merges it when decoding the request).
-    defaulting.secret(new)
-    return config_validation.secret_update(new, old)
-
-
 @dataclass(frozen=True)
-class Strategy:
+class Strategy(Generic[T]):
     resource: Resource
-    validate: Validate
-    validate_update: ValidateUpdate
-    fields: Fields = _meta_fields
-    default: Callable[[Any], None] = _no_defaults
-    prepare_for_create: Callable[[Any], None] = _no_defaults
+    validate: Callable[[T], list[FieldError]]
+    validate_update: Callable[[T, T], list[FieldError]]
+    # The values of the fields a field selector matches.
+    fields: Callable[[T], Mapping[str, str]] = _meta_fields
+    default: Callable[[T], None] = _no_defaults
+    prepare_for_create: Callable[[T], None] = _no_defaults
     # Field paths (beyond metadata.*) a field selector may use.
     selectable: frozenset[str] = field(default_factory=frozenset)
 
@@ -122,34 +56,128 @@ class Strategy:
     def selectable_fields(self) -> frozenset[str]:
         return frozenset({"metadata.name", "metadata.namespace"}) | self.selectable
 
+    # The kind's messages (podplane.apimachinery.resources knows them untyped).
+    def new(self) -> T:
+        obj: T = self.resource.new()
+        return obj
 
-STRATEGIES: dict[str, Strategy] = {
+    def new_list(self) -> ListMessage[T]:
+        out: ListMessage[T] = self.resource.list_message()
+        return out
+
+    def new_watch_event(self, type_: str) -> WatchMessage[T]:
+        event: WatchMessage[T] = self.resource.watch_event()
+        event.type = type_
+        return event
+
+    def new_watch_batch(self, events: list[WatchMessage[T]]) -> WatchMessage[T]:
+        """One watch message carrying several events (for clients that take batches)."""
+        batch: WatchMessage[T] = self.resource.watch_event(events=events)
+        return batch
+
+
+def _update_as_create(validate: Callable[[T], list[FieldError]]) -> Callable[[T, T],
+                                                                          list[FieldError]]:
+    return lambda new, old: validate(new)
+
+
+def _pod_fields(obj: core_pb2.Pod) -> dict[str, str]:
+    return {**_meta_fields(obj), "spec.nodeName": obj.spec.node_name,
+            "spec.restartPolicy": obj.spec.restart_policy,
+            "spec.schedulerName": obj.spec.scheduler_name,
+            "spec.serviceAccountName": obj.spec.service_account_name,
+            "status.phase": obj.status.phase, "status.podIP": obj.status.pod_ip,
+            "status.nominatedNodeName": obj.status.nominated_node_name}
+
+
+def _node_fields(obj: core_pb2.Node) -> dict[str, str]:
+    return {**_meta_fields(obj), "spec.unschedulable": str(obj.spec.unschedulable).lower()}
+
+
+def _event_fields(obj: core_pb2.Event) -> dict[str, str]:
+    io = obj.involved_object
+    return {**_meta_fields(obj), "involvedObject.kind": io.kind,
+            "involvedObject.namespace": io.namespace, "involvedObject.name": io.name,
+            "involvedObject.uid": io.uid, "involvedObject.apiVersion": io.api_version,
+            "involvedObject.resourceVersion": io.resource_version,
+            "involvedObject.fieldPath": io.field_path, "reason": obj.reason,
+            "source": obj.source.component, "type": obj.type}
+
+
+def _namespace_fields(obj: core_pb2.Namespace) -> dict[str, str]:
+    return {**_meta_fields(obj), "status.phase": obj.status.phase}
+
+
+def _prepare_pod_create(obj: core_pb2.Pod) -> None:
+    # A new pod has no status but its phase and QoS class (the kubelet reports the rest).
+    obj.ClearField("status")
+    obj.status.phase = "Pending"
+    obj.status.qos_class = pod_defaulting.qos_class(obj.spec)
+
+
+def _prepare_namespace_create(obj: core_pb2.Namespace) -> None:
+    if "kubernetes" not in obj.spec.finalizers:
+        obj.spec.finalizers.append("kubernetes")
+    obj.status.phase = "Active"
+
+
+def _replicas_fields(obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet) -> dict[str, str]:
+    return {**_meta_fields(obj), "status.replicas": str(obj.status.replicas)}
+
+
+def _job_fields(obj: batch_pb2.Job) -> dict[str, str]:
+    return {**_meta_fields(obj), "status.successful": str(obj.status.succeeded)}
+
+
+def _secret_fields(obj: core_pb2.Secret) -> dict[str, str]:
+    return {**_meta_fields(obj), "type": obj.type}
+
+
+def _clear_status(obj: Message) -> None:
+    # A new controller object has observed nothing yet; its controller writes the status.
+    obj.ClearField("status")
+
+
+def _prepare_job_create(obj: batch_pb2.Job) -> None:
+    obj.ClearField("status")
+    job_defaulting.generate_job_selector(obj)  # needs metadata.uid, which the store has set
+
+
+def _secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldError]:
+    # A Secret has no spec, so the store does not default it on update: stringData is merged into
+    # data here, before validation (Kubernetes merges it when decoding the request).
+    config_defaulting.secret(new)
+    return config_validation.secret_update(new, old)
+
+
+# One per kind, by plural: a table of every kind, so of no one message type.
+STRATEGIES: dict[str, Strategy[Any]] = {
     s.resource.plural: s for s in (
         Strategy(resources.POD, pod_validation.pod_create, pod_validation.pod_update, _pod_fields,
-                 defaulting.pod, _prepare_pod_create,
-                 frozenset(_pod_fields(resources.POD.new())) - {"metadata.name"}),
+                 pod_defaulting.pod, _prepare_pod_create,
+                 frozenset(_pod_fields(core_pb2.Pod())) - {"metadata.name"}),
         Strategy(resources.NODE, others.node, _update_as_create(others.node), _node_fields,
                  selectable=frozenset({"spec.unschedulable"})),
         Strategy(resources.NAMESPACE, others.namespace, _update_as_create(others.namespace),
                  _namespace_fields, prepare_for_create=_prepare_namespace_create,
                  selectable=frozenset({"status.phase"})),
         Strategy(resources.EVENT, others.event, _update_as_create(others.event), _event_fields,
-                 selectable=frozenset(_event_fields(resources.EVENT.new()))),
+                 selectable=frozenset(_event_fields(core_pb2.Event()))),
         Strategy(resources.LEASE, others.lease, _update_as_create(others.lease)),
         Strategy(resources.REPLICATION_CONTROLLER, workloads.replication_controller,
                  workloads.replication_controller_update, _replicas_fields,
-                 defaulting.replication_controller, _clear_status,
+                 workload_defaulting.replication_controller, _clear_status,
                  frozenset({"status.replicas"})),
         Strategy(resources.REPLICA_SET, workloads.replica_set, workloads.replica_set_update,
-                 _replicas_fields, defaulting.replica_set, _clear_status,
+                 _replicas_fields, workload_defaulting.replica_set, _clear_status,
                  frozenset({"status.replicas"})),
         Strategy(resources.DEPLOYMENT, workloads.deployment, workloads.deployment_update,
-                 default=defaulting.deployment, prepare_for_create=_clear_status),
+                 default=workload_defaulting.deployment, prepare_for_create=_clear_status),
         Strategy(resources.JOB, job_validation.job, job_validation.job_update, _job_fields,
-                 defaulting.job, _prepare_job_create, frozenset({"status.successful"})),
+                 job_defaulting.job, _prepare_job_create, frozenset({"status.successful"})),
         Strategy(resources.CONFIG_MAP, config_validation.config_map,
                  config_validation.config_map_update),
         Strategy(resources.SECRET, config_validation.secret, _secret_update, _secret_fields,
-                 defaulting.secret, selectable=frozenset({"type"})),
+                 config_defaulting.secret, selectable=frozenset({"type"})),
     )
 }

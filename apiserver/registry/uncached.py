@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Generic
 
+from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry import watch as etcd_watch
 from apiserver.registry.store import Store
 
@@ -15,10 +16,10 @@ from apiserver.registry.store import Store
 UNCACHED_RESOURCES = frozenset({"events"})
 
 
-class Uncached:
+class Uncached(Generic[T]):
     """What the servicers read through in place of a Cacher."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store[T]) -> None:
         self.store = store
 
     def start(self) -> None:
@@ -30,22 +31,22 @@ class Uncached:
     async def wait_ready(self, timeout: float = 10.0) -> None:
         pass
 
-    def peek(self, namespace: str, name: str) -> Any | None:
+    def peek(self, namespace: str, name: str) -> T | None:
         """Nothing cached: an update reads the object from etcd."""
         return None
 
-    async def get(self, namespace: str, name: str) -> Any:
+    async def get(self, namespace: str, name: str) -> T:
         return await self.store.get(namespace, name)
 
     async def list(self, namespace: str, *, label_selector: str = "",
-                   field_selector: str = "") -> Any:
+                   field_selector: str = "") -> ListMessage[T]:
         return await self.store.list(namespace, label_selector=label_selector,
                                      field_selector=field_selector)
 
     async def watch_batches(self, namespace: str, *, resource_version: str = "",
                             label_selector: str = "", field_selector: str = "",
                             allow_bookmarks: bool = False, timeout_seconds: int = 0,
-                            max_batch: int = 1) -> AsyncIterator[builtins.list[Any]]:
+                            max_batch: int = 1) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
         """An etcd watch of its own for each client watch, one event per batch."""
         async for msg in etcd_watch.watch(
                 self.store, namespace, resource_version=resource_version,

@@ -6,35 +6,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 from apiserver import errors
+from apiserver.objects import T, WatchMessage, object_meta
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.storage.etcd import CompactedError, EtcdUnavailable, WatchEvent, prefix_end
 
 
-def _event(store: Store, type_: str, obj: Any) -> Any:
-    ev = store.resource.watch_event()
-    ev.type = type_
+def _event(store: Store[T], type_: str, obj: T) -> WatchMessage[T]:
+    ev = store.strategy.new_watch_event(type_)
     ev.object.CopyFrom(obj)
     return ev
 
 
-def _bookmark(store: Store, revision: int) -> Any:
-    ev = store.resource.watch_event()
-    ev.type = "BOOKMARK"
-    ev.object.metadata.resource_version = str(revision)
+def _bookmark(store: Store[T], revision: int) -> WatchMessage[T]:
+    ev = store.strategy.new_watch_event("BOOKMARK")
+    object_meta(ev.object).resource_version = str(revision)
     return ev
 
 
-async def watch(store: Store, namespace: str, *, resource_version: str = "",
-                label_selector: str = "", field_selector: str = "",
-                allow_bookmarks: bool = False, timeout_seconds: int = 0) -> AsyncIterator[Any]:
+async def watch(store: Store[T], namespace: str, *, resource_version: str = "",
+                label_selector: str = "", field_selector: str = "", allow_bookmarks: bool = False,
+                timeout_seconds: int = 0) -> AsyncIterator[WatchMessage[T]]:
     labels, fields = store.selectors(label_selector, field_selector)
 
-    def matches(obj: Any) -> bool:
-        return labels.matches(obj.metadata.labels) and fields.matches(store.strategy.fields(obj))
+    def matches(obj: T) -> bool:
+        return (labels.matches(object_meta(obj).labels)
+                and fields.matches(store.strategy.fields(obj)))
 
     start = store.range_prefix(namespace)
     end = prefix_end(start)
@@ -76,20 +75,21 @@ async def watch(store: Store, namespace: str, *, resource_version: str = "",
         raise errors.unavailable(str(e)) from None
 
 
-def _convert(store: Store, ev: WatchEvent, matches: Any) -> Any | None:
+def _convert(store: Store[T], ev: WatchEvent,
+             matches: Callable[[T], bool]) -> WatchMessage[T] | None:
     old = store.decode(ev.prev) if ev.prev is not None else None
     old_matches = old is not None and matches(old)
     if ev.type == "DELETE":
         if not old_matches:
             return None
         assert old is not None
-        old.metadata.resource_version = str(ev.revision)
+        object_meta(old).resource_version = str(ev.revision)
         return _event(store, "DELETED", old)
     new = store.decode(ev.kv)
     if matches(new):
         return _event(store, "MODIFIED" if old_matches else "ADDED", new)
     if old_matches:
         assert old is not None
-        old.metadata.resource_version = str(ev.revision)
+        object_meta(old).resource_version = str(ev.revision)
         return _event(store, "DELETED", old)
     return None

@@ -8,18 +8,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
-from apiserver.metrics import ETCD_DB_SIZE, etcd_request
 from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, ThreadedWatchStream
+from apiserver.storage.metrics import ETCD_DB_SIZE, etcd_request
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 
 class CompactedError(Exception):
@@ -63,7 +65,7 @@ def prefix_end(prefix: bytes) -> bytes:
     return b"\0"
 
 
-def _kv(kv: Any) -> KeyValue:
+def _kv(kv: pb.KeyValue) -> KeyValue:
     return KeyValue(kv.key, kv.value, kv.mod_revision, kv.create_revision)
 
 
@@ -106,7 +108,9 @@ class EtcdClient:
         await self.channel.close()
         self._watch_channel.close()
 
-    async def _unary(self, method: Any, request: Any) -> Any:
+    async def _unary(self, method: Callable[..., Awaitable[R]], request: Message) -> R:
+        """A stub's `method` called with `request` (the stubs are untyped: the caller names the
+        answer's type)."""
         try:
             return await method(request, timeout=self.timeout, wait_for_ready=True)
         except grpc.aio.AioRpcError as e:
@@ -116,29 +120,29 @@ class EtcdClient:
                 raise CompactedError(getattr(request, "revision", 0), 0) from e
             raise
 
-    async def status(self) -> Any:
-        resp = await self._unary(self._maintenance.Status, pb.StatusRequest())
+    async def status(self) -> pb.StatusResponse:
+        resp: pb.StatusResponse = await self._unary(self._maintenance.Status, pb.StatusRequest())
         ETCD_DB_SIZE.labels(self._endpoint).set(resp.dbSize)
         return resp
 
     async def get(self, key: bytes) -> tuple[KeyValue | None, int]:
         """The key's value (or None) and the store revision of the read."""
         with etcd_request("get", key):
-            resp = await self._unary(self._kv.Range, pb.RangeRequest(key=key))
+            resp: pb.RangeResponse = await self._unary(self._kv.Range, pb.RangeRequest(key=key))
         return (_kv(resp.kvs[0]) if resp.kvs else None), resp.header.revision
 
     async def range(self, start: bytes, end: bytes, *, limit: int = 0,
                     revision: int = 0) -> tuple[list[KeyValue], bool, int]:
         """Keys in [start, end) at `revision` (0 = latest): (kvs, more, read revision)."""
         with etcd_request("list", start):
-            resp = await self._unary(self._kv.Range, pb.RangeRequest(
+            resp: pb.RangeResponse = await self._unary(self._kv.Range, pb.RangeRequest(
                 key=start, range_end=end, limit=limit, revision=revision))
         return [_kv(kv) for kv in resp.kvs], resp.more, resp.header.revision
 
     async def create(self, key: bytes, value: bytes) -> int | None:
         """Puts the key only if absent; its mod_revision, or None if it already exists."""
         with etcd_request("create", key):
-            resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+            resp: pb.TxnResponse = await self._unary(self._kv.Txn, pb.TxnRequest(
                 compare=[pb.Compare(key=key, target=pb.Compare.CREATE,
                                     result=pb.Compare.EQUAL, create_revision=0)],
                 success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))]))
@@ -148,7 +152,7 @@ class EtcdClient:
                               mod_revision: int) -> tuple[bool, KeyValue | None, int]:
         """Puts only if the key is still at mod_revision. On failure returns the current value."""
         with etcd_request("update", key):
-            resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+            resp: pb.TxnResponse = await self._unary(self._kv.Txn, pb.TxnRequest(
                 compare=[pb.Compare(key=key, target=pb.Compare.MOD,
                                     result=pb.Compare.EQUAL, mod_revision=mod_revision)],
                 success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
@@ -162,7 +166,7 @@ class EtcdClient:
                                  mod_revision: int) -> tuple[bool, KeyValue | None, int]:
         """Deletes only if the key is still at mod_revision. On failure returns the current value."""
         with etcd_request("delete", key):
-            resp = await self._unary(self._kv.Txn, pb.TxnRequest(
+            resp: pb.TxnResponse = await self._unary(self._kv.Txn, pb.TxnRequest(
                 compare=[pb.Compare(key=key, target=pb.Compare.MOD,
                                     result=pb.Compare.EQUAL, mod_revision=mod_revision)],
                 success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))],

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import grpc
 
@@ -29,10 +28,10 @@ class ThreadedWatchStream:
 
     def __init__(self, stub: pb_grpc.WatchStub, create: pb.WatchRequest) -> None:
         self._loop = asyncio.get_running_loop()
-        self._received: asyncio.Queue[Any] = asyncio.Queue()
+        self._received: asyncio.Queue[pb.WatchResponse | BaseException] = asyncio.Queue()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._call: Any = None
+        self._call: grpc.Call | None = None
         threading.Thread(target=self._pump, args=(stub, create), name="etcd-watch",
                          daemon=True).start()
 
@@ -54,7 +53,7 @@ class ThreadedWatchStream:
             ended = e
         self._hand_over(ended)
 
-    def _hand_over(self, item: Any) -> None:
+    def _hand_over(self, item: pb.WatchResponse | BaseException) -> None:
         try:
             self._loop.call_soon_threadsafe(self._received.put_nowait, item)
         except RuntimeError:  # the loop is closed: nobody is reading any more
@@ -64,7 +63,7 @@ class ThreadedWatchStream:
         item = await self._received.get()
         if isinstance(item, BaseException):
             raise item
-        return item  # type: ignore[no-any-return]
+        return item
 
     def cancel(self) -> None:
         with self._lock:

@@ -4,10 +4,12 @@ validateTopologySpreadConstraints). The scheduler compiles these; an operator it
 be refused here, not found by the scheduler later."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 
 NODE_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
 LABEL_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -16,7 +18,7 @@ _REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 _PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
 
-def _values_for_operator(path: str, operator: str, values: Any,
+def _values_for_operator(path: str, operator: str, values: Sequence[str],
                          operators: tuple[str, ...]) -> list[FieldError]:
     if operator in ("In", "NotIn"):
         if not values:
@@ -35,7 +37,7 @@ def _values_for_operator(path: str, operator: str, values: Any,
     return []
 
 
-def label_selector(path: str, selector: Any) -> list[FieldError]:
+def label_selector(path: str, selector: meta_pb2.LabelSelector) -> list[FieldError]:
     """ValidateLabelSelector (meta/v1)."""
     errs: list[FieldError] = []
     for i, expr in enumerate(selector.match_expressions):
@@ -46,7 +48,7 @@ def label_selector(path: str, selector: Any) -> list[FieldError]:
     return errs
 
 
-def _node_selector_term(path: str, term: Any) -> list[FieldError]:
+def _node_selector_term(path: str, term: core_pb2.NodeSelectorTerm) -> list[FieldError]:
     errs: list[FieldError] = []
     for j, req in enumerate(term.match_expressions):
         p = f"{path}.matchExpressions[{j}]"
@@ -70,7 +72,7 @@ def _weight(path: str, weight: int) -> list[FieldError]:
     return []
 
 
-def _node_affinity(path: str, affinity: Any) -> list[FieldError]:
+def _node_affinity(path: str, affinity: core_pb2.NodeAffinity) -> list[FieldError]:
     errs: list[FieldError] = []
     if affinity.HasField("required_during_scheduling_ignored_during_execution"):
         required = affinity.required_during_scheduling_ignored_during_execution
@@ -87,7 +89,7 @@ def _node_affinity(path: str, affinity: Any) -> list[FieldError]:
     return errs
 
 
-def _pod_affinity_term(path: str, term: Any) -> list[FieldError]:
+def _pod_affinity_term(path: str, term: core_pb2.PodAffinityTerm) -> list[FieldError]:
     errs = label_selector(f"{path}.labelSelector", term.label_selector)
     errs += label_selector(f"{path}.namespaceSelector", term.namespace_selector)
     for i, namespace in enumerate(term.namespaces):
@@ -99,7 +101,8 @@ def _pod_affinity_term(path: str, term: Any) -> list[FieldError]:
     return errs
 
 
-def _pod_affinity(path: str, affinity: Any) -> list[FieldError]:
+def _pod_affinity(path: str,
+                  affinity: core_pb2.PodAffinity | core_pb2.PodAntiAffinity) -> list[FieldError]:
     errs: list[FieldError] = []
     for i, term in enumerate(affinity.required_during_scheduling_ignored_during_execution):
         errs += _pod_affinity_term(f"{path}.{_REQUIRED}[{i}]", term)
@@ -110,7 +113,8 @@ def _pod_affinity(path: str, affinity: Any) -> list[FieldError]:
     return errs
 
 
-def _topology_spread(path: str, constraints: Any) -> list[FieldError]:
+def _topology_spread(path: str,
+                     constraints: Iterable[core_pb2.TopologySpreadConstraint]) -> list[FieldError]:
     errs: list[FieldError] = []
     for i, c in enumerate(constraints):
         p = f"{path}[{i}]"
@@ -130,7 +134,7 @@ def _topology_spread(path: str, constraints: Any) -> list[FieldError]:
     return errs
 
 
-def scheduling_constraints(spec: Any, path: str = "spec") -> list[FieldError]:
+def scheduling_constraints(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
     """The affinity and topologySpreadConstraints of a pod spec."""
     errs: list[FieldError] = []
     affinity = spec.affinity

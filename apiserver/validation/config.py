@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from apiserver.validation.template import immutable
+from podplane.api.core.v1 import core_pb2
 
 MAX_DATA_BYTES = 1024 * 1024  # Kubernetes' MaxSecretSize, for ConfigMaps too
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -54,7 +54,7 @@ def _too_long(path: str, values: Iterable[str | bytes]) -> list[FieldError]:
     return []
 
 
-def config_map(obj: Any) -> list[FieldError]:
+def config_map(obj: core_pb2.ConfigMap) -> list[FieldError]:
     errs = object_meta(obj.metadata, namespaced=True)
     errs += _keys("data", obj.data) + _keys("binaryData", obj.binary_data)
     for key in sorted(set(obj.data) & set(obj.binary_data)):
@@ -64,7 +64,9 @@ def config_map(obj: Any) -> list[FieldError]:
     return errs + _too_long("data", sizes)
 
 
-def _immutable_update(new: Any, old: Any, bags: Mapping[str, str]) -> list[FieldError]:
+def _immutable_update(new: core_pb2.ConfigMap | core_pb2.Secret,
+                      old: core_pb2.ConfigMap | core_pb2.Secret,
+                      bags: Mapping[str, str]) -> list[FieldError]:
     """Once `immutable` is true it stays true and the data bags (json name: field) cannot change."""
     if not (old.HasField("immutable") and old.immutable):
         return []
@@ -77,12 +79,12 @@ def _immutable_update(new: Any, old: Any, bags: Mapping[str, str]) -> list[Field
     return errs
 
 
-def config_map_update(new: Any, old: Any) -> list[FieldError]:
+def config_map_update(new: core_pb2.ConfigMap, old: core_pb2.ConfigMap) -> list[FieldError]:
     return config_map(new) + _immutable_update(new, old, {"data": "data",
                                                           "binaryData": "binary_data"})
 
 
-def _typed_secret(obj: Any) -> list[FieldError]:
+def _typed_secret(obj: core_pb2.Secret) -> list[FieldError]:
     """The keys (or annotation) a well-known Secret type requires."""
     errs: list[FieldError] = []
     data = obj.data
@@ -103,13 +105,13 @@ def _typed_secret(obj: Any) -> list[FieldError]:
     return errs
 
 
-def secret(obj: Any) -> list[FieldError]:
+def secret(obj: core_pb2.Secret) -> list[FieldError]:
     errs = object_meta(obj.metadata, namespaced=True)
     errs += _keys("data", obj.data)
     errs += _typed_secret(obj)
     return errs + _too_long("data", obj.data.values())
 
 
-def secret_update(new: Any, old: Any) -> list[FieldError]:
+def secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldError]:
     return (secret(new) + immutable("type", new.type, old.type)
             + _immutable_update(new, old, {"data": "data"}))

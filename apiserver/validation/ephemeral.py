@@ -5,10 +5,9 @@ subPath mounts) is allowed; their names are unique among every container of the 
 be one of the pod's own containers; once added, they are never changed nor removed."""
 from __future__ import annotations
 
-from typing import Any
-
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from podplane.api.core.v1 import core_pb2
 
 PATH = "spec.ephemeralContainers"
 # The Container fields an ephemeral container may not set, with their JSON names.
@@ -18,7 +17,7 @@ FORBIDDEN_FIELDS = (("ports", "ports"), ("resources", "resources"),
 _NOT_ALLOWED = "cannot be set for an Ephemeral Container"
 
 
-def _is_set(container: Any, name: str) -> bool:
+def _is_set(container: core_pb2.EphemeralContainer, name: str) -> bool:
     value = getattr(container, name)
     if name in ("ports",):
         return bool(value)
@@ -27,7 +26,7 @@ def _is_set(container: Any, name: str) -> bool:
     return bool(container.HasField(name))
 
 
-def ephemeral_rules(spec: Any, path: str = "spec") -> list[FieldError]:
+def ephemeral_rules(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
     """What sets ephemeral containers apart; the checks common to every container (name, image,
     env, volume mounts) are pod_spec's."""
     errs: list[FieldError] = []
@@ -50,20 +49,20 @@ def ephemeral_rules(spec: Any, path: str = "spec") -> list[FieldError]:
     return errs
 
 
-def not_on_create(spec: Any, path: str = "spec") -> list[FieldError]:
+def not_on_create(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
     if spec.ephemeral_containers:
         return [fields.forbidden(f"{path}.ephemeralContainers", "cannot be set on create")]
     return []
 
 
-def not_in_template(spec: Any, path: str) -> list[FieldError]:
+def not_in_template(spec: core_pb2.PodSpec, path: str) -> list[FieldError]:
     if spec.ephemeral_containers:
         return [fields.forbidden(f"{path}.ephemeralContainers",
                                  "ephemeral containers not allowed in pod template")]
     return []
 
 
-def only_added(new: Any, old: Any) -> list[FieldError]:
+def only_added(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     """Existing ephemeral containers stay exactly as they are; new ones may be added."""
     errs: list[FieldError] = []
     by_name = {c.name: c for c in new.spec.ephemeral_containers}
@@ -78,7 +77,7 @@ def only_added(new: Any, old: Any) -> list[FieldError]:
     return errs
 
 
-def unchanged_by_pod_update(new: Any, old: Any) -> list[FieldError]:
+def unchanged_by_pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     """A pod Update may not touch them: they grow only through the subresource."""
     if list(new.spec.ephemeral_containers) != list(old.spec.ephemeral_containers):
         return [fields.forbidden(PATH, "may only be changed through the pods/ephemeralcontainers "

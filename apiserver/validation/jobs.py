@@ -1,21 +1,22 @@
 """Job validation (kubernetes pkg/apis/batch/validation: ValidateJob, ValidateJobUpdate)."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
-from apiserver.defaulting import (JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL,
-                                  LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL)
+from apiserver.defaulting.jobs import (JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL,
+                                       LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL)
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from apiserver.validation.template import immutable, nonnegative
+from podplane.api.batch.v1 import batch_pb2
 
 COMPLETION_MODES = ("NonIndexed", "Indexed")
 JOB_RESTART_POLICIES = ("OnFailure", "Never")
 MAX_PARALLELISM_FOR_INDEXED_JOB = 100_000
 
 
-def _optional_counts(spec: Any) -> list[FieldError]:
+def _optional_counts(spec: batch_pb2.JobSpec) -> list[FieldError]:
     errs: list[FieldError] = []
     for name, path in (("parallelism", "spec.parallelism"), ("completions", "spec.completions"),
                        ("active_deadline_seconds", "spec.activeDeadlineSeconds"),
@@ -26,7 +27,7 @@ def _optional_counts(spec: Any) -> list[FieldError]:
     return errs
 
 
-def _completion_mode(spec: Any) -> list[FieldError]:
+def _completion_mode(spec: batch_pb2.JobSpec) -> list[FieldError]:
     mode = spec.completion_mode
     if mode not in COMPLETION_MODES:
         return [fields.unsupported("spec.completionMode", mode, COMPLETION_MODES)]
@@ -42,7 +43,7 @@ def _completion_mode(spec: Any) -> list[FieldError]:
     return errs
 
 
-def _has_label(labels: Any, key: str, expected: str) -> list[FieldError]:
+def _has_label(labels: Mapping[str, str], key: str, expected: str) -> list[FieldError]:
     path = f"spec.template.metadata.labels[{key}]"
     if key not in labels:
         return [fields.required(path, f"must be '{expected}'")]
@@ -51,7 +52,7 @@ def _has_label(labels: Any, key: str, expected: str) -> list[FieldError]:
     return []
 
 
-def _generated_selector(obj: Any) -> list[FieldError]:
+def _generated_selector(obj: batch_pb2.Job) -> list[FieldError]:
     """Without manualSelector, the selector and the template labels must be the generated ones."""
     spec = obj.spec
     if spec.HasField("manual_selector") and spec.manual_selector:
@@ -70,7 +71,7 @@ def _generated_selector(obj: Any) -> list[FieldError]:
     return errs
 
 
-def job(obj: Any) -> list[FieldError]:
+def job(obj: batch_pb2.Job) -> list[FieldError]:
     spec = obj.spec
     errs = object_meta(obj.metadata, namespaced=True) + _optional_counts(spec)
     errs += _completion_mode(spec)
@@ -90,7 +91,7 @@ def job(obj: Any) -> list[FieldError]:
     return errs + job_status(obj.status)
 
 
-def job_update(new: Any, old: Any) -> list[FieldError]:
+def job_update(new: batch_pb2.Job, old: batch_pb2.Job) -> list[FieldError]:
     spec, old_spec = new.spec, old.spec
     errs = job(new)
     errs += immutable("spec.selector", spec.selector, old_spec.selector)
@@ -108,7 +109,7 @@ def job_update(new: Any, old: Any) -> list[FieldError]:
     return errs
 
 
-def job_status(status: Any) -> list[FieldError]:
+def job_status(status: batch_pb2.JobStatus) -> list[FieldError]:
     errs: list[FieldError] = []
     for name in ("active", "succeeded", "failed"):
         errs += nonnegative(f"status.{name}", getattr(status, name))

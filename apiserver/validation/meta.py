@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from podplane.api.meta.v1 import meta_pb2
 
 NameRule = Callable[[str, str], list[FieldError]]
 
 
-def object_meta(meta: Any, *, namespaced: bool, name_rule: NameRule = fields.dns1123_subdomain,
+def object_meta(meta: meta_pb2.ObjectMeta, *, namespaced: bool,
+                name_rule: NameRule = fields.dns1123_subdomain,
                 path: str = "metadata") -> list[FieldError]:
     errs: list[FieldError] = []
     if not meta.name:

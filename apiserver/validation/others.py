@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from apiserver.validation.pod import TAINT_EFFECTS
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 
 
-def node(obj: Any) -> list[FieldError]:
+def node(obj: core_pb2.Node) -> list[FieldError]:
     errs = object_meta(obj.metadata, namespaced=False)
     for cidr_path, cidr in [("spec.podCIDR", obj.spec.pod_cidr)] + [
             (f"spec.podCIDRs[{i}]", c) for i, c in enumerate(obj.spec.pod_cidrs)]:
@@ -37,11 +38,11 @@ def node(obj: Any) -> list[FieldError]:
     return errs
 
 
-def namespace(obj: Any) -> list[FieldError]:
+def namespace(obj: core_pb2.Namespace) -> list[FieldError]:
     return object_meta(obj.metadata, namespaced=False, name_rule=fields.dns1123_label)
 
 
-def lease(obj: Any) -> list[FieldError]:
+def lease(obj: lease_pb2.Lease) -> list[FieldError]:
     errs = object_meta(obj.metadata, namespaced=True)
     if obj.spec.HasField("lease_duration_seconds") and obj.spec.lease_duration_seconds <= 0:
         errs.append(fields.invalid("spec.leaseDurationSeconds", obj.spec.lease_duration_seconds,
@@ -49,7 +50,7 @@ def lease(obj: Any) -> list[FieldError]:
     return errs
 
 
-def event(obj: Any) -> list[FieldError]:
+def event(obj: core_pb2.Event) -> list[FieldError]:
     errs = object_meta(obj.metadata, namespaced=True)
     if not obj.involved_object.name and not obj.involved_object.kind:
         errs.append(fields.required("involvedObject"))

@@ -1,11 +1,13 @@
 """Pod validation (kubernetes pkg/apis/core/validation: ValidatePod and its helpers)."""
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
+from apiserver.objects import Container
 from apiserver.validation import affinity, ephemeral, fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
@@ -18,9 +20,9 @@ TOLERATION_OPERATORS = ("Exists", "Equal")
 MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
 
-def _resources(path: str, res: Any) -> list[FieldError]:
+def _resources(path: str, res: core_pb2.ResourceRequirements) -> list[FieldError]:
     errs: list[FieldError] = []
-    parsed: dict[str, dict[str, Any]] = {"limits": {}, "requests": {}}
+    parsed: dict[str, dict[str, Decimal]] = {"limits": {}, "requests": {}}
     for kind in ("limits", "requests"):
         for name, value in sorted(getattr(res, kind).items()):
             p = f"{path}.{kind}[{name}]"
@@ -41,7 +43,7 @@ def _resources(path: str, res: Any) -> list[FieldError]:
     return errs
 
 
-def _container(path: str, c: Any, volumes: set[str]) -> list[FieldError]:
+def _container(path: str, c: Container, volumes: set[str]) -> list[FieldError]:
     errs: list[FieldError] = []
     if not c.name:
         errs.append(fields.required(f"{path}.name"))
@@ -87,7 +89,7 @@ def _container(path: str, c: Any, volumes: set[str]) -> list[FieldError]:
     return errs
 
 
-def _volume(path: str, v: Any) -> list[FieldError]:
+def _volume(path: str, v: core_pb2.Volume) -> list[FieldError]:
     errs: list[FieldError] = []
     if not v.name:
         errs.append(fields.required(f"{path}.name"))
@@ -106,7 +108,7 @@ def _volume(path: str, v: Any) -> list[FieldError]:
     return errs
 
 
-def pod_spec(spec: Any, path: str = "spec") -> list[FieldError]:
+def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
     errs: list[FieldError] = []
     volumes: set[str] = set()
     for i, v in enumerate(spec.volumes):
@@ -162,11 +164,11 @@ def pod_spec(spec: Any, path: str = "spec") -> list[FieldError]:
     return errs
 
 
-def pod(obj: Any) -> list[FieldError]:
+def pod(obj: core_pb2.Pod) -> list[FieldError]:
     return object_meta(obj.metadata, namespaced=True) + pod_spec(obj.spec)
 
 
-def pod_create(obj: Any) -> list[FieldError]:
+def pod_create(obj: core_pb2.Pod) -> list[FieldError]:
     return pod(obj) + ephemeral.not_on_create(obj.spec)
 
 
@@ -177,7 +179,7 @@ _MUTABLE_HINT = ("pod updates may not change fields other than `spec.containers[
                  "previously negative)")
 
 
-def _mirror_update(new: Any, old: Any) -> list[FieldError]:
+def _mirror_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     """A mirror pod stays one (or none), and its spec is the kubelet's: it follows the static
     pod's manifest file, so no update may change it."""
     path = f"metadata.annotations[{MIRROR_POD_ANNOTATION}]"
@@ -191,7 +193,7 @@ def _mirror_update(new: Any, old: Any) -> list[FieldError]:
     return []
 
 
-def pod_update(new: Any, old: Any) -> list[FieldError]:
+def pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     """Pod specs are immutable but for images, activeDeadlineSeconds and added tolerations;
     mirror pods' specs are wholly immutable."""
     errs = pod(new)
@@ -220,7 +222,7 @@ def pod_update(new: Any, old: Any) -> list[FieldError]:
     return errs
 
 
-def pod_ephemeral_containers_update(new: Any, old: Any) -> list[FieldError]:
+def pod_ephemeral_containers_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     """The pods/ephemeralcontainers subresource (ValidatePodEphemeralContainersUpdate): the pod is
     valid, is no mirror pod, and its ephemeral containers were only added to."""
     if MIRROR_POD_ANNOTATION in old.metadata.annotations:

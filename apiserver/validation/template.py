@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from google.protobuf.message import Message
 
@@ -14,10 +14,13 @@ from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.ephemeral import not_in_template
 from apiserver.validation.pod import pod_spec
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, selectors
 
 SELECTOR_MISMATCH = "`selector` does not match template `labels`"
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def nonnegative(path: str, value: int) -> list[FieldError]:
     return []
 
 
-def immutable(path: str, new: Any, old: Any) -> list[FieldError]:
+def immutable(path: str, new: V, old: V) -> list[FieldError]:
     """ValidateImmutableField: scalars are shown, messages as compact JSON."""
     if new == old:
         return []
@@ -48,7 +51,7 @@ def immutable(path: str, new: Any, old: Any) -> list[FieldError]:
     return [fields.invalid(path, value, "field is immutable")]
 
 
-def label_selector(path: str, selector: Any) -> list[FieldError]:
+def label_selector(path: str, selector: meta_pb2.LabelSelector) -> list[FieldError]:
     """A meta/v1 LabelSelector's expressions and labels (ValidateLabelSelector)."""
     errs: list[FieldError] = []
     for i, expr in enumerate(selector.match_expressions):
@@ -69,7 +72,7 @@ def label_selector(path: str, selector: Any) -> list[FieldError]:
     return errs
 
 
-def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool | None:
+def selector_matches(selector: meta_pb2.LabelSelector, labels: Mapping[str, str]) -> bool | None:
     """Whether a LabelSelector message selects `labels`; None if it cannot be evaluated."""
     try:
         return selectors.from_label_selector_message(selector).matches(labels)
@@ -77,7 +80,7 @@ def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool | None:
         return None
 
 
-def pod_template(path: str, template: Any) -> list[FieldError]:
+def pod_template(path: str, template: core_pb2.PodTemplateSpec) -> list[FieldError]:
     """A pod template's labels, annotations and pod spec (ValidatePodTemplateSpec)."""
     meta = template.metadata
     return (fields.label_map(f"{path}.metadata.labels", meta.labels)
@@ -86,7 +89,8 @@ def pod_template(path: str, template: Any) -> list[FieldError]:
             + not_in_template(template.spec, f"{path}.spec"))
 
 
-def template_labels_selected(path: str, template: Any, matches: bool | None) -> list[FieldError]:
+def template_labels_selected(path: str, template: core_pb2.PodTemplateSpec,
+                             matches: bool | None) -> list[FieldError]:
     """The error a selector that does not select its own template's pods gets."""
     if matches is False:
         labels = template.metadata.labels
@@ -94,7 +98,8 @@ def template_labels_selected(path: str, template: Any, matches: bool | None) -> 
     return []
 
 
-def restart_policy(path: str, template: Any, allowed: tuple[str, ...]) -> list[FieldError]:
+def restart_policy(path: str, template: core_pb2.PodTemplateSpec,
+                   allowed: tuple[str, ...]) -> list[FieldError]:
     policy = template.spec.restart_policy
     if policy not in allowed:
         return [fields.unsupported(f"{path}.spec.restartPolicy", policy, allowed)]

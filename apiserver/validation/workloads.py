@@ -3,12 +3,13 @@ pkg/apis/core/validation ValidateReplicationController, pkg/apis/apps/validation
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from apiserver.validation.template import immutable, nonnegative
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.core.v1 import core_pb2
 
 STRATEGY_TYPES = ("Recreate", "RollingUpdate")
 _PERCENT = re.compile(r"^[0-9]+%$")
@@ -17,8 +18,13 @@ PERCENT_MSG = ("a valid percent string must be a numeric string followed by an e
 NOT_REPLICAS = "cannot be greater than status.replicas"
 NOT_READY = "cannot be greater than readyReplicas"
 
+# The spec of a controller that keeps pods running.
+ControllerSpec = (core_pb2.ReplicationControllerSpec | apps_pb2.ReplicaSetSpec
+                  | apps_pb2.DeploymentSpec)
 
-def _controller_template(path: str, spec: Any, kind: str, matches: bool | None) -> list[FieldError]:
+
+def _controller_template(path: str, spec: ControllerSpec, kind: str,
+                         matches: bool | None) -> list[FieldError]:
     """The template of a controller that keeps pods running: present, selected, restartPolicy
     Always, no activeDeadlineSeconds."""
     if not spec.HasField("template"):
@@ -33,14 +39,14 @@ def _controller_template(path: str, spec: Any, kind: str, matches: bool | None) 
     return errs
 
 
-def _replica_counts(spec: Any) -> list[FieldError]:
+def _replica_counts(spec: ControllerSpec) -> list[FieldError]:
     return (nonnegative("spec.replicas", spec.replicas)
             + nonnegative("spec.minReadySeconds", spec.min_ready_seconds))
 
 
 # ---------------------------------------------------------------- replication controller
 
-def replication_controller(obj: Any) -> list[FieldError]:
+def replication_controller(obj: core_pb2.ReplicationController) -> list[FieldError]:
     spec = obj.spec
     errs = object_meta(obj.metadata, namespaced=True) + _replica_counts(spec)
     if not spec.selector:
@@ -54,13 +60,14 @@ def replication_controller(obj: Any) -> list[FieldError]:
     return errs + replica_status(obj.status)
 
 
-def replication_controller_update(new: Any, old: Any) -> list[FieldError]:
+def replication_controller_update(new: core_pb2.ReplicationController,
+                                  old: core_pb2.ReplicationController) -> list[FieldError]:
     return replication_controller(new)
 
 
 # ---------------------------------------------------------------- replica set
 
-def _selector(spec: Any) -> tuple[list[FieldError], bool | None]:
+def _selector(spec: apps_pb2.ReplicaSetSpec | apps_pb2.DeploymentSpec) -> tuple[list[FieldError], bool | None]:
     """A required, non-empty LabelSelector; and whether it selects the template's labels."""
     if not spec.HasField("selector"):
         return [fields.required("spec.selector")], None
@@ -73,7 +80,7 @@ def _selector(spec: Any) -> tuple[list[FieldError], bool | None]:
     return errs, template.selector_matches(spec.selector, spec.template.metadata.labels)
 
 
-def replica_set(obj: Any) -> list[FieldError]:
+def replica_set(obj: apps_pb2.ReplicaSet) -> list[FieldError]:
     spec = obj.spec
     errs = object_meta(obj.metadata, namespaced=True) + _replica_counts(spec)
     selector_errs, matches = _selector(spec)
@@ -81,11 +88,12 @@ def replica_set(obj: Any) -> list[FieldError]:
     return errs + replica_status(obj.status)
 
 
-def replica_set_update(new: Any, old: Any) -> list[FieldError]:
+def replica_set_update(new: apps_pb2.ReplicaSet, old: apps_pb2.ReplicaSet) -> list[FieldError]:
     return replica_set(new) + immutable("spec.selector", new.spec.selector, old.spec.selector)
 
 
-def replica_status(status: Any) -> list[FieldError]:
+def replica_status(status: core_pb2.ReplicationControllerStatus
+                   | apps_pb2.ReplicaSetStatus) -> list[FieldError]:
     """ReplicationController and ReplicaSet status (ValidateReplicaSetStatus)."""
     errs: list[FieldError] = []
     for name in ("replicas", "fully_labeled_replicas", "ready_replicas", "available_replicas",
@@ -116,7 +124,7 @@ def _int_or_percent(path: str, value: str) -> tuple[list[FieldError], int | None
     return [fields.invalid(path, value, PERCENT_MSG)], None, True
 
 
-def _rolling_update(path: str, rolling: Any) -> list[FieldError]:
+def _rolling_update(path: str, rolling: apps_pb2.RollingUpdateDeployment) -> list[FieldError]:
     unavailable_errs, unavailable, unavailable_pct = _int_or_percent(
         f"{path}.maxUnavailable", rolling.max_unavailable)
     surge_errs, surge, _ = _int_or_percent(f"{path}.maxSurge", rolling.max_surge)
@@ -130,7 +138,7 @@ def _rolling_update(path: str, rolling: Any) -> list[FieldError]:
     return errs
 
 
-def _strategy(strategy: Any) -> list[FieldError]:
+def _strategy(strategy: apps_pb2.DeploymentStrategy) -> list[FieldError]:
     path = "spec.strategy"
     if strategy.type == "Recreate":
         if strategy.HasField("rolling_update"):
@@ -145,7 +153,7 @@ def _strategy(strategy: Any) -> list[FieldError]:
     return [fields.unsupported(f"{path}.type", strategy.type, STRATEGY_TYPES)]
 
 
-def deployment(obj: Any) -> list[FieldError]:
+def deployment(obj: apps_pb2.Deployment) -> list[FieldError]:
     spec = obj.spec
     errs = object_meta(obj.metadata, namespaced=True) + _replica_counts(spec)
     selector_errs, matches = _selector(spec)
@@ -163,7 +171,7 @@ def deployment(obj: Any) -> list[FieldError]:
     return errs + deployment_status(obj.status)
 
 
-def deployment_update(new: Any, old: Any) -> list[FieldError]:
+def deployment_update(new: apps_pb2.Deployment, old: apps_pb2.Deployment) -> list[FieldError]:
     errs = deployment(new) + immutable("spec.selector", new.spec.selector, old.spec.selector)
     if (new.status.HasField("collision_count") and old.status.HasField("collision_count")
             and new.status.collision_count < old.status.collision_count):
@@ -172,7 +180,7 @@ def deployment_update(new: Any, old: Any) -> list[FieldError]:
     return errs
 
 
-def deployment_status(status: Any) -> list[FieldError]:
+def deployment_status(status: apps_pb2.DeploymentStatus) -> list[FieldError]:
     errs: list[FieldError] = []
     for name in ("observed_generation", "replicas", "updated_replicas", "ready_replicas",
                  "available_replicas", "unavailable_replicas"):

@@ -135,7 +135,8 @@ class DockerRuntime:
         except (errors.DockerException, requests.exceptions.RequestException) as e:
             raise ContainerRuntimeError(str(e)) from e
 
-    async def _ignore_missing(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    async def _ignore_missing(self, fn: Callable[..., object], *args: Any,
+                              **kwargs: Any) -> None:
         try:
             await self._in_thread(fn, *args, **kwargs)
         except errors.NotFound:
@@ -339,7 +340,7 @@ class DockerRuntime:
         """Streams the command's stdout and stderr (demultiplexed) as they come, then its exit
         code. The SDK's stream blocks, so a thread reads it; when the consumer stops, the
         stream's socket is closed (the command itself runs on: Docker cannot cancel an exec)."""
-        def produce(emit: Emit, track: Track) -> None:
+        def produce(emit: Emit[ExecOutput], track: Track) -> None:
             created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True,
                                             stdin=stdin is not None)
             if stdin is None:

@@ -42,7 +42,7 @@ class _Attached:
 
 async def attach_output(api: APIClient, container_id: str,
                         stdin: bytes | None) -> AsyncIterator[ExecOutput]:
-    def produce(emit: Emit, track: Track) -> None:
+    def produce(emit: Emit[ExecOutput], track: Track) -> None:
         tty = bool((api.inspect_container(container_id).get("Config") or {}).get("Tty"))
         params = {"stdout": 1, "stderr": 1, "stream": 1, "logs": 1}
         if stdin is not None:

@@ -11,7 +11,7 @@ from kubelet.runtime.types import LogOptions
 
 async def stream_logs(api: APIClient, container_id: str,
                       options: LogOptions) -> AsyncIterator[bytes]:
-    def produce(emit: Emit, track: Track) -> None:
+    def produce(emit: Emit[bytes], track: Track) -> None:
         since = int(time.time()) - options.since_seconds if options.since_seconds else None
         stream = api.logs(container_id, stdout=True, stderr=True, stream=True,
                           follow=options.follow, timestamps=options.timestamps,

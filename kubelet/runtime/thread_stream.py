@@ -8,36 +8,47 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Protocol, TypeVar
 
 import requests.exceptions
 
 from kubelet.runtime.docker_sdk import errors
 from kubelet.runtime.types import ContainerRuntimeError
 
+T = TypeVar("T")
+
+
+class Closable(Protocol):
+    """An SDK stream (or socket) whose close() ends the blocking reads on it."""
+
+    def close(self) -> None: ...
+
+
 # emit(item) hands an item to the consumer; False once the consumer has stopped.
-Emit = Callable[[Any], bool]
+Emit = Callable[[T], bool]
 # track(stream) registers the SDK stream to close when the consumer stops; False if it already has.
-Track = Callable[[Any], bool]
-Produce = Callable[[Emit, Track], None]
-
-_END = object()
+Track = Callable[[Closable], bool]
+Produce = Callable[[Emit[T], Track], None]
 
 
-async def stream_in_thread(name: str, produce: Produce) -> AsyncIterator[Any]:
+async def stream_in_thread(name: str, produce: Produce[T]) -> AsyncIterator[T]:
     """Runs produce(emit, track) in a thread named `name` and yields what it emits."""
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-    holder: dict[str, Any] = {}
+    # An item (in a 1-tuple), the error that ended the stream, or None at its end.
+    queue: asyncio.Queue[tuple[T] | BaseException | None] = asyncio.Queue()
+    holder: dict[str, Closable] = {}
     closed = threading.Event()
 
-    def emit(item: Any) -> bool:
+    def put(item: tuple[T] | BaseException | None) -> bool:
         if closed.is_set():
             return False
         loop.call_soon_threadsafe(queue.put_nowait, item)
         return True
 
-    def track(stream: Any) -> bool:
+    def emit(item: T) -> bool:
+        return put((item,))
+
+    def track(stream: Closable) -> bool:
         holder["stream"] = stream
         if closed.is_set():
             stream.close()
@@ -48,22 +59,22 @@ async def stream_in_thread(name: str, produce: Produce) -> AsyncIterator[Any]:
         try:
             produce(emit, track)
         except errors.APIError as e:
-            emit(ContainerRuntimeError(str(e.explanation or e)))
+            put(ContainerRuntimeError(str(e.explanation or e)))
         except (errors.DockerException, requests.exceptions.RequestException, OSError,
                 ValueError) as e:
-            emit(ContainerRuntimeError(str(e)))
+            put(ContainerRuntimeError(str(e)))
         finally:
-            emit(_END)
+            put(None)
 
     threading.Thread(target=run, name=name, daemon=True).start()
     try:
         while True:
             item = await queue.get()
-            if item is _END:
+            if item is None:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield item[0]
     finally:
         closed.set()
         stream = holder.get("stream")

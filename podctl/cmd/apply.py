@@ -3,27 +3,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from podctl.apply_logic import LAST_APPLIED_ANNOTATION, ApplyPlan, plan_apply
+from google.protobuf.message import Message
+
+from podctl.cmd.flags import Subparsers, add_file_flags
 from podctl.errors import CommandError, server_error_message
-from podctl.manifest_files import ManifestObject, load
-from podctl.objects import from_plain_dict, object_name, to_plain_dict
 from podctl.options import GlobalOptions
+from podctl.resource.apply_plan import LAST_APPLIED_ANNOTATION, ApplyPlan, plan_apply
+from podctl.resource.manifests import ManifestObject, load
+from podctl.resource.objects import from_plain_dict, object_name, to_plain_dict
 from podplane.apimachinery import resources
+from podplane.apimachinery.meta import object_meta
 from podplane.client.clientset import Client, is_conflict, is_not_found
 
 CONFLICT_RETRIES = 5
 
 
-def add_file_flags(parser: argparse.ArgumentParser, verb: str) -> None:
-    parser.add_argument("-f", "--filename", action="append", default=[],
-                        help=f"a file, directory or - (stdin) with the objects to {verb}")
-    parser.add_argument("-R", "--recursive", action="store_true",
-                        help="process the directory given with -f recursively")
-
-
-def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parsers(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     apply = subparsers.add_parser("apply", parents=parents, help="create or update objects from files")
     add_file_flags(apply, "apply")
     apply.set_defaults(run=run_apply)
@@ -53,7 +49,7 @@ async def _apply_one(client: Client, obj: ManifestObject) -> str:
     api = client.for_resource(obj.resource)
     for _ in range(CONFLICT_RETRIES):
         try:
-            live: Any = await api.get(obj.name, obj.namespace)
+            live: Message | None = await api.get(obj.name, obj.namespace)
         except Exception as e:
             if not is_not_found(e):
                 raise ApplyError("retrieving current configuration of", e) from e
@@ -101,7 +97,7 @@ async def run_apply(args: argparse.Namespace, options: GlobalOptions) -> int:
 
 
 async def _create_namespace(name: str, options: GlobalOptions) -> int:
-    namespace: Any = resources.NAMESPACE.message()
+    namespace = resources.NAMESPACE.message()
     namespace.metadata.name = name
     async with options.connect() as client:
         await client.namespaces.create(namespace)
@@ -119,10 +115,11 @@ async def run_create(args: argparse.Namespace, options: GlobalOptions) -> int:
     async with options.connect() as client:
         for obj in objects:
             try:
-                created: Any = await client.for_resource(obj.resource).create(obj.message)
+                created: Message = await client.for_resource(obj.resource).create(obj.message)
             except Exception as e:
                 _report(obj, e, options, "creating")
                 failed = True
                 continue
-            print(f"{object_name(obj.resource, created.metadata.name or obj.name)} created")
+            name = object_meta(created).name or obj.name
+            print(f"{object_name(obj.resource, name)} created")
     return 1 if failed else 0

@@ -8,20 +8,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
 
-from podctl.debugging import (
-    DebugContainer, add_ephemeral_container, debug_container_name, wait_until_started,
-)
+from podctl.cmd.flags import Subparsers
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
+from podctl.pods.ephemeral import (
+    DebugContainer,
+    add_ephemeral_container,
+    debug_container_name,
+    wait_until_started,
+)
 
 # How long to wait for the container to run (kubectl's --pod-running-timeout).
 POD_RUNNING_TIMEOUT = 60.0
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "debug", parents=parents, help="add an ephemeral debug container to a running pod",
         usage="podctl debug POD --image IMAGE [--target CONTAINER] [-c NAME] [-i] [-t] "

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from typing import Any
 
-from podctl.cmd.apply import add_file_flags
-from podctl.deletion import deleted_message, wait_until_gone
+from google.protobuf.message import Message
+
+from podctl.cmd.flags import Subparsers, add_file_flags, parse_duration
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
-from podctl.targets import resolve_targets
-from podplane.client.clientset import is_not_found
+from podctl.resource.deletion import deleted_message, wait_until_gone
+from podctl.resource.targets import resolve_targets
+from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
+from podplane.client.clientset import is_not_found
 
 FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation that the running "
                  "resource has been terminated. The resource may continue to run on the cluster "
@@ -22,19 +23,7 @@ DEFAULT_WAIT_MARGIN = 60.0
 DEFAULT_GRACE_PERIOD = 30
 
 
-def parse_duration(text: str) -> float:
-    """`30s`, `2m`, `1h`, `1m30s` or plain seconds."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise CommandError(f'error: invalid argument "{text}" for "--timeout" flag: '
-                           f'time: invalid duration "{text}"')
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(n) * scale[u] for n, u in parts)
-
-
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("delete", parents=parents, help="delete objects")
     p.add_argument("args", nargs="*", metavar="TYPE[.NAME]", help="pod NAME..., pod/NAME, ...")
     add_file_flags(p, "delete")
@@ -79,7 +68,7 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
         for resource, name, namespace in targets:
             api = client.for_resource(resource)
             try:
-                deleted: Any = await api.delete(name, namespace, grace_period_seconds=period)
+                deleted: Message = await api.delete(name, namespace, grace_period_seconds=period)
             except Exception as e:
                 if is_not_found(e) and args.ignore_not_found:
                     continue
@@ -87,8 +76,9 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
                 failed = True
                 continue
             print(deleted_message(resource, name, args.force and period == 0))
-            grace = deleted.metadata.deletion_grace_period_seconds or period or DEFAULT_GRACE_PERIOD
-            pending.append((resource, name, namespace, deleted.metadata.uid,
+            meta = object_meta(deleted)
+            grace = meta.deletion_grace_period_seconds or period or DEFAULT_GRACE_PERIOD
+            pending.append((resource, name, namespace, meta.uid,
                             timeout or grace + DEFAULT_WAIT_MARGIN))
         if args.wait == "true":
             for resource, name, namespace, uid, wait_for in pending:

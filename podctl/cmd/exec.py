@@ -8,13 +8,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import grpc
 
-from podctl.cmd.logs import choose_container, first_pod, parse_target
+from podctl.cmd.flags import Subparsers
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
+from podctl.pods.selection import choose_container, first_pod, parse_target
 from podplane.apimachinery import resources
 
 # How long `exec TYPE/NAME` waits for one of the owner's pods (kubectl's --pod-running-timeout).
@@ -24,7 +24,7 @@ _DEPRECATED_FORM = ("kubectl exec [POD] [COMMAND] is DEPRECATED and will be remo
                                                                                     "podctl")
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("exec", parents=parents, help="run a command in a container",
                               usage="podctl exec POD [-c CONTAINER] -- COMMAND [ARGS...]")
     p.add_argument("pod", metavar="POD | TYPE/NAME",

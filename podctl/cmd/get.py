@@ -1,26 +1,29 @@
-"""`podctl get`: tables, -o yaml|json|name|wide, selectors and --watch, as kubectl prints them."""
+"""`podctl get`: tables, -o yaml|json|name|wide, selectors and --watch, as kubectl prints them.
+With --watch, one row (or document) per change, as it arrives, after the initial listing."""
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from google.protobuf.message import Message
+
+from podctl.cmd.flags import Subparsers
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
 from podctl.printers.events import event_sort_key
 from podctl.printers.registry import table_for
 from podctl.printers.structured import STRUCTURED_FORMATS, render
 from podctl.printers.table import TableOptions, TablePrinter
-from podctl.targets import Targets, parse_targets
-from podctl.watching import watch_and_print
+from podctl.resource.targets import Targets, parse_targets
 from podplane.apimachinery import resources
-from podplane.client.clientset import Client, is_not_found
+from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
+from podplane.client.clientset import Client, is_not_found
 
 OUTPUT_FORMATS = ("wide", *STRUCTURED_FORMATS)
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("get", parents=parents, help="display one or many objects")
     p.add_argument("args", nargs="*", metavar="TYPE[.NAME]", help="pods, pod NAME, pod/NAME, ...")
     p.add_argument("-o", "--output", choices=OUTPUT_FORMATS, help="output format")
@@ -40,7 +43,7 @@ def no_resources_message(resource: Resource, options: GlobalOptions) -> str:
 
 
 async def fetch(client: Client, targets: Targets, args: argparse.Namespace,
-                options: GlobalOptions) -> tuple[list[Any], list[str], str]:
+                options: GlobalOptions) -> tuple[list[Message], list[str], str]:
     """(objects found, error lines for names not found, resourceVersion to watch from)."""
     api = client.for_resource(targets.resource)
     if not targets.names:
@@ -50,7 +53,7 @@ async def fetch(client: Client, targets: Targets, args: argparse.Namespace,
         if targets.resource is resources.EVENT:
             items.sort(key=event_sort_key)
         return items, [], version
-    found: list[Any] = []
+    found: list[Message] = []
     errors: list[str] = []
     for name in targets.names:
         try:
@@ -60,6 +63,37 @@ async def fetch(client: Client, targets: Targets, args: argparse.Namespace,
                 raise
             errors.append(server_error_message(e, options.server))
     return found, errors, ""
+
+
+async def watch_and_print(client: Client, targets: Targets, args: argparse.Namespace,
+                          options: GlobalOptions, printer: TablePrinter[Message],
+                          version: str) -> None:
+    """Watches from `version` (the listing's resourceVersion, so no change is missed or repeated)
+    until the server ends the stream or the user interrupts."""
+    resource = targets.resource
+    field_selector = args.field_selector
+    namespace = options.list_namespace(resource)
+    if targets.names:
+        # A named object is watched through a collection narrowed to it, as kubectl does.
+        field_selector = f"metadata.name={targets.names[0]}"
+        namespace = options.object_namespace(resource)
+    documents = 0
+    stream = client.for_resource(resource).watch(
+        namespace, resource_version=version, label_selector=args.selector,
+        field_selector=field_selector)
+    async for event in stream:
+        if event.type == "BOOKMARK":
+            continue
+        obj: Message = event.object
+        if args.output in STRUCTURED_FORMATS:
+            text = render([obj], resource, args.output, single=True)
+            if args.output == "yaml" and (documents or not args.watch_only):
+                text = "---\n" + text
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            documents += 1
+        else:
+            printer.print_objects([obj])
 
 
 def _table_options(args: argparse.Namespace, resource: Resource, options: GlobalOptions) -> TableOptions:
@@ -96,7 +130,7 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
                 print(line, file=sys.stderr)
             failed = failed or bool(errors)
             if targets.names and objects:
-                version = objects[0].metadata.resource_version
+                version = object_meta(objects[0]).resource_version
             if watching:
                 await watch_and_print(client, targets, args, options, printer, version)
     return 1 if failed else 0

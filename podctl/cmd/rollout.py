@@ -1,40 +1,31 @@
 """`podctl rollout status|undo|history`: kubectl's rollout verbs for deployments
-(kubectl pkg/cmd/rollout, polymorphichelpers rollout_status.go, rollback.go, history.go). A
-rollback happens client side, as kubectl does it now: the deployment gets the pod template (and
-the annotations) of the ReplicaSet of the revision asked for, and its controller rolls that out
-as a new revision."""
+(kubectl pkg/cmd/rollout), over podctl.workloads.rollout."""
 from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import sys
-from typing import Any
 
-import grpc
-
-from podctl.cmd.delete import parse_duration
+from podctl.cmd.flags import Subparsers, parse_duration
 from podctl.describe.pod_template import write_pod_template
-from podctl.describe.workloads import POD_TEMPLATE_HASH_LABEL, controller_of, label_query
 from podctl.describe.writer import PrefixWriter
 from podctl.errors import CommandError
-from podctl.objects import object_name
 from podctl.options import GlobalOptions
-from podctl.tabwriter import describe_writer
-from podctl.targets import parse_targets
-from podplane.apimachinery import resources
+from podctl.resource.objects import object_name
+from podctl.resource.targets import parse_targets
+from podctl.workloads.rollout import (
+    CHANGE_CAUSE_ANNOTATION,
+    follow_rollout,
+    history_table,
+    owned_replica_sets,
+    replica_set_for_revision,
+    revision_of,
+    rolled_back,
+    rollout_status,
+)
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import Client, status_code
-
-REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
-TIMED_OUT_REASON = "ProgressDeadlineExceeded"
-# The deployment's own annotations, kept through a rollback rather than taken from the revision.
-ANNOTATIONS_TO_SKIP = frozenset({
-    "kubectl.kubernetes.io/last-applied-configuration", REVISION_ANNOTATION,
-    "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
-    "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to"})
+from podplane.apimachinery import resources
 
 
 def _flag_bool(text: str) -> bool:
@@ -45,13 +36,13 @@ def _flag_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
 
 
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("rollout", parents=parents, help="manage the rollout of a deployment")
     verbs = p.add_subparsers(dest="rollout_verb", metavar="SUBCOMMAND", required=True)
-    target = {"nargs": "+", "metavar": "TYPE/NAME | TYPE NAME"}
+    target = "TYPE/NAME | TYPE NAME"
 
     status = verbs.add_parser("status", parents=parents, help="show the status of the rollout")
-    status.add_argument("target", **target)
+    status.add_argument("target", nargs="+", metavar=target)
     status.add_argument("-w", "--watch", type=_flag_bool, nargs="?", const=True, default=True,
                         help="watch until the rollout finishes (default true)")
     status.add_argument("--timeout", default="0s",
@@ -61,13 +52,13 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     status.set_defaults(run=run_status)
 
     undo = verbs.add_parser("undo", parents=parents, help="roll back to a previous revision")
-    undo.add_argument("target", **target)
+    undo.add_argument("target", nargs="+", metavar=target)
     undo.add_argument("--to-revision", type=int, default=0,
                       help="the revision to roll back to (default 0: the previous one)")
     undo.set_defaults(run=run_undo)
 
     history = verbs.add_parser("history", parents=parents, help="list the rollout's revisions")
-    history.add_argument("target", **target)
+    history.add_argument("target", nargs="+", metavar=target)
     history.add_argument("--revision", type=int, default=0,
                          help="show the pod template of this revision")
     history.set_defaults(run=run_history)
@@ -92,43 +83,7 @@ def deployment_name(args: list[str], verb: str) -> str:
     return names[0]
 
 
-def revision_of(obj: Any) -> int | None:
-    try:
-        return int(obj.metadata.annotations[REVISION_ANNOTATION])
-    except (KeyError, ValueError):
-        return None
-
-
 # ---------------------------------------------------------------- status
-
-def rollout_status(d: Any, revision: int = 0) -> tuple[str, bool]:
-    """kubectl's DeploymentStatusViewer: the line to print and whether the rollout is done."""
-    name = d.metadata.name
-    if revision > 0:
-        current = revision_of(d)
-        if current is None:
-            raise CommandError(f'error: cannot get the revision of deployment "{name}"')
-        if current != revision:
-            raise CommandError(f"error: desired revision ({revision}) is different from the "
-                               f"running revision ({current})")
-    status = d.status
-    if d.metadata.generation > status.observed_generation:
-        return "Waiting for deployment spec update to be observed...", False
-    for c in status.conditions:
-        if c.type == "Progressing" and c.reason == TIMED_OUT_REASON:
-            raise CommandError(f'error: deployment "{name}" exceeded its progress deadline')
-    waiting = f'Waiting for deployment "{name}" rollout to finish: '
-    if d.spec.HasField("replicas") and status.updated_replicas < d.spec.replicas:
-        return (f"{waiting}{status.updated_replicas} out of {d.spec.replicas} new replicas have "
-                "been updated..."), False
-    if status.replicas > status.updated_replicas:
-        return (f"{waiting}{status.replicas - status.updated_replicas} old replicas are pending "
-                "termination..."), False
-    if status.available_replicas < status.updated_replicas:
-        return (f"{waiting}{status.available_replicas} of {status.updated_replicas} updated "
-                "replicas are available..."), False
-    return f'deployment "{name}" successfully rolled out', True
-
 
 class _StatusPrinter:
     """Prints each status line once (kubectl prints one per watch event, repeats included)."""
@@ -137,37 +92,12 @@ class _StatusPrinter:
         self.revision = revision
         self.last = ""
 
-    def show(self, d: Any) -> bool:
+    def show(self, d: apps_pb2.Deployment) -> bool:
         line, done = rollout_status(d, self.revision)
         if line != self.last:
             print(line, flush=True)
             self.last = line
         return done
-
-
-async def follow_rollout(client: Client, namespace: str, name: str, printer: _StatusPrinter,
-                         d: Any) -> None:
-    """Watches the deployment until its rollout is done, resuming a watch that ends."""
-    version = d.metadata.resource_version
-    while True:
-        try:
-            async for event in client.deployments.watch(
-                    namespace, resource_version=version, field_selector=f"metadata.name={name}"):
-                if event.type == "BOOKMARK":
-                    version = event.object.metadata.resource_version
-                    continue
-                if event.type == "DELETED":
-                    raise CommandError("error: object has been deleted")
-                version = event.object.metadata.resource_version
-                if printer.show(event.object):
-                    return
-        except grpc.aio.AioRpcError as e:
-            if status_code(e) != grpc.StatusCode.OUT_OF_RANGE:
-                raise
-            d = await client.deployments.get(name, namespace)
-            version = d.metadata.resource_version
-            if printer.show(d):
-                return
 
 
 async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
@@ -180,7 +110,7 @@ async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
         if printer.show(d) or not args.watch:
             return 0
         try:
-            await asyncio.wait_for(follow_rollout(client, namespace, name, printer, d),
+            await asyncio.wait_for(follow_rollout(client, namespace, name, printer.show, d),
                                    timeout if timeout > 0 else None)
         except asyncio.TimeoutError:
             raise CommandError("error: timed out waiting for the condition") from None
@@ -188,53 +118,6 @@ async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
 
 
 # ---------------------------------------------------------------- history and undo
-
-async def owned_replica_sets(client: Client, d: Any) -> list[Any]:
-    """The deployment's replica sets: those its selector matches that it controls."""
-    items, _ = await client.replicasets.list_all(d.metadata.namespace,
-                                                 label_selector=label_query(d))
-    return [rs for rs in items
-            if (ref := controller_of(rs)) is not None and ref.uid == d.metadata.uid]
-
-
-def replica_set_for_revision(d: Any, rss: list[Any], to_revision: int) -> Any:
-    """The replica set of `to_revision`, or of the one before the latest when 0."""
-    if to_revision < 0:
-        raise CommandError(f"error: unable to find specified revision {to_revision} in history")
-    if to_revision > 0:
-        for rs in rss:
-            if revision_of(rs) == to_revision:
-                return rs
-        raise CommandError(f"error: unable to find specified revision {to_revision} in history")
-    ranked = sorted((r, rs) for rs in rss if (r := revision_of(rs)) is not None)
-    if len(ranked) < 2:
-        raise CommandError(f'error: no rollout history found for deployment "{d.metadata.name}"')
-    return ranked[-2][1]
-
-
-def _without_hash(template: Any) -> core_pb2.PodTemplateSpec:
-    copy = core_pb2.PodTemplateSpec()
-    copy.CopyFrom(template)
-    copy.metadata.labels.pop(POD_TEMPLATE_HASH_LABEL, None)
-    return copy
-
-
-def rolled_back(d: Any, rs: Any) -> apps_pb2.Deployment | None:
-    """The deployment with the replica set's template and annotations; None if it already has
-    that template."""
-    template = _without_hash(rs.spec.template)
-    if template == _without_hash(d.spec.template):
-        return None
-    out = apps_pb2.Deployment()
-    out.CopyFrom(d)
-    out.spec.template.CopyFrom(template)
-    annotations = {k: v for k, v in d.metadata.annotations.items() if k in ANNOTATIONS_TO_SKIP}
-    annotations.update({k: v for k, v in rs.metadata.annotations.items()
-                        if k not in ANNOTATIONS_TO_SKIP})
-    out.metadata.annotations.clear()
-    out.metadata.annotations.update(annotations)
-    return out
-
 
 async def run_undo(args: argparse.Namespace, options: GlobalOptions) -> int:
     name = deployment_name(args.target, "undo")
@@ -253,23 +136,6 @@ async def run_undo(args: argparse.Namespace, options: GlobalOptions) -> int:
         await client.deployments.update(updated)
     print(f"{shown} rolled back")
     return 0
-
-
-def history_table(rss: list[Any]) -> str:
-    """REVISION and CHANGE-CAUSE of each revision, oldest first."""
-    causes: dict[int, str] = {}
-    for rs in rss:
-        if (r := revision_of(rs)) is not None:
-            causes[r] = rs.metadata.annotations.get(CHANGE_CAUSE_ANNOTATION, "")
-    if not causes:
-        return "No rollout history found."
-    out = io.StringIO()
-    w = describe_writer(out)
-    w.write("REVISION\tCHANGE-CAUSE\n")
-    for r in sorted(causes):
-        w.write(f"{r}\t{causes[r] or '<none>'}\n")
-    w.flush()
-    return out.getvalue()
 
 
 async def run_history(args: argparse.Namespace, options: GlobalOptions) -> int:

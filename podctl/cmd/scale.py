@@ -1,24 +1,17 @@
 """`podctl scale --replicas=N`: a new size for ReplicationControllers, ReplicaSets and Deployments
 (kubectl scale), named as TYPE NAME..., TYPE/NAME..., by -f, or by -l / --all.
---current-replicas and --resource-version are preconditions. Each object is read, then updated
-with the resourceVersion read; a conflict (someone wrote in between) reads it again."""
+--current-replicas and --resource-version are preconditions (podctl.workloads.scale)."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from typing import Any
 
-from podctl.cmd.apply import add_file_flags
+from podctl.cmd.flags import Subparsers, add_file_flags
 from podctl.errors import CommandError
-from podctl.objects import object_name
 from podctl.options import GlobalOptions
-from podctl.targets import resolve_targets
-from podplane.apimachinery import resources
-from podplane.client.clientset import ResourceClient, is_conflict
+from podctl.resource.objects import object_name
+from podctl.resource.targets import resolve_targets
+from podctl.workloads.scale import SCALABLE, Preconditions, scale
 
-# The kinds with a scale subresource in this API.
-SCALABLE = (resources.REPLICATION_CONTROLLER, resources.REPLICA_SET, resources.DEPLOYMENT)
-CONFLICT_RETRIES = 5
 NO_RESOURCES = ("error: You must provide one or more resources by argument or filename.\n"
                 "Example resource specifications include:\n"
                 "   '-f rsrc.yaml'\n"
@@ -29,24 +22,7 @@ NO_RESOURCES = ("error: You must provide one or more resources by argument or fi
 NOT_SCALABLE = "Error from server (NotFound): the server could not find the requested resource"
 
 
-@dataclass(frozen=True)
-class Preconditions:
-    """kubectl's ScalePrecondition: -1 / "" mean none."""
-    current_replicas: int = -1
-    resource_version: str = ""
-
-    def check(self, obj: Any) -> None:
-        replicas = obj.spec.replicas
-        if self.current_replicas != -1 and replicas != self.current_replicas:
-            raise CommandError(
-                f"error: Expected replicas to be {self.current_replicas}, was {replicas}")
-        rv = obj.metadata.resource_version
-        if self.resource_version and rv != self.resource_version:
-            raise CommandError(
-                f"error: Expected resource version to be {self.resource_version}, was {rv}")
-
-
-def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "scale", parents=parents,
         help="set a new size for a replication controller, replica set or deployment")
@@ -72,26 +48,6 @@ def validate(args: argparse.Namespace) -> None:
         raise CommandError("error: The --current-replicas must specify an integer of -1 or greater")
     if not args.args and not args.filename:
         raise CommandError(NO_RESOURCES)
-
-
-async def scale(api: ResourceClient[Any], name: str, namespace: str, replicas: int,
-                preconditions: Preconditions = Preconditions()) -> Any:
-    """Sets spec.replicas: Get, then Update with that resourceVersion; a conflict starts over
-    (and rechecks the preconditions against what is stored now)."""
-    for attempt in range(CONFLICT_RETRIES):
-        live: Any = await api.get(name, namespace)
-        preconditions.check(live)
-        if live.spec.replicas == replicas:
-            return live
-        updated = type(live)()
-        updated.CopyFrom(live)
-        updated.spec.replicas = replicas
-        try:
-            return await api.update(updated)
-        except Exception as e:
-            if not is_conflict(e) or attempt == CONFLICT_RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 async def run(args: argparse.Namespace, options: GlobalOptions) -> int:

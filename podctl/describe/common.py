@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
 
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podctl.printers.events import event_sort_key
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age, parse
 
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
@@ -64,7 +64,7 @@ def write_annotations(w: PrefixWriter, title: str, annotations: Mapping[str, str
             w.write(LEVEL_0, f"{key}: {value}\n")
 
 
-def event_interval(event: Any, now: datetime) -> str:
+def event_interval(event: core_pb2.Event, now: datetime) -> str:
     """`5s`, or `2m (x4 over 10m)` for an event seen several times."""
     first = age(event.first_timestamp, now)
     if event.count > 1:
@@ -72,7 +72,7 @@ def event_interval(event: Any, now: datetime) -> str:
     return first
 
 
-def write_events(w: PrefixWriter, events: Iterable[Any], now: datetime) -> None:
+def write_events(w: PrefixWriter, events: Iterable[core_pb2.Event], now: datetime) -> None:
     ordered = sorted(events, key=event_sort_key)
     if not ordered:
         w.write(LEVEL_0, "Events:\t<none>\n")

@@ -3,18 +3,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from podctl.describe.common import format_time
 from podctl.describe.writer import LEVEL_0, LEVEL_1, LEVEL_2, LEVEL_3, PrefixWriter
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
+
+# An ephemeral container has a container's fields (Kubernetes' EphemeralContainerCommon).
+AnyContainer = core_pb2.Container | core_pb2.EphemeralContainer
 
 
 def _bool(value: bool) -> str:
     return "True" if value else "False"
 
 
-def _ports(container: Any, host: bool) -> str:
+def _ports(container: AnyContainer, host: bool) -> str:
     out = []
     for p in container.ports:
         text = f"{p.host_port if host else p.container_port}/{p.protocol or 'TCP'}"
@@ -22,7 +25,7 @@ def _ports(container: Any, host: bool) -> str:
     return ", ".join(out)
 
 
-def _write_ports(w: PrefixWriter, container: Any) -> None:
+def _write_ports(w: PrefixWriter, container: AnyContainer) -> None:
     for label, host in (("Port", False), ("Host Port", True)):
         ports = _ports(container, host)
         if "," in ports:
@@ -31,7 +34,7 @@ def _write_ports(w: PrefixWriter, container: Any) -> None:
             w.write(LEVEL_2, f"{label}:\t{ports or '<none>'}\n")
 
 
-def _write_command(w: PrefixWriter, container: Any) -> None:
+def _write_command(w: PrefixWriter, container: AnyContainer) -> None:
     for title, words in (("Command", container.command), ("Args", container.args)):
         if words:
             w.write(LEVEL_2, f"{title}:\n")
@@ -40,7 +43,7 @@ def _write_command(w: PrefixWriter, container: Any) -> None:
                     w.write(LEVEL_3, f"{line}\n")
 
 
-def write_state(w: PrefixWriter, title: str, state: Any) -> None:
+def write_state(w: PrefixWriter, title: str, state: core_pb2.ContainerState) -> None:
     if state.HasField("running"):
         w.write(LEVEL_2, f"{title}:\tRunning\n")
         w.write(LEVEL_3, f"Started:\t{format_time(state.running.started_at)}\n")
@@ -62,7 +65,8 @@ def write_state(w: PrefixWriter, title: str, state: Any) -> None:
             w.write(LEVEL_3, f"Reason:\t{state.waiting.reason}\n")
 
 
-def write_resources(w: PrefixWriter, resources: Any, level: int) -> None:
+def write_resources(w: PrefixWriter, resources: core_pb2.ResourceRequirements,
+                    level: int) -> None:
     for title, values in (("Limits", resources.limits), ("Requests", resources.requests)):
         if values:
             w.write(level, f"{title}:\n")
@@ -70,7 +74,7 @@ def write_resources(w: PrefixWriter, resources: Any, level: int) -> None:
             w.write(level + 1, f"{name}:\t{values[name]}\n")
 
 
-def describe_probe(probe: Any) -> str:
+def describe_probe(probe: core_pb2.Probe) -> str:
     attrs = (f"delay={probe.initial_delay_seconds}s timeout={probe.timeout_seconds}s "
              f"period={probe.period_seconds}s #success={probe.success_threshold} "
              f"#failure={probe.failure_threshold}")
@@ -88,14 +92,14 @@ def describe_probe(probe: Any) -> str:
     return f"unknown {attrs}"
 
 
-def _write_probes(w: PrefixWriter, container: Any) -> None:
+def _write_probes(w: PrefixWriter, container: AnyContainer) -> None:
     for title, field in (("Liveness", "liveness_probe"), ("Readiness", "readiness_probe"),
                          ("Startup", "startup_probe")):
         if container.HasField(field):
             w.write(LEVEL_2, f"{title}:\t{describe_probe(getattr(container, field))}\n")
 
 
-def _field_value(pod: Any, path: str) -> str:
+def _field_value(pod: core_pb2.Pod, path: str) -> str:
     """The downward API's value of a pod field (kubectl's EnvValueRetriever)."""
     simple = {
         "metadata.name": pod.metadata.name, "metadata.namespace": pod.metadata.namespace,
@@ -112,7 +116,7 @@ def _field_value(pod: Any, path: str) -> str:
     return ""
 
 
-def _resource_value(container: Any, ref: Any) -> str:
+def _resource_value(container: AnyContainer, ref: core_pb2.ResourceFieldSelector) -> str:
     """A container's limit or request as the downward API exposes it, rounded up to the divisor."""
     kind, _, name = ref.resource.partition(".")
     values = container.resources.limits if kind == "limits" else container.resources.requests
@@ -124,15 +128,17 @@ def _resource_value(container: Any, ref: Any) -> str:
         return ""
 
 
-def _write_env(w: PrefixWriter, container: Any, pod: Any | None) -> None:
+def _write_env(w: PrefixWriter, container: AnyContainer, pod: core_pb2.Pod | None) -> None:
     if container.env_from:
         w.write(LEVEL_2, "Environment Variables from:\n")
-        for source in container.env_from:
-            ref = source.config_map_ref if source.HasField("config_map_ref") else source.secret_ref
-            origin = "ConfigMap" if source.HasField("config_map_ref") else "Secret"
+        for env_from in container.env_from:
+            from_config_map = env_from.HasField("config_map_ref")
+            ref: core_pb2.ConfigMapEnvSource | core_pb2.SecretEnvSource = (
+                env_from.config_map_ref if from_config_map else env_from.secret_ref)
+            origin = "ConfigMap" if from_config_map else "Secret"
             optional = "true" if ref.optional else "false"
-            if source.prefix:
-                origin = f"{origin} with prefix '{source.prefix}'"
+            if env_from.prefix:
+                origin = f"{origin} with prefix '{env_from.prefix}'"
             w.write(LEVEL_3, f"{ref.name}\t{origin}\tOptional: {optional}\n")
     w.write(LEVEL_2, "Environment:" + ("" if container.env else "\t<none>") + "\n")
     for e in container.env:
@@ -142,28 +148,29 @@ def _write_env(w: PrefixWriter, container: Any, pod: Any | None) -> None:
             continue
         source = e.value_from
         if source.HasField("field_ref"):
-            ref = source.field_ref
-            value = _field_value(pod, ref.field_path) if pod is not None else ""
-            w.write(LEVEL_3, f"{e.name}:\t{value} ({ref.api_version or 'v1'}:{ref.field_path})\n")
+            field = source.field_ref
+            value = _field_value(pod, field.field_path) if pod is not None else ""
+            w.write(LEVEL_3, f"{e.name}:\t{value} "
+                             f"({field.api_version or 'v1'}:{field.field_path})\n")
         elif source.HasField("resource_field_ref"):
-            ref = source.resource_field_ref
-            value = _resource_value(container, ref)
-            if value == "0" and ref.resource in ("limits.cpu", "limits.memory"):
+            resource = source.resource_field_ref
+            value = _resource_value(container, resource)
+            if value == "0" and resource.resource in ("limits.cpu", "limits.memory"):
                 value = "node allocatable"
-            w.write(LEVEL_3, f"{e.name}:\t{value} ({ref.resource})\n")
+            w.write(LEVEL_3, f"{e.name}:\t{value} ({resource.resource})\n")
         elif source.HasField("secret_key_ref"):
-            ref = source.secret_key_ref
-            optional = "true" if ref.optional else "false"
-            w.write(LEVEL_3, f"{e.name}:\t<set to the key '{ref.key}' in secret '{ref.name}'>"
-                             f"\tOptional: {optional}\n")
+            secret_key = source.secret_key_ref
+            optional = "true" if secret_key.optional else "false"
+            w.write(LEVEL_3, f"{e.name}:\t<set to the key '{secret_key.key}' in secret "
+                             f"'{secret_key.name}'>\tOptional: {optional}\n")
         elif source.HasField("config_map_key_ref"):
-            ref = source.config_map_key_ref
-            optional = "true" if ref.optional else "false"
-            w.write(LEVEL_3, f"{e.name}:\t<set to the key '{ref.key}' of config map '{ref.name}'>"
-                             f"\tOptional: {optional}\n")
+            config_map_key = source.config_map_key_ref
+            optional = "true" if config_map_key.optional else "false"
+            w.write(LEVEL_3, f"{e.name}:\t<set to the key '{config_map_key.key}' of config map "
+                             f"'{config_map_key.name}'>\tOptional: {optional}\n")
 
 
-def _write_mounts(w: PrefixWriter, container: Any) -> None:
+def _write_mounts(w: PrefixWriter, container: AnyContainer) -> None:
     w.write(LEVEL_2, "Mounts:" + ("" if container.volume_mounts else "\t<none>") + "\n")
     for m in sorted(container.volume_mounts, key=lambda m: m.mount_path):
         flags = ["ro" if m.read_only else "rw"]
@@ -172,8 +179,9 @@ def _write_mounts(w: PrefixWriter, container: Any) -> None:
         w.write(LEVEL_3, f"{m.mount_path} from {m.name} ({','.join(flags)})\n")
 
 
-def write_containers(w: PrefixWriter, title: str, containers: Sequence[Any],
-                     statuses: Sequence[Any], pod: Any | None, space: str = "") -> None:
+def write_containers(w: PrefixWriter, title: str, containers: Sequence[AnyContainer],
+                     statuses: Sequence[core_pb2.ContainerStatus], pod: core_pb2.Pod | None,
+                     space: str = "") -> None:
     """`pod` is None for a pod template (its field references have no values yet); `space`
     indents the section inside a template, as kubectl's describeContainers."""
     by_name = {s.name: s for s in statuses}

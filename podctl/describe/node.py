@@ -1,19 +1,20 @@
 """`describe node`: kubectl's describeNode layout."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from podctl.describe.common import format_time, write_annotations, write_events, write_labels
 from podctl.describe.node_resources import write_node_resources
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podctl.printers.nodes import node_roles
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.core.v1 import core_pb2
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 
-def taint_text(taint: Any) -> str:
+def taint_text(taint: core_pb2.Taint) -> str:
     if not taint.effect:
         return f"{taint.key}={taint.value}:" if taint.value else str(taint.key)
     if not taint.value:
@@ -21,7 +22,7 @@ def taint_text(taint: Any) -> str:
     return f"{taint.key}={taint.value}:{taint.effect}"
 
 
-def _write_taints(w: PrefixWriter, taints: Any) -> None:
+def _write_taints(w: PrefixWriter, taints: Sequence[core_pb2.Taint]) -> None:
     w.write(LEVEL_0, "Taints:\t")
     if not taints:
         w.write_line("<none>")
@@ -32,7 +33,7 @@ def _write_taints(w: PrefixWriter, taints: Any) -> None:
         w.write(LEVEL_0, taint_text(taint) + "\n")
 
 
-def _write_lease(w: PrefixWriter, lease: Any | None, lease_error: str) -> None:
+def _write_lease(w: PrefixWriter, lease: lease_pb2.Lease | None, lease_error: str) -> None:
     if lease is None:
         w.write(LEVEL_0, f"Lease:\tFailed to get lease: {lease_error}\n")
         return
@@ -45,15 +46,16 @@ def _write_lease(w: PrefixWriter, lease: Any | None, lease_error: str) -> None:
     w.write(LEVEL_1, f"RenewTime:\t{renew}\n")
 
 
-def _write_resource_list(w: PrefixWriter, title: str, values: Any) -> None:
+def _write_resource_list(w: PrefixWriter, title: str, values: Mapping[str, str]) -> None:
     if values:
         w.write(LEVEL_0, f"{title}:\n")
         for name in sorted(values):
             w.write(LEVEL_0, f"  {name}:\t{values[name]}\n")
 
 
-def describe_node(node: Any, pods: Sequence[Any], events: Iterable[Any] | None,
-                  lease: Any | None, lease_error: str, now: datetime) -> str:
+def describe_node(node: core_pb2.Node, pods: Sequence[core_pb2.Pod],
+                  events: Iterable[core_pb2.Event] | None, lease: lease_pb2.Lease | None,
+                  lease_error: str, now: datetime) -> str:
     w = PrefixWriter()
     meta, spec, status = node.metadata, node.spec, node.status
     w.write(LEVEL_0, f"Name:\t{meta.name}\n")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from podctl.describe.common import age
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 
 _STANDARD = ("cpu", "memory", "ephemeral-storage", "pods")
@@ -25,7 +25,7 @@ def _format(name: str, amount: int) -> str:
     return quantity.format_milli_cpu(amount) if name == "cpu" else quantity.format_bytes(amount)
 
 
-def _container_values(container: Any, which: str) -> dict[str, int]:
+def _container_values(container: core_pb2.Container, which: str) -> dict[str, int]:
     limits = {k: _amount(k, v) for k, v in container.resources.limits.items()}
     if which == "limits":
         return limits
@@ -35,7 +35,7 @@ def _container_values(container: Any, which: str) -> dict[str, int]:
     return requests
 
 
-def pod_totals(pod: Any, which: str) -> dict[str, int]:
+def pod_totals(pod: core_pb2.Pod, which: str) -> dict[str, int]:
     """A pod's requests or limits: its containers' sum, or an init container's if that is larger."""
     total: dict[str, int] = {}
     for c in pod.spec.containers:
@@ -51,7 +51,8 @@ def _percent(amount: int, allocatable: int) -> int:
     return int(amount / allocatable * 100) if allocatable else 0
 
 
-def write_node_resources(w: PrefixWriter, node: Any, pods: Sequence[Any], now: datetime) -> None:
+def write_node_resources(w: PrefixWriter, node: core_pb2.Node, pods: Sequence[core_pb2.Pod],
+                         now: datetime) -> None:
     allocatable_raw: Mapping[str, str] = node.status.allocatable or node.status.capacity
     allocatable = {k: _amount(k, v) for k, v in allocatable_raw.items()}
     w.write(LEVEL_0, f"Non-terminated Pods:\t({len(pods)} in total)\n")

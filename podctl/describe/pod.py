@@ -1,17 +1,17 @@
 """`describe pod`: kubectl's describePod layout."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from podctl.describe.common import age, format_time, write_annotations, write_events, write_labels
 from podctl.describe.containers import write_containers
 from podctl.describe.qos import pod_qos_class
 from podctl.describe.writer import LEVEL_0, LEVEL_1, LEVEL_2, PrefixWriter
+from podplane.api.core.v1 import core_pb2
 
 
-def _write_volume(w: PrefixWriter, volume: Any, name_indent: str) -> None:
+def _write_volume(w: PrefixWriter, volume: core_pb2.Volume, name_indent: str) -> None:
     w.write(LEVEL_1, f"{name_indent}{volume.name}:\n")
     if volume.HasField("host_path"):
         w.write(LEVEL_2, "Type:\tHostPath (bare host directory volume)\n"
@@ -36,7 +36,7 @@ def _write_volume(w: PrefixWriter, volume: Any, name_indent: str) -> None:
         w.write(LEVEL_1, "<unknown>\n")
 
 
-def write_volumes(w: PrefixWriter, volumes: Any, space: str = "") -> None:
+def write_volumes(w: PrefixWriter, volumes: Sequence[core_pb2.Volume], space: str = "") -> None:
     """`space` indents the section inside a pod template, as kubectl's describeVolumes."""
     if not volumes:
         w.write(LEVEL_0, f"{space}Volumes:\t<none>\n")
@@ -46,7 +46,7 @@ def write_volumes(w: PrefixWriter, volumes: Any, space: str = "") -> None:
         _write_volume(w, volume, " " if space else "")
 
 
-def _toleration(t: Any) -> str:
+def _toleration(t: core_pb2.Toleration) -> str:
     text = str(t.key)
     if t.value:
         text += f"={t.value}"
@@ -59,7 +59,8 @@ def _toleration(t: Any) -> str:
     return text
 
 
-def write_tolerations(w: PrefixWriter, tolerations: Any, title: str = "Tolerations") -> None:
+def write_tolerations(w: PrefixWriter, tolerations: Sequence[core_pb2.Toleration],
+                      title: str = "Tolerations") -> None:
     w.write(LEVEL_0, f"{title}:\t")
     if not tolerations:
         w.write_line("<none>")
@@ -70,14 +71,14 @@ def write_tolerations(w: PrefixWriter, tolerations: Any, title: str = "Toleratio
         w.write(LEVEL_0, _toleration(t) + "\n")
 
 
-def _controller(pod: Any) -> str:
+def _controller(pod: core_pb2.Pod) -> str:
     for ref in pod.metadata.owner_references:
         if ref.controller:
             return f"{ref.kind}/{ref.name}"
     return ""
 
 
-def _write_status(w: PrefixWriter, pod: Any, now: datetime) -> None:
+def _write_status(w: PrefixWriter, pod: core_pb2.Pod, now: datetime) -> None:
     if pod.metadata.deletion_timestamp and pod.status.phase not in ("Failed", "Succeeded"):
         w.write(LEVEL_0, f"Status:\tTerminating (lasts {age(pod.metadata.deletion_timestamp, now)})\n")
         w.write(LEVEL_0, f"Termination Grace Period:\t{pod.metadata.deletion_grace_period_seconds}s\n")
@@ -89,7 +90,7 @@ def _write_status(w: PrefixWriter, pod: Any, now: datetime) -> None:
         w.write(LEVEL_0, f"Message:\t{pod.status.message}\n")
 
 
-def describe_pod(pod: Any, events: Iterable[Any] | None, now: datetime) -> str:
+def describe_pod(pod: core_pb2.Pod, events: Iterable[core_pb2.Event] | None, now: datetime) -> str:
     w = PrefixWriter()
     meta, spec, status = pod.metadata, pod.spec, pod.status
     w.write(LEVEL_0, f"Name:\t{meta.name}\n")

@@ -1,17 +1,16 @@
 """The Pod Template section of describe for controllers: kubectl's DescribePodTemplate."""
 from __future__ import annotations
 
-from typing import Any
-
 from podctl.describe.common import write_annotations, write_labels
 from podctl.describe.containers import write_containers
 from podctl.describe.pod import write_tolerations, write_volumes
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
+from podplane.api.core.v1 import core_pb2
 
 _SPACE = "  "
 
 
-def write_pod_template(w: PrefixWriter, template: Any) -> None:
+def write_pod_template(w: PrefixWriter, template: core_pb2.PodTemplateSpec) -> None:
     w.write(LEVEL_0, "Pod Template:\n")
     meta, spec = template.metadata, template.spec
     write_labels(w, f"{_SPACE}Labels", meta.labels)

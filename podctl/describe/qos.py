@@ -1,21 +1,22 @@
 """A pod's QoS class, as kubectl computes it when the status does not carry one (qos.GetPodQOS)."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 
 _COMPUTE = ("cpu", "memory")
 
 
-def _nonzero(values: Any, name: str) -> bool:
+def _nonzero(values: Mapping[str, str], name: str) -> bool:
     try:
         return name in values and quantity.parse(values[name]) != 0
     except quantity.QuantityError:
         return False
 
 
-def pod_qos_class(pod: Any) -> str:
+def pod_qos_class(pod: core_pb2.Pod) -> str:
     if pod.status.qos_class:
         return str(pod.status.qos_class)
     any_set = False

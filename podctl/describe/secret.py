@@ -2,13 +2,12 @@
 size, so a describe pasted into a ticket or a terminal log leaks nothing."""
 from __future__ import annotations
 
-from typing import Any
-
 from podctl.describe.common import write_annotations, write_labels
 from podctl.describe.writer import LEVEL_0, PrefixWriter
+from podplane.api.core.v1 import core_pb2
 
 
-def describe_secret(secret: Any) -> str:
+def describe_secret(secret: core_pb2.Secret) -> str:
     w = PrefixWriter()
     w.write(LEVEL_0, f"Name:\t{secret.metadata.name}\n")
     w.write(LEVEL_0, f"Namespace:\t{secret.metadata.namespace}\n")

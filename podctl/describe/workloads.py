@@ -4,54 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from podctl.describe.common import format_time, write_annotations, write_events, write_labels
 from podctl.describe.pod_template import write_pod_template
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podctl.printers.table import format_labels
 from podctl.printers.workloads import format_label_selector
+from podctl.workloads.owners import controlled_by, controller_of, template_without_hash
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age, parse
 
-# The label a deployment's controller adds to tell its replica sets' templates apart.
-POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
+
+class _Condition(Protocol):
+    """A controller's status condition (ReplicaSetCondition, DeploymentCondition, ...)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
-def controller_of(obj: Any) -> Any | None:
-    """The owner reference marked as the object's controller, if any."""
-    for ref in obj.metadata.owner_references:
-        if ref.HasField("controller") and ref.controller:
-            return ref
-    return None
-
-
-def _controlled_by(obj: Any, owner_uid: str) -> bool:
-    ref = controller_of(obj)
-    return ref is not None and ref.uid == owner_uid
-
-
-def pods_status(pods: Iterable[Any], owner_uid: str) -> str:
+def pods_status(pods: Iterable[core_pb2.Pod], owner_uid: str) -> str:
     """`2 Running / 1 Waiting / 0 Succeeded / 0 Failed` over the pods the controller owns."""
     counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
     for pod in pods:
-        if _controlled_by(pod, owner_uid) and pod.status.phase in counts:
+        if controlled_by(pod, owner_uid) and pod.status.phase in counts:
             counts[pod.status.phase] += 1
     return (f"{counts['Running']} Running / {counts['Pending']} Waiting / "
             f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed")
 
 
-def label_query(obj: Any) -> str:
-    """The controller's selector as a list request's labelSelector ("" for none): what to list to
-    find the pods (or replica sets) it may control."""
-    selector = obj.spec.selector
-    if hasattr(selector, "match_labels"):
-        text = format_label_selector(selector)
-    else:
-        text = format_labels(selector)
-    return "" if text == "<none>" else text
-
-
-def _write_header(w: PrefixWriter, obj: Any, selector: str) -> None:
+def _write_header(w: PrefixWriter,
+                  obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet | batch_pb2.Job,
+                  selector: str) -> None:
     w.write(LEVEL_0, f"Name:\t{obj.metadata.name}\n")
     w.write(LEVEL_0, f"Namespace:\t{obj.metadata.namespace}\n")
     w.write(LEVEL_0, f"Selector:\t{selector}\n")
@@ -61,7 +53,7 @@ def _write_header(w: PrefixWriter, obj: Any, selector: str) -> None:
         w.write(LEVEL_0, f"Controlled By:\t{ref.kind}/{ref.name}\n")
 
 
-def _write_conditions(w: PrefixWriter, conditions: Sequence[Any]) -> None:
+def _write_conditions(w: PrefixWriter, conditions: Sequence[_Condition]) -> None:
     if not conditions:
         return
     w.write(LEVEL_0, "Conditions:\n  Type\tStatus\tReason\n")
@@ -70,8 +62,9 @@ def _write_conditions(w: PrefixWriter, conditions: Sequence[Any]) -> None:
         w.write(LEVEL_1, f"{c.type} \t{c.status}\t{c.reason}\n")
 
 
-def _describe_replicas(obj: Any, selector: str, pods: Iterable[Any],
-                       events: Iterable[Any] | None, now: datetime) -> str:
+def _describe_replicas(obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet, selector: str,
+                       pods: Iterable[core_pb2.Pod], events: Iterable[core_pb2.Event] | None,
+                       now: datetime) -> str:
     w = PrefixWriter()
     _write_header(w, obj, selector)
     w.write(LEVEL_0, f"Replicas:\t{obj.status.replicas} current / {obj.spec.replicas} desired\n")
@@ -83,43 +76,39 @@ def _describe_replicas(obj: Any, selector: str, pods: Iterable[Any],
     return w.text()
 
 
-def describe_replication_controller(rc: Any, pods: Iterable[Any], events: Iterable[Any] | None,
+def describe_replication_controller(rc: core_pb2.ReplicationController,
+                                    pods: Iterable[core_pb2.Pod],
+                                    events: Iterable[core_pb2.Event] | None,
                                     now: datetime) -> str:
     """`pods` are those the selector matches; only the ones it controls are counted."""
     return _describe_replicas(rc, format_labels(rc.spec.selector), pods, events, now)
 
 
-def describe_replica_set(rs: Any, pods: Iterable[Any], events: Iterable[Any] | None,
-                         now: datetime) -> str:
+def describe_replica_set(rs: apps_pb2.ReplicaSet, pods: Iterable[core_pb2.Pod],
+                         events: Iterable[core_pb2.Event] | None, now: datetime) -> str:
     return _describe_replicas(rs, format_label_selector(rs.spec.selector), pods, events, now)
 
 
-def _without_hash(template: Any) -> Any:
-    copy = type(template)()
-    copy.CopyFrom(template)
-    copy.metadata.labels.pop(POD_TEMPLATE_HASH_LABEL, None)
-    return copy
-
-
-def _replica_sets_text(replica_sets: Sequence[Any]) -> str:
+def _replica_sets_text(replica_sets: Sequence[apps_pb2.ReplicaSet]) -> str:
     if not replica_sets:
         return "<none>"
     return ", ".join(f"{rs.metadata.name} ({rs.status.replicas}/{rs.spec.replicas} replicas created)"
                      for rs in replica_sets)
 
 
-def split_replica_sets(deployment: Any, replica_sets: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+def split_replica_sets(deployment: apps_pb2.Deployment, replica_sets: Iterable[apps_pb2.ReplicaSet]
+                       ) -> tuple[list[apps_pb2.ReplicaSet], list[apps_pb2.ReplicaSet]]:
     """(old, new) among the replica sets the deployment controls: the new one's template is the
     deployment's, but for the pod-template-hash label (deploymentutil.FindNewReplicaSet)."""
-    owned = sorted((rs for rs in replica_sets if _controlled_by(rs, deployment.metadata.uid)),
+    owned = sorted((rs for rs in replica_sets if controlled_by(rs, deployment.metadata.uid)),
                    key=lambda rs: rs.metadata.creation_timestamp)
-    wanted = _without_hash(deployment.spec.template)
-    new = [rs for rs in owned if _without_hash(rs.spec.template) == wanted][:1]
+    wanted = template_without_hash(deployment.spec.template)
+    new = [rs for rs in owned if template_without_hash(rs.spec.template) == wanted][:1]
     return [rs for rs in owned if rs not in new], new
 
 
-def describe_deployment(d: Any, replica_sets: Iterable[Any], events: Iterable[Any] | None,
-                        now: datetime) -> str:
+def describe_deployment(d: apps_pb2.Deployment, replica_sets: Iterable[apps_pb2.ReplicaSet],
+                        events: Iterable[core_pb2.Event] | None, now: datetime) -> str:
     """`replica_sets` are those of the deployment's namespace its selector matches."""
     w = PrefixWriter()
     spec, status = d.spec, d.status
@@ -148,7 +137,7 @@ def describe_deployment(d: Any, replica_sets: Iterable[Any], events: Iterable[An
     return w.text()
 
 
-def describe_job(job: Any, events: Iterable[Any] | None, now: datetime) -> str:
+def describe_job(job: batch_pb2.Job, events: Iterable[core_pb2.Event] | None, now: datetime) -> str:
     w = PrefixWriter()
     spec, status = job.spec, job.status
     _write_header(w, job, format_label_selector(spec.selector))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from podctl.tabwriter import describe_writer
+from podctl.printers.tabwriter import describe_writer
 
 LEVEL_0, LEVEL_1, LEVEL_2, LEVEL_3 = 0, 1, 2, 3
 

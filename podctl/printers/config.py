@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from podctl.printers.table import Column, TableSpec
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age
 
 
-def config_map_row(cm: Any, now: datetime) -> list[str]:
+def config_map_row(cm: core_pb2.ConfigMap, now: datetime) -> list[str]:
     return [cm.metadata.name, str(len(cm.data) + len(cm.binary_data)),
             human_age(cm.metadata.creation_timestamp, now)]
 
 
-def secret_row(secret: Any, now: datetime) -> list[str]:
+def secret_row(secret: core_pb2.Secret, now: datetime) -> list[str]:
     return [secret.metadata.name, secret.type, str(len(secret.data)),
             human_age(secret.metadata.creation_timestamp, now)]
 

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from podctl.printers.table import Column, TableSpec
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age
 
 NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
 NODE_ROLE_LABEL = "kubernetes.io/role"
 
 
-def node_status(node: Any) -> str:
+def node_status(node: core_pb2.Node) -> str:
     """Ready / NotReady / Unknown (no Ready condition yet), then ,SchedulingDisabled when cordoned."""
     status = []
     ready = [c for c in node.status.conditions if c.type == "Ready"]
@@ -24,7 +24,7 @@ def node_status(node: Any) -> str:
     return ",".join(status)
 
 
-def node_roles(node: Any) -> list[str]:
+def node_roles(node: core_pb2.Node) -> list[str]:
     """From node-role.kubernetes.io/<role> labels and the kubernetes.io/role label, sorted."""
     roles = set()
     for key, value in node.metadata.labels.items():
@@ -35,14 +35,14 @@ def node_roles(node: Any) -> list[str]:
     return sorted(roles)
 
 
-def node_address(node: Any, address_type: str) -> str:
+def node_address(node: core_pb2.Node, address_type: str) -> str:
     for address in node.status.addresses:
         if address.type == address_type:
             return str(address.address)
     return "<none>"
 
 
-def node_row(node: Any, now: datetime) -> list[str]:
+def node_row(node: core_pb2.Node, now: datetime) -> list[str]:
     info = node.status.node_info
     return [
         node.metadata.name, node_status(node), ",".join(node_roles(node)) or "<none>",

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from podctl.printers.table import Column, TableSpec
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age, parse
 
 # The reason the node lifecycle controller gives a pod on a node that stopped answering.
@@ -26,11 +26,11 @@ def _later(current: datetime | None, candidate: str) -> datetime | None:
     return t if current is None or t > current else current
 
 
-def _condition_true(pod: Any, condition_type: str) -> bool:
+def _condition_true(pod: core_pb2.Pod, condition_type: str) -> bool:
     return any(c.type == condition_type and c.status == "True" for c in pod.status.conditions)
 
 
-def _init_reason(pod: Any) -> tuple[str | None, int, datetime | None]:
+def _init_reason(pod: core_pb2.Pod) -> tuple[str | None, int, datetime | None]:
     """(the Init:... status while initializing or None, init restarts, last init restart)."""
     restarts = 0
     last_restart: datetime | None = None
@@ -55,7 +55,7 @@ def _init_reason(pod: Any) -> tuple[str | None, int, datetime | None]:
     return None, restarts, last_restart
 
 
-def summarize_pod(pod: Any, now: datetime) -> PodSummary:
+def summarize_pod(pod: core_pb2.Pod, now: datetime) -> PodSummary:
     """The READY, STATUS and RESTARTS cells of `kubectl get pods`."""
     reason = pod.status.reason or pod.status.phase
     for condition in pod.status.conditions:
@@ -101,7 +101,7 @@ def summarize_pod(pod: Any, now: datetime) -> PodSummary:
     return PodSummary(ready=f"{ready}/{total}", status=reason, restarts=restarts_cell)
 
 
-def pod_row(pod: Any, now: datetime) -> list[str]:
+def pod_row(pod: core_pb2.Pod, now: datetime) -> list[str]:
     summary = summarize_pod(pod, now)
     ip = pod.status.pod_ips[0].ip if pod.status.pod_ips else ""
     return [

@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 from google.protobuf.message import Message
 
-from podctl.objects import object_name, to_plain_dict, with_type_meta
+from podctl.resource.objects import object_name, to_plain_dict, with_type_meta
+from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 
 STRUCTURED_FORMATS = ("yaml", "json", "name")
@@ -46,9 +47,9 @@ def as_document(objects: Sequence[Message], resource: Resource, *, single: bool)
     return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
 
 
-def render(objects: Sequence[Any], resource: Resource, output: str, *, single: bool) -> str:
+def render(objects: Sequence[Message], resource: Resource, output: str, *, single: bool) -> str:
     if output == "name":
-        return "".join(f"{object_name(resource, o.metadata.name)}\n" for o in objects)
+        return "".join(f"{object_name(resource, object_meta(o).name)}\n" for o in objects)
     document = as_document(objects, resource, single=single)
     if output == "json":
         return json.dumps(document, indent=4, sort_keys=True) + "\n"

@@ -4,12 +4,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Generic, TextIO, TypeAlias, TypeVar
 
-from podctl.tabwriter import kubectl_table_writer
+from google.protobuf.message import Message
+
+from podctl.printers.tabwriter import kubectl_table_writer
+from podplane.apimachinery.meta import object_meta
+
+T = TypeVar("T", bound=Message)
 
 # A row's cells for one object at a moment in time (ages are relative to `now`).
-RowFunc = Callable[[Any, datetime], list[str]]
+RowFunc: TypeAlias = Callable[[T, datetime], list[str]]
 
 
 @dataclass(frozen=True)
@@ -20,10 +25,11 @@ class Column:
 
 
 @dataclass(frozen=True)
-class TableSpec:
+class TableSpec(Generic[T]):
+    """The table of one kind, whose objects are T."""
     columns: tuple[Column, ...]
     # Every column's cell, wide ones included, in column order.
-    row: RowFunc
+    row: RowFunc[T]
 
 
 def format_labels(labels: Mapping[str, str]) -> str:
@@ -41,11 +47,11 @@ class TableOptions:
     show_labels: bool = False
 
 
-class TablePrinter:
+class TablePrinter(Generic[T]):
     """Prints rows as they come (a list, then watch events), aligned like kubectl: the header once,
     column widths that only ever grow."""
 
-    def __init__(self, out: TextIO, spec: TableSpec, options: TableOptions,
+    def __init__(self, out: TextIO, spec: TableSpec[T], options: TableOptions,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self._writer = kubectl_table_writer(out)
         self._spec = spec
@@ -62,16 +68,16 @@ class TablePrinter:
             cells.append("LABELS")
         return cells
 
-    def row(self, obj: Any, now: datetime) -> list[str]:
+    def row(self, obj: T, now: datetime) -> list[str]:
         all_cells = self._spec.row(obj, now)
         cells = [all_cells[i] for i in self._shown]
         if self._options.with_namespace:
-            cells.insert(0, obj.metadata.namespace)
+            cells.insert(0, object_meta(obj).namespace)
         if self._options.show_labels:
-            cells.append(format_labels(obj.metadata.labels))
+            cells.append(format_labels(object_meta(obj).labels))
         return cells
 
-    def print_objects(self, objects: Iterable[Any]) -> None:
+    def print_objects(self, objects: Iterable[T]) -> None:
         now = self._clock()
         lines = [self.row(obj, now) for obj in objects]
         if not self._printed_header:

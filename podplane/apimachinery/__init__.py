@@ -1,3 +1,3 @@
-"""The API's own rules, as apimachinery holds them: the kinds the API serves (resources),
-manifests (manifest), quantities, label and field selectors, times, and helpers over the API's
-types (conditions, tolerations, images, ephemeral containers)."""
+"""The API's own rules, as apimachinery holds them: the kinds the API serves (resources), what
+every kind's messages share (meta), manifests (manifest), quantities, label and field selectors,
+times, and helpers over the API's types (conditions, tolerations, images, ephemeral containers)."""

@@ -1,12 +1,11 @@
 """Pod conditions, updated as Kubernetes' podutil.UpdatePodCondition does."""
 from __future__ import annotations
 
-from typing import Any
-
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 
 
-def set_pod_condition(status: Any, condition: Any) -> bool:
+def set_pod_condition(status: core_pb2.PodStatus, condition: core_pb2.PodCondition) -> bool:
     """Puts `condition` into status.conditions; False when nothing changed. The transition time
     moves only when the condition's status does."""
     for existing in status.conditions:

@@ -8,7 +8,7 @@ import binascii
 import functools
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import yaml
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -16,6 +16,8 @@ from google.protobuf.message import Message
 
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
+
+M = TypeVar("M", bound=Message)
 
 _INT_TYPES = {
     FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
@@ -44,7 +46,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _type_name(value: Any) -> str:
+def _type_name(value: object) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
@@ -75,7 +77,7 @@ def _base64(value: str, path: str) -> bytes:
         raise ManifestError(path, f"illegal base64 data at input byte {at}") from None
 
 
-def _scalar(field: FieldDescriptor, value: Any, path: str) -> Any:
+def _scalar(field: FieldDescriptor, value: object, path: str) -> str | int | float | bytes:
     t = field.type
     if t == FieldDescriptor.TYPE_STRING:
         # Quantities ("cpu: 1") and int-or-string ports ("port: 8080") arrive as numbers.
@@ -112,7 +114,7 @@ def _scalar(field: FieldDescriptor, value: Any, path: str) -> Any:
     raise ManifestError(path, "unsupported field type")
 
 
-def _fill(msg: Message, data: Any, path: str) -> None:
+def _fill(msg: Message, data: object, path: str) -> None:
     if not isinstance(data, dict):
         raise ManifestError(path, f"expected object, got {_type_name(data)}")
     fields = _fields(msg.DESCRIPTOR)
@@ -152,6 +154,14 @@ def _fill(msg: Message, data: Any, path: str) -> None:
             _fill(child, value, sub)
         else:
             setattr(msg, field.name, _scalar(field, value, sub))
+
+
+@overload
+def from_dict(data: Any, message: type[M]) -> M: ...
+
+
+@overload
+def from_dict(data: Any, message: None = None) -> Message: ...
 
 
 def from_dict(data: Any, message: type[Message] | None = None) -> Message:

@@ -1,9 +1,11 @@
 """The resource kinds the API serves: one table that the apiserver, the client and podctl all read."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol
 
+import grpc
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2, apps_pb2_grpc
@@ -12,20 +14,49 @@ from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    # A Resource whose kind is not known statically (by_name(), a loop over ALL) gives untyped
+    # messages: a protobuf Message has no metadata, spec or items to type-check against.
+    M = TypeVar("M", bound=Message, default=Any)
+    L = TypeVar("L", bound=Message, default=Any)
+    E = TypeVar("E", bound=Message, default=Any)
+else:  # type parameter defaults are a type checker's matter; Python 3.11's TypeVar has none
+    from typing import TypeVar
+
+    M = TypeVar("M", bound=Message)
+    L = TypeVar("L", bound=Message)
+    E = TypeVar("E", bound=Message)
+
+
+class MethodRegistry(Protocol):
+    """What the generated add_*Servicer_to_server functions add a servicer's methods to: a grpc
+    server, or podplane.componentbase.serving.MethodTable."""
+
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None: ...
+
+    def add_registered_method_handlers(self, service: str,
+                                       handlers: dict[str, grpc.RpcMethodHandler]) -> None: ...
+
 
 @dataclass(frozen=True)
-class Resource:
+class Resource(Generic[M, L, E]):
+    """One kind: its names, its messages (the object M, its list L, its watch event E) and its
+    gRPC service."""
     kind: str
     plural: str
     api_version: str
     namespaced: bool
-    message: type[Message]
-    list_message: Any
-    watch_event: Any
+    message: type[M]
+    list_message: type[L]
+    watch_event: type[E]
     # Full gRPC service name, e.g. "podplane.core.v1.Pods".
     service: str
-    stub: Any
-    add_servicer: Any
+    # The generated client stub class (grpc's generated code has no type stubs).
+    stub: Callable[[grpc.aio.Channel], Any]
+    # The generated add_*Servicer_to_server(servicer, registry).
+    add_servicer: Callable[[object, MethodRegistry], None]
     has_status: bool
     short_names: tuple[str, ...] = ()
 
@@ -33,7 +64,7 @@ class Resource:
     def singular(self) -> str:
         return self.kind.lower()
 
-    def new(self) -> Any:
+    def new(self) -> M:
         return self.message()
 
 
@@ -152,7 +183,8 @@ def by_kind(kind: str, api_version: str) -> Resource:
     raise KeyError(f'no matches for kind "{kind}" in version "{api_version}"')
 
 
-def by_message(msg: Message) -> Resource:
+def by_message(msg: M) -> Resource[M]:
+    """The resource of a message's kind; KeyError if it is not an API object."""
     for r in ALL:
         if isinstance(msg, r.message):
             return r

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias, TypeVar
+
+from google.protobuf.message import Message
+
+from podplane.api.meta.v1 import meta_pb2
+
+M = TypeVar("M", bound=Message)
 
 
 class SelectorError(ValueError):
@@ -128,7 +134,7 @@ def parse_fields(text: str, supported: frozenset[str] | None = None) -> FieldSel
     return FieldSelector(tuple(reqs))
 
 
-def from_label_selector_message(sel: Any) -> LabelSelector:
+def from_label_selector_message(sel: meta_pb2.LabelSelector) -> LabelSelector:
     """Converts a meta/v1 LabelSelector message (matchLabels, matchExpressions)."""
     reqs = [Requirement(k, "=", frozenset([v])) for k, v in sorted(sel.match_labels.items())]
     ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
@@ -139,4 +145,5 @@ def from_label_selector_message(sel: Any) -> LabelSelector:
     return LabelSelector(tuple(reqs))
 
 
-FieldGetter = Callable[[Any], Mapping[str, str]]
+# The selectable fields of one kind's objects, by path.
+FieldGetter: TypeAlias = Callable[[M], Mapping[str, str]]

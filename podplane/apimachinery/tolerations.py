@@ -2,10 +2,10 @@
 shared by the scheduler's TaintToleration plugin and the controller-manager's NoExecute eviction."""
 from __future__ import annotations
 
-from typing import Any
+from podplane.api.core.v1 import core_pb2
 
 
-def tolerates(toleration: Any, key: str, value: str, effect: str) -> bool:
+def tolerates(toleration: core_pb2.Toleration, key: str, value: str, effect: str) -> bool:
     """An empty effect or key in the toleration matches any; operator "" means Equal."""
     if toleration.effect and toleration.effect != effect:
         return False

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
 import builtins
 import collections
@@ -20,9 +20,20 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.resources import Resource
 
-T = TypeVar("T", bound=Message)
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    T = TypeVar("T", bound=Message)
+    # A bare WatchStream (its kind not known statically) streams untyped objects.
+    W = TypeVar("W", bound=Message, default=Any)
+else:  # type parameter defaults are a type checker's matter; Python 3.11's TypeVar has none
+    from typing import TypeVar
+
+    T = TypeVar("T", bound=Message)
+    W = TypeVar("W", bound=Message)
 
 DEFAULT_TIMEOUT = 30.0
 # Large pages of nodes or pods exceed gRPC's 4 MiB default.
@@ -48,7 +59,12 @@ def separate_channel(target: str, credentials: Credentials | None) -> grpc.aio.C
                        [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
 
 
-async def _bind(stub: Any, timeout: float, namespace: str, name: str, node_name: str,
+class _PodsStub(Protocol):
+    """The part of the generated PodsStub that binds (grpc's generated code has no type stubs)."""
+    Bind: grpc.aio.UnaryUnaryMultiCallable
+
+
+async def _bind(stub: _PodsStub, timeout: float, namespace: str, name: str, node_name: str,
                 uid: str) -> core_pb2.Pod:
     binding = core_pb2.Binding(
         metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
@@ -77,24 +93,25 @@ def is_conflict(err: BaseException) -> bool:
     return bool(status_code(err) == grpc.StatusCode.ABORTED)
 
 
-class WatchStream:
+class WatchStream(Generic[W]):
     """A server stream of watch events: iterate it; cancel() ends it. The watch is asked for
     batches (allow_watch_batches); they are unpacked here, so events come one by one."""
 
-    def __init__(self, call: Any) -> None:
+    def __init__(self, call: grpc.aio.UnaryStreamCall) -> None:
         self._call = call
         self._messages = call.__aiter__()
-        self._batched: collections.deque[Any] = collections.deque()
+        self._batched: collections.deque[WatchEvent[W]] = collections.deque()
 
-    def __aiter__(self) -> WatchStream:
+    def __aiter__(self) -> WatchStream[W]:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> WatchEvent[W]:
         if self._batched:
             return self._batched.popleft()
         msg = await self._messages.__anext__()
         if not msg.events:
-            return msg
+            event: WatchEvent[W] = msg
+            return event
         self._batched.extend(msg.events)
         return self._batched.popleft()
 
@@ -105,17 +122,18 @@ class WatchStream:
 class ResourceClient(Generic[T]):
     """Create/Get/List/Watch/Update/UpdateStatus/Delete for one resource kind."""
 
-    def __init__(self, channel: grpc.aio.Channel, resource: Resource, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, resource: Resource[T], timeout: float) -> None:
         self.resource = resource
         self._stub = resource.stub(channel)
         self._timeout = timeout
 
-    async def _call(self, method: str, request: Message) -> Any:
+    async def _call(self, method: str, request: Message) -> Message:
         # Every verb is retried when the apiserver refuses it as overloaded (RESOURCE_EXHAUSTED
         # with retry-after): it was refused before doing anything, so it cannot happen twice.
         rpc = getattr(self._stub, method)
-        return await call_with_retry(
+        response: Message = await call_with_retry(
             lambda timeout: rpc(request, timeout=timeout, wait_for_ready=True), self._timeout)
+        return response
 
     async def create(self, obj: T) -> T:
         return cast(T, await self._call("Create", obj))
@@ -124,10 +142,12 @@ class ResourceClient(Generic[T]):
         return cast(T, await self._call("Get", meta_pb2.GetRequest(namespace=namespace, name=name)))
 
     async def list(self, namespace: str = "", *, label_selector: str = "", field_selector: str = "",
-                   resource_version: str = "", limit: int = 0, continue_token: str = "") -> Any:
-        return await self._call("List", meta_pb2.ListRequest(
+                   resource_version: str = "", limit: int = 0,
+                   continue_token: str = "") -> ObjectList[T]:
+        """One page: the kind's List message (PodList, ...)."""
+        return cast(ObjectList[T], await self._call("List", meta_pb2.ListRequest(
             namespace=namespace, label_selector=label_selector, field_selector=field_selector,
-            resource_version=resource_version, limit=limit, continue_token=continue_token))
+            resource_version=resource_version, limit=limit, continue_token=continue_token)))
 
     async def list_all(self, namespace: str = "", *, label_selector: str = "",
                        field_selector: str = "", page_size: int = 500,
@@ -147,7 +167,7 @@ class ResourceClient(Generic[T]):
 
     def watch(self, namespace: str = "", *, resource_version: str = "", label_selector: str = "",
               field_selector: str = "", allow_watch_bookmarks: bool = False,
-              timeout_seconds: int = 0) -> WatchStream:
+              timeout_seconds: int = 0) -> WatchStream[T]:
         """A stream of watch events ({type, object}); cancel the iterator to stop."""
         request = meta_pb2.WatchRequest(
             namespace=namespace, resource_version=resource_version, label_selector=label_selector,
@@ -206,8 +226,10 @@ class Client:
         self._pods_stub = resources.POD.stub(self.channel)
         self.timeout = timeout
 
-    def for_resource(self, resource: Resource) -> ResourceClient[Any]:
-        return cast(ResourceClient[Any], getattr(self, resource.plural))
+    def for_resource(self, resource: Resource[T]) -> ResourceClient[T]:
+        """The typed client of a resource (untyped for a resource not known statically)."""
+        client: ResourceClient[T] = getattr(self, resource.plural)
+        return client
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
         """Assigns a pod to a node (POST pods/<name>/binding)."""

@@ -4,22 +4,18 @@ retry.RetryOnConflict around a Get-modify-Update)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
+from google.protobuf.message import Message
+
+from podplane.apimachinery.meta import object_meta
 from podplane.client.clientset import is_conflict, is_not_found
 
 # Conflicts tolerated before giving up (client-go's retry.DefaultRetry makes 5 steps).
 DEFAULT_ATTEMPTS = 5
 
-
-class _Message(Protocol):
-    metadata: Any
-
-    def CopyFrom(self, other: Any) -> None: ...
-
-
-T = TypeVar("T", bound=_Message)
-T_co = TypeVar("T_co", bound=_Message, covariant=True)
+T = TypeVar("T", bound=Message)
+T_co = TypeVar("T_co", bound=Message, covariant=True)
 
 
 class ConflictRetriesExhausted(RuntimeError):
@@ -32,13 +28,14 @@ class _Getter(Protocol[T_co]):  # the get of a podplane.client.clientset.Resourc
 
 async def get_same(api: _Getter[T], obj: T) -> T | None:
     """`obj` as stored now; None if it is gone or replaced by another of the same name."""
+    meta = object_meta(obj)
     try:
-        fresh = await api.get(obj.metadata.name, obj.metadata.namespace)
+        fresh = await api.get(meta.name, meta.namespace)
     except Exception as e:
         if is_not_found(e):
             return None
         raise
-    return fresh if fresh.metadata.uid == obj.metadata.uid else None
+    return fresh if object_meta(fresh).uid == meta.uid else None
 
 
 async def update_on_conflict(

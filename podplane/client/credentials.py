@@ -52,7 +52,7 @@ class Credentials:
                 tls, grpc.access_token_call_credentials(self.token))
         return tls
 
-    def aio_channel(self, target: str, options: Sequence[tuple[str, Any]] = ()) -> grpc.aio.Channel:
+    def aio_channel(self, target: str, options: Sequence[tuple[str, int | str]] = ()) -> grpc.aio.Channel:
         return grpc.aio.secure_channel(target, self.channel_credentials(), options=list(options))
 
     def channel(self, target: str) -> grpc.Channel:
@@ -60,7 +60,7 @@ class Credentials:
 
 
 def aio_channel(target: str, credentials: Credentials | None,
-                options: Sequence[tuple[str, Any]] = ()) -> grpc.aio.Channel:
+                options: Sequence[tuple[str, int | str]] = ()) -> grpc.aio.Channel:
     """TLS with `credentials`, plaintext without (an apiserver started with --insecure-serving)."""
     if credentials is None:
         return grpc.aio.insecure_channel(target, options=list(options))

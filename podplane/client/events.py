@@ -10,9 +10,11 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from typing import Any
+
+from google.protobuf.message import Message
 
 from podplane.apimachinery import timeutil
+from podplane.apimachinery.meta import accessor, object_meta
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
@@ -36,18 +38,20 @@ class EventRecorder:
         self.component = component
         self.instance = instance
         self._max_queued = max_queued
-        self._queue: asyncio.Queue[tuple[tuple[str, str, str, str], Any, str]] | None = None
+        self._queue: asyncio.Queue[tuple[tuple[str, str, str, str], Message, str]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.dropped = 0
         self._dropped_logged_at = -math.inf
         # (involved uid, type, reason, message) -> the Event last written for it.
-        self._seen: OrderedDict[tuple[str, str, str, str], Any] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, str, str, str], core_pb2.Event] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         # The latest write per key: a repeat waits for it, so that a burst counts up, not races.
         self._latest: dict[tuple[str, str, str, str], asyncio.Task[None]] = {}
 
-    def record(self, obj: Any, type_: str, reason: str, message: str, *, action: str = "") -> None:
-        key = (str(obj.metadata.uid), type_, reason, message)
+    def record(self, obj: Message, type_: str, reason: str, message: str, *,
+               action: str = "") -> None:
+        """An event about `obj`, an API object of any kind."""
+        key = (str(object_meta(obj).uid), type_, reason, message)
         if self._max_queued is not None:
             self._enqueue(key, obj, action)
             return
@@ -70,7 +74,7 @@ class EventRecorder:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout)
 
-    def _enqueue(self, key: tuple[str, str, str, str], obj: Any, action: str) -> None:
+    def _enqueue(self, key: tuple[str, str, str, str], obj: Message, action: str) -> None:
         if self._queue is None:
             self._queue = asyncio.Queue(self._max_queued or 0)
             self._writer = asyncio.get_running_loop().create_task(self._write_queued())
@@ -94,7 +98,7 @@ class EventRecorder:
                 self._queue.task_done()
 
     async def _write(self, before: asyncio.Task[None] | None, key: tuple[str, str, str, str],
-                     obj: Any, action: str) -> None:
+                     obj: Message, action: str) -> None:
         if before is not None:
             await asyncio.wait([before])
         _, type_, reason, message = key
@@ -109,10 +113,11 @@ class EventRecorder:
             while len(self._seen) > _MAX_REMEMBERED:
                 self._seen.popitem(last=False)
         except Exception as e:  # noqa: BLE001 - events are best effort
+            meta = object_meta(obj)
             log.warning("could not record event %s %s for %s/%s: %s", type_, reason,
-                        obj.metadata.namespace, obj.metadata.name, e)
+                        meta.namespace, meta.name, e)
 
-    async def _bump(self, previous: Any) -> Any | None:
+    async def _bump(self, previous: core_pb2.Event) -> core_pb2.Event | None:
         event = core_pb2.Event()
         event.CopyFrom(previous)
         event.count = max(event.count, 1) + 1
@@ -122,16 +127,18 @@ class EventRecorder:
         except Exception:  # noqa: BLE001 - gone or changed: write a new one instead
             return None
 
-    def _new_event(self, obj: Any, type_: str, reason: str, message: str, action: str) -> Any:
+    def _new_event(self, obj: Message, type_: str, reason: str, message: str,
+                   action: str) -> core_pb2.Event:
         now = timeutil.now()
-        meta = obj.metadata
+        involved = accessor(obj)
+        meta = involved.metadata
         return core_pb2.Event(
             metadata=meta_pb2.ObjectMeta(
                 namespace=meta.namespace or "default",
                 # Kubernetes names events <object>.<hex nanoseconds>.
                 name=f"{meta.name}.{time.time_ns():x}"),
             involved_object=core_pb2.ObjectReference(
-                kind=obj.kind or "Pod", api_version=obj.api_version or "v1",
+                kind=involved.kind or "Pod", api_version=involved.api_version or "v1",
                 namespace=meta.namespace, name=meta.name, uid=meta.uid,
                 resource_version=meta.resource_version),
             reason=reason, message=message, type=type_,

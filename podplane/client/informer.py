@@ -9,26 +9,28 @@ import builtins
 import logging
 import random
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
+from podplane.apimachinery.meta import object_meta
 from podplane.client.clientset import ResourceClient, status_code
 
 T = TypeVar("T", bound=Message)
 log = logging.getLogger(__name__)
 
-AddHandler = Callable[[Any], None]
-UpdateHandler = Callable[[Any, Any], None]
-DeleteHandler = Callable[[Any], None]
-IndexFunc = Callable[[Any], Iterable[str]]
+# What an Informer[T] calls its handlers and index functions with.
+AddHandler: TypeAlias = Callable[[T], None]
+UpdateHandler: TypeAlias = Callable[[T, T], None]
+DeleteHandler: TypeAlias = Callable[[T], None]
+IndexFunc: TypeAlias = Callable[[T], Iterable[str]]
 
 
-def object_key(obj: Any) -> str:
+def object_key(obj: Message) -> str:
     """namespace/name for namespaced objects, name otherwise (client-go's MetaNamespaceKeyFunc)."""
-    ns = obj.metadata.namespace
-    return f"{ns}/{obj.metadata.name}" if ns else obj.metadata.name
+    meta = object_meta(obj)
+    return f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
 
 
 class Informer(Generic[T]):
@@ -42,10 +44,10 @@ class Informer(Generic[T]):
         self._resync_period = resync_period
         self.name = name or client.resource.plural
         self._cache: dict[str, T] = {}
-        self._indexers: dict[str, IndexFunc] = {}
+        self._indexers: dict[str, IndexFunc[T]] = {}
         self._indices: dict[str, dict[str, set[str]]] = {}
-        self._handlers: list[tuple[AddHandler | None, UpdateHandler | None,
-                                   DeleteHandler | None]] = []
+        self._handlers: list[tuple[AddHandler[T] | None, UpdateHandler[T] | None,
+                                   DeleteHandler[T] | None]] = []
         self._synced = asyncio.Event()
         self.resource_version = ""
 
@@ -60,7 +62,7 @@ class Informer(Generic[T]):
     def keys(self) -> builtins.list[str]:
         return list(self._cache)
 
-    def add_index(self, name: str, func: IndexFunc) -> None:
+    def add_index(self, name: str, func: IndexFunc[T]) -> None:
         self._indexers[name] = func
         index: dict[str, set[str]] = {}
         for key, obj in self._cache.items():
@@ -71,8 +73,9 @@ class Informer(Generic[T]):
     def by_index(self, name: str, value: str) -> builtins.list[T]:
         return [self._cache[k] for k in self._indices[name].get(value, ())]
 
-    def add_handler(self, on_add: AddHandler | None = None, on_update: UpdateHandler | None = None,
-                    on_delete: DeleteHandler | None = None) -> None:
+    def add_handler(self, on_add: AddHandler[T] | None = None,
+                    on_update: UpdateHandler[T] | None = None,
+                    on_delete: DeleteHandler[T] | None = None) -> None:
         self._handlers.append((on_add, on_update, on_delete))
         for obj in self._cache.values():
             if on_add:
@@ -132,12 +135,13 @@ class Informer(Generic[T]):
         items, rv = await self._client.list_all(
             self._namespace, label_selector=self._label_selector,
             field_selector=self._field_selector, resource_version=resource_version)
-        fresh: dict[str, Any] = {object_key(o): o for o in items}
+        fresh: dict[str, T] = {object_key(o): o for o in items}
         for key in [k for k in self._cache if k not in fresh]:
             self._remove(key)
         for key, obj in fresh.items():
-            old: Any = self._cache.get(key)
-            if old is None or old.metadata.resource_version != obj.metadata.resource_version:
+            old = self._cache.get(key)
+            if (old is None
+                    or object_meta(old).resource_version != object_meta(obj).resource_version):
                 self._store(obj)
         self.resource_version = rv
         self._synced.set()
@@ -150,13 +154,13 @@ class Informer(Generic[T]):
         async for event in stream:
             obj = event.object
             if event.type == "BOOKMARK":
-                self.resource_version = obj.metadata.resource_version
+                self.resource_version = object_meta(obj).resource_version
                 continue
             if event.type == "DELETED":
                 self._remove(object_key(obj))
             else:
                 self._store(obj)
-            self.resource_version = obj.metadata.resource_version
+            self.resource_version = object_meta(obj).resource_version
 
     async def _resync_loop(self) -> None:
         while True:

@@ -14,7 +14,6 @@ lease_duration - renew_deadline to spare. A graceful stop releases the lease (ho
 that a standby takes over at its next retry rather than after lease_duration."""
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import math
@@ -24,9 +23,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from podplane.componentbase import flags
 from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -259,7 +257,7 @@ class LeaderElector:
         renewing = asyncio.create_task(self.keep_renewing(), name="leader-election-renew")
         lost = False
         try:
-            waiting: set[asyncio.Future[Any]] = {work, renewing}
+            waiting: set[asyncio.Future[T] | asyncio.Task[None]] = {work, renewing}
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if work.done():
                 return work.result()
@@ -273,37 +271,3 @@ class LeaderElector:
             await asyncio.gather(work, renewing, return_exceptions=True)
             if not lost and self.config.release_on_cancel:
                 await self.release()
-
-
-# ---------------------------------------------------------------------- flags
-def add_flags(parser: argparse.ArgumentParser, resource_name: str) -> None:
-    """kube-controller-manager's (and kube-scheduler's) --leader-elect* flags."""
-    parser.add_argument("--leader-elect", type=flags.boolean, nargs="?", const=True, default=True,
-                        help="run only while holding the leader lease, so that replicas can "
-                             "stand by (default true)")
-    parser.add_argument("--leader-elect-lease-duration", type=flags.duration, default=LEASE_DURATION,
-                        help="how long standbys wait after the last renewal before taking "
-                             "over (default 15s)")
-    parser.add_argument("--leader-elect-renew-deadline", type=flags.duration, default=RENEW_DEADLINE,
-                        help="how long the leader keeps trying to renew before it gives up "
-                             "(default 10s)")
-    parser.add_argument("--leader-elect-retry-period", type=flags.duration, default=RETRY_PERIOD,
-                        help="how often candidates try to acquire or renew (default 2s)")
-    parser.add_argument("--leader-elect-resource-name", default=resource_name,
-                        help=f"name of the Lease in {NAMESPACE} (default {resource_name})")
-    parser.add_argument("--leader-elect-resource-namespace", default=NAMESPACE,
-                        help=f"namespace of the Lease (default {NAMESPACE})")
-
-
-def config_from_flags(parser: argparse.ArgumentParser, args: argparse.Namespace,
-                      identity: str | None = None) -> LeaderElectionConfig:
-    """The config the flags describe; an inconsistent set exits through parser.error."""
-    try:
-        return LeaderElectionConfig(
-            name=args.leader_elect_resource_name, identity=identity or default_identity(),
-            namespace=args.leader_elect_resource_namespace,
-            lease_duration=args.leader_elect_lease_duration,
-            renew_deadline=args.leader_elect_renew_deadline,
-            retry_period=args.leader_elect_retry_period)
-    except ValueError as e:
-        parser.error(f"--leader-elect-*: {e}")

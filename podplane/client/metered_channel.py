@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from prometheus_client import Counter, Histogram
 
 
@@ -31,22 +32,27 @@ def http_method(grpc_method: str | bytes) -> str:
     return _HTTP_METHODS.get(grpc_method.rpartition("/")[2], "POST")
 
 
+# What the generated stubs pass to a channel's unary_unary and unary_stream.
+_Serializer = Callable[[Message], bytes]
+_Deserializer = Callable[[bytes], Message]
+
+
 class _MeteredUnaryCall:
     """A unary call that records rest_client_* once it is awaited to its end: its duration from
     the call's start and its code (CANCELLED if the caller gives up first). Everything else is the
     call's own."""
     __slots__ = ("_call", "_method", "_start", "_recorded")
 
-    def __init__(self, call: Any, method: _MethodMetrics) -> None:
+    def __init__(self, call: grpc.aio.UnaryUnaryCall, method: _MethodMetrics) -> None:
         self._call = call
         self._method = method
         self._start = time.monotonic()
         self._recorded = False
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, Message]:
         code = grpc.StatusCode.CANCELLED
         try:
-            response = yield from self._call.__await__()
+            response: Message = yield from self._call.__await__()
             code = grpc.StatusCode.OK
             return response
         except grpc.aio.AioRpcError as e:
@@ -57,7 +63,7 @@ class _MeteredUnaryCall:
                 self._recorded = True
                 self._method.record(code, time.monotonic() - self._start)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # the untyped grpc call's own attributes
         return getattr(self._call, name)
 
 
@@ -67,7 +73,7 @@ class _MethodMetrics:
     def __init__(self, method: str | bytes, host: str) -> None:
         self.verb, self.host = http_method(method), host
         self._duration = REST_CLIENT_REQUEST_DURATION.labels(self.verb, host)
-        self._requests: dict[grpc.StatusCode, Any] = {}
+        self._requests: dict[grpc.StatusCode, Counter] = {}
 
     def count(self, code: grpc.StatusCode) -> None:
         counter = self._requests.get(code)
@@ -82,10 +88,10 @@ class _MethodMetrics:
 
 
 class _MeteredUnaryUnary:
-    def __init__(self, inner: Any, method: _MethodMetrics) -> None:
+    def __init__(self, inner: grpc.aio.UnaryUnaryMultiCallable, method: _MethodMetrics) -> None:
         self._inner, self._method = inner, method
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> _MeteredUnaryCall:
         return _MeteredUnaryCall(self._inner(*args, **kwargs), self._method)
 
 
@@ -93,17 +99,17 @@ class _MeteredUnaryStream:
     """Streams (watch, logs) are counted when they end, with their final code; a stream's length
     says nothing about latency, so they are not timed."""
 
-    def __init__(self, inner: Any, method: _MethodMetrics) -> None:
+    def __init__(self, inner: grpc.aio.UnaryStreamMultiCallable, method: _MethodMetrics) -> None:
         self._inner, self._method = inner, method
         self._counting: set[asyncio.Task[None]] = set()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> grpc.aio.UnaryStreamCall:
         call = self._inner(*args, **kwargs)
         loop = asyncio.get_running_loop()
         call.add_done_callback(lambda done: self._count(loop, done))
         return call
 
-    def _count(self, loop: asyncio.AbstractEventLoop, call: Any) -> None:
+    def _count(self, loop: asyncio.AbstractEventLoop, call: grpc.aio.UnaryStreamCall) -> None:
         async def count() -> None:
             self._method.count(await call.code())
         if not loop.is_closed():
@@ -124,24 +130,25 @@ class MeteredChannel(grpc.aio.Channel):  # type: ignore[misc]
     def __init__(self, channel: grpc.aio.Channel, host: str) -> None:
         self._channel, self.host = channel, host
 
-    def unary_unary(self, method: str, request_serializer: Any = None,
-                    response_deserializer: Any = None, _registered_method: bool | None = False,
-                    ) -> Any:
+    def unary_unary(self, method: str, request_serializer: _Serializer | None = None,
+                    response_deserializer: _Deserializer | None = None,
+                    _registered_method: bool | None = False) -> _MeteredUnaryUnary:
         return _MeteredUnaryUnary(self._channel.unary_unary(
             method, request_serializer, response_deserializer, _registered_method),
             _MethodMetrics(method, self.host))
 
-    def unary_stream(self, method: str, request_serializer: Any = None,
-                     response_deserializer: Any = None, _registered_method: bool | None = False,
-                     ) -> Any:
+    def unary_stream(self, method: str, request_serializer: _Serializer | None = None,
+                     response_deserializer: _Deserializer | None = None,
+                     _registered_method: bool | None = False) -> _MeteredUnaryStream:
         return _MeteredUnaryStream(self._channel.unary_stream(
             method, request_serializer, response_deserializer, _registered_method),
             _MethodMetrics(method, self.host))
 
-    def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
+    def stream_unary(self, *args: object, **kwargs: object) -> grpc.aio.StreamUnaryMultiCallable:
         return self._channel.stream_unary(*args, **kwargs)
 
-    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
+    def stream_stream(self, *args: object,
+                      **kwargs: object) -> grpc.aio.StreamStreamMultiCallable:
         return self._channel.stream_stream(*args, **kwargs)
 
     async def close(self, grace: float | None = None) -> None:

@@ -6,7 +6,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import prometheus_client
 from prometheus_client import Counter, Gauge, Histogram
@@ -76,15 +76,24 @@ class QueueMetrics(Generic[K]):
         return [now - t for t in list(self._started_at.values())]
 
 
+class _InProgress(Protocol):
+    """What the collector reads of a queue's metrics, whatever the queue's keys."""
+
+    @property
+    def name(self) -> str: ...
+
+    def processing_seconds(self) -> list[float]: ...
+
+
 class _UnfinishedWork(Collector):
     """workqueue_unfinished_work_seconds and workqueue_longest_running_processor_seconds, computed
     at scrape time from the live queues."""
 
     def __init__(self) -> None:
-        self._queues: weakref.WeakSet[QueueMetrics[Any]] = weakref.WeakSet()
+        self._queues: weakref.WeakSet[_InProgress] = weakref.WeakSet()
         self._lock = threading.Lock()
 
-    def track(self, queue: QueueMetrics[Any]) -> None:
+    def track(self, queue: _InProgress) -> None:
         with self._lock:
             self._queues.add(queue)
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 from prometheus_client import Gauge
 
 from podplane.client import leaderelection
+from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials, CredentialsError, credentials_from
 from podplane.componentbase.metrics import serve_metrics
@@ -48,7 +49,7 @@ class Component:
 def component_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Sets args.leader_election (None with --leader-elect=false) and args.credentials from the
     flags alone (a component reads no user settings); a bad value ends with parser.error."""
-    args.leader_election = (leaderelection.config_from_flags(parser, args)
+    args.leader_election = (leaderelection_flags.config_from_flags(parser, args)
                             if args.leader_elect else None)
     try:
         args.credentials = credentials_from(args, env={})

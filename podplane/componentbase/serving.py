@@ -59,7 +59,8 @@ class MethodTable(grpc.GenericRpcHandler):  # type: ignore[misc]
         registered methods existed, the only way in: asked after the table."""
         self._generic.extend(handlers)
 
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> Any:
+    def service(self, handler_call_details: grpc.HandlerCallDetails
+                ) -> grpc.RpcMethodHandler | None:
         handler = self.handlers.get(handler_call_details.method)
         if handler is not None or not self._generic:
             return handler

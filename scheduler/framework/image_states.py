@@ -4,7 +4,8 @@ image locality scoring reads "how many nodes have this image" without looking at
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+from podplane.api.core.v1 import core_pb2
 
 
 class ImageStates:
@@ -15,13 +16,13 @@ class ImageStates:
         self._num_nodes: dict[str, int] = {}
 
     @classmethod
-    def of(cls, nodes: Iterable[Any]) -> ImageStates:
+    def of(cls, nodes: Iterable[core_pb2.Node]) -> ImageStates:
         states = cls()
         for node in nodes:
             states.set_node(node)
         return states
 
-    def set_node(self, node: Any) -> None:
+    def set_node(self, node: core_pb2.Node) -> None:
         name = node.metadata.name
         if name in self._by_node or node.status.images:
             self.remove_node(name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState, NodeInfo
@@ -20,19 +21,19 @@ class Plugin(Protocol):
 
 @runtime_checkable
 class PreFilterPlugin(Plugin, Protocol):
-    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Runs once per attempt before any Filter; may reject the pod outright or return Skip."""
 
 
 @runtime_checkable
 class FilterPlugin(Plugin, Protocol):
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         """Whether the pod may run on the node: success, or unschedulable with reasons."""
 
 
 @runtime_checkable
 class BulkFilterPlugin(FilterPlugin, Protocol):
-    def filter_table(self, state: CycleState, pod: Any,
+    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
                      table: NodeTable) -> Bools | Verdict | None:
         """Judged in bulk: the rows whose nodes `filter` would pass for certain, or a Verdict that
         also names rows it would reject and with what status; the framework asks `filter` about
@@ -41,19 +42,19 @@ class BulkFilterPlugin(FilterPlugin, Protocol):
 
 @runtime_checkable
 class PreScorePlugin(Plugin, Protocol):
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         """Runs once per attempt before Score, with the feasible nodes; may return Skip."""
 
 
 @runtime_checkable
 class ScorePlugin(Plugin, Protocol):
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         """How much the plugin likes the node for the pod; 0..100 after normalize_score."""
 
 
 @runtime_checkable
 class BulkScorePlugin(ScorePlugin, Protocol):
-    def score_table(self, state: CycleState, pod: Any, table: NodeTable,
+    def score_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable,
                     rows: Ints) -> Ints | None:
         """The scores `score` would give the nodes of `rows`, in that order, computed in bulk.
         None: cannot for this pod, ask `score` about each node."""
@@ -61,16 +62,17 @@ class BulkScorePlugin(ScorePlugin, Protocol):
 
 @runtime_checkable
 class ScoreNormalizer(Plugin, Protocol):
-    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
+                        scores: dict[str, int]) -> Status:
         """Rescales the raw scores of all nodes (by name) in place into 0..100."""
 
 
 @runtime_checkable
 class ReservePlugin(Plugin, Protocol):
-    def reserve(self, state: CycleState, pod: Any, node_name: str) -> Status:
+    def reserve(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> Status:
         """The pod is assumed on the node: claim what the plugin keeps for it there."""
 
-    def unreserve(self, state: CycleState, pod: Any, node_name: str) -> None:
+    def unreserve(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> None:
         """A later step failed (another Reserve, or the bind): release what reserve claimed. Must be
         idempotent, as it also runs for plugins whose reserve never ran."""
 
@@ -82,10 +84,11 @@ class EnqueueExtensions(Plugin, Protocol):
         rejected schedulable; the queue retries such a pod only on those."""
 
 
-NormalizeFunc = Callable[[CycleState, Any, dict[str, int]], Status]
-FilterTableFunc = Callable[[CycleState, Any, NodeTable], Bools | Verdict | None]
-ScoreTableFunc = Callable[[CycleState, Any, NodeTable, Ints], Ints | None]
+NormalizeFunc = Callable[[CycleState, core_pb2.Pod, dict[str, int]], Status]
+FilterTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable], Bools | Verdict | None]
+ScoreTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable, Ints], Ints | None]
 
+# A plugin's arguments as the profile gives them: decoded JSON or YAML.
 PluginArgs = Mapping[str, Any]
 # Builds a plugin from its arguments (an empty mapping when the profile gives none).
 PluginFactory = Callable[[PluginArgs], Plugin]

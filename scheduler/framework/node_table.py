@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from scheduler.framework.status import Status
-from scheduler.framework.types import NodeInfo
+from scheduler.framework.types import NodeInfo, Taints
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -48,8 +47,8 @@ class NodeTable:
         # Columns derived from each node by a function (counts of a selector's pods), by key:
         # worked out on first use and kept up to date row by row.
         self._derived: dict[object, tuple[Ints, Callable[[NodeInfo], int]]] = {}
-        self._taints: list[tuple[Any, ...]] = [() for _ in range(size)]
-        self._taint_codes: tuple[Ints, list[tuple[Any, ...]]] | None = None
+        self._taints: list[Taints] = [() for _ in range(size)]
+        self._taint_codes: tuple[Ints, list[Taints]] | None = None
         for row, node in enumerate(nodes):
             self._set_row(row, node)
 
@@ -86,12 +85,12 @@ class NodeTable:
             column = self._derived[key] = (values, of_node)
         return column[0]
 
-    def taint_codes(self) -> tuple[Ints, list[tuple[Any, ...]]]:
+    def taint_codes(self) -> tuple[Ints, list[Taints]]:
         """Each row's taints as an index into the returned distinct taint lists (-1: untainted),
         so that a filter judges each distinct list once."""
         if self._taint_codes is None:
             index: dict[tuple[tuple[str, str, str], ...], int] = {}
-            lists: list[tuple[Any, ...]] = []
+            lists: list[Taints] = []
             column = np.full(len(self.nodes), -1, np.int64)
             for row, node in enumerate(self.nodes):
                 if node.taints:
@@ -155,7 +154,7 @@ def table_rows(nodes: Sequence[NodeInfo]) -> tuple[NodeTable, Ints]:
     return NodeTable(nodes), np.arange(len(nodes), dtype=np.int64)
 
 
-def taint_lists(nodes: Sequence[NodeInfo]) -> list[tuple[Any, ...]]:
+def taint_lists(nodes: Sequence[NodeInfo]) -> list[Taints]:
     """The distinct taint lists of the tainted nodes among `nodes` (through the table's taint codes
     when `nodes` carry one; else every tainted node's list)."""
     if isinstance(nodes, TableRows):

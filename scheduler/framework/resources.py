@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 
 CPU = "cpu"
@@ -100,7 +99,7 @@ class Resource:
                         self.allowed_pod_number, dict(self.scalar))
 
 
-def container_requests(container: Any) -> dict[str, str]:
+def container_requests(container: core_pb2.Container) -> dict[str, str]:
     """A container's requests, with each limit that has no request standing in for it (as the
     apiserver defaults requests from limits)."""
     requests = dict(container.resources.requests)
@@ -115,7 +114,7 @@ _REQUESTS_MEMO_SIZE = 20000
 _requests_memo: dict[tuple[str, int, bool], Resource] = {}
 
 
-def pod_requests(pod: Any, *, non_zero: bool = False) -> Resource:
+def pod_requests(pod: core_pb2.Pod, *, non_zero: bool = False) -> Resource:
     """The sum of the containers' requests, raised to any init container's (they run one at a time
     before the others): kubernetes computePodResourceRequest. With non_zero, a container that does
     not request cpu or memory counts the defaults, as scoring does. The caller may change it."""
@@ -131,7 +130,7 @@ def pod_requests(pod: Any, *, non_zero: bool = False) -> Resource:
     return requests.copy()
 
 
-def _pod_requests(pod: Any, non_zero: bool) -> Resource:
+def _pod_requests(pod: core_pb2.Pod, non_zero: bool) -> Resource:
     total = Resource()
     for c in pod.spec.containers:
         total.add(_requests_of(c, non_zero))
@@ -140,7 +139,7 @@ def _pod_requests(pod: Any, non_zero: bool) -> Resource:
     return total
 
 
-def _requests_of(container: Any, non_zero: bool) -> Resource:
+def _requests_of(container: core_pb2.Container, non_zero: bool) -> Resource:
     requests = container_requests(container)
     r = Resource.from_list(requests)
     if non_zero:
@@ -151,7 +150,7 @@ def _requests_of(container: Any, non_zero: bool) -> Resource:
     return r
 
 
-def node_allocatable(node: Any) -> Resource:
+def node_allocatable(node: core_pb2.Node) -> Resource:
     """status.allocatable, or status.capacity when a node reports no allocatable (as the apiserver's
     defaulting does in Kubernetes)."""
     values = node.status.allocatable or node.status.capacity

@@ -3,16 +3,17 @@ status; Score sums each plugin's normalized score times its weight
 (kubernetes pkg/scheduler/framework/runtime/framework.go)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import (BulkFilterPlugin, BulkScorePlugin, EnqueueExtensions,
                                             FilterPlugin, FilterTableFunc, NormalizeFunc, Plugin,
-                                            PreFilterPlugin, PreScorePlugin, ReservePlugin,
-                                            ScoreNormalizer, ScorePlugin, ScoreTableFunc)
+                                            PluginArgs, PreFilterPlugin, PreScorePlugin,
+                                            ReservePlugin, ScoreNormalizer, ScorePlugin,
+                                            ScoreTableFunc)
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict, table_rows
 from scheduler.framework.registry import Registry
 from scheduler.framework.status import SUCCESS, Status
@@ -27,7 +28,7 @@ class PluginSpec:
     name: str
     # Multiplies the plugin's score; ignored for plugins that do not score.
     weight: int = 1
-    args: Mapping[str, Any] = field(default_factory=dict)
+    args: PluginArgs = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Framework:
     def has_score_plugins(self) -> bool:
         return bool(self._score)
 
-    def run_pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def run_pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         for plugin in self._pre_filter:
             status = plugin.pre_filter(state, pod)
             if status.is_skip:
@@ -119,11 +120,12 @@ class Framework:
                 return status.with_plugin(plugin.name)
         return SUCCESS
 
-    def run_filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def run_filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         """Success, or the status of the first plugin that rejects the node."""
         return self._run_filters(self._active_filters(state), state, pod, node)
 
-    def run_filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> TableFilter:
+    def run_filter_table(self, state: CycleState, pod: core_pb2.Pod,
+                         table: NodeTable) -> TableFilter:
         """What the filters able to judge in bulk say of every row of `table`: the rows all of
         them pass for certain, and rows whose first rejection (in filter order) they know. The
         other filters are left to run_remaining_filters, node by node, for the rows passed; the
@@ -148,7 +150,7 @@ class Framework:
         state.remaining_filters = remaining
         return TableFilter(passing, rejected, statuses)
 
-    def run_remaining_filters(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def run_remaining_filters(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         """run_filter for a node of a row run_filter_table marked: the filters it left."""
         filters = state.remaining_filters
         return self._run_filters(filters if filters is not None else self._active_filters(state),
@@ -162,7 +164,7 @@ class Framework:
         return filters
 
     @staticmethod
-    def _run_filters(filters: list[tuple[str, FilterFunc]], state: CycleState, pod: Any,
+    def _run_filters(filters: list[tuple[str, FilterFunc]], state: CycleState, pod: core_pb2.Pod,
                      node: NodeInfo) -> Status:
         for name, filter_node in filters:
             status = filter_node(state, pod, node)
@@ -170,7 +172,7 @@ class Framework:
                 return status if status.plugin == name else status.with_plugin(name)
         return SUCCESS
 
-    def run_pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def run_pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         for plugin in self._pre_score:
             status = plugin.pre_score(state, pod, nodes)
             if status.is_skip:
@@ -179,7 +181,7 @@ class Framework:
                 return status.with_plugin(plugin.name)
         return SUCCESS
 
-    def run_score(self, state: CycleState, pod: Any,
+    def run_score(self, state: CycleState, pod: core_pb2.Pod,
                   nodes: list[NodeInfo]) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
         totals, status = self.run_score_totals(state, pod, nodes)
@@ -187,7 +189,7 @@ class Framework:
             return {}, status
         return dict(zip((n.name for n in nodes), totals.tolist())), SUCCESS
 
-    def run_score_totals(self, state: CycleState, pod: Any,
+    def run_score_totals(self, state: CycleState, pod: core_pb2.Pod,
                          nodes: list[NodeInfo]) -> tuple[Ints, Status]:
         """run_score's totals in the order of `nodes`."""
         totals = np.zeros(len(nodes), np.int64)
@@ -223,7 +225,7 @@ class Framework:
         return totals, SUCCESS
 
     @staticmethod
-    def _score_each(plugin: ScorePlugin, state: CycleState, pod: Any,
+    def _score_each(plugin: ScorePlugin, state: CycleState, pod: core_pb2.Pod,
                     nodes: list[NodeInfo]) -> tuple[Ints, Status]:
         scores: list[int] = []
         score_node = plugin.score
@@ -234,7 +236,7 @@ class Framework:
             scores.append(score)
         return np.array(scores, np.int64), SUCCESS
 
-    def run_reserve(self, state: CycleState, pod: Any, node_name: str) -> Status:
+    def run_reserve(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> Status:
         """Each Reserve plugin in order; the first that rejects or fails stops them (the caller then
         runs run_unreserve for all of them)."""
         for plugin in self._reserve:
@@ -246,7 +248,7 @@ class Framework:
                                     ).with_plugin(plugin.name)
         return SUCCESS
 
-    def run_unreserve(self, state: CycleState, pod: Any, node_name: str) -> None:
+    def run_unreserve(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> None:
         """Every Reserve plugin's unreserve, in reverse order, as Kubernetes does."""
         for plugin in reversed(self._reserve):
             plugin.unreserve(state, pod, node_name)

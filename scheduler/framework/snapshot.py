@@ -49,7 +49,7 @@ def image_states(nodes: Sequence[NodeInfo]) -> ImageStates:
     """The images on the nodes: the cache's index, or (tests, other callers) computed here."""
     if isinstance(nodes, NodeInfoList):
         return nodes.image_states
-    return ImageStates.of(n.node for n in nodes)
+    return ImageStates.of(n.node for n in nodes if n.node is not None)
 
 
 def nodes_with_required_anti_affinity(nodes: Sequence[NodeInfo]) -> list[NodeInfo]:

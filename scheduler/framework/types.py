@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.resources import Resource, node_allocatable, pod_requests
 from scheduler.framework.status import Status
 
@@ -13,21 +14,23 @@ MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
 
 T = TypeVar("T")
+# A node's taints, as NodeInfo keeps them.
+Taints = tuple[core_pb2.Taint, ...]
 
 
-def has_pod_affinity(pod: Any) -> bool:
+def has_pod_affinity(pod: core_pb2.Pod) -> bool:
     """Whether the pod has pod affinity or anti-affinity terms of any kind."""
     return bool(pod.spec.HasField("affinity") and (
         pod.spec.affinity.HasField("pod_affinity") or pod.spec.affinity.HasField("pod_anti_affinity")))
 
 
-def has_required_anti_affinity(pod: Any) -> bool:
+def has_required_anti_affinity(pod: core_pb2.Pod) -> bool:
     return bool(pod.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution)
 
 
 @dataclass(frozen=True)
 class PodInfo:
-    pod: Any
+    pod: core_pb2.Pod
     requests: Resource
     # With the scoring defaults for containers that request no cpu or memory.
     non_zero_requests: Resource
@@ -38,7 +41,7 @@ class PodInfo:
     terminating: bool = False
 
     @classmethod
-    def of(cls, pod: Any) -> PodInfo:
+    def of(cls, pod: core_pb2.Pod) -> PodInfo:
         meta = pod.metadata
         return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True), dict(meta.labels),
                    meta.namespace, bool(meta.deletion_timestamp))
@@ -51,7 +54,7 @@ class PodInfo:
 @dataclass
 class NodeInfo:
     # None while pods name a node the scheduler has not seen (yet, or any more).
-    node: Any = None
+    node: core_pb2.Node | None = None
     pods: dict[str, PodInfo] = field(default_factory=dict)
     requested: Resource = field(default_factory=Resource)
     non_zero_requested: Resource = field(default_factory=Resource)
@@ -68,7 +71,7 @@ class NodeInfo:
     # update: reading protobuf fields costs more than the checks themselves.
     name: str = field(default="", init=False)
     labels: dict[str, str] = field(default_factory=dict, init=False)
-    taints: tuple[Any, ...] = field(default=(), init=False)
+    taints: Taints = field(default=(), init=False)
     unschedulable: bool = field(default=False, init=False)
     ready: bool = field(default=False, init=False)
 
@@ -77,14 +80,14 @@ class NodeInfo:
             self.set_node(self.node)
 
     @classmethod
-    def for_node(cls, node: Any, *pods: Any) -> NodeInfo:
+    def for_node(cls, node: core_pb2.Node, *pods: core_pb2.Pod) -> NodeInfo:
         info = cls()
         info.set_node(node)
         for pod in pods:
             info.add_pod(PodInfo.of(pod))
         return info
 
-    def set_node(self, node: Any) -> None:
+    def set_node(self, node: core_pb2.Node) -> None:
         self.node = node
         self.allocatable = node_allocatable(node)
         self.name = str(node.metadata.name)
@@ -122,7 +125,7 @@ class NodeInfo:
         return True
 
 
-FilterFunc = Callable[["CycleState", Any, NodeInfo], Status]
+FilterFunc = Callable[["CycleState", core_pb2.Pod, NodeInfo], Status]
 
 
 class CycleState:

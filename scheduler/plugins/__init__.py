@@ -1,13 +1,15 @@
-"""The in-tree plugins, one module each, and the default profile that enables them with
-Kubernetes' default order and score weights (kubernetes pkg/scheduler/framework/plugins/registry.go
-and apis/config/v1/default_plugins.go)."""
+"""The in-tree plugins, one module each (the two resource plugins in noderesources/, what plugins
+share in helper/), and the default profile that enables them with Kubernetes' default order and
+score weights (kubernetes pkg/scheduler/framework/plugins/registry.go and
+apis/config/v1/default_plugins.go)."""
 from __future__ import annotations
 
 from scheduler.framework.registry import Registry
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, PluginSpec, Profile
-from scheduler.plugins import (balanced_allocation, imagelocality, interpodaffinity, nodeaffinity,
-                               nodename, nodeports, nodeready, noderesources_fit, nodeunschedulable,
-                               podtopologyspread, tainttoleration)
+from scheduler.plugins import (imagelocality, interpodaffinity, nodeaffinity, nodename, nodeports,
+                               nodeready, nodeunschedulable, podtopologyspread, tainttoleration)
+from scheduler.plugins.noderesources import balanced_allocation
+from scheduler.plugins.noderesources import fit as noderesources_fit
 
 
 def in_tree_registry() -> Registry:

@@ -3,8 +3,7 @@ so that a pod does not pull a large image and pods of one image do not all pile 
 that has it (kubernetes plugins/imagelocality)."""
 from __future__ import annotations
 
-from typing import Any
-
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.image_states import ImageStates
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.snapshot import image_states
@@ -50,7 +49,7 @@ def scaled_image_score(size: int, num_nodes: int, total_num_nodes: int) -> int:
 class ImageLocality:
     name = NAME
 
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         all_nodes = state.all_nodes or nodes
         states = image_states(all_nodes)
         containers = [*pod.spec.init_containers, *pod.spec.containers]
@@ -60,7 +59,7 @@ class ImageLocality:
         state.write(_PRE_SCORE_KEY, _PodImages(images, len(containers), len(all_nodes), states))
         return SUCCESS
 
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         s = state.read(_PRE_SCORE_KEY, _PodImages)
         if s is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")

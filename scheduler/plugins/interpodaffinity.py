@@ -6,16 +6,17 @@ required anti-affinity, skip it at the cost of two field checks."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.snapshot import nodes_with_pod_affinity, nodes_with_required_anti_affinity
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import (MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity)
-from scheduler.plugins.pod_affinity_terms import (AffinityTerm, WeightedAffinityTerm, matches_all,
-                                                  pod_terms)
+from scheduler.plugins.helper.pod_affinity_terms import (AffinityTerm, WeightedAffinityTerm,
+                                                         matches_all, pod_terms)
 
 NAME = "InterPodAffinity"
 ERR_REASON_AFFINITY_RULES = "node(s) didn't match pod affinity rules"
@@ -45,11 +46,7 @@ class _PreScoreState(Counter[tuple[str, str]]):
     """The score each topology domain earns, summed over the terms that apply."""
 
 
-def _labels(info: NodeInfo) -> Any:
-    return info.node.metadata.labels
-
-
-def _count(counts: TopologyCounts, labels: Any, key: str, by: int = 1) -> None:
+def _count(counts: TopologyCounts, labels: Mapping[str, str], key: str, by: int = 1) -> None:
     if key in labels:
         counts[(key, labels[key])] += by
 
@@ -66,7 +63,7 @@ class InterPodAffinity:
                 cluster_events.NODE_UPDATE)
 
     # ------------------------------------------------------------------ filtering
-    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         terms = pod_terms(pod) if has_pod_affinity(pod) else None
         affinity = terms.required_affinity if terms else []
         anti_affinity = terms.required_anti_affinity if terms else []
@@ -79,10 +76,10 @@ class InterPodAffinity:
             for existing in info.pods_with_required_anti_affinity.values():
                 for term in pod_terms(existing.pod).required_anti_affinity:
                     if term.selects(namespace, pod_labels):
-                        _count(s.existing_anti_affinity_counts, _labels(info), term.topology_key)
+                        _count(s.existing_anti_affinity_counts, info.labels, term.topology_key)
         if affinity or anti_affinity:
             for info in state.all_nodes:
-                labels = _labels(info)
+                labels = info.labels
                 for existing in info.pods.values():
                     if matches_all(existing.pod, affinity):
                         for term in affinity:
@@ -93,11 +90,11 @@ class InterPodAffinity:
         state.write(_PRE_FILTER_KEY, s)
         return SUCCESS
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         s = state.read(_PRE_FILTER_KEY, _PreFilterState)
         if s is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
-        labels = _labels(node)
+        labels = node.labels
         if not _satisfies_affinity(s, pod, labels):
             return Status.unresolvable(ERR_REASON_AFFINITY_RULES)
         for term in s.anti_affinity_terms:
@@ -110,7 +107,7 @@ class InterPodAffinity:
         return SUCCESS
 
     # ------------------------------------------------------------------ scoring
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         terms = pod_terms(pod) if has_pod_affinity(pod) else None
         preferred = terms.preferred_affinity if terms else []
         preferred_anti = terms.preferred_anti_affinity if terms else []
@@ -120,7 +117,7 @@ class InterPodAffinity:
         scores = _PreScoreState()
         incoming = (pod.metadata.namespace, dict(pod.metadata.labels))
         for info in candidates:
-            labels = _labels(info)
+            labels = info.labels
             pods = info.pods if incoming_terms else info.pods_with_affinity
             for existing in pods.values():
                 _score_incoming_terms(scores, labels, existing.pod, preferred, 1)
@@ -132,8 +129,9 @@ class InterPodAffinity:
         state.write(_PRE_SCORE_KEY, scores)
         return SUCCESS
 
-    def _score_existing_terms(self, scores: TopologyCounts, labels: Any,
-                              incoming: tuple[str, dict[str, str]], existing: Any) -> None:
+    def _score_existing_terms(self, scores: TopologyCounts, labels: Mapping[str, str],
+                              incoming: tuple[str, dict[str, str]],
+                              existing: core_pb2.Pod) -> None:
         """An existing pod's terms that select the incoming pod (its namespace and labels) draw
         it near or push it away."""
         terms = pod_terms(existing)
@@ -148,14 +146,15 @@ class InterPodAffinity:
             if weighted.term.selects(*incoming):
                 _count(scores, labels, weighted.term.topology_key, -weighted.weight)
 
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         scores = state.read(_PRE_SCORE_KEY, _PreScoreState)
         if scores is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
-        labels = _labels(node)
+        labels = node.labels
         return sum(n for (key, value), n in scores.items() if labels.get(key) == value), SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
+                        scores: dict[str, int]) -> Status:
         """Min-max scaling into 0..100 (scores may be negative before it)."""
         if not scores:
             return SUCCESS
@@ -165,7 +164,7 @@ class InterPodAffinity:
         return SUCCESS
 
 
-def _satisfies_affinity(s: _PreFilterState, pod: Any, labels: Any) -> bool:
+def _satisfies_affinity(s: _PreFilterState, pod: core_pb2.Pod, labels: Mapping[str, str]) -> bool:
     """Every affinity term's domain on this node holds a selected pod. The first pod of a group
     whose terms select itself may go anywhere with the topology labels while no pod matches yet,
     or it could never start."""
@@ -181,8 +180,9 @@ def _satisfies_affinity(s: _PreFilterState, pod: Any, labels: Any) -> bool:
     return not s.affinity_counts and matches_all(pod, s.affinity_terms)
 
 
-def _score_incoming_terms(scores: TopologyCounts, labels: Any, existing: Any,
-                          terms: list[WeightedAffinityTerm], sign: int) -> None:
+def _score_incoming_terms(scores: TopologyCounts, labels: Mapping[str, str],
+                          existing: core_pb2.Pod, terms: list[WeightedAffinityTerm],
+                          sign: int) -> None:
     for weighted in terms:
         if weighted.term.matches(existing):
             _count(scores, labels, weighted.term.topology_key, sign * weighted.weight)

@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable, Verdict
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins.normalize import default_normalize_score
+from scheduler.plugins.helper.normalize_score import default_normalize_score
 
 NAME = "NodeAffinity"
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
@@ -28,7 +29,19 @@ def _int(value: str) -> int | None:
     return int(value) if _INTEGER.fullmatch(value) else None
 
 
-def requirement_matches(req: Any, labels: Mapping[str, str]) -> bool | None:
+class _Requirement(NamedTuple):
+    """A matchExpressions/matchFields entry copied out of the pod (what requirement_matches and
+    field_matches read), so that matching a node reads no protobuf."""
+    key: str
+    operator: str
+    values: tuple[str, ...]
+
+
+# A requirement as the pod has it, or copied out of it.
+Requirement = core_pb2.NodeSelectorRequirement | _Requirement
+
+
+def requirement_matches(req: Requirement, labels: Mapping[str, str]) -> bool | None:
     """Whether a matchExpressions requirement matches the labels; None when it is malformed."""
     op, values = req.operator, list(req.values)
     present, value = req.key in labels, labels.get(req.key, "")
@@ -51,7 +64,7 @@ def requirement_matches(req: Any, labels: Mapping[str, str]) -> bool | None:
     return None
 
 
-def field_matches(req: Any, node_name: str) -> bool | None:
+def field_matches(req: Requirement, node_name: str) -> bool | None:
     """matchFields supports metadata.name with In or NotIn and exactly one value."""
     if req.operator not in ("In", "NotIn") or len(req.values) != 1:
         return None
@@ -59,34 +72,32 @@ def field_matches(req: Any, node_name: str) -> bool | None:
     return equal if req.operator == "In" else not equal
 
 
-def term_matches(term: Any, node: Any) -> bool:
-    """All of a term's requirements hold; an empty or malformed term matches no node."""
+def term_matches(term: core_pb2.NodeSelectorTerm, labels: Mapping[str, str],
+                 node_name: str) -> bool:
+    """All of a term's requirements hold for the node with these labels and name; an empty or
+    malformed term matches no node."""
     if not term.match_expressions and not term.match_fields:
         return False
-    labels = node.metadata.labels
     results = [requirement_matches(r, labels) for r in term.match_expressions]
-    results += [field_matches(r, node.metadata.name) for r in term.match_fields]
+    results += [field_matches(r, node_name) for r in term.match_fields]
     return all(r is True for r in results)
 
 
-def required_matches(pod: Any, node: Any) -> bool:
+def required_matches(pod: core_pb2.Pod, node: core_pb2.Node) -> bool:
     """spec.nodeSelector (every label equal) and, if set, any one required node selector term."""
-    labels = node.metadata.labels
+    return required_matches_labels(pod, node.metadata.labels, node.metadata.name)
+
+
+def required_matches_labels(pod: core_pb2.Pod, labels: Mapping[str, str], node_name: str) -> bool:
+    """required_matches for the node with these labels and name (a NodeInfo's, read out of the
+    Node once)."""
     if any(labels.get(k) != v for k, v in pod.spec.node_selector.items()):
         return False
     affinity = pod.spec.affinity.node_affinity
     if not affinity.HasField("required_during_scheduling_ignored_during_execution"):
         return True
     terms = affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
-    return any(term_matches(t, node) for t in terms)
-
-
-class _Requirement(NamedTuple):
-    """A matchExpressions/matchFields entry copied out of the pod (what requirement_matches and
-    field_matches read), so that matching a node reads no protobuf."""
-    key: str
-    operator: str
-    values: tuple[str, ...]
+    return any(term_matches(t, labels, node_name) for t in terms)
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ class RequiredNodeAffinity:
     terms: tuple[tuple[tuple[_Requirement, ...], tuple[_Requirement, ...]], ...] | None
 
     @classmethod
-    def of(cls, pod: Any) -> RequiredNodeAffinity:
+    def of(cls, pod: core_pb2.Pod) -> RequiredNodeAffinity:
         affinity = pod.spec.affinity.node_affinity
         terms = None
         if affinity.HasField("required_during_scheduling_ignored_during_execution"):
@@ -152,10 +163,14 @@ class RequiredNodeAffinity:
 _REJECTED = Status.unresolvable(ERR_REASON_POD).with_plugin(NAME)
 
 
+class _PreferredTerms(list[tuple[int, core_pb2.NodeSelectorTerm]]):
+    """The pod's preferred terms with a weight, as (weight, term), kept by PreScore for Score."""
+
+
 class NodeAffinity:
     name = NAME
 
-    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Skip: the pod has neither a nodeSelector nor required node affinity, so Filter has
         nothing to check (as Kubernetes' PreFilter)."""
         if pod.spec.node_selector or pod.spec.affinity.node_affinity.HasField(
@@ -164,35 +179,39 @@ class NodeAffinity:
             return SUCCESS
         return Status.skip()
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         required = state.read(_PRE_FILTER_KEY, RequiredNodeAffinity)
         if required is not None:
             return SUCCESS if required.matches(node) else _REJECTED
         # Called without PreFilter: read the pod itself.
-        return SUCCESS if required_matches(pod, node.node) else _REJECTED
+        return SUCCESS if required_matches_labels(pod, node.labels, node.name) else _REJECTED
 
-    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Verdict | None:
+    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
+                     table: NodeTable) -> Verdict | None:
         required = state.read(_PRE_FILTER_KEY, RequiredNodeAffinity)
         if required is None:
             return None
         matching = required.matches_table(table)
         return Verdict(matching, ((~matching, _REJECTED),))
 
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         preferred = pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
         if not preferred:
             return Status.skip()
-        state.write(_PRE_SCORE_KEY, [(p.weight, p.preference) for p in preferred if p.weight])
+        state.write(_PRE_SCORE_KEY,
+                    _PreferredTerms((p.weight, p.preference) for p in preferred if p.weight))
         return SUCCESS
 
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
-        preferred = state.read(_PRE_SCORE_KEY, list)
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
+        preferred = state.read(_PRE_SCORE_KEY, _PreferredTerms)
         if preferred is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
-        total = sum(weight for weight, term in preferred if term_matches(term, node.node))
+        total = sum(weight for weight, term in preferred
+                    if term_matches(term, node.labels, node.name))
         return total, SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
+                        scores: dict[str, int]) -> Status:
         default_normalize_score(scores)
         return SUCCESS
 

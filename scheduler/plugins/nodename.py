@@ -1,8 +1,7 @@
 """A pod that names a node in spec.nodeName fits only that node (kubernetes plugins/nodename)."""
 from __future__ import annotations
 
-from typing import Any
-
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
@@ -14,11 +13,11 @@ ERR_REASON = "node(s) didn't match the requested node name"
 class NodeName:
     name = NAME
 
-    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Skip for the usual pod, which names no node: saves a check per node."""
         return SUCCESS if pod.spec.node_name else Status.skip()
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         if not pod.spec.node_name or pod.spec.node_name == node.name:
             return SUCCESS
         return Status.unresolvable(ERR_REASON)

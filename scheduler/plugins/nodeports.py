@@ -4,8 +4,8 @@ framework.HostPortInfo)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.status import SUCCESS, Status
@@ -34,7 +34,7 @@ class _WantedPorts(list[HostPort]):
     """The host ports the pod being scheduled asks for."""
 
 
-def host_ports(pod: Any) -> list[HostPort]:
+def host_ports(pod: core_pb2.Pod) -> list[HostPort]:
     """The pod's ports with a hostPort, with Kubernetes' defaults for the IP and protocol."""
     return [HostPort(p.host_ip or DEFAULT_BIND_ALL_HOST_IP, p.protocol or DEFAULT_PROTOCOL,
                      p.host_port)
@@ -52,14 +52,14 @@ class NodePorts:
     def events_to_register(self) -> tuple[str, ...]:
         return (cluster_events.ASSIGNED_POD_DELETE, cluster_events.NODE_ADD)
 
-    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         wanted = host_ports(pod)
         if not wanted:
             return Status.skip()
         state.write(_PRE_FILTER_KEY, _WantedPorts(wanted))
         return SUCCESS
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         wanted = state.read(_PRE_FILTER_KEY, _WantedPorts)
         if wanted is None:
             return Status.error(f"{NAME}: PreFilter state is missing")

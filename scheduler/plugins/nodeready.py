@@ -5,32 +5,31 @@ lifecycle controller sets; no podplane controller sets it yet, so this filter re
 itself, and a pod that tolerates that taint (a DaemonSet's, say) passes here as it would there."""
 from __future__ import annotations
 
-from typing import Any
-
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import taints
+from scheduler.plugins.helper import taints
 
 NAME = "NodeReady"
 ERR_REASON_NOT_READY = "node(s) were not ready"
 TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
 
 
-def is_ready(node: Any) -> bool:
+def is_ready(node: core_pb2.Node) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
 
 
 class NodeReady:
     name = NAME
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         if node.ready or taints.tolerated(pod.spec.tolerations, TAINT_NODE_NOT_READY):
             return SUCCESS
         return Status.unresolvable(ERR_REASON_NOT_READY)
 
-    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Bools | None:
+    def filter_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable) -> Bools | None:
         return table.ready
 
 

@@ -11,10 +11,10 @@ import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
 from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
@@ -22,7 +22,7 @@ from scheduler.framework.node_table import NodeTable, Verdict
 from scheduler.framework.snapshot import node_table
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo
-from scheduler.plugins.nodeaffinity import RequiredNodeAffinity, required_matches
+from scheduler.plugins.nodeaffinity import RequiredNodeAffinity, required_matches_labels
 
 NAME = "PodTopologySpread"
 ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
@@ -49,11 +49,11 @@ class Constraint:
     # The labelSelector message, serialized: what NodeInfo.selected_pod_counts is keyed by.
     selector_key: bytes = b""
 
-    def selects(self, pod: Any) -> bool:
+    def selects(self, pod: core_pb2.Pod) -> bool:
         return self.selector is not None and self.selector.matches(pod.metadata.labels)
 
 
-def constraints(pod: Any, when_unsatisfiable: str) -> list[Constraint]:
+def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
     out = []
     for c in pod.spec.topology_spread_constraints:
         if c.when_unsatisfiable != when_unsatisfiable:
@@ -130,7 +130,7 @@ class PodTopologySpread:
                 cluster_events.NODE_UPDATE, cluster_events.NODE_DELETE)
 
     # ------------------------------------------------------------------ filtering
-    def pre_filter(self, state: CycleState, pod: Any) -> Status:
+    def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         hard = constraints(pod, DO_NOT_SCHEDULE) if pod.spec.topology_spread_constraints else []
         if not hard:
             return Status.skip()
@@ -158,7 +158,7 @@ class PodTopologySpread:
         state.write(_PRE_FILTER_KEY, s)
         return SUCCESS
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         s = state.read(_PRE_FILTER_KEY, _PreFilterState)
         if s is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
@@ -171,7 +171,8 @@ class PodTopologySpread:
                 return _CONSTRAINTS_NOT_MATCH
         return SUCCESS
 
-    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Verdict | None:
+    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
+                     table: NodeTable) -> Verdict | None:
         """filter for every row: each row rejected by the first constraint it fails, as filter
         checks them in order."""
         s = state.read(_PRE_FILTER_KEY, _PreFilterState)
@@ -195,13 +196,13 @@ class PodTopologySpread:
                                    (too_skewed, _CONSTRAINTS_NOT_MATCH)))
 
     # ------------------------------------------------------------------ scoring
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         soft = constraints(pod, SCHEDULE_ANYWAY) if pod.spec.topology_spread_constraints else []
         if not soft or not state.all_nodes:
             return Status.skip()
         s = _PreScoreState(soft, counts=[{} for _ in soft])
         for info in nodes:
-            labels = info.node.metadata.labels
+            labels = info.labels
             if not has_all_keys(labels, soft):
                 s.ignored.add(info.name)
                 continue
@@ -214,8 +215,9 @@ class PodTopologySpread:
             # Counts in a topology of few domains weigh less than in one of many.
             s.weights.append(math.log(size + 2))
         for info in state.all_nodes:
-            labels = info.node.metadata.labels
-            if not has_all_keys(labels, soft) or not required_matches(pod, info.node):
+            labels = info.labels
+            if (not has_all_keys(labels, soft)
+                    or not required_matches_labels(pod, labels, info.name)):
                 continue
             for i, c in enumerate(soft):
                 value = labels[c.topology_key]
@@ -224,13 +226,13 @@ class PodTopologySpread:
         state.write(_PRE_SCORE_KEY, s)
         return SUCCESS
 
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         s = state.read(_PRE_SCORE_KEY, _PreScoreState)
         if s is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
         if node.name in s.ignored:
             return 0, SUCCESS
-        labels = node.node.metadata.labels
+        labels = node.labels
         score = 0.0
         for i, c in enumerate(s.constraints):
             if c.topology_key not in labels:
@@ -242,7 +244,8 @@ class PodTopologySpread:
             score += count * s.weights[i] + (c.max_skew - 1)
         return math.floor(score + 0.5), SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
+                        scores: dict[str, int]) -> Status:
         """Fewer matching pods score higher: the emptiest domain gets 100."""
         s = state.read(_PRE_SCORE_KEY, _PreScoreState)
         if s is None:

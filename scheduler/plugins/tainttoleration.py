@@ -2,20 +2,19 @@
 nodes with fewer untolerated PreferNoSchedule taints (kubernetes plugins/tainttoleration)."""
 from __future__ import annotations
 
-from typing import Any
-
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict, taint_lists
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import taints
-from scheduler.plugins.normalize import default_normalize_score
+from scheduler.framework.types import CycleState, NodeInfo, Taints
+from scheduler.plugins.helper import taints
+from scheduler.plugins.helper.normalize_score import default_normalize_score
 
 NAME = "TaintToleration"
 _PRE_SCORE_KEY = "PreScore" + NAME
 
 
-class _PreferNoScheduleTolerations(list[Any]):
+class _PreferNoScheduleTolerations(list[core_pb2.Toleration]):
     """The pod's tolerations that can tolerate a PreferNoSchedule taint."""
 
 
@@ -26,10 +25,10 @@ class TaintToleration:
         # One status per taint, made once: a tainted pool rejects the same pods on every node.
         self._rejections: dict[tuple[str, str], Status] = {}
 
-    def filter(self, state: CycleState, pod: Any, node: NodeInfo) -> Status:
+    def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         return self._judge(node.taints, pod)
 
-    def _judge(self, node_taints: tuple[Any, ...], pod: Any) -> Status:
+    def _judge(self, node_taints: Taints, pod: core_pb2.Pod) -> Status:
         if not node_taints:
             return SUCCESS
         taint = taints.first_untolerated(node_taints, pod.spec.tolerations)
@@ -44,7 +43,8 @@ class TaintToleration:
                 self._rejections.clear()
         return status
 
-    def filter_table(self, state: CycleState, pod: Any, table: NodeTable) -> Verdict | None:
+    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
+                     table: NodeTable) -> Verdict | None:
         """Each distinct list of taints judged once, for all the nodes that carry it."""
         codes, taint_lists = table.taint_codes()
         passing = codes < 0
@@ -57,7 +57,7 @@ class TaintToleration:
                 rejected.append((codes == code, status))
         return Verdict(passing, tuple(rejected))
 
-    def pre_score(self, state: CycleState, pod: Any, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
         if not any(taint.effect == taints.PREFER_NO_SCHEDULE
                    for node_taints in taint_lists(nodes) for taint in node_taints):
             # Every node would score the same (no untolerated PreferNoSchedule taint anywhere), so
@@ -67,7 +67,7 @@ class TaintToleration:
             t for t in pod.spec.tolerations if t.effect in ("", taints.PREFER_NO_SCHEDULE)))
         return SUCCESS
 
-    def score(self, state: CycleState, pod: Any, node: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         tolerations = state.read(_PRE_SCORE_KEY, _PreferNoScheduleTolerations)
         if tolerations is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
@@ -79,7 +79,8 @@ class TaintToleration:
             and not taints.tolerated(tolerations, taint.key, taint.value, taint.effect))
         return count, SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: Any, scores: dict[str, int]) -> Status:
+    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
+                        scores: dict[str, int]) -> Status:
         default_normalize_score(scores, reverse=True)
         return SUCCESS
 

@@ -133,7 +133,7 @@ async def settled(client: Client, namespace: str, app: str, n: int) -> list[Any]
     pods = (await client.pods.list(namespace, label_selector=f"app={app}")).items
     ok = len(pods) == n and all(p.status.phase == "Running" and not p.metadata.deletion_timestamp
                                 for p in pods)
-    return pods if ok else None
+    return list(pods) if ok else None
 
 
 async def retried(call: Callable[[], Awaitable[Any]], timeout: float = 60) -> Any:

@@ -1,42 +1,26 @@
-"""Fixtures for the kubelet's integration tests on the real Docker engine of the test host
-(DOCKER_HOST, default unix:///var/run/docker.sock). No engine is a test failure, never a skip.
-Every container the tests create carries the test's pod namespace as a label and is removed by
-it."""
+"""Helpers for the kubelet's integration tests on the real Docker engine of the test host
+(DOCKER_HOST, default unix:///var/run/docker.sock): a whole kubelet for a fresh node, pods from a
+spec, and the removal of every container of a test's pods (they carry its pod namespace as a
+label). The fixtures built on them (docker_runtime, pod_namespace, kubelet) are in conftest.py."""
 from __future__ import annotations
 
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
-import pytest_asyncio
 
 from apiserver.server import APIServer
 from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
 from kubelet.runtime import labels
 from kubelet.runtime.docker import DockerRuntime
-from kubelet.runtime.docker_sdk import sdk
-from kubelet.runtime.types import ContainerRuntimeError
+from kubelet.runtime.docker_sdk import errors, sdk
+from podplane.apimachinery import manifest
+from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
-from tests.integration.pod_images import ensure_pod_images
 
 DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def docker_runtime() -> AsyncIterator[DockerRuntime]:
-    try:
-        # Its own node label: a kubelet on the same engine leaves these containers alone.
-        runtime = await DockerRuntime.connect(DOCKER_HOST, f"it-node-{uuid.uuid4().hex[:8]}")
-        await runtime.version()
-    except ContainerRuntimeError as e:
-        pytest.fail(f"these tests need a Docker engine at DOCKER_HOST={DOCKER_HOST}: {e}")
-    ensure_pod_images(DOCKER_HOST)
-    yield runtime
-    runtime.close()
 
 
 def remove_labelled(namespace: str) -> list[str]:
@@ -46,17 +30,17 @@ def remove_labelled(namespace: str) -> list[str]:
         found = api.containers(all=True, filters={
             "label": [f"{labels.POD_NAMESPACE}={namespace}"]})
         for c in found:
-            api.remove_container(c["Id"], force=True, v=True)
+            try:
+                api.remove_container(c["Id"], force=True, v=True)
+            except errors.NotFound:
+                pass  # the kubelet removed it meanwhile
+            except errors.APIError as e:
+                # The kubelet is removing it right now: it goes either way.
+                if not (e.status_code == 409 and "in progress" in str(e.explanation)):
+                    raise
         return [c["Names"][0] for c in found]
     finally:
         api.close()
-
-
-@pytest.fixture
-def pod_namespace(docker_runtime: DockerRuntime) -> Iterator[str]:
-    namespace = f"kubelet-it-{uuid.uuid4().hex[:8]}"
-    yield namespace
-    remove_labelled(namespace)
 
 
 @contextlib.asynccontextmanager
@@ -76,3 +60,13 @@ async def running_kubelet(apiserver: APIServer, client: Client, runtime: DockerR
     finally:
         await kubelet.stop()
         await client.nodes.delete(node_name)
+
+
+def make_pod(namespace: str, name: str, spec: dict[str, object]) -> core_pb2.Pod:
+    """A pod of the spec with a fresh uid, for a PodSyncer driven directly (no apiserver)."""
+    pod = manifest.from_dict({"apiVersion": "v1", "kind": "Pod",
+                              "metadata": {"name": name, "namespace": namespace},
+                              "spec": {"terminationGracePeriodSeconds": 1, **spec}})
+    assert isinstance(pod, core_pb2.Pod)
+    pod.metadata.uid = str(uuid.uuid4())
+    return pod

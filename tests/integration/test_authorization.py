@@ -24,7 +24,7 @@ from podplane.client.clientset import Client
 from tests.support import EtcdProcess
 
 # The real authentication (TLS, client certificates, tokens); this test needs it.
-secure_serving = pytest.importorskip("apiserver.auth.secure_serving")
+secure_serving = pytest.importorskip("apiserver.options.secure_serving")
 credentials_module = pytest.importorskip("podplane.client.credentials")
 pki = pytest.importorskip("podplane.componentbase.pki")
 

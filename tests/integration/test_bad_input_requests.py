@@ -14,7 +14,7 @@ import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apiserver.request_decoding import MAX_REQUEST_BYTES
+from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.server import APIServer
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2

@@ -10,7 +10,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from controller.namespace import NamespaceController
+from controller.namespace.controller import NamespaceController
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2

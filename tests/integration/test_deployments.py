@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from controller.deployment import DeploymentController
-from controller.deployment_util import template_hash
-from controller.replicaset import ReplicaSetController
+from controller.deployment.controller import DeploymentController
+from controller.deployment.revision import template_hash
+from controller.replicaset.controller import ReplicaSetController
 from podctl.__main__ import run as podctl
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.apps.v1 import apps_pb2

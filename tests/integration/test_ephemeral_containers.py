@@ -5,14 +5,10 @@ A restarted kubelet adopts it rather than starting it again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import pytest
-import pytest_asyncio
 
-from apiserver.server import APIServer
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
 from podplane.apimachinery import manifest
@@ -20,9 +16,6 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
 from podplane.apimachinery.ephemeral_containers import status_of
-from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    docker_runtime, pod_namespace, running_kubelet,
-)
 from tests.support import eventually
 
 # Every test asks for pod_namespace first, so that its clean-up (removing the namespace's
@@ -35,13 +28,6 @@ APP_COMMAND = ("mkdir -p /www && echo hello-from-app > /www/index.html && "
 # What the debugger runs, from its stdin: the target's processes, the pod's IP, the app's page.
 DEBUG_SCRIPT = b"ps; echo IP=$(ip -4 -o addr show eth0 | awk '{print $4}'); " \
                b"wget -qO- http://127.0.0.1:8080/; exit 7\n"
-
-
-@pytest_asyncio.fixture
-async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
-                  tmp_path: Path) -> AsyncIterator[Kubelet]:
-    async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path)) as kubelet:
-        yield kubelet
 
 
 async def start_web(client: Client, namespace: str, node_name: str) -> core_pb2.Pod:

@@ -10,8 +10,8 @@ from typing import Any
 import grpc
 import pytest
 
-from controller.garbagecollector import GarbageCollector
-from controller.replicaset import ReplicaSetController
+from controller.garbagecollector.controller import GarbageCollector
+from controller.replicaset.controller import ReplicaSetController
 from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from controller.job import JobController
+from controller.job.controller import JobController
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2

@@ -6,20 +6,16 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from kubelet.pod_sync import NodeContext, PodSyncer
+from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import LogOptions
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes
-from podplane.apimachinery import manifest
+from kubelet.status.manager import StatusManager
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
-from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
-)
+from tests.integration.kubelet_docker import make_pod, remove_labelled
 
 
 class StatusSink:
@@ -69,15 +65,6 @@ class Node:
         newest = max(instances, key=lambda c: c.restart_count)
         chunks = [c async for c in self.runtime.container_logs(newest.id, LogOptions())]
         return b"".join(chunks).decode()
-
-
-def make_pod(namespace: str, name: str, spec: dict[str, object]) -> core_pb2.Pod:
-    pod = manifest.from_dict({"apiVersion": "v1", "kind": "Pod",
-                              "metadata": {"name": name, "namespace": namespace},
-                              "spec": {"terminationGracePeriodSeconds": 1, **spec}})
-    assert isinstance(pod, core_pb2.Pod)
-    pod.metadata.uid = str(uuid.uuid4())
-    return pod
 
 
 def state(pod: core_pb2.Pod, container: str) -> core_pb2.ContainerState:

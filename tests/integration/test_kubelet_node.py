@@ -4,29 +4,16 @@ or Failed, serves their logs through the apiserver, and removes them when they a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
-import pytest_asyncio
-
-from apiserver.server import APIServer
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
 from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
-from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    docker_runtime, pod_namespace, remove_labelled, running_kubelet,
-)
+from tests.integration.kubelet_docker import remove_labelled
 from tests.support import eventually
-
-
-@pytest_asyncio.fixture
-async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
-                  tmp_path: Path) -> AsyncIterator[Kubelet]:
-    async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path)) as kubelet:
-        yield kubelet
 
 
 async def create_pod(client: Client, namespace: str, node: str, name: str,

@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from kubelet.kubelet import Kubelet
-from kubelet.pod_sync import NodeContext, PodSyncer
+from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.prober import ProbeManager
 from kubelet.runtime.docker import DockerRuntime
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes
+from kubelet.status.manager import StatusManager
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client, is_not_found
-from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    DOCKER_HOST, docker_runtime, pod_namespace, remove_labelled,
-)
-from tests.integration.test_kubelet_docker import make_pod
-from tests.integration.test_kubelet_node import kubelet  # noqa: F401 - fixture
+from tests.integration.kubelet_docker import make_pod
 from tests.support import eventually
 
 BUSYBOX = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
@@ -43,7 +39,8 @@ class Pods:
         stored.metadata.resource_version = str(self.revision)
         return stored
 
-    async def delete(self, name: str, namespace: str, **options: Any) -> None:
+    async def delete(self, name: str, namespace: str, *, grace_period_seconds: int | None = None,
+                     uid: str = "") -> None:
         self.deleted.append(name)
 
 
@@ -51,7 +48,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
 
-    def record(self, obj: Any, type_: str, reason: str, message: str) -> None:
+    def record(self, obj: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
         self.events.append((type_, reason, message))
 
 
@@ -76,8 +73,8 @@ class Node:
         if sent is not None:
             pod.status.CopyFrom(sent[0])
 
-    async def sync_until(self, pod: core_pb2.Pod, done: Any, what: str,
-                         timeout: float = 40.0) -> None:
+    async def sync_until(self, pod: core_pb2.Pod, done: Callable[[core_pb2.Pod], bool],
+                         what: str, timeout: float = 40.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
             self.changed.clear()

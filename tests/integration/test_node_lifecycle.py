@@ -19,9 +19,9 @@ from typing import Any
 import grpc
 import pytest_asyncio
 
-from controller.nodeipam import NodeIpamController
-from controller.nodelifecycle import NodeLifecycleController
-from kubelet.lease import NodeLease
+from controller.nodeipam.controller import NodeIpamController
+from controller.nodelifecycle.controller import NodeLifecycleController
+from kubelet.node.lease import NodeLease
 from podctl.printers.pods import summarize_pod
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2

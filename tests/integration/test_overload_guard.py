@@ -15,7 +15,7 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from apiserver.max_inflight import TOO_MANY_REQUESTS
+from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS
 from apiserver.server import APIServer
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2

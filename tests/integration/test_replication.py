@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from controller.replicaset import ReplicaSetController
+from controller.replicaset.controller import ReplicaSetController
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2

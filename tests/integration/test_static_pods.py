@@ -19,9 +19,7 @@ from kubelet.runtime.types import ContainerState
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client, is_not_found, status_code
-from tests.integration.kubelet_docker import (  # noqa: F401 - fixtures
-    docker_runtime, pod_namespace, remove_labelled, running_kubelet,
-)
+from tests.integration.kubelet_docker import running_kubelet
 from tests.support import eventually
 
 MIRROR = "kubernetes.io/config.mirror"

@@ -10,7 +10,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from apiserver.auth.authentication import Authenticator, AuthenticationInterceptor, bearer_token
+from apiserver.auth.authenticator import Authenticator
+from apiserver.endpoints.grpc.interceptors.authentication import (AuthenticationInterceptor,
+                                                                  authenticate, bearer_token)
 from apiserver.auth.token_file import TokenAuthenticator, TokenFileError, load_token_file
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.auth.x509 import parse_rfc2253, user_from_subject
@@ -51,12 +53,12 @@ def test_bearer_header() -> None:
     assert bearer_token([("authorization", "Basic abc")]) is None
     assert bearer_token([("authorization", "Bearer ")]) is None
     auth = Authenticator(TokenAuthenticator({"abc": UserInfo("viewer", frozenset({"viewers"}))}))
-    assert auth.authenticate({}, [("authorization", "Bearer abc")]) == UserInfo(
+    assert authenticate(auth, {}, [("authorization", "Bearer abc")]) == UserInfo(
         "viewer", frozenset({"viewers", "system:authenticated"}))
-    assert auth.authenticate({}, [("authorization", "Bearer abd")]) is None
+    assert authenticate(auth, {}, [("authorization", "Bearer abd")]) is None
     # A verified certificate wins over a token, as in Kubernetes' union authenticator.
-    assert auth.authenticate({"x509_subject": [b"CN=jane"]},
-                             [("authorization", "Bearer abc")]).name == "jane"  # type: ignore[union-attr]
+    jane = authenticate(auth, {"x509_subject": [b"CN=jane"]}, [("authorization", "Bearer abc")])
+    assert jane is not None and jane.name == "jane"
 
 
 class WhoAmIPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]

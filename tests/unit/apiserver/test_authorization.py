@@ -9,11 +9,11 @@ from typing import Any
 import grpc
 import pytest
 
-from apiserver.auth.authorization import (Attributes, AuthorizationInterceptor, Authorizer,
-                                          attributes, forbidden)
+from apiserver.auth.authorizer import Attributes, Authorizer, forbidden
+from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor, attributes
 from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP, UserInfo, reset_current_user, \
     set_current_user
-from apiserver.request_info import request_info
+from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
 from podplane.componentbase.serving import Server

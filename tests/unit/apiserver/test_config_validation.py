@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from apiserver import defaulting
+from apiserver.defaulting import config as config_defaulting
 from apiserver.validation import config
 from apiserver.validation.fields import FieldError
 from podplane.apimachinery import manifest
@@ -25,7 +25,7 @@ def config_map(**fields: Any) -> Any:
 def secret(**fields: Any) -> Any:
     obj: Any = manifest.from_dict({"apiVersion": "v1", "kind": "Secret",
                                    "metadata": {"name": "creds"}, **fields})
-    defaulting.secret(obj)
+    config_defaulting.secret(obj)
     return obj
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from apiserver import defaulting
+from apiserver.defaulting import pod as pod_defaulting
 from podplane.apimachinery import manifest
 from podplane.apimachinery.images import default_pull_policy
 
@@ -23,9 +23,9 @@ def test_image_pull_policy_follows_the_tag(image: str, policy: str) -> None:
 
 
 def defaulted(spec: dict[str, Any]) -> Any:
-    pod = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                              "spec": spec})
-    defaulting.pod(pod)
+    pod: Any = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                                   "spec": spec})
+    pod_defaulting.pod(pod)
     return pod
 
 
@@ -67,4 +67,4 @@ def test_explicit_values_are_kept() -> None:
 def test_qos_class(resources: list[dict[str, Any]], qos: str) -> None:
     pod = defaulted({"containers": [{"name": f"c{i}", "image": "x", "resources": r}
                                     for i, r in enumerate(resources)]})
-    assert defaulting.qos_class(pod.spec) == qos
+    assert pod_defaulting.qos_class(pod.spec) == qos

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from apiserver import defaulting
+from apiserver.defaulting import pod as pod_defaulting
 from apiserver.validation import pod as pod_validation
 from apiserver.validation import template
 from podplane.apimachinery import manifest
@@ -28,8 +28,8 @@ def pod(ephemeral: list[dict[str, Any]] | None = None, **meta: Any) -> Any:
     doc["metadata"].update(meta)
     if ephemeral is not None:
         doc["spec"]["ephemeralContainers"] = ephemeral
-    obj = manifest.from_dict(doc)
-    defaulting.pod(obj)
+    obj: Any = manifest.from_dict(doc)
+    pod_defaulting.pod(obj)
     return obj
 
 
@@ -130,10 +130,11 @@ def test_pod_update_may_not_change_ephemeral_containers() -> None:
 
 
 def test_pod_templates_have_no_ephemeral_containers() -> None:
-    tmpl = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "t"},
-                               "spec": {"containers": [{"name": "a", "image": "x"}],
-                                        "restartPolicy": "Always",
-                                        "ephemeralContainers": [debugger()]}})
+    # A pod stands for the template: the same metadata and spec.
+    tmpl: Any = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "t"},
+                                    "spec": {"containers": [{"name": "a", "image": "x"}],
+                                             "restartPolicy": "Always",
+                                             "ephemeralContainers": [debugger()]}})
     errors = [str(e) for e in template.pod_template("spec.template", tmpl)]
     assert ("spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed "
             "in pod template") in errors

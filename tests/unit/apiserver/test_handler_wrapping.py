@@ -6,9 +6,9 @@ from typing import Any
 
 import grpc
 
-from apiserver.handler_wrapping import PerMethod
-from apiserver.metrics import MetricsInterceptor
-from apiserver.request_decoding import RequestDecodingInterceptor
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import PerMethod
+from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
+from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodingInterceptor
 
 
 def handler() -> Any:

@@ -15,7 +15,8 @@ from prometheus_client import REGISTRY
 
 from apiserver.__main__ import parse_args
 from apiserver.auth.user import MASTERS_GROUP, UserInfo, reset_current_user, set_current_user
-from apiserver.max_inflight import TOO_MANY_REQUESTS, MaxInflightInterceptor
+from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
+from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS, MaxInflight
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
@@ -89,7 +90,7 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[Served]]]:
 
     async def start(read_only: int, mutating: int, user: UserInfo | None = None) -> Served:
         servicer = HeldPods()
-        guard = MaxInflightInterceptor(read_only, mutating)
+        guard = MaxInflightInterceptor(MaxInflight(read_only, mutating))
         interceptors: list[Any] = [guard] if user is None else [AsUser(user), guard]
         server = Server("127.0.0.1:0", lambda s: resources.POD.add_servicer(servicer, s),
                         interceptors=interceptors)
@@ -247,7 +248,7 @@ def test_bad_limits_are_refused_naming_the_flag(argv: list[str], message: str,
 
 
 def test_defaults_are_a_quarter_of_kubernetes() -> None:
-    guard = MaxInflightInterceptor()
-    assert (guard.max_requests_inflight, guard.max_mutating_requests_inflight) == (100, 50)
+    limits = MaxInflight()
+    assert (limits.max_requests_inflight, limits.max_mutating_requests_inflight) == (100, 50)
     with pytest.raises(ValueError, match="max-mutating-requests-inflight"):
-        MaxInflightInterceptor(1, -1)
+        MaxInflight(1, -1)

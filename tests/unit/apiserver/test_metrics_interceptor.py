@@ -11,8 +11,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 
-from apiserver.metrics import MetricsInterceptor, etcd_request, storage_type
-from apiserver.request_info import RequestInfo, request_info
+from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
+from apiserver.endpoints.grpc.interceptors.request_info import request_info
+from apiserver.endpoints.request import RequestInfo
+from apiserver.storage.metrics import etcd_request, storage_type
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from apiserver import defaulting
+from apiserver.defaulting import pod as pod_defaulting
 from apiserver.validation import others
 from apiserver.validation import pod as pod_validation
 from podplane.apimachinery import manifest
@@ -86,7 +86,7 @@ def test_invalid_metadata_names_the_field(meta: dict[str, Any], expected: str) -
 
 def test_pod_update_may_change_only_images() -> None:
     old = make_pod()
-    defaulting.pod(old)
+    pod_defaulting.pod(old)
     new = type(old)()
     new.CopyFrom(old)
     new.spec.containers[0].image = "busybox:1.36"
@@ -97,9 +97,9 @@ def test_pod_update_may_change_only_images() -> None:
 
 
 def test_node_validation() -> None:
-    node = manifest.from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
-                               "spec": {"podCIDR": "10.244.1.0/33",
-                                        "taints": [{"key": "k", "effect": "Sometimes"}]}})
+    node: Any = manifest.from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                                    "spec": {"podCIDR": "10.244.1.0/33",
+                                             "taints": [{"key": "k", "effect": "Sometimes"}]}})
     errs = [str(e) for e in others.node(node)]
     assert any(e.startswith('spec.podCIDR: Invalid value: "10.244.1.0/33"') for e in errs)
     assert any(e.startswith('spec.taints[0].effect: Unsupported value: "Sometimes"') for e in errs)

@@ -1,11 +1,13 @@
 """Workload defaults as kube-apiserver fills them in, and the selector it generates for a Job."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from apiserver import defaulting
+from apiserver.defaulting import jobs as job_defaulting
+from apiserver.defaulting import workloads as workload_defaulting
 from podplane.apimachinery import manifest
 
 CONTAINERS = [{"name": "main", "image": "busybox"}]
@@ -14,9 +16,11 @@ CONTAINERS = [{"name": "main", "image": "busybox"}]
 def defaulted(kind: str, api_version: str, spec: dict[str, Any], **meta: Any) -> Any:
     obj: Any = manifest.from_dict({"apiVersion": api_version, "kind": kind,
                                    "metadata": {"name": "x", **meta}, "spec": spec})
-    {"ReplicationController": defaulting.replication_controller,
-     "ReplicaSet": defaulting.replica_set, "Deployment": defaulting.deployment,
-     "Job": defaulting.job}[kind](obj)
+    defaults: dict[str, Callable[[Any], None]] = {
+        "ReplicationController": workload_defaulting.replication_controller,
+        "ReplicaSet": workload_defaulting.replica_set, "Deployment": workload_defaulting.deployment,
+        "Job": job_defaulting.job}
+    defaults[kind](obj)
     return obj
 
 
@@ -111,7 +115,7 @@ def test_generated_job_selector_and_labels() -> None:
     job = defaulted("Job", "batch/v1", {"template": {"metadata": {"labels": {"app": "pi"}},
                                                      "spec": {"containers": CONTAINERS}}})
     job.metadata.uid = "uid-1"
-    defaulting.generate_job_selector(job)
+    job_defaulting.generate_job_selector(job)
     assert dict(job.spec.selector.match_labels) == {"batch.kubernetes.io/controller-uid": "uid-1"}
     assert dict(job.spec.template.metadata.labels) == {
         "app": "pi", "batch.kubernetes.io/controller-uid": "uid-1",
@@ -122,7 +126,7 @@ def test_generated_job_selector_and_labels() -> None:
 def test_job_without_template_labels_is_labelled_like_its_pods() -> None:
     job = defaulted("Job", "batch/v1", {"template": {"spec": {"containers": CONTAINERS}}})
     job.metadata.uid = "uid-2"
-    defaulting.generate_job_selector(job)
+    job_defaulting.generate_job_selector(job)
     assert dict(job.metadata.labels) == dict(job.spec.template.metadata.labels)
     assert job.metadata.labels["job-name"] == "x"
 
@@ -132,7 +136,7 @@ def test_manual_selector_is_left_alone() -> None:
                                         "selector": {"matchLabels": {"app": "pi"}},
                                         "template": {"metadata": {"labels": {"app": "pi"}}}})
     job.metadata.uid = "uid-3"
-    defaulting.generate_job_selector(job)
+    job_defaulting.generate_job_selector(job)
     assert dict(job.spec.selector.match_labels) == {"app": "pi"}
     assert dict(job.spec.template.metadata.labels) == {"app": "pi"}
 
@@ -140,5 +144,5 @@ def test_manual_selector_is_left_alone() -> None:
 def test_user_labels_are_kept_so_a_conflict_fails_validation() -> None:
     job = defaulted("Job", "batch/v1", {"template": {"metadata": {"labels": {"job-name": "y"}}}})
     job.metadata.uid = "uid-4"
-    defaulting.generate_job_selector(job)
+    job_defaulting.generate_job_selector(job)
     assert job.spec.template.metadata.labels["job-name"] == "y"

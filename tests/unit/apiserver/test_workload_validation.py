@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from apiserver import defaulting
+from apiserver.defaulting import jobs as job_defaulting
+from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.validation import jobs, workloads
 from apiserver.validation.fields import FieldError
 from podplane.apimachinery import manifest
@@ -46,9 +47,9 @@ def decoded(doc: dict[str, Any], default: Callable[[Any], None]) -> Any:
 
 def created_job(doc: dict[str, Any]) -> Any:
     """The job as the store validates it on create: defaulted, uid set, selector generated."""
-    job = decoded(doc, defaulting.job)
+    job = decoded(doc, job_defaulting.job)
     job.metadata.uid = UID
-    defaulting.generate_job_selector(job)
+    job_defaulting.generate_job_selector(job)
     return job
 
 
@@ -81,9 +82,9 @@ def edit(path: str, value: Any) -> Edit:
 # ---------------------------------------------------------------- valid objects
 
 @pytest.mark.parametrize(("doc", "default", "validate"), [
-    (rc_doc(), defaulting.replication_controller, workloads.replication_controller),
-    (replica_set_doc(), defaulting.replica_set, workloads.replica_set),
-    (replica_set_doc("Deployment"), defaulting.deployment, workloads.deployment),
+    (rc_doc(), workload_defaulting.replication_controller, workloads.replication_controller),
+    (replica_set_doc(), workload_defaulting.replica_set, workloads.replica_set),
+    (replica_set_doc("Deployment"), workload_defaulting.deployment, workloads.deployment),
 ], ids=["rc", "rs", "deployment"])
 def test_valid_controllers_have_no_errors(doc: dict[str, Any], default: Callable[[Any], None],
                                           validate: Callable[[Any], list[FieldError]]) -> None:
@@ -138,7 +139,7 @@ SHARED_CASES: list[tuple[Edit, str]] = [
 def test_invalid_replica_set_names_the_field(change: Edit, expected: str) -> None:
     doc = replica_set_doc()
     change(doc)
-    assert_error(workloads.replica_set(decoded(doc, defaulting.replica_set)), expected)
+    assert_error(workloads.replica_set(decoded(doc, workload_defaulting.replica_set)), expected)
 
 
 @pytest.mark.parametrize(("change", "expected"), SHARED_CASES + [
@@ -168,12 +169,12 @@ def test_invalid_deployment_names_the_field(change: Edit, expected: str) -> None
     doc = replica_set_doc("Deployment")
     doc["spec"]["minReadySeconds"] = 10
     change(doc)
-    assert_error(workloads.deployment(decoded(doc, defaulting.deployment)), expected)
+    assert_error(workloads.deployment(decoded(doc, workload_defaulting.deployment)), expected)
 
 
 @pytest.mark.parametrize(("validate_update", "default", "kind"), [
-    (workloads.replica_set_update, defaulting.replica_set, "ReplicaSet"),
-    (workloads.deployment_update, defaulting.deployment, "Deployment"),
+    (workloads.replica_set_update, workload_defaulting.replica_set, "ReplicaSet"),
+    (workloads.deployment_update, workload_defaulting.deployment, "Deployment"),
 ])
 def test_apps_selectors_are_immutable(validate_update: Callable[[Any, Any], list[FieldError]],
                                       default: Callable[[Any], None], kind: str) -> None:
@@ -207,7 +208,7 @@ def test_apps_selectors_are_immutable(validate_update: Callable[[Any, Any], list
 def test_invalid_replication_controller_names_the_field(change: Edit, expected: str) -> None:
     doc = rc_doc()
     change(doc)
-    rc = decoded(doc, defaulting.replication_controller)
+    rc = decoded(doc, workload_defaulting.replication_controller)
     assert_error(workloads.replication_controller(rc), expected)
 
 
@@ -215,7 +216,7 @@ def test_replication_controller_needs_a_selector_or_template_labels() -> None:
     doc = rc_doc()
     del doc["spec"]["selector"]
     del doc["spec"]["template"]["metadata"]
-    rc = decoded(doc, defaulting.replication_controller)
+    rc = decoded(doc, workload_defaulting.replication_controller)
     assert_error(workloads.replication_controller(rc), "spec.selector: Required value")
 
 
@@ -234,7 +235,7 @@ def test_replication_controller_needs_a_selector_or_template_labels() -> None:
 def test_replica_set_status_rules(status: dict[str, Any], expected: str) -> None:
     doc = replica_set_doc()
     doc["status"] = status
-    assert_error(workloads.replica_set(decoded(doc, defaulting.replica_set)), expected)
+    assert_error(workloads.replica_set(decoded(doc, workload_defaulting.replica_set)), expected)
 
 
 @pytest.mark.parametrize(("status", "expected"), [
@@ -246,13 +247,13 @@ def test_replica_set_status_rules(status: dict[str, Any], expected: str) -> None
 def test_deployment_status_rules(status: dict[str, Any], expected: str) -> None:
     doc = replica_set_doc("Deployment")
     doc["status"] = status
-    assert_error(workloads.deployment(decoded(doc, defaulting.deployment)), expected)
+    assert_error(workloads.deployment(decoded(doc, workload_defaulting.deployment)), expected)
 
 
 def test_deployment_collision_count_cannot_go_down() -> None:
-    old = decoded(replica_set_doc("Deployment"), defaulting.deployment)
+    old = decoded(replica_set_doc("Deployment"), workload_defaulting.deployment)
     old.status.collision_count = 2
-    new = decoded(replica_set_doc("Deployment"), defaulting.deployment)
+    new = decoded(replica_set_doc("Deployment"), workload_defaulting.deployment)
     new.status.collision_count = 1
     assert strings(workloads.deployment_update(new, old)) == [
         "status.collisionCount: Invalid value: 1: cannot be decremented"]

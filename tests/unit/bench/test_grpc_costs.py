@@ -1,9 +1,10 @@
-"""bench.grpc_costs: a unary call's CPU at each end, measured against a real echo server process."""
+"""bench.apiserver.grpc_costs: a unary call's CPU at each end, measured against a real echo server
+process."""
 from __future__ import annotations
 
 import grpc
 
-from bench import grpc_costs
+from bench.apiserver import grpc_costs
 
 
 def test_both_ends_of_real_calls_are_measured_with_the_installed_grpcio() -> None:

@@ -1,11 +1,12 @@
-"""bench.host_speed: the CPU-speed probe sampled beside a load test, and how a run reports it."""
+"""bench.common.host_speed: the CPU-speed probe sampled beside a load test, and how a run reports
+it."""
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from bench import host_speed
-from bench.scheduler_bench import summary_line
+from bench.common import host_speed
+from bench.scheduler.loadtest import summary_line
 
 
 def test_the_summary_gives_the_median_and_the_range_of_the_probes() -> None:

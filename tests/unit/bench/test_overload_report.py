@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bench import overload, overload_report
+from bench.apiserver import overload, overload_report
 
 
 def verb(p50: float | None, p99: float | None, refused: int = 0,

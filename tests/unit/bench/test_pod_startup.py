@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from bench.__main__ import _rates
-from bench.pod_startup import BURST, Timeline, _cell
-from bench.pod_startup_report import markdown
+from bench.pod_startup.benchmark import BURST, Timeline, _cell
+from bench.pod_startup.report import markdown
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 

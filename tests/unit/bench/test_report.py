@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bench import report
+from bench.apiserver import report
 
 
 def op(per_second: float, p99: float) -> dict[str, Any]:

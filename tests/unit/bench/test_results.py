@@ -1,10 +1,10 @@
-"""bench.results: a benchmark's JSON file."""
+"""bench.common.results: a benchmark's JSON file."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bench.results import write_json
+from bench.common.results import write_json
 
 
 def test_the_result_is_written_with_its_folder_sorted_and_ending_in_a_newline(

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.scheduler_bench import summary_line
-from bench.scheduler_targets import clusterloader2, scheduler_perf
+from bench.scheduler.loadtest import summary_line
+from bench.scheduler.targets import clusterloader2, scheduler_perf
 
 
 def test_clusterloader2_takes_every_second_and_ranks_as_its_gather() -> None:

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from bench.stats import percentile, summarize
-from bench.workers import spread
+from bench.common.stats import percentile, summarize
+from bench.common.workers import spread
 
 
 @pytest.mark.parametrize(("values", "q", "expected"), [

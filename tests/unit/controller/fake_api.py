@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any
+from typing import Generic, Protocol, Self, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 
 CREATED_AT = "2026-11-21T15:00:00Z"
+
+
+class Stored(Protocol):
+    """What the fake reads and writes of every object: an API message with metadata."""
+    @property
+    def metadata(self) -> meta_pb2.ObjectMeta: ...
+
+    def CopyFrom(self, other_msg: Self) -> None: ...
+
+
+T = TypeVar("T", bound=Stored)
 
 
 def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
@@ -19,34 +34,36 @@ def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
 
 
 class FakeWatch:
-    def __init__(self, queue: asyncio.Queue[Any]) -> None:
+    def __init__(self, queue: asyncio.Queue[Message]) -> None:
         self._queue = queue
 
     def __aiter__(self) -> FakeWatch:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> Message:
         return await self._queue.get()
 
     def cancel(self) -> None:
         pass
 
 
-class FakeApi:
+class FakeApi(Generic[T]):
+    """The ResourceClient of one kind: `resource` says which, T its message."""
+
     def __init__(self, resource: Resource, revisions: itertools.count[int]) -> None:
         self.resource = resource
-        self.store: dict[str, Any] = {}
-        self.created: list[Any] = []
+        self.store: dict[str, T] = {}
+        self.created: list[T] = []
         self.deleted: list[str] = []
         # Every delete asked for, including those of objects already gone.
         self.delete_calls: list[str] = []
-        self.status_updates: list[Any] = []
+        self.status_updates: list[T] = []
         self._revisions = revisions
         self._names = itertools.count(1)
-        self._pending: list[Any] = []
-        self._watchers: list[asyncio.Queue[Any]] = []
+        self._pending: list[Message] = []
+        self._watchers: list[asyncio.Queue[Message]] = []
 
-    def _event(self, type_: str, obj: Any) -> None:
+    def _event(self, type_: str, obj: T) -> None:
         event = self.resource.watch_event()
         event.type = type_
         event.object.CopyFrom(obj)
@@ -59,14 +76,14 @@ class FakeApi:
                 q.put_nowait(event)
         self._pending.clear()
 
-    def _save(self, obj: Any) -> Any:
+    def _save(self, obj: T) -> T:
         stored = type(obj)()
         stored.CopyFrom(obj)
         stored.metadata.resource_version = str(next(self._revisions))
         self.store[f"{stored.metadata.namespace}/{stored.metadata.name}"] = stored
         return stored
 
-    async def create(self, obj: Any) -> Any:
+    async def create(self, obj: T) -> T:
         meta = obj.metadata
         new = type(obj)()
         new.CopyFrom(obj)
@@ -80,14 +97,14 @@ class FakeApi:
         self._event("ADDED", stored)
         return stored
 
-    async def get(self, name: str, namespace: str = "") -> Any:
+    async def get(self, name: str, namespace: str = "") -> T:
         try:
             return self.store[f"{namespace}/{name}"]
         except KeyError:
             raise rpc_error(grpc.StatusCode.NOT_FOUND,
                             f'{self.resource.plural} "{name}" not found') from None
 
-    async def update(self, obj: Any) -> Any:
+    async def update(self, obj: T) -> T:
         live = await self.get(obj.metadata.name, obj.metadata.namespace)
         if obj.metadata.resource_version != live.metadata.resource_version:
             raise rpc_error(grpc.StatusCode.ABORTED, "the object has been modified")
@@ -95,12 +112,12 @@ class FakeApi:
         self._event("MODIFIED", stored)
         return stored
 
-    async def update_status(self, obj: Any) -> Any:
+    async def update_status(self, obj: T) -> T:
         stored = await self.update(obj)
         self.status_updates.append(stored)
         return stored
 
-    async def delete(self, name: str, namespace: str = "", **_: Any) -> Any:
+    async def delete(self, name: str, namespace: str = "", **_: object) -> T:
         self.delete_calls.append(name)
         obj = await self.get(name, namespace)
         del self.store[f"{namespace}/{name}"]
@@ -108,11 +125,11 @@ class FakeApi:
         self._event("DELETED", obj)
         return obj
 
-    async def list_all(self, namespace: str = "", **_: Any) -> tuple[list[Any], str]:
+    async def list_all(self, namespace: str = "", **_: object) -> tuple[list[T], str]:
         return list(self.store.values()), "1"
 
-    def watch(self, namespace: str = "", **_: Any) -> FakeWatch:
-        q: asyncio.Queue[Any] = asyncio.Queue()
+    def watch(self, namespace: str = "", **_: object) -> FakeWatch:
+        q: asyncio.Queue[Message] = asyncio.Queue()
         self._watchers.append(q)
         return FakeWatch(q)
 
@@ -122,16 +139,19 @@ class FakeCluster:
 
     def __init__(self) -> None:
         revisions = itertools.count(2)
-        self.pods = FakeApi(resources.POD, revisions)
-        self.replicasets = FakeApi(resources.REPLICA_SET, revisions)
-        self.replicationcontrollers = FakeApi(resources.REPLICATION_CONTROLLER, revisions)
-        self.events = FakeApi(resources.EVENT, revisions)
+        self.pods: FakeApi[core_pb2.Pod] = FakeApi(resources.POD, revisions)
+        self.replicasets: FakeApi[apps_pb2.ReplicaSet] = FakeApi(resources.REPLICA_SET, revisions)
+        self.replicationcontrollers: FakeApi[core_pb2.ReplicationController] = FakeApi(
+            resources.REPLICATION_CONTROLLER, revisions)
+        self.events: FakeApi[core_pb2.Event] = FakeApi(resources.EVENT, revisions)
 
-    def for_resource(self, resource: Resource) -> FakeApi:
-        api: FakeApi = getattr(self, resource.plural)
+    def for_resource(self, resource: Resource) -> FakeApi[Stored]:
+        api: FakeApi[Stored] = getattr(self, resource.plural)
         return api
 
     def deliver(self, *kinds: Resource) -> None:
-        for api in [self.for_resource(r) for r in kinds] or [
-                self.pods, self.replicasets, self.replicationcontrollers, self.events]:
-            api.deliver()
+        """The pending watch events of `kinds`; by default of pods, replica sets, replication
+        controllers and events."""
+        for resource in kinds or (resources.POD, resources.REPLICA_SET,
+                                  resources.REPLICATION_CONTROLLER, resources.EVENT):
+            self.for_resource(resource).deliver()

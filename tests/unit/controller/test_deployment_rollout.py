@@ -8,20 +8,21 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from controller import deployment_util as du
+from controller.deployment import revision as revisions
+from controller.deployment import rollout
 from podplane.apimachinery import manifest
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.core.v1 import core_pb2
 
 ROOT = Path(__file__).resolve().parents[3]
 T0, T1, T2 = "2030-01-01T00:00:00Z", "2030-01-01T00:00:10Z", "2030-01-01T00:00:20Z"
 
 
 def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
-           strategy: str = "RollingUpdate", status_replicas: int = 0) -> Any:
+           strategy: str = "RollingUpdate", status_replicas: int = 0) -> apps_pb2.Deployment:
     d = apps_pb2.Deployment()
     d.metadata.name = "web"
     d.spec.replicas = replicas
@@ -34,7 +35,8 @@ def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
 
 
 def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
-       desired: int | None = None, most: int | None = None, revision: int | None = None) -> Any:
+       desired: int | None = None, most: int | None = None,
+       revision: int | None = None) -> apps_pb2.ReplicaSet:
     r = apps_pb2.ReplicaSet()
     r.metadata.name = name
     r.metadata.uid = f"uid-{name}"
@@ -43,11 +45,11 @@ def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
     r.status.replicas = size
     r.status.available_replicas = size if available is None else available
     if desired is not None:
-        r.metadata.annotations[du.DESIRED_REPLICAS_ANNOTATION] = str(desired)
+        r.metadata.annotations[rollout.DESIRED_REPLICAS_ANNOTATION] = str(desired)
     if most is not None:
-        r.metadata.annotations[du.MAX_REPLICAS_ANNOTATION] = str(most)
+        r.metadata.annotations[rollout.MAX_REPLICAS_ANNOTATION] = str(most)
     if revision is not None:
-        r.metadata.annotations[du.REVISION_ANNOTATION] = str(revision)
+        r.metadata.annotations[revisions.REVISION_ANNOTATION] = str(revision)
     return r
 
 
@@ -65,12 +67,12 @@ def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
     ("1%", 1, False, 0),
 ])
 def test_int_or_percent(value: str, total: int, round_up: bool, expected: int) -> None:
-    assert du.scaled_value(value, total, round_up) == expected
+    assert rollout.scaled_value(value, total, round_up) == expected
 
 
 def test_a_malformed_int_or_percent_is_refused() -> None:
     with pytest.raises(ValueError, match="must be an integer or percentage"):
-        du.scaled_value("25 percent", 10, True)
+        rollout.scaled_value("25 percent", 10, True)
 
 
 @pytest.mark.parametrize("surge,unavailable,replicas,expected", [
@@ -83,15 +85,15 @@ def test_a_malformed_int_or_percent_is_refused() -> None:
 ])
 def test_fenceposts(surge: str, unavailable: str, replicas: int,
                     expected: tuple[int, int]) -> None:
-    assert du.resolve_fenceposts(surge, unavailable, replicas) == expected
+    assert rollout.resolve_fenceposts(surge, unavailable, replicas) == expected
 
 
 def test_max_unavailable_is_at_most_replicas_and_zero_without_rolling() -> None:
-    assert du.max_unavailable(deploy(2, "1", "5")) == 2
-    assert du.max_unavailable(deploy(0, "1", "1")) == 0
-    assert du.max_unavailable(deploy(3, strategy="Recreate")) == 0
-    assert du.max_surge(deploy(3, strategy="Recreate")) == 0
-    assert du.min_available(deploy(10)) == 8
+    assert rollout.max_unavailable(deploy(2, "1", "5")) == 2
+    assert rollout.max_unavailable(deploy(0, "1", "1")) == 0
+    assert rollout.max_unavailable(deploy(3, strategy="Recreate")) == 0
+    assert rollout.max_surge(deploy(3, strategy="Recreate")) == 0
+    assert rollout.min_available(deploy(10)) == 8
 
 
 # ---------------------------------------------------------------- one rolling step
@@ -105,11 +107,11 @@ def test_max_unavailable_is_at_most_replicas_and_zero_without_rolling() -> None:
     (deploy(3, "0", "1"), [2], 0, 1),
     (deploy(5, strategy="Recreate"), [0], 0, 5),
 ])
-def test_how_far_the_new_replica_set_grows(d: Any, old_sizes: list[int], new_size: int,
-                                           expected: int) -> None:
+def test_how_far_the_new_replica_set_grows(d: apps_pb2.Deployment, old_sizes: list[int],
+                                           new_size: int, expected: int) -> None:
     new = rs("new", new_size)
     olds = [rs(f"old{i}", s) for i, s in enumerate(old_sizes)]
-    assert du.new_rs_new_replicas(d, [*olds, new], new) == expected
+    assert rollout.new_rs_new_replicas(d, [*olds, new], new) == expected
 
 
 @pytest.mark.parametrize("case,d,old,new,expected", [
@@ -128,9 +130,10 @@ def test_how_far_the_new_replica_set_grows(d: Any, old_sizes: list[int], new_siz
     ("status behind a scale-down", deploy(3, "1", "1"), [rs("old", 2, 3)], rs("new", 2, 1),
      {"old": 1}),
 ])
-def test_how_far_old_replica_sets_shrink(case: str, d: Any, old: list[Any], new: Any,
+def test_how_far_old_replica_sets_shrink(case: str, d: apps_pb2.Deployment,
+                                         old: list[apps_pb2.ReplicaSet], new: apps_pb2.ReplicaSet,
                                          expected: dict[str, int]) -> None:
-    assert du.old_rs_sizes(d, new, old) == expected
+    assert rollout.old_rs_sizes(d, new, old) == expected
 
 
 def test_a_rolling_update_step_by_step() -> None:
@@ -149,11 +152,11 @@ def test_a_rolling_update_step_by_step() -> None:
         assert old_pods + new_ready + new_starting <= 13
         if (old_pods, new_ready) == (0, 10):
             break
-        target = du.new_rs_new_replicas(d, [old, new], new)
+        target = rollout.new_rs_new_replicas(d, [old, new], new)
         if target != new.spec.replicas:
             new.spec.replicas = target
             continue
-        for size in du.old_rs_sizes(d, new, [old]).values():
+        for size in rollout.old_rs_sizes(d, new, [old]).values():
             old.spec.replicas = size
     else:
         raise AssertionError("the rollout did not finish")
@@ -164,40 +167,40 @@ def test_a_rolling_update_step_by_step() -> None:
 
 def test_a_replicas_change_is_a_scaling_event() -> None:
     d = deploy(12)
-    assert du.is_scaling_event(d, [rs("a", 10, desired=10)])
-    assert not du.is_scaling_event(d, [rs("a", 12, desired=12), rs("b", 0, desired=10)])
-    assert not du.is_scaling_event(d, [rs("a", 10)])  # not annotated: nothing to compare
+    assert rollout.is_scaling_event(d, [rs("a", 10, desired=10)])
+    assert not rollout.is_scaling_event(d, [rs("a", 12, desired=12), rs("b", 0, desired=10)])
+    assert not rollout.is_scaling_event(d, [rs("a", 10)])  # not annotated: nothing to compare
 
 
 def test_proportional_scale_up_and_down() -> None:
     # 10 -> 12 replicas mid-rollout: 13 allowed before, 15 now; 2 spread over 8 and 5.
     up = deploy(12)
     old, new = rs("old", 8, most=13, created=T0), rs("new", 5, most=13, created=T1)
-    assert du.scale_sizes(up, new, [old]) == {"old": 9, "new": 6}
+    assert rollout.scale_sizes(up, new, [old]) == {"old": 9, "new": 6}
     # 10 -> 5: 7 allowed; 6 to remove, the larger first.
     down = deploy(5)
-    assert du.scale_sizes(down, new, [old]) == {"old": 4, "new": 3}
+    assert rollout.scale_sizes(down, new, [old]) == {"old": 4, "new": 3}
     # What rounding leaves over goes to the first: the largest, the newest among equals.
-    assert du.scale_sizes(deploy(4, "0", "1"), rs("c", 1, most=3, created=T2),
+    assert rollout.scale_sizes(deploy(4, "0", "1"), rs("c", 1, most=3, created=T2),
                           [rs("a", 1, most=3, created=T0), rs("b", 1, most=3, created=T1)]
                           ) == {"a": 1, "b": 1, "c": 2}
 
 
 def test_scale_with_one_active_or_a_saturated_new_replica_set() -> None:
     d = deploy(7)
-    assert du.scale_sizes(d, rs("new", 3, created=T1), [rs("old", 0)]) == {"new": 7}
-    assert du.scale_sizes(d, None, [rs("a", 0, created=T0), rs("b", 0, created=T1)]) == {"b": 7}
+    assert rollout.scale_sizes(d, rs("new", 3, created=T1), [rs("old", 0)]) == {"new": 7}
+    assert rollout.scale_sizes(d, None, [rs("a", 0, created=T0), rs("b", 0, created=T1)]) == {"b": 7}
     saturated = rs("new", 7, 7, desired=7, created=T2)
-    assert du.scale_sizes(d, saturated, [rs("old", 2)]) == {"old": 0}
+    assert rollout.scale_sizes(d, saturated, [rs("old", 2)]) == {"old": 0}
 
 
 def test_replicas_annotations() -> None:
     r = rs("a", 3)
-    assert du.set_replicas_annotations(r, deploy(4, "1", "1"))
-    assert (r.metadata.annotations[du.DESIRED_REPLICAS_ANNOTATION],
-            r.metadata.annotations[du.MAX_REPLICAS_ANNOTATION]) == ("4", "5")
-    assert not du.replicas_annotations_need_update(r, deploy(4, "1", "1"))
-    assert du.replicas_annotations_need_update(r, deploy(6, "1", "1"))
+    assert rollout.set_replicas_annotations(r, deploy(4, "1", "1"))
+    assert (r.metadata.annotations[rollout.DESIRED_REPLICAS_ANNOTATION],
+            r.metadata.annotations[rollout.MAX_REPLICAS_ANNOTATION]) == ("4", "5")
+    assert not rollout.replicas_annotations_need_update(r, deploy(4, "1", "1"))
+    assert rollout.replicas_annotations_need_update(r, deploy(6, "1", "1"))
 
 
 # ---------------------------------------------------------------- revisions
@@ -205,43 +208,45 @@ def test_replicas_annotations() -> None:
 def test_revision_annotations_of_a_new_and_a_revived_replica_set() -> None:
     d = deploy(3, "1", "1")
     d.metadata.annotations["kubernetes.io/change-cause"] = "image 2.0"
-    d.metadata.annotations[du.REVISION_ANNOTATION] = "2"
-    d.metadata.annotations[du.LAST_APPLIED_ANNOTATION] = "{}"
+    d.metadata.annotations[revisions.REVISION_ANNOTATION] = "2"
+    d.metadata.annotations[revisions.LAST_APPLIED_ANNOTATION] = "{}"
     fresh = rs("new", 0)
-    assert du.set_new_rs_annotations(d, fresh, 3, exists=False)
+    assert revisions.set_new_rs_annotations(d, fresh, 3, exists=False)
     assert dict(fresh.metadata.annotations) == {
-        "kubernetes.io/change-cause": "image 2.0", du.REVISION_ANNOTATION: "3",
-        du.DESIRED_REPLICAS_ANNOTATION: "3", du.MAX_REPLICAS_ANNOTATION: "4"}
+        "kubernetes.io/change-cause": "image 2.0", revisions.REVISION_ANNOTATION: "3",
+        rollout.DESIRED_REPLICAS_ANNOTATION: "3", rollout.MAX_REPLICAS_ANNOTATION: "4"}
     # A rollback revives revision 1 as revision 4; the old number goes to the history.
     revived = rs("old", 0, revision=1)
     revived.metadata.annotations["kubernetes.io/change-cause"] = "image 2.0"
-    assert du.set_new_rs_annotations(d, revived, 4, exists=True)
-    assert revived.metadata.annotations[du.REVISION_ANNOTATION] == "4"
-    assert revived.metadata.annotations[du.REVISION_HISTORY_ANNOTATION] == "1"
+    assert revisions.set_new_rs_annotations(d, revived, 4, exists=True)
+    assert revived.metadata.annotations[revisions.REVISION_ANNOTATION] == "4"
+    assert revived.metadata.annotations[revisions.REVISION_HISTORY_ANNOTATION] == "1"
     # Never lowered.
-    assert not du.set_new_rs_annotations(d, revived, 2, exists=True)
+    assert not revisions.set_new_rs_annotations(d, revived, 2, exists=True)
 
 
 def test_max_revision_and_the_order_of_cleanup() -> None:
     rss = [rs("c", 0, revision=3, created=T0), rs("a", 0, revision=1, created=T2),
            rs("b", 0, revision=2, created=T1), rs("x", 0)]
-    assert du.max_revision(rss) == 3
-    assert [r.metadata.name for r in du.by_revision(rss)] == ["x", "a", "b", "c"]
+    assert revisions.max_revision(rss) == 3
+    assert [r.metadata.name for r in revisions.by_revision(rss)] == ["x", "a", "b", "c"]
 
 
 # ---------------------------------------------------------------- the pod-template hash
 
-def template(image: str = "nginx:1.27", **labels: str) -> Any:
-    return manifest.from_dict({
+def template(image: str = "nginx:1.27", **labels: str) -> core_pb2.PodTemplateSpec:
+    spec = manifest.from_dict({
         "metadata": {"labels": {"app": "web", **labels}},
         "spec": {"containers": [{"name": "web", "image": image}]}},
         apps_pb2.ReplicaSet().spec.template.__class__)
+    assert isinstance(spec, core_pb2.PodTemplateSpec)
+    return spec
 
 
 def test_safe_encoding_and_fnv32a() -> None:
-    assert du.safe_encode("0123456789") == "456789bcdf"
-    assert du.fnv32a(b"") == 0x811C9DC5
-    assert du.fnv32a(b"a") == 0xE40C292C
+    assert revisions.safe_encode("0123456789") == "456789bcdf"
+    assert revisions.fnv32a(b"") == 0x811C9DC5
+    assert revisions.fnv32a(b"a") == 0xE40C292C
 
 
 def test_the_hash_depends_on_the_template_only() -> None:
@@ -249,28 +254,28 @@ def test_the_hash_depends_on_the_template_only() -> None:
     b = template()
     b.metadata.labels.clear()
     b.metadata.labels["app"] = "web"  # same labels, built in another order
-    assert du.template_hash(a) == du.template_hash(b)
-    assert du.template_hash(a) != du.template_hash(template("nginx:1.28"))
-    assert du.template_hash(a) != du.template_hash(a, collision_count=1)
-    assert du.template_hash(a, 1) != du.template_hash(a, 2)
-    assert all(ch in "bcdfghjklmnpqrstvwxz2456789" for ch in du.template_hash(a))
+    assert revisions.template_hash(a) == revisions.template_hash(b)
+    assert revisions.template_hash(a) != revisions.template_hash(template("nginx:1.28"))
+    assert revisions.template_hash(a) != revisions.template_hash(a, collision_count=1)
+    assert revisions.template_hash(a, 1) != revisions.template_hash(a, 2)
+    assert all(ch in "bcdfghjklmnpqrstvwxz2456789" for ch in revisions.template_hash(a))
 
 
 def test_the_hash_is_the_same_in_another_process() -> None:
-    code = ("from controller import deployment_util as du\n"
+    code = ("from controller.deployment import revision as revisions\n"
             "from tests.unit.controller.test_deployment_rollout import template\n"
-            "print(du.template_hash(template()))")
+            "print(revisions.template_hash(template()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True).stdout
-    assert out.strip() == du.template_hash(template())
+    assert out.strip() == revisions.template_hash(template())
 
 
 def test_the_new_replica_set_is_found_ignoring_its_hash_label() -> None:
     d = deploy()
     d.spec.template.CopyFrom(template())
     old = rs("old", 1, created=T0)
-    old.spec.template.CopyFrom(template("nginx:1.26", **{du.POD_TEMPLATE_HASH_LABEL: "x"}))
+    old.spec.template.CopyFrom(template("nginx:1.26", **{revisions.POD_TEMPLATE_HASH_LABEL: "x"}))
     new = rs("new", 1, created=T1)
-    new.spec.template.CopyFrom(template(**{du.POD_TEMPLATE_HASH_LABEL: "y"}))
-    assert du.find_new_rs(d, [old, new]) is new
-    assert du.find_new_rs(d, [old]) is None
+    new.spec.template.CopyFrom(template(**{revisions.POD_TEMPLATE_HASH_LABEL: "y"}))
+    assert revisions.find_new_rs(d, [old, new]) is new
+    assert revisions.find_new_rs(d, [old]) is None

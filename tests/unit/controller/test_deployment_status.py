@@ -5,9 +5,8 @@ ProgressDeadlineExceeded when stuck past progressDeadlineSeconds)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from controller import deployment_status as ds
+from controller.deployment import status as ds
 from podplane.api.apps.v1 import apps_pb2
 from tests.unit.controller.test_deployment_rollout import deploy, rs
 
@@ -15,20 +14,21 @@ NOW = 1_900_000_000.0  # 2030-03-17T17:46:40Z
 EARLIER = "2030-03-17T17:30:00Z"
 
 
-def with_deadline(d: Any, seconds: int = 600, generation: int = 2) -> Any:
+def with_deadline(d: apps_pb2.Deployment, seconds: int = 600,
+                  generation: int = 2) -> apps_pb2.Deployment:
     d.spec.progress_deadline_seconds = seconds
     d.metadata.generation = generation
     d.status.observed_generation = generation
     return d
 
 
-def progressing(status: Any) -> Any:
+def progressing(status: apps_pb2.DeploymentStatus) -> apps_pb2.DeploymentCondition:
     c = ds.get_condition(status, ds.PROGRESSING)
     assert c is not None
     return c
 
 
-def conditions(status: Any) -> dict[str, tuple[str, str]]:
+def conditions(status: apps_pb2.DeploymentStatus) -> dict[str, tuple[str, str]]:
     return {c.type: (c.status, c.reason) for c in status.conditions}
 
 

@@ -2,7 +2,7 @@
 each deletion counted once, or after the timeout."""
 from __future__ import annotations
 
-from controller.expectations import Expectations
+from controller.framework.expectations import Expectations
 
 OWNER = "default/web"
 

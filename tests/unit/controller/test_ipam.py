@@ -3,12 +3,11 @@ holds (given here or brought by the node) is never handed out twice; a deleted n
 free again; a bad cluster CIDR or mask size is refused."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from controller.__main__ import parse_args
-from controller.nodeipam import CidrAllocator, CidrsExhausted, NodeIpamController
+from controller.nodeipam.cidrset import CidrAllocator, CidrsExhausted
+from controller.nodeipam.controller import NodeIpamController
 from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 
@@ -107,8 +106,8 @@ def node(name: str, cidr: str = "") -> core_pb2.Node:
 
 
 async def test_the_controller_gives_a_new_node_a_subnet_no_registered_node_holds() -> None:
-    client: Any = FakeClient()
-    controller = NodeIpamController(client)
+    client = FakeClient()
+    controller = NodeIpamController(client)  # type: ignore[arg-type]
     # The informer's initial list: two nodes registered with their own subnets, one without.
     for n in [node("hollow"), node("node-1", "10.244.0.0/24"), node("node-2", "10.244.1.0/24")]:
         controller.nodes._store(n)

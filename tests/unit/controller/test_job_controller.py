@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from controller import job as jobs
-from controller.job_tracking import (BackoffRecord, FinishClock, backoff_delay, backoff_record,
+from controller.job import controller as jobs
+from controller.job.backoff import (BackoffRecord, FinishClock, backoff_delay, backoff_record,
                                      finished_time, remaining_backoff)
 from podplane.apimachinery import manifest, resources
 from podplane.api.batch.v1 import batch_pb2
@@ -26,7 +26,7 @@ T0 = "2030-01-01T00:00:00Z"
 T0_EPOCH = 1893456000.0
 
 
-def job(restart_policy: str = "Never", **spec: Any) -> Any:
+def job(restart_policy: str = "Never", **spec: Any) -> batch_pb2.Job:
     obj = manifest.from_dict({
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {"name": "pi", "namespace": NS, "uid": "uid-pi"},
@@ -38,6 +38,7 @@ def job(restart_policy: str = "Never", **spec: Any) -> Any:
                      "spec": {"restartPolicy": restart_policy,
                               "containers": [{"name": "pi", "image": "perl"}]}}}},
         batch_pb2.Job)
+    assert isinstance(obj, batch_pb2.Job)
     return obj
 
 
@@ -98,7 +99,8 @@ def test_failed_pods_beyond_the_backoff_limit() -> None:
     ("OnFailure", 2, [pod("Failed", restarts=5)], False),  # only running or pending pods
     ("Never", 1, [pod(restarts=3)], False),
 ])
-def test_restarts_in_place_against_the_backoff_limit(policy: str, limit: int, pods: list[Any],
+def test_restarts_in_place_against_the_backoff_limit(policy: str, limit: int,
+                                                     pods: list[core_pb2.Pod],
                                                      expected: bool) -> None:
     j = job(restart_policy=policy, backoffLimit=limit)
     assert jobs.past_backoff_limit_on_failure(j, pods) is expected
@@ -178,7 +180,7 @@ def test_the_moment_a_failure_is_seen_refines_its_second() -> None:
 class JobCluster(FakeCluster):
     def __init__(self) -> None:
         super().__init__()
-        self.jobs = FakeApi(resources.JOB, itertools.count(10_000))
+        self.jobs: FakeApi[batch_pb2.Job] = FakeApi(resources.JOB, itertools.count(10_000))
 
 
 async def until(check: Callable[[], bool], what: str, timeout: float = 2.0) -> None:
@@ -203,16 +205,16 @@ async def running(controller: jobs.JobController) -> AsyncIterator[None]:
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def finish(cluster: JobCluster, p: Any, phase: str) -> None:
+async def finish(cluster: JobCluster, p: core_pb2.Pod, phase: str) -> None:
     done = core_pb2.Pod()
     done.CopyFrom(await cluster.pods.get(p.metadata.name, NS))
     done.status.phase = phase
     await cluster.pods.update_status(done)
 
 
-async def settled(cluster: JobCluster, check: Callable[[Any], bool]) -> None:
+async def settled(cluster: JobCluster, check: Callable[[batch_pb2.JobStatus], bool]) -> None:
     """Delivers every event until the job's stored status passes `check`."""
-    async def status() -> Any:
+    async def status() -> batch_pb2.JobStatus:
         return (await cluster.jobs.get("pi", NS)).status
     for _ in range(100):
         cluster.deliver(resources.POD, resources.JOB)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.node_health import (NOT_READY_TAINT, UNREACHABLE_TAINT, HeartbeatTracker,
+from controller.nodelifecycle.health import (NOT_READY_TAINT, UNREACHABLE_TAINT, HeartbeatTracker,
                                     mark_unknown, wanted_taint, with_taint)
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2

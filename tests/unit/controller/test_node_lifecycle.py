@@ -4,29 +4,31 @@ untainted once its lease is renewed; its pods are marked not ready, and evicted 
 when their toleration runs out; a terminating pod of a deleted node is force-deleted."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic
 
 import grpc
 
-from controller.nodelifecycle import NodeLifecycleController
+from controller.nodelifecycle.controller import NodeLifecycleController
 from podplane.apimachinery import resources, timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from tests.unit.controller.fake_api import T
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
 
 
-class FakeAPI:
+class FakeAPI(Generic[T]):
     """What the controller calls on one resource (calls: what was sent); writes return the object
     with the next resourceVersion."""
 
     def __init__(self, resource: resources.Resource) -> None:
         self.resource = resource
+        # (verb, a copy of the object sent or delete's arguments): whatever was sent.
         self.calls: list[tuple[str, Any]] = []
         self.revision = 100
         self.missing: set[str] = set()
 
-    def _written(self, verb: str, obj: Any) -> Any:
+    def _written(self, verb: str, obj: T) -> T:
         sent = type(obj)()
         sent.CopyFrom(obj)
         self.calls.append((verb, sent))
@@ -36,23 +38,23 @@ class FakeAPI:
         stored.metadata.resource_version = str(self.revision)
         return stored
 
-    async def update(self, obj: Any) -> Any:
+    async def update(self, obj: T) -> T:
         return self._written("update", obj)
 
-    async def update_status(self, obj: Any) -> Any:
+    async def update_status(self, obj: T) -> T:
         return self._written("update_status", obj)
 
-    async def create(self, obj: Any) -> Any:
+    async def create(self, obj: T) -> T:
         return self._written("create", obj)
 
-    async def get(self, name: str, namespace: str = "") -> Any:
+    async def get(self, name: str, namespace: str = "") -> core_pb2.Node:
         if name in self.missing:
             raise grpc.aio.AioRpcError(grpc.StatusCode.NOT_FOUND, grpc.aio.Metadata(),
                                        grpc.aio.Metadata(), details="not found")
         return core_pb2.Node()
 
     async def delete(self, name: str, namespace: str = "", *, grace_period_seconds: int | None = None,
-                     uid: str = "") -> Any:
+                     uid: str = "") -> core_pb2.Pod:
         self.calls.append(("delete", (namespace, name, grace_period_seconds, uid)))
         return core_pb2.Pod()
 
@@ -62,10 +64,10 @@ class FakeAPI:
 
 class FakeClient:
     def __init__(self) -> None:
-        self.nodes = FakeAPI(resources.NODE)
-        self.pods = FakeAPI(resources.POD)
-        self.leases = FakeAPI(resources.LEASE)
-        self.events = FakeAPI(resources.EVENT)
+        self.nodes: FakeAPI[core_pb2.Node] = FakeAPI(resources.NODE)
+        self.pods: FakeAPI[core_pb2.Pod] = FakeAPI(resources.POD)
+        self.leases: FakeAPI[lease_pb2.Lease] = FakeAPI(resources.LEASE)
+        self.events: FakeAPI[core_pb2.Event] = FakeAPI(resources.EVENT)
 
 
 class Clock:

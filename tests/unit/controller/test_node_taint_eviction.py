@@ -4,11 +4,10 @@ counted from the taint's timeAdded, or from the pod's binding when that came lat
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 
-from controller.taint_eviction import eviction_time, toleration_seconds
+from controller.nodelifecycle.taint_eviction import eviction_time, toleration_seconds
 from podplane.apimachinery.tolerations import tolerates
 from podplane.api.core.v1 import core_pb2
 
@@ -68,7 +67,7 @@ def test_equal_matches_the_value() -> None:
     ([taint(UNREACHABLE)], [toleration(UNREACHABLE), toleration(seconds=5)], None),
 ], ids=["no-taints", "default", "short", "none-match", "one-untolerated", "unbounded", "shortest",
         "negative", "first-match"])
-def test_toleration_seconds(taints: list[Any], tolerations: list[Any],
+def test_toleration_seconds(taints: list[core_pb2.Taint], tolerations: list[core_pb2.Toleration],
                             seconds: float | None) -> None:
     assert toleration_seconds(taints, tolerations) == seconds
 
@@ -82,7 +81,7 @@ def pod(tolerations: list[core_pb2.Toleration], bound: str = "2029-12-31T00:00:0
     return p
 
 
-def never_seen(_: Any) -> datetime:
+def never_seen(_: core_pb2.Taint) -> datetime:
     raise AssertionError("every taint here has a timeAdded")
 
 

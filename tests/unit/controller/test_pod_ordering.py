@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.pod_ordering import (DELETION_COST_ANNOTATION, order_for_deletion,
+from controller.framework.pod_ordering import (DELETION_COST_ANNOTATION, order_for_deletion,
                                      pods_to_delete, ranks_by_colocation)
 from podplane.api.core.v1 import core_pb2
 

@@ -7,25 +7,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
-from controller.expectations import Expectations
-from controller.replicaset import ReplicaSetController
+from controller.framework.expectations import Expectations
+from controller.replicaset.controller import ReplicaSetController
 from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.core.v1 import core_pb2
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
 
 
-def replica_set(replicas: int) -> Any:
-    return manifest.from_dict({
+def replica_set(replicas: int) -> apps_pb2.ReplicaSet:
+    rs = manifest.from_dict({
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": "web", "namespace": NS},
         "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
                  "template": {"metadata": {"labels": {"app": "web"}},
                               "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}},
         apps_pb2.ReplicaSet)
+    assert isinstance(rs, apps_pb2.ReplicaSet)
+    return rs
 
 
 async def until(check: Callable[[], bool], what: str) -> None:
@@ -42,7 +44,7 @@ async def quiet() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(controller: ReplicaSetController) -> AsyncIterator[None]:
+async def running(controller: ReplicaSetController[apps_pb2.ReplicaSet]) -> AsyncIterator[None]:
     task = asyncio.create_task(controller.run())
     try:
         yield
@@ -51,9 +53,9 @@ async def running(controller: ReplicaSetController) -> AsyncIterator[None]:
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def started(cluster: FakeCluster, replicas: int,
-                  **options: Any) -> tuple[ReplicaSetController, Any]:
-    controller = ReplicaSetController(cluster, **options)  # type: ignore[arg-type]
+async def started(cluster: FakeCluster, replicas: int, **options: int
+                  ) -> tuple[ReplicaSetController[apps_pb2.ReplicaSet], apps_pb2.ReplicaSet]:
+    controller = ReplicaSetController(cluster, **options)  # type: ignore[call-overload]
     rs = await cluster.replicasets.create(replica_set(replicas))
     return controller, rs
 
@@ -106,7 +108,7 @@ async def test_one_pass_creates_at_most_the_burst_in_slow_start_batches() -> Non
     in_flight, batches = 0, []
     create = cluster.pods.create
 
-    async def counting_create(obj: Any) -> Any:
+    async def counting_create(obj: core_pb2.Pod) -> core_pb2.Pod:
         nonlocal in_flight
         in_flight += 1
         if in_flight == 1:

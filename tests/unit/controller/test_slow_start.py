@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from controller.slow_start import slow_start_batch
+from controller.framework.slow_start import slow_start_batch
 
 
 class Recorder:

@@ -1,10 +1,23 @@
-"""Builders for the kubelet's unit tests: pods and container statuses in a line each."""
+"""Builders for the kubelet's unit tests: pods and container statuses in a line each, and a static
+pod's manifest."""
 from __future__ import annotations
 
 from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+
+# A static pod's manifest, as a file in the manifest directory holds it.
+WEB = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["sleep", "3600"]
+"""
 
 
 def optional_field(optional: bool | None) -> dict[str, bool]:

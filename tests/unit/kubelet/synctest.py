@@ -1,16 +1,19 @@
 """A pod syncer wired to the hollow runtime and a fake apiserver that records status writes; after
-each sync the pod picks up the written status, as the informer would deliver it."""
+each sync the pod picks up the written status, as the informer would deliver it. And a prober that
+answers from a script."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from kubelet.backoff import Backoff
-from kubelet.images import ImagePuller
-from kubelet.pod_sync import NodeContext, PodSyncer
+from kubelet.container.backoff import Backoff
+from kubelet.container.images import ImagePuller
+from kubelet.pod.sync import NodeContext, PodSyncer
+from kubelet.prober import ProbeType, Result
+from kubelet.prober.probes import ProbeError
 from kubelet.runtime.hollow import HollowRuntime
-from kubelet.status_manager import StatusManager
-from kubelet.volumes import PodVolumes
+from kubelet.status.manager import StatusManager
+from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 
 HOST_IP = "172.18.0.2"
@@ -32,6 +35,21 @@ class FakePods:
         stored.metadata.resource_version = str(self.revision)
         self.written.append(stored)
         return stored
+
+
+class FakeProber:
+    """Answers each probe with the next scripted result (the last one repeats)."""
+
+    def __init__(self, *results: Result) -> None:
+        self.script = list(results)
+        self.calls: list[tuple[ProbeType, str, str]] = []
+
+    async def probe(self, probe_type: ProbeType, pod: core_pb2.Pod,
+                    container: core_pb2.Container, container_id: str, pod_ip: str) -> Result:
+        self.calls.append((probe_type, container.name, container_id))
+        if not self.script:
+            raise ProbeError("no result scripted")
+        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
 
 class Clock:

@@ -12,6 +12,7 @@ import pytest
 
 from podplane.componentbase import flags
 from podplane.client import leaderelection
+from podplane.componentbase import leaderelection_flags
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 
@@ -283,10 +284,10 @@ def test_bad_durations_are_refused(value: str) -> None:
 
 def test_flags_make_a_config() -> None:
     parser = argparse.ArgumentParser()
-    leaderelection.add_flags(parser, "kube-controller-manager")
+    leaderelection_flags.add_flags(parser, "kube-controller-manager")
     args = parser.parse_args(["--leader-elect-lease-duration", "30s",
                               "--leader-elect-renew-deadline", "20s"])
-    cfg = leaderelection.config_from_flags(parser, args, identity="me")
+    cfg = leaderelection_flags.config_from_flags(parser, args, identity="me")
     assert (cfg.name, cfg.namespace, cfg.identity) == ("kube-controller-manager", "kube-system",
                                                        "me")
     assert (cfg.lease_duration, cfg.renew_deadline, cfg.retry_period) == (30.0, 20.0, 2.0)

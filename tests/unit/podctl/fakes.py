@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -14,13 +14,14 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.resources import Resource
 
 CREATED_AT = "2026-11-21T15:00:00Z"
+M = TypeVar("M", bound=Message)
 
 
 def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
     return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
 
 
-def obj(message: type[Message], data: dict[str, Any]) -> Any:
+def obj(message: type[M], data: dict[str, Any]) -> M:
     """An API object from its manifest form."""
     return manifest.from_dict(data, message)
 

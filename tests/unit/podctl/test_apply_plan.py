@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from podctl.apply_logic import LAST_APPLIED_ANNOTATION, plan_apply, with_last_applied
+from podctl.resource.apply_plan import LAST_APPLIED_ANNOTATION, plan_apply, with_last_applied
 
 MANIFEST: dict[str, Any] = {
     "apiVersion": "v1", "kind": "Pod",

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from podctl.__main__ import run
-from podctl.cmd.logs import logging_order
-from podplane.apimachinery import manifest, resources, selectors
+from podctl.pods.selection import logging_order
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources, selectors
 from tests.unit.podctl.fakes import FakeClient, FakeResourceClient
 
 

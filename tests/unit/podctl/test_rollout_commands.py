@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from podctl.__main__ import run
-from podctl.cmd import rollout
 from podctl.errors import CommandError
-from podplane.apimachinery import manifest, resources
+from podctl.workloads import rollout
 from podplane.api.apps.v1 import apps_pb2
+from podplane.apimachinery import manifest, resources
 from tests.unit.podctl.fakes import FakeClient, FakeResourceClient
 
 HASH = "pod-template-hash"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from podctl.printers.pods import POD_TABLE
 from podctl.printers.table import TableOptions, TablePrinter
-from podctl.tabwriter import TabWriter
+from podctl.printers.tabwriter import TabWriter
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import obj
 
@@ -23,7 +23,7 @@ def pod(name: str, phase: str, namespace: str = "default") -> core_pb2.Pod:
     return made
 
 
-def printer(out: io.StringIO, **options: bool) -> TablePrinter:
+def printer(out: io.StringIO, **options: bool) -> TablePrinter[core_pb2.Pod]:
     return TablePrinter(out, POD_TABLE, TableOptions(**options), clock=lambda: NOW)
 
 

@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from podctl.describe.workloads import (describe_deployment, describe_job,
-                                       describe_replica_set, describe_replication_controller,
-                                       label_query, pods_status, split_replica_sets)
+from podctl.describe.workloads import (
+    describe_deployment,
+    describe_job,
+    describe_replica_set,
+    describe_replication_controller,
+    pods_status,
+    split_replica_sets,
+)
+from podctl.workloads.owners import label_query
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2

@@ -16,25 +16,25 @@ from scheduler.plugins import in_tree_registry
 from tests.unit.scheduler import schedtest
 
 
-def labeled(p: Any, **labels: str) -> Any:
+def labeled(p: core_pb2.Pod, **labels: str) -> core_pb2.Pod:
     p.metadata.labels.update(labels)
     return p
 
 
-def pod(name: str = "p", labels: Mapping[str, str] | None = None, **kw: Any) -> Any:
+def pod(name: str = "p", labels: Mapping[str, str] | None = None, **kw: Any) -> core_pb2.Pod:
     return labeled(schedtest.pod(name, **kw), **dict(labels or {}))
 
 
-def zone_node(name: str, zone: str | None = None, **labels: str) -> Any:
+def zone_node(name: str, zone: str | None = None, **labels: str) -> core_pb2.Node:
     extra = {"zone": zone} if zone is not None else {}
     return schedtest.node(name, labels={**extra, **labels})
 
 
-def selector(**match_labels: str) -> Any:
+def selector(**match_labels: str) -> meta_pb2.LabelSelector:
     return meta_pb2.LabelSelector(match_labels=match_labels)
 
 
-def with_host_ports(p: Any, *ports: tuple[int, str, str]) -> Any:
+def with_host_ports(p: core_pb2.Pod, *ports: tuple[int, str, str]) -> core_pb2.Pod:
     """Adds (hostPort, protocol, hostIP) ports to the pod's first container."""
     for host_port, protocol, host_ip in ports:
         p.spec.containers[0].ports.add(container_port=host_port, host_port=host_port,
@@ -42,9 +42,9 @@ def with_host_ports(p: Any, *ports: tuple[int, str, str]) -> Any:
     return p
 
 
-def with_spread(p: Any, *, max_skew: int = 1, key: str = "zone",
+def with_spread(p: core_pb2.Pod, *, max_skew: int = 1, key: str = "zone",
                 when: str = "DoNotSchedule", match: Mapping[str, str] | None = None,
-                min_domains: int | None = None) -> Any:
+                min_domains: int | None = None) -> core_pb2.Pod:
     c = p.spec.topology_spread_constraints.add(max_skew=max_skew, topology_key=key,
                                                when_unsatisfiable=when)
     if match is not None:
@@ -55,7 +55,7 @@ def with_spread(p: Any, *, max_skew: int = 1, key: str = "zone",
 
 
 def term(key: str = "kubernetes.io/hostname", *, match: Mapping[str, str] | None = None,
-         namespaces: Sequence[str] = (), all_namespaces: bool = False) -> Any:
+         namespaces: Sequence[str] = (), all_namespaces: bool = False) -> core_pb2.PodAffinityTerm:
     t = core_pb2.PodAffinityTerm(topology_key=key, namespaces=list(namespaces))
     if match is not None:
         t.label_selector.CopyFrom(selector(**match))
@@ -64,9 +64,11 @@ def term(key: str = "kubernetes.io/hostname", *, match: Mapping[str, str] | None
     return t
 
 
-def with_affinity(p: Any, *, required: Sequence[Any] = (), anti: Sequence[Any] = (),
-                  preferred: Sequence[tuple[int, Any]] = (),
-                  preferred_anti: Sequence[tuple[int, Any]] = ()) -> Any:
+def with_affinity(p: core_pb2.Pod, *, required: Sequence[core_pb2.PodAffinityTerm] = (),
+                  anti: Sequence[core_pb2.PodAffinityTerm] = (),
+                  preferred: Sequence[tuple[int, core_pb2.PodAffinityTerm]] = (),
+                  preferred_anti: Sequence[tuple[int, core_pb2.PodAffinityTerm]] = ()
+                  ) -> core_pb2.Pod:
     a = p.spec.affinity
     for t in required:
         a.pod_affinity.required_during_scheduling_ignored_during_execution.append(t)
@@ -81,13 +83,13 @@ def with_affinity(p: Any, *, required: Sequence[Any] = (), anti: Sequence[Any] =
     return p
 
 
-def with_images(n: Any, *images: tuple[Sequence[str], int]) -> Any:
+def with_images(n: core_pb2.Node, *images: tuple[Sequence[str], int]) -> core_pb2.Node:
     for names, size in images:
         n.status.images.add(names=list(names), size_bytes=size)
     return n
 
 
-def cluster(*nodes: tuple[Any, Sequence[Any]]) -> list[NodeInfo]:
+def cluster(*nodes: tuple[core_pb2.Node, Sequence[core_pb2.Pod]]) -> list[NodeInfo]:
     """NodeInfos of (node, pods placed on it)."""
     return [schedtest.node_info(n, *pods) for n, pods in nodes]
 
@@ -98,7 +100,7 @@ def state_for(nodes: Sequence[NodeInfo]) -> CycleState:
     return s
 
 
-def filter_all(plugin: Any, p: Any, nodes: list[NodeInfo]) -> dict[str, Status]:
+def filter_all(plugin: Any, p: core_pb2.Pod, nodes: list[NodeInfo]) -> dict[str, Status]:
     """PreFilter, then Filter on every node unless PreFilter said Skip (then all succeed)."""
     state = state_for(nodes)
     status = plugin.pre_filter(state, p)
@@ -108,7 +110,7 @@ def filter_all(plugin: Any, p: Any, nodes: list[NodeInfo]) -> dict[str, Status]:
     return {n.name: plugin.filter(state, p, n) for n in nodes}
 
 
-def score_all(plugin: Any, p: Any, nodes: list[NodeInfo],
+def score_all(plugin: Any, p: core_pb2.Pod, nodes: list[NodeInfo],
               feasible: list[NodeInfo] | None = None) -> dict[str, int] | None:
     """PreScore, Score and NormalizeScore over `feasible` (default: all); None when skipped."""
     state = state_for(nodes)

@@ -13,22 +13,23 @@ _uids = itertools.count(1)
 
 
 def container(name: str = "c", *, requests: Mapping[str, str] | None = None,
-              limits: Mapping[str, str] | None = None) -> Any:
+              limits: Mapping[str, str] | None = None) -> core_pb2.Container:
     return core_pb2.Container(name=name, image="busybox", resources=core_pb2.ResourceRequirements(
         requests=dict(requests or {}), limits=dict(limits or {})))
 
 
-def _toleration(t: Mapping[str, str]) -> Any:
+def _toleration(t: Mapping[str, str]) -> core_pb2.Toleration:
     return core_pb2.Toleration(key=t.get("key", ""), operator=t.get("operator", ""),
                                value=t.get("value", ""), effect=t.get("effect", ""))
 
 
 def pod(name: str = "p", *, cpu: str = "", memory: str = "", namespace: str = "default",
-        containers: Sequence[Any] = (), init_containers: Sequence[Any] = (),
+        containers: Sequence[core_pb2.Container] = (),
+        init_containers: Sequence[core_pb2.Container] = (),
         node_name: str = "", node_selector: Mapping[str, str] | None = None,
-        tolerations: Sequence[Mapping[str, str]] = (), affinity: Any = None,
+        tolerations: Sequence[Mapping[str, str]] = (), affinity: core_pb2.Affinity | None = None,
         priority: int | None = None, phase: str = "Pending", scheduler_name: str = "default-scheduler",
-        uid: str = "") -> Any:
+        uid: str = "") -> core_pb2.Pod:
     """A pod with one container requesting `cpu` and `memory` unless `containers` are given."""
     requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
     p = core_pb2.Pod(
@@ -51,7 +52,7 @@ def pod(name: str = "p", *, cpu: str = "", memory: str = "", namespace: str = "d
 def node(name: str = "node-1", *, cpu: str = "4", memory: str = "8Gi", pods: str = "110",
          labels: Mapping[str, str] | None = None, taints: Sequence[Mapping[str, str]] = (),
          unschedulable: bool = False, ready: str | None = "True",
-         allocatable: Mapping[str, str] | None = None) -> Any:
+         allocatable: Mapping[str, str] | None = None) -> core_pb2.Node:
     values = dict(allocatable) if allocatable is not None else {"cpu": cpu, "memory": memory,
                                                                  "pods": pods}
     n = core_pb2.Node(
@@ -66,7 +67,7 @@ def node(name: str = "node-1", *, cpu: str = "4", memory: str = "8Gi", pods: str
     return n
 
 
-def node_info(n: Any, *pods: Any) -> NodeInfo:
+def node_info(n: core_pb2.Node, *pods: core_pb2.Pod) -> NodeInfo:
     """`n` with `pods` counted on it (their spec.nodeName is set to it)."""
     placed = []
     for p in pods:
@@ -78,10 +79,11 @@ def node_info(n: Any, *pods: Any) -> NodeInfo:
 
 
 def node_affinity(*terms: Sequence[Mapping[str, Any]], fields: Sequence[Mapping[str, Any]] = (),
-                  preferred: Sequence[tuple[int, Sequence[Mapping[str, Any]]]] = ()) -> Any:
+                  preferred: Sequence[tuple[int, Sequence[Mapping[str, Any]]]] = ()
+                  ) -> core_pb2.Affinity:
     """An Affinity with required terms (each a list of matchExpressions; `fields` adds one
     matchFields term) and preferred terms as (weight, matchExpressions)."""
-    def req(r: Mapping[str, Any]) -> Any:
+    def req(r: Mapping[str, Any]) -> core_pb2.NodeSelectorRequirement:
         return core_pb2.NodeSelectorRequirement(key=r["key"], operator=r["operator"],
                                                 values=list(r.get("values", ())))
     a = core_pb2.Affinity()

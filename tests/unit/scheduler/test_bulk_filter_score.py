@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.algorithm import SchedulingAlgorithm
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework.node_table import NodeTable, Verdict
 from scheduler.framework.runtime import Framework
 from scheduler.framework.snapshot import node_table

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from scheduler.cache import SchedulerCache
+from podplane.api.core.v1 import core_pb2
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.event_handlers import EventHandlers
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from tests.unit.scheduler.schedtest import node, pod
 
 
@@ -23,7 +24,7 @@ def handlers() -> EventHandlers:
     return EventHandlers(SchedulerCache(), SchedulingQueue())
 
 
-async def _park_unschedulable(handlers: EventHandlers, name: str) -> Any:
+async def _park_unschedulable(handlers: EventHandlers, name: str) -> core_pb2.Pod:
     p = pod(name)
     handlers.on_pod_add(p)
     handlers.queue.add_unschedulable_if_not_present(await handlers.queue.pop())
@@ -39,7 +40,8 @@ async def _park_unschedulable(handlers: EventHandlers, name: str) -> Any:
     (pod(phase="Succeeded"), False),
     (pod(phase="Failed"), False),
 ])
-def test_which_pods_are_queued(handlers: EventHandlers, the_pod: Any, queued: bool) -> None:
+def test_which_pods_are_queued(handlers: EventHandlers, the_pod: core_pb2.Pod,
+                               queued: bool) -> None:
     handlers.on_pod_add(the_pod)
     assert (handlers.queue.where(the_pod) == "active") == queued
 

@@ -2,12 +2,11 @@
 normalized and weighted, and rejections add up to Kubernetes' "0/N nodes are available" message."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.diagnosis import Diagnosis, fit_error_message
-from scheduler.framework.interfaces import Plugin, PluginArgs
+from scheduler.framework.interfaces import Plugin, PluginArgs, PluginFactory
 from scheduler.framework.registry import DuplicatePluginError, Registry, UnknownPluginError
 from scheduler.framework.runtime import Framework, PluginSpec, Profile, ProfileError
 from scheduler.framework.status import SUCCESS, Code, Status
@@ -25,22 +24,24 @@ class Rejects:
         self.scores: dict[str, int] = dict(args.get("scores", {}))
         self.filtered: list[str] = []
 
-    def filter(self, state: CycleState, the_pod: Any, info: NodeInfo) -> Status:
+    def filter(self, state: CycleState, the_pod: core_pb2.Pod, info: NodeInfo) -> Status:
         self.filtered.append(info.name)
         return Status.unschedulable(f"{self.name} says no") if info.name in self.nodes else SUCCESS
 
-    def score(self, state: CycleState, the_pod: Any, info: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, the_pod: core_pb2.Pod,
+              info: NodeInfo) -> tuple[int, Status]:
         return self.scores.get(info.name, 0), SUCCESS
 
 
 class Doubles(Rejects):
-    def normalize_score(self, state: CycleState, the_pod: Any, scores: dict[str, int]) -> Status:
+    def normalize_score(self, state: CycleState, the_pod: core_pb2.Pod,
+                        scores: dict[str, int]) -> Status:
         for name in scores:
             scores[name] *= 2
         return SUCCESS
 
 
-def _factory(cls: type[Rejects], name: str) -> Any:
+def _factory(cls: type[Rejects], name: str) -> PluginFactory:
     return lambda args: cls(name, args)
 
 

@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from scheduler.leader_gated_queue import LeaderGatedQueue
-from scheduler.queue import QueueClosed
+from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
+from scheduler.backend.queue.scheduling_queue import QueueClosed
 from tests.unit.scheduler.schedtest import pod
 
 

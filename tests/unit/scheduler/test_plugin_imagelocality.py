@@ -2,11 +2,10 @@
 1000 MB per container) scaled by the share of nodes that have the image."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from scheduler.cache import SchedulerCache
+from podplane.api.core.v1 import core_pb2
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.plugins import imagelocality
 from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.schedtest import container
@@ -14,7 +13,7 @@ from tests.unit.scheduler.schedtest import container
 MB = 1024 * 1024
 
 
-def _with_images(images: tuple[str, ...]) -> Any:
+def _with_images(images: tuple[str, ...]) -> core_pb2.Pod:
     p = pt.pod("p", containers=[container(f"c{i}") for i in range(len(images))])
     for c, image in zip(p.spec.containers, images):
         c.image = image

@@ -3,15 +3,14 @@ namespaces; existing pods' anti-affinity against the incoming pod; the first pod
 group; preferred terms scored by weight; and no cost for pods and clusters without such terms."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from scheduler.cache import SchedulerCache
+from podplane.api.core.v1 import core_pb2
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework.status import Code
-from scheduler.framework.types import CycleState
+from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import interpodaffinity
-from scheduler.plugins.pod_affinity_terms import pod_terms
+from scheduler.plugins.helper.pod_affinity_terms import pod_terms
 from tests.unit.scheduler import placementtest as pt
 
 AFFINITY = "node(s) didn't match pod affinity rules"
@@ -21,13 +20,13 @@ HOST = "kubernetes.io/hostname"
 WEB, DB = {"app": "web"}, {"app": "db"}
 
 
-def three_nodes(**pods_on: list[Any]) -> list[Any]:
+def three_nodes(**pods_on: list[core_pb2.Pod]) -> list[NodeInfo]:
     """n1 and n2 in zone a, n3 in zone b, with pods_on[name] placed."""
     return pt.cluster(*((pt.zone_node(name, zone), pods_on.get(name, []))
                         for name, zone in (("n1", "a"), ("n2", "a"), ("n3", "b"))))
 
 
-def results(incoming: Any, nodes: list[Any]) -> dict[str, str]:
+def results(incoming: core_pb2.Pod, nodes: list[NodeInfo]) -> dict[str, str]:
     """Node name -> "" when it fits, else its one reason."""
     statuses = pt.filter_all(interpodaffinity.new({}), incoming, nodes)
     return {name: "" if s.is_success else s.reasons[0] for name, s in statuses.items()}
@@ -69,7 +68,7 @@ def results(incoming: Any, nodes: list[Any]) -> dict[str, str]:
         "first-but-no-topology-key", "anti-host", "anti-zone", "existing-anti",
         "existing-anti-other-pod", "other-namespace", "listed-namespace", "all-namespaces",
         "no-selector-selects-nothing"])
-def test_required_terms(pods_on: dict[str, list[Any]], incoming: Any,
+def test_required_terms(pods_on: dict[str, list[core_pb2.Pod]], incoming: core_pb2.Pod,
                         expected: dict[str, str]) -> None:
     assert results(incoming, three_nodes(**pods_on)) == expected
 
@@ -131,7 +130,8 @@ def test_the_cache_indexes_the_nodes_with_affinity_pods() -> None:
      pt.pod("p", WEB), {"n1": 0, "n2": 0, "n3": 100}),
 ], ids=["preferred-affinity", "preferred-zone", "preferred-anti", "both-weighed",
         "existing-preferred", "existing-required-hard-weight", "existing-preferred-anti"])
-def test_preferred_terms_score_by_weight(pods_on: dict[str, list[Any]], incoming: Any,
+def test_preferred_terms_score_by_weight(pods_on: dict[str, list[core_pb2.Pod]],
+                                         incoming: core_pb2.Pod,
                                          expected: dict[str, int]) -> None:
     nodes = three_nodes(**pods_on)
     assert pt.score_all(interpodaffinity.new({}), incoming, nodes) == expected

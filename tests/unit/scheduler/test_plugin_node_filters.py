@@ -1,10 +1,9 @@
 """NodeUnschedulable, NodeName and NodeReady: which nodes each lets a pod onto, and why not."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.status import Code
 from scheduler.framework.types import CycleState
 from scheduler.plugins import nodename, nodeready, nodeunschedulable
@@ -24,7 +23,8 @@ UNSCHEDULABLE_TOLERATION = {"key": "node.kubernetes.io/unschedulable", "operator
      node(unschedulable=True), ("node(s) were unschedulable",)),
 ], ids=["schedulable", "cordoned", "tolerates-the-taint", "tolerates-everything",
         "wrong-effect"])
-def test_node_unschedulable(the_pod: Any, the_node: Any, reasons: tuple[str, ...]) -> None:
+def test_node_unschedulable(the_pod: core_pb2.Pod, the_node: core_pb2.Node,
+                            reasons: tuple[str, ...]) -> None:
     status = nodeunschedulable.new({}).filter(CycleState(), the_pod, node_info(the_node))
     assert status.reasons == reasons
     assert status.is_success == (not reasons)

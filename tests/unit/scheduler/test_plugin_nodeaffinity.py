@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.types import CycleState
 from scheduler.plugins import nodeaffinity
 from tests.unit.scheduler.schedtest import node, node_affinity, node_info, pod
@@ -51,7 +52,7 @@ def _expr(key: str, operator: str, *values: str) -> dict[str, Any]:
     (pod(affinity=node_affinity([])), False),
     (pod(affinity=node_affinity([_expr("zone", "In", "zz")], [])), False),
 ], ids=lambda v: "" if not isinstance(v, bool) else ("fits" if v else "rejected"))
-def test_filter(the_pod: Any, fits: bool) -> None:
+def test_filter(the_pod: core_pb2.Pod, fits: bool) -> None:
     status = nodeaffinity.new({}).filter(CycleState(), the_pod,
                                          node_info(node("node-1", labels=LABELS)))
     assert status.is_success == fits

@@ -5,13 +5,15 @@ from typing import Any
 
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.status import Code
 from scheduler.framework.types import CycleState, NodeInfo
-from scheduler.plugins import balanced_allocation, noderesources_fit
+from scheduler.plugins.noderesources import balanced_allocation
+from scheduler.plugins.noderesources import fit as noderesources_fit
 from tests.unit.scheduler.schedtest import container, node, node_info, pod
 
 
-def _filter(the_pod: Any, info: NodeInfo) -> tuple[str, ...]:
+def _filter(the_pod: core_pb2.Pod, info: NodeInfo) -> tuple[str, ...]:
     plugin, state = noderesources_fit.new({}), CycleState()
     assert plugin.pre_filter(state, the_pod).is_success
     status = plugin.filter(state, the_pod, info)
@@ -51,7 +53,7 @@ def _filter(the_pod: Any, info: NodeInfo) -> tuple[str, ...]:
 ], ids=["fits", "exactly", "cpu", "memory", "both", "requested-counted", "fills-up",
         "pods", "pods-and-cpu", "best-effort", "limits", "gpu-missing", "gpu", "ephemeral",
         "no-pods-allocatable"])
-def test_filter(the_pod: Any, info: NodeInfo, reasons: tuple[str, ...]) -> None:
+def test_filter(the_pod: core_pb2.Pod, info: NodeInfo, reasons: tuple[str, ...]) -> None:
     assert _filter(the_pod, info) == reasons
 
 
@@ -62,7 +64,7 @@ def test_allocatable_falls_back_to_capacity() -> None:
     assert _filter(pod(cpu="1"), node_info(n)) == ()
 
 
-def _scores(plugin: Any, the_pod: Any, nodes: list[NodeInfo]) -> dict[str, int]:
+def _scores(plugin: Any, the_pod: core_pb2.Pod, nodes: list[NodeInfo]) -> dict[str, int]:
     state = CycleState()
     status = plugin.pre_score(state, the_pod, nodes)
     if status.is_skip:

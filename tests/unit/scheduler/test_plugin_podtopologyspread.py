@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Code
 from scheduler.framework.types import CycleState, PodInfo
@@ -19,11 +20,11 @@ NOT_MATCH = "node(s) didn't match pod topology spread constraints"
 MISSING_LABEL = NOT_MATCH + " (missing required label)"
 
 
-def web(name: str, **kw: Any) -> Any:
+def web(name: str, **kw: Any) -> core_pb2.Pod:
     return pt.pod(name, WEB, **kw)
 
 
-def terminating(p: Any) -> Any:
+def terminating(p: core_pb2.Pod) -> core_pb2.Pod:
     p.metadata.deletion_timestamp = "2026-01-01T00:00:00Z"
     return p
 
@@ -72,7 +73,7 @@ def test_a_node_without_the_topology_key_is_unresolvable() -> None:
     terminating(web("leaving")),
     pt.pod("db", {"app": "db"}),
 ], ids=["other-namespace", "terminating", "not-selected"])
-def test_pods_that_do_not_count(extra: Any) -> None:
+def test_pods_that_do_not_count(extra: core_pb2.Pod) -> None:
     infos = pt.cluster((pt.zone_node("n-a", "a"), [extra, extra]), (pt.zone_node("n-b", "b"), []))
     statuses = pt.filter_all(podtopologyspread.new({}), pt.with_spread(web("new"), match=WEB),
                              infos)
@@ -121,7 +122,7 @@ def test_six_replicas_over_three_zones_spread_two_each() -> None:
         chosen = next(n for n in infos if n.name == result.node_name)
         replica.spec.node_name = chosen.name
         chosen.add_pod(PodInfo.of(replica))
-    zones = Counter(n.node.metadata.labels["zone"] for n in infos for _ in n.pods)
+    zones = Counter(n.labels["zone"] for n in infos for _ in n.pods)
     assert zones == {"a": 2, "b": 2, "c": 2}
 
 

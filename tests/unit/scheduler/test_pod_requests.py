@@ -2,10 +2,9 @@
 limits stand in for missing requests (kubernetes computePodResourceRequest)."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.resources import Resource, pod_requests
 from tests.unit.scheduler.schedtest import container, pod
 
@@ -26,7 +25,7 @@ from tests.unit.scheduler.schedtest import container, pod
     (pod(containers=[container(requests={"cpu": "0.1"})]), 100, 0),
     (pod(containers=[container(requests={"cpu": "bogus"})]), 0, 0),
 ], ids=["empty", "one", "sum", "init-max", "limits", "limits-fill-gaps", "decimal", "invalid"])
-def test_pod_requests(the_pod: Any, cpu: int, memory: int) -> None:
+def test_pod_requests(the_pod: core_pb2.Pod, cpu: int, memory: int) -> None:
     r = pod_requests(the_pod)
     assert (r.milli_cpu, r.memory) == (cpu, memory)
 

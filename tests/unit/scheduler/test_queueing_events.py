@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
-from scheduler.cache import SchedulerCache
+from podplane.api.core.v1 import core_pb2
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.event_handlers import EventHandlers
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.schedtest import node, pod
@@ -27,7 +26,7 @@ def handlers() -> EventHandlers:
                          interested=fw.plugins_interested_in)
 
 
-async def _park(handlers: EventHandlers, name: str, rejected_by: str) -> Any:
+async def _park(handlers: EventHandlers, name: str, rejected_by: str) -> core_pb2.Pod:
     p = pod(name)
     handlers.on_pod_add(p)
     pinfo = await handlers.queue.pop()
@@ -37,7 +36,7 @@ async def _park(handlers: EventHandlers, name: str, rejected_by: str) -> Any:
     return p
 
 
-def _bound(name: str, **labels: str) -> Any:
+def _bound(name: str, **labels: str) -> core_pb2.Pod:
     return pt.pod(name, labels, node_name="n1", phase="Running")
 
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
-
 import grpc
 import pytest
 
+from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs, ReservePlugin
 from scheduler.framework.registry import Registry
 from scheduler.framework.runtime import Framework, PluginSpec, Profile
 from scheduler.framework.status import SUCCESS, Code, Status
 from scheduler.framework.types import CycleState
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.schedtest import node, pod
 from tests.unit.scheduler.test_scheduler_loop import FakeClient, _eventually
@@ -32,13 +31,13 @@ class Recorder:
         self.calls = calls
         self.reject = set(args.get("reject", ()))
 
-    def reserve(self, state: CycleState, the_pod: Any, node_name: str) -> Status:
+    def reserve(self, state: CycleState, the_pod: core_pb2.Pod, node_name: str) -> Status:
         self.calls.append(("reserve", self.name, node_name))
         if the_pod.metadata.name in self.reject:
             return Status.unschedulable(f"{self.name} has no room on {node_name}")
         return SUCCESS
 
-    def unreserve(self, state: CycleState, the_pod: Any, node_name: str) -> None:
+    def unreserve(self, state: CycleState, the_pod: core_pb2.Pod, node_name: str) -> None:
         self.calls.append(("unreserve", self.name, node_name))
 
 

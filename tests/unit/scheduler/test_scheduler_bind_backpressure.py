@@ -7,7 +7,7 @@ from typing import Any
 
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.schedtest import node, pod
 from tests.unit.scheduler.test_scheduler_loop import FakeClient, _eventually

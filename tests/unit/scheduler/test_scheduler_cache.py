@@ -1,14 +1,12 @@
 """The cache counts bound and assumed pods on their nodes, so consecutive decisions see each other."""
 from __future__ import annotations
 
-from typing import Any
-
 from podplane.api.core.v1 import core_pb2
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from tests.unit.scheduler.schedtest import node, pod
 
 
-def _bound(p: Any, node_name: str) -> Any:
+def _bound(p: core_pb2.Pod, node_name: str) -> core_pb2.Pod:
     copy = core_pb2.Pod()
     copy.CopyFrom(p)
     copy.spec.node_name = node_name

@@ -2,14 +2,12 @@
 the pods as they are now (NodeInfos change in place)."""
 from __future__ import annotations
 
-from typing import Any
-
 from podplane.api.core.v1 import core_pb2
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from tests.unit.scheduler.schedtest import node, pod
 
 
-def _on(p: Any, node_name: str) -> Any:
+def _on(p: core_pb2.Pod, node_name: str) -> core_pb2.Pod:
     copy = core_pb2.Pod()
     copy.CopyFrom(p)
     copy.spec.node_name = node_name

@@ -13,7 +13,7 @@ import pytest
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.queue import SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.schedtest import node, pod
 

@@ -6,7 +6,7 @@ import random
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.algorithm import SchedulingAlgorithm, num_feasible_nodes_to_find
-from scheduler.cache import SchedulerCache
+from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from tests.unit.scheduler.schedtest import node, node_info, pod

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from podplane.api.core.v1 import core_pb2
-from scheduler.queue import QueueClosed, SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import QueueClosed, SchedulingQueue
 from tests.unit.scheduler.schedtest import pod
 
 

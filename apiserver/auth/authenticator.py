@@ -1,0 +1,36 @@
+"""Who is calling (k8s.io/apiserver/pkg/authentication): Kubernetes' union of the x509 and
+token-file authenticators, over plain values every front door has: the subject of the
+connection's verified client certificate and the bearer token of the request's `authorization`
+header."""
+from __future__ import annotations
+
+from apiserver.auth.token_file import TokenAuthenticator
+from apiserver.auth.user import AUTHENTICATED_GROUP, UserInfo
+from apiserver.auth.x509 import user_from_subject
+
+
+def bearer_from_header(value: str) -> str | None:
+    """The token of an `authorization: Bearer <token>` header's value, else None."""
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+class Authenticator:
+    """The first authenticator that knows the caller wins (a verified certificate before a token);
+    system:authenticated is added to every user's groups."""
+
+    def __init__(self, tokens: TokenAuthenticator | None = None) -> None:
+        self._tokens = tokens
+
+    def authenticate(self, client_subject: str | None,
+                     bearer_token: str | None) -> UserInfo | None:
+        """The caller, from the RFC 2253 subject of its verified client certificate (None: no
+        certificate) or its bearer token (None: no token); None if neither names a user."""
+        user = user_from_subject(client_subject) if client_subject is not None else None
+        if user is None and self._tokens is not None and bearer_token is not None:
+            user = self._tokens.authenticate(bearer_token)
+        if user is None:
+            return None
+        return UserInfo(user.name, user.groups | {AUTHENTICATED_GROUP})

@@ -1,0 +1,97 @@
+"""Authorization: who may do what (k8s.io/apiserver/pkg/authorization). The node authorizer decides
+for kubelets, RBAC's static bootstrap roles (apiserver/auth/policy.py) for everyone else, as
+kube-apiserver's --authorization-mode=Node,RBAC; a refusal reads as Kubernetes' PERMISSION_DENIED
+(403). Every front door asks with the same attributes: the user, the verb, the resource and
+subresource, and the namespace and name the request names."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from apiserver import errors
+from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNamespace
+from apiserver.auth.policy import rbac_allows
+from apiserver.auth.user import UserInfo
+from podplane.apimachinery import resources
+
+_NAMESPACED = {r.plural for r in resources.ALL if r.namespaced}
+_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """authorizer.Attributes of a resource request."""
+    user: UserInfo
+    verb: str
+    resource: str
+    subresource: str = ""
+    namespace: str = ""
+    name: str = ""
+
+    @property
+    def api_group(self) -> str:
+        return _GROUPS.get(self.resource, "")
+
+
+def request_attributes(user: UserInfo, verb: str, resource: str, subresource: str,
+                       namespace: str, name: str) -> Attributes:
+    """The attributes of a request for the namespace and name it gives. A create names no object
+    (POST to the collection); a cluster-scoped resource has no namespace; an empty namespace is
+    the server's "default" except for list and watch, where it means every namespace."""
+    if verb == "create" and not subresource:
+        name = ""
+    if resource not in _NAMESPACED:
+        namespace = ""
+    elif not namespace and verb not in ("list", "watch"):
+        namespace = "default"
+    return Attributes(user, verb, resource, subresource, namespace, name)
+
+
+class Authorizer:
+    """Node, then RBAC: the first that allows wins; a node authorizer's reason is kept for the
+    refusal (authorizerfactory union)."""
+
+    def __init__(self, pods_in_namespace: PodsInNamespace) -> None:
+        self.node = NodeAuthorizer(pods_in_namespace)
+
+    def authorize(self, a: Attributes) -> Decision:
+        reason = ""
+        node = a.user.node_name
+        if node is not None:
+            decision = self.node.authorize(node, a.verb, a.resource, a.subresource, a.namespace,
+                                           a.name)
+            if decision.allowed:
+                return decision
+            reason = decision.reason
+        if rbac_allows(a.user, a.verb, a.resource, a.subresource, a.name):
+            return Decision(True)
+        return Decision(False, reason)
+
+    def check(self, user: UserInfo | None, verb: str, resource: str, subresource: str,
+              namespace: str, name: str) -> None:
+        """Raises the refusal (APIError) of a request its user may not make. Without
+        authentication configured there is no user, and every request is allowed, as before
+        authentication existed."""
+        if user is None:
+            return
+        attrs = request_attributes(user, verb, resource, subresource, namespace, name)
+        decision = self.authorize(attrs)
+        if not decision.allowed:
+            raise forbidden(attrs, decision.reason)
+
+
+def forbidden(a: Attributes, reason: str = "") -> errors.APIError:
+    """responsewriters.forbiddenMessage inside errors.NewForbidden: `pods "x" is forbidden: User
+    "viewer" cannot get resource "pods" in API group "" in the namespace "default"`."""
+    resource = f"{a.resource}/{a.subresource}" if a.subresource else a.resource
+    where = (f'in the namespace "{a.namespace}"' if a.namespace else "at the cluster scope")
+    message = (f'User "{a.user.name}" cannot {a.verb} resource "{resource}" in API group '
+               f'"{a.api_group}" {where}')
+    if reason:
+        message += f": {reason}"
+    qualified = f"{a.resource}.{a.api_group}" if a.api_group else a.resource
+    subject = f'{qualified} "{a.name}"' if a.name else qualified
+    return errors.APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
+                           f"{subject} is forbidden: {message}")
+

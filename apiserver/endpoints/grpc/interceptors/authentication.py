@@ -1,0 +1,105 @@
+"""The authentication interceptor (k8s.io/apiserver/pkg/endpoints/filters/authentication.go):
+every call is attributed to a user, from the connection's verified client certificate or an
+`authorization: Bearer <token>` header, before anything else looks at it; a call that is neither
+is refused with UNAUTHENTICATED "Unauthorized", as kube-apiserver answers 401. Who the caller is,
+apiserver.auth.authenticator decides; this adapter reads gRPC's auth context and metadata for it.
+
+The health service stays open to anonymous callers, as /healthz, /livez and /readyz are in
+Kubernetes (system:public-info-viewer): container healthchecks and load balancers probe it.
+Reflection, like /openapi, needs an authenticated caller."""
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import NoReturn
+
+import grpc
+
+from apiserver.auth.authenticator import Authenticator, bearer_from_header
+from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor, abort
+from podplane.componentbase.x509_subject import peer_subject
+
+log = logging.getLogger(__name__)
+
+UNAUTHORIZED = "Unauthorized"
+ANONYMOUS_SERVICES = ("/grpc.health.v1.Health/",)
+
+
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
+    """The bearer token of a call's `authorization` metadata, else None."""
+    for key, value in metadata or ():
+        if key == "authorization" and isinstance(value, str):
+            token = bearer_from_header(value)
+            if token is not None:
+                return token
+    return None
+
+
+def authenticate(authenticator: Authenticator, auth_context: Mapping[str, Sequence[bytes]],
+                 metadata: Iterable[tuple[str, str | bytes]] | None) -> UserInfo | None:
+    """The caller of a gRPC call: its connection's verified certificate, else its bearer token."""
+    return authenticator.authenticate(peer_subject(auth_context), bearer_token(metadata))
+
+
+# A handler's behavior of any of gRPC's four shapes (a request or a request iterator in; an
+# answer, an awaitable or an async iterator out): this interceptor wraps them all.
+Behavior = Callable[..., object]
+
+
+class AuthenticationInterceptor(WrappingInterceptor):
+    def __init__(self, authenticator: Authenticator) -> None:
+        super().__init__()
+        self._authenticator = authenticator
+
+    def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
+        return authenticate(self._authenticator, context.auth_context(),
+                            context.invocation_metadata())
+
+    async def _refuse(self, context: grpc.aio.ServicerContext) -> NoReturn:
+        log.debug("unauthenticated call from %s", context.peer())
+        await abort(context, grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED)
+
+    def _wrap(self, behavior: Behavior) -> Behavior:
+        """The behavior with the caller set for its own task (the contextvar is per task)."""
+        if inspect.isasyncgenfunction(behavior):
+            async def stream(request: object,
+                             context: grpc.aio.ServicerContext) -> AsyncIterator[object]:
+                user = self._user(context)
+                if user is None:
+                    await self._refuse(context)
+                token = set_current_user(user)
+                try:
+                    async for item in behavior(request, context):
+                        yield item
+                finally:
+                    reset_current_user(token)
+            return stream
+
+        async def call(request: object, context: grpc.aio.ServicerContext) -> object:
+            user = self._user(context)
+            if user is None:
+                await self._refuse(context)
+            token = set_current_user(user)
+            try:
+                result = behavior(request, context)
+                return await result if inspect.isawaitable(result) else result
+            finally:
+                reset_current_user(token)
+        return call
+
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if method.startswith(ANONYMOUS_SERVICES):
+            return handler
+        for kind, factory in (("unary_unary", grpc.unary_unary_rpc_method_handler),
+                              ("unary_stream", grpc.unary_stream_rpc_method_handler),
+                              ("stream_unary", grpc.stream_unary_rpc_method_handler),
+                              ("stream_stream", grpc.stream_stream_rpc_method_handler)):
+            behavior = getattr(handler, kind)
+            if behavior is not None:
+                return factory(self._wrap(behavior),
+                               request_deserializer=handler.request_deserializer,
+                               response_serializer=handler.response_serializer)
+        return handler

@@ -1,0 +1,75 @@
+"""The authorization interceptor (k8s.io/apiserver/pkg/endpoints/filters/authorization.go): asks
+apiserver.auth.authorizer before each call whether its user may make it, and refuses with
+PERMISSION_DENIED in Kubernetes' words. The namespace and name are read from the request message:
+an object's metadata (create, update, bind), or the request's own fields (get, list, watch,
+delete, log, exec)."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator
+
+import grpc
+from google.protobuf.message import Message
+
+from apiserver import errors
+from apiserver.auth.authorizer import Attributes, Authorizer, request_attributes
+from apiserver.auth.user import UserInfo, current_user
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
+                                                                   WrappingInterceptor, abort,
+                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.interceptors.request_info import request_info
+from apiserver.endpoints.request import RequestInfo
+
+
+def request_names(request: Message) -> tuple[str, str]:
+    """The namespace and name a request message names: an object's metadata, or the request's
+    own namespace and name fields (every kind of request message comes here)."""
+    if hasattr(request, "metadata"):
+        meta = request.metadata
+        return meta.namespace, meta.name
+    return getattr(request, "namespace", ""), getattr(request, "name", "")
+
+
+def attributes(user: UserInfo, info: RequestInfo, request: Message) -> Attributes:
+    return request_attributes(user, info.authorization_verb, info.resource, info.subresource,
+                              *request_names(request))
+
+
+class AuthorizationInterceptor(WrappingInterceptor):
+    """Refuses a call its user may not make. Listed after the authentication interceptor, so its
+    check runs inside the call where current_user() is set."""
+
+    def __init__(self, authorizer: Authorizer) -> None:
+        super().__init__()
+        self.authorizer = authorizer
+
+    async def _check(self, info: RequestInfo, request: Message,
+                     context: grpc.aio.ServicerContext) -> None:
+        try:
+            self.authorizer.check(current_user(), info.authorization_verb, info.resource,
+                                  info.subresource, *request_names(request))
+        except errors.APIError as err:
+            await abort(context, err.code, err.message)
+
+    def _unary(self, behavior: Unary, info: RequestInfo) -> Unary:
+        async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
+            await self._check(info, request, context)
+            return await behavior(request, context)
+        return handle
+
+    def _stream(self, behavior: Stream, info: RequestInfo) -> Stream:
+        async def stream(request: Message,
+                         context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
+            await self._check(info, request, context)
+            async with contextlib.aclosing(behavior(request, context)) as responses:
+                async for response in responses:
+                    yield response
+        return stream
+
+    def wrap_handler(self, method: str,
+                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        info = request_info(method)
+        if info is None:
+            return handler
+        return wrap_behaviors(handler, lambda b: self._unary(b, info),
+                              lambda b: self._stream(b, info))

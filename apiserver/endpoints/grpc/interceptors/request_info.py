@@ -1,0 +1,35 @@
+"""What a gRPC method is in Kubernetes' terms: Pods/Create is a POST ("create") on pods, Pods/Bind a
+POST on pods/binding, Pods/UpdateStatus a PUT ("update") on pods/status."""
+from __future__ import annotations
+
+from apiserver.endpoints.request import RequestInfo
+from podplane.apimachinery import resources
+
+# gRPC method -> (verb, subresource, long-running).
+_METHODS: dict[str, tuple[str, str, bool]] = {
+    # Kubernetes reports the HTTP method, except LIST and WATCH (apiserver metrics.CleanVerb).
+    "Create": ("POST", "", False),
+    "Get": ("GET", "", False),
+    "List": ("LIST", "", False),
+    "Watch": ("WATCH", "", True),
+    "Update": ("PUT", "", False),
+    "UpdateStatus": ("PUT", "status", False),
+    "Delete": ("DELETE", "", False),
+    "Bind": ("POST", "binding", False),
+    "Log": ("GET", "log", True),
+    "Exec": ("POST", "exec", True),
+    "UpdateEphemeralContainers": ("PUT", "ephemeralcontainers", False),
+    "Attach": ("POST", "attach", True),
+}
+_RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.ALL}
+
+
+def request_info(method: str) -> RequestInfo | None:
+    """"/podplane.core.v1.Pods/Create" -> create on pods; None for services that serve no resource
+    (health, reflection)."""
+    service, _, name = method.lstrip("/").rpartition("/")
+    plural = _RESOURCES_BY_SERVICE.get(service)
+    if plural is None:
+        return None
+    verb, subresource, long_running = _METHODS.get(name, (name.lower(), "", False))
+    return RequestInfo(verb, plural, subresource, long_running)

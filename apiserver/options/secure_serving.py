@@ -1,0 +1,85 @@
+"""kube-apiserver's secure serving and authentication options: --tls-cert-file,
+--tls-private-key-file, --client-ca-file, --token-auth-file.
+
+gRPC Python can either require a verified client certificate or not ask for one (there is no
+"request but do not require"), so the apiserver listens twice with the same services: the secure
+port requires a client certificate signed by --client-ca-file (components, nodes, admins), the
+token port (--token-port) serves TLS without one, for users with a bearer token."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.token_file import TokenAuthenticator, load_token_file
+
+
+class SecurityConfigError(ValueError):
+    pass
+
+
+def read_file(flag: str, path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise SecurityConfigError(f"{flag}: cannot read {path}: {e.strerror}") from None
+
+
+@dataclass(frozen=True)
+class KubeletClientConfig:
+    """How the apiserver reaches kubelets for logs, exec and attach (kube-apiserver's
+    --kubelet-client-certificate, --kubelet-client-key, --kubelet-certificate-authority): TLS with
+    its own client certificate, the kubelet's serving certificate checked against the CA for the
+    node's name. Without them (an apiserver with --insecure-serving), plaintext."""
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        def read(flag: str, path: str) -> bytes:
+            try:
+                return Path(path).read_bytes()
+            except OSError as e:
+                raise ValueError(f"{flag}: cannot read {path}: {e.strerror}") from None
+        return grpc.ssl_channel_credentials(
+            read("--kubelet-certificate-authority", self.ca_file),
+            read("--kubelet-client-key", self.key_file),
+            read("--kubelet-client-certificate", self.cert_file))
+
+
+@dataclass(frozen=True)
+class SecureServing:
+    cert_file: str
+    key_file: str
+    client_ca_file: str
+    token_auth_file: str | None = None
+    # HOST:PORT of the TLS port without client certificates (bearer tokens); None: not served.
+    token_address: str | None = None
+    # etcd over TLS with a client certificate (--etcd-cafile, --etcd-certfile, --etcd-keyfile).
+    etcd_ca_file: str | None = None
+    etcd_cert_file: str | None = None
+    etcd_key_file: str | None = None
+    # Kubelets over TLS (--kubelet-certificate-authority, --kubelet-client-certificate/-key).
+    kubelet_client: KubeletClientConfig | None = None
+
+    def etcd_credentials(self) -> grpc.ChannelCredentials | None:
+        if not self.etcd_ca_file:
+            return None
+        return grpc.ssl_channel_credentials(
+            read_file("--etcd-cafile", self.etcd_ca_file),
+            read_file("--etcd-keyfile", self.etcd_key_file) if self.etcd_key_file else None,
+            read_file("--etcd-certfile", self.etcd_cert_file) if self.etcd_cert_file else None)
+
+    def server_credentials(self, require_client_cert: bool = True) -> grpc.ServerCredentials:
+        key = read_file("--tls-private-key-file", self.key_file)
+        cert = read_file("--tls-cert-file", self.cert_file)
+        ca = read_file("--client-ca-file", self.client_ca_file)
+        return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
+                                           require_client_auth=require_client_cert)
+
+    def authenticator(self) -> Authenticator:
+        if self.token_auth_file is None:
+            return Authenticator()
+        return Authenticator(TokenAuthenticator(load_token_file(self.token_auth_file)))

@@ -1,0 +1,35 @@
+"""The pods/ephemeralcontainers subresource (kubernetes pkg/registry/core/pod/storage
+EphemeralContainersREST with podEphemeralContainersStrategy): of the request, only
+spec.ephemeralContainers is taken; the rest of the pod stays as stored."""
+from __future__ import annotations
+
+from apiserver.defaulting import pod as pod_defaulting
+from apiserver.registry.store import Store
+from apiserver.validation import pod as pod_validation
+from apiserver.validation.fields import invalid_error
+from podplane.api.core.v1 import core_pb2
+
+
+async def update_ephemeral_containers(pods: Store[core_pb2.Pod],
+                                      request: core_pb2.Pod) -> core_pb2.Pod:
+    meta = request.metadata
+    namespace = meta.namespace or "default"
+
+    def apply(current: core_pb2.Pod) -> core_pb2.Pod:
+        new = core_pb2.Pod()
+        new.CopyFrom(current)
+        del new.spec.ephemeral_containers[:]
+        new.spec.ephemeral_containers.extend(request.spec.ephemeral_containers)
+        for container in new.spec.ephemeral_containers:
+            pod_defaulting.container(container)
+        errs = pod_validation.pod_ephemeral_containers_update(new, current)
+        if errs:
+            raise invalid_error(pods.resource.kind, current.metadata.name, errs)
+        if new.spec != current.spec:
+            new.metadata.generation = current.metadata.generation + 1
+        if pods.admission is not None:  # Pod Security checks the pod with its new containers
+            pods.admission.admit_update("ephemeralcontainers", new, current)
+        return new
+
+    return await pods.guaranteed_update(
+        namespace, meta.name, apply, expected_rv=meta.resource_version, expected_uid=meta.uid)

@@ -1,0 +1,134 @@
+"""The measured phase of the scheduler load test: create the pods (at a rate, or all at once with a
+number of calls in flight) while a watch on their namespace notes when each is seen bound
+(spec.nodeName set) or marked unschedulable (PodScheduled=False)."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bench.common.pods import PodsConnection
+from bench.scheduler.workloads import bench_pod, expected_unschedulable
+from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials
+
+
+@dataclass
+class Observed:
+    """Times on time.monotonic(), by pod name."""
+    created_at: dict[str, float] = field(default_factory=dict)
+    bound_at: dict[str, float] = field(default_factory=dict)
+    node_of: dict[str, str] = field(default_factory=dict)
+    unschedulable_at: dict[str, float] = field(default_factory=dict)
+    create_errors: int = 0
+    first_create: float = 0.0
+    last_create: float = 0.0
+    timed_out: bool = False
+
+
+def pod_name(index: int) -> str:
+    return f"pod-{index:06d}"
+
+
+def pod_index(name: str) -> int:
+    return int(name.rsplit("-", 1)[1])
+
+
+async def _follow(client: Client, namespace: str, resource_version: str, seen: Observed) -> None:
+    stream = client.pods.watch(namespace, resource_version=resource_version)
+    try:
+        async for event in stream:
+            pod = event.object
+            name = pod.metadata.name
+            if event.type in ("ADDED", "MODIFIED"):
+                if pod.spec.node_name:
+                    if name not in seen.bound_at:
+                        seen.bound_at[name] = time.monotonic()
+                        seen.node_of[name] = pod.spec.node_name
+                elif name not in seen.unschedulable_at and any(
+                        c.type == "PodScheduled" and c.status == "False"
+                        for c in pod.status.conditions):
+                    seen.unschedulable_at[name] = time.monotonic()
+    finally:
+        stream.cancel()
+
+
+async def _create_all(target: str, namespace: str, workload: str, run_id: str, pods: int,
+                      rate: float | None, concurrency: int, connections: int,
+                      seen: Observed, credentials: Credentials | None = None) -> None:
+    """`concurrency` tasks over `connections` gRPC connections take the next pod index; with a
+    rate, pod i is sent no earlier than i / rate seconds after the first."""
+    conns = [await PodsConnection.open(target, credentials=credentials)
+             for _ in range(max(1, connections))]
+    next_index = 0
+    start = time.monotonic()
+    seen.first_create = start
+
+    async def worker(k: int) -> None:
+        nonlocal next_index
+        pods_client = conns[k % len(conns)].pods
+        while next_index < pods:
+            i = next_index
+            next_index += 1
+            if rate:
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            name = pod_name(i)
+            pod = bench_pod(name, namespace, i, workload, run_id)
+            seen.created_at[name] = time.monotonic()
+            try:
+                await pods_client.create(pod)
+            except Exception:  # noqa: BLE001 - counted, reported with the result
+                seen.create_errors += 1
+                del seen.created_at[name]
+    try:
+        await asyncio.gather(*(worker(k) for k in range(max(1, concurrency))))
+    finally:
+        seen.last_create = time.monotonic()
+        for conn in conns:
+            await conn.close()
+
+
+async def run_pods(client: Client, target: str, namespace: str, workload: str, run_id: str,
+                   pods: int, rate: float | None, concurrency: int, connections: int,
+                   timeout: float, report: Callable[[Observed], None],
+                   after_create: Callable[[], Awaitable[None]] | None = None) -> Observed:
+    """Creates the pods and waits until every schedulable one is bound and every unschedulable
+    one marked, or `timeout` seconds pass; calls report(observed) four times a second, and
+    after_create() once every pod is created (to start a scheduler then)."""
+    seen = Observed()
+    listed = await client.pods.list(namespace)
+    follower = asyncio.create_task(_follow(client, namespace, listed.metadata.resource_version,
+                                           seen))
+    creator = asyncio.create_task(_create_all(target, namespace, workload, run_id, pods, rate,
+                                              concurrency, connections, seen,
+                                              client.credentials))
+    unschedulable = expected_unschedulable(workload, pods)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if follower.done():
+                follower.result()  # the watch failed: surface it
+                raise RuntimeError("the pod watch ended early")
+            if creator.done():
+                creator.result()
+                if after_create is not None:
+                    await after_create()
+                    after_create = None
+                created = len(seen.created_at)
+                if (len(seen.bound_at) >= created - unschedulable
+                        and len(seen.unschedulable_at) >= min(unschedulable, created)):
+                    break
+            if time.monotonic() > deadline:
+                seen.timed_out = True
+                break
+            report(seen)
+            await asyncio.sleep(0.25)
+        report(seen)
+        return seen
+    finally:
+        for task in (follower, creator):
+            task.cancel()
+        await asyncio.gather(follower, creator, return_exceptions=True)

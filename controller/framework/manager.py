@@ -1,0 +1,66 @@
+"""Runs the controllers together (kube-controller-manager). One failing stops the manager, so that
+its supervisor restarts it rather than leaving a controller silently dead."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from podplane.client.clientset import Client
+
+log = logging.getLogger(__name__)
+
+
+class Controller(Protocol):
+    async def run(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ControllerOptions:
+    """The settings controllers take from the command line (kube-controller-manager's)."""
+    node_monitor_grace_period: float = 50.0
+    node_startup_grace_period: float = 60.0
+    cluster_cidr: str = "10.244.0.0/16"
+    node_cidr_mask_size: int = 24
+
+
+class WithOptions:
+    """Marks a controller factory that takes the ControllerOptions as well as the client."""
+
+    def __init__(self, factory: Callable[[Client, ControllerOptions], Controller]) -> None:
+        self.factory = factory
+
+    def __call__(self, client: Client, options: ControllerOptions) -> Controller:
+        return self.factory(client, options)
+
+
+# How a controller is made: from the client alone, or from the client and the options.
+ControllerFactory = Callable[[Client], Controller] | WithOptions
+
+
+class ControllerManager:
+    def __init__(self, client: Client, factories: Mapping[str, ControllerFactory],
+                 options: ControllerOptions | None = None) -> None:
+        """Builds the controllers `factories` makes, by name."""
+        self.client = client
+        self.options = options or ControllerOptions()
+        self.controllers = {n: self._build(f) for n, f in factories.items()}
+
+    def _build(self, factory: ControllerFactory) -> Controller:
+        if isinstance(factory, WithOptions):
+            return factory(self.client, self.options)
+        return factory(self.client)
+
+    async def run(self) -> None:
+        tasks = []
+        for name, c in self.controllers.items():
+            log.info("starting the %s controller", name)
+            tasks.append(asyncio.create_task(c.run(), name=f"controller-{name}"))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

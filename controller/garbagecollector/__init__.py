@@ -1,0 +1,1 @@
+"""The garbage collector (kubernetes pkg/controller/garbagecollector)."""

@@ -1,0 +1,1 @@
+"""The Job controller (kubernetes pkg/controller/job) and its failure back-off."""

@@ -1,0 +1,1 @@
+"""The namespace controller (kubernetes pkg/controller/namespace)."""

@@ -1,0 +1,229 @@
+"""The node lifecycle controller (kubernetes pkg/controller/nodelifecycle, with the NoExecute taint
+eviction of pkg/controller/tainteviction and podgc's rule for pods of deleted nodes).
+
+Nodes: one that has not renewed its Lease (nor posted a Ready heartbeat) for the monitor grace
+period gets Ready (and its pressure conditions) Unknown, "Kubelet stopped posting node status.",
+and the node.kubernetes.io/unreachable:NoExecute taint; one whose kubelet reports Ready=False gets
+node.kubernetes.io/not-ready:NoExecute. The taint goes when the lease is renewed again or Ready
+turns True; the Ready condition itself is the kubelet's to set back.
+
+Pods on an unreachable node get Ready=False (their kubelet cannot say so). A pod under NoExecute
+taints is deleted, gracefully, when its tolerations run out (taint_eviction.py); on an unreachable
+node it is first given reason NodeLost, which podctl shows as Unknown while the pod stays
+Terminating: only its kubelet, once back, can finish the deletion. A pod being deleted whose node
+no longer exists is deleted at once (grace period 0)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from controller.nodelifecycle.health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAINT,
+                                    HeartbeatTracker, condition, has_taint, mark_unknown,
+                                    wanted_taint, with_taint)
+from controller.framework.reconciler import ReconcileLoop
+from controller.nodelifecycle.taint_eviction import eviction_time, no_execute_taints
+from podplane.client import events
+from podplane.apimachinery import timeutil
+from podplane.api.coordination.v1 import lease_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.apimachinery.conditions import set_pod_condition
+from podplane.client.informer import Informer, object_key, wait_for_sync
+
+log = logging.getLogger(__name__)
+
+MONITOR_GRACE_PERIOD = 50.0
+STARTUP_GRACE_PERIOD = 60.0
+NODE_LOST_REASON = "NodeLost"
+NODE_LOST_MESSAGE = "Node {node} which was running pod {pod} is unresponsive"
+NODE_INDEX = "node"
+# A write that lost a race with another writer (the kubelet, a person) is tried again this soon.
+CONFLICT_RECHECK = 0.05
+
+
+class NodeLifecycleController:
+    def __init__(self, client: Client, *, monitor_grace_period: float = MONITOR_GRACE_PERIOD,
+                 startup_grace_period: float = STARTUP_GRACE_PERIOD, workers: int = 2,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.monitor_grace_period = monitor_grace_period
+        self.startup_grace_period = startup_grace_period
+        self._clock = clock
+        self.health = HeartbeatTracker(clock)
+        self.recorder = events.EventRecorder(client, "node-controller")
+        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
+        self.leases: Informer[lease_pb2.Lease] = Informer(client.leases,
+                                                          namespace=NODE_LEASE_NAMESPACE)
+        self.pods: Informer[core_pb2.Pod] = Informer(client.pods, field_selector="spec.nodeName!=")
+        self.pods.add_index(NODE_INDEX, lambda p: [p.spec.node_name])
+        # When each taint without a timeAdded was first seen: (node, key, value) -> time.
+        self._taints_seen: dict[tuple[str, str, str], datetime] = {}
+        self.node_loop = ReconcileLoop("nodelifecycle", self.reconcile_node,
+                                       [self.nodes, self.leases, self.pods], workers=workers)
+        self.pod_loop = ReconcileLoop("nodelifecycle_pods", self.reconcile_pod, [],
+                                      workers=workers)
+        self.nodes.add_handler(on_add=self._on_node_add, on_update=self._on_node_update,
+                               on_delete=self._on_node_delete)
+        self.leases.add_handler(on_add=self._on_lease, on_update=lambda _o, new: self._on_lease(new),
+                                on_delete=self._on_lease)
+        self.pods.add_handler(on_add=self._on_pod, on_update=lambda _o, new: self._on_pod(new))
+
+    # ------------------------------------------------------------------ handlers: enqueue only
+    def _on_node_add(self, node: core_pb2.Node) -> None:
+        self.node_loop.enqueue(node.metadata.name)
+
+    def _on_node_update(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
+        self.node_loop.enqueue(new.metadata.name)
+        if old.spec.taints != new.spec.taints:
+            self._enqueue_pods_of(new.metadata.name)
+
+    def _on_node_delete(self, node: core_pb2.Node) -> None:
+        self.node_loop.enqueue(node.metadata.name)
+        self._enqueue_pods_of(node.metadata.name)
+
+    def _on_lease(self, lease: lease_pb2.Lease) -> None:
+        self.node_loop.enqueue(lease.metadata.name)
+
+    def _on_pod(self, pod: core_pb2.Pod) -> None:
+        self.pod_loop.enqueue(object_key(pod))
+
+    def _enqueue_pods_of(self, node_name: str) -> None:
+        for pod in self.pods.by_index(NODE_INDEX, node_name):
+            self.pod_loop.enqueue(object_key(pod))
+
+    async def run(self) -> None:
+        nodes = asyncio.create_task(self.node_loop.run(), name="nodelifecycle-nodes")
+        try:
+            await wait_for_sync(self.nodes, self.leases, self.pods)
+            await asyncio.gather(nodes, self.pod_loop.run())
+        finally:
+            nodes.cancel()
+            await asyncio.gather(nodes, return_exceptions=True)
+
+    # ------------------------------------------------------------------ nodes
+    async def reconcile_node(self, name: str) -> float | None:
+        node = self.nodes.get(name)
+        present = {(name, t.key, t.value) for t in node.spec.taints} if node is not None else set()
+        for key in [k for k in self._taints_seen if k[0] == name and k not in present]:
+            del self._taints_seen[key]
+        if node is None:
+            self.health.forget(name)
+            return None
+        lease = self.leases.get(f"{NODE_LEASE_NAMESPACE}/{name}")
+        probe = self.health.observe(name, node, lease)
+        ready = condition(node, READY)
+        grace = self.monitor_grace_period if ready is not None else self.startup_grace_period
+        remaining = probe + grace - self._clock()
+        expired = remaining <= 0
+        try:
+            if expired:
+                marked = mark_unknown(node, timeutil.now())
+                if marked is not None:
+                    node = await self.client.nodes.update_status(marked)
+                    log.info("node %s: no heartbeat for %.0fs; Ready is Unknown", name, grace)
+                    if ready is not None and ready.status == "True":
+                        self.recorder.record(node, events.NORMAL, "NodeNotReady",
+                                             f"Node {name} status is now: NodeNotReady")
+            tainted = with_taint(node, wanted_taint(node, lease, expired), timeutil.now())
+            if tainted is not None:
+                node = await self.client.nodes.update(tainted)
+                log.info("node %s: NoExecute taints now %s", name,
+                         [t.key for t in node.spec.taints if t.effect == "NoExecute"] or "none")
+        except Exception as e:
+            if is_not_found(e):
+                return None
+            if is_conflict(e):
+                return CONFLICT_RECHECK
+            raise
+        # Look again when the grace period would run out without a renewal.
+        return None if expired else remaining + 0.01
+
+    # ------------------------------------------------------------------ pods
+    async def reconcile_pod(self, key: str) -> float | None:
+        pod = self.pods.get(key)
+        if pod is None:
+            return None
+        node = self.nodes.get(pod.spec.node_name)
+        try:
+            if node is None:
+                await self._collect_orphan(pod)
+                return None
+            unreachable = has_taint(node, UNREACHABLE_TAINT)
+            if pod.metadata.deletion_timestamp:
+                if unreachable:
+                    await self._write_status(pod, lost=True)
+                return None
+            at = eviction_time(pod, no_execute_taints(node), lambda t: self._taint_seen(node, t))
+            now = _utcnow()
+            due = at is not None and at <= now
+            if unreachable:
+                await self._write_status(pod, lost=due)
+            if at is None:
+                return None
+            if not due:
+                return (at - now).total_seconds()
+            await self._evict(pod)
+        except Exception as e:
+            if is_not_found(e):
+                return None
+            if is_conflict(e):
+                return CONFLICT_RECHECK
+            raise
+        return None
+
+    def _taint_seen(self, node: core_pb2.Node, taint: core_pb2.Taint) -> datetime:
+        return self._taints_seen.setdefault((node.metadata.name, taint.key, taint.value),
+                                            _utcnow())
+
+    async def _write_status(self, pod: core_pb2.Pod, *, lost: bool) -> None:
+        """Ready=False for a pod on an unreachable node (MarkPodsNotReady) and, for one being
+        deleted there, reason NodeLost (SetPodTerminationReason)."""
+        status = core_pb2.PodStatus()
+        status.CopyFrom(pod.status)
+        ready = next((c for c in status.conditions if c.type == READY), None)
+        if ready is not None and ready.status != "False":
+            not_ready = core_pb2.PodCondition()
+            not_ready.CopyFrom(ready)
+            not_ready.status = "False"
+            set_pod_condition(status, not_ready)
+        if lost and status.reason != NODE_LOST_REASON:
+            status.reason = NODE_LOST_REASON
+            status.message = NODE_LOST_MESSAGE.format(node=pod.spec.node_name,
+                                                      pod=pod.metadata.name)
+        if status == pod.status:
+            return
+        update = core_pb2.Pod()
+        update.CopyFrom(pod)
+        update.status.CopyFrom(status)
+        await self.client.pods.update_status(update)
+
+    async def _evict(self, pod: core_pb2.Pod) -> None:
+        self.recorder.record(pod, events.NORMAL, "TaintManagerEviction",
+                             f"Marking for deletion Pod {object_key(pod)}")
+        await self.client.pods.delete(pod.metadata.name, pod.metadata.namespace,
+                                      uid=pod.metadata.uid)
+        log.info("pod %s: evicted from node %s (NoExecute taint not tolerated any longer)",
+                 object_key(pod), pod.spec.node_name)
+
+    async def _collect_orphan(self, pod: core_pb2.Pod) -> None:
+        """A pod being deleted whose node is gone has no kubelet to finish it: force-delete it
+        (podgc), once the apiserver confirms the node is gone (our cache may lag)."""
+        if not pod.metadata.deletion_timestamp:
+            return
+        try:
+            await self.client.nodes.get(pod.spec.node_name)
+            return
+        except Exception as e:
+            if not is_not_found(e):
+                raise
+        await self.client.pods.delete(pod.metadata.name, pod.metadata.namespace,
+                                      grace_period_seconds=0, uid=pod.metadata.uid)
+        log.info("pod %s: force-deleted; its node %s no longer exists", object_key(pod),
+                 pod.spec.node_name)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,356 @@
+"""Level-triggered pod sync: compare a desired Pod with what the runtime reports, act, report status
+(kubelet.go SyncPod + kuberuntime_manager.go SyncPod). One call per pod key at a time."""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kubelet.container.backoff import Backoff
+from kubelet.container.config import build_container_config, with_pod_objects
+from kubelet.container.env import ContainerConfigError, PodContext
+from kubelet.container.images import ImageError, ImagePuller
+from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.pod.actions import ContainerToKill, compute_pod_actions
+from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
+from kubelet.pod.sandbox import run_sandbox
+from kubelet.pod.termination import (
+    EventSink, container_grace_period, kill_container, pod_grace_period, remove_pod, stop_pod,
+)
+from kubelet.prober.manager import ProbeManager
+from kubelet.prober.results import ProbeType
+from kubelet.runtime.types import (
+    ContainerRuntime, ContainerRuntimeError, ContainerState, ContainerStatus, RuntimePod,
+)
+from kubelet.status.generate import generate_pod_status
+from kubelet.status.manager import StatusManager
+from kubelet.status.phase import TERMINAL_PHASES
+from kubelet.volume.pod_volumes import PodVolumes, VolumeError
+from podplane.apimachinery import timeutil
+from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.api.core.v1 import core_pb2
+
+log = logging.getLogger(__name__)
+# How soon to look again at a container that could not be configured or created.
+CONFIG_RETRY_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    node_name: str
+    host_ip: str
+    pause_image: str = "podplane/pause:3.9"
+    pod_cidr: str = ""
+    allocatable: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Requeue:
+    def __init__(self) -> None:
+        self.after: float | None = None
+
+    def at(self, seconds: float) -> None:
+        seconds = max(seconds, 0.1)
+        self.after = seconds if self.after is None else min(self.after, seconds)
+
+
+def _epoch(rfc3339: str) -> float:
+    t = timeutil.parse(rfc3339)
+    return t.timestamp() if t else 0.0
+
+
+class PodSyncer:
+    def __init__(self, runtime: ContainerRuntime, volumes: PodVolumes, status: StatusManager,
+                 node: NodeContext, images: ImagePuller | None = None,
+                 crash_backoff: Backoff | None = None,
+                 recorder: EventRecorder | None = None,
+                 probes: ProbeManager | None = None) -> None:
+        self.runtime = runtime
+        self.volumes = volumes
+        self.status = status
+        self.node = node
+        self.images = images or ImagePuller(runtime)
+        self.crash_backoff = crash_backoff or Backoff()
+        self.recorder = recorder
+        self.probes = probes
+        # Why a container that should run does not: (reason, message) by (pod uid, container).
+        self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
+        self.ephemeral = EphemeralContainerStarter(runtime, volumes, self.images, self.reasons,
+                                                   self._event)
+        self._warned_cidr = False
+
+    async def runtime_pods(self, key: str) -> dict[str, RuntimePod]:
+        """What the runtime has for the pod key, by pod uid (a recreated pod has a new uid)."""
+        sandboxes, containers = await asyncio.gather(
+            self.runtime.list_pod_sandboxes(), self.runtime.list_containers())
+        pods: dict[str, RuntimePod] = {}
+        for s in sandboxes:
+            if s.pod.key == key:
+                pods.setdefault(s.pod.uid, RuntimePod()).sandboxes.append(s)
+        for c in containers:
+            if c.pod.key == key:
+                pods.setdefault(c.pod.uid, RuntimePod()).containers.append(c)
+        return pods
+
+    async def _refresh(self, key: str, uid: str) -> RuntimePod:
+        return (await self.runtime_pods(key)).get(uid, RuntimePod())
+
+    async def remove_pod(self, uid: str, rp: RuntimePod) -> None:
+        """Everything of a pod that is no longer wanted here: containers, sandbox, directory."""
+        if not rp.empty:
+            log.info("removing pod uid %s (%d containers)", uid, len(rp.containers))
+        await remove_pod(self.runtime, rp)
+        await self.volumes.teardown(uid)
+        self.forget(uid)
+
+    def forget(self, uid: str) -> None:
+        if self.probes is not None:
+            self.probes.remove_pod(uid)
+        self.status.forget(uid)
+        self.crash_backoff.forget(uid)
+        self.images.backoff.forget(uid)
+        for key in [k for k in self.reasons if k[0] == uid]:
+            del self.reasons[key]
+
+    async def sync(self, key: str, pod: core_pb2.Pod | None) -> float | None:
+        """Converges one pod; returns when to look again (a back-off ending), if ever."""
+        pods = await self.runtime_pods(key)
+        uid = pod.metadata.uid if pod is not None else ""
+        for other_uid, other in pods.items():
+            if other_uid != uid:
+                await self.remove_pod(other_uid, other)
+        if self.probes is not None:
+            self.probes.keep_only(key, uid)
+        if pod is None:
+            return None
+        pod = self.status.with_latest_status(pod)
+
+        rp = pods.get(uid, RuntimePod())
+        requeue = _Requeue()
+        finished = pod.status.phase in TERMINAL_PHASES or bool(pod.metadata.deletion_timestamp)
+        if self.probes is not None and not finished:
+            self.probes.add_pod(pod)
+        unhealthy = self._health_check(pod)
+        actions = compute_pod_actions(pod, rp, unhealthy)
+        if actions.containers_to_kill:
+            await self._kill_unhealthy(pod, rp, actions.containers_to_kill)
+            rp = await self._refresh(key, uid)
+            actions = compute_pod_actions(pod, rp, unhealthy)
+        grace = pod_grace_period(pod)
+        if actions.kill_pod:
+            await stop_pod(self.runtime, rp, grace, pod, self._pod_ip(pod, rp),
+                           self._event_sink(pod))
+            rp = await self._refresh(key, uid)
+
+        to_start = ([actions.init_container] if actions.init_container else []) + \
+            actions.containers_to_start
+        sandbox_error: Exception | None = None
+        if actions.create_sandbox:
+            # As the kubelet's SyncPod does: publish the status as it stands before acting, so a
+            # new pod shows ContainerCreating while its sandbox and containers are set up.
+            await self.status.set_status(pod, generate_pod_status(
+                pod, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts))
+        if actions.create_sandbox or to_start:
+            try:
+                await self._start(pod, rp, actions.create_sandbox, actions.sandbox_attempt,
+                                  to_start, requeue)
+            except (ContainerRuntimeError, VolumeError) as e:
+                sandbox_error = e
+                log.warning("pod %s: %s", key, e)
+            rp = await self._refresh(key, uid)
+        ctx = PodContext(pod_ip=self._pod_ip(pod, rp), host_ip=self.node.host_ip,
+                         node_allocatable=self.node.allocatable)
+        if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
+            rp = await self._refresh(key, uid)
+        await self._remove_old_sandboxes(rp)
+
+        status = generate_pod_status(pod, rp, self.reasons, self.node.host_ip, timeutil.now(),
+                                     self._verdicts)
+        if status.phase in TERMINAL_PHASES and (rp.running() or rp.ready_sandboxes()):
+            # A finished pod keeps no sandbox.
+            await stop_pod(self.runtime, rp, grace, pod, self._pod_ip(pod, rp),
+                           self._event_sink(pod))
+            rp = await self._refresh(key, uid)
+            done = core_pb2.Pod()
+            done.CopyFrom(pod)
+            done.status.CopyFrom(status)
+            status = generate_pod_status(done, rp, self.reasons, self.node.host_ip,
+                                         timeutil.now(), self._verdicts)
+        await self.status.set_status(pod, status)
+        if self.probes is not None:
+            self.probes.observe(pod, status)
+        if sandbox_error is not None:
+            raise sandbox_error
+        if pod.metadata.deletion_timestamp and not (rp.running() or rp.ready_sandboxes()):
+            await self.status.delete_terminated(pod)
+        return requeue.after
+
+    async def _start(self, pod: core_pb2.Pod, rp: RuntimePod, create_sandbox: bool, attempt: int,
+                     to_start: list[core_pb2.Container], requeue: _Requeue) -> None:
+        try:
+            paths = await self.volumes.setup(pod)
+        except VolumeError as e:
+            for c in to_start:
+                self.reasons[(pod.metadata.uid, c.name)] = ("CreateContainerConfigError", str(e))
+            requeue.at(CONFIG_RETRY_SECONDS)
+            return
+        key = f"{pod.metadata.namespace}/{pod.metadata.name}"
+        if create_sandbox:
+            await run_sandbox(self.runtime, pod, attempt, self.node.pause_image)
+            rp = await self._refresh(key, pod.metadata.uid)
+        sandbox = rp.latest_sandbox()
+        if sandbox is None or not sandbox.ready:
+            raise ContainerRuntimeError("the pod sandbox is not running")
+        pod_ip = self.node.host_ip if pod.spec.host_network else sandbox.ip
+        if not pod.spec.host_network:
+            self._check_pod_ip(pod_ip)
+        ctx = PodContext(pod_ip=pod_ip, host_ip=self.node.host_ip,
+                         node_allocatable=self.node.allocatable)
+        for container in to_start:
+            await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
+
+    def _event(self, pod: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
+        if self.recorder is not None:
+            self.recorder.record(pod, type_, reason, message)
+
+    def _event_sink(self, pod: core_pb2.Pod) -> EventSink:
+        return lambda type_, reason, message: self._event(pod, type_, reason, message)
+
+    def _pod_ip(self, pod: core_pb2.Pod, rp: RuntimePod) -> str:
+        """Where hooks and probes reach the pod."""
+        if pod.spec.host_network:
+            return self.node.host_ip
+        sandbox = rp.latest_sandbox()
+        return sandbox.ip if sandbox is not None and sandbox.ip else pod.status.pod_ip
+
+    def _verdicts(self, pod: core_pb2.Pod,
+                  statuses: Sequence[core_pb2.ContainerStatus]) -> None:
+        if self.probes is not None:
+            self.probes.apply(pod, statuses)
+
+    def _health_check(self, pod: core_pb2.Pod) -> Callable[[ContainerStatus],
+                                                           tuple[str, str] | None] | None:
+        probes = self.probes
+        if probes is None:
+            return None
+
+        def check(c: ContainerStatus) -> tuple[str, str] | None:
+            verdict = probes.unhealthy(pod, c)
+            return None if verdict is None else (verdict.probe_type.value, verdict.message)
+        return check
+
+    async def _kill_unhealthy(self, pod: core_pb2.Pod, rp: RuntimePod,
+                              kills: list[ContainerToKill]) -> None:
+        """Containers that failed their liveness or startup probe go, with their grace period
+        (and preStop hook); the next actions restart them per the restart policy."""
+        pod_ip = self._pod_ip(pod, rp)
+        await asyncio.gather(*(
+            kill_container(self.runtime, k.status.id, k.container.name,
+                           container_grace_period(pod, k.container, ProbeType(k.probe_type)),
+                           pod, pod_ip, message=k.message, event=self._event_sink(pod))
+            for k in kills))
+
+    async def _remove_old_sandboxes(self, rp: RuntimePod) -> None:
+        """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
+        latest = rp.latest_sandbox()
+        for sandbox in rp.sandboxes:
+            if sandbox is not latest and not sandbox.ready:
+                await self.runtime.remove_pod_sandbox(sandbox.id)
+
+    def _check_pod_ip(self, ip: str) -> None:
+        """Warns (once) when the engine hands out IPs outside the node's pod CIDR: its bridge is
+        not set up for this node, so other nodes will not route to these pods."""
+        if self._warned_cidr or not self.node.pod_cidr or not ip:
+            return
+        if ipaddress.ip_address(ip) not in ipaddress.ip_network(self.node.pod_cidr):
+            self._warned_cidr = True
+            log.warning("pod IP %s is outside this node's pod CIDR %s: the container engine's "
+                        "bridge (dockerd --bip) does not match --pod-cidr", ip,
+                        self.node.pod_cidr)
+
+    async def _start_container(self, pod: core_pb2.Pod, container: core_pb2.Container,
+                               rp: RuntimePod, sandbox_id: str, paths: dict[str, str],
+                               ctx: PodContext, requeue: _Requeue) -> None:
+        uid, name = pod.metadata.uid, container.name
+        reason_key = (uid, name)
+        instances = rp.instances(name)
+        restart_count = instances[0].restart_count + 1 if instances else 0
+        if instances and instances[0].state == ContainerState.CREATED:
+            # Created but never started (the kubelet stopped in between): replace it.
+            restart_count = instances[0].restart_count
+            await self.runtime.remove_container(instances[0].id)
+            instances = instances[1:]
+        latest = instances[0] if instances else None
+        if latest is not None and latest.state == ContainerState.EXITED:
+            backoff_key = f"{uid}/{name}"
+            exited_at = _epoch(latest.finished_at or latest.created_at)
+            remaining = self.crash_backoff.remaining(backoff_key, exited_at)
+            if remaining > 0:
+                self.reasons[reason_key] = ("CrashLoopBackOff", (
+                    f"back-off {int(self.crash_backoff.duration(backoff_key))}s restarting failed "
+                    f"container={name} pod={pod.metadata.name}_{pod.metadata.namespace}({uid})"))
+                self._event(pod, WARNING, "BackOff", f"Back-off restarting failed container "
+                            f"{name} in pod {pod.metadata.name}_{pod.metadata.namespace}({uid})")
+                requeue.at(remaining)
+                return
+            self.crash_backoff.next(backoff_key, exited_at)
+        try:
+            _, pulled = await self.images.ensure(
+                uid, container, on_pull=lambda: self._event(
+                    pod, NORMAL, "Pulling", f'Pulling image "{container.image}"'))
+            self._event(pod, NORMAL, "Pulled",
+                        f'Successfully pulled image "{container.image}"' if pulled else
+                        f'Container image "{container.image}" already present on machine')
+            mounts = PodVolumes.mounts(container, paths)
+            ctx = await with_pod_objects(ctx, self.volumes.objects, pod)
+            config = build_container_config(pod, container, restart_count, mounts, ctx)
+        except ImageError as e:
+            self.reasons[reason_key] = (e.reason, e.message)
+            self._event(pod, WARNING, {"ImagePullBackOff": "BackOff",
+                                       "ErrImageNeverPull": "ErrImageNeverPull"}.get(e.reason,
+                                                                                     "Failed"),
+                        e.message)
+            requeue.at(e.retry_after or CONFIG_RETRY_SECONDS)
+            return
+        except (ContainerConfigError, VolumeError) as e:
+            self.reasons[reason_key] = ("CreateContainerConfigError", str(e))
+            requeue.at(CONFIG_RETRY_SECONDS)
+            return
+        for old in instances[1:]:  # the newest dead instance stays, for `logs --previous`
+            await self.runtime.remove_container(old.id)
+        try:
+            container_id = await self.runtime.create_container(sandbox_id, config)
+        except ContainerRuntimeError as e:
+            self.reasons[reason_key] = ("CreateContainerError", str(e))
+            self._event(pod, WARNING, "Failed", f"Error: {e}")
+            requeue.at(CONFIG_RETRY_SECONDS)
+            return
+        self._event(pod, NORMAL, "Created", f"Created container {name}")
+        try:
+            await self.runtime.start_container(container_id)
+        except ContainerRuntimeError as e:
+            self.reasons[reason_key] = ("RunContainerError", str(e))
+            requeue.at(1.0)
+            return
+        self.reasons.pop(reason_key, None)
+        self._event(pod, NORMAL, "Started", f"Started container {name}")
+        if container.lifecycle.HasField("post_start"):
+            try:
+                await run_hook(self.runtime, pod, container, container_id,
+                               container.lifecycle.post_start, ctx.pod_ip)
+            except HookError as e:
+                # As kuberuntime's startContainer: the container goes, and waits as
+                # PostStartHookError until it is started again.
+                log.info("pod %s/%s: postStart hook of %s failed: %s", pod.metadata.namespace,
+                         pod.metadata.name, name, e)
+                self._event(pod, WARNING, "FailedPostStartHook", str(e))
+                await kill_container(self.runtime, container_id, name,
+                                     container_grace_period(pod, container), pod, ctx.pod_ip,
+                                     message="FailedPostStartHook",
+                                     event=self._event_sink(pod))
+                self.reasons[reason_key] = ("PostStartHookError", str(e))
+                requeue.at(1.0)
+                return
+        log.info("pod %s/%s: started container %s (restart %d)", pod.metadata.namespace,
+                 pod.metadata.name, name, restart_count)

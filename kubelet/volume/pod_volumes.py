@@ -1,0 +1,207 @@
+"""Pod volumes on the node: emptyDir directories under <root-dir>/pods/<uid>/volumes (a tmpfs for
+medium Memory, mounted on the node so that every container of the pod shares it), configMap and
+secret volumes as files written atomically there, and hostPath checks; then bind mounts into each
+container that names them (read-only where the mount says so). The kubelet and the Docker engine
+share the node's filesystem, so these paths are the engine's too."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+from kubelet.container.env import (
+    ConfigObjectGetter, ConfigObjects, ContainerConfigError, fetch_pod_objects,
+)
+from kubelet.runtime.types import Mount
+from kubelet.volume.projection import FileProjection, ProjectionError, make_payload, \
+    write_atomically
+from podplane.apimachinery import quantity
+from podplane.api.core.v1 import core_pb2
+
+log = logging.getLogger(__name__)
+EMPTY_DIR = "kubernetes.io~empty-dir"
+CONFIG_MAP = "kubernetes.io~configmap"
+SECRET = "kubernetes.io~secret"
+
+
+class VolumeError(Exception):
+    """A volume cannot be set up; the message names the volume."""
+
+
+def _check_host_path(name: str, source: core_pb2.HostPathVolumeSource) -> None:
+    path, kind = source.path, source.type
+    if not path.startswith("/"):
+        raise VolumeError(f'volume "{name}": hostPath.path must be absolute, got "{path}"')
+    if kind == "DirectoryOrCreate":
+        os.makedirs(path, mode=0o755, exist_ok=True)
+    elif kind == "FileOrCreate":
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        Path(path).touch(mode=0o644, exist_ok=True)
+    checks = {"Directory": stat.S_ISDIR, "File": stat.S_ISREG, "Socket": stat.S_ISSOCK,
+              "CharDevice": stat.S_ISCHR, "BlockDevice": stat.S_ISBLK}
+    if kind in checks:
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise VolumeError(f'volume "{name}": hostPath type check failed: {path} '
+                              f'does not exist') from None
+        if not checks[kind](mode):
+            raise VolumeError(f'volume "{name}": hostPath type check failed: {path} is not a '
+                              f'{kind}')
+
+
+def _mount_tmpfs(path: Path, size_limit: str = "", mode: int = 0o777) -> None:
+    """A tmpfs on the node at path (emptyDir medium Memory; secret volumes, which Kubernetes
+    never writes to disk). Where the kubelet may not mount, a plain directory does instead."""
+    if os.path.ismount(path):
+        return
+    options = f"mode={mode:04o}"
+    if size_limit:
+        try:
+            options += f",size={quantity.bytes_of(size_limit)}"
+        except quantity.QuantityError as e:
+            raise VolumeError(f"emptyDir sizeLimit: {e}") from e
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        log.warning("volume %s: cannot mount a tmpfs (%s); using a plain directory", path,
+                    (result.stderr or result.stdout).strip())
+
+
+def _config_map_payload(volume: core_pb2.Volume,
+                        objects: ConfigObjects) -> dict[str, FileProjection]:
+    source = volume.config_map
+    default_mode = source.default_mode if source.HasField("default_mode") else None
+    cm = objects.config_maps.get(source.name)
+    if cm is None:
+        if source.optional:
+            return {}
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
+                          f'configmap "{source.name}" not found')
+    data = {**dict(cm.binary_data), **{k: v.encode() for k, v in cm.data.items()}}
+    try:
+        return make_payload(source.items, default_mode, data, "configmap", source.optional)
+    except ProjectionError as e:
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
+
+
+def _secret_payload(volume: core_pb2.Volume, objects: ConfigObjects) -> dict[str, FileProjection]:
+    source = volume.secret
+    default_mode = source.default_mode if source.HasField("default_mode") else None
+    secret = objects.secrets.get(source.secret_name)
+    if secret is None:
+        if source.optional:
+            return {}
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
+                          f'secret "{source.secret_name}" not found')
+    try:
+        return make_payload(source.items, default_mode, dict(secret.data), "secret",
+                            source.optional)
+    except ProjectionError as e:
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
+
+
+class PodVolumes:
+    def __init__(self, root_dir: str, objects: ConfigObjectGetter | None = None) -> None:
+        self.root_dir = Path(root_dir)
+        # Where configMap and secret volumes (and containers' env) read their objects from;
+        # without one, every ConfigMap and Secret is "not found".
+        self.objects = objects
+
+    def pod_dir(self, uid: str) -> Path:
+        return self.root_dir / "pods" / uid
+
+    def _setup(self, pod: core_pb2.Pod, objects: ConfigObjects) -> dict[str, str]:
+        paths: dict[str, str] = {}
+        volumes_dir = self.pod_dir(pod.metadata.uid) / "volumes"
+        for volume in pod.spec.volumes:
+            if volume.HasField("host_path"):
+                _check_host_path(volume.name, volume.host_path)
+                paths[volume.name] = volume.host_path.path
+            elif volume.HasField("empty_dir"):
+                path = self.pod_dir(pod.metadata.uid) / "volumes" / EMPTY_DIR / volume.name
+                path.mkdir(parents=True, exist_ok=True)
+                path.chmod(0o777)  # Kubernetes makes emptyDirs world-writable
+                if volume.empty_dir.medium == "Memory":
+                    _mount_tmpfs(path, volume.empty_dir.size_limit)
+                paths[volume.name] = str(path)
+            elif volume.HasField("config_map") or volume.HasField("secret"):
+                is_cm = volume.HasField("config_map")
+                payload = (_config_map_payload(volume, objects) if is_cm
+                           else _secret_payload(volume, objects))
+                path = volumes_dir / (CONFIG_MAP if is_cm else SECRET) / volume.name
+                if not is_cm:
+                    path.mkdir(parents=True, exist_ok=True)
+                    _mount_tmpfs(path, mode=0o755)
+                try:
+                    if write_atomically(path, payload):
+                        log.info("pod %s/%s: volume %s written (%d files)",
+                                 pod.metadata.namespace, pod.metadata.name, volume.name,
+                                 len(payload))
+                except ProjectionError as e:
+                    raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
+                                      f'{e}') from e
+                paths[volume.name] = str(path)
+            else:
+                kind = next((f.name for f, _ in volume.ListFields() if f.name != "name"), "")
+                raise VolumeError(f'volume "{volume.name}": {kind or "this"} volumes are not '
+                                  f'supported by this kubelet (emptyDir, hostPath, configMap and '
+                                  f'secret are)')
+        return paths
+
+    async def setup(self, pod: core_pb2.Pod) -> dict[str, str]:
+        """Host path of each of the pod's volumes, by name; idempotent. configMap and secret
+        volumes are brought up to date with the objects as they are now."""
+        wanted = any(v.HasField("config_map") or v.HasField("secret") for v in pod.spec.volumes)
+        try:
+            objects = await fetch_pod_objects(self.objects, pod) if wanted else ConfigObjects()
+            return await asyncio.to_thread(self._setup, pod, objects)
+        except ContainerConfigError as e:
+            raise VolumeError(str(e)) from e
+        except OSError as e:
+            raise VolumeError(f"setting up volumes: {e}") from e
+
+    @staticmethod
+    def mounts(container: core_pb2.Container, paths: dict[str, str]) -> list[Mount]:
+        mounts = []
+        for vm in container.volume_mounts:
+            if vm.name not in paths:
+                raise VolumeError(f'volumeMounts: volume "{vm.name}" not found in the pod spec')
+            host = paths[vm.name]
+            if vm.sub_path:
+                if vm.sub_path.startswith("/") or ".." in Path(vm.sub_path).parts:
+                    raise VolumeError(f'volumeMounts: subPath "{vm.sub_path}" must be a relative '
+                                      f'path within the volume')
+                host = os.path.join(host, vm.sub_path)
+                if not os.path.exists(host):
+                    os.makedirs(host, mode=0o777, exist_ok=True)
+            # configMap and secret volumes are always read-only, as the kubelet mounts them.
+            always_ro = Path(paths[vm.name]).parent.name in (CONFIG_MAP, SECRET)
+            mounts.append(Mount(host_path=host, container_path=vm.mount_path,
+                                read_only=vm.read_only or always_ro))
+        return mounts
+
+    def _teardown(self, uid: str) -> None:
+        pod_dir = self.pod_dir(uid)
+        for kind in (EMPTY_DIR, SECRET):  # the ones that may be tmpfs mounts
+            kind_dir = pod_dir / "volumes" / kind
+            if kind_dir.is_dir():
+                for path in kind_dir.iterdir():
+                    if os.path.ismount(path):
+                        subprocess.run(["umount", str(path)], capture_output=True, check=False)
+        shutil.rmtree(pod_dir, ignore_errors=True)
+
+    async def teardown(self, uid: str) -> None:
+        """Removes the pod's directory and everything in its volumes."""
+        if uid:
+            await asyncio.to_thread(self._teardown, uid)
+
+    def pod_uids_on_disk(self) -> list[str]:
+        try:
+            return [p.name for p in (self.root_dir / "pods").iterdir() if p.is_dir()]
+        except FileNotFoundError:
+            return []

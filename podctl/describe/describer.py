@@ -1,0 +1,101 @@
+"""describe_object: reads what a kind's description shows besides the object (its events, a
+node's pods and lease, a controller's pods or replica sets), then lays it out (kubectl's
+DescriberFor and each describer's Describe)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import grpc
+from google.protobuf.message import Message
+
+from podctl.describe.common import utc_now
+from podctl.describe.namespace import describe_namespace
+from podctl.describe.node import NODE_LEASE_NAMESPACE, describe_node
+from podctl.describe.pod import describe_pod
+from podctl.describe.secret import describe_secret
+from podctl.describe.workloads import (
+    describe_deployment,
+    describe_job,
+    describe_replica_set,
+    describe_replication_controller,
+)
+from podctl.workloads.owners import Workload, label_query
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
+from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
+from podplane.client.clientset import Client
+
+DESCRIBABLE = (resources.POD, resources.NODE, resources.NAMESPACE, resources.REPLICATION_CONTROLLER,
+               resources.REPLICA_SET, resources.DEPLOYMENT, resources.JOB, resources.SECRET)
+
+
+async def _pod_events(client: Client, pod: core_pb2.Pod) -> list[core_pb2.Event]:
+    # As kubectl: name, namespace, kind and uid, so a deleted pod's namesake's events stay out.
+    selector = (f"involvedObject.name={pod.metadata.name},"
+                f"involvedObject.namespace={pod.metadata.namespace},"
+                f"involvedObject.kind=Pod,involvedObject.uid={pod.metadata.uid}")
+    events, _ = await client.events.list_all(pod.metadata.namespace, field_selector=selector)
+    return list(events)
+
+
+async def _node_events(client: Client, node: core_pb2.Node) -> list[core_pb2.Event]:
+    selector = (f"involvedObject.kind=Node,involvedObject.name={node.metadata.name},"
+                f"involvedObject.uid={node.metadata.uid}")
+    events, _ = await client.events.list_all("", field_selector=selector)
+    return list(events)
+
+
+async def _object_events(client: Client, obj: Workload, kind: str) -> list[core_pb2.Event]:
+    selector = (f"involvedObject.name={obj.metadata.name},"
+                f"involvedObject.namespace={obj.metadata.namespace},"
+                f"involvedObject.kind={kind},involvedObject.uid={obj.metadata.uid}")
+    events, _ = await client.events.list_all(obj.metadata.namespace, field_selector=selector)
+    return list(events)
+
+
+async def _describe_workload(client: Client, obj: Workload, resource: Resource,
+                             show_events: bool, now: datetime) -> str:
+    events = await _object_events(client, obj, resource.kind) if show_events else None
+    namespace = obj.metadata.namespace
+    if isinstance(obj, batch_pb2.Job):
+        return describe_job(obj, events, now)
+    if isinstance(obj, apps_pb2.Deployment):
+        replica_sets, _ = await client.replicasets.list_all(namespace, label_selector=label_query(obj))
+        return describe_deployment(obj, replica_sets, events, now)
+    pods, _ = await client.pods.list_all(namespace, label_selector=label_query(obj))
+    if isinstance(obj, apps_pb2.ReplicaSet):
+        return describe_replica_set(obj, pods, events, now)
+    return describe_replication_controller(obj, pods, events, now)
+
+
+async def _node_pods(client: Client, node: core_pb2.Node) -> list[core_pb2.Pod]:
+    selector = (f"spec.nodeName={node.metadata.name},status.phase!=Succeeded,"
+                "status.phase!=Failed")
+    pods, _ = await client.pods.list_all("", field_selector=selector)
+    return [p for p in pods if p.spec.node_name == node.metadata.name
+            and p.status.phase not in ("Succeeded", "Failed")]
+
+
+async def describe_object(client: Client, obj: Message, resource: Resource,
+                          show_events: bool) -> str:
+    """`obj`, an object of `resource` (one of DESCRIBABLE), as kubectl describe shows it."""
+    now = utc_now()
+    if isinstance(obj, core_pb2.Pod):
+        return describe_pod(obj, await _pod_events(client, obj) if show_events else None, now)
+    if isinstance(obj, core_pb2.Node):
+        lease, lease_error = None, ""
+        try:
+            lease = await client.leases.get(obj.metadata.name, NODE_LEASE_NAMESPACE)
+        except grpc.aio.AioRpcError as e:
+            lease_error = str(e.details())
+        events = await _node_events(client, obj) if show_events else None
+        return describe_node(obj, await _node_pods(client, obj), events, lease, lease_error, now)
+    if isinstance(obj, core_pb2.Namespace):
+        return describe_namespace(obj)
+    if isinstance(obj, core_pb2.Secret):
+        return describe_secret(obj)
+    if not isinstance(obj, Workload):
+        raise TypeError(f"describing {resource.plural} is not supported")
+    return await _describe_workload(client, obj, resource, show_events, now)

@@ -1,0 +1,1 @@
+"""What the scheduler keeps between decisions (kubernetes pkg/scheduler/backend)."""

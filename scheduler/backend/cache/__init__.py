@@ -1,0 +1,1 @@
+"""The pods on each node, bound and assumed (kubernetes pkg/scheduler/backend/cache)."""

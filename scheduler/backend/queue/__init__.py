@@ -1,0 +1,1 @@
+"""The pods waiting to be scheduled (kubernetes pkg/scheduler/backend/queue)."""

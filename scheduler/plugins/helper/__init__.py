@@ -1,0 +1,1 @@
+"""What plugins share that is no plugin itself (kubernetes framework/plugins/helper)."""

@@ -1,0 +1,1 @@
+"""NodeResourcesFit, NodeResourcesBalancedAllocation and what they share (plugins/noderesources)."""

@@ -1,0 +1,33 @@
+"""Housekeeping: every wanted pod is synced again, strays of pods no longer bound here are handed to
+the workers, and directories of pods that are gone are deleted."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubelet.pod.housekeeping import Housekeeping
+from kubelet.pod.pleg import PodLifecycleEventGenerator
+from kubelet.pod.workers import PodWorkers
+from kubelet.runtime.hollow import HollowRuntime
+from kubelet.runtime.types import PodRef, SandboxConfig
+from kubelet.volume.pod_volumes import PodVolumes
+from tests.unit.kubelet.podbuild import pod
+from tests.unit.kubelet.synctest import SyncHarness
+
+
+async def test_strays_are_enqueued_and_orphan_directories_removed(tmp_path: Path) -> None:
+    runtime = HollowRuntime()
+    h = SyncHarness(tmp_path, runtime)
+    wanted = pod("a", name="web", uid="uid-web")
+    await runtime.run_pod_sandbox(SandboxConfig(
+        pod=PodRef(uid="uid-old", name="gone", namespace="default"), attempt=0,
+        hostname="gone", image="podplane/pause:3.9"))
+    for uid in ("uid-web", "uid-old", "uid-orphan"):
+        (tmp_path / "pods" / uid).mkdir(parents=True)
+    workers = PodWorkers(h.syncer, lambda key: wanted if key == "default/web" else None)
+    enqueued: list[str] = []
+    workers.enqueue = enqueued.append  # type: ignore[method-assign,assignment]
+    pleg = PodLifecycleEventGenerator(runtime, lambda _: None)
+    await pleg.relist()
+    await Housekeeping(workers, pleg, PodVolumes(str(tmp_path)), lambda: [wanted]).run_once()
+    assert sorted(enqueued) == ["default/gone", "default/web"]
+    assert sorted(p.name for p in (tmp_path / "pods").iterdir()) == ["uid-old", "uid-web"]

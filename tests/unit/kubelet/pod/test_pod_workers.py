@@ -1,0 +1,37 @@
+"""Pod workers requeue a pod when its back-off ends, and retry a failed sync with back-off."""
+from __future__ import annotations
+
+import asyncio
+
+from kubelet.pod.workers import PodWorkers
+from podplane.api.core.v1 import core_pb2
+
+
+class ScriptedSyncer:
+    def __init__(self, results: list[float | None | Exception]) -> None:
+        self.results = results
+        self.synced: list[str] = []
+
+    async def sync(self, key: str, pod: core_pb2.Pod | None) -> float | None:
+        self.synced.append(key)
+        result = self.results.pop(0) if self.results else None
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+async def test_requeue_after_back_off_and_retry_after_failure() -> None:
+    syncer = ScriptedSyncer([0.05, RuntimeError("engine hiccup"), None])
+    workers = PodWorkers(syncer, lambda key: None, workers=2)  # type: ignore[arg-type]
+    workers.queue.base_delay = 0.05
+    task = asyncio.create_task(workers.run())
+    try:
+        workers.enqueue("default/web")
+        for _ in range(100):
+            if len(syncer.synced) >= 3:
+                break
+            await asyncio.sleep(0.02)
+        assert syncer.synced == ["default/web"] * 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
