@@ -1,11 +1,34 @@
-"""API errors as gRPC status codes with Kubernetes' wording, so a person knows what to do."""
+"""API errors with Kubernetes' wording, so a person knows what to do: each is a gRPC status code
+for the gRPC door and a metav1.Status (reason, message, details) for the REST door, which maps
+the reason to Kubernetes' HTTP code (apiserver/endpoints/rest/status.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 
 from podplane.apimachinery.resources import Resource
+
+
+@dataclass(frozen=True)
+class Cause:
+    """metav1.StatusCause: one field's problem (reason FieldValueRequired, FieldValueInvalid, ...),
+    its message and the field's path."""
+    reason: str
+    message: str
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Details:
+    """metav1.StatusDetails: the object the error is about (kind is the resource's plural for
+    most errors, its kind for Invalid, as Kubernetes does) and the causes."""
+    name: str = ""
+    group: str = ""
+    kind: str = ""
+    uid: str = ""
+    causes: tuple[Cause, ...] = ()
+    retry_after_seconds: int = 0
 
 
 @dataclass
@@ -13,9 +36,18 @@ class APIError(Exception):
     code: grpc.StatusCode
     reason: str
     message: str
+    details: Details | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return self.message
+
+
+def group_of(resource: Resource) -> str:
+    return resource.api_version.rpartition("/")[0]
+
+
+def _about(resource: Resource, name: str) -> Details:
+    return Details(name=name, group=group_of(resource), kind=resource.plural)
 
 
 # gRPC carries the message in a trailer, percent-encoding bytes outside printable ASCII (up to
@@ -33,19 +65,21 @@ def status_message(message: str) -> str:
 
 
 def not_found(resource: Resource, name: str) -> APIError:
-    return APIError(grpc.StatusCode.NOT_FOUND, "NotFound", f'{resource.plural} "{name}" not found')
+    return APIError(grpc.StatusCode.NOT_FOUND, "NotFound", f'{resource.plural} "{name}" not found',
+                    _about(resource, name))
 
 
 def already_exists(resource: Resource, name: str) -> APIError:
     return APIError(grpc.StatusCode.ALREADY_EXISTS, "AlreadyExists",
-                    f'{resource.plural} "{name}" already exists')
+                    f'{resource.plural} "{name}" already exists', _about(resource, name))
 
 
 def conflict(resource: Resource, name: str,
              detail: str = "the object has been modified; please apply your changes to the "
                            "latest version and try again") -> APIError:
     return APIError(grpc.StatusCode.ABORTED, "Conflict",
-                    f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}')
+                    f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}',
+                    _about(resource, name))
 
 
 def bad_request(message: str) -> APIError:
@@ -55,6 +89,11 @@ def bad_request(message: str) -> APIError:
 def too_old(requested: int, oldest: int) -> APIError:
     return APIError(grpc.StatusCode.OUT_OF_RANGE, "Expired",
                     f"too old resource version: {requested} ({oldest})")
+
+
+def timeout(message: str) -> APIError:
+    """The server could not answer in time (Kubernetes' 504 Timeout)."""
+    return APIError(grpc.StatusCode.DEADLINE_EXCEEDED, "Timeout", message)
 
 
 def unavailable(message: str) -> APIError:
@@ -68,4 +107,4 @@ def request_entity_too_large(limit: int) -> APIError:
 
 def forbidden(resource: Resource, name: str, reason: str) -> APIError:
     return APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                    f'{resource.plural} "{name}" is forbidden: {reason}')
+                    f'{resource.plural} "{name}" is forbidden: {reason}', _about(resource, name))

@@ -23,6 +23,7 @@ from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.pod import kubelet_client
+from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
@@ -107,7 +108,11 @@ class APIServer:
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         sec = self.security
-        self.server = grpc_server(self.address, self.stores, reads, authorizer=authorizer,
+        # Every resource's verbs, as each front door calls them.
+        self.apis = {plural: ResourceAPI(store, reads[plural])
+                     for plural, store in self.stores.items()}
+        self.authorizer = authorizer
+        self.server = grpc_server(self.address, self.apis, authorizer=authorizer,
                                   max_inflight=self.max_inflight, security=sec,
                                   acceptors=self.acceptors)
         # The token port: TLS, no client certificate, bearer tokens (see options/secure_serving).

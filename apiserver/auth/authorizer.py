@@ -93,5 +93,6 @@ def forbidden(a: Attributes, reason: str = "") -> errors.APIError:
     qualified = f"{a.resource}.{a.api_group}" if a.api_group else a.resource
     subject = f'{qualified} "{a.name}"' if a.name else qualified
     return errors.APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                           f"{subject} is forbidden: {message}")
+                           f"{subject} is forbidden: {message}",
+                           errors.Details(name=a.name, group=a.api_group, kind=a.resource))
 

@@ -106,3 +106,34 @@ def rbac_allows(user: UserInfo, verb: str, resource: str, subresource: str, name
     """The RBAC authorizer: allowed when any rule of any role bound to the user allows it."""
     return any(r.allows(verb, resource, subresource, name)
                for role in roles_of(user) for r in CLUSTER_ROLES[role])
+
+
+# Non-resource URLs (a rule's nonResourceURLs; "/x/*" matches below /x): system:public-info-viewer
+# (everyone, signed in or not), system:discovery (the signed in), system:monitoring, and
+# cluster-admin's "*".
+PUBLIC_INFO = ("/healthz", "/healthz/*", "/livez", "/livez/*", "/readyz", "/readyz/*",
+               "/version", "/version/")
+DISCOVERY = ("/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*", "/version",
+             "/version/")
+MONITORING = ("/metrics", "/metrics/slis", "/healthz", "/healthz/*", "/livez", "/livez/*",
+              "/readyz", "/readyz/*")
+MONITORING_GROUP = "system:monitoring"
+
+
+def _path_matches(patterns: tuple[str, ...], path: str) -> bool:
+    return any(path == p or (p.endswith("*") and path.startswith(p[:-1])) for p in patterns)
+
+
+def nonresource_allows(user: UserInfo | None, verb: str, path: str) -> bool:
+    """Whether `user` (None: unauthenticated) may `verb` (get, post, ...) a non-resource path."""
+    if verb != "get" and verb != "head":
+        return user is not None and MASTERS_GROUP in user.groups
+    if _path_matches(PUBLIC_INFO, path):
+        return True
+    if user is None:
+        return False
+    if MASTERS_GROUP in user.groups:
+        return True
+    if MONITORING_GROUP in user.groups and _path_matches(MONITORING, path):
+        return True
+    return _path_matches(DISCOVERY, path)

@@ -103,7 +103,8 @@ class Store(Generic[T]):
                 else self.strategy.validate_update(obj, old) + _finalizers_update(obj, old))
         if errs:
             meta = object_meta(obj)
-            raise invalid_error(self.resource.kind, meta.name or meta.generate_name, errs)
+            raise invalid_error(self.resource.kind, meta.name or meta.generate_name, errs,
+                                errors.group_of(self.resource))
 
     async def _guard(self, coro: Awaitable[R]) -> R:
         try:
@@ -119,11 +120,13 @@ class Store(Generic[T]):
         return self.decode(kv)
 
     async def list(self, namespace: str, *, label_selector: str = "", field_selector: str = "",
-                   limit: int = 0, continue_token: str = "") -> ListMessage[T]:
+                   limit: int = 0, continue_token: str = "", revision: int = 0) -> ListMessage[T]:
+        """The objects the selectors match, read at `revision` (0: the latest) or at the
+        revision of the list a continue token continues."""
         labels, fields = self.selectors(label_selector, field_selector)
         start = self.range_prefix(namespace)
         end = prefix_end(start)
-        revision = 0
+        exact = revision
         if continue_token:
             revision, start = self._decode_continue(continue_token, start)
         out = self.strategy.new_list()
@@ -136,6 +139,8 @@ class Store(Generic[T]):
                 kvs, etcd_more, read_rev = await self._guard(
                     self.etcd.range(start, end, limit=chunk, revision=revision))
             except CompactedError:
+                if exact and not continue_token:
+                    raise errors.too_old(exact, 0) from None
                 raise errors.APIError(errors.too_old(revision, 0).code, "Expired",
                                       "The provided continue parameter is too old to display a "
                                       "consistent list result. You can start a new list without "
@@ -188,7 +193,9 @@ class Store(Generic[T]):
         return labels, fields
 
     # ------------------------------------------------------------------ writes
-    async def create(self, obj: T) -> T:
+    async def create(self, obj: T, *, dry_run: bool = False) -> T:
+        """Stores a new object; with `dry_run`, everything but the write (the answer has no
+        resourceVersion, as Kubernetes' dry run has none)."""
         meta = object_meta(obj)
         if self.resource.namespaced:
             meta.namespace = meta.namespace or "default"
@@ -211,8 +218,15 @@ class Store(Generic[T]):
                 await self.admit_namespace(obj, meta.namespace)
             if attempt == 0 and self.admission is not None:
                 await self.admission.admit_create(obj)
-            rev = await self._guard(self.etcd.create(
-                self.key(meta.namespace, meta.name), self.encode(obj)))
+            key = self.key(meta.namespace, meta.name)
+            if dry_run:
+                existing, _ = await self._guard(self.etcd.get(key))
+                self.encode(obj)  # the size check
+                if existing is None:
+                    return obj
+                rev = None
+            else:
+                rev = await self._guard(self.etcd.create(key, self.encode(obj)))
             if rev is not None:
                 meta.resource_version = str(rev)
                 return obj
@@ -223,7 +237,7 @@ class Store(Generic[T]):
     async def guaranteed_update(self, namespace: str, name: str,
                                 mutate: Callable[[T], T | None],
                                 expected_rv: str = "", expected_uid: str = "",
-                                cached: T | None = None) -> T:
+                                cached: T | None = None, dry_run: bool = False) -> T:
         """Reads, applies `mutate` (which returns the new object), and compare-and-swaps; retries on
         a concurrent write unless the caller named the resourceVersion it read.
 
@@ -255,6 +269,12 @@ class Store(Generic[T]):
                     kv, _ = await self._guard(self.etcd.get(key))
                     continue
                 return current
+            if dry_run:
+                if from_cache:  # what a write would have found: etcd's copy, not the cache's
+                    from_cache = False
+                    kv, _ = await self._guard(self.etcd.get(key))
+                    continue
+                return updated
             if removal:
                 # The last finalizer of an object whose deletion is due went away: remove it.
                 ok, latest, rev = await self._guard(
@@ -320,37 +340,76 @@ class Store(Generic[T]):
         self._validate(new, current)
         return new
 
-    async def update(self, obj: T, cached: T | None = None) -> T:
-        meta = object_meta(obj)
-        namespace = self._namespace_of(obj)
+    def _updated(self, request: T, current: T) -> T:
+        """An update's result: the request's metadata and spec over `current`, validated and
+        admitted."""
+        new = self._merge_update(request, current)
+        if self.admission is not None:
+            self.admission.admit_update("", new, current)
+        return new
 
-        def merge(current: T) -> T:
-            new = self._merge_update(obj, current)
-            if self.admission is not None:
-                self.admission.admit_update("", new, current)
-            return new
-        return await self.guaranteed_update(namespace, meta.name, merge,
-                                            expected_rv=meta.resource_version, cached=cached)
+    def _status_updated(self, request: T, current: T) -> T:
+        """A status update's result: the request's status over `current`, validated and
+        admitted."""
+        new = type(current)()
+        new.CopyFrom(current)
+        _copy_field(new, request, "status")
+        self._validate(new, current)
+        if self.admission is not None:
+            self.admission.admit_update("status", new, current)
+        return new
 
-    async def update_status(self, obj: T, cached: T | None = None) -> T:
-        meta = object_meta(obj)
+    def _check_status(self) -> None:
         if not self.resource.has_status:
             raise errors.bad_request(f"{self.resource.plural} have no status subresource")
 
-        def apply(current: T) -> T:
-            new = type(current)()
-            new.CopyFrom(current)
-            _copy_field(new, obj, "status")
-            self._validate(new, current)
-            if self.admission is not None:
-                self.admission.admit_update("status", new, current)
-            return new
-        return await self.guaranteed_update(self._namespace_of(obj), meta.name, apply,
-                                            expected_rv=meta.resource_version, cached=cached)
+    async def update(self, obj: T, cached: T | None = None, *, dry_run: bool = False) -> T:
+        meta = object_meta(obj)
+        return await self.guaranteed_update(
+            self._namespace_of(obj), meta.name, lambda current: self._updated(obj, current),
+            expected_rv=meta.resource_version, cached=cached, dry_run=dry_run)
+
+    async def update_status(self, obj: T, cached: T | None = None, *,
+                            dry_run: bool = False) -> T:
+        meta = object_meta(obj)
+        self._check_status()
+        return await self.guaranteed_update(
+            self._namespace_of(obj), meta.name, lambda current: self._status_updated(obj, current),
+            expected_rv=meta.resource_version, cached=cached, dry_run=dry_run)
+
+    async def patch(self, namespace: str, name: str, patched: Callable[[T], T], *,
+                    subresource: str = "", cached: T | None = None,
+                    dry_run: bool = False) -> T:
+        """Applies a patch: `patched` makes the object the patch asks for from the current one
+        (on every retry, from the latest), which is then stored as an update of the object, or
+        of its status (`subresource` "status"), with the update's rules. A resourceVersion the
+        patched object names is a precondition, as in an update."""
+        if subresource == "status":
+            self._check_status()
+        elif subresource:
+            raise errors.bad_request(f'{self.resource.plural} have no "{subresource}" to patch')
+        def mutate(current: T) -> T:
+            request = patched(current)
+            meta, old = object_meta(request), object_meta(current)
+            if meta.name and meta.name != old.name:
+                raise errors.bad_request(
+                    f'the name of the object ({meta.name}) does not match the name on the URL '
+                    f'({old.name})')
+            rv = meta.resource_version
+            if rv and rv != old.resource_version:
+                raise errors.conflict(self.resource, name)
+            return (self._status_updated(request, current) if subresource
+                    else self._updated(request, current))
+
+        return await self.guaranteed_update(self._namespace_or_default(namespace), name, mutate,
+                                            cached=cached, dry_run=dry_run)
+
+    def _namespace_or_default(self, namespace: str) -> str:
+        return (namespace or "default") if self.resource.namespaced else ""
 
     async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
                      expected_rv: str = "", expected_uid: str = "",
-                     propagation_policy: str = "") -> T:
+                     propagation_policy: str = "", dry_run: bool = False) -> T:
         """Deletes the object, or marks it for deletion when a grace period or finalizers hold it;
         returns the object as it was last stored."""
         deletion.check_request(self.resource, name, propagation_policy)
@@ -364,6 +423,8 @@ class Store(Generic[T]):
                 self.admission.admit_delete(current)
             decision = deletion.decide(self.resource, current, grace_period_seconds,
                                        propagation_policy)
+            if dry_run:
+                return current if decision.delete_now or decision.marked is None else decision.marked
             if decision.delete_now:
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_delete(key, kv.mod_revision))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from apiserver.errors import APIError
+from apiserver.errors import APIError, Cause, Details
 
 
 # Longest value an error message quotes in full.
@@ -53,11 +53,29 @@ def forbidden(path: str, detail: str) -> FieldError:
     return FieldError(path, "Forbidden", None, detail)
 
 
-def invalid_error(kind: str, name: str, errors: list[FieldError]) -> APIError:
+# metav1.CauseType of each field error type (field.ErrorType's String()).
+_CAUSE_REASONS = {"Required value": "FieldValueRequired", "Invalid value": "FieldValueInvalid",
+                  "Unsupported value": "FieldValueNotSupported",
+                  "Duplicate value": "FieldValueDuplicate", "Forbidden": "FieldValueForbidden",
+                  "Too long": "FieldValueTooLong", "Too many": "FieldValueTooMany",
+                  "Not found": "FieldValueNotFound", "Internal error": "InternalError"}
+
+
+def cause(e: FieldError) -> Cause:
+    """The error as a metav1.StatusCause: kubectl and clients read each field's problem there."""
+    message = str(e)[len(e.path) + 2:] if str(e).startswith(f"{e.path}: ") else str(e)
+    return Cause(_CAUSE_REASONS.get(e.type, "FieldValueInvalid"), message, e.path)
+
+
+def invalid_error(kind: str, name: str, errors: list[FieldError], group: str = "") -> APIError:
+    """errors.NewInvalid: `Pod "x" is invalid: <the field errors>` (422 Invalid), each error also
+    a cause."""
     body = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
     if len(name) > MAX_SHOWN_VALUE:
         name = name[:MAX_SHOWN_VALUE] + "...(truncated)"
-    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", f'{kind} "{name}" is invalid: {body}')
+    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", f'{kind} "{name}" is invalid: {body}',
+                    Details(name=name, group=group, kind=kind,
+                            causes=tuple(cause(e) for e in errors)))
 
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

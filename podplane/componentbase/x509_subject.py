@@ -49,3 +49,31 @@ def peer_subject(auth_context: Mapping[str, Sequence[bytes]]) -> str | None:
     """The verified client certificate's subject of a call, or None (no certificate)."""
     subjects = auth_context.get("x509_subject") or []
     return subjects[0].decode("utf-8", "replace") if subjects else None
+
+
+# The short names of the attributes Python's ssl module spells out in a peer certificate.
+_SHORT_NAMES = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+                "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST"}
+_SPECIAL = ',+"\\<>;'
+
+
+def _escape(value: str) -> str:
+    out = "".join(f"\\{ch}" if ch in _SPECIAL else ch for ch in value)
+    if out.startswith(("#", " ")):
+        out = "\\" + out
+    if out.endswith(" ") and not out.endswith("\\ "):
+        out = out[:-1] + "\\ "
+    return out
+
+
+def subject_from_peercert(cert: Mapping[str, object]) -> str | None:
+    """The RFC 2253 subject of a peer certificate as Python's ssl module gives it
+    (SSLObject.getpeercert(): {"subject": ((("commonName", "admin"),), ...)}); None when the peer
+    sent none."""
+    subject = cert.get("subject")
+    if not isinstance(subject, tuple) or not subject:
+        return None
+    rdns = []
+    for rdn in reversed(subject):  # RFC 2253 writes the last RDN first
+        rdns.append("+".join(f"{_SHORT_NAMES.get(t, t)}={_escape(v)}" for t, v in rdn))
+    return ",".join(rdns)

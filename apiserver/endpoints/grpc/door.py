@@ -16,23 +16,19 @@ from apiserver.endpoints.grpc.servicers import PodsServicer, ResourceServicer
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.options.secure_serving import SecureServing
-from apiserver.registry.cacher import Cacher
-from apiserver.registry.store import Store
-from apiserver.registry.uncached import Uncached
+from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import resources
 from podplane.componentbase.serving import MethodTable, Server
 
 
-def grpc_server(address: str, stores: Mapping[str, Store[Any]],
-                reads: Mapping[str, Cacher[Any] | Uncached[Any]], *, authorizer: Authorizer,
+def grpc_server(address: str, apis: Mapping[str, ResourceAPI[Any]], *, authorizer: Authorizer,
                 max_inflight: MaxInflight, security: SecureServing | None,
                 acceptors: int) -> Server:
-    """The gRPC server of every resource's service (the stores and reads are by plural; the pods'
-    read is their watch cache). With `security`, TLS and authentication; the token port, if any,
-    is the caller's to add."""
+    """The gRPC server of every resource's service (`apis` by plural). With `security`, TLS and
+    authentication; the token port, if any, is the caller's to add."""
     servicers: dict[str, ResourceServicer[Any]] = {
-        r.plural: (PodsServicer(stores[r.plural], reads[r.plural], stores["nodes"])
-                   if r is resources.POD else ResourceServicer(stores[r.plural], reads[r.plural]))
+        r.plural: (PodsServicer(apis[r.plural], apis["nodes"].store)
+                   if r is resources.POD else ResourceServicer(apis[r.plural]))
         for r in resources.ALL}
 
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor

@@ -9,15 +9,13 @@ from typing import Generic
 
 import grpc
 
-from apiserver import errors
 from apiserver.endpoints.grpc.status import api_errors_as_status
-from apiserver.objects import ListMessage, T, WatchMessage, object_meta
-from apiserver.registry.cacher import Cacher
+from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
+from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import Store
-from apiserver.registry.uncached import Uncached
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 
@@ -27,58 +25,30 @@ log = logging.getLogger(__name__)
 MAX_WATCH_BATCH = 100
 
 
-def _from_cache(resource_version: str) -> bool:
-    """resourceVersion "0" means any version will do: served from the watch cache; "" means the
-    most recent: read from etcd."""
-    return resource_version == "0"
-
-
 class ResourceServicer(Generic[T]):
-    def __init__(self, store: Store[T], cacher: Cacher[T] | Uncached[T]) -> None:
-        self.store = store
-        # The watch cache, or etcd itself for a resource kept out of it (UNCACHED_RESOURCES).
-        self.cacher = cacher
-
-    def _namespace(self, namespace: str) -> str:
-        return (namespace or "default") if self.store.resource.namespaced else ""
-
-    def _cached(self, obj: T) -> T | None:
-        """The watch cache's copy of the object an update names: the update starts from it
-        instead of reading etcd (see Store.guaranteed_update)."""
-        meta = object_meta(obj)
-        if not meta.name:
-            return None
-        return self.cacher.peek(self._namespace(meta.namespace), meta.name)
+    def __init__(self, api: ResourceAPI[T]) -> None:
+        self.api = api
 
     @api_errors_as_status
     async def Create(self, request: T, context: grpc.aio.ServicerContext) -> T:
-        return await self.store.create(request)
+        return await self.api.create(request)
 
     @api_errors_as_status
     async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> T:
-        if _from_cache(request.resource_version):
-            return await self.cacher.get(self._namespace(request.namespace), request.name)
-        return await self.store.get(self._namespace(request.namespace), request.name)
+        return await self.api.get(request.namespace, request.name, request.resource_version)
 
     @api_errors_as_status
     async def List(self, request: meta_pb2.ListRequest,
                    context: grpc.aio.ServicerContext) -> ListMessage[T]:
-        if request.limit < 0:
-            raise errors.bad_request("limit: Invalid value: must be >= 0")
-        # An empty namespace lists every namespace (kubectl --all-namespaces).
-        if _from_cache(request.resource_version) and not request.continue_token:
-            return await self.cacher.list(
-                request.namespace, label_selector=request.label_selector,
-                field_selector=request.field_selector)
-        return await self.store.list(
+        return await self.api.list(
             request.namespace, label_selector=request.label_selector,
-            field_selector=request.field_selector, limit=request.limit,
-            continue_token=request.continue_token)
+            field_selector=request.field_selector, resource_version=request.resource_version,
+            limit=request.limit, continue_token=request.continue_token)
 
     @api_errors_as_status
     async def Watch(self, request: meta_pb2.WatchRequest,
                     context: grpc.aio.ServicerContext) -> AsyncIterator[WatchMessage[T]]:
-        async for batch in self.cacher.watch_batches(
+        async for batch in self.api.watch_batches(
                 request.namespace, resource_version=request.resource_version,
                 label_selector=request.label_selector, field_selector=request.field_selector,
                 allow_bookmarks=request.allow_watch_bookmarks,
@@ -86,21 +56,21 @@ class ResourceServicer(Generic[T]):
                 max_batch=MAX_WATCH_BATCH if request.allow_watch_batches else 1):
             # Each write is a trip through gRPC's core and the event loop: a stream sending
             # one event per write fell behind a few hundred events a second.
-            yield batch[0] if len(batch) == 1 else self.store.strategy.new_watch_batch(batch)
+            yield batch[0] if len(batch) == 1 else self.api.store.strategy.new_watch_batch(batch)
 
     @api_errors_as_status
     async def Update(self, request: T, context: grpc.aio.ServicerContext) -> T:
-        return await self.store.update(request, cached=self._cached(request))
+        return await self.api.update(request)
 
     @api_errors_as_status
     async def UpdateStatus(self, request: T, context: grpc.aio.ServicerContext) -> T:
-        return await self.store.update_status(request, cached=self._cached(request))
+        return await self.api.update_status(request)
 
     @api_errors_as_status
     async def Delete(self, request: meta_pb2.DeleteRequest,
                      context: grpc.aio.ServicerContext) -> T:
-        return await self.store.delete(
-            self._namespace(request.namespace), request.name,
+        return await self.api.delete(
+            request.namespace, request.name,
             grace_period_seconds=(request.grace_period_seconds
                                   if request.HasField("grace_period_seconds") else None),
             expected_rv=request.preconditions.resource_version,
@@ -109,16 +79,15 @@ class ResourceServicer(Generic[T]):
 
 
 class PodsServicer(ResourceServicer[core_pb2.Pod]):
-    def __init__(self, store: Store[core_pb2.Pod],
-                 cacher: Cacher[core_pb2.Pod] | Uncached[core_pb2.Pod],
-                 nodes: Store[core_pb2.Node]) -> None:
-        super().__init__(store, cacher)
+    def __init__(self, api: ResourceAPI[core_pb2.Pod], nodes: Store[core_pb2.Node]) -> None:
+        super().__init__(api)
+        self.store = api.store
         self.nodes = nodes
 
     @api_errors_as_status
     async def Bind(self, request: core_pb2.Binding,
                    context: grpc.aio.ServicerContext) -> core_pb2.Pod:
-        return await bind(self.store, request, self.cacher.peek)
+        return await bind(self.store, request, self.api.reads.peek)
 
     @api_errors_as_status
     async def Log(self, request: core_pb2.PodLogRequest,

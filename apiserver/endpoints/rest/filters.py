@@ -1,0 +1,182 @@
+"""The REST door's filters (k8s.io/apiserver/pkg/endpoints/filters and server/filters), as aiohttp
+middlewares, outermost first: errors as metav1.Status, authentication, the request's info,
+metrics, the overload guard, authorization. Each adapts a door-neutral decision (apiserver.auth,
+apiserver.flowcontrol) the gRPC door's interceptors adapt too, so a request is judged the same
+whichever door it comes through."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import grpc
+from aiohttp import web
+
+from apiserver import errors
+from apiserver.auth.authenticator import Authenticator, bearer_from_header
+from apiserver.auth.authorizer import Authorizer
+from apiserver.auth.policy import nonresource_allows
+from apiserver.auth.user import UserInfo, current_user, reset_current_user, set_current_user
+from apiserver.endpoints.metrics import INFLIGHT_REQUESTS, LONGRUNNING_REQUESTS, REQUEST_DURATION
+from apiserver.endpoints.metrics import REQUESTS
+from apiserver.endpoints.rest import request as rest_request
+from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
+from apiserver.endpoints.rest.responses import status_response
+from apiserver.endpoints.rest.status import not_found_path, unauthorized
+from apiserver.flowcontrol.max_inflight import (RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS,
+                                                MaxInflight, count_rejection, exempt)
+from podplane.componentbase.x509_subject import subject_from_peercert
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+# Where each filter leaves what it found, for the ones after it and the handlers.
+PARSED = "podplane.request"
+USER = "podplane.user"
+
+
+def parsed(request: web.Request) -> ResourceRequest | NonResourceRequest:
+    result: ResourceRequest | NonResourceRequest = request[PARSED]
+    return result
+
+
+@web.middleware
+async def errors_as_status(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An APIError from anywhere below is answered as its Status; anything else as a 500 that
+    says it is the server's fault (and is logged), never a dropped connection."""
+    try:
+        return await handler(request)
+    except errors.APIError as e:
+        return status_response(e)
+    except web.HTTPRequestEntityTooLarge as e:
+        return status_response(errors.APIError(
+            grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
+            f"Request entity too large: limit is {e.max_size}"))
+    except web.HTTPException:
+        raise
+    except Exception as e:  # a bug: say so, keep serving
+        log.exception("%s %s failed", request.method, request.path)
+        return status_response(errors.APIError(
+            grpc.StatusCode.INTERNAL, "InternalError",
+            f"Internal error occurred: {type(e).__name__}: {e}"))
+
+
+def _client_subject(request: web.Request) -> str | None:
+    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+    if ssl_object is None:
+        return None
+    cert = ssl_object.getpeercert()
+    return subject_from_peercert(cert) if cert else None
+
+
+def authentication(authenticator: Authenticator | None) -> Middleware:
+    """The caller, from its verified client certificate or its bearer token (apiserver.auth);
+    without authentication configured (in-process tests) there is no user and every request is
+    allowed. A request with neither is anonymous: it may reach what system:public-info-viewer
+    allows (health, version), else it is answered 401 Unauthorized."""
+
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        user: UserInfo | None = None
+        if authenticator is not None:
+            header = request.headers.get("Authorization", "")
+            token = bearer_from_header(header) if header else None
+            user = authenticator.authenticate(_client_subject(request), token)
+            if user is None:
+                if token is not None or not nonresource_allows(None, "get", request.path):
+                    raise unauthorized()
+        request[USER] = user
+        context = set_current_user(user)
+        try:
+            return await handler(request)
+        finally:
+            reset_current_user(context)
+    return authenticate
+
+
+@web.middleware
+async def request_info(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[PARSED] = rest_request.parse(request.method, request.path, request.query)
+    return await handler(request)
+
+
+@web.middleware
+async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """apiserver_request_total by HTTP code, the latency of short requests, and the requests in
+    flight or long-running, as the gRPC door counts its calls (by gRPC code)."""
+    req = parsed(request)
+    if not isinstance(req, ResourceRequest):
+        return await handler(request)
+    info = req.info
+    gauge = (LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
+             if info.long_running else INFLIGHT_REQUESTS.labels(info.request_kind))
+    gauge.inc()
+    start = time.monotonic()
+    code = 500
+    try:
+        response = await handler(request)
+        code = response.status
+        return response
+    except web.HTTPException as e:
+        code = e.status
+        raise
+    finally:
+        gauge.dec()
+        if not info.long_running:
+            REQUEST_DURATION.labels(info.verb, info.resource, info.subresource).observe(
+                time.monotonic() - start)
+        REQUESTS.labels(info.verb, info.resource, info.subresource, str(code)).inc()
+
+
+def flow_control(limits: MaxInflight) -> Middleware:
+    """The overload guard (apiserver.flowcontrol): a short request over its kind's limit is
+    answered 429 TooManyRequests with Retry-After at once; long-running ones and system:masters
+    pass."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        req = parsed(request)
+        info = req.info if isinstance(req, ResourceRequest) else None
+        slots = limits.slots.get(info.request_kind) if info and not info.long_running else None
+        if slots is None or info is None or exempt(current_user()):
+            return await handler(request)
+        if not slots.try_acquire():
+            count_rejection(info.request_kind, info.verb, info.resource, info.subresource, "429")
+            response = status_response(errors.APIError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED, "TooManyRequests", TOO_MANY_REQUESTS,
+                errors.Details(retry_after_seconds=int(RETRY_AFTER_SECONDS))))
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+            return response
+        try:
+            return await handler(request)
+        finally:
+            slots.release()
+    return guard
+
+
+def authorization(authorizer: Authorizer) -> Middleware:
+    """Asks apiserver.auth's authorizer whether the user may make the request; a refusal is
+    403 Forbidden in Kubernetes' words. Non-resource paths are authorized by path."""
+
+    @web.middleware
+    async def authorize(request: web.Request, handler: Handler) -> web.StreamResponse:
+        req = parsed(request)
+        user: UserInfo | None = request[USER]
+        if isinstance(req, NonResourceRequest):
+            if user is not None and not nonresource_allows(user, req.verb, req.path):
+                raise errors.APIError(
+                    grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
+                    f'forbidden: User "{user.name}" cannot {req.verb} path "{req.path}"')
+            return await handler(request)
+        if req.resource is None and req.plural != "bindings":
+            raise not_found_path()
+        resource = req.plural
+        verb = req.verb
+        if req.subresource in ("exec", "attach", "portforward") and verb == "get":
+            verb = "create"  # a websocket upgrade is a GET, authorized as the POST it replaces
+        authorizer.check(user, verb, resource, req.subresource, req.namespace, req.name)
+        return await handler(request)
+    return authorize

@@ -1,0 +1,46 @@
+"""Responses of the REST door: JSON bodies (Kubernetes writes compact JSON), a Status for errors,
+and the `Warning` headers kubectl prints (k8s.io/apiserver/pkg/endpoints/warning: code 299)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+
+from apiserver import errors
+from apiserver.endpoints.rest.status import failure
+
+JSON = "application/json"
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(body: Any, status: int = 200, warnings: Iterable[str] = (),
+                  content_type: str = JSON) -> web.Response:
+    response = web.Response(body=dumps(body), status=status, content_type=content_type)
+    add_warnings(response, warnings)
+    return response
+
+
+def status_response(err: errors.APIError) -> web.Response:
+    code, body = failure(err)
+    response = json_response(body, code)
+    if err.details is not None and err.details.retry_after_seconds:
+        response.headers["Retry-After"] = str(err.details.retry_after_seconds)
+    return response
+
+
+def warning_header(message: str) -> str:
+    """RFC 7234's warn-code 299, agent "-", the message quoted (what kubectl prints after
+    `Warning: `)."""
+    escaped = message.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{escaped}"'
+
+
+def add_warnings(response: web.StreamResponse, warnings: Iterable[str]) -> None:
+    for message in warnings:
+        response.headers.add("Warning", warning_header(message))

@@ -1,0 +1,176 @@
+"""One resource's verbs as every front door calls them (k8s.io/apiserver/pkg/registry/rest's
+Getter, Lister, Watcher, Creater, Updater, Patcher, GracefulDeleter, CollectionDeleter over the
+generic store): the gRPC servicers and the REST handlers decode their request, call these, and
+encode the answer, so a rule of the API lives here once, never in a door.
+
+Reads follow Kubernetes' resourceVersion semantics: "" is the most recent state (read from etcd),
+"0" any state (the watch cache), another version with resourceVersionMatch NotOlderThan (the
+default) a state at least that recent (the watch cache once it has caught up) and with Exact that
+very state (etcd at that revision)."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import AsyncIterator, Callable
+from typing import Generic
+
+from apiserver import errors
+from apiserver.objects import ListMessage, T, WatchMessage, object_meta
+from apiserver.registry.cacher import Cacher
+from apiserver.registry.store import Store, parse_resource_version
+from apiserver.registry.uncached import Uncached
+from podplane.apimachinery.resources import Resource
+
+# resourceVersionMatch's values (metav1.ResourceVersionMatch).
+NOT_OLDER_THAN, EXACT = "NotOlderThan", "Exact"
+# How long a NotOlderThan read waits for the watch cache to reach the version (Kubernetes: 3 s,
+# then 504 "Too large resource version").
+FRESHNESS_WAIT_SECONDS = 3.0
+
+
+def _check_match(resource_version: str, match: str) -> None:
+    """resourceVersionMatch's rules (apimachinery's validation of ListOptions)."""
+    if not match:
+        return
+    if match not in (NOT_OLDER_THAN, EXACT):
+        raise errors.bad_request(f'resourceVersionMatch: Unsupported value: "{match}": supported '
+                                 f'values: "{EXACT}", "{NOT_OLDER_THAN}"')
+    if not resource_version:
+        raise errors.bad_request("resourceVersionMatch: Forbidden: resourceVersionMatch is "
+                                 "forbidden unless resourceVersion is provided")
+    if match == EXACT and resource_version == "0":
+        raise errors.bad_request('resourceVersionMatch: Forbidden: resourceVersionMatch "Exact" '
+                                 'is forbidden for resourceVersion "0"')
+
+
+class ResourceAPI(Generic[T]):
+    """The verbs of one resource over its store and its reads (the watch cache, or etcd for a
+    resource kept out of it)."""
+
+    def __init__(self, store: Store[T], reads: Cacher[T] | Uncached[T]) -> None:
+        self.store = store
+        self.reads = reads
+
+    @property
+    def resource(self) -> Resource:
+        return self.store.resource
+
+    def namespace(self, namespace: str) -> str:
+        """The namespace an object request names: "default" when none is given, "" for a
+        cluster-scoped kind."""
+        return (namespace or "default") if self.resource.namespaced else ""
+
+    def cached(self, namespace: str, name: str) -> T | None:
+        """The watch cache's copy of an object a write names: the write starts from it instead of
+        reading etcd (see Store.guaranteed_update)."""
+        if not name:
+            return None
+        return self.reads.peek(self.namespace(namespace), name)
+
+    async def _fresh_enough(self, resource_version: str) -> bool:
+        """Whether the watch cache is (or becomes, soon) at least as recent as the version."""
+        if not isinstance(self.reads, Cacher):
+            return False
+        wanted = parse_resource_version(resource_version)
+        cacher = self.reads
+        await cacher.wait_ready()
+        deadline = asyncio.get_running_loop().time() + FRESHNESS_WAIT_SECONDS
+        while cacher.revision < wanted:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise errors.timeout(f"Too large resource version: {wanted}, current: "
+                                     f"{cacher.revision}")
+            await asyncio.sleep(0.05)
+        return True
+
+    # ------------------------------------------------------------------ reads
+    async def get(self, namespace: str, name: str, resource_version: str = "") -> T:
+        namespace = self.namespace(namespace)
+        if resource_version == "0":
+            return await self.reads.get(namespace, name)
+        if resource_version and await self._fresh_enough(resource_version):
+            return await self.reads.get(namespace, name)
+        return await self.store.get(namespace, name)
+
+    async def list(self, namespace: str, *, label_selector: str = "", field_selector: str = "",
+                   resource_version: str = "", resource_version_match: str = "",
+                   limit: int = 0, continue_token: str = "") -> ListMessage[T]:
+        """An empty namespace lists every namespace (kubectl --all-namespaces)."""
+        if limit < 0:
+            raise errors.bad_request("limit: Invalid value: must be >= 0")
+        _check_match(resource_version, resource_version_match)
+        if continue_token and resource_version and resource_version != "0":
+            raise errors.bad_request('resourceVersion: Forbidden: specifying resource version is '
+                                     'not allowed when using continue')
+        exact = resource_version_match == EXACT
+        if not continue_token and not exact:
+            if resource_version == "0":
+                return await self.reads.list(namespace, label_selector=label_selector,
+                                             field_selector=field_selector)
+            if resource_version and await self._fresh_enough(resource_version):
+                return await self.reads.list(namespace, label_selector=label_selector,
+                                             field_selector=field_selector)
+        return await self.store.list(
+            namespace, label_selector=label_selector, field_selector=field_selector, limit=limit,
+            continue_token=continue_token,
+            revision=parse_resource_version(resource_version) if exact else 0)
+
+    def watch_batches(self, namespace: str, *, resource_version: str = "",
+                      label_selector: str = "", field_selector: str = "",
+                      allow_bookmarks: bool = False, timeout_seconds: int = 0,
+                      max_batch: int = 1) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
+        return self.reads.watch_batches(
+            namespace, resource_version=resource_version, label_selector=label_selector,
+            field_selector=field_selector, allow_bookmarks=allow_bookmarks,
+            timeout_seconds=timeout_seconds, max_batch=max_batch)
+
+    # ------------------------------------------------------------------ writes
+    async def create(self, obj: T, *, dry_run: bool = False) -> T:
+        return await self.store.create(obj, dry_run=dry_run)
+
+    async def update(self, obj: T, *, dry_run: bool = False) -> T:
+        meta = object_meta(obj)
+        return await self.store.update(obj, cached=self.cached(meta.namespace, meta.name),
+                                       dry_run=dry_run)
+
+    async def update_status(self, obj: T, *, dry_run: bool = False) -> T:
+        meta = object_meta(obj)
+        return await self.store.update_status(obj, cached=self.cached(meta.namespace, meta.name),
+                                              dry_run=dry_run)
+
+    async def patch(self, namespace: str, name: str, patched: Callable[[T], T], *,
+                    subresource: str = "", dry_run: bool = False) -> T:
+        return await self.store.patch(self.namespace(namespace), name, patched,
+                                      subresource=subresource,
+                                      cached=self.cached(namespace, name), dry_run=dry_run)
+
+    async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
+                     expected_rv: str = "", expected_uid: str = "",
+                     propagation_policy: str = "", dry_run: bool = False) -> T:
+        return await self.store.delete(
+            self.namespace(namespace), name, grace_period_seconds=grace_period_seconds,
+            expected_rv=expected_rv, expected_uid=expected_uid,
+            propagation_policy=propagation_policy, dry_run=dry_run)
+
+    async def delete_collection(self, namespace: str, *, label_selector: str = "",
+                                field_selector: str = "",
+                                grace_period_seconds: int | None = None,
+                                propagation_policy: str = "",
+                                dry_run: bool = False) -> ListMessage[T]:
+        """Deletes every object the selectors match, each as its own delete (objects deleted
+        meanwhile are skipped); returns them as they were last stored."""
+        listed = await self.store.list(namespace, label_selector=label_selector,
+                                       field_selector=field_selector)
+        deleted = self.store.strategy.new_list()
+        for obj in listed.items:
+            meta = object_meta(obj)
+            try:
+                deleted.items.append(await self.store.delete(
+                    meta.namespace if self.resource.namespaced else "", meta.name,
+                    grace_period_seconds=grace_period_seconds, expected_uid=meta.uid,
+                    propagation_policy=propagation_policy, dry_run=dry_run))
+            except errors.APIError as e:
+                if e.reason not in ("NotFound", "Conflict"):  # gone, or replaced: not ours
+                    raise
+        deleted.metadata.resource_version = listed.metadata.resource_version
+        return deleted
