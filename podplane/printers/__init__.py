@@ -1,0 +1,3 @@
+"""Each kind's table, shared by the apiserver and podctl as Kubernetes shares pkg/printers between
+the apiserver and kubectl: the column definitions (spec), the cells of a row per kind (pods,
+nodes, ...) and which table a kind prints as (registry)."""
