@@ -10,8 +10,6 @@ from google.protobuf.message import Message
 from podctl.cmd.flags import Subparsers
 from podctl.errors import CommandError, server_error_message
 from podctl.options import GlobalOptions
-from podctl.printers.events import event_sort_key
-from podctl.printers.registry import table_for
 from podctl.printers.structured import STRUCTURED_FORMATS, render
 from podctl.printers.table import TableOptions, TablePrinter
 from podctl.resource.targets import Targets, parse_targets
@@ -19,6 +17,8 @@ from podplane.apimachinery import resources
 from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client, is_not_found
+from podplane.printers.events import event_sort_key
+from podplane.printers.registry import table_for
 
 OUTPUT_FORMATS = ("wide", *STRUCTURED_FORMATS)
 

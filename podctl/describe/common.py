@@ -5,9 +5,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
-from podctl.printers.events import event_sort_key
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age, parse
+from podplane.printers.events import event_sort_key
 
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_ANNOTATION_LEN = 140

@@ -7,9 +7,9 @@ from datetime import datetime
 from podctl.describe.common import format_time, write_annotations, write_events, write_labels
 from podctl.describe.node_resources import write_node_resources
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
-from podctl.printers.nodes import node_roles
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.printers.nodes import node_roles
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 

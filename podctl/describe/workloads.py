@@ -9,13 +9,12 @@ from typing import Protocol
 from podctl.describe.common import format_time, write_annotations, write_events, write_labels
 from podctl.describe.pod_template import write_pod_template
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
-from podctl.printers.table import format_labels
-from podctl.printers.workloads import format_label_selector
 from podctl.workloads.owners import controlled_by, controller_of, template_without_hash
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age, parse
+from podplane.printers.labels import format_label_selector, format_labels
 
 
 class _Condition(Protocol):

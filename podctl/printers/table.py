@@ -1,42 +1,28 @@
-"""A kubectl table: upper-case headers, tab-aligned cells, optional NAMESPACE and LABELS columns."""
+"""A kubectl table: upper-case headers, tab-aligned cells, optional NAMESPACE and LABELS columns.
+The columns and cells are each kind's shared table (podplane/printers/), as the apiserver serves
+them; this prints them as kubectl's table printer does."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Generic, TextIO, TypeAlias, TypeVar
+from typing import Generic, TextIO, TypeVar
 
 from google.protobuf.message import Message
 
 from podctl.printers.tabwriter import kubectl_table_writer
 from podplane.apimachinery.meta import object_meta
+from podplane.printers.labels import format_labels
+from podplane.printers.spec import Cell, TableSpec
 
 T = TypeVar("T", bound=Message)
 
-# A row's cells for one object at a moment in time (ages are relative to `now`).
-RowFunc: TypeAlias = Callable[[T, datetime], list[str]]
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    # Shown only with -o wide (kubectl's priority > 0).
-    wide: bool = False
-
-
-@dataclass(frozen=True)
-class TableSpec(Generic[T]):
-    """The table of one kind, whose objects are T."""
-    columns: tuple[Column, ...]
-    # Every column's cell, wide ones included, in column order.
-    row: RowFunc[T]
-
-
-def format_labels(labels: Mapping[str, str]) -> str:
-    """kubectl's labels.FormatLabels: sorted key=value pairs, or <none>."""
-    if not labels:
-        return "<none>"
-    return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
+def cell_text(cell: Cell) -> str:
+    """A cell as kubectl prints it (Go's %v: integers in decimal, booleans as true/false)."""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    return str(cell)
 
 
 @dataclass
@@ -58,7 +44,8 @@ class TablePrinter(Generic[T]):
         self._options = options
         self._clock = clock
         self._printed_header = options.no_headers
-        self._shown = [i for i, c in enumerate(spec.columns) if options.wide or not c.wide]
+        # Columns of priority above 0 only with -o wide.
+        self._shown = [i for i, c in enumerate(spec.columns) if options.wide or c.priority == 0]
 
     def header(self) -> list[str]:
         cells = [self._spec.columns[i].name.upper() for i in self._shown]
@@ -70,7 +57,7 @@ class TablePrinter(Generic[T]):
 
     def row(self, obj: T, now: datetime) -> list[str]:
         all_cells = self._spec.row(obj, now)
-        cells = [all_cells[i] for i in self._shown]
+        cells = [cell_text(all_cells[i]) for i in self._shown]
         if self._options.with_namespace:
             cells.insert(0, object_meta(obj).namespace)
         if self._options.show_labels:

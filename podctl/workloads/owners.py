@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from podctl.printers.table import format_labels
-from podctl.printers.workloads import format_label_selector
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.meta import object_meta
+from podplane.printers.labels import format_label_selector, format_labels
 
 # The kinds whose controllers own pods (or replica sets) through a selector.
 Workload = (core_pb2.ReplicationController | apps_pb2.ReplicaSet | apps_pb2.Deployment

@@ -22,10 +22,10 @@ import pytest_asyncio
 from controller.nodeipam.controller import NodeIpamController
 from controller.nodelifecycle.controller import NodeLifecycleController
 from kubelet.node.lease import NodeLease
-from podctl.printers.pods import summarize_pod
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
+from podplane.printers.pods import summarize_pod
 from tests.integration.conftest import etcd_process, running_apiserver
 from tests.support import eventually, new_namespace
 

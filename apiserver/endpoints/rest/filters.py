@@ -20,6 +20,7 @@ from apiserver.auth.policy import nonresource_allows
 from apiserver.auth.user import UserInfo, current_user, reset_current_user, set_current_user
 from apiserver.endpoints.metrics import INFLIGHT_REQUESTS, LONGRUNNING_REQUESTS, REQUEST_DURATION
 from apiserver.endpoints.metrics import REQUESTS
+from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import request as rest_request
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
 from apiserver.endpoints.rest.responses import status_response
@@ -51,10 +52,10 @@ async def errors_as_status(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except errors.APIError as e:
         return status_response(e)
-    except web.HTTPRequestEntityTooLarge as e:
+    except web.HTTPRequestEntityTooLarge:
         return status_response(errors.APIError(
             grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
-            f"Request entity too large: limit is {e.max_size}"))
+            "Request entity too large: limit is " + str(MAX_REQUEST_BYTES)))
     except web.HTTPException:
         raise
     except Exception as e:  # a bug: say so, keep serving

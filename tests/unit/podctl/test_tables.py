@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 
-from podctl.printers.pods import POD_TABLE
 from podctl.printers.table import TableOptions, TablePrinter
 from podctl.printers.tabwriter import TabWriter
 from podplane.api.core.v1 import core_pb2
+from podplane.printers.pods import POD_TABLE
 from tests.unit.podctl.fakes import obj
 
 NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)

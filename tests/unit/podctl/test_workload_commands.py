@@ -115,7 +115,7 @@ def test_apply_every_kind_then_unchanged(cluster: WorkloadCluster,
     (("get", "rs"), ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
     (("get", "deploy"), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
     (("get", "deployments.apps"), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
-    (("get", "jobs"), ["NAME", "COMPLETIONS", "DURATION", "AGE"]),
+    (("get", "jobs"), ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]),
     (("get", "cm"), ["NAME", "DATA", "AGE"]),
     (("get", "secrets"), ["NAME", "TYPE", "DATA", "AGE"]),
 ])

@@ -5,17 +5,14 @@ import io
 from datetime import datetime, timezone
 from typing import Any
 
-import pytest
 
-from podctl.printers.registry import table_for
 from podctl.printers.table import TableOptions, TablePrinter
-from podctl.printers.workloads import format_label_selector, job_completions
-from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
+from podplane.printers.registry import table_for
 from tests.unit.podctl.fakes import obj
 
 NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
@@ -79,24 +76,15 @@ def job(spec: dict[str, Any], status: dict[str, Any]) -> Any:
 def test_jobs() -> None:
     running = job({"completions": 1, "parallelism": 1}, {"startTime": "2026-11-21T15:06:00Z"})
     done = job({"completions": 3}, {"startTime": "2026-11-21T15:05:00Z",
-                                    "completionTime": "2026-11-21T15:05:42Z", "succeeded": 3})
+                                    "completionTime": "2026-11-21T15:05:42Z", "succeeded": 3,
+                                    "conditions": [{"type": "Complete", "status": "True"}]})
     pending = job({"completions": 1}, {})
     assert table(resources.JOB, [running, done, pending]) == [
-        "NAME   COMPLETIONS   DURATION   AGE",
-        "pi     0/1           4m         5m",
-        "pi     3/3           42s        5m",
-        "pi     0/1                      5m",
+        "NAME   STATUS     COMPLETIONS   DURATION   AGE",
+        "pi     Running    0/1           4m         5m",
+        "pi     Complete   3/3           42s        5m",
+        "pi     Running    0/1                      5m",
     ]
-
-
-@pytest.mark.parametrize(("spec", "succeeded", "cell"), [
-    ({"completions": 5}, 2, "2/5"),
-    ({"parallelism": 3}, 1, "1/1 of 3"),
-    ({"parallelism": 1}, 0, "0/1"),
-    ({}, 0, "0/1"),
-])
-def test_job_completions(spec: dict[str, Any], succeeded: int, cell: str) -> None:
-    assert job_completions(job(spec, {"succeeded": succeeded})) == cell
 
 
 def test_config_maps_count_data_and_binary_data() -> None:
@@ -128,17 +116,3 @@ def test_events_show_last_seen_type_reason_object_message() -> None:
         "LAST SEEN   TYPE     REASON             OBJECT   MESSAGE",
         "30s         Normal   SuccessfulCreate   job/pi   Created pod: pi-x",
     ]
-
-
-@pytest.mark.parametrize(("selector", "text"), [
-    (meta_pb2.LabelSelector(), "<none>"),
-    (meta_pb2.LabelSelector(match_labels={"b": "2", "a": "1"}), "a=1,b=2"),
-    (meta_pb2.LabelSelector(match_labels={"app": "web"}, match_expressions=[
-        meta_pb2.LabelSelectorRequirement(key="tier", operator="In", values=["b", "a"]),
-        meta_pb2.LabelSelectorRequirement(key="canary", operator="DoesNotExist"),
-        meta_pb2.LabelSelectorRequirement(key="env", operator="Exists"),
-        meta_pb2.LabelSelectorRequirement(key="zone", operator="NotIn", values=["x"])]),
-     "app=web,!canary,env,tier in (a,b),zone notin (x)"),  # sorted by key, as kubectl
-])
-def test_label_selector_format(selector: meta_pb2.LabelSelector, text: str) -> None:
-    assert format_label_selector(selector) == text

@@ -1,12 +1,13 @@
-"""The pods table, computed exactly as kubectl's printPod (pkg/printers/internalversion/printers.go)."""
+"""The pods table, computed exactly as printPod (pkg/printers/internalversion/printers.go)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from podctl.printers.table import Column, TableSpec
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age, parse
+from podplane.printers.spec import Cell, Column, RowCondition, TableSpec, age_column, name_column
 
 # The reason the node lifecycle controller gives a pod on a node that stopped answering.
 NODE_UNREACHABLE_REASON = "NodeLost"
@@ -56,7 +57,8 @@ def _init_reason(pod: core_pb2.Pod) -> tuple[str | None, int, datetime | None]:
 
 
 def summarize_pod(pod: core_pb2.Pod, now: datetime) -> PodSummary:
-    """The READY, STATUS and RESTARTS cells of `kubectl get pods`."""
+    """The READY, STATUS and RESTARTS cells of `kubectl get pods`. (podplane's containers have no
+    restartPolicy, so there are no sidecar init containers to count.)"""
     reason = pod.status.reason or pod.status.phase
     for condition in pod.status.conditions:
         if condition.type == "PodScheduled" and condition.reason == "SchedulingGated":
@@ -101,7 +103,7 @@ def summarize_pod(pod: core_pb2.Pod, now: datetime) -> PodSummary:
     return PodSummary(ready=f"{ready}/{total}", status=reason, restarts=restarts_cell)
 
 
-def pod_row(pod: core_pb2.Pod, now: datetime) -> list[str]:
+def pod_row(pod: core_pb2.Pod, now: datetime) -> list[Cell]:
     summary = summarize_pod(pod, now)
     ip = pod.status.pod_ips[0].ip if pod.status.pod_ips else ""
     return [
@@ -113,9 +115,52 @@ def pod_row(pod: core_pb2.Pod, now: datetime) -> list[str]:
     ]
 
 
+_SUCCEEDED = (
+    RowCondition("Completed", "True", "Succeeded", "The pod has completed successfully."),)
+_FAILED = (RowCondition("Completed", "True", "Failed", "The pod failed."),)
+
+
+def pod_conditions(pod: core_pb2.Pod) -> Sequence[RowCondition]:
+    """A finished pod's row is Completed, which clients may show less of."""
+    return {"Succeeded": _SUCCEEDED, "Failed": _FAILED}.get(pod.status.phase, ())
+
+
 POD_TABLE = TableSpec(
-    columns=(Column("Name"), Column("Ready"), Column("Status"), Column("Restarts"), Column("Age"),
-             Column("IP", wide=True), Column("Node", wide=True),
-             Column("Nominated Node", wide=True), Column("Readiness Gates", wide=True)),
+    columns=(
+        name_column(),
+        Column("Ready", "string",
+               "The aggregate readiness state of this pod for accepting traffic."),
+        Column("Status", "string", "The aggregate status of the containers in this pod."),
+        Column("Restarts", "string",
+               "The number of times the containers in this pod have been restarted and when the "
+               "last container in this pod has restarted."),
+        age_column(),
+        Column("IP", "string", "podIP address allocated to the pod. Routable at least within the "
+               "cluster. Empty if not yet allocated.", priority=1),
+        Column("Node", "string",
+               "NodeName indicates in which node this pod is scheduled. If empty, this pod is a "
+               "candidate for scheduling by the scheduler defined in schedulerName. Once this "
+               "field is set, the kubelet for this node becomes responsible for the lifecycle of "
+               "this pod. This field should not be used to express a desire for the pod to be "
+               "scheduled on a specific node. "
+               "https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename",
+               priority=1),
+        Column("Nominated Node", "string",
+               "nominatedNodeName is set only when this pod preempts other pods on the node, but "
+               "it cannot be scheduled right away as preemption victims receive their graceful "
+               "termination periods. This field does not guarantee that the pod will be scheduled "
+               "on this node. Scheduler may decide to place the pod elsewhere if other nodes "
+               "become available sooner. Scheduler may also decide to give the resources on this "
+               "node to a higher priority pod that is created after preemption. As a result, this "
+               "field may be different than PodSpec.nodeName when the pod is scheduled.",
+               priority=1),
+        Column("Readiness Gates", "string",
+               "If specified, all readiness gates will be evaluated for pod readiness. A pod is "
+               "ready when all its containers are ready AND all conditions specified in the "
+               "readiness gates have status equal to \"True\" More info: "
+               "https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates",
+               priority=1),
+    ),
     row=pod_row,
+    conditions=pod_conditions,
 )

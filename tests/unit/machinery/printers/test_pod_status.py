@@ -1,4 +1,5 @@
-"""The READY, STATUS and RESTARTS cells of `podctl get pods`, for the states a pod goes through."""
+"""The READY, STATUS and RESTARTS cells of the pods table, for the states a pod goes through
+(printPod)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from podctl.printers.pods import summarize_pod
 from podplane.api.core.v1 import core_pb2
-from tests.unit.podctl.fakes import obj
+from podplane.printers.pods import summarize_pod
+from tests.unit.machinery.printers.samples import obj
 
 NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
 ONE = {"containers": [{"name": "app", "image": "busybox"}]}
@@ -79,6 +80,22 @@ CASES = [
         cs("i1", terminated={"exitCode": 1, "reason": "Error"})]}), "0/1", "Init:Error", "0"),
     ("init killed", pod(INIT2, {"phase": "Pending", "initContainerStatuses": [
         cs("i1", terminated={"exitCode": 2})]}), "0/1", "Init:ExitCode:2", "0"),
+    ("init killed by a signal", pod(INIT2, {"phase": "Pending", "initContainerStatuses": [
+        cs("i1", terminated={"exitCode": 137, "signal": 9})]}), "0/1", "Init:Signal:9", "0"),
+    ("init restarted, then done: only the app's restarts count", pod(INIT2, {
+        "phase": "Running", "conditions": [{"type": "Initialized", "status": "True"}, *READY_TRUE],
+        "initContainerStatuses": [
+            cs("i1", restarts=1, terminated={"exitCode": 0, "reason": "Completed"},
+               last={"terminated": {"exitCode": 1, "finishedAt": "2026-11-21T15:01:00Z"}}),
+            cs("i2", terminated={"exitCode": 0, "reason": "Completed"})],
+        "containerStatuses": [cs(ready=True, **RUNNING)]}), "1/1", "Running", "0"),
+    ("init crash loop, restarted an hour ago", pod(INIT2, {"phase": "Pending",
+                                                           "initContainerStatuses": [
+        cs("i1", restarts=4, waiting={"reason": "CrashLoopBackOff"},
+           last={"terminated": {"exitCode": 1, "finishedAt": "2026-11-21T14:10:00Z"}})]}),
+     "0/1", "Init:CrashLoopBackOff", "4 (60m ago)"),
+    ("a waiting container without a reason keeps the phase", pod(ONE, {
+        "phase": "Pending", "containerStatuses": [cs(waiting={})]}), "0/1", "Pending", "0"),
     ("terminating", pod(ONE, {"phase": "Running", "containerStatuses": [cs(ready=True, **RUNNING)]},
                         deleting=True), "1/1", "Terminating", "0"),
     ("deleted after it finished", pod(ONE, {"phase": "Succeeded", "containerStatuses": [

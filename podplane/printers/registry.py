@@ -1,25 +1,25 @@
-"""Which table each resource prints as."""
+"""Which table each kind prints as (pkg/printers/internalversion's AddHandlers)."""
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
-from podctl.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
-from podctl.printers.events import EVENT_TABLE
-from podctl.printers.leases import LEASE_TABLE
-from podctl.printers.namespaces import NAMESPACE_TABLE
-from podctl.printers.nodes import NODE_TABLE
-from podctl.printers.pods import POD_TABLE
-from podctl.printers.table import TableSpec
-from podctl.printers.workloads import (
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
+from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
+from podplane.printers.events import EVENT_TABLE
+from podplane.printers.leases import LEASE_TABLE
+from podplane.printers.namespaces import NAMESPACE_TABLE
+from podplane.printers.nodes import NODE_TABLE
+from podplane.printers.pods import POD_TABLE
+from podplane.printers.spec import TableSpec
+from podplane.printers.workloads import (
     DEPLOYMENT_TABLE,
     JOB_TABLE,
     REPLICA_SET_TABLE,
     REPLICATION_CONTROLLER_TABLE,
 )
-from podplane.apimachinery import resources
-from podplane.apimachinery.resources import Resource
 
 M = TypeVar("M", bound=Message)
 

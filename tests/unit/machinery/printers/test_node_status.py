@@ -1,13 +1,13 @@
-"""The STATUS and ROLES cells of `podctl get nodes`."""
+"""The STATUS and ROLES cells of the nodes table (printNode, findNodeRoles)."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from podctl.printers.nodes import node_roles, node_status
 from podplane.api.core.v1 import core_pb2
-from tests.unit.podctl.fakes import obj
+from podplane.printers.nodes import node_roles, node_status
+from tests.unit.machinery.printers.samples import obj
 
 
 def node(conditions: list[dict[str, str]], unschedulable: bool = False,
