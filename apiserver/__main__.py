@@ -8,7 +8,7 @@ import sys
 from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                                 DEFAULT_MAX_REQUESTS_INFLIGHT)
 from apiserver.options.flags import add_security_flags, security_from_args
-from apiserver.server import DEFAULT_ACCEPTORS, APIServer, WatchCacheOptions
+from apiserver.server import DEFAULT_ACCEPTORS, DEFAULT_REST_PORT, APIServer, WatchCacheOptions
 from podplane.componentbase import flags
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
@@ -19,7 +19,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--etcd-servers", required=True, type=flags.url_list,
                    help="comma-separated etcd endpoints, e.g. http://etcd:2379")
     p.add_argument("--bind-address", type=flags.ip_address, default="0.0.0.0")
-    p.add_argument("--port", type=int, default=6443)
+    p.add_argument("--port", type=int, default=6443, help="the gRPC API's port (TLS)")
+    p.add_argument("--rest-port", type=int, default=DEFAULT_REST_PORT,
+                   help="the Kubernetes REST API's port (HTTPS; kubectl, client-go, the "
+                        "official clients), on --bind-address; 0 serves none")
     p.add_argument("--etcd-wait-seconds", type=float, default=120.0,
                    help="how long to wait for etcd at start-up")
     p.add_argument("--etcd-compaction-interval", type=float, default=300.0,
@@ -70,6 +73,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--watch-bookmark-interval: must be > 0")
     if not 0 < args.port < 65536:
         p.error(f"--port: {args.port} is not a valid port (1-65535)")
+    if not 0 <= args.rest_port < 65536:
+        p.error(f"--rest-port: {args.rest_port} is not a valid port (1-65535, or 0 for none)")
     args.security = security_from_args(p, args)
     return args
 
@@ -84,7 +89,8 @@ async def run(args: argparse.Namespace) -> None:
         compaction_interval=args.etcd_compaction_interval,
         max_requests_inflight=args.max_requests_inflight,
         max_mutating_requests_inflight=args.max_mutating_requests_inflight,
-        acceptors=args.grpc_acceptors)
+        acceptors=args.grpc_acceptors,
+        rest_address=f"{args.bind_address}:{args.rest_port}" if args.rest_port else None)
     metrics = serve_metrics(args.metrics_bind_address)
     await server.start(args.etcd_wait_seconds)
     await wait_for_signal()

@@ -16,6 +16,7 @@ from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.door import grpc_server
+from apiserver.endpoints.rest.door import RestServer, rest_application
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
 from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
                                                 DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflight)
@@ -43,6 +44,8 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # the events of its own node's pods.
 _TRIGGER_FIELDS = {"pods": "spec.nodeName"}
 DEFAULT_ACCEPTORS = 64
+# The Kubernetes REST API's port (minikube's; 6443 is the gRPC API's).
+DEFAULT_REST_PORT = 8443
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class APIServer:
     # take up per turn (podplane.componentbase.serving.Server); with too few, calls queue where the overload
     # guard cannot see them.
     acceptors: int = DEFAULT_ACCEPTORS
+    # HOST:PORT of the Kubernetes REST API (port 0: any free one); None serves none.
+    rest_address: str | None = None
     etcd: EtcdClient = field(init=False)
     # By plural: every kind, so of no one message type.
     stores: dict[str, Store[Any]] = field(init=False)
@@ -115,6 +120,14 @@ class APIServer:
         self.server = grpc_server(self.address, self.apis, authorizer=authorizer,
                                   max_inflight=self.max_inflight, security=sec,
                                   acceptors=self.acceptors)
+        # The REST door, over the same verbs, authorizer and overload guard.
+        self.rest: RestServer | None = None
+        if self.rest_address is not None:
+            host, _, port = self.rest_address.rpartition(":")
+            self.rest = RestServer(rest_application(
+                self.apis, authorizer=authorizer, max_inflight=self.max_inflight, security=sec,
+                ready=lambda: self._ready), host.strip("[]") or "0.0.0.0", int(port), sec)
+        self._ready = False
         # The token port: TLS, no client certificate, bearer tokens (see options/secure_serving).
         self.token_port = (self.server.add_port(sec.token_address,
                                                 sec.server_credentials(require_client_cert=False))
@@ -144,6 +157,10 @@ class APIServer:
     def port(self) -> int:
         return int(self.server.port)
 
+    @property
+    def rest_port(self) -> int | None:
+        return self.rest.port if self.rest is not None else None
+
     async def start(self, etcd_timeout: float = 60.0) -> None:
         await self.server.start()
         await self.server.set_serving(False)
@@ -153,7 +170,10 @@ class APIServer:
             cacher.start()
         for cacher in self.cachers.values():
             await cacher.wait_ready(etcd_timeout)
+        if self.rest is not None:
+            await self.rest.start()
         await self.server.set_serving(True)
+        self._ready = True
         self._tasks.append(asyncio.create_task(self._watch_etcd_health()))
         if self.compaction_interval > 0:
             self._tasks.append(asyncio.create_task(self.compactor.run()))
@@ -178,13 +198,17 @@ class APIServer:
             if ok != serving:
                 log.warning("etcd %s", "reachable again" if ok else "unreachable")
                 await self.server.set_serving(ok)
+                self._ready = ok
                 serving = ok
 
     async def stop(self, grace: float = 5.0) -> None:
         for task in self._tasks:
             task.cancel()
         await self.server.set_serving(False)
+        self._ready = False
         for cacher in self.cachers.values():
             await cacher.stop()  # ends the watch streams, so the server stops without waiting
+        if self.rest is not None:
+            await self.rest.stop()
         await self.server.stop(grace)
         await self.etcd.close()

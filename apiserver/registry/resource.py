@@ -146,8 +146,9 @@ class ResourceAPI(Generic[T]):
 
     async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
                      expected_rv: str = "", expected_uid: str = "",
-                     propagation_policy: str = "", dry_run: bool = False) -> T:
-        return await self.store.delete(
+                     propagation_policy: str = "", dry_run: bool = False) -> tuple[T, bool]:
+        """The object as last stored, and whether it is gone (False: marked for deletion)."""
+        return await self.store.delete_object(
             self.namespace(namespace), name, grace_period_seconds=grace_period_seconds,
             expected_rv=expected_rv, expected_uid=expected_uid,
             propagation_policy=propagation_policy, dry_run=dry_run)

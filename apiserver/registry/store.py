@@ -412,6 +412,17 @@ class Store(Generic[T]):
                      propagation_policy: str = "", dry_run: bool = False) -> T:
         """Deletes the object, or marks it for deletion when a grace period or finalizers hold it;
         returns the object as it was last stored."""
+        obj, _ = await self.delete_object(
+            namespace, name, grace_period_seconds=grace_period_seconds, expected_rv=expected_rv,
+            expected_uid=expected_uid, propagation_policy=propagation_policy, dry_run=dry_run)
+        return obj
+
+    async def delete_object(self, namespace: str, name: str, *,
+                            grace_period_seconds: int | None = None, expected_rv: str = "",
+                            expected_uid: str = "", propagation_policy: str = "",
+                            dry_run: bool = False) -> tuple[T, bool]:
+        """delete(), and whether the object is gone (False: marked for deletion, or already
+        being deleted)."""
         deletion.check_request(self.resource, name, propagation_policy)
         key = self.key(namespace, name)
         want_rv = parse_resource_version(expected_rv, "preconditions.resourceVersion")
@@ -424,19 +435,21 @@ class Store(Generic[T]):
             decision = deletion.decide(self.resource, current, grace_period_seconds,
                                        propagation_policy)
             if dry_run:
-                return current if decision.delete_now or decision.marked is None else decision.marked
+                if decision.delete_now:
+                    return current, True
+                return (current if decision.marked is None else decision.marked), False
             if decision.delete_now:
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_delete(key, kv.mod_revision))
             elif decision.marked is None:
-                return current  # already being deleted
+                return current, False  # already being deleted
             else:
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_put(key, self.encode(decision.marked), kv.mod_revision))
                 current = decision.marked
             if ok:
                 object_meta(current).resource_version = str(rev)
-                return current
+                return current, decision.delete_now
             if want_rv:
                 raise errors.conflict(self.resource, name)
             kv = latest

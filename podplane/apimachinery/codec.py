@@ -274,6 +274,12 @@ def _by_json_name(descriptor: Descriptor) -> dict[str, FieldDescriptor]:
     return {f.json_name: f for f in descriptor.fields}
 
 
+@functools.cache
+def _is_struct(f: FieldDescriptor) -> bool:
+    """A message field Kubernetes' Go type holds by value (emit_empty), not by pointer."""
+    return field_schema(f).emit_empty
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -317,6 +323,10 @@ def _fill(msg: Message, data: Any, path: str, unknown: list[str]) -> None:
             child = getattr(msg, f.name)
             child.SetInParent()  # `emptyDir: {}` must read as present
             _fill(child, value, sub, unknown)
+            if _is_struct(f) and not child.ByteSize():
+                # A Go struct field (not a pointer) has no presence: `resources: {}` is the same
+                # as no resources, as the object stored without them.
+                msg.ClearField(f.name)
         else:
             setattr(msg, f.name, _scalar(f, value, sub))
 

@@ -69,13 +69,14 @@ class ResourceServicer(Generic[T]):
     @api_errors_as_status
     async def Delete(self, request: meta_pb2.DeleteRequest,
                      context: grpc.aio.ServicerContext) -> T:
-        return await self.api.delete(
+        deleted, _ = await self.api.delete(
             request.namespace, request.name,
             grace_period_seconds=(request.grace_period_seconds
                                   if request.HasField("grace_period_seconds") else None),
             expected_rv=request.preconditions.resource_version,
             expected_uid=request.preconditions.uid,
             propagation_policy=request.propagation_policy)
+        return deleted
 
 
 class PodsServicer(ResourceServicer[core_pb2.Pod]):

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from apiserver import errors
 from apiserver.auth.authenticator import Authenticator, bearer_from_header
@@ -32,7 +33,6 @@ from podplane.componentbase.x509_subject import subject_from_peercert
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 # Where each filter leaves what it found, for the ones after it and the handlers.
 PARSED = "podplane.request"

@@ -1,0 +1,174 @@
+"""Request and response bodies of the REST door: Kubernetes' JSON (and YAML) in, objects decoded
+by the server's field validation (fieldValidation=Strict|Warn|Ignore, Warn by default: an unknown
+field is a warning header, or in Strict mode a 400 naming it); objects, lists and tables out
+(podplane.apimachinery.codec writes each field as Kubernetes' Go types do)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import grpc
+import yaml
+from aiohttp import web
+from google.protobuf.message import Message
+
+from apiserver import errors
+from apiserver.endpoints.rest.status import unsupported_media_type
+from apiserver.objects import ListMessage, T
+from podplane.apimachinery import codec
+from podplane.apimachinery.codec import FieldValidation
+from podplane.apimachinery.resources import Resource
+
+JSON_TYPES = frozenset({"application/json", ""})
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
+
+
+def field_validation(query: Mapping[str, str]) -> FieldValidation:
+    value = query.get("fieldValidation", "")
+    if not value:
+        return FieldValidation.WARN
+    for mode in FieldValidation:
+        if mode.value == value:
+            return mode
+    raise errors.bad_request(f'fieldValidation: Unsupported value: "{value}": supported values: '
+                             f'"Ignore", "Strict", "Warn"')
+
+
+def dry_run(query: Mapping[str, str]) -> bool:
+    """dryRun=All: everything but the write; any other value is refused, as Kubernetes does."""
+    values = [v for k, v in query.items() if k == "dryRun"]
+    for value in values:
+        if value != "All":
+            raise errors.bad_request(f'dryRun: Unsupported value: "{value}": supported values: '
+                                     f'"All"')
+    return bool(values)
+
+
+class _Duplicates(dict[str, Any]):
+    """A JSON object that remembers keys given twice (Strict mode refuses them)."""
+    duplicates: list[str]
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = _Duplicates()
+    out.duplicates = []
+    for key, value in pairs:
+        if key in out:
+            out.duplicates.append(key)
+        out[key] = value
+    return out
+
+
+def _duplicates(value: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(value, dict):
+        found += [f"{path}.{k}" if path else k for k in getattr(value, "duplicates", ())]
+        for key, item in value.items():
+            found += _duplicates(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _duplicates(item, f"{path}[{i}]")
+    return found
+
+
+async def read_document(request: web.Request, *, allow_yaml: bool = True) -> tuple[Any, list[str]]:
+    """The request's body, decoded (JSON, or YAML for application/yaml), and the fields it gives
+    twice."""
+    # No Content-Type reads as */*, which JSON satisfies (Kubernetes' NegotiateInputSerializer);
+    # the official Python client sends none.
+    content_type = request.content_type if request.headers.get("Content-Type") else ""
+    raw = await request.read()
+    if content_type in YAML_TYPES and allow_yaml:
+        try:
+            return yaml.safe_load(raw), []
+        except yaml.YAMLError as e:
+            raise errors.bad_request(f"error decoding YAML: {e}") from None
+    if content_type not in JSON_TYPES:
+        raise unsupported_media_type(content_type)
+    try:
+        data = json.loads(raw, object_pairs_hook=_object_pairs)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
+    return data, _duplicates(data)
+
+
+def cannot_handle(resource: Resource, detail: str) -> errors.APIError:
+    """What Kubernetes answers a body it cannot decode into the kind."""
+    return errors.bad_request(f'{resource.kind} in version "{version_of(resource)}" cannot be '
+                              f"handled as a {resource.kind}: {detail}")
+
+
+def version_of(resource: Resource) -> str:
+    return resource.api_version.rpartition("/")[2]
+
+
+def decode_object(resource: Resource, data: Any, duplicates: list[str],
+                  validation: FieldValidation) -> tuple[Message, list[str]]:
+    """The object a body gives, with the warnings Warn mode answers; a body of another kind or
+    version, a value of the wrong type, or in Strict mode an unknown or duplicate field, is a
+    400."""
+    if not isinstance(data, dict):
+        raise cannot_handle(resource, f"expected an object, got {codec.json_type_name(data)}")
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if kind and kind != resource.kind:
+        raise errors.bad_request(f'the kind in the data ({kind}) does not match the expected '
+                                 f'kind ({resource.kind})')
+    if api_version and api_version != resource.api_version:
+        raise errors.bad_request(f"the API version in the data ({api_version}) does not match "
+                                 f"the expected API version ({resource.api_version})")
+    try:
+        obj, unknown = codec.decode(resource.message, data, validation)
+    except codec.UnknownFieldError as e:
+        found = [f'unknown field "{p}"' for p in e.paths]
+        found += [f'duplicate field "{p}"' for p in duplicates]
+        raise cannot_handle(resource, "strict decoding error: " + ", ".join(found)) from None
+    except codec.DecodeError as e:
+        raise cannot_handle(resource, str(e)) from None
+    if duplicates and validation is FieldValidation.STRICT:
+        raise cannot_handle(resource, "strict decoding error: " + ", ".join(
+            f'duplicate field "{p}"' for p in duplicates))
+    if validation is FieldValidation.IGNORE:
+        return obj, []
+    return obj, [f'unknown field "{p}"' for p in unknown] + [
+        f'duplicate field "{p}"' for p in duplicates]
+
+
+def encode_object(resource: Resource, obj: Message) -> dict[str, Any]:
+    out = codec.encode(obj)
+    # Every object carries its type, as Kubernetes' answers do (stored objects have it; a new
+    # one in a dry run may not yet).
+    out["apiVersion"] = resource.api_version
+    out["kind"] = resource.kind
+    return out
+
+
+def encode_list(resource: Resource, listed: ListMessage[T]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"resourceVersion": listed.metadata.resource_version}
+    if listed.metadata.continue_token:
+        meta["continue"] = listed.metadata.continue_token
+    if listed.metadata.HasField("remaining_item_count"):
+        meta["remainingItemCount"] = listed.metadata.remaining_item_count
+    return {"kind": f"{resource.kind}List", "apiVersion": resource.api_version,
+            "metadata": meta, "items": [codec.encode(item) for item in listed.items]}
+
+
+def require_name_match(resource: Resource, obj: Message, name: str) -> None:
+    meta = obj.metadata  # type: ignore[attr-defined]
+    if meta.name and meta.name != name:
+        raise errors.bad_request(f"the name of the object ({meta.name}) does not match the name "
+                                 f"on the URL ({name})")
+    meta.name = name
+
+
+def require_namespace_match(resource: Resource, obj: Message, namespace: str) -> None:
+    """The object's namespace is the URL's: another one is a 400, none takes the URL's."""
+    if not resource.namespaced:
+        return
+    meta = obj.metadata  # type: ignore[attr-defined]
+    if meta.namespace and namespace and meta.namespace != namespace:
+        raise errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "BadRequest",
+                              "the namespace of the provided object does not match the "
+                              "namespace sent on the request")
+    meta.namespace = meta.namespace or namespace

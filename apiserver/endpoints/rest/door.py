@@ -1,0 +1,83 @@
+"""The REST front door, assembled: Kubernetes' HTTP API (kubectl, client-go, the official Python
+client, operators) on its own TLS port, over the same resource verbs, authenticator, authorizer
+and overload guard as the gRPC door. One aiohttp server on the apiserver's event loop; the port
+asks for a client certificate but does not require one, so bearer tokens work on it too."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from apiserver.auth.authorizer import Authorizer
+from apiserver.endpoints.request import MAX_REQUEST_BYTES
+from apiserver.endpoints.rest import filters
+from apiserver.endpoints.rest.handlers import ResourceHandlers
+from apiserver.endpoints.rest.nonresource import Readiness, nonresource_handler
+from apiserver.flowcontrol.max_inflight import MaxInflight
+from apiserver.options.secure_serving import SecureServing
+from apiserver.registry.resource import ResourceAPI
+
+log = logging.getLogger(__name__)
+
+
+def tls_context(security: SecureServing) -> ssl.SSLContext:
+    """The serving certificate, and client certificates verified against --client-ca-file when a
+    client sends one (kube-apiserver's RequestClientCert: asked for, not required)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(security.cert_file, security.key_file)
+    context.load_verify_locations(security.client_ca_file)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def rest_application(apis: Mapping[str, ResourceAPI[Any]], *, authorizer: Authorizer,
+                     max_inflight: MaxInflight, security: SecureServing | None,
+                     ready: Readiness) -> web.Application:
+    handlers = ResourceHandlers(apis, apis["nodes"].store, nonresource_handler(ready))
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[
+        filters.errors_as_status,
+        filters.authentication(security.authenticator() if security else None),
+        filters.request_info,
+        # Before the overload guard: a refused request is counted by its own metric only.
+        filters.flow_control(max_inflight),
+        filters.metrics,
+        filters.authorization(authorizer),
+    ])
+    app.router.add_route("*", "/{tail:.*}", handlers)
+    return app
+
+
+class RestServer:
+    """The REST door's HTTPS server on `host:port` (port 0: any free port)."""
+
+    def __init__(self, app: web.Application, host: str, port: int,
+                 security: SecureServing | None) -> None:
+        self._app = app
+        self._host, self._port = host, port
+        self._ssl = tls_context(security) if security else None
+        # A client that goes cancels its request's handler (a watch or log stream ends).
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        self._site: web.TCPSite | None = None
+
+    @property
+    def port(self) -> int:
+        server = self._site._server if self._site else None  # noqa: SLF001 - aiohttp keeps it
+        sockets = getattr(server, "sockets", None) or []
+        return int(sockets[0].getsockname()[1]) if sockets else self._port
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl,
+                                 shutdown_timeout=5.0, backlog=1024)
+        await self._site.start()
+        log.info("REST API on %s://%s:%d", "https" if self._ssl else "http", self._host,
+                 self.port)
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()

@@ -1,0 +1,181 @@
+"""The REST door's resource handlers (k8s.io/apiserver/pkg/endpoints/handlers: get, list, create,
+update, patch, delete, deletecollection), thin adapters over apiserver.registry.resource's
+ResourceAPI: decode the request (path, query, body), call the verb, encode the answer in the form
+the client accepts (JSON, a Table, metadata only). Watches are apiserver/endpoints/rest/watch.py's,
+subresources apiserver/endpoints/rest/subresources.py's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from apiserver import errors
+from apiserver.endpoints.rest import bodies, patching, subresources, watch
+from apiserver.endpoints.rest.filters import parsed
+from apiserver.endpoints.rest.answers import list_answer, object_answer
+from apiserver.endpoints.rest.negotiation import accepted
+from apiserver.endpoints.rest.nonresource import NonResourceHandler
+from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest, truthy
+from apiserver.endpoints.rest.responses import json_response
+from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
+from apiserver.objects import object_meta
+from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.store import Store
+from podplane.api.core.v1 import core_pb2
+
+# The kinds whose delete answers the deleted object rather than a Status (the registry's
+# ReturnDeletedObject).
+RETURNS_DELETED_OBJECT = frozenset({"pods"})
+
+
+def _grace_period(value: Any, path: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        grace = int(value)
+    except (TypeError, ValueError):
+        raise errors.bad_request(f"{path}: Invalid value: {value!r}: must be an integer") from None
+    return grace
+
+
+class DeleteOptions:
+    """metav1.DeleteOptions, from the body (kubectl sends one) or the query."""
+
+    def __init__(self, body: Any, query: Mapping[str, str]) -> None:
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise errors.bad_request("DeleteOptions: expected an object")
+        self.grace_period_seconds = _grace_period(
+            body.get("gracePeriodSeconds", query.get("gracePeriodSeconds")), "gracePeriodSeconds")
+        policy = body.get("propagationPolicy") or query.get("propagationPolicy", "")
+        orphan = body.get("orphanDependents", query.get("orphanDependents"))
+        if orphan is not None and not policy:
+            policy = "Orphan" if (orphan is True or truthy(str(orphan))) else "Background"
+        self.propagation_policy = str(policy)
+        pre = body.get("preconditions") or {}
+        self.expected_uid = str(pre.get("uid") or "")
+        self.expected_rv = str(pre.get("resourceVersion") or "")
+        dry = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
+        for value in dry:
+            if value != "All":
+                raise errors.bad_request(f'dryRun: Unsupported value: "{value}": supported '
+                                         f'values: "All"')
+        self.dry_run = bool(dry)
+
+
+async def _delete_options(request: web.Request) -> DeleteOptions:
+    body = None
+    if request.can_read_body and await request.read():
+        body, _ = await bodies.read_document(request)
+    return DeleteOptions(body, request.query)
+
+
+class ResourceHandlers:
+    """Every resource's handlers, over the verbs of each (`apis`, by plural)."""
+
+    def __init__(self, apis: Mapping[str, ResourceAPI[Any]], nodes: Store[core_pb2.Node],
+                 nonresource: NonResourceHandler) -> None:
+        self.apis = apis
+        self.nodes = nodes
+        self.nonresource = nonresource
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        req = parsed(request)
+        if isinstance(req, NonResourceRequest):
+            return await self.nonresource(request, req)
+        if req.plural == "bindings" and req.group == "" and req.version == "v1":
+            return await subresources.create_binding(request, req, self.apis["pods"], name=None)
+        if req.resource is None:
+            raise not_found_path()
+        api = self.apis[req.resource.plural]
+        if req.subresource:
+            return await subresources.serve(request, req, api, self.apis, self.nodes)
+        handler = {"get": self.get, "list": self.list, "watch": self.watch,
+                   "create": self.create, "update": self.update, "patch": self.patch,
+                   "delete": self.delete, "deletecollection": self.delete_collection
+                   }.get(req.verb)
+        if handler is None or (req.verb == "create" and req.name):
+            raise method_not_allowed(req.method)
+        return await handler(request, req, api)
+
+    async def get(self, request: web.Request, req: ResourceRequest,
+                  api: ResourceAPI[Any]) -> web.StreamResponse:
+        form = accepted(request.headers.get("Accept", ""))
+        obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
+        return object_answer(api.resource, obj, form, request.query)
+
+    async def list(self, request: web.Request, req: ResourceRequest,
+                   api: ResourceAPI[Any]) -> web.StreamResponse:
+        q = request.query
+        form = accepted(request.headers.get("Accept", ""))
+        try:
+            limit = int(q.get("limit") or 0)
+        except ValueError:
+            raise errors.bad_request(f'limit: Invalid value: "{q.get("limit")}": must be an '
+                                     f"integer") from None
+        listed = await api.list(
+            req.namespace, label_selector=q.get("labelSelector", ""),
+            field_selector=q.get("fieldSelector", ""),
+            resource_version=q.get("resourceVersion", ""),
+            resource_version_match=q.get("resourceVersionMatch", ""), limit=limit,
+            continue_token=q.get("continue", ""))
+        return list_answer(api.resource, listed, form, q)
+
+    async def watch(self, request: web.Request, req: ResourceRequest,
+                    api: ResourceAPI[Any]) -> web.StreamResponse:
+        return await watch.serve_watch(request, req, api)
+
+    async def create(self, request: web.Request, req: ResourceRequest,
+                     api: ResourceAPI[Any]) -> web.StreamResponse:
+        form = accepted(request.headers.get("Accept", ""))
+        data, duplicates = await bodies.read_document(request)
+        obj, warnings = bodies.decode_object(api.resource, data, duplicates,
+                                             bodies.field_validation(request.query))
+        bodies.require_namespace_match(api.resource, obj, req.namespace)
+        created = await api.create(obj, dry_run=bodies.dry_run(request.query))
+        return object_answer(api.resource, created, form, request.query, 201, warnings)
+
+    async def update(self, request: web.Request, req: ResourceRequest,
+                     api: ResourceAPI[Any]) -> web.StreamResponse:
+        form = accepted(request.headers.get("Accept", ""))
+        data, duplicates = await bodies.read_document(request)
+        obj, warnings = bodies.decode_object(api.resource, data, duplicates,
+                                             bodies.field_validation(request.query))
+        bodies.require_name_match(api.resource, obj, req.name)
+        bodies.require_namespace_match(api.resource, obj, req.namespace)
+        updated = await api.update(obj, dry_run=bodies.dry_run(request.query))
+        return object_answer(api.resource, updated, form, request.query, 200, warnings)
+
+    async def patch(self, request: web.Request, req: ResourceRequest,
+                    api: ResourceAPI[Any]) -> web.StreamResponse:
+        form = accepted(request.headers.get("Accept", ""))
+        patched, warnings = await patching.patch(request, req, api)
+        return object_answer(api.resource, patched, form, request.query, 200, warnings)
+
+    async def delete(self, request: web.Request, req: ResourceRequest,
+                     api: ResourceAPI[Any]) -> web.StreamResponse:
+        form = accepted(request.headers.get("Accept", ""))
+        options = await _delete_options(request)
+        obj, gone = await api.delete(
+            req.namespace, req.name, grace_period_seconds=options.grace_period_seconds,
+            expected_rv=options.expected_rv, expected_uid=options.expected_uid,
+            propagation_policy=options.propagation_policy, dry_run=options.dry_run)
+        if gone and api.resource.plural not in RETURNS_DELETED_OBJECT:
+            meta = object_meta(obj)
+            return json_response(success(meta.name, errors.group_of(api.resource),
+                                         api.resource.plural, meta.uid))
+        return object_answer(api.resource, obj, form, request.query)
+
+    async def delete_collection(self, request: web.Request, req: ResourceRequest,
+                                api: ResourceAPI[Any]) -> web.StreamResponse:
+        options = await _delete_options(request)
+        q = request.query
+        deleted = await api.delete_collection(
+            req.namespace, label_selector=q.get("labelSelector", ""),
+            field_selector=q.get("fieldSelector", ""),
+            grace_period_seconds=options.grace_period_seconds,
+            propagation_policy=options.propagation_policy, dry_run=options.dry_run)
+        return json_response(bodies.encode_list(api.resource, deleted))

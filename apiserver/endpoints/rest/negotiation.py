@@ -1,0 +1,76 @@
+"""What form of an answer the client accepts (k8s.io/apiserver/pkg/endpoints/handlers/
+negotiation): plain JSON, a metav1.Table (`kubectl get` asks for
+`application/json;as=Table;v=v1;g=meta.k8s.io`), or metadata only (PartialObjectMetadata).
+Protobuf is not served: a client that also accepts JSON gets JSON, as client-go handles."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from apiserver import errors
+from apiserver.endpoints.rest.status import not_acceptable
+from podplane.printers.table import IncludeObject, UnknownIncludeObject, parse_include_object
+
+
+class Form(enum.Enum):
+    OBJECT = "object"
+    TABLE = "Table"
+    METADATA = "PartialObjectMetadata"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    form: Form
+    # The meta.k8s.io version asked for (Table and PartialObjectMetadata): v1 or v1beta1.
+    version: str = "v1"
+
+    @property
+    def group_version(self) -> str:
+        return f"meta.k8s.io/{self.version}"
+
+
+_JSON_LIKE = ("application/json", "application/*", "*/*", "application/yaml")
+
+
+def _media_types(accept: str) -> list[tuple[str, dict[str, str]]]:
+    out = []
+    for entry in accept.split(","):
+        parts = [p.strip() for p in entry.split(";")]
+        if not parts[0]:
+            continue
+        params = {}
+        for p in parts[1:]:
+            key, _, value = p.partition("=")
+            params[key.strip()] = value.strip()
+        out.append((parts[0].lower(), params))
+    return out
+
+
+def accepted(accept: str) -> Accepted:
+    """The first form of the Accept header's list this server can give; JSON when none is
+    asked for; a 406 when nothing listed can be given."""
+    if not accept:
+        return Accepted(Form.OBJECT)
+    for media_type, params in _media_types(accept):
+        if media_type not in _JSON_LIKE:
+            continue  # protobuf, CBOR: the next choice
+        as_ = params.get("as", "")
+        if not as_:
+            return Accepted(Form.OBJECT)
+        if params.get("g") != "meta.k8s.io" or params.get("v") not in ("v1", "v1beta1"):
+            continue
+        if as_ == "Table":
+            return Accepted(Form.TABLE, params["v"])
+        if as_ in ("PartialObjectMetadata", "PartialObjectMetadataList"):
+            return Accepted(Form.METADATA, params["v"])
+    raise not_acceptable()
+
+
+def include_object(query: Mapping[str, str]) -> IncludeObject:
+    """A Table row's object (includeObject: None, Metadata (the default) or Object)."""
+    try:
+        return parse_include_object(query.get("includeObject", ""))
+    except UnknownIncludeObject as e:
+        raise errors.bad_request(str(e)) from None
