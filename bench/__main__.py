@@ -8,6 +8,8 @@
     podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
     podplane-bench apiserver-costs [--calls N] [--out FILE]
     podplane-bench grpc-costs [--calls N] [--out FILE]
+    podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
+                                   [--out FILE]
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import sys
 from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
 from bench.apiserver import grpc_costs, overload
+from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
@@ -137,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     apiserver_costs.add_parser(sub, _positive)
     grpc_costs.add_parser(sub, _positive)
     overload.add_parser(sub)
+    apiserver_doors.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))
@@ -154,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return grpc_costs.run(args)
     if args.command == "apiserver-overload":
         return overload.run(overload.options_from(args))
+    if args.command == "apiserver-doors":
+        return apiserver_doors.run(apiserver_doors.options_from(args))
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -1,0 +1,128 @@
+"""A client creating pods through one door, on a connection of its own: the typed gRPC client, or
+an aiohttp session holding one kept-alive TLS connection that POSTs the pod's JSON as kubectl
+create does. Both send the same small pod (bench.common.pods) and wait for the created object."""
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+import aiohttp
+import grpc
+
+from bench.apiserver_doors.doors import GRPC, HTTP, Doors
+from bench.common.pods import NAMESPACE, PodsConnection, small_pod
+from podplane.apimachinery import codec
+from podplane.client.clientset import status_code
+
+TIMEOUT = 30.0
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+class CreateFailed(Exception):
+    """A create answered with an error, or lost: `code` names it ("ALREADY_EXISTS", "HTTP 409",
+    "ClientConnectionError")."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class PodCreator(Protocol):
+    async def create(self, name: str) -> None:
+        """Creates the pod `name` with the creator's labels; raises CreateFailed."""
+
+    async def close(self) -> None: ...
+
+
+class GrpcPodCreator:
+    def __init__(self, connection: PodsConnection, labels: dict[str, str]) -> None:
+        self._connection = connection
+        self._labels = labels
+
+    @classmethod
+    async def open(cls, doors: Doors, labels: dict[str, str]) -> GrpcPodCreator:
+        return cls(await PodsConnection.open(doors.grpc_target, TIMEOUT, doors.credentials()),
+                   labels)
+
+    async def create(self, name: str) -> None:
+        try:
+            await self._connection.pods.create(small_pod(name, self._labels))
+        except grpc.aio.AioRpcError as e:
+            code = status_code(e)
+            raise CreateFailed(code.name if code is not None else type(e).__name__) from None
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+
+def pod_body(template: dict[str, Any], name: str) -> bytes:
+    """The JSON of a create: the template pod (codec.encode's Kubernetes JSON, with apiVersion and
+    kind as kubectl sends them) under another name."""
+    return json.dumps({**template, "metadata": {**template["metadata"], "name": name}}).encode()
+
+
+def pod_template(labels: dict[str, str]) -> dict[str, Any]:
+    # Encoded once per client: the codec is Python and costs far more than protobuf's C
+    # serializer, and the clients share the apiserver's CPUs.
+    return {"apiVersion": "v1", "kind": "Pod", **codec.encode(small_pod("", labels))}
+
+
+def collection_path(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods"
+
+
+class HttpPodCreator:
+    def __init__(self, session: aiohttp.ClientSession, labels: dict[str, str]) -> None:
+        self._session = session
+        self._template = pod_template(labels)
+        self._path = collection_path(NAMESPACE)
+
+    @classmethod
+    async def open(cls, doors: Doors, labels: dict[str, str]) -> HttpPodCreator:
+        session = http_session(doors, aiohttp.ClientTimeout(total=TIMEOUT))
+        try:
+            await warm_connection(session)
+        except BaseException:
+            await session.close()
+            raise
+        return cls(session, labels)
+
+    async def create(self, name: str) -> None:
+        try:
+            async with self._session.post(self._path, data=pod_body(self._template, name),
+                                          headers=JSON_HEADERS) as response:
+                # Read whole, as a client must; decoding it is the client's business, not the
+                # door's, so it is left out.
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise CreateFailed(type(e).__name__) from None
+        if response.status != 201:
+            raise CreateFailed(f"HTTP {response.status}")
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+def http_session(doors: Doors, timeout: aiohttp.ClientTimeout,
+                 read_bufsize: int = 2 ** 16) -> aiohttp.ClientSession:
+    """A session of one kept-alive TLS connection to the REST door."""
+    return aiohttp.ClientSession(
+        base_url=doors.rest_url, timeout=timeout, read_bufsize=read_bufsize,
+        connector=aiohttp.TCPConnector(limit=1, ssl=doors.ssl_context(), keepalive_timeout=300))
+
+
+async def warm_connection(session: aiohttp.ClientSession) -> None:
+    """Makes the session's connection (TCP and TLS handshake) now, as the gRPC client's
+    channel_ready does, so that it is not part of the first measured request."""
+    async with session.get("/readyz") as response:
+        await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET /readyz: HTTP {response.status}")
+
+
+async def open_creator(door: str, doors: Doors, labels: dict[str, str]) -> PodCreator:
+    if door == GRPC:
+        return await GrpcPodCreator.open(doors, labels)
+    if door == HTTP:
+        return await HttpPodCreator.open(doors, labels)
+    raise ValueError(f"unknown door {door!r}")
