@@ -203,6 +203,13 @@ def notes(options: Options, result: dict[str, Any]) -> list[str]:
         + ", ".join(f"{clients} clients {' then '.join(door_order(i))}"
                     for i, clients in enumerate(options.clients)) + ".",
     ]
+    host = result.get("host", {})
+    cpus, load = host.get("cpus") or 1, host.get("load_average_at_start", 0.0)
+    if load > cpus:
+        out.append(f"The host was busy before the run began (load average {load:.1f} on {cpus} "
+                   "CPUs): work done on one thread (the REST door's event loop, each aiohttp "
+                   "client process) then gets a smaller share of it than gRPC's multi-threaded "
+                   "core does, to HTTP's cost. Compare on a quiet host.")
     for cell in result.get("watch", []):
         if cell["synced_watchers"] != cell["watchers"]:
             out.append(f"{cell['door']} watchers: only {cell['synced_watchers']} of "

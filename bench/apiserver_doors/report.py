@@ -100,10 +100,12 @@ def _watch(result: dict[str, Any]) -> list[str]:
         "start (annotation) and from its acknowledgement: the apiserver accepted the write "
         "between the two.", "",
         table(["door", "watchers", "deliveries", "p50 ms", "p99 ms", "p50 ms from ack",
-               "p99 ms from ack", "missed", "CPU % apiserver / etcd / clients / host"],
+               "p99 ms from ack", "missed", "write p50 / p99 ms",
+               "CPU % apiserver / etcd / clients / host"],
               [[c["door"], str(c["watchers"]), f"{c['deliveries']:,}",
                 ms(c["from_write_start"]["p50"]), ms(c["from_write_start"]["p99"]),
                 ms(c["from_ack"]["p50"]), ms(c["from_ack"]["p99"]), str(c["missed_total"]),
+                f"{ms(c['write_latency']['p50'])} / {ms(c['write_latency']['p99'])}",
                 cpu(c["cpu_percent"])] for c in cells]), ""]
 
 

@@ -1,12 +1,13 @@
 """apiserver-doors' judgement: the HTTP door's creates/s over the gRPC door's at each client count
-measured on both, met at 0.8; and the markdown that shows it, a row per door and client count."""
+measured on both, met at 0.8; and the markdown that shows it, a row per door and client count,
+with the notes that qualify it."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from bench.apiserver_doors import report
+from bench.apiserver_doors import benchmark, report
 
 
 def create_cell(door: str, clients: int, per_second: float,
@@ -66,6 +67,7 @@ def result(writes: list[dict[str, Any]]) -> dict[str, Any]:
         "watch": [{"door": "http", "watchers": 100, "deliveries": 20000,
                    "from_write_start": {"p50": 0.005, "p99": 0.030},
                    "from_ack": {"p50": 0.001, "p99": 0.020}, "missed_total": 0,
+                   "write_latency": {"p50": 0.003, "p99": 0.012},
                    "cpu_percent": {"apiserver": 50.0, "etcd": 5.0, "clients": 40.0,
                                    "host": 120.0}}],
         "listing": {"pods": 1000, "repetitions": 5, "kubectl_over_podctl": 0.5,
@@ -89,7 +91,8 @@ def test_markdown_shows_watch_delivery_and_the_get_pods_times() -> None:
     text = report.markdown(result([create_cell("grpc", 1, 300.0),
                                    create_cell("http", 1, 290.0)]))
     assert "**met** (1 clients 0.97)" in text
-    assert "| http | 100 | 20,000 | 5.0 | 30.0 | 1.0 | 20.0 | 0 | 50 / 5 / 40 / 120 |" in text
+    assert "| http | 100 | 20,000 | 5.0 | 30.0 | 1.0 | 20.0 | 0 | 3.0 / 12.0 | 50 / 5 / 40 / 120 |" \
+        in text
     assert "| `kubectl get pods` | 0.25 | 0.20 | 0.30 | 0.15 | 1000 |" in text
     assert "kubectl over the REST door is 0.50× podctl over gRPC" in text
     assert text.endswith("- a note\n")
@@ -99,3 +102,15 @@ def test_markdown_without_creates_says_the_ratio_was_not_measured() -> None:
     text = report.markdown(result([]))
     assert "- HTTP / gRPC create throughput: not measured (both doors are needed)" in text
     assert "**Creates**" not in text
+
+
+@pytest.mark.parametrize("load, called_out", [(24.7, True), (1.5, False)])
+def test_a_host_busy_before_the_run_is_called_out(load: float, called_out: bool) -> None:
+    options = benchmark.Options(
+        out="o.json", markdown_out="o.md", clients=(1, 10), client_processes=4, warmup=2.0,
+        duration=8.0, watchers=100, watch_doors=("http",), watch_processes=4, watch_rate=20.0,
+        watch_duration=10.0, list_pods=1000, list_repetitions=5, kubectl="kubectl")
+    notes = benchmark.notes(options, {"host": {"cpus": 2, "load_average_at_start": load}})
+    assert any(n.startswith("The host was busy") for n in notes) is called_out
+    assert "Create cells alternate which door runs first: 1 clients grpc then http, 10 clients " \
+           "http then grpc." in notes
