@@ -22,6 +22,8 @@ import grpc
 from podplane.api.kubelet.v1 import kubelet_pb2
 
 Metadata = Sequence[tuple[str, str]]
+# Bytes per message up: a SPDY data frame may carry 16 MiB, a gRPC message 4 MiB by default.
+CHUNK = 64 * 1024
 
 
 class KubeletStreamError(Exception):
@@ -117,8 +119,9 @@ class ContainerSession:
         return cls(call, first.started.tty)
 
     async def send_stdin(self, data: bytes) -> None:
-        if data:
-            await self._call.write(kubelet_pb2.InteractiveRequest(stdin=data))
+        for start in range(0, len(data), CHUNK):
+            await self._call.write(kubelet_pb2.InteractiveRequest(
+                stdin=data[start:start + CHUNK]))
 
     async def resize(self, width: int, height: int) -> None:
         await self._call.write(kubelet_pb2.InteractiveRequest(
@@ -179,8 +182,8 @@ class PortForwardConnection:
         return b""
 
     async def write(self, data: bytes) -> None:
-        if data:
-            await self._call.write(kubelet_pb2.PortForwardRequest(data=data))
+        for start in range(0, len(data), CHUNK):
+            await self._call.write(kubelet_pb2.PortForwardRequest(data=data[start:start + CHUNK]))
 
     async def close_write(self) -> None:
         await self._call.done_writing()

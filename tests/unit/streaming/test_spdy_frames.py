@@ -50,6 +50,16 @@ def test_a_port_forward_syn_stream_from_a_go_client() -> None:
     assert f.header_value(frame.headers, "requestID") == "0"
 
 
+def test_a_syn_stream_captured_from_kubectl() -> None:
+    # The first bytes kubectl 1.32 sent after the SPDY/3.1 upgrade of `port-forward 0:80` (Go's
+    # own deflate, not zlib's): the error stream of its first connection.
+    wire = bytes.fromhex(
+        "800300010000003d0000000100000000000078f9e3c6a7c202253a703a2b294a4dcc851625aca9a080"
+        "8614cb45a024cc6461c0c0c0c0590489c44c50e2663400000000ffff")
+    assert f.FrameDecoder().feed(wire) == [
+        f.SynStream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["0"]})]
+
+
 def test_header_blocks_share_one_zlib_stream_per_direction() -> None:
     compressor, decoder = go_compressor(), f.FrameDecoder()
     first = syn_stream(1, go_header_block([("streamtype", "error"), ("port", "80")], compressor))

@@ -20,6 +20,7 @@ from podplane.componentbase.serving import Server
 from podplane.streaming.sessions import (
     ContainerSession, KubeletStreamError, PortForwardConnection,
 )
+from tests.pki_support import make_pki
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import SyncHarness
 
@@ -31,11 +32,13 @@ class Node:
 
 
 async def serve(runtime: HollowRuntime, pods: dict[str, core_pb2.Pod],
-                authorize: bool = False) -> Server:
+                authorize: bool = False,
+                credentials: grpc.ServerCredentials | None = None) -> Server:
     servicer = KubeletServicer(runtime, pods.get)
     server = Server("127.0.0.1:0",
                     lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(servicer, s),
-                    [SERVICE_NAME], interceptors=[KubeletAPIAuthorizer()] if authorize else [])
+                    [SERVICE_NAME], credentials=credentials,
+                    interceptors=[KubeletAPIAuthorizer()] if authorize else [])
     await server.start()
     return server
 
@@ -126,6 +129,19 @@ async def test_a_forwarded_connection_echoes_and_half_closes(node: Node) -> None
     assert ("dial_pod_port", f"{sandbox}:8080") in node.runtime.calls
 
 
+async def test_large_writes_go_up_in_pieces(node: Node) -> None:
+    node.runtime.listening_ports.add(8080)
+    connection = await PortForwardConnection.open(node.stub, namespace="default",
+                                                  pod_name="web", port=8080)
+    payload = bytes(range(256)) * 20_000  # 5 MB: more than one gRPC message may carry
+    await connection.write(payload)
+    await connection.close_write()
+    echoed = b""
+    while data := await asyncio.wait_for(connection.read(), 5):
+        echoed += data
+    assert echoed == payload
+
+
 async def test_a_port_nothing_listens_on(node: Node) -> None:
     with pytest.raises(KubeletStreamError) as refused:
         await PortForwardConnection.open(node.stub, namespace="default", pod_name="web",
@@ -168,5 +184,43 @@ async def test_only_the_apiserver_may_open_streams(tmp_path: Path) -> None:
                                                  port=80)
             assert h.runtime.processes == [] and not any(
                 c[0] == "dial_pod_port" for c in h.runtime.calls)
+    finally:
+        await server.stop(0)
+
+
+def tls_channel(pki: Path, port: int, client: str) -> grpc.aio.Channel:
+    read = [(pki / name).read_bytes() for name in ("ca.crt", f"{client}.key", f"{client}.crt")]
+    return grpc.aio.secure_channel(f"127.0.0.1:{port}", grpc.ssl_channel_credentials(*read),
+                                   options=[("grpc.ssl_target_name_override", "node-1")])
+
+
+async def test_on_tls_the_apiservers_identity_streams_and_a_nodes_does_not(
+        tmp_path: Path) -> None:
+    folder = make_pki(tmp_path / "pki")
+    h = SyncHarness(tmp_path)
+    web = pod("main")
+    await h.sync(web)
+    key, cert, ca = (folder / n for n in ("node-1-kubelet-server.key",
+                                          "node-1-kubelet-server.crt", "ca.crt"))
+    credentials = grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())],
+                                              root_certificates=ca.read_bytes(),
+                                              require_client_auth=True)
+    server = await serve(h.runtime, {"default/web": web}, authorize=True,
+                         credentials=credentials)
+    try:
+        async with tls_channel(folder, server.port, "apiserver-kubelet-client") as channel:
+            session = await ContainerSession.exec(
+                kubelet_pb2_grpc.KubeletStub(channel), namespace="default", pod_name="web",
+                container="main", command=["cat"], stdin=True)
+            await session.send_stdin(b"allowed")
+            await session.close_stdin()
+            assert await asyncio.wait_for(output(session), 5) == b"allowed"
+        async with tls_channel(folder, server.port, "node-1") as channel:
+            with pytest.raises(KubeletStreamError) as refused:
+                await ContainerSession.exec(
+                    kubelet_pb2_grpc.KubeletStub(channel), namespace="default", pod_name="web",
+                    container="main", command=["cat"])
+            assert refused.value.message == ("Forbidden (user=system:node:node-1, verb=create, "
+                                             "resource=nodes, subresource=proxy)")
     finally:
         await server.stop(0)
