@@ -98,7 +98,7 @@ async def connect_in_namespace(netns_path: str, port: int, sandbox_id: str) -> s
         try:
             _enter(netns_path)
             sock = connect_localhost(port, sandbox_id)
-        except BaseException as e:  # handed to the loop, raised there
+        except BaseException as e:  # noqa: BLE001 - handed to the loop, raised there
             loop.call_soon_threadsafe(failed, e)
             return
         loop.call_soon_threadsafe(connected, sock)

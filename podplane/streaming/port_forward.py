@@ -191,12 +191,16 @@ class PortForwardSession:
             pair.timeout = asyncio.get_running_loop().call_later(
                 self._timeout, self._timed_out, pair)
         kind = header_value(event.headers, STREAM_TYPE)
-        if getattr(pair, f"{kind}_stream") is not None:
+        taken = pair.error_stream if kind == STREAM_TYPE_ERROR else pair.data_stream
+        if taken is not None:
             self._session.reset(event.stream_id)
             self._error(pair, f"error processing stream for request {rid}: "
                               f"{kind} stream already assigned")
             return
-        setattr(pair, f"{kind}_stream", event.stream_id)
+        if kind == STREAM_TYPE_ERROR:
+            pair.error_stream = event.stream_id
+        else:
+            pair.data_stream = event.stream_id
         self._by_stream[event.stream_id] = pair
         if pair.error_stream is not None and pair.data_stream is not None:
             if pair.timeout is not None:

@@ -16,7 +16,6 @@ from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.streaming.sessions import (
     ContainerSession, KubeletStreamError, PortForwardConnection,
 )
-from tests.integration.streams_pod import stub, streams_pod  # noqa: F401 - fixtures
 
 
 async def read_all(session: ContainerSession) -> dict[str, bytes]:

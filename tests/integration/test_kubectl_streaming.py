@@ -24,7 +24,6 @@ import pytest_asyncio
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from tests.integration.kubectl_front_door import KubectlFrontDoor
-from tests.integration.streams_pod import stub, streams_pod  # noqa: F401 - fixtures
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")

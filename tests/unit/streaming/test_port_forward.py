@@ -213,3 +213,10 @@ def test_the_protocol_is_offered_plain_or_tunnelled() -> None:
     assert pf.negotiate(["portforward.k8s.io"]) == "portforward.k8s.io"
     assert pf.negotiate(["SPDY/3.1+portforward.k8s.io"]) == "SPDY/3.1+portforward.k8s.io"
     assert pf.negotiate(["v4.channel.k8s.io"]) is None
+
+
+async def test_a_second_stream_of_one_type_is_reset_and_reported(kubectl: Kubectl) -> None:
+    kubectl.send(f.SynStream(1, headers("error")), f.SynStream(3, headers("error")))
+    assert await kubectl.next_frames(4) == [
+        f.SynReply(1, {}), f.SynReply(3, {}), f.RstStream(3, f.RstStatus.CANCEL),
+        f.Data(1, b"error processing stream for request 0: error stream already assigned")]
