@@ -6,5 +6,5 @@ workers, PodSyncer, the sandbox that holds the pod IP, termination, the PLEG); s
 and writes their status; container/ turns a Container into a runtime container (config, env,
 image, hooks, restarts); runtime/ is the runtime interface with Docker and hollow behind it;
 volume/ sets up pod volumes; prober/ runs probes; node/ keeps the Node, its status and its Lease;
-server/ is the kubelet's API (logs, exec, attach); staticpod/ reads manifest-directory pods and
-keeps their mirror pods."""
+server/ is the kubelet's API (logs, exec, attach, port-forward); staticpod/ reads
+manifest-directory pods and keeps their mirror pods."""

@@ -19,9 +19,12 @@ import requests.exceptions
 
 from kubelet.runtime import labels as L
 from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
+from kubelet.runtime import docker_interactive, docker_port_forward
 from kubelet.runtime.docker_attach import attach_output
 from kubelet.runtime.docker_inspect import InspectCache, starting_view
 from kubelet.runtime.docker_logs import stream_logs
+from kubelet.runtime.socket_connection import SocketConnection
+from kubelet.runtime.streams import PortForwardError, StreamOptions
 from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import (
     ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ExecOutput,
@@ -363,6 +366,24 @@ class DockerRuntime:
     def attach_stream(self, container_id: str,
                       stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
         return attach_output(self._api, container_id, stdin)
+
+    # ------------------------------------------------------------------ streaming (streams.py)
+    async def exec_interactive(self, container_id: str, cmd: Sequence[str],
+                               streams: StreamOptions) -> docker_interactive.DockerProcess:
+        return await docker_interactive.exec_interactive(self._api, self._call, container_id,
+                                                         cmd, streams)
+
+    async def attach_interactive(self, container_id: str,
+                                 streams: StreamOptions) -> docker_interactive.DockerProcess:
+        return await docker_interactive.attach_interactive(self._api, self._call, container_id,
+                                                           streams)
+
+    async def dial_pod_port(self, sandbox_id: str, port: int) -> SocketConnection:
+        try:
+            inspect = await self._call(self._api.inspect_container, sandbox_id)
+        except ContainerRuntimeError as e:
+            raise PortForwardError(f'pod sandbox "{sandbox_id}": {e}') from e
+        return await docker_port_forward.dial(inspect, port)
 
     def close(self) -> None:
         self._api.close()

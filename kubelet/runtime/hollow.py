@@ -7,6 +7,8 @@ import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 
+from kubelet.runtime.hollow_streams import EchoConnection, HollowProcess
+from kubelet.runtime.streams import PortForwardError, StreamOptions
 from kubelet.runtime.types import (
     ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ImageInfo,
     ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
@@ -33,6 +35,9 @@ class HollowRuntime:
         self.exec_handler: ExecHandler | None = None
         # (container id, timeout) of every stop, in order.
         self.stops: list[tuple[str, int]] = []
+        # Interactive processes started (exec and attach), in order; pod ports that accept.
+        self.processes: list[HollowProcess] = []
+        self.listening_ports: set[int] = set()
         self._ids = itertools.count(1)
         self._ips = itertools.count(2)
 
@@ -153,3 +158,33 @@ class HollowRuntime:
         if self.exec_handler is None:
             return 0, ""
         return await self.exec_handler(c, cmd)
+
+    # ------------------------------------------------------------------ streaming (streams.py)
+    def _running(self, container_id: str) -> ContainerStatus:
+        c = self.containers.get(container_id)
+        if c is None or c.state != ContainerState.RUNNING:
+            raise ContainerRuntimeError(f"container {container_id} is not running")
+        return c
+
+    async def exec_interactive(self, container_id: str, cmd: Sequence[str],
+                               streams: StreamOptions) -> HollowProcess:
+        self._running(container_id)
+        self.calls.append(("exec_interactive", container_id))
+        self.processes.append(HollowProcess(streams.tty))
+        return self.processes[-1]
+
+    async def attach_interactive(self, container_id: str,
+                                 streams: StreamOptions) -> HollowProcess:
+        self._running(container_id)
+        self.calls.append(("attach_interactive", container_id))
+        self.processes.append(HollowProcess(self.configs[container_id].tty))
+        return self.processes[-1]
+
+    async def dial_pod_port(self, sandbox_id: str, port: int) -> EchoConnection:
+        self.calls.append(("dial_pod_port", f"{sandbox_id}:{port}"))
+        if port not in self.listening_ports:
+            raise PortForwardError(
+                f'failed to connect to localhost:{port} inside namespace "{sandbox_id}", '
+                f"IPv4: dial tcp4 127.0.0.1:{port}: connect: connection refused "
+                f"IPv6 dial tcp6 [::1]:{port}: connect: connection refused")
+        return EchoConnection()

@@ -1,4 +1,4 @@
-"""Who may use the kubelet's API (logs, exec, attach): on TLS, every caller has a certificate of
+"""Who may use the kubelet's API (logs, exec, attach, port-forward): on TLS, every caller has a certificate of
 the cluster CA, but only the apiserver's kubelet-client identity, in system:masters, may call it,
 as a kubelet's webhook authorization allows nodes/proxy to the apiserver and to cluster admins
 only; another node's certificate is refused with the kubelet's "Forbidden" message. The health
@@ -34,23 +34,49 @@ class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(details)
         if handler is None or details.method.startswith(OPEN_SERVICES):
             return handler
-        behavior = handler.unary_stream
-        if behavior is None or not inspect.isasyncgenfunction(behavior):
-            # The kubelet API is server streams yielding their messages; anything else is
-            # refused rather than served unchecked.
-            async def unknown(request: Message, context: grpc.aio.ServicerContext) -> None:
-                await context.abort(grpc.StatusCode.PERMISSION_DENIED, "Forbidden")
-            return grpc.unary_unary_rpc_method_handler(
-                unknown, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
+        if _is_async_gen(handler.unary_stream):
+            return _checked_unary_stream(handler)
+        if _is_async_gen(handler.stream_stream):
+            return _checked_stream_stream(handler)
+        # The kubelet API is server and bidirectional streams yielding their messages; anything
+        # else is refused rather than served unchecked.
 
-        async def checked(request: Message, context: grpc.aio.ServicerContext
-                          ) -> AsyncIterator[Message]:
-            reason = refusal(context.auth_context())
-            if reason is not None:
-                await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
-            async for item in behavior(request, context):
-                yield item
-        return grpc.unary_stream_rpc_method_handler(
-            checked, request_deserializer=handler.request_deserializer,
+        async def unknown(request: Message, context: grpc.aio.ServicerContext) -> None:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "Forbidden")
+        return grpc.unary_unary_rpc_method_handler(
+            unknown, request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer)
+
+
+def _is_async_gen(behavior: Any) -> bool:
+    return behavior is not None and inspect.isasyncgenfunction(behavior)
+
+
+def _checked_unary_stream(handler: Any) -> Any:
+    behavior = handler.unary_stream
+
+    async def checked(request: Message, context: grpc.aio.ServicerContext
+                      ) -> AsyncIterator[Message]:
+        reason = refusal(context.auth_context())
+        if reason is not None:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
+        async for item in behavior(request, context):
+            yield item
+    return grpc.unary_stream_rpc_method_handler(
+        checked, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer)
+
+
+def _checked_stream_stream(handler: Any) -> Any:
+    behavior = handler.stream_stream
+
+    async def checked(requests: AsyncIterator[Message], context: grpc.aio.ServicerContext
+                      ) -> AsyncIterator[Message]:
+        reason = refusal(context.auth_context())
+        if reason is not None:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
+        async for item in behavior(requests, context):
+            yield item
+    return grpc.stream_stream_rpc_method_handler(
+        checked, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer)

@@ -1,18 +1,26 @@
 """The kubelet's own gRPC API: Kubelet/ContainerLogs streams a container's log from the runtime,
 Kubelet/ContainerExec runs a command in a running container (kubelet/server/exec.py),
-Kubelet/ContainerAttach streams a container's own process (kubelet/server/attach.py). The
-apiserver proxies `Pods.Log`, `Pods.Exec` and `Pods.Attach` here (kubelet server.go
-getContainerLogs, getExec, getAttach)."""
+Kubelet/ContainerAttach streams a container's own process (kubelet/server/attach.py);
+ContainerExecInteractive and ContainerAttachInteractive do the same with stdin, terminal resizes
+and output flowing both ways (kubelet/server/interactive.py); PortForward relays one connection to
+a pod's port (kubelet/server/port_forward.py). The apiserver proxies `Pods.Log`, `Pods.Exec`,
+`Pods.Attach` and Kubernetes' exec, attach and portforward subresources here (kubelet server.go
+getContainerLogs, getExec, getAttach, getPortForward)."""
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import grpc
 
+from kubelet.runtime.streams import (
+    InteractiveProcess, InteractiveStreams, PortForwardError, PortForwarding, StreamOptions,
+)
 from kubelet.runtime.types import (
     ContainerRuntime, ContainerRuntimeError, ContainerStatus, LogOptions,
 )
+from kubelet.server import interactive, port_forward
 from kubelet.server.attach import AttachUnsupported, attach_output, newest_container_id
 from kubelet.server.exec import (
     ContainerNotRunning, StdinUnsupported, exec_output, running_container_id,
@@ -24,6 +32,9 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = kubelet_pb2.DESCRIPTOR.services_by_name["Kubelet"].full_name
 # Picks a container instance of a pod by the pod's uid and the container's name.
 ContainerFinder = Callable[[ContainerRuntime, str, str], Awaitable[str]]
+# What names a pod's container: the unary requests and InteractiveOpen.
+ContainerRef = (kubelet_pb2.ContainerExecRequest | kubelet_pb2.ContainerAttachRequest
+                | kubelet_pb2.InteractiveOpen)
 
 
 class LogRequestError(Exception):
@@ -150,9 +161,110 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
             await context.abort(grpc.StatusCode.UNAVAILABLE,
                                 f"error attaching to the container: {e}")
 
-    async def _container_id(self, request: kubelet_pb2.ContainerExecRequest
-                            | kubelet_pb2.ContainerAttachRequest,
-                            find: ContainerFinder,
+    async def ContainerExecInteractive(
+            self, requests: AsyncIterator[kubelet_pb2.InteractiveRequest],
+            context: grpc.aio.ServicerContext) -> AsyncIterator[kubelet_pb2.InteractiveResponse]:
+        opened = await _opening(requests, context)
+        if opened is None:
+            return
+        if not opened.command:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "you must specify at least one command for the container")
+            return
+        container_id = await self._container_id(opened, running_container_id, context)
+        if container_id is None:
+            return
+        runtime = self.runtime
+        if not isinstance(runtime, InteractiveStreams):
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                                "this node's container runtime cannot run interactive commands")
+            return
+
+        def start() -> Awaitable[InteractiveProcess]:
+            return runtime.exec_interactive(container_id, list(opened.command),
+                                            _stream_options(opened))
+        async for response in self._interactive(start, requests, opened, context,
+                                                "error executing command in container"):
+            yield response
+
+    async def ContainerAttachInteractive(
+            self, requests: AsyncIterator[kubelet_pb2.InteractiveRequest],
+            context: grpc.aio.ServicerContext) -> AsyncIterator[kubelet_pb2.InteractiveResponse]:
+        opened = await _opening(requests, context)
+        if opened is None:
+            return
+        container_id = await self._container_id(opened, running_container_id, context)
+        if container_id is None:
+            return
+        runtime = self.runtime
+        if not isinstance(runtime, InteractiveStreams):
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(AttachUnsupported()))
+            return
+
+        def start() -> Awaitable[InteractiveProcess]:
+            return runtime.attach_interactive(container_id, _stream_options(opened))
+        async for response in self._interactive(start, requests, opened, context,
+                                                "error attaching to container"):
+            yield response
+
+    async def _interactive(self, start: Callable[[], Awaitable[InteractiveProcess]],
+                           requests: AsyncIterator[kubelet_pb2.InteractiveRequest],
+                           opened: kubelet_pb2.InteractiveOpen, context: grpc.aio.ServicerContext,
+                           failure: str) -> AsyncIterator[kubelet_pb2.InteractiveResponse]:
+        try:
+            async for response in interactive.run_interactive(start, requests, opened.stdin):
+                yield response
+        except ContainerRuntimeError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{failure}: {e}")
+
+    async def PortForward(self, requests: AsyncIterator[kubelet_pb2.PortForwardRequest],
+                          context: grpc.aio.ServicerContext
+                          ) -> AsyncIterator[kubelet_pb2.PortForwardResponse]:
+        opened = await _opening(requests, context)
+        if opened is None:
+            return
+        if not 0 < opened.port < 65536:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f'port "{opened.port}" must be > 0 and < 65536')
+            return
+        runtime = self.runtime
+        if not isinstance(runtime, PortForwarding):
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                                "this node's container runtime cannot forward ports")
+            return
+        sandbox_id = await self._sandbox_id(opened, context)
+        if sandbox_id is None:
+            return
+        try:
+            connection = await runtime.dial_pod_port(sandbox_id, opened.port)
+        except PortForwardError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                port_forward.forwarding_error(opened.port, sandbox_id, str(e)))
+            return
+        async for response in port_forward.relay(connection, requests):
+            yield response
+
+    async def _sandbox_id(self, opened: kubelet_pb2.PortForwardOpen,
+                          context: grpc.aio.ServicerContext) -> str | None:
+        """The pod's running sandbox (its network namespace); None once the call is aborted."""
+        pod = self.get_pod(f"{opened.namespace}/{opened.pod_name}")
+        if pod is None or (opened.pod_uid and opened.pod_uid != pod.metadata.uid):
+            await context.abort(grpc.StatusCode.NOT_FOUND, f'pods "{opened.pod_name}" not found')
+            return None
+        try:
+            sandboxes = await self.runtime.list_pod_sandboxes(pod.metadata.uid)
+        except ContainerRuntimeError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
+            return None
+        ready = [s for s in sandboxes if s.ready]
+        if not ready:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                f"failed to find sandboxID for pod {pod.metadata.name}_"
+                                f"{pod.metadata.namespace}({pod.metadata.uid})")
+            return None
+        return max(ready, key=lambda s: (s.attempt, s.created_at)).id
+
+    async def _container_id(self, request: ContainerRef, find: ContainerFinder,
                             context: grpc.aio.ServicerContext) -> str | None:
         """The id of the request's container as `find` picks its instance (the running one for
         exec, the newest for attach); None once the call is aborted with the reason."""
@@ -170,3 +282,20 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
         return None
+
+
+def _stream_options(opened: kubelet_pb2.InteractiveOpen) -> StreamOptions:
+    return StreamOptions(stdin=opened.stdin, stdout=opened.stdout, stderr=opened.stderr,
+                         tty=opened.tty)
+
+
+async def _opening(requests: AsyncIterator[kubelet_pb2.InteractiveRequest]
+                   | AsyncIterator[kubelet_pb2.PortForwardRequest],
+                   context: grpc.aio.ServicerContext) -> Any:
+    """The `open` message that must come first; None once the call is aborted."""
+    first: Any = await anext(aiter(requests), None)
+    if first is None or first.WhichOneof("kind") != "open":
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                            "the first message of the stream must be `open`")
+        return None
+    return first.open

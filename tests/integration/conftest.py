@@ -19,6 +19,8 @@ from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client.clientset import Client
 from tests.integration.kubelet_docker import DOCKER_HOST, remove_labelled, running_kubelet
 from tests.integration.pod_images import ensure_pod_images
+# The streaming tests' pod and kubelet stub (test_interactive_streams.py, test_kubectl_streaming.py).
+from tests.integration.streams_pod import streams_pod, stub  # noqa: F401
 from tests.support import EtcdProcess
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%podplane/api/kubelet/v1/kubelet.proto\x12\x13podplane.kubelet.v1\x1a\x1fpodplane/api/core/v1/core.proto\"\xeb\x01\n\x14\x43ontainerLogsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x05 \x01(\x08\x12\x10\n\x08previous\x18\x06 \x01(\x08\x12\x17\n\ntail_lines\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\ntimestamps\x18\x08 \x01(\x08\x12\x1a\n\rsince_seconds\x18\t \x01(\x03H\x01\x88\x01\x01\x42\r\n\x0b_tail_linesB\x10\n\x0e_since_seconds\"\x8e\x01\n\x14\x43ontainerExecRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x12\n\x05stdin\x18\x06 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_stdin\"\x7f\n\x16\x43ontainerAttachRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x12\n\x05stdin\x18\x05 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_stdin2\x9d\x02\n\x07Kubelet\x12X\n\rContainerLogs\x12).podplane.kubelet.v1.ContainerLogsRequest\x1a\x1a.podplane.core.v1.LogChunk0\x01\x12Y\n\rContainerExec\x12).podplane.kubelet.v1.ContainerExecRequest\x1a\x1b.podplane.core.v1.ExecChunk0\x01\x12]\n\x0f\x43ontainerAttach\x12+.podplane.kubelet.v1.ContainerAttachRequest\x1a\x1b.podplane.core.v1.ExecChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%podplane/api/kubelet/v1/kubelet.proto\x12\x13podplane.kubelet.v1\x1a\x1fpodplane/api/core/v1/core.proto\"\xeb\x01\n\x14\x43ontainerLogsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x05 \x01(\x08\x12\x10\n\x08previous\x18\x06 \x01(\x08\x12\x17\n\ntail_lines\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\ntimestamps\x18\x08 \x01(\x08\x12\x1a\n\rsince_seconds\x18\t \x01(\x03H\x01\x88\x01\x01\x42\r\n\x0b_tail_linesB\x10\n\x0e_since_seconds\"\x8e\x01\n\x14\x43ontainerExecRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x12\n\x05stdin\x18\x06 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_stdin\"\x7f\n\x16\x43ontainerAttachRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x12\n\x05stdin\x18\x05 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_stdin\"-\n\x0cTerminalSize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"\xa7\x01\n\x0fInteractiveOpen\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\r\n\x05stdin\x18\x06 \x01(\x08\x12\x0e\n\x06stdout\x18\x07 \x01(\x08\x12\x0e\n\x06stderr\x18\x08 \x01(\x08\x12\x0b\n\x03tty\x18\t \x01(\x08\"\x0c\n\nStdinClose\"\xd0\x01\n\x12InteractiveRequest\x12\x34\n\x04open\x18\x01 \x01(\x0b\x32$.podplane.kubelet.v1.InteractiveOpenH\x00\x12\x0f\n\x05stdin\x18\x02 \x01(\x0cH\x00\x12\x33\n\x06resize\x18\x03 \x01(\x0b\x32!.podplane.kubelet.v1.TerminalSizeH\x00\x12\x36\n\x0bstdin_close\x18\x04 \x01(\x0b\x32\x1f.podplane.kubelet.v1.StdinCloseH\x00\x42\x06\n\x04kind\"!\n\x12InteractiveStarted\x12\x0b\n\x03tty\x18\x01 \x01(\x08\"$\n\x0fInteractiveExit\x12\x11\n\texit_code\x18\x01 \x01(\x05\"\xb3\x01\n\x13InteractiveResponse\x12:\n\x07started\x18\x01 \x01(\x0b\x32\'.podplane.kubelet.v1.InteractiveStartedH\x00\x12\x10\n\x06stdout\x18\x02 \x01(\x0cH\x00\x12\x10\n\x06stderr\x18\x03 \x01(\x0cH\x00\x12\x34\n\x04\x65xit\x18\x04 \x01(\x0b\x32$.podplane.kubelet.v1.InteractiveExitH\x00\x42\x06\n\x04kind\"U\n\x0fPortForwardOpen\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x10\n\x08pod_name\x18\x02 \x01(\t\x12\x0f\n\x07pod_uid\x18\x03 \x01(\t\x12\x0c\n\x04port\x18\x04 \x01(\x05\"b\n\x12PortForwardRequest\x12\x34\n\x04open\x18\x01 \x01(\x0b\x32$.podplane.kubelet.v1.PortForwardOpenH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04kind\"\x16\n\x14PortForwardConnected\"m\n\x13PortForwardResponse\x12>\n\tconnected\x18\x01 \x01(\x0b\x32).podplane.kubelet.v1.PortForwardConnectedH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04kind2\xeb\x04\n\x07Kubelet\x12X\n\rContainerLogs\x12).podplane.kubelet.v1.ContainerLogsRequest\x1a\x1a.podplane.core.v1.LogChunk0\x01\x12Y\n\rContainerExec\x12).podplane.kubelet.v1.ContainerExecRequest\x1a\x1b.podplane.core.v1.ExecChunk0\x01\x12]\n\x0f\x43ontainerAttach\x12+.podplane.kubelet.v1.ContainerAttachRequest\x1a\x1b.podplane.core.v1.ExecChunk0\x01\x12q\n\x18\x43ontainerExecInteractive\x12\'.podplane.kubelet.v1.InteractiveRequest\x1a(.podplane.kubelet.v1.InteractiveResponse(\x01\x30\x01\x12s\n\x1a\x43ontainerAttachInteractive\x12\'.podplane.kubelet.v1.InteractiveRequest\x1a(.podplane.kubelet.v1.InteractiveResponse(\x01\x30\x01\x12\x64\n\x0bPortForward\x12\'.podplane.kubelet.v1.PortForwardRequest\x1a(.podplane.kubelet.v1.PortForwardResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,6 +38,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTAINEREXECREQUEST']._serialized_end=476
   _globals['_CONTAINERATTACHREQUEST']._serialized_start=478
   _globals['_CONTAINERATTACHREQUEST']._serialized_end=605
-  _globals['_KUBELET']._serialized_start=608
-  _globals['_KUBELET']._serialized_end=893
+  _globals['_TERMINALSIZE']._serialized_start=607
+  _globals['_TERMINALSIZE']._serialized_end=652
+  _globals['_INTERACTIVEOPEN']._serialized_start=655
+  _globals['_INTERACTIVEOPEN']._serialized_end=822
+  _globals['_STDINCLOSE']._serialized_start=824
+  _globals['_STDINCLOSE']._serialized_end=836
+  _globals['_INTERACTIVEREQUEST']._serialized_start=839
+  _globals['_INTERACTIVEREQUEST']._serialized_end=1047
+  _globals['_INTERACTIVESTARTED']._serialized_start=1049
+  _globals['_INTERACTIVESTARTED']._serialized_end=1082
+  _globals['_INTERACTIVEEXIT']._serialized_start=1084
+  _globals['_INTERACTIVEEXIT']._serialized_end=1120
+  _globals['_INTERACTIVERESPONSE']._serialized_start=1123
+  _globals['_INTERACTIVERESPONSE']._serialized_end=1302
+  _globals['_PORTFORWARDOPEN']._serialized_start=1304
+  _globals['_PORTFORWARDOPEN']._serialized_end=1389
+  _globals['_PORTFORWARDREQUEST']._serialized_start=1391
+  _globals['_PORTFORWARDREQUEST']._serialized_end=1489
+  _globals['_PORTFORWARDCONNECTED']._serialized_start=1491
+  _globals['_PORTFORWARDCONNECTED']._serialized_end=1513
+  _globals['_PORTFORWARDRESPONSE']._serialized_start=1515
+  _globals['_PORTFORWARDRESPONSE']._serialized_end=1624
+  _globals['_KUBELET']._serialized_start=1627
+  _globals['_KUBELET']._serialized_end=2246
 # @@protoc_insertion_point(module_scope)

@@ -50,6 +50,21 @@ class KubeletStub(object):
                 request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerAttachRequest.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
                 _registered_method=True)
+        self.ContainerExecInteractive = channel.stream_stream(
+                '/podplane.kubelet.v1.Kubelet/ContainerExecInteractive',
+                request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveResponse.FromString,
+                _registered_method=True)
+        self.ContainerAttachInteractive = channel.stream_stream(
+                '/podplane.kubelet.v1.Kubelet/ContainerAttachInteractive',
+                request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveResponse.FromString,
+                _registered_method=True)
+        self.PortForward = channel.stream_stream(
+                '/podplane.kubelet.v1.Kubelet/PortForward',
+                request_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.PortForwardRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.PortForwardResponse.FromString,
+                _registered_method=True)
 
 
 class KubeletServicer(object):
@@ -76,6 +91,33 @@ class KubeletServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ContainerExecInteractive(self, request_iterator, context):
+        """An interactive exec (kubectl exec -it): stdin, terminal resizes and the end of stdin as they
+        come; stdout and stderr as they come, and the exit code last. Errors before the start are
+        status codes (NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ContainerAttachInteractive(self, request_iterator, context):
+        """An interactive attach to a running container's own process (kubectl attach -it): its output
+        from now on (not its past output), and its exit code if it ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PortForward(self, request_iterator, context):
+        """One forwarded TCP connection to a port of the pod, dialled inside the pod's network
+        namespace. A port nothing listens on ends the call with UNAVAILABLE and Kubernetes' message
+        ("error forwarding port 80 to pod <sandbox>, uid : failed to connect to localhost:80 inside
+        namespace ...").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_KubeletServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +135,21 @@ def add_KubeletServicer_to_server(servicer, server):
                     servicer.ContainerAttach,
                     request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerAttachRequest.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
+            ),
+            'ContainerExecInteractive': grpc.stream_stream_rpc_method_handler(
+                    servicer.ContainerExecInteractive,
+                    request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveResponse.SerializeToString,
+            ),
+            'ContainerAttachInteractive': grpc.stream_stream_rpc_method_handler(
+                    servicer.ContainerAttachInteractive,
+                    request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveResponse.SerializeToString,
+            ),
+            'PortForward': grpc.stream_stream_rpc_method_handler(
+                    servicer.PortForward,
+                    request_deserializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.PortForwardRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.PortForwardResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -176,6 +233,87 @@ class Kubelet(object):
             '/podplane.kubelet.v1.Kubelet/ContainerAttach',
             podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.ContainerAttachRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ContainerExecInteractive(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/podplane.kubelet.v1.Kubelet/ContainerExecInteractive',
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveRequest.SerializeToString,
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ContainerAttachInteractive(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/podplane.kubelet.v1.Kubelet/ContainerAttachInteractive',
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveRequest.SerializeToString,
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.InteractiveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PortForward(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/podplane.kubelet.v1.Kubelet/PortForward',
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.PortForwardRequest.SerializeToString,
+            podplane_dot_api_dot_kubelet_dot_v1_dot_kubelet__pb2.PortForwardResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,171 @@
+"""The real kubectl (v1.32) against podplane.streaming: `kubectl exec` (v5.channel.k8s.io, with
+stdin, its end, a terminal and its resizes), `kubectl attach` and `kubectl port-forward` (SPDY
+tunnelled over WebSocket, and the plain SPDY/3.1 upgrade), through a stand-in front door
+(kubectl_front_door.py) to the test's kubelet on the real Docker engine."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import pty
+import re
+import shutil
+import signal
+import struct
+import termios
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from podplane.api.core.v1 import core_pb2
+from podplane.api.kubelet.v1 import kubelet_pb2_grpc
+from tests.integration.kubectl_front_door import KubectlFrontDoor
+
+KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+class Kubectl:
+    def __init__(self, door: KubectlFrontDoor, home: Path, namespace: str) -> None:
+        self.door = door
+        config = home / "kubeconfig"
+        config.write_text(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: t, cluster: {{server: "http://127.0.0.1:{door.port}"}}}}]
+users: [{{name: u, user: {{}}}}]
+contexts: [{{name: c, context: {{cluster: t, user: u, namespace: {namespace}}}}}]
+current-context: c
+""")
+        self.env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
+                    "KUBECONFIG": str(config)}
+
+    async def run(self, *args: str, stdin: bytes | None = None,
+                  env: dict[str, str] | None = None) -> tuple[int, bytes, bytes]:
+        assert KUBECTL is not None
+        proc = await asyncio.create_subprocess_exec(
+            KUBECTL, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env={**self.env, **(env or {})})
+        out, err = await asyncio.wait_for(proc.communicate(stdin or b""), 60)
+        assert proc.returncode is not None
+        return proc.returncode, out, err
+
+
+@pytest_asyncio.fixture
+async def kubectl(stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod,
+                  tmp_path: Path) -> AsyncIterator[Kubectl]:
+    key = (streams_pod.metadata.namespace, streams_pod.metadata.name)
+    door = KubectlFrontDoor(stub, {key: streams_pod})
+    await door.start()
+    yield Kubectl(door, tmp_path, streams_pod.metadata.namespace)
+    await door.stop()
+
+
+async def test_exec_prints_output_and_exits_with_the_commands_code(kubectl: Kubectl) -> None:
+    code, out, err = await kubectl.run("exec", "streams", "-c", "shell", "--",
+                                       "sh", "-c", "echo hi; echo oops >&2; exit 3")
+    assert (code, out, err) == (3, b"hi\n", b"oops\ncommand terminated with exit code 3\n")
+    assert kubectl.door.upgrades == ["websocket v5.channel.k8s.io"]
+
+
+async def test_exec_reads_stdin_to_its_end(kubectl: Kubectl) -> None:
+    code, out, _ = await kubectl.run("exec", "-i", "streams", "-c", "shell", "--", "sh", "-c",
+                                     "cat; echo done", stdin=b"one\ntwo\n")
+    assert (code, out) == (0, b"one\ntwo\ndone\n")
+
+
+async def test_attach_gets_the_output_of_the_line_it_sends(kubectl: Kubectl) -> None:
+    code, out, _ = await kubectl.run("attach", "-i", "streams", "-c", "reader", stdin=b"x\n")
+    assert (code, out) == (0, b"got x\n")
+
+
+def set_size(fd: int, rows: int, cols: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
+    """kubectl exec -it under a pseudo-terminal: the shell sees the terminal's size at the
+    start and after a resize (SIGWINCH), and kubectl exits with the shell's code."""
+    assert KUBECTL is not None
+    master, slave = pty.openpty()
+    set_size(slave, 45, 123)
+    proc = await asyncio.create_subprocess_exec(
+        KUBECTL, "exec", "-it", "streams", "-c", "shell", "--", "sh", stdin=slave,
+        stdout=slave, stderr=slave, env=kubectl.env, start_new_session=True)
+    os.close(slave)
+    os.set_blocking(master, False)
+    seen = bytearray()
+    loop = asyncio.get_running_loop()
+
+    async def until(pattern: bytes, timeout: float = 30) -> None:
+        deadline = loop.time() + timeout
+        while not re.search(pattern, bytes(seen)):
+            assert loop.time() < deadline, f"no {pattern!r} in {bytes(seen)!r}"
+            with contextlib.suppress(BlockingIOError):
+                seen.extend(os.read(master, 65536))
+            await asyncio.sleep(0.05)
+    try:
+        os.write(master, b"stty size\r")
+        await until(rb"45 123")
+        set_size(master, 50, 130)
+        proc.send_signal(signal.SIGWINCH)
+        await asyncio.sleep(0.5)
+        os.write(master, b"stty size; exit 3\r")
+        await until(rb"50 130")
+        assert await asyncio.wait_for(proc.wait(), 30) == 3
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        os.close(master)
+
+
+async def port_forward(kubectl: Kubectl, remote: int, *, websockets: bool = True
+                       ) -> tuple[asyncio.subprocess.Process, int]:
+    """kubectl port-forward to a random local port; (the process, that port)."""
+    assert KUBECTL is not None
+    env = {**kubectl.env, "KUBECTL_PORT_FORWARD_WEBSOCKETS": str(websockets).lower()}
+    proc = await asyncio.create_subprocess_exec(
+        KUBECTL, "port-forward", "pod/streams", f"0:{remote}", "--address", "127.0.0.1",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    match = re.match(rb"Forwarding from 127\.0\.0\.1:(\d+) -> " + str(remote).encode(), line)
+    assert match, line
+    return proc, int(match.group(1))
+
+
+def http_get(port: int) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as answer:
+        return bytes(answer.read())
+
+
+@pytest.mark.parametrize("websockets", [True, False], ids=["tunnelled", "spdy-upgrade"])
+async def test_port_forward_to_the_pods_web_server(kubectl: Kubectl, websockets: bool) -> None:
+    proc, port = await port_forward(kubectl, 80, websockets=websockets)
+    try:
+        for _ in range(3):  # one forwarded connection each, on one session
+            assert await asyncio.to_thread(http_get, port) == b"hello-from-pod\n"
+    finally:
+        proc.terminate()
+        await proc.wait()
+    expected = "websocket SPDY/3.1+portforward.k8s.io" if websockets else "SPDY/3.1"
+    assert kubectl.door.upgrades == [expected]
+
+
+async def test_port_forward_to_a_port_nothing_listens_on(kubectl: Kubectl) -> None:
+    proc, port = await port_forward(kubectl, 81)
+    try:
+        with pytest.raises(OSError):
+            await asyncio.to_thread(http_get, port)
+        # kubectl prints the kubelet's error and gives up the session.
+        assert proc.stderr is not None
+        err = await asyncio.wait_for(proc.stderr.read(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        await proc.wait()
+    assert re.search(rb"an error occurred forwarding \d+ -> 81: error forwarding port 81 to "
+                     rb"pod \w+, uid : failed to connect to localhost:81 inside namespace", err)
