@@ -38,6 +38,7 @@ async def running_apiserver(etcd: EtcdProcess, address: str = "127.0.0.1:0",
                             **options: Any) -> AsyncIterator[APIServer]:
     """The real apiserver on a loopback port (a free one by default), over `etcd`; `options` are
     APIServer's (watch_cache, compaction_interval)."""
+    options.setdefault("rest_address", "127.0.0.1:0")  # the REST door too, on any free port
     server = APIServer([etcd.endpoint], address, **options)
     await server.start(etcd_timeout=20)
     try:

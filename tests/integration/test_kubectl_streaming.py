@@ -1,7 +1,6 @@
-"""The real kubectl (v1.32) against podplane.streaming: `kubectl exec` (v5.channel.k8s.io, with
-stdin, its end, a terminal and its resizes), `kubectl attach` and `kubectl port-forward` (SPDY
-tunnelled over WebSocket, and the plain SPDY/3.1 upgrade), through a stand-in front door
-(kubectl_front_door.py) to the test's kubelet on the real Docker engine."""
+"""The real kubectl (v1.32) through the apiserver's REST door to the test's kubelet on the real
+Docker engine: `kubectl exec` (v5.channel.k8s.io, with stdin, its end, a terminal and its
+resizes), `kubectl attach` and `kubectl port-forward` (SPDY tunnelled over a WebSocket)."""
 from __future__ import annotations
 
 import asyncio
@@ -22,20 +21,18 @@ import pytest
 import pytest_asyncio
 
 from podplane.api.core.v1 import core_pb2
-from podplane.api.kubelet.v1 import kubelet_pb2_grpc
-from tests.integration.kubectl_front_door import KubectlFrontDoor
+from apiserver.server import APIServer
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
 
 class Kubectl:
-    def __init__(self, door: KubectlFrontDoor, home: Path, namespace: str) -> None:
-        self.door = door
+    def __init__(self, apiserver: APIServer, home: Path, namespace: str) -> None:
         config = home / "kubeconfig"
         config.write_text(f"""apiVersion: v1
 kind: Config
-clusters: [{{name: t, cluster: {{server: "http://127.0.0.1:{door.port}"}}}}]
+clusters: [{{name: t, cluster: {{server: "http://127.0.0.1:{apiserver.rest_port}"}}}}]
 users: [{{name: u, user: {{}}}}]
 contexts: [{{name: c, context: {{cluster: t, user: u, namespace: {namespace}}}}}]
 current-context: c
@@ -55,20 +52,15 @@ current-context: c
 
 
 @pytest_asyncio.fixture
-async def kubectl(stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod,
+async def kubectl(apiserver: APIServer, streams_pod: core_pb2.Pod,
                   tmp_path: Path) -> AsyncIterator[Kubectl]:
-    key = (streams_pod.metadata.namespace, streams_pod.metadata.name)
-    door = KubectlFrontDoor(stub, {key: streams_pod})
-    await door.start()
-    yield Kubectl(door, tmp_path, streams_pod.metadata.namespace)
-    await door.stop()
+    yield Kubectl(apiserver, tmp_path, streams_pod.metadata.namespace)
 
 
 async def test_exec_prints_output_and_exits_with_the_commands_code(kubectl: Kubectl) -> None:
     code, out, err = await kubectl.run("exec", "streams", "-c", "shell", "--",
                                        "sh", "-c", "echo hi; echo oops >&2; exit 3")
     assert (code, out, err) == (3, b"hi\n", b"oops\ncommand terminated with exit code 3\n")
-    assert kubectl.door.upgrades == ["websocket v5.channel.k8s.io"]
 
 
 async def test_exec_reads_stdin_to_its_end(kubectl: Kubectl) -> None:
@@ -122,14 +114,12 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
         os.close(master)
 
 
-async def port_forward(kubectl: Kubectl, remote: int, *, websockets: bool = True
-                       ) -> tuple[asyncio.subprocess.Process, int]:
+async def port_forward(kubectl: Kubectl, remote: int) -> tuple[asyncio.subprocess.Process, int]:
     """kubectl port-forward to a random local port; (the process, that port)."""
     assert KUBECTL is not None
-    env = {**kubectl.env, "KUBECTL_PORT_FORWARD_WEBSOCKETS": str(websockets).lower()}
     proc = await asyncio.create_subprocess_exec(
         KUBECTL, "port-forward", "pod/streams", f"0:{remote}", "--address", "127.0.0.1",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=kubectl.env)
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
     match = re.match(rb"Forwarding from 127\.0\.0\.1:(\d+) -> " + str(remote).encode(), line)
@@ -142,17 +132,14 @@ def http_get(port: int) -> bytes:
         return bytes(answer.read())
 
 
-@pytest.mark.parametrize("websockets", [True, False], ids=["tunnelled", "spdy-upgrade"])
-async def test_port_forward_to_the_pods_web_server(kubectl: Kubectl, websockets: bool) -> None:
-    proc, port = await port_forward(kubectl, 80, websockets=websockets)
+async def test_port_forward_to_the_pods_web_server(kubectl: Kubectl) -> None:
+    proc, port = await port_forward(kubectl, 80)
     try:
         for _ in range(3):  # one forwarded connection each, on one session
             assert await asyncio.to_thread(http_get, port) == b"hello-from-pod\n"
     finally:
         proc.terminate()
         await proc.wait()
-    expected = "websocket SPDY/3.1+portforward.k8s.io" if websockets else "SPDY/3.1"
-    assert kubectl.door.upgrades == [expected]
 
 
 async def test_port_forward_to_a_port_nothing_listens_on(kubectl: Kubectl) -> None:

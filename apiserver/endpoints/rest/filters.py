@@ -35,13 +35,14 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Where each filter leaves what it found, for the ones after it and the handlers.
-PARSED = "podplane.request"
-USER = "podplane.user"
+PARSED: web.RequestKey[ResourceRequest | NonResourceRequest] = web.RequestKey(
+    "podplane.request", ResourceRequest | NonResourceRequest)  # type: ignore[arg-type]
+USER: web.RequestKey[UserInfo | None] = web.RequestKey(
+    "podplane.user", UserInfo | None)  # type: ignore[arg-type]
 
 
 def parsed(request: web.Request) -> ResourceRequest | NonResourceRequest:
-    result: ResourceRequest | NonResourceRequest = request[PARSED]
-    return result
+    return request[PARSED]
 
 
 @web.middleware

@@ -12,7 +12,7 @@ from aiohttp import web
 from google.protobuf.message import Message
 
 from apiserver import errors
-from apiserver.endpoints.rest import bodies, patching
+from apiserver.endpoints.rest import bodies, patching, streaming
 from apiserver.endpoints.rest.answers import object_answer
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
@@ -48,6 +48,8 @@ async def serve(request: web.Request, req: ResourceRequest, api: ResourceAPI[Any
             return await _ephemeral_containers(request, req, api)
         if sub == "log":
             return await _log(request, req, api.store, nodes)
+        if sub in ("exec", "attach", "portforward"):
+            return await streaming.serve(request, req, api.store, nodes)
     raise not_found_path()
 
 

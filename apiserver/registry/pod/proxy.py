@@ -2,6 +2,7 @@
 each finds the pod, its container and its node, and streams from the node's kubelet."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -54,7 +55,7 @@ def _kubelet_address(node: core_pb2.Node) -> str:
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
     """Where a proxied request goes: the pod's container on the node at the kubelet's address."""
     pod: core_pb2.Pod
     container: str
@@ -76,14 +77,14 @@ class _Target:
 
 
 async def _target(pods: Store[core_pb2.Pod], nodes: Store[core_pb2.Node], namespace: str,
-                  name: str, container: str, check: ContainerCheck) -> _Target:
+                  name: str, container: str, check: ContainerCheck) -> Target:
     """The pod, its container (the one asked for, or its only one), its node and the node's
     kubelet address; `check` refuses first a container not ready for the request."""
     pod = await pods.get(namespace or "default", name)
     chosen = _choose_container(pod, container)
     check(pod, chosen, _status(pod, chosen))
     node = await nodes.get("", pod.spec.node_name)
-    return _Target(pod, chosen, node, _kubelet_address(node))
+    return Target(pod, chosen, node, _kubelet_address(node))
 
 
 def _started(pod: core_pb2.Pod, container: str, status: core_pb2.ContainerStatus | None,
@@ -166,3 +167,37 @@ async def attach(pods: Store[core_pb2.Pod], nodes: Store[core_pb2.Node],
         kreq.stdin = request.stdin
     async for chunk in target.stream(lambda kubelet: kubelet.ContainerAttach(kreq, timeout=None)):
         yield chunk
+
+
+# ------------------------------------------------------------------ interactive streams
+# The interactive exec and attach and the port-forward of the REST door (WebSockets) reach the
+# same kubelet, after the same checks, as the gRPC door's calls above.
+
+async def exec_target(pods: Store[core_pb2.Pod], nodes: Store[core_pb2.Node], namespace: str,
+                      name: str, container: str) -> Target:
+    """Where an exec goes: a running container of a pod that has not completed."""
+    return await _target(pods, nodes, namespace, name, container, _EXECUTABLE)
+
+
+async def attach_target(pods: Store[core_pb2.Pod], nodes: Store[core_pb2.Node], namespace: str,
+                        name: str, container: str) -> Target:
+    """Where an attach goes: a started container of a pod that has not completed."""
+    return await _target(pods, nodes, namespace, name, container, _ATTACHABLE)
+
+
+async def port_forward_target(pods: Store[core_pb2.Pod], nodes: Store[core_pb2.Node],
+                              namespace: str, name: str) -> Target:
+    """Where a port-forward goes: a running pod on a node (PortForwardREST's check)."""
+    pod = await pods.get(namespace or "default", name)
+    if pod.status.phase != "Running" or not pod.spec.node_name:
+        raise errors.bad_request(f"unable to forward port because pod is not running. Current "
+                                 f"status={pod.status.phase or 'Pending'}")
+    node = await nodes.get("", pod.spec.node_name)
+    return Target(pod, "", node, _kubelet_address(node))
+
+
+@contextlib.asynccontextmanager
+async def kubelet_stub(target: Target) -> AsyncIterator[kubelet_pb2_grpc.KubeletStub]:
+    """The kubelet of the target's node, over the apiserver's kubelet client connection."""
+    async with kubelet_client.channel(target.address, target.node.metadata.name) as channel:
+        yield kubelet_pb2_grpc.KubeletStub(channel)
