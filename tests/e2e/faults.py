@@ -17,7 +17,7 @@ import grpc
 
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, ResourceClient, status_code
-from tests.e2e.conftest import ROOT, compose
+from tests.e2e.compose_cluster import ROOT, compose
 
 RESULTS = ROOT / "build" / "e2e" / "faults.json"
 PROJECT = "podplane"
@@ -113,6 +113,23 @@ def replication_controller(name: str, namespace: str, replicas: int) -> Any:
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"replicas": replicas, "selector": {"app": name},
                  "template": sleeper_template(name)}})
+
+
+def tolerating_replication_controller(name: str, replicas: int, toleration_seconds: int) -> Any:
+    """Sleepers that stay on an unreachable or not-ready node for `toleration_seconds`, then are
+    evicted (the node lifecycle controller's NoExecute taints)."""
+    tolerations = [{"key": f"node.kubernetes.io/{key}", "operator": "Exists",
+                    "effect": "NoExecute", "tolerationSeconds": toleration_seconds}
+                   for key in ("unreachable", "not-ready")]
+    return manifest.from_dict({
+        "apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"app": name}, "template": {
+            "metadata": {"labels": {"app": name}},
+            "spec": {"tolerations": tolerations, "terminationGracePeriodSeconds": 2,
+                     "containers": [{"name": "main", "image": "busybox",
+                                     "imagePullPolicy": "IfNotPresent",
+                                     "command": ["sleep", "3600"],
+                                     "resources": {"requests": {"cpu": "200m"}}}]}}}})
 
 
 def replica_set(name: str, namespace: str, replicas: int) -> Any:

@@ -8,10 +8,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.e2e.conftest import NODES, compose, podctl
-from tests.e2e.faults import record
+from tests.e2e.compose_cluster import NODES, compose, podctl
+from tests.e2e.faults import record, tolerating_replication_controller
 from tests.support import eventually
 
 HELLO_WORLD = """\
@@ -45,21 +44,6 @@ async def test_the_hello_world_job_completes(client: Client, namespace: str) -> 
     assert "hello-world" in table and "1/1" in table
 
 
-def replication_controller(name: str, replicas: int, toleration_seconds: int) -> Any:
-    tolerations = [{"key": f"node.kubernetes.io/{key}", "operator": "Exists",
-                    "effect": "NoExecute", "tolerationSeconds": toleration_seconds}
-                   for key in ("unreachable", "not-ready")]
-    return manifest.from_dict({
-        "apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": name},
-        "spec": {"replicas": replicas, "selector": {"app": name}, "template": {
-            "metadata": {"labels": {"app": name}},
-            "spec": {"tolerations": tolerations, "terminationGracePeriodSeconds": 2,
-                     "containers": [{"name": "main", "image": "busybox",
-                                     "imagePullPolicy": "IfNotPresent",
-                                     "command": ["sleep", "3600"],
-                                     "resources": {"requests": {"cpu": "200m"}}}]}}}})
-
-
 async def running_pods(client: Client, namespace: str, n: int) -> list[Any] | None:
     pods = [p for p in (await client.pods.list(namespace, label_selector="app=web")).items
             if p.status.phase == "Running" and not p.metadata.deletion_timestamp]
@@ -68,7 +52,7 @@ async def running_pods(client: Client, namespace: str, n: int) -> list[Any] | No
 
 async def test_a_replication_controller_spreads_and_survives_a_node_stopping(
         client: Client, namespace: str) -> None:
-    rc = replication_controller("web", 6, toleration_seconds=5)
+    rc = tolerating_replication_controller("web", 6, toleration_seconds=5)
     rc.metadata.namespace = namespace
     await client.replicationcontrollers.create(rc)
     pods = await eventually(lambda: running_pods(client, namespace, 6), 180, interval=1,

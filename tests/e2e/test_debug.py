@@ -10,7 +10,7 @@ from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
 from podplane.apimachinery.ephemeral_containers import status_of
-from tests.e2e.conftest import podctl
+from tests.e2e.compose_cluster import podctl
 from tests.support import eventually
 
 APP_COMMAND = ("mkdir -p /www && echo hello-from-app > /www/index.html && "

@@ -12,7 +12,7 @@ from typing import Any
 import pytest_asyncio
 
 from podplane.client.clientset import Client
-from tests.e2e.conftest import compose
+from tests.e2e.compose_cluster import compose
 from tests.e2e.faults import (drain, lease_holder, record, replica_set, run_compose,
                               service_of_holder, sleeper_pod, stop_task, wait_healthy)
 from tests.support import eventually

@@ -17,11 +17,10 @@ from typing import Any
 import pytest_asyncio
 
 from podplane.client.clientset import Client
-from tests.e2e.conftest import NODES, compose, node_docker
+from tests.e2e.compose_cluster import NODES, compose, node_docker
 from tests.e2e.faults import (NETWORK, container_id, drain, record, retried, settled,
-                              wait_healthy)
+                              tolerating_replication_controller, wait_healthy)
 from tests.e2e.faults import replication_controller as sleepers
-from tests.e2e.test_controllers import replication_controller
 from tests.support import eventually
 
 CUT = "node-3"
@@ -110,7 +109,7 @@ def _rc(name: str, namespace: str, replicas: int, node: str) -> Any:
 
 async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
         client: Client, namespace: str, restores_nodes: None) -> None:
-    rc = replication_controller("web", 6, toleration_seconds=5)
+    rc = tolerating_replication_controller("web", 6, toleration_seconds=5)
     rc.metadata.namespace = namespace
     await client.replicationcontrollers.create(rc)
     pods = await eventually(lambda: settled(client, namespace, "web", 6), 180, interval=1,

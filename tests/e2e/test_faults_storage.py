@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer, wait_for_sync
-from tests.e2e.conftest import compose
+from tests.e2e.compose_cluster import compose
 from tests.e2e.faults import (PodChurn, WatchChecker, config_map, drain, record,
                               replication_controller, retried, run_compose, scale, settled,
                               stop_task, wait_healthy)

@@ -13,7 +13,7 @@ from typing import Any
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import reflection_client
-from tests.e2e.conftest import ADMIN, ROOT, SERVER, node_docker, podctl
+from tests.e2e.compose_cluster import ADMIN, ROOT, SERVER, node_docker, podctl
 from tests.support import eventually
 
 

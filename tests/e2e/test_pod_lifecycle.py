@@ -12,7 +12,7 @@ import grpc
 from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
-from tests.e2e.conftest import podctl
+from tests.e2e.compose_cluster import podctl
 from tests.support import eventually
 
 BUSYBOX = {"image": "busybox", "imagePullPolicy": "IfNotPresent"}

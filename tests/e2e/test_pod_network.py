@@ -6,7 +6,7 @@ from typing import Any
 
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.e2e.conftest import podctl
+from tests.e2e.compose_cluster import podctl
 from tests.support import eventually
 
 

@@ -12,7 +12,7 @@ import pytest
 from podplane.apimachinery import resources
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.credentials import Credentials
-from tests.e2e.conftest import ADMIN, PKI, ROOT, SERVER, compose, podctl
+from tests.e2e.compose_cluster import ADMIN, PKI, ROOT, SERVER, compose, podctl
 
 TOKEN_SERVER = os.environ.get(
     "PODPLANE_TOKEN_SERVER",
@@ -52,7 +52,7 @@ async def test_admin_certificate_and_tokens_are_served() -> None:
 
 
 def test_podctl_with_the_admin_certificate_and_token() -> None:
-    out = podctl("get", "nodes").stdout  # conftest gives podctl the admin certificate
+    out = podctl("get", "nodes").stdout  # compose_cluster gives podctl the admin certificate
     assert "node-1" in out and "Ready" in out
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODPLANE_")}
     env |= {"PODPLANE_SERVER": TOKEN_SERVER, "PODPLANE_CA": str(PKI / "ca.crt"),

@@ -7,7 +7,7 @@ import subprocess
 from typing import Any
 
 from podplane.client.clientset import Client, is_not_found
-from tests.e2e.conftest import ROOT, compose, node_docker
+from tests.e2e.compose_cluster import ROOT, compose, node_docker
 from tests.support import eventually
 
 MANIFEST = """\

@@ -1,13 +1,11 @@
-"""Integration fixtures: a real etcd process and the real apiserver on a real gRPC port; for the
-kubelet's tests, the test host's real Docker engine, a pod namespace whose containers are removed
-afterwards, and a whole kubelet (helpers in kubelet_docker.py)."""
+"""Integration fixtures: a real etcd process and the real apiserver on a real gRPC port (started by
+control_plane.py); for the kubelet's tests, the test host's real Docker engine, a pod namespace
+whose containers are removed afterwards, and a whole kubelet (helpers in kubelet_docker.py)."""
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -17,31 +15,10 @@ from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client.clientset import Client
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.integration.kubelet_docker import DOCKER_HOST, remove_labelled, running_kubelet
 from tests.integration.pod_images import ensure_pod_images
 from tests.support import EtcdProcess
-
-
-@contextlib.contextmanager
-def etcd_process() -> Iterator[EtcdProcess]:
-    process = EtcdProcess.start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@contextlib.asynccontextmanager
-async def running_apiserver(etcd: EtcdProcess, address: str = "127.0.0.1:0",
-                            **options: Any) -> AsyncIterator[APIServer]:
-    """The real apiserver on a loopback port (a free one by default), over `etcd`; `options` are
-    APIServer's (watch_cache, compaction_interval)."""
-    server = APIServer([etcd.endpoint], address, **options)
-    await server.start(etcd_timeout=20)
-    try:
-        yield server
-    finally:
-        await server.stop(0)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, free_port
 
 SETTLE = 0.3  # seconds: many times the apiserver's 10 ms watch batch interval

@@ -12,18 +12,8 @@ import pytest
 from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
+from tests.integration.api_objects import pod
 from tests.support import EtcdProcess, new_namespace
-
-
-def pod(name: str, namespace: str, **labels: str) -> core_pb2.Pod:
-    obj = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"containers": [{"name": "main", "image": "busybox",
-                                 "command": ["sleep", "3600"]}]},
-    })
-    assert isinstance(obj, core_pb2.Pod)
-    return obj
 
 
 async def test_create_defaults_and_get(client: Client) -> None:

@@ -16,7 +16,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
-from tests.integration.conftest import running_apiserver
+from tests.integration.control_plane import running_apiserver
 from tests.pki_support import cert_credentials, make_pki, secure_serving, token_credentials
 from tests.support import EtcdProcess
 

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from podplane.client.clientset import Client
-from tests.integration.test_apiserver_storage import pod
+from tests.integration.api_objects import pod
 from tests.support import new_namespace
 
 

@@ -187,7 +187,7 @@ async def test_pre_stop_runs_before_sigterm_and_sigterm_ignorers_die_after_the_g
 
 
 async def test_a_kubelet_reports_readiness_and_terminates_gracefully_through_the_api(
-        kubelet: Kubelet, client: Client, pod_namespace: str) -> None:  # noqa: F811
+        kubelet: Kubelet, client: Client, pod_namespace: str) -> None:
     await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
         name=pod_namespace)))
     pod = manifest.from_dict({

@@ -26,7 +26,7 @@ from podctl.printers.pods import summarize_pod
 from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, new_namespace
 
 GRACE = 2.0

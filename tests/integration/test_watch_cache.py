@@ -19,7 +19,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import EtcdProcess, eventually, free_port, new_namespace
 
 Change = tuple[str, str, str]  # (type, name, resourceVersion)

@@ -1,8 +1,10 @@
 """The layers point one way: CLI and services -> podplane (machinery) -> podplane.api (generated).
-Services talk to each other over gRPC only, so none imports another."""
+Services talk to each other over gRPC only, so none imports another. Tests import helper modules,
+never another test module or a conftest."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,31 @@ def folder_cycles(component: str) -> list[list[str]]:
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_no_cycles_between_folders(component: str) -> None:
     assert folder_cycles(component) == []
+
+
+# ---------------------------------------------------------------- tests
+
+# `tests.x.test_y` or `tests.x.conftest`, as imported or as named in a `python -c` string.
+_TEST_OR_CONFTEST = re.compile(r"\btests(?:\.\w+)*\.(?:test_\w+|conftest)\b")
+
+
+def test_tests_import_no_test_module_and_no_conftest() -> None:
+    """Helpers shared by tests live in helper modules and fixtures in conftest.py, where pytest
+    finds them: a test module imported by another ties the two together (a test function it
+    hands over runs twice), and a fixture imported by name needs a `# noqa` to pass the linter."""
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        found: list[str] = []
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                modules = _TEST_OR_CONFTEST.findall(node.value)
+            else:
+                continue
+            found += [m for m in modules if _TEST_OR_CONFTEST.fullmatch(m)]
+        if found:
+            offenders[str(path.relative_to(ROOT))] = sorted(set(found))
+    assert offenders == {}

@@ -13,44 +13,10 @@ import pytest
 
 from controller.deployment import revision as revisions
 from controller.deployment import rollout
-from podplane.apimachinery import manifest
 from podplane.api.apps.v1 import apps_pb2
-from podplane.api.core.v1 import core_pb2
+from tests.unit.controller.deployment_objects import T0, T1, T2, deploy, rs, template
 
 ROOT = Path(__file__).resolve().parents[3]
-T0, T1, T2 = "2030-01-01T00:00:00Z", "2030-01-01T00:00:10Z", "2030-01-01T00:00:20Z"
-
-
-def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
-           strategy: str = "RollingUpdate", status_replicas: int = 0) -> apps_pb2.Deployment:
-    d = apps_pb2.Deployment()
-    d.metadata.name = "web"
-    d.spec.replicas = replicas
-    d.spec.strategy.type = strategy
-    if strategy == "RollingUpdate":
-        d.spec.strategy.rolling_update.max_surge = surge
-        d.spec.strategy.rolling_update.max_unavailable = unavailable
-    d.status.replicas = status_replicas
-    return d
-
-
-def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
-       desired: int | None = None, most: int | None = None,
-       revision: int | None = None) -> apps_pb2.ReplicaSet:
-    r = apps_pb2.ReplicaSet()
-    r.metadata.name = name
-    r.metadata.uid = f"uid-{name}"
-    r.metadata.creation_timestamp = created
-    r.spec.replicas = size
-    r.status.replicas = size
-    r.status.available_replicas = size if available is None else available
-    if desired is not None:
-        r.metadata.annotations[rollout.DESIRED_REPLICAS_ANNOTATION] = str(desired)
-    if most is not None:
-        r.metadata.annotations[rollout.MAX_REPLICAS_ANNOTATION] = str(most)
-    if revision is not None:
-        r.metadata.annotations[revisions.REVISION_ANNOTATION] = str(revision)
-    return r
 
 
 # ---------------------------------------------------------------- maxSurge and maxUnavailable
@@ -234,15 +200,6 @@ def test_max_revision_and_the_order_of_cleanup() -> None:
 
 # ---------------------------------------------------------------- the pod-template hash
 
-def template(image: str = "nginx:1.27", **labels: str) -> core_pb2.PodTemplateSpec:
-    spec = manifest.from_dict({
-        "metadata": {"labels": {"app": "web", **labels}},
-        "spec": {"containers": [{"name": "web", "image": image}]}},
-        apps_pb2.ReplicaSet().spec.template.__class__)
-    assert isinstance(spec, core_pb2.PodTemplateSpec)
-    return spec
-
-
 def test_safe_encoding_and_fnv32a() -> None:
     assert revisions.safe_encode("0123456789") == "456789bcdf"
     assert revisions.fnv32a(b"") == 0x811C9DC5
@@ -263,7 +220,7 @@ def test_the_hash_depends_on_the_template_only() -> None:
 
 def test_the_hash_is_the_same_in_another_process() -> None:
     code = ("from controller.deployment import revision as revisions\n"
-            "from tests.unit.controller.test_deployment_rollout import template\n"
+            "from tests.unit.controller.deployment_objects import template\n"
             "print(revisions.template_hash(template()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True).stdout

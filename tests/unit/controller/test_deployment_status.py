@@ -8,7 +8,7 @@ from datetime import datetime
 
 from controller.deployment import status as ds
 from podplane.api.apps.v1 import apps_pb2
-from tests.unit.controller.test_deployment_rollout import deploy, rs
+from tests.unit.controller.deployment_objects import deploy, rs
 
 NOW = 1_900_000_000.0  # 2030-03-17T17:46:40Z
 EARLIER = "2030-03-17T17:30:00Z"

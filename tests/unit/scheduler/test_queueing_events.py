@@ -16,7 +16,7 @@ from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.schedtest import node, pod
-from tests.unit.scheduler.test_scheduler_loop import FakeClient, _copy, _eventually
+from tests.unit.scheduler.fakes import FakeClient, copy_of, wait_until
 
 
 @pytest.fixture
@@ -63,11 +63,11 @@ async def test_events_wake_the_pods_whose_rejections_they_may_undo(
     elif event == "pod-bound":
         pending = pt.pod("pending")
         handlers.on_pod_add(pending)
-        bound = _copy(pending)
+        bound = copy_of(pending)
         bound.spec.node_name = "n1"
         handlers.on_pod_update(pending, bound)
     elif event == "bound-pod-relabelled":
-        relabelled = _copy(existing)
+        relabelled = copy_of(existing)
         relabelled.metadata.labels["app"] = "db"
         handlers.on_pod_update(existing, relabelled)
     elif event == "node-deleted":
@@ -113,9 +113,9 @@ async def test_a_pod_waiting_for_its_affinity_is_bound_once_its_partner_is(
                           queue=SchedulingQueue(initial_backoff=0.01, max_backoff=0.02),
                           flush_interval=0.01)
     scheduler_tasks.append(asyncio.ensure_future(scheduler.run()))
-    await _eventually(lambda: bool(client.events.created))
+    await wait_until(lambda: bool(client.events.created))
     assert client.events.created[0].message == \
         "0/2 nodes are available: 2 node(s) didn't match pod affinity rules."
-    await _eventually(lambda: scheduler.queue.where(affine) == "unschedulable")
+    await wait_until(lambda: scheduler.queue.where(affine) == "unschedulable")
     client.pods.emit("ADDED", pt.pod("db", {"app": "db"}, node_name="n2", phase="Running"))
-    await _eventually(lambda: client.binds == [("web", "n2")])
+    await wait_until(lambda: client.binds == [("web", "n2")])

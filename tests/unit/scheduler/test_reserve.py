@@ -18,7 +18,7 @@ from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.schedtest import node, pod
-from tests.unit.scheduler.test_scheduler_loop import FakeClient, _eventually
+from tests.unit.scheduler.fakes import FakeClient, wait_until
 
 Calls = list[tuple[str, str, str]]
 
@@ -90,7 +90,7 @@ async def test_a_rejected_reservation_is_undone_and_the_pod_not_bound(run_schedu
     client = FakeClient([node("node-1")], [pod("p")])
     scheduler = _scheduler(client, calls, reject=["p"])
     await run_scheduler(scheduler)
-    await _eventually(lambda: bool(client.events.created))
+    await wait_until(lambda: bool(client.events.created))
     event = client.events.created[0]
     assert (event.reason, event.message) == ("FailedScheduling", "R2 has no room on node-1")
     assert calls[:4] == [("reserve", "R1", "node-1"), ("reserve", "R2", "node-1"),
@@ -105,7 +105,7 @@ async def test_a_failed_bind_unreserves_in_reverse_order(run_scheduler: Callable
     client = FakeClient([node("node-1")], [pod("p")])
     client.bind_failures = [grpc.StatusCode.UNAVAILABLE]
     await run_scheduler(_scheduler(client, calls, reject=[]))
-    await _eventually(lambda: client.binds == [("p", "node-1")])
+    await wait_until(lambda: client.binds == [("p", "node-1")])
     assert calls == [("reserve", "R1", "node-1"), ("reserve", "R2", "node-1"),
                      ("unreserve", "R2", "node-1"), ("unreserve", "R1", "node-1"),
                      ("reserve", "R1", "node-1"), ("reserve", "R2", "node-1")]

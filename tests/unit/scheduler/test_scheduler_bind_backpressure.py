@@ -10,7 +10,7 @@ from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.schedtest import node, pod
-from tests.unit.scheduler.test_scheduler_loop import FakeClient, _eventually
+from tests.unit.scheduler.fakes import FakeClient, wait_until
 
 
 class _SlowBinds(FakeClient):
@@ -36,7 +36,7 @@ async def test_binds_in_flight_are_bounded_and_all_pods_get_bound() -> None:
                           queue=SchedulingQueue(), flush_interval=0.01, max_binds_in_flight=3)
     task = asyncio.ensure_future(scheduler.run())
     try:
-        await _eventually(lambda: len(client.binds) == 40)
+        await wait_until(lambda: len(client.binds) == 40)
         assert client.most_in_flight <= 3
         requested = sum(info.requested.milli_cpu for info in scheduler.cache.node_infos())
         assert requested == 40 * 100
