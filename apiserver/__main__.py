@@ -1,12 +1,15 @@
-"""python -m apiserver --etcd-servers http://127.0.0.1:2379 [--bind-address 0.0.0.0] [--port 6443]"""
+"""python -m apiserver --etcd-servers http://127.0.0.1:2379 [--bind-address 0.0.0.0]
+[--port 6443]"""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
 
-from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                                DEFAULT_MAX_REQUESTS_INFLIGHT)
+from apiserver.flowcontrol.max_inflight import (
+    DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+    DEFAULT_MAX_REQUESTS_INFLIGHT,
+)
 from apiserver.options.flags import add_security_flags, security_from_args
 from apiserver.server import DEFAULT_ACCEPTORS, APIServer, WatchCacheOptions
 from podplane.componentbase import flags

@@ -17,8 +17,11 @@ from apiserver.admission.pod_security import PodSecurity
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
-from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                                DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflight)
+from apiserver.flowcontrol.max_inflight import (
+    DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+    DEFAULT_MAX_REQUESTS_INFLIGHT,
+    MaxInflight,
+)
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
@@ -66,8 +69,8 @@ class APIServer:
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
     # gRPC servers on the port (--grpc-acceptors): how many calls of a method the event loop can
-    # take up per turn (podplane.componentbase.serving.Server); with too few, calls queue where the overload
-    # guard cannot see them.
+    # take up per turn (podplane.componentbase.serving.Server); with too few, calls queue where the
+    # overload guard cannot see them.
     acceptors: int = DEFAULT_ACCEPTORS
     etcd: EtcdClient = field(init=False)
     # By plural: every kind, so of no one message type.
@@ -168,7 +171,7 @@ class APIServer:
             try:
                 await asyncio.wait_for(self.etcd.status(), 5)
                 ok = True
-            except Exception:
+            except Exception:  # noqa: BLE001 - whatever the probe met, etcd is not serving us
                 ok = False
             if ok != serving:
                 log.warning("etcd %s", "reachable again" if ok else "unreachable")

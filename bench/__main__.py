@@ -1,14 +1,5 @@
-"""podplane-bench: benchmarks and load tests of a podplane control plane.
-
-    podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
-    podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
-    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] [--out FILE]
-    podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
-                             [--out FILE] [--plot FILE]
-    podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
-    podplane-bench apiserver-costs [--calls N] [--out FILE]
-    podplane-bench grpc-costs [--calls N] [--out FILE]
-"""
+"""podplane-bench: benchmarks and load tests of a podplane control plane; USAGE lists the
+commands (podplane-bench --help prints it)."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +12,22 @@ from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
 from podplane.componentbase import flags
+
+# The --help description, printed as written: kept out of the docstring, which a formatter
+# re-indents (a backslash at the end of a line joins it to the next).
+USAGE = """\
+podplane-bench: benchmarks and load tests of a podplane control plane.
+
+    podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
+    podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
+    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] \
+[--out FILE]
+    podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
+                             [--out FILE] [--plot FILE]
+    podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
+    podplane-bench apiserver-costs [--calls N] [--out FILE]
+    podplane-bench grpc-costs [--calls N] [--out FILE]
+"""
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -127,7 +134,7 @@ def options_from(args: argparse.Namespace) -> apiserver_benchmark.Options:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="podplane-bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="podplane-bench", description=USAGE,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_apiserver(sub)

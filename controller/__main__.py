@@ -17,12 +17,16 @@ from collections.abc import Sequence
 from controller.controllers import CONTROLLERS
 from controller.framework.manager import ControllerManager, ControllerOptions
 from controller.nodeipam.cidrset import CidrAllocator
-from podplane.componentbase import flags
-from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import Client
-from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
-                                while_leading)
 from podplane.client.credentials import add_credential_flags
+from podplane.componentbase import flags, leaderelection_flags
+from podplane.componentbase.app import (
+    Component,
+    component_settings,
+    leader_elector,
+    serve_component,
+    while_leading,
+)
 from podplane.componentbase.serving import run_service
 
 log = logging.getLogger("controller-manager")

@@ -12,10 +12,14 @@ from typing import NoReturn
 
 import grpc
 
-from podplane.componentbase import flags
 from podplane.apimachinery import quantity
-from podplane.client.credentials import Credentials, CredentialsError, add_credential_flags, \
-    credentials_from
+from podplane.client.credentials import (
+    Credentials,
+    CredentialsError,
+    add_credential_flags,
+    credentials_from,
+)
+from podplane.componentbase import flags
 from podplane.componentbase.metrics import parse_bind_address
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

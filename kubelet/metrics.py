@@ -1,5 +1,6 @@
 """The kubelet's metrics, under the kubelet's names (pkg/kubelet/metrics): the pods and containers
-running here (from the PLEG's relist), how long pods take to start and to sync, and the node name."""
+running here (from the PLEG's relist), how long pods take to start and to sync, and the node
+name."""
 from __future__ import annotations
 
 import time

@@ -42,7 +42,8 @@ def usage_error(message: str) -> CommandError:
 
 def connection_refused(server: str) -> CommandError:
     return CommandError(
-        f"The connection to the server {server} was refused - did you specify the right host or port?")
+        f"The connection to the server {server} was refused - "
+        "did you specify the right host or port?")
 
 
 def is_connection_failure(err: grpc.aio.AioRpcError) -> bool:
@@ -53,7 +54,8 @@ def is_connection_failure(err: grpc.aio.AioRpcError) -> bool:
 def server_error_message(err: BaseException, server: str, *, source_note: str = "") -> str:
     """kubectl's line for an API error: `Error from server (NotFound): pods "x" not found`.
 
-    `source_note` is kubectl's `error when creating "pod.yaml": ` prefix for errors about a manifest.
+    `source_note` is kubectl's `error when creating "pod.yaml": ` prefix for errors about a
+    manifest.
     """
     if not isinstance(err, grpc.aio.AioRpcError):
         return f"error: {err}"

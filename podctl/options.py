@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from podctl.connection import connect, default_server
 from podctl.errors import usage_error
-from podplane.client.clientset import Client
 from podplane.apimachinery.resources import Resource
+from podplane.client.clientset import Client
 
 DEFAULT_NAMESPACE = "default"
 Connector = Callable[[str], AbstractAsyncContextManager[Client]]

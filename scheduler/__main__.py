@@ -16,15 +16,19 @@ import re
 import sys
 from collections.abc import Sequence
 
-from podplane.componentbase import flags
-from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import BindConnections, Client
-from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
-                                while_leading)
 from podplane.client.credentials import add_credential_flags
+from podplane.componentbase import flags, leaderelection_flags
+from podplane.componentbase.app import (
+    Component,
+    component_settings,
+    leader_elector,
+    serve_component,
+    while_leading,
+)
 from podplane.componentbase.serving import run_service
-from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
+from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import BIND_CONNECTIONS, Scheduler
 

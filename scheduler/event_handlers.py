@@ -7,9 +7,9 @@ from collections.abc import Callable, Collection
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.cache.cache import SchedulerCache
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.framework import cluster_events
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
-from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 

@@ -37,7 +37,8 @@ POD_SCHEDULING_ATTEMPTS = Histogram(
 
 
 def track_queue(queue: SchedulingQueue) -> None:
-    """scheduler_pending_pods reads `queue` at each scrape (from the scrape thread: lengths only)."""
+    """scheduler_pending_pods reads `queue` at each scrape (from the scrape thread: lengths
+    only)."""
     def pending(name: str) -> Callable[[], float]:
         return lambda: queue.pending()[name]
     for name in ("active", "backoff", "unschedulable"):

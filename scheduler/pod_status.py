@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.conditions import set_pod_condition
 from podplane.client.clientset import Client
 from podplane.client.conflicts import ConflictRetriesExhausted, get_same, update_on_conflict
-from podplane.apimachinery.conditions import set_pod_condition
 
 log = logging.getLogger(__name__)
 

@@ -12,16 +12,16 @@ from typing import Any, Protocol
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_not_found, status_code
+from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, wait_for_sync
 from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
+from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 from scheduler.event_handlers import EventHandlers, is_assigned
-from podplane.client.events import NORMAL, WARNING, EventRecorder
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState
-from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 MAX_BINDS_IN_FLIGHT = 32
 
 
-# Connections the scheduler's binds go over, in turn (podplane.client.clientset.BindConnections): in the
-# load test with pods created over four connections, binds over one waited behind the creates
+# Connections the scheduler's binds go over, in turn (podplane.client.clientset.BindConnections): in
+# the load test with pods created over four connections, binds over one waited behind the creates
 # (creation to bind p50 8.9 s; 0.24 s over four).
 BIND_CONNECTIONS = 4
 
@@ -159,7 +159,7 @@ class Scheduler:
         try:
             async with self._bind_slots:
                 await self.binder.bind(meta.namespace, meta.name, result.node_name, meta.uid)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any failed bind is undone and the pod retried
             self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)
             self.queue.move_all_to_active_or_backoff("AssignedPodDelete")

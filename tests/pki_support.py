@@ -1,12 +1,12 @@
-"""Test PKIs: the cluster's real layout (podplane.componentbase.pki) written to a temporary folder, and client
-credentials from it."""
+"""Test PKIs: the cluster's real layout (podplane.componentbase.pki) written to a temporary folder,
+and client credentials from it."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from apiserver.options.secure_serving import SecureServing
-from podplane.componentbase import pki
 from podplane.client.credentials import Credentials
+from podplane.componentbase import pki
 
 
 def make_pki(folder: Path, nodes: tuple[str, ...] = ("node-1",)) -> Path:

@@ -33,8 +33,9 @@ def job(obj: batch_pb2.Job) -> None:
 
 def generate_job_selector(obj: batch_pb2.Job) -> None:
     """A Job without manualSelector selects its own pods by its uid: the template gets the uid and
-    name labels and the selector matches the uid (kubernetes pkg/registry/batch/job generateSelector;
-    metadata.uid must be set). Labels the user set are kept, so a conflict fails validation."""
+    name labels and the selector matches the uid (kubernetes pkg/registry/batch/job
+    generateSelector; metadata.uid must be set). Labels the user set are kept, so a conflict fails
+    validation."""
     if obj.spec.HasField("manual_selector") and obj.spec.manual_selector:
         return
     labels = obj.spec.template.metadata.labels

@@ -1,7 +1,7 @@
 """A client watch on the watch cache, and the events it is sent (kubernetes staging/src/k8s.io/
 apiserver/pkg/storage/cacher/cache_watcher.go): each change is decoded once and shared by every
-watcher; a watcher filters it through its selectors into ADDED, MODIFIED or DELETED, and queues it in
-its own bounded buffer."""
+watcher; a watcher filters it through its selectors into ADDED, MODIFIED or DELETED, and queues it
+in its own bounded buffer."""
 from __future__ import annotations
 
 import asyncio

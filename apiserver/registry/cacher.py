@@ -243,7 +243,7 @@ class Cacher(Generic[T]):
     async def wait_ready(self, timeout: float = 10.0) -> None:
         try:
             await asyncio.wait_for(self.ready.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise errors.unavailable(f"the {self.resource_name} cache is not initialized "
                                      f"yet") from None
 
@@ -336,7 +336,7 @@ class Cacher(Generic[T]):
                     else:
                         try:
                             msg = await asyncio.wait_for(w.queue.get(), remaining)
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             return
                 else:
                     msg = w.queue.get_nowait()

@@ -8,7 +8,7 @@ finalizers are removed and, for a pod, its kubelet has stopped it and deletes it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Generic
 
 from google.protobuf.message import Message
@@ -97,7 +97,7 @@ def decide(resource: Resource, obj: T, requested: int | None,
         if grace == 0 and not pending:
             return Decision(delete_now=True)
         marked = _copy(obj)
-        started = (timeutil.parse(meta.deletion_timestamp) or datetime.now(timezone.utc)) \
+        started = (timeutil.parse(meta.deletion_timestamp) or datetime.now(UTC)) \
             - timedelta(seconds=current)
         marked_meta = object_meta(marked)
         marked_meta.deletion_timestamp = timeutil.format_time(started + timedelta(seconds=grace))
@@ -107,7 +107,7 @@ def decide(resource: Resource, obj: T, requested: int | None,
         return Decision(delete_now=True)
     marked = _copy(obj)
     m = object_meta(marked)
-    m.deletion_timestamp = timeutil.format_time(datetime.now(timezone.utc)
+    m.deletion_timestamp = timeutil.format_time(datetime.now(UTC)
                                                 + timedelta(seconds=grace))
     m.deletion_grace_period_seconds = grace
     if m.generation > 0:

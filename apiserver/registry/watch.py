@@ -56,7 +56,7 @@ async def watch(store: Store[T], namespace: str, *, resource_version: str = "",
                     return
                 try:
                     batch = await asyncio.wait_for(stream.__anext__(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return
                 if isinstance(batch, int):
                     if allow_bookmarks:

@@ -2,7 +2,8 @@
 
 Revisions are etcd's: every write bumps the store revision; each key carries the revision it was
 last modified at (mod_revision), which the apiserver exposes as resourceVersion. Every call is timed
-into etcd_request_duration_seconds{operation, type}, type being the plural of /registry/<plural>/."""
+into etcd_request_duration_seconds{operation, type}, type being the plural of
+/registry/<plural>/."""
 from __future__ import annotations
 
 import asyncio
@@ -164,7 +165,8 @@ class EtcdClient:
 
     async def compare_and_delete(self, key: bytes,
                                  mod_revision: int) -> tuple[bool, KeyValue | None, int]:
-        """Deletes only if the key is still at mod_revision. On failure returns the current value."""
+        """Deletes only if the key is still at mod_revision. On failure returns the current
+        value."""
         with etcd_request("delete", key):
             resp: pb.TxnResponse = await self._unary(self._kv.Txn, pb.TxnRequest(
                 compare=[pb.Compare(key=key, target=pb.Compare.MOD,
@@ -188,7 +190,8 @@ class EtcdClient:
         the bytes; a caller that keeps the objects itself has them).
 
         Yields lists of events, and for an empty progress notification the store revision (int).
-        Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is lost."""
+        Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is
+        lost."""
         call: ThreadedWatchStream | None = None
         try:
             # The "watch" operation is the time until etcd answers the create request.
@@ -225,7 +228,7 @@ async def wait_until_ready(client: EtcdClient, timeout: float = 60.0) -> None:
         try:
             await asyncio.wait_for(client.status(), 5)
             return
-        except (EtcdUnavailable, asyncio.TimeoutError, grpc.aio.AioRpcError) as e:
+        except (TimeoutError, EtcdUnavailable, grpc.aio.AioRpcError) as e:
             if time.monotonic() > deadline:
                 raise EtcdUnavailable(f"etcd not reachable after {timeout:.0f}s: {e}") from e
             log.info("waiting for etcd: %s", e)

@@ -10,7 +10,6 @@ import grpc
 
 from apiserver.errors import APIError
 
-
 # Longest value an error message quotes in full.
 MAX_SHOWN_VALUE = 256
 

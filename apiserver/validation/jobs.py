@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from apiserver.defaulting.jobs import (JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL,
-                                       LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL)
+from apiserver.defaulting.jobs import (
+    JOB_CONTROLLER_UID_LABEL,
+    JOB_NAME_LABEL,
+    LEGACY_JOB_CONTROLLER_UID_LABEL,
+    LEGACY_JOB_NAME_LABEL,
+)
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
@@ -38,8 +42,8 @@ def _completion_mode(spec: batch_pb2.JobSpec) -> list[FieldError]:
         if spec.HasField("parallelism") and spec.parallelism > MAX_PARALLELISM_FOR_INDEXED_JOB:
             errs.append(fields.invalid(
                 "spec.parallelism", spec.parallelism,
-                f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} when completion "
-                "mode is Indexed"))
+                f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} "
+                "when completion mode is Indexed"))
     return errs
 
 

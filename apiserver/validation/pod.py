@@ -209,7 +209,7 @@ def pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     for a, b in ((probe_new.containers, probe_old.containers),
                  (probe_new.init_containers, probe_old.init_containers)):
         if len(a) == len(b):
-            for ca, cb in zip(a, b):
+            for ca, cb in zip(a, b, strict=True):
                 ca.image = cb.image
     probe_new.ClearField("active_deadline_seconds")
     probe_old.ClearField("active_deadline_seconds")

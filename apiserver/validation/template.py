@@ -11,8 +11,8 @@ from typing import TypeVar
 from google.protobuf.message import Message
 
 from apiserver.validation import fields
-from apiserver.validation.fields import FieldError
 from apiserver.validation.ephemeral import not_in_template
+from apiserver.validation.fields import FieldError
 from apiserver.validation.pod import pod_spec
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2

@@ -11,7 +11,6 @@ import secrets
 import shlex
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, TypedDict
@@ -197,7 +196,7 @@ def notes(options: Options, result: dict[str, Any]) -> list[str]:
 def run(options: Options) -> int:
     progress = Progress()
     run_id = secrets.token_hex(3)
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     log_dir = os.path.dirname(os.path.abspath(options.markdown_out))
     os.makedirs(log_dir, exist_ok=True)
     progress.step(f"run {run_id}: host facts")

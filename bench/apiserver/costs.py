@@ -116,7 +116,7 @@ def create_steps_cpu(pods: int) -> dict[str, float]:
         t5 = time.process_time()
         if errs:
             raise RuntimeError(f"the load test's pod is invalid: {errs}")
-        for step, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+        for step, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
             totals[step] += seconds
     return {step: seconds / pods * 1e6 for step, seconds in totals.items()}
 

@@ -1,7 +1,7 @@
-"""`podplane-bench apiserver-overload`: one cell per --max-mutating-requests-inflight value (0:
-no guard), each on a fresh etcd and apiserver started here with that limit (or, with --server, one
-cell against a running apiserver with whatever limit it has); JSON and markdown like the other
-phases, with the verdicts: mutating p99 of accepted calls under 1 s with the guard, refusals fast."""
+"""`podplane-bench apiserver-overload`: one cell per --max-mutating-requests-inflight value (0: no
+guard), each on a fresh etcd and apiserver started here with that limit (or, with --server, one cell
+against a running apiserver with whatever limit it has); JSON and markdown like the other phases,
+with the verdicts: mutating p99 of accepted calls under 1 s with the guard, refusals fast."""
 from __future__ import annotations
 
 import argparse
@@ -156,7 +156,7 @@ def run(options: Options) -> int:
     os.makedirs(log_dir, exist_ok=True)
     result: dict[str, Any] = {
         "command": "podplane-bench " + shlex.join(sys.argv[1:]), "run_id": run_id,
-        "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "host": {**host_facts(), "etcd_version": etcd_version()}, "code": code_version(),
         "settings": {k: (list(v) if isinstance(v, tuple) else v)
                      for k, v in asdict(options).items()},

@@ -28,9 +28,9 @@ from bench.common import workers
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
 from bench.common.stats import summarize
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import CHANNEL_OPTIONS
 from podplane.client.retry_after import retry_after
 
@@ -151,7 +151,7 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     await asyncio.gather(*(c.channel_ready() for c in writer_channels + watch_channels))
     watched = WatchResults()
     watches = [asyncio.create_task(_watcher(resources.POD.stub(c), spec, node, watched))
-               for c, node in zip(watch_channels, nodes)]
+               for c, node in zip(watch_channels, nodes, strict=True)]
     conn.send("ready")
     begin, warmup, duration = await workers.receive(conn)
     schedule = Schedule(begin, warmup, duration)

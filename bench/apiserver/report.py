@@ -29,7 +29,7 @@ CPU_HEADER = "CPU % apiserver / etcd / clients / host"
 
 
 def cpu(percent: dict[str, float], names: tuple[str, ...] = CPU_COLUMNS) -> str:
-    """"98 / 41 / 35 / 180" in the order of `names`; "–" for what was not observed."""
+    """The cell "98 / 41 / 35 / 180", in the order of `names`; "–" for what was not observed."""
     return " / ".join(f"{percent[n]:.0f}" if n in percent else "–" for n in names)
 
 

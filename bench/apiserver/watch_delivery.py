@@ -22,8 +22,14 @@ import grpc
 
 from bench.common import workers
 from bench.common.measure import CpuObserver, Schedule
-from bench.common.pods import (CELL_LABEL, CREATED_AT, NAMESPACE, RUN_LABEL, PodsConnection,
-                               small_pod)
+from bench.common.pods import (
+    CELL_LABEL,
+    CREATED_AT,
+    NAMESPACE,
+    RUN_LABEL,
+    PodsConnection,
+    small_pod,
+)
 from bench.common.stats import summarize
 from podplane.client.clientset import WatchStream, status_code
 
@@ -103,7 +109,7 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     conn.send("opened")
     try:
         await asyncio.wait_for(synced.wait(), SYNC_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass  # reported: the coordinator sees fewer synced watchers
     conn.send(counter[0])
     cpu_before, wall_before = time.process_time(), time.time()

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import grpc
 
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import ResourceClient, separate_channel
 from podplane.client.credentials import Credentials
 
@@ -48,7 +48,7 @@ class PodsConnection:
         channel = separate_channel(target, credentials)
         try:
             await asyncio.wait_for(channel.channel_ready(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await channel.close()
             raise RuntimeError(f"{target}: no connection within {timeout:.0f} s") from None
         return cls(channel, ResourceClient(channel, resources.POD, timeout))

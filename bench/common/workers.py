@@ -33,7 +33,7 @@ def run_worker(conn: Connection, index: int, main: WorkerMain[SpecT], spec: Spec
     """The body of a worker process: runs `main(conn, spec)` on a fresh event loop."""
     try:
         asyncio.run(main(conn, spec))
-    except BaseException:  # reported to the coordinator, which raises it
+    except BaseException:  # noqa: BLE001 - reported to the coordinator, which raises it
         conn.send(WorkerFailed(index, traceback.format_exc()))
     finally:
         conn.close()

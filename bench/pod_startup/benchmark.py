@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 
 from bench.common.stats import summarize
 from bench.pod_startup.report import SLO_SECONDS, STRETCH_SECONDS, Cell, markdown
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.credentials import credentials_from
 
@@ -94,7 +94,7 @@ async def _create_all(options: Options, rate: float, client: Client, namespace: 
             called = time.monotonic()
             try:
                 await client.pods.create(startup_pod(name, namespace, options.cpu_request))
-            except Exception as e:  # counted and reported, never fatal to the run
+            except Exception as e:  # noqa: BLE001 - counted and reported, never fatal to the run
                 errors.append(f"{name}: {e}")
                 return
             timeline.pods.setdefault(name, PodTimes()).called = called
@@ -123,7 +123,7 @@ async def measure_cell(options: Options, rate: float, client: Client, namespace:
         if len(errors) < options.pods:
             try:
                 await asyncio.wait_for(all_running.wait(), options.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass  # reported as pods that never ran
     finally:
         watch.cancel()
@@ -190,7 +190,7 @@ async def _run(options: Options) -> list[Cell]:
 
 
 def run(options: Options) -> int:
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     print(f"pod start-up against {options.server}: {options.pods} pods per cell", file=sys.stderr)
     cells = asyncio.run(_run(options))
     result = {

@@ -11,12 +11,12 @@ import random
 import time
 from collections.abc import Callable
 
+from bench.scheduler.workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_node
 from podplane.api.core.v1 import core_pb2
 from scheduler.algorithm import SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from bench.scheduler.workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_node
 
 RUN_ID = "decision"
 
@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def measure(nodes: int, pods: int, workload: str, bulk: bool) -> tuple[float, list[str]]:
-    """CPU seconds per decision (with its assume), and the node chosen for each pod ("" for none)."""
+    """CPU seconds per decision (with its assume), and the node chosen for each pod ("" for
+    none)."""
     cache = SchedulerCache()
     for i in range(nodes):
         cache.add_node(hollow_node(f"node-{i:05}", i, workload, RUN_ID, "2026-01-01T00:00:00Z"))

@@ -9,9 +9,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bench.scheduler.workloads import hollow_node
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
 from podplane.client.clientset import Client, is_already_exists, is_not_found
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class HollowNodes:
                              lambda: self.client.nodes.delete(name)):
                     try:
                         await call()
-                    except Exception as e:
+                    except Exception as e:  # noqa: BLE001 - logged; the clean-up goes on
                         if not is_not_found(e):
                             log.warning("deleting hollow node %s: %s", name, e)
             return delete

@@ -122,7 +122,7 @@ async def _run(options: Options) -> dict[str, Any]:
     load_before = os.getloadavg()
     probe_before = host_speed.probe_ms()
     run_id = secrets.token_hex(3)
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     own: OwnCluster | None = None
     log_dir = tempfile.mkdtemp(prefix="podplane-bench-scheduler-")
     if options.server is None:

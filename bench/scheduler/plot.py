@@ -2,6 +2,7 @@
 creation-to-bind latency histogram (matplotlib, headless)."""
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
@@ -36,7 +37,7 @@ def write_png(result: dict[str, Any], path: str) -> None:
     top.legend(loc="upper right", fontsize=8)
     edges, counts = result["latency_histogram"]["edges"], result["latency_histogram"]["counts"]
     if counts:
-        widths = [b - a for a, b in zip(edges, edges[1:])]
+        widths = [b - a for a, b in itertools.pairwise(edges)]
         bottom.bar(edges[:-1], counts, width=widths, align="edge", color="#55a868")
     for key, style in (("p50", ":"), ("p90", "--"), ("p99", "-")):
         if lat[key] is not None:

@@ -122,8 +122,9 @@ def bench_pod(name: str, namespace: str, index: int, workload: str, run_id: str)
     if kind.node_selector:
         pod.spec.node_selector[ZONE_LABEL] = AFFINITY_ZONES[0]
     if kind.node_affinity:
-        term = (pod.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution
-                .node_selector_terms.add())
+        affinity = pod.spec.affinity.node_affinity
+        required = affinity.required_during_scheduling_ignored_during_execution
+        term = required.node_selector_terms.add()
         term.match_expressions.add(key=ZONE_LABEL, operator="In", values=list(AFFINITY_ZONES))
     if kind.tolerates_taint:
         pod.spec.tolerations.add(key=TAINT_KEY, operator="Equal", value=TAINT_VALUE,

@@ -10,10 +10,10 @@ import logging
 from collections.abc import Iterable
 
 from controller.framework.controller_ref import controller_of, new_controller_ref
-from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
-from podplane.client.clientset import Client, is_not_found
+from podplane.apimachinery import resources
 from podplane.apimachinery.selectors import LabelSelector
+from podplane.client.clientset import Client, is_not_found
 
 log = logging.getLogger(__name__)
 

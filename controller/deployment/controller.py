@@ -13,19 +13,19 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from controller.deployment import status as ds
 from controller.deployment import revision as revisions
 from controller.deployment import rollout
-from controller.framework.controller_ref import controller_of, new_controller_ref
+from controller.deployment import status as ds
 from controller.deployment.claim import claim_replica_sets
+from controller.framework.controller_ref import controller_of, new_controller_ref
 from controller.framework.reconciler import ReconcileLoop
-from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
+from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 from podplane.client.clientset import Client, is_already_exists, is_conflict, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, object_key
-from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 
 log = logging.getLogger(__name__)
 

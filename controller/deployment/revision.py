@@ -7,8 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from controller.deployment.rollout import (DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
-                                           by_creation, set_replicas_annotations)
+from controller.deployment.rollout import (
+    DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION,
+    by_creation,
+    set_replicas_annotations,
+)
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest

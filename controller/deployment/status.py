@@ -5,11 +5,11 @@ Progressing (the rollout moves, has completed, or is past progressDeadlineSecond
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from controller.deployment import rollout
-from podplane.apimachinery import timeutil
 from podplane.api.apps.v1 import apps_pb2
+from podplane.apimachinery import timeutil
 
 AVAILABLE, PROGRESSING, REPLICA_FAILURE = "Available", "Progressing", "ReplicaFailure"
 
@@ -30,7 +30,7 @@ _NO_DEADLINE = 2 ** 31 - 1
 
 def stamp_of(now: float) -> str:
     """An API timestamp for a time.time() value."""
-    return timeutil.format_time(datetime.fromtimestamp(now, timezone.utc))
+    return timeutil.format_time(datetime.fromtimestamp(now, UTC))
 
 
 def new_condition(type_: str, status: str, reason: str, message: str,

@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from controller.framework.objects import Object
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.clientset import ResourceClient, is_not_found
-from podplane.client.conflicts import get_same, update_on_conflict
 from podplane.apimachinery.resources import Resource
 from podplane.apimachinery.selectors import LabelSelector
+from podplane.client.clientset import ResourceClient, is_not_found
+from podplane.client.conflicts import get_same, update_on_conflict
 
 log = logging.getLogger(__name__)
 

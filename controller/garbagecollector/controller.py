@@ -31,10 +31,10 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.conflicts import get_same, update_on_conflict
 from podplane.client.informer import Informer, object_key
-from podplane.apimachinery.resources import Resource
 
 log = logging.getLogger(__name__)
 

@@ -11,22 +11,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from controller.framework import pod_state
 from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
 from controller.framework.expectations import Expectations
-from controller.job.backoff import FinishClock, backoff_record, remaining_backoff
 from controller.framework.pod_ordering import order_for_deletion
 from controller.framework.reconciler import ReconcileLoop
 from controller.framework.slow_start import slow_start_batch
-from podplane.apimachinery import resources, timeutil
+from controller.job.backoff import FinishClock, backoff_record, remaining_backoff
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources, timeutil
+from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer
-from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class JobController:
         in_sync = self.expectations.satisfied(key)
         pods = await self._claim_pods(job)
         now = self._clock()
-        stamp = timeutil.format_time(datetime.fromtimestamp(now, timezone.utc))
+        stamp = timeutil.format_time(datetime.fromtimestamp(now, UTC))
         status = batch_pb2.JobStatus()
         status.CopyFrom(job.status)
         suspended = job.spec.HasField("suspend") and job.spec.suspend

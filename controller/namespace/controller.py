@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 
 from controller.framework.reconciler import ReconcileLoop
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
 

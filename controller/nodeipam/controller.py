@@ -8,10 +8,14 @@ from __future__ import annotations
 import logging
 
 from controller.framework.reconciler import ReconcileLoop
-from controller.nodeipam.cidrset import (CLUSTER_CIDR, NODE_CIDR_MASK_SIZE, CidrAllocator,
-                                         CidrsExhausted)
-from podplane.client import events
+from controller.nodeipam.cidrset import (
+    CLUSTER_CIDR,
+    NODE_CIDR_MASK_SIZE,
+    CidrAllocator,
+    CidrsExhausted,
+)
 from podplane.api.core.v1 import core_pb2
+from podplane.client import events
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
 

@@ -18,19 +18,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from controller.nodelifecycle.health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAINT,
-                                    HeartbeatTracker, condition, has_taint, mark_unknown,
-                                    wanted_taint, with_taint)
 from controller.framework.reconciler import ReconcileLoop
+from controller.nodelifecycle.health import (
+    NODE_LEASE_NAMESPACE,
+    READY,
+    UNREACHABLE_TAINT,
+    HeartbeatTracker,
+    condition,
+    has_taint,
+    mark_unknown,
+    wanted_taint,
+    with_taint,
+)
 from controller.nodelifecycle.taint_eviction import eviction_time, no_execute_taints
-from podplane.client import events
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.apimachinery import timeutil
 from podplane.apimachinery.conditions import set_pod_condition
+from podplane.client import events
+from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer, object_key, wait_for_sync
 
 log = logging.getLogger(__name__)
@@ -226,4 +234,4 @@ class NodeLifecycleController:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -13,27 +13,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Generic, overload
 
 import grpc
 
 from controller.framework import pod_state
-from controller.replicaset import status as replica_status
 from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
 from controller.framework.expectations import Expectations
 from controller.framework.pod_ordering import pods_to_delete
 from controller.framework.reconciler import ReconcileLoop
 from controller.framework.slow_start import slow_start_batch
-from controller.replicaset.kinds import (REPLICA_SETS, REPLICATION_CONTROLLERS, Replicated,
-                                         ReplicatedKind)
+from controller.replicaset import status as replica_status
+from controller.replicaset.kinds import (
+    REPLICA_SETS,
+    REPLICATION_CONTROLLERS,
+    Replicated,
+    ReplicatedKind,
+)
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import (Client, ResourceClient, is_conflict, is_not_found,
-                                       status_code)
+from podplane.apimachinery.selectors import SelectorError
+from podplane.client.clientset import Client, ResourceClient, is_conflict, is_not_found, status_code
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, object_key
-from podplane.apimachinery.selectors import SelectorError
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +188,7 @@ class ReplicaSetController(Generic[Replicated]):
                 await self._manage(key, owner, pods)
             except Exception as e:  # noqa: BLE001 - reported in status, then retried
                 error = e
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await self._update_status(owner, replica_status.with_new_status(owner, pods, error, now))
         if error is not None:
             raise error

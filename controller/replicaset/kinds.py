@@ -12,8 +12,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
-from podplane.apimachinery.selectors import (LabelSelector, Requirement,
-                                             from_label_selector_message)
+from podplane.apimachinery.selectors import LabelSelector, Requirement, from_label_selector_message
 
 # One of the two kinds; code over `Replicated` is checked for each.
 Replicated = TypeVar("Replicated", apps_pb2.ReplicaSet, core_pb2.ReplicationController)

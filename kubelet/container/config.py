@@ -6,13 +6,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from kubelet.container.env import (
-    ConfigObjectGetter, ContainerConfigError, PodContext, container_env, expand,
+    ConfigObjectGetter,
+    ContainerConfigError,
+    PodContext,
+    container_env,
+    expand,
     fetch_pod_objects,
 )
 from kubelet.container.security_context import NodeCapabilities, security_config
 from kubelet.runtime.types import ContainerConfig, Mount, PodRef
-from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 
 # The CPU shares of a container that requests no CPU (Kubernetes' MinShares).
 MIN_CPU_SHARES = 2

@@ -13,8 +13,8 @@ from typing import Protocol
 
 import grpc
 
-from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 from podplane.client.clientset import Client, is_not_found
 
 
@@ -96,8 +96,8 @@ async def fetch_pod_objects(getter: ConfigObjectGetter | None,
     cms = await asyncio.gather(*(getter.config_map(namespace, n) for n in cm_names))
     secrets = await asyncio.gather(*(getter.secret(namespace, n) for n in secret_names))
     return ConfigObjects(
-        config_maps={n: cm for n, cm in zip(cm_names, cms) if cm is not None},
-        secrets={n: s for n, s in zip(secret_names, secrets) if s is not None})
+        config_maps={n: cm for n, cm in zip(cm_names, cms, strict=True) if cm is not None},
+        secrets={n: s for n, s in zip(secret_names, secrets, strict=True) if s is not None})
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
 from podplane.client.clientset import ResourceClient, is_not_found
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class NodeLease:
                 await self.renew()
                 delay = 0.2
                 await asyncio.sleep(self.interval)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - retried with back-off
                 log.warning("renewing lease %s/%s failed: %s; retrying in %.1fs", NAMESPACE,
                             self.node_name, e, delay)
                 await asyncio.sleep(delay)

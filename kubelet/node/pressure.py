@@ -1,9 +1,9 @@
-"""The node's pressure conditions, from the kubelet's hard eviction thresholds (pkg/kubelet/eviction):
-MemoryPressure when memory.available < 100Mi, DiskPressure when nodefs.available < 10% (the file
-system of the kubelet's root directory), PIDPressure when pid.available < 10% of pid_max
-(Kubernetes sets no default for pids; this is the usual setting). Memory is MemAvailable of
-/proc/meminfo; processes are the kernel's scheduling entities of /proc/loadavg, as the kubelet's
-pidlimit does."""
+"""The node's pressure conditions, from the kubelet's hard eviction thresholds
+(pkg/kubelet/eviction): MemoryPressure when memory.available < 100Mi, DiskPressure when
+nodefs.available < 10% (the file system of the kubelet's root directory), PIDPressure when
+pid.available < 10% of pid_max (Kubernetes sets no default for pids; this is the usual setting).
+Memory is MemAvailable of /proc/meminfo; processes are the kernel's scheduling entities of
+/proc/loadavg, as the kubelet's pidlimit does."""
 from __future__ import annotations
 
 import os

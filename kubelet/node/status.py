@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from kubelet.node.machine_info import MachineInfo
 from kubelet.node.pressure import NodeStats, Pressure, pressure, pressure_conditions
 from kubelet.runtime.types import ImageInfo
-from podplane.apimachinery import quantity, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import quantity, timeutil
 from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ MAX_PODS = 110
 # The kubelet's --node-status-max-images default, and names reported per image.
 MAX_IMAGES = 50
 MAX_NAMES_PER_IMAGE = 5
+NO_PRESSURE = Pressure()  # the default of the builders below (frozen: one serves every call)
 # Returns why the node is not ready (e.g. the runtime is down), or None when it is.
 ReadinessCheck = Callable[[], str | None]
 # Reads the node's memory, disk and process figures for the pressure conditions.
@@ -63,9 +64,10 @@ def allocatable(capacity: Mapping[str, str],
 
 
 def node_conditions(previous: Sequence[core_pb2.NodeCondition], not_ready: str | None,
-                    now: str, under_pressure: Pressure = Pressure()
+                    now: str, under_pressure: Pressure = NO_PRESSURE
                     ) -> list[core_pb2.NodeCondition]:
-    wanted = pressure_conditions(under_pressure) + [
+    wanted = [
+        *pressure_conditions(under_pressure),
         ("Ready", "True", "KubeletReady", "kubelet is posting ready status") if not_ready is None
         else ("Ready", "False", "KubeletNotReady", not_ready),
     ]
@@ -102,7 +104,7 @@ def node_images(images: Sequence[ImageInfo], max_images: int = MAX_IMAGES
 
 def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: str,
                not_ready: str | None, now: str, previous: core_pb2.Node | None = None,
-               under_pressure: Pressure = Pressure(),
+               under_pressure: Pressure = NO_PRESSURE,
                reservations: Sequence[Mapping[str, str]] = (),
                images: Sequence[core_pb2.ContainerImage] = ()) -> core_pb2.Node:
     node = core_pb2.Node(
@@ -175,7 +177,7 @@ class NodeStatusReporter:
         while True:
             try:
                 return await self.register()
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - retried with back-off
                 if not is_conflict(e):
                     log.warning("registering node %s failed: %s; retrying in %.1fs",
                                 self.identity.name, e, delay)
@@ -186,7 +188,7 @@ class NodeStatusReporter:
         if self._list_images is not None:
             try:
                 self._images = node_images(await self._list_images())
-            except Exception as e:  # the last list stands; the rest of the status still goes
+            except Exception as e:  # noqa: BLE001 - the last list stands; the status still goes
                 log.warning("listing images failed: %s", e)
         if self.node is None:
             await self.register()
@@ -210,5 +212,5 @@ class NodeStatusReporter:
             await asyncio.sleep(self.period)
             try:
                 await self.update_status()
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - tried again next period
                 log.warning("updating node %s status failed: %s", self.identity.name, e)

@@ -14,7 +14,10 @@ from kubelet.container.config import build_container_config, with_pod_objects
 from kubelet.container.env import ContainerConfigError, PodContext
 from kubelet.container.images import ImageError, ImagePuller
 from kubelet.runtime.types import (
-    ContainerRuntime, ContainerRuntimeError, ContainerState, RuntimePod,
+    ContainerRuntime,
+    ContainerRuntimeError,
+    ContainerState,
+    RuntimePod,
 )
 from kubelet.status.generate import ever_ran
 from kubelet.status.phase import TERMINAL_PHASES

@@ -17,20 +17,29 @@ from kubelet.pod.actions import ContainerToKill, compute_pod_actions
 from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
 from kubelet.pod.sandbox import run_sandbox
 from kubelet.pod.termination import (
-    EventSink, container_grace_period, kill_container, pod_grace_period, remove_pod, stop_pod,
+    EventSink,
+    container_grace_period,
+    kill_container,
+    pod_grace_period,
+    remove_pod,
+    stop_pod,
 )
 from kubelet.prober.manager import ProbeManager
 from kubelet.prober.results import ProbeType
 from kubelet.runtime.types import (
-    ContainerRuntime, ContainerRuntimeError, ContainerState, ContainerStatus, RuntimePod,
+    ContainerRuntime,
+    ContainerRuntimeError,
+    ContainerState,
+    ContainerStatus,
+    RuntimePod,
 )
 from kubelet.status.generate import generate_pod_status
 from kubelet.status.manager import StatusManager
 from kubelet.status.phase import TERMINAL_PHASES
 from kubelet.volume.pod_volumes import PodVolumes, VolumeError
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.client.events import NORMAL, WARNING, EventRecorder
-from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
 # How soon to look again at a container that could not be configured or created.
@@ -287,11 +296,12 @@ class PodSyncer:
             exited_at = _epoch(latest.finished_at or latest.created_at)
             remaining = self.crash_backoff.remaining(backoff_key, exited_at)
             if remaining > 0:
+                seconds = int(self.crash_backoff.duration(backoff_key))
+                where = f"{pod.metadata.name}_{pod.metadata.namespace}({uid})"
                 self.reasons[reason_key] = ("CrashLoopBackOff", (
-                    f"back-off {int(self.crash_backoff.duration(backoff_key))}s restarting failed "
-                    f"container={name} pod={pod.metadata.name}_{pod.metadata.namespace}({uid})"))
+                    f"back-off {seconds}s restarting failed container={name} pod={where}"))
                 self._event(pod, WARNING, "BackOff", f"Back-off restarting failed container "
-                            f"{name} in pod {pod.metadata.name}_{pod.metadata.namespace}({uid})")
+                            f"{name} in pod {where}")
                 requeue.at(remaining)
                 return
             self.crash_backoff.next(backoff_key, exited_at)

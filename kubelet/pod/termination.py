@@ -76,7 +76,7 @@ async def kill_container(runtime: ContainerRuntime, container_id: str, name: str
                      pod.metadata.name, name, e)
             if event is not None:
                 event("Warning", "FailedPreStopHook", str(e))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.info("preStop hook of %s/%s %s did not complete within the grace period of %ds",
                      pod.metadata.namespace, pod.metadata.name, name, grace)
         grace -= int(clock() - started)

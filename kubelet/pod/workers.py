@@ -1,7 +1,7 @@
 """Pod workers: a deduplicating work queue of pod keys (namespace/name) drained by a pool of
 workers, so each pod is synced by one worker at a time and a pod that changes while it is being
-synced is synced again afterwards. Failures back off per pod; back-offs that end requeue the pod. Each sync is
-timed into kubelet_pod_worker_duration_seconds by operation (create, sync, kill)."""
+synced is synced again afterwards. Failures back off per pod; back-offs that end requeue the pod.
+Each sync is timed into kubelet_pod_worker_duration_seconds by operation (create, sync, kill)."""
 from __future__ import annotations
 
 import asyncio

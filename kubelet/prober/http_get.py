@@ -40,7 +40,7 @@ async def http_get(scheme: str, host: str, port: int, path: str,
     try:
         return await asyncio.wait_for(
             _get(host, port, path or "/", headers, context), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise HTTPGetError(f'Get "{target}": context deadline exceeded (Client.Timeout '
                            f"exceeded while awaiting headers)") from None
     except ConnectionRefusedError as e:

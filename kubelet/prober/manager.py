@@ -80,9 +80,9 @@ class ProbeManager:
         return self.results[probe_type].get(container_id)
 
     def apply(self, pod: core_pb2.Pod, statuses: Sequence[core_pb2.ContainerStatus]) -> None:
-        """Sets started and ready of the running containers from the probe results (UpdatePodStatus).
-        A container without a startup probe has started when it runs; one without a readiness
-        probe is ready once started."""
+        """Sets started and ready of the running containers from the probe results
+        (UpdatePodStatus). A container without a startup probe has started when it runs; one without
+        a readiness probe is ready once started."""
         uid = pod.metadata.uid
         for s in statuses:
             if not s.state.HasField("running"):

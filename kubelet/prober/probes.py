@@ -76,7 +76,7 @@ async def run_tcp(action: core_pb2.TCPSocketAction, container: core_pb2.Containe
     host = action.host or pod_ip
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Outcome(Result.FAILURE, f"dial tcp {host}:{port}: i/o timeout")
     except OSError as e:
         return Outcome(Result.FAILURE, dial_error(host, port, e))

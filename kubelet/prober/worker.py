@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kubelet.prober.probes import ProbeError
-from kubelet.prober.results import INITIAL_RESULT, ProbeType, ResultsCache, Result
-from podplane.apimachinery import timeutil
+from kubelet.prober.results import INITIAL_RESULT, ProbeType, Result, ResultsCache
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 
 log = logging.getLogger(__name__)
 DEFAULT_PERIOD_SECONDS = 10
@@ -101,7 +101,7 @@ class ProbeWorker:
                                                                    self.delay_left)
             try:
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.05))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
         log.debug("%s probe of %s/%s stops", self.probe_type.value, self.pod_key,

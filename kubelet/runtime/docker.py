@@ -18,14 +18,23 @@ from typing import Any, TypeVar
 import requests.exceptions
 
 from kubelet.runtime import labels as L
-from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.docker_attach import attach_output
 from kubelet.runtime.docker_inspect import InspectCache, starting_view
 from kubelet.runtime.docker_logs import stream_logs
+from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import (
-    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ExecOutput,
-    ExecTimeout, ImageInfo, ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+    ContainerConfig,
+    ContainerRuntimeError,
+    ContainerState,
+    ContainerStatus,
+    ExecOutput,
+    ExecTimeout,
+    ImageInfo,
+    ImageNotFound,
+    LogOptions,
+    SandboxConfig,
+    SandboxStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -332,7 +341,7 @@ class DockerRuntime:
         try:
             # Docker cannot cancel an exec: one that times out runs on, unobserved.
             return await asyncio.wait_for(self._call(run), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ExecTimeout(f"command {list(cmd)} timed out after {timeout:g}s") from None
 
     async def exec_stream(self, container_id: str, cmd: Sequence[str],

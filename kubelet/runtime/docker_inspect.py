@@ -72,7 +72,7 @@ def starting_view(summary: dict[str, Any]) -> dict[str, Any]:
     worker's or the PLEG's listing must not stall behind other pods' starts. It is a created
     container until its start returns."""
     created = datetime.datetime.fromtimestamp(int(summary.get("Created") or 0),
-                                              datetime.timezone.utc)
+                                              datetime.UTC)
     return {"Id": summary["Id"], "Created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Config": {"Labels": summary.get("Labels") or {}, "Image": summary.get("Image", "")},
             "Image": summary.get("ImageID", ""), "State": {"Status": "created"},

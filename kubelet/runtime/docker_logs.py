@@ -9,6 +9,7 @@ from kubelet.runtime.docker_sdk import APIClient
 from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import LogOptions
 
+
 async def stream_logs(api: APIClient, container_id: str,
                       options: LogOptions) -> AsyncIterator[bytes]:
     def produce(emit: Emit[bytes], track: Track) -> None:

@@ -8,11 +8,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from kubelet.runtime.types import (
-    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ImageInfo,
-    ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+    ContainerConfig,
+    ContainerRuntimeError,
+    ContainerState,
+    ContainerStatus,
+    ImageInfo,
+    ImageNotFound,
+    LogOptions,
+    SandboxConfig,
+    SandboxStatus,
 )
 from podplane.apimachinery import timeutil
-
 
 ExecHandler = Callable[[ContainerStatus, Sequence[str]], Awaitable[tuple[int, str]]]
 

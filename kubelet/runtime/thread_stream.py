@@ -81,5 +81,5 @@ async def stream_in_thread(name: str, produce: Produce[T]) -> AsyncIterator[T]:
         if stream is not None:
             try:
                 stream.close()
-            except Exception:  # the socket may be gone already
+            except Exception:  # noqa: BLE001 - the socket may be gone already
                 pass

@@ -5,8 +5,8 @@ only; another node's certificate is refused with the kubelet's "Forbidden" messa
 service stays open (container healthchecks)."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc

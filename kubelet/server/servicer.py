@@ -11,11 +11,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import grpc
 
 from kubelet.runtime.types import (
-    ContainerRuntime, ContainerRuntimeError, ContainerStatus, LogOptions,
+    ContainerRuntime,
+    ContainerRuntimeError,
+    ContainerStatus,
+    LogOptions,
 )
 from kubelet.server.attach import AttachUnsupported, attach_output, newest_container_id
 from kubelet.server.exec import (
-    ContainerNotRunning, StdinUnsupported, exec_output, running_container_id,
+    ContainerNotRunning,
+    StdinUnsupported,
+    exec_output,
+    running_container_id,
 )
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc

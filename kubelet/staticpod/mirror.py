@@ -113,7 +113,7 @@ class MirrorPods:
         try:
             await self.reconcile(key)
             self.queue.forget(key)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - retried with back-off
             log.warning("mirror pod %s: %s; retrying", key, e)
             self.queue.add_rate_limited(key)
 

@@ -14,13 +14,20 @@ import subprocess
 from pathlib import Path
 
 from kubelet.container.env import (
-    ConfigObjectGetter, ConfigObjects, ContainerConfigError, fetch_pod_objects,
+    ConfigObjectGetter,
+    ConfigObjects,
+    ContainerConfigError,
+    fetch_pod_objects,
 )
 from kubelet.runtime.types import Mount
-from kubelet.volume.projection import FileProjection, ProjectionError, make_payload, \
-    write_atomically
-from podplane.apimachinery import quantity
+from kubelet.volume.projection import (
+    FileProjection,
+    ProjectionError,
+    make_payload,
+    write_atomically,
+)
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 
 log = logging.getLogger(__name__)
 EMPTY_DIR = "kubernetes.io~empty-dir"

@@ -116,7 +116,7 @@ async def run_create(args: argparse.Namespace, options: GlobalOptions) -> int:
         for obj in objects:
             try:
                 created: Message = await client.for_resource(obj.resource).create(obj.message)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - reported; the other objects still go
                 _report(obj, e, options, "creating")
                 failed = True
                 continue

@@ -43,7 +43,7 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
                         "container and stream its output until it ends")
     p.add_argument("-t", "--tty", action="store_true",
                    help="allocate a TTY for the debug container (needs -i)")
-    p.add_argument("--image-pull-policy", default="", choices=("",) + PULL_POLICIES,
+    p.add_argument("--image-pull-policy", default="", choices=("", *PULL_POLICIES),
                    metavar="POLICY", help="Always, IfNotPresent or Never")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="an environment variable for the container (repeatable)")

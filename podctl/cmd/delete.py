@@ -1,4 +1,5 @@
-"""`podctl delete`: by type and name, by -f manifest, or by selector; waits until gone by default."""
+"""`podctl delete`: by type and name, by -f manifest, or by selector; waits until gone by
+default."""
 from __future__ import annotations
 
 import argparse
@@ -69,7 +70,7 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
             api = client.for_resource(resource)
             try:
                 deleted: Message = await api.delete(name, namespace, grace_period_seconds=period)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - reported; the other objects still go
                 if is_not_found(e) and args.ignore_not_found:
                     continue
                 print(server_error_message(e, options.server), file=sys.stderr)

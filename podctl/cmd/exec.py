@@ -1,7 +1,7 @@
 """`podctl exec POD [-c CONTAINER] [-i] -- COMMAND [ARGS...]`: runs a command in a running
 container, without a terminal; its stdout and stderr come back as they are written and its exit code
-becomes podctl's (kubectl's "command terminated with exit code N"). With -i, podctl's standard input,
-read to its end first, is the command's."""
+becomes podctl's (kubectl's "command terminated with exit code N"). With -i, podctl's standard
+input, read to its end first, is the command's."""
 from __future__ import annotations
 
 import argparse

@@ -112,7 +112,7 @@ async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
         try:
             await asyncio.wait_for(follow_rollout(client, namespace, name, printer.show, d),
                                    timeout if timeout > 0 else None)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise CommandError("error: timed out waiting for the condition") from None
     return 0
 

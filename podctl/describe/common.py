@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podctl.printers.events import event_sort_key
@@ -28,7 +28,7 @@ def age(value: str, now: datetime) -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def write_labels(w: PrefixWriter, title: str, labels: Mapping[str, str]) -> None:

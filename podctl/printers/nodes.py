@@ -12,7 +12,8 @@ NODE_ROLE_LABEL = "kubernetes.io/role"
 
 
 def node_status(node: core_pb2.Node) -> str:
-    """Ready / NotReady / Unknown (no Ready condition yet), then ,SchedulingDisabled when cordoned."""
+    """Ready / NotReady / Unknown (no Ready condition yet), then ,SchedulingDisabled when
+    cordoned."""
     status = []
     ready = [c for c in node.status.conditions if c.type == "Ready"]
     if ready:

@@ -1,4 +1,5 @@
-"""The pods table, computed exactly as kubectl's printPod (pkg/printers/internalversion/printers.go)."""
+"""The pods table, computed exactly as kubectl's printPod
+(pkg/printers/internalversion/printers.go)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
-"""-o yaml, -o json and -o name, as kubectl prints them (keys sorted, a List for several objects)."""
+"""-o yaml, -o json and -o name, as kubectl prints them (keys sorted, a List for several
+objects)."""
 from __future__ import annotations
 
 import json

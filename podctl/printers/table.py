@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Generic, TextIO, TypeAlias, TypeVar
 
 from google.protobuf.message import Message
@@ -52,7 +52,7 @@ class TablePrinter(Generic[T]):
     column widths that only ever grow."""
 
     def __init__(self, out: TextIO, spec: TableSpec[T], options: TableOptions,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._writer = kubectl_table_writer(out)
         self._spec = spec
         self._options = options

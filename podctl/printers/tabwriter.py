@@ -1,8 +1,9 @@
-"""A port of Go's text/tabwriter (with liggitt/tabwriter's RememberWidths), so that tables and describe
-output align exactly as kubectl's do.
+"""A port of Go's text/tabwriter (with liggitt/tabwriter's RememberWidths), so that tables and
+describe output align exactly as kubectl's do.
 
-Cells are tab-terminated; the text after a line's last tab is not part of any column. A column's width
-is that of its widest cell in a block of consecutive lines that all have the column, plus padding.
+Cells are tab-terminated; the text after a line's last tab is not part of any column. A column's
+width is that of its widest cell in a block of consecutive lines that all have the column, plus
+padding.
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class TabWriter:
         self._buffer.append(text)
 
     def flush(self) -> None:
-        """Formats and writes everything written so far; column widths restart (unless remembered)."""
+        """Formats and writes everything written so far; column widths restart (unless
+        remembered)."""
         text = "".join(self._buffer)
         self._buffer.clear()
         if not text:

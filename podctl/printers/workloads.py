@@ -79,10 +79,10 @@ REPLICATION_CONTROLLER_TABLE = TableSpec(columns=_REPLICAS + _WIDE, row=replicat
 REPLICA_SET_TABLE = TableSpec(columns=_REPLICAS + _WIDE, row=replica_set_row)
 DEPLOYMENT_TABLE = TableSpec(
     columns=(Column("Name"), Column("Ready"), Column("Up-to-date"), Column("Available"),
-             Column("Age")) + _WIDE,
+             Column("Age"), *_WIDE),
     row=deployment_row,
 )
 JOB_TABLE = TableSpec(
-    columns=(Column("Name"), Column("Completions"), Column("Duration"), Column("Age")) + _WIDE,
+    columns=(Column("Name"), Column("Completions"), Column("Duration"), Column("Age"), *_WIDE),
     row=job_row,
 )

@@ -1,10 +1,10 @@
 """What `apply` does to an object: create it, or merge the manifest into the live object the way
 kubectl's three-way merge does, and say whether that changed anything.
 
-The manifest last applied is kept in the kubectl.kubernetes.io/last-applied-configuration annotation.
-A field present in the manifest replaces the live one; a field the last manifest had and this one
-dropped is removed; a field neither mentions (server defaults, status, uid, ...) is kept. Lists of
-named things (containers, env, volumes, ports, mounts) merge item by item on their key.
+The manifest last applied is kept in the kubectl.kubernetes.io/last-applied-configuration
+annotation. A field present in the manifest replaces the live one; a field the last manifest had and
+this one dropped is removed; a field neither mentions (server defaults, status, uid, ...) is kept.
+Lists of named things (containers, env, volumes, ports, mounts) merge item by item on their key.
 """
 from __future__ import annotations
 

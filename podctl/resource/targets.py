@@ -1,4 +1,5 @@
-"""The objects a verb names on its command line: `pods`, `pod jumpod other`, `pod/jumpod node/n1`."""
+"""The objects a verb names on its command line: `pods`, `pod jumpod other`,
+`pod/jumpod node/n1`."""
 from __future__ import annotations
 
 import argparse

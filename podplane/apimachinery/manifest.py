@@ -1,6 +1,6 @@
-"""YAML/JSON manifests <-> API objects. Decoding is strict like kubectl's: an unknown field or a value
-of the wrong type is an error naming the field path (spec.containers[0].imagePullPolicy). Bytes
-(a Secret's data, a ConfigMap's binaryData) are base64 strings, as in Kubernetes' JSON."""
+"""YAML/JSON manifests <-> API objects. Decoding is strict like kubectl's: an unknown field or a
+value of the wrong type is an error naming the field path (spec.containers[0].imagePullPolicy).
+Bytes (a Secret's data, a ConfigMap's binaryData) are base64 strings, as in Kubernetes' JSON."""
 from __future__ import annotations
 
 import base64
@@ -68,7 +68,8 @@ _BASE64_ALPHABET = frozenset(
 
 
 def _base64(value: str, path: str) -> bytes:
-    """Standard base64 with padding, line breaks ignored (Go's base64.StdEncoding, as Kubernetes)."""
+    """Standard base64 with padding, line breaks ignored (Go's base64.StdEncoding, as
+    Kubernetes)."""
     text = value.replace("\r", "").replace("\n", "")
     try:
         return base64.b64decode(text, validate=True)
@@ -189,7 +190,8 @@ def resource_of(data: dict[str, Any]) -> Resource:
 
 
 def load_documents(text: str) -> Iterator[dict[str, Any]]:
-    """The non-empty YAML (or JSON) documents of a stream; a `kind: List` is flattened into items."""
+    """The non-empty YAML (or JSON) documents of a stream; a `kind: List` is flattened into
+    items."""
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as e:

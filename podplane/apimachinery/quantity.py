@@ -24,8 +24,8 @@ def parse(value: str) -> Decimal:
     """The quantity's value in base units; QuantityError when it is not a valid quantity."""
     m = _QUANTITY.match(value.strip())
     if not m:
-        raise QuantityError(f'quantities must match the regular expression '
-                            f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+        raise QuantityError('quantities must match the regular expression '
+                            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
     number, suffix = m.groups()
     try:
         base = Decimal(number)

@@ -1,4 +1,5 @@
-"""The resource kinds the API serves: one table that the apiserver, the client and podctl all read."""
+"""The resource kinds the API serves: one table that the apiserver, the client and podctl all
+read."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -11,6 +12,7 @@ from google.protobuf.message import Message
 from podplane.api.apps.v1 import apps_pb2, apps_pb2_grpc
 from podplane.api.batch.v1 import batch_pb2, batch_pb2_grpc
 from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
+
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 
@@ -172,7 +174,8 @@ def by_name(name: str) -> Resource:
 
 
 def by_kind(kind: str, api_version: str) -> Resource:
-    """The resource a manifest's `kind` and `apiVersion` name; KeyError with kubectl's wording if none."""
+    """The resource a manifest's `kind` and `apiVersion` name; KeyError with kubectl's wording if
+    none."""
     for r in ALL:
         if r.kind == kind:
             if r.api_version != api_version:

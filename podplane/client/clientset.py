@@ -1,27 +1,26 @@
 """The typed asyncio client every component and podctl use to talk to the apiserver."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
-
 import builtins
 import collections
 import itertools
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
 import grpc
 from google.protobuf.message import Message
 
-from podplane.client import metered_channel
-from podplane.apimachinery import resources
-from podplane.client.credentials import Credentials, aio_channel
-from podplane.client.retry_after import call_with_retry
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.resources import Resource
+from podplane.client import metered_channel
+from podplane.client.credentials import Credentials, aio_channel
+from podplane.client.retry_after import call_with_retry
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -193,7 +192,8 @@ class ResourceClient(Generic[T]):
 
 
 class Client:
-    """One channel to the apiserver and a typed client per resource. Create it inside the event loop."""
+    """One channel to the apiserver and a typed client per resource. Create it inside the event
+    loop."""
 
     def __init__(self, target: str, *, timeout: float = DEFAULT_TIMEOUT,
                  credentials: Credentials | None = None) -> None:
@@ -284,8 +284,8 @@ class Client:
 class BindConnections:
     """Binds over `count` connections of their own, taken in turn: the apiserver takes a
     connection's next call only once its event loop has started the previous one
-    (podplane/componentbase/serving.py), so on a busy apiserver a connection's calls wait their turn, and a
-    scheduler binding over one connection fell behind a client creating over four."""
+    (podplane/componentbase/serving.py), so on a busy apiserver a connection's calls wait their
+    turn, and a scheduler binding over one connection fell behind a client creating over four."""
 
     def __init__(self, client: Client, count: int) -> None:
         if count < 1:

@@ -1,7 +1,7 @@
-"""Records Events about objects ("Scheduled", "FailedScheduling", "Pulled", "Started"), the way kubectl describe shows them.
-A repeat of the same event bumps the count and lastTimestamp of the one already written instead of
-writing another (client-go's EventCorrelator, simplified). Writes happen in the background; a failed
-write is logged and dropped, as client-go does."""
+"""Records Events about objects ("Scheduled", "FailedScheduling", "Pulled", "Started"), the way
+kubectl describe shows them. A repeat of the same event bumps the count and lastTimestamp of the one
+already written instead of writing another (client-go's EventCorrelator, simplified). Writes happen
+in the background; a failed write is logged and dropped, as client-go does."""
 from __future__ import annotations
 
 import asyncio
@@ -13,10 +13,10 @@ from collections import OrderedDict
 
 from google.protobuf.message import Message
 
-from podplane.apimachinery import timeutil
-from podplane.apimachinery.meta import accessor, object_meta
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
+from podplane.apimachinery.meta import accessor, object_meta
 from podplane.client.clientset import Client
 
 log = logging.getLogger(__name__)

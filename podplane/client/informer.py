@@ -1,7 +1,8 @@
-"""Informers: list, then watch from the list's resourceVersion, into a local cache; handlers are told
-of every add, update and delete. A lost stream is resumed from the last seen resourceVersion with
-back-off; a resourceVersion too old to resume from (OUT_OF_RANGE) causes a relist that reconciles the
-cache with what is stored, so the cache never misses a change (client-go's reflector)."""
+"""Informers: list, then watch from the list's resourceVersion, into a local cache; handlers are
+told of every add, update and delete. A lost stream is resumed from the last seen resourceVersion
+with back-off; a resourceVersion too old to resume from (OUT_OF_RANGE) causes a relist that
+reconciles the cache with what is stored, so the cache never misses a change (client-go's
+reflector)."""
 from __future__ import annotations
 
 import asyncio

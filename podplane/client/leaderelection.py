@@ -25,9 +25,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
 from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ NAMESPACE = "kube-system"
 LEASE_DURATION = 15.0
 RENEW_DEADLINE = 10.0
 RETRY_PERIOD = 2.0
-# Standbys retry after retry_period * (1 + up to JITTER_FACTOR), so that they do not all ask at once.
+# Standbys retry after retry_period * (1 + up to JITTER_FACTOR), so that they do not all ask at
+# once.
 JITTER_FACTOR = 1.2
 
 T = TypeVar("T")

@@ -11,7 +11,6 @@ import grpc
 from google.protobuf.message import Message
 from prometheus_client import Counter, Histogram
 
-
 REST_CLIENT_REQUESTS = Counter(
     "rest_client_requests_total", "Number of HTTP requests, partitioned by status code, method, and host.",
     ["code", "method", "host"])
@@ -26,7 +25,7 @@ _HTTP_METHODS = {"Create": "POST", "Bind": "POST", "Get": "GET", "List": "GET", 
 
 
 def http_method(grpc_method: str | bytes) -> str:
-    """"/podplane.core.v1.Pods/Create" -> "POST"."""
+    """The HTTP verb of a gRPC method: "/podplane.core.v1.Pods/Create" -> "POST"."""
     if isinstance(grpc_method, bytes):
         grpc_method = grpc_method.decode()
     return _HTTP_METHODS.get(grpc_method.rpartition("/")[2], "POST")
@@ -41,7 +40,7 @@ class _MeteredUnaryCall:
     """A unary call that records rest_client_* once it is awaited to its end: its duration from
     the call's start and its code (CANCELLED if the caller gives up first). Everything else is the
     call's own."""
-    __slots__ = ("_call", "_method", "_start", "_recorded")
+    __slots__ = ("_call", "_method", "_recorded", "_start")
 
     def __init__(self, call: grpc.aio.UnaryUnaryCall, method: _MethodMetrics) -> None:
         self._call = call

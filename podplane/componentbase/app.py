@@ -19,9 +19,9 @@ from typing import TypeVar
 from prometheus_client import Gauge
 
 from podplane.client import leaderelection
-from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials, CredentialsError, credentials_from
+from podplane.componentbase import leaderelection_flags
 from podplane.componentbase.metrics import serve_metrics
 from podplane.componentbase.serving import Server, wait_for_signal
 

@@ -1,6 +1,7 @@
 """Container healthcheck: exits 0 when the gRPC health service at HOST:PORT reports SERVING.
 
-    python -m podplane.componentbase.healthcheck [--ca-file CA [--cert-file CRT --key-file KEY]] localhost:6443 [service]
+    python -m podplane.componentbase.healthcheck [--ca-file CA [--cert-file CRT --key-file KEY]]
+        localhost:6443 [service]
 
 With --ca-file the server is reached over TLS (the apiserver's health service answers anonymous
 callers; a kubelet's TLS port wants a client certificate of the cluster CA)."""

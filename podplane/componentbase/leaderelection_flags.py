@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from podplane.client.leaderelection import (LEASE_DURATION, NAMESPACE, RENEW_DEADLINE,
-                                             RETRY_PERIOD, LeaderElectionConfig, default_identity)
+from podplane.client.leaderelection import (
+    LEASE_DURATION,
+    NAMESPACE,
+    RENEW_DEADLINE,
+    RETRY_PERIOD,
+    LeaderElectionConfig,
+    default_identity,
+)
 from podplane.componentbase import flags
 
 

@@ -81,7 +81,7 @@ def ensure_ca(out: Path, common_name: str = "podplane-ca") -> tuple[x509.Certifi
         assert isinstance(loaded, ec.EllipticCurvePrivateKey), f"{key}: not an EC key"
         return x509.load_pem_x509_certificate(crt.read_bytes()), loaded
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     subject = _name(common_name)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
             .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
@@ -105,7 +105,7 @@ def issue(out: Path, spec: CertSpec, ca: x509.Certificate,
     if crt.exists() and key_path.exists():
         return
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if spec.server else []) + (
         [ExtendedKeyUsageOID.CLIENT_AUTH] if spec.client else [])
     builder = (x509.CertificateBuilder()

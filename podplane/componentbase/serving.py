@@ -95,7 +95,8 @@ class Server:
                  max_receive_message_length: int | None = None, acceptors: int = 1) -> None:
         if acceptors < 1:
             raise ValueError(f"acceptors: must be >= 1, got {acceptors}")
-        # One server refuses a taken port by itself; several must share theirs (checked in add_port).
+        # One server refuses a taken port by itself; several must share theirs (checked in
+        # add_port).
         options = [*CHANNEL_OPTIONS, *KEEPALIVE_ENFORCEMENT,
                    ("grpc.so_reuseport", int(acceptors > 1))]
         if max_receive_message_length is not None:  # the apiserver's request body limit

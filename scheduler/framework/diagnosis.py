@@ -19,7 +19,8 @@ class Diagnosis:
 
 
 def fit_error_message(num_all_nodes: int, diagnosis: Diagnosis) -> str:
-    """Each reason counted over the nodes that gave it, sorted as strings, as kube-scheduler does."""
+    """Each reason counted over the nodes that gave it, sorted as strings, as kube-scheduler
+    does."""
     message = f"0/{num_all_nodes} nodes are available:"
     if diagnosis.pre_filter_message:
         return f"{message} {diagnosis.pre_filter_message}."

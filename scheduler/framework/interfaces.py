@@ -80,8 +80,8 @@ class ReservePlugin(Plugin, Protocol):
 @runtime_checkable
 class EnqueueExtensions(Plugin, Protocol):
     def events_to_register(self) -> tuple[str, ...]:
-        """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this plugin
-        rejected schedulable; the queue retries such a pod only on those."""
+        """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this
+        plugin rejected schedulable; the queue retries such a pod only on those."""
 
 
 NormalizeFunc = Callable[[CycleState, core_pb2.Pod, dict[str, int]], Status]

@@ -1,6 +1,6 @@
-"""Runs the enabled plugins at each extension point: the first Filter that rejects a node decides its
-status; Score sums each plugin's normalized score times its weight
-(kubernetes pkg/scheduler/framework/runtime/framework.go)."""
+"""Runs the enabled plugins at each extension point: the first Filter that rejects a node decides
+its status; Score sums each plugin's normalized score times its weight (kubernetes
+pkg/scheduler/framework/runtime/framework.go)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,16 +9,32 @@ from typing import NamedTuple
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
-from scheduler.framework.interfaces import (BulkFilterPlugin, BulkScorePlugin, EnqueueExtensions,
-                                            FilterPlugin, FilterTableFunc, NormalizeFunc, Plugin,
-                                            PluginArgs, PreFilterPlugin, PreScorePlugin,
-                                            ReservePlugin, ScoreNormalizer, ScorePlugin,
-                                            ScoreTableFunc)
+from scheduler.framework.interfaces import (
+    BulkFilterPlugin,
+    BulkScorePlugin,
+    EnqueueExtensions,
+    FilterPlugin,
+    FilterTableFunc,
+    NormalizeFunc,
+    Plugin,
+    PluginArgs,
+    PreFilterPlugin,
+    PreScorePlugin,
+    ReservePlugin,
+    ScoreNormalizer,
+    ScorePlugin,
+    ScoreTableFunc,
+)
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict, table_rows
 from scheduler.framework.registry import Registry
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import (MAX_NODE_SCORE, MIN_NODE_SCORE, CycleState, FilterFunc,
-                                       NodeInfo)
+from scheduler.framework.types import (
+    MAX_NODE_SCORE,
+    MIN_NODE_SCORE,
+    CycleState,
+    FilterFunc,
+    NodeInfo,
+)
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 
@@ -187,7 +203,7 @@ class Framework:
         totals, status = self.run_score_totals(state, pod, nodes)
         if not status.is_success:
             return {}, status
-        return dict(zip((n.name for n in nodes), totals.tolist())), SUCCESS
+        return dict(zip((n.name for n in nodes), totals.tolist(), strict=True)), SUCCESS
 
     def run_score_totals(self, state: CycleState, pod: core_pb2.Pod,
                          nodes: list[NodeInfo]) -> tuple[Ints, Status]:
@@ -209,7 +225,7 @@ class Framework:
             normalize = self._normalizers.get(plugin.name)
             if normalize is not None:
                 names = [n.name for n in nodes]
-                by_name = dict(zip(names, scores.tolist()))
+                by_name = dict(zip(names, scores.tolist(), strict=True))
                 status = normalize(state, pod, by_name)
                 if not status.is_success:
                     return np.zeros(0, np.int64), status.with_plugin(plugin.name)

@@ -1,9 +1,9 @@
-"""The scheduler's view of a node: the Node object, the pods on it (bound and assumed) and the sum of
-what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
+"""The scheduler's view of a node: the Node object, the pods on it (bound and assumed) and the sum
+of what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from podplane.api.core.v1 import core_pb2
@@ -141,8 +141,9 @@ class CycleState:
         # Of those, the ones that could not judge this attempt's nodes in bulk, set by
         # Framework.run_filter_table.
         self.remaining_filters: list[tuple[str, FilterFunc]] | None = None
-        # Every node of the snapshot this attempt schedules against (not only the feasible ones), for
-        # plugins that count pods cluster-wide (topology spread, inter-pod affinity, image spread).
+        # Every node of the snapshot this attempt schedules against (not only the feasible ones),
+        # for plugins that count pods cluster-wide (topology spread, inter-pod affinity, image
+        # spread).
         self.all_nodes: Sequence[NodeInfo] = ()
 
     def write(self, key: str, value: object) -> None:

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 from scheduler.framework.registry import Registry
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, PluginSpec, Profile
-from scheduler.plugins import (imagelocality, interpodaffinity, nodeaffinity, nodename, nodeports,
-                               nodeready, nodeunschedulable, podtopologyspread, tainttoleration)
+from scheduler.plugins import (
+    imagelocality,
+    interpodaffinity,
+    nodeaffinity,
+    nodename,
+    nodeports,
+    nodeready,
+    nodeunschedulable,
+    podtopologyspread,
+    tainttoleration,
+)
 from scheduler.plugins.noderesources import balanced_allocation
 from scheduler.plugins.noderesources import fit as noderesources_fit
 

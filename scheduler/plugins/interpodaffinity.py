@@ -14,9 +14,13 @@ from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.snapshot import nodes_with_pod_affinity, nodes_with_required_anti_affinity
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import (MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity)
-from scheduler.plugins.helper.pod_affinity_terms import (AffinityTerm, WeightedAffinityTerm,
-                                                         matches_all, pod_terms)
+from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity
+from scheduler.plugins.helper.pod_affinity_terms import (
+    AffinityTerm,
+    WeightedAffinityTerm,
+    matches_all,
+    pod_terms,
+)
 
 NAME = "InterPodAffinity"
 ERR_REASON_AFFINITY_RULES = "node(s) didn't match pod affinity rules"

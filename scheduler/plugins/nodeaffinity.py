@@ -112,12 +112,12 @@ class RequiredNodeAffinity:
         affinity = pod.spec.affinity.node_affinity
         terms = None
         if affinity.HasField("required_during_scheduling_ignored_during_execution"):
+            required = affinity.required_during_scheduling_ignored_during_execution
             terms = tuple(
                 (tuple(_Requirement(r.key, r.operator, tuple(r.values))
                        for r in t.match_expressions),
                  tuple(_Requirement(r.key, r.operator, tuple(r.values)) for r in t.match_fields))
-                for t in affinity.required_during_scheduling_ignored_during_execution
-                .node_selector_terms)
+                for t in required.node_selector_terms)
         return cls(dict(pod.spec.node_selector), terms)
 
     def matches(self, node: NodeInfo) -> bool:

@@ -2,9 +2,9 @@
 DoNotSchedule a node is filtered out when placing the pod there would make its domain hold more than
 maxSkew matching pods above the emptiest domain; with ScheduleAnyway the skew only lowers the node's
 score (kubernetes plugins/podtopologyspread). Nodes that do not match the pod's node affinity or
-nodeSelector take no part (nodeAffinityPolicy Honor), taints do not matter (nodeTaintsPolicy Ignore).
-Kubernetes' system default constraints (for pods of Services and ReplicaSets) are not applied: the
-scheduler does not watch those objects."""
+nodeSelector take no part (nodeAffinityPolicy Honor), taints do not matter (nodeTaintsPolicy
+Ignore). Kubernetes' system default constraints (for pods of Services and ReplicaSets) are not
+applied: the scheduler does not watch those objects."""
 from __future__ import annotations
 
 import functools
@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
+from podplane.apimachinery.selectors import (
+    LabelSelector,
+    SelectorError,
+    from_label_selector_message,
+)
 from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict
@@ -163,7 +167,7 @@ class PodTopologySpread:
         if s is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
         labels = node.labels
-        for c, (self_match, min_match) in zip(s.constraints, s.fixed):
+        for c, (self_match, min_match) in zip(s.constraints, s.fixed, strict=True):
             if c.topology_key not in labels:
                 return _NODE_LABEL_NOT_MATCH
             matched = s.counts.get((c.topology_key, labels[c.topology_key]), 0)
@@ -181,7 +185,7 @@ class PodTopologySpread:
         undecided = np.ones(len(table), np.bool_)
         missing_label = np.zeros(len(table), np.bool_)
         too_skewed = np.zeros(len(table), np.bool_)
-        for c, (self_match, min_match) in zip(s.constraints, s.fixed):
+        for c, (self_match, min_match) in zip(s.constraints, s.fixed, strict=True):
             codes, values = table.label_codes(c.topology_key)
             # Indexed by code; the last entry, for code -1, is never read unmasked.
             matched = np.array([s.counts.get((c.topology_key, v), 0) for v in values] + [0],

@@ -159,7 +159,7 @@ async def retried(call: Callable[[], Awaitable[Any]], timeout: float = 60) -> An
     while True:
         try:
             return await asyncio.wait_for(call(), 5)
-        except (grpc.aio.AioRpcError, asyncio.TimeoutError):
+        except (TimeoutError, grpc.aio.AioRpcError):
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
@@ -202,7 +202,7 @@ class PodChurn:
                         victim, self.namespace, grace_period_seconds=0), 5)
                     self.deleted.add(victim)
                     self.ack_times.append(time.monotonic())
-            except (grpc.aio.AioRpcError, asyncio.TimeoutError):
+            except (TimeoutError, grpc.aio.AioRpcError):
                 self.failures += 1
             await asyncio.sleep(1 / rate)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import Client
+from podplane.apimachinery import manifest
 from podplane.apimachinery.ephemeral_containers import status_of
+from podplane.client.clientset import Client
 from tests.e2e.compose_cluster import podctl
 from tests.support import eventually
 

@@ -13,8 +13,17 @@ import pytest_asyncio
 
 from podplane.client.clientset import Client
 from tests.e2e.compose_cluster import compose
-from tests.e2e.faults import (drain, lease_holder, record, replica_set, run_compose,
-                              service_of_holder, sleeper_pod, stop_task, wait_healthy)
+from tests.e2e.faults import (
+    drain,
+    lease_holder,
+    record,
+    replica_set,
+    run_compose,
+    service_of_holder,
+    sleeper_pod,
+    stop_task,
+    wait_healthy,
+)
 from tests.support import eventually
 
 STANDBYS = ("scheduler", "scheduler-2", "controller-manager", "controller-manager-2")

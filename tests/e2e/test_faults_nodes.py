@@ -18,8 +18,16 @@ import pytest_asyncio
 
 from podplane.client.clientset import Client
 from tests.e2e.compose_cluster import NODES, compose, node_docker
-from tests.e2e.faults import (NETWORK, container_id, drain, record, retried, settled,
-                              tolerating_replication_controller, wait_healthy)
+from tests.e2e.faults import (
+    NETWORK,
+    container_id,
+    drain,
+    record,
+    retried,
+    settled,
+    tolerating_replication_controller,
+    wait_healthy,
+)
 from tests.e2e.faults import replication_controller as sleepers
 from tests.support import eventually
 

@@ -1,6 +1,7 @@
 """The Pod flow a user sees: apply -> Pending -> scheduled -> ContainerCreating -> Running on a
 Docker-in-Docker node, with the pod's IP from that node's range; then the pod's containers share
-localhost, a volume and the pod's hostname; pods end Succeeded or Failed; deletion cleans the node."""
+localhost, a volume and the pod's hostname; pods end Succeeded or Failed; deletion cleans the
+node."""
 from __future__ import annotations
 
 import asyncio

@@ -9,8 +9,8 @@ from typing import Any
 
 import grpc
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.e2e.compose_cluster import podctl
 from tests.support import eventually

@@ -9,8 +9,8 @@ import subprocess
 import grpc
 import pytest
 
-from podplane.apimachinery import resources
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.credentials import Credentials
 from tests.e2e.compose_cluster import ADMIN, PKI, ROOT, SERVER, compose, podctl
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import grpc
+
 from podplane.client.clientset import Client, is_not_found
 from tests.e2e.compose_cluster import ROOT, compose, node_docker
 from tests.support import eventually
@@ -59,7 +61,7 @@ async def test_a_static_pod_runs_with_a_mirror_that_cannot_stop_it(client: Clien
         try:
             await client.pods.get(name, namespace)
             return False
-        except Exception as e:
+        except grpc.aio.AioRpcError as e:
             return is_not_found(e)
     await eventually(gone, 60, interval=1, what="the mirror pod gone with the file")
     await eventually(lambda: _no_containers(label), 60, interval=1,

@@ -8,8 +8,8 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import ResourceClient
 
 

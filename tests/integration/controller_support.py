@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from podplane.apimachinery import manifest
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.support import eventually
 

@@ -16,8 +16,8 @@ from kubelet.kubelet import Kubelet
 from kubelet.runtime import labels
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.docker_sdk import errors, sdk
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 
 DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"

@@ -19,8 +19,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 from podplane.client.clientset import Client
 from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, free_port

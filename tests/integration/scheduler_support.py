@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.support import eventually
 

@@ -9,8 +9,8 @@ from typing import Any
 import grpc
 import pytest
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.api_objects import pod
 from tests.support import EtcdProcess, new_namespace

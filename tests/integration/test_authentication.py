@@ -1,6 +1,6 @@
 """Authentication on the real apiserver over real etcd, served with TLS from a test PKI laid out as
-the cluster's (podplane.componentbase.pki): client certificates on the secure port, bearer tokens on the token
-port, and every other caller refused."""
+the cluster's (podplane.componentbase.pki): client certificates on the secure port, bearer tokens on
+the token port, and every other caller refused."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -11,9 +11,9 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
 from tests.integration.control_plane import running_apiserver

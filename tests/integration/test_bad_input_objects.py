@@ -17,13 +17,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apiserver.server import APIServer
-from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from tests.integration.bad_input import (
-    BAD_INPUT, Rejection, assert_invalid_field, assert_serving, method, raw_call, stored_objects)
+    BAD_INPUT,
+    Rejection,
+    assert_invalid_field,
+    assert_serving,
+    method,
+    raw_call,
+    stored_objects,
+)
 from tests.support import new_namespace
 
 Mutation = Callable[[core_pb2.Pod, Any], object]

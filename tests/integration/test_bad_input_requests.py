@@ -16,12 +16,19 @@ from hypothesis import strategies as st
 
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.server import APIServer
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from tests.integration.bad_input import (
-    BAD_INPUT, assert_refused, assert_serving, method, raw_call, raw_stream, stored_objects)
+    BAD_INPUT,
+    assert_refused,
+    assert_serving,
+    method,
+    raw_call,
+    raw_stream,
+    stored_objects,
+)
 from tests.support import new_namespace
 
 WRITES = [(r, verb) for r in resources.ALL for verb in ("Create", "Update")]

@@ -8,9 +8,9 @@ import base64
 import grpc
 import pytest
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.api_objects import decode, invalid
 from tests.support import new_namespace

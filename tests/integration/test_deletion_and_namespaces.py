@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import grpc
 import pytest
 import pytest_asyncio
 
 from controller.namespace.controller import NamespaceController
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
 from tests.support import eventually, new_namespace
 
@@ -46,7 +46,7 @@ async def gone(client: Client, name: str, namespace: str) -> bool:
 def seconds_until(timestamp: str) -> float:
     due = timeutil.parse(timestamp)
     assert due is not None, timestamp
-    return (due - datetime.now(timezone.utc)).total_seconds()
+    return (due - datetime.now(UTC)).total_seconds()
 
 
 # ---------------------------------------------------------------------- graceful deletion

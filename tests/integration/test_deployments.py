@@ -19,9 +19,9 @@ from controller.deployment.controller import DeploymentController
 from controller.deployment.revision import template_hash
 from controller.replicaset.controller import ReplicaSetController
 from podctl.__main__ import run as podctl
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from tests.support import eventually, new_namespace
 

@@ -11,11 +11,11 @@ import pytest
 
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.clientset import Client
+from podplane.apimachinery import manifest
 from podplane.apimachinery.ephemeral_containers import status_of
+from podplane.client.clientset import Client
 from tests.support import eventually
 
 # Every test asks for pod_namespace first, so that its clean-up (removing the namespace's

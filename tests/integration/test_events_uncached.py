@@ -1,5 +1,5 @@
-"""Events are kept out of the watch cache, as kube-apiserver keeps them by default: every read goes to
-etcd, so what a client wrote is there on its next read, and watches and field selectors (podctl
+"""Events are kept out of the watch cache, as kube-apiserver keeps them by default: every read goes
+to etcd, so what a client wrote is there on its next read, and watches and field selectors (podctl
 describe's involvedObject.name) work as for any other resource. Real etcd, real apiserver."""
 from __future__ import annotations
 

@@ -12,12 +12,17 @@ import pytest
 
 from controller.garbagecollector.controller import GarbageCollector
 from controller.replicaset.controller import ReplicaSetController
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_not_found
-from tests.integration.controller_support import (owned_pods, pods_in, replica_set, running,
-                                                 wait_for_pods)
+from tests.integration.controller_support import (
+    owned_pods,
+    pods_in,
+    replica_set,
+    running,
+    wait_for_pods,
+)
 from tests.support import eventually, new_namespace
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from controller.job.controller import JobController
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
 from tests.support import eventually, new_namespace
 
@@ -183,7 +184,7 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
     pods = sorted((await client.pods.list(ns)).items, key=lambda p: seen.added[p.metadata.name])
     assert [p.status.phase for p in pods] == ["Failed"] * 3  # the first try and two retries
     # Each retry waits 0.5 s, then 1 s, after the failure before it.
-    for i, (before, after) in enumerate(zip(pods, pods[1:])):
+    for i, (before, after) in enumerate(itertools.pairwise(pods)):
         gap = seen.added[after.metadata.name] - seen.finished[before.metadata.name]
         assert gap >= BACKOFF * 2 ** i - 0.1, (i, gap)
     failed = condition(done, "Failed")

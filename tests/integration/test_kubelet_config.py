@@ -14,12 +14,13 @@ from apiserver.server import APIServer
 from kubelet.container.security_context import CAPABILITIES, parse_cap_bnd
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.kubelet_docker import running_kubelet
 from tests.support import eventually
+
 
 @pytest_asyncio.fixture
 async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,

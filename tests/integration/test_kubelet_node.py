@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.kubelet_docker import remove_labelled
 from tests.support import eventually

@@ -15,9 +15,9 @@ from kubelet.prober import ProbeManager
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.status.manager import StatusManager
 from kubelet.volume.pod_volumes import PodVolumes
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, is_not_found
 from tests.integration.kubelet_docker import make_pod
 from tests.support import eventually
@@ -85,7 +85,7 @@ class Node:
                 raise AssertionError(f"timed out waiting for {what}; status: {pod.status}")
             try:
                 await asyncio.wait_for(self.changed.wait(), 0.5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def close(self) -> None:

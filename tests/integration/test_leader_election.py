@@ -6,6 +6,7 @@ healthy); SIGTERM makes the leader release, and the standby takes over."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -190,7 +191,7 @@ async def test_two_controller_managers_one_leads_and_a_sigterm_hands_over(
         second, second_health = controller_manager(client.target, lock)
         try:
             for port in (first_health, second_health):
-                await eventually(lambda: healthy(port), 20, what="health SERVING")
+                await eventually(functools.partial(healthy, port), 20, what="health SERVING")
             await asyncio.sleep(2)
             assert await holder() == leader  # the second one stands by
 

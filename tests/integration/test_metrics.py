@@ -10,8 +10,8 @@ import grpc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.componentbase.metrics import MetricsServer, serve_metrics
 from tests.support import eventually, new_namespace

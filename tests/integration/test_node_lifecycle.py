@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -23,8 +23,8 @@ from controller.nodeipam.controller import NodeIpamController
 from controller.nodelifecycle.controller import NodeLifecycleController
 from kubelet.node.lease import NodeLease
 from podctl.printers.pods import summarize_pod
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
 from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, new_namespace
@@ -167,7 +167,7 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
     # No kubelet finishes the deletion: it stays, shown as podctl shows it.
     await asyncio.sleep(0.5)
     pod = await client.pods.get("web", ns)
-    assert summarize_pod(pod, datetime.now(timezone.utc)).status == "Unknown"
+    assert summarize_pod(pod, datetime.now(UTC)).status == "Unknown"
 
     # Back: the lease renewed removes the taint even before the kubelet posts Ready.
     node.start()

@@ -10,6 +10,7 @@ import contextlib
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -17,9 +18,9 @@ from prometheus_client import REGISTRY
 
 from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS
 from apiserver.server import APIServer
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import EtcdProcess
@@ -74,10 +75,10 @@ def dropped_mutating() -> float:
                                      {"request_kind": "mutating"}) or 0.0
 
 
-async def timed_create(stub: object, name: str) -> tuple[str, float, grpc.StatusCode]:
+async def timed_create(stub: Any, name: str) -> tuple[str, float, grpc.StatusCode]:
     start = time.monotonic()
     try:
-        await getattr(stub, "Create")(pod(name), timeout=30)
+        await stub.Create(pod(name), timeout=30)
         code = grpc.StatusCode.OK
     except grpc.aio.AioRpcError as e:
         code = e.code()

@@ -11,12 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 from controller.replicaset.controller import ReplicaSetController
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, ResourceClient, is_conflict
-from tests.integration.controller_support import (owned_pods, pods_in, replica_set, running,
-                                                 wait_for_pods)
+from tests.integration.controller_support import (
+    owned_pods,
+    pods_in,
+    replica_set,
+    running,
+    wait_for_pods,
+)
 from tests.support import eventually, new_namespace
 
 

@@ -15,8 +15,13 @@ from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
 from tests.integration.control_plane import etcd_process, running_apiserver
-from tests.integration.scheduler_support import (bound_pods, events_for, new_pod, register_node,
-                                                unschedulable_condition)
+from tests.integration.scheduler_support import (
+    bound_pods,
+    events_for,
+    new_pod,
+    register_node,
+    unschedulable_condition,
+)
 from tests.support import eventually, new_namespace
 
 # One node per zone.

@@ -6,6 +6,7 @@ scheduler's metrics, under kube-scheduler's names and labels, count what happene
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +16,12 @@ import pytest_asyncio
 
 from podplane.client.clientset import Client
 from tests.integration.scheduler_processes import (
-    SchedulerProcess, add_node, own_cluster, pod_requesting, wait_bound)
+    SchedulerProcess,
+    add_node,
+    own_cluster,
+    pod_requesting,
+    wait_bound,
+)
 from tests.support import eventually, new_namespace
 
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
@@ -141,7 +147,7 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
     finally:
         churning.cancel()
         await asyncio.gather(churning, return_exceptions=True)
-    gaps = [round(b - a, 2) for a, b in zip(times, times[1:])]
+    gaps = [round(b - a, 2) for a, b in itertools.pairwise(times)]
     print(f"\ngaps between attempts: {gaps}")
     for gap, backoff in zip(gaps, (1, 2, 4, 8, 10), strict=True):
         assert backoff - 0.05 <= gap <= backoff + FLUSH + TICK + 0.5, (gaps, backoff)

@@ -17,8 +17,15 @@ from prometheus_client import REGISTRY
 from podplane.client.clientset import Client
 from podplane.client.leaderelection import JITTER_FACTOR, LEASE_DURATION, RETRY_PERIOD
 from tests.integration.scheduler_processes import (
-    NodeNameHistory, SchedulerProcess, add_node, bound_count, lease_holder, own_cluster,
-    pod_requesting, wait_bound)
+    NodeNameHistory,
+    SchedulerProcess,
+    add_node,
+    bound_count,
+    lease_holder,
+    own_cluster,
+    pod_requesting,
+    wait_bound,
+)
 from tests.support import eventually, new_namespace
 
 SCHEDULED = ("scheduler_schedule_attempts_total", "scheduled")

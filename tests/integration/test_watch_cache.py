@@ -14,9 +14,9 @@ import grpc
 import pytest
 
 from apiserver.server import APIServer, WatchCacheOptions
-from podplane.apimachinery import manifest, resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest, resources
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer
 from tests.integration.control_plane import etcd_process, running_apiserver

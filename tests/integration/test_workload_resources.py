@@ -1,6 +1,6 @@
-"""ReplicationController, ReplicaSet, Deployment and Job through the real apiserver over a real etcd:
-Kubernetes manifests apply unchanged and read back the way kube-apiserver returns them (ConfigMap
-and Secret: test_config_resources.py)."""
+"""ReplicationController, ReplicaSet, Deployment and Job through the real apiserver over a real
+etcd: Kubernetes manifests apply unchanged and read back the way kube-apiserver returns them
+(ConfigMap and Secret: test_config_resources.py)."""
 from __future__ import annotations
 
 import asyncio

@@ -399,8 +399,9 @@ def test_every_doc_is_linked_from_the_readme() -> None:
 BAD_DOCUMENT = """\
 # Title
 
-The sync loop is `kubelet/pod_sink.py` (`kubelet/pod_sync.py::PodSyncer.sink`), the plugins live in `scheduler/plugin/`, the faults in
-`tests/e2e/test_fault_*.py`; see [the guide](docs/nowhere.md) and [that part](#no-such-part).
+The sync loop is `kubelet/pod_sink.py` (`kubelet/pod_sync.py::PodSyncer.sink`), the plugins live
+in `scheduler/plugin/`, the faults in `tests/e2e/test_fault_*.py`; see [the guide](docs/nowhere.md)
+and [that part](#no-such-part).
 The client is `podplane.client.clientsets`; the API `podplane.core.v1.Pods/Bnd`.
 Run `make bench-nothing` or `podctl frobnicate`.
 

@@ -104,9 +104,9 @@ def folder_cycles(component: str) -> list[list[str]]:
             for nxt in sorted(edges[node]):
                 if nxt == start and frozenset(path_) not in seen:
                     seen.add(frozenset(path_))
-                    cycles.append(path_ + [start])
+                    cycles.append([*path_, start])
                 elif nxt not in path_ and nxt > start:
-                    stack.append((nxt, path_ + [nxt]))
+                    stack.append((nxt, [*path_, nxt]))
     return cycles
 
 

@@ -39,9 +39,9 @@ class SchedulerCache:
 
     # ------------------------------------------------------------------ reads
     def node_infos(self) -> list[NodeInfo]:
-        """The nodes that exist, in a stable order. The scheduling cycle reads them without awaiting,
-        so no copy is needed for it to see one consistent state. The same list comes back until a
-        node comes or goes: callers must not change it."""
+        """The nodes that exist, in a stable order. The scheduling cycle reads them without
+        awaiting, so no copy is needed for it to see one consistent state. The same list comes back
+        until a node comes or goes: callers must not change it."""
         if self._snapshot is None:
             self._snapshot = NodeInfoList(
                 [info for _, info in sorted(self._nodes.items()) if info.node is not None],

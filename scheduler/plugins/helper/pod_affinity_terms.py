@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
+from podplane.apimachinery.selectors import (
+    LabelSelector,
+    SelectorError,
+    from_label_selector_message,
+)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ PREFER_NO_SCHEDULE = "PreferNoSchedule"
 NO_EXECUTE = "NoExecute"
 # The effects the filter enforces; PreferNoSchedule only lowers a node's score.
 DO_NOT_SCHEDULE = frozenset({NO_SCHEDULE, NO_EXECUTE})
-__all__ = ["tolerates", "tolerated", "first_untolerated"]
+__all__ = ["first_untolerated", "tolerated", "tolerates"]
 
 
 def tolerated(tolerations: Iterable[core_pb2.Toleration], key: str, value: str = "",

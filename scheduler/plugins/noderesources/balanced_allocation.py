@@ -20,7 +20,7 @@ _PRE_SCORE_KEY = "PreScore" + NAME
 
 def balanced_resource_scorer(requested: Sequence[int], allocatable: Sequence[int]) -> int:
     """(1 - the standard deviation of the used fractions) * 100."""
-    fractions = [min(req / alloc, 1.0) for req, alloc in zip(requested, allocatable) if alloc]
+    fractions = [min(req / alloc, 1.0) for req, alloc in zip(requested, allocatable, strict=True) if alloc]
     std = 0.0
     if len(fractions) == 2:
         std = abs(fractions[0] - fractions[1]) / 2

@@ -1,6 +1,6 @@
-"""Fits a pod only where the node's allocatable cpu, memory, ephemeral storage, extended resources and
-pod count cover what the pods already there request plus what this one does; scores the nodes with
-the LeastAllocated strategy (kubernetes plugins/noderesources/fit.go)."""
+"""Fits a pod only where the node's allocatable cpu, memory, ephemeral storage, extended resources
+and pod count cover what the pods already there request plus what this one does; scores the nodes
+with the LeastAllocated strategy (kubernetes plugins/noderesources/fit.go)."""
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2
@@ -10,9 +10,11 @@ from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resour
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins.noderesources import resource_allocation
-from scheduler.plugins.noderesources.least_allocated import (least_allocated_cpu_memory,
-                                                             least_allocated_cpu_memory_table,
-                                                             least_allocated_scorer)
+from scheduler.plugins.noderesources.least_allocated import (
+    least_allocated_cpu_memory,
+    least_allocated_cpu_memory_table,
+    least_allocated_scorer,
+)
 
 NAME = "NodeResourcesFit"
 _PRE_FILTER_KEY = "PreFilter" + NAME

@@ -56,7 +56,7 @@ def least_allocated_cpu_memory_table(table: NodeTable, rows: Ints, pod_cpu: int,
 def least_allocated_scorer(resources: Sequence[ResourceWeight]) -> Scorer:
     def scorer(requested: Sequence[int], allocatable: Sequence[int]) -> int:
         total = weights = 0
-        for r, req, alloc in zip(resources, requested, allocatable):
+        for r, req, alloc in zip(resources, requested, allocatable, strict=True):
             if alloc == 0:
                 continue
             total += least_requested_score(req, alloc) * r.weight

@@ -24,7 +24,8 @@ Scorer = Callable[[Sequence[int], Sequence[int]], int]
 
 
 def resources_from_args(args: PluginArgs, plugin: str) -> tuple[ResourceWeight, ...]:
-    """The `resources` argument ([{"name": "cpu", "weight": 1}, ...]), defaulting to cpu and memory."""
+    """The `resources` argument ([{"name": "cpu", "weight": 1}, ...]), defaulting to cpu and
+    memory."""
     raw = args.get("resources")
     if raw is None:
         return DEFAULT_RESOURCES
@@ -63,7 +64,7 @@ def score(node: NodeInfo, pod_requests_list: Sequence[int], resources: Sequence[
     requested = node.requested if use_requested else node.non_zero_requested
     node_allocatable = node.allocatable
     req_list, alloc_list = [], []
-    for r, pod_request in zip(resources, pod_requests_list):
+    for r, pod_request in zip(resources, pod_requests_list, strict=True):
         name = r.name
         # cpu and memory read directly: this runs for every feasible node of every attempt.
         if name == CPU:

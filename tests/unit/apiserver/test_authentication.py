@@ -11,14 +11,17 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from apiserver.auth.authenticator import Authenticator
-from apiserver.endpoints.grpc.interceptors.authentication import (AuthenticationInterceptor,
-                                                                  authenticate, bearer_token)
 from apiserver.auth.token_file import TokenAuthenticator, TokenFileError, load_token_file
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.auth.x509 import parse_rfc2253, user_from_subject
-from podplane.apimachinery import resources
+from apiserver.endpoints.grpc.interceptors.authentication import (
+    AuthenticationInterceptor,
+    authenticate,
+    bearer_token,
+)
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.credentials import Credentials
 from podplane.componentbase.serving import Server
 from tests.pki_support import cert_credentials, make_pki, secure_serving, token_credentials

@@ -4,15 +4,20 @@ refusal message, and the interceptor on a real grpc.aio server with an injected 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 import pytest
 
 from apiserver.auth.authorizer import Attributes, Authorizer, forbidden
+from apiserver.auth.user import (
+    MASTERS_GROUP,
+    NODES_GROUP,
+    UserInfo,
+    reset_current_user,
+    set_current_user,
+)
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor, attributes
-from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP, UserInfo, reset_current_user, \
-    set_current_user
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
@@ -161,7 +166,7 @@ class EchoPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
 class InjectedIdentity(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """A test-only stand-in for authentication: the user named in the call's `x-test-user`
     metadata, set for the call as the real authentication interceptor does."""
-    USERS = {"admin": ADMIN, "viewer": VIEWER}
+    USERS: ClassVar[dict[str, UserInfo]] = {"admin": ADMIN, "viewer": VIEWER}
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
                                 details: grpc.HandlerCallDetails) -> Any:

@@ -2,7 +2,7 @@
 (kubernetes rest.BeforeDelete and the pod strategy's CheckGracefulDelete)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,14 +24,14 @@ def pod(node: str = "node-a", phase: str = "Running", grace: int | None = None,
     if deleting_with is not None:
         obj.metadata.deletion_grace_period_seconds = deleting_with
         obj.metadata.deletion_timestamp = timeutil.format_time(
-            datetime.now(timezone.utc) + timedelta(seconds=deleting_with))
+            datetime.now(UTC) + timedelta(seconds=deleting_with))
     return obj
 
 
 def in_seconds(timestamp: str) -> float:
     t = timeutil.parse(timestamp)
     assert t is not None
-    return (t - datetime.now(timezone.utc)).total_seconds()
+    return (t - datetime.now(UTC)).total_seconds()
 
 
 @pytest.mark.parametrize("obj, requested, expected_grace", [

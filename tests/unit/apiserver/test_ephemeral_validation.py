@@ -63,9 +63,11 @@ def test_adding_an_ephemeral_container_is_valid() -> None:
 
 @pytest.mark.parametrize(("fields", "expected"), [
     ({"ports": [{"containerPort": 80}]},
-     "spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container"),
+     "spec.ephemeralContainers[0].ports: Forbidden: "
+     "cannot be set for an Ephemeral Container"),
     ({"resources": {"limits": {"cpu": "1"}}},
-     "spec.ephemeralContainers[0].resources: Forbidden: cannot be set for an Ephemeral Container"),
+     "spec.ephemeralContainers[0].resources: Forbidden: "
+     "cannot be set for an Ephemeral Container"),
     ({"livenessProbe": {"exec": {"command": ["true"]}}},
      "spec.ephemeralContainers[0].livenessProbe: Forbidden"),
     ({"readinessProbe": {"tcpSocket": {"port": "80"}}},

@@ -17,9 +17,9 @@ from apiserver.__main__ import parse_args
 from apiserver.auth.user import MASTERS_GROUP, UserInfo, reset_current_user, set_current_user
 from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
 from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS, MaxInflight
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
 
 
@@ -158,7 +158,7 @@ async def test_the_excess_mutating_request_is_refused_at_once_with_a_retry_hint(
 
 async def test_read_only_requests_have_their_own_limit(
         serve: Callable[..., Awaitable[Served]]) -> None:
-    stub, servicer, guard, _ = await serve(read_only=1, mutating=5)
+    stub, servicer, _, _ = await serve(read_only=1, mutating=5)
     held = asyncio.ensure_future(stub.Get(meta_pb2.GetRequest(name="a")))
     await wait_started(servicer, 1)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -225,7 +225,7 @@ async def test_system_masters_are_served_past_the_limit(
 
 async def test_other_users_are_refused(serve: Callable[..., Awaitable[Served]]) -> None:
     user = UserInfo("alice", frozenset({"system:authenticated"}))
-    stub, servicer, guard, _ = await serve(read_only=1, mutating=1, user=user)
+    stub, servicer, _, _ = await serve(read_only=1, mutating=1, user=user)
     held = asyncio.ensure_future(stub.Create(core_pb2.Pod()))
     await wait_started(servicer, 1)
     with pytest.raises(grpc.aio.AioRpcError) as refused:

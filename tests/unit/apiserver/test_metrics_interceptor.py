@@ -15,9 +15,9 @@ from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from apiserver.endpoints.request import RequestInfo
 from apiserver.storage.metrics import etcd_request, storage_type
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from apiserver import errors
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 
 
 def namespace(name: str, terminating: bool = False) -> core_pb2.Namespace:

@@ -93,7 +93,7 @@ def test_no_two_folders_import_each_other() -> None:
 
     def visit(folder: str) -> None:
         if folder in visiting:
-            cycles.append(visiting[visiting.index(folder):] + [folder])
+            cycles.append([*visiting[visiting.index(folder):], folder])
             return
         if folder in done:
             return

@@ -52,8 +52,8 @@ def test_valid_pod_has_no_errors() -> None:
       "restartPolicy": "Always"}, 'spec.containers[0].resources.requests[cpu]: Invalid value: "lots"'),
     ({"containers": [{"name": "a", "image": "x", "resources": {
         "requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}}], "restartPolicy": "Always"},
-     "spec.containers[0].resources.requests[memory]: Invalid value: \"2Gi\": must be less than or "
-     "equal to memory limit of 1Gi"),
+     "spec.containers[0].resources.requests[memory]: Invalid value: \"2Gi\": "
+     "must be less than or equal to memory limit of 1Gi"),
     ({"volumes": [{"name": "v"}], "containers": [{"name": "a", "image": "x"}],
       "restartPolicy": "Always"}, "spec.volumes[0]: Required value: must specify a volume type"),
     ({"volumes": [{"name": "v", "emptyDir": {}}, {"name": "v", "emptyDir": {}}],

@@ -1,5 +1,6 @@
-"""Workload validation tables: each bad field of a ReplicationController, ReplicaSet, Deployment or Job
-yields an error naming its path, with Kubernetes' wording; the objects as users write them pass."""
+"""Workload validation tables: each bad field of a ReplicationController, ReplicaSet, Deployment or
+Job yields an error naming its path, with Kubernetes' wording; the objects as users write them
+pass."""
 from __future__ import annotations
 
 import copy
@@ -106,14 +107,17 @@ SHARED_CASES: list[tuple[Edit, str]] = [
     (edit("spec.selector", {}),
      "spec.selector: Invalid value: {}: empty selector is invalid for deployment"),
     (edit("spec.selector.matchLabels", {"app": "api"}),
-     'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match '
+     'spec.template.metadata.labels: Invalid value: '
+     '{"app":"web"}: `selector` does not match '
      "template `labels`"),
     (edit("spec.selector.matchExpressions", [{"key": "app", "operator": "In"}]),
-     "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` "
+     "spec.selector.matchExpressions[0].values: Required "
+     "value: must be specified when `operator` "
      "is 'In' or 'NotIn'"),
     (edit("spec.selector.matchExpressions", [{"key": "app", "operator": "Exists",
                                               "values": ["web"]}]),
-     "spec.selector.matchExpressions[0].values: Forbidden: may not be specified when `operator` is "
+     "spec.selector.matchExpressions[0].values: Forbidden: "
+     "may not be specified when `operator` is "
      "'Exists' or 'DoesNotExist'"),
     (edit("spec.selector.matchExpressions", [{"key": "app", "operator": "Near"}]),
      'spec.selector.matchExpressions[0].operator: Invalid value: "Near": not a valid selector '
@@ -128,7 +132,8 @@ SHARED_CASES: list[tuple[Edit, str]] = [
      'spec.template.spec.restartPolicy: Unsupported value: "OnFailure": supported values: '
      '"Always"'),
     (edit("spec.template.spec.activeDeadlineSeconds", 10),
-     "spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in ReplicaSet is "
+     "spec.template.spec.activeDeadlineSeconds: Forbidden: "
+     "activeDeadlineSeconds in ReplicaSet is "
      "not Supported"),
     (edit("spec.template.metadata.labels", {"app": "web", "-x": "y"}),
      'spec.template.metadata.labels: Invalid value: "-x"'),
@@ -142,7 +147,8 @@ def test_invalid_replica_set_names_the_field(change: Edit, expected: str) -> Non
     assert_error(workloads.replica_set(decoded(doc, workload_defaulting.replica_set)), expected)
 
 
-@pytest.mark.parametrize(("change", "expected"), SHARED_CASES + [
+@pytest.mark.parametrize(("change", "expected"), [
+    *SHARED_CASES,
     (edit("spec.strategy", {"type": "BlueGreen"}),
      'spec.strategy.type: Unsupported value: "BlueGreen": supported values: "Recreate", '
      '"RollingUpdate"'),
@@ -153,13 +159,16 @@ def test_invalid_replica_set_names_the_field(change: Edit, expected: str) -> Non
      'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "0": may not be 0 when '
      "`maxSurge` is 0"),
     (edit("spec.strategy", {"rollingUpdate": {"maxUnavailable": "150%"}}),
-     'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than '
+     'spec.strategy.rollingUpdate.maxUnavailable: Invalid '
+     'value: "150%": must not be greater than '
      "100%"),
     (edit("spec.strategy", {"rollingUpdate": {"maxSurge": "lots"}}),
-     'spec.strategy.rollingUpdate.maxSurge: Invalid value: "lots": a valid percent string must be '
+     'spec.strategy.rollingUpdate.maxSurge: Invalid value: '
+     '"lots": a valid percent string must be '
      "a numeric string followed by an ending '%'"),
     (edit("spec.strategy", {"rollingUpdate": {"maxSurge": -1}}),
-     "spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0"),
+     "spec.strategy.rollingUpdate.maxSurge: Invalid value: "
+     "-1: must be greater than or equal to 0"),
     (edit("spec.revisionHistoryLimit", -1),
      "spec.revisionHistoryLimit: Invalid value: -1: must be greater than or equal to 0"),
     (edit("spec.progressDeadlineSeconds", 5),
@@ -196,11 +205,13 @@ def test_apps_selectors_are_immutable(validate_update: Callable[[Any, Any], list
 @pytest.mark.parametrize(("change", "expected"), [
     (edit("spec.replicas", -1), "spec.replicas: Invalid value: -1"),
     (edit("spec.selector", {"app": "api"}),
-     'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match '
+     'spec.template.metadata.labels: Invalid value: '
+     '{"app":"web"}: `selector` does not match '
      "template `labels`"),
     (edit("spec.template", None), "spec.template: Required value"),
     (edit("spec.template.spec.restartPolicy", "Never"),
-     'spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"'),
+     'spec.template.spec.restartPolicy: Unsupported value: '
+     '"Never": supported values: "Always"'),
     (edit("spec.template.spec.activeDeadlineSeconds", 3),
      "spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in "
      "ReplicationController is not Supported"),
@@ -297,7 +308,8 @@ def test_job_with_manual_selector_must_select_its_template() -> None:
     doc = job_doc()
     doc["spec"].update(manualSelector=True, selector={"matchLabels": {"app": "api"}})
     assert strings(jobs.job(created_job(doc))) == [
-        'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match '
+        'spec.template.metadata.labels: Invalid value: '
+        '{"app":"web"}: `selector` does not match '
         "template `labels`"]
     doc["spec"]["selector"] = {"matchLabels": {"app": "web"}}
     assert strings(jobs.job(created_job(doc))) == []

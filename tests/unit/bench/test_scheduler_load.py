@@ -5,13 +5,23 @@ from __future__ import annotations
 import pytest
 
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
-from bench.scheduler.workloads import (AFFINITY_ZONES, MISSING_LABEL, TAINT_KEY, WORKLOADS,
-                                       ZONE_LABEL, bench_pod, expected_unschedulable, fits,
-                                       hollow_node, max_zone_skew, zone_of)
+from bench.scheduler.workloads import (
+    AFFINITY_ZONES,
+    MISSING_LABEL,
+    TAINT_KEY,
+    WORKLOADS,
+    ZONE_LABEL,
+    bench_pod,
+    expected_unschedulable,
+    fits,
+    hollow_node,
+    max_zone_skew,
+    zone_of,
+)
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.types import NodeInfo
-from scheduler.plugins.nodeaffinity import required_matches
 from scheduler.plugins.helper.taints import first_untolerated
+from scheduler.plugins.nodeaffinity import required_matches
 
 NOW = "2026-11-21T18:00:00Z"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from controller.deployment import revision as revisions
 from controller.deployment import rollout
-from podplane.apimachinery import manifest
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 
 T0, T1, T2 = "2030-01-01T00:00:00Z", "2030-01-01T00:00:10Z", "2030-01-01T00:00:20Z"
 

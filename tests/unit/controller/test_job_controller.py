@@ -14,11 +14,17 @@ from typing import Any
 import pytest
 
 from controller.job import controller as jobs
-from controller.job.backoff import (BackoffRecord, FinishClock, backoff_delay, backoff_record,
-                                     finished_time, remaining_backoff)
-from podplane.apimachinery import manifest, resources
+from controller.job.backoff import (
+    BackoffRecord,
+    FinishClock,
+    backoff_delay,
+    backoff_record,
+    finished_time,
+    remaining_backoff,
+)
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources
 from tests.unit.controller.fake_api import FakeApi, FakeCluster
 
 NS = "default"

@@ -3,10 +3,18 @@ clock), what the controller writes then (Ready and the pressure conditions Unkno
 NoExecute taint it wants on the node."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from controller.nodelifecycle.health import (NOT_READY_TAINT, UNREACHABLE_TAINT, HeartbeatTracker,
-                                    mark_unknown, wanted_taint, with_taint)
+from controller.nodelifecycle.health import (
+    NOT_READY_TAINT,
+    UNREACHABLE_TAINT,
+    HeartbeatTracker,
+    mark_unknown,
+    wanted_taint,
+    with_taint,
+)
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 
@@ -24,7 +32,7 @@ class Clock:
 
 
 def node(ready: str | None = "True", *, heartbeat: str = T0, transition: str = T0,
-         pressure: bool = True, taints: list[tuple[str, str]] = ()) -> core_pb2.Node:  # type: ignore[assignment]
+         pressure: bool = True, taints: Sequence[tuple[str, str]] = ()) -> core_pb2.Node:
     n = core_pb2.Node()
     n.metadata.name = "node-1"
     n.metadata.creation_timestamp = "2029-12-31T23:00:00Z"

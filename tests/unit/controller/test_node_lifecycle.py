@@ -9,9 +9,9 @@ from typing import Any, Generic
 import grpc
 
 from controller.nodelifecycle.controller import NodeLifecycleController
-from podplane.apimachinery import resources, timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources, timeutil
 from tests.unit.controller.fake_api import T
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -148,7 +148,7 @@ async def test_a_silent_node_is_marked_unknown_and_tainted_after_the_grace_perio
 
 
 async def test_pods_on_an_unreachable_node_go_not_ready_then_are_evicted_as_node_lost() -> None:
-    c, client, clock = controller()
+    c, client, _ = controller()
     node = ready_node()
     node.status.conditions[0].status = "Unknown"
     node.spec.taints.add(key=UNREACHABLE, effect="NoExecute", time_added=timeutil.now())

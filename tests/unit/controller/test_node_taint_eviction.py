@@ -3,18 +3,18 @@ after the shortest tolerationSeconds of the tolerations it uses, never with an u
 counted from the taint's timeAdded, or from the pod's binding when that came later."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from controller.nodelifecycle.taint_eviction import eviction_time, toleration_seconds
-from podplane.apimachinery.tolerations import tolerates
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.tolerations import tolerates
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
 NOT_READY = "node.kubernetes.io/not-ready"
 ADDED = "2030-01-01T00:00:00Z"
-T_ADDED = datetime(2030, 1, 1, tzinfo=timezone.utc)
+T_ADDED = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def taint(key: str, value: str = "", added: str = ADDED) -> core_pb2.Taint:

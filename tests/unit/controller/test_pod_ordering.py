@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from controller.framework.pod_ordering import (DELETION_COST_ANNOTATION, order_for_deletion,
-                                     pods_to_delete, ranks_by_colocation)
+from controller.framework.pod_ordering import (
+    DELETION_COST_ANNOTATION,
+    order_for_deletion,
+    pods_to_delete,
+    ranks_by_colocation,
+)
 from podplane.api.core.v1 import core_pb2
 
 OLD, NEW = "2026-11-21T10:00:00Z", "2026-11-21T12:00:00Z"

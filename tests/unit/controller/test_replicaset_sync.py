@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 
 from controller.framework.expectations import Expectations
 from controller.replicaset.controller import ReplicaSetController
-from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -83,7 +83,7 @@ async def test_it_does_not_create_again_before_its_cache_shows_its_creates() -> 
 
 async def test_it_does_not_delete_again_before_its_cache_shows_its_deletes() -> None:
     cluster = FakeCluster()
-    controller, rs = await started(cluster, 5)
+    controller, _ = await started(cluster, 5)
     async with running(controller):
         await until(lambda: len(cluster.pods.created) == 5, "5 creates")
         cluster.deliver()

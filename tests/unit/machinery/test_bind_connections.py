@@ -1,5 +1,5 @@
-"""podplane.client.clientset.BindConnections: binds go over connections of their own, taken in turn, each
-answered as Client.bind's; an in-process gRPC server tells the connections apart by peer."""
+"""podplane.client.clientset.BindConnections: binds go over connections of their own, taken in turn,
+each answered as Client.bind's; an in-process gRPC server tells the connections apart by peer."""
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,5 @@
-"""podplane.client.credentials: flags, then environment, then ~/.podplane/config; bad settings named."""
+"""podplane.client.credentials: flags, then environment, then ~/.podplane/config; bad settings
+named."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from podplane.client.credentials import CredentialsError, add_credential_flags, credentials_from, \
-    server_from_config
+from podplane.client.credentials import (
+    CredentialsError,
+    add_credential_flags,
+    credentials_from,
+    server_from_config,
+)
 from tests.pki_support import make_pki
 
 

@@ -10,11 +10,10 @@ import asyncio
 import grpc
 import pytest
 
-from podplane.componentbase import flags
-from podplane.client import leaderelection
-from podplane.componentbase import leaderelection_flags
 from podplane.api.coordination.v1 import lease_pb2
+from podplane.client import leaderelection
 from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+from podplane.componentbase import flags, leaderelection_flags
 
 
 def rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
@@ -250,8 +249,9 @@ async def test_run_cancelled_stops_the_work_and_releases() -> None:
 
 async def test_run_returns_what_the_work_returns() -> None:
     leases = FakeLeases()
-    a = LeaderElector(leases, LeaderElectionConfig(  # type: ignore[arg-type]
-        name="lock", identity="a", lease_duration=0.6, renew_deadline=0.3, retry_period=0.05))
+    a = LeaderElector(leases,  # type: ignore[arg-type]
+                      LeaderElectionConfig(name="lock", identity="a", lease_duration=0.6,
+                                           renew_deadline=0.3, retry_period=0.05))
 
     async def work() -> str:
         return "done"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 
 JUMPOD = """\
 apiVersion: v1

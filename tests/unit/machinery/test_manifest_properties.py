@@ -1,5 +1,5 @@
-"""Property: whatever YAML decodes to, podplane.apimachinery.manifest either returns a message or raises
-ManifestError naming the field -- never TypeError, KeyError, AttributeError or a crash."""
+"""Property: whatever YAML decodes to, podplane.apimachinery.manifest either returns a message or
+raises ManifestError naming the field -- never TypeError, KeyError, AttributeError or a crash."""
 from __future__ import annotations
 
 from typing import Any

@@ -10,9 +10,9 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.workqueue_metrics import WORKQUEUE_DEPTH
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics

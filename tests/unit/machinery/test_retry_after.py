@@ -10,10 +10,10 @@ from typing import Any
 import grpc
 import pytest
 
-from podplane.apimachinery import resources
-from podplane.client import retry_after
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
+from podplane.client import retry_after
 from podplane.client.clientset import Client
 from podplane.client.retry_after import MAX_RETRIES, MAX_WAIT, wait_before_retry
 from podplane.componentbase.serving import Server

@@ -96,7 +96,7 @@ CASES: list[tuple[str, ParseArgs, list[str], list[str], str]] = [
 
 
 @pytest.mark.parametrize(("prog", "parse_args", "base", "bad", "setting"), CASES,
-                         ids=[f"{c[0]}{''.join(c[3][-2:] if len(c[3]) < 3 else c[3][-2:])}"
+                         ids=[f"{c[0]}{''.join(c[3][-2:])}"
                               for c in CASES])
 def test_bad_setting_is_refused_by_name(capsys: pytest.CaptureFixture[str], prog: str,
                                         parse_args: ParseArgs, base: list[str], bad: list[str],

@@ -1,6 +1,6 @@
-"""podplane.componentbase.serving.Server with several acceptors (grpc.aio servers sharing one port): every
-connection is served, and the port is still refused when something else listens on it, as a lone
-server's is (SO_REUSEPORT would otherwise let two apiservers share a port without a word)."""
+"""podplane.componentbase.serving.Server with several acceptors (grpc.aio servers sharing one port):
+every connection is served, and the port is still refused when something else listens on it, as a
+lone server's is (SO_REUSEPORT would otherwise let two apiservers share a port without a word)."""
 from __future__ import annotations
 
 import asyncio

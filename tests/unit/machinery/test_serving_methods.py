@@ -1,6 +1,6 @@
-"""podplane.componentbase.serving.MethodTable: the servicers' methods reach gRPC as one generic handler, so a
-server's accept loop waits on one call request, not one per method; every method, health and
-reflection are still served, and an unknown method is UNIMPLEMENTED."""
+"""podplane.componentbase.serving.MethodTable: the servicers' methods reach gRPC as one generic
+handler, so a server's accept loop waits on one call request, not one per method; every method,
+health and reflection are still served, and an unknown method is UNIMPLEMENTED."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,9 +10,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.componentbase.serving import MethodTable, Server
 
 

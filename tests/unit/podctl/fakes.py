@@ -1,4 +1,5 @@
-"""An in-memory apiserver for podctl's unit tests: enough of podplane.client.clientset.Client to run the verbs."""
+"""An in-memory apiserver for podctl's unit tests: enough of podplane.client.clientset.Client to run
+the verbs."""
 from __future__ import annotations
 
 import itertools
@@ -9,8 +10,8 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from podplane.apimachinery import manifest, resources
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources
 from podplane.apimachinery.resources import Resource
 
 CREATED_AT = "2026-11-21T15:00:00Z"

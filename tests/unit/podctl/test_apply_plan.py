@@ -17,8 +17,8 @@ MANIFEST: dict[str, Any] = {
 
 
 def stored(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The object as the server keeps it after creating it from `manifest`: server metadata, defaults
-    filled in, a status, and the last-applied annotation."""
+    """The object as the server keeps it after creating it from `manifest`: server metadata,
+    defaults filled in, a status, and the last-applied annotation."""
     live = with_last_applied(manifest)
     live["metadata"].update(uid="u1", resourceVersion="7", creationTimestamp="2026-11-21T15:00:00Z")
     live["spec"]["restartPolicy"] = "Always"

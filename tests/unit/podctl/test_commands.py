@@ -69,10 +69,12 @@ def test_apply_many_documents_from_a_directory(
 @pytest.mark.parametrize(("text", "message"), [
     ("kind: Pod\n  bad: [indent\n", "error: error parsing jumpod.yaml: error parsing YAML at line 2"),
     (JUMPOD.replace("image:", "imagePullPolcy: Always\n    image:"),
-     'error: error validating "jumpod.yaml": spec.containers[0].imagePullPolcy: unknown field '
+     'error: error validating "jumpod.yaml": '
+     'spec.containers[0].imagePullPolcy: unknown field '
      '"imagePullPolcy"'),
     (JUMPOD.replace("kind: Pod", "kind: Pdo"),
-     'error: resource mapping not found for name: "jumpod" namespace: "" from "jumpod.yaml": '
+     'error: resource mapping not found for name: "jumpod" '
+     'namespace: "" from "jumpod.yaml": '
      'no matches for kind "Pdo" in version "v1"'),
 ], ids=["malformed yaml", "unknown field", "unknown kind"])
 def test_bad_manifest_is_one_line_on_stderr(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -12,8 +12,8 @@ import pytest
 
 from podctl.__main__ import run
 from podctl.describe.pod import describe_pod
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from tests.unit.podctl.fakes import FakeClient, obj, rpc_error
 
 
@@ -125,7 +125,7 @@ def test_describe_and_yaml_show_the_ephemeral_container(cluster: DebugCluster) -
     assert podctl(cluster, "debug", "web", "--image", "busybox", "-c", "dbg",
                   "--target", "app") == 0
     pod = cluster.pods.store[("default", "web")]
-    text = describe_pod(pod, None, datetime.now(timezone.utc))
+    text = describe_pod(pod, None, datetime.now(UTC))
     section = text[text.index("Ephemeral Containers:"):]
     assert "  dbg:\n" in section and "Image:" in section and "busybox" in section
     assert "Running" in section

@@ -31,8 +31,8 @@ SERVER = "localhost:6443"
      "Error from server (ServiceUnavailable): etcd is unavailable"),
     (grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses; last error: "
                                   "UNKNOWN: ipv4:127.0.0.1:6443: Connection refused",
-     "The connection to the server localhost:6443 was refused - did you specify the right host "
-     "or port?"),
+     "The connection to the server localhost:6443 was refused - "
+     "did you specify the right host or port?"),
 ], ids=lambda v: v.name if isinstance(v, grpc.StatusCode) else None)
 def test_message_per_status_code(code: grpc.StatusCode, details: str, expected: str) -> None:
     assert server_error_message(rpc_error(code, details), SERVER) == expected

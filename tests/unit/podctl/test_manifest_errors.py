@@ -8,7 +8,8 @@ import pytest
 
 from podctl.__main__ import run
 
-GOOD_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: [{name: c, image: busybox}]}\n"
+GOOD_POD = ("apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\n"
+            "spec: {containers: [{name: c, image: busybox}]}\n")
 
 CASES = {
     "malformed-yaml": ("apiVersion: v1\nkind: Pod\nmetadata: {name: a\n",

@@ -1,7 +1,7 @@
 """The READY, STATUS and RESTARTS cells of `podctl get pods`, for the states a pod goes through."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ from podctl.printers.pods import summarize_pod
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import obj
 
-NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
 ONE = {"containers": [{"name": "app", "image": "busybox"}]}
 TWO = {"containers": [{"name": "app", "image": "busybox"}, {"name": "side", "image": "busybox"}]}
 INIT2 = {"initContainers": [{"name": "i1", "image": "busybox"}, {"name": "i2", "image": "busybox"}],

@@ -79,13 +79,16 @@ async def stored(cluster: RolloutCluster, *objects: Any) -> None:
     (deployment(generation=2, observed=1), "Waiting for deployment spec update to be observed...",
      False),
     (deployment(updated=1, total=4, available=2),
-     'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...',
+     'Waiting for deployment "web" rollout to finish: '
+     '1 out of 3 new replicas have been updated...',
      False),
     (deployment(updated=3, total=4, available=3),
-     'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...',
+     'Waiting for deployment "web" rollout to finish: '
+     '1 old replicas are pending termination...',
      False),
     (deployment(updated=3, total=3, available=1),
-     'Waiting for deployment "web" rollout to finish: 1 of 3 updated replicas are available...',
+     'Waiting for deployment "web" rollout to finish: '
+     '1 of 3 updated replicas are available...',
      False),
     (deployment(), 'deployment "web" successfully rolled out', True),
 ])

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from podctl.__main__ import run
-from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources
 from tests.unit.podctl.fakes import FakeClient, FakeResourceClient
 
 
@@ -178,7 +178,8 @@ def test_scale_from_a_manifest(cluster: ScalableCluster, tmp_path: Path,
 @pytest.mark.parametrize(("argv", "error"), [
     (("scale", "rc/web"), 'error: required flag(s) "replicas" not set'),
     (("scale", "rc/web", "--replicas=-1"),
-     "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0"),
+     "error: The --replicas=COUNT flag is required, and "
+     "COUNT must be greater than or equal to 0"),
     (("scale", "rc/web", "--replicas=1", "--current-replicas=-2"),
      "error: The --current-replicas must specify an integer of -1 or greater"),
     (("scale", "--replicas=1"),

@@ -6,9 +6,9 @@ import base64
 
 from podctl.describe.secret import describe_secret
 from podctl.printers.structured import render
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 
 PASSWORD = b"s3cr3t!!"
 

@@ -3,7 +3,7 @@ widths that never shrink while watching."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from podctl.printers.pods import POD_TABLE
 from podctl.printers.table import TableOptions, TablePrinter
@@ -11,7 +11,7 @@ from podctl.printers.tabwriter import TabWriter
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import obj
 
-NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
 
 
 def pod(name: str, phase: str, namespace: str = "default") -> core_pb2.Pod:

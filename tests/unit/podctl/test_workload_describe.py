@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import obj
 
-NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
 TEMPLATE = {"metadata": {"labels": {"app": "web"}},
             "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
                                      "ports": [{"containerPort": 80, "protocol": "TCP"}]}]}}

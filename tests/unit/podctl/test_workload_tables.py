@@ -1,8 +1,9 @@
-"""`get` tables for controllers, config maps, secrets and events, with kubectl's columns and cells."""
+"""`get` tables for controllers, config maps, secrets and events, with kubectl's columns and
+cells."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,15 +11,15 @@ import pytest
 from podctl.printers.registry import table_for
 from podctl.printers.table import TableOptions, TablePrinter
 from podctl.printers.workloads import format_label_selector, job_completions
-from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from tests.unit.podctl.fakes import obj
 
-NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
 META = {"name": "web", "namespace": "default", "creationTimestamp": "2026-11-21T15:05:00Z"}
 TEMPLATE = {"metadata": {"labels": {"app": "web"}},
             "spec": {"containers": [{"name": "web", "image": "nginx:1.27"},

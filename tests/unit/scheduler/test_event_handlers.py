@@ -6,8 +6,8 @@ import pytest
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.cache.cache import SchedulerCache
-from scheduler.event_handlers import EventHandlers
 from scheduler.backend.queue.scheduling_queue import SchedulingQueue
+from scheduler.event_handlers import EventHandlers
 from tests.unit.scheduler.fakes import copy_of
 from tests.unit.scheduler.schedtest import node, pod
 

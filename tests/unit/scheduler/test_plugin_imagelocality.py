@@ -15,7 +15,7 @@ MB = 1024 * 1024
 
 def _with_images(images: tuple[str, ...]) -> core_pb2.Pod:
     p = pt.pod("p", containers=[container(f"c{i}") for i in range(len(images))])
-    for c, image in zip(p.spec.containers, images):
+    for c, image in zip(p.spec.containers, images, strict=True):
         c.image = image
     return p
 

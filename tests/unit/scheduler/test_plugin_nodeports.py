@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Code
 from scheduler.framework.types import CycleState
 from scheduler.plugins import default_profile, in_tree_registry, nodeports
-from scheduler.framework.runtime import Framework
 from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.schedtest import node, node_info
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+
 import pytest
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.cache.cache import SchedulerCache
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.event_handlers import EventHandlers
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler import placementtest as pt
-from tests.unit.scheduler.schedtest import node, pod
 from tests.unit.scheduler.fakes import FakeClient, copy_of, wait_until
+from tests.unit.scheduler.schedtest import node, pod
 
 
 @pytest.fixture
@@ -109,7 +110,8 @@ async def test_a_pod_waiting_for_its_affinity_is_bound_once_its_partner_is(
     affine = pt.with_affinity(pt.pod("web"), required=[pt.term(match={"app": "db"})])
     client = FakeClient([node("n1"), node("n2")], [affine])
     # No periodic flush: only the event may bring the pod back.
-    scheduler = Scheduler(client, Framework(in_tree_registry(), default_profile()),  # type: ignore[arg-type]
+    scheduler = Scheduler(client,  # type: ignore[arg-type]
+                          Framework(in_tree_registry(), default_profile()),
                           queue=SchedulingQueue(initial_backoff=0.01, max_backoff=0.02),
                           flush_interval=0.01)
     scheduler_tasks.append(asyncio.ensure_future(scheduler.run()))

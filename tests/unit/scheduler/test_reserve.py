@@ -5,26 +5,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+
 import grpc
 import pytest
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.framework.interfaces import PluginArgs, ReservePlugin
 from scheduler.framework.registry import Registry
 from scheduler.framework.runtime import Framework, PluginSpec, Profile
 from scheduler.framework.status import SUCCESS, Code, Status
 from scheduler.framework.types import CycleState
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
-from tests.unit.scheduler.schedtest import node, pod
 from tests.unit.scheduler.fakes import FakeClient, wait_until
+from tests.unit.scheduler.schedtest import node, pod
 
 Calls = list[tuple[str, str, str]]
 
 
 class Recorder:
-    """Records reserve/unreserve calls in a shared list; rejects the pods named in args["reject"]."""
+    """Records reserve/unreserve calls in a shared list; rejects the pods named in
+    args["reject"]."""
 
     def __init__(self, name: str, calls: Calls, args: PluginArgs) -> None:
         self.name = name
@@ -80,7 +82,8 @@ def _scheduler(client: FakeClient, calls: Calls, reject: list[str]) -> Scheduler
     profile = default_profile()
     profile = Profile(plugins=(*profile.plugins, PluginSpec("R1"),
                                PluginSpec("R2", args={"reject": reject})))
-    return Scheduler(client, Framework(_registry(calls), profile),  # type: ignore[arg-type]
+    return Scheduler(client,  # type: ignore[arg-type]
+                     Framework(_registry(calls), profile),
                      queue=SchedulingQueue(initial_backoff=0.05, max_backoff=0.2),
                      flush_interval=0.01)
 

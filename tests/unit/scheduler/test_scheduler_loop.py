@@ -9,9 +9,9 @@ from typing import Any
 import grpc
 import pytest
 
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.scheduler import Scheduler
 from tests.unit.scheduler.fakes import FakeClient, wait_until
 from tests.unit.scheduler.schedtest import node, pod
@@ -23,14 +23,15 @@ def run_scheduler() -> Any:
 
     async def start(client: FakeClient) -> Scheduler:
         queue = SchedulingQueue(initial_backoff=0.05, max_backoff=0.2)
-        scheduler = Scheduler(client, Framework(in_tree_registry(), default_profile()),  # type: ignore[arg-type]
+        scheduler = Scheduler(client,  # type: ignore[arg-type]
+                              Framework(in_tree_registry(), default_profile()),
                               queue=queue, flush_interval=0.01)
         started.append((scheduler, asyncio.ensure_future(scheduler.run())))
         await asyncio.wait_for(scheduler.wait_synced(), 5)
         return scheduler
 
     yield start
-    for scheduler, task in started:
+    for _, task in started:
         task.cancel()
 
 

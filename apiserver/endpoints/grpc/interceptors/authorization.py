@@ -14,9 +14,13 @@ from google.protobuf.message import Message
 from apiserver import errors
 from apiserver.auth.authorizer import Attributes, Authorizer, request_attributes
 from apiserver.auth.user import UserInfo, current_user
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
-                                                                   WrappingInterceptor, abort,
-                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
+    Stream,
+    Unary,
+    WrappingInterceptor,
+    abort,
+    wrap_behaviors,
+)
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from apiserver.endpoints.request import RequestInfo
 

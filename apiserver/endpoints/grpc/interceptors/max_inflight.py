@@ -17,13 +17,23 @@ import grpc
 from google.protobuf.message import Message
 
 from apiserver.auth.user import current_user
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (PerMethod, Stream, Unary,
-                                                                   abort, wrap_behaviors)
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
+    PerMethod,
+    Stream,
+    Unary,
+    abort,
+    wrap_behaviors,
+)
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from apiserver.endpoints.request import RequestInfo
-from apiserver.flowcontrol.max_inflight import (RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS,
-                                                InflightSlots, MaxInflight, count_rejection,
-                                                exempt)
+from apiserver.flowcontrol.max_inflight import (
+    RETRY_AFTER_SECONDS,
+    TOO_MANY_REQUESTS,
+    InflightSlots,
+    MaxInflight,
+    count_rejection,
+    exempt,
+)
 
 # Clients read Kubernetes' Retry-After from the trailing metadata.
 RETRY_AFTER_KEY = "retry-after"

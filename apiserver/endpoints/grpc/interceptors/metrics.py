@@ -11,12 +11,19 @@ from collections.abc import AsyncGenerator
 import grpc
 from google.protobuf.message import Message
 
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
-                                                                   WrappingInterceptor,
-                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
+    Stream,
+    Unary,
+    WrappingInterceptor,
+    wrap_behaviors,
+)
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
-from apiserver.endpoints.metrics import (INFLIGHT_REQUESTS, LONGRUNNING_REQUESTS,
-                                         REQUEST_DURATION, requests_by_code)
+from apiserver.endpoints.metrics import (
+    INFLIGHT_REQUESTS,
+    LONGRUNNING_REQUESTS,
+    REQUEST_DURATION,
+    requests_by_code,
+)
 from apiserver.endpoints.request import RequestInfo
 
 

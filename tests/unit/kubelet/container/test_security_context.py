@@ -7,7 +7,10 @@ import pytest
 from kubelet.container.config import build_container_config
 from kubelet.container.env import ContainerConfigError, PodContext
 from kubelet.container.security_context import (
-    CAPABILITIES, NodeCapabilities, parse_cap_bnd, security_config,
+    CAPABILITIES,
+    NodeCapabilities,
+    parse_cap_bnd,
+    security_config,
 )
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod

@@ -6,7 +6,11 @@ import pytest
 
 from kubelet.node.machine_info import MachineInfo
 from kubelet.node.pressure import (
-    NodeStats, Pressure, memory_available_bytes, pressure, processes_from_loadavg,
+    NodeStats,
+    Pressure,
+    memory_available_bytes,
+    pressure,
+    processes_from_loadavg,
     read_node_stats,
 )
 from kubelet.node.status import NodeIdentity, build_node

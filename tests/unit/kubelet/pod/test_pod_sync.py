@@ -2,14 +2,14 @@
 removed, and the status a user then sees."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kubelet.runtime.hollow import HollowRuntime
-from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import HOST_IP, SyncHarness, condition, state_of, status_of
 
@@ -158,7 +158,7 @@ async def test_crash_back_off_starts_over_after_ten_minutes_of_running(h: SyncHa
     assert h.created() == ["a", "a", "a", "a"] and state_of(p, "a") == "running"
 
     h.clock.offset += 11 * 60  # this instance runs for eleven minutes, then crashes
-    crashed = datetime.fromtimestamp(h.clock(), timezone.utc)
+    crashed = datetime.fromtimestamp(h.clock(), UTC)
     h.runtime.exit_container(h.latest("a"), 1, finished_at=timeutil.format_time(crashed))
     assert await h.sync(p) is None
     assert h.created() == ["a"] * 5 and state_of(p, "a") == "running"

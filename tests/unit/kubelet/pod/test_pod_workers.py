@@ -8,7 +8,7 @@ from podplane.api.core.v1 import core_pb2
 
 
 class ScriptedSyncer:
-    def __init__(self, results: list[float | None | Exception]) -> None:
+    def __init__(self, results: list[float | Exception | None]) -> None:
         self.results = results
         self.synced: list[str] = []
 

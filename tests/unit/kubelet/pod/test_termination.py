@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from kubelet.pod.termination import (
-    MINIMUM_GRACE_SECONDS, container_grace_period, kill_container, pod_grace_period,
+    MINIMUM_GRACE_SECONDS,
+    container_grace_period,
+    kill_container,
+    pod_grace_period,
 )
 from kubelet.prober import ProbeManager, ProbeType, Result
 from kubelet.runtime.hollow import HollowRuntime

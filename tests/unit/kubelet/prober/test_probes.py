@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,8 +15,8 @@ from kubelet.prober.probes import Outcome, ProbeError, run_probe
 from kubelet.prober.worker import ProbeWorker
 from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.types import ContainerConfig, ContainerState, ContainerStatus, PodRef
-from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import FakeProber
 
@@ -44,7 +44,7 @@ class Fixture:
             s.state.terminated.exit_code = 1
         else:
             s.state.running.started_at = timeutil.format_time(
-                datetime.fromtimestamp(running_since, timezone.utc))
+                datetime.fromtimestamp(running_since, UTC))
         status = core_pb2.PodStatus(phase="Running", pod_ip="10.244.0.9",
                                     container_statuses=[s])
         self.manager.apply(self.pod, status.container_statuses)

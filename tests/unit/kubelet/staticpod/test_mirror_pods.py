@@ -12,11 +12,15 @@ from apiserver.registry import deletion
 from apiserver.validation import pod as pod_validation
 from kubelet.staticpod.manifests import read_manifest_dir
 from kubelet.staticpod.mirror import (
-    CONFIG_MIRROR_ANNOTATION, MirrorPods, build_mirror_pod, is_mirror_pod, mirror_is_current,
+    CONFIG_MIRROR_ANNOTATION,
+    MirrorPods,
+    build_mirror_pod,
+    is_mirror_pod,
+    mirror_is_current,
 )
 from kubelet.status.manager import StatusManager
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from tests.unit.kubelet.podbuild import WEB
 from tests.unit.kubelet.synctest import FakePods
 
@@ -67,8 +71,9 @@ def static_web(tmp_path: Path, command: str = "3600") -> core_pb2.Pod:
 
 
 def manager(api: FakeAPI, static: dict[str, core_pb2.Pod]) -> MirrorPods:
-    return MirrorPods(api, "n", node_uid=lambda: "node-uid",  # type: ignore[arg-type]
-                      static_pod=static.get, api_pod=api.get, static_keys=lambda: list(static))
+    return MirrorPods(api,  # type: ignore[arg-type]
+                      "n", node_uid=lambda: "node-uid", static_pod=static.get, api_pod=api.get,
+                      static_keys=lambda: list(static))
 
 
 def test_mirror_pod_is_the_static_pod_owned_by_the_node(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ import pytest
 
 from kubelet.config import parse_args
 from kubelet.staticpod.manifests import (
-    CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, StaticPodSource, is_static_pod,
+    CONFIG_HASH_ANNOTATION,
+    CONFIG_SOURCE_ANNOTATION,
+    StaticPodSource,
+    is_static_pod,
     read_manifest_dir,
 )
 from tests.unit.kubelet.podbuild import WEB

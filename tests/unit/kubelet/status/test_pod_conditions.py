@@ -3,7 +3,10 @@ only move when a condition's status changes."""
 from __future__ import annotations
 
 from kubelet.status.conditions import (
-    containers_ready, initialized, kubelet_conditions, merge_conditions,
+    containers_ready,
+    initialized,
+    kubelet_conditions,
+    merge_conditions,
 )
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import pod, running, terminated, waiting

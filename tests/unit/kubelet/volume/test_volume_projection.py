@@ -10,7 +10,11 @@ import pytest
 from kubelet.container.env import ConfigObjects
 from kubelet.volume.pod_volumes import PodVolumes, VolumeError
 from kubelet.volume.projection import (
-    DATA_DIR, FileProjection, ProjectionError, make_payload, write_atomically,
+    DATA_DIR,
+    FileProjection,
+    ProjectionError,
+    make_payload,
+    write_atomically,
 )
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
