@@ -1,4 +1,5 @@
 """API errors as gRPC status codes with Kubernetes' wording, so a person knows what to do."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,15 +38,24 @@ def not_found(resource: Resource, name: str) -> APIError:
 
 
 def already_exists(resource: Resource, name: str) -> APIError:
-    return APIError(grpc.StatusCode.ALREADY_EXISTS, "AlreadyExists",
-                    f'{resource.plural} "{name}" already exists')
+    return APIError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        "AlreadyExists",
+        f'{resource.plural} "{name}" already exists',
+    )
 
 
-def conflict(resource: Resource, name: str,
-             detail: str = "the object has been modified; please apply your changes to the "
-                           "latest version and try again") -> APIError:
-    return APIError(grpc.StatusCode.ABORTED, "Conflict",
-                    f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}')
+def conflict(
+    resource: Resource,
+    name: str,
+    detail: str = "the object has been modified; please apply your changes to the "
+    "latest version and try again",
+) -> APIError:
+    return APIError(
+        grpc.StatusCode.ABORTED,
+        "Conflict",
+        f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}',
+    )
 
 
 def bad_request(message: str) -> APIError:
@@ -53,8 +63,9 @@ def bad_request(message: str) -> APIError:
 
 
 def too_old(requested: int, oldest: int) -> APIError:
-    return APIError(grpc.StatusCode.OUT_OF_RANGE, "Expired",
-                    f"too old resource version: {requested} ({oldest})")
+    return APIError(
+        grpc.StatusCode.OUT_OF_RANGE, "Expired", f"too old resource version: {requested} ({oldest})"
+    )
 
 
 def unavailable(message: str) -> APIError:
@@ -62,10 +73,16 @@ def unavailable(message: str) -> APIError:
 
 
 def request_entity_too_large(limit: int) -> APIError:
-    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
-                    f"Request entity too large: limit is {limit}")
+    return APIError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "RequestEntityTooLarge",
+        f"Request entity too large: limit is {limit}",
+    )
 
 
 def forbidden(resource: Resource, name: str, reason: str) -> APIError:
-    return APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                    f'{resource.plural} "{name}" is forbidden: {reason}')
+    return APIError(
+        grpc.StatusCode.PERMISSION_DENIED,
+        "Forbidden",
+        f'{resource.plural} "{name}" is forbidden: {reason}',
+    )

@@ -1,6 +1,7 @@
 """Assembles the apiserver: the etcd client, one store and watch cache per resource, admission,
 authorization and the overload guard, and the front door over them (apiserver/endpoints/grpc/
 door.py: servicers, interceptors, health and reflection)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -79,44 +80,66 @@ class APIServer:
     server: Server = field(init=False)
 
     def __post_init__(self) -> None:
-        self.etcd = EtcdClient(self.etcd_endpoints, credentials=(
-            self.security.etcd_credentials() if self.security else None))
+        self.etcd = EtcdClient(
+            self.etcd_endpoints,
+            credentials=(self.security.etcd_credentials() if self.security else None),
+        )
         if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
             kubelet_client.configure(self.security.kubelet_client.credentials())
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
         opts = self.watch_cache
-        self.cachers = {plural: Cacher(store, capacity=opts.capacity,
-                                       watcher_buffer=opts.watcher_buffer,
-                                       bookmark_interval=opts.bookmark_interval,
-                                       batch_interval=opts.batch_interval,
-                                       trigger_field=_TRIGGER_FIELDS.get(plural),
-                                       on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set)
-                        for plural, store in self.stores.items()
-                        if plural not in UNCACHED_RESOURCES}
+        self.cachers = {
+            plural: Cacher(
+                store,
+                capacity=opts.capacity,
+                watcher_buffer=opts.watcher_buffer,
+                bookmark_interval=opts.bookmark_interval,
+                batch_interval=opts.batch_interval,
+                trigger_field=_TRIGGER_FIELDS.get(plural),
+                on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set,
+            )
+            for plural, store in self.stores.items()
+            if plural not in UNCACHED_RESOURCES
+        }
         reads: dict[str, Cacher[Any] | Uncached[Any]] = {
             plural: self.cachers.get(plural) or Uncached(store)
-            for plural, store in self.stores.items()}
+            for plural, store in self.stores.items()
+        }
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
-        write_admission = AdmissionChain(admission, NodeRestriction(), PodSecurity(
-            self._namespace_labels, self._cached_namespace_labels))
+        write_admission = AdmissionChain(
+            admission,
+            NodeRestriction(),
+            PodSecurity(self._namespace_labels, self._cached_namespace_labels),
+        )
         for store in self.stores.values():
             store.admission = write_admission
         authorizer = Authorizer(self._pods_in_namespace)
         # The overload guard's slots: the server's, whichever door a request comes through.
-        self.max_inflight = MaxInflight(self.max_requests_inflight,
-                                        self.max_mutating_requests_inflight)
+        self.max_inflight = MaxInflight(
+            self.max_requests_inflight, self.max_mutating_requests_inflight
+        )
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         sec = self.security
-        self.server = grpc_server(self.address, self.stores, reads, authorizer=authorizer,
-                                  max_inflight=self.max_inflight, security=sec,
-                                  acceptors=self.acceptors)
+        self.server = grpc_server(
+            self.address,
+            self.stores,
+            reads,
+            authorizer=authorizer,
+            max_inflight=self.max_inflight,
+            security=sec,
+            acceptors=self.acceptors,
+        )
         # The token port: TLS, no client certificate, bearer tokens (see options/secure_serving).
-        self.token_port = (self.server.add_port(sec.token_address,
-                                                sec.server_credentials(require_client_cert=False))
-                           if sec and sec.token_address else None)
+        self.token_port = (
+            self.server.add_port(
+                sec.token_address, sec.server_credentials(require_client_cert=False)
+            )
+            if sec and sec.token_address
+            else None
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _namespace_labels(self, name: str) -> dict[str, str] | None:

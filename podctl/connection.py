@@ -1,5 +1,6 @@
 """Reaching the apiserver: where it is, and failing fast (as kubectl does) when nothing listens
 there."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,9 @@ def default_server() -> str:
     return os.environ.get(SERVER_ENV) or server_from_config() or DEFAULT_SERVER
 
 
-async def wait_until_connected(channel: grpc.aio.Channel, server: str,
-                               timeout: float = CONNECT_TIMEOUT) -> None:
+async def wait_until_connected(
+    channel: grpc.aio.Channel, server: str, timeout: float = CONNECT_TIMEOUT
+) -> None:
     """Returns once the channel is READY; a refused or failing connection raises at once rather than
     waiting for the server to appear, which is what every call would do (they wait for
     readiness)."""

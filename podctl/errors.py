@@ -1,4 +1,5 @@
 """Errors as kubectl reports them: one line on stderr, a non-zero exit, never a traceback."""
+
 from __future__ import annotations
 
 import re
@@ -43,12 +44,15 @@ def usage_error(message: str) -> CommandError:
 def connection_refused(server: str) -> CommandError:
     return CommandError(
         f"The connection to the server {server} was refused - "
-        "did you specify the right host or port?")
+        "did you specify the right host or port?"
+    )
 
 
 def is_connection_failure(err: grpc.aio.AioRpcError) -> bool:
     details = (err.details() or "").lower()
-    return err.code() == grpc.StatusCode.UNAVAILABLE and any(s in details for s in _CONNECT_FAILURES)
+    return err.code() == grpc.StatusCode.UNAVAILABLE and any(
+        s in details for s in _CONNECT_FAILURES
+    )
 
 
 def server_error_message(err: BaseException, server: str, *, source_note: str = "") -> str:

@@ -1,5 +1,6 @@
 """A Job's defaults (pkg/apis/batch/v1 defaults.go) and the selector kube-apiserver generates for
 it (pkg/registry/batch/job)."""
+
 from __future__ import annotations
 
 from apiserver.defaulting.workloads import pod_template
@@ -39,10 +40,12 @@ def generate_job_selector(obj: batch_pb2.Job) -> None:
     if obj.spec.HasField("manual_selector") and obj.spec.manual_selector:
         return
     labels = obj.spec.template.metadata.labels
-    for key, value in ((LEGACY_JOB_NAME_LABEL, obj.metadata.name),
-                       (JOB_NAME_LABEL, obj.metadata.name),
-                       (LEGACY_JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
-                       (JOB_CONTROLLER_UID_LABEL, obj.metadata.uid)):
+    for key, value in (
+        (LEGACY_JOB_NAME_LABEL, obj.metadata.name),
+        (JOB_NAME_LABEL, obj.metadata.name),
+        (LEGACY_JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
+        (JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
+    ):
         labels.setdefault(key, value)
     match_labels = obj.spec.selector.match_labels
     match_labels.setdefault(JOB_CONTROLLER_UID_LABEL, obj.metadata.uid)

@@ -1,4 +1,5 @@
 """The container runtime, reached through one small interface (like the CRI)."""
+
 from kubelet.runtime.types import (
     ContainerConfig,
     ContainerRuntime,
@@ -15,7 +16,16 @@ from kubelet.runtime.types import (
 )
 
 __all__ = [
-    "ContainerConfig", "ContainerRuntime", "ContainerRuntimeError", "ContainerState",
-    "ContainerStatus", "ImageInfo", "ImageNotFound", "LogOptions", "Mount", "PodRef",
-    "SandboxConfig", "SandboxStatus",
+    "ContainerConfig",
+    "ContainerRuntime",
+    "ContainerRuntimeError",
+    "ContainerState",
+    "ContainerStatus",
+    "ImageInfo",
+    "ImageNotFound",
+    "LogOptions",
+    "Mount",
+    "PodRef",
+    "SandboxConfig",
+    "SandboxStatus",
 ]

@@ -3,6 +3,7 @@ the cluster CA, but only the apiserver's kubelet-client identity, in system:mast
 as a kubelet's webhook authorization allows nodes/proxy to the apiserver and to cluster admins
 only; another node's certificate is refused with the kubelet's "Forbidden" message. The health
 service stays open (container healthchecks)."""
+
 from __future__ import annotations
 
 import inspect
@@ -29,8 +30,9 @@ def refusal(auth_context: Mapping[str, Sequence[bytes]]) -> str | None:
 
 
 class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = await continuation(details)
         if handler is None or details.method.startswith(OPEN_SERVICES):
             return handler
@@ -40,17 +42,24 @@ class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             # refused rather than served unchecked.
             async def unknown(request: Message, context: grpc.aio.ServicerContext) -> None:
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED, "Forbidden")
-            return grpc.unary_unary_rpc_method_handler(
-                unknown, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
 
-        async def checked(request: Message, context: grpc.aio.ServicerContext
-                          ) -> AsyncIterator[Message]:
+            return grpc.unary_unary_rpc_method_handler(
+                unknown,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+
+        async def checked(
+            request: Message, context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Message]:
             reason = refusal(context.auth_context())
             if reason is not None:
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
             async for item in behavior(request, context):
                 yield item
+
         return grpc.unary_stream_rpc_method_handler(
-            checked, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+            checked,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -3,6 +3,7 @@ Kubelet/ContainerExec runs a command in a running container (kubelet/server/exec
 Kubelet/ContainerAttach streams a container's own process (kubelet/server/attach.py). The
 apiserver proxies `Pods.Log`, `Pods.Exec` and `Pods.Attach` here (kubelet server.go
 getContainerLogs, getExec, getAttach)."""
+
 from __future__ import annotations
 
 import logging
@@ -49,62 +50,78 @@ def container_name(pod: core_pb2.Pod, requested: str) -> str:
     if not requested:
         if len(pod.spec.containers) == 1:
             return pod.spec.containers[0].name
-        message = (f"a container name must be specified for pod {name}, choose one of: "
-                   f"{_names(list(pod.spec.containers))}")
+        message = (
+            f"a container name must be specified for pod {name}, choose one of: "
+            f"{_names(list(pod.spec.containers))}"
+        )
         if pod.spec.init_containers:
             message += f" or one of the init containers: {_names(list(pod.spec.init_containers))}"
         raise LogRequestError(grpc.StatusCode.INVALID_ARGUMENT, message)
     known = [c.name for c in (*pod.spec.containers, *pod.spec.init_containers)]
     known += [c.name for c in pod.spec.ephemeral_containers]
     if requested not in known:
-        raise LogRequestError(grpc.StatusCode.INVALID_ARGUMENT,
-                              f"container {requested} is not valid for pod {name}")
+        raise LogRequestError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"container {requested} is not valid for pod {name}"
+        )
     return requested
 
 
-def pick_instance(pod: core_pb2.Pod, name: str, instances: list[ContainerStatus],
-                  previous: bool) -> ContainerStatus:
+def pick_instance(
+    pod: core_pb2.Pod, name: str, instances: list[ContainerStatus], previous: bool
+) -> ContainerStatus:
     """The current instance (newest), or with `previous` the one before it."""
     wanted = 1 if previous else 0
     if len(instances) > wanted:
         return instances[wanted]
     if previous:
-        raise LogRequestError(grpc.StatusCode.NOT_FOUND, f'previous terminated container '
-                              f'"{name}" in pod "{pod.metadata.name}" not found')
+        raise LogRequestError(
+            grpc.StatusCode.NOT_FOUND,
+            f'previous terminated container "{name}" in pod "{pod.metadata.name}" not found',
+        )
     reason = "ContainerCreating"
-    for s in (*pod.status.container_statuses, *pod.status.init_container_statuses,
-              *pod.status.ephemeral_container_statuses):
+    for s in (
+        *pod.status.container_statuses,
+        *pod.status.init_container_statuses,
+        *pod.status.ephemeral_container_statuses,
+    ):
         if s.name == name and s.state.HasField("waiting") and s.state.waiting.reason:
             reason = s.state.waiting.reason
-    raise LogRequestError(grpc.StatusCode.FAILED_PRECONDITION, f'container "{name}" in pod '
-                          f'"{pod.metadata.name}" is waiting to start: {reason}')
+    raise LogRequestError(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        f'container "{name}" in pod "{pod.metadata.name}" is waiting to start: {reason}',
+    )
 
 
 class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
-    def __init__(self, runtime: ContainerRuntime,
-                 get_pod: Callable[[str], core_pb2.Pod | None]) -> None:
+    def __init__(
+        self, runtime: ContainerRuntime, get_pod: Callable[[str], core_pb2.Pod | None]
+    ) -> None:
         self.runtime = runtime
         self.get_pod = get_pod
 
-    async def _resolve(self, request: kubelet_pb2.ContainerLogsRequest
-                       ) -> tuple[ContainerStatus, LogOptions]:
+    async def _resolve(
+        self, request: kubelet_pb2.ContainerLogsRequest
+    ) -> tuple[ContainerStatus, LogOptions]:
         pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
         if pod is None or (request.pod_uid and request.pod_uid != pod.metadata.uid):
-            raise LogRequestError(grpc.StatusCode.NOT_FOUND,
-                                  f'pods "{request.pod_name}" not found')
+            raise LogRequestError(grpc.StatusCode.NOT_FOUND, f'pods "{request.pod_name}" not found')
         name = container_name(pod, request.container)
-        instances = [c for c in await self.runtime.list_containers(pod.metadata.uid)
-                     if c.name == name]
+        instances = [
+            c for c in await self.runtime.list_containers(pod.metadata.uid) if c.name == name
+        ]
         instances.sort(key=lambda c: (c.restart_count, c.created_at), reverse=True)
         instance = pick_instance(pod, name, instances, request.previous)
         options = LogOptions(
-            follow=request.follow and not request.previous, timestamps=request.timestamps,
+            follow=request.follow and not request.previous,
+            timestamps=request.timestamps,
             tail_lines=request.tail_lines if request.HasField("tail_lines") else None,
-            since_seconds=request.since_seconds if request.HasField("since_seconds") else None)
+            since_seconds=request.since_seconds if request.HasField("since_seconds") else None,
+        )
         return instance, options
 
-    async def ContainerLogs(self, request: kubelet_pb2.ContainerLogsRequest,
-                            context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.LogChunk]:
+    async def ContainerLogs(
+        self, request: kubelet_pb2.ContainerLogsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.LogChunk]:
         try:
             instance, options = await self._resolve(request)
         except LogRequestError as e:
@@ -119,30 +136,34 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"reading the log: {e}")
 
-    async def ContainerExec(self, request: kubelet_pb2.ContainerExecRequest,
-                            context: grpc.aio.ServicerContext
-                            ) -> AsyncIterator[core_pb2.ExecChunk]:
+    async def ContainerExec(
+        self, request: kubelet_pb2.ContainerExecRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.ExecChunk]:
         if not request.command:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "you must specify at least one command for the container")
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "you must specify at least one command for the container",
+            )
             return
         container_id = await self._container_id(request, running_container_id, context)
         if container_id is None:
             return
         stdin = request.stdin if request.HasField("stdin") else None
         try:
-            async for chunk in exec_output(self.runtime, container_id, list(request.command),
-                                           stdin):
+            async for chunk in exec_output(
+                self.runtime, container_id, list(request.command), stdin
+            ):
                 yield chunk
         except StdinUnsupported as e:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(e))
         except ContainerRuntimeError as e:
-            await context.abort(grpc.StatusCode.UNAVAILABLE,
-                                f"error executing command in container: {e}")
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"error executing command in container: {e}"
+            )
 
-    async def ContainerAttach(self, request: kubelet_pb2.ContainerAttachRequest,
-                              context: grpc.aio.ServicerContext
-                              ) -> AsyncIterator[core_pb2.ExecChunk]:
+    async def ContainerAttach(
+        self, request: kubelet_pb2.ContainerAttachRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.ExecChunk]:
         container_id = await self._container_id(request, newest_container_id, context)
         if container_id is None:
             return
@@ -153,22 +174,27 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         except AttachUnsupported as e:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(e))
         except ContainerRuntimeError as e:
-            await context.abort(grpc.StatusCode.UNAVAILABLE,
-                                f"error attaching to the container: {e}")
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"error attaching to the container: {e}"
+            )
 
-    async def _container_id(self, request: kubelet_pb2.ContainerExecRequest
-                            | kubelet_pb2.ContainerAttachRequest,
-                            find: ContainerFinder,
-                            context: grpc.aio.ServicerContext) -> str | None:
+    async def _container_id(
+        self,
+        request: kubelet_pb2.ContainerExecRequest | kubelet_pb2.ContainerAttachRequest,
+        find: ContainerFinder,
+        context: grpc.aio.ServicerContext,
+    ) -> str | None:
         """The id of the request's container as `find` picks its instance (the running one for
         exec, the newest for attach); None once the call is aborted with the reason."""
         try:
             pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
             if pod is None or (request.pod_uid and request.pod_uid != pod.metadata.uid):
-                raise LogRequestError(grpc.StatusCode.NOT_FOUND,
-                                      f'pods "{request.pod_name}" not found')
-            return await find(self.runtime, pod.metadata.uid,
-                              container_name(pod, request.container))
+                raise LogRequestError(
+                    grpc.StatusCode.NOT_FOUND, f'pods "{request.pod_name}" not found'
+                )
+            return await find(
+                self.runtime, pod.metadata.uid, container_name(pod, request.container)
+            )
         except LogRequestError as e:
             await context.abort(e.code, e.message)
         except ContainerNotRunning as e:

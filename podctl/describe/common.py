@@ -1,4 +1,5 @@
 """Pieces every describer shares: timestamps, labels, annotations, events."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

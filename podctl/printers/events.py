@@ -1,4 +1,5 @@
 """The events table, as kubectl's printEvent."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,16 +39,31 @@ def event_sort_key(event: core_pb2.Event) -> str:
 
 def event_row(event: core_pb2.Event, now: datetime) -> list[str]:
     return [
-        event_last_seen(event, now), event.type, event.reason, event_object(event),
-        event.involved_object.field_path, event_source(event), event.message.strip(),
-        event_first_seen(event, now), str(event.count or 1), event.metadata.name,
+        event_last_seen(event, now),
+        event.type,
+        event.reason,
+        event_object(event),
+        event.involved_object.field_path,
+        event_source(event),
+        event.message.strip(),
+        event_first_seen(event, now),
+        str(event.count or 1),
+        event.metadata.name,
     ]
 
 
 EVENT_TABLE = TableSpec(
-    columns=(Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
-             Column("Subobject", wide=True), Column("Source", wide=True), Column("Message"),
-             Column("First Seen", wide=True), Column("Count", wide=True),
-             Column("Name", wide=True)),
+    columns=(
+        Column("Last Seen"),
+        Column("Type"),
+        Column("Reason"),
+        Column("Object"),
+        Column("Subobject", wide=True),
+        Column("Source", wide=True),
+        Column("Message"),
+        Column("First Seen", wide=True),
+        Column("Count", wide=True),
+        Column("Name", wide=True),
+    ),
     row=event_row,
 )

@@ -1,4 +1,5 @@
 """The leases table, as kubectl's printLease."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,8 +10,11 @@ from podplane.apimachinery.timeutil import human_age
 
 
 def lease_row(lease: lease_pb2.Lease, now: datetime) -> list[str]:
-    return [lease.metadata.name, lease.spec.holder_identity,
-            human_age(lease.metadata.creation_timestamp, now)]
+    return [
+        lease.metadata.name,
+        lease.spec.holder_identity,
+        human_age(lease.metadata.creation_timestamp, now),
+    ]
 
 
 LEASE_TABLE = TableSpec(

@@ -1,4 +1,5 @@
 """The namespaces table, as kubectl's printNamespace."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,8 +10,11 @@ from podplane.apimachinery.timeutil import human_age
 
 
 def namespace_row(namespace: core_pb2.Namespace, now: datetime) -> list[str]:
-    return [namespace.metadata.name, namespace.status.phase,
-            human_age(namespace.metadata.creation_timestamp, now)]
+    return [
+        namespace.metadata.name,
+        namespace.status.phase,
+        human_age(namespace.metadata.creation_timestamp, now),
+    ]
 
 
 NAMESPACE_TABLE = TableSpec(

@@ -1,4 +1,5 @@
 """The nodes table, as kubectl's printNode."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,8 +30,8 @@ def node_roles(node: core_pb2.Node) -> list[str]:
     """From node-role.kubernetes.io/<role> labels and the kubernetes.io/role label, sorted."""
     roles = set()
     for key, value in node.metadata.labels.items():
-        if key.startswith(NODE_ROLE_PREFIX) and key[len(NODE_ROLE_PREFIX):]:
-            roles.add(key[len(NODE_ROLE_PREFIX):])
+        if key.startswith(NODE_ROLE_PREFIX) and key[len(NODE_ROLE_PREFIX) :]:
+            roles.add(key[len(NODE_ROLE_PREFIX) :])
         elif key == NODE_ROLE_LABEL and value:
             roles.add(value)
     return sorted(roles)
@@ -46,18 +47,31 @@ def node_address(node: core_pb2.Node, address_type: str) -> str:
 def node_row(node: core_pb2.Node, now: datetime) -> list[str]:
     info = node.status.node_info
     return [
-        node.metadata.name, node_status(node), ",".join(node_roles(node)) or "<none>",
-        human_age(node.metadata.creation_timestamp, now), info.kubelet_version,
-        node_address(node, "InternalIP"), node_address(node, "ExternalIP"),
-        info.os_image or "<unknown>", info.kernel_version or "<unknown>",
+        node.metadata.name,
+        node_status(node),
+        ",".join(node_roles(node)) or "<none>",
+        human_age(node.metadata.creation_timestamp, now),
+        info.kubelet_version,
+        node_address(node, "InternalIP"),
+        node_address(node, "ExternalIP"),
+        info.os_image or "<unknown>",
+        info.kernel_version or "<unknown>",
         info.container_runtime_version or "<unknown>",
     ]
 
 
 NODE_TABLE = TableSpec(
-    columns=(Column("Name"), Column("Status"), Column("Roles"), Column("Age"), Column("Version"),
-             Column("Internal-IP", wide=True), Column("External-IP", wide=True),
-             Column("OS-Image", wide=True), Column("Kernel-Version", wide=True),
-             Column("Container-Runtime", wide=True)),
+    columns=(
+        Column("Name"),
+        Column("Status"),
+        Column("Roles"),
+        Column("Age"),
+        Column("Version"),
+        Column("Internal-IP", wide=True),
+        Column("External-IP", wide=True),
+        Column("OS-Image", wide=True),
+        Column("Kernel-Version", wide=True),
+        Column("Container-Runtime", wide=True),
+    ),
     row=node_row,
 )

@@ -1,5 +1,6 @@
 """The pods table, computed exactly as kubectl's printPod
 (pkg/printers/internalversion/printers.go)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -106,17 +107,29 @@ def pod_row(pod: core_pb2.Pod, now: datetime) -> list[str]:
     summary = summarize_pod(pod, now)
     ip = pod.status.pod_ips[0].ip if pod.status.pod_ips else ""
     return [
-        pod.metadata.name, summary.ready, summary.status, summary.restarts,
+        pod.metadata.name,
+        summary.ready,
+        summary.status,
+        summary.restarts,
         human_age(pod.metadata.creation_timestamp, now),
-        ip or "<none>", pod.spec.node_name or "<none>",
+        ip or "<none>",
+        pod.spec.node_name or "<none>",
         pod.status.nominated_node_name or "<none>",
         "<none>",  # readiness gates: podplane's PodSpec has none
     ]
 
 
 POD_TABLE = TableSpec(
-    columns=(Column("Name"), Column("Ready"), Column("Status"), Column("Restarts"), Column("Age"),
-             Column("IP", wide=True), Column("Node", wide=True),
-             Column("Nominated Node", wide=True), Column("Readiness Gates", wide=True)),
+    columns=(
+        Column("Name"),
+        Column("Ready"),
+        Column("Status"),
+        Column("Restarts"),
+        Column("Age"),
+        Column("IP", wide=True),
+        Column("Node", wide=True),
+        Column("Nominated Node", wide=True),
+        Column("Readiness Gates", wide=True),
+    ),
     row=pod_row,
 )

@@ -1,4 +1,5 @@
 """Which table each resource prints as."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

@@ -1,4 +1,5 @@
 """A kubectl table: upper-case headers, tab-aligned cells, optional NAMESPACE and LABELS columns."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +28,7 @@ class Column:
 @dataclass(frozen=True)
 class TableSpec(Generic[T]):
     """The table of one kind, whose objects are T."""
+
     columns: tuple[Column, ...]
     # Every column's cell, wide ones included, in column order.
     row: RowFunc[T]
@@ -51,8 +53,13 @@ class TablePrinter(Generic[T]):
     """Prints rows as they come (a list, then watch events), aligned like kubectl: the header once,
     column widths that only ever grow."""
 
-    def __init__(self, out: TextIO, spec: TableSpec[T], options: TableOptions,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        spec: TableSpec[T],
+        options: TableOptions,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._writer = kubectl_table_writer(out)
         self._spec = spec
         self._options = options

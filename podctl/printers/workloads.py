@@ -1,5 +1,6 @@
 """The replication controller, replica set, deployment and job tables, as kubectl's
 printReplicationController, printReplicaSet, printDeployment and printJob."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,8 +12,11 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.timeutil import human_age, parse
 
-_WIDE = (Column("Containers", wide=True), Column("Images", wide=True),
-         Column("Selector", wide=True))
+_WIDE = (
+    Column("Containers", wide=True),
+    Column("Images", wide=True),
+    Column("Selector", wide=True),
+)
 
 
 def format_label_selector(selector: meta_pb2.LabelSelector) -> str:
@@ -20,8 +24,12 @@ def format_label_selector(selector: meta_pb2.LabelSelector) -> str:
     parts: list[tuple[str, str]] = [(k, f"{k}={v}") for k, v in selector.match_labels.items()]
     for e in selector.match_expressions:
         values = ",".join(sorted(e.values))
-        text = {"In": f"{e.key} in ({values})", "NotIn": f"{e.key} notin ({values})",
-                "Exists": e.key, "DoesNotExist": f"!{e.key}"}.get(e.operator, e.key)
+        text = {
+            "In": f"{e.key} in ({values})",
+            "NotIn": f"{e.key} notin ({values})",
+            "Exists": e.key,
+            "DoesNotExist": f"!{e.key}",
+        }.get(e.operator, e.key)
         parts.append((e.key, text))
     return ",".join(text for _, text in sorted(parts)) or "<none>"
 
@@ -32,22 +40,39 @@ def _containers_images(template: core_pb2.PodTemplateSpec) -> list[str]:
 
 
 def replication_controller_row(rc: core_pb2.ReplicationController, now: datetime) -> list[str]:
-    return [rc.metadata.name, str(rc.spec.replicas), str(rc.status.replicas),
-            str(rc.status.ready_replicas), human_age(rc.metadata.creation_timestamp, now),
-            *_containers_images(rc.spec.template), format_labels(rc.spec.selector)]
+    return [
+        rc.metadata.name,
+        str(rc.spec.replicas),
+        str(rc.status.replicas),
+        str(rc.status.ready_replicas),
+        human_age(rc.metadata.creation_timestamp, now),
+        *_containers_images(rc.spec.template),
+        format_labels(rc.spec.selector),
+    ]
 
 
 def replica_set_row(rs: apps_pb2.ReplicaSet, now: datetime) -> list[str]:
-    return [rs.metadata.name, str(rs.spec.replicas), str(rs.status.replicas),
-            str(rs.status.ready_replicas), human_age(rs.metadata.creation_timestamp, now),
-            *_containers_images(rs.spec.template), format_label_selector(rs.spec.selector)]
+    return [
+        rs.metadata.name,
+        str(rs.spec.replicas),
+        str(rs.status.replicas),
+        str(rs.status.ready_replicas),
+        human_age(rs.metadata.creation_timestamp, now),
+        *_containers_images(rs.spec.template),
+        format_label_selector(rs.spec.selector),
+    ]
 
 
 def deployment_row(d: apps_pb2.Deployment, now: datetime) -> list[str]:
-    return [d.metadata.name, f"{d.status.ready_replicas}/{d.spec.replicas}",
-            str(d.status.updated_replicas), str(d.status.available_replicas),
-            human_age(d.metadata.creation_timestamp, now),
-            *_containers_images(d.spec.template), format_label_selector(d.spec.selector)]
+    return [
+        d.metadata.name,
+        f"{d.status.ready_replicas}/{d.spec.replicas}",
+        str(d.status.updated_replicas),
+        str(d.status.available_replicas),
+        human_age(d.metadata.creation_timestamp, now),
+        *_containers_images(d.spec.template),
+        format_label_selector(d.spec.selector),
+    ]
 
 
 def job_completions(job: batch_pb2.Job) -> str:
@@ -68,9 +93,14 @@ def job_duration(job: batch_pb2.Job, now: datetime) -> str:
 
 
 def job_row(job: batch_pb2.Job, now: datetime) -> list[str]:
-    return [job.metadata.name, job_completions(job), job_duration(job, now),
-            human_age(job.metadata.creation_timestamp, now),
-            *_containers_images(job.spec.template), format_label_selector(job.spec.selector)]
+    return [
+        job.metadata.name,
+        job_completions(job),
+        job_duration(job, now),
+        human_age(job.metadata.creation_timestamp, now),
+        *_containers_images(job.spec.template),
+        format_label_selector(job.spec.selector),
+    ]
 
 
 _REPLICAS = (Column("Name"), Column("Desired"), Column("Current"), Column("Ready"), Column("Age"))
@@ -78,8 +108,14 @@ _REPLICAS = (Column("Name"), Column("Desired"), Column("Current"), Column("Ready
 REPLICATION_CONTROLLER_TABLE = TableSpec(columns=_REPLICAS + _WIDE, row=replication_controller_row)
 REPLICA_SET_TABLE = TableSpec(columns=_REPLICAS + _WIDE, row=replica_set_row)
 DEPLOYMENT_TABLE = TableSpec(
-    columns=(Column("Name"), Column("Ready"), Column("Up-to-date"), Column("Available"),
-             Column("Age"), *_WIDE),
+    columns=(
+        Column("Name"),
+        Column("Ready"),
+        Column("Up-to-date"),
+        Column("Available"),
+        Column("Age"),
+        *_WIDE,
+    ),
     row=deployment_row,
 )
 JOB_TABLE = TableSpec(

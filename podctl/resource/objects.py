@@ -1,5 +1,6 @@
 """API objects as kubectl shows and edits them: plain dicts with integers as integers, type meta
 filled in, and the `pod/jumpod` names kubectl prints."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

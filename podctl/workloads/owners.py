@@ -2,6 +2,7 @@
 the label query that finds what it may own (kubectl's polymorphichelpers SelectorsForObject), and
 a pod template without the hash label a deployment's controller adds to tell its replica sets
 apart."""
+
 from __future__ import annotations
 
 from google.protobuf.message import Message
@@ -15,8 +16,9 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.meta import object_meta
 
 # The kinds whose controllers own pods (or replica sets) through a selector.
-Workload = (core_pb2.ReplicationController | apps_pb2.ReplicaSet | apps_pb2.Deployment
-            | batch_pb2.Job)
+Workload = (
+    core_pb2.ReplicationController | apps_pb2.ReplicaSet | apps_pb2.Deployment | batch_pb2.Job
+)
 
 # The label a deployment's controller adds to tell its replica sets' templates apart.
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"

@@ -1,4 +1,5 @@
 """RFC 3339 timestamps, as Kubernetes writes them in the API."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

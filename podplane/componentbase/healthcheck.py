@@ -5,6 +5,7 @@
 
 With --ca-file the server is reached over TLS (the apiserver's health service answers anonymous
 callers; a kubelet's TLS port wants a client certificate of the cluster CA)."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,12 @@ def main(argv: list[str]) -> int:
         print(f"{argv[0]}: {e}", file=sys.stderr)
         return 2
     try:
-        with (credentials.channel(argv[0]) if credentials
-              else grpc.insecure_channel(argv[0])) as channel:
+        with (
+            credentials.channel(argv[0]) if credentials else grpc.insecure_channel(argv[0])
+        ) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=3)
+                health_pb2.HealthCheckRequest(service=service), timeout=3
+            )
     except grpc.RpcError as e:
         print(f"{argv[0]}: {e.code().name}: {e.details()}", file=sys.stderr)
         return 1

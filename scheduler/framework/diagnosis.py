@@ -1,5 +1,6 @@
 """Why no node fits a pod, in Kubernetes' words: "0/3 nodes are available: 1 node(s) had untolerated
 taint {k: v}, 2 Insufficient cpu." (kubernetes pkg/scheduler/framework/types.go FitError)."""
+
 from __future__ import annotations
 
 from collections import Counter

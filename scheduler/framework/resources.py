@@ -1,5 +1,6 @@
 """Resource arithmetic: what a pod requests and what a node can allocate, in integer base units
 (millicores, bytes, pod slots), as kube-scheduler's framework.Resource."""
+
 from __future__ import annotations
 
 import functools
@@ -98,8 +99,13 @@ class Resource:
         return not any(self.get(name) for name in self.names())
 
     def copy(self) -> Resource:
-        return Resource(self.milli_cpu, self.memory, self.ephemeral_storage,
-                        self.allowed_pod_number, dict(self.scalar))
+        return Resource(
+            self.milli_cpu,
+            self.memory,
+            self.ephemeral_storage,
+            self.allowed_pod_number,
+            dict(self.scalar),
+        )
 
 
 def container_requests(container: core_pb2.Container) -> dict[str, str]:

@@ -2,6 +2,7 @@
 pod (anti-)affinity and the images on the nodes, so that inter-pod affinity and image locality cost
 nothing for pods and clusters without either (kubernetes backend/cache/snapshot.go), and the nodes
 as columns for the plugins that judge them in bulk."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -12,8 +13,13 @@ from scheduler.framework.types import NodeInfo
 
 
 class NodeInfoList(list[NodeInfo]):
-    def __init__(self, nodes: Iterable[NodeInfo], *, with_pod_affinity: list[NodeInfo],
-                 image_states: ImageStates) -> None:
+    def __init__(
+        self,
+        nodes: Iterable[NodeInfo],
+        *,
+        with_pod_affinity: list[NodeInfo],
+        image_states: ImageStates,
+    ) -> None:
         super().__init__(nodes)
         self.with_pod_affinity = with_pod_affinity
         self.image_states = image_states

@@ -1,5 +1,6 @@
 """The scheduler's view of a node: the Node object, the pods on it (bound and assumed) and the sum
 of what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -20,12 +21,19 @@ Taints = tuple[core_pb2.Taint, ...]
 
 def has_pod_affinity(pod: core_pb2.Pod) -> bool:
     """Whether the pod has pod affinity or anti-affinity terms of any kind."""
-    return bool(pod.spec.HasField("affinity") and (
-        pod.spec.affinity.HasField("pod_affinity") or pod.spec.affinity.HasField("pod_anti_affinity")))
+    return bool(
+        pod.spec.HasField("affinity")
+        and (
+            pod.spec.affinity.HasField("pod_affinity")
+            or pod.spec.affinity.HasField("pod_anti_affinity")
+        )
+    )
 
 
 def has_required_anti_affinity(pod: core_pb2.Pod) -> bool:
-    return bool(pod.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution)
+    return bool(
+        pod.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution
+    )
 
 
 @dataclass(frozen=True)
@@ -43,8 +51,14 @@ class PodInfo:
     @classmethod
     def of(cls, pod: core_pb2.Pod) -> PodInfo:
         meta = pod.metadata
-        return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True), dict(meta.labels),
-                   meta.namespace, bool(meta.deletion_timestamp))
+        return cls(
+            pod,
+            pod_requests(pod),
+            pod_requests(pod, non_zero=True),
+            dict(meta.labels),
+            meta.namespace,
+            bool(meta.deletion_timestamp),
+        )
 
     @property
     def uid(self) -> str:

@@ -1,5 +1,6 @@
 """End-to-end fixtures: a client of the compose cluster brought up by `make up` (compose_cluster.py)
 and a fresh namespace per test. Nothing here is faked: pods run on the nodes' own Docker engines."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

@@ -1,5 +1,6 @@
 """Helpers for the API-object integration tests: manifests decoded as podctl decodes them, creates
 that must be refused as invalid, and a plain sleeping pod."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,11 +31,15 @@ async def invalid(api: ResourceClient[Any], obj: Message) -> str:
 
 def pod(name: str, namespace: str, **labels: str) -> core_pb2.Pod:
     """A busybox pod that sleeps for an hour, with these labels."""
-    obj = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"containers": [{"name": "main", "image": "busybox",
-                                 "command": ["sleep", "3600"]}]},
-    })
+    obj = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": {
+                "containers": [{"name": "main", "image": "busybox", "command": ["sleep", "3600"]}]
+            },
+        }
+    )
     assert isinstance(obj, core_pb2.Pod)
     return obj

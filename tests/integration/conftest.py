@@ -1,6 +1,7 @@
 """Integration fixtures: a real etcd process and the real apiserver on a real gRPC port (started by
 control_plane.py); for the kubelet's tests, the test host's real Docker engine, a pod namespace
 whose containers are removed afterwards, and a whole kubelet (helpers in kubelet_docker.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -64,8 +65,9 @@ def pod_namespace(docker_runtime: DockerRuntime) -> Iterator[str]:
 
 
 @pytest_asyncio.fixture
-async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
-                  tmp_path: Path) -> AsyncIterator[Kubelet]:
+async def kubelet(
+    apiserver: APIServer, client: Client, docker_runtime: DockerRuntime, tmp_path: Path
+) -> AsyncIterator[Kubelet]:
     """A whole kubelet for a fresh node on the test host's engine (running_kubelet)."""
     async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path)) as kubelet:
         yield kubelet

@@ -1,6 +1,7 @@
 """A real etcd process and the real apiserver on a loopback port: the shared fixtures' cluster
 (conftest.py), and the cluster of their own that scheduler and overload tests start, whose
 decisions and messages objects other modules leave behind would otherwise change."""
+
 from __future__ import annotations
 
 import contextlib
@@ -21,8 +22,9 @@ def etcd_process() -> Iterator[EtcdProcess]:
 
 
 @contextlib.asynccontextmanager
-async def running_apiserver(etcd: EtcdProcess, address: str = "127.0.0.1:0",
-                            **options: Any) -> AsyncIterator[APIServer]:
+async def running_apiserver(
+    etcd: EtcdProcess, address: str = "127.0.0.1:0", **options: Any
+) -> AsyncIterator[APIServer]:
     """The real apiserver on a loopback port (a free one by default), over `etcd`; `options` are
     APIServer's (watch_cache, compaction_interval)."""
     server = APIServer([etcd.endpoint], address, **options)

@@ -1,6 +1,7 @@
 """NamespaceLifecycle reads a namespace from the watch cache, but not a cached copy that may be
 behind a deletion it has just admitted (kubernetes' forceLiveLookupCache): a create right after the
 namespace's delete is refused even while the cache still shows the namespace Active."""
+
 from __future__ import annotations
 
 from typing import Any

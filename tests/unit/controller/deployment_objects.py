@@ -1,5 +1,6 @@
 """Builders for the Deployments, ReplicaSets and pod templates the deployment controller's unit
 tests feed it."""
+
 from __future__ import annotations
 
 from controller.deployment import revision as revisions
@@ -11,8 +12,14 @@ from podplane.apimachinery import manifest
 T0, T1, T2 = "2030-01-01T00:00:00Z", "2030-01-01T00:00:10Z", "2030-01-01T00:00:20Z"
 
 
-def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
-           strategy: str = "RollingUpdate", status_replicas: int = 0) -> apps_pb2.Deployment:
+def deploy(
+    replicas: int = 10,
+    surge: str = "25%",
+    unavailable: str = "25%",
+    *,
+    strategy: str = "RollingUpdate",
+    status_replicas: int = 0,
+) -> apps_pb2.Deployment:
     d = apps_pb2.Deployment()
     d.metadata.name = "web"
     d.spec.replicas = replicas
@@ -24,9 +31,16 @@ def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
     return d
 
 
-def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
-       desired: int | None = None, most: int | None = None,
-       revision: int | None = None) -> apps_pb2.ReplicaSet:
+def rs(
+    name: str,
+    size: int,
+    available: int | None = None,
+    *,
+    created: str = T0,
+    desired: int | None = None,
+    most: int | None = None,
+    revision: int | None = None,
+) -> apps_pb2.ReplicaSet:
     r = apps_pb2.ReplicaSet()
     r.metadata.name = name
     r.metadata.uid = f"uid-{name}"
@@ -44,9 +58,12 @@ def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
 
 
 def template(image: str = "nginx:1.27", **labels: str) -> core_pb2.PodTemplateSpec:
-    spec = manifest.from_dict({
-        "metadata": {"labels": {"app": "web", **labels}},
-        "spec": {"containers": [{"name": "web", "image": image}]}},
-        apps_pb2.ReplicaSet().spec.template.__class__)
+    spec = manifest.from_dict(
+        {
+            "metadata": {"labels": {"app": "web", **labels}},
+            "spec": {"containers": [{"name": "web", "image": image}]},
+        },
+        apps_pb2.ReplicaSet().spec.template.__class__,
+    )
     assert isinstance(spec, core_pb2.PodTemplateSpec)
     return spec

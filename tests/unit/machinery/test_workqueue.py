@@ -1,4 +1,5 @@
 """The work queue: one worker per key, no lost updates, back-off on failure."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """A secret's values stay out of `describe` (only each key's size, as kubectl), while
 `get -o yaml` shows them base64-encoded as kubectl does."""
+
 from __future__ import annotations
 
 import base64

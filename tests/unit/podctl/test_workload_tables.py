@@ -1,5 +1,6 @@
 """`get` tables for controllers, config maps, secrets and events, with kubectl's columns and
 cells."""
+
 from __future__ import annotations
 
 import io
@@ -21,66 +22,126 @@ from tests.unit.podctl.fakes import obj
 
 NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
 META = {"name": "web", "namespace": "default", "creationTimestamp": "2026-11-21T15:05:00Z"}
-TEMPLATE = {"metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "web", "image": "nginx:1.27"},
-                                    {"name": "log", "image": "busybox"}]}}
+TEMPLATE = {
+    "metadata": {"labels": {"app": "web"}},
+    "spec": {
+        "containers": [{"name": "web", "image": "nginx:1.27"}, {"name": "log", "image": "busybox"}]
+    },
+}
 
 
 def table(resource: Resource, objects: list[Any], wide: bool = False) -> list[str]:
     out = io.StringIO()
-    TablePrinter(out, table_for(resource), TableOptions(wide=wide),
-                 clock=lambda: NOW).print_objects(objects)
+    TablePrinter(
+        out, table_for(resource), TableOptions(wide=wide), clock=lambda: NOW
+    ).print_objects(objects)
     return out.getvalue().splitlines()
 
 
 def test_replication_controllers() -> None:
-    rc = obj(core_pb2.ReplicationController, {
-        "metadata": META, "spec": {"replicas": 3, "selector": {"app": "web"}, "template": TEMPLATE},
-        "status": {"replicas": 3, "readyReplicas": 2}})
+    rc = obj(
+        core_pb2.ReplicationController,
+        {
+            "metadata": META,
+            "spec": {"replicas": 3, "selector": {"app": "web"}, "template": TEMPLATE},
+            "status": {"replicas": 3, "readyReplicas": 2},
+        },
+    )
     assert table(resources.REPLICATION_CONTROLLER, [rc]) == [
         "NAME   DESIRED   CURRENT   READY   AGE",
         "web    3         3         2       5m",
     ]
     assert table(resources.REPLICATION_CONTROLLER, [rc], wide=True)[1].split() == [
-        "web", "3", "3", "2", "5m", "web,log", "nginx:1.27,busybox", "app=web"]
+        "web",
+        "3",
+        "3",
+        "2",
+        "5m",
+        "web,log",
+        "nginx:1.27,busybox",
+        "app=web",
+    ]
 
 
 def test_replica_sets() -> None:
-    rs = obj(apps_pb2.ReplicaSet, {
-        "metadata": META, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                                   "template": TEMPLATE},
-        "status": {"replicas": 1}})
+    rs = obj(
+        apps_pb2.ReplicaSet,
+        {
+            "metadata": META,
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": TEMPLATE,
+            },
+            "status": {"replicas": 1},
+        },
+    )
     assert table(resources.REPLICA_SET, [rs]) == [
         "NAME   DESIRED   CURRENT   READY   AGE",
         "web    2         1         0       5m",
     ]
     assert table(resources.REPLICA_SET, [rs], wide=True)[0].split() == [
-        "NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+        "NAME",
+        "DESIRED",
+        "CURRENT",
+        "READY",
+        "AGE",
+        "CONTAINERS",
+        "IMAGES",
+        "SELECTOR",
+    ]
 
 
 def test_deployments() -> None:
-    d = obj(apps_pb2.Deployment, {
-        "metadata": META, "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
-                                   "template": TEMPLATE},
-        "status": {"replicas": 3, "readyReplicas": 2, "updatedReplicas": 3,
-                   "availableReplicas": 2}})
+    d = obj(
+        apps_pb2.Deployment,
+        {
+            "metadata": META,
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": TEMPLATE,
+            },
+            "status": {
+                "replicas": 3,
+                "readyReplicas": 2,
+                "updatedReplicas": 3,
+                "availableReplicas": 2,
+            },
+        },
+    )
     assert table(resources.DEPLOYMENT, [d]) == [
         "NAME   READY   UP-TO-DATE   AVAILABLE   AGE",
         "web    2/3     3            2           5m",
     ]
     assert table(resources.DEPLOYMENT, [d], wide=True)[1].split()[-3:] == [
-        "web,log", "nginx:1.27,busybox", "app=web"]
+        "web,log",
+        "nginx:1.27,busybox",
+        "app=web",
+    ]
 
 
 def job(spec: dict[str, Any], status: dict[str, Any]) -> Any:
-    return obj(batch_pb2.Job, {"metadata": {**META, "name": "pi"},
-                               "spec": {"template": TEMPLATE, **spec}, "status": status})
+    return obj(
+        batch_pb2.Job,
+        {
+            "metadata": {**META, "name": "pi"},
+            "spec": {"template": TEMPLATE, **spec},
+            "status": status,
+        },
+    )
 
 
 def test_jobs() -> None:
     running = job({"completions": 1, "parallelism": 1}, {"startTime": "2026-11-21T15:06:00Z"})
-    done = job({"completions": 3}, {"startTime": "2026-11-21T15:05:00Z",
-                                    "completionTime": "2026-11-21T15:05:42Z", "succeeded": 3})
+    done = job(
+        {"completions": 3},
+        {
+            "startTime": "2026-11-21T15:05:00Z",
+            "completionTime": "2026-11-21T15:05:42Z",
+            "succeeded": 3,
+        },
+    )
     pending = job({"completions": 1}, {})
     assert table(resources.JOB, [running, done, pending]) == [
         "NAME   COMPLETIONS   DURATION   AGE",
@@ -90,19 +151,24 @@ def test_jobs() -> None:
     ]
 
 
-@pytest.mark.parametrize(("spec", "succeeded", "cell"), [
-    ({"completions": 5}, 2, "2/5"),
-    ({"parallelism": 3}, 1, "1/1 of 3"),
-    ({"parallelism": 1}, 0, "0/1"),
-    ({}, 0, "0/1"),
-])
+@pytest.mark.parametrize(
+    ("spec", "succeeded", "cell"),
+    [
+        ({"completions": 5}, 2, "2/5"),
+        ({"parallelism": 3}, 1, "1/1 of 3"),
+        ({"parallelism": 1}, 0, "0/1"),
+        ({}, 0, "0/1"),
+    ],
+)
 def test_job_completions(spec: dict[str, Any], succeeded: int, cell: str) -> None:
     assert job_completions(job(spec, {"succeeded": succeeded})) == cell
 
 
 def test_config_maps_count_data_and_binary_data() -> None:
-    cm = obj(core_pb2.ConfigMap, {"metadata": META, "data": {"a": "1", "b": "2"},
-                                  "binaryData": {"c": "AA=="}})
+    cm = obj(
+        core_pb2.ConfigMap,
+        {"metadata": META, "data": {"a": "1", "b": "2"}, "binaryData": {"c": "AA=="}},
+    )
     assert table(resources.CONFIG_MAP, [cm]) == [
         "NAME   DATA   AGE",
         "web    3      5m",
@@ -110,8 +176,14 @@ def test_config_maps_count_data_and_binary_data() -> None:
 
 
 def test_secrets() -> None:
-    s = obj(core_pb2.Secret, {"metadata": META, "type": "kubernetes.io/tls",
-                              "data": {"tls.crt": "eA==", "tls.key": "eQ=="}})
+    s = obj(
+        core_pb2.Secret,
+        {
+            "metadata": META,
+            "type": "kubernetes.io/tls",
+            "data": {"tls.crt": "eA==", "tls.key": "eQ=="},
+        },
+    )
     assert table(resources.SECRET, [s]) == [
         "NAME   TYPE                DATA   AGE",
         "web    kubernetes.io/tls   2      5m",
@@ -119,27 +191,44 @@ def test_secrets() -> None:
 
 
 def test_events_show_last_seen_type_reason_object_message() -> None:
-    event = obj(core_pb2.Event, {
-        "metadata": {"name": "pi-x.1", "namespace": "default"},
-        "involvedObject": {"kind": "Job", "name": "pi", "namespace": "default"},
-        "reason": "SuccessfulCreate", "message": "Created pod: pi-x", "type": "Normal",
-        "source": {"component": "job-controller"}, "count": 1,
-        "firstTimestamp": "2026-11-21T15:09:30Z", "lastTimestamp": "2026-11-21T15:09:30Z"})
+    event = obj(
+        core_pb2.Event,
+        {
+            "metadata": {"name": "pi-x.1", "namespace": "default"},
+            "involvedObject": {"kind": "Job", "name": "pi", "namespace": "default"},
+            "reason": "SuccessfulCreate",
+            "message": "Created pod: pi-x",
+            "type": "Normal",
+            "source": {"component": "job-controller"},
+            "count": 1,
+            "firstTimestamp": "2026-11-21T15:09:30Z",
+            "lastTimestamp": "2026-11-21T15:09:30Z",
+        },
+    )
     assert table(resources.EVENT, [event]) == [
         "LAST SEEN   TYPE     REASON             OBJECT   MESSAGE",
         "30s         Normal   SuccessfulCreate   job/pi   Created pod: pi-x",
     ]
 
 
-@pytest.mark.parametrize(("selector", "text"), [
-    (meta_pb2.LabelSelector(), "<none>"),
-    (meta_pb2.LabelSelector(match_labels={"b": "2", "a": "1"}), "a=1,b=2"),
-    (meta_pb2.LabelSelector(match_labels={"app": "web"}, match_expressions=[
-        meta_pb2.LabelSelectorRequirement(key="tier", operator="In", values=["b", "a"]),
-        meta_pb2.LabelSelectorRequirement(key="canary", operator="DoesNotExist"),
-        meta_pb2.LabelSelectorRequirement(key="env", operator="Exists"),
-        meta_pb2.LabelSelectorRequirement(key="zone", operator="NotIn", values=["x"])]),
-     "app=web,!canary,env,tier in (a,b),zone notin (x)"),  # sorted by key, as kubectl
-])
+@pytest.mark.parametrize(
+    ("selector", "text"),
+    [
+        (meta_pb2.LabelSelector(), "<none>"),
+        (meta_pb2.LabelSelector(match_labels={"b": "2", "a": "1"}), "a=1,b=2"),
+        (
+            meta_pb2.LabelSelector(
+                match_labels={"app": "web"},
+                match_expressions=[
+                    meta_pb2.LabelSelectorRequirement(key="tier", operator="In", values=["b", "a"]),
+                    meta_pb2.LabelSelectorRequirement(key="canary", operator="DoesNotExist"),
+                    meta_pb2.LabelSelectorRequirement(key="env", operator="Exists"),
+                    meta_pb2.LabelSelectorRequirement(key="zone", operator="NotIn", values=["x"]),
+                ],
+            ),
+            "app=web,!canary,env,tier in (a,b),zone notin (x)",
+        ),  # sorted by key, as kubectl
+    ],
+)
 def test_label_selector_format(selector: meta_pb2.LabelSelector, text: str) -> None:
     assert format_label_selector(selector) == text

@@ -1,6 +1,7 @@
 """A fake apiserver client for the scheduler's loop: pods, nodes and events held in memory, watch
 events the test emits, binds recorded (and failed on request); and the small waits the loop tests
 use."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,6 +39,7 @@ class FakeResource:
         async def stream() -> AsyncIterator[Any]:
             while True:
                 yield await self.events.get()
+
         return stream()
 
     async def get(self, name: str, namespace: str = "") -> Any:
@@ -69,8 +71,9 @@ class FakeClient:
         await asyncio.sleep(0.01)
         if self.bind_failures:
             code = self.bind_failures.pop(0)
-            raise grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(),
-                                       details="etcd is having a bad day")
+            raise grpc.aio.AioRpcError(
+                code, grpc.aio.Metadata(), grpc.aio.Metadata(), details="etcd is having a bad day"
+            )
         bound = copy_of(self.pods.items[f"{namespace}/{name}"])
         bound.spec.node_name = node_name
         self.binds.append((name, node_name))

@@ -1,5 +1,6 @@
 """Informer events become cache and queue changes: pending pods are queued, bound pods counted, and
 only changes that may help wake the unschedulable pods."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,16 +26,20 @@ async def _park_unschedulable(handlers: EventHandlers, name: str) -> core_pb2.Po
     return p
 
 
-@pytest.mark.parametrize("the_pod, queued", [
-    (pod(), True),
-    (pod(scheduler_name=""), True),
-    (pod(scheduler_name="other-scheduler"), False),
-    (pod(node_name="n1"), False),
-    (pod(phase="Succeeded"), False),
-    (pod(phase="Failed"), False),
-])
-def test_which_pods_are_queued(handlers: EventHandlers, the_pod: core_pb2.Pod,
-                               queued: bool) -> None:
+@pytest.mark.parametrize(
+    "the_pod, queued",
+    [
+        (pod(), True),
+        (pod(scheduler_name=""), True),
+        (pod(scheduler_name="other-scheduler"), False),
+        (pod(node_name="n1"), False),
+        (pod(phase="Succeeded"), False),
+        (pod(phase="Failed"), False),
+    ],
+)
+def test_which_pods_are_queued(
+    handlers: EventHandlers, the_pod: core_pb2.Pod, queued: bool
+) -> None:
     handlers.on_pod_add(the_pod)
     assert (handlers.queue.where(the_pod) == "active") == queued
 
@@ -99,8 +104,9 @@ async def test_node_heartbeats_do_not_wake_unschedulable_pods(handlers: EventHan
 
 
 @pytest.mark.parametrize("event", ["node-added", "bound-pod-deleted", "bound-pod-finished"])
-async def test_changes_that_free_or_add_room_wake_unschedulable_pods(handlers: EventHandlers,
-                                                                     event: str) -> None:
+async def test_changes_that_free_or_add_room_wake_unschedulable_pods(
+    handlers: EventHandlers, event: str
+) -> None:
     handlers.on_node_add(node("n1"))
     bound = pod("bound", cpu="1", node_name="n1")
     handlers.on_pod_add(bound)

@@ -1,5 +1,6 @@
 """A scheduler faster than the apiserver keeps at most max_binds_in_flight binds waiting, so that
 its other calls (the lease renewal) are not queued behind thousands; every pod is still bound."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,11 +31,17 @@ class _SlowBinds(FakeClient):
 
 
 async def test_binds_in_flight_are_bounded_and_all_pods_get_bound() -> None:
-    client = _SlowBinds([node("node-1", cpu="100"), node("node-2", cpu="100")],
-                        [pod(f"p{i}", cpu="100m") for i in range(40)])
-    scheduler = Scheduler(client,  # type: ignore[arg-type]
-                          Framework(in_tree_registry(), default_profile()),
-                          queue=SchedulingQueue(), flush_interval=0.01, max_binds_in_flight=3)
+    client = _SlowBinds(
+        [node("node-1", cpu="100"), node("node-2", cpu="100")],
+        [pod(f"p{i}", cpu="100m") for i in range(40)],
+    )
+    scheduler = Scheduler(
+        client,  # type: ignore[arg-type]
+        Framework(in_tree_registry(), default_profile()),
+        queue=SchedulingQueue(),
+        flush_interval=0.01,
+        max_binds_in_flight=3,
+    )
     task = asyncio.ensure_future(scheduler.run())
     try:
         await wait_until(lambda: len(client.binds) == 40)

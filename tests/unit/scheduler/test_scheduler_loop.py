@@ -1,6 +1,7 @@
 """The scheduler's loop against a fake apiserver client: binds in the background, records events,
 writes PodScheduled=False when nothing fits, and un-assumes and retries after a failed bind.
 (tests/integration/test_scheduler.py runs the same against a real apiserver and etcd.)"""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,9 +24,12 @@ def run_scheduler() -> Any:
 
     async def start(client: FakeClient) -> Scheduler:
         queue = SchedulingQueue(initial_backoff=0.05, max_backoff=0.2)
-        scheduler = Scheduler(client,  # type: ignore[arg-type]
-                              Framework(in_tree_registry(), default_profile()),
-                              queue=queue, flush_interval=0.01)
+        scheduler = Scheduler(
+            client,  # type: ignore[arg-type]
+            Framework(in_tree_registry(), default_profile()),
+            queue=queue,
+            flush_interval=0.01,
+        )
         started.append((scheduler, asyncio.ensure_future(scheduler.run())))
         await asyncio.wait_for(scheduler.wait_synced(), 5)
         return scheduler
@@ -36,8 +40,10 @@ def run_scheduler() -> Any:
 
 
 async def test_pods_are_bound_and_reported(run_scheduler: Any) -> None:
-    client = FakeClient([node("node-1", cpu="2"), node("node-2", cpu="2")],
-                        [pod(f"p{i}", cpu="1") for i in range(4)])
+    client = FakeClient(
+        [node("node-1", cpu="2"), node("node-2", cpu="2")],
+        [pod(f"p{i}", cpu="1") for i in range(4)],
+    )
     await run_scheduler(client)
     await wait_until(lambda: len(client.binds) == 4)
     assert sorted(n for _, n in client.binds) == ["node-1", "node-1", "node-2", "node-2"]
@@ -56,8 +62,12 @@ async def test_a_pod_that_fits_nowhere_says_why_and_waits_for_a_node(run_schedul
     await wait_until(lambda: bool(client.pods.status_updates))
     condition = client.pods.status_updates[-1].status.conditions[0]
     message = "0/1 nodes are available: 1 Insufficient cpu."
-    assert (condition.type, condition.status, condition.reason, condition.message) == \
-        ("PodScheduled", "False", "Unschedulable", message)
+    assert (condition.type, condition.status, condition.reason, condition.message) == (
+        "PodScheduled",
+        "False",
+        "Unschedulable",
+        message,
+    )
     await wait_until(lambda: bool(client.events.created))
     event = client.events.created[0]
     assert (event.type, event.reason, event.message) == ("Warning", "FailedScheduling", message)

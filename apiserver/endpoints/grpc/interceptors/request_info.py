@@ -1,5 +1,6 @@
 """What a gRPC method is in Kubernetes' terms: Pods/Create is a POST ("create") on pods, Pods/Bind a
 POST on pods/binding, Pods/UpdateStatus a PUT ("update") on pods/status."""
+
 from __future__ import annotations
 
 from apiserver.endpoints.request import RequestInfo

@@ -1,4 +1,5 @@
 """Pod workers requeue a pod when its back-off ends, and retry a failed sync with back-off."""
+
 from __future__ import annotations
 
 import asyncio
