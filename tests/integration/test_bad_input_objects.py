@@ -229,6 +229,8 @@ async def test_a_refused_update_leaves_the_stored_pod_alone(
     pod.CopyFrom(stored)
     if path == "metadata.name":  # a rename is another object: NOT_FOUND, nothing to compare
         return
+    if path == "spec.tolerations[0].operator":  # added after the tolerations the pod has
+        path = f"spec.tolerations[{len(stored.spec.tolerations)}].operator"
     mutate(pod, value)
     rejection = await raw_call(channel, method(resources.POD, "Update"), pod.SerializeToString())
     # Most pod spec fields are immutable: either their own error or "spec: Forbidden".
