@@ -35,7 +35,7 @@ help:
 	echo "make images            build podplane:dev and podplane-node:dev"
 	echo "make up                all of the above, then start the cluster and wait until it is Ready"
 	echo "make down              stop the cluster and delete its volumes"
-	echo "make lint              mypy --strict over the project's own code and tests"
+	echo "make lint              ruff check, ruff format --check and mypy --strict"
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
@@ -117,8 +117,11 @@ logs:
 	@$(COMPOSE) logs --tail 100
 
 # --- Tests ---------------------------------------------------------------------------------------
+# ruff (lint, import order, format; configured in pyproject.toml), then mypy --strict.
 lint: $(VENV_STAMP)
 	@$(call timed,lint)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller podctl bench tests
 
 test-unit: $(VENV_STAMP)

@@ -1,12 +1,16 @@
-"""python -m apiserver --etcd-servers http://127.0.0.1:2379 [--bind-address 0.0.0.0] [--port 6443]"""
+"""python -m apiserver --etcd-servers http://127.0.0.1:2379 [--bind-address 0.0.0.0]
+[--port 6443] [--rest-port 8443]"""
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
 
-from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                                DEFAULT_MAX_REQUESTS_INFLIGHT)
+from apiserver.flowcontrol.max_inflight import (
+    DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+    DEFAULT_MAX_REQUESTS_INFLIGHT,
+)
 from apiserver.options.flags import add_security_flags, security_from_args
 from apiserver.server import DEFAULT_ACCEPTORS, DEFAULT_REST_PORT, APIServer, WatchCacheOptions
 from podplane.componentbase import flags
@@ -16,44 +20,88 @@ from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="apiserver", description=__doc__)
-    p.add_argument("--etcd-servers", required=True, type=flags.url_list,
-                   help="comma-separated etcd endpoints, e.g. http://etcd:2379")
+    p.add_argument(
+        "--etcd-servers",
+        required=True,
+        type=flags.url_list,
+        help="comma-separated etcd endpoints, e.g. http://etcd:2379",
+    )
     p.add_argument("--bind-address", type=flags.ip_address, default="0.0.0.0")
     p.add_argument("--port", type=int, default=6443, help="the gRPC API's port (TLS)")
-    p.add_argument("--rest-port", type=int, default=DEFAULT_REST_PORT,
-                   help="the Kubernetes REST API's port (HTTPS; kubectl, client-go, the "
-                        "official clients), on --bind-address; 0 serves none")
-    p.add_argument("--etcd-wait-seconds", type=float, default=120.0,
-                   help="how long to wait for etcd at start-up")
-    p.add_argument("--etcd-compaction-interval", type=float, default=300.0,
-                   help="seconds between compactions of etcd's history (0: never)")
-    p.add_argument("--watch-cache-size", type=int, default=WatchCacheOptions.capacity,
-                   help="events kept per resource for watches resuming from a recent version")
-    p.add_argument("--watch-buffer-size", type=int, default=WatchCacheOptions.watcher_buffer,
-                   help="events queued per watch before a watcher that cannot keep up is closed")
-    p.add_argument("--watch-bookmark-interval", type=float,
-                   default=WatchCacheOptions.bookmark_interval,
-                   help="seconds between BOOKMARK events sent to watchers that allow them")
-    p.add_argument("--watch-batch-interval", type=float,
-                   default=WatchCacheOptions.batch_interval,
-                   help="seconds a busy watch stream waits after a message before the next, "
-                        "which carries every event that arrived meanwhile (for clients that take "
-                        "batches); a stream idle that long sends at once; 0: never wait")
-    p.add_argument("--max-requests-inflight", type=int, default=DEFAULT_MAX_REQUESTS_INFLIGHT,
-                   help="read-only requests served at once; one more is refused with "
-                        "RESOURCE_EXHAUSTED (retry after 1 s); watches and other long-running "
-                        "requests are not counted; 0: no limit")
-    p.add_argument("--max-mutating-requests-inflight", type=int,
-                   default=DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                   help="mutating requests (create, update, delete, bind) served at once; one "
-                        "more is refused with RESOURCE_EXHAUSTED; 0: no limit")
-    p.add_argument("--grpc-acceptors", type=int, default=DEFAULT_ACCEPTORS,
-                   help="gRPC servers sharing the port (SO_REUSEPORT), each taking up one call "
-                        "per event-loop turn: with too few, calls wait in gRPC's core where the "
-                        "in-flight limits cannot refuse them")
-    p.add_argument("--metrics-bind-address", default="0.0.0.0:8080",
-                   help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
-                        "Kubernetes' old insecure port); empty disables it")
+    p.add_argument(
+        "--rest-port",
+        type=int,
+        default=DEFAULT_REST_PORT,
+        help="the Kubernetes REST API's port (HTTPS; kubectl, client-go, the "
+        "official clients), on --bind-address; 0 serves none",
+    )
+    p.add_argument(
+        "--etcd-wait-seconds",
+        type=float,
+        default=120.0,
+        help="how long to wait for etcd at start-up",
+    )
+    p.add_argument(
+        "--etcd-compaction-interval",
+        type=float,
+        default=300.0,
+        help="seconds between compactions of etcd's history (0: never)",
+    )
+    p.add_argument(
+        "--watch-cache-size",
+        type=int,
+        default=WatchCacheOptions.capacity,
+        help="events kept per resource for watches resuming from a recent version",
+    )
+    p.add_argument(
+        "--watch-buffer-size",
+        type=int,
+        default=WatchCacheOptions.watcher_buffer,
+        help="events queued per watch before a watcher that cannot keep up is closed",
+    )
+    p.add_argument(
+        "--watch-bookmark-interval",
+        type=float,
+        default=WatchCacheOptions.bookmark_interval,
+        help="seconds between BOOKMARK events sent to watchers that allow them",
+    )
+    p.add_argument(
+        "--watch-batch-interval",
+        type=float,
+        default=WatchCacheOptions.batch_interval,
+        help="seconds a busy watch stream waits after a message before the next, "
+        "which carries every event that arrived meanwhile (for clients that take "
+        "batches); a stream idle that long sends at once; 0: never wait",
+    )
+    p.add_argument(
+        "--max-requests-inflight",
+        type=int,
+        default=DEFAULT_MAX_REQUESTS_INFLIGHT,
+        help="read-only requests served at once; one more is refused with "
+        "RESOURCE_EXHAUSTED (retry after 1 s); watches and other long-running "
+        "requests are not counted; 0: no limit",
+    )
+    p.add_argument(
+        "--max-mutating-requests-inflight",
+        type=int,
+        default=DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+        help="mutating requests (create, update, delete, bind) served at once; one "
+        "more is refused with RESOURCE_EXHAUSTED; 0: no limit",
+    )
+    p.add_argument(
+        "--grpc-acceptors",
+        type=int,
+        default=DEFAULT_ACCEPTORS,
+        help="gRPC servers sharing the port (SO_REUSEPORT), each taking up one call "
+        "per event-loop turn: with too few, calls wait in gRPC's core where the "
+        "in-flight limits cannot refuse them",
+    )
+    p.add_argument(
+        "--metrics-bind-address",
+        default="0.0.0.0:8080",
+        help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
+        "Kubernetes' old insecure port); empty disables it",
+    )
     p.add_argument("--log-level", type=flags.log_level, default="INFO")
     add_security_flags(p)
     args = p.parse_args(argv)
@@ -61,9 +109,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:
         p.error(f"--metrics-bind-address: {e}")
-    for flag in ("etcd_compaction_interval", "watch_bookmark_interval", "watch_batch_interval",
-                 "max_requests_inflight",
-                 "max_mutating_requests_inflight", "etcd_wait_seconds"):
+    for flag in (
+        "etcd_compaction_interval",
+        "watch_bookmark_interval",
+        "watch_batch_interval",
+        "max_requests_inflight",
+        "max_mutating_requests_inflight",
+        "etcd_wait_seconds",
+    ):
         if getattr(args, flag) < 0:
             p.error(f"--{flag.replace('_', '-')}: must be >= 0")
     for flag in ("watch_cache_size", "watch_buffer_size", "grpc_acceptors"):
@@ -81,16 +134,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> None:
     server = APIServer(
-        args.etcd_servers, f"{args.bind_address}:{args.port}", security=args.security,
-        watch_cache=WatchCacheOptions(capacity=args.watch_cache_size,
-                                      watcher_buffer=args.watch_buffer_size,
-                                      bookmark_interval=args.watch_bookmark_interval,
-                                      batch_interval=args.watch_batch_interval),
+        args.etcd_servers,
+        f"{args.bind_address}:{args.port}",
+        security=args.security,
+        watch_cache=WatchCacheOptions(
+            capacity=args.watch_cache_size,
+            watcher_buffer=args.watch_buffer_size,
+            bookmark_interval=args.watch_bookmark_interval,
+            batch_interval=args.watch_batch_interval,
+        ),
         compaction_interval=args.etcd_compaction_interval,
         max_requests_inflight=args.max_requests_inflight,
         max_mutating_requests_inflight=args.max_mutating_requests_inflight,
         acceptors=args.grpc_acceptors,
-        rest_address=f"{args.bind_address}:{args.rest_port}" if args.rest_port else None)
+        rest_address=f"{args.bind_address}:{args.rest_port}" if args.rest_port else None,
+    )
     metrics = serve_metrics(args.metrics_bind_address)
     await server.start(args.etcd_wait_seconds)
     await wait_for_signal()

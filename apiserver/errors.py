@@ -1,6 +1,7 @@
 """API errors with Kubernetes' wording, so a person knows what to do: each is a gRPC status code
 for the gRPC door and a metav1.Status (reason, message, details) for the REST door, which maps
 the reason to Kubernetes' HTTP code (apiserver/endpoints/rest/status.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from podplane.apimachinery.resources import Resource
 class Cause:
     """metav1.StatusCause: one field's problem (reason FieldValueRequired, FieldValueInvalid, ...),
     its message and the field's path."""
+
     reason: str
     message: str
     field: str = ""
@@ -23,6 +25,7 @@ class Cause:
 class Details:
     """metav1.StatusDetails: the object the error is about (kind is the resource's plural for
     most errors, its kind for Invalid, as Kubernetes does) and the causes."""
+
     name: str = ""
     group: str = ""
     kind: str = ""
@@ -65,21 +68,35 @@ def status_message(message: str) -> str:
 
 
 def not_found(resource: Resource, name: str) -> APIError:
-    return APIError(grpc.StatusCode.NOT_FOUND, "NotFound", f'{resource.plural} "{name}" not found',
-                    _about(resource, name))
+    return APIError(
+        grpc.StatusCode.NOT_FOUND,
+        "NotFound",
+        f'{resource.plural} "{name}" not found',
+        _about(resource, name),
+    )
 
 
 def already_exists(resource: Resource, name: str) -> APIError:
-    return APIError(grpc.StatusCode.ALREADY_EXISTS, "AlreadyExists",
-                    f'{resource.plural} "{name}" already exists', _about(resource, name))
+    return APIError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        "AlreadyExists",
+        f'{resource.plural} "{name}" already exists',
+        _about(resource, name),
+    )
 
 
-def conflict(resource: Resource, name: str,
-             detail: str = "the object has been modified; please apply your changes to the "
-                           "latest version and try again") -> APIError:
-    return APIError(grpc.StatusCode.ABORTED, "Conflict",
-                    f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}',
-                    _about(resource, name))
+def conflict(
+    resource: Resource,
+    name: str,
+    detail: str = "the object has been modified; please apply your changes to the "
+    "latest version and try again",
+) -> APIError:
+    return APIError(
+        grpc.StatusCode.ABORTED,
+        "Conflict",
+        f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}',
+        _about(resource, name),
+    )
 
 
 def bad_request(message: str) -> APIError:
@@ -87,8 +104,9 @@ def bad_request(message: str) -> APIError:
 
 
 def too_old(requested: int, oldest: int) -> APIError:
-    return APIError(grpc.StatusCode.OUT_OF_RANGE, "Expired",
-                    f"too old resource version: {requested} ({oldest})")
+    return APIError(
+        grpc.StatusCode.OUT_OF_RANGE, "Expired", f"too old resource version: {requested} ({oldest})"
+    )
 
 
 def timeout(message: str) -> APIError:
@@ -101,10 +119,17 @@ def unavailable(message: str) -> APIError:
 
 
 def request_entity_too_large(limit: int) -> APIError:
-    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
-                    f"Request entity too large: limit is {limit}")
+    return APIError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "RequestEntityTooLarge",
+        f"Request entity too large: limit is {limit}",
+    )
 
 
 def forbidden(resource: Resource, name: str, reason: str) -> APIError:
-    return APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                    f'{resource.plural} "{name}" is forbidden: {reason}', _about(resource, name))
+    return APIError(
+        grpc.StatusCode.PERMISSION_DENIED,
+        "Forbidden",
+        f'{resource.plural} "{name}" is forbidden: {reason}',
+        _about(resource, name),
+    )

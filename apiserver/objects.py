@@ -2,6 +2,7 @@
 apps_pb2.Deployment, ...) with `metadata`, and has a list message and a watch event message of its
 own. Protobuf messages share no base class that has `metadata`: object_meta() reads it, typed, as
 Kubernetes' meta.Accessor does for any object."""
+
 from __future__ import annotations
 
 import operator
@@ -23,6 +24,7 @@ object_meta: Callable[[Message], meta_pb2.ObjectMeta] = operator.attrgetter("met
 
 class ListMessage(Protocol[T]):
     """A kind's list message (core_pb2.PodList, ...): the items and the list's resourceVersion."""
+
     metadata: meta_pb2.ListMeta
     items: RepeatedCompositeFieldContainer[T]
 
@@ -30,6 +32,7 @@ class ListMessage(Protocol[T]):
 class WatchMessage(Protocol[T]):
     """A kind's watch event message (core_pb2.PodWatchEvent, ...): ADDED, MODIFIED, DELETED or
     BOOKMARK, and the object."""
+
     type: str
     object: T
 

@@ -1,6 +1,7 @@
 """Assembles the apiserver: the etcd client, one store and watch cache per resource, admission,
 authorization and the overload guard, and the front door over them (apiserver/endpoints/grpc/
 door.py: servicers, interceptors, health and reflection)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,10 +17,13 @@ from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.door import grpc_server
-from apiserver.endpoints.rest.door import RestServer, rest_application
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
-from apiserver.flowcontrol.max_inflight import (DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-                                                DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInflight)
+from apiserver.endpoints.rest.door import RestServer, rest_application
+from apiserver.flowcontrol.max_inflight import (
+    DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+    DEFAULT_MAX_REQUESTS_INFLIGHT,
+    MaxInflight,
+)
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
@@ -70,8 +74,8 @@ class APIServer:
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
     # gRPC servers on the port (--grpc-acceptors): how many calls of a method the event loop can
-    # take up per turn (podplane.componentbase.serving.Server); with too few, calls queue where the overload
-    # guard cannot see them.
+    # take up per turn (podplane.componentbase.serving.Server); with too few, calls queue where
+    # the overload guard cannot see them.
     acceptors: int = DEFAULT_ACCEPTORS
     # HOST:PORT of the Kubernetes REST API (port 0: any free one); None serves none.
     rest_address: str | None = None
@@ -82,56 +86,87 @@ class APIServer:
     server: Server = field(init=False)
 
     def __post_init__(self) -> None:
-        self.etcd = EtcdClient(self.etcd_endpoints, credentials=(
-            self.security.etcd_credentials() if self.security else None))
+        self.etcd = EtcdClient(
+            self.etcd_endpoints,
+            credentials=(self.security.etcd_credentials() if self.security else None),
+        )
         if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
             kubelet_client.configure(self.security.kubelet_client.credentials())
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
         opts = self.watch_cache
-        self.cachers = {plural: Cacher(store, capacity=opts.capacity,
-                                       watcher_buffer=opts.watcher_buffer,
-                                       bookmark_interval=opts.bookmark_interval,
-                                       batch_interval=opts.batch_interval,
-                                       trigger_field=_TRIGGER_FIELDS.get(plural),
-                                       on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set)
-                        for plural, store in self.stores.items()
-                        if plural not in UNCACHED_RESOURCES}
+        self.cachers = {
+            plural: Cacher(
+                store,
+                capacity=opts.capacity,
+                watcher_buffer=opts.watcher_buffer,
+                bookmark_interval=opts.bookmark_interval,
+                batch_interval=opts.batch_interval,
+                trigger_field=_TRIGGER_FIELDS.get(plural),
+                on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set,
+            )
+            for plural, store in self.stores.items()
+            if plural not in UNCACHED_RESOURCES
+        }
         reads: dict[str, Cacher[Any] | Uncached[Any]] = {
             plural: self.cachers.get(plural) or Uncached(store)
-            for plural, store in self.stores.items()}
+            for plural, store in self.stores.items()
+        }
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
-        write_admission = AdmissionChain(admission, NodeRestriction(), PodSecurity(
-            self._namespace_labels, self._cached_namespace_labels))
+        write_admission = AdmissionChain(
+            admission,
+            NodeRestriction(),
+            PodSecurity(self._namespace_labels, self._cached_namespace_labels),
+        )
         for store in self.stores.values():
             store.admission = write_admission
         authorizer = Authorizer(self._pods_in_namespace)
         # The overload guard's slots: the server's, whichever door a request comes through.
-        self.max_inflight = MaxInflight(self.max_requests_inflight,
-                                        self.max_mutating_requests_inflight)
+        self.max_inflight = MaxInflight(
+            self.max_requests_inflight, self.max_mutating_requests_inflight
+        )
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         sec = self.security
         # Every resource's verbs, as each front door calls them.
-        self.apis = {plural: ResourceAPI(store, reads[plural])
-                     for plural, store in self.stores.items()}
+        self.apis = {
+            plural: ResourceAPI(store, reads[plural]) for plural, store in self.stores.items()
+        }
         self.authorizer = authorizer
-        self.server = grpc_server(self.address, self.apis, authorizer=authorizer,
-                                  max_inflight=self.max_inflight, security=sec,
-                                  acceptors=self.acceptors)
+        self.server = grpc_server(
+            self.address,
+            self.apis,
+            authorizer=authorizer,
+            max_inflight=self.max_inflight,
+            security=sec,
+            acceptors=self.acceptors,
+        )
         # The REST door, over the same verbs, authorizer and overload guard.
         self.rest: RestServer | None = None
         if self.rest_address is not None:
             host, _, port = self.rest_address.rpartition(":")
-            self.rest = RestServer(rest_application(
-                self.apis, authorizer=authorizer, max_inflight=self.max_inflight, security=sec,
-                ready=lambda: self._ready), host.strip("[]") or "0.0.0.0", int(port), sec)
+            self.rest = RestServer(
+                rest_application(
+                    self.apis,
+                    authorizer=authorizer,
+                    max_inflight=self.max_inflight,
+                    security=sec,
+                    ready=lambda: self._ready,
+                ),
+                host.strip("[]") or "0.0.0.0",
+                int(port),
+                sec,
+            )
         self._ready = False
         # The token port: TLS, no client certificate, bearer tokens (see options/secure_serving).
-        self.token_port = (self.server.add_port(sec.token_address,
-                                                sec.server_credentials(require_client_cert=False))
-                           if sec and sec.token_address else None)
+        self.token_port = (
+            self.server.add_port(
+                sec.token_address, sec.server_credentials(require_client_cert=False)
+            )
+            if sec and sec.token_address
+            else None
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _namespace_labels(self, name: str) -> dict[str, str] | None:
@@ -193,7 +228,7 @@ class APIServer:
             try:
                 await asyncio.wait_for(self.etcd.status(), 5)
                 ok = True
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure means unreachable; logged below
                 ok = False
             if ok != serving:
                 log.warning("etcd %s", "reachable again" if ok else "unreachable")

@@ -1,16 +1,6 @@
-"""podplane-bench: benchmarks and load tests of a podplane control plane.
+"""podplane-bench: benchmarks and load tests of a podplane control plane; USAGE lists the
+commands (podplane-bench --help prints it)."""
 
-    podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
-    podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
-    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] [--out FILE]
-    podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
-                             [--out FILE] [--plot FILE]
-    podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
-    podplane-bench apiserver-costs [--calls N] [--out FILE]
-    podplane-bench grpc-costs [--calls N] [--out FILE]
-    podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
-                                   [--out FILE]
-"""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +15,24 @@ from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
 from podplane.componentbase import flags
 
+# The --help description, printed as written: kept out of the docstring, which a formatter
+# re-indents (a backslash at the end of a line joins it to the next).
+USAGE = """\
+podplane-bench: benchmarks and load tests of a podplane control plane.
+
+    podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
+    podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
+    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] \
+[--out FILE]
+    podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
+                             [--out FILE] [--plot FILE]
+    podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
+    podplane-bench apiserver-costs [--calls N] [--out FILE]
+    podplane-bench grpc-costs [--calls N] [--out FILE]
+    podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
+                                   [--out FILE]
+"""
+
 
 def _counts(value: str) -> tuple[int, ...]:
     try:
@@ -38,37 +46,63 @@ def _counts(value: str) -> tuple[int, ...]:
 
 def _add_apiserver(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "apiserver", help="raw etcd CAS ceiling, apiserver write throughput/latency, watch latency",
+        "apiserver",
+        help="raw etcd CAS ceiling, apiserver write throughput/latency, watch latency",
         description="Measures, in one run: raw etcd compare-and-swap txn/s (the ceiling), "
-                    "apiserver create/update throughput and latency at several client counts, "
-                    "and watch event delivery latency at several watcher counts. Starts its own "
-                    "etcd and apiserver unless --server is given.")
+        "apiserver create/update throughput and latency at several client counts, "
+        "and watch event delivery latency at several watcher counts. Starts its own "
+        "etcd and apiserver unless --server is given.",
+    )
     p.add_argument("--server", help="a running apiserver (host:port) instead of starting one")
-    p.add_argument("--etcd", help="a running etcd (http://host:port): the ceiling phase, and the "
-                                  "store of the apiserver started here when --server is not given")
+    p.add_argument(
+        "--etcd",
+        help="a running etcd (http://host:port): the ceiling phase, and the "
+        "store of the apiserver started here when --server is not given",
+    )
     p.add_argument("--out", default="build/bench/apiserver.json", help="the JSON result")
     p.add_argument("--markdown-out", default="build/bench/apiserver.md", help="the markdown table")
     p.add_argument("--quick", action="store_true", help="short cells: a run of about a minute")
     p.add_argument("--warmup", type=float, help="seconds excluded before each write measurement")
     p.add_argument("--duration", type=float, help="seconds measured per write cell")
-    p.add_argument("--clients", type=_counts, default=(1, 10, 100),
-                   help='e.g. 1,10,100 ("" skips the phase)')
-    p.add_argument("--client-processes", type=int, default=4,
-                   help="worker processes the clients are spread over")
+    p.add_argument(
+        "--clients", type=_counts, default=(1, 10, 100), help='e.g. 1,10,100 ("" skips the phase)'
+    )
+    p.add_argument(
+        "--client-processes",
+        type=int,
+        default=4,
+        help="worker processes the clients are spread over",
+    )
     p.add_argument("--etcd-duration", type=float, help="seconds measured per etcd phase")
     p.add_argument("--etcd-workers", type=int, default=2, help="processes driving etcd")
-    p.add_argument("--etcd-inflight", type=int, default=64,
-                   help="concurrent requests per etcd worker process")
-    p.add_argument("--watchers", type=_counts, default=(1, 100, 1000),
-                   help='e.g. 1,100,1000 ("" skips the phase)')
-    p.add_argument("--watch-processes", type=int, default=4,
-                   help="worker processes the watchers are spread over")
-    p.add_argument("--watchers-per-connection", type=int, default=1,
-                   help="watch streams sharing one gRPC connection")
+    p.add_argument(
+        "--etcd-inflight", type=int, default=64, help="concurrent requests per etcd worker process"
+    )
+    p.add_argument(
+        "--watchers",
+        type=_counts,
+        default=(1, 100, 1000),
+        help='e.g. 1,100,1000 ("" skips the phase)',
+    )
+    p.add_argument(
+        "--watch-processes",
+        type=int,
+        default=4,
+        help="worker processes the watchers are spread over",
+    )
+    p.add_argument(
+        "--watchers-per-connection",
+        type=int,
+        default=1,
+        help="watch streams sharing one gRPC connection",
+    )
     p.add_argument("--watch-rate", type=float, default=20.0, help="pods created per second")
     p.add_argument("--watch-duration", type=float, help="seconds of writes per watch cell")
-    p.add_argument("--keep", action="store_true",
-                   help="with --server: leave the run's pods in place instead of deleting them")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --server: leave the run's pods in place instead of deleting them",
+    )
 
 
 _positive = flags.positive_int
@@ -81,9 +115,10 @@ def _rates(value: str) -> tuple[float, ...]:
             rate = pod_startup.BURST if item == "burst" else float(item)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{item!r}: expected pods per second or \"burst\"") from None
+                f'{item!r}: expected pods per second or "burst"'
+            ) from None
         if rate < 0 or (rate == 0 and item != "burst"):
-            raise argparse.ArgumentTypeError(f"{item!r}: expected a positive rate or \"burst\"")
+            raise argparse.ArgumentTypeError(f'{item!r}: expected a positive rate or "burst"')
         rates.append(rate)
     if not rates:
         raise argparse.ArgumentTypeError("expected at least one rate")
@@ -92,21 +127,35 @@ def _rates(value: str) -> tuple[float, ...]:
 
 def _add_pods(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "pods", help="pod start-up latency: create -> Running, p50/p90/p99 and throughput",
+        "pods",
+        help="pod start-up latency: create -> Running, p50/p90/p99 and throughput",
         description="Per rate: creates N busybox pods (sleep 3600, image present, a tiny cpu "
-                    "request) in a fresh namespace of a running cluster, at a steady rate or as "
-                    "a burst, measures create -> scheduled -> Running as a watch delivers them "
-                    "(clusterloader2's PodStartupLatency), and deletes the namespace.")
+        "request) in a fresh namespace of a running cluster, at a steady rate or as "
+        "a burst, measures create -> scheduled -> Running as a watch delivers them "
+        "(clusterloader2's PodStartupLatency), and deletes the namespace.",
+    )
     defaults = pod_startup.Options()
     p.add_argument("--server", default=defaults.server, help="the apiserver (host:port)")
     p.add_argument("--pods", type=_positive, default=defaults.pods, help="how many pods")
-    p.add_argument("--rate", type=_rates, default=defaults.rates, dest="rates",
-                   help='pods/s per cell, comma-separated, "burst" for all at once '
-                        '(default 2,burst)')
-    p.add_argument("--concurrency", type=_positive, default=defaults.concurrency,
-                   help="Create calls in flight at once in a burst")
-    p.add_argument("--timeout", type=float, default=defaults.timeout,
-                   help="seconds to wait for every pod to be Running")
+    p.add_argument(
+        "--rate",
+        type=_rates,
+        default=defaults.rates,
+        dest="rates",
+        help='pods/s per cell, comma-separated, "burst" for all at once (default 2,burst)',
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=defaults.concurrency,
+        help="Create calls in flight at once in a burst",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults.timeout,
+        help="seconds to wait for every pod to be Running",
+    )
     p.add_argument("--cpu-request", default=defaults.cpu_request, help="each pod's cpu request")
     p.add_argument("--out", default=defaults.out, help="the JSON result")
 
@@ -114,24 +163,37 @@ def _add_pods(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def options_from(args: argparse.Namespace) -> apiserver_benchmark.Options:
     quick = args.quick
     return apiserver_benchmark.Options(
-        server=args.server, etcd=args.etcd, out=args.out, markdown_out=args.markdown_out,
+        server=args.server,
+        etcd=args.etcd,
+        out=args.out,
+        markdown_out=args.markdown_out,
         warmup=args.warmup if args.warmup is not None else (1.0 if quick else 2.0),
         duration=args.duration if args.duration is not None else (3.0 if quick else 8.0),
-        clients=args.clients, client_processes=args.client_processes,
+        clients=args.clients,
+        client_processes=args.client_processes,
         etcd_warmup=1.0,
-        etcd_duration=args.etcd_duration if args.etcd_duration is not None
+        etcd_duration=args.etcd_duration
+        if args.etcd_duration is not None
         else (3.0 if quick else 5.0),
-        etcd_workers=args.etcd_workers, etcd_inflight=args.etcd_inflight,
-        watchers=args.watchers, watch_processes=args.watch_processes,
-        watchers_per_connection=args.watchers_per_connection, watch_rate=args.watch_rate,
-        watch_duration=args.watch_duration if args.watch_duration is not None
+        etcd_workers=args.etcd_workers,
+        etcd_inflight=args.etcd_inflight,
+        watchers=args.watchers,
+        watch_processes=args.watch_processes,
+        watchers_per_connection=args.watchers_per_connection,
+        watch_rate=args.watch_rate,
+        watch_duration=args.watch_duration
+        if args.watch_duration is not None
         else (4.0 if quick else 10.0),
-        keep=args.keep)
+        keep=args.keep,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="podplane-bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="podplane-bench",
+        description=USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_apiserver(sub)
     _add_pods(sub)
@@ -145,9 +207,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))
     if args.command == "pods":
-        return pod_startup.run(pod_startup.Options(
-            server=args.server, pods=args.pods, rates=args.rates, concurrency=args.concurrency,
-            timeout=args.timeout, cpu_request=args.cpu_request, out=args.out))
+        return pod_startup.run(
+            pod_startup.Options(
+                server=args.server,
+                pods=args.pods,
+                rates=args.rates,
+                concurrency=args.concurrency,
+                timeout=args.timeout,
+                cpu_request=args.cpu_request,
+                out=args.out,
+            )
+        )
     if args.command == "scheduler":
         return scheduler_cli.run(args)
     if args.command == "scheduler-decision":

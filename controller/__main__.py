@@ -7,6 +7,7 @@ The controller-manager: runs the cluster's controllers against the apiserver. Wi
 kube-system/kube-controller-manager runs the controllers, the others stand by; a leader that loses
 the lease exits (status 1) and is restarted as a standby. Its health service reports SERVING while
 it leads or stands by; SIGTERM stops it gracefully, releasing the lease."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,12 +18,16 @@ from collections.abc import Sequence
 from controller.controllers import CONTROLLERS
 from controller.framework.manager import ControllerManager, ControllerOptions
 from controller.nodeipam.cidrset import CidrAllocator
-from podplane.componentbase import flags
-from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import Client
-from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
-                                while_leading)
 from podplane.client.credentials import add_credential_flags
+from podplane.componentbase import flags, leaderelection_flags
+from podplane.componentbase.app import (
+    Component,
+    component_settings,
+    leader_elector,
+    serve_component,
+    while_leading,
+)
 from podplane.componentbase.serving import run_service
 
 log = logging.getLogger("controller-manager")
@@ -33,42 +38,73 @@ def _controllers(value: str) -> list[str]:
     unknown = [n for n in names if n not in CONTROLLERS]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown controller(s) {unknown or value!r}; known: {', '.join(CONTROLLERS)}")
+            f"unknown controller(s) {unknown or value!r}; known: {', '.join(CONTROLLERS)}"
+        )
     return names
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="controller-manager",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", required=True, type=flags.address,
-                        help="the apiserver's gRPC address, HOST:PORT")
-    parser.add_argument("--health-port", type=flags.port, default=10257,
-                        help="port of the gRPC health service (default 10257; 0 picks one)")
-    parser.add_argument("--bind-address", type=flags.ip_address, default="0.0.0.0",
-                        help="address the health service listens on (default 0.0.0.0)")
-    parser.add_argument("--controllers", type=_controllers, default=list(CONTROLLERS),
-                        help=f"comma-separated controllers to run (default all: "
-                             f"{','.join(CONTROLLERS)})")
-    parser.add_argument("--metrics-bind-address", type=flags.metrics_address,
-                        default="0.0.0.0:10252",
-                        help="HOST:PORT of the Prometheus /metrics endpoint (default "
-                             "0.0.0.0:10252; empty: none)")
-    parser.add_argument("--node-monitor-grace-period", type=flags.duration,
-                        default=ControllerOptions.node_monitor_grace_period,
-                        help="how long a node may go without renewing its lease before it is "
-                             "marked unreachable (default 50s)")
-    parser.add_argument("--node-startup-grace-period", type=flags.duration,
-                        default=ControllerOptions.node_startup_grace_period,
-                        help="the same for a node that never posted its status (default 60s)")
-    parser.add_argument("--cluster-cidr", default=ControllerOptions.cluster_cidr,
-                        help="the range node podCIDRs are allocated from (default "
-                             "10.244.0.0/16)")
-    parser.add_argument("--node-cidr-mask-size", type=int,
-                        default=ControllerOptions.node_cidr_mask_size,
-                        help="prefix length of each node's podCIDR (default 24)")
+    parser = argparse.ArgumentParser(
+        prog="controller-manager", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--server",
+        required=True,
+        type=flags.address,
+        help="the apiserver's gRPC address, HOST:PORT",
+    )
+    parser.add_argument(
+        "--health-port",
+        type=flags.port,
+        default=10257,
+        help="port of the gRPC health service (default 10257; 0 picks one)",
+    )
+    parser.add_argument(
+        "--bind-address",
+        type=flags.ip_address,
+        default="0.0.0.0",
+        help="address the health service listens on (default 0.0.0.0)",
+    )
+    parser.add_argument(
+        "--controllers",
+        type=_controllers,
+        default=list(CONTROLLERS),
+        help=f"comma-separated controllers to run (default all: {','.join(CONTROLLERS)})",
+    )
+    parser.add_argument(
+        "--metrics-bind-address",
+        type=flags.metrics_address,
+        default="0.0.0.0:10252",
+        help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10252; empty: none)",
+    )
+    parser.add_argument(
+        "--node-monitor-grace-period",
+        type=flags.duration,
+        default=ControllerOptions.node_monitor_grace_period,
+        help="how long a node may go without renewing its lease before it is "
+        "marked unreachable (default 50s)",
+    )
+    parser.add_argument(
+        "--node-startup-grace-period",
+        type=flags.duration,
+        default=ControllerOptions.node_startup_grace_period,
+        help="the same for a node that never posted its status (default 60s)",
+    )
+    parser.add_argument(
+        "--cluster-cidr",
+        default=ControllerOptions.cluster_cidr,
+        help="the range node podCIDRs are allocated from (default 10.244.0.0/16)",
+    )
+    parser.add_argument(
+        "--node-cidr-mask-size",
+        type=int,
+        default=ControllerOptions.node_cidr_mask_size,
+        help="prefix length of each node's podCIDR (default 24)",
+    )
     leaderelection_flags.add_flags(parser, "kube-controller-manager")
-    parser.add_argument("--log-level", default="INFO",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
+    )
     add_credential_flags(parser)
     args = parser.parse_args(argv)
     try:
@@ -78,27 +114,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.options = ControllerOptions(
         node_monitor_grace_period=args.node_monitor_grace_period,
         node_startup_grace_period=args.node_startup_grace_period,
-        cluster_cidr=args.cluster_cidr, node_cidr_mask_size=args.node_cidr_mask_size)
+        cluster_cidr=args.cluster_cidr,
+        node_cidr_mask_size=args.node_cidr_mask_size,
+    )
     component_settings(parser, args)
     return args
 
 
 async def serve(args: argparse.Namespace) -> None:
     def build(client: Client) -> Component:
-        manager = ControllerManager(client, {n: CONTROLLERS[n] for n in args.controllers},
-                                    args.options)
+        manager = ControllerManager(
+            client, {n: CONTROLLERS[n] for n in args.controllers}, args.options
+        )
         # The controllers (and their informers) start only once this replica leads; losing the
         # lease raises LeadershipLost, which ends the process with status 1.
         elector = leader_elector(client, args.leader_election)
         return Component(run=lambda: while_leading(elector, manager.run))
 
-    await serve_component(apiserver=args.server, credentials=args.credentials,
-                          health_address=flags.listen_address(args.bind_address, args.health_port),
-                          metrics_address=args.metrics_bind_address, build=build)
+    await serve_component(
+        apiserver=args.server,
+        credentials=args.credentials,
+        health_address=flags.listen_address(args.bind_address, args.health_port),
+        metrics_address=args.metrics_bind_address,
+        build=build,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_service("controller-manager", serve, parse_args(argv))
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,7 @@
 """Every controller the controller-manager can run, by the name `--controllers` uses
 (kube-controller-manager's NewControllerDescriptors). The one module that knows them all: the
 controller folders import only controller.framework, never this or each other."""
+
 from __future__ import annotations
 
 from controller.deployment.controller import DeploymentController
@@ -14,11 +15,18 @@ from controller.replicaset.controller import ReplicaSetController
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
-    "nodelifecycle": WithOptions(lambda client, o: NodeLifecycleController(
-        client, monitor_grace_period=o.node_monitor_grace_period,
-        startup_grace_period=o.node_startup_grace_period)),
-    "nodeipam": WithOptions(lambda client, o: NodeIpamController(
-        client, cluster_cidr=o.cluster_cidr, node_cidr_mask_size=o.node_cidr_mask_size)),
+    "nodelifecycle": WithOptions(
+        lambda client, o: NodeLifecycleController(
+            client,
+            monitor_grace_period=o.node_monitor_grace_period,
+            startup_grace_period=o.node_startup_grace_period,
+        )
+    ),
+    "nodeipam": WithOptions(
+        lambda client, o: NodeIpamController(
+            client, cluster_cidr=o.cluster_cidr, node_cidr_mask_size=o.node_cidr_mask_size
+        )
+    ),
     "replicationcontroller": ReplicaSetController.for_replication_controllers,
     "replicaset": ReplicaSetController,
     "garbagecollector": GarbageCollector,

@@ -1,4 +1,5 @@
 """python -m kubelet --server HOST:PORT --node-name NAME --pod-cidr CIDR [--port 10250] ..."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,11 @@ async def run(config: KubeletConfig) -> int:
     try:
         host_ip = config.node_ip or detect_node_ip(config.server)
     except OSError as e:
-        log.error("--server %s: cannot find the local address toward it (%s); set --node-ip",
-                  config.server, e)
+        log.error(
+            "--server %s: cannot find the local address toward it (%s); set --node-ip",
+            config.server,
+            e,
+        )
         return 1
     metrics = serve_metrics(config.metrics_bind_address)
     client = Client(config.server, credentials=config.credentials)

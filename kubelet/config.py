@@ -1,4 +1,5 @@
 """The kubelet's command line. A bad setting is reported by name and exits with status 2."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,10 +13,14 @@ from typing import NoReturn
 
 import grpc
 
-from podplane.componentbase import flags
 from podplane.apimachinery import quantity
-from podplane.client.credentials import Credentials, CredentialsError, add_credential_flags, \
-    credentials_from
+from podplane.client.credentials import (
+    Credentials,
+    CredentialsError,
+    add_credential_flags,
+    credentials_from,
+)
+from podplane.componentbase import flags
 from podplane.componentbase.metrics import parse_bind_address
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -53,10 +58,13 @@ class KubeletConfig:
     def serving_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert_file:
             return None
-        files = [open(f, "rb").read() for f in (self.tls_private_key_file, self.tls_cert_file,
-                                                self.client_ca_file)]
-        return grpc.ssl_server_credentials([(files[0], files[1])], root_certificates=files[2],
-                                           require_client_auth=True)
+        files = [
+            open(f, "rb").read()
+            for f in (self.tls_private_key_file, self.tls_cert_file, self.client_ca_file)
+        ]
+        return grpc.ssl_server_credentials(
+            [(files[0], files[1])], root_certificates=files[2], require_client_auth=True
+        )
 
 
 def _host_port(value: str) -> str:
@@ -84,8 +92,9 @@ def _reserved(value: str) -> dict[str, str]:
     for item in filter(None, (p.strip() for p in value.split(","))):
         name, sep, amount = item.partition("=")
         if not sep or name not in _RESERVABLE:
-            raise ValueError(f'"{item}" is not RESOURCE=QUANTITY with a resource of '
-                             f'{", ".join(_RESERVABLE)}')
+            raise ValueError(
+                f'"{item}" is not RESOURCE=QUANTITY with a resource of {", ".join(_RESERVABLE)}'
+            )
         try:
             if quantity.parse(amount) < 0:
                 raise ValueError
@@ -96,42 +105,80 @@ def _reserved(value: str) -> dict[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kubelet", description=(
-        "The podplane node agent: registers this node, renews its lease and runs the pods "
-        "bound to it on the local Docker engine."))
+    p = argparse.ArgumentParser(
+        prog="kubelet",
+        description=(
+            "The podplane node agent: registers this node, renews its lease and runs the pods "
+            "bound to it on the local Docker engine."
+        ),
+    )
     p.add_argument("--server", required=True, help="the apiserver, HOST:PORT")
     p.add_argument("--node-name", required=True, help="this node's name (a DNS subdomain)")
-    p.add_argument("--pod-cidr", required=True,
-                   help="the pod IP range of this node, e.g. 10.244.1.0/24")
-    p.add_argument("--port", type=int, default=10250,
-                   help="the kubelet API port (container logs); default 10250")
-    p.add_argument("--node-ip", default="",
-                   help="the node IP to report; default: the local address toward the apiserver")
+    p.add_argument(
+        "--pod-cidr", required=True, help="the pod IP range of this node, e.g. 10.244.1.0/24"
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=10250,
+        help="the kubelet API port (container logs); default 10250",
+    )
+    p.add_argument(
+        "--node-ip",
+        default="",
+        help="the node IP to report; default: the local address toward the apiserver",
+    )
     p.add_argument("--root-dir", default="/var/lib/kubelet", help="pod volumes live here")
-    p.add_argument("--docker-host", default="unix:///var/run/docker.sock",
-                   help="the Docker engine running the pods")
+    p.add_argument(
+        "--docker-host",
+        default="unix:///var/run/docker.sock",
+        help="the Docker engine running the pods",
+    )
     p.add_argument("--pause-image", default="podplane/pause:3.9", help="the pod sandbox image")
     p.add_argument("--node-labels", default="", help="extra node labels, k1=v1,k2=v2")
-    p.add_argument("--node-status-update-frequency", type=float, default=10.0,
-                   help="seconds between node status updates")
-    p.add_argument("--metrics-bind-address", default="0.0.0.0:10255",
-                   help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10255, "
-                        "the kubelet's old read-only port); empty disables it")
-    p.add_argument("--kube-reserved", default="",
-                   help="resources set aside for Kubernetes' daemons, e.g. cpu=100m,memory=100Mi")
-    p.add_argument("--system-reserved", default="",
-                   help="resources set aside for the system, e.g. cpu=100m,memory=100Mi")
-    p.add_argument("--pod-manifest-path", default="",
-                   help="a directory of static pod manifests (*.yaml, *.yml, *.json) the "
-                        "kubelet runs itself; default: none")
-    p.add_argument("--tls-cert-file", default="",
-                   help="the kubelet API's serving certificate (PEM); default: plaintext")
+    p.add_argument(
+        "--node-status-update-frequency",
+        type=float,
+        default=10.0,
+        help="seconds between node status updates",
+    )
+    p.add_argument(
+        "--metrics-bind-address",
+        default="0.0.0.0:10255",
+        help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10255, "
+        "the kubelet's old read-only port); empty disables it",
+    )
+    p.add_argument(
+        "--kube-reserved",
+        default="",
+        help="resources set aside for Kubernetes' daemons, e.g. cpu=100m,memory=100Mi",
+    )
+    p.add_argument(
+        "--system-reserved",
+        default="",
+        help="resources set aside for the system, e.g. cpu=100m,memory=100Mi",
+    )
+    p.add_argument(
+        "--pod-manifest-path",
+        default="",
+        help="a directory of static pod manifests (*.yaml, *.yml, *.json) the "
+        "kubelet runs itself; default: none",
+    )
+    p.add_argument(
+        "--tls-cert-file",
+        default="",
+        help="the kubelet API's serving certificate (PEM); default: plaintext",
+    )
     p.add_argument("--tls-private-key-file", default="", help="the key of --tls-cert-file")
-    p.add_argument("--client-ca-file", default="",
-                   help="CA of the client certificates the kubelet API accepts (the apiserver's)")
+    p.add_argument(
+        "--client-ca-file",
+        default="",
+        help="CA of the client certificates the kubelet API accepts (the apiserver's)",
+    )
     add_credential_flags(p)
-    p.add_argument("--log-level", type=flags.log_level, default="INFO",
-                   help="DEBUG, INFO, WARNING or ERROR")
+    p.add_argument(
+        "--log-level", type=flags.log_level, default="INFO", help="DEBUG, INFO, WARNING or ERROR"
+    )
     return p
 
 
@@ -147,8 +194,11 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
     except ValueError as e:
         fail("--server", str(e))
     if len(args.node_name) > 253 or not _DNS_SUBDOMAIN.match(args.node_name):
-        fail("--node-name", f'"{args.node_name}" must be a lowercase RFC 1123 subdomain '
-                            f"(letters, digits, '-' and '.')")
+        fail(
+            "--node-name",
+            f'"{args.node_name}" must be a lowercase RFC 1123 subdomain '
+            f"(letters, digits, '-' and '.')",
+        )
     try:
         cidr = str(ipaddress.ip_network(args.pod_cidr, strict=True))
     except ValueError as e:
@@ -169,8 +219,10 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
     except ValueError as e:
         fail("--node-labels", str(e))
     if not 0 < args.node_status_update_frequency < math.inf:  # nan fails this too
-        fail("--node-status-update-frequency", f"{args.node_status_update_frequency}: must be a "
-                                               f"positive number of seconds")
+        fail(
+            "--node-status-update-frequency",
+            f"{args.node_status_update_frequency}: must be a positive number of seconds",
+        )
     try:
         parse_bind_address(args.metrics_bind_address)
     except ValueError as e:
@@ -183,9 +235,11 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
             fail("--" + flag.replace("_", "-"), str(e))
     if args.pod_manifest_path and not args.pod_manifest_path.startswith("/"):
         fail("--pod-manifest-path", f'"{args.pod_manifest_path}" must be an absolute path')
-    tls = {"--tls-cert-file": args.tls_cert_file,
-           "--tls-private-key-file": args.tls_private_key_file,
-           "--client-ca-file": args.client_ca_file}
+    tls = {
+        "--tls-cert-file": args.tls_cert_file,
+        "--tls-private-key-file": args.tls_private_key_file,
+        "--client-ca-file": args.client_ca_file,
+    }
     for flag, path in tls.items():
         if any(tls.values()) and not path:
             fail(flag, "required with the other TLS serving flags")
@@ -199,12 +253,23 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
     except CredentialsError as e:
         parser.error(str(e))
     return KubeletConfig(
-        tls_cert_file=args.tls_cert_file, tls_private_key_file=args.tls_private_key_file,
-        client_ca_file=args.client_ca_file, credentials=credentials,
-        server=args.server, node_name=args.node_name, pod_cidr=cidr, port=args.port,
-        node_ip=args.node_ip, root_dir=args.root_dir.rstrip("/") or "/",
-        docker_host=args.docker_host, pause_image=args.pause_image, node_labels=labels,
+        tls_cert_file=args.tls_cert_file,
+        tls_private_key_file=args.tls_private_key_file,
+        client_ca_file=args.client_ca_file,
+        credentials=credentials,
+        server=args.server,
+        node_name=args.node_name,
+        pod_cidr=cidr,
+        port=args.port,
+        node_ip=args.node_ip,
+        root_dir=args.root_dir.rstrip("/") or "/",
+        docker_host=args.docker_host,
+        pause_image=args.pause_image,
+        node_labels=labels,
         node_status_update_frequency=args.node_status_update_frequency,
-        log_level=args.log_level, metrics_bind_address=args.metrics_bind_address,
-        pod_manifest_path=args.pod_manifest_path, kube_reserved=reserved["kube_reserved"],
-        system_reserved=reserved["system_reserved"])
+        log_level=args.log_level,
+        metrics_bind_address=args.metrics_bind_address,
+        pod_manifest_path=args.pod_manifest_path,
+        kube_reserved=reserved["kube_reserved"],
+        system_reserved=reserved["system_reserved"],
+    )

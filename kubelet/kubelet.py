@@ -1,6 +1,7 @@
 """The kubelet: wires the node's registration and lease, the pod informer, the static pod manifests
 and their mirror pods, the pod workers, the PLEG, housekeeping and the kubelet API server together,
 and runs them until stopped."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,39 +39,60 @@ log = logging.getLogger(__name__)
 
 
 class Kubelet:
-    def __init__(self, config: KubeletConfig, runtime: ContainerRuntime, client: Client,
-                 host_ip: str, machine: MachineInfo | None = None,
-                 listen_host: str = "0.0.0.0") -> None:
+    def __init__(
+        self,
+        config: KubeletConfig,
+        runtime: ContainerRuntime,
+        client: Client,
+        host_ip: str,
+        machine: MachineInfo | None = None,
+        listen_host: str = "0.0.0.0",
+    ) -> None:
         self.config = config
         self.runtime = runtime
         self.client = client
         self.host_ip = host_ip
         self.machine = machine or read_machine_info(config.root_dir)
         self.informer: Informer[core_pb2.Pod] = Informer(
-            client.pods, field_selector=f"spec.nodeName={config.node_name}", name="pods")
+            client.pods, field_selector=f"spec.nodeName={config.node_name}", name="pods"
+        )
         self.volumes = PodVolumes(config.root_dir, ClientObjectGetter(client))
         recorder = EventRecorder(client, "kubelet", instance=config.node_name)
         # A probe result that changes syncs the pod again (its status, or a liveness kill).
-        self.probes = ProbeManager(runtime, on_change=lambda key: self.workers.enqueue(key),
-                                   recorder=recorder)
+        self.probes = ProbeManager(
+            runtime, on_change=lambda key: self.workers.enqueue(key), recorder=recorder
+        )
         # Static pods come from the manifest directory, not the API; their mirror pods (the
         # API's copies, which the informer sees too) are never run themselves.
         self.static_pods: StaticPodSource | None = None
         if config.pod_manifest_path:
-            self.static_pods = StaticPodSource(config.pod_manifest_path, config.node_name,
-                                               on_change=self._on_static_pod)
+            self.static_pods = StaticPodSource(
+                config.pod_manifest_path, config.node_name, on_change=self._on_static_pod
+            )
         self.mirror_pods = MirrorPods(
-            client.pods, config.node_name, node_uid=self._node_uid, static_pod=self._static_pod,
+            client.pods,
+            config.node_name,
+            node_uid=self._node_uid,
+            static_pod=self._static_pod,
             api_pod=self.informer.get,
-            static_keys=lambda: list(self.static_pods.pods) if self.static_pods else [])
+            static_keys=lambda: list(self.static_pods.pods) if self.static_pods else [],
+        )
         self.status_manager = StatusManager(client.pods, mirror_of=self._mirror_of)
         self._reservations = (config.kube_reserved, config.system_reserved)
         self.syncer = PodSyncer(
-            runtime, self.volumes, self.status_manager,
-            NodeContext(node_name=config.node_name, host_ip=host_ip,
-                        pause_image=config.pause_image, pod_cidr=config.pod_cidr,
-                        allocatable=allocatable(capacity(self.machine), self._reservations)),
-            recorder=recorder, probes=self.probes)
+            runtime,
+            self.volumes,
+            self.status_manager,
+            NodeContext(
+                node_name=config.node_name,
+                host_ip=host_ip,
+                pause_image=config.pause_image,
+                pod_cidr=config.pod_cidr,
+                allocatable=allocatable(capacity(self.machine), self._reservations),
+            ),
+            recorder=recorder,
+            probes=self.probes,
+        )
         self.workers = PodWorkers(self.syncer, self.pod)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
         self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.desired_pods)
@@ -78,13 +100,14 @@ class Kubelet:
         self.pod_starts = metrics.PodStartTracker()
         metrics.NODE_NAME.labels(config.node_name).set(1)
         servicer = KubeletServicer(runtime, self.pod)
-        self.server = Server(f"{listen_host}:{config.port}",
-                             register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(
-                                 servicer, s),
-                             service_names=[SERVICE_NAME],
-                             credentials=config.serving_credentials(),
-                             # On TLS, the API is the apiserver's alone (server/authorization.py).
-                             interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [])
+        self.server = Server(
+            f"{listen_host}:{config.port}",
+            register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(servicer, s),
+            service_names=[SERVICE_NAME],
+            credentials=config.serving_credentials(),
+            # On TLS, the API is the apiserver's alone (server/authorization.py).
+            interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [],
+        )
         self.reporter: NodeStatusReporter | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -150,14 +173,24 @@ class Kubelet:
         await self.server.start()
         await self.server.set_serving(False)
         runtime_version = await self.runtime.version()
-        identity = NodeIdentity(name=self.config.node_name, pod_cidr=self.config.pod_cidr,
-                                host_ip=self.host_ip, kubelet_port=self.port,
-                                labels=self.config.node_labels)
+        identity = NodeIdentity(
+            name=self.config.node_name,
+            pod_cidr=self.config.pod_cidr,
+            host_ip=self.host_ip,
+            kubelet_port=self.port,
+            labels=self.config.node_labels,
+        )
         self.reporter = NodeStatusReporter(
-            self.client.nodes, identity, self.machine, runtime_version,
-            readiness=self.pleg.not_healthy, period=self.config.node_status_update_frequency,
-            stats=lambda: read_node_stats(self.config.root_dir), reservations=self._reservations,
-            images=self.runtime.list_images)
+            self.client.nodes,
+            identity,
+            self.machine,
+            runtime_version,
+            readiness=self.pleg.not_healthy,
+            period=self.config.node_status_update_frequency,
+            stats=lambda: read_node_stats(self.config.root_dir),
+            reservations=self._reservations,
+            images=self.runtime.list_images,
+        )
         node = await self.reporter.register_until_done()
         self.lease.node_uid = node.metadata.uid
         self._spawn(self.lease.run(), "node-lease")
@@ -165,8 +198,11 @@ class Kubelet:
 
         # Nothing touches containers before the informer has synced: an empty cache would
         # read as "no pods wanted here" and the workers would remove every running pod.
-        self.informer.add_handler(on_add=self._on_pod, on_update=lambda _, new: self._on_pod(new),
-                                  on_delete=self._on_pod_deleted)
+        self.informer.add_handler(
+            on_add=self._on_pod,
+            on_update=lambda _, new: self._on_pod(new),
+            on_delete=self._on_pod_deleted,
+        )
         self._spawn(self.informer.run(), "pod-informer")
         await self.informer.wait_synced()
         if self.static_pods is not None:
@@ -180,8 +216,12 @@ class Kubelet:
         self._spawn(self.pleg.run(), "pleg")
         self._spawn(self.housekeeping.run(), "housekeeping")
         await self.server.set_serving(True)
-        log.info("kubelet for node %s is running (%d pods bound here; kubelet API on port %d)",
-                 self.config.node_name, len(self.informer.keys()), self.server.port)
+        log.info(
+            "kubelet for node %s is running (%d pods bound here; kubelet API on port %d)",
+            self.config.node_name,
+            len(self.informer.keys()),
+            self.server.port,
+        )
 
     async def stop(self, grace: float = 2.0) -> None:
         """Stops the kubelet; the pods keep running, as with Kubernetes."""

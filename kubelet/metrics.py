@@ -1,5 +1,7 @@
 """The kubelet's metrics, under the kubelet's names (pkg/kubelet/metrics): the pods and containers
-running here (from the PLEG's relist), how long pods take to start and to sync, and the node name."""
+running here (from the PLEG's relist), how long pods take to start and to sync, and the node
+name."""
+
 from __future__ import annotations
 
 import time
@@ -11,17 +13,46 @@ from podplane.api.core.v1 import core_pb2
 
 NODE_NAME = Gauge("kubelet_node_name", "The node's name. The count is always 1.", ["node"])
 RUNNING_PODS = Gauge("kubelet_running_pods", "Number of pods that have a running pod sandbox")
-RUNNING_CONTAINERS = Gauge("kubelet_running_containers", "Number of containers currently running",
-                           ["container_state"])
+RUNNING_CONTAINERS = Gauge(
+    "kubelet_running_containers", "Number of containers currently running", ["container_state"]
+)
 POD_START_DURATION = Histogram(
     "kubelet_pod_start_duration_seconds",
     "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run",
-    buckets=(0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900,
-             1200, 1800, 2700, 3600))
+    buckets=(
+        0.5,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        8,
+        10,
+        20,
+        30,
+        45,
+        60,
+        120,
+        180,
+        240,
+        300,
+        360,
+        480,
+        600,
+        900,
+        1200,
+        1800,
+        2700,
+        3600,
+    ),
+)
 POD_WORKER_DURATION = Histogram(
     "kubelet_pod_worker_duration_seconds",
     "Duration in seconds to sync a single pod. Broken down by operation type: create, update, "
-    "sync or kill", ["operation"])
+    "sync or kill",
+    ["operation"],
+)
 
 CONTAINER_STATES = ("created", "running", "exited", "unknown")
 

@@ -1,4 +1,5 @@
 """podctl's entry point: the verbs, the shared flags, and the one place errors become exit codes."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,8 @@ DEBUG_ENV = "PODCTL_DEBUG"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="podctl", description="podctl controls the podplane cluster, the way kubectl does.")
+        prog="podctl", description="podctl controls the podplane cluster, the way kubectl does."
+    )
     add_global_flags(parser, suppress_defaults=False)
     shared = argparse.ArgumentParser(add_help=False)
     add_global_flags(shared, suppress_defaults=True)

@@ -1,4 +1,6 @@
-"""Reaching the apiserver: where it is, and failing fast (as kubectl does) when nothing listens there."""
+"""Reaching the apiserver: where it is, and failing fast (as kubectl does) when nothing listens
+there."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,10 +23,12 @@ def default_server() -> str:
     return os.environ.get(SERVER_ENV) or server_from_config() or DEFAULT_SERVER
 
 
-async def wait_until_connected(channel: grpc.aio.Channel, server: str,
-                               timeout: float = CONNECT_TIMEOUT) -> None:
+async def wait_until_connected(
+    channel: grpc.aio.Channel, server: str, timeout: float = CONNECT_TIMEOUT
+) -> None:
     """Returns once the channel is READY; a refused or failing connection raises at once rather than
-    waiting for the server to appear, which is what every call would do (they wait for readiness)."""
+    waiting for the server to appear, which is what every call would do (they wait for
+    readiness)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     state = channel.get_state(try_to_connect=True)
@@ -36,7 +40,7 @@ async def wait_until_connected(channel: grpc.aio.Channel, server: str,
             raise connection_refused(server)
         try:
             await asyncio.wait_for(channel.wait_for_state_change(state), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise connection_refused(server) from None
         state = channel.get_state(try_to_connect=True)
 

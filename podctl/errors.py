@@ -1,4 +1,5 @@
 """Errors as kubectl reports them: one line on stderr, a non-zero exit, never a traceback."""
+
 from __future__ import annotations
 
 import re
@@ -42,18 +43,23 @@ def usage_error(message: str) -> CommandError:
 
 def connection_refused(server: str) -> CommandError:
     return CommandError(
-        f"The connection to the server {server} was refused - did you specify the right host or port?")
+        f"The connection to the server {server} was refused - "
+        "did you specify the right host or port?"
+    )
 
 
 def is_connection_failure(err: grpc.aio.AioRpcError) -> bool:
     details = (err.details() or "").lower()
-    return err.code() == grpc.StatusCode.UNAVAILABLE and any(s in details for s in _CONNECT_FAILURES)
+    return err.code() == grpc.StatusCode.UNAVAILABLE and any(
+        s in details for s in _CONNECT_FAILURES
+    )
 
 
 def server_error_message(err: BaseException, server: str, *, source_note: str = "") -> str:
     """kubectl's line for an API error: `Error from server (NotFound): pods "x" not found`.
 
-    `source_note` is kubectl's `error when creating "pod.yaml": ` prefix for errors about a manifest.
+    `source_note` is kubectl's `error when creating "pod.yaml": ` prefix for errors about a
+    manifest.
     """
     if not isinstance(err, grpc.aio.AioRpcError):
         return f"error: {err}"

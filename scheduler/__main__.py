@@ -7,6 +7,7 @@ only the one holding the Lease kube-system/kube-scheduler schedules. A leader th
 exits at once (status 1, as kube-scheduler does) and is restarted as a standby. Its health service
 reports SERVING once the caches are synced, leading or not; SIGTERM stops it gracefully: binds in
 flight finish, then the lease is released so that a standby takes over at once."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,15 +17,19 @@ import re
 import sys
 from collections.abc import Sequence
 
-from podplane.componentbase import flags
-from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import BindConnections, Client
-from podplane.componentbase.app import (Component, component_settings, leader_elector, serve_component,
-                                while_leading)
 from podplane.client.credentials import add_credential_flags
+from podplane.componentbase import flags, leaderelection_flags
+from podplane.componentbase.app import (
+    Component,
+    component_settings,
+    leader_elector,
+    serve_component,
+    while_leading,
+)
 from podplane.componentbase.serving import run_service
-from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
+from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import BIND_CONNECTIONS, Scheduler
 
@@ -36,32 +41,58 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 def _scheduler_name(value: str) -> str:
     if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
         raise argparse.ArgumentTypeError(
-            f"{value!r} must be a lowercase DNS subdomain (e.g. default-scheduler)")
+            f"{value!r} must be a lowercase DNS subdomain (e.g. default-scheduler)"
+        )
     return value
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scheduler", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", required=True, type=flags.address,
-                        help="the apiserver's gRPC address, HOST:PORT")
-    parser.add_argument("--health-port", type=flags.port, default=10259,
-                        help="port of the gRPC health service (default 10259; 0 picks one)")
-    parser.add_argument("--bind-address", type=flags.ip_address, default="0.0.0.0",
-                        help="address the health service listens on (default 0.0.0.0)")
-    parser.add_argument("--scheduler-name", type=_scheduler_name, default=DEFAULT_SCHEDULER_NAME,
-                        help="schedule only pods whose spec.schedulerName is this "
-                             f"(default {DEFAULT_SCHEDULER_NAME})")
-    parser.add_argument("--metrics-bind-address", type=flags.metrics_address, default="0.0.0.0:10251",
-                        help="HOST:PORT of the Prometheus /metrics endpoint (default "
-                             "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it")
-    parser.add_argument("--bind-connections", type=flags.positive_int, default=BIND_CONNECTIONS,
-                        help="connections to the apiserver that binds go over, in turn (default "
-                             f"{BIND_CONNECTIONS}): a busy apiserver takes one call per "
-                             "connection at a time, so binds on one connection wait behind "
-                             "other clients' several")
+    parser.add_argument(
+        "--server",
+        required=True,
+        type=flags.address,
+        help="the apiserver's gRPC address, HOST:PORT",
+    )
+    parser.add_argument(
+        "--health-port",
+        type=flags.port,
+        default=10259,
+        help="port of the gRPC health service (default 10259; 0 picks one)",
+    )
+    parser.add_argument(
+        "--bind-address",
+        type=flags.ip_address,
+        default="0.0.0.0",
+        help="address the health service listens on (default 0.0.0.0)",
+    )
+    parser.add_argument(
+        "--scheduler-name",
+        type=_scheduler_name,
+        default=DEFAULT_SCHEDULER_NAME,
+        help="schedule only pods whose spec.schedulerName is this "
+        f"(default {DEFAULT_SCHEDULER_NAME})",
+    )
+    parser.add_argument(
+        "--metrics-bind-address",
+        type=flags.metrics_address,
+        default="0.0.0.0:10251",
+        help="HOST:PORT of the Prometheus /metrics endpoint (default "
+        "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it",
+    )
+    parser.add_argument(
+        "--bind-connections",
+        type=flags.positive_int,
+        default=BIND_CONNECTIONS,
+        help="connections to the apiserver that binds go over, in turn (default "
+        f"{BIND_CONNECTIONS}): a busy apiserver takes one call per "
+        "connection at a time, so binds on one connection wait behind "
+        "other clients' several",
+    )
     leaderelection_flags.add_flags(parser, "kube-scheduler")
-    parser.add_argument("--log-level", default="INFO",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
+    )
     add_credential_flags(parser)
     args = parser.parse_args(argv)
     component_settings(parser, args)
@@ -80,11 +111,9 @@ def build(args: argparse.Namespace, client: Client) -> Component:
     async def run() -> None:
         # The informers run (and fill the queue) whether or not this replica leads.
         informing = asyncio.create_task(scheduler.run(), name="scheduler")
-        leading = asyncio.create_task(while_leading(elector, queue.lead),
-                                      name="leader-election")
+        leading = asyncio.create_task(while_leading(elector, queue.lead), name="leader-election")
         try:
-            done, _ = await asyncio.wait({informing, leading},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({informing, leading}, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()  # a crash, or LeadershipLost
         finally:
@@ -100,14 +129,18 @@ def build(args: argparse.Namespace, client: Client) -> Component:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    await serve_component(apiserver=args.server, credentials=args.credentials,
-                          health_address=flags.listen_address(args.bind_address, args.health_port),
-                          metrics_address=args.metrics_bind_address,
-                          build=lambda client: build(args, client))
+    await serve_component(
+        apiserver=args.server,
+        credentials=args.credentials,
+        health_address=flags.listen_address(args.bind_address, args.health_port),
+        metrics_address=args.metrics_bind_address,
+        build=lambda client: build(args, client),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_service("scheduler", serve, parse_args(argv))
+
 
 if __name__ == "__main__":
     sys.exit(main())

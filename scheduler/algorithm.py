@@ -1,5 +1,6 @@
 """One scheduling decision: filter the nodes, score the feasible ones, pick the best
 (kubernetes pkg/scheduler/schedule_one.go schedulePod, findNodesThatFitPod, selectHost)."""
+
 from __future__ import annotations
 
 import itertools
@@ -26,6 +27,7 @@ MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 class ScheduleResult:
     """Success with the chosen node, or a rejection (the "0/N nodes are available" message) or an
     error in `status`."""
+
     node_name: str = ""
     status: Status = SUCCESS
     evaluated_nodes: int = 0
@@ -49,8 +51,9 @@ class SchedulingAlgorithm:
         # Where the next search starts, so that large clusters are searched round-robin.
         self._next_start_node_index = 0
 
-    def schedule(self, pod: core_pb2.Pod, nodes: list[NodeInfo],
-                 state: CycleState | None = None) -> ScheduleResult:
+    def schedule(
+        self, pod: core_pb2.Pod, nodes: list[NodeInfo], state: CycleState | None = None
+    ) -> ScheduleResult:
         """`state` (a new one if None) keeps what the plugins computed, for Reserve after it."""
         if not nodes:
             return ScheduleResult(status=Status.error(NO_NODES_AVAILABLE))
@@ -80,17 +83,20 @@ class SchedulingAlgorithm:
         totals, status = self.framework.run_score_totals(state, pod, feasible)
         if not status.is_success:
             return ScheduleResult(status=status)
-        return ScheduleResult(self._select_host(feasible, totals), SUCCESS, evaluated,
-                              len(feasible), diagnosis)
+        return ScheduleResult(
+            self._select_host(feasible, totals), SUCCESS, evaluated, len(feasible), diagnosis
+        )
 
-    def _find_feasible(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo],
-                       diagnosis: Diagnosis) -> tuple[list[NodeInfo], Status]:
+    def _find_feasible(
+        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo], diagnosis: Diagnosis
+    ) -> tuple[list[NodeInfo], Status]:
         """The first `wanted` nodes that pass every filter, searching from where the last attempt
         stopped. The filters that can judge in bulk first mark the nodes they certainly pass and
         those whose rejection they know; a node passed needs only the other filters, a node
         neither passed nor known rejected all of them."""
-        wanted = num_feasible_nodes_to_find(len(nodes),
-                                            self.framework.profile.percentage_of_nodes_to_score)
+        wanted = num_feasible_nodes_to_find(
+            len(nodes), self.framework.profile.percentage_of_nodes_to_score
+        )
         table = node_table(nodes)
         size = len(table)
         start = self._next_start_node_index % size
@@ -114,7 +120,7 @@ class SchedulingAlgorithm:
         for position in itertools.chain(to_check, (size,)):
             if position > next_position:  # positions to_check skipped: passed ones are feasible
                 run = certain[next_position:position]
-                passed = np.flatnonzero(run)[:wanted - count]
+                passed = np.flatnonzero(run)[: wanted - count]
                 found.extend((passed + next_position).tolist())
                 count += len(passed)
                 if count >= wanted:
@@ -145,9 +151,11 @@ class SchedulingAlgorithm:
             known = np.flatnonzero(rejected[:searched] >= 0).tolist()
             diagnosis.node_to_status.update(
                 (nodes[(start + position) % size].name, statuses[rejected[position]])
-                for position in known)
+                for position in known
+            )
             diagnosis.unschedulable_plugins.update(
-                statuses[code].plugin for code in np.unique(rejected[known]).tolist())
+                statuses[code].plugin for code in np.unique(rejected[known]).tolist()
+            )
         self._next_start_node_index = (start + searched) % size
         if not found:
             return [], SUCCESS

@@ -1,15 +1,16 @@
 """Turns informer events into cache and queue changes (kubernetes pkg/scheduler/eventhandlers.go):
 bound pods are counted on their nodes, pending pods of this scheduler are queued, and changes that
 may free room or add some wake up the unschedulable pods."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.cache.cache import SchedulerCache
+from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.framework import cluster_events
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
-from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 
@@ -29,21 +30,28 @@ def is_counted(pod: core_pb2.Pod) -> bool:
 
 def node_scheduling_changed(old: core_pb2.Node, new: core_pb2.Node) -> bool:
     """A change that may make pods fit: not the kubelet's heartbeats."""
+
     def conditions(node: core_pb2.Node) -> dict[str, str]:
         return {c.type: c.status for c in node.status.conditions}
+
     return bool(
         old.spec.unschedulable != new.spec.unschedulable
         or list(old.spec.taints) != list(new.spec.taints)
         or dict(old.metadata.labels) != dict(new.metadata.labels)
         or dict(old.status.allocatable) != dict(new.status.allocatable)
         or dict(old.status.capacity) != dict(new.status.capacity)
-        or conditions(old) != conditions(new))
+        or conditions(old) != conditions(new)
+    )
 
 
 class EventHandlers:
-    def __init__(self, cache: SchedulerCache, queue: SchedulingQueue,
-                 scheduler_name: str = DEFAULT_SCHEDULER_NAME,
-                 interested: Callable[[str], Collection[str]] | None = None) -> None:
+    def __init__(
+        self,
+        cache: SchedulerCache,
+        queue: SchedulingQueue,
+        scheduler_name: str = DEFAULT_SCHEDULER_NAME,
+        interested: Callable[[str], Collection[str]] | None = None,
+    ) -> None:
         self.cache = cache
         self.queue = queue
         self.scheduler_name = scheduler_name
@@ -58,9 +66,12 @@ class EventHandlers:
 
     def is_pending(self, pod: core_pb2.Pod) -> bool:
         """Unbound, this scheduler's, not finished and not being deleted."""
-        return (not is_assigned(pod) and not is_terminal(pod)
-                and not pod.metadata.deletion_timestamp
-                and (pod.spec.scheduler_name or DEFAULT_SCHEDULER_NAME) == self.scheduler_name)
+        return (
+            not is_assigned(pod)
+            and not is_terminal(pod)
+            and not pod.metadata.deletion_timestamp
+            and (pod.spec.scheduler_name or DEFAULT_SCHEDULER_NAME) == self.scheduler_name
+        )
 
     # ------------------------------------------------------------------ pods
     def on_pod_add(self, pod: core_pb2.Pod) -> None:

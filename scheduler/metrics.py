@@ -1,6 +1,7 @@
 """The scheduler's metrics, under kube-scheduler's names (pkg/scheduler/metrics): attempts and their
 latency by result and profile, the pods pending in each part of the queue, and the scheduling SLI,
 from a pod's first entry into the queue to its successful bind."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,32 +15,44 @@ SCHEDULED, UNSCHEDULABLE, ERROR = "scheduled", "unschedulable", "error"
 SCHEDULE_ATTEMPTS = Counter(
     "scheduler_schedule_attempts_total",
     "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be "
-    "scheduled, while 'error' means an internal scheduler problem.", ["result", "profile"])
+    "scheduled, while 'error' means an internal scheduler problem.",
+    ["result", "profile"],
+)
 SCHEDULING_ATTEMPT_DURATION = Histogram(
     "scheduler_scheduling_attempt_duration_seconds",
-    "Scheduling attempt latency in seconds (scheduling algorithm + binding)", ["result", "profile"],
-    buckets=tuple(0.001 * 2 ** i for i in range(15)))
+    "Scheduling attempt latency in seconds (scheduling algorithm + binding)",
+    ["result", "profile"],
+    buckets=tuple(0.001 * 2**i for i in range(15)),
+)
 PENDING_PODS = Gauge(
     "scheduler_pending_pods",
     "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; "
     "'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in "
     "unschedulablePods that the scheduler attempted to schedule and failed; 'gated' is the number "
     "of unschedulable pods that the scheduler never attempted to schedule because they are gated.",
-    ["queue"])
+    ["queue"],
+)
 POD_SCHEDULING_SLI_DURATION = Histogram(
     "scheduler_pod_scheduling_sli_duration_seconds",
     "E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and "
-    "might involve multiple scheduling attempts.", ["attempts"],
-    buckets=tuple(0.01 * 2 ** i for i in range(20)))
+    "might involve multiple scheduling attempts.",
+    ["attempts"],
+    buckets=tuple(0.01 * 2**i for i in range(20)),
+)
 POD_SCHEDULING_ATTEMPTS = Histogram(
-    "scheduler_pod_scheduling_attempts", "Number of attempts to successfully schedule a pod.",
-    buckets=(1, 2, 4, 8, 16))
+    "scheduler_pod_scheduling_attempts",
+    "Number of attempts to successfully schedule a pod.",
+    buckets=(1, 2, 4, 8, 16),
+)
 
 
 def track_queue(queue: SchedulingQueue) -> None:
-    """scheduler_pending_pods reads `queue` at each scrape (from the scrape thread: lengths only)."""
+    """scheduler_pending_pods reads `queue` at each scrape (from the scrape thread: lengths
+    only)."""
+
     def pending(name: str) -> Callable[[], float]:
         return lambda: queue.pending()[name]
+
     for name in ("active", "backoff", "unschedulable"):
         PENDING_PODS.labels(name).set_function(pending(name))
     PENDING_PODS.labels("gated").set(0)  # no scheduling gates here
@@ -54,5 +67,6 @@ def scheduled(attempts: int, seconds_since_enqueued: float) -> None:
     """A pod was bound after `attempts` attempts, this long after it first entered the queue."""
     # kube-scheduler caps the label at 15 to bound its cardinality.
     POD_SCHEDULING_SLI_DURATION.labels(str(attempts) if attempts < 15 else "15+").observe(
-        seconds_since_enqueued)
+        seconds_since_enqueued
+    )
     POD_SCHEDULING_ATTEMPTS.observe(attempts)

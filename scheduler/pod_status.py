@@ -1,13 +1,14 @@
 """Writes the PodScheduled condition of a pod that could not be scheduled, only when it changes
 (kubernetes pkg/api/v1/pod UpdatePodCondition and the scheduler's updatePod)."""
+
 from __future__ import annotations
 
 import logging
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.conditions import set_pod_condition
 from podplane.client.clientset import Client
 from podplane.client.conflicts import ConflictRetriesExhausted, get_same, update_on_conflict
-from podplane.apimachinery.conditions import set_pod_condition
 
 log = logging.getLogger(__name__)
 
@@ -19,16 +20,22 @@ REASON_SCHEDULER_ERROR = "SchedulerError"
 async def mark_unschedulable(client: Client, pod: core_pb2.Pod, reason: str, message: str) -> None:
     """Sets PodScheduled=False with `reason` and `message`, re-reading the pod on a conflict. A pod
     that is gone or got bound meanwhile is left alone."""
-    condition = core_pb2.PodCondition(type=POD_SCHEDULED, status="False", reason=reason,
-                                      message=message)
+    condition = core_pb2.PodCondition(
+        type=POD_SCHEDULED, status="False", reason=reason, message=message
+    )
 
     async def still_pending(current: core_pb2.Pod) -> core_pb2.Pod | None:
         fresh = await get_same(client.pods, current)
         return None if fresh is None or fresh.spec.node_name else fresh
 
     try:
-        await update_on_conflict(pod, lambda p: set_pod_condition(p.status, condition),
-                                 client.pods.update_status, still_pending, attempts=3,
-                                 what=f"pod {pod.metadata.namespace}/{pod.metadata.name}")
+        await update_on_conflict(
+            pod,
+            lambda p: set_pod_condition(p.status, condition),
+            client.pods.update_status,
+            still_pending,
+            attempts=3,
+            what=f"pod {pod.metadata.namespace}/{pod.metadata.name}",
+        )
     except ConflictRetriesExhausted as e:
         log.warning("not updating the PodScheduled condition: %s", e)

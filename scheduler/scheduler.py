@@ -1,5 +1,6 @@
 """The scheduler's loop: pop a pending pod, choose a node, assume the pod there and bind it in the
 background, so the next decision already counts it (kubernetes pkg/scheduler/schedule_one.go)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,16 +13,16 @@ from typing import Any, Protocol
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_not_found, status_code
+from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, wait_for_sync
 from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
+from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 from scheduler.event_handlers import EventHandlers, is_assigned
-from podplane.client.events import NORMAL, WARNING, EventRecorder
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState
-from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,8 @@ log = logging.getLogger(__name__)
 MAX_BINDS_IN_FLIGHT = 32
 
 
-# Connections the scheduler's binds go over, in turn (podplane.client.clientset.BindConnections): in the
-# load test with pods created over four connections, binds over one waited behind the creates
+# Connections the scheduler's binds go over, in turn (podplane.client.clientset.BindConnections): in
+# the load test with pods created over four connections, binds over one waited behind the creates
 # (creation to bind p50 8.9 s; 0.24 s over four).
 BIND_CONNECTIONS = 4
 
@@ -42,8 +43,9 @@ BIND_CONNECTIONS = 4
 class Binder(Protocol):
     """What binds: the client itself, or podplane.client.clientset.BindConnections."""
 
-    async def bind(self, namespace: str, name: str, node_name: str,
-                   uid: str = "") -> core_pb2.Pod: ...
+    async def bind(
+        self, namespace: str, name: str, node_name: str, uid: str = ""
+    ) -> core_pb2.Pod: ...
 
 
 def _name(pod: core_pb2.Pod) -> str:
@@ -51,11 +53,17 @@ def _name(pod: core_pb2.Pod) -> str:
 
 
 class Scheduler:
-    def __init__(self, client: Client, framework: Framework, *,
-                 queue: SchedulingQueue | None = None, rng: random.Random | None = None,
-                 flush_interval: float = 1.0,
-                 max_binds_in_flight: int = MAX_BINDS_IN_FLIGHT,
-                 binder: Binder | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        framework: Framework,
+        *,
+        queue: SchedulingQueue | None = None,
+        rng: random.Random | None = None,
+        flush_interval: float = 1.0,
+        max_binds_in_flight: int = MAX_BINDS_IN_FLIGHT,
+        binder: Binder | None = None,
+    ) -> None:
         self.client = client
         self.binder: Binder = binder or client
         self.framework = framework
@@ -65,16 +73,20 @@ class Scheduler:
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name
         # Queued and written one at a time, dropped beyond 1000, as kube-scheduler's broadcaster.
-        self.events = EventRecorder(client, name, instance=f"{name}-{socket.gethostname()}",
-                                    max_queued=1000)
-        self.handlers = EventHandlers(self.cache, self.queue, name,
-                                      interested=framework.plugins_interested_in)
+        self.events = EventRecorder(
+            client, name, instance=f"{name}-{socket.gethostname()}", max_queued=1000
+        )
+        self.handlers = EventHandlers(
+            self.cache, self.queue, name, interested=framework.plugins_interested_in
+        )
         self.pods: Informer[core_pb2.Pod] = Informer(client.pods, name="pods")
         self.nodes: Informer[core_pb2.Node] = Informer(client.nodes, name="nodes")
-        self.pods.add_handler(self.handlers.on_pod_add, self.handlers.on_pod_update,
-                              self.handlers.on_pod_delete)
-        self.nodes.add_handler(self.handlers.on_node_add, self.handlers.on_node_update,
-                               self.handlers.on_node_delete)
+        self.pods.add_handler(
+            self.handlers.on_pod_add, self.handlers.on_pod_update, self.handlers.on_pod_delete
+        )
+        self.nodes.add_handler(
+            self.handlers.on_node_add, self.handlers.on_node_update, self.handlers.on_node_delete
+        )
         self._flush_interval = flush_interval
         self._tasks: set[asyncio.Task[None]] = set()
         self._synced = asyncio.Event()
@@ -86,13 +98,20 @@ class Scheduler:
     async def run(self) -> None:
         """Watches pods and nodes and schedules until stop() or cancellation."""
         loop = asyncio.get_running_loop()
-        background = [loop.create_task(self.pods.run()), loop.create_task(self.nodes.run()),
-                      loop.create_task(self.queue.run(self._flush_interval))]
+        background = [
+            loop.create_task(self.pods.run()),
+            loop.create_task(self.nodes.run()),
+            loop.create_task(self.queue.run(self._flush_interval)),
+        ]
         try:
             await wait_for_sync(self.nodes, self.pods)
             self._synced.set()
-            log.info("caches synced: %d node(s), %d pod(s); scheduling as %s",
-                     len(self.nodes.keys()), len(self.pods.keys()), self.framework.scheduler_name)
+            log.info(
+                "caches synced: %d node(s), %d pod(s); scheduling as %s",
+                len(self.nodes.keys()),
+                len(self.pods.keys()),
+                self.framework.scheduler_name,
+            )
             while True:
                 try:
                     pinfo = await self.queue.pop()
@@ -123,8 +142,12 @@ class Scheduler:
         """Decides for one pod without awaiting, so the cache cannot change under the decision."""
         started = time.monotonic()
         pod = self.pods.get(pinfo.key)
-        if (pod is None or pod.metadata.uid != pinfo.pod.metadata.uid
-                or not self.handlers.is_pending(pod) or self.cache.is_assumed(pod)):
+        if (
+            pod is None
+            or pod.metadata.uid != pinfo.pod.metadata.uid
+            or not self.handlers.is_pending(pod)
+            or self.cache.is_assumed(pod)
+        ):
             self.queue.done(pinfo.pod)
             return
         pinfo.pod = pod
@@ -152,46 +175,76 @@ class Scheduler:
             return
         self._spawn(self._bind(pinfo, state, assumed, result, started))
 
-    async def _bind(self, pinfo: QueuedPodInfo, state: CycleState, assumed: core_pb2.Pod,
-                    result: ScheduleResult, started: float) -> None:
+    async def _bind(
+        self,
+        pinfo: QueuedPodInfo,
+        state: CycleState,
+        assumed: core_pb2.Pod,
+        result: ScheduleResult,
+        started: float,
+    ) -> None:
         """Binds in the background; the attempt (`started` at time.monotonic()) ends here."""
         meta = assumed.metadata
         try:
             async with self._bind_slots:
                 await self.binder.bind(meta.namespace, meta.name, result.node_name, meta.uid)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any failed bind is undone and the pod retried
             self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)
             self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
             current = self.pods.get(pinfo.key)
-            if is_not_found(e) or current is None or current.metadata.uid != meta.uid \
-                    or is_assigned(current):
+            if (
+                is_not_found(e)
+                or current is None
+                or current.metadata.uid != meta.uid
+                or is_assigned(current)
+            ):
                 log.info("not binding pod %s: it was deleted or bound meanwhile", _name(assumed))
                 self.queue.done(assumed)
                 return
             code = status_code(e)
             details = e.details() if hasattr(e, "details") else str(e)
-            self._fail(pinfo, Status.error(
-                f"Binding rejected: {code.name if code else type(e).__name__}: {details}"), started)
+            self._fail(
+                pinfo,
+                Status.error(
+                    f"Binding rejected: {code.name if code else type(e).__name__}: {details}"
+                ),
+                started,
+            )
             return
         self.queue.done(assumed)
-        metrics.attempt(metrics.SCHEDULED, self.framework.scheduler_name, time.monotonic() - started)
+        metrics.attempt(
+            metrics.SCHEDULED, self.framework.scheduler_name, time.monotonic() - started
+        )
         metrics.scheduled(pinfo.attempts, self.queue.seconds_since(pinfo.first_enqueued))
-        log.info("Successfully bound pod to node pod=%s node=%s evaluatedNodes=%d feasibleNodes=%d",
-                 _name(assumed), result.node_name, result.evaluated_nodes, result.feasible_nodes)
+        log.info(
+            "Successfully bound pod to node pod=%s node=%s evaluatedNodes=%d feasibleNodes=%d",
+            _name(assumed),
+            result.node_name,
+            result.evaluated_nodes,
+            result.feasible_nodes,
+        )
         self.events.record(
-            assumed, NORMAL, "Scheduled",
-            f"Successfully assigned {_name(assumed)} to {result.node_name}", action="Binding")
+            assumed,
+            NORMAL,
+            "Scheduled",
+            f"Successfully assigned {_name(assumed)} to {result.node_name}",
+            action="Binding",
+        )
 
     def _fail(self, pinfo: QueuedPodInfo, status: Status, started: float) -> None:
         pod = pinfo.pod
         rejected = status.is_rejected
-        metrics.attempt(metrics.UNSCHEDULABLE if rejected else metrics.ERROR,
-                        self.framework.scheduler_name, time.monotonic() - started)
+        metrics.attempt(
+            metrics.UNSCHEDULABLE if rejected else metrics.ERROR,
+            self.framework.scheduler_name,
+            time.monotonic() - started,
+        )
         self.queue.add_unschedulable_if_not_present(pinfo, error=not rejected)
         if rejected:
-            log.info("Unable to schedule pod; no fit; waiting pod=%s err=%r", _name(pod),
-                     status.message)
+            log.info(
+                "Unable to schedule pod; no fit; waiting pod=%s err=%r", _name(pod), status.message
+            )
             reason = pod_status.REASON_UNSCHEDULABLE
         else:
             log.error("Error scheduling pod; retrying pod=%s err=%r", _name(pod), status.message)

@@ -1,12 +1,13 @@
-"""Test PKIs: the cluster's real layout (podplane.componentbase.pki) written to a temporary folder, and client
-credentials from it."""
+"""Test PKIs: the cluster's real layout (podplane.componentbase.pki) written to a temporary folder,
+and client credentials from it."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from apiserver.options.secure_serving import SecureServing
-from podplane.componentbase import pki
 from podplane.client.credentials import Credentials
+from podplane.componentbase import pki
 
 
 def make_pki(folder: Path, nodes: tuple[str, ...] = ("node-1",)) -> Path:
@@ -15,17 +16,22 @@ def make_pki(folder: Path, nodes: tuple[str, ...] = ("node-1",)) -> Path:
 
 
 def secure_serving(folder: Path, token_address: str | None = "127.0.0.1:0") -> SecureServing:
-    return SecureServing(str(folder / "apiserver.crt"), str(folder / "apiserver.key"),
-                         str(folder / "ca.crt"), str(folder / "tokens.csv"), token_address)
+    return SecureServing(
+        str(folder / "apiserver.crt"),
+        str(folder / "apiserver.key"),
+        str(folder / "ca.crt"),
+        str(folder / "tokens.csv"),
+        token_address,
+    )
 
 
 def cert_credentials(folder: Path, name: str) -> Credentials:
     """Credentials of the client certificate <name>.crt (admin, scheduler, node-1, ...)."""
-    return Credentials(str(folder / "ca.crt"), str(folder / f"{name}.crt"),
-                       str(folder / f"{name}.key"))
+    return Credentials(
+        str(folder / "ca.crt"), str(folder / f"{name}.crt"), str(folder / f"{name}.key")
+    )
 
 
 def token_credentials(folder: Path, user: str) -> Credentials:
     """Credentials of the static token of `user` (admin or viewer)."""
-    return Credentials(str(folder / "ca.crt"),
-                       token=(folder / f"{user}.token").read_text().strip())
+    return Credentials(str(folder / "ca.crt"), token=(folder / f"{user}.token").read_text().strip())

@@ -1,5 +1,6 @@
 """What grpcurl does, in Python: discover services and message types through server reflection
 only (no generated code), call a method with a JSON request and return the JSON response."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ def list_services(target: str, credentials: Credentials | None = None) -> list[s
         return sorted(ProtoReflectionDescriptorDatabase(channel).get_services())
 
 
-def call(target: str, method: str, request: dict[str, Any],
-         credentials: Credentials | None = None) -> dict[str, Any]:
+def call(
+    target: str, method: str, request: dict[str, Any], credentials: Credentials | None = None
+) -> dict[str, Any]:
     """`grpcurl -plaintext -d '<request>' TARGET package.Service/Method` for a unary method."""
     service_name, method_name = method.rsplit("/", 1)
     with _channel(target, credentials) as channel:
@@ -38,7 +40,8 @@ def call(target: str, method: str, request: dict[str, Any],
         stub = channel.unary_unary(
             f"/{service_name}/{method_name}",
             request_serializer=lambda msg: msg.SerializeToString(),
-            response_deserializer=response_class.FromString)
+            response_deserializer=response_class.FromString,
+        )
         reply = stub(json_format.ParseDict(request, request_class()), timeout=10)
         out: dict[str, Any] = json.loads(json_format.MessageToJson(reply))
         return out

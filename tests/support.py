@@ -1,4 +1,5 @@
 """Test helpers shared by the integration and end-to-end suites: a real etcd process and polling."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +25,7 @@ def free_port() -> int:
 @dataclass
 class EtcdProcess:
     """A single-member etcd on loopback with its own data dir, started from Debian's etcd-server."""
+
     process: subprocess.Popen[bytes]
     endpoint: str
     data_dir: str
@@ -32,18 +34,34 @@ class EtcdProcess:
     def start(cls) -> EtcdProcess:
         binary = shutil.which("etcd") or "/usr/bin/etcd"
         if not os.path.exists(binary):
-            raise RuntimeError("etcd is not installed: run `make host` (apt-get install etcd-server)")
+            raise RuntimeError(
+                "etcd is not installed: run `make host` (apt-get install etcd-server)"
+            )
         data_dir = tempfile.mkdtemp(prefix="podplane-etcd-")
         client, peer = free_port(), free_port()
         endpoint = f"http://127.0.0.1:{client}"
         log = open(os.path.join(data_dir, "etcd.log"), "wb")
         process = subprocess.Popen(
-            [binary, "--name", "test", "--data-dir", os.path.join(data_dir, "data"),
-             "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-             "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-cluster", f"test=http://127.0.0.1:{peer}"],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                binary,
+                "--name",
+                "test",
+                "--data-dir",
+                os.path.join(data_dir, "data"),
+                "--listen-client-urls",
+                endpoint,
+                "--advertise-client-urls",
+                endpoint,
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-cluster",
+                f"test=http://127.0.0.1:{peer}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         etcd = cls(process, endpoint, data_dir)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -59,8 +77,12 @@ class EtcdProcess:
 
     def etcdctl_bytes(self, *args: str) -> bytes:
         env = {**os.environ, "ETCDCTL_API": "3"}
-        return subprocess.run(["etcdctl", f"--endpoints={self.endpoint}", *args], env=env,
-                              check=True, capture_output=True).stdout
+        return subprocess.run(
+            ["etcdctl", f"--endpoints={self.endpoint}", *args],
+            env=env,
+            check=True,
+            capture_output=True,
+        ).stdout
 
     def etcdctl(self, *args: str) -> str:
         return self.etcdctl_bytes(*args).decode("utf-8", "replace")
@@ -74,8 +96,12 @@ class EtcdProcess:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0,
-                     interval: float = 0.2, what: str = "condition") -> T:
+async def eventually(
+    check: Callable[[], Awaitable[T | None]],
+    timeout: float = 30.0,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> T:
     """Polls `check` until it returns a truthy value (returned) or raises AssertionError on timeout;
     the last exception or falsy value is reported."""
     deadline = time.monotonic() + timeout
@@ -89,7 +115,9 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
         except Exception as e:  # noqa: BLE001 - reported on timeout
             last = e
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+            raise AssertionError(
+                f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}"
+            )
         await asyncio.sleep(interval)
 
 
@@ -97,6 +125,7 @@ async def new_namespace(client: Any, prefix: str = "t-") -> str:
     """Creates a namespace with a fresh name (objects are refused in one that does not exist)."""
     from podplane.api.core.v1 import core_pb2
     from podplane.api.meta.v1 import meta_pb2
+
     name = prefix + os.urandom(4).hex()
     await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=name)))
     return name

@@ -1,5 +1,6 @@
 """The write admission plugins in order (k8s.io/apiserver/pkg/admission/chain.go): the first
 refusal stops the write."""
+
 from __future__ import annotations
 
 from google.protobuf.message import Message

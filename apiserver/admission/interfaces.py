@@ -1,6 +1,7 @@
 """What the registry asks admission (k8s.io/apiserver/pkg/admission/interfaces.go): the store calls
 these with the objects of a write and stores nothing a plugin refuses; a plugin refuses by raising
 an APIError. Plugins and the chain implement them; the registry depends on these alone."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable

@@ -1,5 +1,6 @@
 """NamespaceLifecycle (kubernetes plugin/pkg/admission/namespace/lifecycle): nothing is created in a
 namespace that does not exist or is being deleted."""
+
 from __future__ import annotations
 
 import time
@@ -19,11 +20,13 @@ FORCE_LIVE_LOOKUP_SECONDS = 30.0
 
 class NamespaceReader(Protocol):
     """Reads a namespace from storage (the namespaces Store); NotFound if there is none."""
+
     async def get(self, namespace: str, name: str) -> core_pb2.Namespace: ...
 
 
 class NamespaceCache(Protocol):
     """The watch cache's copy of a namespace (the namespaces Cacher), None if it has none."""
+
     def peek(self, namespace: str, name: str) -> core_pb2.Namespace | None: ...
 
 
@@ -51,15 +54,17 @@ class NamespaceLifecycle:
     def admit_delete(self, old: Message) -> None:
         if isinstance(old, core_pb2.Namespace):
             now = time.monotonic()
-            self._force_live_lookup = {name: until for name, until
-                                       in self._force_live_lookup.items() if until > now}
+            self._force_live_lookup = {
+                name: until for name, until in self._force_live_lookup.items() if until > now
+            }
             self._force_live_lookup[old.metadata.name] = now + FORCE_LIVE_LOOKUP_SECONDS
 
     async def _lookup(self, name: str) -> core_pb2.Namespace | None:
         if self._cache is not None:
             cached = self._cache.peek("", name)
-            if cached is not None and (_terminating(cached) or self._force_live_lookup.get(
-                    name, 0.0) <= time.monotonic()):
+            if cached is not None and (
+                _terminating(cached) or self._force_live_lookup.get(name, 0.0) <= time.monotonic()
+            ):
                 return cached
         # Not cached (yet): a namespace created a moment ago may not have reached the cache; or
         # its deletion was admitted a moment ago and the cache may not show it yet.
@@ -77,6 +82,9 @@ class NamespaceLifecycle:
         # Events about what is being torn down are still wanted.
         if _terminating(ns) and not isinstance(obj, core_pb2.Event):
             meta = object_meta(obj)
-            raise errors.forbidden(resources.by_message(obj), meta.name or meta.generate_name,
-                                   f"unable to create new content in namespace {namespace} "
-                                   f"because it is being terminated")
+            raise errors.forbidden(
+                resources.by_message(obj),
+                meta.name or meta.generate_name,
+                f"unable to create new content in namespace {namespace} "
+                f"because it is being terminated",
+            )

@@ -2,6 +2,7 @@
 be its own. It may create only mirror pods bound to itself, delete and update the status of only
 pods bound to itself, write only its own Node and its own Lease. Other users pass untouched; what a
 node may not do at all (update a pod's spec, list secrets) the authorizer has refused already."""
+
 from __future__ import annotations
 
 import grpc
@@ -22,8 +23,11 @@ def _forbidden(obj: Message, reason: str) -> errors.APIError:
     r = resources.by_message(obj)
     group = r.api_version.rpartition("/")[0]
     qualified = f"{r.plural}.{group}" if group else r.plural
-    return errors.APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                           f'{qualified} "{object_meta(obj).name}" is forbidden: {reason}')
+    return errors.APIError(
+        grpc.StatusCode.PERMISSION_DENIED,
+        "Forbidden",
+        f'{qualified} "{object_meta(obj).name}" is forbidden: {reason}',
+    )
 
 
 def _node() -> str | None:
@@ -38,17 +42,22 @@ class NodeRestriction:
             return
         if isinstance(obj, core_pb2.Pod):
             if MIRROR_POD_ANNOTATION not in obj.metadata.annotations:
-                raise _forbidden(obj, f'pod does not have "{MIRROR_POD_ANNOTATION}" annotation, '
-                                      f'node "{node}" can only create mirror pods')
+                raise _forbidden(
+                    obj,
+                    f'pod does not have "{MIRROR_POD_ANNOTATION}" annotation, '
+                    f'node "{node}" can only create mirror pods',
+                )
             if obj.spec.node_name != node:
-                raise _forbidden(obj, f'node "{node}" can only create pods with spec.nodeName set '
-                                      f'to itself')
+                raise _forbidden(
+                    obj, f'node "{node}" can only create pods with spec.nodeName set to itself'
+                )
             # A mirror pod must not reach for objects the node could then read through the graph.
             if any(True for _ in secret_names(obj)):
                 raise _forbidden(obj, f'node "{node}" can not create pods that reference secrets')
             if any(True for _ in config_map_names(obj)):
-                raise _forbidden(obj, f'node "{node}" can not create pods that reference '
-                                      f'configmaps')
+                raise _forbidden(
+                    obj, f'node "{node}" can not create pods that reference configmaps'
+                )
         self._own(node, obj)
 
     def admit_update(self, subresource: str, new: Message, old: Message) -> None:
@@ -59,8 +68,11 @@ class NodeRestriction:
             if subresource != "status":
                 raise _forbidden(old, f'node "{node}" is not allowed to update pods')
             if old.spec.node_name != node:
-                raise _forbidden(old, f'node "{node}" can only update pod status for pods with '
-                                      f'spec.nodeName set to itself')
+                raise _forbidden(
+                    old,
+                    f'node "{node}" can only update pod status for pods with '
+                    f"spec.nodeName set to itself",
+                )
         self._own(node, old)
 
     def admit_delete(self, old: Message) -> None:
@@ -68,8 +80,9 @@ class NodeRestriction:
         if node is None:
             return
         if isinstance(old, core_pb2.Pod) and old.spec.node_name != node:
-            raise _forbidden(old, f'node "{node}" can only delete pods with spec.nodeName set to '
-                                  f'itself')
+            raise _forbidden(
+                old, f'node "{node}" can only delete pods with spec.nodeName set to itself'
+            )
         self._own(node, old)
 
     @staticmethod
@@ -79,5 +92,6 @@ class NodeRestriction:
         if isinstance(obj, core_pb2.Node) and name != node:
             raise _forbidden(obj, f'node "{node}" is not allowed to modify node "{name}"')
         if isinstance(obj, lease_pb2.Lease) and name != node:
-            raise _forbidden(obj, "can only access node lease with the same name as the "
-                                  "requesting node")
+            raise _forbidden(
+                obj, "can only access node lease with the same name as the requesting node"
+            )

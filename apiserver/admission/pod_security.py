@@ -4,6 +4,7 @@ that fail the baseline Pod Security Standard, in Kubernetes' words:
 `pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container "c" must
 not set securityContext.privileged=true)`. Workloads' pod templates are not refused (Kubernetes
 only warns for them); their pods are. The restricted level's own checks are not made."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -19,9 +20,23 @@ ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 ENFORCE_VERSION_LABEL = "pod-security.kubernetes.io/enforce-version"
 LEVELS = ("privileged", "baseline", "restricted")
 # The capabilities a container may add at baseline (policy/check_capabilities_baseline.go).
-BASELINE_CAPABILITIES = frozenset({
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"})
+BASELINE_CAPABILITIES = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
 
 # A namespace's labels, or None when it does not exist (or, cached, is not known yet).
 NamespaceLabels = Callable[[str], Awaitable[dict[str, str] | None]]
@@ -37,9 +52,15 @@ def _quoted(names: list[str]) -> str:
 
 
 def _host_namespaces(pod: core_pb2.Pod) -> str | None:
-    used = [f"{f}=true" for f, on in (("hostNetwork", pod.spec.host_network),
-                                      ("hostPID", pod.spec.host_pid),
-                                      ("hostIPC", pod.spec.host_ipc)) if on]
+    used = [
+        f"{f}=true"
+        for f, on in (
+            ("hostNetwork", pod.spec.host_network),
+            ("hostPID", pod.spec.host_pid),
+            ("hostIPC", pod.spec.host_ipc),
+        )
+        if on
+    ]
     return f"host namespaces ({', '.join(used)})" if used else None
 
 
@@ -47,8 +68,10 @@ def _privileged(pod: core_pb2.Pod) -> str | None:
     bad = [c.name for c in pod_containers(pod.spec) if c.security_context.privileged]
     if not bad:
         return None
-    return (f"privileged ({_plural('container', 'containers', len(bad))} {_quoted(bad)} "
-            f"must not set securityContext.privileged=true)")
+    return (
+        f"privileged ({_plural('container', 'containers', len(bad))} {_quoted(bad)} "
+        f"must not set securityContext.privileged=true)"
+    )
 
 
 def _capabilities(pod: core_pb2.Pod) -> str | None:
@@ -61,9 +84,11 @@ def _capabilities(pod: core_pb2.Pod) -> str | None:
             caps += [a for a in extra if a not in caps]
     if not bad:
         return None
-    return (f"non-default capabilities ({_plural('container', 'containers', len(bad))} "
-            f"{_quoted(bad)} must not include {_quoted(sorted(caps))} in "
-            f"securityContext.capabilities.add)")
+    return (
+        f"non-default capabilities ({_plural('container', 'containers', len(bad))} "
+        f"{_quoted(bad)} must not include {_quoted(sorted(caps))} in "
+        f"securityContext.capabilities.add)"
+    )
 
 
 def _host_path_volumes(pod: core_pb2.Pod) -> str | None:
@@ -84,13 +109,20 @@ def _host_ports(pod: core_pb2.Pod) -> str | None:
     if not bad:
         return None
     n = len(bad)
-    return (f"hostPort ({_plural('container', 'containers', n)} {_quoted(bad)} "
-            f"{_plural('uses', 'use', n)} {_plural('hostPort', 'hostPorts', len(ports))} "
-            f"{', '.join(str(p) for p in sorted(ports))})")
+    return (
+        f"hostPort ({_plural('container', 'containers', n)} {_quoted(bad)} "
+        f"{_plural('uses', 'use', n)} {_plural('hostPort', 'hostPorts', len(ports))} "
+        f"{', '.join(str(p) for p in sorted(ports))})"
+    )
 
 
 BASELINE_CHECKS: tuple[Callable[[core_pb2.Pod], str | None], ...] = (
-    _host_namespaces, _privileged, _capabilities, _host_path_volumes, _host_ports)
+    _host_namespaces,
+    _privileged,
+    _capabilities,
+    _host_path_volumes,
+    _host_ports,
+)
 
 
 def baseline_violations(pod: core_pb2.Pod) -> list[str]:
@@ -107,8 +139,11 @@ def enforced_level(labels: dict[str, str]) -> tuple[str, str]:
 
 
 class PodSecurity:
-    def __init__(self, namespace_labels: NamespaceLabels,
-                 cached_namespace_labels: CachedNamespaceLabels | None = None) -> None:
+    def __init__(
+        self,
+        namespace_labels: NamespaceLabels,
+        cached_namespace_labels: CachedNamespaceLabels | None = None,
+    ) -> None:
         self._namespace_labels = namespace_labels
         self._cached_namespace_labels = cached_namespace_labels
 
@@ -126,17 +161,22 @@ class PodSecurity:
         violations = baseline_violations(pod)
         if violations:
             raise errors.APIError(
-                grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
+                grpc.StatusCode.PERMISSION_DENIED,
+                "Forbidden",
                 f'pods "{pod.metadata.name}" is forbidden: violates PodSecurity '
-                f'"{level}:{version}": {", ".join(violations)}')
+                f'"{level}:{version}": {", ".join(violations)}',
+            )
 
     def admit_update(self, subresource: str, new: Message, old: Message) -> None:
         """A pod's spec is immutable but for images and ephemeral containers: the whole pod is
         checked again when ephemeral containers are added (podctl debug), as Kubernetes does for
         the pods/ephemeralcontainers subresource. The namespace, which holds the pod, is read
         from the watch cache."""
-        if (subresource != "ephemeralcontainers" or not isinstance(new, core_pb2.Pod)
-                or self._cached_namespace_labels is None):
+        if (
+            subresource != "ephemeralcontainers"
+            or not isinstance(new, core_pb2.Pod)
+            or self._cached_namespace_labels is None
+        ):
             return
         labels = self._cached_namespace_labels(new.metadata.namespace or "default")
         if labels is not None:

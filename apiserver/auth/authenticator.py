@@ -2,6 +2,7 @@
 token-file authenticators, over plain values every front door has: the subject of the
 connection's verified client certificate and the bearer token of the request's `authorization`
 header."""
+
 from __future__ import annotations
 
 from apiserver.auth.token_file import TokenAuthenticator
@@ -24,8 +25,7 @@ class Authenticator:
     def __init__(self, tokens: TokenAuthenticator | None = None) -> None:
         self._tokens = tokens
 
-    def authenticate(self, client_subject: str | None,
-                     bearer_token: str | None) -> UserInfo | None:
+    def authenticate(self, client_subject: str | None, bearer_token: str | None) -> UserInfo | None:
         """The caller, from the RFC 2253 subject of its verified client certificate (None: no
         certificate) or its bearer token (None: no token); None if neither names a user."""
         user = user_from_subject(client_subject) if client_subject is not None else None

@@ -3,6 +3,7 @@ for kubelets, RBAC's static bootstrap roles (apiserver/auth/policy.py) for every
 kube-apiserver's --authorization-mode=Node,RBAC; a refusal reads as Kubernetes' PERMISSION_DENIED
 (403). Every front door asks with the same attributes: the user, the verb, the resource and
 subresource, and the namespace and name the request names."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ _GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}
 @dataclass(frozen=True)
 class Attributes:
     """authorizer.Attributes of a resource request."""
+
     user: UserInfo
     verb: str
     resource: str
@@ -34,8 +36,9 @@ class Attributes:
         return _GROUPS.get(self.resource, "")
 
 
-def request_attributes(user: UserInfo, verb: str, resource: str, subresource: str,
-                       namespace: str, name: str) -> Attributes:
+def request_attributes(
+    user: UserInfo, verb: str, resource: str, subresource: str, namespace: str, name: str
+) -> Attributes:
     """The attributes of a request for the namespace and name it gives. A create names no object
     (POST to the collection); a cluster-scoped resource has no namespace; an empty namespace is
     the server's "default" except for list and watch, where it means every namespace."""
@@ -59,8 +62,9 @@ class Authorizer:
         reason = ""
         node = a.user.node_name
         if node is not None:
-            decision = self.node.authorize(node, a.verb, a.resource, a.subresource, a.namespace,
-                                           a.name)
+            decision = self.node.authorize(
+                node, a.verb, a.resource, a.subresource, a.namespace, a.name
+            )
             if decision.allowed:
                 return decision
             reason = decision.reason
@@ -68,8 +72,15 @@ class Authorizer:
             return Decision(True)
         return Decision(False, reason)
 
-    def check(self, user: UserInfo | None, verb: str, resource: str, subresource: str,
-              namespace: str, name: str) -> None:
+    def check(
+        self,
+        user: UserInfo | None,
+        verb: str,
+        resource: str,
+        subresource: str,
+        namespace: str,
+        name: str,
+    ) -> None:
         """Raises the refusal (APIError) of a request its user may not make. Without
         authentication configured there is no user, and every request is allowed, as before
         authentication existed."""
@@ -85,14 +96,18 @@ def forbidden(a: Attributes, reason: str = "") -> errors.APIError:
     """responsewriters.forbiddenMessage inside errors.NewForbidden: `pods "x" is forbidden: User
     "viewer" cannot get resource "pods" in API group "" in the namespace "default"`."""
     resource = f"{a.resource}/{a.subresource}" if a.subresource else a.resource
-    where = (f'in the namespace "{a.namespace}"' if a.namespace else "at the cluster scope")
-    message = (f'User "{a.user.name}" cannot {a.verb} resource "{resource}" in API group '
-               f'"{a.api_group}" {where}')
+    where = f'in the namespace "{a.namespace}"' if a.namespace else "at the cluster scope"
+    message = (
+        f'User "{a.user.name}" cannot {a.verb} resource "{resource}" in API group '
+        f'"{a.api_group}" {where}'
+    )
     if reason:
         message += f": {reason}"
     qualified = f"{a.resource}.{a.api_group}" if a.api_group else a.resource
     subject = f'{qualified} "{a.name}"' if a.name else qualified
-    return errors.APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                           f"{subject} is forbidden: {message}",
-                           errors.Details(name=a.name, group=a.api_group, kind=a.resource))
-
+    return errors.APIError(
+        grpc.StatusCode.PERMISSION_DENIED,
+        "Forbidden",
+        f"{subject} is forbidden: {message}",
+        errors.Details(name=a.name, group=a.api_group, kind=a.resource),
+    )

@@ -4,6 +4,7 @@ and leases only what its own node needs: a secret or configmap one of the pods b
 references (Kubernetes' graph, looked up here from the watch cache's pods), its own lease in
 kube-node-lease. What depends on the object written (its own Node, status of its own pods, mirror
 pods) is NodeRestriction admission's (apiserver/admission/node_restriction.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -35,8 +36,11 @@ def secret_names(pod: core_pb2.Pod) -> Iterator[str]:
     yield from (v.secret.secret_name for v in spec.volumes if v.HasField("secret"))
     for c in pod_containers(spec):
         yield from (e.secret_ref.name for e in c.env_from if e.HasField("secret_ref"))
-        yield from (e.value_from.secret_key_ref.name for e in c.env
-                    if e.value_from.HasField("secret_key_ref"))
+        yield from (
+            e.value_from.secret_key_ref.name
+            for e in c.env
+            if e.value_from.HasField("secret_key_ref")
+        )
 
 
 def config_map_names(pod: core_pb2.Pod) -> Iterator[str]:
@@ -45,20 +49,26 @@ def config_map_names(pod: core_pb2.Pod) -> Iterator[str]:
     yield from (v.config_map.name for v in spec.volumes if v.HasField("config_map"))
     for c in pod_containers(spec):
         yield from (e.config_map_ref.name for e in c.env_from if e.HasField("config_map_ref"))
-        yield from (e.value_from.config_map_key_ref.name for e in c.env
-                    if e.value_from.HasField("config_map_key_ref"))
+        yield from (
+            e.value_from.config_map_key_ref.name
+            for e in c.env
+            if e.value_from.HasField("config_map_key_ref")
+        )
 
 
 _REFERENCES: dict[str, Callable[[core_pb2.Pod], Iterator[str]]] = {
-    "secrets": secret_names, "configmaps": config_map_names}
+    "secrets": secret_names,
+    "configmaps": config_map_names,
+}
 
 
 class NodeAuthorizer:
     def __init__(self, pods_in_namespace: PodsInNamespace) -> None:
         self._pods_in_namespace = pods_in_namespace
 
-    def authorize(self, node: str, verb: str, resource: str, subresource: str, namespace: str,
-                  name: str) -> Decision:
+    def authorize(
+        self, node: str, verb: str, resource: str, subresource: str, namespace: str, name: str
+    ) -> Decision:
         if resource in _REFERENCES and not subresource:
             return self._read_referenced(node, verb, resource, namespace, name)
         if resource == "leases":
@@ -67,8 +77,9 @@ class NodeAuthorizer:
             return Decision(True)
         return Decision(False)
 
-    def _read_referenced(self, node: str, verb: str, resource: str, namespace: str,
-                         name: str) -> Decision:
+    def _read_referenced(
+        self, node: str, verb: str, resource: str, namespace: str, name: str
+    ) -> Decision:
         if verb != "get" or not name:
             return Decision(False, "can only get individual resources of this type")
         references = _REFERENCES[resource]
@@ -82,10 +93,12 @@ class NodeAuthorizer:
         if verb not in _LEASE_VERBS:
             return Decision(False, "can only get, create, update, patch, or delete a node lease")
         if namespace != NODE_LEASE_NAMESPACE:
-            return Decision(False, f"can only access leases in the {NODE_LEASE_NAMESPACE} "
-                                   f"namespace")
+            return Decision(
+                False, f"can only access leases in the {NODE_LEASE_NAMESPACE} namespace"
+            )
         # A create names its object in the body: NodeRestriction checks it.
         if verb != "create" and name != node:
-            return Decision(False, "can only access node lease with the same name as the "
-                                   "requesting node")
+            return Decision(
+                False, "can only access node lease with the same name as the requesting node"
+            )
         return Decision(True)

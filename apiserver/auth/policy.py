@@ -3,6 +3,7 @@
 
 A rule names verbs and resources; a resource is "pods" or, for a subresource, "pods/status", and
 "*" matches every one (rbac.ResourceMatches)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,10 +12,25 @@ from apiserver.auth.user import MASTERS_GROUP, UserInfo
 
 READ = ("get", "list", "watch")
 # Every resource except secrets (the view role's "read-only, no secrets" promise).
-_NON_SECRET = ("pods", "pods/log", "pods/status", "nodes", "nodes/status", "namespaces",
-               "events", "leases", "replicationcontrollers", "replicationcontrollers/status",
-               "replicasets", "replicasets/status", "deployments", "deployments/status", "jobs",
-               "jobs/status", "configmaps")
+_NON_SECRET = (
+    "pods",
+    "pods/log",
+    "pods/status",
+    "nodes",
+    "nodes/status",
+    "namespaces",
+    "events",
+    "leases",
+    "replicationcontrollers",
+    "replicationcontrollers/status",
+    "replicasets",
+    "replicasets/status",
+    "deployments",
+    "deployments/status",
+    "jobs",
+    "jobs/status",
+    "configmaps",
+)
 _WORKLOADS = ("replicationcontrollers", "replicasets", "deployments", "jobs")
 
 
@@ -28,13 +44,14 @@ class PolicyRule:
         """rbac.RuleAllows: verb, resource (with its subresource) and, when the rule names
         objects, the name all match."""
         wanted = f"{resource}/{subresource}" if subresource else resource
-        return ((verb in self.verbs or "*" in self.verbs)
-                and (wanted in self.resources or "*" in self.resources)
-                and (not self.resource_names or name in self.resource_names))
+        return (
+            (verb in self.verbs or "*" in self.verbs)
+            and (wanted in self.resources or "*" in self.resources)
+            and (not self.resource_names or name in self.resource_names)
+        )
 
 
-def rule(verbs: str | tuple[str, ...], *resources: str,
-         names: tuple[str, ...] = ()) -> PolicyRule:
+def rule(verbs: str | tuple[str, ...], *resources: str, names: tuple[str, ...] = ()) -> PolicyRule:
     return PolicyRule((verbs,) if isinstance(verbs, str) else verbs, resources, names)
 
 
@@ -97,26 +114,54 @@ def roles_of(user: UserInfo) -> list[str]:
     return roles
 
 
-def rules_allow(rules: tuple[PolicyRule, ...], verb: str, resource: str, subresource: str,
-                name: str) -> bool:
+def rules_allow(
+    rules: tuple[PolicyRule, ...], verb: str, resource: str, subresource: str, name: str
+) -> bool:
     return any(r.allows(verb, resource, subresource, name) for r in rules)
 
 
 def rbac_allows(user: UserInfo, verb: str, resource: str, subresource: str, name: str) -> bool:
     """The RBAC authorizer: allowed when any rule of any role bound to the user allows it."""
-    return any(r.allows(verb, resource, subresource, name)
-               for role in roles_of(user) for r in CLUSTER_ROLES[role])
+    return any(
+        r.allows(verb, resource, subresource, name)
+        for role in roles_of(user)
+        for r in CLUSTER_ROLES[role]
+    )
 
 
 # Non-resource URLs (a rule's nonResourceURLs; "/x/*" matches below /x): system:public-info-viewer
 # (everyone, signed in or not), system:discovery (the signed in), system:monitoring, and
 # cluster-admin's "*".
-PUBLIC_INFO = ("/healthz", "/healthz/*", "/livez", "/livez/*", "/readyz", "/readyz/*",
-               "/version", "/version/")
-DISCOVERY = ("/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*", "/version",
-             "/version/")
-MONITORING = ("/metrics", "/metrics/slis", "/healthz", "/healthz/*", "/livez", "/livez/*",
-              "/readyz", "/readyz/*")
+PUBLIC_INFO = (
+    "/healthz",
+    "/healthz/*",
+    "/livez",
+    "/livez/*",
+    "/readyz",
+    "/readyz/*",
+    "/version",
+    "/version/",
+)
+DISCOVERY = (
+    "/api",
+    "/api/*",
+    "/apis",
+    "/apis/*",
+    "/openapi",
+    "/openapi/*",
+    "/version",
+    "/version/",
+)
+MONITORING = (
+    "/metrics",
+    "/metrics/slis",
+    "/healthz",
+    "/healthz/*",
+    "/livez",
+    "/livez/*",
+    "/readyz",
+    "/readyz/*",
+)
 MONITORING_GROUP = "system:monitoring"
 
 

@@ -1,5 +1,6 @@
 """Static bearer tokens (kube-apiserver --token-auth-file): a CSV file of
 token,user,uid,"group1,group2" lines (k8s.io/apiserver/pkg/authentication/token/tokenfile)."""
+
 from __future__ import annotations
 
 import csv
@@ -24,15 +25,20 @@ def load_token_file(path: str | Path) -> dict[str, UserInfo]:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) < 3:
-            raise TokenFileError(f"--token-auth-file {path}:{number}: expected "
-                                 f"token,user,uid[,\"groups\"], got {len(row)} column(s)")
+            raise TokenFileError(
+                f"--token-auth-file {path}:{number}: expected "
+                f'token,user,uid[,"groups"], got {len(row)} column(s)'
+            )
         token, name = row[0].strip(), row[1].strip()
         if not token or not name:
             raise TokenFileError(f"--token-auth-file {path}:{number}: empty token or user")
         if token in tokens:
             raise TokenFileError(f"--token-auth-file {path}:{number}: duplicate token")
-        groups = frozenset(g.strip() for g in row[3].split(",") if g.strip()) if len(row) > 3 \
+        groups = (
+            frozenset(g.strip() for g in row[3].split(",") if g.strip())
+            if len(row) > 3
             else frozenset()
+        )
         tokens[token] = UserInfo(name, groups)
     return tokens
 

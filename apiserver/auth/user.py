@@ -1,6 +1,7 @@
 """The authenticated caller of a request (k8s.io/apiserver/pkg/authentication/user.Info), set by
 the authentication interceptor for the duration of one call and read by authorization and
 admission."""
+
 from __future__ import annotations
 
 import contextvars
@@ -23,12 +24,13 @@ class UserInfo:
         """The node a kubelet's identity names (system:node:<name> in system:nodes), else None
         (k8s.io/kubernetes/pkg/auth/nodeidentifier)."""
         if NODES_GROUP in self.groups and self.name.startswith(NODE_USER_PREFIX):
-            return self.name[len(NODE_USER_PREFIX):] or None
+            return self.name[len(NODE_USER_PREFIX) :] or None
         return None
 
 
 _current: contextvars.ContextVar[UserInfo | None] = contextvars.ContextVar(
-    "podplane_apiserver_user", default=None)
+    "podplane_apiserver_user", default=None
+)
 
 
 def current_user() -> UserInfo | None:

@@ -1,6 +1,7 @@
 """Client-certificate users (k8s.io/apiserver/pkg/authentication/request/x509): the verified
 certificate's subject CN is the user name, each O a group. The front door has verified the chain
 against --client-ca-file during the handshake and gives the subject."""
+
 from __future__ import annotations
 
 from apiserver.auth.user import UserInfo

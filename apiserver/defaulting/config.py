@@ -1,4 +1,5 @@
 """Defaults of configuration objects (pkg/apis/core/v1 defaults.go)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

@@ -1,5 +1,6 @@
 """A Job's defaults (pkg/apis/batch/v1 defaults.go) and the selector kube-apiserver generates for
 it (pkg/registry/batch/job)."""
+
 from __future__ import annotations
 
 from apiserver.defaulting.workloads import pod_template
@@ -33,15 +34,18 @@ def job(obj: batch_pb2.Job) -> None:
 
 def generate_job_selector(obj: batch_pb2.Job) -> None:
     """A Job without manualSelector selects its own pods by its uid: the template gets the uid and
-    name labels and the selector matches the uid (kubernetes pkg/registry/batch/job generateSelector;
-    metadata.uid must be set). Labels the user set are kept, so a conflict fails validation."""
+    name labels and the selector matches the uid (kubernetes pkg/registry/batch/job
+    generateSelector; metadata.uid must be set). Labels the user set are kept, so a conflict fails
+    validation."""
     if obj.spec.HasField("manual_selector") and obj.spec.manual_selector:
         return
     labels = obj.spec.template.metadata.labels
-    for key, value in ((LEGACY_JOB_NAME_LABEL, obj.metadata.name),
-                       (JOB_NAME_LABEL, obj.metadata.name),
-                       (LEGACY_JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
-                       (JOB_CONTROLLER_UID_LABEL, obj.metadata.uid)):
+    for key, value in (
+        (LEGACY_JOB_NAME_LABEL, obj.metadata.name),
+        (JOB_NAME_LABEL, obj.metadata.name),
+        (LEGACY_JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
+        (JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
+    ):
         labels.setdefault(key, value)
     match_labels = obj.spec.selector.match_labels
     match_labels.setdefault(JOB_CONTROLLER_UID_LABEL, obj.metadata.uid)

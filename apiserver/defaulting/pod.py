@@ -1,5 +1,6 @@
 """A pod's defaults, as Kubernetes' pkg/apis/core/v1/defaults.go and its admission plugins
 (DefaultTolerationSeconds) fill them in."""
+
 from __future__ import annotations
 
 from apiserver.objects import Container, pod_containers
@@ -63,7 +64,8 @@ def default_tolerations(spec: core_pb2.PodSpec) -> None:
     """Pods tolerate a not-ready or unreachable node for 300 s before eviction."""
     for key in (NOT_READY_TAINT, UNREACHABLE_TAINT):
         if any(t.key == key and t.effect in ("", "NoExecute") for t in spec.tolerations) or any(
-                not t.key and t.operator == "Exists" for t in spec.tolerations):
+            not t.key and t.operator == "Exists" for t in spec.tolerations
+        ):
             continue
         t = spec.tolerations.add()
         t.key, t.operator, t.effect = key, "Exists", "NoExecute"

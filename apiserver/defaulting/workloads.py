@@ -1,5 +1,6 @@
 """Defaults of the workload controllers' objects (pkg/apis/core/v1 and pkg/apis/apps/v1
 defaults.go): ReplicationController, ReplicaSet, Deployment, and their pod templates."""
+
 from __future__ import annotations
 
 from apiserver.defaulting.pod import pod_spec
@@ -12,8 +13,12 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10
 DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
 
 # A spec with a pod template.
-TemplateSpec = (core_pb2.ReplicationControllerSpec | apps_pb2.ReplicaSetSpec
-                | apps_pb2.DeploymentSpec | batch_pb2.JobSpec)
+TemplateSpec = (
+    core_pb2.ReplicationControllerSpec
+    | apps_pb2.ReplicaSetSpec
+    | apps_pb2.DeploymentSpec
+    | batch_pb2.JobSpec
+)
 
 
 def pod_template(spec: TemplateSpec) -> None:

@@ -1,6 +1,7 @@
 """What a request is in Kubernetes' terms (k8s.io/apiserver/pkg/endpoints/request.RequestInfo),
 whichever door it came through: a gRPC Pods/Create and an HTTP POST to /api/v1/namespaces/x/pods
 are both a POST ("create") on pods. Metrics, the in-flight limit and authorization all read it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,13 +15,21 @@ from apiserver.flowcontrol.max_inflight import MUTATING, READ_ONLY
 MAX_REQUEST_BYTES = 3 * 1024 * 1024
 
 _MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_AUTHORIZATION_VERBS = {"POST": "create", "GET": "get", "LIST": "list", "WATCH": "watch",
-                        "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_AUTHORIZATION_VERBS = {
+    "POST": "create",
+    "GET": "get",
+    "LIST": "list",
+    "WATCH": "watch",
+    "PUT": "update",
+    "PATCH": "patch",
+    "DELETE": "delete",
+}
 
 
 @dataclass(frozen=True)
 class RequestInfo:
     """The verb is the HTTP method, except LIST and WATCH (apiserver metrics.CleanVerb)."""
+
     verb: str
     resource: str
     subresource: str = ""

@@ -11,6 +11,7 @@ on an overloaded cluster). A limit of 0 disables that kind's guard; both 0 disab
 
 Rejected requests are counted by apiserver_dropped_requests_total and
 apiserver_request_terminations_total, never as served."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,12 +35,15 @@ COMPONENT = "apiserver"
 
 DROPPED_REQUESTS = Counter(
     "apiserver_dropped_requests_total",
-    "Number of requests dropped with 'Try again later' response.", ["request_kind"])
+    "Number of requests dropped with 'Try again later' response.",
+    ["request_kind"],
+)
 REQUEST_TERMINATIONS = Counter(
     "apiserver_request_terminations_total",
     "Number of requests which apiserver terminated in self-defense, by verb, resource, "
     "subresource, component and gRPC status code.",
-    ["verb", "resource", "subresource", "component", "code"])
+    ["verb", "resource", "subresource", "component", "code"],
+)
 
 for _kind in (READ_ONLY, MUTATING):
     DROPPED_REQUESTS.labels(_kind)  # both series exist from the start, at 0
@@ -49,6 +53,7 @@ for _kind in (READ_ONLY, MUTATING):
 class InflightSlots:
     """The requests of one kind being served, against its limit. A plain counter is enough: the
     server's calls all run on one event loop thread, so check-and-take cannot interleave."""
+
     limit: int
     in_use: int = 0
 
@@ -69,19 +74,27 @@ class InflightSlots:
 class MaxInflight:
     """--max-requests-inflight (read-only) and --max-mutating-requests-inflight; 0 = no limit.
     One per server, shared by its front doors: the limits are the server's."""
+
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
     # The limited kinds' slots (a kind whose limit is 0 has none).
     slots: dict[str, InflightSlots] = field(init=False)
 
     def __post_init__(self) -> None:
-        for flag, value in (("max_requests_inflight", self.max_requests_inflight),
-                            ("max_mutating_requests_inflight", self.max_mutating_requests_inflight)):
+        for flag, value in (
+            ("max_requests_inflight", self.max_requests_inflight),
+            ("max_mutating_requests_inflight", self.max_mutating_requests_inflight),
+        ):
             if value < 0:
                 raise ValueError(f"--{flag.replace('_', '-')}: must be >= 0, got {value}")
-        self.slots = {kind: InflightSlots(limit) for kind, limit in (
-            (READ_ONLY, self.max_requests_inflight),
-            (MUTATING, self.max_mutating_requests_inflight)) if limit > 0}
+        self.slots = {
+            kind: InflightSlots(limit)
+            for kind, limit in (
+                (READ_ONLY, self.max_requests_inflight),
+                (MUTATING, self.max_mutating_requests_inflight),
+            )
+            if limit > 0
+        }
 
 
 def exempt(user: UserInfo | None) -> bool:
@@ -89,8 +102,9 @@ def exempt(user: UserInfo | None) -> bool:
     return user is not None and MASTERS_GROUP in user.groups
 
 
-def count_rejection(request_kind: str, verb: str, resource: str, subresource: str,
-                    code: str) -> None:
+def count_rejection(
+    request_kind: str, verb: str, resource: str, subresource: str, code: str
+) -> None:
     """Counts a refused request; `code` is the status the door answers it with."""
     DROPPED_REQUESTS.labels(request_kind).inc()
     REQUEST_TERMINATIONS.labels(verb, resource, subresource, COMPONENT, code).inc()

@@ -5,6 +5,7 @@ gRPC Python can either require a verified client certificate or not ask for one 
 "request but do not require"), so the apiserver listens twice with the same services: the secure
 port requires a client certificate signed by --client-ca-file (components, nodes, admins), the
 token port (--token-port) serves TLS without one, for users with a bearer token."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class KubeletClientConfig:
     --kubelet-client-certificate, --kubelet-client-key, --kubelet-certificate-authority): TLS with
     its own client certificate, the kubelet's serving certificate checked against the CA for the
     node's name. Without them (an apiserver with --insecure-serving), plaintext."""
+
     ca_file: str
     cert_file: str
     key_file: str
@@ -43,10 +45,12 @@ class KubeletClientConfig:
                 return Path(path).read_bytes()
             except OSError as e:
                 raise ValueError(f"{flag}: cannot read {path}: {e.strerror}") from None
+
         return grpc.ssl_channel_credentials(
             read("--kubelet-certificate-authority", self.ca_file),
             read("--kubelet-client-key", self.key_file),
-            read("--kubelet-client-certificate", self.cert_file))
+            read("--kubelet-client-certificate", self.cert_file),
+        )
 
 
 @dataclass(frozen=True)
@@ -70,14 +74,16 @@ class SecureServing:
         return grpc.ssl_channel_credentials(
             read_file("--etcd-cafile", self.etcd_ca_file),
             read_file("--etcd-keyfile", self.etcd_key_file) if self.etcd_key_file else None,
-            read_file("--etcd-certfile", self.etcd_cert_file) if self.etcd_cert_file else None)
+            read_file("--etcd-certfile", self.etcd_cert_file) if self.etcd_cert_file else None,
+        )
 
     def server_credentials(self, require_client_cert: bool = True) -> grpc.ServerCredentials:
         key = read_file("--tls-private-key-file", self.key_file)
         cert = read_file("--tls-cert-file", self.cert_file)
         ca = read_file("--client-ca-file", self.client_ca_file)
-        return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
-                                           require_client_auth=require_client_cert)
+        return grpc.ssl_server_credentials(
+            [(key, cert)], root_certificates=ca, require_client_auth=require_client_cert
+        )
 
     def authenticator(self) -> Authenticator:
         if self.token_auth_file is None:

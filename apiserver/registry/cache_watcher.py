@@ -1,7 +1,8 @@
 """A client watch on the watch cache, and the events it is sent (kubernetes staging/src/k8s.io/
 apiserver/pkg/storage/cacher/cache_watcher.go): each change is decoded once and shared by every
-watcher; a watcher filters it through its selectors into ADDED, MODIFIED or DELETED, and queues it in
-its own bounded buffer."""
+watcher; a watcher filters it through its selectors into ADDED, MODIFIED or DELETED, and queues it
+in its own bounded buffer."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +19,7 @@ from podplane.apimachinery import selectors
 @dataclass(eq=False)
 class CachedEvent(Generic[T]):
     """One change of one object, decoded once and shared by every watcher."""
+
     store: Store[T]
     revision: int
     obj: T | None  # the object after the change; None for a deletion
@@ -59,9 +61,18 @@ CLOSE: Final = _Close.CLOSE
 class Watcher(Generic[T]):
     """A client watch on the cache: its filter and its bounded buffer."""
 
-    def __init__(self, namespace: str, labels: selectors.LabelSelector,
-                 fields: selectors.FieldSelector, store: Store[T], *, buffer: int,
-                 allow_bookmarks: bool, resource_version: int, trigger: str | None) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        labels: selectors.LabelSelector,
+        fields: selectors.FieldSelector,
+        store: Store[T],
+        *,
+        buffer: int,
+        allow_bookmarks: bool,
+        resource_version: int,
+        trigger: str | None,
+    ) -> None:
         self.namespace = namespace
         self.labels = labels
         self.field_selector = fields

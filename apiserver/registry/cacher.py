@@ -10,6 +10,7 @@ last resourceVersion it received, or relists) and never stalls the others or gro
 A watch from a resourceVersion older than the window (for example a client resuming after the
 apiserver restarted) is served from etcd's own history by a direct etcd watch; a resourceVersion
 older than etcd's compaction gets OUT_OF_RANGE, "too old resource version"."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,12 +46,17 @@ MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
 class Cacher(Generic[T]):
-    def __init__(self, store: Store[T], *, capacity: int = DEFAULT_CAPACITY,
-                 watcher_buffer: int = DEFAULT_WATCHER_BUFFER,
-                 bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL,
-                 batch_interval: float = DEFAULT_BATCH_INTERVAL,
-                 trigger_field: str | None = None,
-                 on_watchers_changed: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store[T],
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        watcher_buffer: int = DEFAULT_WATCHER_BUFFER,
+        bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL,
+        batch_interval: float = DEFAULT_BATCH_INTERVAL,
+        trigger_field: str | None = None,
+        on_watchers_changed: Callable[[int], None] | None = None,
+    ) -> None:
         self.store = store
         self.capacity = capacity
         self.watcher_buffer = watcher_buffer
@@ -74,8 +80,10 @@ class Cacher(Generic[T]):
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._reflect(), name=f"cacher-{self.resource_name}"),
-                       asyncio.create_task(self._bookmarks(), name="cacher-bookmarks")]
+        self._tasks = [
+            asyncio.create_task(self._reflect(), name=f"cacher-{self.resource_name}"),
+            asyncio.create_task(self._bookmarks(), name="cacher-bookmarks"),
+        ]
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -108,8 +116,9 @@ class Cacher(Generic[T]):
                     await self._list(start, end)
                     need_list = False
                 # Without the previous values: the cache has them (self.objects).
-                stream = self.store.etcd.watch(start, end, self.revision + 1, progress_notify=True,
-                                               prev_kv=False)
+                stream = self.store.etcd.watch(
+                    start, end, self.revision + 1, progress_notify=True, prev_kv=False
+                )
                 try:
                     async for batch in stream:
                         delay = 0.0
@@ -123,13 +132,20 @@ class Cacher(Generic[T]):
             except asyncio.CancelledError:
                 raise
             except CompactedError:
-                log.warning("%s cache: etcd compacted past revision %d; relisting",
-                            self.resource_name, self.revision)
+                log.warning(
+                    "%s cache: etcd compacted past revision %d; relisting",
+                    self.resource_name,
+                    self.revision,
+                )
                 need_list = True
             except Exception as e:  # noqa: BLE001 - etcd lost: keep trying, watchers stay open
                 delay = min(max(delay * 2, 0.2), 5.0)
-                log.warning("%s cache: etcd watch failed (%s); retrying in %.1fs",
-                            self.resource_name, e, delay)
+                log.warning(
+                    "%s cache: etcd watch failed (%s); retrying in %.1fs",
+                    self.resource_name,
+                    e,
+                    delay,
+                )
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
     async def _list(self, start: bytes, end: bytes) -> None:
@@ -137,8 +153,9 @@ class Cacher(Generic[T]):
         key = start
         revision = 0
         while True:
-            kvs, more, read_rev = await self.store.etcd.range(key, end, limit=1000,
-                                                             revision=revision)
+            kvs, more, read_rev = await self.store.etcd.range(
+                key, end, limit=1000, revision=revision
+            )
             revision = revision or read_rev
             for kv in kvs:
                 objects[kv.key] = self.store.decode(kv)
@@ -153,8 +170,7 @@ class Cacher(Generic[T]):
         self.window.clear()
         self.window_start = self.revision = revision
         self.ready.set()
-        log.info("%s cache: %d objects at revision %d", self.resource_name, len(objects),
-                 revision)
+        log.info("%s cache: %d objects at revision %d", self.resource_name, len(objects), revision)
 
     def _apply(self, ev: WatchEvent) -> None:
         prev = self.objects.get(ev.kv.key)
@@ -190,8 +206,11 @@ class Cacher(Generic[T]):
                 continue
             msg = w.event_for(ev)
             if msg is not None and not w.offer(msg):
-                log.warning("Forcing %s watcher close due to unresponsiveness: %d buffered events",
-                            self.resource_name, w.queue.qsize())
+                log.warning(
+                    "Forcing %s watcher close due to unresponsiveness: %d buffered events",
+                    self.resource_name,
+                    w.queue.qsize(),
+                )
                 self.terminated_watchers += 1
                 self._terminate(w)
 
@@ -216,8 +235,9 @@ class Cacher(Generic[T]):
 
     def _watchers_changed(self) -> None:
         if self._on_watchers_changed is not None:
-            self._on_watchers_changed(len(self._untriggered)
-                                      + sum(len(g) for g in self._triggered.values()))
+            self._on_watchers_changed(
+                len(self._untriggered) + sum(len(g) for g in self._triggered.values())
+            )
 
     def _terminate(self, w: Watcher[T]) -> None:
         if w.closed:
@@ -243,9 +263,10 @@ class Cacher(Generic[T]):
     async def wait_ready(self, timeout: float = 10.0) -> None:
         try:
             await asyncio.wait_for(self.ready.wait(), timeout)
-        except asyncio.TimeoutError:
-            raise errors.unavailable(f"the {self.resource_name} cache is not initialized "
-                                     f"yet") from None
+        except TimeoutError:
+            raise errors.unavailable(
+                f"the {self.resource_name} cache is not initialized yet"
+            ) from None
 
     def peek(self, namespace: str, name: str) -> T | None:
         """The cached object, possibly stale, or None (not cached, or the cache not ready): a
@@ -262,8 +283,9 @@ class Cacher(Generic[T]):
             raise errors.not_found(self.store.resource, name)
         return obj
 
-    async def list(self, namespace: str, *, label_selector: str = "",
-                   field_selector: str = "") -> ListMessage[T]:
+    async def list(
+        self, namespace: str, *, label_selector: str = "", field_selector: str = ""
+    ) -> ListMessage[T]:
         """resourceVersion=0 lists: every matching cached object, at the cache's revision. As
         kube-apiserver's cacher does, `limit` does not apply to these."""
         labels, fields = self.store.selectors(label_selector, field_selector)
@@ -273,27 +295,45 @@ class Cacher(Generic[T]):
         for key in sorted(k for k in self.objects if k.startswith(prefix)):
             obj = self.objects[key]
             if labels.matches(object_meta(obj).labels) and fields.matches(
-                    self.store.strategy.fields(obj)):
+                self.store.strategy.fields(obj)
+            ):
                 out.items.append(obj)
         out.metadata.resource_version = str(self.revision)
         return out
 
-    async def watch(self, namespace: str, *, resource_version: str = "",
-                    label_selector: str = "", field_selector: str = "",
-                    allow_bookmarks: bool = False,
-                    timeout_seconds: int = 0) -> AsyncIterator[WatchMessage[T]]:
+    async def watch(
+        self,
+        namespace: str,
+        *,
+        resource_version: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        allow_bookmarks: bool = False,
+        timeout_seconds: int = 0,
+    ) -> AsyncIterator[WatchMessage[T]]:
         """The watch's events one by one (watch_batches of one)."""
         async for batch in self.watch_batches(
-                namespace, resource_version=resource_version, label_selector=label_selector,
-                field_selector=field_selector, allow_bookmarks=allow_bookmarks,
-                timeout_seconds=timeout_seconds):
+            namespace,
+            resource_version=resource_version,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            allow_bookmarks=allow_bookmarks,
+            timeout_seconds=timeout_seconds,
+        ):
             for msg in batch:
                 yield msg
 
-    async def watch_batches(self, namespace: str, *, resource_version: str = "",
-                            label_selector: str = "", field_selector: str = "",
-                            allow_bookmarks: bool = False, timeout_seconds: int = 0,
-                            max_batch: int = 1) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
+    async def watch_batches(
+        self,
+        namespace: str,
+        *,
+        resource_version: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        allow_bookmarks: bool = False,
+        timeout_seconds: int = 0,
+        max_batch: int = 1,
+    ) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
         """The watch's events in order, in lists of up to `max_batch` (and MAX_BATCH_BYTES): what
         is already queued when the stream is ready to send, so a stream behind by many events
         catches up in few writes; and, when the stream sent a list less than `batch_interval`
@@ -304,15 +344,27 @@ class Cacher(Generic[T]):
         if rv and rv < self.window_start:
             # Older than the window: etcd's history still has it, unless compacted.
             async for event in etcd_watch.watch(
-                    self.store, namespace, resource_version=resource_version,
-                    label_selector=label_selector, field_selector=field_selector,
-                    allow_bookmarks=allow_bookmarks, timeout_seconds=timeout_seconds):
+                self.store,
+                namespace,
+                resource_version=resource_version,
+                label_selector=label_selector,
+                field_selector=field_selector,
+                allow_bookmarks=allow_bookmarks,
+                timeout_seconds=timeout_seconds,
+            ):
                 yield [event]
             return
-        trigger = (fields.exact(self.trigger_field) if self.trigger_field is not None else None)
-        w = Watcher(namespace if self.store.resource.namespaced else "", labels, fields,
-                    self.store, buffer=self.watcher_buffer, allow_bookmarks=allow_bookmarks,
-                    resource_version=rv, trigger=trigger)
+        trigger = fields.exact(self.trigger_field) if self.trigger_field is not None else None
+        w = Watcher(
+            namespace if self.store.resource.namespaced else "",
+            labels,
+            fields,
+            self.store,
+            buffer=self.watcher_buffer,
+            allow_bookmarks=allow_bookmarks,
+            resource_version=rv,
+            trigger=trigger,
+        )
         # The initial events and the registration happen in one step of the event loop, so the
         # watcher sees every change exactly once: before it in `initial`, after it in its queue.
         initial = self._initial_events(w, rv)
@@ -323,7 +375,7 @@ class Cacher(Generic[T]):
         last_sent = -math.inf
         try:
             for i in range(0, len(initial), max_batch):
-                yield initial[i:i + max_batch]
+                yield initial[i : i + max_batch]
             while not w.closed:
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
@@ -336,7 +388,7 @@ class Cacher(Generic[T]):
                     else:
                         try:
                             msg = await asyncio.wait_for(w.queue.get(), remaining)
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             return
                 else:
                     msg = w.queue.get_nowait()
@@ -365,12 +417,16 @@ class Cacher(Generic[T]):
                     msg.object.CopyFrom(obj)
                     out.append(msg)
             return out
-        return [msg for msg in (w.event_for(ev) for ev in self.window if ev.revision > rv)
-                if msg is not None]
+        return [
+            msg
+            for msg in (w.event_for(ev) for ev in self.window if ev.revision > rv)
+            if msg is not None
+        ]
 
 
-def _more_queued(w: Watcher[T], batch: builtins.list[WatchMessage[T]],
-                 max_batch: int) -> tuple[builtins.list[WatchMessage[T]], bool]:
+def _more_queued(
+    w: Watcher[T], batch: builtins.list[WatchMessage[T]], max_batch: int
+) -> tuple[builtins.list[WatchMessage[T]], bool]:
     """`batch` grown by what `w` already has queued (without waiting), up to max_batch events and
     MAX_BATCH_BYTES; and whether the watch ended meanwhile."""
     size = batch[0].ByteSize() if max_batch > 1 else 0

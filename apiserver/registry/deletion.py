@@ -5,10 +5,11 @@ CheckGracefulDelete).
 Deleting an object that has finalizers, or a pod running on a node, only marks it: it gets
 metadata.deletionTimestamp (now + grace period) and deletionGracePeriodSeconds, and stays until its
 finalizers are removed and, for a pod, its kubelet has stopped it and deletes it with grace 0."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Generic
 
 from google.protobuf.message import Message
@@ -34,6 +35,7 @@ MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 @dataclass(frozen=True)
 class Decision(Generic[T]):
     """What a delete request does to the object as stored."""
+
     delete_now: bool
     # The object with its deletion marks set or shortened; None if it is left as it is.
     marked: T | None = None
@@ -43,7 +45,8 @@ def check_request(resource: Resource, name: str, propagation_policy: str) -> Non
     if propagation_policy not in PROPAGATION_POLICIES:
         raise errors.bad_request(
             f'propagationPolicy: Unsupported value: "{propagation_policy}": supported values: '
-            f'"Orphan", "Background", "Foreground"')
+            f'"Orphan", "Background", "Foreground"'
+        )
     if resource is resources.NAMESPACE and name in IMMORTAL_NAMESPACES:
         raise errors.forbidden(resource, name, "this namespace may not be deleted")
 
@@ -60,8 +63,11 @@ def grace_period(resource: Resource, obj: Message, requested: int | None) -> int
         period = obj.spec.termination_grace_period_seconds
     else:
         period = DEFAULT_POD_GRACE_PERIOD
-    if not obj.spec.node_name or obj.status.phase in ("Succeeded", "Failed") \
-            or MIRROR_POD_ANNOTATION in obj.metadata.annotations:
+    if (
+        not obj.spec.node_name
+        or obj.status.phase in ("Succeeded", "Failed")
+        or MIRROR_POD_ANNOTATION in obj.metadata.annotations
+    ):
         period = 0
     return 1 if period < 0 else int(period)
 
@@ -70,12 +76,16 @@ def has_pending_finalizers(resource: Resource, obj: Message) -> bool:
     if object_meta(obj).finalizers:
         return True
     # A namespace is held by spec.finalizers ("kubernetes") until its content is deleted.
-    return (resource is resources.NAMESPACE and isinstance(obj, core_pb2.Namespace)
-            and bool(obj.spec.finalizers))
+    return (
+        resource is resources.NAMESPACE
+        and isinstance(obj, core_pb2.Namespace)
+        and bool(obj.spec.finalizers)
+    )
 
 
-def decide(resource: Resource, obj: T, requested: int | None,
-           propagation_policy: str = "") -> Decision[T]:
+def decide(
+    resource: Resource, obj: T, requested: int | None, propagation_policy: str = ""
+) -> Decision[T]:
     meta = object_meta(obj)
     policy_finalizer = _POLICY_FINALIZERS.get(propagation_policy)
     if policy_finalizer and not meta.deletion_timestamp and policy_finalizer not in meta.finalizers:
@@ -97,8 +107,9 @@ def decide(resource: Resource, obj: T, requested: int | None,
         if grace == 0 and not pending:
             return Decision(delete_now=True)
         marked = _copy(obj)
-        started = (timeutil.parse(meta.deletion_timestamp) or datetime.now(timezone.utc)) \
-            - timedelta(seconds=current)
+        started = (timeutil.parse(meta.deletion_timestamp) or datetime.now(UTC)) - timedelta(
+            seconds=current
+        )
         marked_meta = object_meta(marked)
         marked_meta.deletion_timestamp = timeutil.format_time(started + timedelta(seconds=grace))
         marked_meta.deletion_grace_period_seconds = grace
@@ -107,8 +118,7 @@ def decide(resource: Resource, obj: T, requested: int | None,
         return Decision(delete_now=True)
     marked = _copy(obj)
     m = object_meta(marked)
-    m.deletion_timestamp = timeutil.format_time(datetime.now(timezone.utc)
-                                                + timedelta(seconds=grace))
+    m.deletion_timestamp = timeutil.format_time(datetime.now(UTC) + timedelta(seconds=grace))
     m.deletion_grace_period_seconds = grace
     if m.generation > 0:
         m.generation += 1  # controllers of an object being deleted act differently
@@ -121,8 +131,11 @@ def due_for_removal(resource: Resource, obj: Message) -> bool:
     """An update that removed the last finalizer of an object whose grace period is over deletes
     it (store.go shouldDeleteDuringUpdate)."""
     meta = object_meta(obj)
-    return (bool(meta.deletion_timestamp) and meta.deletion_grace_period_seconds == 0
-            and not has_pending_finalizers(resource, obj))
+    return (
+        bool(meta.deletion_timestamp)
+        and meta.deletion_grace_period_seconds == 0
+        and not has_pending_finalizers(resource, obj)
+    )
 
 
 def _copy(obj: T) -> T:

@@ -34,14 +34,20 @@ def _check_match(resource_version: str, match: str) -> None:
     if not match:
         return
     if match not in (NOT_OLDER_THAN, EXACT):
-        raise errors.bad_request(f'resourceVersionMatch: Unsupported value: "{match}": supported '
-                                 f'values: "{EXACT}", "{NOT_OLDER_THAN}"')
+        raise errors.bad_request(
+            f'resourceVersionMatch: Unsupported value: "{match}": supported '
+            f'values: "{EXACT}", "{NOT_OLDER_THAN}"'
+        )
     if not resource_version:
-        raise errors.bad_request("resourceVersionMatch: Forbidden: resourceVersionMatch is "
-                                 "forbidden unless resourceVersion is provided")
+        raise errors.bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is "
+            "forbidden unless resourceVersion is provided"
+        )
     if match == EXACT and resource_version == "0":
-        raise errors.bad_request('resourceVersionMatch: Forbidden: resourceVersionMatch "Exact" '
-                                 'is forbidden for resourceVersion "0"')
+        raise errors.bad_request(
+            'resourceVersionMatch: Forbidden: resourceVersionMatch "Exact" '
+            'is forbidden for resourceVersion "0"'
+        )
 
 
 class ResourceAPI(Generic[T]):
@@ -78,8 +84,9 @@ class ResourceAPI(Generic[T]):
         deadline = asyncio.get_running_loop().time() + FRESHNESS_WAIT_SECONDS
         while cacher.revision < wanted:
             if asyncio.get_running_loop().time() >= deadline:
-                raise errors.timeout(f"Too large resource version: {wanted}, current: "
-                                     f"{cacher.revision}")
+                raise errors.timeout(
+                    f"Too large resource version: {wanted}, current: {cacher.revision}"
+                )
             await asyncio.sleep(0.05)
         return True
 
@@ -92,37 +99,65 @@ class ResourceAPI(Generic[T]):
             return await self.reads.get(namespace, name)
         return await self.store.get(namespace, name)
 
-    async def list(self, namespace: str, *, label_selector: str = "", field_selector: str = "",
-                   resource_version: str = "", resource_version_match: str = "",
-                   limit: int = 0, continue_token: str = "") -> ListMessage[T]:
+    async def list(
+        self,
+        namespace: str,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str = "",
+        resource_version_match: str = "",
+        limit: int = 0,
+        continue_token: str = "",
+    ) -> ListMessage[T]:
         """An empty namespace lists every namespace (kubectl --all-namespaces)."""
         if limit < 0:
             raise errors.bad_request("limit: Invalid value: must be >= 0")
         _check_match(resource_version, resource_version_match)
         if continue_token and resource_version and resource_version != "0":
-            raise errors.bad_request('resourceVersion: Forbidden: specifying resource version is '
-                                     'not allowed when using continue')
+            raise errors.bad_request(
+                "resourceVersion: Forbidden: specifying resource version is "
+                "not allowed when using continue"
+            )
         exact = resource_version_match == EXACT
         if not continue_token and not exact:
             if resource_version == "0":
-                return await self.reads.list(namespace, label_selector=label_selector,
-                                             field_selector=field_selector)
+                return await self.reads.list(
+                    namespace, label_selector=label_selector, field_selector=field_selector
+                )
             if resource_version and await self._fresh_enough(resource_version):
-                return await self.reads.list(namespace, label_selector=label_selector,
-                                             field_selector=field_selector)
+                return await self.reads.list(
+                    namespace, label_selector=label_selector, field_selector=field_selector
+                )
         return await self.store.list(
-            namespace, label_selector=label_selector, field_selector=field_selector, limit=limit,
+            namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
             continue_token=continue_token,
-            revision=parse_resource_version(resource_version) if exact else 0)
+            revision=parse_resource_version(resource_version) if exact else 0,
+        )
 
-    def watch_batches(self, namespace: str, *, resource_version: str = "",
-                      label_selector: str = "", field_selector: str = "",
-                      allow_bookmarks: bool = False, timeout_seconds: int = 0,
-                      max_batch: int = 1) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
+    def watch_batches(
+        self,
+        namespace: str,
+        *,
+        resource_version: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        allow_bookmarks: bool = False,
+        timeout_seconds: int = 0,
+        max_batch: int = 1,
+    ) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
         return self.reads.watch_batches(
-            namespace, resource_version=resource_version, label_selector=label_selector,
-            field_selector=field_selector, allow_bookmarks=allow_bookmarks,
-            timeout_seconds=timeout_seconds, max_batch=max_batch)
+            namespace,
+            resource_version=resource_version,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            allow_bookmarks=allow_bookmarks,
+            timeout_seconds=timeout_seconds,
+            max_batch=max_batch,
+        )
 
     # ------------------------------------------------------------------ writes
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
@@ -130,46 +165,85 @@ class ResourceAPI(Generic[T]):
 
     async def update(self, obj: T, *, dry_run: bool = False) -> T:
         meta = object_meta(obj)
-        return await self.store.update(obj, cached=self.cached(meta.namespace, meta.name),
-                                       dry_run=dry_run)
+        return await self.store.update(
+            obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run
+        )
 
     async def update_status(self, obj: T, *, dry_run: bool = False) -> T:
         meta = object_meta(obj)
-        return await self.store.update_status(obj, cached=self.cached(meta.namespace, meta.name),
-                                              dry_run=dry_run)
+        return await self.store.update_status(
+            obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run
+        )
 
-    async def patch(self, namespace: str, name: str, patched: Callable[[T], T], *,
-                    subresource: str = "", dry_run: bool = False) -> T:
-        return await self.store.patch(self.namespace(namespace), name, patched,
-                                      subresource=subresource,
-                                      cached=self.cached(namespace, name), dry_run=dry_run)
+    async def patch(
+        self,
+        namespace: str,
+        name: str,
+        patched: Callable[[T], T],
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> T:
+        return await self.store.patch(
+            self.namespace(namespace),
+            name,
+            patched,
+            subresource=subresource,
+            cached=self.cached(namespace, name),
+            dry_run=dry_run,
+        )
 
-    async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
-                     expected_rv: str = "", expected_uid: str = "",
-                     propagation_policy: str = "", dry_run: bool = False) -> tuple[T, bool]:
+    async def delete(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        grace_period_seconds: int | None = None,
+        expected_rv: str = "",
+        expected_uid: str = "",
+        propagation_policy: str = "",
+        dry_run: bool = False,
+    ) -> tuple[T, bool]:
         """The object as last stored, and whether it is gone (False: marked for deletion)."""
         return await self.store.delete_object(
-            self.namespace(namespace), name, grace_period_seconds=grace_period_seconds,
-            expected_rv=expected_rv, expected_uid=expected_uid,
-            propagation_policy=propagation_policy, dry_run=dry_run)
+            self.namespace(namespace),
+            name,
+            grace_period_seconds=grace_period_seconds,
+            expected_rv=expected_rv,
+            expected_uid=expected_uid,
+            propagation_policy=propagation_policy,
+            dry_run=dry_run,
+        )
 
-    async def delete_collection(self, namespace: str, *, label_selector: str = "",
-                                field_selector: str = "",
-                                grace_period_seconds: int | None = None,
-                                propagation_policy: str = "",
-                                dry_run: bool = False) -> ListMessage[T]:
+    async def delete_collection(
+        self,
+        namespace: str,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        grace_period_seconds: int | None = None,
+        propagation_policy: str = "",
+        dry_run: bool = False,
+    ) -> ListMessage[T]:
         """Deletes every object the selectors match, each as its own delete (objects deleted
         meanwhile are skipped); returns them as they were last stored."""
-        listed = await self.store.list(namespace, label_selector=label_selector,
-                                       field_selector=field_selector)
+        listed = await self.store.list(
+            namespace, label_selector=label_selector, field_selector=field_selector
+        )
         deleted = self.store.strategy.new_list()
         for obj in listed.items:
             meta = object_meta(obj)
             try:
-                deleted.items.append(await self.store.delete(
-                    meta.namespace if self.resource.namespaced else "", meta.name,
-                    grace_period_seconds=grace_period_seconds, expected_uid=meta.uid,
-                    propagation_policy=propagation_policy, dry_run=dry_run))
+                deleted.items.append(
+                    await self.store.delete(
+                        meta.namespace if self.resource.namespaced else "",
+                        meta.name,
+                        grace_period_seconds=grace_period_seconds,
+                        expected_uid=meta.uid,
+                        propagation_policy=propagation_policy,
+                        dry_run=dry_run,
+                    )
+                )
             except errors.APIError as e:
                 if e.reason not in ("NotFound", "Conflict"):  # gone, or replaced: not ours
                     raise

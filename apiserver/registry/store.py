@@ -3,6 +3,7 @@
 
 Objects are stored as protobuf under /registry/<plural>/<namespace>/<name> (cluster-scoped kinds:
 /registry/<plural>/<name>) without their resourceVersion, which is the key's etcd mod_revision."""
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,9 @@ def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
             raise ValueError
         return rv
     except ValueError:
-        raise errors.bad_request(f'{path}: Invalid value: "{value}": must be a non-negative '
-                                 f"integer") from None
+        raise errors.bad_request(
+            f'{path}: Invalid value: "{value}": must be a non-negative integer'
+        ) from None
 
 
 def _set_type(obj: Message, api_version: str, kind: str) -> None:
@@ -55,8 +57,12 @@ def _copy_field(dst: Message, src: Message, name: str) -> None:
 class Store(Generic[T]):
     """One kind's objects in etcd, typed by its message (Store[core_pb2.Pod], ...)."""
 
-    def __init__(self, etcd: EtcdClient, strategy: Strategy[T],
-                 admit_namespace: NamespaceAdmission | None = None) -> None:
+    def __init__(
+        self,
+        etcd: EtcdClient,
+        strategy: Strategy[T],
+        admit_namespace: NamespaceAdmission | None = None,
+    ) -> None:
         self.etcd = etcd
         self.strategy = strategy
         self.resource = strategy.resource
@@ -99,12 +105,19 @@ class Store(Generic[T]):
         return ""
 
     def _validate(self, obj: T, old: T | None = None) -> None:
-        errs = (self.strategy.validate(obj) if old is None
-                else self.strategy.validate_update(obj, old) + _finalizers_update(obj, old))
+        errs = (
+            self.strategy.validate(obj)
+            if old is None
+            else self.strategy.validate_update(obj, old) + _finalizers_update(obj, old)
+        )
         if errs:
             meta = object_meta(obj)
-            raise invalid_error(self.resource.kind, meta.name or meta.generate_name, errs,
-                                errors.group_of(self.resource))
+            raise invalid_error(
+                self.resource.kind,
+                meta.name or meta.generate_name,
+                errs,
+                errors.group_of(self.resource),
+            )
 
     async def _guard(self, coro: Awaitable[R]) -> R:
         try:
@@ -119,8 +132,16 @@ class Store(Generic[T]):
             raise errors.not_found(self.resource, name)
         return self.decode(kv)
 
-    async def list(self, namespace: str, *, label_selector: str = "", field_selector: str = "",
-                   limit: int = 0, continue_token: str = "", revision: int = 0) -> ListMessage[T]:
+    async def list(
+        self,
+        namespace: str,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int = 0,
+        continue_token: str = "",
+        revision: int = 0,
+    ) -> ListMessage[T]:
         """The objects the selectors match, read at `revision` (0: the latest) or at the
         revision of the list a continue token continues."""
         labels, fields = self.selectors(label_selector, field_selector)
@@ -137,19 +158,25 @@ class Store(Generic[T]):
             chunk = (limit - len(items) + 1) if limit else 0
             try:
                 kvs, etcd_more, read_rev = await self._guard(
-                    self.etcd.range(start, end, limit=chunk, revision=revision))
+                    self.etcd.range(start, end, limit=chunk, revision=revision)
+                )
             except CompactedError:
                 if exact and not continue_token:
                     raise errors.too_old(exact, 0) from None
-                raise errors.APIError(errors.too_old(revision, 0).code, "Expired",
-                                      "The provided continue parameter is too old to display a "
-                                      "consistent list result. You can start a new list without "
-                                      "the continue parameter.") from None
+                raise errors.APIError(
+                    errors.too_old(revision, 0).code,
+                    "Expired",
+                    "The provided continue parameter is too old to display a "
+                    "consistent list result. You can start a new list without "
+                    "the continue parameter.",
+                ) from None
             revision = revision or read_rev
             for kv in kvs:
                 obj = self.decode(kv)
-                if not (labels.matches(object_meta(obj).labels)
-                        and fields.matches(self.strategy.fields(obj))):
+                if not (
+                    labels.matches(object_meta(obj).labels)
+                    and fields.matches(self.strategy.fields(obj))
+                ):
                     continue
                 if limit and len(items) == limit:
                     has_more = True
@@ -164,7 +191,8 @@ class Store(Generic[T]):
         if has_more:
             token = {"rv": revision, "start": (last_returned + b"\0").decode("utf-8", "replace")}
             out.metadata.continue_token = base64.urlsafe_b64encode(
-                json.dumps(token).encode()).decode()
+                json.dumps(token).encode()
+            ).decode()
         return out
 
     def _decode_continue(self, token: str, prefix: bytes) -> tuple[int, bytes]:
@@ -172,24 +200,30 @@ class Store(Generic[T]):
             data = json.loads(base64.urlsafe_b64decode(token.encode()))
             rv, start = int(data["rv"]), str(data["start"]).encode()
         except (ValueError, KeyError, TypeError, binascii.Error):
-            raise errors.bad_request("continue: Invalid value: the continue token is not "
-                                     "valid") from None
+            raise errors.bad_request(
+                "continue: Invalid value: the continue token is not valid"
+            ) from None
         if not start.startswith(prefix):
-            raise errors.bad_request("continue: Invalid value: the continue token is for "
-                                     "another list")
+            raise errors.bad_request(
+                "continue: Invalid value: the continue token is for another list"
+            )
         return rv, start
 
-    def selectors(self, label_selector: str,
-                  field_selector: str) -> tuple[selectors.LabelSelector, selectors.FieldSelector]:
+    def selectors(
+        self, label_selector: str, field_selector: str
+    ) -> tuple[selectors.LabelSelector, selectors.FieldSelector]:
         try:
             labels = selectors.parse_labels(label_selector)
         except selectors.SelectorError as e:
-            raise errors.bad_request(f"labelSelector: Invalid value: {label_selector!r}: {e}") from None
+            raise errors.bad_request(
+                f"labelSelector: Invalid value: {label_selector!r}: {e}"
+            ) from None
         try:
             fields = selectors.parse_fields(field_selector, self.strategy.selectable_fields)
         except selectors.SelectorError as e:
-            raise errors.bad_request(f'fieldSelector: Invalid value: "{field_selector}": {e} '
-                                     f'for "{self.resource.kind}"') from None
+            raise errors.bad_request(
+                f'fieldSelector: Invalid value: "{field_selector}": {e} for "{self.resource.kind}"'
+            ) from None
         return labels, fields
 
     # ------------------------------------------------------------------ writes
@@ -212,7 +246,8 @@ class Store(Generic[T]):
         for attempt in range(8):
             if generated:
                 meta.name = meta.generate_name + "".join(
-                    secrets.choice(_NAME_CHARS) for _ in range(5))
+                    secrets.choice(_NAME_CHARS) for _ in range(5)
+                )
             self._validate(obj)
             if attempt == 0 and self.resource.namespaced and self.admit_namespace is not None:
                 await self.admit_namespace(obj, meta.namespace)
@@ -234,10 +269,16 @@ class Store(Generic[T]):
                 break
         raise errors.already_exists(self.resource, meta.name)
 
-    async def guaranteed_update(self, namespace: str, name: str,
-                                mutate: Callable[[T], T | None],
-                                expected_rv: str = "", expected_uid: str = "",
-                                cached: T | None = None, dry_run: bool = False) -> T:
+    async def guaranteed_update(
+        self,
+        namespace: str,
+        name: str,
+        mutate: Callable[[T], T | None],
+        expected_rv: str = "",
+        expected_uid: str = "",
+        cached: T | None = None,
+        dry_run: bool = False,
+    ) -> T:
         """Reads, applies `mutate` (which returns the new object), and compare-and-swaps; retries on
         a concurrent write unless the caller named the resourceVersion it read.
 
@@ -278,10 +319,12 @@ class Store(Generic[T]):
             if removal:
                 # The last finalizer of an object whose deletion is due went away: remove it.
                 ok, latest, rev = await self._guard(
-                    self.etcd.compare_and_delete(key, kv.mod_revision))
+                    self.etcd.compare_and_delete(key, kv.mod_revision)
+                )
             else:
                 ok, latest, rev = await self._guard(
-                    self.etcd.compare_and_put(key, data, kv.mod_revision))
+                    self.etcd.compare_and_put(key, data, kv.mod_revision)
+                )
             if ok:
                 object_meta(updated).resource_version = str(rev)
                 return updated
@@ -289,16 +332,16 @@ class Store(Generic[T]):
                 raise errors.conflict(self.resource, name)
             kv, from_cache = latest, False
 
-    def _cached_kv(self, key: bytes, cached: T | None, want_rv: int,
-                   expected_uid: str) -> KeyValue | None:
+    def _cached_kv(
+        self, key: bytes, cached: T | None, want_rv: int, expected_uid: str
+    ) -> KeyValue | None:
         """The cached object as the stored key-value, unless it fails the caller's preconditions
         (which only etcd can settle)."""
         if cached is None:
             return None
         meta = object_meta(cached)
         rv = parse_resource_version(meta.resource_version)
-        if not rv or (want_rv and rv != want_rv) or (
-                expected_uid and meta.uid != expected_uid):
+        if not rv or (want_rv and rv != want_rv) or (expected_uid and meta.uid != expected_uid):
             return None
         return KeyValue(key, self.encode(cached), rv, 0)
 
@@ -309,9 +352,12 @@ class Store(Generic[T]):
         current = self.decode(kv)
         uid = object_meta(current).uid
         if expected_uid and uid != expected_uid:
-            raise errors.conflict(self.resource, name,
-                                  f"Precondition failed: UID in precondition: {expected_uid}, "
-                                  f"UID in object meta: {uid}")
+            raise errors.conflict(
+                self.resource,
+                name,
+                f"Precondition failed: UID in precondition: {expected_uid}, "
+                f"UID in object meta: {uid}",
+            )
         if want_rv and kv.mod_revision != want_rv:
             raise errors.conflict(self.resource, name)
         return current
@@ -366,20 +412,36 @@ class Store(Generic[T]):
     async def update(self, obj: T, cached: T | None = None, *, dry_run: bool = False) -> T:
         meta = object_meta(obj)
         return await self.guaranteed_update(
-            self._namespace_of(obj), meta.name, lambda current: self._updated(obj, current),
-            expected_rv=meta.resource_version, cached=cached, dry_run=dry_run)
+            self._namespace_of(obj),
+            meta.name,
+            lambda current: self._updated(obj, current),
+            expected_rv=meta.resource_version,
+            cached=cached,
+            dry_run=dry_run,
+        )
 
-    async def update_status(self, obj: T, cached: T | None = None, *,
-                            dry_run: bool = False) -> T:
+    async def update_status(self, obj: T, cached: T | None = None, *, dry_run: bool = False) -> T:
         meta = object_meta(obj)
         self._check_status()
         return await self.guaranteed_update(
-            self._namespace_of(obj), meta.name, lambda current: self._status_updated(obj, current),
-            expected_rv=meta.resource_version, cached=cached, dry_run=dry_run)
+            self._namespace_of(obj),
+            meta.name,
+            lambda current: self._status_updated(obj, current),
+            expected_rv=meta.resource_version,
+            cached=cached,
+            dry_run=dry_run,
+        )
 
-    async def patch(self, namespace: str, name: str, patched: Callable[[T], T], *,
-                    subresource: str = "", cached: T | None = None,
-                    dry_run: bool = False) -> T:
+    async def patch(
+        self,
+        namespace: str,
+        name: str,
+        patched: Callable[[T], T],
+        *,
+        subresource: str = "",
+        cached: T | None = None,
+        dry_run: bool = False,
+    ) -> T:
         """Applies a patch: `patched` makes the object the patch asks for from the current one
         (on every retry, from the latest), which is then stored as an update of the object, or
         of its status (`subresource` "status"), with the update's rules. A resourceVersion the
@@ -388,39 +450,66 @@ class Store(Generic[T]):
             self._check_status()
         elif subresource:
             raise errors.bad_request(f'{self.resource.plural} have no "{subresource}" to patch')
+
         def mutate(current: T) -> T:
             request = patched(current)
             meta, old = object_meta(request), object_meta(current)
             if meta.name and meta.name != old.name:
                 raise errors.bad_request(
-                    f'the name of the object ({meta.name}) does not match the name on the URL '
-                    f'({old.name})')
+                    f"the name of the object ({meta.name}) does not match the name on the URL "
+                    f"({old.name})"
+                )
             rv = meta.resource_version
             if rv and rv != old.resource_version:
                 raise errors.conflict(self.resource, name)
-            return (self._status_updated(request, current) if subresource
-                    else self._updated(request, current))
+            return (
+                self._status_updated(request, current)
+                if subresource
+                else self._updated(request, current)
+            )
 
-        return await self.guaranteed_update(self._namespace_or_default(namespace), name, mutate,
-                                            cached=cached, dry_run=dry_run)
+        return await self.guaranteed_update(
+            self._namespace_or_default(namespace), name, mutate, cached=cached, dry_run=dry_run
+        )
 
     def _namespace_or_default(self, namespace: str) -> str:
         return (namespace or "default") if self.resource.namespaced else ""
 
-    async def delete(self, namespace: str, name: str, *, grace_period_seconds: int | None = None,
-                     expected_rv: str = "", expected_uid: str = "",
-                     propagation_policy: str = "", dry_run: bool = False) -> T:
+    async def delete(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        grace_period_seconds: int | None = None,
+        expected_rv: str = "",
+        expected_uid: str = "",
+        propagation_policy: str = "",
+        dry_run: bool = False,
+    ) -> T:
         """Deletes the object, or marks it for deletion when a grace period or finalizers hold it;
         returns the object as it was last stored."""
         obj, _ = await self.delete_object(
-            namespace, name, grace_period_seconds=grace_period_seconds, expected_rv=expected_rv,
-            expected_uid=expected_uid, propagation_policy=propagation_policy, dry_run=dry_run)
+            namespace,
+            name,
+            grace_period_seconds=grace_period_seconds,
+            expected_rv=expected_rv,
+            expected_uid=expected_uid,
+            propagation_policy=propagation_policy,
+            dry_run=dry_run,
+        )
         return obj
 
-    async def delete_object(self, namespace: str, name: str, *,
-                            grace_period_seconds: int | None = None, expected_rv: str = "",
-                            expected_uid: str = "", propagation_policy: str = "",
-                            dry_run: bool = False) -> tuple[T, bool]:
+    async def delete_object(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        grace_period_seconds: int | None = None,
+        expected_rv: str = "",
+        expected_uid: str = "",
+        propagation_policy: str = "",
+        dry_run: bool = False,
+    ) -> tuple[T, bool]:
         """delete(), and whether the object is gone (False: marked for deletion, or already
         being deleted)."""
         deletion.check_request(self.resource, name, propagation_policy)
@@ -432,20 +521,23 @@ class Store(Generic[T]):
             assert kv is not None  # else _current raised NotFound
             if self.admission is not None:
                 self.admission.admit_delete(current)
-            decision = deletion.decide(self.resource, current, grace_period_seconds,
-                                       propagation_policy)
+            decision = deletion.decide(
+                self.resource, current, grace_period_seconds, propagation_policy
+            )
             if dry_run:
                 if decision.delete_now:
                     return current, True
                 return (current if decision.marked is None else decision.marked), False
             if decision.delete_now:
                 ok, latest, rev = await self._guard(
-                    self.etcd.compare_and_delete(key, kv.mod_revision))
+                    self.etcd.compare_and_delete(key, kv.mod_revision)
+                )
             elif decision.marked is None:
                 return current, False  # already being deleted
             else:
                 ok, latest, rev = await self._guard(
-                    self.etcd.compare_and_put(key, self.encode(decision.marked), kv.mod_revision))
+                    self.etcd.compare_and_put(key, self.encode(decision.marked), kv.mod_revision)
+                )
                 current = decision.marked
             if ok:
                 object_meta(current).resource_version = str(rev)
@@ -462,5 +554,10 @@ def _finalizers_update(new: Message, old: Message) -> list[FieldError]:
     added = [f for f in new_meta.finalizers if f not in old_meta.finalizers]
     if not added:
         return []
-    return [forbidden("metadata.finalizers", f"no new finalizers can be added if the object is "
-                                             f"being deleted, found new finalizers {added}")]
+    return [
+        forbidden(
+            "metadata.finalizers",
+            f"no new finalizers can be added if the object is "
+            f"being deleted, found new finalizers {added}",
+        )
+    ]

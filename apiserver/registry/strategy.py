@@ -1,5 +1,6 @@
 """What differs between kinds: defaults, validation, what a create or update may change, and the
 fields a field selector can match (kubernetes pkg/registry/<group>/<kind>/strategy.go)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -76,18 +77,23 @@ class Strategy(Generic[T]):
         return batch
 
 
-def _update_as_create(validate: Callable[[T], list[FieldError]]) -> Callable[[T, T],
-                                                                          list[FieldError]]:
+def _update_as_create(
+    validate: Callable[[T], list[FieldError]],
+) -> Callable[[T, T], list[FieldError]]:
     return lambda new, old: validate(new)
 
 
 def _pod_fields(obj: core_pb2.Pod) -> dict[str, str]:
-    return {**_meta_fields(obj), "spec.nodeName": obj.spec.node_name,
-            "spec.restartPolicy": obj.spec.restart_policy,
-            "spec.schedulerName": obj.spec.scheduler_name,
-            "spec.serviceAccountName": obj.spec.service_account_name,
-            "status.phase": obj.status.phase, "status.podIP": obj.status.pod_ip,
-            "status.nominatedNodeName": obj.status.nominated_node_name}
+    return {
+        **_meta_fields(obj),
+        "spec.nodeName": obj.spec.node_name,
+        "spec.restartPolicy": obj.spec.restart_policy,
+        "spec.schedulerName": obj.spec.scheduler_name,
+        "spec.serviceAccountName": obj.spec.service_account_name,
+        "status.phase": obj.status.phase,
+        "status.podIP": obj.status.pod_ip,
+        "status.nominatedNodeName": obj.status.nominated_node_name,
+    }
 
 
 def _node_fields(obj: core_pb2.Node) -> dict[str, str]:
@@ -96,12 +102,19 @@ def _node_fields(obj: core_pb2.Node) -> dict[str, str]:
 
 def _event_fields(obj: core_pb2.Event) -> dict[str, str]:
     io = obj.involved_object
-    return {**_meta_fields(obj), "involvedObject.kind": io.kind,
-            "involvedObject.namespace": io.namespace, "involvedObject.name": io.name,
-            "involvedObject.uid": io.uid, "involvedObject.apiVersion": io.api_version,
-            "involvedObject.resourceVersion": io.resource_version,
-            "involvedObject.fieldPath": io.field_path, "reason": obj.reason,
-            "source": obj.source.component, "type": obj.type}
+    return {
+        **_meta_fields(obj),
+        "involvedObject.kind": io.kind,
+        "involvedObject.namespace": io.namespace,
+        "involvedObject.name": io.name,
+        "involvedObject.uid": io.uid,
+        "involvedObject.apiVersion": io.api_version,
+        "involvedObject.resourceVersion": io.resource_version,
+        "involvedObject.fieldPath": io.field_path,
+        "reason": obj.reason,
+        "source": obj.source.component,
+        "type": obj.type,
+    }
 
 
 def _namespace_fields(obj: core_pb2.Namespace) -> dict[str, str]:
@@ -152,32 +165,84 @@ def _secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldErro
 
 # One per kind, by plural: a table of every kind, so of no one message type.
 STRATEGIES: dict[str, Strategy[Any]] = {
-    s.resource.plural: s for s in (
-        Strategy(resources.POD, pod_validation.pod_create, pod_validation.pod_update, _pod_fields,
-                 pod_defaulting.pod, _prepare_pod_create,
-                 frozenset(_pod_fields(core_pb2.Pod())) - {"metadata.name"}),
-        Strategy(resources.NODE, others.node, _update_as_create(others.node), _node_fields,
-                 selectable=frozenset({"spec.unschedulable"})),
-        Strategy(resources.NAMESPACE, others.namespace, _update_as_create(others.namespace),
-                 _namespace_fields, prepare_for_create=_prepare_namespace_create,
-                 selectable=frozenset({"status.phase"})),
-        Strategy(resources.EVENT, others.event, _update_as_create(others.event), _event_fields,
-                 selectable=frozenset(_event_fields(core_pb2.Event()))),
+    s.resource.plural: s
+    for s in (
+        Strategy(
+            resources.POD,
+            pod_validation.pod_create,
+            pod_validation.pod_update,
+            _pod_fields,
+            pod_defaulting.pod,
+            _prepare_pod_create,
+            frozenset(_pod_fields(core_pb2.Pod())) - {"metadata.name"},
+        ),
+        Strategy(
+            resources.NODE,
+            others.node,
+            _update_as_create(others.node),
+            _node_fields,
+            selectable=frozenset({"spec.unschedulable"}),
+        ),
+        Strategy(
+            resources.NAMESPACE,
+            others.namespace,
+            _update_as_create(others.namespace),
+            _namespace_fields,
+            prepare_for_create=_prepare_namespace_create,
+            selectable=frozenset({"status.phase"}),
+        ),
+        Strategy(
+            resources.EVENT,
+            others.event,
+            _update_as_create(others.event),
+            _event_fields,
+            selectable=frozenset(_event_fields(core_pb2.Event())),
+        ),
         Strategy(resources.LEASE, others.lease, _update_as_create(others.lease)),
-        Strategy(resources.REPLICATION_CONTROLLER, workloads.replication_controller,
-                 workloads.replication_controller_update, _replicas_fields,
-                 workload_defaulting.replication_controller, _clear_status,
-                 frozenset({"status.replicas"})),
-        Strategy(resources.REPLICA_SET, workloads.replica_set, workloads.replica_set_update,
-                 _replicas_fields, workload_defaulting.replica_set, _clear_status,
-                 frozenset({"status.replicas"})),
-        Strategy(resources.DEPLOYMENT, workloads.deployment, workloads.deployment_update,
-                 default=workload_defaulting.deployment, prepare_for_create=_clear_status),
-        Strategy(resources.JOB, job_validation.job, job_validation.job_update, _job_fields,
-                 job_defaulting.job, _prepare_job_create, frozenset({"status.successful"})),
-        Strategy(resources.CONFIG_MAP, config_validation.config_map,
-                 config_validation.config_map_update),
-        Strategy(resources.SECRET, config_validation.secret, _secret_update, _secret_fields,
-                 config_defaulting.secret, selectable=frozenset({"type"})),
+        Strategy(
+            resources.REPLICATION_CONTROLLER,
+            workloads.replication_controller,
+            workloads.replication_controller_update,
+            _replicas_fields,
+            workload_defaulting.replication_controller,
+            _clear_status,
+            frozenset({"status.replicas"}),
+        ),
+        Strategy(
+            resources.REPLICA_SET,
+            workloads.replica_set,
+            workloads.replica_set_update,
+            _replicas_fields,
+            workload_defaulting.replica_set,
+            _clear_status,
+            frozenset({"status.replicas"}),
+        ),
+        Strategy(
+            resources.DEPLOYMENT,
+            workloads.deployment,
+            workloads.deployment_update,
+            default=workload_defaulting.deployment,
+            prepare_for_create=_clear_status,
+        ),
+        Strategy(
+            resources.JOB,
+            job_validation.job,
+            job_validation.job_update,
+            _job_fields,
+            job_defaulting.job,
+            _prepare_job_create,
+            frozenset({"status.successful"}),
+        ),
+        Strategy(
+            resources.CONFIG_MAP, config_validation.config_map, config_validation.config_map_update
+        ),
+        Strategy(
+            resources.SECRET,
+            config_validation.secret,
+            _secret_update,
+            _secret_fields,
+            config_defaulting.secret,
+            selectable=frozenset({"type"}),
+        ),
     )
 }

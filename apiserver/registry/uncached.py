@@ -2,6 +2,7 @@
 etcd. kube-apiserver does this for events by default: they are written once per thing that happens
 (a Scheduled event per pod bound) and read rarely, so following them in a cache costs every write a
 trip through the cache's etcd watch for watchers that mostly do not exist."""
+
 from __future__ import annotations
 
 import builtins
@@ -38,18 +39,32 @@ class Uncached(Generic[T]):
     async def get(self, namespace: str, name: str) -> T:
         return await self.store.get(namespace, name)
 
-    async def list(self, namespace: str, *, label_selector: str = "",
-                   field_selector: str = "") -> ListMessage[T]:
-        return await self.store.list(namespace, label_selector=label_selector,
-                                     field_selector=field_selector)
+    async def list(
+        self, namespace: str, *, label_selector: str = "", field_selector: str = ""
+    ) -> ListMessage[T]:
+        return await self.store.list(
+            namespace, label_selector=label_selector, field_selector=field_selector
+        )
 
-    async def watch_batches(self, namespace: str, *, resource_version: str = "",
-                            label_selector: str = "", field_selector: str = "",
-                            allow_bookmarks: bool = False, timeout_seconds: int = 0,
-                            max_batch: int = 1) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
+    async def watch_batches(
+        self,
+        namespace: str,
+        *,
+        resource_version: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        allow_bookmarks: bool = False,
+        timeout_seconds: int = 0,
+        max_batch: int = 1,
+    ) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
         """An etcd watch of its own for each client watch, one event per batch."""
         async for msg in etcd_watch.watch(
-                self.store, namespace, resource_version=resource_version,
-                label_selector=label_selector, field_selector=field_selector,
-                allow_bookmarks=allow_bookmarks, timeout_seconds=timeout_seconds):
+            self.store,
+            namespace,
+            resource_version=resource_version,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            allow_bookmarks=allow_bookmarks,
+            timeout_seconds=timeout_seconds,
+        ):
             yield [msg]

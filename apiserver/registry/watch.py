@@ -2,6 +2,7 @@
 respect label and field selectors. An object that starts matching a selector is ADDED, one that
 stops matching is DELETED (as kube-apiserver's cacher does), so a kubelet watching
 spec.nodeName=<node> sees a pod appear when it is bound."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,19 +27,29 @@ def _bookmark(store: Store[T], revision: int) -> WatchMessage[T]:
     return ev
 
 
-async def watch(store: Store[T], namespace: str, *, resource_version: str = "",
-                label_selector: str = "", field_selector: str = "", allow_bookmarks: bool = False,
-                timeout_seconds: int = 0) -> AsyncIterator[WatchMessage[T]]:
+async def watch(
+    store: Store[T],
+    namespace: str,
+    *,
+    resource_version: str = "",
+    label_selector: str = "",
+    field_selector: str = "",
+    allow_bookmarks: bool = False,
+    timeout_seconds: int = 0,
+) -> AsyncIterator[WatchMessage[T]]:
     labels, fields = store.selectors(label_selector, field_selector)
 
     def matches(obj: T) -> bool:
-        return (labels.matches(object_meta(obj).labels)
-                and fields.matches(store.strategy.fields(obj)))
+        return labels.matches(object_meta(obj).labels) and fields.matches(
+            store.strategy.fields(obj)
+        )
 
     start = store.range_prefix(namespace)
     end = prefix_end(start)
     rv = parse_resource_version(resource_version)
-    deadline = (asyncio.get_running_loop().time() + timeout_seconds) if timeout_seconds > 0 else None
+    deadline = (
+        (asyncio.get_running_loop().time() + timeout_seconds) if timeout_seconds > 0 else None
+    )
     try:
         if rv == 0:
             # No resourceVersion: the current state first, then every change after it.
@@ -51,12 +62,14 @@ async def watch(store: Store[T], namespace: str, *, resource_version: str = "",
         stream = store.etcd.watch(start, end, rv + 1, progress_notify=allow_bookmarks)
         try:
             while True:
-                remaining = None if deadline is None else deadline - asyncio.get_running_loop().time()
+                remaining = (
+                    None if deadline is None else deadline - asyncio.get_running_loop().time()
+                )
                 if remaining is not None and remaining <= 0:
                     return
                 try:
                     batch = await asyncio.wait_for(stream.__anext__(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return
                 if isinstance(batch, int):
                     if allow_bookmarks:
@@ -75,8 +88,9 @@ async def watch(store: Store[T], namespace: str, *, resource_version: str = "",
         raise errors.unavailable(str(e)) from None
 
 
-def _convert(store: Store[T], ev: WatchEvent,
-             matches: Callable[[T], bool]) -> WatchMessage[T] | None:
+def _convert(
+    store: Store[T], ev: WatchEvent, matches: Callable[[T], bool]
+) -> WatchMessage[T] | None:
     old = store.decode(ev.prev) if ev.prev is not None else None
     old_matches = old is not None and matches(old)
     if ev.type == "DELETE":

@@ -2,6 +2,7 @@
 etcd3/compact.go): every interval, compact to the revision seen one interval earlier, so a watcher
 can always resume from a resourceVersion up to one interval old and older ones get "too old
 resource version" and relist."""
+
 from __future__ import annotations
 
 import asyncio

@@ -2,7 +2,9 @@
 
 Revisions are etcd's: every write bumps the store revision; each key carries the revision it was
 last modified at (mod_revision), which the apiserver exposes as resourceVersion. Every call is timed
-into etcd_request_duration_seconds{operation, type}, type being the plural of /registry/<plural>/."""
+into etcd_request_duration_seconds{operation, type}, type being the plural of
+/registry/<plural>/."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +30,10 @@ class CompactedError(Exception):
     """The revision asked for has been compacted away."""
 
     def __init__(self, requested: int, compact_revision: int) -> None:
-        super().__init__(f"required revision {requested} has been compacted (compact revision "
-                         f"{compact_revision})")
+        super().__init__(
+            f"required revision {requested} has been compacted (compact revision "
+            f"{compact_revision})"
+        )
         self.requested = requested
         self.compact_revision = compact_revision
 
@@ -72,15 +76,19 @@ def _kv(kv: pb.KeyValue) -> KeyValue:
 def _target(endpoint: str) -> str:
     for scheme in ("http://", "https://"):
         if endpoint.startswith(scheme):
-            return endpoint[len(scheme):]
+            return endpoint[len(scheme) :]
     return endpoint
 
 
 class EtcdClient:
     """One channel to etcd."""
 
-    def __init__(self, endpoints: list[str], timeout: float = 10.0,
-                 credentials: grpc.ChannelCredentials | None = None) -> None:
+    def __init__(
+        self,
+        endpoints: list[str],
+        timeout: float = 10.0,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
         # grpc's round-robin over a static list gives failover across members.
         targets = [_target(e) for e in endpoints]
         target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
@@ -92,13 +100,17 @@ class EtcdClient:
             ("grpc.lb_policy_name", "round_robin"),
         ]
         # TLS with the apiserver's etcd client certificate (--etcd-cafile/certfile/keyfile).
-        self.channel = (grpc.aio.secure_channel(target, credentials, options=options)
-                        if credentials is not None
-                        else grpc.aio.insecure_channel(target, options=options))
+        self.channel = (
+            grpc.aio.secure_channel(target, credentials, options=options)
+            if credentials is not None
+            else grpc.aio.insecure_channel(target, options=options)
+        )
         # Watches are read on threads, over a synchronous channel (etcd_watch_stream).
-        self._watch_channel = (grpc.secure_channel(target, credentials, options=options)
-                               if credentials is not None
-                               else grpc.insecure_channel(target, options=options))
+        self._watch_channel = (
+            grpc.secure_channel(target, credentials, options=options)
+            if credentials is not None
+            else grpc.insecure_channel(target, options=options)
+        )
         self._kv = pb_grpc.KVStub(self.channel)
         self._watch = pb_grpc.WatchStub(self._watch_channel)
         self._maintenance = pb_grpc.MaintenanceStub(self.channel)
@@ -131,46 +143,82 @@ class EtcdClient:
             resp: pb.RangeResponse = await self._unary(self._kv.Range, pb.RangeRequest(key=key))
         return (_kv(resp.kvs[0]) if resp.kvs else None), resp.header.revision
 
-    async def range(self, start: bytes, end: bytes, *, limit: int = 0,
-                    revision: int = 0) -> tuple[list[KeyValue], bool, int]:
+    async def range(
+        self, start: bytes, end: bytes, *, limit: int = 0, revision: int = 0
+    ) -> tuple[list[KeyValue], bool, int]:
         """Keys in [start, end) at `revision` (0 = latest): (kvs, more, read revision)."""
         with etcd_request("list", start):
-            resp: pb.RangeResponse = await self._unary(self._kv.Range, pb.RangeRequest(
-                key=start, range_end=end, limit=limit, revision=revision))
+            resp: pb.RangeResponse = await self._unary(
+                self._kv.Range,
+                pb.RangeRequest(key=start, range_end=end, limit=limit, revision=revision),
+            )
         return [_kv(kv) for kv in resp.kvs], resp.more, resp.header.revision
 
     async def create(self, key: bytes, value: bytes) -> int | None:
         """Puts the key only if absent; its mod_revision, or None if it already exists."""
         with etcd_request("create", key):
-            resp: pb.TxnResponse = await self._unary(self._kv.Txn, pb.TxnRequest(
-                compare=[pb.Compare(key=key, target=pb.Compare.CREATE,
-                                    result=pb.Compare.EQUAL, create_revision=0)],
-                success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))]))
+            resp: pb.TxnResponse = await self._unary(
+                self._kv.Txn,
+                pb.TxnRequest(
+                    compare=[
+                        pb.Compare(
+                            key=key,
+                            target=pb.Compare.CREATE,
+                            result=pb.Compare.EQUAL,
+                            create_revision=0,
+                        )
+                    ],
+                    success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
+                ),
+            )
         return int(resp.header.revision) if resp.succeeded else None
 
-    async def compare_and_put(self, key: bytes, value: bytes,
-                              mod_revision: int) -> tuple[bool, KeyValue | None, int]:
+    async def compare_and_put(
+        self, key: bytes, value: bytes, mod_revision: int
+    ) -> tuple[bool, KeyValue | None, int]:
         """Puts only if the key is still at mod_revision. On failure returns the current value."""
         with etcd_request("update", key):
-            resp: pb.TxnResponse = await self._unary(self._kv.Txn, pb.TxnRequest(
-                compare=[pb.Compare(key=key, target=pb.Compare.MOD,
-                                    result=pb.Compare.EQUAL, mod_revision=mod_revision)],
-                success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
-                failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
+            resp: pb.TxnResponse = await self._unary(
+                self._kv.Txn,
+                pb.TxnRequest(
+                    compare=[
+                        pb.Compare(
+                            key=key,
+                            target=pb.Compare.MOD,
+                            result=pb.Compare.EQUAL,
+                            mod_revision=mod_revision,
+                        )
+                    ],
+                    success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
+                    failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))],
+                ),
+            )
         if resp.succeeded:
             return True, None, resp.header.revision
         kvs = resp.responses[0].response_range.kvs
         return False, (_kv(kvs[0]) if kvs else None), resp.header.revision
 
-    async def compare_and_delete(self, key: bytes,
-                                 mod_revision: int) -> tuple[bool, KeyValue | None, int]:
-        """Deletes only if the key is still at mod_revision. On failure returns the current value."""
+    async def compare_and_delete(
+        self, key: bytes, mod_revision: int
+    ) -> tuple[bool, KeyValue | None, int]:
+        """Deletes only if the key is still at mod_revision. On failure returns the current
+        value."""
         with etcd_request("delete", key):
-            resp: pb.TxnResponse = await self._unary(self._kv.Txn, pb.TxnRequest(
-                compare=[pb.Compare(key=key, target=pb.Compare.MOD,
-                                    result=pb.Compare.EQUAL, mod_revision=mod_revision)],
-                success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))],
-                failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))]))
+            resp: pb.TxnResponse = await self._unary(
+                self._kv.Txn,
+                pb.TxnRequest(
+                    compare=[
+                        pb.Compare(
+                            key=key,
+                            target=pb.Compare.MOD,
+                            result=pb.Compare.EQUAL,
+                            mod_revision=mod_revision,
+                        )
+                    ],
+                    success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))],
+                    failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))],
+                ),
+            )
         if resp.succeeded:
             return True, None, resp.header.revision
         kvs = resp.responses[0].response_range.kvs
@@ -180,23 +228,37 @@ class EtcdClient:
         with etcd_request("compact", b""):
             await self._unary(self._kv.Compact, pb.CompactionRequest(revision=revision))
 
-    async def watch(self, start: bytes, end: bytes, start_revision: int,
-                    progress_notify: bool = False,
-                    prev_kv: bool = True) -> AsyncIterator[list[WatchEvent] | int]:
+    async def watch(
+        self,
+        start: bytes,
+        end: bytes,
+        start_revision: int,
+        progress_notify: bool = False,
+        prev_kv: bool = True,
+    ) -> AsyncIterator[list[WatchEvent] | int]:
         """Events in [start, end) from start_revision on, in revision order, with previous values
         unless `prev_kv` is False (etcd then reads no old revision for each event, and sends half
         the bytes; a caller that keeps the objects itself has them).
 
         Yields lists of events, and for an empty progress notification the store revision (int).
-        Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is lost."""
+        Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is
+        lost."""
         call: ThreadedWatchStream | None = None
         try:
             # The "watch" operation is the time until etcd answers the create request.
             with etcd_request("watch", start):
-                call = ThreadedWatchStream(self._watch, pb.WatchRequest(
-                    create_request=pb.WatchCreateRequest(
-                        key=start, range_end=end, start_revision=start_revision,
-                        prev_kv=prev_kv, progress_notify=progress_notify)))
+                call = ThreadedWatchStream(
+                    self._watch,
+                    pb.WatchRequest(
+                        create_request=pb.WatchCreateRequest(
+                            key=start,
+                            range_end=end,
+                            start_revision=start_revision,
+                            prev_kv=prev_kv,
+                            progress_notify=progress_notify,
+                        )
+                    ),
+                )
                 resp = await call.read()
             while True:
                 if resp.compact_revision:
@@ -204,9 +266,15 @@ class EtcdClient:
                 if resp.canceled:
                     raise EtcdUnavailable(f"etcd canceled the watch: {resp.cancel_reason}")
                 if resp.events:
-                    yield [WatchEvent("PUT" if ev.type == pb.Event.PUT else "DELETE", _kv(ev.kv),
-                                      _kv(ev.prev_kv) if ev.HasField("prev_kv") else None,
-                                      ev.kv.mod_revision) for ev in resp.events]
+                    yield [
+                        WatchEvent(
+                            "PUT" if ev.type == pb.Event.PUT else "DELETE",
+                            _kv(ev.kv),
+                            _kv(ev.prev_kv) if ev.HasField("prev_kv") else None,
+                            ev.kv.mod_revision,
+                        )
+                        for ev in resp.events
+                    ]
                 elif not resp.created:  # a progress notification
                     yield int(resp.header.revision)
                 resp = await call.read()
@@ -225,7 +293,7 @@ async def wait_until_ready(client: EtcdClient, timeout: float = 60.0) -> None:
         try:
             await asyncio.wait_for(client.status(), 5)
             return
-        except (EtcdUnavailable, asyncio.TimeoutError, grpc.aio.AioRpcError) as e:
+        except (TimeoutError, EtcdUnavailable, grpc.aio.AioRpcError) as e:
             if time.monotonic() > deadline:
                 raise EtcdUnavailable(f"etcd not reachable after {timeout:.0f}s: {e}") from e
             log.info("waiting for etcd: %s", e)

@@ -6,6 +6,7 @@ second, with the loop busy serving them, the watch cache fell seconds behind etc
 writers), and every watcher with it. Here a thread blocks on the stream (a synchronous gRPC call,
 the GIL released while it waits) and hands each response to the loop, where the reader drains
 whatever has arrived without waiting."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,9 @@ class ThreadedWatchStream:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._call: grpc.Call | None = None
-        threading.Thread(target=self._pump, args=(stub, create), name="etcd-watch",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._pump, args=(stub, create), name="etcd-watch", daemon=True
+        ).start()
 
     def _requests(self, create: pb.WatchRequest) -> Iterator[pb.WatchRequest]:
         yield create

@@ -1,5 +1,6 @@
 """etcd's metrics, under kube-apiserver's names (k8s.io/apiserver/pkg/storage/etcd3/metrics): the
 latency of each request by operation and object type, and the database's size."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,16 +10,43 @@ from collections.abc import Iterator
 from prometheus_client import Gauge, Histogram
 
 # kube-apiserver's buckets for apiserver_request_duration_seconds and etcd_request_duration_seconds.
-DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0,
-                    5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
+DURATION_BUCKETS = (
+    0.005,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.6,
+    0.8,
+    1.0,
+    1.25,
+    1.5,
+    2.0,
+    3.0,
+    4.0,
+    5.0,
+    6.0,
+    8.0,
+    10.0,
+    15.0,
+    20.0,
+    30.0,
+    45.0,
+    60.0,
+)
 
 ETCD_REQUEST_DURATION = Histogram(
     "etcd_request_duration_seconds",
-    "Etcd request latency in seconds for each operation and object type.", ["operation", "type"],
-    buckets=DURATION_BUCKETS)
+    "Etcd request latency in seconds for each operation and object type.",
+    ["operation", "type"],
+    buckets=DURATION_BUCKETS,
+)
 ETCD_DB_SIZE = Gauge(
     "etcd_db_total_size_in_bytes",
-    "Total size of the etcd database file physically allocated in bytes.", ["endpoint"])
+    "Total size of the etcd database file physically allocated in bytes.",
+    ["endpoint"],
+)
 
 
 def storage_type(key: bytes) -> str:
@@ -38,13 +66,14 @@ def _etcd_duration(operation: str, key: bytes) -> Histogram:
     # operation. Other keys are all of type "unknown".
     if key.startswith(b"/registry/"):
         end = key.find(b"/", len(b"/registry/"))
-        prefix = key if end < 0 else key[:end + 1]
+        prefix = key if end < 0 else key[: end + 1]
     else:
         prefix = b""
     series = _ETCD_DURATIONS.get((operation, prefix))
     if series is None:
         series = _ETCD_DURATIONS[operation, prefix] = ETCD_REQUEST_DURATION.labels(
-            operation, storage_type(key))
+            operation, storage_type(key)
+        )
     return series
 
 

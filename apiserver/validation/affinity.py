@@ -2,6 +2,7 @@
 pkg/apis/core/validation: validateAffinity, validateNodeSelectorTerm, validatePodAffinityTerm,
 validateTopologySpreadConstraints). The scheduler compiles these; an operator it does not know must
 be refused here, not found by the scheduler later."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -18,20 +19,32 @@ _REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 _PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
 
-def _values_for_operator(path: str, operator: str, values: Sequence[str],
-                         operators: tuple[str, ...]) -> list[FieldError]:
+def _values_for_operator(
+    path: str, operator: str, values: Sequence[str], operators: tuple[str, ...]
+) -> list[FieldError]:
     if operator in ("In", "NotIn"):
         if not values:
-            return [fields.required(f"{path}.values",
-                                    "must be specified when `operator` is 'In' or 'NotIn'")]
+            return [
+                fields.required(
+                    f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'"
+                )
+            ]
     elif operator in ("Exists", "DoesNotExist"):
         if values:
-            return [fields.forbidden(f"{path}.values", "may not be specified when `operator` is "
-                                                       "'Exists' or 'DoesNotExist'")]
+            return [
+                fields.forbidden(
+                    f"{path}.values",
+                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                )
+            ]
     elif operator in ("Gt", "Lt") and operator in operators:
         if len(values) != 1:
-            return [fields.required(f"{path}.values", "must be specified single value when "
-                                                      "`operator` is 'Lt' or 'Gt'")]
+            return [
+                fields.required(
+                    f"{path}.values",
+                    "must be specified single value when `operator` is 'Lt' or 'Gt'",
+                )
+            ]
     else:
         return [fields.unsupported(f"{path}.operator", operator, operators)]
     return []
@@ -61,8 +74,13 @@ def _node_selector_term(path: str, term: core_pb2.NodeSelectorTerm) -> list[Fiel
         if req.operator not in ("In", "NotIn"):
             errs.append(fields.unsupported(f"{p}.operator", req.operator, ("In", "NotIn")))
         elif len(req.values) != 1:
-            errs.append(fields.required(f"{p}.values", "must be only one value when `operator` "
-                                                       "is 'In' or 'NotIn' for node field selector"))
+            errs.append(
+                fields.required(
+                    f"{p}.values",
+                    "must be only one value when `operator` "
+                    "is 'In' or 'NotIn' for node field selector",
+                )
+            )
     return errs
 
 
@@ -78,8 +96,11 @@ def _node_affinity(path: str, affinity: core_pb2.NodeAffinity) -> list[FieldErro
         required = affinity.required_during_scheduling_ignored_during_execution
         p = f"{path}.{_REQUIRED}"
         if not required.node_selector_terms:
-            errs.append(fields.required(f"{p}.nodeSelectorTerms",
-                                        "must have at least one node selector term"))
+            errs.append(
+                fields.required(
+                    f"{p}.nodeSelectorTerms", "must have at least one node selector term"
+                )
+            )
         for i, term in enumerate(required.node_selector_terms):
             errs += _node_selector_term(f"{p}.nodeSelectorTerms[{i}]", term)
     for i, preferred in enumerate(affinity.preferred_during_scheduling_ignored_during_execution):
@@ -101,8 +122,9 @@ def _pod_affinity_term(path: str, term: core_pb2.PodAffinityTerm) -> list[FieldE
     return errs
 
 
-def _pod_affinity(path: str,
-                  affinity: core_pb2.PodAffinity | core_pb2.PodAntiAffinity) -> list[FieldError]:
+def _pod_affinity(
+    path: str, affinity: core_pb2.PodAffinity | core_pb2.PodAntiAffinity
+) -> list[FieldError]:
     errs: list[FieldError] = []
     for i, term in enumerate(affinity.required_during_scheduling_ignored_during_execution):
         errs += _pod_affinity_term(f"{path}.{_REQUIRED}[{i}]", term)
@@ -113,8 +135,9 @@ def _pod_affinity(path: str,
     return errs
 
 
-def _topology_spread(path: str,
-                     constraints: Iterable[core_pb2.TopologySpreadConstraint]) -> list[FieldError]:
+def _topology_spread(
+    path: str, constraints: Iterable[core_pb2.TopologySpreadConstraint]
+) -> list[FieldError]:
     errs: list[FieldError] = []
     for i, c in enumerate(constraints):
         p = f"{path}[{i}]"
@@ -125,11 +148,13 @@ def _topology_spread(path: str,
         else:
             errs += fields.qualified_name(f"{p}.topologyKey", c.topology_key)
         if c.when_unsatisfiable not in WHEN_UNSATISFIABLE:
-            errs.append(fields.unsupported(f"{p}.whenUnsatisfiable", c.when_unsatisfiable,
-                                           WHEN_UNSATISFIABLE))
+            errs.append(
+                fields.unsupported(
+                    f"{p}.whenUnsatisfiable", c.when_unsatisfiable, WHEN_UNSATISFIABLE
+                )
+            )
         if c.HasField("min_domains") and c.min_domains <= 0:
-            errs.append(fields.invalid(f"{p}.minDomains", c.min_domains,
-                                       "must be greater than 0"))
+            errs.append(fields.invalid(f"{p}.minDomains", c.min_domains, "must be greater than 0"))
         errs += label_selector(f"{p}.labelSelector", c.label_selector)
     return errs
 

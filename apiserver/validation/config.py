@@ -1,5 +1,6 @@
 """ConfigMap and Secret validation (kubernetes pkg/apis/core/validation: ValidateConfigMap,
 ValidateSecret and their updates)."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,11 @@ from podplane.api.core.v1 import core_pb2
 
 MAX_DATA_BYTES = 1024 * 1024  # Kubernetes' MaxSecretSize, for ConfigMaps too
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-CONFIG_KEY_MSG = ("a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
-                  "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
-                  "'[-._a-zA-Z0-9]+')")
+CONFIG_KEY_MSG = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
+    "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
+    "'[-._a-zA-Z0-9]+')"
+)
 IMMUTABLE_MSG = "field is immutable when `immutable` is set"
 
 # Keys a Secret of a well-known type must have.
@@ -50,7 +53,9 @@ def _keys(path: str, keys: Iterable[str]) -> list[FieldError]:
 
 def _too_long(path: str, values: Iterable[str | bytes]) -> list[FieldError]:
     if sum(len(v) for v in values) > MAX_DATA_BYTES:
-        return [fields.FieldError(path, "Too long", None, f"must have at most {MAX_DATA_BYTES} bytes")]
+        return [
+            fields.FieldError(path, "Too long", None, f"must have at most {MAX_DATA_BYTES} bytes")
+        ]
     return []
 
 
@@ -64,9 +69,11 @@ def config_map(obj: core_pb2.ConfigMap) -> list[FieldError]:
     return errs + _too_long("data", sizes)
 
 
-def _immutable_update(new: core_pb2.ConfigMap | core_pb2.Secret,
-                      old: core_pb2.ConfigMap | core_pb2.Secret,
-                      bags: Mapping[str, str]) -> list[FieldError]:
+def _immutable_update(
+    new: core_pb2.ConfigMap | core_pb2.Secret,
+    old: core_pb2.ConfigMap | core_pb2.Secret,
+    bags: Mapping[str, str],
+) -> list[FieldError]:
     """Once `immutable` is true it stays true and the data bags (json name: field) cannot change."""
     if not (old.HasField("immutable") and old.immutable):
         return []
@@ -80,8 +87,9 @@ def _immutable_update(new: core_pb2.ConfigMap | core_pb2.Secret,
 
 
 def config_map_update(new: core_pb2.ConfigMap, old: core_pb2.ConfigMap) -> list[FieldError]:
-    return config_map(new) + _immutable_update(new, old, {"data": "data",
-                                                          "binaryData": "binary_data"})
+    return config_map(new) + _immutable_update(
+        new, old, {"data": "data", "binaryData": "binary_data"}
+    )
 
 
 def _typed_secret(obj: core_pb2.Secret) -> list[FieldError]:
@@ -113,5 +121,8 @@ def secret(obj: core_pb2.Secret) -> list[FieldError]:
 
 
 def secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldError]:
-    return (secret(new) + immutable("type", new.type, old.type)
-            + _immutable_update(new, old, {"data": "data"}))
+    return (
+        secret(new)
+        + immutable("type", new.type, old.type)
+        + _immutable_update(new, old, {"data": "data"})
+    )

@@ -3,6 +3,7 @@ validateEphemeralContainers and ValidatePodEphemeralContainersUpdate): they are 
 nothing that makes a container part of the workload (ports, probes, resources, lifecycle hooks,
 subPath mounts) is allowed; their names are unique among every container of the pod; a target must
 be one of the pod's own containers; once added, they are never changed nor removed."""
+
 from __future__ import annotations
 
 from apiserver.validation import fields
@@ -11,9 +12,14 @@ from podplane.api.core.v1 import core_pb2
 
 PATH = "spec.ephemeralContainers"
 # The Container fields an ephemeral container may not set, with their JSON names.
-FORBIDDEN_FIELDS = (("ports", "ports"), ("resources", "resources"),
-                    ("liveness_probe", "livenessProbe"), ("readiness_probe", "readinessProbe"),
-                    ("startup_probe", "startupProbe"), ("lifecycle", "lifecycle"))
+FORBIDDEN_FIELDS = (
+    ("ports", "ports"),
+    ("resources", "resources"),
+    ("liveness_probe", "livenessProbe"),
+    ("readiness_probe", "readinessProbe"),
+    ("startup_probe", "startupProbe"),
+    ("lifecycle", "lifecycle"),
+)
 _NOT_ALLOWED = "cannot be set for an Ephemeral Container"
 
 
@@ -38,8 +44,9 @@ def ephemeral_rules(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldErr
             errs.append(fields.duplicate(f"{p}.name", ec.name))
         seen.add(ec.name)
         if ec.target_container_name and ec.target_container_name not in others:
-            errs.append(fields.FieldError(f"{p}.targetContainerName", "Not found",
-                                          ec.target_container_name))
+            errs.append(
+                fields.FieldError(f"{p}.targetContainerName", "Not found", ec.target_container_name)
+            )
         for name, json_name in FORBIDDEN_FIELDS:
             if _is_set(ec, name):
                 errs.append(fields.forbidden(f"{p}.{json_name}", _NOT_ALLOWED))
@@ -57,8 +64,11 @@ def not_on_create(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError
 
 def not_in_template(spec: core_pb2.PodSpec, path: str) -> list[FieldError]:
     if spec.ephemeral_containers:
-        return [fields.forbidden(f"{path}.ephemeralContainers",
-                                 "ephemeral containers not allowed in pod template")]
+        return [
+            fields.forbidden(
+                f"{path}.ephemeralContainers", "ephemeral containers not allowed in pod template"
+            )
+        ]
     return []
 
 
@@ -69,17 +79,28 @@ def only_added(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     for existing in old.spec.ephemeral_containers:
         now = by_name.get(existing.name)
         if now is None:
-            errs.append(fields.forbidden(PATH, f'existing ephemeral containers "{existing.name}" '
-                                               f"may not be removed"))
+            errs.append(
+                fields.forbidden(
+                    PATH, f'existing ephemeral containers "{existing.name}" may not be removed'
+                )
+            )
         elif now != existing:
-            errs.append(fields.forbidden(PATH, f'existing ephemeral containers "{existing.name}" '
-                                               f"may not be changed"))
+            errs.append(
+                fields.forbidden(
+                    PATH, f'existing ephemeral containers "{existing.name}" may not be changed'
+                )
+            )
     return errs
 
 
 def unchanged_by_pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     """A pod Update may not touch them: they grow only through the subresource."""
     if list(new.spec.ephemeral_containers) != list(old.spec.ephemeral_containers):
-        return [fields.forbidden(PATH, "may only be changed through the pods/ephemeralcontainers "
-                                       "subresource (podctl debug)")]
+        return [
+            fields.forbidden(
+                PATH,
+                "may only be changed through the pods/ephemeralcontainers "
+                "subresource (podctl debug)",
+            )
+        ]
     return []

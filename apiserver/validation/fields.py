@@ -1,4 +1,5 @@
 """Field errors and the name/label rules of Kubernetes' apimachinery validation."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 import grpc
 
 from apiserver.errors import APIError, Cause, Details
-
 
 # Longest value an error message quotes in full.
 MAX_SHOWN_VALUE = 256
@@ -26,7 +26,9 @@ class FieldError:
     def __str__(self) -> str:
         if self.type in ("Required value", "Forbidden") or self.value is None:
             return f"{self.path}: {self.type}" + (f": {self.detail}" if self.detail else "")
-        shown = json.dumps(self.value) if isinstance(self.value, (str, int, bool)) else str(self.value)
+        shown = (
+            json.dumps(self.value) if isinstance(self.value, (str, int, bool)) else str(self.value)
+        )
         if len(shown) > MAX_SHOWN_VALUE:  # a 2 MiB label value is not repeated back whole
             shown = shown[:MAX_SHOWN_VALUE] + "...(truncated)"
         return f"{self.path}: {self.type}: {shown}" + (f": {self.detail}" if self.detail else "")
@@ -41,8 +43,12 @@ def invalid(path: str, value: object, detail: str) -> FieldError:
 
 
 def unsupported(path: str, value: object, supported: Iterable[str]) -> FieldError:
-    return FieldError(path, "Unsupported value", value,
-                      "supported values: " + ", ".join(f'"{s}"' for s in supported))
+    return FieldError(
+        path,
+        "Unsupported value",
+        value,
+        "supported values: " + ", ".join(f'"{s}"' for s in supported),
+    )
 
 
 def duplicate(path: str, value: object) -> FieldError:
@@ -54,16 +60,22 @@ def forbidden(path: str, detail: str) -> FieldError:
 
 
 # metav1.CauseType of each field error type (field.ErrorType's String()).
-_CAUSE_REASONS = {"Required value": "FieldValueRequired", "Invalid value": "FieldValueInvalid",
-                  "Unsupported value": "FieldValueNotSupported",
-                  "Duplicate value": "FieldValueDuplicate", "Forbidden": "FieldValueForbidden",
-                  "Too long": "FieldValueTooLong", "Too many": "FieldValueTooMany",
-                  "Not found": "FieldValueNotFound", "Internal error": "InternalError"}
+_CAUSE_REASONS = {
+    "Required value": "FieldValueRequired",
+    "Invalid value": "FieldValueInvalid",
+    "Unsupported value": "FieldValueNotSupported",
+    "Duplicate value": "FieldValueDuplicate",
+    "Forbidden": "FieldValueForbidden",
+    "Too long": "FieldValueTooLong",
+    "Too many": "FieldValueTooMany",
+    "Not found": "FieldValueNotFound",
+    "Internal error": "InternalError",
+}
 
 
 def cause(e: FieldError) -> Cause:
     """The error as a metav1.StatusCause: kubectl and clients read each field's problem there."""
-    message = str(e)[len(e.path) + 2:] if str(e).startswith(f"{e.path}: ") else str(e)
+    message = str(e)[len(e.path) + 2 :] if str(e).startswith(f"{e.path}: ") else str(e)
     return Cause(_CAUSE_REASONS.get(e.type, "FieldValueInvalid"), message, e.path)
 
 
@@ -73,23 +85,32 @@ def invalid_error(kind: str, name: str, errors: list[FieldError], group: str = "
     body = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
     if len(name) > MAX_SHOWN_VALUE:
         name = name[:MAX_SHOWN_VALUE] + "...(truncated)"
-    return APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", f'{kind} "{name}" is invalid: {body}',
-                    Details(name=name, group=group, kind=kind,
-                            causes=tuple(cause(e) for e in errors)))
+    return APIError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Invalid",
+        f'{kind} "{name}" is invalid: {body}',
+        Details(name=name, group=group, kind=kind, causes=tuple(cause(e) for e in errors)),
+    )
 
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
-LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-             "and must start and end with an alphanumeric character (e.g. 'my-name',  or "
-             "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
-SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-                 "'-' or '.', and must start and end with an alphanumeric character (e.g. "
-                 "'example.com', regex used for validation is "
-                 "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+    "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+    "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+    "'example.com', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
 
 
 def dns1123_label(path: str, value: str) -> list[FieldError]:
@@ -115,16 +136,24 @@ def qualified_name(path: str, value: str) -> list[FieldError]:
     if "/" in value and not prefix:
         errs.append(invalid(path, value, "prefix part must be non-empty"))
     elif prefix:
-        errs += [invalid(path, value, "prefix part " + SUBDOMAIN_MSG)
-                 for _ in dns1123_subdomain(path, prefix)]
+        errs += [
+            invalid(path, value, "prefix part " + SUBDOMAIN_MSG)
+            for _ in dns1123_subdomain(path, prefix)
+        ]
     if not name:
         errs.append(invalid(path, value, "name part must be non-empty"))
     elif len(name) > 63:
         errs.append(invalid(path, value, "name part must be no more than 63 characters"))
     elif not _QUALIFIED_NAME.match(name):
-        errs.append(invalid(path, value, "name part must consist of alphanumeric characters, "
-                                         "'-', '_' or '.', and must start and end with an "
-                                         "alphanumeric character"))
+        errs.append(
+            invalid(
+                path,
+                value,
+                "name part must consist of alphanumeric characters, "
+                "'-', '_' or '.', and must start and end with an "
+                "alphanumeric character",
+            )
+        )
     return errs
 
 
@@ -135,10 +164,15 @@ def label_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
         if len(value) > 63:
             errs.append(invalid(f"{path}", value, "must be no more than 63 characters"))
         elif not _LABEL_VALUE.match(value):
-            errs.append(invalid(f"{path}", value,
-                                "a valid label must be an empty string or consist of alphanumeric "
-                                "characters, '-', '_' or '.', and must start and end with an "
-                                "alphanumeric character"))
+            errs.append(
+                invalid(
+                    f"{path}",
+                    value,
+                    "a valid label must be an empty string or consist of alphanumeric "
+                    "characters, '-', '_' or '.', and must start and end with an "
+                    "alphanumeric character",
+                )
+            )
     return errs
 
 
@@ -152,6 +186,9 @@ def annotation_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
         errs += qualified_name(path, key)
         total += len(key) + len(value)
     if total > TOTAL_ANNOTATION_SIZE_LIMIT:
-        errs.append(FieldError(path, "Too long", None,
-                               f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"))
+        errs.append(
+            FieldError(
+                path, "Too long", None, f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"
+            )
+        )
     return errs

@@ -1,10 +1,15 @@
 """Job validation (kubernetes pkg/apis/batch/validation: ValidateJob, ValidateJobUpdate)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from apiserver.defaulting.jobs import (JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL,
-                                       LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL)
+from apiserver.defaulting.jobs import (
+    JOB_CONTROLLER_UID_LABEL,
+    JOB_NAME_LABEL,
+    LEGACY_JOB_CONTROLLER_UID_LABEL,
+    LEGACY_JOB_NAME_LABEL,
+)
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
@@ -18,10 +23,13 @@ MAX_PARALLELISM_FOR_INDEXED_JOB = 100_000
 
 def _optional_counts(spec: batch_pb2.JobSpec) -> list[FieldError]:
     errs: list[FieldError] = []
-    for name, path in (("parallelism", "spec.parallelism"), ("completions", "spec.completions"),
-                       ("active_deadline_seconds", "spec.activeDeadlineSeconds"),
-                       ("backoff_limit", "spec.backoffLimit"),
-                       ("ttl_seconds_after_finished", "spec.ttlSecondsAfterFinished")):
+    for name, path in (
+        ("parallelism", "spec.parallelism"),
+        ("completions", "spec.completions"),
+        ("active_deadline_seconds", "spec.activeDeadlineSeconds"),
+        ("backoff_limit", "spec.backoffLimit"),
+        ("ttl_seconds_after_finished", "spec.ttlSecondsAfterFinished"),
+    ):
         if spec.HasField(name):
             errs += nonnegative(path, getattr(spec, name))
     return errs
@@ -36,10 +44,14 @@ def _completion_mode(spec: batch_pb2.JobSpec) -> list[FieldError]:
         if not spec.HasField("completions"):
             errs.append(fields.required("spec.completions", "when completion mode is Indexed"))
         if spec.HasField("parallelism") and spec.parallelism > MAX_PARALLELISM_FOR_INDEXED_JOB:
-            errs.append(fields.invalid(
-                "spec.parallelism", spec.parallelism,
-                f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} when completion "
-                "mode is Indexed"))
+            errs.append(
+                fields.invalid(
+                    "spec.parallelism",
+                    spec.parallelism,
+                    f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} "
+                    "when completion mode is Indexed",
+                )
+            )
     return errs
 
 
@@ -59,15 +71,20 @@ def _generated_selector(obj: batch_pb2.Job) -> list[FieldError]:
         return []
     labels = spec.template.metadata.labels
     errs: list[FieldError] = []
-    for key, value in ((LEGACY_JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
-                       (LEGACY_JOB_NAME_LABEL, obj.metadata.name),
-                       (JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
-                       (JOB_NAME_LABEL, obj.metadata.name)):
+    for key, value in (
+        (LEGACY_JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
+        (LEGACY_JOB_NAME_LABEL, obj.metadata.name),
+        (JOB_CONTROLLER_UID_LABEL, obj.metadata.uid),
+        (JOB_NAME_LABEL, obj.metadata.name),
+    ):
         errs += _has_label(labels, key, value)
     expected = {JOB_CONTROLLER_UID_LABEL: obj.metadata.uid}
     if spec.selector.match_expressions or dict(spec.selector.match_labels) != expected:
-        errs.append(fields.invalid("spec.selector", template.shown(spec.selector),
-                                   "`selector` not auto-generated"))
+        errs.append(
+            fields.invalid(
+                "spec.selector", template.shown(spec.selector), "`selector` not auto-generated"
+            )
+        )
     return errs
 
 
@@ -99,13 +116,22 @@ def job_update(new: batch_pb2.Job, old: batch_pb2.Job) -> list[FieldError]:
         errs.append(fields.invalid("spec.template", None, "field is immutable"))
     errs += immutable("spec.completionMode", spec.completion_mode, old_spec.completion_mode)
     # An Indexed job is elastic: completions may change together with parallelism.
-    elastic = (spec.completion_mode == "Indexed" and spec.HasField("completions")
-               and spec.completions == spec.parallelism)
+    elastic = (
+        spec.completion_mode == "Indexed"
+        and spec.HasField("completions")
+        and spec.completions == spec.parallelism
+    )
     if not elastic and (spec.HasField("completions"), spec.completions) != (
-            old_spec.HasField("completions"), old_spec.completions):
-        errs.append(fields.invalid("spec.completions",
-                                   spec.completions if spec.HasField("completions") else None,
-                                   "field is immutable"))
+        old_spec.HasField("completions"),
+        old_spec.completions,
+    ):
+        errs.append(
+            fields.invalid(
+                "spec.completions",
+                spec.completions if spec.HasField("completions") else None,
+                "field is immutable",
+            )
+        )
     return errs
 
 

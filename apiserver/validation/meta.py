@@ -1,4 +1,5 @@
 """ObjectMeta rules shared by every kind."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,9 +11,13 @@ from podplane.api.meta.v1 import meta_pb2
 NameRule = Callable[[str, str], list[FieldError]]
 
 
-def object_meta(meta: meta_pb2.ObjectMeta, *, namespaced: bool,
-                name_rule: NameRule = fields.dns1123_subdomain,
-                path: str = "metadata") -> list[FieldError]:
+def object_meta(
+    meta: meta_pb2.ObjectMeta,
+    *,
+    namespaced: bool,
+    name_rule: NameRule = fields.dns1123_subdomain,
+    path: str = "metadata",
+) -> list[FieldError]:
     errs: list[FieldError] = []
     if not meta.name:
         if not meta.generate_name:
@@ -37,6 +42,9 @@ def object_meta(meta: meta_pb2.ObjectMeta, *, namespaced: bool,
         if not ref.uid:
             errs.append(fields.required(f"{p}.uid", "uid must not be empty"))
     if sum(1 for r in meta.owner_references if r.HasField("controller") and r.controller) > 1:
-        errs.append(fields.invalid(f"{path}.ownerReferences", "",
-                                   "Only one reference can have Controller set to true"))
+        errs.append(
+            fields.invalid(
+                f"{path}.ownerReferences", "", "Only one reference can have Controller set to true"
+            )
+        )
     return errs

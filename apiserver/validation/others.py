@@ -1,4 +1,5 @@
 """Validation of Node, Namespace, Lease and Event."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -15,7 +16,8 @@ from podplane.apimachinery import quantity
 def node(obj: core_pb2.Node) -> list[FieldError]:
     errs = object_meta(obj.metadata, namespaced=False)
     for cidr_path, cidr in [("spec.podCIDR", obj.spec.pod_cidr)] + [
-            (f"spec.podCIDRs[{i}]", c) for i, c in enumerate(obj.spec.pod_cidrs)]:
+        (f"spec.podCIDRs[{i}]", c) for i, c in enumerate(obj.spec.pod_cidrs)
+    ]:
         if cidr:
             try:
                 ipaddress.ip_network(cidr)
@@ -45,8 +47,13 @@ def namespace(obj: core_pb2.Namespace) -> list[FieldError]:
 def lease(obj: lease_pb2.Lease) -> list[FieldError]:
     errs = object_meta(obj.metadata, namespaced=True)
     if obj.spec.HasField("lease_duration_seconds") and obj.spec.lease_duration_seconds <= 0:
-        errs.append(fields.invalid("spec.leaseDurationSeconds", obj.spec.lease_duration_seconds,
-                                   "must be greater than 0"))
+        errs.append(
+            fields.invalid(
+                "spec.leaseDurationSeconds",
+                obj.spec.lease_duration_seconds,
+                "must be greater than 0",
+            )
+        )
     return errs
 
 

@@ -1,4 +1,5 @@
 """Pod validation (kubernetes pkg/apis/core/validation: ValidatePod and its helpers)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -37,9 +38,13 @@ def _resources(path: str, res: core_pb2.ResourceRequirements) -> list[FieldError
     for name, req in parsed["requests"].items():
         lim = parsed["limits"].get(name)
         if lim is not None and req > lim:
-            errs.append(fields.invalid(f"{path}.requests[{name}]", res.requests[name],
-                                       f"must be less than or equal to {name} limit of "
-                                       f"{res.limits[name]}"))
+            errs.append(
+                fields.invalid(
+                    f"{path}.requests[{name}]",
+                    res.requests[name],
+                    f"must be less than or equal to {name} limit of {res.limits[name]}",
+                )
+            )
     return errs
 
 
@@ -52,17 +57,26 @@ def _container(path: str, c: Container, volumes: set[str]) -> list[FieldError]:
     if not c.image.strip():
         errs.append(fields.required(f"{path}.image"))
     if c.image_pull_policy and c.image_pull_policy not in PULL_POLICIES:
-        errs.append(fields.unsupported(f"{path}.imagePullPolicy", c.image_pull_policy,
-                                       PULL_POLICIES))
+        errs.append(
+            fields.unsupported(f"{path}.imagePullPolicy", c.image_pull_policy, PULL_POLICIES)
+        )
     port_names: set[str] = set()
     for i, port in enumerate(c.ports):
         p = f"{path}.ports[{i}]"
         if not 1 <= port.container_port <= 65535:
-            errs.append(fields.invalid(f"{p}.containerPort", port.container_port,
-                                       "must be between 1 and 65535, inclusive"))
+            errs.append(
+                fields.invalid(
+                    f"{p}.containerPort",
+                    port.container_port,
+                    "must be between 1 and 65535, inclusive",
+                )
+            )
         if port.host_port and not 1 <= port.host_port <= 65535:
-            errs.append(fields.invalid(f"{p}.hostPort", port.host_port,
-                                       "must be between 1 and 65535, inclusive"))
+            errs.append(
+                fields.invalid(
+                    f"{p}.hostPort", port.host_port, "must be between 1 and 65535, inclusive"
+                )
+            )
         if port.protocol and port.protocol not in PROTOCOLS:
             errs.append(fields.unsupported(f"{p}.protocol", port.protocol, PROTOCOLS))
         if port.name:
@@ -74,8 +88,13 @@ def _container(path: str, c: Container, volumes: set[str]) -> list[FieldError]:
         if not env.name:
             errs.append(fields.required(f"{env_path}[{i}].name"))
         if env.value and env.HasField("value_from"):
-            errs.append(fields.invalid(f"{env_path}[{i}].valueFrom", "",
-                                       "may not be specified when `value` is not empty"))
+            errs.append(
+                fields.invalid(
+                    f"{env_path}[{i}].valueFrom",
+                    "",
+                    "may not be specified when `value` is not empty",
+                )
+            )
     for i, m in enumerate(c.volume_mounts):
         p = f"{path}.volumeMounts[{i}]"
         if not m.name:
@@ -103,8 +122,9 @@ def _volume(path: str, v: core_pb2.Volume) -> list[FieldError]:
     if v.HasField("host_path") and not v.host_path.path:
         errs.append(fields.required(f"{path}.hostPath.path"))
     if v.HasField("empty_dir") and v.empty_dir.medium not in ("", "Memory"):
-        errs.append(fields.unsupported(f"{path}.emptyDir.medium", v.empty_dir.medium,
-                                       ("", "Memory")))
+        errs.append(
+            fields.unsupported(f"{path}.emptyDir.medium", v.empty_dir.medium, ("", "Memory"))
+        )
     return errs
 
 
@@ -119,8 +139,10 @@ def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
     if not spec.containers:
         errs.append(fields.required(f"{path}.containers"))
     names: set[str] = set()
-    for group, containers in (("initContainers", spec.init_containers),
-                              ("containers", spec.containers)):
+    for group, containers in (
+        ("initContainers", spec.init_containers),
+        ("containers", spec.containers),
+    ):
         for i, c in enumerate(containers):
             p = f"{path}.{group}[{i}]"
             errs += _container(p, c, volumes)
@@ -131,17 +153,30 @@ def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
         errs += _container(f"{path}.ephemeralContainers[{i}]", ec, volumes)
     errs += ephemeral.ephemeral_rules(spec, path)
     if spec.restart_policy not in RESTART_POLICIES:
-        errs.append(fields.unsupported(f"{path}.restartPolicy", spec.restart_policy,
-                                       RESTART_POLICIES))
+        errs.append(
+            fields.unsupported(f"{path}.restartPolicy", spec.restart_policy, RESTART_POLICIES)
+        )
     if spec.dns_policy and spec.dns_policy not in DNS_POLICIES:
         errs.append(fields.unsupported(f"{path}.dnsPolicy", spec.dns_policy, DNS_POLICIES))
-    if spec.HasField("termination_grace_period_seconds") and spec.termination_grace_period_seconds < 0:
-        errs.append(fields.invalid(f"{path}.terminationGracePeriodSeconds",
-                                   spec.termination_grace_period_seconds,
-                                   "must be greater than or equal to 0"))
+    if (
+        spec.HasField("termination_grace_period_seconds")
+        and spec.termination_grace_period_seconds < 0
+    ):
+        errs.append(
+            fields.invalid(
+                f"{path}.terminationGracePeriodSeconds",
+                spec.termination_grace_period_seconds,
+                "must be greater than or equal to 0",
+            )
+        )
     if spec.HasField("active_deadline_seconds") and spec.active_deadline_seconds <= 0:
-        errs.append(fields.invalid(f"{path}.activeDeadlineSeconds", spec.active_deadline_seconds,
-                                   "must be between 1 and 2147483647, inclusive"))
+        errs.append(
+            fields.invalid(
+                f"{path}.activeDeadlineSeconds",
+                spec.active_deadline_seconds,
+                "must be between 1 and 2147483647, inclusive",
+            )
+        )
     if spec.node_name:
         errs += fields.dns1123_subdomain(f"{path}.nodeName", spec.node_name)
     if spec.hostname:
@@ -153,14 +188,22 @@ def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
         if t.operator and t.operator not in TOLERATION_OPERATORS:
             errs.append(fields.unsupported(f"{p}.operator", t.operator, TOLERATION_OPERATORS))
         if t.operator == "Exists" and t.value:
-            errs.append(fields.invalid(f"{p}.operator", t.value,
-                                       "value must be empty when `operator` is 'Exists'"))
+            errs.append(
+                fields.invalid(
+                    f"{p}.operator", t.value, "value must be empty when `operator` is 'Exists'"
+                )
+            )
         if t.effect and t.effect not in TAINT_EFFECTS:
             errs.append(fields.unsupported(f"{p}.effect", t.effect, TAINT_EFFECTS))
         if not t.key and t.operator != "Exists":
-            errs.append(fields.invalid(f"{p}.operator", t.operator,
-                                       "operator must be Exists when `key` is empty, which means "
-                                       "\"match all values and all keys\""))
+            errs.append(
+                fields.invalid(
+                    f"{p}.operator",
+                    t.operator,
+                    "operator must be Exists when `key` is empty, which means "
+                    '"match all values and all keys"',
+                )
+            )
     return errs
 
 
@@ -172,11 +215,13 @@ def pod_create(obj: core_pb2.Pod) -> list[FieldError]:
     return pod(obj) + ephemeral.not_on_create(obj.spec)
 
 
-_MUTABLE_HINT = ("pod updates may not change fields other than `spec.containers[*].image`,"
-                 "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
-                 "`spec.tolerations` (only additions to existing tolerations),"
-                 "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
-                 "previously negative)")
+_MUTABLE_HINT = (
+    "pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+    "`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+    "previously negative)"
+)
 
 
 def _mirror_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
@@ -188,8 +233,13 @@ def _mirror_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     if new_mark != old_mark:
         return [fields.invalid(path, new_mark or "", "field is immutable")]
     if old_mark is not None and new.spec != old.spec:
-        return [fields.forbidden("spec", "the spec of a mirror pod may not be changed: it mirrors "
-                                         "a static pod; edit its manifest on the node instead")]
+        return [
+            fields.forbidden(
+                "spec",
+                "the spec of a mirror pod may not be changed: it mirrors "
+                "a static pod; edit its manifest on the node instead",
+            )
+        ]
     return []
 
 
@@ -206,10 +256,12 @@ def pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
     probe_old.CopyFrom(old.spec)
     probe_new.ClearField("ephemeral_containers")  # reported above, with its own message
     probe_old.ClearField("ephemeral_containers")
-    for a, b in ((probe_new.containers, probe_old.containers),
-                 (probe_new.init_containers, probe_old.init_containers)):
+    for a, b in (
+        (probe_new.containers, probe_old.containers),
+        (probe_new.init_containers, probe_old.init_containers),
+    ):
         if len(a) == len(b):
-            for ca, cb in zip(a, b):
+            for ca, cb in zip(a, b, strict=True):
                 ca.image = cb.image
     probe_new.ClearField("active_deadline_seconds")
     probe_old.ClearField("active_deadline_seconds")
@@ -226,6 +278,9 @@ def pod_ephemeral_containers_update(new: core_pb2.Pod, old: core_pb2.Pod) -> lis
     """The pods/ephemeralcontainers subresource (ValidatePodEphemeralContainersUpdate): the pod is
     valid, is no mirror pod, and its ephemeral containers were only added to."""
     if MIRROR_POD_ANNOTATION in old.metadata.annotations:
-        return [fields.forbidden("spec.ephemeralContainers",
-                                 "static pods do not support ephemeral containers")]
+        return [
+            fields.forbidden(
+                "spec.ephemeralContainers", "static pods do not support ephemeral containers"
+            )
+        ]
     return pod(new) + ephemeral.only_added(new, old)

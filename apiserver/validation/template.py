@@ -1,6 +1,7 @@
 """What every controller spec shares: label selectors, the pod template and its match with the
 selector, non-negative counts and immutable fields (kubernetes pkg/apis/core/validation and
 apimachinery's metav1 validation)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from typing import TypeVar
 from google.protobuf.message import Message
 
 from apiserver.validation import fields
-from apiserver.validation.fields import FieldError
 from apiserver.validation.ephemeral import not_in_template
+from apiserver.validation.fields import FieldError
 from apiserver.validation.pod import pod_spec
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -26,6 +27,7 @@ V = TypeVar("V")
 @dataclass(frozen=True)
 class Shown:
     """A structured value shown in an error as compact JSON ({"app":"web"}), not Python's repr."""
+
     text: str
 
     def __str__(self) -> str:
@@ -58,15 +60,23 @@ def label_selector(path: str, selector: meta_pb2.LabelSelector) -> list[FieldErr
         p = f"{path}.matchExpressions[{i}]"
         if expr.operator in ("In", "NotIn"):
             if not expr.values:
-                errs.append(fields.required(f"{p}.values",
-                                            "must be specified when `operator` is 'In' or 'NotIn'"))
+                errs.append(
+                    fields.required(
+                        f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"
+                    )
+                )
         elif expr.operator in ("Exists", "DoesNotExist"):
             if expr.values:
-                errs.append(fields.forbidden(
-                    f"{p}.values", "may not be specified when `operator` is 'Exists' or "
-                                   "'DoesNotExist'"))
+                errs.append(
+                    fields.forbidden(
+                        f"{p}.values",
+                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                    )
+                )
         else:
-            errs.append(fields.invalid(f"{p}.operator", expr.operator, "not a valid selector operator"))
+            errs.append(
+                fields.invalid(f"{p}.operator", expr.operator, "not a valid selector operator")
+            )
         errs += fields.qualified_name(f"{p}.key", expr.key)
     errs += fields.label_map(f"{path}.matchLabels", selector.match_labels)
     return errs
@@ -83,14 +93,17 @@ def selector_matches(selector: meta_pb2.LabelSelector, labels: Mapping[str, str]
 def pod_template(path: str, template: core_pb2.PodTemplateSpec) -> list[FieldError]:
     """A pod template's labels, annotations and pod spec (ValidatePodTemplateSpec)."""
     meta = template.metadata
-    return (fields.label_map(f"{path}.metadata.labels", meta.labels)
-            + fields.annotation_map(f"{path}.metadata.annotations", meta.annotations)
-            + pod_spec(template.spec, f"{path}.spec")
-            + not_in_template(template.spec, f"{path}.spec"))
+    return (
+        fields.label_map(f"{path}.metadata.labels", meta.labels)
+        + fields.annotation_map(f"{path}.metadata.annotations", meta.annotations)
+        + pod_spec(template.spec, f"{path}.spec")
+        + not_in_template(template.spec, f"{path}.spec")
+    )
 
 
-def template_labels_selected(path: str, template: core_pb2.PodTemplateSpec,
-                             matches: bool | None) -> list[FieldError]:
+def template_labels_selected(
+    path: str, template: core_pb2.PodTemplateSpec, matches: bool | None
+) -> list[FieldError]:
     """The error a selector that does not select its own template's pods gets."""
     if matches is False:
         labels = template.metadata.labels
@@ -98,8 +111,9 @@ def template_labels_selected(path: str, template: core_pb2.PodTemplateSpec,
     return []
 
 
-def restart_policy(path: str, template: core_pb2.PodTemplateSpec,
-                   allowed: tuple[str, ...]) -> list[FieldError]:
+def restart_policy(
+    path: str, template: core_pb2.PodTemplateSpec, allowed: tuple[str, ...]
+) -> list[FieldError]:
     policy = template.spec.restart_policy
     if policy not in allowed:
         return [fields.unsupported(f"{path}.spec.restartPolicy", policy, allowed)]

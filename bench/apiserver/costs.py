@@ -5,6 +5,7 @@ scheduler load test's figures (CPU per pod) are made of these and of gRPC servin
 
 Only podplane's own apiserver modules are used, in process, as kubernetes' own storage and
 validation benchmarks do."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,12 +33,21 @@ VALUE_BYTES = 900  # about a load-test pod's stored size
 WATCH_TIMEOUT = 300.0
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               positive: Callable[[str], int]) -> None:
-    p = sub.add_parser("apiserver-costs", help="the apiserver's CPU per etcd call, per watch "
-                       "event and per pod it creates, piece by piece", description=__doc__)
-    p.add_argument("--calls", type=positive, default=5000,
-                   help="etcd calls, watch events and pods measured (each)")
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], positive: Callable[[str], int]
+) -> None:
+    p = sub.add_parser(
+        "apiserver-costs",
+        help="the apiserver's CPU per etcd call, per watch "
+        "event and per pod it creates, piece by piece",
+        description=__doc__,
+    )
+    p.add_argument(
+        "--calls",
+        type=positive,
+        default=5000,
+        help="etcd calls, watch events and pods measured (each)",
+    )
     p.add_argument("--out", help="also write the result as JSON here")
 
 
@@ -66,10 +76,20 @@ async def etcd_watch_cpu(endpoint: str, events: int) -> tuple[float, float]:
     prefix = b"/costs/watch/"
     try:
         revision = int((await client.status()).header.revision)
-        stream = client.watch(prefix, prefix_end(prefix), revision + 1, progress_notify=True,
-                              prev_kv=False)
-        writer = subprocess.Popen([sys.executable, "-m", "bench.apiserver.costs", "write",
-                                   endpoint, prefix.decode(), str(events)])
+        stream = client.watch(
+            prefix, prefix_end(prefix), revision + 1, progress_notify=True, prev_kv=False
+        )
+        writer = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.apiserver.costs",
+                "write",
+                endpoint,
+                prefix.decode(),
+                str(events),
+            ]
+        )
         got = responses = 0
 
         async def receive() -> None:
@@ -99,8 +119,9 @@ def create_steps_cpu(pods: int) -> dict[str, float]:
     """CPU microseconds per pod for each step of the apiserver's own work on a Create, over the
     load test's pods, each decoded afresh as a request is."""
     strategy = STRATEGIES["pods"]
-    requests = [bench_pod(f"pod-{i}", "bench", i, "basic", "costs").SerializeToString()
-                for i in range(pods)]
+    requests = [
+        bench_pod(f"pod-{i}", "bench", i, "basic", "costs").SerializeToString() for i in range(pods)
+    ]
     totals = dict.fromkeys(("decode", "defaults", "prepare for create", "validate", "encode"), 0.0)
     for raw in requests:
         t0 = time.process_time()
@@ -116,7 +137,9 @@ def create_steps_cpu(pods: int) -> dict[str, float]:
         t5 = time.process_time()
         if errs:
             raise RuntimeError(f"the load test's pod is invalid: {errs}")
-        for step, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+        for step, seconds in zip(
+            totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True
+        ):
             totals[step] += seconds
     return {step: seconds / pods * 1e6 for step, seconds in totals.items()}
 
@@ -128,19 +151,26 @@ async def _measure(calls: int) -> dict[str, Any]:
         watch, per_response = await etcd_watch_cpu(etcd.endpoint, calls)
     finally:
         etcd.stop()
-    return {"calls": calls, "etcd_txn_cpu_us": txn, "etcd_watch_event_cpu_us": watch,
-            "etcd_watch_events_per_response": per_response,
-            "pod_create_steps_cpu_us": create_steps_cpu(calls)}
+    return {
+        "calls": calls,
+        "etcd_txn_cpu_us": txn,
+        "etcd_watch_event_cpu_us": watch,
+        "etcd_watch_events_per_response": per_response,
+        "pod_create_steps_cpu_us": create_steps_cpu(calls),
+    }
 
 
 def report(result: dict[str, Any]) -> str:
     steps = result["pod_create_steps_cpu_us"]
-    lines = [f"etcd Txn (create), the apiserver's client, {IN_FLIGHT} in flight: "
-             f"{result['etcd_txn_cpu_us']:.0f} µs CPU per call",
-             f"etcd watch, the apiserver's stream: {result['etcd_watch_event_cpu_us']:.0f} µs CPU "
-             f"per event ({result['etcd_watch_events_per_response']:.1f} events per response)",
-             f"a pod Create's own work: {sum(steps.values()):.0f} µs ("
-             + ", ".join(f"{step} {us:.1f}" for step, us in steps.items()) + ")"]
+    lines = [
+        f"etcd Txn (create), the apiserver's client, {IN_FLIGHT} in flight: "
+        f"{result['etcd_txn_cpu_us']:.0f} µs CPU per call",
+        f"etcd watch, the apiserver's stream: {result['etcd_watch_event_cpu_us']:.0f} µs CPU "
+        f"per event ({result['etcd_watch_events_per_response']:.1f} events per response)",
+        f"a pod Create's own work: {sum(steps.values()):.0f} µs ("
+        + ", ".join(f"{step} {us:.1f}" for step, us in steps.items())
+        + ")",
+    ]
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ connections, as the load test's clients make theirs.
 
 Every podplane call pays this, once at each end; it is most of the apiserver's CPU per pod. It is
 why requirements.txt pins grpcio 1.78: run this with another grpcio installed to compare."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,14 @@ WARM_UP_CALLS = 500
 METHOD = "/bench.Echo/Echo"
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               positive: Callable[[str], int]) -> None:
-    p = sub.add_parser("grpc-costs", help="CPU per unary gRPC call, client and server, with the "
-                       "installed grpcio", description=__doc__)
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], positive: Callable[[str], int]
+) -> None:
+    p = sub.add_parser(
+        "grpc-costs",
+        help="CPU per unary gRPC call, client and server, with the installed grpcio",
+        description=__doc__,
+    )
     p.add_argument("--calls", type=positive, default=10000, help="calls measured")
     p.add_argument("--out", help="also write the result as JSON here")
 
@@ -39,6 +44,7 @@ class _Echo(grpc.GenericRpcHandler):  # type: ignore[misc]
     def __init__(self) -> None:
         async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
             return request
+
         self._handler = grpc.unary_unary_rpc_method_handler(echo)
 
     def service(
@@ -59,8 +65,10 @@ async def _serve() -> None:
 
 
 async def _calls(target: str, calls: int) -> None:
-    channels = [grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
-                for _ in range(CONNECTIONS)]
+    channels = [
+        grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(CONNECTIONS)
+    ]
     try:
         echoes = [channel.unary_unary(METHOD) for channel in channels]
         payload = b"x" * MESSAGE_BYTES
@@ -80,8 +88,11 @@ async def _calls(target: str, calls: int) -> None:
 
 
 def measure(calls: int) -> dict[str, Any]:
-    server = subprocess.Popen([sys.executable, "-m", "bench.apiserver.grpc_costs", "serve"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.apiserver.grpc_costs", "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
@@ -97,19 +108,26 @@ def measure(calls: int) -> dict[str, Any]:
         client_cpu = time.process_time() - client_before
     finally:
         server.communicate(timeout=30)  # closes its stdin: it stops
-    return {"grpcio": grpc.__version__, "calls": calls, "in_flight": IN_FLIGHT,
-            "connections": CONNECTIONS, "message_bytes": MESSAGE_BYTES,
-            "calls_per_second": calls / wall,
-            "server_cpu_us_per_call": server_cpu / calls * 1e6,
-            "client_cpu_us_per_call": client_cpu / calls * 1e6}
+    return {
+        "grpcio": grpc.__version__,
+        "calls": calls,
+        "in_flight": IN_FLIGHT,
+        "connections": CONNECTIONS,
+        "message_bytes": MESSAGE_BYTES,
+        "calls_per_second": calls / wall,
+        "server_cpu_us_per_call": server_cpu / calls * 1e6,
+        "client_cpu_us_per_call": client_cpu / calls * 1e6,
+    }
 
 
 def report(result: dict[str, Any]) -> str:
-    return (f"grpcio {result['grpcio']}: a unary call costs its server "
-            f"{result['server_cpu_us_per_call']:.0f} µs and its client "
-            f"{result['client_cpu_us_per_call']:.0f} µs of CPU ({result['calls']} calls, "
-            f"{result['message_bytes']}-byte messages, {result['in_flight']} in flight over "
-            f"{result['connections']} connections, {result['calls_per_second']:.0f} calls/s)")
+    return (
+        f"grpcio {result['grpcio']}: a unary call costs its server "
+        f"{result['server_cpu_us_per_call']:.0f} µs and its client "
+        f"{result['client_cpu_us_per_call']:.0f} µs of CPU ({result['calls']} calls, "
+        f"{result['message_bytes']}-byte messages, {result['in_flight']} in flight over "
+        f"{result['connections']} connections, {result['calls_per_second']:.0f} calls/s)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

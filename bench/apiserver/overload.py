@@ -1,7 +1,8 @@
-"""`podplane-bench apiserver-overload`: one cell per --max-mutating-requests-inflight value (0:
-no guard), each on a fresh etcd and apiserver started here with that limit (or, with --server, one
-cell against a running apiserver with whatever limit it has); JSON and markdown like the other
-phases, with the verdicts: mutating p99 of accepted calls under 1 s with the guard, refusals fast."""
+"""`podplane-bench apiserver-overload`: one cell per --max-mutating-requests-inflight value (0: no
+guard), each on a fresh etcd and apiserver started here with that limit (or, with --server, one cell
+against a running apiserver with whatever limit it has); JSON and markdown like the other phases,
+with the verdicts: mutating p99 of accepted calls under 1 s with the guard, refusals fast."""
+
 from __future__ import annotations
 
 import argparse
@@ -44,24 +45,41 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "apiserver-overload",
         help="many writers and watchers against the apiserver, with and without the in-flight "
-             "limit",
+        "limit",
         description="C writers (each: create a pod, update it, create the next, ...; one request "
-                    "at a time, own connection), node and cluster watchers, spread over worker "
-                    "processes, "
-                    "against a fresh etcd and apiserver per --max-mutating-requests-inflight "
-                    "value (0: no guard). Reports accepted latency by verb, refusals and their "
-                    "latency, and watch events delivered.")
+        "at a time, own connection), node and cluster watchers, spread over worker "
+        "processes, "
+        "against a fresh etcd and apiserver per --max-mutating-requests-inflight "
+        "value (0: no guard). Reports accepted latency by verb, refusals and their "
+        "latency, and watch events delivered.",
+    )
     p.add_argument("--server", help="a running apiserver (host:port): one cell, its own limits")
-    p.add_argument("--limits", type=_limits, default=(50, 0),
-                   help="--max-mutating-requests-inflight per cell, e.g. 50,0 (0: no guard)")
+    p.add_argument(
+        "--limits",
+        type=_limits,
+        default=(50, 0),
+        help="--max-mutating-requests-inflight per cell, e.g. 50,0 (0: no guard)",
+    )
     p.add_argument("--clients", type=int, default=800, help="concurrent writers")
-    p.add_argument("--node-watchers", type=int, default=100,
-                   help="watch streams of one node's pods each (a kubelet's); every pod is "
-                        "bound to one of their nodes")
-    p.add_argument("--cluster-watchers", type=int, default=2,
-                   help="watch streams of every pod (a scheduler's or controller's informer)")
-    p.add_argument("--client-processes", type=int, default=4,
-                   help="worker processes the writers and watchers are spread over")
+    p.add_argument(
+        "--node-watchers",
+        type=int,
+        default=100,
+        help="watch streams of one node's pods each (a kubelet's); every pod is "
+        "bound to one of their nodes",
+    )
+    p.add_argument(
+        "--cluster-watchers",
+        type=int,
+        default=2,
+        help="watch streams of every pod (a scheduler's or controller's informer)",
+    )
+    p.add_argument(
+        "--client-processes",
+        type=int,
+        default=4,
+        help="worker processes the writers and watchers are spread over",
+    )
     p.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
     p.add_argument("--duration", type=float, default=15.0, help="seconds measured per cell")
     p.add_argument("--out", default="build/bench/apiserver-overload.json")
@@ -83,16 +101,27 @@ def options_from(args: argparse.Namespace) -> Options:
         if getattr(args, flag) < 1:
             raise SystemExit(f"--{flag.replace('_', '-')}: must be >= 1")
     if min(args.node_watchers, args.cluster_watchers, args.warmup) < 0 or args.duration <= 0:
-        raise SystemExit("--node-watchers, --cluster-watchers and --warmup must be >= 0, "
-                         "--duration > 0")
-    return Options(args.server, (0,) if args.server else args.limits, args.clients,
-                   args.node_watchers, args.cluster_watchers, args.client_processes, args.warmup, args.duration, args.out,
-                   args.markdown_out)
+        raise SystemExit(
+            "--node-watchers, --cluster-watchers and --warmup must be >= 0, --duration > 0"
+        )
+    return Options(
+        args.server,
+        (0,) if args.server else args.limits,
+        args.clients,
+        args.node_watchers,
+        args.cluster_watchers,
+        args.client_processes,
+        args.warmup,
+        args.duration,
+        args.out,
+        args.markdown_out,
+    )
 
 
 @contextlib.contextmanager
-def control_plane(options: Options, limit: int, progress: Progress,
-                  log_dir: str) -> Iterator[Cluster]:
+def control_plane(
+    options: Options, limit: int, progress: Progress, log_dir: str
+) -> Iterator[Cluster]:
     if options.server:
         yield Cluster(options.server, None, f"apiserver at {options.server}", {}, False)
         return
@@ -102,11 +131,16 @@ def control_plane(options: Options, limit: int, progress: Progress,
     try:
         progress.step(f"starting the apiserver with --max-mutating-requests-inflight {limit}")
         apiserver = ApiserverProcess.start(
-            etcd.endpoint, log_dir, extra_args=["--max-mutating-requests-inflight", str(limit)])
-        yield Cluster(apiserver.target, etcd.endpoint,
-                      f"`python -m apiserver --max-mutating-requests-inflight {limit}` "
-                      f"(PID {apiserver.pid}) over etcd PID {etcd.pid}, fresh data dir",
-                      {"apiserver": apiserver.pid, "etcd": etcd.pid}, True)
+            etcd.endpoint, log_dir, extra_args=["--max-mutating-requests-inflight", str(limit)]
+        )
+        yield Cluster(
+            apiserver.target,
+            etcd.endpoint,
+            f"`python -m apiserver --max-mutating-requests-inflight {limit}` "
+            f"(PID {apiserver.pid}) over etcd PID {etcd.pid}, fresh data dir",
+            {"apiserver": apiserver.pid, "etcd": etcd.pid},
+            True,
+        )
     finally:
         if apiserver is not None:
             apiserver.stop()
@@ -130,8 +164,11 @@ def verdicts(cells: list[dict[str, Any]]) -> dict[str, CellVerdict]:
         refused_count = sum(r["count"] for r in refused)
         refused_p99 = max((r["p99"] for r in refused if r["p99"] is not None), default=None)
         out[str(cell["mutating_limit"])] = {
-            "mutating_p99_seconds": p99, "p99_under_1s": p99 < P99_TARGET_SECONDS,
-            "refused": refused_count, "refused_p99_seconds": refused_p99}
+            "mutating_p99_seconds": p99,
+            "p99_under_1s": p99 < P99_TARGET_SECONDS,
+            "refused": refused_count,
+            "refused_p99_seconds": refused_p99,
+        }
     return out
 
 
@@ -140,10 +177,19 @@ async def _cell(options: Options, cluster: Cluster, run_id: str, limit: int) -> 
         return await cpu_percent_in(schedule.window, cluster.pids)
 
     cell = await overload_cell.run_cell(
-        cluster.target, run_id, f"l{limit}",
-        overload_cell.CellOptions(options.clients, options.node_watchers,
-                                       options.cluster_watchers, options.client_processes, options.warmup,
-                                       options.duration), observe_cpu)
+        cluster.target,
+        run_id,
+        f"l{limit}",
+        overload_cell.CellOptions(
+            options.clients,
+            options.node_watchers,
+            options.cluster_watchers,
+            options.client_processes,
+            options.warmup,
+            options.duration,
+        ),
+        observe_cpu,
+    )
     if not cluster.started:
         await delete_run_pods(cluster.target, run_id)
     return {"mutating_limit": limit, "cluster": cluster.description, **cell}
@@ -155,18 +201,24 @@ def run(options: Options) -> int:
     log_dir = os.path.dirname(os.path.abspath(options.markdown_out))
     os.makedirs(log_dir, exist_ok=True)
     result: dict[str, Any] = {
-        "command": "podplane-bench " + shlex.join(sys.argv[1:]), "run_id": run_id,
-        "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "host": {**host_facts(), "etcd_version": etcd_version()}, "code": code_version(),
-        "settings": {k: (list(v) if isinstance(v, tuple) else v)
-                     for k, v in asdict(options).items()},
-        "cells": []}
+        "command": "podplane-bench " + shlex.join(sys.argv[1:]),
+        "run_id": run_id,
+        "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "host": {**host_facts(), "etcd_version": etcd_version()},
+        "code": code_version(),
+        "settings": {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()
+        },
+        "cells": [],
+    }
     for limit in options.limits:
         with control_plane(options, limit, progress, log_dir) as cluster:
-            progress.step(f"limit {limit or 'none'}: {options.clients} writers, "
-                          f"{options.node_watchers} node and {options.cluster_watchers} "
-                          f"cluster watchers, {options.warmup:g} s warm-up + "
-                          f"{options.duration:g} s")
+            progress.step(
+                f"limit {limit or 'none'}: {options.clients} writers, "
+                f"{options.node_watchers} node and {options.cluster_watchers} "
+                f"cluster watchers, {options.warmup:g} s warm-up + "
+                f"{options.duration:g} s"
+            )
             cell = asyncio.run(_cell(options, cluster, run_id, limit))
         result["cells"].append(cell)
         progress.step("  " + overload_report.cell_line(cell))

@@ -11,6 +11,7 @@ and cluster watchers (a scheduler's or controller's informer: every pod of the r
 watchers are spread over worker processes. Calls go through raw stubs, not podplane's Client,
 so that every refusal is seen and timed; a refused writer then waits the server's retry-after hint
 plus up to 50 % jitter before its next call, as a well-behaved client (client-go) does."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,9 +29,9 @@ from bench.common import workers
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
 from bench.common.stats import summarize
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import CHANNEL_OPTIONS
 from podplane.client.retry_after import retry_after
 
@@ -54,6 +55,7 @@ class WorkerSpec:
 @dataclass
 class VerbResults:
     """Calls started inside the measured window."""
+
     accepted: list[float] = field(default_factory=list)
     refused: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
@@ -68,11 +70,17 @@ class WatchResults:
 def _channel(target: str) -> grpc.aio.Channel:
     # A connection of its own, as a separate client process would have.
     return grpc.aio.insecure_channel(
-        target, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
+        target, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
+    )
 
 
-async def _writer(stub: services_pb2_grpc.PodsStub, spec: WorkerSpec, index: int,
-                  schedule: Schedule, results: dict[str, VerbResults]) -> None:
+async def _writer(
+    stub: services_pb2_grpc.PodsStub,
+    spec: WorkerSpec,
+    index: int,
+    schedule: Schedule,
+    results: dict[str, VerbResults],
+) -> None:
     labels = {RUN_LABEL: spec.run_id, CELL_LABEL: spec.cell}
     window = schedule.window
     last: core_pb2.Pod | None = None
@@ -115,13 +123,19 @@ def node_name(index: int) -> str:
     return f"bench-overload-node-{index}"
 
 
-async def _watcher(stub: services_pb2_grpc.PodsStub, spec: WorkerSpec, node: str | None,
-                   out: WatchResults) -> None:
+async def _watcher(
+    stub: services_pb2_grpc.PodsStub, spec: WorkerSpec, node: str | None, out: WatchResults
+) -> None:
     """The pods of `node`, or every pod of the run, from now (the warm-up leaves time for the
     streams to open)."""
-    call = stub.Watch(meta_pb2.WatchRequest(
-        namespace=NAMESPACE, label_selector=f"{RUN_LABEL}={spec.run_id}",
-        field_selector=f"spec.nodeName={node}" if node else "", allow_watch_batches=True))
+    call = stub.Watch(
+        meta_pb2.WatchRequest(
+            namespace=NAMESPACE,
+            label_selector=f"{RUN_LABEL}={spec.run_id}",
+            field_selector=f"spec.nodeName={node}" if node else "",
+            allow_watch_batches=True,
+        )
+    )
     try:
         async for msg in call:
             out.events += len(msg.events) or 1
@@ -137,6 +151,7 @@ async def _watcher(stub: services_pb2_grpc.PodsStub, spec: WorkerSpec, node: str
 class WorkerResult:
     """A worker's calls by verb, the watch events its watchers received in the measured window,
     and the CPU seconds it used in that window."""
+
     verbs: dict[str, VerbResults]
     watch: WatchResults
     cpu: float
@@ -144,14 +159,17 @@ class WorkerResult:
 
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     writer_channels = [_channel(spec.target) for _ in range(spec.clients)]
-    nodes: list[str | None] = [node_name(spec.first_node_watcher + i)
-                               for i in range(spec.node_watchers)]
+    nodes: list[str | None] = [
+        node_name(spec.first_node_watcher + i) for i in range(spec.node_watchers)
+    ]
     nodes += [None] * spec.cluster_watchers
     watch_channels = [_channel(spec.target) for _ in nodes]
     await asyncio.gather(*(c.channel_ready() for c in writer_channels + watch_channels))
     watched = WatchResults()
-    watches = [asyncio.create_task(_watcher(resources.POD.stub(c), spec, node, watched))
-               for c, node in zip(watch_channels, nodes)]
+    watches = [
+        asyncio.create_task(_watcher(resources.POD.stub(c), spec, node, watched))
+        for c, node in zip(watch_channels, nodes, strict=True)
+    ]
     conn.send("ready")
     begin, warmup, duration = await workers.receive(conn)
     schedule = Schedule(begin, warmup, duration)
@@ -166,8 +184,12 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
         events_before = watched.events
 
     counting = asyncio.create_task(count_events_at_window_start())
-    await asyncio.gather(*(_writer(resources.POD.stub(c), spec, spec.first_client + i, schedule,
-                                   results) for i, c in enumerate(writer_channels)))
+    await asyncio.gather(
+        *(
+            _writer(resources.POD.stub(c), spec, spec.first_client + i, schedule, results)
+            for i, c in enumerate(writer_channels)
+        )
+    )
     await counting
     watched.events -= events_before
     for task in watches:
@@ -189,8 +211,9 @@ class CellOptions:
     duration: float
 
 
-async def run_cell(target: str, run_id: str, cell: str, options: CellOptions,
-                   observe_cpu: CpuObserver) -> dict[str, Any]:
+async def run_cell(
+    target: str, run_id: str, cell: str, options: CellOptions, observe_cpu: CpuObserver
+) -> dict[str, Any]:
     """The load against the apiserver at `target`: per verb, accepted and refused calls."""
     specs: list[WorkerSpec] = []
     first = 0
@@ -199,9 +222,19 @@ async def run_cell(target: str, run_id: str, cell: str, options: CellOptions,
     watchers = workers.spread(options.node_watchers, len(clients)) if options.node_watchers else []
     for i, n in enumerate(clients):
         node_watchers = watchers[i] if i < len(watchers) else 0
-        specs.append(WorkerSpec(target, run_id, cell, first, n, first_watcher, node_watchers,
-                                options.node_watchers,
-                                options.cluster_watchers if i == 0 else 0))
+        specs.append(
+            WorkerSpec(
+                target,
+                run_id,
+                cell,
+                first,
+                n,
+                first_watcher,
+                node_watchers,
+                options.node_watchers,
+                options.cluster_watchers if i == 0 else 0,
+            )
+        )
         first += n
         first_watcher += node_watchers
     group = workers.WorkerGroup(worker_main, specs)
@@ -211,29 +244,38 @@ async def run_cell(target: str, run_id: str, cell: str, options: CellOptions,
         group.send_all((schedule.begin, options.warmup, options.duration))
         cpu = asyncio.ensure_future(observe_cpu(schedule))
         parts: list[WorkerResult] = await group.receive_all(
-            schedule.end - time.time() + CALL_TIMEOUT + 60, "results")
+            schedule.end - time.time() + CALL_TIMEOUT + 60, "results"
+        )
         seconds = schedule.window.seconds
-        out: dict[str, Any] = {"clients": options.clients, "node_watchers": options.node_watchers,
-                               "cluster_watchers": options.cluster_watchers,
-                               "worker_processes": len(specs)}
+        out: dict[str, Any] = {
+            "clients": options.clients,
+            "node_watchers": options.node_watchers,
+            "cluster_watchers": options.cluster_watchers,
+            "worker_processes": len(specs),
+        }
         for verb in VERBS:
             verb_parts = [p.verbs[verb] for p in parts]
             errors: Counter[str] = Counter()
             for v in verb_parts:
                 errors.update(v.errors)
-            accepted = summarize((x for v in verb_parts for x in v.accepted), seconds,
-                                 errors=sum(errors.values()))
+            accepted = summarize(
+                (x for v in verb_parts for x in v.accepted), seconds, errors=sum(errors.values())
+            )
             refused = summarize((x for v in verb_parts for x in v.refused), seconds)
-            out[verb] = {"accepted": accepted.to_json(), "refused": refused.to_json(),
-                         "errors_by_code": dict(errors)}
+            out[verb] = {
+                "accepted": accepted.to_json(),
+                "refused": refused.to_json(),
+                "errors_by_code": dict(errors),
+            }
         watch_errors: Counter[str] = Counter()
         for p in parts:
             watch_errors.update(p.watch.errors)
-        out["watch"] = {"events": sum(p.watch.events for p in parts),
-                        "events_per_second": sum(p.watch.events for p in parts) / seconds,
-                        "errors_by_code": dict(watch_errors)}
-        out["cpu_percent"] = {**(await cpu),
-                              "clients": 100 * sum(p.cpu for p in parts) / seconds}
+        out["watch"] = {
+            "events": sum(p.watch.events for p in parts),
+            "events_per_second": sum(p.watch.events for p in parts) / seconds,
+            "errors_by_code": dict(watch_errors),
+        }
+        out["cpu_percent"] = {**(await cpu), "clients": 100 * sum(p.cpu for p in parts) / seconds}
         return out
     finally:
         group.stop()

@@ -1,5 +1,6 @@
 """The result of a run as JSON and as the markdown tables the README quotes, with the verdicts
 against the issue's targets (Kubernetes' mutating-call SLO and half of raw etcd's write rate)."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ CPU_HEADER = "CPU % apiserver / etcd / clients / host"
 
 
 def cpu(percent: dict[str, float], names: tuple[str, ...] = CPU_COLUMNS) -> str:
-    """"98 / 41 / 35 / 180" in the order of `names`; "–" for what was not observed."""
+    """The cell "98 / 41 / 35 / 180", in the order of `names`; "–" for what was not observed."""
     return " / ".join(f"{percent[n]:.0f}" if n in percent else "–" for n in names)
 
 
@@ -48,6 +49,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 class MutatingP99(TypedDict):
     """The higher of create's and update's p99 at the highest client count, against 1 s."""
+
     clients: int
     seconds: float
     met: bool
@@ -55,6 +57,7 @@ class MutatingP99(TypedDict):
 
 class WriteThroughput(TypedDict):
     """The peak apiserver write rates against raw etcd's; met at half of the CAS rate."""
+
     apiserver_update_per_second: float
     etcd_cas_per_second: float
     ratio: float
@@ -66,6 +69,7 @@ class WriteThroughput(TypedDict):
 
 class Verdicts(TypedDict, total=False):
     """Each verdict whose phases ran."""
+
     mutating_p99: MutatingP99
     write_throughput: WriteThroughput
 
@@ -77,21 +81,28 @@ def verdicts(result: dict[str, Any]) -> Verdicts:
     writes = result.get("writes") or []
     if writes:
         top = max(writes, key=lambda c: c["clients"])
-        p99 = max(math.inf if top[op]["p99"] is None else top[op]["p99"]
-                  for op in ("create", "update"))
-        out["mutating_p99"] = {"clients": top["clients"], "seconds": p99,
-                               "met": p99 < P99_TARGET_SECONDS}
+        p99 = max(
+            math.inf if top[op]["p99"] is None else top[op]["p99"] for op in ("create", "update")
+        )
+        out["mutating_p99"] = {
+            "clients": top["clients"],
+            "seconds": p99,
+            "met": p99 < P99_TARGET_SECONDS,
+        }
     etcd = result.get("etcd") or {}
     if writes and "cas" in etcd:
         peak_update = max(c["update"]["per_second"] for c in writes)
         peak_create = max(c["create"]["per_second"] for c in writes)
         ratio = peak_update / etcd["cas"]["per_second"]
         out["write_throughput"] = {
-            "apiserver_update_per_second": peak_update, "etcd_cas_per_second":
-                etcd["cas"]["per_second"], "ratio": ratio, "met": ratio >= THROUGHPUT_TARGET,
+            "apiserver_update_per_second": peak_update,
+            "etcd_cas_per_second": etcd["cas"]["per_second"],
+            "ratio": ratio,
+            "met": ratio >= THROUGHPUT_TARGET,
             "apiserver_create_per_second": peak_create,
             "etcd_create_per_second": etcd["create"]["per_second"],
-            "create_ratio": peak_create / etcd["create"]["per_second"]}
+            "create_ratio": peak_create / etcd["create"]["per_second"],
+        }
     return out
 
 
@@ -99,17 +110,21 @@ def _verdict_lines(v: Verdicts) -> list[str]:
     lines = []
     if "mutating_p99" in v:
         m = v["mutating_p99"]
-        lines.append(f"- mutating p99 at {m['clients']} clients < 1 s: "
-                     f"**{'yes' if m['met'] else 'no'}** ({ms(m['seconds'])} ms, the higher of "
-                     f"create and update)")
+        lines.append(
+            f"- mutating p99 at {m['clients']} clients < 1 s: "
+            f"**{'yes' if m['met'] else 'no'}** ({ms(m['seconds'])} ms, the higher of "
+            f"create and update)"
+        )
     if "write_throughput" in v:
         w = v["write_throughput"]
-        lines.append(f"- apiserver write throughput / raw etcd CAS: **{w['ratio']:.0%}** "
-                     f"(target ≥ 50%: {'met' if w['met'] else 'not met'}): peak updates "
-                     f"{rate(w['apiserver_update_per_second'])}/s vs CAS "
-                     f"{rate(w['etcd_cas_per_second'])} txn/s; creates "
-                     f"{rate(w['apiserver_create_per_second'])}/s vs etcd creates "
-                     f"{rate(w['etcd_create_per_second'])} txn/s ({w['create_ratio']:.0%})")
+        lines.append(
+            f"- apiserver write throughput / raw etcd CAS: **{w['ratio']:.0%}** "
+            f"(target ≥ 50%: {'met' if w['met'] else 'not met'}): peak updates "
+            f"{rate(w['apiserver_update_per_second'])}/s vs CAS "
+            f"{rate(w['etcd_cas_per_second'])} txn/s; creates "
+            f"{rate(w['apiserver_create_per_second'])}/s vs etcd creates "
+            f"{rate(w['etcd_create_per_second'])} txn/s ({w['create_ratio']:.0%})"
+        )
     else:
         lines.append("- apiserver write throughput / raw etcd CAS: not measured (no etcd phase)")
     return lines
@@ -118,27 +133,44 @@ def _verdict_lines(v: Verdicts) -> list[str]:
 def markdown(result: dict[str, Any]) -> str:
     host, settings = result["host"], result["settings"]
     parts = [
-        "# podplane apiserver benchmark", "",
+        "# podplane apiserver benchmark",
+        "",
         f"`{result['command']}`, {result['started_at']}, "
         f"{result['wall_seconds']:.0f} s wall clock. "
         f"Host: {host['cpus']} CPUs, {host['platform']}, Python {host['python']}, "
         f"grpcio {host['grpcio']}, etcd {host['etcd_version']} (data on {host['etcd_data_fs']}). "
-        f"Cluster: {result['cluster']['description']}.", "",
-        *_verdict_lines(result["verdicts"]), ""]
+        f"Cluster: {result['cluster']['description']}.",
+        "",
+        *_verdict_lines(result["verdicts"]),
+        "",
+    ]
     etcd = result.get("etcd") or {}
     if "cas" in etcd:
         parts += [
             f"**Raw etcd ceiling**: Txn with the apiserver's compares, {etcd['value_bytes']}-byte "
             f"values, {etcd['workers']} processes × {etcd['inflight_per_worker']} requests in "
             f"flight (grpc.aio, generated stubs), {settings['etcd_warmup']:g} s warm-up then "
-            f"{settings['etcd_duration']:g} s measured.", "",
-            table(["etcd Txn", "txn/s", "p50 ms", "p99 ms", "errors",
-                   CPU_HEADER],
-                  [[label, rate(etcd[k]["per_second"]), ms(etcd[k]["p50"]), ms(etcd[k]["p99"]),
-                    str(etcd[k]["errors"] + etcd[k]["failed_compares"]),
-                    cpu(etcd[k]["cpu_percent"])]
-                   for k, label in (("create", "create (create_revision = 0, put)"),
-                                    ("cas", "CAS (mod_revision = expected, put)"))]), ""]
+            f"{settings['etcd_duration']:g} s measured.",
+            "",
+            table(
+                ["etcd Txn", "txn/s", "p50 ms", "p99 ms", "errors", CPU_HEADER],
+                [
+                    [
+                        label,
+                        rate(etcd[k]["per_second"]),
+                        ms(etcd[k]["p50"]),
+                        ms(etcd[k]["p99"]),
+                        str(etcd[k]["errors"] + etcd[k]["failed_compares"]),
+                        cpu(etcd[k]["cpu_percent"]),
+                    ]
+                    for k, label in (
+                        ("create", "create (create_revision = 0, put)"),
+                        ("cas", "CAS (mod_revision = expected, put)"),
+                    )
+                ],
+            ),
+            "",
+        ]
     else:
         parts += [f"**Raw etcd ceiling**: skipped: {etcd.get('skipped', 'not run')}.", ""]
     writes = result.get("writes") or []
@@ -148,13 +180,38 @@ def markdown(result: dict[str, Any]) -> str:
             "each an asyncio task with its own gRPC connection and one request at a time, spread "
             "over worker processes; creates, then updates of those pods (a label changed, "
             f"resourceVersion sent: a CAS). {settings['warmup']:g} s warm-up excluded, "
-            f"{settings['duration']:g} s measured per row.", "",
-            table(["clients", "processes", "op", "ops/s", "p50 ms", "p90 ms", "p99 ms", "errors",
-                   CPU_HEADER],
-                  [[str(c["clients"]), str(c["worker_processes"]), op, rate(c[op]["per_second"]),
-                    ms(c[op]["p50"]), ms(c[op]["p90"]), ms(c[op]["p99"]), errors(c[op]),
-                    cpu(c[op]["cpu_percent"])]
-                   for c in writes for op in ("create", "update")]), ""]
+            f"{settings['duration']:g} s measured per row.",
+            "",
+            table(
+                [
+                    "clients",
+                    "processes",
+                    "op",
+                    "ops/s",
+                    "p50 ms",
+                    "p90 ms",
+                    "p99 ms",
+                    "errors",
+                    CPU_HEADER,
+                ],
+                [
+                    [
+                        str(c["clients"]),
+                        str(c["worker_processes"]),
+                        op,
+                        rate(c[op]["per_second"]),
+                        ms(c[op]["p50"]),
+                        ms(c[op]["p90"]),
+                        ms(c[op]["p99"]),
+                        errors(c[op]),
+                        cpu(c[op]["cpu_percent"]),
+                    ]
+                    for c in writes
+                    for op in ("create", "update")
+                ],
+            ),
+            "",
+        ]
     watch = result.get("watch") or []
     if watch:
         parts += [
@@ -162,23 +219,54 @@ def markdown(result: dict[str, Any]) -> str:
             f"{settings['watchers_per_connection']} per connection) in worker processes; pods "
             f"created at {settings['watch_rate']:g}/s for {settings['watch_duration']:g} s; "
             "latency to the ADDED event measured from the write's start (the creation time in an "
-            "annotation) and from its acknowledgement.", "",
-            table(["watchers", "processes", "deliveries", "p50 ms", "p99 ms", "p50 ms from ack",
-                   "p99 ms from ack", "missed", "create p99 ms", CPU_HEADER],
-                  [[str(c["watchers"]), str(c["worker_processes"]), f"{c['deliveries']:,}",
-                    ms(c["from_write_start"]["p50"]), ms(c["from_write_start"]["p99"]),
-                    ms(c["from_ack"]["p50"]), ms(c["from_ack"]["p99"]),
-                    str(c["missed_total"]), ms(c["write_latency"]["p99"]),
-                    cpu(c["cpu_percent"])] for c in watch]), ""]
+            "annotation) and from its acknowledgement.",
+            "",
+            table(
+                [
+                    "watchers",
+                    "processes",
+                    "deliveries",
+                    "p50 ms",
+                    "p99 ms",
+                    "p50 ms from ack",
+                    "p99 ms from ack",
+                    "missed",
+                    "create p99 ms",
+                    CPU_HEADER,
+                ],
+                [
+                    [
+                        str(c["watchers"]),
+                        str(c["worker_processes"]),
+                        f"{c['deliveries']:,}",
+                        ms(c["from_write_start"]["p50"]),
+                        ms(c["from_write_start"]["p99"]),
+                        ms(c["from_ack"]["p50"]),
+                        ms(c["from_ack"]["p99"]),
+                        str(c["missed_total"]),
+                        ms(c["write_latency"]["p99"]),
+                        cpu(c["cpu_percent"]),
+                    ]
+                    for c in watch
+                ],
+            ),
+            "",
+        ]
     parts += [f"- {note}" for note in result.get("notes", [])]
     return "\n".join(parts).rstrip() + "\n"
 
 
-def write(result: dict[str, Any], json_path: str, markdown_path: str,
-          render: Callable[[dict[str, Any]], str] | None = None) -> None:
+def write(
+    result: dict[str, Any],
+    json_path: str,
+    markdown_path: str,
+    render: Callable[[dict[str, Any]], str] | None = None,
+) -> None:
     """The result as JSON, and as markdown by `render` (this benchmark's `markdown` by default)."""
-    for path, text in ((json_path, json.dumps(result, indent=2, sort_keys=True) + "\n"),
-                       (markdown_path, (render or markdown)(result))):
+    for path, text in (
+        (json_path, json.dumps(result, indent=2, sort_keys=True) + "\n"),
+        (markdown_path, (render or markdown)(result)),
+    ):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:
             f.write(text)

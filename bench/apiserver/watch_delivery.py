@@ -8,6 +8,7 @@ open loop: each create starts on schedule, whatever the previous one is doing), 
 wall-clock time its Create was sent in an annotation. Delivery latency is measured from that
 write start to the watcher's receipt, and also from the write's acknowledgement (negative when the
 event arrives before the reply). A watcher that never receives a pod has missed it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,14 @@ import grpc
 
 from bench.common import workers
 from bench.common.measure import CpuObserver, Schedule
-from bench.common.pods import (CELL_LABEL, CREATED_AT, NAMESPACE, RUN_LABEL, PodsConnection,
-                               small_pod)
+from bench.common.pods import (
+    CELL_LABEL,
+    CREATED_AT,
+    NAMESPACE,
+    RUN_LABEL,
+    PodsConnection,
+    small_pod,
+)
 from bench.common.stats import summarize
 from podplane.client.clientset import WatchStream, status_code
 
@@ -61,8 +68,9 @@ class WatcherResult:
     error: str
 
 
-async def _consume(w: Watcher, sync_name: str, synced: asyncio.Event, counter: list[int],
-                   total: int) -> None:
+async def _consume(
+    w: Watcher, sync_name: str, synced: asyncio.Event, counter: list[int], total: int
+) -> None:
     try:
         async for ev in w.stream:
             now = time.time()
@@ -91,19 +99,27 @@ async def _consume(w: Watcher, sync_name: str, synced: asyncio.Event, counter: l
 
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     n_connections = math.ceil(spec.watchers / spec.watchers_per_connection)
-    connections = await asyncio.gather(*(PodsConnection.open(spec.target, timeout=60)
-                                         for _ in range(n_connections)))
+    connections = await asyncio.gather(
+        *(PodsConnection.open(spec.target, timeout=60) for _ in range(n_connections))
+    )
     selector = f"{CELL_LABEL}={spec.cell}"
-    watchers = [Watcher(connections[i % n_connections].pods.watch(
-        NAMESPACE, resource_version=spec.resource_version, label_selector=selector))
-        for i in range(spec.watchers)]
+    watchers = [
+        Watcher(
+            connections[i % n_connections].pods.watch(
+                NAMESPACE, resource_version=spec.resource_version, label_selector=selector
+            )
+        )
+        for i in range(spec.watchers)
+    ]
     synced, counter = asyncio.Event(), [0]
-    tasks = [asyncio.create_task(_consume(w, spec.sync_name, synced, counter, len(watchers)))
-             for w in watchers]
+    tasks = [
+        asyncio.create_task(_consume(w, spec.sync_name, synced, counter, len(watchers)))
+        for w in watchers
+    ]
     conn.send("opened")
     try:
         await asyncio.wait_for(synced.wait(), SYNC_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass  # reported: the coordinator sees fewer synced watchers
     conn.send(counter[0])
     cpu_before, wall_before = time.process_time(), time.time()
@@ -111,7 +127,8 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     cpu_percent = 100 * (time.process_time() - cpu_before) / (time.time() - wall_before)
     deadline = time.monotonic() + spec.drain_timeout
     while time.monotonic() < deadline and any(
-            len(w.received) < len(acks) and not w.error for w in watchers):
+        len(w.received) < len(acks) and not w.error for w in watchers
+    ):
         await asyncio.sleep(0.05)
     for w in watchers:
         w.stream.cancel()
@@ -119,10 +136,15 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     results = []
     for w in watchers:
         seen = [name for name in acks if name in w.received]
-        results.append(WatcherResult(
-            from_write_start=[w.received[n] - w.created_at[n] for n in seen],
-            from_ack=[w.received[n] - acks[n] for n in seen],
-            missed=len(acks) - len(seen), duplicates=w.duplicates, error=w.error))
+        results.append(
+            WatcherResult(
+                from_write_start=[w.received[n] - w.created_at[n] for n in seen],
+                from_ack=[w.received[n] - acks[n] for n in seen],
+                missed=len(acks) - len(seen),
+                duplicates=w.duplicates,
+                error=w.error,
+            )
+        )
     for c in connections:
         await c.close()
     conn.send((results, cpu_percent))
@@ -138,8 +160,9 @@ class Options:
     drain_timeout: float = 60.0
 
 
-async def _write_at_rate(connection: PodsConnection, run_id: str, cell: str, rate: float,
-                         duration: float) -> tuple[dict[str, float], Counter[str], list[float]]:
+async def _write_at_rate(
+    connection: PodsConnection, run_id: str, cell: str, rate: float, duration: float
+) -> tuple[dict[str, float], Counter[str], list[float]]:
     """Creates round(rate * duration) pods on schedule; their ack times, errors and latencies."""
     acks: dict[str, float] = {}
     errors: Counter[str] = Counter()
@@ -168,32 +191,45 @@ async def _write_at_rate(connection: PodsConnection, run_id: str, cell: str, rat
     return acks, errors, latencies
 
 
-async def run_cell(target: str, run_id: str, watchers: int, options: Options,
-                   observe_cpu: CpuObserver) -> dict[str, Any]:
+async def run_cell(
+    target: str, run_id: str, watchers: int, options: Options, observe_cpu: CpuObserver
+) -> dict[str, Any]:
     cell = f"watch{watchers}"
     connection = await PodsConnection.open(target)
     try:
         listed = await connection.pods.list(NAMESPACE, limit=1)
         sync_name = f"bench-{run_id}-{cell}-sync"
         per_process = workers.spread(watchers, options.worker_processes)
-        specs = [WorkerSpec(target, cell, listed.metadata.resource_version, n,
-                            options.watchers_per_connection, sync_name, options.drain_timeout)
-                 for n in per_process]
+        specs = [
+            WorkerSpec(
+                target,
+                cell,
+                listed.metadata.resource_version,
+                n,
+                options.watchers_per_connection,
+                sync_name,
+                options.drain_timeout,
+            )
+            for n in per_process
+        ]
         group = workers.WorkerGroup(worker_main, specs)
         try:
             opened_at = time.monotonic()
             await group.receive_all(SYNC_TIMEOUT, "watch streams")
-            await connection.pods.create(small_pod(
-                sync_name, {RUN_LABEL: run_id, CELL_LABEL: cell}))
+            await connection.pods.create(
+                small_pod(sync_name, {RUN_LABEL: run_id, CELL_LABEL: cell})
+            )
             synced = sum(await group.receive_all(SYNC_TIMEOUT + 30, "watch sync"))
             setup_seconds = time.monotonic() - opened_at
             schedule = Schedule(time.time(), 0.0, options.duration)
             cpu = asyncio.ensure_future(observe_cpu(schedule))
             acks, errors, write_latencies = await _write_at_rate(
-                connection, run_id, cell, options.rate, options.duration)
+                connection, run_id, cell, options.rate, options.duration
+            )
             group.send_all(acks)
             replies: list[tuple[list[WatcherResult], float]] = await group.receive_all(
-                options.drain_timeout + 60, "watch results")
+                options.drain_timeout + 60, "watch results"
+            )
         finally:
             group.stop()
     finally:
@@ -204,14 +240,21 @@ async def run_cell(target: str, run_id: str, watchers: int, options: Options,
     start = summarize((x for r in flat for x in r.from_write_start), window)
     ack = summarize((x for r in flat for x in r.from_ack), window)
     return {
-        "watchers": watchers, "worker_processes": len(specs),
+        "watchers": watchers,
+        "worker_processes": len(specs),
         "connections": sum(math.ceil(n / options.watchers_per_connection) for n in per_process),
-        "synced_watchers": synced, "setup_seconds": setup_seconds,
-        "writes": len(acks), "write_errors": dict(errors), "write_rate": options.rate,
+        "synced_watchers": synced,
+        "setup_seconds": setup_seconds,
+        "writes": len(acks),
+        "write_errors": dict(errors),
+        "write_rate": options.rate,
         "write_latency": summarize(write_latencies, window).to_json(),
-        "deliveries": start.count, "delivered_per_second": start.per_second,
-        "from_write_start": start.to_json(), "from_ack": ack.to_json(),
-        "missed_total": sum(missed), "watchers_missing_events": sum(1 for m in missed if m),
+        "deliveries": start.count,
+        "delivered_per_second": start.per_second,
+        "from_write_start": start.to_json(),
+        "from_ack": ack.to_json(),
+        "missed_total": sum(missed),
+        "watchers_missing_events": sum(1 for m in missed if m),
         "max_missed_per_watcher": max(missed, default=0),
         "duplicates": sum(r.duplicates for r in flat),
         "stream_errors": dict(Counter(r.error for r in flat if r.error)),

@@ -2,6 +2,7 @@
 each is a compare-and-swap), by C concurrent clients. Each client is a task with its own gRPC
 connection doing one request at a time (a closed loop); the clients are spread over worker
 processes so that the client side does not share one Python core."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,9 @@ def _error_name(err: grpc.aio.AioRpcError) -> str:
     return code.name if code is not None else type(err).__name__
 
 
-async def _create_loop(spec: WorkerSpec, schedule: Schedule, client: ClientState,
-                       out: Measured) -> None:
+async def _create_loop(
+    spec: WorkerSpec, schedule: Schedule, client: ClientState, out: Measured
+) -> None:
     labels = {RUN_LABEL: spec.run_id, CELL_LABEL: spec.cell}
     window = schedule.window
     n = 0
@@ -91,7 +93,8 @@ async def _update_loop(schedule: Schedule, client: ClientState, out: Measured) -
             if status_code(e) == grpc.StatusCode.ABORTED:  # stale: start again from the server's
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     client.pods[i] = await client.connection.pods.get(
-                        pod.metadata.name, pod.metadata.namespace)
+                        pod.metadata.name, pod.metadata.namespace
+                    )
             else:
                 await asyncio.sleep(0.01)
             continue
@@ -103,14 +106,17 @@ async def _update_loop(schedule: Schedule, client: ClientState, out: Measured) -
 class WorkerResult:
     """A worker's measurements by phase ("create", "update"), the CPU seconds it used in each,
     and the pods its clients created."""
+
     measured: dict[str, Measured]
     cpu: dict[str, float]
     pods: int
 
 
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
-    clients = [ClientState(spec.first_client + i, await PodsConnection.open(spec.target))
-               for i in range(spec.clients)]
+    clients = [
+        ClientState(spec.first_client + i, await PodsConnection.open(spec.target))
+        for i in range(spec.clients)
+    ]
     conn.send("ready")
     create_at, update_at = await workers.receive(conn)
     create, update = Measured(), Measured()
@@ -125,8 +131,9 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     await sleep_until(schedule.begin)
     await asyncio.gather(*(_update_loop(schedule, c, update) for c in clients))
     cpu_seconds["update"] = await cpu
-    result = WorkerResult({"create": create, "update": update}, cpu_seconds,
-                          sum(len(c.pods) for c in clients))
+    result = WorkerResult(
+        {"create": create, "update": update}, cpu_seconds, sum(len(c.pods) for c in clients)
+    )
     for c in clients:
         await c.connection.close()
     conn.send(result)
@@ -139,8 +146,9 @@ class Options:
     duration: float
 
 
-async def run_cell(target: str, run_id: str, clients: int, options: Options,
-                   observe_cpu: CpuObserver) -> dict[str, Any]:
+async def run_cell(
+    target: str, run_id: str, clients: int, options: Options, observe_cpu: CpuObserver
+) -> dict[str, Any]:
     """Creates then updates with `clients` concurrent clients: summaries, errors and CPU."""
     cell = f"w{clients}"
     specs: list[WorkerSpec] = []
@@ -154,23 +162,36 @@ async def run_cell(target: str, run_id: str, clients: int, options: Options,
         create = Schedule(time.time() + 0.5, options.warmup, options.duration)
         update = Schedule(create.end + GAP, options.warmup, options.duration)
         group.send_all((create.begin, update.begin))
-        cpu = {"create": asyncio.ensure_future(observe_cpu(create)),
-               "update": asyncio.ensure_future(observe_cpu(update))}
-        results: list[WorkerResult] = await group.receive_all(update.end - time.time() + 120,
-                                                              "write results")
-        out: dict[str, Any] = {"clients": clients, "worker_processes": len(specs),
-                               "pods_created": sum(r.pods for r in results)}
+        cpu = {
+            "create": asyncio.ensure_future(observe_cpu(create)),
+            "update": asyncio.ensure_future(observe_cpu(update)),
+        }
+        results: list[WorkerResult] = await group.receive_all(
+            update.end - time.time() + 120, "write results"
+        )
+        out: dict[str, Any] = {
+            "clients": clients,
+            "worker_processes": len(specs),
+            "pods_created": sum(r.pods for r in results),
+        }
         for name, schedule in (("create", create), ("update", update)):
             parts = [r.measured[name] for r in results]
             errors: Counter[str] = Counter()
             for p in parts:
                 errors.update(p.errors)
-            summary = summarize((lat for p in parts for lat in p.latencies),
-                                schedule.window.seconds, errors=sum(errors.values()))
-            out[name] = {**summary.to_json(), "errors_by_code": dict(errors),
-                         "cpu_percent": {**(await cpu[name]),
-                                         "clients": 100 * sum(r.cpu[name] for r in results)
-                                         / schedule.window.seconds}}
+            summary = summarize(
+                (lat for p in parts for lat in p.latencies),
+                schedule.window.seconds,
+                errors=sum(errors.values()),
+            )
+            out[name] = {
+                **summary.to_json(),
+                "errors_by_code": dict(errors),
+                "cpu_percent": {
+                    **(await cpu[name]),
+                    "clients": 100 * sum(r.cpu[name] for r in results) / schedule.window.seconds,
+                },
+            }
         return out
     finally:
         group.stop()

@@ -2,6 +2,7 @@
 doors with TLS, as production serves them (kubectl speaks only https, and the gRPC door's cost
 includes its TLS), with a test PKI made here (podplane.componentbase.pki: the cluster CA, the
 apiserver's serving certificate, the admin's client certificate). Stopped by PID at the end."""
+
 from __future__ import annotations
 
 import contextlib
@@ -39,19 +40,38 @@ class Cluster:
     work_dir: str  # the PKI, logs, the kubeconfig; removed at the end
 
 
-def apiserver_args(etcd_endpoint: str, pki_dir: Path, grpc_port: int, rest_port: int,
-                   metrics_port: int) -> list[str]:
-    return [sys.executable, "-m", "apiserver", "--etcd-servers", etcd_endpoint,
-            "--bind-address", "127.0.0.1", "--port", str(grpc_port),
-            "--rest-port", str(rest_port), "--token-port", "0",
-            "--metrics-bind-address", f"127.0.0.1:{metrics_port}", "--log-level", "WARNING",
-            "--tls-cert-file", str(pki_dir / "apiserver.crt"),
-            "--tls-private-key-file", str(pki_dir / "apiserver.key"),
-            "--client-ca-file", str(pki_dir / "ca.crt")]
+def apiserver_args(
+    etcd_endpoint: str, pki_dir: Path, grpc_port: int, rest_port: int, metrics_port: int
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "apiserver",
+        "--etcd-servers",
+        etcd_endpoint,
+        "--bind-address",
+        "127.0.0.1",
+        "--port",
+        str(grpc_port),
+        "--rest-port",
+        str(rest_port),
+        "--token-port",
+        "0",
+        "--metrics-bind-address",
+        f"127.0.0.1:{metrics_port}",
+        "--log-level",
+        "WARNING",
+        "--tls-cert-file",
+        str(pki_dir / "apiserver.crt"),
+        "--tls-private-key-file",
+        str(pki_dir / "apiserver.key"),
+        "--client-ca-file",
+        str(pki_dir / "ca.crt"),
+    ]
 
 
 def _grpc_serving(doors: Doors) -> str:
-    """"" when the gRPC door answers SERVING, else what it answered."""
+    """ "" when the gRPC door answers SERVING, else what it answered."""
     with grpc.secure_channel(doors.grpc_target, doors.credentials().channel_credentials()) as ch:
         try:
             reply = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2)
@@ -63,10 +83,11 @@ def _grpc_serving(doors: Doors) -> str:
 
 
 def _rest_ready(doors: Doors) -> str:
-    """"" when the REST door's /readyz answers ok, else what it answered."""
+    """ "" when the REST door's /readyz answers ok, else what it answered."""
     try:
-        with urllib.request.urlopen(f"{doors.rest_url}/readyz", timeout=2,
-                                    context=doors.ssl_context()) as response:
+        with urllib.request.urlopen(
+            f"{doors.rest_url}/readyz", timeout=2, context=doors.ssl_context()
+        ) as response:
             return "" if response.status == 200 else f"/readyz {response.status}"
     except (urllib.error.URLError, OSError) as e:
         return f"/readyz: {e}"
@@ -97,10 +118,16 @@ class SecureApiserver:
         log = open(log_path, "wb")
         process = subprocess.Popen(
             apiserver_args(etcd_endpoint, pki_dir, grpc_port, rest_port, free_port()),
-            stdout=log, stderr=subprocess.STDOUT)
-        doors = Doors(f"127.0.0.1:{grpc_port}", f"https://127.0.0.1:{rest_port}",
-                      str(pki_dir / "ca.crt"), str(pki_dir / "admin.crt"),
-                      str(pki_dir / "admin.key"))
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        doors = Doors(
+            f"127.0.0.1:{grpc_port}",
+            f"https://127.0.0.1:{rest_port}",
+            str(pki_dir / "ca.crt"),
+            str(pki_dir / "admin.crt"),
+            str(pki_dir / "admin.key"),
+        )
         server = cls(process, doors, log)
         try:
             wait_ready(doors, process, START_TIMEOUT)
@@ -128,22 +155,27 @@ def control_plane(progress: Progress, log_dir: str) -> Iterator[Cluster]:
     etcd: EtcdProcess | None = None
     apiserver: SecureApiserver | None = None
     try:
-        progress.step("making a test PKI (CA, apiserver serving certificate, admin client "
-                      "certificate)")
+        progress.step(
+            "making a test PKI (CA, apiserver serving certificate, admin client certificate)"
+        )
         pki_dir = Path(work_dir) / "pki"
         pki.build(pki_dir, nodes=[])
         progress.step("starting etcd on a fresh data dir")
         etcd = EtcdProcess.start()
         progress.step("starting the apiserver with TLS on both doors")
-        apiserver = SecureApiserver.start(etcd.endpoint, pki_dir,
-                                          os.path.join(log_dir, "apiserver-doors.log"))
+        apiserver = SecureApiserver.start(
+            etcd.endpoint, pki_dir, os.path.join(log_dir, "apiserver-doors.log")
+        )
         doors = apiserver.doors
         yield Cluster(
-            doors, f"started here: `python -m apiserver` (PID {apiserver.process.pid}), gRPC on "
-                   f"{doors.grpc_target}, REST on {doors.rest_url}, both TLS, over etcd PID "
-                   f"{etcd.pid}, fresh data dir",
+            doors,
+            f"started here: `python -m apiserver` (PID {apiserver.process.pid}), gRPC on "
+            f"{doors.grpc_target}, REST on {doors.rest_url}, both TLS, over etcd PID "
+            f"{etcd.pid}, fresh data dir",
             {"apiserver": apiserver.process.pid, "etcd": etcd.pid},
-            filesystem_of(etcd.data_dir), work_dir)
+            filesystem_of(etcd.data_dir),
+            work_dir,
+        )
     finally:
         if apiserver is not None:
             apiserver.stop()

@@ -3,6 +3,7 @@ them over gRPC: each client a task with its own connection and one request at a 
 loop), the clients spread over worker processes so that the client side does not share one
 Python core. The loop, the pods and the windows are the same for both doors; only the creator
 differs (bench/apiserver_doors/creators.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,9 @@ class Measured:
     created: int = 0
 
 
-async def _create_loop(spec: WorkerSpec, schedule: Schedule, index: int, creator: PodCreator,
-                       out: Measured) -> None:
+async def _create_loop(
+    spec: WorkerSpec, schedule: Schedule, index: int, creator: PodCreator, out: Measured
+) -> None:
     window = schedule.window
     n = 0
     while (started := time.time()) < schedule.end:
@@ -69,8 +71,9 @@ class WorkerResult:
 
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     labels = {RUN_LABEL: spec.run_id, CELL_LABEL: spec.cell}
-    creators = await asyncio.gather(*(open_creator(spec.door, spec.doors, labels)
-                                      for _ in range(spec.clients)))
+    creators = await asyncio.gather(
+        *(open_creator(spec.door, spec.doors, labels) for _ in range(spec.clients))
+    )
     try:
         conn.send("ready")
         begin: float = await workers.receive(conn)
@@ -78,8 +81,12 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
         measured = Measured()
         cpu = asyncio.create_task(own_cpu_in(schedule.window))
         await sleep_until(schedule.begin)
-        await asyncio.gather(*(_create_loop(spec, schedule, spec.first_client + i, c, measured)
-                               for i, c in enumerate(creators)))
+        await asyncio.gather(
+            *(
+                _create_loop(spec, schedule, spec.first_client + i, c, measured)
+                for i, c in enumerate(creators)
+            )
+        )
         result = WorkerResult(measured, await cpu)
     finally:
         for c in creators:
@@ -98,14 +105,25 @@ def cell_name(door: str, clients: int) -> str:
     return f"{door}{clients}"
 
 
-async def run_cell(door: str, doors: Doors, run_id: str, clients: int, options: Options,
-                   observe_cpu: CpuObserver) -> dict[str, Any]:
+async def run_cell(
+    door: str, doors: Doors, run_id: str, clients: int, options: Options, observe_cpu: CpuObserver
+) -> dict[str, Any]:
     """Creates through `door` by `clients` clients: throughput, latency, errors, CPU."""
     specs: list[WorkerSpec] = []
     first = 0
     for n in workers.spread(clients, options.worker_processes):
-        specs.append(WorkerSpec(door, doors, run_id, cell_name(door, clients), first, n,
-                                options.warmup, options.duration))
+        specs.append(
+            WorkerSpec(
+                door,
+                doors,
+                run_id,
+                cell_name(door, clients),
+                first,
+                n,
+                options.warmup,
+                options.duration,
+            )
+        )
         first += n
     group = workers.WorkerGroup(worker_main, specs)
     try:
@@ -114,22 +132,31 @@ async def run_cell(door: str, doors: Doors, run_id: str, clients: int, options: 
         group.send_all(schedule.begin)
         cpu = asyncio.ensure_future(observe_cpu(schedule))
         results: list[WorkerResult] = await group.receive_all(
-            schedule.end - time.time() + 120, "create results")
+            schedule.end - time.time() + 120, "create results"
+        )
     finally:
         group.stop()
     errors: Counter[str] = Counter()
     for r in results:
         errors.update(r.measured.errors)
-    summary = summarize((lat for r in results for lat in r.measured.latencies),
-                        schedule.window.seconds, errors=sum(errors.values()))
+    summary = summarize(
+        (lat for r in results for lat in r.measured.latencies),
+        schedule.window.seconds,
+        errors=sum(errors.values()),
+    )
     window = schedule.window.seconds
     cpu_percent = {**(await cpu), "clients": 100 * sum(r.cpu_seconds for r in results) / window}
-    return {"door": door, "clients": clients, "worker_processes": len(specs),
-            "pods_created": sum(r.measured.created for r in results),
-            "create": {**summary.to_json(), "errors_by_code": dict(errors)},
-            "cpu_percent": cpu_percent,
-            "apiserver_cpu_ms_per_create": cpu_ms_per_call(cpu_percent.get("apiserver"),
-                                                           summary.per_second)}
+    return {
+        "door": door,
+        "clients": clients,
+        "worker_processes": len(specs),
+        "pods_created": sum(r.measured.created for r in results),
+        "create": {**summary.to_json(), "errors_by_code": dict(errors)},
+        "cpu_percent": cpu_percent,
+        "apiserver_cpu_ms_per_create": cpu_ms_per_call(
+            cpu_percent.get("apiserver"), summary.per_second
+        ),
+    }
 
 
 def cpu_ms_per_call(cpu_percent: float | None, per_second: float) -> float | None:

@@ -1,6 +1,7 @@
 """A client creating pods through one door, on a connection of its own: the typed gRPC client, or
 an aiohttp session holding one kept-alive TLS connection that POSTs the pod's JSON as kubectl
 create does. Both send the same small pod (bench.common.pods) and wait for the created object."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ class GrpcPodCreator:
 
     @classmethod
     async def open(cls, doors: Doors, labels: dict[str, str]) -> GrpcPodCreator:
-        return cls(await PodsConnection.open(doors.grpc_target, TIMEOUT, doors.credentials()),
-                   labels)
+        return cls(
+            await PodsConnection.open(doors.grpc_target, TIMEOUT, doors.credentials()), labels
+        )
 
     async def create(self, name: str) -> None:
         try:
@@ -89,8 +91,9 @@ class HttpPodCreator:
 
     async def create(self, name: str) -> None:
         try:
-            async with self._session.post(self._path, data=pod_body(self._template, name),
-                                          headers=JSON_HEADERS) as response:
+            async with self._session.post(
+                self._path, data=pod_body(self._template, name), headers=JSON_HEADERS
+            ) as response:
                 # Read whole, as a client must; decoding it is the client's business, not the
                 # door's, so it is left out.
                 await response.read()
@@ -103,12 +106,16 @@ class HttpPodCreator:
         await self._session.close()
 
 
-def http_session(doors: Doors, timeout: aiohttp.ClientTimeout,
-                 read_bufsize: int = 2 ** 16) -> aiohttp.ClientSession:
+def http_session(
+    doors: Doors, timeout: aiohttp.ClientTimeout, read_bufsize: int = 2**16
+) -> aiohttp.ClientSession:
     """A session of one kept-alive TLS connection to the REST door."""
     return aiohttp.ClientSession(
-        base_url=doors.rest_url, timeout=timeout, read_bufsize=read_bufsize,
-        connector=aiohttp.TCPConnector(limit=1, ssl=doors.ssl_context(), keepalive_timeout=300))
+        base_url=doors.rest_url,
+        timeout=timeout,
+        read_bufsize=read_bufsize,
+        connector=aiohttp.TCPConnector(limit=1, ssl=doors.ssl_context(), keepalive_timeout=300),
+    )
 
 
 async def warm_connection(session: aiohttp.ClientSession) -> None:

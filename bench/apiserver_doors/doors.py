@@ -1,5 +1,6 @@
 """Where the apiserver under test serves its two doors, and the admin's credentials for both:
 what every worker process is handed (plain strings, so that it pickles)."""
+
 from __future__ import annotations
 
 import ssl

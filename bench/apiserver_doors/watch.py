@@ -11,6 +11,7 @@ wall-clock time its Create was sent in an annotation. Delivery latency is measur
 write start to the watcher's receipt and from the write's acknowledgement (negative when the
 event arrives before the reply): the moment the apiserver accepted the write lies between the
 two. A watcher that never receives a pod has missed it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,14 @@ from bench.apiserver_doors.creators import collection_path, http_session, warm_c
 from bench.apiserver_doors.doors import GRPC, HTTP, Doors
 from bench.common import workers
 from bench.common.measure import CpuObserver, Schedule
-from bench.common.pods import (CELL_LABEL, CREATED_AT, NAMESPACE, RUN_LABEL, PodsConnection,
-                               small_pod)
+from bench.common.pods import (
+    CELL_LABEL,
+    CREATED_AT,
+    NAMESPACE,
+    RUN_LABEL,
+    PodsConnection,
+    small_pod,
+)
 from bench.common.stats import summarize
 from podplane.client.clientset import status_code
 
@@ -55,6 +62,7 @@ class WorkerSpec:
 class Watcher:
     """What one watcher received: pod name -> wall-clock receipt of its ADDED event, and the
     write start its annotation carried."""
+
     sync_name: str
     received: dict[str, float] = field(default_factory=dict)
     created_at: dict[str, float] = field(default_factory=dict)
@@ -76,17 +84,24 @@ class Watcher:
         return WatcherResult(
             from_write_start=[self.received[n] - self.created_at[n] for n in seen],
             from_ack=[self.received[n] - acks[n] for n in seen],
-            missed=len(acks) - len(seen), duplicates=self.duplicates, error=self.error)
+            missed=len(acks) - len(seen),
+            duplicates=self.duplicates,
+            error=self.error,
+        )
 
 
 def watch_query(resource_version: str, label_selector: str) -> str:
-    return urllib.parse.urlencode({"watch": "1", "resourceVersion": resource_version,
-                                   "labelSelector": label_selector})
+    return urllib.parse.urlencode(
+        {"watch": "1", "resourceVersion": resource_version, "labelSelector": label_selector}
+    )
 
 
 async def _watch_grpc(w: Watcher, connection: PodsConnection, spec: WorkerSpec) -> None:
-    stream = connection.pods.watch(NAMESPACE, resource_version=spec.resource_version,
-                                   label_selector=f"{CELL_LABEL}={spec.cell}")
+    stream = connection.pods.watch(
+        NAMESPACE,
+        resource_version=spec.resource_version,
+        label_selector=f"{CELL_LABEL}={spec.cell}",
+    )
     try:
         async for ev in stream:
             now = time.time()
@@ -102,8 +117,11 @@ async def _watch_grpc(w: Watcher, connection: PodsConnection, spec: WorkerSpec) 
 
 
 async def _watch_http(w: Watcher, session: aiohttp.ClientSession, spec: WorkerSpec) -> None:
-    url = (collection_path(NAMESPACE) + "?"
-           + watch_query(spec.resource_version, f"{CELL_LABEL}={spec.cell}"))
+    url = (
+        collection_path(NAMESPACE)
+        + "?"
+        + watch_query(spec.resource_version, f"{CELL_LABEL}={spec.cell}")
+    )
     try:
         async with session.get(url, headers={"Accept": "application/json"}) as response:
             if response.status != 200:
@@ -116,8 +134,7 @@ async def _watch_http(w: Watcher, session: aiohttp.ClientSession, spec: WorkerSp
                 now = time.time()
                 if event.get("type") == "ADDED":
                     meta = event["object"]["metadata"]
-                    w.added(meta["name"], (meta.get("annotations") or {}).get(CREATED_AT, ""),
-                            now)
+                    w.added(meta["name"], (meta.get("annotations") or {}).get(CREATED_AT, ""), now)
                 elif event.get("type") == "ERROR":
                     w.error = f"ERROR event: {event['object'].get('message', '')}"
                     return
@@ -129,18 +146,26 @@ async def _watch_http(w: Watcher, session: aiohttp.ClientSession, spec: WorkerSp
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     watchers = [Watcher(spec.sync_name) for _ in range(spec.watchers)]
     if spec.door == GRPC:
-        grpc_connections = await asyncio.gather(*(
-            PodsConnection.open(spec.doors.grpc_target, 60, spec.doors.credentials())
-            for _ in watchers))
-        tasks = [asyncio.create_task(_watch_grpc(w, c, spec))
-                 for w, c in zip(watchers, grpc_connections)]
+        grpc_connections = await asyncio.gather(
+            *(
+                PodsConnection.open(spec.doors.grpc_target, 60, spec.doors.credentials())
+                for _ in watchers
+            )
+        )
+        tasks = [
+            asyncio.create_task(_watch_grpc(w, c, spec))
+            for w, c in zip(watchers, grpc_connections, strict=True)
+        ]
         closers = [c.close for c in grpc_connections]
     elif spec.door == HTTP:
         # No total deadline: the stream lasts the cell.
         timeout = aiohttp.ClientTimeout(total=None, connect=60)
         sessions = [http_session(spec.doors, timeout, READ_BUFFER) for _ in watchers]
         await asyncio.gather(*(warm_connection(s) for s in sessions))
-        tasks = [asyncio.create_task(_watch_http(w, s, spec)) for w, s in zip(watchers, sessions)]
+        tasks = [
+            asyncio.create_task(_watch_http(w, s, spec))
+            for w, s in zip(watchers, sessions, strict=True)
+        ]
         closers = [s.close for s in sessions]
     else:
         raise ValueError(f"unknown door {spec.door!r}")
@@ -155,7 +180,8 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     cpu_percent = 100 * (time.process_time() - cpu_before) / (time.time() - wall_before)
     deadline = time.monotonic() + spec.drain_timeout
     while time.monotonic() < deadline and any(
-            len(w.received) < len(acks) and not w.error for w in watchers):
+        len(w.received) < len(acks) and not w.error for w in watchers
+    ):
         await asyncio.sleep(0.05)
     for t in tasks:
         t.cancel()
@@ -174,8 +200,9 @@ class Options:
     drain_timeout: float = 60.0
 
 
-async def _write_at_rate(connection: PodsConnection, run_id: str, cell: str, rate: float,
-                         duration: float) -> tuple[dict[str, float], Counter[str], list[float]]:
+async def _write_at_rate(
+    connection: PodsConnection, run_id: str, cell: str, rate: float, duration: float
+) -> tuple[dict[str, float], Counter[str], list[float]]:
     """Creates round(rate * duration) pods on schedule (an open loop); their ack times, errors
     and latencies."""
     acks: dict[str, float] = {}
@@ -212,47 +239,70 @@ def delivery_summary(results: list[WatcherResult], window: float) -> dict[str, A
     ack = summarize((x for r in results for x in r.from_ack), window)
     missed = [r.missed for r in results]
     return {
-        "deliveries": start.count, "delivered_per_second": start.per_second,
-        "from_write_start": start.to_json(), "from_ack": ack.to_json(),
-        "missed_total": sum(missed), "watchers_missing_events": sum(1 for m in missed if m),
+        "deliveries": start.count,
+        "delivered_per_second": start.per_second,
+        "from_write_start": start.to_json(),
+        "from_ack": ack.to_json(),
+        "missed_total": sum(missed),
+        "watchers_missing_events": sum(1 for m in missed if m),
         "max_missed_per_watcher": max(missed, default=0),
         "duplicates": sum(r.duplicates for r in results),
-        "stream_errors": dict(Counter(r.error for r in results if r.error))}
+        "stream_errors": dict(Counter(r.error for r in results if r.error)),
+    }
 
 
-async def run_cell(door: str, doors: Doors, run_id: str, watchers: int, options: Options,
-                   observe_cpu: CpuObserver) -> dict[str, Any]:
+async def run_cell(
+    door: str, doors: Doors, run_id: str, watchers: int, options: Options, observe_cpu: CpuObserver
+) -> dict[str, Any]:
     cell = f"watch-{door}{watchers}"
     connection = await PodsConnection.open(doors.grpc_target, 30, doors.credentials())
     try:
         listed = await connection.pods.list(NAMESPACE, limit=1)
         sync_name = f"bench-{run_id}-{cell}-sync"
-        specs = [WorkerSpec(door, doors, cell, listed.metadata.resource_version, n, sync_name,
-                            options.drain_timeout)
-                 for n in workers.spread(watchers, options.worker_processes)]
+        specs = [
+            WorkerSpec(
+                door,
+                doors,
+                cell,
+                listed.metadata.resource_version,
+                n,
+                sync_name,
+                options.drain_timeout,
+            )
+            for n in workers.spread(watchers, options.worker_processes)
+        ]
         group = workers.WorkerGroup(worker_main, specs)
         try:
             opened_at = time.monotonic()
             await group.receive_all(SYNC_TIMEOUT, "watch connections")
-            await connection.pods.create(small_pod(
-                sync_name, {RUN_LABEL: run_id, CELL_LABEL: cell}))
+            await connection.pods.create(
+                small_pod(sync_name, {RUN_LABEL: run_id, CELL_LABEL: cell})
+            )
             synced = sum(await group.receive_all(SYNC_TIMEOUT + 30, "watch sync"))
             setup_seconds = time.monotonic() - opened_at
             schedule = Schedule(time.time(), 0.0, options.duration)
             cpu = asyncio.ensure_future(observe_cpu(schedule))
             acks, errors, write_latencies = await _write_at_rate(
-                connection, run_id, cell, options.rate, options.duration)
+                connection, run_id, cell, options.rate, options.duration
+            )
             group.send_all(acks)
             replies: list[tuple[list[WatcherResult], float]] = await group.receive_all(
-                options.drain_timeout + 60, "watch results")
+                options.drain_timeout + 60, "watch results"
+            )
         finally:
             group.stop()
     finally:
         await connection.close()
     return {
-        "door": door, "watchers": watchers, "worker_processes": len(specs),
-        "connections": watchers, "synced_watchers": synced, "setup_seconds": setup_seconds,
-        "writes": len(acks), "write_errors": dict(errors), "write_rate": options.rate,
+        "door": door,
+        "watchers": watchers,
+        "worker_processes": len(specs),
+        "connections": watchers,
+        "synced_watchers": synced,
+        "setup_seconds": setup_seconds,
+        "writes": len(acks),
+        "write_errors": dict(errors),
+        "write_rate": options.rate,
         "write_latency": summarize(write_latencies, options.duration).to_json(),
         **delivery_summary([r for part, _ in replies for r in part], options.duration),
         "cpu_percent": {**(await cpu), "clients": sum(c for _, c in replies)},

@@ -5,6 +5,7 @@ flight each.
 - create: Txn(compare create_revision(key) == 0, success put), on a new key each time (a Create);
 - CAS:    Txn(compare mod_revision(key) == expected, success put), each in-flight slot on its own
           key with the revision its previous put returned, so none conflicts (an Update)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,22 +31,30 @@ CHANNEL_OPTIONS = [("grpc.use_local_subchannel_pool", 1)]
 def etcd_target(endpoint: str) -> str:
     for scheme in ("http://", "https://"):
         if endpoint.startswith(scheme):
-            return endpoint[len(scheme):]
+            return endpoint[len(scheme) :]
     return endpoint
 
 
 def create_txn(key: bytes) -> pb.TxnRequest:
     return pb.TxnRequest(
-        compare=[pb.Compare(key=key, target=pb.Compare.CREATE, result=pb.Compare.EQUAL,
-                            create_revision=0)],
-        success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=VALUE))])
+        compare=[
+            pb.Compare(
+                key=key, target=pb.Compare.CREATE, result=pb.Compare.EQUAL, create_revision=0
+            )
+        ],
+        success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=VALUE))],
+    )
 
 
 def cas_txn(key: bytes, mod_revision: int) -> pb.TxnRequest:
     return pb.TxnRequest(
-        compare=[pb.Compare(key=key, target=pb.Compare.MOD, result=pb.Compare.EQUAL,
-                            mod_revision=mod_revision)],
-        success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=VALUE))])
+        compare=[
+            pb.Compare(
+                key=key, target=pb.Compare.MOD, result=pb.Compare.EQUAL, mod_revision=mod_revision
+            )
+        ],
+        success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=VALUE))],
+    )
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class WorkerSpec:
 @dataclass
 class Slot:
     """One in-flight request stream: its keys, its latest key's revision and what it measured."""
+
     name: str
     key: bytes = b""
     revision: int = 0
@@ -73,8 +83,9 @@ class Measured:
     failed_compares: int = 0
 
 
-async def _drive(schedule: Schedule, slots: list[Slot],
-                 one: Callable[[Slot], Awaitable[bool]]) -> Measured:
+async def _drive(
+    schedule: Schedule, slots: list[Slot], one: Callable[[Slot], Awaitable[bool]]
+) -> Measured:
     """Runs `one(slot)` back to back in every slot until the schedule ends."""
     out = Measured([])
     window = schedule.window
@@ -100,6 +111,7 @@ async def _drive(schedule: Schedule, slots: list[Slot],
 @dataclass
 class WorkerResult:
     """A worker's measurements by phase ("create", "cas"), and the CPU seconds it used in each."""
+
     measured: dict[str, Measured] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
 
@@ -142,11 +154,14 @@ class Options:
     duration: float
 
 
-async def run(endpoint: str, prefix: str, options: Options,
-              observe_cpu: CpuObserver) -> dict[str, Any]:
+async def run(
+    endpoint: str, prefix: str, options: Options, observe_cpu: CpuObserver
+) -> dict[str, Any]:
     """Both measurements; `observe_cpu(schedule)` is awaited alongside each for the servers' CPU."""
-    specs = [WorkerSpec(endpoint, f"{prefix}/{w}", options.inflight, options.warmup,
-                        options.duration) for w in range(options.workers)]
+    specs = [
+        WorkerSpec(endpoint, f"{prefix}/{w}", options.inflight, options.warmup, options.duration)
+        for w in range(options.workers)
+    ]
     group = workers.WorkerGroup(worker_main, specs)
     try:
         await group.receive_all(60, "connection to etcd")
@@ -156,20 +171,28 @@ async def run(endpoint: str, prefix: str, options: Options,
         cpu_create = asyncio.ensure_future(observe_cpu(create))
         cpu_cas = asyncio.ensure_future(observe_cpu(cas))
         results: list[WorkerResult] = await group.receive_all(
-            create.end - time.time() + 3 * options.duration + 60, "etcd results")
+            create.end - time.time() + 3 * options.duration + 60, "etcd results"
+        )
         out: dict[str, Any] = {
-            "workers": options.workers, "inflight_per_worker": options.inflight,
-            "value_bytes": len(VALUE)}
+            "workers": options.workers,
+            "inflight_per_worker": options.inflight,
+            "value_bytes": len(VALUE),
+        }
         for name, schedule, cpu in (("create", create, cpu_create), ("cas", cas, cpu_cas)):
             parts = [r.measured[name] for r in results]
             summary: Summary = summarize(
-                (lat for p in parts for lat in p.latencies), schedule.window.seconds,
-                errors=sum(p.errors for p in parts))
-            out[name] = {**summary.to_json(),
-                         "failed_compares": sum(p.failed_compares for p in parts),
-                         "cpu_percent": {**(await cpu),
-                                         "clients": 100 * sum(r.cpu[name] for r in results)
-                                         / schedule.window.seconds}}
+                (lat for p in parts for lat in p.latencies),
+                schedule.window.seconds,
+                errors=sum(p.errors for p in parts),
+            )
+            out[name] = {
+                **summary.to_json(),
+                "failed_compares": sum(p.failed_compares for p in parts),
+                "cpu_percent": {
+                    **(await cpu),
+                    "clients": 100 * sum(r.cpu[name] for r in results) / schedule.window.seconds,
+                },
+            }
         return out
     finally:
         group.stop()
@@ -179,8 +202,10 @@ async def delete_prefix(endpoint: str, prefix: str) -> None:
     """Removes the keys a run wrote (used against an etcd the benchmark did not start)."""
     async with grpc.aio.insecure_channel(etcd_target(endpoint)) as channel:
         # Every key is prefix + "/...": the range ["prefix/", "prefix0") holds exactly those.
-        await pb_grpc.KVStub(channel).DeleteRange(pb.DeleteRangeRequest(
-            key=f"{prefix}/".encode(), range_end=f"{prefix}0".encode()), timeout=60)
+        await pb_grpc.KVStub(channel).DeleteRange(
+            pb.DeleteRangeRequest(key=f"{prefix}/".encode(), range_end=f"{prefix}0".encode()),
+            timeout=60,
+        )
 
 
 async def server_version(endpoint: str) -> str:

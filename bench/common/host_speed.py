@@ -6,6 +6,7 @@ samples tell a run on a slow host from a slow run.
 
 `python -m bench.common.host_speed INTERVAL` prints one probe, in milliseconds, every INTERVAL
 seconds."""
+
 from __future__ import annotations
 
 import statistics
@@ -29,6 +30,7 @@ def probe_ms() -> float:
 
 class Summary(TypedDict):
     """A run's probes, as its JSON result gives them; the figures only when there were probes."""
+
     probe: str
     samples: int
     p50_ms: NotRequired[float]
@@ -40,8 +42,13 @@ def summary(samples: list[float]) -> Summary:
     """The probes of a run: how many, median, fastest and slowest."""
     if not samples:
         return {"probe": PROBE, "samples": 0}
-    return {"probe": PROBE, "samples": len(samples), "p50_ms": statistics.median(samples),
-            "min_ms": min(samples), "max_ms": max(samples)}
+    return {
+        "probe": PROBE,
+        "samples": len(samples),
+        "p50_ms": statistics.median(samples),
+        "min_ms": min(samples),
+        "max_ms": max(samples),
+    }
 
 
 class HostSpeed:
@@ -54,7 +61,9 @@ class HostSpeed:
     def start(self) -> None:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "bench.common.host_speed", str(self.interval)],
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def stop(self) -> list[float]:
         """Ends the sampling; the probes taken, in order."""

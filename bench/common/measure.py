@@ -1,5 +1,6 @@
 """Measurement windows shared by the coordinator and its worker processes (wall-clock times, the
 one clock all processes on a host agree on), and the CPU each side used inside them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ from bench.common.processes import cpu_seconds, host_busy_seconds
 @dataclass(frozen=True)
 class Window:
     """Operations started in [start, end) are measured; those before `start` are warm-up."""
+
     start: float
     end: float
 
@@ -27,6 +29,7 @@ class Window:
 @dataclass(frozen=True)
 class Schedule:
     """A run of `warmup` seconds, then the measured window; times are time.time()."""
+
     begin: float
     warmup: float
     duration: float
@@ -62,9 +65,12 @@ async def own_cpu_in(window: Window) -> float:
 async def cpu_percent_in(window: Window, pids: dict[str, int]) -> dict[str, float]:
     """For each named process, the CPU it used during `window` as a percentage of one core, and
     under "host" the whole machine's (all cores: up to 100 × CPUs), which shows other load."""
+
     def sample() -> dict[str, float]:
-        return {"host": host_busy_seconds(),
-                **{name: cpu_seconds(pid) for name, pid in pids.items()}}
+        return {
+            "host": host_busy_seconds(),
+            **{name: cpu_seconds(pid) for name, pid in pids.items()},
+        }
 
     await sleep_until(window.start)
     before = sample()

@@ -1,4 +1,5 @@
 """The objects the benchmarks write and the connections they write them through."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,9 @@ from dataclasses import dataclass
 
 import grpc
 
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import ResourceClient, separate_channel
 from podplane.client.credentials import Credentials
 
@@ -23,32 +24,40 @@ CREATED_AT = "bench.podplane.io/created-at"
 NODE_NAME = "bench-no-such-node"
 
 
-def small_pod(name: str, labels: dict[str, str],
-              annotations: dict[str, str] | None = None) -> core_pb2.Pod:
+def small_pod(
+    name: str, labels: dict[str, str], annotations: dict[str, str] | None = None
+) -> core_pb2.Pod:
     """A valid pod with one busybox container."""
     return core_pb2.Pod(
-        metadata=meta_pb2.ObjectMeta(name=name, namespace=NAMESPACE, labels=labels,
-                                     annotations=annotations or {}),
+        metadata=meta_pb2.ObjectMeta(
+            name=name, namespace=NAMESPACE, labels=labels, annotations=annotations or {}
+        ),
         spec=core_pb2.PodSpec(
-            containers=[core_pb2.Container(name="busybox", image="busybox",
-                                           command=["sleep", "3600"])],
-            restart_policy="Never", node_name=NODE_NAME))
+            containers=[
+                core_pb2.Container(name="busybox", image="busybox", command=["sleep", "3600"])
+            ],
+            restart_policy="Never",
+            node_name=NODE_NAME,
+        ),
+    )
 
 
 @dataclass
 class PodsConnection:
     """The typed pods client over a channel of its own: its own TCP connection, as a separate
     client process would have (gRPC otherwise shares one connection between identical channels)."""
+
     channel: grpc.aio.Channel
     pods: ResourceClient[core_pb2.Pod]
 
     @classmethod
-    async def open(cls, target: str, timeout: float = 30.0,
-                   credentials: Credentials | None = None) -> PodsConnection:
+    async def open(
+        cls, target: str, timeout: float = 30.0, credentials: Credentials | None = None
+    ) -> PodsConnection:
         channel = separate_channel(target, credentials)
         try:
             await asyncio.wait_for(channel.channel_ready(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await channel.close()
             raise RuntimeError(f"{target}: no connection within {timeout:.0f} s") from None
         return cls(channel, ResourceClient(channel, resources.POD, timeout))

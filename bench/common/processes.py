@@ -1,5 +1,6 @@
 """The control plane under test when none is given: a real etcd on a fresh data dir and
 `python -m apiserver` over it, both on free loopback ports, stopped by PID at the end."""
+
 from __future__ import annotations
 
 import os
@@ -86,6 +87,7 @@ def _stop(process: subprocess.Popen[bytes], log: IO[bytes], timeout: float = 10.
 @dataclass
 class EtcdProcess:
     """A single-member etcd on loopback with its own data dir."""
+
     process: subprocess.Popen[bytes]
     endpoint: str
     data_dir: str
@@ -102,18 +104,33 @@ class EtcdProcess:
         endpoint = f"http://127.0.0.1:{client}"
         log = open(os.path.join(data_dir, "etcd.log"), "wb")
         process = subprocess.Popen(
-            [etcd_binary(), "--name", "bench", "--data-dir", os.path.join(data_dir, "data"),
-             "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-             "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-cluster", f"bench=http://127.0.0.1:{peer}"],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                etcd_binary(),
+                "--name",
+                "bench",
+                "--data-dir",
+                os.path.join(data_dir, "data"),
+                "--listen-client-urls",
+                endpoint,
+                "--advertise-client-urls",
+                endpoint,
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-cluster",
+                f"bench=http://127.0.0.1:{peer}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         etcd = cls(process, endpoint, data_dir, log)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"etcd exited with {process.returncode}: "
-                                   f"see {data_dir}/etcd.log")
+                raise RuntimeError(
+                    f"etcd exited with {process.returncode}: see {data_dir}/etcd.log"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", client), timeout=0.2):
                     return etcd
@@ -127,8 +144,9 @@ class EtcdProcess:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def wait_serving(target: str, timeout: float = START_TIMEOUT,
-                 process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_serving(
+    target: str, timeout: float = START_TIMEOUT, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Polls the gRPC health service at host:port until it reports SERVING."""
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -150,13 +168,15 @@ def wait_serving(target: str, timeout: float = START_TIMEOUT,
 
 def _apiserver_help() -> str:
     """The apiserver's --help, to pass only flags the version in this tree has."""
-    return subprocess.run([sys.executable, "-m", "apiserver", "--help"], capture_output=True,
-                          text=True, timeout=60).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "apiserver", "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
 
 
 @dataclass
 class ApiserverProcess:
     """`python -m apiserver` over the given etcd, on a free loopback port."""
+
     process: subprocess.Popen[bytes]
     target: str
     log_path: str
@@ -167,17 +187,35 @@ class ApiserverProcess:
         return self.process.pid
 
     @classmethod
-    def start(cls, etcd_endpoint: str, log_dir: str, extra_args: Sequence[str] = (),
-              profile_out: str | None = None) -> ApiserverProcess:
+    def start(
+        cls,
+        etcd_endpoint: str,
+        log_dir: str,
+        extra_args: Sequence[str] = (),
+        profile_out: str | None = None,
+    ) -> ApiserverProcess:
         """With `profile_out`, runs under cProfile (bench.common.profiled: its event loop thread's
         CPU time, not the etcd watch threads'), which writes its stats there when SIGTERM stops
         the apiserver gracefully."""
         port = free_port()
-        run = (["-m", "bench.common.profiled", profile_out, "apiserver"] if profile_out
-               else ["-m", "apiserver"])
-        args = [sys.executable, *run, "--etcd-servers", etcd_endpoint,
-                "--bind-address", "127.0.0.1", "--port", str(port), "--log-level", "WARNING",
-                *extra_args]
+        run = (
+            ["-m", "bench.common.profiled", profile_out, "apiserver"]
+            if profile_out
+            else ["-m", "apiserver"]
+        )
+        args = [
+            sys.executable,
+            *run,
+            "--etcd-servers",
+            etcd_endpoint,
+            "--bind-address",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "WARNING",
+            *extra_args,
+        ]
         if "--insecure-serving" in _apiserver_help():  # the benchmarks talk plaintext
             args.append("--insecure-serving")
         if "--metrics-bind-address" in _apiserver_help():

@@ -5,6 +5,7 @@ SIGTERM the module handles gracefully included).
 `python -m cProfile` times by the wall clock: on a host whose cores the measured processes share,
 a function's time then includes the moments the process waited for a core, which says more
 about the other processes than about the function."""
+
 from __future__ import annotations
 
 import cProfile

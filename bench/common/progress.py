@@ -1,4 +1,5 @@
 """One progress line per step on stderr, with the time since the run began."""
+
 from __future__ import annotations
 
 import sys
@@ -19,8 +20,10 @@ class Progress:
     def bar(self, label: str, done: int, total: int, detail: str = "", width: int = 30) -> None:
         """A progress bar redrawn in place on a terminal; on a pipe, one line per call."""
         filled = width * done // total if total else width
-        line = (f"[{self.elapsed:6.1f}s] {label} [{'#' * filled}{'.' * (width - filled)}] "
-                f"{done}/{total} {detail}")
+        line = (
+            f"[{self.elapsed:6.1f}s] {label} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done}/{total} {detail}"
+        )
         if sys.stderr.isatty():
             print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)
         else:

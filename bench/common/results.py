@@ -1,4 +1,5 @@
 """Where a benchmark's result goes: a JSON file (indented, keys sorted, its folder made)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Latency percentiles and throughput over a measured window."""
+
 from __future__ import annotations
 
 import math
@@ -25,6 +26,7 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 @dataclass(frozen=True)
 class Summary:
     """Operations completed in a measured window: count, rate and latency percentiles in seconds."""
+
     count: int
     seconds: float
     per_second: float
@@ -35,15 +37,22 @@ class Summary:
     errors: int = 0
 
     def to_json(self) -> dict[str, float | None]:
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                for k, v in asdict(self).items()}
+        return {
+            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in asdict(self).items()
+        }
 
 
 def summarize(latencies: Iterable[float], seconds: float, errors: int = 0) -> Summary:
     """`latencies` of the operations that started inside a window of `seconds`."""
     values = sorted(latencies)
     return Summary(
-        count=len(values), seconds=seconds,
+        count=len(values),
+        seconds=seconds,
         per_second=len(values) / seconds if seconds > 0 else math.nan,
-        p50=percentile(values, 50), p90=percentile(values, 90), p99=percentile(values, 99),
-        max=values[-1] if values else math.nan, errors=errors)
+        p50=percentile(values, 50),
+        p90=percentile(values, 90),
+        p99=percentile(values, 99),
+        max=values[-1] if values else math.nan,
+        errors=errors,
+    )

@@ -3,6 +3,7 @@ Python process's single core. Each worker is spawned (not forked: gRPC does not 
 talks to the coordinator over a pipe, and runs its own asyncio loop.
 
 The protocol is the phase's own; this module only spawns, passes messages and reports failures."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,6 +26,7 @@ WorkerMain = Callable[[Connection, SpecT], Coroutine[Any, Any, None]]
 @dataclass(frozen=True)
 class WorkerFailed:
     """What a worker sends instead of its next message when it raises."""
+
     index: int
     traceback: str
 
@@ -33,7 +35,7 @@ def run_worker(conn: Connection, index: int, main: WorkerMain[SpecT], spec: Spec
     """The body of a worker process: runs `main(conn, spec)` on a fresh event loop."""
     try:
         asyncio.run(main(conn, spec))
-    except BaseException:  # reported to the coordinator, which raises it
+    except BaseException:  # noqa: BLE001 - reported to the coordinator, which raises it
         conn.send(WorkerFailed(index, traceback.format_exc()))
     finally:
         conn.close()
@@ -59,8 +61,12 @@ class WorkerGroup(Generic[SpecT]):
         self._processes: list[SpawnProcess] = []
         for index, spec in enumerate(specs):
             parent, child = _SPAWN.Pipe()
-            process = _SPAWN.Process(target=run_worker, args=(child, index, main, spec),
-                                     name=f"bench-worker-{index}", daemon=True)
+            process = _SPAWN.Process(
+                target=run_worker,
+                args=(child, index, main, spec),
+                name=f"bench-worker-{index}",
+                daemon=True,
+            )
             process.start()
             child.close()
             self._conns.append(parent)
@@ -75,8 +81,9 @@ class WorkerGroup(Generic[SpecT]):
 
     async def receive_all(self, timeout: float, what: str) -> list[Any]:
         """One message from every worker; raises if one fails, dies or is silent for `timeout`."""
-        return await asyncio.gather(*(asyncio.to_thread(self._receive, i, timeout, what)
-                                      for i in range(len(self._conns))))
+        return await asyncio.gather(
+            *(asyncio.to_thread(self._receive, i, timeout, what) for i in range(len(self._conns)))
+        )
 
     def _receive(self, index: int, timeout: float, what: str) -> Any:
         conn, process = self._conns[index], self._processes[index]

@@ -8,6 +8,7 @@ Each cell creates N busybox pods (image present, pull policy IfNotPresent) in a 
 either at a steady rate (clusterloader2 creates its latency pods at 5 per second, "Uniform5qps")
 or as a burst (as fast as `concurrency` Create calls in flight allow), waits for them to run,
 and deletes the namespace (waiting until it is gone, so the next cell starts on idle nodes)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,9 +23,9 @@ from dataclasses import asdict, dataclass, field
 
 from bench.common.stats import summarize
 from bench.pod_startup.report import SLO_SECONDS, STRETCH_SECONDS, Cell, markdown
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.credentials import credentials_from
 
@@ -45,12 +46,25 @@ class Options:
 
 
 def startup_pod(name: str, namespace: str, cpu_request: str) -> core_pb2.Pod:
-    pod = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"terminationGracePeriodSeconds": 0, "containers": [{
-            "name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent",
-            "command": ["sleep", "3600"],
-            "resources": {"requests": {"cpu": cpu_request}}}]}})
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "terminationGracePeriodSeconds": 0,
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox",
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": ["sleep", "3600"],
+                        "resources": {"requests": {"cpu": cpu_request}},
+                    }
+                ],
+            },
+        }
+    )
     assert isinstance(pod, core_pb2.Pod)
     return pod
 
@@ -58,6 +72,7 @@ def startup_pod(name: str, namespace: str, cpu_request: str) -> core_pb2.Pod:
 @dataclass
 class PodTimes:
     """Monotonic times of one pod: the Create call, and the watch's create/schedule/run."""
+
     called: float | None = None
     created: float | None = None
     scheduled: float | None = None
@@ -81,8 +96,14 @@ class Timeline:
         return sum(1 for t in self.pods.values() if t.running is not None)
 
 
-async def _create_all(options: Options, rate: float, client: Client, namespace: str,
-                      timeline: Timeline, errors: list[str]) -> None:
+async def _create_all(
+    options: Options,
+    rate: float,
+    client: Client,
+    namespace: str,
+    timeline: Timeline,
+    errors: list[str],
+) -> None:
     gate = asyncio.Semaphore(options.concurrency if rate == BURST else options.pods)
     start = time.monotonic()
 
@@ -94,7 +115,7 @@ async def _create_all(options: Options, rate: float, client: Client, namespace: 
             called = time.monotonic()
             try:
                 await client.pods.create(startup_pod(name, namespace, options.cpu_request))
-            except Exception as e:  # counted and reported, never fatal to the run
+            except Exception as e:  # noqa: BLE001 - counted and reported, never fatal to the run
                 errors.append(f"{name}: {e}")
                 return
             timeline.pods.setdefault(name, PodTimes()).called = called
@@ -123,7 +144,7 @@ async def measure_cell(options: Options, rate: float, client: Client, namespace:
         if len(errors) < options.pods:
             try:
                 await asyncio.wait_for(all_running.wait(), options.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass  # reported as pods that never ran
     finally:
         watch.cancel()
@@ -131,8 +152,9 @@ async def measure_cell(options: Options, rate: float, client: Client, namespace:
     return _cell(rate, namespace, timeline, errors, create_seconds)
 
 
-def _cell(rate: float, namespace: str, timeline: Timeline, errors: list[str],
-          create_seconds: float) -> Cell:
+def _cell(
+    rate: float, namespace: str, timeline: Timeline, errors: list[str], create_seconds: float
+) -> Cell:
     pods = [t for t in timeline.pods.values() if t.called is not None]
     ran = [t for t in pods if t.running is not None and t.created is not None]
     first = min((t.called for t in pods if t.called is not None), default=0.0)
@@ -144,16 +166,20 @@ def _cell(rate: float, namespace: str, timeline: Timeline, errors: list[str],
         return [e - s for e, s in values if e is not None and s is not None]
 
     return Cell(
-        mode="burst" if rate == BURST else "steady", rate=rate, namespace=namespace,
+        mode="burst" if rate == BURST else "steady",
+        rate=rate,
+        namespace=namespace,
         pods=len(pods) + len(errors),
         pod_startup=summarize(phase("created", "running"), window, errors=len(errors)),
         create_to_scheduled=summarize(phase("created", "scheduled"), window),
         scheduled_to_running=summarize(phase("scheduled", "running"), window),
         call_to_running=summarize(phase("called", "running"), window),
         create_seconds=create_seconds,
-        never_running=sorted(n for n, t in timeline.pods.items()
-                             if t.called is not None and t.running is None),
-        create_errors=errors[:10])
+        never_running=sorted(
+            n for n, t in timeline.pods.items() if t.called is not None and t.running is None
+        ),
+        create_errors=errors[:10],
+    )
 
 
 async def _delete_namespace(client: Client, namespace: str) -> None:
@@ -168,8 +194,9 @@ async def _delete_namespace(client: Client, namespace: str) -> None:
                 return
             raise
         await asyncio.sleep(1.0)
-    print(f"namespace {namespace} still there after {NAMESPACE_GONE_TIMEOUT:.0f} s",
-          file=sys.stderr)
+    print(
+        f"namespace {namespace} still there after {NAMESPACE_GONE_TIMEOUT:.0f} s", file=sys.stderr
+    )
 
 
 async def _run(options: Options) -> list[Cell]:
@@ -180,8 +207,9 @@ async def _run(options: Options) -> list[Cell]:
             namespace = f"bench-pods-{secrets.token_hex(3)}"
             how = "as a burst" if rate == BURST else f"at {rate:g} pods/s"
             print(f"creating {options.pods} pods {how} in {namespace} ...", file=sys.stderr)
-            await client.namespaces.create(core_pb2.Namespace(
-                metadata=meta_pb2.ObjectMeta(name=namespace)))
+            await client.namespaces.create(
+                core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=namespace))
+            )
             try:
                 cells.append(await measure_cell(options, rate, client, namespace))
             finally:
@@ -190,11 +218,12 @@ async def _run(options: Options) -> list[Cell]:
 
 
 def run(options: Options) -> int:
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     print(f"pod start-up against {options.server}: {options.pods} pods per cell", file=sys.stderr)
     cells = asyncio.run(_run(options))
     result = {
-        "command": "podplane-bench " + shlex.join(sys.argv[1:]), "started_at": started_at,
+        "command": "podplane-bench " + shlex.join(sys.argv[1:]),
+        "started_at": started_at,
         "settings": asdict(options),
         "load_average": list(os.getloadavg()),
         "slo": {"p99_seconds": SLO_SECONDS, "stretch_p99_seconds": STRETCH_SECONDS},

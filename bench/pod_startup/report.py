@@ -1,5 +1,6 @@
 """The results of `podplane-bench pods`: one cell per rate, as JSON and as a markdown table that
 shows the SLO verdict and where the time went (create -> scheduled -> Running)."""
+
 from __future__ import annotations
 
 import math
@@ -34,13 +35,17 @@ class Cell:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "mode": self.mode, "rate": self.rate, "namespace": self.namespace, "pods": self.pods,
+            "mode": self.mode,
+            "rate": self.rate,
+            "namespace": self.namespace,
+            "pods": self.pods,
             "pod_startup": self.pod_startup.to_json(),
             "create_to_scheduled": self.create_to_scheduled.to_json(),
             "scheduled_to_running": self.scheduled_to_running.to_json(),
             "call_to_running": self.call_to_running.to_json(),
             "create_seconds": self.create_seconds,
-            "never_running": len(self.never_running), "never_running_pods": self.never_running[:10],
+            "never_running": len(self.never_running),
+            "never_running_pods": self.never_running[:10],
             "create_errors": self.create_errors,
             "p99_within_slo": self.meets(SLO_SECONDS),
             "p99_within_stretch": self.meets(STRETCH_SECONDS),
@@ -63,16 +68,48 @@ def _table(header: list[str], rows: Sequence[list[str]]) -> str:
 
 def markdown(cells: Sequence[Cell]) -> str:
     startup = _table(
-        ["creation", "pods", "Running", "p50 s", "p90 s", "p99 s", "max s", "Running/s",
-         f"p99 <= {SLO_SECONDS:g} s", f"p99 <= {STRETCH_SECONDS:g} s"],
-        [[_mode(c), str(c.pods), str(c.pod_startup.count), _s(c.pod_startup.p50),
-          _s(c.pod_startup.p90), _s(c.pod_startup.p99), _s(c.pod_startup.max),
-          _s(c.pod_startup.per_second), "yes" if c.meets(SLO_SECONDS) else "no",
-          "yes" if c.meets(STRETCH_SECONDS) else "no"] for c in cells])
+        [
+            "creation",
+            "pods",
+            "Running",
+            "p50 s",
+            "p90 s",
+            "p99 s",
+            "max s",
+            "Running/s",
+            f"p99 <= {SLO_SECONDS:g} s",
+            f"p99 <= {STRETCH_SECONDS:g} s",
+        ],
+        [
+            [
+                _mode(c),
+                str(c.pods),
+                str(c.pod_startup.count),
+                _s(c.pod_startup.p50),
+                _s(c.pod_startup.p90),
+                _s(c.pod_startup.p99),
+                _s(c.pod_startup.max),
+                _s(c.pod_startup.per_second),
+                "yes" if c.meets(SLO_SECONDS) else "no",
+                "yes" if c.meets(STRETCH_SECONDS) else "no",
+            ]
+            for c in cells
+        ],
+    )
     phases = _table(
         ["creation", "create -> scheduled p50 / p99 s", "scheduled -> Running p50 / p99 s"],
-        [[_mode(c), f"{_s(c.create_to_scheduled.p50)} / {_s(c.create_to_scheduled.p99)}",
-          f"{_s(c.scheduled_to_running.p50)} / {_s(c.scheduled_to_running.p99)}"]
-         for c in cells])
-    return ("## Pod start-up: create -> Running (as a watch delivers them)\n\n" + startup +
-            "\n### Where the time goes\n\n" + phases)
+        [
+            [
+                _mode(c),
+                f"{_s(c.create_to_scheduled.p50)} / {_s(c.create_to_scheduled.p99)}",
+                f"{_s(c.scheduled_to_running.p50)} / {_s(c.scheduled_to_running.p99)}",
+            ]
+            for c in cells
+        ],
+    )
+    return (
+        "## Pod start-up: create -> Running (as a watch delivers them)\n\n"
+        + startup
+        + "\n### Where the time goes\n\n"
+        + phases
+    )

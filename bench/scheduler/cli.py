@@ -1,4 +1,5 @@
 """The `podplane-bench scheduler` verb: flags to Options."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,63 +19,130 @@ def _rate(value: str) -> float:
     return rate
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               positive: Callable[[str], int]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], positive: Callable[[str], int]
+) -> None:
     d = loadtest.Options()
     p = sub.add_parser(
-        "scheduler", help="scheduler throughput on hollow nodes: pods/s, creation-to-bind latency",
-        description=loadtest.__doc__)
-    p.add_argument("--nodes", type=positive, default=d.nodes,
-                   help=f"hollow nodes to register (default {d.nodes}, at most {MAX_NODES})")
+        "scheduler",
+        help="scheduler throughput on hollow nodes: pods/s, creation-to-bind latency",
+        description=loadtest.__doc__,
+    )
+    p.add_argument(
+        "--nodes",
+        type=positive,
+        default=d.nodes,
+        help=f"hollow nodes to register (default {d.nodes}, at most {MAX_NODES})",
+    )
     p.add_argument("--pods", type=positive, default=d.pods, help=f"pods (default {d.pods})")
-    p.add_argument("--workload", choices=WORKLOADS, default=d.workload,
-                   help="what the pods ask for (default basic: scheduler_perf's SchedulingBasic)")
+    p.add_argument(
+        "--workload",
+        choices=WORKLOADS,
+        default=d.workload,
+        help="what the pods ask for (default basic: scheduler_perf's SchedulingBasic)",
+    )
     p.add_argument("--rate", type=_rate, help="pods created per second (default: all at once)")
-    p.add_argument("--concurrency", type=positive, default=d.concurrency,
-                   help=f"Create calls in flight when creating all at once (default {d.concurrency})")
-    p.add_argument("--connections", type=positive, default=d.connections,
-                   help=f"gRPC connections the creates are spread over (default {d.connections})")
-    p.add_argument("--server", help="a running cluster's apiserver (host:port), whose scheduler is "
-                                    "measured; default: start etcd, apiserver and scheduler here")
+    p.add_argument(
+        "--concurrency",
+        type=positive,
+        default=d.concurrency,
+        help=f"Create calls in flight when creating all at once (default {d.concurrency})",
+    )
+    p.add_argument(
+        "--connections",
+        type=positive,
+        default=d.connections,
+        help=f"gRPC connections the creates are spread over (default {d.connections})",
+    )
+    p.add_argument(
+        "--server",
+        help="a running cluster's apiserver (host:port), whose scheduler is "
+        "measured; default: start etcd, apiserver and scheduler here",
+    )
     p.add_argument("--out", default=d.out, help=f"the JSON result (default {d.out})")
-    p.add_argument("--plot", default=d.plot,
-                   help=f'the PNG: throughput over time, latency histogram (default {d.plot}; "" '
-                        "for none)")
-    p.add_argument("--timeout", type=float, default=d.timeout,
-                   help=f"seconds to wait for every pod to be bound (default {d.timeout:g})")
-    p.add_argument("--no-etcd-ceiling", action="store_true",
-                   help="skip the raw etcd txn/s measurement")
-    p.add_argument("--etcd-duration", type=float, default=d.etcd_duration,
-                   help=f"seconds measured per etcd phase (default {d.etcd_duration:g})")
-    p.add_argument("--lease-interval", type=float, default=d.lease_interval,
-                   help=f"seconds between a hollow node's lease renewals (default "
-                        f"{d.lease_interval:g}, the kubelet's)")
-    p.add_argument("--keep", action="store_true",
-                   help="with --server: leave the pods, hollow nodes and namespace in place")
-    p.add_argument("--create-first", action="store_true",
-                   help="without --server: create every pod, then start the scheduler; the "
-                        "throughput counts from its first bind (the scheduler's own pace, without "
-                        "pod creation competing for the host)")
-    p.add_argument("--profile", metavar="FILE",
-                   help="without --server: run the scheduler under cProfile (its main thread's "
-                        "CPU time) and write its stats to FILE (read them with python -m pstats)")
-    p.add_argument("--profile-apiserver", metavar="FILE",
-                   help="without --server: run the apiserver under cProfile (its event loop "
-                        "thread's CPU time) and write its stats to FILE when it stops at the end")
+    p.add_argument(
+        "--plot",
+        default=d.plot,
+        help=f'the PNG: throughput over time, latency histogram (default {d.plot}; "" for none)',
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=d.timeout,
+        help=f"seconds to wait for every pod to be bound (default {d.timeout:g})",
+    )
+    p.add_argument(
+        "--no-etcd-ceiling", action="store_true", help="skip the raw etcd txn/s measurement"
+    )
+    p.add_argument(
+        "--etcd-duration",
+        type=float,
+        default=d.etcd_duration,
+        help=f"seconds measured per etcd phase (default {d.etcd_duration:g})",
+    )
+    p.add_argument(
+        "--lease-interval",
+        type=float,
+        default=d.lease_interval,
+        help=f"seconds between a hollow node's lease renewals (default "
+        f"{d.lease_interval:g}, the kubelet's)",
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --server: leave the pods, hollow nodes and namespace in place",
+    )
+    p.add_argument(
+        "--create-first",
+        action="store_true",
+        help="without --server: create every pod, then start the scheduler; the "
+        "throughput counts from its first bind (the scheduler's own pace, without "
+        "pod creation competing for the host)",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="without --server: run the scheduler under cProfile (its main thread's "
+        "CPU time) and write its stats to FILE (read them with python -m pstats)",
+    )
+    p.add_argument(
+        "--profile-apiserver",
+        metavar="FILE",
+        help="without --server: run the apiserver under cProfile (its event loop "
+        "thread's CPU time) and write its stats to FILE when it stops at the end",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    for flag, given in (("--profile", args.profile), ("--profile-apiserver", args.profile_apiserver),
-                        ("--create-first", args.create_first)):
+    for flag, given in (
+        ("--profile", args.profile),
+        ("--profile-apiserver", args.profile_apiserver),
+        ("--create-first", args.create_first),
+    ):
         if args.server and given:
-            raise SystemExit(f"podplane-bench scheduler: {flag} needs the cluster started here "
-                             "(no --server)")
+            raise SystemExit(
+                f"podplane-bench scheduler: {flag} needs the cluster started here (no --server)"
+            )
     if args.nodes > MAX_NODES:
         raise SystemExit(f"podplane-bench scheduler: --nodes: at most {MAX_NODES}")
-    return loadtest.run(loadtest.Options(
-        nodes=args.nodes, pods=args.pods, workload=args.workload, rate=args.rate,
-        concurrency=args.concurrency, connections=args.connections, server=args.server,
-        out=args.out, plot=args.plot or None, timeout=args.timeout,
-        etcd_ceiling=not args.no_etcd_ceiling, etcd_duration=args.etcd_duration,
-        lease_interval=args.lease_interval, keep=args.keep, profile=args.profile,
-        profile_apiserver=args.profile_apiserver, create_first=args.create_first))
+    return loadtest.run(
+        loadtest.Options(
+            nodes=args.nodes,
+            pods=args.pods,
+            workload=args.workload,
+            rate=args.rate,
+            concurrency=args.concurrency,
+            connections=args.connections,
+            server=args.server,
+            out=args.out,
+            plot=args.plot or None,
+            timeout=args.timeout,
+            etcd_ceiling=not args.no_etcd_ceiling,
+            etcd_duration=args.etcd_duration,
+            lease_interval=args.lease_interval,
+            keep=args.keep,
+            profile=args.profile,
+            profile_apiserver=args.profile_apiserver,
+            create_first=args.create_first,
+        )
+    )

@@ -1,6 +1,7 @@
 """Hollow nodes for the scheduler load test (like kubemark's hollow kubelet or kwok): Node objects
 with capacity and a Ready condition, and their Leases in kube-node-lease renewed at the kubelet's
 interval by a few tasks, so the node lifecycle controller keeps them Ready. No containers run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,9 +10,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bench.scheduler.workloads import hollow_node
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
 from podplane.client.clientset import Client, is_already_exists, is_not_found
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,11 @@ def node_name(run_id: str, index: int) -> str:
     return f"hollow-{run_id}-{index:05d}"
 
 
-async def _bounded(concurrency: int, jobs: list[Callable[[], Awaitable[None]]],
-                   on_done: Callable[[], None] | None = None) -> None:
+async def _bounded(
+    concurrency: int,
+    jobs: list[Callable[[], Awaitable[None]]],
+    on_done: Callable[[], None] | None = None,
+) -> None:
     """Runs the coroutine factories `jobs`, `concurrency` at a time."""
     queue = list(reversed(jobs))
 
@@ -43,8 +47,14 @@ async def _bounded(concurrency: int, jobs: list[Callable[[], Awaitable[None]]],
 
 
 class HollowNodes:
-    def __init__(self, client: Client, run_id: str, count: int, workload: str,
-                 renew_interval: float = RENEW_INTERVAL) -> None:
+    def __init__(
+        self,
+        client: Client,
+        run_id: str,
+        count: int,
+        workload: str,
+        renew_interval: float = RENEW_INTERVAL,
+    ) -> None:
         self.client = client
         self.run_id = run_id
         self.names = [node_name(run_id, i) for i in range(count)]
@@ -55,8 +65,9 @@ class HollowNodes:
         self.renewals = 0
         self.renewal_errors = 0
 
-    async def register(self, concurrency: int = 32,
-                       progress: Callable[[int], None] | None = None) -> None:
+    async def register(
+        self, concurrency: int = 32, progress: Callable[[int], None] | None = None
+    ) -> None:
         """Creates the Nodes and their Leases (an existing one of the same name is reused)."""
         done = 0
 
@@ -77,19 +88,23 @@ class HollowNodes:
                         raise
                     created = await self.client.nodes.get(name)
                 self._leases[name] = await self._create_lease(name, created.metadata.uid)
+
             return create
 
         await _bounded(concurrency, [job(i, n) for i, n in enumerate(self.names)], one_done)
 
     async def _create_lease(self, name: str, node_uid: str) -> lease_pb2.Lease:
         lease = lease_pb2.Lease(
-            api_version="coordination.k8s.io/v1", kind="Lease",
+            api_version="coordination.k8s.io/v1",
+            kind="Lease",
             metadata=meta_pb2.ObjectMeta(name=name, namespace=LEASE_NAMESPACE),
-            spec=lease_pb2.LeaseSpec(holder_identity=name,
-                                     lease_duration_seconds=LEASE_DURATION_SECONDS,
-                                     renew_time=timeutil.now_micro()))
-        lease.metadata.owner_references.add(api_version="v1", kind="Node", name=name,
-                                            uid=node_uid)
+            spec=lease_pb2.LeaseSpec(
+                holder_identity=name,
+                lease_duration_seconds=LEASE_DURATION_SECONDS,
+                renew_time=timeutil.now_micro(),
+            ),
+        )
+        lease.metadata.owner_references.add(api_version="v1", kind="Node", name=name, uid=node_uid)
         try:
             return await self.client.leases.create(lease)
         except Exception as e:
@@ -143,13 +158,16 @@ class HollowNodes:
 
         def job(name: str) -> Callable[[], Awaitable[None]]:
             async def delete() -> None:
-                for call in (lambda: self.client.leases.delete(name, LEASE_NAMESPACE),
-                             lambda: self.client.nodes.delete(name)):
+                for call in (
+                    lambda: self.client.leases.delete(name, LEASE_NAMESPACE),
+                    lambda: self.client.nodes.delete(name),
+                ):
                     try:
                         await call()
-                    except Exception as e:
+                    except Exception as e:  # noqa: BLE001 - logged; the clean-up goes on
                         if not is_not_found(e):
                             log.warning("deleting hollow node %s: %s", name, e)
+
             return delete
 
         await _bounded(concurrency, [job(n) for n in self.names])

@@ -1,6 +1,7 @@
 """The measured phase of the scheduler load test: create the pods (at a rate, or all at once with a
 number of calls in flight) while a watch on their namespace notes when each is seen bound
 (spec.nodeName set) or marked unschedulable (PodScheduled=False)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +18,7 @@ from podplane.client.credentials import Credentials
 @dataclass
 class Observed:
     """Times on time.monotonic(), by pod name."""
+
     created_at: dict[str, float] = field(default_factory=dict)
     bound_at: dict[str, float] = field(default_factory=dict)
     node_of: dict[str, str] = field(default_factory=dict)
@@ -47,20 +49,31 @@ async def _follow(client: Client, namespace: str, resource_version: str, seen: O
                         seen.bound_at[name] = time.monotonic()
                         seen.node_of[name] = pod.spec.node_name
                 elif name not in seen.unschedulable_at and any(
-                        c.type == "PodScheduled" and c.status == "False"
-                        for c in pod.status.conditions):
+                    c.type == "PodScheduled" and c.status == "False" for c in pod.status.conditions
+                ):
                     seen.unschedulable_at[name] = time.monotonic()
     finally:
         stream.cancel()
 
 
-async def _create_all(target: str, namespace: str, workload: str, run_id: str, pods: int,
-                      rate: float | None, concurrency: int, connections: int,
-                      seen: Observed, credentials: Credentials | None = None) -> None:
+async def _create_all(
+    target: str,
+    namespace: str,
+    workload: str,
+    run_id: str,
+    pods: int,
+    rate: float | None,
+    concurrency: int,
+    connections: int,
+    seen: Observed,
+    credentials: Credentials | None = None,
+) -> None:
     """`concurrency` tasks over `connections` gRPC connections take the next pod index; with a
     rate, pod i is sent no earlier than i / rate seconds after the first."""
-    conns = [await PodsConnection.open(target, credentials=credentials)
-             for _ in range(max(1, connections))]
+    conns = [
+        await PodsConnection.open(target, credentials=credentials)
+        for _ in range(max(1, connections))
+    ]
     next_index = 0
     start = time.monotonic()
     seen.first_create = start
@@ -83,6 +96,7 @@ async def _create_all(target: str, namespace: str, workload: str, run_id: str, p
             except Exception:  # noqa: BLE001 - counted, reported with the result
                 seen.create_errors += 1
                 del seen.created_at[name]
+
     try:
         await asyncio.gather(*(worker(k) for k in range(max(1, concurrency))))
     finally:
@@ -91,20 +105,42 @@ async def _create_all(target: str, namespace: str, workload: str, run_id: str, p
             await conn.close()
 
 
-async def run_pods(client: Client, target: str, namespace: str, workload: str, run_id: str,
-                   pods: int, rate: float | None, concurrency: int, connections: int,
-                   timeout: float, report: Callable[[Observed], None],
-                   after_create: Callable[[], Awaitable[None]] | None = None) -> Observed:
+async def run_pods(
+    client: Client,
+    target: str,
+    namespace: str,
+    workload: str,
+    run_id: str,
+    pods: int,
+    rate: float | None,
+    concurrency: int,
+    connections: int,
+    timeout: float,
+    report: Callable[[Observed], None],
+    after_create: Callable[[], Awaitable[None]] | None = None,
+) -> Observed:
     """Creates the pods and waits until every schedulable one is bound and every unschedulable
     one marked, or `timeout` seconds pass; calls report(observed) four times a second, and
     after_create() once every pod is created (to start a scheduler then)."""
     seen = Observed()
     listed = await client.pods.list(namespace)
-    follower = asyncio.create_task(_follow(client, namespace, listed.metadata.resource_version,
-                                           seen))
-    creator = asyncio.create_task(_create_all(target, namespace, workload, run_id, pods, rate,
-                                              concurrency, connections, seen,
-                                              client.credentials))
+    follower = asyncio.create_task(
+        _follow(client, namespace, listed.metadata.resource_version, seen)
+    )
+    creator = asyncio.create_task(
+        _create_all(
+            target,
+            namespace,
+            workload,
+            run_id,
+            pods,
+            rate,
+            concurrency,
+            connections,
+            seen,
+            client.credentials,
+        )
+    )
     unschedulable = expected_unschedulable(workload, pods)
     deadline = time.monotonic() + timeout
     try:
@@ -118,8 +154,9 @@ async def run_pods(client: Client, target: str, namespace: str, workload: str, r
                     await after_create()
                     after_create = None
                 created = len(seen.created_at)
-                if (len(seen.bound_at) >= created - unschedulable
-                        and len(seen.unschedulable_at) >= min(unschedulable, created)):
+                if len(seen.bound_at) >= created - unschedulable and len(
+                    seen.unschedulable_at
+                ) >= min(unschedulable, created):
                     break
             if time.monotonic() > deadline:
                 seen.timed_out = True

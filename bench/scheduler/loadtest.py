@@ -6,6 +6,7 @@ one (--server): measures this host's raw etcd txn/s ceiling, registers N hollow 
 pods of a workload, and measures until all are bound: throughput (average and per second),
 creation-to-bind latency p50/p90/p99, the CPU each component used; checks every binding against
 the workload's constraints; writes a JSON result and a PNG plot; deletes what it created."""
+
 from __future__ import annotations
 
 import asyncio
@@ -109,8 +110,14 @@ async def _etcd_ceiling(options: Options, progress: Progress, run_id: str) -> di
             return await cpu_percent_in(schedule.window, {"etcd": etcd.pid})
 
         prefix = f"/podplane-bench-ceiling/{run_id}"
-        out = await etcd_ceiling.run(etcd.endpoint, prefix, etcd_ceiling.Options(
-            workers=2, inflight=64, warmup=1.0, duration=options.etcd_duration), observe)
+        out = await etcd_ceiling.run(
+            etcd.endpoint,
+            prefix,
+            etcd_ceiling.Options(
+                workers=2, inflight=64, warmup=1.0, duration=options.etcd_duration
+            ),
+            observe,
+        )
         out["etcd"] = "a throwaway local etcd"
         return out
     finally:
@@ -122,35 +129,50 @@ async def _run(options: Options) -> dict[str, Any]:
     load_before = os.getloadavg()
     probe_before = host_speed.probe_ms()
     run_id = secrets.token_hex(3)
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     own: OwnCluster | None = None
     log_dir = tempfile.mkdtemp(prefix="podplane-bench-scheduler-")
     if options.server is None:
         progress.step("starting etcd and the apiserver")
         etcd = EtcdProcess.start()
         try:
-            own = OwnCluster(etcd, ApiserverProcess.start(
-                etcd.endpoint, log_dir, profile_out=(os.path.abspath(options.profile_apiserver)
-                                                     if options.profile_apiserver else None)))
+            own = OwnCluster(
+                etcd,
+                ApiserverProcess.start(
+                    etcd.endpoint,
+                    log_dir,
+                    profile_out=(
+                        os.path.abspath(options.profile_apiserver)
+                        if options.profile_apiserver
+                        else None
+                    ),
+                ),
+            )
         except BaseException:
             etcd.stop()  # the apiserver did not start: leave no etcd behind
             raise
     target = options.server or (own.apiserver.target if own else "")
     result: dict[str, Any] = {}
     try:
-        ceiling = (await _etcd_ceiling(options, progress, run_id)
-                   if options.etcd_ceiling else {"skipped": "--no-etcd-ceiling"})
+        ceiling = (
+            await _etcd_ceiling(options, progress, run_id)
+            if options.etcd_ceiling
+            else {"skipped": "--no-etcd-ceiling"}
+        )
         # A running cluster's admin credentials (PODPLANE_CA/CERT/KEY or ~/.podplane/config);
         # its own cluster is plaintext.
         async with Client(target, credentials=None if own else credentials_from()) as client:
             namespace = f"bench-scheduler-{run_id}"
-            await client.namespaces.create(core_pb2.Namespace(
-                metadata=meta_pb2.ObjectMeta(name=namespace)))
-            hollow = HollowNodes(client, run_id, options.nodes, options.workload,
-                                 options.lease_interval)
+            await client.namespaces.create(
+                core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=namespace))
+            )
+            hollow = HollowNodes(
+                client, run_id, options.nodes, options.workload, options.lease_interval
+            )
             try:
-                result = await _measure(options, progress, client, target, namespace, hollow,
-                                        own, log_dir, run_id)
+                result = await _measure(
+                    options, progress, client, target, namespace, hollow, own, log_dir, run_id
+                )
             finally:
                 if options.server is not None and not options.keep:
                     progress.step("cleaning up: pods, hollow nodes and leases, namespace")
@@ -168,9 +190,17 @@ async def _run(options: Options) -> dict[str, Any]:
             own.stop()
 
 
-async def _measure(options: Options, progress: Progress, client: Client, target: str,
-                   namespace: str, hollow: HollowNodes, own: OwnCluster | None, log_dir: str,
-                   run_id: str) -> dict[str, Any]:
+async def _measure(
+    options: Options,
+    progress: Progress,
+    client: Client,
+    target: str,
+    namespace: str,
+    hollow: HollowNodes,
+    own: OwnCluster | None,
+    log_dir: str,
+    run_id: str,
+) -> dict[str, Any]:
     progress.step(f"registering {options.nodes} hollow nodes and their leases")
     step = max(1, options.nodes // 20)
 
@@ -194,14 +224,19 @@ async def _measure(options: Options, progress: Progress, client: Client, target:
             speed.start()
         progress.step("starting the scheduler" + (" under cProfile" if options.profile else ""))
         own.scheduler = await asyncio.to_thread(
-            SchedulerProcess.start, target, log_dir,
-            profile_out=os.path.abspath(options.profile) if options.profile else None)
+            SchedulerProcess.start,
+            target,
+            log_dir,
+            profile_out=os.path.abspath(options.profile) if options.profile else None,
+        )
 
     if own is not None and not options.create_first:
         await start_scheduler()
     elif own is None:
         await asyncio.sleep(2.0)  # the running scheduler's node informer catches up
-    rate = f"{options.rate:g}/s" if options.rate else f"all at once, {options.concurrency} in flight"
+    rate = (
+        f"{options.rate:g}/s" if options.rate else f"all at once, {options.concurrency} in flight"
+    )
     progress.step(f"creating {options.pods} {options.workload} pods ({rate}); waiting for binds")
     if not options.create_first:
         cpu_before.update(_cpu_sample(own.pids() if own is not None else {}))
@@ -211,21 +246,36 @@ async def _measure(options: Options, progress: Progress, client: Client, target:
     def report(seen: Observed) -> None:
         scheduler = own.scheduler if own is not None else None
         if scheduler is not None and scheduler.process.poll() is not None:
-            raise RuntimeError(f"the scheduler exited ({scheduler.process.returncode}): see "
-                               f"{scheduler.log_path}")
+            raise RuntimeError(
+                f"the scheduler exited ({scheduler.process.returncode}): see {scheduler.log_path}"
+            )
         now = time.monotonic()
         if now - last[0] < 0.5 and len(seen.bound_at) < options.pods:
             return
         recent = (len(seen.bound_at) - last[1]) / (now - last[0]) if last[0] else 0.0
         last[0], last[1] = now, len(seen.bound_at)
-        progress.bar("bound", len(seen.bound_at) + len(seen.unschedulable_at), options.pods,
-                     f"created {len(seen.created_at)}, {recent:.0f} pods/s now")
+        progress.bar(
+            "bound",
+            len(seen.bound_at) + len(seen.unschedulable_at),
+            options.pods,
+            f"created {len(seen.created_at)}, {recent:.0f} pods/s now",
+        )
 
     try:
-        seen = await run_pods(client, target, namespace, options.workload, run_id, options.pods,
-                              options.rate, options.concurrency, options.connections,
-                              options.timeout, report,
-                              after_create=start_scheduler if options.create_first else None)
+        seen = await run_pods(
+            client,
+            target,
+            namespace,
+            options.workload,
+            run_id,
+            options.pods,
+            options.rate,
+            options.concurrency,
+            options.connections,
+            options.timeout,
+            report,
+            after_create=start_scheduler if options.create_first else None,
+        )
     finally:
         probes = speed.stop()
     progress.end_bar()
@@ -238,8 +288,11 @@ async def _measure(options: Options, progress: Progress, client: Client, target:
 
 
 def _cpu_sample(pids: dict[str, int]) -> dict[str, float]:
-    sample = {"host": host_busy_seconds(), "load generator": time.process_time(),
-              "wall": time.monotonic()}
+    sample = {
+        "host": host_busy_seconds(),
+        "load generator": time.process_time(),
+        "wall": time.monotonic(),
+    }
     for name, pid in pids.items():
         try:
             sample[name] = cpu_seconds(pid)
@@ -248,17 +301,29 @@ def _cpu_sample(pids: dict[str, int]) -> dict[str, float]:
     return sample
 
 
-def _result(options: Options, seen: Observed, before: dict[str, float],
-            after: dict[str, float], hollow: HollowNodes, run_id: str) -> dict[str, Any]:
+def _result(
+    options: Options,
+    seen: Observed,
+    before: dict[str, float],
+    after: dict[str, float],
+    hollow: HollowNodes,
+    run_id: str,
+) -> dict[str, Any]:
     lat = latencies(seen.created_at, seen.bound_at)
     edges, counts = histogram(lat)
     # With the pods created first, the clock starts at the first bind: the scheduler's own pace.
-    start = (min(seen.bound_at.values(), default=seen.first_create) if options.create_first
-             else seen.first_create)
+    start = (
+        min(seen.bound_at.values(), default=seen.first_create)
+        if options.create_first
+        else seen.first_create
+    )
     tp = throughput(start, list(seen.bound_at.values()))
     wall = after["wall"] - before["wall"]
-    cpu = {name: 100 * (after[name] - before[name]) / wall
-           for name in after if name != "wall" and name in before}
+    cpu = {
+        name: 100 * (after[name] - before[name]) / wall
+        for name in after
+        if name != "wall" and name in before
+    }
     violations = elsewhere = 0
     zones: Counter[str] = Counter()
     prefix = node_name(run_id, 0).rsplit("-", 1)[0] + "-"
@@ -267,46 +332,76 @@ def _result(options: Options, seen: Observed, before: dict[str, float],
         if not node.startswith(prefix):
             elsewhere += 1  # a running cluster's own node: it may take some of the pods
             continue
-        n = int(node[len(prefix):])
+        n = int(node[len(prefix) :])
         if not fits(options.workload, i, n):
             violations += 1
         if pod_kind(options.workload, i).spread and n >= 0:
             zones[zone_of(n)] += 1
-    unschedulable_expected = sum(pod_kind(options.workload, i).unschedulable
-                                 for i in range(options.pods))
-    complete = (not seen.timed_out and seen.create_errors == 0
-                and len(seen.bound_at) == options.pods - unschedulable_expected)
+    unschedulable_expected = sum(
+        pod_kind(options.workload, i).unschedulable for i in range(options.pods)
+    )
+    complete = (
+        not seen.timed_out
+        and seen.create_errors == 0
+        and len(seen.bound_at) == options.pods - unschedulable_expected
+    )
     return {
-        "complete": complete, "timed_out": seen.timed_out,
-        "created": len(seen.created_at), "create_errors": seen.create_errors,
-        "bound": len(seen.bound_at), "unschedulable_expected": unschedulable_expected,
+        "complete": complete,
+        "timed_out": seen.timed_out,
+        "created": len(seen.created_at),
+        "create_errors": seen.create_errors,
+        "bound": len(seen.bound_at),
+        "unschedulable_expected": unschedulable_expected,
         "unschedulable_marked": len(seen.unschedulable_at),
         "create_seconds": seen.last_create - seen.first_create,
         "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
-        "throughput": tp.to_json(), "latency": latency_summary(lat),
-        "targets": Targets(clusterloader2=clusterloader2(tp.per_second),
-                           scheduler_perf=scheduler_perf(tp.per_second)),
-        "throughput_from": "the first bind (pods created first)" if options.create_first
+        "throughput": tp.to_json(),
+        "latency": latency_summary(lat),
+        "targets": Targets(
+            clusterloader2=clusterloader2(tp.per_second),
+            scheduler_perf=scheduler_perf(tp.per_second),
+        ),
+        "throughput_from": "the first bind (pods created first)"
+        if options.create_first
         else "the first Create",
         "latency_histogram": {"edges": edges, "counts": counts},
-        "cpu_percent_while_scheduling": cpu, "wall_seconds_scheduling": wall,
-        "constraint_violations": violations, "bound_to_other_nodes": elsewhere,
+        "cpu_percent_while_scheduling": cpu,
+        "wall_seconds_scheduling": wall,
+        "constraint_violations": violations,
+        "bound_to_other_nodes": elsewhere,
         "spread_max_skew": max_zone_skew(dict(zones)) if zones else None,
-        "lease_renewals": hollow.renewals, "lease_renewal_errors": hollow.renewal_errors,
+        "lease_renewals": hollow.renewals,
+        "lease_renewal_errors": hollow.renewal_errors,
     }
 
 
-def _context(options: Options, started_at: str, elapsed: float, own: OwnCluster | None,
-             run_id: str, log_dir: str) -> dict[str, Any]:
+def _context(
+    options: Options,
+    started_at: str,
+    elapsed: float,
+    own: OwnCluster | None,
+    run_id: str,
+    log_dir: str,
+) -> dict[str, Any]:
     return {
-        "command": "podplane-bench " + shlex.join(sys.argv[1:]), "started_at": started_at,
-        "wall_seconds": elapsed, "run_id": run_id, "workload": options.workload,
-        "nodes": options.nodes, "pods": options.pods, "settings": asdict(options),
+        "command": "podplane-bench " + shlex.join(sys.argv[1:]),
+        "started_at": started_at,
+        "wall_seconds": elapsed,
+        "run_id": run_id,
+        "workload": options.workload,
+        "nodes": options.nodes,
+        "pods": options.pods,
+        "settings": asdict(options),
         "cluster": "started here: etcd, python -m apiserver, python -m scheduler"
-        if own is not None else f"running cluster at {options.server}",
+        if own is not None
+        else f"running cluster at {options.server}",
         "logs": log_dir if own is not None else None,
-        "host": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                 "python": platform.python_version(), "load_average": os.getloadavg()},
+        "host": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average": os.getloadavg(),
+        },
     }
 
 
@@ -340,29 +435,36 @@ def summary_line(result: dict[str, Any]) -> str:
     cas = f", etcd CAS ceiling {ceiling['cas']['per_second']:.0f} txn/s" if "cas" in ceiling else ""
     cpu = ", ".join(f"{k} {v:.0f}%" for k, v in result["cpu_percent_while_scheduling"].items())
     speed, host = result.get("host_speed_while_scheduling", {}), result.get("host", {})
-    probes = ([f"{speed['p50_ms']:.0f} ms ({speed['min_ms']:.0f}-{speed['max_ms']:.0f})"]
-              if speed.get("samples") else [])
+    probes = (
+        [f"{speed['p50_ms']:.0f} ms ({speed['min_ms']:.0f}-{speed['max_ms']:.0f})"]
+        if speed.get("samples")
+        else []
+    )
     if "probe_before_ms" in host:
         probes.append(f"{host['probe_before_ms']:.0f} ms before")
     probe = f"; host probe {', '.join(probes)}" if probes else ""
     targets = _targets_text(result.get("targets"))
-    return (f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
-            f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
-            f"p50 {fmt_s(lat['p50'])} p90 {fmt_s(lat['p90'])} "
-            f"p99 {fmt_s(lat['p99'])}{targets}; bound {result['bound']}, "
-            f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
-            f"violations "
-            f"{result['constraint_violations']}, on the cluster's own nodes "
-            f"{result['bound_to_other_nodes']}{cas}; CPU {cpu}{probe}; load average "
-            f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
-            f"{'complete' if result['complete'] else 'INCOMPLETE'}")
+    return (
+        f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
+        f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
+        f"p50 {fmt_s(lat['p50'])} p90 {fmt_s(lat['p90'])} "
+        f"p99 {fmt_s(lat['p99'])}{targets}; bound {result['bound']}, "
+        f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
+        f"violations "
+        f"{result['constraint_violations']}, on the cluster's own nodes "
+        f"{result['bound_to_other_nodes']}{cas}; CPU {cpu}{probe}; load average "
+        f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
+        f"{'complete' if result['complete'] else 'INCOMPLETE'}"
+    )
 
 
 def _targets_text(targets: Targets | None) -> str:
     if not targets:
         return ""
     cl2, perf = targets["clusterloader2"], targets["scheduler_perf"]
-    return (f"; clusterloader2 best second {cl2['max']:.0f} (>= {cl2['threshold']:.0f}: "
-            f"{'met' if cl2['met'] else 'not met'}), scheduler_perf average "
-            f"{perf['average']:.0f} (> {perf['threshold']:.0f}: "
-            f"{'met' if perf['met'] else 'not met'})")
+    return (
+        f"; clusterloader2 best second {cl2['max']:.0f} (>= {cl2['threshold']:.0f}: "
+        f"{'met' if cl2['met'] else 'not met'}), scheduler_perf average "
+        f"{perf['average']:.0f} (> {perf['threshold']:.0f}: "
+        f"{'met' if perf['met'] else 'not met'})"
+    )

@@ -1,6 +1,7 @@
 """`python -m scheduler` started by the load test against the apiserver it started, on free
 loopback ports, stopped by PID at the end (as bench/common/processes.py does for etcd and the
 apiserver)."""
+
 from __future__ import annotations
 
 import os
@@ -24,17 +25,36 @@ class SchedulerProcess:
         return self.process.pid
 
     @classmethod
-    def start(cls, apiserver: str, log_dir: str, log_level: str = "WARNING",
-              profile_out: str | None = None) -> SchedulerProcess:
+    def start(
+        cls,
+        apiserver: str,
+        log_dir: str,
+        log_level: str = "WARNING",
+        profile_out: str | None = None,
+    ) -> SchedulerProcess:
         """With `profile_out`, runs under cProfile timed by CPU time (bench.common.profiled, as the
         apiserver's profile), which writes its stats there when SIGTERM stops the scheduler
         gracefully."""
         health = free_port()
-        run = (["-m", "bench.common.profiled", profile_out, "scheduler"] if profile_out
-               else ["-m", "scheduler"])
-        args = [sys.executable, *run, "--server", apiserver,
-                "--bind-address", "127.0.0.1", "--health-port", str(health),
-                "--metrics-bind-address", f"127.0.0.1:{free_port()}", "--log-level", log_level]
+        run = (
+            ["-m", "bench.common.profiled", profile_out, "scheduler"]
+            if profile_out
+            else ["-m", "scheduler"]
+        )
+        args = [
+            sys.executable,
+            *run,
+            "--server",
+            apiserver,
+            "--bind-address",
+            "127.0.0.1",
+            "--health-port",
+            str(health),
+            "--metrics-bind-address",
+            f"127.0.0.1:{free_port()}",
+            "--log-level",
+            log_level,
+        ]
         log_path = os.path.join(log_dir, "scheduler.log")
         log = open(log_path, "wb")
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)

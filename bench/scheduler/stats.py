@@ -1,6 +1,7 @@
 """What the scheduler load test computes from the times it observed: throughput (average and per
 second, as scheduler_perf's throughput collector samples it), and the creation-to-bind latency
 percentiles and histogram."""
+
 from __future__ import annotations
 
 import math
@@ -22,6 +23,7 @@ class ThroughputJson(TypedDict):
 @dataclass(frozen=True)
 class Throughput:
     """Pods bound per second: over the whole run (first create to last bind) and per 1 s bucket."""
+
     average: float
     # Of the busy buckets: every full second from the first bind to the last.
     peak: float
@@ -30,8 +32,13 @@ class Throughput:
     seconds: float
 
     def to_json(self) -> ThroughputJson:
-        return {"average": self.average, "peak": self.peak, "p50_of_seconds": self.p50_of_seconds,
-                "seconds": self.seconds, "per_second": list(self.per_second)}
+        return {
+            "average": self.average,
+            "peak": self.peak,
+            "p50_of_seconds": self.p50_of_seconds,
+            "seconds": self.seconds,
+            "per_second": list(self.per_second),
+        }
 
 
 def throughput(start: float, bound_at: Sequence[float], bucket: float = 1.0) -> Throughput:
@@ -47,9 +54,13 @@ def throughput(start: float, bound_at: Sequence[float], bucket: float = 1.0) -> 
     # The last bucket is partial; leave it out of the per-second figures unless it is the only one.
     busy = buckets[first:-1] or buckets[first:]
     rates = sorted(n / bucket for n in busy)
-    return Throughput(average=len(bound_at) / seconds, peak=rates[-1],
-                      p50_of_seconds=percentile(rates, 50), per_second=tuple(buckets),
-                      seconds=seconds)
+    return Throughput(
+        average=len(bound_at) / seconds,
+        peak=rates[-1],
+        p50_of_seconds=percentile(rates, 50),
+        per_second=tuple(buckets),
+        seconds=seconds,
+    )
 
 
 def latencies(created_at: Mapping[str, float], bound_at: Mapping[str, float]) -> list[float]:
@@ -63,9 +74,13 @@ def latency_summary(values: Sequence[float]) -> dict[str, float | None]:
     def clean(v: float) -> float | None:
         return None if math.isnan(v) else v
 
-    return {"count": len(ordered), "p50": clean(percentile(ordered, 50)),
-            "p90": clean(percentile(ordered, 90)), "p99": clean(percentile(ordered, 99)),
-            "max": ordered[-1] if ordered else None}
+    return {
+        "count": len(ordered),
+        "p50": clean(percentile(ordered, 50)),
+        "p90": clean(percentile(ordered, 90)),
+        "p99": clean(percentile(ordered, 99)),
+        "max": ordered[-1] if ordered else None,
+    }
 
 
 def histogram(values: Sequence[float], bins: int = 40) -> tuple[list[float], list[int]]:

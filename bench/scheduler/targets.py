@@ -11,6 +11,7 @@ samples they keep and in the figure they compare with their threshold.
   SchedulingBasic 5000 nodes / 10000 pods' threshold 680 (misc/performance-config.yaml): samples
   start once some pod is scheduled, the first of them skipped (it only sets the baseline), and
   stop when the last pod is scheduled; the test fails when their Average <= threshold."""
+
 from __future__ import annotations
 
 import math
@@ -24,6 +25,7 @@ SCHEDULER_PERF_THRESHOLD = 680.0
 class Clusterloader2Verdict(TypedDict):
     """The samples' ranks as its gather reports them; met when the best second reaches the
     threshold."""
+
     samples: int
     perc50: float
     perc90: float
@@ -35,6 +37,7 @@ class Clusterloader2Verdict(TypedDict):
 
 class SchedulerPerfVerdict(TypedDict):
     """The samples' average; met when it is above the threshold."""
+
     samples: int
     average: float
     threshold: float
@@ -43,6 +46,7 @@ class SchedulerPerfVerdict(TypedDict):
 
 class Targets(TypedDict):
     """A run's verdict by each harness (the result's "targets")."""
+
     clusterloader2: Clusterloader2Verdict
     scheduler_perf: SchedulerPerfVerdict
 
@@ -51,25 +55,44 @@ def _rank(ordered: Sequence[float], p: int) -> float:
     return ordered[math.ceil(len(ordered) * p / 100) - 1]
 
 
-def clusterloader2(per_second: Sequence[int],
-                   threshold: float = CLUSTERLOADER2_THRESHOLD) -> Clusterloader2Verdict:
+def clusterloader2(
+    per_second: Sequence[int], threshold: float = CLUSTERLOADER2_THRESHOLD
+) -> Clusterloader2Verdict:
     """`per_second`: pods bound in each second from the first Create (the last second partial,
     as the harness's next tick would count it)."""
     ordered = sorted(float(n) for n in per_second)
     if not ordered:
-        return {"samples": 0, "perc50": 0.0, "perc90": 0.0, "perc99": 0.0, "max": 0.0,
-                "threshold": threshold, "met": False}
-    return {"samples": len(ordered), "perc50": _rank(ordered, 50),
-            "perc90": _rank(ordered, 90), "perc99": _rank(ordered, 99), "max": ordered[-1],
-            "threshold": threshold, "met": ordered[-1] >= threshold}
+        return {
+            "samples": 0,
+            "perc50": 0.0,
+            "perc90": 0.0,
+            "perc99": 0.0,
+            "max": 0.0,
+            "threshold": threshold,
+            "met": False,
+        }
+    return {
+        "samples": len(ordered),
+        "perc50": _rank(ordered, 50),
+        "perc90": _rank(ordered, 90),
+        "perc99": _rank(ordered, 99),
+        "max": ordered[-1],
+        "threshold": threshold,
+        "met": ordered[-1] >= threshold,
+    }
 
 
-def scheduler_perf(per_second: Sequence[int],
-                   threshold: float = SCHEDULER_PERF_THRESHOLD) -> SchedulerPerfVerdict:
+def scheduler_perf(
+    per_second: Sequence[int], threshold: float = SCHEDULER_PERF_THRESHOLD
+) -> SchedulerPerfVerdict:
     """`per_second` as for clusterloader2: the seconds before the first bind, the first second
     with one (the baseline) and the last, partial second are not samples."""
     first = next((i for i, n in enumerate(per_second) if n), None)
-    samples = [] if first is None else list(per_second[first + 1:-1])
+    samples = [] if first is None else list(per_second[first + 1 : -1])
     average = sum(samples) / len(samples) if samples else 0.0
-    return {"samples": len(samples), "average": average, "threshold": threshold,
-            "met": average > threshold}
+    return {
+        "samples": len(samples),
+        "average": average,
+        "threshold": threshold,
+        "met": average > threshold,
+    }

@@ -10,6 +10,7 @@ Workloads (scheduler_perf's names in brackets):
 - taints:          half the nodes tainted NoSchedule, half the pods tolerate it;
 - mixed:           all of the above, and one pod in ten asks for a label no node has, so it stays
                    unschedulable (PodScheduled=False) while the others are bound."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,18 +59,32 @@ def hollow_node(name: str, index: int, workload: str, run_id: str, now: str) -> 
     cidr_int = _POD_CIDR_BASE + (index << 8)
     cidr = f"{cidr_int >> 24}.{(cidr_int >> 16) & 255}.{(cidr_int >> 8) & 255}.0/24"
     node = core_pb2.Node(
-        api_version="v1", kind="Node",
-        metadata=meta_pb2.ObjectMeta(name=name, labels={
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-            ZONE_LABEL: zone_of(index), HOLLOW_LABEL: "true", RUN_LABEL: run_id}),
-        spec=core_pb2.NodeSpec(pod_cidr=cidr, pod_cidrs=[cidr]))
+        api_version="v1",
+        kind="Node",
+        metadata=meta_pb2.ObjectMeta(
+            name=name,
+            labels={
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                ZONE_LABEL: zone_of(index),
+                HOLLOW_LABEL: "true",
+                RUN_LABEL: run_id,
+            },
+        ),
+        spec=core_pb2.NodeSpec(pod_cidr=cidr, pod_cidrs=[cidr]),
+    )
     if node_tainted(workload, index):
         node.spec.taints.add(key=TAINT_KEY, value=TAINT_VALUE, effect="NoSchedule")
     node.status.capacity.update(NODE_CAPACITY)
     node.status.allocatable.update(NODE_CAPACITY)
-    node.status.conditions.add(type="Ready", status="True", reason="KubeletReady",
-                               message="hollow node", last_heartbeat_time=now,
-                               last_transition_time=now)
+    node.status.conditions.add(
+        type="Ready",
+        status="True",
+        reason="KubeletReady",
+        message="hollow node",
+        last_heartbeat_time=now,
+        last_transition_time=now,
+    )
     node.status.node_info.kubelet_version = "hollow"
     return node
 
@@ -77,6 +92,7 @@ def hollow_node(name: str, index: int, workload: str, run_id: str, now: str) -> 
 @dataclass(frozen=True)
 class PodKind:
     """What a workload's i-th pod asks for."""
+
     node_selector: bool = False
     node_affinity: bool = False
     tolerates_taint: bool = False
@@ -95,8 +111,13 @@ def pod_kind(workload: str, index: int) -> PodKind:
         return PodKind(tolerates_taint=index % 2 == 0)
     if workload == "mixed":
         slot = index % 10
-        return PodKind(node_selector=slot == 6, node_affinity=slot == 7,
-                       tolerates_taint=slot == 8, spread=slot == 5, unschedulable=slot == 9)
+        return PodKind(
+            node_selector=slot == 6,
+            node_affinity=slot == 7,
+            tolerates_taint=slot == 8,
+            spread=slot == 5,
+            unschedulable=slot == 9,
+        )
     raise ValueError(f"workload {workload!r}: expected one of {', '.join(WORKLOADS)}")
 
 
@@ -110,27 +131,38 @@ def bench_pod(name: str, namespace: str, index: int, workload: str, run_id: str)
     if kind.spread:
         labels[SPREAD_LABEL] = run_id
     pod = core_pb2.Pod(
-        api_version="v1", kind="Pod",
+        api_version="v1",
+        kind="Pod",
         metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels=labels),
         spec=core_pb2.PodSpec(
-            containers=[core_pb2.Container(
-                name="pause", image="registry.k8s.io/pause:3.10",
-                ports=[core_pb2.ContainerPort(container_port=80)],
-                resources=core_pb2.ResourceRequirements(requests=POD_REQUESTS,
-                                                        limits=POD_REQUESTS))],
-            termination_grace_period_seconds=0))
+            containers=[
+                core_pb2.Container(
+                    name="pause",
+                    image="registry.k8s.io/pause:3.10",
+                    ports=[core_pb2.ContainerPort(container_port=80)],
+                    resources=core_pb2.ResourceRequirements(
+                        requests=POD_REQUESTS, limits=POD_REQUESTS
+                    ),
+                )
+            ],
+            termination_grace_period_seconds=0,
+        ),
+    )
     if kind.node_selector:
         pod.spec.node_selector[ZONE_LABEL] = AFFINITY_ZONES[0]
     if kind.node_affinity:
-        term = (pod.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution
-                .node_selector_terms.add())
+        affinity = pod.spec.affinity.node_affinity
+        required = affinity.required_during_scheduling_ignored_during_execution
+        term = required.node_selector_terms.add()
         term.match_expressions.add(key=ZONE_LABEL, operator="In", values=list(AFFINITY_ZONES))
     if kind.tolerates_taint:
-        pod.spec.tolerations.add(key=TAINT_KEY, operator="Equal", value=TAINT_VALUE,
-                                 effect="NoSchedule")
+        pod.spec.tolerations.add(
+            key=TAINT_KEY, operator="Equal", value=TAINT_VALUE, effect="NoSchedule"
+        )
     if kind.spread:
         constraint = pod.spec.topology_spread_constraints.add(
-            max_skew=1, topology_key=ZONE_LABEL, when_unsatisfiable="DoNotSchedule")
+            max_skew=1, topology_key=ZONE_LABEL, when_unsatisfiable="DoNotSchedule"
+        )
         constraint.label_selector.match_labels[SPREAD_LABEL] = run_id
     if kind.unschedulable:
         pod.spec.node_selector[MISSING_LABEL] = "true"

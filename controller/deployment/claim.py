@@ -4,23 +4,27 @@ ClaimReplicaSets): its own that its selector still matches; matching orphans, wh
 no longer match are released. Adoption and release are updates with the ReplicaSet's
 resourceVersion: a conflict fails the pass, which is retried against the ReplicaSet as it then
 is."""
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 
 from controller.framework.controller_ref import controller_of, new_controller_ref
-from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
-from podplane.client.clientset import Client, is_not_found
+from podplane.apimachinery import resources
 from podplane.apimachinery.selectors import LabelSelector
+from podplane.client.clientset import Client, is_not_found
 
 log = logging.getLogger(__name__)
 
 
-async def claim_replica_sets(client: Client, d: apps_pb2.Deployment, selector: LabelSelector,
-                             replica_sets: Iterable[apps_pb2.ReplicaSet]
-                             ) -> list[apps_pb2.ReplicaSet]:
+async def claim_replica_sets(
+    client: Client,
+    d: apps_pb2.Deployment,
+    selector: LabelSelector,
+    replica_sets: Iterable[apps_pb2.ReplicaSet],
+) -> list[apps_pb2.ReplicaSet]:
     """The replica sets of the deployment's namespace that it controls after the pass."""
     uid, deleting = d.metadata.uid, bool(d.metadata.deletion_timestamp)
     claimed: list[apps_pb2.ReplicaSet] = []
@@ -54,8 +58,9 @@ async def _may_adopt(client: Client, d: apps_pb2.Deployment) -> bool:
     return bool(fresh.metadata.uid == d.metadata.uid and not fresh.metadata.deletion_timestamp)
 
 
-async def _set_owner(client: Client, rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment, *,
-                     own: bool) -> apps_pb2.ReplicaSet | None:
+async def _set_owner(
+    client: Client, rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment, *, own: bool
+) -> apps_pb2.ReplicaSet | None:
     updated = apps_pb2.ReplicaSet()
     updated.CopyFrom(rs)
     refs = [r for r in updated.metadata.owner_references if r.uid != d.metadata.uid]
@@ -69,6 +74,11 @@ async def _set_owner(client: Client, rs: apps_pb2.ReplicaSet, d: apps_pb2.Deploy
         if is_not_found(e):
             return None
         raise
-    log.info("deployment %s/%s %s replica set %s", d.metadata.namespace, d.metadata.name,
-             "adopted" if own else "released", rs.metadata.name)
+    log.info(
+        "deployment %s/%s %s replica set %s",
+        d.metadata.namespace,
+        d.metadata.name,
+        "adopted" if own else "released",
+        rs.metadata.name,
+    )
     return result

@@ -4,6 +4,7 @@ the replicas to it, RollingUpdate within maxSurge and maxUnavailable, Recreate a
 pod is gone. Revisions are annotations on the ReplicaSets; the oldest ones beyond
 revisionHistoryLimit with no replicas are deleted. The ReplicaSet controller makes the pods; this
 one only sizes ReplicaSets and reads their status back."""
+
 from __future__ import annotations
 
 import logging
@@ -13,19 +14,19 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from controller.deployment import status as ds
 from controller.deployment import revision as revisions
 from controller.deployment import rollout
-from controller.framework.controller_ref import controller_of, new_controller_ref
+from controller.deployment import status as ds
 from controller.deployment.claim import claim_replica_sets
+from controller.framework.controller_ref import controller_of, new_controller_ref
 from controller.framework.reconciler import ReconcileLoop
-from podplane.apimachinery import resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
+from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 from podplane.client.clientset import Client, is_already_exists, is_conflict, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, object_key
-from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,20 @@ def _copy(obj: M) -> M:
     return out
 
 
-def _replace(rss: Sequence[apps_pb2.ReplicaSet],
-             updated: apps_pb2.ReplicaSet) -> list[apps_pb2.ReplicaSet]:
+def _replace(
+    rss: Sequence[apps_pb2.ReplicaSet], updated: apps_pb2.ReplicaSet
+) -> list[apps_pb2.ReplicaSet]:
     return [updated if rs.metadata.uid == updated.metadata.uid else rs for rs in rss]
 
 
 class DeploymentController:
-    def __init__(self, client: Client, *, workers: int = DEFAULT_WORKERS,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self._clock = clock
         self.deployments: Informer[apps_pb2.Deployment] = Informer(client.deployments)
@@ -60,14 +67,20 @@ class DeploymentController:
         for informer in (self.deployments, self.replicasets, self.pods):
             informer.add_index(NAMESPACE_INDEX, lambda o: [o.metadata.namespace])
         self.recorder = EventRecorder(client, "deployment-controller")
-        self.loop = ReconcileLoop("deployment", self.reconcile,
-                                  [self.deployments, self.replicasets, self.pods],
-                                  workers=workers)
-        self.deployments.add_handler(on_add=self._enqueue,
-                                     on_update=lambda _old, new: self._enqueue(new),
-                                     on_delete=self._enqueue)
-        self.replicasets.add_handler(on_add=self._rs_added, on_update=self._rs_updated,
-                                     on_delete=self._rs_deleted)
+        self.loop = ReconcileLoop(
+            "deployment",
+            self.reconcile,
+            [self.deployments, self.replicasets, self.pods],
+            workers=workers,
+        )
+        self.deployments.add_handler(
+            on_add=self._enqueue,
+            on_update=lambda _old, new: self._enqueue(new),
+            on_delete=self._enqueue,
+        )
+        self.replicasets.add_handler(
+            on_add=self._rs_added, on_update=self._rs_updated, on_delete=self._rs_deleted
+        )
         self.pods.add_handler(on_delete=self._pod_deleted)
 
     async def run(self) -> None:
@@ -107,8 +120,9 @@ class DeploymentController:
         for key in {self._owner_key(old), self._owner_key(new)}:
             if key is not None:
                 self.loop.enqueue(key)
-        if controller_of(new) is None and (old.metadata.labels != new.metadata.labels
-                                           or controller_of(old) is not None):
+        if controller_of(new) is None and (
+            old.metadata.labels != new.metadata.labels or controller_of(old) is not None
+        ):
             self._enqueue_selecting(new)
 
     def _rs_deleted(self, rs: apps_pb2.ReplicaSet) -> None:
@@ -137,12 +151,19 @@ class DeploymentController:
             log.warning("deployment %s: invalid selector: %s", key, e)
             return None
         if selector.empty:
-            self.recorder.record(d, WARNING, "SelectingAll", "This deployment is selecting all "
-                                 "pods. A non-empty selector is required.")
+            self.recorder.record(
+                d,
+                WARNING,
+                "SelectingAll",
+                "This deployment is selecting all pods. A non-empty selector is required.",
+            )
             return None
         rss = await claim_replica_sets(
-            self.client, d, selector,
-            self.replicasets.by_index(NAMESPACE_INDEX, d.metadata.namespace))
+            self.client,
+            d,
+            selector,
+            self.replicasets.by_index(NAMESPACE_INDEX, d.metadata.namespace),
+        )
         if d.metadata.deletion_timestamp:
             new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
             return await self._sync_status(d, [*old_rss, new_rs], new_rs)
@@ -154,7 +175,7 @@ class DeploymentController:
         return await self._rollout_rolling(d, rss)
 
     async def _new_and_old(
-            self, d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet], create: bool
+        self, d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet], create: bool
     ) -> tuple[apps_pb2.ReplicaSet | None, list[apps_pb2.ReplicaSet], apps_pb2.Deployment]:
         """The new replica set (its revision brought up to date, created if asked and missing),
         the old ones, and the deployment as last written (getAllReplicaSetsAndSyncRevision)."""
@@ -164,17 +185,27 @@ class DeploymentController:
         now = ds.stamp_of(self._clock())
         if existing is not None:
             rs = _copy(existing)
-            if (revisions.set_new_rs_annotations(d, rs, new_revision, exists=True)
-                    or rs.spec.min_ready_seconds != d.spec.min_ready_seconds):
+            if (
+                revisions.set_new_rs_annotations(d, rs, new_revision, exists=True)
+                or rs.spec.min_ready_seconds != d.spec.min_ready_seconds
+            ):
                 rs.spec.min_ready_seconds = d.spec.min_ready_seconds
                 return await self.client.replicasets.update(rs), old_rss, d
             meta_changed = revisions.set_deployment_revision(
-                d, rs.metadata.annotations.get(revisions.REVISION_ANNOTATION, ""))
+                d, rs.metadata.annotations.get(revisions.REVISION_ANNOTATION, "")
+            )
             status_changed = False
             if ds.has_progress_deadline(d) and ds.get_condition(d.status, ds.PROGRESSING) is None:
-                ds.set_condition(d.status, ds.new_condition(
-                    ds.PROGRESSING, "True", ds.FOUND_NEW_RS,
-                    f'Found new replica set "{rs.metadata.name}"', now))
+                ds.set_condition(
+                    d.status,
+                    ds.new_condition(
+                        ds.PROGRESSING,
+                        "True",
+                        ds.FOUND_NEW_RS,
+                        f'Found new replica set "{rs.metadata.name}"',
+                        now,
+                    ),
+                )
                 status_changed = True
             return rs, old_rss, await self._persist(d, meta_changed, status_changed)
         if not create:
@@ -191,22 +222,37 @@ class DeploymentController:
             if not is_already_exists(e):
                 message = f'Failed to create new replica set "{name}": {e}'
                 if ds.has_progress_deadline(d):
-                    ds.set_condition(d.status, ds.new_condition(
-                        ds.PROGRESSING, "False", ds.FAILED_RS_CREATE, message, now))
+                    ds.set_condition(
+                        d.status,
+                        ds.new_condition(
+                            ds.PROGRESSING, "False", ds.FAILED_RS_CREATE, message, now
+                        ),
+                    )
                     await self.client.deployments.update_status(d)
                 self.recorder.record(d, WARNING, ds.FAILED_RS_CREATE, message)
                 raise
             created = await self._existing_new_rs(d, name)
             already_existed = True
         if not already_existed and rollout.size(created) > 0:
-            self.recorder.record(d, NORMAL, "ScalingReplicaSet",
-                                 f"Scaled up replica set {name} from 0 to {rollout.size(created)}")
+            self.recorder.record(
+                d,
+                NORMAL,
+                "ScalingReplicaSet",
+                f"Scaled up replica set {name} from 0 to {rollout.size(created)}",
+            )
         meta_changed = revisions.set_deployment_revision(d, str(new_revision))
         status_changed = not already_existed and ds.has_progress_deadline(d)
         if status_changed:
-            ds.set_condition(d.status, ds.new_condition(
-                ds.PROGRESSING, "True", ds.NEW_RS_CREATED, f'Created new replica set "{name}"',
-                now))
+            ds.set_condition(
+                d.status,
+                ds.new_condition(
+                    ds.PROGRESSING,
+                    "True",
+                    ds.NEW_RS_CREATED,
+                    f'Created new replica set "{name}"',
+                    now,
+                ),
+            )
         return created, old_rss, await self._persist(d, meta_changed, status_changed)
 
     def _replica_set_for(self, d: apps_pb2.Deployment) -> apps_pb2.ReplicaSet:
@@ -234,17 +280,23 @@ class DeploymentController:
         if rs is None:
             rs = await self.client.replicasets.get(name, d.metadata.namespace)
         ref = controller_of(rs)
-        if (ref is not None and ref.uid == d.metadata.uid
-                and revisions.equal_ignore_hash(rs.spec.template, d.spec.template)):
+        if (
+            ref is not None
+            and ref.uid == d.metadata.uid
+            and revisions.equal_ignore_hash(rs.spec.template, d.spec.template)
+        ):
             return rs
         count = (d.status.collision_count if d.status.HasField("collision_count") else 0) + 1
         d.status.collision_count = count
         await self.client.deployments.update_status(d)
-        raise RuntimeError(f"replica set {name} exists with another template: hash collision; "
-                           f"collisionCount is now {count}")
+        raise RuntimeError(
+            f"replica set {name} exists with another template: hash collision; "
+            f"collisionCount is now {count}"
+        )
 
-    async def _persist(self, d: apps_pb2.Deployment, meta_changed: bool,
-                       status_changed: bool) -> apps_pb2.Deployment:
+    async def _persist(
+        self, d: apps_pb2.Deployment, meta_changed: bool, status_changed: bool
+    ) -> apps_pb2.Deployment:
         """Writes the revision annotation (Update) and the status (UpdateStatus) as needed;
         returns the deployment as stored."""
         if meta_changed:
@@ -256,13 +308,17 @@ class DeploymentController:
         return d
 
     # ------------------------------------------------------------------ strategies
-    async def _rollout_rolling(self, d: apps_pb2.Deployment,
-                               rss: list[apps_pb2.ReplicaSet]) -> float | None:
+    async def _rollout_rolling(
+        self, d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet]
+    ) -> float | None:
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=True)
         replicas = rollout.desired_replicas(d)
         if new_rs is not None and rollout.size(new_rs) != replicas:
-            target = replicas if rollout.size(new_rs) > replicas else rollout.new_rs_new_replicas(
-                d, [*old_rss, new_rs], new_rs)
+            target = (
+                replicas
+                if rollout.size(new_rs) > replicas
+                else rollout.new_rs_new_replicas(d, [*old_rss, new_rs], new_rs)
+            )
             scaled, new_rs = await self._scale(new_rs, target, d)
             if scaled:
                 return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
@@ -277,8 +333,9 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
 
-    async def _rollout_recreate(self, d: apps_pb2.Deployment,
-                                rss: list[apps_pb2.ReplicaSet]) -> float | None:
+    async def _rollout_recreate(
+        self, d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet]
+    ) -> float | None:
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
         scaled_down = False
         for rs in rollout.active(old_rss):
@@ -295,22 +352,27 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_rollout_status(d, [*old_rss, new_rs], new_rs)
 
-    def _old_pods_running(self, new_rs: apps_pb2.ReplicaSet | None,
-                          old_rss: Sequence[apps_pb2.ReplicaSet]) -> bool:
+    def _old_pods_running(
+        self, new_rs: apps_pb2.ReplicaSet | None, old_rss: Sequence[apps_pb2.ReplicaSet]
+    ) -> bool:
         if rollout.total_status(old_rss, "replicas") > 0:
             return True
         old_uids = {rs.metadata.uid for rs in old_rss} - (
-            {new_rs.metadata.uid} if new_rs is not None else set())
-        for pod in self.pods.by_index(NAMESPACE_INDEX, old_rss[0].metadata.namespace
-                                      if old_rss else ""):
+            {new_rs.metadata.uid} if new_rs is not None else set()
+        )
+        for pod in self.pods.by_index(
+            NAMESPACE_INDEX, old_rss[0].metadata.namespace if old_rss else ""
+        ):
             ref = controller_of(pod)
-            if ref is not None and ref.uid in old_uids and pod.status.phase not in (
-                    "Succeeded", "Failed"):
+            if (
+                ref is not None
+                and ref.uid in old_uids
+                and pod.status.phase not in ("Succeeded", "Failed")
+            ):
                 return True
         return False
 
-    async def _sync(self, d: apps_pb2.Deployment,
-                    rss: list[apps_pb2.ReplicaSet]) -> float | None:
+    async def _sync(self, d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet]) -> float | None:
         """A paused deployment, or one whose replicas changed: resize without rolling."""
         new_rs, old_rss, d = await self._new_and_old(d, rss, create=False)
         sizes = rollout.scale_sizes(d, new_rs, old_rss)
@@ -325,8 +387,9 @@ class DeploymentController:
             await self._cleanup(d, old_rss)
         return await self._sync_status(d, [*old_rss, new_rs], new_rs)
 
-    async def _scale(self, rs: apps_pb2.ReplicaSet, size: int, d: apps_pb2.Deployment, *,
-                     annotate: bool = False) -> tuple[bool, apps_pb2.ReplicaSet]:
+    async def _scale(
+        self, rs: apps_pb2.ReplicaSet, size: int, d: apps_pb2.Deployment, *, annotate: bool = False
+    ) -> tuple[bool, apps_pb2.ReplicaSet]:
         """Resizes the replica set (and records its replicas annotations); with annotate, also
         when only the annotations are out of date. Returns (resized, the replica set)."""
         resize = rollout.size(rs) != size
@@ -338,27 +401,37 @@ class DeploymentController:
         updated = await self.client.replicasets.update(updated)
         if resize:
             direction = "up" if size > rollout.size(rs) else "down"
-            self.recorder.record(d, NORMAL, "ScalingReplicaSet",
-                                 f"Scaled {direction} replica set {rs.metadata.name} from "
-                                 f"{rollout.size(rs)} to {size}")
+            self.recorder.record(
+                d,
+                NORMAL,
+                "ScalingReplicaSet",
+                f"Scaled {direction} replica set {rs.metadata.name} from "
+                f"{rollout.size(rs)} to {size}",
+            )
         return resize, updated
 
-    async def _cleanup(self, d: apps_pb2.Deployment,
-                       old_rss: Sequence[apps_pb2.ReplicaSet]) -> None:
+    async def _cleanup(
+        self, d: apps_pb2.Deployment, old_rss: Sequence[apps_pb2.ReplicaSet]
+    ) -> None:
         """Deletes the oldest replica sets beyond revisionHistoryLimit that have no pods."""
         if not d.spec.HasField("revision_history_limit"):
             return
         alive = [rs for rs in old_rss if not rs.metadata.deletion_timestamp]
         excess = len(alive) - d.spec.revision_history_limit
-        for rs in revisions.by_revision(alive)[:max(excess, 0)]:
-            if (rs.status.replicas or rollout.size(rs)
-                    or rs.metadata.generation > rs.status.observed_generation):
+        for rs in revisions.by_revision(alive)[: max(excess, 0)]:
+            if (
+                rs.status.replicas
+                or rollout.size(rs)
+                or rs.metadata.generation > rs.status.observed_generation
+            ):
                 continue
             try:
-                await self.client.replicasets.delete(rs.metadata.name, rs.metadata.namespace,
-                                                     uid=rs.metadata.uid)
-                log.info("deployment %s: deleted old replica set %s", d.metadata.name,
-                         rs.metadata.name)
+                await self.client.replicasets.delete(
+                    rs.metadata.name, rs.metadata.namespace, uid=rs.metadata.uid
+                )
+                log.info(
+                    "deployment %s: deleted old replica set %s", d.metadata.name, rs.metadata.name
+                )
             except Exception as e:
                 if not (is_not_found(e) or is_conflict(e)):
                     raise
@@ -375,19 +448,24 @@ class DeploymentController:
         paused = cond is not None and cond.reason == ds.PAUSED
         now = ds.stamp_of(self._clock())
         if d.spec.paused and not paused:
-            condition = ds.new_condition(ds.PROGRESSING, "Unknown", ds.PAUSED,
-                                         "Deployment is paused", now)
+            condition = ds.new_condition(
+                ds.PROGRESSING, "Unknown", ds.PAUSED, "Deployment is paused", now
+            )
         elif not d.spec.paused and paused:
-            condition = ds.new_condition(ds.PROGRESSING, "Unknown", ds.RESUMED,
-                                         "Deployment is resumed", now)
+            condition = ds.new_condition(
+                ds.PROGRESSING, "Unknown", ds.RESUMED, "Deployment is resumed", now
+            )
         else:
             return d
         ds.set_condition(d.status, condition)
         return await self.client.deployments.update_status(d)
 
-    async def _sync_status(self, d: apps_pb2.Deployment,
-                           all_rss: Sequence[apps_pb2.ReplicaSet | None],
-                           new_rs: apps_pb2.ReplicaSet | None) -> float | None:
+    async def _sync_status(
+        self,
+        d: apps_pb2.Deployment,
+        all_rss: Sequence[apps_pb2.ReplicaSet | None],
+        new_rs: apps_pb2.ReplicaSet | None,
+    ) -> float | None:
         """The counts and Available only (syncDeploymentStatus); Progressing is left as is."""
         status = ds.calculate_status(all_rss, new_rs, d, ds.stamp_of(self._clock()))
         if status != d.status:
@@ -395,9 +473,12 @@ class DeploymentController:
             await self.client.deployments.update_status(d)
         return None
 
-    async def _sync_rollout_status(self, d: apps_pb2.Deployment,
-                                   all_rss: Sequence[apps_pb2.ReplicaSet | None],
-                                   new_rs: apps_pb2.ReplicaSet | None) -> float | None:
+    async def _sync_rollout_status(
+        self,
+        d: apps_pb2.Deployment,
+        all_rss: Sequence[apps_pb2.ReplicaSet | None],
+        new_rs: apps_pb2.ReplicaSet | None,
+    ) -> float | None:
         now = self._clock()
         status = ds.rollout_status(all_rss, new_rs, d, now)
         if status == d.status:

@@ -2,13 +2,18 @@
 deployment/util/deployment_util.go, controller_utils.go ComputeHash): the pod-template hash that
 names each ReplicaSet, which one carries the Deployment's current template, and the revision
 annotations (only ever raised; the replaced ones kept in revision-history)."""
+
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 
-from controller.deployment.rollout import (DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
-                                           by_creation, set_replicas_annotations)
+from controller.deployment.rollout import (
+    DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION,
+    by_creation,
+    set_replicas_annotations,
+)
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
@@ -18,9 +23,16 @@ REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 # Deployment annotations not copied to its ReplicaSets (skipCopyAnnotation).
-NOT_COPIED = frozenset({LAST_APPLIED_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
-                        DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
-                        "deprecated.deployment.rollback.to"})
+NOT_COPIED = frozenset(
+    {
+        LAST_APPLIED_ANNOTATION,
+        REVISION_ANNOTATION,
+        REVISION_HISTORY_ANNOTATION,
+        DESIRED_REPLICAS_ANNOTATION,
+        MAX_REPLICAS_ANNOTATION,
+        "deprecated.deployment.rollback.to",
+    }
+)
 
 
 def revision(obj: apps_pb2.ReplicaSet) -> int:
@@ -75,8 +87,9 @@ def equal_ignore_hash(a: core_pb2.PodTemplateSpec, b: core_pb2.PodTemplateSpec) 
     return bool(without_hash(a) == without_hash(b))
 
 
-def find_new_rs(d: apps_pb2.Deployment,
-                rss: Iterable[apps_pb2.ReplicaSet]) -> apps_pb2.ReplicaSet | None:
+def find_new_rs(
+    d: apps_pb2.Deployment, rss: Iterable[apps_pb2.ReplicaSet]
+) -> apps_pb2.ReplicaSet | None:
     """The oldest replica set whose template is the deployment's (FindNewReplicaSet)."""
     for rs in by_creation(rss):
         if equal_ignore_hash(rs.spec.template, d.spec.template):
@@ -99,8 +112,9 @@ def copy_annotations_to_rs(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet) -> b
 _MAX_REVISION_HISTORY_CHARS = 2000
 
 
-def set_new_rs_annotations(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet, new_revision: int,
-                           exists: bool) -> bool:
+def set_new_rs_annotations(
+    d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet, new_revision: int, exists: bool
+) -> bool:
     """SetNewReplicaSetAnnotations: the deployment's annotations, the revision (only ever
     raised; the one it replaces goes to revision-history, as when a rollback revives an old
     replica set), and for a replica set about to be created the replicas annotations."""

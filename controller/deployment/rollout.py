@@ -3,6 +3,7 @@ deployment_util.go, rolling.go, sync.go): maxSurge and maxUnavailable resolved a
 how far the new ReplicaSet may grow and the old ones shrink in one step, and proportional scaling
 when the Deployment's replicas change. Pure functions over cached objects; the controller applies
 what they decide."""
+
 from __future__ import annotations
 
 import re
@@ -18,6 +19,7 @@ _PERCENT = re.compile(r"^([0-9]+)%$")
 
 # ---------------------------------------------------------------- maxSurge, maxUnavailable
 
+
 def scaled_value(value: str, total: int, round_up: bool) -> int:
     """An int-or-percent against `total` (GetScaledValueFromIntOrPercent): "2" is 2; "25%" of 10
     is 3 rounded up, 2 rounded down."""
@@ -25,8 +27,10 @@ def scaled_value(value: str, total: int, round_up: bool) -> int:
         return int(value)
     m = _PERCENT.match(value)
     if not m:
-        raise ValueError(f"invalid value for IntOrString: invalid value {value!r}: must be an "
-                         "integer or percentage (e.g. '5%')")
+        raise ValueError(
+            f"invalid value for IntOrString: invalid value {value!r}: must be an "
+            "integer or percentage (e.g. '5%')"
+        )
     scaled = int(m.group(1)) * total
     return -(-scaled // 100) if round_up else scaled // 100
 
@@ -71,6 +75,7 @@ def min_available(d: apps_pb2.Deployment) -> int:
 
 # ---------------------------------------------------------------- counting replica sets
 
+
 def size(rs: apps_pb2.ReplicaSet) -> int:
     return int(rs.spec.replicas)
 
@@ -95,8 +100,10 @@ def by_creation(rss: Iterable[apps_pb2.ReplicaSet]) -> list[apps_pb2.ReplicaSet]
 
 # ---------------------------------------------------------------- one rolling step
 
-def new_rs_new_replicas(d: apps_pb2.Deployment, all_rss: Sequence[apps_pb2.ReplicaSet],
-                        new_rs: apps_pb2.ReplicaSet) -> int:
+
+def new_rs_new_replicas(
+    d: apps_pb2.Deployment, all_rss: Sequence[apps_pb2.ReplicaSet], new_rs: apps_pb2.ReplicaSet
+) -> int:
     """How big the new replica set may be now (NewRSNewReplicas): under RollingUpdate, as big as
     keeps every replica set's pods within replicas + maxSurge; under Recreate, replicas."""
     replicas = desired_replicas(d)
@@ -109,8 +116,11 @@ def new_rs_new_replicas(d: apps_pb2.Deployment, all_rss: Sequence[apps_pb2.Repli
     return size(new_rs) + min(most - current, replicas - size(new_rs))
 
 
-def old_rs_sizes(d: apps_pb2.Deployment, new_rs: apps_pb2.ReplicaSet | None,
-                 old_rss: Sequence[apps_pb2.ReplicaSet]) -> dict[str, int]:
+def old_rs_sizes(
+    d: apps_pb2.Deployment,
+    new_rs: apps_pb2.ReplicaSet | None,
+    old_rss: Sequence[apps_pb2.ReplicaSet],
+) -> dict[str, int]:
     """How small the old replica sets may become now (reconcileOldReplicaSets): first the pods
     that are not available anyway (cleanupUnhealthyReplicas), then available ones as long as
     replicas - maxUnavailable pods stay available (scaleDownOldReplicaSetsForRollingUpdate).
@@ -153,11 +163,15 @@ def old_rs_sizes(d: apps_pb2.Deployment, new_rs: apps_pb2.ReplicaSet | None,
         step = min(sizes[name], excess)
         sizes[name] -= step
         excess -= step
-    return {rs.metadata.name: sizes[rs.metadata.name] for rs in old_rss
-            if sizes[rs.metadata.name] != size(rs)}
+    return {
+        rs.metadata.name: sizes[rs.metadata.name]
+        for rs in old_rss
+        if sizes[rs.metadata.name] != size(rs)
+    }
 
 
 # ---------------------------------------------------------------- scaling (replicas changed)
+
 
 def replicas_annotation(rs: apps_pb2.ReplicaSet, name: str) -> int | None:
     try:
@@ -168,9 +182,10 @@ def replicas_annotation(rs: apps_pb2.ReplicaSet, name: str) -> int | None:
 
 def replicas_annotations_need_update(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment) -> bool:
     annotations = rs.metadata.annotations
-    return bool(annotations.get(DESIRED_REPLICAS_ANNOTATION) != str(desired_replicas(d))
-                or annotations.get(MAX_REPLICAS_ANNOTATION) != str(desired_replicas(d)
-                                                                   + max_surge(d)))
+    return bool(
+        annotations.get(DESIRED_REPLICAS_ANNOTATION) != str(desired_replicas(d))
+        or annotations.get(MAX_REPLICAS_ANNOTATION) != str(desired_replicas(d) + max_surge(d))
+    )
 
 
 def set_replicas_annotations(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment) -> bool:
@@ -194,13 +209,16 @@ def is_saturated(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet | None) -> bool
     if rs is None:
         return False
     replicas = desired_replicas(d)
-    return (size(rs) == replicas
-            and replicas_annotation(rs, DESIRED_REPLICAS_ANNOTATION) == replicas
-            and rs.status.available_replicas == replicas)
+    return (
+        size(rs) == replicas
+        and replicas_annotation(rs, DESIRED_REPLICAS_ANNOTATION) == replicas
+        and rs.status.available_replicas == replicas
+    )
 
 
-def find_active_or_latest(new_rs: apps_pb2.ReplicaSet | None,
-                          old_rss: Sequence[apps_pb2.ReplicaSet]) -> apps_pb2.ReplicaSet | None:
+def find_active_or_latest(
+    new_rs: apps_pb2.ReplicaSet | None, old_rss: Sequence[apps_pb2.ReplicaSet]
+) -> apps_pb2.ReplicaSet | None:
     """The one replica set to give all replicas when at most one is active; None otherwise."""
     if new_rs is None and not old_rss:
         return None
@@ -231,8 +249,11 @@ def proportion(rs: apps_pb2.ReplicaSet, d: apps_pb2.Deployment, to_add: int, add
     return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
 
-def scale_sizes(d: apps_pb2.Deployment, new_rs: apps_pb2.ReplicaSet | None,
-                old_rss: Sequence[apps_pb2.ReplicaSet]) -> dict[str, int]:
+def scale_sizes(
+    d: apps_pb2.Deployment,
+    new_rs: apps_pb2.ReplicaSet | None,
+    old_rss: Sequence[apps_pb2.ReplicaSet],
+) -> dict[str, int]:
     """New sizes after the deployment's replicas changed (the controller's scale()): all to the
     one active replica set; old ones to 0 when the new one is saturated; otherwise the change
     spread over the active ones in proportion to their sizes, the rest to the largest."""

@@ -3,6 +3,7 @@ controls a pod, and how a controller claims pods: it keeps those it controls tha
 still matches, adopts matching orphans and releases those it controls that no longer match.
 Adoption and release are updates with the pod's resourceVersion, redone on a conflict against
 the pod as it now is."""
+
 from __future__ import annotations
 
 import logging
@@ -11,12 +12,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from controller.framework.objects import Object
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.clientset import ResourceClient, is_not_found
-from podplane.client.conflicts import get_same, update_on_conflict
 from podplane.apimachinery.resources import Resource
 from podplane.apimachinery.selectors import LabelSelector
+from podplane.client.clientset import ResourceClient, is_not_found
+from podplane.client.conflicts import get_same, update_on_conflict
 
 log = logging.getLogger(__name__)
+
 
 def controller_of(obj: Object) -> meta_pb2.OwnerReference | None:
     """The ownerReference with controller: true, if any (metav1.GetControllerOf)."""
@@ -29,9 +31,14 @@ def controller_of(obj: Object) -> meta_pb2.OwnerReference | None:
 def new_controller_ref(owner: Object, resource: Resource) -> meta_pb2.OwnerReference:
     """metav1.NewControllerRef: the owner controls the dependent and blocks its foreground
     deletion until the dependent is gone."""
-    return meta_pb2.OwnerReference(api_version=resource.api_version, kind=resource.kind,
-                                   name=owner.metadata.name, uid=owner.metadata.uid,
-                                   controller=True, block_owner_deletion=True)
+    return meta_pb2.OwnerReference(
+        api_version=resource.api_version,
+        kind=resource.kind,
+        name=owner.metadata.name,
+        uid=owner.metadata.uid,
+        controller=True,
+        block_owner_deletion=True,
+    )
 
 
 def pod_key(pod: core_pb2.Pod) -> str:
@@ -41,8 +48,14 @@ def pod_key(pod: core_pb2.Pod) -> str:
 class PodClaim:
     """One claim pass of an owner over the active pods of its namespace (ClaimPods)."""
 
-    def __init__(self, pods: ResourceClient[core_pb2.Pod], owner: Object, resource: Resource,
-                 selector: LabelSelector, fresh_owner: Callable[[], Awaitable[Object]]) -> None:
+    def __init__(
+        self,
+        pods: ResourceClient[core_pb2.Pod],
+        owner: Object,
+        resource: Resource,
+        selector: LabelSelector,
+        fresh_owner: Callable[[], Awaitable[Object]],
+    ) -> None:
         self._pods = pods
         self._owner = owner
         self._resource = resource
@@ -88,11 +101,18 @@ class PodClaim:
                 else:
                     raise
             meta = self._owner.metadata
-            self._may_adopt = (fresh is not None and fresh.metadata.uid == meta.uid
-                               and not fresh.metadata.deletion_timestamp)
+            self._may_adopt = (
+                fresh is not None
+                and fresh.metadata.uid == meta.uid
+                and not fresh.metadata.deletion_timestamp
+            )
             if not self._may_adopt:
-                log.info("%s %s/%s is gone or being deleted: adopting nothing",
-                         self._resource.kind, meta.namespace, meta.name)
+                log.info(
+                    "%s %s/%s is gone or being deleted: adopting nothing",
+                    self._resource.kind,
+                    meta.namespace,
+                    meta.name,
+                )
         return self._may_adopt
 
     async def _adopt(self, pod: core_pb2.Pod) -> core_pb2.Pod | None:
@@ -103,18 +123,28 @@ class PodClaim:
         owner_uid = self._owner.metadata.uid
 
         def add_reference(p: core_pb2.Pod) -> bool:
-            if controller_of(p) is not None or not self._matches(p) or p.metadata.deletion_timestamp:
+            if (
+                controller_of(p) is not None
+                or not self._matches(p)
+                or p.metadata.deletion_timestamp
+            ):
                 return False
             p.metadata.owner_references.append(new_controller_ref(self._owner, self._resource))
             return True
 
-        result = await update_on_conflict(pod, add_reference, self._pods.update, self._refetch,
-                                          what=f"adopting pod {pod_key(pod)}")
+        result = await update_on_conflict(
+            pod,
+            add_reference,
+            self._pods.update,
+            self._refetch,
+            what=f"adopting pod {pod_key(pod)}",
+        )
         ref = controller_of(result) if result is not None else None
         if ref is None or ref.uid != owner_uid:
             return None
-        log.info("%s %s adopted pod %s", self._resource.kind, self._owner.metadata.name,
-                 pod_key(pod))
+        log.info(
+            "%s %s adopted pod %s", self._resource.kind, self._owner.metadata.name, pod_key(pod)
+        )
         return result
 
     async def _release(self, pod: core_pb2.Pod) -> None:
@@ -129,12 +159,22 @@ class PodClaim:
             p.metadata.owner_references.extend(keep)
             return True
 
-        released = await update_on_conflict(pod, drop_reference, self._pods.update, self._refetch,
-                                            what=f"releasing pod {pod_key(pod)}")
-        if released is not None and not any(r.uid == uid
-                                            for r in released.metadata.owner_references):
-            log.info("%s %s released pod %s", self._resource.kind, self._owner.metadata.name,
-                     pod_key(pod))
+        released = await update_on_conflict(
+            pod,
+            drop_reference,
+            self._pods.update,
+            self._refetch,
+            what=f"releasing pod {pod_key(pod)}",
+        )
+        if released is not None and not any(
+            r.uid == uid for r in released.metadata.owner_references
+        ):
+            log.info(
+                "%s %s released pod %s",
+                self._resource.kind,
+                self._owner.metadata.name,
+                pod_key(pod),
+            )
 
     async def _refetch(self, pod: core_pb2.Pod) -> core_pb2.Pod | None:
         return await get_same(self._pods, pod)

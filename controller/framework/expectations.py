@@ -7,6 +7,7 @@ and which deletions it expects for the owner; informer events lower the count; u
 seen (or the expectations time out, in case an event was never going to come) the owner's pods are
 not managed. A fresh process has no expectations: its informers list first, so its cache already
 shows whatever a previous process wrote."""
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,9 @@ class _Expected:
 
 
 class Expectations:
-    def __init__(self, *, timeout: float = EXPECTATIONS_TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, timeout: float = EXPECTATIONS_TIMEOUT, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._timeout = timeout
         self._clock = clock
         self._by_owner: dict[str, _Expected] = {}

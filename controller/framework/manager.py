@@ -1,5 +1,6 @@
 """Runs the controllers together (kube-controller-manager). One failing stops the manager, so that
 its supervisor restarts it rather than leaving a controller silently dead."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,7 @@ class Controller(Protocol):
 @dataclass(frozen=True)
 class ControllerOptions:
     """The settings controllers take from the command line (kube-controller-manager's)."""
+
     node_monitor_grace_period: float = 50.0
     node_startup_grace_period: float = 60.0
     cluster_cidr: str = "10.244.0.0/16"
@@ -41,8 +43,12 @@ ControllerFactory = Callable[[Client], Controller] | WithOptions
 
 
 class ControllerManager:
-    def __init__(self, client: Client, factories: Mapping[str, ControllerFactory],
-                 options: ControllerOptions | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        factories: Mapping[str, ControllerFactory],
+        options: ControllerOptions | None = None,
+    ) -> None:
         """Builds the controllers `factories` makes, by name."""
         self.client = client
         self.options = options or ControllerOptions()

@@ -1,5 +1,6 @@
 """What a controller reads of any API object, whatever its kind: its metadata (metav1.Object).
 Every message of podplane.api with an ObjectMeta is one."""
+
 from __future__ import annotations
 
 from typing import Protocol

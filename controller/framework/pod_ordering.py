@@ -6,6 +6,7 @@ Running; not ready before ready; lower pod-deletion-cost first; more pods of the
 its node first (rank); ready for less time first; more container restarts first; newest first.
 Times are compared exactly (the LogarithmicScaleDown bucketing is left out, so the order is
 deterministic)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -28,7 +29,7 @@ def deletion_cost(pod: core_pb2.Pod) -> int:
         cost = int(pod.metadata.annotations.get(DELETION_COST_ANNOTATION, "0"))
     except ValueError:
         return 0
-    return cost if -(2 ** 31) <= cost < 2 ** 31 else 0
+    return cost if -(2**31) <= cost < 2**31 else 0
 
 
 def _newest_first(value: str) -> tuple[int, float]:
@@ -58,23 +59,24 @@ def deletion_key(pod: core_pb2.Pod, rank: int = 0) -> DeletionKey:
     )
 
 
-def ranks_by_colocation(pods: Sequence[core_pb2.Pod],
-                        related: Sequence[core_pb2.Pod]) -> list[int]:
+def ranks_by_colocation(pods: Sequence[core_pb2.Pod], related: Sequence[core_pb2.Pod]) -> list[int]:
     """Each pod's rank: how many active related pods (its own and its siblings', e.g. the other
     ReplicaSets of one Deployment) run on its node (getPodsRankedByRelatedPodsOnSameNode)."""
     on_node = Counter(p.spec.node_name for p in related if pod_state.is_active(p))
     return [on_node[p.spec.node_name] for p in pods]
 
 
-def order_for_deletion(pods: Sequence[core_pb2.Pod],
-                       ranks: Sequence[int] | None = None) -> list[core_pb2.Pod]:
+def order_for_deletion(
+    pods: Sequence[core_pb2.Pod], ranks: Sequence[int] | None = None
+) -> list[core_pb2.Pod]:
     ranks = ranks if ranks is not None else [0] * len(pods)
     order = sorted(range(len(pods)), key=lambda i: deletion_key(pods[i], ranks[i]))
     return [pods[i] for i in order]
 
 
-def pods_to_delete(pods: Sequence[core_pb2.Pod], related: Sequence[core_pb2.Pod],
-                   count: int) -> list[core_pb2.Pod]:
+def pods_to_delete(
+    pods: Sequence[core_pb2.Pod], related: Sequence[core_pb2.Pod], count: int
+) -> list[core_pb2.Pod]:
     """The `count` pods a controller with too many deletes."""
     if count >= len(pods):
         return list(pods)

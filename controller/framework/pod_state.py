@@ -1,6 +1,7 @@
 """What the workload controllers read from a pod's state: active, ready, available (kubernetes
 pkg/controller/controller_utils.go IsPodActive, pkg/api/v1/pod/util.go IsPodReady and
 IsPodAvailable)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

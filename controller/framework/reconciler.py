@@ -2,6 +2,7 @@
 take a key at a time from a deduplicating work queue and call an idempotent reconcile(key); an error
 requeues the key with per-key exponential back-off, a requested recheck requeues it after a delay,
 success forgets it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,22 +20,29 @@ Reconcile = Callable[[str], Awaitable[float | None]]
 
 
 class ReconcileLoop:
-    def __init__(self, name: str, reconcile: Reconcile, informers: list[Informer[Any]],
-                 *, workers: int = 1, queue: WorkQueue[str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        reconcile: Reconcile,
+        informers: list[Informer[Any]],
+        *,
+        workers: int = 1,
+        queue: WorkQueue[str] | None = None,
+    ) -> None:
         self.name = name
         self.reconcile = reconcile
         self.informers = informers
         self.workers = workers
-        self.queue: WorkQueue[str] = queue or WorkQueue(base_delay=0.005, max_delay=300.0,
-                                                        name=name)
+        self.queue: WorkQueue[str] = queue or WorkQueue(
+            base_delay=0.005, max_delay=300.0, name=name
+        )
 
     def enqueue(self, key: str) -> None:
         self.queue.add(key)
 
     async def run(self) -> None:
         """Runs the informers and, once their caches are synced, the workers; until cancelled."""
-        feeds = [asyncio.create_task(i.run(), name=f"{self.name}-{i.name}")
-                 for i in self.informers]
+        feeds = [asyncio.create_task(i.run(), name=f"{self.name}-{i.name}") for i in self.informers]
         try:
             await wait_for_sync(*self.informers)
             log.info("%s controller: caches synced, %d worker(s)", self.name, self.workers)
@@ -54,8 +62,13 @@ class ReconcileLoop:
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - retried with back-off
-            log.warning("%s controller: %s: %s (retry %d)", self.name, key, e,
-                        self.queue.num_requeues(key) + 1)
+            log.warning(
+                "%s controller: %s: %s (retry %d)",
+                self.name,
+                key,
+                e,
+                self.queue.num_requeues(key) + 1,
+            )
             self.queue.add_rate_limited(key)
         else:
             self.queue.forget(key)

@@ -2,6 +2,7 @@
 `count` times, in concurrent batches of 1, 2, 4, ... so that a request bound to fail (a quota, an
 invalid template) fails once rather than hundreds of times; after a failing batch the rest are
 skipped."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +12,9 @@ from collections.abc import Awaitable, Callable
 INITIAL_BATCH_SIZE = 1
 
 
-async def slow_start_batch(count: int, fn: Callable[[], Awaitable[None]], *,
-                           initial_batch_size: int = INITIAL_BATCH_SIZE
-                           ) -> tuple[int, Exception | None]:
+async def slow_start_batch(
+    count: int, fn: Callable[[], Awaitable[None]], *, initial_batch_size: int = INITIAL_BATCH_SIZE
+) -> tuple[int, Exception | None]:
     """Returns how many calls succeeded and the first error, if a batch had one."""
     remaining, successes = count, 0
     batch = min(remaining, initial_batch_size)

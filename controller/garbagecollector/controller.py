@@ -17,6 +17,7 @@ Handlers only enqueue keys; reconcile(key) acts on one object:
 - an owner deleted with propagationPolicy=Foreground (finalizer `foregroundDeletion`): its
   dependents are deleted; once none that blocks its deletion (blockOwnerDeletion) remains, the
   finalizer is removed."""
+
 from __future__ import annotations
 
 import enum
@@ -31,10 +32,10 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.conflicts import get_same, update_on_conflict
 from podplane.client.informer import Informer, object_key
-from podplane.apimachinery.resources import Resource
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,13 @@ FOREGROUND_FINALIZER = "foregroundDeletion"
 # The kinds whose objects are owners and dependents.
 WORKLOAD_KINDS = ("Pod", "ReplicationController", "ReplicaSet", "Deployment", "Job")
 # Their messages: what the informers hold.
-Workload = (core_pb2.Pod | core_pb2.ReplicationController | apps_pb2.ReplicaSet
-            | apps_pb2.Deployment | batch_pb2.Job)
+Workload = (
+    core_pb2.Pod
+    | core_pb2.ReplicationController
+    | apps_pb2.ReplicaSet
+    | apps_pb2.Deployment
+    | batch_pb2.Job
+)
 TRACKED: tuple[Resource, ...] = tuple(r for r in resources.ALL if r.kind in WORKLOAD_KINDS)
 OWNER_UID_INDEX = "owner-uid"
 UID_INDEX = "uid"
@@ -69,7 +75,8 @@ def _waiting_for_dependents(obj: Object) -> bool:
 def _being_finalized(obj: Workload) -> bool:
     finalizers = obj.metadata.finalizers
     return bool(obj.metadata.deletion_timestamp) and (
-        ORPHAN_FINALIZER in finalizers or FOREGROUND_FINALIZER in finalizers)
+        ORPHAN_FINALIZER in finalizers or FOREGROUND_FINALIZER in finalizers
+    )
 
 
 def _owner_uids(obj: Workload) -> list[str]:
@@ -105,11 +112,16 @@ class GarbageCollector:
             informer: Informer[Workload] = Informer(client.for_resource(resource))
             informer.add_index(OWNER_UID_INDEX, _owner_uids)
             informer.add_index(UID_INDEX, lambda o: [o.metadata.uid])
-            informer.add_handler(on_add=self._on_add, on_update=self._on_update,
-                                 on_delete=self._on_delete)
+            informer.add_handler(
+                on_add=self._on_add, on_update=self._on_update, on_delete=self._on_delete
+            )
             self.informers[resource.plural] = (resource, informer)
-        self.loop = ReconcileLoop("garbagecollector", self.reconcile,
-                                  [i for _, i in self.informers.values()], workers=workers)
+        self.loop = ReconcileLoop(
+            "garbagecollector",
+            self.reconcile,
+            [i for _, i in self.informers.values()],
+            workers=workers,
+        )
 
     async def run(self) -> None:
         await self.loop.run()
@@ -124,8 +136,11 @@ class GarbageCollector:
         return resource, informer.get(rest)
 
     def dependents(self, uid: str) -> list[tuple[Resource, Workload]]:
-        return [(r, o) for r, informer in self.informers.values()
-                for o in informer.by_index(OWNER_UID_INDEX, uid)]
+        return [
+            (r, o)
+            for r, informer in self.informers.values()
+            for o in informer.by_index(OWNER_UID_INDEX, uid)
+        ]
 
     def _by_uid(self, uid: str) -> Workload | None:
         for _, informer in self.informers.values():
@@ -187,12 +202,16 @@ class GarbageCollector:
         try:
             resource = resources.by_kind(ref.kind, ref.api_version)
         except KeyError:
-            log.warning("garbage collector: unknown owner kind %s %s; leaving its dependents",
-                        ref.api_version, ref.kind)
+            log.warning(
+                "garbage collector: unknown owner kind %s %s; leaving its dependents",
+                ref.api_version,
+                ref.kind,
+            )
             return Owner.SOLID
         try:
             live: Object | None = await self.client.for_resource(resource).get(
-                ref.name, namespace if resource.namespaced else "")
+                ref.name, namespace if resource.namespaced else ""
+            )
         except Exception as e:
             if not is_not_found(e):
                 raise
@@ -204,20 +223,28 @@ class GarbageCollector:
 
     async def _attempt_to_delete(self, resource: Resource, obj: Workload) -> None:
         meta = obj.metadata
-        states = {ref.uid: await self._owner_state(ref, meta.namespace)
-                  for ref in meta.owner_references}
+        states = {
+            ref.uid: await self._owner_state(ref, meta.namespace) for ref in meta.owner_references
+        }
         gone = {uid for uid, s in states.items() if s is not Owner.SOLID}
         if not gone:
             return
         if len(gone) < len(states):
             # Some owners remain: only the references to the others go.
-            log.info("garbage collector: %s %s: removing references to owners %s",
-                     resource.kind, object_key(obj), sorted(gone))
+            log.info(
+                "garbage collector: %s %s: removing references to owners %s",
+                resource.kind,
+                object_key(obj),
+                sorted(gone),
+            )
             await self._update(resource, obj, lambda o: _drop_owner_refs(o, gone))
             return
         live = await self._live(resource, obj)
-        if live is None or live.metadata.deletion_timestamp or \
-                sorted(_owner_uids(live)) != sorted(_owner_uids(obj)):
+        if (
+            live is None
+            or live.metadata.deletion_timestamp
+            or sorted(_owner_uids(live)) != sorted(_owner_uids(obj))
+        ):
             return  # gone, going, or changed: its next event brings it back
         waiting = Owner.WAITING in states.values()
         if waiting and self.dependents(meta.uid):
@@ -228,11 +255,17 @@ class GarbageCollector:
             policy = "Foreground"
         else:
             policy = "Background"
-        log.info("garbage collector: deleting %s %s (owners %s), propagation %s", resource.kind,
-                 object_key(obj), ", ".join(f"{u}: {s.value}" for u, s in states.items()), policy)
+        log.info(
+            "garbage collector: deleting %s %s (owners %s), propagation %s",
+            resource.kind,
+            object_key(obj),
+            ", ".join(f"{u}: {s.value}" for u, s in states.items()),
+            policy,
+        )
         try:
             await self.client.for_resource(resource).delete(
-                meta.name, meta.namespace, uid=meta.uid, propagation_policy=policy)
+                meta.name, meta.namespace, uid=meta.uid, propagation_policy=policy
+            )
         except Exception as e:
             if not (is_not_found(e) or is_conflict(e)):
                 raise
@@ -242,8 +275,12 @@ class GarbageCollector:
         dependents = self.dependents(uid)
         for dep_resource, dependent in dependents:
             await self._update(dep_resource, dependent, lambda o: _drop_owner_refs(o, {uid}))
-        log.info("garbage collector: %s %s: orphaned %d dependent(s)", resource.kind,
-                 object_key(owner), len(dependents))
+        log.info(
+            "garbage collector: %s %s: orphaned %d dependent(s)",
+            resource.kind,
+            object_key(owner),
+            len(dependents),
+        )
         await self._update(resource, owner, lambda o: _drop_finalizer(o, ORPHAN_FINALIZER))
 
     async def _delete_dependents(self, resource: Resource, owner: Workload) -> float | None:
@@ -252,13 +289,21 @@ class GarbageCollector:
         for _, dependent in dependents:
             if not dependent.metadata.deletion_timestamp:
                 self._enqueue(dependent)  # deleted by its own reconcile: its owner waits
-        blocking = [d for _, d in dependents
-                    if any(r.uid == uid and r.HasField("block_owner_deletion")
-                           and r.block_owner_deletion for r in d.metadata.owner_references)]
+        blocking = [
+            d
+            for _, d in dependents
+            if any(
+                r.uid == uid and r.HasField("block_owner_deletion") and r.block_owner_deletion
+                for r in d.metadata.owner_references
+            )
+        ]
         if blocking:
             return RECHECK_SECONDS
-        log.info("garbage collector: %s %s: dependents gone; finalizing", resource.kind,
-                 object_key(owner))
+        log.info(
+            "garbage collector: %s %s: dependents gone; finalizing",
+            resource.kind,
+            object_key(owner),
+        )
         await self._update(resource, owner, lambda o: _drop_finalizer(o, FOREGROUND_FINALIZER))
         return None
 
@@ -267,13 +312,19 @@ class GarbageCollector:
         """The object as stored now; None if it is gone or replaced by one of the same name."""
         return await get_same(self.client.for_resource(resource), obj)
 
-    async def _update(self, resource: Resource, obj: Workload,
-                      change: Callable[[Workload], bool]) -> None:
+    async def _update(
+        self, resource: Resource, obj: Workload, change: Callable[[Workload], bool]
+    ) -> None:
         """Applies `change` to a copy and updates with its resourceVersion; on a conflict, again
         against the object as now stored. `change` returns False when there is nothing to do."""
         api = self.client.for_resource(resource)
-        await update_on_conflict(obj, change, api.update, lambda current: get_same(api, current),
-                                 what=f"{resource.plural} {object_key(obj)}")
+        await update_on_conflict(
+            obj,
+            change,
+            api.update,
+            lambda current: get_same(api, current),
+            what=f"{resource.plural} {object_key(obj)}",
+        )
 
 
 def _drop_owner_refs(obj: Workload, uids: set[str]) -> bool:

@@ -1,6 +1,7 @@
 """The Job controller's failure back-off (kubernetes pkg/controller/job/backoff_utils.go): when each
 of a job's pods finished, how many failed since the last success, and how long to wait before the
 next replacement pod."""
+
 from __future__ import annotations
 
 import time

@@ -6,27 +6,28 @@ failed ones after a back-off (10 s doubling to 6 min), and finishes the Job: Com
 `completions` pods have succeeded, Failed once more than `backoffLimit` pods have failed
 (BackoffLimitExceeded) or it ran past `activeDeadlineSeconds` (DeadlineExceeded, its running pods
 deleted)."""
+
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from controller.framework import pod_state
 from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
 from controller.framework.expectations import Expectations
-from controller.job.backoff import FinishClock, backoff_record, remaining_backoff
 from controller.framework.pod_ordering import order_for_deletion
 from controller.framework.reconciler import ReconcileLoop
 from controller.framework.slow_start import slow_start_batch
-from podplane.apimachinery import resources, timeutil
+from controller.job.backoff import FinishClock, backoff_record, remaining_backoff
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources, timeutil
+from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer
-from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ COMPLETIONS_REACHED = ("CompletionsReached", "Reached expected number of succeed
 
 
 # ---------------------------------------------------------------- what a sync computes
+
 
 def is_finished(status: batch_pb2.JobStatus) -> bool:
     """A job is finished once it has a true Complete or Failed condition; nothing changes after."""
@@ -76,8 +78,12 @@ def past_backoff_limit_on_failure(job: batch_pb2.Job, pods: Sequence[core_pb2.Po
     in running or pending pods count against the back-off limit."""
     if job.spec.template.spec.restart_policy != "OnFailure":
         return False
-    restarts = sum(int(s.restart_count) for p in pods if p.status.phase in ("Running", "Pending")
-                   for s in (*p.status.init_container_statuses, *p.status.container_statuses))
+    restarts = sum(
+        int(s.restart_count)
+        for p in pods
+        if p.status.phase in ("Running", "Pending")
+        for s in (*p.status.init_container_statuses, *p.status.container_statuses)
+    )
     limit = int(job.spec.backoff_limit)
     return restarts > 0 if limit == 0 else restarts >= limit
 
@@ -104,8 +110,9 @@ def new_pod(job: batch_pb2.Job) -> core_pb2.Pod:
     return pod
 
 
-def set_condition(status: batch_pb2.JobStatus, type_: str, state: str, reason: str, message: str,
-                  now: str) -> bool:
+def set_condition(
+    status: batch_pb2.JobStatus, type_: str, state: str, reason: str, message: str, now: str
+) -> bool:
     """Adds or updates a condition; False when it is already so."""
     for c in status.conditions:
         if c.type == type_:
@@ -115,9 +122,16 @@ def set_condition(status: batch_pb2.JobStatus, type_: str, state: str, reason: s
                 c.last_transition_time = now
             c.status, c.reason, c.message, c.last_probe_time = state, reason, message, now
             return True
-    status.conditions.append(batch_pb2.JobCondition(
-        type=type_, status=state, reason=reason, message=message, last_probe_time=now,
-        last_transition_time=now))
+    status.conditions.append(
+        batch_pb2.JobCondition(
+            type=type_,
+            status=state,
+            reason=reason,
+            message=message,
+            last_probe_time=now,
+            last_transition_time=now,
+        )
+    )
     return True
 
 
@@ -136,10 +150,17 @@ def _timestamp(value: str) -> float | None:
 
 # ---------------------------------------------------------------- the controller
 
+
 class JobController:
-    def __init__(self, client: Client, *, workers: int = 5, backoff: float = DEFAULT_BACKOFF,
-                 max_backoff: float = MAX_BACKOFF,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        workers: int = 5,
+        backoff: float = DEFAULT_BACKOFF,
+        max_backoff: float = MAX_BACKOFF,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.backoff, self.max_backoff = backoff, max_backoff
         self._clock = clock
@@ -155,11 +176,14 @@ class JobController:
         self.finish_clock = FinishClock(clock)
         self.recorder = EventRecorder(client, "job-controller")
         self.loop = ReconcileLoop("job", self.reconcile, [self.jobs, self.pods], workers=workers)
-        self.jobs.add_handler(on_add=self._enqueue_job,
-                              on_update=lambda _old, new: self._enqueue_job(new),
-                              on_delete=self._job_deleted)
-        self.pods.add_handler(on_add=self._pod_added, on_update=self._pod_updated,
-                              on_delete=self._pod_deleted)
+        self.jobs.add_handler(
+            on_add=self._enqueue_job,
+            on_update=lambda _old, new: self._enqueue_job(new),
+            on_delete=self._job_deleted,
+        )
+        self.pods.add_handler(
+            on_add=self._pod_added, on_update=self._pod_updated, on_delete=self._pod_deleted
+        )
 
     async def run(self) -> None:
         await self.loop.run()
@@ -228,7 +252,7 @@ class JobController:
         in_sync = self.expectations.satisfied(key)
         pods = await self._claim_pods(job)
         now = self._clock()
-        stamp = timeutil.format_time(datetime.fromtimestamp(now, timezone.utc))
+        stamp = timeutil.format_time(datetime.fromtimestamp(now, UTC))
         status = batch_pb2.JobStatus()
         status.CopyFrom(job.status)
         suspended = job.spec.HasField("suspend") and job.spec.suspend
@@ -245,8 +269,9 @@ class JobController:
         failed = sum(p.status.phase == "Failed" for p in pods)
         recheck: list[float] = []
         failure: tuple[str, str] | None = None
-        deadline = None if suspended else deadline_remaining(
-            job, _timestamp(status.start_time), now)
+        deadline = (
+            None if suspended else deadline_remaining(job, _timestamp(status.start_time), now)
+        )
         if exceeds_backoff_limit(job, failed) or past_backoff_limit_on_failure(job, active):
             failure = BACKOFF_LIMIT_EXCEEDED
         elif deadline is not None and deadline <= 0:
@@ -316,26 +341,37 @@ class JobController:
         except SelectorError as e:
             log.warning("job %s/%s: invalid selector: %s", meta.namespace, meta.name, e)
             return []
-        claim = PodClaim(self.client.pods, job, resources.JOB, selector,
-                         lambda: self.client.jobs.get(meta.name, meta.namespace))
+        claim = PodClaim(
+            self.client.pods,
+            job,
+            resources.JOB,
+            selector,
+            lambda: self.client.jobs.get(meta.name, meta.namespace),
+        )
         return await claim.claim(self.pods.by_index(NAMESPACE_INDEX, meta.namespace))
 
-    async def _manage(self, key: str, job: batch_pb2.Job, pods: Sequence[core_pb2.Pod],
-                      active: list[core_pb2.Pod], succeeded: int,
-                      now: float) -> tuple[int, float]:
+    async def _manage(
+        self,
+        key: str,
+        job: batch_pb2.Job,
+        pods: Sequence[core_pb2.Pod],
+        active: list[core_pb2.Pod],
+        succeeded: int,
+        now: float,
+    ) -> tuple[int, float]:
         """Creates or deletes pods towards want_active; returns the active count it leads to and
         how long to wait before a replacement may be created (the failure back-off)."""
         want = want_active(job, len(active), succeeded)
         if len(active) > want:
-            excess = order_for_deletion(active)[:min(len(active) - want,
-                                                     MAX_POD_CHANGES_PER_SYNC)]
+            excess = order_for_deletion(active)[: min(len(active) - want, MAX_POD_CHANGES_PER_SYNC)]
             await self._delete_pods(key, job, excess)
             return len(active) - len(excess), 0.0
         if len(active) == want:
             return want, 0.0
         record = backoff_record(
             (self.finish_clock.finished_at(p) for p in pods if p.status.phase == "Succeeded"),
-            (self.finish_clock.finished_at(p) for p in pods if p.status.phase == "Failed"))
+            (self.finish_clock.finished_at(p) for p in pods if p.status.phase == "Failed"),
+        )
         wait = remaining_backoff(record, now, self.backoff, self.max_backoff)
         if wait > 0:
             return len(active), wait
@@ -356,19 +392,22 @@ class JobController:
             raise
         self.recorder.record(job, NORMAL, "SuccessfulCreate", f"Created pod: {pod.metadata.name}")
 
-    async def _delete_pods(self, key: str, job: batch_pb2.Job,
-                           pods: Sequence[core_pb2.Pod]) -> None:
+    async def _delete_pods(
+        self, key: str, job: batch_pb2.Job, pods: Sequence[core_pb2.Pod]
+    ) -> None:
         if not pods:
             return
         self.expectations.expect_deletions(key, [pod_key(p) for p in pods])
         for pod in pods:
             try:
-                await self.client.pods.delete(pod.metadata.name, pod.metadata.namespace,
-                                              uid=pod.metadata.uid)
+                await self.client.pods.delete(
+                    pod.metadata.name, pod.metadata.namespace, uid=pod.metadata.uid
+                )
             except Exception as e:
                 self.expectations.deletion_observed(key, pod_key(pod))
                 if is_not_found(e) or is_conflict(e):
                     continue  # gone already (or replaced by another pod of that name)
                 raise
-            self.recorder.record(job, NORMAL, "SuccessfulDelete",
-                                 f"Deleted pod: {pod.metadata.name}")
+            self.recorder.record(
+                job, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod.metadata.name}"
+            )

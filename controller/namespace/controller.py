@@ -1,13 +1,14 @@
 """The namespace controller (kubernetes pkg/controller/namespace): when a namespace is being
 deleted, delete everything in it; once it is empty, remove the "kubernetes" finalizer from its
 spec, upon which the apiserver deletes the namespace itself."""
+
 from __future__ import annotations
 
 import logging
 
 from controller.framework.reconciler import ReconcileLoop
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
 
@@ -22,10 +23,10 @@ class NamespaceController:
     def __init__(self, client: Client, *, workers: int = 2) -> None:
         self.client = client
         self.namespaces: Informer[core_pb2.Namespace] = Informer(client.namespaces)
-        self.loop = ReconcileLoop("namespace", self.reconcile, [self.namespaces],
-                                  workers=workers)
-        self.namespaces.add_handler(on_add=self._on_change,
-                                    on_update=lambda _old, new: self._on_change(new))
+        self.loop = ReconcileLoop("namespace", self.reconcile, [self.namespaces], workers=workers)
+        self.namespaces.add_handler(
+            on_add=self._on_change, on_update=lambda _old, new: self._on_change(new)
+        )
 
     def _on_change(self, ns: core_pb2.Namespace) -> None:
         if ns.metadata.deletion_timestamp:

@@ -1,6 +1,7 @@
 """Which node-sized subnets of the cluster CIDR are held, and by which nodes (kubernetes
 pkg/controller/nodeipam/ipam/cidrset): the cluster CIDR cut at the node mask size, a subnet handed
 out from a rotating start, and held until every node holding it lets it go."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -19,19 +20,24 @@ class CidrsExhausted(Exception):
 class CidrAllocator:
     """Which node-sized subnets of the cluster CIDR are held, and by which nodes (cidrset)."""
 
-    def __init__(self, cluster_cidr: str = CLUSTER_CIDR,
-                 mask_size: int = NODE_CIDR_MASK_SIZE) -> None:
+    def __init__(
+        self, cluster_cidr: str = CLUSTER_CIDR, mask_size: int = NODE_CIDR_MASK_SIZE
+    ) -> None:
         try:
             self.cluster = ipaddress.ip_network(cluster_cidr, strict=True)
         except ValueError as e:
             raise ValueError(f"invalid cluster CIDR {cluster_cidr!r}: {e}") from None
         if not self.cluster.prefixlen <= mask_size <= self.cluster.max_prefixlen:
-            raise ValueError(f"node CIDR mask size {mask_size} must be between the cluster "
-                             f"CIDR's ({self.cluster.prefixlen}) and "
-                             f"{self.cluster.max_prefixlen}")
+            raise ValueError(
+                f"node CIDR mask size {mask_size} must be between the cluster "
+                f"CIDR's ({self.cluster.prefixlen}) and "
+                f"{self.cluster.max_prefixlen}"
+            )
         if mask_size - self.cluster.prefixlen > MAX_SUBNET_BITS:
-            raise ValueError(f"node CIDR mask size {mask_size} cuts {self.cluster} into more "
-                             f"than 2^{MAX_SUBNET_BITS} subnets")
+            raise ValueError(
+                f"node CIDR mask size {mask_size} cuts {self.cluster} into more "
+                f"than 2^{MAX_SUBNET_BITS} subnets"
+            )
         self.mask_size = mask_size
         self.size = 1 << (mask_size - self.cluster.prefixlen)
         self._step = 1 << (self.cluster.max_prefixlen - mask_size)
@@ -90,4 +96,3 @@ class CidrAllocator:
     @property
     def free(self) -> int:
         return self.size - len(self._owners)
-

@@ -3,15 +3,20 @@ spec.podCIDR gets the next free node-sized subnet of the cluster CIDR (--cluster
 10.244.0.0/16, cut at --node-cidr-mask-size, default 24) in podCIDR and podCIDRs. A subnet any node
 holds, whether given here or brought by the node itself (the compose nodes register with theirs),
 is never handed out again until that node is deleted."""
+
 from __future__ import annotations
 
 import logging
 
 from controller.framework.reconciler import ReconcileLoop
-from controller.nodeipam.cidrset import (CLUSTER_CIDR, NODE_CIDR_MASK_SIZE, CidrAllocator,
-                                         CidrsExhausted)
-from podplane.client import events
+from controller.nodeipam.cidrset import (
+    CLUSTER_CIDR,
+    NODE_CIDR_MASK_SIZE,
+    CidrAllocator,
+    CidrsExhausted,
+)
 from podplane.api.core.v1 import core_pb2
+from podplane.client import events
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
 
@@ -26,17 +31,24 @@ def node_cidrs(node: core_pb2.Node) -> list[str]:
 
 
 class NodeIpamController:
-    def __init__(self, client: Client, *, cluster_cidr: str = CLUSTER_CIDR,
-                 node_cidr_mask_size: int = NODE_CIDR_MASK_SIZE) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        cluster_cidr: str = CLUSTER_CIDR,
+        node_cidr_mask_size: int = NODE_CIDR_MASK_SIZE,
+    ) -> None:
         self.client = client
         self.allocator = CidrAllocator(cluster_cidr, node_cidr_mask_size)
         self.recorder = events.EventRecorder(client, "cidrAllocator")
         self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
         # One worker: allocations are handed out one at a time.
         self.loop = ReconcileLoop("nodeipam", self.reconcile, [self.nodes], workers=1)
-        self.nodes.add_handler(on_add=self._on_node,
-                               on_update=lambda _old, new: self._on_node(new),
-                               on_delete=self._on_node_delete)
+        self.nodes.add_handler(
+            on_add=self._on_node,
+            on_update=lambda _old, new: self._on_node(new),
+            on_delete=self._on_node_delete,
+        )
 
     # The allocator's book is kept in the handlers, not in reconcile: every subnet a cached node
     # holds must be marked taken before any allocation, whatever order the keys are worked in.
@@ -63,8 +75,12 @@ class NodeIpamController:
             cidr = reserved[0] if reserved else self.allocator.allocate(name)
         except CidrsExhausted as e:
             log.warning("node %s: %s", name, e)
-            self.recorder.record(node, events.NORMAL, "CIDRNotAvailable",
-                                 f"Node {name} status is now: CIDRNotAvailable")
+            self.recorder.record(
+                node,
+                events.NORMAL,
+                "CIDRNotAvailable",
+                f"Node {name} status is now: CIDRNotAvailable",
+            )
             return EXHAUSTED_RECHECK
         update = core_pb2.Node()
         update.CopyFrom(node)

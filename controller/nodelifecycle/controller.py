@@ -12,25 +12,34 @@ taints is deleted, gracefully, when its tolerations run out (taint_eviction.py);
 node it is first given reason NodeLost, which podctl shows as Unknown while the pod stays
 Terminating: only its kubelet, once back, can finish the deletion. A pod being deleted whose node
 no longer exists is deleted at once (grace period 0)."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from controller.nodelifecycle.health import (NODE_LEASE_NAMESPACE, READY, UNREACHABLE_TAINT,
-                                    HeartbeatTracker, condition, has_taint, mark_unknown,
-                                    wanted_taint, with_taint)
 from controller.framework.reconciler import ReconcileLoop
+from controller.nodelifecycle.health import (
+    NODE_LEASE_NAMESPACE,
+    READY,
+    UNREACHABLE_TAINT,
+    HeartbeatTracker,
+    condition,
+    has_taint,
+    mark_unknown,
+    wanted_taint,
+    with_taint,
+)
 from controller.nodelifecycle.taint_eviction import eviction_time, no_execute_taints
-from podplane.client import events
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.apimachinery import timeutil
 from podplane.apimachinery.conditions import set_pod_condition
+from podplane.client import events
+from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer, object_key, wait_for_sync
 
 log = logging.getLogger(__name__)
@@ -45,9 +54,15 @@ CONFLICT_RECHECK = 0.05
 
 
 class NodeLifecycleController:
-    def __init__(self, client: Client, *, monitor_grace_period: float = MONITOR_GRACE_PERIOD,
-                 startup_grace_period: float = STARTUP_GRACE_PERIOD, workers: int = 2,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        monitor_grace_period: float = MONITOR_GRACE_PERIOD,
+        startup_grace_period: float = STARTUP_GRACE_PERIOD,
+        workers: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.monitor_grace_period = monitor_grace_period
         self.startup_grace_period = startup_grace_period
@@ -55,20 +70,28 @@ class NodeLifecycleController:
         self.health = HeartbeatTracker(clock)
         self.recorder = events.EventRecorder(client, "node-controller")
         self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
-        self.leases: Informer[lease_pb2.Lease] = Informer(client.leases,
-                                                          namespace=NODE_LEASE_NAMESPACE)
+        self.leases: Informer[lease_pb2.Lease] = Informer(
+            client.leases, namespace=NODE_LEASE_NAMESPACE
+        )
         self.pods: Informer[core_pb2.Pod] = Informer(client.pods, field_selector="spec.nodeName!=")
         self.pods.add_index(NODE_INDEX, lambda p: [p.spec.node_name])
         # When each taint without a timeAdded was first seen: (node, key, value) -> time.
         self._taints_seen: dict[tuple[str, str, str], datetime] = {}
-        self.node_loop = ReconcileLoop("nodelifecycle", self.reconcile_node,
-                                       [self.nodes, self.leases, self.pods], workers=workers)
-        self.pod_loop = ReconcileLoop("nodelifecycle_pods", self.reconcile_pod, [],
-                                      workers=workers)
-        self.nodes.add_handler(on_add=self._on_node_add, on_update=self._on_node_update,
-                               on_delete=self._on_node_delete)
-        self.leases.add_handler(on_add=self._on_lease, on_update=lambda _o, new: self._on_lease(new),
-                                on_delete=self._on_lease)
+        self.node_loop = ReconcileLoop(
+            "nodelifecycle",
+            self.reconcile_node,
+            [self.nodes, self.leases, self.pods],
+            workers=workers,
+        )
+        self.pod_loop = ReconcileLoop("nodelifecycle_pods", self.reconcile_pod, [], workers=workers)
+        self.nodes.add_handler(
+            on_add=self._on_node_add, on_update=self._on_node_update, on_delete=self._on_node_delete
+        )
+        self.leases.add_handler(
+            on_add=self._on_lease,
+            on_update=lambda _o, new: self._on_lease(new),
+            on_delete=self._on_lease,
+        )
         self.pods.add_handler(on_add=self._on_pod, on_update=lambda _o, new: self._on_pod(new))
 
     # ------------------------------------------------------------------ handlers: enqueue only
@@ -125,13 +148,20 @@ class NodeLifecycleController:
                     node = await self.client.nodes.update_status(marked)
                     log.info("node %s: no heartbeat for %.0fs; Ready is Unknown", name, grace)
                     if ready is not None and ready.status == "True":
-                        self.recorder.record(node, events.NORMAL, "NodeNotReady",
-                                             f"Node {name} status is now: NodeNotReady")
+                        self.recorder.record(
+                            node,
+                            events.NORMAL,
+                            "NodeNotReady",
+                            f"Node {name} status is now: NodeNotReady",
+                        )
             tainted = with_taint(node, wanted_taint(node, lease, expired), timeutil.now())
             if tainted is not None:
                 node = await self.client.nodes.update(tainted)
-                log.info("node %s: NoExecute taints now %s", name,
-                         [t.key for t in node.spec.taints if t.effect == "NoExecute"] or "none")
+                log.info(
+                    "node %s: NoExecute taints now %s",
+                    name,
+                    [t.key for t in node.spec.taints if t.effect == "NoExecute"] or "none",
+                )
         except Exception as e:
             if is_not_found(e):
                 return None
@@ -175,8 +205,7 @@ class NodeLifecycleController:
         return None
 
     def _taint_seen(self, node: core_pb2.Node, taint: core_pb2.Taint) -> datetime:
-        return self._taints_seen.setdefault((node.metadata.name, taint.key, taint.value),
-                                            _utcnow())
+        return self._taints_seen.setdefault((node.metadata.name, taint.key, taint.value), _utcnow())
 
     async def _write_status(self, pod: core_pb2.Pod, *, lost: bool) -> None:
         """Ready=False for a pod on an unreachable node (MarkPodsNotReady) and, for one being
@@ -191,8 +220,9 @@ class NodeLifecycleController:
             set_pod_condition(status, not_ready)
         if lost and status.reason != NODE_LOST_REASON:
             status.reason = NODE_LOST_REASON
-            status.message = NODE_LOST_MESSAGE.format(node=pod.spec.node_name,
-                                                      pod=pod.metadata.name)
+            status.message = NODE_LOST_MESSAGE.format(
+                node=pod.spec.node_name, pod=pod.metadata.name
+            )
         if status == pod.status:
             return
         update = core_pb2.Pod()
@@ -201,12 +231,20 @@ class NodeLifecycleController:
         await self.client.pods.update_status(update)
 
     async def _evict(self, pod: core_pb2.Pod) -> None:
-        self.recorder.record(pod, events.NORMAL, "TaintManagerEviction",
-                             f"Marking for deletion Pod {object_key(pod)}")
-        await self.client.pods.delete(pod.metadata.name, pod.metadata.namespace,
-                                      uid=pod.metadata.uid)
-        log.info("pod %s: evicted from node %s (NoExecute taint not tolerated any longer)",
-                 object_key(pod), pod.spec.node_name)
+        self.recorder.record(
+            pod,
+            events.NORMAL,
+            "TaintManagerEviction",
+            f"Marking for deletion Pod {object_key(pod)}",
+        )
+        await self.client.pods.delete(
+            pod.metadata.name, pod.metadata.namespace, uid=pod.metadata.uid
+        )
+        log.info(
+            "pod %s: evicted from node %s (NoExecute taint not tolerated any longer)",
+            object_key(pod),
+            pod.spec.node_name,
+        )
 
     async def _collect_orphan(self, pod: core_pb2.Pod) -> None:
         """A pod being deleted whose node is gone has no kubelet to finish it: force-delete it
@@ -219,11 +257,15 @@ class NodeLifecycleController:
         except Exception as e:
             if not is_not_found(e):
                 raise
-        await self.client.pods.delete(pod.metadata.name, pod.metadata.namespace,
-                                      grace_period_seconds=0, uid=pod.metadata.uid)
-        log.info("pod %s: force-deleted; its node %s no longer exists", object_key(pod),
-                 pod.spec.node_name)
+        await self.client.pods.delete(
+            pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0, uid=pod.metadata.uid
+        )
+        log.info(
+            "pod %s: force-deleted; its node %s no longer exists",
+            object_key(pod),
+            pod.spec.node_name,
+        )
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

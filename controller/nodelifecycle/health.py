@@ -5,6 +5,7 @@ A node shows it is alive by renewing its Lease in kube-node-lease (or by a new h
 Ready condition). What counts is when the controller saw the renewal, on its own clock, not the
 renewTime the kubelet wrote: clock skew between hosts cannot make a node look dead or alive, and a
 controller that just started (or just became leader) gives every node a full grace period."""
+
 from __future__ import annotations
 
 import time
@@ -78,9 +79,13 @@ def mark_unknown(node: core_pb2.Node, now: str) -> core_pb2.Node | None:
     changed = False
     if condition(updated, READY) is None:
         updated.status.conditions.add(
-            type=READY, status="Unknown", reason=NEVER_UPDATED_REASON,
-            message=NEVER_UPDATED_MESSAGE, last_heartbeat_time=node.metadata.creation_timestamp,
-            last_transition_time=now)
+            type=READY,
+            status="Unknown",
+            reason=NEVER_UPDATED_REASON,
+            message=NEVER_UPDATED_MESSAGE,
+            last_heartbeat_time=node.metadata.creation_timestamp,
+            last_transition_time=now,
+        )
         changed = True
     for c in updated.status.conditions:
         if (c.type == READY or c.type in PRESSURE_CONDITIONS) and c.status != "Unknown":

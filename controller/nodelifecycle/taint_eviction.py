@@ -6,6 +6,7 @@ tolerationSeconds tolerates for ever; zero or less means at once), counted from 
 became subject to the taints: the earliest taint's timeAdded, or the pod's binding if that came
 later. Counting from the taints' timeAdded rather than from when this process saw them keeps the
 count going across a controller-manager restart or a change of leader."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -24,8 +25,9 @@ def no_execute_taints(node: core_pb2.Node) -> list[core_pb2.Taint]:
     return [t for t in node.spec.taints if t.effect == NO_EXECUTE]
 
 
-def toleration_seconds(taints: Sequence[core_pb2.Taint],
-                       tolerations: Iterable[core_pb2.Toleration]) -> float | None:
+def toleration_seconds(
+    taints: Sequence[core_pb2.Taint], tolerations: Iterable[core_pb2.Toleration]
+) -> float | None:
     """How long a pod with these tolerations may stay under these NoExecute taints: 0 for at once,
     None for ever (for no taints, too)."""
     if not taints:
@@ -33,8 +35,9 @@ def toleration_seconds(taints: Sequence[core_pb2.Taint],
     tolerations = list(tolerations)
     used = []
     for taint in taints:
-        match = next((t for t in tolerations
-                      if tolerates(t, taint.key, taint.value, taint.effect)), None)
+        match = next(
+            (t for t in tolerations if tolerates(t, taint.key, taint.value, taint.effect)), None
+        )
         if match is None:
             return 0.0
         used.append(match)
@@ -54,8 +57,9 @@ def bound_at(pod: core_pb2.Pod) -> datetime | None:
     return timeutil.parse(pod.metadata.creation_timestamp)
 
 
-def eviction_time(pod: core_pb2.Pod, taints: Sequence[core_pb2.Taint],
-                  seen: TaintSeen) -> datetime | None:
+def eviction_time(
+    pod: core_pb2.Pod, taints: Sequence[core_pb2.Taint], seen: TaintSeen
+) -> datetime | None:
     """When the pod must be deleted because of its node's NoExecute `taints`; None: never."""
     seconds = toleration_seconds(taints, pod.spec.tolerations)
     if seconds is None:

@@ -9,31 +9,35 @@ surplus in Kubernetes' order, at most BURST_REPLICAS per pass, and then writes t
 Expectations keep it from acting again before its informer has seen its own writes. An owner
 being deleted is left alone (the garbage collector finishes its deletion). Editing the template
 changes no existing pod; only pods created afterwards get it."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Generic, overload
 
 import grpc
 
 from controller.framework import pod_state
-from controller.replicaset import status as replica_status
 from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
 from controller.framework.expectations import Expectations
 from controller.framework.pod_ordering import pods_to_delete
 from controller.framework.reconciler import ReconcileLoop
 from controller.framework.slow_start import slow_start_batch
-from controller.replicaset.kinds import (REPLICA_SETS, REPLICATION_CONTROLLERS, Replicated,
-                                         ReplicatedKind)
+from controller.replicaset import status as replica_status
+from controller.replicaset.kinds import (
+    REPLICA_SETS,
+    REPLICATION_CONTROLLERS,
+    Replicated,
+    ReplicatedKind,
+)
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import (Client, ResourceClient, is_conflict, is_not_found,
-                                       status_code)
+from podplane.apimachinery.selectors import SelectorError
+from podplane.client.clientset import Client, ResourceClient, is_conflict, is_not_found, status_code
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, object_key
-from podplane.apimachinery.selectors import SelectorError
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +49,42 @@ NAMESPACE_INDEX = "namespace"
 
 
 def _namespace_terminating(err: BaseException) -> bool:
-    return (status_code(err) == grpc.StatusCode.PERMISSION_DENIED
-            and "being terminated" in replica_status.error_message(err))
+    return status_code(
+        err
+    ) == grpc.StatusCode.PERMISSION_DENIED and "being terminated" in replica_status.error_message(
+        err
+    )
 
 
 class ReplicaSetController(Generic[Replicated]):
     @overload
-    def __init__(self: ReplicaSetController[apps_pb2.ReplicaSet], client: Client, *,
-                 workers: int = ..., burst_replicas: int = ...) -> None: ...
+    def __init__(
+        self: ReplicaSetController[apps_pb2.ReplicaSet],
+        client: Client,
+        *,
+        workers: int = ...,
+        burst_replicas: int = ...,
+    ) -> None: ...
 
     @overload
-    def __init__(self, client: Client, kind: ReplicatedKind[Replicated], *,
-                 workers: int = ..., burst_replicas: int = ...) -> None: ...
+    def __init__(
+        self,
+        client: Client,
+        kind: ReplicatedKind[Replicated],
+        *,
+        workers: int = ...,
+        burst_replicas: int = ...,
+    ) -> None: ...
 
     # The overloads type `kind`: ReplicaSets, unless another kind is given.
-    def __init__(self, client: Client, kind: ReplicatedKind[Any] = REPLICA_SETS, *,
-                 workers: int = DEFAULT_WORKERS, burst_replicas: int = BURST_REPLICAS) -> None:
+    def __init__(
+        self,
+        client: Client,
+        kind: ReplicatedKind[Any] = REPLICA_SETS,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        burst_replicas: int = BURST_REPLICAS,
+    ) -> None:
         self.client = client
         self.kind: ReplicatedKind[Replicated] = kind
         self.burst_replicas = burst_replicas
@@ -71,17 +95,22 @@ class ReplicaSetController(Generic[Replicated]):
             informer.add_index(NAMESPACE_INDEX, lambda o: [o.metadata.namespace])
         self.expectations = Expectations()
         self.events = EventRecorder(client, self.kind.component)
-        self.loop = ReconcileLoop(self.kind.queue_name, self.reconcile, [self.owners, self.pods],
-                                  workers=workers)
-        self.owners.add_handler(on_add=self._enqueue_owner,
-                                on_update=lambda _old, new: self._enqueue_owner(new),
-                                on_delete=self._on_owner_delete)
-        self.pods.add_handler(on_add=self._on_pod_add, on_update=self._on_pod_update,
-                              on_delete=self._on_pod_delete)
+        self.loop = ReconcileLoop(
+            self.kind.queue_name, self.reconcile, [self.owners, self.pods], workers=workers
+        )
+        self.owners.add_handler(
+            on_add=self._enqueue_owner,
+            on_update=lambda _old, new: self._enqueue_owner(new),
+            on_delete=self._on_owner_delete,
+        )
+        self.pods.add_handler(
+            on_add=self._on_pod_add, on_update=self._on_pod_update, on_delete=self._on_pod_delete
+        )
 
     @staticmethod
     def for_replication_controllers(
-            client: Client) -> ReplicaSetController[core_pb2.ReplicationController]:
+        client: Client,
+    ) -> ReplicaSetController[core_pb2.ReplicationController]:
         return ReplicaSetController(client, REPLICATION_CONTROLLERS)
 
     async def run(self) -> None:
@@ -174,10 +203,16 @@ class ReplicaSetController(Generic[Replicated]):
             return None
         needs_sync = self.expectations.satisfied(key)
         meta = owner.metadata
-        active = [p for p in self.pods.by_index(NAMESPACE_INDEX, meta.namespace)
-                  if pod_state.is_active(p)]
-        claim = PodClaim(self.client.pods, owner, self.kind.resource, selector,
-                         lambda: self.api.get(meta.name, meta.namespace))
+        active = [
+            p for p in self.pods.by_index(NAMESPACE_INDEX, meta.namespace) if pod_state.is_active(p)
+        ]
+        claim = PodClaim(
+            self.client.pods,
+            owner,
+            self.kind.resource,
+            selector,
+            lambda: self.api.get(meta.name, meta.namespace),
+        )
         pods = await claim.claim(active)
         error: Exception | None = None
         if needs_sync:
@@ -185,20 +220,31 @@ class ReplicaSetController(Generic[Replicated]):
                 await self._manage(key, owner, pods)
             except Exception as e:  # noqa: BLE001 - reported in status, then retried
                 error = e
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await self._update_status(owner, replica_status.with_new_status(owner, pods, error, now))
         if error is not None:
             raise error
-        waits = [w for w in (self.expectations.expires_in(key),
-                             replica_status.next_available_in(owner, pods, now)) if w is not None]
+        waits = [
+            w
+            for w in (
+                self.expectations.expires_in(key),
+                replica_status.next_available_in(owner, pods, now),
+            )
+            if w is not None
+        ]
         return min(waits) if waits else None
 
     async def _manage(self, key: str, owner: Replicated, pods: list[core_pb2.Pod]) -> None:
         diff = len(pods) - owner.spec.replicas
         if diff < 0:
             count = min(-diff, self.burst_replicas)
-            log.info("%s %s: too few replicas: need %d, creating %d", self.kind.resource.kind,
-                     key, owner.spec.replicas, count)
+            log.info(
+                "%s %s: too few replicas: need %d, creating %d",
+                self.kind.resource.kind,
+                key,
+                owner.spec.replicas,
+                count,
+            )
             self.expectations.expect_creations(key, count)
             created, error = await slow_start_batch(count, lambda: self._create_pod(owner))
             # Creations never attempted, or failed, will not be observed.
@@ -208,12 +254,18 @@ class ReplicaSetController(Generic[Replicated]):
                 raise error
         elif diff > 0:
             count = min(diff, self.burst_replicas)
-            log.info("%s %s: too many replicas: need %d, deleting %d", self.kind.resource.kind,
-                     key, owner.spec.replicas, count)
+            log.info(
+                "%s %s: too many replicas: need %d, deleting %d",
+                self.kind.resource.kind,
+                key,
+                owner.spec.replicas,
+                count,
+            )
             victims = pods_to_delete(pods, self._related_pods(owner), count)
             self.expectations.expect_deletions(key, [pod_key(p) for p in victims])
-            results = await asyncio.gather(*(self._delete_pod(key, owner, p) for p in victims),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(self._delete_pod(key, owner, p) for p in victims), return_exceptions=True
+            )
             for r in results:
                 if isinstance(r, BaseException):
                     raise r
@@ -238,8 +290,9 @@ class ReplicaSetController(Generic[Replicated]):
         except Exception as e:
             if _namespace_terminating(e):
                 return  # every create would fail; the namespace controller deletes the owner
-            self.events.record(owner, WARNING, "FailedCreate",
-                               f"Error creating: {replica_status.error_message(e)}")
+            self.events.record(
+                owner, WARNING, "FailedCreate", f"Error creating: {replica_status.error_message(e)}"
+            )
             raise
         self.events.record(owner, NORMAL, "SuccessfulCreate", f"Created pod: {pod.metadata.name}")
 
@@ -252,8 +305,9 @@ class ReplicaSetController(Generic[Replicated]):
             self.expectations.deletion_observed(key, pod_key(pod))
             if is_not_found(e) or is_conflict(e):
                 return  # gone already (a conflict: replaced by another pod of that name)
-            self.events.record(owner, WARNING, "FailedDelete",
-                               f"Error deleting: {replica_status.error_message(e)}")
+            self.events.record(
+                owner, WARNING, "FailedDelete", f"Error deleting: {replica_status.error_message(e)}"
+            )
             raise
         self.events.record(owner, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta.name}")
 
@@ -262,9 +316,15 @@ class ReplicaSetController(Generic[Replicated]):
         Deployment's ReplicaSets): deletion prefers nodes where the family is doubled up."""
         ref = controller_of(owner)
         namespace = owner.metadata.namespace
-        family = [owner] if ref is None else [
-            o for o in self.owners.by_index(NAMESPACE_INDEX, namespace)
-            if (r := controller_of(o)) is not None and r.uid == ref.uid]
+        family = (
+            [owner]
+            if ref is None
+            else [
+                o
+                for o in self.owners.by_index(NAMESPACE_INDEX, namespace)
+                if (r := controller_of(o)) is not None and r.uid == ref.uid
+            ]
+        )
         related: dict[str, core_pb2.Pod] = {}
         pods = self.pods.by_index(NAMESPACE_INDEX, namespace)
         for member in family:

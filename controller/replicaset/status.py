@@ -3,6 +3,7 @@ pkg/controller/replicaset/replica_set_utils.go calculateStatus): replicas, fully
 (carrying all the template's labels), readyReplicas, availableReplicas (ready for
 minReadySeconds), observedGeneration, and a ReplicaFailure condition while creating or deleting
 pods fails."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -24,8 +25,12 @@ def error_message(err: BaseException) -> str:
     return str(err)
 
 
-def with_new_status(owner: Replicated, pods: Sequence[core_pb2.Pod],
-                    manage_error: BaseException | None, now: datetime) -> Replicated | None:
+def with_new_status(
+    owner: Replicated,
+    pods: Sequence[core_pb2.Pod],
+    manage_error: BaseException | None,
+    now: datetime,
+) -> Replicated | None:
     """A copy of the owner with the status its pods give it; None when that is the status it has
     (the cached owner is not touched)."""
     status = type(owner.status)()
@@ -34,10 +39,10 @@ def with_new_status(owner: Replicated, pods: Sequence[core_pb2.Pod],
     min_ready = owner.spec.min_ready_seconds
     status.replicas = len(pods)
     status.fully_labeled_replicas = sum(
-        1 for p in pods if all(p.metadata.labels.get(k) == v for k, v in template_labels.items()))
+        1 for p in pods if all(p.metadata.labels.get(k) == v for k, v in template_labels.items())
+    )
     status.ready_replicas = sum(1 for p in pods if pod_state.is_ready(p))
-    status.available_replicas = sum(
-        1 for p in pods if pod_state.is_available(p, min_ready, now))
+    status.available_replicas = sum(1 for p in pods if pod_state.is_available(p, min_ready, now))
     status.observed_generation = owner.metadata.generation
     failure = [i for i, c in enumerate(status.conditions) if c.type == REPLICA_FAILURE]
     if manage_error is not None and not failure:
@@ -59,8 +64,9 @@ def with_new_status(owner: Replicated, pods: Sequence[core_pb2.Pod],
     return updated
 
 
-def next_available_in(owner: Replicated, pods: Sequence[core_pb2.Pod],
-                      now: datetime) -> float | None:
+def next_available_in(
+    owner: Replicated, pods: Sequence[core_pb2.Pod], now: datetime
+) -> float | None:
     """Seconds until the next ready pod becomes available, so that the status can say so then;
     None if no pod is waiting for minReadySeconds."""
     min_ready = owner.spec.min_ready_seconds

@@ -1,6 +1,7 @@
 """Per-key exponential back-off for container restarts and image pulls (client-go's
 flowcontrol.Backoff, as the kubelet uses it): 10 s, doubling, capped at 5 min; an entry untouched
 for twice the cap starts over. Times are wall-clock seconds, as container exit times are."""
+
 from __future__ import annotations
 
 import time
@@ -18,8 +19,12 @@ class _Entry:
 
 
 class Backoff:
-    def __init__(self, initial: float = INITIAL, maximum: float = MAXIMUM,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        initial: float = INITIAL,
+        maximum: float = MAXIMUM,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.initial = initial
         self.maximum = maximum
         self.clock = clock

@@ -1,6 +1,7 @@
 """A container's environment (kubelet_pods.go makeEnvironmentVariables): envFrom, then env with
 the downward API and ConfigMap/Secret keys, and the $(VAR) expansion Kubernetes applies to env
 values, command and args (kubernetes third_party/forked/golang/expansion)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,8 @@ from typing import Protocol
 
 import grpc
 
-from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 from podplane.client.clientset import Client, is_not_found
 
 
@@ -58,6 +59,7 @@ class ClientObjectGetter:
 class ConfigObjects:
     """The ConfigMaps and Secrets of the pod's namespace that the pod names, by name; one that
     does not exist is absent."""
+
     config_maps: Mapping[str, core_pb2.ConfigMap] = field(default_factory=dict)
     secrets: Mapping[str, core_pb2.Secret] = field(default_factory=dict)
 
@@ -85,8 +87,7 @@ def referenced_names(pod: core_pb2.Pod) -> tuple[set[str], set[str]]:
     return config_maps, secrets
 
 
-async def fetch_pod_objects(getter: ConfigObjectGetter | None,
-                            pod: core_pb2.Pod) -> ConfigObjects:
+async def fetch_pod_objects(getter: ConfigObjectGetter | None, pod: core_pb2.Pod) -> ConfigObjects:
     """Reads every ConfigMap and Secret the pod refers to, afresh (so a container started after
     one was created or changed sees it). Without a getter, none exists."""
     if getter is None:
@@ -96,8 +97,9 @@ async def fetch_pod_objects(getter: ConfigObjectGetter | None,
     cms = await asyncio.gather(*(getter.config_map(namespace, n) for n in cm_names))
     secrets = await asyncio.gather(*(getter.secret(namespace, n) for n in secret_names))
     return ConfigObjects(
-        config_maps={n: cm for n, cm in zip(cm_names, cms) if cm is not None},
-        secrets={n: s for n, s in zip(secret_names, secrets) if s is not None})
+        config_maps={n: cm for n, cm in zip(cm_names, cms, strict=True) if cm is not None},
+        secrets={n: s for n, s in zip(secret_names, secrets, strict=True) if s is not None},
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class PodContext:
     """What env references resolve against, besides the pod itself: the downward API's IPs and
     the node's allocatable, and the ConfigMaps and Secrets the pod names (fetched beforehand,
     see fetch_pod_objects; an absent one is "not found")."""
+
     pod_ip: str = ""
     host_ip: str = ""
     node_allocatable: Mapping[str, str] = field(default_factory=dict)
@@ -130,8 +133,8 @@ def expand(value: str, env: Mapping[str, str]) -> str:
             if end < 0:  # unterminated: kept verbatim
                 out.append(value[i:])
                 break
-            name = value[i + 2:end]
-            out.append(env[name] if name in env else value[i:end + 1])
+            name = value[i + 2 : end]
+            out.append(env[name] if name in env else value[i : end + 1])
             i = end + 1
         else:
             out.append(ch)
@@ -163,16 +166,18 @@ def field_ref_value(pod: core_pb2.Pod, path: str, ctx: PodContext) -> str:
     raise ContainerConfigError(f'unsupported fieldRef fieldPath "{path}"')
 
 
-def resource_ref_value(container: core_pb2.Container, ref: core_pb2.ResourceFieldSelector,
-                       ctx: PodContext) -> str:
+def resource_ref_value(
+    container: core_pb2.Container, ref: core_pb2.ResourceFieldSelector, ctx: PodContext
+) -> str:
     """A limit or request in units of the divisor, rounded up; an unset limit is the node's
     allocatable, as Kubernetes reports it."""
     kind, _, resource = ref.resource.partition(".")
     if kind not in ("limits", "requests") or not resource:
         raise ContainerConfigError(f'unsupported resourceFieldRef resource "{ref.resource}"')
     values = container.resources.limits if kind == "limits" else container.resources.requests
-    raw = values.get(resource) or (ctx.node_allocatable.get(resource, "0")
-                                   if kind == "limits" else "0")
+    raw = values.get(resource) or (
+        ctx.node_allocatable.get(resource, "0") if kind == "limits" else "0"
+    )
     try:
         divisor = quantity.parse(ref.divisor or "1")
         amount = quantity.parse(raw)
@@ -189,8 +194,9 @@ def _valid_env_name(name: str) -> bool:
     return bool(name) and "=" not in name and all(" " <= ch <= "~" for ch in name)
 
 
-def _env_from(pod: core_pb2.Pod, source: core_pb2.EnvFromSource,
-              objects: ConfigObjects) -> dict[str, str]:
+def _env_from(
+    pod: core_pb2.Pod, source: core_pb2.EnvFromSource, objects: ConfigObjects
+) -> dict[str, str]:
     if source.HasField("config_map_ref"):
         cm_ref = source.config_map_ref
         cm = objects.config_maps.get(cm_ref.name)
@@ -198,8 +204,7 @@ def _env_from(pod: core_pb2.Pod, source: core_pb2.EnvFromSource,
             if cm_ref.optional:
                 return {}
             raise ContainerConfigError(f'configmap "{cm_ref.name}" not found')
-        data = {**{k: v.decode("utf-8", "replace") for k, v in cm.binary_data.items()},
-                **cm.data}
+        data = {**{k: v.decode("utf-8", "replace") for k, v in cm.binary_data.items()}, **cm.data}
     elif source.HasField("secret_ref"):
         s_ref = source.secret_ref
         secret = objects.secrets.get(s_ref.name)
@@ -210,12 +215,14 @@ def _env_from(pod: core_pb2.Pod, source: core_pb2.EnvFromSource,
         data = {k: v.decode("utf-8", "replace") for k, v in secret.data.items()}
     else:
         return {}
-    return {source.prefix + k: v for k, v in sorted(data.items())
-            if _valid_env_name(source.prefix + k)}
+    return {
+        source.prefix + k: v for k, v in sorted(data.items()) if _valid_env_name(source.prefix + k)
+    }
 
 
-def _key_ref_value(pod: core_pb2.Pod, vf: core_pb2.EnvVarSource,
-                   objects: ConfigObjects) -> str | None:
+def _key_ref_value(
+    pod: core_pb2.Pod, vf: core_pb2.EnvVarSource, objects: ConfigObjects
+) -> str | None:
     """The value of a configMapKeyRef / secretKeyRef; None when it is optional and missing."""
     namespace = pod.metadata.namespace
     if vf.HasField("config_map_key_ref"):
@@ -232,7 +239,8 @@ def _key_ref_value(pod: core_pb2.Pod, vf: core_pb2.EnvVarSource,
         if cm_ref.optional:
             return None
         raise ContainerConfigError(
-            f"couldn't find key {cm_ref.key} in ConfigMap {namespace}/{cm_ref.name}")
+            f"couldn't find key {cm_ref.key} in ConfigMap {namespace}/{cm_ref.name}"
+        )
     s_ref = vf.secret_key_ref
     secret = objects.secrets.get(s_ref.name)
     if secret is None:
@@ -243,12 +251,12 @@ def _key_ref_value(pod: core_pb2.Pod, vf: core_pb2.EnvVarSource,
         return secret.data[s_ref.key].decode("utf-8", "replace")
     if s_ref.optional:
         return None
-    raise ContainerConfigError(
-        f"couldn't find key {s_ref.key} in Secret {namespace}/{s_ref.name}")
+    raise ContainerConfigError(f"couldn't find key {s_ref.key} in Secret {namespace}/{s_ref.name}")
 
 
-def container_env(pod: core_pb2.Pod, container: core_pb2.Container,
-                  ctx: PodContext) -> list[tuple[str, str]]:
+def container_env(
+    pod: core_pb2.Pod, container: core_pb2.Container, ctx: PodContext
+) -> list[tuple[str, str]]:
     """The container's variables in order: envFrom sources first (a later one wins), then env
     (which wins over envFrom); each env value may refer to the variables before it."""
     resolved: dict[str, str] = {}

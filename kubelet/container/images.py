@@ -1,5 +1,6 @@
 """Making a container's image present according to its imagePullPolicy (pkg/kubelet/images),
 with per pod-and-image back-off between failed pulls (ErrImagePull, then ImagePullBackOff)."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ class ImagePuller:
         self.runtime = runtime
         self.backoff = backoff or Backoff()
 
-    async def ensure(self, pod_uid: str, container: core_pb2.Container,
-                     on_pull: Callable[[], None] | None = None) -> tuple[ImageInfo, bool]:
+    async def ensure(
+        self, pod_uid: str, container: core_pb2.Container, on_pull: Callable[[], None] | None = None
+    ) -> tuple[ImageInfo, bool]:
         """The image, present as the policy asks, and whether it was pulled just now. on_pull
         is called right before a pull starts (the kubelet's `Pulling image "x"` event)."""
         image = container.image
@@ -37,8 +39,11 @@ class ImagePuller:
         present = await self.runtime.inspect_image(image)
         if policy == "Never":
             if present is None:
-                raise ImageError("ErrImageNeverPull", f'Container image "{image}" is not '
-                                 f'present with pull policy of Never', self.backoff.initial)
+                raise ImageError(
+                    "ErrImageNeverPull",
+                    f'Container image "{image}" is not present with pull policy of Never',
+                    self.backoff.initial,
+                )
             return present, False
         if policy == "IfNotPresent" and present is not None:
             return present, False
@@ -53,5 +58,6 @@ class ImagePuller:
             return await self.runtime.pull_image(image), True
         except ContainerRuntimeError as e:
             self.backoff.next(key)
-            raise ImageError("ErrImagePull", f'Failed to pull image "{image}": {e}',
-                             self.backoff.duration(key)) from e
+            raise ImageError(
+                "ErrImagePull", f'Failed to pull image "{image}": {e}', self.backoff.duration(key)
+            ) from e

@@ -1,6 +1,7 @@
 """When a container gets a new instance: its pod's restart policy applied to its newest instance
 (kubecontainer's ShouldContainerBeRestarted). The pod's actions start the new instance; the pod's
 status says why one that should run is waiting."""
+
 from __future__ import annotations
 
 from kubelet.runtime.types import ContainerState, ContainerStatus

@@ -6,6 +6,7 @@ security_context.go and determineEffectiveSecurityContext).
 capability the kernel has; where the node's bounding set lacks some (a Docker-in-Docker node that is
 itself not privileged, e.g. without CAP_SYS_RESOURCE) runc refuses it ("unable to apply caps").
 There the container gets every capability of the node's bounding set instead."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,18 +20,51 @@ from podplane.api.core.v1 import core_pb2
 # Capability numbers -> names (linux/capability.h), up to CAP_AUDIT_READ: the ones every Docker
 # engine in use knows (20.10 refuses the newer PERFMON, BPF and CHECKPOINT_RESTORE by name).
 CAPABILITIES = (
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
 )
 
 
 @dataclass(frozen=True)
 class NodeCapabilities:
     """The node's capability bounding set and the highest capability its kernel knows."""
+
     bounding: int
     last_cap: int
 
@@ -58,8 +92,9 @@ def node_capabilities() -> NodeCapabilities:
         bounding = parse_cap_bnd(Path("/proc/self/status").read_text())
         last_cap = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     except (OSError, ValueError):
-        return NodeCapabilities(bounding=(1 << len(CAPABILITIES)) - 1,
-                                last_cap=len(CAPABILITIES) - 1)
+        return NodeCapabilities(
+            bounding=(1 << len(CAPABILITIES)) - 1, last_cap=len(CAPABILITIES) - 1
+        )
     return NodeCapabilities(bounding=bounding, last_cap=last_cap)
 
 
@@ -82,8 +117,9 @@ class SecurityConfig:
     device_cgroup_rules: Sequence[str] = ()
 
 
-def _pick(sc: core_pb2.SecurityContext, psc: core_pb2.PodSecurityContext,
-          name: str) -> int | bool | None:
+def _pick(
+    sc: core_pb2.SecurityContext, psc: core_pb2.PodSecurityContext, name: str
+) -> int | bool | None:
     if sc.HasField(name):
         value: int | bool = getattr(sc, name)
         return value
@@ -97,15 +133,17 @@ def _strip(cap: str) -> str:
     return cap.upper().removeprefix("CAP_")
 
 
-def security_config(pod: core_pb2.Pod, container: core_pb2.Container,
-                    node: NodeCapabilities | None = None) -> SecurityConfig:
+def security_config(
+    pod: core_pb2.Pod, container: core_pb2.Container, node: NodeCapabilities | None = None
+) -> SecurityConfig:
     sc, psc = container.security_context, pod.spec.security_context
     uid = _pick(sc, psc, "run_as_user")
     gid = _pick(sc, psc, "run_as_group")
     if _pick(sc, psc, "run_as_non_root") and uid == 0:
         raise ContainerConfigError(
-            f'container\'s runAsUser breaks non-root policy (pod: "{pod.metadata.name}_'
-            f'{pod.metadata.namespace}({pod.metadata.uid})", container: {container.name})')
+            f"container's runAsUser breaks non-root policy (pod: \"{pod.metadata.name}_"
+            f'{pod.metadata.namespace}({pod.metadata.uid})", container: {container.name})'
+        )
     if uid is None:
         user = None if gid is None else f"0:{gid}"
     else:
@@ -122,10 +160,18 @@ def security_config(pod: core_pb2.Pod, container: core_pb2.Container,
             # container gets everything, so the spec's own add/drop lists do not apply.
             privileged, cap_add, cap_drop = False, node.names(), []
             security_opt, device_rules = PRIVILEGED_SECURITY_OPT, PRIVILEGED_DEVICE_CGROUP_RULES
-    if sc.HasField("allow_privilege_escalation") and not sc.allow_privilege_escalation \
-            and not sc.privileged:
+    if (
+        sc.HasField("allow_privilege_escalation")
+        and not sc.allow_privilege_escalation
+        and not sc.privileged
+    ):
         security_opt += ("no-new-privileges",)
-    return SecurityConfig(user=user, privileged=privileged, cap_add=tuple(cap_add),
-                          cap_drop=tuple(cap_drop),
-                          read_only_rootfs=sc.read_only_root_filesystem,
-                          security_opt=security_opt, device_cgroup_rules=device_rules)
+    return SecurityConfig(
+        user=user,
+        privileged=privileged,
+        cap_add=tuple(cap_add),
+        cap_drop=tuple(cap_drop),
+        read_only_rootfs=sc.read_only_root_filesystem,
+        security_opt=security_opt,
+        device_cgroup_rules=device_rules,
+    )

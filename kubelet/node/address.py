@@ -1,5 +1,6 @@
 """The node's InternalIP: the local address the kernel uses to reach the apiserver (what the
 apiserver will dial back for logs), unless --node-ip says otherwise."""
+
 from __future__ import annotations
 
 import socket

@@ -1,13 +1,14 @@
 """The node's heartbeat: Lease kube-node-lease/<node>, renewed every 10 s (pkg/kubelet/nodelease).
 The node lifecycle controller reads renewTime to tell a live node from a dead one."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
 from podplane.client.clientset import ResourceClient, is_not_found
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,12 @@ RENEW_INTERVAL = 10.0
 
 
 class NodeLease:
-    def __init__(self, leases: ResourceClient[lease_pb2.Lease], node_name: str,
-                 interval: float = RENEW_INTERVAL) -> None:
+    def __init__(
+        self,
+        leases: ResourceClient[lease_pb2.Lease],
+        node_name: str,
+        interval: float = RENEW_INTERVAL,
+    ) -> None:
         self._leases = leases
         self.node_name = node_name
         self.interval = interval
@@ -27,14 +32,19 @@ class NodeLease:
 
     def _new_lease(self) -> lease_pb2.Lease:
         lease = lease_pb2.Lease(
-            api_version="coordination.k8s.io/v1", kind="Lease",
+            api_version="coordination.k8s.io/v1",
+            kind="Lease",
             metadata=meta_pb2.ObjectMeta(name=self.node_name, namespace=NAMESPACE),
-            spec=lease_pb2.LeaseSpec(holder_identity=self.node_name,
-                                     lease_duration_seconds=DURATION_SECONDS,
-                                     renew_time=timeutil.now_micro()))
+            spec=lease_pb2.LeaseSpec(
+                holder_identity=self.node_name,
+                lease_duration_seconds=DURATION_SECONDS,
+                renew_time=timeutil.now_micro(),
+            ),
+        )
         if self.node_uid:  # the lease goes when the node object goes
-            lease.metadata.owner_references.add(api_version="v1", kind="Node",
-                                                name=self.node_name, uid=self.node_uid)
+            lease.metadata.owner_references.add(
+                api_version="v1", kind="Node", name=self.node_name, uid=self.node_uid
+            )
         return lease
 
     async def renew(self) -> lease_pb2.Lease:
@@ -68,8 +78,13 @@ class NodeLease:
                 await self.renew()
                 delay = 0.2
                 await asyncio.sleep(self.interval)
-            except Exception as e:
-                log.warning("renewing lease %s/%s failed: %s; retrying in %.1fs", NAMESPACE,
-                            self.node_name, e, delay)
+            except Exception as e:  # noqa: BLE001 - retried with back-off
+                log.warning(
+                    "renewing lease %s/%s failed: %s; retrying in %.1fs",
+                    NAMESPACE,
+                    self.node_name,
+                    e,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 7.0)

@@ -1,5 +1,6 @@
 """Facts about the machine the kubelet runs on, for the Node's capacity and nodeInfo (cAdvisor's
 MachineInfo, read straight from /proc and /etc)."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,14 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
-         "s390x": "s390x", "i686": "386"}
+_ARCH = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "i686": "386",
+}
 
 
 @dataclass(frozen=True)
@@ -67,4 +74,5 @@ def read_machine_info(root_dir: str = "/") -> MachineInfo:
         machine_id=_read("/etc/machine-id"),
         system_uuid=_read("/sys/class/dmi/id/product_uuid"),
         boot_id=_read("/proc/sys/kernel/random/boot_id"),
-        hostname=socket.gethostname())
+        hostname=socket.gethostname(),
+    )

@@ -1,5 +1,6 @@
 """Node registration and the node status the kubelet posts every 10 s (kubelet_node_status.go):
 capacity from the machine, addresses, the kubelet endpoint, nodeInfo and the conditions."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,9 +11,9 @@ from dataclasses import dataclass, field
 from kubelet.node.machine_info import MachineInfo
 from kubelet.node.pressure import NodeStats, Pressure, pressure, pressure_conditions
 from kubelet.runtime.types import ImageInfo
-from podplane.apimachinery import quantity, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import quantity, timeutil
 from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ MAX_PODS = 110
 # The kubelet's --node-status-max-images default, and names reported per image.
 MAX_IMAGES = 50
 MAX_NAMES_PER_IMAGE = 5
+NO_PRESSURE = Pressure()  # the default of the builders below (frozen: one serves every call)
 # Returns why the node is not ready (e.g. the runtime is down), or None when it is.
 ReadinessCheck = Callable[[], str | None]
 # Reads the node's memory, disk and process figures for the pressure conditions.
@@ -37,15 +39,15 @@ class NodeIdentity:
 
 
 def capacity(machine: MachineInfo) -> dict[str, str]:
-    result = {"cpu": str(machine.cpus), "memory": f"{machine.memory_kib}Ki",
-              "pods": str(MAX_PODS)}
+    result = {"cpu": str(machine.cpus), "memory": f"{machine.memory_kib}Ki", "pods": str(MAX_PODS)}
     if machine.ephemeral_storage_kib:
         result["ephemeral-storage"] = f"{machine.ephemeral_storage_kib}Ki"
     return result
 
 
-def allocatable(capacity: Mapping[str, str],
-                reservations: Sequence[Mapping[str, str]] = ()) -> dict[str, str]:
+def allocatable(
+    capacity: Mapping[str, str], reservations: Sequence[Mapping[str, str]] = ()
+) -> dict[str, str]:
     """Capacity minus what --kube-reserved and --system-reserved set aside, never below 0
     (Kubernetes' node allocatable, without the eviction thresholds)."""
     result = dict(capacity)
@@ -62,64 +64,100 @@ def allocatable(capacity: Mapping[str, str],
     return result
 
 
-def node_conditions(previous: Sequence[core_pb2.NodeCondition], not_ready: str | None,
-                    now: str, under_pressure: Pressure = Pressure()
-                    ) -> list[core_pb2.NodeCondition]:
-    wanted = pressure_conditions(under_pressure) + [
-        ("Ready", "True", "KubeletReady", "kubelet is posting ready status") if not_ready is None
+def node_conditions(
+    previous: Sequence[core_pb2.NodeCondition],
+    not_ready: str | None,
+    now: str,
+    under_pressure: Pressure = NO_PRESSURE,
+) -> list[core_pb2.NodeCondition]:
+    wanted = [
+        *pressure_conditions(under_pressure),
+        ("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+        if not_ready is None
         else ("Ready", "False", "KubeletNotReady", not_ready),
     ]
     old = {c.type: c for c in previous}
     result = []
     for type_, status, reason, message in wanted:
         before = old.get(type_)
-        transition = (before.last_transition_time
-                      if before is not None and before.status == status
-                      and before.last_transition_time else now)
-        result.append(core_pb2.NodeCondition(
-            type=type_, status=status, reason=reason, message=message, last_heartbeat_time=now,
-            last_transition_time=transition))
+        transition = (
+            before.last_transition_time
+            if before is not None and before.status == status and before.last_transition_time
+            else now
+        )
+        result.append(
+            core_pb2.NodeCondition(
+                type=type_,
+                status=status,
+                reason=reason,
+                message=message,
+                last_heartbeat_time=now,
+                last_transition_time=transition,
+            )
+        )
     return result
 
 
 def node_labels(identity: NodeIdentity, machine: MachineInfo) -> dict[str, str]:
-    return {**identity.labels, "kubernetes.io/hostname": identity.name,
-            "kubernetes.io/os": "linux", "kubernetes.io/arch": machine.architecture}
+    return {
+        **identity.labels,
+        "kubernetes.io/hostname": identity.name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": machine.architecture,
+    }
 
 
-def node_images(images: Sequence[ImageInfo], max_images: int = MAX_IMAGES
-                ) -> list[core_pb2.ContainerImage]:
+def node_images(
+    images: Sequence[ImageInfo], max_images: int = MAX_IMAGES
+) -> list[core_pb2.ContainerImage]:
     """The largest images first, each by its digests then its tags, as the kubelet's Images
     setter reports them (nodestatus.Images: 50 images, 5 names each)."""
     result = []
     for image in sorted(images, key=lambda i: i.size, reverse=True):
         names = [n for n in (*image.repo_digests, *image.repo_tags) if "<none>" not in n]
         if names:  # a dangling image no pod can name
-            result.append(core_pb2.ContainerImage(names=names[:MAX_NAMES_PER_IMAGE],
-                                                  size_bytes=image.size))
+            result.append(
+                core_pb2.ContainerImage(names=names[:MAX_NAMES_PER_IMAGE], size_bytes=image.size)
+            )
     return result[:max_images]
 
 
-def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: str,
-               not_ready: str | None, now: str, previous: core_pb2.Node | None = None,
-               under_pressure: Pressure = Pressure(),
-               reservations: Sequence[Mapping[str, str]] = (),
-               images: Sequence[core_pb2.ContainerImage] = ()) -> core_pb2.Node:
+def build_node(
+    identity: NodeIdentity,
+    machine: MachineInfo,
+    runtime_version: str,
+    not_ready: str | None,
+    now: str,
+    previous: core_pb2.Node | None = None,
+    under_pressure: Pressure = NO_PRESSURE,
+    reservations: Sequence[Mapping[str, str]] = (),
+    images: Sequence[core_pb2.ContainerImage] = (),
+) -> core_pb2.Node:
     node = core_pb2.Node(
-        api_version="v1", kind="Node",
+        api_version="v1",
+        kind="Node",
         metadata=meta_pb2.ObjectMeta(name=identity.name, labels=node_labels(identity, machine)),
-        spec=core_pb2.NodeSpec(pod_cidr=identity.pod_cidr, pod_cidrs=[identity.pod_cidr]))
+        spec=core_pb2.NodeSpec(pod_cidr=identity.pod_cidr, pod_cidrs=[identity.pod_cidr]),
+    )
     status = node.status
     status.capacity.update(capacity(machine))
     status.allocatable.update(allocatable(capacity(machine), reservations))
     status.addresses.add(type="InternalIP", address=identity.host_ip)
     status.addresses.add(type="Hostname", address=machine.hostname)
     status.daemon_endpoints.kubelet_endpoint.port = identity.kubelet_port
-    status.node_info.CopyFrom(core_pb2.NodeSystemInfo(
-        machine_id=machine.machine_id, system_uuid=machine.system_uuid, boot_id=machine.boot_id,
-        kernel_version=machine.kernel_version, os_image=machine.os_image,
-        container_runtime_version=runtime_version, kubelet_version=KUBELET_VERSION,
-        operating_system="linux", architecture=machine.architecture))
+    status.node_info.CopyFrom(
+        core_pb2.NodeSystemInfo(
+            machine_id=machine.machine_id,
+            system_uuid=machine.system_uuid,
+            boot_id=machine.boot_id,
+            kernel_version=machine.kernel_version,
+            os_image=machine.os_image,
+            container_runtime_version=runtime_version,
+            kubelet_version=KUBELET_VERSION,
+            operating_system="linux",
+            architecture=machine.architecture,
+        )
+    )
     old_conditions = previous.status.conditions if previous is not None else []
     status.conditions.extend(node_conditions(old_conditions, not_ready, now, under_pressure))
     status.images.extend(images)
@@ -127,12 +165,18 @@ def build_node(identity: NodeIdentity, machine: MachineInfo, runtime_version: st
 
 
 class NodeStatusReporter:
-    def __init__(self, nodes: ResourceClient[core_pb2.Node], identity: NodeIdentity,
-                 machine: MachineInfo, runtime_version: str,
-                 readiness: ReadinessCheck = lambda: None, period: float = 10.0,
-                 stats: StatsReader = NodeStats,
-                 reservations: Sequence[Mapping[str, str]] = (),
-                 images: Callable[[], Awaitable[Sequence[ImageInfo]]] | None = None) -> None:
+    def __init__(
+        self,
+        nodes: ResourceClient[core_pb2.Node],
+        identity: NodeIdentity,
+        machine: MachineInfo,
+        runtime_version: str,
+        readiness: ReadinessCheck = lambda: None,
+        period: float = 10.0,
+        stats: StatsReader = NodeStats,
+        reservations: Sequence[Mapping[str, str]] = (),
+        images: Callable[[], Awaitable[Sequence[ImageInfo]]] | None = None,
+    ) -> None:
         self._nodes = nodes
         self.identity = identity
         self.machine = machine
@@ -146,9 +190,17 @@ class NodeStatusReporter:
         self.node: core_pb2.Node | None = None
 
     def _desired(self) -> core_pb2.Node:
-        return build_node(self.identity, self.machine, self.runtime_version, self.readiness(),
-                          timeutil.now(), self.node, pressure(self.stats()), self.reservations,
-                          self._images)
+        return build_node(
+            self.identity,
+            self.machine,
+            self.runtime_version,
+            self.readiness(),
+            timeutil.now(),
+            self.node,
+            pressure(self.stats()),
+            self.reservations,
+            self._images,
+        )
 
     async def register(self) -> core_pb2.Node:
         """Creates the Node, or brings an existing one (a restarted kubelet) up to date."""
@@ -175,10 +227,14 @@ class NodeStatusReporter:
         while True:
             try:
                 return await self.register()
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - retried with back-off
                 if not is_conflict(e):
-                    log.warning("registering node %s failed: %s; retrying in %.1fs",
-                                self.identity.name, e, delay)
+                    log.warning(
+                        "registering node %s failed: %s; retrying in %.1fs",
+                        self.identity.name,
+                        e,
+                        delay,
+                    )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 7.0)
 
@@ -186,7 +242,7 @@ class NodeStatusReporter:
         if self._list_images is not None:
             try:
                 self._images = node_images(await self._list_images())
-            except Exception as e:  # the last list stands; the rest of the status still goes
+            except Exception as e:  # noqa: BLE001 - the last list stands; the status still goes
                 log.warning("listing images failed: %s", e)
         if self.node is None:
             await self.register()
@@ -210,5 +266,5 @@ class NodeStatusReporter:
             await asyncio.sleep(self.period)
             try:
                 await self.update_status()
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - tried again next period
                 log.warning("updating node %s status failed: %s", self.identity.name, e)

@@ -1,6 +1,7 @@
 """What to do to bring a pod's containers to its spec: a pure function of the desired Pod and
 what the runtime reports and the probes say (kuberuntime_manager.go computePodActions, without
 sidecars)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -69,8 +70,9 @@ def init_progress(pod: core_pb2.Pod, rp: RuntimePod, sandbox_id: str) -> InitPro
     return InitProgress(next=inits[0])
 
 
-def compute_pod_actions(pod: core_pb2.Pod, rp: RuntimePod,
-                        unhealthy: HealthCheck | None = None) -> PodActions:
+def compute_pod_actions(
+    pod: core_pb2.Pod, rp: RuntimePod, unhealthy: HealthCheck | None = None
+) -> PodActions:
     actions = PodActions()
     if pod.status.phase in TERMINAL_PHASES or pod.metadata.deletion_timestamp:
         # A finished pod never runs again: only make sure nothing of it still runs.
@@ -91,8 +93,10 @@ def compute_pod_actions(pod: core_pb2.Pod, rp: RuntimePod,
             actions.init_container = pod.spec.init_containers[0]
         else:
             actions.containers_to_start = [
-                c for c in pod.spec.containers
-                if not (policy == "OnFailure" and _succeeded(rp.latest(c.name)))]
+                c
+                for c in pod.spec.containers
+                if not (policy == "OnFailure" and _succeeded(rp.latest(c.name)))
+            ]
         return actions
 
     progress = init_progress(pod, rp, sandbox.id)
@@ -108,8 +112,11 @@ def compute_pod_actions(pod: core_pb2.Pod, rp: RuntimePod,
 
     for container in pod.spec.containers:
         latest = rp.latest(container.name)
-        if latest is not None and latest.sandbox_id != sandbox.id and \
-                latest.state == ContainerState.RUNNING:
+        if (
+            latest is not None
+            and latest.sandbox_id != sandbox.id
+            and latest.state == ContainerState.RUNNING
+        ):
             latest = None  # a stray in an old sandbox: the kill of that sandbox handles it
         if should_restart(pod, latest):
             actions.containers_to_start.append(container)
@@ -120,10 +127,10 @@ def compute_pod_actions(pod: core_pb2.Pod, rp: RuntimePod,
                 if policy != "Never":
                     message += ", will be restarted"
                 actions.containers_to_kill.append(
-                    ContainerToKill(latest, container, probe_type, message))
+                    ContainerToKill(latest, container, probe_type, message)
+                )
     return actions
 
 
 def _succeeded(status: ContainerStatus | None) -> bool:
-    return (status is not None and status.state == ContainerState.EXITED
-            and status.exit_code == 0)
+    return status is not None and status.state == ContainerState.EXITED and status.exit_code == 0

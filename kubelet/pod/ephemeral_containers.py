@@ -4,6 +4,7 @@ sandbox (its network, IPC and, with targetContainerName, the target's process na
 volumes it names, and never restarted: whatever happens to it stays reported in
 status.ephemeralContainerStatuses (kubelet/status/generate.py). They carry the same labels as every
 container, so a restarted kubelet finds them and does not start them again."""
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,10 @@ from kubelet.container.config import build_container_config, with_pod_objects
 from kubelet.container.env import ContainerConfigError, PodContext
 from kubelet.container.images import ImageError, ImagePuller
 from kubelet.runtime.types import (
-    ContainerRuntime, ContainerRuntimeError, ContainerState, RuntimePod,
+    ContainerRuntime,
+    ContainerRuntimeError,
+    ContainerState,
+    RuntimePod,
 )
 from kubelet.status.generate import ever_ran
 from kubelet.status.phase import TERMINAL_PHASES
@@ -34,8 +38,12 @@ def to_start(pod: core_pb2.Pod, rp: RuntimePod) -> list[core_pb2.EphemeralContai
     """The ephemeral containers that never ran, if the pod runs (a new sandbox, a finished or
     deleted pod starts none)."""
     sandbox = rp.latest_sandbox()
-    if (pod.status.phase in TERMINAL_PHASES or pod.metadata.deletion_timestamp
-            or sandbox is None or not sandbox.ready):
+    if (
+        pod.status.phase in TERMINAL_PHASES
+        or pod.metadata.deletion_timestamp
+        or sandbox is None
+        or not sandbox.ready
+    ):
         return []
     reported = {s.name: s for s in pod.status.ephemeral_container_statuses}
     wanted = []
@@ -48,16 +56,23 @@ def to_start(pod: core_pb2.Pod, rp: RuntimePod) -> list[core_pb2.EphemeralContai
 
 
 class EphemeralContainerStarter:
-    def __init__(self, runtime: ContainerRuntime, volumes: PodVolumes, images: ImagePuller,
-                 reasons: Reasons, event: Event) -> None:
+    def __init__(
+        self,
+        runtime: ContainerRuntime,
+        volumes: PodVolumes,
+        images: ImagePuller,
+        reasons: Reasons,
+        event: Event,
+    ) -> None:
         self.runtime = runtime
         self.volumes = volumes
         self.images = images
         self.reasons = reasons
         self.event = event
 
-    async def start_new(self, pod: core_pb2.Pod, rp: RuntimePod, ctx: PodContext,
-                        requeue: Callable[[float], None]) -> bool:
+    async def start_new(
+        self, pod: core_pb2.Pod, rp: RuntimePod, ctx: PodContext, requeue: Callable[[float], None]
+    ) -> bool:
         """Starts the ephemeral containers that never ran; whether it started (or tried) any."""
         wanted = to_start(pod, rp)
         sandbox = rp.latest_sandbox()
@@ -74,19 +89,29 @@ class EphemeralContainerStarter:
             await self._start(pod, ec, rp, sandbox.id, paths, ctx, requeue)
         return True
 
-    def _target_id(self, pod: core_pb2.Pod, ec: core_pb2.EphemeralContainer, rp: RuntimePod,
-                   sandbox_id: str) -> str:
+    def _target_id(
+        self, pod: core_pb2.Pod, ec: core_pb2.EphemeralContainer, rp: RuntimePod, sandbox_id: str
+    ) -> str:
         if not ec.target_container_name:
             return ""
         target = rp.latest_in(ec.target_container_name, sandbox_id)
         if target is None or target.state != ContainerState.RUNNING:
-            raise ContainerConfigError(f'target container "{ec.target_container_name}" is not '
-                                       f"running, so its process namespace cannot be shared")
+            raise ContainerConfigError(
+                f'target container "{ec.target_container_name}" is not '
+                f"running, so its process namespace cannot be shared"
+            )
         return target.id
 
-    async def _start(self, pod: core_pb2.Pod, ec: core_pb2.EphemeralContainer, rp: RuntimePod,
-                     sandbox_id: str, paths: dict[str, str], ctx: PodContext,
-                     requeue: Callable[[float], None]) -> None:
+    async def _start(
+        self,
+        pod: core_pb2.Pod,
+        ec: core_pb2.EphemeralContainer,
+        rp: RuntimePod,
+        sandbox_id: str,
+        paths: dict[str, str],
+        ctx: PodContext,
+        requeue: Callable[[float], None],
+    ) -> None:
         uid, name = pod.metadata.uid, ec.name
         container = as_container(ec)
         # The pod as env and config references see it: with this container among its own.
@@ -94,15 +119,25 @@ class EphemeralContainerStarter:
         view.CopyFrom(pod)
         view.spec.containers.append(container)
         try:
-            _, pulled = await self.images.ensure(uid, container, on_pull=lambda: self.event(
-                pod, "Normal", "Pulling", f'Pulling image "{container.image}"'))
-            self.event(pod, "Normal", "Pulled",
-                       f'Successfully pulled image "{container.image}"' if pulled else
-                       f'Container image "{container.image}" already present on machine')
+            _, pulled = await self.images.ensure(
+                uid,
+                container,
+                on_pull=lambda: self.event(
+                    pod, "Normal", "Pulling", f'Pulling image "{container.image}"'
+                ),
+            )
+            self.event(
+                pod,
+                "Normal",
+                "Pulled",
+                f'Successfully pulled image "{container.image}"'
+                if pulled
+                else f'Container image "{container.image}" already present on machine',
+            )
             mounts = PodVolumes.mounts(container, paths)
-            config = build_container_config(view, container, 0, mounts,
-                                            await with_pod_objects(ctx, self.volumes.objects,
-                                                                   view))
+            config = build_container_config(
+                view, container, 0, mounts, await with_pod_objects(ctx, self.volumes.objects, view)
+            )
             config = replace(config, pid_namespace_of=self._target_id(pod, ec, rp, sandbox_id))
         except ImageError as e:
             self.reasons[(uid, name)] = (e.reason, e.message)
@@ -130,6 +165,10 @@ class EphemeralContainerStarter:
             self.event(pod, "Warning", "Failed", f"Error: {e}")
             return
         self.event(pod, "Normal", "Started", f"Started container {name}")
-        log.info("pod %s/%s: started ephemeral container %s%s", pod.metadata.namespace,
-                 pod.metadata.name, name, f" (target {ec.target_container_name})"
-                 if ec.target_container_name else "")
+        log.info(
+            "pod %s/%s: started ephemeral container %s%s",
+            pod.metadata.namespace,
+            pod.metadata.name,
+            name,
+            f" (target {ec.target_container_name})" if ec.target_container_name else "",
+        )

@@ -1,6 +1,7 @@
 """Periodic housekeeping (kubelet.go HandlePodCleanups): every pod is synced again now and then, so
 nothing depends on a single event; containers of pods no longer bound here are handed to the
 workers, which remove them; directories of pods that are gone are deleted."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,14 @@ PERIOD = 10.0
 
 
 class Housekeeping:
-    def __init__(self, workers: PodWorkers, pleg: PodLifecycleEventGenerator, volumes: PodVolumes,
-                 desired_pods: Callable[[], list[core_pb2.Pod]], period: float = PERIOD) -> None:
+    def __init__(
+        self,
+        workers: PodWorkers,
+        pleg: PodLifecycleEventGenerator,
+        volumes: PodVolumes,
+        desired_pods: Callable[[], list[core_pb2.Pod]],
+        period: float = PERIOD,
+    ) -> None:
         self.workers = workers
         self.pleg = pleg
         self.volumes = volumes
@@ -26,8 +33,9 @@ class Housekeeping:
         self.period = period
 
     async def run_once(self) -> None:
-        desired = {f"{p.metadata.namespace}/{p.metadata.name}": p.metadata.uid
-                   for p in self.desired_pods()}
+        desired = {
+            f"{p.metadata.namespace}/{p.metadata.name}": p.metadata.uid for p in self.desired_pods()
+        }
         for key in desired:
             self.workers.enqueue(key)
         in_runtime = self.pleg.pods_in_runtime

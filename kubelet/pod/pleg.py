@@ -2,6 +2,7 @@
 lists the runtime's sandboxes and containers, and a pod whose containers changed state (started,
 exited, vanished) is handed to the pod workers, so status follows the runtime promptly. Each relist
 also sets kubelet_running_pods and kubelet_running_containers, as the kubelet's PLEG does."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,9 +22,13 @@ Fingerprint = frozenset[tuple[str, str, str, int]]
 
 
 class PodLifecycleEventGenerator:
-    def __init__(self, runtime: ContainerRuntime, on_change: Callable[[str], None],
-                 period: float = RELIST_PERIOD,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        runtime: ContainerRuntime,
+        on_change: Callable[[str], None],
+        period: float = RELIST_PERIOD,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.runtime = runtime
         self.on_change = on_change
         self.period = period
@@ -44,12 +49,14 @@ class PodLifecycleEventGenerator:
 
     async def relist(self) -> None:
         sandboxes, containers = await asyncio.gather(
-            self.runtime.list_pod_sandboxes(), self.runtime.list_containers())
+            self.runtime.list_pod_sandboxes(), self.runtime.list_containers()
+        )
         states: dict[str, set[tuple[str, str, str, int]]] = {}
         pods: dict[str, set[str]] = {}
         for s in sandboxes:
-            states.setdefault(s.pod.key, set()).add((s.id, "ready" if s.ready else "notready",
-                                                     s.ip, 0))
+            states.setdefault(s.pod.key, set()).add(
+                (s.id, "ready" if s.ready else "notready", s.ip, 0)
+            )
             pods.setdefault(s.pod.key, set()).add(s.pod.uid)
         for c in containers:
             states.setdefault(c.pod.key, set()).add((c.id, c.state.value, c.reason, c.exit_code))

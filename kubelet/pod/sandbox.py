@@ -1,6 +1,7 @@
 """The pod sandbox: a pause container that holds the pod's network (and IPC) namespace, so all of a
 pod's containers share one IP, localhost and hostname. Its IP, from the node's bridge on the pod
 CIDR, is the pod IP."""
+
 from __future__ import annotations
 
 import logging
@@ -19,21 +20,30 @@ def pod_hostname(pod: core_pb2.Pod) -> str:
     return name[:MAX_HOSTNAME].rstrip("-.") or "pod"
 
 
-async def run_sandbox(runtime: ContainerRuntime, pod: core_pb2.Pod, attempt: int,
-                      pause_image: str) -> str:
+async def run_sandbox(
+    runtime: ContainerRuntime, pod: core_pb2.Pod, attempt: int, pause_image: str
+) -> str:
     if await runtime.inspect_image(pause_image) is None:
         try:
             await runtime.pull_image(pause_image)
         except ContainerRuntimeError as e:
             raise ContainerRuntimeError(
-                f"the pod sandbox image {pause_image} is not on this node and cannot be "
-                f"pulled: {e}") from e
+                f"the pod sandbox image {pause_image} is not on this node and cannot be pulled: {e}"
+            ) from e
     config = SandboxConfig(
-        pod=PodRef(uid=pod.metadata.uid, name=pod.metadata.name,
-                   namespace=pod.metadata.namespace),
-        attempt=attempt, hostname=pod_hostname(pod), image=pause_image,
-        host_network=pod.spec.host_network, termination_grace_seconds=grace_period(pod))
+        pod=PodRef(uid=pod.metadata.uid, name=pod.metadata.name, namespace=pod.metadata.namespace),
+        attempt=attempt,
+        hostname=pod_hostname(pod),
+        image=pause_image,
+        host_network=pod.spec.host_network,
+        termination_grace_seconds=grace_period(pod),
+    )
     sandbox_id = await runtime.run_pod_sandbox(config)
-    log.info("pod %s/%s: sandbox %s started (attempt %d)", pod.metadata.namespace,
-             pod.metadata.name, sandbox_id[:12], attempt)
+    log.info(
+        "pod %s/%s: sandbox %s started (attempt %d)",
+        pod.metadata.namespace,
+        pod.metadata.name,
+        sandbox_id[:12],
+        attempt,
+    )
     return sandbox_id

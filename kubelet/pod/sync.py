@@ -1,5 +1,6 @@
 """Level-triggered pod sync: compare a desired Pod with what the runtime reports, act, report status
 (kubelet.go SyncPod + kuberuntime_manager.go SyncPod). One call per pod key at a time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,20 +18,29 @@ from kubelet.pod.actions import ContainerToKill, compute_pod_actions
 from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
 from kubelet.pod.sandbox import run_sandbox
 from kubelet.pod.termination import (
-    EventSink, container_grace_period, kill_container, pod_grace_period, remove_pod, stop_pod,
+    EventSink,
+    container_grace_period,
+    kill_container,
+    pod_grace_period,
+    remove_pod,
+    stop_pod,
 )
 from kubelet.prober.manager import ProbeManager
 from kubelet.prober.results import ProbeType
 from kubelet.runtime.types import (
-    ContainerRuntime, ContainerRuntimeError, ContainerState, ContainerStatus, RuntimePod,
+    ContainerRuntime,
+    ContainerRuntimeError,
+    ContainerState,
+    ContainerStatus,
+    RuntimePod,
 )
 from kubelet.status.generate import generate_pod_status
 from kubelet.status.manager import StatusManager
 from kubelet.status.phase import TERMINAL_PHASES
 from kubelet.volume.pod_volumes import PodVolumes, VolumeError
+from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.client.events import NORMAL, WARNING, EventRecorder
-from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
 # How soon to look again at a container that could not be configured or created.
@@ -61,11 +71,17 @@ def _epoch(rfc3339: str) -> float:
 
 
 class PodSyncer:
-    def __init__(self, runtime: ContainerRuntime, volumes: PodVolumes, status: StatusManager,
-                 node: NodeContext, images: ImagePuller | None = None,
-                 crash_backoff: Backoff | None = None,
-                 recorder: EventRecorder | None = None,
-                 probes: ProbeManager | None = None) -> None:
+    def __init__(
+        self,
+        runtime: ContainerRuntime,
+        volumes: PodVolumes,
+        status: StatusManager,
+        node: NodeContext,
+        images: ImagePuller | None = None,
+        crash_backoff: Backoff | None = None,
+        recorder: EventRecorder | None = None,
+        probes: ProbeManager | None = None,
+    ) -> None:
         self.runtime = runtime
         self.volumes = volumes
         self.status = status
@@ -76,14 +92,16 @@ class PodSyncer:
         self.probes = probes
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
-        self.ephemeral = EphemeralContainerStarter(runtime, volumes, self.images, self.reasons,
-                                                   self._event)
+        self.ephemeral = EphemeralContainerStarter(
+            runtime, volumes, self.images, self.reasons, self._event
+        )
         self._warned_cidr = False
 
     async def runtime_pods(self, key: str) -> dict[str, RuntimePod]:
         """What the runtime has for the pod key, by pod uid (a recreated pod has a new uid)."""
         sandboxes, containers = await asyncio.gather(
-            self.runtime.list_pod_sandboxes(), self.runtime.list_containers())
+            self.runtime.list_pod_sandboxes(), self.runtime.list_containers()
+        )
         pods: dict[str, RuntimePod] = {}
         for s in sandboxes:
             if s.pod.key == key:
@@ -139,44 +157,57 @@ class PodSyncer:
             actions = compute_pod_actions(pod, rp, unhealthy)
         grace = pod_grace_period(pod)
         if actions.kill_pod:
-            await stop_pod(self.runtime, rp, grace, pod, self._pod_ip(pod, rp),
-                           self._event_sink(pod))
+            await stop_pod(
+                self.runtime, rp, grace, pod, self._pod_ip(pod, rp), self._event_sink(pod)
+            )
             rp = await self._refresh(key, uid)
 
-        to_start = ([actions.init_container] if actions.init_container else []) + \
-            actions.containers_to_start
+        to_start = (
+            [actions.init_container] if actions.init_container else []
+        ) + actions.containers_to_start
         sandbox_error: Exception | None = None
         if actions.create_sandbox:
             # As the kubelet's SyncPod does: publish the status as it stands before acting, so a
             # new pod shows ContainerCreating while its sandbox and containers are set up.
-            await self.status.set_status(pod, generate_pod_status(
-                pod, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts))
+            await self.status.set_status(
+                pod,
+                generate_pod_status(
+                    pod, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts
+                ),
+            )
         if actions.create_sandbox or to_start:
             try:
-                await self._start(pod, rp, actions.create_sandbox, actions.sandbox_attempt,
-                                  to_start, requeue)
+                await self._start(
+                    pod, rp, actions.create_sandbox, actions.sandbox_attempt, to_start, requeue
+                )
             except (ContainerRuntimeError, VolumeError) as e:
                 sandbox_error = e
                 log.warning("pod %s: %s", key, e)
             rp = await self._refresh(key, uid)
-        ctx = PodContext(pod_ip=self._pod_ip(pod, rp), host_ip=self.node.host_ip,
-                         node_allocatable=self.node.allocatable)
+        ctx = PodContext(
+            pod_ip=self._pod_ip(pod, rp),
+            host_ip=self.node.host_ip,
+            node_allocatable=self.node.allocatable,
+        )
         if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
             rp = await self._refresh(key, uid)
         await self._remove_old_sandboxes(rp)
 
-        status = generate_pod_status(pod, rp, self.reasons, self.node.host_ip, timeutil.now(),
-                                     self._verdicts)
+        status = generate_pod_status(
+            pod, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts
+        )
         if status.phase in TERMINAL_PHASES and (rp.running() or rp.ready_sandboxes()):
             # A finished pod keeps no sandbox.
-            await stop_pod(self.runtime, rp, grace, pod, self._pod_ip(pod, rp),
-                           self._event_sink(pod))
+            await stop_pod(
+                self.runtime, rp, grace, pod, self._pod_ip(pod, rp), self._event_sink(pod)
+            )
             rp = await self._refresh(key, uid)
             done = core_pb2.Pod()
             done.CopyFrom(pod)
             done.status.CopyFrom(status)
-            status = generate_pod_status(done, rp, self.reasons, self.node.host_ip,
-                                         timeutil.now(), self._verdicts)
+            status = generate_pod_status(
+                done, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts
+            )
         await self.status.set_status(pod, status)
         if self.probes is not None:
             self.probes.observe(pod, status)
@@ -186,8 +217,15 @@ class PodSyncer:
             await self.status.delete_terminated(pod)
         return requeue.after
 
-    async def _start(self, pod: core_pb2.Pod, rp: RuntimePod, create_sandbox: bool, attempt: int,
-                     to_start: list[core_pb2.Container], requeue: _Requeue) -> None:
+    async def _start(
+        self,
+        pod: core_pb2.Pod,
+        rp: RuntimePod,
+        create_sandbox: bool,
+        attempt: int,
+        to_start: list[core_pb2.Container],
+        requeue: _Requeue,
+    ) -> None:
         try:
             paths = await self.volumes.setup(pod)
         except VolumeError as e:
@@ -205,8 +243,9 @@ class PodSyncer:
         pod_ip = self.node.host_ip if pod.spec.host_network else sandbox.ip
         if not pod.spec.host_network:
             self._check_pod_ip(pod_ip)
-        ctx = PodContext(pod_ip=pod_ip, host_ip=self.node.host_ip,
-                         node_allocatable=self.node.allocatable)
+        ctx = PodContext(
+            pod_ip=pod_ip, host_ip=self.node.host_ip, node_allocatable=self.node.allocatable
+        )
         for container in to_start:
             await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
 
@@ -224,13 +263,13 @@ class PodSyncer:
         sandbox = rp.latest_sandbox()
         return sandbox.ip if sandbox is not None and sandbox.ip else pod.status.pod_ip
 
-    def _verdicts(self, pod: core_pb2.Pod,
-                  statuses: Sequence[core_pb2.ContainerStatus]) -> None:
+    def _verdicts(self, pod: core_pb2.Pod, statuses: Sequence[core_pb2.ContainerStatus]) -> None:
         if self.probes is not None:
             self.probes.apply(pod, statuses)
 
-    def _health_check(self, pod: core_pb2.Pod) -> Callable[[ContainerStatus],
-                                                           tuple[str, str] | None] | None:
+    def _health_check(
+        self, pod: core_pb2.Pod
+    ) -> Callable[[ContainerStatus], tuple[str, str] | None] | None:
         probes = self.probes
         if probes is None:
             return None
@@ -238,18 +277,30 @@ class PodSyncer:
         def check(c: ContainerStatus) -> tuple[str, str] | None:
             verdict = probes.unhealthy(pod, c)
             return None if verdict is None else (verdict.probe_type.value, verdict.message)
+
         return check
 
-    async def _kill_unhealthy(self, pod: core_pb2.Pod, rp: RuntimePod,
-                              kills: list[ContainerToKill]) -> None:
+    async def _kill_unhealthy(
+        self, pod: core_pb2.Pod, rp: RuntimePod, kills: list[ContainerToKill]
+    ) -> None:
         """Containers that failed their liveness or startup probe go, with their grace period
         (and preStop hook); the next actions restart them per the restart policy."""
         pod_ip = self._pod_ip(pod, rp)
-        await asyncio.gather(*(
-            kill_container(self.runtime, k.status.id, k.container.name,
-                           container_grace_period(pod, k.container, ProbeType(k.probe_type)),
-                           pod, pod_ip, message=k.message, event=self._event_sink(pod))
-            for k in kills))
+        await asyncio.gather(
+            *(
+                kill_container(
+                    self.runtime,
+                    k.status.id,
+                    k.container.name,
+                    container_grace_period(pod, k.container, ProbeType(k.probe_type)),
+                    pod,
+                    pod_ip,
+                    message=k.message,
+                    event=self._event_sink(pod),
+                )
+                for k in kills
+            )
+        )
 
     async def _remove_old_sandboxes(self, rp: RuntimePod) -> None:
         """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
@@ -265,13 +316,23 @@ class PodSyncer:
             return
         if ipaddress.ip_address(ip) not in ipaddress.ip_network(self.node.pod_cidr):
             self._warned_cidr = True
-            log.warning("pod IP %s is outside this node's pod CIDR %s: the container engine's "
-                        "bridge (dockerd --bip) does not match --pod-cidr", ip,
-                        self.node.pod_cidr)
+            log.warning(
+                "pod IP %s is outside this node's pod CIDR %s: the container engine's "
+                "bridge (dockerd --bip) does not match --pod-cidr",
+                ip,
+                self.node.pod_cidr,
+            )
 
-    async def _start_container(self, pod: core_pb2.Pod, container: core_pb2.Container,
-                               rp: RuntimePod, sandbox_id: str, paths: dict[str, str],
-                               ctx: PodContext, requeue: _Requeue) -> None:
+    async def _start_container(
+        self,
+        pod: core_pb2.Pod,
+        container: core_pb2.Container,
+        rp: RuntimePod,
+        sandbox_id: str,
+        paths: dict[str, str],
+        ctx: PodContext,
+        requeue: _Requeue,
+    ) -> None:
         uid, name = pod.metadata.uid, container.name
         reason_key = (uid, name)
         instances = rp.instances(name)
@@ -287,30 +348,50 @@ class PodSyncer:
             exited_at = _epoch(latest.finished_at or latest.created_at)
             remaining = self.crash_backoff.remaining(backoff_key, exited_at)
             if remaining > 0:
-                self.reasons[reason_key] = ("CrashLoopBackOff", (
-                    f"back-off {int(self.crash_backoff.duration(backoff_key))}s restarting failed "
-                    f"container={name} pod={pod.metadata.name}_{pod.metadata.namespace}({uid})"))
-                self._event(pod, WARNING, "BackOff", f"Back-off restarting failed container "
-                            f"{name} in pod {pod.metadata.name}_{pod.metadata.namespace}({uid})")
+                seconds = int(self.crash_backoff.duration(backoff_key))
+                where = f"{pod.metadata.name}_{pod.metadata.namespace}({uid})"
+                self.reasons[reason_key] = (
+                    "CrashLoopBackOff",
+                    (f"back-off {seconds}s restarting failed container={name} pod={where}"),
+                )
+                self._event(
+                    pod,
+                    WARNING,
+                    "BackOff",
+                    f"Back-off restarting failed container {name} in pod {where}",
+                )
                 requeue.at(remaining)
                 return
             self.crash_backoff.next(backoff_key, exited_at)
         try:
             _, pulled = await self.images.ensure(
-                uid, container, on_pull=lambda: self._event(
-                    pod, NORMAL, "Pulling", f'Pulling image "{container.image}"'))
-            self._event(pod, NORMAL, "Pulled",
-                        f'Successfully pulled image "{container.image}"' if pulled else
-                        f'Container image "{container.image}" already present on machine')
+                uid,
+                container,
+                on_pull=lambda: self._event(
+                    pod, NORMAL, "Pulling", f'Pulling image "{container.image}"'
+                ),
+            )
+            self._event(
+                pod,
+                NORMAL,
+                "Pulled",
+                f'Successfully pulled image "{container.image}"'
+                if pulled
+                else f'Container image "{container.image}" already present on machine',
+            )
             mounts = PodVolumes.mounts(container, paths)
             ctx = await with_pod_objects(ctx, self.volumes.objects, pod)
             config = build_container_config(pod, container, restart_count, mounts, ctx)
         except ImageError as e:
             self.reasons[reason_key] = (e.reason, e.message)
-            self._event(pod, WARNING, {"ImagePullBackOff": "BackOff",
-                                       "ErrImageNeverPull": "ErrImageNeverPull"}.get(e.reason,
-                                                                                     "Failed"),
-                        e.message)
+            self._event(
+                pod,
+                WARNING,
+                {"ImagePullBackOff": "BackOff", "ErrImageNeverPull": "ErrImageNeverPull"}.get(
+                    e.reason, "Failed"
+                ),
+                e.message,
+            )
             requeue.at(e.retry_after or CONFIG_RETRY_SECONDS)
             return
         except (ContainerConfigError, VolumeError) as e:
@@ -337,20 +418,42 @@ class PodSyncer:
         self._event(pod, NORMAL, "Started", f"Started container {name}")
         if container.lifecycle.HasField("post_start"):
             try:
-                await run_hook(self.runtime, pod, container, container_id,
-                               container.lifecycle.post_start, ctx.pod_ip)
+                await run_hook(
+                    self.runtime,
+                    pod,
+                    container,
+                    container_id,
+                    container.lifecycle.post_start,
+                    ctx.pod_ip,
+                )
             except HookError as e:
                 # As kuberuntime's startContainer: the container goes, and waits as
                 # PostStartHookError until it is started again.
-                log.info("pod %s/%s: postStart hook of %s failed: %s", pod.metadata.namespace,
-                         pod.metadata.name, name, e)
+                log.info(
+                    "pod %s/%s: postStart hook of %s failed: %s",
+                    pod.metadata.namespace,
+                    pod.metadata.name,
+                    name,
+                    e,
+                )
                 self._event(pod, WARNING, "FailedPostStartHook", str(e))
-                await kill_container(self.runtime, container_id, name,
-                                     container_grace_period(pod, container), pod, ctx.pod_ip,
-                                     message="FailedPostStartHook",
-                                     event=self._event_sink(pod))
+                await kill_container(
+                    self.runtime,
+                    container_id,
+                    name,
+                    container_grace_period(pod, container),
+                    pod,
+                    ctx.pod_ip,
+                    message="FailedPostStartHook",
+                    event=self._event_sink(pod),
+                )
                 self.reasons[reason_key] = ("PostStartHookError", str(e))
                 requeue.at(1.0)
                 return
-        log.info("pod %s/%s: started container %s (restart %d)", pod.metadata.namespace,
-                 pod.metadata.name, name, restart_count)
+        log.info(
+            "pod %s/%s: started container %s (restart %d)",
+            pod.metadata.namespace,
+            pod.metadata.name,
+            name,
+            restart_count,
+        )

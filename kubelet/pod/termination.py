@@ -2,6 +2,7 @@
 killContainer do: each running container's preStop hook runs first, counting against its grace
 period, then the container gets SIGTERM and, after what remains of the grace period (at least
 2 s, minimumGracePeriodInSeconds), SIGKILL. Containers stop in parallel; the sandbox goes last."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,20 +29,27 @@ def pod_grace_period(pod: core_pb2.Pod) -> int:
     """The grace period of a pod being terminated (pod_workers.go calculateEffectiveGracePeriod):
     the deletion's when it is being deleted, else the spec's; never below 1 s."""
     meta = pod.metadata
-    grace = (int(meta.deletion_grace_period_seconds)
-             if meta.HasField("deletion_grace_period_seconds") else grace_period(pod))
+    grace = (
+        int(meta.deletion_grace_period_seconds)
+        if meta.HasField("deletion_grace_period_seconds")
+        else grace_period(pod)
+    )
     return max(grace, 1)
 
 
-def container_grace_period(pod: core_pb2.Pod, container: core_pb2.Container | None,
-                           probe_type: ProbeType | None = None) -> int:
+def container_grace_period(
+    pod: core_pb2.Pod, container: core_pb2.Container | None, probe_type: ProbeType | None = None
+) -> int:
     """The grace period of one container being killed (setTerminationGracePeriod): a failed
     liveness or startup probe may bring its own terminationGracePeriodSeconds."""
     if pod.metadata.HasField("deletion_grace_period_seconds"):
         return int(pod.metadata.deletion_grace_period_seconds)
     if container is not None and probe_type in (ProbeType.LIVENESS, ProbeType.STARTUP):
-        probe = (container.liveness_probe if probe_type == ProbeType.LIVENESS
-                 else container.startup_probe)
+        probe = (
+            container.liveness_probe
+            if probe_type == ProbeType.LIVENESS
+            else container.startup_probe
+        )
         if probe.HasField("termination_grace_period_seconds"):
             return int(probe.termination_grace_period_seconds)
     return grace_period(pod)
@@ -56,10 +64,17 @@ def _spec(pod: core_pb2.Pod | None, name: str) -> core_pb2.Container | None:
     return None
 
 
-async def kill_container(runtime: ContainerRuntime, container_id: str, name: str, grace: int,
-                         pod: core_pb2.Pod | None = None, pod_ip: str = "",
-                         message: str = "", event: EventSink | None = None,
-                         clock: Callable[[], float] = time.monotonic) -> None:
+async def kill_container(
+    runtime: ContainerRuntime,
+    container_id: str,
+    name: str,
+    grace: int,
+    pod: core_pb2.Pod | None = None,
+    pod_ip: str = "",
+    message: str = "",
+    event: EventSink | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
     """preStop (if the pod's spec has one and there is time), SIGTERM, SIGKILL after the rest of
     the grace period."""
     spec = _spec(pod, name)
@@ -70,32 +85,52 @@ async def kill_container(runtime: ContainerRuntime, container_id: str, name: str
         try:
             hook = spec.lifecycle.pre_stop
             await asyncio.wait_for(
-                run_hook(runtime, pod, spec, container_id, hook, pod_ip, timeout=grace), grace)
+                run_hook(runtime, pod, spec, container_id, hook, pod_ip, timeout=grace), grace
+            )
         except HookError as e:
-            log.info("preStop hook of %s/%s %s failed: %s", pod.metadata.namespace,
-                     pod.metadata.name, name, e)
+            log.info(
+                "preStop hook of %s/%s %s failed: %s",
+                pod.metadata.namespace,
+                pod.metadata.name,
+                name,
+                e,
+            )
             if event is not None:
                 event("Warning", "FailedPreStopHook", str(e))
-        except asyncio.TimeoutError:
-            log.info("preStop hook of %s/%s %s did not complete within the grace period of %ds",
-                     pod.metadata.namespace, pod.metadata.name, name, grace)
+        except TimeoutError:
+            log.info(
+                "preStop hook of %s/%s %s did not complete within the grace period of %ds",
+                pod.metadata.namespace,
+                pod.metadata.name,
+                name,
+                grace,
+            )
         grace -= int(clock() - started)
     await runtime.stop_container(container_id, max(grace, MINIMUM_GRACE_SECONDS))
 
 
-async def stop_pod(runtime: ContainerRuntime, rp: RuntimePod, grace: int,
-                   pod: core_pb2.Pod | None = None, pod_ip: str = "",
-                   event: EventSink | None = None) -> None:
-    running = [c for c in rp.containers
-               if c.state in (ContainerState.RUNNING, ContainerState.UNKNOWN)]
-    await asyncio.gather(*(kill_container(runtime, c.id, c.name, grace, pod, pod_ip, event=event)
-                           for c in running))
-    await asyncio.gather(*(runtime.stop_pod_sandbox(s.id, MINIMUM_GRACE_SECONDS)
-                           for s in rp.sandboxes if s.ready))
+async def stop_pod(
+    runtime: ContainerRuntime,
+    rp: RuntimePod,
+    grace: int,
+    pod: core_pb2.Pod | None = None,
+    pod_ip: str = "",
+    event: EventSink | None = None,
+) -> None:
+    running = [
+        c for c in rp.containers if c.state in (ContainerState.RUNNING, ContainerState.UNKNOWN)
+    ]
+    await asyncio.gather(
+        *(kill_container(runtime, c.id, c.name, grace, pod, pod_ip, event=event) for c in running)
+    )
+    await asyncio.gather(
+        *(runtime.stop_pod_sandbox(s.id, MINIMUM_GRACE_SECONDS) for s in rp.sandboxes if s.ready)
+    )
 
 
-async def remove_pod(runtime: ContainerRuntime, rp: RuntimePod,
-                     grace: int = MINIMUM_GRACE_SECONDS) -> None:
+async def remove_pod(
+    runtime: ContainerRuntime, rp: RuntimePod, grace: int = MINIMUM_GRACE_SECONDS
+) -> None:
     """Stops and removes everything of a pod the API no longer has (force-deleted, or replaced by
     a pod of a new uid): without its spec no hook runs, and the grace period is the minimum."""
     await stop_pod(runtime, rp, grace)

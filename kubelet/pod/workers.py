@@ -1,7 +1,8 @@
 """Pod workers: a deduplicating work queue of pod keys (namespace/name) drained by a pool of
 workers, so each pod is synced by one worker at a time and a pod that changes while it is being
-synced is synced again afterwards. Failures back off per pod; back-offs that end requeue the pod. Each sync is
-timed into kubelet_pod_worker_duration_seconds by operation (create, sync, kill)."""
+synced is synced again afterwards. Failures back off per pod; back-offs that end requeue the pod.
+Each sync is timed into kubelet_pod_worker_duration_seconds by operation (create, sync, kill)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,12 @@ WORKERS = 16
 
 
 class PodWorkers:
-    def __init__(self, syncer: PodSyncer, get_pod: Callable[[str], core_pb2.Pod | None],
-                 workers: int = WORKERS) -> None:
+    def __init__(
+        self,
+        syncer: PodSyncer,
+        get_pod: Callable[[str], core_pb2.Pod | None],
+        workers: int = WORKERS,
+    ) -> None:
         self.syncer = syncer
         self.get_pod = get_pod
         self.workers = workers
@@ -51,8 +56,9 @@ class PodWorkers:
         try:
             requeue_after = await self.syncer.sync(key, pod)
         except Exception as e:
-            expected = isinstance(e, (ContainerRuntimeError, VolumeError, grpc.aio.AioRpcError,
-                                      OSError))
+            expected = isinstance(
+                e, (ContainerRuntimeError, VolumeError, grpc.aio.AioRpcError, OSError)
+            )
             log.warning("syncing pod %s failed: %s; retrying", key, e, exc_info=not expected)
             self.queue.add_rate_limited(key)
             return
@@ -67,8 +73,9 @@ class PodWorkers:
 
     async def run(self) -> None:
         """Runs the workers until cancelled."""
-        tasks = [asyncio.create_task(self._worker(), name=f"pod-worker-{i}")
-                 for i in range(self.workers)]
+        tasks = [
+            asyncio.create_task(self._worker(), name=f"pod-worker-{i}") for i in range(self.workers)
+        ]
         try:
             await asyncio.gather(*tasks)
         finally:

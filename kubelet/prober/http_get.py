@@ -1,5 +1,6 @@
 """A minimal HTTP/1.1 GET over asyncio streams, for httpGet probes and lifecycle hooks: the status
 code is all that matters (the body is read and dropped, up to a limit)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,9 @@ def url(scheme: str, host: str, port: int, path: str) -> str:
     return f"{scheme.lower()}://{host}:{port}{path}"
 
 
-async def http_get(scheme: str, host: str, port: int, path: str,
-                   headers: Sequence[tuple[str, str]], timeout: float) -> int:
+async def http_get(
+    scheme: str, host: str, port: int, path: str, headers: Sequence[tuple[str, str]], timeout: float
+) -> int:
     """The response's status code. HTTPS certificates are not verified, as the kubelet's
     prober does not verify them."""
     context: ssl.SSLContext | None = None
@@ -38,19 +40,25 @@ async def http_get(scheme: str, host: str, port: int, path: str,
         context.verify_mode = ssl.CERT_NONE
     target = url(scheme or "HTTP", host, port, path)
     try:
-        return await asyncio.wait_for(
-            _get(host, port, path or "/", headers, context), timeout)
-    except asyncio.TimeoutError:
-        raise HTTPGetError(f'Get "{target}": context deadline exceeded (Client.Timeout '
-                           f"exceeded while awaiting headers)") from None
+        return await asyncio.wait_for(_get(host, port, path or "/", headers, context), timeout)
+    except TimeoutError:
+        raise HTTPGetError(
+            f'Get "{target}": context deadline exceeded (Client.Timeout '
+            f"exceeded while awaiting headers)"
+        ) from None
     except ConnectionRefusedError as e:
         raise HTTPGetError(f'Get "{target}": {dial_error(host, port, e)}') from e
     except (OSError, ValueError, asyncio.IncompleteReadError) as e:
         raise HTTPGetError(f'Get "{target}": {e}') from e
 
 
-async def _get(host: str, port: int, path: str, headers: Sequence[tuple[str, str]],
-               context: ssl.SSLContext | None) -> int:
+async def _get(
+    host: str,
+    port: int,
+    path: str,
+    headers: Sequence[tuple[str, str]],
+    context: ssl.SSLContext | None,
+) -> int:
     if not path.startswith("/"):
         path = "/" + path
     reader, writer = await asyncio.open_connection(host, port, ssl=context)

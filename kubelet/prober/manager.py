@@ -1,6 +1,7 @@
 """The probe manager (prober_manager.go): starts a worker per probe of each pod's containers,
 keeps the results, and turns them into containerStatuses[].started and .ready and into the
 containers to kill for a failed liveness or startup probe."""
+
 from __future__ import annotations
 
 import time
@@ -20,14 +21,21 @@ WorkerKey = tuple[str, str, ProbeType]  # pod uid, container name, probe type
 @dataclass(frozen=True)
 class Unhealthy:
     """A running container a failed probe condemns."""
+
     probe_type: ProbeType
     message: str
 
 
 class ProbeManager:
-    def __init__(self, runtime: ContainerRuntime, on_change: Callable[[str], None],
-                 recorder: EventRecorder | None = None, prober: Prober | None = None,
-                 clock: Callable[[], float] = time.time, start_workers: bool = True) -> None:
+    def __init__(
+        self,
+        runtime: ContainerRuntime,
+        on_change: Callable[[str], None],
+        recorder: EventRecorder | None = None,
+        prober: Prober | None = None,
+        clock: Callable[[], float] = time.time,
+        start_workers: bool = True,
+    ) -> None:
         self.results = {t: ResultsCache(on_change) for t in ProbeType}
         self.prober = prober or RuntimeProber(runtime, recorder)
         self.clock = clock
@@ -48,9 +56,16 @@ class ProbeManager:
                 key = (uid, container.name, probe_type)
                 if spec is None or key in self.workers:
                     continue
-                worker = ProbeWorker(probe_type, pod, container, spec,
-                                     self.results[probe_type], self.prober, self.status_of,
-                                     self.clock)
+                worker = ProbeWorker(
+                    probe_type,
+                    pod,
+                    container,
+                    spec,
+                    self.results[probe_type],
+                    self.prober,
+                    self.status_of,
+                    self.clock,
+                )
                 self.workers[key] = worker
                 if self.start_workers:
                     worker.start()
@@ -80,9 +95,9 @@ class ProbeManager:
         return self.results[probe_type].get(container_id)
 
     def apply(self, pod: core_pb2.Pod, statuses: Sequence[core_pb2.ContainerStatus]) -> None:
-        """Sets started and ready of the running containers from the probe results (UpdatePodStatus).
-        A container without a startup probe has started when it runs; one without a readiness
-        probe is ready once started."""
+        """Sets started and ready of the running containers from the probe results
+        (UpdatePodStatus). A container without a startup probe has started when it runs; one without
+        a readiness probe is ready once started."""
         uid = pod.metadata.uid
         for s in statuses:
             if not s.state.HasField("running"):
@@ -109,6 +124,8 @@ class ProbeManager:
         """Whether a failed liveness or startup probe says the container must be killed."""
         for probe_type in (ProbeType.LIVENESS, ProbeType.STARTUP):
             if self._result(probe_type, container.id) == Result.FAILURE:
-                return Unhealthy(probe_type, f"Container {container.name} failed "
-                                             f"{probe_type.value.lower()} probe")
+                return Unhealthy(
+                    probe_type,
+                    f"Container {container.name} failed {probe_type.value.lower()} probe",
+                )
         return None

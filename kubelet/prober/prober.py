@@ -1,5 +1,6 @@
 """The prober the workers use (prober.go prober.probe): runs a probe through the runtime and the
 network, and records an Unhealthy event when it fails."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,14 @@ class RuntimeProber:
         self.runtime = runtime
         self.recorder = recorder
 
-    async def probe(self, probe_type: ProbeType, pod: core_pb2.Pod,
-                    container: core_pb2.Container, container_id: str, pod_ip: str) -> Result:
+    async def probe(
+        self,
+        probe_type: ProbeType,
+        pod: core_pb2.Pod,
+        container: core_pb2.Container,
+        container_id: str,
+        pod_ip: str,
+    ) -> Result:
         spec = probe_of(container, probe_type)
         if spec is None:
             return Result.SUCCESS
@@ -30,8 +37,14 @@ class RuntimeProber:
             self._event(pod, f"{probe_type.value} probe errored: {e}")
             raise
         if outcome.result == Result.FAILURE:
-            log.info("%s probe of %s/%s %s failed: %s", probe_type.value, pod.metadata.namespace,
-                     pod.metadata.name, container.name, outcome.output.strip())
+            log.info(
+                "%s probe of %s/%s %s failed: %s",
+                probe_type.value,
+                pod.metadata.namespace,
+                pod.metadata.name,
+                container.name,
+                outcome.output.strip(),
+            )
             self._event(pod, f"{probe_type.value} probe failed: {outcome.output}")
         return outcome.result
 

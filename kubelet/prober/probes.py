@@ -1,5 +1,6 @@
 """Running one probe of a container (prober.go runProbe): exec in the container, an HTTP GET or a
 TCP connect to the pod IP. Each gives a result and what a person should see of it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,9 @@ def timeout_of(probe: core_pb2.Probe) -> float:
     return float(probe.timeout_seconds or DEFAULT_TIMEOUT_SECONDS)
 
 
-async def run_exec(runtime: ContainerRuntime, container_id: str, command: Sequence[str],
-                   timeout: float | None) -> Outcome:
+async def run_exec(
+    runtime: ContainerRuntime, container_id: str, command: Sequence[str], timeout: float | None
+) -> Outcome:
     try:
         code, output = await runtime.exec_in_container(container_id, command, timeout)
     except ExecTimeout:
@@ -51,13 +53,13 @@ async def run_exec(runtime: ContainerRuntime, container_id: str, command: Sequen
     except ContainerRuntimeError as e:
         raise ProbeError(str(e)) from e
     if code != 0:
-        return Outcome(Result.FAILURE, output or f"command {_go_quote(command)} exited with "
-                                                f"{code}")
+        return Outcome(Result.FAILURE, output or f"command {_go_quote(command)} exited with {code}")
     return Outcome(Result.SUCCESS, output)
 
 
-async def run_http_get(action: core_pb2.HTTPGetAction, container: core_pb2.Container,
-                       pod_ip: str, timeout: float) -> Outcome:
+async def run_http_get(
+    action: core_pb2.HTTPGetAction, container: core_pb2.Container, pod_ip: str, timeout: float
+) -> Outcome:
     port = resolve_port(action.port, container)
     host = action.host or pod_ip
     headers = [(h.name, h.value) for h in action.http_headers]
@@ -70,13 +72,14 @@ async def run_http_get(action: core_pb2.HTTPGetAction, container: core_pb2.Conta
     return Outcome(Result.FAILURE, f"HTTP probe failed with statuscode: {code}")
 
 
-async def run_tcp(action: core_pb2.TCPSocketAction, container: core_pb2.Container, pod_ip: str,
-                  timeout: float) -> Outcome:
+async def run_tcp(
+    action: core_pb2.TCPSocketAction, container: core_pb2.Container, pod_ip: str, timeout: float
+) -> Outcome:
     port = resolve_port(action.port, container)
     host = action.host or pod_ip
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Outcome(Result.FAILURE, f"dial tcp {host}:{port}: i/o timeout")
     except OSError as e:
         return Outcome(Result.FAILURE, dial_error(host, port, e))
@@ -88,8 +91,13 @@ async def run_tcp(action: core_pb2.TCPSocketAction, container: core_pb2.Containe
     return Outcome(Result.SUCCESS)
 
 
-async def run_probe(runtime: ContainerRuntime, probe: core_pb2.Probe,
-                    container: core_pb2.Container, container_id: str, pod_ip: str) -> Outcome:
+async def run_probe(
+    runtime: ContainerRuntime,
+    probe: core_pb2.Probe,
+    container: core_pb2.Container,
+    container_id: str,
+    pod_ip: str,
+) -> Outcome:
     timeout = timeout_of(probe)
     if probe.HasField("exec"):
         return await run_exec(runtime, container_id, probe.exec.command, timeout)

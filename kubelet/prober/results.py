@@ -1,5 +1,6 @@
 """Probe results by container id (pkg/kubelet/prober/results): a change of result calls back with
 the pod's key, so the pod is synced again."""
+
 from __future__ import annotations
 
 import enum
@@ -19,8 +20,11 @@ class Result(enum.Enum):
 
 
 # What a worker holds before its first probe: a live container is alive and not ready.
-INITIAL_RESULT = {ProbeType.LIVENESS: Result.SUCCESS, ProbeType.READINESS: Result.FAILURE,
-                  ProbeType.STARTUP: Result.UNKNOWN}
+INITIAL_RESULT = {
+    ProbeType.LIVENESS: Result.SUCCESS,
+    ProbeType.READINESS: Result.FAILURE,
+    ProbeType.STARTUP: Result.UNKNOWN,
+}
 
 
 class ResultsCache:

@@ -5,6 +5,7 @@ container instance (a new id) starts over from the probe type's initial result. 
 recorded after successThreshold successes or failureThreshold failures in a row; a failed liveness
 or startup probe then holds the worker until the container is replaced. Liveness and readiness
 wait for the startup probe: they run only once the container has started."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,9 +15,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kubelet.prober.probes import ProbeError
-from kubelet.prober.results import INITIAL_RESULT, ProbeType, ResultsCache, Result
-from podplane.apimachinery import timeutil
+from kubelet.prober.results import INITIAL_RESULT, ProbeType, Result, ResultsCache
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 
 log = logging.getLogger(__name__)
 DEFAULT_PERIOD_SECONDS = 10
@@ -33,23 +34,40 @@ def runtime_id(container_id: str) -> str:
 
 
 class Prober(Protocol):
-    async def probe(self, probe_type: ProbeType, pod: core_pb2.Pod,
-                    container: core_pb2.Container, container_id: str, pod_ip: str) -> Result:
+    async def probe(
+        self,
+        probe_type: ProbeType,
+        pod: core_pb2.Pod,
+        container: core_pb2.Container,
+        container_id: str,
+        pod_ip: str,
+    ) -> Result:
         """Runs the probe once; raises ProbeError when it could not be run."""
         ...
 
 
 def probe_of(container: core_pb2.Container, probe_type: ProbeType) -> core_pb2.Probe | None:
-    field = {ProbeType.LIVENESS: "liveness_probe", ProbeType.READINESS: "readiness_probe",
-             ProbeType.STARTUP: "startup_probe"}[probe_type]
+    field = {
+        ProbeType.LIVENESS: "liveness_probe",
+        ProbeType.READINESS: "readiness_probe",
+        ProbeType.STARTUP: "startup_probe",
+    }[probe_type]
     probe: core_pb2.Probe = getattr(container, field)
     return probe if container.HasField(field) else None
 
 
 class ProbeWorker:
-    def __init__(self, probe_type: ProbeType, pod: core_pb2.Pod, container: core_pb2.Container,
-                 spec: core_pb2.Probe, results: ResultsCache, prober: Prober,
-                 status_of: StatusSource, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        probe_type: ProbeType,
+        pod: core_pb2.Pod,
+        container: core_pb2.Container,
+        spec: core_pb2.Probe,
+        results: ResultsCache,
+        prober: Prober,
+        status_of: StatusSource,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.probe_type = probe_type
         self.pod = pod
         self.container = container
@@ -86,8 +104,9 @@ class ProbeWorker:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(
-            self.run(), name=f"probe-{self.probe_type.value.lower()}-{self.pod_key}/"
-                             f"{self.container.name}")
+            self.run(),
+            name=f"probe-{self.probe_type.value.lower()}-{self.pod_key}/{self.container.name}",
+        )
 
     def stop(self) -> None:
         if self._task is not None:
@@ -97,22 +116,26 @@ class ProbeWorker:
 
     async def run(self) -> None:
         while await self._step():
-            wait = self.period if self.delay_left is None else min(self.period,
-                                                                   self.delay_left)
+            wait = self.period if self.delay_left is None else min(self.period, self.delay_left)
             try:
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.05))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
-        log.debug("%s probe of %s/%s stops", self.probe_type.value, self.pod_key,
-                  self.container.name)
+        log.debug(
+            "%s probe of %s/%s stops", self.probe_type.value, self.pod_key, self.container.name
+        )
 
     async def _step(self) -> bool:
         try:
             return await self.do_probe()
         except Exception:  # a bug must not end the probing of the container for good
-            log.exception("%s probe of %s/%s failed unexpectedly", self.probe_type.value,
-                          self.pod_key, self.container.name)
+            log.exception(
+                "%s probe of %s/%s failed unexpectedly",
+                self.probe_type.value,
+                self.pod_key,
+                self.container.name,
+            )
             return True
 
     async def do_probe(self) -> bool:
@@ -158,19 +181,26 @@ class ProbeWorker:
         elif self.probe_type != ProbeType.STARTUP:
             return True  # liveness and readiness wait for the startup probe
         try:
-            result = await self.prober.probe(self.probe_type, pod, self.container,
-                                             self.container_id, status.pod_ip)
+            result = await self.prober.probe(
+                self.probe_type, pod, self.container, self.container_id, status.pod_ip
+            )
         except ProbeError as e:
-            log.debug("%s probe of %s/%s errored: %s", self.probe_type.value, self.pod_key,
-                      self.container.name, e)
+            log.debug(
+                "%s probe of %s/%s errored: %s",
+                self.probe_type.value,
+                self.pod_key,
+                self.container.name,
+                e,
+            )
             return True  # no result: nothing is counted
         if result == self.last_result:
             self.result_run += 1
         else:
             self.last_result = result
             self.result_run = 1
-        if ((result == Result.FAILURE and self.result_run < self.failure_threshold)
-                or (result == Result.SUCCESS and self.result_run < self.success_threshold)):
+        if (result == Result.FAILURE and self.result_run < self.failure_threshold) or (
+            result == Result.SUCCESS and self.result_run < self.success_threshold
+        ):
             return True
         self.results.set(self.container_id, result, self.pod_key)
         if self.probe_type != ProbeType.READINESS and result == Result.FAILURE:

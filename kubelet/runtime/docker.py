@@ -4,6 +4,7 @@ The SDK blocks, so every call runs in a worker thread. Each pod is a pause conta
 which owns the network and IPC namespaces) plus one container per Kubernetes container joined to
 it with network_mode=container:<sandbox>. Docker's own restart policy stays "no": restarts are the
 kubelet's decision."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,18 +18,27 @@ from typing import Any, TypeVar
 
 import requests.exceptions
 
-from kubelet.runtime import labels as L
-from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime import docker_interactive, docker_port_forward
+from kubelet.runtime import labels as L
 from kubelet.runtime.docker_attach import attach_output
 from kubelet.runtime.docker_inspect import InspectCache, starting_view
 from kubelet.runtime.docker_logs import stream_logs
+from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError, StreamOptions
 from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import (
-    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ExecOutput,
-    ExecTimeout, ImageInfo, ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+    ContainerConfig,
+    ContainerRuntimeError,
+    ContainerState,
+    ContainerStatus,
+    ExecOutput,
+    ExecTimeout,
+    ImageInfo,
+    ImageNotFound,
+    LogOptions,
+    SandboxConfig,
+    SandboxStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -113,20 +123,25 @@ class DockerRuntime:
         self._start_slots = asyncio.Semaphore(STARTS_IN_FLIGHT)
 
     @classmethod
-    async def connect(cls, docker_host: str, node_name: str = "",
-                      timeout: float = 120.0) -> DockerRuntime:
+    async def connect(
+        cls, docker_host: str, node_name: str = "", timeout: float = 120.0
+    ) -> DockerRuntime:
         def make() -> APIClient:
-            return sdk.APIClient(base_url=docker_host, version="auto", timeout=timeout,
-                                    max_pool_size=64)
+            return sdk.APIClient(
+                base_url=docker_host, version="auto", timeout=timeout, max_pool_size=64
+            )
+
         try:
             return cls(await asyncio.to_thread(make), node_name)
         except (errors.DockerException, requests.exceptions.RequestException) as e:
             raise ContainerRuntimeError(
-                f"cannot reach the Docker engine at {docker_host}: {e}") from e
+                f"cannot reach the Docker engine at {docker_host}: {e}"
+            ) from e
 
     async def _in_thread(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return await asyncio.get_running_loop().run_in_executor(
-            self._threads, functools.partial(fn, *args, **kwargs))
+            self._threads, functools.partial(fn, *args, **kwargs)
+        )
 
     async def _call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         try:
@@ -138,8 +153,7 @@ class DockerRuntime:
         except (errors.DockerException, requests.exceptions.RequestException) as e:
             raise ContainerRuntimeError(str(e)) from e
 
-    async def _ignore_missing(self, fn: Callable[..., object], *args: Any,
-                              **kwargs: Any) -> None:
+    async def _ignore_missing(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         try:
             await self._in_thread(fn, *args, **kwargs)
         except errors.NotFound:
@@ -159,16 +173,27 @@ class DockerRuntime:
     # ------------------------------------------------------------------ sandboxes
     async def run_pod_sandbox(self, config: SandboxConfig) -> str:
         host_config = self._api.create_host_config(
-            network_mode="host" if config.host_network else "bridge", ipc_mode="shareable",
-            restart_policy={"Name": "no"})
-        labels = {**config.labels, **self._node_labels, **L.pod_labels(config.pod),
-                  L.CONTAINER_NAME: L.SANDBOX_CONTAINER_NAME, L.CONTAINER_TYPE: L.TYPE_SANDBOX,
-                  L.SANDBOX_ATTEMPT: str(config.attempt),
-                  L.GRACE_PERIOD: str(config.termination_grace_seconds)}
+            network_mode="host" if config.host_network else "bridge",
+            ipc_mode="shareable",
+            restart_policy={"Name": "no"},
+        )
+        labels = {
+            **config.labels,
+            **self._node_labels,
+            **L.pod_labels(config.pod),
+            L.CONTAINER_NAME: L.SANDBOX_CONTAINER_NAME,
+            L.CONTAINER_TYPE: L.TYPE_SANDBOX,
+            L.SANDBOX_ATTEMPT: str(config.attempt),
+            L.GRACE_PERIOD: str(config.termination_grace_seconds),
+        }
         name = L.docker_name(config.pod, L.SANDBOX_CONTAINER_NAME, config.attempt)
         created = await self._create(
-            name, config.image, hostname=None if config.host_network else config.hostname,
-            labels=labels, host_config=host_config)
+            name,
+            config.image,
+            hostname=None if config.host_network else config.hostname,
+            labels=labels,
+            host_config=host_config,
+        )
         await self._start(created)
         return created
 
@@ -184,11 +209,16 @@ class DockerRuntime:
             labels = _labels(data)
             networks = data.get("NetworkSettings") or {}
             state, *_ = _state(data)
-            result.append(SandboxStatus(
-                id=data["Id"], pod=L.pod_ref(labels),
-                attempt=L.int_label(labels, L.SANDBOX_ATTEMPT),
-                ready=state == ContainerState.RUNNING, ip=networks.get("IPAddress") or "",
-                created_at=docker_time(data.get("Created"))))
+            result.append(
+                SandboxStatus(
+                    id=data["Id"],
+                    pod=L.pod_ref(labels),
+                    attempt=L.int_label(labels, L.SANDBOX_ATTEMPT),
+                    ready=state == ContainerState.RUNNING,
+                    ip=networks.get("IPAddress") or "",
+                    created_at=docker_time(data.get("Created")),
+                )
+            )
         return result
 
     # ------------------------------------------------------------------ images
@@ -201,14 +231,23 @@ class DockerRuntime:
             if "no such image" in str(e).lower():
                 return None
             raise
-        return ImageInfo(id=data["Id"], repo_digests=tuple(data.get("RepoDigests") or ()),
-                         size=int(data.get("Size") or 0))
+        return ImageInfo(
+            id=data["Id"],
+            repo_digests=tuple(data.get("RepoDigests") or ()),
+            size=int(data.get("Size") or 0),
+        )
 
     async def list_images(self) -> list[ImageInfo]:
         images = await self._call(self._api.images)
-        return [ImageInfo(id=i["Id"], repo_digests=tuple(i.get("RepoDigests") or ()),
-                          size=int(i.get("Size") or 0), repo_tags=tuple(i.get("RepoTags") or ()))
-                for i in images]
+        return [
+            ImageInfo(
+                id=i["Id"],
+                repo_digests=tuple(i.get("RepoDigests") or ()),
+                size=int(i.get("Size") or 0),
+                repo_tags=tuple(i.get("RepoTags") or ()),
+            )
+            for i in images
+        ]
 
     async def pull_image(self, image: str) -> ImageInfo:
         repository, tag = utils.parse_repository_tag(image)
@@ -217,6 +256,7 @@ class DockerRuntime:
             for event in self._api.pull(repository, tag=tag or "latest", stream=True, decode=True):
                 if isinstance(event, dict) and event.get("error"):
                     raise ContainerRuntimeError(str(event["error"]))
+
         await self._call(pull)
         info = await self.inspect_image(image)
         if info is None:
@@ -227,30 +267,57 @@ class DockerRuntime:
     async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         sandbox = f"container:{sandbox_id}"
         host_config = self._api.create_host_config(
-            network_mode=sandbox, ipc_mode=sandbox,
-            pid_mode=(f"container:{config.pid_namespace_of}" if config.pid_namespace_of
-                      else sandbox if config.share_process_namespace else None),
-            binds=[f"{m.host_path}:{m.container_path}:{'ro' if m.read_only else 'rw'}"
-                   for m in config.mounts] or None,
-            mem_limit=config.memory_limit, nano_cpus=config.nano_cpus,
-            cpu_shares=config.cpu_shares, privileged=config.privileged,
-            cap_add=list(config.cap_add) or None, cap_drop=list(config.cap_drop) or None,
-            read_only=config.read_only_rootfs or None, restart_policy={"Name": "no"},
+            network_mode=sandbox,
+            ipc_mode=sandbox,
+            pid_mode=(
+                f"container:{config.pid_namespace_of}"
+                if config.pid_namespace_of
+                else sandbox
+                if config.share_process_namespace
+                else None
+            ),
+            binds=[
+                f"{m.host_path}:{m.container_path}:{'ro' if m.read_only else 'rw'}"
+                for m in config.mounts
+            ]
+            or None,
+            mem_limit=config.memory_limit,
+            nano_cpus=config.nano_cpus,
+            cpu_shares=config.cpu_shares,
+            privileged=config.privileged,
+            cap_add=list(config.cap_add) or None,
+            cap_drop=list(config.cap_drop) or None,
+            read_only=config.read_only_rootfs or None,
+            restart_policy={"Name": "no"},
             security_opt=list(config.security_opt) or None,
             device_cgroup_rules=list(config.device_cgroup_rules) or None,
             # No swap beyond the memory limit, as Kubernetes.
-            memswap_limit=config.memory_limit)
-        labels = {**config.labels, **self._node_labels, **L.pod_labels(config.pod),
-                  L.CONTAINER_NAME: config.name, L.CONTAINER_TYPE: L.TYPE_CONTAINER,
-                  L.RESTART_COUNT: str(config.restart_count), L.SANDBOX_ID: sandbox_id,
-                  L.GRACE_PERIOD: str(config.termination_grace_seconds)}
+            memswap_limit=config.memory_limit,
+        )
+        labels = {
+            **config.labels,
+            **self._node_labels,
+            **L.pod_labels(config.pod),
+            L.CONTAINER_NAME: config.name,
+            L.CONTAINER_TYPE: L.TYPE_CONTAINER,
+            L.RESTART_COUNT: str(config.restart_count),
+            L.SANDBOX_ID: sandbox_id,
+            L.GRACE_PERIOD: str(config.termination_grace_seconds),
+        }
         name = L.docker_name(config.pod, config.name, config.restart_count)
         return await self._create(
-            name, config.image, entrypoint=list(config.entrypoint) if config.entrypoint else None,
+            name,
+            config.image,
+            entrypoint=list(config.entrypoint) if config.entrypoint else None,
             command=list(config.cmd) if config.cmd is not None else None,
-            environment=[f"{k}={v}" for k, v in config.env], working_dir=config.working_dir or None,
-            labels=labels, host_config=host_config, tty=config.tty, stdin_open=config.stdin,
-            user=config.user)
+            environment=[f"{k}={v}" for k, v in config.env],
+            working_dir=config.working_dir or None,
+            labels=labels,
+            host_config=host_config,
+            tty=config.tty,
+            stdin_open=config.stdin,
+            user=config.user,
+        )
 
     async def _create(self, name: str, image: str, **kwargs: Any) -> str:
         try:
@@ -291,16 +358,25 @@ class DockerRuntime:
             labels = _labels(data)
             state, exit_code, reason, message = _state(data)
             st = data.get("State") or {}
-            result.append(ContainerStatus(
-                id=data["Id"], pod=L.pod_ref(labels), name=labels.get(L.CONTAINER_NAME, ""),
-                sandbox_id=labels.get(L.SANDBOX_ID, ""),
-                restart_count=L.int_label(labels, L.RESTART_COUNT), state=state,
-                created_at=docker_time(data.get("Created")),
-                started_at=docker_time(st.get("StartedAt")),
-                finished_at=docker_time(st.get("FinishedAt")), exit_code=exit_code,
-                reason=reason, message=message, image=data["Config"].get("Image", ""),
-                image_ref=data.get("Image", ""),
-                termination_grace_seconds=L.int_label(labels, L.GRACE_PERIOD, 30)))
+            result.append(
+                ContainerStatus(
+                    id=data["Id"],
+                    pod=L.pod_ref(labels),
+                    name=labels.get(L.CONTAINER_NAME, ""),
+                    sandbox_id=labels.get(L.SANDBOX_ID, ""),
+                    restart_count=L.int_label(labels, L.RESTART_COUNT),
+                    state=state,
+                    created_at=docker_time(data.get("Created")),
+                    started_at=docker_time(st.get("StartedAt")),
+                    finished_at=docker_time(st.get("FinishedAt")),
+                    exit_code=exit_code,
+                    reason=reason,
+                    message=message,
+                    image=data["Config"].get("Image", ""),
+                    image_ref=data.get("Image", ""),
+                    termination_grace_seconds=L.int_label(labels, L.GRACE_PERIOD, 30),
+                )
+            )
         return result
 
     async def _list(self, kind: str, pod_uid: str | None) -> list[dict[str, Any]]:
@@ -312,8 +388,10 @@ class DockerRuntime:
         summaries = await self._call(self._api.containers, all=True, filters={"label": filters})
         inspected = await asyncio.gather(*(self._inspect(s) for s in summaries))
         if pod_uid is None:  # forget containers removed behind our back
-            self._inspects.forget_missing((s["Id"] for s in summaries),
-                                          lambda data: _labels(data).get(L.CONTAINER_TYPE) == kind)
+            self._inspects.forget_missing(
+                (s["Id"] for s in summaries),
+                lambda data: _labels(data).get(L.CONTAINER_TYPE) == kind,
+            )
         return [data for data in inspected if data is not None]  # None: removed meanwhile
 
     async def _inspect(self, summary: dict[str, Any]) -> dict[str, Any] | None:
@@ -324,28 +402,33 @@ class DockerRuntime:
     def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
         return stream_logs(self._api, container_id, options)
 
-    async def exec_in_container(self, container_id: str, cmd: Sequence[str],
-                                timeout: float | None) -> tuple[int, str]:
+    async def exec_in_container(
+        self, container_id: str, cmd: Sequence[str], timeout: float | None
+    ) -> tuple[int, str]:
         def run() -> tuple[int, str]:
             created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True)
             output = self._api.exec_start(created["Id"])
             code = self._api.exec_inspect(created["Id"]).get("ExitCode")
             text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
             return (int(code) if code is not None else -1), text
+
         try:
             # Docker cannot cancel an exec: one that times out runs on, unobserved.
             return await asyncio.wait_for(self._call(run), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ExecTimeout(f"command {list(cmd)} timed out after {timeout:g}s") from None
 
-    async def exec_stream(self, container_id: str, cmd: Sequence[str],
-                          stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
+    async def exec_stream(
+        self, container_id: str, cmd: Sequence[str], stdin: bytes | None = None
+    ) -> AsyncIterator[ExecOutput]:
         """Streams the command's stdout and stderr (demultiplexed) as they come, then its exit
         code. The SDK's stream blocks, so a thread reads it; when the consumer stops, the
         stream's socket is closed (the command itself runs on: Docker cannot cancel an exec)."""
+
         def produce(emit: Emit[ExecOutput], track: Track) -> None:
-            created = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True,
-                                            stdin=stdin is not None)
+            created = self._api.exec_create(
+                container_id, list(cmd), stdout=True, stderr=True, stdin=stdin is not None
+            )
             if stdin is None:
                 stream = self._api.exec_start(created["Id"], stream=True, demux=True)
             else:
@@ -363,20 +446,25 @@ class DockerRuntime:
         async for output in stream_in_thread(f"exec-{container_id[:12]}", produce):
             yield output
 
-    def attach_stream(self, container_id: str,
-                      stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
+    def attach_stream(
+        self, container_id: str, stdin: bytes | None = None
+    ) -> AsyncIterator[ExecOutput]:
         return attach_output(self._api, container_id, stdin)
 
     # ------------------------------------------------------------------ streaming (streams.py)
-    async def exec_interactive(self, container_id: str, cmd: Sequence[str],
-                               streams: StreamOptions) -> docker_interactive.DockerProcess:
-        return await docker_interactive.exec_interactive(self._api, self._call, container_id,
-                                                         cmd, streams)
+    async def exec_interactive(
+        self, container_id: str, cmd: Sequence[str], streams: StreamOptions
+    ) -> docker_interactive.DockerProcess:
+        return await docker_interactive.exec_interactive(
+            self._api, self._call, container_id, cmd, streams
+        )
 
-    async def attach_interactive(self, container_id: str,
-                                 streams: StreamOptions) -> docker_interactive.DockerProcess:
-        return await docker_interactive.attach_interactive(self._api, self._call, container_id,
-                                                           streams)
+    async def attach_interactive(
+        self, container_id: str, streams: StreamOptions
+    ) -> docker_interactive.DockerProcess:
+        return await docker_interactive.attach_interactive(
+            self._api, self._call, container_id, streams
+        )
 
     async def dial_pod_port(self, sandbox_id: str, port: int) -> SocketConnection:
         try:

@@ -3,6 +3,7 @@ terminal): its output from the start (logs=1, so nothing written before the atta
 its exit code once it ends. Standard input, when given, is written whole and then closed: with
 `StdinOnce` (Kubernetes' stdinOnce, set by `podctl debug -i`) Docker then closes the process's
 stdin, so a shell reading a script from it runs the script and exits."""
+
 from __future__ import annotations
 
 import importlib
@@ -40,8 +41,9 @@ class _Attached:
             self.raw.close()
 
 
-async def attach_output(api: APIClient, container_id: str,
-                        stdin: bytes | None) -> AsyncIterator[ExecOutput]:
+async def attach_output(
+    api: APIClient, container_id: str, stdin: bytes | None
+) -> AsyncIterator[ExecOutput]:
     def produce(emit: Emit[ExecOutput], track: Track) -> None:
         tty = bool((api.inspect_container(container_id).get("Config") or {}).get("Tty"))
         params = {"stdout": 1, "stderr": 1, "stream": 1, "logs": 1}

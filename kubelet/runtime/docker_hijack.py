@@ -3,6 +3,7 @@ stream) taken over from the SDK, and Docker's multiplexed stream format on them.
 
 The SDK hands back the connection's socket after parsing the response headers; its HTTP reader
 may already hold output read past them (a shell's first prompt), which is kept, not lost."""
+
 from __future__ import annotations
 
 import contextlib
@@ -34,7 +35,7 @@ class MultiplexedStream:
             end = _HEADER.size + length
             if len(self._buffer) < end:
                 break
-            payload = self._buffer[_HEADER.size:end]
+            payload = self._buffer[_HEADER.size : end]
             self._buffer = self._buffer[end:]
             if payload:
                 pieces.append((_STREAMS.get(stream, "stdout"), payload))
@@ -47,7 +48,8 @@ def take_over(sdk_socket: Any) -> tuple[socket.socket, bytes]:
     raw = getattr(sdk_socket, "_sock", sdk_socket)
     if not isinstance(raw, socket.socket) or isinstance(raw, ssl.SSLSocket):
         raise ContainerRuntimeError(
-            "interactive streams need the Docker engine on a unix socket or plain TCP")
+            "interactive streams need the Docker engine on a unix socket or plain TCP"
+        )
     response = getattr(sdk_socket, "_response", None)
     reader = getattr(getattr(getattr(response, "raw", None), "_fp", None), "fp", None)
     raw.setblocking(False)

@@ -3,6 +3,7 @@ unchanged (what status needs, exit code and times, only changes with the state),
 however many listings need it at the same time: the PLEG's relist and every pod worker's sync list
 the same containers concurrently, and during a burst of pod starts each of them would otherwise
 inspect every new container again."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,7 @@ class InspectCache:
         # A cancelled caller leaves the inspect to the others (and the cache).
         return await asyncio.shield(pending)
 
-    def _done(self, key: tuple[str, str],
-              done: asyncio.Future[dict[str, Any] | None]) -> None:
+    def _done(self, key: tuple[str, str], done: asyncio.Future[dict[str, Any] | None]) -> None:
         self._pending.pop(key, None)
         if not done.cancelled():
             done.exception()  # retrieved: callers that went away must not leave it unreported
@@ -57,11 +57,14 @@ class InspectCache:
         removed): its next listing inspects it afresh."""
         self._cache.pop(container_id, None)
 
-    def forget_missing(self, seen: Iterable[str], belongs: Callable[[dict[str, Any]], bool]) -> None:
+    def forget_missing(
+        self, seen: Iterable[str], belongs: Callable[[dict[str, Any]], bool]
+    ) -> None:
         """Drops the containers (those `belongs` selects) a full listing no longer showed."""
         present = set(seen)
-        for cid in [c for c, (_, data) in self._cache.items()
-                    if c not in present and belongs(data)]:
+        for cid in [
+            c for c, (_, data) in self._cache.items() if c not in present and belongs(data)
+        ]:
             del self._cache[cid]
 
 
@@ -71,9 +74,12 @@ def starting_view(summary: dict[str, Any]) -> dict[str, Any]:
     or more on a busy engine) and an inspect waits for it, while the listing does not: a pod
     worker's or the PLEG's listing must not stall behind other pods' starts. It is a created
     container until its start returns."""
-    created = datetime.datetime.fromtimestamp(int(summary.get("Created") or 0),
-                                              datetime.timezone.utc)
-    return {"Id": summary["Id"], "Created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Config": {"Labels": summary.get("Labels") or {}, "Image": summary.get("Image", "")},
-            "Image": summary.get("ImageID", ""), "State": {"Status": "created"},
-            "NetworkSettings": {}}
+    created = datetime.datetime.fromtimestamp(int(summary.get("Created") or 0), datetime.UTC)
+    return {
+        "Id": summary["Id"],
+        "Created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Config": {"Labels": summary.get("Labels") or {}, "Image": summary.get("Image", "")},
+        "Image": summary.get("ImageID", ""),
+        "State": {"Status": "created"},
+        "NetworkSettings": {},
+    }

@@ -6,6 +6,7 @@ exec and container resize calls; the exit code from exec inspect or the containe
 Closing the write side of the connection closes a command's stdin without a terminal; with one,
 the engine would end the output instead and leave the process running, so a terminal is sent its
 end-of-file character."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,9 +31,14 @@ EXIT_WAIT_SECONDS = 5.0
 class DockerProcess:
     """An exec'd command or a container's process on its hijacked connection."""
 
-    def __init__(self, connection: SocketConnection, leftover: bytes, tty: bool,
-                 resize: Callable[[TerminalSize], Awaitable[None]],
-                 exit_code: Callable[[], Awaitable[int | None]]) -> None:
+    def __init__(
+        self,
+        connection: SocketConnection,
+        leftover: bytes,
+        tty: bool,
+        resize: Callable[[TerminalSize], Awaitable[None]],
+        exit_code: Callable[[], Awaitable[int | None]],
+    ) -> None:
         self._connection = connection
         self._leftover = leftover
         self._tty = tty
@@ -103,11 +109,18 @@ async def _wait_for(status: Callable[[], Awaitable[tuple[bool, int | None]]]) ->
         await asyncio.sleep(0.05)
 
 
-async def exec_interactive(api: APIClient, call: Call, container_id: str, cmd: Sequence[str],
-                           streams: StreamOptions) -> DockerProcess:
+async def exec_interactive(
+    api: APIClient, call: Call, container_id: str, cmd: Sequence[str], streams: StreamOptions
+) -> DockerProcess:
     def start() -> tuple[str, Any]:
-        created = api.exec_create(container_id, list(cmd), stdin=streams.stdin,
-                                  stdout=streams.stdout, stderr=streams.stderr, tty=streams.tty)
+        created = api.exec_create(
+            container_id,
+            list(cmd),
+            stdin=streams.stdin,
+            stdout=streams.stdout,
+            stderr=streams.stderr,
+            tty=streams.tty,
+        )
         exec_id = str(created["Id"])
         return exec_id, take_over(api.exec_start(exec_id, socket=True, tty=streams.tty))
 
@@ -124,17 +137,23 @@ async def exec_interactive(api: APIClient, call: Call, container_id: str, cmd: S
     async def exit_code() -> int | None:
         return await _wait_for(status)
 
-    return DockerProcess(await SocketConnection.open(sock), leftover, streams.tty, resize,
-                         exit_code)
+    return DockerProcess(
+        await SocketConnection.open(sock), leftover, streams.tty, resize, exit_code
+    )
 
 
-async def attach_interactive(api: APIClient, call: Call, container_id: str,
-                             streams: StreamOptions) -> DockerProcess:
+async def attach_interactive(
+    api: APIClient, call: Call, container_id: str, streams: StreamOptions
+) -> DockerProcess:
     def start() -> tuple[bool, Any]:
         tty = bool((api.inspect_container(container_id).get("Config") or {}).get("Tty"))
         # Output from now on (no logs=1): what a terminal attached now would show.
-        params = {"stdin": int(streams.stdin), "stdout": int(streams.stdout),
-                  "stderr": int(streams.stderr), "stream": 1}
+        params = {
+            "stdin": int(streams.stdin),
+            "stdout": int(streams.stdout),
+            "stderr": int(streams.stderr),
+            "stream": 1,
+        }
         return tty, take_over(api.attach_socket(container_id, params=params))
 
     tty, (sock, leftover) = await call(start)

@@ -7,6 +7,7 @@ it was made in.
 Entering a namespace needs the engine's mounts and CAP_SYS_ADMIN, which a kubelet next to its
 engine has (the node container, a host). Without them the pod's IP is dialled instead, which
 reaches every server but those bound to localhost."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,10 @@ def connect_localhost(port: int, namespace: str) -> socket.socket:
         return _connect(socket.AF_INET6, "::1", port)
     except OSError as e6:
         ipv6 = _refusal("tcp6", f"[::1]:{port}", e6)
-    raise PortForwardError(f'failed to connect to localhost:{port} inside namespace '
-                           f'"{namespace}", IPv4: {ipv4} IPv6 {ipv6}')
+    raise PortForwardError(
+        f"failed to connect to localhost:{port} inside namespace "
+        f'"{namespace}", IPv4: {ipv4} IPv6 {ipv6}'
+    )
 
 
 def _enter(netns_path: str) -> None:
@@ -114,8 +117,9 @@ async def connect_pod_ip(ip: str, port: int, sandbox_id: str) -> socket.socket:
     except OSError as e:
         address = f"[{ip}]:{port}" if family == socket.AF_INET6 else f"{ip}:{port}"
         dial = _refusal("tcp6" if family == socket.AF_INET6 else "tcp4", address, e)
-        raise PortForwardError(f'failed to connect to {address} of pod sandbox "{sandbox_id}": '
-                               f"{dial}") from None
+        raise PortForwardError(
+            f'failed to connect to {address} of pod sandbox "{sandbox_id}": {dial}'
+        ) from None
 
 
 async def dial(inspect: dict[str, Any], port: int) -> SocketConnection:
@@ -134,4 +138,3 @@ async def dial(inspect: dict[str, Any], port: int) -> SocketConnection:
         log.debug("port-forward to %s: %s; dialling %s", sandbox_id[:12], e, ip)
         sock = await connect_pod_ip(ip, port, sandbox_id)
     return await SocketConnection.open(sock)
-

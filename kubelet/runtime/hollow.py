@@ -1,6 +1,7 @@
 """A hollow runtime (like kubemark's): sandboxes and containers exist only in memory. Containers
 "run" until stopped or until told to exit, so pod logic can be exercised without Docker, in unit
 tests and in load tests with many nodes on one machine."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,18 +11,27 @@ from dataclasses import replace
 from kubelet.runtime.hollow_streams import EchoConnection, HollowProcess
 from kubelet.runtime.streams import PortForwardError, StreamOptions
 from kubelet.runtime.types import (
-    ContainerConfig, ContainerRuntimeError, ContainerState, ContainerStatus, ImageInfo,
-    ImageNotFound, LogOptions, SandboxConfig, SandboxStatus,
+    ContainerConfig,
+    ContainerRuntimeError,
+    ContainerState,
+    ContainerStatus,
+    ImageInfo,
+    ImageNotFound,
+    LogOptions,
+    SandboxConfig,
+    SandboxStatus,
 )
 from podplane.apimachinery import timeutil
-
 
 ExecHandler = Callable[[ContainerStatus, Sequence[str]], Awaitable[tuple[int, str]]]
 
 
 class HollowRuntime:
-    def __init__(self, images: tuple[str, ...] = ("busybox:latest", "podplane/pause:3.9"),
-                 pullable: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        images: tuple[str, ...] = ("busybox:latest", "podplane/pause:3.9"),
+        pullable: tuple[str, ...] = (),
+    ) -> None:
         self.images = set(images)
         self.pullable = set(pullable)
         self.sandboxes: dict[str, SandboxStatus] = {}
@@ -46,12 +56,17 @@ class HollowRuntime:
         return timeutil.now()
 
     # ------------------------------------------------------------------ test controls
-    def exit_container(self, container_id: str, exit_code: int, reason: str = "",
-                       finished_at: str | None = None) -> None:
+    def exit_container(
+        self, container_id: str, exit_code: int, reason: str = "", finished_at: str | None = None
+    ) -> None:
         c = self.containers[container_id]
         self.containers[container_id] = replace(
-            c, state=ContainerState.EXITED, exit_code=exit_code, reason=reason,
-            finished_at=finished_at or timeutil.now())
+            c,
+            state=ContainerState.EXITED,
+            exit_code=exit_code,
+            reason=reason,
+            finished_at=finished_at or timeutil.now(),
+        )
 
     def kill_sandbox(self, sandbox_id: str) -> None:
         self.sandboxes[sandbox_id] = replace(self.sandboxes[sandbox_id], ready=False)
@@ -70,8 +85,13 @@ class HollowRuntime:
         self.calls.append(("run_pod_sandbox", config.pod.name))
         ip = config.labels.get("ip") or f"10.244.0.{next(self._ips)}"
         self.sandboxes[sandbox_id] = SandboxStatus(
-            id=sandbox_id, pod=config.pod, attempt=config.attempt, ready=True, ip=ip,
-            created_at=self._now())
+            id=sandbox_id,
+            pod=config.pod,
+            attempt=config.attempt,
+            ready=True,
+            ip=ip,
+            created_at=self._now(),
+        )
         return sandbox_id
 
     async def stop_pod_sandbox(self, sandbox_id: str, timeout: int) -> None:
@@ -90,8 +110,10 @@ class HollowRuntime:
         return ImageInfo(id=f"sha256:{abs(hash(image)):x}") if image in self.images else None
 
     async def list_images(self) -> list[ImageInfo]:
-        return [ImageInfo(id=f"sha256:{abs(hash(image)):x}", repo_tags=(image,))
-                for image in sorted(self.images)]
+        return [
+            ImageInfo(id=f"sha256:{abs(hash(image)):x}", repo_tags=(image,))
+            for image in sorted(self.images)
+        ]
 
     async def pull_image(self, image: str) -> ImageInfo:
         self.calls.append(("pull_image", image))
@@ -107,10 +129,17 @@ class HollowRuntime:
         self.calls.append(("create_container", config.name))
         self.configs[container_id] = config
         self.containers[container_id] = ContainerStatus(
-            id=container_id, pod=config.pod, name=config.name, sandbox_id=sandbox_id,
-            restart_count=config.restart_count, state=ContainerState.CREATED,
-            created_at=self._now(), image=config.image, image_ref="sha256:hollow",
-            termination_grace_seconds=config.termination_grace_seconds)
+            id=container_id,
+            pod=config.pod,
+            name=config.name,
+            sandbox_id=sandbox_id,
+            restart_count=config.restart_count,
+            state=ContainerState.CREATED,
+            created_at=self._now(),
+            image=config.image,
+            image_ref="sha256:hollow",
+            termination_grace_seconds=config.termination_grace_seconds,
+        )
         return container_id
 
     async def start_container(self, container_id: str) -> None:
@@ -119,11 +148,12 @@ class HollowRuntime:
         if c.name in self.fail_start:
             message = self.fail_start[c.name]
             self.containers[container_id] = replace(
-                c, state=ContainerState.EXITED, exit_code=128, reason="StartError",
-                message=message)
+                c, state=ContainerState.EXITED, exit_code=128, reason="StartError", message=message
+            )
             raise ContainerRuntimeError(message)
-        self.containers[container_id] = replace(c, state=ContainerState.RUNNING,
-                                                started_at=timeutil.now())
+        self.containers[container_id] = replace(
+            c, state=ContainerState.RUNNING, started_at=timeutil.now()
+        )
 
     async def stop_container(self, container_id: str, timeout: int) -> None:
         self.calls.append(("stop_container", container_id))
@@ -141,16 +171,16 @@ class HollowRuntime:
     async def list_containers(self, pod_uid: str | None = None) -> list[ContainerStatus]:
         return [c for c in self.containers.values() if pod_uid in (None, c.pod.uid)]
 
-    async def container_logs(self, container_id: str,
-                             options: LogOptions) -> AsyncIterator[bytes]:
+    async def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
         if container_id not in self.containers:
             raise ContainerRuntimeError(f"No such container: {container_id}")
         data = self.logs.get(container_id, b"")
         if data:
             yield data
 
-    async def exec_in_container(self, container_id: str, cmd: Sequence[str],
-                                timeout: float | None) -> tuple[int, str]:
+    async def exec_in_container(
+        self, container_id: str, cmd: Sequence[str], timeout: float | None
+    ) -> tuple[int, str]:
         self.calls.append(("exec_in_container", container_id))
         c = self.containers.get(container_id)
         if c is None or c.state != ContainerState.RUNNING:
@@ -166,15 +196,15 @@ class HollowRuntime:
             raise ContainerRuntimeError(f"container {container_id} is not running")
         return c
 
-    async def exec_interactive(self, container_id: str, cmd: Sequence[str],
-                               streams: StreamOptions) -> HollowProcess:
+    async def exec_interactive(
+        self, container_id: str, cmd: Sequence[str], streams: StreamOptions
+    ) -> HollowProcess:
         self._running(container_id)
         self.calls.append(("exec_interactive", container_id))
         self.processes.append(HollowProcess(streams.tty))
         return self.processes[-1]
 
-    async def attach_interactive(self, container_id: str,
-                                 streams: StreamOptions) -> HollowProcess:
+    async def attach_interactive(self, container_id: str, streams: StreamOptions) -> HollowProcess:
         self._running(container_id)
         self.calls.append(("attach_interactive", container_id))
         self.processes.append(HollowProcess(self.configs[container_id].tty))
@@ -186,5 +216,6 @@ class HollowRuntime:
             raise PortForwardError(
                 f'failed to connect to localhost:{port} inside namespace "{sandbox_id}", '
                 f"IPv4: dial tcp4 127.0.0.1:{port}: connect: connection refused "
-                f"IPv6 dial tcp6 [::1]:{port}: connect: connection refused")
+                f"IPv6 dial tcp6 [::1]:{port}: connect: connection refused"
+            )
         return EchoConnection()

@@ -1,6 +1,7 @@
 """The hollow runtime's streaming side (streams.py), in memory: an interactive process behaves as
 `cat` (its stdin comes back on stdout; the end of stdin ends it with exit code 0) and remembers
 its terminal sizes; a pod port that listens echoes what it is sent."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """The labels on every sandbox and container the kubelet creates (the names dockershim used), and
 the Docker names it gives them. Reading them back is how the kubelet knows what runs."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -28,8 +29,11 @@ def pod_labels(pod: PodRef) -> dict[str, str]:
 
 
 def pod_ref(labels: Mapping[str, str]) -> PodRef:
-    return PodRef(uid=labels.get(POD_UID, ""), name=labels.get(POD_NAME, ""),
-                  namespace=labels.get(POD_NAMESPACE, ""))
+    return PodRef(
+        uid=labels.get(POD_UID, ""),
+        name=labels.get(POD_NAME, ""),
+        namespace=labels.get(POD_NAMESPACE, ""),
+    )
 
 
 def int_label(labels: Mapping[str, str], key: str, default: int = 0) -> int:

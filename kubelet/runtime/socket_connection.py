@@ -1,5 +1,6 @@
 """A connected socket as the runtime's PodConnection (read, write, half-close, close) on asyncio
 streams: a connection to a pod's port, or the engine's hijacked exec and attach connections."""
+
 from __future__ import annotations
 
 import asyncio

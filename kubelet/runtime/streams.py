@@ -2,6 +2,7 @@
 processes, whose stdin, terminal size and output flow while they run, and connections to a pod's
 ports. kubelet/server/ serves them as the kubelet API's bidirectional streams; Docker
 (docker_interactive.py, docker_port_forward.py) and the hollow runtime implement them."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
@@ -21,6 +22,7 @@ class TerminalSize:
 class StreamOptions:
     """Which of the process's streams the caller uses; `tty` asks an exec for a terminal (an
     attach has the container's own)."""
+
     stdin: bool = False
     stdout: bool = True
     stderr: bool = True
@@ -61,11 +63,13 @@ class InteractiveStreams(Protocol):
     """A runtime that can run interactive commands and attach to containers (kubectl exec -it,
     kubectl attach -it)."""
 
-    async def exec_interactive(self, container_id: str, cmd: Sequence[str],
-                               streams: StreamOptions) -> InteractiveProcess: ...
+    async def exec_interactive(
+        self, container_id: str, cmd: Sequence[str], streams: StreamOptions
+    ) -> InteractiveProcess: ...
 
-    async def attach_interactive(self, container_id: str,
-                                 streams: StreamOptions) -> InteractiveProcess: ...
+    async def attach_interactive(
+        self, container_id: str, streams: StreamOptions
+    ) -> InteractiveProcess: ...
 
 
 class PortForwardError(ContainerRuntimeError):

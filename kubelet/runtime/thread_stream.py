@@ -3,6 +3,7 @@
 The SDK's streams block, so a thread reads one and hands its items to the event loop; when the
 consumer stops (the client went away), the stream's socket is closed, which ends the thread's
 read. SDK errors become ContainerRuntimeError on the consumer's side."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,12 @@ async def stream_in_thread(name: str, produce: Produce[T]) -> AsyncIterator[T]:
             produce(emit, track)
         except errors.APIError as e:
             put(ContainerRuntimeError(str(e.explanation or e)))
-        except (errors.DockerException, requests.exceptions.RequestException, OSError,
-                ValueError) as e:
+        except (
+            errors.DockerException,
+            requests.exceptions.RequestException,
+            OSError,
+            ValueError,
+        ) as e:
             put(ContainerRuntimeError(str(e)))
         finally:
             put(None)
@@ -81,5 +86,5 @@ async def stream_in_thread(name: str, produce: Produce[T]) -> AsyncIterator[T]:
         if stream is not None:
             try:
                 stream.close()
-            except Exception:  # the socket may be gone already
+            except Exception:  # noqa: BLE001 - the socket may be gone already
                 pass

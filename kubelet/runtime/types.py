@@ -2,6 +2,7 @@
 
 Containers and sandboxes carry labels naming their pod, so everything the kubelet needs to know
 about what runs is read back from the runtime; a restarted kubelet adopts what already runs."""
+
 from __future__ import annotations
 
 import enum
@@ -32,6 +33,7 @@ class ContainerState(enum.Enum):
 @dataclass(frozen=True)
 class PodRef:
     """The pod a sandbox or container belongs to."""
+
     uid: str
     name: str
     namespace: str
@@ -126,6 +128,7 @@ class ContainerStatus:
 @dataclass
 class RuntimePod:
     """What the runtime reports for one pod: its sandboxes and every container instance."""
+
     sandboxes: list[SandboxStatus] = field(default_factory=list)
     containers: list[ContainerStatus] = field(default_factory=list)
 
@@ -155,8 +158,11 @@ class RuntimePod:
         return None
 
     def running(self) -> list[ContainerStatus]:
-        return [c for c in self.containers
-                if c.state in (ContainerState.RUNNING, ContainerState.UNKNOWN)]
+        return [
+            c
+            for c in self.containers
+            if c.state in (ContainerState.RUNNING, ContainerState.UNKNOWN)
+        ]
 
     @property
     def empty(self) -> bool:
@@ -175,6 +181,7 @@ class ImageInfo:
 class ExecOutput:
     """A piece of an exec'd command's output ("stdout" or "stderr"); the last one carries the
     command's exit code (and may have no data)."""
+
     stream: str
     data: bytes
     exit_code: int | None = None
@@ -221,8 +228,9 @@ class ContainerRuntime(Protocol):
 
     def container_logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]: ...
 
-    async def exec_in_container(self, container_id: str, cmd: Sequence[str],
-                                timeout: float | None) -> tuple[int, str]:
+    async def exec_in_container(
+        self, container_id: str, cmd: Sequence[str], timeout: float | None
+    ) -> tuple[int, str]:
         """Runs a command in a running container (the CRI's ExecSync): (exit code, stdout and
         stderr). Raises ExecTimeout when it takes longer than `timeout` seconds."""
         ...
@@ -233,8 +241,9 @@ class StreamingExec(Protocol):
     """A runtime that can stream an exec'd command's output as it comes (Docker); others are
     served through ContainerRuntime.exec_in_container's buffered result."""
 
-    def exec_stream(self, container_id: str, cmd: Sequence[str],
-                    stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
+    def exec_stream(
+        self, container_id: str, cmd: Sequence[str], stdin: bytes | None = None
+    ) -> AsyncIterator[ExecOutput]:
         """stdout and stderr as they come, then a last item with the exit code; `stdin`, when
         given, is written to the command's standard input, which is then closed."""
         ...
@@ -244,8 +253,9 @@ class StreamingExec(Protocol):
 class StreamingAttach(Protocol):
     """A runtime that can attach to a container's own process (Docker); kubectl attach."""
 
-    def attach_stream(self, container_id: str,
-                      stdin: bytes | None = None) -> AsyncIterator[ExecOutput]:
+    def attach_stream(
+        self, container_id: str, stdin: bytes | None = None
+    ) -> AsyncIterator[ExecOutput]:
         """The process's output from its start, as it comes, then a last item with its exit code
         once it has ended; `stdin`, when given, is written to its standard input, then closed."""
         ...

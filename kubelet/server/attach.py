@@ -2,6 +2,7 @@
 its exit code once it ends (kubelet server.go getAttach, without a terminal). `podctl debug -i`
 uses it to give the user an ephemeral container's stdio. KubeletServicer
 (kubelet/server/servicer.py) serves it; the apiserver proxies `Pods.Attach` there."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -25,8 +26,9 @@ async def newest_container_id(runtime: ContainerRuntime, pod_uid: str, name: str
     return instances[0].id
 
 
-async def attach_output(runtime: ContainerRuntime, container_id: str,
-                        stdin: bytes | None) -> AsyncIterator[core_pb2.ExecChunk]:
+async def attach_output(
+    runtime: ContainerRuntime, container_id: str, stdin: bytes | None
+) -> AsyncIterator[core_pb2.ExecChunk]:
     if not isinstance(runtime, StreamingAttach):
         raise AttachUnsupported()
     async for out in runtime.attach_stream(container_id, stdin):

@@ -1,12 +1,13 @@
-"""Who may use the kubelet's API (logs, exec, attach, port-forward): on TLS, every caller has a certificate of
-the cluster CA, but only the apiserver's kubelet-client identity, in system:masters, may call it,
-as a kubelet's webhook authorization allows nodes/proxy to the apiserver and to cluster admins
-only; another node's certificate is refused with the kubelet's "Forbidden" message. The health
-service stays open (container healthchecks)."""
+"""Who may use the kubelet's API (logs, exec, attach, port-forward): on TLS, every caller has a
+certificate of the cluster CA, but only the apiserver's kubelet-client identity, in
+system:masters, may call it, as a kubelet's webhook authorization allows nodes/proxy to the
+apiserver and to cluster admins only; another node's certificate is refused with the kubelet's
+"Forbidden" message. The health service stays open (container healthchecks)."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -29,8 +30,9 @@ def refusal(auth_context: Mapping[str, Sequence[bytes]]) -> str | None:
 
 
 class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = await continuation(details)
         if handler is None or details.method.startswith(OPEN_SERVICES):
             return handler
@@ -43,9 +45,12 @@ class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         async def unknown(request: Message, context: grpc.aio.ServicerContext) -> None:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "Forbidden")
+
         return grpc.unary_unary_rpc_method_handler(
-            unknown, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+            unknown,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
 
 
 def _is_async_gen(behavior: Any) -> bool:
@@ -55,28 +60,36 @@ def _is_async_gen(behavior: Any) -> bool:
 def _checked_unary_stream(handler: Any) -> Any:
     behavior = handler.unary_stream
 
-    async def checked(request: Message, context: grpc.aio.ServicerContext
-                      ) -> AsyncIterator[Message]:
+    async def checked(
+        request: Message, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Message]:
         reason = refusal(context.auth_context())
         if reason is not None:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
         async for item in behavior(request, context):
             yield item
+
     return grpc.unary_stream_rpc_method_handler(
-        checked, request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer)
+        checked,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
 
 
 def _checked_stream_stream(handler: Any) -> Any:
     behavior = handler.stream_stream
 
-    async def checked(requests: AsyncIterator[Message], context: grpc.aio.ServicerContext
-                      ) -> AsyncIterator[Message]:
+    async def checked(
+        requests: AsyncIterator[Message], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Message]:
         reason = refusal(context.auth_context())
         if reason is not None:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
         async for item in behavior(requests, context):
             yield item
+
     return grpc.stream_stream_rpc_method_handler(
-        checked, request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer)
+        checked,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )

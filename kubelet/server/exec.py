@@ -1,6 +1,7 @@
 """Kubelet/ContainerExec's work: finds a pod container's running instance and runs a command in
 it, streaming the output and the exit code last (kubelet server.go getExec, non-interactive).
 KubeletServicer (kubelet/server/servicer.py) serves it; the apiserver proxies `Pods.Exec` there."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
@@ -28,8 +29,9 @@ class StdinUnsupported(Exception):
         super().__init__("this node's container runtime cannot pass stdin to a command")
 
 
-async def exec_output(runtime: ContainerRuntime, container_id: str, command: Sequence[str],
-                      stdin: bytes | None = None) -> AsyncIterator[core_pb2.ExecChunk]:
+async def exec_output(
+    runtime: ContainerRuntime, container_id: str, command: Sequence[str], stdin: bytes | None = None
+) -> AsyncIterator[core_pb2.ExecChunk]:
     """The command's output as chunks, streamed when the runtime can, and its exit code last."""
     if isinstance(runtime, StreamingExec):
         async for out in runtime.exec_stream(container_id, command, stdin):

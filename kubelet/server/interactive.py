@@ -2,6 +2,7 @@
 getExec and getAttach with streams): relays the caller's stdin, terminal resizes and end of stdin
 to the runtime's interactive process while its output flows back, then its exit code.
 KubeletServicer (kubelet/server/servicer.py) finds the container and serves them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,7 @@ Request = kubelet_pb2.InteractiveRequest
 Response = kubelet_pb2.InteractiveResponse
 
 
-async def _feed(process: InteractiveProcess, requests: AsyncIterator[Request],
-                stdin: bool) -> None:
+async def _feed(process: InteractiveProcess, requests: AsyncIterator[Request], stdin: bool) -> None:
     """Hands the caller's messages to the process; the end of the requests ends stdin."""
     try:
         async for request in requests:
@@ -35,9 +35,11 @@ async def _feed(process: InteractiveProcess, requests: AsyncIterator[Request],
         await process.close_stdin()
 
 
-async def run_interactive(start: Callable[[], Awaitable[InteractiveProcess]],
-                          requests: AsyncIterator[Request],
-                          stdin: bool) -> AsyncIterator[Response]:
+async def run_interactive(
+    start: Callable[[], Awaitable[InteractiveProcess]],
+    requests: AsyncIterator[Request],
+    stdin: bool,
+) -> AsyncIterator[Response]:
     """`started`, the output as it comes, and `exit` last once the process has ended."""
     process = await start()
     feeder = asyncio.create_task(_feed(process, requests, stdin), name="interactive-stdin")

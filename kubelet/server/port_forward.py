@@ -2,6 +2,7 @@
 call): connects to the port inside the pod's sandbox through the runtime, then relays bytes both
 ways. The end of the caller's requests half-closes the connection; the pod closing its side ends
 the call. KubeletServicer (kubelet/server/servicer.py) finds the pod's sandbox and serves it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,9 @@ def forwarding_error(port: int, sandbox_id: str, reason: str) -> str:
     return f"error forwarding port {port} to pod {sandbox_id}, uid : {reason}"
 
 
-async def _upstream(connection: PodConnection,
-                    requests: AsyncIterator[kubelet_pb2.PortForwardRequest]) -> None:
+async def _upstream(
+    connection: PodConnection, requests: AsyncIterator[kubelet_pb2.PortForwardRequest]
+) -> None:
     try:
         async for request in requests:
             if request.WhichOneof("kind") == "data":
@@ -32,9 +34,9 @@ async def _upstream(connection: PodConnection,
     await connection.close_write()
 
 
-async def relay(connection: PodConnection,
-                requests: AsyncIterator[kubelet_pb2.PortForwardRequest]
-                ) -> AsyncIterator[kubelet_pb2.PortForwardResponse]:
+async def relay(
+    connection: PodConnection, requests: AsyncIterator[kubelet_pb2.PortForwardRequest]
+) -> AsyncIterator[kubelet_pb2.PortForwardResponse]:
     """`connected`, then the pod's bytes until it closes its side."""
     upstream = asyncio.create_task(_upstream(connection, requests), name="portforward-upstream")
     try:

@@ -2,6 +2,7 @@
 pkg/kubelet/config/file.go and common.go). The kubelet runs them itself, without the apiserver;
 each is `<name>-<nodeName>`, bound to this node, with a uid that is a hash of the file's content
 and the node, so the same file always gives the same pod and a changed file a new one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.apimachinery.images import default_pull_policy
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ def _default(spec: core_pb2.PodSpec) -> None:
         c.termination_message_path = c.termination_message_path or "/dev/termination-log"
         c.termination_message_policy = c.termination_message_policy or "File"
     # As common.go applyDefaults: a static pod tolerates every NoExecute taint of its node.
-    if not any(t.operator == "Exists" and not t.key and t.effect == "NoExecute"
-               for t in spec.tolerations):
+    if not any(
+        t.operator == "Exists" and not t.key and t.effect == "NoExecute" for t in spec.tolerations
+    ):
         spec.tolerations.add(operator="Exists", effect="NoExecute")
 
 
@@ -87,8 +89,11 @@ def manifest_files(directory: Path) -> list[Path]:
     except FileNotFoundError:
         return []
     # Hidden files are skipped, as editors' swap files are (file.go).
-    return [p for p in entries if p.suffix in MANIFEST_SUFFIXES and not p.name.startswith(".")
-            and p.is_file()]
+    return [
+        p
+        for p in entries
+        if p.suffix in MANIFEST_SUFFIXES and not p.name.startswith(".") and p.is_file()
+    ]
 
 
 def read_manifest_dir(directory: Path, node_name: str) -> dict[str, core_pb2.Pod]:
@@ -102,8 +107,9 @@ def read_manifest_dir(directory: Path, node_name: str) -> dict[str, core_pb2.Pod
             continue
         key = f"{pod.metadata.namespace}/{pod.metadata.name}"
         if key in pods:
-            log.warning("static pod manifest %s: pod %s is defined by another file; ignored",
-                        path, key)
+            log.warning(
+                "static pod manifest %s: pod %s is defined by another file; ignored", path, key
+            )
             continue
         pods[key] = pod
     return pods
@@ -124,9 +130,14 @@ class StaticPodSource:
     """The static pods of a manifest directory, read again every FILE_CHECK_FREQUENCY seconds and
     as soon as a file changes; each pod added, changed or removed is reported by key."""
 
-    def __init__(self, directory: str, node_name: str, on_change: Callable[[str], None],
-                 check_frequency: float = FILE_CHECK_FREQUENCY,
-                 poll_period: float = CHANGE_POLL_PERIOD) -> None:
+    def __init__(
+        self,
+        directory: str,
+        node_name: str,
+        on_change: Callable[[str], None],
+        check_frequency: float = FILE_CHECK_FREQUENCY,
+        poll_period: float = CHANGE_POLL_PERIOD,
+    ) -> None:
         self.directory = Path(directory)
         self.node_name = node_name
         self.on_change = on_change
@@ -145,13 +156,19 @@ class StaticPodSource:
         """Reads the directory; returns (and reports) the keys whose pod changed."""
         self._fingerprint = _fingerprint(self.directory)
         current = read_manifest_dir(self.directory, self.node_name)
-        changed = {key for key in current.keys() | self.pods.keys()
-                   if (key in current) != (key in self.pods)
-                   or current[key].metadata.uid != self.pods[key].metadata.uid}
+        changed = {
+            key
+            for key in current.keys() | self.pods.keys()
+            if (key in current) != (key in self.pods)
+            or current[key].metadata.uid != self.pods[key].metadata.uid
+        }
         for key in sorted(changed):
             before, after = self.pods.get(key), current.get(key)
-            log.info("static pod %s %s", key, "removed" if after is None else
-                     "added" if before is None else "changed")
+            log.info(
+                "static pod %s %s",
+                key,
+                "removed" if after is None else "added" if before is None else "changed",
+            )
         self.pods = current
         for key in sorted(changed):
             self.on_change(key)

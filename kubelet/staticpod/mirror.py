@@ -2,6 +2,7 @@
 a copy in the API, so users and controllers see it. The copy is owned by the Node, marked with the
 static pod's hash, and only mirrors: deleting it does not stop the static pod (the kubelet makes
 it again), and a mirror whose static pod is gone or changed is deleted by the kubelet."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,10 +34,14 @@ def build_mirror_pod(static: core_pb2.Pod, node_name: str, node_uid: str) -> cor
     meta.uid = ""
     meta.resource_version = ""
     meta.annotations[CONFIG_MIRROR_ANNOTATION] = static.metadata.annotations.get(
-        CONFIG_HASH_ANNOTATION, static.metadata.uid)
+        CONFIG_HASH_ANNOTATION, static.metadata.uid
+    )
     del meta.owner_references[:]
-    meta.owner_references.append(meta_pb2.OwnerReference(
-        api_version="v1", kind="Node", name=node_name, uid=node_uid, controller=True))
+    meta.owner_references.append(
+        meta_pb2.OwnerReference(
+            api_version="v1", kind="Node", name=node_name, uid=node_uid, controller=True
+        )
+    )
     return mirror
 
 
@@ -44,8 +49,9 @@ def mirror_is_current(static: core_pb2.Pod, mirror: core_pb2.Pod, node_uid: str)
     """The mirror stands for this very static pod (same hash) and is not being deleted."""
     if mirror.metadata.deletion_timestamp:
         return False
-    if mirror.metadata.annotations.get(CONFIG_MIRROR_ANNOTATION) != \
-            static.metadata.annotations.get(CONFIG_HASH_ANNOTATION, static.metadata.uid):
+    if mirror.metadata.annotations.get(CONFIG_MIRROR_ANNOTATION) != static.metadata.annotations.get(
+        CONFIG_HASH_ANNOTATION, static.metadata.uid
+    ):
         return False
     owners = [o for o in mirror.metadata.owner_references if o.kind == "Node"]
     return not node_uid or any(o.uid == node_uid for o in owners)
@@ -56,10 +62,16 @@ class MirrorPods:
     mirror stays once it is gone. Keys come from the static pod source, from the pod informer
     (someone deleted a mirror) and from a periodic resync."""
 
-    def __init__(self, pods: ResourceClient[core_pb2.Pod], node_name: str,
-                 node_uid: Callable[[], str], static_pod: PodGetter, api_pod: PodGetter,
-                 static_keys: Callable[[], list[str]], resync_period: float = RESYNC_PERIOD
-                 ) -> None:
+    def __init__(
+        self,
+        pods: ResourceClient[core_pb2.Pod],
+        node_name: str,
+        node_uid: Callable[[], str],
+        static_pod: PodGetter,
+        api_pod: PodGetter,
+        static_keys: Callable[[], list[str]],
+        resync_period: float = RESYNC_PERIOD,
+    ) -> None:
         self._pods = pods
         self.node_name = node_name
         self.node_uid = node_uid
@@ -77,12 +89,16 @@ class MirrorPods:
         mirror = self.api_pod(key)
         if mirror is not None and not is_mirror_pod(mirror):
             if static is not None:
-                log.warning("static pod %s: a pod of that name that is no mirror exists in the "
-                            "API; no mirror pod made", key)
+                log.warning(
+                    "static pod %s: a pod of that name that is no mirror exists in the "
+                    "API; no mirror pod made",
+                    key,
+                )
             return
         node_uid = self.node_uid()
-        if mirror is not None and (static is None or not mirror_is_current(static, mirror,
-                                                                          node_uid)):
+        if mirror is not None and (
+            static is None or not mirror_is_current(static, mirror, node_uid)
+        ):
             if not mirror.metadata.deletion_timestamp or static is None:
                 await self._delete(mirror)
             mirror = None
@@ -99,8 +115,12 @@ class MirrorPods:
 
     async def _delete(self, mirror: core_pb2.Pod) -> None:
         try:
-            await self._pods.delete(mirror.metadata.name, mirror.metadata.namespace,
-                                    grace_period_seconds=0, uid=mirror.metadata.uid)
+            await self._pods.delete(
+                mirror.metadata.name,
+                mirror.metadata.namespace,
+                grace_period_seconds=0,
+                uid=mirror.metadata.uid,
+            )
             log.info("deleted mirror pod %s/%s", mirror.metadata.namespace, mirror.metadata.name)
         except Exception as e:
             if not (is_not_found(e) or is_conflict(e)):
@@ -113,7 +133,7 @@ class MirrorPods:
         try:
             await self.reconcile(key)
             self.queue.forget(key)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - retried with back-off
             log.warning("mirror pod %s: %s; retrying", key, e)
             self.queue.add_rate_limited(key)
 
@@ -124,8 +144,10 @@ class MirrorPods:
             await asyncio.sleep(self.resync_period)
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(self._worker(), name="mirror-pods"),
-                 asyncio.create_task(self._resync(), name="mirror-pods-resync")]
+        tasks = [
+            asyncio.create_task(self._worker(), name="mirror-pods"),
+            asyncio.create_task(self._resync(), name="mirror-pods-resync"),
+        ]
         try:
             await asyncio.gather(*tasks)
         finally:

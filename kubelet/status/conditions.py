@@ -1,6 +1,7 @@
 """The pod conditions the kubelet owns (pkg/kubelet/status/generate.go): PodReadyToStartContainers,
 Initialized, ContainersReady and Ready, from containerStatuses[].ready: the readiness probe's
 verdict (kubelet/prober), or, without a readiness probe, whether the container runs."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,14 +20,17 @@ def _go_list(names: Sequence[str]) -> str:
     return "[" + " ".join(names) + "]"
 
 
-def _condition(type_: str, true: bool, reason: str = "",
-               message: str = "") -> core_pb2.PodCondition:
-    return core_pb2.PodCondition(type=type_, status="True" if true else "False", reason=reason,
-                                 message=message)
+def _condition(
+    type_: str, true: bool, reason: str = "", message: str = ""
+) -> core_pb2.PodCondition:
+    return core_pb2.PodCondition(
+        type=type_, status="True" if true else "False", reason=reason, message=message
+    )
 
 
-def containers_ready(spec: core_pb2.PodSpec, statuses: Sequence[core_pb2.ContainerStatus],
-                     phase: str) -> core_pb2.PodCondition:
+def containers_ready(
+    spec: core_pb2.PodSpec, statuses: Sequence[core_pb2.ContainerStatus], phase: str
+) -> core_pb2.PodCondition:
     by_name = {s.name: s for s in statuses}
     unknown = [c.name for c in spec.containers if c.name not in by_name]
     unready = [c.name for c in spec.containers if c.name in by_name and not by_name[c.name].ready]
@@ -49,12 +53,17 @@ def pod_ready(containers_ready_condition: core_pb2.PodCondition) -> core_pb2.Pod
     return _condition(READY, c.status == "True", c.reason, c.message)
 
 
-def initialized(spec: core_pb2.PodSpec, init_statuses: Sequence[core_pb2.ContainerStatus],
-                statuses: Sequence[core_pb2.ContainerStatus], phase: str) -> core_pb2.PodCondition:
+def initialized(
+    spec: core_pb2.PodSpec,
+    init_statuses: Sequence[core_pb2.ContainerStatus],
+    statuses: Sequence[core_pb2.ContainerStatus],
+    phase: str,
+) -> core_pb2.PodCondition:
     by_name = {s.name: s for s in init_statuses}
     unknown = [c.name for c in spec.init_containers if c.name not in by_name]
-    incomplete = [c.name for c in spec.init_containers
-                  if c.name in by_name and not by_name[c.name].ready]
+    incomplete = [
+        c.name for c in spec.init_containers if c.name in by_name and not by_name[c.name].ready
+    ]
     if phase == SUCCEEDED and not unknown:
         return _condition(INITIALIZED, True, "PodCompleted")
     if any(s.state.HasField("running") or s.state.HasField("terminated") for s in statuses):
@@ -69,17 +78,25 @@ def initialized(spec: core_pb2.PodSpec, init_statuses: Sequence[core_pb2.Contain
     return _condition(INITIALIZED, True)
 
 
-def kubelet_conditions(spec: core_pb2.PodSpec, sandbox_ready: bool,
-                       init_statuses: Sequence[core_pb2.ContainerStatus],
-                       statuses: Sequence[core_pb2.ContainerStatus],
-                       phase: str) -> list[core_pb2.PodCondition]:
+def kubelet_conditions(
+    spec: core_pb2.PodSpec,
+    sandbox_ready: bool,
+    init_statuses: Sequence[core_pb2.ContainerStatus],
+    statuses: Sequence[core_pb2.ContainerStatus],
+    phase: str,
+) -> list[core_pb2.PodCondition]:
     ready = containers_ready(spec, statuses, phase)
-    return [_condition(READY_TO_START, sandbox_ready),
-            initialized(spec, init_statuses, statuses, phase), pod_ready(ready), ready]
+    return [
+        _condition(READY_TO_START, sandbox_ready),
+        initialized(spec, init_statuses, statuses, phase),
+        pod_ready(ready),
+        ready,
+    ]
 
 
-def merge_conditions(old: Sequence[core_pb2.PodCondition],
-                     new: Sequence[core_pb2.PodCondition], now: str) -> list[core_pb2.PodCondition]:
+def merge_conditions(
+    old: Sequence[core_pb2.PodCondition], new: Sequence[core_pb2.PodCondition], now: str
+) -> list[core_pb2.PodCondition]:
     """The kubelet's conditions, then the others (PodScheduled, ...) as they were. A condition keeps
     its lastTransitionTime while its status stays the same."""
     old_by_type = {c.type: c for c in old}
@@ -88,9 +105,13 @@ def merge_conditions(old: Sequence[core_pb2.PodCondition],
         c = core_pb2.PodCondition()
         c.CopyFrom(condition)
         previous = old_by_type.get(c.type)
-        c.last_transition_time = (previous.last_transition_time
-                                  if previous is not None and previous.status == c.status
-                                  and previous.last_transition_time else now)
+        c.last_transition_time = (
+            previous.last_transition_time
+            if previous is not None
+            and previous.status == c.status
+            and previous.last_transition_time
+            else now
+        )
         merged.append(c)
     owned = {c.type for c in new}
     merged.extend(c for c in old if c.type not in owned)

@@ -3,6 +3,7 @@ containers are waiting (kubelet_pods.go generateAPIPodStatus), and the probes' v
 started and ready: the runtime's container instances become containerStatuses,
 initContainerStatuses and ephemeralContainerStatuses (convertToAPIContainerStatuses), and those
 give the phase and the conditions. A pure function of its inputs: no I/O."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -20,14 +21,22 @@ Reasons = Mapping[tuple[str, str], tuple[str, str]]
 ProbeVerdicts = Callable[[core_pb2.Pod, Sequence[core_pb2.ContainerStatus]], None]
 
 
-def generate_pod_status(pod: core_pb2.Pod, rp: RuntimePod, reasons: Reasons, host_ip: str,
-                        now: str, probes: ProbeVerdicts | None = None) -> core_pb2.PodStatus:
+def generate_pod_status(
+    pod: core_pb2.Pod,
+    rp: RuntimePod,
+    reasons: Reasons,
+    host_ip: str,
+    now: str,
+    probes: ProbeVerdicts | None = None,
+) -> core_pb2.PodStatus:
     old = pod.status
     spec = pod.spec
-    init_statuses = container_statuses(pod, spec.init_containers, rp,
-                                       old.init_container_statuses, reasons, is_init=True)
-    statuses = container_statuses(pod, spec.containers, rp, old.container_statuses, reasons,
-                                  is_init=False)
+    init_statuses = container_statuses(
+        pod, spec.init_containers, rp, old.init_container_statuses, reasons, is_init=True
+    )
+    statuses = container_statuses(
+        pod, spec.containers, rp, old.container_statuses, reasons, is_init=False
+    )
     if probes is not None:
         probes(pod, statuses)
     phase = get_phase(spec, init_statuses, statuses)
@@ -37,9 +46,14 @@ def generate_pod_status(pod: core_pb2.Pod, rp: RuntimePod, reasons: Reasons, hos
     sandbox_ready = sandbox is not None and sandbox.ready
 
     status = core_pb2.PodStatus(
-        phase=phase, message=old.message, reason=old.reason,
-        nominated_node_name=old.nominated_node_name, qos_class=old.qos_class,
-        start_time=old.start_time or now, host_ip=host_ip)
+        phase=phase,
+        message=old.message,
+        reason=old.reason,
+        nominated_node_name=old.nominated_node_name,
+        qos_class=old.qos_class,
+        start_time=old.start_time or now,
+        host_ip=host_ip,
+    )
     status.host_ips.add(ip=host_ip)
     pod_ip = (host_ip if spec.host_network else sandbox.ip) if sandbox_ready and sandbox else ""
     if pod_ip:
@@ -56,12 +70,18 @@ def generate_pod_status(pod: core_pb2.Pod, rp: RuntimePod, reasons: Reasons, hos
     return status
 
 
-def container_statuses(pod: core_pb2.Pod, containers: Sequence[core_pb2.Container],
-                       rp: RuntimePod, old: Sequence[core_pb2.ContainerStatus],
-                       reasons: Reasons, is_init: bool) -> list[core_pb2.ContainerStatus]:
+def container_statuses(
+    pod: core_pb2.Pod,
+    containers: Sequence[core_pb2.Container],
+    rp: RuntimePod,
+    old: Sequence[core_pb2.ContainerStatus],
+    reasons: Reasons,
+    is_init: bool,
+) -> list[core_pb2.ContainerStatus]:
     old_by_name = {s.name: s for s in old}
-    default_reason = ("PodInitializing" if pod.spec.init_containers and not is_init
-                      else "ContainerCreating")
+    default_reason = (
+        "PodInitializing" if pod.spec.init_containers and not is_init else "ContainerCreating"
+    )
     result = []
     for container in containers:
         instances = rp.instances(container.name)
@@ -87,11 +107,18 @@ def container_statuses(pod: core_pb2.Pod, containers: Sequence[core_pb2.Containe
                 status.last_state.CopyFrom(api_state(instances[1]))
             running = latest.state == ContainerState.RUNNING
             status.started = running
-            status.ready = ((latest.state == ContainerState.EXITED and latest.exit_code == 0)
-                            if is_init else running)
+            status.ready = (
+                (latest.state == ContainerState.EXITED and latest.exit_code == 0)
+                if is_init
+                else running
+            )
 
-        init_done = (is_init and latest is not None and latest.state == ContainerState.EXITED
-                     and latest.exit_code == 0)
+        init_done = (
+            is_init
+            and latest is not None
+            and latest.state == ContainerState.EXITED
+            and latest.exit_code == 0
+        )
         reason = reasons.get((pod.metadata.uid, container.name))
         if reason is not None and not init_done and should_restart(pod, latest):
             if status.state.HasField("terminated"):
@@ -103,8 +130,9 @@ def container_statuses(pod: core_pb2.Pod, containers: Sequence[core_pb2.Containe
     return result
 
 
-def ephemeral_statuses(pod: core_pb2.Pod, rp: RuntimePod,
-                       reasons: Reasons) -> list[core_pb2.ContainerStatus]:
+def ephemeral_statuses(
+    pod: core_pb2.Pod, rp: RuntimePod, reasons: Reasons
+) -> list[core_pb2.ContainerStatus]:
     """status.ephemeralContainerStatuses: Waiting until started, then Running, then Terminated for
     good. Never ready: nothing depends on an ephemeral container."""
     old = {s.name: s for s in pod.status.ephemeral_container_statuses}
@@ -123,8 +151,10 @@ def ephemeral_statuses(pod: core_pb2.Pod, rp: RuntimePod,
         elif previous is not None and ever_ran(previous):
             status.CopyFrom(previous)  # its instance is gone; what it did stays reported
         else:
-            status.state.waiting.reason, status.state.waiting.message = (
-                reason or ("ContainerCreating", ""))
+            status.state.waiting.reason, status.state.waiting.message = reason or (
+                "ContainerCreating",
+                "",
+            )
             status.started = False
         result.append(status)
     return result
@@ -133,27 +163,42 @@ def ephemeral_statuses(pod: core_pb2.Pod, rp: RuntimePod,
 def ever_ran(status: core_pb2.ContainerStatus | None) -> bool:
     """Whether the API already reports an instance: a container the kubelet's garbage collection
     removed since must not come back."""
-    return status is not None and (bool(status.container_id)
-                                   or status.state.HasField("running")
-                                   or status.state.HasField("terminated"))
+    return status is not None and (
+        bool(status.container_id)
+        or status.state.HasField("running")
+        or status.state.HasField("terminated")
+    )
 
 
 def api_state(c: ContainerStatus) -> core_pb2.ContainerState:
     if c.state == ContainerState.RUNNING:
         return core_pb2.ContainerState(
-            running=core_pb2.ContainerStateRunning(started_at=c.started_at))
+            running=core_pb2.ContainerStateRunning(started_at=c.started_at)
+        )
     if c.state == ContainerState.EXITED:
         reason = c.reason or ("Completed" if c.exit_code == 0 else "Error")
-        return core_pb2.ContainerState(terminated=core_pb2.ContainerStateTerminated(
-            exit_code=c.exit_code, reason=reason, message=c.message, started_at=c.started_at,
-            finished_at=c.finished_at, container_id=CONTAINER_ID_PREFIX + c.id))
+        return core_pb2.ContainerState(
+            terminated=core_pb2.ContainerStateTerminated(
+                exit_code=c.exit_code,
+                reason=reason,
+                message=c.message,
+                started_at=c.started_at,
+                finished_at=c.finished_at,
+                container_id=CONTAINER_ID_PREFIX + c.id,
+            )
+        )
     if c.state == ContainerState.CREATED:
-        return core_pb2.ContainerState(waiting=core_pb2.ContainerStateWaiting(
-            reason="ContainerCreating"))
-    return core_pb2.ContainerState(waiting=core_pb2.ContainerStateWaiting(
-        reason="ContainerStatusUnknown", message="The container state could not be read"))
+        return core_pb2.ContainerState(
+            waiting=core_pb2.ContainerStateWaiting(reason="ContainerCreating")
+        )
+    return core_pb2.ContainerState(
+        waiting=core_pb2.ContainerStateWaiting(
+            reason="ContainerStatusUnknown", message="The container state could not be read"
+        )
+    )
 
 
 def _waiting(reason: str, message: str = "") -> core_pb2.ContainerState:
-    return core_pb2.ContainerState(waiting=core_pb2.ContainerStateWaiting(
-        reason=reason, message=message))
+    return core_pb2.ContainerState(
+        waiting=core_pb2.ContainerStateWaiting(reason=reason, message=message)
+    )

@@ -1,6 +1,7 @@
 """Writes pod statuses to the apiserver, only when they changed (pkg/kubelet/status). The kubelet
 owns the status of the pods bound to it, so writes are unconditional (no resourceVersion).
 A static pod's status goes onto its mirror pod, the API's copy of it, when there is one."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,9 @@ MirrorLookup = Callable[[core_pb2.Pod], core_pb2.Pod | None]
 
 
 class StatusManager:
-    def __init__(self, pods: ResourceClient[core_pb2.Pod],
-                 mirror_of: MirrorLookup = lambda pod: None) -> None:
+    def __init__(
+        self, pods: ResourceClient[core_pb2.Pod], mirror_of: MirrorLookup = lambda pod: None
+    ) -> None:
         self._pods = pods
         self.mirror_of = mirror_of
         # The last status written per pod uid and the resourceVersion it produced.
@@ -43,8 +45,11 @@ class StatusManager:
         informer, is the kubelet's source of a pod's old status). Computed from a stale copy, a
         pod that finished and lost its sandbox was written back without its IP."""
         sent = self._sent.get(pod.metadata.uid)
-        if sent is None or is_static_pod(pod) or \
-                _revision(pod.metadata.resource_version) >= sent[1]:
+        if (
+            sent is None
+            or is_static_pod(pod)
+            or _revision(pod.metadata.resource_version) >= sent[1]
+        ):
             return pod
         latest = core_pb2.Pod()
         latest.CopyFrom(pod)
@@ -56,8 +61,11 @@ class StatusManager:
             return False
         sent = self._sent.get(pod.metadata.uid)
         # The cached pod may predate our own last write; then what we sent is what counts.
-        return not (sent is not None and sent[0] == status
-                    and _revision(pod.metadata.resource_version) < sent[1])
+        return not (
+            sent is not None
+            and sent[0] == status
+            and _revision(pod.metadata.resource_version) < sent[1]
+        )
 
     async def set_status(self, pod: core_pb2.Pod, status: core_pb2.PodStatus) -> bool:
         """Writes the status if it differs from the pod's; True if it was written."""
@@ -77,8 +85,11 @@ class StatusManager:
             written = await self._pods.update_status(update)
         except Exception as e:
             if is_not_found(e):
-                log.info("pod %s/%s is gone; status not written", pod.metadata.namespace,
-                         pod.metadata.name)
+                log.info(
+                    "pod %s/%s is gone; status not written",
+                    pod.metadata.namespace,
+                    pod.metadata.name,
+                )
                 return False
             raise
         self._sent[pod.metadata.uid] = (status, _revision(written.metadata.resource_version))
@@ -90,8 +101,12 @@ class StatusManager:
         any more): a delete with grace period 0, for this very pod (its uid), as the kubelet's
         status manager does once the pod can be deleted."""
         try:
-            await self._pods.delete(pod.metadata.name, pod.metadata.namespace,
-                                    grace_period_seconds=0, uid=pod.metadata.uid)
+            await self._pods.delete(
+                pod.metadata.name,
+                pod.metadata.namespace,
+                grace_period_seconds=0,
+                uid=pod.metadata.uid,
+            )
         except Exception as e:
             if is_not_found(e) or is_conflict(e):
                 return  # already gone, or a newer pod of that name

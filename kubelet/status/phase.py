@@ -1,5 +1,6 @@
 """A pod's phase from its containers' statuses, exactly as the kubelet's getPhase decides it
 (kubelet_pods.go), without sidecar (restartable init) containers."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,8 +16,12 @@ def _by_name(statuses: Sequence[core_pb2.ContainerStatus]) -> dict[str, core_pb2
     return {s.name: s for s in statuses}
 
 
-def get_phase(spec: core_pb2.PodSpec, init_statuses: Sequence[core_pb2.ContainerStatus],
-              statuses: Sequence[core_pb2.ContainerStatus], pod_is_terminal: bool = False) -> str:
+def get_phase(
+    spec: core_pb2.PodSpec,
+    init_statuses: Sequence[core_pb2.ContainerStatus],
+    statuses: Sequence[core_pb2.ContainerStatus],
+    pod_is_terminal: bool = False,
+) -> str:
     policy = spec.restart_policy or "Always"
     pending_init = failed_init = 0
     inits = _by_name(init_statuses)
@@ -60,8 +65,9 @@ def get_phase(spec: core_pb2.PodSpec, init_statuses: Sequence[core_pb2.Container
 
     if failed_init > 0 and policy == "Never":
         return FAILED
-    any_started = any(s.state.HasField("running") or s.state.HasField("terminated")
-                      for s in apps.values())
+    any_started = any(
+        s.state.HasField("running") or s.state.HasField("terminated") for s in apps.values()
+    )
     if (pending_init > 0 and not any_started) or waiting > 0:
         return PENDING
     if running > 0 and unknown == 0:

@@ -3,6 +3,7 @@ medium Memory, mounted on the node so that every container of the pod shares it)
 secret volumes as files written atomically there, and hostPath checks; then bind mounts into each
 container that names them (read-only where the mount says so). The kubelet and the Docker engine
 share the node's filesystem, so these paths are the engine's too."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,13 +15,20 @@ import subprocess
 from pathlib import Path
 
 from kubelet.container.env import (
-    ConfigObjectGetter, ConfigObjects, ContainerConfigError, fetch_pod_objects,
+    ConfigObjectGetter,
+    ConfigObjects,
+    ContainerConfigError,
+    fetch_pod_objects,
 )
 from kubelet.runtime.types import Mount
-from kubelet.volume.projection import FileProjection, ProjectionError, make_payload, \
-    write_atomically
-from podplane.apimachinery import quantity
+from kubelet.volume.projection import (
+    FileProjection,
+    ProjectionError,
+    make_payload,
+    write_atomically,
+)
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 
 log = logging.getLogger(__name__)
 EMPTY_DIR = "kubernetes.io~empty-dir"
@@ -41,17 +49,24 @@ def _check_host_path(name: str, source: core_pb2.HostPathVolumeSource) -> None:
     elif kind == "FileOrCreate":
         os.makedirs(os.path.dirname(path), exist_ok=True)
         Path(path).touch(mode=0o644, exist_ok=True)
-    checks = {"Directory": stat.S_ISDIR, "File": stat.S_ISREG, "Socket": stat.S_ISSOCK,
-              "CharDevice": stat.S_ISCHR, "BlockDevice": stat.S_ISBLK}
+    checks = {
+        "Directory": stat.S_ISDIR,
+        "File": stat.S_ISREG,
+        "Socket": stat.S_ISSOCK,
+        "CharDevice": stat.S_ISCHR,
+        "BlockDevice": stat.S_ISBLK,
+    }
     if kind in checks:
         try:
             mode = os.stat(path).st_mode
         except FileNotFoundError:
-            raise VolumeError(f'volume "{name}": hostPath type check failed: {path} '
-                              f'does not exist') from None
+            raise VolumeError(
+                f'volume "{name}": hostPath type check failed: {path} does not exist'
+            ) from None
         if not checks[kind](mode):
-            raise VolumeError(f'volume "{name}": hostPath type check failed: {path} is not a '
-                              f'{kind}')
+            raise VolumeError(
+                f'volume "{name}": hostPath type check failed: {path} is not a {kind}'
+            )
 
 
 def _mount_tmpfs(path: Path, size_limit: str = "", mode: int = 0o777) -> None:
@@ -65,23 +80,33 @@ def _mount_tmpfs(path: Path, size_limit: str = "", mode: int = 0o777) -> None:
             options += f",size={quantity.bytes_of(size_limit)}"
         except quantity.QuantityError as e:
             raise VolumeError(f"emptyDir sizeLimit: {e}") from e
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
-        log.warning("volume %s: cannot mount a tmpfs (%s); using a plain directory", path,
-                    (result.stderr or result.stdout).strip())
+        log.warning(
+            "volume %s: cannot mount a tmpfs (%s); using a plain directory",
+            path,
+            (result.stderr or result.stdout).strip(),
+        )
 
 
-def _config_map_payload(volume: core_pb2.Volume,
-                        objects: ConfigObjects) -> dict[str, FileProjection]:
+def _config_map_payload(
+    volume: core_pb2.Volume, objects: ConfigObjects
+) -> dict[str, FileProjection]:
     source = volume.config_map
     default_mode = source.default_mode if source.HasField("default_mode") else None
     cm = objects.config_maps.get(source.name)
     if cm is None:
         if source.optional:
             return {}
-        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
-                          f'configmap "{source.name}" not found')
+        raise VolumeError(
+            f'MountVolume.SetUp failed for volume "{volume.name}" : '
+            f'configmap "{source.name}" not found'
+        )
     data = {**dict(cm.binary_data), **{k: v.encode() for k, v in cm.data.items()}}
     try:
         return make_payload(source.items, default_mode, data, "configmap", source.optional)
@@ -96,11 +121,14 @@ def _secret_payload(volume: core_pb2.Volume, objects: ConfigObjects) -> dict[str
     if secret is None:
         if source.optional:
             return {}
-        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
-                          f'secret "{source.secret_name}" not found')
+        raise VolumeError(
+            f'MountVolume.SetUp failed for volume "{volume.name}" : '
+            f'secret "{source.secret_name}" not found'
+        )
     try:
-        return make_payload(source.items, default_mode, dict(secret.data), "secret",
-                            source.optional)
+        return make_payload(
+            source.items, default_mode, dict(secret.data), "secret", source.optional
+        )
     except ProjectionError as e:
         raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
 
@@ -131,26 +159,36 @@ class PodVolumes:
                 paths[volume.name] = str(path)
             elif volume.HasField("config_map") or volume.HasField("secret"):
                 is_cm = volume.HasField("config_map")
-                payload = (_config_map_payload(volume, objects) if is_cm
-                           else _secret_payload(volume, objects))
+                payload = (
+                    _config_map_payload(volume, objects)
+                    if is_cm
+                    else _secret_payload(volume, objects)
+                )
                 path = volumes_dir / (CONFIG_MAP if is_cm else SECRET) / volume.name
                 if not is_cm:
                     path.mkdir(parents=True, exist_ok=True)
                     _mount_tmpfs(path, mode=0o755)
                 try:
                     if write_atomically(path, payload):
-                        log.info("pod %s/%s: volume %s written (%d files)",
-                                 pod.metadata.namespace, pod.metadata.name, volume.name,
-                                 len(payload))
+                        log.info(
+                            "pod %s/%s: volume %s written (%d files)",
+                            pod.metadata.namespace,
+                            pod.metadata.name,
+                            volume.name,
+                            len(payload),
+                        )
                 except ProjectionError as e:
-                    raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : '
-                                      f'{e}') from e
+                    raise VolumeError(
+                        f'MountVolume.SetUp failed for volume "{volume.name}" : {e}'
+                    ) from e
                 paths[volume.name] = str(path)
             else:
                 kind = next((f.name for f, _ in volume.ListFields() if f.name != "name"), "")
-                raise VolumeError(f'volume "{volume.name}": {kind or "this"} volumes are not '
-                                  f'supported by this kubelet (emptyDir, hostPath, configMap and '
-                                  f'secret are)')
+                raise VolumeError(
+                    f'volume "{volume.name}": {kind or "this"} volumes are not '
+                    f"supported by this kubelet (emptyDir, hostPath, configMap and "
+                    f"secret are)"
+                )
         return paths
 
     async def setup(self, pod: core_pb2.Pod) -> dict[str, str]:
@@ -174,15 +212,22 @@ class PodVolumes:
             host = paths[vm.name]
             if vm.sub_path:
                 if vm.sub_path.startswith("/") or ".." in Path(vm.sub_path).parts:
-                    raise VolumeError(f'volumeMounts: subPath "{vm.sub_path}" must be a relative '
-                                      f'path within the volume')
+                    raise VolumeError(
+                        f'volumeMounts: subPath "{vm.sub_path}" must be a relative '
+                        f"path within the volume"
+                    )
                 host = os.path.join(host, vm.sub_path)
                 if not os.path.exists(host):
                     os.makedirs(host, mode=0o777, exist_ok=True)
             # configMap and secret volumes are always read-only, as the kubelet mounts them.
             always_ro = Path(paths[vm.name]).parent.name in (CONFIG_MAP, SECRET)
-            mounts.append(Mount(host_path=host, container_path=vm.mount_path,
-                                read_only=vm.read_only or always_ro))
+            mounts.append(
+                Mount(
+                    host_path=host,
+                    container_path=vm.mount_path,
+                    read_only=vm.read_only or always_ro,
+                )
+            )
         return mounts
 
     def _teardown(self, uid: str) -> None:

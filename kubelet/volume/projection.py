@@ -5,6 +5,7 @@ The volume directory holds the payload in a hidden timestamped directory, a `..d
 and one symlink per top-level name pointing through `..data`. An update writes a new timestamped
 directory and renames a fresh symlink over `..data`, so a container reading the (bind-mounted)
 directory sees the old set of files or the new one, never a mixture."""
+
 from __future__ import annotations
 
 import os
@@ -32,9 +33,13 @@ class FileProjection:
     mode: int
 
 
-def make_payload(items: Sequence[core_pb2.KeyToPath], default_mode: int | None,
-                 data: Mapping[str, bytes], kind: str,
-                 optional: bool) -> dict[str, FileProjection]:
+def make_payload(
+    items: Sequence[core_pb2.KeyToPath],
+    default_mode: int | None,
+    data: Mapping[str, bytes],
+    kind: str,
+    optional: bool,
+) -> dict[str, FileProjection]:
     """Path -> content and mode: every key as a file of its name, or only the listed items at
     their paths. `kind` names the object in errors ("configmap", "secret")."""
     mode = DEFAULT_MODE if default_mode is None else default_mode
@@ -49,15 +54,18 @@ def make_payload(items: Sequence[core_pb2.KeyToPath], default_mode: int | None,
             raise ProjectionError(f"{kind} references non-existent {what} key: {item.key}")
         validate_path(item.path)
         payload[item.path] = FileProjection(
-            data[item.key], item.mode if item.HasField("mode") else mode)
+            data[item.key], item.mode if item.HasField("mode") else mode
+        )
     return payload
 
 
 def validate_path(path: str) -> None:
     parts = PurePosixPath(path).parts
     if not path or path.startswith("/") or ".." in parts or (parts and parts[0].startswith("..")):
-        raise ProjectionError(f'invalid path "{path}": must be a relative path without ".." '
-                              f"that does not start with \"..\"")
+        raise ProjectionError(
+            f'invalid path "{path}": must be a relative path without ".." '
+            f'that does not start with ".."'
+        )
 
 
 def _current(target: Path) -> dict[str, FileProjection] | None:
@@ -69,7 +77,8 @@ def _current(target: Path) -> dict[str, FileProjection] | None:
         for name in files:
             path = Path(root) / name
             found[str(path.relative_to(data))] = FileProjection(
-                path.read_bytes(), path.stat().st_mode & 0o7777)
+                path.read_bytes(), path.stat().st_mode & 0o7777
+            )
     return found
 
 

@@ -1,4 +1,5 @@
 """`podctl apply -f` and `podctl create -f` (and `create namespace NAME`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,9 @@ CONFLICT_RETRIES = 5
 
 
 def add_parsers(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
-    apply = subparsers.add_parser("apply", parents=parents, help="create or update objects from files")
+    apply = subparsers.add_parser(
+        "apply", parents=parents, help="create or update objects from files"
+    )
     add_file_flags(apply, "apply")
     apply.set_defaults(run=run_apply)
 
@@ -65,24 +68,31 @@ async def _apply_one(client: Client, obj: ManifestObject) -> str:
                 raise ApplyError("creating", e) from e
             return plan.action
         if plan.missing_last_applied:
-            print(f"Warning: resource {obj.resource.plural}/{obj.name} is missing the "
-                  f"{LAST_APPLIED_ANNOTATION} annotation which is required by podctl apply. "
-                  "The missing annotation will be patched automatically.", file=sys.stderr)
+            print(
+                f"Warning: resource {obj.resource.plural}/{obj.name} is missing the "
+                f"{LAST_APPLIED_ANNOTATION} annotation which is required by podctl apply. "
+                "The missing annotation will be patched automatically.",
+                file=sys.stderr,
+            )
         try:
             await api.update(body)
             return plan.action
         except Exception as e:
             if not is_conflict(e):
                 raise ApplyError("applying", e) from e
-    raise CommandError(f'error: {obj.resource.plural} "{obj.name}" kept changing while being applied')
+    raise CommandError(
+        f'error: {obj.resource.plural} "{obj.name}" kept changing while being applied'
+    )
 
 
 async def run_apply(args: argparse.Namespace, options: GlobalOptions) -> int:
     objects = load(args.filename, options, verb="apply", recursive=args.recursive)
     for obj in objects:
         if not obj.name:
-            raise CommandError(f'error: error validating "{obj.source}": metadata.name: Required value: '
-                               "apply needs the object's name")
+            raise CommandError(
+                f'error: error validating "{obj.source}": metadata.name: Required value: '
+                "apply needs the object's name"
+            )
     failed = False
     async with options.connect() as client:
         for obj in objects:
@@ -108,7 +118,9 @@ async def _create_namespace(name: str, options: GlobalOptions) -> int:
 async def run_create(args: argparse.Namespace, options: GlobalOptions) -> int:
     if args.kind is not None:
         if args.filename or args.kind.lower() not in ("namespace", "ns") or not args.name:
-            raise CommandError("error: only `create namespace NAME` and `create -f FILE` are supported")
+            raise CommandError(
+                "error: only `create namespace NAME` and `create -f FILE` are supported"
+            )
         return await _create_namespace(args.name, options)
     objects = load(args.filename, options, verb="create", recursive=args.recursive)
     failed = False
@@ -116,7 +128,7 @@ async def run_create(args: argparse.Namespace, options: GlobalOptions) -> int:
         for obj in objects:
             try:
                 created: Message = await client.for_resource(obj.resource).create(obj.message)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - reported; the other objects still go
                 _report(obj, e, options, "creating")
                 failed = True
                 continue

@@ -1,4 +1,6 @@
-"""`podctl delete`: by type and name, by -f manifest, or by selector; waits until gone by default."""
+"""`podctl delete`: by type and name, by -f manifest, or by selector; waits until gone by
+default."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +17,11 @@ from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import is_not_found
 
-FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation that the running "
-                 "resource has been terminated. The resource may continue to run on the cluster "
-                 "indefinitely.")
+FORCE_WARNING = (
+    "Warning: Immediate deletion does not wait for confirmation that the running "
+    "resource has been terminated. The resource may continue to run on the cluster "
+    "indefinitely."
+)
 # With --timeout=0: kubectl waits a week; a grace period and a margin is plenty here.
 DEFAULT_WAIT_MARGIN = 60.0
 DEFAULT_GRACE_PERIOD = 30
@@ -29,12 +33,20 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
     add_file_flags(p, "delete")
     p.add_argument("-l", "--selector", default="", help="delete the objects this selector matches")
     p.add_argument("--all", action="store_true", help="delete every object of the type")
-    p.add_argument("--grace-period", type=int, default=-1,
-                   help="seconds the object has to terminate gracefully (-1: its own default)")
+    p.add_argument(
+        "--grace-period",
+        type=int,
+        default=-1,
+        help="seconds the object has to terminate gracefully (-1: its own default)",
+    )
     p.add_argument("--force", action="store_true", help="delete at once, with --grace-period=0")
     p.add_argument("--now", action="store_true", help="delete with a grace period of 1 second")
-    p.add_argument("--wait", default="true", choices=("true", "false"),
-                   help="wait until the objects are gone (default true)")
+    p.add_argument(
+        "--wait",
+        default="true",
+        choices=("true", "false"),
+        help="wait until the objects are gone (default true)",
+    )
     p.add_argument("--timeout", default="0s", help="how long to wait (0: from the grace period)")
     p.add_argument("--ignore-not-found", action="store_true", help="not finding the object is fine")
     p.set_defaults(run=run)
@@ -69,7 +81,7 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
             api = client.for_resource(resource)
             try:
                 deleted: Message = await api.delete(name, namespace, grace_period_seconds=period)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - reported; the other objects still go
                 if is_not_found(e) and args.ignore_not_found:
                     continue
                 print(server_error_message(e, options.server), file=sys.stderr)
@@ -78,10 +90,12 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
             print(deleted_message(resource, name, args.force and period == 0))
             meta = object_meta(deleted)
             grace = meta.deletion_grace_period_seconds or period or DEFAULT_GRACE_PERIOD
-            pending.append((resource, name, namespace, meta.uid,
-                            timeout or grace + DEFAULT_WAIT_MARGIN))
+            pending.append(
+                (resource, name, namespace, meta.uid, timeout or grace + DEFAULT_WAIT_MARGIN)
+            )
         if args.wait == "true":
             for resource, name, namespace, uid, wait_for in pending:
-                await wait_until_gone(client.for_resource(resource), resource, name, namespace,
-                                      uid, wait_for)
+                await wait_until_gone(
+                    client.for_resource(resource), resource, name, namespace, uid, wait_for
+                )
     return 1 if failed else 0

@@ -1,7 +1,8 @@
 """`podctl exec POD [-c CONTAINER] [-i] -- COMMAND [ARGS...]`: runs a command in a running
 container, without a terminal; its stdout and stderr come back as they are written and its exit code
-becomes podctl's (kubectl's "command terminated with exit code N"). With -i, podctl's standard input,
-read to its end first, is the command's."""
+becomes podctl's (kubectl's "command terminated with exit code N"). With -i, podctl's standard
+input, read to its end first, is the command's."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,22 +20,39 @@ from podplane.apimachinery import resources
 
 # How long `exec TYPE/NAME` waits for one of the owner's pods (kubectl's --pod-running-timeout).
 POD_RUNNING_TIMEOUT = 60.0
-_DEPRECATED_FORM = ("kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future "
-                    "version. Use kubectl exec [POD] -- [COMMAND] instead.").replace("kubectl",
-                                                                                    "podctl")
+_DEPRECATED_FORM = (
+    "kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future "
+    "version. Use kubectl exec [POD] -- [COMMAND] instead."
+).replace("kubectl", "podctl")
 
 
 def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("exec", parents=parents, help="run a command in a container",
-                              usage="podctl exec POD [-c CONTAINER] -- COMMAND [ARGS...]")
-    p.add_argument("pod", metavar="POD | TYPE/NAME",
-                   help="the pod, or job/NAME, deploy/NAME, rs/NAME, rc/NAME for one of theirs")
-    p.add_argument("command", nargs="*", metavar="COMMAND",
-                   help="the command and its arguments, after --")
-    p.add_argument("-c", "--container", default="",
-                   help="the container (default: the pod's only or first container)")
-    p.add_argument("-i", "--stdin", action="store_true",
-                   help="pass podctl's standard input (read to its end) to the command")
+    p = subparsers.add_parser(
+        "exec",
+        parents=parents,
+        help="run a command in a container",
+        usage="podctl exec POD [-c CONTAINER] -- COMMAND [ARGS...]",
+    )
+    p.add_argument(
+        "pod",
+        metavar="POD | TYPE/NAME",
+        help="the pod, or job/NAME, deploy/NAME, rs/NAME, rc/NAME for one of theirs",
+    )
+    p.add_argument(
+        "command", nargs="*", metavar="COMMAND", help="the command and its arguments, after --"
+    )
+    p.add_argument(
+        "-c",
+        "--container",
+        default="",
+        help="the container (default: the pod's only or first container)",
+    )
+    p.add_argument(
+        "-i",
+        "--stdin",
+        action="store_true",
+        help="pass podctl's standard input (read to its end) to the command",
+    )
     p.set_defaults(run=run, dashed_command=None)
 
 
@@ -52,15 +70,17 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
     dash = argv.index("--")
     if not any(verb in argv[:dash] for verb in DASHED_VERBS):
         return argv, None
-    return argv[:dash], argv[dash + 1:]
+    return argv[:dash], argv[dash + 1 :]
 
 
 def _command(args: argparse.Namespace) -> list[str]:
     dashed: list[str] | None = args.dashed_command
     inline: list[str] = args.command
     if dashed is not None and inline:
-        raise CommandError(f"error: exec [POD] [COMMAND] is not supported anymore. Use exec "
-                           f"[POD] -- [COMMAND] instead (unexpected {' '.join(inline)!r})")
+        raise CommandError(
+            f"error: exec [POD] [COMMAND] is not supported anymore. Use exec "
+            f"[POD] -- [COMMAND] instead (unexpected {' '.join(inline)!r})"
+        )
     if dashed is None and inline:
         print(_DEPRECATED_FORM, file=sys.stderr)
     command = dashed if dashed is not None else inline
@@ -80,16 +100,19 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
             pod, _ = await first_pod(client, resource, name, namespace, POD_RUNNING_TIMEOUT)
             name = pod.metadata.name
         if pod.status.phase in ("Succeeded", "Failed"):
-            raise CommandError(f"error: cannot exec into a container in a completed pod; "
-                               f"current phase is {pod.status.phase}")
+            raise CommandError(
+                f"error: cannot exec into a container in a completed pod; "
+                f"current phase is {pod.status.phase}"
+            )
         container, note = choose_container(pod, args.container)
         if note:
             print(note, file=sys.stderr)
         stdin = await asyncio.to_thread(sys.stdin.buffer.read) if args.stdin else None
         exit_code: int | None = None
         try:
-            async for chunk in client.pod_exec(namespace, name, command, container=container,
-                                               stdin=stdin):
+            async for chunk in client.pod_exec(
+                namespace, name, command, container=container, stdin=stdin
+            ):
                 if chunk.data:
                     out = sys.stderr.buffer if chunk.stream == "stderr" else sys.stdout.buffer
                     out.write(chunk.data)

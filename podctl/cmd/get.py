@@ -1,5 +1,6 @@
 """`podctl get`: tables, -o yaml|json|name|wide, selectors and --watch, as kubectl prints them.
 With --watch, one row (or document) per change, as it arrives, after the initial listing."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,9 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
     p.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web,tier!=db")
     p.add_argument("--field-selector", default="", help="field selector, e.g. spec.nodeName=n1")
     p.add_argument("-w", "--watch", action="store_true", help="after listing, watch for changes")
-    p.add_argument("--watch-only", action="store_true", help="watch for changes without listing first")
+    p.add_argument(
+        "--watch-only", action="store_true", help="watch for changes without listing first"
+    )
     p.add_argument("--no-headers", action="store_true", help="print tables without the header row")
     p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
     p.set_defaults(run=run)
@@ -42,14 +45,17 @@ def no_resources_message(resource: Resource, options: GlobalOptions) -> str:
     return "No resources found"
 
 
-async def fetch(client: Client, targets: Targets, args: argparse.Namespace,
-                options: GlobalOptions) -> tuple[list[Message], list[str], str]:
+async def fetch(
+    client: Client, targets: Targets, args: argparse.Namespace, options: GlobalOptions
+) -> tuple[list[Message], list[str], str]:
     """(objects found, error lines for names not found, resourceVersion to watch from)."""
     api = client.for_resource(targets.resource)
     if not targets.names:
-        items, version = await api.list_all(options.list_namespace(targets.resource),
-                                            label_selector=args.selector,
-                                            field_selector=args.field_selector)
+        items, version = await api.list_all(
+            options.list_namespace(targets.resource),
+            label_selector=args.selector,
+            field_selector=args.field_selector,
+        )
         if targets.resource is resources.EVENT:
             items.sort(key=event_sort_key)
         return items, [], version
@@ -65,9 +71,14 @@ async def fetch(client: Client, targets: Targets, args: argparse.Namespace,
     return found, errors, ""
 
 
-async def watch_and_print(client: Client, targets: Targets, args: argparse.Namespace,
-                          options: GlobalOptions, printer: TablePrinter[Message],
-                          version: str) -> None:
+async def watch_and_print(
+    client: Client,
+    targets: Targets,
+    args: argparse.Namespace,
+    options: GlobalOptions,
+    printer: TablePrinter[Message],
+    version: str,
+) -> None:
     """Watches from `version` (the listing's resourceVersion, so no change is missed or repeated)
     until the server ends the stream or the user interrupts."""
     resource = targets.resource
@@ -79,8 +90,11 @@ async def watch_and_print(client: Client, targets: Targets, args: argparse.Names
         namespace = options.object_namespace(resource)
     documents = 0
     stream = client.for_resource(resource).watch(
-        namespace, resource_version=version, label_selector=args.selector,
-        field_selector=field_selector)
+        namespace,
+        resource_version=version,
+        label_selector=args.selector,
+        field_selector=field_selector,
+    )
     async for event in stream:
         if event.type == "BOOKMARK":
             continue
@@ -96,10 +110,15 @@ async def watch_and_print(client: Client, targets: Targets, args: argparse.Names
             printer.print_objects([obj])
 
 
-def _table_options(args: argparse.Namespace, resource: Resource, options: GlobalOptions) -> TableOptions:
-    return TableOptions(wide=args.output == "wide",
-                        with_namespace=resource.namespaced and options.all_namespaces,
-                        no_headers=args.no_headers, show_labels=args.show_labels)
+def _table_options(
+    args: argparse.Namespace, resource: Resource, options: GlobalOptions
+) -> TableOptions:
+    return TableOptions(
+        wide=args.output == "wide",
+        with_namespace=resource.namespaced and options.all_namespaces,
+        no_headers=args.no_headers,
+        show_labels=args.show_labels,
+    )
 
 
 async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
@@ -108,20 +127,24 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
         raise CommandError("error: name cannot be provided when a selector is specified")
     watching = args.watch or args.watch_only
     if watching and (len(groups) > 1 or len(groups[0].names) > 1):
-        raise CommandError("error: watch is only supported on individual resources and resource "
-                           "collections, but more than one resource was found")
+        raise CommandError(
+            "error: watch is only supported on individual resources and resource "
+            "collections, but more than one resource was found"
+        )
     failed = False
     async with options.connect() as client:
         for targets in groups:
             resource = targets.resource
             objects, errors, version = await fetch(client, targets, args, options)
-            printer = TablePrinter(sys.stdout, table_for(resource),
-                                   _table_options(args, resource, options))
+            printer = TablePrinter(
+                sys.stdout, table_for(resource), _table_options(args, resource, options)
+            )
             if not args.watch_only:
                 if args.output in STRUCTURED_FORMATS:
                     if objects or not targets.names:
-                        sys.stdout.write(render(objects, resource, args.output,
-                                                single=len(targets.names) == 1))
+                        sys.stdout.write(
+                            render(objects, resource, args.output, single=len(targets.names) == 1)
+                        )
                 elif objects:
                     printer.print_objects(objects)
                 elif not errors:

@@ -1,6 +1,7 @@
 """`podctl logs`: a container's log, raw bytes to stdout, optionally followed; for a job,
 deployment, replica set or replication controller, the log of one of its pods, picked as kubectl
 picks it."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,17 +16,27 @@ from podplane.apimachinery import resources
 
 def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("logs", parents=parents, help="print a container's log")
-    p.add_argument("pod", metavar="POD | TYPE/NAME",
-                   help="the pod, or job/NAME, deploy/NAME, rs/NAME, rc/NAME for one of theirs")
+    p.add_argument(
+        "pod",
+        metavar="POD | TYPE/NAME",
+        help="the pod, or job/NAME, deploy/NAME, rs/NAME, rc/NAME for one of theirs",
+    )
     p.add_argument("container_arg", nargs="?", metavar="CONTAINER", help="the container")
     p.add_argument("-c", "--container", default="", help="the container (default: the pod's first)")
     p.add_argument("-f", "--follow", action="store_true", help="keep streaming as the log grows")
     p.add_argument("--tail", type=int, default=-1, help="only the last N lines (-1: all)")
-    p.add_argument("-p", "--previous", action="store_true",
-                   help="the log of the previous, terminated instance of the container")
+    p.add_argument(
+        "-p",
+        "--previous",
+        action="store_true",
+        help="the log of the previous, terminated instance of the container",
+    )
     p.add_argument("--timestamps", action="store_true", help="prefix each line with its timestamp")
-    p.add_argument("--pod-running-timeout", default="20s",
-                   help="how long to wait for a pod of TYPE/NAME to appear (default 20s)")
+    p.add_argument(
+        "--pod-running-timeout",
+        default="20s",
+        help="how long to wait for a pod of TYPE/NAME to appear (default 20s)",
+    )
     p.set_defaults(run=run)
 
 
@@ -33,8 +44,9 @@ def _duration(value: str, flag: str) -> float:
     try:
         return parse_duration(value)
     except CommandError:
-        raise CommandError(f'error: invalid argument "{value}" for "{flag}" flag: time: invalid '
-                           f'duration "{value}"') from None
+        raise CommandError(
+            f'error: invalid argument "{value}" for "{flag}" flag: time: invalid duration "{value}"'
+        ) from None
 
 
 async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
@@ -54,9 +66,15 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
         container, note = choose_container(pod, args.container or args.container_arg or "")
         if note:
             print(note, file=sys.stderr)
-        stream = client.pod_logs(namespace, name, container=container, follow=args.follow,
-                                 previous=args.previous, timestamps=args.timestamps,
-                                 tail_lines=args.tail if args.tail >= 0 else None)
+        stream = client.pod_logs(
+            namespace,
+            name,
+            container=container,
+            follow=args.follow,
+            previous=args.previous,
+            timestamps=args.timestamps,
+            tail_lines=args.tail if args.tail >= 0 else None,
+        )
         out = sys.stdout.buffer
         async for chunk in stream:
             out.write(chunk.data)

@@ -1,5 +1,6 @@
 """`podctl rollout status|undo|history`: kubectl's rollout verbs for deployments
 (kubectl pkg/cmd/rollout), over podctl.workloads.rollout."""
+
 from __future__ import annotations
 
 import argparse
@@ -43,24 +44,41 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
 
     status = verbs.add_parser("status", parents=parents, help="show the status of the rollout")
     status.add_argument("target", nargs="+", metavar=target)
-    status.add_argument("-w", "--watch", type=_flag_bool, nargs="?", const=True, default=True,
-                        help="watch until the rollout finishes (default true)")
-    status.add_argument("--timeout", default="0s",
-                        help="how long to wait before giving up (e.g. 5m; 0: forever)")
-    status.add_argument("--revision", type=int, default=0,
-                        help="the revision to follow; an error if another one is rolling out")
+    status.add_argument(
+        "-w",
+        "--watch",
+        type=_flag_bool,
+        nargs="?",
+        const=True,
+        default=True,
+        help="watch until the rollout finishes (default true)",
+    )
+    status.add_argument(
+        "--timeout", default="0s", help="how long to wait before giving up (e.g. 5m; 0: forever)"
+    )
+    status.add_argument(
+        "--revision",
+        type=int,
+        default=0,
+        help="the revision to follow; an error if another one is rolling out",
+    )
     status.set_defaults(run=run_status)
 
     undo = verbs.add_parser("undo", parents=parents, help="roll back to a previous revision")
     undo.add_argument("target", nargs="+", metavar=target)
-    undo.add_argument("--to-revision", type=int, default=0,
-                      help="the revision to roll back to (default 0: the previous one)")
+    undo.add_argument(
+        "--to-revision",
+        type=int,
+        default=0,
+        help="the revision to roll back to (default 0: the previous one)",
+    )
     undo.set_defaults(run=run_undo)
 
     history = verbs.add_parser("history", parents=parents, help="list the rollout's revisions")
     history.add_argument("target", nargs="+", metavar=target)
-    history.add_argument("--revision", type=int, default=0,
-                         help="show the pod template of this revision")
+    history.add_argument(
+        "--revision", type=int, default=0, help="show the pod template of this revision"
+    )
     history.set_defaults(run=run_history)
 
 
@@ -77,13 +95,13 @@ def deployment_name(args: list[str], verb: str) -> str:
     if resource is not resources.DEPLOYMENT:
         group = resource.api_version.rpartition("/")[0]
         kind = f"{resource.kind}.{group}" if group else resource.kind
-        what = {"status": "status viewer", "undo": "rollbacker",
-                "history": "history viewer"}[verb]
+        what = {"status": "status viewer", "undo": "rollbacker", "history": "history viewer"}[verb]
         raise CommandError(f'error: no {what} has been implemented for "{kind}"')
     return names[0]
 
 
 # ---------------------------------------------------------------- status
+
 
 class _StatusPrinter:
     """Prints each status line once (kubectl prints one per watch event, repeats included)."""
@@ -110,14 +128,17 @@ async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
         if printer.show(d) or not args.watch:
             return 0
         try:
-            await asyncio.wait_for(follow_rollout(client, namespace, name, printer.show, d),
-                                   timeout if timeout > 0 else None)
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(
+                follow_rollout(client, namespace, name, printer.show, d),
+                timeout if timeout > 0 else None,
+            )
+        except TimeoutError:
             raise CommandError("error: timed out waiting for the condition") from None
     return 0
 
 
 # ---------------------------------------------------------------- history and undo
+
 
 async def run_undo(args: argparse.Namespace, options: GlobalOptions) -> int:
     name = deployment_name(args.target, "undo")
@@ -125,13 +146,17 @@ async def run_undo(args: argparse.Namespace, options: GlobalOptions) -> int:
         d = await client.deployments.get(name, options.namespace)
         rs = replica_set_for_revision(d, await owned_replica_sets(client, d), args.to_revision)
         if d.spec.paused:
-            raise CommandError("error: you cannot rollback a paused deployment; resume it first "
-                               f"with 'kubectl rollout resume deployment/{name}' and try again")
+            raise CommandError(
+                "error: you cannot rollback a paused deployment; resume it first "
+                f"with 'kubectl rollout resume deployment/{name}' and try again"
+            )
         updated = rolled_back(d, rs)
         shown = object_name(resources.DEPLOYMENT, name)
         if updated is None:
-            print(f"{shown} skipped rollback (current template already matches revision "
-                  f"{args.to_revision})")
+            print(
+                f"{shown} skipped rollback (current template already matches revision "
+                f"{args.to_revision})"
+            )
             return 0
         await client.deployments.update(updated)
     print(f"{shown} rolled back")

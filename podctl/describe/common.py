@@ -1,8 +1,9 @@
 """Pieces every describer shares: timestamps, labels, annotations, events."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podplane.api.core.v1 import core_pb2
@@ -28,7 +29,7 @@ def age(value: str, now: datetime) -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def write_labels(w: PrefixWriter, title: str, labels: Mapping[str, str]) -> None:

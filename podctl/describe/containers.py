@@ -1,4 +1,5 @@
 """The Containers and Init Containers sections of `describe pod`."""
+
 from __future__ import annotations
 
 import math
@@ -65,8 +66,7 @@ def write_state(w: PrefixWriter, title: str, state: core_pb2.ContainerState) -> 
             w.write(LEVEL_3, f"Reason:\t{state.waiting.reason}\n")
 
 
-def write_resources(w: PrefixWriter, resources: core_pb2.ResourceRequirements,
-                    level: int) -> None:
+def write_resources(w: PrefixWriter, resources: core_pb2.ResourceRequirements, level: int) -> None:
     for title, values in (("Limits", resources.limits), ("Requests", resources.requests)):
         if values:
             w.write(level, f"{title}:\n")
@@ -75,9 +75,11 @@ def write_resources(w: PrefixWriter, resources: core_pb2.ResourceRequirements,
 
 
 def describe_probe(probe: core_pb2.Probe) -> str:
-    attrs = (f"delay={probe.initial_delay_seconds}s timeout={probe.timeout_seconds}s "
-             f"period={probe.period_seconds}s #success={probe.success_threshold} "
-             f"#failure={probe.failure_threshold}")
+    attrs = (
+        f"delay={probe.initial_delay_seconds}s timeout={probe.timeout_seconds}s "
+        f"period={probe.period_seconds}s #success={probe.success_threshold} "
+        f"#failure={probe.failure_threshold}"
+    )
     if probe.HasField("exec"):
         return f"exec [{' '.join(probe.exec.command)}] {attrs}"
     if probe.HasField("http_get"):
@@ -93,8 +95,11 @@ def describe_probe(probe: core_pb2.Probe) -> str:
 
 
 def _write_probes(w: PrefixWriter, container: AnyContainer) -> None:
-    for title, field in (("Liveness", "liveness_probe"), ("Readiness", "readiness_probe"),
-                         ("Startup", "startup_probe")):
+    for title, field in (
+        ("Liveness", "liveness_probe"),
+        ("Readiness", "readiness_probe"),
+        ("Startup", "startup_probe"),
+    ):
         if container.HasField(field):
             w.write(LEVEL_2, f"{title}:\t{describe_probe(getattr(container, field))}\n")
 
@@ -102,17 +107,22 @@ def _write_probes(w: PrefixWriter, container: AnyContainer) -> None:
 def _field_value(pod: core_pb2.Pod, path: str) -> str:
     """The downward API's value of a pod field (kubectl's EnvValueRetriever)."""
     simple = {
-        "metadata.name": pod.metadata.name, "metadata.namespace": pod.metadata.namespace,
-        "metadata.uid": pod.metadata.uid, "spec.nodeName": pod.spec.node_name,
+        "metadata.name": pod.metadata.name,
+        "metadata.namespace": pod.metadata.namespace,
+        "metadata.uid": pod.metadata.uid,
+        "spec.nodeName": pod.spec.node_name,
         "spec.serviceAccountName": pod.spec.service_account_name,
-        "status.hostIP": pod.status.host_ip, "status.podIP": pod.status.pod_ip,
+        "status.hostIP": pod.status.host_ip,
+        "status.podIP": pod.status.pod_ip,
     }
     if path in simple:
         return str(simple[path])
-    for prefix, values in (("metadata.labels", pod.metadata.labels),
-                           ("metadata.annotations", pod.metadata.annotations)):
+    for prefix, values in (
+        ("metadata.labels", pod.metadata.labels),
+        ("metadata.annotations", pod.metadata.annotations),
+    ):
         if path.startswith(prefix + "['") and path.endswith("']"):
-            return str(values.get(path[len(prefix) + 2:-2], ""))
+            return str(values.get(path[len(prefix) + 2 : -2], ""))
     return ""
 
 
@@ -134,7 +144,8 @@ def _write_env(w: PrefixWriter, container: AnyContainer, pod: core_pb2.Pod | Non
         for env_from in container.env_from:
             from_config_map = env_from.HasField("config_map_ref")
             ref: core_pb2.ConfigMapEnvSource | core_pb2.SecretEnvSource = (
-                env_from.config_map_ref if from_config_map else env_from.secret_ref)
+                env_from.config_map_ref if from_config_map else env_from.secret_ref
+            )
             origin = "ConfigMap" if from_config_map else "Secret"
             optional = "true" if ref.optional else "false"
             if env_from.prefix:
@@ -150,8 +161,9 @@ def _write_env(w: PrefixWriter, container: AnyContainer, pod: core_pb2.Pod | Non
         if source.HasField("field_ref"):
             field = source.field_ref
             value = _field_value(pod, field.field_path) if pod is not None else ""
-            w.write(LEVEL_3, f"{e.name}:\t{value} "
-                             f"({field.api_version or 'v1'}:{field.field_path})\n")
+            w.write(
+                LEVEL_3, f"{e.name}:\t{value} ({field.api_version or 'v1'}:{field.field_path})\n"
+            )
         elif source.HasField("resource_field_ref"):
             resource = source.resource_field_ref
             value = _resource_value(container, resource)
@@ -161,13 +173,19 @@ def _write_env(w: PrefixWriter, container: AnyContainer, pod: core_pb2.Pod | Non
         elif source.HasField("secret_key_ref"):
             secret_key = source.secret_key_ref
             optional = "true" if secret_key.optional else "false"
-            w.write(LEVEL_3, f"{e.name}:\t<set to the key '{secret_key.key}' in secret "
-                             f"'{secret_key.name}'>\tOptional: {optional}\n")
+            w.write(
+                LEVEL_3,
+                f"{e.name}:\t<set to the key '{secret_key.key}' in secret "
+                f"'{secret_key.name}'>\tOptional: {optional}\n",
+            )
         elif source.HasField("config_map_key_ref"):
             config_map_key = source.config_map_key_ref
             optional = "true" if config_map_key.optional else "false"
-            w.write(LEVEL_3, f"{e.name}:\t<set to the key '{config_map_key.key}' of config map "
-                             f"'{config_map_key.name}'>\tOptional: {optional}\n")
+            w.write(
+                LEVEL_3,
+                f"{e.name}:\t<set to the key '{config_map_key.key}' of config map "
+                f"'{config_map_key.name}'>\tOptional: {optional}\n",
+            )
 
 
 def _write_mounts(w: PrefixWriter, container: AnyContainer) -> None:
@@ -179,9 +197,14 @@ def _write_mounts(w: PrefixWriter, container: AnyContainer) -> None:
         w.write(LEVEL_3, f"{m.mount_path} from {m.name} ({','.join(flags)})\n")
 
 
-def write_containers(w: PrefixWriter, title: str, containers: Sequence[AnyContainer],
-                     statuses: Sequence[core_pb2.ContainerStatus], pod: core_pb2.Pod | None,
-                     space: str = "") -> None:
+def write_containers(
+    w: PrefixWriter,
+    title: str,
+    containers: Sequence[AnyContainer],
+    statuses: Sequence[core_pb2.ContainerStatus],
+    pod: core_pb2.Pod | None,
+    space: str = "",
+) -> None:
     """`pod` is None for a pod template (its field references have no values yet); `space`
     indents the section inside a template, as kubectl's describeContainers."""
     by_name = {s.name: s for s in statuses}

@@ -1,6 +1,7 @@
 """describe_object: reads what a kind's description shows besides the object (its events, a
 node's pods and lease, a controller's pods or replica sets), then lays it out (kubectl's
 DescriberFor and each describer's Describe)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,42 +28,59 @@ from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
 
-DESCRIBABLE = (resources.POD, resources.NODE, resources.NAMESPACE, resources.REPLICATION_CONTROLLER,
-               resources.REPLICA_SET, resources.DEPLOYMENT, resources.JOB, resources.SECRET)
+DESCRIBABLE = (
+    resources.POD,
+    resources.NODE,
+    resources.NAMESPACE,
+    resources.REPLICATION_CONTROLLER,
+    resources.REPLICA_SET,
+    resources.DEPLOYMENT,
+    resources.JOB,
+    resources.SECRET,
+)
 
 
 async def _pod_events(client: Client, pod: core_pb2.Pod) -> list[core_pb2.Event]:
     # As kubectl: name, namespace, kind and uid, so a deleted pod's namesake's events stay out.
-    selector = (f"involvedObject.name={pod.metadata.name},"
-                f"involvedObject.namespace={pod.metadata.namespace},"
-                f"involvedObject.kind=Pod,involvedObject.uid={pod.metadata.uid}")
+    selector = (
+        f"involvedObject.name={pod.metadata.name},"
+        f"involvedObject.namespace={pod.metadata.namespace},"
+        f"involvedObject.kind=Pod,involvedObject.uid={pod.metadata.uid}"
+    )
     events, _ = await client.events.list_all(pod.metadata.namespace, field_selector=selector)
     return list(events)
 
 
 async def _node_events(client: Client, node: core_pb2.Node) -> list[core_pb2.Event]:
-    selector = (f"involvedObject.kind=Node,involvedObject.name={node.metadata.name},"
-                f"involvedObject.uid={node.metadata.uid}")
+    selector = (
+        f"involvedObject.kind=Node,involvedObject.name={node.metadata.name},"
+        f"involvedObject.uid={node.metadata.uid}"
+    )
     events, _ = await client.events.list_all("", field_selector=selector)
     return list(events)
 
 
 async def _object_events(client: Client, obj: Workload, kind: str) -> list[core_pb2.Event]:
-    selector = (f"involvedObject.name={obj.metadata.name},"
-                f"involvedObject.namespace={obj.metadata.namespace},"
-                f"involvedObject.kind={kind},involvedObject.uid={obj.metadata.uid}")
+    selector = (
+        f"involvedObject.name={obj.metadata.name},"
+        f"involvedObject.namespace={obj.metadata.namespace},"
+        f"involvedObject.kind={kind},involvedObject.uid={obj.metadata.uid}"
+    )
     events, _ = await client.events.list_all(obj.metadata.namespace, field_selector=selector)
     return list(events)
 
 
-async def _describe_workload(client: Client, obj: Workload, resource: Resource,
-                             show_events: bool, now: datetime) -> str:
+async def _describe_workload(
+    client: Client, obj: Workload, resource: Resource, show_events: bool, now: datetime
+) -> str:
     events = await _object_events(client, obj, resource.kind) if show_events else None
     namespace = obj.metadata.namespace
     if isinstance(obj, batch_pb2.Job):
         return describe_job(obj, events, now)
     if isinstance(obj, apps_pb2.Deployment):
-        replica_sets, _ = await client.replicasets.list_all(namespace, label_selector=label_query(obj))
+        replica_sets, _ = await client.replicasets.list_all(
+            namespace, label_selector=label_query(obj)
+        )
         return describe_deployment(obj, replica_sets, events, now)
     pods, _ = await client.pods.list_all(namespace, label_selector=label_query(obj))
     if isinstance(obj, apps_pb2.ReplicaSet):
@@ -71,15 +89,18 @@ async def _describe_workload(client: Client, obj: Workload, resource: Resource,
 
 
 async def _node_pods(client: Client, node: core_pb2.Node) -> list[core_pb2.Pod]:
-    selector = (f"spec.nodeName={node.metadata.name},status.phase!=Succeeded,"
-                "status.phase!=Failed")
+    selector = f"spec.nodeName={node.metadata.name},status.phase!=Succeeded,status.phase!=Failed"
     pods, _ = await client.pods.list_all("", field_selector=selector)
-    return [p for p in pods if p.spec.node_name == node.metadata.name
-            and p.status.phase not in ("Succeeded", "Failed")]
+    return [
+        p
+        for p in pods
+        if p.spec.node_name == node.metadata.name and p.status.phase not in ("Succeeded", "Failed")
+    ]
 
 
-async def describe_object(client: Client, obj: Message, resource: Resource,
-                          show_events: bool) -> str:
+async def describe_object(
+    client: Client, obj: Message, resource: Resource, show_events: bool
+) -> str:
     """`obj`, an object of `resource` (one of DESCRIBABLE), as kubectl describe shows it."""
     now = utc_now()
     if isinstance(obj, core_pb2.Pod):

@@ -1,4 +1,6 @@
-"""`describe namespace`: kubectl's describeNamespace layout (podplane has no quotas or limit ranges)."""
+"""`describe namespace`: kubectl's describeNamespace layout (podplane has no quotas or limit
+ranges)."""
+
 from __future__ import annotations
 
 from podctl.describe.common import write_annotations, write_labels

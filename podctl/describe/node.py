@@ -1,4 +1,5 @@
 """`describe node`: kubectl's describeNode layout."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,9 +54,14 @@ def _write_resource_list(w: PrefixWriter, title: str, values: Mapping[str, str])
             w.write(LEVEL_0, f"  {name}:\t{values[name]}\n")
 
 
-def describe_node(node: core_pb2.Node, pods: Sequence[core_pb2.Pod],
-                  events: Iterable[core_pb2.Event] | None, lease: lease_pb2.Lease | None,
-                  lease_error: str, now: datetime) -> str:
+def describe_node(
+    node: core_pb2.Node,
+    pods: Sequence[core_pb2.Pod],
+    events: Iterable[core_pb2.Event] | None,
+    lease: lease_pb2.Lease | None,
+    lease_error: str,
+    now: datetime,
+) -> str:
     w = PrefixWriter()
     meta, spec, status = node.metadata, node.spec, node.status
     w.write(LEVEL_0, f"Name:\t{meta.name}\n")
@@ -67,12 +73,17 @@ def describe_node(node: core_pb2.Node, pods: Sequence[core_pb2.Pod],
     w.write(LEVEL_0, f"Unschedulable:\t{'true' if spec.unschedulable else 'false'}\n")
     _write_lease(w, lease, lease_error)
     if status.conditions:
-        w.write(LEVEL_0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\t"
-                         "Reason\tMessage\n")
+        w.write(
+            LEVEL_0,
+            "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n",
+        )
         w.write(LEVEL_1, "----\t------\t-----------------\t------------------\t------\t-------\n")
         for c in status.conditions:
-            w.write(LEVEL_1, f"{c.type} \t{c.status} \t{format_time(c.last_heartbeat_time)} \t"
-                             f"{format_time(c.last_transition_time)} \t{c.reason} \t{c.message}\n")
+            w.write(
+                LEVEL_1,
+                f"{c.type} \t{c.status} \t{format_time(c.last_heartbeat_time)} \t"
+                f"{format_time(c.last_transition_time)} \t{c.reason} \t{c.message}\n",
+            )
     w.write(LEVEL_0, "Addresses:\n")
     for address in status.addresses:
         w.write(LEVEL_1, f"{address.type}:\t{address.address}\n")
@@ -80,12 +91,17 @@ def describe_node(node: core_pb2.Node, pods: Sequence[core_pb2.Pod],
     _write_resource_list(w, "Allocatable", status.allocatable)
     info = status.node_info
     w.write(LEVEL_0, "System Info:\n")
-    for label, value in (("Machine ID", info.machine_id), ("System UUID", info.system_uuid),
-                         ("Boot ID", info.boot_id), ("Kernel Version", info.kernel_version),
-                         ("OS Image", info.os_image), ("Operating System", info.operating_system),
-                         ("Architecture", info.architecture),
-                         ("Container Runtime Version", info.container_runtime_version),
-                         ("Kubelet Version", info.kubelet_version)):
+    for label, value in (
+        ("Machine ID", info.machine_id),
+        ("System UUID", info.system_uuid),
+        ("Boot ID", info.boot_id),
+        ("Kernel Version", info.kernel_version),
+        ("OS Image", info.os_image),
+        ("Operating System", info.operating_system),
+        ("Architecture", info.architecture),
+        ("Container Runtime Version", info.container_runtime_version),
+        ("Kubelet Version", info.kubelet_version),
+    ):
         w.write(LEVEL_0, f"  {label}:\t{value}\n")
     if spec.pod_cidr:
         w.write(LEVEL_0, f"PodCIDR:\t{spec.pod_cidr}\n")

@@ -1,5 +1,6 @@
 """The Non-terminated Pods and Allocated resources sections of `describe node`: each pod's requests
 and limits against what the node can allocate."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -51,15 +52,20 @@ def _percent(amount: int, allocatable: int) -> int:
     return int(amount / allocatable * 100) if allocatable else 0
 
 
-def write_node_resources(w: PrefixWriter, node: core_pb2.Node, pods: Sequence[core_pb2.Pod],
-                         now: datetime) -> None:
+def write_node_resources(
+    w: PrefixWriter, node: core_pb2.Node, pods: Sequence[core_pb2.Pod], now: datetime
+) -> None:
     allocatable_raw: Mapping[str, str] = node.status.allocatable or node.status.capacity
     allocatable = {k: _amount(k, v) for k, v in allocatable_raw.items()}
     w.write(LEVEL_0, f"Non-terminated Pods:\t({len(pods)} in total)\n")
-    w.write(LEVEL_1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\t"
-                     "Memory Limits\tAge\n")
-    w.write(LEVEL_1, "---------\t----\t\t------------\t----------\t---------------\t"
-                     "-------------\t---\n")
+    w.write(
+        LEVEL_1,
+        "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n",
+    )
+    w.write(
+        LEVEL_1,
+        "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n",
+    )
     requests: dict[str, int] = {}
     limits: dict[str, int] = {}
     for pod in pods:
@@ -74,16 +80,26 @@ def write_node_resources(w: PrefixWriter, node: core_pb2.Node, pods: Sequence[co
         cells.append(age(pod.metadata.creation_timestamp, now))
         w.write(LEVEL_1, "\t".join(cells) + "\n")
 
-    w.write(LEVEL_0, "Allocated resources:\n"
-                     "  (Total limits may be over 100 percent, i.e., overcommitted.)\n")
+    w.write(
+        LEVEL_0,
+        "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n",
+    )
     w.write(LEVEL_1, "Resource\tRequests\tLimits\n")
     w.write(LEVEL_1, "--------\t--------\t------\n")
     hugepages = sorted(k for k in allocatable if k.startswith("hugepages-"))
     for name in ["cpu", "memory", "ephemeral-storage", *hugepages]:
         used, cap, alloc = requests.get(name, 0), limits.get(name, 0), allocatable.get(name, 0)
-        w.write(LEVEL_1, f"{name}\t{_format(name, used)} ({_percent(used, alloc)}%)\t"
-                         f"{_format(name, cap)} ({_percent(cap, alloc)}%)\n")
-    extended = sorted(k for k in allocatable if k not in _STANDARD and not k.startswith("hugepages-"))
+        w.write(
+            LEVEL_1,
+            f"{name}\t{_format(name, used)} ({_percent(used, alloc)}%)\t"
+            f"{_format(name, cap)} ({_percent(cap, alloc)}%)\n",
+        )
+    extended = sorted(
+        k for k in allocatable if k not in _STANDARD and not k.startswith("hugepages-")
+    )
     for name in extended:
-        w.write(LEVEL_1, f"{name}\t{_format(name, requests.get(name, 0))}\t"
-                         f"{_format(name, limits.get(name, 0))}\n")
+        w.write(
+            LEVEL_1,
+            f"{name}\t{_format(name, requests.get(name, 0))}\t"
+            f"{_format(name, limits.get(name, 0))}\n",
+        )

@@ -1,4 +1,5 @@
 """`describe pod`: kubectl's describePod layout."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -14,24 +15,36 @@ from podplane.api.core.v1 import core_pb2
 def _write_volume(w: PrefixWriter, volume: core_pb2.Volume, name_indent: str) -> None:
     w.write(LEVEL_1, f"{name_indent}{volume.name}:\n")
     if volume.HasField("host_path"):
-        w.write(LEVEL_2, "Type:\tHostPath (bare host directory volume)\n"
-                         f"    Path:\t{volume.host_path.path}\n"
-                         f"    HostPathType:\t{volume.host_path.type}\n")
+        w.write(
+            LEVEL_2,
+            "Type:\tHostPath (bare host directory volume)\n"
+            f"    Path:\t{volume.host_path.path}\n"
+            f"    HostPathType:\t{volume.host_path.type}\n",
+        )
     elif volume.HasField("empty_dir"):
         size = volume.empty_dir.size_limit or "<unset>"
-        w.write(LEVEL_2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
-                         f"    Medium:\t{volume.empty_dir.medium}\n"
-                         f"    SizeLimit:\t{size}\n")
+        w.write(
+            LEVEL_2,
+            "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
+            f"    Medium:\t{volume.empty_dir.medium}\n"
+            f"    SizeLimit:\t{size}\n",
+        )
     elif volume.HasField("secret"):
         optional = "true" if volume.secret.optional else "false"
-        w.write(LEVEL_2, "Type:\tSecret (a volume populated by a Secret)\n"
-                         f"    SecretName:\t{volume.secret.secret_name}\n"
-                         f"    Optional:\t{optional}\n")
+        w.write(
+            LEVEL_2,
+            "Type:\tSecret (a volume populated by a Secret)\n"
+            f"    SecretName:\t{volume.secret.secret_name}\n"
+            f"    Optional:\t{optional}\n",
+        )
     elif volume.HasField("config_map"):
         optional = "true" if volume.config_map.optional else "false"
-        w.write(LEVEL_2, "Type:\tConfigMap (a volume populated by a ConfigMap)\n"
-                         f"    Name:\t{volume.config_map.name}\n"
-                         f"    Optional:\t{optional}\n")
+        w.write(
+            LEVEL_2,
+            "Type:\tConfigMap (a volume populated by a ConfigMap)\n"
+            f"    Name:\t{volume.config_map.name}\n"
+            f"    Optional:\t{optional}\n",
+        )
     else:
         w.write(LEVEL_1, "<unknown>\n")
 
@@ -59,8 +72,9 @@ def _toleration(t: core_pb2.Toleration) -> str:
     return text
 
 
-def write_tolerations(w: PrefixWriter, tolerations: Sequence[core_pb2.Toleration],
-                      title: str = "Tolerations") -> None:
+def write_tolerations(
+    w: PrefixWriter, tolerations: Sequence[core_pb2.Toleration], title: str = "Tolerations"
+) -> None:
     w.write(LEVEL_0, f"{title}:\t")
     if not tolerations:
         w.write_line("<none>")
@@ -80,8 +94,12 @@ def _controller(pod: core_pb2.Pod) -> str:
 
 def _write_status(w: PrefixWriter, pod: core_pb2.Pod, now: datetime) -> None:
     if pod.metadata.deletion_timestamp and pod.status.phase not in ("Failed", "Succeeded"):
-        w.write(LEVEL_0, f"Status:\tTerminating (lasts {age(pod.metadata.deletion_timestamp, now)})\n")
-        w.write(LEVEL_0, f"Termination Grace Period:\t{pod.metadata.deletion_grace_period_seconds}s\n")
+        w.write(
+            LEVEL_0, f"Status:\tTerminating (lasts {age(pod.metadata.deletion_timestamp, now)})\n"
+        )
+        w.write(
+            LEVEL_0, f"Termination Grace Period:\t{pod.metadata.deletion_grace_period_seconds}s\n"
+        )
     else:
         w.write(LEVEL_0, f"Status:\t{pod.status.phase}\n")
     if pod.status.reason:
@@ -120,12 +138,18 @@ def describe_pod(pod: core_pb2.Pod, events: Iterable[core_pb2.Event] | None, now
     if status.nominated_node_name:
         w.write(LEVEL_0, f"NominatedNodeName:\t{status.nominated_node_name}\n")
     if spec.init_containers:
-        write_containers(w, "Init Containers", spec.init_containers,
-                         status.init_container_statuses, pod)
+        write_containers(
+            w, "Init Containers", spec.init_containers, status.init_container_statuses, pod
+        )
     write_containers(w, "Containers", spec.containers, status.container_statuses, pod)
     if spec.ephemeral_containers:
-        write_containers(w, "Ephemeral Containers", spec.ephemeral_containers,
-                         status.ephemeral_container_statuses, pod)
+        write_containers(
+            w,
+            "Ephemeral Containers",
+            spec.ephemeral_containers,
+            status.ephemeral_container_statuses,
+            pod,
+        )
     if status.conditions:
         w.write(LEVEL_0, "Conditions:\n  Type\tStatus\n")
         for c in status.conditions:

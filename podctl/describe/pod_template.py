@@ -1,4 +1,5 @@
 """The Pod Template section of describe for controllers: kubectl's DescribePodTemplate."""
+
 from __future__ import annotations
 
 from podctl.describe.common import write_annotations, write_labels

@@ -1,4 +1,5 @@
 """A pod's QoS class, as kubectl computes it when the status does not carry one (qos.GetPodQOS)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,5 +1,6 @@
 """`describe secret`: kubectl's describeSecret layout. The values are never shown, only each key's
 size, so a describe pasted into a ticket or a terminal log leaks nothing."""
+
 from __future__ import annotations
 
 from podctl.describe.common import write_annotations, write_labels

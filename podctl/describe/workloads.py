@@ -1,5 +1,6 @@
 """`describe` for controllers: kubectl's describeReplicationController, describeReplicaSet,
 describeDeployment and describeJob layouts."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -36,13 +37,17 @@ def pods_status(pods: Iterable[core_pb2.Pod], owner_uid: str) -> str:
     for pod in pods:
         if controlled_by(pod, owner_uid) and pod.status.phase in counts:
             counts[pod.status.phase] += 1
-    return (f"{counts['Running']} Running / {counts['Pending']} Waiting / "
-            f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed")
+    return (
+        f"{counts['Running']} Running / {counts['Pending']} Waiting / "
+        f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed"
+    )
 
 
-def _write_header(w: PrefixWriter,
-                  obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet | batch_pb2.Job,
-                  selector: str) -> None:
+def _write_header(
+    w: PrefixWriter,
+    obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet | batch_pb2.Job,
+    selector: str,
+) -> None:
     w.write(LEVEL_0, f"Name:\t{obj.metadata.name}\n")
     w.write(LEVEL_0, f"Namespace:\t{obj.metadata.namespace}\n")
     w.write(LEVEL_0, f"Selector:\t{selector}\n")
@@ -61,9 +66,13 @@ def _write_conditions(w: PrefixWriter, conditions: Sequence[_Condition]) -> None
         w.write(LEVEL_1, f"{c.type} \t{c.status}\t{c.reason}\n")
 
 
-def _describe_replicas(obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet, selector: str,
-                       pods: Iterable[core_pb2.Pod], events: Iterable[core_pb2.Event] | None,
-                       now: datetime) -> str:
+def _describe_replicas(
+    obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet,
+    selector: str,
+    pods: Iterable[core_pb2.Pod],
+    events: Iterable[core_pb2.Event] | None,
+    now: datetime,
+) -> str:
     w = PrefixWriter()
     _write_header(w, obj, selector)
     w.write(LEVEL_0, f"Replicas:\t{obj.status.replicas} current / {obj.spec.replicas} desired\n")
@@ -75,39 +84,54 @@ def _describe_replicas(obj: core_pb2.ReplicationController | apps_pb2.ReplicaSet
     return w.text()
 
 
-def describe_replication_controller(rc: core_pb2.ReplicationController,
-                                    pods: Iterable[core_pb2.Pod],
-                                    events: Iterable[core_pb2.Event] | None,
-                                    now: datetime) -> str:
+def describe_replication_controller(
+    rc: core_pb2.ReplicationController,
+    pods: Iterable[core_pb2.Pod],
+    events: Iterable[core_pb2.Event] | None,
+    now: datetime,
+) -> str:
     """`pods` are those the selector matches; only the ones it controls are counted."""
     return _describe_replicas(rc, format_labels(rc.spec.selector), pods, events, now)
 
 
-def describe_replica_set(rs: apps_pb2.ReplicaSet, pods: Iterable[core_pb2.Pod],
-                         events: Iterable[core_pb2.Event] | None, now: datetime) -> str:
+def describe_replica_set(
+    rs: apps_pb2.ReplicaSet,
+    pods: Iterable[core_pb2.Pod],
+    events: Iterable[core_pb2.Event] | None,
+    now: datetime,
+) -> str:
     return _describe_replicas(rs, format_label_selector(rs.spec.selector), pods, events, now)
 
 
 def _replica_sets_text(replica_sets: Sequence[apps_pb2.ReplicaSet]) -> str:
     if not replica_sets:
         return "<none>"
-    return ", ".join(f"{rs.metadata.name} ({rs.status.replicas}/{rs.spec.replicas} replicas created)"
-                     for rs in replica_sets)
+    return ", ".join(
+        f"{rs.metadata.name} ({rs.status.replicas}/{rs.spec.replicas} replicas created)"
+        for rs in replica_sets
+    )
 
 
-def split_replica_sets(deployment: apps_pb2.Deployment, replica_sets: Iterable[apps_pb2.ReplicaSet]
-                       ) -> tuple[list[apps_pb2.ReplicaSet], list[apps_pb2.ReplicaSet]]:
+def split_replica_sets(
+    deployment: apps_pb2.Deployment, replica_sets: Iterable[apps_pb2.ReplicaSet]
+) -> tuple[list[apps_pb2.ReplicaSet], list[apps_pb2.ReplicaSet]]:
     """(old, new) among the replica sets the deployment controls: the new one's template is the
     deployment's, but for the pod-template-hash label (deploymentutil.FindNewReplicaSet)."""
-    owned = sorted((rs for rs in replica_sets if controlled_by(rs, deployment.metadata.uid)),
-                   key=lambda rs: rs.metadata.creation_timestamp)
+    owned = sorted(
+        (rs for rs in replica_sets if controlled_by(rs, deployment.metadata.uid)),
+        key=lambda rs: rs.metadata.creation_timestamp,
+    )
     wanted = template_without_hash(deployment.spec.template)
     new = [rs for rs in owned if template_without_hash(rs.spec.template) == wanted][:1]
     return [rs for rs in owned if rs not in new], new
 
 
-def describe_deployment(d: apps_pb2.Deployment, replica_sets: Iterable[apps_pb2.ReplicaSet],
-                        events: Iterable[core_pb2.Event] | None, now: datetime) -> str:
+def describe_deployment(
+    d: apps_pb2.Deployment,
+    replica_sets: Iterable[apps_pb2.ReplicaSet],
+    events: Iterable[core_pb2.Event] | None,
+    now: datetime,
+) -> str:
     """`replica_sets` are those of the deployment's namespace its selector matches."""
     w = PrefixWriter()
     spec, status = d.spec, d.status
@@ -117,15 +141,21 @@ def describe_deployment(d: apps_pb2.Deployment, replica_sets: Iterable[apps_pb2.
     write_labels(w, "Labels", d.metadata.labels)
     write_annotations(w, "Annotations", d.metadata.annotations)
     w.write(LEVEL_0, f"Selector:\t{format_label_selector(spec.selector)}\n")
-    w.write(LEVEL_0, f"Replicas:\t{spec.replicas} desired | {status.updated_replicas} updated | "
-                     f"{status.replicas} total | {status.available_replicas} available | "
-                     f"{status.unavailable_replicas} unavailable\n")
+    w.write(
+        LEVEL_0,
+        f"Replicas:\t{spec.replicas} desired | {status.updated_replicas} updated | "
+        f"{status.replicas} total | {status.available_replicas} available | "
+        f"{status.unavailable_replicas} unavailable\n",
+    )
     w.write(LEVEL_0, f"StrategyType:\t{spec.strategy.type}\n")
     w.write(LEVEL_0, f"MinReadySeconds:\t{spec.min_ready_seconds}\n")
     if spec.strategy.HasField("rolling_update"):
         rolling = spec.strategy.rolling_update
-        w.write(LEVEL_0, f"RollingUpdateStrategy:\t{rolling.max_unavailable} max unavailable, "
-                         f"{rolling.max_surge} max surge\n")
+        w.write(
+            LEVEL_0,
+            f"RollingUpdateStrategy:\t{rolling.max_unavailable} max unavailable, "
+            f"{rolling.max_surge} max surge\n",
+        )
     write_pod_template(w, spec.template)
     _write_conditions(w, status.conditions)
     old, new = split_replica_sets(d, replica_sets)
@@ -162,8 +192,11 @@ def describe_job(job: batch_pb2.Job, events: Iterable[core_pb2.Event] | None, no
     if spec.HasField("active_deadline_seconds"):
         w.write(LEVEL_0, f"Active Deadline Seconds:\t{spec.active_deadline_seconds}s\n")
     ready = f" ({status.ready} Ready)" if status.HasField("ready") else ""
-    w.write(LEVEL_0, f"Pods Statuses:\t{status.active} Active{ready} / {status.succeeded} "
-                     f"Succeeded / {status.failed} Failed\n")
+    w.write(
+        LEVEL_0,
+        f"Pods Statuses:\t{status.active} Active{ready} / {status.succeeded} "
+        f"Succeeded / {status.failed} Failed\n",
+    )
     if spec.completion_mode == "Indexed":
         w.write(LEVEL_0, f"Completed Indexes:\t{status.completed_indexes or '<none>'}\n")
     write_pod_template(w, spec.template)

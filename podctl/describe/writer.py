@@ -1,4 +1,5 @@
 """kubectl describe's PrefixWriter: indentation levels of two spaces over a tab-aligning writer."""
+
 from __future__ import annotations
 
 import io

@@ -1,6 +1,7 @@
 """Which pod and container a verb reads (logs, exec): a pod named directly or the best pod of a
 job, deployment, replica set or replication controller, picked as kubectl picks it
 (polymorphichelpers' GetFirstPod and podutils.ByLogging), and the container kubectl defaults to."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,12 @@ DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 POLL_SECONDS = 0.5
 # The kinds whose pods `logs TYPE/NAME` reads, through their selector (kubectl's
 # SelectorsForObject).
-OWNER_KINDS = (resources.JOB, resources.DEPLOYMENT, resources.REPLICA_SET,
-               resources.REPLICATION_CONTROLLER)
+OWNER_KINDS = (
+    resources.JOB,
+    resources.DEPLOYMENT,
+    resources.REPLICA_SET,
+    resources.REPLICATION_CONTROLLER,
+)
 _PHASE_ORDER = {"Running": 0, "Unknown": 1, "Pending": 2}  # any other phase ranks with Running
 
 
@@ -32,8 +37,10 @@ def parse_target(arg: str) -> tuple[Resource, str]:
         raise CommandError(f"error: arguments in resource/name form must have a name: {arg!r}")
     resource = resource_named(kind)
     if resource is not resources.POD and resource not in OWNER_KINDS:
-        raise CommandError(f"error: cannot get the logs from {resource.kind}: selector for "
-                           f"{resource.kind} not implemented")
+        raise CommandError(
+            f"error: cannot get the logs from {resource.kind}: selector for "
+            f"{resource.kind} not implemented"
+        )
     return resource, name
 
 
@@ -49,19 +56,25 @@ def _earlier_first(timestamp: str | None) -> tuple[int, str]:
     return (1, "") if not timestamp else (0, timestamp)
 
 
-def logging_order(pod: core_pb2.Pod
-                  ) -> tuple[bool, int, bool, tuple[int, str], int, tuple[int, str]]:
+def logging_order(
+    pod: core_pb2.Pod,
+) -> tuple[bool, int, bool, tuple[int, str], int, tuple[int, str]]:
     """kubectl's podutils.ByLogging: scheduled pods, Running (or finished) before Unknown before
     Pending, ready ones, ready the longest, most restarts, oldest."""
     ready = _ready_since(pod)
-    return (not pod.spec.node_name, _PHASE_ORDER.get(pod.status.phase, 0), ready is None,
-            _earlier_first(ready), -max((c.restart_count for c in pod.status.container_statuses),
-                                        default=0),
-            _earlier_first(pod.metadata.creation_timestamp))
+    return (
+        not pod.spec.node_name,
+        _PHASE_ORDER.get(pod.status.phase, 0),
+        ready is None,
+        _earlier_first(ready),
+        -max((c.restart_count for c in pod.status.container_statuses), default=0),
+        _earlier_first(pod.metadata.creation_timestamp),
+    )
 
 
-async def first_pod(client: Client, resource: Resource, name: str, namespace: str,
-                    timeout: float) -> tuple[core_pb2.Pod, int]:
+async def first_pod(
+    client: Client, resource: Resource, name: str, namespace: str, timeout: float
+) -> tuple[core_pb2.Pod, int]:
     """The pod to read for an owner (GetFirstPod): the best of its selector's pods, waiting up
     to `timeout` for one to appear. Returns (pod, how many there were)."""
     owner: Workload = await client.for_resource(resource).get(name, namespace)
@@ -84,7 +97,8 @@ def choose_container(pod: core_pb2.Pod, requested: str) -> tuple[str, str]:
     if requested:
         if requested not in (*names, *init_names, *ephemeral_names):
             raise CommandError(
-                f"error: container {requested} is not valid for pod {pod.metadata.name}")
+                f"error: container {requested} is not valid for pod {pod.metadata.name}"
+            )
         return requested, ""
     default = pod.metadata.annotations.get(DEFAULT_CONTAINER_ANNOTATION, "")
     if default in names:

@@ -1,4 +1,6 @@
-"""-o yaml, -o json and -o name, as kubectl prints them (keys sorted, a List for several objects)."""
+"""-o yaml, -o json and -o name, as kubectl prints them (keys sorted, a List for several
+objects)."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +37,14 @@ _KubectlYAMLDumper.add_representer(str, _represent_str)
 
 
 def to_yaml(document: dict[str, Any]) -> str:
-    return yaml.dump(document, Dumper=_KubectlYAMLDumper, sort_keys=True, default_flow_style=False,
-                     allow_unicode=True, width=1 << 30)
+    return yaml.dump(
+        document,
+        Dumper=_KubectlYAMLDumper,
+        sort_keys=True,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30,
+    )
 
 
 def as_document(objects: Sequence[Message], resource: Resource, *, single: bool) -> dict[str, Any]:
@@ -54,4 +62,3 @@ def render(objects: Sequence[Message], resource: Resource, output: str, *, singl
     if output == "json":
         return json.dumps(document, indent=4, sort_keys=True) + "\n"
     return to_yaml(document)
-

@@ -1,11 +1,12 @@
 """A kubectl table: upper-case headers, tab-aligned cells, optional NAMESPACE and LABELS columns.
 The columns and cells are each kind's shared table (podplane/printers/), as the apiserver serves
 them; this prints them as kubectl's table printer does."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Generic, TextIO, TypeVar
 
 from google.protobuf.message import Message
@@ -37,8 +38,13 @@ class TablePrinter(Generic[T]):
     """Prints rows as they come (a list, then watch events), aligned like kubectl: the header once,
     column widths that only ever grow."""
 
-    def __init__(self, out: TextIO, spec: TableSpec[T], options: TableOptions,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        spec: TableSpec[T],
+        options: TableOptions,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._writer = kubectl_table_writer(out)
         self._spec = spec
         self._options = options

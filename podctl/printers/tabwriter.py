@@ -1,9 +1,11 @@
-"""A port of Go's text/tabwriter (with liggitt/tabwriter's RememberWidths), so that tables and describe
-output align exactly as kubectl's do.
+"""A port of Go's text/tabwriter (with liggitt/tabwriter's RememberWidths), so that tables and
+describe output align exactly as kubectl's do.
 
-Cells are tab-terminated; the text after a line's last tab is not part of any column. A column's width
-is that of its widest cell in a block of consecutive lines that all have the column, plus padding.
+Cells are tab-terminated; the text after a line's last tab is not part of any column. A column's
+width is that of its widest cell in a block of consecutive lines that all have the column, plus
+padding.
 """
+
 from __future__ import annotations
 
 from typing import TextIO
@@ -12,8 +14,9 @@ Line = list[str]
 
 
 class TabWriter:
-    def __init__(self, out: TextIO, *, minwidth: int = 0, padding: int = 1,
-                 remember_widths: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, *, minwidth: int = 0, padding: int = 1, remember_widths: bool = False
+    ) -> None:
         self._out = out
         self._minwidth = minwidth
         self._padding = padding
@@ -25,7 +28,8 @@ class TabWriter:
         self._buffer.append(text)
 
     def flush(self) -> None:
-        """Formats and writes everything written so far; column widths restart (unless remembered)."""
+        """Formats and writes everything written so far; column widths restart (unless
+        remembered)."""
         text = "".join(self._buffer)
         self._buffer.clear()
         if not text:
@@ -36,8 +40,9 @@ class TabWriter:
         self._out.write("".join(chunks))
         self._out.flush()
 
-    def _format(self, lines: list[Line], widths: list[int], line0: int, line1: int,
-                out: list[str]) -> None:
+    def _format(
+        self, lines: list[Line], widths: list[int], line0: int, line1: int, out: list[str]
+    ) -> None:
         column = len(widths)
         this = line0
         while this < line1:
@@ -67,8 +72,9 @@ class TabWriter:
         return self._max_widths[column]
 
     @staticmethod
-    def _write_lines(lines: list[Line], widths: list[int], line0: int, line1: int,
-                     out: list[str]) -> None:
+    def _write_lines(
+        lines: list[Line], widths: list[int], line0: int, line1: int, out: list[str]
+    ) -> None:
         for i in range(line0, line1):
             for j, cell in enumerate(lines[i]):
                 out.append(cell)

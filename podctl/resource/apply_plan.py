@@ -1,11 +1,12 @@
 """What `apply` does to an object: create it, or merge the manifest into the live object the way
 kubectl's three-way merge does, and say whether that changed anything.
 
-The manifest last applied is kept in the kubectl.kubernetes.io/last-applied-configuration annotation.
-A field present in the manifest replaces the live one; a field the last manifest had and this one
-dropped is removed; a field neither mentions (server defaults, status, uid, ...) is kept. Lists of
-named things (containers, env, volumes, ports, mounts) merge item by item on their key.
+The manifest last applied is kept in the kubectl.kubernetes.io/last-applied-configuration
+annotation. A field present in the manifest replaces the live one; a field the last manifest had and
+this one dropped is removed; a field neither mentions (server defaults, status, uid, ...) is kept.
+Lists of named things (containers, env, volumes, ports, mounts) merge item by item on their key.
 """
+
 from __future__ import annotations
 
 import copy
@@ -53,11 +54,15 @@ def _merge_key(items: Any) -> str | None:
 
 def _merge_lists(live: list[Any], last: Any, desired: list[Any], key: str) -> list[Any]:
     live_by = {i[key]: i for i in live}
-    last_items = [i for i in last if isinstance(i, dict) and key in i] if isinstance(last, list) else []
+    last_items = (
+        [i for i in last if isinstance(i, dict) and key in i] if isinstance(last, list) else []
+    )
     last_by = {i[key]: i for i in last_items}
     last_keys = set(last_by)
     desired_keys = {i[key] for i in desired}
-    out = [merge(live_by[i[key]], last_by.get(i[key]), i) if i[key] in live_by else i for i in desired]
+    out = [
+        merge(live_by[i[key]], last_by.get(i[key]), i) if i[key] in live_by else i for i in desired
+    ]
     # Items the server or someone else added are kept; those this manifest dropped are removed.
     out += [i for i in live if i[key] not in desired_keys and i[key] not in last_keys]
     return out
@@ -101,8 +106,11 @@ def plan_apply(desired: dict[str, Any], live: dict[str, Any] | None) -> ApplyPla
         last = {}
 
     merged = dict(live)
-    merged["metadata"] = merge(live.get("metadata", {}), _managed_metadata(last.get("metadata")),
-                               _managed_metadata(annotated["metadata"]))
+    merged["metadata"] = merge(
+        live.get("metadata", {}),
+        _managed_metadata(last.get("metadata")),
+        _managed_metadata(annotated["metadata"]),
+    )
     for key, value in annotated.items():
         if key not in _UNMANAGED:
             merged[key] = merge(live[key], last.get(key), value) if key in live else value

@@ -1,4 +1,5 @@
 """Waiting for deleted objects to be gone (kubectl delete --wait)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,9 @@ T = TypeVar("T", bound=Message)
 POLL_INTERVAL = 0.5
 
 
-async def wait_until_gone(api: ResourceClient[T], resource: Resource, name: str, namespace: str,
-                          uid: str, timeout: float) -> None:
+async def wait_until_gone(
+    api: ResourceClient[T], resource: Resource, name: str, namespace: str, uid: str, timeout: float
+) -> None:
     """Returns once the object is gone (or replaced by a new one of the same name)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -32,8 +34,9 @@ async def wait_until_gone(api: ResourceClient[T], resource: Resource, name: str,
         if uid and object_meta(obj).uid != uid:
             return
         if loop.time() >= deadline:
-            raise CommandError(f"error: timed out waiting for the condition on "
-                               f"{resource.plural}/{name}")
+            raise CommandError(
+                f"error: timed out waiting for the condition on {resource.plural}/{name}"
+            )
         await asyncio.sleep(min(POLL_INTERVAL, max(deadline - loop.time(), 0)))
 
 

@@ -1,5 +1,6 @@
 """The objects named by -f: files, directories of manifests, or standard input, decoded strictly and
 reported the way kubectl reports a bad manifest."""
+
 from __future__ import annotations
 
 import sys
@@ -70,7 +71,8 @@ def _resolve_namespace(resource: Resource, own: str, options: GlobalOptions) -> 
     if own and flag and own != flag:
         raise CommandError(
             f'error: the namespace from the provided object "{own}" does not match the namespace '
-            f'"{flag}". You must pass \'--namespace={own}\' to perform this operation.')
+            f"\"{flag}\". You must pass '--namespace={own}' to perform this operation."
+        )
     return own or options.namespace
 
 
@@ -85,8 +87,10 @@ def decode(source: str, text: str, options: GlobalOptions) -> list[ManifestObjec
         # Which document of a multi-document source is at fault.
         where = f'"{source}"' + (f" (document {index + 1})" if len(documents) > 1 else "")
         if not isinstance(doc, dict):
-            raise CommandError(f"error: error validating {where}: a manifest must be an object "
-                               f"with apiVersion and kind, got {manifest.type_name(doc)}")
+            raise CommandError(
+                f"error: error validating {where}: a manifest must be an object "
+                f"with apiVersion and kind, got {manifest.type_name(doc)}"
+            )
         meta = doc.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
         try:
@@ -96,7 +100,8 @@ def decode(source: str, text: str, options: GlobalOptions) -> list[ManifestObjec
                 raise CommandError(f"error: error validating {where}: {e}") from None
             raise CommandError(
                 f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: '
-                f'"{meta.get("namespace", "")}" from {where}: {e.detail}') from None
+                f'"{meta.get("namespace", "")}" from {where}: {e.detail}'
+            ) from None
         try:
             message: Message = manifest.from_dict(doc, resource.message)
         except manifest.ManifestError as e:
@@ -107,8 +112,9 @@ def decode(source: str, text: str, options: GlobalOptions) -> list[ManifestObjec
     return out
 
 
-def load(paths: list[str], options: GlobalOptions, *, verb: str,
-         recursive: bool = False) -> list[ManifestObject]:
+def load(
+    paths: list[str], options: GlobalOptions, *, verb: str, recursive: bool = False
+) -> list[ManifestObject]:
     if not paths:
         raise CommandError("error: must specify one of -f and -k")
     objects: list[ManifestObject] = []

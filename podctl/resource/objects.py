@@ -1,5 +1,6 @@
-"""API objects as kubectl shows and edits them: plain dicts with integers as integers, type meta filled
-in, and the `pod/jumpod` names kubectl prints."""
+"""API objects as kubectl shows and edits them: plain dicts with integers as integers, type meta
+filled in, and the `pod/jumpod` names kubectl prints."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -14,7 +15,8 @@ M = TypeVar("M", bound=Message)
 
 
 def to_plain_dict(msg: Message) -> dict[str, Any]:
-    """The object as Kubernetes serializes it (camelCase, empty fields left out, numbers as numbers)."""
+    """The object as Kubernetes serializes it (camelCase, empty fields left out, numbers as
+    numbers)."""
     return manifest.to_dict(msg)
 
 
@@ -23,7 +25,8 @@ def from_plain_dict(data: dict[str, Any], message: type[M]) -> M:
 
 
 def with_type_meta(msg: M, resource: Resource) -> M:
-    """The object with apiVersion and kind set, as kubectl prints it (the server may leave them out)."""
+    """The object with apiVersion and kind set, as kubectl prints it (the server may leave them
+    out)."""
     out = type(msg)()
     out.CopyFrom(msg)
     type_meta = accessor(out)

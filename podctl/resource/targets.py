@@ -1,4 +1,6 @@
-"""The objects a verb names on its command line: `pods`, `pod jumpod other`, `pod/jumpod node/n1`."""
+"""The objects a verb names on its command line: `pods`, `pod jumpod other`,
+`pod/jumpod node/n1`."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,15 +32,19 @@ def parse_targets(args: list[str], verb: str) -> list[Targets]:
     """`TYPE [NAME...]` or `TYPE/NAME...`, grouped by resource in the order given."""
     if not args:
         raise CommandError(
-            f"error: you must specify the type of resource to {verb}. Use \"podctl api-resources\" "
-            "for a complete list of supported resources" if verb == "get" else
-            f"error: you must specify the type of resource to {verb}")
+            f'error: you must specify the type of resource to {verb}. Use "podctl api-resources" '
+            "for a complete list of supported resources"
+            if verb == "get"
+            else f"error: you must specify the type of resource to {verb}"
+        )
     if "/" not in args[0]:
         if any("/" in a for a in args[1:]):
-            raise CommandError("error: there is no need to specify a resource type as a separate "
-                               "argument when passing arguments in resource/name form "
-                               f"(e.g. 'podctl {verb} resource/<resource_name>' instead of "
-                               f"'podctl {verb} resource resource/<resource_name>')")
+            raise CommandError(
+                "error: there is no need to specify a resource type as a separate "
+                "argument when passing arguments in resource/name form "
+                f"(e.g. 'podctl {verb} resource/<resource_name>' instead of "
+                f"'podctl {verb} resource resource/<resource_name>')"
+            )
         if "," in args[0]:
             raise CommandError("error: listing several resource types at once is not supported")
         return [Targets(resource_named(args[0]), tuple(args[1:]))]
@@ -47,8 +53,10 @@ def parse_targets(args: list[str], verb: str) -> list[Targets]:
     for arg in args:
         kind, sep, name = arg.partition("/")
         if not sep or not name or not kind:
-            raise CommandError(f"error: arguments in resource/name form must have a single resource "
-                               f"and name: {arg!r}")
+            raise CommandError(
+                f"error: arguments in resource/name form must have a single resource "
+                f"and name: {arg!r}"
+            )
         resource = resource_named(kind)
         if resource.plural not in grouped:
             grouped[resource.plural] = []
@@ -57,8 +65,9 @@ def parse_targets(args: list[str], verb: str) -> list[Targets]:
     return [Targets(r, tuple(grouped[r.plural])) for r in order]
 
 
-async def resolve_targets(client: Client, args: argparse.Namespace, options: GlobalOptions,
-                          verb: str) -> list[tuple[Resource, str, str]]:
+async def resolve_targets(
+    client: Client, args: argparse.Namespace, options: GlobalOptions, verb: str
+) -> list[tuple[Resource, str, str]]:
     """(resource, name, namespace) of every object a verb acts on: from -f manifests, names, or
     a selector (-l) / --all over a type."""
     if args.filename:
@@ -76,6 +85,7 @@ async def resolve_targets(client: Client, args: argparse.Namespace, options: Glo
         if not args.selector and not args.all:
             raise CommandError("error: resource(s) were provided, but no name was specified")
         items, _ = await client.for_resource(t.resource).list_all(
-            options.list_namespace(t.resource), label_selector=args.selector)
+            options.list_namespace(t.resource), label_selector=args.selector
+        )
         out += [(t.resource, o.metadata.name, o.metadata.namespace) for o in items]
     return out

@@ -2,6 +2,7 @@
 the label query that finds what it may own (kubectl's polymorphichelpers SelectorsForObject), and
 a pod template without the hash label a deployment's controller adds to tell its replica sets
 apart."""
+
 from __future__ import annotations
 
 from google.protobuf.message import Message
@@ -14,8 +15,9 @@ from podplane.apimachinery.meta import object_meta
 from podplane.printers.labels import format_label_selector, format_labels
 
 # The kinds whose controllers own pods (or replica sets) through a selector.
-Workload = (core_pb2.ReplicationController | apps_pb2.ReplicaSet | apps_pb2.Deployment
-            | batch_pb2.Job)
+Workload = (
+    core_pb2.ReplicationController | apps_pb2.ReplicaSet | apps_pb2.Deployment | batch_pb2.Job
+)
 
 # The label a deployment's controller adds to tell its replica sets' templates apart.
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"

@@ -3,6 +3,7 @@ rollback.go, history.go): the status line of a rollout and when it is done, the 
 are its revisions, a rollback's new deployment (client side, as kubectl does it now: the pod
 template and annotations of the revision's ReplicaSet, which the controller rolls out as a new
 revision), and the revision history table."""
+
 from __future__ import annotations
 
 import io
@@ -20,10 +21,16 @@ REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
 TIMED_OUT_REASON = "ProgressDeadlineExceeded"
 # The deployment's own annotations, kept through a rollback rather than taken from the revision.
-ANNOTATIONS_TO_SKIP = frozenset({
-    "kubectl.kubernetes.io/last-applied-configuration", REVISION_ANNOTATION,
-    "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
-    "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to"})
+ANNOTATIONS_TO_SKIP = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION_ANNOTATION,
+        "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas",
+        "deployment.kubernetes.io/max-replicas",
+        "deprecated.deployment.rollback.to",
+    }
+)
 
 
 def revision_of(obj: apps_pb2.Deployment | apps_pb2.ReplicaSet) -> int | None:
@@ -41,8 +48,10 @@ def rollout_status(d: apps_pb2.Deployment, revision: int = 0) -> tuple[str, bool
         if current is None:
             raise CommandError(f'error: cannot get the revision of deployment "{name}"')
         if current != revision:
-            raise CommandError(f"error: desired revision ({revision}) is different from the "
-                               f"running revision ({current})")
+            raise CommandError(
+                f"error: desired revision ({revision}) is different from the "
+                f"running revision ({current})"
+            )
     status = d.status
     if d.metadata.generation > status.observed_generation:
         return "Waiting for deployment spec update to be observed...", False
@@ -51,27 +60,38 @@ def rollout_status(d: apps_pb2.Deployment, revision: int = 0) -> tuple[str, bool
             raise CommandError(f'error: deployment "{name}" exceeded its progress deadline')
     waiting = f'Waiting for deployment "{name}" rollout to finish: '
     if d.spec.HasField("replicas") and status.updated_replicas < d.spec.replicas:
-        return (f"{waiting}{status.updated_replicas} out of {d.spec.replicas} new replicas have "
-                "been updated..."), False
+        return (
+            f"{waiting}{status.updated_replicas} out of {d.spec.replicas} new replicas have "
+            "been updated..."
+        ), False
     if status.replicas > status.updated_replicas:
-        return (f"{waiting}{status.replicas - status.updated_replicas} old replicas are pending "
-                "termination..."), False
+        return (
+            f"{waiting}{status.replicas - status.updated_replicas} old replicas are pending "
+            "termination..."
+        ), False
     if status.available_replicas < status.updated_replicas:
-        return (f"{waiting}{status.available_replicas} of {status.updated_replicas} updated "
-                "replicas are available..."), False
+        return (
+            f"{waiting}{status.available_replicas} of {status.updated_replicas} updated "
+            "replicas are available..."
+        ), False
     return f'deployment "{name}" successfully rolled out', True
 
 
-async def follow_rollout(client: Client, namespace: str, name: str,
-                         show: Callable[[apps_pb2.Deployment], bool],
-                         d: apps_pb2.Deployment) -> None:
+async def follow_rollout(
+    client: Client,
+    namespace: str,
+    name: str,
+    show: Callable[[apps_pb2.Deployment], bool],
+    d: apps_pb2.Deployment,
+) -> None:
     """Watches the deployment until its rollout is done (`show` of its status says so), resuming
     a watch that ends."""
     version = d.metadata.resource_version
     while True:
         try:
             async for event in client.deployments.watch(
-                    namespace, resource_version=version, field_selector=f"metadata.name={name}"):
+                namespace, resource_version=version, field_selector=f"metadata.name={name}"
+            ):
                 if event.type == "BOOKMARK":
                     version = event.object.metadata.resource_version
                     continue
@@ -91,14 +111,17 @@ async def follow_rollout(client: Client, namespace: str, name: str,
 
 async def owned_replica_sets(client: Client, d: apps_pb2.Deployment) -> list[apps_pb2.ReplicaSet]:
     """The deployment's replica sets: those its selector matches that it controls."""
-    items, _ = await client.replicasets.list_all(d.metadata.namespace,
-                                                 label_selector=label_query(d))
-    return [rs for rs in items
-            if (ref := controller_of(rs)) is not None and ref.uid == d.metadata.uid]
+    items, _ = await client.replicasets.list_all(
+        d.metadata.namespace, label_selector=label_query(d)
+    )
+    return [
+        rs for rs in items if (ref := controller_of(rs)) is not None and ref.uid == d.metadata.uid
+    ]
 
 
-def replica_set_for_revision(d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet],
-                             to_revision: int) -> apps_pb2.ReplicaSet:
+def replica_set_for_revision(
+    d: apps_pb2.Deployment, rss: list[apps_pb2.ReplicaSet], to_revision: int
+) -> apps_pb2.ReplicaSet:
     """The replica set of `to_revision`, or of the one before the latest when 0."""
     if to_revision < 0:
         raise CommandError(f"error: unable to find specified revision {to_revision} in history")
@@ -123,8 +146,9 @@ def rolled_back(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet) -> apps_pb2.Dep
     out.CopyFrom(d)
     out.spec.template.CopyFrom(template)
     annotations = {k: v for k, v in d.metadata.annotations.items() if k in ANNOTATIONS_TO_SKIP}
-    annotations.update({k: v for k, v in rs.metadata.annotations.items()
-                        if k not in ANNOTATIONS_TO_SKIP})
+    annotations.update(
+        {k: v for k, v in rs.metadata.annotations.items() if k not in ANNOTATIONS_TO_SKIP}
+    )
     out.metadata.annotations.clear()
     out.metadata.annotations.update(annotations)
     return out

@@ -1,6 +1,7 @@
 """A new size for a ReplicationController, ReplicaSet or Deployment (kubectl's pkg/scale): read,
 check the preconditions, update with the resourceVersion read; a conflict (someone wrote in between)
 reads it again."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ S = TypeVar("S", core_pb2.ReplicationController, apps_pb2.ReplicaSet, apps_pb2.D
 @dataclass(frozen=True)
 class Preconditions:
     """kubectl's ScalePrecondition: -1 / "" mean none."""
+
     current_replicas: int = -1
     resource_version: str = ""
 
@@ -29,15 +31,22 @@ class Preconditions:
         replicas = obj.spec.replicas
         if self.current_replicas != -1 and replicas != self.current_replicas:
             raise CommandError(
-                f"error: Expected replicas to be {self.current_replicas}, was {replicas}")
+                f"error: Expected replicas to be {self.current_replicas}, was {replicas}"
+            )
         rv = obj.metadata.resource_version
         if self.resource_version and rv != self.resource_version:
             raise CommandError(
-                f"error: Expected resource version to be {self.resource_version}, was {rv}")
+                f"error: Expected resource version to be {self.resource_version}, was {rv}"
+            )
 
 
-async def scale(api: ResourceClient[S], name: str, namespace: str, replicas: int,
-                preconditions: Preconditions = Preconditions()) -> S:
+async def scale(
+    api: ResourceClient[S],
+    name: str,
+    namespace: str,
+    replicas: int,
+    preconditions: Preconditions = Preconditions(),
+) -> S:
     """Sets spec.replicas: Get, then Update with that resourceVersion; a conflict starts over
     (and rechecks the preconditions against what is stored now)."""
     for attempt in range(CONFLICT_RETRIES):

@@ -30,12 +30,19 @@ from podplane.api.meta.v1 import schema_pb2
 
 M = TypeVar("M", bound=Message)
 
-_INT_TYPES = frozenset({
-    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
-    FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64,
-})
-_INT32_TYPES = frozenset({
-    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_UINT32})
+_INT_TYPES = frozenset(
+    {
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_SINT32,
+        FieldDescriptor.TYPE_SINT64,
+    }
+)
+_INT32_TYPES = frozenset(
+    {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_UINT32}
+)
 _INTEGER = re.compile(r"-?[0-9]+\Z")
 
 
@@ -54,6 +61,7 @@ def field_schema(f: FieldDescriptor) -> schema_pb2.FieldSchema:
 
 
 # ------------------------------------------------------------------ encoding
+
 
 class _Kind(enum.Enum):
     MAP = 1
@@ -120,20 +128,59 @@ def _plan(descriptor: Descriptor) -> tuple[_FieldPlan, ...]:
         fmt = schema.format
         if f.message_type is not None and f.message_type.GetOptions().map_entry:
             value = f.message_type.fields_by_name["value"]
-            plans.append(_FieldPlan(
-                f.name, f.json_name, _Kind.MAP, schema.emit_empty, False, None, None,
-                message=value.message_type, value_is_message=value.message_type is not None,
-                value_convert=_convert(value, field_schema(value).format)))
+            plans.append(
+                _FieldPlan(
+                    f.name,
+                    f.json_name,
+                    _Kind.MAP,
+                    schema.emit_empty,
+                    False,
+                    None,
+                    None,
+                    message=value.message_type,
+                    value_is_message=value.message_type is not None,
+                    value_convert=_convert(value, field_schema(value).format),
+                )
+            )
         elif f.is_repeated:
             kind = _Kind.REPEATED_MESSAGE if f.message_type is not None else _Kind.REPEATED_SCALAR
-            plans.append(_FieldPlan(f.name, f.json_name, kind, schema.emit_empty, False,
-                                    _convert(f, fmt), None, message=f.message_type))
+            plans.append(
+                _FieldPlan(
+                    f.name,
+                    f.json_name,
+                    kind,
+                    schema.emit_empty,
+                    False,
+                    _convert(f, fmt),
+                    None,
+                    message=f.message_type,
+                )
+            )
         elif f.message_type is not None:
-            plans.append(_FieldPlan(f.name, f.json_name, _Kind.MESSAGE, schema.emit_empty, True,
-                                    None, None, message=f.message_type))
+            plans.append(
+                _FieldPlan(
+                    f.name,
+                    f.json_name,
+                    _Kind.MESSAGE,
+                    schema.emit_empty,
+                    True,
+                    None,
+                    None,
+                    message=f.message_type,
+                )
+            )
         else:
-            plans.append(_FieldPlan(f.name, f.json_name, _Kind.SCALAR, schema.emit_empty,
-                                    f.has_presence, _convert(f, fmt), _empty(f, fmt)))
+            plans.append(
+                _FieldPlan(
+                    f.name,
+                    f.json_name,
+                    _Kind.SCALAR,
+                    schema.emit_empty,
+                    f.has_presence,
+                    _convert(f, fmt),
+                    _empty(f, fmt),
+                )
+            )
     return tuple(plans)
 
 
@@ -174,6 +221,7 @@ def encode(msg: Message) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ decoding
 
+
 class DecodeError(ValueError):
     """A value that does not decode; `str()` names the field path."""
 
@@ -194,6 +242,7 @@ class UnknownFieldError(DecodeError):
 
 class FieldValidation(enum.Enum):
     """The request's fieldValidation: what an unknown field is (Kubernetes' default: Warn)."""
+
     STRICT = "Strict"
     WARN = "Warn"
     IGNORE = "Ignore"
@@ -221,8 +270,7 @@ def json_type_name(value: Any) -> str:
     return type(value).__name__
 
 
-_BASE64_ALPHABET = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_BASE64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 
 def _base64(value: str, path: str) -> bytes:
@@ -331,8 +379,9 @@ def _fill(msg: Message, data: Any, path: str, unknown: list[str]) -> None:
             setattr(msg, f.name, _scalar(f, value, sub))
 
 
-def decode_into(msg: M, data: Any,
-                validation: FieldValidation = FieldValidation.STRICT) -> list[str]:
+def decode_into(
+    msg: M, data: Any, validation: FieldValidation = FieldValidation.STRICT
+) -> list[str]:
     """Fills `msg` from Kubernetes JSON (a decoded dict). Returns the unknown fields' paths when
     `validation` lets them pass (Warn, Ignore); raises UnknownFieldError for them in Strict mode
     and DecodeError for a value of the wrong type in any mode."""
@@ -343,8 +392,9 @@ def decode_into(msg: M, data: Any,
     return unknown
 
 
-def decode(message: type[M], data: Any,
-           validation: FieldValidation = FieldValidation.STRICT) -> tuple[M, list[str]]:
+def decode(
+    message: type[M], data: Any, validation: FieldValidation = FieldValidation.STRICT
+) -> tuple[M, list[str]]:
     """A new `message` decoded from `data`, and the unknown fields' paths (see decode_into)."""
     msg = message()
     return msg, decode_into(msg, data, validation)

@@ -1,4 +1,5 @@
 """Pod conditions, updated as Kubernetes' podutil.UpdatePodCondition does."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

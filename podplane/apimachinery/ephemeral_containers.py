@@ -1,6 +1,7 @@
 """Ephemeral containers as the rest of the code sees containers: an EphemeralContainer has the
 Container's fields under the same numbers (plus targetContainerName), so it converts losslessly to
 the Container that the kubelet runs and podctl describes (Kubernetes' EphemeralContainerCommon)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

@@ -1,4 +1,5 @@
 """Image references, as the apiserver's defaulting and the kubelet's puller both read them."""
+
 from __future__ import annotations
 
 

@@ -1,6 +1,7 @@
-"""YAML/JSON manifests <-> API objects. Decoding is strict like kubectl's: an unknown field or a value
-of the wrong type is an error naming the field path (spec.containers[0].imagePullPolicy). Bytes
-(a Secret's data, a ConfigMap's binaryData) are base64 strings, as in Kubernetes' JSON."""
+"""YAML/JSON manifests <-> API objects. Decoding is strict like kubectl's: an unknown field or a
+value of the wrong type is an error naming the field path (spec.containers[0].imagePullPolicy).
+Bytes (a Secret's data, a ConfigMap's binaryData) are base64 strings, as in Kubernetes' JSON."""
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,12 @@ from podplane.apimachinery.resources import Resource
 M = TypeVar("M", bound=Message)
 
 _INT_TYPES = {
-    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
-    FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64,
+    FieldDescriptor.TYPE_INT32,
+    FieldDescriptor.TYPE_INT64,
+    FieldDescriptor.TYPE_UINT32,
+    FieldDescriptor.TYPE_UINT64,
+    FieldDescriptor.TYPE_SINT32,
+    FieldDescriptor.TYPE_SINT64,
 }
 
 
@@ -63,12 +68,12 @@ def _type_name(value: object) -> str:
 type_name = _type_name  # JSON's name for a decoded YAML value: what error messages call it
 
 
-_BASE64_ALPHABET = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_BASE64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 
 def _base64(value: str, path: str) -> bytes:
-    """Standard base64 with padding, line breaks ignored (Go's base64.StdEncoding, as Kubernetes)."""
+    """Standard base64 with padding, line breaks ignored (Go's base64.StdEncoding, as
+    Kubernetes)."""
     text = value.replace("\r", "").replace("\n", "")
     try:
         return base64.b64decode(text, validate=True)
@@ -94,8 +99,16 @@ def _scalar(field: FieldDescriptor, value: object, path: str) -> str | int | flo
                 value = int(value)
             else:
                 raise ManifestError(path, f"expected integer, got {_type_name(value)}")
-        bits = 32 if t in (FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32,
-                           FieldDescriptor.TYPE_UINT32) else 64
+        bits = (
+            32
+            if t
+            in (
+                FieldDescriptor.TYPE_INT32,
+                FieldDescriptor.TYPE_SINT32,
+                FieldDescriptor.TYPE_UINT32,
+            )
+            else 64
+        )
         if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
             raise ManifestError(path, f"value {value} out of range for a {bits}-bit integer")
         return value
@@ -189,7 +202,8 @@ def resource_of(data: dict[str, Any]) -> Resource:
 
 
 def load_documents(text: str) -> Iterator[dict[str, Any]]:
-    """The non-empty YAML (or JSON) documents of a stream; a `kind: List` is flattened into items."""
+    """The non-empty YAML (or JSON) documents of a stream; a `kind: List` is flattened into
+    items."""
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as e:
@@ -202,7 +216,11 @@ def load_documents(text: str) -> Iterator[dict[str, Any]]:
     for doc in docs:
         if doc is None:
             continue
-        if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+        if (
+            isinstance(doc, dict)
+            and doc.get("kind") == "List"
+            and isinstance(doc.get("items"), list)
+        ):
             yield from doc["items"]
         else:
             yield doc

@@ -1,6 +1,7 @@
 """What every kind's messages share, which protobuf's Message type does not say: an object's
 ObjectMeta and type meta (apimachinery's metav1.Object and meta.Accessor), a list's items and
 ListMeta (metav1.ListInterface), a watch event's type and object (watch.Event)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

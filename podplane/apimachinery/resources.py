@@ -1,4 +1,6 @@
-"""The resource kinds the API serves: one table that the apiserver, the client and podctl all read."""
+"""The resource kinds the API serves: one table that the apiserver, the client and podctl all
+read."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -11,6 +13,7 @@ from google.protobuf.message import Message
 from podplane.api.apps.v1 import apps_pb2, apps_pb2_grpc
 from podplane.api.batch.v1 import batch_pb2, batch_pb2_grpc
 from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
+
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 
@@ -36,14 +39,16 @@ class MethodRegistry(Protocol):
 
     def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None: ...
 
-    def add_registered_method_handlers(self, service: str,
-                                       handlers: dict[str, grpc.RpcMethodHandler]) -> None: ...
+    def add_registered_method_handlers(
+        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
 class Resource(Generic[M, L, E]):
     """One kind: its names, its messages (the object M, its list L, its watch event E) and its
     gRPC service."""
+
     kind: str
     plural: str
     api_version: str
@@ -69,89 +74,171 @@ class Resource(Generic[M, L, E]):
 
 
 POD = Resource(
-    kind="Pod", plural="pods", api_version="v1", namespaced=True,
-    message=core_pb2.Pod, list_message=core_pb2.PodList, watch_event=core_pb2.PodWatchEvent,
-    service="podplane.core.v1.Pods", stub=services_pb2_grpc.PodsStub,
-    add_servicer=services_pb2_grpc.add_PodsServicer_to_server, has_status=True, short_names=("po",),
+    kind="Pod",
+    plural="pods",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.Pod,
+    list_message=core_pb2.PodList,
+    watch_event=core_pb2.PodWatchEvent,
+    service="podplane.core.v1.Pods",
+    stub=services_pb2_grpc.PodsStub,
+    add_servicer=services_pb2_grpc.add_PodsServicer_to_server,
+    has_status=True,
+    short_names=("po",),
 )
 NODE = Resource(
-    kind="Node", plural="nodes", api_version="v1", namespaced=False,
-    message=core_pb2.Node, list_message=core_pb2.NodeList, watch_event=core_pb2.NodeWatchEvent,
-    service="podplane.core.v1.Nodes", stub=services_pb2_grpc.NodesStub,
-    add_servicer=services_pb2_grpc.add_NodesServicer_to_server, has_status=True, short_names=("no",),
+    kind="Node",
+    plural="nodes",
+    api_version="v1",
+    namespaced=False,
+    message=core_pb2.Node,
+    list_message=core_pb2.NodeList,
+    watch_event=core_pb2.NodeWatchEvent,
+    service="podplane.core.v1.Nodes",
+    stub=services_pb2_grpc.NodesStub,
+    add_servicer=services_pb2_grpc.add_NodesServicer_to_server,
+    has_status=True,
+    short_names=("no",),
 )
 NAMESPACE = Resource(
-    kind="Namespace", plural="namespaces", api_version="v1", namespaced=False,
-    message=core_pb2.Namespace, list_message=core_pb2.NamespaceList,
-    watch_event=core_pb2.NamespaceWatchEvent, service="podplane.core.v1.Namespaces",
+    kind="Namespace",
+    plural="namespaces",
+    api_version="v1",
+    namespaced=False,
+    message=core_pb2.Namespace,
+    list_message=core_pb2.NamespaceList,
+    watch_event=core_pb2.NamespaceWatchEvent,
+    service="podplane.core.v1.Namespaces",
     stub=services_pb2_grpc.NamespacesStub,
-    add_servicer=services_pb2_grpc.add_NamespacesServicer_to_server, has_status=False,
+    add_servicer=services_pb2_grpc.add_NamespacesServicer_to_server,
+    has_status=False,
     short_names=("ns",),
 )
 EVENT = Resource(
-    kind="Event", plural="events", api_version="v1", namespaced=True,
-    message=core_pb2.Event, list_message=core_pb2.EventList, watch_event=core_pb2.EventWatchEvent,
-    service="podplane.core.v1.Events", stub=services_pb2_grpc.EventsStub,
-    add_servicer=services_pb2_grpc.add_EventsServicer_to_server, has_status=False,
+    kind="Event",
+    plural="events",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.Event,
+    list_message=core_pb2.EventList,
+    watch_event=core_pb2.EventWatchEvent,
+    service="podplane.core.v1.Events",
+    stub=services_pb2_grpc.EventsStub,
+    add_servicer=services_pb2_grpc.add_EventsServicer_to_server,
+    has_status=False,
     short_names=("ev",),
 )
 LEASE = Resource(
-    kind="Lease", plural="leases", api_version="coordination.k8s.io/v1", namespaced=True,
-    message=lease_pb2.Lease, list_message=lease_pb2.LeaseList, watch_event=lease_pb2.LeaseWatchEvent,
-    service="podplane.coordination.v1.Leases", stub=lease_pb2_grpc.LeasesStub,
-    add_servicer=lease_pb2_grpc.add_LeasesServicer_to_server, has_status=False,
+    kind="Lease",
+    plural="leases",
+    api_version="coordination.k8s.io/v1",
+    namespaced=True,
+    message=lease_pb2.Lease,
+    list_message=lease_pb2.LeaseList,
+    watch_event=lease_pb2.LeaseWatchEvent,
+    service="podplane.coordination.v1.Leases",
+    stub=lease_pb2_grpc.LeasesStub,
+    add_servicer=lease_pb2_grpc.add_LeasesServicer_to_server,
+    has_status=False,
 )
 
 REPLICATION_CONTROLLER = Resource(
-    kind="ReplicationController", plural="replicationcontrollers", api_version="v1",
-    namespaced=True, message=core_pb2.ReplicationController,
+    kind="ReplicationController",
+    plural="replicationcontrollers",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.ReplicationController,
     list_message=core_pb2.ReplicationControllerList,
     watch_event=core_pb2.ReplicationControllerWatchEvent,
     service="podplane.core.v1.ReplicationControllers",
     stub=services_pb2_grpc.ReplicationControllersStub,
-    add_servicer=services_pb2_grpc.add_ReplicationControllersServicer_to_server, has_status=True,
+    add_servicer=services_pb2_grpc.add_ReplicationControllersServicer_to_server,
+    has_status=True,
     short_names=("rc",),
 )
 REPLICA_SET = Resource(
-    kind="ReplicaSet", plural="replicasets", api_version="apps/v1", namespaced=True,
-    message=apps_pb2.ReplicaSet, list_message=apps_pb2.ReplicaSetList,
-    watch_event=apps_pb2.ReplicaSetWatchEvent, service="podplane.apps.v1.ReplicaSets",
+    kind="ReplicaSet",
+    plural="replicasets",
+    api_version="apps/v1",
+    namespaced=True,
+    message=apps_pb2.ReplicaSet,
+    list_message=apps_pb2.ReplicaSetList,
+    watch_event=apps_pb2.ReplicaSetWatchEvent,
+    service="podplane.apps.v1.ReplicaSets",
     stub=apps_pb2_grpc.ReplicaSetsStub,
-    add_servicer=apps_pb2_grpc.add_ReplicaSetsServicer_to_server, has_status=True,
+    add_servicer=apps_pb2_grpc.add_ReplicaSetsServicer_to_server,
+    has_status=True,
     short_names=("rs",),
 )
 DEPLOYMENT = Resource(
-    kind="Deployment", plural="deployments", api_version="apps/v1", namespaced=True,
-    message=apps_pb2.Deployment, list_message=apps_pb2.DeploymentList,
-    watch_event=apps_pb2.DeploymentWatchEvent, service="podplane.apps.v1.Deployments",
+    kind="Deployment",
+    plural="deployments",
+    api_version="apps/v1",
+    namespaced=True,
+    message=apps_pb2.Deployment,
+    list_message=apps_pb2.DeploymentList,
+    watch_event=apps_pb2.DeploymentWatchEvent,
+    service="podplane.apps.v1.Deployments",
     stub=apps_pb2_grpc.DeploymentsStub,
-    add_servicer=apps_pb2_grpc.add_DeploymentsServicer_to_server, has_status=True,
+    add_servicer=apps_pb2_grpc.add_DeploymentsServicer_to_server,
+    has_status=True,
     short_names=("deploy",),
 )
 JOB = Resource(
-    kind="Job", plural="jobs", api_version="batch/v1", namespaced=True,
-    message=batch_pb2.Job, list_message=batch_pb2.JobList, watch_event=batch_pb2.JobWatchEvent,
-    service="podplane.batch.v1.Jobs", stub=batch_pb2_grpc.JobsStub,
-    add_servicer=batch_pb2_grpc.add_JobsServicer_to_server, has_status=True,
+    kind="Job",
+    plural="jobs",
+    api_version="batch/v1",
+    namespaced=True,
+    message=batch_pb2.Job,
+    list_message=batch_pb2.JobList,
+    watch_event=batch_pb2.JobWatchEvent,
+    service="podplane.batch.v1.Jobs",
+    stub=batch_pb2_grpc.JobsStub,
+    add_servicer=batch_pb2_grpc.add_JobsServicer_to_server,
+    has_status=True,
 )
 CONFIG_MAP = Resource(
-    kind="ConfigMap", plural="configmaps", api_version="v1", namespaced=True,
-    message=core_pb2.ConfigMap, list_message=core_pb2.ConfigMapList,
-    watch_event=core_pb2.ConfigMapWatchEvent, service="podplane.core.v1.ConfigMaps",
+    kind="ConfigMap",
+    plural="configmaps",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.ConfigMap,
+    list_message=core_pb2.ConfigMapList,
+    watch_event=core_pb2.ConfigMapWatchEvent,
+    service="podplane.core.v1.ConfigMaps",
     stub=services_pb2_grpc.ConfigMapsStub,
-    add_servicer=services_pb2_grpc.add_ConfigMapsServicer_to_server, has_status=False,
+    add_servicer=services_pb2_grpc.add_ConfigMapsServicer_to_server,
+    has_status=False,
     short_names=("cm",),
 )
 SECRET = Resource(
-    kind="Secret", plural="secrets", api_version="v1", namespaced=True,
-    message=core_pb2.Secret, list_message=core_pb2.SecretList,
-    watch_event=core_pb2.SecretWatchEvent, service="podplane.core.v1.Secrets",
+    kind="Secret",
+    plural="secrets",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.Secret,
+    list_message=core_pb2.SecretList,
+    watch_event=core_pb2.SecretWatchEvent,
+    service="podplane.core.v1.Secrets",
     stub=services_pb2_grpc.SecretsStub,
-    add_servicer=services_pb2_grpc.add_SecretsServicer_to_server, has_status=False,
+    add_servicer=services_pb2_grpc.add_SecretsServicer_to_server,
+    has_status=False,
 )
 
-ALL: tuple[Resource, ...] = (POD, NODE, NAMESPACE, EVENT, LEASE, REPLICATION_CONTROLLER,
-                             REPLICA_SET, DEPLOYMENT, JOB, CONFIG_MAP, SECRET)
+ALL: tuple[Resource, ...] = (
+    POD,
+    NODE,
+    NAMESPACE,
+    EVENT,
+    LEASE,
+    REPLICATION_CONTROLLER,
+    REPLICA_SET,
+    DEPLOYMENT,
+    JOB,
+    CONFIG_MAP,
+    SECRET,
+)
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).
 _BY_NAME: dict[str, Resource] = {}
@@ -172,13 +259,15 @@ def by_name(name: str) -> Resource:
 
 
 def by_kind(kind: str, api_version: str) -> Resource:
-    """The resource a manifest's `kind` and `apiVersion` name; KeyError with kubectl's wording if none."""
+    """The resource a manifest's `kind` and `apiVersion` name; KeyError with kubectl's wording if
+    none."""
     for r in ALL:
         if r.kind == kind:
             if r.api_version != api_version:
                 raise KeyError(
                     f'no matches for kind "{kind}" in version "{api_version}"'
-                    f' (expected apiVersion "{r.api_version}")')
+                    f' (expected apiVersion "{r.api_version}")'
+                )
             return r
     raise KeyError(f'no matches for kind "{kind}" in version "{api_version}"')
 

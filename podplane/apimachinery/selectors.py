@@ -1,5 +1,6 @@
 """Label selectors ("app=web,tier!=db", "env in (a,b)", "!canary") and field selectors
 ("spec.nodeName=node-1,status.phase!=Failed"), parsed and matched as Kubernetes does."""
+
 from __future__ import annotations
 
 import re
@@ -129,7 +130,7 @@ def parse_fields(text: str, supported: frozenset[str] | None = None) -> FieldSel
             raise SelectorError(f"invalid selector: {part.strip()!r}; can't understand it")
         path, op, value = m.groups()
         if supported is not None and path not in supported:
-            raise SelectorError(f'field label not supported: {path}')
+            raise SelectorError(f"field label not supported: {path}")
         reqs.append(FieldRequirement(path, op == "!=", value))
     return FieldSelector(tuple(reqs))
 

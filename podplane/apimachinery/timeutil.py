@@ -1,21 +1,22 @@
 """RFC 3339 timestamps, as Kubernetes writes them in the API."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def now() -> str:
     """The current time in UTC with second precision, e.g. 2026-11-21T15:04:05Z."""
-    return format_time(datetime.now(timezone.utc))
+    return format_time(datetime.now(UTC))
 
 
 def now_micro() -> str:
     """The current time with microseconds (Kubernetes' MicroTime, used by leases and events)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def format_time(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse(value: str) -> datetime | None:
@@ -34,7 +35,7 @@ def human_age(value: str, at: datetime | None = None) -> str:
     t = parse(value)
     if t is None:
         return "<unknown>"
-    seconds = int(((at or datetime.now(timezone.utc)) - t).total_seconds())
+    seconds = int(((at or datetime.now(UTC)) - t).total_seconds())
     if seconds < -1:
         return "<invalid>"
     if seconds < 0:

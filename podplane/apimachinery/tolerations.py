@@ -1,5 +1,6 @@
 """Whether a toleration tolerates a taint (kubernetes pkg/apis/core/v1 Toleration.ToleratesTaint),
 shared by the scheduler's TaintToleration plugin and the controller-manager's NoExecute eviction."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

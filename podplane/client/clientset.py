@@ -1,27 +1,27 @@
 """The typed asyncio client every component and podctl use to talk to the apiserver."""
-from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
+from __future__ import annotations
 
 import builtins
 import collections
 import itertools
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
 import grpc
 from google.protobuf.message import Message
 
-from podplane.client import metered_channel
-from podplane.apimachinery import resources
-from podplane.client.credentials import Credentials, aio_channel
-from podplane.client.retry_after import call_with_retry
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.resources import Resource
+from podplane.client import metered_channel
+from podplane.client.credentials import Credentials, aio_channel
+from podplane.client.retry_after import call_with_retry
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -55,22 +55,30 @@ CHANNEL_OPTIONS = [
 def separate_channel(target: str, credentials: Credentials | None) -> grpc.aio.Channel:
     """A channel on a TCP connection of its own (gRPC otherwise shares one connection between
     channels to the same target with the same options)."""
-    return aio_channel(target, credentials,
-                       [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
+    return aio_channel(
+        target, credentials, [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
+    )
 
 
 class _PodsStub(Protocol):
     """The part of the generated PodsStub that binds (grpc's generated code has no type stubs)."""
+
     Bind: grpc.aio.UnaryUnaryMultiCallable
 
 
-async def _bind(stub: _PodsStub, timeout: float, namespace: str, name: str, node_name: str,
-                uid: str) -> core_pb2.Pod:
+async def _bind(
+    stub: _PodsStub, timeout: float, namespace: str, name: str, node_name: str, uid: str
+) -> core_pb2.Pod:
     binding = core_pb2.Binding(
         metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
-        target=core_pb2.ObjectReference(kind="Node", name=node_name))
-    return cast(core_pb2.Pod, await call_with_retry(  # retried as ResourceClient._call
-        lambda t: stub.Bind(binding, timeout=t, wait_for_ready=True), timeout))
+        target=core_pb2.ObjectReference(kind="Node", name=node_name),
+    )
+    return cast(
+        core_pb2.Pod,
+        await call_with_retry(  # retried as ResourceClient._call
+            lambda t: stub.Bind(binding, timeout=t, wait_for_ready=True), timeout
+        ),
+    )
 
 
 def status_code(err: BaseException) -> grpc.StatusCode | None:
@@ -132,7 +140,8 @@ class ResourceClient(Generic[T]):
         # with retry-after): it was refused before doing anything, so it cannot happen twice.
         rpc = getattr(self._stub, method)
         response: Message = await call_with_retry(
-            lambda timeout: rpc(request, timeout=timeout, wait_for_ready=True), self._timeout)
+            lambda timeout: rpc(request, timeout=timeout, wait_for_ready=True), self._timeout
+        )
         return response
 
     async def create(self, obj: T) -> T:
@@ -141,38 +150,79 @@ class ResourceClient(Generic[T]):
     async def get(self, name: str, namespace: str = "") -> T:
         return cast(T, await self._call("Get", meta_pb2.GetRequest(namespace=namespace, name=name)))
 
-    async def list(self, namespace: str = "", *, label_selector: str = "", field_selector: str = "",
-                   resource_version: str = "", limit: int = 0,
-                   continue_token: str = "") -> ObjectList[T]:
+    async def list(
+        self,
+        namespace: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str = "",
+        limit: int = 0,
+        continue_token: str = "",
+    ) -> ObjectList[T]:
         """One page: the kind's List message (PodList, ...)."""
-        return cast(ObjectList[T], await self._call("List", meta_pb2.ListRequest(
-            namespace=namespace, label_selector=label_selector, field_selector=field_selector,
-            resource_version=resource_version, limit=limit, continue_token=continue_token)))
+        return cast(
+            ObjectList[T],
+            await self._call(
+                "List",
+                meta_pb2.ListRequest(
+                    namespace=namespace,
+                    label_selector=label_selector,
+                    field_selector=field_selector,
+                    resource_version=resource_version,
+                    limit=limit,
+                    continue_token=continue_token,
+                ),
+            ),
+        )
 
-    async def list_all(self, namespace: str = "", *, label_selector: str = "",
-                       field_selector: str = "", page_size: int = 500,
-                       resource_version: str = "") -> tuple[builtins.list[T], str]:
+    async def list_all(
+        self,
+        namespace: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        page_size: int = 500,
+        resource_version: str = "",
+    ) -> tuple[builtins.list[T], str]:
         """Every matching object, following continue tokens; returns (items, list resourceVersion).
         resource_version "0" reads the apiserver's cache in one go (no pages)."""
         items: builtins.list[T] = []
         token = ""
         while True:
-            page = await self.list(namespace, label_selector=label_selector,
-                                   field_selector=field_selector, limit=page_size,
-                                   continue_token=token, resource_version=resource_version)
+            page = await self.list(
+                namespace,
+                label_selector=label_selector,
+                field_selector=field_selector,
+                limit=page_size,
+                continue_token=token,
+                resource_version=resource_version,
+            )
             items.extend(page.items)
             token = page.metadata.continue_token
             if not token:
                 return items, page.metadata.resource_version
 
-    def watch(self, namespace: str = "", *, resource_version: str = "", label_selector: str = "",
-              field_selector: str = "", allow_watch_bookmarks: bool = False,
-              timeout_seconds: int = 0) -> WatchStream[T]:
+    def watch(
+        self,
+        namespace: str = "",
+        *,
+        resource_version: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        allow_watch_bookmarks: bool = False,
+        timeout_seconds: int = 0,
+    ) -> WatchStream[T]:
         """A stream of watch events ({type, object}); cancel the iterator to stop."""
         request = meta_pb2.WatchRequest(
-            namespace=namespace, resource_version=resource_version, label_selector=label_selector,
-            field_selector=field_selector, allow_watch_bookmarks=allow_watch_bookmarks,
-            timeout_seconds=timeout_seconds, allow_watch_batches=True)
+            namespace=namespace,
+            resource_version=resource_version,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            allow_watch_bookmarks=allow_watch_bookmarks,
+            timeout_seconds=timeout_seconds,
+            allow_watch_batches=True,
+        )
         return WatchStream(self._stub.Watch(request, wait_for_ready=True))
 
     async def update(self, obj: T) -> T:
@@ -181,48 +231,78 @@ class ResourceClient(Generic[T]):
     async def update_status(self, obj: T) -> T:
         return cast(T, await self._call("UpdateStatus", obj))
 
-    async def delete(self, name: str, namespace: str = "", *,
-                     grace_period_seconds: int | None = None, resource_version: str = "",
-                     uid: str = "", propagation_policy: str = "") -> T:
+    async def delete(
+        self,
+        name: str,
+        namespace: str = "",
+        *,
+        grace_period_seconds: int | None = None,
+        resource_version: str = "",
+        uid: str = "",
+        propagation_policy: str = "",
+    ) -> T:
         request = meta_pb2.DeleteRequest(
-            namespace=namespace, name=name, propagation_policy=propagation_policy,
-            preconditions=meta_pb2.Preconditions(uid=uid, resource_version=resource_version))
+            namespace=namespace,
+            name=name,
+            propagation_policy=propagation_policy,
+            preconditions=meta_pb2.Preconditions(uid=uid, resource_version=resource_version),
+        )
         if grace_period_seconds is not None:
             request.grace_period_seconds = grace_period_seconds
         return cast(T, await self._call("Delete", request))
 
 
 class Client:
-    """One channel to the apiserver and a typed client per resource. Create it inside the event loop."""
+    """One channel to the apiserver and a typed client per resource. Create it inside the event
+    loop."""
 
-    def __init__(self, target: str, *, timeout: float = DEFAULT_TIMEOUT,
-                 credentials: Credentials | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.target = target
         self.credentials = credentials  # for the extra connections a caller may open
         # Every call is counted and timed into client-go's rest_client_* metrics.
         # TLS with `credentials` (the cluster CA, a client certificate or token), else plaintext.
         self.channel: grpc.aio.Channel = metered_channel.MeteredChannel(
-            aio_channel(target, credentials, CHANNEL_OPTIONS), target)
-        self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(self.channel, resources.POD, timeout)
-        self.nodes: ResourceClient[core_pb2.Node] = ResourceClient(self.channel, resources.NODE, timeout)
+            aio_channel(target, credentials, CHANNEL_OPTIONS), target
+        )
+        self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(
+            self.channel, resources.POD, timeout
+        )
+        self.nodes: ResourceClient[core_pb2.Node] = ResourceClient(
+            self.channel, resources.NODE, timeout
+        )
         self.namespaces: ResourceClient[core_pb2.Namespace] = ResourceClient(
-            self.channel, resources.NAMESPACE, timeout)
+            self.channel, resources.NAMESPACE, timeout
+        )
         self.events: ResourceClient[core_pb2.Event] = ResourceClient(
-            self.channel, resources.EVENT, timeout)
+            self.channel, resources.EVENT, timeout
+        )
         self.leases: ResourceClient[lease_pb2.Lease] = ResourceClient(
-            self.channel, resources.LEASE, timeout)
-        self.replicationcontrollers: ResourceClient[core_pb2.ReplicationController] = ResourceClient(
-            self.channel, resources.REPLICATION_CONTROLLER, timeout)
+            self.channel, resources.LEASE, timeout
+        )
+        self.replicationcontrollers: ResourceClient[core_pb2.ReplicationController] = (
+            ResourceClient(self.channel, resources.REPLICATION_CONTROLLER, timeout)
+        )
         self.replicasets: ResourceClient[apps_pb2.ReplicaSet] = ResourceClient(
-            self.channel, resources.REPLICA_SET, timeout)
+            self.channel, resources.REPLICA_SET, timeout
+        )
         self.deployments: ResourceClient[apps_pb2.Deployment] = ResourceClient(
-            self.channel, resources.DEPLOYMENT, timeout)
+            self.channel, resources.DEPLOYMENT, timeout
+        )
         self.jobs: ResourceClient[batch_pb2.Job] = ResourceClient(
-            self.channel, resources.JOB, timeout)
+            self.channel, resources.JOB, timeout
+        )
         self.configmaps: ResourceClient[core_pb2.ConfigMap] = ResourceClient(
-            self.channel, resources.CONFIG_MAP, timeout)
+            self.channel, resources.CONFIG_MAP, timeout
+        )
         self.secrets: ResourceClient[core_pb2.Secret] = ResourceClient(
-            self.channel, resources.SECRET, timeout)
+            self.channel, resources.SECRET, timeout
+        )
         self._pods_stub = resources.POD.stub(self.channel)
         self.timeout = timeout
 
@@ -235,22 +315,43 @@ class Client:
         """Assigns a pod to a node (POST pods/<name>/binding)."""
         return await _bind(self._pods_stub, self.timeout, namespace, name, node_name, uid)
 
-    def pod_logs(self, namespace: str, name: str, *, container: str = "", follow: bool = False,
-                 previous: bool = False, tail_lines: int | None = None,
-                 timestamps: bool = False) -> AsyncIterator[core_pb2.LogChunk]:
-        request = core_pb2.PodLogRequest(namespace=namespace, name=name, container=container,
-                                         follow=follow, previous=previous, timestamps=timestamps)
+    def pod_logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        container: str = "",
+        follow: bool = False,
+        previous: bool = False,
+        tail_lines: int | None = None,
+        timestamps: bool = False,
+    ) -> AsyncIterator[core_pb2.LogChunk]:
+        request = core_pb2.PodLogRequest(
+            namespace=namespace,
+            name=name,
+            container=container,
+            follow=follow,
+            previous=previous,
+            timestamps=timestamps,
+        )
         if tail_lines is not None:
             request.tail_lines = tail_lines
         return cast(AsyncIterator[core_pb2.LogChunk], self._pods_stub.Log(request))
 
-    def pod_exec(self, namespace: str, name: str, command: Sequence[str], *,
-                 container: str = "", stdin: bytes | None = None
-                 ) -> AsyncIterator[core_pb2.ExecChunk]:
+    def pod_exec(
+        self,
+        namespace: str,
+        name: str,
+        command: Sequence[str],
+        *,
+        container: str = "",
+        stdin: bytes | None = None,
+    ) -> AsyncIterator[core_pb2.ExecChunk]:
         """Runs `command` in a running container: its stdout and stderr chunks as they come, the
         exit code in the last one. `stdin`, when given, is the command's whole standard input."""
-        request = core_pb2.PodExecRequest(namespace=namespace, name=name, container=container,
-                                          command=list(command))
+        request = core_pb2.PodExecRequest(
+            namespace=namespace, name=name, container=container, command=list(command)
+        )
         if stdin is not None:
             request.stdin = stdin
         return cast(AsyncIterator[core_pb2.ExecChunk], self._pods_stub.Exec(request))
@@ -258,12 +359,17 @@ class Client:
     async def update_ephemeral_containers(self, pod: core_pb2.Pod) -> core_pb2.Pod:
         """Replaces the pod's spec.ephemeralContainers (the pods/ephemeralcontainers subresource:
         they may only be added to); the rest of `pod` is not looked at."""
-        return cast(core_pb2.Pod, await call_with_retry(  # retried as ResourceClient._call
-            lambda timeout: self._pods_stub.UpdateEphemeralContainers(pod, timeout=timeout),
-            self.timeout))
+        return cast(
+            core_pb2.Pod,
+            await call_with_retry(  # retried as ResourceClient._call
+                lambda timeout: self._pods_stub.UpdateEphemeralContainers(pod, timeout=timeout),
+                self.timeout,
+            ),
+        )
 
-    def pod_attach(self, namespace: str, name: str, *, container: str = "",
-                   stdin: bytes | None = None) -> AsyncIterator[core_pb2.ExecChunk]:
+    def pod_attach(
+        self, namespace: str, name: str, *, container: str = "", stdin: bytes | None = None
+    ) -> AsyncIterator[core_pb2.ExecChunk]:
         """The output of a container's own process from its start, then its exit code once it
         ends; `stdin`, when given, is written to the process's standard input, then closed."""
         request = core_pb2.PodAttachRequest(namespace=namespace, name=name, container=container)
@@ -284,17 +390,19 @@ class Client:
 class BindConnections:
     """Binds over `count` connections of their own, taken in turn: the apiserver takes a
     connection's next call only once its event loop has started the previous one
-    (podplane/componentbase/serving.py), so on a busy apiserver a connection's calls wait their turn, and a
-    scheduler binding over one connection fell behind a client creating over four."""
+    (podplane/componentbase/serving.py), so on a busy apiserver a connection's calls wait their
+    turn, and a scheduler binding over one connection fell behind a client creating over four."""
 
     def __init__(self, client: Client, count: int) -> None:
         if count < 1:
             raise ValueError(f"count: must be >= 1, got {count}")
         self._timeout = client.timeout
-        self._channels = [metered_channel.MeteredChannel(separate_channel(client.target,
-                                                                  client.credentials),
-                                                 client.target)
-                          for _ in range(count)]
+        self._channels = [
+            metered_channel.MeteredChannel(
+                separate_channel(client.target, client.credentials), client.target
+            )
+            for _ in range(count)
+        ]
         self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:

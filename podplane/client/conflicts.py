@@ -1,6 +1,7 @@
 """Read-modify-write against the apiserver under optimistic concurrency: change a copy, update
 with its resourceVersion, and on a conflict start again from the object as stored now (client-go's
 retry.RetryOnConflict around a Get-modify-Update)."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -39,9 +40,14 @@ async def get_same(api: _Getter[T], obj: T) -> T | None:
 
 
 async def update_on_conflict(
-        current: T, mutate: Callable[[T], bool], update: Callable[[T], Awaitable[T]],
-        refetch: Callable[[T], Awaitable[T | None]], *, what: str,
-        attempts: int = DEFAULT_ATTEMPTS) -> T | None:
+    current: T,
+    mutate: Callable[[T], bool],
+    update: Callable[[T], Awaitable[T]],
+    refetch: Callable[[T], Awaitable[T | None]],
+    *,
+    what: str,
+    attempts: int = DEFAULT_ATTEMPTS,
+) -> T | None:
     """Applies `mutate` to a copy of `current` and updates it; on a conflict, again on what
     `refetch` returns. `mutate` returns False when the object needs no change: the object is then
     returned as it is. None when the object is gone (NOT_FOUND, or `refetch` found nothing).

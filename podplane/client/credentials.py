@@ -5,6 +5,7 @@ Flags (every component and podctl): --ca-file, --cert-file, --key-file, --token-
 the tools also read PODPLANE_CA / PODPLANE_CERT / PODPLANE_KEY / PODPLANE_TOKEN_FILE /
 PODPLANE_TOKEN and, last, ~/.podplane/config (YAML: server, ca, cert, key, token-file): a small
 kubeconfig."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,13 @@ import grpc
 import yaml
 
 CONFIG_PATH = Path("~/.podplane/config")
-ENV = {"ca_file": "PODPLANE_CA", "cert_file": "PODPLANE_CERT", "key_file": "PODPLANE_KEY",
-       "token_file": "PODPLANE_TOKEN_FILE"}
-CONFIG_KEYS = {"ca_file": "ca", "cert_file": "cert", "key_file": "key",
-               "token_file": "token-file"}
+ENV = {
+    "ca_file": "PODPLANE_CA",
+    "cert_file": "PODPLANE_CERT",
+    "key_file": "PODPLANE_KEY",
+    "token_file": "PODPLANE_TOKEN_FILE",
+}
+CONFIG_KEYS = {"ca_file": "ca", "cert_file": "cert", "key_file": "key", "token_file": "token-file"}
 
 
 class CredentialsError(ValueError):
@@ -49,18 +53,22 @@ class Credentials:
         tls = grpc.ssl_channel_credentials(ca, key, cert)
         if self.token:
             return grpc.composite_channel_credentials(
-                tls, grpc.access_token_call_credentials(self.token))
+                tls, grpc.access_token_call_credentials(self.token)
+            )
         return tls
 
-    def aio_channel(self, target: str, options: Sequence[tuple[str, int | str]] = ()) -> grpc.aio.Channel:
+    def aio_channel(
+        self, target: str, options: Sequence[tuple[str, int | str]] = ()
+    ) -> grpc.aio.Channel:
         return grpc.aio.secure_channel(target, self.channel_credentials(), options=list(options))
 
     def channel(self, target: str) -> grpc.Channel:
         return grpc.secure_channel(target, self.channel_credentials())
 
 
-def aio_channel(target: str, credentials: Credentials | None,
-                options: Sequence[tuple[str, int | str]] = ()) -> grpc.aio.Channel:
+def aio_channel(
+    target: str, credentials: Credentials | None, options: Sequence[tuple[str, int | str]] = ()
+) -> grpc.aio.Channel:
     """TLS with `credentials`, plaintext without (an apiserver started with --insecure-serving)."""
     if credentials is None:
         return grpc.aio.insecure_channel(target, options=list(options))
@@ -88,9 +96,11 @@ def _config(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def credentials_from(args: argparse.Namespace | None = None,
-                     env: Mapping[str, str] | None = None,
-                     config_path: Path | None = None) -> Credentials | None:
+def credentials_from(
+    args: argparse.Namespace | None = None,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> Credentials | None:
     """Flags first, then the environment, then the config file (each setting on its own); None
     when no CA is named anywhere (a plaintext apiserver)."""
     env = os.environ if env is None else env
@@ -99,9 +109,11 @@ def credentials_from(args: argparse.Namespace | None = None,
     source: dict[str, str] = {}  # where each setting came from, for error messages
     for attr, var in ENV.items():
         flag = getattr(args, attr, None) if args is not None else None
-        for name, value in ((f"--{attr.replace('_', '-')}", flag), (var, env.get(var)),
-                            (f"{config_path or CONFIG_PATH} {CONFIG_KEYS[attr]}",
-                             config.get(CONFIG_KEYS[attr]))):
+        for name, value in (
+            (f"--{attr.replace('_', '-')}", flag),
+            (var, env.get(var)),
+            (f"{config_path or CONFIG_PATH} {CONFIG_KEYS[attr]}", config.get(CONFIG_KEYS[attr])),
+        ):
             if value:
                 values[attr], source[attr] = str(value), name
                 break

@@ -1,7 +1,8 @@
-"""Records Events about objects ("Scheduled", "FailedScheduling", "Pulled", "Started"), the way kubectl describe shows them.
-A repeat of the same event bumps the count and lastTimestamp of the one already written instead of
-writing another (client-go's EventCorrelator, simplified). Writes happen in the background; a failed
-write is logged and dropped, as client-go does."""
+"""Records Events about objects ("Scheduled", "FailedScheduling", "Pulled", "Started"), the way
+kubectl describe shows them. A repeat of the same event bumps the count and lastTimestamp of the one
+already written instead of writing another (client-go's EventCorrelator, simplified). Writes happen
+in the background; a failed write is logged and dropped, as client-go does."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,10 +14,10 @@ from collections import OrderedDict
 
 from google.protobuf.message import Message
 
-from podplane.apimachinery import timeutil
-from podplane.apimachinery.meta import accessor, object_meta
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
+from podplane.apimachinery.meta import accessor, object_meta
 from podplane.client.clientset import Client
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ _MAX_REMEMBERED = 4096
 
 
 class EventRecorder:
-    def __init__(self, client: Client, component: str, *, instance: str = "",
-                 max_queued: int | None = None) -> None:
+    def __init__(
+        self, client: Client, component: str, *, instance: str = "", max_queued: int | None = None
+    ) -> None:
         """With `max_queued`, events are written one at a time from a queue that holds that many,
         and dropped while it is full, as client-go's event broadcaster does
         (tools/events: maxQueuedEvents 1000, DropIfChannelFull): a component making events faster
@@ -48,15 +50,17 @@ class EventRecorder:
         # The latest write per key: a repeat waits for it, so that a burst counts up, not races.
         self._latest: dict[tuple[str, str, str, str], asyncio.Task[None]] = {}
 
-    def record(self, obj: Message, type_: str, reason: str, message: str, *,
-               action: str = "") -> None:
+    def record(
+        self, obj: Message, type_: str, reason: str, message: str, *, action: str = ""
+    ) -> None:
         """An event about `obj`, an API object of any kind."""
         key = (str(object_meta(obj).uid), type_, reason, message)
         if self._max_queued is not None:
             self._enqueue(key, obj, action)
             return
         task = asyncio.get_running_loop().create_task(
-            self._write(self._latest.get(key), key, obj, action))
+            self._write(self._latest.get(key), key, obj, action)
+        )
         self._latest[key] = task
         self._tasks.add(task)
 
@@ -64,6 +68,7 @@ class EventRecorder:
             self._tasks.discard(t)
             if self._latest.get(key) is t:
                 del self._latest[key]
+
         task.add_done_callback(finished)
 
     async def flush(self, timeout: float = 5.0) -> None:
@@ -85,8 +90,11 @@ class EventRecorder:
             now = time.monotonic()
             if now - self._dropped_logged_at >= 10:
                 self._dropped_logged_at = now
-                log.warning("event queue full (%d): dropping events; %d dropped so far",
-                            self._max_queued, self.dropped)
+                log.warning(
+                    "event queue full (%d): dropping events; %d dropped so far",
+                    self._max_queued,
+                    self.dropped,
+                )
 
     async def _write_queued(self) -> None:
         assert self._queue is not None
@@ -97,8 +105,13 @@ class EventRecorder:
             finally:
                 self._queue.task_done()
 
-    async def _write(self, before: asyncio.Task[None] | None, key: tuple[str, str, str, str],
-                     obj: Message, action: str) -> None:
+    async def _write(
+        self,
+        before: asyncio.Task[None] | None,
+        key: tuple[str, str, str, str],
+        obj: Message,
+        action: str,
+    ) -> None:
         if before is not None:
             await asyncio.wait([before])
         _, type_, reason, message = key
@@ -107,15 +120,22 @@ class EventRecorder:
             event = await self._bump(previous) if previous is not None else None
             if event is None:
                 event = await self._client.events.create(
-                    self._new_event(obj, type_, reason, message, action))
+                    self._new_event(obj, type_, reason, message, action)
+                )
             self._seen[key] = event
             self._seen.move_to_end(key)
             while len(self._seen) > _MAX_REMEMBERED:
                 self._seen.popitem(last=False)
         except Exception as e:  # noqa: BLE001 - events are best effort
             meta = object_meta(obj)
-            log.warning("could not record event %s %s for %s/%s: %s", type_, reason,
-                        meta.namespace, meta.name, e)
+            log.warning(
+                "could not record event %s %s for %s/%s: %s",
+                type_,
+                reason,
+                meta.namespace,
+                meta.name,
+                e,
+            )
 
     async def _bump(self, previous: core_pb2.Event) -> core_pb2.Event | None:
         event = core_pb2.Event()
@@ -127,8 +147,9 @@ class EventRecorder:
         except Exception:  # noqa: BLE001 - gone or changed: write a new one instead
             return None
 
-    def _new_event(self, obj: Message, type_: str, reason: str, message: str,
-                   action: str) -> core_pb2.Event:
+    def _new_event(
+        self, obj: Message, type_: str, reason: str, message: str, action: str
+    ) -> core_pb2.Event:
         now = timeutil.now()
         involved = accessor(obj)
         meta = involved.metadata
@@ -136,13 +157,24 @@ class EventRecorder:
             metadata=meta_pb2.ObjectMeta(
                 namespace=meta.namespace or "default",
                 # Kubernetes names events <object>.<hex nanoseconds>.
-                name=f"{meta.name}.{time.time_ns():x}"),
+                name=f"{meta.name}.{time.time_ns():x}",
+            ),
             involved_object=core_pb2.ObjectReference(
-                kind=involved.kind or "Pod", api_version=involved.api_version or "v1",
-                namespace=meta.namespace, name=meta.name, uid=meta.uid,
-                resource_version=meta.resource_version),
-            reason=reason, message=message, type=type_,
+                kind=involved.kind or "Pod",
+                api_version=involved.api_version or "v1",
+                namespace=meta.namespace,
+                name=meta.name,
+                uid=meta.uid,
+                resource_version=meta.resource_version,
+            ),
+            reason=reason,
+            message=message,
+            type=type_,
             source=core_pb2.EventSource(component=self.component, host=self.instance),
-            first_timestamp=now, last_timestamp=now, count=1,
-            reporting_component=self.component, reporting_instance=self.instance,
-            action=action)
+            first_timestamp=now,
+            last_timestamp=now,
+            count=1,
+            reporting_component=self.component,
+            reporting_instance=self.instance,
+            action=action,
+        )

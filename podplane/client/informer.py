@@ -1,7 +1,9 @@
-"""Informers: list, then watch from the list's resourceVersion, into a local cache; handlers are told
-of every add, update and delete. A lost stream is resumed from the last seen resourceVersion with
-back-off; a resourceVersion too old to resume from (OUT_OF_RANGE) causes a relist that reconciles the
-cache with what is stored, so the cache never misses a change (client-go's reflector)."""
+"""Informers: list, then watch from the list's resourceVersion, into a local cache; handlers are
+told of every add, update and delete. A lost stream is resumed from the last seen resourceVersion
+with back-off; a resourceVersion too old to resume from (OUT_OF_RANGE) causes a relist that
+reconciles the cache with what is stored, so the cache never misses a change (client-go's
+reflector)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,9 +36,16 @@ def object_key(obj: Message) -> str:
 
 
 class Informer(Generic[T]):
-    def __init__(self, client: ResourceClient[T], *, namespace: str = "",
-                 label_selector: str = "", field_selector: str = "",
-                 resync_period: float = 0.0, name: str = "") -> None:
+    def __init__(
+        self,
+        client: ResourceClient[T],
+        *,
+        namespace: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        resync_period: float = 0.0,
+        name: str = "",
+    ) -> None:
         self._client = client
         self._namespace = namespace
         self._label_selector = label_selector
@@ -46,8 +55,9 @@ class Informer(Generic[T]):
         self._cache: dict[str, T] = {}
         self._indexers: dict[str, IndexFunc[T]] = {}
         self._indices: dict[str, dict[str, set[str]]] = {}
-        self._handlers: list[tuple[AddHandler[T] | None, UpdateHandler[T] | None,
-                                   DeleteHandler[T] | None]] = []
+        self._handlers: list[
+            tuple[AddHandler[T] | None, UpdateHandler[T] | None, DeleteHandler[T] | None]
+        ] = []
         self._synced = asyncio.Event()
         self.resource_version = ""
 
@@ -73,9 +83,12 @@ class Informer(Generic[T]):
     def by_index(self, name: str, value: str) -> builtins.list[T]:
         return [self._cache[k] for k in self._indices[name].get(value, ())]
 
-    def add_handler(self, on_add: AddHandler[T] | None = None,
-                    on_update: UpdateHandler[T] | None = None,
-                    on_delete: DeleteHandler[T] | None = None) -> None:
+    def add_handler(
+        self,
+        on_add: AddHandler[T] | None = None,
+        on_update: UpdateHandler[T] | None = None,
+        on_delete: DeleteHandler[T] | None = None,
+    ) -> None:
         self._handlers.append((on_add, on_update, on_delete))
         for obj in self._cache.values():
             if on_add:
@@ -133,24 +146,32 @@ class Informer(Generic[T]):
     # ------------------------------------------------------------------ list and watch
     async def _relist(self, resource_version: str) -> None:
         items, rv = await self._client.list_all(
-            self._namespace, label_selector=self._label_selector,
-            field_selector=self._field_selector, resource_version=resource_version)
+            self._namespace,
+            label_selector=self._label_selector,
+            field_selector=self._field_selector,
+            resource_version=resource_version,
+        )
         fresh: dict[str, T] = {object_key(o): o for o in items}
         for key in [k for k in self._cache if k not in fresh]:
             self._remove(key)
         for key, obj in fresh.items():
             old = self._cache.get(key)
-            if (old is None
-                    or object_meta(old).resource_version != object_meta(obj).resource_version):
+            if (
+                old is None
+                or object_meta(old).resource_version != object_meta(obj).resource_version
+            ):
                 self._store(obj)
         self.resource_version = rv
         self._synced.set()
 
     async def _watch(self) -> None:
         stream = self._client.watch(
-            self._namespace, resource_version=self.resource_version,
-            label_selector=self._label_selector, field_selector=self._field_selector,
-            allow_watch_bookmarks=True)
+            self._namespace,
+            resource_version=self.resource_version,
+            label_selector=self._label_selector,
+            field_selector=self._field_selector,
+            allow_watch_bookmarks=True,
+        )
         async for event in stream:
             obj = event.object
             if event.type == "BOOKMARK":
@@ -172,7 +193,7 @@ class Informer(Generic[T]):
 
     async def run(self) -> None:
         """Runs until cancelled."""
-        resync = (asyncio.create_task(self._resync_loop()) if self._resync_period > 0 else None)
+        resync = asyncio.create_task(self._resync_loop()) if self._resync_period > 0 else None
         delay = 0.0
         need_list = True
         # The first list may come from the apiserver's watch cache ("0": any version), as the
@@ -195,8 +216,13 @@ class Informer(Generic[T]):
                         list_version = ""
                         continue
                     delay = min(max(delay * 2, 0.2), 10.0)
-                    log.warning("%s: list/watch failed: %s %s; retrying in %.1fs",
-                                self.name, code, e.details(), delay)
+                    log.warning(
+                        "%s: list/watch failed: %s %s; retrying in %.1fs",
+                        self.name,
+                        code,
+                        e.details(),
+                        delay,
+                    )
                     await asyncio.sleep(delay * (0.5 + random.random() / 2))
         finally:
             if resync:

@@ -12,6 +12,7 @@ start of its last successful renewal. As the renewal was written after it starte
 waits lease_duration after seeing it, the leader has stopped before anyone else can start, with
 lease_duration - renew_deadline to spare. A graceful stop releases the lease (holder emptied) so
 that a standby takes over at its next retry rather than after lease_duration."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,9 +26,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from podplane.apimachinery import timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import timeutil
 from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ NAMESPACE = "kube-system"
 LEASE_DURATION = 15.0
 RENEW_DEADLINE = 10.0
 RETRY_PERIOD = 2.0
-# Standbys retry after retry_period * (1 + up to JITTER_FACTOR), so that they do not all ask at once.
+# Standbys retry after retry_period * (1 + up to JITTER_FACTOR), so that they do not all ask at
+# once.
 JITTER_FACTOR = 1.2
 
 T = TypeVar("T")
@@ -66,8 +68,9 @@ class LeaderElectionConfig:
         if self.lease_duration <= self.renew_deadline:
             raise ValueError("the lease duration must be greater than the renew deadline")
         if self.renew_deadline <= JITTER_FACTOR * self.retry_period:
-            raise ValueError(f"the renew deadline must be greater than "
-                             f"{JITTER_FACTOR} x the retry period")
+            raise ValueError(
+                f"the renew deadline must be greater than {JITTER_FACTOR} x the retry period"
+            )
 
 
 def default_identity() -> str:
@@ -76,8 +79,13 @@ def default_identity() -> str:
 
 
 class LeaderElector:
-    def __init__(self, leases: ResourceClient[lease_pb2.Lease], config: LeaderElectionConfig, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        leases: ResourceClient[lease_pb2.Lease],
+        config: LeaderElectionConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._leases = leases
         self.config = config
         self._clock = clock
@@ -93,9 +101,11 @@ class LeaderElector:
         return self._leader
 
     def is_leader(self) -> bool:
-        return (self._lease is not None
-                and self._lease.spec.holder_identity == self.config.identity
-                and self._clock() < self._renewed_at + self.config.renew_deadline)
+        return (
+            self._lease is not None
+            and self._lease.spec.holder_identity == self.config.identity
+            and self._clock() < self._renewed_at + self.config.renew_deadline
+        )
 
     def _observe(self, lease: lease_pb2.Lease, at: float) -> None:
         if self._lease is None or self._lease.spec != lease.spec:
@@ -105,23 +115,33 @@ class LeaderElector:
         if holder != self._leader:
             self._leader = holder
             if holder:
-                log.info("new leader for lease %s/%s: %s", self.config.namespace,
-                         self.config.name, holder)
+                log.info(
+                    "new leader for lease %s/%s: %s",
+                    self.config.namespace,
+                    self.config.name,
+                    holder,
+                )
 
     def _record_valid(self, now: float) -> bool:
         """Whether the observed holder's lease has not run out (measured from our observation)."""
         assert self._lease is not None
         spec = self._lease.spec
-        duration = (spec.lease_duration_seconds if spec.HasField("lease_duration_seconds")
-                    else self.config.lease_duration)
+        duration = (
+            spec.lease_duration_seconds
+            if spec.HasField("lease_duration_seconds")
+            else self.config.lease_duration
+        )
         return now < self._observed_time + duration
 
     # ------------------------------------------------------------------ one attempt
     def _record(self, old: lease_pb2.LeaseSpec | None, now: str) -> lease_pb2.LeaseSpec:
         spec = lease_pb2.LeaseSpec(
-            holder_identity=self.config.identity, renew_time=now,
+            holder_identity=self.config.identity,
+            renew_time=now,
             lease_duration_seconds=max(1, math.ceil(self.config.lease_duration)),
-            acquire_time=now, lease_transitions=0)
+            acquire_time=now,
+            lease_transitions=0,
+        )
         if old is not None:
             if old.holder_identity == self.config.identity:
                 spec.acquire_time = old.acquire_time or now
@@ -140,10 +160,13 @@ class LeaderElector:
             if not is_not_found(e):
                 raise
             new = lease_pb2.Lease(
-                api_version="coordination.k8s.io/v1", kind="Lease",
-                metadata=meta_pb2.ObjectMeta(name=self.config.name,
-                                             namespace=self.config.namespace),
-                spec=self._record(None, now))
+                api_version="coordination.k8s.io/v1",
+                kind="Lease",
+                metadata=meta_pb2.ObjectMeta(
+                    name=self.config.name, namespace=self.config.namespace
+                ),
+                spec=self._record(None, now),
+            )
             try:
                 created = await self._leases.create(new)
             except Exception as e2:
@@ -168,8 +191,12 @@ class LeaderElector:
                 return False  # changed (or deleted) since we read it; look again next time
             raise
         if holder != self.config.identity:
-            log.info("acquired lease %s/%s as %s", self.config.namespace, self.config.name,
-                     self.config.identity)
+            log.info(
+                "acquired lease %s/%s as %s",
+                self.config.namespace,
+                self.config.name,
+                self.config.identity,
+            )
         self._observe(written, self._clock())
         self._renewed_at = started
         return True
@@ -182,8 +209,9 @@ class LeaderElector:
         try:
             written = await asyncio.wait_for(self._write_release(), self.config.renew_deadline)
         except Exception as e:  # noqa: BLE001 - it runs out by itself then
-            log.warning("releasing lease %s/%s failed: %s", self.config.namespace,
-                        self.config.name, e)
+            log.warning(
+                "releasing lease %s/%s failed: %s", self.config.namespace, self.config.name, e
+            )
             return False
         finally:
             self._renewed_at = -math.inf
@@ -202,9 +230,15 @@ class LeaderElector:
         if lease.spec.holder_identity != self.config.identity:
             return None
         now = timeutil.now_micro()
-        lease.spec.CopyFrom(lease_pb2.LeaseSpec(
-            holder_identity="", lease_duration_seconds=1, acquire_time=now, renew_time=now,
-            lease_transitions=lease.spec.lease_transitions))
+        lease.spec.CopyFrom(
+            lease_pb2.LeaseSpec(
+                holder_identity="",
+                lease_duration_seconds=1,
+                acquire_time=now,
+                renew_time=now,
+                lease_transitions=lease.spec.lease_transitions,
+            )
+        )
         return await self._leases.update(lease)
 
     # ------------------------------------------------------------------ loops
@@ -214,14 +248,22 @@ class LeaderElector:
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - retried
-            log.warning("error retrieving or updating lease %s/%s: %s", self.config.namespace,
-                        self.config.name, e or type(e).__name__)
+            log.warning(
+                "error retrieving or updating lease %s/%s: %s",
+                self.config.namespace,
+                self.config.name,
+                e or type(e).__name__,
+            )
             return False
 
     async def acquire(self) -> None:
         """Returns once we hold the lease, trying every retry period (jittered)."""
-        log.info("attempting to acquire lease %s/%s as %s", self.config.namespace,
-                 self.config.name, self.config.identity)
+        log.info(
+            "attempting to acquire lease %s/%s as %s",
+            self.config.namespace,
+            self.config.name,
+            self.config.identity,
+        )
         while not await self._attempt(self.config.renew_deadline):
             await asyncio.sleep(self.config.retry_period * (1 + random.random() * JITTER_FACTOR))
 
@@ -233,9 +275,12 @@ class LeaderElector:
             while True:
                 remaining = self._renewed_at + self.config.renew_deadline - self._clock()
                 if remaining <= 0:
-                    log.error("failed to renew lease %s/%s within %.1fs: leadership lost",
-                              self.config.namespace, self.config.name,
-                              self.config.renew_deadline)
+                    log.error(
+                        "failed to renew lease %s/%s within %.1fs: leadership lost",
+                        self.config.namespace,
+                        self.config.name,
+                        self.config.renew_deadline,
+                    )
                     return
                 if await self._attempt(remaining):
                     break
@@ -262,9 +307,11 @@ class LeaderElector:
             if work.done():
                 return work.result()
             lost = True
-            raise LeadershipLost(f"leaderelection lost: lease {self.config.namespace}/"
-                                 f"{self.config.name} not renewed within "
-                                 f"{self.config.renew_deadline:g}s")
+            raise LeadershipLost(
+                f"leaderelection lost: lease {self.config.namespace}/"
+                f"{self.config.name} not renewed within "
+                f"{self.config.renew_deadline:g}s"
+            )
         finally:
             for task in (work, renewing):
                 task.cancel()

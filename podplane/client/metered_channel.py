@@ -1,5 +1,6 @@
 """client-go's REST client metrics (k8s.io/client-go/tools/metrics) for the gRPC client:
 rest_client_requests_total and rest_client_request_duration_seconds, by Kubernetes' verb."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,22 +12,34 @@ import grpc
 from google.protobuf.message import Message
 from prometheus_client import Counter, Histogram
 
-
 REST_CLIENT_REQUESTS = Counter(
-    "rest_client_requests_total", "Number of HTTP requests, partitioned by status code, method, and host.",
-    ["code", "method", "host"])
+    "rest_client_requests_total",
+    "Number of HTTP requests, partitioned by status code, method, and host.",
+    ["code", "method", "host"],
+)
 REST_CLIENT_REQUEST_DURATION = Histogram(
-    "rest_client_request_duration_seconds", "Request latency in seconds. Broken down by verb, and host.",
+    "rest_client_request_duration_seconds",
+    "Request latency in seconds. Broken down by verb, and host.",
     ["verb", "host"],
-    buckets=(0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0))
+    buckets=(0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0),
+)
 
 # The HTTP method the REST call of each gRPC method would use; every other gRPC call is a POST.
-_HTTP_METHODS = {"Create": "POST", "Bind": "POST", "Get": "GET", "List": "GET", "Watch": "GET",
-                 "Log": "GET", "Update": "PUT", "UpdateStatus": "PUT", "Delete": "DELETE"}
+_HTTP_METHODS = {
+    "Create": "POST",
+    "Bind": "POST",
+    "Get": "GET",
+    "List": "GET",
+    "Watch": "GET",
+    "Log": "GET",
+    "Update": "PUT",
+    "UpdateStatus": "PUT",
+    "Delete": "DELETE",
+}
 
 
 def http_method(grpc_method: str | bytes) -> str:
-    """"/podplane.core.v1.Pods/Create" -> "POST"."""
+    """The HTTP verb of a gRPC method: "/podplane.core.v1.Pods/Create" -> "POST"."""
     if isinstance(grpc_method, bytes):
         grpc_method = grpc_method.decode()
     return _HTTP_METHODS.get(grpc_method.rpartition("/")[2], "POST")
@@ -41,7 +54,8 @@ class _MeteredUnaryCall:
     """A unary call that records rest_client_* once it is awaited to its end: its duration from
     the call's start and its code (CANCELLED if the caller gives up first). Everything else is the
     call's own."""
-    __slots__ = ("_call", "_method", "_start", "_recorded")
+
+    __slots__ = ("_call", "_method", "_recorded", "_start")
 
     def __init__(self, call: grpc.aio.UnaryUnaryCall, method: _MethodMetrics) -> None:
         self._call = call
@@ -79,7 +93,8 @@ class _MethodMetrics:
         counter = self._requests.get(code)
         if counter is None:
             counter = self._requests[code] = REST_CLIENT_REQUESTS.labels(
-                code.name, self.verb, self.host)
+                code.name, self.verb, self.host
+            )
         counter.inc()
 
     def record(self, code: grpc.StatusCode, seconds: float) -> None:
@@ -112,6 +127,7 @@ class _MeteredUnaryStream:
     def _count(self, loop: asyncio.AbstractEventLoop, call: grpc.aio.UnaryStreamCall) -> None:
         async def count() -> None:
             self._method.count(await call.code())
+
         if not loop.is_closed():
             task = loop.create_task(count())
             self._counting.add(task)
@@ -130,25 +146,38 @@ class MeteredChannel(grpc.aio.Channel):  # type: ignore[misc]
     def __init__(self, channel: grpc.aio.Channel, host: str) -> None:
         self._channel, self.host = channel, host
 
-    def unary_unary(self, method: str, request_serializer: _Serializer | None = None,
-                    response_deserializer: _Deserializer | None = None,
-                    _registered_method: bool | None = False) -> _MeteredUnaryUnary:
-        return _MeteredUnaryUnary(self._channel.unary_unary(
-            method, request_serializer, response_deserializer, _registered_method),
-            _MethodMetrics(method, self.host))
+    def unary_unary(
+        self,
+        method: str,
+        request_serializer: _Serializer | None = None,
+        response_deserializer: _Deserializer | None = None,
+        _registered_method: bool | None = False,
+    ) -> _MeteredUnaryUnary:
+        return _MeteredUnaryUnary(
+            self._channel.unary_unary(
+                method, request_serializer, response_deserializer, _registered_method
+            ),
+            _MethodMetrics(method, self.host),
+        )
 
-    def unary_stream(self, method: str, request_serializer: _Serializer | None = None,
-                     response_deserializer: _Deserializer | None = None,
-                     _registered_method: bool | None = False) -> _MeteredUnaryStream:
-        return _MeteredUnaryStream(self._channel.unary_stream(
-            method, request_serializer, response_deserializer, _registered_method),
-            _MethodMetrics(method, self.host))
+    def unary_stream(
+        self,
+        method: str,
+        request_serializer: _Serializer | None = None,
+        response_deserializer: _Deserializer | None = None,
+        _registered_method: bool | None = False,
+    ) -> _MeteredUnaryStream:
+        return _MeteredUnaryStream(
+            self._channel.unary_stream(
+                method, request_serializer, response_deserializer, _registered_method
+            ),
+            _MethodMetrics(method, self.host),
+        )
 
     def stream_unary(self, *args: object, **kwargs: object) -> grpc.aio.StreamUnaryMultiCallable:
         return self._channel.stream_unary(*args, **kwargs)
 
-    def stream_stream(self, *args: object,
-                      **kwargs: object) -> grpc.aio.StreamStreamMultiCallable:
+    def stream_stream(self, *args: object, **kwargs: object) -> grpc.aio.StreamStreamMultiCallable:
         return self._channel.stream_stream(*args, **kwargs)
 
     async def close(self, grace: float | None = None) -> None:

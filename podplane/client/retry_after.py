@@ -8,6 +8,7 @@ own "message larger than max") is final and raised at once.
 
 The waits grow by half each time and carry jitter, so hundreds of clients refused together do not
 return together; the whole call, retries included, stays within the caller's timeout."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,12 +46,11 @@ def retry_after(err: BaseException) -> float | None:
 def wait_before_retry(hint: float, retry: int, rand: Callable[[], float] = random.random) -> float:
     """How long to wait before retry number `retry` (0-based): the hint, grown by half per retry up
     to MAX_WAIT, plus up to 50% jitter; never less than the hint."""
-    base = min(max(hint, 0.05) * 1.5 ** retry, max(MAX_WAIT, hint))
+    base = min(max(hint, 0.05) * 1.5**retry, max(MAX_WAIT, hint))
     return base * (1 + rand() / 2)
 
 
-async def call_with_retry(call: Callable[[float | None], Awaitable[R]],
-                          timeout: float | None) -> R:
+async def call_with_retry(call: Callable[[float | None], Awaitable[R]], timeout: float | None) -> R:
     """Runs `call(remaining_timeout)`, again after each overload refusal, at most MAX_RETRIES
     more times and while the wait still fits in `timeout` (None: no deadline)."""
     deadline = None if timeout is None else time.monotonic() + timeout

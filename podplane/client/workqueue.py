@@ -3,6 +3,7 @@
 A key is held by at most one worker at a time; a key added while it is being processed is queued
 again once the worker calls done(), so no change is lost and no key is processed concurrently.
 A named queue reports client-go's workqueue_* metrics under its name."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ class ShutDown(Exception):
 
 
 class WorkQueue(Generic[K]):
-    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0, *,
-                 name: str = "") -> None:
+    def __init__(
+        self, base_delay: float = 0.005, max_delay: float = 300.0, *, name: str = ""
+    ) -> None:
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
@@ -52,6 +54,7 @@ class WorkQueue(Generic[K]):
         async def notify() -> None:
             async with self._cond:
                 self._cond.notify()
+
         asyncio.get_running_loop().create_task(notify())
 
     def add_after(self, key: K, delay: float) -> None:
@@ -64,6 +67,7 @@ class WorkQueue(Generic[K]):
         def fire() -> None:
             self._timers.discard(handle)
             self.add(key)
+
         handle = loop.call_later(delay, fire)
         self._timers.add(handle)
 
@@ -73,7 +77,7 @@ class WorkQueue(Generic[K]):
         self._failures[key] = n + 1
         if self._metrics is not None:
             self._metrics.retry()
-        self.add_after(key, min(self.base_delay * (2 ** n), self.max_delay))
+        self.add_after(key, min(self.base_delay * (2**n), self.max_delay))
 
     def forget(self, key: K) -> None:
         self._failures.pop(key, None)

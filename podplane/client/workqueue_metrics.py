@@ -1,5 +1,6 @@
 """client-go's work queue metrics (k8s.io/client-go/util/workqueue) under Kubernetes' names, so
 its dashboards and alerts read them unchanged."""
+
 from __future__ import annotations
 
 import threading
@@ -17,20 +18,27 @@ K = TypeVar("K")
 
 
 # client-go: ExponentialBuckets(10e-9, 10, 10), 10 ns to 10 s.
-WORKQUEUE_DURATION_BUCKETS = tuple(10e-9 * 10 ** i for i in range(10))
+WORKQUEUE_DURATION_BUCKETS = tuple(10e-9 * 10**i for i in range(10))
 
 WORKQUEUE_DEPTH = Gauge("workqueue_depth", "Current depth of workqueue", ["name"])
-WORKQUEUE_ADDS = Counter("workqueue_adds_total", "Total number of adds handled by workqueue",
-                         ["name"])
+WORKQUEUE_ADDS = Counter(
+    "workqueue_adds_total", "Total number of adds handled by workqueue", ["name"]
+)
 WORKQUEUE_QUEUE_DURATION = Histogram(
     "workqueue_queue_duration_seconds",
-    "How long in seconds an item stays in workqueue before being requested.", ["name"],
-    buckets=WORKQUEUE_DURATION_BUCKETS)
+    "How long in seconds an item stays in workqueue before being requested.",
+    ["name"],
+    buckets=WORKQUEUE_DURATION_BUCKETS,
+)
 WORKQUEUE_WORK_DURATION = Histogram(
-    "workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes.",
-    ["name"], buckets=WORKQUEUE_DURATION_BUCKETS)
-WORKQUEUE_RETRIES = Counter("workqueue_retries_total", "Total number of retries handled by workqueue",
-                            ["name"])
+    "workqueue_work_duration_seconds",
+    "How long in seconds processing an item from workqueue takes.",
+    ["name"],
+    buckets=WORKQUEUE_DURATION_BUCKETS,
+)
+WORKQUEUE_RETRIES = Counter(
+    "workqueue_retries_total", "Total number of retries handled by workqueue", ["name"]
+)
 
 
 class QueueMetrics(Generic[K]):
@@ -103,11 +111,14 @@ class _UnfinishedWork(Collector):
         unfinished = GaugeMetricFamily(
             "workqueue_unfinished_work_seconds",
             "How many seconds of work has been done that is in progress and hasn't been observed "
-            "by work_duration. Large values indicate stuck threads.", labels=["name"])
+            "by work_duration. Large values indicate stuck threads.",
+            labels=["name"],
+        )
         longest = GaugeMetricFamily(
             "workqueue_longest_running_processor_seconds",
             "How many seconds has the longest running processor for workqueue been running.",
-            labels=["name"])
+            labels=["name"],
+        )
         by_name: dict[str, list[float]] = {}
         for q in queues:
             by_name.setdefault(q.name, []).extend(q.processing_seconds())

@@ -7,6 +7,7 @@ then SERVING until it stops. A graceful stop goes: health NOT_SERVING, the compo
 (e.g. binds in flight), cancellation of its work (which releases a held lease), then the servers.
 Work that ends by itself (a crash, or a lost lease) skips the component's stop: the process exits
 at once, with status 1 for an error (run_service)."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,9 @@ from typing import TypeVar
 from prometheus_client import Gauge
 
 from podplane.client import leaderelection
-from podplane.componentbase import leaderelection_flags
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials, CredentialsError, credentials_from
+from podplane.componentbase import leaderelection_flags
 from podplane.componentbase.metrics import serve_metrics
 from podplane.componentbase.serving import Server, wait_for_signal
 
@@ -33,7 +34,9 @@ T = TypeVar("T")
 LEADER_STATUS = Gauge(
     "leader_election_master_status",
     "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 "
-    "indicates master. 'name' is the string used to identify the lease.", ["name"])
+    "indicates master. 'name' is the string used to identify the lease.",
+    ["name"],
+)
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Component:
     """What serve_component runs: `run()` is the work, until it returns, raises or is cancelled;
     health is SERVING once `ready()` returns (at once without one); `stop()` (optional) is the
     graceful part of a stop, awaited before `run()` is cancelled."""
+
     run: Callable[[], Awaitable[None]]
     ready: Callable[[], Awaitable[None]] | None = None
     stop: Callable[[], Awaitable[None]] | None = None
@@ -49,22 +53,25 @@ class Component:
 def component_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Sets args.leader_election (None with --leader-elect=false) and args.credentials from the
     flags alone (a component reads no user settings); a bad value ends with parser.error."""
-    args.leader_election = (leaderelection_flags.config_from_flags(parser, args)
-                            if args.leader_elect else None)
+    args.leader_election = (
+        leaderelection_flags.config_from_flags(parser, args) if args.leader_elect else None
+    )
     try:
         args.credentials = credentials_from(args, env={})
     except CredentialsError as e:
         parser.error(str(e))
 
 
-def leader_elector(client: Client, election: leaderelection.LeaderElectionConfig | None
-                   ) -> leaderelection.LeaderElector | None:
+def leader_elector(
+    client: Client, election: leaderelection.LeaderElectionConfig | None
+) -> leaderelection.LeaderElector | None:
     """The elector for the lease `election` names; None without leader election."""
     return None if election is None else leaderelection.LeaderElector(client.leases, election)
 
 
-async def while_leading(elector: leaderelection.LeaderElector | None,
-                        lead: Callable[[], Awaitable[T]]) -> T:
+async def while_leading(
+    elector: leaderelection.LeaderElector | None, lead: Callable[[], Awaitable[T]]
+) -> T:
     """lead() once `elector` holds its lease, for as long as it holds it (raises LeadershipLost
     if it could not renew in time); lead() at once without an elector."""
     if elector is None:
@@ -78,12 +85,18 @@ async def while_leading(elector: leaderelection.LeaderElector | None,
             return await lead()
         finally:
             status.set(0)
+
     return await elector.run(leading)
 
 
-async def serve_component(*, apiserver: str, health_address: str, metrics_address: str,
-                          build: Callable[[Client], Component],
-                          credentials: Credentials | None = None) -> None:
+async def serve_component(
+    *,
+    apiserver: str,
+    health_address: str,
+    metrics_address: str,
+    build: Callable[[Client], Component],
+    credentials: Credentials | None = None,
+) -> None:
     """Serves health and metrics and runs the component `build` makes until it ends or a signal
     stops it; a crash of its work is raised."""
     health = Server(health_address)

@@ -1,5 +1,6 @@
 """Command-line value checks shared by the services, so a bad setting is refused at start with a
 message naming it."""
+
 from __future__ import annotations
 
 import argparse
@@ -45,6 +46,7 @@ def listen_address(bind_address: str, port_number: int) -> str:
 def metrics_address(value: str) -> str:
     """HOST:PORT of a /metrics endpoint; "" turns it off."""
     from podplane.componentbase.metrics import parse_bind_address
+
     try:
         parse_bind_address(value)
     except ValueError as e:
@@ -65,7 +67,8 @@ def duration(value: str) -> float:
         parts = _DURATION_PART.findall(text)
         if not parts or "".join(n + u for n, u in parts) != text:
             raise argparse.ArgumentTypeError(
-                f"{value!r} is not a duration (e.g. 15s, 1m30s, 500ms)") from None
+                f"{value!r} is not a duration (e.g. 15s, 1m30s, 500ms)"
+            ) from None
         seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
     if seconds <= 0 or not math.isfinite(seconds):
         raise argparse.ArgumentTypeError(f"{value!r}: must be greater than zero")
@@ -87,7 +90,8 @@ def ip_address(value: str) -> str:
         ipaddress.ip_address(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)") from None
+            f"{value!r} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)"
+        ) from None
     return value
 
 
@@ -113,8 +117,15 @@ def url_list(value: str) -> list[str]:
         except ValueError:
             port = -1
         port = None if port == 0 else port
-        if parts.scheme not in ("http", "https") or not parts.hostname or port in (-1, None) \
-                or parts.path not in ("", "/") or parts.query or parts.fragment:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or port in (-1, None)
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
             raise argparse.ArgumentTypeError(
-                f"{url!r} is not an http(s)://HOST:PORT URL (e.g. http://etcd:2379)")
+                f"{url!r} is not an http(s)://HOST:PORT URL (e.g. http://etcd:2379)"
+            )
     return urls

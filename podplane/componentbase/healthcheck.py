@@ -1,9 +1,11 @@
 """Container healthcheck: exits 0 when the gRPC health service at HOST:PORT reports SERVING.
 
-    python -m podplane.componentbase.healthcheck [--ca-file CA [--cert-file CRT --key-file KEY]] localhost:6443 [service]
+    python -m podplane.componentbase.healthcheck [--ca-file CA [--cert-file CRT --key-file KEY]]
+        localhost:6443 [service]
 
 With --ca-file the server is reached over TLS (the apiserver's health service answers anonymous
 callers; a kubelet's TLS port wants a client certificate of the cluster CA)."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +31,12 @@ def main(argv: list[str]) -> int:
         print(f"{argv[0]}: {e}", file=sys.stderr)
         return 2
     try:
-        with (credentials.channel(argv[0]) if credentials
-              else grpc.insecure_channel(argv[0])) as channel:
+        with (
+            credentials.channel(argv[0]) if credentials else grpc.insecure_channel(argv[0])
+        ) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=3)
+                health_pb2.HealthCheckRequest(service=service), timeout=3
+            )
     except grpc.RpcError as e:
         print(f"{argv[0]}: {e.code().name}: {e.details()}", file=sys.stderr)
         return 1

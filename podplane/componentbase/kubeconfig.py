@@ -29,20 +29,33 @@ def kubeconfig(server: str, ca: Path, user: str, credentials: dict[str, Any]) ->
     """A kubeconfig with one cluster, one user and one context (named podplane-<user>)."""
     context = f"{CLUSTER}-{user}"
     return {
-        "apiVersion": "v1", "kind": "Config", "preferences": {},
-        "clusters": [{"name": CLUSTER, "cluster": {
-            "server": server, "certificate-authority-data": _b64(ca)}}],
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "clusters": [
+            {"name": CLUSTER, "cluster": {"server": server, "certificate-authority-data": _b64(ca)}}
+        ],
         "users": [{"name": context, "user": credentials}],
-        "contexts": [{"name": context, "context": {"cluster": CLUSTER, "user": context,
-                                                    "namespace": "default"}}],
+        "contexts": [
+            {
+                "name": context,
+                "context": {"cluster": CLUSTER, "user": context, "namespace": "default"},
+            }
+        ],
         "current-context": context,
     }
 
 
 def admin(pki: Path, server: str) -> dict[str, Any]:
-    return kubeconfig(server, pki / "ca.crt", "admin", {
-        "client-certificate-data": _b64(pki / "admin.crt"),
-        "client-key-data": _b64(pki / "admin.key")})
+    return kubeconfig(
+        server,
+        pki / "ca.crt",
+        "admin",
+        {
+            "client-certificate-data": _b64(pki / "admin.crt"),
+            "client-key-data": _b64(pki / "admin.key"),
+        },
+    )
 
 
 def viewer(pki: Path, server: str) -> dict[str, Any]:
@@ -58,13 +71,21 @@ def write(path: Path, config: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m podplane.componentbase.kubeconfig",
-                                description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("pki", type=Path, help="the cluster's PKI folder (python -m "
-                                          "podplane.componentbase.pki wrote it)")
-    p.add_argument("--server", default="https://localhost:8443",
-                   help="the REST API's URL (default https://localhost:8443)")
+    p = argparse.ArgumentParser(
+        prog="python -m podplane.componentbase.kubeconfig",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "pki",
+        type=Path,
+        help="the cluster's PKI folder (python -m podplane.componentbase.pki wrote it)",
+    )
+    p.add_argument(
+        "--server",
+        default="https://localhost:8443",
+        help="the REST API's URL (default https://localhost:8443)",
+    )
     p.add_argument("--out", type=Path, default=Path("build/kubeconfig"))
     p.add_argument("--viewer-out", type=Path, default=Path("build/kubeconfig-viewer"))
     args = p.parse_args(argv)

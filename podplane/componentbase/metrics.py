@@ -2,6 +2,7 @@
 
 Metrics live in prometheus_client's default registry, one per process; the endpoint serves it from
 a daemon thread, so a scrape never waits for the event loop."""
+
 from __future__ import annotations
 
 import asyncio

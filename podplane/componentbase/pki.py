@@ -8,6 +8,7 @@ Idempotent: an existing CA is kept (certificates it signed stay valid), and so i
 certificate and the token file; only what is missing is written. Host/test tool only: needs the
 `cryptography` package (requirements-dev.txt), which the images do not install.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ CA_VALIDITY = datetime.timedelta(days=3650)
 @dataclass(frozen=True)
 class CertSpec:
     """One key pair and certificate: <name>.crt / <name>.key."""
+
     name: str
     common_name: str
     organizations: tuple[str, ...] = ()
@@ -42,21 +44,43 @@ class CertSpec:
 def cluster_certs(nodes: list[str]) -> list[CertSpec]:
     """Every certificate of the compose cluster (and of the integration tests)."""
     specs = [
-        CertSpec("apiserver", "kube-apiserver", dns_names=("apiserver", "localhost"),
-                 ip_addresses=("127.0.0.1",), server=True),
-        CertSpec("apiserver-kubelet-client", "kube-apiserver-kubelet-client",
-                 ("system:masters",), client=True),
+        CertSpec(
+            "apiserver",
+            "kube-apiserver",
+            dns_names=("apiserver", "localhost"),
+            ip_addresses=("127.0.0.1",),
+            server=True,
+        ),
+        CertSpec(
+            "apiserver-kubelet-client",
+            "kube-apiserver-kubelet-client",
+            ("system:masters",),
+            client=True,
+        ),
         CertSpec("apiserver-etcd-client", "kube-apiserver-etcd-client", client=True),
-        CertSpec("etcd-server", "etcd", dns_names=("etcd", "localhost"),
-                 ip_addresses=("127.0.0.1",), server=True, client=True),
+        CertSpec(
+            "etcd-server",
+            "etcd",
+            dns_names=("etcd", "localhost"),
+            ip_addresses=("127.0.0.1",),
+            server=True,
+            client=True,
+        ),
         CertSpec("scheduler", "system:kube-scheduler", client=True),
         CertSpec("controller-manager", "system:kube-controller-manager", client=True),
         CertSpec("admin", "kubernetes-admin", ("system:masters",), client=True),
     ]
     for node in nodes:
         specs.append(CertSpec(f"{node}", f"system:node:{node}", ("system:nodes",), client=True))
-        specs.append(CertSpec(f"{node}-kubelet-server", node, dns_names=(node, "localhost"),
-                              ip_addresses=("127.0.0.1",), server=True))
+        specs.append(
+            CertSpec(
+                f"{node}-kubelet-server",
+                node,
+                dns_names=(node, "localhost"),
+                ip_addresses=("127.0.0.1",),
+                server=True,
+            )
+        )
     return specs
 
 
@@ -67,55 +91,80 @@ def _name(common_name: str, organizations: tuple[str, ...] = ()) -> x509.Name:
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     path.chmod(0o644)  # mounted read-only into containers running as other users
 
 
-def ensure_ca(out: Path, common_name: str = "podplane-ca") -> tuple[x509.Certificate,
-                                                                      ec.EllipticCurvePrivateKey]:
+def ensure_ca(
+    out: Path, common_name: str = "podplane-ca"
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     crt, key = out / "ca.crt", out / "ca.key"
     if crt.exists() and key.exists():
         loaded = serialization.load_pem_private_key(key.read_bytes(), None)
         assert isinstance(loaded, ec.EllipticCurvePrivateKey), f"{key}: not an EC key"
         return x509.load_pem_x509_certificate(crt.read_bytes()), loaded
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     subject = _name(common_name)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + CA_VALIDITY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + CA_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     _write_key(key, ca_key)
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, ca_key
 
 
-def issue(out: Path, spec: CertSpec, ca: x509.Certificate,
-          ca_key: ec.EllipticCurvePrivateKey) -> None:
+def issue(
+    out: Path, spec: CertSpec, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
+) -> None:
     """Writes <name>.crt and <name>.key signed by the CA, unless both exist already."""
     crt, key_path = out / f"{spec.name}.crt", out / f"{spec.name}.key"
     if crt.exists() and key_path.exists():
         return
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if spec.server else []) + (
-        [ExtendedKeyUsageOID.CLIENT_AUTH] if spec.client else [])
-    builder = (x509.CertificateBuilder()
-               .subject_name(_name(spec.common_name, spec.organizations))
-               .issuer_name(ca.subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + VALIDITY)
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.ExtendedKeyUsage(usages), critical=False))
+        [ExtendedKeyUsageOID.CLIENT_AUTH] if spec.client else []
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(spec.common_name, spec.organizations))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    )
     sans: list[x509.GeneralName] = [x509.DNSName(d) for d in spec.dns_names]
     sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in spec.ip_addresses]
     if sans:
@@ -149,11 +198,17 @@ def build(out: Path, nodes: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m podplane.componentbase.pki", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m podplane.componentbase.pki",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("out", type=Path, help="folder of the PKI (e.g. build/pki)")
-    p.add_argument("--nodes", default="node-1,node-2,node-3",
-                   help="comma-separated node names: a client and a serving cert each")
+    p.add_argument(
+        "--nodes",
+        default="node-1,node-2,node-3",
+        help="comma-separated node names: a client and a serving cert each",
+    )
     args = p.parse_args(argv)
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
     build(args.out, nodes)

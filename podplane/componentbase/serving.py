@@ -1,5 +1,6 @@
 """What every podplane process shares: logging, a gRPC server with health and reflection, and a
 graceful stop on SIGTERM/SIGINT (health NOT_SERVING first, then server.stop(grace))."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,8 @@ KEEPALIVE_ENFORCEMENT = [
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 class MethodTable(grpc.GenericRpcHandler):  # type: ignore[misc]
@@ -49,8 +51,9 @@ class MethodTable(grpc.GenericRpcHandler):  # type: ignore[misc]
         self.handlers: dict[str, grpc.RpcMethodHandler] = {}
         self._generic: list[grpc.GenericRpcHandler] = []
 
-    def add_registered_method_handlers(self, service: str,
-                                       handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+    def add_registered_method_handlers(
+        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None:
         for name, handler in handlers.items():
             self.handlers[f"/{service}/{name}"] = handler
 
@@ -59,8 +62,9 @@ class MethodTable(grpc.GenericRpcHandler):  # type: ignore[misc]
         registered methods existed, the only way in: asked after the table."""
         self._generic.extend(handlers)
 
-    def service(self, handler_call_details: grpc.HandlerCallDetails
-                ) -> grpc.RpcMethodHandler | None:
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler | None:
         handler = self.handlers.get(handler_call_details.method)
         if handler is not None or not self._generic:
             return handler
@@ -87,25 +91,37 @@ class Server:
     `register` adds the servicers to a MethodTable, not to the grpc.aio servers themselves: see
     there why."""
 
-    def __init__(self, address: str, register: Callable[[MethodTable], None] | None = None,
-                 service_names: Iterable[str] = (),
-                 credentials: grpc.ServerCredentials | None = None,
-                 authentication: grpc.aio.ServerInterceptor | None = None,
-                 interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
-                 max_receive_message_length: int | None = None, acceptors: int = 1) -> None:
+    def __init__(
+        self,
+        address: str,
+        register: Callable[[MethodTable], None] | None = None,
+        service_names: Iterable[str] = (),
+        credentials: grpc.ServerCredentials | None = None,
+        authentication: grpc.aio.ServerInterceptor | None = None,
+        interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+        max_receive_message_length: int | None = None,
+        acceptors: int = 1,
+    ) -> None:
         if acceptors < 1:
             raise ValueError(f"acceptors: must be >= 1, got {acceptors}")
-        # One server refuses a taken port by itself; several must share theirs (checked in add_port).
-        options = [*CHANNEL_OPTIONS, *KEEPALIVE_ENFORCEMENT,
-                   ("grpc.so_reuseport", int(acceptors > 1))]
+        # One server refuses a taken port by itself; several must share theirs (checked in
+        # add_port).
+        options = [
+            *CHANNEL_OPTIONS,
+            *KEEPALIVE_ENFORCEMENT,
+            ("grpc.so_reuseport", int(acceptors > 1)),
+        ]
         if max_receive_message_length is not None:  # the apiserver's request body limit
             options = [o for o in options if o[0] != "grpc.max_receive_message_length"]
             options.append(("grpc.max_receive_message_length", max_receive_message_length))
         # Authentication first: every other interceptor knows the caller.
         chain = [*([authentication] if authentication else []), *interceptors]
         self.health = health.aio.HealthServicer()
-        names = [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                 reflection.SERVICE_NAME]
+        names = [
+            *service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ]
         methods = MethodTable()
         if register:
             register(methods)
@@ -126,8 +142,11 @@ class Server:
             raise RuntimeError(f"cannot listen on {address}: address in use")
         port = 0
         for server in self.servers:  # port 0: the first picks one, the others join it
-            bound = (server.add_secure_port(address, credentials) if credentials is not None
-                     else server.add_insecure_port(address))
+            bound = (
+                server.add_secure_port(address, credentials)
+                if credentials is not None
+                else server.add_insecure_port(address)
+            )
             if bound == 0:
                 raise RuntimeError(f"cannot listen on {address}")
             port = int(bound)
@@ -139,8 +158,11 @@ class Server:
             await server.start()
 
     async def set_serving(self, serving: bool) -> None:
-        status = (health_pb2.HealthCheckResponse.SERVING if serving
-                  else health_pb2.HealthCheckResponse.NOT_SERVING)
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         await self.health.set("", status)
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -153,8 +175,9 @@ def _port_free(host: str, port: int) -> bool:
     bound there, including another process's SO_REUSEPORT one, which the servers' own binds
     would silently share."""
     try:
-        infos = socket.getaddrinfo(host.strip("[]") or None, port, type=socket.SOCK_STREAM,
-                                   flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(
+            host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
     except socket.gaierror:
         return True  # let gRPC report the address
     family, kind, proto, _, sockaddr = infos[0]
@@ -176,8 +199,11 @@ async def wait_for_signal() -> None:
     await stop.wait()
 
 
-def run_service(prog: str, serve: Callable[[argparse.Namespace], Coroutine[Any, Any, None]],
-                args: argparse.Namespace) -> int:
+def run_service(
+    prog: str,
+    serve: Callable[[argparse.Namespace], Coroutine[Any, Any, None]],
+    args: argparse.Namespace,
+) -> int:
     """Runs a service's serve(args) until it returns; a start-up failure (e.g. a port that is
     taken) is one line naming the program, and exit status 1."""
     configure_logging(args.log_level)

@@ -1,6 +1,7 @@
 """The subject of a verified client certificate, as gRPC gives it in a call's auth context
 ("x509_subject", RFC 2253: "CN=system:node:node-1,O=system:nodes"): Kubernetes reads CN as the
 user and each O as a group. Shared by the apiserver's authenticator and the kubelet's API."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ def parse_rfc2253(subject: str) -> list[tuple[str, str]]:
         ch = subject[i]
         if ch == "\\" and i + 1 < len(subject):
             if subject[i + 1] in hexdigits and i + 2 < len(subject) and subject[i + 2] in hexdigits:
-                value += chr(int(subject[i + 1:i + 3], 16))
+                value += chr(int(subject[i + 1 : i + 3], 16))
                 i += 3
                 continue
             value += subject[i + 1]
@@ -52,8 +53,14 @@ def peer_subject(auth_context: Mapping[str, Sequence[bytes]]) -> str | None:
 
 
 # The short names of the attributes Python's ssl module spells out in a peer certificate.
-_SHORT_NAMES = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
-                "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST"}
+_SHORT_NAMES = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "localityName": "L",
+    "stateOrProvinceName": "ST",
+}
 _SPECIAL = ',+"\\<>;'
 
 

@@ -1,5 +1,6 @@
 """The events table, as printEvent. (podplane's Event has no eventTime or series, the fields of
 the events.k8s.io API that printEvent falls back to.)"""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -39,42 +40,69 @@ def event_sort_key(event: core_pb2.Event) -> str:
 
 def event_row(event: core_pb2.Event, now: datetime) -> list[Cell]:
     return [
-        event_last_seen(event, now), event.type, event.reason, event_object(event),
-        event.involved_object.field_path, event_source(event), event.message.strip(),
+        event_last_seen(event, now),
+        event.type,
+        event.reason,
+        event_object(event),
+        event.involved_object.field_path,
+        event_source(event),
+        event.message.strip(),
         # Singleton events have no count in the events.k8s.io API.
-        event_first_seen(event, now), event.count or 1, event.metadata.name,
+        event_first_seen(event, now),
+        event.count or 1,
+        event.metadata.name,
     ]
 
 
 # COUNT is typed "string" but its cells are integers, as Kubernetes declares and fills them.
 EVENT_TABLE = TableSpec(
     columns=(
-        Column("Last Seen", "string",
-               "The time at which the most recent occurrence of this event was recorded."),
-        Column("Type", "string",
-               "Type of this event (Normal, Warning), new types could be added in the future"),
-        Column("Reason", "string",
-               "This should be a short, machine understandable string that gives the reason for "
-               "the transition into the object's current status."),
+        Column(
+            "Last Seen",
+            "string",
+            "The time at which the most recent occurrence of this event was recorded.",
+        ),
+        Column(
+            "Type",
+            "string",
+            "Type of this event (Normal, Warning), new types could be added in the future",
+        ),
+        Column(
+            "Reason",
+            "string",
+            "This should be a short, machine understandable string that gives the reason for "
+            "the transition into the object's current status.",
+        ),
         Column("Object", "string", "The object that this event is about."),
-        Column("Subobject", "string",
-               "If referring to a piece of an object instead of an entire object, this string "
-               "should contain a valid JSON/Go field access statement, such as "
-               "desiredState.manifest.containers[2]. For example, if the object reference is to a "
-               "container within a pod, this would take on a value like: "
-               "\"spec.containers{name}\" (where \"name\" refers to the name of the container "
-               "that triggered the event) or if no container name is specified "
-               "\"spec.containers[2]\" (container with index 2 in this pod). This syntax is "
-               "chosen only to have some well-defined way of referencing a part of an object.",
-               priority=1),
-        Column("Source", "string",
-               "The component reporting this event. Should be a short machine understandable "
-               "string.", priority=1),
-        Column("Message", "string",
-               "A human-readable description of the status of this operation."),
-        Column("First Seen", "string",
-               "The time at which the event was first recorded. (Time of server receipt is in "
-               "TypeMeta.)", priority=1),
+        Column(
+            "Subobject",
+            "string",
+            "If referring to a piece of an object instead of an entire object, this string "
+            "should contain a valid JSON/Go field access statement, such as "
+            "desiredState.manifest.containers[2]. For example, if the object reference is to a "
+            "container within a pod, this would take on a value like: "
+            '"spec.containers{name}" (where "name" refers to the name of the container '
+            "that triggered the event) or if no container name is specified "
+            '"spec.containers[2]" (container with index 2 in this pod). This syntax is '
+            "chosen only to have some well-defined way of referencing a part of an object.",
+            priority=1,
+        ),
+        Column(
+            "Source",
+            "string",
+            "The component reporting this event. Should be a short machine understandable string.",
+            priority=1,
+        ),
+        Column(
+            "Message", "string", "A human-readable description of the status of this operation."
+        ),
+        Column(
+            "First Seen",
+            "string",
+            "The time at which the event was first recorded. (Time of server receipt is in "
+            "TypeMeta.)",
+            priority=1,
+        ),
         Column("Count", "string", "The number of times this event has occurred.", priority=1),
         Column("Name", "string", OBJECT_NAME_DOC, format="name", priority=1),
     ),

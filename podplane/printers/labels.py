@@ -1,5 +1,6 @@
 """Labels and label selectors as tables print them (apimachinery's labels.FormatLabels and
 metav1.FormatLabelSelector)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,4 +1,5 @@
 """The pods table, computed exactly as printPod (pkg/printers/internalversion/printers.go)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -107,16 +108,21 @@ def pod_row(pod: core_pb2.Pod, now: datetime) -> list[Cell]:
     summary = summarize_pod(pod, now)
     ip = pod.status.pod_ips[0].ip if pod.status.pod_ips else ""
     return [
-        pod.metadata.name, summary.ready, summary.status, summary.restarts,
+        pod.metadata.name,
+        summary.ready,
+        summary.status,
+        summary.restarts,
         human_age(pod.metadata.creation_timestamp, now),
-        ip or "<none>", pod.spec.node_name or "<none>",
+        ip or "<none>",
+        pod.spec.node_name or "<none>",
         pod.status.nominated_node_name or "<none>",
         "<none>",  # readiness gates: podplane's PodSpec has none
     ]
 
 
 _SUCCEEDED = (
-    RowCondition("Completed", "True", "Succeeded", "The pod has completed successfully."),)
+    RowCondition("Completed", "True", "Succeeded", "The pod has completed successfully."),
+)
 _FAILED = (RowCondition("Completed", "True", "Failed", "The pod failed."),)
 
 
@@ -128,38 +134,56 @@ def pod_conditions(pod: core_pb2.Pod) -> Sequence[RowCondition]:
 POD_TABLE = TableSpec(
     columns=(
         name_column(),
-        Column("Ready", "string",
-               "The aggregate readiness state of this pod for accepting traffic."),
+        Column(
+            "Ready", "string", "The aggregate readiness state of this pod for accepting traffic."
+        ),
         Column("Status", "string", "The aggregate status of the containers in this pod."),
-        Column("Restarts", "string",
-               "The number of times the containers in this pod have been restarted and when the "
-               "last container in this pod has restarted."),
+        Column(
+            "Restarts",
+            "string",
+            "The number of times the containers in this pod have been restarted and when the "
+            "last container in this pod has restarted.",
+        ),
         age_column(),
-        Column("IP", "string", "podIP address allocated to the pod. Routable at least within the "
-               "cluster. Empty if not yet allocated.", priority=1),
-        Column("Node", "string",
-               "NodeName indicates in which node this pod is scheduled. If empty, this pod is a "
-               "candidate for scheduling by the scheduler defined in schedulerName. Once this "
-               "field is set, the kubelet for this node becomes responsible for the lifecycle of "
-               "this pod. This field should not be used to express a desire for the pod to be "
-               "scheduled on a specific node. "
-               "https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename",
-               priority=1),
-        Column("Nominated Node", "string",
-               "nominatedNodeName is set only when this pod preempts other pods on the node, but "
-               "it cannot be scheduled right away as preemption victims receive their graceful "
-               "termination periods. This field does not guarantee that the pod will be scheduled "
-               "on this node. Scheduler may decide to place the pod elsewhere if other nodes "
-               "become available sooner. Scheduler may also decide to give the resources on this "
-               "node to a higher priority pod that is created after preemption. As a result, this "
-               "field may be different than PodSpec.nodeName when the pod is scheduled.",
-               priority=1),
-        Column("Readiness Gates", "string",
-               "If specified, all readiness gates will be evaluated for pod readiness. A pod is "
-               "ready when all its containers are ready AND all conditions specified in the "
-               "readiness gates have status equal to \"True\" More info: "
-               "https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates",
-               priority=1),
+        Column(
+            "IP",
+            "string",
+            "podIP address allocated to the pod. Routable at least within the "
+            "cluster. Empty if not yet allocated.",
+            priority=1,
+        ),
+        Column(
+            "Node",
+            "string",
+            "NodeName indicates in which node this pod is scheduled. If empty, this pod is a "
+            "candidate for scheduling by the scheduler defined in schedulerName. Once this "
+            "field is set, the kubelet for this node becomes responsible for the lifecycle of "
+            "this pod. This field should not be used to express a desire for the pod to be "
+            "scheduled on a specific node. "
+            "https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename",
+            priority=1,
+        ),
+        Column(
+            "Nominated Node",
+            "string",
+            "nominatedNodeName is set only when this pod preempts other pods on the node, but "
+            "it cannot be scheduled right away as preemption victims receive their graceful "
+            "termination periods. This field does not guarantee that the pod will be scheduled "
+            "on this node. Scheduler may decide to place the pod elsewhere if other nodes "
+            "become available sooner. Scheduler may also decide to give the resources on this "
+            "node to a higher priority pod that is created after preemption. As a result, this "
+            "field may be different than PodSpec.nodeName when the pod is scheduled.",
+            priority=1,
+        ),
+        Column(
+            "Readiness Gates",
+            "string",
+            "If specified, all readiness gates will be evaluated for pod readiness. A pod is "
+            "ready when all its containers are ready AND all conditions specified in the "
+            'readiness gates have status equal to "True" More info: '
+            "https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates",
+            priority=1,
+        ),
     ),
     row=pod_row,
     conditions=pod_conditions,

@@ -1,4 +1,5 @@
 """Which table each kind prints as (pkg/printers/internalversion's AddHandlers)."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

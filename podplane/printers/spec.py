@@ -1,5 +1,6 @@
 """A kind's table: its column definitions and the function that gives an object's row, as
 pkg/printers' TableHandler(columnDefinitions, printFunc) pairs them."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -25,13 +26,15 @@ OBJECT_NAME_DOC = (
     "resources may allow a client to request the generation of an appropriate name "
     "automatically. Name is primarily intended for creation idempotence and configuration "
     "definition. Cannot be updated. More info: "
-    "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names")
+    "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+)
 CREATION_TIMESTAMP_DOC = (
     "CreationTimestamp is a timestamp representing the server time when this object was created. "
     "It is not guaranteed to be set in happens-before order across separate operations. Clients "
     "may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by "
     "the system. Read-only. Null for lists. More info: "
-    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata")
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+)
 CONTAINERS_DOC = "Names of each container in the template."
 IMAGES_DOC = "Images referenced by each container in the template."
 
@@ -39,6 +42,7 @@ IMAGES_DOC = "Images referenced by each container in the template."
 @dataclass(frozen=True)
 class Column:
     """metav1.TableColumnDefinition."""
+
     name: str
     # An OpenAPI type: string, integer, number, boolean, date.
     type: str
@@ -52,6 +56,7 @@ class Column:
 @dataclass(frozen=True)
 class RowCondition:
     """metav1.TableRowCondition: what a client may do with a row (Completed: show it less)."""
+
     type: str
     status: str
     reason: str = ""
@@ -61,6 +66,7 @@ class RowCondition:
 @dataclass(frozen=True)
 class TableSpec(Generic[T]):
     """The table of one kind, whose objects are T."""
+
     columns: tuple[Column, ...]
     row: RowFunc[T]
     # The row's conditions, for the kinds that have any (pods).

@@ -6,12 +6,13 @@ from each row's object metadata.
 
 Objects are encoded by the caller's `encode` (Kubernetes' JSON of a message: the apiserver's
 codec)."""
+
 from __future__ import annotations
 
 import enum
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar
 
 from google.protobuf.message import Message
@@ -32,6 +33,7 @@ META_V1BETA1 = "meta.k8s.io/v1beta1"
 
 class IncludeObject(enum.Enum):
     """What each row carries of its object (metav1.IncludeObjectPolicy, ?includeObject=)."""
+
     NONE = "None"
     # A PartialObjectMetadata: what kubectl needs for --show-labels. The default.
     METADATA = "Metadata"
@@ -44,7 +46,8 @@ class UnknownIncludeObject(ValueError):
 
     def __init__(self, value: str) -> None:
         super().__init__(
-            f"unrecognized includeObject value: {json.dumps(value, ensure_ascii=False)}")
+            f"unrecognized includeObject value: {json.dumps(value, ensure_ascii=False)}"
+        )
 
 
 def parse_include_object(value: str) -> IncludeObject:
@@ -58,8 +61,13 @@ def parse_include_object(value: str) -> IncludeObject:
 
 
 def column_definition(column: Column) -> dict[str, Any]:
-    return {"name": column.name, "type": column.type, "format": column.format,
-            "description": column.description, "priority": column.priority}
+    return {
+        "name": column.name,
+        "type": column.type,
+        "format": column.format,
+        "description": column.description,
+        "priority": column.priority,
+    }
 
 
 def _condition(condition: RowCondition) -> dict[str, str]:
@@ -71,29 +79,44 @@ def _condition(condition: RowCondition) -> dict[str, str]:
     return out
 
 
-def partial_object_metadata(obj: Message, encode: Encoder,
-                            group_version: str = META_V1) -> dict[str, Any]:
+def partial_object_metadata(
+    obj: Message, encode: Encoder, group_version: str = META_V1
+) -> dict[str, Any]:
     """meta.AsPartialObjectMetadata: the object's whole ObjectMeta, under the Table's group
     version."""
-    return {"kind": "PartialObjectMetadata", "apiVersion": group_version,
-            "metadata": encode(object_meta(obj))}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": group_version,
+        "metadata": encode(object_meta(obj)),
+    }
 
 
-def _row_object(resource: Resource[M], obj: M, include: IncludeObject, encode: Encoder,
-                group_version: str) -> dict[str, Any] | None:
+def _row_object(
+    resource: Resource[M], obj: M, include: IncludeObject, encode: Encoder, group_version: str
+) -> dict[str, Any] | None:
     if include is IncludeObject.NONE:
         return None
     if include is IncludeObject.METADATA:
         return partial_object_metadata(obj, encode, group_version)
     encoded = encode(obj)
     # Converted to the resource's version, as a GET answers: with its apiVersion and kind.
-    return {"apiVersion": resource.api_version, "kind": resource.kind,
-            **{k: v for k, v in encoded.items() if k not in ("apiVersion", "kind")}}
+    return {
+        "apiVersion": resource.api_version,
+        "kind": resource.kind,
+        **{k: v for k, v in encoded.items() if k not in ("apiVersion", "kind")},
+    }
 
 
-def table_row(resource: Resource[M], spec: TableSpec[M], obj: M, now: datetime, *,
-              include_object: IncludeObject, encode: Encoder,
-              group_version: str = META_V1) -> dict[str, Any]:
+def table_row(
+    resource: Resource[M],
+    spec: TableSpec[M],
+    obj: M,
+    now: datetime,
+    *,
+    include_object: IncludeObject,
+    encode: Encoder,
+    group_version: str = META_V1,
+) -> dict[str, Any]:
     """metav1.TableRow: every column's cell (wide ones too), the row's conditions, the object."""
     row: dict[str, Any] = {"cells": spec.row(obj, now)}
     conditions = spec.conditions(obj) if spec.conditions else ()
@@ -103,11 +126,19 @@ def table_row(resource: Resource[M], spec: TableSpec[M], obj: M, now: datetime, 
     return row
 
 
-def build_table(resource: Resource[M], objects: Sequence[M], *, encode: Encoder,
-                include_object: IncludeObject = IncludeObject.METADATA,
-                resource_version: str = "", continue_token: str = "",
-                remaining_item_count: int | None = None, no_headers: bool = False,
-                group_version: str = META_V1, now: datetime | None = None) -> dict[str, Any]:
+def build_table(
+    resource: Resource[M],
+    objects: Sequence[M],
+    *,
+    encode: Encoder,
+    include_object: IncludeObject = IncludeObject.METADATA,
+    resource_version: str = "",
+    continue_token: str = "",
+    remaining_item_count: int | None = None,
+    no_headers: bool = False,
+    group_version: str = META_V1,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The metav1.Table of `objects` (a list's items, or the one object of a GET or a watch
     event) as a JSON-ready dict.
 
@@ -116,7 +147,7 @@ def build_table(resource: Resource[M], objects: Sequence[M], *, encode: Encoder,
     apiserver does for every watch event after the first. group_version is the Table's
     (meta.k8s.io/v1, or v1beta1 if that is what the client accepted)."""
     spec = table_for(resource)
-    at = now or datetime.now(timezone.utc)
+    at = now or datetime.now(UTC)
     metadata: dict[str, Any] = {}
     if resource_version:
         metadata["resourceVersion"] = resource_version
@@ -128,8 +159,17 @@ def build_table(resource: Resource[M], objects: Sequence[M], *, encode: Encoder,
         "kind": "Table",
         "apiVersion": group_version,
         "metadata": metadata,
-        "columnDefinitions": (None if no_headers
-                              else [column_definition(c) for c in spec.columns]),
-        "rows": [table_row(resource, spec, obj, at, include_object=include_object,
-                           encode=encode, group_version=group_version) for obj in objects],
+        "columnDefinitions": (None if no_headers else [column_definition(c) for c in spec.columns]),
+        "rows": [
+            table_row(
+                resource,
+                spec,
+                obj,
+                at,
+                include_object=include_object,
+                encode=encode,
+                group_version=group_version,
+            )
+            for obj in objects
+        ],
     }

@@ -5,6 +5,7 @@ client's stdin, end of stdin (v5) and resizes to the session; its stdout and std
 final status on the error channel: Success, or for an exec that exited non-zero a Failure whose
 ExitCode cause kubectl exits with (an attach always ends in Success, as Kubernetes'); a session
 that could not start or failed is a Failure with the kubelet's message."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 class ContainerStreams(Protocol):
     """What the relay drives: sessions.ContainerSession, or a fake in tests."""
+
     exit_code: int | None
 
     async def send_stdin(self, data: bytes) -> None: ...
@@ -40,6 +42,7 @@ class ContainerStreams(Protocol):
 @dataclass(frozen=True)
 class StreamOptions:
     """The request's stdin, stdout, stderr and tty query parameters."""
+
     stdin: bool = False
     stdout: bool = True
     stderr: bool = True
@@ -59,8 +62,13 @@ _REASONS = {
 def error_status(error: KubeletStreamError) -> dict[str, Any]:
     if error.code in _REASONS:
         reason, code = _REASONS[error.code]
-        return {"metadata": {}, "status": "Failure", "message": error.message,
-                "reason": reason, "code": code}
+        return {
+            "metadata": {},
+            "status": "Failure",
+            "message": error.message,
+            "reason": reason,
+            "code": code,
+        }
     return rc.internal_error_status(error.message)
 
 
@@ -70,11 +78,14 @@ def first_message(protocol: rc.ChannelProtocol, options: StreamOptions) -> bytes
     return protocol.frame(channel, b"")
 
 
-async def relay_remotecommand(protocol: rc.ChannelProtocol, options: StreamOptions,
-                              open_session: Callable[[], Awaitable[ContainerStreams]],
-                              receive: Callable[[], Awaitable[bytes | str | None]],
-                              send: Callable[[bytes | str], Awaitable[None]],
-                              attach: bool = False) -> None:
+async def relay_remotecommand(
+    protocol: rc.ChannelProtocol,
+    options: StreamOptions,
+    open_session: Callable[[], Awaitable[ContainerStreams]],
+    receive: Callable[[], Awaitable[bytes | str | None]],
+    send: Callable[[bytes | str], Awaitable[None]],
+    attach: bool = False,
+) -> None:
     """Runs one exec or attach over an accepted WebSocket: `receive` returns the client's next
     message (None once it has gone), `send` sends one; `open_session` starts the session (or
     returns one already started). Returns when it is over; the caller then closes the WebSocket
@@ -85,8 +96,9 @@ async def relay_remotecommand(protocol: rc.ChannelProtocol, options: StreamOptio
     except KubeletStreamError as e:
         await _send_status(protocol, send, error_status(e))
         return
-    reader = asyncio.create_task(_client_to_session(protocol, options, receive, session),
-                                 name="remotecommand-client")
+    reader = asyncio.create_task(
+        _client_to_session(protocol, options, receive, session), name="remotecommand-client"
+    )
     try:
         status = await _session_to_client(protocol, options, session, send, attach)
     except BaseException:
@@ -100,17 +112,23 @@ async def relay_remotecommand(protocol: rc.ChannelProtocol, options: StreamOptio
         await _send_status(protocol, send, status)
 
 
-async def _send_status(protocol: rc.ChannelProtocol, send: Callable[[bytes | str], Awaitable[None]],
-                       status: dict[str, Any]) -> None:
+async def _send_status(
+    protocol: rc.ChannelProtocol,
+    send: Callable[[bytes | str], Awaitable[None]],
+    status: dict[str, Any],
+) -> None:
     message = protocol.status_message(status)
     if message is not None:
         await send(message)
 
 
-async def _session_to_client(protocol: rc.ChannelProtocol, options: StreamOptions,
-                             session: ContainerStreams,
-                             send: Callable[[bytes | str], Awaitable[None]],
-                             attach: bool) -> dict[str, Any] | None:
+async def _session_to_client(
+    protocol: rc.ChannelProtocol,
+    options: StreamOptions,
+    session: ContainerStreams,
+    send: Callable[[bytes | str], Awaitable[None]],
+    attach: bool,
+) -> dict[str, Any] | None:
     """Relays the output; the final status, or None when the client went away first."""
     try:
         async for stream, data in session:
@@ -129,9 +147,12 @@ async def _session_to_client(protocol: rc.ChannelProtocol, options: StreamOption
     return rc.exit_status(session.exit_code)
 
 
-async def _client_to_session(protocol: rc.ChannelProtocol, options: StreamOptions,
-                             receive: Callable[[], Awaitable[bytes | str | None]],
-                             session: ContainerStreams) -> None:
+async def _client_to_session(
+    protocol: rc.ChannelProtocol,
+    options: StreamOptions,
+    receive: Callable[[], Awaitable[bytes | str | None]],
+    session: ContainerStreams,
+) -> None:
     decoder = rc.ChannelDecoder(protocol)
     try:
         while (message := await receive()) is not None:

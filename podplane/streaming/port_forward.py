@@ -13,6 +13,7 @@ occurred forwarding 8080 -> 80: ..."); both streams are then closed. A stream wi
 `serve_port_forward` runs it over any byte transport: the WebSocket tunnel kubectl opens first
 (subprotocol SPDY/3.1+portforward.k8s.io; each binary message carries the SPDY bytes, in any
 split) or a plain HTTP upgrade to SPDY/3.1."""
+
 from __future__ import annotations
 
 import asyncio
@@ -102,7 +103,8 @@ class _Pair:
     data_stream: int | None = None
     # Client bytes for the pod; None is the client's FIN.
     upstream: asyncio.Queue[bytes | None] = field(
-        default_factory=lambda: asyncio.Queue(UPSTREAM_QUEUE))
+        default_factory=lambda: asyncio.Queue(UPSTREAM_QUEUE)
+    )
     task: asyncio.Task[None] | None = None
     timeout: asyncio.TimerHandle | None = None
 
@@ -110,8 +112,12 @@ class _Pair:
 class PortForwardSession:
     """The protocol over one SPDY session; `send` writes the session's bytes to the client."""
 
-    def __init__(self, dial: Dial, send: Callable[[bytes], Awaitable[None]],
-                 stream_creation_timeout: float = STREAM_CREATION_TIMEOUT) -> None:
+    def __init__(
+        self,
+        dial: Dial,
+        send: Callable[[bytes], Awaitable[None]],
+        stream_creation_timeout: float = STREAM_CREATION_TIMEOUT,
+    ) -> None:
         self._dial = dial
         self._send = send
         self._timeout = stream_creation_timeout
@@ -189,13 +195,15 @@ class PortForwardSession:
             pair = _Pair(rid, int(header_value(event.headers, PORT)))
             self._pairs[rid] = pair
             pair.timeout = asyncio.get_running_loop().call_later(
-                self._timeout, self._timed_out, pair)
+                self._timeout, self._timed_out, pair
+            )
         kind = header_value(event.headers, STREAM_TYPE)
         taken = pair.error_stream if kind == STREAM_TYPE_ERROR else pair.data_stream
         if taken is not None:
             self._session.reset(event.stream_id)
-            self._error(pair, f"error processing stream for request {rid}: "
-                              f"{kind} stream already assigned")
+            self._error(
+                pair, f"error processing stream for request {rid}: {kind} stream already assigned"
+            )
             return
         if kind == STREAM_TYPE_ERROR:
             pair.error_stream = event.stream_id
@@ -271,9 +279,12 @@ class PortForwardSession:
                 pass
 
 
-async def serve_port_forward(read: Callable[[], Awaitable[bytes]],
-                             write: Callable[[bytes], Awaitable[None]], dial: Dial,
-                             stream_creation_timeout: float = STREAM_CREATION_TIMEOUT) -> None:
+async def serve_port_forward(
+    read: Callable[[], Awaitable[bytes]],
+    write: Callable[[bytes], Awaitable[None]],
+    dial: Dial,
+    stream_creation_timeout: float = STREAM_CREATION_TIMEOUT,
+) -> None:
     """Serves one client until it goes away: `read` returns its next bytes (b"" at the end),
     `write` sends bytes to it, `dial(port)` connects to the pod's port."""
     session = PortForwardSession(dial, write, stream_creation_timeout)

@@ -11,6 +11,7 @@ Protocols, best first as a server picks among what the client asks: v5.channel.k
 v4.channel.k8s.io, v4.base64.channel.k8s.io, channel.k8s.io, base64.channel.k8s.io, and no
 subprotocol at all (channel.k8s.io unnamed). Before v4 the error channel carries the failure's
 message as plain text and nothing on success."""
+
 from __future__ import annotations
 
 import base64
@@ -182,15 +183,25 @@ def exit_status(exit_code: int) -> dict[str, Any]:
     """Success for 0; otherwise the Failure kubectl turns into its own exit code."""
     if exit_code == 0:
         return success_status()
-    return {"metadata": {}, "status": "Failure",
-            "message": ("command terminated with non-zero exit code: command terminated with "
-                        f"exit code {exit_code}"),
-            "reason": NON_ZERO_EXIT_CODE,
-            "details": {"causes": [{"reason": EXIT_CODE_CAUSE, "message": str(exit_code)}]}}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": (
+            "command terminated with non-zero exit code: command terminated with "
+            f"exit code {exit_code}"
+        ),
+        "reason": NON_ZERO_EXIT_CODE,
+        "details": {"causes": [{"reason": EXIT_CODE_CAUSE, "message": str(exit_code)}]},
+    }
 
 
 def internal_error_status(message: str) -> dict[str, Any]:
     """apierrors.NewInternalError: what the server writes when the command could not run."""
-    return {"metadata": {}, "status": "Failure",
-            "message": f"Internal error occurred: {message}", "reason": "InternalError",
-            "details": {"causes": [{"message": message}]}, "code": 500}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"Internal error occurred: {message}",
+        "reason": "InternalError",
+        "details": {"causes": [{"message": message}]},
+        "code": 500,
+    }

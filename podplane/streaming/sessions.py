@@ -10,6 +10,7 @@ reported: an attach whose process runs on). `close()` cancels the call.
 `PortForwardConnection.open(...)` returns once the kubelet has connected to the pod's port (or
 raises KubeletStreamError, whose message is Kubernetes' "error forwarding port ..."); then `read`
 (b"" once the pod has closed its side), `write`, `close_write` (half-close) and `close`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -83,24 +84,59 @@ class ContainerSession:
         self.exit_code: int | None = None
 
     @classmethod
-    async def exec(cls, stub: Any, *, namespace: str, pod_name: str, container: str,
-                   command: Sequence[str], pod_uid: str = "", stdin: bool = False,
-                   stdout: bool = True, stderr: bool = True, tty: bool = False,
-                   metadata: Metadata | None = None) -> ContainerSession:
+    async def exec(
+        cls,
+        stub: Any,
+        *,
+        namespace: str,
+        pod_name: str,
+        container: str,
+        command: Sequence[str],
+        pod_uid: str = "",
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        tty: bool = False,
+        metadata: Metadata | None = None,
+    ) -> ContainerSession:
         """Runs the command in the container; `stub` is a kubelet_pb2_grpc.KubeletStub."""
         opened = kubelet_pb2.InteractiveOpen(
-            namespace=namespace, pod_name=pod_name, pod_uid=pod_uid, container=container,
-            command=list(command), stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
+            namespace=namespace,
+            pod_name=pod_name,
+            pod_uid=pod_uid,
+            container=container,
+            command=list(command),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            tty=tty,
+        )
         return await cls._start(stub.ContainerExecInteractive(metadata=metadata), opened)
 
     @classmethod
-    async def attach(cls, stub: Any, *, namespace: str, pod_name: str, container: str,
-                     pod_uid: str = "", stdin: bool = False, stdout: bool = True,
-                     stderr: bool = True, metadata: Metadata | None = None) -> ContainerSession:
+    async def attach(
+        cls,
+        stub: Any,
+        *,
+        namespace: str,
+        pod_name: str,
+        container: str,
+        pod_uid: str = "",
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        metadata: Metadata | None = None,
+    ) -> ContainerSession:
         """Attaches to the container's running process (its own terminal, if it has one)."""
         opened = kubelet_pb2.InteractiveOpen(
-            namespace=namespace, pod_name=pod_name, pod_uid=pod_uid, container=container,
-            stdin=stdin, stdout=stdout, stderr=stderr)
+            namespace=namespace,
+            pod_name=pod_name,
+            pod_uid=pod_uid,
+            container=container,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+        )
         return await cls._start(stub.ContainerAttachInteractive(metadata=metadata), opened)
 
     @classmethod
@@ -114,22 +150,26 @@ class ContainerSession:
             raise
         if first is None or first.WhichOneof("kind") != "started":
             call.cancel()
-            raise KubeletStreamError(grpc.StatusCode.INTERNAL,
-                                     "the kubelet did not start the stream")
+            raise KubeletStreamError(
+                grpc.StatusCode.INTERNAL, "the kubelet did not start the stream"
+            )
         return cls(call, first.started.tty)
 
     async def send_stdin(self, data: bytes) -> None:
         for start in range(0, len(data), CHUNK):
-            await self._call.write(kubelet_pb2.InteractiveRequest(
-                stdin=data[start:start + CHUNK]))
+            await self._call.write(
+                kubelet_pb2.InteractiveRequest(stdin=data[start : start + CHUNK])
+            )
 
     async def resize(self, width: int, height: int) -> None:
-        await self._call.write(kubelet_pb2.InteractiveRequest(
-            resize=kubelet_pb2.TerminalSize(width=width, height=height)))
+        await self._call.write(
+            kubelet_pb2.InteractiveRequest(
+                resize=kubelet_pb2.TerminalSize(width=width, height=height)
+            )
+        )
 
     async def close_stdin(self) -> None:
-        await self._call.write(kubelet_pb2.InteractiveRequest(
-            stdin_close=kubelet_pb2.StdinClose()))
+        await self._call.write(kubelet_pb2.InteractiveRequest(stdin_close=kubelet_pb2.StdinClose()))
 
     def __aiter__(self) -> AsyncIterator[tuple[str, bytes]]:
         return self._output()
@@ -154,20 +194,34 @@ class PortForwardConnection:
         self._eof = False
 
     @classmethod
-    async def open(cls, stub: Any, *, namespace: str, pod_name: str, port: int,
-                   pod_uid: str = "", metadata: Metadata | None = None) -> PortForwardConnection:
+    async def open(
+        cls,
+        stub: Any,
+        *,
+        namespace: str,
+        pod_name: str,
+        port: int,
+        pod_uid: str = "",
+        metadata: Metadata | None = None,
+    ) -> PortForwardConnection:
         call = _Call(stub.PortForward(metadata=metadata))
         try:
-            await call.write(kubelet_pb2.PortForwardRequest(open=kubelet_pb2.PortForwardOpen(
-                namespace=namespace, pod_name=pod_name, pod_uid=pod_uid, port=port)))
+            await call.write(
+                kubelet_pb2.PortForwardRequest(
+                    open=kubelet_pb2.PortForwardOpen(
+                        namespace=namespace, pod_name=pod_name, pod_uid=pod_uid, port=port
+                    )
+                )
+            )
             first = await call.read()
         except BaseException:
             call.cancel()
             raise
         if first is None or first.WhichOneof("kind") != "connected":
             call.cancel()
-            raise KubeletStreamError(grpc.StatusCode.INTERNAL,
-                                     "the kubelet did not connect to the port")
+            raise KubeletStreamError(
+                grpc.StatusCode.INTERNAL, "the kubelet did not connect to the port"
+            )
         return cls(call)
 
     async def read(self) -> bytes:
@@ -183,7 +237,7 @@ class PortForwardConnection:
 
     async def write(self, data: bytes) -> None:
         for start in range(0, len(data), CHUNK):
-            await self._call.write(kubelet_pb2.PortForwardRequest(data=data[start:start + CHUNK]))
+            await self._call.write(kubelet_pb2.PortForwardRequest(data=data[start : start + CHUNK]))
 
     async def close_write(self) -> None:
         await self._call.done_writing()

@@ -3,6 +3,7 @@
 retry every unschedulable pod; the others retry only the pods rejected by a plugin that registered
 for them, so that the steady stream of pods being bound wakes up nothing but pods waiting on
 inter-pod affinity or topology spread."""
+
 from __future__ import annotations
 
 # A pod was bound to a node (or is seen bound for the first time).

@@ -1,5 +1,6 @@
 """Why no node fits a pod, in Kubernetes' words: "0/3 nodes are available: 1 node(s) had untolerated
 taint {k: v}, 2 Insufficient cpu." (kubernetes pkg/scheduler/framework/types.go FitError)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -19,7 +20,8 @@ class Diagnosis:
 
 
 def fit_error_message(num_all_nodes: int, diagnosis: Diagnosis) -> str:
-    """Each reason counted over the nodes that gave it, sorted as strings, as kube-scheduler does."""
+    """Each reason counted over the nodes that gave it, sorted as strings, as kube-scheduler
+    does."""
     message = f"0/{num_all_nodes} nodes are available:"
     if diagnosis.pre_filter_message:
         return f"{message} {diagnosis.pre_filter_message}."

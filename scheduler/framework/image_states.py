@@ -1,6 +1,7 @@
 """Which nodes have which images (from node.status.images), kept as nodes come and go, so that
 image locality scoring reads "how many nodes have this image" without looking at every node
 (kubernetes backend/cache imageStates and framework.ImageStateSummary)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

@@ -2,6 +2,7 @@
 
 A plugin is any object with a `name`; the framework finds out which points it implements by
 checking it against these protocols, so a plugin implements only what it needs."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -33,8 +34,9 @@ class FilterPlugin(Plugin, Protocol):
 
 @runtime_checkable
 class BulkFilterPlugin(FilterPlugin, Protocol):
-    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
-                     table: NodeTable) -> Bools | Verdict | None:
+    def filter_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
+    ) -> Bools | Verdict | None:
         """Judged in bulk: the rows whose nodes `filter` would pass for certain, or a Verdict that
         also names rows it would reject and with what status; the framework asks `filter` about
         the others. None: cannot tell in bulk for this pod, ask `filter` about every node."""
@@ -54,16 +56,18 @@ class ScorePlugin(Plugin, Protocol):
 
 @runtime_checkable
 class BulkScorePlugin(ScorePlugin, Protocol):
-    def score_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable,
-                    rows: Ints) -> Ints | None:
+    def score_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable, rows: Ints
+    ) -> Ints | None:
         """The scores `score` would give the nodes of `rows`, in that order, computed in bulk.
         None: cannot for this pod, ask `score` about each node."""
 
 
 @runtime_checkable
 class ScoreNormalizer(Plugin, Protocol):
-    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
-                        scores: dict[str, int]) -> Status:
+    def normalize_score(
+        self, state: CycleState, pod: core_pb2.Pod, scores: dict[str, int]
+    ) -> Status:
         """Rescales the raw scores of all nodes (by name) in place into 0..100."""
 
 
@@ -80,8 +84,8 @@ class ReservePlugin(Plugin, Protocol):
 @runtime_checkable
 class EnqueueExtensions(Plugin, Protocol):
     def events_to_register(self) -> tuple[str, ...]:
-        """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this plugin
-        rejected schedulable; the queue retries such a pod only on those."""
+        """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this
+        plugin rejected schedulable; the queue retries such a pod only on those."""
 
 
 NormalizeFunc = Callable[[CycleState, core_pb2.Pod, dict[str, int]], Status]

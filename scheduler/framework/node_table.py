@@ -3,6 +3,7 @@ readiness filters and the resource scorers read, and on demand label values, tai
 derived counts as codes, so that plugins judge every node in a few array operations instead of one
 Python call per plugin per node. kube-scheduler spreads its per-node calls over 16 goroutines; a
 Python scheduler has one core, and at 1000 nodes those calls were most of its time."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -69,8 +70,15 @@ class NodeTable:
         if codes is None:
             index: dict[str, int] = {}
             column = np.fromiter(
-                (-1 if (value := labels.get(key)) is None else index.setdefault(value, len(index))
-                 for labels in self._labels), np.int64, len(self._labels))
+                (
+                    -1
+                    if (value := labels.get(key)) is None
+                    else index.setdefault(value, len(index))
+                    for labels in self._labels
+                ),
+                np.int64,
+                len(self._labels),
+            )
             codes = self._label_codes[key] = (column, list(index))
         return codes
 
@@ -132,6 +140,7 @@ class Verdict:
     """A bulk filter's answer for every row: the rows it passes for certain, and rows it rejects
     for certain, each group with the status its `filter` gives them. Rows in neither are left to
     `filter`."""
+
     passing: Bools
     rejected: tuple[tuple[Bools, Status], ...] = ()
 

@@ -1,5 +1,6 @@
 """Maps plugin names to factories (kubernetes pkg/scheduler/framework/runtime/registry.go). The
 framework looks plugins up here by the names a profile enables and never imports one itself."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,10 +1,12 @@
 """Resource arithmetic: what a pod requests and what a node can allocate, in integer base units
 (millicores, bytes, pod slots), as kube-scheduler's framework.Resource."""
+
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 
@@ -20,7 +22,8 @@ DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
 
 
 def is_scalar_resource(name: str) -> bool:
-    """Extended resources (example.com/gpu) and hugepages, which are counted but not named fields."""
+    """Extended resources (example.com/gpu) and hugepages, which are counted but not named
+    fields."""
     if name.startswith("hugepages-"):
         return True
     return "/" in name and not name.startswith(("kubernetes.io/", "requests."))
@@ -47,7 +50,8 @@ class Resource:
 
     @classmethod
     def from_list(cls, values: Mapping[str, str]) -> Resource:
-        """A ResourceList ({"cpu": "500m", "memory": "1Gi", "pods": "110"}); unknown names are dropped."""
+        """A ResourceList ({"cpu": "500m", "memory": "1Gi", "pods": "110"}); unknown names are
+        dropped."""
         r = cls()
         for name, value in values.items():
             r.set(name, _amount(name, value))
@@ -95,8 +99,13 @@ class Resource:
         return not any(self.get(name) for name in self.names())
 
     def copy(self) -> Resource:
-        return Resource(self.milli_cpu, self.memory, self.ephemeral_storage,
-                        self.allowed_pod_number, dict(self.scalar))
+        return Resource(
+            self.milli_cpu,
+            self.memory,
+            self.ephemeral_storage,
+            self.allowed_pod_number,
+            dict(self.scalar),
+        )
 
 
 def container_requests(container: core_pb2.Container) -> dict[str, str]:

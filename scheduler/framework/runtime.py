@@ -1,6 +1,7 @@
-"""Runs the enabled plugins at each extension point: the first Filter that rejects a node decides its
-status; Score sums each plugin's normalized score times its weight
-(kubernetes pkg/scheduler/framework/runtime/framework.go)."""
+"""Runs the enabled plugins at each extension point: the first Filter that rejects a node decides
+its status; Score sums each plugin's normalized score times its weight (kubernetes
+pkg/scheduler/framework/runtime/framework.go)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,16 +10,32 @@ from typing import NamedTuple
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
-from scheduler.framework.interfaces import (BulkFilterPlugin, BulkScorePlugin, EnqueueExtensions,
-                                            FilterPlugin, FilterTableFunc, NormalizeFunc, Plugin,
-                                            PluginArgs, PreFilterPlugin, PreScorePlugin,
-                                            ReservePlugin, ScoreNormalizer, ScorePlugin,
-                                            ScoreTableFunc)
+from scheduler.framework.interfaces import (
+    BulkFilterPlugin,
+    BulkScorePlugin,
+    EnqueueExtensions,
+    FilterPlugin,
+    FilterTableFunc,
+    NormalizeFunc,
+    Plugin,
+    PluginArgs,
+    PreFilterPlugin,
+    PreScorePlugin,
+    ReservePlugin,
+    ScoreNormalizer,
+    ScorePlugin,
+    ScoreTableFunc,
+)
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict, table_rows
 from scheduler.framework.registry import Registry
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import (MAX_NODE_SCORE, MIN_NODE_SCORE, CycleState, FilterFunc,
-                                       NodeInfo)
+from scheduler.framework.types import (
+    MAX_NODE_SCORE,
+    MIN_NODE_SCORE,
+    CycleState,
+    FilterFunc,
+    NodeInfo,
+)
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 
@@ -34,6 +51,7 @@ class PluginSpec:
 @dataclass(frozen=True)
 class Profile:
     """Which plugins run, in order, for pods that name `scheduler_name` (a KubeSchedulerProfile)."""
+
     plugins: tuple[PluginSpec, ...]
     scheduler_name: str = DEFAULT_SCHEDULER_NAME
     # 0: adaptive, as kube-scheduler (all nodes below 100, fewer in large clusters).
@@ -42,6 +60,7 @@ class Profile:
 
 class TableFilter(NamedTuple):
     """Framework.run_filter_table's answer, row by row."""
+
     passing: Bools
     # An index into `statuses` where the row's first rejection is known, else -1.
     rejected: Ints
@@ -74,8 +93,9 @@ class Framework:
             if spec.name in self.plugins:
                 raise ProfileError(f"plugin {spec.name} is enabled more than once")
             if spec.weight < 1:
-                raise ProfileError(f"plugin {spec.name}: score weight must be positive, "
-                                   f"got {spec.weight}")
+                raise ProfileError(
+                    f"plugin {spec.name}: score weight must be positive, got {spec.weight}"
+                )
             plugin = registry.factory(spec.name)(spec.args)
             if plugin.name != spec.name:
                 raise ProfileError(f"plugin {spec.name}'s factory built {plugin.name}")
@@ -124,8 +144,9 @@ class Framework:
         """Success, or the status of the first plugin that rejects the node."""
         return self._run_filters(self._active_filters(state), state, pod, node)
 
-    def run_filter_table(self, state: CycleState, pod: core_pb2.Pod,
-                         table: NodeTable) -> TableFilter:
+    def run_filter_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
+    ) -> TableFilter:
         """What the filters able to judge in bulk say of every row of `table`: the rows all of
         them pass for certain, and rows whose first rejection (in filter order) they know. The
         other filters are left to run_remaining_filters, node by node, for the rows passed; the
@@ -153,19 +174,22 @@ class Framework:
     def run_remaining_filters(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         """run_filter for a node of a row run_filter_table marked: the filters it left."""
         filters = state.remaining_filters
-        return self._run_filters(filters if filters is not None else self._active_filters(state),
-                                 state, pod, node)
+        return self._run_filters(
+            filters if filters is not None else self._active_filters(state), state, pod, node
+        )
 
     def _active_filters(self, state: CycleState) -> list[tuple[str, FilterFunc]]:
         filters = state.active_filters
         if filters is None:  # once per attempt: this runs for hundreds of nodes
             filters = state.active_filters = [
-                (p.name, p.filter) for p in self._filter if p.name not in state.skip_filter]
+                (p.name, p.filter) for p in self._filter if p.name not in state.skip_filter
+            ]
         return filters
 
     @staticmethod
-    def _run_filters(filters: list[tuple[str, FilterFunc]], state: CycleState, pod: core_pb2.Pod,
-                     node: NodeInfo) -> Status:
+    def _run_filters(
+        filters: list[tuple[str, FilterFunc]], state: CycleState, pod: core_pb2.Pod, node: NodeInfo
+    ) -> Status:
         for name, filter_node in filters:
             status = filter_node(state, pod, node)
             if status is not SUCCESS and not status.is_success:
@@ -181,16 +205,18 @@ class Framework:
                 return status.with_plugin(plugin.name)
         return SUCCESS
 
-    def run_score(self, state: CycleState, pod: core_pb2.Pod,
-                  nodes: list[NodeInfo]) -> tuple[dict[str, int], Status]:
+    def run_score(
+        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+    ) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
         totals, status = self.run_score_totals(state, pod, nodes)
         if not status.is_success:
             return {}, status
-        return dict(zip((n.name for n in nodes), totals.tolist())), SUCCESS
+        return dict(zip((n.name for n in nodes), totals.tolist(), strict=True)), SUCCESS
 
-    def run_score_totals(self, state: CycleState, pod: core_pb2.Pod,
-                         nodes: list[NodeInfo]) -> tuple[Ints, Status]:
+    def run_score_totals(
+        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+    ) -> tuple[Ints, Status]:
         """run_score's totals in the order of `nodes`."""
         totals = np.zeros(len(nodes), np.int64)
         rows: tuple[NodeTable, Ints] | None = None
@@ -209,7 +235,7 @@ class Framework:
             normalize = self._normalizers.get(plugin.name)
             if normalize is not None:
                 names = [n.name for n in nodes]
-                by_name = dict(zip(names, scores.tolist()))
+                by_name = dict(zip(names, scores.tolist(), strict=True))
                 status = normalize(state, pod, by_name)
                 if not status.is_success:
                     return np.zeros(0, np.int64), status.with_plugin(plugin.name)
@@ -225,8 +251,9 @@ class Framework:
         return totals, SUCCESS
 
     @staticmethod
-    def _score_each(plugin: ScorePlugin, state: CycleState, pod: core_pb2.Pod,
-                    nodes: list[NodeInfo]) -> tuple[Ints, Status]:
+    def _score_each(
+        plugin: ScorePlugin, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+    ) -> tuple[Ints, Status]:
         scores: list[int] = []
         score_node = plugin.score
         for node in nodes:
@@ -244,8 +271,9 @@ class Framework:
             if status.is_rejected:
                 return status.with_plugin(plugin.name)
             if not status.is_success:
-                return Status.error(f"running Reserve plugin {plugin.name!r}: {status.message}"
-                                    ).with_plugin(plugin.name)
+                return Status.error(
+                    f"running Reserve plugin {plugin.name!r}: {status.message}"
+                ).with_plugin(plugin.name)
         return SUCCESS
 
     def run_unreserve(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> None:

@@ -1,7 +1,8 @@
 """The node list a scheduling attempt runs against, with the index of nodes hosting pods that have
 pod (anti-)affinity and the images on the nodes, so that inter-pod affinity and image locality cost
-nothing for pods and clusters without either (kubernetes backend/cache/snapshot.go), and the nodes as
-columns for the plugins that judge them in bulk."""
+nothing for pods and clusters without either (kubernetes backend/cache/snapshot.go), and the nodes
+as columns for the plugins that judge them in bulk."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -12,8 +13,13 @@ from scheduler.framework.types import NodeInfo
 
 
 class NodeInfoList(list[NodeInfo]):
-    def __init__(self, nodes: Iterable[NodeInfo], *, with_pod_affinity: list[NodeInfo],
-                 image_states: ImageStates) -> None:
+    def __init__(
+        self,
+        nodes: Iterable[NodeInfo],
+        *,
+        with_pod_affinity: list[NodeInfo],
+        image_states: ImageStates,
+    ) -> None:
         super().__init__(nodes)
         self.with_pod_affinity = with_pod_affinity
         self.image_states = image_states
@@ -21,7 +27,8 @@ class NodeInfoList(list[NodeInfo]):
         self._changed: dict[int, NodeInfo] = {}  # by id: at most one entry per node
 
     def changed(self, node: NodeInfo) -> None:
-        """The cache changed one of the nodes in place (a pod came or went, the Node was updated)."""
+        """The cache changed one of the nodes in place (a pod came or went, the Node was
+        updated)."""
         if self._table is not None:
             self._changed[id(node)] = node
 
@@ -57,8 +64,8 @@ def nodes_with_required_anti_affinity(nodes: Sequence[NodeInfo]) -> list[NodeInf
 
 
 def node_table(nodes: Sequence[NodeInfo]) -> NodeTable:
-    """The nodes as columns, up to date: the cache's when `nodes` is its snapshot, else (tests, other
-    callers) made here."""
+    """The nodes as columns, up to date: the cache's when `nodes` is its snapshot, else (tests,
+    other callers) made here."""
     if isinstance(nodes, NodeInfoList):
         return nodes.table
     return NodeTable(nodes)

@@ -1,5 +1,6 @@
 """What a plugin answers: success, unschedulable with reasons, or an error. "Doesn't fit" is an
 answer, never an exception (kubernetes pkg/scheduler/framework/interface.go Status)."""
+
 from __future__ import annotations
 
 import enum

@@ -1,9 +1,10 @@
-"""The scheduler's view of a node: the Node object, the pods on it (bound and assumed) and the sum of
-what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
+"""The scheduler's view of a node: the Node object, the pods on it (bound and assumed) and the sum
+of what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from podplane.api.core.v1 import core_pb2
@@ -20,12 +21,19 @@ Taints = tuple[core_pb2.Taint, ...]
 
 def has_pod_affinity(pod: core_pb2.Pod) -> bool:
     """Whether the pod has pod affinity or anti-affinity terms of any kind."""
-    return bool(pod.spec.HasField("affinity") and (
-        pod.spec.affinity.HasField("pod_affinity") or pod.spec.affinity.HasField("pod_anti_affinity")))
+    return bool(
+        pod.spec.HasField("affinity")
+        and (
+            pod.spec.affinity.HasField("pod_affinity")
+            or pod.spec.affinity.HasField("pod_anti_affinity")
+        )
+    )
 
 
 def has_required_anti_affinity(pod: core_pb2.Pod) -> bool:
-    return bool(pod.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution)
+    return bool(
+        pod.spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution
+    )
 
 
 @dataclass(frozen=True)
@@ -43,8 +51,14 @@ class PodInfo:
     @classmethod
     def of(cls, pod: core_pb2.Pod) -> PodInfo:
         meta = pod.metadata
-        return cls(pod, pod_requests(pod), pod_requests(pod, non_zero=True), dict(meta.labels),
-                   meta.namespace, bool(meta.deletion_timestamp))
+        return cls(
+            pod,
+            pod_requests(pod),
+            pod_requests(pod, non_zero=True),
+            dict(meta.labels),
+            meta.namespace,
+            bool(meta.deletion_timestamp),
+        )
 
     @property
     def uid(self) -> str:
@@ -141,8 +155,9 @@ class CycleState:
         # Of those, the ones that could not judge this attempt's nodes in bulk, set by
         # Framework.run_filter_table.
         self.remaining_filters: list[tuple[str, FilterFunc]] | None = None
-        # Every node of the snapshot this attempt schedules against (not only the feasible ones), for
-        # plugins that count pods cluster-wide (topology spread, inter-pod affinity, image spread).
+        # Every node of the snapshot this attempt schedules against (not only the feasible ones),
+        # for plugins that count pods cluster-wide (topology spread, inter-pod affinity, image
+        # spread).
         self.all_nodes: Sequence[NodeInfo] = ()
 
     def write(self, key: str, value: object) -> None:

@@ -1,6 +1,7 @@
 """Prefers nodes that already have the pod's images, by their size and by how many nodes share them,
 so that a pod does not pull a large image and pods of one image do not all pile onto the one node
 that has it (kubernetes plugins/imagelocality)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2
@@ -19,8 +20,9 @@ _PRE_SCORE_KEY = "PreScore" + NAME
 
 
 class _PodImages:
-    def __init__(self, images: list[str], num_containers: int, total_num_nodes: int,
-                 states: ImageStates) -> None:
+    def __init__(
+        self, images: list[str], num_containers: int, total_num_nodes: int, states: ImageStates
+    ) -> None:
         self.images = images
         self.num_containers = num_containers
         self.total_num_nodes = total_num_nodes
@@ -64,8 +66,11 @@ class ImageLocality:
         if s is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
         on_node = s.states.images_on(node.name)
-        total = sum(scaled_image_score(on_node[image], s.states.num_nodes(image), s.total_num_nodes)
-                    for image in s.images if image in on_node)
+        total = sum(
+            scaled_image_score(on_node[image], s.states.num_nodes(image), s.total_num_nodes)
+            for image in s.images
+            if image in on_node
+        )
         return calculate_priority(total, s.num_containers), SUCCESS
 
 

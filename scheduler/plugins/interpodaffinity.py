@@ -3,6 +3,7 @@ domain with a pod it selects), its required anti-affinity (no such pod there) an
 required anti-affinity against it; scores its preferred terms and the existing pods' terms by weight
 (kubernetes plugins/interpodaffinity). Pods without any such terms, in a cluster where no pod has
 required anti-affinity, skip it at the cost of two field checks."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -14,9 +15,13 @@ from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.snapshot import nodes_with_pod_affinity, nodes_with_required_anti_affinity
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import (MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity)
-from scheduler.plugins.helper.pod_affinity_terms import (AffinityTerm, WeightedAffinityTerm,
-                                                         matches_all, pod_terms)
+from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity
+from scheduler.plugins.helper.pod_affinity_terms import (
+    AffinityTerm,
+    WeightedAffinityTerm,
+    matches_all,
+    pod_terms,
+)
 
 NAME = "InterPodAffinity"
 ERR_REASON_AFFINITY_RULES = "node(s) didn't match pod affinity rules"
@@ -58,9 +63,13 @@ class InterPodAffinity:
         self.hard_pod_affinity_weight = hard_pod_affinity_weight
 
     def events_to_register(self) -> tuple[str, ...]:
-        return (cluster_events.ASSIGNED_POD_ADD, cluster_events.ASSIGNED_POD_UPDATE,
-                cluster_events.ASSIGNED_POD_DELETE, cluster_events.NODE_ADD,
-                cluster_events.NODE_UPDATE)
+        return (
+            cluster_events.ASSIGNED_POD_ADD,
+            cluster_events.ASSIGNED_POD_UPDATE,
+            cluster_events.ASSIGNED_POD_DELETE,
+            cluster_events.NODE_ADD,
+            cluster_events.NODE_UPDATE,
+        )
 
     # ------------------------------------------------------------------ filtering
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
@@ -129,9 +138,13 @@ class InterPodAffinity:
         state.write(_PRE_SCORE_KEY, scores)
         return SUCCESS
 
-    def _score_existing_terms(self, scores: TopologyCounts, labels: Mapping[str, str],
-                              incoming: tuple[str, dict[str, str]],
-                              existing: core_pb2.Pod) -> None:
+    def _score_existing_terms(
+        self,
+        scores: TopologyCounts,
+        labels: Mapping[str, str],
+        incoming: tuple[str, dict[str, str]],
+        existing: core_pb2.Pod,
+    ) -> None:
         """An existing pod's terms that select the incoming pod (its namespace and labels) draw
         it near or push it away."""
         terms = pod_terms(existing)
@@ -153,8 +166,9 @@ class InterPodAffinity:
         labels = node.labels
         return sum(n for (key, value), n in scores.items() if labels.get(key) == value), SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
-                        scores: dict[str, int]) -> Status:
+    def normalize_score(
+        self, state: CycleState, pod: core_pb2.Pod, scores: dict[str, int]
+    ) -> Status:
         """Min-max scaling into 0..100 (scores may be negative before it)."""
         if not scores:
             return SUCCESS
@@ -180,9 +194,13 @@ def _satisfies_affinity(s: _PreFilterState, pod: core_pb2.Pod, labels: Mapping[s
     return not s.affinity_counts and matches_all(pod, s.affinity_terms)
 
 
-def _score_incoming_terms(scores: TopologyCounts, labels: Mapping[str, str],
-                          existing: core_pb2.Pod, terms: list[WeightedAffinityTerm],
-                          sign: int) -> None:
+def _score_incoming_terms(
+    scores: TopologyCounts,
+    labels: Mapping[str, str],
+    existing: core_pb2.Pod,
+    terms: list[WeightedAffinityTerm],
+    sign: int,
+) -> None:
     for weighted in terms:
         if weighted.term.matches(existing):
             _count(scores, labels, weighted.term.topology_key, sign * weighted.weight)
@@ -191,5 +209,7 @@ def _score_incoming_terms(scores: TopologyCounts, labels: Mapping[str, str],
 def new(args: PluginArgs) -> InterPodAffinity:
     weight = args.get("hardPodAffinityWeight", DEFAULT_HARD_POD_AFFINITY_WEIGHT)
     if not isinstance(weight, int) or not 0 <= weight <= 100:
-        raise ValueError(f"{NAME}: hardPodAffinityWeight: must be in the range 0-100, got {weight!r}")
+        raise ValueError(
+            f"{NAME}: hardPodAffinityWeight: must be in the range 0-100, got {weight!r}"
+        )
     return InterPodAffinity(weight)

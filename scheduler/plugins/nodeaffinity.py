@@ -1,6 +1,7 @@
 """Fits a pod only to nodes whose labels match its spec.nodeSelector and its required node affinity,
 and prefers nodes that match its preferred terms (kubernetes plugins/nodeaffinity and
 component-helpers/scheduling/corev1/nodeaffinity)."""
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,7 @@ def _int(value: str) -> int | None:
 class _Requirement(NamedTuple):
     """A matchExpressions/matchFields entry copied out of the pod (what requirement_matches and
     field_matches read), so that matching a node reads no protobuf."""
+
     key: str
     operator: str
     values: tuple[str, ...]
@@ -72,8 +74,9 @@ def field_matches(req: Requirement, node_name: str) -> bool | None:
     return equal if req.operator == "In" else not equal
 
 
-def term_matches(term: core_pb2.NodeSelectorTerm, labels: Mapping[str, str],
-                 node_name: str) -> bool:
+def term_matches(
+    term: core_pb2.NodeSelectorTerm, labels: Mapping[str, str], node_name: str
+) -> bool:
     """All of a term's requirements hold for the node with these labels and name; an empty or
     malformed term matches no node."""
     if not term.match_expressions and not term.match_fields:
@@ -104,6 +107,7 @@ def required_matches_labels(pod: core_pb2.Pod, labels: Mapping[str, str], node_n
 class RequiredNodeAffinity:
     """The pod's nodeSelector and required terms (None: no required affinity), as Kubernetes'
     PreFilter compiles them once per attempt (nodeaffinity.GetRequiredNodeAffinity)."""
+
     node_selector: dict[str, str]
     terms: tuple[tuple[tuple[_Requirement, ...], tuple[_Requirement, ...]], ...] | None
 
@@ -112,12 +116,17 @@ class RequiredNodeAffinity:
         affinity = pod.spec.affinity.node_affinity
         terms = None
         if affinity.HasField("required_during_scheduling_ignored_during_execution"):
+            required = affinity.required_during_scheduling_ignored_during_execution
             terms = tuple(
-                (tuple(_Requirement(r.key, r.operator, tuple(r.values))
-                       for r in t.match_expressions),
-                 tuple(_Requirement(r.key, r.operator, tuple(r.values)) for r in t.match_fields))
-                for t in affinity.required_during_scheduling_ignored_during_execution
-                .node_selector_terms)
+                (
+                    tuple(
+                        _Requirement(r.key, r.operator, tuple(r.values))
+                        for r in t.match_expressions
+                    ),
+                    tuple(_Requirement(r.key, r.operator, tuple(r.values)) for r in t.match_fields),
+                )
+                for t in required.node_selector_terms
+            )
         return cls(dict(pod.spec.node_selector), terms)
 
     def matches(self, node: NodeInfo) -> bool:
@@ -127,10 +136,12 @@ class RequiredNodeAffinity:
             return False
         if self.terms is None:
             return True
-        return any((expressions or fields)
-                   and all(requirement_matches(r, labels) is True for r in expressions)
-                   and all(field_matches(r, node.name) is True for r in fields)
-                   for expressions, fields in self.terms)
+        return any(
+            (expressions or fields)
+            and all(requirement_matches(r, labels) is True for r in expressions)
+            and all(field_matches(r, node.name) is True for r in fields)
+            for expressions, fields in self.terms
+        )
 
     def matches_table(self, table: NodeTable) -> Bools:
         """matches() for every row of the table, from its label columns: each requirement is
@@ -150,12 +161,16 @@ class RequiredNodeAffinity:
             for r in expressions:
                 codes, values = table.label_codes(r.key)
                 # Indexed by code; the last entry, for code -1, is for nodes without the label.
-                by_value = np.array([requirement_matches(r, {r.key: v}) is True for v in values]
-                                    + [requirement_matches(r, {}) is True], np.bool_)
+                by_value = np.array(
+                    [requirement_matches(r, {r.key: v}) is True for v in values]
+                    + [requirement_matches(r, {}) is True],
+                    np.bool_,
+                )
                 term &= by_value[codes]
             for r in fields:
-                term &= np.fromiter((field_matches(r, n.name) is True for n in table.nodes),
-                                    np.bool_, size)
+                term &= np.fromiter(
+                    (field_matches(r, n.name) is True for n in table.nodes), np.bool_, size
+                )
             any_term |= term
         return rows & any_term
 
@@ -174,7 +189,8 @@ class NodeAffinity:
         """Skip: the pod has neither a nodeSelector nor required node affinity, so Filter has
         nothing to check (as Kubernetes' PreFilter)."""
         if pod.spec.node_selector or pod.spec.affinity.node_affinity.HasField(
-                "required_during_scheduling_ignored_during_execution"):
+            "required_during_scheduling_ignored_during_execution"
+        ):
             state.write(_PRE_FILTER_KEY, RequiredNodeAffinity.of(pod))
             return SUCCESS
         return Status.skip()
@@ -186,8 +202,9 @@ class NodeAffinity:
         # Called without PreFilter: read the pod itself.
         return SUCCESS if required_matches_labels(pod, node.labels, node.name) else _REJECTED
 
-    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
-                     table: NodeTable) -> Verdict | None:
+    def filter_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
+    ) -> Verdict | None:
         required = state.read(_PRE_FILTER_KEY, RequiredNodeAffinity)
         if required is None:
             return None
@@ -195,23 +212,28 @@ class NodeAffinity:
         return Verdict(matching, ((~matching, _REJECTED),))
 
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
-        preferred = pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
+        preferred = (
+            pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
+        )
         if not preferred:
             return Status.skip()
-        state.write(_PRE_SCORE_KEY,
-                    _PreferredTerms((p.weight, p.preference) for p in preferred if p.weight))
+        state.write(
+            _PRE_SCORE_KEY, _PreferredTerms((p.weight, p.preference) for p in preferred if p.weight)
+        )
         return SUCCESS
 
     def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
         preferred = state.read(_PRE_SCORE_KEY, _PreferredTerms)
         if preferred is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
-        total = sum(weight for weight, term in preferred
-                    if term_matches(term, node.labels, node.name))
+        total = sum(
+            weight for weight, term in preferred if term_matches(term, node.labels, node.name)
+        )
         return total, SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
-                        scores: dict[str, int]) -> Status:
+    def normalize_score(
+        self, state: CycleState, pod: core_pb2.Pod, scores: dict[str, int]
+    ) -> Status:
         default_normalize_score(scores)
         return SUCCESS
 

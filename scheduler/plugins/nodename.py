@@ -1,4 +1,5 @@
 """A pod that names a node in spec.nodeName fits only that node (kubernetes plugins/nodename)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

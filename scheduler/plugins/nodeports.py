@@ -1,6 +1,7 @@
 """Fits a pod only on nodes where the host ports it asks for are free: same port and protocol on
 the same host IP, or on any IP when either side binds 0.0.0.0 (kubernetes plugins/nodeports and
 framework.HostPortInfo)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,9 +37,12 @@ class _WantedPorts(list[HostPort]):
 
 def host_ports(pod: core_pb2.Pod) -> list[HostPort]:
     """The pod's ports with a hostPort, with Kubernetes' defaults for the IP and protocol."""
-    return [HostPort(p.host_ip or DEFAULT_BIND_ALL_HOST_IP, p.protocol or DEFAULT_PROTOCOL,
-                     p.host_port)
-            for c in pod.spec.containers for p in c.ports if p.host_port > 0]
+    return [
+        HostPort(p.host_ip or DEFAULT_BIND_ALL_HOST_IP, p.protocol or DEFAULT_PROTOCOL, p.host_port)
+        for c in pod.spec.containers
+        for p in c.ports
+        if p.host_port > 0
+    ]
 
 
 def fits_ports(wanted: list[HostPort], node: NodeInfo) -> bool:

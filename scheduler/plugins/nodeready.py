@@ -3,6 +3,7 @@
 Kubernetes does this through the node.kubernetes.io/not-ready:NoSchedule taint that its node
 lifecycle controller sets; no podplane controller sets it yet, so this filter reads the condition
 itself, and a pod that tolerates that taint (a DaemonSet's, say) passes here as it would there."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

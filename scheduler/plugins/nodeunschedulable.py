@@ -1,5 +1,6 @@
 """Keeps pods off nodes marked spec.unschedulable (cordoned), unless the pod tolerates the
 node.kubernetes.io/unschedulable:NoSchedule taint (kubernetes plugins/nodeunschedulable)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

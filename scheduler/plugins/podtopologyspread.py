@@ -2,9 +2,10 @@
 DoNotSchedule a node is filtered out when placing the pod there would make its domain hold more than
 maxSkew matching pods above the emptiest domain; with ScheduleAnyway the skew only lowers the node's
 score (kubernetes plugins/podtopologyspread). Nodes that do not match the pod's node affinity or
-nodeSelector take no part (nodeAffinityPolicy Honor), taints do not matter (nodeTaintsPolicy Ignore).
-Kubernetes' system default constraints (for pods of Services and ReplicaSets) are not applied: the
-scheduler does not watch those objects."""
+nodeSelector take no part (nodeAffinityPolicy Honor), taints do not matter (nodeTaintsPolicy
+Ignore). Kubernetes' system default constraints (for pods of Services and ReplicaSets) are not
+applied: the scheduler does not watch those objects."""
+
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
+from podplane.apimachinery.selectors import (
+    LabelSelector,
+    SelectorError,
+    from_label_selector_message,
+)
 from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict
@@ -64,9 +69,15 @@ def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
                 selector = from_label_selector_message(c.label_selector)
             except SelectorError:
                 pass  # rejected by validation; selects nothing here
-        out.append(Constraint(c.max_skew, c.topology_key, selector,
-                              c.min_domains if c.HasField("min_domains") else 1,
-                              c.label_selector.SerializeToString(deterministic=True)))
+        out.append(
+            Constraint(
+                c.max_skew,
+                c.topology_key,
+                selector,
+                c.min_domains if c.HasField("min_domains") else 1,
+                c.label_selector.SerializeToString(deterministic=True),
+            )
+        )
     return out
 
 
@@ -87,9 +98,13 @@ def count_matching(node: NodeInfo, c: Constraint, namespace: str) -> int:
     key = (namespace, c.selector_key)
     count = node.selected_pod_counts.get(key)
     if count is None:
-        count = sum(1 for info in node.pods.values()
-                    if info.namespace == namespace and not info.terminating
-                    and selector.matches(info.labels))
+        count = sum(
+            1
+            for info in node.pods.values()
+            if info.namespace == namespace
+            and not info.terminating
+            and selector.matches(info.labels)
+        )
         node.selected_pod_counts[key] = count
     return count
 
@@ -125,9 +140,14 @@ class PodTopologySpread:
     name = NAME
 
     def events_to_register(self) -> tuple[str, ...]:
-        return (cluster_events.ASSIGNED_POD_ADD, cluster_events.ASSIGNED_POD_UPDATE,
-                cluster_events.ASSIGNED_POD_DELETE, cluster_events.NODE_ADD,
-                cluster_events.NODE_UPDATE, cluster_events.NODE_DELETE)
+        return (
+            cluster_events.ASSIGNED_POD_ADD,
+            cluster_events.ASSIGNED_POD_UPDATE,
+            cluster_events.ASSIGNED_POD_DELETE,
+            cluster_events.NODE_ADD,
+            cluster_events.NODE_UPDATE,
+            cluster_events.NODE_DELETE,
+        )
 
     # ------------------------------------------------------------------ filtering
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
@@ -137,21 +157,28 @@ class PodTopologySpread:
         s = _PreFilterState(hard)
         # Most pods name no nodes; then every node passes required_matches and it need not run.
         any_node = not pod.spec.node_selector and not pod.spec.affinity.node_affinity.HasField(
-            "required_during_scheduling_ignored_during_execution")
+            "required_during_scheduling_ignored_during_execution"
+        )
         table = node_table(state.all_nodes)
         namespace = pod.metadata.namespace
         # The nodes that count: every topology key, and the pod's required node affinity.
-        eligible = (np.ones(len(table), np.bool_) if any_node
-                    else RequiredNodeAffinity.of(pod).matches_table(table))
+        eligible = (
+            np.ones(len(table), np.bool_)
+            if any_node
+            else RequiredNodeAffinity.of(pod).matches_table(table)
+        )
         for c in hard:
             eligible &= table.label_codes(c.topology_key)[0] >= 0
         for c in hard:
             codes, values = table.label_codes(c.topology_key)
-            counted = table.derived((_COUNT, namespace, c.selector_key),
-                                    functools.partial(count_matching, c=c, namespace=namespace))
+            counted = table.derived(
+                (_COUNT, namespace, c.selector_key),
+                functools.partial(count_matching, c=c, namespace=namespace),
+            )
             in_domain = np.bincount(codes[eligible], minlength=len(values))
-            matching = np.bincount(codes[eligible], weights=counted[eligible],
-                                   minlength=len(values))
+            matching = np.bincount(
+                codes[eligible], weights=counted[eligible], minlength=len(values)
+            )
             for code in np.flatnonzero(in_domain).tolist():
                 s.counts[(c.topology_key, values[code])] = int(matching[code])
         s.fixed = [(1 if c.selects(pod) else 0, s.min_match(c)) for c in hard]
@@ -163,7 +190,7 @@ class PodTopologySpread:
         if s is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
         labels = node.labels
-        for c, (self_match, min_match) in zip(s.constraints, s.fixed):
+        for c, (self_match, min_match) in zip(s.constraints, s.fixed, strict=True):
             if c.topology_key not in labels:
                 return _NODE_LABEL_NOT_MATCH
             matched = s.counts.get((c.topology_key, labels[c.topology_key]), 0)
@@ -171,8 +198,9 @@ class PodTopologySpread:
                 return _CONSTRAINTS_NOT_MATCH
         return SUCCESS
 
-    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
-                     table: NodeTable) -> Verdict | None:
+    def filter_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
+    ) -> Verdict | None:
         """filter for every row: each row rejected by the first constraint it fails, as filter
         checks them in order."""
         s = state.read(_PRE_FILTER_KEY, _PreFilterState)
@@ -181,19 +209,23 @@ class PodTopologySpread:
         undecided = np.ones(len(table), np.bool_)
         missing_label = np.zeros(len(table), np.bool_)
         too_skewed = np.zeros(len(table), np.bool_)
-        for c, (self_match, min_match) in zip(s.constraints, s.fixed):
+        for c, (self_match, min_match) in zip(s.constraints, s.fixed, strict=True):
             codes, values = table.label_codes(c.topology_key)
             # Indexed by code; the last entry, for code -1, is never read unmasked.
-            matched = np.array([s.counts.get((c.topology_key, v), 0) for v in values] + [0],
-                               np.int64)
+            matched = np.array(
+                [s.counts.get((c.topology_key, v), 0) for v in values] + [0], np.int64
+            )
             missing = undecided & (codes < 0)
-            skewed = undecided & (codes >= 0) & (matched[codes] + self_match - min_match
-                                                 > c.max_skew)
+            skewed = (
+                undecided & (codes >= 0) & (matched[codes] + self_match - min_match > c.max_skew)
+            )
             missing_label |= missing
             too_skewed |= skewed
             undecided &= ~(missing | skewed)
-        return Verdict(undecided, ((missing_label, _NODE_LABEL_NOT_MATCH),
-                                   (too_skewed, _CONSTRAINTS_NOT_MATCH)))
+        return Verdict(
+            undecided,
+            ((missing_label, _NODE_LABEL_NOT_MATCH), (too_skewed, _CONSTRAINTS_NOT_MATCH)),
+        )
 
     # ------------------------------------------------------------------ scoring
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
@@ -210,14 +242,18 @@ class PodTopologySpread:
                 if c.topology_key != LABEL_HOSTNAME:
                     s.counts[i].setdefault(labels[c.topology_key], 0)
         for i, c in enumerate(soft):
-            size = len(nodes) - len(s.ignored) if c.topology_key == LABEL_HOSTNAME \
+            size = (
+                len(nodes) - len(s.ignored)
+                if c.topology_key == LABEL_HOSTNAME
                 else len(s.counts[i])
+            )
             # Counts in a topology of few domains weigh less than in one of many.
             s.weights.append(math.log(size + 2))
         for info in state.all_nodes:
             labels = info.labels
-            if (not has_all_keys(labels, soft)
-                    or not required_matches_labels(pod, labels, info.name)):
+            if not has_all_keys(labels, soft) or not required_matches_labels(
+                pod, labels, info.name
+            ):
                 continue
             for i, c in enumerate(soft):
                 value = labels[c.topology_key]
@@ -244,8 +280,9 @@ class PodTopologySpread:
             score += count * s.weights[i] + (c.max_skew - 1)
         return math.floor(score + 0.5), SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
-                        scores: dict[str, int]) -> Status:
+    def normalize_score(
+        self, state: CycleState, pod: core_pb2.Pod, scores: dict[str, int]
+    ) -> Status:
         """Fewer matching pods score higher: the emptiest domain gets 100."""
         s = state.read(_PRE_SCORE_KEY, _PreScoreState)
         if s is None:

@@ -1,5 +1,6 @@
 """Filters out nodes with a NoSchedule or NoExecute taint the pod does not tolerate, and prefers
 nodes with fewer untolerated PreferNoSchedule taints (kubernetes plugins/tainttoleration)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2
@@ -38,13 +39,15 @@ class TaintToleration:
         status = self._rejections.get(key)
         if status is None:
             status = self._rejections[key] = Status.unresolvable(
-                f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}").with_plugin(NAME)
+                f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
+            ).with_plugin(NAME)
             if len(self._rejections) > 1024:  # taints come and go; keep the memo small
                 self._rejections.clear()
         return status
 
-    def filter_table(self, state: CycleState, pod: core_pb2.Pod,
-                     table: NodeTable) -> Verdict | None:
+    def filter_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
+    ) -> Verdict | None:
         """Each distinct list of taints judged once, for all the nodes that carry it."""
         codes, taint_lists = table.taint_codes()
         passing = codes < 0
@@ -58,13 +61,20 @@ class TaintToleration:
         return Verdict(passing, tuple(rejected))
 
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
-        if not any(taint.effect == taints.PREFER_NO_SCHEDULE
-                   for node_taints in taint_lists(nodes) for taint in node_taints):
+        if not any(
+            taint.effect == taints.PREFER_NO_SCHEDULE
+            for node_taints in taint_lists(nodes)
+            for taint in node_taints
+        ):
             # Every node would score the same (no untolerated PreferNoSchedule taint anywhere), so
             # scoring changes no choice: skip it, saving a call per node.
             return Status.skip()
-        state.write(_PRE_SCORE_KEY, _PreferNoScheduleTolerations(
-            t for t in pod.spec.tolerations if t.effect in ("", taints.PREFER_NO_SCHEDULE)))
+        state.write(
+            _PRE_SCORE_KEY,
+            _PreferNoScheduleTolerations(
+                t for t in pod.spec.tolerations if t.effect in ("", taints.PREFER_NO_SCHEDULE)
+            ),
+        )
         return SUCCESS
 
     def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
@@ -74,13 +84,16 @@ class TaintToleration:
         if not node.taints:
             return 0, SUCCESS
         count = sum(
-            1 for taint in node.taints
+            1
+            for taint in node.taints
             if taint.effect == taints.PREFER_NO_SCHEDULE
-            and not taints.tolerated(tolerations, taint.key, taint.value, taint.effect))
+            and not taints.tolerated(tolerations, taint.key, taint.value, taint.effect)
+        )
         return count, SUCCESS
 
-    def normalize_score(self, state: CycleState, pod: core_pb2.Pod,
-                        scores: dict[str, int]) -> Status:
+    def normalize_score(
+        self, state: CycleState, pod: core_pb2.Pod, scores: dict[str, int]
+    ) -> Status:
         default_normalize_score(scores, reverse=True)
         return SUCCESS
 

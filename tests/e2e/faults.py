@@ -2,6 +2,7 @@
 remembers every write the apiserver acknowledged, a watch checker that records every event across
 reconnections, and the record of measured recovery times (build/e2e/faults.json, quoted by the
 README)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ import grpc
 
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, ResourceClient, status_code
-from tests.e2e.conftest import ROOT, compose
+from tests.e2e.compose_cluster import ROOT, compose
 
 RESULTS = ROOT / "build" / "e2e" / "faults.json"
 PROJECT = "podplane"
@@ -43,9 +44,17 @@ def container_id(service: str) -> str:
 
 def health(service: str) -> str:
     result = subprocess.run(
-        ["docker", "inspect", "--format", "{{.State.Status}}/{{if .State.Health}}"
-         "{{.State.Health.Status}}{{end}}", container_id(service)],
-        text=True, capture_output=True, check=False)
+        [
+            "docker",
+            "inspect",
+            "--format",
+            "{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}",
+            container_id(service),
+        ],
+        text=True,
+        capture_output=True,
+        check=False,
+    )
     return result.stdout.strip()
 
 
@@ -81,46 +90,130 @@ async def lease_holder(client: Client, name: str) -> str:
 
 # ---------------------------------------------------------------------- objects
 def pending_pod(name: str, namespace: str) -> Any:
-    return manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"role": "churn"}},
-        "spec": {"nodeSelector": NOWHERE, "containers": [
-            {"name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent"}]}})
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"role": "churn"}},
+            "spec": {
+                "nodeSelector": NOWHERE,
+                "containers": [
+                    {"name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent"}
+                ],
+            },
+        }
+    )
 
 
 def sleeper_pod(name: str, namespace: str, app: str) -> Any:
-    return manifest.from_dict({"apiVersion": "v1", "kind": "Pod",
-                               "metadata": {"name": name, "namespace": namespace},
-                               "spec": sleeper_template(app)["spec"]})
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": sleeper_template(app)["spec"],
+        }
+    )
 
 
 def config_map(name: str, namespace: str, data: dict[str, str]) -> Any:
-    return manifest.from_dict({"apiVersion": "v1", "kind": "ConfigMap",
-                               "metadata": {"name": name, "namespace": namespace}, "data": data})
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": data,
+        }
+    )
 
 
 def sleeper_template(app: str) -> dict[str, Any]:
-    return {"metadata": {"labels": {"app": app}},
-            "spec": {"terminationGracePeriodSeconds": 0, "containers": [
-                {"name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent",
-                 "command": ["sleep", "3600"],
-                 "resources": {"requests": {"cpu": "10m"}}}]}}
+    return {
+        "metadata": {"labels": {"app": app}},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox",
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sleep", "3600"],
+                    "resources": {"requests": {"cpu": "10m"}},
+                }
+            ],
+        },
+    }
 
 
 def replication_controller(name: str, namespace: str, replicas: int) -> Any:
-    return manifest.from_dict({
-        "apiVersion": "v1", "kind": "ReplicationController",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": replicas, "selector": {"app": name},
-                 "template": sleeper_template(name)}})
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "ReplicationController",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"app": name},
+                "template": sleeper_template(name),
+            },
+        }
+    )
+
+
+def tolerating_replication_controller(name: str, replicas: int, toleration_seconds: int) -> Any:
+    """Sleepers that stay on an unreachable or not-ready node for `toleration_seconds`, then are
+    evicted (the node lifecycle controller's NoExecute taints)."""
+    tolerations = [
+        {
+            "key": f"node.kubernetes.io/{key}",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": toleration_seconds,
+        }
+        for key in ("unreachable", "not-ready")
+    ]
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "ReplicationController",
+            "metadata": {"name": name},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"app": name},
+                "template": {
+                    "metadata": {"labels": {"app": name}},
+                    "spec": {
+                        "tolerations": tolerations,
+                        "terminationGracePeriodSeconds": 2,
+                        "containers": [
+                            {
+                                "name": "main",
+                                "image": "busybox",
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": ["sleep", "3600"],
+                                "resources": {"requests": {"cpu": "200m"}},
+                            }
+                        ],
+                    },
+                },
+            },
+        }
+    )
 
 
 def replica_set(name: str, namespace: str, replicas: int) -> Any:
-    return manifest.from_dict({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                 "template": sleeper_template(name)}})
+    return manifest.from_dict(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": name}},
+                "template": sleeper_template(name),
+            },
+        }
+    )
 
 
 async def live_pods(client: Client, namespace: str, app: str) -> list[Any]:
@@ -131,8 +224,9 @@ async def live_pods(client: Client, namespace: str, app: str) -> list[Any]:
 async def settled(client: Client, namespace: str, app: str, n: int) -> list[Any] | None:
     """Exactly n pods of the app, all Running, none terminating (nor any left terminating)."""
     pods = (await client.pods.list(namespace, label_selector=f"app={app}")).items
-    ok = len(pods) == n and all(p.status.phase == "Running" and not p.metadata.deletion_timestamp
-                                for p in pods)
+    ok = len(pods) == n and all(
+        p.status.phase == "Running" and not p.metadata.deletion_timestamp for p in pods
+    )
     return list(pods) if ok else None
 
 
@@ -142,18 +236,20 @@ async def retried(call: Callable[[], Awaitable[Any]], timeout: float = 60) -> An
     while True:
         try:
             return await asyncio.wait_for(call(), 5)
-        except (grpc.aio.AioRpcError, asyncio.TimeoutError):
+        except (TimeoutError, grpc.aio.AioRpcError):
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
 
 
-async def scale(client: Client, resource: ResourceClient[Any], name: str, namespace: str,
-                replicas: int) -> None:
+async def scale(
+    client: Client, resource: ResourceClient[Any], name: str, namespace: str, replicas: int
+) -> None:
     async def once() -> Any:
         obj = await resource.get(name, namespace)
         obj.spec.replicas = replicas
         return await resource.update(obj)
+
     await retried(once)
 
 
@@ -162,6 +258,7 @@ async def scale(client: Client, resource: ResourceClient[Any], name: str, namesp
 class PodChurn:
     """Creates pods and deletes older ones, steadily; remembers which writes were acknowledged.
     A write that failed or timed out has an unknown outcome and is not counted either way."""
+
     client: Client
     namespace: str
     created: set[str] = field(default_factory=set)
@@ -176,16 +273,18 @@ class PodChurn:
             name = f"churn-{n}"
             try:
                 await asyncio.wait_for(
-                    self.client.pods.create(pending_pod(name, self.namespace)), 5)
+                    self.client.pods.create(pending_pod(name, self.namespace)), 5
+                )
                 self.created.add(name)
                 self.ack_times.append(time.monotonic())
                 if n % 3 == 0:  # delete one in three, leaving the rest
                     victim = random.choice(sorted(self.created - self.deleted))
-                    await asyncio.wait_for(self.client.pods.delete(
-                        victim, self.namespace, grace_period_seconds=0), 5)
+                    await asyncio.wait_for(
+                        self.client.pods.delete(victim, self.namespace, grace_period_seconds=0), 5
+                    )
                     self.deleted.add(victim)
                     self.ack_times.append(time.monotonic())
-            except (grpc.aio.AioRpcError, asyncio.TimeoutError):
+            except (TimeoutError, grpc.aio.AioRpcError):
                 self.failures += 1
             await asyncio.sleep(1 / rate)
 
@@ -199,6 +298,7 @@ class WatchChecker:
     """Watches a resource in a namespace from a list's resourceVersion and records every event;
     a broken stream is resumed from the last resourceVersion seen, with back-off, as a reflector
     does. A resume refused as too old would be a gap: recorded, never papered over by a relist."""
+
     resource: ResourceClient[Any]
     namespace: str
     events: list[tuple[str, str, int]] = field(default_factory=list)  # type, name, rv
@@ -209,13 +309,15 @@ class WatchChecker:
 
     async def run(self) -> None:
         if not self.resource_version:
-            self.resource_version = (await self.resource.list(self.namespace)).metadata \
-                .resource_version
+            self.resource_version = (
+                await self.resource.list(self.namespace)
+            ).metadata.resource_version
         delay = 0.0
         while True:
             try:
                 async for event in self.resource.watch(
-                        self.namespace, resource_version=self.resource_version):
+                    self.namespace, resource_version=self.resource_version
+                ):
                     rv = event.object.metadata.resource_version
                     self.events.append((event.type, event.object.metadata.name, int(rv)))
                     self.event_times.append(time.monotonic())
@@ -255,6 +357,7 @@ async def drain(client: Client, namespace: str) -> None:
             except grpc.aio.AioRpcError:
                 pass  # already gone
         return not pods
+
     deadline = time.monotonic() + 60
     while not await gone():
         if time.monotonic() > deadline:

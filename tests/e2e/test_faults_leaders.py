@@ -2,6 +2,7 @@
 compose cluster: the standby takes over through leader election once the lease expires, no pod is
 bound twice and no replica created twice. Recovery times go to build/e2e/faults.json.
 These tests stop services: run them under `flock /tmp/podplane-compose.lock`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +13,18 @@ from typing import Any
 import pytest_asyncio
 
 from podplane.client.clientset import Client
-from tests.e2e.conftest import compose
-from tests.e2e.faults import (drain, lease_holder, record, replica_set, run_compose,
-                              service_of_holder, sleeper_pod, stop_task, wait_healthy)
+from tests.e2e.compose_cluster import compose
+from tests.e2e.faults import (
+    drain,
+    lease_holder,
+    record,
+    replica_set,
+    run_compose,
+    service_of_holder,
+    sleeper_pod,
+    stop_task,
+    wait_healthy,
+)
 from tests.support import eventually
 
 STANDBYS = ("scheduler", "scheduler-2", "controller-manager", "controller-manager-2")
@@ -56,7 +66,8 @@ class PodWatch:
 
 
 async def test_killing_the_leading_scheduler_binds_no_pod_twice(
-        client: Client, namespace: str, restores_leaders: None) -> None:
+    client: Client, namespace: str, restores_leaders: None
+) -> None:
     await wait_healthy(*STANDBYS)
     leader = service_of_holder(await lease_holder(client, "kube-scheduler"))
     watch = PodWatch(client, namespace)
@@ -65,6 +76,7 @@ async def test_killing_the_leading_scheduler_binds_no_pod_twice(
 
     async def create(i: int) -> None:
         await client.pods.create(sleeper_pod(f"p-{i}", namespace, "p"))
+
     try:
         # 50 pods at 10/s; the leader is killed after the first 15, the rest wait for the standby.
         for i in range(15):
@@ -78,6 +90,7 @@ async def test_killing_the_leading_scheduler_binds_no_pod_twice(
 
         async def all_bound() -> bool:
             return len(watch.bound_to) == 50
+
         await eventually(all_bound, 90, interval=0.2, what="all 50 pods bound")
         recovered = time.monotonic() - killed
         new_leader = service_of_holder(await lease_holder(client, "kube-scheduler"))
@@ -93,7 +106,8 @@ async def test_killing_the_leading_scheduler_binds_no_pod_twice(
 
 
 async def test_killing_the_leading_controller_manager_creates_no_replica_twice(
-        client: Client, namespace: str, restores_leaders: None) -> None:
+    client: Client, namespace: str, restores_leaders: None
+) -> None:
     await wait_healthy(*STANDBYS)
     leader = service_of_holder(await lease_holder(client, "kube-controller-manager"))
     watch = PodWatch(client, namespace)
@@ -104,6 +118,7 @@ async def test_killing_the_leading_controller_manager_creates_no_replica_twice(
 
         async def first_replicas() -> bool:
             return len(watch.seen) > 0
+
         await eventually(first_replicas, 30, interval=0.05, what="the first replicas")
         killed = time.monotonic()
         await run_compose("kill", leader)
@@ -115,6 +130,7 @@ async def test_killing_the_leading_controller_manager_creates_no_replica_twice(
 
         async def replaced() -> bool:
             return len(watch.alive) == 30 and len(watch.seen) >= 35
+
         await eventually(replaced, 90, interval=0.2, what="the five replicas replaced")
         recovered = time.monotonic() - killed
         new_leader = service_of_holder(await lease_holder(client, "kube-controller-manager"))
@@ -125,8 +141,9 @@ async def test_killing_the_leading_controller_manager_creates_no_replica_twice(
     assert new_leader != leader
     assert len(watch.seen) == 35, f"{len(watch.seen)} replicas ever created, not 30 + 5"
     assert watch.most_alive == 30, f"{watch.most_alive} replicas alive at once"
-    live = [p for p in (await client.pods.list(namespace)).items
-            if not p.metadata.deletion_timestamp]
+    live = [
+        p for p in (await client.pods.list(namespace)).items if not p.metadata.deletion_timestamp
+    ]
     assert len(live) == 30 and rs.status.replicas == 30
     print(f"{at_kill} replicas existed when the leader was killed")
     record("controller-manager leader killed", five_deleted_replicas_replaced=recovered)

@@ -4,6 +4,7 @@ again with its old pods gone from its Docker, nothing running twice. (A node con
 test_controllers' test_a_replication_controller_spreads_and_survives_a_node_stopping.)
 Recovery times go to build/e2e/faults.json. These tests stop services and cut networks: run them
 under `flock /tmp/podplane-compose.lock`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,24 +18,33 @@ from typing import Any
 import pytest_asyncio
 
 from podplane.client.clientset import Client
-from tests.e2e.conftest import NODES, compose, node_docker
-from tests.e2e.faults import (NETWORK, container_id, drain, record, retried, settled,
-                              wait_healthy)
+from tests.e2e.compose_cluster import NODES, compose, node_docker
+from tests.e2e.faults import (
+    NETWORK,
+    container_id,
+    drain,
+    record,
+    retried,
+    settled,
+    tolerating_replication_controller,
+    wait_healthy,
+)
 from tests.e2e.faults import replication_controller as sleepers
-from tests.e2e.test_controllers import replication_controller
 from tests.support import eventually
 
 CUT = "node-3"
 
 
 def docker(*args: str) -> str:
-    return subprocess.run(["docker", *args], check=True, text=True, capture_output=True,
-                          timeout=60).stdout
+    return subprocess.run(
+        ["docker", *args], check=True, text=True, capture_output=True, timeout=60
+    ).stdout
 
 
 def connected(container: str) -> bool:
-    networks = json.loads(docker("inspect", "--format", "{{json .NetworkSettings.Networks}}",
-                                 container))
+    networks = json.loads(
+        docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", container)
+    )
     return NETWORK in networks
 
 
@@ -62,9 +72,15 @@ async def node_ready(client: Client, name: str) -> str:
 
 def containers_of(node: str, namespace: str) -> dict[str, int]:
     """Pod name -> number of its containers (running or not) in the node's own Docker."""
-    out = node_docker(node, "ps", "-a", "--filter",
-                      f"label=io.kubernetes.pod.namespace={namespace}",
-                      "--format", '{{.Label "io.kubernetes.pod.name"}}')
+    out = node_docker(
+        node,
+        "ps",
+        "-a",
+        "--filter",
+        f"label=io.kubernetes.pod.namespace={namespace}",
+        "--format",
+        '{{.Label "io.kubernetes.pod.name"}}',
+    )
     return dict(Counter(line for line in out.splitlines() if line))
 
 
@@ -73,13 +89,20 @@ def kubelet_pid(node: str) -> str:
 
 
 async def test_a_restarted_kubelet_restarts_no_container(
-        client: Client, namespace: str, restores_nodes: None) -> None:
+    client: Client, namespace: str, restores_nodes: None
+) -> None:
     node = "node-1"
     await client.replicationcontrollers.create(_rc("web", namespace, 3, node))
-    before = await eventually(lambda: settled(client, namespace, "web", 3), 120, interval=1,
-                              what="three replicas Running on node-1")
-    ids = {p.metadata.name: [(s.container_id, s.restart_count)
-                             for s in p.status.container_statuses] for p in before}
+    before = await eventually(
+        lambda: settled(client, namespace, "web", 3),
+        120,
+        interval=1,
+        what="three replicas Running on node-1",
+    )
+    ids = {
+        p.metadata.name: [(s.container_id, s.restart_count) for s in p.status.container_statuses]
+        for p in before
+    }
     started = time.monotonic()
     # The kubelet alone (the node's engine and its containers stay up): the node's supervisor
     # starts it again, as systemd would.
@@ -88,8 +111,12 @@ async def test_a_restarted_kubelet_restarts_no_container(
 
     async def reported_again() -> bool:
         heartbeat = await client.leases.get(node, "kube-node-lease")
-        return bool(heartbeat.spec.holder_identity) and await node_ready(client, node) == "True" \
+        return (
+            bool(heartbeat.spec.holder_identity)
+            and await node_ready(client, node) == "True"
             and heartbeat.spec.renew_time > renewed_before
+        )
+
     renewed_before = (await client.leases.get(node, "kube-node-lease")).spec.renew_time
     await eventually(reported_again, 90, interval=0.5, what="the restarted kubelet's heartbeat")
     back = time.monotonic() - started
@@ -97,8 +124,10 @@ async def test_a_restarted_kubelet_restarts_no_container(
     await asyncio.sleep(5)  # the new kubelet has synced its pods by now
     after = await settled(client, namespace, "web", 3)
     assert after is not None
-    assert {p.metadata.name: [(s.container_id, s.restart_count)
-                              for s in p.status.container_statuses] for p in after} == ids
+    assert {
+        p.metadata.name: [(s.container_id, s.restart_count) for s in p.status.container_statuses]
+        for p in after
+    } == ids
     record("kubelet restart", heartbeat_again=back)
 
 
@@ -109,12 +138,14 @@ def _rc(name: str, namespace: str, replicas: int, node: str) -> Any:
 
 
 async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
-        client: Client, namespace: str, restores_nodes: None) -> None:
-    rc = replication_controller("web", 6, toleration_seconds=5)
+    client: Client, namespace: str, restores_nodes: None
+) -> None:
+    rc = tolerating_replication_controller("web", 6, toleration_seconds=5)
     rc.metadata.namespace = namespace
     await client.replicationcontrollers.create(rc)
-    pods = await eventually(lambda: settled(client, namespace, "web", 6), 180, interval=1,
-                            what="six replicas Running")
+    pods = await eventually(
+        lambda: settled(client, namespace, "web", 6), 180, interval=1, what="six replicas Running"
+    )
     assert sorted(Counter(p.spec.node_name for p in pods).values()) == [2, 2, 2]
     cut_pods = {p.metadata.name for p in pods if p.spec.node_name == CUT}
     container = container_id(CUT)
@@ -122,15 +153,21 @@ async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
     started = time.monotonic()
     docker("network", "disconnect", NETWORK, container)
     try:
+
         async def unreachable() -> bool:
             return await node_ready(client, CUT) == "Unknown"
+
         await eventually(unreachable, 120, interval=1, what=f"{CUT} Unknown")
         detected = time.monotonic() - started
 
         async def replaced() -> bool:
-            now = [p for p in (await client.pods.list(namespace)).items
-                   if not p.metadata.deletion_timestamp and p.status.phase == "Running"]
+            now = [
+                p
+                for p in (await client.pods.list(namespace)).items
+                if not p.metadata.deletion_timestamp and p.status.phase == "Running"
+            ]
             return len(now) == 6 and all(p.spec.node_name != CUT for p in now)
+
         await eventually(replaced, 120, interval=1, what="six replicas Running elsewhere")
         replaced_after = time.monotonic() - started
         # The cut node does not know: its old pods still run there.
@@ -141,14 +178,17 @@ async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
 
     async def ready_again() -> bool:
         return bool(await retried(lambda: node_ready(client, CUT)) == "True")
+
     await eventually(ready_again, 180, interval=1, what=f"{CUT} Ready again")
     ready_after = time.monotonic() - reconnected
 
     async def old_pods_gone() -> bool:
         names = {p.metadata.name for p in (await client.pods.list(namespace)).items}
         return not names & cut_pods and not set(containers_of(CUT, namespace)) & cut_pods
-    await eventually(old_pods_gone, 90, interval=1,
-                     what="the old pods gone from the API and Docker")
+
+    await eventually(
+        old_pods_gone, 90, interval=1, what="the old pods gone from the API and Docker"
+    )
     cleaned_after = time.monotonic() - reconnected
     await asyncio.sleep(3)
     final = await settled(client, namespace, "web", 6)
@@ -160,6 +200,10 @@ async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
             running[name] += 1
     assert set(running) == {p.metadata.name for p in final}
     assert all(n == 1 for n in running.values()), running
-    record("node network cut", node_unknown=detected, replicas_replaced=replaced_after,
-           ready_after_reconnect=ready_after, old_pods_gone_after_reconnect=cleaned_after)
-
+    record(
+        "node network cut",
+        node_unknown=detected,
+        replicas_replaced=replaced_after,
+        ready_after_reconnect=ready_after,
+        old_pods_gone_after_reconnect=cleaned_after,
+    )

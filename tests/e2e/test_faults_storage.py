@@ -2,6 +2,7 @@
 acknowledged is lost, controllers converge, and watches resume with every change delivered once
 and in order. Each test prints its recovery times and records them in build/e2e/faults.json.
 These tests stop services: run them under `flock /tmp/podplane-compose.lock`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,10 +14,21 @@ import pytest_asyncio
 
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer, wait_for_sync
-from tests.e2e.conftest import compose
-from tests.e2e.faults import (PodChurn, WatchChecker, config_map, drain, record,
-                              replication_controller, retried, run_compose, scale, settled,
-                              stop_task, wait_healthy)
+from tests.e2e.compose_cluster import compose
+from tests.e2e.faults import (
+    PodChurn,
+    WatchChecker,
+    config_map,
+    drain,
+    record,
+    replication_controller,
+    retried,
+    run_compose,
+    scale,
+    settled,
+    stop_task,
+    wait_healthy,
+)
 from tests.support import eventually
 
 
@@ -32,10 +44,12 @@ async def restores_storage(client: Client, namespace: str) -> AsyncIterator[None
 
 
 async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
-        client: Client, namespace: str, restores_storage: None) -> None:
+    client: Client, namespace: str, restores_storage: None
+) -> None:
     await client.replicationcontrollers.create(replication_controller("web", namespace, 3))
-    await eventually(lambda: settled(client, namespace, "web", 3), 120, interval=1,
-                     what="three replicas Running")
+    await eventually(
+        lambda: settled(client, namespace, "web", 3), 120, interval=1, what="three replicas Running"
+    )
     watcher = Informer(client.pods, namespace=namespace)
     watching = asyncio.create_task(watcher.run())
     await wait_for_sync(watcher, timeout=20)
@@ -47,18 +61,25 @@ async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
         await run_compose("restart", "etcd")
         back = time.monotonic()
         restarted = back - started
-        await eventually(lambda: _acked_after(churn, back), 60, interval=0.5,
-                         what="a write acknowledged after etcd's restart")
+        await eventually(
+            lambda: _acked_after(churn, back),
+            60,
+            interval=0.5,
+            what="a write acknowledged after etcd's restart",
+        )
         restart_recovery = (churn.first_ack_after(back) or 0) - started
         await scale(client, client.replicationcontrollers, "web", namespace, 5)
 
-        killed = time.monotonic()
         await run_compose("kill", "etcd")
         await asyncio.sleep(20)
         await run_compose("start", "etcd")
         up_again = time.monotonic()
-        await eventually(lambda: _acked_after(churn, up_again), 60, interval=0.5,
-                         what="a write acknowledged after etcd came back")
+        await eventually(
+            lambda: _acked_after(churn, up_again),
+            60,
+            interval=0.5,
+            what="a write acknowledged after etcd came back",
+        )
         outage_recovery = (churn.first_ack_after(up_again) or 0) - up_again
         await scale(client, client.replicationcontrollers, "web", namespace, 4)
         await asyncio.sleep(3)  # churn goes on a little after the recovery
@@ -66,40 +87,60 @@ async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
         await stop_task(writing)
 
     # Every acknowledged write is in etcd (a list with resourceVersion "" reads etcd itself).
-    stored = {p.metadata.name for p in (await retried(lambda: client.pods.list(
-        namespace, label_selector="role=churn"))).items}
+    stored = {
+        p.metadata.name
+        for p in (
+            await retried(lambda: client.pods.list(namespace, label_selector="role=churn"))
+        ).items
+    }
     kept = churn.created - churn.deleted
     assert kept <= stored, f"acknowledged creates lost: {sorted(kept - stored)}"
     assert not churn.deleted & stored, f"acknowledged deletes undone: {churn.deleted & stored}"
     assert len(churn.created) > 20, "the writer hardly wrote"
     # The controllers' replicas are right: exactly four, Running.
-    await eventually(lambda: settled(client, namespace, "web", 4), 120, interval=1,
-                     what="exactly four replicas Running")
+    await eventually(
+        lambda: settled(client, namespace, "web", 4),
+        120,
+        interval=1,
+        what="exactly four replicas Running",
+    )
+
     # Its status follows the pods (the controller writes it after it sees them), observing the
     # last scale.
     async def status_caught_up() -> Any:
         rc = await client.replicationcontrollers.get("web", namespace)
-        return rc if (rc.status.replicas == 4
-                      and rc.status.observed_generation == rc.metadata.generation) else None
+        return (
+            rc
+            if (rc.status.replicas == 4 and rc.status.observed_generation == rc.metadata.generation)
+            else None
+        )
+
     await eventually(status_caught_up, 60, interval=1, what="the controller's status: 4 replicas")
     converged = time.monotonic() - up_again
 
     # The informer resumed by itself: its cache is what is stored.
     async def caught_up() -> bool:
-        listed = {p.metadata.name: p.metadata.resource_version
-                  for p in (await client.pods.list(namespace)).items}
+        listed = {
+            p.metadata.name: p.metadata.resource_version
+            for p in (await client.pods.list(namespace)).items
+        }
         cached = {p.metadata.name: p.metadata.resource_version for p in watcher.list()}
         return listed == cached
+
     try:
         await eventually(caught_up, 30, interval=0.5, what="the informer's cache to match etcd")
     finally:
         await stop_task(watching)
-    record("etcd restart", restart_command=restarted,
-           first_acknowledged_write=restart_recovery)
-    record("etcd killed for 20 s", first_acknowledged_write_after_start=outage_recovery,
-           replicas_converged_after_start=converged)
-    print(f"churn: {len(churn.created)} creates, {len(churn.deleted)} deletes acknowledged, "
-          f"{churn.failures} failed or unknown")
+    record("etcd restart", restart_command=restarted, first_acknowledged_write=restart_recovery)
+    record(
+        "etcd killed for 20 s",
+        first_acknowledged_write_after_start=outage_recovery,
+        replicas_converged_after_start=converged,
+    )
+    print(
+        f"churn: {len(churn.created)} creates, {len(churn.deleted)} deletes acknowledged, "
+        f"{churn.failures} failed or unknown"
+    )
 
 
 async def _acked_after(churn: PodChurn, t: float) -> bool:
@@ -107,13 +148,15 @@ async def _acked_after(churn: PodChurn, t: float) -> bool:
 
 
 async def test_apiserver_restart_delivers_every_change_once_in_order(
-        client: Client, namespace: str, restores_storage: None) -> None:
+    client: Client, namespace: str, restores_storage: None
+) -> None:
     names = [f"cfg-{i}" for i in range(5)]
     for name in names:
         await client.configmaps.create(config_map(name, namespace, {"n": "0"}))
     await client.replicationcontrollers.create(replication_controller("web", namespace, 1))
-    await eventually(lambda: settled(client, namespace, "web", 1), 120, interval=1,
-                     what="one replica Running")
+    await eventually(
+        lambda: settled(client, namespace, "web", 1), 120, interval=1, what="one replica Running"
+    )
     checker = WatchChecker(client.configmaps, namespace)
     checking = asyncio.create_task(checker.run())
     informer = Informer(client.configmaps, namespace=namespace)
@@ -131,9 +174,10 @@ async def test_apiserver_restart_delivers_every_change_once_in_order(
                 obj.data["n"] = str(n)
                 done = await asyncio.wait_for(client.configmaps.update(obj), 5)
                 acked.append((name, int(done.metadata.resource_version)))
-            except (Exception, asyncio.TimeoutError):  # noqa: BLE001 - unknown outcome
+            except (TimeoutError, Exception):  # noqa: BLE001 - unknown outcome
                 pass
             await asyncio.sleep(0.05)
+
     writing = asyncio.create_task(write())
     try:
         await asyncio.sleep(3)
@@ -141,31 +185,46 @@ async def test_apiserver_restart_delivers_every_change_once_in_order(
         started = time.monotonic()
         await run_compose("restart", "apiserver")
         restarted = time.monotonic() - started  # stopped (gracefully) and started again
-        await eventually(lambda: _more(acked, before + 5), 60, interval=0.2,
-                         what="writes acknowledged by the restarted apiserver")
+        await eventually(
+            lambda: _more(acked, before + 5),
+            60,
+            interval=0.2,
+            what="writes acknowledged by the restarted apiserver",
+        )
         writes_back = time.monotonic() - started
-        await eventually(lambda: _seen(checker, acked[-1][1]), 60, interval=0.2,
-                         what="the checker's watch to resume")
+        await eventually(
+            lambda: _seen(checker, acked[-1][1]),
+            60,
+            interval=0.2,
+            what="the checker's watch to resume",
+        )
         watch_back = time.monotonic() - started
         # The scheduler, kubelets and controller-manager reconnected by themselves: a scale-up
         # is created, scheduled and run.
         await scale(client, client.replicationcontrollers, "web", namespace, 3)
-        await eventually(lambda: settled(client, namespace, "web", 3), 120, interval=0.5,
-                         what="a scale-up after the restart Running")
+        await eventually(
+            lambda: settled(client, namespace, "web", 3),
+            120,
+            interval=0.5,
+            what="a scale-up after the restart Running",
+        )
         components_back = time.monotonic() - started
         await asyncio.sleep(2)
     finally:
         await stop_task(writing)
     last = acked[-1][1]
     try:
-        await eventually(lambda: _seen(checker, last), 30, interval=0.2,
-                         what="the checker to see the last write")
+        await eventually(
+            lambda: _seen(checker, last), 30, interval=0.2, what="the checker to see the last write"
+        )
 
         async def informer_caught_up() -> bool:
-            stored = {c.metadata.name: c.metadata.resource_version
-                      for c in (await client.configmaps.list(namespace)).items}
-            return stored == {c.metadata.name: c.metadata.resource_version
-                              for c in informer.list()}
+            stored = {
+                c.metadata.name: c.metadata.resource_version
+                for c in (await client.configmaps.list(namespace)).items
+            }
+            return stored == {c.metadata.name: c.metadata.resource_version for c in informer.list()}
+
         await eventually(informer_caught_up, 30, interval=0.5, what="the informer to catch up")
     finally:
         await stop_task(checking)
@@ -184,10 +243,17 @@ async def test_apiserver_restart_delivers_every_change_once_in_order(
         mine = [rv for n, rv in acked if n == name]
         delivered = [rv for rv in checker.per_object().get(name, []) if rv in set(mine)]
         assert delivered == mine, name
-    record("apiserver restart", restart_command=restarted, writes_acknowledged_again=writes_back,
-           watch_resumed=watch_back, scale_up_running=components_back)
-    print(f"{len(acked)} acknowledged updates, {len(checker.events)} events, "
-          f"{checker.reconnects} watch reconnections")
+    record(
+        "apiserver restart",
+        restart_command=restarted,
+        writes_acknowledged_again=writes_back,
+        watch_resumed=watch_back,
+        scale_up_running=components_back,
+    )
+    print(
+        f"{len(acked)} acknowledged updates, {len(checker.events)} events, "
+        f"{checker.reconnects} watch reconnections"
+    )
 
 
 async def _more(acked: list[tuple[str, int]], n: int) -> bool:

@@ -1,6 +1,8 @@
 """The Pod flow a user sees: apply -> Pending -> scheduled -> ContainerCreating -> Running on a
 Docker-in-Docker node, with the pod's IP from that node's range; then the pod's containers share
-localhost, a volume and the pod's hostname; pods end Succeeded or Failed; deletion cleans the node."""
+localhost, a volume and the pod's hostname; pods end Succeeded or Failed; deletion cleans the
+node."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +15,7 @@ from typing import Any
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import reflection_client
-from tests.e2e.conftest import ADMIN, ROOT, SERVER, node_docker, podctl
+from tests.e2e.compose_cluster import ADMIN, ROOT, SERVER, node_docker, podctl
 from tests.support import eventually
 
 
@@ -25,11 +27,13 @@ def kubectl_status(pod: Any) -> str:
     return str(pod.status.phase)
 
 
-async def wait_for_phase(client: Client, name: str, namespace: str, phases: set[str],
-                         timeout: float = 120) -> Any:
+async def wait_for_phase(
+    client: Client, name: str, namespace: str, phases: set[str], timeout: float = 120
+) -> Any:
     async def check() -> Any:
         pod = await client.pods.get(name, namespace)
         return pod if pod.status.phase in phases else None
+
     return await eventually(check, timeout, what=f"pod {namespace}/{name} in {phases}")
 
 
@@ -40,8 +44,11 @@ async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -
         podctl("delete", "pod", name, "--wait=true")
     statuses: list[str] = []
     start = await client.pods.list("default")
-    watch = client.pods.watch("default", resource_version=start.metadata.resource_version,
-                              field_selector=f"metadata.name={name}")
+    watch = client.pods.watch(
+        "default",
+        resource_version=start.metadata.resource_version,
+        field_selector=f"metadata.name={name}",
+    )
 
     async def follow() -> Any:
         async for ev in watch:
@@ -50,6 +57,7 @@ async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -
                 statuses.append(status)
             if ev.object.status.phase == "Running":
                 return ev.object
+
     follower = asyncio.create_task(follow())
     t0 = time.monotonic()
     out = podctl("apply", "-f", str(ROOT / "examples" / "jumpod.yaml"))
@@ -75,48 +83,86 @@ async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -
     async def described() -> str:
         text = podctl("describe", "pod", name).stdout
         return text if "Started container busybox" in text else ""
+
     text = await eventually(described, 30, what="the kubelet's Started event in describe")
-    for expected in ("Node:", f"{pod.spec.node_name}/{pod.status.host_ip}", "IP:",
-                     pod.status.pod_ip, "Conditions:", "ContainersReady", "State:", "Running",
-                     "Restart Count:  0", "Events:",
-                     f"Successfully assigned default/jumpod to {pod.spec.node_name}",
-                     'Container image "busybox" already present on machine',
-                     "Created container busybox"):
+    for expected in (
+        "Node:",
+        f"{pod.spec.node_name}/{pod.status.host_ip}",
+        "IP:",
+        pod.status.pod_ip,
+        "Conditions:",
+        "ContainersReady",
+        "State:",
+        "Running",
+        "Restart Count:  0",
+        "Events:",
+        f"Successfully assigned default/jumpod to {pod.spec.node_name}",
+        'Container image "busybox" already present on machine',
+        "Created container busybox",
+    ):
         assert expected in text, f"{expected!r} missing from describe:\n{text}"
 
     # The container really runs on that node's engine, inside the pod's sandbox.
-    ids = node_docker(pod.spec.node_name, "ps", "-q", "--filter",
-                      f"label=io.kubernetes.pod.uid={pod.metadata.uid}").split()
+    ids = node_docker(
+        pod.spec.node_name,
+        "ps",
+        "-q",
+        "--filter",
+        f"label=io.kubernetes.pod.uid={pod.metadata.uid}",
+    ).split()
     assert len(ids) == 2  # the pause sandbox and busybox
 
 
-async def test_containers_share_localhost_volume_and_hostname(client: Client,
-                                                              namespace: str) -> None:
-    pod = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sidecar", "namespace": namespace},
-        "spec": {
-            "restartPolicy": "Never",
-            "volumes": [{"name": "shared", "emptyDir": {}}],
-            "containers": [
-                {"name": "web", "image": "busybox", "imagePullPolicy": "IfNotPresent",
-                 "command": ["sh", "-c", "echo served-from-emptydir > /www/index.html && "
-                                         "exec httpd -f -p 127.0.0.1:8080 -h /www"],
-                 "volumeMounts": [{"name": "shared", "mountPath": "/www"}]},
-                {"name": "client", "image": "busybox", "imagePullPolicy": "IfNotPresent",
-                 "command": ["sh", "-c",
-                             "for i in $(seq 1 60); do wget -qO- http://127.0.0.1:8080/index.html "
-                             "&& break; sleep 1; done; echo hostname=$(hostname); "
-                             "cat /data/index.html; ls -l /data"],
-                 "volumeMounts": [{"name": "shared", "mountPath": "/data", "readOnly": True}]},
-            ],
-        },
-    })
+async def test_containers_share_localhost_volume_and_hostname(
+    client: Client, namespace: str
+) -> None:
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "sidecar", "namespace": namespace},
+            "spec": {
+                "restartPolicy": "Never",
+                "volumes": [{"name": "shared", "emptyDir": {}}],
+                "containers": [
+                    {
+                        "name": "web",
+                        "image": "busybox",
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": [
+                            "sh",
+                            "-c",
+                            "echo served-from-emptydir > /www/index.html && "
+                            "exec httpd -f -p 127.0.0.1:8080 -h /www",
+                        ],
+                        "volumeMounts": [{"name": "shared", "mountPath": "/www"}],
+                    },
+                    {
+                        "name": "client",
+                        "image": "busybox",
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": [
+                            "sh",
+                            "-c",
+                            "for i in $(seq 1 60); do wget -qO- http://127.0.0.1:8080/index.html "
+                            "&& break; sleep 1; done; echo hostname=$(hostname); "
+                            "cat /data/index.html; ls -l /data",
+                        ],
+                        "volumeMounts": [
+                            {"name": "shared", "mountPath": "/data", "readOnly": True}
+                        ],
+                    },
+                ],
+            },
+        }
+    )
     await client.pods.create(pod)  # type: ignore[arg-type]
 
     async def client_done() -> Any:
         p = await client.pods.get("sidecar", namespace)
         cs = {c.name: c for c in p.status.container_statuses}
         return p if "client" in cs and cs["client"].state.HasField("terminated") else None
+
     p = await eventually(client_done, 180, what="the client container to finish")
     logs = podctl("logs", "sidecar", "-c", "client", "-n", namespace).stdout
     assert logs.count("served-from-emptydir") == 2, logs  # over localhost, and from the volume
@@ -127,11 +173,26 @@ async def test_containers_share_localhost_volume_and_hostname(client: Client,
 
 async def test_restart_never_pods_end_succeeded_or_failed(client: Client, namespace: str) -> None:
     for name, code in (("ok", 0), ("fails", 1)):
-        await client.pods.create(manifest.from_dict({  # type: ignore[arg-type]
-            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-            "spec": {"restartPolicy": "Never", "containers": [
-                {"name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent",
-                 "command": ["sh", "-c", f"echo bye; exit {code}"]}]}}))
+        await client.pods.create(
+            manifest.from_dict(
+                {  # type: ignore[arg-type]
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": name, "namespace": namespace},
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [
+                            {
+                                "name": "main",
+                                "image": "busybox",
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": ["sh", "-c", f"echo bye; exit {code}"],
+                            }
+                        ],
+                    },
+                }
+            )
+        )
     ok = await wait_for_phase(client, "ok", namespace, {"Succeeded", "Failed"})
     fails = await wait_for_phase(client, "fails", namespace, {"Succeeded", "Failed"})
     assert ok.status.phase == "Succeeded"
@@ -146,41 +207,75 @@ async def test_restart_never_pods_end_succeeded_or_failed(client: Client, namesp
 
 
 async def test_deleting_a_pod_removes_its_containers(client: Client, namespace: str) -> None:
-    await client.pods.create(manifest.from_dict({  # type: ignore[arg-type]
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "doomed", "namespace": namespace},
-        "spec": {"containers": [{"name": "main", "image": "busybox",
-                                 "imagePullPolicy": "IfNotPresent",
-                                 "command": ["sleep", "3600"]}]}}))
+    await client.pods.create(
+        manifest.from_dict(
+            {  # type: ignore[arg-type]
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "doomed", "namespace": namespace},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "busybox",
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["sleep", "3600"],
+                        }
+                    ]
+                },
+            }
+        )
+    )
     pod = await wait_for_phase(client, "doomed", namespace, {"Running"})
     label = f"label=io.kubernetes.pod.uid={pod.metadata.uid}"
     assert node_docker(pod.spec.node_name, "ps", "-aq", "--filter", label).split()
     # Graceful deletion: the pod is marked (Terminating) and stays until its kubelet has stopped
     # its containers; `podctl delete` waits for that.
     marked = await client.pods.delete("doomed", namespace)
-    assert marked.metadata.deletion_timestamp and marked.metadata.deletion_grace_period_seconds == 30
+    assert (
+        marked.metadata.deletion_timestamp and marked.metadata.deletion_grace_period_seconds == 30
+    )
     assert "Terminating" in podctl("get", "pod", "doomed", "-n", namespace).stdout
     podctl("delete", "pod", "doomed", "-n", namespace)  # returns once it is gone
     assert not (await client.pods.list(namespace, field_selector="metadata.name=doomed")).items
 
     async def gone() -> bool:
         return not node_docker(pod.spec.node_name, "ps", "-aq", "--filter", label).split()
+
     await eventually(gone, 30, interval=1, what="the pod's containers to be removed")
 
 
 async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) -> None:
     for i in range(6):
-        await client.pods.create(manifest.from_dict({  # type: ignore[arg-type]
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": f"many-{i}", "namespace": namespace},
-            "spec": {"containers": [{"name": "main", "image": "busybox",
-                                     "imagePullPolicy": "IfNotPresent",
-                                     "command": ["sleep", "3600"],
-                                     "resources": {"requests": {"cpu": "200m", "memory": "16Mi"}}}]}}))
+        await client.pods.create(
+            manifest.from_dict(
+                {  # type: ignore[arg-type]
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": f"many-{i}", "namespace": namespace},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "main",
+                                "image": "busybox",
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": ["sleep", "3600"],
+                                "resources": {"requests": {"cpu": "200m", "memory": "16Mi"}},
+                            }
+                        ]
+                    },
+                }
+            )
+        )
 
     async def all_running() -> list[Any] | None:
         pods = (await client.pods.list(namespace)).items
-        return list(pods) if len(pods) == 6 and all(
-            p.status.phase == "Running" for p in pods) else None
+        return (
+            list(pods)
+            if len(pods) == 6 and all(p.status.phase == "Running" for p in pods)
+            else None
+        )
+
     pods: list[Any] = await eventually(all_running, 180, what="six pods Running")
     ips = [p.status.pod_ip for p in pods]
     assert len(set(ips)) == 6
@@ -193,11 +288,27 @@ async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) ->
 async def test_grpcurl_style_reflection_gets_a_pod(client: Client, namespace: str) -> None:
     services = await asyncio.to_thread(reflection_client.list_services, SERVER, ADMIN)
     assert "podplane.core.v1.Pods" in services
-    await client.pods.create(manifest.from_dict({  # type: ignore[arg-type]
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "viagrpc", "namespace": namespace},
-        "spec": {"containers": [{"name": "main", "image": "busybox", "command": ["true"]}]}}))
-    got = await asyncio.to_thread(reflection_client.call, SERVER, "podplane.core.v1.Pods/Get",
-                                  {"namespace": namespace, "name": "viagrpc"}, ADMIN)
+    await client.pods.create(
+        manifest.from_dict(
+            {  # type: ignore[arg-type]
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "viagrpc", "namespace": namespace},
+                "spec": {"containers": [{"name": "main", "image": "busybox", "command": ["true"]}]},
+            }
+        )
+    )
+    got = await asyncio.to_thread(
+        reflection_client.call,
+        SERVER,
+        "podplane.core.v1.Pods/Get",
+        {"namespace": namespace, "name": "viagrpc"},
+        ADMIN,
+    )
     assert got["metadata"]["name"] == "viagrpc"
-    assert json.loads(podctl("get", "pod", "viagrpc", "-n", namespace, "-o", "json").stdout)[
-        "metadata"]["uid"] == got["metadata"]["uid"]
+    assert (
+        json.loads(podctl("get", "pod", "viagrpc", "-n", namespace, "-o", "json").stdout)[
+            "metadata"
+        ]["uid"]
+        == got["metadata"]["uid"]
+    )

@@ -1,44 +1,67 @@
 """The Kubernetes network model on the compose cluster: every pod reaches every other pod, on any
 node, by its IP, without NAT. A jumpod on one node fetches a page served by a pod on another."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.e2e.conftest import podctl
+from tests.e2e.compose_cluster import podctl
 from tests.support import eventually
 
 
 def pod_on(node: str, name: str, namespace: str, command: str) -> Any:
-    return manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"nodeName": node, "restartPolicy": "Never",
-                 "containers": [{"name": "main", "image": "busybox",
-                                 "imagePullPolicy": "IfNotPresent",
-                                 "command": ["sh", "-c", command]}]}})
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "nodeName": node,
+                "restartPolicy": "Never",
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox",
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": ["sh", "-c", command],
+                    }
+                ],
+            },
+        }
+    )
 
 
-async def test_a_jumpod_fetches_a_page_from_a_pod_on_another_node(client: Client,
-                                                                    namespace: str) -> None:
-    await client.pods.create(pod_on(
-        "node-1", "web", namespace,
-        "mkdir /www && echo served-by-$(hostname) > /www/index.html && "
-        "exec httpd -f -p 8080 -h /www"))
+async def test_a_jumpod_fetches_a_page_from_a_pod_on_another_node(
+    client: Client, namespace: str
+) -> None:
+    await client.pods.create(
+        pod_on(
+            "node-1",
+            "web",
+            namespace,
+            "mkdir /www && echo served-by-$(hostname) > /www/index.html && "
+            "exec httpd -f -p 8080 -h /www",
+        )
+    )
 
     async def web_ip() -> str:
         pod = await client.pods.get("web", namespace)
         return str(pod.status.pod_ip) if pod.status.phase == "Running" else ""
+
     ip = await eventually(web_ip, 120, what="the web pod Running with an IP")
     assert ip.startswith("10.244.1.")
 
     # (Debian's static busybox wget crashes with -T, hence timeout(1).)
-    await client.pods.create(pod_on("node-2", "jumpod", namespace,
-                                    f"timeout 10 wget -qO- http://{ip}:8080/index.html"))
+    await client.pods.create(
+        pod_on("node-2", "jumpod", namespace, f"timeout 10 wget -qO- http://{ip}:8080/index.html")
+    )
 
     async def fetched() -> Any:
         pod = await client.pods.get("jumpod", namespace)
         return pod if pod.status.phase in ("Succeeded", "Failed") else None
+
     jumpod = await eventually(fetched, 120, what="the jumpod to finish")
     assert jumpod.status.pod_ip.startswith("10.244.2.")
     assert jumpod.status.phase == "Succeeded"

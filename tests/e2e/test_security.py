@@ -1,6 +1,7 @@
 """TLS and authentication on the compose cluster: the apiserver refuses plaintext and unknown
 callers, etcd cannot be reached from a node, and podctl works with the admin's certificate or
 token."""
+
 from __future__ import annotations
 
 import os
@@ -9,18 +10,18 @@ import subprocess
 import grpc
 import pytest
 
-from podplane.apimachinery import resources
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.credentials import Credentials
-from tests.e2e.conftest import ADMIN, PKI, ROOT, SERVER, compose, podctl
+from tests.e2e.compose_cluster import ADMIN, PKI, ROOT, SERVER, compose, podctl
 
 TOKEN_SERVER = os.environ.get(
-    "PODPLANE_TOKEN_SERVER",
-    f"localhost:{os.environ.get('PODPLANE_APISERVER_TOKEN_PORT', '6444')}")
+    "PODPLANE_TOKEN_SERVER", f"localhost:{os.environ.get('PODPLANE_APISERVER_TOKEN_PORT', '6444')}"
+)
 
 
 async def list_nodes(target: str, creds: Credentials | None) -> list[str]:
-    async with (creds.aio_channel(target) if creds else grpc.aio.insecure_channel(target)) as ch:
+    async with creds.aio_channel(target) if creds else grpc.aio.insecure_channel(target) as ch:
         reply = await resources.NODE.stub(ch).List(meta_pb2.ListRequest(), timeout=10)
     return [n.metadata.name for n in reply.items]
 
@@ -38,8 +39,10 @@ async def test_plaintext_and_unknown_callers_are_refused() -> None:
     for target in (SERVER, TOKEN_SERVER):  # plaintext: not even a connection
         assert await refusal(target, None) == grpc.StatusCode.UNAVAILABLE
     assert await refusal(TOKEN_SERVER, Credentials(ca)) == grpc.StatusCode.UNAUTHENTICATED
-    assert await refusal(TOKEN_SERVER, Credentials(ca, token="wrong")) == \
-        grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        await refusal(TOKEN_SERVER, Credentials(ca, token="wrong"))
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
     assert await refusal(SERVER, Credentials(ca)) == grpc.StatusCode.UNAVAILABLE  # no cert
 
 
@@ -52,13 +55,22 @@ async def test_admin_certificate_and_tokens_are_served() -> None:
 
 
 def test_podctl_with_the_admin_certificate_and_token() -> None:
-    out = podctl("get", "nodes").stdout  # conftest gives podctl the admin certificate
+    out = podctl("get", "nodes").stdout  # compose_cluster gives podctl the admin certificate
     assert "node-1" in out and "Ready" in out
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODPLANE_")}
-    env |= {"PODPLANE_SERVER": TOKEN_SERVER, "PODPLANE_CA": str(PKI / "ca.crt"),
-            "PODPLANE_TOKEN_FILE": str(PKI / "admin.token"), "HOME": str(ROOT / "build")}
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "podctl"), "get", "nodes"], env=env,
-                            text=True, capture_output=True, timeout=60)
+    env |= {
+        "PODPLANE_SERVER": TOKEN_SERVER,
+        "PODPLANE_CA": str(PKI / "ca.crt"),
+        "PODPLANE_TOKEN_FILE": str(PKI / "admin.token"),
+        "HOME": str(ROOT / "build"),
+    }
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "podctl"), "get", "nodes"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "node-2" in result.stdout
 
@@ -66,9 +78,11 @@ def test_podctl_with_the_admin_certificate_and_token() -> None:
 def test_etcd_is_not_reachable_from_a_node() -> None:
     """etcd is on a network only the apiserver joins: a node cannot even resolve it, let alone
     connect; the apiserver can (and etcd wants its client certificate)."""
-    probe = ("import socket,sys\n"
-             "try:\n socket.create_connection(('etcd', 2379), timeout=3).close()\n"
-             "except OSError as e:\n print(type(e).__name__, e); sys.exit(1)\n")
+    probe = (
+        "import socket,sys\n"
+        "try:\n socket.create_connection(('etcd', 2379), timeout=3).close()\n"
+        "except OSError as e:\n print(type(e).__name__, e); sys.exit(1)\n"
+    )
     node = compose("exec", "-T", "node-1", "python", "-c", probe, check=False)
     assert node.returncode == 1, node.stdout + node.stderr
     apiserver = compose("exec", "-T", "apiserver", "python", "-c", probe, check=False)
@@ -93,5 +107,7 @@ with grpc.secure_channel('node-1:10250', creds,
         print(e.code().name, e.details())
 """
     out = compose("exec", "-T", "node-2", "python", "-c", probe).stdout.strip()
-    assert out == ("PERMISSION_DENIED Forbidden (user=system:node:node-2, verb=create, "
-                   "resource=nodes, subresource=proxy)")
+    assert out == (
+        "PERMISSION_DENIED Forbidden (user=system:node:node-2, verb=create, "
+        "resource=nodes, subresource=proxy)"
+    )

@@ -1,13 +1,16 @@
 """Static pods on the compose cluster: a manifest dropped into a node's /etc/kubernetes/manifests
 runs there without the scheduler, appears in the API as a mirror pod, survives the mirror's
 deletion, and stops when the file is removed."""
+
 from __future__ import annotations
 
 import subprocess
 from typing import Any
 
+import grpc
+
 from podplane.client.clientset import Client, is_not_found
-from tests.e2e.conftest import ROOT, compose, node_docker
+from tests.e2e.compose_cluster import ROOT, compose, node_docker
 from tests.support import eventually
 
 MANIFEST = """\
@@ -26,13 +29,20 @@ spec:
 PATH = "/etc/kubernetes/manifests/static-web.yaml"
 
 
-async def test_a_static_pod_runs_with_a_mirror_that_cannot_stop_it(client: Client,
-                                                                    namespace: str) -> None:
-    subprocess.run(["docker", "compose", "exec", "-T", "node-1", "sh", "-c", f"cat > {PATH}"],
-                   input=MANIFEST.format(namespace=namespace), text=True, check=True, cwd=ROOT,
-                   timeout=60)
+async def test_a_static_pod_runs_with_a_mirror_that_cannot_stop_it(
+    client: Client, namespace: str
+) -> None:
+    subprocess.run(
+        ["docker", "compose", "exec", "-T", "node-1", "sh", "-c", f"cat > {PATH}"],
+        input=MANIFEST.format(namespace=namespace),
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     name = "static-web-node-1"
     try:
+
         async def mirror_running() -> Any:
             try:
                 pod = await client.pods.get(name, namespace)
@@ -41,6 +51,7 @@ async def test_a_static_pod_runs_with_a_mirror_that_cannot_stop_it(client: Clien
                     return None
                 raise
             return pod if pod.status.phase == "Running" else None
+
         mirror = await eventually(mirror_running, 90, interval=1, what="the mirror pod Running")
         assert mirror.spec.node_name == "node-1"
         assert mirror.metadata.annotations["kubernetes.io/config.mirror"]
@@ -59,11 +70,13 @@ async def test_a_static_pod_runs_with_a_mirror_that_cannot_stop_it(client: Clien
         try:
             await client.pods.get(name, namespace)
             return False
-        except Exception as e:
+        except grpc.aio.AioRpcError as e:
             return is_not_found(e)
+
     await eventually(gone, 60, interval=1, what="the mirror pod gone with the file")
-    await eventually(lambda: _no_containers(label), 60, interval=1,
-                     what="the static pod's containers stopped")
+    await eventually(
+        lambda: _no_containers(label), 60, interval=1, what="the static pod's containers stopped"
+    )
 
 
 async def _no_containers(label: str) -> bool:

@@ -1,5 +1,6 @@
 """Shared pieces of the bad-input property tests: raw gRPC calls that bypass the typed client, what
 a clear rejection looks like, and the checks that the apiserver survived it unchanged."""
+
 from __future__ import annotations
 
 import re
@@ -14,14 +15,23 @@ from podplane.client.clientset import Client
 
 # Tens of examples, the same ones on every run (CI must be reproducible), no per-example deadline
 # (a call to etcd can take longer than hypothesis' default 200 ms on a busy machine).
-BAD_INPUT = settings(max_examples=30, deadline=None, derandomize=True, database=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                            HealthCheck.too_slow])
+BAD_INPUT = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 # `Pod "x" is invalid: spec.containers[0].image: Required value` -- a field path, then the problem.
 _FIELD_PATH = re.compile(r"^[A-Za-z][\w.]*(\[[^\]]*\])?([.\w\[\]\"-]*)?: ")
-_NEVER_FOR_BAD_INPUT = (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.OK,
-                        grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+_NEVER_FOR_BAD_INPUT = (
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.OK,
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+)
 
 
 @dataclass(frozen=True)

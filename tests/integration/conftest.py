@@ -1,14 +1,14 @@
-"""Integration fixtures: a real etcd process and the real apiserver on a real gRPC port; for the
-kubelet's tests, the test host's real Docker engine, a pod namespace whose containers are removed
-afterwards, and a whole kubelet (helpers in kubelet_docker.py)."""
+"""Integration fixtures: a real etcd process and the real apiserver on a real gRPC port (started by
+control_plane.py); for the kubelet's tests, the test host's real Docker engine, a pod namespace
+whose containers are removed afterwards, and a whole kubelet (helpers in kubelet_docker.py)."""
+
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
+import grpc
 import pytest
 import pytest_asyncio
 
@@ -16,35 +16,15 @@ from apiserver.server import APIServer
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
+from podplane.api.core.v1 import core_pb2
+from podplane.api.kubelet.v1 import kubelet_pb2_grpc
+from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.integration.kubelet_docker import DOCKER_HOST, remove_labelled, running_kubelet
 from tests.integration.pod_images import ensure_pod_images
-# The streaming tests' pod and kubelet stub (test_interactive_streams.py, test_kubectl_streaming.py).
-from tests.integration.streams_pod import streams_pod, stub  # noqa: F401
-from tests.support import EtcdProcess
-
-
-@contextlib.contextmanager
-def etcd_process() -> Iterator[EtcdProcess]:
-    process = EtcdProcess.start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@contextlib.asynccontextmanager
-async def running_apiserver(etcd: EtcdProcess, address: str = "127.0.0.1:0",
-                            **options: Any) -> AsyncIterator[APIServer]:
-    """The real apiserver on a loopback port (a free one by default), over `etcd`; `options` are
-    APIServer's (watch_cache, compaction_interval)."""
-    options.setdefault("rest_address", "127.0.0.1:0")  # the REST door too, on any free port
-    server = APIServer([etcd.endpoint], address, **options)
-    await server.start(etcd_timeout=20)
-    try:
-        yield server
-    finally:
-        await server.stop(0)
+from tests.support import EtcdProcess, eventually
 
 
 @pytest.fixture(scope="session")
@@ -90,8 +70,84 @@ def pod_namespace(docker_runtime: DockerRuntime) -> Iterator[str]:
 
 
 @pytest_asyncio.fixture
-async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
-                  tmp_path: Path) -> AsyncIterator[Kubelet]:
+async def kubelet(
+    apiserver: APIServer, client: Client, docker_runtime: DockerRuntime, tmp_path: Path
+) -> AsyncIterator[Kubelet]:
     """A whole kubelet for a fresh node on the test host's engine (running_kubelet)."""
     async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path)) as kubelet:
         yield kubelet
+
+
+# ------------------------------------------------------------------ streaming (exec, attach,
+# port-forward): a pod bound to the test's kubelet, and a stub for that kubelet's gRPC port.
+WEB = (
+    "mkdir -p /www && echo hello-from-pod > /www/index.html && "
+    "httpd -p 127.0.0.1:8081 -h /www && exec httpd -f -p 80 -h /www"
+)
+
+
+@pytest_asyncio.fixture
+async def streams_pod(
+    kubelet: Kubelet, client: Client, pod_namespace: str, docker_runtime: DockerRuntime
+) -> AsyncIterator[core_pb2.Pod]:
+    """A running pod: a shell to exec into, a container that reads a line from its stdin, and a
+    web server on port 80 (and on 127.0.0.1:8081), ready."""
+    await client.namespaces.create(
+        core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=pod_namespace))
+    )
+    busybox = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "streams", "namespace": pod_namespace},
+            "spec": {
+                "nodeName": kubelet.config.node_name,
+                "terminationGracePeriodSeconds": 0,
+                "restartPolicy": "Never",
+                "containers": [
+                    {"name": "shell", **busybox, "command": ["sleep", "3600"]},
+                    {
+                        "name": "reader",
+                        **busybox,
+                        "stdin": True,
+                        "stdinOnce": True,
+                        "command": ["sh", "-c", 'read line; echo "got $line"; exit 5'],
+                    },
+                    {
+                        "name": "web",
+                        **busybox,
+                        "command": ["sh", "-c", WEB],
+                        "readinessProbe": {"tcpSocket": {"port": 80}, "periodSeconds": 1},
+                    },
+                ],
+            },
+        }
+    )
+    assert isinstance(pod, core_pb2.Pod)
+    created = await client.pods.create(pod)
+
+    async def running() -> core_pb2.Pod | None:
+        p = await client.pods.get("streams", pod_namespace)
+        statuses = p.status.container_statuses
+        # Running, and the web server answering (its readiness probe).
+        ok = (
+            len(statuses) == 3
+            and all(s.state.HasField("running") for s in statuses)
+            and all(s.ready for s in statuses if s.name == "web")
+        )
+        return p if ok else None
+
+    yield await eventually(running, timeout=60, what="pod streams running")
+    await client.pods.delete("streams", pod_namespace)
+
+    async def removed() -> bool:
+        return not await docker_runtime.list_containers(created.metadata.uid)
+
+    await eventually(removed, timeout=30, what="the pod's containers to be removed")
+
+
+@pytest_asyncio.fixture
+async def stub(kubelet: Kubelet) -> AsyncIterator[kubelet_pb2_grpc.KubeletStub]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{kubelet.port}") as channel:
+        yield kubelet_pb2_grpc.KubeletStub(channel)

@@ -2,6 +2,7 @@
 (DOCKER_HOST, default unix:///var/run/docker.sock): a whole kubelet for a fresh node, pods from a
 spec, and the removal of every container of a test's pods (they carry its pod namespace as a
 label). The fixtures built on them (docker_runtime, pod_namespace, kubelet) are in conftest.py."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,8 @@ from kubelet.kubelet import Kubelet
 from kubelet.runtime import labels
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.runtime.docker_sdk import errors, sdk
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 
 DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
@@ -27,8 +28,7 @@ def remove_labelled(namespace: str) -> list[str]:
     """Force-removes every container of pods in the namespace; returns their names."""
     api = sdk.APIClient(base_url=DOCKER_HOST, version="auto")
     try:
-        found = api.containers(all=True, filters={
-            "label": [f"{labels.POD_NAMESPACE}={namespace}"]})
+        found = api.containers(all=True, filters={"label": [f"{labels.POD_NAMESPACE}={namespace}"]})
         for c in found:
             try:
                 api.remove_container(c["Id"], force=True, v=True)
@@ -44,16 +44,31 @@ def remove_labelled(namespace: str) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_kubelet(apiserver: APIServer, client: Client, runtime: DockerRuntime,
-                          root_dir: str, **config: Any) -> AsyncIterator[Kubelet]:
+async def running_kubelet(
+    apiserver: APIServer, client: Client, runtime: DockerRuntime, root_dir: str, **config: Any
+) -> AsyncIterator[Kubelet]:
     """A whole kubelet for a fresh node on the test host's engine, against the real apiserver;
     `config` overrides KubeletConfig fields. Its Node is deleted afterwards."""
     node_name = f"it-{uuid.uuid4().hex[:8]}"
-    settings: dict[str, Any] = {"pod_cidr": "10.244.9.0/24", "port": 0,
-                                "node_status_update_frequency": 1.0, **config}
-    kubelet = Kubelet(KubeletConfig(server=f"127.0.0.1:{apiserver.port}", node_name=node_name,
-                                    root_dir=root_dir, docker_host=DOCKER_HOST, **settings),
-                      runtime, client, host_ip="127.0.0.1", listen_host="127.0.0.1")
+    settings: dict[str, Any] = {
+        "pod_cidr": "10.244.9.0/24",
+        "port": 0,
+        "node_status_update_frequency": 1.0,
+        **config,
+    }
+    kubelet = Kubelet(
+        KubeletConfig(
+            server=f"127.0.0.1:{apiserver.port}",
+            node_name=node_name,
+            root_dir=root_dir,
+            docker_host=DOCKER_HOST,
+            **settings,
+        ),
+        runtime,
+        client,
+        host_ip="127.0.0.1",
+        listen_host="127.0.0.1",
+    )
     await kubelet.start()
     try:
         yield kubelet
@@ -64,9 +79,14 @@ async def running_kubelet(apiserver: APIServer, client: Client, runtime: DockerR
 
 def make_pod(namespace: str, name: str, spec: dict[str, object]) -> core_pb2.Pod:
     """A pod of the spec with a fresh uid, for a PodSyncer driven directly (no apiserver)."""
-    pod = manifest.from_dict({"apiVersion": "v1", "kind": "Pod",
-                              "metadata": {"name": name, "namespace": namespace},
-                              "spec": {"terminationGracePeriodSeconds": 1, **spec}})
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"terminationGracePeriodSeconds": 1, **spec},
+        }
+    )
     assert isinstance(pod, core_pb2.Pod)
     pod.metadata.uid = str(uuid.uuid4())
     return pod

@@ -1,6 +1,7 @@
 """Real `python -m scheduler` processes against a cluster of their own (a real etcd and the real
 apiserver, hollow nodes: Node objects with capacity and Ready=True), their logs, their /metrics,
 and a watch that records every pod's nodeName over time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,10 +20,10 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from podplane.apimachinery import quantity
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 from podplane.client.clientset import Client
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, free_port
 
 SETTLE = 0.3  # seconds: many times the apiserver's 10 ms watch batch interval
@@ -44,8 +45,15 @@ async def own_cluster() -> AsyncIterator[Client]:
                 await client.close()
 
 
-async def add_node(client: Client, name: str, *, cpu: str, memory: str = "8Gi", pods: int = 110,
-                   taints: list[dict[str, str]] | None = None) -> Any:
+async def add_node(
+    client: Client,
+    name: str,
+    *,
+    cpu: str,
+    memory: str = "8Gi",
+    pods: int = 110,
+    taints: list[dict[str, str]] | None = None,
+) -> Any:
     node = core_pb2.Node()
     node.metadata.name = name
     node.metadata.labels["kubernetes.io/hostname"] = name
@@ -72,8 +80,9 @@ def pod_requesting(name: str, namespace: str, cpu: str) -> core_pb2.Pod:
 
 
 def milli_cpu(pod: Any) -> int:
-    return sum(quantity.milli_cpu(c.resources.requests.get("cpu", "0"))
-               for c in pod.spec.containers)
+    return sum(
+        quantity.milli_cpu(c.resources.requests.get("cpu", "0")) for c in pod.spec.containers
+    )
 
 
 async def bound_count(client: Client, namespace: str) -> int:
@@ -84,12 +93,14 @@ async def bound_count(client: Client, namespace: str) -> int:
 async def wait_bound(client: Client, namespace: str, count: int, timeout: float) -> None:
     async def enough() -> bool:
         return await bound_count(client, namespace) >= count
+
     await eventually(enough, timeout, interval=0.05, what=f"{count} pod(s) bound in {namespace}")
 
 
 @dataclass
 class SchedulerProcess:
     """One `python -m scheduler` with its health and metrics ports; its log goes to a file."""
+
     process: subprocess.Popen[bytes]
     health_port: int
     metrics_port: int
@@ -101,11 +112,23 @@ class SchedulerProcess:
         fd, path = tempfile.mkstemp(prefix="podplane-scheduler-", suffix=".log")
         with os.fdopen(fd, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "scheduler", "--server", server,
-                 "--health-port", str(health), "--metrics-bind-address", f"127.0.0.1:{metrics}",
-                 *extra],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                [
+                    sys.executable,
+                    "-m",
+                    "scheduler",
+                    "--server",
+                    server,
+                    "--health-port",
+                    str(health),
+                    "--metrics-bind-address",
+                    f"127.0.0.1:{metrics}",
+                    *extra,
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         return cls(process, health, metrics, Path(path))
 
     def log(self) -> str:
@@ -113,26 +136,43 @@ class SchedulerProcess:
 
     async def identity(self) -> str:
         """The identity it runs for the lease under (hostname_uuid), from its log."""
+
         async def logged() -> str | None:
             m = re.search(r"attempting to acquire lease \S+ as (\S+)", self.log())
             return m.group(1) if m else None
-        return await eventually(logged, 20, interval=0.05, what="the scheduler to run for the lease")
+
+        return await eventually(
+            logged, 20, interval=0.05, what="the scheduler to run for the lease"
+        )
 
     async def serving(self) -> bool:
         result = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck",
-                             f"127.0.0.1:{self.health_port}"], capture_output=True, cwd=ROOT)
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "podplane.componentbase.healthcheck",
+                f"127.0.0.1:{self.health_port}",
+            ],
+            capture_output=True,
+            cwd=ROOT,
+        )
         return result.returncode == 0
 
     async def metrics(self) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
         """Every sample of its /metrics: (name, labels) -> value."""
+
         def scrape() -> str:
             url = f"http://127.0.0.1:{self.metrics_port}/metrics"
             with urllib.request.urlopen(url, timeout=5) as response:
                 return str(response.read().decode())
+
         text = await asyncio.to_thread(scrape)
-        return {(s.name, frozenset(s.labels.items())): s.value
-                for family in text_string_to_metric_families(text) for s in family.samples}
+        return {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
 
     async def sample(self, metric: str, /, **labels: str) -> float | None:
         return (await self.metrics()).get((metric, frozenset(labels.items())))
@@ -164,6 +204,7 @@ async def lease_holder(client: Client) -> str:
 class NodeNameHistory:
     """Watches a namespace's pods and records every nodeName each pod was seen with, in order,
     and the CPU requested on each node after every event."""
+
     client: Client
     namespace: str
     node_names: dict[str, list[str]] = field(default_factory=dict)

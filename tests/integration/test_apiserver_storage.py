@@ -1,4 +1,5 @@
 """The apiserver over a real etcd: what clients rely on when they create, read, update and watch."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,21 +10,11 @@ from typing import Any
 import grpc
 import pytest
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from tests.integration.api_objects import pod
 from tests.support import EtcdProcess, new_namespace
-
-
-def pod(name: str, namespace: str, **labels: str) -> core_pb2.Pod:
-    obj = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"containers": [{"name": "main", "image": "busybox",
-                                 "command": ["sleep", "3600"]}]},
-    })
-    assert isinstance(obj, core_pb2.Pod)
-    return obj
 
 
 async def test_create_defaults_and_get(client: Client) -> None:
@@ -72,8 +63,9 @@ async def test_update_with_stale_resource_version_is_aborted(client: Client) -> 
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.pods.update(first)
     assert err.value.code() == grpc.StatusCode.ABORTED
-    assert "the object has been modified; please apply your changes to the latest version" \
-        in (err.value.details() or "")
+    assert "the object has been modified; please apply your changes to the latest version" in (
+        err.value.details() or ""
+    )
     assert (await client.pods.get("cas", ns)).metadata.labels["v"] == "2"
 
 
@@ -89,6 +81,7 @@ async def test_racing_writers_exactly_one_wins(client: Client) -> None:
             return await client.pods.update(mine)
         except grpc.aio.AioRpcError as e:
             return e.code()
+
     results = await asyncio.gather(*(write(i) for i in range(8)))
     winners = [r for r in results if isinstance(r, core_pb2.Pod)]
     assert len(winners) == 1
@@ -96,8 +89,14 @@ async def test_racing_writers_exactly_one_wins(client: Client) -> None:
 
 
 async def test_invalid_pod_names_the_fields(client: Client) -> None:
-    bad = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "Bad_Name"},
-                              "spec": {"containers": [{"name": "a"}], "restartPolicy": "Sometimes"}})
+    bad = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "Bad_Name"},
+            "spec": {"containers": [{"name": "a"}], "restartPolicy": "Sometimes"},
+        }
+    )
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.pods.create(bad)  # type: ignore[arg-type]
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -118,6 +117,7 @@ async def test_watch_from_resource_version_sees_every_later_change_in_order(clie
             events.append((ev.type, ev.object.metadata.name, ev.object.metadata.resource_version))
             if len(events) == 4:
                 return
+
     watcher = asyncio.create_task(collect())
     a = await client.pods.create(pod("w1", ns))
     a.metadata.labels["x"] = "y"
@@ -138,8 +138,10 @@ async def test_watch_without_resource_version_starts_with_current_state(client: 
     await client.pods.create(pod("s1", ns))
     await client.pods.create(pod("s2", ns))
     stream = client.pods.watch(ns)
-    seen = [(ev.type, ev.object.metadata.name) for ev in
-            [await stream.__anext__(), await stream.__anext__()]]
+    seen = [
+        (ev.type, ev.object.metadata.name)
+        for ev in [await stream.__anext__(), await stream.__anext__()]
+    ]
     stream.cancel()
     assert sorted(seen) == [("ADDED", "s1"), ("ADDED", "s2")]
 
@@ -147,8 +149,11 @@ async def test_watch_without_resource_version_starts_with_current_state(client: 
 async def test_bind_sets_node_and_watch_on_node_sees_pod_arrive(client: Client) -> None:
     ns = await new_namespace(client)
     created = await client.pods.create(pod("bindme", ns))
-    stream = client.pods.watch(ns, resource_version=created.metadata.resource_version,
-                               field_selector="spec.nodeName=node-a")
+    stream = client.pods.watch(
+        ns,
+        resource_version=created.metadata.resource_version,
+        field_selector="spec.nodeName=node-a",
+    )
     bound = await client.bind(ns, "bindme", "node-a", created.metadata.uid)
     assert bound.spec.node_name == "node-a"
     assert [(c.type, c.status) for c in bound.status.conditions] == [("PodScheduled", "True")]
@@ -164,8 +169,9 @@ async def test_bind_sets_node_and_watch_on_node_sees_pod_arrive(client: Client) 
 async def test_unscheduled_watch_sees_pod_leave_when_bound(client: Client) -> None:
     ns = await new_namespace(client)
     created = await client.pods.create(pod("leaver", ns))
-    stream = client.pods.watch(ns, resource_version=created.metadata.resource_version,
-                               field_selector="spec.nodeName=")
+    stream = client.pods.watch(
+        ns, resource_version=created.metadata.resource_version, field_selector="spec.nodeName="
+    )
     await client.bind(ns, "leaver", "node-a")
     ev = await asyncio.wait_for(stream.__anext__(), 10)
     stream.cancel()
@@ -244,8 +250,9 @@ async def test_delete_with_stale_precondition_keeps_the_object(client: Client) -
     assert err.value.details() == 'pods "keep" not found'
 
 
-async def test_watch_from_compacted_revision_is_out_of_range(client: Client,
-                                                             etcd: EtcdProcess) -> None:
+async def test_watch_from_compacted_revision_is_out_of_range(
+    client: Client, etcd: EtcdProcess
+) -> None:
     ns = await new_namespace(client)
     first = await client.pods.create(pod("old", ns))
     for i in range(3):

@@ -1,6 +1,7 @@
 """Authentication on the real apiserver over real etcd, served with TLS from a test PKI laid out as
-the cluster's (podplane.componentbase.pki): client certificates on the secure port, bearer tokens on the token
-port, and every other caller refused."""
+the cluster's (podplane.componentbase.pki): client certificates on the secure port, bearer tokens on
+the token port, and every other caller refused."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -11,12 +12,12 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
-from tests.integration.conftest import running_apiserver
+from tests.integration.control_plane import running_apiserver
 from tests.pki_support import cert_credentials, make_pki, secure_serving, token_credentials
 from tests.support import EtcdProcess
 
@@ -35,7 +36,7 @@ async def secure_apiserver(etcd: EtcdProcess, pki_dir: Path) -> AsyncIterator[AP
 async def list_namespaces(port: int, creds: Credentials | None) -> list[str]:
     """One List call, failing at once (no wait_for_ready) when the connection is refused."""
     target = f"localhost:{port}"
-    async with (creds.aio_channel(target) if creds else grpc.aio.insecure_channel(target)) as ch:
+    async with creds.aio_channel(target) if creds else grpc.aio.insecure_channel(target) as ch:
         reply = await resources.NAMESPACE.stub(ch).List(meta_pb2.ListRequest(), timeout=10)
     return [ns.metadata.name for ns in reply.items]
 
@@ -46,24 +47,35 @@ async def refusal(port: int, creds: Credentials | None) -> tuple[grpc.StatusCode
     return info.value.code(), info.value.details() or ""
 
 
-async def test_certificate_and_token_users_are_served(secure_apiserver: APIServer,
-                                                      pki_dir: Path) -> None:
-    async with Client(f"localhost:{secure_apiserver.port}", timeout=10,
-                      credentials=cert_credentials(pki_dir, "admin")) as admin:
-        await admin.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
-            name="authn-cert")))
-    async with Client(f"localhost:{secure_apiserver.token_port}", timeout=10,
-                      credentials=token_credentials(pki_dir, "admin")) as token_admin:
-        await token_admin.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
-            name="authn-token")))
+async def test_certificate_and_token_users_are_served(
+    secure_apiserver: APIServer, pki_dir: Path
+) -> None:
+    async with Client(
+        f"localhost:{secure_apiserver.port}",
+        timeout=10,
+        credentials=cert_credentials(pki_dir, "admin"),
+    ) as admin:
+        await admin.namespaces.create(
+            core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name="authn-cert"))
+        )
+    async with Client(
+        f"localhost:{secure_apiserver.token_port}",
+        timeout=10,
+        credentials=token_credentials(pki_dir, "admin"),
+    ) as token_admin:
+        await token_admin.namespaces.create(
+            core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name="authn-token"))
+        )
         names = {ns.metadata.name for ns in (await token_admin.namespaces.list_all())[0]}
     assert {"authn-cert", "authn-token", "kube-system"} <= names
-    assert "authn-token" in await list_namespaces(secure_apiserver.port,
-                                                  cert_credentials(pki_dir, "admin"))
+    assert "authn-token" in await list_namespaces(
+        secure_apiserver.port, cert_credentials(pki_dir, "admin")
+    )
 
 
-async def test_unauthenticated_calls_are_refused(secure_apiserver: APIServer, pki_dir: Path,
-                                                 tmp_path: Path) -> None:
+async def test_unauthenticated_calls_are_refused(
+    secure_apiserver: APIServer, pki_dir: Path, tmp_path: Path
+) -> None:
     assert secure_apiserver.token_port is not None
     port, token_port = secure_apiserver.port, secure_apiserver.token_port
     ca = str(pki_dir / "ca.crt")
@@ -82,24 +94,27 @@ async def test_unauthenticated_calls_are_refused(secure_apiserver: APIServer, pk
     for p in (port, token_port):
         assert (await refusal(p, None))[0] == grpc.StatusCode.UNAVAILABLE
     # The apiserver's certificate does not verify against another CA: the client refuses it.
-    assert (await refusal(port, Credentials(str(other / "ca.crt"),
-                                            str(other / "admin.crt"),
-                                            str(other / "admin.key"))))[0] == \
-        grpc.StatusCode.UNAVAILABLE
+    assert (
+        await refusal(
+            port,
+            Credentials(str(other / "ca.crt"), str(other / "admin.crt"), str(other / "admin.key")),
+        )
+    )[0] == grpc.StatusCode.UNAVAILABLE
 
 
-async def test_the_caller_is_named_in_refusals(secure_apiserver: APIServer,
-                                               pki_dir: Path) -> None:
+async def test_the_caller_is_named_in_refusals(secure_apiserver: APIServer, pki_dir: Path) -> None:
     """Who the apiserver took the caller for, as a user sees it: authorization's refusal names
     the user the certificate or token authenticated as."""
     assert secure_apiserver.token_port is not None
     viewer = token_credentials(pki_dir, "viewer")
     assert "kube-system" in await list_namespaces(secure_apiserver.token_port, viewer)
-    async with Client(f"localhost:{secure_apiserver.token_port}", timeout=10,
-                      credentials=viewer) as client:
+    async with Client(
+        f"localhost:{secure_apiserver.token_port}", timeout=10, credentials=viewer
+    ) as client:
         with pytest.raises(grpc.aio.AioRpcError) as info:
-            await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
-                name="viewer-made")))
+            await client.namespaces.create(
+                core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name="viewer-made"))
+            )
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert 'User "viewer" cannot create resource "namespaces"' in (info.value.details() or "")
     code, details = await refusal(secure_apiserver.port, cert_credentials(pki_dir, "node-1"))

@@ -2,6 +2,7 @@
 certificates from a test CA, a bearer token for the viewer): every forbidden action is refused with
 PERMISSION_DENIED and changes nothing, the allowed ones work; baseline Pod Security refuses a
 privileged pod; a secret's value appears in no log line and no error."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,28 +44,43 @@ class Callers:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def callers(etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory
-                  ) -> AsyncIterator[Callers]:
+async def callers(
+    etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Callers]:
     certs: Path = tmp_path_factory.mktemp("pki")
     pki.build(certs, [NODE1, NODE2])
     security = secure_serving.SecureServing(
-        cert_file=str(certs / "apiserver.crt"), key_file=str(certs / "apiserver.key"),
-        client_ca_file=str(certs / "ca.crt"), token_auth_file=str(certs / "tokens.csv"),
-        token_address="127.0.0.1:0")
+        cert_file=str(certs / "apiserver.crt"),
+        key_file=str(certs / "apiserver.key"),
+        client_ca_file=str(certs / "ca.crt"),
+        token_auth_file=str(certs / "tokens.csv"),
+        token_address="127.0.0.1:0",
+    )
     options: dict[str, Any] = {"security": security}
     server = APIServer([etcd.endpoint], "127.0.0.1:0", **options)
     await server.start(etcd_timeout=20)
     ca = str(certs / "ca.crt")
 
     def cert_client(name: str) -> Client:
-        creds = credentials_module.Credentials(ca, str(certs / f"{name}.crt"),
-                                               str(certs / f"{name}.key"))
+        creds = credentials_module.Credentials(
+            ca, str(certs / f"{name}.crt"), str(certs / f"{name}.key")
+        )
         return Client(f"127.0.0.1:{server.port}", timeout=10, credentials=creds)
+
     token = (certs / "viewer.token").read_text().strip()
-    viewer = Client(f"127.0.0.1:{server.token_port}", timeout=10,
-                    credentials=credentials_module.Credentials(ca, token=token))
-    c = Callers(cert_client("admin"), viewer, cert_client("scheduler"),
-                cert_client("controller-manager"), cert_client(NODE1), cert_client(NODE2))
+    viewer = Client(
+        f"127.0.0.1:{server.token_port}",
+        timeout=10,
+        credentials=credentials_module.Credentials(ca, token=token),
+    )
+    c = Callers(
+        cert_client("admin"),
+        viewer,
+        cert_client("scheduler"),
+        cert_client("controller-manager"),
+        cert_client(NODE1),
+        cert_client(NODE2),
+    )
     try:
         yield c
     finally:
@@ -146,20 +162,23 @@ async def world(callers: Callers) -> str:
 
 
 async def test_viewer_reads_everything_but_secrets_and_writes_nothing(
-        callers: Callers, world: str) -> None:
+    callers: Callers, world: str
+) -> None:
     viewer, ns = callers.viewer, world
     assert (await viewer.pods.get("on-1", ns)).spec.node_name == NODE1
     assert {p.metadata.name for p in (await viewer.pods.list(ns)).items} == {"on-1", "on-2"}
     assert await denied(viewer.pods.create(_pod("mine", ns))) == (
         f'pods is forbidden: User "viewer" cannot create resource "pods" in API group "" in the '
-        f'namespace "{ns}"')
+        f'namespace "{ns}"'
+    )
     pod = await viewer.pods.get("on-1", ns)
     pod.metadata.labels["x"] = "y"
     await denied(viewer.pods.update(pod))
     await denied(viewer.pods.delete("on-1", ns))
     assert await denied(viewer.secrets.get("used-by-1", ns)) == (
         f'secrets "used-by-1" is forbidden: User "viewer" cannot get resource "secrets" in API '
-        f'group "" in the namespace "{ns}"')
+        f'group "" in the namespace "{ns}"'
+    )
     await denied(viewer.secrets.list(ns))
     await denied(_first_event(viewer.secrets.watch(ns)))
     pods_watch = viewer.pods.watch(ns)
@@ -173,7 +192,8 @@ async def test_node_changes_only_its_own_node_and_lease(callers: Callers, world:
     other = await node1.nodes.get(NODE2)  # nodes are readable
     other.metadata.labels["hijacked"] = "true"
     assert await denied(node1.nodes.update(other)) == (
-        f'nodes "{NODE2}" is forbidden: node "{NODE1}" is not allowed to modify node "{NODE2}"')
+        f'nodes "{NODE2}" is forbidden: node "{NODE1}" is not allowed to modify node "{NODE2}"'
+    )
     other.status.phase = "Hijacked"
     await denied(node1.nodes.update_status(other))
     await denied(node1.nodes.delete(NODE2))
@@ -186,7 +206,8 @@ async def test_node_changes_only_its_own_node_and_lease(callers: Callers, world:
     assert await denied(node1.leases.update(lease)) == (
         f'leases.coordination.k8s.io "{NODE2}" is forbidden: User "system:node:{NODE1}" cannot '
         f'update resource "leases" in API group "coordination.k8s.io" in the namespace '
-        f'"kube-node-lease": can only access node lease with the same name as the requesting node')
+        f'"kube-node-lease": can only access node lease with the same name as the requesting node'
+    )
     await denied(node1.leases.get(NODE2, "kube-node-lease"))
     await denied(node1.leases.delete(NODE2, "kube-node-lease"))
 
@@ -204,7 +225,8 @@ async def test_node_writes_only_its_own_pods(callers: Callers, world: str) -> No
     theirs.status.phase = "Failed"
     assert await denied(node1.pods.update_status(theirs)) == (
         f'pods "on-2" is forbidden: node "{NODE1}" can only update pod status for pods with '
-        f"spec.nodeName set to itself")
+        f"spec.nodeName set to itself"
+    )
     await denied(node1.pods.delete("on-2", ns))
     assert (await callers.admin.pods.get("on-2", ns)).status.phase != "Failed"
     ours = await node1.pods.get("on-1", ns)
@@ -215,9 +237,12 @@ async def test_node_writes_only_its_own_pods(callers: Callers, world: str) -> No
     ours = await node1.pods.get("on-1", ns)
     ours.status.phase = "Running"
     assert (await node1.pods.update_status(ours)).status.phase == "Running"
-    event = core_pb2.Event(metadata=meta_pb2.ObjectMeta(generate_name="on-1.", namespace=ns),
-                           involved_object=core_pb2.ObjectReference(kind="Pod", name="on-1"),
-                           reason="Started", type="Normal")
+    event = core_pb2.Event(
+        metadata=meta_pb2.ObjectMeta(generate_name="on-1.", namespace=ns),
+        involved_object=core_pb2.ObjectReference(kind="Pod", name="on-1"),
+        reason="Started",
+        type="Normal",
+    )
     assert (await node1.events.create(event)).metadata.name.startswith("on-1.")
 
 
@@ -228,7 +253,8 @@ async def test_node_reads_only_the_secrets_its_pods_use(callers: Callers, world:
     assert await denied(callers.node1.secrets.get("unused", ns)) == (
         f'secrets "unused" is forbidden: User "system:node:{NODE1}" cannot get resource "secrets" '
         f'in API group "" in the namespace "{ns}": no relationship found between node '
-        f"'{NODE1}' and this object")
+        f"'{NODE1}' and this object"
+    )
     await denied(callers.node2.secrets.get("used-by-1", ns))
     await denied(callers.node1.secrets.list(ns))
     await denied(callers.node1.deployments.list(ns))
@@ -238,7 +264,8 @@ async def test_components_keep_to_their_roles(callers: Callers, world: str) -> N
     ns = world
     assert await denied(callers.scheduler.namespaces.delete(ns)) == (
         f'namespaces "{ns}" is forbidden: User "system:kube-scheduler" cannot delete resource '
-        f'"namespaces" in API group "" at the cluster scope')
+        f'"namespaces" in API group "" at the cluster scope'
+    )
     await denied(callers.scheduler.secrets.get("unused", ns))
     await denied(callers.scheduler.pods.create(_pod("by-scheduler", ns)))
     await callers.controllers.pods.create(_pod("pending", ns))
@@ -259,21 +286,21 @@ async def test_baseline_namespace_refuses_privileged_pods(callers: Callers) -> N
     privileged.spec.containers[0].security_context.privileged = True
     assert await denied(callers.admin.pods.create(privileged)) == (
         'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container '
-        '"c" must not set securityContext.privileged=true)')
+        '"c" must not set securityContext.privileged=true)'
+    )
     with pytest.raises(grpc.aio.AioRpcError):
         await callers.admin.pods.get("x", ns)
     assert (await callers.admin.pods.create(_pod("plain", ns))).metadata.name == "plain"
     debug = await callers.admin.pods.get("plain", ns)
-    debug.spec.ephemeral_containers.add(name="debugger", image="busybox",
-                                        target_container_name="c")
+    debug.spec.ephemeral_containers.add(name="debugger", image="busybox", target_container_name="c")
     debug.spec.ephemeral_containers[0].security_context.privileged = True
-    assert "violates PodSecurity" in await denied(
-        callers.admin.update_ephemeral_containers(debug))
+    assert "violates PodSecurity" in await denied(callers.admin.update_ephemeral_containers(debug))
     assert not (await callers.admin.pods.get("plain", ns)).spec.ephemeral_containers
 
 
-async def test_secret_values_are_never_logged(callers: Callers, world: str,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+async def test_secret_values_are_never_logged(
+    callers: Callers, world: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     ns = world
     s = await callers.admin.secrets.create(_secret("logged", ns))

@@ -1,6 +1,7 @@
 """Binds and updates start from the watch cache's copy of the object, as Kubernetes'
 GuaranteedUpdate starts from the cached object: one etcd transaction instead of a read and a
 transaction, and a stale copy never decides the outcome."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,13 +11,17 @@ import pytest
 from prometheus_client import REGISTRY
 
 from podplane.client.clientset import Client
-from tests.integration.test_apiserver_storage import pod
+from tests.integration.api_objects import pod
 from tests.support import new_namespace
 
 
 def _etcd_pod_reads() -> float:
-    return REGISTRY.get_sample_value("etcd_request_duration_seconds_count",
-                                     {"operation": "get", "type": "pods"}) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "etcd_request_duration_seconds_count", {"operation": "get", "type": "pods"}
+        )
+        or 0.0
+    )
 
 
 async def _cached(client: Client, namespace: str, name: str, uid: str) -> None:
@@ -60,7 +65,8 @@ async def test_a_stale_cached_copy_never_decides_a_bind(client: Client) -> None:
 
 
 async def test_an_update_starts_from_the_cache_and_a_stale_version_is_still_a_conflict(
-        client: Client) -> None:
+    client: Client,
+) -> None:
     ns = await new_namespace(client)
     created = await client.pods.create(pod("upd", ns))
     await _cached(client, ns, "upd", created.metadata.uid)

@@ -1,6 +1,7 @@
 """ConfigMap and Secret through the real apiserver over a real etcd: manifests from the Kubernetes
 docs apply unchanged, data is base64 in YAML, stringData is merged into data and never stored,
 immutability and the Secret types' rules hold."""
+
 from __future__ import annotations
 
 import base64
@@ -8,9 +9,9 @@ import base64
 import grpc
 import pytest
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.api_objects import decode, invalid
 from tests.support import new_namespace
@@ -55,13 +56,16 @@ async def test_config_map_from_the_kubernetes_docs(client: Client) -> None:
     bad_key = decode(GAME_CONFIG_MAP, ns)
     bad_key.metadata.name = "bad-key"
     bad_key.data["a b"] = "x"
-    assert ('data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric '
-            "characters, '-', '_' or '.'") in await invalid(client.configmaps, bad_key)
+    assert (
+        'data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric '
+        "characters, '-', '_' or '.'"
+    ) in await invalid(client.configmaps, bad_key)
     too_big = decode(GAME_CONFIG_MAP, ns)
     too_big.metadata.name = "too-big"
     too_big.data["big"] = "x" * (1024 * 1024)
     assert "data: Too long: must have at most 1048576 bytes" in await invalid(
-        client.configmaps, too_big)
+        client.configmaps, too_big
+    )
 
 
 async def test_immutable_config_map_data_cannot_change(client: Client) -> None:
@@ -92,7 +96,9 @@ async def test_secret_string_data_is_merged_into_data_and_never_stored(client: C
     got = await client.secrets.get("secret-basic-auth", ns)
     assert got == created
     assert manifest.to_dict(got)["data"] == {
-        "password": base64.b64encode(b"t0p-Secret").decode(), "username": "YWRtaW4="}
+        "password": base64.b64encode(b"t0p-Secret").decode(),
+        "username": "YWRtaW4=",
+    }
 
     rotated = core_pb2.Secret()
     rotated.CopyFrom(got)
@@ -105,11 +111,13 @@ async def test_secret_string_data_is_merged_into_data_and_never_stored(client: C
 
 async def test_secret_defaults_and_rules(client: Client) -> None:
     ns = await new_namespace(client, "wl-")
-    opaque = await client.secrets.create(core_pb2.Secret(
-        metadata=meta_pb2.ObjectMeta(name="opaque", namespace=ns), data={"k": b"v"}))
+    opaque = await client.secrets.create(
+        core_pb2.Secret(metadata=meta_pb2.ObjectMeta(name="opaque", namespace=ns), data={"k": b"v"})
+    )
     assert opaque.type == "Opaque"
-    assert [s.metadata.name for s in (await client.secrets.list(
-        ns, field_selector="type=Opaque")).items] == ["opaque"]
+    assert [
+        s.metadata.name for s in (await client.secrets.list(ns, field_selector="type=Opaque")).items
+    ] == ["opaque"]
 
     retyped = core_pb2.Secret()
     retyped.CopyFrom(opaque)
@@ -117,8 +125,13 @@ async def test_secret_defaults_and_rules(client: Client) -> None:
     retyped.data["tls.crt"] = retyped.data["tls.key"] = b"x"
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.secrets.update(retyped)
-    assert 'type: Invalid value: "kubernetes.io/tls": field is immutable' in str(err.value.details())
+    assert 'type: Invalid value: "kubernetes.io/tls": field is immutable' in str(
+        err.value.details()
+    )
 
-    tls = core_pb2.Secret(metadata=meta_pb2.ObjectMeta(name="tls", namespace=ns),
-                          type="kubernetes.io/tls", data={"tls.crt": b"x"})
+    tls = core_pb2.Secret(
+        metadata=meta_pb2.ObjectMeta(name="tls", namespace=ns),
+        type="kubernetes.io/tls",
+        data={"tls.crt": b"x"},
+    )
     assert "data[tls.key]: Required value" in await invalid(client.secrets, tls)

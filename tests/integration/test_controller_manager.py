@@ -1,6 +1,7 @@
 """`python -m controller`, the controller-manager, against the real apiserver over real etcd: it
 serves health and metrics, deletes a namespace's content when the namespace is deleted, refuses a
 bad setting with a line naming it, and stops cleanly on SIGTERM."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,9 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def controller_manager(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "controller", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "controller", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def test_an_unknown_controller_is_refused_by_name() -> None:
@@ -35,20 +40,43 @@ def test_an_unknown_controller_is_refused_by_name() -> None:
 
 async def test_it_empties_and_removes_a_deleted_namespace(client: Client) -> None:
     health_port, metrics_port = free_port(), free_port()
-    proc = controller_manager("--server", client.target, "--health-port", str(health_port),
-                              "--metrics-bind-address", f"127.0.0.1:{metrics_port}")
+    proc = controller_manager(
+        "--server",
+        client.target,
+        "--health-port",
+        str(health_port),
+        "--metrics-bind-address",
+        f"127.0.0.1:{metrics_port}",
+    )
     try:
+
         async def serving() -> bool:
             result = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck",
-                                 f"127.0.0.1:{health_port}"], capture_output=True, cwd=ROOT)
+                subprocess.run,
+                [
+                    sys.executable,
+                    "-m",
+                    "podplane.componentbase.healthcheck",
+                    f"127.0.0.1:{health_port}",
+                ],
+                capture_output=True,
+                cwd=ROOT,
+            )
             return result.returncode == 0
+
         await eventually(serving, timeout=20, what="the controller-manager's health")
 
         ns = await new_namespace(client)
-        await client.configmaps.create(manifest.from_dict({  # type: ignore[arg-type]
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "settings", "namespace": ns}, "data": {"a": "b"}}))
+        await client.configmaps.create(
+            manifest.from_dict(
+                {  # type: ignore[arg-type]
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "settings", "namespace": ns},
+                    "data": {"a": "b"},
+                }
+            )
+        )
         await client.namespaces.delete(ns)
 
         async def namespace_gone() -> bool:
@@ -57,6 +85,7 @@ async def test_it_empties_and_removes_a_deleted_namespace(client: Client) -> Non
                 return False
             except grpc.aio.AioRpcError as e:
                 return bool(e.code() == grpc.StatusCode.NOT_FOUND)
+
         await eventually(namespace_gone, timeout=20, what=f"namespace {ns} to be deleted")
         assert not (await client.configmaps.list(ns)).items
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:

@@ -1,36 +1,45 @@
 """Deleting things as Kubernetes does, on the real apiserver over real etcd: graceful pod deletion,
 finalizers, namespaces that must exist and that take their content with them, and generation."""
+
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import grpc
 import pytest
 import pytest_asyncio
 
 from controller.namespace.controller import NamespaceController
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
 from tests.support import eventually, new_namespace
 
 
-def pod(name: str, namespace: str, *, grace: int | None = None,
-        finalizers: tuple[str, ...] = ()) -> core_pb2.Pod:
+def pod(
+    name: str, namespace: str, *, grace: int | None = None, finalizers: tuple[str, ...] = ()
+) -> core_pb2.Pod:
     spec: dict[str, object] = {"containers": [{"name": "main", "image": "busybox:1.36"}]}
     if grace is not None:
         spec["terminationGracePeriodSeconds"] = grace
-    obj = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "spec": spec, "metadata": {
-        "name": name, "namespace": namespace, "finalizers": list(finalizers)}})
+    obj = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "spec": spec,
+            "metadata": {"name": name, "namespace": namespace, "finalizers": list(finalizers)},
+        }
+    )
     assert isinstance(obj, core_pb2.Pod)
     return obj
 
 
-async def bound_pod(client: Client, name: str, namespace: str,
-                    grace: int | None = None) -> core_pb2.Pod:
+async def bound_pod(
+    client: Client, name: str, namespace: str, grace: int | None = None
+) -> core_pb2.Pod:
     await client.pods.create(pod(name, namespace, grace=grace))
     return await client.bind(namespace, name, "node-a")
 
@@ -46,7 +55,7 @@ async def gone(client: Client, name: str, namespace: str) -> bool:
 def seconds_until(timestamp: str) -> float:
     due = timeutil.parse(timestamp)
     assert due is not None, timestamp
-    return (due - datetime.now(timezone.utc)).total_seconds()
+    return (due - datetime.now(UTC)).total_seconds()
 
 
 # ---------------------------------------------------------------------- graceful deletion
@@ -124,7 +133,8 @@ async def test_finalizers_hold_deletion_until_removed(client: Client) -> None:
         await client.pods.update(adding)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "metadata.finalizers: Forbidden: no new finalizers can be added" in (
-        err.value.details() or "")
+        err.value.details() or ""
+    )
 
     # Removing the last finalizer lets the deletion complete.
     current = await client.pods.get("held", ns)
@@ -136,9 +146,16 @@ async def test_finalizers_hold_deletion_until_removed(client: Client) -> None:
 async def test_owner_references_are_stored_as_given(client: Client) -> None:
     ns = await new_namespace(client)
     obj = pod("child", ns)
-    obj.metadata.owner_references.append(meta_pb2.OwnerReference(
-        api_version="apps/v1", kind="ReplicaSet", name="web-5d8f", uid="0b9e-uid",
-        controller=True, block_owner_deletion=True))
+    obj.metadata.owner_references.append(
+        meta_pb2.OwnerReference(
+            api_version="apps/v1",
+            kind="ReplicaSet",
+            name="web-5d8f",
+            uid="0b9e-uid",
+            controller=True,
+            block_owner_deletion=True,
+        )
+    )
     await client.pods.create(obj)
     stored = await client.pods.get("child", ns)
     assert list(stored.metadata.owner_references) == list(obj.metadata.owner_references)
@@ -186,7 +203,8 @@ async def test_system_namespaces_cannot_be_deleted(client: Client) -> None:
 
 
 async def test_deleting_a_namespace_deletes_what_is_in_it(
-        client: Client, namespace_controller: NamespaceController) -> None:
+    client: Client, namespace_controller: NamespaceController
+) -> None:
     ns = await new_namespace(client)
     await client.pods.create(pod("pending", ns))
     await bound_pod(client, "running", ns, grace=3)
@@ -200,14 +218,18 @@ async def test_deleting_a_namespace_deletes_what_is_in_it(
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.pods.create(pod("late", ns))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert (f"unable to create new content in namespace {ns} because it is being terminated"
-            in (err.value.details() or ""))
+    assert f"unable to create new content in namespace {ns} because it is being terminated" in (
+        err.value.details() or ""
+    )
 
     # The controller deletes the content: the pending pod at once, the running one gracefully.
     await eventually(lambda: gone(client, "pending", ns), timeout=10, what="pending pod deleted")
     running = await eventually(lambda: client.pods.get("running", ns), timeout=10)
-    await eventually(lambda: _marked(client, "running", ns), timeout=10,
-                     what="the running pod marked for deletion")
+    await eventually(
+        lambda: _marked(client, "running", ns),
+        timeout=10,
+        what="the running pod marked for deletion",
+    )
     assert await client.namespaces.get(ns)  # held while a pod remains
     # Its kubelet finishes it; then the namespace goes.
     await client.pods.delete("running", ns, grace_period_seconds=0, uid=running.metadata.uid)
@@ -218,6 +240,7 @@ async def test_deleting_a_namespace_deletes_what_is_in_it(
             return False
         except grpc.aio.AioRpcError as e:
             return bool(e.code() == grpc.StatusCode.NOT_FOUND)
+
     await eventually(namespace_gone, timeout=15, what=f"namespace {ns} deleted")
     assert await client.pods.get("bystander", other)  # other namespaces untouched
 

@@ -2,6 +2,7 @@
 apiserver over a real etcd: deleting a ReplicaSet deletes its pods (Background, the default),
 keeps them without their ownerReference (Orphan), or deletes them before the ReplicaSet itself
 goes (Foreground); a dependent is deleted only once a live read confirms its owner is gone."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,19 +13,30 @@ import pytest
 
 from controller.garbagecollector.controller import GarbageCollector
 from controller.replicaset.controller import ReplicaSetController
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_not_found
-from tests.integration.test_replication import (owned_pods, pods_in, replica_set, running,
-                                                wait_for_pods)
+from tests.integration.controller_support import (
+    owned_pods,
+    pods_in,
+    replica_set,
+    running,
+    wait_for_pods,
+)
 from tests.support import eventually, new_namespace
 
 
 def pod(ns: str, name: str, *owners: meta_pb2.OwnerReference) -> core_pb2.Pod:
-    p: Any = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
-        "spec": {"containers": [{"name": "main", "image": "busybox"}]}}, core_pb2.Pod)
+    p: Any = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+        },
+        core_pb2.Pod,
+    )
     p.metadata.owner_references.extend(owners)
     return p  # type: ignore[no-any-return]
 
@@ -58,6 +70,7 @@ async def test_background_deletion_deletes_the_pods(client: Client) -> None:
 
         async def no_pods() -> bool:
             return not await pods_in(client, ns)
+
         await eventually(no_pods, what="the ReplicaSet's pods to be deleted")
 
 
@@ -70,6 +83,7 @@ async def test_orphan_deletion_keeps_the_pods_without_their_owner(client: Client
 
         async def rs_gone() -> bool:
             return not await exists(client.replicasets, "web", ns)
+
         await eventually(rs_gone, what="the ReplicaSet to be deleted")
         await asyncio.sleep(0.5)  # nothing else happens to the pods
         pods = await pods_in(client, ns)
@@ -78,8 +92,7 @@ async def test_orphan_deletion_keeps_the_pods_without_their_owner(client: Client
         assert not await owned_pods(client, ns, rs.metadata.uid)
 
 
-async def test_foreground_deletion_deletes_the_pods_before_the_replica_set(
-        client: Client) -> None:
+async def test_foreground_deletion_deletes_the_pods_before_the_replica_set(client: Client) -> None:
     ns = await new_namespace(client)
     async with running(ReplicaSetController(client), GarbageCollector(client)):
         await web_replica_set(client, ns)
@@ -99,6 +112,7 @@ async def test_foreground_deletion_deletes_the_pods_before_the_replica_set(
                         stream.cancel()
                         return revisions
             return revisions
+
         [rs_deleted] = await asyncio.wait_for(deletion_revision(rs_events, 1), 30)
         pods_deleted = await asyncio.wait_for(deletion_revision(pod_events, 3), 5)
         assert max(pods_deleted) < rs_deleted
@@ -107,9 +121,16 @@ async def test_foreground_deletion_deletes_the_pods_before_the_replica_set(
 
 async def test_a_dependent_goes_only_once_its_owner_is_confirmed_gone(client: Client) -> None:
     ns = await new_namespace(client)
-    settings: Any = await client.configmaps.create(manifest.from_dict(  # type: ignore[arg-type]
-        {"apiVersion": "v1", "kind": "ConfigMap",
-         "metadata": {"name": "settings", "namespace": ns}, "data": {"a": "b"}}))
+    settings: Any = await client.configmaps.create(
+        manifest.from_dict(  # type: ignore[arg-type]
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "settings", "namespace": ns},
+                "data": {"a": "b"},
+            }
+        )
+    )
     rs = await client.replicasets.create(replica_set(ns, "web", 0))
     rs_ref = owner_ref("ReplicaSet", "apps/v1", "web", rs.metadata.uid)
     for p in [
@@ -124,18 +145,24 @@ async def test_a_dependent_goes_only_once_its_owner_is_confirmed_gone(client: Cl
     ]:
         await client.pods.create(p)
     async with running(GarbageCollector(client)):
+
         async def collected() -> bool:
             names = {p.metadata.name for p in await pods_in(client, ns)}
             return names == {"config-owned", "two-owners", "owned"}
+
         await eventually(collected, what="the pods of gone owners to be deleted")
 
         async def reference_removed() -> bool:
             p = await client.pods.get("two-owners", ns)
             return [r.uid for r in p.metadata.owner_references] == [rs.metadata.uid]
+
         await eventually(reference_removed, what="the gone owner's reference to be removed")
         await asyncio.sleep(0.3)
         assert {p.metadata.name for p in await pods_in(client, ns)} == {
-            "config-owned", "two-owners", "owned"}
+            "config-owned",
+            "two-owners",
+            "owned",
+        }
 
 
 @pytest.mark.parametrize("policy", ["Orphan", "Foreground"])
@@ -147,6 +174,7 @@ async def test_an_owner_without_dependents_is_finalized(client: Client, policy: 
 
         async def gone() -> bool:
             return not await exists(client.replicasets, "empty", ns)
+
         await eventually(gone, what=f"the {policy} deletion to complete")
 
 
@@ -154,21 +182,42 @@ async def test_foreground_deletion_cascades_level_by_level(client: Client) -> No
     """A Deployment's ReplicaSet, which has pods of its own, is itself deleted in the foreground:
     the pods go first, then the ReplicaSet, then the Deployment."""
     ns = await new_namespace(client)
-    deployment: Any = await client.deployments.create(manifest.from_dict({  # type: ignore[arg-type]
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "main", "image": "busybox"}]}}}}))
+    deployment: Any = await client.deployments.create(
+        manifest.from_dict(
+            {  # type: ignore[arg-type]
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": ns},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+                    },
+                },
+            }
+        )
+    )
     child = replica_set(ns, "web", 2)
-    child.metadata.owner_references.append(meta_pb2.OwnerReference(
-        api_version="apps/v1", kind="Deployment", name="web", uid=deployment.metadata.uid,
-        controller=True, block_owner_deletion=True))
+    child.metadata.owner_references.append(
+        meta_pb2.OwnerReference(
+            api_version="apps/v1",
+            kind="Deployment",
+            name="web",
+            uid=deployment.metadata.uid,
+            controller=True,
+            block_owner_deletion=True,
+        )
+    )
     async with running(ReplicaSetController(client), GarbageCollector(client)):
         rs = await client.replicasets.create(child)
         await wait_for_pods(client, ns, rs.metadata.uid, 2)
         start = (await client.pods.list(ns)).metadata.resource_version
-        streams = [api.watch(ns, resource_version=start)
-                   for api in (client.pods, client.replicasets, client.deployments)]
+        streams = [
+            api.watch(ns, resource_version=start)
+            for api in (client.pods, client.replicasets, client.deployments)
+        ]
         await client.deployments.delete("web", ns, propagation_policy="Foreground")
 
         async def deleted_at(stream: Any, count: int) -> list[int]:
@@ -180,6 +229,11 @@ async def test_foreground_deletion_cascades_level_by_level(client: Client) -> No
                         break
             stream.cancel()
             return revisions
-        pods, [rs_deleted], [deployment_deleted] = await asyncio.wait_for(asyncio.gather(
-            deleted_at(streams[0], 2), deleted_at(streams[1], 1), deleted_at(streams[2], 1)), 30)
+
+        pods, [rs_deleted], [deployment_deleted] = await asyncio.wait_for(
+            asyncio.gather(
+                deleted_at(streams[0], 2), deleted_at(streams[1], 1), deleted_at(streams[2], 1)
+            ),
+            30,
+        )
         assert max(pods) < rs_deleted < deployment_deleted

@@ -3,6 +3,7 @@ apiserver calls them (podplane.streaming.sessions): an exec in a terminal (stdin
 `stty size` reports, the exit code), an exec without one, an attach to a container reading
 stdin, and port-forward to a busybox httpd, to a server bound to the pod's localhost, and to a
 port nothing listens on."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,9 @@ from kubelet.runtime.docker import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.streaming.sessions import (
-    ContainerSession, KubeletStreamError, PortForwardConnection,
+    ContainerSession,
+    KubeletStreamError,
+    PortForwardConnection,
 )
 
 
@@ -25,11 +28,18 @@ async def read_all(session: ContainerSession) -> dict[str, bytes]:
     return out
 
 
-async def test_an_interactive_shell_in_a_terminal(stub: kubelet_pb2_grpc.KubeletStub,
-                                                  streams_pod: core_pb2.Pod) -> None:
+async def test_an_interactive_shell_in_a_terminal(
+    stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod
+) -> None:
     session = await ContainerSession.exec(
-        stub, namespace=streams_pod.metadata.namespace, pod_name="streams", container="shell",
-        command=["sh"], stdin=True, tty=True)
+        stub,
+        namespace=streams_pod.metadata.namespace,
+        pod_name="streams",
+        container="shell",
+        command=["sh"],
+        stdin=True,
+        tty=True,
+    )
     assert session.tty
     await session.send_stdin(b"echo hi\n")
     await session.send_stdin(b"exit 3\n")
@@ -38,11 +48,18 @@ async def test_an_interactive_shell_in_a_terminal(stub: kubelet_pb2_grpc.Kubelet
     assert session.exit_code == 3
 
 
-async def test_a_resize_is_what_stty_reports(stub: kubelet_pb2_grpc.KubeletStub,
-                                             streams_pod: core_pb2.Pod) -> None:
+async def test_a_resize_is_what_stty_reports(
+    stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod
+) -> None:
     session = await ContainerSession.exec(
-        stub, namespace=streams_pod.metadata.namespace, pod_name="streams", container="shell",
-        command=["sh"], stdin=True, tty=True)
+        stub,
+        namespace=streams_pod.metadata.namespace,
+        pod_name="streams",
+        container="shell",
+        command=["sh"],
+        stdin=True,
+        tty=True,
+    )
     await session.resize(123, 45)
     await session.send_stdin(b"stty size; exit\n")
     out = await asyncio.wait_for(read_all(session), 30)
@@ -51,24 +68,37 @@ async def test_a_resize_is_what_stty_reports(stub: kubelet_pb2_grpc.KubeletStub,
 
 
 async def test_an_exec_without_a_terminal_reads_stdin_to_its_end(
-        stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod) -> None:
+    stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod
+) -> None:
     session = await ContainerSession.exec(
-        stub, namespace=streams_pod.metadata.namespace, pod_name="streams", container="shell",
-        command=["sh", "-c", "cat; echo done >&2; exit 4"], stdin=True)
+        stub,
+        namespace=streams_pod.metadata.namespace,
+        pod_name="streams",
+        container="shell",
+        command=["sh", "-c", "cat; echo done >&2; exit 4"],
+        stdin=True,
+    )
     assert not session.tty
     await session.send_stdin(b"one\n")
     await session.send_stdin(b"two\n")
     await session.close_stdin()
-    assert await asyncio.wait_for(read_all(session), 30) == {"stdout": b"one\ntwo\n",
-                                                              "stderr": b"done\n"}
+    assert await asyncio.wait_for(read_all(session), 30) == {
+        "stdout": b"one\ntwo\n",
+        "stderr": b"done\n",
+    }
     assert session.exit_code == 4
 
 
-async def test_an_attach_to_a_container_reading_stdin(stub: kubelet_pb2_grpc.KubeletStub,
-                                                      streams_pod: core_pb2.Pod) -> None:
+async def test_an_attach_to_a_container_reading_stdin(
+    stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod
+) -> None:
     session = await ContainerSession.attach(
-        stub, namespace=streams_pod.metadata.namespace, pod_name="streams", container="reader",
-        stdin=True)
+        stub,
+        namespace=streams_pod.metadata.namespace,
+        pod_name="streams",
+        container="reader",
+        stdin=True,
+    )
     await session.send_stdin(b"x\n")
     out = await asyncio.wait_for(read_all(session), 30)
     assert out["stdout"] == b"got x\n"
@@ -76,8 +106,9 @@ async def test_an_attach_to_a_container_reading_stdin(stub: kubelet_pb2_grpc.Kub
 
 
 async def http_get(stub: kubelet_pb2_grpc.KubeletStub, namespace: str, port: int) -> bytes:
-    connection = await PortForwardConnection.open(stub, namespace=namespace, pod_name="streams",
-                                                  port=port)
+    connection = await PortForwardConnection.open(
+        stub, namespace=namespace, pod_name="streams", port=port
+    )
     await connection.write(b"GET / HTTP/1.0\r\n\r\n")
     answer = b""
     while data := await asyncio.wait_for(connection.read(), 30):
@@ -86,28 +117,33 @@ async def http_get(stub: kubelet_pb2_grpc.KubeletStub, namespace: str, port: int
     return answer
 
 
-async def test_port_forward_to_a_web_server(stub: kubelet_pb2_grpc.KubeletStub,
-                                            streams_pod: core_pb2.Pod) -> None:
+async def test_port_forward_to_a_web_server(
+    stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod
+) -> None:
     answer = await http_get(stub, streams_pod.metadata.namespace, 80)
     assert answer.startswith(b"HTTP/1.") and answer.endswith(b"hello-from-pod\n")
 
 
-async def test_port_forward_reaches_the_pods_localhost(stub: kubelet_pb2_grpc.KubeletStub,
-                                                       streams_pod: core_pb2.Pod) -> None:
+async def test_port_forward_reaches_the_pods_localhost(
+    stub: kubelet_pb2_grpc.KubeletStub, streams_pod: core_pb2.Pod
+) -> None:
     # Bound to 127.0.0.1 in the pod: reachable inside its network namespace only.
     assert (await http_get(stub, streams_pod.metadata.namespace, 8081)).endswith(
-        b"hello-from-pod\n")
+        b"hello-from-pod\n"
+    )
 
 
 async def test_port_forward_to_a_port_nothing_listens_on(
-        stub: kubelet_pb2_grpc.KubeletStub, docker_runtime: DockerRuntime,
-        streams_pod: core_pb2.Pod) -> None:
+    stub: kubelet_pb2_grpc.KubeletStub, docker_runtime: DockerRuntime, streams_pod: core_pb2.Pod
+) -> None:
     with pytest.raises(KubeletStreamError) as refused:
-        await PortForwardConnection.open(stub, namespace=streams_pod.metadata.namespace,
-                                         pod_name="streams", port=81)
+        await PortForwardConnection.open(
+            stub, namespace=streams_pod.metadata.namespace, pod_name="streams", port=81
+        )
     [sandbox] = await docker_runtime.list_pod_sandboxes(streams_pod.metadata.uid)
     assert refused.value.code == grpc.StatusCode.UNAVAILABLE
     assert refused.value.message.startswith(
         f"error forwarding port 81 to pod {sandbox.id}, uid : failed to connect to "
         f'localhost:81 inside namespace "{sandbox.id}", IPv4: dial tcp4 127.0.0.1:81: '
-        "connect: connection refused")
+        "connect: connection refused"
+    )

@@ -3,19 +3,21 @@ kubelet: a task in the test plays one, moving each new pod to Running and then t
 Failed (or restarting its container) as the test asks. Parallelism is never exceeded, a job
 completes with exactly `completions` succeeded pods, failures are retried after a growing
 back-off until backoffLimit, and activeDeadlineSeconds stops a job and its pods."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from controller.job.controller import JobController
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
 from tests.support import eventually, new_namespace
 
@@ -40,17 +42,29 @@ async def running(*tasks_to_run: Awaitable[None]) -> AsyncIterator[None]:
 
 
 def job(ns: str, name: str, *, restart_policy: str = "Never", **spec: Any) -> batch_pb2.Job:
-    obj: Any = manifest.from_dict({
-        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": ns},
-        "spec": {**spec, "template": {"spec": {
-            "restartPolicy": restart_policy,
-            "containers": [{"name": "work", "image": "busybox", "command": ["true"]}]}}}},
-        batch_pb2.Job)
+    obj: Any = manifest.from_dict(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                **spec,
+                "template": {
+                    "spec": {
+                        "restartPolicy": restart_policy,
+                        "containers": [{"name": "work", "image": "busybox", "command": ["true"]}],
+                    }
+                },
+            },
+        },
+        batch_pb2.Job,
+    )
     return obj  # type: ignore[no-any-return]
 
 
-async def set_status(client: Client, pod: core_pb2.Pod, phase: str, *, ready: bool,
-                     restarts: int = 0) -> None:
+async def set_status(
+    client: Client, pod: core_pb2.Pod, phase: str, *, ready: bool, restarts: int = 0
+) -> None:
     now = timeutil.now()
     updated = core_pb2.Pod()
     updated.CopyFrom(pod)
@@ -58,8 +72,9 @@ async def set_status(client: Client, pod: core_pb2.Pod, phase: str, *, ready: bo
     status = updated.status
     status.phase = phase
     del status.conditions[:]
-    status.conditions.add(type="Ready", status="True" if ready else "False",
-                          last_transition_time=now)
+    status.conditions.add(
+        type="Ready", status="True" if ready else "False", last_transition_time=now
+    )
     del status.container_statuses[:]
     c = status.container_statuses.add(name="work", restart_count=restarts, ready=ready)
     if phase in ("Succeeded", "Failed"):
@@ -73,14 +88,17 @@ async def set_status(client: Client, pod: core_pb2.Pod, phase: str, *, ready: bo
 @dataclass
 class PodLog:
     """What a watch of the namespace's pods saw, with the monotonic time of each sighting."""
+
     pods: dict[str, Any] = field(default_factory=dict)
     added: dict[str, float] = field(default_factory=dict)
     finished: dict[str, float] = field(default_factory=dict)
     max_active: int = 0
 
     def active(self) -> int:
-        return sum(p.status.phase not in ("Succeeded", "Failed")
-                   and not p.metadata.deletion_timestamp for p in self.pods.values())
+        return sum(
+            p.status.phase not in ("Succeeded", "Failed") and not p.metadata.deletion_timestamp
+            for p in self.pods.values()
+        )
 
 
 async def watch_pods(client: Client, ns: str, seen: PodLog) -> None:
@@ -98,6 +116,7 @@ async def watch_pods(client: Client, ns: str, seen: PodLog) -> None:
 
 async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float = 0.2) -> None:
     """Starts each new pod after `delay`, then after `delay` more gives it its outcome."""
+
     async def live(pod: core_pb2.Pod) -> None:
         await asyncio.sleep(delay)
         await set_status(client, pod, "Running", ready=True)
@@ -123,9 +142,11 @@ async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float =
 async def finished(client: Client, ns: str, name: str, timeout: float = 30.0) -> batch_pb2.Job:
     async def check() -> batch_pb2.Job | None:
         j = await client.jobs.get(name, ns)
-        done = any(c.type in ("Complete", "Failed") and c.status == "True"
-                   for c in j.status.conditions)
+        done = any(
+            c.type in ("Complete", "Failed") and c.status == "True" for c in j.status.conditions
+        )
         return j if done else None
+
     return await eventually(check, timeout=timeout, what=f"job {name} to finish")
 
 
@@ -142,8 +163,11 @@ async def test_completions_with_parallelism(client: Client) -> None:
     ns = await new_namespace(client)
     seen = PodLog()
     controller = JobController(client, backoff=BACKOFF)
-    async with running(controller.run(), watch_pods(client, ns, seen),
-                       fake_kubelet(client, ns, lambda _pod: "Succeeded")):
+    async with running(
+        controller.run(),
+        watch_pods(client, ns, seen),
+        fake_kubelet(client, ns, lambda _pod: "Succeeded"),
+    ):
         created = await client.jobs.create(job(ns, "batch", completions=5, parallelism=2))
         done = await finished(client, ns, "batch")
         await asyncio.sleep(0.5)  # anything the controller would still create shows now
@@ -157,7 +181,11 @@ async def test_completions_with_parallelism(client: Client) -> None:
         assert pod.metadata.labels["job-name"] == "batch"
         (ref,) = pod.metadata.owner_references
         assert (ref.api_version, ref.kind, ref.name, ref.uid) == (
-            "batch/v1", "Job", "batch", created.metadata.uid)
+            "batch/v1",
+            "Job",
+            "batch",
+            created.metadata.uid,
+        )
         assert ref.controller and ref.block_owner_deletion
     status = done.status
     assert (status.succeeded, status.failed, status.active, status.ready) == (5, 0, 0, 0)
@@ -174,8 +202,11 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
     ns = await new_namespace(client)
     seen = PodLog()
     controller = JobController(client, backoff=BACKOFF)
-    async with running(controller.run(), watch_pods(client, ns, seen),
-                       fake_kubelet(client, ns, lambda _pod: "Failed")):
+    async with running(
+        controller.run(),
+        watch_pods(client, ns, seen),
+        fake_kubelet(client, ns, lambda _pod: "Failed"),
+    ):
         await client.jobs.create(job(ns, "flaky", backoffLimit=2))
         done = await finished(client, ns, "flaky")
         await asyncio.sleep(0.5)
@@ -183,12 +214,15 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
     pods = sorted((await client.pods.list(ns)).items, key=lambda p: seen.added[p.metadata.name])
     assert [p.status.phase for p in pods] == ["Failed"] * 3  # the first try and two retries
     # Each retry waits 0.5 s, then 1 s, after the failure before it.
-    for i, (before, after) in enumerate(zip(pods, pods[1:])):
+    for i, (before, after) in enumerate(itertools.pairwise(pods)):
         gap = seen.added[after.metadata.name] - seen.finished[before.metadata.name]
-        assert gap >= BACKOFF * 2 ** i - 0.1, (i, gap)
+        assert gap >= BACKOFF * 2**i - 0.1, (i, gap)
     failed = condition(done, "Failed")
     assert (failed.status, failed.reason, failed.message) == (
-        "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        "True",
+        "BackoffLimitExceeded",
+        "Job has reached the specified backoff limit",
+    )
     assert (done.status.failed, done.status.succeeded, done.status.active) == (3, 0, 0)
     assert not done.status.completion_time
     await controller.recorder.flush()
@@ -200,8 +234,9 @@ async def test_restarts_in_place_count_against_the_backoff_limit(client: Client)
     controller = JobController(client, backoff=BACKOFF)
 
     async def pod_deleted() -> bool:
-        return not [p for p in (await client.pods.list(ns)).items
-                    if not p.metadata.deletion_timestamp]
+        return not [
+            p for p in (await client.pods.list(ns)).items if not p.metadata.deletion_timestamp
+        ]
 
     async with running(controller.run(), fake_kubelet(client, ns, lambda _pod: "restart")):
         await client.jobs.create(job(ns, "crashy", restart_policy="OnFailure", backoffLimit=1))
@@ -220,11 +255,13 @@ async def test_active_deadline_fails_the_job_and_deletes_its_pods(client: Client
     ns = await new_namespace(client)
     seen = PodLog()
     controller = JobController(client, backoff=BACKOFF)
-    async with running(controller.run(), watch_pods(client, ns, seen),
-                       fake_kubelet(client, ns, lambda _pod: None)):
+    async with running(
+        controller.run(), watch_pods(client, ns, seen), fake_kubelet(client, ns, lambda _pod: None)
+    ):
         started = time.monotonic()
-        await client.jobs.create(job(ns, "slow", completions=4, parallelism=2,
-                                     activeDeadlineSeconds=2))
+        await client.jobs.create(
+            job(ns, "slow", completions=4, parallelism=2, activeDeadlineSeconds=2)
+        )
         done = await finished(client, ns, "slow", timeout=15)
         took = time.monotonic() - started
 
@@ -232,7 +269,9 @@ async def test_active_deadline_fails_the_job_and_deletes_its_pods(client: Client
     assert seen.max_active == 2
     failed = condition(done, "Failed")
     assert (failed.reason, failed.message) == (
-        "DeadlineExceeded", "Job was active longer than specified deadline")
+        "DeadlineExceeded",
+        "Job was active longer than specified deadline",
+    )
     assert (done.status.active, done.status.failed, done.status.succeeded) == (0, 2, 0)
     assert not (await client.pods.list(ns)).items
     await controller.recorder.flush()

@@ -1,6 +1,7 @@
 """The real kubectl (v1.32) through the apiserver's REST door to the test's kubelet on the real
 Docker engine: `kubectl exec` (v5.channel.k8s.io, with stdin, its end, a terminal and its
 resizes), `kubectl attach` and `kubectl port-forward` (SPDY tunnelled over a WebSocket)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from podplane.api.core.v1 import core_pb2
 from apiserver.server import APIServer
+from podplane.api.core.v1 import core_pb2
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
@@ -37,35 +38,56 @@ users: [{{name: u, user: {{}}}}]
 contexts: [{{name: c, context: {{cluster: t, user: u, namespace: {namespace}}}}}]
 current-context: c
 """)
-        self.env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
-                    "KUBECONFIG": str(config)}
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(home),
+            "KUBECONFIG": str(config),
+        }
 
-    async def run(self, *args: str, stdin: bytes | None = None,
-                  env: dict[str, str] | None = None) -> tuple[int, bytes, bytes]:
+    async def run(
+        self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+    ) -> tuple[int, bytes, bytes]:
         assert KUBECTL is not None
         proc = await asyncio.create_subprocess_exec(
-            KUBECTL, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env={**self.env, **(env or {})})
+            KUBECTL,
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**self.env, **(env or {})},
+        )
         out, err = await asyncio.wait_for(proc.communicate(stdin or b""), 60)
         assert proc.returncode is not None
         return proc.returncode, out, err
 
 
 @pytest_asyncio.fixture
-async def kubectl(apiserver: APIServer, streams_pod: core_pb2.Pod,
-                  tmp_path: Path) -> AsyncIterator[Kubectl]:
+async def kubectl(
+    apiserver: APIServer, streams_pod: core_pb2.Pod, tmp_path: Path
+) -> AsyncIterator[Kubectl]:
     yield Kubectl(apiserver, tmp_path, streams_pod.metadata.namespace)
 
 
 async def test_exec_prints_output_and_exits_with_the_commands_code(kubectl: Kubectl) -> None:
-    code, out, err = await kubectl.run("exec", "streams", "-c", "shell", "--",
-                                       "sh", "-c", "echo hi; echo oops >&2; exit 3")
+    code, out, err = await kubectl.run(
+        "exec", "streams", "-c", "shell", "--", "sh", "-c", "echo hi; echo oops >&2; exit 3"
+    )
     assert (code, out, err) == (3, b"hi\n", b"oops\ncommand terminated with exit code 3\n")
 
 
 async def test_exec_reads_stdin_to_its_end(kubectl: Kubectl) -> None:
-    code, out, _ = await kubectl.run("exec", "-i", "streams", "-c", "shell", "--", "sh", "-c",
-                                     "cat; echo done", stdin=b"one\ntwo\n")
+    code, out, _ = await kubectl.run(
+        "exec",
+        "-i",
+        "streams",
+        "-c",
+        "shell",
+        "--",
+        "sh",
+        "-c",
+        "cat; echo done",
+        stdin=b"one\ntwo\n",
+    )
     assert (code, out) == (0, b"one\ntwo\ndone\n")
 
 
@@ -85,8 +107,20 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
     master, slave = pty.openpty()
     set_size(slave, 45, 123)
     proc = await asyncio.create_subprocess_exec(
-        KUBECTL, "exec", "-it", "streams", "-c", "shell", "--", "sh", stdin=slave,
-        stdout=slave, stderr=slave, env=kubectl.env, start_new_session=True)
+        KUBECTL,
+        "exec",
+        "-it",
+        "streams",
+        "-c",
+        "shell",
+        "--",
+        "sh",
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=kubectl.env,
+        start_new_session=True,
+    )
     os.close(slave)
     os.set_blocking(master, False)
     seen = bytearray()
@@ -99,6 +133,7 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
             with contextlib.suppress(BlockingIOError):
                 seen.extend(os.read(master, 65536))
             await asyncio.sleep(0.05)
+
     try:
         os.write(master, b"stty size\r")
         await until(rb"45 123")
@@ -118,8 +153,16 @@ async def port_forward(kubectl: Kubectl, remote: int) -> tuple[asyncio.subproces
     """kubectl port-forward to a random local port; (the process, that port)."""
     assert KUBECTL is not None
     proc = await asyncio.create_subprocess_exec(
-        KUBECTL, "port-forward", "pod/streams", f"0:{remote}", "--address", "127.0.0.1",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=kubectl.env)
+        KUBECTL,
+        "port-forward",
+        "pod/streams",
+        f"0:{remote}",
+        "--address",
+        "127.0.0.1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=kubectl.env,
+    )
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
     match = re.match(rb"Forwarding from 127\.0\.0\.1:(\d+) -> " + str(remote).encode(), line)
@@ -154,5 +197,8 @@ async def test_port_forward_to_a_port_nothing_listens_on(kubectl: Kubectl) -> No
         if proc.returncode is None:
             proc.terminate()
         await proc.wait()
-    assert re.search(rb"an error occurred forwarding \d+ -> 81: error forwarding port 81 to "
-                     rb"pod \w+, uid : failed to connect to localhost:81 inside namespace", err)
+    assert re.search(
+        rb"an error occurred forwarding \d+ -> 81: error forwarding port 81 to "
+        rb"pod \w+, uid : failed to connect to localhost:81 inside namespace",
+        err,
+    )

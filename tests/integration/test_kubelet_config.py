@@ -2,6 +2,7 @@
 their configuration from ConfigMaps and Secrets (env and files), wait with
 CreateContainerConfigError until a missing one exists, back off pulling an image no registry has,
 and run with their resource limits and security contexts (OOMKilled, read-only root, privileged)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -14,53 +15,87 @@ from apiserver.server import APIServer
 from kubelet.container.security_context import CAPABILITIES, parse_cap_bnd
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker import DockerRuntime
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.kubelet_docker import running_kubelet
 from tests.support import eventually
 
+
 @pytest_asyncio.fixture
-async def kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
-                  tmp_path: Path, pod_namespace: str) -> AsyncIterator[Kubelet]:
-    await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
-        name=pod_namespace)))
+async def kubelet(
+    apiserver: APIServer,
+    client: Client,
+    docker_runtime: DockerRuntime,
+    tmp_path: Path,
+    pod_namespace: str,
+) -> AsyncIterator[Kubelet]:
+    await client.namespaces.create(
+        core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=pod_namespace))
+    )
     async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path)) as kubelet:
         yield kubelet
     for uid in kubelet.volumes.pod_uids_on_disk():  # unmounts the pods' tmpfs volumes
         await kubelet.volumes.teardown(uid)
 
 
-async def create_pod(client: Client, kubelet: Kubelet, namespace: str, name: str,
-                     script: str, image: str = "busybox:latest",
-                     volumes: list[dict[str, Any]] | None = None,
-                     **container: Any) -> core_pb2.Pod:
-    pod = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"nodeName": kubelet.config.node_name, "restartPolicy": "Never",
-                 "terminationGracePeriodSeconds": 1, "volumes": volumes or [],
-                 "containers": [{"name": "main", "image": image,
-                                 "imagePullPolicy": "IfNotPresent",
-                                 "command": ["sh", "-c", script], **container}]}})
+async def create_pod(
+    client: Client,
+    kubelet: Kubelet,
+    namespace: str,
+    name: str,
+    script: str,
+    image: str = "busybox:latest",
+    volumes: list[dict[str, Any]] | None = None,
+    **container: Any,
+) -> core_pb2.Pod:
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "nodeName": kubelet.config.node_name,
+                "restartPolicy": "Never",
+                "terminationGracePeriodSeconds": 1,
+                "volumes": volumes or [],
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": image,
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": ["sh", "-c", script],
+                        **container,
+                    }
+                ],
+            },
+        }
+    )
     assert isinstance(pod, core_pb2.Pod)
     return await client.pods.create(pod)
 
 
 async def create_config(client: Client, namespace: str) -> None:
-    await client.configmaps.create(core_pb2.ConfigMap(
-        metadata=meta_pb2.ObjectMeta(name="settings", namespace=namespace),
-        data={"mode": "fast", "app.conf": "listen 8080\n"}))
-    await client.secrets.create(core_pb2.Secret(
-        metadata=meta_pb2.ObjectMeta(name="creds", namespace=namespace),
-        data={"password": b"s3cret"}))
+    await client.configmaps.create(
+        core_pb2.ConfigMap(
+            metadata=meta_pb2.ObjectMeta(name="settings", namespace=namespace),
+            data={"mode": "fast", "app.conf": "listen 8080\n"},
+        )
+    )
+    await client.secrets.create(
+        core_pb2.Secret(
+            metadata=meta_pb2.ObjectMeta(name="creds", namespace=namespace),
+            data={"password": b"s3cret"},
+        )
+    )
 
 
-async def finished(client: Client, namespace: str, name: str,
-                   timeout: float = 60) -> core_pb2.Pod:
+async def finished(client: Client, namespace: str, name: str, timeout: float = 60) -> core_pb2.Pod:
     async def check() -> core_pb2.Pod | None:
         pod = await client.pods.get(name, namespace)
         return pod if pod.status.phase in ("Succeeded", "Failed") else None
+
     return await eventually(check, timeout=timeout, what=f"pod {name} to finish")
 
 
@@ -68,104 +103,159 @@ async def logs(client: Client, namespace: str, name: str) -> str:
     return b"".join([c.data async for c in client.pod_logs(namespace, name)]).decode()
 
 
-async def waiting_reason(client: Client, namespace: str, name: str, reason: str,
-                         timeout: float = 30) -> core_pb2.ContainerStateWaiting:
+async def waiting_reason(
+    client: Client, namespace: str, name: str, reason: str, timeout: float = 30
+) -> core_pb2.ContainerStateWaiting:
     async def check() -> core_pb2.ContainerStateWaiting | None:
         pod = await client.pods.get(name, namespace)
         statuses = pod.status.container_statuses
         if statuses and statuses[0].state.waiting.reason == reason:
             return statuses[0].state.waiting
         return None
+
     return await eventually(check, timeout=timeout, what=f"pod {name} waiting with {reason}")
 
 
-async def test_config_map_and_secret_volumes_are_files(kubelet: Kubelet, client: Client,
-                                                       pod_namespace: str) -> None:
+async def test_config_map_and_secret_volumes_are_files(
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
     await create_config(client, pod_namespace)
     await create_pod(
-        client, kubelet, pod_namespace, "files",
+        client,
+        kubelet,
+        pod_namespace,
+        "files",
         "cat /etc/app/app.conf /etc/app/mode; cat /etc/creds/pw; echo; "
         "stat -Lc %a /etc/creds/pw; touch /etc/app/x 2>/dev/null || echo read-only; "
         "grep ' /etc/creds ' /proc/mounts | cut -d' ' -f3",
-        volumes=[{"name": "cfg", "configMap": {"name": "settings"}},
-                 {"name": "sec", "secret": {"secretName": "creds", "items": [
-                     {"key": "password", "path": "pw", "mode": 0o400}]}}],
-        volumeMounts=[{"name": "cfg", "mountPath": "/etc/app"},
-                      {"name": "sec", "mountPath": "/etc/creds", "readOnly": True}])
+        volumes=[
+            {"name": "cfg", "configMap": {"name": "settings"}},
+            {
+                "name": "sec",
+                "secret": {
+                    "secretName": "creds",
+                    "items": [{"key": "password", "path": "pw", "mode": 0o400}],
+                },
+            },
+        ],
+        volumeMounts=[
+            {"name": "cfg", "mountPath": "/etc/app"},
+            {"name": "sec", "mountPath": "/etc/creds", "readOnly": True},
+        ],
+    )
     pod = await finished(client, pod_namespace, "files")
     assert pod.status.phase == "Succeeded", pod.status
-    assert await logs(client, pod_namespace, "files") == \
-        "listen 8080\nfast" "s3cret\n400\nread-only\ntmpfs\n"  # secrets never touch the disk
+    assert (
+        await logs(client, pod_namespace, "files") == "listen 8080\nfast"
+        "s3cret\n400\nread-only\ntmpfs\n"
+    )  # secrets never touch the disk
 
 
 async def test_memory_empty_dir_is_a_size_limited_tmpfs_and_host_paths_are_made(
-        kubelet: Kubelet, client: Client, pod_namespace: str, tmp_path: Path) -> None:
+    kubelet: Kubelet, client: Client, pod_namespace: str, tmp_path: Path
+) -> None:
     host_dir = tmp_path / "host" / "made"
     await create_pod(
-        client, kubelet, pod_namespace, "vols",
+        client,
+        kubelet,
+        pod_namespace,
+        "vols",
         "grep ' /cache ' /proc/mounts | cut -d' ' -f3; "
         "dd if=/dev/zero of=/cache/f bs=1k count=2048 2>&1 | grep -o 'No space left on device'; "
         "echo hi >/host/file; touch /ro/x 2>/dev/null || echo read-only",
-        volumes=[{"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
-                 {"name": "host", "hostPath": {"path": str(host_dir),
-                                               "type": "DirectoryOrCreate"}}],
-        volumeMounts=[{"name": "cache", "mountPath": "/cache"},
-                      {"name": "host", "mountPath": "/host"},
-                      {"name": "host", "mountPath": "/ro", "readOnly": True}])
+        volumes=[
+            {"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+            {"name": "host", "hostPath": {"path": str(host_dir), "type": "DirectoryOrCreate"}},
+        ],
+        volumeMounts=[
+            {"name": "cache", "mountPath": "/cache"},
+            {"name": "host", "mountPath": "/host"},
+            {"name": "host", "mountPath": "/ro", "readOnly": True},
+        ],
+    )
     pod = await finished(client, pod_namespace, "vols")
     assert pod.status.phase == "Succeeded", pod.status
-    assert await logs(client, pod_namespace, "vols") == \
-        "tmpfs\nNo space left on device\nread-only\n"
+    assert (
+        await logs(client, pod_namespace, "vols") == "tmpfs\nNo space left on device\nread-only\n"
+    )
     assert (host_dir / "file").read_text() == "hi\n"
 
 
-async def test_env_from_config_map_and_secret(kubelet: Kubelet, client: Client,
-                                              pod_namespace: str) -> None:
+async def test_env_from_config_map_and_secret(
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
     await create_config(client, pod_namespace)
     await create_pod(
-        client, kubelet, pod_namespace, "env", 'echo "$MODE $PASSWORD $CFG_mode $POD"',
-        env=[{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "settings",
-                                                                "key": "mode"}}},
-             {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "creds",
-                                                                 "key": "password"}}},
-             {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-        envFrom=[{"prefix": "CFG_", "configMapRef": {"name": "settings"}}])
+        client,
+        kubelet,
+        pod_namespace,
+        "env",
+        'echo "$MODE $PASSWORD $CFG_mode $POD"',
+        env=[
+            {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "mode"}}},
+            {
+                "name": "PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}},
+            },
+            {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        ],
+        envFrom=[{"prefix": "CFG_", "configMapRef": {"name": "settings"}}],
+    )
     pod = await finished(client, pod_namespace, "env")
     assert pod.status.phase == "Succeeded", pod.status
     assert await logs(client, pod_namespace, "env") == "fast s3cret fast env\n"
 
 
 async def test_a_missing_config_map_volume_waits_until_it_exists(
-        kubelet: Kubelet, client: Client, pod_namespace: str) -> None:
-    await create_pod(client, kubelet, pod_namespace, "late", "cat /etc/late/k",
-                     volumes=[{"name": "cfg", "configMap": {"name": "late"}}],
-                     volumeMounts=[{"name": "cfg", "mountPath": "/etc/late"}])
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
+    await create_pod(
+        client,
+        kubelet,
+        pod_namespace,
+        "late",
+        "cat /etc/late/k",
+        volumes=[{"name": "cfg", "configMap": {"name": "late"}}],
+        volumeMounts=[{"name": "cfg", "mountPath": "/etc/late"}],
+    )
     waiting = await waiting_reason(client, pod_namespace, "late", "CreateContainerConfigError")
     assert 'configmap "late" not found' in waiting.message
-    await client.configmaps.create(core_pb2.ConfigMap(
-        metadata=meta_pb2.ObjectMeta(name="late", namespace=pod_namespace), data={"k": "v"}))
+    await client.configmaps.create(
+        core_pb2.ConfigMap(
+            metadata=meta_pb2.ObjectMeta(name="late", namespace=pod_namespace), data={"k": "v"}
+        )
+    )
     pod = await finished(client, pod_namespace, "late")
     assert pod.status.phase == "Succeeded", pod.status
     assert await logs(client, pod_namespace, "late") == "v"
 
 
 async def test_a_missing_config_map_key_in_env_waits_until_it_exists(
-        kubelet: Kubelet, client: Client, pod_namespace: str) -> None:
-    await create_pod(client, kubelet, pod_namespace, "late-env", "echo $K",
-                     env=[{"name": "K", "valueFrom": {"configMapKeyRef": {
-                         "name": "late", "key": "k"}}}])
-    waiting = await waiting_reason(client, pod_namespace, "late-env",
-                                   "CreateContainerConfigError")
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
+    await create_pod(
+        client,
+        kubelet,
+        pod_namespace,
+        "late-env",
+        "echo $K",
+        env=[{"name": "K", "valueFrom": {"configMapKeyRef": {"name": "late", "key": "k"}}}],
+    )
+    waiting = await waiting_reason(client, pod_namespace, "late-env", "CreateContainerConfigError")
     assert waiting.message == 'configmap "late" not found'
-    await client.configmaps.create(core_pb2.ConfigMap(
-        metadata=meta_pb2.ObjectMeta(name="late", namespace=pod_namespace), data={"k": "v"}))
+    await client.configmaps.create(
+        core_pb2.ConfigMap(
+            metadata=meta_pb2.ObjectMeta(name="late", namespace=pod_namespace), data={"k": "v"}
+        )
+    )
     pod = await finished(client, pod_namespace, "late-env", timeout=30)  # looks again in 10 s
     assert pod.status.phase == "Succeeded", pod.status
     assert await logs(client, pod_namespace, "late-env") == "v\n"
 
 
 async def test_an_image_no_registry_has_goes_err_image_pull_then_back_off(
-        kubelet: Kubelet, client: Client, pod_namespace: str) -> None:
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
     await create_pod(client, kubelet, pod_namespace, "nopull", "true", image="nosuch/image:1")
     # ErrImagePull shows until the next sync, which finds the pull backing off.
     backoff = await waiting_reason(client, pod_namespace, "nopull", "ImagePullBackOff")
@@ -175,41 +265,65 @@ async def test_an_image_no_registry_has_goes_err_image_pull_then_back_off(
 
     async def events() -> dict[str, list[str]] | None:
         found: dict[str, list[str]] = {}
-        for e in (await client.events.list(
-                pod_namespace, field_selector="involvedObject.name=nopull")).items:
+        for e in (
+            await client.events.list(pod_namespace, field_selector="involvedObject.name=nopull")
+        ).items:
             found.setdefault(e.reason, []).append(e.message)
         return found if {"Failed", "BackOff"} <= set(found) else None
+
     seen = await eventually(events, timeout=30, what="Failed and BackOff events")
     assert any(m.startswith('Failed to pull image "nosuch/image:1": ') for m in seen["Failed"])
     assert 'Back-off pulling image "nosuch/image:1"' in seen["BackOff"]
 
 
 async def test_a_container_over_its_memory_limit_is_oom_killed(
-        kubelet: Kubelet, client: Client, pod_namespace: str) -> None:
-    await create_pod(client, kubelet, pod_namespace, "oom",
-                     "dd if=/dev/zero of=/dev/null bs=256M count=1",
-                     resources={"limits": {"memory": "32Mi"}})
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
+    await create_pod(
+        client,
+        kubelet,
+        pod_namespace,
+        "oom",
+        "dd if=/dev/zero of=/dev/null bs=256M count=1",
+        resources={"limits": {"memory": "32Mi"}},
+    )
     pod = await finished(client, pod_namespace, "oom")
     terminated = pod.status.container_statuses[0].state.terminated
     assert (pod.status.phase, terminated.reason, terminated.exit_code) == (
-        "Failed", "OOMKilled", 137)
+        "Failed",
+        "OOMKilled",
+        137,
+    )
 
 
-async def test_read_only_root_filesystem_refuses_writes(kubelet: Kubelet, client: Client,
-                                                        pod_namespace: str) -> None:
-    await create_pod(client, kubelet, pod_namespace, "ro",
-                     "touch /written 2>&1; echo rc=$?; id -u",
-                     securityContext={"readOnlyRootFilesystem": True, "runAsUser": 65534})
+async def test_read_only_root_filesystem_refuses_writes(
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
+    await create_pod(
+        client,
+        kubelet,
+        pod_namespace,
+        "ro",
+        "touch /written 2>&1; echo rc=$?; id -u",
+        securityContext={"readOnlyRootFilesystem": True, "runAsUser": 65534},
+    )
     pod = await finished(client, pod_namespace, "ro")
     assert pod.status.phase == "Succeeded", pod.status
     out = await logs(client, pod_namespace, "ro")
     assert "Read-only file system" in out and "rc=1" in out and out.endswith("65534\n")
 
 
-async def test_privileged_sees_the_nodes_capabilities(kubelet: Kubelet, client: Client,
-                                                      pod_namespace: str) -> None:
-    await create_pod(client, kubelet, pod_namespace, "priv", "grep CapEff /proc/self/status",
-                     securityContext={"privileged": True})
+async def test_privileged_sees_the_nodes_capabilities(
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
+    await create_pod(
+        client,
+        kubelet,
+        pod_namespace,
+        "priv",
+        "grep CapEff /proc/self/status",
+        securityContext={"privileged": True},
+    )
     await create_pod(client, kubelet, pod_namespace, "plain", "grep CapEff /proc/self/status")
     for name in ("priv", "plain"):
         pod = await finished(client, pod_namespace, name)

@@ -1,6 +1,7 @@
 """The kubelet's pod logic on the real Docker engine: a pod's containers share the sandbox's network
 (localhost, hostname = pod name) and its emptyDir; exit codes become terminated states and phases;
 crashed containers restart; removing a pod removes every container it had."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,8 +38,12 @@ class Node:
         self.runtime = runtime
         self.root = root
         status = StatusManager(StatusSink())  # type: ignore[arg-type]
-        self.syncer = PodSyncer(runtime, PodVolumes(str(root)), status,
-                                NodeContext(node_name="it-node", host_ip="127.0.0.1"))
+        self.syncer = PodSyncer(
+            runtime,
+            PodVolumes(str(root)),
+            status,
+            NodeContext(node_name="it-node", host_ip="127.0.0.1"),
+        )
 
     async def sync(self, pod: core_pb2.Pod) -> None:
         key = f"{pod.metadata.namespace}/{pod.metadata.name}"
@@ -48,8 +53,13 @@ class Node:
             pod.status.CopyFrom(sent[0])
             pod.metadata.resource_version = str(sent[1])
 
-    async def sync_until(self, pod: core_pb2.Pod, done: Callable[[core_pb2.Pod], bool],
-                         what: str, timeout: float = 30.0) -> None:
+    async def sync_until(
+        self,
+        pod: core_pb2.Pod,
+        done: Callable[[core_pb2.Pod], bool],
+        what: str,
+        timeout: float = 30.0,
+    ) -> None:
         deadline = time.monotonic() + timeout
         while True:
             await self.sync(pod)
@@ -60,8 +70,9 @@ class Node:
             await asyncio.sleep(0.3)
 
     async def logs(self, pod: core_pb2.Pod, container: str) -> str:
-        instances = [c for c in await self.runtime.list_containers(pod.metadata.uid)
-                     if c.name == container]
+        instances = [
+            c for c in await self.runtime.list_containers(pod.metadata.uid) if c.name == container
+        ]
         newest = max(instances, key=lambda c: c.restart_count)
         chunks = [c async for c in self.runtime.container_logs(newest.id, LogOptions())]
         return b"".join(chunks).decode()
@@ -75,27 +86,53 @@ def state(pod: core_pb2.Pod, container: str) -> core_pb2.ContainerState:
 
 
 async def test_containers_share_localhost_an_empty_dir_and_the_pod_hostname(
-        docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path) -> None:
+    docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path
+) -> None:
     node = Node(docker_runtime, tmp_path)
     busybox = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
-    pod = make_pod(pod_namespace, "shared", {
-        "volumes": [{"name": "www", "emptyDir": {}},
-                    {"name": "mem", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}}],
-        "containers": [
-            {"name": "server", **busybox, "volumeMounts": [{"name": "www", "mountPath": "/www"},
-                                                           {"name": "mem", "mountPath": "/mem"}],
-             "command": ["sh", "-c",
-                         "hostname > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www"]},
-            {"name": "client", **busybox,
-             "volumeMounts": [{"name": "www", "mountPath": "/www", "readOnly": True}],
-             "command": ["sh", "-c",
-                         "until wget -qO /tmp/got http://localhost:8080/index.html; do sleep 0.2;"
-                         " done; echo via-http: $(cat /tmp/got); echo via-volume: "
-                         "$(cat /www/index.html); touch /www/x 2>/dev/null && echo writable"
-                         " || echo read-only; sleep 3600"]},
-        ]})
-    await node.sync_until(pod, lambda p: p.status.phase == "Running" and all(
-        s.ready for s in p.status.container_statuses), "both containers running")
+    pod = make_pod(
+        pod_namespace,
+        "shared",
+        {
+            "volumes": [
+                {"name": "www", "emptyDir": {}},
+                {"name": "mem", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}},
+            ],
+            "containers": [
+                {
+                    "name": "server",
+                    **busybox,
+                    "volumeMounts": [
+                        {"name": "www", "mountPath": "/www"},
+                        {"name": "mem", "mountPath": "/mem"},
+                    ],
+                    "command": [
+                        "sh",
+                        "-c",
+                        "hostname > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www",
+                    ],
+                },
+                {
+                    "name": "client",
+                    **busybox,
+                    "volumeMounts": [{"name": "www", "mountPath": "/www", "readOnly": True}],
+                    "command": [
+                        "sh",
+                        "-c",
+                        "until wget -qO /tmp/got http://localhost:8080/index.html; do sleep 0.2;"
+                        " done; echo via-http: $(cat /tmp/got); echo via-volume: "
+                        "$(cat /www/index.html); touch /www/x 2>/dev/null && echo writable"
+                        " || echo read-only; sleep 3600",
+                    ],
+                },
+            ],
+        },
+    )
+    await node.sync_until(
+        pod,
+        lambda p: p.status.phase == "Running" and all(s.ready for s in p.status.container_statuses),
+        "both containers running",
+    )
 
     sandboxes = await docker_runtime.list_pod_sandboxes(pod.metadata.uid)
     assert len(sandboxes) == 1 and sandboxes[0].ready
@@ -103,6 +140,7 @@ async def test_containers_share_localhost_an_empty_dir_and_the_pod_hostname(
 
     async def client_output() -> str:
         return await node.logs(pod, "client")
+
     deadline = time.monotonic() + 20
     while "read-only" not in (output := await client_output()) and time.monotonic() < deadline:
         await asyncio.sleep(0.3)
@@ -123,18 +161,32 @@ async def test_containers_share_localhost_an_empty_dir_and_the_pod_hostname(
 
 
 async def test_exit_codes_become_terminated_states_and_phases(
-        docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path) -> None:
+    docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path
+) -> None:
     node = Node(docker_runtime, tmp_path)
-    pods = {code: make_pod(pod_namespace, f"exit-{code}", {
-        "restartPolicy": "Never",
-        "containers": [{"name": "main", "image": "busybox:latest",
+    pods = {
+        code: make_pod(
+            pod_namespace,
+            f"exit-{code}",
+            {
+                "restartPolicy": "Never",
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox:latest",
                         "imagePullPolicy": "IfNotPresent",
-                        "command": ["sh", "-c", f"echo exiting {code}; exit {code}"]}]})
-        for code in (0, 1)}
+                        "command": ["sh", "-c", f"echo exiting {code}; exit {code}"],
+                    }
+                ],
+            },
+        )
+        for code in (0, 1)
+    }
     for code, phase, reason in ((0, "Succeeded", "Completed"), (1, "Failed", "Error")):
         pod = pods[code]
-        await node.sync_until(pod, lambda p: p.status.phase in ("Succeeded", "Failed"),
-                              f"exit-{code} to finish")
+        await node.sync_until(
+            pod, lambda p: p.status.phase in ("Succeeded", "Failed"), f"exit-{code} to finish"
+        )
         assert pod.status.phase == phase
         terminated = state(pod, "main").terminated
         assert (terminated.exit_code, terminated.reason) == (code, reason)
@@ -147,15 +199,28 @@ async def test_exit_codes_become_terminated_states_and_phases(
 
 
 async def test_a_crashed_container_is_restarted_with_its_last_state(
-        docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path) -> None:
+    docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path
+) -> None:
     node = Node(docker_runtime, tmp_path)
-    pod = make_pod(pod_namespace, "crash", {"containers": [{
-        "name": "main", "image": "busybox:latest", "imagePullPolicy": "IfNotPresent",
-        "command": ["sh", "-c", "echo run; sleep 1; exit 3"]}]})
+    pod = make_pod(
+        pod_namespace,
+        "crash",
+        {
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox:latest",
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", "echo run; sleep 1; exit 3"],
+                }
+            ]
+        },
+    )
 
     def restarted(p: core_pb2.Pod) -> bool:
         s = p.status.container_statuses
         return bool(s) and s[0].restart_count >= 1 and s[0].last_state.HasField("terminated")
+
     await node.sync_until(pod, restarted, "a restart")
     status = pod.status.container_statuses[0]
     assert status.last_state.terminated.exit_code == 3

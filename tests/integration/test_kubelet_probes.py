@@ -2,6 +2,7 @@
 failing gets the container restarted; an httpGet readiness probe against busybox httpd toggles
 Ready as the served file goes and comes back; on deletion a preStop hook runs before SIGTERM, and
 a container that ignores SIGTERM is killed when the grace period is over."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,9 +16,9 @@ from kubelet.prober import ProbeManager
 from kubelet.runtime.docker import DockerRuntime
 from kubelet.status.manager import StatusManager
 from kubelet.volume.pod_volumes import PodVolumes
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, is_not_found
 from tests.integration.kubelet_docker import make_pod
 from tests.support import eventually
@@ -39,8 +40,9 @@ class Pods:
         stored.metadata.resource_version = str(self.revision)
         return stored
 
-    async def delete(self, name: str, namespace: str, *, grace_period_seconds: int | None = None,
-                     uid: str = "") -> None:
+    async def delete(
+        self, name: str, namespace: str, *, grace_period_seconds: int | None = None, uid: str = ""
+    ) -> None:
         self.deleted.append(name)
 
 
@@ -59,13 +61,15 @@ class Node:
         self.recorder = Recorder()
         self.pods = Pods()
         self.changed = asyncio.Event()
-        self.probes = ProbeManager(runtime, lambda key: self.changed.set(),
-                                   recorder=self.recorder)  # type: ignore[arg-type]
-        self.syncer = PodSyncer(runtime, PodVolumes(str(root)),
-                                StatusManager(self.pods),  # type: ignore[arg-type]
-                                NodeContext(node_name="it-node", host_ip="127.0.0.1"),
-                                recorder=self.recorder,  # type: ignore[arg-type]
-                                probes=self.probes)
+        self.probes = ProbeManager(runtime, lambda key: self.changed.set(), recorder=self.recorder)  # type: ignore[arg-type]
+        self.syncer = PodSyncer(
+            runtime,
+            PodVolumes(str(root)),
+            StatusManager(self.pods),  # type: ignore[arg-type]
+            NodeContext(node_name="it-node", host_ip="127.0.0.1"),
+            recorder=self.recorder,  # type: ignore[arg-type]
+            probes=self.probes,
+        )
 
     async def sync(self, pod: core_pb2.Pod) -> None:
         await self.syncer.sync(f"{pod.metadata.namespace}/{pod.metadata.name}", pod)
@@ -73,8 +77,13 @@ class Node:
         if sent is not None:
             pod.status.CopyFrom(sent[0])
 
-    async def sync_until(self, pod: core_pb2.Pod, done: Callable[[core_pb2.Pod], bool],
-                         what: str, timeout: float = 40.0) -> None:
+    async def sync_until(
+        self,
+        pod: core_pb2.Pod,
+        done: Callable[[core_pb2.Pod], bool],
+        what: str,
+        timeout: float = 40.0,
+    ) -> None:
         deadline = time.monotonic() + timeout
         while True:
             self.changed.clear()
@@ -85,7 +94,7 @@ class Node:
                 raise AssertionError(f"timed out waiting for {what}; status: {pod.status}")
             try:
                 await asyncio.wait_for(self.changed.wait(), 0.5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def close(self) -> None:
@@ -105,18 +114,41 @@ def ready(pod: core_pb2.Pod) -> bool:
 
 
 async def test_a_failing_exec_liveness_probe_restarts_the_container(
-        docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path) -> None:
+    docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path
+) -> None:
     node = Node(docker_runtime, tmp_path)
-    pod = make_pod(pod_namespace, "liveness", {"containers": [{
-        "name": "main", **BUSYBOX,
-        "command": ["sh", "-c", "touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 3600"],
-        "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]},
-                          "initialDelaySeconds": 1, "periodSeconds": 1,
-                          "failureThreshold": 2}}]})
+    pod = make_pod(
+        pod_namespace,
+        "liveness",
+        {
+            "containers": [
+                {
+                    "name": "main",
+                    **BUSYBOX,
+                    "command": [
+                        "sh",
+                        "-c",
+                        "touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 3600",
+                    ],
+                    "livenessProbe": {
+                        "exec": {"command": ["cat", "/tmp/healthy"]},
+                        "initialDelaySeconds": 1,
+                        "periodSeconds": 1,
+                        "failureThreshold": 2,
+                    },
+                }
+            ]
+        },
+    )
     try:
-        await node.sync_until(pod, lambda p: status(p).restart_count >= 1
-                              and p.status.container_statuses[0].state.HasField("running"),
-                              "a restart after the liveness probe failed")
+        await node.sync_until(
+            pod,
+            lambda p: (
+                status(p).restart_count >= 1
+                and p.status.container_statuses[0].state.HasField("running")
+            ),
+            "a restart after the liveness probe failed",
+        )
     finally:
         node.close()
     s = status(pod)
@@ -128,14 +160,33 @@ async def test_a_failing_exec_liveness_probe_restarts_the_container(
 
 
 async def test_an_http_readiness_probe_toggles_ready(
-        docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path) -> None:
+    docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path
+) -> None:
     node = Node(docker_runtime, tmp_path)
-    pod = make_pod(pod_namespace, "readiness", {"containers": [{
-        "name": "main", **BUSYBOX, "ports": [{"name": "http", "containerPort": 8080}],
-        "command": ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && "
-                                "exec httpd -f -p 8080 -h /www"],
-        "readinessProbe": {"httpGet": {"path": "/index.html", "port": "http"},
-                           "periodSeconds": 1, "failureThreshold": 1}}]})
+    pod = make_pod(
+        pod_namespace,
+        "readiness",
+        {
+            "containers": [
+                {
+                    "name": "main",
+                    **BUSYBOX,
+                    "ports": [{"name": "http", "containerPort": 8080}],
+                    "command": [
+                        "sh",
+                        "-c",
+                        "mkdir -p /www && echo ok > /www/index.html && "
+                        "exec httpd -f -p 8080 -h /www",
+                    ],
+                    "readinessProbe": {
+                        "httpGet": {"path": "/index.html", "port": "http"},
+                        "periodSeconds": 1,
+                        "failureThreshold": 1,
+                    },
+                }
+            ]
+        },
+    )
     try:
         await node.sync_until(pod, ready, "Ready")
         assert status(pod).ready and status(pod).started
@@ -146,7 +197,8 @@ async def test_an_http_readiness_probe_toggles_ready(
         containers_ready = {c.type: c for c in pod.status.conditions}["ContainersReady"]
         assert containers_ready.message == "containers with unready status: [main]"
         code, _ = await docker_runtime.exec_in_container(
-            cid, ["sh", "-c", "echo ok > /www/index.html"], 5)
+            cid, ["sh", "-c", "echo ok > /www/index.html"], 5
+        )
         assert code == 0
         await node.sync_until(pod, ready, "Ready again once the file is back")
         assert status(pod).restart_count == 0  # readiness never restarts anything
@@ -155,20 +207,40 @@ async def test_an_http_readiness_probe_toggles_ready(
 
 
 async def test_pre_stop_runs_before_sigterm_and_sigterm_ignorers_die_after_the_grace_period(
-        docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path) -> None:
+    docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path
+) -> None:
     node = Node(docker_runtime, tmp_path)
     data = {"name": "data", "mountPath": "/data"}
-    pod = make_pod(pod_namespace, "graceful", {
-        "terminationGracePeriodSeconds": 4,
-        "volumes": [{"name": "data", "emptyDir": {}}],
-        "containers": [
-            {"name": "graceful", **BUSYBOX, "volumeMounts": [data],
-             "command": ["sh", "-c", "trap 'echo term >> /data/log; exit 0' TERM; "
-                                     "while :; do sleep 0.2; done"],
-             "lifecycle": {"preStop": {"exec": {"command": [
-                 "sh", "-c", "echo prestop >> /data/log; sleep 1"]}}}},
-            {"name": "stubborn", **BUSYBOX,
-             "command": ["sh", "-c", "trap '' TERM; while :; do sleep 0.2; done"]}]})
+    pod = make_pod(
+        pod_namespace,
+        "graceful",
+        {
+            "terminationGracePeriodSeconds": 4,
+            "volumes": [{"name": "data", "emptyDir": {}}],
+            "containers": [
+                {
+                    "name": "graceful",
+                    **BUSYBOX,
+                    "volumeMounts": [data],
+                    "command": [
+                        "sh",
+                        "-c",
+                        "trap 'echo term >> /data/log; exit 0' TERM; while :; do sleep 0.2; done",
+                    ],
+                    "lifecycle": {
+                        "preStop": {
+                            "exec": {"command": ["sh", "-c", "echo prestop >> /data/log; sleep 1"]}
+                        }
+                    },
+                },
+                {
+                    "name": "stubborn",
+                    **BUSYBOX,
+                    "command": ["sh", "-c", "trap '' TERM; while :; do sleep 0.2; done"],
+                },
+            ],
+        },
+    )
     try:
         await node.sync_until(pod, lambda p: p.status.phase == "Running" and ready(p), "Running")
         pod.metadata.deletion_timestamp = timeutil.now()
@@ -187,24 +259,41 @@ async def test_pre_stop_runs_before_sigterm_and_sigterm_ignorers_die_after_the_g
 
 
 async def test_a_kubelet_reports_readiness_and_terminates_gracefully_through_the_api(
-        kubelet: Kubelet, client: Client, pod_namespace: str) -> None:  # noqa: F811
-    await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
-        name=pod_namespace)))
-    pod = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": pod_namespace},
-        "spec": {"nodeName": kubelet.config.node_name, "terminationGracePeriodSeconds": 3,
-                 "containers": [{
-                     "name": "main", **BUSYBOX,
-                     "command": ["sh", "-c", "sleep 2; touch /tmp/ready; sleep 3600"],
-                     "readinessProbe": {"exec": {"command": ["cat", "/tmp/ready"]},
-                                        "periodSeconds": 1},
-                     "lifecycle": {"preStop": {"exec": {"command": ["sleep", "1"]}}}}]}})
+    kubelet: Kubelet, client: Client, pod_namespace: str
+) -> None:
+    await client.namespaces.create(
+        core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=pod_namespace))
+    )
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": pod_namespace},
+            "spec": {
+                "nodeName": kubelet.config.node_name,
+                "terminationGracePeriodSeconds": 3,
+                "containers": [
+                    {
+                        "name": "main",
+                        **BUSYBOX,
+                        "command": ["sh", "-c", "sleep 2; touch /tmp/ready; sleep 3600"],
+                        "readinessProbe": {
+                            "exec": {"command": ["cat", "/tmp/ready"]},
+                            "periodSeconds": 1,
+                        },
+                        "lifecycle": {"preStop": {"exec": {"command": ["sleep", "1"]}}},
+                    }
+                ],
+            },
+        }
+    )
     assert isinstance(pod, core_pb2.Pod)
     await client.pods.create(pod)
 
     async def status_is(want_ready: bool) -> bool:
         p = await client.pods.get("web", pod_namespace)
         return p.status.phase == "Running" and ready(p) == want_ready
+
     await eventually(lambda: status_is(False), timeout=30, what="Running, not Ready yet")
     await eventually(lambda: status_is(True), timeout=30, what="Ready once the probe passes")
 
@@ -219,6 +308,7 @@ async def test_a_kubelet_reports_readiness_and_terminates_gracefully_through_the
                 return True
             raise
         return False
+
     await eventually(gone, timeout=30, what="the pod to be deleted once it has stopped")
     # The preStop hook (1 s), then SIGTERM, which `sh` as PID 1 ignores: SIGKILL at 3 s.
     assert 2.5 <= time.monotonic() - started < 10

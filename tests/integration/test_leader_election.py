@@ -3,9 +3,11 @@ the same time; a standby takes over within the lease duration when the leader di
 releasing, or cannot renew any more (which stops its work first); at once when the leader releases
 on a graceful stop. Then two controller-manager processes: one leads, the other stands by (both
 healthy); SIGTERM makes the leader release, and the standby takes over."""
+
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -32,9 +34,17 @@ class Candidate:
     """An elector whose work only marks that it runs; `leading` is true while the work runs."""
 
     def __init__(self, client: Client, lock: str, identity: str, *, release: bool = True) -> None:
-        self.elector = LeaderElector(client.leases, LeaderElectionConfig(
-            name=lock, identity=identity, lease_duration=LEASE, renew_deadline=RENEW,
-            retry_period=RETRY, release_on_cancel=release))
+        self.elector = LeaderElector(
+            client.leases,
+            LeaderElectionConfig(
+                name=lock,
+                identity=identity,
+                lease_duration=LEASE,
+                renew_deadline=RENEW,
+                retry_period=RETRY,
+                release_on_cancel=release,
+            ),
+        )
         self.leading = False
         self.started_at = 0.0
         self.task: asyncio.Task[None] | None = None
@@ -84,6 +94,7 @@ async def leader_of(candidates: list[Candidate], timeout: float) -> Candidate:
     async def one() -> Candidate | None:
         leading = [c for c in candidates if c.leading]
         return leading[0] if len(leading) == 1 else None
+
     return await eventually(one, timeout, interval=0.01, what="a leader")
 
 
@@ -93,7 +104,8 @@ async def lock() -> AsyncIterator[str]:
 
 
 async def test_one_leader_at_a_time_and_takeover_after_a_crash_or_a_release(
-        client: Client, lock: str) -> None:
+    client: Client, lock: str
+) -> None:
     a, b = Candidate(client, lock, "a", release=False), Candidate(client, lock, "b")
     a.start()
     await leader_of([a], 5)
@@ -136,7 +148,8 @@ async def test_one_leader_at_a_time_and_takeover_after_a_crash_or_a_release(
 
 
 async def test_a_leader_that_cannot_renew_stops_before_the_standby_starts(
-        client: Client, lock: str) -> None:
+    client: Client, lock: str
+) -> None:
     own = Client(client.target, timeout=2)  # the leader's connection, to be cut
     a, b = Candidate(own, lock, "a"), Candidate(client, lock, "b")
     a.start()
@@ -150,6 +163,7 @@ async def test_a_leader_that_cannot_renew_stops_before_the_standby_starts(
 
         async def b_leads() -> bool:
             return b.leading
+
         await eventually(b_leads, LEASE + 3, interval=0.01, what="b to take over")
         assert a.task is not None and a.task.done()
         assert isinstance(a.task.exception(), LeadershipLost)
@@ -163,34 +177,60 @@ async def test_a_leader_that_cannot_renew_stops_before_the_standby_starts(
 def controller_manager(server: str, lock: str) -> tuple[subprocess.Popen[bytes], int]:
     health = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "controller", "--server", server, "--health-port", str(health),
-         "--metrics-bind-address", "", "--controllers", "namespace",
-         "--leader-elect-resource-name", lock, "--leader-elect-lease-duration", "3s",
-         "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "controller",
+            "--server",
+            server,
+            "--health-port",
+            str(health),
+            "--metrics-bind-address",
+            "",
+            "--controllers",
+            "namespace",
+            "--leader-elect-resource-name",
+            lock,
+            "--leader-elect-lease-duration",
+            "3s",
+            "--leader-elect-renew-deadline",
+            "2s",
+            "--leader-elect-retry-period",
+            "500ms",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     return proc, health
 
 
 async def healthy(port: int) -> bool:
     result = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck", f"127.0.0.1:{port}"],
-        capture_output=True, cwd=ROOT)
+        subprocess.run,
+        [sys.executable, "-m", "podplane.componentbase.healthcheck", f"127.0.0.1:{port}"],
+        capture_output=True,
+        cwd=ROOT,
+    )
     return result.returncode == 0
 
 
 async def test_two_controller_managers_one_leads_and_a_sigterm_hands_over(
-        client: Client, lock: str) -> None:
+    client: Client, lock: str
+) -> None:
     first, first_health = controller_manager(client.target, lock)
     try:
+
         async def holder() -> str:
             lease = await client.leases.get(lock, "kube-system")
             return str(lease.spec.holder_identity)
+
         leader = await eventually(holder, 20, what="the first controller-manager to lead")
         second, second_health = controller_manager(client.target, lock)
         try:
             for port in (first_health, second_health):
-                await eventually(lambda: healthy(port), 20, what="health SERVING")
+                await eventually(functools.partial(healthy, port), 20, what="health SERVING")
             await asyncio.sleep(2)
             assert await holder() == leader  # the second one stands by
 
@@ -203,6 +243,7 @@ async def test_two_controller_managers_one_leads_and_a_sigterm_hands_over(
             async def new_holder() -> str | None:
                 h = await holder()
                 return h if h and h != leader else None
+
             await eventually(new_holder, 10, interval=0.05, what="the standby to take over")
             assert time.monotonic() - stopped < 3  # at once, not after the 3 s lease
             assert await healthy(second_health)

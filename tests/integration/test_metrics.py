@@ -1,5 +1,6 @@
 """The apiserver's /metrics over real etcd: requests counted by verb, resource and status code, etcd
 latency by operation and type, and the in-flight and long-running gauges back at rest afterwards."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,8 @@ import grpc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from podplane.apimachinery import manifest
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.componentbase.metrics import MetricsServer, serve_metrics
 from tests.support import eventually, new_namespace
@@ -33,9 +34,13 @@ async def scrape(endpoint: MetricsServer) -> Samples:
         url = f"http://127.0.0.1:{endpoint.port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as reply:
             return str(reply.read().decode())
+
     text = await asyncio.to_thread(get)
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def sample(samples: Samples, name: str, **labels: str) -> float:
@@ -43,14 +48,25 @@ def sample(samples: Samples, name: str, **labels: str) -> float:
 
 
 def requests(samples: Samples, verb: str, code: str, subresource: str = "") -> float:
-    return sample(samples, "apiserver_request_total", verb=verb, resource="pods",
-                  subresource=subresource, code=code)
+    return sample(
+        samples,
+        "apiserver_request_total",
+        verb=verb,
+        resource="pods",
+        subresource=subresource,
+        code=code,
+    )
 
 
 def pod(name: str, namespace: str) -> core_pb2.Pod:
-    obj = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"containers": [{"name": "main", "image": "busybox"}]}})
+    obj = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+        }
+    )
     assert isinstance(obj, core_pb2.Pod)
     return obj
 
@@ -61,7 +77,8 @@ async def namespace(client: Client) -> AsyncIterator[str]:
 
 
 async def test_requests_are_counted_by_verb_resource_and_code(
-        client: Client, namespace: str, metrics_endpoint: MetricsServer) -> None:
+    client: Client, namespace: str, metrics_endpoint: MetricsServer
+) -> None:
     before = await scrape(metrics_endpoint)
 
     for name in ("a", "b", "c"):
@@ -85,16 +102,26 @@ async def test_requests_are_counted_by_verb_resource_and_code(
         return sample(after, name, **labels) - sample(before, name, **labels)
 
     def pods(verb: str, code: str, subresource: str = "") -> float:
-        return delta("apiserver_request_total", verb=verb, resource="pods",
-                     subresource=subresource, code=code)
+        return delta(
+            "apiserver_request_total",
+            verb=verb,
+            resource="pods",
+            subresource=subresource,
+            code=code,
+        )
+
     assert pods("POST", "OK") == 3
     assert pods("GET", "OK") == 1
     assert pods("GET", "NOT_FOUND") == 1
     assert pods("PUT", "OK") == 1
     assert pods("PUT", "ABORTED") == 1
     assert pods("POST", "OK", "binding") == 1
-    assert delta("apiserver_request_duration_seconds_count", verb="POST", resource="pods",
-                 subresource="") == 3
+    assert (
+        delta(
+            "apiserver_request_duration_seconds_count", verb="POST", resource="pods", subresource=""
+        )
+        == 3
+    )
     assert delta("etcd_request_duration_seconds_count", operation="create", type="pods") >= 3
     assert delta("etcd_request_duration_seconds_count", operation="update", type="pods") >= 2
     assert sum(v for (name, _), v in after.items() if name == "etcd_db_total_size_in_bytes") > 0
@@ -103,7 +130,8 @@ async def test_requests_are_counted_by_verb_resource_and_code(
 
 
 async def test_a_watch_is_long_running_until_it_ends(
-        client: Client, namespace: str, metrics_endpoint: MetricsServer) -> None:
+    client: Client, namespace: str, metrics_endpoint: MetricsServer
+) -> None:
     watching = {"verb": "WATCH", "resource": "pods", "subresource": ""}
     before = await scrape(metrics_endpoint)
     stream = client.pods.watch(namespace)
@@ -112,19 +140,31 @@ async def test_a_watch_is_long_running_until_it_ends(
     assert event.object.metadata.name == "watched"
 
     during = await scrape(metrics_endpoint)
-    assert sample(during, "apiserver_longrunning_requests", **watching) == \
-        sample(before, "apiserver_longrunning_requests", **watching) + 1
+    assert (
+        sample(during, "apiserver_longrunning_requests", **watching)
+        == sample(before, "apiserver_longrunning_requests", **watching) + 1
+    )
     stream.cancel()
 
     async def watch_ended() -> Samples | None:
         now = await scrape(metrics_endpoint)
         ended = requests(now, "WATCH", "CANCELLED") == requests(before, "WATCH", "CANCELLED") + 1
         return now if ended else None
+
     after = await eventually(watch_ended, timeout=10, what="the cancelled watch to be counted")
-    assert sample(after, "apiserver_longrunning_requests", **watching) == \
-        sample(before, "apiserver_longrunning_requests", **watching)
+    assert sample(after, "apiserver_longrunning_requests", **watching) == sample(
+        before, "apiserver_longrunning_requests", **watching
+    )
     # Watches are not timed: their length says nothing about the apiserver's latency.
-    assert sample(after, "apiserver_request_duration_seconds_count", verb="WATCH",
-                  resource="pods", subresource="") == 0
+    assert (
+        sample(
+            after,
+            "apiserver_request_duration_seconds_count",
+            verb="WATCH",
+            resource="pods",
+            subresource="",
+        )
+        == 0
+    )
     for kind in ("readOnly", "mutating"):
         assert sample(after, "apiserver_current_inflight_requests", request_kind=kind) == 0

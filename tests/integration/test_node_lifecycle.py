@@ -8,12 +8,13 @@ NodeLost), staying Terminating as no kubelet finishes it; renewing the lease aga
 taint; deleting the node lets the terminating pod go. A node registered without a podCIDR gets a
 free one. Their own cluster: the controllers act on every node, so other modules' leftovers would
 be tainted and their pods evicted."""
+
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -26,7 +27,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
 from podplane.printers.pods import summarize_pod
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, new_namespace
 
 GRACE = 2.0
@@ -38,10 +39,13 @@ async def cluster() -> AsyncIterator[Client]:
     with etcd_process() as etcd:
         async with running_apiserver(etcd) as server:
             client = Client(f"127.0.0.1:{server.port}", timeout=10)
-            lifecycle = NodeLifecycleController(client, monitor_grace_period=GRACE,
-                                                startup_grace_period=GRACE)
-            tasks = [asyncio.create_task(lifecycle.run()),
-                     asyncio.create_task(NodeIpamController(client).run())]
+            lifecycle = NodeLifecycleController(
+                client, monitor_grace_period=GRACE, startup_grace_period=GRACE
+            )
+            tasks = [
+                asyncio.create_task(lifecycle.run()),
+                asyncio.create_task(NodeIpamController(client).run()),
+            ]
             yield client
             for t in tasks:
                 t.cancel()
@@ -76,9 +80,14 @@ class HollowNode:
         node = await self.client.nodes.get(self.name)
         del node.status.conditions[:]
         now = timeutil.now()
-        node.status.conditions.add(type="Ready", status="True", reason="KubeletReady",
-                                   message="kubelet is posting ready status",
-                                   last_heartbeat_time=now, last_transition_time=now)
+        node.status.conditions.add(
+            type="Ready",
+            status="True",
+            reason="KubeletReady",
+            message="kubelet is posting ready status",
+            last_heartbeat_time=now,
+            last_transition_time=now,
+        )
         node.metadata.resource_version = ""
         await self.client.nodes.update_status(node)
 
@@ -94,13 +103,26 @@ class HollowNode:
 
 async def running_pod(client: Client, ns: str, node: str, toleration_seconds: int) -> Any:
     """A pod bound to `node` whose (hollow) kubelet reported it Running and Ready."""
-    tolerations = [{"key": key, "operator": "Exists", "effect": "NoExecute",
-                    "tolerationSeconds": toleration_seconds}
-                   for key in ("node.kubernetes.io/not-ready", UNREACHABLE)]
-    pod = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": ns},
-        "spec": {"tolerations": tolerations,
-                 "containers": [{"name": "main", "image": "busybox"}]}})
+    tolerations = [
+        {
+            "key": key,
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": toleration_seconds,
+        }
+        for key in ("node.kubernetes.io/not-ready", UNREACHABLE)
+    ]
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": ns},
+            "spec": {
+                "tolerations": tolerations,
+                "containers": [{"name": "main", "image": "busybox"}],
+            },
+        }
+    )
     await client.pods.create(pod)  # type: ignore[arg-type]
     bound = await client.bind(ns, "web", node)
     bound.status.phase = "Running"
@@ -115,7 +137,8 @@ def ready_status(obj: Any) -> str:
 
 
 async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untainted_when_back(
-        cluster: Client) -> None:
+    cluster: Client,
+) -> None:
     client = cluster
     node = HollowNode(client, "hollow-1", pod_cidr="10.244.1.0/24")
     await node.register()
@@ -132,14 +155,21 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
 
     async def tainted() -> Any:
         n = await client.nodes.get(node.name)
-        return n if any(t.key == UNREACHABLE and t.effect == "NoExecute"
-                        for t in n.spec.taints) else None
+        return (
+            n
+            if any(t.key == UNREACHABLE and t.effect == "NoExecute" for t in n.spec.taints)
+            else None
+        )
+
     current = await eventually(tainted, 15, interval=0.1, what="the unreachable taint")
     detected = time.monotonic() - stopped
     assert GRACE - 0.5 <= detected <= GRACE + 5, detected
     ready = next(c for c in current.status.conditions if c.type == "Ready")
     assert (ready.status, ready.reason, ready.message) == (
-        "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+        "Unknown",
+        "NodeStatusUnknown",
+        "Kubelet stopped posting node status.",
+    )
     (taint,) = current.spec.taints
     assert taint.time_added
 
@@ -149,11 +179,13 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
     async def not_ready() -> Any:
         p = await client.pods.get("web", ns)
         return p if ready_status(p) == "False" else None
+
     await eventually(not_ready, 10, what="the pod's Ready=False")
 
     async def evicted() -> Any:
         p = await client.pods.get("web", ns)
         return p if p.metadata.deletion_timestamp else None
+
     pod = await eventually(evicted, 15, interval=0.1, what="the pod's eviction")
     tainted_at = timeutil.parse(taint.time_added)
     deletion_due = timeutil.parse(pod.metadata.deletion_timestamp)
@@ -167,7 +199,7 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
     # No kubelet finishes the deletion: it stays, shown as podctl shows it.
     await asyncio.sleep(0.5)
     pod = await client.pods.get("web", ns)
-    assert summarize_pod(pod, datetime.now(timezone.utc)).status == "Unknown"
+    assert summarize_pod(pod, datetime.now(UTC)).status == "Unknown"
 
     # Back: the lease renewed removes the taint even before the kubelet posts Ready.
     node.start()
@@ -175,6 +207,7 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
     async def untainted() -> Any:
         n = await client.nodes.get(node.name)
         return n if not n.spec.taints else None
+
     current = await eventually(untainted, 10, interval=0.1, what="the taint removed")
     assert ready_status(current) == "Unknown"  # Ready is the kubelet's to set back
     await node.post_ready()
@@ -192,6 +225,7 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
             return False
         except grpc.aio.AioRpcError as e:
             return bool(e.code() == grpc.StatusCode.NOT_FOUND)
+
     await eventually(pod_gone, 10, what="the orphaned terminating pod to go")
 
 
@@ -202,12 +236,17 @@ async def test_a_node_that_registers_without_a_pod_cidr_gets_a_free_one(cluster:
     bare = HollowNode(client, "without-cidr")
     await bare.register()
     try:
+
         async def allocated() -> Any:
             n = await client.nodes.get("without-cidr")
             return n if n.spec.pod_cidr else None
+
         node = await eventually(allocated, 10, what="a podCIDR for the new node")
-        held = {n.spec.pod_cidr for n in (await client.nodes.list()).items
-                if n.metadata.name != "without-cidr"}
+        held = {
+            n.spec.pod_cidr
+            for n in (await client.nodes.list()).items
+            if n.metadata.name != "without-cidr"
+        }
         assert node.spec.pod_cidr not in held
         assert node.spec.pod_cidr.startswith("10.244.") and node.spec.pod_cidr.endswith("/24")
         assert list(node.spec.pod_cidrs) == [node.spec.pod_cidr]

@@ -3,6 +3,7 @@ at once. etcd is paused (SIGSTOP) so that two creates stay in flight: further cr
 with RESOURCE_EXHAUSTED in a small fraction of the held ones' latency, reads are still served, every
 acknowledged create is in etcd and no refused one is; and a podplane Client gets all its creates
 through the refusals by retrying."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,7 @@ import contextlib
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -17,11 +19,11 @@ from prometheus_client import REGISTRY
 
 from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS
 from apiserver.server import APIServer
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import EtcdProcess
 
 MUTATING_LIMIT = 2
@@ -37,8 +39,7 @@ def own_etcd() -> Iterator[EtcdProcess]:
 
 @pytest.fixture(scope="module")
 async def guarded(own_etcd: EtcdProcess) -> AsyncIterator[APIServer]:
-    async with running_apiserver(own_etcd,
-                                 max_mutating_requests_inflight=MUTATING_LIMIT) as server:
+    async with running_apiserver(own_etcd, max_mutating_requests_inflight=MUTATING_LIMIT) as server:
         yield server
 
 
@@ -54,8 +55,10 @@ def paused(etcd: EtcdProcess) -> Iterator[None]:
 def pod(name: str) -> core_pb2.Pod:
     return core_pb2.Pod(
         metadata=meta_pb2.ObjectMeta(name=name, namespace=NAMESPACE),
-        spec=core_pb2.PodSpec(containers=[core_pb2.Container(name="c", image="busybox")],
-                              node_name="no-such-node"))
+        spec=core_pb2.PodSpec(
+            containers=[core_pb2.Container(name="c", image="busybox")], node_name="no-such-node"
+        ),
+    )
 
 
 def stored_pods(etcd: EtcdProcess, prefix: str) -> set[str]:
@@ -65,19 +68,25 @@ def stored_pods(etcd: EtcdProcess, prefix: str) -> set[str]:
 
 
 def mutating_inflight() -> float:
-    return REGISTRY.get_sample_value("apiserver_current_inflight_requests",
-                                     {"request_kind": "mutating"}) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "apiserver_current_inflight_requests", {"request_kind": "mutating"}
+        )
+        or 0.0
+    )
 
 
 def dropped_mutating() -> float:
-    return REGISTRY.get_sample_value("apiserver_dropped_requests_total",
-                                     {"request_kind": "mutating"}) or 0.0
+    return (
+        REGISTRY.get_sample_value("apiserver_dropped_requests_total", {"request_kind": "mutating"})
+        or 0.0
+    )
 
 
-async def timed_create(stub: object, name: str) -> tuple[str, float, grpc.StatusCode]:
+async def timed_create(stub: Any, name: str) -> tuple[str, float, grpc.StatusCode]:
     start = time.monotonic()
     try:
-        await getattr(stub, "Create")(pod(name), timeout=30)
+        await stub.Create(pod(name), timeout=30)
         code = grpc.StatusCode.OK
     except grpc.aio.AioRpcError as e:
         code = e.code()
@@ -88,13 +97,16 @@ async def timed_create(stub: object, name: str) -> tuple[str, float, grpc.Status
 
 
 async def test_excess_creates_are_refused_fast_and_no_acknowledged_write_is_lost(
-        guarded: APIServer, own_etcd: EtcdProcess) -> None:
+    guarded: APIServer, own_etcd: EtcdProcess
+) -> None:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{guarded.port}") as channel:
         stub = resources.POD.stub(channel)
         dropped_before = dropped_mutating()
         with paused(own_etcd):
-            held = [asyncio.ensure_future(timed_create(stub, f"held-{i}"))
-                    for i in range(MUTATING_LIMIT)]
+            held = [
+                asyncio.ensure_future(timed_create(stub, f"held-{i}"))
+                for i in range(MUTATING_LIMIT)
+            ]
             for _ in range(250):
                 if mutating_inflight() >= MUTATING_LIMIT:
                     break
@@ -102,8 +114,9 @@ async def test_excess_creates_are_refused_fast_and_no_acknowledged_write_is_lost
             assert mutating_inflight() == MUTATING_LIMIT
             refused = await asyncio.gather(*(timed_create(stub, f"excess-{i}") for i in range(20)))
             # Reads have their own limit and come from the watch cache: served meanwhile.
-            listed = await stub.List(meta_pb2.ListRequest(namespace=NAMESPACE,
-                                                          resource_version="0"), timeout=5)
+            listed = await stub.List(
+                meta_pb2.ListRequest(namespace=NAMESPACE, resource_version="0"), timeout=5
+            )
             assert listed.metadata.resource_version
             await asyncio.sleep(1.0)  # the held creates wait on etcd for at least this long
         accepted = await asyncio.gather(*held)
@@ -120,8 +133,9 @@ async def test_excess_creates_are_refused_fast_and_no_acknowledged_write_is_lost
     assert stored_pods(own_etcd, "excess-") == set()
 
 
-async def test_a_client_retries_through_the_refusals(guarded: APIServer,
-                                                     own_etcd: EtcdProcess) -> None:
+async def test_a_client_retries_through_the_refusals(
+    guarded: APIServer, own_etcd: EtcdProcess
+) -> None:
     names = [f"retried-{i}" for i in range(30)]
     dropped_before = dropped_mutating()
     async with Client(f"127.0.0.1:{guarded.port}", timeout=60) as client:

@@ -4,72 +4,26 @@ matters). Replicas are kept exactly, pods are created once, matching orphans are
 pods that stop matching are released, scale-down picks the pods Kubernetes would, a restarted
 controller does not create what the previous one did, the template only shapes new pods, and
 the status counts what a user reads in `podctl get rs`."""
+
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from controller.replicaset.controller import ReplicaSetController
-from podplane.apimachinery import manifest, timeutil
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, ResourceClient, is_conflict
+from tests.integration.controller_support import (
+    owned_pods,
+    pods_in,
+    replica_set,
+    running,
+    wait_for_pods,
+)
 from tests.support import eventually, new_namespace
-
-
-@contextlib.asynccontextmanager
-async def running(*controllers: Any) -> AsyncIterator[None]:
-    """Runs the controllers for the block; a controller that crashed fails the test."""
-    tasks = [asyncio.create_task(c.run()) for c in controllers]
-    try:
-        yield
-    finally:
-        for t in tasks:
-            if t.done() and not t.cancelled() and t.exception() is not None:
-                raise AssertionError(f"a controller crashed: {t.exception()!r}")
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def replica_set(ns: str, name: str, replicas: int, *, image: str = "busybox",
-                min_ready_seconds: int = 0, finalizers: tuple[str, ...] = ()) -> apps_pb2.ReplicaSet:
-    rs: Any = manifest.from_dict({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": name, "namespace": ns, "finalizers": list(finalizers)},
-        "spec": {
-            "replicas": replicas, "minReadySeconds": min_ready_seconds,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name, "tier": "web"},
-                             "annotations": {"example.com/owner": "team-a"}},
-                "spec": {"containers": [{"name": "main", "image": image,
-                                         "command": ["sleep", "3600"]}]}}}},
-        apps_pb2.ReplicaSet)
-    return rs  # type: ignore[no-any-return]
-
-
-async def pods_in(client: Client, ns: str) -> list[core_pb2.Pod]:
-    return list((await client.pods.list(ns)).items)
-
-
-async def owned_pods(client: Client, ns: str, owner_uid: str) -> list[core_pb2.Pod]:
-    return [p for p in await pods_in(client, ns)
-            if any(r.uid == owner_uid and r.controller for r in p.metadata.owner_references)]
-
-
-async def wait_for_pods(client: Client, ns: str, owner_uid: str, count: int,
-                        timeout: float = 30.0) -> list[core_pb2.Pod]:
-    async def exact() -> list[core_pb2.Pod] | None:
-        pods = await owned_pods(client, ns, owner_uid)
-        return pods if len(pods) == count else None
-    if count == 0:
-        async def none_left() -> bool:
-            return not await owned_pods(client, ns, owner_uid)
-        await eventually(none_left, timeout=timeout, what=f"no pods of {owner_uid}")
-        return []
-    return await eventually(exact, timeout=timeout, what=f"{count} pods of {owner_uid}")
 
 
 async def edit(api: ResourceClient[Any], name: str, ns: str, change: Callable[[Any], None]) -> Any:
@@ -87,6 +41,7 @@ async def edit(api: ResourceClient[Any], name: str, ns: str, change: Callable[[A
 async def scale_rs(client: Client, ns: str, name: str, replicas: int) -> apps_pb2.ReplicaSet:
     def resize(rs: Any) -> None:
         rs.spec.replicas = replicas
+
     result: apps_pb2.ReplicaSet = await edit(client.replicasets, name, ns, resize)
     return result
 
@@ -120,6 +75,7 @@ class PodEvents:
                     self.added.append(event.object.metadata.name)
                 elif event.type == "DELETED":
                     self.deleted.append(event.object.metadata.name)
+
         self._task = asyncio.create_task(collect())
         return self
 
@@ -148,20 +104,33 @@ async def test_a_replica_set_creates_its_pods_from_the_template_once(client: Cli
         assert dict(pod.metadata.annotations) == {"example.com/owner": "team-a"}
         assert pod.spec.containers[0].image == "busybox"
         [ref] = pod.metadata.owner_references
-        assert (ref.api_version, ref.kind, ref.name, ref.uid, ref.controller,
-                ref.block_owner_deletion) == ("apps/v1", "ReplicaSet", "web", rs.metadata.uid,
-                                              True, True)
+        assert (
+            ref.api_version,
+            ref.kind,
+            ref.name,
+            ref.uid,
+            ref.controller,
+            ref.block_owner_deletion,
+        ) == ("apps/v1", "ReplicaSet", "web", rs.metadata.uid, True, True)
 
 
 async def test_a_replication_controller_keeps_its_replicas(client: Client) -> None:
     ns = await new_namespace(client)
-    rc: Any = manifest.from_dict({
-        "apiVersion": "v1", "kind": "ReplicationController",
-        "metadata": {"name": "legacy", "namespace": ns},
-        "spec": {"replicas": 2, "template": {
-            "metadata": {"labels": {"app": "legacy"}},
-            "spec": {"containers": [{"name": "main", "image": "busybox"}]}}}},
-        core_pb2.ReplicationController)
+    rc: Any = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "ReplicationController",
+            "metadata": {"name": "legacy", "namespace": ns},
+            "spec": {
+                "replicas": 2,
+                "template": {
+                    "metadata": {"labels": {"app": "legacy"}},
+                    "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+                },
+            },
+        },
+        core_pb2.ReplicationController,
+    )
     async with running(ReplicaSetController.for_replication_controllers(client)):
         created = await client.replicationcontrollers.create(rc)
         pods = await wait_for_pods(client, ns, created.metadata.uid, 2)
@@ -175,6 +144,7 @@ async def test_a_replication_controller_keeps_its_replicas(client: Client) -> No
         async def status_reported() -> bool:
             s = (await client.replicationcontrollers.get("legacy", ns)).status
             return (s.replicas, s.fully_labeled_replicas, s.observed_generation) == (2, 2, 1)
+
         await eventually(status_reported, what="the RC's status")
 
 
@@ -199,13 +169,17 @@ async def test_scaling_up_and_down_deletes_not_ready_pods_first(client: Client) 
     assert sorted(events.deleted) == sorted(events.added)
 
 
-async def test_orphans_are_adopted_and_pods_that_stop_matching_are_released(
-        client: Client) -> None:
+async def test_orphans_are_adopted_and_pods_that_stop_matching_are_released(client: Client) -> None:
     ns = await new_namespace(client)
-    orphan: Any = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "stray", "namespace": ns, "labels": {"app": "web"}},
-        "spec": {"containers": [{"name": "main", "image": "busybox"}]}}, core_pb2.Pod)
+    orphan: Any = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "stray", "namespace": ns, "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+        },
+        core_pb2.Pod,
+    )
     await client.pods.create(orphan)
     async with running(ReplicaSetController(client)):
         rs = await client.replicasets.create(replica_set(ns, "web", 2))
@@ -219,6 +193,7 @@ async def test_orphans_are_adopted_and_pods_that_stop_matching_are_released(
         async def released() -> bool:
             stray = await client.pods.get("stray", ns)
             return not stray.metadata.owner_references
+
         await eventually(released, what="the relabelled pod to be released")
         await wait_for_pods(client, ns, rs.metadata.uid, 2)
         assert len(await pods_in(client, ns)) == 3
@@ -234,6 +209,7 @@ async def test_a_restarted_controller_creates_no_pod_twice(client: Client) -> No
 
                 async def some_created() -> bool:
                     return len(await pods_in(client, ns)) >= 6
+
                 await eventually(some_created, interval=0.01, what="the first pods")
                 # Stopped here, with batches of creates in flight.
         finally:
@@ -272,11 +248,13 @@ async def test_editing_the_template_changes_no_existing_pod(client: Client) -> N
         def new_release(rs: Any) -> None:
             rs.spec.template.spec.containers[0].image = "busybox:1.37"
             rs.spec.template.metadata.labels["release"] = "next"
+
         edited = await edit(client.replicasets, "web", ns, new_release)
         assert edited.metadata.generation == 2
 
         async def observed() -> bool:
             return bool((await status_of(client, ns, "web")).observed_generation == 2)
+
         await eventually(observed, what="generation 2 to be observed")
         after = {p.metadata.name: p for p in await owned_pods(client, ns, rs.metadata.uid)}
         assert after == {p.metadata.name: p for p in before}  # untouched, resourceVersion too
@@ -290,6 +268,7 @@ async def test_editing_the_template_changes_no_existing_pod(client: Client) -> N
         async def partly_labeled() -> bool:
             s = await status_of(client, ns, "web")
             return (s.replicas, s.fully_labeled_replicas) == (3, 1)
+
         await eventually(partly_labeled, what="fullyLabeledReplicas 1 of 3")
 
 
@@ -301,8 +280,14 @@ async def test_status_counts_ready_and_available_replicas(client: Client) -> Non
 
         async def counted() -> bool:
             s = await status_of(client, ns, "web")
-            return (s.replicas, s.fully_labeled_replicas, s.ready_replicas,
-                    s.available_replicas, s.observed_generation) == (3, 3, 0, 0, 1)
+            return (
+                s.replicas,
+                s.fully_labeled_replicas,
+                s.ready_replicas,
+                s.available_replicas,
+                s.observed_generation,
+            ) == (3, 3, 0, 0, 1)
+
         await eventually(counted, what="3 replicas, none ready")
 
         for pod in pods[:2]:
@@ -311,12 +296,14 @@ async def test_status_counts_ready_and_available_replicas(client: Client) -> Non
         async def ready_not_available() -> Any:
             s = await status_of(client, ns, "web")
             return s if s.ready_replicas == 2 else None
+
         status = await eventually(ready_not_available, what="2 ready replicas")
         assert status.available_replicas == 0  # not yet ready for minReadySeconds
 
         async def available() -> bool:
             s = await status_of(client, ns, "web")
             return (s.ready_replicas, s.available_replicas) == (2, 2)
+
         await eventually(available, timeout=10, what="2 available replicas")
 
 

@@ -4,6 +4,7 @@ Ready=True; nothing runs containers) and pods created through the API.
 The scheduler sees every node and pending pod in its cluster, so these tests run it against a
 cluster of their own (the same EtcdProcess and APIServer the shared fixtures use): objects other
 test modules leave behind would otherwise change its decisions and messages."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,19 +12,25 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
 
-from podplane.apimachinery import manifest, quantity
-from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import quantity
 from podplane.client.clientset import Client
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
+from tests.integration.scheduler_support import (
+    bound_pods,
+    events_for,
+    new_pod,
+    register_node,
+    unschedulable_condition,
+)
 from tests.support import eventually, free_port, new_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +42,9 @@ NODES: dict[str, dict[str, Any]] = {
     "node-3": {"cpu": "8", "unschedulable": True},
     "node-4": {"cpu": "8", "taints": [GPU_TAINT]},
 }
-CORDONED_AND_TAINTED = ("1 node(s) had untolerated taint {dedicated: gpu}, "
-                        "1 node(s) were unschedulable")
+CORDONED_AND_TAINTED = (
+    "1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) were unschedulable"
+)
 
 
 # Its own etcd and apiserver: the scheduler sees every node and pending pod of its cluster, so
@@ -75,64 +83,16 @@ async def namespace(cluster: Client, scheduler: Scheduler) -> AsyncIterator[str]
 
     async def drained() -> bool:
         return scheduler.cache.pod_count() == 0
+
     await eventually(drained, timeout=10, what="the scheduler to forget the deleted pods")
-
-
-async def register_node(client: Client, name: str, *, cpu: str, memory: str = "8Gi",
-                        labels: dict[str, str] | None = None, unschedulable: bool = False,
-                        taints: list[dict[str, str]] | None = None) -> Any:
-    node = core_pb2.Node()
-    node.metadata.name = name
-    node.metadata.labels.update({"kubernetes.io/hostname": name, **(labels or {})})
-    node.spec.unschedulable = unschedulable
-    for t in taints or []:
-        node.spec.taints.add(**t)
-    created = await client.nodes.create(node)
-    for field in (created.status.capacity, created.status.allocatable):
-        field.update({"cpu": cpu, "memory": memory, "pods": "110"})
-    created.status.conditions.add(type="Ready", status="True", reason="KubeletReady")
-    return await client.nodes.update_status(created)
-
-
-def new_pod(name: str, ns: str, *, cpu: str = "", memory: str = "",
-            **spec: Any) -> core_pb2.Pod:
-    requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
-    obj = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
-        "spec": {"containers": [{"name": "main", "image": "busybox",
-                                 "resources": {"requests": requests}}], **spec}})
-    assert isinstance(obj, core_pb2.Pod)
-    return obj
-
-
-async def bound_pods(client: Client, ns: str, count: int) -> list[Any]:
-    async def check() -> list[Any]:
-        pods, _ = await client.pods.list_all(ns, field_selector="spec.nodeName!=")
-        return pods if len(pods) >= count else []
-    return await eventually(check, timeout=20, what=f"{count} pod(s) bound in {ns}")
-
-
-async def unschedulable_condition(client: Client, ns: str, name: str) -> Any:
-    async def check() -> Any:
-        pod = await client.pods.get(name, ns)
-        return next((c for c in pod.status.conditions
-                     if c.type == "PodScheduled" and c.status == "False"), None)
-    return await eventually(check, timeout=20, what=f"{ns}/{name} to be marked unschedulable")
-
-
-async def events_for(client: Client, ns: str, name: str, reason: str) -> list[Any]:
-    async def check() -> list[Any]:
-        events = await client.events.list(
-            ns, field_selector=f"involvedObject.name={name},reason={reason}")
-        return list(events.items)
-    return await eventually(check, timeout=10, what=f"a {reason} event for {ns}/{name}")
 
 
 def requested_cpu_by_node(pods: list[Any]) -> dict[str, int]:
     used: dict[str, int] = {}
     for p in pods:
-        cpu = sum(quantity.milli_cpu(c.resources.requests.get("cpu", "0"))
-                  for c in p.spec.containers)
+        cpu = sum(
+            quantity.milli_cpu(c.resources.requests.get("cpu", "0")) for c in p.spec.containers
+        )
         used[p.spec.node_name] = used.get(p.spec.node_name, 0) + cpu
     return used
 
@@ -149,11 +109,14 @@ async def test_pods_are_bound_to_nodes_that_fit(cluster: Client, namespace: str)
 
     [event] = await events_for(cluster, namespace, "medium", "Scheduled")
     node = next(p.spec.node_name for p in pods if p.metadata.name == "medium")
-    assert (event.type, event.message) == ("Normal",
-                                           f"Successfully assigned {namespace}/medium to {node}")
+    assert (event.type, event.message) == (
+        "Normal",
+        f"Successfully assigned {namespace}/medium to {node}",
+    )
     assert event.involved_object.kind == "Pod" and event.involved_object.namespace == namespace
-    assert event.involved_object.uid == next(p.metadata.uid for p in pods
-                                             if p.metadata.name == "medium")
+    assert event.involved_object.uid == next(
+        p.metadata.uid for p in pods if p.metadata.name == "medium"
+    )
     assert event.source.component == event.reporting_component == "default-scheduler"
     assert event.count == 1 and event.first_timestamp and event.last_timestamp
 
@@ -161,8 +124,10 @@ async def test_pods_are_bound_to_nodes_that_fit(cluster: Client, namespace: str)
 async def test_a_pod_too_big_for_every_node_says_why(cluster: Client, namespace: str) -> None:
     await cluster.pods.create(new_pod("huge", namespace, cpu="16", memory="64Gi"))
     condition = await unschedulable_condition(cluster, namespace, "huge")
-    message = (f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
-               "2 Insufficient cpu, 2 Insufficient memory.")
+    message = (
+        f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
+        "2 Insufficient cpu, 2 Insufficient memory."
+    )
     assert (condition.reason, condition.message) == ("Unschedulable", message)
     [event] = await events_for(cluster, namespace, "huge", "FailedScheduling")
     assert (event.type, event.message) == ("Warning", message)
@@ -171,29 +136,39 @@ async def test_a_pod_too_big_for_every_node_says_why(cluster: Client, namespace:
 
 async def test_node_selector_is_obeyed(cluster: Client, namespace: str) -> None:
     for i in range(4):
-        await cluster.pods.create(new_pod(f"in-b-{i}", namespace, cpu="100m",
-                                          nodeSelector={"zone": "b"}))
+        await cluster.pods.create(
+            new_pod(f"in-b-{i}", namespace, cpu="100m", nodeSelector={"zone": "b"})
+        )
     await cluster.pods.create(new_pod("in-c", namespace, nodeSelector={"zone": "c"}))
     pods = await bound_pods(cluster, namespace, 4)
     assert {p.spec.node_name for p in pods} == {"node-2"}
     condition = await unschedulable_condition(cluster, namespace, "in-c")
-    assert condition.message == (f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
-                                 "2 node(s) didn't match Pod's node affinity/selector.")
+    assert condition.message == (
+        f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
+        "2 node(s) didn't match Pod's node affinity/selector."
+    )
 
 
 async def test_tolerating_pods_may_use_the_tainted_node(cluster: Client, namespace: str) -> None:
-    await cluster.pods.create(new_pod(
-        "gpu-job", namespace, cpu="6",
-        tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu",
-                      "effect": "NoSchedule"}]))
+    await cluster.pods.create(
+        new_pod(
+            "gpu-job",
+            namespace,
+            cpu="6",
+            tolerations=[
+                {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}
+            ],
+        )
+    )
     [pod] = await bound_pods(cluster, namespace, 1)
     assert pod.spec.node_name == "node-4"
 
 
 async def test_thirty_pods_at_once_never_overcommit(cluster: Client, namespace: str) -> None:
     # 30 x 500m against 2 x 4 cpu of schedulable nodes: exactly 16 fit.
-    await asyncio.gather(*(cluster.pods.create(new_pod(f"burst-{i:02}", namespace, cpu="500m"))
-                           for i in range(30)))
+    await asyncio.gather(
+        *(cluster.pods.create(new_pod(f"burst-{i:02}", namespace, cpu="500m")) for i in range(30))
+    )
     pods = await bound_pods(cluster, namespace, 16)
     await asyncio.sleep(1)  # let any (wrong) extra binding land
     pods, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName!=")
@@ -202,8 +177,9 @@ async def test_thirty_pods_at_once_never_overcommit(cluster: Client, namespace: 
     pending, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName=")
     assert len(pending) == 14
     condition = await unschedulable_condition(cluster, namespace, pending[0].metadata.name)
-    assert condition.message == f"0/4 nodes are available: {CORDONED_AND_TAINTED}, " \
-                                "2 Insufficient cpu."
+    assert (
+        condition.message == f"0/4 nodes are available: {CORDONED_AND_TAINTED}, 2 Insufficient cpu."
+    )
 
     # Room freed by deleted pods goes to the waiting ones.
     for p in pods[:3]:
@@ -216,14 +192,17 @@ async def test_thirty_pods_at_once_never_overcommit(cluster: Client, namespace: 
     assert len(still_pending) == 11
 
     async def counted_again() -> bool:
-        [event] = await events_for(cluster, namespace, still_pending[0].metadata.name,
-                                   "FailedScheduling")
+        [event] = await events_for(
+            cluster, namespace, still_pending[0].metadata.name, "FailedScheduling"
+        )
         return bool(event.count >= 2 and event.last_timestamp >= event.first_timestamp)
+
     await eventually(counted_again, timeout=20, what="the FailedScheduling event to count up")
 
 
-async def test_a_waiting_pod_goes_to_a_node_added_later(cluster: Client, namespace: str,
-                                                        scheduler: Scheduler) -> None:
+async def test_a_waiting_pod_goes_to_a_node_added_later(
+    cluster: Client, namespace: str, scheduler: Scheduler
+) -> None:
     await cluster.pods.create(new_pod("patient", namespace, cpu="12"))
     await unschedulable_condition(cluster, namespace, "patient")
     await register_node(cluster, "node-big", cpu="16", memory="32Gi")
@@ -236,29 +215,55 @@ async def test_a_waiting_pod_goes_to_a_node_added_later(cluster: Client, namespa
 
         async def node_gone() -> bool:
             return scheduler.cache.node_info("node-big") is None
+
         await eventually(node_gone, timeout=10, what="node-big to leave the scheduler's cache")
 
 
 async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
-        cluster: Client, namespace: str) -> None:
+    cluster: Client, namespace: str
+) -> None:
     """The command-line scheduler, under its own name, binds only the pods that ask for it."""
     health_port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "--server", cluster.target,
-         "--health-port", str(health_port), "--scheduler-name", "second-scheduler",
-         "--metrics-bind-address", f"127.0.0.1:{free_port()}"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "scheduler",
+            "--server",
+            cluster.target,
+            "--health-port",
+            str(health_port),
+            "--scheduler-name",
+            "second-scheduler",
+            "--metrics-bind-address",
+            f"127.0.0.1:{free_port()}",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
+
         async def serving() -> bool:
             result = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "podplane.componentbase.healthcheck",
-                                 f"127.0.0.1:{health_port}"], capture_output=True, cwd=ROOT)
+                subprocess.run,
+                [
+                    sys.executable,
+                    "-m",
+                    "podplane.componentbase.healthcheck",
+                    f"127.0.0.1:{health_port}",
+                ],
+                capture_output=True,
+                cwd=ROOT,
+            )
             return result.returncode == 0
+
         await eventually(serving, timeout=20, what="the scheduler's health to be SERVING")
 
-        await cluster.pods.create(new_pod("mine", namespace, cpu="100m",
-                                          schedulerName="second-scheduler"))
+        await cluster.pods.create(
+            new_pod("mine", namespace, cpu="100m", schedulerName="second-scheduler")
+        )
         [pod] = await bound_pods(cluster, namespace, 1)
         assert pod.metadata.name == "mine"
         [event] = await events_for(cluster, namespace, "mine", "Scheduled")

@@ -3,9 +3,11 @@ and its /metrics), against a real apiserver over a real etcd with hollow nodes: 
 on the cluster event that can help it (a node added, a taint removed) within seconds rather than at
 the 5-minute flush; a pod that keeps failing is retried 1, 2, 4, 8, then 10 s apart; and the
 scheduler's metrics, under kube-scheduler's names and labels, count what happened."""
+
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +17,12 @@ import pytest_asyncio
 
 from podplane.client.clientset import Client
 from tests.integration.scheduler_processes import (
-    SchedulerProcess, add_node, own_cluster, pod_requesting, wait_bound)
+    SchedulerProcess,
+    add_node,
+    own_cluster,
+    pod_requesting,
+    wait_bound,
+)
 from tests.support import eventually, new_namespace
 
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
@@ -43,11 +50,18 @@ async def scheduler(cluster: Client) -> AsyncIterator[SchedulerProcess]:
 
 async def unschedulable(client: Client, ns: str, name: str) -> str:
     """Waits until the pod is marked PodScheduled=False (Unschedulable); returns the message."""
+
     async def check() -> str | None:
         pod = await client.pods.get(name, ns)
-        return next((c.message for c in pod.status.conditions
-                     if (c.type, c.status, c.reason) == ("PodScheduled", "False",
-                                                         "Unschedulable")), None)
+        return next(
+            (
+                c.message
+                for c in pod.status.conditions
+                if (c.type, c.status, c.reason) == ("PodScheduled", "False", "Unschedulable")
+            ),
+            None,
+        )
+
     return await eventually(check, 20, interval=0.05, what=f"{ns}/{name} to be unschedulable")
 
 
@@ -56,21 +70,28 @@ async def seconds_to_bind(client: Client, ns: str, name: str, timeout: float = 2
 
     async def bound() -> bool:
         return bool((await client.pods.get(name, ns)).spec.node_name)
+
     await eventually(bound, timeout, interval=0.02, what=f"{ns}/{name} to be bound")
     return time.monotonic() - started
 
 
 def attempt_times(log: str, ns: str, name: str) -> list[float]:
     """When the scheduler found no fit for the pod, from its log's timestamps (seconds)."""
-    pattern = re.compile(r"^(\S+ \S+) INFO \S+: Unable to schedule pod; no fit; waiting "
-                         rf"pod={re.escape(ns)}/{re.escape(name)} ", re.M)
-    return [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            for m in pattern.finditer(log)]
+    pattern = re.compile(
+        r"^(\S+ \S+) INFO \S+: Unable to schedule pod; no fit; waiting "
+        rf"pod={re.escape(ns)}/{re.escape(name)} ",
+        re.M,
+    )
+    return [
+        datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        for m in pattern.finditer(log)
+    ]
 
 
 # ------------------------------------------------------------------ moves on cluster events
 async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
-        cluster: Client, scheduler: SchedulerProcess) -> None:
+    cluster: Client, scheduler: SchedulerProcess
+) -> None:
     await add_node(cluster, "small", cpu="1")
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("big", ns, "3"))
@@ -90,14 +111,16 @@ async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
 
 
 async def test_a_pending_pod_binds_within_seconds_of_a_taint_being_removed(
-        cluster: Client, scheduler: SchedulerProcess) -> None:
+    cluster: Client, scheduler: SchedulerProcess
+) -> None:
     await add_node(cluster, "gpu", cpu="4", taints=[GPU_TAINT])
     await add_node(cluster, "small", cpu="1")
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("wants-room", ns, "2"))
     assert await unschedulable(cluster, ns, "wants-room") == (
         "0/2 nodes are available: 1 Insufficient cpu, "
-        "1 node(s) had untolerated taint {dedicated: gpu}.")
+        "1 node(s) had untolerated taint {dedicated: gpu}."
+    )
     await asyncio.sleep(1)
 
     node = await cluster.nodes.get("gpu")
@@ -111,7 +134,8 @@ async def test_a_pending_pod_binds_within_seconds_of_a_taint_being_removed(
 
 # ------------------------------------------------------------------ back-off
 async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds(
-        cluster: Client, scheduler: SchedulerProcess) -> None:
+    cluster: Client, scheduler: SchedulerProcess
+) -> None:
     await add_node(cluster, "small", cpu="1")
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("quiet", ns, "2"))
@@ -130,6 +154,7 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
             node.metadata.labels["tick"] = str(i)
             node = await cluster.nodes.update(node)
             await asyncio.sleep(TICK)
+
     churning = asyncio.create_task(churn())
     try:
         await cluster.pods.create(pod_requesting("never-fits", ns, "2"))
@@ -137,11 +162,12 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
         async def six_attempts() -> list[float] | None:
             times = attempt_times(scheduler.log(), ns, "never-fits")
             return times[:6] if len(times) >= 6 else None
+
         times = await eventually(six_attempts, 60, interval=0.2, what="five retries")
     finally:
         churning.cancel()
         await asyncio.gather(churning, return_exceptions=True)
-    gaps = [round(b - a, 2) for a, b in zip(times, times[1:])]
+    gaps = [round(b - a, 2) for a, b in itertools.pairwise(times)]
     print(f"\ngaps between attempts: {gaps}")
     for gap, backoff in zip(gaps, (1, 2, 4, 8, 10), strict=True):
         assert backoff - 0.05 <= gap <= backoff + FLUSH + TICK + 0.5, (gaps, backoff)
@@ -149,15 +175,18 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
 
 # ------------------------------------------------------------------ metrics
 async def test_metrics_count_attempts_pending_pods_and_the_scheduling_sli(
-        cluster: Client, scheduler: SchedulerProcess) -> None:
+    cluster: Client, scheduler: SchedulerProcess
+) -> None:
     await asyncio.gather(add_node(cluster, "a", cpu="1"), add_node(cluster, "b", cpu="1"))
     ns = await new_namespace(cluster, "q-")
     # Four fit (two 400m pods per 1-cpu node); two 2-cpu pods do not.
-    await asyncio.gather(*(cluster.pods.create(pod_requesting(f"fits-{i}", ns, "400m"))
-                           for i in range(4)))
+    await asyncio.gather(
+        *(cluster.pods.create(pod_requesting(f"fits-{i}", ns, "400m")) for i in range(4))
+    )
     await wait_bound(cluster, ns, 4, timeout=20)
-    await asyncio.gather(*(cluster.pods.create(pod_requesting(f"big-{i}", ns, "2"))
-                         for i in range(2)))
+    await asyncio.gather(
+        *(cluster.pods.create(pod_requesting(f"big-{i}", ns, "2")) for i in range(2))
+    )
     for i in range(2):
         await unschedulable(cluster, ns, f"big-{i}")
 
@@ -166,29 +195,52 @@ async def test_metrics_count_attempts_pending_pods_and_the_scheduling_sli(
 
         def value(metric: str, /, **labels: str) -> float:
             return m.get((metric, frozenset(labels.items())), -1.0)
+
         seen = {
-            "scheduled": value("scheduler_schedule_attempts_total", result="scheduled",
-                               profile=PROFILE),
-            "unschedulable": value("scheduler_schedule_attempts_total", result="unschedulable",
-                                   profile=PROFILE),
-            "scheduled_durations": value("scheduler_scheduling_attempt_duration_seconds_count",
-                                         result="scheduled", profile=PROFILE),
+            "scheduled": value(
+                "scheduler_schedule_attempts_total", result="scheduled", profile=PROFILE
+            ),
+            "unschedulable": value(
+                "scheduler_schedule_attempts_total", result="unschedulable", profile=PROFILE
+            ),
+            "scheduled_durations": value(
+                "scheduler_scheduling_attempt_duration_seconds_count",
+                result="scheduled",
+                profile=PROFILE,
+            ),
             "unschedulable_durations": value(
-                "scheduler_scheduling_attempt_duration_seconds_count", result="unschedulable",
-                profile=PROFILE),
-            **{f"pending_{q}": value("scheduler_pending_pods", queue=q)
-               for q in ("active", "backoff", "unschedulable", "gated")},
+                "scheduler_scheduling_attempt_duration_seconds_count",
+                result="unschedulable",
+                profile=PROFILE,
+            ),
+            **{
+                f"pending_{q}": value("scheduler_pending_pods", queue=q)
+                for q in ("active", "backoff", "unschedulable", "gated")
+            },
             "sli_1": value("scheduler_pod_scheduling_sli_duration_seconds_count", attempts="1"),
             "sli_2": value("scheduler_pod_scheduling_sli_duration_seconds_count", attempts="2"),
             "leader": value("leader_election_master_status", name="kube-scheduler"),
         }
-        return seen if seen["pending_unschedulable"] == expected["pending_unschedulable"] \
-            and seen["scheduled"] == expected["scheduled"] else None
+        return (
+            seen
+            if seen["pending_unschedulable"] == expected["pending_unschedulable"]
+            and seen["scheduled"] == expected["scheduled"]
+            else None
+        )
 
-    expected = {"scheduled": 4, "unschedulable": 2, "scheduled_durations": 4,
-                "unschedulable_durations": 2, "pending_active": 0, "pending_backoff": 0,
-                "pending_unschedulable": 2, "pending_gated": 0, "sli_1": 4, "sli_2": -1,
-                "leader": 1}
+    expected = {
+        "scheduled": 4,
+        "unschedulable": 2,
+        "scheduled_durations": 4,
+        "unschedulable_durations": 2,
+        "pending_active": 0,
+        "pending_backoff": 0,
+        "pending_unschedulable": 2,
+        "pending_gated": 0,
+        "sli_1": 4,
+        "sli_2": -1,
+        "leader": 1,
+    }
     assert await eventually(counted, 10, what="the metrics to count the attempts") == expected
 
     # A node with room: both big pods bind on their second attempt.
@@ -199,8 +251,18 @@ async def test_metrics_count_attempts_pending_pods_and_the_scheduling_sli(
 
     # The histograms carry kube-scheduler's bucket series.
     m = await scheduler.metrics()
-    buckets = [labels for name, labels in m
-               if name == "scheduler_scheduling_attempt_duration_seconds_bucket"]
+    buckets = [
+        labels
+        for name, labels in m
+        if name == "scheduler_scheduling_attempt_duration_seconds_bucket"
+    ]
     assert buckets and all({"le", "result", "profile"} == {k for k, _ in b} for b in buckets)
-    assert m[("scheduler_pod_scheduling_sli_duration_seconds_bucket",
-              frozenset({("attempts", "1"), ("le", "+Inf")}))] == 4
+    assert (
+        m[
+            (
+                "scheduler_pod_scheduling_sli_duration_seconds_bucket",
+                frozenset({("attempts", "1"), ("le", "+Inf")}),
+            )
+        ]
+        == 4
+    )

@@ -4,6 +4,7 @@ deadline, 2 s retry): the leader binds every pod exactly once and the standby no
 leader is replaced once its lease runs out; a leader paused past its lease binds nothing when it
 resumes and exits; concurrent pods never over-commit a node, and those that do not fit say why in
 Kubernetes' words."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,15 @@ from prometheus_client import REGISTRY
 from podplane.client.clientset import Client
 from podplane.client.leaderelection import JITTER_FACTOR, LEASE_DURATION, RETRY_PERIOD
 from tests.integration.scheduler_processes import (
-    NodeNameHistory, SchedulerProcess, add_node, bound_count, lease_holder, own_cluster,
-    pod_requesting, wait_bound)
+    NodeNameHistory,
+    SchedulerProcess,
+    add_node,
+    bound_count,
+    lease_holder,
+    own_cluster,
+    pod_requesting,
+    wait_bound,
+)
 from tests.support import eventually, new_namespace
 
 SCHEDULED = ("scheduler_schedule_attempts_total", "scheduled")
@@ -63,12 +71,14 @@ def binds_by_code() -> dict[str, float]:
 
 
 async def scheduled_by(replica: SchedulerProcess) -> float:
-    return await replica.sample(SCHEDULED[0], result=SCHEDULED[1],
-                                profile="default-scheduler") or 0.0
+    return (
+        await replica.sample(SCHEDULED[0], result=SCHEDULED[1], profile="default-scheduler") or 0.0
+    )
 
 
 async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_killed_leader(
-        cluster: Client) -> None:
+    cluster: Client,
+) -> None:
     await asyncio.gather(*(add_node(cluster, f"node-{i:02}", cpu="16") for i in range(20)))
     ns = await new_namespace(cluster, "ha-")
     leader, standby = await start_replicas(cluster)
@@ -78,8 +88,9 @@ async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_kil
     try:
         # 200 pods at once over 20 nodes.
         started = time.monotonic()
-        await asyncio.gather(*(cluster.pods.create(pod_requesting(f"p-{i:03}", ns, "100m"))
-                               for i in range(200)))
+        await asyncio.gather(
+            *(cluster.pods.create(pod_requesting(f"p-{i:03}", ns, "100m")) for i in range(200))
+        )
         await wait_bound(cluster, ns, 200, timeout=60)
         print(f"\n200 pods bound by the leader in {time.monotonic() - started:.1f}s")
         await asyncio.sleep(1)  # let any (wrong) second binding land
@@ -92,8 +103,9 @@ async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_kil
         assert {code: n for code, n in binds.items() if n} == {"OK": 200}
         # The leader made them all; the standby attempted nothing.
         assert await scheduled_by(leader) == 200
-        standby_attempts = {k: v for k, v in (await standby.metrics()).items()
-                            if k[0] == SCHEDULED[0]}
+        standby_attempts = {
+            k: v for k, v in (await standby.metrics()).items() if k[0] == SCHEDULED[0]
+        }
         assert sum(standby_attempts.values()) == 0, standby_attempts
         assert await standby.sample("leader_election_master_status", name="kube-scheduler") == 0
         assert await leader.sample("leader_election_master_status", name="kube-scheduler") == 1
@@ -105,23 +117,31 @@ async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_kil
         renewed = (await cluster.leases.get("kube-scheduler", "kube-system")).spec.renew_time
         leader.kill()
         killed = time.monotonic()
-        await asyncio.gather(*(cluster.pods.create(pod_requesting(f"orphan-{i}", ns, "100m"))
-                               for i in range(10)))
+        await asyncio.gather(
+            *(cluster.pods.create(pod_requesting(f"orphan-{i}", ns, "100m")) for i in range(10))
+        )
         await asyncio.sleep(3)
         assert await bound_count(cluster, ns) == 200  # nobody schedules while the lease runs
-        await eventually(lambda: _holds(cluster, standby_id), LEASE_DURATION + 10, interval=0.05,
-                         what="the standby to take the lease")
+        await eventually(
+            lambda: _holds(cluster, standby_id),
+            LEASE_DURATION + 10,
+            interval=0.05,
+            what="the standby to take the lease",
+        )
         takeover = time.monotonic() - killed
-        print(f"takeover after SIGKILL of the leader: {takeover:.1f}s "
-              f"(lease {LEASE_DURATION:g}s, last renewal {renewed})")
+        print(
+            f"takeover after SIGKILL of the leader: {takeover:.1f}s "
+            f"(lease {LEASE_DURATION:g}s, last renewal {renewed})"
+        )
         # At least the lease (less the renewal that may just have happened before the kill),
         # at most the lease plus two jittered retry periods of the standby.
         assert LEASE_DURATION - RETRY_PERIOD - 0.5 <= takeover, takeover
         assert takeover <= LEASE_DURATION + 2 * RETRY_PERIOD * (1 + JITTER_FACTOR) + 1, takeover
 
         await wait_bound(cluster, ns, 210, timeout=10)  # those that waited for a leader
-        await asyncio.gather(*(cluster.pods.create(pod_requesting(f"new-{i}", ns, "100m"))
-                               for i in range(20)))
+        await asyncio.gather(
+            *(cluster.pods.create(pod_requesting(f"new-{i}", ns, "100m")) for i in range(20))
+        )
         await wait_bound(cluster, ns, 230, timeout=20)
         assert await scheduled_by(standby) == 30
         await asyncio.sleep(1)
@@ -139,7 +159,8 @@ async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_kil
 
 
 async def test_concurrent_pods_never_overcommit_a_node_and_the_rest_say_why(
-        cluster: Client) -> None:
+    cluster: Client,
+) -> None:
     # 5 nodes of 1 cpu; 300m pods: 3 fit on each, 15 in all; 40 are created at once.
     await asyncio.gather(*(add_node(cluster, f"small-{i}", cpu="1", pods=10) for i in range(5)))
     ns = await new_namespace(cluster, "fit-")
@@ -147,8 +168,9 @@ async def test_concurrent_pods_never_overcommit_a_node_and_the_rest_say_why(
     history = NodeNameHistory(cluster, ns)
     await history.start()
     try:
-        await asyncio.gather(*(cluster.pods.create(pod_requesting(f"p-{i:02}", ns, "300m"))
-                               for i in range(40)))
+        await asyncio.gather(
+            *(cluster.pods.create(pod_requesting(f"p-{i:02}", ns, "300m")) for i in range(40))
+        )
         await wait_bound(cluster, ns, 15, timeout=30)
         await asyncio.sleep(2)  # any over-commit would have landed by now
         assert await bound_count(cluster, ns) == 15
@@ -160,17 +182,24 @@ async def test_concurrent_pods_never_overcommit_a_node_and_the_rest_say_why(
 
         async def all_marked() -> bool:
             pods, _ = await cluster.pods.list_all(ns, field_selector="spec.nodeName=")
-            conditions = [[(c.type, c.status, c.reason, c.message) for c in p.status.conditions]
-                          for p in pods]
-            return all(c == [("PodScheduled", "False", "Unschedulable", message)]
-                       for c in conditions)
+            conditions = [
+                [(c.type, c.status, c.reason, c.message) for c in p.status.conditions] for p in pods
+            ]
+            return all(
+                c == [("PodScheduled", "False", "Unschedulable", message)] for c in conditions
+            )
+
         await eventually(all_marked, 20, what="every pending pod to say why")
 
         async def failed_events() -> bool:
             events = await cluster.events.list(ns, field_selector="reason=FailedScheduling")
-            names = {e.involved_object.name for e in events.items
-                     if e.type == "Warning" and e.message == message}
+            names = {
+                e.involved_object.name
+                for e in events.items
+                if e.type == "Warning" and e.message == message
+            }
             return names == {p.metadata.name for p in pending}
+
         await eventually(failed_events, 20, what="a FailedScheduling event for each pending pod")
         # The standby holds them too (in its active queue), ready to schedule if it takes over.
         assert await standby.sample("scheduler_pending_pods", queue="active") == 25
@@ -182,12 +211,19 @@ async def test_concurrent_pods_never_overcommit_a_node_and_the_rest_say_why(
 
 
 async def test_a_leader_paused_past_its_lease_decides_nothing_and_exits_when_it_resumes(
-        cluster: Client) -> None:
+    cluster: Client,
+) -> None:
     """SIGSTOP the leader (a stalled process): the standby takes over once the lease runs out and
     schedules; SIGCONT: the old leader finds its lease gone, binds nothing and exits with status 1
     (kube-scheduler's "leaderelection lost"), to be restarted as a standby."""
-    short = ("--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s",
-             "--leader-elect-retry-period", "500ms")
+    short = (
+        "--leader-elect-lease-duration",
+        "3s",
+        "--leader-elect-renew-deadline",
+        "2s",
+        "--leader-elect-retry-period",
+        "500ms",
+    )
     await asyncio.gather(*(add_node(cluster, f"node-{i}", cpu="8") for i in range(3)))
     ns = await new_namespace(cluster, "pause-")
     leader = SchedulerProcess.start(cluster.target, *short)
@@ -202,15 +238,21 @@ async def test_a_leader_paused_past_its_lease_decides_nothing_and_exits_when_it_
         await wait_bound(cluster, ns, 1, timeout=10)
         # The pod shows bound as soon as the apiserver has written it; the leader logs its bind
         # once the answer reaches it. Paused in between, it would log it after resuming.
-        await eventually(lambda: _logged(leader, "Successfully bound"), 10,
-                         what="the leader to log its bind")
+        await eventually(
+            lambda: _logged(leader, "Successfully bound"), 10, what="the leader to log its bind"
+        )
 
         leader.process.send_signal(signal.SIGSTOP)
-        await eventually(lambda: _holds(cluster, standby_id), 15, interval=0.05,
-                         what="the standby to take over the paused leader's lease")
+        await eventually(
+            lambda: _holds(cluster, standby_id),
+            15,
+            interval=0.05,
+            what="the standby to take over the paused leader's lease",
+        )
         # Pods the paused leader's watches will deliver when it resumes.
-        await asyncio.gather(*(cluster.pods.create(pod_requesting(f"during-{i}", ns, "100m"))
-                               for i in range(20)))
+        await asyncio.gather(
+            *(cluster.pods.create(pod_requesting(f"during-{i}", ns, "100m")) for i in range(20))
+        )
         await wait_bound(cluster, ns, 21, timeout=15)
         resumed_log_size = len(leader.log())
         leader.process.send_signal(signal.SIGCONT)

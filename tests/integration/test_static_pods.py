@@ -3,6 +3,7 @@ the kubelet's --pod-manifest-path runs as `<name>-<node>`; its mirror pod shows 
 its Running status; deleting the mirror does not touch the container and the mirror comes back;
 removing the file stops the pod and its mirror goes. The node reports no memory, disk or PID
 pressure."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -39,27 +40,33 @@ spec:
 
 
 @pytest_asyncio.fixture
-async def static_kubelet(apiserver: APIServer, client: Client, docker_runtime: DockerRuntime,
-                         pod_namespace: str, tmp_path: Path) -> AsyncIterator[Kubelet]:
-    await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(
-        name=pod_namespace)))
+async def static_kubelet(
+    apiserver: APIServer,
+    client: Client,
+    docker_runtime: DockerRuntime,
+    pod_namespace: str,
+    tmp_path: Path,
+) -> AsyncIterator[Kubelet]:
+    await client.namespaces.create(
+        core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=pod_namespace))
+    )
     manifests = tmp_path / "manifests"
     manifests.mkdir()
     (manifests / "web.yaml").write_text(MANIFEST.format(namespace=pod_namespace))
-    async with running_kubelet(apiserver, client, docker_runtime, str(tmp_path / "root"),
-                               pod_manifest_path=str(manifests)) as kubelet:
+    async with running_kubelet(
+        apiserver, client, docker_runtime, str(tmp_path / "root"), pod_manifest_path=str(manifests)
+    ) as kubelet:
         yield kubelet
 
 
 async def _running_container(runtime: DockerRuntime, uid: str) -> str | None:
-    running = [c for c in await runtime.list_containers(uid)
-               if c.state == ContainerState.RUNNING]
+    running = [c for c in await runtime.list_containers(uid) if c.state == ContainerState.RUNNING]
     return running[0].id if running else None
 
 
 async def test_static_pod_runs_with_a_mirror_that_only_mirrors(
-        static_kubelet: Kubelet, client: Client, docker_runtime: DockerRuntime,
-        pod_namespace: str) -> None:
+    static_kubelet: Kubelet, client: Client, docker_runtime: DockerRuntime, pod_namespace: str
+) -> None:
     node = static_kubelet.config.node_name
     name = f"static-web-{node}"
 
@@ -70,8 +77,7 @@ async def test_static_pod_runs_with_a_mirror_that_only_mirrors(
             if is_not_found(e):
                 return None
             raise
-        return pod if pod.status.phase == "Running" and MIRROR in pod.metadata.annotations \
-            else None
+        return pod if pod.status.phase == "Running" and MIRROR in pod.metadata.annotations else None
 
     mirror = await eventually(running_mirror, timeout=60, what="the mirror pod Running")
     static_uid = mirror.metadata.annotations[MIRROR]
@@ -79,8 +85,10 @@ async def test_static_pod_runs_with_a_mirror_that_only_mirrors(
     [owner] = mirror.metadata.owner_references
     assert (owner.kind, owner.name, owner.controller) == ("Node", node, True)
     assert mirror.status.container_statuses[0].ready
-    container_id = await eventually(lambda: _running_container(docker_runtime, static_uid),
-                                    what="the static pod's container running")
+    container_id = await eventually(
+        lambda: _running_container(docker_runtime, static_uid),
+        what="the static pod's container running",
+    )
 
     # Its spec is the manifest's: the API refuses to change it.
     changed = core_pb2.Pod()
@@ -97,6 +105,7 @@ async def test_static_pod_runs_with_a_mirror_that_only_mirrors(
     async def new_running_mirror() -> core_pb2.Pod | None:
         pod = await running_mirror()
         return pod if pod is not None and pod.metadata.uid != mirror.metadata.uid else None
+
     again = await eventually(new_running_mirror, timeout=30, what="the mirror pod made again")
     assert again.metadata.annotations[MIRROR] == static_uid
     assert await _running_container(docker_runtime, static_uid) == container_id
@@ -113,6 +122,7 @@ async def test_static_pod_runs_with_a_mirror_that_only_mirrors(
             if not is_not_found(e):
                 raise
         return not containers
+
     await eventually(gone, timeout=30, what="the static pod and its mirror gone")
 
 
@@ -123,4 +133,5 @@ async def test_node_reports_no_pressure(static_kubelet: Kubelet, client: Client)
         "MemoryPressure": ("False", "KubeletHasSufficientMemory"),
         "DiskPressure": ("False", "KubeletHasNoDiskPressure"),
         "PIDPressure": ("False", "KubeletHasSufficientPID"),
-        "Ready": ("True", "KubeletReady")}
+        "Ready": ("True", "KubeletReady"),
+    }

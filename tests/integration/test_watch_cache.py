@@ -2,6 +2,7 @@
 exactly once and in order, across an apiserver restart; relisting after compaction; a slow watcher
 cut off without holding up the others; bookmarks; one etcd watch for any number of clients;
 events sent in batches to a watch that allows them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,22 +15,26 @@ import grpc
 import pytest
 
 from apiserver.server import APIServer, WatchCacheOptions
-from podplane.apimachinery import manifest, resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import manifest, resources
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer
-from tests.integration.conftest import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import EtcdProcess, eventually, free_port, new_namespace
 
 Change = tuple[str, str, str]  # (type, name, resourceVersion)
 
 
 def pod(name: str, namespace: str, note: str = "") -> core_pb2.Pod:
-    obj = manifest.from_dict({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "annotations": {"note": note}},
-        "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]}})
+    obj = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "annotations": {"note": note}},
+            "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]},
+        }
+    )
     assert isinstance(obj, core_pb2.Pod)
     return obj
 
@@ -64,8 +69,9 @@ class ResumingWatcher:
         while True:
             self.streams += 1
             try:
-                stream = self.client.pods.watch(self.namespace,
-                                                resource_version=self.resource_version)
+                stream = self.client.pods.watch(
+                    self.namespace, resource_version=self.resource_version
+                )
                 async for ev in stream:
                     rv = ev.object.metadata.resource_version
                     self.seen.append((ev.type, ev.object.metadata.name, rv))
@@ -86,7 +92,8 @@ async def background(coro: Any) -> AsyncIterator[asyncio.Task[Any]]:
 
 
 async def test_a_watcher_gets_every_change_once_in_order_across_an_apiserver_restart(
-        etcd: EtcdProcess) -> None:
+    etcd: EtcdProcess,
+) -> None:
     address = f"127.0.0.1:{free_port()}"
     async with running_apiserver(etcd) as other:  # writes while the watched apiserver is down
         other_client = Client(f"127.0.0.1:{other.port}", timeout=10)
@@ -103,8 +110,11 @@ async def test_a_watcher_gets_every_change_once_in_order_across_an_apiserver_res
                     expected += await churn(other_client, ns, "during", 10)
                     async with running_apiserver(etcd, address):
                         expected += await churn(watched_client, ns, "after", 10)
-                        await eventually(lambda: _has(watcher, len(expected)), timeout=20,
-                                         what="every change delivered")
+                        await eventually(
+                            lambda: _has(watcher, len(expected)),
+                            timeout=20,
+                            what="every change delivered",
+                        )
                         await asyncio.sleep(0.5)  # nothing more may come
             assert watcher.streams >= 2  # it did resume
             assert watcher.seen == expected
@@ -136,10 +146,18 @@ async def test_informer_relists_after_compaction_and_misses_nothing(etcd: EtcdPr
                     # Its list (resourceVersion "0", as client-go's first one) is served by the
                     # watch cache, which may be a moment behind etcd; its watch brings the rest.
                     async def has_all() -> bool:
-                        return sorted(informer.keys()) == [f"{ns}/change", f"{ns}/keep",
-                                                           f"{ns}/remove"]
-                    await eventually(has_all, timeout=5, interval=0.05,
-                                     what="the informer to have the three pods")
+                        return sorted(informer.keys()) == [
+                            f"{ns}/change",
+                            f"{ns}/keep",
+                            f"{ns}/remove",
+                        ]
+
+                    await eventually(
+                        has_all,
+                        timeout=5,
+                        interval=0.05,
+                        what="the informer to have the three pods",
+                    )
                     await first.stop(0)
                     # While the informer's apiserver is down: changes, then compaction of the
                     # history it would need to resume from.
@@ -151,14 +169,19 @@ async def test_informer_relists_after_compaction_and_misses_nothing(etcd: EtcdPr
                     revision = int((await other_client.pods.list(ns)).metadata.resource_version)
                     await other.etcd.compact(revision)
                     async with running_apiserver(etcd, address):
+
                         async def caught_up() -> bool:
-                            return sorted(informer.keys()) == [f"{ns}/change", f"{ns}/keep",
-                                                               f"{ns}/new"]
+                            return sorted(informer.keys()) == [
+                                f"{ns}/change",
+                                f"{ns}/keep",
+                                f"{ns}/new",
+                            ]
+
                         await eventually(caught_up, timeout=20, what="the informer to relist")
                         current, _ = await client.pods.list_all(ns)
                         assert {p.metadata.name: p.metadata.resource_version for p in current} == {
-                            p.metadata.name: p.metadata.resource_version
-                            for p in informer.list()}
+                            p.metadata.name: p.metadata.resource_version for p in informer.list()
+                        }
                         cached = informer.get(f"{ns}/change")
                         assert cached is not None and cached.metadata.labels["changed"] == "yes"
                         assert deleted == ["remove"]
@@ -183,12 +206,16 @@ async def test_a_slow_watcher_is_cut_off_while_fast_ones_keep_flowing(etcd: Etcd
             async def read_fast() -> None:
                 async for ev in fast:
                     fast_seen.append(ev.object.metadata.name)
+
             big = "x" * 32 * 1024  # fills the slow watcher's transport window quickly
             async with background(read_fast()):
                 for i in range(300):
                     await client.pods.create(pod(f"p-{i}", ns, big))
-                await eventually(lambda: _at_least(fast_seen, 300), timeout=30,
-                                 what="the fast watcher to get every event")
+                await eventually(
+                    lambda: _at_least(fast_seen, 300),
+                    timeout=30,
+                    what="the fast watcher to get every event",
+                )
             assert server.cachers["pods"].terminated_watchers == 1
             slow_seen = [ev.object.metadata.name async for ev in slow]  # ends: it was closed
             assert len(slow_seen) < 300
@@ -208,15 +235,18 @@ async def test_bookmarks_tell_an_idle_watcher_how_far_it_is(etcd: EtcdProcess) -
         try:
             quiet, busy = await new_namespace(client), await new_namespace(client)
             listed = await client.pods.list(quiet)
-            stream = client.pods.watch(quiet, resource_version=listed.metadata.resource_version,
-                                       allow_watch_bookmarks=True)
+            stream = client.pods.watch(
+                quiet, resource_version=listed.metadata.resource_version, allow_watch_bookmarks=True
+            )
             elsewhere = await client.pods.create(pod("elsewhere", busy))
 
             async def bookmark_past_write() -> bool:
                 ev = await stream.__anext__()
                 assert ev.type == "BOOKMARK", ev  # nothing happens in `quiet`
                 return int(ev.object.metadata.resource_version) >= int(
-                    elsewhere.metadata.resource_version)
+                    elsewhere.metadata.resource_version
+                )
+
             await eventually(bookmark_past_write, timeout=10, interval=0)
             stream.cancel()
         finally:
@@ -236,16 +266,20 @@ async def test_lists_at_version_zero_are_served_from_the_cache() -> None:
                 async def cached() -> bool:
                     page = await client.pods.list(ns, resource_version="0")
                     return [p.metadata.name for p in page.items] == ["cached"]
+
                 await eventually(cached, timeout=5)
                 own_etcd.process.kill()
                 own_etcd.process.wait()
                 page = await client.pods.list(ns, resource_version="0")
                 assert [p.metadata.resource_version for p in page.items] == [
-                    created.metadata.resource_version]
+                    created.metadata.resource_version
+                ]
                 with pytest.raises(grpc.aio.AioRpcError) as err:
                     await client.pods.list(ns)
-                assert err.value.code() in (grpc.StatusCode.UNAVAILABLE,
-                                            grpc.StatusCode.DEADLINE_EXCEEDED)
+                assert err.value.code() in (
+                    grpc.StatusCode.UNAVAILABLE,
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                )
             finally:
                 await client.close()
 
@@ -258,8 +292,9 @@ def etcd_watchers(etcd: EtcdProcess) -> int:
     raise AssertionError("etcd does not report etcd_debugging_mvcc_watcher_total")
 
 
-async def test_many_client_watches_share_one_etcd_watch(apiserver: APIServer, client: Client,
-                                                        etcd: EtcdProcess) -> None:
+async def test_many_client_watches_share_one_etcd_watch(
+    apiserver: APIServer, client: Client, etcd: EtcdProcess
+) -> None:
     ns = await new_namespace(client)
     before = etcd_watchers(etcd)
     streams = [client.pods.watch(ns) for _ in range(200)]
@@ -273,7 +308,8 @@ async def test_many_client_watches_share_one_etcd_watch(apiserver: APIServer, cl
 
 
 async def test_a_watch_catching_up_gets_its_events_in_batches_every_one_in_order(
-        apiserver: APIServer, client: Client) -> None:
+    apiserver: APIServer, client: Client
+) -> None:
     ns = await new_namespace(client)
     start = await client.pods.create(pod("start", ns))
     created = [await client.pods.create(pod(f"p{i}", ns)) for i in range(250)]
@@ -281,14 +317,20 @@ async def test_a_watch_catching_up_gets_its_events_in_batches_every_one_in_order
     # The watches below replay the cache's window: wait until it holds every create (it follows
     # etcd a moment behind the acknowledgements), so that all 250 are queued when they start.
     last = int(created[-1].metadata.resource_version)
-    await eventually(lambda: _reached(apiserver.cachers["pods"].revision, last), timeout=10,
-                     what="the watch cache to reach the last create")
+    await eventually(
+        lambda: _reached(apiserver.cachers["pods"].revision, last),
+        timeout=10,
+        what="the watch cache to reach the last create",
+    )
     stub = resources.POD.stub(client.channel)
     rv = start.metadata.resource_version
 
     async def messages(allow_batches: bool) -> tuple[int, list[Change]]:
-        call = stub.Watch(meta_pb2.WatchRequest(namespace=ns, resource_version=rv,
-                                                allow_watch_batches=allow_batches))
+        call = stub.Watch(
+            meta_pb2.WatchRequest(
+                namespace=ns, resource_version=rv, allow_watch_batches=allow_batches
+            )
+        )
         count, seen = 0, []
         async for msg in call:
             count += 1
@@ -305,8 +347,9 @@ async def test_a_watch_catching_up_gets_its_events_in_batches_every_one_in_order
     stream = client.pods.watch(ns, resource_version=rv)
     seen = [await asyncio.wait_for(stream.__anext__(), 10) for _ in expected]
     stream.cancel()
-    assert [(e.type, e.object.metadata.name, e.object.metadata.resource_version)
-            for e in seen] == expected
+    assert [
+        (e.type, e.object.metadata.name, e.object.metadata.resource_version) for e in seen
+    ] == expected
 
 
 async def _reached(value: int, floor: int) -> bool:

@@ -1,6 +1,7 @@
-"""ReplicationController, ReplicaSet, Deployment and Job through the real apiserver over a real etcd:
-Kubernetes manifests apply unchanged and read back the way kube-apiserver returns them (ConfigMap
-and Secret: test_config_resources.py)."""
+"""ReplicationController, ReplicaSet, Deployment and Job through the real apiserver over a real
+etcd: Kubernetes manifests apply unchanged and read back the way kube-apiserver returns them
+(ConfigMap and Secret: test_config_resources.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -104,8 +105,10 @@ spec:
 
 # ---------------------------------------------------------------- Job
 
+
 async def test_hello_world_job_is_accepted_unchanged_with_a_generated_selector(
-        client: Client) -> None:
+    client: Client,
+) -> None:
     ns = await new_namespace(client, "wl-")
     created = await client.jobs.create(decode(HELLO_WORLD_JOB, ns))
     uid = created.metadata.uid
@@ -114,9 +117,12 @@ async def test_hello_world_job_is_accepted_unchanged_with_a_generated_selector(
     assert (spec.parallelism, spec.completions, spec.backoff_limit) == (1, 1, 6)
     assert (spec.completion_mode, spec.suspend) == ("NonIndexed", False)
     assert dict(spec.selector.match_labels) == {"batch.kubernetes.io/controller-uid": uid}
-    expected_labels = {"batch.kubernetes.io/controller-uid": uid,
-                       "batch.kubernetes.io/job-name": "hello-world",
-                       "controller-uid": uid, "job-name": "hello-world"}
+    expected_labels = {
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": "hello-world",
+        "controller-uid": uid,
+        "job-name": "hello-world",
+    }
     assert dict(spec.template.metadata.labels) == expected_labels
     assert dict(created.metadata.labels) == expected_labels
     pod_spec = spec.template.spec
@@ -124,7 +130,10 @@ async def test_hello_world_job_is_accepted_unchanged_with_a_generated_selector(
     assert pod_spec.termination_grace_period_seconds == 30
     assert pod_spec.containers[0].image_pull_policy == "Always"
     assert list(pod_spec.containers[0].command) == [
-        "sh", "-c", 'echo "Hello world from a Kubernetes Job" && sleep 30']
+        "sh",
+        "-c",
+        'echo "Hello world from a Kubernetes Job" && sleep 30',
+    ]
     assert created.status == batch_pb2.JobStatus()
     assert await client.jobs.get("hello-world", ns) == created
 
@@ -144,15 +153,25 @@ async def test_job_selector_and_template_are_immutable(client: Client) -> None:
     assert "spec.template: Invalid value: field is immutable" in details
 
 
-@pytest.mark.parametrize(("edit", "expected"), [
-    (lambda j: setattr(j.spec.template.spec, "restart_policy", "Always"),
-     'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: '
-     '"OnFailure", "Never"'),
-    (lambda j: setattr(j.spec, "backoff_limit", -1),
-     "spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0"),
-    (lambda j: j.spec.selector.match_labels.update({"app": "other"}),
-     "spec.selector: Invalid value: "),
-], ids=["restartPolicy", "backoffLimit", "selector without manualSelector"])
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda j: setattr(j.spec.template.spec, "restart_policy", "Always"),
+            'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: '
+            '"OnFailure", "Never"',
+        ),
+        (
+            lambda j: setattr(j.spec, "backoff_limit", -1),
+            "spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0",
+        ),
+        (
+            lambda j: j.spec.selector.match_labels.update({"app": "other"}),
+            "spec.selector: Invalid value: ",
+        ),
+    ],
+    ids=["restartPolicy", "backoffLimit", "selector without manualSelector"],
+)
 async def test_invalid_job_names_the_field(client: Client, edit: Any, expected: str) -> None:
     ns = await new_namespace(client, "wl-")
     job = decode(HELLO_WORLD_JOB, ns)
@@ -176,6 +195,7 @@ async def test_job_update_status_leaves_spec_alone(client: Client) -> None:
 
 # ---------------------------------------------------------------- Deployment, ReplicaSet, RC
 
+
 async def test_deployment_defaults_and_generation(client: Client) -> None:
     ns = await new_namespace(client, "wl-")
     created = await client.deployments.create(decode(NGINX_DEPLOYMENT, ns))
@@ -183,8 +203,10 @@ async def test_deployment_defaults_and_generation(client: Client) -> None:
     assert (created.api_version, created.kind) == ("apps/v1", "Deployment")
     assert spec.replicas == 3
     assert spec.strategy.type == "RollingUpdate"
-    assert (spec.strategy.rolling_update.max_unavailable,
-            spec.strategy.rolling_update.max_surge) == ("25%", "25%")
+    assert (
+        spec.strategy.rolling_update.max_unavailable,
+        spec.strategy.rolling_update.max_surge,
+    ) == ("25%", "25%")
     assert (spec.revision_history_limit, spec.progress_deadline_seconds) == (10, 600)
     assert spec.template.spec.containers[0].image_pull_policy == "IfNotPresent"
     assert spec.template.spec.containers[0].ports[0].protocol == "TCP"
@@ -224,8 +246,10 @@ async def test_deployment_update_status_leaves_spec_alone(client: Client) -> Non
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.deployments.update_status(impossible)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert ("status.availableReplicas: Invalid value: 4: cannot be greater than status.replicas"
-            in str(err.value.details()))
+    assert (
+        "status.availableReplicas: Invalid value: 4: cannot be greater than status.replicas"
+        in str(err.value.details())
+    )
 
 
 async def test_selector_that_misses_the_template_is_refused(client: Client) -> None:
@@ -233,8 +257,10 @@ async def test_selector_that_misses_the_template_is_refused(client: Client) -> N
     deployment = decode(NGINX_DEPLOYMENT, ns)
     deployment.spec.selector.match_labels["app"] = "apache"
     details = await invalid(client.deployments, deployment)
-    assert details.endswith('"nginx-deployment" is invalid: spec.template.metadata.labels: Invalid '
-                            'value: {"app":"nginx"}: `selector` does not match template `labels`')
+    assert details.endswith(
+        '"nginx-deployment" is invalid: spec.template.metadata.labels: Invalid '
+        'value: {"app":"nginx"}: `selector` does not match template `labels`'
+    )
 
 
 async def test_deployment_selector_is_immutable(client: Client) -> None:
@@ -247,14 +273,20 @@ async def test_deployment_selector_is_immutable(client: Client) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await client.deployments.update(changed)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert ('spec.selector: Invalid value: {"matchLabels":{"app":"nginx","tier":"web"}}: field is '
-            'immutable' in str(err.value.details()))
+    assert (
+        'spec.selector: Invalid value: {"matchLabels":{"app":"nginx","tier":"web"}}: field is '
+        "immutable" in str(err.value.details())
+    )
 
 
 async def test_replica_set_from_the_kubernetes_docs(client: Client) -> None:
     ns = await new_namespace(client, "wl-")
     created = await client.replicasets.create(decode(FRONTEND_REPLICA_SET, ns))
-    assert (created.api_version, created.kind, created.spec.replicas) == ("apps/v1", "ReplicaSet", 3)
+    assert (created.api_version, created.kind, created.spec.replicas) == (
+        "apps/v1",
+        "ReplicaSet",
+        3,
+    )
     assert created.spec.template.spec.restart_policy == "Always"
     listed = await client.replicasets.list(ns, field_selector="status.replicas=0")
     assert [rs.metadata.name for rs in listed.items] == ["frontend"]
@@ -263,14 +295,16 @@ async def test_replica_set_from_the_kubernetes_docs(client: Client) -> None:
     negative.metadata.name = "negative"
     negative.spec.replicas = -1
     assert "spec.replicas: Invalid value: -1: must be greater than or equal to 0" in await invalid(
-        client.replicasets, negative)
+        client.replicasets, negative
+    )
     unselected = decode(FRONTEND_REPLICA_SET, ns)
     unselected.spec.ClearField("selector")
     assert "spec.selector: Required value" in await invalid(client.replicasets, unselected)
 
 
 async def test_replication_controller_selector_and_labels_default_to_the_template(
-        client: Client) -> None:
+    client: Client,
+) -> None:
     ns = await new_namespace(client, "wl-")
     rc = decode(NGINX_RC, ns)
     rc.spec.ClearField("selector")
@@ -289,22 +323,34 @@ async def test_replication_controller_selector_and_labels_default_to_the_templat
     onfailure = decode(NGINX_RC, ns)
     onfailure.metadata.name = "onfailure"
     onfailure.spec.template.spec.restart_policy = "OnFailure"
-    assert ('spec.template.spec.restartPolicy: Unsupported value: "OnFailure": supported values: '
-            '"Always"') in await invalid(client.replicationcontrollers, onfailure)
+    assert (
+        'spec.template.spec.restartPolicy: Unsupported value: "OnFailure": supported values: '
+        '"Always"'
+    ) in await invalid(client.replicationcontrollers, onfailure)
 
 
 # ---------------------------------------------------------------- grpcurl
 
+
 async def test_new_services_are_reflected(apiserver: APIServer, client: Client) -> None:
     target = f"127.0.0.1:{apiserver.port}"
     services = await asyncio.to_thread(reflection_client.list_services, target)
-    for name in ("podplane.core.v1.ReplicationControllers", "podplane.core.v1.ConfigMaps",
-                 "podplane.core.v1.Secrets", "podplane.apps.v1.ReplicaSets",
-                 "podplane.apps.v1.Deployments", "podplane.batch.v1.Jobs"):
+    for name in (
+        "podplane.core.v1.ReplicationControllers",
+        "podplane.core.v1.ConfigMaps",
+        "podplane.core.v1.Secrets",
+        "podplane.apps.v1.ReplicaSets",
+        "podplane.apps.v1.Deployments",
+        "podplane.batch.v1.Jobs",
+    ):
         assert name in services
     ns = await new_namespace(client, "wl-")
     await client.jobs.create(decode(HELLO_WORLD_JOB, ns))
-    got = await asyncio.to_thread(reflection_client.call, target, "podplane.batch.v1.Jobs/Get",
-                                  {"namespace": ns, "name": "hello-world"})
+    got = await asyncio.to_thread(
+        reflection_client.call,
+        target,
+        "podplane.batch.v1.Jobs/Get",
+        {"namespace": ns, "name": "hello-world"},
+    )
     assert got["spec"]["template"]["spec"]["restartPolicy"] == "OnFailure"
     assert got["spec"]["backoffLimit"] == 6

@@ -3,6 +3,7 @@ and Python module they cite exists, every `make` target they show is the Makefil
 `podctl` and `podplane-bench` command line they show parses with the real command-line parser, and
 every gRPC service or method they name is in protos/. Code moves often; this is what tells the
 mover which sentence still points at the old place."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,21 @@ MAX_README_LINES = 200
 DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 # A cited file is recognised by its extension, or by a first folder that is the repository's.
-FILE_EXTENSIONS = (".py", ".pyi", ".sh", ".yaml", ".yml", ".md", ".txt", ".toml", ".proto",
-                   ".json", ".cfg", ".ini", ".Dockerfile")
+FILE_EXTENSIONS = (
+    ".py",
+    ".pyi",
+    ".sh",
+    ".yaml",
+    ".yml",
+    ".md",
+    ".txt",
+    ".toml",
+    ".proto",
+    ".json",
+    ".cfg",
+    ".ini",
+    ".Dockerfile",
+)
 # Output of the build and of runs (build/pki, build/bench/...), and the user's home: not in git.
 NOT_IN_REPOSITORY = ("build/", ".venv/", "~", "/")
 CLIS = {"podctl": "podctl.__main__", "podplane-bench": "bench.__main__"}
@@ -147,8 +161,9 @@ def make_targets() -> frozenset[str]:
 
 @cache
 def top_level_folders() -> frozenset[str]:
-    return frozenset(p.name for p in ROOT.iterdir()
-                     if p.is_dir() and p.name not in {".git", ".venv", "build"})
+    return frozenset(
+        p.name for p in ROOT.iterdir() if p.is_dir() and p.name not in {".git", ".venv", "build"}
+    )
 
 
 @cache
@@ -166,10 +181,12 @@ def proto_names() -> dict[str, dict[str, set[str]]]:
         if package is None:
             continue
         names = packages.setdefault(package.group(1), {})
-        for kind, name, body in re.findall(r"^(message|service)\s+(\w+)\s*\{(.*?)^\}", text,
-                                           re.MULTILINE | re.DOTALL):
+        for kind, name, body in re.findall(
+            r"^(message|service)\s+(\w+)\s*\{(.*?)^\}", text, re.MULTILINE | re.DOTALL
+        ):
             names.setdefault(name, set()).update(
-                re.findall(r"\brpc\s+(\w+)", body) if kind == "service" else ())
+                re.findall(r"\brpc\s+(\w+)", body) if kind == "service" else ()
+            )
     return packages
 
 
@@ -250,8 +267,13 @@ def defines(path: Path, qualname: str) -> bool:
 def _names_defined(node: ast.stmt) -> set[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {node.name}
-    targets = (node.targets if isinstance(node, ast.Assign)
-               else [node.target] if isinstance(node, ast.AnnAssign) else [])
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target]
+        if isinstance(node, ast.AnnAssign)
+        else []
+    )
     return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
@@ -277,8 +299,10 @@ def path_problems(markdown: Markdown, source: Path) -> list[str]:
         elif anchor and (not file or linked.suffix == ".md"):
             headings = anchors(parse_markdown(linked.read_text()) if file else markdown)
             if anchor not in headings:
-                problems.append(f"link ({target}): no heading #{anchor} in "
-                                f"{linked.name if file else source.name}")
+                problems.append(
+                    f"link ({target}): no heading #{anchor} in "
+                    f"{linked.name if file else source.name}"
+                )
     return problems
 
 
@@ -289,15 +313,21 @@ def module_problems(markdown: Markdown) -> list[str]:
     text = markdown.prose + "\n" + "\n".join("\n".join(b.lines) for b in markdown.blocks)
     problems = []
     dotted = set(re.findall(r"python3? -m ([\w.]+)", text))
-    dotted |= {span for span in code_spans(markdown.prose)
-               if re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", span)}
+    dotted |= {
+        span
+        for span in code_spans(markdown.prose)
+        if re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", span)
+    }
     for name in sorted(dotted):
         if name.split(".")[0] in python_packages() and not _proto_package_of(name):
             problem = _import_problem(name)
             if problem:
                 problems.append(problem)
-    for package, name, method in re.findall(r"\b(podplane(?:\.[a-z0-9]+)+|etcdserverpb)"
-                                            r"\.([A-Z]\w*)(?:/(\w+))?", text):
+    for package, name, method in re.findall(
+        r"\b(podplane(?:\.[a-z0-9]+)+|etcdserverpb)"
+        r"\.([A-Z]\w*)(?:/(\w+))?",
+        text,
+    ):
         known = proto_names().get(package)
         if known is None:
             problems.append(f"proto package {package} is not in protos/")
@@ -350,14 +380,15 @@ def _check_command(words: list[str], *, full: bool) -> list[str]:
     shown = " ".join(words)
     if words[0] == "make":
         targets = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
-        return [f"`{shown}`: no target {t} in the Makefile" for t in targets
-                if t not in make_targets()]
+        return [
+            f"`{shown}`: no target {t} in the Makefile" for t in targets if t not in make_targets()
+        ]
     if words[0] not in CLIS:
         return []
     parser = cli_parser(CLIS[words[0]])
     argv = words[1:]
     if "--" in argv:  # what follows is the container's command (podctl exec, debug)
-        argv = argv[:argv.index("--")]
+        argv = argv[: argv.index("--")]
     if not full:
         verbs = subcommands(parser)
         if argv and not argv[0].startswith("-") and argv[0] not in verbs:
@@ -399,8 +430,9 @@ def test_every_doc_is_linked_from_the_readme() -> None:
 BAD_DOCUMENT = """\
 # Title
 
-The sync loop is `kubelet/pod_sink.py` (`kubelet/pod_sync.py::PodSyncer.sink`), the plugins live in `scheduler/plugin/`, the faults in
-`tests/e2e/test_fault_*.py`; see [the guide](docs/nowhere.md) and [that part](#no-such-part).
+The sync loop is `kubelet/pod_sink.py` (`kubelet/pod_sync.py::PodSyncer.sink`), the plugins live
+in `scheduler/plugin/`, the faults in `tests/e2e/test_fault_*.py`; see [the guide](docs/nowhere.md)
+and [that part](#no-such-part).
 The client is `podplane.client.clientsets`; the API `podplane.core.v1.Pods/Bnd`.
 Run `make bench-nothing` or `podctl frobnicate`.
 
@@ -415,11 +447,22 @@ python -m scheduler.nothing --help
 def test_the_checks_catch_what_is_wrong(tmp_path: Path) -> None:
     source = tmp_path / "bad.md"
     markdown = parse_markdown(BAD_DOCUMENT)
-    problems = (path_problems(markdown, source) + module_problems(markdown)
-                + command_problems(markdown))
-    for wrong in ("kubelet/pod_sink.py", "PodSyncer.sink", "scheduler/plugin/", "tests/e2e/test_fault_*.py",
-                  "docs/nowhere.md", "#no-such-part", "podplane.client.clientsets",
-                  "Pods/Bnd", "bench-nothing", "frobnicate", "--no-such-flag",
-                  "scheduler.nothing"):
+    problems = (
+        path_problems(markdown, source) + module_problems(markdown) + command_problems(markdown)
+    )
+    for wrong in (
+        "kubelet/pod_sink.py",
+        "PodSyncer.sink",
+        "scheduler/plugin/",
+        "tests/e2e/test_fault_*.py",
+        "docs/nowhere.md",
+        "#no-such-part",
+        "podplane.client.clientsets",
+        "Pods/Bnd",
+        "bench-nothing",
+        "frobnicate",
+        "--no-such-flag",
+        "scheduler.nothing",
+    ):
         assert any(wrong in p for p in problems), (wrong, problems)
     assert not any("make up" in p or "--nodes 10" in p for p in problems), problems

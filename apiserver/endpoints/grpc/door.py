@@ -1,6 +1,7 @@
 """The gRPC front door, assembled: a servicer for every resource over the registry's stores and
 reads, behind the interceptors in their order. The door adds no rule of its own: each interceptor
 adapts a decision of apiserver.auth or apiserver.flowcontrol, each servicer calls the registry."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,31 +22,45 @@ from podplane.apimachinery import resources
 from podplane.componentbase.serving import MethodTable, Server
 
 
-def grpc_server(address: str, apis: Mapping[str, ResourceAPI[Any]], *, authorizer: Authorizer,
-                max_inflight: MaxInflight, security: SecureServing | None,
-                acceptors: int) -> Server:
+def grpc_server(
+    address: str,
+    apis: Mapping[str, ResourceAPI[Any]],
+    *,
+    authorizer: Authorizer,
+    max_inflight: MaxInflight,
+    security: SecureServing | None,
+    acceptors: int,
+) -> Server:
     """The gRPC server of every resource's service (`apis` by plural). With `security`, TLS and
     authentication; the token port, if any, is the caller's to add."""
     servicers: dict[str, ResourceServicer[Any]] = {
-        r.plural: (PodsServicer(apis[r.plural], apis["nodes"].store)
-                   if r is resources.POD else ResourceServicer(apis[r.plural]))
-        for r in resources.ALL}
+        r.plural: (
+            PodsServicer(apis[r.plural], apis["nodes"].store)
+            if r is resources.POD
+            else ResourceServicer(apis[r.plural])
+        )
+        for r in resources.ALL
+    }
 
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor
         for r in resources.ALL:
             r.add_servicer(servicers[r.plural], methods)
 
-    return Server(address, register, [r.service for r in resources.ALL],
-                  credentials=security.server_credentials() if security else None,
-                  authentication=(AuthenticationInterceptor(security.authenticator())
-                                  if security else None),
-                  interceptors=[
-                      # First after authentication: a refusal does the least work.
-                      # Before metrics: a rejected request is not counted as served.
-                      MaxInflightInterceptor(max_inflight),
-                      RequestDecodingInterceptor(),
-                      MetricsInterceptor(),
-                      # After authentication, which sets the user it reads.
-                      AuthorizationInterceptor(authorizer)],
-                  max_receive_message_length=MAX_REQUEST_BYTES,
-                  acceptors=acceptors)
+    return Server(
+        address,
+        register,
+        [r.service for r in resources.ALL],
+        credentials=security.server_credentials() if security else None,
+        authentication=(AuthenticationInterceptor(security.authenticator()) if security else None),
+        interceptors=[
+            # First after authentication: a refusal does the least work.
+            # Before metrics: a rejected request is not counted as served.
+            MaxInflightInterceptor(max_inflight),
+            RequestDecodingInterceptor(),
+            MetricsInterceptor(),
+            # After authentication, which sets the user it reads.
+            AuthorizationInterceptor(authorizer),
+        ],
+        max_receive_message_length=MAX_REQUEST_BYTES,
+        acceptors=acceptors,
+    )

@@ -1,6 +1,7 @@
 """gRPC servicers: thin adapters from the generated service interfaces to the registry. One generic
 servicer serves every resource's Create/Get/List/Watch/Update/UpdateStatus/Delete; an APIError the
 registry raises ends the call with its status (api_errors_as_status)."""
+
 from __future__ import annotations
 
 import logging
@@ -38,22 +39,31 @@ class ResourceServicer(Generic[T]):
         return await self.api.get(request.namespace, request.name, request.resource_version)
 
     @api_errors_as_status
-    async def List(self, request: meta_pb2.ListRequest,
-                   context: grpc.aio.ServicerContext) -> ListMessage[T]:
+    async def List(
+        self, request: meta_pb2.ListRequest, context: grpc.aio.ServicerContext
+    ) -> ListMessage[T]:
         return await self.api.list(
-            request.namespace, label_selector=request.label_selector,
-            field_selector=request.field_selector, resource_version=request.resource_version,
-            limit=request.limit, continue_token=request.continue_token)
+            request.namespace,
+            label_selector=request.label_selector,
+            field_selector=request.field_selector,
+            resource_version=request.resource_version,
+            limit=request.limit,
+            continue_token=request.continue_token,
+        )
 
     @api_errors_as_status
-    async def Watch(self, request: meta_pb2.WatchRequest,
-                    context: grpc.aio.ServicerContext) -> AsyncIterator[WatchMessage[T]]:
+    async def Watch(
+        self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[WatchMessage[T]]:
         async for batch in self.api.watch_batches(
-                request.namespace, resource_version=request.resource_version,
-                label_selector=request.label_selector, field_selector=request.field_selector,
-                allow_bookmarks=request.allow_watch_bookmarks,
-                timeout_seconds=request.timeout_seconds,
-                max_batch=MAX_WATCH_BATCH if request.allow_watch_batches else 1):
+            request.namespace,
+            resource_version=request.resource_version,
+            label_selector=request.label_selector,
+            field_selector=request.field_selector,
+            allow_bookmarks=request.allow_watch_bookmarks,
+            timeout_seconds=request.timeout_seconds,
+            max_batch=MAX_WATCH_BATCH if request.allow_watch_batches else 1,
+        ):
             # Each write is a trip through gRPC's core and the event loop: a stream sending
             # one event per write fell behind a few hundred events a second.
             yield batch[0] if len(batch) == 1 else self.api.store.strategy.new_watch_batch(batch)
@@ -67,15 +77,17 @@ class ResourceServicer(Generic[T]):
         return await self.api.update_status(request)
 
     @api_errors_as_status
-    async def Delete(self, request: meta_pb2.DeleteRequest,
-                     context: grpc.aio.ServicerContext) -> T:
+    async def Delete(self, request: meta_pb2.DeleteRequest, context: grpc.aio.ServicerContext) -> T:
         deleted, _ = await self.api.delete(
-            request.namespace, request.name,
-            grace_period_seconds=(request.grace_period_seconds
-                                  if request.HasField("grace_period_seconds") else None),
+            request.namespace,
+            request.name,
+            grace_period_seconds=(
+                request.grace_period_seconds if request.HasField("grace_period_seconds") else None
+            ),
             expected_rv=request.preconditions.resource_version,
             expected_uid=request.preconditions.uid,
-            propagation_policy=request.propagation_policy)
+            propagation_policy=request.propagation_policy,
+        )
         return deleted
 
 
@@ -86,29 +98,34 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
         self.nodes = nodes
 
     @api_errors_as_status
-    async def Bind(self, request: core_pb2.Binding,
-                   context: grpc.aio.ServicerContext) -> core_pb2.Pod:
+    async def Bind(
+        self, request: core_pb2.Binding, context: grpc.aio.ServicerContext
+    ) -> core_pb2.Pod:
         return await bind(self.store, request, self.api.reads.peek)
 
     @api_errors_as_status
-    async def Log(self, request: core_pb2.PodLogRequest,
-                  context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.LogChunk]:
+    async def Log(
+        self, request: core_pb2.PodLogRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.LogChunk]:
         async for chunk in proxy.logs(self.store, self.nodes, request):
             yield chunk
 
     @api_errors_as_status
-    async def Exec(self, request: core_pb2.PodExecRequest,
-                   context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.ExecChunk]:
+    async def Exec(
+        self, request: core_pb2.PodExecRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.ExecChunk]:
         async for chunk in proxy.exec_command(self.store, self.nodes, request):
             yield chunk
 
     @api_errors_as_status
-    async def UpdateEphemeralContainers(self, request: core_pb2.Pod,
-                                        context: grpc.aio.ServicerContext) -> core_pb2.Pod:
+    async def UpdateEphemeralContainers(
+        self, request: core_pb2.Pod, context: grpc.aio.ServicerContext
+    ) -> core_pb2.Pod:
         return await update_ephemeral_containers(self.store, request)
 
     @api_errors_as_status
-    async def Attach(self, request: core_pb2.PodAttachRequest,
-                     context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.ExecChunk]:
+    async def Attach(
+        self, request: core_pb2.PodAttachRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.ExecChunk]:
         async for chunk in proxy.attach(self.store, self.nodes, request):
             yield chunk

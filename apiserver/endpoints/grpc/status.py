@@ -2,6 +2,7 @@
 maps to: NOT_FOUND, ALREADY_EXISTS, ABORTED, INVALID_ARGUMENT, ...; the message cut to what a
 trailer carries). One decorator gives every servicer method, unary or streaming, that answer for
 the APIError the domain code raises."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,13 +28,13 @@ async def abort_with(context: grpc.aio.ServicerContext, err: errors.APIError) ->
 
 @overload
 def api_errors_as_status(
-        method: Callable[[S, Req, grpc.aio.ServicerContext], AsyncIterator[Resp]],
+    method: Callable[[S, Req, grpc.aio.ServicerContext], AsyncIterator[Resp]],
 ) -> Callable[[S, Req, grpc.aio.ServicerContext], AsyncIterator[Resp]]: ...
 
 
 @overload
 def api_errors_as_status(
-        method: Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp]],
+    method: Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp]],
 ) -> Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp]]: ...
 
 
@@ -41,15 +42,18 @@ def api_errors_as_status(method: Callable[..., Any]) -> Callable[..., Any]:
     """The servicer method with an APIError it raises ending the call with its status; a
     streaming method (an async generator) stays one."""
     if inspect.isasyncgenfunction(method):
+
         @functools.wraps(method)
-        async def stream(self: object, request: object,
-                         context: grpc.aio.ServicerContext) -> AsyncIterator[object]:
+        async def stream(
+            self: object, request: object, context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[object]:
             try:
                 async with contextlib.aclosing(method(self, request, context)) as responses:
                     async for response in responses:
                         yield response
             except errors.APIError as e:
                 await abort_with(context, e)
+
         return stream
 
     @functools.wraps(method)
@@ -58,4 +62,5 @@ def api_errors_as_status(method: Callable[..., Any]) -> Callable[..., Any]:
             return await method(self, request, context)
         except errors.APIError as e:
             await abort_with(context, e)
+
     return unary

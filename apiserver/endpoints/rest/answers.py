@@ -18,14 +18,24 @@ from podplane.apimachinery.resources import Resource
 from podplane.printers.table import build_table, partial_object_metadata
 
 
-def object_answer(resource: Resource, obj: Message, form: Accepted, query: Mapping[str, str],
-                  status: int = 200, warnings: Sequence[str] = ()) -> web.Response:
+def object_answer(
+    resource: Resource,
+    obj: Message,
+    form: Accepted,
+    query: Mapping[str, str],
+    status: int = 200,
+    warnings: Sequence[str] = (),
+) -> web.Response:
     """One object in the form the client accepts."""
     if form.form is Form.TABLE:
-        body = build_table(resource, [obj], encode=codec.encode,
-                           include_object=include_object(query),
-                           resource_version=object_meta(obj).resource_version,
-                           group_version=form.group_version)
+        body = build_table(
+            resource,
+            [obj],
+            encode=codec.encode,
+            include_object=include_object(query),
+            resource_version=object_meta(obj).resource_version,
+            group_version=form.group_version,
+        )
     elif form.form is Form.METADATA:
         body = partial_object_metadata(obj, codec.encode, form.group_version)
     else:
@@ -33,21 +43,30 @@ def object_answer(resource: Resource, obj: Message, form: Accepted, query: Mappi
     return json_response(body, status, warnings)
 
 
-def list_answer(resource: Resource, listed: ListMessage[Any], form: Accepted,
-                query: Mapping[str, str]) -> web.Response:
+def list_answer(
+    resource: Resource, listed: ListMessage[Any], form: Accepted, query: Mapping[str, str]
+) -> web.Response:
     meta = listed.metadata
     if form.form is Form.TABLE:
-        return json_response(build_table(
-            resource, list(listed.items), encode=codec.encode,
-            include_object=include_object(query), resource_version=meta.resource_version,
-            continue_token=meta.continue_token,
-            remaining_item_count=(meta.remaining_item_count
-                                  if meta.HasField("remaining_item_count") else None),
-            group_version=form.group_version))
+        return json_response(
+            build_table(
+                resource,
+                list(listed.items),
+                encode=codec.encode,
+                include_object=include_object(query),
+                resource_version=meta.resource_version,
+                continue_token=meta.continue_token,
+                remaining_item_count=(
+                    meta.remaining_item_count if meta.HasField("remaining_item_count") else None
+                ),
+                group_version=form.group_version,
+            )
+        )
     if form.form is Form.METADATA:
         body = bodies.encode_list(resource, listed)
         body["kind"], body["apiVersion"] = "PartialObjectMetadataList", form.group_version
-        body["items"] = [partial_object_metadata(item, codec.encode, form.group_version)
-                         for item in listed.items]
+        body["items"] = [
+            partial_object_metadata(item, codec.encode, form.group_version) for item in listed.items
+        ]
         return json_response(body)
     return json_response(bodies.encode_list(resource, listed))

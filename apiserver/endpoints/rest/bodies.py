@@ -32,8 +32,10 @@ def field_validation(query: Mapping[str, str]) -> FieldValidation:
     for mode in FieldValidation:
         if mode.value == value:
             return mode
-    raise errors.bad_request(f'fieldValidation: Unsupported value: "{value}": supported values: '
-                             f'"Ignore", "Strict", "Warn"')
+    raise errors.bad_request(
+        f'fieldValidation: Unsupported value: "{value}": supported values: '
+        f'"Ignore", "Strict", "Warn"'
+    )
 
 
 def dry_run(query: Mapping[str, str]) -> bool:
@@ -41,13 +43,15 @@ def dry_run(query: Mapping[str, str]) -> bool:
     values = [v for k, v in query.items() if k == "dryRun"]
     for value in values:
         if value != "All":
-            raise errors.bad_request(f'dryRun: Unsupported value: "{value}": supported values: '
-                                     f'"All"')
+            raise errors.bad_request(
+                f'dryRun: Unsupported value: "{value}": supported values: "All"'
+            )
     return bool(values)
 
 
 class _Duplicates(dict[str, Any]):
     """A JSON object that remembers keys given twice (Strict mode refuses them)."""
+
     duplicates: list[str]
 
 
@@ -96,16 +100,19 @@ async def read_document(request: web.Request, *, allow_yaml: bool = True) -> tup
 
 def cannot_handle(resource: Resource, detail: str) -> errors.APIError:
     """What Kubernetes answers a body it cannot decode into the kind."""
-    return errors.bad_request(f'{resource.kind} in version "{version_of(resource)}" cannot be '
-                              f"handled as a {resource.kind}: {detail}")
+    return errors.bad_request(
+        f'{resource.kind} in version "{version_of(resource)}" cannot be '
+        f"handled as a {resource.kind}: {detail}"
+    )
 
 
 def version_of(resource: Resource) -> str:
     return resource.api_version.rpartition("/")[2]
 
 
-def decode_object(resource: Resource, data: Any, duplicates: list[str],
-                  validation: FieldValidation) -> tuple[Message, list[str]]:
+def decode_object(
+    resource: Resource, data: Any, duplicates: list[str], validation: FieldValidation
+) -> tuple[Message, list[str]]:
     """The object a body gives, with the warnings Warn mode answers; a body of another kind or
     version, a value of the wrong type, or in Strict mode an unknown or duplicate field, is a
     400."""
@@ -113,11 +120,14 @@ def decode_object(resource: Resource, data: Any, duplicates: list[str],
         raise cannot_handle(resource, f"expected an object, got {codec.json_type_name(data)}")
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if kind and kind != resource.kind:
-        raise errors.bad_request(f'the kind in the data ({kind}) does not match the expected '
-                                 f'kind ({resource.kind})')
+        raise errors.bad_request(
+            f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
+        )
     if api_version and api_version != resource.api_version:
-        raise errors.bad_request(f"the API version in the data ({api_version}) does not match "
-                                 f"the expected API version ({resource.api_version})")
+        raise errors.bad_request(
+            f"the API version in the data ({api_version}) does not match "
+            f"the expected API version ({resource.api_version})"
+        )
     try:
         obj, unknown = codec.decode(resource.message, data, validation)
     except codec.UnknownFieldError as e:
@@ -127,12 +137,15 @@ def decode_object(resource: Resource, data: Any, duplicates: list[str],
     except codec.DecodeError as e:
         raise cannot_handle(resource, str(e)) from None
     if duplicates and validation is FieldValidation.STRICT:
-        raise cannot_handle(resource, "strict decoding error: " + ", ".join(
-            f'duplicate field "{p}"' for p in duplicates))
+        raise cannot_handle(
+            resource,
+            "strict decoding error: " + ", ".join(f'duplicate field "{p}"' for p in duplicates),
+        )
     if validation is FieldValidation.IGNORE:
         return obj, []
     return obj, [f'unknown field "{p}"' for p in unknown] + [
-        f'duplicate field "{p}"' for p in duplicates]
+        f'duplicate field "{p}"' for p in duplicates
+    ]
 
 
 def encode_object(resource: Resource, obj: Message) -> dict[str, Any]:
@@ -150,15 +163,20 @@ def encode_list(resource: Resource, listed: ListMessage[T]) -> dict[str, Any]:
         meta["continue"] = listed.metadata.continue_token
     if listed.metadata.HasField("remaining_item_count"):
         meta["remainingItemCount"] = listed.metadata.remaining_item_count
-    return {"kind": f"{resource.kind}List", "apiVersion": resource.api_version,
-            "metadata": meta, "items": [codec.encode(item) for item in listed.items]}
+    return {
+        "kind": f"{resource.kind}List",
+        "apiVersion": resource.api_version,
+        "metadata": meta,
+        "items": [codec.encode(item) for item in listed.items],
+    }
 
 
 def require_name_match(resource: Resource, obj: Message, name: str) -> None:
     meta = obj.metadata  # type: ignore[attr-defined]
     if meta.name and meta.name != name:
-        raise errors.bad_request(f"the name of the object ({meta.name}) does not match the name "
-                                 f"on the URL ({name})")
+        raise errors.bad_request(
+            f"the name of the object ({meta.name}) does not match the name on the URL ({name})"
+        )
     meta.name = name
 
 
@@ -168,7 +186,9 @@ def require_namespace_match(resource: Resource, obj: Message, namespace: str) ->
         return
     meta = obj.metadata  # type: ignore[attr-defined]
     if meta.namespace and namespace and meta.namespace != namespace:
-        raise errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "BadRequest",
-                              "the namespace of the provided object does not match the "
-                              "namespace sent on the request")
+        raise errors.APIError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "BadRequest",
+            "the namespace of the provided object does not match the namespace sent on the request",
+        )
     meta.namespace = meta.namespace or namespace

@@ -23,8 +23,19 @@ KUBERNETES_VERSION = "v1.31.0"
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 # Kinds `kubectl get all` lists (their categories in Kubernetes).
-ALL_CATEGORY = frozenset({"pods", "replicationcontrollers", "replicasets", "deployments", "jobs",
-                          "services", "daemonsets", "statefulsets", "cronjobs"})
+ALL_CATEGORY = frozenset(
+    {
+        "pods",
+        "replicationcontrollers",
+        "replicasets",
+        "deployments",
+        "jobs",
+        "services",
+        "daemonsets",
+        "statefulsets",
+        "cronjobs",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -39,12 +50,15 @@ class Subresource:
 _STATUS = ("get", "patch", "update")
 _SCALE = Subresource("scale", "Scale", _STATUS, "autoscaling", "v1")
 SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
-    "pods": (Subresource("status", "Pod", _STATUS), Subresource("binding", "Binding", ("create",)),
-             Subresource("log", "Pod", ("get",)), Subresource("exec", "PodExecOptions",
-                                                             ("create", "get")),
-             Subresource("attach", "PodAttachOptions", ("create", "get")),
-             Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
-             Subresource("ephemeralcontainers", "Pod", _STATUS)),
+    "pods": (
+        Subresource("status", "Pod", _STATUS),
+        Subresource("binding", "Binding", ("create",)),
+        Subresource("log", "Pod", ("get",)),
+        Subresource("exec", "PodExecOptions", ("create", "get")),
+        Subresource("attach", "PodAttachOptions", ("create", "get")),
+        Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
+        Subresource("ephemeralcontainers", "Pod", _STATUS),
+    ),
     "nodes": (Subresource("status", "Node", _STATUS),),
     "namespaces": (Subresource("status", "Namespace", _STATUS),),
     "replicationcontrollers": (Subresource("status", "ReplicationController", _STATUS), _SCALE),
@@ -55,7 +69,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
 
 
 def group_of(r: Resource) -> str:
-    """"" for the core group (apiVersion v1), else the group (apps for apps/v1)."""
+    """ "" for the core group (apiVersion v1), else the group (apps for apps/v1)."""
     return r.api_version.rpartition("/")[0]
 
 
@@ -82,16 +96,26 @@ def storage_version_hash(r: Resource) -> str:
 
 def version_info() -> dict[str, str]:
     major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
-    return {"major": major, "minor": minor, "gitVersion": KUBERNETES_VERSION + "+podplane",
-            "gitCommit": "", "gitTreeState": "clean", "buildDate": "",
-            "goVersion": "python" + platform.python_version(), "compiler": "cpython",
-            "platform": f"{platform.system().lower()}/{platform.machine()}"}
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": KUBERNETES_VERSION + "+podplane",
+        "gitCommit": "",
+        "gitTreeState": "clean",
+        "buildDate": "",
+        "goVersion": "python" + platform.python_version(),
+        "compiler": "cpython",
+        "platform": f"{platform.system().lower()}/{platform.machine()}",
+    }
 
 
 def api_versions() -> dict[str, Any]:
     """/api: the core group's versions."""
-    return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-        {"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}],
+    }
 
 
 def _group(name: str, versions: Iterable[str]) -> dict[str, Any]:
@@ -101,8 +125,11 @@ def _group(name: str, versions: Iterable[str]) -> dict[str, Any]:
 
 def api_group_list() -> dict[str, Any]:
     """/apis: every named group with its versions."""
-    return {"kind": "APIGroupList", "apiVersion": "v1",
-            "groups": [_group(g, vs) for g, vs in group_versions().items() if g]}
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group(g, vs) for g, vs in group_versions().items() if g],
+    }
 
 
 def api_group(name: str) -> dict[str, Any] | None:
@@ -121,8 +148,13 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
         return None
     listed: list[dict[str, Any]] = []
     for r in served:
-        entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular,
-                                 "namespaced": r.namespaced, "kind": r.kind, "verbs": VERBS}
+        entry: dict[str, Any] = {
+            "name": r.plural,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": VERBS,
+        }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
         if r.plural in ALL_CATEGORY:
@@ -130,15 +162,30 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
         entry["storageVersionHash"] = storage_version_hash(r)
         listed.append(entry)
         for sub in SUBRESOURCES.get(r.plural, ()):
-            item: dict[str, Any] = {"name": f"{r.plural}/{sub.name}", "singularName": "",
-                                    "namespaced": r.namespaced, "kind": sub.kind,
-                                    "verbs": list(sub.verbs)}
+            item: dict[str, Any] = {
+                "name": f"{r.plural}/{sub.name}",
+                "singularName": "",
+                "namespaced": r.namespaced,
+                "kind": sub.kind,
+                "verbs": list(sub.verbs),
+            }
             if sub.group:
                 item.update(group=sub.group, version=sub.version)
             listed.append(item)
     if group == "" and version == "v1":  # pods/binding's kind, also served on its own
-        listed.append({"name": "bindings", "singularName": "binding", "namespaced": True,
-                       "kind": "Binding", "verbs": ["create"]})
+        listed.append(
+            {
+                "name": "bindings",
+                "singularName": "binding",
+                "namespaced": True,
+                "kind": "Binding",
+                "verbs": ["create"],
+            }
+        )
     listed.sort(key=lambda e: e["name"])
-    return {"kind": "APIResourceList", "apiVersion": "v1",
-            "groupVersion": f"{group}/{version}" if group else version, "resources": listed}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version}" if group else version,
+        "resources": listed,
+    }

@@ -36,19 +36,27 @@ def tls_context(security: SecureServing) -> ssl.SSLContext:
     return context
 
 
-def rest_application(apis: Mapping[str, ResourceAPI[Any]], *, authorizer: Authorizer,
-                     max_inflight: MaxInflight, security: SecureServing | None,
-                     ready: Readiness) -> web.Application:
+def rest_application(
+    apis: Mapping[str, ResourceAPI[Any]],
+    *,
+    authorizer: Authorizer,
+    max_inflight: MaxInflight,
+    security: SecureServing | None,
+    ready: Readiness,
+) -> web.Application:
     handlers = ResourceHandlers(apis, apis["nodes"].store, nonresource_handler(ready))
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[
-        filters.errors_as_status,
-        filters.authentication(security.authenticator() if security else None),
-        filters.request_info,
-        # Before the overload guard: a refused request is counted by its own metric only.
-        filters.flow_control(max_inflight),
-        filters.metrics,
-        filters.authorization(authorizer),
-    ])
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BYTES,
+        middlewares=[
+            filters.errors_as_status,
+            filters.authentication(security.authenticator() if security else None),
+            filters.request_info,
+            # Before the overload guard: a refused request is counted by its own metric only.
+            filters.flow_control(max_inflight),
+            filters.metrics,
+            filters.authorization(authorizer),
+        ],
+    )
     app.router.add_route("*", "/{tail:.*}", handlers)
     return app
 
@@ -56,29 +64,31 @@ def rest_application(apis: Mapping[str, ResourceAPI[Any]], *, authorizer: Author
 class RestServer:
     """The REST door's HTTPS server on `host:port` (port 0: any free port)."""
 
-    def __init__(self, app: web.Application, host: str, port: int,
-                 security: SecureServing | None) -> None:
+    def __init__(
+        self, app: web.Application, host: str, port: int, security: SecureServing | None
+    ) -> None:
         self._app = app
         self._host, self._port = host, port
         self._ssl = tls_context(security) if security else None
         # A client that goes cancels its request's handler (a watch or log stream ends).
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
-                                     shutdown_timeout=5.0)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=5.0
+        )
         self._site: web.TCPSite | None = None
 
     @property
     def port(self) -> int:
-        server = self._site._server if self._site else None  # noqa: SLF001 - aiohttp keeps it
+        server = self._site._server if self._site else None
         sockets = getattr(server, "sockets", None) or []
         return int(sockets[0].getsockname()[1]) if sockets else self._port
 
     async def start(self) -> None:
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl,
-                                 backlog=1024)
+        self._site = web.TCPSite(
+            self._runner, self._host, self._port, ssl_context=self._ssl, backlog=1024
+        )
         await self._site.start()
-        log.info("REST API on %s://%s:%d", "https" if self._ssl else "http", self._host,
-                 self.port)
+        log.info("REST API on %s://%s:%d", "https" if self._ssl else "http", self._host, self.port)
 
     async def stop(self) -> None:
         await self._runner.cleanup()

@@ -19,15 +19,24 @@ from apiserver.auth.authenticator import Authenticator, bearer_from_header
 from apiserver.auth.authorizer import Authorizer
 from apiserver.auth.policy import nonresource_allows
 from apiserver.auth.user import UserInfo, current_user, reset_current_user, set_current_user
-from apiserver.endpoints.metrics import INFLIGHT_REQUESTS, LONGRUNNING_REQUESTS, REQUEST_DURATION
-from apiserver.endpoints.metrics import REQUESTS
+from apiserver.endpoints.metrics import (
+    INFLIGHT_REQUESTS,
+    LONGRUNNING_REQUESTS,
+    REQUEST_DURATION,
+    REQUESTS,
+)
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import request as rest_request
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
 from apiserver.endpoints.rest.responses import status_response
 from apiserver.endpoints.rest.status import not_found_path, unauthorized
-from apiserver.flowcontrol.max_inflight import (RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS,
-                                                MaxInflight, count_rejection, exempt)
+from apiserver.flowcontrol.max_inflight import (
+    RETRY_AFTER_SECONDS,
+    TOO_MANY_REQUESTS,
+    MaxInflight,
+    count_rejection,
+    exempt,
+)
 from podplane.componentbase.x509_subject import subject_from_peercert
 
 log = logging.getLogger(__name__)
@@ -35,10 +44,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Where each filter leaves what it found, for the ones after it and the handlers.
-PARSED: web.RequestKey[ResourceRequest | NonResourceRequest] = web.RequestKey(
-    "podplane.request", ResourceRequest | NonResourceRequest)  # type: ignore[arg-type]
-USER: web.RequestKey[UserInfo | None] = web.RequestKey(
-    "podplane.user", UserInfo | None)  # type: ignore[arg-type]
+PARSED: web.RequestKey[ResourceRequest | NonResourceRequest] = web.RequestKey("podplane.request")
+USER: web.RequestKey[UserInfo | None] = web.RequestKey("podplane.user")
 
 
 def parsed(request: web.Request) -> ResourceRequest | NonResourceRequest:
@@ -54,16 +61,24 @@ async def errors_as_status(request: web.Request, handler: Handler) -> web.Stream
     except errors.APIError as e:
         return status_response(e)
     except web.HTTPRequestEntityTooLarge:
-        return status_response(errors.APIError(
-            grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
-            "Request entity too large: limit is " + str(MAX_REQUEST_BYTES)))
+        return status_response(
+            errors.APIError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "RequestEntityTooLarge",
+                "Request entity too large: limit is " + str(MAX_REQUEST_BYTES),
+            )
+        )
     except web.HTTPException:
         raise
     except Exception as e:  # a bug: say so, keep serving
         log.exception("%s %s failed", request.method, request.path)
-        return status_response(errors.APIError(
-            grpc.StatusCode.INTERNAL, "InternalError",
-            f"Internal error occurred: {type(e).__name__}: {e}"))
+        return status_response(
+            errors.APIError(
+                grpc.StatusCode.INTERNAL,
+                "InternalError",
+                f"Internal error occurred: {type(e).__name__}: {e}",
+            )
+        )
 
 
 def _client_subject(request: web.Request) -> str | None:
@@ -96,6 +111,7 @@ def authentication(authenticator: Authenticator | None) -> Middleware:
             return await handler(request)
         finally:
             reset_current_user(context)
+
     return authenticate
 
 
@@ -113,8 +129,11 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not isinstance(req, ResourceRequest):
         return await handler(request)
     info = req.info
-    gauge = (LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
-             if info.long_running else INFLIGHT_REQUESTS.labels(info.request_kind))
+    gauge = (
+        LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
+        if info.long_running
+        else INFLIGHT_REQUESTS.labels(info.request_kind)
+    )
     gauge.inc()
     start = time.monotonic()
     code = 500
@@ -129,7 +148,8 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
         gauge.dec()
         if not info.long_running:
             REQUEST_DURATION.labels(info.verb, info.resource, info.subresource).observe(
-                time.monotonic() - start)
+                time.monotonic() - start
+            )
         REQUESTS.labels(info.verb, info.resource, info.subresource, str(code)).inc()
 
 
@@ -147,15 +167,21 @@ def flow_control(limits: MaxInflight) -> Middleware:
             return await handler(request)
         if not slots.try_acquire():
             count_rejection(info.request_kind, info.verb, info.resource, info.subresource, "429")
-            response = status_response(errors.APIError(
-                grpc.StatusCode.RESOURCE_EXHAUSTED, "TooManyRequests", TOO_MANY_REQUESTS,
-                errors.Details(retry_after_seconds=int(RETRY_AFTER_SECONDS))))
+            response = status_response(
+                errors.APIError(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    "TooManyRequests",
+                    TOO_MANY_REQUESTS,
+                    errors.Details(retry_after_seconds=int(RETRY_AFTER_SECONDS)),
+                )
+            )
             response.headers["Retry-After"] = RETRY_AFTER_SECONDS
             return response
         try:
             return await handler(request)
         finally:
             slots.release()
+
     return guard
 
 
@@ -170,8 +196,10 @@ def authorization(authorizer: Authorizer) -> Middleware:
         if isinstance(req, NonResourceRequest):
             if user is not None and not nonresource_allows(user, req.verb, req.path):
                 raise errors.APIError(
-                    grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                    f'forbidden: User "{user.name}" cannot {req.verb} path "{req.path}"')
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    "Forbidden",
+                    f'forbidden: User "{user.name}" cannot {req.verb} path "{req.path}"',
+                )
             return await handler(request)
         if req.resource is None and req.plural != "bindings":
             raise not_found_path()
@@ -181,4 +209,5 @@ def authorization(authorizer: Authorizer) -> Middleware:
             verb = "create"  # a websocket upgrade is a GET, authorized as the POST it replaces
         authorizer.check(user, verb, resource, req.subresource, req.namespace, req.name)
         return await handler(request)
+
     return authorize

@@ -13,8 +13,8 @@ from aiohttp import web
 
 from apiserver import errors
 from apiserver.endpoints.rest import bodies, patching, subresources, watch
-from apiserver.endpoints.rest.filters import parsed
 from apiserver.endpoints.rest.answers import list_answer, object_answer
+from apiserver.endpoints.rest.filters import parsed
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.nonresource import NonResourceHandler
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest, truthy
@@ -49,7 +49,8 @@ class DeleteOptions:
         if not isinstance(body, dict):
             raise errors.bad_request("DeleteOptions: expected an object")
         self.grace_period_seconds = _grace_period(
-            body.get("gracePeriodSeconds", query.get("gracePeriodSeconds")), "gracePeriodSeconds")
+            body.get("gracePeriodSeconds", query.get("gracePeriodSeconds")), "gracePeriodSeconds"
+        )
         policy = body.get("propagationPolicy") or query.get("propagationPolicy", "")
         orphan = body.get("orphanDependents", query.get("orphanDependents"))
         if orphan is not None and not policy:
@@ -61,8 +62,9 @@ class DeleteOptions:
         dry = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
         for value in dry:
             if value != "All":
-                raise errors.bad_request(f'dryRun: Unsupported value: "{value}": supported '
-                                         f'values: "All"')
+                raise errors.bad_request(
+                    f'dryRun: Unsupported value: "{value}": supported values: "All"'
+                )
         self.dry_run = bool(dry)
 
 
@@ -76,8 +78,12 @@ async def _delete_options(request: web.Request) -> DeleteOptions:
 class ResourceHandlers:
     """Every resource's handlers, over the verbs of each (`apis`, by plural)."""
 
-    def __init__(self, apis: Mapping[str, ResourceAPI[Any]], nodes: Store[core_pb2.Node],
-                 nonresource: NonResourceHandler) -> None:
+    def __init__(
+        self,
+        apis: Mapping[str, ResourceAPI[Any]],
+        nodes: Store[core_pb2.Node],
+        nonresource: NonResourceHandler,
+    ) -> None:
         self.apis = apis
         self.nodes = nodes
         self.nonresource = nonresource
@@ -93,89 +99,118 @@ class ResourceHandlers:
         api = self.apis[req.resource.plural]
         if req.subresource:
             return await subresources.serve(request, req, api, self.apis, self.nodes)
-        handler = {"get": self.get, "list": self.list, "watch": self.watch,
-                   "create": self.create, "update": self.update, "patch": self.patch,
-                   "delete": self.delete, "deletecollection": self.delete_collection
-                   }.get(req.verb)
+        handler = {
+            "get": self.get,
+            "list": self.list,
+            "watch": self.watch,
+            "create": self.create,
+            "update": self.update,
+            "patch": self.patch,
+            "delete": self.delete,
+            "deletecollection": self.delete_collection,
+        }.get(req.verb)
         if handler is None or (req.verb == "create" and req.name):
             raise method_not_allowed(req.method)
         return await handler(request, req, api)
 
-    async def get(self, request: web.Request, req: ResourceRequest,
-                  api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def get(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
         obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
         return object_answer(api.resource, obj, form, request.query)
 
-    async def list(self, request: web.Request, req: ResourceRequest,
-                   api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def list(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         q = request.query
         form = accepted(request.headers.get("Accept", ""))
         try:
             limit = int(q.get("limit") or 0)
         except ValueError:
-            raise errors.bad_request(f'limit: Invalid value: "{q.get("limit")}": must be an '
-                                     f"integer") from None
+            raise errors.bad_request(
+                f'limit: Invalid value: "{q.get("limit")}": must be an integer'
+            ) from None
         listed = await api.list(
-            req.namespace, label_selector=q.get("labelSelector", ""),
+            req.namespace,
+            label_selector=q.get("labelSelector", ""),
             field_selector=q.get("fieldSelector", ""),
             resource_version=q.get("resourceVersion", ""),
-            resource_version_match=q.get("resourceVersionMatch", ""), limit=limit,
-            continue_token=q.get("continue", ""))
+            resource_version_match=q.get("resourceVersionMatch", ""),
+            limit=limit,
+            continue_token=q.get("continue", ""),
+        )
         return list_answer(api.resource, listed, form, q)
 
-    async def watch(self, request: web.Request, req: ResourceRequest,
-                    api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def watch(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         return await watch.serve_watch(request, req, api)
 
-    async def create(self, request: web.Request, req: ResourceRequest,
-                     api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def create(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
         data, duplicates = await bodies.read_document(request)
-        obj, warnings = bodies.decode_object(api.resource, data, duplicates,
-                                             bodies.field_validation(request.query))
+        obj, warnings = bodies.decode_object(
+            api.resource, data, duplicates, bodies.field_validation(request.query)
+        )
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         created = await api.create(obj, dry_run=bodies.dry_run(request.query))
         return object_answer(api.resource, created, form, request.query, 201, warnings)
 
-    async def update(self, request: web.Request, req: ResourceRequest,
-                     api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def update(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
         data, duplicates = await bodies.read_document(request)
-        obj, warnings = bodies.decode_object(api.resource, data, duplicates,
-                                             bodies.field_validation(request.query))
+        obj, warnings = bodies.decode_object(
+            api.resource, data, duplicates, bodies.field_validation(request.query)
+        )
         bodies.require_name_match(api.resource, obj, req.name)
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         updated = await api.update(obj, dry_run=bodies.dry_run(request.query))
         return object_answer(api.resource, updated, form, request.query, 200, warnings)
 
-    async def patch(self, request: web.Request, req: ResourceRequest,
-                    api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def patch(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
         patched, warnings = await patching.patch(request, req, api)
         return object_answer(api.resource, patched, form, request.query, 200, warnings)
 
-    async def delete(self, request: web.Request, req: ResourceRequest,
-                     api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def delete(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
         options = await _delete_options(request)
         obj, gone = await api.delete(
-            req.namespace, req.name, grace_period_seconds=options.grace_period_seconds,
-            expected_rv=options.expected_rv, expected_uid=options.expected_uid,
-            propagation_policy=options.propagation_policy, dry_run=options.dry_run)
+            req.namespace,
+            req.name,
+            grace_period_seconds=options.grace_period_seconds,
+            expected_rv=options.expected_rv,
+            expected_uid=options.expected_uid,
+            propagation_policy=options.propagation_policy,
+            dry_run=options.dry_run,
+        )
         if gone and api.resource.plural not in RETURNS_DELETED_OBJECT:
             meta = object_meta(obj)
-            return json_response(success(meta.name, errors.group_of(api.resource),
-                                         api.resource.plural, meta.uid))
+            return json_response(
+                success(meta.name, errors.group_of(api.resource), api.resource.plural, meta.uid)
+            )
         return object_answer(api.resource, obj, form, request.query)
 
-    async def delete_collection(self, request: web.Request, req: ResourceRequest,
-                                api: ResourceAPI[Any]) -> web.StreamResponse:
+    async def delete_collection(
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    ) -> web.StreamResponse:
         options = await _delete_options(request)
         q = request.query
         deleted = await api.delete_collection(
-            req.namespace, label_selector=q.get("labelSelector", ""),
+            req.namespace,
+            label_selector=q.get("labelSelector", ""),
             field_selector=q.get("fieldSelector", ""),
             grace_period_seconds=options.grace_period_seconds,
-            propagation_policy=options.propagation_policy, dry_run=options.dry_run)
+            propagation_policy=options.propagation_policy,
+            dry_run=options.dry_run,
+        )
         return json_response(bodies.encode_list(api.resource, deleted))

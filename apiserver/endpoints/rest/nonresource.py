@@ -40,8 +40,11 @@ def _document(request: web.Request, data: bytes, etag: str) -> web.Response:
     quoted = f'"{etag}"'
     if request.headers.get("If-None-Match") == quoted:
         return web.Response(status=304, headers={"ETag": quoted})
-    return web.Response(body=data, content_type="application/json",
-                        headers={"ETag": quoted, "Cache-Control": "no-cache, private"})
+    return web.Response(
+        body=data,
+        content_type="application/json",
+        headers={"ETag": quoted, "Cache-Control": "no-cache, private"},
+    )
 
 
 def _openapi(request: web.Request, path: str) -> web.Response:
@@ -71,6 +74,7 @@ def health(ready: Readiness) -> Callable[[str], web.Response]:
         if name == "readyz" and not ready():
             return web.Response(status=500, text="[-]etcd failed: not ready\nreadyz check failed")
         return web.Response(text="ok", content_type="text/plain")
+
     return check
 
 
@@ -95,8 +99,13 @@ def nonresource_handler(ready: Readiness) -> NonResourceHandler:
             return json_response(found)
         if path.startswith("/apis/"):
             parts = path.split("/")[2:]
-            body = (discovery.api_group(parts[0]) if len(parts) == 1 else
-                    discovery.api_resource_list(parts[0], parts[1]) if len(parts) == 2 else None)
+            body = (
+                discovery.api_group(parts[0])
+                if len(parts) == 1
+                else discovery.api_resource_list(parts[0], parts[1])
+                if len(parts) == 2
+                else None
+            )
             if body is None:
                 raise not_found_path()
             return json_response(body)
@@ -105,7 +114,9 @@ def nonresource_handler(ready: Readiness) -> NonResourceHandler:
         if path.split("/")[1] in ("healthz", "livez", "readyz"):
             return check(path)
         if path == "/metrics":
-            return web.Response(body=prometheus_client.generate_latest(),
-                                content_type="text/plain", charset="utf-8")
+            return web.Response(
+                body=prometheus_client.generate_latest(), content_type="text/plain", charset="utf-8"
+            )
         raise not_found_path()
+
     return serve

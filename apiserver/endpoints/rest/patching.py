@@ -40,8 +40,9 @@ def patch_error(err: PatchError) -> errors.APIError:
     """A patch that is malformed (400) or does not apply to the object (422 Invalid) or is too
     large (413), with the patch library's words."""
     if err.code == 413:
-        return errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge",
-                               err.message)
+        return errors.APIError(
+            grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge", err.message
+        )
     if err.code == 400:
         return errors.bad_request(err.message)
     return errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", err.message)
@@ -56,15 +57,24 @@ def applier(content_type: str, resource: Resource) -> Applier:
         schema = proto_schema(resource.message.DESCRIPTOR)
         return lambda doc, patch: strategic_merge_patch(doc, patch, schema)
     if content_type == APPLY_PATCH:
-        raise errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "UnsupportedMediaType",
-                              "server-side apply (application/apply-patch+yaml) is not "
-                              "supported by this server: use client-side apply (kubectl apply "
-                              "without --server-side)")
+        raise errors.APIError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "UnsupportedMediaType",
+            "server-side apply (application/apply-patch+yaml) is not "
+            "supported by this server: use client-side apply (kubectl apply "
+            "without --server-side)",
+        )
     raise unsupported_media_type(content_type)
 
 
-def patched_object(resource: Resource, current: Message, apply: Applier, patch: Any,
-                   validation: codec.FieldValidation, warnings: list[str]) -> Message:
+def patched_object(
+    resource: Resource,
+    current: Message,
+    apply: Applier,
+    patch: Any,
+    validation: codec.FieldValidation,
+    warnings: list[str],
+) -> Message:
     """The object the patch makes of `current`; unknown fields the patch brings in are Strict
     mode's errors or else warnings (collected into `warnings`, fresh on each attempt)."""
     document = bodies.encode_object(resource, current)
@@ -77,8 +87,9 @@ def patched_object(resource: Resource, current: Message, apply: Applier, patch: 
     return obj
 
 
-async def patch(request: web.Request, req: ResourceRequest,
-                api: ResourceAPI[Any]) -> tuple[Message, list[str]]:
+async def patch(
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+) -> tuple[Message, list[str]]:
     """The object as stored after the request's patch, and the warnings to answer with."""
     resource = api.resource
     apply = applier(request.content_type, resource)
@@ -88,13 +99,17 @@ async def patch(request: web.Request, req: ResourceRequest,
     except (ValueError, UnicodeDecodeError) as e:
         raise errors.bad_request(f"error decoding patch: {e}") from None
     if request.content_type != JSON_PATCH and not isinstance(patch_body, dict):
-        raise errors.bad_request(f"error decoding patch: a {request.content_type} patch must be "
-                                 f"an object, got {codec.json_type_name(patch_body)}")
+        raise errors.bad_request(
+            f"error decoding patch: a {request.content_type} patch must be "
+            f"an object, got {codec.json_type_name(patch_body)}"
+        )
     validation = bodies.field_validation(request.query)
     warnings: list[str] = []
     stored = await api.patch(
-        req.namespace, req.name,
-        lambda current: patched_object(resource, current, apply, patch_body, validation,
-                                       warnings),
-        subresource=req.subresource, dry_run=bodies.dry_run(request.query))
+        req.namespace,
+        req.name,
+        lambda current: patched_object(resource, current, apply, patch_body, validation, warnings),
+        subresource=req.subresource,
+        dry_run=bodies.dry_run(request.query),
+    )
     return stored, warnings

@@ -20,7 +20,8 @@ NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 
 _BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], Resource] = {
     (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
-    for r in resources.ALL}
+    for r in resources.ALL
+}
 
 
 def truthy(value: str | None) -> bool:
@@ -33,6 +34,7 @@ class ResourceRequest:
     """A request for a resource: its verb (get, list, watch, create, update, patch, delete,
     deletecollection), the group version it came through, the resource (None: a plural the group
     version does not serve) and the namespace, name and subresource it names."""
+
     method: str
     verb: str
     group: str
@@ -58,6 +60,7 @@ class ResourceRequest:
 @dataclass(frozen=True)
 class NonResourceRequest:
     """A request for a path that names no resource: discovery, OpenAPI, version, health."""
+
     method: str
     path: str
 
@@ -76,8 +79,7 @@ def _verb(method: str, named: bool, query: Mapping[str, str]) -> str:
     return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
 
 
-def parse(method: str, path: str,
-          query: Mapping[str, str]) -> ResourceRequest | NonResourceRequest:
+def parse(method: str, path: str, query: Mapping[str, str]) -> ResourceRequest | NonResourceRequest:
     """The request a method and path make (the path without its query string)."""
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 3 and parts[0] == "api":
@@ -92,8 +94,11 @@ def parse(method: str, path: str,
         if not rest:
             return NonResourceRequest(method, path)
     namespace = ""
-    if rest[0] == "namespaces" and len(rest) >= 2 and not (
-            len(rest) == 2 or (len(rest) == 3 and rest[2] in NAMESPACE_SUBRESOURCES)):
+    if (
+        rest[0] == "namespaces"
+        and len(rest) >= 2
+        and not (len(rest) == 2 or (len(rest) == 3 and rest[2] in NAMESPACE_SUBRESOURCES))
+    ):
         namespace, rest = rest[1], rest[2:]
     elif rest[0] == "namespaces" and len(rest) >= 2:
         namespace = rest[1]  # the namespace object itself: its namespace is its name
@@ -104,5 +109,6 @@ def parse(method: str, path: str,
     if plural == "namespaces":
         namespace = ""
     resource = _BY_GROUP_VERSION_PLURAL.get((group, version, plural))
-    return ResourceRequest(method, verb, group, version, plural, resource, namespace, name,
-                           subresource)
+    return ResourceRequest(
+        method, verb, group, version, plural, resource, namespace, name, subresource
+    )

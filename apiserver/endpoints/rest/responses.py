@@ -19,8 +19,9 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def json_response(body: Any, status: int = 200, warnings: Iterable[str] = (),
-                  content_type: str = JSON) -> web.Response:
+def json_response(
+    body: Any, status: int = 200, warnings: Iterable[str] = (), content_type: str = JSON
+) -> web.Response:
     response = web.Response(body=dumps(body), status=status, content_type=content_type)
     add_warnings(response, warnings)
     return response

@@ -31,14 +31,16 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 def _requested(request: web.Request) -> list[str]:
-    return remotecommand.requested_protocols(request.headers.getall("Sec-WebSocket-Protocol",
-                                                                    []))
+    return remotecommand.requested_protocols(request.headers.getall("Sec-WebSocket-Protocol", []))
 
 
 def _websocket(chosen: str) -> web.WebSocketResponse:
-    return web.WebSocketResponse(protocols=(chosen,) if chosen else (),
-                                 heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_MESSAGE_BYTES,
-                                 autoping=True)
+    return web.WebSocketResponse(
+        protocols=(chosen,) if chosen else (),
+        heartbeat=HEARTBEAT_SECONDS,
+        max_msg_size=MAX_MESSAGE_BYTES,
+        autoping=True,
+    )
 
 
 async def _receive(ws: web.WebSocketResponse) -> bytes | str | None:
@@ -61,66 +63,109 @@ async def _send(ws: web.WebSocketResponse, message: bytes | str) -> None:
 
 
 def _not_websocket() -> errors.APIError:
-    return errors.bad_request("Upgrade request required: exec, attach and port-forward are "
-                              "served over WebSockets (Connection: Upgrade, Upgrade: websocket)")
+    return errors.bad_request(
+        "Upgrade request required: exec, attach and port-forward are "
+        "served over WebSockets (Connection: Upgrade, Upgrade: websocket)"
+    )
 
 
-async def serve(request: web.Request, req: ResourceRequest, pods: Store[core_pb2.Pod],
-                nodes: Store[core_pb2.Node]) -> web.StreamResponse:
+async def serve(
+    request: web.Request,
+    req: ResourceRequest,
+    pods: Store[core_pb2.Pod],
+    nodes: Store[core_pb2.Node],
+) -> web.StreamResponse:
     if req.subresource == "portforward":
         return await _port_forward(request, req, pods, nodes)
     return await _remotecommand(request, req, pods, nodes)
 
 
-async def _remotecommand(request: web.Request, req: ResourceRequest, pods: Store[core_pb2.Pod],
-                         nodes: Store[core_pb2.Node]) -> web.StreamResponse:
+async def _remotecommand(
+    request: web.Request,
+    req: ResourceRequest,
+    pods: Store[core_pb2.Pod],
+    nodes: Store[core_pb2.Node],
+) -> web.StreamResponse:
     q = request.query
     attach = req.subresource == "attach"
-    options = StreamOptions(stdin=truthy(q.get("stdin")), stdout=truthy(q.get("stdout")),
-                            stderr=truthy(q.get("stderr")), tty=truthy(q.get("tty")))
+    options = StreamOptions(
+        stdin=truthy(q.get("stdin")),
+        stdout=truthy(q.get("stdout")),
+        stderr=truthy(q.get("stderr")),
+        tty=truthy(q.get("tty")),
+    )
     command = q.getall("command", [])
     if not (options.stdin or options.stdout or options.stderr):
         raise errors.bad_request("you must specify at least 1 of stdin, stdout, stderr")
     if not attach and not command:
         raise errors.bad_request("you must specify at least one command for the container")
     target = await (proxy.attach_target if attach else proxy.exec_target)(
-        pods, nodes, req.namespace, req.name, q.get("container", ""))
+        pods, nodes, req.namespace, req.name, q.get("container", "")
+    )
     protocol = remotecommand.negotiate(_requested(request))
     if protocol is None:
-        raise errors.bad_request("unable to upgrade connection: none of the requested "
-                                 "subprotocols is supported (v5.channel.k8s.io, "
-                                 "v4.channel.k8s.io, channel.k8s.io)")
+        raise errors.bad_request(
+            "unable to upgrade connection: none of the requested "
+            "subprotocols is supported (v5.channel.k8s.io, "
+            "v4.channel.k8s.io, channel.k8s.io)"
+        )
     ws = _websocket(protocol.name)
     if not ws.can_prepare(request).ok:
         raise _not_websocket()
     await ws.prepare(request)
     pod = target.pod
     async with proxy.kubelet_stub(target) as stub:
+
         async def open_session() -> ContainerSession:
             if attach:
                 return await ContainerSession.attach(
-                    stub, namespace=pod.metadata.namespace, pod_name=pod.metadata.name,
-                    container=target.container, stdin=options.stdin, stdout=options.stdout,
-                    stderr=options.stderr)
+                    stub,
+                    namespace=pod.metadata.namespace,
+                    pod_name=pod.metadata.name,
+                    container=target.container,
+                    stdin=options.stdin,
+                    stdout=options.stdout,
+                    stderr=options.stderr,
+                )
             return await ContainerSession.exec(
-                stub, namespace=pod.metadata.namespace, pod_name=pod.metadata.name,
-                container=target.container, command=command, stdin=options.stdin,
-                stdout=options.stdout, stderr=options.stderr, tty=options.tty)
+                stub,
+                namespace=pod.metadata.namespace,
+                pod_name=pod.metadata.name,
+                container=target.container,
+                command=command,
+                stdin=options.stdin,
+                stdout=options.stdout,
+                stderr=options.stderr,
+                tty=options.tty,
+            )
 
-        await relay_remotecommand(protocol, options, open_session, lambda: _receive(ws),
-                                  lambda message: _send(ws, message), attach=attach)
+        await relay_remotecommand(
+            protocol,
+            options,
+            open_session,
+            lambda: _receive(ws),
+            lambda message: _send(ws, message),
+            attach=attach,
+        )
     await ws.close()
     return ws
 
 
-async def _port_forward(request: web.Request, req: ResourceRequest, pods: Store[core_pb2.Pod],
-                        nodes: Store[core_pb2.Node]) -> web.StreamResponse:
+async def _port_forward(
+    request: web.Request,
+    req: ResourceRequest,
+    pods: Store[core_pb2.Pod],
+    nodes: Store[core_pb2.Node],
+) -> web.StreamResponse:
     target = await proxy.port_forward_target(pods, nodes, req.namespace, req.name)
     chosen = port_forward.negotiate(_requested(request))
     if chosen != port_forward.WEBSOCKET_PROTOCOL:
-        raise errors.APIError(errors.bad_request("").code, "Forbidden",
-                              f"unable to upgrade connection: the portforward protocol over "
-                              f"WebSockets ({port_forward.WEBSOCKET_PROTOCOL}) is required")
+        raise errors.APIError(
+            errors.bad_request("").code,
+            "Forbidden",
+            f"unable to upgrade connection: the portforward protocol over "
+            f"WebSockets ({port_forward.WEBSOCKET_PROTOCOL}) is required",
+        )
     ws = _websocket(chosen)
     if not ws.can_prepare(request).ok:
         raise _not_websocket()
@@ -136,9 +181,11 @@ async def _port_forward(request: web.Request, req: ResourceRequest, pods: Store[
         return b""
 
     async with proxy.kubelet_stub(target) as stub:
+
         async def dial(port: int) -> PortForwardConnection:
-            return await PortForwardConnection.open(stub, namespace=pod.metadata.namespace,
-                                                    pod_name=pod.metadata.name, port=port)
+            return await PortForwardConnection.open(
+                stub, namespace=pod.metadata.namespace, pod_name=pod.metadata.name, port=port
+            )
 
         await port_forward.serve_port_forward(read, ws.send_bytes, dial)
     await ws.close()

@@ -33,11 +33,15 @@ from podplane.printers.labels import label_selector_string
 SCALABLE = frozenset({"deployments", "replicasets", "replicationcontrollers"})
 
 
-async def serve(request: web.Request, req: ResourceRequest, api: ResourceAPI[Any],
-                apis: Mapping[str, ResourceAPI[Any]],
-                nodes: Store[core_pb2.Node]) -> web.StreamResponse:
+async def serve(
+    request: web.Request,
+    req: ResourceRequest,
+    api: ResourceAPI[Any],
+    apis: Mapping[str, ResourceAPI[Any]],
+    nodes: Store[core_pb2.Node],
+) -> web.StreamResponse:
     sub, plural = req.subresource, api.resource.plural
-    if sub == "status" and api.resource.has_status or sub == "status" and plural == "namespaces":
+    if sub == "status" and (api.resource.has_status or plural == "namespaces"):
         return await _status(request, req, api)
     if sub == "scale" and plural in SCALABLE:
         return await _scale(request, req, api)
@@ -53,16 +57,18 @@ async def serve(request: web.Request, req: ResourceRequest, api: ResourceAPI[Any
     raise not_found_path()
 
 
-async def _status(request: web.Request, req: ResourceRequest,
-                  api: ResourceAPI[Any]) -> web.StreamResponse:
+async def _status(
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+) -> web.StreamResponse:
     form = accepted(request.headers.get("Accept", ""))
     if req.verb == "get":
         obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
         return object_answer(api.resource, obj, form, request.query)
     if req.verb == "update":
         data, duplicates = await bodies.read_document(request)
-        obj, warnings = bodies.decode_object(api.resource, data, duplicates,
-                                             bodies.field_validation(request.query))
+        obj, warnings = bodies.decode_object(
+            api.resource, data, duplicates, bodies.field_validation(request.query)
+        )
         bodies.require_name_match(api.resource, obj, req.name)
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         updated = await api.update_status(obj, dry_run=bodies.dry_run(request.query))
@@ -75,22 +81,31 @@ async def _status(request: web.Request, req: ResourceRequest,
 
 # ------------------------------------------------------------------ scale
 
+
 def _scale_of(resource_plural: str, obj: Message) -> dict[str, Any]:
     """autoscaling/v1 Scale of a workload: its desired and current replicas and its selector."""
     meta = object_meta(obj)
-    spec: Any = getattr(obj, "spec")
-    status: Any = getattr(obj, "status")
+    workload: Any = obj  # a Deployment, ReplicaSet or ReplicationController
+    spec, status = workload.spec, workload.status
     selector = spec.selector
     if isinstance(selector, meta_pb2.LabelSelector):  # apps/v1
         text = label_selector_string(selector)
     else:  # ReplicationController: a map
         text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-    out_meta = {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid,
-                "resourceVersion": meta.resource_version,
-                "creationTimestamp": meta.creation_timestamp or None}
-    return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": out_meta,
-            "spec": {"replicas": spec.replicas}, "status": {"replicas": status.replicas,
-                                                            "selector": text}}
+    out_meta = {
+        "name": meta.name,
+        "namespace": meta.namespace,
+        "uid": meta.uid,
+        "resourceVersion": meta.resource_version,
+        "creationTimestamp": meta.creation_timestamp or None,
+    }
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": out_meta,
+        "spec": {"replicas": spec.replicas},
+        "status": {"replicas": status.replicas, "selector": text},
+    }
 
 
 def _replicas_of(scale: Any) -> tuple[int, str]:
@@ -104,8 +119,9 @@ def _replicas_of(scale: Any) -> tuple[int, str]:
     return replicas, str(meta.get("resourceVersion") or "") if isinstance(meta, dict) else ""
 
 
-async def _scale(request: web.Request, req: ResourceRequest,
-                 api: ResourceAPI[Any]) -> web.StreamResponse:
+async def _scale(
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+) -> web.StreamResponse:
     plural = api.resource.plural
     if req.verb == "get":
         obj = await api.get(req.namespace, req.name)
@@ -128,62 +144,82 @@ async def _scale(request: web.Request, req: ResourceRequest,
                 raise patching.patch_error(e) from None
         replicas, rv = _replicas_of(wanted)
         if replicas < 0:
-            raise errors.APIError(errors.bad_request("").code, "Invalid",
-                                  f'Scale.autoscaling "{req.name}" is invalid: spec.replicas: '
-                                  f"Invalid value: {replicas}: must be greater than or equal "
-                                  f"to 0")
+            raise errors.APIError(
+                errors.bad_request("").code,
+                "Invalid",
+                f'Scale.autoscaling "{req.name}" is invalid: spec.replicas: '
+                f"Invalid value: {replicas}: must be greater than or equal "
+                f"to 0",
+            )
         updated = type(current)()
         updated.CopyFrom(current)
-        getattr(updated, "spec").replicas = replicas
+        workload: Any = updated  # a Deployment, ReplicaSet or ReplicationController
+        workload.spec.replicas = replicas
         if rv:
             object_meta(updated).resource_version = rv
         return updated
 
-    stored = await api.patch(req.namespace, req.name, rescaled,
-                             dry_run=bodies.dry_run(request.query))
+    stored = await api.patch(
+        req.namespace, req.name, rescaled, dry_run=bodies.dry_run(request.query)
+    )
     return json_response(_scale_of(plural, stored))
 
 
 # ------------------------------------------------------------------ pods
 
-async def create_binding(request: web.Request, req: ResourceRequest,
-                         pods: ResourceAPI[core_pb2.Pod], name: str | None) -> web.StreamResponse:
+
+async def create_binding(
+    request: web.Request, req: ResourceRequest, pods: ResourceAPI[core_pb2.Pod], name: str | None
+) -> web.StreamResponse:
     """POST pods/<name>/binding, or the bindings resource: assigns the pod to the node; answers
     a Status of success (201), as Kubernetes' BindingREST does."""
     if req.verb != "create":
         raise method_not_allowed(req.method)
     data, _ = await bodies.read_document(request)
-    binding, _ = codec.decode(core_pb2.Binding, data, codec.FieldValidation.IGNORE) if isinstance(
-        data, dict) else (None, [])
+    binding, _ = (
+        codec.decode(core_pb2.Binding, data, codec.FieldValidation.IGNORE)
+        if isinstance(data, dict)
+        else (None, [])
+    )
     if binding is None:
         raise errors.bad_request("Binding: expected an object")
     meta = binding.metadata
     if name is not None:
         if meta.name and meta.name != name:
-            raise errors.bad_request(f"the name of the object ({meta.name}) does not match the "
-                                     f"name on the URL ({name})")
+            raise errors.bad_request(
+                f"the name of the object ({meta.name}) does not match the name on the URL ({name})"
+            )
         meta.name = name
     meta.namespace = meta.namespace or req.namespace or "default"
     await bind(pods.store, binding, pods.reads.peek)
     return json_response(success(), 201)
 
 
-async def _ephemeral_containers(request: web.Request, req: ResourceRequest,
-                                pods: ResourceAPI[core_pb2.Pod]) -> web.StreamResponse:
+async def _ephemeral_containers(
+    request: web.Request, req: ResourceRequest, pods: ResourceAPI[core_pb2.Pod]
+) -> web.StreamResponse:
     form = accepted(request.headers.get("Accept", ""))
     if req.verb == "get":
-        return object_answer(pods.resource, await pods.get(req.namespace, req.name), form,
-                             request.query)
+        return object_answer(
+            pods.resource, await pods.get(req.namespace, req.name), form, request.query
+        )
     if req.verb == "update":
         data, duplicates = await bodies.read_document(request)
-        obj, warnings = bodies.decode_object(pods.resource, data, duplicates,
-                                             bodies.field_validation(request.query))
+        obj, warnings = bodies.decode_object(
+            pods.resource, data, duplicates, bodies.field_validation(request.query)
+        )
     elif req.verb == "patch":
         current = await pods.get(req.namespace, req.name)
         apply = patching.applier(request.content_type, pods.resource)
         warnings = []
-        obj = patching.patched_object(pods.resource, current, apply, await request.json(),
-                                      bodies.field_validation(request.query), warnings)
+        obj = patching.patched_object(
+            pods.resource,
+            current,
+            apply,
+            await request.json(),
+            bodies.field_validation(request.query),
+            warnings,
+        )
     else:
         raise method_not_allowed(req.method)
     pod = obj if isinstance(obj, core_pb2.Pod) else core_pb2.Pod()
@@ -203,16 +239,24 @@ def _optional_int(query: Mapping[str, str], key: str) -> int | None:
         raise errors.bad_request(f'{key}: Invalid value: "{value}": must be an integer') from None
 
 
-async def _log(request: web.Request, req: ResourceRequest, pods: Store[core_pb2.Pod],
-               nodes: Store[core_pb2.Node]) -> web.StreamResponse:
+async def _log(
+    request: web.Request,
+    req: ResourceRequest,
+    pods: Store[core_pb2.Pod],
+    nodes: Store[core_pb2.Node],
+) -> web.StreamResponse:
     """The container's log as text, streamed while `follow` holds it open (kubectl logs -f)."""
     if req.verb != "get":
         raise method_not_allowed(req.method)
     q = request.query
     log_request = core_pb2.PodLogRequest(
-        namespace=req.namespace or "default", name=req.name, container=q.get("container", ""),
-        follow=truthy(q.get("follow")), previous=truthy(q.get("previous")),
-        timestamps=truthy(q.get("timestamps")))
+        namespace=req.namespace or "default",
+        name=req.name,
+        container=q.get("container", ""),
+        follow=truthy(q.get("follow")),
+        previous=truthy(q.get("previous")),
+        timestamps=truthy(q.get("timestamps")),
+    )
     tail = _optional_int(q, "tailLines")
     if tail is not None:
         log_request.tail_lines = tail
@@ -231,7 +275,7 @@ async def _log(request: web.Request, req: ResourceRequest, pods: Store[core_pb2.
         while chunk is not None:
             data = chunk.data
             if limit is not None:
-                data = data[:max(limit - sent, 0)]
+                data = data[: max(limit - sent, 0)]
             if data:
                 await response.write(data)
                 sent += len(data)

@@ -36,8 +36,9 @@ def _timeout(value: str) -> int:
     try:
         seconds = int(value)
     except ValueError:
-        raise errors.bad_request(f'timeoutSeconds: Invalid value: "{value}": must be an '
-                                 f"integer") from None
+        raise errors.bad_request(
+            f'timeoutSeconds: Invalid value: "{value}": must be an integer'
+        ) from None
     return max(seconds, 0)
 
 
@@ -54,35 +55,51 @@ class _Encoder:
         obj = event.object
         if event.type == "BOOKMARK":
             encoded: dict[str, Any] = {
-                "kind": self.resource.kind, "apiVersion": self.resource.api_version,
-                "metadata": codec.encode(object_meta(obj))}
+                "kind": self.resource.kind,
+                "apiVersion": self.resource.api_version,
+                "metadata": codec.encode(object_meta(obj)),
+            }
         elif self.include is not None:
-            encoded = build_table(self.resource, [obj], encode=codec.encode,
-                                  include_object=self.include,
-                                  resource_version=object_meta(obj).resource_version,
-                                  no_headers=self.headers_sent,
-                                  group_version=self.form.group_version)
+            encoded = build_table(
+                self.resource,
+                [obj],
+                encode=codec.encode,
+                include_object=self.include,
+                resource_version=object_meta(obj).resource_version,
+                no_headers=self.headers_sent,
+                group_version=self.form.group_version,
+            )
             self.headers_sent = True
         elif self.form.form is Form.METADATA:
-            encoded = {"kind": "PartialObjectMetadata", "apiVersion": self.form.group_version,
-                       "metadata": codec.encode(object_meta(obj))}
+            encoded = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": self.form.group_version,
+                "metadata": codec.encode(object_meta(obj)),
+            }
         else:
             encoded = bodies.encode_object(self.resource, obj)
         return dumps({"type": event.type, "object": encoded}) + b"\n"
 
 
-async def serve_watch(request: web.Request, req: ResourceRequest,
-                      api: ResourceAPI[Any]) -> web.StreamResponse:
+async def serve_watch(
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+) -> web.StreamResponse:
     q = request.query
     if truthy(q.get("sendInitialEvents")):
-        raise errors.bad_request("sendInitialEvents: Forbidden: this server does not support "
-                                 "streaming lists (the WatchList feature); list, then watch")
+        raise errors.bad_request(
+            "sendInitialEvents: Forbidden: this server does not support "
+            "streaming lists (the WatchList feature); list, then watch"
+        )
     encoder = _Encoder(request, api)
     events = api.watch_batches(
-        req.namespace, resource_version=q.get("resourceVersion", ""),
-        label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""),
+        req.namespace,
+        resource_version=q.get("resourceVersion", ""),
+        label_selector=q.get("labelSelector", ""),
+        field_selector=q.get("fieldSelector", ""),
         allow_bookmarks=truthy(q.get("allowWatchBookmarks")),
-        timeout_seconds=_timeout(q.get("timeoutSeconds", "")), max_batch=MAX_EVENTS_PER_WRITE)
+        timeout_seconds=_timeout(q.get("timeoutSeconds", "")),
+        max_batch=MAX_EVENTS_PER_WRITE,
+    )
     iterator = aiter(events)
     try:
         first = await anext(iterator, None)

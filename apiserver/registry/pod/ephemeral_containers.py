@@ -1,6 +1,7 @@
 """The pods/ephemeralcontainers subresource (kubernetes pkg/registry/core/pod/storage
 EphemeralContainersREST with podEphemeralContainersStrategy): of the request, only
 spec.ephemeralContainers is taken; the rest of the pod stays as stored."""
+
 from __future__ import annotations
 
 from apiserver.defaulting import pod as pod_defaulting
@@ -10,8 +11,9 @@ from apiserver.validation.fields import invalid_error
 from podplane.api.core.v1 import core_pb2
 
 
-async def update_ephemeral_containers(pods: Store[core_pb2.Pod],
-                                      request: core_pb2.Pod) -> core_pb2.Pod:
+async def update_ephemeral_containers(
+    pods: Store[core_pb2.Pod], request: core_pb2.Pod
+) -> core_pb2.Pod:
     meta = request.metadata
     namespace = meta.namespace or "default"
 
@@ -32,4 +34,5 @@ async def update_ephemeral_containers(pods: Store[core_pb2.Pod],
         return new
 
     return await pods.guaranteed_update(
-        namespace, meta.name, apply, expected_rv=meta.resource_version, expected_uid=meta.uid)
+        namespace, meta.name, apply, expected_rv=meta.resource_version, expected_uid=meta.uid
+    )

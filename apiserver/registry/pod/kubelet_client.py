@@ -6,6 +6,7 @@ kubelet's serving certificate checked for the node's name; without them (an apis
 
 One setting per process, made by APIServer at construction, so the pod subresources need not carry
 it through every call."""
+
 from __future__ import annotations
 
 import grpc
@@ -26,5 +27,7 @@ def channel(address: str, node_name: str) -> grpc.aio.Channel:
     if _credentials is None:
         return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
     return grpc.aio.secure_channel(
-        address, _credentials,
-        options=[*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", node_name)])
+        address,
+        _credentials,
+        options=[*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", node_name)],
+    )

@@ -19,5 +19,14 @@ from podplane.apimachinery.openapi.documents import (
     v3_path,
 )
 
-__all__ = ["KUBERNETES_VERSION", "canonical_json", "document_hash", "v2_document",
-           "v2_document_json", "v3_document", "v3_document_json", "v3_index", "v3_path"]
+__all__ = [
+    "KUBERNETES_VERSION",
+    "canonical_json",
+    "document_hash",
+    "v2_document",
+    "v2_document_json",
+    "v3_document",
+    "v3_document_json",
+    "v3_index",
+    "v3_path",
+]

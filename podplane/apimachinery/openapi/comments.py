@@ -39,14 +39,17 @@ def _descriptions() -> dict[str, str]:
     files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR_SET.read_bytes())
     out: dict[str, str] = {}
     for file in files.file:
-        leading = {tuple(loc.path): loc.leading_comments
-                   for loc in file.source_code_info.location if loc.leading_comments}
+        leading = {
+            tuple(loc.path): loc.leading_comments
+            for loc in file.source_code_info.location
+            if loc.leading_comments
+        }
         for i, message in enumerate(file.message_type):
             name = f"{file.package}.{message.name}"
-            if (text := _text(leading.get((_MESSAGE_TYPE, i), ""))):
+            if text := _text(leading.get((_MESSAGE_TYPE, i), "")):
                 out[name] = text
             for j, field in enumerate(message.field):
-                if (text := _text(leading.get((_MESSAGE_TYPE, i, _FIELD, j), ""))):
+                if text := _text(leading.get((_MESSAGE_TYPE, i, _FIELD, j), "")):
                     out[f"{name}.{field.name}"] = text
     return out
 

@@ -32,8 +32,12 @@ from podplane.apimachinery.openapi.schemas import Dialect, Schema
 KUBERNETES_VERSION = "v1.31.0"
 
 _INFO = {"title": "Kubernetes", "version": KUBERNETES_VERSION}
-_BEARER = {"type": "apiKey", "name": "authorization", "in": "header",
-           "description": "A bearer token: `Authorization: Bearer <token>`."}
+_BEARER = {
+    "type": "apiKey",
+    "name": "authorization",
+    "in": "header",
+    "description": "A bearer token: `Authorization: Bearer <token>`.",
+}
 
 
 def canonical_json(doc: dict[str, Any]) -> bytes:
@@ -84,9 +88,14 @@ def _definitions(rendered_paths: dict[str, Any], dialect: Dialect) -> dict[str, 
 
 # ------------------------------------------------------------------ OpenAPI 3.0
 
+
 def _v3_parameter(p: Parameter) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": p.name, "in": p.location, "description": p.description,
-                           "schema": {"type": p.type}}
+    out: dict[str, Any] = {
+        "name": p.name,
+        "in": p.location,
+        "description": p.description,
+        "schema": {"type": p.type},
+    }
     if p.required:
         out["required"] = True
     return out
@@ -106,21 +115,27 @@ def _v3_content(definition: str | None, media_types: Iterable[str]) -> dict[str,
 
 
 def _v3_responses(responses: Iterable[Response], produces: Iterable[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {r.code: {"description": r.description,
-                                    "content": _v3_content(r.definition, produces)}
-                           for r in responses}
+    out: dict[str, Any] = {
+        r.code: {"description": r.description, "content": _v3_content(r.definition, produces)}
+        for r in responses
+    }
     out["401"] = {"description": "Unauthorized"}
     return out
 
 
 def _v3_operation(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "operationId": op.operation_id, "description": op.description, "tags": [op.tag],
+        "operationId": op.operation_id,
+        "description": op.description,
+        "tags": [op.tag],
         "parameters": [_v3_parameter(p) for p in op.parameters],
-        "responses": _v3_responses(op.responses, op.produces)}
+        "responses": _v3_responses(op.responses, op.produces),
+    }
     if op.body:
-        out["requestBody"] = {"content": _v3_content(op.body, op.consumes),
-                              "required": op.body_required}
+        out["requestBody"] = {
+            "content": _v3_content(op.body, op.consumes),
+            "required": op.body_required,
+        }
     if op.action:
         out["x-kubernetes-action"] = op.action
     if op.kind:
@@ -129,8 +144,7 @@ def _v3_operation(op: Operation) -> dict[str, Any]:
 
 
 def _rendered(table: Paths, render: Callable[[Operation], dict[str, Any]]) -> dict[str, Any]:
-    return {path: {method: render(op) for method, op in ops.items()}
-            for path, ops in table.items()}
+    return {path: {method: render(op) for method, op in ops.items()} for path, ops in table.items()}
 
 
 @functools.cache
@@ -141,10 +155,16 @@ def v3_document(group: str, version: str) -> dict[str, Any] | None:
     if not table:
         return None
     rendered = _rendered(table, _v3_operation)
-    return {"openapi": "3.0.0", "info": _INFO, "paths": rendered,
-            "components": {"schemas": _definitions(rendered, Dialect.V3),
-                           "securitySchemes": {"BearerToken": _BEARER}},
-            "security": [{"BearerToken": []}]}
+    return {
+        "openapi": "3.0.0",
+        "info": _INFO,
+        "paths": rendered,
+        "components": {
+            "schemas": _definitions(rendered, Dialect.V3),
+            "securitySchemes": {"BearerToken": _BEARER},
+        },
+        "security": [{"BearerToken": []}],
+    }
 
 
 @functools.cache
@@ -174,9 +194,14 @@ def v3_index() -> dict[str, Any]:
 
 # ------------------------------------------------------------------ Swagger 2.0
 
+
 def _v2_parameter(p: Parameter) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": p.name, "in": p.location, "description": p.description,
-                           "type": p.type}
+    out: dict[str, Any] = {
+        "name": p.name,
+        "in": p.location,
+        "description": p.description,
+        "type": p.type,
+    }
     if p.required:
         out["required"] = True
     return out
@@ -185,17 +210,33 @@ def _v2_parameter(p: Parameter) -> dict[str, Any]:
 def _v2_operation(op: Operation) -> dict[str, Any]:
     parameters = [_v2_parameter(p) for p in op.parameters]
     if op.body:
-        parameters.insert(0, {"name": "body", "in": "body", "required": op.body_required,
-                              "schema": Dialect.V2.ref(op.body)})
+        parameters.insert(
+            0,
+            {
+                "name": "body",
+                "in": "body",
+                "required": op.body_required,
+                "schema": Dialect.V2.ref(op.body),
+            },
+        )
     responses: dict[str, Any] = {
-        r.code: {"description": r.description,
-                 "schema": Dialect.V2.ref(r.definition) if r.definition else {"type": "string"}}
-        for r in op.responses}
+        r.code: {
+            "description": r.description,
+            "schema": Dialect.V2.ref(r.definition) if r.definition else {"type": "string"},
+        }
+        for r in op.responses
+    }
     responses["401"] = {"description": "Unauthorized"}
     out: dict[str, Any] = {
-        "operationId": op.operation_id, "description": op.description, "tags": [op.tag],
-        "consumes": list(op.consumes), "produces": list(op.produces), "schemes": ["https"],
-        "parameters": parameters, "responses": responses}
+        "operationId": op.operation_id,
+        "description": op.description,
+        "tags": [op.tag],
+        "consumes": list(op.consumes),
+        "produces": list(op.produces),
+        "schemes": ["https"],
+        "parameters": parameters,
+        "responses": responses,
+    }
     if op.action:
         out["x-kubernetes-action"] = op.action
     if op.kind:
@@ -211,10 +252,14 @@ def v2_document() -> dict[str, Any]:
     for group, version in group_versions():
         table.update(paths(group, version))
     rendered = _rendered(dict(sorted(table.items())), _v2_operation)
-    return {"swagger": "2.0", "info": _INFO, "paths": rendered,
-            "definitions": _definitions(rendered, Dialect.V2),
-            "securityDefinitions": {"BearerToken": _BEARER},
-            "security": [{"BearerToken": []}]}
+    return {
+        "swagger": "2.0",
+        "info": _INFO,
+        "paths": rendered,
+        "definitions": _definitions(rendered, Dialect.V2),
+        "securityDefinitions": {"BearerToken": _BEARER},
+        "security": [{"BearerToken": []}],
+    }
 
 
 @functools.cache

@@ -36,8 +36,11 @@ JSON = "application/json"
 WATCH_STREAM = "application/json;stream=watch"
 ANY = "*/*"
 TEXT = "text/plain"
-PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
-               "application/strategic-merge-patch+json")
+PATCH_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+)
 
 
 @dataclass(frozen=True)
@@ -93,86 +96,171 @@ def _query(name: str, type_: str, description: str) -> Parameter:
     return Parameter(name, "query", type_, description)
 
 
-NAMESPACE = Parameter("namespace", "path", "string",
-                      "The namespace of the objects: a scope for names and for access control.")
+NAMESPACE = Parameter(
+    "namespace",
+    "path",
+    "string",
+    "The namespace of the objects: a scope for names and for access control.",
+)
 PRETTY = _query("pretty", "string", "If 'true', the response is indented for people to read.")
-LABEL_SELECTOR = _query("labelSelector", "string",
-                        "Only objects whose labels match this selector (app=web,tier!=db, "
-                        "env in (a,b)). Unset: every object.")
-FIELD_SELECTOR = _query("fieldSelector", "string",
-                        "Only objects whose fields match this selector "
-                        "(spec.nodeName=node-1,status.phase!=Succeeded). Unset: every object.")
-LIMIT = _query("limit", "integer",
-               "The most objects a list returns. When more remain, the list's metadata carries "
-               "a continue token to fetch the next chunk with.")
-CONTINUE = _query("continue", "string",
-                  "The continue token of a previous chunk of the same list, to fetch the next "
-                  "one. It expires when the revision it was read at is compacted.")
-RESOURCE_VERSION = _query("resourceVersion", "string",
-                          "The revision the list or watch starts from; how it is read depends "
-                          "on resourceVersionMatch. Unset: the most recent state.")
-RESOURCE_VERSION_MATCH = _query("resourceVersionMatch", "string",
-                                "How resourceVersion applies to a list: Exact (at that "
-                                "revision) or NotOlderThan (at it or later).")
-WATCH = _query("watch", "boolean",
-               "Watch for changes to the described objects instead of listing them: the "
-               "response is a stream of WatchEvents, added, modified and deleted.")
-ALLOW_WATCH_BOOKMARKS = _query("allowWatchBookmarks", "boolean",
-                               "With watch: the server may send BOOKMARK events, which carry "
-                               "only a resourceVersion to resume the watch from.")
-TIMEOUT_SECONDS = _query("timeoutSeconds", "integer",
-                         "How long a list or watch call may last, whether or not it is active.")
-DRY_RUN = _query("dryRun", "string",
-                 "When present, the request is validated and admitted but nothing is stored. "
-                 "The only accepted value is All.")
-FIELD_MANAGER = _query("fieldManager", "string",
-                       "The name of the actor making the change, at most 128 printable "
-                       "characters.")
-FIELD_VALIDATION = _query("fieldValidation", "string",
-                          "What the server does with fields the object's schema does not know: "
-                          "Ignore drops them, Warn (the default) drops them and answers with a "
-                          "Warning header for each, Strict fails the request.")
-GRACE_PERIOD_SECONDS = _query("gracePeriodSeconds", "integer",
-                              "Seconds the object has to terminate before it is removed; 0 "
-                              "removes it at once. Unset: the kind's default.")
-PROPAGATION_POLICY = _query("propagationPolicy", "string",
-                            "What happens to the objects this one owns: Orphan leaves them, "
-                            "Background (the default) deletes them after it, Foreground "
-                            "before it.")
+LABEL_SELECTOR = _query(
+    "labelSelector",
+    "string",
+    "Only objects whose labels match this selector (app=web,tier!=db, "
+    "env in (a,b)). Unset: every object.",
+)
+FIELD_SELECTOR = _query(
+    "fieldSelector",
+    "string",
+    "Only objects whose fields match this selector "
+    "(spec.nodeName=node-1,status.phase!=Succeeded). Unset: every object.",
+)
+LIMIT = _query(
+    "limit",
+    "integer",
+    "The most objects a list returns. When more remain, the list's metadata carries "
+    "a continue token to fetch the next chunk with.",
+)
+CONTINUE = _query(
+    "continue",
+    "string",
+    "The continue token of a previous chunk of the same list, to fetch the next "
+    "one. It expires when the revision it was read at is compacted.",
+)
+RESOURCE_VERSION = _query(
+    "resourceVersion",
+    "string",
+    "The revision the list or watch starts from; how it is read depends "
+    "on resourceVersionMatch. Unset: the most recent state.",
+)
+RESOURCE_VERSION_MATCH = _query(
+    "resourceVersionMatch",
+    "string",
+    "How resourceVersion applies to a list: Exact (at that "
+    "revision) or NotOlderThan (at it or later).",
+)
+WATCH = _query(
+    "watch",
+    "boolean",
+    "Watch for changes to the described objects instead of listing them: the "
+    "response is a stream of WatchEvents, added, modified and deleted.",
+)
+ALLOW_WATCH_BOOKMARKS = _query(
+    "allowWatchBookmarks",
+    "boolean",
+    "With watch: the server may send BOOKMARK events, which carry "
+    "only a resourceVersion to resume the watch from.",
+)
+TIMEOUT_SECONDS = _query(
+    "timeoutSeconds",
+    "integer",
+    "How long a list or watch call may last, whether or not it is active.",
+)
+DRY_RUN = _query(
+    "dryRun",
+    "string",
+    "When present, the request is validated and admitted but nothing is stored. "
+    "The only accepted value is All.",
+)
+FIELD_MANAGER = _query(
+    "fieldManager",
+    "string",
+    "The name of the actor making the change, at most 128 printable characters.",
+)
+FIELD_VALIDATION = _query(
+    "fieldValidation",
+    "string",
+    "What the server does with fields the object's schema does not know: "
+    "Ignore drops them, Warn (the default) drops them and answers with a "
+    "Warning header for each, Strict fails the request.",
+)
+GRACE_PERIOD_SECONDS = _query(
+    "gracePeriodSeconds",
+    "integer",
+    "Seconds the object has to terminate before it is removed; 0 "
+    "removes it at once. Unset: the kind's default.",
+)
+PROPAGATION_POLICY = _query(
+    "propagationPolicy",
+    "string",
+    "What happens to the objects this one owns: Orphan leaves them, "
+    "Background (the default) deletes them after it, Foreground "
+    "before it.",
+)
 
-LIST = (ALLOW_WATCH_BOOKMARKS, CONTINUE, FIELD_SELECTOR, LABEL_SELECTOR, LIMIT, RESOURCE_VERSION,
-        RESOURCE_VERSION_MATCH, TIMEOUT_SECONDS, WATCH, PRETTY)
+LIST = (
+    ALLOW_WATCH_BOOKMARKS,
+    CONTINUE,
+    FIELD_SELECTOR,
+    LABEL_SELECTOR,
+    LIMIT,
+    RESOURCE_VERSION,
+    RESOURCE_VERSION_MATCH,
+    TIMEOUT_SECONDS,
+    WATCH,
+    PRETTY,
+)
 WRITE = (DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION, PRETTY)
 DELETE = (DRY_RUN, GRACE_PERIOD_SECONDS, PROPAGATION_POLICY, PRETTY)
-DELETE_COLLECTION = (CONTINUE, DRY_RUN, FIELD_SELECTOR, GRACE_PERIOD_SECONDS, LABEL_SELECTOR,
-                     LIMIT, PROPAGATION_POLICY, RESOURCE_VERSION, RESOURCE_VERSION_MATCH,
-                     TIMEOUT_SECONDS, PRETTY)
+DELETE_COLLECTION = (
+    CONTINUE,
+    DRY_RUN,
+    FIELD_SELECTOR,
+    GRACE_PERIOD_SECONDS,
+    LABEL_SELECTOR,
+    LIMIT,
+    PROPAGATION_POLICY,
+    RESOURCE_VERSION,
+    RESOURCE_VERSION_MATCH,
+    TIMEOUT_SECONDS,
+    PRETTY,
+)
 
-_CONTAINER = _query("container", "string",
-                    "The container to use; may be omitted when the pod has only one.")
-_STREAMS = (_query("stdin", "boolean", "Whether the container's standard input is attached."),
-            _query("stdout", "boolean", "Whether the container's standard output is attached "
-                                        "(default true)."),
-            _query("stderr", "boolean", "Whether the container's standard error is attached "
-                                        "(default true)."),
-            _query("tty", "boolean", "Whether the container gets a terminal (stdin must be set "
-                                     "too)."))
-_LOG = (_CONTAINER,
-        _query("follow", "boolean", "Whether to stream the log as the container writes it."),
-        _query("previous", "boolean", "Whether to return the log of the container's previous, "
-                                      "terminated instance."),
-        _query("sinceSeconds", "integer", "Only lines written this many seconds ago or later."),
-        _query("tailLines", "integer", "Only this many lines from the end of the log."),
-        _query("timestamps", "boolean", "Whether each line starts with an RFC 3339 timestamp."),
-        PRETTY)
+_CONTAINER = _query(
+    "container", "string", "The container to use; may be omitted when the pod has only one."
+)
+_STREAMS = (
+    _query("stdin", "boolean", "Whether the container's standard input is attached."),
+    _query(
+        "stdout", "boolean", "Whether the container's standard output is attached (default true)."
+    ),
+    _query(
+        "stderr", "boolean", "Whether the container's standard error is attached (default true)."
+    ),
+    _query("tty", "boolean", "Whether the container gets a terminal (stdin must be set too)."),
+)
+_LOG = (
+    _CONTAINER,
+    _query("follow", "boolean", "Whether to stream the log as the container writes it."),
+    _query(
+        "previous",
+        "boolean",
+        "Whether to return the log of the container's previous, terminated instance.",
+    ),
+    _query("sinceSeconds", "integer", "Only lines written this many seconds ago or later."),
+    _query("tailLines", "integer", "Only this many lines from the end of the log."),
+    _query("timestamps", "boolean", "Whether each line starts with an RFC 3339 timestamp."),
+    PRETTY,
+)
 _CONNECT: dict[str, tuple[str, tuple[Parameter, ...]]] = {
-    "exec": ("PodExecOptions", (
-        _query("command", "string", "The command to run, one argument per occurrence of the "
-                                    "parameter; not run in a shell."),
-        _CONTAINER, *_STREAMS)),
+    "exec": (
+        "PodExecOptions",
+        (
+            _query(
+                "command",
+                "string",
+                "The command to run, one argument per occurrence of the "
+                "parameter; not run in a shell.",
+            ),
+            _CONTAINER,
+            *_STREAMS,
+        ),
+    ),
     "attach": ("PodAttachOptions", (_CONTAINER, *_STREAMS)),
-    "portforward": ("PodPortForwardOptions", (
-        _query("ports", "integer", "The pod's ports to forward to."),)),
+    "portforward": (
+        "PodPortForwardOptions",
+        (_query("ports", "integer", "The pod's ports to forward to."),),
+    ),
 }
 
 
@@ -202,6 +290,7 @@ def _capitalized(word: str, first: bool = True) -> str:
 @dataclass(frozen=True)
 class _Scope:
     """One resource's place in the API: its path prefix and how its operations are named."""
+
     resource: Resource
     group: str
     version: str
@@ -236,13 +325,21 @@ class _Scope:
     def name(self) -> Parameter:
         return Parameter("name", "path", "string", f"The name of the {self.resource.kind}.")
 
-    def op_id(self, verb: str, subresource: str = "", *, collection: bool = False,
-              all_namespaces: bool = False) -> str:
+    def op_id(
+        self,
+        verb: str,
+        subresource: str = "",
+        *,
+        collection: bool = False,
+        all_namespaces: bool = False,
+    ) -> str:
         """Kubernetes' operation id: readCoreV1NamespacedPodStatus,
         deleteAppsV1CollectionNamespacedDeployment, listCoreV1PodForAllNamespaces."""
-        return (f"{verb}{self.id_infix}{'Collection' if collection else ''}"
-                f"{'' if all_namespaces else self.namespaced}{self.resource.kind}"
-                f"{_capitalized(subresource)}{'ForAllNamespaces' if all_namespaces else ''}")
+        return (
+            f"{verb}{self.id_infix}{'Collection' if collection else ''}"
+            f"{'' if all_namespaces else self.namespaced}{self.resource.kind}"
+            f"{_capitalized(subresource)}{'ForAllNamespaces' if all_namespaces else ''}"
+        )
 
 
 def _ok(definition: str | None, *codes: str) -> tuple[Response, ...]:
@@ -255,17 +352,38 @@ def _collection(s: _Scope) -> dict[str, Operation]:
     scope = s.path_parameters
     return {
         "get": Operation(
-            s.op_id("list"), f"List or watch the {kind} objects.", s.tag, "list", s.kind,
-            scope + LIST, _ok(message_name(s.resource.list_message)),
-            (JSON, WATCH_STREAM)),
+            s.op_id("list"),
+            f"List or watch the {kind} objects.",
+            s.tag,
+            "list",
+            s.kind,
+            scope + LIST,
+            _ok(message_name(s.resource.list_message)),
+            (JSON, WATCH_STREAM),
+        ),
         "post": Operation(
-            s.op_id("create"), f"Create a {kind}.", s.tag, "post", s.kind, scope + WRITE,
-            _ok(name, "201", "202"), (JSON,), body=name),
+            s.op_id("create"),
+            f"Create a {kind}.",
+            s.tag,
+            "post",
+            s.kind,
+            scope + WRITE,
+            _ok(name, "201", "202"),
+            (JSON,),
+            body=name,
+        ),
         "delete": Operation(
             s.op_id("delete", collection=True),
-            f"Delete the {kind} objects the selectors match.", s.tag, "deletecollection",
-            s.kind, scope + DELETE_COLLECTION, _ok(metatypes.STATUS), (JSON,),
-            body=metatypes.DELETE_OPTIONS, body_required=False),
+            f"Delete the {kind} objects the selectors match.",
+            s.tag,
+            "deletecollection",
+            s.kind,
+            scope + DELETE_COLLECTION,
+            _ok(metatypes.STATUS),
+            (JSON,),
+            body=metatypes.DELETE_OPTIONS,
+            body_required=False,
+        ),
     }
 
 
@@ -274,22 +392,65 @@ def _item(s: _Scope) -> dict[str, Operation]:
     params = (s.name, *s.path_parameters)
     deleted = name if s.resource.plural in DELETE_RETURNS_OBJECT else metatypes.STATUS
     return {
-        "get": Operation(s.op_id("read"), f"Read the named {kind}.", s.tag, "get", s.kind,
-                         params + (PRETTY,), _ok(name), (JSON,)),
-        "put": Operation(s.op_id("replace"), f"Replace the named {kind}.", s.tag, "put",
-                         s.kind, params + WRITE, _ok(name, "201"), (JSON,), body=name),
-        "patch": _patch(s, s.op_id("patch"), f"Partially update the named {kind}.", s.kind,
-                        name, params),
-        "delete": Operation(s.op_id("delete"), f"Delete the named {kind}.", s.tag, "delete",
-                            s.kind, params + DELETE, _ok(deleted, "202"), (JSON,),
-                            body=metatypes.DELETE_OPTIONS, body_required=False),
+        "get": Operation(
+            s.op_id("read"),
+            f"Read the named {kind}.",
+            s.tag,
+            "get",
+            s.kind,
+            (*params, PRETTY),
+            _ok(name),
+            (JSON,),
+        ),
+        "put": Operation(
+            s.op_id("replace"),
+            f"Replace the named {kind}.",
+            s.tag,
+            "put",
+            s.kind,
+            params + WRITE,
+            _ok(name, "201"),
+            (JSON,),
+            body=name,
+        ),
+        "patch": _patch(
+            s, s.op_id("patch"), f"Partially update the named {kind}.", s.kind, name, params
+        ),
+        "delete": Operation(
+            s.op_id("delete"),
+            f"Delete the named {kind}.",
+            s.tag,
+            "delete",
+            s.kind,
+            params + DELETE,
+            _ok(deleted, "202"),
+            (JSON,),
+            body=metatypes.DELETE_OPTIONS,
+            body_required=False,
+        ),
     }
 
 
-def _patch(s: _Scope, op_id: str, description: str, kind: GroupVersionKind, definition: str,
-           params: tuple[Parameter, ...]) -> Operation:
-    return Operation(op_id, description, s.tag, "patch", kind, params + WRITE,
-                     _ok(definition, "201"), (JSON,), body=metatypes.PATCH, consumes=PATCH_TYPES)
+def _patch(
+    s: _Scope,
+    op_id: str,
+    description: str,
+    kind: GroupVersionKind,
+    definition: str,
+    params: tuple[Parameter, ...],
+) -> Operation:
+    return Operation(
+        op_id,
+        description,
+        s.tag,
+        "patch",
+        kind,
+        params + WRITE,
+        _ok(definition, "201"),
+        (JSON,),
+        body=metatypes.PATCH,
+        consumes=PATCH_TYPES,
+    )
 
 
 def _subresource(s: _Scope, sub: str) -> dict[str, Operation]:
@@ -300,48 +461,111 @@ def _subresource(s: _Scope, sub: str) -> dict[str, Operation]:
             definition, gvk = metatypes.SCALE, GroupVersionKind("autoscaling", "v1", "Scale")
         else:
             definition, gvk = message_name(s.resource.message), s.kind
-        what = {"status": "status", "scale": "scale",
-                "ephemeralcontainers": "ephemeral containers"}[sub]
+        what = {
+            "status": "status",
+            "scale": "scale",
+            "ephemeralcontainers": "ephemeral containers",
+        }[sub]
         return {
-            "get": Operation(s.op_id("read", sub), f"Read the {what} of the named {kind}.",
-                             s.tag, "get", gvk, params + (PRETTY,), _ok(definition), (JSON,)),
-            "put": Operation(s.op_id("replace", sub),
-                             f"Replace the {what} of the named {kind}.", s.tag, "put", gvk,
-                             params + WRITE, _ok(definition, "201"), (JSON,), body=definition),
-            "patch": _patch(s, s.op_id("patch", sub),
-                            f"Partially update the {what} of the named {kind}.", gvk,
-                            definition, params),
+            "get": Operation(
+                s.op_id("read", sub),
+                f"Read the {what} of the named {kind}.",
+                s.tag,
+                "get",
+                gvk,
+                (*params, PRETTY),
+                _ok(definition),
+                (JSON,),
+            ),
+            "put": Operation(
+                s.op_id("replace", sub),
+                f"Replace the {what} of the named {kind}.",
+                s.tag,
+                "put",
+                gvk,
+                params + WRITE,
+                _ok(definition, "201"),
+                (JSON,),
+                body=definition,
+            ),
+            "patch": _patch(
+                s,
+                s.op_id("patch", sub),
+                f"Partially update the {what} of the named {kind}.",
+                gvk,
+                definition,
+                params,
+            ),
         }
     if sub == "binding":
         binding = message_name(core_pb2.Binding)
-        return {"post": Operation(
-            s.op_id("create", sub), f"Bind the named {kind} to a node.", s.tag, "post",
-            GroupVersionKind("", "v1", "Binding"), params + WRITE, _ok(binding, "201", "202"),
-            (JSON,), body=binding)}
+        return {
+            "post": Operation(
+                s.op_id("create", sub),
+                f"Bind the named {kind} to a node.",
+                s.tag,
+                "post",
+                GroupVersionKind("", "v1", "Binding"),
+                params + WRITE,
+                _ok(binding, "201", "202"),
+                (JSON,),
+                body=binding,
+            )
+        }
     if sub == "log":
-        return {"get": Operation(
-            s.op_id("read", sub), f"Read the log of a container of the named {kind}.", s.tag,
-            "get", s.kind, params + _LOG, _ok(None), (TEXT, JSON))}
+        return {
+            "get": Operation(
+                s.op_id("read", sub),
+                f"Read the log of a container of the named {kind}.",
+                s.tag,
+                "get",
+                s.kind,
+                params + _LOG,
+                _ok(None),
+                (TEXT, JSON),
+            )
+        }
     options_kind, query = _CONNECT[sub]
     gvk = GroupVersionKind("", "v1", options_kind)
-    what = {"exec": "Run a command in", "attach": "Attach to",
-            "portforward": "Forward ports to"}[sub]
-    return {method: Operation(
-        f"connect{s.id_infix}{method.title()}{s.namespaced}{kind}{_capitalized(sub)}",
-        f"{what} a container of the named {kind} ({method.upper()}, upgraded to a stream).",
-        s.tag, "connect", gvk, params + query, _ok(None), (ANY,)) for method in ("get", "post")}
+    what = {"exec": "Run a command in", "attach": "Attach to", "portforward": "Forward ports to"}[
+        sub
+    ]
+    return {
+        method: Operation(
+            f"connect{s.id_infix}{method.title()}{s.namespaced}{kind}{_capitalized(sub)}",
+            f"{what} a container of the named {kind} ({method.upper()}, upgraded to a stream).",
+            s.tag,
+            "connect",
+            gvk,
+            params + query,
+            _ok(None),
+            (ANY,),
+        )
+        for method in ("get", "post")
+    }
 
 
 def _resource_paths(s: _Scope) -> Paths:
     r = s.resource
-    base = (f"{s.prefix}/namespaces/{{namespace}}/{r.plural}" if r.namespaced
-            else f"{s.prefix}/{r.plural}")
+    base = (
+        f"{s.prefix}/namespaces/{{namespace}}/{r.plural}"
+        if r.namespaced
+        else f"{s.prefix}/{r.plural}"
+    )
     out: Paths = {base: _collection(s), f"{base}/{{name}}": _item(s)}
     if r.namespaced:
-        out[f"{s.prefix}/{r.plural}"] = {"get": Operation(
-            s.op_id("list", all_namespaces=True),
-            f"List or watch the {r.kind} objects of every namespace.", s.tag, "list", s.kind,
-            LIST, _ok(message_name(r.list_message)), (JSON, WATCH_STREAM))}
+        out[f"{s.prefix}/{r.plural}"] = {
+            "get": Operation(
+                s.op_id("list", all_namespaces=True),
+                f"List or watch the {r.kind} objects of every namespace.",
+                s.tag,
+                "list",
+                s.kind,
+                LIST,
+                _ok(message_name(r.list_message)),
+                (JSON, WATCH_STREAM),
+            )
+        }
     for sub in SUBRESOURCES.get(r.plural, ()):
         out[f"{base}/{{name}}/{sub}"] = _subresource(s, sub)
     return out
@@ -353,15 +577,35 @@ def paths(group: str, version: str) -> Paths:
     if not served:
         return {}
     first = _Scope(served[0], group, version)
-    out: Paths = {f"{first.prefix}/": {"get": Operation(
-        f"get{first.id_infix}APIResources", "List the resources the group version serves.",
-        first.tag, None, None, (), _ok(metatypes.API_RESOURCE_LIST), (JSON,))}}
+    out: Paths = {
+        f"{first.prefix}/": {
+            "get": Operation(
+                f"get{first.id_infix}APIResources",
+                "List the resources the group version serves.",
+                first.tag,
+                None,
+                None,
+                (),
+                _ok(metatypes.API_RESOURCE_LIST),
+                (JSON,),
+            )
+        }
+    }
     for r in served:
         out.update(_resource_paths(_Scope(r, group, version)))
     if (group, version) == ("", "v1"):  # pods/binding's kind, also created on its own
         binding = message_name(core_pb2.Binding)
-        out[f"{first.prefix}/namespaces/{{namespace}}/bindings"] = {"post": Operation(
-            "createCoreV1NamespacedBinding", "Bind a pod to a node.", first.tag, "post",
-            GroupVersionKind("", "v1", "Binding"), (NAMESPACE, *WRITE),
-            _ok(binding, "201", "202"), (JSON,), body=binding)}
+        out[f"{first.prefix}/namespaces/{{namespace}}/bindings"] = {
+            "post": Operation(
+                "createCoreV1NamespacedBinding",
+                "Bind a pod to a node.",
+                first.tag,
+                "post",
+                GroupVersionKind("", "v1", "Binding"),
+                (NAMESPACE, *WRITE),
+                _ok(binding, "201", "202"),
+                (JSON,),
+                body=binding,
+            )
+        }
     return dict(sorted(out.items()))

@@ -44,8 +44,12 @@ INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
 # A string field's format option and the named schema it refers to.
-_NAMED_FORMATS = {"date-time": TIME, "micro-time": MICRO_TIME, "int-or-string": INT_OR_STRING,
-                  "quantity": QUANTITY}
+_NAMED_FORMATS = {
+    "date-time": TIME,
+    "micro-time": MICRO_TIME,
+    "int-or-string": INT_OR_STRING,
+    "quantity": QUANTITY,
+}
 
 _SCALARS: dict[int, tuple[str, str | None]] = {
     FieldDescriptor.TYPE_STRING: ("string", None),
@@ -66,6 +70,7 @@ _ZERO: dict[str, Any] = {"string": "", "boolean": False, "integer": 0, "number":
 class Dialect(enum.Enum):
     """Swagger 2.0 (/openapi/v2) or OpenAPI 3.0 (/openapi/v3): where definitions live and how a
     property that names one carries its own description."""
+
     V2 = "#/definitions/"
     V3 = "#/components/schemas/"
 
@@ -108,8 +113,11 @@ def message_name(message: type[Message]) -> str:
 @functools.cache
 def messages() -> dict[str, Descriptor]:
     """Every API message by its definition name."""
-    return {definition_name(m.full_name): m
-            for f in _FILES for m in f.DESCRIPTOR.message_types_by_name.values()}
+    return {
+        definition_name(m.full_name): m
+        for f in _FILES
+        for m in f.DESCRIPTOR.message_types_by_name.values()
+    }
 
 
 def gvk(group: str, version: str, kind: str) -> dict[str, str]:
@@ -154,8 +162,9 @@ def _empty_is_valid(message: Descriptor) -> bool:
 def _element(f: FieldDescriptor, fmt: str, dialect: Dialect) -> Schema:
     """The schema of a list element or a map value."""
     if f.message_type is not None:
-        return dialect.item_ref(definition_name(f.message_type.full_name),
-                                struct=_empty_is_valid(f.message_type))
+        return dialect.item_ref(
+            definition_name(f.message_type.full_name), struct=_empty_is_valid(f.message_type)
+        )
     if fmt in _NAMED_FORMATS:
         return dialect.ref(_NAMED_FORMATS[fmt])
     return _scalar(f, fmt, dialect, emit_empty=True)
@@ -175,7 +184,8 @@ def property_schema(f: FieldDescriptor, dialect: Dialect) -> Schema:
     elif f.message_type is not None:
         out = dialect.property_ref(
             definition_name(f.message_type.full_name),
-            struct=option.emit_empty and _empty_is_valid(f.message_type))
+            struct=option.emit_empty and _empty_is_valid(f.message_type),
+        )
     else:
         out = _scalar(f, option.format, dialect, option.emit_empty)
     if description:
@@ -192,12 +202,16 @@ def property_schema(f: FieldDescriptor, dialect: Dialect) -> Schema:
 
 
 # What a list's apiVersion and kind are: the protos' list messages leave them to the encoder.
-API_VERSION = ("APIVersion defines the versioned schema of this representation of an object. "
-               "Servers convert recognized schemas to the latest internal value and may reject "
-               "unrecognized values.")
-KIND = ("Kind is a string value naming the REST resource this object represents, in CamelCase. "
-        "Servers may infer it from the endpoint the client submits requests to; it cannot be "
-        "updated.")
+API_VERSION = (
+    "APIVersion defines the versioned schema of this representation of an object. "
+    "Servers convert recognized schemas to the latest internal value and may reject "
+    "unrecognized values."
+)
+KIND = (
+    "Kind is a string value naming the REST resource this object represents, in CamelCase. "
+    "Servers may infer it from the endpoint the client submits requests to; it cannot be "
+    "updated."
+)
 
 
 def message_schema(name: str, dialect: Dialect) -> Schema:
@@ -210,7 +224,7 @@ def message_schema(name: str, dialect: Dialect) -> Schema:
     for f in message.fields:
         properties[f.json_name] = property_schema(f, dialect)
     out: Schema = {"type": "object", "properties": dict(sorted(properties.items()))}
-    if (description := comments.of_message(message)):
+    if description := comments.of_message(message):
         out["description"] = description
     required = [f.json_name for f in message.fields if field_schema(f).required]
     if required:

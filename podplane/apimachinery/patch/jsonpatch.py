@@ -7,6 +7,7 @@ object member adds it, `test` of a missing member against null passes, negative 
 from the end. (It does not copy null from a missing member: `copy` needs its source, as the RFC
 says.) Error messages are worded as that library words them, e.g.
 `add operation does not apply: doc is missing path: "/spec/foo": missing value`."""
+
 from __future__ import annotations
 
 import re
@@ -38,16 +39,22 @@ def apply_json_patch(document: Any, operations: Any) -> Any:
     if operations is None:  # JSON null decodes to an empty patch
         operations = []
     if not isinstance(operations, list):
-        raise PatchError(f"json: cannot unmarshal {json_type(operations)} into Go value of type "
-                         "jsonpatch.Patch", BAD_REQUEST)
+        raise PatchError(
+            f"json: cannot unmarshal {json_type(operations)} into Go value of type jsonpatch.Patch",
+            BAD_REQUEST,
+        )
     for op in operations:
         if not isinstance(op, dict):
-            raise PatchError(f"json: cannot unmarshal {json_type(op)} into Go value of type "
-                             "jsonpatch.Operation", BAD_REQUEST)
+            raise PatchError(
+                f"json: cannot unmarshal {json_type(op)} into Go value of type jsonpatch.Operation",
+                BAD_REQUEST,
+            )
     if len(operations) > MAX_OPERATIONS:
         raise PatchError(
             f"The allowed maximum operations in a JSON patch is {MAX_OPERATIONS}, "
-            f"got {len(operations)}", ENTITY_TOO_LARGE)
+            f"got {len(operations)}",
+            ENTITY_TOO_LARGE,
+        )
     doc = _Document(document)
     for op in operations:
         kind = op.get("op")
@@ -146,8 +153,10 @@ def _add(container: Container, key: str, value: Any) -> None:
         container.append(value)
         return
     if not _INDEX.fullmatch(key):
-        raise PatchError(f"value was not a proper array index: '{key}': "
-                         f'strconv.Atoi: parsing "{key}": invalid syntax')
+        raise PatchError(
+            f"value was not a proper array index: '{key}': "
+            f'strconv.Atoi: parsing "{key}": invalid syntax'
+        )
     index, size = int(key), len(container) + 1
     if index >= size or index < -size:
         raise PatchError(f"Unable to access invalid index: {index}: {_INVALID_INDEX}")
@@ -193,7 +202,8 @@ def _op_remove(doc: _Document, op: dict[str, Any]) -> None:
     found = doc.find(path, write=True)
     if found is None:
         raise PatchError(
-            f'remove operation does not apply: doc is missing path: "{path}": {_MISSING}')
+            f'remove operation does not apply: doc is missing path: "{path}": {_MISSING}'
+        )
     try:
         _remove(*found)
     except PatchError as err:
@@ -210,7 +220,9 @@ def _op_replace(doc: _Document, op: dict[str, Any]) -> None:
         return
     found = doc.find(path, write=True)
     if found is None:
-        raise PatchError(f"replace operation does not apply: doc is missing path: {path}: {_MISSING}")
+        raise PatchError(
+            f"replace operation does not apply: doc is missing path: {path}: {_MISSING}"
+        )
     container, key = found
     if isinstance(container, dict):
         container[key] = value
@@ -219,7 +231,8 @@ def _op_replace(doc: _Document, op: dict[str, Any]) -> None:
         index = _existing_index(container, key)
     except PatchError:
         raise PatchError(
-            f"replace operation does not apply: doc is missing key: {path}: {_MISSING}") from None
+            f"replace operation does not apply: doc is missing key: {path}: {_MISSING}"
+        ) from None
     container[index] = value
 
 
@@ -228,7 +241,8 @@ def _op_move(doc: _Document, op: dict[str, Any]) -> None:
     found = doc.find(source, write=True)
     if found is None:
         raise PatchError(
-            f"move operation does not apply: doc is missing from path: {source}: {_MISSING}")
+            f"move operation does not apply: doc is missing from path: {source}: {_MISSING}"
+        )
     container, key = found
     try:
         value = _get(container, key)
@@ -239,7 +253,8 @@ def _op_move(doc: _Document, op: dict[str, Any]) -> None:
     target = doc.find(path, write=True)
     if target is None:
         raise PatchError(
-            f"move operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            f"move operation does not apply: doc is missing destination path: {path}: {_MISSING}"
+        )
     try:
         _add(*target, value)
     except PatchError as err:
@@ -252,7 +267,8 @@ def _op_copy(doc: _Document, op: dict[str, Any]) -> None:
     # evanphx copies null from a missing object member; the RFC says the source must exist.
     if found is None or (isinstance(found[0], dict) and found[1] not in found[0]):
         raise PatchError(
-            f"copy operation does not apply: doc is missing from path: {source}: {_MISSING}")
+            f"copy operation does not apply: doc is missing from path: {source}: {_MISSING}"
+        )
     try:
         value = _get(*found)
     except PatchError as err:
@@ -261,7 +277,8 @@ def _op_copy(doc: _Document, op: dict[str, Any]) -> None:
     target = doc.find(path, write=True)
     if target is None:
         raise PatchError(
-            f"copy operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            f"copy operation does not apply: doc is missing destination path: {path}: {_MISSING}"
+        )
     try:
         _add(*target, copy_json(value))
     except PatchError as err:

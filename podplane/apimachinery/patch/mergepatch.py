@@ -5,6 +5,7 @@ patch errors in k8s.io/apimachinery/pkg/util/mergepatch).
 A merge patch is an object shaped like the document: its members replace the document's, objects
 merge recursively and null deletes. Lists are replaced whole; strategic merge patch
 (strategicpatch.py) is the variant that merges them."""
+
 from __future__ import annotations
 
 import json
@@ -65,15 +66,22 @@ def merge(target: Any, patch: Any) -> Any:
 
 
 def json_type(value: Any) -> str:
-    """"object", "array", "string", "number", "bool" or "null"."""
+    """ "object", "array", "string", "number", "bool" or "null"."""
     kind = _JSON_TYPES.get(type(value))
     if kind is None:  # a subclass, from a caller's own decoder
         kind = next((name for t, name in _JSON_TYPES.items() if isinstance(value, t)), "number")
     return kind
 
 
-_JSON_TYPES = {str: "string", dict: "object", list: "array", bool: "bool", int: "number",
-               float: "number", type(None): "null"}
+_JSON_TYPES = {
+    str: "string",
+    dict: "object",
+    list: "array",
+    bool: "bool",
+    int: "number",
+    float: "number",
+    type(None): "null",
+}
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -83,11 +91,17 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, dict):
-        return (isinstance(b, dict) and len(a) == len(b)
-                and all(k in b and json_equal(v, b[k]) for k, v in a.items()))
+        return (
+            isinstance(b, dict)
+            and len(a) == len(b)
+            and all(k in b and json_equal(v, b[k]) for k, v in a.items())
+        )
     if isinstance(a, list):
-        return (isinstance(b, list) and len(a) == len(b)
-                and all(json_equal(x, y) for x, y in zip(a, b)))
+        return (
+            isinstance(b, list)
+            and len(a) == len(b)
+            and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+        )
     return bool(a == b)
 
 
@@ -152,8 +166,9 @@ def go_type_name(value: Any) -> str:
     kind = json_type(value)
     if kind == "number":
         return "int64" if isinstance(value, int) else "float64"
-    return {"object": "map[string]interface {}", "array": "[]interface {}",
-            "null": "<nil>"}.get(kind, kind)
+    return {"object": "map[string]interface {}", "array": "[]interface {}", "null": "<nil>"}.get(
+        kind, kind
+    )
 
 
 def bad_arg_type(expected: str, actual: Any) -> PatchError:

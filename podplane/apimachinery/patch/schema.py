@@ -9,6 +9,7 @@ Two schemas implement it: one read off the API's protobuf descriptors (each fiel
 `(meta.v1.k8s)` option carries Kubernetes' patchStrategy and patchMergeKey tags), and one written
 out as plain data, for tests and for kinds without messages. A key a schema does not know has no
 metadata: its lists are replaced and its maps merged, as Kubernetes does for untagged fields."""
+
 from __future__ import annotations
 
 import functools
@@ -131,8 +132,9 @@ class DictPatchSchema:
 
     __slots__ = ("_fields", "_types")
 
-    def __init__(self, types: Mapping[str, Mapping[str, tuple[str | None, str, str]]],
-                 root: str) -> None:
+    def __init__(
+        self, types: Mapping[str, Mapping[str, tuple[str | None, str, str]]], root: str
+    ) -> None:
         self._types = types
         self._fields = types[root]
 

@@ -12,6 +12,7 @@ other lists are replaced whole; maps merge, null deletes. Directives in the patc
   "$setElementOrder/containers": [{"name": ..}]   the order of the merged list's elements
   "$retainKeys": [...]                            drop the map's keys not listed (union types)
 Errors are worded as Kubernetes words them; see PatchError for the status codes."""
+
 from __future__ import annotations
 
 from collections.abc import Hashable
@@ -71,13 +72,17 @@ def strategic_merge_patch(original: JSONObject, patch: Any, schema: PatchSchema)
     strategic_merge_patch(pod_json, patch, proto_schema(core_pb2.Pod.DESCRIPTOR)).
     Neither argument is modified; the result shares unchanged values with them."""
     if not isinstance(patch, dict):
-        raise PatchError(f"json: cannot unmarshal {json_type(patch)} into Go value of type "
-                         "map[string]interface {}", BAD_REQUEST)
+        raise PatchError(
+            f"json: cannot unmarshal {json_type(patch)} into Go value of type "
+            "map[string]interface {}",
+            BAD_REQUEST,
+        )
     return merge_map(original, patch, schema, APPLY)
 
 
-def merge_map(original: JSONObject | None, patch: JSONObject, schema: PatchSchema,
-              options: MergeOptions) -> JSONObject:
+def merge_map(
+    original: JSONObject | None, patch: JSONObject, schema: PatchSchema, options: MergeOptions
+) -> JSONObject:
     """Merges `patch` into a copy of `original` (Kubernetes' mergeMap)."""
     if DIRECTIVE in patch:
         return _map_directive(patch[DIRECTIVE], patch)
@@ -107,8 +112,11 @@ def merge_map(original: JSONObject | None, patch: JSONObject, schema: PatchSchem
         current = result[key]
         if isinstance(current, dict):
             meta = schema.lookup(key)
-            result[key] = (value if meta.strategy == REPLACE
-                           else merge_map(current, value, meta.schema, options))
+            result[key] = (
+                value
+                if meta.strategy == REPLACE
+                else merge_map(current, value, meta.schema, options)
+            )
         elif isinstance(current, list):
             meta = schema.lookup(key)
             if meta.strategy == MERGE or delete_list:
@@ -177,23 +185,30 @@ def _apply_retain_keys(result: JSONObject, patch: JSONObject, options: MergeOpti
         if RETAIN_KEYS_DIRECTIVE not in result:
             result[RETAIN_KEYS_DIRECTIVE] = retain
         elif not json_equal(result[RETAIN_KEYS_DIRECTIVE], retain):
-            raise PatchError(f"{go_format(result[RETAIN_KEYS_DIRECTIVE])} and {go_format(retain)} "
-                             "are not deep equal: this may happen when calculating the 3-way "
-                             "diff patch")
+            raise PatchError(
+                f"{go_format(result[RETAIN_KEYS_DIRECTIVE])} and {go_format(retain)} "
+                "are not deep equal: this may happen when calculating the 3-way "
+                "diff patch"
+            )
         return
     if not isinstance(retain, list):
         raise PatchError(BAD_RETAIN_KEYS, BAD_REQUEST)
     kept = {k for k in retain if isinstance(k, str)}
     for key, value in patch.items():
-        if (value is not None and key not in kept and not key.startswith(DELETE_FROM_PRIMITIVE_LIST)
-                and not key.startswith(SET_ELEMENT_ORDER)):
+        if (
+            value is not None
+            and key not in kept
+            and not key.startswith(DELETE_FROM_PRIMITIVE_LIST)
+            and not key.startswith(SET_ELEMENT_ORDER)
+        ):
             raise PatchError(BAD_RETAIN_KEYS, BAD_REQUEST)
     for key in [k for k in result if k not in kept]:
         del result[key]
 
 
-def _merge_ordered_lists(result: JSONObject, patch: JSONObject, schema: PatchSchema,
-                         options: MergeOptions) -> None:
+def _merge_ordered_lists(
+    result: JSONObject, patch: JSONObject, schema: PatchSchema, options: MergeOptions
+) -> None:
     """Merges each list named by a $setElementOrder directive and orders it: the directive's order
     first, then the patch's, then the original's (Kubernetes' mergePatchIntoOriginal)."""
     for directive in [k for k in patch if k.startswith(SET_ELEMENT_ORDER)]:
@@ -213,8 +228,11 @@ def _merge_ordered_lists(result: JSONObject, patch: JSONObject, schema: PatchSch
         meta = schema.lookup(field)
         check_order(patch_list or [], order, meta.merge_key)
         if original_list is not None and patch_list is not None:
-            merged = (merge_list(original_list, patch_list, meta, options, field)
-                      if meta.strategy == MERGE else patch_list)
+            merged = (
+                merge_list(original_list, patch_list, meta, options, field)
+                if meta.strategy == MERGE
+                else patch_list
+            )
         elif patch_list is not None:
             merged = remove_directives(patch_list)[0]
         elif original_list is not None:
@@ -226,16 +244,23 @@ def _merge_ordered_lists(result: JSONObject, patch: JSONObject, schema: PatchSch
         server_order = original_list or []
         if kind == "object" and patch_list and meta.strategy == MERGE:
             server_order = go_aliased_order(server_order, patch_list, meta.merge_key)
-        result[field] = normalize_order(in_order, server_only, order, server_order,
-                                        meta.merge_key, kind)
+        result[field] = normalize_order(
+            in_order, server_only, order, server_order, meta.merge_key, kind
+        )
         patch.pop(field, None)
 
 
 # ---------------------------------------------------------------- lists
 
 
-def merge_list(original: list[Any], patch: list[Any], meta: PatchMeta, options: MergeOptions,
-               field: str, delete_list: bool = False) -> list[Any]:
+def merge_list(
+    original: list[Any],
+    patch: list[Any],
+    meta: PatchMeta,
+    options: MergeOptions,
+    field: str,
+    delete_list: bool = False,
+) -> list[Any]:
     """Merges two lists of a field with strategy "merge" (Kubernetes' mergeSlice): maps by their
     merge key, primitives as a set; the patch's elements keep the patch's order and the
     original's other elements are woven in where they stood."""
@@ -257,8 +282,9 @@ def merge_list(original: list[Any], patch: list[Any], meta: PatchMeta, options: 
     return normalize_order(in_patch, server_only, patch, original, merge_key, kind)
 
 
-def _list_directives(original: list[Any], patch: list[Any],
-                     merge_key: str) -> tuple[list[Any], list[Any]]:
+def _list_directives(
+    original: list[Any], patch: list[Any], merge_key: str
+) -> tuple[list[Any], list[Any]]:
     """Applies the elements that carry $patch: delete removes every element with that key, replace
     makes the rest of the patch the whole list. Returns the original and the plain patch."""
     plain = []
@@ -272,8 +298,9 @@ def _list_directives(original: list[Any], patch: list[Any],
             if merge_key not in item:
                 raise no_merge_key(item, merge_key)
             doomed = json_key(item[merge_key])
-            original = [o for o in original
-                        if not (merge_key in o and json_key(o[merge_key]) == doomed)]
+            original = [
+                o for o in original if not (merge_key in o and json_key(o[merge_key]) == doomed)
+            ]
         elif directive == REPLACE:
             replace = True
         elif directive == MERGE:
@@ -285,8 +312,13 @@ def _list_directives(original: list[Any], patch: list[Any],
     return original, plain
 
 
-def _merge_by_key(original: list[Any], patch: list[Any], merge_key: str, schema: PatchSchema,
-                  options: MergeOptions) -> list[Any]:
+def _merge_by_key(
+    original: list[Any],
+    patch: list[Any],
+    merge_key: str,
+    schema: PatchSchema,
+    options: MergeOptions,
+) -> list[Any]:
     merged = list(original)
     positions: dict[Hashable, int] = {}
     for i, item in enumerate(merged):
@@ -328,8 +360,7 @@ def element_type(*lists: list[Any]) -> str:
                     raise PatchError("lists of lists are not supported")
                 found = kind
             elif kind != found:
-                raise PatchError(
-                    f"list element types are not identical: {go_format(list(lists))}")
+                raise PatchError(f"list element types are not identical: {go_format(list(lists))}")
     if not found:
         raise PatchError("no elements in any of the given slices")
     return found

@@ -3,6 +3,7 @@
 CreateThreeWayMergePatch): the two-way patch turns one document into another; the three-way patch
 is what `kubectl apply` sends, from the last-applied configuration, the new configuration and the
 live object, so that fields others set on the live object survive."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +32,8 @@ from podplane.apimachinery.patch.schema import (
     SET_ELEMENT_ORDER,
     PatchSchema,
 )
-from podplane.apimachinery.patch.strategic_order import sort_by_order
 from podplane.apimachinery.patch.strategic import MergeOptions, element_type, merge_map
+from podplane.apimachinery.patch.strategic_order import sort_by_order
 
 # Merging the three-way diff's two halves keeps nulls and parallel lists: the result is a patch.
 _MERGE_PATCHES = MergeOptions(merge_parallel_list=False, ignore_unmatched_nulls=False)
@@ -52,35 +53,48 @@ class DiffOptions:
     build_retain_keys_directive: bool = False
 
 
-def create_two_way_merge_patch(original: JSONObject | None, modified: JSONObject | None,
-                               schema: PatchSchema) -> JSONObject:
+def create_two_way_merge_patch(
+    original: JSONObject | None, modified: JSONObject | None, schema: PatchSchema
+) -> JSONObject:
     """The patch that yields `modified` when applied to `original`."""
     return diff_maps(original or {}, modified or {}, schema, DiffOptions(set_element_order=True))
 
 
-def create_three_way_merge_patch(original: JSONObject | None, modified: JSONObject | None,
-                                 current: JSONObject | None, schema: PatchSchema,
-                                 overwrite: bool = False) -> JSONObject:
+def create_three_way_merge_patch(
+    original: JSONObject | None,
+    modified: JSONObject | None,
+    current: JSONObject | None,
+    schema: PatchSchema,
+    overwrite: bool = False,
+) -> JSONObject:
     """kubectl apply's patch: the changes from `current` (the live object) to `modified` (the new
     configuration), without deletions, plus the deletions from `original` (the last applied
     configuration) to `modified`. Unless `overwrite`, raises ConflictError when the patch changes
     a field that was changed differently from `original` to `current`."""
     original, modified, current = original or {}, modified or {}, current or {}
-    delta = diff_maps(current, modified, schema,
-                      DiffOptions(set_element_order=True, ignore_deletions=True))
-    deletions = diff_maps(original, modified, schema,
-                          DiffOptions(set_element_order=True, ignore_changes_and_additions=True))
+    delta = diff_maps(
+        current, modified, schema, DiffOptions(set_element_order=True, ignore_deletions=True)
+    )
+    deletions = diff_maps(
+        original,
+        modified,
+        schema,
+        DiffOptions(set_element_order=True, ignore_changes_and_additions=True),
+    )
     patch = merge_map(deletions, delta, schema, _MERGE_PATCHES)
     if not overwrite:
         changed = diff_maps(original, current, schema, DiffOptions())
         if merging_maps_have_conflicts(patch, changed, schema):
-            raise ConflictError(f"patch:\n{_yaml(patch)}\nconflicts with changes made from "
-                                f"original to current:\n{_yaml(changed)}\n")
+            raise ConflictError(
+                f"patch:\n{_yaml(patch)}\nconflicts with changes made from "
+                f"original to current:\n{_yaml(changed)}\n"
+            )
     return patch
 
 
-def diff_maps(original: JSONObject, modified: JSONObject, schema: PatchSchema,
-              options: DiffOptions) -> JSONObject:
+def diff_maps(
+    original: JSONObject, modified: JSONObject, schema: PatchSchema, options: DiffOptions
+) -> JSONObject:
     """The patch from `original` to `modified`: changed and added keys, null for deleted ones,
     $patch: delete elements and parallel lists for merged lists, $retainKeys where asked."""
     patch: JSONObject = {}
@@ -112,14 +126,21 @@ def diff_maps(original: JSONObject, modified: JSONObject, schema: PatchSchema,
         for key in original:
             if key not in modified:
                 patch[key] = None
-    if retained and (patch or any(v is not None and k not in modified
-                                  for k, v in original.items())):
+    if retained and (
+        patch or any(v is not None and k not in modified for k, v in original.items())
+    ):
         patch[RETAIN_KEYS_DIRECTIVE] = sort_scalars(retained)
     return patch
 
 
-def _diff_map_field(key: str, old: JSONObject, new: JSONObject, patch: JSONObject,
-                    schema: PatchSchema, options: DiffOptions) -> None:
+def _diff_map_field(
+    key: str,
+    old: JSONObject,
+    new: JSONObject,
+    patch: JSONObject,
+    schema: PatchSchema,
+    options: DiffOptions,
+) -> None:
     meta = schema.lookup(key)
     if meta.strategy == REPLACE:
         if not options.ignore_changes_and_additions:
@@ -131,8 +152,14 @@ def _diff_map_field(key: str, old: JSONObject, new: JSONObject, patch: JSONObjec
         patch[key] = value
 
 
-def _diff_list_field(key: str, old: list[Any], new: list[Any], patch: JSONObject,
-                     schema: PatchSchema, options: DiffOptions) -> None:
+def _diff_list_field(
+    key: str,
+    old: list[Any],
+    new: list[Any],
+    patch: JSONObject,
+    schema: PatchSchema,
+    options: DiffOptions,
+) -> None:
     meta = schema.lookup(key)
     if meta.strategy != MERGE:
         if not options.ignore_changes_and_additions and not json_equal(old, new):
@@ -148,8 +175,13 @@ def _diff_list_field(key: str, old: list[Any], new: list[Any], patch: JSONObject
         patch[f"{SET_ELEMENT_ORDER}/{key}"] = order
 
 
-def diff_lists(original: list[Any], modified: list[Any], schema: PatchSchema, merge_key: str,
-               options: DiffOptions) -> tuple[list[Any], list[Any], list[Any]]:
+def diff_lists(
+    original: list[Any],
+    modified: list[Any],
+    schema: PatchSchema,
+    merge_key: str,
+    options: DiffOptions,
+) -> tuple[list[Any], list[Any], list[Any]]:
     """For a merged list: the patch list (changed and added elements, then $patch: delete ones),
     the $deleteFromPrimitiveList list and the $setElementOrder list."""
     if not original:
@@ -162,17 +194,21 @@ def diff_lists(original: list[Any], modified: list[Any], schema: PatchSchema, me
         changes = sort_by_order(changes, modified, merge_key, kind) + deletions
         order: list[Any] = []
         if options.set_element_order and (
-                (not options.ignore_changes_and_additions
-                 and (changes or not _same_order(original, modified, merge_key)))
-                or (not options.ignore_deletions and changes)):
+            (
+                not options.ignore_changes_and_additions
+                and (changes or not _same_order(original, modified, merge_key))
+            )
+            or (not options.ignore_deletions and changes)
+        ):
             order = [{merge_key: item[merge_key]} for item in modified]
         return changes, [], order
     additions, removals = _diff_lists_of_scalars(original, modified, options)
     additions = sort_by_order(additions, modified, merge_key, kind)
     order = []
     if options.set_element_order and (
-            (not options.ignore_deletions and removals)
-            or (not options.ignore_changes_and_additions and not json_equal(original, modified))):
+        (not options.ignore_deletions and removals)
+        or (not options.ignore_changes_and_additions and not json_equal(original, modified))
+    ):
         order = modified
     return additions, removals, order
 
@@ -180,7 +216,7 @@ def diff_lists(original: list[Any], modified: list[Any], schema: PatchSchema, me
 def _same_order(original: list[Any], modified: list[Any], merge_key: str) -> bool:
     if len(original) != len(modified):
         return False
-    for old, new in zip(original, modified):
+    for old, new in zip(original, modified, strict=True):
         for item in (old, new):
             if not isinstance(item, dict):
                 raise bad_arg_type("map[string]interface {}", item)
@@ -191,8 +227,9 @@ def _same_order(original: list[Any], modified: list[Any], merge_key: str) -> boo
     return True
 
 
-def _diff_lists_of_scalars(original: list[Any], modified: list[Any],
-                           options: DiffOptions) -> tuple[list[Any], list[Any]]:
+def _diff_lists_of_scalars(
+    original: list[Any], modified: list[Any], options: DiffOptions
+) -> tuple[list[Any], list[Any]]:
     """Walks both lists sorted by their printed form: the values only `modified` has are added,
     those only `original` has deleted."""
     old, new = sort_scalars(original), sort_scalars(modified)
@@ -216,8 +253,13 @@ def _diff_lists_of_scalars(original: list[Any], modified: list[Any],
     return additions, go_deduplicate(deletions)
 
 
-def _diff_lists_of_maps(original: list[Any], modified: list[Any], schema: PatchSchema,
-                        merge_key: str, options: DiffOptions) -> tuple[list[Any], list[Any]]:
+def _diff_lists_of_maps(
+    original: list[Any],
+    modified: list[Any],
+    schema: PatchSchema,
+    merge_key: str,
+    options: DiffOptions,
+) -> tuple[list[Any], list[Any]]:
     """Walks both lists sorted by merge key: elements in both are diffed (the diff keeps the merge
     key), those only in `modified` added whole, those only in `original` deleted with $patch."""
     old = _sort_by_merge_key(original, merge_key)
@@ -315,16 +357,20 @@ def _conflicts(left: Any, right: Any, schema: PatchSchema, strategy: str, merge_
     return not json_equal(left, right)
 
 
-def _lists_conflict(left: list[Any], right: list[Any], schema: PatchSchema, strategy: str,
-                    merge_key: str) -> bool:
+def _lists_conflict(
+    left: list[Any], right: list[Any], schema: PatchSchema, strategy: str, merge_key: str
+) -> bool:
     kind = element_type(left, right)
     if strategy == MERGE:
         if kind != "object":
             return False  # merged primitive lists never conflict
         left_by_key = _by_merge_key(left, merge_key)
         right_by_key = _by_merge_key(right, merge_key)
-        return any(_conflicts(value, right_by_key[key], schema, "", "")
-                   for key, value in left_by_key.items() if key in right_by_key)
+        return any(
+            _conflicts(value, right_by_key[key], schema, "", "")
+            for key, value in left_by_key.items()
+            if key in right_by_key
+        )
     if len(left) != len(right):
         return True
     if kind != "object":
@@ -332,7 +378,7 @@ def _lists_conflict(left: list[Any], right: list[Any], schema: PatchSchema, stra
         right = sort_scalars(go_deduplicate(right))
         if len(left) != len(right):
             return True
-    return any(_conflicts(a, b, schema, "", "") for a, b in zip(left, right))
+    return any(_conflicts(a, b, schema, "", "") for a, b in zip(left, right, strict=True))
 
 
 def _by_merge_key(items: list[Any], merge_key: str) -> dict[str, Any]:
@@ -341,8 +387,9 @@ def _by_merge_key(items: list[Any], merge_key: str) -> dict[str, Any]:
         if not isinstance(item, dict):
             raise PatchError(f"invalid element type in merging list:{go_format(items)}")
         if merge_key not in item:
-            raise PatchError(f"cannot find merge key `{merge_key}` in merging list "
-                             f"element:{go_format(item)}")
+            raise PatchError(
+                f"cannot find merge key `{merge_key}` in merging list element:{go_format(item)}"
+            )
         out[go_format(item[merge_key])] = item
     return out
 

@@ -3,6 +3,7 @@ patch's order (or its $setElementOrder list's), the live object's other elements
 they stood (Kubernetes' normalizeElementOrder and mergeSortedSlice).
 
 Elements are identified by their merge key, or by value for primitives."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
@@ -39,8 +40,14 @@ def partition(items: list[Any], by: list[Any], merge_key: str) -> tuple[list[Any
     return inside, outside
 
 
-def normalize_order(in_patch: list[Any], server_only: list[Any], patch_order: list[Any],
-                    server_order: list[Any], merge_key: str, kind: str) -> list[Any]:
+def normalize_order(
+    in_patch: list[Any],
+    server_only: list[Any],
+    patch_order: list[Any],
+    server_order: list[Any],
+    merge_key: str,
+    kind: str,
+) -> list[Any]:
     """Sorts the patch's elements by `patch_order` and the others by `server_order`, then weaves
     them together: a server element goes before a patch element when it stood before it."""
     in_patch = sort_by_order(in_patch, patch_order, merge_key, kind)
@@ -75,7 +82,7 @@ def sort_by_order(items: list[Any], order: list[Any], merge_key: str, kind: str)
     positions = _positions(order, key)
     ranks = [positions.get(key(item)) for item in items]
     if None not in ranks:
-        ordered = [item for _, item in sorted(zip(ranks, items), key=_first)]
+        ordered = [item for _, item in sorted(zip(ranks, items, strict=True), key=_first)]
     else:
         ordered = _insertion_sort(items, ranks)
     return ordered + deletions
@@ -119,8 +126,10 @@ def check_order(patch_list: list[Any], order: list[Any], merge_key: str) -> None
             i += 1
         j += 1
     if i < len(items) and j >= len(order):
-        raise PatchError(f"The order in patch list:\n{go_format(patch_list)}\n doesn't match "
-                         f"{SET_ELEMENT_ORDER} list:\n{go_format(order)}\n")
+        raise PatchError(
+            f"The order in patch list:\n{go_format(patch_list)}\n doesn't match "
+            f"{SET_ELEMENT_ORDER} list:\n{go_format(order)}\n"
+        )
 
 
 def go_aliased_order(original: list[Any], patch: list[Any], merge_key: str) -> list[Any]:
@@ -140,7 +149,7 @@ def go_aliased_order(original: list[Any], patch: list[Any], merge_key: str) -> l
         i = 0
         while i < length:
             if merge_key in view[i] and json_key(view[i][merge_key]) == doomed:
-                view[i:length - 1] = view[i + 1:length]
+                view[i : length - 1] = view[i + 1 : length]
                 length -= 1
             else:
                 i += 1
@@ -173,7 +182,7 @@ def _same_element(left: Any, right: Any, merge_key: str) -> bool:
 def _insertion_sort(items: list[Any], ranks: list[int | None]) -> list[Any]:
     """Go's sort.SliceStable (an insertion sort for short lists) with strategicpatch's comparator,
     which calls an element "less" whenever either of the two is missing from the order."""
-    pairs = list(zip(ranks, items))
+    pairs = list(zip(ranks, items, strict=True))
     for i in range(1, len(pairs)):
         j = i
         while j > 0:

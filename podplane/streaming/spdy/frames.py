@@ -7,6 +7,7 @@ high bit clear), flags in 1, length in 3. SYN_STREAM, SYN_REPLY and HEADERS carr
 header block (a 4-byte count, then each name and value behind a 4-byte length; a header's several
 values are joined by NUL), compressed with zlib primed with the SPDY/3 dictionary. Each direction
 of a session keeps one zlib stream for all its header blocks, flushed (Z_SYNC_FLUSH) after each."""
+
 from __future__ import annotations
 
 import enum
@@ -128,8 +129,9 @@ class Data:
     fin: bool = False
 
 
-Frame = (SynStream | SynReply | RstStream | Settings | Ping | GoAway | HeadersFrame
-         | WindowUpdate | Data)
+Frame = (
+    SynStream | SynReply | RstStream | Settings | Ping | GoAway | HeadersFrame | WindowUpdate | Data
+)
 
 
 def header_value(headers: Headers, name: str) -> str:
@@ -153,7 +155,7 @@ def decode_header_block(block: bytes) -> dict[str, list[str]]:
     def take(offset: int, size: int) -> bytes:
         if offset + size > len(block):
             raise FrameError("header block ends early")
-        return block[offset:offset + size]
+        return block[offset : offset + size]
 
     count = _U32.unpack(take(0, 4))[0]
     headers: dict[str, list[str]] = {}
@@ -213,10 +215,11 @@ class FrameEncoder:
             return _HEADER.pack(frame.stream_id, flags << 24 | len(frame.data)) + frame.data
         if isinstance(frame, SynStream):
             flags = (FLAG_FIN if frame.fin else 0) | (
-                FLAG_UNIDIRECTIONAL if frame.unidirectional else 0)
-            payload = (struct.pack(">IIBB", frame.stream_id, frame.associated_to,
-                                   (frame.priority & 0x7) << 5, 0)
-                       + self._headers.compress(frame.headers))
+                FLAG_UNIDIRECTIONAL if frame.unidirectional else 0
+            )
+            payload = struct.pack(
+                ">IIBB", frame.stream_id, frame.associated_to, (frame.priority & 0x7) << 5, 0
+            ) + self._headers.compress(frame.headers)
             return _control(FrameType.SYN_STREAM, flags, payload)
         if isinstance(frame, SynReply):
             payload = _U32.pack(frame.stream_id) + self._headers.compress(frame.headers)
@@ -225,21 +228,25 @@ class FrameEncoder:
             payload = _U32.pack(frame.stream_id) + self._headers.compress(frame.headers)
             return _control(FrameType.HEADERS, FLAG_FIN if frame.fin else 0, payload)
         if isinstance(frame, RstStream):
-            return _control(FrameType.RST_STREAM, 0,
-                            struct.pack(">II", frame.stream_id, frame.status))
+            return _control(
+                FrameType.RST_STREAM, 0, struct.pack(">II", frame.stream_id, frame.status)
+            )
         if isinstance(frame, Settings):
             payload = _U32.pack(len(frame.entries)) + b"".join(
                 struct.pack(">II", flags << 24 | setting, value)
-                for setting, value, flags in frame.entries)
+                for setting, value, flags in frame.entries
+            )
             return _control(FrameType.SETTINGS, 1 if frame.clear else 0, payload)
         if isinstance(frame, Ping):
             return _control(FrameType.PING, 0, _U32.pack(frame.ping_id))
         if isinstance(frame, GoAway):
-            return _control(FrameType.GOAWAY, 0,
-                            struct.pack(">II", frame.last_good_stream_id, frame.status))
+            return _control(
+                FrameType.GOAWAY, 0, struct.pack(">II", frame.last_good_stream_id, frame.status)
+            )
         if isinstance(frame, WindowUpdate):
-            return _control(FrameType.WINDOW_UPDATE, 0,
-                            struct.pack(">II", frame.stream_id, frame.delta))
+            return _control(
+                FrameType.WINDOW_UPDATE, 0, struct.pack(">II", frame.stream_id, frame.delta)
+            )
         raise TypeError(f"not a SPDY frame: {frame!r}")
 
 
@@ -260,8 +267,8 @@ class FrameDecoder:
             length = second & MAX_LENGTH
             if len(self._buffer) < _HEADER.size + length:
                 break
-            payload = bytes(self._buffer[_HEADER.size:_HEADER.size + length])
-            del self._buffer[:_HEADER.size + length]
+            payload = bytes(self._buffer[_HEADER.size : _HEADER.size + length])
+            del self._buffer[: _HEADER.size + length]
             flags = second >> 24
             if first & 0x80000000:
                 frame = self._control(first >> 16 & 0x7FFF, first & 0xFFFF, flags, payload)
@@ -280,9 +287,14 @@ class FrameDecoder:
         try:
             if kind == FrameType.SYN_STREAM:
                 stream_id, associated, priority = struct.unpack_from(">IIB", payload)
-                return SynStream(stream_id & MAX_STREAM_ID, self._headers.decompress(payload[10:]),
-                                 associated & MAX_STREAM_ID, priority >> 5, fin,
-                                 bool(flags & FLAG_UNIDIRECTIONAL))
+                return SynStream(
+                    stream_id & MAX_STREAM_ID,
+                    self._headers.decompress(payload[10:]),
+                    associated & MAX_STREAM_ID,
+                    priority >> 5,
+                    fin,
+                    bool(flags & FLAG_UNIDIRECTIONAL),
+                )
             if kind in (FrameType.SYN_REPLY, FrameType.HEADERS):
                 stream_id = _U32.unpack_from(payload)[0] & MAX_STREAM_ID
                 headers = self._headers.decompress(payload[4:])

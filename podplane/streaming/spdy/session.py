@@ -8,13 +8,28 @@ handler; FIN on a data frame ends one direction, RST_STREAM both; pings from the
 echoed; GOAWAY ends the session. Flow control is spdystream's: none. Its peers never send
 WINDOW_UPDATE and ignore the ones they get, so windows are neither enforced on sending nor
 granted on receiving; SETTINGS and WINDOW_UPDATE from the client are read and otherwise ignored."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from podplane.streaming.spdy.frames import (
-    MAX_LENGTH, Data, Frame, FrameDecoder, FrameEncoder, GoAway, GoAwayStatus, Headers,
-    HeadersFrame, Ping, RstStatus, RstStream, Settings, SynReply, SynStream, WindowUpdate,
+    MAX_LENGTH,
+    Data,
+    Frame,
+    FrameDecoder,
+    FrameEncoder,
+    GoAway,
+    GoAwayStatus,
+    Headers,
+    HeadersFrame,
+    Ping,
+    RstStatus,
+    RstStream,
+    Settings,
+    SynReply,
+    SynStream,
+    WindowUpdate,
 )
 
 
@@ -22,6 +37,7 @@ from podplane.streaming.spdy.frames import (
 @dataclass(frozen=True)
 class StreamOpened:
     """The client opened a stream (SYN_STREAM); the handler replies or resets it."""
+
     stream_id: int
     headers: dict[str, list[str]]
     # The client sends nothing on it (FIN on the SYN_STREAM).
@@ -37,6 +53,7 @@ class DataReceived:
 @dataclass(frozen=True)
 class StreamEnded:
     """The client has finished sending on the stream (FIN); it may still read."""
+
     stream_id: int
 
 
@@ -49,6 +66,7 @@ class StreamReset:
 @dataclass(frozen=True)
 class PingAnswered:
     """The client answered a ping of ours."""
+
     ping_id: int
 
 
@@ -129,7 +147,7 @@ class ServerSession:
         return []
 
     def _opened(self, frame: SynStream) -> list[Event]:
-        valid = (frame.stream_id % 2 == 1 and frame.stream_id > self._last_stream_id)
+        valid = frame.stream_id % 2 == 1 and frame.stream_id > self._last_stream_id
         if not valid:
             self._send(RstStream(frame.stream_id, RstStatus.PROTOCOL_ERROR))
             return []
@@ -138,8 +156,9 @@ class ServerSession:
             self._send(RstStream(frame.stream_id, RstStatus.REFUSED_STREAM))
             return []
         headers = {name: list(values) for name, values in frame.headers.items()}
-        stream = _Stream(frame.stream_id, headers, remote_closed=frame.fin,
-                         local_closed=frame.unidirectional)
+        stream = _Stream(
+            frame.stream_id, headers, remote_closed=frame.fin, local_closed=frame.unidirectional
+        )
         self._streams[frame.stream_id] = stream
         return [StreamOpened(frame.stream_id, headers, frame.fin)]
 
@@ -184,7 +203,7 @@ class ServerSession:
             return False
         for start in range(0, len(data), MAX_LENGTH):
             last = start + MAX_LENGTH >= len(data)
-            self._send(Data(stream_id, data[start:start + MAX_LENGTH], fin and last))
+            self._send(Data(stream_id, data[start : start + MAX_LENGTH], fin and last))
         if fin:
             if not data:
                 self._send(Data(stream_id, b"", True))

@@ -1,6 +1,7 @@
 """What the scheduler believes is on each node: the pods bound there and the pods it has *assumed*
 there while their binding is in flight, so consecutive decisions see each other
 (kubernetes pkg/scheduler/backend/cache). Pods are keyed by uid."""
+
 from __future__ import annotations
 
 import logging
@@ -39,15 +40,19 @@ class SchedulerCache:
 
     # ------------------------------------------------------------------ reads
     def node_infos(self) -> list[NodeInfo]:
-        """The nodes that exist, in a stable order. The scheduling cycle reads them without awaiting,
-        so no copy is needed for it to see one consistent state. The same list comes back until a
-        node comes or goes: callers must not change it."""
+        """The nodes that exist, in a stable order. The scheduling cycle reads them without
+        awaiting, so no copy is needed for it to see one consistent state. The same list comes back
+        until a node comes or goes: callers must not change it."""
         if self._snapshot is None:
             self._snapshot = NodeInfoList(
                 [info for _, info in sorted(self._nodes.items()) if info.node is not None],
-                with_pod_affinity=[info for name in sorted(self._affinity_nodes)
-                                   if (info := self._nodes[name]).node is not None],
-                image_states=self._images)
+                with_pod_affinity=[
+                    info
+                    for name in sorted(self._affinity_nodes)
+                    if (info := self._nodes[name]).node is not None
+                ],
+                image_states=self._images,
+            )
         return self._snapshot
 
     def node_info(self, name: str) -> NodeInfo | None:
@@ -94,9 +99,13 @@ class SchedulerCache:
         state = self._pods.get(_uid(pod))
         if state is not None:
             if state.assumed and state.pod.spec.node_name != pod.spec.node_name:
-                log.warning("pod %s/%s was assumed on %s but is bound to %s",
-                            pod.metadata.namespace, pod.metadata.name,
-                            state.pod.spec.node_name, pod.spec.node_name)
+                log.warning(
+                    "pod %s/%s was assumed on %s but is bound to %s",
+                    pod.metadata.namespace,
+                    pod.metadata.name,
+                    state.pod.spec.node_name,
+                    pod.spec.node_name,
+                )
             self._remove_from_node(state.pod)
         self._pods[_uid(pod)] = _PodState(pod, assumed=False)
         self._add_to_node(pod)
@@ -113,8 +122,10 @@ class SchedulerCache:
     def assume_pod(self, pod: core_pb2.Pod) -> None:
         """Counts `pod` (a copy with spec.nodeName set) on its node before the bind is confirmed."""
         if _uid(pod) in self._pods:
-            raise ValueError(f"pod {pod.metadata.namespace}/{pod.metadata.name} is already in the "
-                             "cache; it cannot be assumed")
+            raise ValueError(
+                f"pod {pod.metadata.namespace}/{pod.metadata.name} is already in the "
+                "cache; it cannot be assumed"
+            )
         self._pods[_uid(pod)] = _PodState(pod, assumed=True)
         self._add_to_node(pod)
 

@@ -4,6 +4,7 @@ kube-scheduler starts its informers before it runs for the lease, so a standby's
 are warm and it can schedule the moment it takes over; only scheduleOne waits for leadership. Here
 the informers fill this queue on every replica, and pop() hands out pods only while lead() runs and
 the lease is still valid."""
+
 from __future__ import annotations
 
 import asyncio

@@ -5,6 +5,7 @@ the back-off queue (a pod that failed waits 1 s, doubling per attempt up to 10 s
 unschedulable pods (waiting for the cluster to change: a node added or changed, a pod deleted or
 finished; or for five minutes to pass). A pod popped for scheduling is in flight until the scheduler
 requeues it or calls done()."""
+
 from __future__ import annotations
 
 import asyncio
@@ -59,10 +60,14 @@ class QueuedPodInfo:
 
 
 class SchedulingQueue:
-    def __init__(self, *, initial_backoff: float = DEFAULT_INITIAL_BACKOFF,
-                 max_backoff: float = DEFAULT_MAX_BACKOFF,
-                 max_unschedulable_duration: float = DEFAULT_MAX_UNSCHEDULABLE_DURATION,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        initial_backoff: float = DEFAULT_INITIAL_BACKOFF,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+        max_unschedulable_duration: float = DEFAULT_MAX_UNSCHEDULABLE_DURATION,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.max_unschedulable_duration = max_unschedulable_duration
@@ -90,8 +95,12 @@ class SchedulingQueue:
         if key in self._in_flight:
             self._updated_in_flight.add(key)
             return
-        pinfo = self._active.get(key) or self._backoff.pop(key, None) or \
-            self._unschedulable.pop(key, None) or QueuedPodInfo(pod, self._clock())
+        pinfo = (
+            self._active.get(key)
+            or self._backoff.pop(key, None)
+            or self._unschedulable.pop(key, None)
+            or QueuedPodInfo(pod, self._clock())
+        )
         pinfo.pod = pod
         self._push_active(pinfo)
 
@@ -125,8 +134,9 @@ class SchedulingQueue:
         self._in_flight.pop(key, None)
         self._updated_in_flight.discard(key)
 
-    def move_all_to_active_or_backoff(self, event: str,
-                                      plugins: Collection[str] | None = None) -> None:
+    def move_all_to_active_or_backoff(
+        self, event: str, plugins: Collection[str] | None = None
+    ) -> None:
         """The cluster changed (`event`): every unschedulable pod gets another try, after its
         back-off; with `plugins`, only the pods one of them rejected (kubernetes EventsToRegister:
         a pod another pod's arrival cannot help stays where it is)."""
@@ -144,7 +154,9 @@ class SchedulingQueue:
             self._plugin_move_request_cycle[plugin] = self.scheduling_cycle
         for key, pinfo in list(self._unschedulable.items()):
             # A pod rejected by no known plugin (say, by an error) is retried on any event.
-            if not pinfo.unschedulable_plugins or not pinfo.unschedulable_plugins.isdisjoint(plugins):
+            if not pinfo.unschedulable_plugins or not pinfo.unschedulable_plugins.isdisjoint(
+                plugins
+            ):
                 log.debug("%s: retrying unschedulable pod %s", event, key)
                 self._requeue_after_move(self._unschedulable.pop(key))
 
@@ -169,20 +181,32 @@ class SchedulingQueue:
             self._wakeup.clear()
             await self._wakeup.wait()
 
-    def add_unschedulable_if_not_present(self, pinfo: QueuedPodInfo, *, error: bool = False) -> None:
+    def add_unschedulable_if_not_present(
+        self, pinfo: QueuedPodInfo, *, error: bool = False
+    ) -> None:
         """Requeues a pod whose attempt failed: to back-off after an error or if the cluster changed
         while it was in flight, else among the unschedulable pods."""
         key = pinfo.key
         cycle = self._in_flight.pop(key, None)
         updated = key in self._updated_in_flight
         self._updated_in_flight.discard(key)
-        if cycle is None or key in self._active or key in self._backoff \
-                or key in self._unschedulable:
+        if (
+            cycle is None
+            or key in self._active
+            or key in self._backoff
+            or key in self._unschedulable
+        ):
             return  # deleted while in flight, or already queued again
         pinfo.timestamp = self._clock()
-        if error or updated or self._move_request_cycle >= cycle or any(
+        if (
+            error
+            or updated
+            or self._move_request_cycle >= cycle
+            or any(
                 self._plugin_move_request_cycle.get(p, -1) >= cycle
-                for p in pinfo.unschedulable_plugins):
+                for p in pinfo.unschedulable_plugins
+            )
+        ):
             self._backoff[key] = pinfo
         else:
             self._unschedulable[key] = pinfo
@@ -229,13 +253,21 @@ class SchedulingQueue:
         return self._clock() - t
 
     def pending(self) -> dict[str, int]:
-        return {"active": len(self._active), "backoff": len(self._backoff),
-                "unschedulable": len(self._unschedulable), "in_flight": len(self._in_flight)}
+        return {
+            "active": len(self._active),
+            "backoff": len(self._backoff),
+            "unschedulable": len(self._unschedulable),
+            "in_flight": len(self._in_flight),
+        }
 
     def where(self, pod: core_pb2.Pod) -> str | None:
         key = pod_key(pod)
-        for name, queue in (("active", self._active), ("backoff", self._backoff),
-                            ("unschedulable", self._unschedulable), ("in_flight", self._in_flight)):
+        for name, queue in (
+            ("active", self._active),
+            ("backoff", self._backoff),
+            ("unschedulable", self._unschedulable),
+            ("in_flight", self._in_flight),
+        ):
             if key in queue:
                 return name
         return None
@@ -244,8 +276,9 @@ class SchedulingQueue:
     def _push_active(self, pinfo: QueuedPodInfo) -> None:
         pinfo._seq = next(self._seq)
         self._active[pinfo.key] = pinfo
-        heapq.heappush(self._heap, (-pod_priority(pinfo.pod), pinfo.timestamp, pinfo._seq,
-                                    pinfo.key))
+        heapq.heappush(
+            self._heap, (-pod_priority(pinfo.pod), pinfo.timestamp, pinfo._seq, pinfo.key)
+        )
         self._wakeup.set()
 
     def _requeue_after_move(self, pinfo: QueuedPodInfo) -> None:

@@ -1,6 +1,7 @@
 """A pod's inter-pod affinity terms, parsed once: which pods a term selects (its label selector in
 its namespaces) and over which topology key (kubernetes framework.AffinityTerm and
 schedutil.PodMatchesTermsNamespaceAndSelector)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -9,7 +10,11 @@ from dataclasses import dataclass
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.apimachinery.selectors import LabelSelector, SelectorError, from_label_selector_message
+from podplane.apimachinery.selectors import (
+    LabelSelector,
+    SelectorError,
+    from_label_selector_message,
+)
 
 
 @dataclass(frozen=True)
@@ -59,11 +64,15 @@ def affinity_term(pod: core_pb2.Pod, term: core_pb2.PodAffinityTerm) -> Affinity
     if not namespaces and not has_ns_selector:
         namespaces = frozenset([pod.metadata.namespace])
     ns_selector = term.namespace_selector
-    all_namespaces = has_ns_selector and not ns_selector.match_labels \
-        and not ns_selector.match_expressions
-    return AffinityTerm(term.topology_key, _selector(term.label_selector,
-                                                     term.HasField("label_selector")),
-                        namespaces, all_namespaces)
+    all_namespaces = (
+        has_ns_selector and not ns_selector.match_labels and not ns_selector.match_expressions
+    )
+    return AffinityTerm(
+        term.topology_key,
+        _selector(term.label_selector, term.HasField("label_selector")),
+        namespaces,
+        all_namespaces,
+    )
 
 
 def required_affinity_terms(pod: core_pb2.Pod) -> list[AffinityTerm]:
@@ -94,6 +103,7 @@ def matches_all(pod: core_pb2.Pod, terms: list[AffinityTerm]) -> bool:
 @dataclass(frozen=True)
 class PodTerms:
     """All four kinds of a pod's terms."""
+
     required_affinity: list[AffinityTerm]
     required_anti_affinity: list[AffinityTerm]
     preferred_affinity: list[WeightedAffinityTerm]
@@ -111,8 +121,12 @@ def pod_terms(pod: core_pb2.Pod) -> PodTerms:
     key = (pod.metadata.uid, pod.metadata.resource_version)
     terms = _MEMO.get(key) if key[0] else None
     if terms is None:
-        terms = PodTerms(required_affinity_terms(pod), required_anti_affinity_terms(pod),
-                         preferred_affinity_terms(pod), preferred_anti_affinity_terms(pod))
+        terms = PodTerms(
+            required_affinity_terms(pod),
+            required_anti_affinity_terms(pod),
+            preferred_affinity_terms(pod),
+            preferred_anti_affinity_terms(pod),
+        )
         if key[0]:
             _MEMO[key] = terms
             if len(_MEMO) > MEMO_SIZE:

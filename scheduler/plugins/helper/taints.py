@@ -1,5 +1,6 @@
 """Whether tolerations tolerate taints (kubernetes pkg/apis/core/v1/helper ToleratesTaint,
 FindMatchingUntoleratedTaint)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,21 +13,25 @@ PREFER_NO_SCHEDULE = "PreferNoSchedule"
 NO_EXECUTE = "NoExecute"
 # The effects the filter enforces; PreferNoSchedule only lowers a node's score.
 DO_NOT_SCHEDULE = frozenset({NO_SCHEDULE, NO_EXECUTE})
-__all__ = ["tolerates", "tolerated", "first_untolerated"]
+__all__ = ["first_untolerated", "tolerated", "tolerates"]
 
 
-def tolerated(tolerations: Iterable[core_pb2.Toleration], key: str, value: str = "",
-              effect: str = NO_SCHEDULE) -> bool:
+def tolerated(
+    tolerations: Iterable[core_pb2.Toleration], key: str, value: str = "", effect: str = NO_SCHEDULE
+) -> bool:
     return any(tolerates(t, key, value, effect) for t in tolerations)
 
 
-def first_untolerated(taints: Iterable[core_pb2.Taint],
-                      tolerations: Iterable[core_pb2.Toleration],
-                      effects: frozenset[str] = DO_NOT_SCHEDULE) -> core_pb2.Taint | None:
+def first_untolerated(
+    taints: Iterable[core_pb2.Taint],
+    tolerations: Iterable[core_pb2.Toleration],
+    effects: frozenset[str] = DO_NOT_SCHEDULE,
+) -> core_pb2.Taint | None:
     """The first taint with one of `effects` that no toleration tolerates, or None."""
     tolerations = list(tolerations)
     for taint in taints:
-        if taint.effect in effects and not tolerated(tolerations, taint.key, taint.value,
-                                                     taint.effect):
+        if taint.effect in effects and not tolerated(
+            tolerations, taint.key, taint.value, taint.effect
+        ):
             return taint
     return None

@@ -1,5 +1,6 @@
 """Prefers nodes where the pod leaves cpu and memory equally used, so neither runs out while the
 other idles (kubernetes plugins/noderesources/balanced_allocation.go)."""
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,9 @@ _PRE_SCORE_KEY = "PreScore" + NAME
 
 def balanced_resource_scorer(requested: Sequence[int], allocatable: Sequence[int]) -> int:
     """(1 - the standard deviation of the used fractions) * 100."""
-    fractions = [min(req / alloc, 1.0) for req, alloc in zip(requested, allocatable) if alloc]
+    fractions = [
+        min(req / alloc, 1.0) for req, alloc in zip(requested, allocatable, strict=True) if alloc
+    ]
     std = 0.0
     if len(fractions) == 2:
         std = abs(fractions[0] - fractions[1]) / 2
@@ -30,15 +33,19 @@ def balanced_resource_scorer(requested: Sequence[int], allocatable: Sequence[int
     return int((1 - std) * MAX_NODE_SCORE)
 
 
-
 def balanced_cpu_memory(node: NodeInfo, pod_cpu: int, pod_memory: int) -> int:
     """balanced_resource_scorer for cpu and memory, read from the node without building lists."""
     allocatable, used = node.allocatable, node.requested
     cpu, memory = allocatable.milli_cpu, allocatable.memory
     if not (cpu and memory):
         return MAX_NODE_SCORE  # one fraction or none: no deviation
-    std = abs(min((used.milli_cpu + pod_cpu) / cpu, 1.0)
-              - min((used.memory + pod_memory) / memory, 1.0)) / 2
+    std = (
+        abs(
+            min((used.milli_cpu + pod_cpu) / cpu, 1.0)
+            - min((used.memory + pod_memory) / memory, 1.0)
+        )
+        / 2
+    )
     return int((1 - std) * MAX_NODE_SCORE)
 
 
@@ -47,10 +54,12 @@ def balanced_cpu_memory_table(table: NodeTable, rows: Ints, pod_cpu: int, pod_me
     order, so the same scores)."""
     cpu, memory = table.allocatable_milli_cpu[rows], table.allocatable_memory[rows]
     both = (cpu > 0) & (memory > 0)
-    cpu_fraction = np.minimum((table.requested_milli_cpu[rows] + pod_cpu) / np.where(both, cpu, 1),
-                              1.0)
+    cpu_fraction = np.minimum(
+        (table.requested_milli_cpu[rows] + pod_cpu) / np.where(both, cpu, 1), 1.0
+    )
     memory_fraction = np.minimum(
-        (table.requested_memory[rows] + pod_memory) / np.where(both, memory, 1), 1.0)
+        (table.requested_memory[rows] + pod_memory) / np.where(both, memory, 1), 1.0
+    )
     std = np.abs(cpu_fraction - memory_fraction) / 2
     return np.where(both, ((1 - std) * MAX_NODE_SCORE).astype(np.int64), MAX_NODE_SCORE)
 
@@ -76,11 +85,13 @@ class NodeResourcesBalancedAllocation:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
         if self._cpu_memory:
             return balanced_cpu_memory(node, requests[0], requests[1]), SUCCESS
-        return resource_allocation.score(node, requests, self.resources, balanced_resource_scorer,
-                                         use_requested=True), SUCCESS
+        return resource_allocation.score(
+            node, requests, self.resources, balanced_resource_scorer, use_requested=True
+        ), SUCCESS
 
-    def score_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable,
-                    rows: Ints) -> Ints | None:
+    def score_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable, rows: Ints
+    ) -> Ints | None:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None or not self._cpu_memory:
             return None

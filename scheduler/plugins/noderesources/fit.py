@@ -1,6 +1,7 @@
-"""Fits a pod only where the node's allocatable cpu, memory, ephemeral storage, extended resources and
-pod count cover what the pods already there request plus what this one does; scores the nodes with
-the LeastAllocated strategy (kubernetes plugins/noderesources/fit.go)."""
+"""Fits a pod only where the node's allocatable cpu, memory, ephemeral storage, extended resources
+and pod count cover what the pods already there request plus what this one does; scores the nodes
+with the LeastAllocated strategy (kubernetes plugins/noderesources/fit.go)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2
@@ -10,9 +11,11 @@ from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resour
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins.noderesources import resource_allocation
-from scheduler.plugins.noderesources.least_allocated import (least_allocated_cpu_memory,
-                                                             least_allocated_cpu_memory_table,
-                                                             least_allocated_scorer)
+from scheduler.plugins.noderesources.least_allocated import (
+    least_allocated_cpu_memory,
+    least_allocated_cpu_memory_table,
+    least_allocated_scorer,
+)
 
 NAME = "NodeResourcesFit"
 _PRE_FILTER_KEY = "PreFilter" + NAME
@@ -24,11 +27,13 @@ def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
     """The reasons the node cannot take a pod requesting `request`, in Kubernetes' order."""
     allocatable, requested = node.allocatable, node.requested
     # The common case first, without building a list: it runs for hundreds of nodes per attempt.
-    if (len(node.pods) < allocatable.allowed_pod_number and not request.scalar
-            and request.milli_cpu <= allocatable.milli_cpu - requested.milli_cpu
-            and request.memory <= allocatable.memory - requested.memory
-            and request.ephemeral_storage
-            <= allocatable.ephemeral_storage - requested.ephemeral_storage):
+    if (
+        len(node.pods) < allocatable.allowed_pod_number
+        and not request.scalar
+        and request.milli_cpu <= allocatable.milli_cpu - requested.milli_cpu
+        and request.memory <= allocatable.memory - requested.memory
+        and request.ephemeral_storage <= allocatable.ephemeral_storage - requested.ephemeral_storage
+    ):
         return []
     reasons = []
     if len(node.pods) + 1 > node.allocatable.allowed_pod_number:
@@ -40,7 +45,6 @@ def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
         if wanted > 0 and wanted > node.allocatable.get(name) - node.requested.get(name):
             reasons.append(f"Insufficient {name}")
     return reasons
-
 
 
 class NodeResourcesFit:
@@ -67,16 +71,23 @@ class NodeResourcesFit:
         request = state.read(_PRE_FILTER_KEY, Resource)
         if request is None or request.scalar:
             return None
-        return ((table.pod_count < table.allowed_pod_number)
-                & (request.milli_cpu
-                   <= table.allocatable_milli_cpu - table.requested_milli_cpu)
-                & (request.memory <= table.allocatable_memory - table.requested_memory)
-                & (request.ephemeral_storage
-                   <= table.allocatable_ephemeral_storage - table.requested_ephemeral_storage))
+        return (
+            (table.pod_count < table.allowed_pod_number)
+            & (request.milli_cpu <= table.allocatable_milli_cpu - table.requested_milli_cpu)
+            & (request.memory <= table.allocatable_memory - table.requested_memory)
+            & (
+                request.ephemeral_storage
+                <= table.allocatable_ephemeral_storage - table.requested_ephemeral_storage
+            )
+        )
 
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
-        state.write(_PRE_SCORE_KEY, resource_allocation.PodRequestList(
-            resource_allocation.pod_request_list(pod, self.resources, use_requested=False)))
+        state.write(
+            _PRE_SCORE_KEY,
+            resource_allocation.PodRequestList(
+                resource_allocation.pod_request_list(pod, self.resources, use_requested=False)
+            ),
+        )
         return SUCCESS
 
     def score(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> tuple[int, Status]:
@@ -84,18 +95,22 @@ class NodeResourcesFit:
         if requests is None:
             return 0, Status.error(f"{NAME}: PreScore state is missing")
         if self._cpu_memory is not None:
-            return least_allocated_cpu_memory(node, requests[0], requests[1],
-                                              self._cpu_memory), SUCCESS
-        return resource_allocation.score(node, requests, self.resources, self._scorer,
-                                         use_requested=False), SUCCESS
+            return least_allocated_cpu_memory(
+                node, requests[0], requests[1], self._cpu_memory
+            ), SUCCESS
+        return resource_allocation.score(
+            node, requests, self.resources, self._scorer, use_requested=False
+        ), SUCCESS
 
-    def score_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable,
-                    rows: Ints) -> Ints | None:
+    def score_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable, rows: Ints
+    ) -> Ints | None:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None or self._cpu_memory is None:
             return None
-        return least_allocated_cpu_memory_table(table, rows, requests[0], requests[1],
-                                                self._cpu_memory)
+        return least_allocated_cpu_memory_table(
+            table, rows, requests[0], requests[1], self._cpu_memory
+        )
 
 
 def new(args: PluginArgs) -> NodeResourcesFit:

@@ -1,5 +1,6 @@
 """What the resource scoring plugins share: the node's allocatable and requested amounts with the
 pod added, for each scored resource (kubernetes plugins/noderesources/resource_allocation.go)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -24,7 +25,8 @@ Scorer = Callable[[Sequence[int], Sequence[int]], int]
 
 
 def resources_from_args(args: PluginArgs, plugin: str) -> tuple[ResourceWeight, ...]:
-    """The `resources` argument ([{"name": "cpu", "weight": 1}, ...]), defaulting to cpu and memory."""
+    """The `resources` argument ([{"name": "cpu", "weight": 1}, ...]), defaulting to cpu and
+    memory."""
     raw = args.get("resources")
     if raw is None:
         return DEFAULT_RESOURCES
@@ -50,20 +52,26 @@ class PodRequestList(list[int]):
     PreScore for Score."""
 
 
-def pod_request_list(pod: core_pb2.Pod, resources: Sequence[ResourceWeight],
-                     use_requested: bool) -> list[int]:
+def pod_request_list(
+    pod: core_pb2.Pod, resources: Sequence[ResourceWeight], use_requested: bool
+) -> list[int]:
     """What the pod requests of each resource; without use_requested, containers that request no
     cpu or memory count the scoring defaults."""
     requests = pod_requests(pod, non_zero=not use_requested)
     return [requests.get(r.name) for r in resources]
 
 
-def score(node: NodeInfo, pod_requests_list: Sequence[int], resources: Sequence[ResourceWeight],
-          scorer: Scorer, use_requested: bool) -> int:
+def score(
+    node: NodeInfo,
+    pod_requests_list: Sequence[int],
+    resources: Sequence[ResourceWeight],
+    scorer: Scorer,
+    use_requested: bool,
+) -> int:
     requested = node.requested if use_requested else node.non_zero_requested
     node_allocatable = node.allocatable
     req_list, alloc_list = [], []
-    for r, pod_request in zip(resources, pod_requests_list):
+    for r, pod_request in zip(resources, pod_requests_list, strict=True):
         name = r.name
         # cpu and memory read directly: this runs for every feasible node of every attempt.
         if name == CPU:

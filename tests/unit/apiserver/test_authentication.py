@@ -1,5 +1,6 @@
 """The authentication interceptor on a real grpc.aio server over TLS: client certificates and
 bearer tokens give the caller (current_user() inside the handler); anything else is refused."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -11,14 +12,17 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from apiserver.auth.authenticator import Authenticator
-from apiserver.endpoints.grpc.interceptors.authentication import (AuthenticationInterceptor,
-                                                                  authenticate, bearer_token)
 from apiserver.auth.token_file import TokenAuthenticator, TokenFileError, load_token_file
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.auth.x509 import parse_rfc2253, user_from_subject
-from podplane.apimachinery import resources
+from apiserver.endpoints.grpc.interceptors.authentication import (
+    AuthenticationInterceptor,
+    authenticate,
+    bearer_token,
+)
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.credentials import Credentials
 from podplane.componentbase.serving import Server
 from tests.pki_support import cert_credentials, make_pki, secure_serving, token_credentials
@@ -26,7 +30,8 @@ from tests.pki_support import cert_credentials, make_pki, secure_serving, token_
 
 def test_subject_gives_user_and_groups() -> None:
     assert user_from_subject("CN=system:node:node-1,O=system:nodes") == UserInfo(
-        "system:node:node-1", frozenset({"system:nodes"}))
+        "system:node:node-1", frozenset({"system:nodes"})
+    )
     assert user_from_subject("O=a,O=b,CN=jane") == UserInfo("jane", frozenset({"a", "b"}))
     assert parse_rfc2253(r"CN=a\,b,O=x\2Cy") == [("CN", "a,b"), ("O", "x,y")]
     assert user_from_subject("O=system:masters") is None  # no common name: no user
@@ -54,7 +59,8 @@ def test_bearer_header() -> None:
     assert bearer_token([("authorization", "Bearer ")]) is None
     auth = Authenticator(TokenAuthenticator({"abc": UserInfo("viewer", frozenset({"viewers"}))}))
     assert authenticate(auth, {}, [("authorization", "Bearer abc")]) == UserInfo(
-        "viewer", frozenset({"viewers", "system:authenticated"}))
+        "viewer", frozenset({"viewers", "system:authenticated"})
+    )
     assert authenticate(auth, {}, [("authorization", "Bearer abd")]) is None
     # A verified certificate wins over a token, as in Kubernetes' union authenticator.
     jane = authenticate(auth, {"x509_subject": [b"CN=jane"]}, [("authorization", "Bearer abc")])
@@ -68,14 +74,16 @@ class WhoAmIPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
     def _me() -> core_pb2.Pod:
         user = current_user()
         assert user is not None
-        return core_pb2.Pod(metadata=meta_pb2.ObjectMeta(
-            name=user.name, labels={g: "" for g in user.groups}))
+        return core_pb2.Pod(
+            metadata=meta_pb2.ObjectMeta(name=user.name, labels={g: "" for g in user.groups})
+        )
 
     async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> Any:
         return self._me()
 
-    async def Watch(self, request: meta_pb2.WatchRequest,
-                    context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def Watch(
+        self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Any]:
         yield core_pb2.PodWatchEvent(type="ADDED", object=self._me())
 
 
@@ -88,9 +96,12 @@ def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def ports(pki_dir: Path) -> AsyncIterator[tuple[int, int]]:
     """(client-certificate port, token port) of a TLS server with the interceptor."""
     security = secure_serving(pki_dir)
-    server = Server("127.0.0.1:0", lambda s: resources.POD.add_servicer(WhoAmIPods(), s),
-                    credentials=security.server_credentials(),
-                    authentication=AuthenticationInterceptor(security.authenticator()))
+    server = Server(
+        "127.0.0.1:0",
+        lambda s: resources.POD.add_servicer(WhoAmIPods(), s),
+        credentials=security.server_credentials(),
+        authentication=AuthenticationInterceptor(security.authenticator()),
+    )
     token_port = server.add_port("127.0.0.1:0", security.server_credentials(False))
     await server.start()
     await server.set_serving(True)
@@ -101,8 +112,11 @@ async def ports(pki_dir: Path) -> AsyncIterator[tuple[int, int]]:
 
 
 async def whoami(port: int, creds: Credentials | None) -> UserInfo:
-    async with (creds.aio_channel(f"localhost:{port}") if creds
-                else grpc.aio.insecure_channel(f"localhost:{port}")) as channel:
+    async with (
+        creds.aio_channel(f"localhost:{port}")
+        if creds
+        else grpc.aio.insecure_channel(f"localhost:{port}")
+    ) as channel:
         pod = await resources.POD.stub(channel).Get(meta_pb2.GetRequest(), timeout=5)
         async for event in resources.POD.stub(channel).Watch(meta_pb2.WatchRequest(), timeout=5):
             assert event.object.metadata.name == pod.metadata.name  # same caller on a stream
@@ -111,16 +125,20 @@ async def whoami(port: int, creds: Credentials | None) -> UserInfo:
 
 async def test_certificate_users(ports: tuple[int, int], pki_dir: Path) -> None:
     assert await whoami(ports[0], cert_credentials(pki_dir, "node-1")) == UserInfo(
-        "system:node:node-1", frozenset({"system:nodes", "system:authenticated"}))
+        "system:node:node-1", frozenset({"system:nodes", "system:authenticated"})
+    )
     assert await whoami(ports[0], cert_credentials(pki_dir, "scheduler")) == UserInfo(
-        "system:kube-scheduler", frozenset({"system:authenticated"}))
+        "system:kube-scheduler", frozenset({"system:authenticated"})
+    )
 
 
 async def test_token_users(ports: tuple[int, int], pki_dir: Path) -> None:
     assert await whoami(ports[1], token_credentials(pki_dir, "viewer")) == UserInfo(
-        "viewer", frozenset({"viewers", "system:authenticated"}))
+        "viewer", frozenset({"viewers", "system:authenticated"})
+    )
     assert await whoami(ports[1], token_credentials(pki_dir, "admin")) == UserInfo(
-        "admin", frozenset({"system:masters", "system:authenticated"}))
+        "admin", frozenset({"system:masters", "system:authenticated"})
+    )
 
 
 async def refused(port: int, creds: Credentials | None) -> grpc.aio.AioRpcError:
@@ -150,6 +168,7 @@ async def test_refusals(ports: tuple[int, int], pki_dir: Path, tmp_path: Path) -
 
 async def test_health_is_open_to_anonymous_callers(ports: tuple[int, int], pki_dir: Path) -> None:
     async with Credentials(str(pki_dir / "ca.crt")).aio_channel(f"localhost:{ports[1]}") as ch:
-        reply = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(),
-                                                          timeout=5)
+        reply = await health_pb2_grpc.HealthStub(ch).Check(
+            health_pb2.HealthCheckRequest(), timeout=5
+        )
     assert reply.status == health_pb2.HealthCheckResponse.SERVING

@@ -1,18 +1,24 @@
 """Authorization: the static roles (admin, viewer, scheduler, controller-manager), the node
 authorizer's limits for kubelets, the attributes read from each request message, Kubernetes'
 refusal message, and the interceptor on a real grpc.aio server with an injected identity."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 import pytest
 
 from apiserver.auth.authorizer import Attributes, Authorizer, forbidden
+from apiserver.auth.user import (
+    MASTERS_GROUP,
+    NODES_GROUP,
+    UserInfo,
+    reset_current_user,
+    set_current_user,
+)
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor, attributes
-from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP, UserInfo, reset_current_user, \
-    set_current_user
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
@@ -37,59 +43,65 @@ def _pod(name: str, node: str, secret: str = "", config_map: str = "") -> core_p
     return pod
 
 
-PODS = [_pod("on-1", "node-1", secret="db-password", config_map="settings"),
-        _pod("on-2", "node-2", secret="other-secret")]
+PODS = [
+    _pod("on-1", "node-1", secret="db-password", config_map="settings"),
+    _pod("on-2", "node-2", secret="other-secret"),
+]
 AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else [])
 
 
-@pytest.mark.parametrize("user, verb, resource, sub, ns, name, allowed", [
-    (ADMIN, "delete", "namespaces", "", "", "default", True),
-    (ADMIN, "get", "secrets", "", "default", "s", True),
-    (VIEWER, "get", "pods", "", "default", "web", True),
-    (VIEWER, "list", "deployments", "", "", "", True),
-    (VIEWER, "watch", "nodes", "", "", "", True),
-    (VIEWER, "get", "pods", "log", "default", "web", True),
-    (VIEWER, "create", "pods", "", "default", "", False),
-    (VIEWER, "update", "pods", "", "default", "web", False),
-    (VIEWER, "delete", "pods", "", "default", "web", False),
-    (VIEWER, "get", "secrets", "", "default", "s", False),
-    (VIEWER, "list", "secrets", "", "default", "", False),
-    (VIEWER, "create", "pods", "exec", "default", "web", False),
-    (SCHEDULER, "create", "pods", "binding", "default", "web", True),
-    (SCHEDULER, "update", "pods", "status", "default", "web", True),
-    (SCHEDULER, "update", "leases", "", "kube-system", "kube-scheduler", True),
-    (SCHEDULER, "update", "leases", "", "kube-system", "kube-controller-manager", False),
-    (SCHEDULER, "delete", "namespaces", "", "", "default", False),
-    (SCHEDULER, "get", "secrets", "", "default", "s", False),
-    (SCHEDULER, "update", "nodes", "", "", "node-1", False),
-    (CONTROLLERS, "create", "pods", "", "default", "", True),
-    (CONTROLLERS, "delete", "namespaces", "", "", "gone", True),
-    (CONTROLLERS, "update", "deployments", "status", "default", "web", True),
-    (CONTROLLERS, "create", "pods", "binding", "default", "web", False),
-    (CONTROLLERS, "create", "pods", "exec", "default", "web", False),
-    (STRANGER, "get", "pods", "", "default", "web", False),
-    # The node authorizer.
-    (NODE1, "get", "secrets", "", "default", "db-password", True),
-    (NODE1, "get", "secrets", "", "default", "other-secret", False),
-    (NODE1, "list", "secrets", "", "default", "", False),
-    (NODE1, "get", "configmaps", "", "default", "settings", True),
-    (NODE1, "get", "configmaps", "", "default", "unrelated", False),
-    (NODE1, "update", "leases", "", "kube-node-lease", "node-1", True),
-    (NODE1, "create", "leases", "", "kube-node-lease", "", True),
-    (NODE1, "update", "leases", "", "kube-node-lease", "node-2", False),
-    (NODE1, "update", "leases", "", "kube-system", "node-1", False),
-    (NODE1, "list", "leases", "", "kube-node-lease", "", False),
-    (NODE1, "update", "nodes", "status", "", "node-1", True),
-    (NODE1, "list", "pods", "", "", "", True),
-    (NODE1, "update", "pods", "status", "default", "on-1", True),
-    (NODE1, "update", "pods", "", "default", "on-1", False),
-    (NODE1, "create", "pods", "binding", "default", "on-1", False),
-    (NODE1, "create", "events", "", "default", "", True),
-    (NODE1, "delete", "namespaces", "", "", "default", False),
-    (NODE1, "create", "deployments", "", "default", "", False),
-])
-def test_who_may_do_what(user: UserInfo, verb: str, resource: str, sub: str, ns: str, name: str,
-                         allowed: bool) -> None:
+@pytest.mark.parametrize(
+    "user, verb, resource, sub, ns, name, allowed",
+    [
+        (ADMIN, "delete", "namespaces", "", "", "default", True),
+        (ADMIN, "get", "secrets", "", "default", "s", True),
+        (VIEWER, "get", "pods", "", "default", "web", True),
+        (VIEWER, "list", "deployments", "", "", "", True),
+        (VIEWER, "watch", "nodes", "", "", "", True),
+        (VIEWER, "get", "pods", "log", "default", "web", True),
+        (VIEWER, "create", "pods", "", "default", "", False),
+        (VIEWER, "update", "pods", "", "default", "web", False),
+        (VIEWER, "delete", "pods", "", "default", "web", False),
+        (VIEWER, "get", "secrets", "", "default", "s", False),
+        (VIEWER, "list", "secrets", "", "default", "", False),
+        (VIEWER, "create", "pods", "exec", "default", "web", False),
+        (SCHEDULER, "create", "pods", "binding", "default", "web", True),
+        (SCHEDULER, "update", "pods", "status", "default", "web", True),
+        (SCHEDULER, "update", "leases", "", "kube-system", "kube-scheduler", True),
+        (SCHEDULER, "update", "leases", "", "kube-system", "kube-controller-manager", False),
+        (SCHEDULER, "delete", "namespaces", "", "", "default", False),
+        (SCHEDULER, "get", "secrets", "", "default", "s", False),
+        (SCHEDULER, "update", "nodes", "", "", "node-1", False),
+        (CONTROLLERS, "create", "pods", "", "default", "", True),
+        (CONTROLLERS, "delete", "namespaces", "", "", "gone", True),
+        (CONTROLLERS, "update", "deployments", "status", "default", "web", True),
+        (CONTROLLERS, "create", "pods", "binding", "default", "web", False),
+        (CONTROLLERS, "create", "pods", "exec", "default", "web", False),
+        (STRANGER, "get", "pods", "", "default", "web", False),
+        # The node authorizer.
+        (NODE1, "get", "secrets", "", "default", "db-password", True),
+        (NODE1, "get", "secrets", "", "default", "other-secret", False),
+        (NODE1, "list", "secrets", "", "default", "", False),
+        (NODE1, "get", "configmaps", "", "default", "settings", True),
+        (NODE1, "get", "configmaps", "", "default", "unrelated", False),
+        (NODE1, "update", "leases", "", "kube-node-lease", "node-1", True),
+        (NODE1, "create", "leases", "", "kube-node-lease", "", True),
+        (NODE1, "update", "leases", "", "kube-node-lease", "node-2", False),
+        (NODE1, "update", "leases", "", "kube-system", "node-1", False),
+        (NODE1, "list", "leases", "", "kube-node-lease", "", False),
+        (NODE1, "update", "nodes", "status", "", "node-1", True),
+        (NODE1, "list", "pods", "", "", "", True),
+        (NODE1, "update", "pods", "status", "default", "on-1", True),
+        (NODE1, "update", "pods", "", "default", "on-1", False),
+        (NODE1, "create", "pods", "binding", "default", "on-1", False),
+        (NODE1, "create", "events", "", "default", "", True),
+        (NODE1, "delete", "namespaces", "", "", "default", False),
+        (NODE1, "create", "deployments", "", "default", "", False),
+    ],
+)
+def test_who_may_do_what(
+    user: UserInfo, verb: str, resource: str, sub: str, ns: str, name: str, allowed: bool
+) -> None:
     decision = AUTHORIZER.authorize(Attributes(user, verb, resource, sub, ns, name))
     assert decision.allowed is allowed
 
@@ -98,7 +110,8 @@ def test_refusal_reads_as_kubernetes() -> None:
     create = Attributes(VIEWER, "create", "pods", "", "default", "")
     assert forbidden(create).message == (
         'pods is forbidden: User "viewer" cannot create resource "pods" in API group "" in the '
-        'namespace "default"')
+        'namespace "default"'
+    )
     attrs = Attributes(NODE1, "get", "secrets", "", "default", "other-secret")
     decision = AUTHORIZER.authorize(attrs)
     err = forbidden(attrs, decision.reason)
@@ -106,39 +119,68 @@ def test_refusal_reads_as_kubernetes() -> None:
     assert err.message == (
         'secrets "other-secret" is forbidden: User "system:node:node-1" cannot get resource '
         '"secrets" in API group "" in the namespace "default": no relationship found between '
-        "node 'node-1' and this object")
+        "node 'node-1' and this object"
+    )
     lease = Attributes(NODE1, "update", "leases", "", "kube-node-lease", "node-2")
     assert forbidden(lease).message.startswith(
         'leases.coordination.k8s.io "node-2" is forbidden: User "system:node:node-1" cannot '
-        'update resource "leases" in API group "coordination.k8s.io" in the namespace')
+        'update resource "leases" in API group "coordination.k8s.io" in the namespace'
+    )
     ns = Attributes(SCHEDULER, "delete", "namespaces", "", "", "default")
-    assert forbidden(ns).message.endswith('resource "namespaces" in API group "" at the '
-                                          'cluster scope')
+    assert forbidden(ns).message.endswith(
+        'resource "namespaces" in API group "" at the cluster scope'
+    )
 
 
-@pytest.mark.parametrize("method, request_, expected", [
-    ("/podplane.core.v1.Pods/Create",
-     core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name="web")), ("create", "", "default", "")),
-    ("/podplane.core.v1.Pods/Get", meta_pb2.GetRequest(namespace="team", name="web"),
-     ("get", "", "team", "web")),
-    ("/podplane.core.v1.Pods/List", meta_pb2.ListRequest(), ("list", "", "", "")),
-    ("/podplane.core.v1.Pods/Watch", meta_pb2.WatchRequest(namespace="a"), ("watch", "", "a", "")),
-    ("/podplane.core.v1.Pods/UpdateStatus",
-     core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name="web", namespace="b")),
-     ("update", "status", "b", "web")),
-    ("/podplane.core.v1.Pods/Bind",
-     core_pb2.Binding(metadata=meta_pb2.ObjectMeta(name="web")),
-     ("create", "binding", "default", "web")),
-    ("/podplane.core.v1.Pods/Delete", meta_pb2.DeleteRequest(name="web"),
-     ("delete", "", "default", "web")),
-    ("/podplane.core.v1.Pods/Exec", core_pb2.PodExecRequest(namespace="c", name="web"),
-     ("create", "exec", "c", "web")),
-    ("/podplane.core.v1.Nodes/Update",
-     core_pb2.Node(metadata=meta_pb2.ObjectMeta(name="node-1", namespace="ignored")),
-     ("update", "", "", "node-1")),
-])
-def test_attributes_read_from_the_request(method: str, request_: Any,
-                                          expected: tuple[str, str, str, str]) -> None:
+@pytest.mark.parametrize(
+    "method, request_, expected",
+    [
+        (
+            "/podplane.core.v1.Pods/Create",
+            core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name="web")),
+            ("create", "", "default", ""),
+        ),
+        (
+            "/podplane.core.v1.Pods/Get",
+            meta_pb2.GetRequest(namespace="team", name="web"),
+            ("get", "", "team", "web"),
+        ),
+        ("/podplane.core.v1.Pods/List", meta_pb2.ListRequest(), ("list", "", "", "")),
+        (
+            "/podplane.core.v1.Pods/Watch",
+            meta_pb2.WatchRequest(namespace="a"),
+            ("watch", "", "a", ""),
+        ),
+        (
+            "/podplane.core.v1.Pods/UpdateStatus",
+            core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name="web", namespace="b")),
+            ("update", "status", "b", "web"),
+        ),
+        (
+            "/podplane.core.v1.Pods/Bind",
+            core_pb2.Binding(metadata=meta_pb2.ObjectMeta(name="web")),
+            ("create", "binding", "default", "web"),
+        ),
+        (
+            "/podplane.core.v1.Pods/Delete",
+            meta_pb2.DeleteRequest(name="web"),
+            ("delete", "", "default", "web"),
+        ),
+        (
+            "/podplane.core.v1.Pods/Exec",
+            core_pb2.PodExecRequest(namespace="c", name="web"),
+            ("create", "exec", "c", "web"),
+        ),
+        (
+            "/podplane.core.v1.Nodes/Update",
+            core_pb2.Node(metadata=meta_pb2.ObjectMeta(name="node-1", namespace="ignored")),
+            ("update", "", "", "node-1"),
+        ),
+    ],
+)
+def test_attributes_read_from_the_request(
+    method: str, request_: Any, expected: tuple[str, str, str, str]
+) -> None:
     info = request_info(method)
     assert info is not None
     a = attributes(VIEWER, info, request_)
@@ -153,18 +195,21 @@ class EchoPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
     async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> Any:
         return core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name=request.name))
 
-    async def Watch(self, request: meta_pb2.WatchRequest,
-                    context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def Watch(
+        self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Any]:
         yield core_pb2.PodWatchEvent(type="ADDED")
 
 
 class InjectedIdentity(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """A test-only stand-in for authentication: the user named in the call's `x-test-user`
     metadata, set for the call as the real authentication interceptor does."""
-    USERS = {"admin": ADMIN, "viewer": VIEWER}
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
+    USERS: ClassVar[dict[str, UserInfo]] = {"admin": ADMIN, "viewer": VIEWER}
+
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = await continuation(details)
         names = [v for k, v in details.invocation_metadata or () if k == "x-test-user"]
         user = self.USERS.get(names[0]) if names else None
@@ -179,9 +224,12 @@ class InjectedIdentity(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                             yield item
                     finally:
                         reset_current_user(token)
+
                 return grpc.unary_stream_rpc_method_handler(
-                    stream, request_deserializer=handler.request_deserializer,
-                    response_serializer=handler.response_serializer)
+                    stream,
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
             return handler
         inner = handler.unary_unary
 
@@ -191,16 +239,24 @@ class InjectedIdentity(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 return await inner(request, context)
             finally:
                 reset_current_user(token)
+
         return grpc.unary_unary_rpc_method_handler(
-            call, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+            call,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
 
 
 async def test_interceptor_refuses_and_allows_on_a_real_server() -> None:
     def register(server: object) -> None:
         services_pb2_grpc.add_PodsServicer_to_server(EchoPods(), server)
-    server = Server("127.0.0.1:0", register, ["podplane.core.v1.Pods"], interceptors=[
-        InjectedIdentity(), AuthorizationInterceptor(AUTHORIZER)])
+
+    server = Server(
+        "127.0.0.1:0",
+        register,
+        ["podplane.core.v1.Pods"],
+        interceptors=[InjectedIdentity(), AuthorizationInterceptor(AUTHORIZER)],
+    )
     await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
@@ -211,12 +267,18 @@ async def test_interceptor_refuses_and_allows_on_a_real_server() -> None:
             assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
             assert refused.value.details() == (
                 'pods is forbidden: User "viewer" cannot create resource "pods" in API group "" '
-                'in the namespace "default"')
-            got = await pods.Get(meta_pb2.GetRequest(name="web"),
-                                 metadata=[("x-test-user", "viewer")])
+                'in the namespace "default"'
+            )
+            got = await pods.Get(
+                meta_pb2.GetRequest(name="web"), metadata=[("x-test-user", "viewer")]
+            )
             assert got.metadata.name == "web"
-            events = [e async for e in pods.Watch(meta_pb2.WatchRequest(),
-                                                  metadata=[("x-test-user", "viewer")])]
+            events = [
+                e
+                async for e in pods.Watch(
+                    meta_pb2.WatchRequest(), metadata=[("x-test-user", "viewer")]
+                )
+            ]
             assert [e.type for e in events] == ["ADDED"]
             created = await pods.Create(new, metadata=[("x-test-user", "admin")])
             assert created.metadata.name == "web"

@@ -1,6 +1,7 @@
 """The watch cache's fan-out, against a fake etcd: what each watcher is sent (selectors, the
 spec.nodeName index, objects entering and leaving a selection), the event window, and the cut-off
 of a watcher that does not read."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,27 +23,39 @@ class FakeEtcd:
         self.revision = 10
         self.batches: asyncio.Queue[list[WatchEvent]] = asyncio.Queue()
 
-    async def range(self, start: bytes, end: bytes, *, limit: int = 0,
-                    revision: int = 0) -> tuple[list[KeyValue], bool, int]:
+    async def range(
+        self, start: bytes, end: bytes, *, limit: int = 0, revision: int = 0
+    ) -> tuple[list[KeyValue], bool, int]:
         return [], False, self.revision
 
-    async def watch(self, start: bytes, end: bytes, start_revision: int,
-                    progress_notify: bool = False,
-                    prev_kv: bool = True) -> AsyncIterator[list[WatchEvent]]:
+    async def watch(
+        self,
+        start: bytes,
+        end: bytes,
+        start_revision: int,
+        progress_notify: bool = False,
+        prev_kv: bool = True,
+    ) -> AsyncIterator[list[WatchEvent]]:
         while True:
             batch = await self.batches.get()
             # As etcd does: the previous values only when asked for.
-            yield batch if prev_kv else [WatchEvent(ev.type, ev.kv, None, ev.revision)
-                                         for ev in batch]
+            yield (
+                batch
+                if prev_kv
+                else [WatchEvent(ev.type, ev.kv, None, ev.revision) for ev in batch]
+            )
 
 
 def pod(name: str, node: str = "", phase: str = "Pending") -> Any:
-    return manifest.from_dict({"apiVersion": "v1", "kind": "Pod",
-                               "metadata": {"name": name, "namespace": "default",
-                                            "labels": {"app": "web"}},
-                               "spec": {"nodeName": node,
-                                        "containers": [{"name": "c", "image": "busybox"}]},
-                               "status": {"phase": phase}})
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": "web"}},
+            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox"}]},
+            "status": {"phase": phase},
+        }
+    )
 
 
 class Cluster:
@@ -111,8 +124,10 @@ async def reading(*streams: AsyncIterator[Any]) -> list[Reader]:
 
 
 async def received(stream: AsyncIterator[Any], n: int) -> list[tuple[str, str]]:
-    return [(ev.type, ev.object.metadata.name)
-            for ev in [await asyncio.wait_for(stream.__anext__(), 1) for _ in range(n)]]
+    return [
+        (ev.type, ev.object.metadata.name)
+        for ev in [await asyncio.wait_for(stream.__anext__(), 1) for _ in range(n)]
+    ]
 
 
 async def test_a_node_watcher_sees_its_pods_arrive_change_and_leave() -> None:
@@ -120,7 +135,8 @@ async def test_a_node_watcher_sees_its_pods_arrive_change_and_leave() -> None:
         on_a, on_b, unscheduled = await reading(
             c.cacher.watch("", field_selector="spec.nodeName=node-a"),
             c.cacher.watch("", field_selector="spec.nodeName=node-b"),
-            c.cacher.watch("", field_selector="spec.nodeName="))
+            c.cacher.watch("", field_selector="spec.nodeName="),
+        )
         await c.put(pod("p"))
         await c.put(pod("p", node="node-a"))  # bound
         await c.put(pod("p", node="node-a", phase="Running"))
@@ -166,7 +182,7 @@ async def test_bad_selectors_are_refused_before_anything_is_sent() -> None:
     async with Cluster() as c:
         with pytest.raises(APIError) as err:
             await c.cacher.watch("", field_selector="spec.color=red").__anext__()
-        assert 'field label not supported: spec.color' in err.value.message
+        assert "field label not supported: spec.color" in err.value.message
 
 
 async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> None:
@@ -230,7 +246,7 @@ async def test_a_busy_stream_gathers_what_arrives_within_the_batch_interval() ->
 async def test_streams_without_batches_or_without_an_interval_never_wait() -> None:
     loop = asyncio.get_running_loop()
     async with Cluster(batch_interval=0.4) as c:
-        singles, = await reading(c.cacher.watch(""))  # one event per message: nothing to gather
+        (singles,) = await reading(c.cacher.watch(""))  # one event per message: nothing to gather
         started = loop.time()
         for i in range(3):
             await c.put(pod(f"s{i}"))

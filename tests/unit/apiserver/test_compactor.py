@@ -1,5 +1,6 @@
 """The compaction schedule: each step compacts to the revision the previous step saw, so history
 one interval old is always still there."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Defaults a Kubernetes user expects the server to fill in."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,28 +11,42 @@ from podplane.apimachinery import manifest
 from podplane.apimachinery.images import default_pull_policy
 
 
-@pytest.mark.parametrize(("image", "policy"), [
-    ("busybox", "Always"),
-    ("busybox:latest", "Always"),
-    ("busybox:1.36", "IfNotPresent"),
-    ("registry:5000/team/app", "Always"),
-    ("registry:5000/team/app:v2", "IfNotPresent"),
-    ("busybox@sha256:" + "a" * 64, "IfNotPresent"),
-])
+@pytest.mark.parametrize(
+    ("image", "policy"),
+    [
+        ("busybox", "Always"),
+        ("busybox:latest", "Always"),
+        ("busybox:1.36", "IfNotPresent"),
+        ("registry:5000/team/app", "Always"),
+        ("registry:5000/team/app:v2", "IfNotPresent"),
+        ("busybox@sha256:" + "a" * 64, "IfNotPresent"),
+    ],
+)
 def test_image_pull_policy_follows_the_tag(image: str, policy: str) -> None:
     assert default_pull_policy(image) == policy
 
 
 def defaulted(spec: dict[str, Any]) -> Any:
-    pod: Any = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                                   "spec": spec})
+    pod: Any = manifest.from_dict(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec}
+    )
     pod_defaulting.pod(pod)
     return pod
 
 
 def test_pod_defaults() -> None:
-    pod = defaulted({"containers": [{"name": "a", "image": "busybox", "ports": [
-        {"containerPort": 80}], "readinessProbe": {"httpGet": {"port": 80}}}]})
+    pod = defaulted(
+        {
+            "containers": [
+                {
+                    "name": "a",
+                    "image": "busybox",
+                    "ports": [{"containerPort": 80}],
+                    "readinessProbe": {"httpGet": {"port": 80}},
+                }
+            ]
+        }
+    )
     assert pod.spec.restart_policy == "Always"
     assert pod.spec.termination_grace_period_seconds == 30
     assert pod.spec.dns_policy == "ClusterFirst"
@@ -39,32 +54,52 @@ def test_pod_defaults() -> None:
     c = pod.spec.containers[0]
     assert c.image_pull_policy == "Always"
     assert c.ports[0].protocol == "TCP"
-    assert (c.readiness_probe.period_seconds, c.readiness_probe.timeout_seconds,
-            c.readiness_probe.failure_threshold, c.readiness_probe.http_get.path) == (10, 1, 3, "/")
+    assert (
+        c.readiness_probe.period_seconds,
+        c.readiness_probe.timeout_seconds,
+        c.readiness_probe.failure_threshold,
+        c.readiness_probe.http_get.path,
+    ) == (10, 1, 3, "/")
     assert [(t.key, t.toleration_seconds) for t in pod.spec.tolerations] == [
-        ("node.kubernetes.io/not-ready", 300), ("node.kubernetes.io/unreachable", 300)]
+        ("node.kubernetes.io/not-ready", 300),
+        ("node.kubernetes.io/unreachable", 300),
+    ]
 
 
 def test_explicit_values_are_kept() -> None:
-    pod = defaulted({"restartPolicy": "OnFailure", "terminationGracePeriodSeconds": 0,
-                     "containers": [{"name": "a", "image": "busybox",
-                                     "imagePullPolicy": "IfNotPresent"}],
-                     "tolerations": [{"operator": "Exists"}]})
+    pod = defaulted(
+        {
+            "restartPolicy": "OnFailure",
+            "terminationGracePeriodSeconds": 0,
+            "containers": [{"name": "a", "image": "busybox", "imagePullPolicy": "IfNotPresent"}],
+            "tolerations": [{"operator": "Exists"}],
+        }
+    )
     assert pod.spec.restart_policy == "OnFailure"
     assert pod.spec.termination_grace_period_seconds == 0
     assert pod.spec.containers[0].image_pull_policy == "IfNotPresent"
     assert len(pod.spec.tolerations) == 1  # tolerates everything already
 
 
-@pytest.mark.parametrize(("resources", "qos"), [
-    ([{}], "BestEffort"),
-    ([{"requests": {"cpu": "100m"}}], "Burstable"),
-    ([{"limits": {"cpu": "1", "memory": "1Gi"}}], "Guaranteed"),
-    ([{"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}],
-     "Guaranteed"),
-    ([{"limits": {"cpu": "1", "memory": "1Gi"}}, {}], "Burstable"),
-])
+@pytest.mark.parametrize(
+    ("resources", "qos"),
+    [
+        ([{}], "BestEffort"),
+        ([{"requests": {"cpu": "100m"}}], "Burstable"),
+        ([{"limits": {"cpu": "1", "memory": "1Gi"}}], "Guaranteed"),
+        (
+            [{"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}],
+            "Guaranteed",
+        ),
+        ([{"limits": {"cpu": "1", "memory": "1Gi"}}, {}], "Burstable"),
+    ],
+)
 def test_qos_class(resources: list[dict[str, Any]], qos: str) -> None:
-    pod = defaulted({"containers": [{"name": f"c{i}", "image": "x", "resources": r}
-                                    for i, r in enumerate(resources)]})
+    pod = defaulted(
+        {
+            "containers": [
+                {"name": f"c{i}", "image": "x", "resources": r} for i, r in enumerate(resources)
+            ]
+        }
+    )
     assert pod_defaulting.qos_class(pod.spec) == qos

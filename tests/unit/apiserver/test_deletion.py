@@ -1,8 +1,9 @@
 """What a delete request does to an object as stored: graceful pod deletion, finalizers, namespaces
 (kubernetes rest.BeforeDelete and the pod strategy's CheckGracefulDelete)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,36 +13,51 @@ from apiserver.registry import deletion
 from podplane.apimachinery import manifest, resources, timeutil
 
 
-def pod(node: str = "node-a", phase: str = "Running", grace: int | None = None,
-        finalizers: tuple[str, ...] = (), deleting_with: int | None = None) -> Any:
+def pod(
+    node: str = "node-a",
+    phase: str = "Running",
+    grace: int | None = None,
+    finalizers: tuple[str, ...] = (),
+    deleting_with: int | None = None,
+) -> Any:
     spec: dict[str, Any] = {"containers": [{"name": "c", "image": "busybox"}], "nodeName": node}
     if grace is not None:
         spec["terminationGracePeriodSeconds"] = grace
-    obj: Any = manifest.from_dict({"apiVersion": "v1", "kind": "Pod", "spec": spec,
-                                   "metadata": {"name": "p", "finalizers": list(finalizers),
-                                                "generation": 1},
-                                   "status": {"phase": phase}})
+    obj: Any = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "spec": spec,
+            "metadata": {"name": "p", "finalizers": list(finalizers), "generation": 1},
+            "status": {"phase": phase},
+        }
+    )
     if deleting_with is not None:
         obj.metadata.deletion_grace_period_seconds = deleting_with
         obj.metadata.deletion_timestamp = timeutil.format_time(
-            datetime.now(timezone.utc) + timedelta(seconds=deleting_with))
+            datetime.now(UTC) + timedelta(seconds=deleting_with)
+        )
     return obj
 
 
 def in_seconds(timestamp: str) -> float:
     t = timeutil.parse(timestamp)
     assert t is not None
-    return (t - datetime.now(timezone.utc)).total_seconds()
+    return (t - datetime.now(UTC)).total_seconds()
 
 
-@pytest.mark.parametrize("obj, requested, expected_grace", [
-    (pod(), None, 30),  # the default termination grace period
-    (pod(grace=7), None, 7),  # the pod's own
-    (pod(grace=7), 3, 3),  # the request's
-    (pod(grace=7), -1, 1),  # negative means "as short as possible", not "forever"
-])
-def test_a_running_pod_is_marked_with_its_grace_period(obj: Any, requested: int | None,
-                                                       expected_grace: int) -> None:
+@pytest.mark.parametrize(
+    "obj, requested, expected_grace",
+    [
+        (pod(), None, 30),  # the default termination grace period
+        (pod(grace=7), None, 7),  # the pod's own
+        (pod(grace=7), 3, 3),  # the request's
+        (pod(grace=7), -1, 1),  # negative means "as short as possible", not "forever"
+    ],
+)
+def test_a_running_pod_is_marked_with_its_grace_period(
+    obj: Any, requested: int | None, expected_grace: int
+) -> None:
     decision = deletion.decide(resources.POD, obj, requested)
     assert not decision.delete_now and decision.marked is not None
     meta = decision.marked.metadata
@@ -51,13 +67,16 @@ def test_a_running_pod_is_marked_with_its_grace_period(obj: Any, requested: int 
     assert not obj.metadata.deletion_timestamp  # the input is left alone
 
 
-@pytest.mark.parametrize("obj, requested", [
-    (pod(node=""), None),  # never scheduled
-    (pod(phase="Succeeded"), None),  # finished
-    (pod(phase="Failed"), 30),
-    (pod(), 0),  # forced
-    (pod(deleting_with=30), 0),  # the kubelet's final delete
-])
+@pytest.mark.parametrize(
+    "obj, requested",
+    [
+        (pod(node=""), None),  # never scheduled
+        (pod(phase="Succeeded"), None),  # finished
+        (pod(phase="Failed"), 30),
+        (pod(), 0),  # forced
+        (pod(deleting_with=30), 0),  # the kubelet's final delete
+    ],
+)
 def test_pods_that_need_no_grace_go_at_once(obj: Any, requested: int | None) -> None:
     assert deletion.decide(resources.POD, obj, requested).delete_now
 
@@ -82,30 +101,44 @@ def test_finalizers_hold_any_kind_until_removed() -> None:
 
 
 def test_a_namespace_is_held_by_its_spec_finalizer_and_terminates() -> None:
-    ns: Any = manifest.from_dict({"apiVersion": "v1", "kind": "Namespace",
-                                  "metadata": {"name": "team"},
-                                  "spec": {"finalizers": ["kubernetes"]}})
+    ns: Any = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "team"},
+            "spec": {"finalizers": ["kubernetes"]},
+        }
+    )
     decision = deletion.decide(resources.NAMESPACE, ns, None)
     assert decision.marked is not None and decision.marked.status.phase == "Terminating"
     del decision.marked.spec.finalizers[:]
     assert deletion.due_for_removal(resources.NAMESPACE, decision.marked)
 
 
-@pytest.mark.parametrize("name, policy, message", [
-    ("default", "", 'namespaces "default" is forbidden: this namespace may not be deleted'),
-    ("kube-system", "", 'namespaces "kube-system" is forbidden: this namespace may not be deleted'),
-    ("team", "Later", 'propagationPolicy: Unsupported value: "Later"'),
-])
+@pytest.mark.parametrize(
+    "name, policy, message",
+    [
+        ("default", "", 'namespaces "default" is forbidden: this namespace may not be deleted'),
+        (
+            "kube-system",
+            "",
+            'namespaces "kube-system" is forbidden: this namespace may not be deleted',
+        ),
+        ("team", "Later", 'propagationPolicy: Unsupported value: "Later"'),
+    ],
+)
 def test_refused_deletions_say_why(name: str, policy: str, message: str) -> None:
     with pytest.raises(APIError) as err:
         deletion.check_request(resources.NAMESPACE, name, policy)
     assert err.value.message.startswith(message)
 
 
-@pytest.mark.parametrize("policy, finalizer", [("Orphan", "orphan"),
-                                               ("Foreground", "foregroundDeletion")])
+@pytest.mark.parametrize(
+    "policy, finalizer", [("Orphan", "orphan"), ("Foreground", "foregroundDeletion")]
+)
 def test_orphan_and_foreground_deletion_leave_it_to_the_garbage_collector(
-        policy: str, finalizer: str) -> None:
+    policy: str, finalizer: str
+) -> None:
     owner = pod(node="")
     decision = deletion.decide(resources.POD, owner, None, policy)
     assert not decision.delete_now and decision.marked is not None

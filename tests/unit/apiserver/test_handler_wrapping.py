@@ -1,5 +1,6 @@
 """What an interceptor makes of a method's handler is made once per method and handler, not on
 every call; a method whose handler changes gets it made again."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,6 +15,7 @@ from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodi
 def handler() -> Any:
     async def behavior(request: Any, context: Any) -> Any:
         return request
+
     return grpc.unary_unary_rpc_method_handler(behavior, request_deserializer=bytes)
 
 
@@ -23,6 +25,7 @@ def test_made_once_per_method_and_handler() -> None:
     def make(method: str, h: Any) -> tuple[str, Any]:
         made.append(method)
         return method, h
+
     wrapped = PerMethod(make)
     a, b = handler(), handler()
     first = wrapped.get("/p.Pods/Create", a)
@@ -53,17 +56,28 @@ async def test_interceptors_hand_out_the_same_handler_for_each_call() -> None:
     create, bind = handler(), handler()
 
     async def continuation(details: Any) -> Any:
-        return {"/podplane.core.v1.Pods/Create": create,
-                "/podplane.core.v1.Pods/Bind": bind}.get(details.method)
+        return {"/podplane.core.v1.Pods/Create": create, "/podplane.core.v1.Pods/Bind": bind}.get(
+            details.method
+        )
 
     for interceptor in (MetricsInterceptor(), RequestDecodingInterceptor()):
         first = await interceptor.intercept_service(
-            continuation, Details("/podplane.core.v1.Pods/Create"))
+            continuation, Details("/podplane.core.v1.Pods/Create")
+        )
         assert first is not create  # wrapped
-        assert await interceptor.intercept_service(
-            continuation, Details("/podplane.core.v1.Pods/Create")) is first
+        assert (
+            await interceptor.intercept_service(
+                continuation, Details("/podplane.core.v1.Pods/Create")
+            )
+            is first
+        )
         other = await interceptor.intercept_service(
-            continuation, Details("/podplane.core.v1.Pods/Bind"))
+            continuation, Details("/podplane.core.v1.Pods/Bind")
+        )
         assert other is not first and other is not bind
-        assert await interceptor.intercept_service(
-            continuation, Details("/podplane.core.v1.Pods/Nope")) is None
+        assert (
+            await interceptor.intercept_service(
+                continuation, Details("/podplane.core.v1.Pods/Nope")
+            )
+            is None
+        )

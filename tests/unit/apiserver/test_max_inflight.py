@@ -1,6 +1,7 @@
 """The max-in-flight guard on a real grpc.aio server: each request kind against its own limit, the
 excess refused at once with RESOURCE_EXHAUSTED and a retry-after hint, long-running requests and
 health exempt, slots given back however a call ends, and a super-admin always served."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,9 @@ from apiserver.__main__ import parse_args
 from apiserver.auth.user import MASTERS_GROUP, UserInfo, reset_current_user, set_current_user
 from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
 from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS, MaxInflight
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
 
 
@@ -45,8 +46,9 @@ class HeldPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
             raise RuntimeError("a bug")
         await context.abort(grpc.StatusCode.ABORTED, "the object has been modified")
 
-    async def Watch(self, request: meta_pb2.WatchRequest,
-                    context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.PodWatchEvent]:
+    async def Watch(
+        self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.PodWatchEvent]:
         yield core_pb2.PodWatchEvent(type="ADDED")
         await asyncio.sleep(3600)
 
@@ -57,15 +59,18 @@ class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, user: UserInfo) -> None:
         self.user = user
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = await continuation(details)
         if handler is None:
             return handler
         # Unary, or client-streaming: the guard's handler for a call it refuses on arrival.
-        kind, factory = (("unary_unary", grpc.unary_unary_rpc_method_handler)
-                         if handler.unary_unary is not None
-                         else ("stream_unary", grpc.stream_unary_rpc_method_handler))
+        kind, factory = (
+            ("unary_unary", grpc.unary_unary_rpc_method_handler)
+            if handler.unary_unary is not None
+            else ("stream_unary", grpc.stream_unary_rpc_method_handler)
+        )
         inner = getattr(handler, kind)
         if inner is None:
             return handler
@@ -76,8 +81,12 @@ class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 return await inner(request, context)
             finally:
                 reset_current_user(token)
-        return factory(as_user, request_deserializer=handler.request_deserializer,
-                       response_serializer=handler.response_serializer)
+
+        return factory(
+            as_user,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
 
 
 Served = tuple[Any, HeldPods, MaxInflightInterceptor, grpc.aio.Channel]
@@ -92,8 +101,11 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[Served]]]:
         servicer = HeldPods()
         guard = MaxInflightInterceptor(MaxInflight(read_only, mutating))
         interceptors: list[Any] = [guard] if user is None else [AsUser(user), guard]
-        server = Server("127.0.0.1:0", lambda s: resources.POD.add_servicer(servicer, s),
-                        interceptors=interceptors)
+        server = Server(
+            "127.0.0.1:0",
+            lambda s: resources.POD.add_servicer(servicer, s),
+            interceptors=interceptors,
+        )
         await server.start()
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
         started.append((server, channel, servicer))
@@ -129,11 +141,18 @@ def value(name: str, **labels: str) -> float:
 
 
 async def test_the_excess_mutating_request_is_refused_at_once_with_a_retry_hint(
-        serve: Callable[..., Awaitable[Served]]) -> None:
+    serve: Callable[..., Awaitable[Served]],
+) -> None:
     stub, servicer, guard, _ = await serve(read_only=5, mutating=2)
     dropped = value("apiserver_dropped_requests_total", request_kind="mutating")
-    terminated = value("apiserver_request_terminations_total", verb="POST", resource="pods",
-                       subresource="", component="apiserver", code="RESOURCE_EXHAUSTED")
+    terminated = value(
+        "apiserver_request_terminations_total",
+        verb="POST",
+        resource="pods",
+        subresource="",
+        component="apiserver",
+        code="RESOURCE_EXHAUSTED",
+    )
     held = [asyncio.ensure_future(stub.Create(core_pb2.Pod())) for _ in range(2)]
     await wait_started(servicer, 2)
     start = time.monotonic()
@@ -145,8 +164,17 @@ async def test_the_excess_mutating_request_is_refused_at_once_with_a_retry_hint(
     assert ("retry-after", "1") in tuple(refused.value.trailing_metadata())
     assert servicer.started == 2  # the refused one never reached the servicer
     assert value("apiserver_dropped_requests_total", request_kind="mutating") == dropped + 1
-    assert value("apiserver_request_terminations_total", verb="POST", resource="pods",
-                 subresource="", component="apiserver", code="RESOURCE_EXHAUSTED") == terminated + 1
+    assert (
+        value(
+            "apiserver_request_terminations_total",
+            verb="POST",
+            resource="pods",
+            subresource="",
+            component="apiserver",
+            code="RESOURCE_EXHAUSTED",
+        )
+        == terminated + 1
+    )
     # Reads have their own limit: still served while writes are full.
     read = asyncio.ensure_future(stub.Get(meta_pb2.GetRequest(name="web")))
     await wait_started(servicer, 3)
@@ -157,8 +185,9 @@ async def test_the_excess_mutating_request_is_refused_at_once_with_a_retry_hint(
 
 
 async def test_read_only_requests_have_their_own_limit(
-        serve: Callable[..., Awaitable[Served]]) -> None:
-    stub, servicer, guard, _ = await serve(read_only=1, mutating=5)
+    serve: Callable[..., Awaitable[Served]],
+) -> None:
+    stub, servicer, _, _ = await serve(read_only=1, mutating=5)
     held = asyncio.ensure_future(stub.Get(meta_pb2.GetRequest(name="a")))
     await wait_started(servicer, 1)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -187,7 +216,8 @@ async def test_watches_and_health_hold_no_slot(serve: Callable[..., Awaitable[Se
 
 
 async def test_slots_are_given_back_when_calls_fail_or_are_cancelled(
-        serve: Callable[..., Awaitable[Served]]) -> None:
+    serve: Callable[..., Awaitable[Served]],
+) -> None:
     stub, servicer, guard, _ = await serve(read_only=2, mutating=2)
     for name in ("conflict", "bug", "conflict", "bug", "conflict"):  # more failures than slots
         with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -213,7 +243,8 @@ async def test_zero_disables_that_kinds_limit(serve: Callable[..., Awaitable[Ser
 
 
 async def test_system_masters_are_served_past_the_limit(
-        serve: Callable[..., Awaitable[Served]]) -> None:
+    serve: Callable[..., Awaitable[Served]],
+) -> None:
     admin = UserInfo("admin", frozenset({MASTERS_GROUP}))
     stub, servicer, guard, _ = await serve(read_only=1, mutating=1, user=admin)
     creates = [asyncio.ensure_future(stub.Create(core_pb2.Pod())) for _ in range(3)]
@@ -225,7 +256,7 @@ async def test_system_masters_are_served_past_the_limit(
 
 async def test_other_users_are_refused(serve: Callable[..., Awaitable[Served]]) -> None:
     user = UserInfo("alice", frozenset({"system:authenticated"}))
-    stub, servicer, guard, _ = await serve(read_only=1, mutating=1, user=user)
+    stub, servicer, _, _ = await serve(read_only=1, mutating=1, user=user)
     held = asyncio.ensure_future(stub.Create(core_pb2.Pod()))
     await wait_started(servicer, 1)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -235,13 +266,20 @@ async def test_other_users_are_refused(serve: Callable[..., Awaitable[Served]]) 
     await held
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--max-requests-inflight", "-1"], "--max-requests-inflight: must be >= 0"),
-    (["--max-mutating-requests-inflight", "-5"], "--max-mutating-requests-inflight: must be >= 0"),
-    (["--max-mutating-requests-inflight", "many"], "--max-mutating-requests-inflight"),
-])
-def test_bad_limits_are_refused_naming_the_flag(argv: list[str], message: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--max-requests-inflight", "-1"], "--max-requests-inflight: must be >= 0"),
+        (
+            ["--max-mutating-requests-inflight", "-5"],
+            "--max-mutating-requests-inflight: must be >= 0",
+        ),
+        (["--max-mutating-requests-inflight", "many"], "--max-mutating-requests-inflight"),
+    ],
+)
+def test_bad_limits_are_refused_naming_the_flag(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
         parse_args(["--etcd-servers", "http://127.0.0.1:2379", *argv])
     assert message in capsys.readouterr().err

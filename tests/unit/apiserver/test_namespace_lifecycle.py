@@ -1,6 +1,7 @@
 """NamespaceLifecycle reads a namespace from the watch cache, but not a cached copy that may be
 behind a deletion it has just admitted (kubernetes' forceLiveLookupCache): a create right after the
 namespace's delete is refused even while the cache still shows the namespace Active."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,9 +10,9 @@ import pytest
 
 from apiserver import errors
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 
 
 def namespace(name: str, terminating: bool = False) -> core_pb2.Namespace:

@@ -1,5 +1,6 @@
 """NodeRestriction: what a kubelet writes must be its own Node, its own Lease, its own pods'
 status, its own mirror pods; other users are not its business."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -55,58 +56,109 @@ def _refusal(call: Any) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("what, subresource, old, refusal", [
-    ("own pod's status", "status", pod("node-1"), None),
-    ("another node's pod's status", "status", pod("node-2"),
-     'pods "web" is forbidden: node "node-1" can only update pod status for pods with '
-     "spec.nodeName set to itself"),
-    ("a pod's spec", "", pod("node-1"), 'pods "web" is forbidden: node "node-1" is not allowed '
-                                        "to update pods"),
-    ("own node", "", node("node-1"), None),
-    ("own node's status", "status", node("node-1"), None),
-    ("another node", "", node("node-2"),
-     'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"'),
-    ("another node's status", "status", node("node-2"),
-     'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"'),
-    ("own lease", "", lease("node-1"), None),
-    ("another node's lease", "", lease("node-2"),
-     'leases.coordination.k8s.io "node-2" is forbidden: can only access node lease with the '
-     "same name as the requesting node"),
-])
-def test_updates(as_node_1: None, what: str, subresource: str, old: Any,
-                 refusal: str | None) -> None:
+@pytest.mark.parametrize(
+    "what, subresource, old, refusal",
+    [
+        ("own pod's status", "status", pod("node-1"), None),
+        (
+            "another node's pod's status",
+            "status",
+            pod("node-2"),
+            'pods "web" is forbidden: node "node-1" can only update pod status for pods with '
+            "spec.nodeName set to itself",
+        ),
+        (
+            "a pod's spec",
+            "",
+            pod("node-1"),
+            'pods "web" is forbidden: node "node-1" is not allowed to update pods',
+        ),
+        ("own node", "", node("node-1"), None),
+        ("own node's status", "status", node("node-1"), None),
+        (
+            "another node",
+            "",
+            node("node-2"),
+            'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
+        ),
+        (
+            "another node's status",
+            "status",
+            node("node-2"),
+            'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
+        ),
+        ("own lease", "", lease("node-1"), None),
+        (
+            "another node's lease",
+            "",
+            lease("node-2"),
+            'leases.coordination.k8s.io "node-2" is forbidden: can only access node lease with the '
+            "same name as the requesting node",
+        ),
+    ],
+)
+def test_updates(
+    as_node_1: None, what: str, subresource: str, old: Any, refusal: str | None
+) -> None:
     assert _refusal(lambda: ADMISSION.admit_update(subresource, old, old)) == refusal, what
 
 
-@pytest.mark.parametrize("old, refusal", [
-    (pod("node-1"), None),
-    (pod("node-2"), 'pods "web" is forbidden: node "node-1" can only delete pods with '
-                    "spec.nodeName set to itself"),
-    (pod(""), 'pods "web" is forbidden: node "node-1" can only delete pods with spec.nodeName '
-              "set to itself"),
-    (node("node-2"), 'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node '
-                     '"node-2"'),
-])
+@pytest.mark.parametrize(
+    "old, refusal",
+    [
+        (pod("node-1"), None),
+        (
+            pod("node-2"),
+            'pods "web" is forbidden: node "node-1" can only delete pods with '
+            "spec.nodeName set to itself",
+        ),
+        (
+            pod(""),
+            'pods "web" is forbidden: node "node-1" can only delete pods with spec.nodeName '
+            "set to itself",
+        ),
+        (
+            node("node-2"),
+            'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
+        ),
+    ],
+)
 def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
     assert _refusal(lambda: ADMISSION.admit_delete(old)) == refusal
 
 
-@pytest.mark.parametrize("obj, refusal", [
-    (pod("node-1", mirror=True), None),
-    (pod("node-1"), f'pods "web" is forbidden: pod does not have "{MIRROR_POD_ANNOTATION}" '
-                    f'annotation, node "node-1" can only create mirror pods'),
-    (pod("node-2", mirror=True), 'pods "web" is forbidden: node "node-1" can only create pods '
-                                 "with spec.nodeName set to itself"),
-    (_with_secret(pod("node-1", mirror=True)),
-     'pods "web" is forbidden: node "node-1" can not create pods that reference secrets'),
-    (node("node-1"), None),
-    (node("node-2"), 'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node '
-                     '"node-2"'),
-    (lease("node-1"), None),
-    (lease("node-2"), 'leases.coordination.k8s.io "node-2" is forbidden: can only access node '
-                      "lease with the same name as the requesting node"),
-    (core_pb2.Event(metadata=meta_pb2.ObjectMeta(name="e")), None),
-])
+@pytest.mark.parametrize(
+    "obj, refusal",
+    [
+        (pod("node-1", mirror=True), None),
+        (
+            pod("node-1"),
+            f'pods "web" is forbidden: pod does not have "{MIRROR_POD_ANNOTATION}" '
+            f'annotation, node "node-1" can only create mirror pods',
+        ),
+        (
+            pod("node-2", mirror=True),
+            'pods "web" is forbidden: node "node-1" can only create pods '
+            "with spec.nodeName set to itself",
+        ),
+        (
+            _with_secret(pod("node-1", mirror=True)),
+            'pods "web" is forbidden: node "node-1" can not create pods that reference secrets',
+        ),
+        (node("node-1"), None),
+        (
+            node("node-2"),
+            'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
+        ),
+        (lease("node-1"), None),
+        (
+            lease("node-2"),
+            'leases.coordination.k8s.io "node-2" is forbidden: can only access node '
+            "lease with the same name as the requesting node",
+        ),
+        (core_pb2.Event(metadata=meta_pb2.ObjectMeta(name="e")), None),
+    ],
+)
 async def test_creates(as_node_1: None, obj: Any, refusal: str | None) -> None:
     try:
         await ADMISSION.admit_create(obj)

@@ -1,6 +1,7 @@
 """The apiserver's folders point one way: each imports only the layers below it (the front door
 over the registry, the registry over admission, validation and storage, and so on), so no two
 folders depend on each other and a second front door can sit beside the gRPC one."""
+
 from __future__ import annotations
 
 import ast
@@ -43,8 +44,10 @@ def _top(dotted: str) -> str:
 
 
 def _modules() -> dict[str, Path]:
-    return {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
-            for p in sorted(PACKAGE.rglob("*.py"))}
+    return {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in sorted(PACKAGE.rglob("*.py"))
+    }
 
 
 def _folder(dotted: str, modules: dict[str, Path]) -> str:
@@ -69,8 +72,11 @@ def test_each_layer_imports_only_the_layers_below() -> None:
         if module == "apiserver":
             continue
         own = _top(module)
-        wrong = sorted(m for m in _imported_modules(path)
-                       if _top(m) != own and rank.get(_top(m), -1) <= rank[own])
+        wrong = sorted(
+            m
+            for m in _imported_modules(path)
+            if _top(m) != own and rank.get(_top(m), -1) <= rank[own]
+        )
         if wrong:
             upward[module] = wrong
     assert upward == {}
@@ -93,7 +99,7 @@ def test_no_two_folders_import_each_other() -> None:
 
     def visit(folder: str) -> None:
         if folder in visiting:
-            cycles.append(visiting[visiting.index(folder):] + [folder])
+            cycles.append([*visiting[visiting.index(folder) :], folder])
             return
         if folder in done:
             return

@@ -1,5 +1,6 @@
 """Pod Security admission at the baseline level: which pods a labelled namespace refuses, in
 Kubernetes' words, and that unlabelled or privileged namespaces refuse nothing."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,7 +47,8 @@ def _host_port(p: core_pb2.Pod) -> None:
 
 def _capabilities(p: core_pb2.Pod) -> None:
     p.spec.containers[0].security_context.capabilities.add.extend(
-        ["NET_BIND_SERVICE", "SYS_ADMIN", "NET_ADMIN"])
+        ["NET_BIND_SERVICE", "SYS_ADMIN", "NET_ADMIN"]
+    )
 
 
 def _allowed_capability(p: core_pb2.Pod) -> None:
@@ -57,27 +59,39 @@ def _not_privileged(p: core_pb2.Pod) -> None:
     p.spec.containers[0].security_context.privileged = False
 
 
-@pytest.mark.parametrize("mutate, violations", [
-    (lambda p: None, []),
-    (_not_privileged, []),
-    (_allowed_capability, []),
-    (_privileged, ['privileged (container "c" must not set securityContext.privileged=true)']),
-    (_two_privileged, ['privileged (containers "init", "c" must not set '
-                       'securityContext.privileged=true)']),
-    (_host_namespaces, ["host namespaces (hostNetwork=true, hostPID=true)"]),
-    (_host_path, ['hostPath volumes (volume "root")']),
-    (_host_port, ['hostPort (container "c" uses hostPort 8080)']),
-    (_capabilities, ['non-default capabilities (container "c" must not include "NET_ADMIN", '
-                     '"SYS_ADMIN" in securityContext.capabilities.add)']),
-])
+@pytest.mark.parametrize(
+    "mutate, violations",
+    [
+        (lambda p: None, []),
+        (_not_privileged, []),
+        (_allowed_capability, []),
+        (_privileged, ['privileged (container "c" must not set securityContext.privileged=true)']),
+        (
+            _two_privileged,
+            ['privileged (containers "init", "c" must not set securityContext.privileged=true)'],
+        ),
+        (_host_namespaces, ["host namespaces (hostNetwork=true, hostPID=true)"]),
+        (_host_path, ['hostPath volumes (volume "root")']),
+        (_host_port, ['hostPort (container "c" uses hostPort 8080)']),
+        (
+            _capabilities,
+            [
+                'non-default capabilities (container "c" must not include "NET_ADMIN", '
+                '"SYS_ADMIN" in securityContext.capabilities.add)'
+            ],
+        ),
+    ],
+)
 def test_baseline_checks(mutate: Mutation, violations: list[str]) -> None:
     assert baseline_violations(pod(mutate)) == violations
 
 
 LABELS = {
     "secure": {"pod-security.kubernetes.io/enforce": "baseline"},
-    "strict": {"pod-security.kubernetes.io/enforce": "restricted",
-               "pod-security.kubernetes.io/enforce-version": "v1.30"},
+    "strict": {
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "v1.30",
+    },
     "open": {"pod-security.kubernetes.io/enforce": "privileged"},
     "plain": {},
 }
@@ -96,18 +110,21 @@ async def test_labelled_namespace_refuses_privileged_pod() -> None:
     assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
     assert refused.value.message == (
         'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container '
-        '"c" must not set securityContext.privileged=true)')
+        '"c" must not set securityContext.privileged=true)'
+    )
 
 
 async def test_every_violation_is_named_with_the_namespace_level() -> None:
     def both(p: core_pb2.Pod) -> None:
         _privileged(p)
         _host_path(p)
+
     with pytest.raises(errors.APIError) as refused:
         await ADMISSION.admit_create(pod(both, namespace="strict"))
     assert refused.value.message == (
         'pods "x" is forbidden: violates PodSecurity "restricted:v1.30": privileged (container '
-        '"c" must not set securityContext.privileged=true), hostPath volumes (volume "root")')
+        '"c" must not set securityContext.privileged=true), hostPath volumes (volume "root")'
+    )
 
 
 @pytest.mark.parametrize("namespace", ["open", "plain", "missing"])
@@ -117,8 +134,9 @@ async def test_other_namespaces_refuse_nothing(namespace: str) -> None:
 
 async def test_baseline_pod_and_other_kinds_pass() -> None:
     await ADMISSION.admit_create(pod())
-    await ADMISSION.admit_create(core_pb2.ConfigMap(
-        metadata=meta_pb2.ObjectMeta(name="x", namespace="secure")))
+    await ADMISSION.admit_create(
+        core_pb2.ConfigMap(metadata=meta_pb2.ObjectMeta(name="x", namespace="secure"))
+    )
 
 
 def test_ephemeral_containers_are_checked_when_added() -> None:
@@ -132,5 +150,6 @@ def test_ephemeral_containers_are_checked_when_added() -> None:
         admission.admit_update("ephemeralcontainers", new, old)
     assert refused.value.message == (
         'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container '
-        '"debugger" must not set securityContext.privileged=true)')
+        '"debugger" must not set securityContext.privileged=true)'
+    )
     admission.admit_update("status", new, old)  # only the subresource that adds containers

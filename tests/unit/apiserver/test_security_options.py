@@ -1,5 +1,6 @@
 """python -m apiserver's TLS and authentication flags: no TLS without --insecure-serving said
 explicitly, and a missing file refused at start with its flag named."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,9 +19,14 @@ def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tls(pki: Path) -> list[str]:
-    return ["--tls-cert-file", str(pki / "apiserver.crt"),
-            "--tls-private-key-file", str(pki / "apiserver.key"),
-            "--client-ca-file", str(pki / "ca.crt")]
+    return [
+        "--tls-cert-file",
+        str(pki / "apiserver.crt"),
+        "--tls-private-key-file",
+        str(pki / "apiserver.key"),
+        "--client-ca-file",
+        str(pki / "ca.crt"),
+    ]
 
 
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -31,40 +37,75 @@ def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_tls_is_required_unless_insecure_serving_is_explicit(
-        capsys: pytest.CaptureFixture[str], pki_dir: Path) -> None:
+    capsys: pytest.CaptureFixture[str], pki_dir: Path
+) -> None:
     assert refused(ETCD, capsys).endswith(
-        "--tls-cert-file: required (or --insecure-serving to serve without TLS and "
-        "authentication)")
+        "--tls-cert-file: required (or --insecure-serving to serve without TLS and authentication)"
+    )
     assert parse_args([*ETCD, "--insecure-serving"]).security is None
     assert "cannot be combined with --tls-cert-file" in refused(
-        [*ETCD, "--insecure-serving", *tls(pki_dir)], capsys)
+        [*ETCD, "--insecure-serving", *tls(pki_dir)], capsys
+    )
 
 
 def test_full_configuration(pki_dir: Path) -> None:
-    args = parse_args([*ETCD, *tls(pki_dir), "--token-auth-file", str(pki_dir / "tokens.csv"),
-                       "--etcd-cafile", str(pki_dir / "ca.crt"),
-                       "--etcd-certfile", str(pki_dir / "apiserver-etcd-client.crt"),
-                       "--etcd-keyfile", str(pki_dir / "apiserver-etcd-client.key"),
-                       "--kubelet-certificate-authority", str(pki_dir / "ca.crt"),
-                       "--kubelet-client-certificate", str(pki_dir / "apiserver-kubelet-client.crt"),
-                       "--kubelet-client-key", str(pki_dir / "apiserver-kubelet-client.key")])
+    args = parse_args(
+        [
+            *ETCD,
+            *tls(pki_dir),
+            "--token-auth-file",
+            str(pki_dir / "tokens.csv"),
+            "--etcd-cafile",
+            str(pki_dir / "ca.crt"),
+            "--etcd-certfile",
+            str(pki_dir / "apiserver-etcd-client.crt"),
+            "--etcd-keyfile",
+            str(pki_dir / "apiserver-etcd-client.key"),
+            "--kubelet-certificate-authority",
+            str(pki_dir / "ca.crt"),
+            "--kubelet-client-certificate",
+            str(pki_dir / "apiserver-kubelet-client.crt"),
+            "--kubelet-client-key",
+            str(pki_dir / "apiserver-kubelet-client.key"),
+        ]
+    )
     assert args.security.token_address == "0.0.0.0:6444"
     assert args.security.kubelet_client is not None
     assert args.security.etcd_credentials() is not None
 
 
-def test_bad_files_are_named(capsys: pytest.CaptureFixture[str], pki_dir: Path,
-                             tmp_path: Path) -> None:
+def test_bad_files_are_named(
+    capsys: pytest.CaptureFixture[str], pki_dir: Path, tmp_path: Path
+) -> None:
     bad = tmp_path / "tokens.csv"
     bad.write_text("only-a-token\n")
-    assert "--token-auth-file" in refused([*ETCD, *tls(pki_dir), "--token-auth-file", str(bad)],
-                                          capsys)
+    assert "--token-auth-file" in refused(
+        [*ETCD, *tls(pki_dir), "--token-auth-file", str(bad)], capsys
+    )
     assert "--client-ca-file: cannot read /nope" in refused(
-        [*ETCD, *tls(pki_dir)[:4], "--client-ca-file", "/nope"], capsys)
+        [*ETCD, *tls(pki_dir)[:4], "--client-ca-file", "/nope"], capsys
+    )
     assert "--kubelet-client-key: required" in refused(
-        [*ETCD, *tls(pki_dir), "--kubelet-certificate-authority", str(pki_dir / "ca.crt"),
-         "--kubelet-client-certificate", str(pki_dir / "apiserver-kubelet-client.crt")], capsys)
+        [
+            *ETCD,
+            *tls(pki_dir),
+            "--kubelet-certificate-authority",
+            str(pki_dir / "ca.crt"),
+            "--kubelet-client-certificate",
+            str(pki_dir / "apiserver-kubelet-client.crt"),
+        ],
+        capsys,
+    )
     assert "--etcd-keyfile: cannot read /nope" in refused(
-        [*ETCD, *tls(pki_dir), "--etcd-cafile", str(pki_dir / "ca.crt"),
-         "--etcd-certfile", str(pki_dir / "apiserver-etcd-client.crt"),
-         "--etcd-keyfile", "/nope"], capsys)
+        [
+            *ETCD,
+            *tls(pki_dir),
+            "--etcd-cafile",
+            str(pki_dir / "ca.crt"),
+            "--etcd-certfile",
+            str(pki_dir / "apiserver-etcd-client.crt"),
+            "--etcd-keyfile",
+            "/nope",
+        ],
+        capsys,
+    )

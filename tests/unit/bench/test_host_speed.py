@@ -1,5 +1,6 @@
 """bench.common.host_speed: the CPU-speed probe sampled beside a load test, and how a run reports
 it."""
+
 from __future__ import annotations
 
 import time
@@ -11,7 +12,12 @@ from bench.scheduler.loadtest import summary_line
 
 def test_the_summary_gives_the_median_and_the_range_of_the_probes() -> None:
     assert host_speed.summary([30.0, 45.0, 28.0, 29.0]) == {
-        "probe": host_speed.PROBE, "samples": 4, "p50_ms": 29.5, "min_ms": 28.0, "max_ms": 45.0}
+        "probe": host_speed.PROBE,
+        "samples": 4,
+        "p50_ms": 29.5,
+        "min_ms": 28.0,
+        "max_ms": 45.0,
+    }
     assert host_speed.summary([]) == {"probe": host_speed.PROBE, "samples": 0}
 
 
@@ -30,13 +36,22 @@ def test_the_sampler_probes_in_a_child_process_until_stopped() -> None:
 
 def _result(**extra: Any) -> dict[str, Any]:
     return {
-        "workload": "basic", "nodes": 1000, "pods": 5000,
+        "workload": "basic",
+        "nodes": 1000,
+        "pods": 5000,
         "throughput": {"average": 412.4, "peak": 500.0},
         "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
-        "bound": 5000, "unschedulable_marked": 0, "unschedulable_expected": 0,
-        "constraint_violations": 0, "bound_to_other_nodes": 0, "etcd_ceiling": {},
+        "bound": 5000,
+        "unschedulable_marked": 0,
+        "unschedulable_expected": 0,
+        "constraint_violations": 0,
+        "bound_to_other_nodes": 0,
+        "etcd_ceiling": {},
         "cpu_percent_while_scheduling": {"apiserver": 77.0},
-        "host": {"load_average_before": [0.5, 1.0, 1.5]}, "complete": True, **extra}
+        "host": {"load_average_before": [0.5, 1.0, 1.5]},
+        "complete": True,
+        **extra,
+    }
 
 
 def test_a_run_summary_names_the_host_speed_it_ran_at() -> None:

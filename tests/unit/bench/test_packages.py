@@ -1,5 +1,6 @@
 """bench's packages point one way: common/ at the bottom, the benchmarks over it, no cycle between
 them (today: common <- scheduler <- apiserver, common <- pod_startup; __main__ over them all)."""
+
 from __future__ import annotations
 
 import ast

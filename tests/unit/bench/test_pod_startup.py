@@ -1,5 +1,6 @@
 """Pod start-up latency as clusterloader2 measures it: watch times of create, schedule and run;
 the SLO verdict and the phase split in the report; the --rate flag."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,9 +15,11 @@ from podplane.api.meta.v1 import meta_pb2
 
 
 def pod(name: str, node: str = "", phase: str = "Pending") -> core_pb2.Pod:
-    return core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name=name),
-                        spec=core_pb2.PodSpec(node_name=node),
-                        status=core_pb2.PodStatus(phase=phase))
+    return core_pb2.Pod(
+        metadata=meta_pb2.ObjectMeta(name=name),
+        spec=core_pb2.PodSpec(node_name=node),
+        status=core_pb2.PodStatus(phase=phase),
+    )
 
 
 def test_each_phase_is_the_first_watch_event_that_shows_it() -> None:

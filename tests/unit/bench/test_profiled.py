@@ -1,5 +1,6 @@
 """bench.common.profiled: a module run under cProfile timed by CPU, its stats written when it
 returns."""
+
 from __future__ import annotations
 
 import pstats
@@ -15,9 +16,13 @@ def test_the_module_runs_with_its_arguments_and_its_stats_are_written(tmp_path: 
     code = "import sys; print(sum(range(10**6)), sys.argv[1:])"
     script = tmp_path / "busy.py"
     script.write_text(code)
-    done = subprocess.run([sys.executable, "-m", "bench.common.profiled", str(out), "busy", "a",
-                           "b"], capture_output=True, text=True, timeout=60,
-                          env={"PYTHONPATH": f"{tmp_path}:{REPO}"})
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.common.profiled", str(out), "busy", "a", "b"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": f"{tmp_path}:{REPO}"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "499999500000 ['a', 'b']"
     stats = pstats.Stats(str(out))

@@ -1,4 +1,5 @@
 """bench.common.results: a benchmark's JSON file."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ from bench.common.results import write_json
 
 
 def test_the_result_is_written_with_its_folder_sorted_and_ending_in_a_newline(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "build" / "bench" / "run.json"
     write_json(str(path), {"b": 2, "a": {"d": 1, "c": [1, 2]}})
     text = path.read_text()

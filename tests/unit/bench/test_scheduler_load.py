@@ -1,17 +1,28 @@
 """The scheduler load test's pure parts: the workloads' nodes and pods, the fit check its result is
 validated with, and the throughput and latency figures."""
+
 from __future__ import annotations
 
 import pytest
 
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
-from bench.scheduler.workloads import (AFFINITY_ZONES, MISSING_LABEL, TAINT_KEY, WORKLOADS,
-                                       ZONE_LABEL, bench_pod, expected_unschedulable, fits,
-                                       hollow_node, max_zone_skew, zone_of)
+from bench.scheduler.workloads import (
+    AFFINITY_ZONES,
+    MISSING_LABEL,
+    TAINT_KEY,
+    WORKLOADS,
+    ZONE_LABEL,
+    bench_pod,
+    expected_unschedulable,
+    fits,
+    hollow_node,
+    max_zone_skew,
+    zone_of,
+)
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.types import NodeInfo
-from scheduler.plugins.nodeaffinity import required_matches
 from scheduler.plugins.helper.taints import first_untolerated
+from scheduler.plugins.nodeaffinity import required_matches
 
 NOW = "2026-11-21T18:00:00Z"
 
@@ -21,8 +32,11 @@ def test_a_hollow_node_is_ready_with_scheduler_perfs_capacity_and_its_own_pod_ci
     b = hollow_node("hollow-b", 257, "basic", "run1", NOW)
     info = NodeInfo.for_node(a)
     assert info.ready and not info.unschedulable and not info.taints
-    assert (info.allocatable.milli_cpu, info.allocatable.memory,
-            info.allocatable.allowed_pod_number) == (4000, 32 * 2**30, 110)
+    assert (
+        info.allocatable.milli_cpu,
+        info.allocatable.memory,
+        info.allocatable.allowed_pod_number,
+    ) == (4000, 32 * 2**30, 110)
     assert a.spec.pod_cidr == "100.64.0.0/24" and b.spec.pod_cidr == "100.65.1.0/24"
     assert a.metadata.labels[ZONE_LABEL] == "zone-0" and b.metadata.labels[ZONE_LABEL] == "zone-2"
 
@@ -39,20 +53,28 @@ def test_fits_agrees_with_the_scheduler_plugins_on_every_pod_and_node_kind(workl
         pod = bench_pod(f"pod-{i}", "ns", i, workload, "r")
         assert pod.spec.containers[0].resources.requests["cpu"] == "100m"
         for j, node in enumerate(nodes):
-            admitted = (required_matches(pod, node)
-                        and first_untolerated(node.spec.taints, pod.spec.tolerations) is None)
+            admitted = (
+                required_matches(pod, node)
+                and first_untolerated(node.spec.taints, pod.spec.tolerations) is None
+            )
             assert fits(workload, i, j) == admitted, (workload, i, j)
 
 
 def test_workloads_ask_for_what_they_say() -> None:
     affinity = [bench_pod(f"p{i}", "ns", i, "node-affinity", "r") for i in range(2)]
     assert affinity[0].spec.node_selector[ZONE_LABEL] == AFFINITY_ZONES[0]
-    term = (affinity[1].spec.affinity.node_affinity
-            .required_during_scheduling_ignored_during_execution.node_selector_terms[0])
+    term = affinity[
+        1
+    ].spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms[
+        0
+    ]
     assert list(term.match_expressions[0].values) == list(AFFINITY_ZONES)
     spread = bench_pod("s", "ns", 0, "topology-spread", "r").spec.topology_spread_constraints[0]
     assert (spread.max_skew, spread.topology_key, spread.when_unsatisfiable) == (
-        1, ZONE_LABEL, "DoNotSchedule")
+        1,
+        ZONE_LABEL,
+        "DoNotSchedule",
+    )
     tainted = [hollow_node(f"n{i}", i, "taints", "r", NOW) for i in range(4)]
     assert [bool(n.spec.taints) for n in tainted] == [False, True, False, True]
     assert bench_pod("t", "ns", 0, "taints", "r").spec.tolerations[0].key == TAINT_KEY

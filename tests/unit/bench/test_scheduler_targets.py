@@ -1,4 +1,5 @@
 """The load test's throughput judged as clusterloader2 and scheduler_perf judge theirs."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,12 +19,14 @@ def test_clusterloader2_takes_every_second_and_ranks_as_its_gather() -> None:
 
 @pytest.mark.parametrize("best, met", [(399, False), (400, True), (401, True)])
 def test_clusterloader2_fails_only_when_its_best_second_is_below_the_threshold(
-        best: int, met: bool) -> None:
+    best: int, met: bool
+) -> None:
     assert clusterloader2([100, best, 300])["met"] is met
 
 
-def test_scheduler_perf_averages_from_the_second_after_the_first_bind_to_the_last_full_one(
-        ) -> None:
+def test_scheduler_perf_averages_from_the_second_after_the_first_bind_to_the_last_full_one() -> (
+    None
+):
     # Two seconds before any bind, the baseline second (50), three samples, the partial last (7).
     per_second = [0, 0, 50, 600, 700, 800, 7]
     got = scheduler_perf(per_second)
@@ -33,28 +36,44 @@ def test_scheduler_perf_averages_from_the_second_after_the_first_bind_to_the_las
 
 @pytest.mark.parametrize("average, met", [(679, False), (680, False), (681, True)])
 def test_scheduler_perf_fails_unless_its_average_is_above_the_threshold(
-        average: int, met: bool) -> None:
+    average: int, met: bool
+) -> None:
     assert scheduler_perf([10, average, average, 3])["met"] is met
 
 
 def test_no_binds_meets_neither() -> None:
     assert not clusterloader2([])["met"]
-    assert scheduler_perf([0, 0, 0]) == {"samples": 0, "average": 0.0, "threshold": 680.0,
-                                         "met": False}
+    assert scheduler_perf([0, 0, 0]) == {
+        "samples": 0,
+        "average": 0.0,
+        "threshold": 680.0,
+        "met": False,
+    }
 
 
 def test_a_run_summary_gives_each_harness_verdict() -> None:
     per_second = [0, 50, 420, 390, 380, 9]
     result = {
-        "workload": "basic", "nodes": 1000, "pods": 1249,
+        "workload": "basic",
+        "nodes": 1000,
+        "pods": 1249,
         "throughput": {"average": 310.0, "peak": 420.0},
-        "targets": {"clusterloader2": clusterloader2(per_second),
-                    "scheduler_perf": scheduler_perf(per_second)},
+        "targets": {
+            "clusterloader2": clusterloader2(per_second),
+            "scheduler_perf": scheduler_perf(per_second),
+        },
         "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
-        "bound": 1249, "unschedulable_marked": 0, "unschedulable_expected": 0,
-        "constraint_violations": 0, "bound_to_other_nodes": 0, "etcd_ceiling": {},
+        "bound": 1249,
+        "unschedulable_marked": 0,
+        "unschedulable_expected": 0,
+        "constraint_violations": 0,
+        "bound_to_other_nodes": 0,
+        "etcd_ceiling": {},
         "cpu_percent_while_scheduling": {"apiserver": 80.0},
-        "host": {"load_average_before": [0.5, 1.0, 1.5]}, "complete": True}
+        "host": {"load_average_before": [0.5, 1.0, 1.5]},
+        "complete": True,
+    }
     line = summary_line(result)
-    assert ("clusterloader2 best second 420 (>= 400: met), "
-            "scheduler_perf average 397 (> 680: not met)") in line
+    assert (
+        "clusterloader2 best second 420 (>= 400: met), scheduler_perf average 397 (> 680: not met)"
+    ) in line

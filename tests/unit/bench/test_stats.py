@@ -1,4 +1,5 @@
 """Percentiles and throughput as the benchmark reports them."""
+
 from __future__ import annotations
 
 import math
@@ -9,19 +10,23 @@ from bench.common.stats import percentile, summarize
 from bench.common.workers import spread
 
 
-@pytest.mark.parametrize(("values", "q", "expected"), [
-    ([5.0], 50, 5.0),
-    ([5.0], 99, 5.0),
-    ([1.0, 2.0], 50, 1.5),
-    ([1.0, 2.0, 3.0, 4.0], 0, 1.0),
-    ([1.0, 2.0, 3.0, 4.0], 100, 4.0),
-    ([1.0, 2.0, 3.0, 4.0], 50, 2.5),
-    ([float(i) for i in range(1, 101)], 99, 99.01),    # numpy.percentile(range(1, 101), 99)
-    ([float(i) for i in range(1, 101)], 90, 90.1),
-    ([float(i) for i in range(1, 1001)], 99, 990.01),
-])
-def test_percentile_interpolates_between_nearest_ranks(values: list[float], q: float,
-                                                       expected: float) -> None:
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([5.0], 50, 5.0),
+        ([5.0], 99, 5.0),
+        ([1.0, 2.0], 50, 1.5),
+        ([1.0, 2.0, 3.0, 4.0], 0, 1.0),
+        ([1.0, 2.0, 3.0, 4.0], 100, 4.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.5),
+        ([float(i) for i in range(1, 101)], 99, 99.01),  # numpy.percentile(range(1, 101), 99)
+        ([float(i) for i in range(1, 101)], 90, 90.1),
+        ([float(i) for i in range(1, 1001)], 99, 990.01),
+    ],
+)
+def test_percentile_interpolates_between_nearest_ranks(
+    values: list[float], q: float, expected: float
+) -> None:
     assert percentile(values, q) == pytest.approx(expected)
 
 
@@ -42,16 +47,27 @@ def test_summary_counts_rate_and_percentiles_of_unsorted_latencies() -> None:
 
 def test_empty_summary_serializes_missing_percentiles_as_null() -> None:
     assert summarize([], seconds=5.0).to_json() == {
-        "count": 0, "seconds": 5.0, "per_second": 0.0, "p50": None, "p90": None, "p99": None,
-        "max": None, "errors": 0}
+        "count": 0,
+        "seconds": 5.0,
+        "per_second": 0.0,
+        "p50": None,
+        "p90": None,
+        "p99": None,
+        "max": None,
+        "errors": 0,
+    }
 
 
-@pytest.mark.parametrize(("total", "processes", "expected"), [
-    (1, 4, [1]),
-    (10, 4, [3, 3, 2, 2]),
-    (100, 4, [25, 25, 25, 25]),
-    (1000, 3, [334, 333, 333]),
-])
-def test_clients_are_spread_evenly_over_processes(total: int, processes: int,
-                                                  expected: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("total", "processes", "expected"),
+    [
+        (1, 4, [1]),
+        (10, 4, [3, 3, 2, 2]),
+        (100, 4, [25, 25, 25, 25]),
+        (1000, 3, [334, 333, 333]),
+    ],
+)
+def test_clients_are_spread_evenly_over_processes(
+    total: int, processes: int, expected: list[int]
+) -> None:
     assert spread(total, processes) == expected

@@ -1,5 +1,6 @@
 """An in-memory apiserver for controller unit tests whose watch events reach informers only when
 the test delivers them, so that a test can hold a controller's cache behind its own writes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,7 @@ CREATED_AT = "2026-11-21T15:00:00Z"
 
 class Stored(Protocol):
     """What the fake reads and writes of every object: an API message with metadata."""
+
     @property
     def metadata(self) -> meta_pb2.ObjectMeta: ...
 
@@ -101,8 +103,9 @@ class FakeApi(Generic[T]):
         try:
             return self.store[f"{namespace}/{name}"]
         except KeyError:
-            raise rpc_error(grpc.StatusCode.NOT_FOUND,
-                            f'{self.resource.plural} "{name}" not found') from None
+            raise rpc_error(
+                grpc.StatusCode.NOT_FOUND, f'{self.resource.plural} "{name}" not found'
+            ) from None
 
     async def update(self, obj: T) -> T:
         live = await self.get(obj.metadata.name, obj.metadata.namespace)
@@ -142,7 +145,8 @@ class FakeCluster:
         self.pods: FakeApi[core_pb2.Pod] = FakeApi(resources.POD, revisions)
         self.replicasets: FakeApi[apps_pb2.ReplicaSet] = FakeApi(resources.REPLICA_SET, revisions)
         self.replicationcontrollers: FakeApi[core_pb2.ReplicationController] = FakeApi(
-            resources.REPLICATION_CONTROLLER, revisions)
+            resources.REPLICATION_CONTROLLER, revisions
+        )
         self.events: FakeApi[core_pb2.Event] = FakeApi(resources.EVENT, revisions)
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
@@ -152,6 +156,10 @@ class FakeCluster:
     def deliver(self, *kinds: Resource) -> None:
         """The pending watch events of `kinds`; by default of pods, replica sets, replication
         controllers and events."""
-        for resource in kinds or (resources.POD, resources.REPLICA_SET,
-                                  resources.REPLICATION_CONTROLLER, resources.EVENT):
+        for resource in kinds or (
+            resources.POD,
+            resources.REPLICA_SET,
+            resources.REPLICATION_CONTROLLER,
+            resources.EVENT,
+        ):
             self.for_resource(resource).deliver()

@@ -2,6 +2,7 @@
 maxUnavailable resolved against replicas (surge rounds up, unavailable down), how far one step
 grows the new ReplicaSet and shrinks the old ones, proportional scaling when replicas change, and
 the revision and pod-template-hash bookkeeping."""
+
 from __future__ import annotations
 
 import os
@@ -13,59 +14,29 @@ import pytest
 
 from controller.deployment import revision as revisions
 from controller.deployment import rollout
-from podplane.apimachinery import manifest
 from podplane.api.apps.v1 import apps_pb2
-from podplane.api.core.v1 import core_pb2
+from tests.unit.controller.deployment_objects import T0, T1, T2, deploy, rs, template
 
 ROOT = Path(__file__).resolve().parents[3]
-T0, T1, T2 = "2030-01-01T00:00:00Z", "2030-01-01T00:00:10Z", "2030-01-01T00:00:20Z"
-
-
-def deploy(replicas: int = 10, surge: str = "25%", unavailable: str = "25%", *,
-           strategy: str = "RollingUpdate", status_replicas: int = 0) -> apps_pb2.Deployment:
-    d = apps_pb2.Deployment()
-    d.metadata.name = "web"
-    d.spec.replicas = replicas
-    d.spec.strategy.type = strategy
-    if strategy == "RollingUpdate":
-        d.spec.strategy.rolling_update.max_surge = surge
-        d.spec.strategy.rolling_update.max_unavailable = unavailable
-    d.status.replicas = status_replicas
-    return d
-
-
-def rs(name: str, size: int, available: int | None = None, *, created: str = T0,
-       desired: int | None = None, most: int | None = None,
-       revision: int | None = None) -> apps_pb2.ReplicaSet:
-    r = apps_pb2.ReplicaSet()
-    r.metadata.name = name
-    r.metadata.uid = f"uid-{name}"
-    r.metadata.creation_timestamp = created
-    r.spec.replicas = size
-    r.status.replicas = size
-    r.status.available_replicas = size if available is None else available
-    if desired is not None:
-        r.metadata.annotations[rollout.DESIRED_REPLICAS_ANNOTATION] = str(desired)
-    if most is not None:
-        r.metadata.annotations[rollout.MAX_REPLICAS_ANNOTATION] = str(most)
-    if revision is not None:
-        r.metadata.annotations[revisions.REVISION_ANNOTATION] = str(revision)
-    return r
 
 
 # ---------------------------------------------------------------- maxSurge and maxUnavailable
 
-@pytest.mark.parametrize("value,total,round_up,expected", [
-    ("3", 10, True, 3),
-    ("3", 10, False, 3),
-    ("25%", 10, True, 3),     # 2.5 up
-    ("25%", 10, False, 2),    # 2.5 down
-    ("25%", 4, False, 1),
-    ("0%", 7, True, 0),
-    ("100%", 7, False, 7),
-    ("1%", 1, True, 1),
-    ("1%", 1, False, 0),
-])
+
+@pytest.mark.parametrize(
+    "value,total,round_up,expected",
+    [
+        ("3", 10, True, 3),
+        ("3", 10, False, 3),
+        ("25%", 10, True, 3),  # 2.5 up
+        ("25%", 10, False, 2),  # 2.5 down
+        ("25%", 4, False, 1),
+        ("0%", 7, True, 0),
+        ("100%", 7, False, 7),
+        ("1%", 1, True, 1),
+        ("1%", 1, False, 0),
+    ],
+)
 def test_int_or_percent(value: str, total: int, round_up: bool, expected: int) -> None:
     assert rollout.scaled_value(value, total, round_up) == expected
 
@@ -75,16 +46,18 @@ def test_a_malformed_int_or_percent_is_refused() -> None:
         rollout.scaled_value("25 percent", 10, True)
 
 
-@pytest.mark.parametrize("surge,unavailable,replicas,expected", [
-    ("25%", "25%", 10, (3, 2)),
-    ("25%", "25%", 4, (1, 1)),
-    ("25%", "25%", 1, (1, 0)),
-    ("0", "0", 5, (0, 1)),        # nothing could move: one may be unavailable
-    ("0%", "10%", 5, (0, 1)),     # 0.5 rounds down to 0, then the same rule
-    ("2", "0", 3, (2, 0)),
-])
-def test_fenceposts(surge: str, unavailable: str, replicas: int,
-                    expected: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    "surge,unavailable,replicas,expected",
+    [
+        ("25%", "25%", 10, (3, 2)),
+        ("25%", "25%", 4, (1, 1)),
+        ("25%", "25%", 1, (1, 0)),
+        ("0", "0", 5, (0, 1)),  # nothing could move: one may be unavailable
+        ("0%", "10%", 5, (0, 1)),  # 0.5 rounds down to 0, then the same rule
+        ("2", "0", 3, (2, 0)),
+    ],
+)
+def test_fenceposts(surge: str, unavailable: str, replicas: int, expected: tuple[int, int]) -> None:
     assert rollout.resolve_fenceposts(surge, unavailable, replicas) == expected
 
 
@@ -98,41 +71,63 @@ def test_max_unavailable_is_at_most_replicas_and_zero_without_rolling() -> None:
 
 # ---------------------------------------------------------------- one rolling step
 
-@pytest.mark.parametrize("d,old_sizes,new_size,expected", [
-    (deploy(10), [10], 0, 3),           # up to replicas + surge (13)
-    (deploy(10), [10], 3, 3),           # at 13 already
-    (deploy(10), [7], 3, 6),            # old shrank by 3: 3 more
-    (deploy(10), [1], 8, 10),           # never beyond replicas
-    (deploy(3, "0", "1"), [3], 0, 0),   # no surge: wait for old pods to go
-    (deploy(3, "0", "1"), [2], 0, 1),
-    (deploy(5, strategy="Recreate"), [0], 0, 5),
-])
-def test_how_far_the_new_replica_set_grows(d: apps_pb2.Deployment, old_sizes: list[int],
-                                           new_size: int, expected: int) -> None:
+
+@pytest.mark.parametrize(
+    "d,old_sizes,new_size,expected",
+    [
+        (deploy(10), [10], 0, 3),  # up to replicas + surge (13)
+        (deploy(10), [10], 3, 3),  # at 13 already
+        (deploy(10), [7], 3, 6),  # old shrank by 3: 3 more
+        (deploy(10), [1], 8, 10),  # never beyond replicas
+        (deploy(3, "0", "1"), [3], 0, 0),  # no surge: wait for old pods to go
+        (deploy(3, "0", "1"), [2], 0, 1),
+        (deploy(5, strategy="Recreate"), [0], 0, 5),
+    ],
+)
+def test_how_far_the_new_replica_set_grows(
+    d: apps_pb2.Deployment, old_sizes: list[int], new_size: int, expected: int
+) -> None:
     new = rs("new", new_size)
     olds = [rs(f"old{i}", s) for i, s in enumerate(old_sizes)]
     assert rollout.new_rs_new_replicas(d, [*olds, new], new) == expected
 
 
-@pytest.mark.parametrize("case,d,old,new,expected", [
-    # New pods not available yet: only the unavailable budget (4 + 1 - 3 - 1 = 1) may go.
-    ("surge pod starting", deploy(4, "1", "1"), [rs("old", 4)], rs("new", 1, 0), {"old": 3}),
-    ("surge pod available", deploy(4, "1", "1"), [rs("old", 4)], rs("new", 1, 1), {"old": 2}),
-    ("nothing to spare", deploy(4, "1", "0"), [rs("old", 4)], rs("new", 1, 0), {}),
-    # Pods that are not available anyway go first, within the budget.
-    ("unhealthy first", deploy(4, "1", "1"), [rs("old", 4, 2)], rs("new", 1, 0), {"old": 3}),
-    # The oldest replica set shrinks first.
-    ("oldest first", deploy(4, "1", "1"),
-     [rs("older", 2, created=T0), rs("old", 2, created=T1)], rs("new", 1, 1), {"older": 0}),
-    ("no old pods", deploy(4, "1", "1"), [rs("old", 0)], rs("new", 4, 4), {}),
-    # Its status still counts 3 pods after it was scaled to 2: only 2 may count as available,
-    # else a second step would take a pod the first one already took.
-    ("status behind a scale-down", deploy(3, "1", "1"), [rs("old", 2, 3)], rs("new", 2, 1),
-     {"old": 1}),
-])
-def test_how_far_old_replica_sets_shrink(case: str, d: apps_pb2.Deployment,
-                                         old: list[apps_pb2.ReplicaSet], new: apps_pb2.ReplicaSet,
-                                         expected: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    "case,d,old,new,expected",
+    [
+        # New pods not available yet: only the unavailable budget (4 + 1 - 3 - 1 = 1) may go.
+        ("surge pod starting", deploy(4, "1", "1"), [rs("old", 4)], rs("new", 1, 0), {"old": 3}),
+        ("surge pod available", deploy(4, "1", "1"), [rs("old", 4)], rs("new", 1, 1), {"old": 2}),
+        ("nothing to spare", deploy(4, "1", "0"), [rs("old", 4)], rs("new", 1, 0), {}),
+        # Pods that are not available anyway go first, within the budget.
+        ("unhealthy first", deploy(4, "1", "1"), [rs("old", 4, 2)], rs("new", 1, 0), {"old": 3}),
+        # The oldest replica set shrinks first.
+        (
+            "oldest first",
+            deploy(4, "1", "1"),
+            [rs("older", 2, created=T0), rs("old", 2, created=T1)],
+            rs("new", 1, 1),
+            {"older": 0},
+        ),
+        ("no old pods", deploy(4, "1", "1"), [rs("old", 0)], rs("new", 4, 4), {}),
+        # Its status still counts 3 pods after it was scaled to 2: only 2 may count as available,
+        # else a second step would take a pod the first one already took.
+        (
+            "status behind a scale-down",
+            deploy(3, "1", "1"),
+            [rs("old", 2, 3)],
+            rs("new", 2, 1),
+            {"old": 1},
+        ),
+    ],
+)
+def test_how_far_old_replica_sets_shrink(
+    case: str,
+    d: apps_pb2.Deployment,
+    old: list[apps_pb2.ReplicaSet],
+    new: apps_pb2.ReplicaSet,
+    expected: dict[str, int],
+) -> None:
     assert rollout.old_rs_sizes(d, new, old) == expected
 
 
@@ -151,6 +146,7 @@ def test_a_rolling_update_step_by_step() -> None:
         assert old_pods + new_ready >= 8
         assert old_pods + new_ready + new_starting <= 13
         if (old_pods, new_ready) == (0, 10):
+            assert step <= 12
             break
         target = rollout.new_rs_new_replicas(d, [old, new], new)
         if target != new.spec.replicas:
@@ -160,10 +156,10 @@ def test_a_rolling_update_step_by_step() -> None:
             old.spec.replicas = size
     else:
         raise AssertionError("the rollout did not finish")
-    assert step <= 12
 
 
 # ---------------------------------------------------------------- scaling: replicas changed
+
 
 def test_a_replicas_change_is_a_scaling_event() -> None:
     d = deploy(12)
@@ -181,15 +177,19 @@ def test_proportional_scale_up_and_down() -> None:
     down = deploy(5)
     assert rollout.scale_sizes(down, new, [old]) == {"old": 4, "new": 3}
     # What rounding leaves over goes to the first: the largest, the newest among equals.
-    assert rollout.scale_sizes(deploy(4, "0", "1"), rs("c", 1, most=3, created=T2),
-                          [rs("a", 1, most=3, created=T0), rs("b", 1, most=3, created=T1)]
-                          ) == {"a": 1, "b": 1, "c": 2}
+    assert rollout.scale_sizes(
+        deploy(4, "0", "1"),
+        rs("c", 1, most=3, created=T2),
+        [rs("a", 1, most=3, created=T0), rs("b", 1, most=3, created=T1)],
+    ) == {"a": 1, "b": 1, "c": 2}
 
 
 def test_scale_with_one_active_or_a_saturated_new_replica_set() -> None:
     d = deploy(7)
     assert rollout.scale_sizes(d, rs("new", 3, created=T1), [rs("old", 0)]) == {"new": 7}
-    assert rollout.scale_sizes(d, None, [rs("a", 0, created=T0), rs("b", 0, created=T1)]) == {"b": 7}
+    assert rollout.scale_sizes(d, None, [rs("a", 0, created=T0), rs("b", 0, created=T1)]) == {
+        "b": 7
+    }
     saturated = rs("new", 7, 7, desired=7, created=T2)
     assert rollout.scale_sizes(d, saturated, [rs("old", 2)]) == {"old": 0}
 
@@ -197,13 +197,16 @@ def test_scale_with_one_active_or_a_saturated_new_replica_set() -> None:
 def test_replicas_annotations() -> None:
     r = rs("a", 3)
     assert rollout.set_replicas_annotations(r, deploy(4, "1", "1"))
-    assert (r.metadata.annotations[rollout.DESIRED_REPLICAS_ANNOTATION],
-            r.metadata.annotations[rollout.MAX_REPLICAS_ANNOTATION]) == ("4", "5")
+    assert (
+        r.metadata.annotations[rollout.DESIRED_REPLICAS_ANNOTATION],
+        r.metadata.annotations[rollout.MAX_REPLICAS_ANNOTATION],
+    ) == ("4", "5")
     assert not rollout.replicas_annotations_need_update(r, deploy(4, "1", "1"))
     assert rollout.replicas_annotations_need_update(r, deploy(6, "1", "1"))
 
 
 # ---------------------------------------------------------------- revisions
+
 
 def test_revision_annotations_of_a_new_and_a_revived_replica_set() -> None:
     d = deploy(3, "1", "1")
@@ -213,8 +216,11 @@ def test_revision_annotations_of_a_new_and_a_revived_replica_set() -> None:
     fresh = rs("new", 0)
     assert revisions.set_new_rs_annotations(d, fresh, 3, exists=False)
     assert dict(fresh.metadata.annotations) == {
-        "kubernetes.io/change-cause": "image 2.0", revisions.REVISION_ANNOTATION: "3",
-        rollout.DESIRED_REPLICAS_ANNOTATION: "3", rollout.MAX_REPLICAS_ANNOTATION: "4"}
+        "kubernetes.io/change-cause": "image 2.0",
+        revisions.REVISION_ANNOTATION: "3",
+        rollout.DESIRED_REPLICAS_ANNOTATION: "3",
+        rollout.MAX_REPLICAS_ANNOTATION: "4",
+    }
     # A rollback revives revision 1 as revision 4; the old number goes to the history.
     revived = rs("old", 0, revision=1)
     revived.metadata.annotations["kubernetes.io/change-cause"] = "image 2.0"
@@ -226,21 +232,17 @@ def test_revision_annotations_of_a_new_and_a_revived_replica_set() -> None:
 
 
 def test_max_revision_and_the_order_of_cleanup() -> None:
-    rss = [rs("c", 0, revision=3, created=T0), rs("a", 0, revision=1, created=T2),
-           rs("b", 0, revision=2, created=T1), rs("x", 0)]
+    rss = [
+        rs("c", 0, revision=3, created=T0),
+        rs("a", 0, revision=1, created=T2),
+        rs("b", 0, revision=2, created=T1),
+        rs("x", 0),
+    ]
     assert revisions.max_revision(rss) == 3
     assert [r.metadata.name for r in revisions.by_revision(rss)] == ["x", "a", "b", "c"]
 
 
 # ---------------------------------------------------------------- the pod-template hash
-
-def template(image: str = "nginx:1.27", **labels: str) -> core_pb2.PodTemplateSpec:
-    spec = manifest.from_dict({
-        "metadata": {"labels": {"app": "web", **labels}},
-        "spec": {"containers": [{"name": "web", "image": image}]}},
-        apps_pb2.ReplicaSet().spec.template.__class__)
-    assert isinstance(spec, core_pb2.PodTemplateSpec)
-    return spec
 
 
 def test_safe_encoding_and_fnv32a() -> None:
@@ -262,11 +264,19 @@ def test_the_hash_depends_on_the_template_only() -> None:
 
 
 def test_the_hash_is_the_same_in_another_process() -> None:
-    code = ("from controller.deployment import revision as revisions\n"
-            "from tests.unit.controller.test_deployment_rollout import template\n"
-            "print(revisions.template_hash(template()))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True).stdout
+    code = (
+        "from controller.deployment import revision as revisions\n"
+        "from tests.unit.controller.deployment_objects import template\n"
+        "print(revisions.template_hash(template()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        check=True,
+    ).stdout
     assert out.strip() == revisions.template_hash(template())
 
 

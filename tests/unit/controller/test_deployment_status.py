@@ -2,20 +2,22 @@
 replicas - maxUnavailable pods are available, and Progressing as kubectl rollout status and
 describe read it (ReplicaSetUpdated while pods move, NewReplicaSetAvailable when done,
 ProgressDeadlineExceeded when stuck past progressDeadlineSeconds)."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from controller.deployment import status as ds
 from podplane.api.apps.v1 import apps_pb2
-from tests.unit.controller.test_deployment_rollout import deploy, rs
+from tests.unit.controller.deployment_objects import deploy, rs
 
 NOW = 1_900_000_000.0  # 2030-03-17T17:46:40Z
 EARLIER = "2030-03-17T17:30:00Z"
 
 
-def with_deadline(d: apps_pb2.Deployment, seconds: int = 600,
-                  generation: int = 2) -> apps_pb2.Deployment:
+def with_deadline(
+    d: apps_pb2.Deployment, seconds: int = 600, generation: int = 2
+) -> apps_pb2.Deployment:
     d.spec.progress_deadline_seconds = seconds
     d.metadata.generation = generation
     d.status.observed_generation = generation
@@ -38,9 +40,14 @@ def test_counts_and_availability() -> None:
     new.status.ready_replicas = 2
     old.status.ready_replicas = 2
     status = ds.calculate_status([old, new], new, d, EARLIER)
-    assert (status.observed_generation, status.replicas, status.updated_replicas,
-            status.ready_replicas, status.available_replicas, status.unavailable_replicas) == (
-        2, 5, 3, 4, 3, 2)
+    assert (
+        status.observed_generation,
+        status.replicas,
+        status.updated_replicas,
+        status.ready_replicas,
+        status.available_replicas,
+        status.unavailable_replicas,
+    ) == (2, 5, 3, 4, 3, 2)
     assert conditions(status)["Available"] == ("True", "MinimumReplicasAvailable")
     old.status.available_replicas = 1
     status = ds.calculate_status([old, new], new, d, EARLIER)
@@ -49,13 +56,19 @@ def test_counts_and_availability() -> None:
 
 def test_progressing_while_pods_move_then_complete() -> None:
     d = with_deadline(deploy(2, "1", "0"))
-    d.status.conditions.append(ds.new_condition(ds.PROGRESSING, "True", ds.NEW_RS_CREATED,
-                                                'Created new replica set "web-new"', EARLIER))
+    d.status.conditions.append(
+        ds.new_condition(
+            ds.PROGRESSING, "True", ds.NEW_RS_CREATED, 'Created new replica set "web-new"', EARLIER
+        )
+    )
     old, new = rs("old", 2, 2), rs("new", 1, 0)
     moving = ds.rollout_status([old, new], new, d, NOW)
     condition = progressing(moving)
     assert (condition.status, condition.reason, condition.message) == (
-        "True", "ReplicaSetUpdated", 'ReplicaSet "new" is progressing.')
+        "True",
+        "ReplicaSetUpdated",
+        'ReplicaSet "new" is progressing.',
+    )
     assert condition.last_transition_time == EARLIER  # still True: not a transition
     assert condition.last_update_time == ds.stamp_of(NOW)
 
@@ -63,8 +76,7 @@ def test_progressing_while_pods_move_then_complete() -> None:
     old, new = rs("old", 0, 0), rs("new", 2, 2)
     done = ds.rollout_status([old, new], new, d, NOW + 5)
     assert conditions(done)["Progressing"] == ("True", "NewReplicaSetAvailable")
-    assert progressing(done).message == (
-        'ReplicaSet "new" has successfully progressed.')
+    assert progressing(done).message == ('ReplicaSet "new" has successfully progressed.')
     assert ds.stuck_recheck(d, done, NOW + 5) is None
 
 
@@ -72,8 +84,11 @@ def test_no_progress_past_the_deadline_times_out() -> None:
     d = with_deadline(deploy(2, "1", "0"), seconds=60)
     # The status already shows what the replica sets say: no progress since EARLIER.
     d.status.replicas, d.status.updated_replicas, d.status.available_replicas = 3, 1, 2
-    d.status.conditions.append(ds.new_condition(ds.PROGRESSING, "True", ds.RS_UPDATED,
-                                                'ReplicaSet "new" is progressing.', EARLIER))
+    d.status.conditions.append(
+        ds.new_condition(
+            ds.PROGRESSING, "True", ds.RS_UPDATED, 'ReplicaSet "new" is progressing.', EARLIER
+        )
+    )
     old, new = rs("old", 2, 2), rs("new", 1, 0)
     # 20 s before the deadline: look again then.
     at = datetime.fromisoformat(EARLIER.replace("Z", "+00:00")).timestamp() + 40
@@ -82,16 +97,21 @@ def test_no_progress_past_the_deadline_times_out() -> None:
     assert ds.stuck_recheck(d, still, at) == 20
     stuck = ds.rollout_status([old, new], new, d, at + 30)
     assert conditions(stuck)["Progressing"] == ("False", "ProgressDeadlineExceeded")
-    assert progressing(stuck).message == (
-        'ReplicaSet "new" has timed out progressing.')
+    assert progressing(stuck).message == ('ReplicaSet "new" has timed out progressing.')
 
 
 def test_replica_failures_of_the_new_replica_set_show_on_the_deployment() -> None:
     d = with_deadline(deploy(2, "1", "0"))
     new = rs("new", 2, 0)
-    new.status.conditions.append(apps_pb2.ReplicaSetCondition(
-        type="ReplicaFailure", status="True", reason="FailedCreate",
-        message='pods "x" is forbidden', last_transition_time=EARLIER))
+    new.status.conditions.append(
+        apps_pb2.ReplicaSetCondition(
+            type="ReplicaFailure",
+            status="True",
+            reason="FailedCreate",
+            message='pods "x" is forbidden',
+            last_transition_time=EARLIER,
+        )
+    )
     status = ds.rollout_status([new], new, d, NOW)
     assert conditions(status)["ReplicaFailure"] == ("True", "FailedCreate")
     del new.status.conditions[:]
@@ -102,9 +122,14 @@ def test_replica_failures_of_the_new_replica_set_show_on_the_deployment() -> Non
 def test_set_condition_keeps_the_transition_time_while_the_status_holds() -> None:
     status = apps_pb2.DeploymentStatus()
     ds.set_condition(status, ds.new_condition("Available", "True", "A", "a", EARLIER))
-    ds.set_condition(status, ds.new_condition("Available", "True", "B", "b", "2030-03-17T18:00:00Z"))
+    ds.set_condition(
+        status, ds.new_condition("Available", "True", "B", "b", "2030-03-17T18:00:00Z")
+    )
     (c,) = status.conditions
     assert (c.reason, c.last_transition_time, c.last_update_time) == (
-        "B", EARLIER, "2030-03-17T18:00:00Z")
+        "B",
+        EARLIER,
+        "2030-03-17T18:00:00Z",
+    )
     ds.set_condition(status, ds.new_condition("Available", "True", "B", "c", "later"))
     assert status.conditions[0].message == "b"  # same status and reason: left alone

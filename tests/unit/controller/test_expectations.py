@@ -1,5 +1,6 @@
 """Expectations: an owner is managed again only once its own creates and deletes have been seen,
 each deletion counted once, or after the timeout."""
+
 from __future__ import annotations
 
 from controller.framework.expectations import Expectations

@@ -1,6 +1,7 @@
 """The controller folders point one way: framework/ imports no other part of controller/; each
 controller's folder imports framework/ and itself only; the list of controllers and the command
 import the folders."""
+
 from __future__ import annotations
 
 import ast
@@ -8,8 +9,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "controller"
-CONTROLLERS = ("deployment", "replicaset", "job", "nodelifecycle", "nodeipam", "garbagecollector",
-               "namespace")
+CONTROLLERS = (
+    "deployment",
+    "replicaset",
+    "job",
+    "nodelifecycle",
+    "nodeipam",
+    "garbagecollector",
+    "namespace",
+)
 
 
 def part_of(module: str) -> str:
@@ -38,8 +46,11 @@ def test_every_controller_has_a_folder() -> None:
 
 
 def test_framework_imports_no_controller() -> None:
-    offenders = {m: parts - {"framework"} for m, parts in imported_parts().items()
-                 if m.startswith("framework/") and parts - {"framework"}}
+    offenders = {
+        m: parts - {"framework"}
+        for m, parts in imported_parts().items()
+        if m.startswith("framework/") and parts - {"framework"}
+    }
     assert offenders == {}
 
 

@@ -2,6 +2,7 @@
 too often, the failure back-off and when a pod finished) and, against an in-memory apiserver
 whose watch events arrive only when the test delivers them, that it never creates pods twice
 while its cache lags behind its own writes and waits out the back-off before a retry."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,11 +15,17 @@ from typing import Any
 import pytest
 
 from controller.job import controller as jobs
-from controller.job.backoff import (BackoffRecord, FinishClock, backoff_delay, backoff_record,
-                                     finished_time, remaining_backoff)
-from podplane.apimachinery import manifest, resources
+from controller.job.backoff import (
+    BackoffRecord,
+    FinishClock,
+    backoff_delay,
+    backoff_record,
+    finished_time,
+    remaining_backoff,
+)
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources
 from tests.unit.controller.fake_api import FakeApi, FakeCluster
 
 NS = "default"
@@ -27,17 +34,29 @@ T0_EPOCH = 1893456000.0
 
 
 def job(restart_policy: str = "Never", **spec: Any) -> batch_pb2.Job:
-    obj = manifest.from_dict({
-        "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": "pi", "namespace": NS, "uid": "uid-pi"},
-        "spec": {"parallelism": 1, "backoffLimit": 6, **spec,
-                 "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-pi"}},
-                 "template": {
-                     "metadata": {"labels": {"batch.kubernetes.io/controller-uid": "uid-pi",
-                                             "job-name": "pi"}},
-                     "spec": {"restartPolicy": restart_policy,
-                              "containers": [{"name": "pi", "image": "perl"}]}}}},
-        batch_pb2.Job)
+    obj = manifest.from_dict(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "pi", "namespace": NS, "uid": "uid-pi"},
+            "spec": {
+                "parallelism": 1,
+                "backoffLimit": 6,
+                **spec,
+                "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-pi"}},
+                "template": {
+                    "metadata": {
+                        "labels": {"batch.kubernetes.io/controller-uid": "uid-pi", "job-name": "pi"}
+                    },
+                    "spec": {
+                        "restartPolicy": restart_policy,
+                        "containers": [{"name": "pi", "image": "perl"}],
+                    },
+                },
+            },
+        },
+        batch_pb2.Job,
+    )
     assert isinstance(obj, batch_pb2.Job)
     return obj
 
@@ -45,8 +64,9 @@ def job(restart_policy: str = "Never", **spec: Any) -> batch_pb2.Job:
 _uids = itertools.count()
 
 
-def pod(phase: str = "Running", *, restarts: int = 0, finished: str = "",
-        ready_false_at: str = "") -> core_pb2.Pod:
+def pod(
+    phase: str = "Running", *, restarts: int = 0, finished: str = "", ready_false_at: str = ""
+) -> core_pb2.Pod:
     p = core_pb2.Pod()
     p.metadata.uid = f"uid-{next(_uids)}"
     p.status.phase = phase
@@ -60,29 +80,38 @@ def pod(phase: str = "Running", *, restarts: int = 0, finished: str = "",
 
 # ---------------------------------------------------------------- how many pods run
 
-@pytest.mark.parametrize("spec,active,succeeded,expected", [
-    ({"completions": 5, "parallelism": 2}, 0, 0, 2),
-    ({"completions": 5, "parallelism": 2}, 2, 4, 1),    # one more completion to go
-    ({"completions": 5, "parallelism": 2}, 0, 5, 0),
-    ({"completions": 1}, 0, 0, 1),
-    ({"parallelism": 3}, 0, 0, 3),                      # a work queue: no completions
-    ({"parallelism": 3}, 2, 1, 2),                      # one succeeded: let the rest finish
-    ({"completions": 3, "parallelism": 3, "suspend": True}, 3, 0, 0),
-])
-def test_how_many_pods_should_run(spec: dict[str, Any], active: int, succeeded: int,
-                                  expected: int) -> None:
+
+@pytest.mark.parametrize(
+    "spec,active,succeeded,expected",
+    [
+        ({"completions": 5, "parallelism": 2}, 0, 0, 2),
+        ({"completions": 5, "parallelism": 2}, 2, 4, 1),  # one more completion to go
+        ({"completions": 5, "parallelism": 2}, 0, 5, 0),
+        ({"completions": 1}, 0, 0, 1),
+        ({"parallelism": 3}, 0, 0, 3),  # a work queue: no completions
+        ({"parallelism": 3}, 2, 1, 2),  # one succeeded: let the rest finish
+        ({"completions": 3, "parallelism": 3, "suspend": True}, 3, 0, 0),
+    ],
+)
+def test_how_many_pods_should_run(
+    spec: dict[str, Any], active: int, succeeded: int, expected: int
+) -> None:
     assert jobs.want_active(job(**spec), active, succeeded) == expected
 
 
-@pytest.mark.parametrize("spec,active,succeeded,expected", [
-    ({"completions": 3}, 0, 3, True),
-    ({"completions": 3}, 1, 3, False),  # a pod still runs
-    ({"completions": 3}, 0, 2, False),
-    ({"parallelism": 2}, 0, 1, True),
-    ({"parallelism": 2}, 1, 1, False),
-])
-def test_when_a_job_is_complete(spec: dict[str, Any], active: int, succeeded: int,
-                                expected: bool) -> None:
+@pytest.mark.parametrize(
+    "spec,active,succeeded,expected",
+    [
+        ({"completions": 3}, 0, 3, True),
+        ({"completions": 3}, 1, 3, False),  # a pod still runs
+        ({"completions": 3}, 0, 2, False),
+        ({"parallelism": 2}, 0, 1, True),
+        ({"parallelism": 2}, 1, 1, False),
+    ],
+)
+def test_when_a_job_is_complete(
+    spec: dict[str, Any], active: int, succeeded: int, expected: bool
+) -> None:
     assert jobs.is_complete(job(**spec), active, succeeded) is expected
 
 
@@ -92,16 +121,19 @@ def test_failed_pods_beyond_the_backoff_limit() -> None:
     assert jobs.exceeds_backoff_limit(job(backoffLimit=0), 1)
 
 
-@pytest.mark.parametrize("policy,limit,pods,expected", [
-    ("OnFailure", 2, [pod(restarts=1)], False),
-    ("OnFailure", 2, [pod(restarts=1), pod("Pending", restarts=1)], True),
-    ("OnFailure", 0, [pod(restarts=1)], True),
-    ("OnFailure", 2, [pod("Failed", restarts=5)], False),  # only running or pending pods
-    ("Never", 1, [pod(restarts=3)], False),
-])
-def test_restarts_in_place_against_the_backoff_limit(policy: str, limit: int,
-                                                     pods: list[core_pb2.Pod],
-                                                     expected: bool) -> None:
+@pytest.mark.parametrize(
+    "policy,limit,pods,expected",
+    [
+        ("OnFailure", 2, [pod(restarts=1)], False),
+        ("OnFailure", 2, [pod(restarts=1), pod("Pending", restarts=1)], True),
+        ("OnFailure", 0, [pod(restarts=1)], True),
+        ("OnFailure", 2, [pod("Failed", restarts=5)], False),  # only running or pending pods
+        ("Never", 1, [pod(restarts=3)], False),
+    ],
+)
+def test_restarts_in_place_against_the_backoff_limit(
+    policy: str, limit: int, pods: list[core_pb2.Pod], expected: bool
+) -> None:
     j = job(restart_policy=policy, backoffLimit=limit)
     assert jobs.past_backoff_limit_on_failure(j, pods) is expected
 
@@ -119,8 +151,14 @@ def test_a_pod_from_the_template() -> None:
     assert p.metadata.generate_name == "pi-" and p.metadata.namespace == NS
     assert p.metadata.labels["job-name"] == "pi"
     (ref,) = p.metadata.owner_references
-    assert (ref.api_version, ref.kind, ref.name, ref.uid, ref.controller,
-            ref.block_owner_deletion) == ("batch/v1", "Job", "pi", "uid-pi", True, True)
+    assert (
+        ref.api_version,
+        ref.kind,
+        ref.name,
+        ref.uid,
+        ref.controller,
+        ref.block_owner_deletion,
+    ) == ("batch/v1", "Job", "pi", "uid-pi", True, True)
     assert p.spec.restart_policy == "Never" and p.spec.containers[0].image == "perl"
 
 
@@ -130,14 +168,22 @@ def test_conditions() -> None:
     assert not jobs.set_condition(status, "Failed", "True", "DeadlineExceeded", "m", "later")
     (c,) = status.conditions
     assert (c.type, c.status, c.reason, c.last_probe_time, c.last_transition_time) == (
-        "Failed", "True", "DeadlineExceeded", T0, T0)
+        "Failed",
+        "True",
+        "DeadlineExceeded",
+        T0,
+        T0,
+    )
     assert jobs.is_finished(status)
 
 
 # ---------------------------------------------------------------- back-off
 
-@pytest.mark.parametrize("failures,expected", [
-    (0, 0.0), (1, 10.0), (2, 20.0), (3, 40.0), (6, 320.0), (7, 360.0), (30, 360.0)])
+
+@pytest.mark.parametrize(
+    "failures,expected",
+    [(0, 0.0), (1, 10.0), (2, 20.0), (3, 40.0), (6, 320.0), (7, 360.0), (30, 360.0)],
+)
 def test_backoff_doubles_from_10s_to_6min(failures: int, expected: float) -> None:
     assert backoff_delay(failures, 10.0, 360.0) == expected
 
@@ -177,6 +223,7 @@ def test_the_moment_a_failure_is_seen_refines_its_second() -> None:
 
 # ---------------------------------------------------------------- against a lagging cache
 
+
 class JobCluster(FakeCluster):
     def __init__(self) -> None:
         super().__init__()
@@ -214,8 +261,10 @@ async def finish(cluster: JobCluster, p: core_pb2.Pod, phase: str) -> None:
 
 async def settled(cluster: JobCluster, check: Callable[[batch_pb2.JobStatus], bool]) -> None:
     """Delivers every event until the job's stored status passes `check`."""
+
     async def status() -> batch_pb2.JobStatus:
         return (await cluster.jobs.get("pi", NS)).status
+
     for _ in range(100):
         cluster.deliver(resources.POD, resources.JOB)
         if check(await status()):

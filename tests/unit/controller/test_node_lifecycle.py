@@ -2,6 +2,7 @@
 node is left alone within the grace period, marked Unknown and tainted unreachable after it, and
 untainted once its lease is renewed; its pods are marked not ready, and evicted (reason NodeLost)
 when their toleration runs out; a terminating pod of a deleted node is force-deleted."""
+
 from __future__ import annotations
 
 from typing import Any, Generic
@@ -9,9 +10,9 @@ from typing import Any, Generic
 import grpc
 
 from controller.nodelifecycle.controller import NodeLifecycleController
-from podplane.apimachinery import resources, timeutil
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources, timeutil
 from tests.unit.controller.fake_api import T
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -49,12 +50,22 @@ class FakeAPI(Generic[T]):
 
     async def get(self, name: str, namespace: str = "") -> core_pb2.Node:
         if name in self.missing:
-            raise grpc.aio.AioRpcError(grpc.StatusCode.NOT_FOUND, grpc.aio.Metadata(),
-                                       grpc.aio.Metadata(), details="not found")
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.NOT_FOUND,
+                grpc.aio.Metadata(),
+                grpc.aio.Metadata(),
+                details="not found",
+            )
         return core_pb2.Node()
 
-    async def delete(self, name: str, namespace: str = "", *, grace_period_seconds: int | None = None,
-                     uid: str = "") -> core_pb2.Pod:
+    async def delete(
+        self,
+        name: str,
+        namespace: str = "",
+        *,
+        grace_period_seconds: int | None = None,
+        uid: str = "",
+    ) -> core_pb2.Pod:
         self.calls.append(("delete", (namespace, name, grace_period_seconds, uid)))
         return core_pb2.Pod()
 
@@ -81,9 +92,13 @@ class Clock:
 def ready_node(name: str = "node-1") -> core_pb2.Node:
     n = core_pb2.Node()
     n.metadata.name, n.metadata.uid, n.metadata.resource_version = name, "node-uid", "5"
-    n.status.conditions.add(type="Ready", status="True", reason="KubeletReady",
-                            last_heartbeat_time="2030-01-01T00:00:00Z",
-                            last_transition_time="2030-01-01T00:00:00Z")
+    n.status.conditions.add(
+        type="Ready",
+        status="True",
+        reason="KubeletReady",
+        last_heartbeat_time="2030-01-01T00:00:00Z",
+        last_transition_time="2030-01-01T00:00:00Z",
+    )
     return n
 
 
@@ -99,10 +114,13 @@ def running_pod(toleration_seconds: int, node: str = "node-1") -> core_pb2.Pod:
     p.metadata.creation_timestamp = "2020-01-01T00:00:00Z"
     p.spec.node_name = node
     for key in ("node.kubernetes.io/not-ready", UNREACHABLE):
-        p.spec.tolerations.add(key=key, operator="Exists", effect="NoExecute",
-                               toleration_seconds=toleration_seconds)
+        p.spec.tolerations.add(
+            key=key, operator="Exists", effect="NoExecute", toleration_seconds=toleration_seconds
+        )
     p.status.phase = "Running"
-    p.status.conditions.add(type="Ready", status="True", last_transition_time="2020-01-01T00:00:00Z")
+    p.status.conditions.add(
+        type="Ready", status="True", last_transition_time="2020-01-01T00:00:00Z"
+    )
     return p
 
 
@@ -127,7 +145,10 @@ async def test_a_silent_node_is_marked_unknown_and_tainted_after_the_grace_perio
     status_write, taint_write = (obj for _, obj in client.nodes.calls)
     (ready,) = status_write.status.conditions
     assert (ready.status, ready.reason, ready.message) == (
-        "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+        "Unknown",
+        "NodeStatusUnknown",
+        "Kubelet stopped posting node status.",
+    )
     # Both are compare-and-swap: the status on the cached node, the taint on the status write.
     assert status_write.metadata.resource_version == "5"
     assert taint_write.metadata.resource_version == "101"
@@ -148,7 +169,7 @@ async def test_a_silent_node_is_marked_unknown_and_tainted_after_the_grace_perio
 
 
 async def test_pods_on_an_unreachable_node_go_not_ready_then_are_evicted_as_node_lost() -> None:
-    c, client, clock = controller()
+    c, client, _ = controller()
     node = ready_node()
     node.status.conditions[0].status = "Unknown"
     node.spec.taints.add(key=UNREACHABLE, effect="NoExecute", time_added=timeutil.now())
@@ -178,8 +199,9 @@ async def test_pods_on_an_unreachable_node_go_not_ready_then_are_evicted_as_node
 async def test_an_untolerated_no_execute_taint_evicts_at_once_without_node_lost() -> None:
     c, client, _ = controller()
     node = ready_node()
-    node.spec.taints.add(key="dedicated", value="gpu", effect="NoExecute",
-                         time_added=timeutil.now())
+    node.spec.taints.add(
+        key="dedicated", value="gpu", effect="NoExecute", time_added=timeutil.now()
+    )
     c.nodes._store(node)
     c.pods._store(running_pod(toleration_seconds=300))
     assert await c.reconcile_pod("default/web") is None

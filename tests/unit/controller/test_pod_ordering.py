@@ -1,19 +1,32 @@
 """The order in which a controller with too many pods deletes them (controller_utils.go
 ActivePodsWithRanks): each case names a pod that goes before another, whichever way they are
 listed."""
+
 from __future__ import annotations
 
 import pytest
 
-from controller.framework.pod_ordering import (DELETION_COST_ANNOTATION, order_for_deletion,
-                                     pods_to_delete, ranks_by_colocation)
+from controller.framework.pod_ordering import (
+    DELETION_COST_ANNOTATION,
+    order_for_deletion,
+    pods_to_delete,
+    ranks_by_colocation,
+)
 from podplane.api.core.v1 import core_pb2
 
 OLD, NEW = "2026-11-21T10:00:00Z", "2026-11-21T12:00:00Z"
 
 
-def pod(name: str, *, node: str = "node-1", phase: str = "Running", ready_since: str = "",
-        restarts: int = 0, created: str = OLD, cost: str | None = None) -> core_pb2.Pod:
+def pod(
+    name: str,
+    *,
+    node: str = "node-1",
+    phase: str = "Running",
+    ready_since: str = "",
+    restarts: int = 0,
+    created: str = OLD,
+    cost: str | None = None,
+) -> core_pb2.Pod:
     p = core_pb2.Pod()
     p.metadata.name = name
     p.metadata.creation_timestamp = created
@@ -30,18 +43,26 @@ def pod(name: str, *, node: str = "node-1", phase: str = "Running", ready_since:
 
 
 CASES = [
-    ("unscheduled before scheduled",
-     pod("a", node="", phase="Pending"), pod("b", phase="Pending")),
-    ("unscheduled before scheduled, whatever else",
-     pod("a", node="", ready_since=OLD), pod("b", phase="Pending", restarts=9, created=NEW)),
+    ("unscheduled before scheduled", pod("a", node="", phase="Pending"), pod("b", phase="Pending")),
+    (
+        "unscheduled before scheduled, whatever else",
+        pod("a", node="", ready_since=OLD),
+        pod("b", phase="Pending", restarts=9, created=NEW),
+    ),
     ("Pending before Unknown", pod("a", phase="Pending"), pod("b", phase="Unknown")),
     ("Unknown before Running", pod("a", phase="Unknown"), pod("b", phase="Running")),
     ("no phase sorts as Pending", pod("a", phase=""), pod("b", phase="Unknown")),
     ("not ready before ready", pod("a"), pod("b", ready_since=OLD)),
-    ("not ready before ready, however many restarts",
-     pod("a", created=OLD), pod("b", ready_since=OLD, restarts=7, created=NEW)),
-    ("lower deletion cost first",
-     pod("a", ready_since=OLD, cost="-5"), pod("b", ready_since=NEW, cost="10")),
+    (
+        "not ready before ready, however many restarts",
+        pod("a", created=OLD),
+        pod("b", ready_since=OLD, restarts=7, created=NEW),
+    ),
+    (
+        "lower deletion cost first",
+        pod("a", ready_since=OLD, cost="-5"),
+        pod("b", ready_since=NEW, cost="10"),
+    ),
     ("an invalid deletion cost counts as 0", pod("a", cost="cheap"), pod("b", cost="1")),
     ("ready for less time first", pod("a", ready_since=NEW), pod("b", ready_since=OLD)),
     ("more restarts first", pod("a", restarts=3), pod("b", restarts=1, created=NEW)),
@@ -50,16 +71,19 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("first", "second"), [(f, s) for _, f, s in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("first", "second"), [(f, s) for _, f, s in CASES], ids=[c[0] for c in CASES]
+)
 def test_pairwise_order(first: core_pb2.Pod, second: core_pb2.Pod) -> None:
     for listed in ([first, second], [second, first]):
         assert [p.metadata.name for p in order_for_deletion(listed)] == ["a", "b"]
 
 
 def test_a_doubled_up_node_loses_a_pod_first() -> None:
-    crowded = [pod("crowded-1", node="node-1", created=OLD),
-               pod("crowded-2", node="node-1", created=OLD)]
+    crowded = [
+        pod("crowded-1", node="node-1", created=OLD),
+        pod("crowded-2", node="node-1", created=OLD),
+    ]
     alone = pod("alone", node="node-2", created=NEW)  # newer, but alone on its node
     pods = [alone, *crowded]
     assert ranks_by_colocation(pods, pods) == [1, 2, 2]
@@ -74,11 +98,17 @@ def test_ranks_count_the_siblings_pods_too() -> None:
 
 
 def test_rank_comes_after_readiness_and_before_age() -> None:
-    pods = [pod("ready-crowded", ready_since=OLD), pod("ready-crowded-2", ready_since=OLD),
-            pod("not-ready-alone", node="node-2", created=OLD),
-            pod("ready-alone", node="node-3", ready_since=NEW, created=NEW)]
+    pods = [
+        pod("ready-crowded", ready_since=OLD),
+        pod("ready-crowded-2", ready_since=OLD),
+        pod("not-ready-alone", node="node-2", created=OLD),
+        pod("ready-alone", node="node-3", ready_since=NEW, created=NEW),
+    ]
     assert [p.metadata.name for p in pods_to_delete(pods, pods, 3)] == [
-        "not-ready-alone", "ready-crowded", "ready-crowded-2"]
+        "not-ready-alone",
+        "ready-crowded",
+        "ready-crowded-2",
+    ]
 
 
 def test_deleting_all_needs_no_order() -> None:
@@ -97,5 +127,10 @@ def test_a_scale_down_by_kubernetes_rules() -> None:
     ]
     ranked = order_for_deletion(pods)
     assert [p.metadata.name for p in ranked] == [
-        "unscheduled", "pending", "running-not-ready", "running-ready-new", "crashing",
-        "running-ready-old"]
+        "unscheduled",
+        "pending",
+        "running-not-ready",
+        "running-ready-new",
+        "crashing",
+        "running-ready-old",
+    ]

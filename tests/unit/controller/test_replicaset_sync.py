@@ -2,6 +2,7 @@
 the test delivers them: it does not act again while its cache lags behind its own creates and
 deletes, it creates at most the burst per pass in slow-start batches, and expectations that
 are never met time out."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,22 +11,31 @@ from collections.abc import AsyncIterator, Callable
 
 from controller.framework.expectations import Expectations
 from controller.replicaset.controller import ReplicaSetController
-from podplane.apimachinery import manifest, resources
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
 
 
 def replica_set(replicas: int) -> apps_pb2.ReplicaSet:
-    rs = manifest.from_dict({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": "web", "namespace": NS},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}},
-        apps_pb2.ReplicaSet)
+    rs = manifest.from_dict(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "web", "namespace": NS},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                },
+            },
+        },
+        apps_pb2.ReplicaSet,
+    )
     assert isinstance(rs, apps_pb2.ReplicaSet)
     return rs
 
@@ -53,8 +63,9 @@ async def running(controller: ReplicaSetController[apps_pb2.ReplicaSet]) -> Asyn
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def started(cluster: FakeCluster, replicas: int, **options: int
-                  ) -> tuple[ReplicaSetController[apps_pb2.ReplicaSet], apps_pb2.ReplicaSet]:
+async def started(
+    cluster: FakeCluster, replicas: int, **options: int
+) -> tuple[ReplicaSetController[apps_pb2.ReplicaSet], apps_pb2.ReplicaSet]:
     controller = ReplicaSetController(cluster, **options)  # type: ignore[call-overload]
     rs = await cluster.replicasets.create(replica_set(replicas))
     return controller, rs
@@ -83,7 +94,7 @@ async def test_it_does_not_create_again_before_its_cache_shows_its_creates() -> 
 
 async def test_it_does_not_delete_again_before_its_cache_shows_its_deletes() -> None:
     cluster = FakeCluster()
-    controller, rs = await started(cluster, 5)
+    controller, _ = await started(cluster, 5)
     async with running(controller):
         await until(lambda: len(cluster.pods.created) == 5, "5 creates")
         cluster.deliver()
@@ -117,6 +128,7 @@ async def test_one_pass_creates_at_most_the_burst_in_slow_start_batches() -> Non
         await asyncio.sleep(0)
         in_flight -= 1
         return await create(obj)
+
     cluster.pods.create = counting_create  # type: ignore[method-assign]
     controller, _ = await started(cluster, 1200, burst_replicas=500)
     async with running(controller):

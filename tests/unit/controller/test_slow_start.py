@@ -1,4 +1,5 @@
 """Slow-start batches: 1, 2, 4, ... calls at a time; a failing batch stops the rest."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,13 +31,16 @@ class Recorder:
             raise RuntimeError(f"call {n} failed")
 
 
-@pytest.mark.parametrize(("count", "batches"), [
-    (0, []),
-    (1, [1]),
-    (3, [1, 2]),
-    (10, [1, 2, 4, 3]),
-    (500, [1, 2, 4, 8, 16, 32, 64, 128, 245]),
-])
+@pytest.mark.parametrize(
+    ("count", "batches"),
+    [
+        (0, []),
+        (1, [1]),
+        (3, [1, 2]),
+        (10, [1, 2, 4, 3]),
+        (500, [1, 2, 4, 8, 16, 32, 64, 128, 245]),
+    ],
+)
 async def test_batches_double_until_the_count_is_reached(count: int, batches: list[int]) -> None:
     fn = Recorder()
     assert await slow_start_batch(count, fn) == (count, None)

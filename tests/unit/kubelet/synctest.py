@@ -1,6 +1,7 @@
 """A pod syncer wired to the hollow runtime and a fake apiserver that records status writes; after
 each sync the pod picks up the written status, as the informer would deliver it. And a prober that
 answers from a script."""
+
 from __future__ import annotations
 
 import time
@@ -44,8 +45,14 @@ class FakeProber:
         self.script = list(results)
         self.calls: list[tuple[ProbeType, str, str]] = []
 
-    async def probe(self, probe_type: ProbeType, pod: core_pb2.Pod,
-                    container: core_pb2.Container, container_id: str, pod_ip: str) -> Result:
+    async def probe(
+        self,
+        probe_type: ProbeType,
+        pod: core_pb2.Pod,
+        container: core_pb2.Container,
+        container_id: str,
+        pod_ip: str,
+    ) -> Result:
         self.calls.append((probe_type, container.name, container_id))
         if not self.script:
             raise ProbeError("no result scripted")
@@ -69,10 +76,13 @@ class SyncHarness:
         self.clock = Clock()
         self.root = root
         self.syncer = PodSyncer(
-            self.runtime, PodVolumes(str(root)), StatusManager(self.pods),  # type: ignore[arg-type]
+            self.runtime,
+            PodVolumes(str(root)),
+            StatusManager(self.pods),  # type: ignore[arg-type]
             NodeContext(node_name="node-1", host_ip=HOST_IP),
             images=ImagePuller(self.runtime, Backoff(clock=self.clock)),
-            crash_backoff=Backoff(clock=self.clock))
+            crash_backoff=Backoff(clock=self.clock),
+        )
 
     async def sync(self, pod: core_pb2.Pod | None, key: str = "default/web") -> float | None:
         written = len(self.pods.written)

@@ -1,4 +1,5 @@
 """The command line: good flags parse; a bad one exits 2 with a message naming it."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,9 +12,15 @@ REQUIRED = ["--server", "apiserver:6443", "--node-name", "node-1", "--pod-cidr",
 def test_defaults() -> None:
     config = parse_args(REQUIRED)
     assert (config.server, config.node_name, config.pod_cidr) == (
-        "apiserver:6443", "node-1", "10.244.1.0/24")
+        "apiserver:6443",
+        "node-1",
+        "10.244.1.0/24",
+    )
     assert (config.port, config.root_dir, config.docker_host) == (
-        10250, "/var/lib/kubelet", "unix:///var/run/docker.sock")
+        10250,
+        "/var/lib/kubelet",
+        "unix:///var/run/docker.sock",
+    )
 
 
 def test_node_labels() -> None:
@@ -21,19 +28,23 @@ def test_node_labels() -> None:
     assert config.node_labels == {"zone": "a", "example.com/tier": "db"}
 
 
-@pytest.mark.parametrize(("flag", "value"), [
-    ("--server", "apiserver"),
-    ("--server", "apiserver:http"),
-    ("--node-name", "Node_1"),
-    ("--pod-cidr", "10.244.1.0/33"),
-    ("--pod-cidr", "10.244.1.7/24"),
-    ("--node-ip", "10.0.0"),
-    ("--root-dir", "relative/dir"),
-    ("--docker-host", "/var/run/docker.sock"),
-    ("--node-labels", "novalue"),
-])
-def test_bad_setting_exits_2_naming_it(flag: str, value: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--server", "apiserver"),
+        ("--server", "apiserver:http"),
+        ("--node-name", "Node_1"),
+        ("--pod-cidr", "10.244.1.0/33"),
+        ("--pod-cidr", "10.244.1.7/24"),
+        ("--node-ip", "10.0.0"),
+        ("--root-dir", "relative/dir"),
+        ("--docker-host", "/var/run/docker.sock"),
+        ("--node-labels", "novalue"),
+    ],
+)
+def test_bad_setting_exits_2_naming_it(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = list(REQUIRED)
     if flag in args:
         args[args.index(flag) + 1] = value

@@ -1,6 +1,7 @@
 """The schema of Kubernetes' strategic merge patch test type (apimachinery's strategicpatch
 tests): MergeItem's fields with their patch strategies and merge keys, and RetainKeysMergeItem's.
 The k8s test cases in test_strategicpatch.py and test_strategicdiff.py are written against it."""
+
 from __future__ import annotations
 
 from podplane.apimachinery.patch.schema import DictPatchSchema

@@ -1,5 +1,6 @@
-"""podplane.client.clientset.BindConnections: binds go over connections of their own, taken in turn, each
-answered as Client.bind's; an in-process gRPC server tells the connections apart by peer."""
+"""podplane.client.clientset.BindConnections: binds go over connections of their own, taken in turn,
+each answered as Client.bind's; an in-process gRPC server tells the connections apart by peer."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -37,15 +38,17 @@ async def test_binds_take_the_connections_in_turn() -> None:
         async with Client(f"127.0.0.1:{port}", timeout=10) as client:
             binds = BindConnections(client, 3)
             try:
-                answers = [await binds.bind("ns", f"p{i}", f"node-{i}", uid=f"u{i}")
-                           for i in range(6)]
+                answers = [
+                    await binds.bind("ns", f"p{i}", f"node-{i}", uid=f"u{i}") for i in range(6)
+                ]
             finally:
                 await binds.close()
             await client.bind("ns", "q", "node-q")  # the client's own connection
     finally:
         await server.stop(0)
     assert [(a.metadata.name, a.spec.node_name) for a in answers] == [
-        (f"p{i}", f"node-{i}") for i in range(6)]
+        (f"p{i}", f"node-{i}") for i in range(6)
+    ]
     assert pods.bound[:6] == [("ns", f"p{i}", f"u{i}", f"node-{i}") for i in range(6)]
     # Three connections (distinct client ports), each taken twice, in turn.
     assert Counter(pods.peers[:6]) == Counter({peer: 2 for peer in pods.peers[:3]})

@@ -1,5 +1,6 @@
 """Read-modify-write under optimistic concurrency: a stale write is redone on the object as it
 is now, a vanished object ends the attempt, and an object that never settles is reported."""
+
 from __future__ import annotations
 
 import grpc
@@ -62,10 +63,14 @@ async def test_a_conflict_is_redone_on_the_stored_object_keeping_the_other_write
     store = Store()
     store.interfering = 2
     assert store.pod is not None
-    result = await update_on_conflict(store.pod, add_label, store.update,
-                                      lambda p: get_same(store, p), what="pod web")
+    result = await update_on_conflict(
+        store.pod, add_label, store.update, lambda p: get_same(store, p), what="pod web"
+    )
     assert result is not None and dict(result.metadata.labels) == {
-        "other-1": "y", "other-0": "y", "mine": "y"}
+        "other-1": "y",
+        "other-0": "y",
+        "mine": "y",
+    }
     assert store.updates == 3
 
 
@@ -73,8 +78,9 @@ async def test_no_change_needed_returns_the_object_without_writing() -> None:
     store = Store()
     assert store.pod is not None
     store.pod.metadata.labels["mine"] = "y"
-    result = await update_on_conflict(store.pod, add_label, store.update,
-                                      lambda p: get_same(store, p), what="pod web")
+    result = await update_on_conflict(
+        store.pod, add_label, store.update, lambda p: get_same(store, p), what="pod web"
+    )
     assert result is store.pod and store.updates == 0
 
 
@@ -85,17 +91,21 @@ async def test_an_object_gone_or_replaced_meanwhile_ends_the_attempt(gone: str) 
     assert original is not None
     store.interfering = 1
     if gone == "deleted":
+
         async def refetch(p: core_pb2.Pod) -> core_pb2.Pod | None:
             store.pod = None
             return await get_same(store, p)
     else:
+
         async def refetch(p: core_pb2.Pod) -> core_pb2.Pod | None:
             replacement = Store(uid="u2").pod
             assert replacement is not None
             store.pod = replacement
             return await get_same(store, p)
-    assert await update_on_conflict(original, add_label, store.update, refetch,
-                                    what="pod web") is None
+
+    assert (
+        await update_on_conflict(original, add_label, store.update, refetch, what="pod web") is None
+    )
 
 
 async def test_an_object_that_keeps_changing_is_reported_after_the_attempts() -> None:
@@ -103,6 +113,12 @@ async def test_an_object_that_keeps_changing_is_reported_after_the_attempts() ->
     store.interfering = 10
     assert store.pod is not None
     with pytest.raises(ConflictRetriesExhausted, match="pod web kept changing: gave up after 4"):
-        await update_on_conflict(store.pod, add_label, store.update,
-                                 lambda p: get_same(store, p), what="pod web", attempts=4)
+        await update_on_conflict(
+            store.pod,
+            add_label,
+            store.update,
+            lambda p: get_same(store, p),
+            what="pod web",
+            attempts=4,
+        )
     assert store.updates == 4

@@ -1,5 +1,6 @@
 """An event recorder with a queue writes one event at a time and drops what does not fit, as
 client-go's event broadcaster does; without a queue every event is written at once."""
+
 from __future__ import annotations
 
 import asyncio

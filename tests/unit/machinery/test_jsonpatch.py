@@ -1,6 +1,7 @@
 """JSON patch (RFC 6902) as the apiserver applies it: the RFC's operations and pointers, the
 leniencies Kubernetes' library has (replace adds a missing member, negative indices), and its
 error messages, which kubectl users see."""
+
 from __future__ import annotations
 
 import copy
@@ -246,7 +247,8 @@ ERRORS = [
     ),
     pytest.param(
         [{"op": "remove", "path": "/spec/foo"}],
-        "error in remove for path: '/spec/foo': Unable to remove nonexistent key: foo: missing value",
+        "error in remove for path: '/spec/foo': Unable to remove nonexistent key: foo: missing "
+        "value",
         id="remove a missing member",
     ),
     pytest.param(
@@ -263,7 +265,8 @@ ERRORS = [
     ),
     pytest.param(
         [{"op": "replace", "path": "/metadata/finalizers/5", "value": "c"}],
-        "replace operation does not apply: doc is missing key: /metadata/finalizers/5: missing value",
+        "replace operation does not apply: doc is missing key: /metadata/finalizers/5: missing "
+        "value",
         id="replace a missing element",
     ),
     pytest.param(

@@ -2,6 +2,7 @@
 the apiserver, with a clock the test moves: who may take the lease when, that a stale write loses,
 that a graceful release lets a standby in at once, and that a leader that cannot renew stops its
 work."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,11 +11,10 @@ import asyncio
 import grpc
 import pytest
 
-from podplane.componentbase import flags
-from podplane.client import leaderelection
-from podplane.componentbase import leaderelection_flags
 from podplane.api.coordination.v1 import lease_pb2
+from podplane.client import leaderelection
 from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+from podplane.componentbase import flags, leaderelection_flags
 
 
 def rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
@@ -89,8 +89,11 @@ async def test_the_first_candidate_creates_the_lease_and_leads() -> None:
     assert await a.try_acquire_or_renew()
     assert not await b.try_acquire_or_renew()
     spec = leases.lease().spec
-    assert (spec.holder_identity, spec.lease_duration_seconds, spec.lease_transitions) == \
-        ("a", 15, 0)
+    assert (spec.holder_identity, spec.lease_duration_seconds, spec.lease_transitions) == (
+        "a",
+        15,
+        0,
+    )
     assert spec.acquire_time and spec.renew_time
     assert a.is_leader() and not b.is_leader() and b.leader == "a"
 
@@ -142,6 +145,7 @@ async def test_of_two_candidates_with_the_same_stale_read_only_one_wins() -> Non
         copy = lease_pb2.Lease()
         copy.CopyFrom(reads[0])
         return copy
+
     leases.get = same_read  # type: ignore[method-assign]
     results = [await a.try_acquire_or_renew(), await b.try_acquire_or_renew()]
     assert results == [True, False]
@@ -209,8 +213,9 @@ async def test_the_holder_renewing_keeps_acquire_time_and_transitions() -> None:
 
 async def test_run_leads_then_cancels_the_work_and_raises_when_renewals_fail() -> None:
     leases = FakeLeases()
-    cfg = LeaderElectionConfig(name="lock", identity="a", lease_duration=0.6,
-                               renew_deadline=0.3, retry_period=0.05)
+    cfg = LeaderElectionConfig(
+        name="lock", identity="a", lease_duration=0.6, renew_deadline=0.3, retry_period=0.05
+    )
     a = LeaderElector(leases, cfg)  # type: ignore[arg-type]
     started, cancelled = asyncio.Event(), asyncio.Event()
 
@@ -221,6 +226,7 @@ async def test_run_leads_then_cancels_the_work_and_raises_when_renewals_fail() -
         except asyncio.CancelledError:
             cancelled.set()
             raise
+
     running = asyncio.create_task(a.run(work))
     await asyncio.wait_for(started.wait(), 2)
     assert a.is_leader()
@@ -232,14 +238,16 @@ async def test_run_leads_then_cancels_the_work_and_raises_when_renewals_fail() -
 
 async def test_run_cancelled_stops_the_work_and_releases() -> None:
     leases = FakeLeases()
-    cfg = LeaderElectionConfig(name="lock", identity="a", lease_duration=0.6,
-                               renew_deadline=0.3, retry_period=0.05)
+    cfg = LeaderElectionConfig(
+        name="lock", identity="a", lease_duration=0.6, renew_deadline=0.3, retry_period=0.05
+    )
     a = LeaderElector(leases, cfg)  # type: ignore[arg-type]
     started = asyncio.Event()
 
     async def work() -> None:
         started.set()
         await asyncio.sleep(3600)
+
     running = asyncio.create_task(a.run(work))
     await asyncio.wait_for(started.wait(), 2)
     running.cancel()
@@ -250,28 +258,44 @@ async def test_run_cancelled_stops_the_work_and_releases() -> None:
 
 async def test_run_returns_what_the_work_returns() -> None:
     leases = FakeLeases()
-    a = LeaderElector(leases, LeaderElectionConfig(  # type: ignore[arg-type]
-        name="lock", identity="a", lease_duration=0.6, renew_deadline=0.3, retry_period=0.05))
+    a = LeaderElector(
+        leases,  # type: ignore[arg-type]
+        LeaderElectionConfig(
+            name="lock", identity="a", lease_duration=0.6, renew_deadline=0.3, retry_period=0.05
+        ),
+    )
 
     async def work() -> str:
         return "done"
+
     assert await a.run(work) == "done"
 
 
-@pytest.mark.parametrize("config, error", [
-    ({"lease_duration": 10, "renew_deadline": 10}, "lease duration must be greater"),
-    ({"renew_deadline": 2, "retry_period": 2}, "renew deadline must be greater"),
-    ({"retry_period": 0}, "retry period must be greater than zero"),
-    ({"identity": ""}, "needs a lease name and an identity"),
-])
+@pytest.mark.parametrize(
+    "config, error",
+    [
+        ({"lease_duration": 10, "renew_deadline": 10}, "lease duration must be greater"),
+        ({"renew_deadline": 2, "retry_period": 2}, "renew deadline must be greater"),
+        ({"retry_period": 0}, "retry period must be greater than zero"),
+        ({"identity": ""}, "needs a lease name and an identity"),
+    ],
+)
 def test_inconsistent_settings_are_refused(config: dict[str, object], error: str) -> None:
     with pytest.raises(ValueError, match=error):
         LeaderElectionConfig(**{"name": "lock", "identity": "a", **config})  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value, seconds", [
-    ("15s", 15.0), ("1m30s", 90.0), ("500ms", 0.5), ("2", 2.0), ("0.25", 0.25), ("1h", 3600.0),
-])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("15s", 15.0),
+        ("1m30s", 90.0),
+        ("500ms", 0.5),
+        ("2", 2.0),
+        ("0.25", 0.25),
+        ("1h", 3600.0),
+    ],
+)
 def test_duration_flags(value: str, seconds: float) -> None:
     assert flags.duration(value) == seconds
 
@@ -285,11 +309,15 @@ def test_bad_durations_are_refused(value: str) -> None:
 def test_flags_make_a_config() -> None:
     parser = argparse.ArgumentParser()
     leaderelection_flags.add_flags(parser, "kube-controller-manager")
-    args = parser.parse_args(["--leader-elect-lease-duration", "30s",
-                              "--leader-elect-renew-deadline", "20s"])
+    args = parser.parse_args(
+        ["--leader-elect-lease-duration", "30s", "--leader-elect-renew-deadline", "20s"]
+    )
     cfg = leaderelection_flags.config_from_flags(parser, args, identity="me")
-    assert (cfg.name, cfg.namespace, cfg.identity) == ("kube-controller-manager", "kube-system",
-                                                       "me")
+    assert (cfg.name, cfg.namespace, cfg.identity) == (
+        "kube-controller-manager",
+        "kube-system",
+        "me",
+    )
     assert (cfg.lease_duration, cfg.renew_deadline, cfg.retry_period) == (30.0, 20.0, 2.0)
     assert args.leader_elect is True
     assert parser.parse_args(["--leader-elect=false"]).leader_elect is False

@@ -1,5 +1,6 @@
 """JSON merge patch (RFC 7386): the RFC's own examples, and what the apiserver adds (the patch
 must be an object; the object is not modified)."""
+
 from __future__ import annotations
 
 import copy

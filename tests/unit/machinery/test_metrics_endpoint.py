@@ -1,4 +1,5 @@
 """The /metrics endpoint every component serves, and the client's rest_client_* metrics."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,22 +11,25 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.workqueue_metrics import WORKQUEUE_DEPTH
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics
 from podplane.componentbase.serving import Server
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("0.0.0.0:8080", ("0.0.0.0", 8080)),
-    ("127.0.0.1:0", ("127.0.0.1", 0)),
-    ("[::]:10251", ("::", 10251)),
-    (":10255", ("0.0.0.0", 10255)),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("0.0.0.0:8080", ("0.0.0.0", 8080)),
+        ("127.0.0.1:0", ("127.0.0.1", 0)),
+        ("[::]:10251", ("::", 10251)),
+        (":10255", ("0.0.0.0", 10255)),
+        ("", None),
+    ],
+)
 def test_bind_address(value: str, expected: tuple[str, int] | None) -> None:
     assert parse_bind_address(value) == expected
 
@@ -45,10 +49,13 @@ async def test_endpoint_serves_the_registry_in_prometheus_text_format() -> None:
     server = serve_metrics("127.0.0.1:0")
     assert server is not None
     try:
+
         def scrape() -> tuple[str, str]:
-            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics",
-                                        timeout=5) as reply:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{server.port}/metrics", timeout=5
+            ) as reply:
                 return reply.headers["Content-Type"], reply.read().decode()
+
         content_type, text = await asyncio.to_thread(scrape)
     finally:
         await server.aclose()
@@ -74,12 +81,14 @@ class TinyPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
     async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> Any:
         await context.abort(grpc.StatusCode.NOT_FOUND, f'pods "{request.name}" not found')
 
-    async def Delete(self, request: meta_pb2.DeleteRequest,
-                     context: grpc.aio.ServicerContext) -> Any:
+    async def Delete(
+        self, request: meta_pb2.DeleteRequest, context: grpc.aio.ServicerContext
+    ) -> Any:
         await asyncio.sleep(3600)
 
-    async def Watch(self, request: meta_pb2.WatchRequest,
-                    context: grpc.aio.ServicerContext) -> AsyncIterator[core_pb2.PodWatchEvent]:
+    async def Watch(
+        self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[core_pb2.PodWatchEvent]:
         yield core_pb2.PodWatchEvent(type="ADDED")
         await asyncio.sleep(3600)
 
@@ -97,8 +106,12 @@ async def client() -> AsyncIterator[Client]:
 
 
 def requests(client: Client, code: str, method: str) -> float:
-    return REGISTRY.get_sample_value("rest_client_requests_total",
-                                     {"code": code, "method": method, "host": client.target}) or 0
+    return (
+        REGISTRY.get_sample_value(
+            "rest_client_requests_total", {"code": code, "method": method, "host": client.target}
+        )
+        or 0
+    )
 
 
 async def test_client_calls_are_counted_by_code_and_http_method(client: Client) -> None:
@@ -108,14 +121,24 @@ async def test_client_calls_are_counted_by_code_and_http_method(client: Client) 
     assert is_not_found(err.value)
     assert requests(client, "OK", "POST") == 1
     assert requests(client, "NOT_FOUND", "GET") == 1
-    assert REGISTRY.get_sample_value("rest_client_request_duration_seconds_count",
-                                     {"verb": "POST", "host": client.target}) == 1
+    assert (
+        REGISTRY.get_sample_value(
+            "rest_client_request_duration_seconds_count", {"verb": "POST", "host": client.target}
+        )
+        == 1
+    )
 
 
 async def test_a_call_its_caller_gives_up_on_is_counted_cancelled(client: Client) -> None:
     def timed() -> float:
-        return REGISTRY.get_sample_value("rest_client_request_duration_seconds_count",
-                                         {"verb": "DELETE", "host": client.target}) or 0
+        return (
+            REGISTRY.get_sample_value(
+                "rest_client_request_duration_seconds_count",
+                {"verb": "DELETE", "host": client.target},
+            )
+            or 0
+        )
+
     before = timed()
     call = asyncio.create_task(client.pods.delete("web", "default"))
     await asyncio.sleep(0.2)

@@ -1,4 +1,5 @@
 """A named work queue reports client-go's workqueue_* metrics; an unnamed one reports nothing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -67,8 +68,7 @@ async def test_rate_limited_adds_are_retries() -> None:
 
 
 def all_adds() -> float:
-    return sum(s.value for m in REGISTRY.collect() if m.name == "workqueue_adds"
-               for s in m.samples)
+    return sum(s.value for m in REGISTRY.collect() if m.name == "workqueue_adds" for s in m.samples)
 
 
 async def test_an_unnamed_queue_reports_nothing() -> None:

@@ -1,6 +1,7 @@
 """The OpenAPI documents give kubectl what it reads: explain's schemas, descriptions and type
 names; apply's strategic-merge-patch metadata and the fieldValidation parameter of each kind's
 PATCH operation; and a v3 index that links every group version with its hash."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,32 +35,42 @@ def v3_schemas(group: str = "", version: str = "v1") -> dict[str, Any]:
 
 def documents() -> list[tuple[str, dict[str, Any], dict[str, Any], str]]:
     """(label, document, its definitions, its $ref prefix) for every document."""
-    out = [(f"v3 {g or 'core'}/{v}", v3(g, v), v3(g, v)["components"]["schemas"], V3)
-           for g, v in GROUP_VERSIONS]
+    out = [
+        (f"v3 {g or 'core'}/{v}", v3(g, v), v3(g, v)["components"]["schemas"], V3)
+        for g, v in GROUP_VERSIONS
+    ]
     v2 = openapi.v2_document()
     return [*out, ("v2", v2, v2["definitions"], V2)]
 
 
 def refs(value: Any) -> list[str]:
     if isinstance(value, dict):
-        return [r for k, v in value.items()
-                for r in ([v] if k == "$ref" else refs(v))]
+        return [r for k, v in value.items() for r in ([v] if k == "$ref" else refs(v))]
     if isinstance(value, list):
         return [r for item in value for r in refs(item)]
     return []
 
 
 def operations_of(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, op) for path, item in doc["paths"].items()
-            for method, op in item.items() if method in METHODS]
+    return [
+        (path, method, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
 
 
 # ------------------------------------------------------------------ the index
 
+
 def test_index_links_every_group_version_with_the_hash_of_its_document() -> None:
     paths = openapi.v3_index()["paths"]
-    assert sorted(paths) == ["api/v1", "apis/apps/v1", "apis/batch/v1",
-                             "apis/coordination.k8s.io/v1"]
+    assert sorted(paths) == [
+        "api/v1",
+        "apis/apps/v1",
+        "apis/batch/v1",
+        "apis/coordination.k8s.io/v1",
+    ]
     for group, version in GROUP_VERSIONS:
         body = openapi.v3_document_json(group, version)
         assert body is not None
@@ -73,8 +84,10 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
 def test_documents_are_built_once_and_hash_the_same_every_time() -> None:
     assert openapi.v3_document("", "v1") is openapi.v3_document("", "v1")
     assert openapi.v2_document() is openapi.v2_document()
-    assert openapi.document_hash(openapi.v2_document()) == hashlib.sha512(
-        openapi.v2_document_json()).hexdigest().upper()
+    assert (
+        openapi.document_hash(openapi.v2_document())
+        == hashlib.sha512(openapi.v2_document_json()).hexdigest().upper()
+    )
 
 
 def test_a_group_version_not_served_has_no_document() -> None:
@@ -84,6 +97,7 @@ def test_a_group_version_not_served_has_no_document() -> None:
 
 # ------------------------------------------------------------------ schemas: explain
 
+
 def test_pod_schema_has_every_field_of_the_message_with_a_description() -> None:
     pod = v3_schemas()[POD]
     assert set(pod["properties"]) == {f.json_name for f in core_pb2.Pod.DESCRIPTOR.fields}
@@ -92,13 +106,18 @@ def test_pod_schema_has_every_field_of_the_message_with_a_description() -> None:
         assert prop.get("description"), name
 
 
-@pytest.mark.parametrize("label, doc, definitions, prefix",
-                         documents(), ids=[d[0] for d in documents()])
-def test_every_message_field_is_described(label: str, doc: dict[str, Any],
-                                          definitions: dict[str, Any], prefix: str) -> None:
-    undescribed = [f"{name}.{field}" for name, schema in definitions.items()
-                   for field, prop in schema.get("properties", {}).items()
-                   if not prop.get("description")]
+@pytest.mark.parametrize(
+    "label, doc, definitions, prefix", documents(), ids=[d[0] for d in documents()]
+)
+def test_every_message_field_is_described(
+    label: str, doc: dict[str, Any], definitions: dict[str, Any], prefix: str
+) -> None:
+    undescribed = [
+        f"{name}.{field}"
+        for name, schema in definitions.items()
+        for field, prop in schema.get("properties", {}).items()
+        if not prop.get("description")
+    ]
     assert undescribed == []
     assert [name for name, schema in definitions.items() if not schema.get("description")] == []
 
@@ -112,23 +131,29 @@ def test_names_and_shapes_are_kubernetes_own() -> None:
     assert meta["default"] == {}
     object_meta = schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]
     assert object_meta["creationTimestamp"]["allOf"] == [
-        {"$ref": V3 + "io.k8s.apimachinery.pkg.apis.meta.v1.Time"}]
+        {"$ref": V3 + "io.k8s.apimachinery.pkg.apis.meta.v1.Time"}
+    ]
     assert schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Time"]["format"] == "date-time"
     http_get = schemas["io.k8s.api.core.v1.HTTPGetAction"]["properties"]
     assert http_get["port"]["allOf"] == [
-        {"$ref": V3 + "io.k8s.apimachinery.pkg.util.intstr.IntOrString"}]
+        {"$ref": V3 + "io.k8s.apimachinery.pkg.util.intstr.IntOrString"}
+    ]
     int_or_string = schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]
     assert int_or_string["x-kubernetes-int-or-string"] is True and "type" not in int_or_string
     limits = schemas["io.k8s.api.core.v1.ResourceRequirements"]["properties"]["limits"]
     assert limits["additionalProperties"] == {
-        "$ref": V3 + "io.k8s.apimachinery.pkg.api.resource.Quantity"}
+        "$ref": V3 + "io.k8s.apimachinery.pkg.api.resource.Quantity"
+    }
     binary = schemas["io.k8s.api.core.v1.ConfigMap"]["properties"]["binaryData"]
     assert binary["additionalProperties"] == {"type": "string", "format": "byte"}
     status = schemas["io.k8s.api.core.v1.ContainerStatus"]
     assert status["required"] == ["name", "ready", "restartCount", "image", "imageID"]
     assert status["properties"]["restartCount"] == {
-        "type": "integer", "format": "int32", "default": 0,
-        "description": status["properties"]["restartCount"]["description"]}
+        "type": "integer",
+        "format": "int32",
+        "default": 0,
+        "description": status["properties"]["restartCount"]["description"],
+    }
 
 
 def test_v2_puts_descriptions_beside_the_ref() -> None:
@@ -137,9 +162,12 @@ def test_v2_puts_descriptions_beside_the_ref() -> None:
     assert meta["$ref"] == V2 + "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
     assert meta["description"]
     assert definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] == {
-        "type": "string", "format": "int-or-string",
+        "type": "string",
+        "format": "int-or-string",
         "description": definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"][
-            "description"]}
+            "description"
+        ],
+    }
 
 
 @pytest.mark.parametrize("r", resources.ALL, ids=[r.kind for r in resources.ALL])
@@ -149,22 +177,30 @@ def test_explain_finds_each_kind_through_its_list_path(r: resources.Resource) ->
     group, _, version = r.api_version.rpartition("/")
     doc = v3(group, version)
     prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
-    path = (f"{prefix}/namespaces/{{namespace}}/{r.plural}" if r.namespaced
-            else f"{prefix}/{r.plural}")
+    path = (
+        f"{prefix}/namespaces/{{namespace}}/{r.plural}" if r.namespaced else f"{prefix}/{r.plural}"
+    )
     gvk = doc["paths"][path]["get"]["x-kubernetes-group-version-kind"]
     assert gvk == {"group": group, "version": version, "kind": r.kind}
-    carriers = [name for name, schema in doc["components"]["schemas"].items()
-                if gvk in schema.get("x-kubernetes-group-version-kind", [])]
+    carriers = [
+        name
+        for name, schema in doc["components"]["schemas"].items()
+        if gvk in schema.get("x-kubernetes-group-version-kind", [])
+    ]
     assert len(carriers) == 1
-    lists = [name for name, schema in doc["components"]["schemas"].items()
-             if {**gvk, "kind": f"{r.kind}List"} in schema.get("x-kubernetes-group-version-kind",
-                                                                  [])]
+    lists = [
+        name
+        for name, schema in doc["components"]["schemas"].items()
+        if {**gvk, "kind": f"{r.kind}List"} in schema.get("x-kubernetes-group-version-kind", [])
+    ]
     assert len(lists) == 1
     assert {"apiVersion", "kind", "metadata", "items"} <= set(
-        doc["components"]["schemas"][lists[0]]["properties"])
+        doc["components"]["schemas"][lists[0]]["properties"]
+    )
 
 
 # ------------------------------------------------------------------ schemas: apply
+
 
 def test_pod_spec_containers_merge_by_name() -> None:
     for _, _, definitions, _ in documents()[:1] + documents()[-1:]:
@@ -199,21 +235,35 @@ def _patch_meta(schemas: dict[str, Any], kind: str, path: list[str]) -> dict[str
     return meta
 
 
-@pytest.mark.parametrize("group, kind, path, strategy, key", [
-    ("", POD, ["spec", "containers"], "merge", "name"),
-    ("", POD, ["spec", "containers", "env"], "merge", "name"),
-    ("", POD, ["spec", "containers", "ports"], "merge", "containerPort"),
-    ("", POD, ["spec", "containers", "volumeMounts"], "merge", "mountPath"),
-    ("", POD, ["metadata", "ownerReferences"], "merge", "uid"),
-    ("", POD, ["status", "conditions"], "merge", "type"),
-    ("apps", "io.k8s.api.apps.v1.Deployment", ["spec", "template", "spec", "containers"],
-     "merge", "name"),
-    ("apps", "io.k8s.api.apps.v1.Deployment", ["spec", "strategy"], "retainKeys", ""),
-    ("batch", "io.k8s.api.batch.v1.Job", ["spec", "template", "spec", "initContainers"],
-     "merge", "name"),
-])
+@pytest.mark.parametrize(
+    "group, kind, path, strategy, key",
+    [
+        ("", POD, ["spec", "containers"], "merge", "name"),
+        ("", POD, ["spec", "containers", "env"], "merge", "name"),
+        ("", POD, ["spec", "containers", "ports"], "merge", "containerPort"),
+        ("", POD, ["spec", "containers", "volumeMounts"], "merge", "mountPath"),
+        ("", POD, ["metadata", "ownerReferences"], "merge", "uid"),
+        ("", POD, ["status", "conditions"], "merge", "type"),
+        (
+            "apps",
+            "io.k8s.api.apps.v1.Deployment",
+            ["spec", "template", "spec", "containers"],
+            "merge",
+            "name",
+        ),
+        ("apps", "io.k8s.api.apps.v1.Deployment", ["spec", "strategy"], "retainKeys", ""),
+        (
+            "batch",
+            "io.k8s.api.batch.v1.Job",
+            ["spec", "template", "spec", "initContainers"],
+            "merge",
+            "name",
+        ),
+    ],
+)
 def test_strategic_merge_patch_resolves_through_references(
-        group: str, kind: str, path: list[str], strategy: str, key: str) -> None:
+    group: str, kind: str, path: list[str], strategy: str, key: str
+) -> None:
     meta = _patch_meta(v3_schemas(group, "v1"), kind, path)
     assert meta.get("x-kubernetes-patch-strategy") == strategy
     assert meta.get("x-kubernetes-patch-merge-key", "") == key
@@ -221,25 +271,29 @@ def test_strategic_merge_patch_resolves_through_references(
 
 # ------------------------------------------------------------------ operations
 
+
 def test_pods_patch_operation_names_its_kind_and_takes_strategic_merge_patches() -> None:
     patch = v3()["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
-    assert patch["x-kubernetes-group-version-kind"] == {"group": "", "version": "v1",
-                                                        "kind": "Pod"}
+    assert patch["x-kubernetes-group-version-kind"] == {"group": "", "version": "v1", "kind": "Pod"}
     assert patch["x-kubernetes-action"] == "patch"
     assert patch["operationId"] == "patchCoreV1NamespacedPod"
     assert "application/strategic-merge-patch+json" in patch["requestBody"]["content"]
-    assert patch["responses"]["200"]["content"]["application/json"]["schema"] == {
-        "$ref": V3 + POD}
+    assert patch["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": V3 + POD}
 
 
-@pytest.mark.parametrize("label, doc, definitions, prefix",
-                         documents(), ids=[d[0] for d in documents()])
-def test_every_write_takes_field_validation(label: str, doc: dict[str, Any],
-                                           definitions: dict[str, Any], prefix: str) -> None:
+@pytest.mark.parametrize(
+    "label, doc, definitions, prefix", documents(), ids=[d[0] for d in documents()]
+)
+def test_every_write_takes_field_validation(
+    label: str, doc: dict[str, Any], definitions: dict[str, Any], prefix: str
+) -> None:
     """kubectl apply --validate=strict looks for fieldValidation among the query parameters of
     the kind's PATCH operations, and then leaves validation to the server."""
-    writes = [(path, method, op) for path, method, op in operations_of(doc)
-              if op.get("x-kubernetes-action") in ("post", "put", "patch")]
+    writes = [
+        (path, method, op)
+        for path, method, op in operations_of(doc)
+        if op.get("x-kubernetes-action") in ("post", "put", "patch")
+    ]
     assert len(writes) >= 3  # create, replace and patch of at least one kind
     for path, method, op in writes:
         queries = {p["name"] for p in op["parameters"] if p["in"] == "query"}
@@ -250,13 +304,25 @@ def test_list_delete_and_path_parameters() -> None:
     paths = v3()["paths"]
     listing = paths["/api/v1/namespaces/{namespace}/pods"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
-        "namespace", "labelSelector", "fieldSelector", "limit", "continue", "resourceVersion",
-        "resourceVersionMatch", "watch", "allowWatchBookmarks", "timeoutSeconds", "pretty"}
-    assert listing["responses"]["200"]["content"]["application/json;stream=watch"][
-        "schema"] == {"$ref": V3 + "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"}
+        "namespace",
+        "labelSelector",
+        "fieldSelector",
+        "limit",
+        "continue",
+        "resourceVersion",
+        "resourceVersionMatch",
+        "watch",
+        "allowWatchBookmarks",
+        "timeoutSeconds",
+        "pretty",
+    }
+    assert listing["responses"]["200"]["content"]["application/json;stream=watch"]["schema"] == {
+        "$ref": V3 + "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"
+    }
     delete = paths["/api/v1/namespaces/{namespace}/pods/{name}"]["delete"]
     assert {"gracePeriodSeconds", "propagationPolicy", "dryRun"} <= {
-        p["name"] for p in delete["parameters"]}
+        p["name"] for p in delete["parameters"]
+    }
     assert delete["requestBody"]["required"] is False
     for path, _, op in operations_of(v3()):
         declared = {p["name"] for p in op["parameters"] if p["in"] == "path"}
@@ -264,54 +330,128 @@ def test_list_delete_and_path_parameters() -> None:
         assert all(p["required"] for p in op["parameters"] if p["in"] == "path")
 
 
-@pytest.mark.parametrize("group, path, method, operation_id, action, kind", [
-    ("", "/api/v1/namespaces/{namespace}/pods", "get", "listCoreV1NamespacedPod", "list",
-     "Pod"),
-    ("", "/api/v1/namespaces/{namespace}/pods", "delete",
-     "deleteCoreV1CollectionNamespacedPod", "deletecollection", "Pod"),
-    ("", "/api/v1/pods", "get", "listCoreV1PodForAllNamespaces", "list", "Pod"),
-    ("", "/api/v1/namespaces/{namespace}/pods/{name}/status", "patch",
-     "patchCoreV1NamespacedPodStatus", "patch", "Pod"),
-    ("", "/api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers", "patch",
-     "patchCoreV1NamespacedPodEphemeralcontainers", "patch", "Pod"),
-    ("", "/api/v1/namespaces/{namespace}/pods/{name}/binding", "post",
-     "createCoreV1NamespacedPodBinding", "post", "Binding"),
-    ("", "/api/v1/namespaces/{namespace}/pods/{name}/log", "get",
-     "readCoreV1NamespacedPodLog", "get", "Pod"),
-    ("", "/api/v1/namespaces/{namespace}/pods/{name}/exec", "post",
-     "connectCoreV1PostNamespacedPodExec", "connect", "PodExecOptions"),
-    ("", "/api/v1/nodes/{name}/status", "get", "readCoreV1NodeStatus", "get", "Node"),
-    ("", "/api/v1/namespaces/{name}", "put", "replaceCoreV1Namespace", "put", "Namespace"),
-    ("apps", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale", "patch",
-     "patchAppsV1NamespacedDeploymentScale", "patch", "Scale"),
-    ("coordination.k8s.io", "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
-     "post", "createCoordinationV1NamespacedLease", "post", "Lease"),
-    ("batch", "/apis/batch/v1/namespaces/{namespace}/jobs/{name}", "delete",
-     "deleteBatchV1NamespacedJob", "delete", "Job"),
-])
+@pytest.mark.parametrize(
+    "group, path, method, operation_id, action, kind",
+    [
+        (
+            "",
+            "/api/v1/namespaces/{namespace}/pods",
+            "get",
+            "listCoreV1NamespacedPod",
+            "list",
+            "Pod",
+        ),
+        (
+            "",
+            "/api/v1/namespaces/{namespace}/pods",
+            "delete",
+            "deleteCoreV1CollectionNamespacedPod",
+            "deletecollection",
+            "Pod",
+        ),
+        ("", "/api/v1/pods", "get", "listCoreV1PodForAllNamespaces", "list", "Pod"),
+        (
+            "",
+            "/api/v1/namespaces/{namespace}/pods/{name}/status",
+            "patch",
+            "patchCoreV1NamespacedPodStatus",
+            "patch",
+            "Pod",
+        ),
+        (
+            "",
+            "/api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers",
+            "patch",
+            "patchCoreV1NamespacedPodEphemeralcontainers",
+            "patch",
+            "Pod",
+        ),
+        (
+            "",
+            "/api/v1/namespaces/{namespace}/pods/{name}/binding",
+            "post",
+            "createCoreV1NamespacedPodBinding",
+            "post",
+            "Binding",
+        ),
+        (
+            "",
+            "/api/v1/namespaces/{namespace}/pods/{name}/log",
+            "get",
+            "readCoreV1NamespacedPodLog",
+            "get",
+            "Pod",
+        ),
+        (
+            "",
+            "/api/v1/namespaces/{namespace}/pods/{name}/exec",
+            "post",
+            "connectCoreV1PostNamespacedPodExec",
+            "connect",
+            "PodExecOptions",
+        ),
+        ("", "/api/v1/nodes/{name}/status", "get", "readCoreV1NodeStatus", "get", "Node"),
+        ("", "/api/v1/namespaces/{name}", "put", "replaceCoreV1Namespace", "put", "Namespace"),
+        (
+            "apps",
+            "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
+            "patch",
+            "patchAppsV1NamespacedDeploymentScale",
+            "patch",
+            "Scale",
+        ),
+        (
+            "coordination.k8s.io",
+            "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
+            "post",
+            "createCoordinationV1NamespacedLease",
+            "post",
+            "Lease",
+        ),
+        (
+            "batch",
+            "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+            "delete",
+            "deleteBatchV1NamespacedJob",
+            "delete",
+            "Job",
+        ),
+    ],
+)
 def test_operations_are_named_as_kubernetes_names_them(
-        group: str, path: str, method: str, operation_id: str, action: str, kind: str) -> None:
+    group: str, path: str, method: str, operation_id: str, action: str, kind: str
+) -> None:
     op = v3(group, "v1")["paths"][path][method]
     assert op["operationId"] == operation_id
     assert op["x-kubernetes-action"] == action
     assert op["x-kubernetes-group-version-kind"]["kind"] == kind
 
 
-@pytest.mark.parametrize("label, doc, definitions, prefix",
-                         documents(), ids=[d[0] for d in documents()])
-def test_every_ref_resolves_inside_its_document(label: str, doc: dict[str, Any],
-                                               definitions: dict[str, Any],
-                                               prefix: str) -> None:
+@pytest.mark.parametrize(
+    "label, doc, definitions, prefix", documents(), ids=[d[0] for d in documents()]
+)
+def test_every_ref_resolves_inside_its_document(
+    label: str, doc: dict[str, Any], definitions: dict[str, Any], prefix: str
+) -> None:
     found = refs(doc)
     assert found and all(r.startswith(prefix) for r in found)
     assert sorted({r for r in found if r.removeprefix(prefix) not in definitions}) == []
     operation_ids = [op["operationId"] for _, _, op in operations_of(doc)]
     assert len(operation_ids) == len(set(operation_ids))
-    for name in ("Status", "DeleteOptions", "ListMeta", "Time", "WatchEvent", "Patch",
-                 "APIResourceList"):
+    for name in (
+        "Status",
+        "DeleteOptions",
+        "ListMeta",
+        "Time",
+        "WatchEvent",
+        "Patch",
+        "APIResourceList",
+    ):
         assert f"io.k8s.apimachinery.pkg.apis.meta.v1.{name}" in definitions
-    assert {"io.k8s.apimachinery.pkg.util.intstr.IntOrString",
-            "io.k8s.apimachinery.pkg.api.resource.Quantity"} <= set(definitions)
+    assert {
+        "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        "io.k8s.apimachinery.pkg.api.resource.Quantity",
+    } <= set(definitions)
 
 
 def test_v2_document_serves_every_group_version() -> None:
@@ -321,19 +461,24 @@ def test_v2_document_serves_every_group_version() -> None:
         assert set(v3(group, version)["paths"]) <= set(v2["paths"])
     patch = v2["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
     assert "application/strategic-merge-patch+json" in patch["consumes"]
-    assert patch["parameters"][0] == {"name": "body", "in": "body", "required": True,
-                                      "schema": {"$ref": V2 +
-                                                 "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"}}
+    assert patch["parameters"][0] == {
+        "name": "body",
+        "in": "body",
+        "required": True,
+        "schema": {"$ref": V2 + "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"},
+    }
     assert "fieldValidation" in {p["name"] for p in patch["parameters"]}
 
 
 # ------------------------------------------------------------------ one table
 
+
 def test_subresources_and_version_agree_with_discovery() -> None:
     """Discovery (apiserver) and the documents (machinery) list the same subresources; the
     machinery cannot import the apiserver, so this test holds the two tables together."""
     assert operations.SUBRESOURCES == {
-        plural: tuple(s.name for s in subs) for plural, subs in discovery.SUBRESOURCES.items()}
+        plural: tuple(s.name for s in subs) for plural, subs in discovery.SUBRESOURCES.items()
+    }
     assert openapi.KUBERNETES_VERSION == discovery.KUBERNETES_VERSION
     for group, version in GROUP_VERSIONS:
         listed = discovery.api_resource_list(group, version)

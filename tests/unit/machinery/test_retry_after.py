@@ -1,5 +1,6 @@
 """The client retries a call the apiserver refused as overloaded (RESOURCE_EXHAUSTED with a
 retry-after hint), for every verb, within its timeout; other refusals are final."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,10 +11,10 @@ from typing import Any
 import grpc
 import pytest
 
-from podplane.apimachinery import resources
-from podplane.client import retry_after
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
+from podplane.client import retry_after
 from podplane.client.clientset import Client
 from podplane.client.retry_after import MAX_RETRIES, MAX_WAIT, wait_before_retry
 from podplane.componentbase.serving import Server
@@ -31,16 +32,19 @@ class RefusingPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
         self.calls[method] = self.calls.get(method, 0) + 1
         if self.calls[method] <= self.refusals:
             metadata = () if self.hint is None else (("retry-after", self.hint),)
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                "Too many requests, please try again later.",
-                                trailing_metadata=metadata)
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "Too many requests, please try again later.",
+                trailing_metadata=metadata,
+            )
 
     async def Create(self, request: core_pb2.Pod, context: grpc.aio.ServicerContext) -> Any:
         await self._maybe_refuse("Create", context)
         return request
 
-    async def Delete(self, request: meta_pb2.DeleteRequest,
-                     context: grpc.aio.ServicerContext) -> Any:
+    async def Delete(
+        self, request: meta_pb2.DeleteRequest, context: grpc.aio.ServicerContext
+    ) -> Any:
         await self._maybe_refuse("Delete", context)
         return core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name=request.name))
 
@@ -60,8 +64,7 @@ async def refusing() -> AsyncIterator[tuple[RefusingPods, str]]:
         await server.stop(0)
 
 
-async def test_every_verb_is_retried_through_refusals(
-        refusing: tuple[RefusingPods, str]) -> None:
+async def test_every_verb_is_retried_through_refusals(refusing: tuple[RefusingPods, str]) -> None:
     servicer, target = refusing
     servicer.refusals = 3
     async with Client(target, timeout=10) as client:
@@ -95,8 +98,9 @@ async def test_retries_stop_within_the_timeout(refusing: tuple[RefusingPods, str
     assert 1 < servicer.calls["Create"] <= 3  # waits of at least the hint: 1 s, 1.5 s, ...
 
 
-async def test_at_most_ten_retries(refusing: tuple[RefusingPods, str],
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_at_most_ten_retries(
+    refusing: tuple[RefusingPods, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     servicer, target = refusing
     monkeypatch.setattr(retry_after, "wait_before_retry", lambda hint, retry: 0.001)
     servicer.refusals = 1000
@@ -106,13 +110,16 @@ async def test_at_most_ten_retries(refusing: tuple[RefusingPods, str],
     assert servicer.calls["Create"] == 1 + MAX_RETRIES
 
 
-@pytest.mark.parametrize("hint, retry, jitter, expected", [
-    (1.0, 0, 0.0, 1.0),  # never sooner than the hint
-    (1.0, 0, 1.0, 1.5),  # up to half again as jitter
-    (1.0, 2, 0.0, 2.25),  # growing by half per retry
-    (1.0, 20, 0.0, MAX_WAIT),  # capped
-    (30.0, 3, 0.0, 30.0),  # a hint longer than the cap is still honoured
-    (0.0, 0, 0.0, 0.05),  # a zero hint still waits a little
-])
+@pytest.mark.parametrize(
+    "hint, retry, jitter, expected",
+    [
+        (1.0, 0, 0.0, 1.0),  # never sooner than the hint
+        (1.0, 0, 1.0, 1.5),  # up to half again as jitter
+        (1.0, 2, 0.0, 2.25),  # growing by half per retry
+        (1.0, 20, 0.0, MAX_WAIT),  # capped
+        (30.0, 3, 0.0, 30.0),  # a hint longer than the cap is still honoured
+        (0.0, 0, 0.0, 0.05),  # a zero hint still waits a little
+    ],
+)
 def test_wait_before_retry(hint: float, retry: int, jitter: float, expected: float) -> None:
     assert wait_before_retry(hint, retry, lambda: jitter) == pytest.approx(expected)

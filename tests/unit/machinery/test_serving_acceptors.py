@@ -1,6 +1,7 @@
-"""podplane.componentbase.serving.Server with several acceptors (grpc.aio servers sharing one port): every
-connection is served, and the port is still refused when something else listens on it, as a lone
-server's is (SO_REUSEPORT would otherwise let two apiservers share a port without a word)."""
+"""podplane.componentbase.serving.Server with several acceptors (grpc.aio servers sharing one port):
+every connection is served, and the port is still refused when something else listens on it, as a
+lone server's is (SO_REUSEPORT would otherwise let two apiservers share a port without a word)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,13 +19,19 @@ async def test_every_connection_to_several_acceptors_is_served() -> None:
     await server.start()
     await server.set_serving(True)
     # Connections of their own (the kernel spreads them over the acceptors' sockets).
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{server.port}",
-                                          options=[("grpc.use_local_subchannel_pool", 1)])
-                for _ in range(24)]
+    channels = [
+        grpc.aio.insecure_channel(
+            f"127.0.0.1:{server.port}", options=[("grpc.use_local_subchannel_pool", 1)]
+        )
+        for _ in range(24)
+    ]
     try:
-        replies = await asyncio.gather(*(
-            health_pb2_grpc.HealthStub(c).Check(health_pb2.HealthCheckRequest(), timeout=10)
-            for c in channels))
+        replies = await asyncio.gather(
+            *(
+                health_pb2_grpc.HealthStub(c).Check(health_pb2.HealthCheckRequest(), timeout=10)
+                for c in channels
+            )
+        )
         assert {r.status for r in replies} == {health_pb2.HealthCheckResponse.SERVING}
     finally:
         for c in channels:

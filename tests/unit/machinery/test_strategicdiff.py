@@ -2,12 +2,14 @@
 three-way patch kubectl apply sends, with conflicts when the live object changed a field
 differently. The tables' cases are Kubernetes' own (apimachinery's strategicpatch tests, over
 their MergeItem test type); each patch is also applied, to check what it yields."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
+from podplane.apimachinery.patch.strategic import strategic_merge_patch
 from podplane.apimachinery.patch.strategic_diff import (
     ConflictError,
     create_three_way_merge_patch,
@@ -15,7 +17,6 @@ from podplane.apimachinery.patch.strategic_diff import (
     go_deduplicate,
     merging_maps_have_conflicts,
 )
-from podplane.apimachinery.patch.strategic import strategic_merge_patch
 from tests.unit.machinery.mergeitem import MERGE_ITEM
 
 TWO_WAY = [

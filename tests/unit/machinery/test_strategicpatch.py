@@ -2,6 +2,7 @@
 directives ($patch, $deleteFromPrimitiveList, $setElementOrder, $retainKeys), null deletion and
 Kubernetes' errors. The table's cases are Kubernetes' own (apimachinery's strategicpatch tests,
 over their MergeItem test type), each as (original, patch, expected result)."""
+
 from __future__ import annotations
 
 import copy

@@ -1,6 +1,7 @@
 """Strategic merge patch over real API objects, with the merge keys and strategies read off the
 protos' (meta.v1.k8s) options: the patches kubectl apply, edit, label and rollout send, applied
 to a Pod's and a Deployment's JSON, and the result decoded back into the message."""
+
 from __future__ import annotations
 
 import copy
@@ -12,8 +13,8 @@ from google.protobuf import json_format
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.patch.schema import NO_META, proto_schema
-from podplane.apimachinery.patch.strategic_diff import create_three_way_merge_patch
 from podplane.apimachinery.patch.strategic import strategic_merge_patch
+from podplane.apimachinery.patch.strategic_diff import create_three_way_merge_patch
 
 POD = proto_schema(core_pb2.Pod.DESCRIPTOR)
 DEPLOYMENT = proto_schema(apps_pb2.Deployment.DESCRIPTOR)

@@ -1,9 +1,12 @@
 """The work queue: one worker per key, no lost updates, back-off on failure."""
+
 from __future__ import annotations
 
 import asyncio
 
-from podplane.client.workqueue import WorkQueue
+import pytest
+
+from podplane.client.workqueue import ShutDown, WorkQueue
 
 
 async def test_duplicates_collapse_while_queued() -> None:
@@ -41,11 +44,8 @@ async def test_shutdown_wakes_waiting_workers() -> None:
     waiter = asyncio.create_task(q.get())
     await asyncio.sleep(0)
     await q.shutdown()
-    try:
+    with pytest.raises(ShutDown):
         await asyncio.wait_for(waiter, 1)
-        raise AssertionError("get() returned after shutdown")
-    except Exception as e:  # ShutDown
-        assert type(e).__name__ == "ShutDown"
 
 
 async def test_run_worker_processes_keys_one_at_a_time_until_shutdown() -> None:

@@ -1,4 +1,6 @@
-"""An in-memory apiserver for podctl's unit tests: enough of podplane.client.clientset.Client to run the verbs."""
+"""An in-memory apiserver for podctl's unit tests: enough of podplane.client.clientset.Client to run
+the verbs."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,8 +11,8 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from podplane.apimachinery import manifest, resources
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest, resources
 from podplane.apimachinery.resources import Resource
 
 CREATED_AT = "2026-11-21T15:00:00Z"
@@ -53,8 +55,10 @@ class FakeResourceClient:
     async def create(self, o: Any) -> Any:
         key = self._key(o.metadata.name, o.metadata.namespace)
         if key in self.store:
-            raise rpc_error(grpc.StatusCode.ALREADY_EXISTS,
-                            f'{self.resource.plural} "{o.metadata.name}" already exists')
+            raise rpc_error(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f'{self.resource.plural} "{o.metadata.name}" already exists',
+            )
         stored = self._stored(o)
         stored.metadata.uid = f"uid-{o.metadata.name}"
         stored.metadata.creation_timestamp = CREATED_AT
@@ -67,8 +71,14 @@ class FakeResourceClient:
         except KeyError:
             raise self._not_found(name) from None
 
-    async def list_all(self, namespace: str = "", *, label_selector: str = "",
-                       field_selector: str = "", page_size: int = 500) -> tuple[list[Any], str]:
+    async def list_all(
+        self,
+        namespace: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        page_size: int = 500,
+    ) -> tuple[list[Any], str]:
         items = [o for (ns, _), o in sorted(self.store.items()) if not namespace or ns == namespace]
         return items, "100"
 
@@ -84,8 +94,9 @@ class FakeResourceClient:
         self.store[key] = stored
         return stored
 
-    async def delete(self, name: str, namespace: str = "", *,
-                     grace_period_seconds: int | None = None, **_: Any) -> Any:
+    async def delete(
+        self, name: str, namespace: str = "", *, grace_period_seconds: int | None = None, **_: Any
+    ) -> Any:
         o = await self.get(name, namespace)
         self.deleted.append((namespace, name, grace_period_seconds))
         if self.graceful:
@@ -94,8 +105,9 @@ class FakeResourceClient:
         del self.store[self._key(name, namespace)]
         return o
 
-    async def watch(self, namespace: str = "", *, resource_version: str = "",
-                    **_: Any) -> AsyncIterator[Any]:
+    async def watch(
+        self, namespace: str = "", *, resource_version: str = "", **_: Any
+    ) -> AsyncIterator[Any]:
         self.watched_from.append(resource_version)
         for event_type, o in self.watch_events:
             event = self.resource.watch_event()
@@ -118,12 +130,14 @@ class FakeClient:
         client: FakeResourceClient = getattr(self, resource.plural)
         return client
 
-    async def pod_logs(self, namespace: str, name: str, *, container: str = "",
-                       **_: Any) -> AsyncIterator[core_pb2.LogChunk]:
+    async def pod_logs(
+        self, namespace: str, name: str, *, container: str = "", **_: Any
+    ) -> AsyncIterator[core_pb2.LogChunk]:
         yield core_pb2.LogChunk(data=self.logs[(namespace, name, container)])
 
     def connector(self) -> Any:
         @asynccontextmanager
         async def connect(server: str) -> AsyncIterator[FakeClient]:
             yield self
+
         return connect

@@ -1,5 +1,6 @@
 """What apply decides: create what is missing, leave alone what the manifest already says, and merge
 changes without undoing what the server filled in."""
+
 from __future__ import annotations
 
 import copy
@@ -9,16 +10,25 @@ from typing import Any
 from podctl.resource.apply_plan import LAST_APPLIED_ANNOTATION, plan_apply, with_last_applied
 
 MANIFEST: dict[str, Any] = {
-    "apiVersion": "v1", "kind": "Pod",
+    "apiVersion": "v1",
+    "kind": "Pod",
     "metadata": {"name": "jumpod", "namespace": "default", "labels": {"app": "jump"}},
-    "spec": {"containers": [{"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"],
-                             "ports": [{"containerPort": 80}]}]},
+    "spec": {
+        "containers": [
+            {
+                "name": "app",
+                "image": "busybox:1.36",
+                "command": ["sleep", "3600"],
+                "ports": [{"containerPort": 80}],
+            }
+        ]
+    },
 }
 
 
 def stored(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The object as the server keeps it after creating it from `manifest`: server metadata, defaults
-    filled in, a status, and the last-applied annotation."""
+    """The object as the server keeps it after creating it from `manifest`: server metadata,
+    defaults filled in, a status, and the last-applied annotation."""
     live = with_last_applied(manifest)
     live["metadata"].update(uid="u1", resourceVersion="7", creationTimestamp="2026-11-21T15:00:00Z")
     live["spec"]["restartPolicy"] = "Always"

@@ -1,9 +1,10 @@
 """`describe pod` and `describe node` print kubectl's layout for a realistic running pod."""
+
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +12,7 @@ from podctl.describe.node import describe_node
 from podctl.describe.pod import describe_pod
 from tests.unit.podctl import realistic
 
-NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -78,14 +79,17 @@ def test_pod_conditions_volumes_qos_and_events() -> None:
         "  Normal  Scheduled  10m                 default-scheduler  "
         "Successfully assigned shop/web-7d4b9 to node-1\n"
         "  Normal  Pulled     8m (x2 over 9m55s)  kubelet            "
-        'spec.containers{web}: Container image "nginx:1.27" already present on machine\n')
+        'spec.containers{web}: Container image "nginx:1.27" already present on machine\n'
+    )
 
 
 def test_pod_without_events() -> None:
     text = describe_pod(realistic.pod(), [], NOW)
     # One block with the lines above it, so aligned with them (Go tabwriter semantics).
-    assert text.endswith("Tolerations:     node.kubernetes.io/not-ready:NoExecute op=Exists for 300s\n"
-                         "Events:          <none>\n")
+    assert text.endswith(
+        "Tolerations:     node.kubernetes.io/not-ready:NoExecute op=Exists for 300s\n"
+        "Events:          <none>\n"
+    )
 
 
 def test_terminating_pod() -> None:
@@ -98,8 +102,14 @@ def test_terminating_pod() -> None:
 
 
 def test_node() -> None:
-    text = describe_node(realistic.node(), [realistic.pod()], [], None,
-                         'leases.coordination.k8s.io "node-1" not found', NOW)
+    text = describe_node(
+        realistic.node(),
+        [realistic.pod()],
+        [],
+        None,
+        'leases.coordination.k8s.io "node-1" not found',
+        NOW,
+    )
     for line in [
         "Name:               node-1\nRoles:              worker\n",
         "Taints:             dedicated=shop:NoSchedule\nUnschedulable:      false\n",

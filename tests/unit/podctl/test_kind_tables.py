@@ -1,5 +1,6 @@
 """podctl prints every kind's shared table (podplane/printers/) as kubectl prints it: the columns
 of priority 0, all of them with -o wide, integer cells in decimal."""
+
 from __future__ import annotations
 
 import io
@@ -12,95 +13,131 @@ from tests.unit.machinery.printers.samples import COMPLETED_POD, NOW, SAMPLES
 
 # kind: (`get`, `get -o wide`)
 EXPECTED: dict[str, tuple[list[str], list[str]]] = {
-    "pods": ([
-        "NAME    READY   STATUS      RESTARTS        AGE",
-        "web-1   1/1     Running     2 (4m30s ago)   5m",
-        "once    0/1     Completed   0               5m",
-    ], [
-        "NAME    READY   STATUS      RESTARTS        AGE   IP           NODE     NOMINATED NODE"
-        "   READINESS GATES",
-        "web-1   1/1     Running     2 (4m30s ago)   5m    10.244.1.5   node-1   <none>        "
-        "   <none>",
-        "once    0/1     Completed   0               5m    <none>       <none>   <none>        "
-        "   <none>",
-    ]),
-    "nodes": ([
-        "NAME     STATUS   ROLES           AGE   VERSION",
-        "node-1   Ready    control-plane   5m    v1.32.0",
-    ], [
-        "NAME     STATUS   ROLES           AGE   VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE"
-        "              KERNEL-VERSION   CONTAINER-RUNTIME",
-        "node-1   Ready    control-plane   5m    v1.32.0   172.18.0.2    <none>        Debian "
-        "GNU/Linux 12   6.8.0            docker://27.3.1",
-    ]),
-    "namespaces": ([
-        "NAME     STATUS   AGE",
-        "team-a   Active   5m",
-    ], [
-        "NAME     STATUS   AGE",
-        "team-a   Active   5m",
-    ]),
-    "events": ([
-        "LAST SEEN   TYPE     REASON   OBJECT      MESSAGE",
-        '30s         Normal   Pulled   pod/web-1   Successfully pulled image "nginx:1.27"',
-    ], [
-        "LAST SEEN   TYPE     REASON   OBJECT      SUBOBJECT              SOURCE            "
-        "MESSAGE                                  FIRST SEEN   COUNT   NAME",
-        "30s         Normal   Pulled   pod/web-1   spec.containers{web}   kubelet, node-1   "
-        'Successfully pulled image "nginx:1.27"   4m           3       web-1.181f',
-    ]),
-    "leases": ([
-        "NAME             HOLDER             AGE",
-        "kube-scheduler   scheduler-0_5f2c   5m",
-    ], [
-        "NAME             HOLDER             AGE",
-        "kube-scheduler   scheduler-0_5f2c   5m",
-    ]),
-    "configmaps": ([
-        "NAME       DATA   AGE",
-        "settings   3      5m",
-    ], [
-        "NAME       DATA   AGE",
-        "settings   3      5m",
-    ]),
-    "secrets": ([
-        "NAME    TYPE     DATA   AGE",
-        "creds   Opaque   1      5m",
-    ], [
-        "NAME    TYPE     DATA   AGE",
-        "creds   Opaque   1      5m",
-    ]),
-    "replicationcontrollers": ([
-        "NAME     DESIRED   CURRENT   READY   AGE",
-        "legacy   3         3         2       5m",
-    ], [
-        "NAME     DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES               SELECTOR",
-        "legacy   3         3         2       5m    web,log      nginx:1.27,busybox   app=web",
-    ]),
-    "replicasets": ([
-        "NAME       DESIRED   CURRENT   READY   AGE",
-        "web-5d8f   2         2         1       5m",
-    ], [
-        "NAME       DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES               SELECTOR",
-        "web-5d8f   2         2         1       5m    web,log      nginx:1.27,busybox   "
-        "app=web,tier in (back,front)",
-    ]),
-    "deployments": ([
-        "NAME   READY   UP-TO-DATE   AVAILABLE   AGE",
-        "web    2/3     3            2           5m",
-    ], [
-        "NAME   READY   UP-TO-DATE   AVAILABLE   AGE   CONTAINERS   IMAGES               SELECTOR",
-        "web    2/3     3            2           5m    web,log      nginx:1.27,busybox   app=web",
-    ]),
-    "jobs": ([
-        "NAME   STATUS     COMPLETIONS   DURATION   AGE",
-        "pi     Complete   3/3           42s        5m",
-    ], [
-        "NAME   STATUS     COMPLETIONS   DURATION   AGE   CONTAINERS   IMAGES               "
-        "SELECTOR",
-        "pi     Complete   3/3           42s        5m    web,log      nginx:1.27,busybox   "
-        "batch.kubernetes.io/controller-uid=uid-pi",
-    ]),
+    "pods": (
+        [
+            "NAME    READY   STATUS      RESTARTS        AGE",
+            "web-1   1/1     Running     2 (4m30s ago)   5m",
+            "once    0/1     Completed   0               5m",
+        ],
+        [
+            "NAME    READY   STATUS      RESTARTS        AGE   IP           NODE     NOMINATED NODE"
+            "   READINESS GATES",
+            "web-1   1/1     Running     2 (4m30s ago)   5m    10.244.1.5   node-1   <none>        "
+            "   <none>",
+            "once    0/1     Completed   0               5m    <none>       <none>   <none>        "
+            "   <none>",
+        ],
+    ),
+    "nodes": (
+        [
+            "NAME     STATUS   ROLES           AGE   VERSION",
+            "node-1   Ready    control-plane   5m    v1.32.0",
+        ],
+        [
+            "NAME     STATUS   ROLES           AGE   VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE"
+            "              KERNEL-VERSION   CONTAINER-RUNTIME",
+            "node-1   Ready    control-plane   5m    v1.32.0   172.18.0.2    <none>        Debian "
+            "GNU/Linux 12   6.8.0            docker://27.3.1",
+        ],
+    ),
+    "namespaces": (
+        [
+            "NAME     STATUS   AGE",
+            "team-a   Active   5m",
+        ],
+        [
+            "NAME     STATUS   AGE",
+            "team-a   Active   5m",
+        ],
+    ),
+    "events": (
+        [
+            "LAST SEEN   TYPE     REASON   OBJECT      MESSAGE",
+            '30s         Normal   Pulled   pod/web-1   Successfully pulled image "nginx:1.27"',
+        ],
+        [
+            "LAST SEEN   TYPE     REASON   OBJECT      SUBOBJECT              SOURCE            "
+            "MESSAGE                                  FIRST SEEN   COUNT   NAME",
+            "30s         Normal   Pulled   pod/web-1   spec.containers{web}   kubelet, node-1   "
+            'Successfully pulled image "nginx:1.27"   4m           3       web-1.181f',
+        ],
+    ),
+    "leases": (
+        [
+            "NAME             HOLDER             AGE",
+            "kube-scheduler   scheduler-0_5f2c   5m",
+        ],
+        [
+            "NAME             HOLDER             AGE",
+            "kube-scheduler   scheduler-0_5f2c   5m",
+        ],
+    ),
+    "configmaps": (
+        [
+            "NAME       DATA   AGE",
+            "settings   3      5m",
+        ],
+        [
+            "NAME       DATA   AGE",
+            "settings   3      5m",
+        ],
+    ),
+    "secrets": (
+        [
+            "NAME    TYPE     DATA   AGE",
+            "creds   Opaque   1      5m",
+        ],
+        [
+            "NAME    TYPE     DATA   AGE",
+            "creds   Opaque   1      5m",
+        ],
+    ),
+    "replicationcontrollers": (
+        [
+            "NAME     DESIRED   CURRENT   READY   AGE",
+            "legacy   3         3         2       5m",
+        ],
+        [
+            "NAME     DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES               SELECTOR",
+            "legacy   3         3         2       5m    web,log      nginx:1.27,busybox   app=web",
+        ],
+    ),
+    "replicasets": (
+        [
+            "NAME       DESIRED   CURRENT   READY   AGE",
+            "web-5d8f   2         2         1       5m",
+        ],
+        [
+            "NAME       DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES               "
+            "SELECTOR",
+            "web-5d8f   2         2         1       5m    web,log      nginx:1.27,busybox   "
+            "app=web,tier in (back,front)",
+        ],
+    ),
+    "deployments": (
+        [
+            "NAME   READY   UP-TO-DATE   AVAILABLE   AGE",
+            "web    2/3     3            2           5m",
+        ],
+        [
+            "NAME   READY   UP-TO-DATE   AVAILABLE   AGE   CONTAINERS   IMAGES               "
+            "SELECTOR",
+            "web    2/3     3            2           5m    web,log      nginx:1.27,busybox   "
+            "app=web",
+        ],
+    ),
+    "jobs": (
+        [
+            "NAME   STATUS     COMPLETIONS   DURATION   AGE",
+            "pi     Complete   3/3           42s        5m",
+        ],
+        [
+            "NAME   STATUS     COMPLETIONS   DURATION   AGE   CONTAINERS   IMAGES               "
+            "SELECTOR",
+            "pi     Complete   3/3           42s        5m    web,log      nginx:1.27,busybox   "
+            "batch.kubernetes.io/controller-uid=uid-pi",
+        ],
+    ),
 }
 
 
@@ -108,8 +145,9 @@ def printed(plural: str, wide: bool) -> list[str]:
     resource, sample = SAMPLES[plural]
     objects = [sample, COMPLETED_POD] if plural == "pods" else [sample]
     out = io.StringIO()
-    TablePrinter(out, table_for(resource), TableOptions(wide=wide),
-                 clock=lambda: NOW).print_objects(objects)
+    TablePrinter(
+        out, table_for(resource), TableOptions(wide=wide), clock=lambda: NOW
+    ).print_objects(objects)
     return out.getvalue().splitlines()
 
 
@@ -124,5 +162,4 @@ def test_get_wide(plural: str) -> None:
 
 
 def test_cells_print_as_go_prints_them() -> None:
-    assert [cell_text(c) for c in ("2/3", 3, 0, True, False)] == ["2/3", "3", "0", "true",
-                                                                  "false"]
+    assert [cell_text(c) for c in ("2/3", 3, 0, True, False)] == ["2/3", "3", "0", "true", "false"]

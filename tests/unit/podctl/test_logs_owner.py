@@ -1,6 +1,7 @@
 """`podctl logs job/NAME` (and deploy/, rs/, rc/): the log of one of the owner's pods, found
 through its selector and picked as kubectl picks it (scheduled, running or finished, ready the
 longest, oldest), with kubectl's note when there were several and its errors."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,14 @@ from tests.unit.podctl.fakes import FakeClient, FakeResourceClient
 class SelectingResourceClient(FakeResourceClient):
     """Honours label selectors in lists, as the apiserver does."""
 
-    async def list_all(self, namespace: str = "", *, label_selector: str = "",
-                       field_selector: str = "", page_size: int = 500) -> tuple[list[Any], str]:
+    async def list_all(
+        self,
+        namespace: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        page_size: int = 500,
+    ) -> tuple[list[Any], str]:
         items, version = await super().list_all(namespace)
         wanted = selectors.parse_labels(label_selector)
         return [o for o in items if wanted.matches(o.metadata.labels)], version
@@ -36,12 +43,21 @@ class OwnersCluster(FakeClient):
         self.jobs = FakeResourceClient(resources.JOB, revisions)
         self.deployments = FakeResourceClient(resources.DEPLOYMENT, revisions)
         self.replicasets = FakeResourceClient(resources.REPLICA_SET, revisions)
-        self.replicationcontrollers = FakeResourceClient(resources.REPLICATION_CONTROLLER,
-                                                         revisions)
+        self.replicationcontrollers = FakeResourceClient(
+            resources.REPLICATION_CONTROLLER, revisions
+        )
 
 
-def pod(name: str, labels: dict[str, str], *, phase: str = "Running", node: str = "node-1",
-        ready_since: str = "", created: str = "2030-01-01T00:00:00Z", restarts: int = 0) -> Any:
+def pod(
+    name: str,
+    labels: dict[str, str],
+    *,
+    phase: str = "Running",
+    node: str = "node-1",
+    ready_since: str = "",
+    created: str = "2030-01-01T00:00:00Z",
+    restarts: int = 0,
+) -> Any:
     p = core_pb2.Pod()
     p.metadata.name, p.metadata.namespace = name, "default"
     p.metadata.labels.update(labels)
@@ -58,15 +74,27 @@ def pod(name: str, labels: dict[str, str], *, phase: str = "Running", node: str 
 def test_the_pod_kubectl_would_pick() -> None:
     def first(*pods: Any) -> str:
         return str(sorted(pods, key=logging_order)[0].metadata.name)
+
     assert first(pod("unscheduled", {}, node=""), pod("scheduled", {}, phase="Pending")) == (
-        "scheduled")
+        "scheduled"
+    )
     assert first(pod("pending", {}, phase="Pending"), pod("done", {}, phase="Succeeded")) == "done"
     assert first(pod("unknown", {}, phase="Unknown"), pod("pending", {}, phase="Pending")) == (
-        "unknown")
-    assert first(pod("done", {}, phase="Succeeded"),
-                 pod("ready", {}, ready_since="2030-01-01T00:01:00Z")) == "ready"
-    assert first(pod("recent", {}, ready_since="2030-01-01T00:05:00Z"),
-                 pod("longer", {}, ready_since="2030-01-01T00:01:00Z")) == "longer"
+        "unknown"
+    )
+    assert (
+        first(
+            pod("done", {}, phase="Succeeded"), pod("ready", {}, ready_since="2030-01-01T00:01:00Z")
+        )
+        == "ready"
+    )
+    assert (
+        first(
+            pod("recent", {}, ready_since="2030-01-01T00:05:00Z"),
+            pod("longer", {}, ready_since="2030-01-01T00:01:00Z"),
+        )
+        == "longer"
+    )
     assert first(pod("calm", {}), pod("crashy", {}, restarts=3)) == "crashy"
     assert first(pod("newer", {}, created="2030-01-02T00:00:00Z"), pod("older", {})) == "older"
 
@@ -76,14 +104,26 @@ JOB_LABELS = {"batch.kubernetes.io/controller-uid": "uid-nightly", "job-name": "
 
 async def cluster_with_job() -> OwnersCluster:
     cluster = OwnersCluster()
-    await cluster.jobs.create(manifest.from_dict({
-        "metadata": {"name": "nightly", "namespace": "default"},
-        "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-nightly"}},
-                 "template": {"metadata": {"labels": JOB_LABELS}}}}, batch_pb2.Job))
-    for p in (pod("nightly-a", JOB_LABELS, phase="Failed"),
-              pod("nightly-b", JOB_LABELS, phase="Succeeded", created="2030-01-01T00:02:00Z"),
-              pod("nightly-c", JOB_LABELS, phase="Pending", node=""),
-              pod("other", {"job-name": "nightly"})):
+    await cluster.jobs.create(
+        manifest.from_dict(
+            {
+                "metadata": {"name": "nightly", "namespace": "default"},
+                "spec": {
+                    "selector": {
+                        "matchLabels": {"batch.kubernetes.io/controller-uid": "uid-nightly"}
+                    },
+                    "template": {"metadata": {"labels": JOB_LABELS}},
+                },
+            },
+            batch_pb2.Job,
+        )
+    )
+    for p in (
+        pod("nightly-a", JOB_LABELS, phase="Failed"),
+        pod("nightly-b", JOB_LABELS, phase="Succeeded", created="2030-01-01T00:02:00Z"),
+        pod("nightly-c", JOB_LABELS, phase="Pending", node=""),
+        pod("other", {"job-name": "nightly"}),
+    ):
         await cluster.pods.create(p)
     cluster.logs[("default", "nightly-a", "main")] = b"failed run\n"
     cluster.logs[("default", "nightly-b", "main")] = b"pi = 3.14159\n"
@@ -95,7 +135,8 @@ def podctl(cluster: OwnersCluster, *argv: str) -> int:
 
 
 async def test_logs_of_a_job_read_one_of_its_pods(
-        capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
     cluster = await cluster_with_job()
     assert await asyncio.to_thread(podctl, cluster, "logs", "job/nightly") == 0
     out, err = capsysbinary.readouterr()
@@ -107,18 +148,31 @@ async def test_logs_of_a_job_read_one_of_its_pods(
 
 
 async def test_logs_of_deployments_replica_sets_and_replication_controllers(
-        capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
     cluster = OwnersCluster()
     selector = {"selector": {"matchLabels": {"app": "web"}}}
-    await cluster.deployments.create(manifest.from_dict(
-        {"metadata": {"name": "web", "namespace": "default"}, "spec": selector},
-        apps_pb2.Deployment))
-    await cluster.replicasets.create(manifest.from_dict(
-        {"metadata": {"name": "web-5d8f", "namespace": "default"}, "spec": selector},
-        apps_pb2.ReplicaSet))
-    await cluster.replicationcontrollers.create(manifest.from_dict(
-        {"metadata": {"name": "legacy", "namespace": "default"},
-         "spec": {"selector": {"app": "web"}}}, core_pb2.ReplicationController))
+    await cluster.deployments.create(
+        manifest.from_dict(
+            {"metadata": {"name": "web", "namespace": "default"}, "spec": selector},
+            apps_pb2.Deployment,
+        )
+    )
+    await cluster.replicasets.create(
+        manifest.from_dict(
+            {"metadata": {"name": "web-5d8f", "namespace": "default"}, "spec": selector},
+            apps_pb2.ReplicaSet,
+        )
+    )
+    await cluster.replicationcontrollers.create(
+        manifest.from_dict(
+            {
+                "metadata": {"name": "legacy", "namespace": "default"},
+                "spec": {"selector": {"app": "web"}},
+            },
+            core_pb2.ReplicationController,
+        )
+    )
     await cluster.pods.create(pod("web-5d8f-x", {"app": "web"}, ready_since="2030-01-01T00:00:09Z"))
     cluster.logs[("default", "web-5d8f-x", "main")] = b"GET /\n"
     for target in ("deploy/web", "deployment/web", "rs/web-5d8f", "rc/legacy"):
@@ -128,11 +182,19 @@ async def test_logs_of_deployments_replica_sets_and_replication_controllers(
 
 async def test_owner_errors(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     cluster = OwnersCluster()
-    await cluster.jobs.create(manifest.from_dict({
-        "metadata": {"name": "idle", "namespace": "default"},
-        "spec": {"selector": {"matchLabels": {"job-name": "idle"}}}}, batch_pb2.Job))
-    assert await asyncio.to_thread(podctl, cluster, "logs", "job/idle",
-                                   "--pod-running-timeout=0s") == 1
+    await cluster.jobs.create(
+        manifest.from_dict(
+            {
+                "metadata": {"name": "idle", "namespace": "default"},
+                "spec": {"selector": {"matchLabels": {"job-name": "idle"}}},
+            },
+            batch_pb2.Job,
+        )
+    )
+    assert (
+        await asyncio.to_thread(podctl, cluster, "logs", "job/idle", "--pod-running-timeout=0s")
+        == 1
+    )
     assert await asyncio.to_thread(podctl, cluster, "logs", "node/node-1") == 1
     assert await asyncio.to_thread(podctl, cluster, "logs", "job/missing") == 1
     assert await asyncio.to_thread(podctl, cluster, "logs", "job/") == 1
@@ -140,4 +202,5 @@ async def test_owner_errors(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
         "error: timed out waiting for the condition",
         "error: cannot get the logs from Node: selector for Node not implemented",
         'Error from server (NotFound): jobs "missing" not found',
-        "error: arguments in resource/name form must have a name: 'job/'"]
+        "error: arguments in resource/name form must have a name: 'job/'",
+    ]

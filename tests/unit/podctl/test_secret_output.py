@@ -1,14 +1,15 @@
 """A secret's values stay out of `describe` (only each key's size, as kubectl), while
 `get -o yaml` shows them base64-encoded as kubectl does."""
+
 from __future__ import annotations
 
 import base64
 
 from podctl.describe.secret import describe_secret
 from podctl.printers.structured import render
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 
 PASSWORD = b"s3cr3t!!"
 

@@ -1,5 +1,6 @@
 """`apply`, `get` and their outputs for controllers, config maps and secrets, against an in-memory
 apiserver: the names kubectl accepts and the lines it prints."""
+
 from __future__ import annotations
 
 import itertools
@@ -28,7 +29,9 @@ spec:
       restartPolicy: OnFailure
 """
 
-MANIFESTS = HELLO_WORLD_JOB + """\
+MANIFESTS = (
+    HELLO_WORLD_JOB
+    + """\
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -66,6 +69,8 @@ kind: Secret
 metadata: {name: creds}
 data: {password: czNjcjN0}
 """
+)
+
 
 class WorkloadCluster(FakeClient):
     """The fake apiserver with the workload and config kinds too."""
@@ -73,8 +78,9 @@ class WorkloadCluster(FakeClient):
     def __init__(self) -> None:
         super().__init__()
         revisions = itertools.count(1000)
-        self.replicationcontrollers = FakeResourceClient(resources.REPLICATION_CONTROLLER,
-                                                         revisions)
+        self.replicationcontrollers = FakeResourceClient(
+            resources.REPLICATION_CONTROLLER, revisions
+        )
         self.replicasets = FakeResourceClient(resources.REPLICA_SET, revisions)
         self.deployments = FakeResourceClient(resources.DEPLOYMENT, revisions)
         self.jobs = FakeResourceClient(resources.JOB, revisions)
@@ -93,34 +99,47 @@ def podctl(cluster: FakeClient, *argv: str) -> int:
     return run(list(argv), connector=cluster.connector())
 
 
-def test_apply_every_kind_then_unchanged(cluster: WorkloadCluster,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_apply_every_kind_then_unchanged(
+    cluster: WorkloadCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert podctl(cluster, "apply", "-f", "all.yaml") == 0
     assert capsys.readouterr().out == (
         "job.batch/hello-world created\ndeployment.apps/web created\n"
         "replicaset.apps/web-5d8f created\nreplicationcontroller/legacy created\n"
-        "configmap/settings created\nsecret/creds created\n")
+        "configmap/settings created\nsecret/creds created\n"
+    )
     assert podctl(cluster, "apply", "-f", "all.yaml") == 0
     assert capsys.readouterr().out.split("\n")[:-1] == [
-        "job.batch/hello-world unchanged", "deployment.apps/web unchanged",
-        "replicaset.apps/web-5d8f unchanged", "replicationcontroller/legacy unchanged",
-        "configmap/settings unchanged", "secret/creds unchanged"]
+        "job.batch/hello-world unchanged",
+        "deployment.apps/web unchanged",
+        "replicaset.apps/web-5d8f unchanged",
+        "replicationcontroller/legacy unchanged",
+        "configmap/settings unchanged",
+        "secret/creds unchanged",
+    ]
     job = cluster.jobs.store[("default", "hello-world")]
     assert job.spec.template.spec.restart_policy == "OnFailure"
     assert cluster.secrets.store[("default", "creds")].data["password"] == b"s3cr3t"
 
 
-@pytest.mark.parametrize(("argv", "header"), [
-    (("get", "rc"), ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
-    (("get", "rs"), ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
-    (("get", "deploy"), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
-    (("get", "deployments.apps"), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
-    (("get", "jobs"), ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]),
-    (("get", "cm"), ["NAME", "DATA", "AGE"]),
-    (("get", "secrets"), ["NAME", "TYPE", "DATA", "AGE"]),
-])
-def test_get_tables_by_kubectl_names(cluster: WorkloadCluster, capsys: pytest.CaptureFixture[str],
-                                     argv: tuple[str, ...], header: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "header"),
+    [
+        (("get", "rc"), ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
+        (("get", "rs"), ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
+        (("get", "deploy"), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
+        (("get", "deployments.apps"), ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
+        (("get", "jobs"), ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]),
+        (("get", "cm"), ["NAME", "DATA", "AGE"]),
+        (("get", "secrets"), ["NAME", "TYPE", "DATA", "AGE"]),
+    ],
+)
+def test_get_tables_by_kubectl_names(
+    cluster: WorkloadCluster,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    header: list[str],
+) -> None:
     podctl(cluster, "apply", "-f", "all.yaml")
     capsys.readouterr()
     assert podctl(cluster, *argv) == 0
@@ -141,8 +160,9 @@ def test_get_job_as_yaml(cluster: WorkloadCluster, capsys: pytest.CaptureFixture
     assert capsys.readouterr().out == "job.batch/hello-world\n"
 
 
-def test_secret_data_is_base64_in_json_and_yaml(cluster: WorkloadCluster,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_secret_data_is_base64_in_json_and_yaml(
+    cluster: WorkloadCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
     podctl(cluster, "apply", "-f", "all.yaml")
     capsys.readouterr()
     assert podctl(cluster, "get", "secret", "creds", "-o", "json") == 0
@@ -151,43 +171,72 @@ def test_secret_data_is_base64_in_json_and_yaml(cluster: WorkloadCluster,
     assert yaml.safe_load(capsys.readouterr().out)["data"] == {"password": "czNjcjN0"}
 
 
-def test_wrong_api_version_names_the_expected_one(cluster: WorkloadCluster,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    Path("old.yaml").write_text(MANIFESTS.split("---\n")[1].replace("apps/v1", "extensions/v1beta1"))
+def test_wrong_api_version_names_the_expected_one(
+    cluster: WorkloadCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("old.yaml").write_text(
+        MANIFESTS.split("---\n")[1].replace("apps/v1", "extensions/v1beta1")
+    )
     assert podctl(cluster, "apply", "-f", "old.yaml") == 1
-    assert ('no matches for kind "Deployment" in version "extensions/v1beta1" (expected apiVersion '
-            '"apps/v1")') in capsys.readouterr().err
+    assert (
+        'no matches for kind "Deployment" in version "extensions/v1beta1" (expected apiVersion '
+        '"apps/v1")'
+    ) in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("name", "resource"), [
-    ("rc", resources.REPLICATION_CONTROLLER), ("replicationcontrollers",
-                                               resources.REPLICATION_CONTROLLER),
-    ("rs", resources.REPLICA_SET), ("replicaset.apps", resources.REPLICA_SET),
-    ("deploy", resources.DEPLOYMENT), ("Deployment", resources.DEPLOYMENT),
-    ("jobs", resources.JOB), ("job.batch", resources.JOB),
-    ("cm", resources.CONFIG_MAP), ("configmaps", resources.CONFIG_MAP),
-    ("secret", resources.SECRET), ("secrets", resources.SECRET),
-    ("po", resources.POD), ("lease.coordination.k8s.io", resources.LEASE),
-])
+@pytest.mark.parametrize(
+    ("name", "resource"),
+    [
+        ("rc", resources.REPLICATION_CONTROLLER),
+        ("replicationcontrollers", resources.REPLICATION_CONTROLLER),
+        ("rs", resources.REPLICA_SET),
+        ("replicaset.apps", resources.REPLICA_SET),
+        ("deploy", resources.DEPLOYMENT),
+        ("Deployment", resources.DEPLOYMENT),
+        ("jobs", resources.JOB),
+        ("job.batch", resources.JOB),
+        ("cm", resources.CONFIG_MAP),
+        ("configmaps", resources.CONFIG_MAP),
+        ("secret", resources.SECRET),
+        ("secrets", resources.SECRET),
+        ("po", resources.POD),
+        ("lease.coordination.k8s.io", resources.LEASE),
+    ],
+)
 def test_resource_names(name: str, resource: resources.Resource) -> None:
     assert resources.by_name(name) is resource
 
 
-@pytest.mark.parametrize(("kind", "api_version", "resource"), [
-    ("ReplicationController", "v1", resources.REPLICATION_CONTROLLER),
-    ("ReplicaSet", "apps/v1", resources.REPLICA_SET),
-    ("Deployment", "apps/v1", resources.DEPLOYMENT),
-    ("Job", "batch/v1", resources.JOB),
-    ("ConfigMap", "v1", resources.CONFIG_MAP),
-    ("Secret", "v1", resources.SECRET),
-])
+@pytest.mark.parametrize(
+    ("kind", "api_version", "resource"),
+    [
+        ("ReplicationController", "v1", resources.REPLICATION_CONTROLLER),
+        ("ReplicaSet", "apps/v1", resources.REPLICA_SET),
+        ("Deployment", "apps/v1", resources.DEPLOYMENT),
+        ("Job", "batch/v1", resources.JOB),
+        ("ConfigMap", "v1", resources.CONFIG_MAP),
+        ("Secret", "v1", resources.SECRET),
+    ],
+)
 def test_manifest_kinds(kind: str, api_version: str, resource: resources.Resource) -> None:
     assert resources.by_kind(kind, api_version) is resource
-    decoded = manifest.from_dict({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}})
+    decoded = manifest.from_dict(
+        {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}
+    )
     assert isinstance(decoded, resource.message)
 
 
 def test_existing_kinds_come_first_in_their_order() -> None:
     assert [r.kind for r in resources.ALL] == [
-        "Pod", "Node", "Namespace", "Event", "Lease", "ReplicationController", "ReplicaSet",
-        "Deployment", "Job", "ConfigMap", "Secret"]
+        "Pod",
+        "Node",
+        "Namespace",
+        "Event",
+        "Lease",
+        "ReplicationController",
+        "ReplicaSet",
+        "Deployment",
+        "Job",
+        "ConfigMap",
+        "Secret",
+    ]

@@ -1,9 +1,10 @@
 """`describe` of replication controllers, replica sets, deployments and jobs: kubectl's layouts."""
+
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,15 +23,30 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from tests.unit.podctl.fakes import obj
 
-NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
-TEMPLATE = {"metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
-                                     "ports": [{"containerPort": 80, "protocol": "TCP"}]}]}}
-EVENT = {"metadata": {"name": "e1", "namespace": "shop"},
-         "involvedObject": {"kind": "ReplicaSet", "name": "web"}, "type": "Normal",
-         "reason": "SuccessfulCreate", "message": "Created pod: web-abcde",
-         "source": {"component": "replicaset-controller"}, "count": 1,
-         "firstTimestamp": "2026-11-21T15:09:00Z", "lastTimestamp": "2026-11-21T15:09:00Z"}
+NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
+TEMPLATE = {
+    "metadata": {"labels": {"app": "web"}},
+    "spec": {
+        "containers": [
+            {
+                "name": "web",
+                "image": "nginx:1.27",
+                "ports": [{"containerPort": 80, "protocol": "TCP"}],
+            }
+        ]
+    },
+}
+EVENT = {
+    "metadata": {"name": "e1", "namespace": "shop"},
+    "involvedObject": {"kind": "ReplicaSet", "name": "web"},
+    "type": "Normal",
+    "reason": "SuccessfulCreate",
+    "message": "Created pod: web-abcde",
+    "source": {"component": "replicaset-controller"},
+    "count": 1,
+    "firstTimestamp": "2026-11-21T15:09:00Z",
+    "lastTimestamp": "2026-11-21T15:09:00Z",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -43,27 +59,68 @@ def utc_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def owned_pod(name: str, phase: str, owner_uid: str) -> Any:
-    return obj(core_pb2.Pod, {
-        "metadata": {"name": name, "namespace": "shop", "labels": {"app": "web"},
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                          "name": "web", "uid": owner_uid, "controller": True}]},
-        "status": {"phase": phase}})
+    return obj(
+        core_pb2.Pod,
+        {
+            "metadata": {
+                "name": name,
+                "namespace": "shop",
+                "labels": {"app": "web"},
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "ReplicaSet",
+                        "name": "web",
+                        "uid": owner_uid,
+                        "controller": True,
+                    }
+                ],
+            },
+            "status": {"phase": phase},
+        },
+    )
 
 
 def replica_set() -> Any:
-    return obj(apps_pb2.ReplicaSet, {
-        "metadata": {"name": "web", "namespace": "shop", "uid": "rs-uid",
-                     "labels": {"app": "web"},
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
-                                          "name": "web", "uid": "d-uid", "controller": True}]},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": TEMPLATE},
-        "status": {"replicas": 2, "conditions": [
-            {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate"}]}})
+    return obj(
+        apps_pb2.ReplicaSet,
+        {
+            "metadata": {
+                "name": "web",
+                "namespace": "shop",
+                "uid": "rs-uid",
+                "labels": {"app": "web"},
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "name": "web",
+                        "uid": "d-uid",
+                        "controller": True,
+                    }
+                ],
+            },
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": TEMPLATE,
+            },
+            "status": {
+                "replicas": 2,
+                "conditions": [
+                    {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate"}
+                ],
+            },
+        },
+    )
 
 
 def test_replica_set() -> None:
-    pods = [owned_pod("a", "Running", "rs-uid"), owned_pod("b", "Pending", "rs-uid"),
-            owned_pod("c", "Running", "other-uid")]
+    pods = [
+        owned_pod("a", "Running", "rs-uid"),
+        owned_pod("b", "Pending", "rs-uid"),
+        owned_pod("c", "Running", "other-uid"),
+    ]
     text = describe_replica_set(replica_set(), pods, [obj(core_pb2.Event, EVENT)], NOW)
     assert text == (
         "Name:           web\n"
@@ -93,20 +150,28 @@ def test_replica_set() -> None:
         "Events:\n"
         "  Type    Reason            Age   From                   Message\n"
         "  ----    ------            ----  ----                   -------\n"
-        "  Normal  SuccessfulCreate  60s   replicaset-controller  Created pod: web-abcde\n")
+        "  Normal  SuccessfulCreate  60s   replicaset-controller  Created pod: web-abcde\n"
+    )
 
 
 def test_pods_status_counts_only_controlled_pods() -> None:
-    pods = [owned_pod("a", "Succeeded", "u"), owned_pod("b", "Failed", "u"),
-            owned_pod("c", "Failed", "x")]
+    pods = [
+        owned_pod("a", "Succeeded", "u"),
+        owned_pod("b", "Failed", "u"),
+        owned_pod("c", "Failed", "x"),
+    ]
     assert pods_status(pods, "u") == "0 Running / 0 Waiting / 1 Succeeded / 1 Failed"
 
 
 def test_replication_controller() -> None:
-    rc = obj(core_pb2.ReplicationController, {
-        "metadata": {"name": "legacy", "namespace": "shop", "uid": "rc-uid"},
-        "spec": {"replicas": 1, "selector": {"app": "web"}, "template": TEMPLATE},
-        "status": {"replicas": 1}})
+    rc = obj(
+        core_pb2.ReplicationController,
+        {
+            "metadata": {"name": "legacy", "namespace": "shop", "uid": "rc-uid"},
+            "spec": {"replicas": 1, "selector": {"app": "web"}, "template": TEMPLATE},
+            "status": {"replicas": 1},
+        },
+    )
     lines = describe_replication_controller(rc, [], None, NOW).splitlines()
     assert lines[:7] == [
         "Name:         legacy",
@@ -121,16 +186,35 @@ def test_replication_controller() -> None:
 
 
 def deployment() -> Any:
-    return obj(apps_pb2.Deployment, {
-        "metadata": {"name": "web", "namespace": "shop", "uid": "d-uid",
-                     "creationTimestamp": "2026-11-21T15:00:00Z"},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": TEMPLATE,
-                 "strategy": {"type": "RollingUpdate",
-                              "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "1"}}},
-        "status": {"replicas": 3, "updatedReplicas": 3, "availableReplicas": 2,
-                   "unavailableReplicas": 1,
-                   "conditions": [{"type": "Available", "status": "False",
-                                   "reason": "MinimumReplicasUnavailable"}]}})
+    return obj(
+        apps_pb2.Deployment,
+        {
+            "metadata": {
+                "name": "web",
+                "namespace": "shop",
+                "uid": "d-uid",
+                "creationTimestamp": "2026-11-21T15:00:00Z",
+            },
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": TEMPLATE,
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "1"},
+                },
+            },
+            "status": {
+                "replicas": 3,
+                "updatedReplicas": 3,
+                "availableReplicas": 2,
+                "unavailableReplicas": 1,
+                "conditions": [
+                    {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"}
+                ],
+            },
+        },
+    )
 
 
 def test_deployment() -> None:
@@ -154,10 +238,12 @@ def test_deployment() -> None:
         "MinReadySeconds:        0",
         "RollingUpdateStrategy:  25% max unavailable, 1 max surge",
     ]
-    assert ("Conditions:\n"
-            "  Type           Status  Reason\n"
-            "  ----           ------  ------\n"
-            "  Available      False   MinimumReplicasUnavailable\n") in text
+    assert (
+        "Conditions:\n"
+        "  Type           Status  Reason\n"
+        "  ----           ------  ------\n"
+        "  Available      False   MinimumReplicasUnavailable\n"
+    ) in text
     assert "OldReplicaSets:  web-5c6d7 (0/0 replicas created)\n" in text
     assert "NewReplicaSet:   web-7d4b9 (2/3 replicas created)\n" in text
     assert text.endswith("Events:          <none>\n")
@@ -170,17 +256,39 @@ def test_replica_sets_of_other_owners_are_neither_old_nor_new() -> None:
 
 
 def test_job() -> None:
-    job = obj(batch_pb2.Job, {
-        "metadata": {"name": "pi", "namespace": "shop", "labels": {"job-name": "pi"}},
-        "spec": {"parallelism": 1, "completions": 1, "backoffLimit": 6,
-                 "completionMode": "NonIndexed", "suspend": False,
-                 "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}},
-                 "template": {"metadata": {"labels": {"job-name": "pi"}},
-                              "spec": {"containers": [{"name": "pi", "image": "perl:5.34",
-                                                       "command": ["perl", "-Mbignum=bpi"]}],
-                                       "restartPolicy": "Never"}}},
-        "status": {"startTime": "2026-11-21T15:00:00Z", "completionTime": "2026-11-21T15:00:42Z",
-                   "succeeded": 1, "ready": 0}})
+    job = obj(
+        batch_pb2.Job,
+        {
+            "metadata": {"name": "pi", "namespace": "shop", "labels": {"job-name": "pi"}},
+            "spec": {
+                "parallelism": 1,
+                "completions": 1,
+                "backoffLimit": 6,
+                "completionMode": "NonIndexed",
+                "suspend": False,
+                "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}},
+                "template": {
+                    "metadata": {"labels": {"job-name": "pi"}},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "pi",
+                                "image": "perl:5.34",
+                                "command": ["perl", "-Mbignum=bpi"],
+                            }
+                        ],
+                        "restartPolicy": "Never",
+                    },
+                },
+            },
+            "status": {
+                "startTime": "2026-11-21T15:00:00Z",
+                "completionTime": "2026-11-21T15:00:42Z",
+                "succeeded": 1,
+                "ready": 0,
+            },
+        },
+    )
     text = describe_job(job, [], NOW)
     assert text.splitlines()[:15] == [
         "Name:             pi",

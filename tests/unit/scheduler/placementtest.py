@@ -1,5 +1,6 @@
 """Builders for the placement plugins' unit tests: labels, host ports, topology spread constraints,
 pod (anti-)affinity terms and node images, on top of schedtest's pods and nodes."""
+
 from __future__ import annotations
 
 import random
@@ -37,16 +38,24 @@ def selector(**match_labels: str) -> meta_pb2.LabelSelector:
 def with_host_ports(p: core_pb2.Pod, *ports: tuple[int, str, str]) -> core_pb2.Pod:
     """Adds (hostPort, protocol, hostIP) ports to the pod's first container."""
     for host_port, protocol, host_ip in ports:
-        p.spec.containers[0].ports.add(container_port=host_port, host_port=host_port,
-                                       protocol=protocol, host_ip=host_ip)
+        p.spec.containers[0].ports.add(
+            container_port=host_port, host_port=host_port, protocol=protocol, host_ip=host_ip
+        )
     return p
 
 
-def with_spread(p: core_pb2.Pod, *, max_skew: int = 1, key: str = "zone",
-                when: str = "DoNotSchedule", match: Mapping[str, str] | None = None,
-                min_domains: int | None = None) -> core_pb2.Pod:
-    c = p.spec.topology_spread_constraints.add(max_skew=max_skew, topology_key=key,
-                                               when_unsatisfiable=when)
+def with_spread(
+    p: core_pb2.Pod,
+    *,
+    max_skew: int = 1,
+    key: str = "zone",
+    when: str = "DoNotSchedule",
+    match: Mapping[str, str] | None = None,
+    min_domains: int | None = None,
+) -> core_pb2.Pod:
+    c = p.spec.topology_spread_constraints.add(
+        max_skew=max_skew, topology_key=key, when_unsatisfiable=when
+    )
     if match is not None:
         c.label_selector.CopyFrom(selector(**match))
     if min_domains is not None:
@@ -54,8 +63,13 @@ def with_spread(p: core_pb2.Pod, *, max_skew: int = 1, key: str = "zone",
     return p
 
 
-def term(key: str = "kubernetes.io/hostname", *, match: Mapping[str, str] | None = None,
-         namespaces: Sequence[str] = (), all_namespaces: bool = False) -> core_pb2.PodAffinityTerm:
+def term(
+    key: str = "kubernetes.io/hostname",
+    *,
+    match: Mapping[str, str] | None = None,
+    namespaces: Sequence[str] = (),
+    all_namespaces: bool = False,
+) -> core_pb2.PodAffinityTerm:
     t = core_pb2.PodAffinityTerm(topology_key=key, namespaces=list(namespaces))
     if match is not None:
         t.label_selector.CopyFrom(selector(**match))
@@ -64,11 +78,14 @@ def term(key: str = "kubernetes.io/hostname", *, match: Mapping[str, str] | None
     return t
 
 
-def with_affinity(p: core_pb2.Pod, *, required: Sequence[core_pb2.PodAffinityTerm] = (),
-                  anti: Sequence[core_pb2.PodAffinityTerm] = (),
-                  preferred: Sequence[tuple[int, core_pb2.PodAffinityTerm]] = (),
-                  preferred_anti: Sequence[tuple[int, core_pb2.PodAffinityTerm]] = ()
-                  ) -> core_pb2.Pod:
+def with_affinity(
+    p: core_pb2.Pod,
+    *,
+    required: Sequence[core_pb2.PodAffinityTerm] = (),
+    anti: Sequence[core_pb2.PodAffinityTerm] = (),
+    preferred: Sequence[tuple[int, core_pb2.PodAffinityTerm]] = (),
+    preferred_anti: Sequence[tuple[int, core_pb2.PodAffinityTerm]] = (),
+) -> core_pb2.Pod:
     a = p.spec.affinity
     for t in required:
         a.pod_affinity.required_during_scheduling_ignored_during_execution.append(t)
@@ -76,10 +93,12 @@ def with_affinity(p: core_pb2.Pod, *, required: Sequence[core_pb2.PodAffinityTer
         a.pod_anti_affinity.required_during_scheduling_ignored_during_execution.append(t)
     for w, t in preferred:
         a.pod_affinity.preferred_during_scheduling_ignored_during_execution.add(
-            weight=w, pod_affinity_term=t)
+            weight=w, pod_affinity_term=t
+        )
     for w, t in preferred_anti:
         a.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.add(
-            weight=w, pod_affinity_term=t)
+            weight=w, pod_affinity_term=t
+        )
     return p
 
 
@@ -110,8 +129,9 @@ def filter_all(plugin: Any, p: core_pb2.Pod, nodes: list[NodeInfo]) -> dict[str,
     return {n.name: plugin.filter(state, p, n) for n in nodes}
 
 
-def score_all(plugin: Any, p: core_pb2.Pod, nodes: list[NodeInfo],
-              feasible: list[NodeInfo] | None = None) -> dict[str, int] | None:
+def score_all(
+    plugin: Any, p: core_pb2.Pod, nodes: list[NodeInfo], feasible: list[NodeInfo] | None = None
+) -> dict[str, int] | None:
     """PreScore, Score and NormalizeScore over `feasible` (default: all); None when skipped."""
     state = state_for(nodes)
     feasible = nodes if feasible is None else feasible

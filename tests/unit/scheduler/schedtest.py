@@ -1,4 +1,5 @@
 """Builders for the pods and nodes the scheduler's unit tests feed it."""
+
 from __future__ import annotations
 
 import itertools
@@ -12,36 +13,65 @@ from scheduler.framework.types import NodeInfo
 _uids = itertools.count(1)
 
 
-def container(name: str = "c", *, requests: Mapping[str, str] | None = None,
-              limits: Mapping[str, str] | None = None) -> core_pb2.Container:
-    return core_pb2.Container(name=name, image="busybox", resources=core_pb2.ResourceRequirements(
-        requests=dict(requests or {}), limits=dict(limits or {})))
+def container(
+    name: str = "c",
+    *,
+    requests: Mapping[str, str] | None = None,
+    limits: Mapping[str, str] | None = None,
+) -> core_pb2.Container:
+    return core_pb2.Container(
+        name=name,
+        image="busybox",
+        resources=core_pb2.ResourceRequirements(
+            requests=dict(requests or {}), limits=dict(limits or {})
+        ),
+    )
 
 
 def _toleration(t: Mapping[str, str]) -> core_pb2.Toleration:
-    return core_pb2.Toleration(key=t.get("key", ""), operator=t.get("operator", ""),
-                               value=t.get("value", ""), effect=t.get("effect", ""))
+    return core_pb2.Toleration(
+        key=t.get("key", ""),
+        operator=t.get("operator", ""),
+        value=t.get("value", ""),
+        effect=t.get("effect", ""),
+    )
 
 
-def pod(name: str = "p", *, cpu: str = "", memory: str = "", namespace: str = "default",
-        containers: Sequence[core_pb2.Container] = (),
-        init_containers: Sequence[core_pb2.Container] = (),
-        node_name: str = "", node_selector: Mapping[str, str] | None = None,
-        tolerations: Sequence[Mapping[str, str]] = (), affinity: core_pb2.Affinity | None = None,
-        priority: int | None = None, phase: str = "Pending", scheduler_name: str = "default-scheduler",
-        uid: str = "") -> core_pb2.Pod:
+def pod(
+    name: str = "p",
+    *,
+    cpu: str = "",
+    memory: str = "",
+    namespace: str = "default",
+    containers: Sequence[core_pb2.Container] = (),
+    init_containers: Sequence[core_pb2.Container] = (),
+    node_name: str = "",
+    node_selector: Mapping[str, str] | None = None,
+    tolerations: Sequence[Mapping[str, str]] = (),
+    affinity: core_pb2.Affinity | None = None,
+    priority: int | None = None,
+    phase: str = "Pending",
+    scheduler_name: str = "default-scheduler",
+    uid: str = "",
+) -> core_pb2.Pod:
     """A pod with one container requesting `cpu` and `memory` unless `containers` are given."""
     requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
     p = core_pb2.Pod(
-        api_version="v1", kind="Pod",
-        metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace,
-                                     uid=uid or f"uid-{next(_uids)}", resource_version="1"),
+        api_version="v1",
+        kind="Pod",
+        metadata=meta_pb2.ObjectMeta(
+            name=name, namespace=namespace, uid=uid or f"uid-{next(_uids)}", resource_version="1"
+        ),
         spec=core_pb2.PodSpec(
             containers=list(containers) or [container(requests=requests)],
-            init_containers=list(init_containers), node_name=node_name,
-            node_selector=dict(node_selector or {}), scheduler_name=scheduler_name,
-            tolerations=[_toleration(t) for t in tolerations]),
-        status=core_pb2.PodStatus(phase=phase))
+            init_containers=list(init_containers),
+            node_name=node_name,
+            node_selector=dict(node_selector or {}),
+            scheduler_name=scheduler_name,
+            tolerations=[_toleration(t) for t in tolerations],
+        ),
+        status=core_pb2.PodStatus(phase=phase),
+    )
     if affinity is not None:
         p.spec.affinity.CopyFrom(affinity)
     if priority is not None:
@@ -49,19 +79,37 @@ def pod(name: str = "p", *, cpu: str = "", memory: str = "", namespace: str = "d
     return p
 
 
-def node(name: str = "node-1", *, cpu: str = "4", memory: str = "8Gi", pods: str = "110",
-         labels: Mapping[str, str] | None = None, taints: Sequence[Mapping[str, str]] = (),
-         unschedulable: bool = False, ready: str | None = "True",
-         allocatable: Mapping[str, str] | None = None) -> core_pb2.Node:
-    values = dict(allocatable) if allocatable is not None else {"cpu": cpu, "memory": memory,
-                                                                 "pods": pods}
+def node(
+    name: str = "node-1",
+    *,
+    cpu: str = "4",
+    memory: str = "8Gi",
+    pods: str = "110",
+    labels: Mapping[str, str] | None = None,
+    taints: Sequence[Mapping[str, str]] = (),
+    unschedulable: bool = False,
+    ready: str | None = "True",
+    allocatable: Mapping[str, str] | None = None,
+) -> core_pb2.Node:
+    values = (
+        dict(allocatable)
+        if allocatable is not None
+        else {"cpu": cpu, "memory": memory, "pods": pods}
+    )
     n = core_pb2.Node(
-        api_version="v1", kind="Node",
-        metadata=meta_pb2.ObjectMeta(name=name, uid=f"uid-{name}", resource_version="1",
-                                     labels={"kubernetes.io/hostname": name, **(labels or {})}),
-        spec=core_pb2.NodeSpec(unschedulable=unschedulable,
-                               taints=[core_pb2.Taint(**t) for t in taints]),
-        status=core_pb2.NodeStatus(capacity=values, allocatable=values))
+        api_version="v1",
+        kind="Node",
+        metadata=meta_pb2.ObjectMeta(
+            name=name,
+            uid=f"uid-{name}",
+            resource_version="1",
+            labels={"kubernetes.io/hostname": name, **(labels or {})},
+        ),
+        spec=core_pb2.NodeSpec(
+            unschedulable=unschedulable, taints=[core_pb2.Taint(**t) for t in taints]
+        ),
+        status=core_pb2.NodeStatus(capacity=values, allocatable=values),
+    )
     if ready is not None:
         n.status.conditions.add(type="Ready", status=ready)
     return n
@@ -78,14 +126,19 @@ def node_info(n: core_pb2.Node, *pods: core_pb2.Pod) -> NodeInfo:
     return NodeInfo.for_node(n, *placed)
 
 
-def node_affinity(*terms: Sequence[Mapping[str, Any]], fields: Sequence[Mapping[str, Any]] = (),
-                  preferred: Sequence[tuple[int, Sequence[Mapping[str, Any]]]] = ()
-                  ) -> core_pb2.Affinity:
+def node_affinity(
+    *terms: Sequence[Mapping[str, Any]],
+    fields: Sequence[Mapping[str, Any]] = (),
+    preferred: Sequence[tuple[int, Sequence[Mapping[str, Any]]]] = (),
+) -> core_pb2.Affinity:
     """An Affinity with required terms (each a list of matchExpressions; `fields` adds one
     matchFields term) and preferred terms as (weight, matchExpressions)."""
+
     def req(r: Mapping[str, Any]) -> core_pb2.NodeSelectorRequirement:
-        return core_pb2.NodeSelectorRequirement(key=r["key"], operator=r["operator"],
-                                                values=list(r.get("values", ())))
+        return core_pb2.NodeSelectorRequirement(
+            key=r["key"], operator=r["operator"], values=list(r.get("values", ()))
+        )
+
     a = core_pb2.Affinity()
     na = a.node_affinity
     if terms or fields:
@@ -96,6 +149,7 @@ def node_affinity(*terms: Sequence[Mapping[str, Any]], fields: Sequence[Mapping[
             required.node_selector_terms.add(match_fields=[req(r) for r in fields])
     for weight, exprs in preferred:
         na.preferred_during_scheduling_ignored_during_execution.add(
-            weight=weight, preference=core_pb2.NodeSelectorTerm(
-                match_expressions=[req(r) for r in exprs]))
+            weight=weight,
+            preference=core_pb2.NodeSelectorTerm(match_expressions=[req(r) for r in exprs]),
+        )
     return a

@@ -1,6 +1,7 @@
 """The plugins that judge nodes in bulk (over the NodeTable's columns) decide exactly as they do one
 node at a time: the same node for every pod, the same rejection messages, the same scores, while
 the cache's table follows the pods assumed and the nodes updated between decisions."""
+
 from __future__ import annotations
 
 import random
@@ -25,70 +26,99 @@ from tests.unit.scheduler.schedtest import container, node, node_affinity, node_
 
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 GPU = "example.com/gpu"
-TAINTS = [{"key": "k", "value": "v", "effect": "NoSchedule"},
-          {"key": "soft", "value": "s", "effect": "PreferNoSchedule"},
-          {"key": "x", "value": "y", "effect": "NoExecute"}]
-REQUIREMENTS: list[dict[str, Any]] = [{"key": "zone", "operator": "In", "values": ["a", "c"]},
-                {"key": "zone", "operator": "NotIn", "values": ["a"]},
-                {"key": "zone", "operator": "Exists"},
-                {"key": "size", "operator": "DoesNotExist"},
-                {"key": "size", "operator": "Gt", "values": ["5"]},
-                {"key": "size", "operator": "Lt", "values": ["5"]},
-                {"key": "zone", "operator": "In", "values": []}]  # malformed: matches nothing
-TOLERATIONS = [{"key": "k", "operator": "Equal", "value": "v", "effect": "NoSchedule"},
-               {"key": "soft", "operator": "Exists"},
-               {"operator": "Exists"}]
+TAINTS = [
+    {"key": "k", "value": "v", "effect": "NoSchedule"},
+    {"key": "soft", "value": "s", "effect": "PreferNoSchedule"},
+    {"key": "x", "value": "y", "effect": "NoExecute"},
+]
+REQUIREMENTS: list[dict[str, Any]] = [
+    {"key": "zone", "operator": "In", "values": ["a", "c"]},
+    {"key": "zone", "operator": "NotIn", "values": ["a"]},
+    {"key": "zone", "operator": "Exists"},
+    {"key": "size", "operator": "DoesNotExist"},
+    {"key": "size", "operator": "Gt", "values": ["5"]},
+    {"key": "size", "operator": "Lt", "values": ["5"]},
+    {"key": "zone", "operator": "In", "values": []},
+]  # malformed: matches nothing
+TOLERATIONS = [
+    {"key": "k", "operator": "Equal", "value": "v", "effect": "NoSchedule"},
+    {"key": "soft", "operator": "Exists"},
+    {"operator": "Exists"},
+]
 
 
 @st.composite
 def node_shapes(draw: st.DrawFn) -> dict[str, Any]:
     zone = draw(st.sampled_from(["a", "b", "c", None]))
     if draw(st.booleans()):  # a node any pod fits, so that the later filters get their say
-        return {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"},
-                "labels": {"zone": zone} if zone else {}}
-    allocatable = {"cpu": draw(st.sampled_from(["0", "500m", "2", "4"])),
-                   "memory": draw(st.sampled_from(["0", "1Gi", "8Gi"])),
-                   "pods": draw(st.sampled_from(["0", "2", "110"]))}
+        return {
+            "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"},
+            "labels": {"zone": zone} if zone else {},
+        }
+    allocatable = {
+        "cpu": draw(st.sampled_from(["0", "500m", "2", "4"])),
+        "memory": draw(st.sampled_from(["0", "1Gi", "8Gi"])),
+        "pods": draw(st.sampled_from(["0", "2", "110"])),
+    }
     if draw(st.booleans()):
         allocatable[GPU] = draw(st.sampled_from(["0", "1", "4"]))
-    labels = {k: v for k, v in (("zone", draw(st.sampled_from(["a", "b", "c", None]))),
-                                ("size", draw(st.sampled_from(["1", "10", "x", None]))))
-              if v is not None}
-    return {"allocatable": allocatable, "labels": labels,
-            "taints": draw(st.lists(st.sampled_from(TAINTS), max_size=2, unique_by=str)),
-            "unschedulable": draw(st.integers(0, 5)) == 0,
-            "ready": draw(st.sampled_from(["True", "True", "True", "False", None]))}
+    labels = {
+        k: v
+        for k, v in (
+            ("zone", draw(st.sampled_from(["a", "b", "c", None]))),
+            ("size", draw(st.sampled_from(["1", "10", "x", None]))),
+        )
+        if v is not None
+    }
+    return {
+        "allocatable": allocatable,
+        "labels": labels,
+        "taints": draw(st.lists(st.sampled_from(TAINTS), max_size=2, unique_by=str)),
+        "unschedulable": draw(st.integers(0, 5)) == 0,
+        "ready": draw(st.sampled_from(["True", "True", "True", "False", None])),
+    }
 
 
 @st.composite
 def pod_shapes(draw: st.DrawFn) -> dict[str, Any]:
-    requests = {k: v for k, v in (("cpu", draw(st.sampled_from(["", "100m", "1", "3"]))),
-                                  ("memory", draw(st.sampled_from(["", "512Mi", "4Gi"]))))
-                if v}
+    requests = {
+        k: v
+        for k, v in (
+            ("cpu", draw(st.sampled_from(["", "100m", "1", "3"]))),
+            ("memory", draw(st.sampled_from(["", "512Mi", "4Gi"]))),
+        )
+        if v
+    }
     if draw(st.integers(0, 4)) == 0:
         requests[GPU] = "1"
     init = draw(st.sampled_from([(), ({"cpu": "2"},)]))
-    shape: dict[str, Any] = {"containers": [container(requests=requests)],
-                             "init_containers": [container(f"init-{i}", requests=r)
-                                                 for i, r in enumerate(init)],
-                             "tolerations": draw(st.lists(st.sampled_from(TOLERATIONS),
-                                                          max_size=2, unique_by=str))}
+    shape: dict[str, Any] = {
+        "containers": [container(requests=requests)],
+        "init_containers": [container(f"init-{i}", requests=r) for i, r in enumerate(init)],
+        "tolerations": draw(st.lists(st.sampled_from(TOLERATIONS), max_size=2, unique_by=str)),
+    }
     if draw(st.booleans()):
         shape["labels"] = {"app": "web"}
     if draw(st.integers(0, 2)) == 0:
-        shape["spread"] = {"key": draw(st.sampled_from(["zone", "kubernetes.io/hostname"])),
-                           "max_skew": draw(st.integers(1, 2)),
-                           "when": draw(st.sampled_from(["DoNotSchedule", "ScheduleAnyway"])),
-                           "match": {"app": "web"}}
+        shape["spread"] = {
+            "key": draw(st.sampled_from(["zone", "kubernetes.io/hostname"])),
+            "max_skew": draw(st.integers(1, 2)),
+            "when": draw(st.sampled_from(["DoNotSchedule", "ScheduleAnyway"])),
+            "match": {"app": "web"},
+        }
     if draw(st.integers(0, 5)) == 0:  # NodeName, judged node by node, filters before the others
         shape["node_name"] = "node-001"
     if draw(st.integers(0, 3)) == 0:
         shape["node_selector"] = {"zone": draw(st.sampled_from(["a", "b", "z"]))}
     if draw(st.integers(0, 3)) == 0:
         terms: list[list[dict[str, Any]]] = draw(
-            st.lists(st.lists(st.sampled_from(REQUIREMENTS), max_size=2), min_size=1, max_size=2))
-        fields = draw(st.sampled_from([(), ({"key": "metadata.name", "operator": "In",
-                                             "values": ["node-001"]},)]))
+            st.lists(st.lists(st.sampled_from(REQUIREMENTS), max_size=2), min_size=1, max_size=2)
+        )
+        fields = draw(
+            st.sampled_from(
+                [(), ({"key": "metadata.name", "operator": "In", "values": ["node-001"]},)]
+            )
+        )
         shape["affinity"] = node_affinity(*terms, fields=fields)
     return shape
 
@@ -121,25 +151,44 @@ def _cache(nodes: Sequence[Any], pods: Sequence[Any]) -> SchedulerCache:
 
 
 @PROPERTY
-@given(shapes=st.lists(node_shapes(), min_size=1, max_size=8),
-       size=st.sampled_from([1, 5, 37, 130]),  # 130: only part of the nodes is searched
-       running=st.lists(pod_shapes(), max_size=12),
-       pending=st.lists(pod_shapes(), min_size=1, max_size=25),
-       seed=st.integers(0, 3))
+@given(
+    shapes=st.lists(node_shapes(), min_size=1, max_size=8),
+    size=st.sampled_from([1, 5, 37, 130]),  # 130: only part of the nodes is searched
+    running=st.lists(pod_shapes(), max_size=12),
+    pending=st.lists(pod_shapes(), min_size=1, max_size=25),
+    seed=st.integers(0, 3),
+)
 def test_bulk_and_one_node_at_a_time_make_the_same_decisions(
-        shapes: list[dict[str, Any]], size: int, running: list[dict[str, Any]],
-        pending: list[dict[str, Any]], seed: int) -> None:
+    shapes: list[dict[str, Any]],
+    size: int,
+    running: list[dict[str, Any]],
+    pending: list[dict[str, Any]],
+    seed: int,
+) -> None:
     nodes, pods = _cluster(shapes, size, running)
-    deciders = [(SchedulingAlgorithm(Framework(in_tree_registry(), default_profile(), bulk=bulk),
-                                     random.Random(seed)), _cache(nodes, pods))
-                for bulk in (True, False)]
+    deciders = [
+        (
+            SchedulingAlgorithm(
+                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(seed)
+            ),
+            _cache(nodes, pods),
+        )
+        for bulk in (True, False)
+    ]
     for i, shape in enumerate(pending):
         p = _pod(f"pending-{i}", shape)
         results = []
         for algorithm, cache in deciders:
             result = algorithm.schedule(p, cache.node_infos())
-            results.append((result.node_name, result.status.code, result.status.message,
-                            result.evaluated_nodes, result.feasible_nodes))
+            results.append(
+                (
+                    result.node_name,
+                    result.status.code,
+                    result.status.message,
+                    result.evaluated_nodes,
+                    result.feasible_nodes,
+                )
+            )
             if result.status.is_success:
                 assumed = core_pb2.Pod()
                 assumed.CopyFrom(p)
@@ -154,22 +203,37 @@ def test_bulk_and_one_node_at_a_time_make_the_same_decisions(
                 cache.update_node(cordoned)
 
 
-@pytest.mark.parametrize("key,max_skew", [("zone", 1), ("zone", 2),
-                                          ("kubernetes.io/hostname", 1)])
+@pytest.mark.parametrize("key,max_skew", [("zone", 1), ("zone", 2), ("kubernetes.io/hostname", 1)])
 def test_spread_pods_land_alike(key: str, max_skew: int) -> None:
     """PodTopologySpread's bulk PreFilter counts and Filter verdicts place a spread group as its
     per-node path does, one node missing its zone label. Zone a's nodes are the roomiest, so the
     scores pull every pod there and only the spread's counts keep them out."""
-    nodes = [node(f"node-{i}", cpu="64" if i % 3 == 0 else "4",
-                  labels={"zone": "abc"[i % 3]} if i != 7 else {}) for i in range(10)]
-    deciders = [(SchedulingAlgorithm(Framework(in_tree_registry(), default_profile(), bulk=bulk),
-                                     random.Random(3)), _cache(nodes, []))
-                for bulk in (True, False)]
+    nodes = [
+        node(
+            f"node-{i}",
+            cpu="64" if i % 3 == 0 else "4",
+            labels={"zone": "abc"[i % 3]} if i != 7 else {},
+        )
+        for i in range(10)
+    ]
+    deciders = [
+        (
+            SchedulingAlgorithm(
+                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(3)
+            ),
+            _cache(nodes, []),
+        )
+        for bulk in (True, False)
+    ]
     domain_of = {n.metadata.name: n.metadata.labels.get(key) for n in nodes}
     placed = dict.fromkeys((d for d in domain_of.values() if d is not None), 0)
     for i in range(14):
-        p = with_spread(labeled(pod(f"web-{i}", cpu="100m"), app="web"), key=key,
-                        max_skew=max_skew, match={"app": "web"})
+        p = with_spread(
+            labeled(pod(f"web-{i}", cpu="100m"), app="web"),
+            key=key,
+            max_skew=max_skew,
+            match={"app": "web"},
+        )
         results = []
         for algorithm, cache in deciders:
             result = algorithm.schedule(p, cache.node_infos())
@@ -191,34 +255,49 @@ def test_a_large_cluster_is_searched_from_where_the_last_search_stopped_alike() 
     roomy = {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"}}
     shapes = [roomy] * 9 + [{**roomy, "unschedulable": True}]
     nodes, _ = _cluster(shapes, 250, [])
-    deciders = [(SchedulingAlgorithm(Framework(in_tree_registry(), default_profile(), bulk=bulk),
-                                     random.Random(1)), _cache(nodes, []))
-                for bulk in (True, False)]
+    deciders = [
+        (
+            SchedulingAlgorithm(
+                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(1)
+            ),
+            _cache(nodes, []),
+        )
+        for bulk in (True, False)
+    ]
     for i in range(30):
         p = pod(f"pending-{i}", cpu="100m")
         picked = [algorithm.schedule(p, cache.node_infos()) for algorithm, cache in deciders]
         assert picked[0].feasible_nodes == 120 and 132 <= picked[0].evaluated_nodes <= 134
-        assert [(r.node_name, r.evaluated_nodes) for r in picked] == \
-            [(picked[0].node_name, picked[0].evaluated_nodes)] * 2
+        assert [(r.node_name, r.evaluated_nodes) for r in picked] == [
+            (picked[0].node_name, picked[0].evaluated_nodes)
+        ] * 2
         assert deciders[0][0]._next_start_node_index == deciders[1][0]._next_start_node_index
 
 
 @PROPERTY
-@given(shapes=st.lists(node_shapes(), min_size=1, max_size=12),
-       running=st.lists(pod_shapes(), max_size=12), incoming=pod_shapes())
+@given(
+    shapes=st.lists(node_shapes(), min_size=1, max_size=12),
+    running=st.lists(pod_shapes(), max_size=12),
+    incoming=pod_shapes(),
+)
 def test_bulk_filters_mark_only_nodes_their_filter_passes_and_bulk_scores_equal_scores(
-        shapes: list[dict[str, Any]], running: list[dict[str, Any]],
-        incoming: dict[str, Any]) -> None:
+    shapes: list[dict[str, Any]], running: list[dict[str, Any]], incoming: dict[str, Any]
+) -> None:
     nodes, pods = _cluster(shapes, len(shapes), running)
-    infos = [node_info(n, *[p for p in pods if p.spec.node_name == n.metadata.name])
-             for n in nodes]
+    infos = [node_info(n, *[p for p in pods if p.spec.node_name == n.metadata.name]) for n in nodes]
     table = NodeTable(infos)
     framework = Framework(in_tree_registry(), default_profile())
     p = _pod("incoming", incoming)
     state = CycleState()
     assert not framework.run_pre_filter(state, p).is_error
-    for name in ("NodeUnschedulable", "NodeReady", "TaintToleration", "NodeResourcesFit",
-                 "NodeAffinity", "PodTopologySpread"):
+    for name in (
+        "NodeUnschedulable",
+        "NodeReady",
+        "TaintToleration",
+        "NodeResourcesFit",
+        "NodeAffinity",
+        "PodTopologySpread",
+    ):
         if name in state.skip_filter:
             continue
         plugin: Any = framework.plugins[name]
@@ -244,9 +323,13 @@ def test_bulk_filters_mark_only_nodes_their_filter_passes_and_bulk_scores_equal_
 def test_the_common_case_is_judged_in_bulk_alone() -> None:
     """Fitting, untainted, ready nodes are marked by the bulk filters; those they do not mark are
     the ones the filters reject."""
-    infos = [node_info(node("fits")), node_info(node("full", cpu="1"), pod(cpu="1")),
-             node_info(node("cordoned", unschedulable=True)), node_info(node("down", ready="False")),
-             node_info(node("tainted", taints=[TAINTS[0]]))]
+    infos = [
+        node_info(node("fits")),
+        node_info(node("full", cpu="1"), pod(cpu="1")),
+        node_info(node("cordoned", unschedulable=True)),
+        node_info(node("down", ready="False")),
+        node_info(node("tainted", taints=[TAINTS[0]])),
+    ]
     framework = Framework(in_tree_registry(), default_profile())
     p, state = pod(cpu="500m"), CycleState()
     framework.run_pre_filter(state, p)
@@ -254,8 +337,12 @@ def test_the_common_case_is_judged_in_bulk_alone() -> None:
     assert marked.tolist() == [True, False, False, False, False]
     assert [f for f, _ in state.remaining_filters or []] == []
     assert [framework.run_filter(state, p, i).message for i in infos] == [
-        "", "Insufficient cpu", "node(s) were unschedulable", "node(s) were not ready",
-        "node(s) had untolerated taint {k: v}"]
+        "",
+        "Insufficient cpu",
+        "node(s) were unschedulable",
+        "node(s) were not ready",
+        "node(s) had untolerated taint {k: v}",
+    ]
 
 
 def test_the_caches_table_follows_assumed_pods_and_node_updates() -> None:

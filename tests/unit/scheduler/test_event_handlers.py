@@ -1,22 +1,16 @@
 """Informer events become cache and queue changes: pending pods are queued, bound pods counted, and
 only changes that may help wake the unschedulable pods."""
-from __future__ import annotations
 
-from typing import Any
+from __future__ import annotations
 
 import pytest
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.cache.cache import SchedulerCache
-from scheduler.event_handlers import EventHandlers
 from scheduler.backend.queue.scheduling_queue import SchedulingQueue
+from scheduler.event_handlers import EventHandlers
+from tests.unit.scheduler.fakes import copy_of
 from tests.unit.scheduler.schedtest import node, pod
-
-
-def _copy(obj: Any) -> Any:
-    new = type(obj)()
-    new.CopyFrom(obj)
-    return new
 
 
 @pytest.fixture
@@ -32,16 +26,20 @@ async def _park_unschedulable(handlers: EventHandlers, name: str) -> core_pb2.Po
     return p
 
 
-@pytest.mark.parametrize("the_pod, queued", [
-    (pod(), True),
-    (pod(scheduler_name=""), True),
-    (pod(scheduler_name="other-scheduler"), False),
-    (pod(node_name="n1"), False),
-    (pod(phase="Succeeded"), False),
-    (pod(phase="Failed"), False),
-])
-def test_which_pods_are_queued(handlers: EventHandlers, the_pod: core_pb2.Pod,
-                               queued: bool) -> None:
+@pytest.mark.parametrize(
+    "the_pod, queued",
+    [
+        (pod(), True),
+        (pod(scheduler_name=""), True),
+        (pod(scheduler_name="other-scheduler"), False),
+        (pod(node_name="n1"), False),
+        (pod(phase="Succeeded"), False),
+        (pod(phase="Failed"), False),
+    ],
+)
+def test_which_pods_are_queued(
+    handlers: EventHandlers, the_pod: core_pb2.Pod, queued: bool
+) -> None:
     handlers.on_pod_add(the_pod)
     assert (handlers.queue.where(the_pod) == "active") == queued
 
@@ -49,7 +47,7 @@ def test_which_pods_are_queued(handlers: EventHandlers, the_pod: core_pb2.Pod,
 def test_a_pod_being_deleted_is_not_scheduled(handlers: EventHandlers) -> None:
     p = pod()
     handlers.on_pod_add(p)
-    deleting = _copy(p)
+    deleting = copy_of(p)
     deleting.metadata.deletion_timestamp = "2026-01-01T00:00:00Z"
     handlers.on_pod_update(p, deleting)
     assert handlers.queue.where(p) is None
@@ -61,7 +59,7 @@ def test_bound_pods_count_until_they_finish(handlers: EventHandlers) -> None:
     handlers.on_pod_add(p)
     info = handlers.cache.node_info("n1")
     assert info is not None and info.requested.milli_cpu == 1000
-    done = _copy(p)
+    done = copy_of(p)
     done.status.phase = "Succeeded"
     handlers.on_pod_update(p, done)
     assert info.requested.milli_cpu == 0
@@ -71,7 +69,7 @@ def test_binding_moves_a_pod_from_the_queue_to_the_cache(handlers: EventHandlers
     handlers.on_node_add(node("n1"))
     p = pod(cpu="1")
     handlers.on_pod_add(p)
-    bound = _copy(p)
+    bound = copy_of(p)
     bound.spec.node_name = "n1"
     handlers.on_pod_update(p, bound)
     assert handlers.queue.where(p) is None
@@ -82,7 +80,7 @@ def test_deleting_an_assumed_pod_frees_its_room(handlers: EventHandlers) -> None
     handlers.on_node_add(node("n1"))
     assumed = pod(cpu="1", node_name="n1")
     handlers.cache.assume_pod(assumed)
-    unbound = _copy(assumed)
+    unbound = copy_of(assumed)
     unbound.spec.node_name = ""
     handlers.on_pod_update(unbound, unbound)  # an update from before the binding: still assumed
     assert handlers.cache.is_assumed(assumed)
@@ -94,20 +92,21 @@ async def test_node_heartbeats_do_not_wake_unschedulable_pods(handlers: EventHan
     n = node("n1")
     handlers.on_node_add(n)
     p = await _park_unschedulable(handlers, "p")
-    beat = _copy(n)
+    beat = copy_of(n)
     beat.metadata.resource_version = "2"
     beat.status.conditions[0].last_heartbeat_time = "2026-01-01T00:00:10Z"
     handlers.on_node_update(n, beat)
     assert handlers.queue.where(p) == "unschedulable"
-    labelled = _copy(beat)
+    labelled = copy_of(beat)
     labelled.metadata.labels["disk"] = "ssd"
     handlers.on_node_update(beat, labelled)
     assert handlers.queue.where(p) in ("active", "backoff")
 
 
 @pytest.mark.parametrize("event", ["node-added", "bound-pod-deleted", "bound-pod-finished"])
-async def test_changes_that_free_or_add_room_wake_unschedulable_pods(handlers: EventHandlers,
-                                                                     event: str) -> None:
+async def test_changes_that_free_or_add_room_wake_unschedulable_pods(
+    handlers: EventHandlers, event: str
+) -> None:
     handlers.on_node_add(node("n1"))
     bound = pod("bound", cpu="1", node_name="n1")
     handlers.on_pod_add(bound)
@@ -117,7 +116,7 @@ async def test_changes_that_free_or_add_room_wake_unschedulable_pods(handlers: E
     elif event == "bound-pod-deleted":
         handlers.on_pod_delete(bound)
     else:
-        finished = _copy(bound)
+        finished = copy_of(bound)
         finished.status.phase = "Failed"
         handlers.on_pod_update(bound, finished)
     assert handlers.queue.where(p) in ("active", "backoff")

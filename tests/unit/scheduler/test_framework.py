@@ -1,5 +1,6 @@
 """The framework: the registry rejects duplicates, filters stop at the first rejection, scores are
 normalized and weighted, and rejections add up to Kubernetes' "0/N nodes are available" message."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,14 +29,14 @@ class Rejects:
         self.filtered.append(info.name)
         return Status.unschedulable(f"{self.name} says no") if info.name in self.nodes else SUCCESS
 
-    def score(self, state: CycleState, the_pod: core_pb2.Pod,
-              info: NodeInfo) -> tuple[int, Status]:
+    def score(self, state: CycleState, the_pod: core_pb2.Pod, info: NodeInfo) -> tuple[int, Status]:
         return self.scores.get(info.name, 0), SUCCESS
 
 
 class Doubles(Rejects):
-    def normalize_score(self, state: CycleState, the_pod: core_pb2.Pod,
-                        scores: dict[str, int]) -> Status:
+    def normalize_score(
+        self, state: CycleState, the_pod: core_pb2.Pod, scores: dict[str, int]
+    ) -> Status:
         for name in scores:
             scores[name] *= 2
         return SUCCESS
@@ -46,8 +47,9 @@ def _factory(cls: type[Rejects], name: str) -> PluginFactory:
 
 
 def _framework(*specs: PluginSpec) -> Framework:
-    registry = Registry({"A": _factory(Rejects, "A"), "B": _factory(Rejects, "B"),
-                         "D": _factory(Doubles, "D")})
+    registry = Registry(
+        {"A": _factory(Rejects, "A"), "B": _factory(Rejects, "B"), "D": _factory(Doubles, "D")}
+    )
     return Framework(registry, Profile(plugins=specs))
 
 
@@ -71,16 +73,34 @@ def test_in_tree_registry_builds_the_default_profile() -> None:
     fw = Framework(in_tree_registry(), default_profile())
     # Kubernetes' order (apis/config/v1/default_plugins.go), NodeReady standing in for the
     # not-ready taint.
-    assert list(fw.plugins) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeReady",
-                                "NodeAffinity", "NodePorts", "NodeResourcesFit",
-                                "PodTopologySpread", "InterPodAffinity",
-                                "NodeResourcesBalancedAllocation", "ImageLocality"]
+    assert list(fw.plugins) == [
+        "NodeUnschedulable",
+        "NodeName",
+        "TaintToleration",
+        "NodeReady",
+        "NodeAffinity",
+        "NodePorts",
+        "NodeResourcesFit",
+        "PodTopologySpread",
+        "InterPodAffinity",
+        "NodeResourcesBalancedAllocation",
+        "ImageLocality",
+    ]
     assert all(isinstance(p, Plugin) for p in fw.plugins.values())
     weights = {s.name: s.weight for s in default_profile().plugins}
-    assert weights == {"NodeUnschedulable": 1, "NodeName": 1, "TaintToleration": 3,
-                       "NodeReady": 1, "NodeAffinity": 2, "NodePorts": 1, "NodeResourcesFit": 1,
-                       "PodTopologySpread": 2, "InterPodAffinity": 2,
-                       "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1}
+    assert weights == {
+        "NodeUnschedulable": 1,
+        "NodeName": 1,
+        "TaintToleration": 3,
+        "NodeReady": 1,
+        "NodeAffinity": 2,
+        "NodePorts": 1,
+        "NodeResourcesFit": 1,
+        "PodTopologySpread": 2,
+        "InterPodAffinity": 2,
+        "NodeResourcesBalancedAllocation": 1,
+        "ImageLocality": 1,
+    }
 
 
 def test_a_profile_enables_a_plugin_once_with_a_positive_weight() -> None:
@@ -92,7 +112,9 @@ def test_a_profile_enables_a_plugin_once_with_a_positive_weight() -> None:
 
 # ------------------------------------------------------------------ filter
 def test_the_first_rejecting_filter_decides_and_names_itself() -> None:
-    fw = _framework(PluginSpec("A", args={"nodes": ["n1"]}), PluginSpec("B", args={"nodes": ["n1"]}))
+    fw = _framework(
+        PluginSpec("A", args={"nodes": ["n1"]}), PluginSpec("B", args={"nodes": ["n1"]})
+    )
     status = fw.run_filter(CycleState(), pod(), node_info(node("n1")))
     assert (status.code, status.reasons, status.plugin) == (Code.UNSCHEDULABLE, ("A says no",), "A")
     assert fw.plugins["B"].filtered == []  # type: ignore[attr-defined]
@@ -101,8 +123,10 @@ def test_the_first_rejecting_filter_decides_and_names_itself() -> None:
 
 # ------------------------------------------------------------------ score
 def test_scores_are_normalized_then_weighted_and_summed() -> None:
-    fw = _framework(PluginSpec("A", weight=3, args={"scores": {"n1": 10, "n2": 20}}),
-                    PluginSpec("D", weight=2, args={"scores": {"n1": 40, "n2": 5}}))
+    fw = _framework(
+        PluginSpec("A", weight=3, args={"scores": {"n1": 10, "n2": 20}}),
+        PluginSpec("D", weight=2, args={"scores": {"n1": 40, "n2": 5}}),
+    )
     nodes = [node_info(node("n1")), node_info(node("n2"))]
     totals, status = fw.run_score(CycleState(), pod(), nodes)
     assert status.is_success
@@ -117,26 +141,44 @@ def test_a_score_out_of_range_is_an_error() -> None:
 
 
 # ------------------------------------------------------------------ the message
-@pytest.mark.parametrize("statuses, message", [
-    ({}, "0/0 nodes are available:"),
-    ({"n1": Status.unschedulable("Insufficient cpu"), "n2": Status.unschedulable("Insufficient cpu"),
-      "n3": Status.unresolvable("node(s) had untolerated taint {k: v}")},
-     "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu."),
-    # One node may give several reasons; each is counted.
-    ({"n1": Status.unschedulable("Insufficient cpu", "Insufficient memory"),
-      "n2": Status.unschedulable("Insufficient memory")},
-     "0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory."),
-    # Sorted as strings, as Go's sort.Strings does: "10 ..." before "2 ...".
-    ({**{f"a{i}": Status.unschedulable("Insufficient cpu") for i in range(10)},
-      "b1": Status.unresolvable("node(s) were unschedulable"),
-      "b2": Status.unresolvable("node(s) were unschedulable")},
-     "0/12 nodes are available: 10 Insufficient cpu, 2 node(s) were unschedulable."),
-])
+@pytest.mark.parametrize(
+    "statuses, message",
+    [
+        ({}, "0/0 nodes are available:"),
+        (
+            {
+                "n1": Status.unschedulable("Insufficient cpu"),
+                "n2": Status.unschedulable("Insufficient cpu"),
+                "n3": Status.unresolvable("node(s) had untolerated taint {k: v}"),
+            },
+            "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu.",
+        ),
+        # One node may give several reasons; each is counted.
+        (
+            {
+                "n1": Status.unschedulable("Insufficient cpu", "Insufficient memory"),
+                "n2": Status.unschedulable("Insufficient memory"),
+            },
+            "0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory.",
+        ),
+        # Sorted as strings, as Go's sort.Strings does: "10 ..." before "2 ...".
+        (
+            {
+                **{f"a{i}": Status.unschedulable("Insufficient cpu") for i in range(10)},
+                "b1": Status.unresolvable("node(s) were unschedulable"),
+                "b2": Status.unresolvable("node(s) were unschedulable"),
+            },
+            "0/12 nodes are available: 10 Insufficient cpu, 2 node(s) were unschedulable.",
+        ),
+    ],
+)
 def test_fit_error_message(statuses: dict[str, Status], message: str) -> None:
     assert fit_error_message(len(statuses), Diagnosis(node_to_status=statuses)) == message
 
 
 def test_fit_error_message_of_a_pre_filter_rejection() -> None:
     diagnosis = Diagnosis(pre_filter_message="pod has unbound PersistentVolumeClaims")
-    assert fit_error_message(3, diagnosis) == \
-        "0/3 nodes are available: pod has unbound PersistentVolumeClaims."
+    assert (
+        fit_error_message(3, diagnosis)
+        == "0/3 nodes are available: pod has unbound PersistentVolumeClaims."
+    )

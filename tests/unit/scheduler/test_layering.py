@@ -1,6 +1,7 @@
 """The scheduler's folders in layers, as kube-scheduler's: the framework at the bottom, the queue
 and the cache (backend) and the plugins on it, the loop on top. A part imports only parts of lower
 layers (and itself), so there are no cycles between folders."""
+
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,12 @@ ROOT = Path(__file__).resolve().parents[3]
 # Lowest first; the parts of one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("scheduler.framework", "scheduler.backend.queue", "scheduler.pod_status"),
-    ("scheduler.plugins.helper", "scheduler.backend.cache", "scheduler.metrics",
-     "scheduler.algorithm"),
+    (
+        "scheduler.plugins.helper",
+        "scheduler.backend.cache",
+        "scheduler.metrics",
+        "scheduler.algorithm",
+    ),
     ("scheduler.plugins.noderesources", "scheduler.event_handlers"),
     ("scheduler.plugins",),
     ("scheduler.scheduler",),
@@ -55,8 +60,11 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_every_scheduler_module_belongs_to_a_part() -> None:
-    orphans = [module_name(p) for p in sorted((ROOT / "scheduler").rglob("*.py"))
-               if module_name(p) not in CONTAINERS and part_of(module_name(p)) is None]
+    orphans = [
+        module_name(p)
+        for p in sorted((ROOT / "scheduler").rglob("*.py"))
+        if module_name(p) not in CONTAINERS and part_of(module_name(p)) is None
+    ]
     assert orphans == []
 
 

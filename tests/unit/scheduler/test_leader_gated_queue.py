@@ -1,4 +1,5 @@
 """A replica's queue fills whether or not it leads, and hands out pods only while it leads."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,6 +1,7 @@
 """PodTopologySpread: DoNotSchedule filters out nodes whose domain would exceed maxSkew over the
 emptiest domain; ScheduleAnyway prefers emptier domains; nodes without the topology key, pods of
 other namespaces and terminating pods count as Kubernetes counts them."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -29,24 +30,39 @@ def terminating(p: core_pb2.Pod) -> core_pb2.Pod:
     return p
 
 
-@pytest.mark.parametrize("nodes, incoming, fits", [
-    ([("a", 0), ("b", 0)], {}, {"n-a", "n-b"}),
-    ([("a", 1), ("b", 0)], {}, {"n-b"}),
-    ([("a", 1), ("b", 1)], {}, {"n-a", "n-b"}),
-    ([("a", 1), ("b", 0)], {"max_skew": 2}, {"n-a", "n-b"}),
-    ([("a", 2), ("b", 1), ("c", 0)], {}, {"n-c"}),
-    # Fewer domains than minDomains: the global minimum counts as 0.
-    ([("a", 1), ("b", 1)], {"min_domains": 3}, set()),
-    ([("a", 1), ("b", 1)], {"min_domains": 2}, {"n-a", "n-b"}),
-    ([("a", 0), ("b", 0)], {"key": "kubernetes.io/hostname"}, {"n-a", "n-b"}),
-], ids=["empty", "skewed", "even", "max-skew-2", "three-zones", "min-domains-unmet",
-        "min-domains-met", "hostname"])
-def test_do_not_schedule_keeps_the_skew(nodes: list[tuple[str, int]], incoming: dict[str, Any],
-                                        fits: set[str]) -> None:
-    infos = pt.cluster(*((pt.zone_node(f"n-{z}", z), [web(f"{z}{i}") for i in range(n)])
-                         for z, n in nodes))
-    statuses = pt.filter_all(podtopologyspread.new({}), pt.with_spread(web("new"), match=WEB,
-                                                                       **incoming), infos)
+@pytest.mark.parametrize(
+    "nodes, incoming, fits",
+    [
+        ([("a", 0), ("b", 0)], {}, {"n-a", "n-b"}),
+        ([("a", 1), ("b", 0)], {}, {"n-b"}),
+        ([("a", 1), ("b", 1)], {}, {"n-a", "n-b"}),
+        ([("a", 1), ("b", 0)], {"max_skew": 2}, {"n-a", "n-b"}),
+        ([("a", 2), ("b", 1), ("c", 0)], {}, {"n-c"}),
+        # Fewer domains than minDomains: the global minimum counts as 0.
+        ([("a", 1), ("b", 1)], {"min_domains": 3}, set()),
+        ([("a", 1), ("b", 1)], {"min_domains": 2}, {"n-a", "n-b"}),
+        ([("a", 0), ("b", 0)], {"key": "kubernetes.io/hostname"}, {"n-a", "n-b"}),
+    ],
+    ids=[
+        "empty",
+        "skewed",
+        "even",
+        "max-skew-2",
+        "three-zones",
+        "min-domains-unmet",
+        "min-domains-met",
+        "hostname",
+    ],
+)
+def test_do_not_schedule_keeps_the_skew(
+    nodes: list[tuple[str, int]], incoming: dict[str, Any], fits: set[str]
+) -> None:
+    infos = pt.cluster(
+        *((pt.zone_node(f"n-{z}", z), [web(f"{z}{i}") for i in range(n)]) for z, n in nodes)
+    )
+    statuses = pt.filter_all(
+        podtopologyspread.new({}), pt.with_spread(web("new"), match=WEB, **incoming), infos
+    )
     assert {name for name, s in statuses.items() if s.is_success} == fits
     for s in statuses.values():
         if not s.is_success:
@@ -56,34 +72,44 @@ def test_do_not_schedule_keeps_the_skew(nodes: list[tuple[str, int]], incoming: 
 def test_a_pod_its_selector_does_not_match_adds_no_skew() -> None:
     infos = pt.cluster((pt.zone_node("n-a", "a"), [web("a0")]), (pt.zone_node("n-b", "b"), []))
     other = pt.with_spread(pt.pod("other", {"app": "db"}), match=WEB)
-    assert all(s.is_success for s in pt.filter_all(podtopologyspread.new({}), other, infos).values())
+    assert all(
+        s.is_success for s in pt.filter_all(podtopologyspread.new({}), other, infos).values()
+    )
 
 
 def test_a_node_without_the_topology_key_is_unresolvable() -> None:
     infos = pt.cluster((pt.zone_node("n-a", "a"), []), (pt.zone_node("bare"), []))
-    statuses = pt.filter_all(podtopologyspread.new({}), pt.with_spread(web("new"), match=WEB),
-                             infos)
+    statuses = pt.filter_all(
+        podtopologyspread.new({}), pt.with_spread(web("new"), match=WEB), infos
+    )
     assert statuses["n-a"].is_success
     assert statuses["bare"].reasons == (MISSING_LABEL,)
     assert statuses["bare"].code is Code.UNSCHEDULABLE_AND_UNRESOLVABLE
 
 
-@pytest.mark.parametrize("extra", [
-    web("elsewhere", namespace="other"),
-    terminating(web("leaving")),
-    pt.pod("db", {"app": "db"}),
-], ids=["other-namespace", "terminating", "not-selected"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        web("elsewhere", namespace="other"),
+        terminating(web("leaving")),
+        pt.pod("db", {"app": "db"}),
+    ],
+    ids=["other-namespace", "terminating", "not-selected"],
+)
 def test_pods_that_do_not_count(extra: core_pb2.Pod) -> None:
     infos = pt.cluster((pt.zone_node("n-a", "a"), [extra, extra]), (pt.zone_node("n-b", "b"), []))
-    statuses = pt.filter_all(podtopologyspread.new({}), pt.with_spread(web("new"), match=WEB),
-                             infos)
+    statuses = pt.filter_all(
+        podtopologyspread.new({}), pt.with_spread(web("new"), match=WEB), infos
+    )
     assert statuses["n-a"].is_success
 
 
 def test_nodes_the_pod_cannot_use_are_not_domains() -> None:
     """nodeAffinityPolicy Honor: zone b is not a domain for a pod that selects disk=ssd."""
-    infos = pt.cluster((pt.zone_node("n-a", "a", disk="ssd"), [web("a0")]),
-                       (pt.zone_node("n-b", "b", disk="hdd"), []))
+    infos = pt.cluster(
+        (pt.zone_node("n-a", "a", disk="ssd"), [web("a0")]),
+        (pt.zone_node("n-b", "b", disk="hdd"), []),
+    )
     incoming = pt.with_spread(web("new", node_selector={"disk": "ssd"}), match=WEB)
     assert pt.filter_all(podtopologyspread.new({}), incoming, infos)["n-a"].is_success
 
@@ -96,17 +122,23 @@ def test_a_pod_without_constraints_skips_the_plugin() -> None:
     assert plugin.pre_filter(CycleState(), soft_only).is_skip
 
 
-@pytest.mark.parametrize("nodes, expected", [
-    ([("a", 2), ("b", 0)], {"n-a": 0, "n-b": 100}),
-    ([("a", 1), ("b", 1)], {"n-a": 100, "n-b": 100}),
-    ([("a", 0), ("b", 0)], {"n-a": 100, "n-b": 100}),
-    ([("a", 2), ("b", 1), ("c", 0)], {"n-a": 0, "n-b": 33, "n-c": 100}),
-    ([("a", 1), (None, 0)], {"n-a": 100, "n-None": 0}),
-], ids=["skewed", "even", "empty", "three-zones", "missing-key-ignored"])
-def test_schedule_anyway_prefers_emptier_domains(nodes: list[tuple[str | None, int]],
-                                                 expected: dict[str, int]) -> None:
-    infos = pt.cluster(*((pt.zone_node(f"n-{z}", z), [web(f"{z}{i}") for i in range(n)])
-                         for z, n in nodes))
+@pytest.mark.parametrize(
+    "nodes, expected",
+    [
+        ([("a", 2), ("b", 0)], {"n-a": 0, "n-b": 100}),
+        ([("a", 1), ("b", 1)], {"n-a": 100, "n-b": 100}),
+        ([("a", 0), ("b", 0)], {"n-a": 100, "n-b": 100}),
+        ([("a", 2), ("b", 1), ("c", 0)], {"n-a": 0, "n-b": 33, "n-c": 100}),
+        ([("a", 1), (None, 0)], {"n-a": 100, "n-None": 0}),
+    ],
+    ids=["skewed", "even", "empty", "three-zones", "missing-key-ignored"],
+)
+def test_schedule_anyway_prefers_emptier_domains(
+    nodes: list[tuple[str | None, int]], expected: dict[str, int]
+) -> None:
+    infos = pt.cluster(
+        *((pt.zone_node(f"n-{z}", z), [web(f"{z}{i}") for i in range(n)]) for z, n in nodes)
+    )
     incoming = pt.with_spread(web("new"), when="ScheduleAnyway", match=WEB)
     assert pt.score_all(podtopologyspread.new({}), incoming, infos) == expected
 
@@ -135,8 +167,9 @@ def test_a_nodes_counts_follow_its_pods_as_they_come_and_go() -> None:
     """Counts are kept per node between attempts (PreFilter asks every node each time), so they
     must change with the node's pods."""
     [node] = pt.cluster((pt.zone_node("n-a", "a"), [web("w1")]))
-    [spread] = podtopologyspread.constraints(pt.with_spread(web("in"), match=WEB),
-                                             podtopologyspread.DO_NOT_SCHEDULE)
+    [spread] = podtopologyspread.constraints(
+        pt.with_spread(web("in"), match=WEB), podtopologyspread.DO_NOT_SCHEDULE
+    )
     namespace = web("in").metadata.namespace
     assert podtopologyspread.count_matching(node, spread, namespace) == 1
     second = PodInfo.of(web("w2"))

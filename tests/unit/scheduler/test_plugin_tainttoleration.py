@@ -1,5 +1,6 @@
 """TaintToleration: untolerated NoSchedule/NoExecute taints filter a node out; PreferNoSchedule
 taints only lower its score."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,38 +16,75 @@ from tests.unit.scheduler.schedtest import node, node_info, pod
 GPU_TAINT = {"key": "gpu", "value": "true", "effect": "NoSchedule"}
 
 
-@pytest.mark.parametrize("taints, tolerations, reason", [
-    ([], [], None),
-    ([GPU_TAINT], [], "node(s) had untolerated taint {gpu: true}"),
-    ([GPU_TAINT], [{"key": "gpu", "value": "true", "effect": "NoSchedule"}], None),
-    ([GPU_TAINT], [{"key": "gpu", "operator": "Equal", "value": "true"}], None),
-    ([GPU_TAINT], [{"key": "gpu", "operator": "Exists"}], None),
-    ([GPU_TAINT], [{"key": "gpu", "value": "false"}], "node(s) had untolerated taint {gpu: true}"),
-    ([GPU_TAINT], [{"key": "gpu", "operator": "Exists", "effect": "NoExecute"}],
-     "node(s) had untolerated taint {gpu: true}"),
-    ([GPU_TAINT], [{"operator": "Exists"}], None),
-    ([{"key": "dedicated", "effect": "NoExecute"}], [], "node(s) had untolerated taint {dedicated: }"),
-    ([{"key": "soft", "value": "x", "effect": "PreferNoSchedule"}], [], None),
-    ([GPU_TAINT, {"key": "zone", "value": "a", "effect": "NoSchedule"}],
-     [{"key": "gpu", "operator": "Exists"}], "node(s) had untolerated taint {zone: a}"),
-    ([GPU_TAINT], [{"key": "gpu", "operator": "Bogus"}], "node(s) had untolerated taint {gpu: true}"),
-], ids=["no-taints", "untolerated", "exact", "equal-no-effect", "exists", "wrong-value",
-        "wrong-effect", "tolerate-all", "noexecute", "prefer-no-schedule-passes",
-        "second-taint-untolerated", "unknown-operator"])
-def test_filter(taints: list[dict[str, str]], tolerations: list[dict[str, str]],
-                reason: str | None) -> None:
-    status = tainttoleration.new({}).filter(CycleState(), pod(tolerations=tolerations),
-                                            node_info(node(taints=taints)))
+@pytest.mark.parametrize(
+    "taints, tolerations, reason",
+    [
+        ([], [], None),
+        ([GPU_TAINT], [], "node(s) had untolerated taint {gpu: true}"),
+        ([GPU_TAINT], [{"key": "gpu", "value": "true", "effect": "NoSchedule"}], None),
+        ([GPU_TAINT], [{"key": "gpu", "operator": "Equal", "value": "true"}], None),
+        ([GPU_TAINT], [{"key": "gpu", "operator": "Exists"}], None),
+        (
+            [GPU_TAINT],
+            [{"key": "gpu", "value": "false"}],
+            "node(s) had untolerated taint {gpu: true}",
+        ),
+        (
+            [GPU_TAINT],
+            [{"key": "gpu", "operator": "Exists", "effect": "NoExecute"}],
+            "node(s) had untolerated taint {gpu: true}",
+        ),
+        ([GPU_TAINT], [{"operator": "Exists"}], None),
+        (
+            [{"key": "dedicated", "effect": "NoExecute"}],
+            [],
+            "node(s) had untolerated taint {dedicated: }",
+        ),
+        ([{"key": "soft", "value": "x", "effect": "PreferNoSchedule"}], [], None),
+        (
+            [GPU_TAINT, {"key": "zone", "value": "a", "effect": "NoSchedule"}],
+            [{"key": "gpu", "operator": "Exists"}],
+            "node(s) had untolerated taint {zone: a}",
+        ),
+        (
+            [GPU_TAINT],
+            [{"key": "gpu", "operator": "Bogus"}],
+            "node(s) had untolerated taint {gpu: true}",
+        ),
+    ],
+    ids=[
+        "no-taints",
+        "untolerated",
+        "exact",
+        "equal-no-effect",
+        "exists",
+        "wrong-value",
+        "wrong-effect",
+        "tolerate-all",
+        "noexecute",
+        "prefer-no-schedule-passes",
+        "second-taint-untolerated",
+        "unknown-operator",
+    ],
+)
+def test_filter(
+    taints: list[dict[str, str]], tolerations: list[dict[str, str]], reason: str | None
+) -> None:
+    status = tainttoleration.new({}).filter(
+        CycleState(), pod(tolerations=tolerations), node_info(node(taints=taints))
+    )
     assert status.reasons == ((reason,) if reason else ())
 
 
 def test_score_prefers_nodes_with_fewer_untolerated_prefer_no_schedule_taints() -> None:
     plugin = tainttoleration.new({})
     soft = {"effect": "PreferNoSchedule"}
-    nodes = [node_info(node("clean")),
-             node_info(node("one", taints=[{"key": "a", **soft}])),
-             node_info(node("two", taints=[{"key": "a", **soft}, {"key": "b", **soft}])),
-             node_info(node("tolerated", taints=[{"key": "c", **soft}]))]
+    nodes = [
+        node_info(node("clean")),
+        node_info(node("one", taints=[{"key": "a", **soft}])),
+        node_info(node("two", taints=[{"key": "a", **soft}, {"key": "b", **soft}])),
+        node_info(node("tolerated", taints=[{"key": "c", **soft}])),
+    ]
     the_pod = pod(tolerations=[{"key": "c", "operator": "Exists", "effect": "PreferNoSchedule"}])
     state = CycleState()
     assert plugin.pre_score(state, the_pod, nodes).is_success
@@ -72,9 +110,14 @@ def test_pre_score_over_a_tables_rows_looks_only_at_those_nodes_taints() -> None
     plugin = tainttoleration.new({})
     soft = {"key": "a", "effect": "PreferNoSchedule"}
     hard = {"key": "k", "value": "v", "effect": "NoSchedule"}
-    table = NodeTable([node_info(node("clean")), node_info(node("soft", taints=[soft])),
-                       node_info(node("hard", taints=[hard])),
-                       node_info(node("soft-2", taints=[soft]))])
+    table = NodeTable(
+        [
+            node_info(node("clean")),
+            node_info(node("soft", taints=[soft])),
+            node_info(node("hard", taints=[hard])),
+            node_info(node("soft-2", taints=[soft])),
+        ]
+    )
     with_soft = TableRows(table, np.array([0, 3], np.int64))
     without_soft = TableRows(table, np.array([0, 2], np.int64))
     assert plugin.pre_score(CycleState(), pod(), with_soft).is_success

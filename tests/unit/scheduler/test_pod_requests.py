@@ -1,5 +1,6 @@
 """What a pod requests: containers add up, init containers raise it to their own maximum, and
 limits stand in for missing requests (kubernetes computePodResourceRequest)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,22 +10,49 @@ from scheduler.framework.resources import Resource, pod_requests
 from tests.unit.scheduler.schedtest import container, pod
 
 
-@pytest.mark.parametrize("the_pod, cpu, memory", [
-    (pod(), 0, 0),
-    (pod(cpu="500m", memory="64Mi"), 500, 64 * 2**20),
-    (pod(containers=[container("a", requests={"cpu": "1"}),
-                     container("b", requests={"cpu": "250m", "memory": "1G"})]), 1250, 10**9),
-    # Kubernetes' example: init 2/1G and 2/3G, containers 2/1G + 1/1G -> 3 cpu, 3G.
-    (pod(init_containers=[container("i1", requests={"cpu": "2", "memory": "1G"}),
-                          container("i2", requests={"cpu": "2", "memory": "3G"})],
-         containers=[container("c1", requests={"cpu": "2", "memory": "1G"}),
-                     container("c2", requests={"cpu": "1", "memory": "1G"})]), 3000, 3 * 10**9),
-    (pod(containers=[container(limits={"cpu": "2", "memory": "1Gi"})]), 2000, 2**30),
-    (pod(containers=[container(requests={"cpu": "1"}, limits={"cpu": "2", "memory": "1Gi"})]),
-     1000, 2**30),
-    (pod(containers=[container(requests={"cpu": "0.1"})]), 100, 0),
-    (pod(containers=[container(requests={"cpu": "bogus"})]), 0, 0),
-], ids=["empty", "one", "sum", "init-max", "limits", "limits-fill-gaps", "decimal", "invalid"])
+@pytest.mark.parametrize(
+    "the_pod, cpu, memory",
+    [
+        (pod(), 0, 0),
+        (pod(cpu="500m", memory="64Mi"), 500, 64 * 2**20),
+        (
+            pod(
+                containers=[
+                    container("a", requests={"cpu": "1"}),
+                    container("b", requests={"cpu": "250m", "memory": "1G"}),
+                ]
+            ),
+            1250,
+            10**9,
+        ),
+        # Kubernetes' example: init 2/1G and 2/3G, containers 2/1G + 1/1G -> 3 cpu, 3G.
+        (
+            pod(
+                init_containers=[
+                    container("i1", requests={"cpu": "2", "memory": "1G"}),
+                    container("i2", requests={"cpu": "2", "memory": "3G"}),
+                ],
+                containers=[
+                    container("c1", requests={"cpu": "2", "memory": "1G"}),
+                    container("c2", requests={"cpu": "1", "memory": "1G"}),
+                ],
+            ),
+            3000,
+            3 * 10**9,
+        ),
+        (pod(containers=[container(limits={"cpu": "2", "memory": "1Gi"})]), 2000, 2**30),
+        (
+            pod(
+                containers=[container(requests={"cpu": "1"}, limits={"cpu": "2", "memory": "1Gi"})]
+            ),
+            1000,
+            2**30,
+        ),
+        (pod(containers=[container(requests={"cpu": "0.1"})]), 100, 0),
+        (pod(containers=[container(requests={"cpu": "bogus"})]), 0, 0),
+    ],
+    ids=["empty", "one", "sum", "init-max", "limits", "limits-fill-gaps", "decimal", "invalid"],
+)
 def test_pod_requests(the_pod: core_pb2.Pod, cpu: int, memory: int) -> None:
     r = pod_requests(the_pod)
     assert (r.milli_cpu, r.memory) == (cpu, memory)
@@ -37,8 +65,16 @@ def test_non_zero_requests_use_scoring_defaults_per_container() -> None:
 
 
 def test_resource_list_arithmetic() -> None:
-    r = Resource.from_list({"cpu": "1", "memory": "1Ki", "pods": "3", "example.com/gpu": "2",
-                            "hugepages-2Mi": "4Mi", "unknown": "7"})
+    r = Resource.from_list(
+        {
+            "cpu": "1",
+            "memory": "1Ki",
+            "pods": "3",
+            "example.com/gpu": "2",
+            "hugepages-2Mi": "4Mi",
+            "unknown": "7",
+        }
+    )
     assert (r.milli_cpu, r.memory, r.allowed_pod_number) == (1000, 1024, 3)
     assert r.scalar == {"example.com/gpu": 2, "hugepages-2Mi": 4 * 2**20}
     r.add(Resource.from_list({"cpu": "500m", "example.com/gpu": "1"}))

@@ -1,4 +1,6 @@
-"""The cache counts bound and assumed pods on their nodes, so consecutive decisions see each other."""
+"""The cache counts bound and assumed pods on their nodes, so consecutive decisions see each
+other."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

@@ -1,5 +1,6 @@
 """The cache hands out the same node list until a node comes or goes, and that list always shows
 the pods as they are now (NodeInfos change in place)."""
+
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2

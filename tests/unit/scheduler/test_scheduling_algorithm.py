@@ -1,5 +1,6 @@
 """One decision over a set of nodes with the default plugins: the pod goes where it fits best, and
 when it fits nowhere the message says why, node by node."""
+
 from __future__ import annotations
 
 import random
@@ -13,39 +14,49 @@ from tests.unit.scheduler.schedtest import node, node_info, pod
 
 
 def _algorithm(seed: int = 0) -> SchedulingAlgorithm:
-    return SchedulingAlgorithm(Framework(in_tree_registry(), default_profile()), random.Random(seed))
+    return SchedulingAlgorithm(
+        Framework(in_tree_registry(), default_profile()), random.Random(seed)
+    )
 
 
 def test_the_pod_goes_to_the_least_loaded_node_that_fits() -> None:
-    nodes = [node_info(node("busy", cpu="4"), pod(cpu="3")),
-             node_info(node("idle", cpu="4")),
-             node_info(node("small", cpu="500m"))]
+    nodes = [
+        node_info(node("busy", cpu="4"), pod(cpu="3")),
+        node_info(node("idle", cpu="4")),
+        node_info(node("small", cpu="500m")),
+    ]
     result = _algorithm().schedule(pod(cpu="1", memory="1Gi"), nodes)
     assert result.status.is_success
     assert (result.node_name, result.evaluated_nodes, result.feasible_nodes) == ("idle", 3, 2)
 
 
 def test_no_fit_counts_each_reason_over_the_nodes() -> None:
-    nodes = [node_info(node("n1", cpu="1")),
-             node_info(node("n2", cpu="1")),
-             node_info(node("n3", cpu="8", taints=[{"key": "k", "value": "v",
-                                                     "effect": "NoSchedule"}]))]
+    nodes = [
+        node_info(node("n1", cpu="1")),
+        node_info(node("n2", cpu="1")),
+        node_info(node("n3", cpu="8", taints=[{"key": "k", "value": "v", "effect": "NoSchedule"}])),
+    ]
     result = _algorithm().schedule(pod(cpu="2"), nodes)
     assert result.status.is_rejected
-    assert result.status.message == \
-        "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu."
+    assert (
+        result.status.message
+        == "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu."
+    )
     assert result.diagnosis.unschedulable_plugins == {"TaintToleration", "NodeResourcesFit"}
 
 
 def test_every_filter_reason_reads_as_kubernetes_writes_it() -> None:
-    nodes = [node_info(node("cordoned", unschedulable=True)),
-             node_info(node("not-ready", ready="False")),
-             node_info(node("labelled", labels={"disk": "hdd"})),
-             node_info(node("full", pods="1", labels={"disk": "ssd"}), pod())]
+    nodes = [
+        node_info(node("cordoned", unschedulable=True)),
+        node_info(node("not-ready", ready="False")),
+        node_info(node("labelled", labels={"disk": "hdd"})),
+        node_info(node("full", pods="1", labels={"disk": "ssd"}), pod()),
+    ]
     result = _algorithm().schedule(pod(node_selector={"disk": "ssd"}), nodes)
     assert result.status.message == (
         "0/4 nodes are available: 1 Too many pods, 1 node(s) didn't match Pod's node "
-        "affinity/selector, 1 node(s) were not ready, 1 node(s) were unschedulable.")
+        "affinity/selector, 1 node(s) were not ready, 1 node(s) were unschedulable."
+    )
 
 
 def test_consecutive_decisions_see_assumed_pods() -> None:

@@ -1,5 +1,6 @@
 """The scheduling queue: priority order, back-off after failures, and unschedulable pods woken by
 cluster changes or by time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -68,8 +69,9 @@ async def test_close_wakes_pop(queue: SchedulingQueue) -> None:
 
 
 @pytest.mark.parametrize("attempts, seconds", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 10), (9, 10)])
-async def test_backoff_doubles_from_one_second_to_ten(queue: SchedulingQueue, attempts: int,
-                                                      seconds: float) -> None:
+async def test_backoff_doubles_from_one_second_to_ten(
+    queue: SchedulingQueue, attempts: int, seconds: float
+) -> None:
     queue.add(pod("p"))
     pinfo = await queue.pop()
     pinfo.attempts = attempts
@@ -91,8 +93,9 @@ async def test_a_failed_pod_waits_out_its_backoff(queue: SchedulingQueue, clock:
         assert queue.where(pinfo.pod) == "active"
 
 
-async def test_unschedulable_pods_wake_on_cluster_events(queue: SchedulingQueue,
-                                                         clock: Clock) -> None:
+async def test_unschedulable_pods_wake_on_cluster_events(
+    queue: SchedulingQueue, clock: Clock
+) -> None:
     queue.add(pod("p"))
     pinfo = await queue.pop()
     queue.add_unschedulable_if_not_present(pinfo)
@@ -111,8 +114,9 @@ async def test_unschedulable_pods_wake_on_cluster_events(queue: SchedulingQueue,
     assert queue.where(pinfo.pod) == "active"
 
 
-async def test_unschedulable_pods_are_retried_after_five_minutes(queue: SchedulingQueue,
-                                                                 clock: Clock) -> None:
+async def test_unschedulable_pods_are_retried_after_five_minutes(
+    queue: SchedulingQueue, clock: Clock
+) -> None:
     """kube-scheduler's podMaxInUnschedulablePodsDuration: with no cluster event at all, a pod
     waits five minutes among the unschedulable ones, then is tried again."""
     queue.add(pod("p"))
@@ -127,7 +131,8 @@ async def test_unschedulable_pods_are_retried_after_five_minutes(queue: Scheduli
 
 
 async def test_a_pod_that_keeps_failing_backs_off_1_2_4_8_then_10_seconds(
-        queue: SchedulingQueue, clock: Clock) -> None:
+    queue: SchedulingQueue, clock: Clock
+) -> None:
     """Every cluster event sends a failed pod to back-off; it leaves back-off 1 s after its first
     attempt, then 2, 4, 8 and at most 10 s after each further one."""
     queue.add(pod("p"))
@@ -153,7 +158,8 @@ async def test_a_change_during_the_attempt_sends_the_pod_to_backoff(queue: Sched
 
 
 async def test_updates_wake_an_unschedulable_pod_only_if_its_spec_changed(
-        queue: SchedulingQueue, clock: Clock) -> None:
+    queue: SchedulingQueue, clock: Clock
+) -> None:
     old = pod("p")
     queue.add(old)
     pinfo = await queue.pop()

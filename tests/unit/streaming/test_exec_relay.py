@@ -1,5 +1,6 @@
 """One exec/attach WebSocket relayed to a container session: what kubectl sees on each channel,
 what reaches the session, and the final status."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,12 +61,21 @@ class Socket:
         self.to_client.append(message)
 
 
-def relay(socket: Socket, session: FakeSession, options: StreamOptions,
-          protocol: str = rc.V5, attach: bool = False) -> asyncio.Task[None]:
+def relay(
+    socket: Socket,
+    session: FakeSession,
+    options: StreamOptions,
+    protocol: str = rc.V5,
+    attach: bool = False,
+) -> asyncio.Task[None]:
     async def opened() -> FakeSession:
         return session
-    return asyncio.create_task(relay_remotecommand(
-        rc.PROTOCOLS[protocol], options, opened, socket.receive, socket.send, attach=attach))
+
+    return asyncio.create_task(
+        relay_remotecommand(
+            rc.PROTOCOLS[protocol], options, opened, socket.receive, socket.send, attach=attach
+        )
+    )
 
 
 async def settle() -> None:
@@ -88,8 +98,7 @@ async def test_an_interactive_shell_that_exits_3() -> None:
     connected, output, status = socket.to_client
     assert (connected, output) == (b"\x01", b"\x01hi\r\n")
     assert isinstance(status, bytes) and status[0] == rc.ERROR
-    assert json.loads(status[1:])["details"] == {"causes": [{"reason": "ExitCode",
-                                                              "message": "3"}]}
+    assert json.loads(status[1:])["details"] == {"causes": [{"reason": "ExitCode", "message": "3"}]}
 
 
 async def test_stdin_close_and_separate_stderr() -> None:
@@ -127,15 +136,27 @@ async def test_a_session_the_kubelet_refuses_is_a_failure_status() -> None:
 
     async def refused() -> FakeSession:
         raise KubeletStreamError(grpc.StatusCode.NOT_FOUND, 'pods "nope" not found')
-    await asyncio.wait_for(relay_remotecommand(
-        rc.PROTOCOLS[rc.V5], StreamOptions(stdout=False, stderr=False), refused, socket.receive,
-        socket.send), 5)
+
+    await asyncio.wait_for(
+        relay_remotecommand(
+            rc.PROTOCOLS[rc.V5],
+            StreamOptions(stdout=False, stderr=False),
+            refused,
+            socket.receive,
+            socket.send,
+        ),
+        5,
+    )
     first, status = socket.to_client
     assert first == b"\x03"  # nothing to write on stdout or stderr: the error channel
     assert isinstance(status, bytes)
-    assert json.loads(status[1:]) == {"metadata": {}, "status": "Failure",
-                                      "message": 'pods "nope" not found', "reason": "NotFound",
-                                      "code": 404}
+    assert json.loads(status[1:]) == {
+        "metadata": {},
+        "status": "Failure",
+        "message": 'pods "nope" not found',
+        "reason": "NotFound",
+        "code": 404,
+    }
 
 
 async def test_base64_clients_get_text_messages() -> None:

@@ -1,6 +1,7 @@
 """Kubernetes' port-forward over SPDY, as kubectl drives it: per local connection an error stream
 and a data stream paired by requestID, the bytes relayed to the pod's port both ways, failures
 written on the error stream, half-close and reset."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +17,7 @@ from podplane.streaming.spdy import frames as f
 @dataclass
 class FakePodPort:
     """The pod's end of one connection."""
+
     port: int
     received: bytearray = field(default_factory=bytearray)
     to_client: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
@@ -70,8 +72,9 @@ class Kubectl:
 @pytest.fixture
 async def kubectl() -> AsyncIterator[Kubectl]:
     client = Kubectl()
-    task = asyncio.create_task(pf.serve_port_forward(client.incoming.get, client.write,
-                                                     client.dial))
+    task = asyncio.create_task(
+        pf.serve_port_forward(client.incoming.get, client.write, client.dial)
+    )
     yield client
     client.incoming.put_nowait(b"")
     await asyncio.wait_for(task, 5)
@@ -84,8 +87,9 @@ def headers(kind: str, port: str = "80", request: str | None = "0") -> dict[str,
     return h
 
 
-async def open_pair(client: Kubectl, first: int, request: str | None = "0",
-                    port: str = "80") -> None:
+async def open_pair(
+    client: Kubectl, first: int, request: str | None = "0", port: str = "80"
+) -> None:
     """As portforward.go handleConnection: the error stream, closed at once, then the data
     stream."""
     client.send(f.SynStream(first, headers("error", port, request)))
@@ -95,8 +99,7 @@ async def open_pair(client: Kubectl, first: int, request: str | None = "0",
     assert await client.next() == f.SynReply(first + 2, {})
 
 
-async def test_bytes_flow_both_ways_and_the_pod_closing_ends_both_streams(
-        kubectl: Kubectl) -> None:
+async def test_bytes_flow_both_ways_and_the_pod_closing_ends_both_streams(kubectl: Kubectl) -> None:
     await open_pair(kubectl, 1)
     pod = await asyncio.wait_for(kubectl.pods.get(), 5)
     assert pod.port == 80
@@ -104,19 +107,21 @@ async def test_bytes_flow_both_ways_and_the_pod_closing_ends_both_streams(
     pod.to_client.put_nowait(b"HTTP/1.0 200 OK\r\n\r\nhello")
     assert await kubectl.next() == f.Data(3, b"HTTP/1.0 200 OK\r\n\r\nhello")
     pod.to_client.put_nowait(b"")  # the pod closes its side
-    assert set(await kubectl.next_frames(2)) == {f.Data(3, b"", fin=True),
-                                                  f.Data(1, b"", fin=True)}
+    assert set(await kubectl.next_frames(2)) == {f.Data(3, b"", fin=True), f.Data(1, b"", fin=True)}
     assert pod.received == b"GET / HTTP/1.0\r\n\r\n"
     await asyncio.wait_for(pod.closed.wait(), 5)
 
 
 async def test_a_port_nothing_listens_on_is_an_error_on_the_error_stream() -> None:
-    message = ("error forwarding port 81 to pod 1234, uid : failed to connect to localhost:81 "
-               'inside namespace "1234", IPv4: dial tcp4 127.0.0.1:81: connect: connection '
-               "refused")
+    message = (
+        "error forwarding port 81 to pod 1234, uid : failed to connect to localhost:81 "
+        'inside namespace "1234", IPv4: dial tcp4 127.0.0.1:81: connect: connection '
+        "refused"
+    )
     client = Kubectl(refused_ports={81: message})
-    task = asyncio.create_task(pf.serve_port_forward(client.incoming.get, client.write,
-                                                     client.dial))
+    task = asyncio.create_task(
+        pf.serve_port_forward(client.incoming.get, client.write, client.dial)
+    )
     await open_pair(client, 1, port="81")
     frames = await client.next_frames(3)
     assert frames[0] == f.Data(1, message.encode())
@@ -145,10 +150,12 @@ async def test_the_clients_reset_closes_the_pod_connection(kubectl: Kubectl) -> 
 
 
 async def test_concurrent_connections_are_kept_apart(kubectl: Kubectl) -> None:
-    kubectl.send(f.SynStream(1, headers("error", request="0")),
-                 f.SynStream(3, headers("error", "8080", request="1")),
-                 f.SynStream(5, headers("data", "8080", request="1")),
-                 f.SynStream(7, headers("data", request="0")))
+    kubectl.send(
+        f.SynStream(1, headers("error", request="0")),
+        f.SynStream(3, headers("error", "8080", request="1")),
+        f.SynStream(5, headers("data", "8080", request="1")),
+        f.SynStream(7, headers("data", request="0")),
+    )
     assert await kubectl.next_frames(4) == [f.SynReply(i, {}) for i in (1, 3, 5, 7)]
     pods = {p.port: p for p in [await kubectl.pods.get(), await kubectl.pods.get()]}
     kubectl.send(f.Data(7, b"to 80"), f.Data(5, b"to 8080"))
@@ -163,15 +170,19 @@ async def test_clients_without_request_ids_pair_by_stream_id(kubectl: Kubectl) -
     assert (await asyncio.wait_for(kubectl.pods.get(), 5)).port == 80
 
 
-@pytest.mark.parametrize(("stream_headers", "reason"), [
-    ({"streamtype": ["data"]}, '"port" header is required'),
-    ({"streamtype": ["data"], "port": ["http"]}, 'unable to parse "http" as a port'),
-    ({"streamtype": ["data"], "port": ["0"]}, 'port "0" must be > 0'),
-    ({"port": ["80"]}, '"streamType" header is required'),
-    ({"streamtype": ["stdin"], "port": ["80"]}, 'invalid stream type "stdin"'),
-])
-async def test_invalid_streams_are_reset(kubectl: Kubectl, stream_headers: dict[str, list[str]],
-                                         reason: str) -> None:
+@pytest.mark.parametrize(
+    ("stream_headers", "reason"),
+    [
+        ({"streamtype": ["data"]}, '"port" header is required'),
+        ({"streamtype": ["data"], "port": ["http"]}, 'unable to parse "http" as a port'),
+        ({"streamtype": ["data"], "port": ["0"]}, 'port "0" must be > 0'),
+        ({"port": ["80"]}, '"streamType" header is required'),
+        ({"streamtype": ["stdin"], "port": ["80"]}, 'invalid stream type "stdin"'),
+    ],
+)
+async def test_invalid_streams_are_reset(
+    kubectl: Kubectl, stream_headers: dict[str, list[str]], reason: str
+) -> None:
     assert pf.stream_refusal(stream_headers) == reason
     kubectl.send(f.SynStream(1, stream_headers))
     assert await kubectl.next() == f.RstStream(1, f.RstStatus.CANCEL)
@@ -179,8 +190,11 @@ async def test_invalid_streams_are_reset(kubectl: Kubectl, stream_headers: dict[
 
 async def test_an_incomplete_pair_times_out_with_a_message() -> None:
     client = Kubectl()
-    task = asyncio.create_task(pf.serve_port_forward(
-        client.incoming.get, client.write, client.dial, stream_creation_timeout=0.1))
+    task = asyncio.create_task(
+        pf.serve_port_forward(
+            client.incoming.get, client.write, client.dial, stream_creation_timeout=0.1
+        )
+    )
     client.send(f.SynStream(1, headers("error", request="7")))
     assert await client.next() == f.SynReply(1, {})
     assert await client.next() == f.Data(1, b"(request=7) timed out waiting for streams")
@@ -191,8 +205,9 @@ async def test_an_incomplete_pair_times_out_with_a_message() -> None:
 
 async def test_a_goaway_from_the_client_ends_the_session() -> None:
     client = Kubectl()
-    task = asyncio.create_task(pf.serve_port_forward(client.incoming.get, client.write,
-                                                     client.dial))
+    task = asyncio.create_task(
+        pf.serve_port_forward(client.incoming.get, client.write, client.dial)
+    )
     await open_pair(client, 1)
     pod = await client.pods.get()
     client.send(f.GoAway(3))
@@ -202,8 +217,9 @@ async def test_a_goaway_from_the_client_ends_the_session() -> None:
 
 async def test_bytes_that_are_not_spdy_end_the_session_with_a_protocol_error() -> None:
     client = Kubectl()
-    task = asyncio.create_task(pf.serve_port_forward(client.incoming.get, client.write,
-                                                     client.dial))
+    task = asyncio.create_task(
+        pf.serve_port_forward(client.incoming.get, client.write, client.dial)
+    )
     client.incoming.put_nowait(bytes.fromhex("80020001 00000000"))  # SPDY/2
     await asyncio.wait_for(task, 5)
     assert await client.next() == f.GoAway(0, f.GoAwayStatus.PROTOCOL_ERROR)
@@ -218,5 +234,8 @@ def test_the_protocol_is_offered_plain_or_tunnelled() -> None:
 async def test_a_second_stream_of_one_type_is_reset_and_reported(kubectl: Kubectl) -> None:
     kubectl.send(f.SynStream(1, headers("error")), f.SynStream(3, headers("error")))
     assert await kubectl.next_frames(4) == [
-        f.SynReply(1, {}), f.SynReply(3, {}), f.RstStream(3, f.RstStatus.CANCEL),
-        f.Data(1, b"error processing stream for request 0: error stream already assigned")]
+        f.SynReply(1, {}),
+        f.SynReply(3, {}),
+        f.RstStream(3, f.RstStatus.CANCEL),
+        f.Data(1, b"error processing stream for request 0: error stream already assigned"),
+    ]

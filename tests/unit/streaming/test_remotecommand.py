@@ -1,6 +1,7 @@
 """The exec/attach channel protocol as kubectl's WebSocket client speaks it: which subprotocol
 is chosen, how channels are framed both ways, resize and close messages, and the final Status
 kubectl reads its exit code from."""
+
 from __future__ import annotations
 
 import base64
@@ -11,15 +12,19 @@ import pytest
 from podplane.streaming import remotecommand as rc
 
 
-@pytest.mark.parametrize(("requested", "chosen"), [
-    (["v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io"], "v5.channel.k8s.io"),
-    (["v4.channel.k8s.io"], "v4.channel.k8s.io"),
-    (["v3.channel.k8s.io", "v4.base64.channel.k8s.io"], "v4.base64.channel.k8s.io"),
-    (["base64.channel.k8s.io"], "base64.channel.k8s.io"),
-    ([], ""),  # no subprotocol: the unversioned channel.k8s.io, none named in the answer
-])
-def test_the_first_supported_protocol_the_client_asks_for_wins(requested: list[str],
-                                                               chosen: str) -> None:
+@pytest.mark.parametrize(
+    ("requested", "chosen"),
+    [
+        (["v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io"], "v5.channel.k8s.io"),
+        (["v4.channel.k8s.io"], "v4.channel.k8s.io"),
+        (["v3.channel.k8s.io", "v4.base64.channel.k8s.io"], "v4.base64.channel.k8s.io"),
+        (["base64.channel.k8s.io"], "base64.channel.k8s.io"),
+        ([], ""),  # no subprotocol: the unversioned channel.k8s.io, none named in the answer
+    ],
+)
+def test_the_first_supported_protocol_the_client_asks_for_wins(
+    requested: list[str], chosen: str
+) -> None:
     protocol = rc.negotiate(requested)
     assert protocol is not None and protocol.name == chosen
 
@@ -30,7 +35,10 @@ def test_unsupported_protocols_only_are_refused() -> None:
 
 def test_the_protocol_header_is_a_comma_separated_list() -> None:
     assert rc.requested_protocols(["v5.channel.k8s.io, v4.channel.k8s.io", " x "]) == [
-        "v5.channel.k8s.io", "v4.channel.k8s.io", "x"]
+        "v5.channel.k8s.io",
+        "v4.channel.k8s.io",
+        "x",
+    ]
 
 
 def test_binary_frames_start_with_the_channel_byte() -> None:
@@ -61,7 +69,9 @@ def test_resize_values_may_span_and_share_messages() -> None:
     decoder = rc.ChannelDecoder(rc.PROTOCOLS[rc.V4])
     assert decoder.feed(b'\x04{"Width":80,') == []
     assert decoder.feed(b'\x04"Height":24}{"Width":100,"Height":30}') == [
-        rc.Resize(80, 24), rc.Resize(100, 30)]
+        rc.Resize(80, 24),
+        rc.Resize(100, 30),
+    ]
 
 
 def test_v4_has_no_close_signal() -> None:
@@ -79,15 +89,21 @@ def test_a_non_zero_exit_is_the_failure_kubectl_reads_the_code_from() -> None:
     assert isinstance(message, bytes) and message[0] == rc.ERROR
     status = json.loads(message[1:])
     assert status == {
-        "metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
-        "message": ("command terminated with non-zero exit code: command terminated with exit "
-                    "code 3"),
-        "details": {"causes": [{"reason": "ExitCode", "message": "3"}]}}
+        "metadata": {},
+        "status": "Failure",
+        "reason": "NonZeroExitCode",
+        "message": (
+            "command terminated with non-zero exit code: command terminated with exit code 3"
+        ),
+        "details": {"causes": [{"reason": "ExitCode", "message": "3"}]},
+    }
 
 
 def test_success_is_a_status_from_v4_and_nothing_before() -> None:
     assert rc.PROTOCOLS[rc.V4].status_message(rc.exit_status(0)) == (
-        b'\x03{"metadata":{},"status":"Success"}')
+        b'\x03{"metadata":{},"status":"Success"}'
+    )
     assert rc.PROTOCOLS[rc.V1].status_message(rc.success_status()) is None
     assert rc.PROTOCOLS[rc.V1].status_message(rc.internal_error_status("boom")) == (
-        b"\x03Internal error occurred: boom")
+        b"\x03Internal error occurred: boom"
+    )

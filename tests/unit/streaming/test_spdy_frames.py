@@ -1,5 +1,6 @@
 """SPDY/3.1 frames as moby/spdystream (kubectl's side) writes and reads them: the bytes are
 built here by hand from the SPDY/3 draft, not with the framer under test."""
+
 from __future__ import annotations
 
 import struct
@@ -16,7 +17,8 @@ def go_header_block(pairs: list[tuple[str, str]], compressor: zlib._Compress) ->
     values, through the connection's zlib stream (best compression, SPDY/3 dictionary), synced."""
     raw = struct.pack(">I", len(pairs)) + b"".join(
         struct.pack(">I", len(n)) + n.encode() + struct.pack(">I", len(v)) + v.encode()
-        for n, v in pairs)
+        for n, v in pairs
+    )
     return compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
@@ -41,11 +43,11 @@ def test_the_dictionary_is_spdy3s() -> None:
 
 def test_a_port_forward_syn_stream_from_a_go_client() -> None:
     # kubectl's first stream for a connection to port 80: the error stream of request 0.
-    block = go_header_block([("streamtype", "error"), ("port", "80"), ("requestid", "0")],
-                            go_compressor())
+    block = go_header_block(
+        [("streamtype", "error"), ("port", "80"), ("requestid", "0")], go_compressor()
+    )
     [frame] = f.FrameDecoder().feed(syn_stream(1, block))
-    assert frame == f.SynStream(1, {"streamtype": ["error"], "port": ["80"],
-                                    "requestid": ["0"]})
+    assert frame == f.SynStream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["0"]})
     assert f.header_value(frame.headers, "streamType") == "error"
     assert f.header_value(frame.headers, "requestID") == "0"
 
@@ -55,20 +57,25 @@ def test_a_syn_stream_captured_from_kubectl() -> None:
     # own deflate, not zlib's): the error stream of its first connection.
     wire = bytes.fromhex(
         "800300010000003d0000000100000000000078f9e3c6a7c202253a703a2b294a4dcc851625aca9a080"
-        "8614cb45a024cc6461c0c0c0c0590489c44c50e2663400000000ffff")
+        "8614cb45a024cc6461c0c0c0c0590489c44c50e2663400000000ffff"
+    )
     assert f.FrameDecoder().feed(wire) == [
-        f.SynStream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["0"]})]
+        f.SynStream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["0"]})
+    ]
 
 
 def test_header_blocks_share_one_zlib_stream_per_direction() -> None:
     compressor, decoder = go_compressor(), f.FrameDecoder()
     first = syn_stream(1, go_header_block([("streamtype", "error"), ("port", "80")], compressor))
     # The second block refers back to the first: only a decoder that kept its state reads it.
-    second = syn_stream(3, go_header_block([("streamtype", "data"), ("port", "80")], compressor),
-                        priority=2)
+    second = syn_stream(
+        3, go_header_block([("streamtype", "data"), ("port", "80")], compressor), priority=2
+    )
     frames = decoder.feed(first + second)
-    assert frames == [f.SynStream(1, {"streamtype": ["error"], "port": ["80"]}),
-                      f.SynStream(3, {"streamtype": ["data"], "port": ["80"]}, priority=2)]
+    assert frames == [
+        f.SynStream(1, {"streamtype": ["error"], "port": ["80"]}),
+        f.SynStream(3, {"streamtype": ["data"], "port": ["80"]}, priority=2),
+    ]
 
 
 def test_several_values_are_nul_joined_and_names_lowercased() -> None:
@@ -79,12 +86,21 @@ def test_several_values_are_nul_joined_and_names_lowercased() -> None:
 
 def test_frames_split_anywhere_decode_the_same() -> None:
     block = go_header_block([("streamtype", "data"), ("port", "8080")], go_compressor())
-    wire = (syn_stream(1, block) + struct.pack(">II", 1, 5) + b"hello"
-            + struct.pack(">II", 1, f.FLAG_FIN << 24) + control_frame(6, 0, struct.pack(">I", 1)))
+    wire = (
+        syn_stream(1, block)
+        + struct.pack(">II", 1, 5)
+        + b"hello"
+        + struct.pack(">II", 1, f.FLAG_FIN << 24)
+        + control_frame(6, 0, struct.pack(">I", 1))
+    )
     decoder = f.FrameDecoder()
-    frames = [frame for i in range(len(wire)) for frame in decoder.feed(wire[i:i + 1])]
-    assert frames == [f.SynStream(1, {"streamtype": ["data"], "port": ["8080"]}),
-                      f.Data(1, b"hello"), f.Data(1, b"", fin=True), f.Ping(1)]
+    frames = [frame for i in range(len(wire)) for frame in decoder.feed(wire[i : i + 1])]
+    assert frames == [
+        f.SynStream(1, {"streamtype": ["data"], "port": ["8080"]}),
+        f.Data(1, b"hello"),
+        f.Data(1, b"", fin=True),
+        f.Ping(1),
+    ]
 
 
 def test_a_syn_reply_as_spdystream_reads_it() -> None:
@@ -101,22 +117,30 @@ def test_data_and_fin_on_the_wire() -> None:
     assert encoder.encode(f.Data(3, b"abc")) == bytes.fromhex("00000003 00000003") + b"abc"
     assert encoder.encode(f.Data(3, b"", fin=True)) == bytes.fromhex("00000003 01000000")
     assert encoder.encode(f.RstStream(3, f.RstStatus.CANCEL)) == bytes.fromhex(
-        "80030003 00000008 00000003 00000005")
+        "80030003 00000008 00000003 00000005"
+    )
     assert encoder.encode(f.GoAway(7)) == bytes.fromhex("80030007 00000008 00000007 00000000")
 
 
-@pytest.mark.parametrize("frame", [
-    f.SynStream(1, {"streamtype": ["data"], "port": ["80"], "requestid": ["4"]}, priority=7,
-                unidirectional=True),
-    f.SynReply(1, {"x": ["y", "z"]}, fin=True),
-    f.HeadersFrame(3, {"a": ["b"]}),
-    f.RstStream(1, f.RstStatus.PROTOCOL_ERROR),
-    f.Settings(((f.SETTINGS_INITIAL_WINDOW_SIZE, 65536, 0), (4, 100, 1)), clear=True),
-    f.Ping(2),
-    f.GoAway(9, f.GoAwayStatus.INTERNAL_ERROR),
-    f.WindowUpdate(1, 32768),
-    f.Data(1, b"\x00" * 70000, fin=True),
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        f.SynStream(
+            1,
+            {"streamtype": ["data"], "port": ["80"], "requestid": ["4"]},
+            priority=7,
+            unidirectional=True,
+        ),
+        f.SynReply(1, {"x": ["y", "z"]}, fin=True),
+        f.HeadersFrame(3, {"a": ["b"]}),
+        f.RstStream(1, f.RstStatus.PROTOCOL_ERROR),
+        f.Settings(((f.SETTINGS_INITIAL_WINDOW_SIZE, 65536, 0), (4, 100, 1)), clear=True),
+        f.Ping(2),
+        f.GoAway(9, f.GoAwayStatus.INTERNAL_ERROR),
+        f.WindowUpdate(1, 32768),
+        f.Data(1, b"\x00" * 70000, fin=True),
+    ],
+)
 def test_every_frame_round_trips(frame: f.Frame) -> None:
     assert f.FrameDecoder().feed(f.FrameEncoder().encode(frame)) == [frame]
 

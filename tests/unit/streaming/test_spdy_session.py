@@ -1,5 +1,6 @@
 """The server side of a SPDY/3.1 session, as spdystream's client sees it: streams are accepted
 with SYN_REPLY, FIN and RST end them, pings are echoed, bad stream ids are refused."""
+
 from __future__ import annotations
 
 from podplane.streaming import spdy
@@ -28,7 +29,9 @@ def test_a_stream_opened_replied_used_and_finished_both_ways() -> None:
     assert session.send_data(1, b"from server")
     assert client.got(session) == [f.SynReply(1, {}), f.Data(1, b"from server")]
     assert client.send(session, f.Data(1, b"from client", fin=True)) == [
-        spdy.DataReceived(1, b"from client"), spdy.StreamEnded(1)]
+        spdy.DataReceived(1, b"from client"),
+        spdy.StreamEnded(1),
+    ]
     session.end_stream(1)
     assert client.got(session) == [f.Data(1, b"", fin=True)]
     assert session.open_streams == []  # finished both ways: forgotten
@@ -40,7 +43,8 @@ def test_a_reset_ends_the_stream_both_ways() -> None:
     client.send(session, f.SynStream(1, {}))
     session.reply(1)
     assert client.send(session, f.RstStream(1, f.RstStatus.CANCEL)) == [
-        spdy.StreamReset(1, f.RstStatus.CANCEL)]
+        spdy.StreamReset(1, f.RstStatus.CANCEL)
+    ]
     assert not session.is_open(1)
     assert client.send(session, f.Data(1, b"after the reset")) == []
 
@@ -57,8 +61,10 @@ def test_stream_ids_must_be_odd_and_increasing() -> None:
     client.send(session, f.SynStream(3, {}))
     assert client.send(session, f.SynStream(1, {})) == []
     assert client.send(session, f.SynStream(4, {})) == []
-    assert client.got(session) == [f.RstStream(1, f.RstStatus.PROTOCOL_ERROR),
-                                   f.RstStream(4, f.RstStatus.PROTOCOL_ERROR)]
+    assert client.got(session) == [
+        f.RstStream(1, f.RstStatus.PROTOCOL_ERROR),
+        f.RstStream(4, f.RstStatus.PROTOCOL_ERROR),
+    ]
 
 
 def test_client_pings_are_echoed_and_ours_answered() -> None:
@@ -72,8 +78,12 @@ def test_client_pings_are_echoed_and_ours_answered() -> None:
 
 def test_settings_and_window_updates_are_read_not_enforced() -> None:
     session, client = spdy.ServerSession(), Client()
-    assert client.send(session, f.Settings(((f.SETTINGS_INITIAL_WINDOW_SIZE, 1024, 0),)),
-                       f.SynStream(1, {}), f.WindowUpdate(1, 10)) == [spdy.StreamOpened(1, {})]
+    assert client.send(
+        session,
+        f.Settings(((f.SETTINGS_INITIAL_WINDOW_SIZE, 1024, 0),)),
+        f.SynStream(1, {}),
+        f.WindowUpdate(1, 10),
+    ) == [spdy.StreamOpened(1, {})]
     session.reply(1)
     assert session.send_data(1, b"x" * 4096)  # beyond the window: spdystream never grants any
     assert session.settings == {f.SETTINGS_INITIAL_WINDOW_SIZE: 1024}

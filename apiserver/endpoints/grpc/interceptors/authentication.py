@@ -7,6 +7,7 @@ apiserver.auth.authenticator decides; this adapter reads gRPC's auth context and
 The health service stays open to anonymous callers, as /healthz, /livez and /readyz are in
 Kubernetes (system:public-info-viewer): container healthchecks and load balancers probe it.
 Reflection, like /openapi, needs an authenticated caller."""
+
 from __future__ import annotations
 
 import inspect
@@ -37,8 +38,11 @@ def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | No
     return None
 
 
-def authenticate(authenticator: Authenticator, auth_context: Mapping[str, Sequence[bytes]],
-                 metadata: Iterable[tuple[str, str | bytes]] | None) -> UserInfo | None:
+def authenticate(
+    authenticator: Authenticator,
+    auth_context: Mapping[str, Sequence[bytes]],
+    metadata: Iterable[tuple[str, str | bytes]] | None,
+) -> UserInfo | None:
     """The caller of a gRPC call: its connection's verified certificate, else its bearer token."""
     return authenticator.authenticate(peer_subject(auth_context), bearer_token(metadata))
 
@@ -54,8 +58,9 @@ class AuthenticationInterceptor(WrappingInterceptor):
         self._authenticator = authenticator
 
     def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
-        return authenticate(self._authenticator, context.auth_context(),
-                            context.invocation_metadata())
+        return authenticate(
+            self._authenticator, context.auth_context(), context.invocation_metadata()
+        )
 
     async def _refuse(self, context: grpc.aio.ServicerContext) -> NoReturn:
         log.debug("unauthenticated call from %s", context.peer())
@@ -64,8 +69,10 @@ class AuthenticationInterceptor(WrappingInterceptor):
     def _wrap(self, behavior: Behavior) -> Behavior:
         """The behavior with the caller set for its own task (the contextvar is per task)."""
         if inspect.isasyncgenfunction(behavior):
-            async def stream(request: object,
-                             context: grpc.aio.ServicerContext) -> AsyncIterator[object]:
+
+            async def stream(
+                request: object, context: grpc.aio.ServicerContext
+            ) -> AsyncIterator[object]:
                 user = self._user(context)
                 if user is None:
                     await self._refuse(context)
@@ -75,6 +82,7 @@ class AuthenticationInterceptor(WrappingInterceptor):
                         yield item
                 finally:
                     reset_current_user(token)
+
             return stream
 
         async def call(request: object, context: grpc.aio.ServicerContext) -> object:
@@ -87,19 +95,23 @@ class AuthenticationInterceptor(WrappingInterceptor):
                 return await result if inspect.isawaitable(result) else result
             finally:
                 reset_current_user(token)
+
         return call
 
-    def wrap_handler(self, method: str,
-                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if method.startswith(ANONYMOUS_SERVICES):
             return handler
-        for kind, factory in (("unary_unary", grpc.unary_unary_rpc_method_handler),
-                              ("unary_stream", grpc.unary_stream_rpc_method_handler),
-                              ("stream_unary", grpc.stream_unary_rpc_method_handler),
-                              ("stream_stream", grpc.stream_stream_rpc_method_handler)):
+        for kind, factory in (
+            ("unary_unary", grpc.unary_unary_rpc_method_handler),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler),
+        ):
             behavior = getattr(handler, kind)
             if behavior is not None:
-                return factory(self._wrap(behavior),
-                               request_deserializer=handler.request_deserializer,
-                               response_serializer=handler.response_serializer)
+                return factory(
+                    self._wrap(behavior),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
         return handler

@@ -3,6 +3,7 @@ apiserver.auth.authorizer before each call whether its user may make it, and ref
 PERMISSION_DENIED in Kubernetes' words. The namespace and name are read from the request message:
 an object's metadata (create, update, bind), or the request's own fields (get, list, watch,
 delete, log, exec)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,9 +15,13 @@ from google.protobuf.message import Message
 from apiserver import errors
 from apiserver.auth.authorizer import Attributes, Authorizer, request_attributes
 from apiserver.auth.user import UserInfo, current_user
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
-                                                                   WrappingInterceptor, abort,
-                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
+    Stream,
+    Unary,
+    WrappingInterceptor,
+    abort,
+    wrap_behaviors,
+)
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
 from apiserver.endpoints.request import RequestInfo
 
@@ -31,8 +36,9 @@ def request_names(request: Message) -> tuple[str, str]:
 
 
 def attributes(user: UserInfo, info: RequestInfo, request: Message) -> Attributes:
-    return request_attributes(user, info.authorization_verb, info.resource, info.subresource,
-                              *request_names(request))
+    return request_attributes(
+        user, info.authorization_verb, info.resource, info.subresource, *request_names(request)
+    )
 
 
 class AuthorizationInterceptor(WrappingInterceptor):
@@ -43,11 +49,17 @@ class AuthorizationInterceptor(WrappingInterceptor):
         super().__init__()
         self.authorizer = authorizer
 
-    async def _check(self, info: RequestInfo, request: Message,
-                     context: grpc.aio.ServicerContext) -> None:
+    async def _check(
+        self, info: RequestInfo, request: Message, context: grpc.aio.ServicerContext
+    ) -> None:
         try:
-            self.authorizer.check(current_user(), info.authorization_verb, info.resource,
-                                  info.subresource, *request_names(request))
+            self.authorizer.check(
+                current_user(),
+                info.authorization_verb,
+                info.resource,
+                info.subresource,
+                *request_names(request),
+            )
         except errors.APIError as err:
             await abort(context, err.code, err.message)
 
@@ -55,21 +67,24 @@ class AuthorizationInterceptor(WrappingInterceptor):
         async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
             await self._check(info, request, context)
             return await behavior(request, context)
+
         return handle
 
     def _stream(self, behavior: Stream, info: RequestInfo) -> Stream:
-        async def stream(request: Message,
-                         context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
+        async def stream(
+            request: Message, context: grpc.aio.ServicerContext
+        ) -> AsyncGenerator[Message, None]:
             await self._check(info, request, context)
             async with contextlib.aclosing(behavior(request, context)) as responses:
                 async for response in responses:
                     yield response
+
         return stream
 
-    def wrap_handler(self, method: str,
-                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         info = request_info(method)
         if info is None:
             return handler
-        return wrap_behaviors(handler, lambda b: self._unary(b, info),
-                              lambda b: self._stream(b, info))
+        return wrap_behaviors(
+            handler, lambda b: self._unary(b, info), lambda b: self._stream(b, info)
+        )

@@ -2,6 +2,7 @@
 end of a call with a status. Every apiserver method takes one request; its answer is one message
 (unary) or a stream an async generator yields (unary-stream). Handlers of other shapes pass
 through unchanged."""
+
 from __future__ import annotations
 
 import inspect
@@ -20,28 +21,38 @@ T = TypeVar("T")
 Metadata = tuple[tuple[str, str | bytes], ...]
 
 
-async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str,
-                trailing_metadata: Metadata = ()) -> NoReturn:
+async def abort(
+    context: grpc.aio.ServicerContext,
+    code: grpc.StatusCode,
+    message: str,
+    trailing_metadata: Metadata = (),
+) -> NoReturn:
     """Ends the call with the status. gRPC's context.abort raises; this says so to the types."""
     await context.abort(code, message, trailing_metadata=trailing_metadata)
     raise AssertionError("context.abort returned")  # never: it raises
 
 
-def wrap_behaviors(handler: grpc.RpcMethodHandler, unary: Callable[[Unary], Unary],
-                   stream: Callable[[Stream], Stream],
-                   request_deserializer: Callable[[bytes], object] | None = None,
-                   ) -> grpc.RpcMethodHandler:
+def wrap_behaviors(
+    handler: grpc.RpcMethodHandler,
+    unary: Callable[[Unary], Unary],
+    stream: Callable[[Stream], Stream],
+    request_deserializer: Callable[[bytes], object] | None = None,
+) -> grpc.RpcMethodHandler:
     """`handler` with its unary behavior passed through `unary` and its unary-stream one through
     `stream`; `request_deserializer` replaces the handler's when given."""
     deserializer = request_deserializer or handler.request_deserializer
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(
-            unary(handler.unary_unary), request_deserializer=deserializer,
-            response_serializer=handler.response_serializer)
+            unary(handler.unary_unary),
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
     if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
         return grpc.unary_stream_rpc_method_handler(
-            stream(handler.unary_stream), request_deserializer=deserializer,
-            response_serializer=handler.response_serializer)
+            stream(handler.unary_stream),
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
     return handler
 
 
@@ -52,6 +63,7 @@ class PerMethod(Generic[T]):
     parse of the method name, for each interceptor. Kept for the last VARIANTS handlers a method
     came with (the overload guard gives two: serving and refusing). Only methods with a handler
     are asked for, so clients naming unknown methods do not grow it."""
+
     VARIANTS = 2
 
     def __init__(self, make: Callable[[str, grpc.RpcMethodHandler], T]) -> None:
@@ -64,7 +76,7 @@ class PerMethod(Generic[T]):
             if given is handler:
                 return result
         result = self._make(method, handler)
-        self._made[method] = ((handler, result), *made[:self.VARIANTS - 1])
+        self._made[method] = ((handler, result), *made[: self.VARIANTS - 1])
         return result
 
 
@@ -75,14 +87,14 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def __init__(self) -> None:
         self._wrapped: PerMethod[grpc.RpcMethodHandler] = PerMethod(self.wrap_handler)
 
-    def wrap_handler(self, method: str,
-                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         raise NotImplementedError
 
     async def intercept_service(
-            self, continuation: Callable[[grpc.HandlerCallDetails],
-                                         Awaitable[grpc.RpcMethodHandler | None]],
-            details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(details)
         if handler is None:
             return None

@@ -1,6 +1,7 @@
 """The metrics interceptor: measures every resource request of the gRPC door into the request
 metrics (apiserver.endpoints.metrics), so the servicers know nothing of metrics. The code is the
 gRPC status code's name (OK, NOT_FOUND, ABORTED, ...)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +12,19 @@ from collections.abc import AsyncGenerator
 import grpc
 from google.protobuf.message import Message
 
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
-                                                                   WrappingInterceptor,
-                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
+    Stream,
+    Unary,
+    WrappingInterceptor,
+    wrap_behaviors,
+)
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
-from apiserver.endpoints.metrics import (INFLIGHT_REQUESTS, LONGRUNNING_REQUESTS,
-                                         REQUEST_DURATION, requests_by_code)
+from apiserver.endpoints.metrics import (
+    INFLIGHT_REQUESTS,
+    LONGRUNNING_REQUESTS,
+    REQUEST_DURATION,
+    requests_by_code,
+)
 from apiserver.endpoints.request import RequestInfo
 
 
@@ -51,6 +59,7 @@ def _unary(behavior: Unary, info: RequestInfo) -> Unary:
             inflight.dec()
             duration.observe(time.monotonic() - start)
             requests(_code(context, error)).inc()
+
     return handle
 
 
@@ -60,8 +69,9 @@ def _stream(behavior: Stream, info: RequestInfo) -> Stream:
     longrunning = LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
     requests = requests_by_code(info)
 
-    async def stream(request: Message,
-                     context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
+    async def stream(
+        request: Message, context: grpc.aio.ServicerContext
+    ) -> AsyncGenerator[Message, None]:
         longrunning.inc()
         error: BaseException | None = None
         try:
@@ -74,6 +84,7 @@ def _stream(behavior: Stream, info: RequestInfo) -> Stream:
         finally:
             longrunning.dec()
             requests(_code(context, error)).inc()
+
     return stream
 
 
@@ -83,10 +94,8 @@ class MetricsInterceptor(WrappingInterceptor):
     request; other services (health, reflection) pass through unmeasured, as do server streams
     written with context.write() rather than yielded (the servicers have none)."""
 
-    def wrap_handler(self, method: str,
-                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         info = request_info(method)
         if info is None:
             return handler
         return wrap_behaviors(handler, lambda b: _unary(b, info), lambda b: _stream(b, info))
-

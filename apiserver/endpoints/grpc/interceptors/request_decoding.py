@@ -5,6 +5,7 @@ gRPC Python answers a deserializer that raises with UNKNOWN ("Unexpected DecodeE
 that says "server bug" to clients and retry loops. This interceptor, first in the server's list,
 decodes the request itself; a request that does not decode never reaches the other interceptors
 (authentication, authorization, metrics) or the servicer."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -13,20 +14,26 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import (Stream, Unary,
-                                                                   WrappingInterceptor, abort,
-                                                                   wrap_behaviors)
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
+    Stream,
+    Unary,
+    WrappingInterceptor,
+    abort,
+    wrap_behaviors,
+)
 from apiserver.endpoints.request import undecodable_error
 
 
 @dataclass(frozen=True)
 class _Undecodable:
     """What the deserializer returns instead of raising: the behavior then aborts the call."""
+
     reason: str
 
 
-def _tolerant(deserializer: Callable[[bytes], Message] | None,
-              ) -> Callable[[bytes], Message | _Undecodable] | None:
+def _tolerant(
+    deserializer: Callable[[bytes], Message] | None,
+) -> Callable[[bytes], Message | _Undecodable] | None:
     if deserializer is None:
         return None
 
@@ -35,30 +42,34 @@ def _tolerant(deserializer: Callable[[bytes], Message] | None,
             return deserializer(data)
         except (DecodeError, RecursionError, ValueError) as e:
             return _Undecodable(str(e) or type(e).__name__)
+
     return decode
 
 
-def _unary(behavior: Unary,
-           ) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext], Awaitable[Message]]:
-    async def handle(request: Message | _Undecodable,
-                     context: grpc.aio.ServicerContext) -> Message:
+def _unary(
+    behavior: Unary,
+) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext], Awaitable[Message]]:
+    async def handle(request: Message | _Undecodable, context: grpc.aio.ServicerContext) -> Message:
         if isinstance(request, _Undecodable):
             err = undecodable_error(request.reason)
             await abort(context, err.code, err.message)
         return await behavior(request, context)
+
     return handle
 
 
-def _stream(behavior: Stream,
-            ) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext],
-                          AsyncGenerator[Message, None]]:
-    async def stream(request: Message | _Undecodable,
-                     context: grpc.aio.ServicerContext) -> AsyncGenerator[Message, None]:
+def _stream(
+    behavior: Stream,
+) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext], AsyncGenerator[Message, None]]:
+    async def stream(
+        request: Message | _Undecodable, context: grpc.aio.ServicerContext
+    ) -> AsyncGenerator[Message, None]:
         if isinstance(request, _Undecodable):
             err = undecodable_error(request.reason)
             await abort(context, err.code, err.message)
         async for response in behavior(request, context):
             yield response
+
     return stream
 
 
@@ -66,9 +77,9 @@ class RequestDecodingInterceptor(WrappingInterceptor):
     """Undecodable unary requests (every apiserver method takes one request message) end with
     INVALID_ARGUMENT; other handlers pass through."""
 
-    def wrap_handler(self, method: str,
-                     handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.request_deserializer is None:
             return handler
-        return wrap_behaviors(handler, _unary, _stream,
-                              request_deserializer=_tolerant(handler.request_deserializer))
+        return wrap_behaviors(
+            handler, _unary, _stream, request_deserializer=_tolerant(handler.request_deserializer)
+        )

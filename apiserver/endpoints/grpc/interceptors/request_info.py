@@ -1,5 +1,6 @@
 """What a gRPC method is in Kubernetes' terms: Pods/Create is a POST ("create") on pods, Pods/Bind a
 POST on pods/binding, Pods/UpdateStatus a PUT ("update") on pods/status."""
+
 from __future__ import annotations
 
 from apiserver.endpoints.request import RequestInfo
@@ -25,8 +26,8 @@ _RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.ALL}
 
 
 def request_info(method: str) -> RequestInfo | None:
-    """"/podplane.core.v1.Pods/Create" -> create on pods; None for services that serve no resource
-    (health, reflection)."""
+    """What a call is about: "/podplane.core.v1.Pods/Create" -> create on pods; None for services
+    that serve no resource (health, reflection)."""
     service, _, name = method.lstrip("/").rpartition("/")
     plural = _RESOURCES_BY_SERVICE.get(service)
     if plural is None:

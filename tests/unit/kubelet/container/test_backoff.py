@@ -1,4 +1,5 @@
 """Crash and image-pull back-off: 10 s doubling to 5 min, measured from the failure."""
+
 from __future__ import annotations
 
 from kubelet.container.backoff import Backoff

@@ -1,6 +1,7 @@
 """Lifecycle hooks (pkg/kubelet/lifecycle): postStart runs right after the container starts and a
 failure kills it (FailedPostStartHook, then PostStartHookError until it is started again); an
 httpGet hook fails only when the request cannot be made."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,9 @@ class Recorder:
 
 
 def post_start(*command: str) -> core_pb2.Lifecycle:
-    return core_pb2.Lifecycle(post_start=core_pb2.LifecycleHandler(
-        exec=core_pb2.ExecAction(command=list(command))))
+    return core_pb2.Lifecycle(
+        post_start=core_pb2.LifecycleHandler(exec=core_pb2.ExecAction(command=list(command)))
+    )
 
 
 @pytest.fixture
@@ -42,6 +44,7 @@ async def test_post_start_runs_in_the_container_right_after_it_starts(h: SyncHar
     async def hook(c: ContainerStatus, cmd: Sequence[str]) -> tuple[int, str]:
         seen.append((c.state.value, list(cmd)))
         return 0, ""
+
     h.runtime.exec_handler = hook
     p = pod(container("app", lifecycle=post_start("sh", "-c", "warm-up")))
     await h.sync(p)
@@ -50,11 +53,13 @@ async def test_post_start_runs_in_the_container_right_after_it_starts(h: SyncHar
 
 
 async def test_a_failed_post_start_hook_kills_the_container_which_is_started_again(
-        h: SyncHarness) -> None:
+    h: SyncHarness,
+) -> None:
     answers = [(1, "not yet"), (0, "")]
 
     async def hook(c: ContainerStatus, cmd: Sequence[str]) -> tuple[int, str]:
         return answers.pop(0)
+
     h.runtime.exec_handler = hook
     p = pod(container("app", lifecycle=post_start("warm-up")), termination_grace_period_seconds=3)
     requeue = await h.sync(p)
@@ -65,7 +70,8 @@ async def test_a_failed_post_start_hook_kills_the_container_which_is_started_aga
     recorder = h.syncer.recorder
     assert isinstance(recorder, Recorder)
     assert [r for _, r, _ in recorder.events if r == "FailedPostStartHook"] == [
-        "FailedPostStartHook"]
+        "FailedPostStartHook"
+    ]
     assert requeue is not None and requeue <= 1.0
     await h.sync(p)
     assert state_of(p, "app") == "running" and status_of(p, "app").restart_count == 1
@@ -93,12 +99,14 @@ async def server_500() -> AsyncIterator[tuple[Server, int]]:
 
 
 async def test_an_http_hook_fails_only_when_the_request_cannot_be_made(
-        h: SyncHarness, server_500: tuple[Server, int]) -> None:
+    h: SyncHarness, server_500: tuple[Server, int]
+) -> None:
     server, port = server_500
     app = container("app", ports=[core_pb2.ContainerPort(name="admin", container_port=port)])
     p = pod(app)
-    handler = core_pb2.LifecycleHandler(http_get=core_pb2.HTTPGetAction(path="/drain",
-                                                                        port="admin"))
+    handler = core_pb2.LifecycleHandler(
+        http_get=core_pb2.HTTPGetAction(path="/drain", port="admin")
+    )
     await run_hook(h.runtime, p, app, "c1", handler, "127.0.0.1")  # a 500 is no failure
     assert server.paths == ["/drain"]
     closed = core_pb2.LifecycleHandler(http_get=core_pb2.HTTPGetAction(path="/", port="1"))

@@ -1,5 +1,6 @@
 """imagePullPolicy decisions and the pull back-off: Always / IfNotPresent / Never, ErrImagePull,
 then ImagePullBackOff for 10 s doubling to 5 min, per pod and image."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,20 +29,25 @@ def pulls(runtime: HollowRuntime) -> list[str]:
     return [image for call, image in runtime.calls if call == "pull_image"]
 
 
-@pytest.mark.parametrize(("image", "policy", "pulled"), [
-    ("busybox:latest", "IfNotPresent", False),
-    ("busybox:latest", "Never", False),
-    ("busybox:latest", "Always", True),
-    ("busybox:latest", "", True),          # :latest defaults to Always
-    ("web:1", "IfNotPresent", True),       # not present: pulled
-    ("web:1", "", True),                   # a tag defaults to IfNotPresent
-])
+@pytest.mark.parametrize(
+    ("image", "policy", "pulled"),
+    [
+        ("busybox:latest", "IfNotPresent", False),
+        ("busybox:latest", "Never", False),
+        ("busybox:latest", "Always", True),
+        ("busybox:latest", "", True),  # :latest defaults to Always
+        ("web:1", "IfNotPresent", True),  # not present: pulled
+        ("web:1", "", True),  # a tag defaults to IfNotPresent
+    ],
+)
 async def test_pull_policy(image: str, policy: str, pulled: bool) -> None:
     p, runtime, _ = puller(pullable=("busybox:latest", "web:1"))
     announced: list[str] = []
-    info, was_pulled = await p.ensure("uid", container("a", image=image,
-                                                       image_pull_policy=policy),
-                                      on_pull=lambda: announced.append(image))
+    info, was_pulled = await p.ensure(
+        "uid",
+        container("a", image=image, image_pull_policy=policy),
+        on_pull=lambda: announced.append(image),
+    )
     assert info.id and was_pulled == pulled
     assert pulls(runtime) == announced == ([image] if pulled else [])
 

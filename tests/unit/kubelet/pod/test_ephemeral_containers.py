@@ -1,6 +1,7 @@
 """Ephemeral containers on the kubelet (hollow runtime): started once in the running pod's sandbox,
 joined to the target's process namespace, never restarted, reported in
 ephemeralContainerStatuses, and adopted by a restarted kubelet."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,11 +19,18 @@ def h(tmp_path: Path) -> SyncHarness:
     return SyncHarness(tmp_path)
 
 
-def add_debugger(p: core_pb2.Pod, name: str = "debugger", target: str = "app",
-                 image: str = "busybox:latest") -> None:
-    p.spec.ephemeral_containers.add(name=name, image=image, image_pull_policy="IfNotPresent",
-                                    target_container_name=target, command=["sh"], stdin=True,
-                                    stdin_once=True)
+def add_debugger(
+    p: core_pb2.Pod, name: str = "debugger", target: str = "app", image: str = "busybox:latest"
+) -> None:
+    p.spec.ephemeral_containers.add(
+        name=name,
+        image=image,
+        image_pull_policy="IfNotPresent",
+        target_container_name=target,
+        command=["sh"],
+        stdin=True,
+        stdin_once=True,
+    )
 
 
 def ephemeral_status(p: core_pb2.Pod, name: str = "debugger") -> core_pb2.ContainerStatus:
@@ -30,7 +38,8 @@ def ephemeral_status(p: core_pb2.Pod, name: str = "debugger") -> core_pb2.Contai
 
 
 async def test_an_added_ephemeral_container_starts_in_the_sandbox_sharing_the_target(
-        h: SyncHarness) -> None:
+    h: SyncHarness,
+) -> None:
     p = pod("app")
     await h.sync(p)
     add_debugger(p)
@@ -84,7 +93,8 @@ async def test_a_removed_instance_stays_reported_and_is_not_restarted(h: SyncHar
 
 
 async def test_a_restarted_kubelet_adopts_the_running_ephemeral_container(
-        h: SyncHarness, tmp_path: Path) -> None:
+    h: SyncHarness, tmp_path: Path
+) -> None:
     p = pod("app")
     await h.sync(p)
     add_debugger(p)
@@ -97,8 +107,9 @@ async def test_a_restarted_kubelet_adopts_the_running_ephemeral_container(
 
 
 async def test_a_missing_image_waits_with_the_pull_reason(tmp_path: Path) -> None:
-    h = SyncHarness(tmp_path, runtime=HollowRuntime(images=("busybox:latest",
-                                                            "podplane/pause:3.9")))
+    h = SyncHarness(
+        tmp_path, runtime=HollowRuntime(images=("busybox:latest", "podplane/pause:3.9"))
+    )
     p = pod("app")
     await h.sync(p)
     add_debugger(p, image="nicolaka/netshoot:latest")

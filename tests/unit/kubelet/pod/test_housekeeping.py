@@ -1,5 +1,6 @@
 """Housekeeping: every wanted pod is synced again, strays of pods no longer bound here are handed to
 the workers, and directories of pods that are gone are deleted."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,9 +19,14 @@ async def test_strays_are_enqueued_and_orphan_directories_removed(tmp_path: Path
     runtime = HollowRuntime()
     h = SyncHarness(tmp_path, runtime)
     wanted = pod("a", name="web", uid="uid-web")
-    await runtime.run_pod_sandbox(SandboxConfig(
-        pod=PodRef(uid="uid-old", name="gone", namespace="default"), attempt=0,
-        hostname="gone", image="podplane/pause:3.9"))
+    await runtime.run_pod_sandbox(
+        SandboxConfig(
+            pod=PodRef(uid="uid-old", name="gone", namespace="default"),
+            attempt=0,
+            hostname="gone",
+            image="podplane/pause:3.9",
+        )
+    )
     for uid in ("uid-web", "uid-old", "uid-orphan"):
         (tmp_path / "pods" / uid).mkdir(parents=True)
     workers = PodWorkers(h.syncer, lambda key: wanted if key == "default/web" else None)

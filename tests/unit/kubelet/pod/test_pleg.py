@@ -1,4 +1,5 @@
 """The PLEG hands a pod to the workers when its containers change state, and only then."""
+
 from __future__ import annotations
 
 from kubelet.pod.pleg import PodLifecycleEventGenerator
@@ -14,10 +15,12 @@ async def test_changes_enqueue_the_pod_key() -> None:
     pleg = PodLifecycleEventGenerator(runtime, changed.append)
     await pleg.relist()
     assert changed == []
-    sandbox = await runtime.run_pod_sandbox(SandboxConfig(pod=POD, attempt=0, hostname="web",
-                                                          image="podplane/pause:3.9"))
-    cid = await runtime.create_container(sandbox, ContainerConfig(
-        pod=POD, name="a", image="busybox:latest", restart_count=0))
+    sandbox = await runtime.run_pod_sandbox(
+        SandboxConfig(pod=POD, attempt=0, hostname="web", image="podplane/pause:3.9")
+    )
+    cid = await runtime.create_container(
+        sandbox, ContainerConfig(pod=POD, name="a", image="busybox:latest", restart_count=0)
+    )
     await runtime.start_container(cid)
     await pleg.relist()
     assert changed == ["default/web"]

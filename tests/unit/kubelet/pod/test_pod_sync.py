@@ -1,15 +1,16 @@
 """Pod sync decisions against the hollow runtime: what gets created, started, restarted, stopped and
 removed, and the status a user then sees."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kubelet.runtime.hollow import HollowRuntime
-from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import HOST_IP, SyncHarness, condition, state_of, status_of
 
@@ -23,8 +24,12 @@ async def test_new_pod_gets_a_sandbox_and_running_containers(h: SyncHarness) -> 
     p = pod("a", "b")
     assert await h.sync(p) is None
     assert [c for c, _ in h.runtime.calls][:5] == [
-        "run_pod_sandbox", "create_container", "start_container", "create_container",
-        "start_container"]
+        "run_pod_sandbox",
+        "create_container",
+        "start_container",
+        "create_container",
+        "start_container",
+    ]
     assert p.status.phase == "Running"
     sandbox = next(iter(h.runtime.sandboxes.values()))
     assert p.status.pod_ip == sandbox.ip and [i.ip for i in p.status.pod_ips] == [sandbox.ip]
@@ -43,8 +48,9 @@ async def test_a_second_sync_changes_nothing(h: SyncHarness) -> None:
     assert len(h.runtime.calls) == calls and len(h.pods.written) == writes
 
 
-async def test_a_restarted_kubelet_adopts_running_containers(h: SyncHarness,
-                                                             tmp_path: Path) -> None:
+async def test_a_restarted_kubelet_adopts_running_containers(
+    h: SyncHarness, tmp_path: Path
+) -> None:
     p = pod("a")
     await h.sync(p)
     fresh = SyncHarness(tmp_path, runtime=h.runtime)  # no memory of the first kubelet
@@ -87,9 +93,14 @@ async def test_failed_init_container_is_retried_under_always(h: SyncHarness) -> 
     assert status_of(p, "i").last_state.terminated.exit_code == 3
 
 
-@pytest.mark.parametrize(("policy", "exit_code", "phase"), [
-    ("Never", 0, "Succeeded"), ("Never", 1, "Failed"), ("OnFailure", 0, "Succeeded"),
-])
+@pytest.mark.parametrize(
+    ("policy", "exit_code", "phase"),
+    [
+        ("Never", 0, "Succeeded"),
+        ("Never", 1, "Failed"),
+        ("OnFailure", 0, "Succeeded"),
+    ],
+)
 async def test_finished_pods(h: SyncHarness, policy: str, exit_code: int, phase: str) -> None:
     p = pod("a", restart_policy=policy)
     await h.sync(p)
@@ -131,8 +142,10 @@ async def test_crash_loop_backs_off_and_keeps_one_previous_instance(h: SyncHarne
     assert state_of(p, "a") == "CrashLoopBackOff" and p.status.phase == "Running"
     a = status_of(p, "a")
     assert a.restart_count == 1 and a.last_state.terminated.exit_code == 1
-    assert "back-off 10s restarting failed container=a pod=web_default(uid-1)" in \
-        a.state.waiting.message
+    assert (
+        "back-off 10s restarting failed container=a pod=web_default(uid-1)"
+        in a.state.waiting.message
+    )
     h.clock.offset += 12
     await h.sync(p)
     assert h.created() == ["a", "a", "a"] and state_of(p, "a") == "running"
@@ -158,12 +171,13 @@ async def test_crash_back_off_starts_over_after_ten_minutes_of_running(h: SyncHa
     assert h.created() == ["a", "a", "a", "a"] and state_of(p, "a") == "running"
 
     h.clock.offset += 11 * 60  # this instance runs for eleven minutes, then crashes
-    crashed = datetime.fromtimestamp(h.clock(), timezone.utc)
+    crashed = datetime.fromtimestamp(h.clock(), UTC)
     h.runtime.exit_container(h.latest("a"), 1, finished_at=timeutil.format_time(crashed))
     assert await h.sync(p) is None
     assert h.created() == ["a"] * 5 and state_of(p, "a") == "running"
-    h.runtime.exit_container(h.latest("a"), 1,
-                             finished_at=timeutil.format_time(crashed + timedelta(seconds=1)))
+    h.runtime.exit_container(
+        h.latest("a"), 1, finished_at=timeutil.format_time(crashed + timedelta(seconds=1))
+    )
     requeue = await h.sync(p)
     assert requeue is not None and 8 < requeue <= 11
     assert "back-off 10s restarting failed container=a" in status_of(p, "a").state.waiting.message
@@ -174,8 +188,10 @@ async def test_image_never_pulled_and_absent(h: SyncHarness) -> None:
     p = pod(container("a", image="app:1", image_pull_policy="Never"))
     await h.sync(p)
     assert state_of(p, "a") == "ErrImageNeverPull"
-    assert 'Container image "app:1" is not present with pull policy of Never' in \
-        status_of(p, "a").state.waiting.message
+    assert (
+        'Container image "app:1" is not present with pull policy of Never'
+        in status_of(p, "a").state.waiting.message
+    )
 
 
 async def test_failed_pull_then_pull_back_off(h: SyncHarness) -> None:
@@ -206,8 +222,7 @@ async def test_a_container_that_cannot_start_reports_why_then_backs_off(h: SyncH
 
 
 async def test_deleted_pod_is_stopped_and_removed_with_its_directory(h: SyncHarness) -> None:
-    p = pod("a", volumes=(core_pb2.Volume(name="data",
-                                          empty_dir=core_pb2.EmptyDirVolumeSource()),))
+    p = pod("a", volumes=(core_pb2.Volume(name="data", empty_dir=core_pb2.EmptyDirVolumeSource()),))
     await h.sync(p)
     assert (h.root / "pods" / "uid-1").is_dir()
     await h.sync(None)
@@ -241,23 +256,36 @@ async def test_a_dead_sandbox_is_not_recreated_under_never(h: SyncHarness) -> No
     assert p.status.phase == "Failed" and state_of(p, "a") == "terminated(137)"
 
 
-async def test_volumes_are_bind_mounted_with_read_only_honoured(h: SyncHarness,
-                                                                 tmp_path: Path) -> None:
+async def test_volumes_are_bind_mounted_with_read_only_honoured(
+    h: SyncHarness, tmp_path: Path
+) -> None:
     host_dir = tmp_path / "host"
     host_dir.mkdir()
-    volumes = (core_pb2.Volume(name="data", empty_dir=core_pb2.EmptyDirVolumeSource()),
-               core_pb2.Volume(name="host", host_path=core_pb2.HostPathVolumeSource(
-                   path=str(host_dir), type="Directory")))
+    volumes = (
+        core_pb2.Volume(name="data", empty_dir=core_pb2.EmptyDirVolumeSource()),
+        core_pb2.Volume(
+            name="host",
+            host_path=core_pb2.HostPathVolumeSource(path=str(host_dir), type="Directory"),
+        ),
+    )
     writer = container("w", volume_mounts=[core_pb2.VolumeMount(name="data", mount_path="/d")])
-    reader = container("r", volume_mounts=[
-        core_pb2.VolumeMount(name="data", mount_path="/d", read_only=True),
-        core_pb2.VolumeMount(name="host", mount_path="/h")])
+    reader = container(
+        "r",
+        volume_mounts=[
+            core_pb2.VolumeMount(name="data", mount_path="/d", read_only=True),
+            core_pb2.VolumeMount(name="host", mount_path="/h"),
+        ],
+    )
     await h.sync(pod(writer, reader, volumes=volumes))
-    mounts = {c.name: [(m.host_path, m.container_path, m.read_only) for m in c.mounts]
-              for c in h.runtime.configs.values()}
+    mounts = {
+        c.name: [(m.host_path, m.container_path, m.read_only) for m in c.mounts]
+        for c in h.runtime.configs.values()
+    }
     data = str(h.root / "pods" / "uid-1" / "volumes" / "kubernetes.io~empty-dir" / "data")
-    assert mounts == {"w": [(data, "/d", False)],
-                      "r": [(data, "/d", True), (str(host_dir), "/h", False)]}
+    assert mounts == {
+        "w": [(data, "/d", False)],
+        "r": [(data, "/d", True), (str(host_dir), "/h", False)],
+    }
 
 
 async def test_a_missing_config_map_volume_is_reported_on_the_containers(h: SyncHarness) -> None:
@@ -269,8 +297,17 @@ async def test_a_missing_config_map_volume_is_reported_on_the_containers(h: Sync
 
 
 async def test_env_sees_the_pod_ip_of_the_sandbox(h: SyncHarness) -> None:
-    c = container("a", env=[core_pb2.EnvVar(name="IP", value_from=core_pb2.EnvVarSource(
-        field_ref=core_pb2.ObjectFieldSelector(field_path="status.podIP")))])
+    c = container(
+        "a",
+        env=[
+            core_pb2.EnvVar(
+                name="IP",
+                value_from=core_pb2.EnvVarSource(
+                    field_ref=core_pb2.ObjectFieldSelector(field_path="status.podIP")
+                ),
+            )
+        ],
+    )
     p = pod(c)
     await h.sync(p)
     config = next(iter(h.runtime.configs.values()))

@@ -1,4 +1,5 @@
 """Pod workers requeue a pod when its back-off ends, and retry a failed sync with back-off."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,7 @@ from podplane.api.core.v1 import core_pb2
 
 
 class ScriptedSyncer:
-    def __init__(self, results: list[float | None | Exception]) -> None:
+    def __init__(self, results: list[float | Exception | None]) -> None:
         self.results = results
         self.synced: list[str] = []
 

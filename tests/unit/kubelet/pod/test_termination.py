@@ -2,6 +2,7 @@
 runs first and counts against the grace period, then SIGTERM, then SIGKILL after what remains (at
 least 2 s); the full grace period is honoured; a failed liveness probe kills and restarts the
 container with its grace period."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from kubelet.pod.termination import (
-    MINIMUM_GRACE_SECONDS, container_grace_period, kill_container, pod_grace_period,
+    MINIMUM_GRACE_SECONDS,
+    container_grace_period,
+    kill_container,
+    pod_grace_period,
 )
 from kubelet.prober import ProbeManager, ProbeType, Result
 from kubelet.runtime.hollow import HollowRuntime
@@ -38,8 +42,9 @@ class Clock:
 
 
 def pre_stop(*command: str) -> core_pb2.Lifecycle:
-    return core_pb2.Lifecycle(pre_stop=core_pb2.LifecycleHandler(
-        exec=core_pb2.ExecAction(command=list(command))))
+    return core_pb2.Lifecycle(
+        pre_stop=core_pb2.LifecycleHandler(exec=core_pb2.ExecAction(command=list(command)))
+    )
 
 
 class Deletions:
@@ -48,8 +53,9 @@ class Deletions:
     def __init__(self) -> None:
         self.deleted: list[tuple[str, int]] = []
 
-    async def __call__(self, name: str, namespace: str, *, grace_period_seconds: int,
-                       uid: str = "") -> None:
+    async def __call__(
+        self, name: str, namespace: str, *, grace_period_seconds: int, uid: str = ""
+    ) -> None:
         self.deleted.append((name, grace_period_seconds))
 
 
@@ -76,9 +82,12 @@ async def test_pre_stop_runs_first_and_its_time_comes_off_the_grace_period() -> 
         order.append(f"exec {' '.join(cmd)}")
         clock.now += 3.4  # the hook takes 3.4 s
         return 0, ""
+
     runtime.exec_handler = hook
-    p = pod(container("app", lifecycle=pre_stop("sh", "-c", "drain")),
-            termination_grace_period_seconds=10)
+    p = pod(
+        container("app", lifecycle=pre_stop("sh", "-c", "drain")),
+        termination_grace_period_seconds=10,
+    )
     sandbox = await runtime.run_pod_sandbox(_sandbox_config(p))
     cid = await _start(runtime, p, sandbox)
     await kill_container(runtime, cid, "app", pod_grace_period(p), p, "10.0.0.1", clock=clock)
@@ -95,9 +104,11 @@ async def test_a_pre_stop_hook_longer_than_the_grace_period_is_cut_short() -> No
     async def hang(c: ContainerStatus, cmd: Sequence[str]) -> tuple[int, str]:
         await never.wait()
         return 0, ""
+
     runtime.exec_handler = hang
-    p = pod(container("app", lifecycle=pre_stop("sleep", "100")),
-            termination_grace_period_seconds=1)
+    p = pod(
+        container("app", lifecycle=pre_stop("sleep", "100")), termination_grace_period_seconds=1
+    )
     cid = await _start(runtime, p, await runtime.run_pod_sandbox(_sandbox_config(p)))
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -106,11 +117,14 @@ async def test_a_pre_stop_hook_longer_than_the_grace_period_is_cut_short() -> No
     assert runtime.stops == [(cid, MINIMUM_GRACE_SECONDS)]
 
 
-@pytest.mark.parametrize("spec_grace,deletion_grace,expected", [
-    (120, None, 120),  # honoured in full: no cap
-    (30, 5, 5),  # a deletion's grace period wins
-    (30, 0, 1),  # a force delete: the pod worker never goes below 1 s
-])
+@pytest.mark.parametrize(
+    "spec_grace,deletion_grace,expected",
+    [
+        (120, None, 120),  # honoured in full: no cap
+        (30, 5, 5),  # a deletion's grace period wins
+        (30, 0, 1),  # a force delete: the pod worker never goes below 1 s
+    ],
+)
 def test_pod_grace_period(spec_grace: int, deletion_grace: int | None, expected: int) -> None:
     p = pod("app", termination_grace_period_seconds=spec_grace)
     if deletion_grace is not None:
@@ -127,9 +141,11 @@ def test_a_liveness_probe_may_bring_its_own_grace_period() -> None:
 
 
 async def test_deleting_a_pod_runs_pre_stop_then_stops_with_the_full_grace_period(
-        h: SyncHarness) -> None:
-    p = pod(container("app", lifecycle=pre_stop("drain")), "plain",
-            termination_grace_period_seconds=45)
+    h: SyncHarness,
+) -> None:
+    p = pod(
+        container("app", lifecycle=pre_stop("drain")), "plain", termination_grace_period_seconds=45
+    )
     await h.sync(p)
     p.metadata.deletion_timestamp = "2026-01-01T00:00:45Z"
     p.metadata.deletion_grace_period_seconds = 45
@@ -153,9 +169,11 @@ async def test_a_force_deleted_pod_gets_the_minimum_grace_and_no_hook(h: SyncHar
 
 
 async def test_a_failed_pre_stop_hook_is_reported_and_the_container_still_stops(
-        h: SyncHarness) -> None:
+    h: SyncHarness,
+) -> None:
     async def fail(c: ContainerStatus, cmd: Sequence[str]) -> tuple[int, str]:
         return 2, "no such file"
+
     h.runtime.exec_handler = fail
     p = pod(container("app", lifecycle=pre_stop("drain")), termination_grace_period_seconds=5)
     await h.sync(p)
@@ -171,8 +189,9 @@ async def test_a_failed_liveness_probe_kills_and_restarts_the_container(h: SyncH
     probe = core_pb2.Probe(exec=core_pb2.ExecAction(command=["check"]), failure_threshold=1)
     p = pod(container("app", liveness_probe=probe), termination_grace_period_seconds=7)
     changed: list[str] = []
-    manager = ProbeManager(h.runtime, changed.append, prober=FakeProber(Result.FAILURE),
-                           start_workers=False)
+    manager = ProbeManager(
+        h.runtime, changed.append, prober=FakeProber(Result.FAILURE), start_workers=False
+    )
     h.syncer.probes = manager
     await h.sync(p)
     first = h.latest("app")
@@ -182,15 +201,19 @@ async def test_a_failed_liveness_probe_kills_and_restarts_the_container(h: SyncH
     await h.sync(p)
     assert h.runtime.stops == [(first, 7)]
     assert state_of(p, "app") == "running" and status_of(p, "app").restart_count == 1
-    assert ("Normal", "Killing",
-            "Container app failed liveness probe, will be restarted") in events(h)
+    assert (
+        "Normal",
+        "Killing",
+        "Container app failed liveness probe, will be restarted",
+    ) in events(h)
 
 
 async def test_under_never_a_failed_liveness_probe_kills_for_good(h: SyncHarness) -> None:
     probe = core_pb2.Probe(exec=core_pb2.ExecAction(command=["check"]), failure_threshold=1)
     p = pod(container("app", liveness_probe=probe), restart_policy="Never")
-    manager = ProbeManager(h.runtime, lambda key: None, prober=FakeProber(Result.FAILURE),
-                           start_workers=False)
+    manager = ProbeManager(
+        h.runtime, lambda key: None, prober=FakeProber(Result.FAILURE), start_workers=False
+    )
     h.syncer.probes = manager
     await h.sync(p)
     await manager.workers[("uid-1", "app", ProbeType.LIVENESS)].do_probe()
@@ -200,13 +223,23 @@ async def test_under_never_a_failed_liveness_probe_kills_for_good(h: SyncHarness
 
 
 def _sandbox_config(p: core_pb2.Pod) -> SandboxConfig:
-    return SandboxConfig(pod=PodRef(p.metadata.uid, p.metadata.name, p.metadata.namespace),
-                         attempt=0, hostname=p.metadata.name, image="podplane/pause:3.9")
+    return SandboxConfig(
+        pod=PodRef(p.metadata.uid, p.metadata.name, p.metadata.namespace),
+        attempt=0,
+        hostname=p.metadata.name,
+        image="podplane/pause:3.9",
+    )
 
 
 async def _start(runtime: HollowRuntime, p: core_pb2.Pod, sandbox: str) -> str:
-    cid = await runtime.create_container(sandbox, ContainerConfig(
-        pod=PodRef(p.metadata.uid, p.metadata.name, p.metadata.namespace), name="app",
-        image="busybox:latest", restart_count=0))
+    cid = await runtime.create_container(
+        sandbox,
+        ContainerConfig(
+            pod=PodRef(p.metadata.uid, p.metadata.name, p.metadata.namespace),
+            name="app",
+            image="busybox:latest",
+            restart_count=0,
+        ),
+    )
     await runtime.start_container(cid)
     return cid

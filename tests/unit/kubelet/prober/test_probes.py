@@ -1,11 +1,12 @@
 """Probe workers and the probe manager (pkg/kubelet/prober): thresholds, the initial delay, the
 startup probe holding liveness and readiness, the verdicts on started and ready; and the exec,
 httpGet and tcpSocket handlers themselves."""
+
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,8 +16,8 @@ from kubelet.prober.probes import Outcome, ProbeError, run_probe
 from kubelet.prober.worker import ProbeWorker
 from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.types import ContainerConfig, ContainerState, ContainerStatus, PodRef
-from podplane.apimachinery import timeutil
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import FakeProber
 
@@ -28,25 +29,32 @@ class Fixture:
         self.pod = p
         self.now = NOW
         self.changed: list[str] = []
-        self.manager = ProbeManager(HollowRuntime(), self.changed.append, prober=prober,
-                                    clock=lambda: self.now, start_workers=False)
+        self.manager = ProbeManager(
+            HollowRuntime(),
+            self.changed.append,
+            prober=prober,
+            clock=lambda: self.now,
+            start_workers=False,
+        )
         self.manager.add_pod(p)
 
     def worker(self, probe_type: ProbeType, name: str = "app") -> ProbeWorker:
         return self.manager.workers[(self.pod.metadata.uid, name, probe_type)]
 
-    def observe(self, container_id: str = "c1", running_since: float = NOW - 100,
-                terminated: bool = False) -> core_pb2.PodStatus:
+    def observe(
+        self, container_id: str = "c1", running_since: float = NOW - 100, terminated: bool = False
+    ) -> core_pb2.PodStatus:
         """The kubelet generated a status with the container running (verdicts applied)."""
-        s = core_pb2.ContainerStatus(name="app", container_id=f"docker://{container_id}",
-                                     started=True, ready=True)
+        s = core_pb2.ContainerStatus(
+            name="app", container_id=f"docker://{container_id}", started=True, ready=True
+        )
         if terminated:
             s.state.terminated.exit_code = 1
         else:
             s.state.running.started_at = timeutil.format_time(
-                datetime.fromtimestamp(running_since, timezone.utc))
-        status = core_pb2.PodStatus(phase="Running", pod_ip="10.244.0.9",
-                                    container_statuses=[s])
+                datetime.fromtimestamp(running_since, UTC)
+            )
+        status = core_pb2.PodStatus(phase="Running", pod_ip="10.244.0.9", container_statuses=[s])
         self.manager.apply(self.pod, status.container_statuses)
         self.manager.observe(self.pod, status)
         return status
@@ -81,8 +89,14 @@ async def test_liveness_fails_only_after_failure_threshold_in_a_row_then_holds()
 
 
 async def test_a_success_breaks_a_failure_streak() -> None:
-    prober = FakeProber(Result.FAILURE, Result.FAILURE, Result.SUCCESS, Result.FAILURE,
-                        Result.FAILURE, Result.SUCCESS)
+    prober = FakeProber(
+        Result.FAILURE,
+        Result.FAILURE,
+        Result.SUCCESS,
+        Result.FAILURE,
+        Result.FAILURE,
+        Result.SUCCESS,
+    )
     f = Fixture(probed_pod(liveness_probe=probe(failure_threshold=3)), prober)
     f.observe()
     for _ in range(6):
@@ -92,8 +106,7 @@ async def test_a_success_breaks_a_failure_streak() -> None:
 
 async def test_readiness_needs_success_threshold_successes_and_defaults_to_not_ready() -> None:
     prober = FakeProber(Result.SUCCESS, Result.SUCCESS, Result.FAILURE)
-    f = Fixture(probed_pod(readiness_probe=probe(success_threshold=2, failure_threshold=1)),
-                prober)
+    f = Fixture(probed_pod(readiness_probe=probe(success_threshold=2, failure_threshold=1)), prober)
     status = f.observe()
     assert not status.container_statuses[0].ready  # a readiness probe that has not run
     w = f.worker(ProbeType.READINESS)
@@ -107,8 +120,9 @@ async def test_readiness_needs_success_threshold_successes_and_defaults_to_not_r
 
 async def test_no_probe_before_the_initial_delay() -> None:
     prober = FakeProber(Result.FAILURE)
-    f = Fixture(probed_pod(liveness_probe=probe(initial_delay_seconds=5, failure_threshold=1)),
-                prober)
+    f = Fixture(
+        probed_pod(liveness_probe=probe(initial_delay_seconds=5, failure_threshold=1)), prober
+    )
     f.observe(running_since=NOW - 2)
     w = f.worker(ProbeType.LIVENESS)
     await w.do_probe()
@@ -121,8 +135,14 @@ async def test_no_probe_before_the_initial_delay() -> None:
 
 async def test_startup_probe_holds_liveness_and_readiness_until_it_succeeds() -> None:
     prober = FakeProber(Result.FAILURE, Result.SUCCESS, Result.SUCCESS)
-    f = Fixture(probed_pod(startup_probe=probe(failure_threshold=5),
-                           liveness_probe=probe(), readiness_probe=probe()), prober)
+    f = Fixture(
+        probed_pod(
+            startup_probe=probe(failure_threshold=5),
+            liveness_probe=probe(),
+            readiness_probe=probe(),
+        ),
+        prober,
+    )
     s = f.observe().container_statuses[0]
     assert (s.started, s.ready) == (False, False)
     for t in (ProbeType.LIVENESS, ProbeType.READINESS):
@@ -146,9 +166,15 @@ async def test_a_startup_probe_that_fails_condemns_the_container() -> None:
     f.observe()
     for _ in range(2):
         await f.worker(ProbeType.STARTUP).do_probe()
-    running = ContainerStatus(id="c1", pod=PodRef("uid-1", "web", "default"), name="app",
-                              sandbox_id="s", restart_count=0, state=ContainerState.RUNNING,
-                              created_at="")
+    running = ContainerStatus(
+        id="c1",
+        pod=PodRef("uid-1", "web", "default"),
+        name="app",
+        sandbox_id="s",
+        restart_count=0,
+        state=ContainerState.RUNNING,
+        created_at="",
+    )
     verdict = f.manager.unhealthy(f.pod, running)
     assert verdict is not None and verdict.message == "Container app failed startup probe"
 
@@ -186,6 +212,7 @@ async def test_exec_probe_result_is_the_exit_code_and_output() -> None:
 
     async def handler(c: ContainerStatus, cmd: Sequence[str]) -> tuple[int, str]:
         return answers[cmd[0]]
+
     runtime.exec_handler = handler
     cid = await _running_container(runtime)
     app = container("app")
@@ -197,9 +224,9 @@ async def test_exec_probe_result_is_the_exit_code_and_output() -> None:
 
 async def _running_container(runtime: HollowRuntime) -> str:
     ref = PodRef("uid-1", "web", "default")
-    cid = await runtime.create_container("s", ContainerConfig(pod=ref, name="app",
-                                                              image="busybox:latest",
-                                                              restart_count=0))
+    cid = await runtime.create_container(
+        "s", ContainerConfig(pod=ref, name="app", image="busybox:latest", restart_count=0)
+    )
     await runtime.start_container(cid)
     return cid
 
@@ -231,16 +258,24 @@ async def http_server() -> AsyncIterator[HTTPServer]:
     s.server.close()
 
 
-@pytest.mark.parametrize("status,result", [(200, Result.SUCCESS), (302, Result.SUCCESS),
-                                           (404, Result.FAILURE), (500, Result.FAILURE)])
-async def test_http_get_succeeds_on_200_to_399(http_server: HTTPServer, status: int,
-                                               result: Result) -> None:
+@pytest.mark.parametrize(
+    "status,result",
+    [(200, Result.SUCCESS), (302, Result.SUCCESS), (404, Result.FAILURE), (500, Result.FAILURE)],
+)
+async def test_http_get_succeeds_on_200_to_399(
+    http_server: HTTPServer, status: int, result: Result
+) -> None:
     http_server.status = status
-    app = container("app", ports=[core_pb2.ContainerPort(name="http",
-                                                         container_port=http_server.port)])
-    p = core_pb2.Probe(http_get=core_pb2.HTTPGetAction(
-        path="/healthz", port="http",
-        http_headers=[core_pb2.HTTPHeader(name="X-Probe", value="yes")]))
+    app = container(
+        "app", ports=[core_pb2.ContainerPort(name="http", container_port=http_server.port)]
+    )
+    p = core_pb2.Probe(
+        http_get=core_pb2.HTTPGetAction(
+            path="/healthz",
+            port="http",
+            http_headers=[core_pb2.HTTPHeader(name="X-Probe", value="yes")],
+        )
+    )
     outcome = await run_probe(HollowRuntime(), p, app, "c1", "127.0.0.1")
     assert outcome.result == result
     if result == Result.FAILURE:

@@ -1,5 +1,6 @@
 """Docker inspect data while pods start: one inspect per container and state however many
 listings ask at once, none for a container whose start is under way."""
+
 from __future__ import annotations
 
 import asyncio
@@ -57,6 +58,7 @@ async def test_a_container_removed_meanwhile_is_none_and_other_errors_raise() ->
 
     async def broken(container_id: str) -> dict[str, Any]:
         raise ContainerRuntimeError("engine unreachable")
+
     with pytest.raises(ContainerRuntimeError, match="unreachable"):
         await InspectCache(broken).get("c1", "running")
 
@@ -73,9 +75,16 @@ async def test_a_cancelled_listing_leaves_the_inspect_to_the_others() -> None:
 
 
 def test_a_starting_container_reads_as_created_from_its_listing() -> None:
-    view = starting_view({"Id": "abc", "Created": 1700000000, "Image": "busybox",
-                          "ImageID": "sha256:1", "State": "created",
-                          "Labels": {"io.kubernetes.pod.uid": "u1"}})
+    view = starting_view(
+        {
+            "Id": "abc",
+            "Created": 1700000000,
+            "Image": "busybox",
+            "ImageID": "sha256:1",
+            "State": "created",
+            "Labels": {"io.kubernetes.pod.uid": "u1"},
+        }
+    )
     assert view["State"] == {"Status": "created"}
     assert view["Created"] == "2023-11-14T22:13:20Z"
     assert view["Config"] == {"Labels": {"io.kubernetes.pod.uid": "u1"}, "Image": "busybox"}

@@ -1,6 +1,7 @@
 """The kubelet API's bidirectional streams over real gRPC, on the hollow runtime (whose
 interactive processes behave as `cat` and whose listening pod ports echo): interactive exec and
 attach, port-forward, the errors a caller gets, and who may call them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,9 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
 from podplane.componentbase.serving import Server
 from podplane.streaming.sessions import (
-    ContainerSession, KubeletStreamError, PortForwardConnection,
+    ContainerSession,
+    KubeletStreamError,
+    PortForwardConnection,
 )
 from tests.pki_support import make_pki
 from tests.unit.kubelet.podbuild import container, pod
@@ -26,19 +29,26 @@ from tests.unit.kubelet.synctest import SyncHarness
 
 
 class Node:
-    def __init__(self, runtime: HollowRuntime, stub: kubelet_pb2_grpc.KubeletStub,
-                 web: core_pb2.Pod) -> None:
+    def __init__(
+        self, runtime: HollowRuntime, stub: kubelet_pb2_grpc.KubeletStub, web: core_pb2.Pod
+    ) -> None:
         self.runtime, self.stub, self.web = runtime, stub, web
 
 
-async def serve(runtime: HollowRuntime, pods: dict[str, core_pb2.Pod],
-                authorize: bool = False,
-                credentials: grpc.ServerCredentials | None = None) -> Server:
+async def serve(
+    runtime: HollowRuntime,
+    pods: dict[str, core_pb2.Pod],
+    authorize: bool = False,
+    credentials: grpc.ServerCredentials | None = None,
+) -> Server:
     servicer = KubeletServicer(runtime, pods.get)
-    server = Server("127.0.0.1:0",
-                    lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(servicer, s),
-                    [SERVICE_NAME], credentials=credentials,
-                    interceptors=[KubeletAPIAuthorizer()] if authorize else [])
+    server = Server(
+        "127.0.0.1:0",
+        lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(servicer, s),
+        [SERVICE_NAME],
+        credentials=credentials,
+        interceptors=[KubeletAPIAuthorizer()] if authorize else [],
+    )
     await server.start()
     return server
 
@@ -59,9 +69,15 @@ async def output(session: ContainerSession) -> bytes:
 
 
 async def test_an_interactive_exec_with_a_terminal(node: Node) -> None:
-    session = await ContainerSession.exec(node.stub, namespace="default", pod_name="web",
-                                          container="main", command=["sh"], stdin=True,
-                                          tty=True)
+    session = await ContainerSession.exec(
+        node.stub,
+        namespace="default",
+        pod_name="web",
+        container="main",
+        command=["sh"],
+        stdin=True,
+        tty=True,
+    )
     assert session.tty
     await session.resize(120, 40)
     await session.send_stdin(b"echo hi\n")
@@ -73,8 +89,14 @@ async def test_an_interactive_exec_with_a_terminal(node: Node) -> None:
 
 
 async def test_ending_the_requests_ends_stdin(node: Node) -> None:
-    session = await ContainerSession.exec(node.stub, namespace="default", pod_name="web",
-                                          container="main", command=["cat"], stdin=True)
+    session = await ContainerSession.exec(
+        node.stub,
+        namespace="default",
+        pod_name="web",
+        container="main",
+        command=["cat"],
+        stdin=True,
+    )
     await session.send_stdin(b"one")
     await session._call.done_writing()
     assert await asyncio.wait_for(output(session), 5) == b"one"
@@ -82,28 +104,43 @@ async def test_ending_the_requests_ends_stdin(node: Node) -> None:
 
 
 async def test_an_attach_takes_the_containers_own_terminal(node: Node) -> None:
-    session = await ContainerSession.attach(node.stub, namespace="default", pod_name="web",
-                                            container="term", stdin=True)
+    session = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="term", stdin=True
+    )
     assert session.tty
     await session.send_stdin(b"ls\n")
     await session.close_stdin()
     assert await asyncio.wait_for(output(session), 5) == b"ls\n"
-    plain = await ContainerSession.attach(node.stub, namespace="default", pod_name="web",
-                                          container="main")
+    plain = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main"
+    )
     assert not plain.tty
     await plain.close()
 
 
-@pytest.mark.parametrize(("open_fields", "code", "message"), [
-    ({"pod_name": "nope", "container": "main", "command": ["sh"]}, grpc.StatusCode.NOT_FOUND,
-     'pods "nope" not found'),
-    ({"pod_name": "web", "container": "nope", "command": ["sh"]},
-     grpc.StatusCode.INVALID_ARGUMENT, "container nope is not valid for pod web"),
-    ({"pod_name": "web", "container": "main", "command": []}, grpc.StatusCode.INVALID_ARGUMENT,
-     "you must specify at least one command for the container"),
-])
-async def test_an_exec_that_cannot_start(node: Node, open_fields: dict[str, object],
-                                         code: grpc.StatusCode, message: str) -> None:
+@pytest.mark.parametrize(
+    ("open_fields", "code", "message"),
+    [
+        (
+            {"pod_name": "nope", "container": "main", "command": ["sh"]},
+            grpc.StatusCode.NOT_FOUND,
+            'pods "nope" not found',
+        ),
+        (
+            {"pod_name": "web", "container": "nope", "command": ["sh"]},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "container nope is not valid for pod web",
+        ),
+        (
+            {"pod_name": "web", "container": "main", "command": []},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "you must specify at least one command for the container",
+        ),
+    ],
+)
+async def test_an_exec_that_cannot_start(
+    node: Node, open_fields: dict[str, object], code: grpc.StatusCode, message: str
+) -> None:
     with pytest.raises(KubeletStreamError) as refused:
         await ContainerSession.exec(node.stub, namespace="default", **open_fields)  # type: ignore[arg-type]
     assert (refused.value.code, refused.value.message) == (code, message)
@@ -119,8 +156,9 @@ async def test_the_stream_must_open_first(node: Node) -> None:
 
 async def test_a_forwarded_connection_echoes_and_half_closes(node: Node) -> None:
     node.runtime.listening_ports.add(8080)
-    connection = await PortForwardConnection.open(node.stub, namespace="default",
-                                                  pod_name="web", port=8080)
+    connection = await PortForwardConnection.open(
+        node.stub, namespace="default", pod_name="web", port=8080
+    )
     await connection.write(b"ping")
     assert await asyncio.wait_for(connection.read(), 5) == b"ping"
     await connection.close_write()
@@ -131,8 +169,9 @@ async def test_a_forwarded_connection_echoes_and_half_closes(node: Node) -> None
 
 async def test_large_writes_go_up_in_pieces(node: Node) -> None:
     node.runtime.listening_ports.add(8080)
-    connection = await PortForwardConnection.open(node.stub, namespace="default",
-                                                  pod_name="web", port=8080)
+    connection = await PortForwardConnection.open(
+        node.stub, namespace="default", pod_name="web", port=8080
+    )
     payload = bytes(range(256)) * 20_000  # 5 MB: more than one gRPC message may carry
     await connection.write(payload)
     await connection.close_write()
@@ -144,22 +183,21 @@ async def test_large_writes_go_up_in_pieces(node: Node) -> None:
 
 async def test_a_port_nothing_listens_on(node: Node) -> None:
     with pytest.raises(KubeletStreamError) as refused:
-        await PortForwardConnection.open(node.stub, namespace="default", pod_name="web",
-                                         port=80)
+        await PortForwardConnection.open(node.stub, namespace="default", pod_name="web", port=80)
     sandbox = next(iter(node.runtime.sandboxes))
     assert refused.value.code == grpc.StatusCode.UNAVAILABLE
     assert refused.value.message == (
         f"error forwarding port 80 to pod {sandbox}, uid : failed to connect to localhost:80 "
         f'inside namespace "{sandbox}", IPv4: dial tcp4 127.0.0.1:80: connect: connection '
-        "refused IPv6 dial tcp6 [::1]:80: connect: connection refused")
+        "refused IPv6 dial tcp6 [::1]:80: connect: connection refused"
+    )
 
 
 async def test_a_pod_without_a_running_sandbox(node: Node) -> None:
     for sandbox in list(node.runtime.sandboxes):
         node.runtime.kill_sandbox(sandbox)
     with pytest.raises(KubeletStreamError) as refused:
-        await PortForwardConnection.open(node.stub, namespace="default", pod_name="web",
-                                         port=80)
+        await PortForwardConnection.open(node.stub, namespace="default", pod_name="web", port=80)
     assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
     assert refused.value.message == "failed to find sandboxID for pod web_default(uid-1)"
 
@@ -173,54 +211,71 @@ async def test_only_the_apiserver_may_open_streams(tmp_path: Path) -> None:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = kubelet_pb2_grpc.KubeletStub(channel)
             with pytest.raises(KubeletStreamError) as refused:
-                await ContainerSession.exec(stub, namespace="default", pod_name="web",
-                                            container="main", command=["sh"])
+                await ContainerSession.exec(
+                    stub, namespace="default", pod_name="web", container="main", command=["sh"]
+                )
             assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
-            assert refused.value.message == ("Forbidden (user=system:anonymous, verb=create, "
-                                             "resource=nodes, subresource=proxy)")
+            assert refused.value.message == (
+                "Forbidden (user=system:anonymous, verb=create, resource=nodes, subresource=proxy)"
+            )
             h.runtime.listening_ports.add(80)
             with pytest.raises(KubeletStreamError):
-                await PortForwardConnection.open(stub, namespace="default", pod_name="web",
-                                                 port=80)
+                await PortForwardConnection.open(stub, namespace="default", pod_name="web", port=80)
             assert h.runtime.processes == [] and not any(
-                c[0] == "dial_pod_port" for c in h.runtime.calls)
+                c[0] == "dial_pod_port" for c in h.runtime.calls
+            )
     finally:
         await server.stop(0)
 
 
 def tls_channel(pki: Path, port: int, client: str) -> grpc.aio.Channel:
     read = [(pki / name).read_bytes() for name in ("ca.crt", f"{client}.key", f"{client}.crt")]
-    return grpc.aio.secure_channel(f"127.0.0.1:{port}", grpc.ssl_channel_credentials(*read),
-                                   options=[("grpc.ssl_target_name_override", "node-1")])
+    return grpc.aio.secure_channel(
+        f"127.0.0.1:{port}",
+        grpc.ssl_channel_credentials(*read),
+        options=[("grpc.ssl_target_name_override", "node-1")],
+    )
 
 
-async def test_on_tls_the_apiservers_identity_streams_and_a_nodes_does_not(
-        tmp_path: Path) -> None:
+async def test_on_tls_the_apiservers_identity_streams_and_a_nodes_does_not(tmp_path: Path) -> None:
     folder = make_pki(tmp_path / "pki")
     h = SyncHarness(tmp_path)
     web = pod("main")
     await h.sync(web)
-    key, cert, ca = (folder / n for n in ("node-1-kubelet-server.key",
-                                          "node-1-kubelet-server.crt", "ca.crt"))
-    credentials = grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())],
-                                              root_certificates=ca.read_bytes(),
-                                              require_client_auth=True)
-    server = await serve(h.runtime, {"default/web": web}, authorize=True,
-                         credentials=credentials)
+    key, cert, ca = (
+        folder / n for n in ("node-1-kubelet-server.key", "node-1-kubelet-server.crt", "ca.crt")
+    )
+    credentials = grpc.ssl_server_credentials(
+        [(key.read_bytes(), cert.read_bytes())],
+        root_certificates=ca.read_bytes(),
+        require_client_auth=True,
+    )
+    server = await serve(h.runtime, {"default/web": web}, authorize=True, credentials=credentials)
     try:
         async with tls_channel(folder, server.port, "apiserver-kubelet-client") as channel:
             session = await ContainerSession.exec(
-                kubelet_pb2_grpc.KubeletStub(channel), namespace="default", pod_name="web",
-                container="main", command=["cat"], stdin=True)
+                kubelet_pb2_grpc.KubeletStub(channel),
+                namespace="default",
+                pod_name="web",
+                container="main",
+                command=["cat"],
+                stdin=True,
+            )
             await session.send_stdin(b"allowed")
             await session.close_stdin()
             assert await asyncio.wait_for(output(session), 5) == b"allowed"
         async with tls_channel(folder, server.port, "node-1") as channel:
             with pytest.raises(KubeletStreamError) as refused:
                 await ContainerSession.exec(
-                    kubelet_pb2_grpc.KubeletStub(channel), namespace="default", pod_name="web",
-                    container="main", command=["cat"])
-            assert refused.value.message == ("Forbidden (user=system:node:node-1, verb=create, "
-                                             "resource=nodes, subresource=proxy)")
+                    kubelet_pb2_grpc.KubeletStub(channel),
+                    namespace="default",
+                    pod_name="web",
+                    container="main",
+                    command=["cat"],
+                )
+            assert refused.value.message == (
+                "Forbidden (user=system:node:node-1, verb=create, "
+                "resource=nodes, subresource=proxy)"
+            )
     finally:
         await server.stop(0)

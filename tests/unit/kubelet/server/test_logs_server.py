@@ -1,5 +1,6 @@
 """Kubelet/ContainerLogs: which container and which instance a request means, and the errors a user
 sees when there is none."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -29,7 +30,8 @@ class FakeContext:
 async def read(servicer: KubeletServicer, **request: Any) -> bytes:
     chunks: AsyncIterator[core_pb2.LogChunk] = servicer.ContainerLogs(
         kubelet_pb2.ContainerLogsRequest(namespace="default", pod_name="web", **request),
-        FakeContext())
+        FakeContext(),
+    )
     return b"".join([c.data async for c in chunks])
 
 
@@ -57,16 +59,30 @@ async def test_named_container_and_its_previous_instance(pods: Pods) -> None:
     assert await read(servicer, container="a", previous=True) == b"a, first run\n"
 
 
-@pytest.mark.parametrize(("request_fields", "code", "message"), [
-    ({}, grpc.StatusCode.INVALID_ARGUMENT,
-     "a container name must be specified for pod web, choose one of: [a b]"),
-    ({"container": "c"}, grpc.StatusCode.INVALID_ARGUMENT, "container c is not valid for pod web"),
-    ({"container": "b", "previous": True}, grpc.StatusCode.NOT_FOUND,
-     'previous terminated container "b" in pod "web" not found'),
-    ({"container": "a", "pod_uid": "other"}, grpc.StatusCode.NOT_FOUND, 'pods "web" not found'),
-])
-async def test_errors(pods: Pods, request_fields: dict[str, Any], code: grpc.StatusCode,
-                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("request_fields", "code", "message"),
+    [
+        (
+            {},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "a container name must be specified for pod web, choose one of: [a b]",
+        ),
+        (
+            {"container": "c"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "container c is not valid for pod web",
+        ),
+        (
+            {"container": "b", "previous": True},
+            grpc.StatusCode.NOT_FOUND,
+            'previous terminated container "b" in pod "web" not found',
+        ),
+        ({"container": "a", "pod_uid": "other"}, grpc.StatusCode.NOT_FOUND, 'pods "web" not found'),
+    ],
+)
+async def test_errors(
+    pods: Pods, request_fields: dict[str, Any], code: grpc.StatusCode, message: str
+) -> None:
     runtime, cache = pods
     with pytest.raises(Aborted) as e:
         await read(KubeletServicer(runtime, cache.get), **request_fields)
@@ -78,5 +94,7 @@ async def test_container_not_started_yet(tmp_path: Path) -> None:
     web.status.container_statuses.add(name="a").state.waiting.reason = "ErrImagePull"
     with pytest.raises(Aborted) as e:
         await read(KubeletServicer(HollowRuntime(), {"default/web": web}.get))
-    assert e.value.args == (grpc.StatusCode.FAILED_PRECONDITION,
-                            'container "a" in pod "web" is waiting to start: ErrImagePull')
+    assert e.value.args == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        'container "a" in pod "web" is waiting to start: ErrImagePull',
+    )

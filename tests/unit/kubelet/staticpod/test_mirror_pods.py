@@ -2,6 +2,7 @@
 exists (made again if deleted, replaced if the manifest changed, removed once it is gone); the
 static pod's status lands on it. The apiserver's side: a mirror pod's spec cannot be changed and
 its deletion is immediate."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,11 +13,15 @@ from apiserver.registry import deletion
 from apiserver.validation import pod as pod_validation
 from kubelet.staticpod.manifests import read_manifest_dir
 from kubelet.staticpod.mirror import (
-    CONFIG_MIRROR_ANNOTATION, MirrorPods, build_mirror_pod, is_mirror_pod, mirror_is_current,
+    CONFIG_MIRROR_ANNOTATION,
+    MirrorPods,
+    build_mirror_pod,
+    is_mirror_pod,
+    mirror_is_current,
 )
 from kubelet.status.manager import StatusManager
-from podplane.apimachinery import resources
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from tests.unit.kubelet.podbuild import WEB
 from tests.unit.kubelet.synctest import FakePods
 
@@ -24,8 +29,9 @@ KEY = "default/web-n"
 
 
 def _rpc_error(code: grpc.StatusCode) -> Exception:
-    error: Exception = grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(),
-                                            details=code.name)
+    error: Exception = grpc.aio.AioRpcError(
+        code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=code.name
+    )
     return error
 
 
@@ -51,8 +57,14 @@ class FakeAPI:
         self.pods[key] = stored
         return stored
 
-    async def delete(self, name: str, namespace: str = "", *,
-                     grace_period_seconds: int | None = None, uid: str = "") -> core_pb2.Pod:
+    async def delete(
+        self,
+        name: str,
+        namespace: str = "",
+        *,
+        grace_period_seconds: int | None = None,
+        uid: str = "",
+    ) -> core_pb2.Pod:
         key = f"{namespace}/{name}"
         if key not in self.pods:
             raise _rpc_error(grpc.StatusCode.NOT_FOUND)
@@ -67,8 +79,14 @@ def static_web(tmp_path: Path, command: str = "3600") -> core_pb2.Pod:
 
 
 def manager(api: FakeAPI, static: dict[str, core_pb2.Pod]) -> MirrorPods:
-    return MirrorPods(api, "n", node_uid=lambda: "node-uid",  # type: ignore[arg-type]
-                      static_pod=static.get, api_pod=api.get, static_keys=lambda: list(static))
+    return MirrorPods(
+        api,  # type: ignore[arg-type]
+        "n",
+        node_uid=lambda: "node-uid",
+        static_pod=static.get,
+        api_pod=api.get,
+        static_keys=lambda: list(static),
+    )
 
 
 def test_mirror_pod_is_the_static_pod_owned_by_the_node(tmp_path: Path) -> None:
@@ -79,7 +97,12 @@ def test_mirror_pod_is_the_static_pod_owned_by_the_node(tmp_path: Path) -> None:
     assert mirror.metadata.annotations[CONFIG_MIRROR_ANNOTATION] == static.metadata.uid
     [owner] = mirror.metadata.owner_references
     assert (owner.api_version, owner.kind, owner.name, owner.uid, owner.controller) == (
-        "v1", "Node", "n", "node-uid", True)
+        "v1",
+        "Node",
+        "n",
+        "node-uid",
+        True,
+    )
     assert is_mirror_pod(mirror) and not is_mirror_pod(static)
     assert mirror_is_current(static, mirror, "node-uid")
     assert not mirror_is_current(static, mirror, "another-node-uid")
@@ -106,8 +129,7 @@ async def test_changed_manifest_replaces_the_mirror(tmp_path: Path) -> None:
     static[KEY] = static_web(tmp_path, "60")
     await mirrors.reconcile(KEY)
     assert api.deleted == [(KEY, old_uid)]
-    assert api.pods[KEY].metadata.annotations[CONFIG_MIRROR_ANNOTATION] == \
-        static[KEY].metadata.uid
+    assert api.pods[KEY].metadata.annotations[CONFIG_MIRROR_ANNOTATION] == static[KEY].metadata.uid
 
 
 async def test_orphaned_mirror_goes_and_other_pods_stay(tmp_path: Path) -> None:
@@ -153,7 +175,8 @@ def test_apiserver_refuses_to_change_a_mirror_pods_spec(tmp_path: Path) -> None:
     new.spec.containers[0].image = "busybox:1.36"  # allowed for other pods
     assert [str(e) for e in pod_validation.pod_update(new, old)] == [
         "spec: Forbidden: the spec of a mirror pod may not be changed: it mirrors a static pod; "
-        "edit its manifest on the node instead"]
+        "edit its manifest on the node instead"
+    ]
     unmarked = core_pb2.Pod()
     unmarked.CopyFrom(old)
     del unmarked.metadata.annotations[CONFIG_MIRROR_ANNOTATION]

@@ -1,5 +1,6 @@
 """Static pods from a manifest directory: their names, their uid (a stable hash of the file and the
 node), defaults, and what a change, a removal or a bad file does."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,13 +9,18 @@ import pytest
 
 from kubelet.config import parse_args
 from kubelet.staticpod.manifests import (
-    CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, StaticPodSource, is_static_pod,
+    CONFIG_HASH_ANNOTATION,
+    CONFIG_SOURCE_ANNOTATION,
+    StaticPodSource,
+    is_static_pod,
     read_manifest_dir,
 )
 from tests.unit.kubelet.podbuild import WEB
 
-JSON_POD = ('{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": "data"},'
-            ' "spec": {"containers": [{"name": "db", "image": "busybox:1.36"}]}}')
+JSON_POD = (
+    '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": "data"},'
+    ' "spec": {"containers": [{"name": "db", "image": "busybox:1.36"}]}}'
+)
 
 
 def test_each_manifest_is_a_pod_named_after_the_node(tmp_path: Path) -> None:
@@ -26,7 +32,10 @@ def test_each_manifest_is_a_pod_named_after_the_node(tmp_path: Path) -> None:
     assert sorted(pods) == ["data/db-node-1", "default/web-node-1"]
     web = pods["default/web-node-1"]
     assert (web.metadata.name, web.metadata.namespace, web.spec.node_name) == (
-        "web-node-1", "default", "node-1")
+        "web-node-1",
+        "default",
+        "node-1",
+    )
     assert web.metadata.annotations[CONFIG_SOURCE_ANNOTATION] == "file"
     assert web.metadata.annotations[CONFIG_HASH_ANNOTATION] == web.metadata.uid
     assert len(web.metadata.uid) == 32 and is_static_pod(web)
@@ -89,8 +98,12 @@ REQUIRED = ["--server", "127.0.0.1:6443", "--node-name", "n", "--pod-cidr", "10.
 
 def test_manifest_path_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert parse_args(REQUIRED).pod_manifest_path == ""  # off by default
-    assert parse_args([*REQUIRED, "--pod-manifest-path", "/etc/kubernetes/manifests"]
-                      ).pod_manifest_path == "/etc/kubernetes/manifests"
+    assert (
+        parse_args(
+            [*REQUIRED, "--pod-manifest-path", "/etc/kubernetes/manifests"]
+        ).pod_manifest_path
+        == "/etc/kubernetes/manifests"
+    )
     with pytest.raises(SystemExit) as exit_info:
         parse_args([*REQUIRED, "--pod-manifest-path", "manifests"])
     assert exit_info.value.code == 2

@@ -1,9 +1,13 @@
 """The conditions the kubelet owns, with Kubernetes' reasons and messages, and transition times that
 only move when a condition's status changes."""
+
 from __future__ import annotations
 
 from kubelet.status.conditions import (
-    containers_ready, initialized, kubelet_conditions, merge_conditions,
+    containers_ready,
+    initialized,
+    kubelet_conditions,
+    merge_conditions,
 )
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import pod, running, terminated, waiting
@@ -48,16 +52,23 @@ def test_pod_without_init_containers_is_initialized() -> None:
 def test_kubelet_conditions_in_order_with_ready_mirroring_containers_ready() -> None:
     conditions = kubelet_conditions(pod("a").spec, True, [], [waiting("a")], "Pending")
     assert [(c.type, c.status) for c in conditions] == [
-        ("PodReadyToStartContainers", "True"), ("Initialized", "True"), ("Ready", "False"),
-        ("ContainersReady", "False")]
+        ("PodReadyToStartContainers", "True"),
+        ("Initialized", "True"),
+        ("Ready", "False"),
+        ("ContainersReady", "False"),
+    ]
     assert conditions[2].reason == conditions[3].reason == "ContainersNotReady"
 
 
 def test_transition_time_kept_while_status_unchanged_and_others_kept() -> None:
-    old = [core_pb2.PodCondition(type="PodScheduled", status="True", last_transition_time="t0"),
-           core_pb2.PodCondition(type="Ready", status="False", last_transition_time="t1")]
+    old = [
+        core_pb2.PodCondition(type="PodScheduled", status="True", last_transition_time="t0"),
+        core_pb2.PodCondition(type="Ready", status="False", last_transition_time="t1"),
+    ]
     merged = merge_conditions(old, [core_pb2.PodCondition(type="Ready", status="False")], "t2")
-    assert [(c.type, c.last_transition_time) for c in merged] == [("Ready", "t1"),
-                                                                   ("PodScheduled", "t0")]
+    assert [(c.type, c.last_transition_time) for c in merged] == [
+        ("Ready", "t1"),
+        ("PodScheduled", "t0"),
+    ]
     merged = merge_conditions(old, [core_pb2.PodCondition(type="Ready", status="True")], "t2")
     assert merged[0].last_transition_time == "t2"

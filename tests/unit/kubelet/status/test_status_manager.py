@@ -1,4 +1,5 @@
 """Pod status is written only when it changed, and not again while the cache lags our own write."""
+
 from __future__ import annotations
 
 from kubelet.status.manager import StatusManager

@@ -1,8 +1,9 @@
 """One object of every kind the API serves, as a cluster would hold it, and the moment their
 tables are printed at."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
@@ -16,80 +17,178 @@ from podplane.apimachinery.resources import Resource
 
 M = TypeVar("M", bound=Message)
 
-NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
 # Five minutes before NOW.
 CREATED = "2026-11-21T15:05:00Z"
-TEMPLATE = {"metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "web", "image": "nginx:1.27"},
-                                    {"name": "log", "image": "busybox"}]}}
+TEMPLATE = {
+    "metadata": {"labels": {"app": "web"}},
+    "spec": {
+        "containers": [{"name": "web", "image": "nginx:1.27"}, {"name": "log", "image": "busybox"}]
+    },
+}
 
 
 def meta(name: str, namespace: str = "default", **more: Any) -> dict[str, Any]:
-    return {"name": name, "namespace": namespace, "creationTimestamp": CREATED,
-            "resourceVersion": "42", "uid": f"uid-{name}", **more}
+    return {
+        "name": name,
+        "namespace": namespace,
+        "creationTimestamp": CREATED,
+        "resourceVersion": "42",
+        "uid": f"uid-{name}",
+        **more,
+    }
 
 
 def obj(message: type[M], data: dict[str, Any]) -> M:
     return manifest.from_dict(data, message)
 
 
-POD = obj(core_pb2.Pod, {
-    "metadata": meta("web-1", labels={"app": "web"}),
-    "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}], "nodeName": "node-1"},
-    "status": {"phase": "Running", "podIPs": [{"ip": "10.244.1.5"}],
-               "conditions": [{"type": "Ready", "status": "True"}],
-               "containerStatuses": [{
-                   "name": "web", "ready": True, "restartCount": 2,
-                   "state": {"running": {"startedAt": "2026-11-21T15:06:00Z"}},
-                   "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
-                                                "finishedAt": "2026-11-21T15:05:30Z"}}}]}})
-COMPLETED_POD = obj(core_pb2.Pod, {
-    "metadata": meta("once"),
-    "spec": {"containers": [{"name": "once", "image": "busybox"}]},
-    "status": {"phase": "Succeeded", "containerStatuses": [
-        {"name": "once", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}})
-NODE = obj(core_pb2.Node, {
-    "metadata": {**meta("node-1", namespace=""),
-                 "labels": {"node-role.kubernetes.io/control-plane": ""}},
-    "status": {"conditions": [{"type": "Ready", "status": "True"}],
-               "addresses": [{"type": "InternalIP", "address": "172.18.0.2"}],
-               "nodeInfo": {"kubeletVersion": "v1.32.0", "osImage": "Debian GNU/Linux 12",
-                            "kernelVersion": "6.8.0", "containerRuntimeVersion": "docker://27.3.1"}}})
-NAMESPACE = obj(core_pb2.Namespace, {"metadata": meta("team-a", namespace=""),
-                                     "status": {"phase": "Active"}})
-EVENT = obj(core_pb2.Event, {
-    "metadata": meta("web-1.181f"),
-    "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "default",
-                       "fieldPath": "spec.containers{web}"},
-    "reason": "Pulled", "message": "Successfully pulled image \"nginx:1.27\"\n", "type": "Normal",
-    "source": {"component": "kubelet", "host": "node-1"}, "count": 3,
-    "firstTimestamp": "2026-11-21T15:06:00Z", "lastTimestamp": "2026-11-21T15:09:30Z"})
-LEASE = obj(lease_pb2.Lease, {"metadata": meta("kube-scheduler", namespace="kube-system"),
-                              "spec": {"holderIdentity": "scheduler-0_5f2c"}})
-CONFIG_MAP = obj(core_pb2.ConfigMap, {"metadata": meta("settings"),
-                                      "data": {"a": "1", "b": "2"}, "binaryData": {"c": "AA=="}})
-SECRET = obj(core_pb2.Secret, {"metadata": meta("creds"), "type": "Opaque",
-                               "data": {"password": "czNjcjN0"}})
-REPLICATION_CONTROLLER = obj(core_pb2.ReplicationController, {
-    "metadata": meta("legacy"),
-    "spec": {"replicas": 3, "selector": {"app": "web"}, "template": TEMPLATE},
-    "status": {"replicas": 3, "readyReplicas": 2}})
-REPLICA_SET = obj(apps_pb2.ReplicaSet, {
-    "metadata": meta("web-5d8f"),
-    "spec": {"replicas": 2, "template": TEMPLATE, "selector": {
-        "matchLabels": {"app": "web"},
-        "matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "back"]}]}},
-    "status": {"replicas": 2, "readyReplicas": 1}})
-DEPLOYMENT = obj(apps_pb2.Deployment, {
-    "metadata": meta("web"),
-    "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": TEMPLATE},
-    "status": {"replicas": 3, "readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}})
-JOB = obj(batch_pb2.Job, {
-    "metadata": meta("pi"),
-    "spec": {"completions": 3, "parallelism": 1, "template": TEMPLATE,
-             "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-pi"}}},
-    "status": {"startTime": CREATED, "completionTime": "2026-11-21T15:05:42Z", "succeeded": 3,
-               "conditions": [{"type": "Complete", "status": "True"}]}})
+POD = obj(
+    core_pb2.Pod,
+    {
+        "metadata": meta("web-1", labels={"app": "web"}),
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}], "nodeName": "node-1"},
+        "status": {
+            "phase": "Running",
+            "podIPs": [{"ip": "10.244.1.5"}],
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [
+                {
+                    "name": "web",
+                    "ready": True,
+                    "restartCount": 2,
+                    "state": {"running": {"startedAt": "2026-11-21T15:06:00Z"}},
+                    "lastState": {
+                        "terminated": {
+                            "exitCode": 1,
+                            "reason": "Error",
+                            "finishedAt": "2026-11-21T15:05:30Z",
+                        }
+                    },
+                }
+            ],
+        },
+    },
+)
+COMPLETED_POD = obj(
+    core_pb2.Pod,
+    {
+        "metadata": meta("once"),
+        "spec": {"containers": [{"name": "once", "image": "busybox"}]},
+        "status": {
+            "phase": "Succeeded",
+            "containerStatuses": [
+                {"name": "once", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}
+            ],
+        },
+    },
+)
+NODE = obj(
+    core_pb2.Node,
+    {
+        "metadata": {
+            **meta("node-1", namespace=""),
+            "labels": {"node-role.kubernetes.io/control-plane": ""},
+        },
+        "status": {
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "addresses": [{"type": "InternalIP", "address": "172.18.0.2"}],
+            "nodeInfo": {
+                "kubeletVersion": "v1.32.0",
+                "osImage": "Debian GNU/Linux 12",
+                "kernelVersion": "6.8.0",
+                "containerRuntimeVersion": "docker://27.3.1",
+            },
+        },
+    },
+)
+NAMESPACE = obj(
+    core_pb2.Namespace, {"metadata": meta("team-a", namespace=""), "status": {"phase": "Active"}}
+)
+EVENT = obj(
+    core_pb2.Event,
+    {
+        "metadata": meta("web-1.181f"),
+        "involvedObject": {
+            "kind": "Pod",
+            "name": "web-1",
+            "namespace": "default",
+            "fieldPath": "spec.containers{web}",
+        },
+        "reason": "Pulled",
+        "message": 'Successfully pulled image "nginx:1.27"\n',
+        "type": "Normal",
+        "source": {"component": "kubelet", "host": "node-1"},
+        "count": 3,
+        "firstTimestamp": "2026-11-21T15:06:00Z",
+        "lastTimestamp": "2026-11-21T15:09:30Z",
+    },
+)
+LEASE = obj(
+    lease_pb2.Lease,
+    {
+        "metadata": meta("kube-scheduler", namespace="kube-system"),
+        "spec": {"holderIdentity": "scheduler-0_5f2c"},
+    },
+)
+CONFIG_MAP = obj(
+    core_pb2.ConfigMap,
+    {"metadata": meta("settings"), "data": {"a": "1", "b": "2"}, "binaryData": {"c": "AA=="}},
+)
+SECRET = obj(
+    core_pb2.Secret, {"metadata": meta("creds"), "type": "Opaque", "data": {"password": "czNjcjN0"}}
+)
+REPLICATION_CONTROLLER = obj(
+    core_pb2.ReplicationController,
+    {
+        "metadata": meta("legacy"),
+        "spec": {"replicas": 3, "selector": {"app": "web"}, "template": TEMPLATE},
+        "status": {"replicas": 3, "readyReplicas": 2},
+    },
+)
+REPLICA_SET = obj(
+    apps_pb2.ReplicaSet,
+    {
+        "metadata": meta("web-5d8f"),
+        "spec": {
+            "replicas": 2,
+            "template": TEMPLATE,
+            "selector": {
+                "matchLabels": {"app": "web"},
+                "matchExpressions": [
+                    {"key": "tier", "operator": "In", "values": ["front", "back"]}
+                ],
+            },
+        },
+        "status": {"replicas": 2, "readyReplicas": 1},
+    },
+)
+DEPLOYMENT = obj(
+    apps_pb2.Deployment,
+    {
+        "metadata": meta("web"),
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": TEMPLATE},
+        "status": {"replicas": 3, "readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2},
+    },
+)
+JOB = obj(
+    batch_pb2.Job,
+    {
+        "metadata": meta("pi"),
+        "spec": {
+            "completions": 3,
+            "parallelism": 1,
+            "template": TEMPLATE,
+            "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-pi"}},
+        },
+        "status": {
+            "startTime": CREATED,
+            "completionTime": "2026-11-21T15:05:42Z",
+            "succeeded": 3,
+            "conditions": [{"type": "Complete", "status": "True"}],
+        },
+    },
+)
 
 # Each kind the API serves, with its sample.
 SAMPLES: dict[str, tuple[Resource, Message]] = {
@@ -100,8 +199,10 @@ SAMPLES: dict[str, tuple[Resource, Message]] = {
     resources.LEASE.plural: (resources.LEASE, LEASE),
     resources.CONFIG_MAP.plural: (resources.CONFIG_MAP, CONFIG_MAP),
     resources.SECRET.plural: (resources.SECRET, SECRET),
-    resources.REPLICATION_CONTROLLER.plural: (resources.REPLICATION_CONTROLLER,
-                                              REPLICATION_CONTROLLER),
+    resources.REPLICATION_CONTROLLER.plural: (
+        resources.REPLICATION_CONTROLLER,
+        REPLICATION_CONTROLLER,
+    ),
     resources.REPLICA_SET.plural: (resources.REPLICA_SET, REPLICA_SET),
     resources.DEPLOYMENT.plural: (resources.DEPLOYMENT, DEPLOYMENT),
     resources.JOB.plural: (resources.JOB, JOB),

@@ -1,6 +1,7 @@
 """Each kind's column definitions are Kubernetes' (pkg/printers/internalversion/printers.go,
 v1.32): the same names in the same order, types, formats and priorities, so that kubectl prints
 podplane's tables as it prints a Kubernetes cluster's, -o wide included."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,59 +13,121 @@ from podplane.printers.spec import CREATION_TIMESTAMP_DOC, OBJECT_NAME_DOC
 
 NAME = ("Name", "string", "name", 0)
 AGE = ("Age", "string", "", 0)
-WIDE_TEMPLATE = (("Containers", "string", "", 1), ("Images", "string", "", 1),
-                 ("Selector", "string", "", 1))
+WIDE_TEMPLATE = (
+    ("Containers", "string", "", 1),
+    ("Images", "string", "", 1),
+    ("Selector", "string", "", 1),
+)
 
 # (name, type, format, priority) of every column, as AddHandlers declares them.
 KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
-    "pods": (NAME, ("Ready", "string", "", 0), ("Status", "string", "", 0),
-             ("Restarts", "string", "", 0), AGE, ("IP", "string", "", 1),
-             ("Node", "string", "", 1), ("Nominated Node", "string", "", 1),
-             ("Readiness Gates", "string", "", 1)),
-    "nodes": (NAME, ("Status", "string", "", 0), ("Roles", "string", "", 0), AGE,
-              ("Version", "string", "", 0), ("Internal-IP", "string", "", 1),
-              ("External-IP", "string", "", 1), ("OS-Image", "string", "", 1),
-              ("Kernel-Version", "string", "", 1), ("Container-Runtime", "string", "", 1)),
+    "pods": (
+        NAME,
+        ("Ready", "string", "", 0),
+        ("Status", "string", "", 0),
+        ("Restarts", "string", "", 0),
+        AGE,
+        ("IP", "string", "", 1),
+        ("Node", "string", "", 1),
+        ("Nominated Node", "string", "", 1),
+        ("Readiness Gates", "string", "", 1),
+    ),
+    "nodes": (
+        NAME,
+        ("Status", "string", "", 0),
+        ("Roles", "string", "", 0),
+        AGE,
+        ("Version", "string", "", 0),
+        ("Internal-IP", "string", "", 1),
+        ("External-IP", "string", "", 1),
+        ("OS-Image", "string", "", 1),
+        ("Kernel-Version", "string", "", 1),
+        ("Container-Runtime", "string", "", 1),
+    ),
     "namespaces": (NAME, ("Status", "string", "", 0), AGE),
-    "events": (("Last Seen", "string", "", 0), ("Type", "string", "", 0),
-               ("Reason", "string", "", 0), ("Object", "string", "", 0),
-               ("Subobject", "string", "", 1), ("Source", "string", "", 1),
-               ("Message", "string", "", 0), ("First Seen", "string", "", 1),
-               ("Count", "string", "", 1), ("Name", "string", "name", 1)),
+    "events": (
+        ("Last Seen", "string", "", 0),
+        ("Type", "string", "", 0),
+        ("Reason", "string", "", 0),
+        ("Object", "string", "", 0),
+        ("Subobject", "string", "", 1),
+        ("Source", "string", "", 1),
+        ("Message", "string", "", 0),
+        ("First Seen", "string", "", 1),
+        ("Count", "string", "", 1),
+        ("Name", "string", "name", 1),
+    ),
     "leases": (NAME, ("Holder", "string", "", 0), AGE),
     "configmaps": (NAME, ("Data", "string", "", 0), AGE),
     "secrets": (NAME, ("Type", "string", "", 0), ("Data", "string", "", 0), AGE),
-    "replicationcontrollers": (NAME, ("Desired", "integer", "", 0),
-                               ("Current", "integer", "", 0), ("Ready", "integer", "", 0),
-                               AGE, *WIDE_TEMPLATE),
-    "replicasets": (NAME, ("Desired", "integer", "", 0), ("Current", "integer", "", 0),
-                    ("Ready", "integer", "", 0), AGE, *WIDE_TEMPLATE),
-    "deployments": (NAME, ("Ready", "string", "", 0), ("Up-to-date", "string", "", 0),
-                    ("Available", "string", "", 0), AGE, *WIDE_TEMPLATE),
-    "jobs": (NAME, ("Status", "string", "", 0), ("Completions", "string", "", 0),
-             ("Duration", "string", "", 0), AGE, *WIDE_TEMPLATE),
+    "replicationcontrollers": (
+        NAME,
+        ("Desired", "integer", "", 0),
+        ("Current", "integer", "", 0),
+        ("Ready", "integer", "", 0),
+        AGE,
+        *WIDE_TEMPLATE,
+    ),
+    "replicasets": (
+        NAME,
+        ("Desired", "integer", "", 0),
+        ("Current", "integer", "", 0),
+        ("Ready", "integer", "", 0),
+        AGE,
+        *WIDE_TEMPLATE,
+    ),
+    "deployments": (
+        NAME,
+        ("Ready", "string", "", 0),
+        ("Up-to-date", "string", "", 0),
+        ("Available", "string", "", 0),
+        AGE,
+        *WIDE_TEMPLATE,
+    ),
+    "jobs": (
+        NAME,
+        ("Status", "string", "", 0),
+        ("Completions", "string", "", 0),
+        ("Duration", "string", "", 0),
+        AGE,
+        *WIDE_TEMPLATE,
+    ),
 }
 
 # A few descriptions, word for word (the rest are k8s.io/api's swagger docs likewise).
 KUBERNETES_DESCRIPTIONS = [
-    ("pods", "Restarts", "The number of times the containers in this pod have been restarted "
-                         "and when the last container in this pod has restarted."),
-    ("pods", "IP", "podIP address allocated to the pod. Routable at least within the cluster. "
-                   "Empty if not yet allocated."),
+    (
+        "pods",
+        "Restarts",
+        "The number of times the containers in this pod have been restarted "
+        "and when the last container in this pod has restarted.",
+    ),
+    (
+        "pods",
+        "IP",
+        "podIP address allocated to the pod. Routable at least within the cluster. "
+        "Empty if not yet allocated.",
+    ),
     ("nodes", "Status", "The status of the node"),
     ("events", "Count", "The number of times this event has occurred."),
     ("replicasets", "Ready", "The number of ready replicas for this replica set."),
     ("deployments", "Ready", "Number of the pod with ready state"),
     ("jobs", "Status", "Status of the job."),
     ("jobs", "Duration", "Time required to complete the job."),
-    ("replicationcontrollers", "Desired",
-     "Replicas is the number of desired replicas. This is a pointer to distinguish between "
-     "explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/"
-     "concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller"),
-    ("replicasets", "Desired",
-     "Replicas is the number of desired replicas. This is a pointer to distinguish between "
-     "explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/"
-     "concepts/workloads/controllers/replicationcontroller/#what-is-a-replicationcontroller"),
+    (
+        "replicationcontrollers",
+        "Desired",
+        "Replicas is the number of desired replicas. This is a pointer to distinguish between "
+        "explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/"
+        "concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller",
+    ),
+    (
+        "replicasets",
+        "Desired",
+        "Replicas is the number of desired replicas. This is a pointer to distinguish between "
+        "explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/"
+        "concepts/workloads/controllers/replicationcontroller/#what-is-a-replicationcontroller",
+    ),
 ]
 
 
@@ -76,7 +139,8 @@ def test_every_kind_served_has_a_table() -> None:
 def test_columns_are_kubernetes(resource: Resource) -> None:
     columns = table_for(resource).columns
     assert [(c.name, c.type, c.format, c.priority) for c in columns] == list(
-        KUBERNETES_COLUMNS[resource.plural])
+        KUBERNETES_COLUMNS[resource.plural]
+    )
 
 
 @pytest.mark.parametrize("resource", resources.ALL, ids=lambda r: r.plural)

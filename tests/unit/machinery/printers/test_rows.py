@@ -1,6 +1,7 @@
 """Each kind's row: every column's cell (wide ones included, as the apiserver prints with Wide:
 true), of the JSON type Kubernetes' printer gives it: strings, and int64 where printers.go puts
 one (DESIRED, UP-TO-DATE, DATA, COUNT, ...) whatever the column's declared type."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,23 +18,67 @@ from podplane.printers.workloads import job_completions, job_status
 from tests.unit.machinery.printers.samples import CREATED, NOW, SAMPLES, TEMPLATE, meta, obj
 
 ROWS: dict[str, list[Cell]] = {
-    "pods": ["web-1", "1/1", "Running", "2 (4m30s ago)", "5m", "10.244.1.5", "node-1", "<none>",
-             "<none>"],
-    "nodes": ["node-1", "Ready", "control-plane", "5m", "v1.32.0", "172.18.0.2", "<none>",
-              "Debian GNU/Linux 12", "6.8.0", "docker://27.3.1"],
+    "pods": [
+        "web-1",
+        "1/1",
+        "Running",
+        "2 (4m30s ago)",
+        "5m",
+        "10.244.1.5",
+        "node-1",
+        "<none>",
+        "<none>",
+    ],
+    "nodes": [
+        "node-1",
+        "Ready",
+        "control-plane",
+        "5m",
+        "v1.32.0",
+        "172.18.0.2",
+        "<none>",
+        "Debian GNU/Linux 12",
+        "6.8.0",
+        "docker://27.3.1",
+    ],
     "namespaces": ["team-a", "Active", "5m"],
-    "events": ["30s", "Normal", "Pulled", "pod/web-1", "spec.containers{web}", "kubelet, node-1",
-               'Successfully pulled image "nginx:1.27"', "4m", 3, "web-1.181f"],
+    "events": [
+        "30s",
+        "Normal",
+        "Pulled",
+        "pod/web-1",
+        "spec.containers{web}",
+        "kubelet, node-1",
+        'Successfully pulled image "nginx:1.27"',
+        "4m",
+        3,
+        "web-1.181f",
+    ],
     "leases": ["kube-scheduler", "scheduler-0_5f2c", "5m"],
     "configmaps": ["settings", 3, "5m"],
     "secrets": ["creds", "Opaque", 1, "5m"],
-    "replicationcontrollers": ["legacy", 3, 3, 2, "5m", "web,log", "nginx:1.27,busybox",
-                               "app=web"],
-    "replicasets": ["web-5d8f", 2, 2, 1, "5m", "web,log", "nginx:1.27,busybox",
-                    "app=web,tier in (back,front)"],
+    "replicationcontrollers": ["legacy", 3, 3, 2, "5m", "web,log", "nginx:1.27,busybox", "app=web"],
+    "replicasets": [
+        "web-5d8f",
+        2,
+        2,
+        1,
+        "5m",
+        "web,log",
+        "nginx:1.27,busybox",
+        "app=web,tier in (back,front)",
+    ],
     "deployments": ["web", "2/3", 3, 2, "5m", "web,log", "nginx:1.27,busybox", "app=web"],
-    "jobs": ["pi", "Complete", "3/3", "42s", "5m", "web,log", "nginx:1.27,busybox",
-             "batch.kubernetes.io/controller-uid=uid-pi"],
+    "jobs": [
+        "pi",
+        "Complete",
+        "3/3",
+        "42s",
+        "5m",
+        "web,log",
+        "nginx:1.27,busybox",
+        "batch.kubernetes.io/controller-uid=uid-pi",
+    ],
 }
 
 
@@ -49,8 +94,9 @@ def test_sample_row(plural: str) -> None:
 
 def test_an_unset_timestamp_is_unknown_and_a_future_one_invalid() -> None:
     never = obj(core_pb2.Namespace, {"metadata": {"name": "a"}})
-    future = obj(core_pb2.Namespace, {"metadata": {"name": "b",
-                                                   "creationTimestamp": "2026-11-21T16:00:00Z"}})
+    future = obj(
+        core_pb2.Namespace, {"metadata": {"name": "b", "creationTimestamp": "2026-11-21T16:00:00Z"}}
+    )
     rows = [table_for(resources.NAMESPACE).row(n, NOW) for n in (never, future)]
     assert [r[2] for r in rows] == ["<unknown>", "<invalid>"]
 
@@ -59,36 +105,56 @@ def event(**fields: Any) -> core_pb2.Event:
     return obj(core_pb2.Event, {"metadata": meta("e"), **fields})
 
 
-@pytest.mark.parametrize(("fields", "source"), [
-    ({"source": {"component": "kubelet", "host": "node-1"}}, "kubelet, node-1"),
-    ({"source": {"component": "kubelet"}}, "kubelet"),
-    ({"reportingComponent": "job-controller"}, "job-controller"),
-    ({"reportingComponent": "kubelet", "reportingInstance": "node-2"}, "kubelet, node-2"),
-    ({"source": {"host": "node-1"}}, ", node-1"),
-    ({}, ""),
-], ids=["component and host", "component", "reporting controller", "reporting instance",
-        "host alone", "none"])
+@pytest.mark.parametrize(
+    ("fields", "source"),
+    [
+        ({"source": {"component": "kubelet", "host": "node-1"}}, "kubelet, node-1"),
+        ({"source": {"component": "kubelet"}}, "kubelet"),
+        ({"reportingComponent": "job-controller"}, "job-controller"),
+        ({"reportingComponent": "kubelet", "reportingInstance": "node-2"}, "kubelet, node-2"),
+        ({"source": {"host": "node-1"}}, ", node-1"),
+        ({}, ""),
+    ],
+    ids=[
+        "component and host",
+        "component",
+        "reporting controller",
+        "reporting instance",
+        "host alone",
+        "none",
+    ],
+)
 def test_event_source(fields: dict[str, Any], source: str) -> None:
     assert event_source(event(**fields)) == source
 
 
 def test_an_event_never_seen_again_is_last_seen_when_first_seen_and_counted_once() -> None:
     cells = table_for(resources.EVENT).row(
-        event(firstTimestamp="2026-11-21T15:08:00Z", involvedObject={"kind": "Node"}), NOW)
+        event(firstTimestamp="2026-11-21T15:08:00Z", involvedObject={"kind": "Node"}), NOW
+    )
     assert (cells[0], cells[3], cells[7], cells[8]) == ("2m", "node", "2m", 1)
 
 
 def job(spec: dict[str, Any], status: dict[str, Any], **metadata: Any) -> batch_pb2.Job:
-    return obj(batch_pb2.Job, {"metadata": meta("pi", **metadata),
-                               "spec": {"template": TEMPLATE, **spec}, "status": status})
+    return obj(
+        batch_pb2.Job,
+        {
+            "metadata": meta("pi", **metadata),
+            "spec": {"template": TEMPLATE, **spec},
+            "status": status,
+        },
+    )
 
 
-@pytest.mark.parametrize(("spec", "succeeded", "cell"), [
-    ({"completions": 5}, 2, "2/5"),
-    ({"parallelism": 3}, 1, "1/1 of 3"),
-    ({"parallelism": 1}, 0, "0/1"),
-    ({}, 0, "0/1"),
-])
+@pytest.mark.parametrize(
+    ("spec", "succeeded", "cell"),
+    [
+        ({"completions": 5}, 2, "2/5"),
+        ({"parallelism": 3}, 1, "1/1 of 3"),
+        ({"parallelism": 1}, 0, "0/1"),
+        ({}, 0, "0/1"),
+    ],
+)
 def test_job_completions(spec: dict[str, Any], succeeded: int, cell: str) -> None:
     assert job_completions(job(spec, {"succeeded": succeeded})) == cell
 
@@ -97,25 +163,30 @@ def condition(kind: str, status: str = "True") -> dict[str, str]:
     return {"type": kind, "status": status}
 
 
-@pytest.mark.parametrize(("conditions", "deleting", "status"), [
-    ([], False, "Running"),
-    ([condition("Complete")], False, "Complete"),
-    ([condition("Failed")], False, "Failed"),
-    ([condition("FailureTarget"), condition("Failed")], False, "Failed"),
-    ([condition("FailureTarget")], False, "FailureTarget"),
-    ([condition("Suspended")], False, "Suspended"),
-    ([condition("Suspended", "False")], False, "Running"),
-    ([condition("Suspended")], True, "Terminating"),
-    ([condition("Complete")], True, "Complete"),
-    # The first condition of a type is the one that counts.
-    ([condition("Complete", "False"), condition("Complete")], False, "Running"),
-])
+@pytest.mark.parametrize(
+    ("conditions", "deleting", "status"),
+    [
+        ([], False, "Running"),
+        ([condition("Complete")], False, "Complete"),
+        ([condition("Failed")], False, "Failed"),
+        ([condition("FailureTarget"), condition("Failed")], False, "Failed"),
+        ([condition("FailureTarget")], False, "FailureTarget"),
+        ([condition("Suspended")], False, "Suspended"),
+        ([condition("Suspended", "False")], False, "Running"),
+        ([condition("Suspended")], True, "Terminating"),
+        ([condition("Complete")], True, "Complete"),
+        # The first condition of a type is the one that counts.
+        ([condition("Complete", "False"), condition("Complete")], False, "Running"),
+    ],
+)
 def test_job_status(conditions: list[dict[str, str]], deleting: bool, status: str) -> None:
     deletion = {"deletionTimestamp": CREATED} if deleting else {}
     assert job_status(job({}, {"conditions": conditions}, **deletion)) == status
 
 
 def test_a_job_not_started_has_no_duration_and_a_running_one_runs_until_now() -> None:
-    rows = [table_for(resources.JOB).row(j, NOW)
-            for j in (job({}, {}), job({}, {"startTime": "2026-11-21T15:07:00Z"}))]
+    rows = [
+        table_for(resources.JOB).row(j, NOW)
+        for j in (job({}, {}), job({}, {"startTime": "2026-11-21T15:07:00Z"}))
+    ]
     assert [r[3] for r in rows] == ["", "3m"]

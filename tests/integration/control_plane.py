@@ -1,0 +1,36 @@
+"""A real etcd process and the real apiserver on a loopback port: the shared fixtures' cluster
+(conftest.py), and the cluster of their own that scheduler and overload tests start, whose
+decisions and messages objects other modules leave behind would otherwise change."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from apiserver.server import APIServer
+from tests.support import EtcdProcess
+
+
+@contextlib.contextmanager
+def etcd_process() -> Iterator[EtcdProcess]:
+    process = EtcdProcess.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_apiserver(
+    etcd: EtcdProcess, address: str = "127.0.0.1:0", **options: Any
+) -> AsyncIterator[APIServer]:
+    """The real apiserver on a loopback port (a free one by default), over `etcd`, with its REST
+    door on another free port; `options` are APIServer's (watch_cache, compaction_interval)."""
+    options.setdefault("rest_address", "127.0.0.1:0")
+    server = APIServer([etcd.endpoint], address, **options)
+    await server.start(etcd_timeout=20)
+    try:
+        yield server
+    finally:
+        await server.stop(0)
