@@ -2,7 +2,7 @@
 build/pki. A second compose project (its own name and ports) beside the test cluster, from a copy
 of the checkout's files as `git clone` would give them, with the images that make images built:
 every service comes up healthy, 3 nodes Ready, the admin's credentials appear in build/pki, and a
-second `up` keeps every certificate."""
+second `up` keeps every certificate (and clears what older compose files left in build/pki)."""
 from __future__ import annotations
 
 import os
@@ -116,7 +116,13 @@ def test_docker_compose_up_alone_on_a_fresh_clone(clone: Path) -> None:
     before = certificates(clone)
     assert before["build/pki/ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
 
+    # What the compose file's old file mounts left behind (a directory where Docker found no
+    # file) wedged a checkout; the pki service clears it.
+    (pki / "ca.crt").unlink()
+    for wedged in ("ca.crt", "etcd-server.key"):
+        (pki / wedged).mkdir()
     compose(clone, "up", "-d", "--wait", "--wait-timeout", "300")
     assert certificates(clone) == before
+    assert {p.name for p in pki.iterdir()} == HOST_PKI
     assert ready_nodes(clone) == set(NODES)
     print(f"fresh clone: docker compose up -d --wait took {up_seconds:.0f} s")
