@@ -14,6 +14,8 @@ VENV_STAMP := $(VENV)/.podplane-installed
 WHEELS_STAMP := build/wheelhouse/.complete
 COMPOSE := docker compose
 APISERVER_PORT ?= $(or $(PODPLANE_APISERVER_PORT),6443)
+PROMETHEUS_PORT ?= $(or $(PODPLANE_PROMETHEUS_PORT),9090)
+PROMETHEUS_URL ?= http://localhost:$(PROMETHEUS_PORT)
 WAIT_TIMEOUT ?= 180
 TIMINGS := build/timings.log
 
@@ -32,15 +34,17 @@ help:
 	echo "make host              install and start what the host needs (Docker, Compose, etcd, ...)"
 	echo "make base-image        debian:bookworm-slim: pulled, or built with debootstrap"
 	echo "make wheels            download the runtime wheels into build/wheelhouse"
-	echo "make images            build podplane:dev and podplane-node:dev"
+	echo "make images            build podplane:dev, podplane-node:dev and podplane-prometheus:dev"
 	echo "make up                all of the above, then start the cluster and wait until it is Ready"
+	echo "                       (on a Docker host that can pull debian, docker compose up -d --wait does too)"
 	echo "make down              stop the cluster and delete its volumes"
 	echo "make lint              ruff check, ruff format --check and mypy --strict"
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
 	echo "make bench-overload    800 writers + 100 node watchers, in-flight limit 50 vs none (build/bench/apiserver-overload.*)"
-	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json)"
+	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json,"
+	echo "                       and Prometheus' SLO figures for the run: build/bench/pods-prometheus.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
 	echo "make loadtest-quick    a one-minute scheduler load test on its own cluster (100 nodes / 1000 pods)"
@@ -79,10 +83,12 @@ $(WHEELS_STAMP): requirements.txt
 images: base-image wheels
 	@$(call timed,images)
 	mkdir -p build/logs
-	for image in podplane:dev=docker/podplane.Dockerfile podplane-node:dev=docker/node.Dockerfile; do
-	  tag=$${image%%=*} file=$${image#*=} log=build/logs/$${tag%%:*}.log
-	  start=$$SECONDS
-	  if ! docker build -f "$$file" -t "$$tag" . >"$$log" 2>&1; then
+	# TAG=DOCKERFILE=CONTEXT, as docker-compose.yml builds them.
+	for image in podplane:dev=docker/podplane.Dockerfile=. podplane-node:dev=docker/node.Dockerfile=. \
+	             podplane-prometheus:dev=docker/prometheus/Dockerfile=docker/prometheus; do
+	  IFS== read -r tag file context <<<"$$image"
+	  log=build/logs/$${tag%%:*}.log start=$$SECONDS
+	  if ! docker build -f "$$file" -t "$$tag" "$$context" >"$$log" 2>&1; then
 	    tail -n 40 "$$log" >&2; echo "docker build $$tag failed: see $$log" >&2; exit 1
 	  fi
 	  echo "    $$tag built in $$((SECONDS - start))s (log: $$log)" >&2
@@ -91,19 +97,20 @@ images: base-image wheels
 # --- The cluster ---------------------------------------------------------------------------------
 up: host venv base-image wheels images
 	@$(call timed,up)
-	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT)
-	# The cluster CA and every service's certificate (an existing CA and certificates are kept).
-	$(PY) -m podplane.componentbase.pki build/pki --nodes node-1,node-2,node-3
+	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT) PODPLANE_PROMETHEUS_PORT=$(PROMETHEUS_PORT)
+	# The compose project's `pki` service writes the cluster's PKI into its volumes (kept across
+	# ups) and the admin's credentials into build/pki.
 	if ! $(COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
 	  $(COMPOSE) ps -a >&2; $(COMPOSE) logs --tail 30 >&2; exit 1
 	fi
 	scripts/wait-cluster.sh $(WAIT_TIMEOUT)
-	printf '%s\n' "" "podplane is up: apiserver on localhost:$(APISERVER_PORT). Try:" \
+	printf '%s\n' "" "podplane is up: apiserver on localhost:$(APISERVER_PORT), Prometheus on $(PROMETHEUS_URL). Try:" \
 	  "  export PATH=$$PWD/$(VENV)/bin:\$$PATH" \
 	  "  export PODPLANE_CA=$$PWD/build/pki/ca.crt PODPLANE_CERT=$$PWD/build/pki/admin.crt PODPLANE_KEY=$$PWD/build/pki/admin.key" \
 	  "  podctl get nodes" \
 	  "  grpcurl -cacert build/pki/ca.crt -cert build/pki/admin.crt -key build/pki/admin.key localhost:$(APISERVER_PORT) list" \
 	  "  docker compose exec node-1 docker ps    # the containers of node-1's pods" \
+	  "  $(PROMETHEUS_URL)/graph?g0.expr=code_verb:apiserver_request_total:rate1m    # requests/s" \
 	  "  make down                               # stop the cluster, delete its data"
 
 wait:
@@ -169,9 +176,14 @@ bench-overload: $(VENV_STAMP)
 ADMIN_CREDENTIALS = $(if $(PODPLANE_CA),,PODPLANE_CA=build/pki/ca.crt \
 	PODPLANE_CERT=build/pki/admin.crt PODPLANE_KEY=build/pki/admin.key)
 
+# What Prometheus recorded (docker/prometheus/rules.yml) while a bench ran against the cluster.
+PROMETHEUS_REPORT = $(PY) scripts/prometheus-report.py --url $(PROMETHEUS_URL) --since $$since
+
 bench-pods: $(VENV_STAMP)
 	@$(call timed,bench-pods)
+	since=$$(date +%s)
 	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench pods --server localhost:$(APISERVER_PORT) --out build/bench/pods.json
+	$(PROMETHEUS_REPORT) --out build/bench/pods-prometheus.json
 
 # Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
 # (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once).
@@ -188,8 +200,10 @@ bench-scheduler: $(VENV_STAMP)
 
 loadtest: $(VENV_STAMP)
 	@$(call timed,loadtest)
+	since=$$(date +%s)
 	$(ADMIN_CREDENTIALS) $(SCHEDULER_BENCH) --server localhost:$(APISERVER_PORT) \
 	  --out build/bench/loadtest.json --plot build/bench/loadtest.png
+	$(PROMETHEUS_REPORT) --out build/bench/loadtest-prometheus.json
 
 bench-decision: $(VENV_STAMP)
 	@$(call timed,bench-decision)

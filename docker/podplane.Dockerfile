@@ -36,3 +36,6 @@ ENV PATH=/opt/podplane/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
     ETCDCTL_API=3
 WORKDIR /opt/podplane/app
 COPY --from=app /opt/podplane/app /opt/podplane/app
+# The compose project's one-shot `pki` service (python -m podplane.componentbase.pki, then each
+# service's share into its own volume).
+COPY docker/pki-init.sh /opt/podplane/pki-init.sh

@@ -10,14 +10,18 @@ nodes=${PODPLANE_NODES:-3}
 deadline=$((SECONDS + timeout))
 log() { echo "wait-cluster: $*" >&2; }
 
-# 1. Compose health: no service may be missing, exited or anything but healthy.
+# 1. Compose health: no service may be missing, exited or anything but healthy; a one-shot
+#    service without a healthcheck (pki) must have exited 0.
 services=$(docker compose config --services | sort)
 while :; do
   unhealthy=()
   for s in $services; do
-    id=$(docker compose ps -q "$s" 2>/dev/null)
-    state=${id:+$(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")}
-    [[ $state == running/healthy || $state == running/none ]] || unhealthy+=("$s(${state:-absent})")
+    id=$(docker compose ps -a -q "$s" 2>/dev/null)
+    state=${id:+$(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}/{{.State.ExitCode}}' "$id")}
+    case $state in
+      running/healthy/* | running/none/* | exited/none/0) ;;
+      *) unhealthy+=("$s(${state:-absent})") ;;
+    esac
   done
   ((${#unhealthy[@]} == 0)) && break
   if ((SECONDS >= deadline)); then
@@ -36,7 +40,7 @@ if [[ ! -x $podctl ]] || ! .venv/bin/python -c 'import podctl.__main__' 2>/dev/n
   log "podctl not available yet: relying on compose health only"; exit 0
 fi
 export PODPLANE_SERVER=${PODPLANE_SERVER:-localhost:${PODPLANE_APISERVER_PORT:-6443}}
-# As the cluster's admin (build/pki, written by make up), unless the caller chose credentials.
+# As the cluster's admin (build/pki, written by the pki service), unless the caller chose credentials.
 if [[ -z ${PODPLANE_CA:-} ]]; then
   export PODPLANE_CA=build/pki/ca.crt PODPLANE_CERT=build/pki/admin.crt PODPLANE_KEY=build/pki/admin.key
 fi

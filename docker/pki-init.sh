@@ -1,0 +1,64 @@
+#!/bin/sh
+# The compose project's one-shot `pki` service (image podplane:dev). Writes the cluster's PKI once
+# and hands each service only what it needs:
+#   /pki          the whole PKI, CA key included (volume `pki`); existing files are kept, so a
+#                 second `docker compose up` keeps every certificate
+#   /out/SERVICE  one volume per service (etcd, apiserver, scheduler, controller-manager, node-N),
+#                 mounted read-only at /etc/podplane/pki by that service alone; nodes get their
+#                 identity under generic names (node.crt, kubelet-server.crt)
+#   /host/pki     the client side for tools on the host (./build/pki): the CA certificate, the
+#                 admin's certificate and key, the admin and viewer tokens; no CA key. Owned by
+#                 whoever owns ./build, so the checkout's user can read and delete them.
+# Usage: pki-init.sh NODE...
+set -eu
+all=/pki host=/host/pki
+
+python -m podplane.componentbase.pki "$all" --nodes "$(echo "$@" | tr ' ' ,)"
+
+copy() { # DIR SOURCE[=TARGET]...: each file of the PKI into DIR, replaced atomically
+  dir=$1
+  shift
+  for f; do
+    src=${f%%=*} dst=${f#*=}
+    # A Docker bind mount of a missing file leaves an empty directory in its place (compose files
+    # before this service did that): remove it, or the checkout stays wedged.
+    if [ -d "$dir/$dst" ]; then rmdir "$dir/$dst"; fi
+    cp "$all/$src" "$dir/.$dst.tmp"
+    mv -f "$dir/.$dst.tmp" "$dir/$dst"
+  done
+}
+
+for dir in /out/*/; do
+  [ -d "$dir" ] || continue
+  service=$(basename "$dir")
+  case $service in
+    etcd) copy "$dir" ca.crt etcd-server.crt etcd-server.key ;;
+    apiserver)
+      copy "$dir" ca.crt apiserver.crt apiserver.key tokens.csv \
+        apiserver-etcd-client.crt apiserver-etcd-client.key \
+        apiserver-kubelet-client.crt apiserver-kubelet-client.key ;;
+    scheduler | controller-manager) copy "$dir" ca.crt "$service.crt" "$service.key" ;;
+    *)
+      [ -f "$all/$service-kubelet-server.crt" ] || { echo "pki-init: unknown service $service" >&2; exit 1; }
+      copy "$dir" ca.crt "$service.crt=node.crt" "$service.key=node.key" \
+        "$service-kubelet-server.crt=kubelet-server.crt" "$service-kubelet-server.key=kubelet-server.key" ;;
+  esac
+  echo "pki-init: $service: $(ls "$dir" | tr '\n' ' ')"
+done
+
+if [ -d "$(dirname "$host")" ]; then
+  mkdir -p "$host"
+  copy "$host" ca.crt admin.crt admin.key admin.token viewer.token
+  # What earlier set-ups left there: empty directories in place of mounted files, and the keys and
+  # certificates of a CA that the host once generated and the cluster no longer trusts.
+  find "$host" -mindepth 1 -maxdepth 1 -type d -empty -delete
+  for f in "$host"/*.crt "$host"/*.key "$host"/*.csv "$host"/*.token; do
+    case ${f##*/} in
+      ca.crt | admin.crt | admin.key | admin.token | viewer.token) ;;
+      *) if [ -f "$f" ]; then rm -f "$f"; echo "pki-init: removed stale build/pki/${f##*/}"; fi ;;
+    esac
+  done
+  owner=$(stat -c %u:%g "$(dirname "$host")")
+  chown -R "$owner" "$host" 2>/dev/null || true
+  echo "pki-init: build/pki: $(ls "$host" | tr '\n' ' ')(owner $owner)"
+fi
