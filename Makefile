@@ -14,6 +14,7 @@ VENV_STAMP := $(VENV)/.podplane-installed
 WHEELS_STAMP := build/wheelhouse/.complete
 COMPOSE := docker compose
 APISERVER_PORT ?= $(or $(PODPLANE_APISERVER_PORT),6443)
+APISERVER_REST_PORT ?= $(or $(PODPLANE_APISERVER_REST_PORT),8443)
 PROMETHEUS_PORT ?= $(or $(PODPLANE_PROMETHEUS_PORT),9090)
 PROMETHEUS_URL ?= http://localhost:$(PROMETHEUS_PORT)
 WAIT_TIMEOUT ?= 180
@@ -98,6 +99,7 @@ images: base-image wheels
 up: host venv base-image wheels images
 	@$(call timed,up)
 	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT) PODPLANE_PROMETHEUS_PORT=$(PROMETHEUS_PORT)
+	export PODPLANE_APISERVER_REST_PORT=$(APISERVER_REST_PORT)
 	# The compose project's `pki` service writes the cluster's PKI into its volumes (kept across
 	# ups) and the admin's credentials into build/pki.
 	if ! $(COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
@@ -107,6 +109,8 @@ up: host venv base-image wheels images
 	printf '%s\n' "" "podplane is up: apiserver on localhost:$(APISERVER_PORT), Prometheus on $(PROMETHEUS_URL). Try:" \
 	  "  export PATH=$$PWD/$(VENV)/bin:\$$PATH" \
 	  "  export PODPLANE_CA=$$PWD/build/pki/ca.crt PODPLANE_CERT=$$PWD/build/pki/admin.crt PODPLANE_KEY=$$PWD/build/pki/admin.key" \
+	  "  export KUBECONFIG=$$PWD/build/kubeconfig     # kubectl: the admin (build/kubeconfig-viewer: read-only)" \
+	  "  kubectl get nodes" \
 	  "  podctl get nodes" \
 	  "  grpcurl -cacert build/pki/ca.crt -cert build/pki/admin.crt -key build/pki/admin.key localhost:$(APISERVER_PORT) list" \
 	  "  docker compose exec node-1 docker ps    # the containers of node-1's pods" \

@@ -9,6 +9,9 @@
 #   /host/pki     the client side for tools on the host (./build/pki): the CA certificate, the
 #                 admin's certificate and key, the admin and viewer tokens; no CA key. Owned by
 #                 whoever owns ./build, so the checkout's user can read and delete them.
+#   /host/kubeconfig, /host/kubeconfig-viewer
+#                 kubeconfigs for kubectl and the official clients (./build/kubeconfig: the
+#                 admin; -viewer: the read-only viewer), for https://localhost:$PODPLANE_APISERVER_REST_PORT
 # Usage: pki-init.sh NODE...
 set -eu
 all=/pki host=/host/pki
@@ -58,7 +61,10 @@ if [ -d "$(dirname "$host")" ]; then
       *) if [ -f "$f" ]; then rm -f "$f"; echo "pki-init: removed stale build/pki/${f##*/}"; fi ;;
     esac
   done
+  python -m podplane.componentbase.kubeconfig "$all" \
+    --server "https://localhost:${PODPLANE_APISERVER_REST_PORT:-8443}" \
+    --out /host/kubeconfig --viewer-out /host/kubeconfig-viewer
   owner=$(stat -c %u:%g "$(dirname "$host")")
-  chown -R "$owner" "$host" 2>/dev/null || true
+  chown -R "$owner" "$host" /host/kubeconfig /host/kubeconfig-viewer 2>/dev/null || true
   echo "pki-init: build/pki: $(ls "$host" | tr '\n' ' ')(owner $owner)"
 fi
