@@ -20,7 +20,7 @@ from apiserver.endpoints.rest.responses import dumps
 from apiserver.endpoints.rest.status import failure
 from apiserver.objects import WatchMessage, object_meta
 from apiserver.registry.resource import ResourceAPI
-from podplane.apimachinery import codec
+from podplane.apimachinery import codec, selectors
 from podplane.printers.table import build_table
 
 # Events per chunk: what is queued when the stream is ready to write goes out in one write.
@@ -39,6 +39,22 @@ def _timeout(value: str) -> int:
         raise errors.bad_request(f'timeoutSeconds: Invalid value: "{value}": must be an '
                                  f"integer") from None
     return max(seconds, 0)
+
+
+def named_field_selector(field_selector: str, name: str) -> str:
+    """A watch of one object (/watch/namespaces/x/pods/<name>) is a watch of the objects named so;
+    a field selector of its own may only say the same (Kubernetes' ListResource)."""
+    if not name:
+        return field_selector
+    if not field_selector:
+        return f"metadata.name={name}"
+    try:
+        selected = selectors.parse_fields(field_selector).exact("metadata.name")
+    except selectors.SelectorError:
+        selected = None
+    if selected != name:
+        raise errors.bad_request("fieldSelector metadata.name doesn't match requested name")
+    return field_selector
 
 
 class _Encoder:
@@ -80,7 +96,8 @@ async def serve_watch(request: web.Request, req: ResourceRequest,
     encoder = _Encoder(request, api)
     events = api.watch_batches(
         req.namespace, resource_version=q.get("resourceVersion", ""),
-        label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""),
+        label_selector=q.get("labelSelector", ""),
+        field_selector=named_field_selector(q.get("fieldSelector", ""), req.name),
         allow_bookmarks=truthy(q.get("allowWatchBookmarks")),
         timeout_seconds=_timeout(q.get("timeoutSeconds", "")), max_batch=MAX_EVENTS_PER_WRITE)
     iterator = aiter(events)
