@@ -46,6 +46,13 @@ def group_of(resource: Resource) -> str:
     return resource.api_version.rpartition("/")[0]
 
 
+def qualified(resource: Resource) -> str:
+    """The resource as Kubernetes names it in messages (schema.GroupResource's String()): pods,
+    deployments.apps, leases.coordination.k8s.io."""
+    group = group_of(resource)
+    return f"{resource.plural}.{group}" if group else resource.plural
+
+
 def _about(resource: Resource, name: str) -> Details:
     return Details(name=name, group=group_of(resource), kind=resource.plural)
 
@@ -65,21 +72,21 @@ def status_message(message: str) -> str:
 
 
 def not_found(resource: Resource, name: str) -> APIError:
-    return APIError(grpc.StatusCode.NOT_FOUND, "NotFound", f'{resource.plural} "{name}" not found',
-                    _about(resource, name))
+    return APIError(grpc.StatusCode.NOT_FOUND, "NotFound",
+                    f'{qualified(resource)} "{name}" not found', _about(resource, name))
 
 
 def already_exists(resource: Resource, name: str) -> APIError:
     return APIError(grpc.StatusCode.ALREADY_EXISTS, "AlreadyExists",
-                    f'{resource.plural} "{name}" already exists', _about(resource, name))
+                    f'{qualified(resource)} "{name}" already exists', _about(resource, name))
 
 
 def conflict(resource: Resource, name: str,
              detail: str = "the object has been modified; please apply your changes to the "
                            "latest version and try again") -> APIError:
     return APIError(grpc.StatusCode.ABORTED, "Conflict",
-                    f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}',
-                    _about(resource, name))
+                    f'Operation cannot be fulfilled on {qualified(resource)} "{name}": '
+                    f"{detail}", _about(resource, name))
 
 
 def bad_request(message: str) -> APIError:
@@ -107,4 +114,5 @@ def request_entity_too_large(limit: int) -> APIError:
 
 def forbidden(resource: Resource, name: str, reason: str) -> APIError:
     return APIError(grpc.StatusCode.PERMISSION_DENIED, "Forbidden",
-                    f'{resource.plural} "{name}" is forbidden: {reason}', _about(resource, name))
+                    f'{qualified(resource)} "{name}" is forbidden: {reason}',
+                    _about(resource, name))

@@ -25,7 +25,7 @@ from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import request as rest_request
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
 from apiserver.endpoints.rest.responses import status_response
-from apiserver.endpoints.rest.status import not_found_path, unauthorized
+from apiserver.endpoints.rest.status import http_code, not_found_path, unauthorized
 from apiserver.flowcontrol.max_inflight import (RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS,
                                                 MaxInflight, count_rejection, exempt)
 from podplane.componentbase.x509_subject import subject_from_peercert
@@ -35,13 +35,12 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Where each filter leaves what it found, for the ones after it and the handlers.
-PARSED = "podplane.request"
-USER = "podplane.user"
+PARSED: web.RequestKey[ResourceRequest | NonResourceRequest] = web.RequestKey("podplane.request")
+USER: web.RequestKey[UserInfo | None] = web.RequestKey("podplane.user")
 
 
 def parsed(request: web.Request) -> ResourceRequest | NonResourceRequest:
-    result: ResourceRequest | NonResourceRequest = request[PARSED]
-    return result
+    return request[PARSED]
 
 
 @web.middleware
@@ -116,11 +115,14 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
              if info.long_running else INFLIGHT_REQUESTS.labels(info.request_kind))
     gauge.inc()
     start = time.monotonic()
-    code = 500
+    code = 500  # an exception that is no APIError: errors_as_status answers 500
     try:
         response = await handler(request)
         code = response.status
         return response
+    except errors.APIError as e:  # answered by errors_as_status, outside this filter
+        code = http_code(e)
+        raise
     except web.HTTPException as e:
         code = e.status
         raise

@@ -4,6 +4,7 @@ prints the same line as against Kubernetes (`Error from server (NotFound): pods 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -15,8 +16,8 @@ REASON_CODES = {
     "BadRequest": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404,
     "MethodNotAllowed": 405, "NotAcceptable": 406, "AlreadyExists": 409, "Conflict": 409,
     "Gone": 410, "Expired": 410, "RequestEntityTooLarge": 413, "UnsupportedMediaType": 415,
-    "Invalid": 422, "TooManyRequests": 429, "InternalError": 500, "ServiceUnavailable": 503,
-    "Timeout": 504,
+    "Invalid": 422, "TooManyRequests": 429, "InternalError": 500, "ServerTimeout": 500,
+    "StorageReadError": 500, "ServiceUnavailable": 503, "Timeout": 504,
 }
 # What a reason the REST API does not know maps to, by the gRPC code the error carries.
 GRPC_CODES = {
@@ -83,13 +84,14 @@ def not_found_path() -> errors.APIError:
 
 def method_not_allowed(method: str) -> errors.APIError:
     return errors.APIError(grpc.StatusCode.UNIMPLEMENTED, "MethodNotAllowed",
-                           f"the server does not allow this method on the requested resource")
+                           "the server does not allow this method on the requested resource")
 
 
-def unsupported_media_type(content_type: str) -> errors.APIError:
+def unsupported_media_type(content_type: str, accepted: Sequence[str] = (
+        "application/json", "application/yaml")) -> errors.APIError:
     return errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "UnsupportedMediaType",
-                           f'the body of the request was in an unknown format - accepted media '
-                           f'types include: application/json, application/yaml'
+                           "the body of the request was in an unknown format - accepted media "
+                           "types include: " + ", ".join(accepted)
                            + (f' (got "{content_type}")' if content_type else ""))
 
 

@@ -24,6 +24,7 @@ from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import Store
+from apiserver.validation.fields import invalid, invalid_error
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
@@ -126,10 +127,8 @@ async def _scale(request: web.Request, req: ResourceRequest,
                 raise patching.patch_error(e) from None
         replicas, rv = _replicas_of(wanted)
         if replicas < 0:
-            raise errors.APIError(errors.bad_request("").code, "Invalid",
-                                  f'Scale.autoscaling "{req.name}" is invalid: spec.replicas: '
-                                  f"Invalid value: {replicas}: must be greater than or equal "
-                                  f"to 0")
+            raise invalid_error("Scale", req.name, [invalid(
+                "spec.replicas", replicas, "must be greater than or equal to 0")], "autoscaling")
         updated = type(current)()
         updated.CopyFrom(current)
         getattr(updated, "spec").replicas = replicas
