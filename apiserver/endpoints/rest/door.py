@@ -49,7 +49,7 @@ def rest_application(apis: Mapping[str, ResourceAPI[Any]], *, authorizer: Author
         filters.metrics,
         filters.authorization(authorizer),
     ])
-    app.router.add_route("*", "/{tail:.*}", handlers)
+    app.router.add_route("*", "/{tail:.*}", handlers.__call__)
     return app
 
 
@@ -62,7 +62,8 @@ class RestServer:
         self._host, self._port = host, port
         self._ssl = tls_context(security) if security else None
         # A client that goes cancels its request's handler (a watch or log stream ends).
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
+                                     shutdown_timeout=5.0)
         self._site: web.TCPSite | None = None
 
     @property
@@ -74,7 +75,7 @@ class RestServer:
     async def start(self) -> None:
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl,
-                                 shutdown_timeout=5.0, backlog=1024)
+                                 backlog=1024)
         await self._site.start()
         log.info("REST API on %s://%s:%d", "https" if self._ssl else "http", self._host,
                  self.port)
