@@ -150,16 +150,23 @@ async def test_list_by_label_and_field_selector_and_in_pages(api: k8s.ApiClient)
     bad = await refused(core.list_namespaced_config_map, ns, field_selector="data.x=1")
     assert bad.status == 400 and status_body(bad)["reason"] == "BadRequest"
 
-    pages, token, versions = [], None, set()
+    pages, token, versions, remaining = [], None, set(), []
     while True:
         page = await in_thread(core.list_namespaced_config_map, ns, limit=2, _continue=token)
         pages.append([c.metadata.name for c in page.items])
         versions.add(page.metadata.resource_version)
+        remaining.append(page.metadata.remaining_item_count)
         token = page.metadata._continue
         if not token:
             break
     assert pages == [["cm-0", "cm-1"], ["cm-2", "cm-3"], ["cm-4"]]
     assert len(versions) == 1  # every page is of the same consistent list
+    assert remaining == [3, 1, None]
+    # With a selector the server cannot count what is left without reading it: no count.
+    selected = await in_thread(core.list_namespaced_config_map, ns, limit=1,
+                               label_selector="parity=even")
+    assert [c.metadata.name for c in selected.items] == ["cm-0"]
+    assert selected.metadata._continue and selected.metadata.remaining_item_count is None
 
 
 async def test_watch_sees_added_modified_deleted_and_resumes(api: k8s.ApiClient) -> None:

@@ -211,3 +211,26 @@ async def test_the_same_bad_request_is_refused_the_same_way_by_both_doors(
     # Nothing refused was written.
     names = {p.metadata.name for p in (await pods.list(ns)).items}
     assert names == {"exists"}
+
+
+async def test_a_list_in_pages_is_the_same_through_both_doors(
+        cluster: RestCluster, api: k8s.ApiClient, ns: str) -> None:
+    for i in range(3):
+        await cluster.grpc.configmaps.create(manifest.from_dict(
+            {"metadata": {"name": f"cm-{i}", "namespace": ns}}, core_pb2.ConfigMap))
+    first = await cluster.grpc.configmaps.list(ns, limit=2)
+    code, page = await in_thread(raw_request, api, "GET",
+                                 f"/api/v1/namespaces/{ns}/configmaps?limit=2")
+    assert code == 200
+    assert [c["metadata"]["name"] for c in page["items"]] == [
+        c.metadata.name for c in first.items] == ["cm-0", "cm-1"]
+    assert page["metadata"]["remainingItemCount"] == first.metadata.remaining_item_count == 1
+    # A continue token from one door continues the list through the other.
+    code, rest = await in_thread(
+        raw_request, api, "GET",
+        f"/api/v1/namespaces/{ns}/configmaps?limit=2&continue={first.metadata.continue_token}")
+    second = await cluster.grpc.configmaps.list(ns, limit=2,
+                                                continue_token=page["metadata"]["continue"])
+    assert [c["metadata"]["name"] for c in rest["items"]] == [
+        c.metadata.name for c in second.items] == ["cm-2"]
+    assert "continue" not in rest["metadata"] and not second.metadata.continue_token
