@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.integration.rest_cluster import (RestCluster, in_thread, new_watch, raw_request,
                                             rest_cluster)
-from tests.support import EtcdProcess
+from tests.support import EtcdProcess, eventually
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -61,6 +61,10 @@ async def refused(call: Callable[..., Any], *args: Any, **kwargs: Any) -> ApiExc
     with pytest.raises(ApiException) as info:
         await in_thread(call, *args, **kwargs)
     return info.value
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 def status_body(e: ApiException) -> dict[str, Any]:
@@ -292,7 +296,8 @@ async def test_errors_are_api_exceptions_with_kubernetes_codes(cluster: RestClus
     assert forbidden.status == 403 and status_body(forbidden)["reason"] == "Forbidden"
 
 
-async def test_request_metrics_count_http_codes(api: k8s.ApiClient) -> None:
+async def test_request_metrics_count_http_codes(cluster: RestCluster,
+                                                api: k8s.ApiClient) -> None:
     ns = await namespace(api)
     core = k8s.CoreV1Api(api)
 
@@ -314,13 +319,23 @@ async def test_request_metrics_count_http_codes(api: k8s.ApiClient) -> None:
     await refused(core.read_namespaced_secret, "absent", ns)
     await refused(core.create_namespaced_secret, ns,
                   k8s.V1Secret(metadata=k8s.V1ObjectMeta(name="s")))
+
+    def first_event() -> str:
+        watch = new_watch()
+        for event in watch.stream(core.list_namespaced_secret, ns, timeout_seconds=30):
+            watch.stop()  # the client goes: the server's handler is cancelled
+            return str(event["type"])
+        return ""
+    assert await in_thread(first_event) == "ADDED"
     await in_thread(core.delete_namespaced_secret, "s", ns)
+    await eventually(lambda: _true(not cluster.server.cachers["secrets"].watchers()),
+                     what="the watch to end")
     after = await counts()
 
     def grew(verb: str, code: str) -> float:
         return after.get((verb, code, "secrets"), 0) - before.get((verb, code, "secrets"), 0)
     assert [grew("POST", "201"), grew("LIST", "200"), grew("GET", "200"), grew("GET", "404"),
-            grew("POST", "409"), grew("DELETE", "200")] == [1, 1, 1, 1, 1, 1]
+            grew("POST", "409"), grew("DELETE", "200"), grew("WATCH", "200")] == [1] * 7
     assert not any(code == "500" for _, code, _ in after)
 
 

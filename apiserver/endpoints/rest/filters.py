@@ -6,6 +6,7 @@ whichever door it comes through."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from apiserver.endpoints.metrics import REQUESTS
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import request as rest_request
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
-from apiserver.endpoints.rest.responses import status_response
+from apiserver.endpoints.rest.responses import STREAMED_STATUS, status_response
 from apiserver.endpoints.rest.status import http_code, not_found_path, unauthorized
 from apiserver.flowcontrol.max_inflight import (RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS,
                                                 MaxInflight, count_rejection, exempt)
@@ -125,6 +126,9 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except web.HTTPException as e:
         code = e.status
+        raise
+    except asyncio.CancelledError:  # the client went: a stream it had (a watch) ends so
+        code = request.get(STREAMED_STATUS, code)
         raise
     finally:
         gauge.dec()

@@ -13,6 +13,9 @@ from apiserver import errors
 from apiserver.endpoints.rest.status import failure
 
 JSON = "application/json"
+# The status of a streamed answer (a watch, a log) once its headers are sent: what the request
+# ended with when the client goes, which cancels its handler.
+STREAMED_STATUS: web.RequestKey[int] = web.RequestKey("podplane.streamed_status")
 
 
 def dumps(body: Any) -> bytes:
@@ -23,6 +26,15 @@ def json_response(body: Any, status: int = 200, warnings: Iterable[str] = (),
                   content_type: str = JSON) -> web.Response:
     response = web.Response(body=dumps(body), status=status, content_type=content_type)
     add_warnings(response, warnings)
+    return response
+
+
+async def start_stream(request: web.Request, content_type: str) -> web.StreamResponse:
+    """A 200 answer streamed in chunks (watch events, log lines), its headers sent."""
+    response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    request[STREAMED_STATUS] = response.status
     return response
 
 

@@ -16,7 +16,7 @@ from apiserver.endpoints.rest import bodies, patching
 from apiserver.endpoints.rest.answers import object_answer
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
-from apiserver.endpoints.rest.responses import json_response
+from apiserver.endpoints.rest.responses import json_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
 from apiserver.registry.pod import proxy
@@ -219,9 +219,7 @@ async def _log(request: web.Request, req: ResourceRequest, pods: Store[core_pb2.
     limit = _optional_int(q, "limitBytes")
     chunks = aiter(proxy.logs(pods, nodes, log_request))
     first = await anext(chunks, None)  # errors (no such pod, container) before the 200
-    response = web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
+    response = await start_stream(request, "text/plain")
     sent = 0
     try:
         chunk = first

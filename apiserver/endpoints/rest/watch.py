@@ -16,7 +16,7 @@ from apiserver import errors
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.negotiation import Form, accepted, include_object
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
-from apiserver.endpoints.rest.responses import dumps
+from apiserver.endpoints.rest.responses import dumps, start_stream
 from apiserver.endpoints.rest.status import failure
 from apiserver.objects import WatchMessage, object_meta
 from apiserver.registry.resource import ResourceAPI
@@ -110,9 +110,7 @@ async def serve_watch(request: web.Request, req: ResourceRequest,
         expired: errors.APIError | None = e
     else:
         expired = None
-    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
+    response = await start_stream(request, "application/json")
     try:
         if expired is not None:
             _, status = failure(expired)
