@@ -157,11 +157,12 @@ def new_watch() -> Any:
 
 
 def raw_request(api: k8s.ApiClient, method: str, path: str, body: Any = None,
-                content_type: str = "application/json", text: bool = False) -> tuple[int, Any]:
+                content_type: str = "application/json", text: bool = False,
+                accept: str = "application/json") -> tuple[int, Any]:
     """A request with an official client's connection and credentials but no model around the
     body (the generated methods validate one before sending): the HTTP code and the decoded
     JSON body (the text when it is not JSON, or when `text`)."""
-    params = api.param_serialize(method, path, header_params={"Accept": "application/json",
+    params = api.param_serialize(method, path, header_params={"Accept": accept,
                                                              "Content-Type": content_type},
                                  body=body, auth_settings=["BearerToken"])
     response: Any = api.call_api(*params)

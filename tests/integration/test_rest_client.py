@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
@@ -106,6 +107,16 @@ async def test_crud_of_pods_deployments_and_configmaps(api: k8s.ApiClient) -> No
     await in_thread(core.create_namespaced_config_map, ns, config)
     stored = await in_thread(core.read_namespaced_config_map, "settings", ns)
     assert stored.data == {"mode": "fast"} and stored.binary_data == {"blob": "AAEC"}
+    # Asked for YAML first, the object as YAML; a watch has no YAML form.
+    code, text = await in_thread(raw_request, api, "GET",
+                                 f"/api/v1/namespaces/{ns}/configmaps/settings",
+                                 accept="application/yaml, application/json", text=True)
+    as_yaml = yaml.safe_load(text)
+    assert code == 200 and (as_yaml["kind"], as_yaml["data"]) == ("ConfigMap", {"mode": "fast"})
+    code, status = await in_thread(raw_request, api, "GET",
+                                   f"/api/v1/namespaces/{ns}/configmaps?watch=1",
+                                   accept="application/yaml")
+    assert (code, status["reason"]) == (406, "NotAcceptable")
     await in_thread(core.delete_namespaced_config_map, "settings", ns)
     missing = await refused(core.read_namespaced_config_map, "settings", ns)
     assert missing.status == 404

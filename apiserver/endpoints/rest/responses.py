@@ -7,12 +7,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
 from aiohttp import web
 
 from apiserver import errors
 from apiserver.endpoints.rest.status import failure
 
 JSON = "application/json"
+YAML = "application/yaml"
 # The status of a streamed answer (a watch, a log) once its headers are sent: what the request
 # ended with when the client goes, which cancels its handler.
 STREAMED_STATUS: web.RequestKey[int] = web.RequestKey("podplane.streamed_status")
@@ -25,6 +27,14 @@ def dumps(body: Any) -> bytes:
 def json_response(body: Any, status: int = 200, warnings: Iterable[str] = (),
                   content_type: str = JSON) -> web.Response:
     response = web.Response(body=dumps(body), status=status, content_type=content_type)
+    add_warnings(response, warnings)
+    return response
+
+
+def yaml_response(body: Any, status: int = 200, warnings: Iterable[str] = ()) -> web.Response:
+    """The body as YAML, keys in order, as Kubernetes' YAML serializer writes it."""
+    text = yaml.safe_dump(body, default_flow_style=False, allow_unicode=True, sort_keys=True)
+    response = web.Response(text=text, status=status, content_type=YAML)
     add_warnings(response, warnings)
     return response
 

@@ -17,7 +17,7 @@ from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.negotiation import Form, accepted, include_object
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
 from apiserver.endpoints.rest.responses import dumps, start_stream
-from apiserver.endpoints.rest.status import failure
+from apiserver.endpoints.rest.status import failure, not_acceptable
 from apiserver.objects import WatchMessage, object_meta
 from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import codec, selectors
@@ -63,6 +63,8 @@ class _Encoder:
     def __init__(self, request: web.Request, api: ResourceAPI[Any]) -> None:
         self.resource = api.resource
         self.form = accepted(request.headers.get("Accept", ""))
+        if self.form.yaml:
+            raise not_acceptable()  # YAML has no stream form: Kubernetes answers 406 too
         self.include = include_object(request.query) if self.form.form is Form.TABLE else None
         self.headers_sent = False
 

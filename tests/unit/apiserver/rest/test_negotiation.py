@@ -19,6 +19,8 @@ KUBECTL_GET = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
     ("application/json", Accepted(Form.OBJECT)),
     ("application/json, */*", Accepted(Form.OBJECT)),  # client-go's default
     ("application/json, application/yaml", Accepted(Form.OBJECT)),  # the Python client's
+    ("application/yaml", Accepted(Form.OBJECT, yaml=True)),
+    ("application/yaml, application/json", Accepted(Form.OBJECT, yaml=True)),
     ("application/vnd.kubernetes.protobuf,application/json", Accepted(Form.OBJECT)),
     ("application/vnd.kubernetes.protobuf, */*", Accepted(Form.OBJECT)),
     (KUBECTL_GET, Accepted(Form.TABLE, "v1")),
