@@ -47,6 +47,8 @@ async def test_version_and_api_resources(cluster: RestCluster) -> None:
     version = json.loads(await cluster.kubectl_ok("version", "-o", "json"))
     assert version["serverVersion"]["gitVersion"].startswith("v1.31.")
     assert version["serverVersion"]["major"] == "1"
+    # Go's names: the client's platform and the server's are written alike.
+    assert version["serverVersion"]["platform"] == version["clientVersion"]["platform"]
     listed = (await cluster.kubectl_ok("api-resources")).splitlines()
     assert columns(listed[0]) == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     rows = {columns(line)[0]: columns(line) for line in listed[1:]}
