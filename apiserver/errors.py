@@ -49,6 +49,13 @@ def group_of(resource: Resource) -> str:
     return resource.api_version.rpartition("/")[0]
 
 
+def qualified(resource: Resource) -> str:
+    """The resource as Kubernetes names it in messages (schema.GroupResource's String()): pods,
+    deployments.apps, leases.coordination.k8s.io."""
+    group = group_of(resource)
+    return f"{resource.plural}.{group}" if group else resource.plural
+
+
 def _about(resource: Resource, name: str) -> Details:
     return Details(name=name, group=group_of(resource), kind=resource.plural)
 
@@ -71,7 +78,7 @@ def not_found(resource: Resource, name: str) -> APIError:
     return APIError(
         grpc.StatusCode.NOT_FOUND,
         "NotFound",
-        f'{resource.plural} "{name}" not found',
+        f'{qualified(resource)} "{name}" not found',
         _about(resource, name),
     )
 
@@ -80,7 +87,7 @@ def already_exists(resource: Resource, name: str) -> APIError:
     return APIError(
         grpc.StatusCode.ALREADY_EXISTS,
         "AlreadyExists",
-        f'{resource.plural} "{name}" already exists',
+        f'{qualified(resource)} "{name}" already exists',
         _about(resource, name),
     )
 
@@ -94,7 +101,7 @@ def conflict(
     return APIError(
         grpc.StatusCode.ABORTED,
         "Conflict",
-        f'Operation cannot be fulfilled on {resource.plural} "{name}": {detail}',
+        f'Operation cannot be fulfilled on {qualified(resource)} "{name}": {detail}',
         _about(resource, name),
     )
 
@@ -130,6 +137,6 @@ def forbidden(resource: Resource, name: str, reason: str) -> APIError:
     return APIError(
         grpc.StatusCode.PERMISSION_DENIED,
         "Forbidden",
-        f'{resource.plural} "{name}" is forbidden: {reason}',
+        f'{qualified(resource)} "{name}" is forbidden: {reason}',
         _about(resource, name),
     )

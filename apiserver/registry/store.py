@@ -154,11 +154,15 @@ class Store(Generic[T]):
         items = out.items
         last_returned = b""
         has_more = False
+        # Without selectors, every key is an item: what a page leaves is what etcd counts past
+        # it (Kubernetes' remainingItemCount; with selectors it cannot know without reading).
+        everything = labels.empty and not fields.requirements
+        remaining: int | None = None
         while True:
             chunk = (limit - len(items) + 1) if limit else 0
             try:
-                kvs, etcd_more, read_rev = await self._guard(
-                    self.etcd.range(start, end, limit=chunk, revision=revision)
+                kvs, etcd_more, read_rev, count = await self._guard(
+                    self.etcd.range_counted(start, end, limit=chunk, revision=revision)
                 )
             except CompactedError:
                 if exact and not continue_token:
@@ -183,6 +187,8 @@ class Store(Generic[T]):
                     break
                 items.append(obj)
                 last_returned = kv.key
+            if has_more and everything:
+                remaining = count - len(items)  # one range from the page's start: all of it
             if has_more or not etcd_more or not kvs:
                 break
             start = kvs[-1].key + b"\0"
@@ -193,6 +199,8 @@ class Store(Generic[T]):
             out.metadata.continue_token = base64.urlsafe_b64encode(
                 json.dumps(token).encode()
             ).decode()
+            if remaining is not None:
+                out.metadata.remaining_item_count = remaining
         return out
 
     def _decode_continue(self, token: str, prefix: bytes) -> tuple[int, bytes]:

@@ -147,12 +147,21 @@ class EtcdClient:
         self, start: bytes, end: bytes, *, limit: int = 0, revision: int = 0
     ) -> tuple[list[KeyValue], bool, int]:
         """Keys in [start, end) at `revision` (0 = latest): (kvs, more, read revision)."""
+        kvs, more, read_rev, _ = await self.range_counted(
+            start, end, limit=limit, revision=revision
+        )
+        return kvs, more, read_rev
+
+    async def range_counted(
+        self, start: bytes, end: bytes, *, limit: int = 0, revision: int = 0
+    ) -> tuple[list[KeyValue], bool, int, int]:
+        """range(), and how many keys [start, end) holds in all (etcd counts them anyway)."""
         with etcd_request("list", start):
             resp: pb.RangeResponse = await self._unary(
                 self._kv.Range,
                 pb.RangeRequest(key=start, range_end=end, limit=limit, revision=revision),
             )
-        return [_kv(kv) for kv in resp.kvs], resp.more, resp.header.revision
+        return [_kv(kv) for kv in resp.kvs], resp.more, resp.header.revision, resp.count
 
     async def create(self, key: bytes, value: bytes) -> int | None:
         """Puts the key only if absent; its mod_revision, or None if it already exists."""

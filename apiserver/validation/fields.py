@@ -81,14 +81,15 @@ def cause(e: FieldError) -> Cause:
 
 def invalid_error(kind: str, name: str, errors: list[FieldError], group: str = "") -> APIError:
     """errors.NewInvalid: `Pod "x" is invalid: <the field errors>` (422 Invalid), each error also
-    a cause."""
+    a cause; the kind is qualified by its group (`Deployment.apps "x" is invalid: ...`)."""
     body = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
     if len(name) > MAX_SHOWN_VALUE:
         name = name[:MAX_SHOWN_VALUE] + "...(truncated)"
+    qualified = f"{kind}.{group}" if group else kind
     return APIError(
         grpc.StatusCode.INVALID_ARGUMENT,
         "Invalid",
-        f'{kind} "{name}" is invalid: {body}',
+        f'{qualified} "{name}" is invalid: {body}',
         Details(name=name, group=group, kind=kind, causes=tuple(cause(e) for e in errors)),
     )
 

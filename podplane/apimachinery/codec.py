@@ -21,6 +21,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -283,15 +284,59 @@ def _base64(value: str, path: str) -> bytes:
         raise DecodeError(path, f"illegal base64 data at input byte {at}") from None
 
 
-def _scalar(f: FieldDescriptor, value: Any, path: str) -> Any:
+# RFC 3339 as Go's time.Parse(time.RFC3339, ...) takes it: a fraction of a second is allowed.
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})\Z"
+)
+
+
+@functools.cache
+def _format(f: FieldDescriptor) -> str:
+    return field_schema(f).format
+
+
+def _time(value: str, micro: bool, path: str) -> str:
+    """A metav1.Time (micro: MicroTime) as Kubernetes decodes and writes it again: in UTC, to
+    the second (MicroTime: the microsecond). Anything but RFC 3339 is a decoding error."""
+    if value == "":
+        return ""  # the zero time, which is written as null
+    m = _RFC3339.match(value)
+    try:
+        if m is None:
+            raise ValueError(value)
+        fraction = (m.group(7) or "")[:6].ljust(6, "0")
+        t = datetime.fromisoformat(f"{value[:19]}.{fraction}{m.group(8).replace('Z', '+00:00')}")
+    except ValueError:
+        raise DecodeError(
+            path, f'parsing time "{value}": not an RFC 3339 time (2006-01-02T15:04:05Z07:00)'
+        ) from None
+    t = t.astimezone(UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _string(value: Any, fmt: str, path: str) -> str:
+    """A string field's value: a string, but for quantities ("cpu: 1") and int-or-string ports
+    ("port: 8080"), which may be numbers (an int-or-string a whole one), as in Go."""
+    if isinstance(value, str):
+        if fmt in ("date-time", "micro-time"):
+            return _time(value, fmt == "micro-time", path)
+        return value
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and fmt == "quantity":
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    if number and fmt == "int-or-string":
+        if isinstance(value, float) and not value.is_integer():
+            raise DecodeError(path, f"expected integer or string, got {value}")
+        return str(int(value))
+    raise DecodeError(path, f"expected string, got {json_type_name(value)}")
+
+
+def _scalar(f: FieldDescriptor, value: Any, path: str, fmt: str | None = None) -> Any:
+    """A scalar field's value from JSON; `fmt` is the format when it is not the field's own (a
+    map's values take the map field's)."""
     t = f.type
     if t == FieldDescriptor.TYPE_STRING:
-        # Quantities ("cpu: 1") and int-or-string ports ("port: 8080") arrive as numbers.
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise DecodeError(path, f"expected string, got {json_type_name(value)}")
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return value if isinstance(value, str) else str(value)
+        return _string(value, _format(f) if fmt is None else fmt, path)
     if t in _INT_TYPES:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
@@ -354,7 +399,7 @@ def _fill(msg: Message, data: Any, path: str, unknown: list[str]) -> None:
                 if value_field.message_type is not None:
                     _fill(target[str(k)], v, entry_path, unknown)
                 elif v is not None:
-                    target[str(k)] = _scalar(value_field, v, entry_path)
+                    target[str(k)] = _scalar(value_field, v, entry_path, _format(f))
         elif f.is_repeated:
             if not isinstance(value, list):
                 raise DecodeError(sub, f"expected array, got {json_type_name(value)}")

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.negotiation import Accepted, Form, include_object
-from apiserver.endpoints.rest.responses import json_response
+from apiserver.endpoints.rest.responses import json_response, yaml_response
 from apiserver.objects import ListMessage, object_meta
 from podplane.apimachinery import codec
 from podplane.apimachinery.resources import Resource
@@ -40,6 +40,8 @@ def object_answer(
         body = partial_object_metadata(obj, codec.encode, form.group_version)
     else:
         body = bodies.encode_object(resource, obj)
+        if form.yaml:
+            return yaml_response(body, status, warnings)
     return json_response(body, status, warnings)
 
 
@@ -69,4 +71,6 @@ def list_answer(
             partial_object_metadata(item, codec.encode, form.group_version) for item in listed.items
         ]
         return json_response(body)
+    if form.yaml:
+        return yaml_response(bodies.encode_list(resource, listed))
     return json_response(bodies.encode_list(resource, listed))

@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from apiserver import errors
 from apiserver.endpoints.rest.status import unsupported_media_type
 from apiserver.objects import ListMessage, T
-from podplane.apimachinery import codec
+from podplane.apimachinery import codec, resources
 from podplane.apimachinery.codec import FieldValidation
 from podplane.apimachinery.resources import Resource
 
@@ -91,6 +91,11 @@ async def read_document(request: web.Request, *, allow_yaml: bool = True) -> tup
             raise errors.bad_request(f"error decoding YAML: {e}") from None
     if content_type not in JSON_TYPES:
         raise unsupported_media_type(content_type)
+    return decode_json(raw)
+
+
+def decode_json(raw: bytes) -> tuple[Any, list[str]]:
+    """A JSON body and the paths of the fields it gives twice (the last one counts, as in Go)."""
     try:
         data = json.loads(raw, object_pairs_hook=_object_pairs)
     except (ValueError, UnicodeDecodeError) as e:
@@ -98,16 +103,39 @@ async def read_document(request: web.Request, *, allow_yaml: bool = True) -> tup
     return data, _duplicates(data)
 
 
-def cannot_handle(resource: Resource, detail: str) -> errors.APIError:
-    """What Kubernetes answers a body it cannot decode into the kind."""
+def cannot_handle(
+    resource: Resource, detail: str, kind: str = "", api_version: str = ""
+) -> errors.APIError:
+    """What Kubernetes answers a body it cannot decode into the kind (its handlers'
+    transformDecodeError), naming the kind and version the body says it is, else the
+    resource's."""
+    version = (api_version or resource.api_version).rpartition("/")[2]
     return errors.bad_request(
-        f'{resource.kind} in version "{version_of(resource)}" cannot be '
+        f'{kind or resource.kind} in version "{version}" cannot be '
         f"handled as a {resource.kind}: {detail}"
     )
 
 
-def version_of(resource: Resource) -> str:
-    return resource.api_version.rpartition("/")[2]
+_SERVED_KINDS = frozenset((r.api_version, r.kind) for r in resources.ALL)
+
+
+def _check_type(resource: Resource, data: dict[str, Any]) -> None:
+    """The body's apiVersion and kind, when it gives them, are the resource's: another served
+    kind cannot be converted to it, an unknown one is not registered (as Kubernetes' scheme
+    answers)."""
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if not api_version and not kind:
+        return
+    if not isinstance(api_version or "", str) or not isinstance(kind or "", str):
+        raise cannot_handle(resource, "apiVersion and kind must be strings")
+    api_version, kind = api_version or resource.api_version, kind or resource.kind
+    if (api_version, kind) == (resource.api_version, resource.kind):
+        return
+    if (api_version, kind) in _SERVED_KINDS:
+        detail = f"a {kind} cannot be converted to a {resource.kind}"
+    else:
+        detail = f'no kind "{kind}" is registered for version "{api_version}"'
+    raise cannot_handle(resource, detail, kind, api_version)
 
 
 def decode_object(
@@ -118,16 +146,7 @@ def decode_object(
     400."""
     if not isinstance(data, dict):
         raise cannot_handle(resource, f"expected an object, got {codec.json_type_name(data)}")
-    api_version, kind = data.get("apiVersion"), data.get("kind")
-    if kind and kind != resource.kind:
-        raise errors.bad_request(
-            f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
-        )
-    if api_version and api_version != resource.api_version:
-        raise errors.bad_request(
-            f"the API version in the data ({api_version}) does not match "
-            f"the expected API version ({resource.api_version})"
-        )
+    _check_type(resource, data)
     try:
         obj, unknown = codec.decode(resource.message, data, validation)
     except codec.UnknownFieldError as e:

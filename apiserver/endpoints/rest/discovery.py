@@ -94,8 +94,20 @@ def storage_version_hash(r: Resource) -> str:
     return base64.b64encode(digest[:8]).decode()
 
 
+# platform.machine()'s names for what Go calls GOARCH, the architecture /version names.
+_GOARCH = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "i686": "386",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+}
+
+
 def version_info() -> dict[str, str]:
     major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
+    machine = platform.machine().lower()
     return {
         "major": major,
         "minor": minor,
@@ -105,7 +117,7 @@ def version_info() -> dict[str, str]:
         "buildDate": "",
         "goVersion": "python" + platform.python_version(),
         "compiler": "cpython",
-        "platform": f"{platform.system().lower()}/{platform.machine()}",
+        "platform": f"{platform.system().lower()}/{_GOARCH.get(machine, machine)}",
     }
 
 

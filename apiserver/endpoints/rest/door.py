@@ -57,7 +57,7 @@ def rest_application(
             filters.authorization(authorizer),
         ],
     )
-    app.router.add_route("*", "/{tail:.*}", handlers)
+    app.router.add_route("*", "/{tail:.*}", handlers.__call__)
     return app
 
 

@@ -6,6 +6,7 @@ whichever door it comes through."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,8 +29,8 @@ from apiserver.endpoints.metrics import (
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import request as rest_request
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
-from apiserver.endpoints.rest.responses import status_response
-from apiserver.endpoints.rest.status import not_found_path, unauthorized
+from apiserver.endpoints.rest.responses import STREAMED_STATUS, status_response
+from apiserver.endpoints.rest.status import http_code, not_found_path, unauthorized
 from apiserver.flowcontrol.max_inflight import (
     RETRY_AFTER_SECONDS,
     TOO_MANY_REQUESTS,
@@ -136,13 +137,19 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
     )
     gauge.inc()
     start = time.monotonic()
-    code = 500
+    code = 500  # an exception that is no APIError: errors_as_status answers 500
     try:
         response = await handler(request)
         code = response.status
         return response
+    except errors.APIError as e:  # answered by errors_as_status, outside this filter
+        code = http_code(e)
+        raise
     except web.HTTPException as e:
         code = e.status
+        raise
+    except asyncio.CancelledError:  # the client went: a stream it had (a watch) ends so
+        code = request.get(STREAMED_STATUS, code)
         raise
     finally:
         gauge.dec()

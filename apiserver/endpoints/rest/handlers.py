@@ -109,7 +109,12 @@ class ResourceHandlers:
             "delete": self.delete,
             "deletecollection": self.delete_collection,
         }.get(req.verb)
-        if handler is None or (req.verb == "create" and req.name):
+        if (
+            handler is None
+            or (req.verb == "create" and req.name)
+            or (req.resource.namespaced and not req.namespace and req.verb not in ("list", "watch"))
+        ):
+            # Across every namespace (/api/v1/pods) a namespaced kind is only listed and watched.
             raise method_not_allowed(req.method)
         return await handler(request, req, api)
 

@@ -1,5 +1,5 @@
 """What form of an answer the client accepts (k8s.io/apiserver/pkg/endpoints/handlers/
-negotiation): plain JSON, a metav1.Table (`kubectl get` asks for
+negotiation): plain JSON (or YAML), a metav1.Table (`kubectl get` asks for
 `application/json;as=Table;v=v1;g=meta.k8s.io`), or metadata only (PartialObjectMetadata).
 Protobuf is not served: a client that also accepts JSON gets JSON, as client-go handles."""
 
@@ -25,6 +25,8 @@ class Accepted:
     form: Form
     # The meta.k8s.io version asked for (Table and PartialObjectMetadata): v1 or v1beta1.
     version: str = "v1"
+    # An object or list written as YAML (Accept: application/yaml before JSON).
+    yaml: bool = False
 
     @property
     def group_version(self) -> str:
@@ -58,7 +60,7 @@ def accepted(accept: str) -> Accepted:
             continue  # protobuf, CBOR: the next choice
         as_ = params.get("as", "")
         if not as_:
-            return Accepted(Form.OBJECT)
+            return Accepted(Form.OBJECT, yaml=media_type == "application/yaml")
         if params.get("g") != "meta.k8s.io" or params.get("v") not in ("v1", "v1beta1"):
             continue
         if as_ == "Table":

@@ -64,7 +64,7 @@ def applier(content_type: str, resource: Resource) -> Applier:
             "supported by this server: use client-side apply (kubectl apply "
             "without --server-side)",
         )
-    raise unsupported_media_type(content_type)
+    raise unsupported_media_type(content_type, PATCH_TYPES)
 
 
 def patched_object(

@@ -25,8 +25,9 @@ _BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], Resource] = {
 
 
 def truthy(value: str | None) -> bool:
-    """A boolean query parameter as Kubernetes reads one ("1", "true")."""
-    return value is not None and value.lower() in ("1", "true", "t", "y", "yes")
+    """A boolean query parameter as Kubernetes reads one (runtime.Convert_Slice_string_To_bool):
+    absent, "0" and "false" (any case) are false; any other value, even an empty one, is true."""
+    return value is not None and value != "0" and value.lower() != "false"
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,9 @@ class NonResourceRequest:
 
 def _verb(method: str, named: bool, query: Mapping[str, str]) -> str:
     if method in ("GET", "HEAD"):
-        if truthy(query.get("watch")):
-            return "watch"
-        return "get" if named else "list"
+        if named:
+            return "get"  # ?watch on an object's own path is a get: watch one with /watch/...
+        return "watch" if truthy(query.get("watch")) else "list"
     if method == "DELETE":
         return "delete" if named else "deletecollection"
     return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
@@ -94,21 +95,28 @@ def parse(method: str, path: str, query: Mapping[str, str]) -> ResourceRequest |
         if not rest:
             return NonResourceRequest(method, path)
     namespace = ""
-    if (
-        rest[0] == "namespaces"
-        and len(rest) >= 2
-        and not (len(rest) == 2 or (len(rest) == 3 and rest[2] in NAMESPACE_SUBRESOURCES))
-    ):
-        namespace, rest = rest[1], rest[2:]
-    elif rest[0] == "namespaces" and len(rest) >= 2:
-        namespace = rest[1]  # the namespace object itself: its namespace is its name
+    in_namespace = False  # the path is /namespaces/<namespace>/<resource>...
+    if rest[0] == "namespaces" and len(rest) > 2 and rest[2] not in NAMESPACE_SUBRESOURCES:
+        namespace, rest, in_namespace = rest[1], rest[2:], True
     plural = rest[0]
     name = rest[1] if len(rest) >= 2 else ""
     subresource = rest[2] if len(rest) >= 3 else ""
     verb = "watch" if watch_prefix else _verb(method, bool(name), query)
-    if plural == "namespaces":
-        namespace = ""
     resource = _BY_GROUP_VERSION_PLURAL.get((group, version, plural))
+    if resource is not None and not _routed(resource, in_namespace, rest, watch_prefix):
+        resource = None
     return ResourceRequest(
         method, verb, group, version, plural, resource, namespace, name, subresource
     )
+
+
+def _routed(resource: Resource, in_namespace: bool, rest: list[str], watch_prefix: bool) -> bool:
+    """Whether Kubernetes serves a path of this shape for the resource (else: 404). A namespaced
+    kind is reached in a namespace, or across every namespace for a list or watch only
+    (/api/v1/pods); a cluster-scoped one never in a namespace; a subresource is the last part
+    (and the /watch/ paths have none)."""
+    if len(rest) > (2 if watch_prefix else 3):
+        return False
+    if resource.namespaced:
+        return in_namespace or len(rest) == 1
+    return not in_namespace

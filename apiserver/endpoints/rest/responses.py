@@ -7,12 +7,17 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
 from aiohttp import web
 
 from apiserver import errors
 from apiserver.endpoints.rest.status import failure
 
 JSON = "application/json"
+YAML = "application/yaml"
+# The status of a streamed answer (a watch, a log) once its headers are sent: what the request
+# ended with when the client goes, which cancels its handler.
+STREAMED_STATUS: web.RequestKey[int] = web.RequestKey("podplane.streamed_status")
 
 
 def dumps(body: Any) -> bytes:
@@ -24,6 +29,23 @@ def json_response(
 ) -> web.Response:
     response = web.Response(body=dumps(body), status=status, content_type=content_type)
     add_warnings(response, warnings)
+    return response
+
+
+def yaml_response(body: Any, status: int = 200, warnings: Iterable[str] = ()) -> web.Response:
+    """The body as YAML, keys in order, as Kubernetes' YAML serializer writes it."""
+    text = yaml.safe_dump(body, default_flow_style=False, allow_unicode=True, sort_keys=True)
+    response = web.Response(text=text, status=status, content_type=YAML)
+    add_warnings(response, warnings)
+    return response
+
+
+async def start_stream(request: web.Request, content_type: str) -> web.StreamResponse:
+    """A 200 answer streamed in chunks (watch events, log lines), its headers sent."""
+    response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    request[STREAMED_STATUS] = response.status
     return response
 
 

@@ -4,6 +4,7 @@ prints the same line as against Kubernetes (`Error from server (NotFound): pods 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -27,6 +28,8 @@ REASON_CODES = {
     "Invalid": 422,
     "TooManyRequests": 429,
     "InternalError": 500,
+    "ServerTimeout": 500,
+    "StorageReadError": 500,
     "ServiceUnavailable": 503,
     "Timeout": 504,
 }
@@ -127,12 +130,15 @@ def method_not_allowed(method: str) -> errors.APIError:
     )
 
 
-def unsupported_media_type(content_type: str) -> errors.APIError:
+def unsupported_media_type(
+    content_type: str, accepted: Sequence[str] = ("application/json", "application/yaml")
+) -> errors.APIError:
     return errors.APIError(
         grpc.StatusCode.INVALID_ARGUMENT,
         "UnsupportedMediaType",
         "the body of the request was in an unknown format - accepted media "
-        "types include: application/json, application/yaml"
+        "types include: "
+        + ", ".join(accepted)
         + (f' (got "{content_type}")' if content_type else ""),
     )
 

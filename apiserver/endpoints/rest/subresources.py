@@ -16,7 +16,7 @@ from apiserver.endpoints.rest import bodies, patching, streaming
 from apiserver.endpoints.rest.answers import object_answer
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
-from apiserver.endpoints.rest.responses import json_response
+from apiserver.endpoints.rest.responses import json_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
 from apiserver.registry.pod import proxy
@@ -24,6 +24,7 @@ from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import Store
+from apiserver.validation.fields import invalid, invalid_error
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
@@ -144,12 +145,11 @@ async def _scale(
                 raise patching.patch_error(e) from None
         replicas, rv = _replicas_of(wanted)
         if replicas < 0:
-            raise errors.APIError(
-                errors.bad_request("").code,
-                "Invalid",
-                f'Scale.autoscaling "{req.name}" is invalid: spec.replicas: '
-                f"Invalid value: {replicas}: must be greater than or equal "
-                f"to 0",
+            raise invalid_error(
+                "Scale",
+                req.name,
+                [invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
+                "autoscaling",
             )
         updated = type(current)()
         updated.CopyFrom(current)
@@ -266,9 +266,7 @@ async def _log(
     limit = _optional_int(q, "limitBytes")
     chunks = aiter(proxy.logs(pods, nodes, log_request))
     first = await anext(chunks, None)  # errors (no such pod, container) before the 200
-    response = web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
+    response = await start_stream(request, "text/plain")
     sent = 0
     try:
         chunk = first

@@ -16,11 +16,11 @@ from apiserver import errors
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.negotiation import Form, accepted, include_object
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
-from apiserver.endpoints.rest.responses import dumps
-from apiserver.endpoints.rest.status import failure
+from apiserver.endpoints.rest.responses import dumps, start_stream
+from apiserver.endpoints.rest.status import failure, not_acceptable
 from apiserver.objects import WatchMessage, object_meta
 from apiserver.registry.resource import ResourceAPI
-from podplane.apimachinery import codec
+from podplane.apimachinery import codec, selectors
 from podplane.printers.table import build_table
 
 # Events per chunk: what is queued when the stream is ready to write goes out in one write.
@@ -42,12 +42,30 @@ def _timeout(value: str) -> int:
     return max(seconds, 0)
 
 
+def named_field_selector(field_selector: str, name: str) -> str:
+    """A watch of one object (/watch/namespaces/x/pods/<name>) is a watch of the objects named so;
+    a field selector of its own may only say the same (Kubernetes' ListResource)."""
+    if not name:
+        return field_selector
+    if not field_selector:
+        return f"metadata.name={name}"
+    try:
+        selected = selectors.parse_fields(field_selector).exact("metadata.name")
+    except selectors.SelectorError:
+        selected = None
+    if selected != name:
+        raise errors.bad_request("fieldSelector metadata.name doesn't match requested name")
+    return field_selector
+
+
 class _Encoder:
     """Events into lines, in the form the client accepted."""
 
     def __init__(self, request: web.Request, api: ResourceAPI[Any]) -> None:
         self.resource = api.resource
         self.form = accepted(request.headers.get("Accept", ""))
+        if self.form.yaml:
+            raise not_acceptable()  # YAML has no stream form: Kubernetes answers 406 too
         self.include = include_object(request.query) if self.form.form is Form.TABLE else None
         self.headers_sent = False
 
@@ -95,7 +113,7 @@ async def serve_watch(
         req.namespace,
         resource_version=q.get("resourceVersion", ""),
         label_selector=q.get("labelSelector", ""),
-        field_selector=q.get("fieldSelector", ""),
+        field_selector=named_field_selector(q.get("fieldSelector", ""), req.name),
         allow_bookmarks=truthy(q.get("allowWatchBookmarks")),
         timeout_seconds=_timeout(q.get("timeoutSeconds", "")),
         max_batch=MAX_EVENTS_PER_WRITE,
@@ -110,9 +128,7 @@ async def serve_watch(
         expired: errors.APIError | None = e
     else:
         expired = None
-    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
+    response = await start_stream(request, "application/json")
     try:
         if expired is not None:
             _, status = failure(expired)

@@ -1,0 +1,94 @@
+"""The form of an answer a client's Accept header asks for, with the headers kubectl, client-go
+and the official Python client send: JSON, a Table (kubectl get), metadata only; protobuf and
+other forms are passed over for the next choice, and nothing servable is a 406."""
+
+from __future__ import annotations
+
+import pytest
+
+from apiserver import errors
+from apiserver.endpoints.rest.negotiation import Accepted, Form, accepted, include_object
+from podplane.printers.table import IncludeObject
+
+KUBECTL_GET = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,"
+    "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
+
+
+@pytest.mark.parametrize(
+    "accept,form",
+    [
+        ("", Accepted(Form.OBJECT)),
+        ("*/*", Accepted(Form.OBJECT)),
+        ("application/json", Accepted(Form.OBJECT)),
+        ("application/json, */*", Accepted(Form.OBJECT)),  # client-go's default
+        ("application/json, application/yaml", Accepted(Form.OBJECT)),  # the Python client's
+        ("application/yaml", Accepted(Form.OBJECT, yaml=True)),
+        ("application/yaml, application/json", Accepted(Form.OBJECT, yaml=True)),
+        ("application/vnd.kubernetes.protobuf,application/json", Accepted(Form.OBJECT)),
+        ("application/vnd.kubernetes.protobuf, */*", Accepted(Form.OBJECT)),
+        (KUBECTL_GET, Accepted(Form.TABLE, "v1")),
+        ("application/json;as=Table;v=v1beta1;g=meta.k8s.io", Accepted(Form.TABLE, "v1beta1")),
+        ("application/json; as=Table; g=meta.k8s.io; v=v1", Accepted(Form.TABLE, "v1")),
+        # A Table of a version not served: the next choice.
+        ("application/json;as=Table;v=v2;g=meta.k8s.io,application/json", Accepted(Form.OBJECT)),
+        # client-go's metadata client.
+        (
+            "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+            Accepted(Form.METADATA, "v1"),
+        ),
+        (
+            "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
+            Accepted(Form.METADATA, "v1"),
+        ),
+        # Aggregated discovery's form is not a resource's: the plain JSON after it.
+        (
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+            Accepted(Form.OBJECT),
+        ),
+    ],
+)
+def test_the_form_each_client_asks_for(accept: str, form: Accepted) -> None:
+    assert accepted(accept) == form
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/vnd.kubernetes.protobuf",
+        "application/cbor",
+        "text/html",
+        "application/json;as=Table;v=v1;g=example.com",
+        "application/json;as=Scale;v=v1;g=autoscaling",
+    ],
+)
+def test_nothing_servable_is_not_acceptable(accept: str) -> None:
+    with pytest.raises(errors.APIError) as refused:
+        accepted(accept)
+    assert refused.value.reason == "NotAcceptable"
+    assert "application/json" in refused.value.message
+
+
+def test_meta_group_version() -> None:
+    assert accepted(KUBECTL_GET).group_version == "meta.k8s.io/v1"
+
+
+@pytest.mark.parametrize(
+    "query,include",
+    [
+        ({}, IncludeObject.METADATA),
+        ({"includeObject": "None"}, IncludeObject.NONE),
+        ({"includeObject": "Metadata"}, IncludeObject.METADATA),
+        ({"includeObject": "Object"}, IncludeObject.OBJECT),
+    ],
+)
+def test_a_table_rows_object(query: dict[str, str], include: IncludeObject) -> None:
+    assert include_object(query) is include
+
+
+def test_an_unknown_include_object_is_a_bad_request() -> None:
+    with pytest.raises(errors.APIError) as refused:
+        include_object({"includeObject": "Everything"})
+    assert refused.value.reason == "BadRequest"
