@@ -55,14 +55,33 @@ class _Duplicates(dict[str, Any]):
     duplicates: list[str]
 
 
-def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = _Duplicates()
-    out.duplicates = []
-    for key, value in pairs:
-        if key in out:
-            out.duplicates.append(key)
-        out[key] = value
-    return out
+def _repeated(pairs: list[tuple[str, Any]]) -> list[str]:
+    seen: set[str] = set()
+    repeated = []
+    for key, _ in pairs:
+        if key in seen:
+            repeated.append(key)
+        seen.add(key)
+    return repeated
+
+
+def parse_json(raw: bytes) -> tuple[Any, list[str]]:
+    """A JSON document and the paths of the keys it gives twice. Each object is built as a plain
+    dict (in C); only a document with a repeated key, which is rare, is walked to name them."""
+    repeats = False
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeats
+        out = dict(pairs)
+        if len(out) == len(pairs):
+            return out
+        repeats = True
+        remembered = _Duplicates(out)
+        remembered.duplicates = _repeated(pairs)
+        return remembered
+
+    data = json.loads(raw, object_pairs_hook=pairs_hook)
+    return data, (_duplicates(data) if repeats else [])
 
 
 def _duplicates(value: Any, path: str = "") -> list[str]:
@@ -97,10 +116,9 @@ async def read_document(request: web.Request, *, allow_yaml: bool = True) -> tup
 def decode_json(raw: bytes) -> tuple[Any, list[str]]:
     """A JSON body and the paths of the fields it gives twice (the last one counts, as in Go)."""
     try:
-        data = json.loads(raw, object_pairs_hook=_object_pairs)
+        return parse_json(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
-    return data, _duplicates(data)
 
 
 def cannot_handle(

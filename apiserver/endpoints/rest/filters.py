@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 
 import grpc
@@ -82,12 +83,21 @@ async def errors_as_status(request: web.Request, handler: Handler) -> web.Stream
         )
 
 
+# The verified client certificate's subject of each TLS connection, read at its first request:
+# the same for all the requests a keep-alive connection carries.
+_SUBJECTS: weakref.WeakKeyDictionary[object, str | None] = weakref.WeakKeyDictionary()
+
+
 def _client_subject(request: web.Request) -> str | None:
     ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
     if ssl_object is None:
         return None
-    cert = ssl_object.getpeercert()
-    return subject_from_peercert(cert) if cert else None
+    try:
+        return _SUBJECTS[ssl_object]
+    except KeyError:
+        cert = ssl_object.getpeercert()
+        subject = _SUBJECTS[ssl_object] = subject_from_peercert(cert) if cert else None
+        return subject
 
 
 def authentication(authenticator: Authenticator | None) -> Middleware:
