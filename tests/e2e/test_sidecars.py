@@ -109,6 +109,7 @@ spec:
   template:
     spec:
       restartPolicy: Never
+      terminationGracePeriodSeconds: 10
       volumes: [{name: logs, emptyDir: {}}]
       initContainers:
         - name: shipper
@@ -116,7 +117,11 @@ spec:
           imagePullPolicy: IfNotPresent
           restartPolicy: Always
           volumeMounts: [{name: logs, mountPath: /var/log/app}]
-          command: ["sh", "-c", "touch /var/log/app/app.log; exec tail -F /var/log/app/app.log"]
+          # As PID 1 a plain tail would ignore SIGTERM and wait out the grace period.
+          command:
+            - sh
+            - -c
+            - trap 'exit 0' TERM; touch /var/log/app/app.log; tail -F /var/log/app/app.log & wait
       containers:
         - name: work
           image: busybox
