@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from kubelet import metrics
+from kubelet.admission.admitter import PodAdmitter
 from kubelet.config import KubeletConfig
 from kubelet.container.env import ClientObjectGetter
 from kubelet.node.lease import NodeLease
@@ -79,6 +80,7 @@ class Kubelet:
         )
         self.status_manager = StatusManager(client.pods, mirror_of=self._mirror_of)
         self._reservations = (config.kube_reserved, config.system_reserved)
+        node_allocatable = allocatable(capacity(self.machine), self._reservations)
         self.syncer = PodSyncer(
             runtime,
             self.volumes,
@@ -88,10 +90,11 @@ class Kubelet:
                 host_ip=host_ip,
                 pause_image=config.pause_image,
                 pod_cidr=config.pod_cidr,
-                allocatable=allocatable(capacity(self.machine), self._reservations),
+                allocatable=node_allocatable,
             ),
             recorder=recorder,
             probes=self.probes,
+            admitter=PodAdmitter(node_allocatable, self.desired_pods),
         )
         self.workers = PodWorkers(self.syncer, self.pod)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)

@@ -11,10 +11,12 @@ from apiserver.validation.fields import FieldError
 from podplane.api.core.v1 import core_pb2
 
 PATH = "spec.ephemeralContainers"
-# The Container fields an ephemeral container may not set, with their JSON names.
+# The Container fields an ephemeral container may not set, with their JSON names, in the Go
+# struct's order (the order of Kubernetes' errors).
 FORBIDDEN_FIELDS = (
     ("ports", "ports"),
     ("resources", "resources"),
+    ("restart_policy", "restartPolicy"),
     ("liveness_probe", "livenessProbe"),
     ("readiness_probe", "readinessProbe"),
     ("startup_probe", "startupProbe"),

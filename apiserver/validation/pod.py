@@ -10,6 +10,7 @@ from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
+from podplane.apimachinery.sidecars import CONTAINER_RESTART_POLICY_ALWAYS, is_sidecar
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -108,6 +109,44 @@ def _container(path: str, c: Container, volumes: set[str]) -> list[FieldError]:
     return errs
 
 
+# What only a sidecar (an init container with restartPolicy Always) may set among init containers.
+_SIDECAR_ONLY = (
+    ("lifecycle", "lifecycle"),
+    ("liveness_probe", "livenessProbe"),
+    ("readiness_probe", "readinessProbe"),
+    ("startup_probe", "startupProbe"),
+)
+
+
+def _restart_policy(path: str, c: core_pb2.Container, init: bool) -> list[FieldError]:
+    """A container's restartPolicy: only init containers may set one, and only Always (a
+    sidecar); init containers that run to completion have no hooks nor probes
+    (validateInitContainers, validateContainers)."""
+    if not init:
+        if c.HasField("restart_policy"):
+            return [
+                fields.forbidden(f"{path}.restartPolicy", "may not be set for non-init containers")
+            ]
+        return []
+    errs: list[FieldError] = []
+    if c.HasField("restart_policy") and c.restart_policy != CONTAINER_RESTART_POLICY_ALWAYS:
+        errs.append(
+            fields.unsupported(
+                f"{path}.restartPolicy", c.restart_policy, (CONTAINER_RESTART_POLICY_ALWAYS,)
+            )
+        )
+    if not is_sidecar(c):
+        errs += [
+            fields.forbidden(
+                f"{path}.{json_name}",
+                "may not be set for init containers without restartPolicy=Always",
+            )
+            for name, json_name in _SIDECAR_ONLY
+            if c.HasField(name)
+        ]
+    return errs
+
+
 def _volume(path: str, v: core_pb2.Volume) -> list[FieldError]:
     errs: list[FieldError] = []
     if not v.name:
@@ -149,6 +188,7 @@ def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
             if c.name and c.name in names:
                 errs.append(fields.duplicate(f"{p}.name", c.name))
             names.add(c.name)
+            errs += _restart_policy(p, c, init=group == "initContainers")
     for i, ec in enumerate(spec.ephemeral_containers):  # the Container's fields, duck-typed
         errs += _container(f"{path}.ephemeralContainers[{i}]", ec, volumes)
     errs += ephemeral.ephemeral_rules(spec, path)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kubelet.admission.admitter import PodAdmitter, rejected_status
 from kubelet.container.backoff import Backoff
 from kubelet.container.config import build_container_config, with_pod_objects
 from kubelet.container.env import ContainerConfigError, PodContext
@@ -40,6 +41,7 @@ from kubelet.status.phase import TERMINAL_PHASES
 from kubelet.volume.pod_volumes import PodVolumes, VolumeError
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
+from podplane.apimachinery.sidecars import sidecar_names
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class PodSyncer:
         crash_backoff: Backoff | None = None,
         recorder: EventRecorder | None = None,
         probes: ProbeManager | None = None,
+        admitter: PodAdmitter | None = None,
     ) -> None:
         self.runtime = runtime
         self.volumes = volumes
@@ -90,6 +93,7 @@ class PodSyncer:
         self.crash_backoff = crash_backoff or Backoff()
         self.recorder = recorder
         self.probes = probes
+        self.admitter = admitter
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
         self.ephemeral = EphemeralContainerStarter(
@@ -125,10 +129,16 @@ class PodSyncer:
     def forget(self, uid: str) -> None:
         if self.probes is not None:
             self.probes.remove_pod(uid)
+        if self.admitter is not None:
+            self.admitter.forget(uid)
         self.status.forget(uid)
         self.crash_backoff.forget(uid)
         self.images.backoff.forget(uid)
-        for key in [k for k in self.reasons if k[0] == uid]:
+        self._forget_reasons(uid)
+
+    def _forget_reasons(self, uid: str, names: set[str] | None = None) -> None:
+        """Why the pod's containers (or only the named ones) wait: nothing, from now on."""
+        for key in [k for k in self.reasons if k[0] == uid and (names is None or k[1] in names)]:
             del self.reasons[key]
 
     async def sync(self, key: str, pod: core_pb2.Pod | None) -> float | None:
@@ -147,24 +157,32 @@ class PodSyncer:
         rp = pods.get(uid, RuntimePod())
         requeue = _Requeue()
         finished = pod.status.phase in TERMINAL_PHASES or bool(pod.metadata.deletion_timestamp)
+        if self.admitter is not None and not finished:
+            rejection = self.admitter.admit(pod, started=not rp.empty)
+            if rejection is not None:
+                log.info("pod %s rejected: %s", key, rejection.message)
+                self._event(pod, WARNING, rejection.reason, rejection.message)
+                await self.status.set_status(pod, rejected_status(pod, rejection))
+                return None
         if self.probes is not None and not finished:
             self.probes.add_pod(pod)
-        unhealthy = self._health_check(pod)
-        actions = compute_pod_actions(pod, rp, unhealthy)
+        unhealthy, started = self._health_check(pod), self._started_check(pod)
+        actions = compute_pod_actions(pod, rp, unhealthy, started)
         if actions.containers_to_kill:
             await self._kill_unhealthy(pod, rp, actions.containers_to_kill)
             rp = await self._refresh(key, uid)
-            actions = compute_pod_actions(pod, rp, unhealthy)
+            actions = compute_pod_actions(pod, rp, unhealthy, started)
         grace = pod_grace_period(pod)
         if actions.kill_pod:
+            if not actions.create_sandbox:
+                # The pod is done: its sidecars are not waiting to be restarted any more.
+                self._forget_reasons(uid, sidecar_names(pod.spec))
             await stop_pod(
                 self.runtime, rp, grace, pod, self._pod_ip(pod, rp), self._event_sink(pod)
             )
             rp = await self._refresh(key, uid)
 
-        to_start = (
-            [actions.init_container] if actions.init_container else []
-        ) + actions.containers_to_start
+        to_start = actions.init_containers_to_start + actions.containers_to_start
         sandbox_error: Exception | None = None
         if actions.create_sandbox:
             # As the kubelet's SyncPod does: publish the status as it stands before acting, so a
@@ -279,6 +297,12 @@ class PodSyncer:
             return None if verdict is None else (verdict.probe_type.value, verdict.message)
 
         return check
+
+    def _started_check(self, pod: core_pb2.Pod) -> Callable[[ContainerStatus], bool] | None:
+        probes = self.probes
+        if probes is None:
+            return None
+        return lambda c: probes.started(pod, c)
 
     async def _kill_unhealthy(
         self, pod: core_pb2.Pod, rp: RuntimePod, kills: list[ContainerToKill]

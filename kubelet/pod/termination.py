@@ -1,7 +1,8 @@
 """Stopping and removing a pod's containers and sandbox, as the kubelet's killPod and
 killContainer do: each running container's preStop hook runs first, counting against its grace
 period, then the container gets SIGTERM and, after what remains of the grace period (at least
-2 s, minimumGracePeriodInSeconds), SIGKILL. Containers stop in parallel; the sandbox goes last."""
+2 s, minimumGracePeriodInSeconds), SIGKILL. Containers stop in parallel, but for sidecars, which
+wait for their turn (termination_order.py); the sandbox goes last."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from collections.abc import Callable
 
 from kubelet.container.config import grace_period
 from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.pod.termination_order import TerminationOrdering
 from kubelet.prober.results import ProbeType
 from kubelet.runtime.types import ContainerRuntime, ContainerState, RuntimePod
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.sidecars import has_sidecars
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +77,10 @@ async def kill_container(
     message: str = "",
     event: EventSink | None = None,
     clock: Callable[[], float] = time.monotonic,
+    ordering: TerminationOrdering | None = None,
 ) -> None:
-    """preStop (if the pod's spec has one and there is time), SIGTERM, SIGKILL after the rest of
-    the grace period."""
+    """preStop (if the pod's spec has one and there is time), its turn (a sidecar waits for the
+    containers it serves), SIGTERM, SIGKILL after the rest of the grace period."""
     spec = _spec(pod, name)
     if event is not None:
         event("Normal", "Killing", message or f"Stopping container {name}")
@@ -106,7 +110,13 @@ async def kill_container(
                 grace,
             )
         grace -= int(clock() - started)
-    await runtime.stop_container(container_id, max(grace, MINIMUM_GRACE_SECONDS))
+    if ordering is not None and grace > 0:
+        grace -= int(await ordering.wait_for_turn(name, grace))
+    try:
+        await runtime.stop_container(container_id, max(grace, MINIMUM_GRACE_SECONDS))
+    finally:
+        if ordering is not None:
+            ordering.stopped(name)
 
 
 async def stop_pod(
@@ -120,8 +130,18 @@ async def stop_pod(
     running = [
         c for c in rp.containers if c.state in (ContainerState.RUNNING, ContainerState.UNKNOWN)
     ]
+    ordering = (
+        TerminationOrdering(pod, (c.name for c in running))
+        if pod is not None and has_sidecars(pod.spec)
+        else None
+    )
     await asyncio.gather(
-        *(kill_container(runtime, c.id, c.name, grace, pod, pod_ip, event=event) for c in running)
+        *(
+            kill_container(
+                runtime, c.id, c.name, grace, pod, pod_ip, event=event, ordering=ordering
+            )
+            for c in running
+        )
     )
     await asyncio.gather(
         *(runtime.stop_pod_sandbox(s.id, MINIMUM_GRACE_SECONDS) for s in rp.sandboxes if s.ready)

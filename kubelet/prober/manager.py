@@ -1,6 +1,7 @@
-"""The probe manager (prober_manager.go): starts a worker per probe of each pod's containers,
-keeps the results, and turns them into containerStatuses[].started and .ready and into the
-containers to kill for a failed liveness or startup probe."""
+"""The probe manager (prober_manager.go): starts a worker per probe of each pod's app containers
+and sidecars, keeps the results, and turns them into containerStatuses[].started and .ready (and
+the sidecars' initContainerStatuses) and into the containers to kill for a failed liveness or
+startup probe."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from kubelet.prober.results import ProbeType, Result, ResultsCache
 from kubelet.prober.worker import Prober, ProbeWorker, probe_of, runtime_id
 from kubelet.runtime.types import ContainerRuntime, ContainerStatus
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.sidecars import sidecars
 from podplane.client.events import EventRecorder
 
 WorkerKey = tuple[str, str, ProbeType]  # pod uid, container name, probe type
@@ -50,7 +52,7 @@ class ProbeManager:
     def add_pod(self, pod: core_pb2.Pod) -> None:
         """Starts the workers of the pod's probes that do not run yet."""
         uid = pod.metadata.uid
-        for container in pod.spec.containers:
+        for container in (*sidecars(pod.spec), *pod.spec.containers):
             for probe_type in ProbeType:
                 spec = probe_of(container, probe_type)
                 key = (uid, container.name, probe_type)
@@ -86,7 +88,10 @@ class ProbeManager:
         container was replaced probes the new one at once."""
         uid = pod.metadata.uid
         self._statuses[uid] = (pod, status)
-        ids = {s.name: runtime_id(s.container_id) for s in status.container_statuses}
+        ids = {
+            s.name: runtime_id(s.container_id)
+            for s in (*status.init_container_statuses, *status.container_statuses)
+        }
         for (worker_uid, name, _), worker in self.workers.items():
             if worker_uid == uid and ids.get(name) and ids[name] != worker.container_id:
                 worker.trigger()
@@ -119,6 +124,13 @@ class ProbeManager:
                 s.ready = worker is None
             if worker is not None and readiness != Result.SUCCESS:
                 worker.trigger()  # probe now rather than at the next period
+
+    def started(self, pod: core_pb2.Pod, container: ContainerStatus) -> bool:
+        """Whether a running container has started: it has no startup probe, or that probe has
+        succeeded on this very instance."""
+        if (pod.metadata.uid, container.name, ProbeType.STARTUP) not in self.workers:
+            return True
+        return self._result(ProbeType.STARTUP, container.id) == Result.SUCCESS
 
     def unhealthy(self, pod: core_pb2.Pod, container: ContainerStatus) -> Unhealthy | None:
         """Whether a failed liveness or startup probe says the container must be killed."""

@@ -18,6 +18,7 @@ from kubelet.prober.probes import ProbeError
 from kubelet.prober.results import INITIAL_RESULT, ProbeType, Result, ResultsCache
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
+from podplane.apimachinery.sidecars import is_sidecar
 
 log = logging.getLogger(__name__)
 DEFAULT_PERIOD_SECONDS = 10
@@ -147,7 +148,14 @@ class ProbeWorker:
         pod, status = found
         if status.phase in ("Succeeded", "Failed"):
             return False
-        c = next((s for s in status.container_statuses if s.name == self.container.name), None)
+        c = next(
+            (
+                s
+                for s in (*status.container_statuses, *status.init_container_statuses)
+                if s.name == self.container.name
+            ),
+            None,
+        )
         if c is None or not c.container_id:
             return True
         container_id = runtime_id(c.container_id)
@@ -163,8 +171,12 @@ class ProbeWorker:
             return True
         if not c.state.HasField("running"):
             self.results.set(self.container_id, Result.FAILURE, self.pod_key)
-            # A container that will not be restarted needs no more probing.
-            return not c.state.HasField("terminated") or pod.spec.restart_policy != "Never"
+            # A container that will not be restarted needs no more probing (a sidecar always is).
+            return (
+                not c.state.HasField("terminated")
+                or pod.spec.restart_policy != "Never"
+                or is_sidecar(self.container)
+            )
         if pod.metadata.deletion_timestamp and self.probe_type != ProbeType.READINESS:
             # The pod is going away: no liveness kill may race its graceful termination.
             self.results.set(self.container_id, Result.SUCCESS, self.pod_key)

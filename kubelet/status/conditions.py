@@ -1,6 +1,7 @@
 """The pod conditions the kubelet owns (pkg/kubelet/status/generate.go): PodReadyToStartContainers,
 Initialized, ContainersReady and Ready, from containerStatuses[].ready: the readiness probe's
-verdict (kubelet/prober), or, without a readiness probe, whether the container runs."""
+verdict (kubelet/prober), or, without a readiness probe, whether the container runs. Sidecars
+count as app containers for readiness, and have initialized once they have started."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 
 from kubelet.status.phase import FAILED, SUCCEEDED
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.sidecars import is_sidecar, sidecars
 
 READY_TO_START = "PodReadyToStartContainers"
 INITIALIZED = "Initialized"
@@ -29,11 +31,15 @@ def _condition(
 
 
 def containers_ready(
-    spec: core_pb2.PodSpec, statuses: Sequence[core_pb2.ContainerStatus], phase: str
+    spec: core_pb2.PodSpec,
+    statuses: Sequence[core_pb2.ContainerStatus],
+    phase: str,
+    init_statuses: Sequence[core_pb2.ContainerStatus] = (),
 ) -> core_pb2.PodCondition:
-    by_name = {s.name: s for s in statuses}
-    unknown = [c.name for c in spec.containers if c.name not in by_name]
-    unready = [c.name for c in spec.containers if c.name in by_name and not by_name[c.name].ready]
+    by_name = {s.name: s for s in (*init_statuses, *statuses)}
+    serving = [*sidecars(spec), *spec.containers]
+    unknown = [c.name for c in serving if c.name not in by_name]
+    unready = [c.name for c in serving if c.name in by_name and not by_name[c.name].ready]
     if phase == SUCCEEDED and not unknown:
         return _condition(CONTAINERS_READY, False, "PodCompleted")
     if phase == FAILED:
@@ -62,7 +68,9 @@ def initialized(
     by_name = {s.name: s for s in init_statuses}
     unknown = [c.name for c in spec.init_containers if c.name not in by_name]
     incomplete = [
-        c.name for c in spec.init_containers if c.name in by_name and not by_name[c.name].ready
+        c.name
+        for c in spec.init_containers
+        if c.name in by_name and not _init_done(c, by_name[c.name])
     ]
     if phase == SUCCEEDED and not unknown:
         return _condition(INITIALIZED, True, "PodCompleted")
@@ -78,6 +86,12 @@ def initialized(
     return _condition(INITIALIZED, True)
 
 
+def _init_done(container: core_pb2.Container, status: core_pb2.ContainerStatus) -> bool:
+    """A sidecar is done initializing once it has started; any other init container once it
+    has completed (isInitContainerInitialized)."""
+    return status.started if is_sidecar(container) else status.ready
+
+
 def kubelet_conditions(
     spec: core_pb2.PodSpec,
     sandbox_ready: bool,
@@ -85,7 +99,7 @@ def kubelet_conditions(
     statuses: Sequence[core_pb2.ContainerStatus],
     phase: str,
 ) -> list[core_pb2.PodCondition]:
-    ready = containers_ready(spec, statuses, phase)
+    ready = containers_ready(spec, statuses, phase, init_statuses)
     return [
         _condition(READY_TO_START, sandbox_ready),
         initialized(spec, init_statuses, statuses, phase),

@@ -1,8 +1,9 @@
 """A pod's status as the kubelet reports it, from the desired Pod, what the runtime reports and why
 containers are waiting (kubelet_pods.go generateAPIPodStatus), and the probes' verdicts on
-started and ready: the runtime's container instances become containerStatuses,
-initContainerStatuses and ephemeralContainerStatuses (convertToAPIContainerStatuses), and those
-give the phase and the conditions. A pure function of its inputs: no I/O."""
+started and ready (of the app containers and sidecars): the runtime's container instances
+become containerStatuses, initContainerStatuses and ephemeralContainerStatuses
+(convertToAPIContainerStatuses), and those give the phase and the conditions. A pure function of
+its inputs: no I/O."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from kubelet.runtime.types import ContainerState, ContainerStatus, RuntimePod
 from kubelet.status.conditions import kubelet_conditions, merge_conditions
 from kubelet.status.phase import TERMINAL_PHASES, get_phase
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.sidecars import is_sidecar, sidecar_names
 
 CONTAINER_ID_PREFIX = "docker://"
 # Why a container is not running although it should: (reason, message) by (pod uid, container).
@@ -38,7 +40,10 @@ def generate_pod_status(
         pod, spec.containers, rp, old.container_statuses, reasons, is_init=False
     )
     if probes is not None:
-        probes(pod, statuses)
+        # Sidecars are probed as app containers are; init containers that run to completion
+        # are not.
+        sidecar_statuses = [s for s in init_statuses if s.name in sidecar_names(spec)]
+        probes(pod, sidecar_statuses + statuses)
     phase = get_phase(spec, init_statuses, statuses)
     if old.phase in TERMINAL_PHASES:
         phase = old.phase  # a finished pod never runs again
@@ -84,6 +89,7 @@ def container_statuses(
     )
     result = []
     for container in containers:
+        runs_to_completion = is_init and not is_sidecar(container)
         instances = rp.instances(container.name)
         latest = instances[0] if instances else None
         status = core_pb2.ContainerStatus(name=container.name, image=container.image)
@@ -109,18 +115,18 @@ def container_statuses(
             status.started = running
             status.ready = (
                 (latest.state == ContainerState.EXITED and latest.exit_code == 0)
-                if is_init
+                if runs_to_completion
                 else running
             )
 
         init_done = (
-            is_init
+            runs_to_completion
             and latest is not None
             and latest.state == ContainerState.EXITED
             and latest.exit_code == 0
         )
         reason = reasons.get((pod.metadata.uid, container.name))
-        if reason is not None and not init_done and should_restart(pod, latest):
+        if reason is not None and not init_done and should_restart(pod, latest, container):
             if status.state.HasField("terminated"):
                 status.last_state.CopyFrom(status.state)
             status.state.CopyFrom(_waiting(*reason))

@@ -1,11 +1,14 @@
 """A pod's phase from its containers' statuses, exactly as the kubelet's getPhase decides it
-(kubelet_pods.go), without sidecar (restartable init) containers."""
+(kubelet_pods.go), sidecars included: a sidecar that runs counts as a running container (until it
+has started, initialization is pending), and one that stopped does not count at all, so a Job's
+pod succeeds once its app containers have, whatever becomes of its sidecars."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.sidecars import is_sidecar
 
 PENDING, RUNNING, SUCCEEDED, FAILED = "Pending", "Running", "Succeeded", "Failed"
 # A pod in one of these never runs again.
@@ -24,10 +27,27 @@ def get_phase(
 ) -> str:
     policy = spec.restart_policy or "Always"
     pending_init = failed_init = 0
+    unknown = running = waiting = stopped = succeeded = 0
     inits = _by_name(init_statuses)
     for container in spec.init_containers:
         s = inits.get(container.name)
-        if s is None:
+        if is_sidecar(container):
+            if s is None:
+                unknown += 1
+            elif s.state.HasField("running"):
+                if not s.started:
+                    pending_init += 1
+                running += 1
+            elif s.state.HasField("terminated"):
+                pass  # a sidecar that stopped does not count
+            elif s.state.HasField("waiting"):
+                if not s.last_state.HasField("terminated"):
+                    pending_init += 1
+                    waiting += 1
+            else:
+                pending_init += 1
+                unknown += 1
+        elif s is None:
             pending_init += 1
         elif s.state.HasField("running"):
             pending_init += 1
@@ -43,7 +63,6 @@ def get_phase(
         else:
             pending_init += 1
 
-    unknown = running = waiting = stopped = succeeded = 0
     apps = _by_name(statuses)
     for container in spec.containers:
         s = apps.get(container.name)

@@ -9,43 +9,21 @@ from datetime import datetime
 from podctl.describe.common import age
 from podctl.describe.writer import LEVEL_0, LEVEL_1, PrefixWriter
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import quantity
+from podplane.apimachinery import pod_resources, quantity
 
 _STANDARD = ("cpu", "memory", "ephemeral-storage", "pods")
-
-
-def _amount(name: str, value: str) -> int:
-    """Millicores for cpu, base units (bytes) otherwise."""
-    try:
-        return quantity.milli_cpu(value) if name == "cpu" else quantity.bytes_of(value)
-    except quantity.QuantityError:
-        return 0
 
 
 def _format(name: str, amount: int) -> str:
     return quantity.format_milli_cpu(amount) if name == "cpu" else quantity.format_bytes(amount)
 
 
-def _container_values(container: core_pb2.Container, which: str) -> dict[str, int]:
-    limits = {k: _amount(k, v) for k, v in container.resources.limits.items()}
-    if which == "limits":
-        return limits
-    # Requests default to limits (the API's defaulting does the same when a pod is created).
-    requests = dict(limits)
-    requests.update({k: _amount(k, v) for k, v in container.resources.requests.items()})
-    return requests
-
-
 def pod_totals(pod: core_pb2.Pod, which: str) -> dict[str, int]:
-    """A pod's requests or limits: its containers' sum, or an init container's if that is larger."""
-    total: dict[str, int] = {}
-    for c in pod.spec.containers:
-        for name, amount in _container_values(c, which).items():
-            total[name] = total.get(name, 0) + amount
-    for c in pod.spec.init_containers:
-        for name, amount in _container_values(c, which).items():
-            total[name] = max(total.get(name, 0), amount)
-    return total
+    """A pod's requests or limits: its app containers' and sidecars' sum, or what initialization
+    needs at its peak if that is larger (kubectl's resourcehelper.PodRequestsAndLimits)."""
+    if which == "limits":
+        return pod_resources.pod_limits(pod)
+    return pod_resources.pod_requests(pod)
 
 
 def _percent(amount: int, allocatable: int) -> int:
@@ -56,7 +34,7 @@ def write_node_resources(
     w: PrefixWriter, node: core_pb2.Node, pods: Sequence[core_pb2.Pod], now: datetime
 ) -> None:
     allocatable_raw: Mapping[str, str] = node.status.allocatable or node.status.capacity
-    allocatable = {k: _amount(k, v) for k, v in allocatable_raw.items()}
+    allocatable = pod_resources.amounts(allocatable_raw)
     w.write(LEVEL_0, f"Non-terminated Pods:\t({len(pods)} in total)\n")
     w.write(
         LEVEL_1,

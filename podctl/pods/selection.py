@@ -12,6 +12,7 @@ from podctl.workloads.owners import Workload, label_query
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.sidecars import sidecar_names
 from podplane.client.clientset import Client
 
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
@@ -58,16 +59,22 @@ def _earlier_first(timestamp: str | None) -> tuple[int, str]:
 
 def logging_order(
     pod: core_pb2.Pod,
-) -> tuple[bool, int, bool, tuple[int, str], int, tuple[int, str]]:
+) -> tuple[bool, int, bool, tuple[int, str], int, int, tuple[int, str]]:
     """kubectl's podutils.ByLogging: scheduled pods, Running (or finished) before Unknown before
-    Pending, ready ones, ready the longest, most restarts, oldest."""
+    Pending, ready ones, ready the longest, most restarts (of app containers, then of sidecars),
+    oldest."""
     ready = _ready_since(pod)
+    sidecars = sidecar_names(pod.spec)
     return (
         not pod.spec.node_name,
         _PHASE_ORDER.get(pod.status.phase, 0),
         ready is None,
         _earlier_first(ready),
         -max((c.restart_count for c in pod.status.container_statuses), default=0),
+        -max(
+            (c.restart_count for c in pod.status.init_container_statuses if c.name in sidecars),
+            default=0,
+        ),
         _earlier_first(pod.metadata.creation_timestamp),
     )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.sidecars import is_sidecar, sidecars
 from podplane.apimachinery.timeutil import human_age, parse
 from podplane.printers.spec import Cell, Column, RowCondition, TableSpec, age_column, name_column
 
@@ -32,46 +33,72 @@ def _condition_true(pod: core_pb2.Pod, condition_type: str) -> bool:
     return any(c.type == condition_type and c.status == "True" for c in pod.status.conditions)
 
 
-def _init_reason(pod: core_pb2.Pod) -> tuple[str | None, int, datetime | None]:
-    """(the Init:... status while initializing or None, init restarts, last init restart)."""
-    restarts = 0
+@dataclass
+class _InitSummary:
+    # The Init:... status while initializing, else None.
+    reason: str | None = None
+    restarts: int = 0
     last_restart: datetime | None = None
+    # The sidecars' own restarts, which count once the pod has initialized.
+    sidecar_restarts: int = 0
+    sidecar_last_restart: datetime | None = None
+    ready_sidecars: int = 0
+
+
+def _init_summary(pod: core_pb2.Pod) -> _InitSummary:
+    out = _InitSummary()
+    specs = {c.name: c for c in pod.spec.init_containers}
     for i, status in enumerate(pod.status.init_container_statuses):
-        restarts += status.restart_count
+        sidecar = is_sidecar(specs.get(status.name))
+        out.restarts += status.restart_count
+        if sidecar:
+            out.sidecar_restarts += status.restart_count
         if status.last_state.HasField("terminated"):
-            last_restart = _later(last_restart, status.last_state.terminated.finished_at)
+            finished_at = status.last_state.terminated.finished_at
+            out.last_restart = _later(out.last_restart, finished_at)
+            if sidecar:
+                out.sidecar_last_restart = _later(out.sidecar_last_restart, finished_at)
         state = status.state
         if state.HasField("terminated") and state.terminated.exit_code == 0:
+            continue
+        if sidecar and status.started:
+            out.ready_sidecars += status.ready
             continue
         if state.HasField("terminated"):
             t = state.terminated
             if t.reason:
-                return "Init:" + t.reason, restarts, last_restart
-            if t.signal:
-                return f"Init:Signal:{t.signal}", restarts, last_restart
-            return f"Init:ExitCode:{t.exit_code}", restarts, last_restart
+                out.reason = "Init:" + t.reason
+            elif t.signal:
+                out.reason = f"Init:Signal:{t.signal}"
+            else:
+                out.reason = f"Init:ExitCode:{t.exit_code}"
+            return out
         waiting = state.waiting.reason if state.HasField("waiting") else ""
         if waiting and waiting != "PodInitializing":
-            return "Init:" + waiting, restarts, last_restart
-        return f"Init:{i}/{len(pod.spec.init_containers)}", restarts, last_restart
-    return None, restarts, last_restart
+            out.reason = "Init:" + waiting
+        else:
+            out.reason = f"Init:{i}/{len(pod.spec.init_containers)}"
+        return out
+    return out
 
 
 def summarize_pod(pod: core_pb2.Pod, now: datetime) -> PodSummary:
-    """The READY, STATUS and RESTARTS cells of `kubectl get pods`. (podplane's containers have no
-    restartPolicy, so there are no sidecar init containers to count.)"""
+    """The READY, STATUS and RESTARTS cells of `kubectl get pods`: sidecars count among the
+    containers, ready once started and ready, and their restarts count once the pod has
+    initialized."""
     reason = pod.status.reason or pod.status.phase
     for condition in pod.status.conditions:
         if condition.type == "PodScheduled" and condition.reason == "SchedulingGated":
             reason = "SchedulingGated"
-    total = len(pod.spec.containers)
-    ready = 0
+    total = len(pod.spec.containers) + len(sidecars(pod.spec))
 
-    init_reason, restarts, last_restart = _init_reason(pod)
-    if init_reason is not None:
-        reason = init_reason
-    if init_reason is None or _condition_true(pod, "Initialized"):
-        restarts, last_restart = 0, None
+    init = _init_summary(pod)
+    ready = init.ready_sidecars
+    restarts, last_restart = init.restarts, init.last_restart
+    if init.reason is not None:
+        reason = init.reason
+    if init.reason is None or _condition_true(pod, "Initialized"):
+        restarts, last_restart = init.sidecar_restarts, init.sidecar_last_restart
         has_running = False
         for status in reversed(pod.status.container_statuses):
             restarts += status.restart_count

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import quantity
+from podplane.apimachinery import pod_resources, quantity
 
 CPU = "cpu"
 MEMORY = "memory"
@@ -108,15 +108,6 @@ class Resource:
         )
 
 
-def container_requests(container: core_pb2.Container) -> dict[str, str]:
-    """A container's requests, with each limit that has no request standing in for it (as the
-    apiserver defaults requests from limits)."""
-    requests = dict(container.resources.requests)
-    for name, value in container.resources.limits.items():
-        requests.setdefault(name, value)
-    return requests
-
-
 # pod_requests by (uid, generation, non_zero): a scheduling attempt and the cache ask for a pod's
 # requests seven times, and its spec changes only with its generation. Emptied when full.
 _REQUESTS_MEMO_SIZE = 20000
@@ -124,9 +115,10 @@ _requests_memo: dict[tuple[str, int, bool], Resource] = {}
 
 
 def pod_requests(pod: core_pb2.Pod, *, non_zero: bool = False) -> Resource:
-    """The sum of the containers' requests, raised to any init container's (they run one at a time
-    before the others): kubernetes computePodResourceRequest. With non_zero, a container that does
-    not request cpu or memory counts the defaults, as scoring does. The caller may change it."""
+    """The app containers' and sidecars' requests added up, raised to what initialization needs
+    at its peak (podplane.apimachinery.pod_resources; kubernetes PodRequests). With non_zero, a
+    container that does not request cpu or memory counts the defaults, as scoring does. The
+    caller may change it."""
     meta = pod.metadata
     if not (meta.uid and meta.generation):  # not from the apiserver: nothing to key it by
         return _pod_requests(pod, non_zero)
@@ -140,22 +132,24 @@ def pod_requests(pod: core_pb2.Pod, *, non_zero: bool = False) -> Resource:
 
 
 def _pod_requests(pod: core_pb2.Pod, non_zero: bool) -> Resource:
-    total = Resource()
-    for c in pod.spec.containers:
-        total.add(_requests_of(c, non_zero))
-    for c in pod.spec.init_containers:
-        total.set_max(_requests_of(c, non_zero))
-    return total
+    totals = pod_resources.pod_totals(pod.spec, _non_zero_requests_of if non_zero else _requests_of)
+    r = Resource()
+    for name, value in totals.items():
+        r.set(name, value)
+    return r
 
 
-def _requests_of(container: core_pb2.Container, non_zero: bool) -> Resource:
-    requests = container_requests(container)
-    r = Resource.from_list(requests)
-    if non_zero:
-        if CPU not in requests:
-            r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST
-        if MEMORY not in requests:
-            r.memory = DEFAULT_MEMORY_REQUEST
+def _requests_of(container: core_pb2.Container) -> dict[str, int]:
+    return {
+        name: _amount(name, value)
+        for name, value in pod_resources.container_requests(container).items()
+    }
+
+
+def _non_zero_requests_of(container: core_pb2.Container) -> dict[str, int]:
+    r = _requests_of(container)
+    r.setdefault(CPU, DEFAULT_MILLI_CPU_REQUEST)
+    r.setdefault(MEMORY, DEFAULT_MEMORY_REQUEST)
     return r
 
 

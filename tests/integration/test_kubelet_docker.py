@@ -7,75 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.runtime.docker import DockerRuntime
-from kubelet.runtime.types import LogOptions
-from kubelet.status.manager import StatusManager
-from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 from tests.integration.kubelet_docker import make_pod, remove_labelled
-
-
-class StatusSink:
-    """Stands in for the apiserver: keeps the last status written per pod."""
-
-    def __init__(self) -> None:
-        self.revision = 0
-
-    async def update_status(self, pod: core_pb2.Pod) -> core_pb2.Pod:
-        self.revision += 1
-        stored = core_pb2.Pod()
-        stored.CopyFrom(pod)
-        stored.metadata.resource_version = str(self.revision)
-        return stored
-
-
-class Node:
-    def __init__(self, runtime: DockerRuntime, root: Path) -> None:
-        self.runtime = runtime
-        self.root = root
-        status = StatusManager(StatusSink())  # type: ignore[arg-type]
-        self.syncer = PodSyncer(
-            runtime,
-            PodVolumes(str(root)),
-            status,
-            NodeContext(node_name="it-node", host_ip="127.0.0.1"),
-        )
-
-    async def sync(self, pod: core_pb2.Pod) -> None:
-        key = f"{pod.metadata.namespace}/{pod.metadata.name}"
-        await self.syncer.sync(key, pod)
-        sent = self.syncer.status._sent.get(pod.metadata.uid)
-        if sent is not None:
-            pod.status.CopyFrom(sent[0])
-            pod.metadata.resource_version = str(sent[1])
-
-    async def sync_until(
-        self,
-        pod: core_pb2.Pod,
-        done: Callable[[core_pb2.Pod], bool],
-        what: str,
-        timeout: float = 30.0,
-    ) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            await self.sync(pod)
-            if done(pod):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; status: {pod.status}")
-            await asyncio.sleep(0.3)
-
-    async def logs(self, pod: core_pb2.Pod, container: str) -> str:
-        instances = [
-            c for c in await self.runtime.list_containers(pod.metadata.uid) if c.name == container
-        ]
-        newest = max(instances, key=lambda c: c.restart_count)
-        chunks = [c async for c in self.runtime.container_logs(newest.id, LogOptions())]
-        return b"".join(chunks).decode()
+from tests.integration.syncer_node import Node
 
 
 def state(pod: core_pb2.Pod, container: str) -> core_pb2.ContainerState:

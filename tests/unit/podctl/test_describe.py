@@ -124,3 +124,22 @@ def test_node() -> None:
         "Events:              <none>\n",
     ]:
         assert line in text
+
+
+def test_node_counts_a_sidecar_s_requests_and_limits() -> None:
+    pod = realistic.pod()
+    proxy = pod.spec.init_containers.add(name="proxy", image="envoy", restart_policy="Always")
+    proxy.resources.requests.update({"cpu": "100m", "memory": "32Mi"})
+    proxy.resources.limits.update({"cpu": "200m", "memory": "64Mi"})
+    text = describe_node(realistic.node(), [pod], [], None, "", NOW)
+    row = next(line for line in text.splitlines() if "web-7d4b9" in line)
+    assert row.split()[2:10] == [
+        "350m",
+        "(8%)",
+        "700m",
+        "(17%)",
+        "96Mi",
+        "(1%)",
+        "192Mi",
+        "(2%)",
+    ]

@@ -99,6 +99,19 @@ def test_the_pod_kubectl_would_pick() -> None:
     assert first(pod("newer", {}, created="2030-01-02T00:00:00Z"), pod("older", {})) == "older"
 
 
+def test_sidecar_restarts_break_a_tie_of_app_restarts() -> None:
+    def with_sidecar(name: str, restarts: int) -> Any:
+        p = pod(name, {}, restarts=1)
+        p.spec.init_containers.add(name="proxy", image="busybox", restart_policy="Always")
+        p.status.init_container_statuses.add(name="proxy", restart_count=restarts)
+        return p
+
+    calm, flaky = with_sidecar("calm", 0), with_sidecar("flaky", 4)
+    assert sorted([calm, flaky], key=logging_order)[0].metadata.name == "flaky"
+    crashy = pod("crashy", {}, restarts=2)
+    assert sorted([flaky, crashy], key=logging_order)[0].metadata.name == "crashy"
+
+
 JOB_LABELS = {"batch.kubernetes.io/controller-uid": "uid-nightly", "job-name": "nightly"}
 
 

@@ -1,5 +1,6 @@
-"""What a pod requests: containers add up, init containers raise it to their own maximum, and
-limits stand in for missing requests (kubernetes computePodResourceRequest)."""
+"""What a pod requests: containers and sidecars add up, init containers raise it to their own
+maximum (with the sidecars started before them), and limits stand in for missing requests
+(kubernetes PodRequests)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,33 @@ def test_non_zero_requests_use_scoring_defaults_per_container() -> None:
     the_pod = pod(containers=[container("a"), container("b", requests={"cpu": "1"})])
     r = pod_requests(the_pod, non_zero=True)
     assert (r.milli_cpu, r.memory) == (1100, 2 * 200 * 2**20)
+
+
+def sidecar(name: str, **requests: str) -> core_pb2.Container:
+    c = container(name, requests=requests)
+    c.restart_policy = "Always"
+    return c
+
+
+def test_sidecars_add_to_the_app_containers_and_to_later_init_containers() -> None:
+    the_pod = pod(
+        init_containers=[
+            container("setup", requests={"cpu": "3"}),
+            sidecar("proxy", cpu="500m", memory="64Mi"),
+            container("migrate", requests={"cpu": "2"}),
+        ],
+        containers=[container("app", requests={"cpu": "1", "memory": "1Gi"})],
+    )
+    r = pod_requests(the_pod)
+    # max(app + proxy = 1.5, setup = 3, migrate + proxy = 2.5) cpu; app + proxy memory.
+    assert (r.milli_cpu, r.memory) == (3000, 2**30 + 64 * 2**20)
+
+
+def test_a_sidecar_without_requests_counts_the_scoring_defaults() -> None:
+    r = pod_requests(
+        pod(init_containers=[sidecar("proxy")], containers=[container("app")]), non_zero=True
+    )
+    assert (r.milli_cpu, r.memory) == (200, 2 * 200 * 2**20)
 
 
 def test_resource_list_arithmetic() -> None:

@@ -269,7 +269,7 @@ class PodSecurityContext(_message.Message):
     def __init__(self, run_as_user: _Optional[int] = ..., run_as_group: _Optional[int] = ..., run_as_non_root: bool = ..., supplemental_groups: _Optional[_Iterable[int]] = ..., fs_group: _Optional[int] = ...) -> None: ...
 
 class Container(_message.Message):
-    __slots__ = ("name", "image", "command", "args", "working_dir", "ports", "env", "resources", "volume_mounts", "liveness_probe", "readiness_probe", "startup_probe", "lifecycle", "termination_message_path", "image_pull_policy", "security_context", "stdin", "tty", "env_from", "termination_message_policy", "stdin_once")
+    __slots__ = ("name", "image", "command", "args", "working_dir", "ports", "env", "resources", "volume_mounts", "liveness_probe", "readiness_probe", "startup_probe", "lifecycle", "termination_message_path", "image_pull_policy", "security_context", "stdin", "tty", "env_from", "termination_message_policy", "stdin_once", "restart_policy")
     NAME_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
@@ -291,6 +291,7 @@ class Container(_message.Message):
     ENV_FROM_FIELD_NUMBER: _ClassVar[int]
     TERMINATION_MESSAGE_POLICY_FIELD_NUMBER: _ClassVar[int]
     STDIN_ONCE_FIELD_NUMBER: _ClassVar[int]
+    RESTART_POLICY_FIELD_NUMBER: _ClassVar[int]
     name: str
     image: str
     command: _containers.RepeatedScalarFieldContainer[str]
@@ -312,10 +313,11 @@ class Container(_message.Message):
     env_from: _containers.RepeatedCompositeFieldContainer[EnvFromSource]
     termination_message_policy: str
     stdin_once: bool
-    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., args: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., ports: _Optional[_Iterable[_Union[ContainerPort, _Mapping]]] = ..., env: _Optional[_Iterable[_Union[EnvVar, _Mapping]]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., volume_mounts: _Optional[_Iterable[_Union[VolumeMount, _Mapping]]] = ..., liveness_probe: _Optional[_Union[Probe, _Mapping]] = ..., readiness_probe: _Optional[_Union[Probe, _Mapping]] = ..., startup_probe: _Optional[_Union[Probe, _Mapping]] = ..., lifecycle: _Optional[_Union[Lifecycle, _Mapping]] = ..., termination_message_path: _Optional[str] = ..., image_pull_policy: _Optional[str] = ..., security_context: _Optional[_Union[SecurityContext, _Mapping]] = ..., stdin: bool = ..., tty: bool = ..., env_from: _Optional[_Iterable[_Union[EnvFromSource, _Mapping]]] = ..., termination_message_policy: _Optional[str] = ..., stdin_once: bool = ...) -> None: ...
+    restart_policy: str
+    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., args: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., ports: _Optional[_Iterable[_Union[ContainerPort, _Mapping]]] = ..., env: _Optional[_Iterable[_Union[EnvVar, _Mapping]]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., volume_mounts: _Optional[_Iterable[_Union[VolumeMount, _Mapping]]] = ..., liveness_probe: _Optional[_Union[Probe, _Mapping]] = ..., readiness_probe: _Optional[_Union[Probe, _Mapping]] = ..., startup_probe: _Optional[_Union[Probe, _Mapping]] = ..., lifecycle: _Optional[_Union[Lifecycle, _Mapping]] = ..., termination_message_path: _Optional[str] = ..., image_pull_policy: _Optional[str] = ..., security_context: _Optional[_Union[SecurityContext, _Mapping]] = ..., stdin: bool = ..., tty: bool = ..., env_from: _Optional[_Iterable[_Union[EnvFromSource, _Mapping]]] = ..., termination_message_policy: _Optional[str] = ..., stdin_once: bool = ..., restart_policy: _Optional[str] = ...) -> None: ...
 
 class EphemeralContainer(_message.Message):
-    __slots__ = ("name", "image", "command", "args", "working_dir", "ports", "env", "resources", "volume_mounts", "liveness_probe", "readiness_probe", "startup_probe", "lifecycle", "termination_message_path", "image_pull_policy", "security_context", "stdin", "tty", "env_from", "termination_message_policy", "stdin_once", "target_container_name")
+    __slots__ = ("name", "image", "command", "args", "working_dir", "ports", "env", "resources", "volume_mounts", "liveness_probe", "readiness_probe", "startup_probe", "lifecycle", "termination_message_path", "image_pull_policy", "security_context", "stdin", "tty", "env_from", "termination_message_policy", "stdin_once", "target_container_name", "restart_policy")
     NAME_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
@@ -338,6 +340,7 @@ class EphemeralContainer(_message.Message):
     TERMINATION_MESSAGE_POLICY_FIELD_NUMBER: _ClassVar[int]
     STDIN_ONCE_FIELD_NUMBER: _ClassVar[int]
     TARGET_CONTAINER_NAME_FIELD_NUMBER: _ClassVar[int]
+    RESTART_POLICY_FIELD_NUMBER: _ClassVar[int]
     name: str
     image: str
     command: _containers.RepeatedScalarFieldContainer[str]
@@ -360,7 +363,8 @@ class EphemeralContainer(_message.Message):
     termination_message_policy: str
     stdin_once: bool
     target_container_name: str
-    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., args: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., ports: _Optional[_Iterable[_Union[ContainerPort, _Mapping]]] = ..., env: _Optional[_Iterable[_Union[EnvVar, _Mapping]]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., volume_mounts: _Optional[_Iterable[_Union[VolumeMount, _Mapping]]] = ..., liveness_probe: _Optional[_Union[Probe, _Mapping]] = ..., readiness_probe: _Optional[_Union[Probe, _Mapping]] = ..., startup_probe: _Optional[_Union[Probe, _Mapping]] = ..., lifecycle: _Optional[_Union[Lifecycle, _Mapping]] = ..., termination_message_path: _Optional[str] = ..., image_pull_policy: _Optional[str] = ..., security_context: _Optional[_Union[SecurityContext, _Mapping]] = ..., stdin: bool = ..., tty: bool = ..., env_from: _Optional[_Iterable[_Union[EnvFromSource, _Mapping]]] = ..., termination_message_policy: _Optional[str] = ..., stdin_once: bool = ..., target_container_name: _Optional[str] = ...) -> None: ...
+    restart_policy: str
+    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., args: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., ports: _Optional[_Iterable[_Union[ContainerPort, _Mapping]]] = ..., env: _Optional[_Iterable[_Union[EnvVar, _Mapping]]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., volume_mounts: _Optional[_Iterable[_Union[VolumeMount, _Mapping]]] = ..., liveness_probe: _Optional[_Union[Probe, _Mapping]] = ..., readiness_probe: _Optional[_Union[Probe, _Mapping]] = ..., startup_probe: _Optional[_Union[Probe, _Mapping]] = ..., lifecycle: _Optional[_Union[Lifecycle, _Mapping]] = ..., termination_message_path: _Optional[str] = ..., image_pull_policy: _Optional[str] = ..., security_context: _Optional[_Union[SecurityContext, _Mapping]] = ..., stdin: bool = ..., tty: bool = ..., env_from: _Optional[_Iterable[_Union[EnvFromSource, _Mapping]]] = ..., termination_message_policy: _Optional[str] = ..., stdin_once: bool = ..., target_container_name: _Optional[str] = ..., restart_policy: _Optional[str] = ...) -> None: ...
 
 class KeyToPath(_message.Message):
     __slots__ = ("key", "path", "mode")

@@ -1,5 +1,5 @@
-"""The READY, STATUS and RESTARTS cells of the pods table, for the states a pod goes through
-(printPod)."""
+"""The READY, STATUS and RESTARTS cells of the pods table, for the states a pod goes through, with
+and without sidecars (printPod)."""
 
 from __future__ import annotations
 
@@ -384,6 +384,129 @@ CASES = [
         ),
         "0/1",
         "SchedulingGated",
+        "0",
+    ),
+]
+
+# A log shipper sidecar before the app (an init container with restartPolicy Always).
+SIDECAR = {
+    "initContainers": [{"name": "shipper", "image": "busybox", "restartPolicy": "Always"}],
+    **ONE,
+}
+INITIALIZED = [{"type": "Initialized", "status": "True"}]
+TERMINATED_AT = "2026-11-21T15:05:00Z"
+
+
+def sidecar_status(started: bool, **fields: Any) -> dict[str, Any]:
+    return {**cs("shipper", **fields), "started": started}
+
+
+CASES += [
+    (
+        "sidecar starting",
+        pod(
+            SIDECAR,
+            {
+                "phase": "Pending",
+                "initContainerStatuses": [sidecar_status(False, **RUNNING)],
+                "containerStatuses": [cs(waiting={"reason": "PodInitializing"})],
+            },
+        ),
+        "0/2",
+        "Init:0/1",
+        "0",
+    ),
+    (
+        "sidecar and app ready",
+        pod(
+            SIDECAR,
+            {
+                "phase": "Running",
+                "conditions": INITIALIZED + READY_TRUE,
+                "initContainerStatuses": [sidecar_status(True, ready=True, **RUNNING)],
+                "containerStatuses": [cs(ready=True, **RUNNING)],
+            },
+        ),
+        "2/2",
+        "Running",
+        "0",
+    ),
+    (
+        "sidecar started but not ready",
+        pod(
+            SIDECAR,
+            {
+                "phase": "Running",
+                "conditions": INITIALIZED,
+                "initContainerStatuses": [sidecar_status(True, **RUNNING)],
+                "containerStatuses": [cs(ready=True, **RUNNING)],
+            },
+        ),
+        "1/2",
+        "Running",
+        "0",
+    ),
+    (
+        "sidecar restarted while the app runs",
+        pod(
+            SIDECAR,
+            {
+                "phase": "Running",
+                "conditions": INITIALIZED + READY_TRUE,
+                "initContainerStatuses": [
+                    sidecar_status(
+                        True,
+                        ready=True,
+                        restarts=3,
+                        last={"terminated": {"exitCode": 1, "finishedAt": TERMINATED_AT}},
+                        **RUNNING,
+                    )
+                ],
+                "containerStatuses": [cs(ready=True, restarts=1, **RUNNING)],
+            },
+        ),
+        "2/2",
+        "Running",
+        "4 (5m ago)",
+    ),
+    (
+        "sidecar crash looping",
+        pod(
+            SIDECAR,
+            {
+                "phase": "Running",
+                "conditions": INITIALIZED,
+                "initContainerStatuses": [
+                    sidecar_status(
+                        False,
+                        restarts=2,
+                        last={"terminated": {"exitCode": 1, "finishedAt": TERMINATED_AT}},
+                        waiting={"reason": "CrashLoopBackOff"},
+                    )
+                ],
+                "containerStatuses": [cs(ready=True, **RUNNING)],
+            },
+        ),
+        # As kubectl shows it: the sidecar's wait is an Init: status even after initialization.
+        "1/2",
+        "Init:CrashLoopBackOff",
+        "2 (5m ago)",
+    ),
+    (
+        "job done, sidecar stopped",
+        pod(
+            {**SIDECAR, "restartPolicy": "Never"},
+            {
+                "phase": "Succeeded",
+                "conditions": [{"type": "Initialized", "status": "True", "reason": "PodCompleted"}],
+                "initContainerStatuses": [
+                    sidecar_status(False, terminated={"exitCode": 137, "reason": "Error"})
+                ],
+                "containerStatuses": [cs(terminated={"exitCode": 0, "reason": "Completed"})],
+            },
+        ),
+        "0/2",
+        "Completed",
         "0",
     ),
 ]

@@ -1,0 +1,1 @@
+"""Pod admission (pkg/kubelet/lifecycle): whether the node takes a pod bound to it."""
