@@ -161,6 +161,10 @@ class PodVolumes:
         # Where persistentVolumeClaim volumes read their claims and volumes from; without one,
         # no claim can be mounted.
         self.claims = claims
+        # The claim volumes each pod (by uid) has mounted: they stay as they are until the pod
+        # goes (the kubelet's actual state of the world), whatever happens to the claim meanwhile
+        # (it may be being deleted, waiting for this very pod to go).
+        self._mounted: dict[str, dict[str, ClaimMount]] = {}
 
     def pod_dir(self, uid: str) -> Path:
         return self.root_dir / "pods" / uid
@@ -226,18 +230,26 @@ class PodVolumes:
         """Every claim volume's mount; VolumeNotReady (as Kubernetes' FailedMount words it) when
         one cannot be mounted yet."""
         names = [v.name for v in pod.spec.volumes if v.HasField("persistent_volume_claim")]
+        if not names:
+            return {}
+        mounted = self._mounted.get(pod.metadata.uid, {})
         mounts: dict[str, ClaimMount] = {}
         failed: list[str] = []
         first: VolumeNotReady | None = None
         for volume in pod.spec.volumes:
             if not volume.HasField("persistent_volume_claim"):
                 continue
+            if volume.name in mounted:
+                mounts[volume.name] = mounted[volume.name]
+                continue
             try:
                 mounts[volume.name] = await resolve_claim(self.claims, pod, volume)
             except VolumeNotReady as e:
                 failed.append(volume.name)
                 first = first or e
-        if first is not None:
+        if first is None:
+            self._mounted[pod.metadata.uid] = mounts
+        else:
             unmounted = " ".join(names)
             raise VolumeNotReady(
                 f"Unable to attach or mount volumes: unmounted volumes=[{unmounted}], "
@@ -301,7 +313,9 @@ class PodVolumes:
         shutil.rmtree(pod_dir, ignore_errors=True)
 
     async def teardown(self, uid: str) -> None:
-        """Removes the pod's directory and everything in its volumes."""
+        """Removes the pod's directory and everything in its volumes (not the directories of its
+        claims' volumes, which outlive it)."""
+        self._mounted.pop(uid, None)
         if uid:
             await asyncio.to_thread(self._teardown, uid)
 

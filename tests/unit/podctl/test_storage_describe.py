@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from podctl.__main__ import run
 from podctl.describe.pod import write_volumes
 from podctl.describe.storage import (
     claim_users,
@@ -23,6 +25,7 @@ from tests.unit.machinery.printers.samples import (
     PERSISTENT_VOLUME_CLAIM,
     STORAGE_CLASS,
 )
+from tests.unit.podctl.fakes import FakeClient
 
 
 @pytest.fixture(autouse=True)
@@ -127,3 +130,59 @@ def test_a_pods_claim_volume() -> None:
         "    ClaimName:  data",
         "    ReadOnly:   true",
     ]
+
+
+CLAIM_AND_POD = """apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data
+spec:
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 1Gi
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: writer
+spec:
+  containers:
+  - name: main
+    image: busybox
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: data}
+"""
+
+
+def test_podctl_applies_gets_and_describes_claims(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster = FakeClient()
+    monkeypatch.chdir(tmp_path)
+    Path("claim.yaml").write_text(CLAIM_AND_POD)
+    assert run(["apply", "-f", "claim.yaml"], connector=cluster.connector()) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "persistentvolumeclaim/data created",
+        "pod/writer created",
+    ]
+    assert run(["get", "pvc"], connector=cluster.connector()) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == [
+        "NAME",
+        "STATUS",
+        "VOLUME",
+        "CAPACITY",
+        "ACCESS",
+        "MODES",
+        "STORAGECLASS",
+        "VOLUMEATTRIBUTESCLASS",
+        "AGE",
+    ]
+    assert row.split()[0] == "data"
+    assert run(["describe", "pvc", "data"], connector=cluster.connector()) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Name:          data\nNamespace:     default\n")
+    assert "Used By:       writer\n" in out

@@ -140,3 +140,21 @@ async def test_a_volume_source_the_kubelet_cannot_mount(tmp_path: Path) -> None:
     with pytest.raises(VolumeError, match="volume source is not supported") as e:
         await PodVolumes(str(tmp_path), claims=Objects([claim()], [nfs])).setup(claim_pod())
     assert not isinstance(e.value, VolumeNotReady)
+
+
+async def test_a_mounted_claim_stays_mounted_while_its_pod_lives(tmp_path: Path) -> None:
+    """A claim deleted while its pod runs is protected until the pod goes: the pod's containers
+    (a restart, say) keep its volume; a new pod may not start with it."""
+    objects = Objects([claim()], [volume(tmp_path / "v")])
+    volumes = PodVolumes(str(tmp_path / "kubelet"), claims=objects)
+    running = claim_pod()
+    await volumes.setup(running)
+    objects.claims["data"] = claim(deleting=True)
+    assert await volumes.setup(running) == {"data": str(tmp_path / "v")}
+    newcomer = claim_pod()
+    newcomer.metadata.uid = "uid-2"
+    with pytest.raises(VolumeNotReady, match="is being deleted"):
+        await volumes.setup(newcomer)
+    await volumes.teardown(running.metadata.uid)
+    with pytest.raises(VolumeNotReady, match="is being deleted"):
+        await volumes.setup(running)
