@@ -12,9 +12,11 @@ from typing import Any
 
 from apiserver import errors
 from apiserver.admission.chain import AdmissionChain
+from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
+from apiserver.admission.storage_object_in_use_protection import StorageObjectInUseProtection
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
@@ -114,14 +116,21 @@ class APIServer:
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
+        # In kube-apiserver's order; the storage plugins change the objects they admit (a
+        # claim's default class, the protection finalizers), which are valid by construction.
         write_admission = AdmissionChain(
             admission,
+            DefaultStorageClass(lambda: list(self.cachers["storageclasses"].objects.values())),
+            StorageObjectInUseProtection(),
             NodeRestriction(),
             PodSecurity(self._namespace_labels, self._cached_namespace_labels),
         )
         for store in self.stores.values():
             store.admission = write_admission
-        authorizer = Authorizer(self._pods_in_namespace)
+        authorizer = Authorizer(
+            self._pods_in_namespace,
+            lambda namespace, name: self.cachers["persistentvolumeclaims"].peek(namespace, name),
+        )
         # The overload guard's slots: the server's, whichever door a request comes through.
         self.max_inflight = MaxInflight(
             self.max_requests_inflight, self.max_mutating_requests_inflight

@@ -1,6 +1,6 @@
 """python -m controller --server HOST:PORT [--health-port 10257] [--controllers namespace,...]
        [--metrics-bind-address 0.0.0.0:10252] [--leader-elect=true] [--cluster-cidr 10.244.0.0/16]
-       [--node-monitor-grace-period 50s] ...
+       [--node-monitor-grace-period 50s] [--local-path-dir /var/local-path-provisioner] ...
 
 The controller-manager: runs the cluster's controllers against the apiserver. With leader election
 (the default) any number of replicas may run: the one holding the Lease
@@ -101,6 +101,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=ControllerOptions.node_cidr_mask_size,
         help="prefix length of each node's podCIDR (default 24)",
     )
+    parser.add_argument(
+        "--local-path-dir",
+        default=ControllerOptions.local_path_dir,
+        help="the directory of the nodes that the local-path provisioner puts volumes in "
+        f"(default {ControllerOptions.local_path_dir})",
+    )
+    parser.add_argument(
+        "--local-path-helper-image",
+        default=ControllerOptions.local_path_helper_image,
+        help="the image of the helper pods that remove a deleted volume's directory "
+        f"(default {ControllerOptions.local_path_helper_image})",
+    )
+    parser.add_argument(
+        "--default-storage-class",
+        default=ControllerOptions.default_storage_class,
+        help="the default storage class the local-path provisioner creates at start unless it "
+        f"exists (default {ControllerOptions.default_storage_class}; empty: none)",
+    )
     leaderelection_flags.add_flags(parser, "kube-controller-manager")
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
@@ -116,6 +134,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         node_startup_grace_period=args.node_startup_grace_period,
         cluster_cidr=args.cluster_cidr,
         node_cidr_mask_size=args.node_cidr_mask_size,
+        local_path_dir=args.local_path_dir,
+        local_path_helper_image=args.local_path_helper_image,
+        default_storage_class=args.default_storage_class,
     )
     component_settings(parser, args)
     return args

@@ -8,9 +8,13 @@ from controller.deployment.controller import DeploymentController
 from controller.framework.manager import ControllerFactory, WithOptions
 from controller.garbagecollector.controller import GarbageCollector
 from controller.job.controller import JobController
+from controller.localpath.controller import LocalPathProvisioner
 from controller.namespace.controller import NamespaceController
 from controller.nodeipam.controller import NodeIpamController
 from controller.nodelifecycle.controller import NodeLifecycleController
+from controller.persistentvolume.controller import PersistentVolumeController
+from controller.pvcprotection.controller import PVCProtectionController
+from controller.pvprotection.controller import PVProtectionController
 from controller.replicaset.controller import ReplicaSetController
 
 CONTROLLERS: dict[str, ControllerFactory] = {
@@ -32,4 +36,15 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "garbagecollector": GarbageCollector,
     "deployment": DeploymentController,
     "job": JobController,
+    "persistentvolume-binder": PersistentVolumeController,
+    "pvc-protection": PVCProtectionController,
+    "pv-protection": PVProtectionController,
+    "local-path-provisioner": WithOptions(
+        lambda client, o: LocalPathProvisioner(
+            client,
+            base_dir=o.local_path_dir,
+            helper_image=o.local_path_helper_image,
+            default_class=o.default_storage_class or None,
+        )
+    ),
 }

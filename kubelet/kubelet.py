@@ -28,6 +28,7 @@ from kubelet.server.servicer import SERVICE_NAME, KubeletServicer
 from kubelet.staticpod.manifests import StaticPodSource
 from kubelet.staticpod.mirror import MirrorPods, is_mirror_pod
 from kubelet.status.manager import StatusManager
+from kubelet.volume.claims import ClientVolumeGetter
 from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
@@ -57,7 +58,9 @@ class Kubelet:
         self.informer: Informer[core_pb2.Pod] = Informer(
             client.pods, field_selector=f"spec.nodeName={config.node_name}", name="pods"
         )
-        self.volumes = PodVolumes(config.root_dir, ClientObjectGetter(client))
+        self.volumes = PodVolumes(
+            config.root_dir, ClientObjectGetter(client), ClientVolumeGetter(client)
+        )
         recorder = EventRecorder(client, "kubelet", instance=config.node_name)
         # A probe result that changes syncs the pod again (its status, or a liveness kill).
         self.probes = ProbeManager(

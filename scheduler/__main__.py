@@ -29,6 +29,7 @@ from podplane.componentbase.app import (
 )
 from podplane.componentbase.serving import run_service
 from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
+from scheduler.framework.handle import SharedInformers
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import BIND_CONNECTIONS, Scheduler
@@ -104,7 +105,11 @@ def build(args: argparse.Namespace, client: Client) -> Component:
     # Every decision checks that the lease is still ours (renewed within the renew deadline), so
     # that a process paused past it (SIGSTOP, a stalled host) decides nothing when it resumes.
     queue = LeaderGatedQueue(lease_valid=elector.is_leader) if elector else LeaderGatedQueue()
-    framework = Framework(in_tree_registry(), default_profile(args.scheduler_name))
+    # One set of informers for the scheduler and its plugins (VolumeBinding's claims, volumes
+    # and classes).
+    framework = Framework(
+        in_tree_registry(), default_profile(args.scheduler_name), handle=SharedInformers(client)
+    )
     binds = BindConnections(client, args.bind_connections)
     scheduler = Scheduler(client, framework, queue=queue, binder=binds)
 

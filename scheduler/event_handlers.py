@@ -64,6 +64,10 @@ class EventHandlers:
         if plugins:
             self.queue.move_all_to_active_or_backoff(event, plugins)
 
+    def on_cluster_event(self, event: str) -> None:
+        """An object of another kind that plugins read changed (a claim, a volume, a class)."""
+        self._retry_rejected_by_interested(event)
+
     def is_pending(self, pod: core_pb2.Pod) -> bool:
         """Unbound, this scheduler's, not finished and not being deleted."""
         return (

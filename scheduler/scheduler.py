@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found, status_code
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer, wait_for_sync
@@ -20,6 +21,8 @@ from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 from scheduler.event_handlers import EventHandlers, is_assigned
+from scheduler.framework import cluster_events
+from scheduler.framework.handle import SharedInformers
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState
@@ -79,8 +82,15 @@ class Scheduler:
         self.handlers = EventHandlers(
             self.cache, self.queue, name, interested=framework.plugins_interested_in
         )
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods, name="pods")
-        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes, name="nodes")
+        # The framework's informers when it was given them (its plugins list from the same), or
+        # informers of the scheduler's own.
+        self.informers = (
+            framework.handle
+            if isinstance(framework.handle, SharedInformers)
+            else SharedInformers(client)
+        )
+        self.pods: Informer[core_pb2.Pod] = self.informers.informer(resources.POD)
+        self.nodes: Informer[core_pb2.Node] = self.informers.informer(resources.NODE)
         self.pods.add_handler(
             self.handlers.on_pod_add, self.handlers.on_pod_update, self.handlers.on_pod_delete
         )
@@ -98,13 +108,16 @@ class Scheduler:
     async def run(self) -> None:
         """Watches pods and nodes and schedules until stop() or cancellation."""
         loop = asyncio.get_running_loop()
-        background = [
-            loop.create_task(self.pods.run()),
-            loop.create_task(self.nodes.run()),
-            loop.create_task(self.queue.run(self._flush_interval)),
-        ]
+        # Pods and nodes, and whatever the plugins list (claims, volumes, classes), whose changes
+        # retry the pods the plugins that registered for them rejected.
+        informers = self.informers.informers()
+        for plural, informer in informers.items():
+            if plural not in (resources.POD.plural, resources.NODE.plural):
+                self._retry_on_changes(informer, resources.by_name(plural).kind)
+        background = [loop.create_task(i.run()) for i in informers.values()]
+        background.append(loop.create_task(self.queue.run(self._flush_interval)))
         try:
-            await wait_for_sync(self.nodes, self.pods)
+            await wait_for_sync(*informers.values())
             self._synced.set()
             log.info(
                 "caches synced: %d node(s), %d pod(s); scheduling as %s",
@@ -129,6 +142,20 @@ class Scheduler:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+
+    def _retry_on_changes(self, informer: Informer[Any], kind: str) -> None:
+        def changed(action: str) -> None:
+            self.handlers.on_cluster_event(cluster_events.of(kind, action))
+
+        informer.add_handler(
+            on_add=lambda _obj: changed("Add"),
+            on_update=lambda old, new: (
+                changed("Update")
+                if old.metadata.resource_version != new.metadata.resource_version
+                else None
+            ),
+            on_delete=lambda _obj: changed("Delete"),
+        )
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Stops taking pods; waits up to `timeout` s for binds and writes in flight."""
@@ -185,6 +212,22 @@ class Scheduler:
     ) -> None:
         """Binds in the background; the attempt (`started` at time.monotonic()) ends here."""
         meta = assumed.metadata
+        # PreBind first, outside the bind slots: it may wait long (for a volume to be
+        # provisioned) while other pods bind.
+        try:
+            status = await self.framework.run_pre_bind(state, assumed, result.node_name)
+        except Exception as e:  # a bug in a plugin must not stop the scheduler
+            log.exception("PreBind of pod %s failed", _name(assumed))
+            status = Status.error(f"internal error: {type(e).__name__}: {e}")
+        if not status.is_success:
+            self.framework.run_unreserve(state, assumed, result.node_name)
+            self.cache.forget_pod(assumed)
+            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+            if self.pods.get(pinfo.key) is None:
+                self.queue.done(assumed)  # deleted meanwhile
+                return
+            self._fail(pinfo, status, started)
+            return
         try:
             async with self._bind_slots:
                 await self.binder.bind(meta.namespace, meta.name, result.node_name, meta.uid)

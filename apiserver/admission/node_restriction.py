@@ -9,7 +9,7 @@ import grpc
 from google.protobuf.message import Message
 
 from apiserver import errors
-from apiserver.auth.node_authorizer import config_map_names, secret_names
+from apiserver.auth.node_authorizer import claim_names, config_map_names, secret_names
 from apiserver.auth.user import current_user
 from apiserver.objects import object_meta
 from podplane.api.coordination.v1 import lease_pb2
@@ -57,6 +57,11 @@ class NodeRestriction:
             if any(True for _ in config_map_names(obj)):
                 raise _forbidden(
                     obj, f'node "{node}" can not create pods that reference configmaps'
+                )
+            if any(True for _ in claim_names(obj)):
+                raise _forbidden(
+                    obj,
+                    f'node "{node}" can not create pods that reference persistentvolumeclaims',
                 )
         self._own(node, obj)
 

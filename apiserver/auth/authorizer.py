@@ -11,7 +11,12 @@ from dataclasses import dataclass
 import grpc
 
 from apiserver import errors
-from apiserver.auth.node_authorizer import Decision, NodeAuthorizer, PodsInNamespace
+from apiserver.auth.node_authorizer import (
+    ClaimGetter,
+    Decision,
+    NodeAuthorizer,
+    PodsInNamespace,
+)
 from apiserver.auth.policy import rbac_allows
 from apiserver.auth.user import UserInfo
 from podplane.apimachinery import resources
@@ -55,8 +60,10 @@ class Authorizer:
     """Node, then RBAC: the first that allows wins; a node authorizer's reason is kept for the
     refusal (authorizerfactory union)."""
 
-    def __init__(self, pods_in_namespace: PodsInNamespace) -> None:
-        self.node = NodeAuthorizer(pods_in_namespace)
+    def __init__(
+        self, pods_in_namespace: PodsInNamespace, claims: ClaimGetter | None = None
+    ) -> None:
+        self.node = NodeAuthorizer(pods_in_namespace, claims)
 
     def authorize(self, a: Attributes) -> Decision:
         reason = ""

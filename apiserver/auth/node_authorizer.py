@@ -1,7 +1,8 @@
 """The node authorizer (plugin/pkg/auth/authorizer/node/node_authorizer.go): a kubelet
-(system:node:<name> in system:nodes) gets the system:node role's rules, and for secrets, configmaps
-and leases only what its own node needs: a secret or configmap one of the pods bound to it
-references (Kubernetes' graph, looked up here from the watch cache's pods), its own lease in
+(system:node:<name> in system:nodes) gets the system:node role's rules, and for secrets,
+configmaps, persistent volume claims and volumes and leases only what its own node needs: a secret,
+configmap or claim one of the pods bound to it references, the volume such a claim is bound to
+(Kubernetes' graph, looked up here from the watch cache's pods and claims), its own lease in
 kube-node-lease. What depends on the object written (its own Node, status of its own pods, mirror
 pods) is NodeRestriction admission's (apiserver/admission/node_restriction.py)."""
 
@@ -20,6 +21,8 @@ _LEASE_VERBS = ("get", "create", "update", "patch", "delete")
 
 # The pods stored in a namespace (the watch cache's copies).
 PodsInNamespace = Callable[[str], Iterable[core_pb2.Pod]]
+# A claim by namespace and name (the watch cache's copy), None if there is none.
+ClaimGetter = Callable[[str, str], core_pb2.PersistentVolumeClaim | None]
 
 
 @dataclass(frozen=True)
@@ -56,21 +59,37 @@ def config_map_names(pod: core_pb2.Pod) -> Iterator[str]:
         )
 
 
+def claim_names(pod: core_pb2.Pod) -> Iterator[str]:
+    """Persistent volume claims a pod's volumes name."""
+    spec = pod.spec
+    yield from (
+        v.persistent_volume_claim.claim_name
+        for v in spec.volumes
+        if v.HasField("persistent_volume_claim")
+    )
+
+
 _REFERENCES: dict[str, Callable[[core_pb2.Pod], Iterator[str]]] = {
     "secrets": secret_names,
     "configmaps": config_map_names,
+    "persistentvolumeclaims": claim_names,
 }
 
 
 class NodeAuthorizer:
-    def __init__(self, pods_in_namespace: PodsInNamespace) -> None:
+    def __init__(
+        self, pods_in_namespace: PodsInNamespace, claims: ClaimGetter | None = None
+    ) -> None:
         self._pods_in_namespace = pods_in_namespace
+        self._claims = claims
 
     def authorize(
         self, node: str, verb: str, resource: str, subresource: str, namespace: str, name: str
     ) -> Decision:
         if resource in _REFERENCES and not subresource:
             return self._read_referenced(node, verb, resource, namespace, name)
+        if resource == "persistentvolumes" and not subresource:
+            return self._read_volume(node, verb, name)
         if resource == "leases":
             return self._lease(node, verb, namespace, name)
         if rules_allow(_NODE_RULES, verb, resource, subresource, name):
@@ -86,6 +105,21 @@ class NodeAuthorizer:
         for pod in self._pods_in_namespace(namespace):
             if pod.spec.node_name == node and name in set(references(pod)):
                 return Decision(True)
+        return Decision(False, f"no relationship found between node '{node}' and this object")
+
+    def _read_volume(self, node: str, verb: str, name: str) -> Decision:
+        """A volume is the node's when a claim one of its pods uses is bound to it."""
+        if verb != "get" or not name:
+            return Decision(False, "can only get individual resources of this type")
+        if self._claims is not None:
+            # Every pod of every namespace: a volume is cluster-scoped; its claim is not.
+            for pod in self._pods_in_namespace(""):
+                if pod.spec.node_name != node:
+                    continue
+                for claim_name in claim_names(pod):
+                    claim = self._claims(pod.metadata.namespace, claim_name)
+                    if claim is not None and claim.spec.volume_name == name:
+                        return Decision(True)
         return Decision(False, f"no relationship found between node '{node}' and this object")
 
     @staticmethod

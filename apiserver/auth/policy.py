@@ -30,6 +30,11 @@ _NON_SECRET = (
     "jobs",
     "jobs/status",
     "configmaps",
+    "persistentvolumes",
+    "persistentvolumes/status",
+    "persistentvolumeclaims",
+    "persistentvolumeclaims/status",
+    "storageclasses",
 )
 _WORKLOADS = ("replicationcontrollers", "replicasets", "deployments", "jobs")
 
@@ -70,6 +75,11 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule("create", "pods/binding"),
         rule(("patch", "update"), "pods/status"),
         rule(READ, *_WORKLOADS, "namespaces", "configmaps"),
+        # system:volume-scheduler: VolumeBinding reads the storage objects, prebinds volumes to
+        # claims and marks claims with the node chosen for their provisioning.
+        rule(("get", "list", "watch", "update", "patch"), "persistentvolumes"),
+        rule(("get", "list", "watch", "update", "patch"), "persistentvolumeclaims"),
+        rule(READ, "storageclasses"),
     ),
     # system:kube-controller-manager with its controllers' roles (Kubernetes runs each controller
     # under its own service account; podplane's controller-manager is one identity).
@@ -78,9 +88,10 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule("create", "leases"),
         # The garbage collector's and the namespace controller's reach: every kind, read,
         # updated (owner references, finalizers, node lifecycle's taints and pod conditions)
-        # and deleted; they create nothing but pods and workloads.
+        # and deleted; they create nothing but pods, workloads and (the local-path provisioner,
+        # and the default class it serves) volumes and storage classes.
         rule(("get", "list", "watch", "update", "patch", "delete"), "*"),
-        rule("create", "pods", *_WORKLOADS),
+        rule("create", "pods", *_WORKLOADS, "persistentvolumes", "storageclasses"),
     ),
     # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
     # to its own node, pods and the objects they reference.
@@ -92,7 +103,7 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule(("create", "delete"), "pods"),  # mirror pods; deleting its own pods
         rule(("update", "patch"), "pods/status"),
         rule(("get", "create", "update", "patch", "delete"), "leases"),
-        rule("get", "secrets", "configmaps"),
+        rule("get", "secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"),
     ),
 }
 

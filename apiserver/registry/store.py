@@ -408,6 +408,7 @@ class Store(Generic[T]):
         new = type(current)()
         new.CopyFrom(current)
         _copy_field(new, request, "status")
+        self.strategy.prepare_for_status_update(new, current)
         self._validate(new, current)
         if self.admission is not None:
             self.admission.admit_update("status", new, current)

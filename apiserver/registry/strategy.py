@@ -12,16 +12,19 @@ from google.protobuf.message import Message
 from apiserver.defaulting import config as config_defaulting
 from apiserver.defaulting import jobs as job_defaulting
 from apiserver.defaulting import pod as pod_defaulting
+from apiserver.defaulting import storage as storage_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.validation import config as config_validation
 from apiserver.validation import jobs as job_validation
 from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import storage as storage_validation
 from apiserver.validation.fields import FieldError
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 
@@ -32,6 +35,10 @@ def _meta_fields(obj: Message) -> dict[str, str]:
 
 
 def _no_defaults(obj: Message) -> None:
+    return None
+
+
+def _status_as_written(new: Message, old: Message) -> None:
     return None
 
 
@@ -46,6 +53,8 @@ class Strategy(Generic[T]):
     prepare_for_create: Callable[[T], None] = _no_defaults
     # Field paths (beyond metadata.*) a field selector may use.
     selectable: frozenset[str] = field(default_factory=frozenset)
+    # What the server sets on a status update (new, stored), before it is validated.
+    prepare_for_status_update: Callable[[T, T], None] = _status_as_written
 
     @property
     def spec_field(self) -> str | None:
@@ -156,6 +165,19 @@ def _prepare_job_create(obj: batch_pb2.Job) -> None:
     job_defaulting.generate_job_selector(obj)  # needs metadata.uid, which the store has set
 
 
+def _name_field(obj: core_pb2.PersistentVolume | core_pb2.PersistentVolumeClaim) -> dict[str, str]:
+    # Kubernetes keeps a bare "name" selectable for volumes and claims, for compatibility.
+    return {**_meta_fields(obj), "name": obj.metadata.name}
+
+
+def _storage_class_update(
+    new: storage_pb2.StorageClass, old: storage_pb2.StorageClass
+) -> list[FieldError]:
+    # A StorageClass has no spec, so the store does not default it on update (see Secret's).
+    storage_defaulting.storage_class(new)
+    return storage_validation.storage_class_update(new, old)
+
+
 def _secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldError]:
     # A Secret has no spec, so the store does not default it on update: stringData is merged into
     # data here, before validation (Kubernetes merges it when decoding the request).
@@ -243,6 +265,31 @@ STRATEGIES: dict[str, Strategy[Any]] = {
             _secret_fields,
             config_defaulting.secret,
             selectable=frozenset({"type"}),
+        ),
+        Strategy(
+            resources.PERSISTENT_VOLUME,
+            storage_validation.persistent_volume,
+            storage_validation.persistent_volume_update,
+            _name_field,
+            storage_defaulting.persistent_volume,
+            storage_defaulting.new_persistent_volume_status,
+            frozenset({"name"}),
+            storage_defaulting.persistent_volume_status_update,
+        ),
+        Strategy(
+            resources.PERSISTENT_VOLUME_CLAIM,
+            storage_validation.persistent_volume_claim,
+            storage_validation.persistent_volume_claim_update,
+            _name_field,
+            storage_defaulting.persistent_volume_claim,
+            storage_defaulting.new_persistent_volume_claim_status,
+            frozenset({"name"}),
+        ),
+        Strategy(
+            resources.STORAGE_CLASS,
+            storage_validation.storage_class,
+            _storage_class_update,
+            default=storage_defaulting.storage_class,
         ),
     )
 }

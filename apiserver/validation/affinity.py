@@ -90,19 +90,27 @@ def _weight(path: str, weight: int) -> list[FieldError]:
     return []
 
 
+def node_selector(path: str, selector: core_pb2.NodeSelector) -> list[FieldError]:
+    """ValidateNodeSelector: at least one term, each valid (a pod's required node affinity, a
+    persistent volume's node affinity)."""
+    if not selector.node_selector_terms:
+        return [
+            fields.required(
+                f"{path}.nodeSelectorTerms", "must have at least one node selector term"
+            )
+        ]
+    errs: list[FieldError] = []
+    for i, term in enumerate(selector.node_selector_terms):
+        errs += _node_selector_term(f"{path}.nodeSelectorTerms[{i}]", term)
+    return errs
+
+
 def _node_affinity(path: str, affinity: core_pb2.NodeAffinity) -> list[FieldError]:
     errs: list[FieldError] = []
     if affinity.HasField("required_during_scheduling_ignored_during_execution"):
-        required = affinity.required_during_scheduling_ignored_during_execution
-        p = f"{path}.{_REQUIRED}"
-        if not required.node_selector_terms:
-            errs.append(
-                fields.required(
-                    f"{p}.nodeSelectorTerms", "must have at least one node selector term"
-                )
-            )
-        for i, term in enumerate(required.node_selector_terms):
-            errs += _node_selector_term(f"{p}.nodeSelectorTerms[{i}]", term)
+        errs += node_selector(
+            f"{path}.{_REQUIRED}", affinity.required_during_scheduling_ignored_during_execution
+        )
     for i, preferred in enumerate(affinity.preferred_during_scheduling_ignored_during_execution):
         p = f"{path}.{_PREFERRED}[{i}]"
         errs += _weight(f"{p}.weight", preferred.weight)

@@ -153,13 +153,19 @@ def _volume(path: str, v: core_pb2.Volume) -> list[FieldError]:
         errs.append(fields.required(f"{path}.name"))
     else:
         errs += fields.dns1123_label(f"{path}.name", v.name)
-    sources = [s for s in ("empty_dir", "host_path", "config_map", "secret") if v.HasField(s)]
+    sources = [
+        s
+        for s in ("empty_dir", "host_path", "config_map", "secret", "persistent_volume_claim")
+        if v.HasField(s)
+    ]
     if not sources:
         errs.append(fields.required(path, "must specify a volume type"))
     elif len(sources) > 1:
         errs.append(fields.forbidden(path, "may not specify more than 1 volume type"))
     if v.HasField("host_path") and not v.host_path.path:
         errs.append(fields.required(f"{path}.hostPath.path"))
+    if v.HasField("persistent_volume_claim") and not v.persistent_volume_claim.claim_name:
+        errs.append(fields.required(f"{path}.persistentVolumeClaim.claimName"))
     if v.HasField("empty_dir") and v.empty_dir.medium not in ("", "Memory"):
         errs.append(
             fields.unsupported(f"{path}.emptyDir.medium", v.empty_dir.medium, ("", "Memory"))

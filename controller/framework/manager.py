@@ -26,6 +26,11 @@ class ControllerOptions:
     node_startup_grace_period: float = 60.0
     cluster_cidr: str = "10.244.0.0/16"
     node_cidr_mask_size: int = 24
+    # The local-path provisioner: where its volumes' directories go on the nodes, the image of
+    # the helper pods that remove them, and the default class it creates ("" for none).
+    local_path_dir: str = "/var/local-path-provisioner"
+    local_path_helper_image: str = "busybox"
+    default_storage_class: str = "standard"
 
 
 class WithOptions:

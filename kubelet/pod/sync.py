@@ -38,7 +38,7 @@ from kubelet.runtime.types import (
 from kubelet.status.generate import generate_pod_status
 from kubelet.status.manager import StatusManager
 from kubelet.status.phase import TERMINAL_PHASES
-from kubelet.volume.pod_volumes import PodVolumes, VolumeError
+from kubelet.volume.pod_volumes import PodVolumes, VolumeError, VolumeNotReady
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.sidecars import sidecar_names
@@ -47,6 +47,8 @@ from podplane.client.events import NORMAL, WARNING, EventRecorder
 log = logging.getLogger(__name__)
 # How soon to look again at a container that could not be configured or created.
 CONFIG_RETRY_SECONDS = 10.0
+# How soon to try again to mount a volume that could not be (a claim not bound yet).
+MOUNT_RETRY_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,14 @@ class PodSyncer:
     ) -> None:
         try:
             paths = await self.volumes.setup(pod)
+        except VolumeNotReady as e:
+            # As the kubelet waiting for its volumes to attach and mount: the containers stay
+            # ContainerCreating, and the pod's events say why.
+            for c in to_start:
+                self.reasons.pop((pod.metadata.uid, c.name), None)
+            self._event(pod, WARNING, "FailedMount", str(e))
+            requeue.at(MOUNT_RETRY_SECONDS)
+            return
         except VolumeError as e:
             for c in to_start:
                 self.reasons[(pod.metadata.uid, c.name)] = ("CreateContainerConfigError", str(e))

@@ -1,8 +1,9 @@
 """Pod volumes on the node: emptyDir directories under <root-dir>/pods/<uid>/volumes (a tmpfs for
 medium Memory, mounted on the node so that every container of the pod shares it), configMap and
-secret volumes as files written atomically there, and hostPath checks; then bind mounts into each
-container that names them (read-only where the mount says so). The kubelet and the Docker engine
-share the node's filesystem, so these paths are the engine's too."""
+secret volumes as files written atomically there, hostPath checks, and the directories of the
+persistent volumes bound to the pod's claims (kubelet/volume/claims.py); then bind mounts into
+each container that names them (read-only where the mount, or the claim, says so). The kubelet
+and the Docker engine share the node's filesystem, so these paths are the engine's too."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from kubelet.container.env import (
@@ -21,6 +23,8 @@ from kubelet.container.env import (
     fetch_pod_objects,
 )
 from kubelet.runtime.types import Mount
+from kubelet.volume.claims import ClaimMount, VolumeObjectGetter, resolve_claim
+from kubelet.volume.errors import VolumeError, VolumeNotReady
 from kubelet.volume.projection import (
     FileProjection,
     ProjectionError,
@@ -36,8 +40,18 @@ CONFIG_MAP = "kubernetes.io~configmap"
 SECRET = "kubernetes.io~secret"
 
 
-class VolumeError(Exception):
-    """A volume cannot be set up; the message names the volume."""
+__all__ = ["PodVolumes", "VolumeError", "VolumeNotReady", "VolumePaths"]
+
+
+class VolumePaths(dict[str, str]):
+    """The node path of each of a pod's volumes, by name, and the volumes every container mounts
+    read-only (claims whose pod volume says readOnly)."""
+
+    def __init__(
+        self, paths: Mapping[str, str] | None = None, read_only: frozenset[str] = frozenset()
+    ) -> None:
+        super().__init__(paths or {})
+        self.read_only = read_only
 
 
 def _check_host_path(name: str, source: core_pb2.HostPathVolumeSource) -> None:
@@ -134,20 +148,41 @@ def _secret_payload(volume: core_pb2.Volume, objects: ConfigObjects) -> dict[str
 
 
 class PodVolumes:
-    def __init__(self, root_dir: str, objects: ConfigObjectGetter | None = None) -> None:
+    def __init__(
+        self,
+        root_dir: str,
+        objects: ConfigObjectGetter | None = None,
+        claims: VolumeObjectGetter | None = None,
+    ) -> None:
         self.root_dir = Path(root_dir)
         # Where configMap and secret volumes (and containers' env) read their objects from;
         # without one, every ConfigMap and Secret is "not found".
         self.objects = objects
+        # Where persistentVolumeClaim volumes read their claims and volumes from; without one,
+        # no claim can be mounted.
+        self.claims = claims
+        # The claim volumes each pod (by uid) has mounted: they stay as they are until the pod
+        # goes (the kubelet's actual state of the world), whatever happens to the claim meanwhile
+        # (it may be being deleted, waiting for this very pod to go).
+        self._mounted: dict[str, dict[str, ClaimMount]] = {}
 
     def pod_dir(self, uid: str) -> Path:
         return self.root_dir / "pods" / uid
 
-    def _setup(self, pod: core_pb2.Pod, objects: ConfigObjects) -> dict[str, str]:
+    def _setup(
+        self, pod: core_pb2.Pod, objects: ConfigObjects, claims: Mapping[str, ClaimMount]
+    ) -> dict[str, str]:
         paths: dict[str, str] = {}
         volumes_dir = self.pod_dir(pod.metadata.uid) / "volumes"
         for volume in pod.spec.volumes:
-            if volume.HasField("host_path"):
+            if volume.name in claims:
+                mount = claims[volume.name]
+                _check_host_path(
+                    volume.name,
+                    core_pb2.HostPathVolumeSource(path=mount.path, type=mount.host_path_type),
+                )
+                paths[volume.name] = mount.path
+            elif volume.HasField("host_path"):
                 _check_host_path(volume.name, volume.host_path)
                 paths[volume.name] = volume.host_path.path
             elif volume.HasField("empty_dir"):
@@ -186,25 +221,59 @@ class PodVolumes:
                 kind = next((f.name for f, _ in volume.ListFields() if f.name != "name"), "")
                 raise VolumeError(
                     f'volume "{volume.name}": {kind or "this"} volumes are not '
-                    f"supported by this kubelet (emptyDir, hostPath, configMap and "
-                    f"secret are)"
+                    f"supported by this kubelet (emptyDir, hostPath, configMap, secret and "
+                    f"persistentVolumeClaim are)"
                 )
         return paths
 
-    async def setup(self, pod: core_pb2.Pod) -> dict[str, str]:
+    async def _claims(self, pod: core_pb2.Pod) -> dict[str, ClaimMount]:
+        """Every claim volume's mount; VolumeNotReady (as Kubernetes' FailedMount words it) when
+        one cannot be mounted yet."""
+        names = [v.name for v in pod.spec.volumes if v.HasField("persistent_volume_claim")]
+        if not names:
+            return {}
+        mounted = self._mounted.get(pod.metadata.uid, {})
+        mounts: dict[str, ClaimMount] = {}
+        failed: list[str] = []
+        first: VolumeNotReady | None = None
+        for volume in pod.spec.volumes:
+            if not volume.HasField("persistent_volume_claim"):
+                continue
+            if volume.name in mounted:
+                mounts[volume.name] = mounted[volume.name]
+                continue
+            try:
+                mounts[volume.name] = await resolve_claim(self.claims, pod, volume)
+            except VolumeNotReady as e:
+                failed.append(volume.name)
+                first = first or e
+        if first is None:
+            self._mounted[pod.metadata.uid] = mounts
+        else:
+            unmounted = " ".join(names)
+            raise VolumeNotReady(
+                f"Unable to attach or mount volumes: unmounted volumes=[{unmounted}], "
+                f"unattached volumes=[{unmounted}], failed to process volumes="
+                f"[{' '.join(failed)}]: {first}"
+            )
+        return mounts
+
+    async def setup(self, pod: core_pb2.Pod) -> VolumePaths:
         """Host path of each of the pod's volumes, by name; idempotent. configMap and secret
         volumes are brought up to date with the objects as they are now."""
         wanted = any(v.HasField("config_map") or v.HasField("secret") for v in pod.spec.volumes)
         try:
+            claims = await self._claims(pod)
             objects = await fetch_pod_objects(self.objects, pod) if wanted else ConfigObjects()
-            return await asyncio.to_thread(self._setup, pod, objects)
+            paths = await asyncio.to_thread(self._setup, pod, objects, claims)
         except ContainerConfigError as e:
             raise VolumeError(str(e)) from e
         except OSError as e:
             raise VolumeError(f"setting up volumes: {e}") from e
+        return VolumePaths(paths, frozenset(n for n, m in claims.items() if m.read_only))
 
     @staticmethod
-    def mounts(container: core_pb2.Container, paths: dict[str, str]) -> list[Mount]:
+    def mounts(container: core_pb2.Container, paths: Mapping[str, str]) -> list[Mount]:
         mounts = []
         for vm in container.volume_mounts:
             if vm.name not in paths:
@@ -219,8 +288,11 @@ class PodVolumes:
                 host = os.path.join(host, vm.sub_path)
                 if not os.path.exists(host):
                     os.makedirs(host, mode=0o777, exist_ok=True)
-            # configMap and secret volumes are always read-only, as the kubelet mounts them.
-            always_ro = Path(paths[vm.name]).parent.name in (CONFIG_MAP, SECRET)
+            # configMap and secret volumes are always read-only, as the kubelet mounts them;
+            # so is a claim the pod's volume says readOnly of.
+            always_ro = Path(paths[vm.name]).parent.name in (CONFIG_MAP, SECRET) or (
+                isinstance(paths, VolumePaths) and vm.name in paths.read_only
+            )
             mounts.append(
                 Mount(
                     host_path=host,
@@ -241,7 +313,9 @@ class PodVolumes:
         shutil.rmtree(pod_dir, ignore_errors=True)
 
     async def teardown(self, uid: str) -> None:
-        """Removes the pod's directory and everything in its volumes."""
+        """Removes the pod's directory and everything in its volumes (not the directories of its
+        claims' volumes, which outlive it)."""
+        self._mounted.pop(uid, None)
         if uid:
             await asyncio.to_thread(self._teardown, uid)
 

@@ -14,6 +14,12 @@ from podctl.describe.namespace import describe_namespace
 from podctl.describe.node import NODE_LEASE_NAMESPACE, describe_node
 from podctl.describe.pod import describe_pod
 from podctl.describe.secret import describe_secret
+from podctl.describe.storage import (
+    claim_users,
+    describe_persistent_volume,
+    describe_persistent_volume_claim,
+    describe_storage_class,
+)
 from podctl.describe.workloads import (
     describe_deployment,
     describe_job,
@@ -24,7 +30,9 @@ from podctl.workloads.owners import Workload, label_query
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
 
@@ -37,6 +45,9 @@ DESCRIBABLE = (
     resources.DEPLOYMENT,
     resources.JOB,
     resources.SECRET,
+    resources.PERSISTENT_VOLUME,
+    resources.PERSISTENT_VOLUME_CLAIM,
+    resources.STORAGE_CLASS,
 )
 
 
@@ -68,6 +79,35 @@ async def _object_events(client: Client, obj: Workload, kind: str) -> list[core_
     )
     events, _ = await client.events.list_all(obj.metadata.namespace, field_selector=selector)
     return list(events)
+
+
+async def _events_of(client: Client, obj: Message, kind: str) -> list[core_pb2.Event]:
+    """The events about an object of any kind, in its namespace (every namespace for a
+    cluster-scoped one)."""
+    meta = object_meta(obj)
+    selector = (
+        f"involvedObject.name={meta.name},involvedObject.kind={kind},involvedObject.uid={meta.uid}"
+    )
+    events, _ = await client.events.list_all(meta.namespace, field_selector=selector)
+    return list(events)
+
+
+async def _describe_storage(client: Client, obj: Message, show_events: bool) -> str | None:
+    """A persistent volume, claim or storage class; None for another kind."""
+    now = utc_now()
+    if isinstance(obj, core_pb2.PersistentVolume):
+        events = await _events_of(client, obj, "PersistentVolume") if show_events else None
+        return describe_persistent_volume(obj, events, now)
+    if isinstance(obj, core_pb2.PersistentVolumeClaim):
+        pods, _ = await client.pods.list_all(obj.metadata.namespace)
+        events = await _events_of(client, obj, "PersistentVolumeClaim") if show_events else None
+        return describe_persistent_volume_claim(
+            obj, claim_users(pods, obj.metadata.name), events, now
+        )
+    if isinstance(obj, storage_pb2.StorageClass):
+        events = await _events_of(client, obj, "StorageClass") if show_events else None
+        return describe_storage_class(obj, events, now)
+    return None
 
 
 async def _describe_workload(
@@ -117,6 +157,9 @@ async def describe_object(
         return describe_namespace(obj)
     if isinstance(obj, core_pb2.Secret):
         return describe_secret(obj)
+    storage = await _describe_storage(client, obj, show_events)
+    if storage is not None:
+        return storage
     if not isinstance(obj, Workload):
         raise TypeError(f"describing {resource.plural} is not supported")
     return await _describe_workload(client, obj, resource, show_events, now)

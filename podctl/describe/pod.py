@@ -45,6 +45,15 @@ def _write_volume(w: PrefixWriter, volume: core_pb2.Volume, name_indent: str) ->
             f"    Name:\t{volume.config_map.name}\n"
             f"    Optional:\t{optional}\n",
         )
+    elif volume.HasField("persistent_volume_claim"):
+        claim = volume.persistent_volume_claim
+        w.write(
+            LEVEL_2,
+            "Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
+            "namespace)\n"
+            f"    ClaimName:\t{claim.claim_name}\n"
+            f"    ReadOnly:\t{'true' if claim.read_only else 'false'}\n",
+        )
     else:
         w.write(LEVEL_1, "<unknown>\n")
 

@@ -16,6 +16,7 @@ from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, services_pb2, services_pb2_grpc  # noqa: F401
+from podplane.api.storage.v1 import storage_pb2, storage_pb2_grpc
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -225,6 +226,48 @@ SECRET = Resource(
     add_servicer=services_pb2_grpc.add_SecretsServicer_to_server,
     has_status=False,
 )
+PERSISTENT_VOLUME = Resource(
+    kind="PersistentVolume",
+    plural="persistentvolumes",
+    api_version="v1",
+    namespaced=False,
+    message=core_pb2.PersistentVolume,
+    list_message=core_pb2.PersistentVolumeList,
+    watch_event=core_pb2.PersistentVolumeWatchEvent,
+    service="podplane.core.v1.PersistentVolumes",
+    stub=services_pb2_grpc.PersistentVolumesStub,
+    add_servicer=services_pb2_grpc.add_PersistentVolumesServicer_to_server,
+    has_status=True,
+    short_names=("pv",),
+)
+PERSISTENT_VOLUME_CLAIM = Resource(
+    kind="PersistentVolumeClaim",
+    plural="persistentvolumeclaims",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.PersistentVolumeClaim,
+    list_message=core_pb2.PersistentVolumeClaimList,
+    watch_event=core_pb2.PersistentVolumeClaimWatchEvent,
+    service="podplane.core.v1.PersistentVolumeClaims",
+    stub=services_pb2_grpc.PersistentVolumeClaimsStub,
+    add_servicer=services_pb2_grpc.add_PersistentVolumeClaimsServicer_to_server,
+    has_status=True,
+    short_names=("pvc",),
+)
+STORAGE_CLASS = Resource(
+    kind="StorageClass",
+    plural="storageclasses",
+    api_version="storage.k8s.io/v1",
+    namespaced=False,
+    message=storage_pb2.StorageClass,
+    list_message=storage_pb2.StorageClassList,
+    watch_event=storage_pb2.StorageClassWatchEvent,
+    service="podplane.storage.v1.StorageClasses",
+    stub=storage_pb2_grpc.StorageClassesStub,
+    add_servicer=storage_pb2_grpc.add_StorageClassesServicer_to_server,
+    has_status=False,
+    short_names=("sc",),
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -238,6 +281,9 @@ ALL: tuple[Resource, ...] = (
     JOB,
     CONFIG_MAP,
     SECRET,
+    PERSISTENT_VOLUME,
+    PERSISTENT_VOLUME_CLAIM,
+    STORAGE_CLASS,
 )
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).

@@ -16,6 +16,7 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.resources import Resource
@@ -302,6 +303,15 @@ class Client:
         )
         self.secrets: ResourceClient[core_pb2.Secret] = ResourceClient(
             self.channel, resources.SECRET, timeout
+        )
+        self.persistentvolumes: ResourceClient[core_pb2.PersistentVolume] = ResourceClient(
+            self.channel, resources.PERSISTENT_VOLUME, timeout
+        )
+        self.persistentvolumeclaims: ResourceClient[core_pb2.PersistentVolumeClaim] = (
+            ResourceClient(self.channel, resources.PERSISTENT_VOLUME_CLAIM, timeout)
+        )
+        self.storageclasses: ResourceClient[storage_pb2.StorageClass] = ResourceClient(
+            self.channel, resources.STORAGE_CLASS, timeout
         )
         self._pods_stub = resources.POD.stub(self.channel)
         self.timeout = timeout

@@ -15,6 +15,11 @@ from podplane.printers.namespaces import NAMESPACE_TABLE
 from podplane.printers.nodes import NODE_TABLE
 from podplane.printers.pods import POD_TABLE
 from podplane.printers.spec import TableSpec
+from podplane.printers.storage import (
+    PERSISTENT_VOLUME_CLAIM_TABLE,
+    PERSISTENT_VOLUME_TABLE,
+    STORAGE_CLASS_TABLE,
+)
 from podplane.printers.workloads import (
     DEPLOYMENT_TABLE,
     JOB_TABLE,
@@ -37,6 +42,9 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.JOB.plural: JOB_TABLE,
     resources.CONFIG_MAP.plural: CONFIG_MAP_TABLE,
     resources.SECRET.plural: SECRET_TABLE,
+    resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
+    resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,
+    resources.STORAGE_CLASS.plural: STORAGE_CLASS_TABLE,
 }
 
 

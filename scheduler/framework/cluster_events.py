@@ -16,3 +16,17 @@ NODE_ADD = "NodeAdd"
 # A node's labels, taints, conditions, allocatable or unschedulable flag changed.
 NODE_UPDATE = "NodeUpdate"
 NODE_DELETE = "NodeDelete"
+# The storage objects VolumeBinding reads: a claim bound or annotated, a volume made or
+# released, a class added.
+PVC_ADD = "PersistentVolumeClaimAdd"
+PVC_UPDATE = "PersistentVolumeClaimUpdate"
+PV_ADD = "PersistentVolumeAdd"
+PV_UPDATE = "PersistentVolumeUpdate"
+STORAGE_CLASS_ADD = "StorageClassAdd"
+STORAGE_CLASS_UPDATE = "StorageClassUpdate"
+
+
+def of(kind: str, action: str) -> str:
+    """The event of a kind's object being added, updated or deleted ("Add", "Update",
+    "Delete"): PersistentVolumeClaimAdd."""
+    return f"{kind}{action}"

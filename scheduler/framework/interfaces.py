@@ -5,10 +5,14 @@ checking it against these protocols, so a plugin implements only what it needs."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from google.protobuf.message import Message
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.resources import Resource
+from podplane.client.clientset import Client
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState, NodeInfo
@@ -82,10 +86,42 @@ class ReservePlugin(Plugin, Protocol):
 
 
 @runtime_checkable
+class PreBindPlugin(Plugin, Protocol):
+    async def pre_bind(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> Status:
+        """Runs in the binding cycle, before the pod is bound to the node it was reserved on: the
+        API writes the binding depends on (VolumeBinding's claims and volumes), waited for.
+        A rejection or an error sends the pod back to the queue, after unreserve."""
+
+
+@runtime_checkable
 class EnqueueExtensions(Plugin, Protocol):
     def events_to_register(self) -> tuple[str, ...]:
         """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this
         plugin rejected schedulable; the queue retries such a pod only on those."""
+
+
+M = TypeVar("M", bound=Message)
+M_co = TypeVar("M_co", bound=Message, covariant=True)
+
+
+class Lister(Protocol[M_co]):
+    """Cached objects of one kind, by key (namespace/name, or name for a cluster-scoped kind); an
+    informer is one. Read-only: copy an object before changing it."""
+
+    def get(self, key: str) -> M_co | None: ...
+
+    def list(self) -> Sequence[M_co]: ...
+
+
+class Handle(Protocol):
+    """What the framework gives the plugins that need more than the pod and the nodes
+    (framework.Handle): listers of the kinds they read, and the client of the writes a PreBind
+    makes (None where there is no cluster, as in unit tests)."""
+
+    def lister(self, resource: Resource[M]) -> Lister[M]: ...
+
+    @property
+    def client(self) -> Client | None: ...
 
 
 NormalizeFunc = Callable[[CycleState, core_pb2.Pod, dict[str, int]], Status]
@@ -94,5 +130,19 @@ ScoreTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable, Ints], Ints | No
 
 # A plugin's arguments as the profile gives them: decoded JSON or YAML.
 PluginArgs = Mapping[str, Any]
-# Builds a plugin from its arguments (an empty mapping when the profile gives none).
-PluginFactory = Callable[[PluginArgs], Plugin]
+
+
+class WithHandle:
+    """Marks a plugin factory that takes the framework's Handle as well as its arguments
+    (Kubernetes' factories all take one; most plugins here need only their arguments)."""
+
+    def __init__(self, factory: Callable[[PluginArgs, Handle], Plugin]) -> None:
+        self.factory = factory
+
+    def __call__(self, args: PluginArgs, handle: Handle) -> Plugin:
+        return self.factory(args, handle)
+
+
+# Builds a plugin from its arguments (an empty mapping when the profile gives none), and from the
+# framework's handle too for a factory WithHandle.
+PluginFactory = Callable[[PluginArgs], Plugin] | WithHandle

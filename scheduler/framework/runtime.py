@@ -10,21 +10,25 @@ from typing import NamedTuple
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.framework.handle import StaticListers
 from scheduler.framework.interfaces import (
     BulkFilterPlugin,
     BulkScorePlugin,
     EnqueueExtensions,
     FilterPlugin,
     FilterTableFunc,
+    Handle,
     NormalizeFunc,
     Plugin,
     PluginArgs,
+    PreBindPlugin,
     PreFilterPlugin,
     PreScorePlugin,
     ReservePlugin,
     ScoreNormalizer,
     ScorePlugin,
     ScoreTableFunc,
+    WithHandle,
 )
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict, table_rows
 from scheduler.framework.registry import Registry
@@ -72,10 +76,20 @@ class ProfileError(ValueError):
 
 
 class Framework:
-    def __init__(self, registry: Registry, profile: Profile, *, bulk: bool = True) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        profile: Profile,
+        *,
+        bulk: bool = True,
+        handle: Handle | None = None,
+    ) -> None:
         """Without `bulk`, every plugin judges one node per call even where it can judge them all in
-        one (BulkFilterPlugin, BulkScorePlugin): the same decisions, only slower."""
+        one (BulkFilterPlugin, BulkScorePlugin): the same decisions, only slower. `handle` is
+        what plugins made WithHandle list objects from and write with: the scheduler's
+        SharedInformers; by default, no objects and no client."""
         self.profile = profile
+        self.handle: Handle = handle if handle is not None else StaticListers()
         self.plugins: dict[str, Plugin] = {}
         self._pre_filter: list[PreFilterPlugin] = []
         self._filter: list[FilterPlugin] = []
@@ -87,6 +101,7 @@ class Framework:
         self._score_tables: dict[str, ScoreTableFunc] = {}
         self._normalizers: dict[str, NormalizeFunc] = {}
         self._reserve: list[ReservePlugin] = []
+        self._pre_bind: list[PreBindPlugin] = []
         # Cluster event -> the plugins whose rejections it may undo.
         self._interested: dict[str, set[str]] = {}
         for spec in profile.plugins:
@@ -96,7 +111,12 @@ class Framework:
                 raise ProfileError(
                     f"plugin {spec.name}: score weight must be positive, got {spec.weight}"
                 )
-            plugin = registry.factory(spec.name)(spec.args)
+            factory = registry.factory(spec.name)
+            plugin = (
+                factory(spec.args, self.handle)
+                if isinstance(factory, WithHandle)
+                else factory(spec.args)
+            )
             if plugin.name != spec.name:
                 raise ProfileError(f"plugin {spec.name}'s factory built {plugin.name}")
             self.plugins[spec.name] = plugin
@@ -116,6 +136,8 @@ class Framework:
                 self._normalizers[plugin.name] = plugin.normalize_score
             if isinstance(plugin, ReservePlugin):
                 self._reserve.append(plugin)
+            if isinstance(plugin, PreBindPlugin):
+                self._pre_bind.append(plugin)
             if isinstance(plugin, EnqueueExtensions):
                 for event in plugin.events_to_register():
                     self._interested.setdefault(event, set()).add(plugin.name)
@@ -280,3 +302,16 @@ class Framework:
         """Every Reserve plugin's unreserve, in reverse order, as Kubernetes does."""
         for plugin in reversed(self._reserve):
             plugin.unreserve(state, pod, node_name)
+
+    async def run_pre_bind(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> Status:
+        """Each PreBind plugin in order; the first that rejects or fails stops them (the caller
+        then unreserves)."""
+        for plugin in self._pre_bind:
+            status = await plugin.pre_bind(state, pod, node_name)
+            if status.is_rejected:
+                return status.with_plugin(plugin.name)
+            if not status.is_success:
+                return Status.error(
+                    f'running PreBind plugin "{plugin.name}": {status.message}'
+                ).with_plugin(plugin.name)
+        return SUCCESS

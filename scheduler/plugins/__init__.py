@@ -17,6 +17,7 @@ from scheduler.plugins import (
     nodeunschedulable,
     podtopologyspread,
     tainttoleration,
+    volumebinding,
 )
 from scheduler.plugins.noderesources import balanced_allocation
 from scheduler.plugins.noderesources import fit as noderesources_fit
@@ -36,6 +37,7 @@ def in_tree_registry() -> Registry:
             podtopologyspread.NAME: podtopologyspread.new,
             interpodaffinity.NAME: interpodaffinity.new,
             imagelocality.NAME: imagelocality.new,
+            volumebinding.NAME: volumebinding.new,
         }
     )
 
@@ -54,6 +56,7 @@ def default_profile(scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> Profile:
             PluginSpec(nodeaffinity.NAME, weight=2),
             PluginSpec(nodeports.NAME),
             PluginSpec(noderesources_fit.NAME, weight=1),
+            PluginSpec(volumebinding.NAME),
             PluginSpec(podtopologyspread.NAME, weight=2),
             PluginSpec(interpodaffinity.NAME, weight=2),
             PluginSpec(balanced_allocation.NAME, weight=1),

@@ -65,6 +65,8 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "replicasets": (Subresource("status", "ReplicaSet", _STATUS), _SCALE),
     "deployments": (Subresource("status", "Deployment", _STATUS), _SCALE),
     "jobs": (Subresource("status", "Job", _STATUS),),
+    "persistentvolumes": (Subresource("status", "PersistentVolume", _STATUS),),
+    "persistentvolumeclaims": (Subresource("status", "PersistentVolumeClaim", _STATUS),),
 }
 
 

@@ -27,7 +27,9 @@ from podplane.api.core.v1 import core_pb2
 
 # The kinds whose delete answers the deleted object rather than a Status (the registry's
 # ReturnDeletedObject).
-RETURNS_DELETED_OBJECT = frozenset({"pods"})
+RETURNS_DELETED_OBJECT = frozenset(
+    {"pods", "persistentvolumes", "persistentvolumeclaims", "storageclasses"}
+)
 
 
 def _grace_period(value: Any, path: str) -> int | None:

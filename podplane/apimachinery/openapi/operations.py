@@ -26,11 +26,15 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "replicasets": ("status", "scale"),
     "deployments": ("status", "scale"),
     "jobs": ("status",),
+    "persistentvolumes": ("status",),
+    "persistentvolumeclaims": ("status",),
 }
 
 # Kinds whose DELETE answers with the object (its deletionTimestamp set) rather than a Status,
 # as Kubernetes' registries for them do.
-DELETE_RETURNS_OBJECT = frozenset({"pods"})
+DELETE_RETURNS_OBJECT = frozenset(
+    {"pods", "persistentvolumes", "persistentvolumeclaims", "storageclasses"}
+)
 
 JSON = "application/json"
 WATCH_STREAM = "application/json;stream=watch"

@@ -286,3 +286,28 @@ async def test_interceptor_refuses_and_allows_on_a_real_server() -> None:
             assert (await pods.Create(new)).metadata.name == "web"
     finally:
         await server.stop(0)
+
+
+def test_a_node_gets_the_claims_of_its_pods_and_the_volumes_bound_to_them() -> None:
+    user = _pod("user", "node-1")
+    user.spec.volumes.add(name="data").persistent_volume_claim.claim_name = "data"
+    claim = core_pb2.PersistentVolumeClaim(
+        spec=core_pb2.PersistentVolumeClaimSpec(volume_name="pv-1")
+    )
+    claims = {("default", "data"): claim}
+    authorizer = Authorizer(
+        lambda namespace: [user] if namespace in ("default", "") else [],
+        lambda namespace, name: claims.get((namespace, name)),
+    )
+
+    def allowed(node: UserInfo, verb: str, resource: str, ns: str, name: str) -> bool:
+        return authorizer.authorize(Attributes(node, verb, resource, "", ns, name)).allowed
+
+    assert allowed(NODE1, "get", "persistentvolumeclaims", "default", "data")
+    assert allowed(NODE1, "get", "persistentvolumes", "", "pv-1")
+    assert not allowed(NODE1, "get", "persistentvolumes", "", "pv-2")
+    assert not allowed(NODE1, "list", "persistentvolumes", "", "")
+    assert not allowed(NODE1, "get", "persistentvolumeclaims", "default", "other")
+    node2 = UserInfo("system:node:node-2", frozenset({NODES_GROUP}))
+    assert not allowed(node2, "get", "persistentvolumeclaims", "default", "data")
+    assert not allowed(node2, "get", "persistentvolumes", "", "pv-1")

@@ -39,6 +39,11 @@ def _with_secret(p: core_pb2.Pod) -> core_pb2.Pod:
     return p
 
 
+def _with_claim(p: core_pb2.Pod) -> core_pb2.Pod:
+    p.spec.volumes.add(name="d").persistent_volume_claim.claim_name = "data"
+    return p
+
+
 def node(name: str) -> core_pb2.Node:
     return core_pb2.Node(metadata=meta_pb2.ObjectMeta(name=name))
 
@@ -144,6 +149,11 @@ def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
         (
             _with_secret(pod("node-1", mirror=True)),
             'pods "web" is forbidden: node "node-1" can not create pods that reference secrets',
+        ),
+        (
+            _with_claim(pod("node-1", mirror=True)),
+            'pods "web" is forbidden: node "node-1" can not create pods that reference '
+            "persistentvolumeclaims",
         ),
         (node("node-1"), None),
         (

@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 
@@ -148,18 +149,31 @@ class FakeCluster:
             resources.REPLICATION_CONTROLLER, revisions
         )
         self.events: FakeApi[core_pb2.Event] = FakeApi(resources.EVENT, revisions)
+        self.persistentvolumes: FakeApi[core_pb2.PersistentVolume] = FakeApi(
+            resources.PERSISTENT_VOLUME, revisions
+        )
+        self.persistentvolumeclaims: FakeApi[core_pb2.PersistentVolumeClaim] = FakeApi(
+            resources.PERSISTENT_VOLUME_CLAIM, revisions
+        )
+        self.storageclasses: FakeApi[storage_pb2.StorageClass] = FakeApi(
+            resources.STORAGE_CLASS, revisions
+        )
+        self.nodes: FakeApi[core_pb2.Node] = FakeApi(resources.NODE, revisions)
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
         return api
 
     def deliver(self, *kinds: Resource) -> None:
-        """The pending watch events of `kinds`; by default of pods, replica sets, replication
-        controllers and events."""
+        """The pending watch events of `kinds`; by default of every kind it holds."""
         for resource in kinds or (
             resources.POD,
             resources.REPLICA_SET,
             resources.REPLICATION_CONTROLLER,
             resources.EVENT,
+            resources.PERSISTENT_VOLUME,
+            resources.PERSISTENT_VOLUME_CLAIM,
+            resources.STORAGE_CLASS,
+            resources.NODE,
         ):
             self.for_resource(resource).deliver()

@@ -17,6 +17,10 @@ CONTROLLERS = (
     "nodeipam",
     "garbagecollector",
     "namespace",
+    "persistentvolume",
+    "pvcprotection",
+    "pvprotection",
+    "localpath",
 )
 
 

@@ -15,7 +15,13 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import openapi, resources
 from podplane.apimachinery.openapi import operations
 
-GROUP_VERSIONS = [("", "v1"), ("apps", "v1"), ("batch", "v1"), ("coordination.k8s.io", "v1")]
+GROUP_VERSIONS = [
+    ("", "v1"),
+    ("apps", "v1"),
+    ("batch", "v1"),
+    ("coordination.k8s.io", "v1"),
+    ("storage.k8s.io", "v1"),
+]
 V3 = "#/components/schemas/"
 V2 = "#/definitions/"
 POD = "io.k8s.api.core.v1.Pod"
@@ -70,6 +76,7 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
         "apis/apps/v1",
         "apis/batch/v1",
         "apis/coordination.k8s.io/v1",
+        "apis/storage.k8s.io/v1",
     ]
     for group, version in GROUP_VERSIONS:
         body = openapi.v3_document_json(group, version)

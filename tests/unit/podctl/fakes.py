@@ -124,6 +124,11 @@ class FakeClient:
         self.namespaces = FakeResourceClient(resources.NAMESPACE, revisions)
         self.events = FakeResourceClient(resources.EVENT, revisions)
         self.leases = FakeResourceClient(resources.LEASE, revisions)
+        self.persistentvolumes = FakeResourceClient(resources.PERSISTENT_VOLUME, revisions)
+        self.persistentvolumeclaims = FakeResourceClient(
+            resources.PERSISTENT_VOLUME_CLAIM, revisions
+        )
+        self.storageclasses = FakeResourceClient(resources.STORAGE_CLASS, revisions)
         self.logs: dict[tuple[str, str, str], bytes] = {}
 
     def for_resource(self, resource: Resource) -> FakeResourceClient:

@@ -138,6 +138,48 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
             "batch.kubernetes.io/controller-uid=uid-pi",
         ],
     ),
+    "persistentvolumes": (
+        [
+            "NAME       CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS   CLAIM          "
+            "STORAGECLASS   VOLUMEATTRIBUTESCLASS   REASON   AGE",
+            "pvc-1a2b   2Gi        RWO            Delete           Bound    default/data   "
+            "standard       <unset>                          5m",
+        ],
+        [
+            "NAME       CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS   CLAIM          "
+            "STORAGECLASS   VOLUMEATTRIBUTESCLASS   REASON   AGE   VOLUMEMODE",
+            "pvc-1a2b   2Gi        RWO            Delete           Bound    default/data   "
+            "standard       <unset>                          5m    Filesystem",
+        ],
+    ),
+    "persistentvolumeclaims": (
+        [
+            "NAME   STATUS   VOLUME     CAPACITY   ACCESS MODES   STORAGECLASS   "
+            "VOLUMEATTRIBUTESCLASS   AGE",
+            "data   Bound    pvc-1a2b   2Gi        RWO            standard       <unset>"
+            "                 5m",
+        ],
+        [
+            "NAME   STATUS   VOLUME     CAPACITY   ACCESS MODES   STORAGECLASS   "
+            "VOLUMEATTRIBUTESCLASS   AGE   VOLUMEMODE",
+            "data   Bound    pvc-1a2b   2Gi        RWO            standard       <unset>"
+            "                 5m    Filesystem",
+        ],
+    ),
+    "storageclasses": (
+        [
+            "NAME                 PROVISIONER             RECLAIMPOLICY   VOLUMEBINDINGMODE      "
+            "ALLOWVOLUMEEXPANSION   AGE",
+            "standard (default)   rancher.io/local-path   Delete          WaitForFirstConsumer   "
+            "false                  5m",
+        ],
+        [
+            "NAME                 PROVISIONER             RECLAIMPOLICY   VOLUMEBINDINGMODE      "
+            "ALLOWVOLUMEEXPANSION   AGE",
+            "standard (default)   rancher.io/local-path   Delete          WaitForFirstConsumer   "
+            "false                  5m",
+        ],
+    ),
 }
 
 

@@ -201,6 +201,12 @@ def test_wrong_api_version_names_the_expected_one(
         ("secrets", resources.SECRET),
         ("po", resources.POD),
         ("lease.coordination.k8s.io", resources.LEASE),
+        ("pv", resources.PERSISTENT_VOLUME),
+        ("persistentvolumes", resources.PERSISTENT_VOLUME),
+        ("pvc", resources.PERSISTENT_VOLUME_CLAIM),
+        ("PersistentVolumeClaim", resources.PERSISTENT_VOLUME_CLAIM),
+        ("sc", resources.STORAGE_CLASS),
+        ("storageclass.storage.k8s.io", resources.STORAGE_CLASS),
     ],
 )
 def test_resource_names(name: str, resource: resources.Resource) -> None:
@@ -216,6 +222,9 @@ def test_resource_names(name: str, resource: resources.Resource) -> None:
         ("Job", "batch/v1", resources.JOB),
         ("ConfigMap", "v1", resources.CONFIG_MAP),
         ("Secret", "v1", resources.SECRET),
+        ("PersistentVolume", "v1", resources.PERSISTENT_VOLUME),
+        ("PersistentVolumeClaim", "v1", resources.PERSISTENT_VOLUME_CLAIM),
+        ("StorageClass", "storage.k8s.io/v1", resources.STORAGE_CLASS),
     ],
 )
 def test_manifest_kinds(kind: str, api_version: str, resource: resources.Resource) -> None:
@@ -239,4 +248,7 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "Job",
         "ConfigMap",
         "Secret",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "StorageClass",
     ]

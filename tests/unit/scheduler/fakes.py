@@ -67,6 +67,10 @@ class FakeClient:
         self.bind_failures: list[grpc.StatusCode] = []
         self.binds: list[tuple[str, str]] = []
 
+    def for_resource(self, resource: Any) -> FakeResource:
+        resource_client: FakeResource = getattr(self, resource.plural)
+        return resource_client
+
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> Any:
         await asyncio.sleep(0.01)
         if self.bind_failures:

@@ -2386,3 +2386,667 @@ class Secrets(object):
             timeout,
             metadata,
             _registered_method=True)
+
+
+class PersistentVolumesStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumes/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumes/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumes/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.PersistentVolumes/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumes/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumes/UpdateStatus',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumes/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                _registered_method=True)
+
+
+class PersistentVolumesServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Replaces metadata and spec; status is kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Replaces status; metadata and spec are kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PersistentVolumesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.PersistentVolumes', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.PersistentVolumes', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PersistentVolumes(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumes/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumes/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumes/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumes/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumes/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumes/UpdateStatus',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumes/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class PersistentVolumeClaimsStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumeClaims/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumeClaims/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumeClaims/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaimList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.PersistentVolumeClaims/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaimWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumeClaims/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumeClaims/UpdateStatus',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.PersistentVolumeClaims/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                _registered_method=True)
+
+
+class PersistentVolumeClaimsServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Replaces metadata and spec; status is kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Replaces status; metadata and spec are kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PersistentVolumeClaimsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaimList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaimWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.PersistentVolumeClaims', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.PersistentVolumeClaims', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PersistentVolumeClaims(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumeClaims/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumeClaims/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumeClaims/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaimList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumeClaims/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaimWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumeClaims/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumeClaims/UpdateStatus',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PersistentVolumeClaims/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -12,6 +12,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.apimachinery.resources import Resource
 
@@ -190,6 +191,78 @@ JOB = obj(
     },
 )
 
+PERSISTENT_VOLUME = obj(
+    core_pb2.PersistentVolume,
+    {
+        "metadata": {
+            **meta("pvc-1a2b", namespace=""),
+            "finalizers": ["kubernetes.io/pv-protection"],
+        },
+        "spec": {
+            "capacity": {"storage": "2Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": "Delete",
+            "storageClassName": "standard",
+            "volumeMode": "Filesystem",
+            "claimRef": {"namespace": "default", "name": "data", "uid": "uid-data"},
+            "hostPath": {
+                "path": "/var/local-path-provisioner/pvc-1a2b_default_data",
+                "type": "DirectoryOrCreate",
+            },
+            "nodeAffinity": {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "kubernetes.io/hostname",
+                                    "operator": "In",
+                                    "values": ["node-1"],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            },
+        },
+        "status": {"phase": "Bound"},
+    },
+)
+PERSISTENT_VOLUME_CLAIM = obj(
+    core_pb2.PersistentVolumeClaim,
+    {
+        "metadata": {
+            **meta("data"),
+            "finalizers": ["kubernetes.io/pvc-protection"],
+            "annotations": {"volume.kubernetes.io/selected-node": "node-1"},
+        },
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
+            "storageClassName": "standard",
+            "volumeMode": "Filesystem",
+            "volumeName": "pvc-1a2b",
+        },
+        "status": {
+            "phase": "Bound",
+            "accessModes": ["ReadWriteOnce"],
+            "capacity": {"storage": "2Gi"},
+        },
+    },
+)
+STORAGE_CLASS = obj(
+    storage_pb2.StorageClass,
+    {
+        "metadata": {
+            **meta("standard", namespace=""),
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "rancher.io/local-path",
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    },
+)
+
 # Each kind the API serves, with its sample.
 SAMPLES: dict[str, tuple[Resource, Message]] = {
     resources.POD.plural: (resources.POD, POD),
@@ -206,4 +279,10 @@ SAMPLES: dict[str, tuple[Resource, Message]] = {
     resources.REPLICA_SET.plural: (resources.REPLICA_SET, REPLICA_SET),
     resources.DEPLOYMENT.plural: (resources.DEPLOYMENT, DEPLOYMENT),
     resources.JOB.plural: (resources.JOB, JOB),
+    resources.PERSISTENT_VOLUME.plural: (resources.PERSISTENT_VOLUME, PERSISTENT_VOLUME),
+    resources.PERSISTENT_VOLUME_CLAIM.plural: (
+        resources.PERSISTENT_VOLUME_CLAIM,
+        PERSISTENT_VOLUME_CLAIM,
+    ),
+    resources.STORAGE_CLASS.plural: (resources.STORAGE_CLASS, STORAGE_CLASS),
 }

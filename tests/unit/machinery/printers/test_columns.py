@@ -92,6 +92,38 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         AGE,
         *WIDE_TEMPLATE,
     ),
+    "persistentvolumes": (
+        NAME,
+        ("Capacity", "string", "", 0),
+        ("Access Modes", "string", "", 0),
+        ("Reclaim Policy", "string", "", 0),
+        ("Status", "string", "", 0),
+        ("Claim", "string", "", 0),
+        ("StorageClass", "string", "", 0),
+        ("VolumeAttributesClass", "string", "", 0),
+        ("Reason", "string", "", 0),
+        AGE,
+        ("VolumeMode", "string", "", 1),
+    ),
+    "persistentvolumeclaims": (
+        NAME,
+        ("Status", "string", "", 0),
+        ("Volume", "string", "", 0),
+        ("Capacity", "string", "", 0),
+        ("Access Modes", "string", "", 0),
+        ("StorageClass", "string", "", 0),
+        ("VolumeAttributesClass", "string", "", 0),
+        AGE,
+        ("VolumeMode", "string", "", 1),
+    ),
+    "storageclasses": (
+        NAME,
+        ("Provisioner", "string", "", 0),
+        ("ReclaimPolicy", "string", "", 0),
+        ("VolumeBindingMode", "string", "", 0),
+        ("AllowVolumeExpansion", "string", "", 0),
+        AGE,
+    ),
 }
 
 # A few descriptions, word for word (the rest are k8s.io/api's swagger docs likewise).
@@ -114,6 +146,9 @@ KUBERNETES_DESCRIPTIONS = [
     ("deployments", "Ready", "Number of the pod with ready state"),
     ("jobs", "Status", "Status of the job."),
     ("jobs", "Duration", "Time required to complete the job."),
+    ("persistentvolumes", "StorageClass", "StorageClass of the pv"),
+    ("persistentvolumeclaims", "StorageClass", "StorageClass of the pvc"),
+    ("storageclasses", "Provisioner", "provisioner indicates the type of the provisioner."),
     (
         "replicationcontrollers",
         "Desired",

@@ -79,6 +79,38 @@ ROWS: dict[str, list[Cell]] = {
         "nginx:1.27,busybox",
         "batch.kubernetes.io/controller-uid=uid-pi",
     ],
+    "persistentvolumes": [
+        "pvc-1a2b",
+        "2Gi",
+        "RWO",
+        "Delete",
+        "Bound",
+        "default/data",
+        "standard",
+        "<unset>",
+        "",
+        "5m",
+        "Filesystem",
+    ],
+    "persistentvolumeclaims": [
+        "data",
+        "Bound",
+        "pvc-1a2b",
+        "2Gi",
+        "RWO",
+        "standard",
+        "<unset>",
+        "5m",
+        "Filesystem",
+    ],
+    "storageclasses": [
+        "standard (default)",
+        "rancher.io/local-path",
+        "Delete",
+        "WaitForFirstConsumer",
+        False,
+        "5m",
+    ],
 }
 
 

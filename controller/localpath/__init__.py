@@ -1,0 +1,1 @@
+"""The local-path provisioner (after rancher/local-path-provisioner, which kind ships)."""

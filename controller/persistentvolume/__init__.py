@@ -1,0 +1,1 @@
+"""The persistent volume controller (kubernetes pkg/controller/volume/persistentvolume)."""

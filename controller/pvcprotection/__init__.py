@@ -1,0 +1,1 @@
+"""The PVC protection controller (kubernetes pkg/controller/volume/pvcprotection)."""

@@ -1,0 +1,1 @@
+"""The PV protection controller (kubernetes pkg/controller/volume/pvprotection)."""
