@@ -22,7 +22,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
 
     podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
     podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
-    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] \
+    podplane-bench apiserver-overload [--guards apf,max-inflight] [--clients 100,800] [--nodes N] \
 [--out FILE]
     podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
                              [--out FILE] [--plot FILE]

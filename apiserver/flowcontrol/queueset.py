@@ -36,6 +36,9 @@ from apiserver.flowcontrol.shufflesharding import Dealer
 # G: the service time every request is guessed to take (Kubernetes' 3 ms).
 ESTIMATED_SERVICE_SECONDS = 0.003
 
+# Flows whose hand is kept (they are few: users, namespaces).
+MAX_HANDS = 4096
+
 WAITING, EXECUTING, REJECTED, FINISHED = "waiting", "executing", "rejected", "finished"
 QUEUE_FULL, CONCURRENCY_LIMIT, TIME_OUT = "queue-full", "concurrency-limit", "time-out"
 
@@ -102,6 +105,8 @@ class QueueSet:
         self.queue_length_limit = max(queuing.queue_length_limit, 1) if queuing else 0
         self.queues = [_Queue(i) for i in range(queuing.queues)] if queuing else []
         self._with_waiting: set[_Queue] = set()
+        # Each flow's hand of queues, dealt once (a deal is most of a request's queuing cost).
+        self._hands: dict[int, list[int]] = {}
         self._busy_queues = 0  # queues with a request waiting or executing
         self._enqueues = 0
         self._robin_index = -1
@@ -134,6 +139,12 @@ class QueueSet:
         if queue.idle:
             queue.next_dispatch_r = self.current_r
             self._busy_queues += 1
+        if not self.waiting and self._can_accommodate():
+            # Nothing waits anywhere: it would be enqueued and dispatched at once. Do just that
+            # without passing through the queue.
+            self._start_executing(queue, request, now)
+            self._note_demand(now)
+            return request
         queue.waiting.append(request)
         self._with_waiting.add(queue)
         self.waiting += 1
@@ -202,8 +213,12 @@ class QueueSet:
     def _shuffle_shard(self, hash_value: int) -> _Queue:
         """Of the flow's hand of queues, the one with the least waiting work (every request's
         work being G, the shortest), starting from a rotating offset so that ties spread."""
-        assert self._dealer is not None
-        hand = self._dealer.deal(hash_value)
+        hand = self._hands.get(hash_value)
+        if hand is None:
+            assert self._dealer is not None
+            if len(self._hands) >= MAX_HANDS:
+                self._hands.clear()
+            hand = self._hands[hash_value] = self._dealer.deal(hash_value)
         offset = self._enqueues % len(hand)
         self._enqueues += 1
         best: _Queue | None = None
@@ -237,13 +252,16 @@ class QueueSet:
             self._with_waiting.discard(queue)
         self.waiting -= 1
         request.metrics.inqueue.dec()
+        self._start_executing(queue, request, now)
+        if request.on_dispatch is not None:
+            request.on_dispatch()
+
+    def _start_executing(self, queue: _Queue, request: Request, now: float) -> None:
         self._robin_index = queue.index
         queue.executing += 1
         queue.next_dispatch_r += ESTIMATED_SERVICE_SECONDS
         self._bound_next_dispatch(queue)
         self._execute(request, now)
-        if request.on_dispatch is not None:
-            request.on_dispatch()
 
     def _execute(self, request: Request, now: float) -> None:
         request.state = EXECUTING
