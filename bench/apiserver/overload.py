@@ -109,7 +109,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=4,
         help="worker processes the load is spread over",
     )
-    p.add_argument("--warmup", type=float, default=10.0, help="seconds before measuring")
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=15.0,
+        help="seconds before measuring (APF adjusts its levels' seats every 10 s)",
+    )
     p.add_argument("--duration", type=float, default=20.0, help="seconds measured per cell")
     p.add_argument("--out", default="build/bench/apiserver-overload.json")
     p.add_argument("--markdown-out", default="build/bench/apiserver-overload.md")
