@@ -177,20 +177,28 @@ class PriorityAndFairness:
             value = self._hashes[key] = hash_flow(schema.name, distinguisher)
         return value
 
-    def wait_limit(self, time_remaining: float | None) -> float:
-        """How long a request may wait: a quarter of the time its client gave it (Kubernetes'
-        rule), at most request_wait_limit."""
-        if time_remaining is None:
-            return self.request_wait_limit
-        return max(min(self.request_wait_limit, time_remaining / 4), 0.0)
+    def wait_deadline(self, received_at: float, time_remaining: float | None) -> float:
+        """Until when a request received at `received_at` (this object's clock) may wait: a
+        quarter of the time its client gave it (Kubernetes' rule), at most request_wait_limit,
+        both counted from when the server received it, as Kubernetes counts them."""
+        limit = self.request_wait_limit
+        if time_remaining is not None:
+            given = self._clock() + time_remaining - received_at
+            limit = max(min(limit, given / 4), 0.0)
+        return received_at + limit
 
     # ---------------------------------------------------------------- admission
     async def admit(
-        self, r: RequestDigest, time_remaining: float | None = None
+        self,
+        r: RequestDigest,
+        time_remaining: float | None = None,
+        received_at: float | None = None,
     ) -> Seat | Rejection:
         """A seat for the request, once it has one (at once, or after waiting its turn), or why it
-        is rejected. `time_remaining`: the seconds its client still gives it, if it said.
-        Cancelling the caller while it waits takes the request out of its queue."""
+        is rejected. `time_remaining`: the seconds its client still gives it, if it said;
+        `received_at`: when the server received it (this object's clock; default now), so that
+        the time it spent before reaching flow control counts against its wait. Cancelling the
+        caller while it waits takes the request out of its queue."""
         schema = self.classify(r)
         level = self.levels[schema.priority_level]
         now = self._clock()
@@ -205,8 +213,12 @@ class PriorityAndFairness:
         if request.state == EXECUTING:
             return Seat(queues, request)
         if request.state == WAITING:
-            executed = await self._wait(queues, request, self.wait_limit(time_remaining))
-            if executed:
+            deadline = self.wait_deadline(
+                now if received_at is None else received_at, time_remaining
+            )
+            if deadline <= now:  # waited its fill before it even got here
+                queues.time_out(request)
+            elif await self._wait(queues, request, deadline - now):
                 return Seat(queues, request)
         return self._rejection(config.name, schema.name, request.reason)
 

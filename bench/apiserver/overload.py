@@ -49,6 +49,7 @@ class Options:
     duration: float
     out: str
     markdown_out: str
+    profile_apiserver: str | None = None
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -116,6 +117,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="seconds before measuring (APF adjusts its levels' seats every 10 s)",
     )
     p.add_argument("--duration", type=float, default=20.0, help="seconds measured per cell")
+    p.add_argument(
+        "--profile-apiserver",
+        metavar="DIR",
+        help="run each cell's apiserver under cProfile (its event loop thread's CPU time) and "
+        "write its stats to DIR/apiserver-<guard>-<writers>.prof (read them with python -m "
+        "pstats)",
+    )
     p.add_argument("--out", default="build/bench/apiserver-overload.json")
     p.add_argument("--markdown-out", default="build/bench/apiserver-overload.md")
 
@@ -159,6 +167,7 @@ def options_from(args: argparse.Namespace) -> Options:
         args.duration,
         args.out,
         args.markdown_out,
+        args.profile_apiserver,
     )
 
 
@@ -268,7 +277,16 @@ def run(options: Options) -> int:
     }
     for clients in options.clients:
         for guard in options.guards:
-            with control_plane(guard, options.nodes, progress, log_dir) as cluster:
+            profile = (
+                os.path.join(
+                    os.path.abspath(options.profile_apiserver), f"apiserver-{guard}-{clients}.prof"
+                )
+                if options.profile_apiserver
+                else None
+            )
+            if profile:
+                os.makedirs(os.path.dirname(profile), exist_ok=True)
+            with control_plane(guard, options.nodes, progress, log_dir, profile) as cluster:
                 progress.step(
                     f"{guard}, {clients} writers: {options.nodes} node agents, "
                     f"{options.cluster_watchers} cluster watchers, {options.electors} electors, "

@@ -116,9 +116,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def control_plane(guard: str, nodes: int, progress: Progress, log_dir: str) -> Iterator[Cluster]:
+def control_plane(
+    guard: str, nodes: int, progress: Progress, log_dir: str, profile_out: str | None = None
+) -> Iterator[Cluster]:
     """A fresh etcd and TLS apiserver started with `guard`'s flags, stopped on the way out; the
-    apiserver's log is kept in `log_dir`."""
+    apiserver's log is kept in `log_dir`. With `profile_out`, the apiserver runs under cProfile
+    (bench.common.profiled: its event loop thread's CPU time), which writes its stats there when
+    the apiserver stops."""
     work_dir = tempfile.mkdtemp(prefix="podplane-bench-overload-")
     etcd: EtcdProcess | None = None
     apiserver: subprocess.Popen[bytes] | None = None
@@ -131,9 +135,10 @@ def control_plane(guard: str, nodes: int, progress: Progress, log_dir: str) -> I
         progress.step("starting etcd on a fresh data dir")
         etcd = EtcdProcess.start()
         port, metrics_port = free_port(), free_port()
+        run = ["-m", "bench.common.profiled", profile_out] if profile_out else ["-m"]
         args = [
             sys.executable,
-            "-m",
+            *run,
             "apiserver",
             "--etcd-servers",
             etcd.endpoint,

@@ -7,6 +7,7 @@ lend their seats."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -116,11 +117,34 @@ def test_nominal_seats_are_each_levels_share_of_the_server() -> None:
     assert lower["workload-low"] == 6  # lends 90 %
 
 
-def test_wait_limit_is_a_quarter_of_the_clients_time_at_most_the_limit() -> None:
-    apf = PriorityAndFairness(150, request_wait_limit=0.5)
-    assert apf.wait_limit(None) == 0.5
-    assert apf.wait_limit(60.0) == 0.5
-    assert apf.wait_limit(1.0) == 0.25
+def test_the_wait_is_a_quarter_of_the_clients_time_at_most_the_limit_from_receipt() -> None:
+    now = [100.0]
+    apf = PriorityAndFairness(150, request_wait_limit=0.5, clock=lambda: now[0])
+    assert apf.wait_deadline(100.0, None) == 100.5
+    assert apf.wait_deadline(100.0, 60.0) == 100.5
+    assert apf.wait_deadline(100.0, 1.0) == 100.25
+    # Received 0.2 s ago with 0.8 s left: the client gave it 1 s, so it may wait until 0.25 s
+    # after its receipt.
+    assert apf.wait_deadline(99.8, 0.8) == pytest.approx(100.05)
+
+
+async def test_a_request_that_waited_its_fill_before_arriving_is_refused_at_once() -> None:
+    """Time a call spent before flow control saw it (the event loop, its message) counts."""
+    apf = PriorityAndFairness(150, request_wait_limit=5)
+    queues = apf.levels["leader-election"].queues
+    seats = [await apf.admit(lease(SCHEDULER, "update")) for _ in range(queues.limit)]
+    loop = asyncio.get_running_loop()
+    late = lease(SCHEDULER, "update")
+    started = loop.time()
+    rejected = await apf.admit(late, received_at=time.monotonic() - 6)
+    assert isinstance(rejected, Rejection) and rejected.reason == "time-out"
+    assert loop.time() - started < 0.1
+    seats[0].release()  # type: ignore[union-attr]
+    seat = await apf.admit(late, received_at=time.monotonic() - 6)  # a seat is free: executes
+    assert isinstance(seat, Seat)
+    for s in [seat, *seats[1:]]:
+        assert isinstance(s, Seat)
+        s.release()
 
 
 async def test_a_busy_level_queues_then_serves_in_turn() -> None:
