@@ -50,6 +50,7 @@ class Options:
     out: str
     markdown_out: str
     profile_apiserver: str | None = None
+    apiserver_args: tuple[str, ...] = ()
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,8 +70,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--guards",
         type=_guards,
         default=("apf", "max-inflight"),
-        help="the apiserver's guard per cell: apf (API Priority and Fairness, the default), "
-        "max-inflight (--enable-priority-and-fairness=false), none (default apf,max-inflight)",
+        help="the apiserver's guard per cell: apf (API Priority and Fairness, the default: 75 "
+        "seats), apf-150 (with 150 seats), max-inflight (--enable-priority-and-fairness=false, "
+        "100 read-only and 50 mutating, the old defaults), none (default apf,max-inflight)",
     )
     p.add_argument(
         "--clients",
@@ -124,6 +126,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "write its stats to DIR/apiserver-<guard>-<writers>.prof (read them with python -m "
         "pstats)",
     )
+    p.add_argument(
+        "--apiserver-arg",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="a flag for every cell's apiserver, after the guard's (repeat for more), e.g. "
+        "--apiserver-arg=--max-mutating-requests-inflight=100",
+    )
     p.add_argument("--out", default="build/bench/apiserver-overload.json")
     p.add_argument("--markdown-out", default="build/bench/apiserver-overload.md")
 
@@ -168,6 +178,7 @@ def options_from(args: argparse.Namespace) -> Options:
         args.out,
         args.markdown_out,
         args.profile_apiserver,
+        tuple(args.apiserver_arg),
     )
 
 
@@ -286,7 +297,9 @@ def run(options: Options) -> int:
             )
             if profile:
                 os.makedirs(os.path.dirname(profile), exist_ok=True)
-            with control_plane(guard, options.nodes, progress, log_dir, profile) as cluster:
+            with control_plane(
+                guard, options.nodes, progress, log_dir, profile, options.apiserver_args
+            ) as cluster:
                 progress.step(
                     f"{guard}, {clients} writers: {options.nodes} node agents, "
                     f"{options.cluster_watchers} cluster watchers, {options.electors} electors, "

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +32,14 @@ from podplane.componentbase import pki
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0  # a graceful stop takes up to its servers' grace (5 s), more when loaded
 # The apiserver flags of each guard the benchmark compares.
+_OLD_LIMITS = ["--max-requests-inflight", "100", "--max-mutating-requests-inflight", "50"]
 GUARDS: dict[str, list[str]] = {
-    # API Priority and Fairness, with the server's seats the sum of the default in-flight limits.
+    # API Priority and Fairness with its defaults: 75 seats (the in-flight flags' sum).
     "apf": [],
-    # The max-in-flight guard with its default limits (100 read-only, 50 mutating).
-    "max-inflight": ["--enable-priority-and-fairness=false"],
+    # API Priority and Fairness with 150 seats (the sum of the flags' defaults before it).
+    "apf-150": _OLD_LIMITS,
+    # The max-in-flight guard as it was the default: 100 read-only, 50 mutating.
+    "max-inflight": ["--enable-priority-and-fairness=false", *_OLD_LIMITS],
     "none": [
         "--enable-priority-and-fairness=false",
         "--max-requests-inflight",
@@ -117,7 +120,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def control_plane(
-    guard: str, nodes: int, progress: Progress, log_dir: str, profile_out: str | None = None
+    guard: str,
+    nodes: int,
+    progress: Progress,
+    log_dir: str,
+    profile_out: str | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[Cluster]:
     """A fresh etcd and TLS apiserver started with `guard`'s flags, stopped on the way out; the
     apiserver's log is kept in `log_dir`. With `profile_out`, the apiserver runs under cProfile
@@ -161,6 +169,7 @@ def control_plane(
             "--client-ca-file",
             str(pki_dir / "ca.crt"),
             *GUARDS[guard],
+            *extra_args,
         ]
         progress.step(f"starting the apiserver (TLS) with guard {guard}")
         apiserver = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
@@ -169,7 +178,7 @@ def control_plane(
             _wait_serving(target, credentials(str(pki_dir), "admin"), apiserver)
         except RuntimeError as e:
             raise RuntimeError(f"{e}; see {log_path}") from None
-        flags = " ".join(GUARDS[guard]) or "(defaults: API Priority and Fairness)"
+        flags = " ".join([*GUARDS[guard], *extra_args]) or "(defaults: API Priority and Fairness)"
         yield Cluster(
             target,
             str(pki_dir),

@@ -139,7 +139,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"due within the 10 s renew deadline; {s['cluster_watchers']} cluster watchers (the "
         f"scheduler's informer). Spread over {s['client_processes']} worker processes; a fresh "
         "etcd and TLS apiserver per cell, started with that guard: apf (API Priority and "
-        "Fairness, 150 seats), max-inflight (100 read-only, 50 mutating), none. "
+        "Fairness, its default 75 seats), apf-150 (API Priority and Fairness with 150 seats), "
+        "max-inflight (the max-in-flight guard, 100 read-only and 50 mutating), none. "
         f"{s['warmup']:g} s warm-up, {s['duration']:g} s measured per cell; latencies are of "
         "calls started in the window.",
         "",

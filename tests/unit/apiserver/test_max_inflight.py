@@ -212,8 +212,8 @@ def test_bad_limits_are_refused_naming_the_flag(
     assert message in capsys.readouterr().err
 
 
-def test_defaults_are_a_quarter_of_kubernetes() -> None:
+def test_defaults_are_an_eighth_of_kubernetes() -> None:
     limits = MaxInflight()
-    assert (limits.max_requests_inflight, limits.max_mutating_requests_inflight) == (100, 50)
+    assert (limits.max_requests_inflight, limits.max_mutating_requests_inflight) == (50, 25)
     with pytest.raises(ValueError, match="max-mutating-requests-inflight"):
         MaxInflight(1, -1)
