@@ -43,7 +43,7 @@ help:
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
-	echo "make bench-overload    100 and 800 writers + 100 kubelets + leader electors, APF vs max-in-flight (build/bench/apiserver-overload.*)"
+	echo "make bench-overload    100 and 800 writers + 100 kubelets + leader electors, APF (75, 150 seats) vs max-in-flight (build/bench/apiserver-overload.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json,"
 	echo "                       and Prometheus' SLO figures for the run: build/bench/pods-prometheus.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
@@ -166,8 +166,8 @@ bench-apiserver: $(VENV_STAMP)
 	@$(call timed,bench-apiserver)
 	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
 
-# The overload guards: GUARDS (apf, max-inflight, none), CLIENTS (writers per cell), NODES (node agents).
-GUARDS ?= apf,max-inflight
+# The overload guards: GUARDS (apf, apf-150, max-inflight, none), CLIENTS (writers per cell), NODES (node agents).
+GUARDS ?= apf,apf-150,max-inflight
 CLIENTS ?= 100,800
 NODES ?= 100
 

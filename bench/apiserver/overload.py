@@ -69,10 +69,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--guards",
         type=_guards,
-        default=("apf", "max-inflight"),
+        default=("apf", "apf-150", "max-inflight"),
         help="the apiserver's guard per cell: apf (API Priority and Fairness, the default: 75 "
         "seats), apf-150 (with 150 seats), max-inflight (--enable-priority-and-fairness=false, "
-        "100 read-only and 50 mutating, the old defaults), none (default apf,max-inflight)",
+        "100 read-only and 50 mutating, the old defaults), none (default "
+        "apf,apf-150,max-inflight)",
     )
     p.add_argument(
         "--clients",
