@@ -43,7 +43,7 @@ help:
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
-	echo "make bench-overload    800 writers + 100 node watchers, in-flight limit 50 vs none (build/bench/apiserver-overload.*)"
+	echo "make bench-overload    100 and 800 writers + 100 kubelets + leader electors, APF (75, 150 seats) vs max-in-flight (build/bench/apiserver-overload.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json,"
 	echo "                       and Prometheus' SLO figures for the run: build/bench/pods-prometheus.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
@@ -166,15 +166,15 @@ bench-apiserver: $(VENV_STAMP)
 	@$(call timed,bench-apiserver)
 	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
 
-# The overload guard: LIMITS (--max-mutating-requests-inflight per cell, 0: none), CLIENTS, WATCHERS (node watchers).
-LIMITS ?= 50,0
-CLIENTS ?= 800
-WATCHERS ?= 100
+# The overload guards: GUARDS (apf, apf-150, max-inflight, none), CLIENTS (writers per cell), NODES (node agents).
+GUARDS ?= apf,apf-150,max-inflight
+CLIENTS ?= 100,800
+NODES ?= 100
 
 bench-overload: $(VENV_STAMP)
 	@$(call timed,bench-overload)
-	$(VENV)/bin/podplane-bench apiserver-overload --limits $(LIMITS) --clients $(CLIENTS) \
-	  --node-watchers $(WATCHERS) --out build/bench/apiserver-overload.json
+	$(VENV)/bin/podplane-bench apiserver-overload --guards $(GUARDS) --clients $(CLIENTS) \
+	  --nodes $(NODES) --out build/bench/apiserver-overload.json
 
 # The admin's credentials for tools run against the compose cluster, unless PODPLANE_CA is set.
 ADMIN_CREDENTIALS = $(if $(PODPLANE_CA),,PODPLANE_CA=build/pki/ca.crt \

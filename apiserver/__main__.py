@@ -1,5 +1,5 @@
 """python -m apiserver --etcd-servers http://127.0.0.1:2379 [--bind-address 0.0.0.0]
-[--port 6443] [--rest-port 8443]"""
+[--port 6443] [--rest-port 8443] [--enable-priority-and-fairness=false]"""
 
 from __future__ import annotations
 
@@ -74,19 +74,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "batches); a stream idle that long sends at once; 0: never wait",
     )
     p.add_argument(
+        "--enable-priority-and-fairness",
+        type=flags.boolean,
+        nargs="?",
+        const=True,
+        default=True,
+        help="API Priority and Fairness (default true): requests are classified into "
+        "priority levels and flows, queued fairly when the server is busy and refused "
+        "(RESOURCE_EXHAUSTED, 429) only when their queue is full or they waited too "
+        "long; the server's seats are the sum of the two limits below. false: the "
+        "max-in-flight guard, which refuses at once what is over either limit",
+    )
+    p.add_argument(
         "--max-requests-inflight",
         type=int,
         default=DEFAULT_MAX_REQUESTS_INFLIGHT,
-        help="read-only requests served at once; one more is refused with "
-        "RESOURCE_EXHAUSTED (retry after 1 s); watches and other long-running "
-        "requests are not counted; 0: no limit",
+        help="read-only requests served at once (without API Priority and Fairness; "
+        "with it, added to the next to make the server's seats); watches and other "
+        "long-running requests are not counted; 0: no limit",
     )
     p.add_argument(
         "--max-mutating-requests-inflight",
         type=int,
         default=DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
-        help="mutating requests (create, update, delete, bind) served at once; one "
-        "more is refused with RESOURCE_EXHAUSTED; 0: no limit",
+        help="mutating requests (create, update, delete, bind) served at once "
+        "(without API Priority and Fairness; with it, see above); 0: no limit",
     )
     p.add_argument(
         "--grpc-acceptors",
@@ -94,7 +106,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=DEFAULT_ACCEPTORS,
         help="gRPC servers sharing the port (SO_REUSEPORT), each taking up one call "
         "per event-loop turn: with too few, calls wait in gRPC's core where the "
-        "in-flight limits cannot refuse them",
+        "flow control cannot see them",
     )
     p.add_argument(
         "--metrics-bind-address",
@@ -146,6 +158,7 @@ async def run(args: argparse.Namespace) -> None:
         compaction_interval=args.etcd_compaction_interval,
         max_requests_inflight=args.max_requests_inflight,
         max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+        enable_priority_and_fairness=args.enable_priority_and_fairness,
         acceptors=args.grpc_acceptors,
         rest_address=f"{args.bind_address}:{args.rest_port}" if args.rest_port else None,
     )

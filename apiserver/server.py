@@ -1,6 +1,7 @@
 """Assembles the apiserver: the etcd client, one store and watch cache per resource, admission,
-authorization and the overload guard, and the front door over them (apiserver/endpoints/grpc/
-door.py: servicers, interceptors, health and reflection)."""
+authorization and flow control (API Priority and Fairness, or the max-in-flight guard), and the
+front doors over them (apiserver/endpoints/grpc/door.py: servicers, interceptors, health and
+reflection; apiserver/endpoints/rest/door.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ from apiserver.flowcontrol.max_inflight import (
     DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
     DEFAULT_MAX_REQUESTS_INFLIGHT,
     MaxInflight,
+)
+from apiserver.flowcontrol.priority_and_fairness import (
+    DEFAULT_REQUEST_WAIT_LIMIT,
+    PriorityAndFairness,
 )
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
@@ -72,9 +77,15 @@ class APIServer:
     # TLS and authentication; None serves plaintext with no caller known (in-process tests only:
     # python -m apiserver needs --tls-cert-file, or --insecure-serving said explicitly).
     security: SecureServing | None = None
-    # The overload guard's limits (--max-requests-inflight, --max-mutating-requests-inflight).
+    # --max-requests-inflight and --max-mutating-requests-inflight: with API Priority and
+    # Fairness (--enable-priority-and-fairness, the default), their sum is the server's seats,
+    # shared by every priority level; without it, the max-in-flight guard's two limits. 0 and 0:
+    # no flow control at all.
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
+    enable_priority_and_fairness: bool = True
+    # The longest a request waits in a priority level's queue before it is rejected.
+    request_wait_limit: float = DEFAULT_REQUEST_WAIT_LIMIT
     # gRPC servers on the port (--grpc-acceptors): how many calls of a method the event loop can
     # take up per turn (podplane.componentbase.serving.Server); with too few, calls queue where
     # the overload guard cannot see them.
@@ -131,10 +142,8 @@ class APIServer:
             self._pods_in_namespace,
             lambda namespace, name: self.cachers["persistentvolumeclaims"].peek(namespace, name),
         )
-        # The overload guard's slots: the server's, whichever door a request comes through.
-        self.max_inflight = MaxInflight(
-            self.max_requests_inflight, self.max_mutating_requests_inflight
-        )
+        # Flow control: the server's, whichever door a request comes through.
+        self.flow_control: PriorityAndFairness | MaxInflight = self._flow_control()
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         sec = self.security
@@ -147,7 +156,7 @@ class APIServer:
             self.address,
             self.apis,
             authorizer=authorizer,
-            max_inflight=self.max_inflight,
+            flow_control=self.flow_control,
             security=sec,
             acceptors=self.acceptors,
         )
@@ -159,7 +168,7 @@ class APIServer:
                 rest_application(
                     self.apis,
                     authorizer=authorizer,
-                    max_inflight=self.max_inflight,
+                    flow_control=self.flow_control,
                     security=sec,
                     ready=lambda: self._ready,
                 ),
@@ -177,6 +186,12 @@ class APIServer:
             else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+
+    def _flow_control(self) -> PriorityAndFairness | MaxInflight:
+        seats = self.max_requests_inflight + self.max_mutating_requests_inflight
+        if self.enable_priority_and_fairness and seats > 0:
+            return PriorityAndFairness(seats, self.request_wait_limit)
+        return MaxInflight(self.max_requests_inflight, self.max_mutating_requests_inflight)
 
     async def _namespace_labels(self, name: str) -> dict[str, str] | None:
         ns = self.cachers["namespaces"].peek("", name)

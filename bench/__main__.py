@@ -22,8 +22,8 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
 
     podplane-bench apiserver [--quick] [--server HOST:PORT] [--etcd http://HOST:PORT] [--out FILE]
     podplane-bench pods [--pods N] [--rate R,burst] [--server HOST:PORT] [--out FILE]
-    podplane-bench apiserver-overload [--limits 100,0] [--clients C] [--node-watchers W] \
-[--out FILE]
+    podplane-bench apiserver-overload [--guards apf,apf-150,max-inflight] [--clients 100,800] \
+[--nodes N] [--out FILE]
     podplane-bench scheduler [--nodes N] [--pods M] [--workload W] [--rate R] [--server HOST:PORT]
                              [--out FILE] [--plot FILE]
     podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]

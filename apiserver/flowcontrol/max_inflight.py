@@ -22,12 +22,14 @@ from apiserver.auth.user import MASTERS_GROUP, UserInfo
 
 # The request kinds, each with its own limit (and the label of the in-flight metrics).
 READ_ONLY, MUTATING = "readOnly", "mutating"
-# A quarter of kube-apiserver's 400 and 200, which are sized for a Go server on many cores: this
-# one serves on one event loop. `podplane-bench apiserver-overload` (800 writers, 100 node
-# watchers, 2 cores) measured accepted mutating p99 0.68-0.80 s at a mutating limit of 50,
-# 1.4-2.0 s at 100.
-DEFAULT_MAX_REQUESTS_INFLIGHT = 100
-DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT = 50
+# An eighth of kube-apiserver's 400 and 200, which are sized for a Go server on many cores: this
+# one serves on one event loop, where every request executing at once makes each loop turn, and
+# so every other request, slower. With API Priority and Fairness their sum is the server's seats:
+# `podplane-bench apiserver-overload` (800 writers, 2 loaded cores) measured the writers' accepted
+# p99 at 0.9 s with 75 seats (their level borrowing up to 51), 2.0-2.6 s with 150 (up to 100), as
+# the max-in-flight guard alone measured 0.68-0.80 s at a mutating limit of 50, 1.4-2.0 s at 100.
+DEFAULT_MAX_REQUESTS_INFLIGHT = 50
+DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT = 25
 TOO_MANY_REQUESTS = "Too many requests, please try again later."
 # Kubernetes' fixed Retry-After (seconds).
 RETRY_AFTER_SECONDS = "1"

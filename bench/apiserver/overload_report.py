@@ -1,4 +1,6 @@
-"""The overload benchmark's result as JSON and as the markdown table the README quotes."""
+"""The overload benchmark's result as JSON and as the markdown tables docs/benchmarks.md quotes:
+the writers' calls per cell and verb, the renewals against their deadlines, and what API Priority
+and Fairness rejected, by priority level and reason."""
 
 from __future__ import annotations
 
@@ -9,19 +11,23 @@ from bench.apiserver.overload_cell import VERBS
 from bench.apiserver.report import cpu, ms, rate, table
 
 
-def _limit(cell: dict[str, Any]) -> str:
-    return str(cell["mutating_limit"]) if cell["mutating_limit"] else "none"
+def _cell_name(cell: dict[str, Any]) -> str:
+    return f"{cell['guard']}, {cell['clients']} writers"
 
 
 def cell_line(cell: dict[str, Any]) -> str:
-    """One progress line: accepted rate and p99 per verb, refusals."""
+    """One progress line: accepted rate and p99 per verb, refusals, renewals."""
     parts = [
         f"{v} {rate(cell[v]['accepted']['per_second'])}/s p99 "
-        f"{ms(cell[v]['accepted']['p99'])} ms, refused {cell[v]['refused']['count']} "
-        f"(p99 {ms(cell[v]['refused']['p99'])} ms)"
+        f"{ms(cell[v]['accepted']['p99'])} ms (client-seen {ms(cell[v]['client_seen']['p99'])}),"
+        f" refused {cell[v]['refused']['count']}"
         for v in VERBS
     ]
-    return f"limit {_limit(cell)}: " + "; ".join(parts)
+    renewals = [
+        f"{name} max {ms(cell[key]['max'])} ms, {cell[key]['missed']} missed"
+        for name, key in (("elections", "leader_election"), ("heartbeats", "node_heartbeat"))
+    ]
+    return f"{_cell_name(cell)}: " + "; ".join(parts + renewals)
 
 
 def _errors(verb: dict[str, Any]) -> str:
@@ -32,18 +38,49 @@ def _errors(verb: dict[str, Any]) -> str:
 def _verdict_lines(result: dict[str, Any]) -> list[str]:
     lines = []
     for cell in result["cells"]:
-        v = result["verdicts"][str(cell["mutating_limit"])]
-        guard = f"limit {cell['mutating_limit']}" if cell["mutating_limit"] else "no guard"
+        v = result["verdicts"][f"{cell['guard']}@{cell['clients']}"]
         line = (
-            f"- {guard}: mutating p99 of accepted calls **{ms(v['mutating_p99_seconds'])} ms**"
-            f" ({'under' if v['p99_under_1s'] else 'over'} 1 s)"
+            f"- {_cell_name(cell)}: accepted mutating p99 **{ms(v['mutating_p99_seconds'])} ms**"
+            f" ({'under' if v['p99_under_1s'] else 'over'} 1 s), as clients saw them "
+            f"{ms(v['client_seen_p99_seconds'])} ms; "
         )
-        if v["refused"]:
-            line += (
-                f"; {v['refused']:,} refused, p99 {ms(v['refused_p99_seconds'])} ms to the refusal"
-            )
+        line += (
+            f"{v['refused']:,} refusals (p99 {ms(v['refused_p99_seconds'])} ms); "
+            if v["refused"]
+            else "nothing refused; "
+        )
+        line += (
+            "every lease renewal and heartbeat in time"
+            if v["renewals_in_time"]
+            else "**renewals or heartbeats missed their deadline**"
+        ) + f" (slowest {ms(v['renewal_max_seconds'])} ms)"
         lines.append(line)
     return lines
+
+
+def _renewal_row(cell: dict[str, Any], key: str, what: str) -> list[str]:
+    r = cell[key]
+    return [
+        _cell_name(cell),
+        what,
+        f"{r['deadline_seconds']:g} s",
+        f"{r['count'] + r['missed']:,}",
+        ms(r["p50"]),
+        ms(r["p99"]),
+        ms(r["max"]),
+        f"{r['missed']:,}",
+    ]
+
+
+def _rejections(cell: dict[str, Any]) -> str:
+    """API Priority and Fairness' rejections by priority level and reason (warm-up included)."""
+    counts = cell.get("flowcontrol", {}).get("apiserver_flowcontrol_rejected_requests", {})
+    by_level: dict[str, float] = {}
+    for key, n in counts.items():
+        labels = dict(part.split("=", 1) for part in key.split(","))
+        name = f"{labels.get('priority_level')} {labels.get('reason')}"
+        by_level[name] = by_level.get(name, 0) + n
+    return ", ".join(f"{name} {n:,.0f}" for name, n in sorted(by_level.items()) if n) or "none"
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -51,14 +88,15 @@ def markdown(result: dict[str, Any]) -> str:
     rows = []
     for c in result["cells"]:
         for verb in VERBS:
-            a, r = c[verb]["accepted"], c[verb]["refused"]
+            a, r, seen = c[verb]["accepted"], c[verb]["refused"], c[verb]["client_seen"]
             rows.append(
                 [
-                    _limit(c),
+                    _cell_name(c),
                     verb,
                     rate(a["per_second"]),
                     ms(a["p50"]),
                     ms(a["p99"]),
+                    ms(seen["p99"]),
                     f"{r['count']:,}",
                     ms(r["p50"]),
                     ms(r["p99"]),
@@ -67,6 +105,17 @@ def markdown(result: dict[str, Any]) -> str:
                     cpu(c["cpu_percent"]),
                 ]
             )
+    renewals = [
+        row
+        for c in result["cells"]
+        for row in (
+            _renewal_row(c, "leader_election", "leader election"),
+            _renewal_row(c, "node_heartbeat", "node heartbeat"),
+        )
+    ]
+    apf_lines = [
+        f"- {_cell_name(c)}: {_rejections(c)}" for c in result["cells"] if c["guard"] == "apf"
+    ]
     load = result.get("load_average_at_end")
     parts = [
         "# podplane apiserver under overload",
@@ -80,23 +129,29 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         *_verdict_lines(result),
         "",
-        f"{s['clients']} writers (each a closed loop on its own connection: create a pod, update "
-        f"it, create the next, ...), {s['node_watchers']} node watchers (a kubelet's watch: "
-        "spec.nodeName of one node; each pod is bound to one of their nodes) and "
-        f"{s['cluster_watchers']} cluster watchers (every pod, as a scheduler's informer), over "
-        f"{s['client_processes']} worker processes; a fresh etcd and apiserver per row, started "
-        "with that --max-mutating-requests-inflight (reads keep the default 400). A refused "
-        "writer waits the retry-after hint (1 s) plus up to 50 % jitter, as client-go does. "
-        f"{s['warmup']:g} s warm-up, {s['duration']:g} s measured per limit; latencies are of "
+        "Writers authenticate as the controller-manager (each a closed loop on its own TLS "
+        "connection: create a pod, update it, create the next, ...; a refused call is retried "
+        "after the retry-after hint plus up to 50 % jitter, as client-go does; client-seen "
+        f"latency includes those retries). {s['nodes']} node agents (system:node:<n>) each "
+        "watch their node's pods and renew their node lease every "
+        f"{s['heartbeat_interval']:g} s, each renewal due within that; {s['electors']} leader "
+        "electors (the scheduler, the controller-manager) renew their lease every 2 s, each "
+        f"due within the 10 s renew deadline; {s['cluster_watchers']} cluster watchers (the "
+        f"scheduler's informer). Spread over {s['client_processes']} worker processes; a fresh "
+        "etcd and TLS apiserver per cell, started with that guard: apf (API Priority and "
+        "Fairness, its default 75 seats), apf-150 (API Priority and Fairness with 150 seats), "
+        "max-inflight (the max-in-flight guard, 100 read-only and 50 mutating), none. "
+        f"{s['warmup']:g} s warm-up, {s['duration']:g} s measured per cell; latencies are of "
         "calls started in the window.",
         "",
         table(
             [
-                "limit",
+                "cell",
                 "verb",
                 "accepted/s",
                 "p50 ms",
                 "p99 ms",
+                "client-seen p99 ms",
                 "refused",
                 "refusal p50 ms",
                 "refusal p99 ms",
@@ -107,7 +162,14 @@ def markdown(result: dict[str, Any]) -> str:
             rows,
         ),
         "",
+        table(
+            ["cell", "renewal", "deadline", "renewals", "p50 ms", "p99 ms", "max ms", "missed"],
+            renewals,
+        ),
+        "",
     ]
+    if apf_lines:
+        parts += ["API Priority and Fairness' rejections (level, reason):", "", *apf_lines, ""]
     return "\n".join(parts).rstrip() + "\n"
 
 

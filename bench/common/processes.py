@@ -218,6 +218,9 @@ class ApiserverProcess:
         ]
         if "--insecure-serving" in _apiserver_help():  # the benchmarks talk plaintext
             args.append("--insecure-serving")
+        if "--rest-port" in _apiserver_help() and "--rest-port" not in extra_args:
+            # No REST door unless asked for: its default 8443 may be another apiserver's.
+            args += ["--rest-port", "0"]
         if "--metrics-bind-address" in _apiserver_help():
             # Not the default 0.0.0.0:8080, which another apiserver on this host may hold.
             args += ["--metrics-bind-address", f"127.0.0.1:{free_port()}"]

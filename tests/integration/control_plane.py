@@ -5,6 +5,7 @@ decisions and messages objects other modules leave behind would otherwise change
 from __future__ import annotations
 
 import contextlib
+import signal
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -19,6 +20,16 @@ def etcd_process() -> Iterator[EtcdProcess]:
         yield process
     finally:
         process.stop()
+
+
+@contextlib.contextmanager
+def paused(etcd: EtcdProcess) -> Iterator[None]:
+    """etcd stopped (SIGSTOP) for the block: writes to it wait, so requests stay in flight."""
+    etcd.process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        etcd.process.send_signal(signal.SIGCONT)
 
 
 @contextlib.asynccontextmanager

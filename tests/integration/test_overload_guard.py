@@ -1,14 +1,12 @@
-"""The max-in-flight guard on the real apiserver over real etcd, with 2 mutating requests allowed
-at once. etcd is paused (SIGSTOP) so that two creates stay in flight: further creates are refused
-with RESOURCE_EXHAUSTED in a small fraction of the held ones' latency, reads are still served, every
-acknowledged create is in etcd and no refused one is; and a podplane Client gets all its creates
-through the refusals by retrying."""
+"""The max-in-flight guard (--enable-priority-and-fairness=false) on the real apiserver over real
+etcd, with 2 mutating requests allowed at once. etcd is paused (SIGSTOP) so that two creates stay
+in flight: further creates are refused with RESOURCE_EXHAUSTED in a small fraction of the held
+ones' latency, reads are still served, every acknowledged create is in etcd and no refused one is;
+and a podplane Client gets all its creates through the refusals by retrying."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -23,7 +21,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client
-from tests.integration.control_plane import etcd_process, running_apiserver
+from tests.integration.control_plane import etcd_process, paused, running_apiserver
 from tests.support import EtcdProcess
 
 MUTATING_LIMIT = 2
@@ -39,17 +37,12 @@ def own_etcd() -> Iterator[EtcdProcess]:
 
 @pytest.fixture(scope="module")
 async def guarded(own_etcd: EtcdProcess) -> AsyncIterator[APIServer]:
-    async with running_apiserver(own_etcd, max_mutating_requests_inflight=MUTATING_LIMIT) as server:
+    async with running_apiserver(
+        own_etcd,
+        max_mutating_requests_inflight=MUTATING_LIMIT,
+        enable_priority_and_fairness=False,
+    ) as server:
         yield server
-
-
-@contextlib.contextmanager
-def paused(etcd: EtcdProcess) -> Iterator[None]:
-    etcd.process.send_signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        etcd.process.send_signal(signal.SIGCONT)
 
 
 def pod(name: str) -> core_pb2.Pod:

@@ -12,10 +12,14 @@ from apiserver.endpoints.grpc.interceptors.authentication import AuthenticationI
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
 from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
 from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
+from apiserver.endpoints.grpc.interceptors.priority_and_fairness import (
+    PriorityAndFairnessInterceptor,
+)
 from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodingInterceptor
 from apiserver.endpoints.grpc.servicers import PodsServicer, ResourceServicer
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
+from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import resources
@@ -27,7 +31,7 @@ def grpc_server(
     apis: Mapping[str, ResourceAPI[Any]],
     *,
     authorizer: Authorizer,
-    max_inflight: MaxInflight,
+    flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
     acceptors: int,
 ) -> Server:
@@ -55,7 +59,11 @@ def grpc_server(
         interceptors=[
             # First after authentication: a refusal does the least work.
             # Before metrics: a rejected request is not counted as served.
-            MaxInflightInterceptor(max_inflight),
+            (
+                PriorityAndFairnessInterceptor(flow_control)
+                if isinstance(flow_control, PriorityAndFairness)
+                else MaxInflightInterceptor(flow_control)
+            ),
             RequestDecodingInterceptor(),
             MetricsInterceptor(),
             # After authentication, which sets the user it reads.

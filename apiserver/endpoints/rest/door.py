@@ -18,6 +18,7 @@ from apiserver.endpoints.rest import filters
 from apiserver.endpoints.rest.handlers import ResourceHandlers
 from apiserver.endpoints.rest.nonresource import Readiness, nonresource_handler
 from apiserver.flowcontrol.max_inflight import MaxInflight
+from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
 
@@ -40,7 +41,7 @@ def rest_application(
     apis: Mapping[str, ResourceAPI[Any]],
     *,
     authorizer: Authorizer,
-    max_inflight: MaxInflight,
+    flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
     ready: Readiness,
 ) -> web.Application:
@@ -52,7 +53,7 @@ def rest_application(
             filters.authentication(security.authenticator() if security else None),
             filters.request_info,
             # Before the overload guard: a refused request is counted by its own metric only.
-            filters.flow_control(max_inflight),
+            filters.flow_control(flow_control),
             filters.metrics,
             filters.authorization(authorizer),
         ],

@@ -39,6 +39,8 @@ from apiserver.flowcontrol.max_inflight import (
     count_rejection,
     exempt,
 )
+from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness, Rejection
+from apiserver.flowcontrol.request import RequestDigest, user_or_anonymous
 from podplane.componentbase.x509_subject import subject_from_peercert
 
 log = logging.getLogger(__name__)
@@ -170,13 +172,65 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
         REQUESTS.labels(info.verb, info.resource, info.subresource, str(code)).inc()
 
 
-def flow_control(limits: MaxInflight) -> Middleware:
-    """The overload guard (apiserver.flowcontrol): a short request over its kind's limit is
-    answered 429 TooManyRequests with Retry-After at once; long-running ones and system:masters
-    pass."""
+def flow_control(guard: PriorityAndFairness | MaxInflight) -> Middleware:
+    """The overload guard (apiserver.flowcontrol). With API Priority and Fairness, each request
+    (non-resource ones too: health probes are exempt) is classified by its user and attributes,
+    executed at once or queued until it has a seat, or answered 429 TooManyRequests with its
+    priority level's Retry-After when its queue is full or it waited too long; a watch gives its
+    seat back as it starts; log, exec, attach and port-forward are not flow-controlled. With the
+    max-in-flight guard, a short request over its kind's limit is answered 429 at once;
+    long-running ones and system:masters pass."""
+
+    def too_many_requests(retry_after: int) -> web.StreamResponse:
+        response = status_response(
+            errors.APIError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "TooManyRequests",
+                TOO_MANY_REQUESTS,
+                errors.Details(retry_after_seconds=retry_after),
+            )
+        )
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    if isinstance(guard, PriorityAndFairness):
+        apf = guard
+
+        @web.middleware
+        async def priority_and_fairness(
+            request: web.Request, handler: Handler
+        ) -> web.StreamResponse:
+            req = parsed(request)
+            user = user_or_anonymous(request[USER])
+            if isinstance(req, NonResourceRequest):
+                digest = RequestDigest(user, req.verb, is_resource_request=False, path=req.path)
+            elif req.long_running and req.verb != "watch":
+                return await handler(request)
+            else:
+                digest = RequestDigest(
+                    user, req.verb, req.plural, req.group, req.subresource, req.namespace, req.name
+                )
+            seat = await apf.admit(digest)
+            if isinstance(seat, Rejection):
+                if isinstance(req, ResourceRequest):
+                    info = req.info
+                    count_rejection(
+                        info.request_kind, info.verb, info.resource, info.subresource, "429"
+                    )
+                return too_many_requests(seat.retry_after)
+            if digest.watch:
+                seat.release()  # a watch holds no seat once started
+            try:
+                return await handler(request)
+            finally:
+                seat.release()
+
+        return priority_and_fairness
+
+    limits = guard
 
     @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def guard_inflight(request: web.Request, handler: Handler) -> web.StreamResponse:
         req = parsed(request)
         info = req.info if isinstance(req, ResourceRequest) else None
         slots = limits.slots.get(info.request_kind) if info and not info.long_running else None
@@ -184,22 +238,13 @@ def flow_control(limits: MaxInflight) -> Middleware:
             return await handler(request)
         if not slots.try_acquire():
             count_rejection(info.request_kind, info.verb, info.resource, info.subresource, "429")
-            response = status_response(
-                errors.APIError(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    "TooManyRequests",
-                    TOO_MANY_REQUESTS,
-                    errors.Details(retry_after_seconds=int(RETRY_AFTER_SECONDS)),
-                )
-            )
-            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
-            return response
+            return too_many_requests(int(RETRY_AFTER_SECONDS))
         try:
             return await handler(request)
         finally:
             slots.release()
 
-    return guard
+    return guard_inflight
 
 
 def authorization(authorizer: Authorizer) -> Middleware:

@@ -15,79 +15,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 
 from apiserver.__main__ import parse_args
-from apiserver.auth.user import MASTERS_GROUP, UserInfo, reset_current_user, set_current_user
+from apiserver.auth.user import MASTERS_GROUP, UserInfo
 from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
 from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS, MaxInflight
-from podplane.api.core.v1 import core_pb2, services_pb2_grpc
+from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
-
-
-class HeldPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
-    """Create and Get wait until released (a slow etcd); Update fails; Watch streams forever."""
-
-    def __init__(self) -> None:
-        self.release = asyncio.Event()
-        self.started = 0
-
-    async def Create(self, request: core_pb2.Pod, context: grpc.aio.ServicerContext) -> Any:
-        self.started += 1
-        await self.release.wait()
-        return request
-
-    async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> Any:
-        self.started += 1
-        await self.release.wait()
-        return core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name=request.name))
-
-    async def Update(self, request: core_pb2.Pod, context: grpc.aio.ServicerContext) -> Any:
-        if request.metadata.name == "bug":
-            raise RuntimeError("a bug")
-        await context.abort(grpc.StatusCode.ABORTED, "the object has been modified")
-
-    async def Watch(
-        self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[core_pb2.PodWatchEvent]:
-        yield core_pb2.PodWatchEvent(type="ADDED")
-        await asyncio.sleep(3600)
-
-
-class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Stands in for authentication: every call runs as `user`, set inside the call's own task."""
-
-    def __init__(self, user: UserInfo) -> None:
-        self.user = user
-
-    async def intercept_service(
-        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
-    ) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return handler
-        # Unary, or client-streaming: the guard's handler for a call it refuses on arrival.
-        kind, factory = (
-            ("unary_unary", grpc.unary_unary_rpc_method_handler)
-            if handler.unary_unary is not None
-            else ("stream_unary", grpc.stream_unary_rpc_method_handler)
-        )
-        inner = getattr(handler, kind)
-        if inner is None:
-            return handler
-
-        async def as_user(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            token = set_current_user(self.user)
-            try:
-                return await inner(request, context)
-            finally:
-                reset_current_user(token)
-
-        return factory(
-            as_user,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-
+from tests.unit.apiserver.held_pods import AsUser, HeldPods, wait_started
 
 Served = tuple[Any, HeldPods, MaxInflightInterceptor, grpc.aio.Channel]
 
@@ -116,14 +51,6 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[Served]]]:
         servicer.release.set()
         await channel.close()
         await server.stop(0)
-
-
-async def wait_started(servicer: HeldPods, n: int) -> None:
-    for _ in range(250):
-        if servicer.started >= n:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{servicer.started} calls started, expected {n}")
 
 
 async def all_released(guard: MaxInflightInterceptor) -> None:
@@ -285,8 +212,8 @@ def test_bad_limits_are_refused_naming_the_flag(
     assert message in capsys.readouterr().err
 
 
-def test_defaults_are_a_quarter_of_kubernetes() -> None:
+def test_defaults_are_an_eighth_of_kubernetes() -> None:
     limits = MaxInflight()
-    assert (limits.max_requests_inflight, limits.max_mutating_requests_inflight) == (100, 50)
+    assert (limits.max_requests_inflight, limits.max_mutating_requests_inflight) == (50, 25)
     with pytest.raises(ValueError, match="max-mutating-requests-inflight"):
         MaxInflight(1, -1)

@@ -1,0 +1,293 @@
+"""API Priority and Fairness (k8s.io/apiserver/pkg/util/flowcontrol apf_controller.go and
+server/filters/priority-and-fairness.go), decided the same for every front door: each request is
+classified by the first flow schema that matches it (apiserver/flowcontrol/bootstrap.py) into a
+priority level and a flow; the level executes it at once if it has a seat free, else queues it
+fairly among its flows (apiserver/flowcontrol/queueset.py), and rejects it only when its queue is
+full or it has waited too long. The doors answer a rejection with Kubernetes' 429 (REST) or
+RESOURCE_EXHAUSTED (gRPC), "Too many requests, please try again later.", with a Retry-After.
+
+Seats: the server has --max-requests-inflight + --max-mutating-requests-inflight of them (one
+pool, as in Kubernetes); each level's nominal seats are its share of them, rounded up. Levels lend
+each other seats they are not using: every 10 s, each level's limit is recomputed from its seat
+demand (apiserver/flowcontrol/allocation.py), between its nominal seats less what it may lend and
+its nominal seats plus what it may borrow.
+
+Waiting: a request waits at most a quarter of the time its client gave it, and never more than
+`request_wait_limit`."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from apiserver.flowcontrol import bootstrap
+from apiserver.flowcontrol.allocation import AllocationItem, allocate
+from apiserver.flowcontrol.configuration import FlowSchema, PriorityLevel
+from apiserver.flowcontrol.dropped_requests import DroppedRequests
+from apiserver.flowcontrol.metrics import (
+    CURRENT_LIMIT,
+    LOWER_LIMIT,
+    NOMINAL_LIMIT,
+    UPPER_LIMIT,
+    flow_metrics,
+)
+from apiserver.flowcontrol.queueset import EXECUTING, WAITING, QueueSet, Request
+from apiserver.flowcontrol.request import RequestDigest
+from apiserver.flowcontrol.seat_demand import SeatDemandStats
+from apiserver.flowcontrol.shufflesharding import hash_flow
+
+# How often the levels' limits follow their demand (Kubernetes' borrowingAdjustmentPeriod).
+BORROWING_ADJUSTMENT_SECONDS = 10.0
+# The longest a request waits in a queue before it is rejected. Kubernetes allows 15 s (a quarter
+# of its 60 s request timeout), sized for servers whose requests take milliseconds. Here the
+# mutating SLO is p99 <= 1 s as the client sees it: a request that waited longer than this and
+# then executed (another 0.1-0.3 s under load) has broken it anyway, so it had better be told to
+# come back later (Retry-After) while it still can, and its seat's worth of waiting go to others.
+DEFAULT_REQUEST_WAIT_LIMIT = 0.5
+# Entries kept in the classification and flow-hash caches before they are emptied.
+_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a request was not served, and how long its client should wait before trying again."""
+
+    priority_level: str
+    flow_schema: str
+    reason: str  # queue-full, concurrency-limit or time-out
+    retry_after: int
+
+
+class Seat:
+    """An executing request's seat; release() gives it back (once, however often called)."""
+
+    __slots__ = ("_queues", "_request", "priority_level")
+
+    def __init__(self, queues: QueueSet, request: Request) -> None:
+        self._queues = queues
+        self._request: Request | None = request
+        self.priority_level = queues.name
+
+    def release(self) -> None:
+        if self._request is not None:
+            self._queues.finish(self._request)
+            self._request = None
+
+
+@dataclass
+class _Level:
+    config: PriorityLevel
+    queues: QueueSet
+    nominal: int
+    lower: int  # nominal less what it may lend
+    upper: int  # nominal plus what it may borrow
+    stats: SeatDemandStats = field(default_factory=SeatDemandStats)
+
+
+def _round(x: float) -> int:
+    """Go's math.Round for the non-negative values here: halves away from zero."""
+    return math.floor(x + 0.5)
+
+
+class PriorityAndFairness:
+    def __init__(
+        self,
+        server_concurrency_limit: int,
+        request_wait_limit: float = DEFAULT_REQUEST_WAIT_LIMIT,
+        levels: Sequence[PriorityLevel] = bootstrap.PRIORITY_LEVELS,
+        schemas: Sequence[FlowSchema] = bootstrap.FLOW_SCHEMAS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if server_concurrency_limit < 1:
+            raise ValueError(
+                f"the server concurrency limit must be >= 1, got {server_concurrency_limit}"
+            )
+        if request_wait_limit <= 0:
+            raise ValueError(f"the request wait limit must be > 0, got {request_wait_limit}")
+        self.server_concurrency_limit = server_concurrency_limit
+        self.request_wait_limit = request_wait_limit
+        self._clock = clock
+        self.schemas = sorted(schemas, key=lambda s: (s.matching_precedence, s.name))
+        share_sum = sum(level.shares for level in levels)
+        self.levels: dict[str, _Level] = {}
+        for config in levels:
+            nominal = math.ceil(server_concurrency_limit * config.shares / share_sum)
+            lendable = _round(nominal * config.lendable_percent / 100)
+            borrowable = (
+                server_concurrency_limit
+                if config.borrowing_limit_percent is None
+                else _round(nominal * config.borrowing_limit_percent / 100)
+            )
+            queues = QueueSet(
+                config.name,
+                nominal - lendable // 2,  # Kubernetes' initial limit, until the first adjustment
+                config.queuing,
+                clock,
+                exempt=config.exempt,
+            )
+            self.levels[config.name] = _Level(
+                config, queues, nominal, nominal - lendable, nominal + borrowable
+            )
+            NOMINAL_LIMIT.labels(config.name).set(nominal)
+            LOWER_LIMIT.labels(config.name).set(nominal - lendable)
+            UPPER_LIMIT.labels(config.name).set(nominal + borrowable)
+            CURRENT_LIMIT.labels(config.name).set(queues.limit)
+        missing = {s.priority_level for s in self.schemas} - set(self.levels)
+        if missing:
+            raise ValueError(f"flow schemas name unknown priority levels: {sorted(missing)}")
+        self.nominal_sum = sum(level.nominal for level in self.levels.values())
+        self._catch_all = next((s for s in self.schemas if s.name == bootstrap.CATCH_ALL), None)
+        self._dropped = DroppedRequests()
+        self._next_adjustment = clock() + BORROWING_ADJUSTMENT_SECONDS
+        self._classified: dict[tuple[object, ...], FlowSchema] = {}
+        self._hashes: dict[tuple[str, str], int] = {}
+
+    # ---------------------------------------------------------------- classification
+    def classify(self, r: RequestDigest) -> FlowSchema:
+        """The first schema, by precedence, that matches the request (catch-all if none does)."""
+        key = (
+            r.user,
+            r.verb,
+            r.api_group,
+            r.resource,
+            r.subresource,
+            bool(r.namespace),
+            r.is_resource_request,
+            r.path,
+        )
+        schema = self._classified.get(key)
+        if schema is None:
+            schema = next((s for s in self.schemas if s.matches(r)), self._catch_all)
+            if schema is None:
+                raise LookupError(f"no flow schema matches {r} and there is no catch-all")
+            if len(self._classified) >= _CACHE_SIZE:
+                self._classified.clear()
+            self._classified[key] = schema
+        return schema
+
+    def _flow_hash(self, schema: FlowSchema, distinguisher: str) -> int:
+        key = (schema.name, distinguisher)
+        value = self._hashes.get(key)
+        if value is None:
+            if len(self._hashes) >= _CACHE_SIZE:
+                self._hashes.clear()
+            value = self._hashes[key] = hash_flow(schema.name, distinguisher)
+        return value
+
+    def wait_deadline(self, received_at: float, time_remaining: float | None) -> float:
+        """Until when a request received at `received_at` (this object's clock) may wait: a
+        quarter of the time its client gave it (Kubernetes' rule), at most request_wait_limit,
+        both counted from when the server received it, as Kubernetes counts them."""
+        limit = self.request_wait_limit
+        if time_remaining is not None:
+            given = self._clock() + time_remaining - received_at
+            limit = max(min(limit, given / 4), 0.0)
+        return received_at + limit
+
+    # ---------------------------------------------------------------- admission
+    async def admit(
+        self,
+        r: RequestDigest,
+        time_remaining: float | None = None,
+        received_at: float | None = None,
+    ) -> Seat | Rejection:
+        """A seat for the request, once it has one (at once, or after waiting its turn), or why it
+        is rejected. `time_remaining`: the seconds its client still gives it, if it said;
+        `received_at`: when the server received it (this object's clock; default now), so that
+        the time it spent before reaching flow control counts against its wait. Cancelling the
+        caller while it waits takes the request out of its queue."""
+        schema = self.classify(r)
+        level = self.levels[schema.priority_level]
+        now = self._clock()
+        if now >= self._next_adjustment:
+            self.adjust_limits()
+        queues = level.queues
+        config = level.config
+        hash_value = 0
+        if config.queuing is not None and config.queuing.queues > 1:
+            hash_value = self._flow_hash(schema, schema.flow_distinguisher(r))
+        request = queues.start(hash_value, flow_metrics(config.name, schema.name))
+        if request.state == EXECUTING:
+            return Seat(queues, request)
+        if request.state == WAITING:
+            deadline = self.wait_deadline(
+                now if received_at is None else received_at, time_remaining
+            )
+            if deadline <= now:  # waited its fill before it even got here
+                queues.time_out(request)
+            elif await self._wait(queues, request, deadline - now):
+                return Seat(queues, request)
+        return self._rejection(config.name, schema.name, request.reason)
+
+    @staticmethod
+    async def _wait(queues: QueueSet, request: Request, limit: float) -> bool:
+        loop = asyncio.get_running_loop()
+        decided: asyncio.Future[bool] = loop.create_future()
+
+        def dispatched() -> None:
+            if not decided.done():  # not cancelled meanwhile
+                decided.set_result(True)
+
+        def waited_too_long() -> None:
+            if queues.time_out(request) and not decided.done():
+                decided.set_result(False)
+
+        request.on_dispatch = dispatched
+        timer = loop.call_later(limit, waited_too_long)
+        try:
+            return await decided
+        except asyncio.CancelledError:  # the client went away: out of the queue, or the seat back
+            if not queues.time_out(request) and request.state == EXECUTING:
+                queues.finish(request)
+            raise
+        finally:
+            timer.cancel()
+
+    def _rejection(self, priority_level: str, flow_schema: str, reason: str) -> Rejection:
+        self._dropped.record(priority_level, int(self._clock()))
+        return Rejection(
+            priority_level, flow_schema, reason, self._dropped.retry_after(priority_level)
+        )
+
+    # ---------------------------------------------------------------- borrowing
+    def adjust_limits(self) -> None:
+        """Each limited level's limit for the next period, from its seat demand in the last
+        (apf_controller.go updateBorrowingLocked): at least its lower bound and, up to its
+        nominal seats, the most it used; beyond that, the seats go where demand is, in proportion
+        to each level's smoothed demand, up to each level's upper bound."""
+        now = self._clock()
+        self._next_adjustment = now + BORROWING_ADJUSTMENT_SECONDS
+        remaining = self.nominal_sum
+        limited: list[tuple[_Level, int]] = []
+        items: list[AllocationItem] = []
+        lower_sum = floor_sum = 0
+        for level in self.levels.values():
+            level.stats.update(level.queues.seat_demand.reset(now))
+            watermark = level.stats.high_watermark
+            if level.config.exempt:
+                remaining -= max(level.lower, watermark)
+                continue
+            floor = max(level.lower, min(level.nominal, watermark))
+            limited.append((level, floor))
+            items.append(
+                AllocationItem(floor, level.upper, max(float(floor), level.stats.smoothed))
+            )
+            lower_sum += level.lower
+            floor_sum += floor
+        if remaining <= lower_sum:
+            limits = [level.lower for level, _ in limited]
+        elif remaining <= floor_sum:
+            share = (remaining - lower_sum) / (floor_sum - lower_sum)
+            limits = [lvl.lower + _round((floor - lvl.lower) * share) for lvl, floor in limited]
+        else:
+            try:
+                allocations, _ = allocate(self.nominal_sum, items)
+            except ValueError:  # keep the current limits
+                allocations = [float(level.queues.limit) for level, _ in limited]
+            limits = [_round(a) for a in allocations]
+        for (level, _), limit in zip(limited, limits, strict=True):
+            level.queues.set_limit(limit)
+            CURRENT_LIMIT.labels(level.config.name).set(limit)
