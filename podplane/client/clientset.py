@@ -14,7 +14,8 @@ from google.protobuf.message import Message
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.meta import ObjectList, WatchEvent
@@ -302,6 +303,15 @@ class Client:
         )
         self.secrets: ResourceClient[core_pb2.Secret] = ResourceClient(
             self.channel, resources.SECRET, timeout
+        )
+        self.services: ResourceClient[service_pb2.Service] = ResourceClient(
+            self.channel, resources.SERVICE, timeout
+        )
+        self.endpoints: ResourceClient[service_pb2.Endpoints] = ResourceClient(
+            self.channel, resources.ENDPOINTS, timeout
+        )
+        self.endpointslices: ResourceClient[discovery_pb2.EndpointSlice] = ResourceClient(
+            self.channel, resources.ENDPOINT_SLICE, timeout
         )
         self._pods_stub = resources.POD.stub(self.channel)
         self.timeout = timeout

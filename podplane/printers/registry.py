@@ -14,6 +14,7 @@ from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
 from podplane.printers.nodes import NODE_TABLE
 from podplane.printers.pods import POD_TABLE
+from podplane.printers.services import ENDPOINT_SLICE_TABLE, ENDPOINTS_TABLE, SERVICE_TABLE
 from podplane.printers.spec import TableSpec
 from podplane.printers.workloads import (
     DEPLOYMENT_TABLE,
@@ -37,6 +38,9 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.JOB.plural: JOB_TABLE,
     resources.CONFIG_MAP.plural: CONFIG_MAP_TABLE,
     resources.SECRET.plural: SECRET_TABLE,
+    resources.SERVICE.plural: SERVICE_TABLE,
+    resources.ENDPOINTS.plural: ENDPOINTS_TABLE,
+    resources.ENDPOINT_SLICE.plural: ENDPOINT_SLICE_TABLE,
 }
 
 

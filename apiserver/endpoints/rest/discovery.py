@@ -65,6 +65,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "replicasets": (Subresource("status", "ReplicaSet", _STATUS), _SCALE),
     "deployments": (Subresource("status", "Deployment", _STATUS), _SCALE),
     "jobs": (Subresource("status", "Job", _STATUS),),
+    "services": (Subresource("status", "Service", _STATUS),),
 }
 
 

@@ -26,6 +26,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "replicasets": ("status", "scale"),
     "deployments": ("status", "scale"),
     "jobs": ("status",),
+    "services": ("status",),
 }
 
 # Kinds whose DELETE answers with the object (its deletionTimestamp set) rather than a Status,

@@ -239,4 +239,7 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "Job",
         "ConfigMap",
         "Secret",
+        "Service",
+        "Endpoints",
+        "EndpointSlice",
     ]
