@@ -17,6 +17,8 @@ CONTROLLERS = (
     "nodeipam",
     "garbagecollector",
     "namespace",
+    "endpointslice",
+    "endpoint",
 )
 
 
