@@ -25,12 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from apiserver import errors
-from apiserver.registry.service import ipallocator
+from apiserver.registry.service import ipallocator, portallocator
 from apiserver.registry.service.ipallocator import IPRange, RangeFull
+from apiserver.registry.service.ipfamilies import init_ip_family_fields
 from apiserver.registry.service.portallocator import PortRange
 from apiserver.registry.store import Claims
 from apiserver.storage.etcd import EtcdClient
-from apiserver.validation import fields, service_ips
+from apiserver.validation import fields
 from apiserver.validation.fields import FieldError, invalid_error
 from apiserver.validation.network import go_strings
 from podplane.api.core.v1 import service_pb2
@@ -38,11 +39,6 @@ from podplane.apimachinery import resources
 from podplane.apimachinery import service as svc_helper
 from podplane.apimachinery.service import (
     CLUSTER_IP_NONE,
-    IPV4,
-    IPV6,
-    PREFER_DUAL_STACK,
-    REQUIRE_DUAL_STACK,
-    SINGLE_STACK,
 )
 
 IP_PREFIX = b"/registry/ranges/serviceips/"
@@ -112,7 +108,7 @@ class ServiceAllocator:
         self,
         etcd: EtcdClient,
         cluster_ip_range: str = ipallocator.DEFAULT_SERVICE_CIDR,
-        node_port_range: str = "30000-32767",
+        node_port_range: str = portallocator.DEFAULT_NODE_PORT_RANGE,
         rng: random.Random | None = None,
     ) -> None:
         self.etcd = etcd
@@ -123,118 +119,8 @@ class ServiceAllocator:
 
     # ------------------------------------------------------------------ before validation
     def prepare(self, new: service_pb2.Service, old: service_pb2.Service | None) -> None:
-        """initIPFamilyFields: ipFamilyPolicy defaulted (from the old object on an update),
-        ipFamilies inferred from the cluster IPs asked for or the cluster's family; a family the
-        cluster does not serve, or dual-stack on a single-stack cluster, refused."""
-        spec = new.spec
-        if spec.type == svc_helper.EXTERNAL_NAME or _matching_prefer_dual_stack(new, old):
-            return
-        if not spec.ip_family_policy:
-            if old is not None and old.spec.ip_family_policy:
-                spec.ip_family_policy = old.spec.ip_family_policy
-            elif spec.cluster_ip == CLUSTER_IP_NONE and not spec.selector:
-                spec.ip_family_policy = REQUIRE_DUAL_STACK
-            else:
-                spec.ip_family_policy = SINGLE_STACK
-        loose = service_ips.cluster_ips_related_fields(new)
-        if loose:
-            raise _invalid(new, loose)
-        errs = self._policy_errors(new, old)
-        for i, ip in enumerate(list(spec.cluster_ips)):
-            if ip == CLUSTER_IP_NONE:
-                break
-            family = svc_helper.ip_family(ip)
-            if i >= len(spec.ip_families) and family is not None:
-                if family not in self.families:
-                    errs.append(
-                        fields.invalid(
-                            f"spec.clusterIPs[{i}]",
-                            go_strings(spec.cluster_ips),
-                            f"{family} is not configured on this cluster",
-                        )
-                    )
-                else:
-                    spec.ip_families.append(family)
-        if errs:
-            raise _invalid(new, errs)
-        if spec.cluster_ip == CLUSTER_IP_NONE and not spec.selector:
-            # Headless without selector: any family the endpoints may have.
-            if not spec.ip_families:
-                spec.ip_families.append(self.families[0])
-            if len(spec.ip_families) < 2 and spec.ip_family_policy != SINGLE_STACK:
-                spec.ip_families.append(IPV6 if spec.ip_families[0] == IPV4 else IPV4)
-            return
-        if spec.ip_family_policy == REQUIRE_DUAL_STACK and len(self.families) < 2:
-            errs.append(
-                fields.invalid(
-                    "spec.ipFamilyPolicy",
-                    spec.ip_family_policy,
-                    "this cluster is not configured for dual-stack services",
-                )
-            )
-        for i, family in enumerate(spec.ip_families):
-            if family not in self.families:
-                errs.append(
-                    fields.invalid(
-                        f"spec.ipFamilies[{i}]", family, "not configured on this cluster"
-                    )
-                )
-        if errs:
-            raise _invalid(new, errs)
-        if not spec.ip_families:
-            spec.ip_families.append(self.families[0])
-
-    @staticmethod
-    def _policy_errors(
-        new: service_pb2.Service, old: service_pb2.Service | None
-    ) -> list[FieldError]:
-        spec = new.spec
-        errs: list[FieldError] = []
-        policy = spec.ip_family_policy
-        if old is not None:
-            if policy == SINGLE_STACK:
-                # Clear intent: the secondary IP and family go (the primary is immutable).
-                if list(old.spec.cluster_ips) == list(spec.cluster_ips):
-                    del spec.cluster_ips[1:]
-                if list(old.spec.ip_families) == list(spec.ip_families):
-                    del spec.ip_families[1:]
-            else:
-                if 0 < len(spec.cluster_ips) < len(old.spec.cluster_ips):
-                    errs.append(
-                        fields.invalid(
-                            "spec.ipFamilyPolicy",
-                            policy,
-                            "must be 'SingleStack' to release the secondary cluster IP",
-                        )
-                    )
-                if 0 < len(spec.ip_families) < len(old.spec.ip_families):
-                    errs.append(
-                        fields.invalid(
-                            "spec.ipFamilyPolicy",
-                            policy,
-                            "must be 'SingleStack' to release the secondary IP family",
-                        )
-                    )
-        if policy == SINGLE_STACK:
-            if len(spec.cluster_ips) == 2:
-                errs.append(
-                    fields.invalid(
-                        "spec.ipFamilyPolicy",
-                        policy,
-                        "must be 'RequireDualStack' or 'PreferDualStack' when multiple cluster "
-                        "IPs are specified",
-                    )
-                )
-            if len(spec.ip_families) == 2:
-                errs.append(
-                    fields.invalid(
-                        "spec.ipFamilyPolicy",
-                        policy,
-                        "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP "
-                        "families are specified",
-                    )
-                )
-        return errs
+        """The IP family fields, settled before validation (ipfamilies.py)."""
+        init_ip_family_fields(new, old, self.families)
 
     # ------------------------------------------------------------------ after validation
     async def allocate(
@@ -399,17 +285,3 @@ def _indices(ip_range: IPRange, addresses: Iterable[str]) -> set[int]:
 
 def _health_check_error(port: int, why: str) -> errors.APIError:
     return errors.internal(f"failed to allocate requested HealthCheck NodePort {port}: {why}")
-
-
-def _matching_prefer_dual_stack(new: service_pb2.Service, old: service_pb2.Service | None) -> bool:
-    """An update of a PreferDualStack Service that keeps its IPs and families is not re-allocated
-    (a cluster that became dual-stack does not upgrade it on its own)."""
-    return (
-        old is not None
-        and old.spec.type == new.spec.type
-        and old.spec.ip_family_policy == PREFER_DUAL_STACK
-        and new.spec.ip_family_policy == PREFER_DUAL_STACK
-        and old.spec.cluster_ip == new.spec.cluster_ip
-        and list(old.spec.cluster_ips) == list(new.spec.cluster_ips)
-        and list(old.spec.ip_families) == list(new.spec.ip_families)
-    )
