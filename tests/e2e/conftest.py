@@ -38,14 +38,21 @@ async def namespace(client: Client) -> AsyncIterator[str]:
     await client.namespaces.delete(name)
 
 
-def pytest_report_header() -> str:
-    return f"kubectl: {KUBECTL} ({kubectl.version()})"
+# Whether a test ran kubectl: the run's summary then names the kubectl and its version.
+kubectl_used = False
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if kubectl_used:
+        terminalreporter.write_line(f"kubectl: {KUBECTL} ({kubectl.version()})")
 
 
 @pytest.fixture(scope="module")
 def kubectl_namespace(request: pytest.FixtureRequest) -> Iterator[str]:
     """A namespace per test module for the kubectl and REST client tests, created and deleted
     with kubectl (its pods are deleted with it, by the namespace controller)."""
+    global kubectl_used
+    kubectl_used = True
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
     name = f"e2e-{module}-{secrets.token_hex(3)}"
     assert Kubectl().ok("create", "namespace", name) == f"namespace/{name} created\n"

