@@ -160,7 +160,7 @@ class Options:
     drain_timeout: float = 60.0
 
 
-async def _write_at_rate(
+async def write_at_rate(
     connection: PodsConnection, run_id: str, cell: str, rate: float, duration: float
 ) -> tuple[dict[str, float], Counter[str], list[float]]:
     """Creates round(rate * duration) pods on schedule; their ack times, errors and latencies."""
@@ -189,6 +189,25 @@ async def _write_at_rate(
         pending.append(asyncio.create_task(write(f"bench-{run_id}-{cell}-{i}")))
     await asyncio.gather(*pending)
     return acks, errors, latencies
+
+
+def delivery_summary(results: list[WatcherResult], window: float) -> dict[str, Any]:
+    """The cell's deliveries over every watcher: latency from write start and from ack, misses,
+    duplicates, stream errors."""
+    start = summarize((x for r in results for x in r.from_write_start), window)
+    ack = summarize((x for r in results for x in r.from_ack), window)
+    missed = [r.missed for r in results]
+    return {
+        "deliveries": start.count,
+        "delivered_per_second": start.per_second,
+        "from_write_start": start.to_json(),
+        "from_ack": ack.to_json(),
+        "missed_total": sum(missed),
+        "watchers_missing_events": sum(1 for m in missed if m),
+        "max_missed_per_watcher": max(missed, default=0),
+        "duplicates": sum(r.duplicates for r in results),
+        "stream_errors": dict(Counter(r.error for r in results if r.error)),
+    }
 
 
 async def run_cell(
@@ -223,7 +242,7 @@ async def run_cell(
             setup_seconds = time.monotonic() - opened_at
             schedule = Schedule(time.time(), 0.0, options.duration)
             cpu = asyncio.ensure_future(observe_cpu(schedule))
-            acks, errors, write_latencies = await _write_at_rate(
+            acks, errors, write_latencies = await write_at_rate(
                 connection, run_id, cell, options.rate, options.duration
             )
             group.send_all(acks)
@@ -234,11 +253,6 @@ async def run_cell(
             group.stop()
     finally:
         await connection.close()
-    flat = [r for part, _ in replies for r in part]
-    missed = [r.missed for r in flat]
-    window = options.duration
-    start = summarize((x for r in flat for x in r.from_write_start), window)
-    ack = summarize((x for r in flat for x in r.from_ack), window)
     return {
         "watchers": watchers,
         "worker_processes": len(specs),
@@ -248,15 +262,7 @@ async def run_cell(
         "writes": len(acks),
         "write_errors": dict(errors),
         "write_rate": options.rate,
-        "write_latency": summarize(write_latencies, window).to_json(),
-        "deliveries": start.count,
-        "delivered_per_second": start.per_second,
-        "from_write_start": start.to_json(),
-        "from_ack": ack.to_json(),
-        "missed_total": sum(missed),
-        "watchers_missing_events": sum(1 for m in missed if m),
-        "max_missed_per_watcher": max(missed, default=0),
-        "duplicates": sum(r.duplicates for r in flat),
-        "stream_errors": dict(Counter(r.error for r in flat if r.error)),
+        "write_latency": summarize(write_latencies, options.duration).to_json(),
+        **delivery_summary([r for part, _ in replies for r in part], options.duration),
         "cpu_percent": {**(await cpu), "clients": sum(c for _, c in replies)},
     }

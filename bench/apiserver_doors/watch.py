@@ -18,7 +18,6 @@ import asyncio
 import json
 import time
 import urllib.parse
-from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import aiohttp
 import grpc
 
-from bench.apiserver.watch_delivery import WatcherResult
+from bench.apiserver.watch_delivery import WatcherResult, delivery_summary, write_at_rate
 from bench.apiserver_doors.creators import collection_path, http_session, warm_connection
 from bench.apiserver_doors.doors import GRPC, HTTP, Doors
 from bench.common import workers
@@ -200,57 +199,6 @@ class Options:
     drain_timeout: float = 60.0
 
 
-async def _write_at_rate(
-    connection: PodsConnection, run_id: str, cell: str, rate: float, duration: float
-) -> tuple[dict[str, float], Counter[str], list[float]]:
-    """Creates round(rate * duration) pods on schedule (an open loop); their ack times, errors
-    and latencies."""
-    acks: dict[str, float] = {}
-    errors: Counter[str] = Counter()
-    latencies: list[float] = []
-    labels = {RUN_LABEL: run_id, CELL_LABEL: cell}
-
-    async def write(name: str) -> None:
-        sent = time.time_ns()
-        t0 = time.perf_counter()
-        try:
-            await connection.pods.create(small_pod(name, labels, {CREATED_AT: str(sent)}))
-        except grpc.aio.AioRpcError as e:
-            errors[e.code().name] += 1
-            return
-        latencies.append(time.perf_counter() - t0)
-        acks[name] = time.time()
-
-    begin = time.time()
-    pending = []
-    for i in range(round(rate * duration)):
-        delay = begin + i / rate - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        pending.append(asyncio.create_task(write(f"bench-{run_id}-{cell}-{i}")))
-    await asyncio.gather(*pending)
-    return acks, errors, latencies
-
-
-def delivery_summary(results: list[WatcherResult], window: float) -> dict[str, Any]:
-    """The cell's deliveries over every watcher: latency from write start and from ack, misses,
-    duplicates, stream errors."""
-    start = summarize((x for r in results for x in r.from_write_start), window)
-    ack = summarize((x for r in results for x in r.from_ack), window)
-    missed = [r.missed for r in results]
-    return {
-        "deliveries": start.count,
-        "delivered_per_second": start.per_second,
-        "from_write_start": start.to_json(),
-        "from_ack": ack.to_json(),
-        "missed_total": sum(missed),
-        "watchers_missing_events": sum(1 for m in missed if m),
-        "max_missed_per_watcher": max(missed, default=0),
-        "duplicates": sum(r.duplicates for r in results),
-        "stream_errors": dict(Counter(r.error for r in results if r.error)),
-    }
-
-
 async def run_cell(
     door: str, doors: Doors, run_id: str, watchers: int, options: Options, observe_cpu: CpuObserver
 ) -> dict[str, Any]:
@@ -282,7 +230,7 @@ async def run_cell(
             setup_seconds = time.monotonic() - opened_at
             schedule = Schedule(time.time(), 0.0, options.duration)
             cpu = asyncio.ensure_future(observe_cpu(schedule))
-            acks, errors, write_latencies = await _write_at_rate(
+            acks, errors, write_latencies = await write_at_rate(
                 connection, run_id, cell, options.rate, options.duration
             )
             group.send_all(acks)

@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podctl.resource.objects import to_plain_dict
-from podplane.apimachinery import manifest
+from podplane.apimachinery import codec, manifest
 from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 
@@ -89,7 +89,7 @@ def decode(source: str, text: str, options: GlobalOptions) -> list[ManifestObjec
         if not isinstance(doc, dict):
             raise CommandError(
                 f"error: error validating {where}: a manifest must be an object "
-                f"with apiVersion and kind, got {manifest.type_name(doc)}"
+                f"with apiVersion and kind, got {codec.json_type_name(doc)}"
             )
         meta = doc.get("metadata")
         meta = meta if isinstance(meta, dict) else {}

@@ -71,7 +71,7 @@ def test_empty_dir_is_present() -> None:
     [
         (
             JUMPOD.replace("imagePullPolicy", "imagePullPolicyy"),
-            'spec.containers[0].imagePullPolicyy: unknown field "imagePullPolicyy"',
+            'unknown field "spec.containers[0].imagePullPolicyy"',
         ),
         (
             JUMPOD.replace("apiVersion: v1", "apiVersion: v2"),

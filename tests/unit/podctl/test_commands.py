@@ -82,8 +82,7 @@ def test_apply_many_documents_from_a_directory(
         (
             JUMPOD.replace("image:", "imagePullPolcy: Always\n    image:"),
             'error: error validating "jumpod.yaml": '
-            "spec.containers[0].imagePullPolcy: unknown field "
-            '"imagePullPolcy"',
+            'unknown field "spec.containers[0].imagePullPolcy"',
         ),
         (
             JUMPOD.replace("kind: Pod", "kind: Pdo"),

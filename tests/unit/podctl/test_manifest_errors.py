@@ -55,7 +55,7 @@ CASES = {
     "mixed-documents": (
         GOOD_POD + "---\n" + GOOD_POD.replace("image:", "imagePullPolcy: x, image:"),
         'error: error validating "{f}" (document 2): '
-        'spec.containers[0].imagePullPolcy: unknown field "imagePullPolcy"',
+        'unknown field "spec.containers[0].imagePullPolcy"',
     ),
 }
 
