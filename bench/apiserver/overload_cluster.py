@@ -14,17 +14,12 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-from bench.common.processes import EtcdProcess, free_port
+from bench.common.processes import EtcdProcess, free_port, tls_apiserver_args, wait_serving
 from bench.common.progress import Progress
 from podplane.client.credentials import Credentials
 from podplane.componentbase import pki
@@ -89,25 +84,6 @@ class Cluster:
     metrics_url: str
 
 
-def _wait_serving(target: str, admin: Credentials, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
-    with admin.channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the apiserver exited with {process.returncode}")
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-                last = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-            except grpc.RpcError as e:
-                last = f"{e.code().name}: {e.details()}"
-            time.sleep(0.2)
-    raise RuntimeError(f"the apiserver was not SERVING after {START_TIMEOUT:.0f} s ({last})")
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -145,29 +121,7 @@ def control_plane(
         port, metrics_port = free_port(), free_port()
         run = ["-m", "bench.common.profiled", profile_out] if profile_out else ["-m"]
         args = [
-            sys.executable,
-            *run,
-            "apiserver",
-            "--etcd-servers",
-            etcd.endpoint,
-            "--bind-address",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--rest-port",
-            "0",
-            "--token-port",
-            "0",
-            "--metrics-bind-address",
-            f"127.0.0.1:{metrics_port}",
-            "--log-level",
-            "WARNING",
-            "--tls-cert-file",
-            str(pki_dir / "apiserver.crt"),
-            "--tls-private-key-file",
-            str(pki_dir / "apiserver.key"),
-            "--client-ca-file",
-            str(pki_dir / "ca.crt"),
+            *tls_apiserver_args(etcd.endpoint, pki_dir, port, 0, metrics_port, run),
             *GUARDS[guard],
             *extra_args,
         ]
@@ -175,7 +129,8 @@ def control_plane(
         apiserver = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         target = f"127.0.0.1:{port}"
         try:
-            _wait_serving(target, credentials(str(pki_dir), "admin"), apiserver)
+            with credentials(str(pki_dir), "admin").channel(target) as channel:
+                wait_serving(target, START_TIMEOUT, apiserver, channel)
         except RuntimeError as e:
             raise RuntimeError(f"{e}; see {log_path}") from None
         flags = " ".join([*GUARDS[guard], *extra_args]) or "(defaults: API Priority and Fairness)"

@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -23,7 +22,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.apiserver_doors.doors import Doors
-from bench.common.processes import EtcdProcess, filesystem_of, free_port
+from bench.common.processes import EtcdProcess, filesystem_of, free_port, tls_apiserver_args
 from bench.common.progress import Progress
 from podplane.componentbase import pki
 
@@ -38,36 +37,6 @@ class Cluster:
     pids: dict[str, int]  # the processes whose CPU is observed
     etcd_data_fs: str
     work_dir: str  # the PKI, logs, the kubeconfig; removed at the end
-
-
-def apiserver_args(
-    etcd_endpoint: str, pki_dir: Path, grpc_port: int, rest_port: int, metrics_port: int
-) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "apiserver",
-        "--etcd-servers",
-        etcd_endpoint,
-        "--bind-address",
-        "127.0.0.1",
-        "--port",
-        str(grpc_port),
-        "--rest-port",
-        str(rest_port),
-        "--token-port",
-        "0",
-        "--metrics-bind-address",
-        f"127.0.0.1:{metrics_port}",
-        "--log-level",
-        "WARNING",
-        "--tls-cert-file",
-        str(pki_dir / "apiserver.crt"),
-        "--tls-private-key-file",
-        str(pki_dir / "apiserver.key"),
-        "--client-ca-file",
-        str(pki_dir / "ca.crt"),
-    ]
 
 
 def _grpc_serving(doors: Doors) -> str:
@@ -117,7 +86,7 @@ class SecureApiserver:
         grpc_port, rest_port = free_port(), free_port()
         log = open(log_path, "wb")
         process = subprocess.Popen(
-            apiserver_args(etcd_endpoint, pki_dir, grpc_port, rest_port, free_port()),
+            tls_apiserver_args(etcd_endpoint, pki_dir, grpc_port, rest_port, free_port()),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

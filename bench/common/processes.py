@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 import grpc
@@ -145,13 +146,19 @@ class EtcdProcess:
 
 
 def wait_serving(
-    target: str, timeout: float = START_TIMEOUT, process: subprocess.Popen[bytes] | None = None
+    target: str,
+    timeout: float = START_TIMEOUT,
+    process: subprocess.Popen[bytes] | None = None,
+    channel: grpc.Channel | None = None,
 ) -> None:
-    """Polls the gRPC health service at host:port until it reports SERVING."""
+    """Polls the gRPC health service at host:port until it reports SERVING; over `channel` when
+    given (a TLS one, which the caller closes), else over a plaintext channel of its own."""
     deadline = time.monotonic() + timeout
     last = "no answer"
-    with grpc.insecure_channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
+    own = channel is None
+    ch = grpc.insecure_channel(target) if channel is None else channel
+    try:
+        stub = health_pb2_grpc.HealthStub(ch)
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
                 raise RuntimeError(f"{target}: the process exited with {process.returncode}")
@@ -163,7 +170,48 @@ def wait_serving(
             except grpc.RpcError as e:
                 last = f"{e.code().name}: {e.details()}"
             time.sleep(0.1)
+    finally:
+        if own:
+            ch.close()
     raise RuntimeError(f"{target} not SERVING after {timeout:.0f} s (last: {last})")
+
+
+def tls_apiserver_args(
+    etcd_endpoint: str,
+    pki_dir: Path,
+    grpc_port: int,
+    rest_port: int,
+    metrics_port: int,
+    run: Sequence[str] = ("-m",),
+) -> list[str]:
+    """`python <run> apiserver` over `etcd_endpoint` on loopback with TLS on both doors from the
+    test PKI in `pki_dir` (apiserver.crt/key, ca.crt); `rest_port` 0 serves no REST door. `run`
+    may put a wrapper module before `apiserver` (bench.common.profiled)."""
+    return [
+        sys.executable,
+        *run,
+        "apiserver",
+        "--etcd-servers",
+        etcd_endpoint,
+        "--bind-address",
+        "127.0.0.1",
+        "--port",
+        str(grpc_port),
+        "--rest-port",
+        str(rest_port),
+        "--token-port",
+        "0",
+        "--metrics-bind-address",
+        f"127.0.0.1:{metrics_port}",
+        "--log-level",
+        "WARNING",
+        "--tls-cert-file",
+        str(pki_dir / "apiserver.crt"),
+        "--tls-private-key-file",
+        str(pki_dir / "apiserver.key"),
+        "--client-ca-file",
+        str(pki_dir / "ca.crt"),
+    ]
 
 
 def _apiserver_help() -> str:

@@ -11,6 +11,7 @@ import urllib.parse
 import pytest
 import yaml
 
+from bench.apiserver import watch_delivery
 from bench.apiserver_doors import creates, creators, listing, watch
 from bench.apiserver_doors.doors import Doors
 from bench.apiserver_doors.listing import Timed
@@ -42,7 +43,7 @@ def test_the_delivery_summary_spans_every_watcher() -> None:
             w.added(f"p{n}", str(n * 1_000_000_000), n + 0.01 * (1 + 9 * i))
     slow.error = "HTTP 500"
     acks = {f"p{n}": n + 0.005 for n in range(11)}
-    summary = watch.delivery_summary([fast.result(acks), slow.result(acks)], 10.0)
+    summary = watch_delivery.delivery_summary([fast.result(acks), slow.result(acks)], 10.0)
     assert summary["deliveries"] == 20 and summary["delivered_per_second"] == 2.0
     assert summary["from_write_start"]["p50"] == pytest.approx(0.055)
     assert summary["from_write_start"]["max"] == pytest.approx(0.1)
