@@ -64,16 +64,29 @@ def error_lines(data: str, line: int, context: int = 3) -> str:
 
 
 class ExecIptables:
-    def __init__(self, prefix: Sequence[str] = (), timeout: float = 120.0) -> None:
-        """`prefix` runs every command through another one: ["ip", "netns", "exec", NAME]."""
+    def __init__(
+        self, prefix: Sequence[str] = (), timeout: float = 120.0, variant: str = ""
+    ) -> None:
+        """`prefix` runs every command through another one: ["ip", "netns", "exec", NAME].
+        `variant` "legacy" or "nft" picks Debian's iptables-legacy or iptables-nft commands
+        instead of the system's choice ("")."""
+        if variant not in ("", "legacy", "nft"):
+            raise ValueError(f"iptables variant {variant!r}: expected legacy or nft")
         self._prefix = list(prefix)
+        self._suffix = f"-{variant}" if variant else ""
         self._timeout = timeout
         self._random_fully: bool | None = None
+
+    def _argv(self, command: str, *args: str) -> list[str]:
+        """iptables -> iptables-legacy, iptables-restore -> iptables-legacy-restore, ..."""
+        head, _, tail = command.partition("-")
+        name = f"{head}{self._suffix}-{tail}" if tail else f"{head}{self._suffix}"
+        return [*self._prefix, name, *args]
 
     def _run(self, *argv: str, stdin: str | None = None, check: bool = True) -> str:
         try:
             done = subprocess.run(
-                [*self._prefix, *argv],
+                self._argv(*argv),
                 input=stdin,
                 capture_output=True,
                 text=True,
@@ -111,7 +124,7 @@ class ExecIptables:
 
     def ensure_rule(self, table: str, chain: str, args: Sequence[str]) -> None:
         present = subprocess.run(
-            [*self._prefix, "iptables", *WAIT, "-t", table, "-C", chain, *args],
+            self._argv("iptables", *WAIT, "-t", table, "-C", chain, *args),
             capture_output=True,
             timeout=self._timeout,
             check=False,
@@ -121,7 +134,7 @@ class ExecIptables:
 
     def chain_exists(self, table: str, chain: str) -> bool:
         done = subprocess.run(
-            [*self._prefix, "iptables", *WAIT, "-t", table, "-S", chain, "1"],
+            self._argv("iptables", *WAIT, "-t", table, "-S", chain, "1"),
             capture_output=True,
             timeout=self._timeout,
             check=False,
