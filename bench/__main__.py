@@ -10,6 +10,8 @@ from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
 from bench.apiserver import grpc_costs, overload
 from bench.apiserver_doors import benchmark as apiserver_doors
+from bench.kube_proxy import programming as service_programming
+from bench.kube_proxy import sync as kube_proxy_sync
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
@@ -31,6 +33,9 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench grpc-costs [--calls N] [--out FILE]
     podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
                                    [--out FILE]
+    podplane-bench kube-proxy-sync [--services N] [--endpoints M] [--mode netns|generate]
+                                   [--iptables system|nft|legacy] [--syncs K] [--out FILE]
+    podplane-bench service-programming [--services N] [--server HOST:PORT] [--out FILE]
 """
 
 
@@ -203,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     grpc_costs.add_parser(sub, _positive)
     overload.add_parser(sub)
     apiserver_doors.add_parser(sub)
+    kube_proxy_sync.add_parser(sub, _positive)
+    service_programming.add_parser(sub, _positive)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))
@@ -230,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         return overload.run(overload.options_from(args))
     if args.command == "apiserver-doors":
         return apiserver_doors.run(apiserver_doors.options_from(args))
+    if args.command == "kube-proxy-sync":
+        return kube_proxy_sync.run(args)
+    if args.command == "service-programming":
+        return service_programming.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

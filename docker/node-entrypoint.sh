@@ -1,6 +1,6 @@
 #!/bin/bash
 # Entrypoint of a podplane node container (image podplane-node:dev). Turns the container into a
-# machine that can run pods, then execs the command (the kubelet):
+# machine that can run pods, then runs the command (the kubelet) and kube-proxy, each supervised:
 #   1. cgroups the inner engine can write to (v1: fresh hierarchies; v2: the dind nesting dance)
 #   2. the inner dockerd, its bridge on this node's pod CIDR: pods get IPs from POD_CIDR
 #   3. routes to the other nodes' pod CIDRs, so pod IPs are reachable cluster-wide
@@ -13,6 +13,8 @@
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
 #   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
 #                  mirror, where this node publishes busybox as docker.io/library/busybox
+#   KUBE_PROXY     kube-proxy's command line (python -m proxy ...), supervised beside the
+#                  kubelet (optional: none without it)
 set -euo pipefail
 
 : "${POD_CIDR:?POD_CIDR must be set, e.g. 10.244.1.0/24}"
@@ -20,6 +22,7 @@ CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
 POD_ROUTES=${POD_ROUTES:-}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/podplane/dockerd.log}
 REGISTRY_MIRROR=${REGISTRY_MIRROR:-}
+KUBE_PROXY=${KUBE_PROXY:-}
 IMAGES=/opt/podplane/images
 
 log() { echo "node-entrypoint: $*" >&2; }
@@ -172,22 +175,46 @@ if [[ -n $REGISTRY_MIRROR ]]; then
 fi
 
 mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)
+
+# The node's agents run supervised, as systemd runs them on a machine (Restart=always): each can
+# be restarted alone (kill $(cat /run/kubelet.pid), /run/kube-proxy.pid) while the engine, the
+# pods' containers and the rules kube-proxy wrote run on. SIGTERM (docker stop, forwarded by
+# tini) stops them and then the node.
+supervise() { # NAME COMMAND...: runs COMMAND, and again 1s after it exits, until SIGTERM
+  local name=$1 child= stopping= status
+  shift
+  trap 'stopping=1; [[ -z $child ]] || kill -TERM "$child" 2>/dev/null || true' TERM INT
+  while :; do
+    "$@" &
+    child=$!
+    echo "$child" >"/run/$name.pid"
+    # A trapped signal ends `wait` early: wait again until the process itself has exited.
+    while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
+    status=0
+    wait "$child" || status=$?
+    [[ -z $stopping ]] || exit "$status"
+    log "$name exited ($status); starting it again in 1s"
+    sleep 1
+  done
+}
+
+proxy_supervisor=
+if [[ -n $KUBE_PROXY ]]; then
+  log "running kube-proxy: $KUBE_PROXY"
+  # Word-split on purpose: KUBE_PROXY is a command line (paths without spaces).
+  # shellcheck disable=SC2086
+  supervise kube-proxy $KUBE_PROXY </dev/null &
+  proxy_supervisor=$!
+fi
 log "node ready for pods; running $*"
-# The kubelet runs supervised, as systemd runs it on a machine (Restart=always): it can be restarted
-# alone (kill $(cat /run/kubelet.pid)) while the engine and the pods' containers run on. SIGTERM
-# (docker stop, forwarded by tini) stops the kubelet and then the node.
-stopping=
-kubelet=
-trap 'stopping=1; [[ -z $kubelet ]] || kill -TERM "$kubelet" 2>/dev/null || true' TERM INT
-while :; do
-  "$@" &
-  kubelet=$!
-  echo "$kubelet" >/run/kubelet.pid
-  # A trapped signal ends `wait` early: wait again until the kubelet itself has exited.
-  while kill -0 "$kubelet" 2>/dev/null; do wait "$kubelet" || true; done
-  status=0
-  wait "$kubelet" || status=$?
-  [[ -z $stopping ]] || exit "$status"
-  log "kubelet exited ($status); starting it again in 1s"
-  sleep 1
-done
+supervise kubelet "$@" &
+kubelet_supervisor=$!
+trap 'kill -TERM $kubelet_supervisor $proxy_supervisor 2>/dev/null || true' TERM INT
+status=0
+while kill -0 "$kubelet_supervisor" 2>/dev/null; do wait "$kubelet_supervisor" || true; done
+wait "$kubelet_supervisor" || status=$?
+if [[ -n $proxy_supervisor ]]; then
+  kill -TERM "$proxy_supervisor" 2>/dev/null || true
+  wait "$proxy_supervisor" || true
+fi
+exit "$status"

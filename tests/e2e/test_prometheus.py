@@ -29,6 +29,7 @@ TARGETS = {
     "scheduler": {"scheduler", "scheduler-2"},
     "controller-manager": {"controller-manager", "controller-manager-2"},
     "kubelet": set(NODES),
+    "kube-proxy": set(NODES),
     "etcd": {"etcd"},
 }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "podctl", "bench")
+SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "proxy", "podctl", "bench")
 
 
 def imported_top_levels(package: str) -> dict[str, set[str]]:
@@ -36,6 +36,7 @@ def imported_top_levels(package: str) -> dict[str, set[str]]:
 IN_PROCESS = {
     "bench/scheduler/decision.py": {"scheduler"},
     "bench/apiserver/costs.py": {"apiserver"},
+    "bench/kube_proxy/sync.py": {"proxy"},
 }
 
 
@@ -61,7 +62,16 @@ def test_machinery_imports_no_service() -> None:
 
 # ---------------------------------------------------------------- folders inside a component
 
-COMPONENTS = ("podplane", "apiserver", "scheduler", "kubelet", "controller", "podctl", "bench")
+COMPONENTS = (
+    "podplane",
+    "apiserver",
+    "scheduler",
+    "kubelet",
+    "controller",
+    "proxy",
+    "podctl",
+    "bench",
+)
 
 
 def _module_name(path: Path) -> str:

@@ -1,0 +1,132 @@
+"""python -m proxy --server HOST:PORT [--hostname-override NAME] [--cluster-cidr CIDR]
+       [--metrics-bind-address 127.0.0.1:10249] [--healthz-bind-address 0.0.0.0:10256] ...
+
+kube-proxy in iptables mode: watches Services and EndpointSlices and programs this machine's
+iptables so that cluster IPs, node ports and external IPs reach the services' endpoints. Runs on
+every node with the node's credentials (the system:nodes group is bound to
+system:node-proxier). Stopping it leaves the rules in place."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import socket
+import sys
+from collections.abc import Sequence
+
+from podplane.client.credentials import add_credential_flags
+from podplane.componentbase import flags
+from podplane.componentbase.app import component_settings
+from podplane.componentbase.serving import run_service
+from proxy.server import ProxyOptions, serve
+
+
+def _cidr(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a CIDR (e.g. 10.244.0.0/16)") from None
+
+
+def _masquerade_bit(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 31:
+        raise argparse.ArgumentTypeError(f"{value!r}: must be in the range 0-31")
+    return int(value)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="proxy", description=__doc__.split("\n\n")[1])
+    parser.add_argument(
+        "--server", required=True, type=flags.address, help="the apiserver's gRPC address"
+    )
+    parser.add_argument(
+        "--hostname-override",
+        default="",
+        help="this node's name, as its endpoints' nodeName says it (default: the host name)",
+    )
+    parser.add_argument(
+        "--cluster-cidr",
+        type=_cidr,
+        default="",
+        help="the pods' addresses: traffic from elsewhere to a cluster IP is masqueraded",
+    )
+    parser.add_argument(
+        "--metrics-bind-address",
+        type=flags.metrics_address,
+        default="127.0.0.1:10249",
+        help="HOST:PORT of /metrics (default 127.0.0.1:10249); empty disables it",
+    )
+    parser.add_argument(
+        "--healthz-bind-address",
+        type=flags.metrics_address,
+        default="0.0.0.0:10256",
+        help="HOST:PORT of /healthz and /livez (default 0.0.0.0:10256); empty disables it",
+    )
+    parser.add_argument(
+        "--iptables-sync-period",
+        type=flags.duration,
+        default=30.0,
+        help="how often the canary chains are checked (a flushed table is rewritten), and the "
+        "longest time between syncs (default 30s)",
+    )
+    parser.add_argument(
+        "--iptables-min-sync-period",
+        type=flags.duration,
+        default=1.0,
+        help="the shortest time between syncs once two have run back to back (default 1s)",
+    )
+    parser.add_argument(
+        "--iptables-masquerade-bit",
+        type=_masquerade_bit,
+        default=14,
+        help="the fwmark bit of packets to masquerade (default 14)",
+    )
+    parser.add_argument(
+        "--masquerade-all",
+        type=flags.boolean,
+        default=False,
+        help="masquerade all traffic to cluster IPs (default false)",
+    )
+    parser.add_argument(
+        "--iptables-localhost-nodeports",
+        type=flags.boolean,
+        default=True,
+        help="node ports answer on 127.0.0.1 too (sets route_localnet; default true)",
+    )
+    parser.add_argument("--log-level", default="INFO", type=flags.log_level)
+    add_credential_flags(parser)
+    args = parser.parse_args(argv)
+    args.leader_elect = False
+    component_settings(parser, args)
+    return args
+
+
+def options_from(args: argparse.Namespace) -> ProxyOptions:
+    return ProxyOptions(
+        server=args.server,
+        hostname=args.hostname_override or socket.gethostname(),
+        credentials=args.credentials,
+        cluster_cidr=args.cluster_cidr,
+        metrics_bind_address=args.metrics_bind_address,
+        healthz_bind_address=args.healthz_bind_address,
+        sync_period=args.iptables_sync_period,
+        min_sync_period=args.iptables_min_sync_period,
+        masquerade_bit=args.iptables_masquerade_bit,
+        masquerade_all=args.masquerade_all,
+        localhost_nodeports=args.iptables_localhost_nodeports,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    async def run(_: argparse.Namespace) -> None:
+        await serve(options_from(args))
+
+    return run_service("proxy", run, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""kube-proxy assembled (cmd/kube-proxy/app/server.go): informers on Services and
+EndpointSlices feed the proxier; /metrics and /healthz are served beside it; SIGTERM stops it
+and leaves the rules in place, so that traffic keeps flowing while it restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from podplane.api.core.v1 import service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
+from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials
+from podplane.client.informer import Informer
+from podplane.componentbase.metrics import parse_bind_address, serve_metrics
+from podplane.componentbase.serving import wait_for_signal
+from proxy import node_setup
+from proxy.healthcheck import HealthzServer, ProxierHealth
+from proxy.iptables.proxier import Proxier
+from proxy.iptables.rules import RulesConfig
+from proxy.iptables.runner import ExecIptables, Iptables
+from proxy.state.tracker import ProxyState
+
+log = logging.getLogger(__name__)
+
+# Services of another proxy, and headless ones' slices, are not kube-proxy's.
+LABEL_SELECTOR = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
+
+
+class KubeProxy:
+    """The informers and the proxier, running together."""
+
+    def __init__(self, client: Client, proxier: Proxier) -> None:
+        self.proxier = proxier
+        self.services: Informer[service_pb2.Service] = Informer(
+            client.services, label_selector=LABEL_SELECTOR, name="services"
+        )
+        self.slices: Informer[discovery_pb2.EndpointSlice] = Informer(
+            client.endpointslices, label_selector=LABEL_SELECTOR, name="endpointslices"
+        )
+        self.services.add_handler(
+            lambda svc: proxier.on_service(svc),
+            lambda _, svc: proxier.on_service(svc),
+            lambda svc: proxier.on_service(svc, deleted=True),
+        )
+        self.slices.add_handler(
+            lambda es: proxier.on_slice(es),
+            lambda _, es: proxier.on_slice(es),
+            lambda es: proxier.on_slice(es, deleted=True),
+        )
+
+    async def wait_synced(self) -> None:
+        await asyncio.gather(self.services.wait_synced(), self.slices.wait_synced())
+
+    async def run(self) -> None:
+        """Until cancelled (or one of its parts fails)."""
+
+        async def mark_synced() -> None:
+            await self.services.wait_synced()
+            self.proxier.services_synced()
+            await self.slices.wait_synced()
+            self.proxier.slices_synced()
+
+        tasks = [
+            asyncio.create_task(self.services.run(), name="services-informer"),
+            asyncio.create_task(self.slices.run(), name="endpointslices-informer"),
+            asyncio.create_task(self.proxier.run(), name="proxier"),
+            asyncio.create_task(mark_synced(), name="informers-synced"),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks[:3], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class ProxyOptions:
+    server: str
+    hostname: str
+    credentials: Credentials | None = None
+    cluster_cidr: str = ""
+    metrics_bind_address: str = "127.0.0.1:10249"
+    healthz_bind_address: str = "0.0.0.0:10256"
+    sync_period: float = 30.0
+    min_sync_period: float = 1.0
+    masquerade_bit: int = 14
+    masquerade_all: bool = False
+    localhost_nodeports: bool = True
+
+
+def rules_config(options: ProxyOptions, iptables: Iptables) -> RulesConfig:
+    """The rules' settings from the flags and the node (sysctls, iptables' version)."""
+    localhost = options.localhost_nodeports and node_setup.ensure_sysctl(
+        node_setup.ROUTE_LOCALNET, 1
+    )
+    liberal = node_setup.read_sysctl(node_setup.TCP_BE_LIBERAL) not in (None, 0)
+    node_setup.check_bridge_netfilter()
+    return RulesConfig(
+        cluster_cidr=options.cluster_cidr,
+        masquerade_mark=f"{1 << options.masquerade_bit:#08x}",  # 0x004000, as Go's %#08x
+        masquerade_all=options.masquerade_all,
+        localhost_nodeports=localhost,
+        conntrack_tcp_liberal=liberal,
+        random_fully=iptables.random_fully,
+        node_ip=node_setup.node_ip(options.server),
+    )
+
+
+async def serve(options: ProxyOptions) -> None:
+    iptables = ExecIptables()
+    config = await asyncio.to_thread(rules_config, options, iptables)
+    if not options.cluster_cidr and not options.masquerade_all:
+        log.warning("no --cluster-cidr: traffic to cluster IPs from outside is not masqueraded")
+    health = ProxierHealth(timeout=2 * options.sync_period)
+    healthz = None
+    bind = parse_bind_address(options.healthz_bind_address)
+    if bind is not None:
+        healthz = HealthzServer(health, *bind)
+        await healthz.start()
+    metrics = serve_metrics(options.metrics_bind_address)
+    client = Client(options.server, credentials=options.credentials)
+    proxier = Proxier(
+        ProxyState(options.hostname),
+        iptables,
+        config,
+        health,
+        min_sync_period=options.min_sync_period,
+        sync_period=options.sync_period,
+    )
+    log.info(
+        "kube-proxy on %s (iptables mode, cluster CIDR %s, masquerade mark %s)",
+        options.hostname,
+        options.cluster_cidr or "none",
+        config.masquerade_mark,
+    )
+    running = asyncio.create_task(KubeProxy(client, proxier).run(), name="kube-proxy")
+    stop = asyncio.create_task(wait_for_signal(), name="signal")
+    try:
+        await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            running.result()
+        log.info("stopping; the rules stay in place")
+    finally:
+        for task in (running, stop):
+            task.cancel()
+        await asyncio.gather(running, stop, return_exceptions=True)
+        await client.close()
+        if healthz is not None:
+            await healthz.stop()
+        if metrics is not None:
+            await metrics.aclose()

@@ -1,0 +1,297 @@
+"""Services through kube-proxy on the compose cluster, with the real kubectl: a 3-replica
+Deployment spread over the three nodes behind a NodePort Service. From a jumpod on each node, 30
+requests to the cluster IP reach all three backends (two of them on other nodes); the node port
+answers on every node's IP from the host; a backend that turns not-ready stops receiving traffic;
+killing kube-proxy (its supervisor restarts it) leaves traffic flowing and later changes still
+programmed; scaled to 0, connections are refused at once. The tests share the module's
+namespace and Service, in order. (By cluster IP: names are the cluster DNS's part.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+import pytest
+
+from tests.e2e.compose_cluster import NODES, compose
+from tests.e2e.kubectl import Kubectl
+
+T = TypeVar("T")
+
+WEB = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      # One backend per node: every client then reaches two backends on other nodes.
+      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: DoNotSchedule
+        labelSelector:
+          matchLabels: {app: web}
+      containers:
+      - name: web
+        image: busybox
+        # index.html names the pod; /www/ready is what the readiness probe fetches.
+        command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && echo ok > /www/ready
+                  && exec httpd -f -p 8080 -h /www"]
+        ports:
+        - {name: http, containerPort: 8080}
+        readinessProbe:
+          httpGet: {path: /ready, port: http}
+          periodSeconds: 1
+          failureThreshold: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: http}
+"""
+
+JUMPOD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: jumpod-{node}
+spec:
+  nodeName: {node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: [sleep, "3600"]
+"""
+
+
+def eventually(check: Callable[[], T | None], timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+            last = result
+        except (AssertionError, OSError, subprocess.SubprocessError) as e:
+            last = e
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last}")
+        time.sleep(0.5)
+
+
+@dataclass(frozen=True)
+class Web:
+    cluster_ip: str
+    node_port: int
+    backends: dict[str, str]  # pod name -> node name
+
+
+@pytest.fixture(scope="module")
+def k(kubectl_namespace: str) -> Kubectl:
+    return Kubectl(kubectl_namespace)
+
+
+def backends(k: Kubectl) -> dict[str, str]:
+    pods = json.loads(k.ok("get", "pods", "-l", "app=web", "-o", "json"))["items"]
+    return {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in pods}
+
+
+@pytest.fixture(scope="module")
+def web(k: Kubectl) -> Web:
+    k.ok("apply", "-f", "-", stdin=WEB)
+    for node in NODES:
+        k.ok("apply", "-f", "-", stdin=JUMPOD.format(node=node))
+    rollout = k.run("rollout", "status", "deployment/web", "--timeout=180s")
+    assert rollout.code == 0, rollout
+    k.ok("wait", "--for=condition=Ready", "pod", *(f"jumpod-{n}" for n in NODES), "--timeout=120s")
+    service = json.loads(k.ok("get", "service", "web", "-o", "json"))
+    placed = backends(k)
+    assert sorted(placed.values()) == sorted(NODES), placed
+    return Web(service["spec"]["clusterIP"], service["spec"]["ports"][0]["nodePort"], placed)
+
+
+def requests_script(url: str, times: int, pause: float = 0) -> str:
+    """A jumpod's shell loop: per request one line, the backend's name or FAILED and wget's
+    error. (Debian's static busybox wget crashes with -T, hence timeout(1).)"""
+    return (
+        f"for i in $(seq {times}); do "
+        f'if out=$(timeout 5 wget -qO- {url} 2>&1); then echo "$out"; else echo "FAILED $out"; fi; '
+        f"sleep {pause}; done"
+    )
+
+
+def fetch_from(k: Kubectl, node: str, url: str, times: int = 1) -> list[str]:
+    """What `times` requests from the jumpod on `node` got, one line each."""
+    script = requests_script(url, times)
+    result = k.run("exec", f"jumpod-{node}", "--", "sh", "-c", script, timeout=30 + 6 * times)
+    assert result.code == 0, result
+    return result.out.splitlines()
+
+
+def reaches_a_backend(k: Kubectl, node: str, url: str, web: Web) -> bool:
+    answers = fetch_from(k, node, url)
+    return bool(answers) and set(answers) <= set(web.backends)
+
+
+def fetch_from_host(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return str(response.read().decode()).strip()
+
+
+def answered_by_a_backend(url: str, web: Web) -> bool:
+    return fetch_from_host(url) in web.backends
+
+
+def refused_from_host(url: str) -> bool:
+    try:
+        fetch_from_host(url)
+    except urllib.error.URLError as e:
+        return isinstance(e.reason, ConnectionRefusedError)
+    return False
+
+
+def node_ips(k: Kubectl) -> dict[str, str]:
+    nodes = json.loads(k.ok("get", "nodes", "-o", "json"))["items"]
+    return {
+        n["metadata"]["name"]: next(
+            a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"
+        )
+        for n in nodes
+    }
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_the_cluster_ip_reaches_every_backend_from_every_node(
+    k: Kubectl, web: Web, node: str
+) -> None:
+    url = f"http://{web.cluster_ip}/index.html"
+    # The first answer once this node's kube-proxy has programmed the Service.
+    eventually(
+        partial(reaches_a_backend, k, node, url, web), 60, f"the cluster IP answering on {node}"
+    )
+    answers = fetch_from(k, node, url, times=30)
+    assert len(answers) == 30 and set(answers) == set(web.backends), answers
+
+
+def test_the_node_port_answers_on_every_node_ip_from_the_host(k: Kubectl, web: Web) -> None:
+    ips = node_ips(k)
+    assert set(ips) >= set(NODES), ips
+    for node in NODES:
+        url = f"http://{ips[node]}:{web.node_port}/index.html"
+        eventually(partial(answered_by_a_backend, url, web), 60, f"{url} from the host")
+        # Through any node, to backends on every node (masqueraded, so replies come back).
+        seen = {fetch_from_host(url) for _ in range(30)}
+        assert seen == set(web.backends), (node, seen)
+
+
+def test_a_backend_that_turns_not_ready_stops_receiving_traffic(k: Kubectl, web: Web) -> None:
+    url = f"http://{web.cluster_ip}/index.html"
+    pod = next(name for name, node in web.backends.items() if node == "node-2")
+    k.ok("exec", pod, "--", "rm", "/www/ready")
+    k.ok("wait", "--for=condition=Ready=false", f"pod/{pod}", "--timeout=60s")
+
+    def without_it() -> list[str]:
+        answers = fetch_from(k, "node-1", url, times=30)
+        return answers if set(answers) <= set(web.backends) - {pod} else []
+
+    answers = eventually(without_it, 60, f"{pod} out of node-1's rotation")
+    assert set(answers) == set(web.backends) - {pod}, answers
+
+    # Ready again: back in the rotation.
+    k.ok("exec", pod, "--", "sh", "-c", "echo ok > /www/ready")
+    k.ok("wait", "--for=condition=Ready", f"pod/{pod}", "--timeout=60s")
+    eventually(
+        lambda: pod in fetch_from(k, "node-1", url, times=30), 60, f"{pod} back in the rotation"
+    )
+
+
+def kube_proxy_pid(node: str) -> str:
+    return compose("exec", "-T", node, "cat", "/run/kube-proxy.pid").stdout.strip()
+
+
+def test_restarting_kube_proxy_keeps_traffic_flowing(k: Kubectl, web: Web) -> None:
+    url = f"http://{web.cluster_ip}/index.html"
+    old_pid = kube_proxy_pid("node-1")
+    # Requests from node-1 all along, while its kube-proxy is killed and started again: the
+    # rules stay in the kernel, and the new kube-proxy's first (full) sync replaces them whole.
+    requests = k.popen("exec", "jumpod-node-1", "--", "sh", "-c", requests_script(url, 40, 0.2))
+    time.sleep(1)
+    compose("exec", "-T", "node-1", "sh", "-c", "kill -KILL $(cat /run/kube-proxy.pid)")
+    out, err = requests.communicate(timeout=120)
+    assert requests.returncode == 0, err
+    answers = out.splitlines()
+    assert len(answers) == 40 and set(answers) <= set(web.backends), answers
+
+    new_pid = eventually(
+        lambda: (pid := kube_proxy_pid("node-1")) != old_pid and pid, 30, "kube-proxy restarted"
+    )
+    assert new_pid != old_pid
+
+    def healthy() -> str:
+        done = compose(
+            "exec", "-T", "node-1", "busybox", "wget", "-qO-", "http://127.0.0.1:10256/healthz"
+        )
+        # lastUpdated is the epoch until the first sync has succeeded.
+        return done.stdout if '"lastUpdated": "1970' not in done.stdout else ""
+
+    eventually(healthy, 60, "the restarted kube-proxy healthy on node-1")
+    # The restarted kube-proxy follows changes: a Service created now is programmed on node-1.
+    k.ok(
+        "expose",
+        "deployment",
+        "web",
+        "--name",
+        "web-again",
+        "--port",
+        "81",
+        "--target-port",
+        "8080",
+    )
+    again = json.loads(k.ok("get", "service", "web-again", "-o", "json"))["spec"]["clusterIP"]
+    eventually(
+        partial(reaches_a_backend, k, "node-1", f"http://{again}:81/index.html", web),
+        60,
+        "a Service created after the restart reachable from node-1",
+    )
+
+
+def test_scaled_to_zero_connections_are_refused(k: Kubectl, web: Web) -> None:
+    k.ok("scale", "deployment", "web", "--replicas=0")
+    k.ok("wait", "--for=delete", "pod", *web.backends, "--timeout=120s")
+    url = f"http://{web.cluster_ip}/index.html"
+    # Refused at once (REJECT), not a timeout (which would print no error before FAILED).
+    refused = re.compile(r"^FAILED wget: can't connect to remote host .*: Connection refused$")
+    for node in NODES:
+
+        def refused_on(node: str = node) -> list[str]:
+            answers = fetch_from(k, node, url, times=3)
+            return answers if all(refused.match(line) for line in answers) else []
+
+        assert len(eventually(refused_on, 60, f"the cluster IP refused on {node}")) == 3
+    # The node port too, from the host.
+    for node, ip in node_ips(k).items():
+        url = f"http://{ip}:{web.node_port}/"
+        eventually(partial(refused_from_host, url), 60, f"{url} refused ({node})")

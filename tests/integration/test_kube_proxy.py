@@ -1,0 +1,364 @@
+"""kube-proxy against the real apiserver over TLS (a real etcd), with a node's credentials (the
+system:nodes group is bound to system:node-proxier), run in process:
+
+- with an in-memory iptables that records every restore (a unit-level fake): its rules follow
+  Services and EndpointSlices as they are created, changed and deleted;
+- with the real iptables-restore in a network namespace of its own, read back by iptables-save;
+- with packets: a "pod" namespace reaches "backend" addresses through a "node" namespace whose
+  iptables kube-proxy programs, by cluster IP and by node port, with random balancing, ClientIP
+  affinity, and "connection refused" when a service has no ready endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from apiserver.options import secure_serving
+from apiserver.server import APIServer
+from podplane.api.core.v1 import service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
+from podplane.componentbase import pki
+from proxy.iptables import chains as ch
+from proxy.iptables.proxier import Proxier
+from proxy.iptables.rules import RulesConfig
+from proxy.iptables.runner import ExecIptables, Iptables
+from proxy.server import KubeProxy
+from proxy.state.tracker import ProxyState
+from tests.integration.netns import Netns, link, require_root_and_iproute, uplink
+from tests.pki_support import cert_credentials
+from tests.support import EtcdProcess, eventually, new_namespace
+from tests.unit.proxy.fake_iptables import FakeIptables
+
+NODE = "kp-node-1"
+CLUSTER_CIDR = "10.244.0.0/16"
+
+
+@dataclass
+class Cluster:
+    admin: Client
+    node: Client  # system:node:kp-node-1, group system:nodes
+
+
+@pytest_asyncio.fixture(scope="module")
+async def cluster(
+    etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Cluster]:
+    certs: Path = tmp_path_factory.mktemp("pki")
+    pki.build(certs, [NODE])
+    security = secure_serving.SecureServing(
+        cert_file=str(certs / "apiserver.crt"),
+        key_file=str(certs / "apiserver.key"),
+        client_ca_file=str(certs / "ca.crt"),
+        token_auth_file=str(certs / "tokens.csv"),
+        token_address=None,
+    )
+    server = APIServer([etcd.endpoint], "127.0.0.1:0", security=security)
+    await server.start(etcd_timeout=20)
+    address = f"127.0.0.1:{server.port}"
+    admin = Client(address, timeout=10, credentials=cert_credentials(certs, "admin"))
+    node = Client(address, timeout=10, credentials=cert_credentials(certs, NODE))
+    try:
+        yield Cluster(admin, node)
+    finally:
+        await admin.close()
+        await node.close()
+        await server.stop(0)
+
+
+def service(name: str, namespace: str, **spec: Any) -> service_pb2.Service:
+    spec.setdefault("ports", [{"name": "http", "port": 80, "targetPort": 8080}])
+    labels = spec.pop("labels", {})
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": spec,
+        },
+        service_pb2.Service,
+    )
+
+
+def endpoint_slice(
+    service_name: str, namespace: str, endpoints: list[tuple[str, bool]], port: int = 8080
+) -> discovery_pb2.EndpointSlice:
+    """What the EndpointSlice controller would write for pods at these addresses (ready or not),
+    none of them on the proxy's node."""
+    return manifest.from_dict(
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": f"{service_name}-abcde",
+                "namespace": namespace,
+                "labels": {"kubernetes.io/service-name": service_name},
+            },
+            "addressType": "IPv4",
+            "endpoints": [
+                {
+                    "addresses": [ip],
+                    "conditions": {"ready": ready, "serving": ready, "terminating": False},
+                    "nodeName": "kp-node-2",
+                }
+                for ip, ready in endpoints
+            ],
+            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+        },
+        discovery_pb2.EndpointSlice,
+    )
+
+
+async def put_slice(client: Client, es: discovery_pb2.EndpointSlice) -> None:
+    try:
+        current = await client.endpointslices.get(es.metadata.name, es.metadata.namespace)
+    except Exception:  # noqa: BLE001 - not there yet
+        await client.endpointslices.create(es)
+        return
+    es.metadata.resource_version = current.metadata.resource_version
+    await client.endpointslices.update(es)
+
+
+@pytest_asyncio.fixture
+async def kube_proxy_runner(
+    cluster: Cluster,
+) -> AsyncIterator[Any]:
+    """Starts kube-proxy (with the node's credentials) on a given iptables; stopped afterwards."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(iptables: Iptables, config: RulesConfig) -> Proxier:
+        proxier = Proxier(ProxyState(NODE), iptables, config, min_sync_period=0.0, sync_period=5.0)
+        kube_proxy = KubeProxy(cluster.node, proxier)
+        tasks.append(asyncio.create_task(kube_proxy.run()))
+        await asyncio.wait_for(kube_proxy.wait_synced(), 20)
+        return proxier
+
+    yield start
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def chain_of(name: str, namespace: str) -> str:
+    return ch.service_chains(f"{namespace}/{name}:http", "tcp")[0]
+
+
+# ------------------------------------------------------------------ with a recording fake
+async def test_rules_follow_services_and_slices(cluster: Cluster, kube_proxy_runner: Any) -> None:
+    fake = FakeIptables()
+    proxier: Proxier = await kube_proxy_runner(fake, RulesConfig(cluster_cidr=CLUSTER_CIDR))
+    ns = await new_namespace(cluster.admin, "kp-")
+    web = await cluster.admin.services.create(service("web", ns, selector={"app": "web"}))
+    ip = web.spec.cluster_ip
+    svc_chain = chain_of("web", ns)
+
+    # No slice yet: the cluster IP is rejected.
+    async def rejected() -> bool:
+        return any(ip in r and "REJECT" in r for r in fake.tables["filter"]["KUBE-SERVICES"])
+
+    await eventually(rejected, 20, what="a REJECT rule for a service without endpoints")
+
+    await put_slice(
+        cluster.admin, endpoint_slice("web", ns, [("10.244.2.3", True), ("10.244.3.4", True)])
+    )
+
+    async def balanced() -> list[str]:
+        rules = fake.tables["nat"].get(svc_chain, [])
+        return rules if len(rules) == 3 else []
+
+    rules = await eventually(balanced, 20, what="two endpoints in the service's chain")
+    assert "--probability 0.5000000000" in rules[1]
+    assert f"-d {ip} --dport 80 -j {svc_chain}" in " ".join(fake.tables["nat"]["KUBE-SERVICES"])
+    assert not await rejected()
+
+    # One endpoint stops being ready: it leaves the rotation, in a partial sync.
+    restores = len(fake.restores)
+    await put_slice(
+        cluster.admin, endpoint_slice("web", ns, [("10.244.2.3", True), ("10.244.3.4", False)])
+    )
+
+    async def one_left() -> bool:
+        return len(fake.tables["nat"].get(svc_chain, [])) == 2
+
+    await eventually(one_left, 20, what="the not-ready endpoint out of the chain")
+    assert "-A KUBE-SVC" in "".join(fake.restores[restores:])
+
+    # Another proxy's service is left alone.
+    other = await cluster.admin.services.create(
+        service("other", ns, labels={"service.kubernetes.io/service-proxy-name": "else"})
+    )
+    await cluster.admin.services.delete("web", ns)
+
+    async def web_gone() -> bool:
+        return svc_chain not in fake.tables["nat"] and not await rejected()
+
+    await eventually(web_gone, 20, what="the deleted service's chains gone")
+    assert other.spec.cluster_ip not in "".join(fake.restores)
+    assert proxier.syncs >= 3
+
+
+# ------------------------------------------------------------------ real iptables
+@pytest.fixture
+def netns() -> Iterator[list[Netns]]:
+    require_root_and_iproute()
+    created: list[Netns] = []
+    yield created
+    for ns in created:
+        ns.delete()
+
+
+def rules_config(iptables: ExecIptables) -> RulesConfig:
+    return RulesConfig(
+        cluster_cidr=CLUSTER_CIDR,
+        masquerade_mark="0x004000",
+        localhost_nodeports=False,
+        random_fully=iptables.random_fully,
+    )
+
+
+async def test_iptables_save_reads_back_what_kube_proxy_restored(
+    cluster: Cluster, kube_proxy_runner: Any, netns: list[Netns]
+) -> None:
+    node = Netns.create("node")
+    netns.append(node)
+    iptables = ExecIptables(node.prefix)
+    await kube_proxy_runner(iptables, rules_config(iptables))
+    ns = await new_namespace(cluster.admin, "kp-")
+    web = await cluster.admin.services.create(
+        service("web", ns, type="NodePort", sessionAffinity="ClientIP")
+    )
+    empty = await cluster.admin.services.create(service("empty", ns))
+    await put_slice(
+        cluster.admin, endpoint_slice("web", ns, [("10.244.2.3", True), ("10.244.3.4", True)])
+    )
+    svc_chain = chain_of("web", ns)
+    port = web.spec.ports[0].node_port
+
+    async def saved() -> str:
+        out = node.run("iptables-save").stdout
+        return out if f"-A {svc_chain} " in out and empty.spec.cluster_ip in out else ""
+
+    out = await eventually(saved, 30, what="the service's rules in iptables-save")
+    lines = out.splitlines()
+    sep = ch.endpoint_chain(f"{ns}/web:http", "tcp", "10.244.2.3:8080")
+    # iptables-save prints rules in its own normal form: check the parts, not the spelling.
+    expect = [
+        ("-A PREROUTING", "kubernetes service portals", "-j KUBE-SERVICES"),
+        ("-A OUTPUT", "kubernetes service portals", "-j KUBE-SERVICES"),
+        ("-A POSTROUTING", "kubernetes postrouting rules", "-j KUBE-POSTROUTING"),
+        ("-A KUBE-SERVICES", f"-d {web.spec.cluster_ip}/32", "--dport 80", f"-j {svc_chain}"),
+        ("-A KUBE-NODEPORTS", f"--dport {port}", "-j KUBE-EXT-"),
+        (
+            "-A KUBE-SERVICES",
+            "-m addrtype --dst-type LOCAL",
+            "! -d 127.0.0.0/8",
+            "-j KUBE-NODEPORTS",
+        ),
+        (
+            f"-A {svc_chain}",
+            "-m recent --rcheck --seconds 10800 --reap",
+            f"--name {sep}",
+            f"-j {sep}",
+        ),
+        (f"-A {svc_chain}", "-m statistic --mode random --probability 0.5", f"-j {sep}"),
+        (f"-A {sep}", "-s 10.244.2.3/32", "-j KUBE-MARK-MASQ"),
+        (f"-A {sep}", "-m recent --set", "-j DNAT --to-destination 10.244.2.3:8080"),
+        ("-A KUBE-MARK-MASQ", "-j MARK", "0x4000/0x4000"),
+        ("-A KUBE-POSTROUTING", "-j MASQUERADE"),
+        ("-A KUBE-SERVICES", f"-d {empty.spec.cluster_ip}/32", "has no endpoints", "-j REJECT"),
+        ("-A FORWARD", "-j KUBE-FORWARD"),
+        ("-A KUBE-FORWARD", "--ctstate INVALID -j DROP"),
+    ]
+    for parts in expect:
+        assert any(all(p in line for p in parts) for line in lines), (parts, out)
+
+    # Deleting the service deletes its chains (the next syncs are partial).
+    await cluster.admin.services.delete("web", ns)
+
+    async def chains_gone() -> bool:
+        return svc_chain not in node.run("iptables-save", "-t", "nat").stdout
+
+    await eventually(chains_gone, 20, what="the service's chains deleted")
+    assert f":{sep} " not in node.run("iptables-save", "-t", "nat").stdout
+
+
+# ------------------------------------------------------------------ packets
+def fetch(client: Netns, url: str) -> subprocess.CompletedProcess[str]:
+    return client.run("busybox", "wget", "-qO-", url, check=False, timeout=10)
+
+
+async def test_packets_reach_the_endpoints_through_the_node(
+    cluster: Cluster, kube_proxy_runner: Any, netns: list[Netns], tmp_path: Path
+) -> None:
+    node, pod, backend = (Netns.create(role) for role in ("node", "pod", "backend"))
+    netns.extend((node, pod, backend))
+    node.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+    uplink(node)
+    link(node, "10.244.9.1/24", pod, ["10.244.9.2/24"])
+    link(node, "10.244.8.1/24", backend, ["10.244.8.2/24", "10.244.8.3/24"])
+    for name, ip in (("a", "10.244.8.2"), ("b", "10.244.8.3")):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "index.html").write_text(f"backend-{name}\n")
+        backend.start(
+            "python3", "-m", "http.server", "8080", "--bind", ip, "--directory", str(root)
+        )
+    for ip in ("10.244.8.2", "10.244.8.3"):
+
+        async def listening(ip: str = ip) -> str:
+            return (await asyncio.to_thread(fetch, pod, f"http://{ip}:8080/index.html")).stdout
+
+        await eventually(listening, 30, what=f"the backend at {ip} answering the pod directly")
+    iptables = ExecIptables(node.prefix)
+    await kube_proxy_runner(iptables, rules_config(iptables))
+
+    ns = await new_namespace(cluster.admin, "kp-")
+    web = await cluster.admin.services.create(service("web", ns, type="NodePort"))
+    sticky = await cluster.admin.services.create(service("sticky", ns, sessionAffinity="ClientIP"))
+    both = [("10.244.8.2", True), ("10.244.8.3", True)]
+    await put_slice(cluster.admin, endpoint_slice("web", ns, both))
+    await put_slice(cluster.admin, endpoint_slice("sticky", ns, both))
+    url = f"http://{web.spec.cluster_ip}/index.html"
+
+    async def served() -> str:
+        done = await asyncio.to_thread(fetch, pod, url)
+        return done.stdout
+
+    await eventually(served, 30, what="the cluster IP answering from the pod namespace")
+    answers = []
+    for _ in range(30):
+        done = await asyncio.to_thread(fetch, pod, url)
+        answers.append(done.stdout or done.stderr)
+    assert set(answers) == {"backend-a\n", "backend-b\n"}, answers
+
+    # ClientIP affinity: one client, one backend.
+    sticky_url = f"http://{sticky.spec.cluster_ip}/index.html"
+    await eventually(
+        lambda: asyncio.to_thread(lambda: fetch(pod, sticky_url).stdout), 30, what="sticky"
+    )
+    sticky_answers = {(await asyncio.to_thread(fetch, pod, sticky_url)).stdout for _ in range(15)}
+    assert len(sticky_answers) == 1, sticky_answers
+
+    # The node port, on the node's address.
+    node_port = f"http://10.244.9.1:{web.spec.ports[0].node_port}/index.html"
+    assert (await asyncio.to_thread(fetch, pod, node_port)).stdout.startswith("backend-")
+
+    # No ready endpoint: refused at once, not a timeout.
+    await put_slice(
+        cluster.admin, endpoint_slice("web", ns, [("10.244.8.2", False), ("10.244.8.3", False)])
+    )
+
+    async def refused() -> str:
+        done = await asyncio.to_thread(fetch, pod, url)
+        return done.stderr if done.returncode != 0 else ""
+
+    message = await eventually(refused, 30, what="connections to the emptied service refused")
+    assert "refused" in message.lower(), message

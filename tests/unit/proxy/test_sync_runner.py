@@ -1,0 +1,126 @@
+"""The sync runner's limits: a burst at once, then one run per min interval with requests folded
+together, never two runs at a time, a run after max interval when nobody asks, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import pytest_asyncio
+
+from proxy.sync_runner import BoundedFrequencyRunner
+
+
+class Recorder:
+    def __init__(self, duration: float = 0.0) -> None:
+        self.starts: list[float] = []
+        self.running = 0
+        self.overlapped = False
+        self.duration = duration
+        self.t0 = time.monotonic()
+
+    async def __call__(self) -> None:
+        self.starts.append(time.monotonic() - self.t0)
+        self.running += 1
+        self.overlapped |= self.running > 1
+        await asyncio.sleep(self.duration)
+        self.running -= 1
+
+
+Start = Callable[..., BoundedFrequencyRunner]
+
+
+@pytest_asyncio.fixture
+async def start() -> AsyncIterator[Start]:
+    tasks: list[asyncio.Task[None]] = []
+
+    def start_runner(
+        fn: Recorder, min_interval: float, max_interval: float = 60.0, burst: int = 2
+    ) -> BoundedFrequencyRunner:
+        runner = BoundedFrequencyRunner("test", fn, min_interval, max_interval, burst)
+        tasks.append(asyncio.create_task(runner.loop()))
+        return runner
+
+    yield start_runner
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_burst_runs_at_once_then_one_per_min_interval(start: Start) -> None:
+    calls = Recorder()
+    runner = start(calls, min_interval=0.5)
+    for _ in range(5):
+        runner.run()
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)
+    assert len(calls.starts) == 2, calls.starts  # the burst
+    await asyncio.sleep(0.5)
+    # The other three requests were folded into one run, a min interval later.
+    assert len(calls.starts) == 3, calls.starts
+    assert calls.starts[2] - calls.starts[0] >= 0.4
+    await asyncio.sleep(0.6)
+    assert len(calls.starts) == 3  # nobody asked again
+
+
+async def test_requests_during_a_run_make_one_more_run_after_it(start: Start) -> None:
+    calls = Recorder(duration=0.3)
+    runner = start(calls, min_interval=0.0)
+    runner.run()
+    await asyncio.sleep(0.05)
+    for _ in range(3):
+        runner.run()
+    await asyncio.sleep(0.8)
+    assert len(calls.starts) == 2
+    assert not calls.overlapped
+    assert calls.starts[1] >= 0.3
+
+
+async def test_max_interval_runs_without_requests(start: Start) -> None:
+    calls = Recorder()
+    start(calls, min_interval=0.0, max_interval=0.2)
+    await asyncio.sleep(0.5)
+    assert 2 <= len(calls.starts) <= 3
+
+
+async def test_retry_after_runs_once_after_the_interval(start: Start) -> None:
+    calls = Recorder()
+    runner = start(calls, min_interval=0.0)
+    runner.retry_after(0.3)
+    await asyncio.sleep(0.15)
+    assert calls.starts == []
+    await asyncio.sleep(0.3)
+    assert len(calls.starts) == 1
+    assert calls.starts[0] >= 0.29
+    await asyncio.sleep(0.3)
+    assert len(calls.starts) == 1
+
+
+async def test_a_failing_run_does_not_stop_the_loop(start: Start) -> None:
+    runs = 0
+
+    async def failing() -> None:
+        nonlocal runs
+        runs += 1
+        raise RuntimeError("boom")
+
+    runner = BoundedFrequencyRunner("test", failing, 0.0, 60.0)
+    task = asyncio.create_task(runner.loop())
+    try:
+        runner.run()
+        await asyncio.sleep(0.05)
+        runner.run()
+        await asyncio.sleep(0.05)
+        assert runs == 2
+    finally:
+        task.cancel()
+
+
+def test_bad_limits_are_refused() -> None:
+    async def nothing() -> None:
+        return None
+
+    with pytest.raises(ValueError, match="burst"):
+        BoundedFrequencyRunner("test", nothing, 1.0, 10.0, burst=0)
