@@ -172,10 +172,15 @@ class DockerRuntime:
 
     # ------------------------------------------------------------------ sandboxes
     async def run_pod_sandbox(self, config: SandboxConfig) -> str:
+        dns = config.dns
         host_config = self._api.create_host_config(
             network_mode="host" if config.host_network else "bridge",
             ipc_mode="shareable",
             restart_policy={"Name": "no"},
+            # The sandbox's resolv.conf is every container's: they join its network namespace.
+            dns=list(dns.servers) or None if dns else None,
+            dns_search=list(dns.searches) or None if dns else None,
+            dns_opt=list(dns.options) or None if dns else None,
         )
         labels = {
             **config.labels,
