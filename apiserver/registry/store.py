@@ -141,7 +141,10 @@ class Store(Generic[T]):
         stored = type(obj)()
         stored.CopyFrom(obj)
         object_meta(stored).resource_version = ""
-        data: bytes = stored.SerializeToString()
+        # Deterministic: map entries (labels, annotations, data) in key order, whatever order they
+        # were set in, so that an update that changes nothing encodes to the stored bytes and is
+        # not written (as Kubernetes compares the encoded object with etcd's in GuaranteedUpdate).
+        data: bytes = stored.SerializeToString(deterministic=True)
         if len(data) > MAX_OBJECT_BYTES:
             raise errors.request_entity_too_large(MAX_OBJECT_BYTES)
         return data
