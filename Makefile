@@ -133,7 +133,7 @@ lint: $(VENV_STAMP)
 	@$(call timed,lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller podctl bench tests
+	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller podctl bench clusterdns tests
 
 test-unit: $(VENV_STAMP)
 	@$(call timed,test-unit)

@@ -22,9 +22,12 @@ DEFAULT_TIMEOUT = 2.0
 
 
 class Forwarder:
-    def __init__(self, upstreams: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, upstreams: Sequence[str], timeout: float = DEFAULT_TIMEOUT, port: int = 53
+    ) -> None:
         self.upstreams = list(upstreams)
         self.timeout = timeout
+        self.port = port
 
     async def forward(self, query: dns.message.Message) -> dns.message.Message | None:
         """The first upstream's answer, its id the query's; None when none answered in time."""
@@ -33,9 +36,13 @@ class Forwarder:
         for upstream in self.upstreams[start:] + self.upstreams[:start]:
             metrics.FORWARD_REQUESTS.labels(upstream).inc()
             try:
-                response = await dns.asyncquery.udp(query, upstream, timeout=self.timeout)
+                response = await dns.asyncquery.udp(
+                    query, upstream, timeout=self.timeout, port=self.port
+                )
                 if response.flags & dns.flags.TC:
-                    response = await dns.asyncquery.tcp(query, upstream, timeout=self.timeout)
+                    response = await dns.asyncquery.tcp(
+                        query, upstream, timeout=self.timeout, port=self.port
+                    )
             except (OSError, dns.exception.DNSException) as e:
                 metrics.FORWARD_FAILURES.labels(upstream).inc()
                 log.debug("upstream %s: %s", upstream, e)

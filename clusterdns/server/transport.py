@@ -7,7 +7,7 @@ import asyncio
 import logging
 import socket
 import struct
-from typing import Protocol
+from typing import Protocol, cast
 
 log = logging.getLogger(__name__)
 TCP_IDLE_TIMEOUT = 10.0
@@ -28,8 +28,8 @@ class _UDPProtocol(asyncio.DatagramProtocol):
         self._tasks: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # A datagram endpoint's transport (not a DatagramTransport subclass before Python 3.12).
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         task = asyncio.get_running_loop().create_task(self._answer(data, addr))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "podctl", "bench")
+SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "podctl", "bench", "clusterdns")
 
 
 def imported_top_levels(package: str) -> dict[str, set[str]]:
@@ -61,7 +61,16 @@ def test_machinery_imports_no_service() -> None:
 
 # ---------------------------------------------------------------- folders inside a component
 
-COMPONENTS = ("podplane", "apiserver", "scheduler", "kubelet", "controller", "podctl", "bench")
+COMPONENTS = (
+    "podplane",
+    "apiserver",
+    "scheduler",
+    "kubelet",
+    "controller",
+    "podctl",
+    "bench",
+    "clusterdns",
+)
 
 
 def _module_name(path: Path) -> str:
