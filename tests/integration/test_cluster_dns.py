@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from clusterdns.app import ClusterDNS
 from clusterdns.options import Options
+from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
@@ -39,6 +40,15 @@ async def server(client: Client) -> AsyncIterator[ClusterDNS]:
     await dns_server.stop()
 
 
+def service(namespace: str, name: str, spec: dict[str, object]) -> service_pb2.Service:
+    obj = manifest.from_dict(
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace}}
+        | {"spec": spec}
+    )
+    assert isinstance(obj, service_pb2.Service)
+    return obj
+
+
 async def answer(server: ClusterDNS, name: str, proto: str = "udp") -> tuple[str, set[str]]:
     query = dns.message.make_query(name, "A")
     if proto == "udp":
@@ -54,14 +64,7 @@ async def test_services_and_endpoints_are_answered_as_they_change(
 ) -> None:
     ns = await new_namespace(client, "dns-")
     web = await client.services.create(
-        manifest.from_dict(
-            {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "metadata": {"name": "web", "namespace": ns},
-                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
-            }
-        )
+        service(ns, "web", {"selector": {"app": "web"}, "ports": [{"port": 80}]})
     )
     name = f"web.{ns}.svc.cluster.local."
 
@@ -73,14 +76,7 @@ async def test_services_and_endpoints_are_answered_as_they_change(
     assert (await answer(server, f"nope.{ns}.svc.cluster.local."))[0] == "NXDOMAIN"
 
     await client.services.create(
-        manifest.from_dict(
-            {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "metadata": {"name": "db", "namespace": ns},
-                "spec": {"clusterIP": "None", "ports": [{"name": "pg", "port": 5432}]},
-            }
-        )
+        service(ns, "db", {"clusterIP": "None", "ports": [{"name": "pg", "port": 5432}]})
     )
     endpoints = [("10.244.1.5", True), ("10.244.2.6", True), ("10.244.3.7", False)]
     slice_ = discovery_pb2.EndpointSlice(address_type="IPv4")
