@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Waits until the compose cluster is usable: every service running and healthy, then (once podctl
 # exists) every node registered and Ready as the apiserver sees it, and the cluster DNS's two
-# replicas available. Exits non-zero on timeout and shows what was not ready. Usage: scripts/wait-cluster.sh [TIMEOUT_SECONDS]
+# replicas available. Exits non-zero on timeout and shows what was not ready.
+# Usage: scripts/wait-cluster.sh [TIMEOUT_SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
