@@ -6,7 +6,9 @@
   domains; `options ndots:5`. A kubelet without --cluster-dns falls back to Default, with a
   MissingClusterDNS event.
 - Default: the node's resolver, as --resolv-conf has it (an empty --resolv-conf: 127.0.0.1 and
-  no search path, which disables lookups).
+  no search path, which disables lookups). A host-network pod with Default and no dnsConfig
+  keeps the resolv.conf the runtime gives it, the node's own (config None): the compose nodes'
+  --resolv-conf names an address that answers pods only (docs/kubelet.md).
 - None: nothing but the pod's dnsConfig.
 
 dnsConfig is then merged in (nameservers and searches appended without duplicates, options
@@ -100,7 +102,8 @@ def merge_options(
 class PodDNS:
     """The pod's DNS settings and the warnings (reason, message) for its events."""
 
-    config: DNSConfig
+    # None: the runtime's own, the node's resolv.conf (a host-network pod with Default).
+    config: DNSConfig | None
     warnings: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
@@ -146,6 +149,8 @@ class DNSConfigurer:
                 )
             if not self.resolv_conf:
                 servers, searches = ["127.0.0.1"], ["."]
+        if policy == DEFAULT and pod.spec.host_network and not pod.spec.HasField("dns_config"):
+            return PodDNS(None, tuple(warnings))
         if pod.spec.HasField("dns_config"):
             extra = pod.spec.dns_config
             servers = omit_duplicates([*servers, *extra.nameservers])

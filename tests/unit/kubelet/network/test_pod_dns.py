@@ -65,10 +65,22 @@ HOST_SEARCH = ("corp.example.com", "example.com")
         ),
         # The apiserver defaults dnsPolicy; a pod without one (a static pod's file) is ClusterFirst.
         ({}, DNSConfig(("10.96.0.10",), CLUSTER_SEARCH + HOST_SEARCH, ("ndots:5",))),
-        # A host-network pod with ClusterFirst gets the node's resolver ...
+        # A host-network pod with ClusterFirst (or Default) keeps the node's own resolv.conf,
+        # the runtime's (None) ...
+        ({"dns_policy": "ClusterFirst", "host_network": True}, None),
+        ({"dns_policy": "Default", "host_network": True}, None),
+        # ... unless it has a dnsConfig to add.
         (
-            {"dns_policy": "ClusterFirst", "host_network": True},
-            DNSConfig(("192.168.65.7", "192.168.65.8"), HOST_SEARCH, ("ndots:1", "timeout:2")),
+            {
+                "dns_policy": "Default",
+                "host_network": True,
+                "dns_config": dns_config(searches=("example.org",)),
+            },
+            DNSConfig(
+                ("192.168.65.7", "192.168.65.8"),
+                (*HOST_SEARCH, "example.org"),
+                ("ndots:1", "timeout:2"),
+            ),
         ),
         # ... unless it asks for ClusterFirstWithHostNet.
         (
@@ -106,7 +118,9 @@ HOST_SEARCH = ("corp.example.com", "example.com")
         ),
     ],
 )
-def test_resolv_conf_by_policy(node_resolv: str, spec: dict[str, Any], expected: DNSConfig) -> None:
+def test_resolv_conf_by_policy(
+    node_resolv: str, spec: dict[str, Any], expected: DNSConfig | None
+) -> None:
     configurer = DNSConfigurer(("10.96.0.10",), "cluster.local", node_resolv)
     got = configurer.pod_dns(pod(**spec))
     assert got.config == expected
@@ -115,6 +129,7 @@ def test_resolv_conf_by_policy(node_resolv: str, spec: dict[str, Any], expected:
 
 def test_cluster_first_without_cluster_dns_falls_back_to_default(node_resolv: str) -> None:
     got = DNSConfigurer((), "cluster.local", node_resolv).pod_dns(pod(dns_policy="ClusterFirst"))
+    assert got.config is not None
     assert got.config.servers == ("192.168.65.7", "192.168.65.8")
     assert [reason for reason, _ in got.warnings] == ["MissingClusterDNS"]
     assert 'Falling back to "Default" policy' in got.warnings[0][1]
@@ -155,6 +170,7 @@ def test_limits_are_applied_with_a_warning(
 ) -> None:
     configurer = DNSConfigurer(("10.96.0.10",), "cluster.local", node_resolv)
     got = configurer.pod_dns(pod(dns_policy="ClusterFirst", dns_config=extra))
+    assert got.config is not None
     assert got.config.servers == servers
     if searches is not None:
         assert len(got.config.searches) == searches
