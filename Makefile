@@ -27,7 +27,7 @@ endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
-        bench-scheduler loadtest loadtest-quick bench-overload bench-decision
+        bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -46,6 +46,7 @@ help:
 	echo "make bench-overload    100 and 800 writers + 100 kubelets + leader electors, APF (75, 150 seats) vs max-in-flight (build/bench/apiserver-overload.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json,"
 	echo "                       and Prometheus' SLO figures for the run: build/bench/pods-prometheus.json)"
+	echo "make bench-dns         DNS query latency from a pod, per cluster DNS server (build/bench/dns.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
 	echo "make loadtest-quick    a one-minute scheduler load test on its own cluster (100 nodes / 1000 pods)"
@@ -133,7 +134,7 @@ lint: $(VENV_STAMP)
 	@$(call timed,lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench tests
+	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns tests
 
 test-unit: $(VENV_STAMP)
 	@$(call timed,test-unit)
@@ -188,6 +189,10 @@ bench-pods: $(VENV_STAMP)
 	since=$$(date +%s)
 	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench pods --server localhost:$(APISERVER_PORT) --out build/bench/pods.json
 	$(PROMETHEUS_REPORT) --out build/bench/pods-prometheus.json
+
+bench-dns: $(VENV_STAMP)
+	@$(call timed,bench-dns)
+	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench dns --server localhost:$(APISERVER_PORT) --out build/bench/dns.json
 
 # Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
 # (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once).

@@ -12,6 +12,7 @@ from bench.apiserver import grpc_costs, overload
 from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.kube_proxy import programming as service_programming
 from bench.kube_proxy import sync as kube_proxy_sync
+from bench.cluster_dns import benchmark as cluster_dns
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
@@ -36,6 +37,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench kube-proxy-sync [--services N] [--endpoints M] [--mode netns|generate]
                                    [--iptables system|nft|legacy] [--syncs K] [--out FILE]
     podplane-bench service-programming [--services N] [--server HOST:PORT] [--out FILE]
+    podplane-bench dns [--queries N] [--name NAME] [--server HOST:PORT] [--out FILE]
 """
 
 
@@ -165,6 +167,21 @@ def _add_pods(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", default=defaults.out, help="the JSON result")
 
 
+def _add_dns(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "dns",
+        help="DNS query latency from a pod: p50/p90/p99 per cluster DNS server",
+        description="Runs a pod (the cluster DNS's image) on a running cluster that sends N "
+        "queries, one at a time over UDP, to the kube-dns Service address and to each DNS "
+        "replica, and summarizes each query's round trip as the pod measured it.",
+    )
+    defaults = cluster_dns.Options()
+    p.add_argument("--server", default=defaults.server, help="the apiserver (host:port)")
+    p.add_argument("--queries", type=_positive, default=defaults.queries, help="per DNS server")
+    p.add_argument("--name", default=defaults.name, help="the name asked (an A record)")
+    p.add_argument("--out", default=defaults.out, help="the JSON result")
+
+
 def options_from(args: argparse.Namespace) -> apiserver_benchmark.Options:
     quick = args.quick
     return apiserver_benchmark.Options(
@@ -210,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     apiserver_doors.add_parser(sub)
     kube_proxy_sync.add_parser(sub, _positive)
     service_programming.add_parser(sub, _positive)
+    _add_dns(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))
@@ -223,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=args.timeout,
                 cpu_request=args.cpu_request,
                 out=args.out,
+            )
+        )
+    if args.command == "dns":
+        return cluster_dns.run(
+            cluster_dns.Options(
+                server=args.server, queries=args.queries, name=args.name, out=args.out
             )
         )
     if args.command == "scheduler":

@@ -4,7 +4,9 @@
 #   1. cgroups the inner engine can write to (v1: fresh hierarchies; v2: the dind nesting dance)
 #   2. the inner dockerd, its bridge on this node's pod CIDR: pods get IPs from POD_CIDR
 #   3. routes to the other nodes' pod CIDRs, so pod IPs are reachable cluster-wide
-#   4. the pod images (busybox, the pause sandbox), imported from root filesystems in the image
+#   4. the pods' resolver: Docker's embedded DNS made reachable from pods at the bridge address
+#   5. the pod images (busybox, the pause sandbox, the cluster DNS), imported from root
+#      filesystems in the image
 #
 # Environment:
 #   POD_CIDR       this node's pod CIDR, e.g. 10.244.1.0/24 (required); the bridge gets .1
@@ -12,7 +14,10 @@
 #   POD_ROUTES     other nodes' pod CIDRs, "node-2=10.244.2.0/24 node-3=10.244.3.0/24" (optional)
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
 #   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
-#                  mirror, where this node publishes busybox as docker.io/library/busybox
+#                  mirror, where this node publishes busybox as docker.io/library/busybox and
+#                  the cluster DNS as docker.io/podplane/clusterdns:dev
+#   POD_RESOLV_CONF  the pods' resolv.conf base (the kubelet's --resolv-conf), default
+#                  /etc/podplane/pod-resolv.conf
 #   KUBE_PROXY     kube-proxy's command line (python -m proxy ...), supervised beside the
 #                  kubelet (optional: none without it)
 set -euo pipefail
@@ -148,7 +153,40 @@ route_peers() {
 }
 [[ -z $POD_ROUTES ]] || route_peers </dev/null >>/var/log/podplane/routes.log 2>&1 &
 
-# --- 4. pod images ------------------------------------------------------------------------------
+# --- 4. the pods' resolver -----------------------------------------------------------------------
+# Docker's embedded DNS (127.0.0.11 in this node's namespace: it knows the compose services, e.g.
+# apiserver and registry, and forwards other names to the host's resolvers) answers this node's
+# own processes only. As kind's entrypoint does, pods reach it at an address of the node: queries
+# to the bridge address port 53 are DNATed to it (route_localnet lets them reach a loopback
+# address). The kubelet's --resolv-conf is this node's resolv.conf with that address: dnsPolicy
+# Default pods (the cluster DNS among them) resolve through it.
+POD_RESOLV_CONF=${POD_RESOLV_CONF:-/etc/podplane/pod-resolv.conf}
+setup_pod_resolver() {
+  local bridge_ip=${POD_BRIDGE_IP%/*} rules udp tcp
+  mkdir -p "$(dirname "$POD_RESOLV_CONF")"
+  rules=$(iptables -t nat -S DOCKER_OUTPUT 2>/dev/null || true)
+  udp=$(sed -n 's/.*-p udp .*--to-destination 127\.0\.0\.11:\([0-9]*\).*/\1/p' <<<"$rules" | head -n 1)
+  tcp=$(sed -n 's/.*-p tcp .*--to-destination 127\.0\.0\.11:\([0-9]*\).*/\1/p' <<<"$rules" | head -n 1)
+  if ! grep -q '^nameserver 127\.0\.0\.11' /etc/resolv.conf || [[ -z $udp || -z $tcp ]]; then
+    # Not on a Docker network with an embedded DNS: the node's resolvers serve pods as they are.
+    cp /etc/resolv.conf "$POD_RESOLV_CONF"
+    return 0
+  fi
+  echo 1 >/proc/sys/net/ipv4/conf/all/route_localnet
+  local proto port
+  for proto in udp tcp; do
+    port=$udp; [[ $proto == udp ]] || port=$tcp
+    iptables -t nat -C PREROUTING -d "$bridge_ip" -p "$proto" --dport 53 \
+      -j DNAT --to-destination "127.0.0.11:$port" 2>/dev/null \
+      || iptables -t nat -I PREROUTING -d "$bridge_ip" -p "$proto" --dport 53 \
+        -j DNAT --to-destination "127.0.0.11:$port"
+  done
+  sed "s/^nameserver 127\.0\.0\.11\$/nameserver $bridge_ip/" /etc/resolv.conf >"$POD_RESOLV_CONF"
+  log "pods resolve through $bridge_ip:53 (Docker's embedded DNS; $POD_RESOLV_CONF)"
+}
+setup_pod_resolver
+
+# --- 5. pod images ------------------------------------------------------------------------------
 import_rootfs() { # IMAGE ROOTFS CMD-JSON
   if docker image inspect "$1" >/dev/null 2>&1; then return 0; fi
   tar -C "$2" -c . | docker import \
@@ -172,6 +210,16 @@ publish() { # LOCAL-IMAGE REPOSITORY:TAG -- into the cluster registry, as docker
 }
 if [[ -n $REGISTRY_MIRROR ]]; then
   publish busybox:latest library/busybox:latest
+fi
+# The cluster DNS add-on's image (docker/addons/cluster-dns.yaml), in the background: the kubelet
+# need not wait for it; a DNS pod scheduled here before it is in pulls it from the registry.
+clusterdns_image() {
+  # `python`: the venv's, run from the app's folder (docker/node.Dockerfile, clusterdns-image).
+  import_rootfs podplane/clusterdns:dev "$IMAGES/clusterdns" '["python", "-m", "clusterdns"]'
+  [[ -z $REGISTRY_MIRROR ]] || publish podplane/clusterdns:dev podplane/clusterdns:dev
+}
+if [[ -d $IMAGES/clusterdns ]]; then
+  clusterdns_image </dev/null >>/var/log/podplane/images.log 2>&1 &
 fi
 
 mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)

@@ -37,11 +37,28 @@ RUN set -eu; root=/opt/podplane/images/busybox; \
     printf 'root:x:0:\nnobody:x:65534:\n' >$root/etc/group; \
     cp -a $root /opt/podplane/images/pause
 
+# The cluster DNS add-on's image (docker/addons/cluster-dns.yaml) as a root filesystem: Python, a
+# venv with only what `python -m clusterdns` imports, and the app. The entrypoint imports it as
+# podplane/clusterdns:dev and publishes it to the cluster registry.
+FROM python AS clusterdns-image
+COPY requirements.txt docker/install-venv.sh /tmp/podplane/
+COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
+RUN grep -E '^(grpcio|grpcio-reflection|grpcio-health-checking|protobuf|PyYAML|prometheus-client|dnspython)==' \
+      /tmp/podplane/requirements.txt >/tmp/podplane/clusterdns-requirements.txt \
+ && sh /tmp/podplane/install-venv.sh /tmp/podplane/clusterdns-requirements.txt /tmp/podplane/wheelhouse \
+ && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
+COPY --from=app /opt/podplane/app /opt/podplane/app
+# `python` runs the venv's from the app's folder, so that `python -m clusterdns` finds it.
+RUN printf '#!/bin/sh\ncd /opt/podplane/app && exec /opt/podplane/venv/bin/python "$@"\n' \
+      >/usr/local/bin/python \
+ && chmod 0755 /usr/local/bin/python
+
 FROM python AS node
 RUN apt-get update \
  && apt-get install -y --no-install-recommends docker.io iproute2 iptables busybox-static procps \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=pod-images /opt/podplane/images /opt/podplane/images
+COPY --from=clusterdns-image / /opt/podplane/images/clusterdns/
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
 COPY docker/podctl /usr/local/bin/podctl
 RUN mkdir -p /var/lib/kubelet /var/lib/docker /var/log/podplane \

@@ -3,7 +3,8 @@
 # and hands each service only what it needs:
 #   /pki          the whole PKI, CA key included (volume `pki`); existing files are kept, so a
 #                 second `docker compose up` keeps every certificate
-#   /out/SERVICE  one volume per service (etcd, apiserver, scheduler, controller-manager, node-N),
+#   /out/SERVICE  one volume per service (etcd, apiserver, scheduler, controller-manager,
+#                 addon-manager, node-N),
 #                 mounted read-only at /etc/podplane/pki by that service alone; nodes get their
 #                 identity under generic names (node.crt, kubelet-server.crt)
 #   /host/pki     the client side for tools on the host (./build/pki): the CA certificate, the
@@ -41,6 +42,8 @@ for dir in /out/*/; do
         apiserver-etcd-client.crt apiserver-etcd-client.key \
         apiserver-kubelet-client.crt apiserver-kubelet-client.key ;;
     scheduler | controller-manager) copy "$dir" ca.crt "$service.crt" "$service.key" ;;
+    # The admin, to apply the add-ons; the cluster DNS's identity, for the Secret its pods mount.
+    addon-manager) copy "$dir" ca.crt admin.crt admin.key clusterdns.crt clusterdns.key ;;
     *)
       [ -f "$all/$service-kubelet-server.crt" ] || { echo "pki-init: unknown service $service" >&2; exit 1; }
       copy "$dir" ca.crt "$service.crt=node.crt" "$service.key=node.key" \

@@ -54,6 +54,12 @@ class KubeletConfig:
     client_ca_file: str = ""
     # How it proves itself to the apiserver (--ca-file, --cert-file, ...); None: plaintext.
     credentials: Credentials | None = None
+    # The pods' DNS (--cluster-dns, --cluster-domain, --resolv-conf): the cluster DNS
+    # Service's IP for ClusterFirst pods, the cluster's domain for their search path, and the
+    # node's resolver for Default pods.
+    cluster_dns: tuple[str, ...] = ()
+    cluster_domain: str = ""
+    resolv_conf: str = "/etc/resolv.conf"
 
     def serving_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert_file:
@@ -175,6 +181,24 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="CA of the client certificates the kubelet API accepts (the apiserver's)",
     )
+    p.add_argument(
+        "--cluster-dns",
+        default="",
+        help="comma-separated IPs of the cluster DNS, the nameservers of ClusterFirst pods "
+        "(e.g. 10.96.0.10); default none: such pods get the node's resolver",
+    )
+    p.add_argument(
+        "--cluster-domain",
+        default="",
+        help="the cluster's DNS domain (e.g. cluster.local): pods search "
+        "<namespace>.svc.<domain>, svc.<domain> and <domain>",
+    )
+    p.add_argument(
+        "--resolv-conf",
+        default="/etc/resolv.conf",
+        help="the node's resolver configuration, the base of every pod's resolv.conf and "
+        "all of it for dnsPolicy Default; empty: none",
+    )
     add_credential_flags(p)
     p.add_argument(
         "--log-level", type=flags.log_level, default="INFO", help="DEBUG, INFO, WARNING or ERROR"
@@ -248,6 +272,20 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
                 Path(path).read_bytes()
             except OSError as e:
                 fail(flag, f"cannot read {path}: {e.strerror}")
+    cluster_dns = tuple(filter(None, (a.strip() for a in args.cluster_dns.split(","))))
+    for address in cluster_dns:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            fail("--cluster-dns", f'"{address}" is not an IP address')
+    domain = args.cluster_domain.removesuffix(".")
+    if domain and (len(domain) > 253 or not _DNS_SUBDOMAIN.match(domain)):
+        fail("--cluster-domain", f'"{args.cluster_domain}" is not a DNS domain')
+    if args.resolv_conf:
+        try:
+            Path(args.resolv_conf).read_bytes()
+        except OSError as e:
+            fail("--resolv-conf", f"cannot read {args.resolv_conf}: {e.strerror}")
     try:
         credentials = credentials_from(args, env={})  # flags only: no user settings
     except CredentialsError as e:
@@ -272,4 +310,7 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         pod_manifest_path=args.pod_manifest_path,
         kube_reserved=reserved["kube_reserved"],
         system_reserved=reserved["system_reserved"],
+        cluster_dns=cluster_dns,
+        cluster_domain=domain,
+        resolv_conf=args.resolv_conf,
     )

@@ -13,6 +13,7 @@ from kubelet import metrics
 from kubelet.admission.admitter import PodAdmitter
 from kubelet.config import KubeletConfig
 from kubelet.container.env import ClientObjectGetter
+from kubelet.network.dns import DNSConfigurer
 from kubelet.node.lease import NodeLease
 from kubelet.node.machine_info import MachineInfo, read_machine_info
 from kubelet.node.pressure import read_node_stats
@@ -30,7 +31,7 @@ from kubelet.staticpod.mirror import MirrorPods, is_mirror_pod
 from kubelet.status.manager import StatusManager
 from kubelet.volume.claims import ClientVolumeGetter
 from kubelet.volume.pod_volumes import PodVolumes
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.client.clientset import Client
 from podplane.client.events import EventRecorder
@@ -58,6 +59,8 @@ class Kubelet:
         self.informer: Informer[core_pb2.Pod] = Informer(
             client.pods, field_selector=f"spec.nodeName={config.node_name}", name="pods"
         )
+        # Every Service, for the containers' service variables (the kubelet's service lister).
+        self.services: Informer[service_pb2.Service] = Informer(client.services, name="services")
         self.volumes = PodVolumes(
             config.root_dir, ClientObjectGetter(client), ClientVolumeGetter(client)
         )
@@ -98,6 +101,8 @@ class Kubelet:
             recorder=recorder,
             probes=self.probes,
             admitter=PodAdmitter(node_allocatable, self.desired_pods),
+            dns=DNSConfigurer(config.cluster_dns, config.cluster_domain, config.resolv_conf),
+            services=self.services,
         )
         self.workers = PodWorkers(self.syncer, self.pod)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
@@ -210,6 +215,8 @@ class Kubelet:
             on_delete=self._on_pod_deleted,
         )
         self._spawn(self.informer.run(), "pod-informer")
+        # Not waited for: containers of API pods wait for it themselves (service_env.py).
+        self._spawn(self.services.run(), "service-informer")
         await self.informer.wait_synced()
         if self.static_pods is not None:
             # Read before the workers start: a static pod still running from before a restart

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Waits until the compose cluster is usable: every service running and healthy, then (once podctl
-# exists) every node registered and Ready as the apiserver sees it. Exits non-zero on timeout and
-# shows what was not ready. Usage: scripts/wait-cluster.sh [TIMEOUT_SECONDS]
+# exists) every node registered and Ready as the apiserver sees it, and the cluster DNS's two
+# replicas available. Exits non-zero on timeout and shows what was not ready.
+# Usage: scripts/wait-cluster.sh [TIMEOUT_SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,3 +56,17 @@ while :; do
 done
 log "$ready/$nodes nodes Ready"
 echo "$out"
+
+# 3. The cluster DNS add-on (docker/addons/cluster-dns.yaml, applied by the addon-manager): both
+#    replicas available (podctl get deployment: NAME READY UP-TO-DATE AVAILABLE AGE).
+while :; do
+  dns=$($podctl get deployment coredns -n kube-system 2>&1 || true)
+  [[ $(awk 'NR == 2 { print $2 }' <<<"$dns") == 2/2 ]] && break
+  if ((SECONDS >= deadline)); then
+    log "cluster DNS not available after ${timeout}s:"; echo "$dns" >&2
+    $podctl get pods -n kube-system -l k8s-app=kube-dns -o wide >&2 || true
+    exit 1
+  fi
+  sleep 1
+done
+log "cluster DNS available (kube-system/coredns 2/2, Service kube-dns 10.96.0.10)"

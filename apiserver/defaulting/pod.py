@@ -46,6 +46,8 @@ def pod_spec(spec: core_pb2.PodSpec) -> None:
         spec.restart_policy = "Always"
     if not spec.dns_policy:
         spec.dns_policy = "ClusterFirst"
+    if not spec.HasField("enable_service_links"):
+        spec.enable_service_links = True
     if not spec.scheduler_name:
         spec.scheduler_name = "default-scheduler"
     if not spec.HasField("termination_grace_period_seconds"):

@@ -8,6 +8,7 @@ from apiserver.objects import Container
 from apiserver.validation import affinity, ephemeral, fields
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
+from apiserver.validation.pod_dns import pod_dns_config
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 from podplane.apimachinery.sidecars import CONTAINER_RESTART_POLICY_ALWAYS, is_sidecar
@@ -204,6 +205,7 @@ def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
         )
     if spec.dns_policy and spec.dns_policy not in DNS_POLICIES:
         errs.append(fields.unsupported(f"{path}.dnsPolicy", spec.dns_policy, DNS_POLICIES))
+    errs += pod_dns_config(spec, f"{path}.dnsConfig")
     if (
         spec.HasField("termination_grace_period_seconds")
         and spec.termination_grace_period_seconds < 0

@@ -15,6 +15,7 @@ from kubelet.container.env import (
     fetch_pod_objects,
 )
 from kubelet.container.security_context import NodeCapabilities, security_config
+from kubelet.container.service_env import ServiceLister, pod_service_env
 from kubelet.runtime.types import ContainerConfig, Mount, PodRef
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
@@ -106,7 +107,16 @@ def build_container_config(
 
 
 async def with_pod_objects(
-    ctx: PodContext, getter: ConfigObjectGetter | None, pod: core_pb2.Pod
+    ctx: PodContext,
+    getter: ConfigObjectGetter | None,
+    pod: core_pb2.Pod,
+    services: ServiceLister | None = None,
 ) -> PodContext:
-    """ctx with the ConfigMaps and Secrets the pod names, read afresh through getter."""
-    return replace(ctx, objects=await fetch_pod_objects(getter, pod))
+    """ctx with the ConfigMaps and Secrets the pod names, read afresh through getter, and the
+    Services' variables as `services` has them now (ContainerConfigError until it has read them
+    once)."""
+    return replace(
+        ctx,
+        objects=await fetch_pod_objects(getter, pod),
+        service_env=pod_service_env(pod, services),
+    )

@@ -112,6 +112,9 @@ class PodContext:
     host_ip: str = ""
     node_allocatable: Mapping[str, str] = field(default_factory=dict)
     objects: ConfigObjects = field(default_factory=ConfigObjects)
+    # The Services' variables (service_env.pod_service_env): env values may refer to them, and
+    # those the container does not define itself are added after its own.
+    service_env: Mapping[str, str] = field(default_factory=dict)
 
 
 def expand(value: str, env: Mapping[str, str]) -> str:
@@ -258,7 +261,8 @@ def container_env(
     pod: core_pb2.Pod, container: core_pb2.Container, ctx: PodContext
 ) -> list[tuple[str, str]]:
     """The container's variables in order: envFrom sources first (a later one wins), then env
-    (which wins over envFrom); each env value may refer to the variables before it."""
+    (which wins over envFrom), then the Services' variables it does not define itself; each env
+    value may refer to the variables before it and to the Services' variables."""
     resolved: dict[str, str] = {}
     for source in container.env_from:
         resolved.update(_env_from(pod, source, ctx.objects))
@@ -277,6 +281,7 @@ def container_env(
             else:
                 value = ""
         else:
-            value = expand(var.value, resolved)
+            value = expand(var.value, {**ctx.service_env, **resolved})
         resolved[var.name] = value
-    return list(resolved.items())
+    services = [(k, v) for k, v in ctx.service_env.items() if k not in resolved]
+    return list(resolved.items()) + services

@@ -14,6 +14,7 @@ from dataclasses import replace
 from kubelet.container.config import build_container_config, with_pod_objects
 from kubelet.container.env import ContainerConfigError, PodContext
 from kubelet.container.images import ImageError, ImagePuller
+from kubelet.container.service_env import ServiceLister
 from kubelet.runtime.types import (
     ContainerRuntime,
     ContainerRuntimeError,
@@ -63,12 +64,14 @@ class EphemeralContainerStarter:
         images: ImagePuller,
         reasons: Reasons,
         event: Event,
+        services: ServiceLister | None = None,
     ) -> None:
         self.runtime = runtime
         self.volumes = volumes
         self.images = images
         self.reasons = reasons
         self.event = event
+        self.services = services
 
     async def start_new(
         self, pod: core_pb2.Pod, rp: RuntimePod, ctx: PodContext, requeue: Callable[[float], None]
@@ -135,9 +138,8 @@ class EphemeralContainerStarter:
                 else f'Container image "{container.image}" already present on machine',
             )
             mounts = PodVolumes.mounts(container, paths)
-            config = build_container_config(
-                view, container, 0, mounts, await with_pod_objects(ctx, self.volumes.objects, view)
-            )
+            ctx = await with_pod_objects(ctx, self.volumes.objects, view, self.services)
+            config = build_container_config(view, container, 0, mounts, ctx)
             config = replace(config, pid_namespace_of=self._target_id(pod, ec, rp, sandbox_id))
         except ImageError as e:
             self.reasons[(uid, name)] = (e.reason, e.message)

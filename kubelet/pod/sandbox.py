@@ -7,7 +7,13 @@ from __future__ import annotations
 import logging
 
 from kubelet.container.config import grace_period
-from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, PodRef, SandboxConfig
+from kubelet.runtime.types import (
+    ContainerRuntime,
+    ContainerRuntimeError,
+    DNSConfig,
+    PodRef,
+    SandboxConfig,
+)
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
@@ -21,7 +27,11 @@ def pod_hostname(pod: core_pb2.Pod) -> str:
 
 
 async def run_sandbox(
-    runtime: ContainerRuntime, pod: core_pb2.Pod, attempt: int, pause_image: str
+    runtime: ContainerRuntime,
+    pod: core_pb2.Pod,
+    attempt: int,
+    pause_image: str,
+    dns: DNSConfig | None = None,
 ) -> str:
     if await runtime.inspect_image(pause_image) is None:
         try:
@@ -37,6 +47,7 @@ async def run_sandbox(
         image=pause_image,
         host_network=pod.spec.host_network,
         termination_grace_seconds=grace_period(pod),
+        dns=dns,
     )
     sandbox_id = await runtime.run_pod_sandbox(config)
     log.info(

@@ -15,6 +15,8 @@ from kubelet.container.config import build_container_config, with_pod_objects
 from kubelet.container.env import ContainerConfigError, PodContext
 from kubelet.container.images import ImageError, ImagePuller
 from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.container.service_env import ServiceLister
+from kubelet.network.dns import DNSConfigurer
 from kubelet.pod.actions import ContainerToKill, compute_pod_actions
 from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
 from kubelet.pod.sandbox import run_sandbox
@@ -33,6 +35,7 @@ from kubelet.runtime.types import (
     ContainerRuntimeError,
     ContainerState,
     ContainerStatus,
+    DNSConfig,
     RuntimePod,
 )
 from kubelet.status.generate import generate_pod_status
@@ -86,6 +89,8 @@ class PodSyncer:
         recorder: EventRecorder | None = None,
         probes: ProbeManager | None = None,
         admitter: PodAdmitter | None = None,
+        dns: DNSConfigurer | None = None,
+        services: ServiceLister | None = None,
     ) -> None:
         self.runtime = runtime
         self.volumes = volumes
@@ -96,10 +101,13 @@ class PodSyncer:
         self.recorder = recorder
         self.probes = probes
         self.admitter = admitter
+        # The pods' resolv.conf (None: the runtime's default) and the Services' variables.
+        self.dns = dns
+        self.services = services
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
         self.ephemeral = EphemeralContainerStarter(
-            runtime, volumes, self.images, self.reasons, self._event
+            runtime, volumes, self.images, self.reasons, self._event, services
         )
         self._warned_cidr = False
 
@@ -263,7 +271,7 @@ class PodSyncer:
             return
         key = f"{pod.metadata.namespace}/{pod.metadata.name}"
         if create_sandbox:
-            await run_sandbox(self.runtime, pod, attempt, self.node.pause_image)
+            await run_sandbox(self.runtime, pod, attempt, self.node.pause_image, self._pod_dns(pod))
             rp = await self._refresh(key, pod.metadata.uid)
         sandbox = rp.latest_sandbox()
         if sandbox is None or not sandbox.ready:
@@ -280,6 +288,15 @@ class PodSyncer:
     def _event(self, pod: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
             self.recorder.record(pod, type_, reason, message)
+
+    def _pod_dns(self, pod: core_pb2.Pod) -> DNSConfig | None:
+        """The sandbox's resolv.conf, by the pod's dnsPolicy and dnsConfig."""
+        if self.dns is None:
+            return None
+        pod_dns = self.dns.pod_dns(pod)
+        for reason, message in pod_dns.warnings:
+            self._event(pod, WARNING, reason, message)
+        return pod_dns.config
 
     def _event_sink(self, pod: core_pb2.Pod) -> EventSink:
         return lambda type_, reason, message: self._event(pod, type_, reason, message)
@@ -414,7 +431,7 @@ class PodSyncer:
                 else f'Container image "{container.image}" already present on machine',
             )
             mounts = PodVolumes.mounts(container, paths)
-            ctx = await with_pod_objects(ctx, self.volumes.objects, pod)
+            ctx = await with_pod_objects(ctx, self.volumes.objects, pod, self.services)
             config = build_container_config(pod, container, restart_count, mounts, ctx)
         except ImageError as e:
             self.reasons[reason_key] = (e.reason, e.message)

@@ -14,6 +14,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import requests.exceptions
@@ -32,6 +33,7 @@ from kubelet.runtime.types import (
     ContainerRuntimeError,
     ContainerState,
     ContainerStatus,
+    DNSConfig,
     ExecOutput,
     ExecTimeout,
     ImageInfo,
@@ -172,10 +174,18 @@ class DockerRuntime:
 
     # ------------------------------------------------------------------ sandboxes
     async def run_pod_sandbox(self, config: SandboxConfig) -> str:
+        # The sandbox's resolv.conf is every container's: they join its network namespace. Docker
+        # refuses DNS options beside the host's network ("conflicting options"): a host-network
+        # sandbox's copy of the node's resolv.conf is written over once it exists instead
+        # (dockershim's rewriteResolvFile).
+        dns = config.dns if not config.host_network else None
         host_config = self._api.create_host_config(
             network_mode="host" if config.host_network else "bridge",
             ipc_mode="shareable",
             restart_policy={"Name": "no"},
+            dns=list(dns.servers) or None if dns else None,
+            dns_search=list(dns.searches) or None if dns else None,
+            dns_opt=list(dns.options) or None if dns else None,
         )
         labels = {
             **config.labels,
@@ -195,7 +205,22 @@ class DockerRuntime:
             host_config=host_config,
         )
         await self._start(created)
+        # Docker writes the file when the container starts; the pod's containers come after.
+        if config.host_network and config.dns is not None:
+            await self._rewrite_resolv_conf(created, config.dns)
         return created
+
+    async def _rewrite_resolv_conf(self, container_id: str, dns: DNSConfig) -> None:
+        data = await self._call(self._api.inspect_container, container_id)
+        path = data.get("ResolvConfPath") or ""
+        lines = [f"nameserver {s}" for s in dns.servers]
+        lines += [f"search {' '.join(dns.searches)}"] if dns.searches else []
+        lines += [f"options {' '.join(dns.options)}"] if dns.options else []
+        try:
+            await asyncio.to_thread(Path(path).write_text, "\n".join(lines) + "\n")
+        except OSError as e:
+            # A kubelet that does not share the engine's filesystem cannot: the node's stays.
+            log.warning("cannot write the host-network sandbox's resolv.conf %s: %s", path, e)
 
     async def stop_pod_sandbox(self, sandbox_id: str, timeout: int) -> None:
         await self.stop_container(sandbox_id, timeout)

@@ -37,6 +37,7 @@ class HollowRuntime:
         self.sandboxes: dict[str, SandboxStatus] = {}
         self.containers: dict[str, ContainerStatus] = {}
         self.configs: dict[str, ContainerConfig] = {}
+        self.sandbox_configs: dict[str, SandboxConfig] = {}
         self.logs: dict[str, bytes] = {}
         self.calls: list[tuple[str, str]] = []
         # Containers whose start fails with this message, by container name.
@@ -83,6 +84,7 @@ class HollowRuntime:
     async def run_pod_sandbox(self, config: SandboxConfig) -> str:
         sandbox_id = f"sandbox-{next(self._ids)}"
         self.calls.append(("run_pod_sandbox", config.pod.name))
+        self.sandbox_configs[sandbox_id] = config
         ip = config.labels.get("ip") or f"10.244.0.{next(self._ips)}"
         self.sandboxes[sandbox_id] = SandboxStatus(
             id=sandbox_id,

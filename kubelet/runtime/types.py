@@ -51,6 +51,15 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class DNSConfig:
+    """The pod's resolv.conf (the CRI's DNSConfig): nameservers, search domains, options."""
+
+    servers: Sequence[str] = ()
+    searches: Sequence[str] = ()
+    options: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     pod: PodRef
     attempt: int
@@ -59,6 +68,8 @@ class SandboxConfig:
     host_network: bool = False
     termination_grace_seconds: int = 30
     labels: Mapping[str, str] = field(default_factory=dict)
+    # What every container of the pod finds in /etc/resolv.conf; None: the runtime's default.
+    dns: DNSConfig | None = None
 
 
 @dataclass(frozen=True)

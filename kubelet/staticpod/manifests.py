@@ -38,6 +38,8 @@ def _default(spec: core_pb2.PodSpec) -> None:
     """The defaults the apiserver would fill in (the kubelet decodes its files with them)."""
     spec.restart_policy = spec.restart_policy or "Always"
     spec.dns_policy = spec.dns_policy or "ClusterFirst"
+    if not spec.HasField("enable_service_links"):
+        spec.enable_service_links = True
     if not spec.HasField("termination_grace_period_seconds"):
         spec.termination_grace_period_seconds = 30
     for c in list(spec.init_containers) + list(spec.containers):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "proxy", "podctl", "bench")
+SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "proxy", "podctl", "bench", "clusterdns")
 
 
 def imported_top_levels(package: str) -> dict[str, set[str]]:
@@ -71,6 +71,7 @@ COMPONENTS = (
     "proxy",
     "podctl",
     "bench",
+    "clusterdns",
 )
 
 

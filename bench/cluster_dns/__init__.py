@@ -1,0 +1,1 @@
+"""DNS query latency from a pod (`podplane-bench dns`)."""

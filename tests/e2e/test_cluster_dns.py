@@ -1,0 +1,271 @@
+"""Cluster DNS on the compose cluster, with the real kubectl: the add-on that `make up` deploys
+(Deployment kube-system/coredns, 2 replicas, behind the Service kube-dns at 10.96.0.10), each
+pod's resolv.conf by dnsPolicy, the service environment variables, and names resolved from pods.
+
+The cluster DNS's Service address 10.96.0.10 is a virtual IP: pods reach it once kube-proxy
+programs the nodes. Until then these tests query the DNS pods at their own addresses; the tests
+that go through 10.96.0.10 (marked NEEDS KUBE-PROXY) are skipped on a cluster without kube-proxy's
+rules."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.e2e.compose_cluster import ROOT, compose
+from tests.e2e.kubectl import Kubectl, Result
+
+WEB = ROOT / "examples" / "web-deployment.yaml"
+CLUSTER_DNS_IP = "10.96.0.10"
+SYSTEM = Kubectl("kube-system")
+
+HEADLESS = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-headless
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80}
+"""
+
+
+def pod(name: str, extra_spec: str = "") -> str:
+    return f"""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  terminationGracePeriodSeconds: 1
+{extra_spec}  containers:
+  - name: main
+    image: busybox
+    command: [sleep, "3600"]
+"""
+
+
+def eventually(check: Callable[[], bool], timeout: float = 90, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(1)
+
+
+def kube_proxy_programmed() -> bool:
+    """Whether kube-proxy has programmed node-1 (its KUBE-SERVICES chain exists)."""
+    probe = compose(
+        "exec", "-T", "node-1", "iptables", "-t", "nat", "-S", "KUBE-SERVICES", check=False
+    )
+    return probe.returncode == 0
+
+
+needs_kube_proxy = pytest.mark.skipif(
+    not kube_proxy_programmed(), reason="NEEDS KUBE-PROXY: 10.96.0.10 is a virtual IP"
+)
+
+
+def addresses(nslookup_output: str) -> set[str]:
+    """The addresses of an nslookup answer (busybox's: `Address: 10.96.0.5`), not the server's
+    own `Address: 10.244.1.3:53` line."""
+    return set(re.findall(r"^Address:\s*([0-9a-f.:]+)\s*$", nslookup_output, re.M)) - {
+        a for a in re.findall(r"^Address:\s*([0-9.]+):53\s*$", nslookup_output, re.M)
+    }
+
+
+def resolv_conf(k: Kubectl, pod_name: str) -> dict[str, list[str]]:
+    """nameserver, search and options of a pod's /etc/resolv.conf."""
+    out: dict[str, list[str]] = {"nameserver": [], "search": [], "options": []}
+    for line in k.ok("exec", pod_name, "--", "cat", "/etc/resolv.conf").splitlines():
+        words = line.split()
+        if words and words[0] in out:
+            out[words[0]] += words[1:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def dns_pods() -> dict[str, str]:
+    """The cluster DNS replicas, rolled out: pod name -> IP."""
+    rollout = SYSTEM.run("rollout", "status", "deployment/coredns", "--timeout=180s", timeout=200)
+    assert rollout.code == 0, rollout
+    out = SYSTEM.ok(
+        "get", "pods", "-l", "k8s-app=kube-dns", "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{'\\n'}{end}",
+    )  # fmt: skip
+    pods = dict(line.split() for line in out.splitlines() if line.strip())
+    assert len(pods) == 2, out
+    return pods
+
+
+@pytest.fixture(scope="module")
+def k(kubectl_namespace: str) -> Kubectl:
+    return Kubectl(kubectl_namespace)
+
+
+@pytest.fixture(scope="module")
+def web(k: Kubectl) -> dict[str, str]:
+    """examples/web-deployment.yaml (3 replicas) behind the Service web and the headless
+    web-headless; then the client pods (created after the Services: a container gets the
+    variables of the Services that exist when it starts). Returns web's cluster IP and the pods'
+    IPs (`pods`, space-separated)."""
+    k.ok("apply", "-f", str(WEB))
+    k.ok("expose", "deployment", "web", "--port", "80", "--name", "web")
+    k.ok("apply", "-f", "-", stdin=HEADLESS)
+    rollout = k.run("rollout", "status", "deployment/web", "--timeout=120s")
+    assert rollout.code == 0, rollout
+    k.ok("apply", "-f", "-", stdin=pod("jumpod"))
+    k.ok("apply", "-f", "-", stdin=pod("nolinks", "  enableServiceLinks: false\n"))
+    k.ok("apply", "-f", "-", stdin=pod("host-resolver", "  dnsPolicy: Default\n"))
+    k.ok(
+        "apply", "-f", "-",
+        stdin=pod(
+            "custom",
+            "  dnsPolicy: None\n  dnsConfig:\n    nameservers: [1.1.1.1]\n"
+            "    searches: [example.org]\n    options: [{name: ndots, value: '2'}]\n",
+        ),
+    )  # fmt: skip
+    for name in ("jumpod", "nolinks", "host-resolver", "custom"):
+        wait = k.run("wait", "--for=condition=Ready", f"pod/{name}", "--timeout=120s")
+        assert wait.code == 0, wait
+    ips = k.ok("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.podIP}")
+    return {
+        "cluster_ip": k.ok("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"),
+        "pods": ips,
+    }
+
+
+def nslookup(k: Kubectl, name: str, server: str = "") -> Result:
+    return k.run("exec", "jumpod", "--", "nslookup", name, *([server] if server else []))
+
+
+# ---------------------------------------------------------------- the kubelet's side
+
+
+def test_cluster_first_pod_resolv_conf(k: Kubectl, web: dict[str, str]) -> None:
+    conf = resolv_conf(k, "jumpod")
+    ns = k.namespace
+    assert conf["nameserver"] == [CLUSTER_DNS_IP]
+    assert conf["search"][:3] == [f"{ns}.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+    assert conf["options"] == ["ndots:5"]
+
+
+def test_default_and_none_policies(k: Kubectl, web: dict[str, str]) -> None:
+    # Default: the node's resolver, which pods reach at their bridge's address (10.244.N.1).
+    host = resolv_conf(k, "host-resolver")
+    assert len(host["nameserver"]) == 1 and re.fullmatch(r"10\.244\.\d+\.1", host["nameserver"][0])
+    # ... and through it the compose project's names.
+    lookup = k.run("exec", "host-resolver", "--", "nslookup", "registry")
+    assert addresses(lookup.out), lookup
+    # None: only the pod's dnsConfig.
+    assert resolv_conf(k, "custom") == {
+        "nameserver": ["1.1.1.1"],
+        "search": ["example.org"],
+        "options": ["ndots:2"],
+    }
+
+
+def test_service_environment_variables(k: Kubectl, web: dict[str, str]) -> None:
+    ip = web["cluster_ip"]
+    env = dict(
+        line.split("=", 1)
+        for line in k.ok("exec", "jumpod", "--", "env").splitlines()
+        if "=" in line
+    )
+    assert env["WEB_SERVICE_HOST"] == ip and env["WEB_SERVICE_PORT"] == "80"
+    assert env["WEB_PORT"] == env["WEB_PORT_80_TCP"] == f"tcp://{ip}:80"
+    assert (env["WEB_PORT_80_TCP_PROTO"], env["WEB_PORT_80_TCP_ADDR"]) == ("tcp", ip)
+    assert "WEB_HEADLESS_SERVICE_HOST" not in env  # headless: no address to give
+    assert env["KUBERNETES_SERVICE_HOST"] == "10.96.0.1"
+    assert env["KUBERNETES_SERVICE_PORT"] == "443"
+    # enableServiceLinks: false: only the kubernetes Service.
+    nolinks = k.ok("exec", "nolinks", "--", "env")
+    assert "WEB_SERVICE_HOST" not in nolinks and "KUBERNETES_SERVICE_HOST=10.96.0.1" in nolinks
+
+
+# ---------------------------------------------------------------- the DNS server's side
+
+
+def test_dns_addon_is_deployed_behind_kube_dns(dns_pods: dict[str, str]) -> None:
+    svc = SYSTEM.ok("get", "service", "kube-dns", "-o", "jsonpath={.spec.clusterIP}")
+    assert svc == CLUSTER_DNS_IP
+    endpoints = SYSTEM.ok(
+        "get", "endpoints", "kube-dns", "-o", "jsonpath={.subsets[*].addresses[*].ip}"
+    )
+    assert set(endpoints.split()) == set(dns_pods.values())
+
+
+def test_service_name_resolves_to_its_cluster_ip(
+    k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
+) -> None:
+    name = f"web.{k.namespace}.svc.cluster.local"
+    for server in dns_pods.values():  # each replica answers alike
+        answer = nslookup(k, name, server)
+        assert addresses(answer.out) == {web["cluster_ip"]}, answer
+
+
+def test_headless_service_resolves_to_the_pod_ips(
+    k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
+) -> None:
+    server = next(iter(dns_pods.values()))
+    answer = nslookup(k, f"web-headless.{k.namespace}.svc.cluster.local", server)
+    assert addresses(answer.out) == set(web["pods"].split()), answer
+    assert len(addresses(answer.out)) == 3
+
+
+def test_unknown_names_and_names_outside_the_cluster(
+    k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
+) -> None:
+    server = next(iter(dns_pods.values()))
+    missing = nslookup(k, f"nope.{k.namespace}.svc.cluster.local", server)
+    assert "NXDOMAIN" in missing.out + missing.err, missing
+    # Outside the cluster domain: forwarded to the node's resolver (which knows the compose
+    # project's services).
+    forwarded = nslookup(k, "registry.", server)
+    assert addresses(forwarded.out), forwarded
+
+
+def test_killing_one_replica_leaves_resolution_working(
+    k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
+) -> None:
+    """A client whose resolver lists both replicas (what the kube-dns Service gives it once
+    kube-proxy balances 10.96.0.10) resolves while one replica is gone, and the Deployment
+    brings the second back."""
+    servers = list(dns_pods.values())
+    k.ok(
+        "apply", "-f", "-",
+        stdin=pod(
+            "two-servers",
+            f"  dnsPolicy: None\n  dnsConfig:\n    nameservers: [{servers[0]}, {servers[1]}]\n",
+        ),
+    )  # fmt: skip
+    assert k.run("wait", "--for=condition=Ready", "pod/two-servers", "--timeout=120s").code == 0
+    name = f"web.{k.namespace}.svc.cluster.local"
+    killed = next(p for p, ip in dns_pods.items() if ip == servers[0])
+    SYSTEM.ok("delete", "pod", killed, "--wait=false")
+    for _ in range(3):
+        answer = k.run("exec", "two-servers", "--", "nslookup", name)
+        assert addresses(answer.out) == {web["cluster_ip"]}, answer
+
+    def two_ready() -> bool:
+        out = SYSTEM.ok("get", "deployment", "coredns", "-o", "jsonpath={.status.readyReplicas}")
+        names = SYSTEM.ok("get", "pods", "-l", "k8s-app=kube-dns", "-o", "name")
+        return out == "2" and f"pod/{killed}" not in names
+
+    eventually(two_ready, 120, "the Deployment to bring back a second DNS replica")
+
+
+# ---------------------------------------------------------------- through the Service address
+
+
+@needs_kube_proxy
+def test_names_resolve_through_the_kube_dns_service(k: Kubectl, web: dict[str, str]) -> None:
+    """NEEDS KUBE-PROXY: the pod's own resolver (10.96.0.10, search path) finds `web`."""
+    answer = nslookup(k, "web")
+    assert addresses(answer.out) == {web["cluster_ip"]}, answer
+    answer = nslookup(k, "web-headless")
+    assert addresses(answer.out) == set(web["pods"].split()), answer
