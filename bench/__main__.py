@@ -10,9 +10,9 @@ from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
 from bench.apiserver import grpc_costs, overload
 from bench.apiserver_doors import benchmark as apiserver_doors
+from bench.cluster_dns import benchmark as cluster_dns
 from bench.kube_proxy import programming as service_programming
 from bench.kube_proxy import sync as kube_proxy_sync
-from bench.cluster_dns import benchmark as cluster_dns
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("apiserver", "scheduler", "kubelet", "controller", "proxy", "podctl", "bench", "clusterdns")
+SERVICES = (
+    "apiserver",
+    "scheduler",
+    "kubelet",
+    "controller",
+    "proxy",
+    "podctl",
+    "bench",
+    "clusterdns",
+)
 
 
 def imported_top_levels(package: str) -> dict[str, set[str]]:
