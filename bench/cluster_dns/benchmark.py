@@ -43,15 +43,15 @@ for server in servers:
         t0 = time.perf_counter()
         try:
             response = dns.query.udp(query, server, timeout=timeout)
+            ok = response.rcode() == dns.rcode.NOERROR and bool(response.answer)
         except (OSError, dns.exception.DNSException):
-            errors += 1
-            if errors >= 3 and not latencies:
-                break  # unreachable: do not wait out every query
+            ok = False
+        if ok:
+            latencies.append(time.perf_counter() - t0)
             continue
-        if response.rcode() != dns.rcode.NOERROR or not response.answer:
-            errors += 1
-            continue
-        latencies.append(time.perf_counter() - t0)
+        errors += 1
+        if errors >= 3 and not latencies:
+            break  # no answer from this server: do not wait out every query
     seconds = time.perf_counter() - started
     print(json.dumps({"server": server, "latencies": latencies, "errors": errors,
                       "seconds": seconds}), flush=True)

@@ -23,6 +23,25 @@ def test_defaults() -> None:
     )
 
 
+def test_pod_dns_flags() -> None:
+    default = parse_args(REQUIRED)
+    assert (default.cluster_dns, default.cluster_domain, default.resolv_conf) == (
+        (),
+        "",
+        "/etc/resolv.conf",
+    )
+    config = parse_args(
+        [
+            *REQUIRED,
+            *("--cluster-dns", "10.96.0.10, fd00::a"),
+            *("--cluster-domain", "cluster.local."),
+            *("--resolv-conf", ""),
+        ]
+    )
+    assert config.cluster_dns == ("10.96.0.10", "fd00::a")
+    assert (config.cluster_domain, config.resolv_conf) == ("cluster.local", "")
+
+
 def test_node_labels() -> None:
     config = parse_args([*REQUIRED, "--node-labels", "zone=a,example.com/tier=db"])
     assert config.node_labels == {"zone": "a", "example.com/tier": "db"}
@@ -40,6 +59,9 @@ def test_node_labels() -> None:
         ("--root-dir", "relative/dir"),
         ("--docker-host", "/var/run/docker.sock"),
         ("--node-labels", "novalue"),
+        ("--cluster-dns", "10.96.0.10,kube-dns"),
+        ("--cluster-domain", "Cluster_Local"),
+        ("--resolv-conf", "/nonexistent/resolv.conf"),
     ],
 )
 def test_bad_setting_exits_2_naming_it(
