@@ -2,10 +2,9 @@
 (Deployment kube-system/coredns, 2 replicas, behind the Service kube-dns at 10.96.0.10), each
 pod's resolv.conf by dnsPolicy, the service environment variables, and names resolved from pods.
 
-The cluster DNS's Service address 10.96.0.10 is a virtual IP: pods reach it once kube-proxy
-programs the nodes. Until then these tests query the DNS pods at their own addresses; the tests
-that go through 10.96.0.10 (marked NEEDS KUBE-PROXY) are skipped on a cluster without kube-proxy's
-rules."""
+The cluster DNS's Service address 10.96.0.10 is a virtual IP that kube-proxy programs on every
+node; most tests here query the DNS pods at their own addresses, to test the server apart from
+kube-proxy, and the last goes through 10.96.0.10 as every pod does."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.compose_cluster import ROOT, compose
+from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl, Result
 
 WEB = ROOT / "examples" / "web-deployment.yaml"
@@ -55,19 +54,6 @@ def eventually(check: Callable[[], bool], timeout: float = 90, what: str = "") -
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(1)
-
-
-def kube_proxy_programmed() -> bool:
-    """Whether kube-proxy has programmed node-1 (its KUBE-SERVICES chain exists)."""
-    probe = compose(
-        "exec", "-T", "node-1", "iptables", "-t", "nat", "-S", "KUBE-SERVICES", check=False
-    )
-    return probe.returncode == 0
-
-
-needs_kube_proxy = pytest.mark.skipif(
-    not kube_proxy_programmed(), reason="NEEDS KUBE-PROXY: 10.96.0.10 is a virtual IP"
-)
 
 
 def addresses(nslookup_output: str) -> set[str]:
@@ -266,9 +252,9 @@ def test_killing_one_replica_leaves_resolution_working(
 # ---------------------------------------------------------------- through the Service address
 
 
-@needs_kube_proxy
 def test_names_resolve_through_the_kube_dns_service(k: Kubectl, web: dict[str, str]) -> None:
-    """NEEDS KUBE-PROXY: the pod's own resolver (10.96.0.10, search path) finds `web`."""
+    """The pod's own resolver (10.96.0.10, the kube-dns Service, reached through kube-proxy's
+    rules; the search path) finds `web`."""
     answer = nslookup(k, "web")
     assert addresses(answer.out) == {web["cluster_ip"]}, answer
     answer = nslookup(k, "web-headless")

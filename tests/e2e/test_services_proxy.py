@@ -196,6 +196,18 @@ def test_the_cluster_ip_reaches_every_backend_from_every_node(
     assert len(answers) == 30 and set(answers) == set(web.backends), answers
 
 
+@pytest.mark.parametrize("node", NODES)
+def test_the_service_name_reaches_every_backend_from_every_node(
+    k: Kubectl, web: Web, node: str
+) -> None:
+    """`wget http://web` as a user writes it: the name through the pod's resolver (the cluster
+    DNS at 10.96.0.10, itself behind kube-proxy, by the search path), then the cluster IP."""
+    url = "http://web/index.html"
+    eventually(partial(reaches_a_backend, k, node, url, web), 60, f"http://web answering on {node}")
+    answers = fetch_from(k, node, url, times=30)
+    assert len(answers) == 30 and set(answers) == set(web.backends), answers
+
+
 def test_the_node_port_answers_on_every_node_ip_from_the_host(k: Kubectl, web: Web) -> None:
     ips = node_ips(k)
     assert set(ips) >= set(NODES), ips
@@ -281,9 +293,13 @@ def test_restarting_kube_proxy_keeps_traffic_flowing(k: Kubectl, web: Web) -> No
 def test_scaled_to_zero_connections_are_refused(k: Kubectl, web: Web) -> None:
     k.ok("scale", "deployment", "web", "--replicas=0")
     k.ok("wait", "--for=delete", "pod", *web.backends, "--timeout=120s")
-    url = f"http://{web.cluster_ip}/index.html"
-    # Refused at once (REJECT), not a timeout (which would print no error before FAILED).
-    refused = re.compile(r"^FAILED wget: can't connect to remote host .*: Connection refused$")
+    # The name still resolves (the Service is there) and its cluster IP refuses at once (REJECT),
+    # not a timeout (which would print no error before FAILED).
+    url = "http://web/index.html"
+    ip = re.escape(web.cluster_ip)
+    refused = re.compile(
+        rf"^FAILED wget: can't connect to remote host \({ip}\): Connection refused$"
+    )
     for node in NODES:
 
         def refused_on(node: str = node) -> list[str]:
