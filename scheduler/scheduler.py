@@ -46,9 +46,8 @@ BIND_CONNECTIONS = 4
 class Binder(Protocol):
     """What binds: the client itself, or podplane.client.clientset.BindConnections."""
 
-    async def bind(
-        self, namespace: str, name: str, node_name: str, uid: str = ""
-    ) -> core_pb2.Pod: ...
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
+        """Binds the pod, or raises why not (grpc.aio.AioRpcError)."""
 
 
 def _name(pod: core_pb2.Pod) -> str:

@@ -67,18 +67,20 @@ class _PodsStub(Protocol):
     Bind: grpc.aio.UnaryUnaryMultiCallable
 
 
-async def _bind(
-    stub: _PodsStub, timeout: float, namespace: str, name: str, node_name: str, uid: str
-) -> core_pb2.Pod:
-    binding = core_pb2.Binding(
+def binding(namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Binding:
+    """The Binding of pod namespace/name (of that uid, when given) to node `node_name`."""
+    return core_pb2.Binding(
         metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
         target=core_pb2.ObjectReference(kind="Node", name=node_name),
     )
-    return cast(
-        core_pb2.Pod,
-        await call_with_retry(  # retried as ResourceClient._call
-            lambda t: stub.Bind(binding, timeout=t, wait_for_ready=True), timeout
-        ),
+
+
+async def _bind(
+    stub: _PodsStub, timeout: float, namespace: str, name: str, node_name: str, uid: str
+) -> None:
+    request = binding(namespace, name, node_name, uid)
+    await call_with_retry(  # retried as ResourceClient._call
+        lambda t: stub.Bind(request, timeout=t, wait_for_ready=True), timeout
     )
 
 
@@ -321,9 +323,9 @@ class Client:
         client: ResourceClient[T] = getattr(self, resource.plural)
         return client
 
-    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
-        """Assigns a pod to a node (POST pods/<name>/binding)."""
-        return await _bind(self._pods_stub, self.timeout, namespace, name, node_name, uid)
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
+        """Assigns a pod to a node (POST pods/<name>/binding); raises if it was not."""
+        await _bind(self._pods_stub, self.timeout, namespace, name, node_name, uid)
 
     def pod_logs(
         self,
@@ -415,9 +417,9 @@ class BindConnections:
         ]
         self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
 
-    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
         """Client.bind, over the next connection."""
-        return await _bind(next(self._stubs), self._timeout, namespace, name, node_name, uid)
+        await _bind(next(self._stubs), self._timeout, namespace, name, node_name, uid)
 
     async def close(self) -> None:
         for channel in self._channels:

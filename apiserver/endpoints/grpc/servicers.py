@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 # Events per message on a watch that allows batches (WatchRequest.allow_watch_batches).
 MAX_WATCH_BATCH = 100
+# What a Bind answers, as Kubernetes' pods/binding does (a create answering a Status: code 201).
+BOUND = meta_pb2.Status(api_version="v1", kind="Status", status="Success", code=201)
 
 
 class ResourceServicer(Generic[T]):
@@ -100,8 +102,9 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
     @api_errors_as_status
     async def Bind(
         self, request: core_pb2.Binding, context: grpc.aio.ServicerContext
-    ) -> core_pb2.Pod:
-        return await bind(self.store, request, self.api.reads.peek)
+    ) -> meta_pb2.Status:
+        await bind(self.store, request, self.api.reads.peek)
+        return BOUND
 
     @api_errors_as_status
     async def Log(

@@ -73,7 +73,7 @@ class PodsStub(object):
         self.Bind = channel.unary_unary(
                 '/podplane.core.v1.Pods/Bind',
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.SerializeToString,
-                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+                response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
                 _registered_method=True)
         self.Log = channel.unary_stream(
                 '/podplane.core.v1.Pods/Log',
@@ -145,7 +145,8 @@ class PodsServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Bind(self, request, context):
-        """Sets spec.nodeName once; refused when the pod is already bound.
+        """Sets spec.nodeName once; refused when the pod is already bound. Answers a Status of success,
+        as Kubernetes' pods/binding does.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -222,7 +223,7 @@ def add_PodsServicer_to_server(servicer, server):
             'Bind': grpc.unary_unary_rpc_method_handler(
                     servicer.Bind,
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.FromString,
-                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
+                    response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.SerializeToString,
             ),
             'Log': grpc.unary_stream_rpc_method_handler(
                     servicer.Log,
@@ -460,7 +461,7 @@ class Pods(object):
             target,
             '/podplane.core.v1.Pods/Bind',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.SerializeToString,
-            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
             options,
             channel_credentials,
             insecure,
