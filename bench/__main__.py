@@ -8,7 +8,7 @@ import sys
 
 from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
-from bench.apiserver import grpc_costs, overload
+from bench.apiserver import grpc_costs, overload, scheduling_costs
 from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
@@ -29,6 +29,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
     podplane-bench apiserver-costs [--calls N] [--out FILE]
     podplane-bench grpc-costs [--calls N] [--out FILE]
+    podplane-bench scheduling-costs [--pods N] [--out FILE]
     podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
                                    [--out FILE]
 """
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     scheduler_decision.add_parser(sub, _positive)
     apiserver_costs.add_parser(sub, _positive)
     grpc_costs.add_parser(sub, _positive)
+    scheduling_costs.add_parser(sub, _positive)
     overload.add_parser(sub)
     apiserver_doors.add_parser(sub)
     args = parser.parse_args(argv)
@@ -226,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return apiserver_costs.run(args)
     if args.command == "grpc-costs":
         return grpc_costs.run(args)
+    if args.command == "scheduling-costs":
+        return scheduling_costs.run(args)
     if args.command == "apiserver-overload":
         return overload.run(overload.options_from(args))
     if args.command == "apiserver-doors":

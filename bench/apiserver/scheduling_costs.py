@@ -1,0 +1,153 @@
+"""`podplane-bench scheduling-costs`: the CPU a pod's writes after its creation cost - its bind and
+its Scheduled event - to the apiserver, etcd and the client that sends them, the way the scheduler
+sends them. On an etcd and `python -m apiserver` of its own (processes, plaintext): PODS pods
+created first (not measured), then bound, IN_FLIGHT binds at a time, then a Scheduled event
+recorded for each through the scheduler's event recorder; each phase timed in each process's CPU
+time.
+
+The scheduler load test's CPU per pod is made of these, the scheduling decisions and the watch
+messages; this measures the writes alone, in a few seconds, without the load test's noise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds
+from bench.common.results import write_json
+from bench.scheduler.workloads import bench_pod
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.client.clientset import BindConnections, Client
+from podplane.client.events import NORMAL, EventRecorder
+
+IN_FLIGHT = 32  # the scheduler's binds in flight (scheduler.MAX_BINDS_IN_FLIGHT)
+CONNECTIONS = 4  # the scheduler's bind connections (scheduler.BIND_CONNECTIONS)
+NAMESPACE = "scheduling-costs"
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], positive: Callable[[str], int]
+) -> None:
+    p = sub.add_parser(
+        "scheduling-costs",
+        help="CPU per bind and per Scheduled event: apiserver, etcd, client",
+        description=__doc__,
+    )
+    p.add_argument("--pods", type=positive, default=3000, help="pods bound (default 3000)")
+    p.add_argument("--out", help="also write the result as JSON here")
+
+
+async def _in_flight(count: int, one: Callable[[int], Awaitable[None]]) -> None:
+    """one(i) for every i < count, IN_FLIGHT at a time."""
+    indexes = iter(range(count))
+
+    async def worker() -> None:
+        for i in indexes:
+            await one(i)
+
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+
+
+class _Meter:
+    """CPU seconds of the apiserver, etcd and this process over a phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+
+    def sample(self) -> dict[str, float]:
+        sample = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+        sample["client"] = time.process_time()
+        sample["wall"] = time.monotonic()
+        return sample
+
+    async def measure(self, count: int, phase: Awaitable[None]) -> dict[str, float]:
+        """Microseconds of CPU per item, by process, and the items per second."""
+        before = self.sample()
+        await phase
+        after = self.sample()
+        result = {
+            f"{name}_us": (after[name] - before[name]) / count * 1e6
+            for name in after
+            if name != "wall"
+        }
+        result["per_second"] = count / (after["wall"] - before["wall"])
+        return result
+
+
+async def _create_pods(client: Client, pods: int) -> list[core_pb2.Pod]:
+    created: list[core_pb2.Pod] = [core_pb2.Pod()] * pods
+
+    async def create(i: int) -> None:
+        created[i] = await client.pods.create(bench_pod(f"pod-{i:06d}", NAMESPACE, i, "basic", ""))
+
+    await _in_flight(pods, create)
+    return created
+
+
+async def _measure(pods: int) -> dict[str, Any]:
+    etcd = EtcdProcess.start()
+    log_dir = tempfile.mkdtemp(prefix="podplane-bench-scheduling-costs-")
+    try:
+        apiserver = ApiserverProcess.start(etcd.endpoint, log_dir)
+        try:
+            async with Client(apiserver.target, timeout=60) as client:
+                await client.namespaces.create(
+                    core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=NAMESPACE))
+                )
+                created = await _create_pods(client, pods)
+                meter = _Meter({"apiserver": apiserver.pid, "etcd": etcd.pid})
+                binds = BindConnections(client, CONNECTIONS)
+                try:
+
+                    async def bind(i: int) -> None:
+                        meta = created[i].metadata
+                        await binds.bind(NAMESPACE, meta.name, f"node-{i % 100}", meta.uid)
+
+                    bind_cost = await meter.measure(pods, _in_flight(pods, bind))
+                finally:
+                    await binds.close()
+                # Queued and written in the background, as the scheduler's recorder does.
+                recorder = EventRecorder(
+                    client, "default-scheduler", instance="costs", max_queued=pods
+                )
+
+                async def record_all() -> None:
+                    for pod in created:
+                        recorder.record(pod, NORMAL, "Scheduled", "assigned", action="Binding")
+                    await recorder.flush(600)
+
+                event_cost = await meter.measure(pods, record_all())
+        finally:
+            apiserver.stop()
+    finally:
+        etcd.stop()
+    return {"pods": pods, "in_flight": IN_FLIGHT, "bind": bind_cost, "event": event_cost}
+
+
+def report(result: dict[str, Any]) -> str:
+    def line(what: str, cost: dict[str, float]) -> str:
+        return (
+            f"{what}: apiserver {cost['apiserver_us']:.0f} µs, etcd {cost['etcd_us']:.0f} µs, "
+            f"client {cost['client_us']:.0f} µs of CPU ({cost['per_second']:.0f}/s)"
+        )
+
+    return "\n".join(
+        [
+            f"{result['pods']} pods, {result['in_flight']} in flight",
+            line("a bind", result["bind"]),
+            line("a Scheduled event", result["event"]),
+        ]
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    result = asyncio.run(_measure(args.pods))
+    print(report(result))
+    if args.out:
+        write_json(args.out, result)
+    return 0
