@@ -10,6 +10,7 @@ from typing import Generic
 
 import grpc
 
+from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry.pod import proxy
@@ -98,6 +99,8 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
         super().__init__(api)
         self.store = api.store
         self.nodes = nodes
+        # Bind, for each binding a bind stream carries.
+        self.BindStream = RequestStream(self.Bind, "binding").serve
 
     @api_errors_as_status
     async def Bind(

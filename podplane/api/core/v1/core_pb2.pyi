@@ -801,6 +801,20 @@ class Binding(_message.Message):
     target: ObjectReference
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., target: _Optional[_Union[ObjectReference, _Mapping]] = ...) -> None: ...
 
+class BindingRequests(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[BindingRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[BindingRequest, _Mapping]]] = ...) -> None: ...
+
+class BindingRequest(_message.Message):
+    __slots__ = ("id", "binding")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BINDING_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    binding: Binding
+    def __init__(self, id: _Optional[int] = ..., binding: _Optional[_Union[Binding, _Mapping]] = ...) -> None: ...
+
 class PodLogRequest(_message.Message):
     __slots__ = ("namespace", "name", "container", "follow", "previous", "tail_lines", "timestamps", "since_seconds")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]

@@ -75,6 +75,11 @@ class PodsStub(object):
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
                 _registered_method=True)
+        self.BindStream = channel.stream_stream(
+                '/podplane.core.v1.Pods/BindStream',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.BindingRequests.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
+                _registered_method=True)
         self.Log = channel.unary_stream(
                 '/podplane.core.v1.Pods/Log',
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodLogRequest.SerializeToString,
@@ -152,6 +157,16 @@ class PodsServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BindStream(self, request_iterator, context):
+        """Bind, for many bindings over one stream: each is one Bind request (authorized, flow
+        controlled, counted and written as a Bind call is) and answered by its id with the outcome
+        that call would have had. A busy scheduler's binds then cost a few stream messages, not a
+        call each.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Log(self, request, context):
         """Streams a container's log from the kubelet of the pod's node.
         """
@@ -224,6 +239,11 @@ def add_PodsServicer_to_server(servicer, server):
                     servicer.Bind,
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.FromString,
                     response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.SerializeToString,
+            ),
+            'BindStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.BindStream,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.BindingRequests.FromString,
+                    response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.SerializeToString,
             ),
             'Log': grpc.unary_stream_rpc_method_handler(
                     servicer.Log,
@@ -462,6 +482,33 @@ class Pods(object):
             '/podplane.core.v1.Pods/Bind',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.SerializeToString,
             podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BindStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/podplane.core.v1.Pods/BindStream',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.BindingRequests.SerializeToString,
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
             options,
             channel_credentials,
             insecure,

@@ -185,3 +185,21 @@ class Status(_message.Message):
     reason: str
     code: int
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[ListMeta, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., code: _Optional[int] = ...) -> None: ...
+
+class RequestAnswers(_message.Message):
+    __slots__ = ("answers",)
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    answers: _containers.RepeatedCompositeFieldContainer[RequestAnswer]
+    def __init__(self, answers: _Optional[_Iterable[_Union[RequestAnswer, _Mapping]]] = ...) -> None: ...
+
+class RequestAnswer(_message.Message):
+    __slots__ = ("id", "code", "message", "retry_after_seconds")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    code: int
+    message: str
+    retry_after_seconds: int
+    def __init__(self, id: _Optional[int] = ..., code: _Optional[int] = ..., message: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ...) -> None: ...
