@@ -37,14 +37,8 @@ log = logging.getLogger(__name__)
 MAX_BINDS_IN_FLIGHT = 32
 
 
-# Connections the scheduler's binds go over, in turn (podplane.client.clientset.BindConnections): in
-# the load test with pods created over four connections, binds over one waited behind the creates
-# (creation to bind p50 8.9 s; 0.24 s over four).
-BIND_CONNECTIONS = 4
-
-
 class Binder(Protocol):
-    """What binds: the client itself, or podplane.client.clientset.BindConnections."""
+    """What binds: the client itself, or podplane.client.clientset.BindStream."""
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
         """Binds the pod, or raises why not (grpc.aio.AioRpcError)."""

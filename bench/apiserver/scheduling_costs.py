@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds
 from bench.common.results import write_json
 from bench.scheduler.workloads import bench_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.clientset import BindConnections, Client
+from podplane.apimachinery import resources
+from podplane.client.clientset import BindStream, Client, binding, separate_channel
 from podplane.client.events import NORMAL, EventRecorder
+from podplane.client.retry_after import call_with_retry
 
 IN_FLIGHT = 32  # the scheduler's binds in flight (scheduler.MAX_BINDS_IN_FLIGHT)
-CONNECTIONS = 4  # the scheduler's bind connections (scheduler.BIND_CONNECTIONS)
+# The scheduler's binds before the bind stream: a Bind call each, over this many connections of
+# their own, in turn.
+CONNECTIONS = 4
 NAMESPACE = "scheduling-costs"
 
 
@@ -79,6 +84,38 @@ class _Meter:
         return result
 
 
+class _UnaryBinds:
+    """A Bind call per binding, over CONNECTIONS connections in turn (the scheduler's binds before
+    the bind stream)."""
+
+    def __init__(self, client: Client) -> None:
+        self._timeout = client.timeout
+        self._channels = [separate_channel(client.target, None) for _ in range(CONNECTIONS)]
+        self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
+
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str) -> None:
+        stub, request = next(self._stubs), binding(namespace, name, node_name, uid)
+        await call_with_retry(
+            lambda t: stub.Bind(request, timeout=t, wait_for_ready=True), self._timeout
+        )
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()
+
+
+class _Binder(Protocol):
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str) -> None: ...
+
+
+async def _bind_all(binder: _Binder, pods: list[core_pb2.Pod]) -> None:
+    async def bind(i: int) -> None:
+        meta = pods[i].metadata
+        await binder.bind(NAMESPACE, meta.name, f"node-{i % 100}", meta.uid)
+
+    await _in_flight(len(pods), bind)
+
+
 async def _create_pods(client: Client, pods: int) -> list[core_pb2.Pod]:
     created: list[core_pb2.Pod] = [core_pb2.Pod()] * pods
 
@@ -99,25 +136,24 @@ async def _measure(pods: int) -> dict[str, Any]:
                 await client.namespaces.create(
                     core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=NAMESPACE))
                 )
-                created = await _create_pods(client, pods)
+                created = await _create_pods(client, 2 * pods)
                 meter = _Meter({"apiserver": apiserver.pid, "etcd": etcd.pid})
-                binds = BindConnections(client, CONNECTIONS)
-                try:
-
-                    async def bind(i: int) -> None:
-                        meta = created[i].metadata
-                        await binds.bind(NAMESPACE, meta.name, f"node-{i % 100}", meta.uid)
-
-                    bind_cost = await meter.measure(pods, _in_flight(pods, bind))
-                finally:
-                    await binds.close()
+                bind_cost: dict[str, dict[str, float]] = {}
+                for way, binder, bound in (
+                    ("a call each", _UnaryBinds(client), created[:pods]),
+                    ("the bind stream", BindStream(client), created[pods:]),
+                ):
+                    try:
+                        bind_cost[way] = await meter.measure(pods, _bind_all(binder, bound))
+                    finally:
+                        await binder.close()
                 # Queued and written in the background, as the scheduler's recorder does.
                 recorder = EventRecorder(
                     client, "default-scheduler", instance="costs", max_queued=pods
                 )
 
                 async def record_all() -> None:
-                    for pod in created:
+                    for pod in created[:pods]:
                         recorder.record(pod, NORMAL, "Scheduled", "assigned", action="Binding")
                     await recorder.flush(600)
 
@@ -139,7 +175,7 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"{result['pods']} pods, {result['in_flight']} in flight",
-            line("a bind", result["bind"]),
+            *(line(f"a bind, {way}", cost) for way, cost in result["bind"].items()),
             line("a Scheduled event", result["event"]),
         ]
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import collections
-import itertools
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
@@ -22,6 +21,7 @@ from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.resources import Resource
 from podplane.client import metered_channel
 from podplane.client.credentials import Credentials, aio_channel
+from podplane.client.request_stream import RequestStream
 from podplane.client.retry_after import call_with_retry
 
 if TYPE_CHECKING:
@@ -399,28 +399,33 @@ class Client:
         await self.close()
 
 
-class BindConnections:
-    """Binds over `count` connections of their own, taken in turn: the apiserver takes a
-    connection's next call only once its event loop has started the previous one
-    (podplane/componentbase/serving.py), so on a busy apiserver a connection's calls wait their
-    turn, and a scheduler binding over one connection fell behind a client creating over four."""
+class BindStream:
+    """Binds over one bind stream (Pods/BindStream) on a connection of its own, with Client.bind's
+    semantics (each binding answered as its Bind call would be: raises why it was refused, retried
+    after an overload refusal's hint), the binds in flight together costing a few stream messages
+    instead of a call each (podplane.client.request_stream). Create it inside the event loop."""
 
-    def __init__(self, client: Client, count: int) -> None:
-        if count < 1:
-            raise ValueError(f"count: must be >= 1, got {count}")
-        self._timeout = client.timeout
-        self._channels = [
-            metered_channel.MeteredChannel(
-                separate_channel(client.target, client.credentials), client.target
-            )
-            for _ in range(count)
-        ]
-        self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
+    def __init__(self, client: Client) -> None:
+        # Not metered as a channel: the stream records each of its binds as a call would.
+        self._channel = separate_channel(client.target, client.credentials)
+        stub = resources.POD.stub(self._channel)
+        self._binds: RequestStream[core_pb2.Binding] = RequestStream(
+            lambda: stub.BindStream(wait_for_ready=True),
+            core_pb2.BindingRequests,
+            _add_binding,
+            timeout=client.timeout,
+            metrics=metered_channel.MethodMetrics("/podplane.core.v1.Pods/Bind", client.target),
+        )
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
-        """Client.bind, over the next connection."""
-        await _bind(next(self._stubs), self._timeout, namespace, name, node_name, uid)
+        """Client.bind, over the stream."""
+        await self._binds.call(binding(namespace, name, node_name, uid))
 
     async def close(self) -> None:
-        for channel in self._channels:
-            await channel.close()
+        """Binds not answered yet fail (CANCELLED)."""
+        await self._binds.close()
+        await self._channel.close()
+
+
+def _add_binding(message: Message, request_id: int, request: core_pb2.Binding) -> None:
+    cast(core_pb2.BindingRequests, message).requests.add(id=request_id, binding=request)
