@@ -1,5 +1,6 @@
 """python -m apiserver --etcd-servers http://127.0.0.1:2379 [--bind-address 0.0.0.0]
-[--port 6443] [--rest-port 8443] [--enable-priority-and-fairness=false]"""
+[--port 6443] [--rest-port 8443] [--enable-priority-and-fairness=false]
+[--service-cluster-ip-range 10.96.0.0/12]"""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from apiserver.flowcontrol.max_inflight import (
     DEFAULT_MAX_REQUESTS_INFLIGHT,
 )
 from apiserver.options.flags import add_security_flags, security_from_args
+from apiserver.registry.service.ipallocator import DEFAULT_SERVICE_CIDR, IPRange
+from apiserver.registry.service.portallocator import DEFAULT_NODE_PORT_RANGE, PortRange
 from apiserver.server import DEFAULT_ACCEPTORS, DEFAULT_REST_PORT, APIServer, WatchCacheOptions
 from podplane.componentbase import flags
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics
@@ -114,6 +117,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
         "Kubernetes' old insecure port); empty disables it",
     )
+    p.add_argument(
+        "--service-cluster-ip-range",
+        default=DEFAULT_SERVICE_CIDR,
+        help="the CIDR Services' cluster IPs are allocated from (IPv4: /12 or smaller); its "
+        f"first address is the kubernetes Service's (default {DEFAULT_SERVICE_CIDR})",
+    )
+    p.add_argument(
+        "--service-node-port-range",
+        default=DEFAULT_NODE_PORT_RANGE,
+        help="the ports NodePort and LoadBalancer Services' node ports are allocated from "
+        f"(default {DEFAULT_NODE_PORT_RANGE})",
+    )
+    p.add_argument(
+        "--advertise-address",
+        type=flags.ip_address,
+        help="the address pods reach this apiserver at, published as the kubernetes "
+        "Service's endpoint (default: --bind-address, else the default route's address)",
+    )
     p.add_argument("--log-level", type=flags.log_level, default="INFO")
     add_security_flags(p)
     args = p.parse_args(argv)
@@ -138,6 +159,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--watch-bookmark-interval: must be > 0")
     if not 0 < args.port < 65536:
         p.error(f"--port: {args.port} is not a valid port (1-65535)")
+    for flag, parse in (
+        ("service_cluster_ip_range", IPRange.parse),
+        ("service_node_port_range", PortRange.parse),
+    ):
+        try:
+            parse(getattr(args, flag))
+        except ValueError as e:
+            p.error(f"--{flag.replace('_', '-')}: {e}")
     if not 0 <= args.rest_port < 65536:
         p.error(f"--rest-port: {args.rest_port} is not a valid port (1-65535, or 0 for none)")
     args.security = security_from_args(p, args)
@@ -161,6 +190,9 @@ async def run(args: argparse.Namespace) -> None:
         enable_priority_and_fairness=args.enable_priority_and_fairness,
         acceptors=args.grpc_acceptors,
         rest_address=f"{args.bind_address}:{args.rest_port}" if args.rest_port else None,
+        service_cluster_ip_range=args.service_cluster_ip_range,
+        service_node_port_range=args.service_node_port_range,
+        advertise_address=args.advertise_address,
     )
     metrics = serve_metrics(args.metrics_bind_address)
     await server.start(args.etcd_wait_seconds)

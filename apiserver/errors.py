@@ -106,6 +106,14 @@ def conflict(
     )
 
 
+def internal(message: str) -> APIError:
+    """errors.NewInternalError: the server could not do what a valid request asks (a full
+    range of cluster IPs or node ports), a 500."""
+    return APIError(
+        grpc.StatusCode.INTERNAL, "InternalError", f"Internal error occurred: {message}"
+    )
+
+
 def bad_request(message: str) -> APIError:
     return APIError(grpc.StatusCode.INVALID_ARGUMENT, "BadRequest", message)
 

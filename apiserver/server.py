@@ -31,11 +31,16 @@ from apiserver.flowcontrol.priority_and_fairness import (
     DEFAULT_REQUEST_WAIT_LIMIT,
     PriorityAndFairness,
 )
+from apiserver.options.advertise import default_advertise_address
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.pod import kubelet_client
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.service import ipallocator, kubernetes_service, portallocator
+from apiserver.registry.service.allocator import ServiceAllocator
+from apiserver.registry.service.kubernetes_service import KubernetesService
+from apiserver.registry.service.repair import REPAIR_INTERVAL, repair
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
@@ -92,6 +97,13 @@ class APIServer:
     acceptors: int = DEFAULT_ACCEPTORS
     # HOST:PORT of the Kubernetes REST API (port 0: any free one); None serves none.
     rest_address: str | None = None
+    # The ranges Services' cluster IPs and node ports are allocated from
+    # (--service-cluster-ip-range, --service-node-port-range).
+    service_cluster_ip_range: str = ipallocator.DEFAULT_SERVICE_CIDR
+    service_node_port_range: str = portallocator.DEFAULT_NODE_PORT_RANGE
+    # The address pods reach this apiserver at, published as the `kubernetes` Service's
+    # endpoint (--advertise-address); None: the bind address, else the default route's.
+    advertise_address: str | None = None
     etcd: EtcdClient = field(init=False)
     # By plural: every kind, so of no one message type.
     stores: dict[str, Store[Any]] = field(init=False)
@@ -106,6 +118,10 @@ class APIServer:
         if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
             kubelet_client.configure(self.security.kubelet_client.credentials())
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
+        self.service_allocator = ServiceAllocator(
+            self.etcd, self.service_cluster_ip_range, self.service_node_port_range
+        )
+        self.stores["services"].allocator = self.service_allocator
         opts = self.watch_cache
         self.cachers = {
             plural: Cacher(
@@ -186,6 +202,7 @@ class APIServer:
             else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self.kubernetes_service: KubernetesService | None = None
 
     def _flow_control(self) -> PriorityAndFairness | MaxInflight:
         seats = self.max_requests_inflight + self.max_mutating_requests_inflight
@@ -225,6 +242,7 @@ class APIServer:
         await self.server.set_serving(False)
         await wait_until_ready(self.etcd, etcd_timeout)
         await self._ensure_system_namespaces()
+        await self._repair_service_allocations()
         for cacher in self.cachers.values():
             cacher.start()
         for cacher in self.cachers.values():
@@ -234,9 +252,40 @@ class APIServer:
         await self.server.set_serving(True)
         self._ready = True
         self._tasks.append(asyncio.create_task(self._watch_etcd_health()))
+        self.kubernetes_service = self._kubernetes_service()
+        with contextlib.suppress(*kubernetes_service.FAILURES):  # retried every 10 s
+            await self.kubernetes_service.reconcile()
+        self._tasks.append(asyncio.create_task(self.kubernetes_service.run()))
+        self._tasks.append(asyncio.create_task(self._repair_loop()))
         if self.compaction_interval > 0:
             self._tasks.append(asyncio.create_task(self.compactor.run()))
         log.info("apiserver serving on port %d (etcd %s)", self.port, ",".join(self.etcd_endpoints))
+
+    def _kubernetes_service(self) -> KubernetesService:
+        """The `kubernetes` Service's reconciler: port 443 to the REST door (or, without one,
+        the gRPC port, and no address published)."""
+        host = (self.rest_address or self.address).rpartition(":")[0]
+        address = self.advertise_address or default_advertise_address(host)
+        return KubernetesService(
+            self.etcd,
+            self.stores["services"],
+            self.stores["endpoints"],
+            self.stores["endpointslices"],
+            cluster_ip=self.service_allocator.ip_range.first(),
+            address=address if self.rest is not None else None,
+            port=self.rest_port or self.port,
+        )
+
+    async def _repair_service_allocations(self) -> None:
+        try:
+            await repair(self.etcd, self.service_allocator)
+        except kubernetes_service.FAILURES as e:
+            log.warning("checking the services' allocations: %s", e)
+
+    async def _repair_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REPAIR_INTERVAL)
+            await self._repair_service_allocations()
 
     async def _ensure_system_namespaces(self) -> None:
         store = self.stores["namespaces"]
@@ -263,6 +312,9 @@ class APIServer:
     async def stop(self, grace: float = 5.0) -> None:
         for task in self._tasks:
             task.cancel()
+        reconciler, self.kubernetes_service = self.kubernetes_service, None
+        if reconciler is not None:
+            await reconciler.stop()
         await self.server.set_serving(False)
         self._ready = False
         for cacher in self.cachers.values():

@@ -5,6 +5,8 @@ controller folders import only controller.framework, never this or each other.""
 from __future__ import annotations
 
 from controller.deployment.controller import DeploymentController
+from controller.endpoint.controller import EndpointsController
+from controller.endpointslice.controller import EndpointSliceController
 from controller.framework.manager import ControllerFactory, WithOptions
 from controller.garbagecollector.controller import GarbageCollector
 from controller.job.controller import JobController
@@ -47,4 +49,6 @@ CONTROLLERS: dict[str, ControllerFactory] = {
             default_class=o.default_storage_class or None,
         )
     ),
+    "endpointslice": EndpointSliceController,
+    "endpoint": EndpointsController,
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apiserver.auth.user import MASTERS_GROUP, UserInfo
+from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP, UserInfo
 
 READ = ("get", "list", "watch")
 # Every resource except secrets (the view role's "read-only, no secrets" promise).
@@ -35,6 +35,10 @@ _NON_SECRET = (
     "persistentvolumeclaims",
     "persistentvolumeclaims/status",
     "storageclasses",
+    "services",
+    "services/status",
+    "endpoints",
+    "endpointslices",
 )
 _WORKLOADS = ("replicationcontrollers", "replicasets", "deployments", "jobs")
 
@@ -88,10 +92,19 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule("create", "leases"),
         # The garbage collector's and the namespace controller's reach: every kind, read,
         # updated (owner references, finalizers, node lifecycle's taints and pod conditions)
-        # and deleted; they create nothing but pods, workloads and (the local-path provisioner,
-        # and the default class it serves) volumes and storage classes.
+        # and deleted; they create nothing but pods, workloads, (the local-path provisioner, and
+        # the default class it serves) volumes and storage classes, and the endpoint slice and
+        # endpoints controllers' objects.
         rule(("get", "list", "watch", "update", "patch", "delete"), "*"),
-        rule("create", "pods", *_WORKLOADS, "persistentvolumes", "storageclasses"),
+        rule(
+            "create",
+            "pods",
+            *_WORKLOADS,
+            "persistentvolumes",
+            "storageclasses",
+            "endpoints",
+            "endpointslices",
+        ),
     ),
     # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
     # to its own node, pods and the objects they reference.
@@ -104,14 +117,25 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule(("update", "patch"), "pods/status"),
         rule(("get", "create", "update", "patch", "delete"), "leases"),
         rule("get", "secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"),
+        # The Services of every namespace: their environment variables in containers.
+        rule(READ, "services"),
+    ),
+    # system:node-proxier: what kube-proxy reads to program a node's service rules.
+    "system:node-proxier": (
+        rule(("list", "watch"), "services", "endpoints", "endpointslices"),
+        rule("get", "nodes"),
+        rule(("create", "patch", "update"), "events"),
     ),
 }
 
-# ClusterRoleBindings: subject -> role. system:nodes is bound to no role here: nodes are authorized
-# by the node authorizer alone, with the system:node role's rules (as Kubernetes does since 1.8).
+# ClusterRoleBindings: subject -> role. The kubelets' own rights come from the node authorizer
+# alone, with the system:node role's rules (as Kubernetes does since 1.8). Kubernetes binds
+# system:node-proxier to the user system:kube-proxy; podplane's kube-proxy runs on each node
+# with the node's credentials, so the role is bound to the nodes' group.
 GROUP_BINDINGS: dict[str, str] = {
     MASTERS_GROUP: "cluster-admin",
     "viewers": "view",
+    NODES_GROUP: "system:node-proxier",
 }
 USER_BINDINGS: dict[str, str] = {
     "system:kube-scheduler": "system:kube-scheduler",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
@@ -21,13 +23,56 @@ from apiserver.admission.interfaces import NamespaceAdmission, WriteAdmission
 from apiserver.objects import ListMessage, T, object_meta
 from apiserver.registry import deletion
 from apiserver.registry.strategy import Strategy
-from apiserver.storage.etcd import CompactedError, EtcdClient, EtcdUnavailable, KeyValue, prefix_end
+from apiserver.storage.etcd import (
+    ClaimingWrite,
+    CompactedError,
+    EtcdClient,
+    EtcdUnavailable,
+    KeyValue,
+    prefix_end,
+)
 from apiserver.validation.fields import FieldError, forbidden, invalid_error
 from podplane.apimachinery import selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 R = TypeVar("R")
+# An object an Allocator is given (a Protocol's type parameter only taken is contravariant).
+Taken = TypeVar("Taken", bound=Message, contravariant=True)
+# How often a write tries again when a value it chose was taken meanwhile: each failure is
+# another write's success, so only a range nearly full under heavy contention gets that far.
+MAX_CLAIM_ATTEMPTS = 100
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Keys written in the same etcd transaction as an object: those it claims (created; each
+    must be absent, or the whole write fails) and those it releases (deleted). They hold the
+    values an object takes from a shared pool, as a Service's cluster IPs and node ports."""
+
+    claim: Mapping[bytes, bytes] = dataclasses.field(default_factory=dict)
+    release: tuple[bytes, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.claim or self.release)
+
+
+class Allocator(Protocol[Taken]):
+    """What a kind whose objects take values from a shared pool adds to its writes."""
+
+    def prepare(self, new: Taken, old: Taken | None) -> None:
+        """Before validation: settles the fields allocation depends on (a Service's IP
+        families), or raises the APIError of a request that cannot be served."""
+
+    async def allocate(self, new: Taken, old: Taken | None, *, dry_run: bool) -> Claims:
+        """After validation: fills the values left to the pool, checks those asked for (raises
+        APIError when taken or out of range) and names the keys the write claims and releases.
+        Called again, from the request, when a claimed key was taken meanwhile."""
+        ...
+
+    def release(self, old: Taken) -> Claims:
+        """The keys removing `old` from storage releases."""
+        ...
 
 
 def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
@@ -70,6 +115,8 @@ class Store(Generic[T]):
         self.admit_namespace = admit_namespace
         # Object-dependent admission (NodeRestriction, PodSecurity), set by the server.
         self.admission: WriteAdmission | None = None
+        # The pools a kind's objects take values from (services: cluster IPs, node ports).
+        self.allocator: Allocator[T] | None = None
 
     # ------------------------------------------------------------------ keys and codec
     def key(self, namespace: str, name: str) -> bytes:
@@ -94,7 +141,10 @@ class Store(Generic[T]):
         stored = type(obj)()
         stored.CopyFrom(obj)
         object_meta(stored).resource_version = ""
-        data: bytes = stored.SerializeToString()
+        # Deterministic: map entries (labels, annotations, data) in key order, whatever order they
+        # were set in, so that an update that changes nothing encodes to the stored bytes and is
+        # not written (as Kubernetes compares the encoded object with etcd's in GuaranteedUpdate).
+        data: bytes = stored.SerializeToString(deterministic=True)
         if len(data) > MAX_OBJECT_BYTES:
             raise errors.request_entity_too_large(MAX_OBJECT_BYTES)
         return data
@@ -250,6 +300,8 @@ class Store(Generic[T]):
         meta.deletion_timestamp = ""
         meta.ClearField("deletion_grace_period_seconds")
         self.strategy.prepare_for_create(obj)
+        if self.allocator is not None:
+            self.allocator.prepare(obj, None)
         generated = not meta.name and meta.generate_name
         for attempt in range(8):
             if generated:
@@ -264,10 +316,14 @@ class Store(Generic[T]):
             key = self.key(meta.namespace, meta.name)
             if dry_run:
                 existing, _ = await self._guard(self.etcd.get(key))
+                if self.allocator is not None:
+                    await self._guard(self.allocator.allocate(obj, None, dry_run=True))
                 self.encode(obj)  # the size check
                 if existing is None:
                     return obj
                 rev = None
+            elif self.allocator is not None:
+                rev = await self._create_claiming(key, obj, self.allocator)
             else:
                 rev = await self._guard(self.etcd.create(key, self.encode(obj)))
             if rev is not None:
@@ -276,6 +332,37 @@ class Store(Generic[T]):
             if not generated:
                 break
         raise errors.already_exists(self.resource, meta.name)
+
+    async def _create_claiming(self, key: bytes, obj: T, allocator: Allocator[T]) -> int | None:
+        """Stores a new object with the keys of the values it takes, in one transaction: its
+        revision, or None if the key exists (and nothing was claimed)."""
+        requested = type(obj)()
+        requested.CopyFrom(obj)
+        for _ in range(MAX_CLAIM_ATTEMPTS):
+            claims = await self._guard(allocator.allocate(obj, None, dry_run=False))
+            result = await self._guard(
+                self.etcd.write_claiming(key, self.encode(obj), 0, claims.claim, claims.release)
+            )
+            if result.succeeded:
+                return result.revision
+            # Allocated again from the request: on another attempt, or for another generated name.
+            allocated_name = object_meta(obj).name
+            obj.CopyFrom(requested)
+            object_meta(obj).name = allocated_name
+            if result.current is not None:
+                return None
+        raise errors.conflict(self.resource, object_meta(obj).name, _CLAIMS_CONTENDED)
+
+    async def _write_claiming(
+        self, key: bytes, data: bytes | None, kv: KeyValue, claims: Claims
+    ) -> tuple[bool, KeyValue | None, int, bool]:
+        """compare_and_put (data) or compare_and_delete (None) with the claims: (ok, the latest
+        key-value on failure, revision, whether the failure was only a claimed key taken)."""
+        result: ClaimingWrite = await self._guard(
+            self.etcd.write_claiming(key, data, kv.mod_revision, claims.claim, claims.release)
+        )
+        unchanged = result.current is not None and result.current.mod_revision == kv.mod_revision
+        return result.succeeded, result.current, result.revision, unchanged
 
     async def guaranteed_update(
         self,
@@ -299,10 +386,21 @@ class Store(Generic[T]):
         from_cache = kv is not None
         if kv is None:
             kv, _ = await self._guard(self.etcd.get(key))
+        claim_attempts = 0
         while True:
+            claims = Claims()
             try:
                 current = self._current(kv, name, expected_uid, want_rv)
                 updated = mutate(current)
+                removal = updated is not None and deletion.due_for_removal(self.resource, updated)
+                if self.allocator is not None and updated is not None:
+                    claims = (
+                        self.allocator.release(current)
+                        if removal
+                        else await self._guard(
+                            self.allocator.allocate(updated, current, dry_run=dry_run)
+                        )
+                    )
             except errors.APIError:
                 if not from_cache:
                     raise
@@ -310,7 +408,6 @@ class Store(Generic[T]):
                 kv, _ = await self._guard(self.etcd.get(key))
                 continue
             assert kv is not None  # else _current raised NotFound
-            removal = updated is not None and deletion.due_for_removal(self.resource, updated)
             data = b"" if updated is None or removal else self.encode(updated)
             if updated is None or (not removal and data == kv.value):  # nothing to change
                 if from_cache:  # as far as the cache knows: ask etcd
@@ -324,7 +421,17 @@ class Store(Generic[T]):
                     kv, _ = await self._guard(self.etcd.get(key))
                     continue
                 return updated
-            if removal:
+            if claims:
+                ok, latest, rev, claim_taken = await self._write_claiming(
+                    key, None if removal else data, kv, claims
+                )
+                if claim_taken:  # a value it claimed was taken meanwhile: allocate again
+                    claim_attempts += 1
+                    if claim_attempts == MAX_CLAIM_ATTEMPTS:
+                        raise errors.conflict(self.resource, name, _CLAIMS_CONTENDED)
+                    from_cache = False
+                    continue
+            elif removal:
                 # The last finalizer of an object whose deletion is due went away: remove it.
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_delete(key, kv.mod_revision)
@@ -389,6 +496,10 @@ class Store(Generic[T]):
         spec = self.strategy.spec_field
         if spec:
             self.strategy.default(new)
+        self.strategy.prepare_for_update(new, current)
+        if self.allocator is not None:
+            self.allocator.prepare(new, current)
+        if spec:
             if getattr(new, spec) != getattr(current, spec):
                 meta.generation = old.generation + 1
         self._validate(new, current)
@@ -537,7 +648,11 @@ class Store(Generic[T]):
                 if decision.delete_now:
                     return current, True
                 return (current if decision.marked is None else decision.marked), False
-            if decision.delete_now:
+            if decision.delete_now and self.allocator is not None:
+                ok, latest, rev, _ = await self._write_claiming(
+                    key, None, kv, self.allocator.release(current)
+                )
+            elif decision.delete_now:
                 ok, latest, rev = await self._guard(
                     self.etcd.compare_and_delete(key, kv.mod_revision)
                 )
@@ -554,6 +669,11 @@ class Store(Generic[T]):
             if want_rv:
                 raise errors.conflict(self.resource, name)
             kv = latest
+
+
+_CLAIMS_CONTENDED = (
+    "the values it claims kept being taken by other writes; please apply your changes again"
+)
 
 
 def _finalizers_update(new: Message, old: Message) -> list[FieldError]:

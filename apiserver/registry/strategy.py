@@ -12,18 +12,23 @@ from google.protobuf.message import Message
 from apiserver.defaulting import config as config_defaulting
 from apiserver.defaulting import jobs as job_defaulting
 from apiserver.defaulting import pod as pod_defaulting
+from apiserver.defaulting import service as service_defaulting
+from apiserver.defaulting import service_prepare
 from apiserver.defaulting import storage as storage_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.validation import config as config_validation
+from apiserver.validation import endpoints as endpoints_validation
 from apiserver.validation import jobs as job_validation
 from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import service as service_validation
 from apiserver.validation import storage as storage_validation
 from apiserver.validation.fields import FieldError
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
@@ -42,6 +47,10 @@ def _status_as_written(new: Message, old: Message) -> None:
     return None
 
 
+def _nothing_to_prepare(new: Message, old: Message) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Strategy(Generic[T]):
     resource: Resource
@@ -55,6 +64,8 @@ class Strategy(Generic[T]):
     selectable: frozenset[str] = field(default_factory=frozenset)
     # What the server sets on a status update (new, stored), before it is validated.
     prepare_for_status_update: Callable[[T, T], None] = _status_as_written
+    # An update's changes to the new object, before validation, given the stored one.
+    prepare_for_update: Callable[[T, T], None] = _nothing_to_prepare
 
     @property
     def spec_field(self) -> str | None:
@@ -185,6 +196,32 @@ def _secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldErro
     return config_validation.secret_update(new, old)
 
 
+def _service_fields(obj: service_pb2.Service) -> dict[str, str]:
+    return {**_meta_fields(obj), "spec.clusterIP": obj.spec.cluster_ip, "spec.type": obj.spec.type}
+
+
+def _service_update(new: service_pb2.Service, old: service_pb2.Service) -> list[FieldError]:
+    # A status update is not defaulted by the store: its ingress IPs get their mode here, as
+    # Kubernetes defaults them when it decodes the request.
+    service_defaulting.load_balancer_ip_mode(new)
+    return service_validation.service_update(new, old)
+
+
+def _prepare_endpoints_update(new: service_pb2.Endpoints, old: service_pb2.Endpoints) -> None:
+    # Endpoints have no spec, so the store does not default them on update: done here.
+    service_defaulting.endpoints(new)
+
+
+def _prepare_endpoint_slice_update(
+    new: discovery_pb2.EndpointSlice, old: discovery_pb2.EndpointSlice
+) -> None:
+    # An EndpointSlice has no spec, so the store does not default it on update: done here. Its
+    # generation counts the changes of its endpoints, ports and address type.
+    service_defaulting.endpoint_slice(new)
+    if (new.endpoints, new.ports, new.address_type) != (old.endpoints, old.ports, old.address_type):
+        new.metadata.generation = old.metadata.generation + 1
+
+
 # One per kind, by plural: a table of every kind, so of no one message type.
 STRATEGIES: dict[str, Strategy[Any]] = {
     s.resource.plural: s
@@ -274,7 +311,7 @@ STRATEGIES: dict[str, Strategy[Any]] = {
             storage_defaulting.persistent_volume,
             storage_defaulting.new_persistent_volume_status,
             frozenset({"name"}),
-            storage_defaulting.persistent_volume_status_update,
+            prepare_for_status_update=storage_defaulting.persistent_volume_status_update,
         ),
         Strategy(
             resources.PERSISTENT_VOLUME_CLAIM,
@@ -290,6 +327,30 @@ STRATEGIES: dict[str, Strategy[Any]] = {
             storage_validation.storage_class,
             _storage_class_update,
             default=storage_defaulting.storage_class,
+        ),
+        Strategy(
+            resources.SERVICE,
+            service_validation.service,
+            _service_update,
+            _service_fields,
+            service_defaulting.service,
+            service_prepare.prepare_for_create,
+            frozenset({"spec.clusterIP", "spec.type"}),
+            prepare_for_update=service_prepare.prepare_for_update,
+        ),
+        Strategy(
+            resources.ENDPOINTS,
+            endpoints_validation.endpoints,
+            endpoints_validation.endpoints_update,
+            default=service_defaulting.endpoints,
+            prepare_for_update=_prepare_endpoints_update,
+        ),
+        Strategy(
+            resources.ENDPOINT_SLICE,
+            endpoints_validation.endpoint_slice,
+            endpoints_validation.endpoint_slice_update,
+            default=service_defaulting.endpoint_slice,
+            prepare_for_update=_prepare_endpoint_slice_update,
         ),
     )
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -57,6 +57,17 @@ class WatchEvent:
     kv: KeyValue
     prev: KeyValue | None
     revision: int
+
+
+@dataclass(frozen=True)
+class ClaimingWrite:
+    """The outcome of EtcdClient.write_claiming."""
+
+    succeeded: bool
+    revision: int
+    # On failure: the object's key as stored (None: absent), and which claimed keys exist.
+    current: KeyValue | None = None
+    taken: frozenset[bytes] = frozenset()
 
 
 def prefix_end(prefix: bytes) -> bytes:
@@ -114,6 +125,7 @@ class EtcdClient:
         self._kv = pb_grpc.KVStub(self.channel)
         self._watch = pb_grpc.WatchStub(self._watch_channel)
         self._maintenance = pb_grpc.MaintenanceStub(self.channel)
+        self._lease = pb_grpc.LeaseStub(self.channel)
         self.timeout = timeout
 
     async def close(self) -> None:
@@ -153,15 +165,29 @@ class EtcdClient:
         return kvs, more, read_rev
 
     async def range_counted(
-        self, start: bytes, end: bytes, *, limit: int = 0, revision: int = 0
+        self,
+        start: bytes,
+        end: bytes,
+        *,
+        limit: int = 0,
+        revision: int = 0,
+        keys_only: bool = False,
     ) -> tuple[list[KeyValue], bool, int, int]:
-        """range(), and how many keys [start, end) holds in all (etcd counts them anyway)."""
+        """range(), and how many keys [start, end) holds in all (etcd counts them anyway); with
+        `keys_only`, the values are left out (empty)."""
         with etcd_request("list", start):
             resp: pb.RangeResponse = await self._unary(
                 self._kv.Range,
-                pb.RangeRequest(key=start, range_end=end, limit=limit, revision=revision),
+                pb.RangeRequest(
+                    key=start, range_end=end, limit=limit, revision=revision, keys_only=keys_only
+                ),
             )
         return [_kv(kv) for kv in resp.kvs], resp.more, resp.header.revision, resp.count
+
+    async def keys(self, prefix: bytes) -> tuple[list[bytes], int]:
+        """Every key under `prefix`, without values, and the revision they were read at."""
+        kvs, _, revision, _ = await self.range_counted(prefix, prefix_end(prefix), keys_only=True)
+        return [kv.key for kv in kvs], revision
 
     async def create(self, key: bytes, value: bytes) -> int | None:
         """Puts the key only if absent; its mod_revision, or None if it already exists."""
@@ -232,6 +258,108 @@ class EtcdClient:
             return True, None, resp.header.revision
         kvs = resp.responses[0].response_range.kvs
         return False, (_kv(kvs[0]) if kvs else None), resp.header.revision
+
+    async def write_claiming(
+        self,
+        key: bytes,
+        value: bytes | None,
+        mod_revision: int,
+        claim: Mapping[bytes, bytes],
+        release: Sequence[bytes],
+    ) -> ClaimingWrite:
+        """One transaction: puts `key` (deletes it when `value` is None) if it is still at
+        `mod_revision` (0: absent), creates every `claim` key, each of which must be absent, and
+        deletes every `release` key. Nothing is written unless all of it is."""
+        compare = [
+            pb.Compare(
+                key=key, target=pb.Compare.CREATE, result=pb.Compare.EQUAL, create_revision=0
+            )
+            if mod_revision == 0
+            else pb.Compare(
+                key=key, target=pb.Compare.MOD, result=pb.Compare.EQUAL, mod_revision=mod_revision
+            )
+        ]
+        compare += [
+            pb.Compare(key=k, target=pb.Compare.CREATE, result=pb.Compare.EQUAL, create_revision=0)
+            for k in claim
+        ]
+        own = (
+            pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))
+            if value is not None
+            else pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))
+        )
+        success = [own]
+        success += [
+            pb.RequestOp(request_put=pb.PutRequest(key=k, value=v)) for k, v in claim.items()
+        ]
+        success += [
+            pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=k)) for k in release
+        ]
+        failure = [pb.RequestOp(request_range=pb.RangeRequest(key=key))]
+        failure += [
+            pb.RequestOp(request_range=pb.RangeRequest(key=k, keys_only=True)) for k in claim
+        ]
+        operation = "delete" if value is None else ("create" if mod_revision == 0 else "update")
+        with etcd_request(operation, key):
+            resp: pb.TxnResponse = await self._unary(
+                self._kv.Txn, pb.TxnRequest(compare=compare, success=success, failure=failure)
+            )
+        if resp.succeeded:
+            return ClaimingWrite(True, resp.header.revision)
+        ranges = [r.response_range for r in resp.responses]
+        current = _kv(ranges[0].kvs[0]) if ranges[0].kvs else None
+        taken = frozenset(r.kvs[0].key for r in ranges[1:] if r.kvs)
+        return ClaimingWrite(False, resp.header.revision, current, taken)
+
+    async def write_if_unchanged(
+        self, key: bytes, value: bytes | None, unchanged: Mapping[bytes, int]
+    ) -> bool:
+        """Puts `key` (deletes it when `value` is None) if every key of `unchanged` is still at
+        its mod_revision (0: absent); whether it was written."""
+        compare = [
+            pb.Compare(key=k, target=pb.Compare.MOD, result=pb.Compare.EQUAL, mod_revision=rev)
+            for k, rev in unchanged.items()
+        ]
+        op = (
+            pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))
+            if value is not None
+            else pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))
+        )
+        with etcd_request("delete" if value is None else "update", key):
+            resp: pb.TxnResponse = await self._unary(
+                self._kv.Txn, pb.TxnRequest(compare=compare, success=[op])
+            )
+        return bool(resp.succeeded)
+
+    async def grant_lease(self, ttl: int) -> int:
+        """A new etcd lease of `ttl` seconds: keys put with it vanish when it expires."""
+        with etcd_request("lease", b""):
+            resp: pb.LeaseGrantResponse = await self._unary(
+                self._lease.LeaseGrant, pb.LeaseGrantRequest(TTL=ttl)
+            )
+        return int(resp.ID)
+
+    async def put(self, key: bytes, value: bytes, lease: int = 0) -> int:
+        """Puts the key unconditionally (with `lease`, until it expires); the revision."""
+        with etcd_request("update", key):
+            resp: pb.TxnResponse = await self._unary(
+                self._kv.Txn,
+                pb.TxnRequest(
+                    success=[
+                        pb.RequestOp(request_put=pb.PutRequest(key=key, value=value, lease=lease))
+                    ]
+                ),
+            )
+        return int(resp.header.revision)
+
+    async def delete(self, key: bytes) -> None:
+        with etcd_request("delete", key):
+            await self._unary(
+                self._kv.Txn,
+                pb.TxnRequest(
+                    success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))]
+                ),
+            )
 
     async def compact(self, revision: int) -> None:
         with etcd_request("compact", b""):

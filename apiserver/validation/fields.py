@@ -95,6 +95,7 @@ def invalid_error(kind: str, name: str, errors: list[FieldError], group: str = "
 
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
@@ -105,6 +106,11 @@ LABEL_MSG = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
     "and must start and end with an alphanumeric character (e.g. 'my-name',  or "
     "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+DNS1035_LABEL_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "
+    "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
 )
 SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
@@ -120,6 +126,17 @@ def dns1123_label(path: str, value: str) -> list[FieldError]:
     if not _DNS1123_LABEL.match(value):
         return [invalid(path, value, LABEL_MSG)]
     return []
+
+
+def dns1035_label(path: str, value: str) -> list[FieldError]:
+    """A label that starts with a letter (IsDNS1035Label): service names, which become DNS names
+    and environment variable prefixes."""
+    errs = []
+    if len(value) > 63:
+        errs.append(invalid(path, value, "must be no more than 63 characters"))
+    if not _DNS1035_LABEL.match(value):
+        errs.append(invalid(path, value, DNS1035_LABEL_MSG))
+    return errs
 
 
 def dns1123_subdomain(path: str, value: str) -> list[FieldError]:

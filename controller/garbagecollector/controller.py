@@ -2,7 +2,8 @@
 are gone, and carries out the Orphan and Foreground deletion of owners.
 
 Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
-ReplicaSets, Deployments, Jobs) indexed by its own uid and by the uids its ownerReferences name.
+ReplicaSets, Deployments, Jobs, and Services with their EndpointSlices) indexed by its own uid and
+by the uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -29,7 +30,8 @@ from controller.framework.objects import Object
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
@@ -42,7 +44,15 @@ log = logging.getLogger(__name__)
 ORPHAN_FINALIZER = "orphan"
 FOREGROUND_FINALIZER = "foregroundDeletion"
 # The kinds whose objects are owners and dependents.
-WORKLOAD_KINDS = ("Pod", "ReplicationController", "ReplicaSet", "Deployment", "Job")
+WORKLOAD_KINDS = (
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "Job",
+    "Service",
+    "EndpointSlice",
+)
 # Their messages: what the informers hold.
 Workload = (
     core_pb2.Pod
@@ -50,6 +60,8 @@ Workload = (
     | apps_pb2.ReplicaSet
     | apps_pb2.Deployment
     | batch_pb2.Job
+    | service_pb2.Service
+    | discovery_pb2.EndpointSlice
 )
 TRACKED: tuple[Resource, ...] = tuple(r for r in resources.ALL if r.kind in WORKLOAD_KINDS)
 OWNER_UID_INDEX = "owner-uid"

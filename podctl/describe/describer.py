@@ -14,6 +14,11 @@ from podctl.describe.namespace import describe_namespace
 from podctl.describe.node import NODE_LEASE_NAMESPACE, describe_node
 from podctl.describe.pod import describe_pod
 from podctl.describe.secret import describe_secret
+from podctl.describe.service import (
+    describe_endpoint_slice,
+    describe_endpoints,
+    describe_service,
+)
 from podctl.describe.storage import (
     claim_users,
     describe_persistent_volume,
@@ -29,12 +34,18 @@ from podctl.describe.workloads import (
 from podctl.workloads.owners import Workload, label_query
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
+
+# The label that names a Service's EndpointSlices (discoveryv1.LabelServiceName).
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+# What events are looked up for.
+Described = Workload | service_pb2.Service | service_pb2.Endpoints | discovery_pb2.EndpointSlice
 
 DESCRIBABLE = (
     resources.POD,
@@ -48,6 +59,9 @@ DESCRIBABLE = (
     resources.PERSISTENT_VOLUME,
     resources.PERSISTENT_VOLUME_CLAIM,
     resources.STORAGE_CLASS,
+    resources.SERVICE,
+    resources.ENDPOINTS,
+    resources.ENDPOINT_SLICE,
 )
 
 
@@ -71,7 +85,7 @@ async def _node_events(client: Client, node: core_pb2.Node) -> list[core_pb2.Eve
     return list(events)
 
 
-async def _object_events(client: Client, obj: Workload, kind: str) -> list[core_pb2.Event]:
+async def _object_events(client: Client, obj: Described, kind: str) -> list[core_pb2.Event]:
     selector = (
         f"involvedObject.name={obj.metadata.name},"
         f"involvedObject.namespace={obj.metadata.namespace},"
@@ -160,6 +174,18 @@ async def describe_object(
     storage = await _describe_storage(client, obj, show_events)
     if storage is not None:
         return storage
+    if isinstance(obj, service_pb2.Service):
+        slices, _ = await client.endpointslices.list_all(
+            obj.metadata.namespace, label_selector=f"{SERVICE_NAME_LABEL}={obj.metadata.name}"
+        )
+        events = await _object_events(client, obj, resource.kind) if show_events else None
+        return describe_service(obj, list(slices), events, now)
+    if isinstance(obj, service_pb2.Endpoints):
+        events = await _object_events(client, obj, resource.kind) if show_events else None
+        return describe_endpoints(obj, events, now)
+    if isinstance(obj, discovery_pb2.EndpointSlice):
+        events = await _object_events(client, obj, resource.kind) if show_events else None
+        return describe_endpoint_slice(obj, events, now)
     if not isinstance(obj, Workload):
         raise TypeError(f"describing {resource.plural} is not supported")
     return await _describe_workload(client, obj, resource, show_events, now)

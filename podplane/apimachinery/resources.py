@@ -15,7 +15,8 @@ from podplane.api.batch.v1 import batch_pb2, batch_pb2_grpc
 from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
-from podplane.api.core.v1 import core_pb2, services_pb2, services_pb2_grpc  # noqa: F401
+from podplane.api.core.v1 import core_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
+from podplane.api.discovery.v1 import discovery_pb2, discovery_pb2_grpc
 from podplane.api.storage.v1 import storage_pb2, storage_pb2_grpc
 
 if TYPE_CHECKING:
@@ -268,6 +269,47 @@ STORAGE_CLASS = Resource(
     has_status=False,
     short_names=("sc",),
 )
+SERVICE = Resource(
+    kind="Service",
+    plural="services",
+    api_version="v1",
+    namespaced=True,
+    message=service_pb2.Service,
+    list_message=service_pb2.ServiceList,
+    watch_event=service_pb2.ServiceWatchEvent,
+    service="podplane.core.v1.Services",
+    stub=services_pb2_grpc.ServicesStub,
+    add_servicer=services_pb2_grpc.add_ServicesServicer_to_server,
+    has_status=True,
+    short_names=("svc",),
+)
+ENDPOINTS = Resource(
+    kind="Endpoints",
+    plural="endpoints",
+    api_version="v1",
+    namespaced=True,
+    message=service_pb2.Endpoints,
+    list_message=service_pb2.EndpointsList,
+    watch_event=service_pb2.EndpointsWatchEvent,
+    service="podplane.core.v1.EndpointsService",
+    stub=services_pb2_grpc.EndpointsServiceStub,
+    add_servicer=services_pb2_grpc.add_EndpointsServiceServicer_to_server,
+    has_status=False,
+    short_names=("ep",),
+)
+ENDPOINT_SLICE = Resource(
+    kind="EndpointSlice",
+    plural="endpointslices",
+    api_version="discovery.k8s.io/v1",
+    namespaced=True,
+    message=discovery_pb2.EndpointSlice,
+    list_message=discovery_pb2.EndpointSliceList,
+    watch_event=discovery_pb2.EndpointSliceWatchEvent,
+    service="podplane.discovery.v1.EndpointSlices",
+    stub=discovery_pb2_grpc.EndpointSlicesStub,
+    add_servicer=discovery_pb2_grpc.add_EndpointSlicesServicer_to_server,
+    has_status=False,
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -284,6 +326,9 @@ ALL: tuple[Resource, ...] = (
     PERSISTENT_VOLUME,
     PERSISTENT_VOLUME_CLAIM,
     STORAGE_CLASS,
+    SERVICE,
+    ENDPOINTS,
+    ENDPOINT_SLICE,
 )
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).

@@ -13,7 +13,8 @@ from google.protobuf.message import Message
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
@@ -314,6 +315,15 @@ class Client:
         )
         self.storageclasses: ResourceClient[storage_pb2.StorageClass] = ResourceClient(
             self.channel, resources.STORAGE_CLASS, timeout
+        )
+        self.services: ResourceClient[service_pb2.Service] = ResourceClient(
+            self.channel, resources.SERVICE, timeout
+        )
+        self.endpoints: ResourceClient[service_pb2.Endpoints] = ResourceClient(
+            self.channel, resources.ENDPOINTS, timeout
+        )
+        self.endpointslices: ResourceClient[discovery_pb2.EndpointSlice] = ResourceClient(
+            self.channel, resources.ENDPOINT_SLICE, timeout
         )
         self._pods_stub = resources.POD.stub(self.channel)
         self.timeout = timeout

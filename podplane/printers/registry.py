@@ -14,6 +14,7 @@ from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
 from podplane.printers.nodes import NODE_TABLE
 from podplane.printers.pods import POD_TABLE
+from podplane.printers.services import ENDPOINT_SLICE_TABLE, ENDPOINTS_TABLE, SERVICE_TABLE
 from podplane.printers.spec import TableSpec
 from podplane.printers.storage import (
     PERSISTENT_VOLUME_CLAIM_TABLE,
@@ -45,6 +46,9 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
     resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,
     resources.STORAGE_CLASS.plural: STORAGE_CLASS_TABLE,
+    resources.SERVICE.plural: SERVICE_TABLE,
+    resources.ENDPOINTS.plural: ENDPOINTS_TABLE,
+    resources.ENDPOINT_SLICE.plural: ENDPOINT_SLICE_TABLE,
 }
 
 

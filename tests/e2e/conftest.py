@@ -3,12 +3,16 @@ and a fresh namespace per test. Nothing here is faked: pods run on the nodes' ow
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 
+import pytest
 import pytest_asyncio
 
 from podplane.client.clientset import Client
+from tests.e2e import kubectl
 from tests.e2e.compose_cluster import ADMIN, NODES, SERVER
+from tests.e2e.kubectl import KUBECTL, Kubectl
 from tests.support import new_namespace
 
 
@@ -32,3 +36,25 @@ async def namespace(client: Client) -> AsyncIterator[str]:
     name = await new_namespace(client, "e2e-")
     yield name
     await client.namespaces.delete(name)
+
+
+# Whether a test ran kubectl: the run's summary then names the kubectl and its version.
+kubectl_used = False
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if kubectl_used:
+        terminalreporter.write_line(f"kubectl: {KUBECTL} ({kubectl.version()})")
+
+
+@pytest.fixture(scope="module")
+def kubectl_namespace(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A namespace per test module for the kubectl and REST client tests, created and deleted
+    with kubectl (its pods are deleted with it, by the namespace controller)."""
+    global kubectl_used
+    kubectl_used = True
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    name = f"e2e-{module}-{secrets.token_hex(3)}"
+    assert Kubectl().ok("create", "namespace", name) == f"namespace/{name} created\n"
+    yield name
+    Kubectl().run("delete", "namespace", name, "--wait=false")

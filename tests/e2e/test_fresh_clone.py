@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.compose_cluster import NODES, ROOT
+from tests.e2e.kubectl import Kubectl
 from tests.support import free_port
 
 PROJECT = "podplane-fresh-clone"
@@ -25,6 +26,7 @@ PORTS = {
     for name in (
         "PODPLANE_APISERVER_PORT",
         "PODPLANE_APISERVER_TOKEN_PORT",
+        "PODPLANE_APISERVER_REST_PORT",
         "PODPLANE_APISERVER_METRICS_PORT",
         "PODPLANE_PROMETHEUS_PORT",
     )
@@ -176,6 +178,9 @@ def test_docker_compose_up_alone_on_a_fresh_clone(clone: Path) -> None:
     while (ready := ready_nodes(clone)) != set(NODES):
         assert time.monotonic() < deadline, f"nodes Ready after 180 s: {sorted(ready)}"
         time.sleep(2)
+    # The kubeconfig the pki service wrote names this cluster's REST port: kubectl works with it.
+    nodes = Kubectl(kubeconfig=clone / "build" / "kubeconfig").ok("get", "nodes")
+    assert [line.split()[:2] for line in nodes.splitlines()[1:]] == [[n, "Ready"] for n in NODES]
     before = certificates(clone)
     assert before["build/pki/ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
 

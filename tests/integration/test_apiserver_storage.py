@@ -69,6 +69,25 @@ async def test_update_with_stale_resource_version_is_aborted(client: Client) -> 
     assert (await client.pods.get("cas", ns)).metadata.labels["v"] == "2"
 
 
+async def test_update_that_changes_nothing_is_not_written(client: Client) -> None:
+    """Labels set in another order are the same labels: the update finds the stored bytes and
+    writes nothing (the resourceVersion stays), as Kubernetes' GuaranteedUpdate does; kubectl
+    then says `patched (no change)`."""
+    ns = await new_namespace(client)
+    keys = ["app", "tier", "patched", "json", "zone", "b"]
+    created = pod("same", ns)
+    for key in keys:
+        created.metadata.labels[key] = "v"
+    first = await client.pods.create(created)
+    again = core_pb2.Pod()
+    again.CopyFrom(first)
+    again.metadata.ClearField("labels")
+    for key in reversed(keys):
+        again.metadata.labels[key] = "v"
+    updated = await client.pods.update(again)
+    assert updated.metadata.resource_version == first.metadata.resource_version
+
+
 async def test_racing_writers_exactly_one_wins(client: Client) -> None:
     ns = await new_namespace(client)
     base = await client.pods.create(pod("race", ns))

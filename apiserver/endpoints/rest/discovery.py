@@ -67,6 +67,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "jobs": (Subresource("status", "Job", _STATUS),),
     "persistentvolumes": (Subresource("status", "PersistentVolume", _STATUS),),
     "persistentvolumeclaims": (Subresource("status", "PersistentVolumeClaim", _STATUS),),
+    "services": (Subresource("status", "Service", _STATUS),),
 }
 
 

@@ -22,6 +22,7 @@ from apiserver.endpoints.rest.responses import dumps, start_stream
 from apiserver.endpoints.rest.status import failure, not_acceptable
 from apiserver.objects import WatchMessage, object_meta
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.store import parse_resource_version
 from podplane.apimachinery import codec, selectors
 from podplane.printers.table import build_table
 
@@ -138,38 +139,32 @@ async def serve_watch(
             "sendInitialEvents: Forbidden: this server does not support "
             "streaming lists (the WatchList feature); list, then watch"
         )
+    # The request's own mistakes are an ordinary error answer, as Kubernetes' Watch refuses
+    # them before serving; once the watch is open, its headers go out at once (watch.go's
+    # WriteHeader and Flush before the first event): client-go's Watch returns only when
+    # they arrive, and `kubectl wait` on an object already in its state waited for the first
+    # event, or the watch's timeout, before it could exit.
+    field_selector = named_field_selector(q.get("fieldSelector", ""), req.name)
+    api.store.selectors(q.get("labelSelector", ""), field_selector)
+    parse_resource_version(q.get("resourceVersion", ""))
     encoder = _Encoder(request, api)
     events = api.watch_batches(
         req.namespace,
         resource_version=q.get("resourceVersion", ""),
         label_selector=q.get("labelSelector", ""),
-        field_selector=named_field_selector(q.get("fieldSelector", ""), req.name),
+        field_selector=field_selector,
         allow_bookmarks=truthy(q.get("allowWatchBookmarks")),
         timeout_seconds=_timeout(q.get("timeoutSeconds", "")),
         max_batch=MAX_EVENTS_PER_WRITE,
     )
-    iterator = aiter(events)
-    try:
-        first = await anext(iterator, None)
-    except errors.APIError as e:
-        if e.reason != "Expired":
-            raise  # a bad selector or resourceVersion: an ordinary error answer
-        first = None
-        expired: errors.APIError | None = e
-    else:
-        expired = None
     response = await start_stream(request, "application/json")
     try:
-        if expired is not None:
-            _, status = failure(expired)
-            await response.write(dumps({"type": "ERROR", "object": status}) + b"\n")
-            return response
-        batch = first
-        while batch is not None:
+        async for batch in events:
             await response.write(b"".join(encoder.line(event) for event in batch))
-            batch = await anext(iterator, None)
         await response.write_eof()
-    except errors.APIError as e:  # the cache's watch ended in an error: say so, then close
+    except errors.APIError as e:
+        # A resourceVersion older than the cache and etcd keep (410 Expired, as the cacher
+        # answers it), or the watch ended in an error: one ERROR event, then the end.
         _, status = failure(e)
         await response.write(dumps({"type": "ERROR", "object": status}) + b"\n")
     except ConnectionResetError:

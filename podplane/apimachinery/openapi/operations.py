@@ -28,6 +28,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "jobs": ("status",),
     "persistentvolumes": ("status",),
     "persistentvolumeclaims": ("status",),
+    "services": ("status",),
 }
 
 # Kinds whose DELETE answers with the object (its deletionTimestamp set) rather than a Status,

@@ -19,7 +19,8 @@ from google.protobuf.message import Message
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
@@ -35,9 +36,19 @@ _PACKAGES = {
     "podplane.batch.v1": "io.k8s.api.batch.v1",
     "podplane.coordination.v1": "io.k8s.api.coordination.v1",
     "podplane.storage.v1": "io.k8s.api.storage.v1",
+    "podplane.discovery.v1": "io.k8s.api.discovery.v1",
     "podplane.meta.v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
 }
-_FILES = (core_pb2, apps_pb2, batch_pb2, lease_pb2, storage_pb2, meta_pb2)
+_FILES = (
+    core_pb2,
+    service_pb2,
+    apps_pb2,
+    batch_pb2,
+    lease_pb2,
+    storage_pb2,
+    discovery_pb2,
+    meta_pb2,
+)
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
 TIME = f"{META}.Time"

@@ -78,6 +78,20 @@ AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else []
         (CONTROLLERS, "create", "pods", "binding", "default", "web", False),
         (CONTROLLERS, "create", "pods", "exec", "default", "web", False),
         (STRANGER, "get", "pods", "", "default", "web", False),
+        # Services: viewers read them, the controller-manager writes their endpoints, nodes
+        # (kubelets' environment variables; kube-proxy's rules, system:node-proxier) read them.
+        (VIEWER, "list", "services", "", "", "", True),
+        (VIEWER, "get", "endpointslices", "", "default", "web-x", True),
+        (VIEWER, "create", "services", "", "default", "", False),
+        (CONTROLLERS, "create", "endpointslices", "", "default", "", True),
+        (CONTROLLERS, "create", "endpoints", "", "default", "", True),
+        (CONTROLLERS, "update", "endpointslices", "", "default", "web-x", True),
+        (CONTROLLERS, "create", "services", "", "default", "", False),
+        (NODE1, "list", "services", "", "", "", True),
+        (NODE1, "watch", "endpointslices", "", "", "", True),
+        (NODE1, "list", "endpoints", "", "", "", True),
+        (NODE1, "create", "services", "", "default", "", False),
+        (NODE1, "update", "endpointslices", "", "default", "web-x", False),
         # The node authorizer.
         (NODE1, "get", "secrets", "", "default", "db-password", True),
         (NODE1, "get", "secrets", "", "default", "other-secret", False),

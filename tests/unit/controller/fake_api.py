@@ -11,7 +11,8 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
@@ -159,6 +160,11 @@ class FakeCluster:
             resources.STORAGE_CLASS, revisions
         )
         self.nodes: FakeApi[core_pb2.Node] = FakeApi(resources.NODE, revisions)
+        self.services: FakeApi[service_pb2.Service] = FakeApi(resources.SERVICE, revisions)
+        self.endpoints: FakeApi[service_pb2.Endpoints] = FakeApi(resources.ENDPOINTS, revisions)
+        self.endpointslices: FakeApi[discovery_pb2.EndpointSlice] = FakeApi(
+            resources.ENDPOINT_SLICE, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)

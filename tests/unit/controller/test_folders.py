@@ -21,6 +21,8 @@ CONTROLLERS = (
     "pvcprotection",
     "pvprotection",
     "localpath",
+    "endpointslice",
+    "endpoint",
 )
 
 

@@ -180,6 +180,38 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
             "false                  5m",
         ],
     ),
+    "services": (
+        [
+            "NAME   TYPE       CLUSTER-IP    EXTERNAL-IP   PORT(S)                     AGE",
+            "web    NodePort   10.96.12.34   <none>        80:30080/TCP,53:30053/UDP   5m",
+        ],
+        [
+            "NAME   TYPE       CLUSTER-IP    EXTERNAL-IP   PORT(S)                     AGE   "
+            "SELECTOR",
+            "web    NodePort   10.96.12.34   <none>        80:30080/TCP,53:30053/UDP   5m    "
+            "app=web,tier=front",
+        ],
+    ),
+    "endpoints": (
+        [
+            "NAME   ENDPOINTS                                                   AGE",
+            "web    10.244.1.5:8080,10.244.2.7:8080,10.244.1.5:53 + 1 more...   5m",
+        ],
+        [
+            "NAME   ENDPOINTS                                                   AGE",
+            "web    10.244.1.5:8080,10.244.2.7:8080,10.244.1.5:53 + 1 more...   5m",
+        ],
+    ),
+    "endpointslices": (
+        [
+            "NAME        ADDRESSTYPE   PORTS   ENDPOINTS                                      AGE",
+            "web-x7k2p   IPv4          8080    10.244.1.5,10.244.2.7,10.244.3.9 + 1 more...   5m",
+        ],
+        [
+            "NAME        ADDRESSTYPE   PORTS   ENDPOINTS                                      AGE",
+            "web-x7k2p   IPv4          8080    10.244.1.5,10.244.2.7,10.244.3.9 + 1 more...   5m",
+        ],
+    ),
 }
 
 

@@ -251,4 +251,7 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "PersistentVolume",
         "PersistentVolumeClaim",
         "StorageClass",
+        "Service",
+        "Endpoints",
+        "EndpointSlice",
     ]

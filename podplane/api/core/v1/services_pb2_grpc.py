@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
+from podplane.api.core.v1 import service_pb2 as podplane_dot_api_dot_core_dot_v1_dot_service__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
 GRPC_GENERATED_VERSION = '1.78.2'
@@ -3089,6 +3090,630 @@ class PersistentVolumeClaims(object):
             '/podplane.core.v1.PersistentVolumeClaims/Delete',
             podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ServicesStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.Services/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.Services/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.Services/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.ServiceList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.Services/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.ServiceWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.Services/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/podplane.core.v1.Services/UpdateStatus',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.Services/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                _registered_method=True)
+
+
+class ServicesServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Replaces metadata and spec (allocating and releasing cluster IPs and node ports as they
+        change); status is kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Replaces status; metadata and spec are kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Deletes the service and releases its cluster IPs and node ports.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ServicesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.ServiceList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.ServiceWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.Services', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.Services', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Services(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Services/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Services/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Services/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.ServiceList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.Services/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.ServiceWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Services/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Services/UpdateStatus',
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Services/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Service.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class EndpointsServiceStub(object):
+    """The endpoints resource. Named EndpointsService, as the Endpoints message takes the name.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.EndpointsService/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.EndpointsService/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.EndpointsService/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.EndpointsList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.EndpointsService/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.EndpointsWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.EndpointsService/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.EndpointsService/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+                _registered_method=True)
+
+
+class EndpointsServiceServicer(object):
+    """The endpoints resource. Named EndpointsService, as the Endpoints message takes the name.
+    """
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_EndpointsServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.EndpointsList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.EndpointsWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.EndpointsService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.EndpointsService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class EndpointsService(object):
+    """The endpoints resource. Named EndpointsService, as the Endpoints message takes the name.
+    """
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.EndpointsService/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.EndpointsService/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.EndpointsService/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.EndpointsList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.EndpointsService/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.EndpointsWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.EndpointsService/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.EndpointsService/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,7 +11,8 @@ from google.protobuf.message import Message
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.apimachinery.resources import Resource
@@ -190,6 +191,58 @@ JOB = obj(
         },
     },
 )
+SERVICE = obj(
+    service_pb2.Service,
+    {
+        "metadata": meta("web"),
+        "spec": {
+            "type": "NodePort",
+            "selector": {"app": "web", "tier": "front"},
+            "clusterIP": "10.96.12.34",
+            "clusterIPs": ["10.96.12.34"],
+            "ports": [
+                {
+                    "name": "http",
+                    "port": 80,
+                    "targetPort": 8080,
+                    "nodePort": 30080,
+                    "protocol": "TCP",
+                },
+                {"name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP", "nodePort": 30053},
+            ],
+        },
+    },
+)
+ENDPOINTS = obj(
+    service_pb2.Endpoints,
+    {
+        "metadata": meta("web"),
+        "subsets": [
+            {
+                "addresses": [{"ip": "10.244.1.5"}, {"ip": "10.244.2.7"}],
+                "notReadyAddresses": [{"ip": "10.244.3.9"}],
+                "ports": [
+                    {"name": "http", "port": 8080, "protocol": "TCP"},
+                    {"name": "dns", "port": 53, "protocol": "UDP"},
+                ],
+            }
+        ],
+    },
+)
+ENDPOINT_SLICE = obj(
+    discovery_pb2.EndpointSlice,
+    {
+        "metadata": meta("web-x7k2p", labels={"kubernetes.io/service-name": "web"}),
+        "addressType": "IPv4",
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        "endpoints": [
+            {"addresses": ["10.244.1.5"], "conditions": {"ready": True}},
+            {"addresses": ["10.244.2.7"], "conditions": {"ready": True}},
+            {"addresses": ["10.244.3.9"], "conditions": {"ready": False}},
+            {"addresses": ["10.244.4.2"], "conditions": {"ready": True}},
+        ],
+    },
+)
 
 PERSISTENT_VOLUME = obj(
     core_pb2.PersistentVolume,
@@ -285,4 +338,7 @@ SAMPLES: dict[str, tuple[Resource, Message]] = {
         PERSISTENT_VOLUME_CLAIM,
     ),
     resources.STORAGE_CLASS.plural: (resources.STORAGE_CLASS, STORAGE_CLASS),
+    resources.SERVICE.plural: (resources.SERVICE, SERVICE),
+    resources.ENDPOINTS.plural: (resources.ENDPOINTS, ENDPOINTS),
+    resources.ENDPOINT_SLICE.plural: (resources.ENDPOINT_SLICE, ENDPOINT_SLICE),
 }

@@ -124,6 +124,23 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         ("AllowVolumeExpansion", "string", "", 0),
         AGE,
     ),
+    "services": (
+        NAME,
+        ("Type", "string", "", 0),
+        ("Cluster-IP", "string", "", 0),
+        ("External-IP", "string", "", 0),
+        ("Port(s)", "string", "", 0),
+        AGE,
+        ("Selector", "string", "", 1),
+    ),
+    "endpoints": (NAME, ("Endpoints", "string", "", 0), AGE),
+    "endpointslices": (
+        NAME,
+        ("AddressType", "string", "", 0),
+        ("Ports", "string", "", 0),
+        ("Endpoints", "string", "", 0),
+        AGE,
+    ),
 }
 
 # A few descriptions, word for word (the rest are k8s.io/api's swagger docs likewise).
@@ -146,6 +163,19 @@ KUBERNETES_DESCRIPTIONS = [
     ("deployments", "Ready", "Number of the pod with ready state"),
     ("jobs", "Status", "Status of the job."),
     ("jobs", "Duration", "Time required to complete the job."),
+    (
+        "services",
+        "Port(s)",
+        "The list of ports that are exposed by this service. More info: "
+        "https://kubernetes.io/docs/concepts/services-networking/service/"
+        "#virtual-ips-and-service-proxies",
+    ),
+    (
+        "endpointslices",
+        "Endpoints",
+        "endpoints is a list of unique endpoints in this slice. Each slice may include a "
+        "maximum of 1000 endpoints.",
+    ),
     ("persistentvolumes", "StorageClass", "StorageClass of the pv"),
     ("persistentvolumeclaims", "StorageClass", "StorageClass of the pvc"),
     ("storageclasses", "Provisioner", "provisioner indicates the type of the provisioner."),

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from podplane.api.batch.v1 import batch_pb2
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import resources
 from podplane.printers.events import event_source
 from podplane.printers.registry import table_for
@@ -58,6 +59,23 @@ ROWS: dict[str, list[Cell]] = {
     "configmaps": ["settings", 3, "5m"],
     "secrets": ["creds", "Opaque", 1, "5m"],
     "replicationcontrollers": ["legacy", 3, 3, 2, "5m", "web,log", "nginx:1.27,busybox", "app=web"],
+    "services": [
+        "web",
+        "NodePort",
+        "10.96.12.34",
+        "<none>",
+        "80:30080/TCP,53:30053/UDP",
+        "5m",
+        "app=web,tier=front",
+    ],
+    "endpoints": ["web", "10.244.1.5:8080,10.244.2.7:8080,10.244.1.5:53 + 1 more...", "5m"],
+    "endpointslices": [
+        "web-x7k2p",
+        "IPv4",
+        "8080",
+        "10.244.1.5,10.244.2.7,10.244.3.9 + 1 more...",
+        "5m",
+    ],
     "replicasets": [
         "web-5d8f",
         2,
@@ -222,3 +240,94 @@ def test_a_job_not_started_has_no_duration_and_a_running_one_runs_until_now() ->
         for j in (job({}, {}), job({}, {"startTime": "2026-11-21T15:07:00Z"}))
     ]
     assert [r[3] for r in rows] == ["", "3m"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "status", "cluster_ip", "external_ip", "ports"),
+    [
+        (
+            {
+                "type": "ClusterIP",
+                "clusterIPs": ["10.96.0.9"],
+                "ports": [{"port": 80, "protocol": "TCP"}],
+            },
+            {},
+            "10.96.0.9",
+            "<none>",
+            "80/TCP",
+        ),
+        ({"type": "ClusterIP", "clusterIPs": ["None"]}, {}, "None", "<none>", "<none>"),
+        (
+            {"type": "ClusterIP", "externalIPs": ["192.0.2.9", "192.0.2.8"]},
+            {},
+            "<none>",
+            "192.0.2.9,192.0.2.8",
+            "<none>",
+        ),
+        (
+            {"type": "ExternalName", "externalName": "db.example.com"},
+            {},
+            "<none>",
+            "db.example.com",
+            "<none>",
+        ),
+        ({"type": "LoadBalancer"}, {}, "<none>", "<pending>", "<none>"),
+        (
+            {"type": "LoadBalancer", "externalIPs": ["192.0.2.1"]},
+            {
+                "loadBalancer": {
+                    "ingress": [
+                        {"ip": "203.0.113.9"},
+                        {"hostname": "lb.example.com"},
+                        {"ip": "203.0.113.2"},
+                    ]
+                }
+            },
+            "<none>",
+            "203.0.113.2,203.0.113.9,lb.example.com,192.0.2.1",
+            "<none>",
+        ),
+    ],
+)
+def test_service_cells(
+    spec: dict[str, Any], status: dict[str, Any], cluster_ip: str, external_ip: str, ports: str
+) -> None:
+    svc = obj(service_pb2.Service, {"metadata": meta("s"), "spec": spec, "status": status})
+    row = table_for(resources.SERVICE).row(svc, NOW)
+    assert row[2:5] == [cluster_ip, external_ip, ports]
+
+
+@pytest.mark.parametrize(
+    ("subsets", "cell"),
+    [
+        ([], "<none>"),
+        ([{"addresses": [{"ip": "10.0.0.1"}]}], "10.0.0.1"),
+        ([{"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 80}]}], "[fd00::1]:80"),
+        ([{"notReadyAddresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}], ""),
+        (
+            [{"addresses": [{"ip": f"10.0.0.{i}"} for i in range(1, 5)], "ports": [{"port": 80}]}],
+            "10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 1 more...",
+        ),
+    ],
+)
+def test_endpoints_cell(subsets: list[dict[str, Any]], cell: str) -> None:
+    ep = obj(service_pb2.Endpoints, {"metadata": meta("e"), "subsets": subsets})
+    assert table_for(resources.ENDPOINTS).row(ep, NOW)[1] == cell
+
+
+@pytest.mark.parametrize(
+    ("ports", "endpoints", "cells"),
+    [
+        ([], [], ["<unset>", "<unset>"]),
+        ([{"name": "http"}, {}], [{"addresses": ["10.0.0.1"]}], ["http,*", "10.0.0.1"]),
+        ([{"port": p} for p in (1, 2, 3, 4, 5)], [], ["1,2,3 + 2 more...", "<unset>"]),
+    ],
+)
+def test_endpoint_slice_cells(
+    ports: list[dict[str, Any]], endpoints: list[dict[str, Any]], cells: list[str]
+) -> None:
+    eps = obj(
+        discovery_pb2.EndpointSlice,
+        {"metadata": meta("e"), "addressType": "IPv4", "ports": ports, "endpoints": endpoints},
+    )
+    assert table_for(resources.ENDPOINT_SLICE).row(eps, NOW)[2:4] == cells

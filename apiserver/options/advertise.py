@@ -1,0 +1,29 @@
+"""The address the apiserver publishes as the `kubernetes` Service's endpoint
+(--advertise-address; kube-apiserver's default: the bind address, else the address of the host's
+default route)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+# Any routable address: connecting a UDP socket sends nothing, it only picks the route.
+_PROBE = ("192.0.2.1", 9)
+
+
+def default_advertise_address(bind_host: str) -> str | None:
+    """The bind address when it is a specific one, else the source address of the default
+    route; None when there is none but loopback (pods could not reach it)."""
+    try:
+        bound = ipaddress.ip_address(bind_host.strip("[]"))
+    except ValueError:
+        bound = None
+    if bound is not None and not (bound.is_unspecified or bound.is_loopback):
+        return str(bound)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(_PROBE)
+            address = str(s.getsockname()[0])
+        except OSError:
+            return None
+    return None if ipaddress.ip_address(address).is_loopback else address

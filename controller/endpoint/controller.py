@@ -1,0 +1,116 @@
+"""The endpoints controller (kubernetes pkg/controller/endpoint), which Kubernetes 1.31 still runs
+beside the EndpointSlice controller: keeps the Endpoints object named after each Service with a
+selector, for the clients that still read Endpoints. A Service that is gone takes its Endpoints
+with it; a Service without selector (or of type ExternalName) has its Endpoints left alone, to
+whoever manages them.
+
+Handlers only enqueue Service keys (a Service's own events, an Endpoints' events, and a pod's for
+every Service of its namespace that selects it); reconcile(key) writes the Endpoints only when
+its subsets or labels differ from what the pods say."""
+
+from __future__ import annotations
+
+import logging
+
+from controller.endpoint.subsets import endpoints_labels, subsets
+from controller.framework import endpoint_pods
+from controller.framework.reconciler import ReconcileLoop
+from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import service as svc_helper
+from podplane.client.clientset import Client, is_already_exists, is_not_found
+from podplane.client.informer import Informer, object_key
+
+log = logging.getLogger(__name__)
+
+NAMESPACE_INDEX = "namespace"
+DEFAULT_WORKERS = 5
+
+
+class EndpointsController:
+    def __init__(self, client: Client, *, workers: int = DEFAULT_WORKERS) -> None:
+        self.client = client
+        self.services: Informer[service_pb2.Service] = Informer(client.services)
+        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
+        self.endpoints: Informer[service_pb2.Endpoints] = Informer(client.endpoints)
+        self.services.add_index(NAMESPACE_INDEX, lambda s: [s.metadata.namespace])
+        self.pods.add_index(NAMESPACE_INDEX, lambda p: [p.metadata.namespace])
+        self.loop = ReconcileLoop(
+            "endpoint", self.reconcile, [self.services, self.pods, self.endpoints], workers=workers
+        )
+        self.services.add_handler(
+            on_add=self._enqueue,
+            on_update=lambda _old, new: self._enqueue(new),
+            on_delete=self._enqueue,
+        )
+        self.pods.add_handler(
+            on_add=self._on_pod, on_update=self._on_pod_update, on_delete=self._on_pod
+        )
+        self.endpoints.add_handler(
+            on_update=lambda _old, new: self._enqueue(new), on_delete=self._enqueue
+        )
+
+    async def run(self) -> None:
+        await self.loop.run()
+
+    def _enqueue(self, obj: service_pb2.Service | service_pb2.Endpoints) -> None:
+        self.loop.enqueue(object_key(obj))
+
+    def _services_selecting(self, *pods: core_pb2.Pod) -> set[str]:
+        return {
+            object_key(svc)
+            for svc in self.services.by_index(NAMESPACE_INDEX, pods[0].metadata.namespace)
+            if any(endpoint_pods.selects(svc, pod) for pod in pods)
+        }
+
+    def _on_pod(self, pod: core_pb2.Pod) -> None:
+        for key in self._services_selecting(pod):
+            self.loop.enqueue(key)
+
+    def _on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
+        if endpoint_pods.endpoints_changed(old, new):
+            for key in self._services_selecting(old, new):
+                self.loop.enqueue(key)
+
+    async def reconcile(self, key: str) -> float | None:
+        namespace, _, name = key.partition("/")
+        svc = self.services.get(key)
+        if svc is None:
+            if self.endpoints.get(key) is not None:
+                try:
+                    await self.client.endpoints.delete(name, namespace)
+                except Exception as e:
+                    if not is_not_found(e):
+                        raise
+            return None
+        if svc.spec.type == svc_helper.EXTERNAL_NAME or not svc.spec.selector:
+            return None
+        pods = [
+            p
+            for p in self.pods.by_index(NAMESPACE_INDEX, namespace)
+            if endpoint_pods.selects(svc, p)
+        ]
+        wanted_subsets = subsets(svc, sorted(pods, key=lambda p: p.metadata.name))
+        labels = endpoints_labels(svc)
+        current = self.endpoints.get(key)
+        if current is None:
+            created = service_pb2.Endpoints(
+                metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels=labels),
+                subsets=wanted_subsets,
+            )
+            try:
+                await self.client.endpoints.create(created)
+            except Exception as e:
+                if not is_already_exists(e):  # made meanwhile: its event brings it here again
+                    raise
+            return None
+        if list(current.subsets) == wanted_subsets and dict(current.metadata.labels) == labels:
+            return None
+        updated = service_pb2.Endpoints()
+        updated.CopyFrom(current)
+        del updated.subsets[:]
+        updated.subsets.extend(wanted_subsets)
+        updated.metadata.labels.clear()
+        updated.metadata.labels.update(labels)
+        await self.client.endpoints.update(updated)
+        return None
