@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from podplane.client.clientset import BindStream, Client
+from podplane.client.clientset import BindStream, Client, EventStream
 from podplane.client.credentials import add_credential_flags
 from podplane.componentbase import flags, leaderelection_flags
 from podplane.componentbase.app import (
@@ -104,7 +104,8 @@ def build(args: argparse.Namespace, client: Client) -> Component:
     # Binds over a stream of their own: a busy scheduler's binds cost the apiserver a few stream
     # messages, not a call each, and wait behind no other call on the client's connection.
     binds = BindStream(client)
-    scheduler = Scheduler(client, framework, queue=queue, binder=binds)
+    # Scheduled events likewise, over an event stream on the client's connection.
+    scheduler = Scheduler(client, framework, queue=queue, binder=binds, event_stream=EventStream)
 
     async def run() -> None:
         # The informers run (and fill the queue) whether or not this replica leads.

@@ -8,13 +8,13 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found, status_code
-from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.events import NORMAL, WARNING, EventCreator, EventRecorder
 from podplane.client.informer import Informer, wait_for_sync
 from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
@@ -59,7 +59,10 @@ class Scheduler:
         flush_interval: float = 1.0,
         max_binds_in_flight: int = MAX_BINDS_IN_FLIGHT,
         binder: Binder | None = None,
+        event_stream: Callable[[Client], EventCreator] | None = None,
     ) -> None:
+        """`binder` binds (the client's Bind calls by default); `event_stream` (EventStream)
+        opens the stream the Scheduled events go over (a Create call each by default)."""
         self.client = client
         self.binder: Binder = binder or client
         self.framework = framework
@@ -68,9 +71,13 @@ class Scheduler:
         metrics.track_queue(self.queue)
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name
-        # Queued and written one at a time, dropped beyond 1000, as kube-scheduler's broadcaster.
+        # Queued, dropped beyond 1000, as kube-scheduler's broadcaster.
         self.events = EventRecorder(
-            client, name, instance=f"{name}-{socket.gethostname()}", max_queued=1000
+            client,
+            name,
+            instance=f"{name}-{socket.gethostname()}",
+            max_queued=1000,
+            stream=event_stream,
         )
         self.handlers = EventHandlers(
             self.cache, self.queue, name, interested=framework.plugins_interested_in
@@ -156,6 +163,7 @@ class Scheduler:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
         await self.events.flush(timeout)
+        await self.events.close()
 
     # ------------------------------------------------------------------ one decision
     def schedule_one(self, pinfo: QueuedPodInfo) -> None:

@@ -94,6 +94,13 @@ class ResourceServicer(Generic[T]):
         return deleted
 
 
+class EventsServicer(ResourceServicer[core_pb2.Event]):
+    def __init__(self, api: ResourceAPI[core_pb2.Event]) -> None:
+        super().__init__(api)
+        # Create, for each event an event stream carries.
+        self.CreateStream = RequestStream(self.Create, "event").serve
+
+
 class PodsServicer(ResourceServicer[core_pb2.Pod]):
     def __init__(self, api: ResourceAPI[core_pb2.Pod], nodes: Store[core_pb2.Node]) -> None:
         super().__init__(api)
