@@ -1,9 +1,9 @@
 """`podplane-bench scheduling-costs`: the CPU a pod's writes after its creation cost - its bind and
 its Scheduled event - to the apiserver, etcd and the client that sends them, the way the scheduler
 sends them. On an etcd and `python -m apiserver` of its own (processes, plaintext): PODS pods
-created first (not measured), then bound, IN_FLIGHT binds at a time, then a Scheduled event
-recorded for each through the scheduler's event recorder; each phase timed in each process's CPU
-time.
+created first (not measured), then bound, IN_FLIGHT binds at a time (--in-flight), then a
+Scheduled event recorded for each through the scheduler's event recorder; each phase timed in
+each process's CPU time.
 
 The scheduler load test's CPU per pod is made of these, the scheduling decisions and the watch
 messages; this measures the writes alone, in a few seconds, without the load test's noise."""
@@ -44,18 +44,27 @@ def add_parser(
         description=__doc__,
     )
     p.add_argument("--pods", type=positive, default=3000, help="pods bound (default 3000)")
+    p.add_argument(
+        "--in-flight",
+        type=positive,
+        default=IN_FLIGHT,
+        help=f"binds in flight (default {IN_FLIGHT}, the scheduler's most; fewer when pods "
+        "arrive one by one)",
+    )
     p.add_argument("--out", help="also write the result as JSON here")
 
 
-async def _in_flight(count: int, one: Callable[[int], Awaitable[None]]) -> None:
-    """one(i) for every i < count, IN_FLIGHT at a time."""
+async def _in_flight(
+    count: int, one: Callable[[int], Awaitable[None]], in_flight: int = IN_FLIGHT
+) -> None:
+    """one(i) for every i < count, `in_flight` at a time."""
     indexes = iter(range(count))
 
     async def worker() -> None:
         for i in indexes:
             await one(i)
 
-    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
 
 
 class _Meter:
@@ -108,12 +117,12 @@ class _Binder(Protocol):
     async def bind(self, namespace: str, name: str, node_name: str, uid: str) -> None: ...
 
 
-async def _bind_all(binder: _Binder, pods: list[core_pb2.Pod]) -> None:
+async def _bind_all(binder: _Binder, pods: list[core_pb2.Pod], in_flight: int) -> None:
     async def bind(i: int) -> None:
         meta = pods[i].metadata
         await binder.bind(NAMESPACE, meta.name, f"node-{i % 100}", meta.uid)
 
-    await _in_flight(len(pods), bind)
+    await _in_flight(len(pods), bind, in_flight)
 
 
 async def _create_pods(client: Client, pods: int) -> list[core_pb2.Pod]:
@@ -126,7 +135,7 @@ async def _create_pods(client: Client, pods: int) -> list[core_pb2.Pod]:
     return created
 
 
-async def _measure(pods: int) -> dict[str, Any]:
+async def _measure(pods: int, in_flight: int = IN_FLIGHT) -> dict[str, Any]:
     etcd = EtcdProcess.start()
     log_dir = tempfile.mkdtemp(prefix="podplane-bench-scheduling-costs-")
     try:
@@ -144,7 +153,9 @@ async def _measure(pods: int) -> dict[str, Any]:
                     ("the bind stream", BindStream(client), created[pods:]),
                 ):
                     try:
-                        bind_cost[way] = await meter.measure(pods, _bind_all(binder, bound))
+                        bind_cost[way] = await meter.measure(
+                            pods, _bind_all(binder, bound, in_flight)
+                        )
                     finally:
                         await binder.close()
                 event_cost: dict[str, dict[str, float]] = {}
@@ -168,7 +179,7 @@ async def _measure(pods: int) -> dict[str, Any]:
             apiserver.stop()
     finally:
         etcd.stop()
-    return {"pods": pods, "in_flight": IN_FLIGHT, "bind": bind_cost, "event": event_cost}
+    return {"pods": pods, "in_flight": in_flight, "bind": bind_cost, "event": event_cost}
 
 
 async def _record_all(recorder: EventRecorder, pods: list[core_pb2.Pod]) -> None:
@@ -194,7 +205,7 @@ def report(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = asyncio.run(_measure(args.pods))
+    result = asyncio.run(_measure(args.pods, args.in_flight))
     print(report(result))
     if args.out:
         write_json(args.out, result)
