@@ -1,7 +1,8 @@
-"""A request stream (Pods/BindStream) on a real grpc.aio server behind the flow control, decoding
-and metrics interceptors: each binding is answered by its id with the status its Bind call would
-have ended with, as it finishes; each is flow-controlled and counted as a Bind call; a message
-that does not decode ends the stream; a stream that ends cancels the bindings it still runs."""
+"""A request stream (Pods/BindStream) on a real grpc.aio server behind the flow control, decoding,
+metrics and authorization interceptors: each binding is answered by its id with the status its
+Bind call would have ended with, as it finishes; each is flow-controlled, authorized and counted
+as a Bind call; a message that does not decode ends the stream; a stream that ends cancels the
+bindings it still runs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from apiserver import errors
+from apiserver.auth.authorizer import Authorizer
+from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
+from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
 from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
 from apiserver.endpoints.grpc.interceptors.priority_and_fairness import (
     PriorityAndFairnessInterceptor,
@@ -219,3 +223,71 @@ async def test_a_stream_that_ends_cancels_the_bindings_it_still_runs(
     assert servicer.cancelled == ["held-1"]
     assert servicer.bound == []
     assert apf.levels[LEVEL].queues.executing == 0  # its seat given back
+
+
+class _StreamAsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Stands in for authentication on a request stream: the stream runs as `user`."""
+
+    def __init__(self, user: UserInfo) -> None:
+        self.user = user
+
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.stream_stream is None:
+            return handler
+        inner = handler.stream_stream
+
+        async def as_user(messages: Any, context: grpc.aio.ServicerContext) -> Any:
+            token = set_current_user(self.user)
+            try:
+                async for answer in inner(messages, context):
+                    yield answer
+            finally:
+                reset_current_user(token)
+
+        return grpc.stream_stream_rpc_method_handler(
+            as_user,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        (UserInfo("system:kube-scheduler", frozenset({"system:authenticated"})), True),
+        (UserInfo("alice", frozenset({"system:authenticated"})), False),
+    ],
+)
+async def test_each_binding_is_authorized_as_its_bind_call_is(
+    user: UserInfo, allowed: bool
+) -> None:
+    servicer = StreamedPods()
+    server = Server(
+        "127.0.0.1:0",
+        lambda s: resources.POD.add_servicer(servicer, s),
+        interceptors=[
+            _StreamAsUser(user),
+            RequestDecodingInterceptor(),
+            AuthorizationInterceptor(Authorizer(lambda namespace: [])),
+        ],
+    )
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stream = resources.POD.stub(channel).BindStream()
+            await stream.write(requests("a", "b"))
+            got = await answers(stream, 2)
+            await stream.done_writing()
+            assert await stream.code() == grpc.StatusCode.OK  # refusals end no stream
+    finally:
+        await server.stop(0)
+    if allowed:
+        assert {code(a) for a in got.values()} == {grpc.StatusCode.OK}
+        assert sorted(servicer.bound) == ["a", "b"]
+    else:
+        assert {code(a) for a in got.values()} == {grpc.StatusCode.PERMISSION_DENIED}
+        assert 'User "alice" cannot create resource "pods/binding"' in got[1].message
+        assert servicer.bound == []
