@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from podplane.client.clientset import BindConnections, Client
+from podplane.client.clientset import BindStream, Client, EventStream
 from podplane.client.credentials import add_credential_flags
 from podplane.componentbase import flags, leaderelection_flags
 from podplane.componentbase.app import (
@@ -32,7 +32,7 @@ from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
 from scheduler.framework.handle import SharedInformers
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.plugins import default_profile, in_tree_registry
-from scheduler.scheduler import BIND_CONNECTIONS, Scheduler
+from scheduler.scheduler import Scheduler
 
 log = logging.getLogger("scheduler")
 
@@ -81,15 +81,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="HOST:PORT of the Prometheus /metrics endpoint (default "
         "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it",
     )
-    parser.add_argument(
-        "--bind-connections",
-        type=flags.positive_int,
-        default=BIND_CONNECTIONS,
-        help="connections to the apiserver that binds go over, in turn (default "
-        f"{BIND_CONNECTIONS}): a busy apiserver takes one call per "
-        "connection at a time, so binds on one connection wait behind "
-        "other clients' several",
-    )
     leaderelection_flags.add_flags(parser, "kube-scheduler")
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
@@ -110,8 +101,11 @@ def build(args: argparse.Namespace, client: Client) -> Component:
     framework = Framework(
         in_tree_registry(), default_profile(args.scheduler_name), handle=SharedInformers(client)
     )
-    binds = BindConnections(client, args.bind_connections)
-    scheduler = Scheduler(client, framework, queue=queue, binder=binds)
+    # Binds over a stream of their own: a busy scheduler's binds cost the apiserver a few stream
+    # messages, not a call each, and wait behind no other call on the client's connection.
+    binds = BindStream(client)
+    # Scheduled events likewise, over an event stream on the client's connection.
+    scheduler = Scheduler(client, framework, queue=queue, binder=binds, event_stream=EventStream)
 
     async def run() -> None:
         # The informers run (and fill the queue) whether or not this replica leads.

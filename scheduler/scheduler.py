@@ -8,13 +8,13 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found, status_code
-from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.events import NORMAL, WARNING, EventCreator, EventRecorder
 from podplane.client.informer import Informer, wait_for_sync
 from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
@@ -37,18 +37,11 @@ log = logging.getLogger(__name__)
 MAX_BINDS_IN_FLIGHT = 32
 
 
-# Connections the scheduler's binds go over, in turn (podplane.client.clientset.BindConnections): in
-# the load test with pods created over four connections, binds over one waited behind the creates
-# (creation to bind p50 8.9 s; 0.24 s over four).
-BIND_CONNECTIONS = 4
-
-
 class Binder(Protocol):
-    """What binds: the client itself, or podplane.client.clientset.BindConnections."""
+    """What binds: the client itself, or podplane.client.clientset.BindStream."""
 
-    async def bind(
-        self, namespace: str, name: str, node_name: str, uid: str = ""
-    ) -> core_pb2.Pod: ...
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
+        """Binds the pod, or raises why not (grpc.aio.AioRpcError)."""
 
 
 def _name(pod: core_pb2.Pod) -> str:
@@ -66,7 +59,10 @@ class Scheduler:
         flush_interval: float = 1.0,
         max_binds_in_flight: int = MAX_BINDS_IN_FLIGHT,
         binder: Binder | None = None,
+        event_stream: Callable[[Client], EventCreator] | None = None,
     ) -> None:
+        """`binder` binds (the client's Bind calls by default); `event_stream` (EventStream)
+        opens the stream the Scheduled events go over (a Create call each by default)."""
         self.client = client
         self.binder: Binder = binder or client
         self.framework = framework
@@ -75,9 +71,13 @@ class Scheduler:
         metrics.track_queue(self.queue)
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name
-        # Queued and written one at a time, dropped beyond 1000, as kube-scheduler's broadcaster.
+        # Queued, dropped beyond 1000, as kube-scheduler's broadcaster.
         self.events = EventRecorder(
-            client, name, instance=f"{name}-{socket.gethostname()}", max_queued=1000
+            client,
+            name,
+            instance=f"{name}-{socket.gethostname()}",
+            max_queued=1000,
+            stream=event_stream,
         )
         self.handlers = EventHandlers(
             self.cache, self.queue, name, interested=framework.plugins_interested_in
@@ -163,6 +163,7 @@ class Scheduler:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
         await self.events.flush(timeout)
+        await self.events.close()
 
     # ------------------------------------------------------------------ one decision
     def schedule_one(self, pinfo: QueuedPodInfo) -> None:

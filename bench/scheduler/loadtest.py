@@ -280,11 +280,21 @@ async def _measure(
         probes = speed.stop()
     progress.end_bar()
     cpu_after = _cpu_sample(own.pids() if own is not None else {})
+    # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
+    # recorder drops what its queue cannot hold, as client-go's broadcaster does).
+    scheduled_events = await _scheduled_events(client, namespace)
     if own is not None and own.scheduler is not None and options.profile:
         own.scheduler.stop()  # writes the profile
     result = _result(options, seen, cpu_before, cpu_after, hollow, run_id)
+    result["scheduled_events"] = scheduled_events
     result["host_speed_while_scheduling"] = host_speed.summary(probes)
     return result
+
+
+async def _scheduled_events(client: Client, namespace: str) -> int:
+    """The Scheduled events in the run's namespace."""
+    events, _ = await client.events.list_all(namespace, page_size=2000)
+    return sum(e.reason == "Scheduled" for e in events)
 
 
 def _cpu_sample(pids: dict[str, int]) -> dict[str, float]:
@@ -321,6 +331,12 @@ def _result(
     wall = after["wall"] - before["wall"]
     cpu = {
         name: 100 * (after[name] - before[name]) / wall
+        for name in after
+        if name != "wall" and name in before
+    }
+    decided = max(1, len(seen.bound_at) + len(seen.unschedulable_at))
+    cpu_per_pod = {
+        name: 1000 * (after[name] - before[name]) / decided
         for name in after
         if name != "wall" and name in before
     }
@@ -366,6 +382,8 @@ def _result(
         else "the first Create",
         "latency_histogram": {"edges": edges, "counts": counts},
         "cpu_percent_while_scheduling": cpu,
+        # CPU ms per pod bound or marked unschedulable, by component: what the host pays a pod.
+        "cpu_ms_per_pod": cpu_per_pod,
         "wall_seconds_scheduling": wall,
         "constraint_violations": violations,
         "bound_to_other_nodes": elsewhere,
@@ -434,6 +452,12 @@ def summary_line(result: dict[str, Any]) -> str:
     ceiling = result.get("etcd_ceiling") or {}
     cas = f", etcd CAS ceiling {ceiling['cas']['per_second']:.0f} txn/s" if "cas" in ceiling else ""
     cpu = ", ".join(f"{k} {v:.0f}%" for k, v in result["cpu_percent_while_scheduling"].items())
+    per_pod = result.get("cpu_ms_per_pod")
+    if per_pod:
+        cpu += " (per pod, ms: " + ", ".join(f"{k} {v:.2f}" for k, v in per_pod.items()) + ")"
+    events = (
+        f"; Scheduled events {result['scheduled_events']}" if "scheduled_events" in result else ""
+    )
     speed, host = result.get("host_speed_while_scheduling", {}), result.get("host", {})
     probes = (
         [f"{speed['p50_ms']:.0f} ms ({speed['min_ms']:.0f}-{speed['max_ms']:.0f})"]
@@ -452,7 +476,7 @@ def summary_line(result: dict[str, Any]) -> str:
         f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
         f"violations "
         f"{result['constraint_violations']}, on the cluster's own nodes "
-        f"{result['bound_to_other_nodes']}{cas}; CPU {cpu}{probe}; load average "
+        f"{result['bound_to_other_nodes']}{cas}{events}; CPU {cpu}{probe}; load average "
         f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
         f"{'complete' if result['complete'] else 'INCOMPLETE'}"
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import collections
-import itertools
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
@@ -23,6 +22,7 @@ from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.resources import Resource
 from podplane.client import metered_channel
 from podplane.client.credentials import Credentials, aio_channel
+from podplane.client.request_stream import RequestStream
 from podplane.client.retry_after import call_with_retry
 
 if TYPE_CHECKING:
@@ -68,18 +68,20 @@ class _PodsStub(Protocol):
     Bind: grpc.aio.UnaryUnaryMultiCallable
 
 
-async def _bind(
-    stub: _PodsStub, timeout: float, namespace: str, name: str, node_name: str, uid: str
-) -> core_pb2.Pod:
-    binding = core_pb2.Binding(
+def binding(namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Binding:
+    """The Binding of pod namespace/name (of that uid, when given) to node `node_name`."""
+    return core_pb2.Binding(
         metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name, uid=uid),
         target=core_pb2.ObjectReference(kind="Node", name=node_name),
     )
-    return cast(
-        core_pb2.Pod,
-        await call_with_retry(  # retried as ResourceClient._call
-            lambda t: stub.Bind(binding, timeout=t, wait_for_ready=True), timeout
-        ),
+
+
+async def _bind(
+    stub: _PodsStub, timeout: float, namespace: str, name: str, node_name: str, uid: str
+) -> None:
+    request = binding(namespace, name, node_name, uid)
+    await call_with_retry(  # retried as ResourceClient._call
+        lambda t: stub.Bind(request, timeout=t, wait_for_ready=True), timeout
     )
 
 
@@ -331,9 +333,9 @@ class Client:
         client: ResourceClient[T] = getattr(self, resource.plural)
         return client
 
-    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
-        """Assigns a pod to a node (POST pods/<name>/binding)."""
-        return await _bind(self._pods_stub, self.timeout, namespace, name, node_name, uid)
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
+        """Assigns a pod to a node (POST pods/<name>/binding); raises if it was not."""
+        await _bind(self._pods_stub, self.timeout, namespace, name, node_name, uid)
 
     def pod_logs(
         self,
@@ -407,28 +409,64 @@ class Client:
         await self.close()
 
 
-class BindConnections:
-    """Binds over `count` connections of their own, taken in turn: the apiserver takes a
-    connection's next call only once its event loop has started the previous one
-    (podplane/componentbase/serving.py), so on a busy apiserver a connection's calls wait their
-    turn, and a scheduler binding over one connection fell behind a client creating over four."""
+class BindStream:
+    """Binds over one bind stream (Pods/BindStream) on a connection of its own, with Client.bind's
+    semantics (each binding answered as its Bind call would be: raises why it was refused, retried
+    after an overload refusal's hint), the binds in flight together costing a few stream messages
+    instead of a call each (podplane.client.request_stream). Create it inside the event loop."""
 
-    def __init__(self, client: Client, count: int) -> None:
-        if count < 1:
-            raise ValueError(f"count: must be >= 1, got {count}")
-        self._timeout = client.timeout
-        self._channels = [
-            metered_channel.MeteredChannel(
-                separate_channel(client.target, client.credentials), client.target
-            )
-            for _ in range(count)
-        ]
-        self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
+    def __init__(self, client: Client) -> None:
+        # Not metered as a channel: the stream records each of its binds as a call would.
+        self._channel = separate_channel(client.target, client.credentials)
+        stub = resources.POD.stub(self._channel)
+        self._binds: RequestStream[core_pb2.Binding] = RequestStream(
+            lambda: stub.BindStream(wait_for_ready=True),
+            core_pb2.BindingRequests,
+            _add_binding,
+            timeout=client.timeout,
+            metrics=metered_channel.MethodMetrics("/podplane.core.v1.Pods/Bind", client.target),
+        )
 
-    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> core_pb2.Pod:
-        """Client.bind, over the next connection."""
-        return await _bind(next(self._stubs), self._timeout, namespace, name, node_name, uid)
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
+        """Client.bind, over the stream."""
+        await self._binds.call(binding(namespace, name, node_name, uid))
 
     async def close(self) -> None:
-        for channel in self._channels:
-            await channel.close()
+        """Binds not answered yet fail (CANCELLED)."""
+        await self._binds.close()
+        await self._channel.close()
+
+
+def _add_binding(message: Message, request_id: int, request: core_pb2.Binding) -> None:
+    cast(core_pb2.BindingRequests, message).requests.add(id=request_id, binding=request)
+
+
+class EventStream:
+    """Creates Events over one event stream (Events/CreateStream) on the client's connection, each
+    answered as its Create call would be (raises why it was refused; retried after an overload
+    refusal's hint), the creates in flight together costing a few stream messages instead of a
+    call each (podplane.client.request_stream). The answer carries no object: what was created is
+    what was sent, with the resourceVersion and uid the apiserver gave it unknown. Create it inside
+    the event loop."""
+
+    def __init__(self, client: Client) -> None:
+        stub = resources.EVENT.stub(client.channel)
+        self._creates: RequestStream[core_pb2.Event] = RequestStream(
+            lambda: stub.CreateStream(wait_for_ready=True),
+            core_pb2.EventRequests,
+            _add_event,
+            timeout=client.timeout,
+            metrics=metered_channel.MethodMetrics("/podplane.core.v1.Events/Create", client.target),
+        )
+
+    async def create(self, event: core_pb2.Event) -> None:
+        """ResourceClient.create, over the stream."""
+        await self._creates.call(event)
+
+    async def close(self) -> None:
+        """Creates not answered yet fail (CANCELLED)."""
+        await self._creates.close()
+
+
+def _add_event(message: Message, request_id: int, request: core_pb2.Event) -> None:
+    cast(core_pb2.EventRequests, message).requests.add(id=request_id, event=request)

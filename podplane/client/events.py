@@ -11,6 +11,8 @@ import logging
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
 
 from google.protobuf.message import Message
 
@@ -25,21 +27,44 @@ log = logging.getLogger(__name__)
 NORMAL = "Normal"
 WARNING = "Warning"
 _MAX_REMEMBERED = 4096
+# Events a recorder with an event stream has in flight at most: as many as one stream message
+# carries (podplane.client.request_stream.MAX_BATCH).
+MAX_STREAMED_IN_FLIGHT = 256
+
+
+class EventCreator(Protocol):
+    """What creates a recorder's new events when it has an event stream (EventStream)."""
+
+    async def create(self, event: core_pb2.Event) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class EventRecorder:
     def __init__(
-        self, client: Client, component: str, *, instance: str = "", max_queued: int | None = None
+        self,
+        client: Client,
+        component: str,
+        *,
+        instance: str = "",
+        max_queued: int | None = None,
+        stream: Callable[[Client], EventCreator] | None = None,
     ) -> None:
-        """With `max_queued`, events are written one at a time from a queue that holds that many,
-        and dropped while it is full, as client-go's event broadcaster does
-        (tools/events: maxQueuedEvents 1000, DropIfChannelFull): a component making events faster
-        than the apiserver takes them (a scheduler binding hundreds of pods a second) does not
-        load it with a write per event. Without, each event is written at once."""
+        """With `max_queued`, events are written from a queue that holds that many, and dropped
+        while it is full, as client-go's event broadcaster does (tools/events: maxQueuedEvents
+        1000, DropIfChannelFull): a component making events faster than the apiserver takes
+        them (a scheduler binding hundreds of pods a second) does not load it with a write per
+        event. They are written one at a time, or, with `stream` (EventStream), new ones are
+        created over an event stream up to MAX_STREAMED_IN_FLIGHT at a time: each still its own
+        Create, but those in flight go together in a few stream messages instead of a call
+        each. Without `max_queued`, each event is written at once."""
         self._client = client
         self.component = component
         self.instance = instance
         self._max_queued = max_queued
+        self._new_stream = stream
+        self._stream: EventCreator | None = None
+        self._stream_slots = asyncio.Semaphore(MAX_STREAMED_IN_FLIGHT)
         self._queue: asyncio.Queue[tuple[tuple[str, str, str, str], Message, str]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.dropped = 0
@@ -97,13 +122,43 @@ class EventRecorder:
                 )
 
     async def _write_queued(self) -> None:
-        assert self._queue is not None
+        queue = self._queue
+        assert queue is not None
+        if self._new_stream is not None:
+            self._stream = self._new_stream(self._client)
         while True:
-            key, obj, action = await self._queue.get()
-            try:
-                await self._write(None, key, obj, action)
-            finally:
-                self._queue.task_done()
+            key, obj, action = await queue.get()
+            if self._stream is None:
+                try:
+                    await self._write(None, key, obj, action)
+                finally:
+                    queue.task_done()
+                continue
+            # Streamed: many in flight, a repeat of an event still in flight after it.
+            await self._stream_slots.acquire()
+            task = asyncio.get_running_loop().create_task(
+                self._write(self._latest.get(key), key, obj, action)
+            )
+            self._latest[key] = task
+            self._tasks.add(task)
+
+            def finished(t: asyncio.Task[None], key: tuple[str, str, str, str] = key) -> None:
+                self._tasks.discard(t)
+                if self._latest.get(key) is t:
+                    del self._latest[key]
+                self._stream_slots.release()
+                queue.task_done()
+
+            task.add_done_callback(finished)
+
+    async def close(self) -> None:
+        """Stops writing queued events (those not written are dropped) and closes the event
+        stream, if any."""
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+        if self._stream is not None:
+            await self._stream.close()
 
     async def _write(
         self,
@@ -119,9 +174,13 @@ class EventRecorder:
             previous = self._seen.get(key)
             event = await self._bump(previous) if previous is not None else None
             if event is None:
-                event = await self._client.events.create(
-                    self._new_event(obj, type_, reason, message, action)
-                )
+                event = self._new_event(obj, type_, reason, message, action)
+                if self._stream is not None:
+                    # Answered without the object: a repeat bumps what was sent, unconditionally
+                    # (no resourceVersion), as Kubernetes lets events be updated.
+                    await self._stream.create(event)
+                else:
+                    event = await self._client.events.create(event)
             self._seen[key] = event
             self._seen.move_to_end(key)
             while len(self._seen) > _MAX_REMEMBERED:

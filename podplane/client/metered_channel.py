@@ -57,7 +57,7 @@ class _MeteredUnaryCall:
 
     __slots__ = ("_call", "_method", "_recorded", "_start")
 
-    def __init__(self, call: grpc.aio.UnaryUnaryCall, method: _MethodMetrics) -> None:
+    def __init__(self, call: grpc.aio.UnaryUnaryCall, method: MethodMetrics) -> None:
         self._call = call
         self._method = method
         self._start = time.monotonic()
@@ -81,8 +81,9 @@ class _MeteredUnaryCall:
         return getattr(self._call, name)
 
 
-class _MethodMetrics:
-    """One method's series: its verb's duration histogram, and a request counter per code."""
+class MethodMetrics:
+    """One method's series: its verb's duration histogram, and a request counter per code. A
+    request stream (podplane.client.request_stream) records each of its requests here."""
 
     def __init__(self, method: str | bytes, host: str) -> None:
         self.verb, self.host = http_method(method), host
@@ -103,7 +104,7 @@ class _MethodMetrics:
 
 
 class _MeteredUnaryUnary:
-    def __init__(self, inner: grpc.aio.UnaryUnaryMultiCallable, method: _MethodMetrics) -> None:
+    def __init__(self, inner: grpc.aio.UnaryUnaryMultiCallable, method: MethodMetrics) -> None:
         self._inner, self._method = inner, method
 
     def __call__(self, *args: object, **kwargs: object) -> _MeteredUnaryCall:
@@ -114,7 +115,7 @@ class _MeteredUnaryStream:
     """Streams (watch, logs) are counted when they end, with their final code; a stream's length
     says nothing about latency, so they are not timed."""
 
-    def __init__(self, inner: grpc.aio.UnaryStreamMultiCallable, method: _MethodMetrics) -> None:
+    def __init__(self, inner: grpc.aio.UnaryStreamMultiCallable, method: MethodMetrics) -> None:
         self._inner, self._method = inner, method
         self._counting: set[asyncio.Task[None]] = set()
 
@@ -157,7 +158,7 @@ class MeteredChannel(grpc.aio.Channel):  # type: ignore[misc]
             self._channel.unary_unary(
                 method, request_serializer, response_deserializer, _registered_method
             ),
-            _MethodMetrics(method, self.host),
+            MethodMetrics(method, self.host),
         )
 
     def unary_stream(
@@ -171,7 +172,7 @@ class MeteredChannel(grpc.aio.Channel):  # type: ignore[misc]
             self._channel.unary_stream(
                 method, request_serializer, response_deserializer, _registered_method
             ),
-            _MethodMetrics(method, self.host),
+            MethodMetrics(method, self.host),
         )
 
     def stream_unary(self, *args: object, **kwargs: object) -> grpc.aio.StreamUnaryMultiCallable:

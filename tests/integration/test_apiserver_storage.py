@@ -173,7 +173,8 @@ async def test_bind_sets_node_and_watch_on_node_sees_pod_arrive(client: Client) 
         resource_version=created.metadata.resource_version,
         field_selector="spec.nodeName=node-a",
     )
-    bound = await client.bind(ns, "bindme", "node-a", created.metadata.uid)
+    await client.bind(ns, "bindme", "node-a", created.metadata.uid)
+    bound = await client.pods.get("bindme", ns)
     assert bound.spec.node_name == "node-a"
     assert [(c.type, c.status) for c in bound.status.conditions] == [("PodScheduled", "True")]
     ev = await asyncio.wait_for(stream.__anext__(), 10)

@@ -21,7 +21,7 @@ from apiserver.server import APIServer
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.clientset import Client
+from podplane.client.clientset import BindStream, Client, EventStream
 from tests.support import EtcdProcess
 
 # The real authentication (TLS, client certificates, tokens); this test needs it.
@@ -270,11 +270,44 @@ async def test_components_keep_to_their_roles(callers: Callers, world: str) -> N
     await denied(callers.scheduler.pods.create(_pod("by-scheduler", ns)))
     await callers.controllers.pods.create(_pod("pending", ns))
     await denied(callers.controllers.bind(ns, "pending", NODE1))
-    bound = await callers.scheduler.bind(ns, "pending", NODE1)
-    assert bound.spec.node_name == NODE1
+    await callers.scheduler.bind(ns, "pending", NODE1)
+    assert (await callers.controllers.pods.get("pending", ns)).spec.node_name == NODE1
     # The namespace controller and the garbage collector read (and delete) every kind, secrets
     # included, as Kubernetes' do; creating nodes is none of the controllers' business.
     await denied(callers.controllers.nodes.create(_node("authz-node-9")))
+
+
+async def test_the_streams_authorize_each_request_as_its_call(callers: Callers, world: str) -> None:
+    """Over TLS with certificates: the scheduler binds and records events over its streams; the
+    same streams opened by the controllers have each binding refused as their Bind would be."""
+    ns = world
+    for name in ("streamed-1", "streamed-2"):
+        await callers.controllers.pods.create(_pod(name, ns))
+    refused_binds = BindStream(callers.controllers)
+    binds = BindStream(callers.scheduler)
+    events = EventStream(callers.scheduler)
+    try:
+        assert 'cannot create resource "pods/binding"' in await denied(
+            refused_binds.bind(ns, "streamed-1", NODE1)
+        )
+        await asyncio.gather(*(binds.bind(ns, n, NODE1) for n in ("streamed-1", "streamed-2")))
+        await events.create(
+            core_pb2.Event(
+                metadata=meta_pb2.ObjectMeta(name="streamed-1.scheduled", namespace=ns),
+                involved_object=core_pb2.ObjectReference(
+                    kind="Pod", namespace=ns, name="streamed-1"
+                ),
+                reason="Scheduled",
+                type="Normal",
+                count=1,
+            )
+        )
+    finally:
+        for stream in (refused_binds, binds, events):
+            await stream.close()
+    for name in ("streamed-1", "streamed-2"):
+        assert (await callers.controllers.pods.get(name, ns)).spec.node_name == NODE1
+    assert (await callers.admin.events.get("streamed-1.scheduled", ns)).reason == "Scheduled"
 
 
 async def test_baseline_namespace_refuses_privileged_pods(callers: Callers) -> None:

@@ -41,7 +41,8 @@ async def bound_pod(
     client: Client, name: str, namespace: str, grace: int | None = None
 ) -> core_pb2.Pod:
     await client.pods.create(pod(name, namespace, grace=grace))
-    return await client.bind(namespace, name, "node-a")
+    await client.bind(namespace, name, "node-a")
+    return await client.pods.get(name, namespace)
 
 
 async def gone(client: Client, name: str, namespace: str) -> bool:

@@ -124,7 +124,8 @@ async def running_pod(client: Client, ns: str, node: str, toleration_seconds: in
         }
     )
     await client.pods.create(pod)  # type: ignore[arg-type]
-    bound = await client.bind(ns, "web", node)
+    await client.bind(ns, "web", node)
+    bound = await client.pods.get("web", ns)
     bound.status.phase = "Running"
     now = timeutil.now()
     for type_ in ("Initialized", "ContainersReady", "Ready"):

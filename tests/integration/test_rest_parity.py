@@ -22,6 +22,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec, manifest, resources
 from podplane.client.clientset import Client
+from podplane.client.clientset import binding as binding_of
 from tests.integration.rest_cluster import RestCluster, in_thread, raw_request, rest_cluster
 from tests.pki_support import token_credentials
 from tests.support import EtcdProcess
@@ -347,3 +348,42 @@ async def test_a_list_in_pages_is_the_same_through_both_doors(
         == ["cm-2"]
     )
     assert "continue" not in rest["metadata"] and not second.metadata.continue_token
+
+
+async def test_a_binding_answers_the_same_status_through_both_doors(
+    cluster: RestCluster, api: k8s.ApiClient, ns: str
+) -> None:
+    for name in ("by-grpc", "by-rest"):
+        await cluster.grpc.pods.create(
+            manifest.from_dict(
+                {
+                    "metadata": {"name": name, "namespace": ns},
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                },
+                core_pb2.Pod,
+            )
+        )
+    path = f"/api/v1/namespaces/{ns}/pods/by-rest/binding"
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "by-rest"},
+        "target": {"kind": "Node", "name": "node-a"},
+    }
+    http_code, status = await in_thread(raw_request, api, "POST", path, binding)
+    assert (http_code, status) == (
+        201,
+        {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
+    )
+    # The gRPC door's answer is the same Status (podplane's client only checks that it came).
+    stub = resources.POD.stub(cluster.grpc.channel)
+    answer = await stub.Bind(binding_of(ns, "by-grpc", "node-a"))
+    assert codec.encode(answer) == status
+    # Bound once: a second binding is refused the same way by both.
+    grpc_code, grpc_message = await grpc_refusal(cluster.grpc.bind(ns, "by-grpc", "node-b"))
+    http_code, refused = await in_thread(raw_request, api, "POST", path, binding)
+    assert (grpc_code, http_code, refused["reason"]) == (grpc.StatusCode.ABORTED, 409, "Conflict")
+    assert 'pod by-grpc is already assigned to node "node-a"' in grpc_message
+    assert refused["message"] == grpc_message.replace("by-grpc", "by-rest")
+    for name in ("by-grpc", "by-rest"):
+        assert (await cluster.grpc.pods.get(name, ns)).spec.node_name == "node-a"

@@ -16,14 +16,24 @@ from apiserver.endpoints.grpc.interceptors.priority_and_fairness import (
     PriorityAndFairnessInterceptor,
 )
 from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodingInterceptor
-from apiserver.endpoints.grpc.servicers import PodsServicer, ResourceServicer
+from apiserver.endpoints.grpc.servicers import EventsServicer, PodsServicer, ResourceServicer
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 from podplane.componentbase.serving import MethodTable, Server
+
+
+def _servicer(r: Resource, apis: Mapping[str, ResourceAPI[Any]]) -> ResourceServicer[Any]:
+    """The resource's servicer: pods and events serve methods of their own."""
+    if r is resources.POD:
+        return PodsServicer(apis[r.plural], apis["nodes"].store)
+    if r is resources.EVENT:
+        return EventsServicer(apis[r.plural])
+    return ResourceServicer(apis[r.plural])
 
 
 def grpc_server(
@@ -37,14 +47,7 @@ def grpc_server(
 ) -> Server:
     """The gRPC server of every resource's service (`apis` by plural). With `security`, TLS and
     authentication; the token port, if any, is the caller's to add."""
-    servicers: dict[str, ResourceServicer[Any]] = {
-        r.plural: (
-            PodsServicer(apis[r.plural], apis["nodes"].store)
-            if r is resources.POD
-            else ResourceServicer(apis[r.plural])
-        )
-        for r in resources.ALL
-    }
+    servicers = {r.plural: _servicer(r, apis) for r in resources.ALL}
 
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor
         for r in resources.ALL:

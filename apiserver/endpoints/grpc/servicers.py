@@ -10,6 +10,7 @@ from typing import Generic
 
 import grpc
 
+from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry.pod import proxy
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # Events per message on a watch that allows batches (WatchRequest.allow_watch_batches).
 MAX_WATCH_BATCH = 100
+# What a Bind answers, as Kubernetes' pods/binding does (a create answering a Status: code 201).
+BOUND = meta_pb2.Status(api_version="v1", kind="Status", status="Success", code=201)
 
 
 class ResourceServicer(Generic[T]):
@@ -91,17 +94,27 @@ class ResourceServicer(Generic[T]):
         return deleted
 
 
+class EventsServicer(ResourceServicer[core_pb2.Event]):
+    def __init__(self, api: ResourceAPI[core_pb2.Event]) -> None:
+        super().__init__(api)
+        # Create, for each event an event stream carries.
+        self.CreateStream = RequestStream(self.Create, "event").serve
+
+
 class PodsServicer(ResourceServicer[core_pb2.Pod]):
     def __init__(self, api: ResourceAPI[core_pb2.Pod], nodes: Store[core_pb2.Node]) -> None:
         super().__init__(api)
         self.store = api.store
         self.nodes = nodes
+        # Bind, for each binding a bind stream carries.
+        self.BindStream = RequestStream(self.Bind, "binding").serve
 
     @api_errors_as_status
     async def Bind(
         self, request: core_pb2.Binding, context: grpc.aio.ServicerContext
-    ) -> core_pb2.Pod:
-        return await bind(self.store, request, self.api.reads.peek)
+    ) -> meta_pb2.Status:
+        await bind(self.store, request, self.api.reads.peek)
+        return BOUND
 
     @api_errors_as_status
     async def Log(

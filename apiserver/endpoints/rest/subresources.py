@@ -172,7 +172,7 @@ async def create_binding(
     request: web.Request, req: ResourceRequest, pods: ResourceAPI[core_pb2.Pod], name: str | None
 ) -> web.StreamResponse:
     """POST pods/<name>/binding, or the bindings resource: assigns the pod to the node; answers
-    a Status of success (201), as Kubernetes' BindingREST does."""
+    a Status of success (code 201), as Kubernetes' BindingREST does."""
     if req.verb != "create":
         raise method_not_allowed(req.method)
     data, _ = await bodies.read_document(request)
@@ -192,7 +192,8 @@ async def create_binding(
         meta.name = name
     meta.namespace = meta.namespace or req.namespace or "default"
     await bind(pods.store, binding, pods.reads.peek)
-    return json_response(success(), 201)
+    # Kubernetes' create handler gives a Status answer without a code its own: 201.
+    return json_response({**success(), "code": 201}, 201)
 
 
 async def _ephemeral_containers(

@@ -57,3 +57,62 @@ async def test_without_a_queue_every_event_is_written_at_once() -> None:
     await recorder.flush(5)
     assert sorted(client.events.created) == [f"p{i}" for i in range(5)]
     assert client.events.most_in_flight == 5 and recorder.dropped == 0
+
+
+class _Stream:
+    """An event stream: creates wait until released, many at a time."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.release = asyncio.Event()
+        self.closed = False
+
+    async def create(self, event: core_pb2.Event) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await self.release.wait()
+        self.in_flight -= 1
+        self.created.append(event.involved_object.name)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class _Updates(_Events):
+    def __init__(self) -> None:
+        super().__init__()
+        self.updated: list[tuple[str, int, str]] = []
+
+    async def update(self, event: Any) -> Any:
+        self.updated.append(
+            (event.involved_object.name, event.count, event.metadata.resource_version)
+        )
+        return event
+
+
+async def test_a_streamed_recorder_creates_many_at_once_and_bumps_a_repeat_after_it() -> None:
+    client = _Client()
+    client.events = _Updates()
+    stream = _Stream()
+    recorder = EventRecorder(
+        client,  # type: ignore[arg-type]
+        "scheduler",
+        max_queued=100,
+        stream=lambda _: stream,
+    )
+    for i in range(5):
+        recorder.record(_pod(f"p{i}"), NORMAL, "Scheduled", f"assigned p{i}")
+    recorder.record(_pod("p0"), NORMAL, "Scheduled", "assigned p0")  # a repeat
+    await asyncio.sleep(0.05)
+    # Every new event in flight at once; the repeat waits for the one it repeats.
+    assert stream.most_in_flight == 5 and client.events.updated == []
+    stream.release.set()
+    await recorder.flush(5)
+    assert sorted(stream.created) == [f"p{i}" for i in range(5)]
+    assert client.events.created == []  # none by a call of its own
+    # The repeat bumps what was sent, with no resourceVersion: an unconditional update.
+    assert client.events.updated == [("p0", 2, "")]
+    await recorder.close()
+    assert stream.closed

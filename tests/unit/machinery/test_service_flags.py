@@ -70,7 +70,6 @@ CASES: list[tuple[str, ParseArgs, list[str], list[str], str]] = [
     ),
     ("scheduler", scheduler_args, [], ["--server", "apiserver"], "--server"),
     ("scheduler", scheduler_args, COMPONENT, ["--health-port", "65536"], "--health-port"),
-    ("scheduler", scheduler_args, COMPONENT, ["--bind-connections", "0"], "--bind-connections"),
     ("scheduler", scheduler_args, COMPONENT, ["--bind-address", "zz/zz"], "--bind-address"),
     (
         "scheduler",

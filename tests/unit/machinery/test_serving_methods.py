@@ -22,10 +22,7 @@ class NamedPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
         return request
 
     async def Bind(self, request: core_pb2.Binding, context: grpc.aio.ServicerContext) -> Any:
-        return core_pb2.Pod(
-            metadata=meta_pb2.ObjectMeta(name=request.metadata.name),
-            spec=core_pb2.PodSpec(node_name=request.target.name),
-        )
+        return meta_pb2.Status(status="Success", message=f"bound to {request.target.name}")
 
 
 class Details:
@@ -78,7 +75,7 @@ async def test_every_method_health_and_reflection_are_served(acceptors: int) -> 
                 ),
                 timeout=5,
             )
-            assert bound.spec.node_name == "node-1"
+            assert bound.message == "bound to node-1"
             with pytest.raises(grpc.aio.AioRpcError) as e:
                 await pods.Delete(meta_pb2.DeleteRequest(name="a"), timeout=5)
             assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED  # not written by NamedPods

@@ -1,13 +1,17 @@
 """What the apiserver's interceptors share: a method handler with its behaviors wrapped, and the
 end of a call with a status. Every apiserver method takes one request; its answer is one message
-(unary) or a stream an async generator yields (unary-stream). Handlers of other shapes pass
-through unchanged."""
+(unary) or a stream an async generator yields (unary-stream). A request stream (stream-stream,
+apiserver.endpoints.grpc.request_stream) carries many requests of one unary method: the
+interceptors wrap the behavior that serves each of them as they wrap a unary call's. Handlers of
+other shapes pass through unchanged."""
 
 from __future__ import annotations
 
+import contextvars
 import inspect
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Generic, NoReturn, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, NoReturn, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -19,6 +23,39 @@ Stream = Callable[[Message, grpc.aio.ServicerContext], AsyncGenerator[Message, N
 T = TypeVar("T")
 # A call's metadata: (key, value) pairs.
 Metadata = tuple[tuple[str, str | bytes], ...]
+# When a request reached the server (time.monotonic()), which Kubernetes counts a request's wait
+# in flow control from: a call's, set as its handler is looked up (the flow control interceptor);
+# a request stream's request's, set as the message that carried it is read.
+received_at: contextvars.ContextVar[float] = contextvars.ContextVar("podplane_received_at")
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """What the request decoding interceptor's deserializer gives a behavior instead of raising
+    (gRPC would end the call UNKNOWN): the behavior ends the call with INVALID_ARGUMENT."""
+
+    reason: str
+
+
+class ServesEachRequest(Protocol):
+    """A request stream's behavior: `serve` runs the stream, each request through `serve_one`,
+    the unary behavior an interceptor wraps (with_serve_one) as it wraps a unary call's."""
+
+    @property
+    def serve_one(self) -> Unary: ...
+
+    def with_serve_one(self, serve_one: Unary) -> ServesEachRequest: ...
+
+    def serve(
+        self, messages: AsyncIterator[object], context: grpc.aio.ServicerContext
+    ) -> AsyncGenerator[Message, None]: ...
+
+
+def request_stream_of(handler: grpc.RpcMethodHandler) -> ServesEachRequest | None:
+    """The request stream a stream-stream handler serves, if it is one (its behavior is the
+    bound `serve` of a ServesEachRequest)."""
+    owner = getattr(handler.stream_stream, "__self__", None)
+    return owner if owner is not None and hasattr(owner, "with_serve_one") else None
 
 
 async def abort(
@@ -38,9 +75,17 @@ def wrap_behaviors(
     stream: Callable[[Stream], Stream],
     request_deserializer: Callable[[bytes], object] | None = None,
 ) -> grpc.RpcMethodHandler:
-    """`handler` with its unary behavior passed through `unary` and its unary-stream one through
-    `stream`; `request_deserializer` replaces the handler's when given."""
+    """`handler` with its unary behavior passed through `unary`, its unary-stream one through
+    `stream`, and a request stream's behavior for each request through `unary`;
+    `request_deserializer` replaces the handler's when given."""
     deserializer = request_deserializer or handler.request_deserializer
+    requests = request_stream_of(handler) if handler.stream_stream is not None else None
+    if requests is not None:
+        return grpc.stream_stream_rpc_method_handler(
+            requests.with_serve_one(unary(requests.serve_one)).serve,
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(
             unary(handler.unary_unary),

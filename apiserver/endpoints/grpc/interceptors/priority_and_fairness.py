@@ -10,13 +10,19 @@ initial events is one synchronous step, done before any other request can take t
 exec and attach streams, health and reflection are not flow-controlled, as Kubernetes leaves
 long-running requests other than watches alone.
 
+Each request a request stream carries (a binding on Pods/BindStream) is flow-controlled as its unary
+call would be, on its own: classified, queued for a seat, holding it while it executes, or
+rejected (its answer then carries the retry-after). The stream holds no seat: a seat per stream
+would let one client's binds past the fair queuing (given back as the stream starts, as a watch's)
+or serialize them (held for the stream's life). A seat per stream message would make a message of
+thirty bindings weigh as one request.
+
 Listed after authentication (current_user() is the caller) and before MetricsInterceptor, so that
 apiserver_request_total and apiserver_current_inflight_requests count executed requests only."""
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import NoReturn
@@ -32,6 +38,7 @@ from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
     Unary,
     WrappingInterceptor,
     abort,
+    received_at,
     wrap_behaviors,
 )
 from apiserver.endpoints.grpc.interceptors.request_info import request_info
@@ -42,9 +49,6 @@ from apiserver.flowcontrol.request import RequestDigest, user_or_anonymous
 
 # Clients read Kubernetes' Retry-After from the trailing metadata.
 RETRY_AFTER_KEY = "retry-after"
-# When the call reached the server's interceptors (time.monotonic()): set for the call's own task
-# as its handler is looked up, read by its behavior once the message is in.
-_received_at: contextvars.ContextVar[float] = contextvars.ContextVar("podplane_received_at")
 
 
 def request_digest(info: RequestInfo, request: Message) -> RequestDigest:
@@ -97,7 +101,7 @@ class PriorityAndFairnessInterceptor(WrappingInterceptor):
     ) -> grpc.RpcMethodHandler | None:
         # Kubernetes counts a request's wait from when it was received. Here a call waits first
         # for the event loop (its task, reading its message): on a busy server, much of its wait.
-        _received_at.set(time.monotonic())
+        received_at.set(time.monotonic())
         return await super().intercept_service(continuation, details)
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
@@ -113,7 +117,7 @@ class PriorityAndFairnessInterceptor(WrappingInterceptor):
 
         async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
             seat = await apf.admit(
-                request_digest(info, request), context.time_remaining(), _received_at.get(None)
+                request_digest(info, request), context.time_remaining(), received_at.get(None)
             )
             if isinstance(seat, Rejection):
                 await _reject(info, seat, context)
@@ -131,7 +135,7 @@ class PriorityAndFairnessInterceptor(WrappingInterceptor):
             request: Message, context: grpc.aio.ServicerContext
         ) -> AsyncGenerator[Message, None]:
             seat = await apf.admit(
-                request_digest(info, request), context.time_remaining(), _received_at.get(None)
+                request_digest(info, request), context.time_remaining(), received_at.get(None)
             )
             if isinstance(seat, Rejection):
                 await _reject(info, seat, context)

@@ -9,7 +9,6 @@ decodes the request itself; a request that does not decode never reaches the oth
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
 
 import grpc
 from google.protobuf.message import DecodeError, Message
@@ -17,6 +16,7 @@ from google.protobuf.message import DecodeError, Message
 from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
     Stream,
     Unary,
+    Undecodable,
     WrappingInterceptor,
     abort,
     wrap_behaviors,
@@ -24,33 +24,26 @@ from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
 from apiserver.endpoints.request import undecodable_error
 
 
-@dataclass(frozen=True)
-class _Undecodable:
-    """What the deserializer returns instead of raising: the behavior then aborts the call."""
-
-    reason: str
-
-
 def _tolerant(
     deserializer: Callable[[bytes], Message] | None,
-) -> Callable[[bytes], Message | _Undecodable] | None:
+) -> Callable[[bytes], Message | Undecodable] | None:
     if deserializer is None:
         return None
 
-    def decode(data: bytes) -> Message | _Undecodable:
+    def decode(data: bytes) -> Message | Undecodable:
         try:
             return deserializer(data)
         except (DecodeError, RecursionError, ValueError) as e:
-            return _Undecodable(str(e) or type(e).__name__)
+            return Undecodable(str(e) or type(e).__name__)
 
     return decode
 
 
 def _unary(
     behavior: Unary,
-) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext], Awaitable[Message]]:
-    async def handle(request: Message | _Undecodable, context: grpc.aio.ServicerContext) -> Message:
-        if isinstance(request, _Undecodable):
+) -> Callable[[Message | Undecodable, grpc.aio.ServicerContext], Awaitable[Message]]:
+    async def handle(request: Message | Undecodable, context: grpc.aio.ServicerContext) -> Message:
+        if isinstance(request, Undecodable):
             err = undecodable_error(request.reason)
             await abort(context, err.code, err.message)
         return await behavior(request, context)
@@ -60,11 +53,11 @@ def _unary(
 
 def _stream(
     behavior: Stream,
-) -> Callable[[Message | _Undecodable, grpc.aio.ServicerContext], AsyncGenerator[Message, None]]:
+) -> Callable[[Message | Undecodable, grpc.aio.ServicerContext], AsyncGenerator[Message, None]]:
     async def stream(
-        request: Message | _Undecodable, context: grpc.aio.ServicerContext
+        request: Message | Undecodable, context: grpc.aio.ServicerContext
     ) -> AsyncGenerator[Message, None]:
-        if isinstance(request, _Undecodable):
+        if isinstance(request, Undecodable):
             err = undecodable_error(request.reason)
             await abort(context, err.code, err.message)
         async for response in behavior(request, context):
@@ -75,7 +68,8 @@ def _stream(
 
 class RequestDecodingInterceptor(WrappingInterceptor):
     """Undecodable unary requests (every apiserver method takes one request message) end with
-    INVALID_ARGUMENT; other handlers pass through."""
+    INVALID_ARGUMENT; so does a request stream whose message does not decode (the stream reads
+    Undecodable and ends). Other handlers pass through."""
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.request_deserializer is None:

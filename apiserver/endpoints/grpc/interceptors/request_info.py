@@ -17,6 +17,10 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "UpdateStatus": ("PUT", "status", False),
     "Delete": ("DELETE", "", False),
     "Bind": ("POST", "binding", False),
+    # A request stream: each binding it carries is a Bind (request_stream.py).
+    "BindStream": ("POST", "binding", False),
+    # A request stream: each event it carries is a Create.
+    "CreateStream": ("POST", "", False),
     "Log": ("GET", "log", True),
     "Exec": ("POST", "exec", True),
     "UpdateEphemeralContainers": ("PUT", "ephemeralcontainers", False),

@@ -823,6 +823,20 @@ class Binding(_message.Message):
     target: ObjectReference
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., target: _Optional[_Union[ObjectReference, _Mapping]] = ...) -> None: ...
 
+class BindingRequests(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[BindingRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[BindingRequest, _Mapping]]] = ...) -> None: ...
+
+class BindingRequest(_message.Message):
+    __slots__ = ("id", "binding")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BINDING_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    binding: Binding
+    def __init__(self, id: _Optional[int] = ..., binding: _Optional[_Union[Binding, _Mapping]] = ...) -> None: ...
+
 class PodLogRequest(_message.Message):
     __slots__ = ("namespace", "name", "container", "follow", "previous", "tail_lines", "timestamps", "since_seconds")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -1090,6 +1104,20 @@ class Event(_message.Message):
     reporting_instance: str
     action: str
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., involved_object: _Optional[_Union[ObjectReference, _Mapping]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., source: _Optional[_Union[EventSource, _Mapping]] = ..., first_timestamp: _Optional[str] = ..., last_timestamp: _Optional[str] = ..., count: _Optional[int] = ..., type: _Optional[str] = ..., reporting_component: _Optional[str] = ..., reporting_instance: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
+
+class EventRequests(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[EventRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[EventRequest, _Mapping]]] = ...) -> None: ...
+
+class EventRequest(_message.Message):
+    __slots__ = ("id", "event")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    event: Event
+    def __init__(self, id: _Optional[int] = ..., event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
 
 class EventList(_message.Message):
     __slots__ = ("metadata", "items")

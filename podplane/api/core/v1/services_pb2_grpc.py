@@ -74,7 +74,12 @@ class PodsStub(object):
         self.Bind = channel.unary_unary(
                 '/podplane.core.v1.Pods/Bind',
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.SerializeToString,
-                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+                response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
+                _registered_method=True)
+        self.BindStream = channel.stream_stream(
+                '/podplane.core.v1.Pods/BindStream',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.BindingRequests.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
                 _registered_method=True)
         self.Log = channel.unary_stream(
                 '/podplane.core.v1.Pods/Log',
@@ -146,7 +151,18 @@ class PodsServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Bind(self, request, context):
-        """Sets spec.nodeName once; refused when the pod is already bound.
+        """Sets spec.nodeName once; refused when the pod is already bound. Answers a Status of success,
+        as Kubernetes' pods/binding does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BindStream(self, request_iterator, context):
+        """Bind, for many bindings over one stream: each is one Bind request (authorized, flow
+        controlled, counted and written as a Bind call is) and answered by its id with the outcome
+        that call would have had. A busy scheduler's binds then cost a few stream messages, not a
+        call each.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -223,7 +239,12 @@ def add_PodsServicer_to_server(servicer, server):
             'Bind': grpc.unary_unary_rpc_method_handler(
                     servicer.Bind,
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.FromString,
-                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
+                    response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.SerializeToString,
+            ),
+            'BindStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.BindStream,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.BindingRequests.FromString,
+                    response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.SerializeToString,
             ),
             'Log': grpc.unary_stream_rpc_method_handler(
                     servicer.Log,
@@ -461,7 +482,34 @@ class Pods(object):
             target,
             '/podplane.core.v1.Pods/Bind',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Binding.SerializeToString,
-            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BindStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/podplane.core.v1.Pods/BindStream',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.BindingRequests.SerializeToString,
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1212,6 +1260,11 @@ class EventsStub(object):
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Event.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Event.FromString,
                 _registered_method=True)
+        self.CreateStream = channel.stream_stream(
+                '/podplane.core.v1.Events/CreateStream',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.EventRequests.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
+                _registered_method=True)
         self.Get = channel.unary_unary(
                 '/podplane.core.v1.Events/Get',
                 request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
@@ -1244,6 +1297,16 @@ class EventsServicer(object):
 
     def Create(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateStream(self, request_iterator, context):
+        """Create, for many events over one stream: each is one Create request (authorized, admitted,
+        flow controlled, counted and written as a Create call is) and answered by its id with the
+        outcome that call would have had. A recorder's events then cost a few stream messages, not
+        a call each.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -1285,6 +1348,11 @@ def add_EventsServicer_to_server(servicer, server):
                     servicer.Create,
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Event.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Event.SerializeToString,
+            ),
+            'CreateStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.CreateStream,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.EventRequests.FromString,
+                    response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.SerializeToString,
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
@@ -1339,6 +1407,33 @@ class Events(object):
             '/podplane.core.v1.Events/Create',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Event.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/podplane.core.v1.Events/CreateStream',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.EventRequests.SerializeToString,
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
             options,
             channel_credentials,
             insecure,

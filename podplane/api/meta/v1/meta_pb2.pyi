@@ -168,6 +168,42 @@ class DeleteRequest(_message.Message):
     propagation_policy: str
     def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., grace_period_seconds: _Optional[int] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ..., propagation_policy: _Optional[str] = ...) -> None: ...
 
+class Status(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "status", "message", "reason", "code")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: ListMeta
+    status: str
+    message: str
+    reason: str
+    code: int
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[ListMeta, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., code: _Optional[int] = ...) -> None: ...
+
+class RequestAnswers(_message.Message):
+    __slots__ = ("answers",)
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    answers: _containers.RepeatedCompositeFieldContainer[RequestAnswer]
+    def __init__(self, answers: _Optional[_Iterable[_Union[RequestAnswer, _Mapping]]] = ...) -> None: ...
+
+class RequestAnswer(_message.Message):
+    __slots__ = ("id", "code", "message", "retry_after_seconds")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    code: int
+    message: str
+    retry_after_seconds: int
+    def __init__(self, id: _Optional[int] = ..., code: _Optional[int] = ..., message: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ...) -> None: ...
+
 class Condition(_message.Message):
     __slots__ = ("type", "status", "observed_generation", "last_transition_time", "reason", "message")
     TYPE_FIELD_NUMBER: _ClassVar[int]

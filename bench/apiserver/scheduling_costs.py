@@ -1,0 +1,212 @@
+"""`podplane-bench scheduling-costs`: the CPU a pod's writes after its creation cost - its bind and
+its Scheduled event - to the apiserver, etcd and the client that sends them, the way the scheduler
+sends them. On an etcd and `python -m apiserver` of its own (processes, plaintext): PODS pods
+created first (not measured), then bound, IN_FLIGHT binds at a time (--in-flight), then a
+Scheduled event recorded for each through the scheduler's event recorder; each phase timed in
+each process's CPU time.
+
+The scheduler load test's CPU per pod is made of these, the scheduling decisions and the watch
+messages; this measures the writes alone, in a few seconds, without the load test's noise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds
+from bench.common.results import write_json
+from bench.scheduler.workloads import bench_pod
+from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
+from podplane.client.clientset import BindStream, Client, EventStream, binding, separate_channel
+from podplane.client.events import NORMAL, EventRecorder
+from podplane.client.retry_after import call_with_retry
+
+IN_FLIGHT = 32  # the scheduler's binds in flight (scheduler.MAX_BINDS_IN_FLIGHT)
+# The scheduler's binds before the bind stream: a Bind call each, over this many connections of
+# their own, in turn.
+CONNECTIONS = 4
+NAMESPACE = "scheduling-costs"
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], positive: Callable[[str], int]
+) -> None:
+    p = sub.add_parser(
+        "scheduling-costs",
+        help="CPU per bind and per Scheduled event: apiserver, etcd, client",
+        description=__doc__,
+    )
+    p.add_argument("--pods", type=positive, default=3000, help="pods bound (default 3000)")
+    p.add_argument(
+        "--in-flight",
+        type=positive,
+        default=IN_FLIGHT,
+        help=f"binds in flight (default {IN_FLIGHT}, the scheduler's most; fewer when pods "
+        "arrive one by one)",
+    )
+    p.add_argument("--out", help="also write the result as JSON here")
+
+
+async def _in_flight(
+    count: int, one: Callable[[int], Awaitable[None]], in_flight: int = IN_FLIGHT
+) -> None:
+    """one(i) for every i < count, `in_flight` at a time."""
+    indexes = iter(range(count))
+
+    async def worker() -> None:
+        for i in indexes:
+            await one(i)
+
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+
+
+class _Meter:
+    """CPU seconds of the apiserver, etcd and this process over a phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+
+    def sample(self) -> dict[str, float]:
+        sample = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+        sample["client"] = time.process_time()
+        sample["wall"] = time.monotonic()
+        return sample
+
+    async def measure(self, count: int, phase: Awaitable[None]) -> dict[str, float]:
+        """Microseconds of CPU per item, by process, and the items per second."""
+        before = self.sample()
+        await phase
+        after = self.sample()
+        result = {
+            f"{name}_us": (after[name] - before[name]) / count * 1e6
+            for name in after
+            if name != "wall"
+        }
+        result["per_second"] = count / (after["wall"] - before["wall"])
+        return result
+
+
+class _UnaryBinds:
+    """A Bind call per binding, over CONNECTIONS connections in turn (the scheduler's binds before
+    the bind stream)."""
+
+    def __init__(self, client: Client) -> None:
+        self._timeout = client.timeout
+        self._channels = [separate_channel(client.target, None) for _ in range(CONNECTIONS)]
+        self._stubs = itertools.cycle([resources.POD.stub(c) for c in self._channels])
+
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str) -> None:
+        stub, request = next(self._stubs), binding(namespace, name, node_name, uid)
+        await call_with_retry(
+            lambda t: stub.Bind(request, timeout=t, wait_for_ready=True), self._timeout
+        )
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()
+
+
+class _Binder(Protocol):
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str) -> None: ...
+
+
+async def _bind_all(binder: _Binder, pods: list[core_pb2.Pod], in_flight: int) -> None:
+    async def bind(i: int) -> None:
+        meta = pods[i].metadata
+        await binder.bind(NAMESPACE, meta.name, f"node-{i % 100}", meta.uid)
+
+    await _in_flight(len(pods), bind, in_flight)
+
+
+async def _create_pods(client: Client, pods: int) -> list[core_pb2.Pod]:
+    created: list[core_pb2.Pod] = [core_pb2.Pod()] * pods
+
+    async def create(i: int) -> None:
+        created[i] = await client.pods.create(bench_pod(f"pod-{i:06d}", NAMESPACE, i, "basic", ""))
+
+    await _in_flight(pods, create)
+    return created
+
+
+async def _measure(pods: int, in_flight: int = IN_FLIGHT) -> dict[str, Any]:
+    etcd = EtcdProcess.start()
+    log_dir = tempfile.mkdtemp(prefix="podplane-bench-scheduling-costs-")
+    try:
+        apiserver = ApiserverProcess.start(etcd.endpoint, log_dir)
+        try:
+            async with Client(apiserver.target, timeout=60) as client:
+                await client.namespaces.create(
+                    core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=NAMESPACE))
+                )
+                created = await _create_pods(client, 2 * pods)
+                meter = _Meter({"apiserver": apiserver.pid, "etcd": etcd.pid})
+                bind_cost: dict[str, dict[str, float]] = {}
+                for way, binder, bound in (
+                    ("a call each", _UnaryBinds(client), created[:pods]),
+                    ("the bind stream", BindStream(client), created[pods:]),
+                ):
+                    try:
+                        bind_cost[way] = await meter.measure(
+                            pods, _bind_all(binder, bound, in_flight)
+                        )
+                    finally:
+                        await binder.close()
+                event_cost: dict[str, dict[str, float]] = {}
+                for way, stream, about in (
+                    ("a call each", None, created[:pods]),
+                    ("the event stream", EventStream, created[pods:]),
+                ):
+                    # Queued and written in the background, as the scheduler's recorder does.
+                    recorder = EventRecorder(
+                        client,
+                        "default-scheduler",
+                        instance="costs",
+                        max_queued=pods,
+                        stream=stream,
+                    )
+                    try:
+                        event_cost[way] = await meter.measure(pods, _record_all(recorder, about))
+                    finally:
+                        await recorder.close()
+        finally:
+            apiserver.stop()
+    finally:
+        etcd.stop()
+    return {"pods": pods, "in_flight": in_flight, "bind": bind_cost, "event": event_cost}
+
+
+async def _record_all(recorder: EventRecorder, pods: list[core_pb2.Pod]) -> None:
+    for pod in pods:
+        recorder.record(pod, NORMAL, "Scheduled", "assigned", action="Binding")
+    await recorder.flush(600)
+
+
+def report(result: dict[str, Any]) -> str:
+    def line(what: str, cost: dict[str, float]) -> str:
+        return (
+            f"{what}: apiserver {cost['apiserver_us']:.0f} µs, etcd {cost['etcd_us']:.0f} µs, "
+            f"client {cost['client_us']:.0f} µs of CPU ({cost['per_second']:.0f}/s)"
+        )
+
+    return "\n".join(
+        [
+            f"{result['pods']} pods, {result['in_flight']} in flight",
+            *(line(f"a bind, {way}", cost) for way, cost in result["bind"].items()),
+            *(line(f"a Scheduled event, {way}", cost) for way, cost in result["event"].items()),
+        ]
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    result = asyncio.run(_measure(args.pods, args.in_flight))
+    print(report(result))
+    if args.out:
+        write_json(args.out, result)
+    return 0
