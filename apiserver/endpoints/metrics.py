@@ -7,6 +7,7 @@ the overload guard's apiserver.flowcontrol.max_inflight's."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -48,6 +49,29 @@ REGISTERED_WATCHERS = Gauge(
 
 for _kind in (READ_ONLY, MUTATING):
     INFLIGHT_REQUESTS.labels(_kind)  # both series exist from the start, at 0
+
+
+# The series of a request's labels, each looked up once: the REST door's requests are not
+# grouped by method as gRPC's calls are, and a labels() call takes a lock and builds a key on
+# every call (three per request).
+@functools.lru_cache(maxsize=4096)
+def request_series(verb: str, resource: str, subresource: str, code: str) -> Counter:
+    return REQUESTS.labels(verb, resource, subresource, code)
+
+
+@functools.lru_cache(maxsize=4096)
+def duration_series(verb: str, resource: str, subresource: str) -> Histogram:
+    return REQUEST_DURATION.labels(verb, resource, subresource)
+
+
+@functools.lru_cache(maxsize=4096)
+def longrunning_series(verb: str, resource: str, subresource: str) -> Gauge:
+    return LONGRUNNING_REQUESTS.labels(verb, resource, subresource)
+
+
+@functools.lru_cache(maxsize=8)
+def inflight_series(request_kind: str) -> Gauge:
+    return INFLIGHT_REQUESTS.labels(request_kind)
 
 
 def requests_by_code(info: RequestInfo) -> Callable[[str], Counter]:

@@ -4,6 +4,7 @@ user and each O as a group. Shared by the apiserver's authenticator and the kube
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 
@@ -37,8 +38,10 @@ def parse_rfc2253(subject: str) -> list[tuple[str, str]]:
     return pairs
 
 
+@functools.lru_cache(maxsize=4096)
 def name_and_groups(subject: str) -> tuple[str, frozenset[str]] | None:
-    """(CN, the Os) of a subject; None without a common name (Kubernetes refuses those)."""
+    """(CN, the Os) of a subject; None without a common name (Kubernetes refuses those). Cached:
+    a cluster has few client certificates and every request names one (parsing costs ~90 us)."""
     pairs = parse_rfc2253(subject)
     names = [v for t, v in pairs if t.upper() == "CN"]
     if not names or not names[0]:

@@ -22,10 +22,10 @@ from apiserver.auth.authorizer import Authorizer
 from apiserver.auth.policy import nonresource_allows
 from apiserver.auth.user import UserInfo, current_user, reset_current_user, set_current_user
 from apiserver.endpoints.metrics import (
-    INFLIGHT_REQUESTS,
-    LONGRUNNING_REQUESTS,
-    REQUEST_DURATION,
-    REQUESTS,
+    duration_series,
+    inflight_series,
+    longrunning_series,
+    request_series,
 )
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import request as rest_request
@@ -143,9 +143,9 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     info = req.info
     gauge = (
-        LONGRUNNING_REQUESTS.labels(info.verb, info.resource, info.subresource)
+        longrunning_series(info.verb, info.resource, info.subresource)
         if info.long_running
-        else INFLIGHT_REQUESTS.labels(info.request_kind)
+        else inflight_series(info.request_kind)
     )
     gauge.inc()
     start = time.monotonic()
@@ -166,10 +166,10 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
     finally:
         gauge.dec()
         if not info.long_running:
-            REQUEST_DURATION.labels(info.verb, info.resource, info.subresource).observe(
+            duration_series(info.verb, info.resource, info.subresource).observe(
                 time.monotonic() - start
             )
-        REQUESTS.labels(info.verb, info.resource, info.subresource, str(code)).inc()
+        request_series(info.verb, info.resource, info.subresource, str(code)).inc()
 
 
 def flow_control(guard: PriorityAndFairness | MaxInflight) -> Middleware:
