@@ -54,10 +54,14 @@ def rows(out: str) -> list[list[str]]:
 def test_rollout_status_follows_the_deployment_until_available(k: Kubectl, web: Result) -> None:
     assert web.code == 0, web
     assert web.out.endswith('deployment "web" successfully rolled out\n'), web
+    # kubectl's rollout status lines (kubectl/pkg/polymorphichelpers/rollout_status.go): the
+    # first one is the spec update line when the controller has not yet seen the new generation.
     for line in web.out.splitlines()[:-1]:
         assert re.fullmatch(
+            r"Waiting for deployment spec update to be observed\.\.\.|"
             r'Waiting for deployment "web" rollout to finish: (\d of 3 updated replicas are '
-            r"available|\d out of 3 new replicas have been updated)\.\.\.",
+            r"available|\d out of 3 new replicas have been updated|\d old replicas are pending "
+            r"termination)\.\.\.",
             line,
         ), web
     deployment = k.ok("get", "deployment", "web", "-o", "wide")
