@@ -15,6 +15,13 @@ from kubelet.runtime.types import ContainerRuntimeError
 
 Inspect = Callable[[str], Awaitable[dict[str, Any]]]
 
+# Docker records a container's OOM and its exit from two events of containerd, handled one after
+# the other (daemon/monitor.go); on a busy engine the exit can be inspected before the OOM is, and
+# a container killed by the OOM killer then reads as exit code 137 without OOMKilled. The kubelet
+# reports a terminated state once, so a SIGKILL exit is inspected again after this long.
+OOM_SETTLE_SECONDS = 0.5
+_SIGKILL_EXIT = 137
+
 
 class InspectCache:
     def __init__(self, inspect: Inspect) -> None:
@@ -45,6 +52,9 @@ class InspectCache:
     async def _fetch(self, container_id: str, state: str) -> dict[str, Any] | None:
         try:
             data = await self._inspect(container_id)
+            if _killed_without_oom(data):
+                await asyncio.sleep(OOM_SETTLE_SECONDS)
+                data = await self._inspect(container_id)
         except ContainerRuntimeError as e:
             if "no such container" in str(e).lower():
                 return None  # removed meanwhile
@@ -66,6 +76,15 @@ class InspectCache:
             c for c, (_, data) in self._cache.items() if c not in present and belongs(data)
         ]:
             del self._cache[cid]
+
+
+def _killed_without_oom(data: dict[str, Any]) -> bool:
+    st = data.get("State") or {}
+    return (
+        st.get("Status") in ("exited", "dead")
+        and st.get("ExitCode") == _SIGKILL_EXIT
+        and not st.get("OOMKilled")
+    )
 
 
 def starting_view(summary: dict[str, Any]) -> dict[str, Any]:

@@ -89,3 +89,30 @@ def test_a_starting_container_reads_as_created_from_its_listing() -> None:
     assert view["Created"] == "2023-11-14T22:13:20Z"
     assert view["Config"] == {"Labels": {"io.kubernetes.pod.uid": "u1"}, "Image": "busybox"}
     assert view["Image"] == "sha256:1"
+
+
+async def test_a_sigkill_exit_is_inspected_again_for_an_oom_recorded_late(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Docker can show the exit (137) before the OOM event has set OOMKilled: the second inspect
+    sees it, and it is what is cached and reported. Other exits are inspected once."""
+    monkeypatch.setattr("kubelet.runtime.docker_inspect.OOM_SETTLE_SECONDS", 0.01)
+    answers = {
+        "oom": [
+            {"State": {"Status": "exited", "ExitCode": 137, "OOMKilled": False}},
+            {"State": {"Status": "exited", "ExitCode": 137, "OOMKilled": True}},
+        ],
+        "done": [{"State": {"Status": "exited", "ExitCode": 0, "OOMKilled": False}}],
+    }
+    calls: list[str] = []
+
+    async def inspect(container_id: str) -> dict[str, Any]:
+        calls.append(container_id)
+        return answers[container_id].pop(0)
+
+    cache = InspectCache(inspect)
+    oom = await cache.get("oom", "exited")
+    assert oom is not None and oom["State"]["OOMKilled"] is True
+    assert await cache.get("oom", "exited") is oom  # cached after the second look
+    await cache.get("done", "exited")
+    assert calls == ["oom", "oom", "done"]
