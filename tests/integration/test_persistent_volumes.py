@@ -58,6 +58,17 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cli
             )
             async with running(*controllers, scheduler):
                 await asyncio.wait_for(scheduler.wait_synced(), 20)
+
+                # The provisioner creates the default class as it starts; claims made before
+                # the apiserver's watch cache, which DefaultStorageClass admission reads, holds
+                # it get no class. A list at resourceVersion 0 is served from that cache.
+                async def default_class_cached() -> bool:
+                    listed = await client.storageclasses.list(resource_version="0")
+                    return any(c.metadata.name == "standard" for c in listed.items)
+
+                await eventually(
+                    default_class_cached, timeout=20, what="the default StorageClass standard"
+                )
                 yield client
             await scheduler.stop()
             await client.close()
