@@ -15,10 +15,10 @@ from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import service as svc_helper
+from podplane.apimachinery.service import SERVICE_NAME_LABEL
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer
 
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 Key = tuple[str, str]  # (namespace, name)
 V = TypeVar("V", str, Key)
 

@@ -19,7 +19,6 @@ from controller.endpointslice.reconciler import (
     CONTROLLER_NAME,
     MANAGED_BY_LABEL,
     MAX_ENDPOINTS_PER_SLICE,
-    SERVICE_NAME_LABEL,
     plan_slices,
 )
 from controller.framework import endpoint_pods
@@ -27,6 +26,7 @@ from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import service as svc_helper
+from podplane.apimachinery.service import SERVICE_NAME_LABEL
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.informer import Informer, object_key
 

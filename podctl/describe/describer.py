@@ -40,10 +40,10 @@ from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.service import SERVICE_NAME_LABEL
 from podplane.client.clientset import Client
 
 # The label that names a Service's EndpointSlices (discoveryv1.LabelServiceName).
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 # What events are looked up for.
 Described = Workload | service_pb2.Service | service_pb2.Endpoints | discovery_pb2.EndpointSlice
 

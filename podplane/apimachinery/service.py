@@ -23,6 +23,8 @@ SINGLE_STACK, PREFER_DUAL_STACK, REQUIRE_DUAL_STACK = (
 )
 TRAFFIC_CLUSTER, TRAFFIC_LOCAL = "Cluster", "Local"
 AFFINITY_NONE, AFFINITY_CLIENT_IP = "None", "ClientIP"
+# The label naming an EndpointSlice's Service (discovery/v1 LabelServiceName).
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 DEFAULT_CLIENT_IP_AFFINITY_SECONDS = 10800
 MAX_CLIENT_IP_AFFINITY_SECONDS = 86400
 PROTOCOLS = ("SCTP", "TCP", "UDP")  # sorted, as Go lists them

@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.apimachinery.service import SERVICE_NAME_LABEL
 from proxy.state.service_port import ServiceName, ServicePortName
 
 log = logging.getLogger(__name__)
 
 # The label that ties a slice to its service (discovery.LabelServiceName).
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
 @dataclass(frozen=True)

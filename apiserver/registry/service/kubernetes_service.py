@@ -25,6 +25,7 @@ from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import service as svc_helper
+from podplane.apimachinery.service import SERVICE_NAME_LABEL
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ INTERVAL = 10.0
 LEASE_TTL = 15
 # What a pass may fail with: the API's refusals, etcd out of reach.
 FAILURES = (errors.APIError, EtcdUnavailable, grpc.RpcError)
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 # The Endpoints of `kubernetes` are the apiserver's own: not mirrored into other slices.
 SKIP_MIRROR_LABEL = "endpointslice.kubernetes.io/skip-mirror"
 

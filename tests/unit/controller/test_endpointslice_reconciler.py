@@ -12,7 +12,6 @@ import pytest
 from controller.endpointslice.reconciler import (
     CONTROLLER_NAME,
     MANAGED_BY_LABEL,
-    SERVICE_NAME_LABEL,
     SlicePlan,
     plan_slices,
 )
@@ -20,6 +19,7 @@ from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
+from podplane.apimachinery.service import SERVICE_NAME_LABEL
 
 NODES = {
     "node-1": core_pb2.Node(
