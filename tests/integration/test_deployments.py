@@ -423,8 +423,11 @@ async def test_a_matching_orphan_replica_set_is_adopted(client: Client) -> None:
         },
         apps_pb2.ReplicaSet,
     )
+    # Stored before the controllers start, so their replica set caches list it: a controller
+    # adopts only what it has seen (one whose watch delivers the orphan after the deployment
+    # creates a replica set of its own, as kube-controller-manager would).
+    await client.replicasets.create(orphan)
     async with cluster(client, ns):
-        await client.replicasets.create(orphan)
         await client.deployments.create(deployment(ns, "web", 2, "busybox:1.0"))
         d = await rolled_out(client, ns, "web")
     (rs,) = await replica_sets(client, ns)  # adopted as the new replica set: none created

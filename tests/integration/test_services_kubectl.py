@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 import yaml
 
+from apiserver.server import APIServer
 from tests.integration.rest_cluster import RestCluster, rest_cluster
 from tests.support import EtcdProcess, eventually
 
@@ -142,7 +143,9 @@ async def test_cluster_ip_taken_or_out_of_range(cluster: RestCluster) -> None:
     assert row[1:5] == ["ClusterIP", "None", "<none>", "<none>"]
 
 
-async def test_external_name_and_the_kubernetes_service(cluster: RestCluster) -> None:
+async def test_external_name_and_the_kubernetes_service(
+    cluster: RestCluster, apiserver: APIServer
+) -> None:
     ns = await namespace(cluster)
     await cluster.kubectl_ok(
         "create", "service", "externalname", "db", "--external-name", "db.example.com", "-n", ns
@@ -152,17 +155,22 @@ async def test_external_name_and_the_kubernetes_service(cluster: RestCluster) ->
     row = columns((await cluster.kubectl_ok("get", "svc", "kubernetes")).splitlines()[1])
     assert row[:5] == ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]
 
-    # The endpoints follow the apiservers' leases on this etcd, which other test modules share:
-    # one stopped just before may hold this host's address for its lease's 15 s.
-    async def own_endpoint() -> list[str] | None:
-        out = await cluster.kubectl_ok("get", "endpoints", "kubernetes")
-        ep = columns(out.splitlines()[1])
-        return ep if ep[1].endswith(f":{cluster.rest_port}") else None
+    # Every apiserver on this etcd publishes itself under its address (the host's), and the
+    # session's apiserver runs beside this module's: one address, with the REST port of the
+    # one that renewed its lease last, in the Endpoints and the EndpointSlice alike.
+    ports = {str(cluster.rest_port), str(apiserver.rest_port)}
 
-    await eventually(own_endpoint, timeout=40, what="this apiserver in endpoints/kubernetes")
-    eps = (await cluster.kubectl_ok("get", "endpointslices")).splitlines()
-    assert columns(eps[0]) == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
-    assert columns(eps[1])[:3] == ["kubernetes", "IPv4", str(cluster.rest_port)]
+    async def published() -> tuple[list[str], list[str]] | None:
+        ep = columns((await cluster.kubectl_ok("get", "endpoints", "kubernetes")).splitlines()[1])
+        eps = (await cluster.kubectl_ok("get", "endpointslices")).splitlines()
+        assert columns(eps[0]) == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+        slice_row = columns(eps[1])
+        address, _, port = ep[1].rpartition(":")
+        consistent = slice_row[:4] == ["kubernetes", "IPv4", port, address]
+        return (ep, slice_row) if port in ports and address and consistent else None
+
+    ep, _ = await eventually(published, timeout=40, what="an apiserver in endpoints/kubernetes")
+    assert ep[0] == "kubernetes"
 
 
 async def test_api_resources_list_the_kinds(cluster: RestCluster) -> None:
