@@ -55,6 +55,13 @@ def add_parser(
         help=f"gRPC connections the creates are spread over (default {d.connections})",
     )
     p.add_argument(
+        "--create-stream",
+        action=argparse.BooleanOptionalAction,
+        default=d.create_stream,
+        help="create the pods over a pod create stream per connection (Pods/CreateStream) "
+        f"instead of a Create call each (default {'on' if d.create_stream else 'off'})",
+    )
+    p.add_argument(
         "--server",
         help="a running cluster's apiserver (host:port), whose scheduler is "
         "measured; default: start etcd, apiserver and scheduler here",
@@ -133,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
             rate=args.rate,
             concurrency=args.concurrency,
             connections=args.connections,
+            create_stream=args.create_stream,
             server=args.server,
             out=args.out,
             plot=args.plot or None,

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from bench.common.pods import PodsConnection
 from bench.scheduler.workloads import bench_pod, expected_unschedulable
-from podplane.client.clientset import Client
+from podplane.api.core.v1 import core_pb2
+from podplane.client.clientset import Client, PodCreateStream
 from podplane.client.credentials import Credentials
 
 
@@ -57,6 +58,7 @@ async def _follow(client: Client, namespace: str, resource_version: str, seen: O
 
 
 async def _create_all(
+    client: Client,
     target: str,
     namespace: str,
     workload: str,
@@ -67,20 +69,26 @@ async def _create_all(
     connections: int,
     seen: Observed,
     credentials: Credentials | None = None,
+    create_stream: bool = False,
 ) -> None:
     """`concurrency` tasks over `connections` gRPC connections take the next pod index; with a
-    rate, pod i is sent no earlier than i / rate seconds after the first."""
+    rate, pod i is sent no earlier than i / rate seconds after the first. Each pod is a Create
+    call, or with `create_stream` a request of the connection's pod create stream."""
     conns = [
         await PodsConnection.open(target, credentials=credentials)
         for _ in range(max(1, connections))
     ]
+    streams = [PodCreateStream(client, conn.channel) for conn in conns] if create_stream else []
+    creates: list[Callable[[core_pb2.Pod], Awaitable[object]]] = (
+        [stream.create for stream in streams] if streams else [conn.pods.create for conn in conns]
+    )
     next_index = 0
     start = time.monotonic()
     seen.first_create = start
 
     async def worker(k: int) -> None:
         nonlocal next_index
-        pods_client = conns[k % len(conns)].pods
+        create = creates[k % len(creates)]
         while next_index < pods:
             i = next_index
             next_index += 1
@@ -92,7 +100,7 @@ async def _create_all(
             pod = bench_pod(name, namespace, i, workload, run_id)
             seen.created_at[name] = time.monotonic()
             try:
-                await pods_client.create(pod)
+                await create(pod)
             except Exception:  # noqa: BLE001 - counted, reported with the result
                 seen.create_errors += 1
                 del seen.created_at[name]
@@ -101,6 +109,8 @@ async def _create_all(
         await asyncio.gather(*(worker(k) for k in range(max(1, concurrency))))
     finally:
         seen.last_create = time.monotonic()
+        for stream in streams:
+            await stream.close()
         for conn in conns:
             await conn.close()
 
@@ -118,6 +128,7 @@ async def run_pods(
     timeout: float,
     report: Callable[[Observed], None],
     after_create: Callable[[], Awaitable[None]] | None = None,
+    create_stream: bool = False,
 ) -> Observed:
     """Creates the pods and waits until every schedulable one is bound and every unschedulable
     one marked, or `timeout` seconds pass; calls report(observed) four times a second, and
@@ -129,6 +140,7 @@ async def run_pods(
     )
     creator = asyncio.create_task(
         _create_all(
+            client,
             target,
             namespace,
             workload,
@@ -139,6 +151,7 @@ async def run_pods(
             connections,
             seen,
             client.credentials,
+            create_stream,
         )
     )
     unschedulable = expected_unschedulable(workload, pods)

@@ -51,6 +51,9 @@ class Options:
     rate: float | None = None
     concurrency: int = 24
     connections: int = 4
+    # Each pod a request of its connection's pod create stream (Pods/CreateStream), not a Create
+    # call of its own.
+    create_stream: bool = False
     server: str | None = None
     out: str = "build/bench/scheduler.json"
     plot: str | None = "build/bench/scheduler.png"
@@ -275,6 +278,7 @@ async def _measure(
             options.timeout,
             report,
             after_create=start_scheduler if options.create_first else None,
+            create_stream=options.create_stream,
         )
     finally:
         probes = speed.stop()

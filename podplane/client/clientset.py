@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import collections
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
 import grpc
@@ -441,32 +441,58 @@ def _add_binding(message: Message, request_id: int, request: core_pb2.Binding) -
     cast(core_pb2.BindingRequests, message).requests.add(id=request_id, binding=request)
 
 
-class EventStream:
-    """Creates Events over one event stream (Events/CreateStream) on the client's connection, each
-    answered as its Create call would be (raises why it was refused; retried after an overload
-    refusal's hint), the creates in flight together costing a few stream messages instead of a
-    call each (podplane.client.request_stream). The answer carries no object: what was created is
-    what was sent, with the resourceVersion and uid the apiserver gave it unknown. Create it inside
-    the event loop."""
+class CreateStream(Generic[T]):
+    """Creates objects of one resource over one create stream (<Resource>/CreateStream) on the
+    client's connection, each answered as its Create call would be (raises why it was refused;
+    retried after an overload refusal's hint), the creates in flight together costing a few
+    stream messages instead of a call each (podplane.client.request_stream). The answer carries
+    no object: what was created is what was sent, with the resourceVersion and uid the apiserver
+    gave it unknown. Create it inside the event loop."""
 
-    def __init__(self, client: Client) -> None:
-        stub = resources.EVENT.stub(client.channel)
-        self._creates: RequestStream[core_pb2.Event] = RequestStream(
+    def __init__(
+        self,
+        client: Client,
+        resource: Resource[Any, Any, Any],
+        requests: Callable[[], Message],
+        add: Callable[[Message, int, T], None],
+        channel: grpc.aio.Channel | None = None,
+    ) -> None:
+        """`channel`: another connection to the client's apiserver than the client's own."""
+        stub = resource.stub(channel or client.channel)
+        self._creates: RequestStream[T] = RequestStream(
             lambda: stub.CreateStream(wait_for_ready=True),
-            core_pb2.EventRequests,
-            _add_event,
+            requests,
+            add,
             timeout=client.timeout,
-            metrics=metered_channel.MethodMetrics("/podplane.core.v1.Events/Create", client.target),
+            metrics=metered_channel.MethodMetrics(f"/{resource.service}/Create", client.target),
         )
 
-    async def create(self, event: core_pb2.Event) -> None:
+    async def create(self, obj: T) -> None:
         """ResourceClient.create, over the stream."""
-        await self._creates.call(event)
+        await self._creates.call(obj)
 
     async def close(self) -> None:
         """Creates not answered yet fail (CANCELLED)."""
         await self._creates.close()
 
 
+class EventStream(CreateStream[core_pb2.Event]):
+    """Events over an event stream (Events/CreateStream): how the recorder writes them."""
+
+    def __init__(self, client: Client) -> None:
+        super().__init__(client, resources.EVENT, core_pb2.EventRequests, _add_event)
+
+
+class PodCreateStream(CreateStream[core_pb2.Pod]):
+    """Pods over a pod create stream (Pods/CreateStream)."""
+
+    def __init__(self, client: Client, channel: grpc.aio.Channel | None = None) -> None:
+        super().__init__(client, resources.POD, core_pb2.PodRequests, _add_pod, channel)
+
+
 def _add_event(message: Message, request_id: int, request: core_pb2.Event) -> None:
     cast(core_pb2.EventRequests, message).requests.add(id=request_id, event=request)
+
+
+def _add_pod(message: Message, request_id: int, request: core_pb2.Pod) -> None:
+    cast(core_pb2.PodRequests, message).requests.add(id=request_id, pod=request)

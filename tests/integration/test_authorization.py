@@ -21,7 +21,7 @@ from apiserver.server import APIServer
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.clientset import BindStream, Client, EventStream
+from podplane.client.clientset import BindStream, Client, EventStream, PodCreateStream
 from tests.support import EtcdProcess
 
 # The real authentication (TLS, client certificates, tokens); this test needs it.
@@ -279,14 +279,20 @@ async def test_components_keep_to_their_roles(callers: Callers, world: str) -> N
 
 async def test_the_streams_authorize_each_request_as_its_call(callers: Callers, world: str) -> None:
     """Over TLS with certificates: the scheduler binds and records events over its streams; the
-    same streams opened by the controllers have each binding refused as their Bind would be."""
+    same streams opened by the controllers have each binding refused as their Bind would be; a
+    pod create stream the scheduler opens has each pod refused as its Create would be."""
     ns = world
     for name in ("streamed-1", "streamed-2"):
         await callers.controllers.pods.create(_pod(name, ns))
     refused_binds = BindStream(callers.controllers)
     binds = BindStream(callers.scheduler)
     events = EventStream(callers.scheduler)
+    refused_creates = PodCreateStream(callers.scheduler)
     try:
+        assert await denied(refused_creates.create(_pod("by-scheduler", ns))) == (
+            f'pods is forbidden: User "system:kube-scheduler" cannot create resource "pods" '
+            f'in API group "" in the namespace "{ns}"'
+        )
         assert 'cannot create resource "pods/binding"' in await denied(
             refused_binds.bind(ns, "streamed-1", NODE1)
         )
@@ -303,7 +309,7 @@ async def test_the_streams_authorize_each_request_as_its_call(callers: Callers, 
             )
         )
     finally:
-        for stream in (refused_binds, binds, events):
+        for stream in (refused_binds, binds, events, refused_creates):
             await stream.close()
     for name in ("streamed-1", "streamed-2"):
         assert (await callers.controllers.pods.get(name, ns)).spec.node_name == NODE1

@@ -106,7 +106,9 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
         super().__init__(api)
         self.store = api.store
         self.nodes = nodes
-        # Bind, for each binding a bind stream carries.
+        # Create, for each pod a create stream carries; Bind, for each binding a bind stream
+        # carries.
+        self.CreateStream = RequestStream(self.Create, "pod").serve
         self.BindStream = RequestStream(self.Bind, "binding").serve
 
     @api_errors_as_status

@@ -19,7 +19,7 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "Bind": ("POST", "binding", False),
     # A request stream: each binding it carries is a Bind (request_stream.py).
     "BindStream": ("POST", "binding", False),
-    # A request stream: each event it carries is a Create.
+    # A request stream: each object it carries (an event, a pod) is a Create.
     "CreateStream": ("POST", "", False),
     "Log": ("GET", "log", True),
     "Exec": ("POST", "exec", True),

@@ -837,6 +837,20 @@ class BindingRequest(_message.Message):
     binding: Binding
     def __init__(self, id: _Optional[int] = ..., binding: _Optional[_Union[Binding, _Mapping]] = ...) -> None: ...
 
+class PodRequests(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[PodRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[PodRequest, _Mapping]]] = ...) -> None: ...
+
+class PodRequest(_message.Message):
+    __slots__ = ("id", "pod")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    POD_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    pod: Pod
+    def __init__(self, id: _Optional[int] = ..., pod: _Optional[_Union[Pod, _Mapping]] = ...) -> None: ...
+
 class PodLogRequest(_message.Message):
     __slots__ = ("namespace", "name", "container", "follow", "previous", "tail_lines", "timestamps", "since_seconds")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]

@@ -41,6 +41,11 @@ class PodsStub(object):
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
                 _registered_method=True)
+        self.CreateStream = channel.stream_stream(
+                '/podplane.core.v1.Pods/CreateStream',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodRequests.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
+                _registered_method=True)
         self.Get = channel.unary_unary(
                 '/podplane.core.v1.Pods/Get',
                 request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
@@ -108,6 +113,16 @@ class PodsServicer(object):
 
     def Create(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateStream(self, request_iterator, context):
+        """Create, for many pods over one stream: each is one Create request (authorized, admitted,
+        flow controlled, counted and written as a Create call is) and answered by its id with the
+        outcome that call would have had, without the pod. A load generator's creates then cost a
+        few stream messages, not a call each.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -206,6 +221,11 @@ def add_PodsServicer_to_server(servicer, server):
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
             ),
+            'CreateStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.CreateStream,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodRequests.FromString,
+                    response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.SerializeToString,
+            ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
                     request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
@@ -294,6 +314,33 @@ class Pods(object):
             '/podplane.core.v1.Pods/Create',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.Pod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/podplane.core.v1.Pods/CreateStream',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodRequests.SerializeToString,
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.RequestAnswers.FromString,
             options,
             channel_credentials,
             insecure,
