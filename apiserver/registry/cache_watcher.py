@@ -50,12 +50,12 @@ class CachedEvent(Generic[T]):
         return msg
 
 
-class _Close(enum.Enum):
+class Close(enum.Enum):
     CLOSE = enum.auto()
 
 
 # Queued to end a watcher's stream.
-CLOSE: Final = _Close.CLOSE
+CLOSE: Final = Close.CLOSE
 
 
 class Watcher(Generic[T]):
@@ -77,12 +77,14 @@ class Watcher(Generic[T]):
         self.labels = labels
         self.field_selector = fields
         self.store = store
-        self.queue: asyncio.Queue[WatchMessage[T] | _Close] = asyncio.Queue(maxsize=buffer)
+        self.queue: asyncio.Queue[WatchMessage[T] | Close] = asyncio.Queue(maxsize=buffer)
         self.allow_bookmarks = allow_bookmarks
         # Events at or before this revision are already known to the client.
         self.resource_version = resource_version
         self.trigger = trigger
         self.closed = False
+        # Taken from the queue but left for the next batch (it starts a new revision).
+        self.carry: WatchMessage[T] | None = None
 
     def matches(self, obj: T | None, obj_fields: Mapping[str, str] | None) -> bool:
         if obj is None or obj_fields is None:
@@ -101,7 +103,7 @@ class Watcher(Generic[T]):
             return ev.message("DELETED")
         return None
 
-    def offer(self, msg: WatchMessage[T] | _Close) -> bool:
+    def offer(self, msg: WatchMessage[T] | Close) -> bool:
         """Queues a message; False if the buffer is full (the watcher is too slow)."""
         try:
             self.queue.put_nowait(msg)

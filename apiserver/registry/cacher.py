@@ -19,13 +19,13 @@ import collections
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Generic
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.registry import watch as etcd_watch
-from apiserver.registry.cache_watcher import CLOSE, CachedEvent, Watcher
+from apiserver.registry.cache_watcher import CLOSE, CachedEvent, Close, Watcher
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.storage.etcd import CompactedError, WatchEvent, prefix_end
 
@@ -374,13 +374,16 @@ class Cacher(Generic[T]):
         deadline = loop.time() + timeout_seconds if timeout_seconds > 0 else None
         last_sent = -math.inf
         try:
-            for i in range(0, len(initial), max_batch):
-                yield initial[i : i + max_batch]
+            for batch in _by_revision(initial, max_batch):
+                yield batch
             while not w.closed:
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
                     return
-                if w.queue.empty():
+                msg: WatchMessage[T] | Close
+                if w.carry is not None:
+                    msg, w.carry = w.carry, None
+                elif w.queue.empty():
                     # Only an idle stream waits; a busy one drains its buffer without wait_for,
                     # which costs a task per call.
                     if remaining is None:
@@ -424,16 +427,50 @@ class Cacher(Generic[T]):
         ]
 
 
+def _revision(msg: WatchMessage[T]) -> str:
+    return str(object_meta(msg.object).resource_version)
+
+
 def _more_queued(
     w: Watcher[T], batch: builtins.list[WatchMessage[T]], max_batch: int
 ) -> tuple[builtins.list[WatchMessage[T]], bool]:
     """`batch` grown by what `w` already has queued (without waiting), up to max_batch events and
-    MAX_BATCH_BYTES; and whether the watch ended meanwhile."""
-    size = batch[0].ByteSize() if max_batch > 1 else 0
-    while len(batch) < max_batch and size < MAX_BATCH_BYTES and not w.queue.empty():
+    MAX_BATCH_BYTES, past them only to finish the last event's revision; and whether the watch
+    ended meanwhile.
+
+    A batch never ends inside a revision: the writes etcd applied in one transaction (group
+    commit) share it, and a client that resumes from the last resourceVersion it was sent must
+    have been sent all of that revision."""
+    if max_batch <= 1:
+        return batch, False
+    size = batch[0].ByteSize()
+    while not w.queue.empty():
         msg = w.queue.get_nowait()
         if msg is CLOSE or w.closed:
             return batch, True
+        if (len(batch) >= max_batch or size >= MAX_BATCH_BYTES) and _revision(msg) != _revision(
+            batch[-1]
+        ):
+            w.carry = msg  # the first of the next batch
+            break
         batch.append(msg)
         size += msg.ByteSize()
     return batch, False
+
+
+def _by_revision(
+    msgs: builtins.list[WatchMessage[T]], max_batch: int
+) -> Iterator[builtins.list[WatchMessage[T]]]:
+    """`msgs` in batches of about `max_batch`, each ending where a revision does (one by one
+    when batches are of one: the client takes no others)."""
+    if max_batch <= 1:
+        yield from ([msg] for msg in msgs)
+        return
+    batch: builtins.list[WatchMessage[T]] = []
+    for msg in msgs:
+        if len(batch) >= max_batch and _revision(msg) != _revision(batch[-1]):
+            yield batch
+            batch = []
+        batch.append(msg)
+    if batch:
+        yield batch

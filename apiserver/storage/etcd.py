@@ -18,6 +18,7 @@ import grpc
 from google.protobuf.message import Message
 
 from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, ThreadedWatchStream
+from apiserver.storage.group_commit import GroupCommit
 from apiserver.storage.metrics import ETCD_DB_SIZE, etcd_request
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
@@ -127,6 +128,8 @@ class EtcdClient:
         self._maintenance = pb_grpc.MaintenanceStub(self.channel)
         self._lease = pb_grpc.LeaseStub(self.channel)
         self.timeout = timeout
+        # Single-key writes: the creates and compare-and-swaps of a turn of the loop, one call.
+        self.group_commit = GroupCommit(lambda request: self._unary(self._kv.Txn, request))
 
     async def close(self) -> None:
         await self.channel.close()
@@ -192,8 +195,8 @@ class EtcdClient:
     async def create(self, key: bytes, value: bytes) -> int | None:
         """Puts the key only if absent; its mod_revision, or None if it already exists."""
         with etcd_request("create", key):
-            resp: pb.TxnResponse = await self._unary(
-                self._kv.Txn,
+            result = await self.group_commit.txn(
+                key,
                 pb.TxnRequest(
                     compare=[
                         pb.Compare(
@@ -206,15 +209,15 @@ class EtcdClient:
                     success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
                 ),
             )
-        return int(resp.header.revision) if resp.succeeded else None
+        return result.revision if result.succeeded else None
 
     async def compare_and_put(
         self, key: bytes, value: bytes, mod_revision: int
     ) -> tuple[bool, KeyValue | None, int]:
         """Puts only if the key is still at mod_revision. On failure returns the current value."""
         with etcd_request("update", key):
-            resp: pb.TxnResponse = await self._unary(
-                self._kv.Txn,
+            result = await self.group_commit.txn(
+                key,
                 pb.TxnRequest(
                     compare=[
                         pb.Compare(
@@ -228,10 +231,10 @@ class EtcdClient:
                     failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))],
                 ),
             )
-        if resp.succeeded:
-            return True, None, resp.header.revision
-        kvs = resp.responses[0].response_range.kvs
-        return False, (_kv(kvs[0]) if kvs else None), resp.header.revision
+        if result.succeeded:
+            return True, None, result.revision
+        kvs = result.responses[0].response_range.kvs
+        return False, (_kv(kvs[0]) if kvs else None), result.revision
 
     async def compare_and_delete(
         self, key: bytes, mod_revision: int
@@ -239,8 +242,8 @@ class EtcdClient:
         """Deletes only if the key is still at mod_revision. On failure returns the current
         value."""
         with etcd_request("delete", key):
-            resp: pb.TxnResponse = await self._unary(
-                self._kv.Txn,
+            result = await self.group_commit.txn(
+                key,
                 pb.TxnRequest(
                     compare=[
                         pb.Compare(
@@ -254,10 +257,10 @@ class EtcdClient:
                     failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))],
                 ),
             )
-        if resp.succeeded:
-            return True, None, resp.header.revision
-        kvs = resp.responses[0].response_range.kvs
-        return False, (_kv(kvs[0]) if kvs else None), resp.header.revision
+        if result.succeeded:
+            return True, None, result.revision
+        kvs = result.responses[0].response_range.kvs
+        return False, (_kv(kvs[0]) if kvs else None), result.revision
 
     async def write_claiming(
         self,

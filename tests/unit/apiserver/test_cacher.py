@@ -78,6 +78,21 @@ class Cluster:
     async def put(self, obj: Any) -> int:
         return await self._write(obj.metadata.name, obj)
 
+    async def put_together(self, *objs: Any) -> int:
+        """New objects written in one etcd transaction (a group commit): one revision, their
+        events in one watch response."""
+        self.etcd.revision += 1
+        events = []
+        for obj in objs:
+            key = self.store.key("default", obj.metadata.name)
+            kv = KeyValue(key, self.store.encode(obj), self.etcd.revision, self.etcd.revision)
+            self.stored[obj.metadata.name] = kv
+            events.append(WatchEvent("PUT", kv, None, self.etcd.revision))
+        await self.etcd.batches.put(events)
+        while self.cacher.revision < self.etcd.revision:
+            await asyncio.sleep(0)
+        return self.etcd.revision
+
     async def delete(self, name: str) -> int:
         return await self._write(name, None)
 
@@ -207,6 +222,36 @@ async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> Non
         assert [len(await replay.__anext__()) for _ in range(2)] == [4, 3]
         singles = c.cacher.watch("", resource_version=str(replay_from))
         assert await received(singles, 7) == [("ADDED", f"p{i}") for i in range(1, 8)]
+
+
+async def test_a_batch_never_ends_inside_a_revision() -> None:
+    """The writes of one etcd transaction share a revision: a client that resumes from the last
+    resourceVersion it was sent must have been sent all of them, live or replayed."""
+    async with Cluster() as c:
+        before = await c.put(pod("p0"))
+        live = c.cacher.watch_batches("", resource_version=str(before), max_batch=3)
+        await c.put(pod("a"))
+        together = await c.put_together(*(pod(f"t{i}") for i in range(4)))
+        await c.put(pod("b"))
+        batches = [await asyncio.wait_for(live.__anext__(), 1) for _ in range(2)]
+        assert [[ev.object.metadata.name for ev in batch] for batch in batches] == [
+            ["a", "t0", "t1", "t2", "t3"],  # past 3, to the end of the revision
+            ["b"],
+        ]
+        assert {ev.object.metadata.resource_version for ev in batches[0][1:]} == {str(together)}
+        replay = c.cacher.watch_batches("", resource_version=str(before), max_batch=2)
+        sizes = [len(await asyncio.wait_for(replay.__anext__(), 1)) for _ in range(2)]
+        assert sizes == [5, 1]
+        # Without batches, one event at a time all the same.
+        singles = c.cacher.watch("", resource_version=str(before))
+        assert [name for _, name in await received(singles, 6)] == [
+            "a",
+            "t0",
+            "t1",
+            "t2",
+            "t3",
+            "b",
+        ]
 
 
 async def test_a_busy_stream_gathers_what_arrives_within_the_batch_interval() -> None:
