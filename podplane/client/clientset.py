@@ -22,7 +22,7 @@ from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.resources import Resource
 from podplane.client import metered_channel
 from podplane.client.credentials import Credentials, aio_channel
-from podplane.client.request_stream import RequestStream
+from podplane.client.request_stream import DEFAULT_LINGER, RequestStream
 from podplane.client.retry_after import call_with_retry
 
 if TYPE_CHECKING:
@@ -415,7 +415,8 @@ class BindStream:
     after an overload refusal's hint), the binds in flight together costing a few stream messages
     instead of a call each (podplane.client.request_stream). Create it inside the event loop."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, linger: float = DEFAULT_LINGER) -> None:
+        """`linger`: request_stream.RequestStream's."""
         # Not metered as a channel: the stream records each of its binds as a call would.
         self._channel = separate_channel(client.target, client.credentials)
         stub = resources.POD.stub(self._channel)
@@ -425,6 +426,7 @@ class BindStream:
             _add_binding,
             timeout=client.timeout,
             metrics=metered_channel.MethodMetrics("/podplane.core.v1.Pods/Bind", client.target),
+            linger=linger,
         )
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:

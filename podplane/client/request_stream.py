@@ -1,7 +1,7 @@
 """The client's side of a request stream (Pods/BindStream): requests of one unary method sent over
 one stream, each answered as its unary call would be. A busy client's requests cost a few stream
-messages rather than a call each: those queued while a message is being written go together in
-the next one.
+messages rather than a call each: those queued while a message is being written, or within a few
+milliseconds of the last (the linger), go together in the next one.
 
 For the caller, `call(request)` is the unary call: it returns when the request succeeded and
 raises the grpc.aio.AioRpcError the call would have raised (NOT_FOUND, ABORTED, ...) when it
@@ -32,6 +32,10 @@ R = TypeVar("R", bound=Message)
 # Requests per stream message at most: a message stays well under the apiserver's 3 MiB limit
 # and its answers come back in pieces.
 MAX_BATCH = 256
+# A busy stream's messages at most this often (seconds): a scheduler binding a pod every
+# millisecond or two otherwise sent a message per bind, each costing its writer about as much
+# as the bind's own work. An idle stream sends at once.
+DEFAULT_LINGER = 0.005
 
 
 def rpc_error(code: grpc.StatusCode, details: str, retry_after: int = 0) -> grpc.aio.AioRpcError:
@@ -95,9 +99,14 @@ class RequestStream(Generic[R]):
         *,
         timeout: float | None,
         metrics: MethodMetrics | None = None,
+        linger: float = DEFAULT_LINGER,
     ) -> None:
+        """`linger`: after a message, the next waits until this many seconds have passed since,
+        gathering what is queued meanwhile (0: each is written as soon as the last is)."""
         self._open_stream, self._new_message, self._add = open_stream, new_message, add
         self._timeout = timeout
+        self._linger = linger
+        self._last_write = -float("inf")
         self._metrics = metrics
         self._ids = itertools.count(1)
         self._queued: dict[int, _Request[R]] = {}
@@ -129,31 +138,41 @@ class RequestStream(Generic[R]):
 
     async def _write(self) -> None:
         """Writes what is queued, in batches, on the open stream (opening one when there is
-        none); what is queued while a message is being written goes in the next."""
+        none); what is queued while a message is being written, or lingered for, goes in the
+        next."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
+            # Written a moment ago, and the next message has room: gather for the rest of it.
+            wait = self._last_write + self._linger - loop.time()
+            if wait > 0 and len(self._queued) < MAX_BATCH:
+                await asyncio.sleep(wait)
             self._wake.clear()
-            while self._queued:
-                stream = self._stream
-                if stream is None or not stream.usable:
-                    stream = self._stream = _Stream(self._open_stream())
-                    reader = asyncio.get_running_loop().create_task(self._read(stream))
-                    self._readers.add(reader)
-                    reader.add_done_callback(self._readers.discard)
-                message = self._new_message()
-                batch = list(itertools.islice(self._queued.items(), MAX_BATCH))
-                for request_id, request in batch:
-                    del self._queued[request_id]
-                    if request.answer.done():  # given up on (timed out, cancelled) meanwhile
-                        continue
-                    self._add(message, request_id, request.request)
-                    stream.sent[request_id] = request
-                try:
-                    await stream.call.write(message)
-                except Exception:  # noqa: BLE001 - the stream ended: whatever it ended with
-                    stream.cancel(_broken())
-                    if stream.ended:  # its reader is gone: this batch is the writer's to fail
-                        stream.fail(_broken(), self._record)
+            if not self._queued:
+                continue
+            stream = self._stream
+            if stream is None or not stream.usable:
+                stream = self._stream = _Stream(self._open_stream())
+                reader = loop.create_task(self._read(stream))
+                self._readers.add(reader)
+                reader.add_done_callback(self._readers.discard)
+            message = self._new_message()
+            batch = list(itertools.islice(self._queued.items(), MAX_BATCH))
+            for request_id, request in batch:
+                del self._queued[request_id]
+                if request.answer.done():  # given up on (timed out, cancelled) meanwhile
+                    continue
+                self._add(message, request_id, request.request)
+                stream.sent[request_id] = request
+            if self._queued:  # more than a message holds: the next follows (at once if full)
+                self._wake.set()
+            self._last_write = loop.time()
+            try:
+                await stream.call.write(message)
+            except Exception:  # noqa: BLE001 - the stream ended: whatever it ended with
+                stream.cancel(_broken())
+                if stream.ended:  # its reader is gone: this batch is the writer's to fail
+                    stream.fail(_broken(), self._record)
 
     async def _read(self, stream: _Stream[R]) -> None:
         """Answers the requests sent on `stream` as their answers come; once it ends, fails those

@@ -30,11 +30,18 @@ class Pods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
         self.held = asyncio.Event()
         self.release = asyncio.Event()
         self.streams = 0
+        self.messages: list[int] = []  # the bindings each message carried
         serve = RequestStream(self.Bind, "binding").serve
 
         async def counted(messages: object, context: grpc.aio.ServicerContext) -> object:
             self.streams += 1
-            async for answer in serve(messages, context):  # type: ignore[arg-type]
+
+            async def each() -> AsyncIterator[object]:
+                async for message in messages:  # type: ignore[attr-defined]
+                    self.messages.append(len(message.requests))
+                    yield message
+
+            async for answer in serve(each(), context):
                 yield answer
 
         self.BindStream = counted
@@ -143,3 +150,24 @@ async def test_closing_fails_the_binds_not_answered(
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await binds.bind("ns", "late", "node-1")
         assert err.value.code() == grpc.StatusCode.CANCELLED
+
+
+async def test_binds_sent_within_the_linger_of_the_last_message_go_together(
+    served: tuple[Pods, grpc.aio.Server, int],
+) -> None:
+    """An idle stream sends a bind at once; binds that follow within the linger of that message
+    wait for the rest of it and go in the next, together."""
+    pods, _, port = served
+    async with Client(f"127.0.0.1:{port}", timeout=10) as client:
+        binds = BindStream(client, linger=0.5)
+        try:
+            first = asyncio.ensure_future(binds.bind("ns", "p0", "node-1"))
+            await asyncio.sleep(0.01)
+            rest = [asyncio.ensure_future(binds.bind("ns", f"p{i}", "node-1")) for i in (1, 2, 3)]
+            await asyncio.gather(first, *rest)
+            assert pods.messages == [1, 3]
+            await asyncio.sleep(0.5)  # idle again: the next goes at once, alone
+            await binds.bind("ns", "p4", "node-1")
+            assert pods.messages == [1, 3, 1]
+        finally:
+            await binds.close()
