@@ -71,17 +71,7 @@ def test_machinery_imports_no_service() -> None:
 
 # ---------------------------------------------------------------- folders inside a component
 
-COMPONENTS = (
-    "podplane",
-    "apiserver",
-    "scheduler",
-    "kubelet",
-    "controller",
-    "proxy",
-    "podctl",
-    "bench",
-    "clusterdns",
-)
+COMPONENTS = ("podplane", *SERVICES)
 
 
 def _module_name(path: Path) -> str:

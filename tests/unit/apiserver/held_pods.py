@@ -44,7 +44,8 @@ class HeldPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
 
 
 class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Stands in for authentication: every call runs as `user`, set inside the call's own task."""
+    """Stands in for authentication: every call runs as `user`, set inside the call's own task
+    (a request stream's for the whole stream)."""
 
     def __init__(self, user: UserInfo) -> None:
         self.user = user
@@ -55,6 +56,8 @@ class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(details)
         if handler is None:
             return handler
+        if handler.stream_stream is not None:
+            return self._stream(handler)
         # Unary, or client-streaming: the guard's handler for a call it refuses on arrival.
         kind, factory = (
             ("unary_unary", grpc.unary_unary_rpc_method_handler)
@@ -73,6 +76,23 @@ class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 reset_current_user(token)
 
         return factory(
+            as_user,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _stream(self, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        inner = handler.stream_stream
+
+        async def as_user(messages: Any, context: grpc.aio.ServicerContext) -> Any:
+            token = set_current_user(self.user)
+            try:
+                async for answer in inner(messages, context):
+                    yield answer
+            finally:
+                reset_current_user(token)
+
+        return grpc.stream_stream_rpc_method_handler(
             as_user,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 
 from apiserver import errors
 from apiserver.auth.authorizer import Authorizer
-from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
+from apiserver.auth.user import UserInfo
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
 from apiserver.endpoints.grpc.interceptors.metrics import MetricsInterceptor
 from apiserver.endpoints.grpc.interceptors.priority_and_fairness import (
@@ -32,7 +32,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import binding
 from podplane.componentbase.serving import Server
-from tests.unit.apiserver.held_pods import HeldPods
+from tests.unit.apiserver.held_pods import AsUser, HeldPods
 
 LEVEL = "global-default"  # anonymous callers' level: 1 seat of the server's 2
 
@@ -225,35 +225,6 @@ async def test_a_stream_that_ends_cancels_the_bindings_it_still_runs(
     assert apf.levels[LEVEL].queues.executing == 0  # its seat given back
 
 
-class _StreamAsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Stands in for authentication on a request stream: the stream runs as `user`."""
-
-    def __init__(self, user: UserInfo) -> None:
-        self.user = user
-
-    async def intercept_service(
-        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
-    ) -> Any:
-        handler = await continuation(details)
-        if handler is None or handler.stream_stream is None:
-            return handler
-        inner = handler.stream_stream
-
-        async def as_user(messages: Any, context: grpc.aio.ServicerContext) -> Any:
-            token = set_current_user(self.user)
-            try:
-                async for answer in inner(messages, context):
-                    yield answer
-            finally:
-                reset_current_user(token)
-
-        return grpc.stream_stream_rpc_method_handler(
-            as_user,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-
-
 @pytest.mark.parametrize(
     ("user", "allowed"),
     [
@@ -269,7 +240,7 @@ async def test_each_binding_is_authorized_as_its_bind_call_is(
         "127.0.0.1:0",
         lambda s: resources.POD.add_servicer(servicer, s),
         interceptors=[
-            _StreamAsUser(user),
+            AsUser(user),
             RequestDecodingInterceptor(),
             AuthorizationInterceptor(Authorizer(lambda namespace: [])),
         ],
