@@ -68,8 +68,8 @@ async def _create_all(
     concurrency: int,
     connections: int,
     seen: Observed,
-    credentials: Credentials | None = None,
-    create_stream: bool = False,
+    credentials: Credentials | None,
+    create_stream: bool,
 ) -> None:
     """`concurrency` tasks over `connections` gRPC connections take the next pod index; with a
     rate, pod i is sent no earlier than i / rate seconds after the first. Each pod is a Create
@@ -128,7 +128,8 @@ async def run_pods(
     timeout: float,
     report: Callable[[Observed], None],
     after_create: Callable[[], Awaitable[None]] | None = None,
-    create_stream: bool = False,
+    *,
+    create_stream: bool,
 ) -> Observed:
     """Creates the pods and waits until every schedulable one is bound and every unschedulable
     one marked, or `timeout` seconds pass; calls report(observed) four times a second, and
