@@ -1,13 +1,13 @@
 """A client watch on the watch cache, and the events it is sent (kubernetes staging/src/k8s.io/
 apiserver/pkg/storage/cacher/cache_watcher.go): each change is decoded once and shared by every
 watcher; a watcher filters it through its selectors into ADDED, MODIFIED or DELETED, and queues it
-in its own bounded buffer."""
+in its own bounded buffer; what it is sent goes in batches that end where a revision does."""
 
 from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Generic
 
@@ -110,3 +110,54 @@ class Watcher(Generic[T]):
             return True
         except asyncio.QueueFull:
             return False
+
+
+# A batch of watch events stops growing past this size, well under clients' 64 MiB message limit.
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+
+
+def _revision(msg: WatchMessage[T]) -> str:
+    return str(object_meta(msg.object).resource_version)
+
+
+def more_queued(
+    w: Watcher[T], batch: list[WatchMessage[T]], max_batch: int
+) -> tuple[list[WatchMessage[T]], bool]:
+    """`batch` grown by what `w` already has queued (without waiting), up to max_batch events and
+    MAX_BATCH_BYTES, past them only to finish the last event's revision; and whether the watch
+    ended meanwhile.
+
+    A batch never ends inside a revision: the writes etcd applied in one transaction (group
+    commit) share it, and a client that resumes from the last resourceVersion it was sent must
+    have been sent all of that revision."""
+    if max_batch <= 1:
+        return batch, False
+    size = batch[0].ByteSize()
+    while not w.queue.empty():
+        msg = w.queue.get_nowait()
+        if msg is CLOSE or w.closed:
+            return batch, True
+        if (len(batch) >= max_batch or size >= MAX_BATCH_BYTES) and _revision(msg) != _revision(
+            batch[-1]
+        ):
+            w.carry = msg  # the first of the next batch
+            break
+        batch.append(msg)
+        size += msg.ByteSize()
+    return batch, False
+
+
+def by_revision(msgs: list[WatchMessage[T]], max_batch: int) -> Iterator[list[WatchMessage[T]]]:
+    """`msgs` in batches of about `max_batch`, each ending where a revision does (one by one
+    when batches are of one: the client takes no others)."""
+    if max_batch <= 1:
+        yield from ([msg] for msg in msgs)
+        return
+    batch: list[WatchMessage[T]] = []
+    for msg in msgs:
+        if len(batch) >= max_batch and _revision(msg) != _revision(batch[-1]):
+            yield batch
+            batch = []
+        batch.append(msg)
+    if batch:
+        yield batch

@@ -19,13 +19,20 @@ import collections
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Generic
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.registry import watch as etcd_watch
-from apiserver.registry.cache_watcher import CLOSE, CachedEvent, Close, Watcher
+from apiserver.registry.cache_watcher import (
+    CLOSE,
+    CachedEvent,
+    Close,
+    Watcher,
+    by_revision,
+    more_queued,
+)
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.storage.etcd import CompactedError, WatchEvent, prefix_end
 
@@ -41,8 +48,6 @@ DEFAULT_BOOKMARK_INTERVAL = 60.0  # kube-apiserver sends bookmarks about once a 
 # A stream idle for longer sends its next event at once: only a busy stream's events wait, and at
 # most this long.
 DEFAULT_BATCH_INTERVAL = 0.01
-# A batch of watch events stops growing past this size, well under clients' 64 MiB message limit.
-MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
 class Cacher(Generic[T]):
@@ -374,7 +379,7 @@ class Cacher(Generic[T]):
         deadline = loop.time() + timeout_seconds if timeout_seconds > 0 else None
         last_sent = -math.inf
         try:
-            for batch in _by_revision(initial, max_batch):
+            for batch in by_revision(initial, max_batch):
                 yield batch
             while not w.closed:
                 remaining = None if deadline is None else deadline - loop.time()
@@ -401,7 +406,7 @@ class Cacher(Generic[T]):
                 linger = last_sent + self.batch_interval - loop.time()
                 if linger > 0 and w.queue.qsize() < max_batch - 1:
                     await asyncio.sleep(linger)
-                batch, ended = _more_queued(w, [msg], max_batch)
+                batch, ended = more_queued(w, [msg], max_batch)
                 last_sent = loop.time()
                 yield batch
                 if ended:
@@ -425,52 +430,3 @@ class Cacher(Generic[T]):
             for msg in (w.event_for(ev) for ev in self.window if ev.revision > rv)
             if msg is not None
         ]
-
-
-def _revision(msg: WatchMessage[T]) -> str:
-    return str(object_meta(msg.object).resource_version)
-
-
-def _more_queued(
-    w: Watcher[T], batch: builtins.list[WatchMessage[T]], max_batch: int
-) -> tuple[builtins.list[WatchMessage[T]], bool]:
-    """`batch` grown by what `w` already has queued (without waiting), up to max_batch events and
-    MAX_BATCH_BYTES, past them only to finish the last event's revision; and whether the watch
-    ended meanwhile.
-
-    A batch never ends inside a revision: the writes etcd applied in one transaction (group
-    commit) share it, and a client that resumes from the last resourceVersion it was sent must
-    have been sent all of that revision."""
-    if max_batch <= 1:
-        return batch, False
-    size = batch[0].ByteSize()
-    while not w.queue.empty():
-        msg = w.queue.get_nowait()
-        if msg is CLOSE or w.closed:
-            return batch, True
-        if (len(batch) >= max_batch or size >= MAX_BATCH_BYTES) and _revision(msg) != _revision(
-            batch[-1]
-        ):
-            w.carry = msg  # the first of the next batch
-            break
-        batch.append(msg)
-        size += msg.ByteSize()
-    return batch, False
-
-
-def _by_revision(
-    msgs: builtins.list[WatchMessage[T]], max_batch: int
-) -> Iterator[builtins.list[WatchMessage[T]]]:
-    """`msgs` in batches of about `max_batch`, each ending where a revision does (one by one
-    when batches are of one: the client takes no others)."""
-    if max_batch <= 1:
-        yield from ([msg] for msg in msgs)
-        return
-    batch: builtins.list[WatchMessage[T]] = []
-    for msg in msgs:
-        if len(batch) >= max_batch and _revision(msg) != _revision(batch[-1]):
-            yield batch
-            batch = []
-        batch.append(msg)
-    if batch:
-        yield batch
