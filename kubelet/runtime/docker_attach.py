@@ -44,15 +44,28 @@ class _Attached:
 async def attach_output(
     api: APIClient, container_id: str, stdin: bytes | None
 ) -> AsyncIterator[ExecOutput]:
+    def running() -> bool:
+        return bool((api.inspect_container(container_id).get("State") or {}).get("Running"))
+
+    def attach(stream: bool) -> _Attached:
+        params = {"stdout": 1, "stderr": 1, "stream": int(stream), "logs": 1}
+        if stdin is not None and stream:
+            params["stdin"] = 1
+        return _Attached(api.attach_socket(container_id, params=params))
+
     def produce(emit: Emit[ExecOutput], track: Track) -> None:
         tty = bool((api.inspect_container(container_id).get("Config") or {}).get("Tty"))
-        params = {"stdout": 1, "stderr": 1, "stream": 1, "logs": 1}
-        if stdin is not None:
-            params["stdin"] = 1
-        attached = _Attached(api.attach_socket(container_id, params=params))
+        # Docker never ends a stream attached after the container exited: an ended container
+        # gets its output replayed alone, and one that ended while being attached to is
+        # attached to again that way.
+        live = running()
+        attached = attach(stream=live)
+        if live and not running():
+            attached.close()
+            live, attached = False, attach(stream=False)
         if not track(attached):
             return
-        if stdin is not None:
+        if stdin is not None and live:
             attached.send_stdin(stdin, tty)
         for stream_id, data in docker_socket.frames_iter(attached.sock, tty=tty):
             name = "stderr" if stream_id == docker_socket.STDERR else "stdout"

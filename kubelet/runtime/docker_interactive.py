@@ -38,13 +38,16 @@ class DockerProcess:
         tty: bool,
         resize: Callable[[TerminalSize], Awaitable[None]],
         exit_code: Callable[[], Awaitable[int | None]],
+        *,
+        stdin_open: bool = True,
     ) -> None:
         self._connection = connection
         self._leftover = leftover
         self._tty = tty
         self._resize = resize
         self._exit_code = exit_code
-        self._stdin_closed = False
+        # An ended container's replay has no stdin: what the caller sends is dropped.
+        self._stdin_closed = not stdin_open
 
     @property
     def tty(self) -> bool:
@@ -145,18 +148,39 @@ async def exec_interactive(
 async def attach_interactive(
     api: APIClient, call: Call, container_id: str, streams: StreamOptions
 ) -> DockerProcess:
-    def start() -> tuple[bool, Any]:
-        tty = bool((api.inspect_container(container_id).get("Config") or {}).get("Tty"))
-        # Output from now on (no logs=1): what a terminal attached now would show.
+    """Attaches to the container's process; to one that has already ended, its output and exit
+    code (kubectl run -i attaches once the pod runs, and a short command may be over by then).
+
+    Docker never ends an attach stream registered after the container exited, so the container
+    is inspected again once attached: ended by then, the attach gives way to a replay of what it
+    wrote. A container made to be attached to (stdin open: kubectl run -i, podctl debug -i) is
+    given what it wrote before the attach too, so output written between its start and the attach
+    is not lost."""
+
+    def attach(running: bool, replay: bool) -> Any:
         params = {
-            "stdin": int(streams.stdin),
+            "stdin": int(streams.stdin and running),
             "stdout": int(streams.stdout),
             "stderr": int(streams.stderr),
-            "stream": 1,
+            "logs": int(replay),
+            "stream": int(running),
         }
-        return tty, take_over(api.attach_socket(container_id, params=params))
+        return take_over(api.attach_socket(container_id, params=params))
 
-    tty, (sock, leftover) = await call(start)
+    def start() -> tuple[bool, bool, Any]:
+        info = api.inspect_container(container_id)
+        config = info.get("Config") or {}
+        tty = bool(config.get("Tty"))
+        if (info.get("State") or {}).get("Running"):
+            attached = attach(running=True, replay=bool(config.get("OpenStdin")))
+            # Docker registers the attach before it answers: running now, it ends with the process.
+            if (api.inspect_container(container_id).get("State") or {}).get("Running"):
+                return tty, True, attached
+            sock, _ = attached
+            sock.close()
+        return tty, False, attach(running=False, replay=True)
+
+    tty, running, (sock, leftover) = await call(start)
 
     async def resize(size: TerminalSize) -> None:
         await call(api.resize, container_id, height=size.height, width=size.width)
@@ -168,4 +192,11 @@ async def attach_interactive(
     async def exit_code() -> int | None:
         return await _wait_for(status)
 
-    return DockerProcess(await SocketConnection.open(sock), leftover, tty, resize, exit_code)
+    return DockerProcess(
+        await SocketConnection.open(sock),
+        leftover,
+        tty,
+        resize,
+        exit_code,
+        stdin_open=streams.stdin and running,
+    )

@@ -239,7 +239,9 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         opened = await _opening(requests, context)
         if opened is None:
             return
-        container_id = await self._container_id(opened, running_container_id, context)
+        # The newest instance, ended or not: attached to once ended, it answers with what it
+        # wrote and its exit code (kubectl run -i attaches after a short command may be over).
+        container_id = await self._container_id(opened, newest_container_id, context)
         if container_id is None:
             return
         runtime = self.runtime

@@ -22,7 +22,11 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
+from kubelet.kubelet import Kubelet
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
+from tests.support import eventually
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
@@ -202,3 +206,84 @@ async def test_port_forward_to_a_port_nothing_listens_on(kubectl: Kubectl) -> No
         rb"pod \w+, uid : failed to connect to localhost:81 inside namespace",
         err,
     )
+
+
+# ------------------------------------------------------------------ attach as `kubectl run -i`
+# relies on it: a short command may be over before the attach arrives, or may have written its
+# output between its start and the attach. Either way kubectl gets the output and ends.
+
+
+async def attach_pod(
+    client: Client, kubelet: Kubelet, namespace: str, name: str, script: str
+) -> core_pb2.Pod:
+    """A pod whose container `main` is made to be attached to (stdin open, as `kubectl run -i`
+    makes it) and runs `script`, bound to the test's kubelet; a second container keeps the pod
+    running (kubectl attaches to no container of a pod that has completed)."""
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "nodeName": kubelet.config.node_name,
+                "terminationGracePeriodSeconds": 0,
+                "restartPolicy": "Never",
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox:latest",
+                        "imagePullPolicy": "IfNotPresent",
+                        "stdin": True,
+                        "stdinOnce": True,
+                        "command": ["sh", "-c", script],
+                    },
+                    {
+                        "name": "sleeper",
+                        "image": "busybox:latest",
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": ["sleep", "3600"],
+                    },
+                ],
+            },
+        }
+    )
+    assert isinstance(pod, core_pb2.Pod)
+    return await client.pods.create(pod)
+
+
+async def container_state(client: Client, namespace: str, name: str, state: str) -> bool:
+    """Whether the pod's container `main` is in `state` (running, terminated)."""
+    pod = await client.pods.get(name, namespace)
+    return any(s.name == "main" and s.state.HasField(state) for s in pod.status.container_statuses)
+
+
+async def test_attach_to_a_container_that_has_ended_prints_what_it_wrote(
+    kubectl: Kubectl, client: Client, kubelet: Kubelet, streams_pod: core_pb2.Pod
+) -> None:
+    namespace = streams_pod.metadata.namespace
+    await attach_pod(client, kubelet, namespace, "ended", "echo out-1; echo err-1 >&2; exit 4")
+    await eventually(
+        lambda: container_state(client, namespace, "ended", "terminated"),
+        timeout=60,
+        what="the container to end",
+    )
+    for _ in range(2):  # the output stays there for every attach
+        code, out, err = await kubectl.run(
+            "attach", "-i", "ended", "-c", "main", stdin=b"ignored\n"
+        )
+        assert (code, out) == (0, b"out-1\n"), err
+        assert b"err-1\n" in err
+
+
+async def test_attach_gets_what_a_container_wrote_before_the_attach(
+    kubectl: Kubectl, client: Client, kubelet: Kubelet, streams_pod: core_pb2.Pod
+) -> None:
+    namespace = streams_pod.metadata.namespace
+    await attach_pod(client, kubelet, namespace, "early", 'echo early; read l; echo "got $l"')
+    await eventually(
+        lambda: container_state(client, namespace, "early", "running"),
+        timeout=60,
+        what="the container to run",
+    )
+    code, out, err = await kubectl.run("attach", "-i", "early", "-c", "main", stdin=b"x\n")
+    assert (code, out) == (0, b"early\ngot x\n"), err
