@@ -66,6 +66,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def container_cpu_seconds(container: str) -> float:
+    """CPU time every process of a Docker container has used so far: its cgroup's account
+    (cgroup v1 cpuacct.usage, or v2 cpu.stat), which counts children and threads too."""
+    found = subprocess.run(
+        ["docker", "inspect", "--format", "{{.Id}}", container], capture_output=True, text=True
+    )
+    if found.returncode != 0:
+        raise OSError(f"no container {container}: {found.stderr.strip()}")
+    cid = found.stdout.strip()
+    v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage")
+    if v1.exists():
+        return int(v1.read_text()) / 1e9
+    for v2 in (
+        Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.stat"),
+        Path(f"/sys/fs/cgroup/docker/{cid}/cpu.stat"),
+    ):
+        if v2.exists():
+            usage = dict(line.split() for line in v2.read_text().splitlines())
+            return int(usage["usage_usec"]) / 1e6
+    raise OSError(f"no CPU account found for container {container} ({cid[:12]})")
+
+
 def host_busy_seconds() -> float:
     """CPU seconds the host's cores have spent busy (not idle, not waiting for I/O) since boot."""
     with open("/proc/stat") as f:

@@ -100,6 +100,13 @@ def add_parser(
         help="with --server: leave the pods, hollow nodes and namespace in place",
     )
     p.add_argument(
+        "--containers",
+        default="",
+        metavar="NAME,...",
+        help="with --server: Docker containers of that cluster whose CPU (their cgroup's) "
+        "the result reports, in all and per pod",
+    )
+    p.add_argument(
         "--create-first",
         action="store_true",
         help="without --server: create every pod, then start the scheduler; the "
@@ -130,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(
                 f"podplane-bench scheduler: {flag} needs the cluster started here (no --server)"
             )
+    if args.containers and not args.server:
+        raise SystemExit("podplane-bench scheduler: --containers needs --server")
     if args.nodes > MAX_NODES:
         raise SystemExit(f"podplane-bench scheduler: --nodes: at most {MAX_NODES}")
     return loadtest.run(
@@ -149,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             etcd_duration=args.etcd_duration,
             lease_interval=args.lease_interval,
             keep=args.keep,
+            containers=tuple(c for c in args.containers.split(",") if c),
             profile=args.profile,
             profile_apiserver=args.profile_apiserver,
             create_first=args.create_first,

@@ -19,12 +19,19 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.common import etcd_ceiling, host_speed
 from bench.common.measure import Schedule, cpu_percent_in
-from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds, host_busy_seconds
+from bench.common.processes import (
+    ApiserverProcess,
+    EtcdProcess,
+    container_cpu_seconds,
+    cpu_seconds,
+    host_busy_seconds,
+)
 from bench.common.progress import Progress
 from bench.common.results import write_json
 from bench.scheduler.hollow_nodes import HollowNodes, node_name
@@ -63,6 +70,9 @@ class Options:
     etcd_duration: float = 3.0
     lease_interval: float = 10.0
     keep: bool = False
+    # With --server: Docker containers of that cluster whose CPU the result counts, per pod too
+    # (the compose cluster's controller-managers, schedulers, apiserver, etcd).
+    containers: tuple[str, ...] = ()
     # With the cluster started here: run the scheduler under cProfile, stats written to this path.
     profile: str | None = None
     # With the cluster started here: run the apiserver under cProfile, stats written to this path
@@ -243,7 +253,7 @@ async def _measure(
     )
     progress.step(f"creating {options.pods} {options.workload} pods ({rate}); waiting for binds")
     if not options.create_first:
-        cpu_before.update(_cpu_sample(own.pids() if own is not None else {}))
+        cpu_before.update(_cpu_sample(own.pids() if own is not None else {}, options.containers))
         speed.start()
     last = [0.0, 0]
 
@@ -284,7 +294,7 @@ async def _measure(
     finally:
         probes = speed.stop()
     progress.end_bar()
-    cpu_after = _cpu_sample(own.pids() if own is not None else {})
+    cpu_after = _cpu_sample(own.pids() if own is not None else {}, options.containers)
     # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
     # recorder drops what its queue cannot hold, as client-go's broadcaster does).
     scheduled_events = await _scheduled_events(client, namespace)
@@ -302,7 +312,7 @@ async def _scheduled_events(client: Client, namespace: str) -> int:
     return sum(e.reason == "Scheduled" for e in events)
 
 
-def _cpu_sample(pids: dict[str, int]) -> dict[str, float]:
+def _cpu_sample(pids: dict[str, int], containers: Sequence[str] = ()) -> dict[str, float]:
     sample = {
         "host": host_busy_seconds(),
         "load generator": time.process_time(),
@@ -313,6 +323,8 @@ def _cpu_sample(pids: dict[str, int]) -> dict[str, float]:
             sample[name] = cpu_seconds(pid)
         except OSError:
             pass
+    for container in containers:
+        sample[container] = container_cpu_seconds(container)  # named, so missing is an error
     return sample
 
 

@@ -1,0 +1,59 @@
+"""`kubectl run -i --rm` as the README runs it, many times in a row on the compose cluster: every
+run prints the command's output, exits with its code and deletes its pod, whether the container
+is still running when kubectl attaches or has already ended (kubectl then attaches to an ended
+container, or reads its log once the pod has completed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.compose_cluster import ROOT
+from tests.e2e.kubectl import Kubectl
+
+RUNS = 50
+
+
+@pytest.fixture(scope="module")
+def k(kubectl_namespace: str) -> Kubectl:
+    """The README's Service: the web Deployment behind `kubectl expose deployment web`."""
+    k = Kubectl(kubectl_namespace)
+    k.ok("apply", "-f", str(ROOT / "examples" / "web-deployment.yaml"))
+    assert k.ok("expose", "deployment", "web", "--port", "80") == "service/web exposed\n"
+    rollout = k.run("rollout", "status", "deployment/web", "--timeout=180s")
+    assert rollout.code == 0, rollout
+    return k
+
+
+def run_and_remove(k: Kubectl, *command: str) -> str:
+    """`kubectl run client --image busybox --restart Never -i --rm -- COMMAND`: its output, once
+    it has exited 0 and its pod is gone."""
+    result = k.run(
+        "run", "client", "--image", "busybox", "--restart", "Never", "-i", "--rm", "--", *command
+    )
+    assert result.code == 0, result
+    gone = k.run("get", "pod", "client", "--ignore-not-found", "-o", "name")
+    assert gone.out == "", f"--rm left the pod behind: {gone}"
+    return result.out
+
+
+def test_the_readmes_wget_prints_a_backends_page_every_time(k: Kubectl) -> None:
+    for i in range(RUNS):
+        out = run_and_remove(k, "wget", "-qO-", "http://web")
+        assert out.startswith("hello from web-"), f"run {i + 1} of {RUNS}: {out!r}"
+
+
+def test_a_command_that_exits_at_once_prints_its_output_every_time(k: Kubectl) -> None:
+    for i in range(10):
+        out = run_and_remove(k, "echo", f"hi-{i}")
+        assert f"hi-{i}\n" in out, f"run {i + 1}: {out!r}"
+
+
+def test_the_exit_code_of_a_failing_command_is_kubectls(k: Kubectl) -> None:
+    result = k.run(
+        "run", "client", "--image", "busybox", "--restart", "Never", "-i", "--rm", "--",
+        "sh", "-c", "echo before-failing; exit 3",
+    )  # fmt: skip
+    # kubectl run.go: a Failed pod's container exit code is kubectl's, with its reason.
+    assert result.code == 3 and "before-failing\n" in result.out, result
+    assert f"pod {k.namespace}/client terminated (Error)" in result.err, result
+    assert k.run("get", "pod", "client", "--ignore-not-found", "-o", "name").out == ""
