@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 # The panels of the graph link: the SLO figures a benchmark moves.
 GRAPHS = (
@@ -33,7 +33,24 @@ GRAPHS = (
 )
 
 
+class SeriesSummary(TypedDict):
+    labels: dict[str, str]
+    max: float | None
+    last: float | None
+    samples: int
+
+
+class Report(TypedDict):
+    prometheus: str
+    since: float
+    until: float
+    step_seconds: float
+    graphs: str
+    rules: dict[str, list[SeriesSummary]]
+
+
 def get(url: str, path: str, **params: str) -> Any:
+    """The `data` of a Prometheus API answer, as decoded JSON."""
     with urllib.request.urlopen(
         f"{url}/api/v1/{path}?{urllib.parse.urlencode(params)}", timeout=30
     ) as response:
@@ -43,7 +60,7 @@ def get(url: str, path: str, **params: str) -> Any:
     return body["data"]
 
 
-def series_summary(result: dict[str, Any]) -> dict[str, Any]:
+def series_summary(result: dict[str, Any]) -> SeriesSummary:
     values = [float(v) for _, v in result["values"]]
     finite = [v for v in values if math.isfinite(v)]
     return {
@@ -68,13 +85,13 @@ def graph_link(url: str, since: float, until: float) -> str:
     return f"{url}/graph?{urllib.parse.urlencode(params)}"
 
 
-def report(url: str, since: float, until: float, step: float) -> dict[str, Any]:
+def report(url: str, since: float, until: float, step: float) -> Report:
     records = [
         rule["name"]
         for group in get(url, "rules", type="record")["groups"]
         for rule in group["rules"]
     ]
-    rules: dict[str, list[dict[str, Any]]] = {}
+    rules: dict[str, list[SeriesSummary]] = {}
     for record in records:
         data = get(
             url,
@@ -95,7 +112,7 @@ def report(url: str, since: float, until: float, step: float) -> dict[str, Any]:
     }
 
 
-def print_table(result: dict[str, Any]) -> None:
+def print_table(result: Report) -> None:
     print(
         f"Prometheus, {result['until'] - result['since']:.0f} s window (peak / last; series "
         "that stayed at 0 or empty are in the JSON only):"

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import grpc
 
@@ -24,6 +24,7 @@ from bench.common.measure import Schedule, cpu_percent_in
 from bench.common.pods import delete_run_pods
 from bench.common.processes import ApiserverProcess, EtcdProcess, etcd_version, filesystem_of
 from bench.common.progress import Progress
+from podplane.apimachinery.json_types import JSONObject
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,11 @@ def code_version() -> str:
 
 async def _phases(
     options: Options, cluster: Cluster, run_id: str, progress: Progress
-) -> dict[str, Any]:
+) -> JSONObject:
     async def observe_cpu(schedule: Schedule) -> dict[str, float]:
         return await cpu_percent_in(schedule.window, cluster.pids)
 
-    result: dict[str, Any] = {}
+    result: JSONObject = {}
     if cluster.etcd_endpoint is None:
         result["etcd"] = {
             "skipped": "no etcd endpoint (pass --etcd http://host:port to measure "
@@ -220,7 +221,7 @@ async def _phases(
     return result
 
 
-def notes(options: Options, result: dict[str, Any]) -> list[str]:
+def notes(options: Options, result: JSONObject) -> list[str]:
     out = [
         "Load generation: every client and watcher is an asyncio task in a worker process, on "
         "its own gRPC connection (so 100 clients are 100 TCP connections); clients are spread over "
@@ -250,7 +251,7 @@ def run(options: Options) -> int:
     log_dir = os.path.dirname(os.path.abspath(options.markdown_out))
     os.makedirs(log_dir, exist_ok=True)
     progress.step(f"run {run_id}: host facts")
-    result: dict[str, Any] = {
+    result: JSONObject = {
         "command": "podplane-bench " + shlex.join(sys.argv[1:]),
         "run_id": run_id,
         "started_at": started_at,

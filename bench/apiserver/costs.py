@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import grpc
 
@@ -27,6 +26,7 @@ from bench.scheduler.workloads import bench_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
+from podplane.apimachinery.json_types import JSONObject
 
 IN_FLIGHT = 24
 VALUE_BYTES = 900  # about a load-test pod's stored size
@@ -144,7 +144,7 @@ def create_steps_cpu(pods: int) -> dict[str, float]:
     return {step: seconds / pods * 1e6 for step, seconds in totals.items()}
 
 
-async def _measure(calls: int) -> dict[str, Any]:
+async def _measure(calls: int) -> JSONObject:
     etcd = EtcdProcess.start()
     try:
         txn = await etcd_txn_cpu(etcd.endpoint, calls)
@@ -160,7 +160,7 @@ async def _measure(calls: int) -> dict[str, Any]:
     }
 
 
-def report(result: dict[str, Any]) -> str:
+def report(result: JSONObject) -> str:
     steps = result["pod_create_steps_cpu_us"]
     lines = [
         f"etcd Txn (create), the apiserver's client, {IN_FLIGHT} in flight: "

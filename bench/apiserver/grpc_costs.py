@@ -14,12 +14,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import grpc
 
 from bench.common.processes import cpu_seconds
 from bench.common.results import write_json
+from podplane.apimachinery.json_types import JSONObject
 
 IN_FLIGHT = 32
 CONNECTIONS = 4
@@ -87,7 +87,7 @@ async def _calls(target: str, calls: int) -> None:
             await channel.close()
 
 
-def measure(calls: int) -> dict[str, Any]:
+def measure(calls: int) -> JSONObject:
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.apiserver.grpc_costs", "serve"],
         stdin=subprocess.PIPE,
@@ -120,7 +120,7 @@ def measure(calls: int) -> dict[str, Any]:
     }
 
 
-def report(result: dict[str, Any]) -> str:
+def report(result: JSONObject) -> str:
     return (
         f"grpcio {result['grpcio']}: a unary call costs its server "
         f"{result['server_cpu_us_per_call']:.0f} µs and its client "

@@ -15,7 +15,7 @@ import shlex
 import sys
 import urllib.request
 from dataclasses import asdict, dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -25,6 +25,7 @@ from bench.apiserver.overload_cluster import GUARDS, Cluster, control_plane
 from bench.common.measure import Schedule, cpu_percent_in
 from bench.common.processes import etcd_version
 from bench.common.progress import Progress
+from podplane.apimachinery.json_types import JSONObject
 
 P99_TARGET_SECONDS = 1.0
 # The apiserver's flow-control counters reported per cell (cumulative, warm-up included).
@@ -193,11 +194,11 @@ class CellVerdict(TypedDict):
     renewal_max_seconds: float | None
 
 
-def cell_key(cell: dict[str, Any]) -> str:
+def cell_key(cell: JSONObject) -> str:
     return f"{cell['guard']}@{cell['clients']}"
 
 
-def verdicts(cells: list[dict[str, Any]]) -> dict[str, CellVerdict]:
+def verdicts(cells: list[JSONObject]) -> dict[str, CellVerdict]:
     """Per cell: the worse accepted p99 of create and update against 1 s, the worse client-seen
     p99, refusals and their p99, and whether every renewal and heartbeat met its deadline."""
     out: dict[str, CellVerdict] = {}
@@ -241,7 +242,7 @@ def flowcontrol_figures(metrics_url: str) -> dict[str, dict[str, float]]:
 
 async def _cell(
     options: Options, cluster: Cluster, run_id: str, guard: str, clients: int
-) -> dict[str, Any]:
+) -> JSONObject:
     async def observe_cpu(schedule: Schedule) -> dict[str, float]:
         return await cpu_percent_in(schedule.window, cluster.pids)
 
@@ -276,7 +277,7 @@ def run(options: Options) -> int:
     run_id = secrets.token_hex(3)
     log_dir = os.path.dirname(os.path.abspath(options.markdown_out))
     os.makedirs(log_dir, exist_ok=True)
-    result: dict[str, Any] = {
+    result: JSONObject = {
         "command": "podplane-bench " + shlex.join(sys.argv[1:]),
         "run_id": run_id,
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

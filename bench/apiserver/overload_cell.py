@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
 
 import grpc
 
@@ -42,6 +41,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources, timeutil
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import CHANNEL_OPTIONS, ResourceClient
 from podplane.client.leaderelection import (
     RENEW_DEADLINE,
@@ -352,7 +352,7 @@ class CellOptions:
     duration: float
 
 
-def _renewals(parts: list[RenewalResults], seconds: float, deadline: float) -> dict[str, Any]:
+def _renewals(parts: list[RenewalResults], seconds: float, deadline: float) -> JSONObject:
     errors: Counter[str] = Counter()
     for p in parts:
         errors.update(p.errors)
@@ -373,7 +373,7 @@ async def run_cell(
     cell: str,
     options: CellOptions,
     observe_cpu: CpuObserver,
-) -> dict[str, Any]:
+) -> JSONObject:
     """The load against the apiserver at `target`: per verb, accepted and refused calls and the
     calls as their clients saw them; the renewals against their deadlines; watch events."""
     clients = workers.spread(options.clients, options.worker_processes)
@@ -409,7 +409,7 @@ async def run_cell(
             schedule.end - time.time() + CALL_TIMEOUT + RETRY_GRACE + 60, "results"
         )
         seconds = schedule.window.seconds
-        out: dict[str, Any] = {
+        out: JSONObject = {
             "clients": options.clients,
             "nodes": options.nodes,
             "cluster_watchers": options.cluster_watchers,

@@ -4,18 +4,17 @@ and Fairness rejected, by priority level and reason."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bench.apiserver import report
 from bench.apiserver.overload_cell import VERBS
 from bench.apiserver.report import cpu, ms, rate, table
+from podplane.apimachinery.json_types import JSONObject
 
 
-def _cell_name(cell: dict[str, Any]) -> str:
+def _cell_name(cell: JSONObject) -> str:
     return f"{cell['guard']}, {cell['clients']} writers"
 
 
-def cell_line(cell: dict[str, Any]) -> str:
+def cell_line(cell: JSONObject) -> str:
     """One progress line: accepted rate and p99 per verb, refusals, renewals."""
     parts = [
         f"{v} {rate(cell[v]['accepted']['per_second'])}/s p99 "
@@ -30,12 +29,12 @@ def cell_line(cell: dict[str, Any]) -> str:
     return f"{_cell_name(cell)}: " + "; ".join(parts + renewals)
 
 
-def _errors(verb: dict[str, Any]) -> str:
+def _errors(verb: JSONObject) -> str:
     by_code = verb.get("errors_by_code") or {}
     return ", ".join(f"{n} {code}" for code, n in sorted(by_code.items())) or "0"
 
 
-def _verdict_lines(result: dict[str, Any]) -> list[str]:
+def _verdict_lines(result: JSONObject) -> list[str]:
     lines = []
     for cell in result["cells"]:
         v = result["verdicts"][f"{cell['guard']}@{cell['clients']}"]
@@ -58,7 +57,7 @@ def _verdict_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _renewal_row(cell: dict[str, Any], key: str, what: str) -> list[str]:
+def _renewal_row(cell: JSONObject, key: str, what: str) -> list[str]:
     r = cell[key]
     return [
         _cell_name(cell),
@@ -72,7 +71,7 @@ def _renewal_row(cell: dict[str, Any], key: str, what: str) -> list[str]:
     ]
 
 
-def _rejections(cell: dict[str, Any]) -> str:
+def _rejections(cell: JSONObject) -> str:
     """API Priority and Fairness' rejections by priority level and reason (warm-up included)."""
     counts = cell.get("flowcontrol", {}).get("apiserver_flowcontrol_rejected_requests", {})
     by_level: dict[str, float] = {}
@@ -83,7 +82,7 @@ def _rejections(cell: dict[str, Any]) -> str:
     return ", ".join(f"{name} {n:,.0f}" for name, n in sorted(by_level.items()) if n) or "none"
 
 
-def markdown(result: dict[str, Any]) -> str:
+def markdown(result: JSONObject) -> str:
     host, s = result["host"], result["settings"]
     rows = []
     for c in result["cells"]:
@@ -173,5 +172,5 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def write(result: dict[str, Any], json_path: str, markdown_path: str) -> None:
+def write(result: JSONObject, json_path: str, markdown_path: str) -> None:
     report.write(result, json_path, markdown_path, markdown)

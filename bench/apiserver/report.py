@@ -7,7 +7,9 @@ import json
 import math
 import os
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import TypedDict
+
+from podplane.apimachinery.json_types import JSONObject
 
 P99_TARGET_SECONDS = 1.0
 THROUGHPUT_TARGET = 0.5  # of the raw etcd CAS rate
@@ -34,7 +36,7 @@ def cpu(percent: dict[str, float], names: tuple[str, ...] = CPU_COLUMNS) -> str:
     return " / ".join(f"{percent[n]:.0f}" if n in percent else "–" for n in names)
 
 
-def errors(cell: dict[str, Any]) -> str:
+def errors(cell: JSONObject) -> str:
     by_code = cell.get("errors_by_code") or {}
     if not by_code:
         return str(cell.get("errors", 0))
@@ -74,7 +76,7 @@ class Verdicts(TypedDict, total=False):
     write_throughput: WriteThroughput
 
 
-def verdicts(result: dict[str, Any]) -> Verdicts:
+def verdicts(result: JSONObject) -> Verdicts:
     """Mutating p99 at the highest client count (< 1 s) and the peak apiserver write rate as a
     fraction of raw etcd's (>= 50%); absent where a phase did not run."""
     out: Verdicts = {}
@@ -130,7 +132,7 @@ def _verdict_lines(v: Verdicts) -> list[str]:
     return lines
 
 
-def markdown(result: dict[str, Any]) -> str:
+def markdown(result: JSONObject) -> str:
     host, settings = result["host"], result["settings"]
     parts = [
         "# podplane apiserver benchmark",
@@ -257,10 +259,10 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def write(
-    result: dict[str, Any],
+    result: JSONObject,
     json_path: str,
     markdown_path: str,
-    render: Callable[[dict[str, Any]], str] | None = None,
+    render: Callable[[JSONObject], str] | None = None,
 ) -> None:
     """The result as JSON, and as markdown by `render` (this benchmark's `markdown` by default)."""
     for path, text in (

@@ -16,7 +16,7 @@ import itertools
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds
 from bench.common.results import write_json
@@ -24,6 +24,7 @@ from bench.scheduler.workloads import bench_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import BindStream, Client, EventStream, binding, separate_channel
 from podplane.client.events import NORMAL, EventRecorder
 from podplane.client.retry_after import call_with_retry
@@ -135,7 +136,7 @@ async def _create_pods(client: Client, pods: int) -> list[core_pb2.Pod]:
     return created
 
 
-async def _measure(pods: int, in_flight: int = IN_FLIGHT) -> dict[str, Any]:
+async def _measure(pods: int, in_flight: int = IN_FLIGHT) -> JSONObject:
     etcd = EtcdProcess.start()
     log_dir = tempfile.mkdtemp(prefix="podplane-bench-scheduling-costs-")
     try:
@@ -188,7 +189,7 @@ async def _record_all(recorder: EventRecorder, pods: list[core_pb2.Pod]) -> None
     await recorder.flush(600)
 
 
-def report(result: dict[str, Any]) -> str:
+def report(result: JSONObject) -> str:
     def line(what: str, cost: dict[str, float]) -> str:
         return (
             f"{what}: apiserver {cost['apiserver_us']:.0f} µs, etcd {cost['etcd_us']:.0f} µs, "

@@ -17,7 +17,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
 
 import grpc
 
@@ -32,6 +31,7 @@ from bench.common.pods import (
     small_pod,
 )
 from bench.common.stats import summarize
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import WatchStream, status_code
 
 SYNC_TIMEOUT = 120.0
@@ -191,7 +191,7 @@ async def write_at_rate(
     return acks, errors, latencies
 
 
-def delivery_summary(results: list[WatcherResult], window: float) -> dict[str, Any]:
+def delivery_summary(results: list[WatcherResult], window: float) -> JSONObject:
     """The cell's deliveries over every watcher: latency from write start and from ack, misses,
     duplicates, stream errors."""
     start = summarize((x for r in results for x in r.from_write_start), window)
@@ -212,7 +212,7 @@ def delivery_summary(results: list[WatcherResult], window: float) -> dict[str, A
 
 async def run_cell(
     target: str, run_id: str, watchers: int, options: Options, observe_cpu: CpuObserver
-) -> dict[str, Any]:
+) -> JSONObject:
     cell = f"watch{watchers}"
     connection = await PodsConnection.open(target)
     try:

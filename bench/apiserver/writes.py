@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
 
 import grpc
 
@@ -20,6 +19,7 @@ from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, RUN_LABEL, SEQ_LABEL, PodsConnection, small_pod
 from bench.common.stats import summarize
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import status_code
 
 GAP = 1.0  # seconds between the create and the update runs, for stragglers to finish
@@ -148,7 +148,7 @@ class Options:
 
 async def run_cell(
     target: str, run_id: str, clients: int, options: Options, observe_cpu: CpuObserver
-) -> dict[str, Any]:
+) -> JSONObject:
     """Creates then updates with `clients` concurrent clients: summaries, errors and CPU."""
     cell = f"w{clients}"
     specs: list[WorkerSpec] = []
@@ -169,7 +169,7 @@ async def run_cell(
         results: list[WorkerResult] = await group.receive_all(
             update.end - time.time() + 120, "write results"
         )
-        out: dict[str, Any] = {
+        out: JSONObject = {
             "clients": clients,
             "worker_processes": len(specs),
             "pods_created": sum(r.pods for r in results),

@@ -15,7 +15,6 @@ import shlex
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import aiohttp
 
@@ -28,6 +27,7 @@ from bench.common.measure import Schedule, cpu_percent_in
 from bench.common.processes import etcd_version
 from bench.common.progress import Progress
 from bench.common.results import write_json
+from podplane.apimachinery.json_types import JSONObject
 
 KUBECTL = "/usr/bin/kubectl"
 
@@ -197,11 +197,11 @@ def kubectl_version(kubectl: str) -> str:
 
 async def _doors_phases(
     options: Options, cluster: Cluster, run_id: str, progress: Progress
-) -> dict[str, Any]:
+) -> JSONObject:
     async def observe_cpu(schedule: Schedule) -> dict[str, float]:
         return await cpu_percent_in(schedule.window, cluster.pids)
 
-    result: dict[str, Any] = {"writes": [], "watch": []}
+    result: JSONObject = {"writes": [], "watch": []}
     create_options = creates.Options(options.client_processes, options.warmup, options.duration)
     for index, clients in enumerate(options.clients):
         for door in door_order(index):
@@ -238,7 +238,7 @@ async def _doors_phases(
     return result
 
 
-def notes(options: Options, result: dict[str, Any]) -> list[str]:
+def notes(options: Options, result: JSONObject) -> list[str]:
     out = [
         "Both doors serve TLS from one apiserver process (one event loop) over one etcd; every "
         "client is the admin (a client certificate in system:masters, as kubeadm's admin.conf), "
@@ -300,7 +300,7 @@ def run(options: Options) -> int:
     log_dir = os.path.dirname(os.path.abspath(options.markdown_out))
     os.makedirs(log_dir, exist_ok=True)
     progress.step(f"run {run_id}")
-    result: dict[str, Any] = {
+    result: JSONObject = {
         "command": "podplane-bench " + shlex.join(sys.argv[1:]),
         "run_id": run_id,
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

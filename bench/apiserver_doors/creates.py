@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
 
 from bench.apiserver_doors.creators import CreateFailed, PodCreator, open_creator
 from bench.apiserver_doors.doors import Doors
@@ -19,6 +18,7 @@ from bench.common import workers
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, RUN_LABEL
 from bench.common.stats import summarize
+from podplane.apimachinery.json_types import JSONObject
 
 CONNECT_TIMEOUT = 120.0  # for every worker's clients to connect, on a loaded host
 
@@ -107,7 +107,7 @@ def cell_name(door: str, clients: int) -> str:
 
 async def run_cell(
     door: str, doors: Doors, run_id: str, clients: int, options: Options, observe_cpu: CpuObserver
-) -> dict[str, Any]:
+) -> JSONObject:
     """Creates through `door` by `clients` clients: throughput, latency, errors, CPU."""
     specs: list[WorkerSpec] = []
     first = 0

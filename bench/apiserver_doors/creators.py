@@ -5,7 +5,7 @@ create does. Both send the same small pod (bench.common.pods) and wait for the c
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 import grpc
@@ -13,6 +13,7 @@ import grpc
 from bench.apiserver_doors.doors import GRPC, HTTP, Doors
 from bench.common.pods import NAMESPACE, PodsConnection, small_pod
 from podplane.apimachinery import codec
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import status_code
 
 TIMEOUT = 30.0
@@ -57,13 +58,13 @@ class GrpcPodCreator:
         await self._connection.close()
 
 
-def pod_body(template: dict[str, Any], name: str) -> bytes:
+def pod_body(template: JSONObject, name: str) -> bytes:
     """The JSON of a create: the template pod (codec.encode's Kubernetes JSON, with apiVersion and
     kind as kubectl sends them) under another name."""
     return json.dumps({**template, "metadata": {**template["metadata"], "name": name}}).encode()
 
 
-def pod_template(labels: dict[str, str]) -> dict[str, Any]:
+def pod_template(labels: dict[str, str]) -> JSONObject:
     # Encoded once per client: the codec is Python and costs far more than protobuf's C
     # serializer, and the clients share the apiserver's CPUs.
     return {"apiVersion": "v1", "kind": "Pod", **codec.encode(small_pod("", labels))}

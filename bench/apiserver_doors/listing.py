@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
@@ -26,6 +25,7 @@ from bench.common.progress import Progress
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import ResourceClient
 
 NAMESPACE = "podplane-bench-list"
@@ -48,7 +48,7 @@ class Options:
     kubectl: str
 
 
-def kubeconfig(doors: Doors, namespace: str) -> dict[str, Any]:
+def kubeconfig(doors: Doors, namespace: str) -> JSONObject:
     """A kubeconfig for the REST door as the admin (kubeadm's admin.conf, with file paths)."""
     return {
         "apiVersion": "v1",
@@ -137,7 +137,7 @@ def time_command(argv: list[str], env: dict[str, str]) -> Timed:
     return Timed(seconds, cpu, rows(done.stdout))
 
 
-def timing_summary(argv: list[str], runs: list[Timed]) -> dict[str, Any]:
+def timing_summary(argv: list[str], runs: list[Timed]) -> JSONObject:
     seconds = [r.seconds for r in runs]
     return {
         "command": " ".join(argv),
@@ -171,7 +171,7 @@ async def seed(doors: Doors, pods: int) -> float:
     return time.perf_counter() - t0
 
 
-def run(doors: Doors, work_dir: str, options: Options, progress: Progress) -> dict[str, Any]:
+def run(doors: Doors, work_dir: str, options: Options, progress: Progress) -> JSONObject:
     progress.step(f"listing: creating {options.pods} pods in {NAMESPACE}")
     seed_seconds = asyncio.run(seed(doors, options.pods))
     home = os.path.join(work_dir, "home")

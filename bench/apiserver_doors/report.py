@@ -3,10 +3,11 @@ throughput at least 0.8 of the gRPC door's at every client count measured."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from bench.apiserver.report import cpu, errors, ms, rate, table
 from bench.apiserver_doors.doors import GRPC, HTTP
+from podplane.apimachinery.json_types import JSONObject
 
 RATIO_TARGET = 0.8
 
@@ -25,7 +26,7 @@ class ThroughputVerdict(TypedDict):
     met: bool  # at every client count measured on both doors
 
 
-def door_ratios(cells: list[dict[str, Any]]) -> list[DoorRatio]:
+def door_ratios(cells: list[JSONObject]) -> list[DoorRatio]:
     """Per client count measured on both doors, HTTP creates/s over gRPC creates/s."""
     by_door: dict[str, dict[int, float]] = {GRPC: {}, HTTP: {}}
     for cell in cells:
@@ -46,7 +47,7 @@ def door_ratios(cells: list[dict[str, Any]]) -> list[DoorRatio]:
     return out
 
 
-def throughput_verdict(cells: list[dict[str, Any]]) -> ThroughputVerdict | None:
+def throughput_verdict(cells: list[JSONObject]) -> ThroughputVerdict | None:
     ratios = door_ratios(cells)
     if not ratios:
         return None
@@ -71,7 +72,7 @@ def cpu_ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def _creates(result: dict[str, Any]) -> list[str]:
+def _creates(result: JSONObject) -> list[str]:
     cells = result.get("writes") or []
     if not cells:
         return []
@@ -123,7 +124,7 @@ def _creates(result: dict[str, Any]) -> list[str]:
     ]
 
 
-def _watch(result: dict[str, Any]) -> list[str]:
+def _watch(result: JSONObject) -> list[str]:
     cells = result.get("watch") or []
     if not cells:
         return []
@@ -168,7 +169,7 @@ def _watch(result: dict[str, Any]) -> list[str]:
     ]
 
 
-def _listing(result: dict[str, Any]) -> list[str]:
+def _listing(result: JSONObject) -> list[str]:
     listing = result.get("listing")
     if not listing:
         return []
@@ -195,7 +196,7 @@ def _listing(result: dict[str, Any]) -> list[str]:
     ]
 
 
-def markdown(result: dict[str, Any]) -> str:
+def markdown(result: JSONObject) -> str:
     host = result["host"]
     parts = [
         "# podplane apiserver doors: HTTP beside gRPC",

@@ -20,7 +20,6 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
 
 import aiohttp
 import grpc
@@ -39,6 +38,7 @@ from bench.common.pods import (
     small_pod,
 )
 from bench.common.stats import summarize
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import status_code
 
 SYNC_TIMEOUT = 120.0
@@ -201,7 +201,7 @@ class Options:
 
 async def run_cell(
     door: str, doors: Doors, run_id: str, watchers: int, options: Options, observe_cpu: CpuObserver
-) -> dict[str, Any]:
+) -> JSONObject:
     cell = f"watch-{door}{watchers}"
     connection = await PodsConnection.open(doors.grpc_target, 30, doors.credentials())
     try:

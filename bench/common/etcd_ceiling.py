@@ -13,7 +13,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
 
 import grpc
 
@@ -22,6 +21,7 @@ from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.stats import Summary, summarize
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
+from podplane.apimachinery.json_types import JSONObject
 
 # About the size of a small pod once the apiserver has defaulted it.
 VALUE = b"v" * 512
@@ -154,9 +154,7 @@ class Options:
     duration: float
 
 
-async def run(
-    endpoint: str, prefix: str, options: Options, observe_cpu: CpuObserver
-) -> dict[str, Any]:
+async def run(endpoint: str, prefix: str, options: Options, observe_cpu: CpuObserver) -> JSONObject:
     """Both measurements; `observe_cpu(schedule)` is awaited alongside each for the servers' CPU."""
     specs = [
         WorkerSpec(endpoint, f"{prefix}/{w}", options.inflight, options.warmup, options.duration)
@@ -173,7 +171,7 @@ async def run(
         results: list[WorkerResult] = await group.receive_all(
             create.end - time.time() + 3 * options.duration + 60, "etcd results"
         )
-        out: dict[str, Any] = {
+        out: JSONObject = {
             "workers": options.workers,
             "inflight_per_worker": options.inflight,
             "value_bytes": len(VALUE),

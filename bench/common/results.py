@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+
+from podplane.apimachinery.json_types import JSONObject
 
 
-def write_json(path: str, result: dict[str, Any]) -> None:
+def write_json(path: str, result: JSONObject) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)

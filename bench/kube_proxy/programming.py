@@ -26,13 +26,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from bench.common.results import write_json
 from bench.common.stats import percentile
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import Client
 from podplane.client.credentials import credentials_from
 
@@ -57,8 +57,8 @@ def add_parser(
 
 
 # ------------------------------------------------------------------ the objects
-def _pod(name: str, namespace: str, node: str, labels: dict[str, str], script: str) -> Any:
-    spec: dict[str, Any] = {
+def _pod(name: str, namespace: str, node: str, labels: dict[str, str], script: str) -> core_pb2.Pod:
+    spec: JSONObject = {
         "nodeName": node,
         "terminationGracePeriodSeconds": 0,
         "containers": [
@@ -76,11 +76,12 @@ def _pod(name: str, namespace: str, node: str, labels: dict[str, str], script: s
             "kind": "Pod",
             "metadata": {"name": name, "namespace": namespace, "labels": labels},
             "spec": spec,
-        }
+        },
+        core_pb2.Pod,
     )
 
 
-def backend_pod(namespace: str, node: str) -> Any:
+def backend_pod(namespace: str, node: str) -> core_pb2.Pod:
     script = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"
     return _pod(f"backend-{node}", namespace, node, {"app": BACKEND_LABEL}, script)
 
@@ -97,7 +98,7 @@ def client_script(ips: list[str]) -> str:
     )
 
 
-def client_pod(namespace: str, node: str, ips: list[str]) -> Any:
+def client_pod(namespace: str, node: str, ips: list[str]) -> core_pb2.Pod:
     return _pod(f"client-{node}", namespace, node, {"app": "bench-client"}, client_script(ips))
 
 
@@ -269,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
     samples = asyncio.run(_run(args.server, args.services))
     nodes = sorted({node for s in samples for node in s.per_node})
     every = summary([s.everywhere for s in samples])
-    result: dict[str, Any] = {
+    result: JSONObject = {
         "command": "podplane-bench " + shlex.join(sys.argv[1:]),
         "settings": {"server": args.server, "services": args.services},
         "load_average": list(os.getloadavg()),

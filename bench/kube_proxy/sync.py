@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
 
 from bench.common.results import write_json
 from bench.common.stats import percentile
@@ -31,6 +30,7 @@ from bench.kube_proxy.netns import NetnsError, network_namespace
 from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import manifest
+from podplane.apimachinery.json_types import JSONObject
 from proxy.iptables.proxier import Proxier
 from proxy.iptables.rules import RulesConfig
 from proxy.iptables.runner import ExecIptables, Iptables
@@ -197,7 +197,7 @@ class Sync:
     iptables_seconds: float
     restore_bytes: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "kind": self.kind,
             "seconds": round(self.seconds, 4),

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bench.common.stats import Summary
+from podplane.apimachinery.json_types import JSONObject
 
 # Kubernetes' pod start-up SLO (p99, stateless pods, image present) and this project's aim.
 SLO_SECONDS = 5.0
@@ -33,7 +33,7 @@ class Cell:
         p99 = self.pod_startup.p99
         return self.pod_startup.count == self.pods and not math.isnan(p99) and p99 <= seconds
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "mode": self.mode,
             "rate": self.rate,

@@ -21,7 +21,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from bench.common import etcd_ceiling, host_speed
 from bench.common.measure import Schedule, cpu_percent_in
@@ -43,6 +42,7 @@ from bench.scheduler.targets import Targets, clusterloader2, scheduler_perf
 from bench.scheduler.workloads import fits, max_zone_skew, pod_kind, zone_of
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import Client
 from podplane.client.credentials import credentials_from
 
@@ -112,7 +112,7 @@ def run(options: Options) -> int:
     return 0 if result["complete"] else 1
 
 
-async def _etcd_ceiling(options: Options, progress: Progress, run_id: str) -> dict[str, Any]:
+async def _etcd_ceiling(options: Options, progress: Progress, run_id: str) -> JSONObject:
     """Raw etcd create/CAS txn/s on this host, on a throwaway etcd stopped before the scheduling
     phase: the tens of thousands of writes would otherwise stay in the cluster's etcd and cost it
     a snapshot (every 100,000 entries) in the middle of the measurement."""
@@ -138,7 +138,7 @@ async def _etcd_ceiling(options: Options, progress: Progress, run_id: str) -> di
         etcd.stop()
 
 
-async def _run(options: Options) -> dict[str, Any]:
+async def _run(options: Options) -> JSONObject:
     progress = Progress()
     load_before = os.getloadavg()
     probe_before = host_speed.probe_ms()
@@ -166,7 +166,7 @@ async def _run(options: Options) -> dict[str, Any]:
             etcd.stop()  # the apiserver did not start: leave no etcd behind
             raise
     target = options.server or (own.apiserver.target if own else "")
-    result: dict[str, Any] = {}
+    result: JSONObject = {}
     try:
         ceiling = (
             await _etcd_ceiling(options, progress, run_id)
@@ -214,7 +214,7 @@ async def _measure(
     own: OwnCluster | None,
     log_dir: str,
     run_id: str,
-) -> dict[str, Any]:
+) -> JSONObject:
     progress.step(f"registering {options.nodes} hollow nodes and their leases")
     step = max(1, options.nodes // 20)
 
@@ -335,7 +335,7 @@ def _result(
     after: dict[str, float],
     hollow: HollowNodes,
     run_id: str,
-) -> dict[str, Any]:
+) -> JSONObject:
     lat = latencies(seen.created_at, seen.bound_at)
     edges, counts = histogram(lat)
     # With the pods created first, the clock starts at the first bind: the scheduler's own pace.
@@ -417,7 +417,7 @@ def _context(
     own: OwnCluster | None,
     run_id: str,
     log_dir: str,
-) -> dict[str, Any]:
+) -> JSONObject:
     return {
         "command": "podplane-bench " + shlex.join(sys.argv[1:]),
         "started_at": started_at,
@@ -458,13 +458,13 @@ async def _clean_up(client: Client, namespace: str, hollow: HollowNodes) -> None
     await client.namespaces.delete(namespace)
 
 
-def _write(result: dict[str, Any], options: Options) -> None:
+def _write(result: JSONObject, options: Options) -> None:
     write_json(options.out, result)
     if options.plot:
         write_png(result, options.plot)
 
 
-def summary_line(result: dict[str, Any]) -> str:
+def summary_line(result: JSONObject) -> str:
     tp, lat = result["throughput"], result["latency"]
     ceiling = result.get("etcd_ceiling") or {}
     cas = f", etcd CAS ceiling {ceiling['cas']['per_second']:.0f} txn/s" if "cas" in ceiling else ""

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any
 
 from bench.scheduler.targets import CLUSTERLOADER2_THRESHOLD, SCHEDULER_PERF_THRESHOLD
+from podplane.apimachinery.json_types import JSONObject
 
 # The targets the issue names: clusterloader2's scheduler-throughput floor and kube-scheduler's CI
 # floor for SchedulingBasic 5000 nodes / 10000 pods.
@@ -17,7 +17,7 @@ TARGETS = (
 )
 
 
-def write_png(result: dict[str, Any], path: str) -> None:
+def write_png(result: JSONObject, path: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

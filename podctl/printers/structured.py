@@ -4,13 +4,13 @@ objects)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import yaml
 from google.protobuf.message import Message
 
 from podctl.resource.objects import object_name, to_plain_dict, with_type_meta
+from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 
@@ -24,7 +24,8 @@ class _KubectlYAMLDumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    resolve: Any = dumper.resolve  # untyped in types-PyYAML
+    # Untyped in types-PyYAML: (node kind, value, (implicit, ...)) -> the tag it resolves to.
+    resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = dumper.resolve
     style: str | None = None
     if "\n" in value:
         style = "|"
@@ -36,7 +37,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _KubectlYAMLDumper.add_representer(str, _represent_str)
 
 
-def to_yaml(document: dict[str, Any]) -> str:
+def to_yaml(document: JSONObject) -> str:
     return yaml.dump(
         document,
         Dumper=_KubectlYAMLDumper,
@@ -47,7 +48,7 @@ def to_yaml(document: dict[str, Any]) -> str:
     )
 
 
-def as_document(objects: Sequence[Message], resource: Resource, *, single: bool) -> dict[str, Any]:
+def as_document(objects: Sequence[Message], resource: Resource, *, single: bool) -> JSONObject:
     """One object as is when a single object was asked for by name, else a `kind: List`."""
     items = [to_plain_dict(with_type_meta(o, resource)) for o in objects]
     if single and len(items) == 1:

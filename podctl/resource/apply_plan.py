@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from podplane.apimachinery.json_types import JSONList, JSONObject, JSONValue
 
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 # What apply never touches: the server's, or the object's identity.
@@ -27,23 +29,23 @@ ApplyAction = Literal["created", "configured", "unchanged"]
 class ApplyPlan:
     action: ApplyAction
     # The object to create or to update with (the live object itself when unchanged).
-    body: dict[str, Any]
+    body: JSONObject
     # The live object was not created by apply; kubectl warns and patches it anyway.
     missing_last_applied: bool = False
 
 
-def last_applied_text(desired: dict[str, Any]) -> str:
+def last_applied_text(desired: JSONObject) -> str:
     return json.dumps(desired, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def with_last_applied(desired: dict[str, Any]) -> dict[str, Any]:
+def with_last_applied(desired: JSONObject) -> JSONObject:
     out = copy.deepcopy(desired)
     annotations = out.setdefault("metadata", {}).setdefault("annotations", {})
     annotations[LAST_APPLIED_ANNOTATION] = last_applied_text(desired)
     return out
 
 
-def _merge_key(items: Any) -> str | None:
+def _merge_key(items: JSONValue) -> str | None:
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         return None
     for key in _LIST_MERGE_KEYS:
@@ -52,7 +54,7 @@ def _merge_key(items: Any) -> str | None:
     return None
 
 
-def _merge_lists(live: list[Any], last: Any, desired: list[Any], key: str) -> list[Any]:
+def _merge_lists(live: JSONList, last: JSONValue, desired: JSONList, key: str) -> JSONList:
     live_by = {i[key]: i for i in live}
     last_items = (
         [i for i in last if isinstance(i, dict) and key in i] if isinstance(last, list) else []
@@ -68,7 +70,7 @@ def _merge_lists(live: list[Any], last: Any, desired: list[Any], key: str) -> li
     return out
 
 
-def merge(live: Any, last: Any, desired: Any) -> Any:
+def merge(live: JSONValue, last: JSONValue, desired: JSONValue) -> JSONValue:
     """The three-way merge of one value: `desired` over `live`, minus what `last` had and `desired`
     no longer has."""
     if isinstance(desired, dict) and isinstance(live, dict):
@@ -86,13 +88,13 @@ def merge(live: Any, last: Any, desired: Any) -> Any:
     return desired
 
 
-def _managed_metadata(metadata: Any) -> dict[str, Any]:
+def _managed_metadata(metadata: JSONValue) -> JSONObject:
     if not isinstance(metadata, dict):
         return {}
     return {k: metadata[k] for k in _MANAGED_METADATA if k in metadata}
 
 
-def plan_apply(desired: dict[str, Any], live: dict[str, Any] | None) -> ApplyPlan:
+def plan_apply(desired: JSONObject, live: JSONObject | None) -> ApplyPlan:
     """`desired` is the manifest (namespace filled in); `live` the stored object, None if absent."""
     annotated = with_last_applied(desired)
     if live is None:

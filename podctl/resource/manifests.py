@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from google.protobuf.message import Message
 
@@ -14,6 +13,7 @@ from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podctl.resource.objects import to_plain_dict
 from podplane.apimachinery import codec, manifest
+from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 
@@ -27,7 +27,7 @@ class ManifestObject:
     resource: Resource
     message: Message
     # The manifest as a plain dict, namespace filled in: what apply merges and records.
-    data: dict[str, Any]
+    data: JSONObject
 
     @property
     def name(self) -> str:

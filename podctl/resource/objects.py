@@ -3,24 +3,25 @@ filled in, and the `pod/jumpod` names kubectl prints."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from google.protobuf.message import Message
 
 from podplane.apimachinery import manifest
+from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.meta import accessor
 from podplane.apimachinery.resources import Resource
 
 M = TypeVar("M", bound=Message)
 
 
-def to_plain_dict(msg: Message) -> dict[str, Any]:
+def to_plain_dict(msg: Message) -> JSONObject:
     """The object as Kubernetes serializes it (camelCase, empty fields left out, numbers as
     numbers)."""
     return manifest.to_dict(msg)
 
 
-def from_plain_dict(data: dict[str, Any], message: type[M]) -> M:
+def from_plain_dict(data: JSONObject, message: type[M]) -> M:
     return manifest.from_dict(data, message)
 
 

@@ -28,8 +28,12 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from podplane.api.meta.v1 import schema_pb2
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 M = TypeVar("M", bound=Message)
+
+# A scalar field's value as protobuf holds it.
+ProtoScalar = str | int | float | bool | bytes
 
 _INT_TYPES = frozenset(
     {
@@ -80,12 +84,12 @@ class _FieldPlan:
     emit_empty: bool
     has_presence: bool
     # What a scalar becomes in JSON (bytes to base64, int-or-string to a number, ...).
-    convert: Callable[[Any], Any] | None
+    convert: Callable[[Any], JSONValue] | None
     # What an empty, emit_empty scalar is written as (None: JSON null).
-    empty: Any
+    empty: JSONValue
     message: Descriptor | None = None
     value_is_message: bool = False
-    value_convert: Callable[[Any], Any] | None = None
+    value_convert: Callable[[Any], JSONValue] | None = None
 
 
 def _int_or_string(value: str) -> int | str:
@@ -96,7 +100,7 @@ def _bytes(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
-def _convert(f: FieldDescriptor, fmt: str) -> Callable[[Any], Any] | None:
+def _convert(f: FieldDescriptor, fmt: str) -> Callable[[Any], JSONValue] | None:
     if f.type == FieldDescriptor.TYPE_BYTES:
         return _bytes
     if fmt == "int-or-string":
@@ -104,7 +108,7 @@ def _convert(f: FieldDescriptor, fmt: str) -> Callable[[Any], Any] | None:
     return None
 
 
-def _empty(f: FieldDescriptor, fmt: str) -> Any:
+def _empty(f: FieldDescriptor, fmt: str) -> JSONValue:
     """What Go writes for the zero value of a field it never omits."""
     if fmt in ("date-time", "micro-time"):
         return None  # metav1.Time's zero value marshals as null
@@ -193,7 +197,7 @@ def _encoding(descriptor: Descriptor) -> tuple[dict[int, _FieldPlan], tuple[_Fie
     return by_number, tuple(plan for plan in plans if plan.emit_empty)
 
 
-def _empty_value(plan: _FieldPlan) -> Any:
+def _empty_value(plan: _FieldPlan) -> JSONValue:
     """What Go writes for a field it never omits when the field is empty."""
     kind = plan.kind
     if kind is _Kind.SCALAR:
@@ -205,20 +209,20 @@ def _empty_value(plan: _FieldPlan) -> Any:
     return []
 
 
-def _encode_empty(descriptor: Descriptor | None) -> dict[str, Any]:
+def _encode_empty(descriptor: Descriptor | None) -> JSONObject:
     if descriptor is None:
         return {}
     return {plan.json_name: _empty_value(plan) for plan in _encoding(descriptor)[1]}
 
 
-def encode(msg: Message) -> dict[str, Any]:
+def encode(msg: Message) -> JSONObject:
     """The object as Kubernetes' JSON encoder writes it (a dict, ready for json.dumps).
 
     Only the fields protobuf lists as set (one C call) are visited, then the empty ones Go writes
     anyway: objects are mostly empty fields, and visiting every field of every message cost a
     REST create a third of a millisecond."""
     by_number, empties = _encoding(msg.DESCRIPTOR)
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for f, value in msg.ListFields():
         plan = by_number[f.number]
         kind = plan.kind
@@ -278,7 +282,7 @@ class Decoded:
     unknown_fields: list[str] = field(default_factory=list)
 
 
-def json_type_name(value: Any) -> str:
+def json_type_name(value: JSONValue) -> str:
     """JSON's name for a decoded value, as error messages call it."""
     if isinstance(value, bool):
         return "boolean"
@@ -338,7 +342,7 @@ def _time(value: str, micro: bool, path: object) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
 
 
-def _string(value: Any, fmt: str, path: object) -> str:
+def _string(value: JSONValue, fmt: str, path: object) -> str:
     """A string field's value: a string, but for quantities ("cpu: 1") and int-or-string ports
     ("port: 8080"), which may be numbers (an int-or-string a whole one), as in Go."""
     if isinstance(value, str):
@@ -355,18 +359,19 @@ def _string(value: Any, fmt: str, path: object) -> str:
     raise DecodeError(path, f"expected string, got {json_type_name(value)}")
 
 
-def _scalar(f: FieldDescriptor, value: Any, path: object, fmt: str | None = None) -> Any:
+def _scalar(
+    f: FieldDescriptor, value: JSONValue, path: object, fmt: str | None = None
+) -> ProtoScalar:
     """A scalar field's value from JSON; `fmt` is the format when it is not the field's own (a
     map's values take the map field's)."""
     t = f.type
     if t == FieldDescriptor.TYPE_STRING:
         return _string(value, _format(f) if fmt is None else fmt, path)
     if t in _INT_TYPES:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise DecodeError(path, f"expected integer, got {json_type_name(value)}")
+            raise DecodeError(path, f"expected integer, got {json_type_name(value)}")
         bits = 32 if t in _INT32_TYPES else 64
         if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
             raise DecodeError(path, f"value {value} out of range for a {bits}-bit integer")
@@ -424,7 +429,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _fill(msg: Message, data: Any, path: str, unknown: list[str]) -> None:
+def _fill(msg: Message, data: JSONValue, path: str, unknown: list[str]) -> None:
     """Fills `msg` from a JSON object; paths are built only for what is reported (an error, an
     unknown field): decoding a pod visits hundreds of keys."""
     if not isinstance(data, dict):
@@ -487,7 +492,7 @@ class _LazyPath:
 
 
 def decode_into(
-    msg: M, data: Any, validation: FieldValidation = FieldValidation.STRICT
+    msg: M, data: JSONValue, validation: FieldValidation = FieldValidation.STRICT
 ) -> list[str]:
     """Fills `msg` from Kubernetes JSON (a decoded dict). Returns the unknown fields' paths when
     `validation` lets them pass (Warn, Ignore); raises UnknownFieldError for them in Strict mode
@@ -500,7 +505,7 @@ def decode_into(
 
 
 def decode(
-    message: type[M], data: Any, validation: FieldValidation = FieldValidation.STRICT
+    message: type[M], data: JSONValue, validation: FieldValidation = FieldValidation.STRICT
 ) -> tuple[M, list[str]]:
     """A new `message` decoded from `data`, and the unknown fields' paths (see decode_into)."""
     msg = message()

@@ -14,6 +14,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from podplane.apimachinery import codec, resources
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.resources import Resource
 
 M = TypeVar("M", bound=Message)
@@ -25,14 +26,14 @@ ManifestError = codec.DecodeError
 
 
 @overload
-def from_dict(data: Any, message: type[M]) -> M: ...
+def from_dict(data: JSONValue, message: type[M]) -> M: ...
 
 
 @overload
-def from_dict(data: Any, message: None = None) -> Message: ...
+def from_dict(data: JSONValue, message: None = None) -> Message: ...
 
 
-def from_dict(data: Any, message: type[Message] | None = None) -> Message:
+def from_dict(data: JSONValue, message: type[Message] | None = None) -> Message:
     """Decodes one document. With no `message`, the kind and apiVersion pick the resource."""
     if not isinstance(data, dict):
         raise ManifestError("", f"a manifest must be an object, got {codec.json_type_name(data)}")
@@ -41,7 +42,7 @@ def from_dict(data: Any, message: type[Message] | None = None) -> Message:
     return codec.decode(message, data, codec.FieldValidation.STRICT)[0]
 
 
-def resource_of(data: dict[str, Any]) -> Resource:
+def resource_of(data: JSONObject) -> Resource:
     kind = data.get("kind")
     api_version = data.get("apiVersion")
     if not kind or not isinstance(kind, str):
@@ -54,7 +55,7 @@ def resource_of(data: dict[str, Any]) -> Resource:
         raise ManifestError("", str(e.args[0])) from None
 
 
-def load_documents(text: str) -> Iterator[dict[str, Any]]:
+def load_documents(text: str) -> Iterator[JSONValue]:
     """The non-empty YAML (or JSON) documents of a stream; a `kind: List` is flattened into
     items."""
     try:
@@ -94,7 +95,8 @@ def load_objects(text: str) -> list[Message]:
     return out
 
 
-def _value(field: FieldDescriptor, value: Any) -> Any:
+def _value(field: FieldDescriptor, value: Any) -> JSONValue:
+    # `value` is a field's value as protobuf holds it: a message, bytes or a scalar.
     if field.message_type is not None:
         return to_dict(value)
     if field.type == FieldDescriptor.TYPE_BYTES:
@@ -102,10 +104,10 @@ def _value(field: FieldDescriptor, value: Any) -> Any:
     return value
 
 
-def to_dict(msg: Message) -> dict[str, Any]:
+def to_dict(msg: Message) -> JSONObject:
     """The object as Kubernetes serializes it: camelCase keys, empty fields omitted, integers as
     numbers (protobuf's JSON mapping would quote 64-bit ones)."""
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for field, value in msg.ListFields():
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value_field = field.message_type.fields_by_name["value"]

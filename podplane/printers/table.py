@@ -13,10 +13,11 @@ import enum
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeAlias, TypeVar
+from typing import TypeAlias, TypeVar
 
 from google.protobuf.message import Message
 
+from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 from podplane.printers.registry import table_for
@@ -25,7 +26,7 @@ from podplane.printers.spec import Column, RowCondition, TableSpec
 M = TypeVar("M", bound=Message)
 
 # An API object (or its ObjectMeta) as Kubernetes' JSON.
-Encoder: TypeAlias = Callable[[Message], dict[str, Any]]
+Encoder: TypeAlias = Callable[[Message], JSONObject]
 
 META_V1 = "meta.k8s.io/v1"
 META_V1BETA1 = "meta.k8s.io/v1beta1"
@@ -60,7 +61,7 @@ def parse_include_object(value: str) -> IncludeObject:
         raise UnknownIncludeObject(value) from None
 
 
-def column_definition(column: Column) -> dict[str, Any]:
+def column_definition(column: Column) -> JSONObject:
     return {
         "name": column.name,
         "type": column.type,
@@ -81,7 +82,7 @@ def _condition(condition: RowCondition) -> dict[str, str]:
 
 def partial_object_metadata(
     obj: Message, encode: Encoder, group_version: str = META_V1
-) -> dict[str, Any]:
+) -> JSONObject:
     """meta.AsPartialObjectMetadata: the object's whole ObjectMeta, under the Table's group
     version."""
     return {
@@ -93,7 +94,7 @@ def partial_object_metadata(
 
 def _row_object(
     resource: Resource[M], obj: M, include: IncludeObject, encode: Encoder, group_version: str
-) -> dict[str, Any] | None:
+) -> JSONObject | None:
     if include is IncludeObject.NONE:
         return None
     if include is IncludeObject.METADATA:
@@ -116,9 +117,9 @@ def table_row(
     include_object: IncludeObject,
     encode: Encoder,
     group_version: str = META_V1,
-) -> dict[str, Any]:
+) -> JSONObject:
     """metav1.TableRow: every column's cell (wide ones too), the row's conditions, the object."""
-    row: dict[str, Any] = {"cells": spec.row(obj, now)}
+    row: JSONObject = {"cells": spec.row(obj, now)}
     conditions = spec.conditions(obj) if spec.conditions else ()
     if conditions:
         row["conditions"] = [_condition(c) for c in conditions]
@@ -138,7 +139,7 @@ def build_table(
     no_headers: bool = False,
     group_version: str = META_V1,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> JSONObject:
     """The metav1.Table of `objects` (a list's items, or the one object of a GET or a watch
     event) as a JSON-ready dict.
 
@@ -148,7 +149,7 @@ def build_table(
     (meta.k8s.io/v1, or v1beta1 if that is what the client accepted)."""
     spec = table_for(resource)
     at = now or datetime.now(UTC)
-    metadata: dict[str, Any] = {}
+    metadata: JSONObject = {}
     if resource_version:
         metadata["resourceVersion"] = resource_version
     if continue_token:

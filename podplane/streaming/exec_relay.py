@@ -13,10 +13,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import grpc
 
+from podplane.apimachinery.json_types import JSONObject
 from podplane.streaming import remotecommand as rc
 from podplane.streaming.sessions import KubeletStreamError
 
@@ -59,7 +60,7 @@ _REASONS = {
 }
 
 
-def error_status(error: KubeletStreamError) -> dict[str, Any]:
+def error_status(error: KubeletStreamError) -> JSONObject:
     if error.code in _REASONS:
         reason, code = _REASONS[error.code]
         return {
@@ -115,7 +116,7 @@ async def relay_remotecommand(
 async def _send_status(
     protocol: rc.ChannelProtocol,
     send: Callable[[bytes | str], Awaitable[None]],
-    status: dict[str, Any],
+    status: JSONObject,
 ) -> None:
     message = protocol.status_message(status)
     if message is not None:
@@ -128,7 +129,7 @@ async def _session_to_client(
     session: ContainerStreams,
     send: Callable[[bytes | str], Awaitable[None]],
     attach: bool,
-) -> dict[str, Any] | None:
+) -> JSONObject | None:
     """Relays the output; the final status, or None when the client went away first."""
     try:
         async for stream, data in session:

@@ -18,7 +18,8 @@ import base64
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from podplane.apimachinery.json_types import JSONObject
 
 STDIN = 0
 STDOUT = 1
@@ -54,7 +55,7 @@ class ChannelProtocol:
             return chr(ord("0") + channel) + base64.b64encode(data).decode("ascii")
         return bytes((channel,)) + data
 
-    def status_message(self, status: dict[str, Any]) -> bytes | str | None:
+    def status_message(self, status: JSONObject) -> bytes | str | None:
         """The error channel's message for a final Status, or None when nothing is sent (a
         success before v4)."""
         if self.status_json:
@@ -175,11 +176,11 @@ def _size(value: object) -> int:
 
 
 # ------------------------------------------------------------------ the final status
-def success_status() -> dict[str, Any]:
+def success_status() -> JSONObject:
     return {"metadata": {}, "status": "Success"}
 
 
-def exit_status(exit_code: int) -> dict[str, Any]:
+def exit_status(exit_code: int) -> JSONObject:
     """Success for 0; otherwise the Failure kubectl turns into its own exit code."""
     if exit_code == 0:
         return success_status()
@@ -195,7 +196,7 @@ def exit_status(exit_code: int) -> dict[str, Any]:
     }
 
 
-def internal_error_status(message: str) -> dict[str, Any]:
+def internal_error_status(message: str) -> JSONObject:
     """apierrors.NewInternalError: what the server writes when the command could not run."""
     return {
         "metadata": {},

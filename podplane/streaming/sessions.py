@@ -16,15 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Generic, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
-from podplane.api.kubelet.v1 import kubelet_pb2
+from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
 
 Metadata = Sequence[tuple[str, str]]
 # Bytes per message up: a SPDY data frame may carry 16 MiB, a gRPC message 4 MiB by default.
 CHUNK = 64 * 1024
+
+Request = TypeVar("Request", bound=Message)
+Response = TypeVar("Response", bound=Message)
 
 
 class KubeletStreamError(Exception):
@@ -40,15 +44,15 @@ class KubeletStreamError(Exception):
         return cls(error.code(), error.details() or error.code().name)
 
 
-class _Call:
+class _Call(Generic[Request, Response]):
     """A bidirectional call whose writes are serialized and whose reads end with None."""
 
-    def __init__(self, call: Any) -> None:
+    def __init__(self, call: grpc.aio.StreamStreamCall) -> None:
         self.call = call
         self._write_lock = asyncio.Lock()
         self._done_writing = False
 
-    async def write(self, message: Any) -> None:
+    async def write(self, message: Request) -> None:
         async with self._write_lock:
             if self._done_writing:
                 return
@@ -66,7 +70,7 @@ class _Call:
                 with contextlib.suppress(asyncio.InvalidStateError, grpc.aio.AioRpcError):
                     await self.call.done_writing()
 
-    async def read(self) -> Any | None:
+    async def read(self) -> Response | None:
         try:
             message = await self.call.read()
         except grpc.aio.AioRpcError as e:
@@ -78,7 +82,11 @@ class _Call:
 
 
 class ContainerSession:
-    def __init__(self, call: _Call, tty: bool) -> None:
+    def __init__(
+        self,
+        call: _Call[kubelet_pb2.InteractiveRequest, kubelet_pb2.InteractiveResponse],
+        tty: bool,
+    ) -> None:
         self._call = call
         self.tty = tty
         self.exit_code: int | None = None
@@ -86,7 +94,7 @@ class ContainerSession:
     @classmethod
     async def exec(
         cls,
-        stub: Any,
+        stub: kubelet_pb2_grpc.KubeletStub,
         *,
         namespace: str,
         pod_name: str,
@@ -116,7 +124,7 @@ class ContainerSession:
     @classmethod
     async def attach(
         cls,
-        stub: Any,
+        stub: kubelet_pb2_grpc.KubeletStub,
         *,
         namespace: str,
         pod_name: str,
@@ -140,8 +148,10 @@ class ContainerSession:
         return await cls._start(stub.ContainerAttachInteractive(metadata=metadata), opened)
 
     @classmethod
-    async def _start(cls, grpc_call: Any, opened: Any) -> ContainerSession:
-        call = _Call(grpc_call)
+    async def _start(
+        cls, grpc_call: grpc.aio.StreamStreamCall, opened: kubelet_pb2.InteractiveOpen
+    ) -> ContainerSession:
+        call = _Call[kubelet_pb2.InteractiveRequest, kubelet_pb2.InteractiveResponse](grpc_call)
         try:
             await call.write(kubelet_pb2.InteractiveRequest(open=opened))
             first = await call.read()
@@ -189,14 +199,16 @@ class ContainerSession:
 
 
 class PortForwardConnection:
-    def __init__(self, call: _Call) -> None:
+    def __init__(
+        self, call: _Call[kubelet_pb2.PortForwardRequest, kubelet_pb2.PortForwardResponse]
+    ) -> None:
         self._call = call
         self._eof = False
 
     @classmethod
     async def open(
         cls,
-        stub: Any,
+        stub: kubelet_pb2_grpc.KubeletStub,
         *,
         namespace: str,
         pod_name: str,
@@ -204,7 +216,9 @@ class PortForwardConnection:
         pod_uid: str = "",
         metadata: Metadata | None = None,
     ) -> PortForwardConnection:
-        call = _Call(stub.PortForward(metadata=metadata))
+        call = _Call[kubelet_pb2.PortForwardRequest, kubelet_pb2.PortForwardResponse](
+            stub.PortForward(metadata=metadata)
+        )
         try:
             await call.write(
                 kubelet_pb2.PortForwardRequest(

@@ -13,8 +13,8 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.openapi import metatypes, schemas
 from podplane.apimachinery.openapi.operations import (
     WATCH_STREAM,
@@ -40,17 +40,17 @@ _BEARER = {
 }
 
 
-def canonical_json(doc: dict[str, Any]) -> bytes:
+def canonical_json(doc: JSONObject) -> bytes:
     """The document as the bytes it is served and hashed as."""
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def document_hash(doc: dict[str, Any]) -> str:
+def document_hash(doc: JSONObject) -> str:
     """The document's hash: SHA-512 of its canonical JSON, upper-case hex."""
     return hashlib.sha512(canonical_json(doc)).hexdigest().upper()
 
 
-def _refs(value: Any, dialect: Dialect) -> Iterator[str]:
+def _refs(value: JSONValue, dialect: Dialect) -> Iterator[str]:
     """The definition names every $ref in `value` points at."""
     if isinstance(value, dict):
         for key, item in value.items():
@@ -81,7 +81,7 @@ def definitions(roots: Iterable[str], dialect: Dialect) -> dict[str, Schema]:
     return dict(sorted(out.items()))
 
 
-def _definitions(rendered_paths: dict[str, Any], dialect: Dialect) -> dict[str, Schema]:
+def _definitions(rendered_paths: JSONObject, dialect: Dialect) -> dict[str, Schema]:
     """What a document defines: what its paths refer to and the common meta types."""
     return definitions([*metatypes.COMMON, *_refs(rendered_paths, dialect)], dialect)
 
@@ -89,8 +89,8 @@ def _definitions(rendered_paths: dict[str, Any], dialect: Dialect) -> dict[str, 
 # ------------------------------------------------------------------ OpenAPI 3.0
 
 
-def _v3_parameter(p: Parameter) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _v3_parameter(p: Parameter) -> JSONObject:
+    out: JSONObject = {
         "name": p.name,
         "in": p.location,
         "description": p.description,
@@ -101,9 +101,9 @@ def _v3_parameter(p: Parameter) -> dict[str, Any]:
     return out
 
 
-def _v3_content(definition: str | None, media_types: Iterable[str]) -> dict[str, Any]:
+def _v3_content(definition: str | None, media_types: Iterable[str]) -> JSONObject:
     """The body in each media type; a watch stream's is a sequence of WatchEvents."""
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for media_type in media_types:
         if media_type == WATCH_STREAM:
             out[media_type] = {"schema": Dialect.V3.ref(metatypes.WATCH_EVENT)}
@@ -114,8 +114,8 @@ def _v3_content(definition: str | None, media_types: Iterable[str]) -> dict[str,
     return out
 
 
-def _v3_responses(responses: Iterable[Response], produces: Iterable[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _v3_responses(responses: Iterable[Response], produces: Iterable[str]) -> JSONObject:
+    out: JSONObject = {
         r.code: {"description": r.description, "content": _v3_content(r.definition, produces)}
         for r in responses
     }
@@ -123,8 +123,8 @@ def _v3_responses(responses: Iterable[Response], produces: Iterable[str]) -> dic
     return out
 
 
-def _v3_operation(op: Operation) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _v3_operation(op: Operation) -> JSONObject:
+    out: JSONObject = {
         "operationId": op.operation_id,
         "description": op.description,
         "tags": [op.tag],
@@ -143,12 +143,12 @@ def _v3_operation(op: Operation) -> dict[str, Any]:
     return out
 
 
-def _rendered(table: Paths, render: Callable[[Operation], dict[str, Any]]) -> dict[str, Any]:
+def _rendered(table: Paths, render: Callable[[Operation], JSONObject]) -> JSONObject:
     return {path: {method: render(op) for method, op in ops.items()} for path, ops in table.items()}
 
 
 @functools.cache
-def v3_document(group: str, version: str) -> dict[str, Any] | None:
+def v3_document(group: str, version: str) -> JSONObject | None:
     """The OpenAPI 3.0 document of one group version ("" for the core group), or None when it
     is not served. Built once; callers must not modify it."""
     table = paths(group, version)
@@ -180,9 +180,9 @@ def v3_path(group: str, version: str) -> str:
 
 
 @functools.cache
-def v3_index() -> dict[str, Any]:
+def v3_index() -> JSONObject:
     """/openapi/v3: each group version's document, linked with its hash."""
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for group, version in group_versions():
         body = v3_document_json(group, version)
         assert body is not None
@@ -195,8 +195,8 @@ def v3_index() -> dict[str, Any]:
 # ------------------------------------------------------------------ Swagger 2.0
 
 
-def _v2_parameter(p: Parameter) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _v2_parameter(p: Parameter) -> JSONObject:
+    out: JSONObject = {
         "name": p.name,
         "in": p.location,
         "description": p.description,
@@ -207,7 +207,7 @@ def _v2_parameter(p: Parameter) -> dict[str, Any]:
     return out
 
 
-def _v2_operation(op: Operation) -> dict[str, Any]:
+def _v2_operation(op: Operation) -> JSONObject:
     parameters = [_v2_parameter(p) for p in op.parameters]
     if op.body:
         parameters.insert(
@@ -219,7 +219,7 @@ def _v2_operation(op: Operation) -> dict[str, Any]:
                 "schema": Dialect.V2.ref(op.body),
             },
         )
-    responses: dict[str, Any] = {
+    responses: JSONObject = {
         r.code: {
             "description": r.description,
             "schema": Dialect.V2.ref(r.definition) if r.definition else {"type": "string"},
@@ -227,7 +227,7 @@ def _v2_operation(op: Operation) -> dict[str, Any]:
         for r in op.responses
     }
     responses["401"] = {"description": "Unauthorized"}
-    out: dict[str, Any] = {
+    out: JSONObject = {
         "operationId": op.operation_id,
         "description": op.description,
         "tags": [op.tag],
@@ -245,7 +245,7 @@ def _v2_operation(op: Operation) -> dict[str, Any]:
 
 
 @functools.cache
-def v2_document() -> dict[str, Any]:
+def v2_document() -> JSONObject:
     """The Swagger 2.0 document of every group version (/openapi/v2). Built once; callers must
     not modify it."""
     table: Paths = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import functools
-from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -25,9 +24,11 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.codec import field_schema
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.openapi import comments
 
-Schema = dict[str, Any]
+# An OpenAPI schema object, as it is served (JSON).
+Schema = JSONObject
 
 # Proto packages and the Go packages Kubernetes names their types after.
 _PACKAGES = {
@@ -77,7 +78,7 @@ _SCALARS: dict[int, tuple[str, str | None]] = {
     FieldDescriptor.TYPE_FLOAT: ("number", "float"),
     FieldDescriptor.TYPE_BYTES: ("string", "byte"),
 }
-_ZERO: dict[str, Any] = {"string": "", "boolean": False, "integer": 0, "number": 0}
+_ZERO: dict[str, JSONValue] = {"string": "", "boolean": False, "integer": 0, "number": 0}
 
 
 class Dialect(enum.Enum):

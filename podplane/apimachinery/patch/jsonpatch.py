@@ -11,8 +11,8 @@ says.) Error messages are worded as that library words them, e.g.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from podplane.apimachinery.json_types import JSONList, JSONObject, JSONValue
 from podplane.apimachinery.patch.mergepatch import (
     BAD_REQUEST,
     ENTITY_TOO_LARGE,
@@ -29,10 +29,10 @@ _INDEX = re.compile(r"[+-]?[0-9]+")
 _MISSING = "missing value"
 _INVALID_INDEX = "invalid index referenced"
 
-Container = dict[str, Any] | list[Any]
+Container = JSONObject | JSONList
 
 
-def apply_json_patch(document: Any, operations: Any) -> Any:
+def apply_json_patch(document: JSONValue, operations: JSONValue) -> JSONValue:
     """Applies the operations in order and returns the patched document. `operations` is the
     request body as parsed JSON. The document is not modified; the result shares the containers no
     operation changed with it."""
@@ -72,7 +72,7 @@ class _Document:
     """The document being patched, copied on write: an operation that changes a container copies
     it, and the containers above it, the first time; the rest stays shared with the input."""
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: JSONValue) -> None:
         self._owned: dict[int, Container] = {}
         self.root = self._own(root) if isinstance(root, (dict, list)) else root
 
@@ -127,7 +127,7 @@ def _parse_index(key: str) -> int:
     return int(key)
 
 
-def _existing_index(array: list[Any], key: str) -> int:
+def _existing_index(array: JSONList, key: str) -> int:
     index = _parse_index(key)
     if index < 0:
         if index < -len(array):
@@ -138,14 +138,14 @@ def _existing_index(array: list[Any], key: str) -> int:
     return index
 
 
-def _get(container: Container, key: str) -> Any:
+def _get(container: Container, key: str) -> JSONValue:
     """The value at key; a missing object member reads as None, as in evanphx."""
     if isinstance(container, dict):
         return container.get(key)
     return container[_existing_index(container, key)]
 
 
-def _add(container: Container, key: str, value: Any) -> None:
+def _add(container: Container, key: str, value: JSONValue) -> None:
     if isinstance(container, dict):
         container[key] = value
         return
@@ -175,7 +175,7 @@ def _remove(container: Container, key: str) -> None:
 # ---------------------------------------------------------------- operations
 
 
-def _path(op: dict[str, Any], kind: str, field: str = "path") -> str:
+def _path(op: JSONObject, kind: str, field: str = "path") -> str:
     value = op.get(field)
     if not isinstance(value, str):
         raise PatchError(f"{kind} operation failed to decode {field}: {_MISSING}")
@@ -186,7 +186,7 @@ def _wrapped(prefix: str, err: PatchError) -> PatchError:
     return PatchError(f"{prefix}: {err.message}")
 
 
-def _op_add(doc: _Document, op: dict[str, Any]) -> None:
+def _op_add(doc: _Document, op: JSONObject) -> None:
     path = _path(op, "add")
     found = doc.find(path, write=True)
     if found is None:
@@ -197,7 +197,7 @@ def _op_add(doc: _Document, op: dict[str, Any]) -> None:
         raise _wrapped(f"error in add for path: '{path}'", err) from None
 
 
-def _op_remove(doc: _Document, op: dict[str, Any]) -> None:
+def _op_remove(doc: _Document, op: JSONObject) -> None:
     path = _path(op, "remove")
     found = doc.find(path, write=True)
     if found is None:
@@ -210,7 +210,7 @@ def _op_remove(doc: _Document, op: dict[str, Any]) -> None:
         raise _wrapped(f"error in remove for path: '{path}'", err) from None
 
 
-def _op_replace(doc: _Document, op: dict[str, Any]) -> None:
+def _op_replace(doc: _Document, op: JSONObject) -> None:
     path = _path(op, "replace")
     value = copy_json(op.get("value"))
     if path == "":
@@ -236,7 +236,7 @@ def _op_replace(doc: _Document, op: dict[str, Any]) -> None:
     container[index] = value
 
 
-def _op_move(doc: _Document, op: dict[str, Any]) -> None:
+def _op_move(doc: _Document, op: JSONObject) -> None:
     source = _path(op, "move", "from")
     found = doc.find(source, write=True)
     if found is None:
@@ -261,7 +261,7 @@ def _op_move(doc: _Document, op: dict[str, Any]) -> None:
         raise _wrapped(f"error in move for path: '{path}'", err) from None
 
 
-def _op_copy(doc: _Document, op: dict[str, Any]) -> None:
+def _op_copy(doc: _Document, op: JSONObject) -> None:
     source = _path(op, "copy", "from")
     found = doc.find(source, write=False)
     # evanphx copies null from a missing object member; the RFC says the source must exist.
@@ -285,7 +285,7 @@ def _op_copy(doc: _Document, op: dict[str, Any]) -> None:
         raise _wrapped("error while adding value during copy", err) from None
 
 
-def _op_test(doc: _Document, op: dict[str, Any]) -> None:
+def _op_test(doc: _Document, op: JSONObject) -> None:
     path = _path(op, "test")
     expected = op.get("value")
     if path == "":

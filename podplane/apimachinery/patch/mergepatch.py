@@ -12,10 +12,8 @@ import json
 import math
 from collections.abc import Hashable
 from decimal import Decimal
-from typing import Any
 
-# Kubernetes' JSON: dicts, lists, str, int, float, bool and None.
-JSONObject = dict[str, Any]
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 BAD_REQUEST = 400
 UNPROCESSABLE = 422
@@ -38,7 +36,7 @@ class PatchError(ValueError):
         self.code = code
 
 
-def apply_merge_patch(document: JSONObject, patch: Any) -> JSONObject:
+def apply_merge_patch(document: JSONObject, patch: JSONValue) -> JSONObject:
     """Applies a JSON merge patch to an object's JSON. The patch must be an object (Kubernetes
     answers 400 "Invalid JSON Patch" otherwise). Neither argument is modified; the result shares
     unchanged values with them."""
@@ -49,7 +47,7 @@ def apply_merge_patch(document: JSONObject, patch: Any) -> JSONObject:
     return merged
 
 
-def merge(target: Any, patch: Any) -> Any:
+def merge(target: JSONValue, patch: JSONValue) -> JSONValue:
     """RFC 7386 MergePatch(Target, Patch) over any JSON values."""
     if not isinstance(patch, dict):
         return patch
@@ -65,7 +63,7 @@ def merge(target: Any, patch: Any) -> Any:
 # ---------------------------------------------------------------- JSON values
 
 
-def json_type(value: Any) -> str:
+def json_type(value: JSONValue) -> str:
     """ "object", "array", "string", "number", "bool" or "null"."""
     kind = _JSON_TYPES.get(type(value))
     if kind is None:  # a subclass, from a caller's own decoder
@@ -84,7 +82,7 @@ _JSON_TYPES = {
 }
 
 
-def json_equal(a: Any, b: Any) -> bool:
+def json_equal(a: JSONValue, b: JSONValue) -> bool:
     """Structural equality of parsed JSON, where true is not 1 (Python's == says it is)."""
     if type(a) is str:
         return type(b) is str and a == b
@@ -105,7 +103,7 @@ def json_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def json_key(value: Any) -> Hashable:
+def json_key(value: JSONValue) -> Hashable:
     """A dict key under which equal JSON values collide: 1 and 1.0 do, true and 1 do not."""
     kind = type(value)
     if kind is str or kind is int or kind is float or value is None:
@@ -116,7 +114,7 @@ def json_key(value: Any) -> Hashable:
     return (list, json.dumps(value, sort_keys=True))
 
 
-def copy_json(value: Any) -> Any:
+def copy_json(value: JSONValue) -> JSONValue:
     """A deep copy of parsed JSON, several times faster than copy.deepcopy."""
     if isinstance(value, dict):
         return {k: copy_json(v) for k, v in value.items()}
@@ -128,7 +126,7 @@ def copy_json(value: Any) -> Any:
 # ---------------------------------------------------------------- Kubernetes' wording
 
 
-def go_format(value: Any) -> str:
+def go_format(value: JSONValue) -> str:
     """A JSON value as Go's fmt prints it with %v (map[a:1 b:[x y]])."""
     if type(value) is str:
         return value
@@ -161,7 +159,7 @@ def _go_float(value: float) -> str:
     return f"{sign}{mantissa}e{'+' if exponent >= 0 else '-'}{abs(exponent):02d}"
 
 
-def go_type_name(value: Any) -> str:
+def go_type_name(value: JSONValue) -> str:
     """The Go type encoding/json decodes the value into, as Go prints it."""
     kind = json_type(value)
     if kind == "number":
@@ -171,13 +169,13 @@ def go_type_name(value: Any) -> str:
     )
 
 
-def bad_arg_type(expected: str, actual: Any) -> PatchError:
+def bad_arg_type(expected: str, actual: JSONValue) -> PatchError:
     return PatchError(f"expected a {expected}, but received a {go_type_name(actual)}")
 
 
-def no_merge_key(item: Any, merge_key: str) -> PatchError:
+def no_merge_key(item: JSONValue, merge_key: str) -> PatchError:
     return PatchError(f"map: {go_format(item)} does not contain declared merge key: {merge_key}")
 
 
-def bad_patch_type(directive: Any, item: Any) -> PatchError:
+def bad_patch_type(directive: JSONValue, item: JSONValue) -> PatchError:
     return PatchError(f"unknown patch type: {go_format(directive)} in map: {go_format(item)}")

@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from podplane.apimachinery.codec import field_schema
 
@@ -77,7 +79,7 @@ NO_META = PatchMeta(NO_SCHEMA)
 
 
 @functools.cache
-def proto_schema(descriptor: Any) -> PatchSchema:
+def proto_schema(descriptor: Descriptor) -> PatchSchema:
     """The schema of a message, e.g. proto_schema(core_pb2.Pod.DESCRIPTOR). Fields are matched by
     their JSON names; each message's table is built once, on first use."""
     return _MessageSchema(descriptor)
@@ -86,7 +88,7 @@ def proto_schema(descriptor: Any) -> PatchSchema:
 class _MessageSchema:
     __slots__ = ("_descriptor", "_fields")
 
-    def __init__(self, descriptor: Any) -> None:
+    def __init__(self, descriptor: Descriptor) -> None:
         self._descriptor = descriptor
         self._fields: dict[str, PatchMeta] | None = None
 
@@ -109,7 +111,7 @@ class _MapSchema:
         return self._value
 
 
-def _field_meta(field: Any) -> PatchMeta:
+def _field_meta(field: FieldDescriptor) -> PatchMeta:
     message = field.message_type
     schema = NO_SCHEMA
     if message is not None:

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.apimachinery.json_types import JSONList, JSONObject, JSONValue
 from podplane.apimachinery.patch.mergepatch import (
     BAD_REQUEST,
-    JSONObject,
     PatchError,
     bad_arg_type,
     bad_patch_type,
@@ -67,7 +66,9 @@ class MergeOptions:
 APPLY = MergeOptions(merge_parallel_list=True, ignore_unmatched_nulls=True)
 
 
-def strategic_merge_patch(original: JSONObject, patch: Any, schema: PatchSchema) -> JSONObject:
+def strategic_merge_patch(
+    original: JSONObject, patch: JSONValue, schema: PatchSchema
+) -> JSONObject:
     """Applies a strategic merge patch to an object's JSON, e.g.
     strategic_merge_patch(pod_json, patch, proto_schema(core_pb2.Pod.DESCRIPTOR)).
     Neither argument is modified; the result shares unchanged values with them."""
@@ -128,7 +129,7 @@ def merge_map(
     return result
 
 
-def _map_directive(directive: Any, patch: JSONObject) -> JSONObject:
+def _map_directive(directive: JSONValue, patch: JSONObject) -> JSONObject:
     if directive == REPLACE:
         return {k: v for k, v in patch.items() if k != DIRECTIVE}
     if directive == DELETE:
@@ -136,7 +137,7 @@ def _map_directive(directive: Any, patch: JSONObject) -> JSONObject:
     raise bad_patch_type(directive, patch)
 
 
-def _put_patch_value(result: JSONObject, key: str, value: Any, discard_nulls: bool) -> None:
+def _put_patch_value(result: JSONObject, key: str, value: JSONValue, discard_nulls: bool) -> None:
     """A value the original lacks (or of another type) is taken from the patch, without its
     directives (and, when applying, without its nulls)."""
     cleaned, keep = remove_directives(value, discard_nulls)
@@ -146,7 +147,7 @@ def _put_patch_value(result: JSONObject, key: str, value: Any, discard_nulls: bo
         result.pop(key, None)
 
 
-def remove_directives(value: Any, discard_nulls: bool = False) -> tuple[Any, bool]:
+def remove_directives(value: JSONValue, discard_nulls: bool = False) -> tuple[JSONValue, bool]:
     """The value without the maps that carry $patch (and, if asked, without null members); the
     flag is false when the value itself carries $patch."""
     if isinstance(value, dict):
@@ -254,13 +255,13 @@ def _merge_ordered_lists(
 
 
 def merge_list(
-    original: list[Any],
-    patch: list[Any],
+    original: JSONList,
+    patch: JSONList,
     meta: PatchMeta,
     options: MergeOptions,
     field: str,
     delete_list: bool = False,
-) -> list[Any]:
+) -> JSONList:
     """Merges two lists of a field with strategy "merge" (Kubernetes' mergeSlice): maps by their
     merge key, primitives as a set; the patch's elements keep the patch's order and the
     original's other elements are woven in where they stood."""
@@ -283,8 +284,8 @@ def merge_list(
 
 
 def _list_directives(
-    original: list[Any], patch: list[Any], merge_key: str
-) -> tuple[list[Any], list[Any]]:
+    original: JSONList, patch: JSONList, merge_key: str
+) -> tuple[JSONList, JSONList]:
     """Applies the elements that carry $patch: delete removes every element with that key, replace
     makes the rest of the patch the whole list. Returns the original and the plain patch."""
     plain = []
@@ -313,12 +314,12 @@ def _list_directives(
 
 
 def _merge_by_key(
-    original: list[Any],
-    patch: list[Any],
+    original: JSONList,
+    patch: JSONList,
     merge_key: str,
     schema: PatchSchema,
     options: MergeOptions,
-) -> list[Any]:
+) -> JSONList:
     merged = list(original)
     positions: dict[Hashable, int] = {}
     for i, item in enumerate(merged):
@@ -337,7 +338,7 @@ def _merge_by_key(
     return merged
 
 
-def _deduplicate(items: list[Any]) -> list[Any]:
+def _deduplicate(items: JSONList) -> JSONList:
     seen: set[Hashable] = set()
     out = []
     for item in items:
@@ -348,7 +349,7 @@ def _deduplicate(items: list[Any]) -> list[Any]:
     return out
 
 
-def element_type(*lists: list[Any]) -> str:
+def element_type(*lists: JSONList) -> str:
     """The one JSON type of the lists' elements; lists of lists, lists of mixed types and empty
     lists are errors (Kubernetes' sliceElementType)."""
     found = ""

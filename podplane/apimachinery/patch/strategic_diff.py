@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
+from podplane.apimachinery.json_types import JSONList, JSONObject, JSONValue
 from podplane.apimachinery.patch.mergepatch import (
-    JSONObject,
     PatchError,
     bad_arg_type,
     go_format,
@@ -154,8 +153,8 @@ def _diff_map_field(
 
 def _diff_list_field(
     key: str,
-    old: list[Any],
-    new: list[Any],
+    old: JSONList,
+    new: JSONList,
     patch: JSONObject,
     schema: PatchSchema,
     options: DiffOptions,
@@ -176,12 +175,12 @@ def _diff_list_field(
 
 
 def diff_lists(
-    original: list[Any],
-    modified: list[Any],
+    original: JSONList,
+    modified: JSONList,
     schema: PatchSchema,
     merge_key: str,
     options: DiffOptions,
-) -> tuple[list[Any], list[Any], list[Any]]:
+) -> tuple[JSONList, JSONList, JSONList]:
     """For a merged list: the patch list (changed and added elements, then $patch: delete ones),
     the $deleteFromPrimitiveList list and the $setElementOrder list."""
     if not original:
@@ -192,7 +191,7 @@ def diff_lists(
     if kind == "object":
         changes, deletions = _diff_lists_of_maps(original, modified, schema, merge_key, options)
         changes = sort_by_order(changes, modified, merge_key, kind) + deletions
-        order: list[Any] = []
+        order: JSONList = []
         if options.set_element_order and (
             (
                 not options.ignore_changes_and_additions
@@ -213,7 +212,7 @@ def diff_lists(
     return additions, removals, order
 
 
-def _same_order(original: list[Any], modified: list[Any], merge_key: str) -> bool:
+def _same_order(original: JSONList, modified: JSONList, merge_key: str) -> bool:
     if len(original) != len(modified):
         return False
     for old, new in zip(original, modified, strict=True):
@@ -228,13 +227,13 @@ def _same_order(original: list[Any], modified: list[Any], merge_key: str) -> boo
 
 
 def _diff_lists_of_scalars(
-    original: list[Any], modified: list[Any], options: DiffOptions
-) -> tuple[list[Any], list[Any]]:
+    original: JSONList, modified: JSONList, options: DiffOptions
+) -> tuple[JSONList, JSONList]:
     """Walks both lists sorted by their printed form: the values only `modified` has are added,
     those only `original` has deleted."""
     old, new = sort_scalars(original), sort_scalars(modified)
-    additions: list[Any] = []
-    deletions: list[Any] = []
+    additions: JSONList = []
+    deletions: JSONList = []
     i = j = 0
     while i < len(old) or j < len(new):
         old_text = go_format(old[i]) if i < len(old) else None
@@ -254,18 +253,18 @@ def _diff_lists_of_scalars(
 
 
 def _diff_lists_of_maps(
-    original: list[Any],
-    modified: list[Any],
+    original: JSONList,
+    modified: JSONList,
     schema: PatchSchema,
     merge_key: str,
     options: DiffOptions,
-) -> tuple[list[Any], list[Any]]:
+) -> tuple[JSONList, JSONList]:
     """Walks both lists sorted by merge key: elements in both are diffed (the diff keeps the merge
     key), those only in `modified` added whole, those only in `original` deleted with $patch."""
     old = _sort_by_merge_key(original, merge_key)
     new = _sort_by_merge_key(modified, merge_key)
-    changes: list[Any] = []
-    deletions: list[Any] = []
+    changes: JSONList = []
+    deletions: JSONList = []
     i = j = 0
     while i < len(old) or j < len(new):
         old_text = go_format(old[i][merge_key]) if i < len(old) else None
@@ -288,7 +287,7 @@ def _diff_lists_of_maps(
     return changes, deletions
 
 
-def _sort_by_merge_key(items: list[Any], merge_key: str) -> list[Any]:
+def _sort_by_merge_key(items: JSONList, merge_key: str) -> JSONList:
     for item in items:
         if not isinstance(item, dict):
             raise bad_arg_type("map[string]interface {}", item)
@@ -297,12 +296,12 @@ def _sort_by_merge_key(items: list[Any], merge_key: str) -> list[Any]:
     return sorted(items, key=lambda item: go_format(item[merge_key]))
 
 
-def sort_scalars(items: list[Any]) -> list[Any]:
+def sort_scalars(items: JSONList) -> JSONList:
     """Sorted by printed form, as Kubernetes sorts primitive lists in its diffs."""
     return sorted(items, key=go_format)
 
 
-def go_deduplicate(items: list[Any]) -> list[Any]:
+def go_deduplicate(items: JSONList) -> JSONList:
     """Kubernetes' deduplicateScalars, which moves the last element into each duplicate's place;
     kept for patches identical to kubectl's."""
     items = list(items)
@@ -329,7 +328,9 @@ def merging_maps_have_conflicts(left: JSONObject, right: JSONObject, schema: Pat
     return _conflicts(left, right, schema, "", "")
 
 
-def _conflicts(left: Any, right: Any, schema: PatchSchema, strategy: str, merge_key: str) -> bool:
+def _conflicts(
+    left: JSONValue, right: JSONValue, schema: PatchSchema, strategy: str, merge_key: str
+) -> bool:
     if isinstance(left, dict):
         if not isinstance(right, dict):
             return True
@@ -358,7 +359,7 @@ def _conflicts(left: Any, right: Any, schema: PatchSchema, strategy: str, merge_
 
 
 def _lists_conflict(
-    left: list[Any], right: list[Any], schema: PatchSchema, strategy: str, merge_key: str
+    left: JSONList, right: JSONList, schema: PatchSchema, strategy: str, merge_key: str
 ) -> bool:
     kind = element_type(left, right)
     if strategy == MERGE:
@@ -381,7 +382,7 @@ def _lists_conflict(
     return any(_conflicts(a, b, schema, "", "") for a, b in zip(left, right, strict=True))
 
 
-def _by_merge_key(items: list[Any], merge_key: str) -> dict[str, Any]:
+def _by_merge_key(items: JSONList, merge_key: str) -> JSONObject:
     out = {}
     for item in items:
         if not isinstance(item, dict):
@@ -394,5 +395,5 @@ def _by_merge_key(items: list[Any], merge_key: str) -> dict[str, Any]:
     return out
 
 
-def _yaml(value: Any) -> str:
+def _yaml(value: JSONValue) -> str:
     return yaml.safe_dump(value, default_flow_style=False)

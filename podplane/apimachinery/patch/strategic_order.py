@@ -7,8 +7,8 @@ Elements are identified by their merge key, or by value for primitives."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
 
+from podplane.apimachinery.json_types import JSONList, JSONValue
 from podplane.apimachinery.patch.mergepatch import (
     PatchError,
     bad_arg_type,
@@ -19,10 +19,10 @@ from podplane.apimachinery.patch.mergepatch import (
 from podplane.apimachinery.patch.schema import DELETE, DIRECTIVE, REPLACE, SET_ELEMENT_ORDER
 
 
-def partition(items: list[Any], by: list[Any], merge_key: str) -> tuple[list[Any], list[Any]]:
+def partition(items: JSONList, by: JSONList, merge_key: str) -> tuple[JSONList, JSONList]:
     """The items that appear in `by` (maps by merge key, primitives by value), and the others."""
-    inside: list[Any] = []
-    outside: list[Any] = []
+    inside: JSONList = []
+    outside: JSONList = []
     if not merge_key:
         present = {json_key(v) for v in by}
         for item in items:
@@ -41,13 +41,13 @@ def partition(items: list[Any], by: list[Any], merge_key: str) -> tuple[list[Any
 
 
 def normalize_order(
-    in_patch: list[Any],
-    server_only: list[Any],
-    patch_order: list[Any],
-    server_order: list[Any],
+    in_patch: JSONList,
+    server_only: JSONList,
+    patch_order: JSONList,
+    server_order: JSONList,
     merge_key: str,
     kind: str,
-) -> list[Any]:
+) -> JSONList:
     """Sorts the patch's elements by `patch_order` and the others by `server_order`, then weaves
     them together: a server element goes before a patch element when it stood before it."""
     in_patch = sort_by_order(in_patch, patch_order, merge_key, kind)
@@ -70,10 +70,10 @@ def normalize_order(
     return out + in_patch[j:] + server_only[i:]
 
 
-def sort_by_order(items: list[Any], order: list[Any], merge_key: str, kind: str) -> list[Any]:
+def sort_by_order(items: JSONList, order: JSONList, merge_key: str, kind: str) -> JSONList:
     """A stable sort of items by where they first appear in `order`; for maps, the elements that
     carry $patch: delete go last (Kubernetes' normalizeSliceOrder)."""
-    deletions: list[Any] = []
+    deletions: JSONList = []
     if kind == "object":
         _check_merge_keys(order, merge_key)
         _check_merge_keys(items, merge_key)
@@ -88,7 +88,7 @@ def sort_by_order(items: list[Any], order: list[Any], merge_key: str, kind: str)
     return ordered + deletions
 
 
-def _check_merge_keys(items: list[Any], merge_key: str) -> None:
+def _check_merge_keys(items: JSONList, merge_key: str) -> None:
     for item in items:
         if type(item) is not dict or merge_key not in item:
             if not isinstance(item, dict):
@@ -96,10 +96,10 @@ def _check_merge_keys(items: list[Any], merge_key: str) -> None:
             raise no_merge_key(item, merge_key)
 
 
-def split_deletions(items: list[Any]) -> tuple[list[Any], list[Any]]:
+def split_deletions(items: JSONList) -> tuple[JSONList, JSONList]:
     """The maps without $patch: delete, and those with it."""
-    kept: list[Any] = []
-    deletions: list[Any] = []
+    kept: JSONList = []
+    deletions: JSONList = []
     for item in items:
         if not isinstance(item, dict):
             raise bad_arg_type("map[string]interface {}", item)
@@ -112,7 +112,7 @@ def split_deletions(items: list[Any]) -> tuple[list[Any], list[Any]]:
     return kept, deletions
 
 
-def check_order(patch_list: list[Any], order: list[Any], merge_key: str) -> None:
+def check_order(patch_list: JSONList, order: JSONList, merge_key: str) -> None:
     """The patch list's elements must appear in the $setElementOrder list, in the same order."""
     if not order or not patch_list:
         return
@@ -132,7 +132,7 @@ def check_order(patch_list: list[Any], order: list[Any], merge_key: str) -> None
         )
 
 
-def go_aliased_order(original: list[Any], patch: list[Any], merge_key: str) -> list[Any]:
+def go_aliased_order(original: JSONList, patch: JSONList, merge_key: str) -> JSONList:
     """The live list as Kubernetes reads it after merging the patch into it, to order a
     $setElementOrder list: Go deletes elements by shifting the rest left within the shared array,
     and appends new ones into the freed slots. Kept so that the order matches Kubernetes'."""
@@ -168,7 +168,7 @@ def go_aliased_order(original: list[Any], patch: list[Any], merge_key: str) -> l
     return view
 
 
-def _same_element(left: Any, right: Any, merge_key: str) -> bool:
+def _same_element(left: JSONValue, right: JSONValue, merge_key: str) -> bool:
     if not merge_key:
         return json_key(left) == json_key(right)
     for side in (left, right):
@@ -179,7 +179,7 @@ def _same_element(left: Any, right: Any, merge_key: str) -> bool:
     return json_key(left[merge_key]) == json_key(right[merge_key])
 
 
-def _insertion_sort(items: list[Any], ranks: list[int | None]) -> list[Any]:
+def _insertion_sort(items: JSONList, ranks: list[int | None]) -> JSONList:
     """Go's sort.SliceStable (an insertion sort for short lists) with strategicpatch's comparator,
     which calls an element "less" whenever either of the two is missing from the order."""
     pairs = list(zip(ranks, items, strict=True))
@@ -194,15 +194,15 @@ def _insertion_sort(items: list[Any], ranks: list[int | None]) -> list[Any]:
     return [item for _, item in pairs]
 
 
-def _first(pair: tuple[Any, Any]) -> Any:
+def _first(pair: tuple[JSONValue, JSONValue]) -> JSONValue:
     return pair[0]
 
 
-def _order_key(merge_key: str, kind: str) -> Callable[[Any], Hashable]:
+def _order_key(merge_key: str, kind: str) -> Callable[[JSONValue], Hashable]:
     if kind != "object":
         return json_key
 
-    def merge_key_of(item: Any) -> Hashable:
+    def merge_key_of(item: JSONValue) -> Hashable:
         if type(item) is not dict:
             return None
         value = item.get(merge_key)
@@ -211,7 +211,7 @@ def _order_key(merge_key: str, kind: str) -> Callable[[Any], Hashable]:
     return merge_key_of
 
 
-def _positions(order: list[Any], key: Callable[[Any], Hashable]) -> dict[Hashable, int]:
+def _positions(order: JSONList, key: Callable[[JSONValue], Hashable]) -> dict[Hashable, int]:
     """Each element's first index in `order`."""
     positions: dict[Hashable, int] = {}
     for i, item in enumerate(order):
