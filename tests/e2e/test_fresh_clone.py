@@ -147,6 +147,8 @@ def certificates(path: Path) -> dict[str, str]:
     }
 
 
+# Two `up`s of a second cluster, each allowed 300 s to turn healthy, and its nodes 180 s.
+@pytest.mark.timeout(1800)
 def test_docker_compose_up_alone_on_a_fresh_clone(clone: Path) -> None:
     started = time.monotonic()
     compose(clone, "up", "-d", "--wait", "--wait-timeout", "300")
