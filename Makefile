@@ -138,16 +138,16 @@ lint: $(VENV_STAMP)
 
 test-unit: $(VENV_STAMP)
 	@$(call timed,test-unit)
-	$(VENV)/bin/pytest -q tests/unit
+	$(VENV)/bin/pytest -q -rs tests/unit
 
 test-integration: $(VENV_STAMP)
 	@$(call timed,test-integration)
 	command -v etcd >/dev/null || { echo "etcd not installed: run make host" >&2; exit 1; }
-	$(VENV)/bin/pytest -q tests/integration
+	$(VENV)/bin/pytest -q -rs tests/integration
 
 test-e2e: $(VENV_STAMP)
 	@$(call timed,test-e2e)
-	PODPLANE_SERVER=localhost:$(APISERVER_PORT) $(VENV)/bin/pytest -q tests/e2e
+	PODPLANE_SERVER=localhost:$(APISERVER_PORT) $(VENV)/bin/pytest -q -rs tests/e2e
 
 # Everything CI runs. The cluster is torn down even on failure; a Docker engine is stopped only if
 # this run started it (host-setup records its PID), so a developer's engine is left alone.

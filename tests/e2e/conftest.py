@@ -10,9 +10,10 @@ import pytest
 import pytest_asyncio
 
 from podplane.client.clientset import Client
+from tests import tools
 from tests.e2e import kubectl
 from tests.e2e.compose_cluster import ADMIN, NODES, SERVER
-from tests.e2e.kubectl import KUBECTL, Kubectl
+from tests.e2e.kubectl import Kubectl
 from tests.support import new_namespace
 
 
@@ -43,8 +44,8 @@ kubectl_used = False
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if kubectl_used:
-        terminalreporter.write_line(f"kubectl: {KUBECTL} ({kubectl.version()})")
+    if kubectl_used and (tools.BIN / "kubectl").exists():
+        terminalreporter.write_line(f"kubectl: {tools.BIN / 'kubectl'} ({kubectl.version()})")
 
 
 @pytest.fixture(scope="module")

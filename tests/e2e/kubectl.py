@@ -2,10 +2,9 @@
 writes: the admin's client certificate and the cluster's CA; build/kubeconfig-viewer: the
 read-only viewer's token).
 
-Which kubectl: $PODPLANE_KUBECTL when set, else the machine's /usr/bin/kubectl (on the project's
-hosts a dispatcher that runs the release matching the server's minor version), else any kubectl
-on PATH. The e2e run's summary names the one chosen and its version (conftest.py's
-pytest_terminal_summary)."""
+Which kubectl: the project's, in .venv/bin (the version requirements-dev.txt pins and
+docs/setup.md names; tests/tools.py), never the host's. The e2e run's summary names it and its
+version (conftest.py's pytest_terminal_summary)."""
 
 from __future__ import annotations
 
@@ -29,25 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from tests import tools
 from tests.e2e.compose_cluster import ROOT
 
 KUBECONFIG = ROOT / "build" / "kubeconfig"
 VIEWER_KUBECONFIG = ROOT / "build" / "kubeconfig-viewer"
 
 
-def kubectl_binary() -> str:
-    chosen = os.environ.get("PODPLANE_KUBECTL")
-    if chosen:
-        return chosen
-    if Path("/usr/bin/kubectl").exists():
-        return "/usr/bin/kubectl"
-    found = shutil.which("kubectl")
-    if found is None:
-        raise RuntimeError("these tests need kubectl (v1.31 or v1.32): set PODPLANE_KUBECTL")
-    return found
-
-
-KUBECTL = kubectl_binary()
 # kubectl's discovery cache and any ~/.kube/config of the user's are kept out of the tests'
 # way: every run has a HOME of its own.
 HOME = tempfile.mkdtemp(prefix="podplane-kubectl-home-")
@@ -77,7 +64,7 @@ class Kubectl:
 
     def argv(self, args: tuple[str, ...]) -> list[str]:
         namespace = ["-n", self.namespace] if self.namespace else []
-        return [KUBECTL, *namespace, *args]
+        return [tools.kubectl(), *namespace, *args]
 
     def run(
         self,

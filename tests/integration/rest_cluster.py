@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +22,10 @@ from kubernetes import watch as k8s_watch
 
 from apiserver.server import APIServer
 from podplane.client.clientset import Client
+from tests import tools
 from tests.pki_support import cert_credentials, make_pki, secure_serving
 from tests.support import EtcdProcess, eventually, free_port
 
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 T = TypeVar("T")
 
 
@@ -95,7 +94,7 @@ class RestCluster:
     ) -> Ran:
         """Runs kubectl to the end (killed after `timeout` seconds, which fails the test)."""
         process = await asyncio.create_subprocess_exec(
-            KUBECTL,
+            tools.kubectl(),
             f"--context={context}",
             *args,
             env=self.env(),
@@ -124,7 +123,7 @@ class RestCluster:
     async def start_kubectl(self, *args: str) -> asyncio.subprocess.Process:
         """A kubectl left running (get -w, wait): the caller reads and ends it."""
         return await asyncio.create_subprocess_exec(
-            KUBECTL,
+            tools.kubectl(),
             "--context=admin",
             *args,
             env=self.env(),

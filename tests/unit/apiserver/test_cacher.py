@@ -5,6 +5,7 @@ of a watcher that does not read."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -89,9 +90,17 @@ class Cluster:
             self.stored[obj.metadata.name] = kv
             events.append(WatchEvent("PUT", kv, None, self.etcd.revision))
         await self.etcd.batches.put(events)
-        while self.cacher.revision < self.etcd.revision:
-            await asyncio.sleep(0)
+        await self._caught_up()
         return self.etcd.revision
+
+    async def _caught_up(self) -> None:
+        """Returns once the cacher has applied every event sent (a few seconds at most)."""
+        deadline = time.monotonic() + 5
+        while self.cacher.revision < self.etcd.revision:
+            assert time.monotonic() < deadline, (
+                f"the cacher is at {self.cacher.revision}, etcd at {self.etcd.revision}"
+            )
+            await asyncio.sleep(0)
 
     async def delete(self, name: str) -> int:
         return await self._write(name, None)
@@ -110,8 +119,7 @@ class Cluster:
             self.stored[name] = kv
             event = WatchEvent("PUT", kv, prev, self.etcd.revision)
         await self.etcd.batches.put([event])
-        while self.cacher.revision < self.etcd.revision:
-            await asyncio.sleep(0)
+        await self._caught_up()
         return self.etcd.revision
 
 

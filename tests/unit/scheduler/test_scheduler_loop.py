@@ -1,6 +1,6 @@
 """The scheduler's loop against a fake apiserver client: binds in the background, records events,
 writes PodScheduled=False when nothing fits, and un-assumes and retries after a failed bind.
-(tests/integration/test_scheduler.py runs the same against a real apiserver and etcd.)"""
+(tests/integration/scheduler/test_scheduler.py runs the same against a real apiserver and etcd.)"""
 
 from __future__ import annotations
 

@@ -17,17 +17,15 @@ import grpc
 import pytest
 import pytest_asyncio
 
+from apiserver.options import secure_serving
 from apiserver.server import APIServer
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.client import credentials as credentials_module
 from podplane.client.clientset import BindStream, Client, EventStream, PodCreateStream
+from podplane.componentbase import pki
 from tests.support import EtcdProcess
-
-# The real authentication (TLS, client certificates, tokens); this test needs it.
-secure_serving = pytest.importorskip("apiserver.options.secure_serving")
-credentials_module = pytest.importorskip("podplane.client.credentials")
-pki = pytest.importorskip("podplane.componentbase.pki")
 
 NODE1, NODE2 = "authz-node-1", "authz-node-2"
 SECRET_VALUE = b"hunter2-" + uuid.uuid4().hex.encode()

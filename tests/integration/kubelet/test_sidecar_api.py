@@ -1,5 +1,5 @@
 """Sidecars through the real apiserver, both doors, and a whole kubelet on the real Docker engine:
-the real kubectl (v1.32) creates a pod whose init container has restartPolicy Always, the
+the real kubectl (the project's) creates a pod whose init container has restartPolicy Always, the
 kubelet runs it, and `kubectl get` counts the sidecar in READY; a restartPolicy anywhere else is
 refused with Kubernetes' own line, by kubectl's REST door and by the gRPC client."""
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +20,15 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from tests import tools
 from tests.support import eventually, new_namespace
 
-KUBECTL = shutil.which("kubectl")
 BUSYBOX = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
 
 
 async def kubectl(
     apiserver: APIServer, home: Path, namespace: str, *args: str, stdin: str = ""
 ) -> tuple[int, str, str]:
-    assert KUBECTL is not None
     config = home / "kubeconfig"
     config.write_text(f"""apiVersion: v1
 kind: Config
@@ -40,7 +38,7 @@ contexts: [{{name: c, context: {{cluster: t, user: u, namespace: {namespace}}}}}
 current-context: c
 """)
     proc = await asyncio.create_subprocess_exec(
-        KUBECTL,
+        tools.kubectl(),
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -56,7 +54,6 @@ def pod_doc(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 async def test_kubectl_runs_a_pod_with_a_sidecar_and_counts_it_ready(
     apiserver: APIServer, client: Client, kubelet: Kubelet, pod_namespace: str, tmp_path: Path
 ) -> None:
@@ -161,7 +158,6 @@ MISPLACED = [
 ]
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 @pytest.mark.parametrize(("doc", "line"), MISPLACED, ids=["app", "init", "template"])
 async def test_kubectl_is_refused_a_misplaced_restart_policy(
     apiserver: APIServer, client: Client, tmp_path: Path, doc: dict[str, Any], line: str

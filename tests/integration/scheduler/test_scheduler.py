@@ -33,7 +33,7 @@ from tests.integration.scheduler_support import (
 )
 from tests.support import eventually, free_port, new_namespace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 # node-1 and node-2 take ordinary pods; node-3 is cordoned; node-4 is tainted.
 NODES: dict[str, dict[str, Any]] = {

@@ -18,7 +18,7 @@ from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.support import eventually, free_port, new_namespace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def controller_manager(*args: str) -> subprocess.Popen[bytes]:

@@ -1,4 +1,4 @@
-"""The real kubectl (v1.32) through the apiserver's REST door to the test's kubelet on the real
+"""The project's kubectl through the apiserver's REST door to the test's kubelet on the real
 Docker engine: `kubectl exec` (v5.channel.k8s.io, with stdin, its end, a terminal and its
 resizes), `kubectl attach` and `kubectl port-forward` (SPDY tunnelled over a WebSocket)."""
 
@@ -10,7 +10,6 @@ import fcntl
 import os
 import pty
 import re
-import shutil
 import signal
 import struct
 import termios
@@ -26,10 +25,8 @@ from kubelet.kubelet import Kubelet
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from tests import tools
 from tests.support import eventually
-
-KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
 
 class Kubectl:
@@ -51,9 +48,8 @@ current-context: c
     async def run(
         self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
     ) -> tuple[int, bytes, bytes]:
-        assert KUBECTL is not None
         proc = await asyncio.create_subprocess_exec(
-            KUBECTL,
+            tools.kubectl(),
             *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -107,11 +103,10 @@ def set_size(fd: int, rows: int, cols: int) -> None:
 async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
     """kubectl exec -it under a pseudo-terminal: the shell sees the terminal's size at the
     start and after a resize (SIGWINCH), and kubectl exits with the shell's code."""
-    assert KUBECTL is not None
     master, slave = pty.openpty()
     set_size(slave, 45, 123)
     proc = await asyncio.create_subprocess_exec(
-        KUBECTL,
+        tools.kubectl(),
         "exec",
         "-it",
         "streams",
@@ -155,9 +150,8 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
 
 async def port_forward(kubectl: Kubectl, remote: int) -> tuple[asyncio.subprocess.Process, int]:
     """kubectl port-forward to a random local port; (the process, that port)."""
-    assert KUBECTL is not None
     proc = await asyncio.create_subprocess_exec(
-        KUBECTL,
+        tools.kubectl(),
         "port-forward",
         "pod/streams",
         f"0:{remote}",

@@ -23,7 +23,7 @@ from podplane.client.clientset import Client
 from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 from tests.support import eventually, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LEASE, RENEW, RETRY = 2.0, 1.0, 0.2  # a Lease holds whole seconds
 # A standby sees a renewal up to one jittered retry period late, and its next attempt comes up to
 # one more after the lease runs out.
