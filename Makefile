@@ -167,15 +167,17 @@ bench-apiserver: $(VENV_STAMP)
 	@$(call timed,bench-apiserver)
 	$(VENV)/bin/podplane-bench apiserver --out build/bench/apiserver.json
 
-# The overload guards: GUARDS (apf, apf-150, max-inflight, none), CLIENTS (writers per cell), NODES (node agents).
+# The overload guards: GUARDS (apf, apf-150, max-inflight, none), CLIENTS (writers per cell),
+# OVERLOAD_NODES (node agents). Its own name: NODES is the scheduler benchmarks' (1000), and a
+# second `NODES ?=` would never take effect.
 GUARDS ?= apf,apf-150,max-inflight
 CLIENTS ?= 100,800
-NODES ?= 100
+OVERLOAD_NODES ?= 100
 
 bench-overload: $(VENV_STAMP)
 	@$(call timed,bench-overload)
 	$(VENV)/bin/podplane-bench apiserver-overload --guards $(GUARDS) --clients $(CLIENTS) \
-	  --nodes $(NODES) --out build/bench/apiserver-overload.json
+	  --nodes $(OVERLOAD_NODES) --out build/bench/apiserver-overload.json
 
 # The admin's credentials for tools run against the compose cluster, unless PODPLANE_CA is set.
 ADMIN_CREDENTIALS = $(if $(PODPLANE_CA),,PODPLANE_CA=build/pki/ca.crt \
@@ -195,7 +197,8 @@ bench-dns: $(VENV_STAMP)
 	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench dns --server localhost:$(APISERVER_PORT) --out build/bench/dns.json
 
 # Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
-# (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once).
+# (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once);
+# bench-decision takes NODES and WORKLOAD too.
 NODES ?= 1000
 PODS ?= 5000
 WORKLOAD ?= basic

@@ -1,11 +1,14 @@
-"""The layers point one way: CLI and services -> podplane (machinery) -> podplane.api (generated).
-Services talk to each other over gRPC only, so none imports another. Tests import helper modules,
-never another test module or a conftest."""
+"""The layers point one way, as declared in LAYERS and checked as import-linter's layers contract
+checks them: CLI and services -> podplane's machinery, in its own order -> podplane.api (generated).
+Services talk to each other over gRPC only, so none imports another. Inside a component, no two
+sibling folders or modules import each other, directly or round a longer cycle. Tests import
+helper modules, never another test module or a conftest."""
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,51 +25,141 @@ SERVICES = (
     "clusterdns",
 )
 
-
-def imported_top_levels(package: str) -> dict[str, set[str]]:
-    """For each module of `package`, the top-level packages it imports."""
-    out: dict[str, set[str]] = {}
-    for path in sorted((ROOT / package).rglob("*.py")):
-        if "api" in path.relative_to(ROOT).parts[:2] and package == "podplane":
-            continue  # generated code
-        tree = ast.parse(path.read_text(), str(path))
-        names: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
-        out[str(path.relative_to(ROOT))] = names
-    return out
-
+# The layers, highest first, as an import-linter layers contract lists them: a module may import
+# from the layers below its own, never from one above, and the names in one layer are
+# independent: none imports another.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    SERVICES,
+    # A process's plumbing (component-base), kinds' tables (pkg/printers), the stream protocols.
+    ("podplane.componentbase", "podplane.printers", "podplane.streaming"),
+    # Talking to the apiserver (client-go); what every component knows of volumes.
+    ("podplane.client", "podplane.volume"),
+    ("podplane.apimachinery",),
+    ("podplane.api",),  # generated from protos/
+)
+PACKAGES = tuple(sorted({name.split(".")[0] for layer in LAYERS for name in layer}))
+# Modules in no layer: podplane's own __init__, which imports no layer.
+UNLAYERED = {"podplane"}
 
 # The exceptions: benchmarks that time a service's own code in process, as kubernetes'
 # scheduler_perf and storage benchmarks do, without a cluster.
 IN_PROCESS = {
-    "bench/scheduler/decision.py": {"scheduler"},
-    "bench/apiserver/costs.py": {"apiserver"},
-    "bench/kube_proxy/sync.py": {"proxy"},
+    "bench.scheduler.decision": {"scheduler"},
+    "bench.apiserver.costs": {"apiserver"},
+    "bench.kube_proxy.sync": {"proxy"},
 }
 
 
-@pytest.mark.parametrize("service", [s for s in SERVICES if (ROOT / s).is_dir()])
-def test_services_do_not_import_each_other(service: str) -> None:
-    others = set(SERVICES) - {service}
-    offenders = {
-        module: sorted(names & others - IN_PROCESS.get(module, set()))
-        for module, names in imported_top_levels(service).items()
-        if names & others - IN_PROCESS.get(module, set())
-    }
-    assert offenders == {}
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_machinery_imports_no_service() -> None:
-    offenders = {
-        module: sorted(names & set(SERVICES))
-        for module, names in imported_top_levels("podplane").items()
-        if names & set(SERVICES)
+def _imports_of(path: Path, packages: Collection[str]) -> set[str]:
+    """The modules under `packages` a file imports (for `from pkg import x`, both pkg and pkg.x:
+    x may be a module or a name)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.split(".")[0] in packages}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] in packages:
+                out.add(node.module)
+                out |= {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def _sources(package: str, root: Path = ROOT) -> Iterator[Path]:
+    return iter(sorted((root / package).rglob("*.py")))
+
+
+def layer_of(module: str) -> tuple[int, str] | None:
+    """The index of the layer `module` is in, and the layer's name it falls under."""
+    for index, layer in enumerate(LAYERS):
+        for name in layer:
+            if module == name or module.startswith(f"{name}."):
+                return index, name
+    return None
+
+
+def unlayered_modules(root: Path = ROOT) -> list[str]:
+    """Modules of the project's packages in no layer (a new package must be given its place)."""
+    names = [_module_name(path, root) for package in PACKAGES for path in _sources(package, root)]
+    return [name for name in names if layer_of(name) is None and name not in UNLAYERED]
+
+
+def layer_violations(root: Path = ROOT) -> dict[str, list[str]]:
+    """Per module, the imports the layers forbid: of a higher layer, or of another name in its
+    own layer. Every module is in a layer (test_every_module_is_in_a_layer), so an indirect
+    chain upwards has a direct step upwards, and checking each import is enough."""
+    out: dict[str, list[str]] = {}
+    for package in PACKAGES:
+        for path in _sources(package, root):
+            source = _module_name(path, root)
+            found = layer_of(source)
+            if found is None:
+                continue
+            index, name = found
+            bad: set[str] = set()
+            for target in _imports_of(path, PACKAGES):
+                to = layer_of(target)
+                if to is None or to[1] in IN_PROCESS.get(source, set()):
+                    continue
+                if to[0] < index or (to[0] == index and to[1] != name):
+                    bad.add(f"{target} ({to[1]})")
+            if bad:
+                out[source] = sorted(bad)
+    return out
+
+
+def test_every_module_is_in_a_layer() -> None:
+    assert unlayered_modules() == []
+    # podplane/__init__.py runs before every podplane module: a layer it imported, every layer
+    # would import.
+    assert _imports_of(ROOT / "podplane" / "__init__.py", PACKAGES) == set()
+
+
+def test_layers_point_one_way() -> None:
+    assert layer_violations() == {}
+
+
+def _write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, source in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+
+
+def test_layers_catch_an_import_upwards_or_across(tmp_path: Path) -> None:
+    _write_tree(
+        tmp_path,
+        {
+            "podplane/__init__.py": "",
+            "podplane/api/core_pb2.py": "",
+            "podplane/apimachinery/quantity.py": "from podplane.api import core_pb2\n",
+            "podplane/client/informers.py": "import podplane.apimachinery.quantity\n",
+            # Upwards: machinery -> a service, the generated code -> the machinery.
+            "podplane/volume/helpers.py": "from scheduler import framework\n",
+            "podplane/api/meta_pb2.py": "from podplane import client\n",
+            # Across one layer: client and volume are independent.
+            "podplane/client/pv.py": "from podplane.volume.helpers import x\n",
+            # Across services, allowed only for the benchmarks that time a service in process.
+            "kubelet/kubelet.py": "import podplane.client.informers\nimport apiserver\n",
+            "bench/scheduler/decision.py": "import scheduler.framework\n",
+            "scheduler/framework.py": "import podplane.api.core_pb2\n",
+        },
+    )
+    assert layer_violations(tmp_path) == {
+        "podplane.volume.helpers": ["scheduler (scheduler)", "scheduler.framework (scheduler)"],
+        "podplane.api.meta_pb2": ["podplane.client (podplane.client)"],
+        "podplane.client.pv": [
+            "podplane.volume.helpers (podplane.volume)",
+            "podplane.volume.helpers.x (podplane.volume)",
+        ],
+        "kubelet.kubelet": ["apiserver (apiserver)"],
     }
-    assert offenders == {}
+    _write_tree(tmp_path, {"podplane/informers/factory.py": ""})
+    assert unlayered_modules(tmp_path) == ["podplane.informers.factory"]
 
 
 # ---------------------------------------------------------------- folders inside a component
@@ -74,46 +167,36 @@ def test_machinery_imports_no_service() -> None:
 COMPONENTS = ("podplane", *SERVICES)
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imports_of(path: Path, component: str) -> set[str]:
-    """The modules of `component` a file imports (for `from pkg import x`, both pkg and pkg.x:
-    x may be a module or a name)."""
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names if a.name.split(".")[0] == component}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.split(".")[0] == component:
-                out.add(node.module)
-                out |= {f"{node.module}.{a.name}" for a in node.names}
-    return out
-
-
-def folder_cycles(component: str) -> list[list[str]]:
-    """Cycles between sibling folders (packages with the same parent) of a component, at any
-    depth: folder A depends on sibling B when a module anywhere under A imports one under B."""
-    packages = {
-        _module_name(p.parent / "__init__.py")
-        for p in (ROOT / component).rglob("__init__.py")
-        if "api" not in p.relative_to(ROOT).parts[1:2] or component != "podplane"
+def sibling_cycles(component: str, root: Path = ROOT) -> list[list[str]]:
+    """Cycles between siblings (folders and modules with the same parent) of a component, at
+    any depth: sibling A depends on sibling B when a module in or under A imports one in or
+    under B. A folder and a module beside it (kubelet/pod/ and kubelet/kubelet.py) are
+    siblings, as two folders are."""
+    paths = [
+        p
+        for p in _sources(component, root)
+        if component != "podplane" or p.relative_to(root).parts[1] != "api"
+    ]
+    # Every module and every folder (a folder without an __init__.py too).
+    nodes = {
+        ".".join(parts[:n])
+        for parts in (_module_name(p, root).split(".") for p in paths)
+        for n in range(1, len(parts) + 1)
     }
-    edges: dict[str, set[str]] = {p: set() for p in packages}
-    for path in (ROOT / component).rglob("*.py"):
-        if component == "podplane" and path.relative_to(ROOT).parts[1] == "api":
-            continue
-        source = _module_name(path)
-        for target in _imports_of(path, component):
-            # The two sibling folders the import crosses between, if it crosses any.
+    edges: dict[str, set[str]] = {n: set() for n in nodes}
+    for path in paths:
+        source = _module_name(path, root)
+        for target in _imports_of(path, {component}):
+            # The two siblings the import crosses between, if it crosses any (an import of an
+            # enclosing package's __init__ crosses none).
             s, t = source.split("."), target.split(".")
             common = 0
             while common < min(len(s), len(t)) and s[common] == t[common]:
                 common += 1
+            if common == len(s) or common == len(t):
+                continue
             a, b = ".".join(s[: common + 1]), ".".join(t[: common + 1])
-            if a != b and a in packages and b in packages:
+            if b in nodes:
                 edges[a].add(b)
     cycles: list[list[str]] = []
     seen: set[frozenset[str]] = set()
@@ -131,8 +214,29 @@ def folder_cycles(component: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
-def test_no_cycles_between_folders(component: str) -> None:
-    assert folder_cycles(component) == []
+def test_no_cycles_between_siblings(component: str) -> None:
+    assert sibling_cycles(component) == []
+
+
+def test_a_cycle_between_a_folder_and_a_sibling_module_is_found(tmp_path: Path) -> None:
+    _write_tree(
+        tmp_path,
+        {
+            "kubelet/kubelet.py": "from kubelet.pod import workers\n",
+            "kubelet/pod/__init__.py": "",
+            "kubelet/pod/workers.py": "from kubelet.pod.sync import sync\n",
+            # Deep inside the folder, an import of the module beside the folder.
+            "kubelet/pod/sync.py": "import kubelet.kubelet\nimport kubelet.pod\n",
+            "kubelet/node/lease.py": "from kubelet import pod\n",
+        },
+    )
+    assert sibling_cycles("kubelet", tmp_path) == [
+        ["kubelet.kubelet", "kubelet.pod", "kubelet.kubelet"]
+    ]
+    _write_tree(tmp_path, {"kubelet/pod/sync.py": "import kubelet.pod.workers\n"})
+    assert sibling_cycles("kubelet", tmp_path) == [
+        ["kubelet.pod.sync", "kubelet.pod.workers", "kubelet.pod.sync"]
+    ]
 
 
 # ---------------------------------------------------------------- tests
