@@ -210,10 +210,15 @@ bench-scheduler: $(VENV_STAMP)
 	@$(call timed,bench-scheduler)
 	$(SCHEDULER_BENCH) --out build/bench/scheduler.json --plot build/bench/scheduler.png
 
+# The compose cluster's control-plane containers, whose CPU the load test reports per pod.
+CONTROL_PLANE_CONTAINERS = podplane-controller-manager-1,podplane-controller-manager-2-1,$\
+podplane-scheduler-1,podplane-scheduler-2-1,podplane-apiserver-1,podplane-etcd-1
+
 loadtest: $(VENV_STAMP)
 	@$(call timed,loadtest)
 	since=$$(date +%s)
 	$(ADMIN_CREDENTIALS) $(SCHEDULER_BENCH) --server localhost:$(APISERVER_PORT) \
+	  --containers $(CONTROL_PLANE_CONTAINERS) \
 	  --out build/bench/loadtest.json --plot build/bench/loadtest.png
 	$(PROMETHEUS_REPORT) --out build/bench/loadtest-prometheus.json
 
