@@ -11,15 +11,14 @@ from dataclasses import dataclass, field
 
 from kubelet.admission.admitter import PodAdmitter, rejected_status
 from kubelet.container.backoff import Backoff
-from kubelet.container.config import build_container_config, with_pod_objects
-from kubelet.container.env import ContainerConfigError, PodContext
-from kubelet.container.images import ImageError, ImagePuller
-from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.container.env import PodContext
+from kubelet.container.images import ImagePuller
 from kubelet.container.service_env import ServiceLister
 from kubelet.network.dns import DNSConfigurer
 from kubelet.pod.actions import ContainerToKill, compute_pod_actions
 from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
 from kubelet.pod.sandbox import run_sandbox
+from kubelet.pod.start_container import CONFIG_RETRY_SECONDS, ContainerStarter, StartSpec
 from kubelet.pod.termination import (
     EventSink,
     container_grace_period,
@@ -45,11 +44,9 @@ from kubelet.volume.pod_volumes import PodVolumes, VolumeError, VolumeNotReady
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.sidecars import sidecar_names
-from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.events import WARNING, EventRecorder
 
 log = logging.getLogger(__name__)
-# How soon to look again at a container that could not be configured or created.
-CONFIG_RETRY_SECONDS = 10.0
 # How soon to try again to mount a volume that could not be (a claim not bound yet).
 MOUNT_RETRY_SECONDS = 3.0
 
@@ -101,14 +98,13 @@ class PodSyncer:
         self.recorder = recorder
         self.probes = probes
         self.admitter = admitter
-        # The pods' resolv.conf (None: the runtime's default) and the Services' variables.
+        # The pods' resolv.conf (None: the runtime's default).
         self.dns = dns
-        self.services = services
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
-        self.ephemeral = EphemeralContainerStarter(
-            runtime, volumes, self.images, self.reasons, self._event, services
-        )
+        # Every container starts here; the Services' variables go into its environment.
+        self.starter = ContainerStarter(runtime, volumes, self.images, self._event, services)
+        self.ephemeral = EphemeralContainerStarter(volumes, self.starter, self.reasons)
         self._warned_cidr = False
 
     async def runtime_pods(self, key: str) -> dict[str, RuntimePod]:
@@ -414,93 +410,15 @@ class PodSyncer:
                 requeue.at(remaining)
                 return
             self.crash_backoff.next(backoff_key, exited_at)
-        try:
-            _, pulled = await self.images.ensure(
-                uid,
-                container,
-                on_pull=lambda: self._event(
-                    pod, NORMAL, "Pulling", f'Pulling image "{container.image}"'
-                ),
-            )
-            self._event(
-                pod,
-                NORMAL,
-                "Pulled",
-                f'Successfully pulled image "{container.image}"'
-                if pulled
-                else f'Container image "{container.image}" already present on machine',
-            )
-            mounts = PodVolumes.mounts(container, paths)
-            ctx = await with_pod_objects(ctx, self.volumes.objects, pod, self.services)
-            config = build_container_config(pod, container, restart_count, mounts, ctx)
-        except ImageError as e:
-            self.reasons[reason_key] = (e.reason, e.message)
-            self._event(
-                pod,
-                WARNING,
-                {"ImagePullBackOff": "BackOff", "ErrImageNeverPull": "ErrImageNeverPull"}.get(
-                    e.reason, "Failed"
-                ),
-                e.message,
-            )
-            requeue.at(e.retry_after or CONFIG_RETRY_SECONDS)
-            return
-        except (ContainerConfigError, VolumeError) as e:
-            self.reasons[reason_key] = ("CreateContainerConfigError", str(e))
-            requeue.at(CONFIG_RETRY_SECONDS)
-            return
-        for old in instances[1:]:  # the newest dead instance stays, for `logs --previous`
-            await self.runtime.remove_container(old.id)
-        try:
-            container_id = await self.runtime.create_container(sandbox_id, config)
-        except ContainerRuntimeError as e:
-            self.reasons[reason_key] = ("CreateContainerError", str(e))
-            self._event(pod, WARNING, "Failed", f"Error: {e}")
-            requeue.at(CONFIG_RETRY_SECONDS)
-            return
-        self._event(pod, NORMAL, "Created", f"Created container {name}")
-        try:
-            await self.runtime.start_container(container_id)
-        except ContainerRuntimeError as e:
-            self.reasons[reason_key] = ("RunContainerError", str(e))
-            requeue.at(1.0)
+        # The newest dead instance stays, for `logs --previous`.
+        remove_first = [old.id for old in instances[1:]]
+        spec = StartSpec(container, restart_count=restart_count, remove_first=remove_first)
+        failure = await self.starter.start(pod, spec, rp, sandbox_id, paths, ctx)
+        if failure is not None:
+            self.reasons[reason_key] = (failure.reason, failure.message)
+            requeue.at(failure.retry_after)
             return
         self.reasons.pop(reason_key, None)
-        self._event(pod, NORMAL, "Started", f"Started container {name}")
-        if container.lifecycle.HasField("post_start"):
-            try:
-                await run_hook(
-                    self.runtime,
-                    pod,
-                    container,
-                    container_id,
-                    container.lifecycle.post_start,
-                    ctx.pod_ip,
-                )
-            except HookError as e:
-                # As kuberuntime's startContainer: the container goes, and waits as
-                # PostStartHookError until it is started again.
-                log.info(
-                    "pod %s/%s: postStart hook of %s failed: %s",
-                    pod.metadata.namespace,
-                    pod.metadata.name,
-                    name,
-                    e,
-                )
-                self._event(pod, WARNING, "FailedPostStartHook", str(e))
-                await kill_container(
-                    self.runtime,
-                    container_id,
-                    name,
-                    container_grace_period(pod, container),
-                    pod,
-                    ctx.pod_ip,
-                    message="FailedPostStartHook",
-                    event=self._event_sink(pod),
-                )
-                self.reasons[reason_key] = ("PostStartHookError", str(e))
-                requeue.at(1.0)
-                return
         log.info(
             "pod %s/%s: started container %s (restart %d)",
             pod.metadata.namespace,
