@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kubelet.config import KubeletConfig, parse_args
 from kubelet.kubelet import Kubelet
 from kubelet.node.address import detect_node_ip
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client.clientset import Client
 from podplane.componentbase.metrics import serve_metrics

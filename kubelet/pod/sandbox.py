@@ -4,6 +4,7 @@ CIDR, is the pod IP."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 from kubelet.container.config import grace_period
@@ -12,6 +13,7 @@ from kubelet.runtime.types import (
     ContainerRuntimeError,
     DNSConfig,
     PodRef,
+    RuntimePod,
     SandboxConfig,
 )
 from podplane.api.core.v1 import core_pb2
@@ -58,3 +60,41 @@ async def run_sandbox(
         attempt,
     )
     return sandbox_id
+
+
+def pod_ip(pod: core_pb2.Pod, rp: RuntimePod, host_ip: str) -> str:
+    """Where hooks and probes reach the pod: the node's IP on the host's network, else its newest
+    sandbox's (the one reported while none runs)."""
+    if pod.spec.host_network:
+        return host_ip
+    sandbox = rp.latest_sandbox()
+    return sandbox.ip if sandbox is not None and sandbox.ip else pod.status.pod_ip
+
+
+async def remove_old_sandboxes(runtime: ContainerRuntime, rp: RuntimePod) -> None:
+    """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
+    latest = rp.latest_sandbox()
+    for sandbox in rp.sandboxes:
+        if sandbox is not latest and not sandbox.ready:
+            await runtime.remove_pod_sandbox(sandbox.id)
+
+
+class PodCIDRCheck:
+    """Warns (once) when the engine hands out IPs outside the node's pod CIDR: its bridge is not
+    set up for this node, so other nodes will not route to these pods."""
+
+    def __init__(self, pod_cidr: str) -> None:
+        self.pod_cidr = pod_cidr
+        self._warned = False
+
+    def check(self, ip: str) -> None:
+        if self._warned or not self.pod_cidr or not ip:
+            return
+        if ipaddress.ip_address(ip) not in ipaddress.ip_network(self.pod_cidr):
+            self._warned = True
+            log.warning(
+                "pod IP %s is outside this node's pod CIDR %s: the container engine's "
+                "bridge (dockerd --bip) does not match --pod-cidr",
+                ip,
+                self.pod_cidr,
+            )

@@ -1,35 +1,37 @@
 """Level-triggered pod sync: compare a desired Pod with what the runtime reports, act, report status
-(kubelet.go SyncPod + kuberuntime_manager.go SyncPod). One call per pod key at a time."""
+(kubelet.go SyncPod + kuberuntime_manager.go SyncPod). One call per pod key at a time.
+
+PodSyncer.sync is the README's Pod flow, steps 10 and 11, in order: admit the pod, kill what must
+stop, publish ContainerCreating, mount the volumes, run the sandbox, start the init containers,
+then the app containers (each pulling its image: start_container.py), the ephemeral ones, and
+report the status."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubelet.admission.admitter import PodAdmitter, rejected_status
 from kubelet.container.backoff import Backoff
-from kubelet.container.config import build_container_config, with_pod_objects
-from kubelet.container.env import ContainerConfigError, PodContext
-from kubelet.container.images import ImageError, ImagePuller
-from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.container.crash_loop import crash_loop_back_off
+from kubelet.container.env import PodContext
+from kubelet.container.images import ImagePuller
 from kubelet.container.service_env import ServiceLister
 from kubelet.network.dns import DNSConfigurer
-from kubelet.pod.actions import ContainerToKill, compute_pod_actions
+from kubelet.pod.actions import PodActions, compute_pod_actions
 from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
-from kubelet.pod.sandbox import run_sandbox
+from kubelet.pod.sandbox import PodCIDRCheck, pod_ip, remove_old_sandboxes, run_sandbox
+from kubelet.pod.start_container import CONFIG_RETRY_SECONDS, ContainerStarter, StartSpec
 from kubelet.pod.termination import (
     EventSink,
-    container_grace_period,
-    kill_container,
+    kill_unhealthy,
     pod_grace_period,
     remove_pod,
     stop_pod,
 )
 from kubelet.prober.manager import ProbeManager
-from kubelet.prober.results import ProbeType
 from kubelet.runtime.types import (
     ContainerRuntime,
     ContainerRuntimeError,
@@ -45,11 +47,9 @@ from kubelet.volume.pod_volumes import PodVolumes, VolumeError, VolumeNotReady
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.sidecars import sidecar_names
-from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.events import WARNING, EventRecorder
 
 log = logging.getLogger(__name__)
-# How soon to look again at a container that could not be configured or created.
-CONFIG_RETRY_SECONDS = 10.0
 # How soon to try again to mount a volume that could not be (a claim not bound yet).
 MOUNT_RETRY_SECONDS = 3.0
 
@@ -72,12 +72,10 @@ class _Requeue:
         self.after = seconds if self.after is None else min(self.after, seconds)
 
 
-def _epoch(rfc3339: str) -> float:
-    t = timeutil.parse(rfc3339)
-    return t.timestamp() if t else 0.0
-
-
 class PodSyncer:
+    """Converges each pod on the node to its spec, one sync per pod key at a time (the pod workers
+    see to that)."""
+
     def __init__(
         self,
         runtime: ContainerRuntime,
@@ -101,16 +99,202 @@ class PodSyncer:
         self.recorder = recorder
         self.probes = probes
         self.admitter = admitter
-        # The pods' resolv.conf (None: the runtime's default) and the Services' variables.
+        # The pods' resolv.conf (None: the runtime's default).
         self.dns = dns
-        self.services = services
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
-        self.ephemeral = EphemeralContainerStarter(
-            runtime, volumes, self.images, self.reasons, self._event, services
-        )
-        self._warned_cidr = False
+        # Every container starts here; the Services' variables go into its environment.
+        self.starter = ContainerStarter(runtime, volumes, self.images, self._event, services)
+        self.ephemeral = EphemeralContainerStarter(volumes, self.starter, self.reasons)
+        self.pod_cidr = PodCIDRCheck(node.pod_cidr)
 
+    async def sync(self, key: str, pod: core_pb2.Pod | None) -> float | None:
+        """Converges one pod; returns when to look again (a back-off ending), if ever."""
+        pods = await self.runtime_pods(key)
+        uid = pod.metadata.uid if pod is not None else ""
+        await self._remove_all_but(key, uid, pods)
+        if pod is None:
+            return None
+        pod = self.status.with_latest_status(pod)
+        rp = pods.get(uid, RuntimePod())
+        if not await self._admit(key, pod, rp):
+            return None
+        actions, rp = await self._kill_what_must_stop(key, pod, rp)
+        requeue = _Requeue()
+        if actions.create_sandbox:
+            await self._publish_container_creating(pod, rp)
+        to_start = actions.init_containers_to_start + actions.containers_to_start
+        sandbox_error: Exception | None = None
+        if actions.create_sandbox or to_start:
+            try:
+                await self._start(pod, rp, actions, to_start, requeue)
+            except (ContainerRuntimeError, VolumeError) as e:
+                sandbox_error = e  # raised once the status says what it can
+                log.warning("pod %s: %s", key, e)
+            rp = await self._refresh(key, uid)
+        ctx = self._pod_context(pod_ip(pod, rp, self.node.host_ip))
+        if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
+            rp = await self._refresh(key, uid)
+        await remove_old_sandboxes(self.runtime, rp)
+        rp = await self._report_status(key, pod, rp)
+        if sandbox_error is not None:
+            raise sandbox_error
+        if pod.metadata.deletion_timestamp and not (rp.running() or rp.ready_sandboxes()):
+            await self.status.delete_terminated(pod)
+        return requeue.after
+
+    # ------------------------------------------------------------------ the steps, in order
+    async def _remove_all_but(self, key: str, uid: str, pods: dict[str, RuntimePod]) -> None:
+        """Whatever runs under the pod key with another uid goes (an earlier pod of the same
+        name, or one no longer wanted here), with its probes."""
+        for other_uid, other in pods.items():
+            if other_uid != uid:
+                await self.remove_pod(other_uid, other)
+        if self.probes is not None:
+            self.probes.keep_only(key, uid)
+
+    async def _admit(self, key: str, pod: core_pb2.Pod, rp: RuntimePod) -> bool:
+        """Whether the pod may run here: one that has not started must fit beside those already
+        taken, else it fails at once. A finished pod is not admitted again, nor probed."""
+        if pod.status.phase in TERMINAL_PHASES or pod.metadata.deletion_timestamp:
+            return True
+        if self.admitter is not None:
+            rejection = self.admitter.admit(pod, started=not rp.empty)
+            if rejection is not None:
+                log.info("pod %s rejected: %s", key, rejection.message)
+                self._event(pod, WARNING, rejection.reason, rejection.message)
+                await self.status.set_status(pod, rejected_status(pod, rejection))
+                return False
+        if self.probes is not None:
+            self.probes.add_pod(pod)
+        return True
+
+    async def _kill_what_must_stop(
+        self, key: str, pod: core_pb2.Pod, rp: RuntimePod
+    ) -> tuple[PodActions, RuntimePod]:
+        """The pod's actions (actions.py), after killing the containers that failed their
+        liveness or startup probe and, when it is done or needs a new sandbox, the whole pod."""
+        unhealthy, started = self._health_check(pod), self._started_check(pod)
+        actions = compute_pod_actions(pod, rp, unhealthy, started)
+        if actions.containers_to_kill:
+            ip = pod_ip(pod, rp, self.node.host_ip)
+            sink = self._event_sink(pod)
+            await kill_unhealthy(self.runtime, pod, ip, actions.containers_to_kill, sink)
+            rp = await self._refresh(key, pod.metadata.uid)
+            actions = compute_pod_actions(pod, rp, unhealthy, started)
+        if actions.kill_pod:
+            if not actions.create_sandbox:
+                # The pod is done: its sidecars are not waiting to be restarted any more.
+                self._forget_reasons(pod.metadata.uid, sidecar_names(pod.spec))
+            await self._stop(pod, rp)
+            rp = await self._refresh(key, pod.metadata.uid)
+        return actions, rp
+
+    async def _publish_container_creating(self, pod: core_pb2.Pod, rp: RuntimePod) -> None:
+        """As the kubelet's SyncPod does: publish the status as it stands before acting, so a new
+        pod shows ContainerCreating while its sandbox and containers are set up."""
+        await self.status.set_status(pod, self._status(pod, rp))
+
+    async def _start(
+        self,
+        pod: core_pb2.Pod,
+        rp: RuntimePod,
+        actions: PodActions,
+        to_start: list[core_pb2.Container],
+        requeue: _Requeue,
+    ) -> None:
+        """Mounts the volumes, runs a new sandbox if asked, then starts the containers in order
+        (the init containers' turn, else the app containers)."""
+        uid = pod.metadata.uid
+        try:
+            paths = await self.volumes.setup(pod)
+        except VolumeNotReady as e:
+            # As the kubelet waiting for its volumes to attach and mount: the containers stay
+            # ContainerCreating, and the pod's events say why.
+            for c in to_start:
+                self.reasons.pop((uid, c.name), None)
+            self._event(pod, WARNING, "FailedMount", str(e))
+            requeue.at(MOUNT_RETRY_SECONDS)
+            return
+        except VolumeError as e:
+            for c in to_start:
+                self.reasons[(uid, c.name)] = ("CreateContainerConfigError", str(e))
+            requeue.at(CONFIG_RETRY_SECONDS)
+            return
+        if actions.create_sandbox:
+            attempt, pause_image = actions.sandbox_attempt, self.node.pause_image
+            await run_sandbox(self.runtime, pod, attempt, pause_image, self._pod_dns(pod))
+            rp = await self._refresh(f"{pod.metadata.namespace}/{pod.metadata.name}", uid)
+        sandbox = rp.latest_sandbox()
+        if sandbox is None or not sandbox.ready:
+            raise ContainerRuntimeError("the pod sandbox is not running")
+        if not pod.spec.host_network:
+            self.pod_cidr.check(sandbox.ip)
+        ctx = self._pod_context(self.node.host_ip if pod.spec.host_network else sandbox.ip)
+        for container in to_start:
+            await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
+
+    async def _start_container(
+        self,
+        pod: core_pb2.Pod,
+        container: core_pb2.Container,
+        rp: RuntimePod,
+        sandbox_id: str,
+        paths: dict[str, str],
+        ctx: PodContext,
+        requeue: _Requeue,
+    ) -> None:
+        """An app, init or sidecar container's next instance, once its crash-loop back-off (if
+        any) has run out."""
+        uid, name = pod.metadata.uid, container.name
+        instances = rp.instances(name)
+        restart_count = instances[0].restart_count + 1 if instances else 0
+        if instances and instances[0].state == ContainerState.CREATED:
+            # Created but never started (the kubelet stopped in between): replace it.
+            restart_count = instances[0].restart_count
+            await self.runtime.remove_container(instances[0].id)
+            instances = instances[1:]
+        if instances and instances[0].state == ContainerState.EXITED:
+            wait = crash_loop_back_off(self.crash_backoff, pod, name, instances[0])
+            if wait is not None:
+                self.reasons[(uid, name)] = ("CrashLoopBackOff", wait.message)
+                self._event(pod, WARNING, "BackOff", wait.event_message)
+                requeue.at(wait.remaining)
+                return
+        # The newest dead instance stays, for `logs --previous`.
+        remove_first = [old.id for old in instances[1:]]
+        spec = StartSpec(container, restart_count=restart_count, remove_first=remove_first)
+        failure = await self.starter.start(pod, spec, rp, sandbox_id, paths, ctx)
+        if failure is not None:
+            self.reasons[(uid, name)] = (failure.reason, failure.message)
+            requeue.at(failure.retry_after)
+            return
+        self.reasons.pop((uid, name), None)
+        log.info(
+            "pod %s/%s: started container %s (restart %d)",
+            pod.metadata.namespace,
+            pod.metadata.name,
+            name,
+            restart_count,
+        )
+
+    async def _report_status(self, key: str, pod: core_pb2.Pod, rp: RuntimePod) -> RuntimePod:
+        """Writes the pod's status as Kubernetes computes it; a pod that has just finished first
+        stops what still runs (a finished pod keeps no sandbox). What runs afterwards."""
+        status = self._status(pod, rp)
+        if status.phase in TERMINAL_PHASES and (rp.running() or rp.ready_sandboxes()):
+            await self._stop(pod, rp)
+            rp = await self._refresh(key, pod.metadata.uid)
+            done = core_pb2.Pod()
+            done.CopyFrom(pod)
+            done.status.CopyFrom(status)
+            status = self._status(done, rp)
+        await self.status.set_status(pod, status)
+        if self.probes is not None:
+            self.probes.observe(pod, status)
+        return rp
+
+    # ------------------------------------------------------------------ what the runtime has
     async def runtime_pods(self, key: str) -> dict[str, RuntimePod]:
         """What the runtime has for the pod key, by pod uid (a recreated pod has a new uid)."""
         sandboxes, containers = await asyncio.gather(
@@ -151,143 +335,28 @@ class PodSyncer:
         for key in [k for k in self.reasons if k[0] == uid and (names is None or k[1] in names)]:
             del self.reasons[key]
 
-    async def sync(self, key: str, pod: core_pb2.Pod | None) -> float | None:
-        """Converges one pod; returns when to look again (a back-off ending), if ever."""
-        pods = await self.runtime_pods(key)
-        uid = pod.metadata.uid if pod is not None else ""
-        for other_uid, other in pods.items():
-            if other_uid != uid:
-                await self.remove_pod(other_uid, other)
-        if self.probes is not None:
-            self.probes.keep_only(key, uid)
-        if pod is None:
-            return None
-        pod = self.status.with_latest_status(pod)
-
-        rp = pods.get(uid, RuntimePod())
-        requeue = _Requeue()
-        finished = pod.status.phase in TERMINAL_PHASES or bool(pod.metadata.deletion_timestamp)
-        if self.admitter is not None and not finished:
-            rejection = self.admitter.admit(pod, started=not rp.empty)
-            if rejection is not None:
-                log.info("pod %s rejected: %s", key, rejection.message)
-                self._event(pod, WARNING, rejection.reason, rejection.message)
-                await self.status.set_status(pod, rejected_status(pod, rejection))
-                return None
-        if self.probes is not None and not finished:
-            self.probes.add_pod(pod)
-        unhealthy, started = self._health_check(pod), self._started_check(pod)
-        actions = compute_pod_actions(pod, rp, unhealthy, started)
-        if actions.containers_to_kill:
-            await self._kill_unhealthy(pod, rp, actions.containers_to_kill)
-            rp = await self._refresh(key, uid)
-            actions = compute_pod_actions(pod, rp, unhealthy, started)
-        grace = pod_grace_period(pod)
-        if actions.kill_pod:
-            if not actions.create_sandbox:
-                # The pod is done: its sidecars are not waiting to be restarted any more.
-                self._forget_reasons(uid, sidecar_names(pod.spec))
-            await stop_pod(
-                self.runtime, rp, grace, pod, self._pod_ip(pod, rp), self._event_sink(pod)
-            )
-            rp = await self._refresh(key, uid)
-
-        to_start = actions.init_containers_to_start + actions.containers_to_start
-        sandbox_error: Exception | None = None
-        if actions.create_sandbox:
-            # As the kubelet's SyncPod does: publish the status as it stands before acting, so a
-            # new pod shows ContainerCreating while its sandbox and containers are set up.
-            await self.status.set_status(
-                pod,
-                generate_pod_status(
-                    pod, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts
-                ),
-            )
-        if actions.create_sandbox or to_start:
-            try:
-                await self._start(
-                    pod, rp, actions.create_sandbox, actions.sandbox_attempt, to_start, requeue
-                )
-            except (ContainerRuntimeError, VolumeError) as e:
-                sandbox_error = e
-                log.warning("pod %s: %s", key, e)
-            rp = await self._refresh(key, uid)
-        ctx = PodContext(
-            pod_ip=self._pod_ip(pod, rp),
-            host_ip=self.node.host_ip,
-            node_allocatable=self.node.allocatable,
-        )
-        if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
-            rp = await self._refresh(key, uid)
-        await self._remove_old_sandboxes(rp)
-
-        status = generate_pod_status(
+    # ------------------------------------------------------------------ what the steps share
+    def _status(self, pod: core_pb2.Pod, rp: RuntimePod) -> core_pb2.PodStatus:
+        return generate_pod_status(
             pod, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts
         )
-        if status.phase in TERMINAL_PHASES and (rp.running() or rp.ready_sandboxes()):
-            # A finished pod keeps no sandbox.
-            await stop_pod(
-                self.runtime, rp, grace, pod, self._pod_ip(pod, rp), self._event_sink(pod)
-            )
-            rp = await self._refresh(key, uid)
-            done = core_pb2.Pod()
-            done.CopyFrom(pod)
-            done.status.CopyFrom(status)
-            status = generate_pod_status(
-                done, rp, self.reasons, self.node.host_ip, timeutil.now(), self._verdicts
-            )
-        await self.status.set_status(pod, status)
-        if self.probes is not None:
-            self.probes.observe(pod, status)
-        if sandbox_error is not None:
-            raise sandbox_error
-        if pod.metadata.deletion_timestamp and not (rp.running() or rp.ready_sandboxes()):
-            await self.status.delete_terminated(pod)
-        return requeue.after
 
-    async def _start(
-        self,
-        pod: core_pb2.Pod,
-        rp: RuntimePod,
-        create_sandbox: bool,
-        attempt: int,
-        to_start: list[core_pb2.Container],
-        requeue: _Requeue,
-    ) -> None:
-        try:
-            paths = await self.volumes.setup(pod)
-        except VolumeNotReady as e:
-            # As the kubelet waiting for its volumes to attach and mount: the containers stay
-            # ContainerCreating, and the pod's events say why.
-            for c in to_start:
-                self.reasons.pop((pod.metadata.uid, c.name), None)
-            self._event(pod, WARNING, "FailedMount", str(e))
-            requeue.at(MOUNT_RETRY_SECONDS)
-            return
-        except VolumeError as e:
-            for c in to_start:
-                self.reasons[(pod.metadata.uid, c.name)] = ("CreateContainerConfigError", str(e))
-            requeue.at(CONFIG_RETRY_SECONDS)
-            return
-        key = f"{pod.metadata.namespace}/{pod.metadata.name}"
-        if create_sandbox:
-            await run_sandbox(self.runtime, pod, attempt, self.node.pause_image, self._pod_dns(pod))
-            rp = await self._refresh(key, pod.metadata.uid)
-        sandbox = rp.latest_sandbox()
-        if sandbox is None or not sandbox.ready:
-            raise ContainerRuntimeError("the pod sandbox is not running")
-        pod_ip = self.node.host_ip if pod.spec.host_network else sandbox.ip
-        if not pod.spec.host_network:
-            self._check_pod_ip(pod_ip)
-        ctx = PodContext(
-            pod_ip=pod_ip, host_ip=self.node.host_ip, node_allocatable=self.node.allocatable
+    def _pod_context(self, ip: str) -> PodContext:
+        """What a container's environment and hooks know of the pod and node."""
+        return PodContext(
+            pod_ip=ip, host_ip=self.node.host_ip, node_allocatable=self.node.allocatable
         )
-        for container in to_start:
-            await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
+
+    async def _stop(self, pod: core_pb2.Pod, rp: RuntimePod) -> None:
+        ip = pod_ip(pod, rp, self.node.host_ip)
+        await stop_pod(self.runtime, rp, pod_grace_period(pod), pod, ip, self._event_sink(pod))
 
     def _event(self, pod: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
             self.recorder.record(pod, type_, reason, message)
+
+    def _event_sink(self, pod: core_pb2.Pod) -> EventSink:
+        return lambda type_, reason, message: self._event(pod, type_, reason, message)
 
     def _pod_dns(self, pod: core_pb2.Pod) -> DNSConfig | None:
         """The sandbox's resolv.conf, by the pod's dnsPolicy and dnsConfig."""
@@ -297,16 +366,6 @@ class PodSyncer:
         for reason, message in pod_dns.warnings:
             self._event(pod, WARNING, reason, message)
         return pod_dns.config
-
-    def _event_sink(self, pod: core_pb2.Pod) -> EventSink:
-        return lambda type_, reason, message: self._event(pod, type_, reason, message)
-
-    def _pod_ip(self, pod: core_pb2.Pod, rp: RuntimePod) -> str:
-        """Where hooks and probes reach the pod."""
-        if pod.spec.host_network:
-            return self.node.host_ip
-        sandbox = rp.latest_sandbox()
-        return sandbox.ip if sandbox is not None and sandbox.ip else pod.status.pod_ip
 
     def _verdicts(self, pod: core_pb2.Pod, statuses: Sequence[core_pb2.ContainerStatus]) -> None:
         if self.probes is not None:
@@ -330,181 +389,3 @@ class PodSyncer:
         if probes is None:
             return None
         return lambda c: probes.started(pod, c)
-
-    async def _kill_unhealthy(
-        self, pod: core_pb2.Pod, rp: RuntimePod, kills: list[ContainerToKill]
-    ) -> None:
-        """Containers that failed their liveness or startup probe go, with their grace period
-        (and preStop hook); the next actions restart them per the restart policy."""
-        pod_ip = self._pod_ip(pod, rp)
-        await asyncio.gather(
-            *(
-                kill_container(
-                    self.runtime,
-                    k.status.id,
-                    k.container.name,
-                    container_grace_period(pod, k.container, ProbeType(k.probe_type)),
-                    pod,
-                    pod_ip,
-                    message=k.message,
-                    event=self._event_sink(pod),
-                )
-                for k in kills
-            )
-        )
-
-    async def _remove_old_sandboxes(self, rp: RuntimePod) -> None:
-        """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
-        latest = rp.latest_sandbox()
-        for sandbox in rp.sandboxes:
-            if sandbox is not latest and not sandbox.ready:
-                await self.runtime.remove_pod_sandbox(sandbox.id)
-
-    def _check_pod_ip(self, ip: str) -> None:
-        """Warns (once) when the engine hands out IPs outside the node's pod CIDR: its bridge is
-        not set up for this node, so other nodes will not route to these pods."""
-        if self._warned_cidr or not self.node.pod_cidr or not ip:
-            return
-        if ipaddress.ip_address(ip) not in ipaddress.ip_network(self.node.pod_cidr):
-            self._warned_cidr = True
-            log.warning(
-                "pod IP %s is outside this node's pod CIDR %s: the container engine's "
-                "bridge (dockerd --bip) does not match --pod-cidr",
-                ip,
-                self.node.pod_cidr,
-            )
-
-    async def _start_container(
-        self,
-        pod: core_pb2.Pod,
-        container: core_pb2.Container,
-        rp: RuntimePod,
-        sandbox_id: str,
-        paths: dict[str, str],
-        ctx: PodContext,
-        requeue: _Requeue,
-    ) -> None:
-        uid, name = pod.metadata.uid, container.name
-        reason_key = (uid, name)
-        instances = rp.instances(name)
-        restart_count = instances[0].restart_count + 1 if instances else 0
-        if instances and instances[0].state == ContainerState.CREATED:
-            # Created but never started (the kubelet stopped in between): replace it.
-            restart_count = instances[0].restart_count
-            await self.runtime.remove_container(instances[0].id)
-            instances = instances[1:]
-        latest = instances[0] if instances else None
-        if latest is not None and latest.state == ContainerState.EXITED:
-            backoff_key = f"{uid}/{name}"
-            exited_at = _epoch(latest.finished_at or latest.created_at)
-            remaining = self.crash_backoff.remaining(backoff_key, exited_at)
-            if remaining > 0:
-                seconds = int(self.crash_backoff.duration(backoff_key))
-                where = f"{pod.metadata.name}_{pod.metadata.namespace}({uid})"
-                self.reasons[reason_key] = (
-                    "CrashLoopBackOff",
-                    (f"back-off {seconds}s restarting failed container={name} pod={where}"),
-                )
-                self._event(
-                    pod,
-                    WARNING,
-                    "BackOff",
-                    f"Back-off restarting failed container {name} in pod {where}",
-                )
-                requeue.at(remaining)
-                return
-            self.crash_backoff.next(backoff_key, exited_at)
-        try:
-            _, pulled = await self.images.ensure(
-                uid,
-                container,
-                on_pull=lambda: self._event(
-                    pod, NORMAL, "Pulling", f'Pulling image "{container.image}"'
-                ),
-            )
-            self._event(
-                pod,
-                NORMAL,
-                "Pulled",
-                f'Successfully pulled image "{container.image}"'
-                if pulled
-                else f'Container image "{container.image}" already present on machine',
-            )
-            mounts = PodVolumes.mounts(container, paths)
-            ctx = await with_pod_objects(ctx, self.volumes.objects, pod, self.services)
-            config = build_container_config(pod, container, restart_count, mounts, ctx)
-        except ImageError as e:
-            self.reasons[reason_key] = (e.reason, e.message)
-            self._event(
-                pod,
-                WARNING,
-                {"ImagePullBackOff": "BackOff", "ErrImageNeverPull": "ErrImageNeverPull"}.get(
-                    e.reason, "Failed"
-                ),
-                e.message,
-            )
-            requeue.at(e.retry_after or CONFIG_RETRY_SECONDS)
-            return
-        except (ContainerConfigError, VolumeError) as e:
-            self.reasons[reason_key] = ("CreateContainerConfigError", str(e))
-            requeue.at(CONFIG_RETRY_SECONDS)
-            return
-        for old in instances[1:]:  # the newest dead instance stays, for `logs --previous`
-            await self.runtime.remove_container(old.id)
-        try:
-            container_id = await self.runtime.create_container(sandbox_id, config)
-        except ContainerRuntimeError as e:
-            self.reasons[reason_key] = ("CreateContainerError", str(e))
-            self._event(pod, WARNING, "Failed", f"Error: {e}")
-            requeue.at(CONFIG_RETRY_SECONDS)
-            return
-        self._event(pod, NORMAL, "Created", f"Created container {name}")
-        try:
-            await self.runtime.start_container(container_id)
-        except ContainerRuntimeError as e:
-            self.reasons[reason_key] = ("RunContainerError", str(e))
-            requeue.at(1.0)
-            return
-        self.reasons.pop(reason_key, None)
-        self._event(pod, NORMAL, "Started", f"Started container {name}")
-        if container.lifecycle.HasField("post_start"):
-            try:
-                await run_hook(
-                    self.runtime,
-                    pod,
-                    container,
-                    container_id,
-                    container.lifecycle.post_start,
-                    ctx.pod_ip,
-                )
-            except HookError as e:
-                # As kuberuntime's startContainer: the container goes, and waits as
-                # PostStartHookError until it is started again.
-                log.info(
-                    "pod %s/%s: postStart hook of %s failed: %s",
-                    pod.metadata.namespace,
-                    pod.metadata.name,
-                    name,
-                    e,
-                )
-                self._event(pod, WARNING, "FailedPostStartHook", str(e))
-                await kill_container(
-                    self.runtime,
-                    container_id,
-                    name,
-                    container_grace_period(pod, container),
-                    pod,
-                    ctx.pod_ip,
-                    message="FailedPostStartHook",
-                    event=self._event_sink(pod),
-                )
-                self.reasons[reason_key] = ("PostStartHookError", str(e))
-                requeue.at(1.0)
-                return
-        log.info(
-            "pod %s/%s: started container %s (restart %d)",
-            pod.metadata.namespace,
-            pod.metadata.name,
-            name,
-            restart_count,
-        )

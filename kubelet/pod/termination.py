@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from kubelet.container.config import grace_period
 from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.pod.actions import ContainerToKill
 from kubelet.pod.termination_order import TerminationOrdering
 from kubelet.prober.results import ProbeType
 from kubelet.runtime.types import ContainerRuntime, ContainerState, RuntimePod
@@ -117,6 +118,33 @@ async def kill_container(
     finally:
         if ordering is not None:
             ordering.stopped(name)
+
+
+async def kill_unhealthy(
+    runtime: ContainerRuntime,
+    pod: core_pb2.Pod,
+    pod_ip: str,
+    kills: list[ContainerToKill],
+    event: EventSink | None = None,
+) -> None:
+    """Containers that failed their liveness or startup probe go, with their grace period (the
+    probe's own, if it has one) and preStop hook; the pod's next actions restart them per the
+    restart policy."""
+    await asyncio.gather(
+        *(
+            kill_container(
+                runtime,
+                k.status.id,
+                k.container.name,
+                container_grace_period(pod, k.container, ProbeType(k.probe_type)),
+                pod,
+                pod_ip,
+                message=k.message,
+                event=event,
+            )
+            for k in kills
+        )
+    )
 
 
 async def stop_pod(

@@ -1,7 +1,7 @@
 """The runtime's streaming interface (the CRI's Exec, Attach and PortForward): interactive
 processes, whose stdin, terminal size and output flow while they run, and connections to a pod's
 ports. kubelet/server/ serves them as the kubelet API's bidirectional streams; Docker
-(docker_interactive.py, docker_port_forward.py) and the hollow runtime implement them."""
+(docker/interactive.py, docker/port_forward.py) and the hollow runtime implement them."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from apiserver.server import APIServer
 from kubelet.kubelet import Kubelet
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc

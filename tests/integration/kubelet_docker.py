@@ -14,9 +14,9 @@ from typing import Any
 from apiserver.server import APIServer
 from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
-from kubelet.runtime import labels
-from kubelet.runtime.docker import DockerRuntime
-from kubelet.runtime.docker_sdk import errors, sdk
+from kubelet.runtime.docker import labels
+from kubelet.runtime.docker.runtime import DockerRuntime
+from kubelet.runtime.docker.sdk import errors, sdk
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kubelet.pod.sync import NodeContext, PodSyncer
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import LogOptions
 from kubelet.status.manager import StatusManager
 from kubelet.volume.pod_volumes import PodVolumes

@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from kubelet.kubelet import Kubelet
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from kubelet.kubelet import Kubelet
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest

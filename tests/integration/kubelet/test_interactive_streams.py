@@ -11,7 +11,7 @@ import asyncio
 import grpc
 import pytest
 
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.streaming.sessions import (

@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from tests.integration.kubelet_docker import make_pod, remove_labelled
 from tests.integration.syncer_node import Node

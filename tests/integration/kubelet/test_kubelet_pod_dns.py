@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import DNSConfig, PodRef, SandboxConfig
 from tests.integration.pod_images import PAUSE
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from kubelet.kubelet import Kubelet
 from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.prober import ProbeManager
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.status.manager import StatusManager
 from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2

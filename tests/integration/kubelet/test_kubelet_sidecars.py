@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from tests.integration.kubelet_docker import make_pod
 from tests.integration.syncer_node import Node

@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from apiserver.server import APIServer
 from kubelet.kubelet import Kubelet
-from kubelet.runtime.docker import DockerRuntime
+from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerState
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2

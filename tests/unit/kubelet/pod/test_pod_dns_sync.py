@@ -37,7 +37,7 @@ def h(tmp_path: Path) -> SyncHarness:
     resolv.write_text("nameserver 192.168.65.7\nsearch example.com\n")
     harness = SyncHarness(tmp_path)
     harness.syncer.dns = DNSConfigurer(("10.96.0.10",), "cluster.local", str(resolv))
-    harness.syncer.services = Services()
+    harness.syncer.starter.services = Services()
     return harness
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kubelet.runtime.docker_inspect import InspectCache, starting_view
+from kubelet.runtime.docker.inspect import InspectCache, starting_view
 from kubelet.runtime.types import ContainerRuntimeError
 
 
@@ -96,7 +96,7 @@ async def test_a_sigkill_exit_is_inspected_again_for_an_oom_recorded_late(
 ) -> None:
     """Docker can show the exit (137) before the OOM event has set OOMKilled: the second inspect
     sees it, and it is what is cached and reported. Other exits are inspected once."""
-    monkeypatch.setattr("kubelet.runtime.docker_inspect.OOM_SETTLE_SECONDS", 0.01)
+    monkeypatch.setattr("kubelet.runtime.docker.inspect.OOM_SETTLE_SECONDS", 0.01)
     answers = {
         "oom": [
             {"State": {"Status": "exited", "ExitCode": 137, "OOMKilled": False}},

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from kubelet.runtime import docker_port_forward
-from kubelet.runtime.docker_hijack import MultiplexedStream
+from kubelet.runtime.docker import port_forward
+from kubelet.runtime.docker.hijack import MultiplexedStream
 from kubelet.runtime.streams import PortForwardError
 
 
@@ -60,7 +60,7 @@ def sandbox(netns: str = "", ip: str = "", running: bool = True) -> dict[str, ob
 )
 async def test_dial_reaches_a_listener(echo_port: int, netns: str) -> None:
     # Entering this process's own namespace, or (without one) dialling the IP, 127.0.0.1 here.
-    connection = await docker_port_forward.dial(sandbox(netns, "127.0.0.1"), echo_port)
+    connection = await port_forward.dial(sandbox(netns, "127.0.0.1"), echo_port)
     await connection.write(b"ping")
     assert await connection.read() == b"ping"
     await connection.close()
@@ -69,7 +69,7 @@ async def test_dial_reaches_a_listener(echo_port: int, netns: str) -> None:
 async def test_nothing_listening_is_kubernetes_message() -> None:
     port = free_port()
     with pytest.raises(PortForwardError) as refused:
-        await docker_port_forward.dial(sandbox("/proc/self/ns/net"), port)
+        await port_forward.dial(sandbox("/proc/self/ns/net"), port)
     assert str(refused.value).startswith(
         f'failed to connect to localhost:{port} inside namespace "abc123", IPv4: dial tcp4 '
         f"127.0.0.1:{port}: connect: connection refused IPv6 dial tcp6 [::1]:{port}: connect: "
@@ -78,4 +78,4 @@ async def test_nothing_listening_is_kubernetes_message() -> None:
 
 async def test_a_stopped_sandbox_is_refused() -> None:
     with pytest.raises(PortForwardError, match='pod sandbox "abc123" is not running'):
-        await docker_port_forward.dial(sandbox(running=False), 80)
+        await port_forward.dial(sandbox(running=False), 80)

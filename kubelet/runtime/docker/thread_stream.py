@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 
 import requests.exceptions
 
-from kubelet.runtime.docker_sdk import errors
+from kubelet.runtime.docker.sdk import errors
 from kubelet.runtime.types import ContainerRuntimeError
 
 T = TypeVar("T")

@@ -14,9 +14,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from kubelet.runtime.docker_hijack import MultiplexedStream, take_over
-from kubelet.runtime.docker_sdk import APIClient
-from kubelet.runtime.socket_connection import SocketConnection
+from kubelet.runtime.docker.hijack import MultiplexedStream, take_over
+from kubelet.runtime.docker.sdk import APIClient
+from kubelet.runtime.docker.socket_connection import SocketConnection
 from kubelet.runtime.streams import StreamOptions, TerminalSize
 from kubelet.runtime.types import ContainerRuntimeError, ExecOutput
 

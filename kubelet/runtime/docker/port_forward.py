@@ -18,7 +18,7 @@ import socket
 import threading
 from typing import Any
 
-from kubelet.runtime.socket_connection import SocketConnection
+from kubelet.runtime.docker.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError
 
 log = logging.getLogger(__name__)

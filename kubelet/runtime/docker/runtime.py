@@ -19,15 +19,15 @@ from typing import Any, TypeVar
 
 import requests.exceptions
 
-from kubelet.runtime import docker_interactive, docker_port_forward
-from kubelet.runtime import labels as L
-from kubelet.runtime.docker_attach import attach_output
-from kubelet.runtime.docker_inspect import InspectCache, starting_view
-from kubelet.runtime.docker_logs import stream_logs
-from kubelet.runtime.docker_sdk import APIClient, errors, sdk, utils
-from kubelet.runtime.socket_connection import SocketConnection
+from kubelet.runtime.docker import interactive, port_forward
+from kubelet.runtime.docker import labels as L
+from kubelet.runtime.docker.attach import attach_output
+from kubelet.runtime.docker.inspect import InspectCache, starting_view
+from kubelet.runtime.docker.logs import stream_logs
+from kubelet.runtime.docker.sdk import APIClient, errors, sdk, utils
+from kubelet.runtime.docker.socket_connection import SocketConnection
+from kubelet.runtime.docker.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.streams import PortForwardError, StreamOptions
-from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import (
     ContainerConfig,
     ContainerRuntimeError,
@@ -479,24 +479,20 @@ class DockerRuntime:
     # ------------------------------------------------------------------ streaming (streams.py)
     async def exec_interactive(
         self, container_id: str, cmd: Sequence[str], streams: StreamOptions
-    ) -> docker_interactive.DockerProcess:
-        return await docker_interactive.exec_interactive(
-            self._api, self._call, container_id, cmd, streams
-        )
+    ) -> interactive.DockerProcess:
+        return await interactive.exec_interactive(self._api, self._call, container_id, cmd, streams)
 
     async def attach_interactive(
         self, container_id: str, streams: StreamOptions
-    ) -> docker_interactive.DockerProcess:
-        return await docker_interactive.attach_interactive(
-            self._api, self._call, container_id, streams
-        )
+    ) -> interactive.DockerProcess:
+        return await interactive.attach_interactive(self._api, self._call, container_id, streams)
 
     async def dial_pod_port(self, sandbox_id: str, port: int) -> SocketConnection:
         try:
             inspect = await self._call(self._api.inspect_container, sandbox_id)
         except ContainerRuntimeError as e:
             raise PortForwardError(f'pod sandbox "{sandbox_id}": {e}') from e
-        return await docker_port_forward.dial(inspect, port)
+        return await port_forward.dial(inspect, port)
 
     def close(self) -> None:
         self._api.close()

@@ -11,8 +11,8 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
-from kubelet.runtime.docker_sdk import APIClient
-from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
+from kubelet.runtime.docker.sdk import APIClient
+from kubelet.runtime.docker.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import ExecOutput
 
 docker_socket: Any = importlib.import_module("docker.utils.socket")  # frames_iter, untyped

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-from kubelet.runtime.docker_sdk import APIClient
-from kubelet.runtime.thread_stream import Emit, Track, stream_in_thread
+from kubelet.runtime.docker.sdk import APIClient
+from kubelet.runtime.docker.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import LogOptions
 
 
