@@ -18,6 +18,7 @@ from apiserver import errors
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.request import ResourceRequest
 from apiserver.endpoints.rest.status import unsupported_media_type
+from apiserver.registry.options import PatchOptions
 from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import codec
 from podplane.apimachinery.patch.jsonpatch import apply_json_patch
@@ -109,7 +110,7 @@ async def patch(
         req.namespace,
         req.name,
         lambda current: patched_object(resource, current, apply, patch_body, validation, warnings),
+        PatchOptions(dry_run=bodies.dry_run(request.query)),
         subresource=req.subresource,
-        dry_run=bodies.dry_run(request.query),
     )
     return stored, warnings

@@ -19,6 +19,7 @@ from apiserver.endpoints.rest.request import ResourceRequest, truthy
 from apiserver.endpoints.rest.responses import json_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
+from apiserver.registry.options import PatchOptions
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
@@ -160,7 +161,7 @@ async def _scale(
         return updated
 
     stored = await api.patch(
-        req.namespace, req.name, rescaled, dry_run=bodies.dry_run(request.query)
+        req.namespace, req.name, rescaled, PatchOptions(dry_run=bodies.dry_run(request.query))
     )
     return json_response(_scale_of(plural, stored))
 
