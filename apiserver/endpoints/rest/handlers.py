@@ -25,6 +25,7 @@ from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.json_types import JSONValue
 
 # The kinds whose delete answers the deleted object rather than a Status (the registry's
 # ReturnDeletedObject).
@@ -33,7 +34,7 @@ RETURNS_DELETED_OBJECT = frozenset(
 )
 
 
-def _grace_period(value: Any, path: str) -> int | None:
+def _grace_period(value: JSONValue, path: str) -> int | None:
     if value is None or value == "":
         return None
     try:
@@ -43,7 +44,7 @@ def _grace_period(value: Any, path: str) -> int | None:
     return grace
 
 
-def delete_options(body: Any, query: Mapping[str, str]) -> DeleteOptions:
+def delete_options(body: JSONValue, query: Mapping[str, str]) -> DeleteOptions:
     """metav1.DeleteOptions, from the body (kubectl sends one) or the query."""
     if body is None:
         body = {}

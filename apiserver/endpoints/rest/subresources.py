@@ -29,6 +29,7 @@ from apiserver.validation.fields import invalid, invalid_error
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.patch.mergepatch import PatchError
 from podplane.printers.labels import label_selector_string
 
@@ -84,7 +85,7 @@ async def _status(
 # ------------------------------------------------------------------ scale
 
 
-def _scale_of(resource_plural: str, obj: Message) -> dict[str, Any]:
+def _scale_of(resource_plural: str, obj: Message) -> JSONObject:
     """autoscaling/v1 Scale of a workload: its desired and current replicas and its selector."""
     meta = object_meta(obj)
     workload: Any = obj  # a Deployment, ReplicaSet or ReplicationController
@@ -110,7 +111,7 @@ def _scale_of(resource_plural: str, obj: Message) -> dict[str, Any]:
     }
 
 
-def _replicas_of(scale: Any) -> tuple[int, str]:
+def _replicas_of(scale: JSONValue) -> tuple[int, str]:
     if not isinstance(scale, dict):
         raise errors.bad_request("Scale: expected an object")
     spec = scale.get("spec") or {}
@@ -132,7 +133,7 @@ async def _scale(
         raise method_not_allowed(req.method)
     if req.verb == "update":
         scale, _ = await bodies.read_document(request)
-        patch_doc: Any = None
+        patch_doc: JSONValue = None
     else:
         apply = patching.applier(request.content_type, api.resource)
         scale, patch_doc = None, await request.json()

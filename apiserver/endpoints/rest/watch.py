@@ -25,6 +25,7 @@ from apiserver.registry.options import WatchOptions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import parse_resource_version
 from podplane.apimachinery import codec, selectors
+from podplane.apimachinery.json_types import JSONObject
 from podplane.printers.table import build_table
 
 # Events per chunk: what is queued when the stream is ready to write goes out in one write.
@@ -100,7 +101,7 @@ class _Encoder:
     def line(self, event: WatchMessage[Any]) -> bytes:
         obj = event.object
         if event.type == "BOOKMARK":
-            encoded: dict[str, Any] = {
+            encoded: JSONObject = {
                 "kind": self.resource.kind,
                 "apiVersion": self.resource.api_version,
                 "metadata": codec.encode(object_meta(obj)),
