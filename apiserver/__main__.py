@@ -16,8 +16,8 @@ from apiserver.options.flags import add_security_flags, security_from_args
 from apiserver.registry.service.ipallocator import DEFAULT_SERVICE_CIDR, IPRange
 from apiserver.registry.service.portallocator import DEFAULT_NODE_PORT_RANGE, PortRange
 from apiserver.server import DEFAULT_ACCEPTORS, DEFAULT_REST_PORT, APIServer, WatchCacheOptions
-from podplane.componentbase import flags
-from podplane.componentbase.metrics import parse_bind_address, serve_metrics
+from podplane.componentbase import flags, serving_flags
+from podplane.componentbase.metrics import serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 
@@ -111,8 +111,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "per event-loop turn: with too few, calls wait in gRPC's core where the "
         "flow control cannot see them",
     )
-    p.add_argument(
-        "--metrics-bind-address",
+    serving_flags.add_metrics_flag(
+        p,
         default="0.0.0.0:8080",
         help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:8080, "
         "Kubernetes' old insecure port); empty disables it",
@@ -138,10 +138,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--log-level", type=flags.log_level, default="INFO")
     add_security_flags(p)
     args = p.parse_args(argv)
-    try:
-        parse_bind_address(args.metrics_bind_address)
-    except ValueError as e:
-        p.error(f"--metrics-bind-address: {e}")
+    args.metrics_bind_address = serving_flags.metrics_address_from_flags(p, args)
     for flag in (
         "etcd_compaction_interval",
         "watch_bookmark_interval",

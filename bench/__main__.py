@@ -16,7 +16,7 @@ from bench.kube_proxy import sync as kube_proxy_sync
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
-from podplane.componentbase import flags
+from podplane.componentbase import client_flags, flags
 
 # The --help description, printed as written: kept out of the docstring, which a formatter
 # re-indents (a backslash at the end of a line joins it to the next).
@@ -61,7 +61,7 @@ def _add_apiserver(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "and watch event delivery latency at several watcher counts. Starts its own "
         "etcd and apiserver unless --server is given.",
     )
-    p.add_argument("--server", help="a running apiserver (host:port) instead of starting one")
+    client_flags.add_server_flag(p, help="a running apiserver (host:port) instead of starting one")
     p.add_argument(
         "--etcd",
         help="a running etcd (http://host:port): the ceiling phase, and the "
@@ -143,7 +143,7 @@ def _add_pods(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(clusterloader2's PodStartupLatency), and deletes the namespace.",
     )
     defaults = pod_startup.Options()
-    p.add_argument("--server", default=defaults.server, help="the apiserver (host:port)")
+    client_flags.add_server_flag(p, default=defaults.server, help="the apiserver (host:port)")
     p.add_argument("--pods", type=_positive, default=defaults.pods, help="how many pods")
     p.add_argument(
         "--rate",
@@ -177,7 +177,7 @@ def _add_dns(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "replica, and summarizes each query's round trip as the pod measured it.",
     )
     defaults = cluster_dns.Options()
-    p.add_argument("--server", default=defaults.server, help="the apiserver (host:port)")
+    client_flags.add_server_flag(p, default=defaults.server, help="the apiserver (host:port)")
     p.add_argument("--queries", type=_positive, default=defaults.queries, help="per DNS server")
     p.add_argument("--name", default=defaults.name, help="the name asked (an A record)")
     p.add_argument("--out", default=defaults.out, help="the JSON result")

@@ -11,13 +11,8 @@ from dataclasses import dataclass
 
 from clusterdns.kubernetes.records import POD_MODES
 from clusterdns.server.forward import upstreams_from
-from podplane.client.credentials import (
-    Credentials,
-    CredentialsError,
-    add_credential_flags,
-    credentials_from,
-)
-from podplane.componentbase import flags
+from podplane.client.credentials import Credentials
+from podplane.componentbase import client_flags, flags
 from podplane.componentbase.metrics import parse_bind_address
 
 _DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -49,8 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         "domain, from the apiserver's Services, EndpointSlices, namespaces and pods; other "
         "names go to the upstream resolvers.",
     )
-    p.add_argument("--server", type=flags.address, required=True, help="the apiserver, HOST:PORT")
-    add_credential_flags(p)
+    client_flags.add_flags(p)
     p.add_argument(
         "--cluster-domain", default="cluster.local", help="the zone served (default cluster.local)"
     )
@@ -129,13 +123,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
             parser.error(f"--{flag.replace('_', '-')}: {e}")
     if args.lameduck < 0:
         parser.error("--lameduck: must not be negative")
-    try:
-        credentials = credentials_from(args, env={})  # flags only: no user settings
-    except CredentialsError as e:
-        parser.error(str(e))
+    client = client_flags.config_from_flags(parser, args)
     return Options(
-        server=args.server,
-        credentials=credentials,
+        server=client.server,
+        credentials=client.credentials,
         cluster_domain=domain,
         bind_address=args.bind_address,
         dns_port=args.dns_port,

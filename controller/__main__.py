@@ -19,8 +19,7 @@ from controller.controllers import CONTROLLERS
 from controller.framework.manager import ControllerManager, ControllerOptions
 from controller.nodeipam.cidrset import CidrAllocator
 from podplane.client.clientset import Client
-from podplane.client.credentials import add_credential_flags
-from podplane.componentbase import flags, leaderelection_flags
+from podplane.componentbase import client_flags, flags, leaderelection_flags, serving_flags
 from podplane.componentbase.app import (
     Component,
     component_settings,
@@ -47,33 +46,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="controller-manager", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument(
-        "--server",
-        required=True,
-        type=flags.address,
-        help="the apiserver's gRPC address, HOST:PORT",
-    )
-    parser.add_argument(
-        "--health-port",
-        type=flags.port,
-        default=10257,
-        help="port of the gRPC health service (default 10257; 0 picks one)",
-    )
-    parser.add_argument(
-        "--bind-address",
-        type=flags.ip_address,
-        default="0.0.0.0",
-        help="address the health service listens on (default 0.0.0.0)",
-    )
+    client_flags.add_flags(parser, server_help="the apiserver's gRPC address, HOST:PORT")
+    serving_flags.add_health_flags(parser, 10257)
     parser.add_argument(
         "--controllers",
         type=_controllers,
         default=list(CONTROLLERS),
         help=f"comma-separated controllers to run (default all: {','.join(CONTROLLERS)})",
     )
-    parser.add_argument(
-        "--metrics-bind-address",
-        type=flags.metrics_address,
+    serving_flags.add_metrics_flag(
+        parser,
         default="0.0.0.0:10252",
         help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10252; empty: none)",
     )
@@ -123,7 +105,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
     )
-    add_credential_flags(parser)
     args = parser.parse_args(argv)
     try:
         CidrAllocator(args.cluster_cidr, args.node_cidr_mask_size)
@@ -155,7 +136,7 @@ async def serve(args: argparse.Namespace) -> None:
     await serve_component(
         apiserver=args.server,
         credentials=args.credentials,
-        health_address=flags.listen_address(args.bind_address, args.health_port),
+        health_address=serving_flags.health_address_from_flags(args),
         metrics_address=args.metrics_bind_address,
         build=build,
     )

@@ -14,14 +14,8 @@ from typing import NoReturn
 import grpc
 
 from podplane.apimachinery import quantity
-from podplane.client.credentials import (
-    Credentials,
-    CredentialsError,
-    add_credential_flags,
-    credentials_from,
-)
-from podplane.componentbase import flags
-from podplane.componentbase.metrics import parse_bind_address
+from podplane.client.credentials import Credentials
+from podplane.componentbase import client_flags, flags, serving_flags
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -73,13 +67,6 @@ class KubeletConfig:
         )
 
 
-def _host_port(value: str) -> str:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f'"{value}" is not HOST:PORT')
-    return value
-
-
 def _labels(value: str) -> dict[str, str]:
     labels: dict[str, str] = {}
     for item in filter(None, (p.strip() for p in value.split(","))):
@@ -118,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
             "bound to it on the local Docker engine."
         ),
     )
-    p.add_argument("--server", required=True, help="the apiserver, HOST:PORT")
+    client_flags.add_flags(p)
     p.add_argument("--node-name", required=True, help="this node's name (a DNS subdomain)")
     p.add_argument(
         "--pod-cidr", required=True, help="the pod IP range of this node, e.g. 10.244.1.0/24"
@@ -148,8 +135,8 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="seconds between node status updates",
     )
-    p.add_argument(
-        "--metrics-bind-address",
+    serving_flags.add_metrics_flag(
+        p,
         default="0.0.0.0:10255",
         help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10255, "
         "the kubelet's old read-only port); empty disables it",
@@ -199,7 +186,6 @@ def _parser() -> argparse.ArgumentParser:
         help="the node's resolver configuration, the base of every pod's resolv.conf and "
         "all of it for dnsPolicy Default; empty: none",
     )
-    add_credential_flags(p)
     p.add_argument(
         "--log-level", type=flags.log_level, default="INFO", help="DEBUG, INFO, WARNING or ERROR"
     )
@@ -213,10 +199,6 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
     def fail(flag: str, problem: str) -> NoReturn:
         parser.error(f"{flag}: {problem}")  # exits 2
 
-    try:
-        _host_port(args.server)
-    except ValueError as e:
-        fail("--server", str(e))
     if len(args.node_name) > 253 or not _DNS_SUBDOMAIN.match(args.node_name):
         fail(
             "--node-name",
@@ -247,10 +229,7 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
             "--node-status-update-frequency",
             f"{args.node_status_update_frequency}: must be a positive number of seconds",
         )
-    try:
-        parse_bind_address(args.metrics_bind_address)
-    except ValueError as e:
-        fail("--metrics-bind-address", str(e))
+    metrics_bind_address = serving_flags.metrics_address_from_flags(parser, args)
     reserved: dict[str, dict[str, str]] = {}
     for flag in ("kube_reserved", "system_reserved"):
         try:
@@ -286,16 +265,13 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
             Path(args.resolv_conf).read_bytes()
         except OSError as e:
             fail("--resolv-conf", f"cannot read {args.resolv_conf}: {e.strerror}")
-    try:
-        credentials = credentials_from(args, env={})  # flags only: no user settings
-    except CredentialsError as e:
-        parser.error(str(e))
+    client = client_flags.config_from_flags(parser, args)
     return KubeletConfig(
         tls_cert_file=args.tls_cert_file,
         tls_private_key_file=args.tls_private_key_file,
         client_ca_file=args.client_ca_file,
-        credentials=credentials,
-        server=args.server,
+        credentials=client.credentials,
+        server=client.server,
         node_name=args.node_name,
         pod_cidr=cidr,
         port=args.port,
@@ -306,7 +282,7 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         node_labels=labels,
         node_status_update_frequency=args.node_status_update_frequency,
         log_level=args.log_level,
-        metrics_bind_address=args.metrics_bind_address,
+        metrics_bind_address=metrics_bind_address,
         pod_manifest_path=args.pod_manifest_path,
         kube_reserved=reserved["kube_reserved"],
         system_reserved=reserved["system_reserved"],

@@ -11,6 +11,7 @@ from podctl.connection import connect, default_server
 from podctl.errors import usage_error
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
+from podplane.componentbase import client_flags
 
 DEFAULT_NAMESPACE = "default"
 Connector = Callable[[str], AbstractAsyncContextManager[Client]]
@@ -49,8 +50,8 @@ def add_global_flags(parser: argparse.ArgumentParser, *, suppress_defaults: bool
     def default(value: object) -> object:
         return argparse.SUPPRESS if suppress_defaults else value
 
-    parser.add_argument(
-        "--server",
+    client_flags.add_server_flag(
+        parser,
         "-s",
         default=default(None),
         help="address of the apiserver (default $PODPLANE_SERVER or localhost:6443)",

@@ -14,8 +14,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from podplane.client.credentials import add_credential_flags
-from podplane.componentbase import flags
+from podplane.componentbase import client_flags, flags, serving_flags
 from podplane.componentbase.app import component_settings
 from podplane.componentbase.serving import run_service
 from proxy.server import ProxyOptions, serve
@@ -38,9 +37,7 @@ def _masquerade_bit(value: str) -> int:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="proxy", description=__doc__.split("\n\n")[1])
-    parser.add_argument(
-        "--server", required=True, type=flags.address, help="the apiserver's gRPC address"
-    )
+    client_flags.add_flags(parser, server_help="the apiserver's gRPC address")
     parser.add_argument(
         "--hostname-override",
         default="",
@@ -52,9 +49,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="",
         help="the pods' addresses: traffic from elsewhere to a cluster IP is masqueraded",
     )
-    parser.add_argument(
-        "--metrics-bind-address",
-        type=flags.metrics_address,
+    serving_flags.add_metrics_flag(
+        parser,
         default="127.0.0.1:10249",
         help="HOST:PORT of /metrics (default 127.0.0.1:10249); empty disables it",
     )
@@ -96,7 +92,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="node ports answer on 127.0.0.1 too (sets route_localnet; default true)",
     )
     parser.add_argument("--log-level", default="INFO", type=flags.log_level)
-    add_credential_flags(parser)
     args = parser.parse_args(argv)
     args.leader_elect = False
     component_settings(parser, args)

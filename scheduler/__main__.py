@@ -18,8 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from podplane.client.clientset import BindStream, Client, EventStream
-from podplane.client.credentials import add_credential_flags
-from podplane.componentbase import flags, leaderelection_flags
+from podplane.componentbase import client_flags, leaderelection_flags, serving_flags
 from podplane.componentbase.app import (
     Component,
     component_settings,
@@ -49,24 +48,8 @@ def _scheduler_name(value: str) -> str:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scheduler", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--server",
-        required=True,
-        type=flags.address,
-        help="the apiserver's gRPC address, HOST:PORT",
-    )
-    parser.add_argument(
-        "--health-port",
-        type=flags.port,
-        default=10259,
-        help="port of the gRPC health service (default 10259; 0 picks one)",
-    )
-    parser.add_argument(
-        "--bind-address",
-        type=flags.ip_address,
-        default="0.0.0.0",
-        help="address the health service listens on (default 0.0.0.0)",
-    )
+    client_flags.add_flags(parser, server_help="the apiserver's gRPC address, HOST:PORT")
+    serving_flags.add_health_flags(parser, 10259)
     parser.add_argument(
         "--scheduler-name",
         type=_scheduler_name,
@@ -74,9 +57,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="schedule only pods whose spec.schedulerName is this "
         f"(default {DEFAULT_SCHEDULER_NAME})",
     )
-    parser.add_argument(
-        "--metrics-bind-address",
-        type=flags.metrics_address,
+    serving_flags.add_metrics_flag(
+        parser,
         default="0.0.0.0:10251",
         help="HOST:PORT of the Prometheus /metrics endpoint (default "
         "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it",
@@ -85,7 +67,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
     )
-    add_credential_flags(parser)
     args = parser.parse_args(argv)
     component_settings(parser, args)
     return args
@@ -131,7 +112,7 @@ async def serve(args: argparse.Namespace) -> None:
     await serve_component(
         apiserver=args.server,
         credentials=args.credentials,
-        health_address=flags.listen_address(args.bind_address, args.health_port),
+        health_address=serving_flags.health_address_from_flags(args),
         metrics_address=args.metrics_bind_address,
         build=lambda client: build(args, client),
     )

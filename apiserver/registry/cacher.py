@@ -33,6 +33,7 @@ from apiserver.registry.cache_watcher import (
     by_revision,
     more_queued,
 )
+from apiserver.registry.options import DEFAULT_LIST, DEFAULT_WATCH, ListOptions, WatchOptions
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.storage.etcd import CompactedError, WatchEvent, prefix_end
 
@@ -288,12 +289,10 @@ class Cacher(Generic[T]):
             raise errors.not_found(self.store.resource, name)
         return obj
 
-    async def list(
-        self, namespace: str, *, label_selector: str = "", field_selector: str = ""
-    ) -> ListMessage[T]:
+    async def list(self, namespace: str, options: ListOptions = DEFAULT_LIST) -> ListMessage[T]:
         """resourceVersion=0 lists: every matching cached object, at the cache's revision. As
-        kube-apiserver's cacher does, `limit` does not apply to these."""
-        labels, fields = self.store.selectors(label_selector, field_selector)
+        kube-apiserver's cacher does, only the selectors apply to these (not `limit`)."""
+        labels, fields = self.store.selectors(options.label_selector, options.field_selector)
         await self.wait_ready()
         prefix = self.store.range_prefix(namespace)
         out = self.store.strategy.new_list()
@@ -307,56 +306,26 @@ class Cacher(Generic[T]):
         return out
 
     async def watch(
-        self,
-        namespace: str,
-        *,
-        resource_version: str = "",
-        label_selector: str = "",
-        field_selector: str = "",
-        allow_bookmarks: bool = False,
-        timeout_seconds: int = 0,
+        self, namespace: str, options: WatchOptions = DEFAULT_WATCH
     ) -> AsyncIterator[WatchMessage[T]]:
         """The watch's events one by one (watch_batches of one)."""
-        async for batch in self.watch_batches(
-            namespace,
-            resource_version=resource_version,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            allow_bookmarks=allow_bookmarks,
-            timeout_seconds=timeout_seconds,
-        ):
+        async for batch in self.watch_batches(namespace, options):
             for msg in batch:
                 yield msg
 
     async def watch_batches(
-        self,
-        namespace: str,
-        *,
-        resource_version: str = "",
-        label_selector: str = "",
-        field_selector: str = "",
-        allow_bookmarks: bool = False,
-        timeout_seconds: int = 0,
-        max_batch: int = 1,
+        self, namespace: str, options: WatchOptions = DEFAULT_WATCH, *, max_batch: int = 1
     ) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
         """The watch's events in order, in lists of up to `max_batch` (and MAX_BATCH_BYTES): what
         is already queued when the stream is ready to send, so a stream behind by many events
         catches up in few writes; and, when the stream sent a list less than `batch_interval`
         seconds ago, what arrives until that much time has passed."""
-        labels, fields = self.store.selectors(label_selector, field_selector)
-        rv = parse_resource_version(resource_version)
+        labels, fields = self.store.selectors(options.label_selector, options.field_selector)
+        rv = parse_resource_version(options.resource_version)
         await self.wait_ready()
         if rv and rv < self.window_start:
             # Older than the window: etcd's history still has it, unless compacted.
-            async for event in etcd_watch.watch(
-                self.store,
-                namespace,
-                resource_version=resource_version,
-                label_selector=label_selector,
-                field_selector=field_selector,
-                allow_bookmarks=allow_bookmarks,
-                timeout_seconds=timeout_seconds,
-            ):
+            async for event in etcd_watch.watch(self.store, namespace, options):
                 yield [event]
             return
         trigger = fields.exact(self.trigger_field) if self.trigger_field is not None else None
@@ -366,7 +335,7 @@ class Cacher(Generic[T]):
             fields,
             self.store,
             buffer=self.watcher_buffer,
-            allow_bookmarks=allow_bookmarks,
+            allow_bookmarks=options.allow_watch_bookmarks,
             resource_version=rv,
             trigger=trigger,
         )
@@ -376,6 +345,7 @@ class Cacher(Generic[T]):
         w.resource_version = max(rv, self.revision)
         self._register(w)
         loop = asyncio.get_running_loop()
+        timeout_seconds = options.timeout_seconds
         deadline = loop.time() + timeout_seconds if timeout_seconds > 0 else None
         last_sent = -math.inf
         try:

@@ -13,17 +13,29 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Generic
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.registry.cacher import Cacher
+from apiserver.registry.options import (
+    DEFAULT_DELETE,
+    DEFAULT_LIST,
+    DEFAULT_PATCH,
+    DEFAULT_WATCH,
+    EXACT,
+    NOT_OLDER_THAN,
+    DeleteOptions,
+    ListOptions,
+    PatchOptions,
+    Preconditions,
+    WatchOptions,
+)
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.registry.uncached import Uncached
 from podplane.apimachinery.resources import Resource
 
-# resourceVersionMatch's values (metav1.ResourceVersionMatch).
-NOT_OLDER_THAN, EXACT = "NotOlderThan", "Exact"
 # How long a NotOlderThan read waits for the watch cache to reach the version (Kubernetes: 3 s,
 # then 504 "Too large resource version").
 FRESHNESS_WAIT_SECONDS = 3.0
@@ -99,65 +111,31 @@ class ResourceAPI(Generic[T]):
             return await self.reads.get(namespace, name)
         return await self.store.get(namespace, name)
 
-    async def list(
-        self,
-        namespace: str,
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        resource_version: str = "",
-        resource_version_match: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-    ) -> ListMessage[T]:
+    async def list(self, namespace: str, options: ListOptions = DEFAULT_LIST) -> ListMessage[T]:
         """An empty namespace lists every namespace (kubectl --all-namespaces)."""
-        if limit < 0:
+        resource_version = options.resource_version
+        if options.limit < 0:
             raise errors.bad_request("limit: Invalid value: must be >= 0")
-        _check_match(resource_version, resource_version_match)
-        if continue_token and resource_version and resource_version != "0":
+        _check_match(resource_version, options.resource_version_match)
+        if options.continue_ and resource_version and resource_version != "0":
             raise errors.bad_request(
                 "resourceVersion: Forbidden: specifying resource version is "
                 "not allowed when using continue"
             )
-        exact = resource_version_match == EXACT
-        if not continue_token and not exact:
+        exact = options.resource_version_match == EXACT
+        if not options.continue_ and not exact:
             if resource_version == "0":
-                return await self.reads.list(
-                    namespace, label_selector=label_selector, field_selector=field_selector
-                )
+                return await self.reads.list(namespace, options)
             if resource_version and await self._fresh_enough(resource_version):
-                return await self.reads.list(
-                    namespace, label_selector=label_selector, field_selector=field_selector
-                )
-        return await self.store.list(
-            namespace,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            limit=limit,
-            continue_token=continue_token,
-            revision=parse_resource_version(resource_version) if exact else 0,
-        )
+                return await self.reads.list(namespace, options)
+        return await self.store.list(namespace, options)
 
     def watch_batches(
-        self,
-        namespace: str,
-        *,
-        resource_version: str = "",
-        label_selector: str = "",
-        field_selector: str = "",
-        allow_bookmarks: bool = False,
-        timeout_seconds: int = 0,
-        max_batch: int = 1,
+        self, namespace: str, options: WatchOptions = DEFAULT_WATCH, *, max_batch: int = 1
     ) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
-        return self.reads.watch_batches(
-            namespace,
-            resource_version=resource_version,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            allow_bookmarks=allow_bookmarks,
-            timeout_seconds=timeout_seconds,
-            max_batch=max_batch,
-        )
+        """The watch's events in lists of up to `max_batch` (how many one message of the door's
+        may carry)."""
+        return self.reads.watch_batches(namespace, options, max_batch=max_batch)
 
     # ------------------------------------------------------------------ writes
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
@@ -180,56 +158,35 @@ class ResourceAPI(Generic[T]):
         namespace: str,
         name: str,
         patched: Callable[[T], T],
+        options: PatchOptions = DEFAULT_PATCH,
         *,
         subresource: str = "",
-        dry_run: bool = False,
     ) -> T:
         return await self.store.patch(
             self.namespace(namespace),
             name,
             patched,
+            options,
             subresource=subresource,
             cached=self.cached(namespace, name),
-            dry_run=dry_run,
         )
 
     async def delete(
-        self,
-        namespace: str,
-        name: str,
-        *,
-        grace_period_seconds: int | None = None,
-        expected_rv: str = "",
-        expected_uid: str = "",
-        propagation_policy: str = "",
-        dry_run: bool = False,
+        self, namespace: str, name: str, options: DeleteOptions = DEFAULT_DELETE
     ) -> tuple[T, bool]:
         """The object as last stored, and whether it is gone (False: marked for deletion)."""
-        return await self.store.delete_object(
-            self.namespace(namespace),
-            name,
-            grace_period_seconds=grace_period_seconds,
-            expected_rv=expected_rv,
-            expected_uid=expected_uid,
-            propagation_policy=propagation_policy,
-            dry_run=dry_run,
-        )
+        return await self.store.delete_object(self.namespace(namespace), name, options)
 
     async def delete_collection(
         self,
         namespace: str,
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        grace_period_seconds: int | None = None,
-        propagation_policy: str = "",
-        dry_run: bool = False,
+        list_options: ListOptions = DEFAULT_LIST,
+        options: DeleteOptions = DEFAULT_DELETE,
     ) -> ListMessage[T]:
-        """Deletes every object the selectors match, each as its own delete (objects deleted
-        meanwhile are skipped); returns them as they were last stored."""
-        listed = await self.store.list(
-            namespace, label_selector=label_selector, field_selector=field_selector
-        )
+        """Deletes every object the selectors of `list_options` match, each as its own delete
+        with `options` (objects deleted meanwhile are skipped); returns them as they were last
+        stored."""
+        listed = await self.store.list(namespace, list_options.selecting())
         deleted = self.store.strategy.new_list()
         for obj in listed.items:
             meta = object_meta(obj)
@@ -238,10 +195,8 @@ class ResourceAPI(Generic[T]):
                     await self.store.delete(
                         meta.namespace if self.resource.namespaced else "",
                         meta.name,
-                        grace_period_seconds=grace_period_seconds,
-                        expected_uid=meta.uid,
-                        propagation_policy=propagation_policy,
-                        dry_run=dry_run,
+                        # Only the object listed: one created meanwhile under its name is not.
+                        replace(options, preconditions=Preconditions(uid=meta.uid)),
                     )
                 )
             except errors.APIError as e:

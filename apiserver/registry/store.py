@@ -22,6 +22,15 @@ from apiserver import errors
 from apiserver.admission.interfaces import NamespaceAdmission, WriteAdmission
 from apiserver.objects import ListMessage, T, object_meta
 from apiserver.registry import deletion
+from apiserver.registry.options import (
+    DEFAULT_DELETE,
+    DEFAULT_LIST,
+    DEFAULT_PATCH,
+    EXACT,
+    DeleteOptions,
+    ListOptions,
+    PatchOptions,
+)
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.etcd import (
     ClaimingWrite,
@@ -182,19 +191,14 @@ class Store(Generic[T]):
             raise errors.not_found(self.resource, name)
         return self.decode(kv)
 
-    async def list(
-        self,
-        namespace: str,
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-        revision: int = 0,
-    ) -> ListMessage[T]:
-        """The objects the selectors match, read at `revision` (0: the latest) or at the
+    async def list(self, namespace: str, options: ListOptions = DEFAULT_LIST) -> ListMessage[T]:
+        """The objects the selectors match, read at the options' resourceVersion when they ask
+        for that very state (resourceVersionMatch Exact), else at the latest revision, or at the
         revision of the list a continue token continues."""
-        labels, fields = self.selectors(label_selector, field_selector)
+        exact_version = options.resource_version_match == EXACT
+        revision = parse_resource_version(options.resource_version) if exact_version else 0
+        limit, continue_token = options.limit, options.continue_
+        labels, fields = self.selectors(options.label_selector, options.field_selector)
         start = self.range_prefix(namespace)
         end = prefix_end(start)
         exact = revision
@@ -557,10 +561,10 @@ class Store(Generic[T]):
         namespace: str,
         name: str,
         patched: Callable[[T], T],
+        options: PatchOptions = DEFAULT_PATCH,
         *,
         subresource: str = "",
         cached: T | None = None,
-        dry_run: bool = False,
     ) -> T:
         """Applies a patch: `patched` makes the object the patch asks for from the current one
         (on every retry, from the latest), which is then stored as an update of the object, or
@@ -589,62 +593,42 @@ class Store(Generic[T]):
             )
 
         return await self.guaranteed_update(
-            self._namespace_or_default(namespace), name, mutate, cached=cached, dry_run=dry_run
+            self._namespace_or_default(namespace),
+            name,
+            mutate,
+            cached=cached,
+            dry_run=options.dry_run,
         )
 
     def _namespace_or_default(self, namespace: str) -> str:
         return (namespace or "default") if self.resource.namespaced else ""
 
-    async def delete(
-        self,
-        namespace: str,
-        name: str,
-        *,
-        grace_period_seconds: int | None = None,
-        expected_rv: str = "",
-        expected_uid: str = "",
-        propagation_policy: str = "",
-        dry_run: bool = False,
-    ) -> T:
+    async def delete(self, namespace: str, name: str, options: DeleteOptions = DEFAULT_DELETE) -> T:
         """Deletes the object, or marks it for deletion when a grace period or finalizers hold it;
         returns the object as it was last stored."""
-        obj, _ = await self.delete_object(
-            namespace,
-            name,
-            grace_period_seconds=grace_period_seconds,
-            expected_rv=expected_rv,
-            expected_uid=expected_uid,
-            propagation_policy=propagation_policy,
-            dry_run=dry_run,
-        )
+        obj, _ = await self.delete_object(namespace, name, options)
         return obj
 
     async def delete_object(
-        self,
-        namespace: str,
-        name: str,
-        *,
-        grace_period_seconds: int | None = None,
-        expected_rv: str = "",
-        expected_uid: str = "",
-        propagation_policy: str = "",
-        dry_run: bool = False,
+        self, namespace: str, name: str, options: DeleteOptions = DEFAULT_DELETE
     ) -> tuple[T, bool]:
         """delete(), and whether the object is gone (False: marked for deletion, or already
         being deleted)."""
-        deletion.check_request(self.resource, name, propagation_policy)
+        deletion.check_request(self.resource, name, options.propagation_policy)
         key = self.key(namespace, name)
-        want_rv = parse_resource_version(expected_rv, "preconditions.resourceVersion")
+        want_rv = parse_resource_version(
+            options.preconditions.resource_version, "preconditions.resourceVersion"
+        )
         kv, _ = await self._guard(self.etcd.get(key))
         while True:
-            current = self._current(kv, name, expected_uid, want_rv)
+            current = self._current(kv, name, options.preconditions.uid, want_rv)
             assert kv is not None  # else _current raised NotFound
             if self.admission is not None:
                 self.admission.admit_delete(current)
             decision = deletion.decide(
-                self.resource, current, grace_period_seconds, propagation_policy
+                self.resource, current, options.grace_period_seconds, options.propagation_policy
             )
-            if dry_run:
+            if options.dry_run:
                 if decision.delete_now:
                     return current, True
                 return (current if decision.marked is None else decision.marked), False

@@ -11,6 +11,7 @@ from typing import Generic
 
 from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry import watch as etcd_watch
+from apiserver.registry.options import DEFAULT_LIST, DEFAULT_WATCH, ListOptions, WatchOptions
 from apiserver.registry.store import Store
 
 # kube-apiserver's default (its --watch-cache-sizes leaves events at 0).
@@ -39,32 +40,14 @@ class Uncached(Generic[T]):
     async def get(self, namespace: str, name: str) -> T:
         return await self.store.get(namespace, name)
 
-    async def list(
-        self, namespace: str, *, label_selector: str = "", field_selector: str = ""
-    ) -> ListMessage[T]:
-        return await self.store.list(
-            namespace, label_selector=label_selector, field_selector=field_selector
-        )
+    async def list(self, namespace: str, options: ListOptions = DEFAULT_LIST) -> ListMessage[T]:
+        """resourceVersion=0 lists, from etcd: as the watch cache's, they take only the
+        selectors."""
+        return await self.store.list(namespace, options.selecting())
 
     async def watch_batches(
-        self,
-        namespace: str,
-        *,
-        resource_version: str = "",
-        label_selector: str = "",
-        field_selector: str = "",
-        allow_bookmarks: bool = False,
-        timeout_seconds: int = 0,
-        max_batch: int = 1,
+        self, namespace: str, options: WatchOptions = DEFAULT_WATCH, *, max_batch: int = 1
     ) -> AsyncIterator[builtins.list[WatchMessage[T]]]:
         """An etcd watch of its own for each client watch, one event per batch."""
-        async for msg in etcd_watch.watch(
-            self.store,
-            namespace,
-            resource_version=resource_version,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            allow_bookmarks=allow_bookmarks,
-            timeout_seconds=timeout_seconds,
-        ):
+        async for msg in etcd_watch.watch(self.store, namespace, options):
             yield [msg]

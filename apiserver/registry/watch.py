@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 from apiserver import errors
 from apiserver.objects import T, WatchMessage, object_meta
+from apiserver.registry.options import DEFAULT_WATCH, WatchOptions
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.storage.etcd import CompactedError, EtcdUnavailable, WatchEvent, prefix_end
 
@@ -30,14 +31,10 @@ def _bookmark(store: Store[T], revision: int) -> WatchMessage[T]:
 async def watch(
     store: Store[T],
     namespace: str,
-    *,
-    resource_version: str = "",
-    label_selector: str = "",
-    field_selector: str = "",
-    allow_bookmarks: bool = False,
-    timeout_seconds: int = 0,
+    options: WatchOptions = DEFAULT_WATCH,
 ) -> AsyncIterator[WatchMessage[T]]:
-    labels, fields = store.selectors(label_selector, field_selector)
+    labels, fields = store.selectors(options.label_selector, options.field_selector)
+    allow_bookmarks, timeout_seconds = options.allow_watch_bookmarks, options.timeout_seconds
 
     def matches(obj: T) -> bool:
         return labels.matches(object_meta(obj).labels) and fields.matches(
@@ -46,7 +43,7 @@ async def watch(
 
     start = store.range_prefix(namespace)
     end = prefix_end(start)
-    rv = parse_resource_version(resource_version)
+    rv = parse_resource_version(options.resource_version)
     deadline = (
         (asyncio.get_running_loop().time() + timeout_seconds) if timeout_seconds > 0 else None
     )

@@ -35,6 +35,7 @@ from podplane.apimachinery import manifest
 from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import Client
 from podplane.client.credentials import credentials_from
+from podplane.componentbase import client_flags
 
 SERVICE_CIDR = ipaddress.IPv4Network("10.96.0.0/12")
 BACKEND_LABEL = "bench-backend"
@@ -51,7 +52,7 @@ def add_parser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--server", default="localhost:6443", help="the apiserver (host:port)")
+    client_flags.add_server_flag(p, default="localhost:6443", help="the apiserver (host:port)")
     p.add_argument("--services", type=positive, default=50, help="Services (default 50, <= 250)")
     p.add_argument("--out", default="build/bench/service-programming.json", help="the JSON result")
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bench.scheduler import loadtest
 from bench.scheduler.workloads import MAX_NODES, WORKLOADS
+from podplane.componentbase import client_flags
 
 
 def _rate(value: str) -> float:
@@ -61,8 +62,8 @@ def add_parser(
         help="create the pods over a pod create stream per connection (Pods/CreateStream) "
         f"instead of a Create call each (default {'on' if d.create_stream else 'off'})",
     )
-    p.add_argument(
-        "--server",
+    client_flags.add_server_flag(
+        p,
         help="a running cluster's apiserver (host:port), whose scheduler is "
         "measured; default: start etcd, apiserver and scheduler here",
     )

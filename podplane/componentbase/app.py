@@ -21,8 +21,8 @@ from prometheus_client import Gauge
 
 from podplane.client import leaderelection
 from podplane.client.clientset import Client
-from podplane.client.credentials import Credentials, CredentialsError, credentials_from
-from podplane.componentbase import leaderelection_flags
+from podplane.client.credentials import Credentials
+from podplane.componentbase import client_flags, leaderelection_flags, serving_flags
 from podplane.componentbase.metrics import serve_metrics
 from podplane.componentbase.serving import Server, wait_for_signal
 
@@ -51,15 +51,14 @@ class Component:
 
 
 def component_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Sets args.leader_election (None with --leader-elect=false) and args.credentials from the
-    flags alone (a component reads no user settings); a bad value ends with parser.error."""
-    args.leader_election = (
-        leaderelection_flags.config_from_flags(parser, args) if args.leader_elect else None
-    )
-    try:
-        args.credentials = credentials_from(args, env={})
-    except CredentialsError as e:
-        parser.error(str(e))
+    """Sets args.leader_election (None with --leader-elect=false), args.server,
+    args.credentials and args.metrics_bind_address from the flag groups every component declares
+    (client_flags, leaderelection_flags, serving_flags' metrics flag); a bad value ends with
+    parser.error, naming the flag."""
+    args.leader_election = leaderelection_flags.election_from_flags(parser, args)
+    client = client_flags.config_from_flags(parser, args)
+    args.server, args.credentials = client.server, client.credentials
+    args.metrics_bind_address = serving_flags.metrics_address_from_flags(parser, args)
 
 
 def leader_elector(

@@ -14,9 +14,10 @@ import argparse
 import base64
 import sys
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+from podplane.apimachinery.json_types import JSONObject
 
 CLUSTER = "podplane"
 
@@ -25,7 +26,7 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def kubeconfig(server: str, ca: Path, user: str, credentials: dict[str, Any]) -> dict[str, Any]:
+def kubeconfig(server: str, ca: Path, user: str, credentials: JSONObject) -> JSONObject:
     """A kubeconfig with one cluster, one user and one context (named podplane-<user>)."""
     context = f"{CLUSTER}-{user}"
     return {
@@ -46,7 +47,7 @@ def kubeconfig(server: str, ca: Path, user: str, credentials: dict[str, Any]) ->
     }
 
 
-def admin(pki: Path, server: str) -> dict[str, Any]:
+def admin(pki: Path, server: str) -> JSONObject:
     return kubeconfig(
         server,
         pki / "ca.crt",
@@ -58,12 +59,12 @@ def admin(pki: Path, server: str) -> dict[str, Any]:
     )
 
 
-def viewer(pki: Path, server: str) -> dict[str, Any]:
+def viewer(pki: Path, server: str) -> JSONObject:
     token = (pki / "viewer.token").read_text().strip()
     return kubeconfig(server, pki / "ca.crt", "viewer", {"token": token})
 
 
-def write(path: Path, config: dict[str, Any]) -> None:
+def write(path: Path, config: JSONObject) -> None:
     """Written readable by its owner only: it holds a key or a token."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -72,3 +72,10 @@ def config_from_flags(
         )
     except ValueError as e:
         parser.error(f"--leader-elect-*: {e}")
+
+
+def election_from_flags(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> LeaderElectionConfig | None:
+    """The election the flags ask for: None with --leader-elect=false."""
+    return config_from_flags(parser, args) if args.leader_elect else None

@@ -13,6 +13,7 @@ import grpc
 from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.objects import ListMessage, T, WatchMessage
+from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions, WatchOptions
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
@@ -47,24 +48,29 @@ class ResourceServicer(Generic[T]):
     ) -> ListMessage[T]:
         return await self.api.list(
             request.namespace,
-            label_selector=request.label_selector,
-            field_selector=request.field_selector,
-            resource_version=request.resource_version,
-            limit=request.limit,
-            continue_token=request.continue_token,
+            ListOptions(
+                label_selector=request.label_selector,
+                field_selector=request.field_selector,
+                resource_version=request.resource_version,
+                limit=request.limit,
+                continue_=request.continue_token,
+            ),
         )
 
     @api_errors_as_status
     async def Watch(
         self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[WatchMessage[T]]:
-        async for batch in self.api.watch_batches(
-            request.namespace,
-            resource_version=request.resource_version,
+        options = WatchOptions(
             label_selector=request.label_selector,
             field_selector=request.field_selector,
-            allow_bookmarks=request.allow_watch_bookmarks,
+            resource_version=request.resource_version,
+            allow_watch_bookmarks=request.allow_watch_bookmarks,
             timeout_seconds=request.timeout_seconds,
+        )
+        async for batch in self.api.watch_batches(
+            request.namespace,
+            options,
             max_batch=MAX_WATCH_BATCH if request.allow_watch_batches else 1,
         ):
             # Each write is a trip through gRPC's core and the event loop: a stream sending
@@ -81,16 +87,17 @@ class ResourceServicer(Generic[T]):
 
     @api_errors_as_status
     async def Delete(self, request: meta_pb2.DeleteRequest, context: grpc.aio.ServicerContext) -> T:
-        deleted, _ = await self.api.delete(
-            request.namespace,
-            request.name,
+        options = DeleteOptions(
             grace_period_seconds=(
                 request.grace_period_seconds if request.HasField("grace_period_seconds") else None
             ),
-            expected_rv=request.preconditions.resource_version,
-            expected_uid=request.preconditions.uid,
+            preconditions=Preconditions(
+                uid=request.preconditions.uid,
+                resource_version=request.preconditions.resource_version,
+            ),
             propagation_policy=request.propagation_policy,
         )
+        deleted, _ = await self.api.delete(request.namespace, request.name, options)
         return deleted
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 import grpc
 import yaml
@@ -19,6 +18,7 @@ from apiserver.endpoints.rest.status import unsupported_media_type
 from apiserver.objects import ListMessage, T
 from podplane.apimachinery import codec, resources
 from podplane.apimachinery.codec import FieldValidation
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.resources import Resource
 
 JSON_TYPES = frozenset({"application/json", ""})
@@ -49,13 +49,13 @@ def dry_run(query: Mapping[str, str]) -> bool:
     return bool(values)
 
 
-class _Duplicates(dict[str, Any]):
+class _Duplicates(JSONObject):
     """A JSON object that remembers keys given twice (Strict mode refuses them)."""
 
     duplicates: list[str]
 
 
-def _repeated(pairs: list[tuple[str, Any]]) -> list[str]:
+def _repeated(pairs: list[tuple[str, JSONValue]]) -> list[str]:
     seen: set[str] = set()
     repeated = []
     for key, _ in pairs:
@@ -65,12 +65,12 @@ def _repeated(pairs: list[tuple[str, Any]]) -> list[str]:
     return repeated
 
 
-def parse_json(raw: bytes) -> tuple[Any, list[str]]:
+def parse_json(raw: bytes) -> tuple[JSONValue, list[str]]:
     """A JSON document and the paths of the keys it gives twice. Each object is built as a plain
     dict (in C); only a document with a repeated key, which is rare, is walked to name them."""
     repeats = False
 
-    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    def pairs_hook(pairs: list[tuple[str, JSONValue]]) -> JSONObject:
         nonlocal repeats
         out = dict(pairs)
         if len(out) == len(pairs):
@@ -84,7 +84,7 @@ def parse_json(raw: bytes) -> tuple[Any, list[str]]:
     return data, (_duplicates(data) if repeats else [])
 
 
-def _duplicates(value: Any, path: str = "") -> list[str]:
+def _duplicates(value: JSONValue, path: str = "") -> list[str]:
     found: list[str] = []
     if isinstance(value, dict):
         found += [f"{path}.{k}" if path else k for k in getattr(value, "duplicates", ())]
@@ -96,7 +96,9 @@ def _duplicates(value: Any, path: str = "") -> list[str]:
     return found
 
 
-async def read_document(request: web.Request, *, allow_yaml: bool = True) -> tuple[Any, list[str]]:
+async def read_document(
+    request: web.Request, *, allow_yaml: bool = True
+) -> tuple[JSONValue, list[str]]:
     """The request's body, decoded (JSON, or YAML for application/yaml), and the fields it gives
     twice."""
     # No Content-Type reads as */*, which JSON satisfies (Kubernetes' NegotiateInputSerializer);
@@ -113,7 +115,7 @@ async def read_document(request: web.Request, *, allow_yaml: bool = True) -> tup
     return decode_json(raw)
 
 
-def decode_json(raw: bytes) -> tuple[Any, list[str]]:
+def decode_json(raw: bytes) -> tuple[JSONValue, list[str]]:
     """A JSON body and the paths of the fields it gives twice (the last one counts, as in Go)."""
     try:
         return parse_json(raw)
@@ -137,7 +139,7 @@ def cannot_handle(
 _SERVED_KINDS = frozenset((r.api_version, r.kind) for r in resources.ALL)
 
 
-def _check_type(resource: Resource, data: dict[str, Any]) -> None:
+def _check_type(resource: Resource, data: JSONObject) -> None:
     """The body's apiVersion and kind, when it gives them, are the resource's: another served
     kind cannot be converted to it, an unknown one is not registered (as Kubernetes' scheme
     answers)."""
@@ -157,7 +159,7 @@ def _check_type(resource: Resource, data: dict[str, Any]) -> None:
 
 
 def decode_object(
-    resource: Resource, data: Any, duplicates: list[str], validation: FieldValidation
+    resource: Resource, data: JSONValue, duplicates: list[str], validation: FieldValidation
 ) -> tuple[Message, list[str]]:
     """The object a body gives, with the warnings Warn mode answers; a body of another kind or
     version, a value of the wrong type, or in Strict mode an unknown or duplicate field, is a
@@ -185,7 +187,7 @@ def decode_object(
     ]
 
 
-def encode_object(resource: Resource, obj: Message) -> dict[str, Any]:
+def encode_object(resource: Resource, obj: Message) -> JSONObject:
     out = codec.encode(obj)
     # Every object carries its type, as Kubernetes' answers do (stored objects have it; a new
     # one in a dry run may not yet).
@@ -194,8 +196,8 @@ def encode_object(resource: Resource, obj: Message) -> dict[str, Any]:
     return out
 
 
-def encode_list(resource: Resource, listed: ListMessage[T]) -> dict[str, Any]:
-    meta: dict[str, Any] = {"resourceVersion": listed.metadata.resource_version}
+def encode_list(resource: Resource, listed: ListMessage[T]) -> JSONObject:
+    meta: JSONObject = {"resourceVersion": listed.metadata.resource_version}
     if listed.metadata.continue_token:
         meta["continue"] = listed.metadata.continue_token
     if listed.metadata.HasField("remaining_item_count"):

@@ -12,9 +12,9 @@ import hashlib
 import platform
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from podplane.apimachinery import resources
+from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import Resource
 
 # The Kubernetes release whose API podplane serves.
@@ -124,7 +124,7 @@ def version_info() -> dict[str, str]:
     }
 
 
-def api_versions() -> dict[str, Any]:
+def api_versions() -> JSONObject:
     """/api: the core group's versions."""
     return {
         "kind": "APIVersions",
@@ -133,12 +133,12 @@ def api_versions() -> dict[str, Any]:
     }
 
 
-def _group(name: str, versions: Iterable[str]) -> dict[str, Any]:
+def _group(name: str, versions: Iterable[str]) -> JSONObject:
     listed = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
     return {"name": name, "versions": listed, "preferredVersion": listed[0]}
 
 
-def api_group_list() -> dict[str, Any]:
+def api_group_list() -> JSONObject:
     """/apis: every named group with its versions."""
     return {
         "kind": "APIGroupList",
@@ -147,7 +147,7 @@ def api_group_list() -> dict[str, Any]:
     }
 
 
-def api_group(name: str) -> dict[str, Any] | None:
+def api_group(name: str) -> JSONObject | None:
     """/apis/<group>: one group, or None when it is not served."""
     versions = group_versions().get(name)
     if not name or versions is None:
@@ -155,15 +155,15 @@ def api_group(name: str) -> dict[str, Any] | None:
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
 
 
-def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
+def api_resource_list(group: str, version: str) -> JSONObject | None:
     """/api/v1 or /apis/<group>/<version>: the resources of a group version, with their
     subresources, verbs, short names and categories; None when the version is not served."""
     served = [r for r in resources.ALL if group_of(r) == group and version_of(r) == version]
     if not served:
         return None
-    listed: list[dict[str, Any]] = []
+    listed: list[JSONObject] = []
     for r in served:
-        entry: dict[str, Any] = {
+        entry: JSONObject = {
             "name": r.plural,
             "singularName": r.singular,
             "namespaced": r.namespaced,
@@ -177,7 +177,7 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
         entry["storageVersionHash"] = storage_version_hash(r)
         listed.append(entry)
         for sub in SUBRESOURCES.get(r.plural, ()):
-            item: dict[str, Any] = {
+            item: JSONObject = {
                 "name": f"{r.plural}/{sub.name}",
                 "singularName": "",
                 "namespaced": r.namespaced,

@@ -21,9 +21,11 @@ from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
 from apiserver.endpoints.rest.responses import json_response
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
+from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.json_types import JSONValue
 
 # The kinds whose delete answers the deleted object rather than a Status (the registry's
 # ReturnDeletedObject).
@@ -32,7 +34,7 @@ RETURNS_DELETED_OBJECT = frozenset(
 )
 
 
-def _grace_period(value: Any, path: str) -> int | None:
+def _grace_period(value: JSONValue, path: str) -> int | None:
     if value is None or value == "":
         return None
     try:
@@ -42,39 +44,60 @@ def _grace_period(value: Any, path: str) -> int | None:
     return grace
 
 
-class DeleteOptions:
+def delete_options(body: JSONValue, query: Mapping[str, str]) -> DeleteOptions:
     """metav1.DeleteOptions, from the body (kubectl sends one) or the query."""
-
-    def __init__(self, body: Any, query: Mapping[str, str]) -> None:
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            raise errors.bad_request("DeleteOptions: expected an object")
-        self.grace_period_seconds = _grace_period(
-            body.get("gracePeriodSeconds", query.get("gracePeriodSeconds")), "gracePeriodSeconds"
-        )
-        policy = body.get("propagationPolicy") or query.get("propagationPolicy", "")
-        orphan = body.get("orphanDependents", query.get("orphanDependents"))
-        if orphan is not None and not policy:
-            policy = "Orphan" if (orphan is True or truthy(str(orphan))) else "Background"
-        self.propagation_policy = str(policy)
-        pre = body.get("preconditions") or {}
-        self.expected_uid = str(pre.get("uid") or "")
-        self.expected_rv = str(pre.get("resourceVersion") or "")
-        dry = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
-        for value in dry:
-            if value != "All":
-                raise errors.bad_request(
-                    f'dryRun: Unsupported value: "{value}": supported values: "All"'
-                )
-        self.dry_run = bool(dry)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise errors.bad_request("DeleteOptions: expected an object")
+    grace_period_seconds = _grace_period(
+        body.get("gracePeriodSeconds", query.get("gracePeriodSeconds")), "gracePeriodSeconds"
+    )
+    policy = body.get("propagationPolicy") or query.get("propagationPolicy", "")
+    orphan = body.get("orphanDependents", query.get("orphanDependents"))
+    if orphan is not None and not policy:
+        policy = "Orphan" if (orphan is True or truthy(str(orphan))) else "Background"
+    pre = body.get("preconditions") or {}
+    preconditions = Preconditions(
+        uid=str(pre.get("uid") or ""), resource_version=str(pre.get("resourceVersion") or "")
+    )
+    dry = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
+    for value in dry:
+        if value != "All":
+            raise errors.bad_request(
+                f'dryRun: Unsupported value: "{value}": supported values: "All"'
+            )
+    return DeleteOptions(
+        grace_period_seconds=grace_period_seconds,
+        preconditions=preconditions,
+        propagation_policy=str(policy),
+        dry_run=bool(dry),
+    )
 
 
 async def _delete_options(request: web.Request) -> DeleteOptions:
     body = None
     if request.can_read_body and await request.read():
         body, _ = await bodies.read_document(request)
-    return DeleteOptions(body, request.query)
+    return delete_options(body, request.query)
+
+
+def list_options(query: Mapping[str, str]) -> ListOptions:
+    """metav1.ListOptions, from the query."""
+    try:
+        limit = int(query.get("limit") or 0)
+    except ValueError:
+        raise errors.bad_request(
+            f'limit: Invalid value: "{query.get("limit")}": must be an integer'
+        ) from None
+    return ListOptions(
+        label_selector=query.get("labelSelector", ""),
+        field_selector=query.get("fieldSelector", ""),
+        resource_version=query.get("resourceVersion", ""),
+        resource_version_match=query.get("resourceVersionMatch", ""),
+        limit=limit,
+        continue_=query.get("continue", ""),
+    )
 
 
 class ResourceHandlers:
@@ -132,21 +155,7 @@ class ResourceHandlers:
     ) -> web.StreamResponse:
         q = request.query
         form = accepted(request.headers.get("Accept", ""))
-        try:
-            limit = int(q.get("limit") or 0)
-        except ValueError:
-            raise errors.bad_request(
-                f'limit: Invalid value: "{q.get("limit")}": must be an integer'
-            ) from None
-        listed = await api.list(
-            req.namespace,
-            label_selector=q.get("labelSelector", ""),
-            field_selector=q.get("fieldSelector", ""),
-            resource_version=q.get("resourceVersion", ""),
-            resource_version_match=q.get("resourceVersionMatch", ""),
-            limit=limit,
-            continue_token=q.get("continue", ""),
-        )
+        listed = await api.list(req.namespace, list_options(q))
         return list_answer(api.resource, listed, form, q)
 
     async def watch(
@@ -191,15 +200,7 @@ class ResourceHandlers:
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
         options = await _delete_options(request)
-        obj, gone = await api.delete(
-            req.namespace,
-            req.name,
-            grace_period_seconds=options.grace_period_seconds,
-            expected_rv=options.expected_rv,
-            expected_uid=options.expected_uid,
-            propagation_policy=options.propagation_policy,
-            dry_run=options.dry_run,
-        )
+        obj, gone = await api.delete(req.namespace, req.name, options)
         if gone and api.resource.plural not in RETURNS_DELETED_OBJECT:
             meta = object_meta(obj)
             return json_response(
@@ -212,12 +213,8 @@ class ResourceHandlers:
     ) -> web.StreamResponse:
         options = await _delete_options(request)
         q = request.query
-        deleted = await api.delete_collection(
-            req.namespace,
-            label_selector=q.get("labelSelector", ""),
-            field_selector=q.get("fieldSelector", ""),
-            grace_period_seconds=options.grace_period_seconds,
-            propagation_policy=options.propagation_policy,
-            dry_run=options.dry_run,
+        selecting = ListOptions(
+            label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", "")
         )
+        deleted = await api.delete_collection(req.namespace, selecting, options)
         return json_response(bodies.encode_list(api.resource, deleted))

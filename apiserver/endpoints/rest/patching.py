@@ -18,8 +18,10 @@ from apiserver import errors
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.request import ResourceRequest
 from apiserver.endpoints.rest.status import unsupported_media_type
+from apiserver.registry.options import PatchOptions
 from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import codec
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.patch.jsonpatch import apply_json_patch
 from podplane.apimachinery.patch.mergepatch import PatchError, apply_merge_patch
 from podplane.apimachinery.patch.schema import proto_schema
@@ -33,7 +35,7 @@ APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH)
 
 # How each patch type makes the patched document from the current one.
-Applier = Callable[[dict[str, Any], Any], Any]
+Applier = Callable[[JSONObject, JSONValue], JSONValue]
 
 
 def patch_error(err: PatchError) -> errors.APIError:
@@ -71,7 +73,7 @@ def patched_object(
     resource: Resource,
     current: Message,
     apply: Applier,
-    patch: Any,
+    patch: JSONValue,
     validation: codec.FieldValidation,
     warnings: list[str],
 ) -> Message:
@@ -109,7 +111,7 @@ async def patch(
         req.namespace,
         req.name,
         lambda current: patched_object(resource, current, apply, patch_body, validation, warnings),
+        PatchOptions(dry_run=bodies.dry_run(request.query)),
         subresource=req.subresource,
-        dry_run=bodies.dry_run(request.query),
     )
     return stored, warnings

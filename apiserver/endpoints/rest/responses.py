@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 import yaml
 from aiohttp import web
 
 from apiserver import errors
 from apiserver.endpoints.rest.status import failure
+from podplane.apimachinery.json_types import JSONValue
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -20,19 +20,19 @@ YAML = "application/yaml"
 STREAMED_STATUS: web.RequestKey[int] = web.RequestKey("podplane.streamed_status")
 
 
-def dumps(body: Any) -> bytes:
+def dumps(body: JSONValue) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def json_response(
-    body: Any, status: int = 200, warnings: Iterable[str] = (), content_type: str = JSON
+    body: JSONValue, status: int = 200, warnings: Iterable[str] = (), content_type: str = JSON
 ) -> web.Response:
     response = web.Response(body=dumps(body), status=status, content_type=content_type)
     add_warnings(response, warnings)
     return response
 
 
-def yaml_response(body: Any, status: int = 200, warnings: Iterable[str] = ()) -> web.Response:
+def yaml_response(body: JSONValue, status: int = 200, warnings: Iterable[str] = ()) -> web.Response:
     """The body as YAML, keys in order, as Kubernetes' YAML serializer writes it."""
     text = yaml.safe_dump(body, default_flow_style=False, allow_unicode=True, sort_keys=True)
     response = web.Response(text=text, status=status, content_type=YAML)

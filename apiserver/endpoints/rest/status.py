@@ -5,11 +5,11 @@ prints the same line as against Kubernetes (`Error from server (NotFound): pods 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import grpc
 
 from apiserver import errors
+from podplane.apimachinery.json_types import JSONObject
 
 # metav1.StatusReason -> HTTP code (k8s.io/apimachinery/pkg/api/errors).
 REASON_CODES = {
@@ -54,8 +54,8 @@ def http_code(err: errors.APIError) -> int:
     return REASON_CODES.get(err.reason) or GRPC_CODES.get(err.code, 500)
 
 
-def _details(d: errors.Details) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _details(d: errors.Details) -> JSONObject:
+    out: JSONObject = {}
     for key, value in (("name", d.name), ("group", d.group), ("kind", d.kind), ("uid", d.uid)):
         if value:
             out[key] = value
@@ -73,7 +73,7 @@ def _details(d: errors.Details) -> dict[str, Any]:
     return out
 
 
-def failure(err: errors.APIError) -> tuple[int, dict[str, Any]]:
+def failure(err: errors.APIError) -> tuple[int, JSONObject]:
     """The HTTP code and metav1.Status body of an error."""
     code = http_code(err)
     reason = (
@@ -81,7 +81,7 @@ def failure(err: errors.APIError) -> tuple[int, dict[str, Any]]:
         if err.reason in REASON_CODES
         else ("InternalError" if code == 500 else err.reason)
     )
-    body: dict[str, Any] = {
+    body: JSONObject = {
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},
@@ -97,10 +97,10 @@ def failure(err: errors.APIError) -> tuple[int, dict[str, Any]]:
     return code, body
 
 
-def success(name: str = "", group: str = "", kind: str = "", uid: str = "") -> dict[str, Any]:
+def success(name: str = "", group: str = "", kind: str = "", uid: str = "") -> JSONObject:
     """A Status of success, as a delete of an object that is gone answers."""
     details = _details(errors.Details(name=name, group=group, kind=kind, uid=uid))
-    body: dict[str, Any] = {
+    body: JSONObject = {
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},

@@ -19,6 +19,7 @@ from apiserver.endpoints.rest.request import ResourceRequest, truthy
 from apiserver.endpoints.rest.responses import json_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
+from apiserver.registry.options import PatchOptions
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
@@ -28,6 +29,7 @@ from apiserver.validation.fields import invalid, invalid_error
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.patch.mergepatch import PatchError
 from podplane.printers.labels import label_selector_string
 
@@ -83,7 +85,7 @@ async def _status(
 # ------------------------------------------------------------------ scale
 
 
-def _scale_of(resource_plural: str, obj: Message) -> dict[str, Any]:
+def _scale_of(resource_plural: str, obj: Message) -> JSONObject:
     """autoscaling/v1 Scale of a workload: its desired and current replicas and its selector."""
     meta = object_meta(obj)
     workload: Any = obj  # a Deployment, ReplicaSet or ReplicationController
@@ -109,7 +111,7 @@ def _scale_of(resource_plural: str, obj: Message) -> dict[str, Any]:
     }
 
 
-def _replicas_of(scale: Any) -> tuple[int, str]:
+def _replicas_of(scale: JSONValue) -> tuple[int, str]:
     if not isinstance(scale, dict):
         raise errors.bad_request("Scale: expected an object")
     spec = scale.get("spec") or {}
@@ -131,7 +133,7 @@ async def _scale(
         raise method_not_allowed(req.method)
     if req.verb == "update":
         scale, _ = await bodies.read_document(request)
-        patch_doc: Any = None
+        patch_doc: JSONValue = None
     else:
         apply = patching.applier(request.content_type, api.resource)
         scale, patch_doc = None, await request.json()
@@ -160,7 +162,7 @@ async def _scale(
         return updated
 
     stored = await api.patch(
-        req.namespace, req.name, rescaled, dry_run=bodies.dry_run(request.query)
+        req.namespace, req.name, rescaled, PatchOptions(dry_run=bodies.dry_run(request.query))
     )
     return json_response(_scale_of(plural, stored))
 

@@ -21,9 +21,11 @@ from apiserver.endpoints.rest.request import ResourceRequest, truthy
 from apiserver.endpoints.rest.responses import dumps, start_stream
 from apiserver.endpoints.rest.status import failure, not_acceptable
 from apiserver.objects import WatchMessage, object_meta
+from apiserver.registry.options import WatchOptions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import parse_resource_version
 from podplane.apimachinery import codec, selectors
+from podplane.apimachinery.json_types import JSONObject
 from podplane.printers.table import build_table
 
 # Events per chunk: what is queued when the stream is ready to write goes out in one write.
@@ -99,7 +101,7 @@ class _Encoder:
     def line(self, event: WatchMessage[Any]) -> bytes:
         obj = event.object
         if event.type == "BOOKMARK":
-            encoded: dict[str, Any] = {
+            encoded: JSONObject = {
                 "kind": self.resource.kind,
                 "apiVersion": self.resource.api_version,
                 "metadata": codec.encode(object_meta(obj)),
@@ -148,15 +150,14 @@ async def serve_watch(
     api.store.selectors(q.get("labelSelector", ""), field_selector)
     parse_resource_version(q.get("resourceVersion", ""))
     encoder = _Encoder(request, api)
-    events = api.watch_batches(
-        req.namespace,
-        resource_version=q.get("resourceVersion", ""),
+    options = WatchOptions(
         label_selector=q.get("labelSelector", ""),
         field_selector=field_selector,
-        allow_bookmarks=truthy(q.get("allowWatchBookmarks")),
+        resource_version=q.get("resourceVersion", ""),
+        allow_watch_bookmarks=truthy(q.get("allowWatchBookmarks")),
         timeout_seconds=_timeout(q.get("timeoutSeconds", "")),
-        max_batch=MAX_EVENTS_PER_WRITE,
     )
+    events = api.watch_batches(req.namespace, options, max_batch=MAX_EVENTS_PER_WRITE)
     response = await start_stream(request, "application/json")
     try:
         async for batch in events:

@@ -13,6 +13,7 @@ import pytest
 
 from apiserver.errors import APIError
 from apiserver.registry.cacher import Cacher
+from apiserver.registry.options import ListOptions, WatchOptions
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import KeyValue, WatchEvent
@@ -156,9 +157,9 @@ async def received(stream: AsyncIterator[Any], n: int) -> list[tuple[str, str]]:
 async def test_a_node_watcher_sees_its_pods_arrive_change_and_leave() -> None:
     async with Cluster() as c:
         on_a, on_b, unscheduled = await reading(
-            c.cacher.watch("", field_selector="spec.nodeName=node-a"),
-            c.cacher.watch("", field_selector="spec.nodeName=node-b"),
-            c.cacher.watch("", field_selector="spec.nodeName="),
+            c.cacher.watch("", WatchOptions(field_selector="spec.nodeName=node-a")),
+            c.cacher.watch("", WatchOptions(field_selector="spec.nodeName=node-b")),
+            c.cacher.watch("", WatchOptions(field_selector="spec.nodeName=")),
         )
         await c.put(pod("p"))
         await c.put(pod("p", node="node-a"))  # bound
@@ -176,10 +177,10 @@ async def test_a_watch_from_a_version_replays_the_window_after_it() -> None:
     async with Cluster(capacity=3) as c:
         revisions = [await c.put(pod(f"p{i}")) for i in range(5)]
         # The window holds the last 3 events: a watch from the 2nd write on is served by it.
-        replay = c.cacher.watch("", resource_version=str(revisions[1]))
+        replay = c.cacher.watch("", WatchOptions(resource_version=str(revisions[1])))
         assert await received(replay, 3) == [("ADDED", "p2"), ("ADDED", "p3"), ("ADDED", "p4")]
         assert c.cacher.window_start == revisions[1]
-        listing = await c.cacher.list("default", label_selector="app=web")
+        listing = await c.cacher.list("default", ListOptions(label_selector="app=web"))
         assert [p.metadata.name for p in listing.items] == [f"p{i}" for i in range(5)]
         assert listing.metadata.resource_version == str(revisions[-1])
 
@@ -204,7 +205,7 @@ async def test_a_watcher_that_does_not_read_is_closed_and_the_others_go_on() -> 
 async def test_bad_selectors_are_refused_before_anything_is_sent() -> None:
     async with Cluster() as c:
         with pytest.raises(APIError) as err:
-            await c.cacher.watch("", field_selector="spec.color=red").__anext__()
+            await c.cacher.watch("", WatchOptions(field_selector="spec.color=red")).__anext__()
         assert "field label not supported: spec.color" in err.value.message
 
 
@@ -226,9 +227,11 @@ async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> Non
         assert sizes == [3, 3, 1]
         assert names == [f"p{i}" for i in range(1, 8)]
         # A replay from a version is sent in batches too; one at a time without them.
-        replay = c.cacher.watch_batches("", resource_version=str(replay_from), max_batch=4)
+        replay = c.cacher.watch_batches(
+            "", WatchOptions(resource_version=str(replay_from)), max_batch=4
+        )
         assert [len(await replay.__anext__()) for _ in range(2)] == [4, 3]
-        singles = c.cacher.watch("", resource_version=str(replay_from))
+        singles = c.cacher.watch("", WatchOptions(resource_version=str(replay_from)))
         assert await received(singles, 7) == [("ADDED", f"p{i}") for i in range(1, 8)]
 
 
@@ -237,7 +240,7 @@ async def test_a_batch_never_ends_inside_a_revision() -> None:
     resourceVersion it was sent must have been sent all of them, live or replayed."""
     async with Cluster() as c:
         before = await c.put(pod("p0"))
-        live = c.cacher.watch_batches("", resource_version=str(before), max_batch=3)
+        live = c.cacher.watch_batches("", WatchOptions(resource_version=str(before)), max_batch=3)
         await c.put(pod("a"))
         together = await c.put_together(*(pod(f"t{i}") for i in range(4)))
         await c.put(pod("b"))
@@ -247,11 +250,11 @@ async def test_a_batch_never_ends_inside_a_revision() -> None:
             ["b"],
         ]
         assert {ev.object.metadata.resource_version for ev in batches[0][1:]} == {str(together)}
-        replay = c.cacher.watch_batches("", resource_version=str(before), max_batch=2)
+        replay = c.cacher.watch_batches("", WatchOptions(resource_version=str(before)), max_batch=2)
         sizes = [len(await asyncio.wait_for(replay.__anext__(), 1)) for _ in range(2)]
         assert sizes == [5, 1]
         # Without batches, one event at a time all the same.
-        singles = c.cacher.watch("", resource_version=str(before))
+        singles = c.cacher.watch("", WatchOptions(resource_version=str(before)))
         assert [name for _, name in await received(singles, 6)] == [
             "a",
             "t0",
