@@ -14,6 +14,7 @@ from aiohttp import web
 from google.protobuf.message import Message
 
 from apiserver import errors
+from apiserver.endpoints.rest import protobuf_bodies
 from apiserver.endpoints.rest.status import unsupported_media_type
 from apiserver.objects import ListMessage, T
 from podplane.apimachinery import codec, resources
@@ -99,8 +100,8 @@ def _duplicates(value: JSONValue, path: str = "") -> list[str]:
 async def read_document(
     request: web.Request, *, allow_yaml: bool = True
 ) -> tuple[JSONValue, list[str]]:
-    """The request's body, decoded (JSON, or YAML for application/yaml), and the fields it gives
-    twice."""
+    """The request's body, decoded (JSON, YAML for application/yaml, or Kubernetes' protobuf read
+    into the same JSON), and the fields it gives twice."""
     # No Content-Type reads as */*, which JSON satisfies (Kubernetes' NegotiateInputSerializer);
     # the official Python client sends none.
     content_type = request.content_type if request.headers.get("Content-Type") else ""
@@ -110,6 +111,8 @@ async def read_document(
             return yaml.safe_load(raw), []
         except yaml.YAMLError as e:
             raise errors.bad_request(f"error decoding YAML: {e}") from None
+    if content_type == protobuf_bodies.MEDIA_TYPE:
+        return protobuf_bodies.decode(raw), []
     if content_type not in JSON_TYPES:
         raise unsupported_media_type(content_type)
     return decode_json(raw)

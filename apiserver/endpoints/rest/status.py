@@ -131,7 +131,12 @@ def method_not_allowed(method: str) -> errors.APIError:
 
 
 def unsupported_media_type(
-    content_type: str, accepted: Sequence[str] = ("application/json", "application/yaml")
+    content_type: str,
+    accepted: Sequence[str] = (
+        "application/json",
+        "application/yaml",
+        "application/vnd.kubernetes.protobuf",
+    ),
 ) -> errors.APIError:
     return errors.APIError(
         grpc.StatusCode.INVALID_ARGUMENT,

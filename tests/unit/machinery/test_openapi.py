@@ -13,7 +13,7 @@ import pytest
 from apiserver.endpoints.rest import discovery
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import openapi, resources
-from podplane.apimachinery.openapi import operations
+from podplane.apimachinery.openapi import operations, schemas
 
 GROUP_VERSIONS = [
     ("", "v1"),
@@ -495,3 +495,12 @@ def test_subresources_and_version_agree_with_discovery() -> None:
         for entry in listed["resources"]:
             served_at = entry["name"].replace("/", "/{name}/")  # pods/status: pods/{name}/status
             assert any(path.endswith(f"/{served_at}") for path in paths), entry["name"]
+
+
+def test_the_protobuf_wire_messages_are_no_api_type() -> None:
+    """podplane/api/k8swire (Kubernetes' protobuf field numbers, read from request bodies only)
+    shares the descriptor set but gives no definition to any document."""
+    names = [m.full_name for m in schemas.messages().values()]
+    assert names and not [n for n in names if ".k8swire." in n]
+    documents = [openapi.v2_document()] + [v3(g, v) for g, v in GROUP_VERSIONS]
+    assert not [d for d in documents if "k8swire" in json.dumps(d)]
