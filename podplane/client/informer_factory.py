@@ -38,6 +38,7 @@ class SharedInformerFactory:
         self._client = client
         self._informers: dict[InformerKey, Informer[Any]] = {}
         self._running: dict[InformerKey, asyncio.Task[None]] = {}
+        self._started = False
 
     @property
     def client(self) -> Client:
@@ -77,11 +78,13 @@ class SharedInformerFactory:
 
     @property
     def started(self) -> bool:
-        return bool(self._running)
+        """Whether start() has been called since the last shutdown()."""
+        return self._started
 
     def start(self) -> None:
         """Runs every informer made so far that is not running yet; called again, starts only
         those made since (client-go's Start). Needs a running event loop."""
+        self._started = True
         for key, informer in self._informers.items():
             if key not in self._running:
                 self._running[key] = asyncio.create_task(
@@ -97,6 +100,7 @@ class SharedInformerFactory:
         """Stops every running informer; their caches keep what they hold."""
         tasks = list(self._running.values())
         self._running.clear()
+        self._started = False
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
