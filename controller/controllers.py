@@ -22,15 +22,19 @@ from controller.replicaset.controller import ReplicaSetController
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
     "nodelifecycle": WithOptions(
-        lambda client, o: NodeLifecycleController(
+        lambda client, informers, o: NodeLifecycleController(
             client,
+            informers,
             monitor_grace_period=o.node_monitor_grace_period,
             startup_grace_period=o.node_startup_grace_period,
         )
     ),
     "nodeipam": WithOptions(
-        lambda client, o: NodeIpamController(
-            client, cluster_cidr=o.cluster_cidr, node_cidr_mask_size=o.node_cidr_mask_size
+        lambda client, informers, o: NodeIpamController(
+            client,
+            informers,
+            cluster_cidr=o.cluster_cidr,
+            node_cidr_mask_size=o.node_cidr_mask_size,
         )
     ),
     "replicationcontroller": ReplicaSetController.for_replication_controllers,
@@ -42,8 +46,9 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "pvc-protection": PVCProtectionController,
     "pv-protection": PVProtectionController,
     "local-path-provisioner": WithOptions(
-        lambda client, o: LocalPathProvisioner(
+        lambda client, informers, o: LocalPathProvisioner(
             client,
+            informers,
             base_dir=o.local_path_dir,
             helper_image=o.local_path_helper_image,
             default_class=o.default_storage_class or None,

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from podplane.client.clientset import BindStream, Client, EventStream
+from podplane.client.informer_factory import SharedInformerFactory
 from podplane.componentbase import client_flags, leaderelection_flags, serving_flags
 from podplane.componentbase.app import (
     Component,
@@ -28,7 +29,6 @@ from podplane.componentbase.app import (
 )
 from podplane.componentbase.serving import run_service
 from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
-from scheduler.framework.handle import SharedInformers
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
@@ -80,7 +80,9 @@ def build(args: argparse.Namespace, client: Client) -> Component:
     # One set of informers for the scheduler and its plugins (VolumeBinding's claims, volumes
     # and classes).
     framework = Framework(
-        in_tree_registry(), default_profile(args.scheduler_name), handle=SharedInformers(client)
+        in_tree_registry(),
+        default_profile(args.scheduler_name),
+        handle=SharedInformerFactory(client),
     )
     # Binds over a stream of their own: a busy scheduler's binds cost the apiserver a few stream
     # messages, not a call each, and wait behind no other call on the client's connection.

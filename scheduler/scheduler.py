@@ -15,14 +15,14 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found, status_code
 from podplane.client.events import NORMAL, WARNING, EventCreator, EventRecorder
-from podplane.client.informer import Informer, wait_for_sync
+from podplane.client.informer import Informer
+from podplane.client.informer_factory import SharedInformerFactory
 from scheduler import metrics, pod_status
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
 from scheduler.event_handlers import EventHandlers, is_assigned
 from scheduler.framework import cluster_events
-from scheduler.framework.handle import SharedInformers
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState
@@ -86,11 +86,11 @@ class Scheduler:
         # informers of the scheduler's own.
         self.informers = (
             framework.handle
-            if isinstance(framework.handle, SharedInformers)
-            else SharedInformers(client)
+            if isinstance(framework.handle, SharedInformerFactory)
+            else SharedInformerFactory(client)
         )
-        self.pods: Informer[core_pb2.Pod] = self.informers.informer(resources.POD)
-        self.nodes: Informer[core_pb2.Node] = self.informers.informer(resources.NODE)
+        self.pods: Informer[core_pb2.Pod] = self.informers.informer_for(resources.POD)
+        self.nodes: Informer[core_pb2.Node] = self.informers.informer_for(resources.NODE)
         self.pods.add_handler(
             self.handlers.on_pod_add, self.handlers.on_pod_update, self.handlers.on_pod_delete
         )
@@ -110,14 +110,13 @@ class Scheduler:
         loop = asyncio.get_running_loop()
         # Pods and nodes, and whatever the plugins list (claims, volumes, classes), whose changes
         # retry the pods the plugins that registered for them rejected.
-        informers = self.informers.informers()
-        for plural, informer in informers.items():
-            if plural not in (resources.POD.plural, resources.NODE.plural):
-                self._retry_on_changes(informer, resources.by_name(plural).kind)
-        background = [loop.create_task(i.run()) for i in informers.values()]
-        background.append(loop.create_task(self.queue.run(self._flush_interval)))
+        for informer in self.informers.informers():
+            if informer.resource.plural not in (resources.POD.plural, resources.NODE.plural):
+                self._retry_on_changes(informer, informer.resource.kind)
+        self.informers.start()
+        background = [loop.create_task(self.queue.run(self._flush_interval))]
         try:
-            await wait_for_sync(*informers.values())
+            await self.informers.wait_for_cache_sync()
             self._synced.set()
             log.info(
                 "caches synced: %d node(s), %d pod(s); scheduling as %s",
@@ -142,6 +141,7 @@ class Scheduler:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await self.informers.shutdown()
 
     def _retry_on_changes(self, informer: Informer[Any], kind: str) -> None:
         def changed(action: str) -> None:

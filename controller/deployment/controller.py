@@ -26,11 +26,11 @@ from podplane.apimachinery import resources
 from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 from podplane.client.clientset import Client, is_already_exists, is_conflict, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
-from podplane.client.informer import Informer, object_key
+from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
-NAMESPACE_INDEX = "namespace"
 # kube-controller-manager's --concurrent-deployment-syncs default.
 DEFAULT_WORKERS = 5
 
@@ -54,22 +54,28 @@ class DeploymentController:
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         *,
         workers: int = DEFAULT_WORKERS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self._clock = clock
-        self.deployments: Informer[apps_pb2.Deployment] = Informer(client.deployments)
-        self.replicasets: Informer[apps_pb2.ReplicaSet] = Informer(client.replicasets)
+        self.deployments: Informer[apps_pb2.Deployment] = informers.informer_for(
+            resources.DEPLOYMENT
+        )
+        self.replicasets: Informer[apps_pb2.ReplicaSet] = informers.informer_for(
+            resources.REPLICA_SET
+        )
         # Recreate waits for the old pods to be gone, not only for their ReplicaSets to be 0.
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
         for informer in (self.deployments, self.replicasets, self.pods):
-            informer.add_index(NAMESPACE_INDEX, lambda o: [o.metadata.namespace])
+            informer.add_index(NAMESPACE_INDEX, namespace_of)
         self.recorder = EventRecorder(client, "deployment-controller")
         self.loop = ReconcileLoop(
             "deployment",
             self.reconcile,
+            informers,
             [self.deployments, self.replicasets, self.pods],
             workers=workers,
         )

@@ -17,26 +17,35 @@ from controller.framework import endpoint_pods
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery import service as svc_helper
 from podplane.client.clientset import Client, is_already_exists, is_not_found
-from podplane.client.informer import Informer, object_key
+from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
-NAMESPACE_INDEX = "namespace"
 DEFAULT_WORKERS = 5
 
 
 class EndpointsController:
-    def __init__(self, client: Client, *, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self, client: Client, informers: SharedInformerFactory, *, workers: int = DEFAULT_WORKERS
+    ) -> None:
         self.client = client
-        self.services: Informer[service_pb2.Service] = Informer(client.services)
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
-        self.endpoints: Informer[service_pb2.Endpoints] = Informer(client.endpoints)
-        self.services.add_index(NAMESPACE_INDEX, lambda s: [s.metadata.namespace])
-        self.pods.add_index(NAMESPACE_INDEX, lambda p: [p.metadata.namespace])
+        self.services: Informer[service_pb2.Service] = informers.informer_for(resources.SERVICE)
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
+        self.endpoints: Informer[service_pb2.Endpoints] = informers.informer_for(
+            resources.ENDPOINTS
+        )
+        self.services.add_index(NAMESPACE_INDEX, namespace_of)
+        self.pods.add_index(NAMESPACE_INDEX, namespace_of)
         self.loop = ReconcileLoop(
-            "endpoint", self.reconcile, [self.services, self.pods, self.endpoints], workers=workers
+            "endpoint",
+            self.reconcile,
+            informers,
+            [self.services, self.pods, self.endpoints],
+            workers=workers,
         )
         self.services.add_handler(
             on_add=self._enqueue,

@@ -25,14 +25,15 @@ from controller.framework import endpoint_pods
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery import service as svc_helper
 from podplane.apimachinery.service import SERVICE_NAME_LABEL
 from podplane.client.clientset import Client, is_not_found
-from podplane.client.informer import Informer, object_key
+from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
-NAMESPACE_INDEX = "namespace"
 SERVICE_INDEX = "service"
 # kube-controller-manager's --concurrent-service-endpoint-syncs default.
 DEFAULT_WORKERS = 5
@@ -81,25 +82,29 @@ class EndpointSliceController:
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         *,
         workers: int = DEFAULT_WORKERS,
         max_endpoints_per_slice: int = MAX_ENDPOINTS_PER_SLICE,
     ) -> None:
         self.client = client
         self.max_endpoints_per_slice = max_endpoints_per_slice
-        self.services: Informer[service_pb2.Service] = Informer(client.services)
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
-        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
-        self.slices: Informer[discovery_pb2.EndpointSlice] = Informer(
-            client.endpointslices, label_selector=f"{MANAGED_BY_LABEL}={CONTROLLER_NAME}"
+        self.services: Informer[service_pb2.Service] = informers.informer_for(resources.SERVICE)
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
+        self.nodes: Informer[core_pb2.Node] = informers.informer_for(resources.NODE)
+        # Every slice (the garbage collector's informer too); the index and the handlers see only
+        # those this controller manages, as a watch with its managed-by selector would.
+        self.slices: Informer[discovery_pb2.EndpointSlice] = informers.informer_for(
+            resources.ENDPOINT_SLICE
         )
-        self.services.add_index(NAMESPACE_INDEX, lambda s: [s.metadata.namespace])
-        self.pods.add_index(NAMESPACE_INDEX, lambda p: [p.metadata.namespace])
+        self.services.add_index(NAMESPACE_INDEX, namespace_of)
+        self.pods.add_index(NAMESPACE_INDEX, namespace_of)
         self.slices.add_index(SERVICE_INDEX, _service_key_of)
         self.tracker = SliceTracker()
         self.loop = ReconcileLoop(
             "endpointslice",
             self.reconcile,
+            informers,
             [self.services, self.pods, self.nodes, self.slices],
             workers=workers,
         )
@@ -191,6 +196,9 @@ class EndpointSliceController:
 
 
 def _service_key_of(eps: discovery_pb2.EndpointSlice) -> list[str]:
+    """The SERVICE_INDEX function: the Service of a slice this controller manages."""
+    if eps.metadata.labels.get(MANAGED_BY_LABEL) != CONTROLLER_NAME:
+        return []
     name = eps.metadata.labels.get(SERVICE_NAME_LABEL)
     return [f"{eps.metadata.namespace}/{name}"] if name else []
 

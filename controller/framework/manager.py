@@ -1,5 +1,8 @@
-"""Runs the controllers together (kube-controller-manager). One failing stops the manager, so that
-its supervisor restarts it rather than leaving a controller silently dead."""
+"""Runs the controllers together (kube-controller-manager). They share one SharedInformerFactory,
+so that the process holds one watch and one cache per kind (one of pods, not one per controller):
+each controller takes its informers from it and registers its handlers; the manager starts it
+once every controller is built. One failing stops the manager, so that its supervisor restarts it
+rather than leaving a controller silently dead."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from podplane.client.clientset import Client
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +38,23 @@ class ControllerOptions:
 
 
 class WithOptions:
-    """Marks a controller factory that takes the ControllerOptions as well as the client."""
+    """Marks a controller factory that takes the ControllerOptions as well as the client and the
+    shared informers."""
 
-    def __init__(self, factory: Callable[[Client, ControllerOptions], Controller]) -> None:
+    def __init__(
+        self, factory: Callable[[Client, SharedInformerFactory, ControllerOptions], Controller]
+    ) -> None:
         self.factory = factory
 
-    def __call__(self, client: Client, options: ControllerOptions) -> Controller:
-        return self.factory(client, options)
+    def __call__(
+        self, client: Client, informers: SharedInformerFactory, options: ControllerOptions
+    ) -> Controller:
+        return self.factory(client, informers, options)
 
 
-# How a controller is made: from the client alone, or from the client and the options.
-ControllerFactory = Callable[[Client], Controller] | WithOptions
+# How a controller is made: from the client and the shared informers, and the options if it
+# takes them.
+ControllerFactory = Callable[[Client, SharedInformerFactory], Controller] | WithOptions
 
 
 class ControllerManager:
@@ -57,14 +67,18 @@ class ControllerManager:
         """Builds the controllers `factories` makes, by name."""
         self.client = client
         self.options = options or ControllerOptions()
+        self.informers = SharedInformerFactory(client)
         self.controllers = {n: self._build(f) for n, f in factories.items()}
 
     def _build(self, factory: ControllerFactory) -> Controller:
         if isinstance(factory, WithOptions):
-            return factory(self.client, self.options)
-        return factory(self.client)
+            return factory(self.client, self.informers, self.options)
+        return factory(self.client, self.informers)
 
     async def run(self) -> None:
+        # Every controller has asked for its informers by now: one start runs them all, before
+        # the controllers wait for their caches.
+        self.informers.start()
         tasks = []
         for name, c in self.controllers.items():
             log.info("starting the %s controller", name)
@@ -75,3 +89,4 @@ class ControllerManager:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.informers.shutdown()

@@ -1,7 +1,8 @@
 """The loop every controller runs (client-go's sample-controller): handlers enqueue keys, workers
 take a key at a time from a deduplicating work queue and call an idempotent reconcile(key); an error
 requeues the key with per-key exponential back-off, a requested recheck requeues it after a delay,
-success forgets it."""
+success forgets it. The informers are the process's shared ones (SharedInformerFactory): the loop
+does not run them, it waits for their caches before its workers start."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from podplane.client.informer import Informer, wait_for_sync
+from podplane.client.informer_factory import SharedInformerFactory
 from podplane.client.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -24,13 +26,16 @@ class ReconcileLoop:
         self,
         name: str,
         reconcile: Reconcile,
+        factory: SharedInformerFactory,
         informers: list[Informer[Any]],
         *,
         workers: int = 1,
         queue: WorkQueue[str] | None = None,
     ) -> None:
+        """`informers`, the factory's, are those whose caches `reconcile` reads."""
         self.name = name
         self.reconcile = reconcile
+        self.factory = factory
         self.informers = informers
         self.workers = workers
         self.queue: WorkQueue[str] = queue or WorkQueue(
@@ -41,17 +46,21 @@ class ReconcileLoop:
         self.queue.add(key)
 
     async def run(self) -> None:
-        """Runs the informers and, once their caches are synced, the workers; until cancelled."""
-        feeds = [asyncio.create_task(i.run(), name=f"{self.name}-{i.name}") for i in self.informers]
+        """Once the informers' caches are synced, runs the workers; until cancelled. Whoever
+        made the factory starts it (the controller-manager, before its controllers); a controller
+        run on its own with a factory no one started (in tests) has its loop start the factory
+        and stop it at the end."""
+        owns_factory = not self.factory.started
+        if owns_factory:
+            self.factory.start()
         try:
             await wait_for_sync(*self.informers)
             log.info("%s controller: caches synced, %d worker(s)", self.name, self.workers)
             await asyncio.gather(*(self._worker() for _ in range(self.workers)))
         finally:
             await self.queue.shutdown()
-            for t in feeds:
-                t.cancel()
-            await asyncio.gather(*feeds, return_exceptions=True)
+            if owns_factory:
+                await self.factory.shutdown()
 
     async def _worker(self) -> None:
         await self.queue.run_worker(self._process)

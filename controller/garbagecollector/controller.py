@@ -38,6 +38,7 @@ from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.conflicts import get_same, update_on_conflict
 from podplane.client.informer import Informer, object_key
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,10 @@ def _owner_uids(obj: Workload) -> list[str]:
     return [ref.uid for ref in obj.metadata.owner_references]
 
 
+def _uid(obj: Workload) -> list[str]:
+    return [obj.metadata.uid]
+
+
 class AbsentOwners:
     """A bounded set of the uids of owners verified to be gone (least recently used out)."""
 
@@ -116,14 +121,16 @@ class AbsentOwners:
 
 
 class GarbageCollector:
-    def __init__(self, client: Client, *, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self, client: Client, informers: SharedInformerFactory, *, workers: int = DEFAULT_WORKERS
+    ) -> None:
         self.client = client
         self.absent_owners = AbsentOwners()
         self.informers: dict[str, tuple[Resource, Informer[Workload]]] = {}
         for resource in TRACKED:
-            informer: Informer[Workload] = Informer(client.for_resource(resource))
+            informer: Informer[Workload] = informers.informer_for(resource)
             informer.add_index(OWNER_UID_INDEX, _owner_uids)
-            informer.add_index(UID_INDEX, lambda o: [o.metadata.uid])
+            informer.add_index(UID_INDEX, _uid)
             informer.add_handler(
                 on_add=self._on_add, on_update=self._on_update, on_delete=self._on_delete
             )
@@ -131,6 +138,7 @@ class GarbageCollector:
         self.loop = ReconcileLoop(
             "garbagecollector",
             self.reconcile,
+            informers,
             [i for _, i in self.informers.values()],
             workers=workers,
         )

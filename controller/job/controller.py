@@ -27,7 +27,8 @@ from podplane.apimachinery import resources, timeutil
 from podplane.apimachinery.selectors import SelectorError, from_label_selector_message
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
-from podplane.client.informer import Informer
+from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ DEFAULT_BACKOFF = 10.0
 MAX_BACKOFF = 6 * 60.0
 # At most this many pods are created or deleted per sync (MaxPodCreateDeletePerSync).
 MAX_POD_CHANGES_PER_SYNC = 500
-NAMESPACE_INDEX = "namespace"
 
 COMPLETE, FAILED, SUSPENDED = "Complete", "Failed", "Suspended"
 BACKOFF_LIMIT_EXCEEDED = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
@@ -155,6 +155,7 @@ class JobController:
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         *,
         workers: int = 5,
         backoff: float = DEFAULT_BACKOFF,
@@ -164,9 +165,9 @@ class JobController:
         self.client = client
         self.backoff, self.max_backoff = backoff, max_backoff
         self._clock = clock
-        self.jobs: Informer[batch_pb2.Job] = Informer(client.jobs)
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
-        self.pods.add_index(NAMESPACE_INDEX, lambda p: [p.metadata.namespace])
+        self.jobs: Informer[batch_pb2.Job] = informers.informer_for(resources.JOB)
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
+        self.pods.add_index(NAMESPACE_INDEX, namespace_of)
         self.expectations = Expectations()
         # The uids of jobs this controller has written finished, until the informer shows it: a
         # pass on the stale copy would see the pods it deleted gone, the job not failed, and
@@ -175,7 +176,9 @@ class JobController:
         self.written_finished: set[str] = set()
         self.finish_clock = FinishClock(clock)
         self.recorder = EventRecorder(client, "job-controller")
-        self.loop = ReconcileLoop("job", self.reconcile, [self.jobs, self.pods], workers=workers)
+        self.loop = ReconcileLoop(
+            "job", self.reconcile, informers, [self.jobs, self.pods], workers=workers
+        )
         self.jobs.add_handler(
             on_add=self._enqueue_job,
             on_update=lambda _old, new: self._enqueue_job(new),

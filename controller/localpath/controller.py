@@ -20,9 +20,11 @@ from controller.framework.reconciler import ReconcileLoop
 from controller.localpath import volumes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_already_exists, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import Informer
+from podplane.client.informer_factory import SharedInformerFactory
 from podplane.volume import constants as c
 from podplane.volume import helpers
 
@@ -39,6 +41,7 @@ class LocalPathProvisioner:
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         *,
         provisioner: str = volumes.DEFAULT_PROVISIONER,
         base_dir: str = volumes.DEFAULT_BASE_DIR,
@@ -52,15 +55,20 @@ class LocalPathProvisioner:
         self.helper_image = helper_image
         self.helper_namespace = helper_namespace
         self.default_class = default_class
-        self.claims: Informer[core_pb2.PersistentVolumeClaim] = Informer(
-            client.persistentvolumeclaims
+        self.claims: Informer[core_pb2.PersistentVolumeClaim] = informers.informer_for(
+            resources.PERSISTENT_VOLUME_CLAIM
         )
-        self.volumes: Informer[core_pb2.PersistentVolume] = Informer(client.persistentvolumes)
-        self.classes: Informer[storage_pb2.StorageClass] = Informer(client.storageclasses)
+        self.volumes: Informer[core_pb2.PersistentVolume] = informers.informer_for(
+            resources.PERSISTENT_VOLUME
+        )
+        self.classes: Informer[storage_pb2.StorageClass] = informers.informer_for(
+            resources.STORAGE_CLASS
+        )
         self.recorder = EventRecorder(client, f"{provisioner}_controller-manager")
         self.loop = ReconcileLoop(
             "local-path-provisioner",
             self.reconcile,
+            informers,
             [self.claims, self.volumes, self.classes],
             workers=2,
         )

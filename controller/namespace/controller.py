@@ -11,6 +11,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +21,14 @@ RECHECK_SECONDS = 2.0
 
 
 class NamespaceController:
-    def __init__(self, client: Client, *, workers: int = 2) -> None:
+    def __init__(
+        self, client: Client, informers: SharedInformerFactory, *, workers: int = 2
+    ) -> None:
         self.client = client
-        self.namespaces: Informer[core_pb2.Namespace] = Informer(client.namespaces)
-        self.loop = ReconcileLoop("namespace", self.reconcile, [self.namespaces], workers=workers)
+        self.namespaces: Informer[core_pb2.Namespace] = informers.informer_for(resources.NAMESPACE)
+        self.loop = ReconcileLoop(
+            "namespace", self.reconcile, informers, [self.namespaces], workers=workers
+        )
         self.namespaces.add_handler(
             on_add=self._on_change, on_update=lambda _old, new: self._on_change(new)
         )

@@ -16,9 +16,11 @@ from controller.nodeipam.cidrset import (
     CidrsExhausted,
 )
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.client import events
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class NodeIpamController:
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         *,
         cluster_cidr: str = CLUSTER_CIDR,
         node_cidr_mask_size: int = NODE_CIDR_MASK_SIZE,
@@ -41,9 +44,9 @@ class NodeIpamController:
         self.client = client
         self.allocator = CidrAllocator(cluster_cidr, node_cidr_mask_size)
         self.recorder = events.EventRecorder(client, "cidrAllocator")
-        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
+        self.nodes: Informer[core_pb2.Node] = informers.informer_for(resources.NODE)
         # One worker: allocations are handed out one at a time.
-        self.loop = ReconcileLoop("nodeipam", self.reconcile, [self.nodes], workers=1)
+        self.loop = ReconcileLoop("nodeipam", self.reconcile, informers, [self.nodes], workers=1)
         self.nodes.add_handler(
             on_add=self._on_node,
             on_update=lambda _old, new: self._on_node(new),

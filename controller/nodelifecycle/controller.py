@@ -36,11 +36,12 @@ from controller.nodelifecycle.health import (
 from controller.nodelifecycle.taint_eviction import eviction_time, no_execute_taints
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import timeutil
+from podplane.apimachinery import resources, timeutil
 from podplane.apimachinery.conditions import set_pod_condition
 from podplane.client import events
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer, object_key, wait_for_sync
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,16 @@ NODE_INDEX = "node"
 CONFLICT_RECHECK = 0.05
 
 
+def _node_of(pod: core_pb2.Pod) -> list[str]:
+    """The NODE_INDEX function: a bound pod's node."""
+    return [pod.spec.node_name] if pod.spec.node_name else []
+
+
 class NodeLifecycleController:
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         *,
         monitor_grace_period: float = MONITOR_GRACE_PERIOD,
         startup_grace_period: float = STARTUP_GRACE_PERIOD,
@@ -69,21 +76,27 @@ class NodeLifecycleController:
         self._clock = clock
         self.health = HeartbeatTracker(clock)
         self.recorder = events.EventRecorder(client, "node-controller")
-        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
-        self.leases: Informer[lease_pb2.Lease] = Informer(
-            client.leases, namespace=NODE_LEASE_NAMESPACE
+        self.nodes: Informer[core_pb2.Node] = informers.informer_for(resources.NODE)
+        self.leases: Informer[lease_pb2.Lease] = informers.informer_for(
+            resources.LEASE, namespace=NODE_LEASE_NAMESPACE
         )
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods, field_selector="spec.nodeName!=")
-        self.pods.add_index(NODE_INDEX, lambda p: [p.spec.node_name])
+        # The process's one pod informer, of every pod: this controller's handlers, index and
+        # reconcile pass over the pods no node has been given (a watch of the bound ones only
+        # would be a second watch of pods).
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
+        self.pods.add_index(NODE_INDEX, _node_of)
         # When each taint without a timeAdded was first seen: (node, key, value) -> time.
         self._taints_seen: dict[tuple[str, str, str], datetime] = {}
         self.node_loop = ReconcileLoop(
             "nodelifecycle",
             self.reconcile_node,
+            informers,
             [self.nodes, self.leases, self.pods],
             workers=workers,
         )
-        self.pod_loop = ReconcileLoop("nodelifecycle_pods", self.reconcile_pod, [], workers=workers)
+        self.pod_loop = ReconcileLoop(
+            "nodelifecycle_pods", self.reconcile_pod, informers, [], workers=workers
+        )
         self.nodes.add_handler(
             on_add=self._on_node_add, on_update=self._on_node_update, on_delete=self._on_node_delete
         )
@@ -111,7 +124,8 @@ class NodeLifecycleController:
         self.node_loop.enqueue(lease.metadata.name)
 
     def _on_pod(self, pod: core_pb2.Pod) -> None:
-        self.pod_loop.enqueue(object_key(pod))
+        if pod.spec.node_name:
+            self.pod_loop.enqueue(object_key(pod))
 
     def _enqueue_pods_of(self, node_name: str) -> None:
         for pod in self.pods.by_index(NODE_INDEX, node_name):
@@ -174,7 +188,7 @@ class NodeLifecycleController:
     # ------------------------------------------------------------------ pods
     async def reconcile_pod(self, key: str) -> float | None:
         pod = self.pods.get(key)
-        if pod is None:
+        if pod is None or not pod.spec.node_name:
             return None
         node = self.nodes.get(pod.spec.node_name)
         try:

@@ -17,16 +17,20 @@ Claims that lose their volume are Lost."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from controller.framework.indexes import CLAIMS_INDEX, pod_claim_keys
 from controller.framework.reconciler import ReconcileLoop
 from controller.persistentvolume import sync
 from controller.persistentvolume.newest import NewestObjects
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from podplane.client.events import EventRecorder
 from podplane.client.informer import Informer
+from podplane.client.informer_factory import SharedInformerFactory
 from podplane.volume import helpers
 
 log = logging.getLogger(__name__)
@@ -36,30 +40,25 @@ log = logging.getLogger(__name__)
 # became bindable, is caught up with then.
 SYNC_PERIOD = 15.0
 CLAIM, VOLUME = "claim", "volume"
-# Pods by the claims they use (namespace/claim).
-CLAIMS_INDEX = "claims"
-
-
-def _pod_claims(pod: core_pb2.Pod) -> list[str]:
-    return [
-        f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
-        for v in pod.spec.volumes
-        if v.HasField("persistent_volume_claim")
-    ]
 
 
 class PersistentVolumeController:
-    def __init__(self, client: Client, *, sync_period: float = SYNC_PERIOD) -> None:
+    def __init__(
+        self, client: Client, informers: SharedInformerFactory, *, sync_period: float = SYNC_PERIOD
+    ) -> None:
         self.client = client
-        self.volume_informer: Informer[core_pb2.PersistentVolume] = Informer(
-            client.persistentvolumes, resync_period=sync_period
+        self.sync_period = sync_period
+        self.volume_informer: Informer[core_pb2.PersistentVolume] = informers.informer_for(
+            resources.PERSISTENT_VOLUME
         )
-        self.claim_informer: Informer[core_pb2.PersistentVolumeClaim] = Informer(
-            client.persistentvolumeclaims, resync_period=sync_period
+        self.claim_informer: Informer[core_pb2.PersistentVolumeClaim] = informers.informer_for(
+            resources.PERSISTENT_VOLUME_CLAIM
         )
-        self.classes: Informer[storage_pb2.StorageClass] = Informer(client.storageclasses)
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
-        self.pods.add_index(CLAIMS_INDEX, _pod_claims)
+        self.classes: Informer[storage_pb2.StorageClass] = informers.informer_for(
+            resources.STORAGE_CLASS
+        )
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
+        self.pods.add_index(CLAIMS_INDEX, pod_claim_keys)
         self.volumes = NewestObjects(self.volume_informer)
         self.claims = NewestObjects(self.claim_informer)
         self.recorder = EventRecorder(client, "persistentvolume-controller")
@@ -68,6 +67,7 @@ class PersistentVolumeController:
         self.loop = ReconcileLoop(
             "persistentvolume",
             self.reconcile,
+            informers,
             [self.volume_informer, self.claim_informer, self.classes, self.pods],
         )
         self.volume_informer.add_handler(
@@ -90,7 +90,25 @@ class PersistentVolumeController:
         )
 
     async def run(self) -> None:
-        await self.loop.run()
+        resync = asyncio.create_task(self._resync(), name="persistentvolume-resync")
+        try:
+            await self.loop.run()
+        finally:
+            resync.cancel()
+            await asyncio.gather(resync, return_exceptions=True)
+
+    async def _resync(self) -> None:
+        """Every sync period, each cached volume and claim as if it had changed (kubernetes'
+        ctrl.resync): the informers are shared, and a resync of theirs would reach every other
+        consumer of volumes and claims too."""
+        if self.sync_period <= 0:
+            return
+        while True:
+            await asyncio.sleep(self.sync_period)
+            for volume in self.volume_informer.list():
+                self._volume_changed(volume)
+            for claim in self.claim_informer.list():
+                self._claim_changed(claim)
 
     # ------------------------------------------------------------------ handlers: keys only
     def _volume_changed(self, volume: core_pb2.PersistentVolume) -> None:

@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import logging
 
+from controller.framework.indexes import CLAIMS_INDEX, pod_claim_keys
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
+from podplane.client.informer_factory import SharedInformerFactory
 from podplane.volume import constants, helpers
 
 log = logging.getLogger(__name__)
 
 FINALIZER = constants.PVC_PROTECTION_FINALIZER
-# Pods by the claims they use (namespace/claim).
-CLAIMS_INDEX = "claims"
-
-
-def claim_keys(pod: core_pb2.Pod) -> list[str]:
-    return [
-        f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
-        for v in pod.spec.volumes
-        if v.HasField("persistent_volume_claim")
-    ]
 
 
 def pod_uses_claim(pod: core_pb2.Pod, claim_name: str) -> bool:
@@ -41,15 +34,17 @@ def pod_uses_claim(pod: core_pb2.Pod, claim_name: str) -> bool:
 
 
 class PVCProtectionController:
-    def __init__(self, client: Client, *, workers: int = 1) -> None:
+    def __init__(
+        self, client: Client, informers: SharedInformerFactory, *, workers: int = 1
+    ) -> None:
         self.client = client
-        self.claims: Informer[core_pb2.PersistentVolumeClaim] = Informer(
-            client.persistentvolumeclaims
+        self.claims: Informer[core_pb2.PersistentVolumeClaim] = informers.informer_for(
+            resources.PERSISTENT_VOLUME_CLAIM
         )
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
-        self.pods.add_index(CLAIMS_INDEX, claim_keys)
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
+        self.pods.add_index(CLAIMS_INDEX, pod_claim_keys)
         self.loop = ReconcileLoop(
-            "pvc-protection", self.reconcile, [self.claims, self.pods], workers=workers
+            "pvc-protection", self.reconcile, informers, [self.claims, self.pods], workers=workers
         )
         self.claims.add_handler(
             on_add=self._claim_changed, on_update=lambda _old, new: self._claim_changed(new)
@@ -71,7 +66,7 @@ class PVCProtectionController:
 
     def _pod_changed(self, pod: core_pb2.Pod) -> None:
         """A pod went (or may have stopped using its claims): the claims being deleted it held."""
-        for key in claim_keys(pod):
+        for key in pod_claim_keys(pod):
             claim = self.claims.get(key)
             if claim is not None and claim.metadata.deletion_timestamp:
                 self.loop.enqueue(key)

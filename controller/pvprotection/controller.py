@@ -8,8 +8,10 @@ import logging
 
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
+from podplane.client.informer_factory import SharedInformerFactory
 from podplane.volume import constants
 
 log = logging.getLogger(__name__)
@@ -23,10 +25,16 @@ def is_in_use(volume: core_pb2.PersistentVolume) -> bool:
 
 
 class PVProtectionController:
-    def __init__(self, client: Client, *, workers: int = 1) -> None:
+    def __init__(
+        self, client: Client, informers: SharedInformerFactory, *, workers: int = 1
+    ) -> None:
         self.client = client
-        self.volumes: Informer[core_pb2.PersistentVolume] = Informer(client.persistentvolumes)
-        self.loop = ReconcileLoop("pv-protection", self.reconcile, [self.volumes], workers=workers)
+        self.volumes: Informer[core_pb2.PersistentVolume] = informers.informer_for(
+            resources.PERSISTENT_VOLUME
+        )
+        self.loop = ReconcileLoop(
+            "pv-protection", self.reconcile, informers, [self.volumes], workers=workers
+        )
         self.volumes.add_handler(
             on_add=self._changed, on_update=lambda _old, new: self._changed(new)
         )

@@ -34,10 +34,12 @@ from controller.replicaset.kinds import (
 )
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery.selectors import SelectorError
 from podplane.client.clientset import Client, ResourceClient, is_conflict, is_not_found, status_code
 from podplane.client.events import NORMAL, WARNING, EventRecorder
-from podplane.client.informer import Informer, object_key
+from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
+from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,6 @@ log = logging.getLogger(__name__)
 BURST_REPLICAS = 500
 # kube-controller-manager's --concurrent-replicaset-syncs default.
 DEFAULT_WORKERS = 5
-NAMESPACE_INDEX = "namespace"
 
 
 def _namespace_terminating(err: BaseException) -> bool:
@@ -61,6 +62,7 @@ class ReplicaSetController(Generic[Replicated]):
     def __init__(
         self: ReplicaSetController[apps_pb2.ReplicaSet],
         client: Client,
+        informers: SharedInformerFactory,
         *,
         workers: int = ...,
         burst_replicas: int = ...,
@@ -70,6 +72,7 @@ class ReplicaSetController(Generic[Replicated]):
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         kind: ReplicatedKind[Replicated],
         *,
         workers: int = ...,
@@ -80,6 +83,7 @@ class ReplicaSetController(Generic[Replicated]):
     def __init__(
         self,
         client: Client,
+        informers: SharedInformerFactory,
         kind: ReplicatedKind[Any] = REPLICA_SETS,
         *,
         workers: int = DEFAULT_WORKERS,
@@ -89,14 +93,18 @@ class ReplicaSetController(Generic[Replicated]):
         self.kind: ReplicatedKind[Replicated] = kind
         self.burst_replicas = burst_replicas
         self.api: ResourceClient[Replicated] = client.for_resource(self.kind.resource)
-        self.owners: Informer[Replicated] = Informer(self.api)
-        self.pods: Informer[core_pb2.Pod] = Informer(client.pods)
+        self.owners: Informer[Replicated] = informers.informer_for(self.kind.resource)
+        self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
         for informer in (self.owners, self.pods):
-            informer.add_index(NAMESPACE_INDEX, lambda o: [o.metadata.namespace])
+            informer.add_index(NAMESPACE_INDEX, namespace_of)
         self.expectations = Expectations()
         self.events = EventRecorder(client, self.kind.component)
         self.loop = ReconcileLoop(
-            self.kind.queue_name, self.reconcile, [self.owners, self.pods], workers=workers
+            self.kind.queue_name,
+            self.reconcile,
+            informers,
+            [self.owners, self.pods],
+            workers=workers,
         )
         self.owners.add_handler(
             on_add=self._enqueue_owner,
@@ -109,9 +117,9 @@ class ReplicaSetController(Generic[Replicated]):
 
     @staticmethod
     def for_replication_controllers(
-        client: Client,
+        client: Client, informers: SharedInformerFactory
     ) -> ReplicaSetController[core_pb2.ReplicationController]:
-        return ReplicaSetController(client, REPLICATION_CONTROLLERS)
+        return ReplicaSetController(client, informers, REPLICATION_CONTROLLERS)
 
     async def run(self) -> None:
         await self.loop.run()

@@ -2,7 +2,8 @@
 told of every add, update and delete. A lost stream is resumed from the last seen resourceVersion
 with back-off; a resourceVersion too old to resume from (OUT_OF_RANGE) causes a relist that
 reconciles the cache with what is stored, so the cache never misses a change (client-go's
-reflector)."""
+reflector). A process takes its informers from one SharedInformerFactory (informer_factory), so
+that every consumer of a kind shares one watch and one cache."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane.apimachinery.meta import object_meta
+from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import ResourceClient, status_code
 
 T = TypeVar("T", bound=Message)
@@ -27,6 +29,15 @@ AddHandler: TypeAlias = Callable[[T], None]
 UpdateHandler: TypeAlias = Callable[[T, T], None]
 DeleteHandler: TypeAlias = Callable[[T], None]
 IndexFunc: TypeAlias = Callable[[T], Iterable[str]]
+
+# Objects by their namespace, an index several consumers of a shared informer ask for
+# (client-go's cache.NamespaceIndex).
+NAMESPACE_INDEX = "namespace"
+
+
+def namespace_of(obj: Message) -> list[str]:
+    """The NAMESPACE_INDEX function (client-go's MetaNamespaceIndexFunc)."""
+    return [object_meta(obj).namespace]
 
 
 def object_key(obj: Message) -> str:
@@ -43,14 +54,12 @@ class Informer(Generic[T]):
         namespace: str = "",
         label_selector: str = "",
         field_selector: str = "",
-        resync_period: float = 0.0,
         name: str = "",
     ) -> None:
         self._client = client
         self._namespace = namespace
         self._label_selector = label_selector
         self._field_selector = field_selector
-        self._resync_period = resync_period
         self.name = name or client.resource.plural
         self._cache: dict[str, T] = {}
         self._indexers: dict[str, IndexFunc[T]] = {}
@@ -60,6 +69,10 @@ class Informer(Generic[T]):
         ] = []
         self._synced = asyncio.Event()
         self.resource_version = ""
+
+    @property
+    def resource(self) -> Resource[T]:
+        return self._client.resource
 
     # ------------------------------------------------------------------ cache reads
     def get(self, key: str) -> T | None:
@@ -73,6 +86,14 @@ class Informer(Generic[T]):
         return list(self._cache)
 
     def add_index(self, name: str, func: IndexFunc[T]) -> None:
+        """Indexes the cache by `func` under `name`. Consumers of a shared informer that ask for
+        the same name share the index, so they must give the same function (client-go refuses a
+        conflicting indexer too)."""
+        known = self._indexers.get(name)
+        if known is func:
+            return
+        if known is not None:
+            raise ValueError(f"{self.name} informer: index {name!r} exists with another function")
         self._indexers[name] = func
         index: dict[str, set[str]] = {}
         for key, obj in self._cache.items():
@@ -89,6 +110,9 @@ class Informer(Generic[T]):
         on_update: UpdateHandler[T] | None = None,
         on_delete: DeleteHandler[T] | None = None,
     ) -> None:
+        """Registers a consumer's handlers; `on_add` is called at once for every object already
+        cached (synthetic adds, as client-go gives a handler added late). The objects handlers get
+        are the cache's own, shared with every consumer: read-only."""
         self._handlers.append((on_add, on_update, on_delete))
         for obj in self._cache.values():
             if on_add:
@@ -183,50 +207,37 @@ class Informer(Generic[T]):
                 self._store(obj)
             self.resource_version = object_meta(obj).resource_version
 
-    async def _resync_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._resync_period)
-            for obj in list(self._cache.values()):
-                for _, on_update, _ in self._handlers:
-                    if on_update:
-                        on_update(obj, obj)
-
     async def run(self) -> None:
         """Runs until cancelled."""
-        resync = asyncio.create_task(self._resync_loop()) if self._resync_period > 0 else None
         delay = 0.0
         need_list = True
         # The first list may come from the apiserver's watch cache ("0": any version), as the
         # reflector's does; a relist after "too old" reads the latest state ("") so that the cache
         # never goes back in time.
         list_version = "0"
-        try:
-            while True:
-                try:
-                    if need_list:
-                        await self._relist(list_version)
-                        need_list = False
-                    await self._watch()
-                    delay = 0.0  # the server ended the stream cleanly: resume at once
-                except grpc.aio.AioRpcError as e:
-                    code = status_code(e)
-                    if code == grpc.StatusCode.OUT_OF_RANGE:
-                        log.info("%s: watch too old (%s); relisting", self.name, e.details())
-                        need_list = True
-                        list_version = ""
-                        continue
-                    delay = min(max(delay * 2, 0.2), 10.0)
-                    log.warning(
-                        "%s: list/watch failed: %s %s; retrying in %.1fs",
-                        self.name,
-                        code,
-                        e.details(),
-                        delay,
-                    )
-                    await asyncio.sleep(delay * (0.5 + random.random() / 2))
-        finally:
-            if resync:
-                resync.cancel()
+        while True:
+            try:
+                if need_list:
+                    await self._relist(list_version)
+                    need_list = False
+                await self._watch()
+                delay = 0.0  # the server ended the stream cleanly: resume at once
+            except grpc.aio.AioRpcError as e:
+                code = status_code(e)
+                if code == grpc.StatusCode.OUT_OF_RANGE:
+                    log.info("%s: watch too old (%s); relisting", self.name, e.details())
+                    need_list = True
+                    list_version = ""
+                    continue
+                delay = min(max(delay * 2, 0.2), 10.0)
+                log.warning(
+                    "%s: list/watch failed: %s %s; retrying in %.1fs",
+                    self.name,
+                    code,
+                    e.details(),
+                    delay,
+                )
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
 
 async def wait_for_sync(*informers: Informer[Any], timeout: float | None = None) -> None:

@@ -1,7 +1,7 @@
-"""The two Handles (scheduler/framework/interfaces.py::Handle): SharedInformers, the scheduler's
-informers, one per kind, which plugins list from and the scheduler runs and waits for before it
-schedules (client-go's SharedInformerFactory); and StaticListers, fixed objects for a framework
-with no cluster behind it (unit tests, benchmarks), the default."""
+"""The two Handles (scheduler/framework/interfaces.py::Handle): podplane.client's
+SharedInformerFactory, the scheduler's informers, one per kind, which plugins list from and the
+scheduler starts and waits for before it schedules; and StaticListers, fixed objects for a
+framework with no cluster behind it (unit tests, benchmarks), the default."""
 
 from __future__ import annotations
 
@@ -13,34 +13,9 @@ from google.protobuf.message import Message
 
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
-from podplane.client.informer import Informer, object_key
+from podplane.client.informer import object_key
 
 M = TypeVar("M", bound=Message)
-
-
-class SharedInformers:
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self._informers: dict[str, Informer[Any]] = {}
-
-    @property
-    def client(self) -> Client:
-        return self._client
-
-    def informer(self, resource: Resource[M]) -> Informer[M]:
-        """The one informer of the kind, made on first use."""
-        informer: Informer[M] | None = self._informers.get(resource.plural)
-        if informer is None:
-            informer = Informer(self._client.for_resource(resource), name=resource.plural)
-            self._informers[resource.plural] = informer
-        return informer
-
-    def lister(self, resource: Resource[M]) -> Informer[M]:
-        return self.informer(resource)
-
-    def informers(self) -> dict[str, Informer[Any]]:
-        """Every informer made so far, by plural."""
-        return dict(self._informers)
 
 
 class StaticLister(Generic[M]):

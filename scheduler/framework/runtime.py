@@ -87,7 +87,7 @@ class Framework:
         """Without `bulk`, every plugin judges one node per call even where it can judge them all in
         one (BulkFilterPlugin, BulkScorePlugin): the same decisions, only slower. `handle` is
         what plugins made WithHandle list objects from and write with: the scheduler's
-        SharedInformers; by default, no objects and no client."""
+        SharedInformerFactory; by default, no objects and no client."""
         self.profile = profile
         self.handle: Handle = handle if handle is not None else StaticListers()
         self.plugins: dict[str, Plugin] = {}

@@ -16,6 +16,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.support import eventually, new_namespace
 
 
@@ -181,7 +182,7 @@ async def test_generation_counts_spec_changes_only(client: Client) -> None:
 # ---------------------------------------------------------------------- namespaces
 @pytest_asyncio.fixture
 async def namespace_controller(client: Client) -> AsyncIterator[NamespaceController]:
-    controller = NamespaceController(client)
+    controller = NamespaceController(client, SharedInformerFactory(client))
     task = asyncio.create_task(controller.run())
     yield controller
     task.cancel()

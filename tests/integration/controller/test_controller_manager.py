@@ -1,6 +1,7 @@
 """`python -m controller`, the controller-manager, against the real apiserver over real etcd: it
 serves health and metrics, deletes a namespace's content when the namespace is deleted, refuses a
-bad setting with a line naming it, and stops cleanly on SIGTERM."""
+bad setting with a line naming it, stops cleanly on SIGTERM, and holds one watch per kind for all
+its controllers."""
 
 from __future__ import annotations
 
@@ -16,9 +17,27 @@ import grpc
 
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, free_port, new_namespace
 
 ROOT = Path(__file__).resolve().parents[3]
+# Every kind some controller reads (events are written, never watched).
+WATCHED_KINDS = (
+    "namespaces",
+    "pods",
+    "nodes",
+    "leases",
+    "replicasets",
+    "replicationcontrollers",
+    "deployments",
+    "jobs",
+    "services",
+    "endpoints",
+    "endpointslices",
+    "persistentvolumes",
+    "persistentvolumeclaims",
+    "storageclasses",
+)
 
 
 def controller_manager(*args: str) -> subprocess.Popen[bytes]:
@@ -77,16 +96,7 @@ async def test_it_empties_and_removes_a_deleted_namespace(client: Client) -> Non
                 }
             )
         )
-        await client.namespaces.delete(ns)
-
-        async def namespace_gone() -> bool:
-            try:
-                await client.namespaces.get(ns)
-                return False
-            except grpc.aio.AioRpcError as e:
-                return bool(e.code() == grpc.StatusCode.NOT_FOUND)
-
-        await eventually(namespace_gone, timeout=20, what=f"namespace {ns} to be deleted")
+        await delete_namespace_and_wait(client, ns)
         assert not (await client.configmaps.list(ns)).items
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
             metrics = r.read().decode()
@@ -96,3 +106,44 @@ async def test_it_empties_and_removes_a_deleted_namespace(client: Client) -> Non
         output, _ = await asyncio.to_thread(proc.communicate, timeout=15)
     assert proc.returncode == 0, output.decode()
     assert f"namespace {ns}: empty; finalized" in output.decode()
+
+
+async def delete_namespace_and_wait(client: Client, ns: str) -> None:
+    await client.namespaces.delete(ns)
+
+    async def namespace_gone() -> bool:
+        try:
+            await client.namespaces.get(ns)
+            return False
+        except grpc.aio.AioRpcError as e:
+            return bool(e.code() == grpc.StatusCode.NOT_FOUND)
+
+    await eventually(namespace_gone, timeout=20, what=f"namespace {ns} to be deleted")
+
+
+async def test_all_its_controllers_share_one_watch_per_kind() -> None:
+    """Eleven controllers read pods; the process opens one pod watch (and one of every other
+    kind), counted by an apiserver of the test's own, which no other client watches."""
+    with etcd_process() as etcd:
+        async with running_apiserver(etcd) as server:
+            client = Client(f"127.0.0.1:{server.port}", timeout=10)
+            proc = controller_manager(
+                "--server", client.target, "--health-port", "0", "--metrics-bind-address", ""
+            )
+            try:
+
+                def watches() -> dict[str, int]:
+                    return {k: len(server.cachers[k].watchers()) for k in WATCHED_KINDS}
+
+                async def every_kind_watched() -> bool:
+                    return all(watches().values())
+
+                await eventually(every_kind_watched, timeout=30, what="a watch of every kind")
+                # The controllers are past their caches' sync: the namespace controller has acted.
+                await delete_namespace_and_wait(client, await new_namespace(client))
+                assert watches() == dict.fromkeys(WATCHED_KINDS, 1)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                output, _ = await asyncio.to_thread(proc.communicate, timeout=15)
+                await client.close()
+    assert proc.returncode == 0, output.decode()

@@ -24,6 +24,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.support import eventually, new_namespace
 
 
@@ -138,10 +139,14 @@ async def watch_pods(client: Client, ns: str, seen: PodWatch) -> None:
 async def cluster(
     client: Client, ns: str, seen: PodWatch | None = None
 ) -> AsyncIterator[DeploymentController]:
-    controller = DeploymentController(client)
+    informers = SharedInformerFactory(client)  # one per process, as the controller-manager's
+    controller = DeploymentController(client, informers)
     extra = [watch_pods(client, ns, seen)] if seen is not None else []
     async with running(
-        controller.run(), ReplicaSetController(client).run(), fake_kubelet(client, ns), *extra
+        controller.run(),
+        ReplicaSetController(client, informers).run(),
+        fake_kubelet(client, ns),
+        *extra,
     ):
         yield controller
 

@@ -19,6 +19,7 @@ from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import running
 from tests.support import eventually, new_namespace
 
@@ -39,8 +40,11 @@ async def controllers(client: Client) -> AsyncIterator[None]:
         )
     except Exception:  # noqa: BLE001 - made by an earlier run of the module
         pass
+    informers = SharedInformerFactory(client)  # one per process, as the controller-manager's
     async with running(
-        EndpointSliceController(client), EndpointsController(client), GarbageCollector(client)
+        EndpointSliceController(client, informers),
+        EndpointsController(client, informers),
+        GarbageCollector(client, informers),
     ):
         yield
 

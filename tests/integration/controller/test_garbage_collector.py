@@ -17,6 +17,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_not_found
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import (
     owned_pods,
     pods_in,
@@ -55,6 +56,13 @@ async def exists(api: Any, name: str, ns: str) -> bool:
         raise
 
 
+def replication_and_collector(client: Client) -> tuple[ReplicaSetController[Any], GarbageCollector]:
+    """The ReplicaSet controller and the garbage collector on one factory, as the
+    controller-manager runs them."""
+    informers = SharedInformerFactory(client)
+    return ReplicaSetController(client, informers), GarbageCollector(client, informers)
+
+
 async def web_replica_set(client: Client, ns: str, replicas: int = 3) -> Any:
     rs = await client.replicasets.create(replica_set(ns, "web", replicas))
     await wait_for_pods(client, ns, rs.metadata.uid, replicas)
@@ -63,7 +71,7 @@ async def web_replica_set(client: Client, ns: str, replicas: int = 3) -> Any:
 
 async def test_background_deletion_deletes_the_pods(client: Client) -> None:
     ns = await new_namespace(client)
-    async with running(ReplicaSetController(client), GarbageCollector(client)):
+    async with running(*replication_and_collector(client)):
         await web_replica_set(client, ns)
         await client.replicasets.delete("web", ns)
         assert not await exists(client.replicasets, "web", ns)  # gone at once
@@ -76,7 +84,7 @@ async def test_background_deletion_deletes_the_pods(client: Client) -> None:
 
 async def test_orphan_deletion_keeps_the_pods_without_their_owner(client: Client) -> None:
     ns = await new_namespace(client)
-    async with running(ReplicaSetController(client), GarbageCollector(client)):
+    async with running(*replication_and_collector(client)):
         rs = await web_replica_set(client, ns)
         marked = await client.replicasets.delete("web", ns, propagation_policy="Orphan")
         assert list(marked.metadata.finalizers) == ["orphan"]
@@ -94,7 +102,7 @@ async def test_orphan_deletion_keeps_the_pods_without_their_owner(client: Client
 
 async def test_foreground_deletion_deletes_the_pods_before_the_replica_set(client: Client) -> None:
     ns = await new_namespace(client)
-    async with running(ReplicaSetController(client), GarbageCollector(client)):
+    async with running(*replication_and_collector(client)):
         await web_replica_set(client, ns)
         listed = await client.replicasets.list(ns)
         rs_events = client.replicasets.watch(ns, resource_version=listed.metadata.resource_version)
@@ -144,7 +152,7 @@ async def test_a_dependent_goes_only_once_its_owner_is_confirmed_gone(client: Cl
         pod(ns, "owned", rs_ref),
     ]:
         await client.pods.create(p)
-    async with running(GarbageCollector(client)):
+    async with running(GarbageCollector(client, SharedInformerFactory(client))):
 
         async def collected() -> bool:
             names = {p.metadata.name for p in await pods_in(client, ns)}
@@ -168,7 +176,7 @@ async def test_a_dependent_goes_only_once_its_owner_is_confirmed_gone(client: Cl
 @pytest.mark.parametrize("policy", ["Orphan", "Foreground"])
 async def test_an_owner_without_dependents_is_finalized(client: Client, policy: str) -> None:
     ns = await new_namespace(client)
-    async with running(GarbageCollector(client)):
+    async with running(GarbageCollector(client, SharedInformerFactory(client))):
         await client.replicasets.create(replica_set(ns, "empty", 0))
         await client.replicasets.delete("empty", ns, propagation_policy=policy)
 
@@ -210,7 +218,7 @@ async def test_foreground_deletion_cascades_level_by_level(client: Client) -> No
             block_owner_deletion=True,
         )
     )
-    async with running(ReplicaSetController(client), GarbageCollector(client)):
+    async with running(*replication_and_collector(client)):
         rs = await client.replicasets.create(child)
         await wait_for_pods(client, ns, rs.metadata.uid, 2)
         start = (await client.pods.list(ns)).metadata.resource_version

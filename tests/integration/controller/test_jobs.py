@@ -19,6 +19,7 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.support import eventually, new_namespace
 
 BACKOFF = 0.5  # the controller's first back-off in these tests (10 s in a cluster)
@@ -162,7 +163,7 @@ def condition(j: batch_pb2.Job, type_: str) -> Any:
 async def test_completions_with_parallelism(client: Client) -> None:
     ns = await new_namespace(client)
     seen = PodLog()
-    controller = JobController(client, backoff=BACKOFF)
+    controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
     async with running(
         controller.run(),
         watch_pods(client, ns, seen),
@@ -201,7 +202,7 @@ async def test_completions_with_parallelism(client: Client) -> None:
 async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Client) -> None:
     ns = await new_namespace(client)
     seen = PodLog()
-    controller = JobController(client, backoff=BACKOFF)
+    controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
     async with running(
         controller.run(),
         watch_pods(client, ns, seen),
@@ -231,7 +232,7 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
 
 async def test_restarts_in_place_count_against_the_backoff_limit(client: Client) -> None:
     ns = await new_namespace(client)
-    controller = JobController(client, backoff=BACKOFF)
+    controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
 
     async def pod_deleted() -> bool:
         return not [
@@ -254,7 +255,7 @@ async def test_restarts_in_place_count_against_the_backoff_limit(client: Client)
 async def test_active_deadline_fails_the_job_and_deletes_its_pods(client: Client) -> None:
     ns = await new_namespace(client)
     seen = PodLog()
-    controller = JobController(client, backoff=BACKOFF)
+    controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
     async with running(
         controller.run(), watch_pods(client, ns, seen), fake_kubelet(client, ns, lambda _pod: None)
     ):

@@ -26,6 +26,7 @@ from kubelet.node.lease import NodeLease
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
+from podplane.client.informer_factory import SharedInformerFactory
 from podplane.printers.pods import summarize_pod
 from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, new_namespace
@@ -40,11 +41,16 @@ async def cluster() -> AsyncIterator[Client]:
         async with running_apiserver(etcd) as server:
             client = Client(f"127.0.0.1:{server.port}", timeout=10)
             lifecycle = NodeLifecycleController(
-                client, monitor_grace_period=GRACE, startup_grace_period=GRACE
+                client,
+                SharedInformerFactory(client),
+                monitor_grace_period=GRACE,
+                startup_grace_period=GRACE,
             )
             tasks = [
                 asyncio.create_task(lifecycle.run()),
-                asyncio.create_task(NodeIpamController(client).run()),
+                asyncio.create_task(
+                    NodeIpamController(client, SharedInformerFactory(client)).run()
+                ),
             ]
             yield client
             for t in tasks:

@@ -23,7 +23,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from scheduler.framework.handle import SharedInformers
+from podplane.client.informer_factory import SharedInformerFactory
 from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
@@ -48,13 +48,16 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cli
                 await register_node(client, name, cpu="8")
             scheduler = Scheduler(
                 client,
-                Framework(in_tree_registry(), default_profile(), handle=SharedInformers(client)),
+                Framework(
+                    in_tree_registry(), default_profile(), handle=SharedInformerFactory(client)
+                ),
             )
+            informers = SharedInformerFactory(client)  # the controller-manager's: one for all
             controllers = (
-                PersistentVolumeController(client, sync_period=2.0),
-                PVCProtectionController(client),
-                PVProtectionController(client),
-                LocalPathProvisioner(client, base_dir=str(base)),
+                PersistentVolumeController(client, informers, sync_period=2.0),
+                PVCProtectionController(client, informers),
+                PVProtectionController(client, informers),
+                LocalPathProvisioner(client, informers, base_dir=str(base)),
             )
             async with running(*controllers, scheduler):
                 await asyncio.wait_for(scheduler.wait_synced(), 20)

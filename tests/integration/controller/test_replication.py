@@ -16,6 +16,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, ResourceClient, is_conflict
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import (
     owned_pods,
     pods_in,
@@ -92,7 +93,10 @@ async def status_of(client: Client, ns: str, name: str) -> Any:
 # ---------------------------------------------------------------------- creating replicas
 async def test_a_replica_set_creates_its_pods_from_the_template_once(client: Client) -> None:
     ns = await new_namespace(client)
-    async with PodEvents(client, ns) as events, running(ReplicaSetController(client)):
+    async with (
+        PodEvents(client, ns) as events,
+        running(ReplicaSetController(client, SharedInformerFactory(client))),
+    ):
         rs = await client.replicasets.create(replica_set(ns, "web", 5))
         pods = await wait_for_pods(client, ns, rs.metadata.uid, 5)
         await asyncio.sleep(0.5)  # time for a second, wrong round of creates to show
@@ -131,7 +135,9 @@ async def test_a_replication_controller_keeps_its_replicas(client: Client) -> No
         },
         core_pb2.ReplicationController,
     )
-    async with running(ReplicaSetController.for_replication_controllers(client)):
+    async with running(
+        ReplicaSetController.for_replication_controllers(client, SharedInformerFactory(client))
+    ):
         created = await client.replicationcontrollers.create(rc)
         pods = await wait_for_pods(client, ns, created.metadata.uid, 2)
         ref = pods[0].metadata.owner_references[0]
@@ -151,7 +157,10 @@ async def test_a_replication_controller_keeps_its_replicas(client: Client) -> No
 # ---------------------------------------------------------------------- scaling
 async def test_scaling_up_and_down_deletes_not_ready_pods_first(client: Client) -> None:
     ns = await new_namespace(client)
-    async with PodEvents(client, ns) as events, running(ReplicaSetController(client)):
+    async with (
+        PodEvents(client, ns) as events,
+        running(ReplicaSetController(client, SharedInformerFactory(client))),
+    ):
         rs = await client.replicasets.create(replica_set(ns, "web", 1))
         await wait_for_pods(client, ns, rs.metadata.uid, 1)
         await scale_rs(client, ns, "web", 20)
@@ -181,7 +190,7 @@ async def test_orphans_are_adopted_and_pods_that_stop_matching_are_released(clie
         core_pb2.Pod,
     )
     await client.pods.create(orphan)
-    async with running(ReplicaSetController(client)):
+    async with running(ReplicaSetController(client, SharedInformerFactory(client))):
         rs = await client.replicasets.create(replica_set(ns, "web", 2))
         pods = await wait_for_pods(client, ns, rs.metadata.uid, 2)
         assert "stray" in {p.metadata.name for p in pods}
@@ -204,7 +213,7 @@ async def test_a_restarted_controller_creates_no_pod_twice(client: Client) -> No
     async with PodEvents(client, ns) as events:
         first = Client(client.target, timeout=10)
         try:
-            async with running(ReplicaSetController(first)):
+            async with running(ReplicaSetController(first, SharedInformerFactory(first))):
                 rs = await client.replicasets.create(replica_set(ns, "web", 60))
 
                 async def some_created() -> bool:
@@ -219,7 +228,7 @@ async def test_a_restarted_controller_creates_no_pod_twice(client: Client) -> No
 
         second = Client(client.target, timeout=10)
         try:
-            async with running(ReplicaSetController(second)):
+            async with running(ReplicaSetController(second, SharedInformerFactory(second))):
                 await wait_for_pods(client, ns, rs.metadata.uid, 60)
                 await asyncio.sleep(0.5)
                 assert len(await pods_in(client, ns)) == 60
@@ -232,7 +241,7 @@ async def test_a_restarted_controller_creates_no_pod_twice(client: Client) -> No
 
 async def test_passes_limited_by_the_burst_still_converge(client: Client) -> None:
     ns = await new_namespace(client)
-    controller = ReplicaSetController(client, burst_replicas=4)
+    controller = ReplicaSetController(client, SharedInformerFactory(client), burst_replicas=4)
     async with running(controller):
         rs = await client.replicasets.create(replica_set(ns, "web", 10))
         await wait_for_pods(client, ns, rs.metadata.uid, 10)
@@ -241,7 +250,7 @@ async def test_passes_limited_by_the_burst_still_converge(client: Client) -> Non
 # ---------------------------------------------------------------------- template and status
 async def test_editing_the_template_changes_no_existing_pod(client: Client) -> None:
     ns = await new_namespace(client)
-    async with running(ReplicaSetController(client)):
+    async with running(ReplicaSetController(client, SharedInformerFactory(client))):
         rs = await client.replicasets.create(replica_set(ns, "web", 2, image="busybox:1.36"))
         before = await wait_for_pods(client, ns, rs.metadata.uid, 2)
 
@@ -274,7 +283,7 @@ async def test_editing_the_template_changes_no_existing_pod(client: Client) -> N
 
 async def test_status_counts_ready_and_available_replicas(client: Client) -> None:
     ns = await new_namespace(client)
-    async with running(ReplicaSetController(client)):
+    async with running(ReplicaSetController(client, SharedInformerFactory(client))):
         rs = await client.replicasets.create(replica_set(ns, "web", 3, min_ready_seconds=2))
         pods = await wait_for_pods(client, ns, rs.metadata.uid, 3)
 
@@ -310,7 +319,7 @@ async def test_status_counts_ready_and_available_replicas(client: Client) -> Non
 async def test_an_owner_being_deleted_is_left_alone(client: Client) -> None:
     ns = await new_namespace(client)
     hold = "example.com/hold"
-    async with running(ReplicaSetController(client)):
+    async with running(ReplicaSetController(client, SharedInformerFactory(client))):
         rs = await client.replicasets.create(replica_set(ns, "web", 2, finalizers=(hold,)))
         pods = await wait_for_pods(client, ns, rs.metadata.uid, 2)
         await client.replicasets.delete("web", ns)

@@ -17,6 +17,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.client.clientset import Client
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import running
 from tests.support import eventually
 
@@ -28,7 +29,9 @@ async def namespace(client: Client, pod_namespace: str) -> AsyncIterator[str]:
     await client.namespaces.create(
         core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=pod_namespace))
     )
-    async with running(PersistentVolumeController(client, sync_period=2.0)):
+    async with running(
+        PersistentVolumeController(client, SharedInformerFactory(client), sync_period=2.0)
+    ):
         yield pod_namespace
 
 

@@ -18,6 +18,7 @@ from controller.endpointslice.controller import EndpointSliceController
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, resources
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -89,7 +90,7 @@ async def test_the_slice_controller_waits_for_its_cache_to_show_its_writes() -> 
     await cluster.nodes.create(core_pb2.Node(metadata=meta_pb2.ObjectMeta(name="node-1")))
     await cluster.services.create(service())
     await cluster.pods.create(pod("a", "10.244.0.1"))
-    controller = EndpointSliceController(cluster)  # type: ignore[arg-type]
+    controller = EndpointSliceController(cluster, SharedInformerFactory(cluster))  # type: ignore[arg-type]
     async with running(controller):
         await until(lambda: len(cluster.endpointslices.created) == 1, "a slice")
         # A second pod while the cache still lacks the slice: no second slice is created.
@@ -109,7 +110,7 @@ async def test_the_endpoints_controller_follows_its_service() -> None:
     cluster = FakeCluster()
     await cluster.services.create(service())
     await cluster.pods.create(pod("a", "10.244.0.1", ready=False))
-    controller = EndpointsController(cluster)  # type: ignore[arg-type]
+    controller = EndpointsController(cluster, SharedInformerFactory(cluster))  # type: ignore[arg-type]
     async with running(controller):
         await until(lambda: len(cluster.endpoints.created) == 1, "the endpoints")
         (ep,) = cluster.endpoints.store.values()

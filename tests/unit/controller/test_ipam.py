@@ -5,6 +5,7 @@ free again; a bad cluster CIDR or mask size is refused."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,8 @@ from controller.nodeipam.cidrset import CidrAllocator, CidrsExhausted
 from controller.nodeipam.controller import NodeIpamController
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
+from podplane.client.informer_factory import SharedInformerFactory
 
 
 def test_subnets_are_handed_out_in_order_skipping_held_ones() -> None:
@@ -107,6 +110,10 @@ class FakeClient:
         self.nodes = FakeNodes()
         self.events = None
 
+    def for_resource(self, resource: Resource[Any]) -> FakeNodes:
+        assert resource is resources.NODE, resource
+        return self.nodes
+
 
 def node(name: str, cidr: str = "") -> core_pb2.Node:
     n = core_pb2.Node()
@@ -120,7 +127,7 @@ def node(name: str, cidr: str = "") -> core_pb2.Node:
 
 async def test_the_controller_gives_a_new_node_a_subnet_no_registered_node_holds() -> None:
     client = FakeClient()
-    controller = NodeIpamController(client)  # type: ignore[arg-type]
+    controller = NodeIpamController(client, SharedInformerFactory(client))  # type: ignore[arg-type]
     # The informer's initial list: two nodes registered with their own subnets, one without.
     for n in [node("hollow"), node("node-1", "10.244.0.0/24"), node("node-2", "10.244.1.0/24")]:
         controller.nodes._store(n)

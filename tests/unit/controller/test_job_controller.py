@@ -26,6 +26,7 @@ from controller.job.backoff import (
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, resources
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import FakeApi, FakeCluster
 
 NS = "default"
@@ -276,7 +277,7 @@ async def settled(cluster: JobCluster, check: Callable[[batch_pb2.JobStatus], bo
 async def test_it_does_not_create_again_before_its_cache_shows_its_creates() -> None:
     cluster = JobCluster()
     await cluster.jobs.create(job(completions=4, parallelism=2))
-    controller = jobs.JobController(cluster, backoff=0.2)  # type: ignore[arg-type]
+    controller = jobs.JobController(cluster, SharedInformerFactory(cluster), backoff=0.2)  # type: ignore[arg-type]
     key = f"{NS}/pi"
     async with running(controller):
         await until(lambda: len(cluster.pods.created) == 2, "2 creates")
@@ -303,7 +304,7 @@ async def test_it_does_not_create_again_before_its_cache_shows_its_creates() -> 
 async def test_a_failed_pod_is_replaced_after_the_backoff() -> None:
     cluster = JobCluster()
     await cluster.jobs.create(job(backoffLimit=3))
-    controller = jobs.JobController(cluster, backoff=0.3)  # type: ignore[arg-type]
+    controller = jobs.JobController(cluster, SharedInformerFactory(cluster), backoff=0.3)  # type: ignore[arg-type]
     async with running(controller):
         await until(lambda: len(cluster.pods.created) == 1, "the first pod")
         cluster.deliver()
@@ -319,7 +320,7 @@ async def test_a_failed_pod_is_replaced_after_the_backoff() -> None:
 async def test_a_job_it_failed_gets_no_new_pod_while_its_cache_still_shows_it_running() -> None:
     cluster = JobCluster()
     await cluster.jobs.create(job(restart_policy="OnFailure", backoffLimit=1))
-    controller = jobs.JobController(cluster, backoff=0.2)  # type: ignore[arg-type]
+    controller = jobs.JobController(cluster, SharedInformerFactory(cluster), backoff=0.2)  # type: ignore[arg-type]
     async with running(controller):
         await until(lambda: len(cluster.pods.created) == 1, "the first pod")
         cluster.deliver(resources.POD, resources.JOB)

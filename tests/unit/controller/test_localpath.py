@@ -15,6 +15,7 @@ from controller.localpath.controller import LocalPathProvisioner
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -51,7 +52,8 @@ async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> N
 
 @contextlib.asynccontextmanager
 async def running(cluster: FakeCluster, **kw: Any) -> AsyncIterator[LocalPathProvisioner]:
-    provisioner = LocalPathProvisioner(cluster, base_dir="/srv/volumes", **kw)  # type: ignore[arg-type]
+    informers = SharedInformerFactory(cluster)  # type: ignore[arg-type]
+    provisioner = LocalPathProvisioner(cluster, informers, base_dir="/srv/volumes", **kw)  # type: ignore[arg-type]
     task = asyncio.create_task(provisioner.run())
     try:
         yield provisioner

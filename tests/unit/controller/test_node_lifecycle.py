@@ -13,6 +13,8 @@ from controller.nodelifecycle.controller import NodeLifecycleController
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources, timeutil
+from podplane.apimachinery.resources import Resource
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import T
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -80,6 +82,10 @@ class FakeClient:
         self.leases: FakeAPI[lease_pb2.Lease] = FakeAPI(resources.LEASE)
         self.events: FakeAPI[core_pb2.Event] = FakeAPI(resources.EVENT)
 
+    def for_resource(self, resource: Resource[Any]) -> FakeAPI[Any]:
+        api: FakeAPI[Any] = getattr(self, resource.plural)
+        return api
+
 
 class Clock:
     def __init__(self) -> None:
@@ -126,7 +132,8 @@ def running_pod(toleration_seconds: int, node: str = "node-1") -> core_pb2.Pod:
 
 def controller() -> tuple[NodeLifecycleController, FakeClient, Clock]:
     client, clock = FakeClient(), Clock()
-    c = NodeLifecycleController(client, monitor_grace_period=40, clock=clock)  # type: ignore[arg-type]
+    informers = SharedInformerFactory(client)  # type: ignore[arg-type]
+    c = NodeLifecycleController(client, informers, monitor_grace_period=40, clock=clock)  # type: ignore[arg-type]
     return c, client, clock
 
 

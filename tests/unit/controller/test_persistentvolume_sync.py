@@ -14,6 +14,7 @@ from controller.persistentvolume.controller import PersistentVolumeController
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -86,7 +87,7 @@ async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> N
 
 @contextlib.asynccontextmanager
 async def running(cluster: FakeCluster) -> AsyncIterator[PersistentVolumeController]:
-    controller = PersistentVolumeController(cluster, sync_period=0)  # type: ignore[arg-type]
+    controller = PersistentVolumeController(cluster, SharedInformerFactory(cluster), sync_period=0)  # type: ignore[arg-type]
     task = asyncio.create_task(controller.run())
     try:
         yield controller

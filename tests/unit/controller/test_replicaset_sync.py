@@ -14,6 +14,7 @@ from controller.replicaset.controller import ReplicaSetController
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, resources
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -66,7 +67,7 @@ async def running(controller: ReplicaSetController[apps_pb2.ReplicaSet]) -> Asyn
 async def started(
     cluster: FakeCluster, replicas: int, **options: int
 ) -> tuple[ReplicaSetController[apps_pb2.ReplicaSet], apps_pb2.ReplicaSet]:
-    controller = ReplicaSetController(cluster, **options)  # type: ignore[call-overload]
+    controller = ReplicaSetController(cluster, SharedInformerFactory(cluster), **options)  # type: ignore[call-overload, arg-type]
     rs = await cluster.replicasets.create(replica_set(replicas))
     return controller, rs
 

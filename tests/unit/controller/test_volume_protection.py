@@ -16,6 +16,7 @@ from controller.pvcprotection.controller import PVCProtectionController, pod_use
 from controller.pvprotection.controller import PVProtectionController
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -95,7 +96,7 @@ async def test_a_claim_in_use_keeps_its_finalizer_until_its_pod_is_gone() -> Non
     cluster = FakeCluster()
     await cluster.persistentvolumeclaims.create(claim())
     await cluster.pods.create(pod("user"))
-    async with running(PVCProtectionController(cluster)):  # type: ignore[arg-type]
+    async with running(PVCProtectionController(cluster, SharedInformerFactory(cluster))):  # type: ignore[arg-type]
         await mark_deleted(cluster.persistentvolumeclaims, f"{NS}/data")
         cluster.deliver()
         await asyncio.sleep(0.05)
@@ -114,7 +115,7 @@ async def test_the_apiserver_is_asked_when_the_cache_shows_no_user() -> None:
     """A pod created a moment ago may not be cached yet: a live list finds it."""
     cluster = FakeCluster()
     await cluster.persistentvolumeclaims.create(claim())
-    controller = PVCProtectionController(cluster)  # type: ignore[arg-type]
+    controller = PVCProtectionController(cluster, SharedInformerFactory(cluster))  # type: ignore[arg-type]
     async with running(controller):
         cluster.deliver()
         await until(lambda: controller.claims.has_synced, "the cache", cluster)
@@ -128,7 +129,7 @@ async def test_the_apiserver_is_asked_when_the_cache_shows_no_user() -> None:
 async def test_an_unprotected_claim_gets_the_finalizer() -> None:
     cluster = FakeCluster()
     await cluster.persistentvolumeclaims.create(claim(finalizers=()))
-    async with running(PVCProtectionController(cluster)):  # type: ignore[arg-type]
+    async with running(PVCProtectionController(cluster, SharedInformerFactory(cluster))):  # type: ignore[arg-type]
         await until(
             lambda: (
                 list(cluster.persistentvolumeclaims.store[f"{NS}/data"].metadata.finalizers)
@@ -152,7 +153,7 @@ async def test_a_bound_volume_keeps_its_finalizer_until_released() -> None:
         core_pb2.PersistentVolume,
     )
     await cluster.persistentvolumes.create(volume)
-    async with running(PVProtectionController(cluster)):  # type: ignore[arg-type]
+    async with running(PVProtectionController(cluster, SharedInformerFactory(cluster))):  # type: ignore[arg-type]
         await mark_deleted(cluster.persistentvolumes, "/pv1")
         cluster.deliver()
         await asyncio.sleep(0.05)

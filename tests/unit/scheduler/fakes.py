@@ -11,6 +11,8 @@ from typing import Any
 import grpc
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 
 
 def copy_of(obj: Any) -> Any:
@@ -20,7 +22,13 @@ def copy_of(obj: Any) -> Any:
 
 
 class FakeResource:
-    def __init__(self, event_type: type[Any], items: list[Any] = ()) -> None:  # type: ignore[assignment]
+    def __init__(
+        self,
+        resource: Resource[Any],
+        event_type: type[Any],
+        items: list[Any] = (),  # type: ignore[assignment]
+    ) -> None:
+        self.resource = resource
         self.event_type = event_type
         self.items = {f"{o.metadata.namespace}/{o.metadata.name}": o for o in items}
         self.events: asyncio.Queue[Any] = asyncio.Queue()
@@ -61,9 +69,9 @@ class FakeResource:
 
 class FakeClient:
     def __init__(self, nodes: list[Any], pods: list[Any]) -> None:
-        self.pods = FakeResource(core_pb2.PodWatchEvent, pods)
-        self.nodes = FakeResource(core_pb2.NodeWatchEvent, nodes)
-        self.events = FakeResource(core_pb2.EventWatchEvent)
+        self.pods = FakeResource(resources.POD, core_pb2.PodWatchEvent, pods)
+        self.nodes = FakeResource(resources.NODE, core_pb2.NodeWatchEvent, nodes)
+        self.events = FakeResource(resources.EVENT, core_pb2.EventWatchEvent)
         self.bind_failures: list[grpc.StatusCode] = []
         self.binds: list[tuple[str, str]] = []
 

@@ -1,0 +1,19 @@
+"""The cache indexes that more than one controller asks of the shared informers. An index is
+shared with the informer, so each name has one function, defined here (the namespace index is
+podplane.client.informer's)."""
+
+from __future__ import annotations
+
+from podplane.api.core.v1 import core_pb2
+
+# Pods by the claims they use (namespace/claim).
+CLAIMS_INDEX = "claims"
+
+
+def pod_claim_keys(pod: core_pb2.Pod) -> list[str]:
+    """The CLAIMS_INDEX function: namespace/name of each claim the pod's volumes name."""
+    return [
+        f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
+        for v in pod.spec.volumes
+        if v.HasField("persistent_volume_claim")
+    ]
