@@ -4,7 +4,8 @@ pod's resolv.conf by dnsPolicy, the service environment variables, and names res
 
 The cluster DNS's Service address 10.96.0.10 is a virtual IP that kube-proxy programs on every
 node; most tests here query the DNS pods at their own addresses, to test the server apart from
-kube-proxy, and the last goes through 10.96.0.10 as every pod does."""
+kube-proxy; two go through 10.96.0.10 as every pod does (one shows that the Service spreads the
+queries over both replicas, the last that a pod's own resolver finds names through it)."""
 
 from __future__ import annotations
 
@@ -214,12 +215,37 @@ def test_unknown_names_and_names_outside_the_cluster(
     assert addresses(forwarded.out), forwarded
 
 
+def txt_queries(k: Kubectl, server: str) -> float:
+    """The TXT queries a DNS replica has answered: its `coredns_dns_requests_total{type="TXT"}`
+    (summed over zones and protocols), read from its metrics port."""
+    out = k.ok("exec", "jumpod", "--", "wget", "-qO-", f"http://{server}:9153/metrics")
+    counts = re.findall(r'^coredns_dns_requests_total\{[^}]*type="TXT"[^}]*\} (\S+)$', out, re.M)
+    return sum(float(n) for n in counts)
+
+
+def test_the_kube_dns_service_spreads_queries_over_both_replicas(
+    k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
+) -> None:
+    """Queries sent to 10.96.0.10 reach both replicas: kube-proxy picks an endpoint at random
+    for each new flow (each nslookup is one, from a port of its own). Counted by each replica's
+    metrics for TXT, a query type nothing else in the cluster sends, asking for the zone's
+    `dns-version` record (absolute: one query per nslookup, no search-path variants). Runs
+    before a replica is killed below, while `dns_pods` are the Service's endpoints."""
+    queries = 20  # all on one replica by chance: 2 in 2**20
+    before = {ip: txt_queries(k, ip) for ip in dns_pods.values()}
+    ask = f"nslookup -type=TXT dns-version.cluster.local. {CLUSTER_DNS_IP}"
+    k.ok("exec", "jumpod", "--", "sh", "-c", f"for i in $(seq {queries}); do {ask} || exit; done")
+    grown = {ip: txt_queries(k, ip) - before[ip] for ip in dns_pods.values()}
+    assert sum(grown.values()) == queries, grown  # every query reached a replica, once
+    assert all(n > 0 for n in grown.values()), grown  # ... and both replicas had some
+
+
 def test_killing_one_replica_leaves_resolution_working(
     k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
 ) -> None:
-    """A client whose resolver lists both replicas (what the kube-dns Service gives it once
-    kube-proxy balances 10.96.0.10) resolves while one replica is gone, and the Deployment
-    brings the second back."""
+    """A client whose resolver lists both replicas at their own addresses (the resolver tries
+    the next when one does not answer; the Service's own spreading is the test above) resolves
+    while one replica is gone, and the Deployment brings the second back."""
     servers = list(dns_pods.values())
     k.ok(
         "apply", "-f", "-",

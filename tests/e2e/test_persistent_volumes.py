@@ -151,7 +151,10 @@ async def test_data_outlives_its_pod_and_goes_with_its_claim(
     await deleted(
         lambda: client.persistentvolumes.get(pv.metadata.name), "the volume to be deleted", 180
     )
-    assert on_node(node, "test", "-e", path).returncode != 0, f"{path} is still on {node}"
+    # The answer is printed, so that an exec that fails (or a node that is not running) is
+    # a failure here, not taken for a missing path.
+    left = on_node(node, "sh", "-c", f'if [ -e "{path}" ]; then echo present; else echo absent; fi')
+    assert (left.returncode, left.stdout) == (0, "absent\n"), (left, f"{path} still on {node}?")
 
 
 async def test_a_claim_in_use_is_deleted_only_after_its_pod(client: Client, namespace: str) -> None:

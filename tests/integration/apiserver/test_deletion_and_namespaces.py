@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -54,20 +54,18 @@ async def gone(client: Client, name: str, namespace: str) -> bool:
         return bool(e.code() == grpc.StatusCode.NOT_FOUND)
 
 
-def seconds_until(timestamp: str) -> float:
-    due = timeutil.parse(timestamp)
-    assert due is not None, timestamp
-    return (due - datetime.now(UTC)).total_seconds()
-
-
 # ---------------------------------------------------------------------- graceful deletion
 async def test_deleting_a_running_pod_marks_it_and_its_kubelet_finishes_it(client: Client) -> None:
     ns = await new_namespace(client)
     await bound_pod(client, "web", ns)
+    before = datetime.now(UTC).replace(microsecond=0)  # the timestamp has whole seconds
     marked = await client.pods.delete("web", ns)
-    # Still there, due in the pod's default grace period of 30 s.
+    after = datetime.now(UTC)
+    # Still there, due in the pod's default grace period of 30 s from the delete.
     assert marked.metadata.deletion_grace_period_seconds == 30
-    assert 25 <= seconds_until(marked.metadata.deletion_timestamp) <= 31
+    due = timeutil.parse(marked.metadata.deletion_timestamp)
+    grace = timedelta(seconds=30)
+    assert due is not None and before + grace <= due <= after + grace, due
     stored = await client.pods.get("web", ns)
     assert stored.metadata.deletion_timestamp == marked.metadata.deletion_timestamp
     # A bound pod being deleted cannot be bound again, and a second delete changes nothing.
@@ -85,7 +83,9 @@ async def test_a_shorter_grace_period_shortens_the_deletion_only(client: Client)
     assert first.metadata.deletion_grace_period_seconds == 60
     shorter = await client.pods.delete("web", ns, grace_period_seconds=5)
     assert shorter.metadata.deletion_grace_period_seconds == 5
-    assert seconds_until(shorter.metadata.deletion_timestamp) <= 6
+    # 5 s from when the deletion started (60 s before it was due), not from now.
+    due, was_due = (timeutil.parse(p.metadata.deletion_timestamp) for p in (shorter, first))
+    assert due is not None and was_due is not None and due == was_due - timedelta(seconds=55)
     longer = await client.pods.delete("web", ns, grace_period_seconds=90)
     assert longer.metadata.deletion_grace_period_seconds == 5  # only shortened, never lengthened
 

@@ -1,8 +1,8 @@
 """The max-in-flight guard (--enable-priority-and-fairness=false) on the real apiserver over real
 etcd, with 2 mutating requests allowed at once. etcd is paused (SIGSTOP) so that two creates stay
-in flight: further creates are refused with RESOURCE_EXHAUSTED in a small fraction of the held
-ones' latency, reads are still served, every acknowledged create is in etcd and no refused one is;
-and a podplane Client gets all its creates through the refusals by retrying."""
+in flight: further creates are refused with RESOURCE_EXHAUSTED while the held ones still wait
+(not queued behind them), reads are still served, every acknowledged create is in etcd and no
+refused one is; and a podplane Client gets all its creates through the refusals by retrying."""
 
 from __future__ import annotations
 
@@ -106,6 +106,7 @@ async def test_excess_creates_are_refused_fast_and_no_acknowledged_write_is_lost
                 await asyncio.sleep(0.02)
             assert mutating_inflight() == MUTATING_LIMIT
             refused = await asyncio.gather(*(timed_create(stub, f"excess-{i}") for i in range(20)))
+            assert not any(h.done() for h in held)  # all refused while the held ones wait
             # Reads have their own limit and come from the watch cache: served meanwhile.
             listed = await stub.List(
                 meta_pb2.ListRequest(namespace=NAMESPACE, resource_version="0"), timeout=5
@@ -115,11 +116,7 @@ async def test_excess_creates_are_refused_fast_and_no_acknowledged_write_is_lost
         accepted = await asyncio.gather(*held)
     assert [code for _, _, code in accepted] == [grpc.StatusCode.OK] * MUTATING_LIMIT
     assert {code for _, _, code in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
-    slowest_refusal = max(latency for _, latency, _ in refused)
-    fastest_accepted = min(latency for _, latency, _ in accepted)
-    assert fastest_accepted >= 1.0
-    assert slowest_refusal < 0.25, slowest_refusal
-    assert slowest_refusal < fastest_accepted / 4
+    assert min(latency for _, latency, _ in accepted) >= 1.0  # held while etcd was paused
     assert dropped_mutating() - dropped_before == 20
     # Acknowledged: in etcd. Refused: never written.
     assert stored_pods(own_etcd, "held-") == {f"held-{i}" for i in range(MUTATING_LIMIT)}

@@ -28,6 +28,7 @@ import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS
+from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.server import APIServer
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
@@ -253,8 +254,21 @@ async def test_excess_creates_wait_their_turn_and_are_all_served(
 
 
 async def test_creates_that_wait_too_long_are_refused_and_never_written(
-    anonymous_apiserver: APIServer, own_etcd: EtcdProcess
+    anonymous_apiserver: APIServer, own_etcd: EtcdProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The wait each queued request is given, counted rather than timed: the wait limit, not a
+    # quarter of the client's 30 s.
+    apf = anonymous_apiserver.flow_control
+    assert isinstance(apf, PriorityAndFairness)
+    given: list[float] = []
+    wait_deadline = apf.wait_deadline
+
+    def recorded(received_at: float, time_remaining: float | None) -> float:
+        deadline = wait_deadline(received_at, time_remaining)
+        given.append(deadline - received_at)
+        return deadline
+
+    monkeypatch.setattr(apf, "wait_deadline", recorded)
     rest = f"http://127.0.0.1:{anonymous_apiserver.rest_port}"
     async with grpc.aio.insecure_channel(f"127.0.0.1:{anonymous_apiserver.port}") as channel:
         stub = resources.POD.stub(channel)
@@ -286,7 +300,8 @@ async def test_creates_that_wait_too_long_are_refused_and_never_written(
         assert await held == grpc.StatusCode.OK
     assert refused == [grpc.StatusCode.RESOURCE_EXHAUSTED] * 5
     limit = anonymous_apiserver.request_wait_limit
-    assert limit * 0.8 < waited < limit + 1.0  # refused at the wait limit, not at the deadline
+    assert given == [pytest.approx(limit)] * 6  # the five gRPC creates and the REST one
+    assert waited > limit * 0.8  # refused at the wait limit, not at the deadline
     assert (status, retry) == (429, str(body["details"]["retryAfterSeconds"]))
     assert (body["reason"], body["message"]) == ("TooManyRequests", TOO_MANY_REQUESTS)
     assert stored_pods(own_etcd, "late-") == set()

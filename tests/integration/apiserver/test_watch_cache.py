@@ -240,14 +240,16 @@ async def test_bookmarks_tell_an_idle_watcher_how_far_it_is(etcd: EtcdProcess) -
             )
             elsewhere = await client.pods.create(pod("elsewhere", busy))
 
-            async def bookmark_past_write() -> bool:
-                ev = await stream.__anext__()
-                assert ev.type == "BOOKMARK", ev  # nothing happens in `quiet`
-                return int(ev.object.metadata.resource_version) >= int(
-                    elsewhere.metadata.resource_version
-                )
-
-            await eventually(bookmark_past_write, timeout=10, interval=0)
+            # Every event is a bookmark (nothing happens in `quiet`) until one is past the write
+            # elsewhere; checked outside `eventually`, which would retry a failed assertion.
+            async with asyncio.timeout(10):
+                while True:
+                    ev = await stream.__anext__()
+                    assert ev.type == "BOOKMARK", ev
+                    if int(ev.object.metadata.resource_version) >= int(
+                        elsewhere.metadata.resource_version
+                    ):
+                        break
             stream.cancel()
         finally:
             await client.close()

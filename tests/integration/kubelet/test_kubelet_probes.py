@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from kubelet.kubelet import Kubelet
 from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.prober import ProbeManager
@@ -100,6 +102,24 @@ class Node:
     def close(self) -> None:
         for uid in {key[0] for key in self.probes.workers}:
             self.probes.remove_pod(uid)
+
+
+class Stops:
+    """The seconds each stop gives its container before Docker's SIGKILL (the runtime's
+    stop_container time-out): what the grace period decides, counted rather than timed."""
+
+    def __init__(self, runtime: DockerRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.timeouts: dict[str, int] = {}
+        stop = runtime.stop_container
+
+        async def recorded(container_id: str, timeout: int) -> None:
+            self.timeouts.setdefault(container_id, timeout)  # the first: the grace period's
+            await stop(container_id, timeout)
+
+        monkeypatch.setattr(runtime, "stop_container", recorded)
+
+    def of(self, pod: core_pb2.Pod, name: str = "main") -> int:
+        return self.timeouts[status(pod, name).container_id.split("://")[1]]
 
 
 def status(pod: core_pb2.Pod, name: str = "main") -> core_pb2.ContainerStatus:
@@ -207,8 +227,12 @@ async def test_an_http_readiness_probe_toggles_ready(
 
 
 async def test_pre_stop_runs_before_sigterm_and_sigterm_ignorers_die_after_the_grace_period(
-    docker_runtime: DockerRuntime, pod_namespace: str, tmp_path: Path
+    docker_runtime: DockerRuntime,
+    pod_namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    stops = Stops(docker_runtime, monkeypatch)
     node = Node(docker_runtime, tmp_path)
     data = {"name": "data", "mountPath": "/data"}
     pod = make_pod(
@@ -254,13 +278,21 @@ async def test_pre_stop_runs_before_sigterm_and_sigterm_ignorers_die_after_the_g
     assert (log / "log").read_text() == "prestop\nterm\n"  # the hook, then SIGTERM
     assert status(pod, "graceful").state.terminated.exit_code == 0
     assert status(pod, "stubborn").state.terminated.exit_code == 137  # SIGKILL at the end
-    assert 3.0 <= took < 9.0, took  # the 4 s grace period, roughly
+    # SIGKILL when the 4 s grace period is over: the stubborn one had all of it, the graceful one
+    # what its preStop hook (1 s at least) left.
+    assert stops.of(pod, "stubborn") == 4 and stops.of(pod, "graceful") <= 3, stops.timeouts
+    assert took >= 3.0, took
     assert node.pods.deleted == ["graceful"]  # then the kubelet lets the apiserver delete it
 
 
 async def test_a_kubelet_reports_readiness_and_terminates_gracefully_through_the_api(
-    kubelet: Kubelet, client: Client, pod_namespace: str
+    kubelet: Kubelet,
+    client: Client,
+    pod_namespace: str,
+    docker_runtime: DockerRuntime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    stops = Stops(docker_runtime, monkeypatch)
     await client.namespaces.create(
         core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=pod_namespace))
     )
@@ -296,6 +328,7 @@ async def test_a_kubelet_reports_readiness_and_terminates_gracefully_through_the
 
     await eventually(lambda: status_is(False), timeout=30, what="Running, not Ready yet")
     await eventually(lambda: status_is(True), timeout=30, what="Ready once the probe passes")
+    main = (await client.pods.get("web", pod_namespace)).status.container_statuses[0]
 
     started = time.monotonic()
     await client.pods.delete("web", pod_namespace)  # graceful: the spec's 3 s
@@ -310,5 +343,7 @@ async def test_a_kubelet_reports_readiness_and_terminates_gracefully_through_the
         return False
 
     await eventually(gone, timeout=30, what="the pod to be deleted once it has stopped")
-    # The preStop hook (1 s), then SIGTERM, which `sh` as PID 1 ignores: SIGKILL at 3 s.
-    assert 2.5 <= time.monotonic() - started < 10
+    # The preStop hook (1 s), then SIGTERM, which `sh` as PID 1 ignores: SIGKILL at 3 s, the
+    # stop given the minimum 2 s the hook left of the grace period.
+    assert stops.timeouts[main.container_id.split("://")[1]] == 2, stops.timeouts
+    assert time.monotonic() - started >= 2.5

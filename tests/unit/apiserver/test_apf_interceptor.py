@@ -24,6 +24,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
+from tests.unit.apiserver.flow_waits import waiting_after
 from tests.unit.apiserver.held_pods import AsUser, HeldPods, wait_started
 
 # Anonymous callers (no authentication here) are global-default's, one flow.
@@ -97,7 +98,7 @@ async def test_a_request_over_the_seats_waits_its_turn(
 async def test_a_request_that_waits_too_long_is_refused_with_a_retry_hint(
     serve: Callable[..., Awaitable[Served]],
 ) -> None:
-    stub, servicer, _ = await serve(wait_limit=0.1)
+    stub, servicer, apf = await serve(wait_limit=0.1)
     rejected_before = value(
         "apiserver_flowcontrol_rejected_requests_total",
         priority_level=LEVEL,
@@ -107,11 +108,16 @@ async def test_a_request_that_waits_too_long_is_refused_with_a_retry_hint(
     dropped_before = value("apiserver_dropped_requests_total", request_kind="mutating")
     held = asyncio.ensure_future(stub.Create(core_pb2.Pod()))
     await wait_started(servicer, 1)
+    queues = apf.levels[LEVEL].queues
     start = time.monotonic()
+    # The client's 30 s would make its wait 7.5 s: out of the queue by the 0.1 s limit instead.
+    waiting = asyncio.ensure_future(stub.Create(core_pb2.Pod(), timeout=30))
+    await until(lambda: queues.waiting == 1)
+    assert await waiting_after(0.11, queues) == 0
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await stub.Create(core_pb2.Pod())
-    waited = time.monotonic() - start
-    assert 0.08 < waited < 1.0
+        await waiting
+    assert time.monotonic() - start > 0.08
+    assert not held.done()  # refused while the seat is still taken, not served after it
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert refused.value.details() == TOO_MANY_REQUESTS
     assert ("retry-after", "1") in tuple(refused.value.trailing_metadata())
@@ -131,15 +137,19 @@ async def test_a_request_that_waits_too_long_is_refused_with_a_retry_hint(
 async def test_the_wait_is_a_quarter_of_the_clients_deadline(
     serve: Callable[..., Awaitable[Served]],
 ) -> None:
-    stub, servicer, _ = await serve(wait_limit=5.0)
+    stub, servicer, apf = await serve(wait_limit=5.0)
     held = asyncio.ensure_future(stub.Create(core_pb2.Pod()))
     await wait_started(servicer, 1)
-    start = time.monotonic()
+    queues = apf.levels[LEVEL].queues
+    waiting = asyncio.ensure_future(stub.Create(core_pb2.Pod(), timeout=2))
+    await until(lambda: queues.waiting == 1)
+    # Out of the queue by a quarter of the client's 2 s (counted from the request's receipt),
+    # not at the 5 s limit nor at the client's deadline.
+    assert await waiting_after(0.5, queues) == 0
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await stub.Create(core_pb2.Pod(), timeout=0.8)
-    # Refused after about 0.2 s, while the client can still act on it, not at its deadline.
+        await waiting
+    # Refused while the client can still act on it.
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert time.monotonic() - start < 0.6
     servicer.release.set()
     await held
 

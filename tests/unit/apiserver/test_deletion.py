@@ -40,12 +40,6 @@ def pod(
     return obj
 
 
-def in_seconds(timestamp: str) -> float:
-    t = timeutil.parse(timestamp)
-    assert t is not None
-    return (t - datetime.now(UTC)).total_seconds()
-
-
 @pytest.mark.parametrize(
     "obj, requested, expected_grace",
     [
@@ -58,11 +52,16 @@ def in_seconds(timestamp: str) -> float:
 def test_a_running_pod_is_marked_with_its_grace_period(
     obj: Any, requested: int | None, expected_grace: int
 ) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)  # the timestamp has whole seconds
     decision = deletion.decide(resources.POD, obj, requested)
+    after = datetime.now(UTC)
     assert not decision.delete_now and decision.marked is not None
     meta = decision.marked.metadata
     assert meta.deletion_grace_period_seconds == expected_grace
-    assert expected_grace - 2 <= in_seconds(meta.deletion_timestamp) <= expected_grace + 1
+    # Due the grace period after the moment of the decision, however long that took.
+    due = timeutil.parse(meta.deletion_timestamp)
+    grace = timedelta(seconds=expected_grace)
+    assert due is not None and before + grace <= due <= after + grace, meta.deletion_timestamp
     assert meta.generation == 2
     assert not obj.metadata.deletion_timestamp  # the input is left alone
 
@@ -87,7 +86,9 @@ def test_a_pending_graceful_deletion_is_only_ever_shortened() -> None:
     assert deletion.decide(resources.POD, obj, 60) == deletion.Decision(delete_now=False)
     shorter = deletion.decide(resources.POD, obj, 5).marked
     assert shorter is not None and shorter.metadata.deletion_grace_period_seconds == 5
-    assert in_seconds(shorter.metadata.deletion_timestamp) <= 6
+    # 5 s from when the deletion started (30 s before it was due), not from now.
+    due, was_due = (timeutil.parse(m.deletion_timestamp) for m in (shorter.metadata, obj.metadata))
+    assert due is not None and was_due is not None and due == was_due - timedelta(seconds=25)
 
 
 def test_finalizers_hold_any_kind_until_removed() -> None:

@@ -20,6 +20,7 @@ from apiserver.flowcontrol.priority_and_fairness import (
     Seat,
 )
 from apiserver.flowcontrol.request import ANONYMOUS, RequestDigest
+from tests.unit.apiserver.flow_waits import at_once, waiting_after
 
 
 def user(name: str, *groups: str) -> UserInfo:
@@ -133,12 +134,9 @@ async def test_a_request_that_waited_its_fill_before_arriving_is_refused_at_once
     apf = PriorityAndFairness(150, request_wait_limit=5)
     queues = apf.levels["leader-election"].queues
     seats = [await apf.admit(lease(SCHEDULER, "update")) for _ in range(queues.limit)]
-    loop = asyncio.get_running_loop()
     late = lease(SCHEDULER, "update")
-    started = loop.time()
-    rejected = await apf.admit(late, received_at=time.monotonic() - 6)
+    rejected = at_once(apf.admit(late, received_at=time.monotonic() - 6))
     assert isinstance(rejected, Rejection) and rejected.reason == "time-out"
-    assert loop.time() - started < 0.1
     seats[0].release()  # type: ignore[union-attr]
     seat = await apf.admit(late, received_at=time.monotonic() - 6)  # a seat is free: executes
     assert isinstance(seat, Seat)
@@ -175,7 +173,7 @@ async def test_other_levels_are_served_while_one_is_saturated() -> None:
     await asyncio.sleep(0)
     assert apf.levels["workload-high"].queues.waiting > 100
     for renewal in (lease(SCHEDULER, "update"), lease(NODE, "update", "kube-node-lease")):
-        seat = await asyncio.wait_for(apf.admit(renewal), 0.1)
+        seat = at_once(apf.admit(renewal))
         assert isinstance(seat, Seat)
         seat.release()
     for f in flood:
@@ -205,10 +203,16 @@ async def test_a_request_that_waits_too_long_is_rejected() -> None:
     apf = PriorityAndFairness(150, request_wait_limit=0.05)
     limit = apf.levels["leader-election"].queues.limit
     seats = [await apf.admit(lease(SCHEDULER, "update")) for _ in range(limit)]
+    queues = apf.levels["leader-election"].queues
     started = asyncio.get_running_loop().time()
-    rejected = await apf.admit(lease(SCHEDULER, "update"))
+    waiting = asyncio.ensure_future(apf.admit(lease(SCHEDULER, "update")))
+    await asyncio.sleep(0)  # queued, its wait's timer set
+    assert queues.waiting == 1 and not waiting.done()
+    # Out of the queue by its limit (0.05 s), not later; and not before it.
+    assert await waiting_after(0.06, queues) == 0
+    rejected = await waiting
     assert isinstance(rejected, Rejection) and rejected.reason == "time-out"
-    assert 0.04 < asyncio.get_running_loop().time() - started < 1.0
+    assert asyncio.get_running_loop().time() - started > 0.04
     for seat in seats:
         assert isinstance(seat, Seat)
         seat.release()

@@ -4,7 +4,6 @@ retry-after hint), for every verb, within its timeout; other refusals are final.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -85,17 +84,35 @@ async def test_a_refusal_without_a_hint_is_final(refusing: tuple[RefusingPods, s
     assert servicer.calls == {"Create": 1}
 
 
-async def test_retries_stop_within_the_timeout(refusing: tuple[RefusingPods, str]) -> None:
+class Waits:
+    """The waits the retry loop sleeps (its module's asyncio.sleep), counted rather than timed."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    def sleep(self, delay: float) -> Any:
+        self.seconds.append(delay)
+        return asyncio.sleep(delay)
+
+
+async def test_retries_stop_within_the_timeout(
+    refusing: tuple[RefusingPods, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits = Waits()
+    monkeypatch.setattr(retry_after, "asyncio", waits)
     servicer, target = refusing
     servicer.refusals, servicer.hint = 1000, "1"
     async with Client(target, timeout=2.5) as client:
-        start = time.monotonic()
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await client.pods.create(core_pb2.Pod())
-        elapsed = time.monotonic() - start
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert elapsed < 2.5
-    assert 1 < servicer.calls["Create"] <= 3  # waits of at least the hint: 1 s, 1.5 s, ...
+    # Waits of at least the hint, growing by half: 1-1.5 s, then 1.5-2.25 s, which would end
+    # past the 2.5 s: the second refusal is final, and no wait crossed the timeout.
+    assert len(waits.seconds) == 1 and 1 <= waits.seconds[0] <= 1.5, waits.seconds
+    assert servicer.calls["Create"] == 2
 
 
 async def test_at_most_ten_retries(

@@ -7,7 +7,6 @@ stopped."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from kubelet.pod.termination_order import TerminationOrdering
 from kubelet.prober import ProbeManager, ProbeType, Result
 from podplane.api.core.v1 import core_pb2
+from tests.unit.kubelet.loop_clock import stop_loop_clock
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import FakeProber, SyncHarness, condition, state_of, status_of
 
@@ -220,21 +220,30 @@ async def test_a_sidecar_s_readiness_probe_gates_the_pod_s_readiness(h: SyncHarn
     assert (ready.status, ready.message) == ("False", "containers with unready status: [proxy]")
 
 
-async def test_a_sidecar_waits_for_the_app_only_as_long_as_its_grace_period() -> None:
+async def test_a_sidecar_waits_for_the_app_only_as_long_as_its_grace_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = stop_loop_clock(monkeypatch)
     p = pod("app", init=(sidecar("proxy"),))
-    ordering = TerminationOrdering(p, ["app", "proxy"])
-    started = time.monotonic()
-    waited = await ordering.wait_for_turn("proxy", 1)  # the app never stops
-    assert 0.9 <= waited < 2 and time.monotonic() - started < 2
-    ordering = TerminationOrdering(p, ["proxy"])  # the app does not run: no wait
-    assert await ordering.wait_for_turn("proxy", 30) < 0.1
-
-
-async def test_a_sidecar_stops_as_soon_as_the_app_has() -> None:
-    p = pod("app", init=(sidecar("proxy"),))
-    ordering = TerminationOrdering(p, ["app", "proxy"])
+    ordering = TerminationOrdering(p, ["app", "proxy"], clock=clock)
+    turn = asyncio.create_task(ordering.wait_for_turn("proxy", 1))  # the app never stops
+    await clock.advance(0.9)
+    assert not turn.done()
+    await clock.advance(0.1)
+    assert turn.done() and turn.result() == pytest.approx(1.0)
+    ordering = TerminationOrdering(p, ["proxy"], clock=clock)  # the app does not run: no wait
     turn = asyncio.create_task(ordering.wait_for_turn("proxy", 30))
-    await asyncio.sleep(0.05)
+    await clock.advance(0)
+    assert turn.done() and turn.result() == 0
+
+
+async def test_a_sidecar_stops_as_soon_as_the_app_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = stop_loop_clock(monkeypatch)
+    p = pod("app", init=(sidecar("proxy"),))
+    ordering = TerminationOrdering(p, ["app", "proxy"], clock=clock)
+    turn = asyncio.create_task(ordering.wait_for_turn("proxy", 30))
+    await clock.advance(0.05)
     assert not turn.done()
     ordering.stopped("app")
-    assert await asyncio.wait_for(turn, 1) < 1
+    await clock.advance(0)  # no time passes: it goes at once
+    assert turn.done() and turn.result() == pytest.approx(0.05)
