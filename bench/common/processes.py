@@ -67,25 +67,24 @@ def cpu_seconds(pid: int) -> float:
 
 
 def container_cpu_seconds(container: str) -> float:
-    """CPU time every process of a Docker container has used so far: its cgroup's account
-    (cgroup v1 cpuacct.usage, or v2 cpu.stat), which counts children and threads too."""
+    """CPU time a Docker container's own processes (its init and what descends from it) have
+    used so far. Not its cgroup's account: that also counts what `docker exec` runs in it, such
+    as the compose file's health checks (a Python process every 2 s), which would bury the
+    component's own cost."""
     found = subprocess.run(
-        ["docker", "inspect", "--format", "{{.Id}}", container], capture_output=True, text=True
+        ["docker", "inspect", "--format", "{{.State.Pid}}", container],
+        capture_output=True,
+        text=True,
     )
-    if found.returncode != 0:
-        raise OSError(f"no container {container}: {found.stderr.strip()}")
-    cid = found.stdout.strip()
-    v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage")
-    if v1.exists():
-        return int(v1.read_text()) / 1e9
-    for v2 in (
-        Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.stat"),
-        Path(f"/sys/fs/cgroup/docker/{cid}/cpu.stat"),
-    ):
-        if v2.exists():
-            usage = dict(line.split() for line in v2.read_text().splitlines())
-            return int(usage["usage_usec"]) / 1e6
-    raise OSError(f"no CPU account found for container {container} ({cid[:12]})")
+    if found.returncode != 0 or not found.stdout.strip().isdigit():
+        raise OSError(f"no running container {container}: {found.stderr.strip()}")
+    total, pending = 0.0, [int(found.stdout)]
+    while pending:
+        pid = pending.pop()
+        total += cpu_seconds(pid)
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            pending.extend(int(child) for child in children.read().split())
+    return total
 
 
 def host_busy_seconds() -> float:
