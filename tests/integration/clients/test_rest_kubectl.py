@@ -236,7 +236,10 @@ async def test_delete_wait_and_wait_for_delete(cluster: RestCluster) -> None:
     )
     await cluster.watching("pods", ns)
     deleted = await cluster.kubectl_ok("delete", "-n", ns, "pod", "one", "two", "--wait")
-    assert deleted == 'pod "one" deleted\npod "two" deleted\n'
+    # kubectl 1.36 names the namespace it deleted from.
+    assert (
+        deleted == f'pod "one" deleted from {ns} namespace\npod "two" deleted from {ns} namespace\n'
+    )
     out, err = await asyncio.wait_for(waiter.communicate(), 40)
     assert waiter.returncode == 0, err.decode()
     assert out.decode() == "pod/two condition met\n"
@@ -464,11 +467,11 @@ async def test_configmaps_secrets_leases_and_events(cluster: RestCluster) -> Non
     assert columns(listed[1].splitlines()[1])[:3] == ["secret/creds", "Opaque", "1"]
     assert (
         await cluster.kubectl_ok("delete", "-n", ns, "configmap", "settings")
-        == 'configmap "settings" deleted\n'
+        == f'configmap "settings" deleted from {ns} namespace\n'
     )
     assert (
         await cluster.kubectl_ok("delete", "-n", ns, "secret", "creds")
-        == 'secret "creds" deleted\n'
+        == f'secret "creds" deleted from {ns} namespace\n'
     )
 
     lease = {

@@ -165,10 +165,10 @@ async def test_kubectl_create_the_other_generators(cluster: RestCluster) -> None
     assert files["binaryData"] == {"blob.bin": base64.b64encode(b"\x00\xff\xfe").decode()}
 
     await create(
-        cluster, "service", "nodeport", "np", "-n", ns, "--tcp=8080:80", "--node-port=30080"
+        cluster, "service", "nodeport", "np", "-n", ns, "--tcp=8080:80", "--node-port=32123"
     )
     [port] = (await get(cluster, "service", "np", "-n", ns))["spec"]["ports"]
-    assert (port["port"], port["targetPort"], port["nodePort"]) == (8080, 80, 30080)
+    assert (port["port"], port["targetPort"], port["nodePort"]) == (8080, 80, 32123)
     await create(cluster, "service", "loadbalancer", "lb", "-n", ns, "--tcp=443:https")
     lb = await get(cluster, "service", "lb", "-n", ns)
     assert lb["spec"]["type"] == "LoadBalancer"

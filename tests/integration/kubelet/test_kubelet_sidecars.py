@@ -13,6 +13,7 @@ from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from tests.integration.kubelet_docker import make_pod
 from tests.integration.syncer_node import Node
+from tests.support import eventually
 
 BUSYBOX = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
 
@@ -87,8 +88,15 @@ async def test_a_log_shipper_sidecar_starts_first_and_reads_what_the_app_writes(
         "ContainersReady",
     ]
     volume = tmp_path / "pods" / pod.metadata.uid / "volumes" / "kubernetes.io~empty-dir" / "logs"
-    # The app started after its sidecar had: the sidecar's marker was there already.
-    assert (volume / ".app-started").read_text() == "after\n"
+    # The app started after its sidecar had: the sidecar's marker was there already. (Running is
+    # reported once the container has started, maybe before its shell's first line has run.)
+    marker = volume / ".app-started"
+
+    async def app_marker() -> str | None:
+        text = await asyncio.to_thread(lambda: marker.read_text() if marker.exists() else "")
+        return text if text.endswith("\n") else None
+
+    assert await eventually(app_marker, timeout=10, what="the app's marker") == "after\n"
     assert shipper.state.running.started_at <= status(pod, "app").state.running.started_at
 
     async def shipped() -> bool:
