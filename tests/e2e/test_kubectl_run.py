@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.compose_cluster import ROOT
-from tests.e2e.kubectl import Kubectl
+from tests.e2e.kubectl import Kubectl, Terminal
 
 RUNS = 50
 
@@ -57,3 +57,21 @@ def test_the_exit_code_of_a_failing_command_is_kubectls(k: Kubectl) -> None:
     assert result.code == 3 and "before-failing\n" in result.out, result
     assert f"pod {k.namespace}/client terminated (Error)" in result.err, result
     assert k.run("get", "pod", "client", "--ignore-not-found", "-o", "name").out == ""
+
+
+def test_a_shell_in_a_terminal_answers_and_its_exit_code_is_kubectls(k: Kubectl) -> None:
+    """`kubectl run -it --rm ... -- sh` as a person types it: the shell's prompt shows (written
+    before the attach arrived, it is replayed), it runs what is typed, and `exit 3` ends kubectl
+    with the shell's code and deletes the pod."""
+    shell = Terminal(
+        k, ("run", "shell", "-it", "--rm", "--image", "busybox", "--restart", "Never", "--", "sh")
+    )
+    try:
+        shell.expect(rb"/ # ", timeout=90)
+        shell.type("echo tty-$((40 + 2))")
+        shell.expect(rb"tty-42")
+        shell.type("exit 3")
+        assert shell.wait(timeout=90) == 3, bytes(shell.seen)
+    finally:
+        shell.close()
+    assert k.run("get", "pod", "shell", "--ignore-not-found", "-o", "name").out == ""
