@@ -115,6 +115,10 @@ def test_a_change_rolls_out_and_is_undone(k: Kubectl, web: Result) -> None:
 def test_scale_a_deployment_and_a_replication_controller(k: Kubectl, web: Result) -> None:
     assert k.ok("scale", "deployment/web", "--replicas=1") == "deployment.apps/web scaled\n"
     k.ok("rollout", "status", "deployment/web", "--timeout=60s")
+    # Rolled out already once the replica set is scaled (its 3 updated replicas cover 1), as on
+    # Kubernetes: the status counts the 2 extra pods until they have gone.
+    gone = k.run("wait", "--for=jsonpath={.status.replicas}=1", "deployment/web", "--timeout=60s")
+    assert gone == Result(0, "deployment.apps/web condition met\n", ""), gone
     assert rows(k.ok("get", "deployment", "web"))[0][:4] == ["web", "1/1", "1", "1"]
     refused = k.run("scale", "deployment/web", "--current-replicas=3", "--replicas=2")
     assert refused == Result(1, "", "error: Expected replicas to be 3, was 1\n")
