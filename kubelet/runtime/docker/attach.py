@@ -2,7 +2,9 @@
 terminal): its output from the start (logs=1, so nothing written before the attach is lost), then
 its exit code once it ends. Standard input, when given, is written whole and then closed: with
 `StdinOnce` (Kubernetes' stdinOnce, set by `podctl debug -i`) Docker then closes the process's
-stdin, so a shell reading a script from it runs the script and exits."""
+stdin, so a shell reading a script from it runs the script and exits. How the engine is attached
+to, running or ended, is attach_container, which the interactive attach (interactive.py) uses
+too."""
 
 from __future__ import annotations
 
@@ -41,28 +43,54 @@ class _Attached:
             self.raw.close()
 
 
+def _running(info: dict[str, Any]) -> bool:
+    return bool((info.get("State") or {}).get("Running"))
+
+
+def attach_container(
+    api: APIClient,
+    container_id: str,
+    info: dict[str, Any],
+    *,
+    stdin: bool,
+    stdout: bool = True,
+    stderr: bool = True,
+    replay: bool,
+) -> tuple[bool, Any]:
+    """The engine's attach connection to the container (`info`, its inspect data), and whether
+    it is live: the running process's streams, after what it wrote so far when `replay`. An
+    ended container's connection replays its output alone, without stdin, and ends.
+
+    Docker never ends a stream attached after the container exited, so the container is
+    inspected again once attached (Docker registers the attach before it answers): ended by then,
+    the attach gives way to a replay."""
+
+    def attach(live: bool, logs: bool) -> Any:
+        params = {
+            "stdin": int(stdin and live),
+            "stdout": int(stdout),
+            "stderr": int(stderr),
+            "logs": int(logs),
+            "stream": int(live),
+        }
+        return api.attach_socket(container_id, params=params)
+
+    if _running(info):
+        sock = attach(live=True, logs=replay)
+        if _running(api.inspect_container(container_id)):
+            return True, sock
+        _Attached(sock).close()
+    return False, attach(live=False, logs=True)
+
+
 async def attach_output(
     api: APIClient, container_id: str, stdin: bytes | None
 ) -> AsyncIterator[ExecOutput]:
-    def running() -> bool:
-        return bool((api.inspect_container(container_id).get("State") or {}).get("Running"))
-
-    def attach(stream: bool) -> _Attached:
-        params = {"stdout": 1, "stderr": 1, "stream": int(stream), "logs": 1}
-        if stdin is not None and stream:
-            params["stdin"] = 1
-        return _Attached(api.attach_socket(container_id, params=params))
-
     def produce(emit: Emit[ExecOutput], track: Track) -> None:
-        tty = bool((api.inspect_container(container_id).get("Config") or {}).get("Tty"))
-        # Docker never ends a stream attached after the container exited: an ended container
-        # gets its output replayed alone, and one that ended while being attached to is
-        # attached to again that way.
-        live = running()
-        attached = attach(stream=live)
-        if live and not running():
-            attached.close()
-            live, attached = False, attach(stream=False)
+        info = api.inspect_container(container_id)
+        tty = bool((info.get("Config") or {}).get("Tty"))
+        live, sock = attach_container(api, container_id, info, stdin=stdin is not None, replay=True)
+        attached = _Attached(sock)
         if not track(attached):
             return
         if stdin is not None and live:

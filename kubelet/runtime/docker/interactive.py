@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+from kubelet.runtime.docker.attach import attach_container
 from kubelet.runtime.docker.hijack import MultiplexedStream, take_over
 from kubelet.runtime.docker.sdk import APIClient
 from kubelet.runtime.docker.socket_connection import SocketConnection
@@ -150,35 +151,23 @@ async def attach_interactive(
 ) -> DockerProcess:
     """Attaches to the container's process; to one that has already ended, its output and exit
     code (kubectl run -i attaches once the pod runs, and a short command may be over by then).
-
-    Docker never ends an attach stream registered after the container exited, so the container
-    is inspected again once attached: ended by then, the attach gives way to a replay of what it
-    wrote. A container made to be attached to (stdin open: kubectl run -i, podctl debug -i) is
-    given what it wrote before the attach too, so output written between its start and the attach
-    is not lost."""
-
-    def attach(running: bool, replay: bool) -> Any:
-        params = {
-            "stdin": int(streams.stdin and running),
-            "stdout": int(streams.stdout),
-            "stderr": int(streams.stderr),
-            "logs": int(replay),
-            "stream": int(running),
-        }
-        return take_over(api.attach_socket(container_id, params=params))
+    A container made to be attached to (stdin open: kubectl run -i, podctl debug -i) is given
+    what it wrote before the attach too, so output written between its start and the attach is
+    not lost (attach.attach_container)."""
 
     def start() -> tuple[bool, bool, Any]:
         info = api.inspect_container(container_id)
         config = info.get("Config") or {}
-        tty = bool(config.get("Tty"))
-        if (info.get("State") or {}).get("Running"):
-            attached = attach(running=True, replay=bool(config.get("OpenStdin")))
-            # Docker registers the attach before it answers: running now, it ends with the process.
-            if (api.inspect_container(container_id).get("State") or {}).get("Running"):
-                return tty, True, attached
-            sock, _ = attached
-            sock.close()
-        return tty, False, attach(running=False, replay=True)
+        running, sock = attach_container(
+            api,
+            container_id,
+            info,
+            stdin=streams.stdin,
+            stdout=streams.stdout,
+            stderr=streams.stderr,
+            replay=bool(config.get("OpenStdin")),
+        )
+        return bool(config.get("Tty")), running, take_over(sock)
 
     tty, running, (sock, leftover) = await call(start)
 
