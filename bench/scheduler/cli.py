@@ -104,8 +104,8 @@ def add_parser(
         "--containers",
         default="",
         metavar="NAME,...",
-        help="with --server: Docker containers of that cluster whose CPU (their cgroup's) "
-        "the result reports, in all and per pod",
+        help="with --server: Docker containers of that cluster whose CPU (their own "
+        "processes', not what docker exec runs there) the result reports, in all and per pod",
     )
     p.add_argument(
         "--create-first",
