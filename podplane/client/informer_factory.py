@@ -10,7 +10,6 @@ read-only; copy one before changing it."""
 from __future__ import annotations
 
 import asyncio
-import builtins
 import logging
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -72,7 +71,7 @@ class SharedInformerFactory:
         """The kind's informer as a lister (the scheduler framework's Handle)."""
         return self.informer_for(resource)
 
-    def informers(self) -> builtins.list[Informer[Any]]:
+    def informers(self) -> list[Informer[Any]]:
         """Every informer made so far."""
         return list(self._informers.values())
 
