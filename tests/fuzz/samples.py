@@ -1,0 +1,124 @@
+"""One valid object of every served kind, as a user's manifest gives it (JSON, Kubernetes' field
+names): what the fuzzer mutates. A kind added to resources.ALL without a sample here fails
+tests/unit/fuzz/test_samples.py, so every new kind is born under the fuzzer."""
+
+from __future__ import annotations
+
+import copy
+
+from podplane.apimachinery import resources
+from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.resources import Resource
+
+_POD_SPEC: JSONObject = {
+    "containers": [
+        {
+            "name": "main",
+            "image": "busybox",
+            "command": ["sleep", "3600"],
+            "env": [{"name": "A", "value": "b"}],
+            "ports": [{"containerPort": 80, "protocol": "TCP"}],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+        }
+    ],
+    "restartPolicy": "Always",
+}
+_TEMPLATE: JSONObject = {"metadata": {"labels": {"app": "fuzz"}}, "spec": _POD_SPEC}
+_SELECTOR: JSONObject = {"matchLabels": {"app": "fuzz"}}
+
+# Each kind's object without apiVersion, kind and metadata.name/namespace (sample() adds them).
+_BODIES: dict[str, JSONObject] = {
+    "pods": {"metadata": {"labels": {"app": "fuzz"}}, "spec": _POD_SPEC},
+    "nodes": {
+        "metadata": {"labels": {"kubernetes.io/hostname": "fuzz"}},
+        "spec": {"podCIDR": "10.244.9.0/24", "unschedulable": True},
+    },
+    "namespaces": {"metadata": {"labels": {"team": "fuzz"}}},
+    "events": {
+        "involvedObject": {"kind": "Pod", "name": "web", "apiVersion": "v1"},
+        "reason": "Started",
+        "message": "Started container main",
+        "type": "Normal",
+        "source": {"component": "fuzz"},
+        "count": 1,
+    },
+    "leases": {"spec": {"holderIdentity": "fuzz", "leaseDurationSeconds": 15}},
+    "replicationcontrollers": {
+        "spec": {"replicas": 0, "selector": {"app": "fuzz"}, "template": _TEMPLATE}
+    },
+    "replicasets": {"spec": {"replicas": 0, "selector": _SELECTOR, "template": _TEMPLATE}},
+    "deployments": {
+        "spec": {
+            "replicas": 0,
+            "selector": _SELECTOR,
+            "template": _TEMPLATE,
+            "strategy": {"type": "RollingUpdate"},
+        }
+    },
+    "jobs": {
+        "spec": {
+            "suspend": True,
+            "backoffLimit": 1,
+            "template": {
+                "metadata": {"labels": {"app": "fuzz"}},
+                "spec": {**_POD_SPEC, "restartPolicy": "Never"},
+            },
+        }
+    },
+    "configmaps": {"data": {"key": "value", "config.yaml": "a: 1\n"}},
+    "secrets": {"type": "Opaque", "stringData": {"password": "hunter2"}},
+    "persistentvolumes": {
+        "spec": {
+            "capacity": {"storage": "1Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "hostPath": {"path": "/tmp/fuzz"},
+            "persistentVolumeReclaimPolicy": "Retain",
+        }
+    },
+    "persistentvolumeclaims": {
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
+            "storageClassName": "manual",
+        }
+    },
+    "storageclasses": {
+        "provisioner": "podplane.io/local-path",
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    },
+    "services": {
+        "spec": {
+            "selector": {"app": "fuzz"},
+            "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}],
+        }
+    },
+    "endpoints": {
+        "subsets": [
+            {
+                "addresses": [{"ip": "10.244.1.5"}],
+                "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+            }
+        ]
+    },
+    "endpointslices": {
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["10.244.1.5"], "conditions": {"ready": True}}],
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+    },
+}
+
+
+def kinds_without_sample() -> list[str]:
+    return [r.plural for r in resources.ALL if r.plural not in _BODIES]
+
+
+def sample(resource: Resource, name: str, namespace: str = "") -> JSONObject:
+    """A fresh copy of the kind's valid object named `name` (in `namespace` if it is
+    namespaced)."""
+    obj = copy.deepcopy(_BODIES[resource.plural])
+    meta = obj.setdefault("metadata", {})
+    meta["name"] = name
+    if resource.namespaced and namespace:
+        meta["namespace"] = namespace
+    return {"apiVersion": resource.api_version, "kind": resource.kind, **obj}
