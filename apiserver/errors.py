@@ -141,6 +141,16 @@ def request_entity_too_large(limit: int) -> APIError:
     )
 
 
+def too_large_for_etcd() -> APIError:
+    """An object past etcd's request limit: etcd's own words, which Kubernetes passes on (as a
+    500 there; a 413 here, since retrying cannot help)."""
+    return APIError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "RequestEntityTooLarge",
+        "etcdserver: request is too large",
+    )
+
+
 def forbidden(resource: Resource, name: str, reason: str) -> APIError:
     return APIError(
         grpc.StatusCode.PERMISSION_DENIED,

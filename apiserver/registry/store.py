@@ -37,11 +37,12 @@ from apiserver.storage.etcd import (
     CompactedError,
     EtcdClient,
     EtcdUnavailable,
+    FutureRevisionError,
     KeyValue,
     prefix_end,
 )
 from apiserver.validation.fields import FieldError, forbidden, invalid_error
-from podplane.apimachinery import selectors, timeutil
+from podplane.apimachinery import json_text, selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
@@ -89,7 +90,7 @@ def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
         return 0
     try:
         rv = int(value)
-        if rv < 0:
+        if not 0 <= rv < 2**64:  # a uint64 in Kubernetes
             raise ValueError
         return rv
     except ValueError:
@@ -155,7 +156,7 @@ class Store(Generic[T]):
         # not written (as Kubernetes compares the encoded object with etcd's in GuaranteedUpdate).
         data: bytes = stored.SerializeToString(deterministic=True)
         if len(data) > MAX_OBJECT_BYTES:
-            raise errors.request_entity_too_large(MAX_OBJECT_BYTES)
+            raise errors.too_large_for_etcd()
         return data
 
     def _namespace_of(self, obj: T) -> str:
@@ -183,6 +184,13 @@ class Store(Generic[T]):
             return await coro
         except EtcdUnavailable as e:
             raise errors.unavailable(str(e)) from e
+        except FutureRevisionError as e:
+            # As the watch cache answers a resourceVersion it has not reached (Kubernetes'
+            # NewTooLargeResourceVersionError).
+            _, current = await self.etcd.get(b"\0")
+            raise errors.timeout(
+                f"Too large resource version: {e.requested}, current: {current}"
+            ) from None
 
     # ------------------------------------------------------------------ reads
     async def get(self, namespace: str, name: str) -> T:
@@ -259,7 +267,7 @@ class Store(Generic[T]):
 
     def _decode_continue(self, token: str, prefix: bytes) -> tuple[int, bytes]:
         try:
-            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            data = json_text.loads(base64.urlsafe_b64decode(token.encode()))
             rv, start = int(data["rv"]), str(data["start"]).encode()
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise errors.bad_request(

@@ -39,6 +39,14 @@ class CompactedError(Exception):
         self.compact_revision = compact_revision
 
 
+class FutureRevisionError(Exception):
+    """The revision asked for is past etcd's current one."""
+
+    def __init__(self, requested: int) -> None:
+        super().__init__(f"required revision {requested} is a future revision")
+        self.requested = requested
+
+
 class EtcdUnavailable(Exception):
     pass
 
@@ -145,6 +153,8 @@ class EtcdClient:
                 raise EtcdUnavailable(f"etcd: {e.code().name}: {e.details()}") from e
             if e.code() == grpc.StatusCode.OUT_OF_RANGE and "compacted" in (e.details() or ""):
                 raise CompactedError(getattr(request, "revision", 0), 0) from e
+            if e.code() == grpc.StatusCode.OUT_OF_RANGE and "future" in (e.details() or ""):
+                raise FutureRevisionError(getattr(request, "revision", 0)) from e
             raise
 
     async def status(self) -> pb.StatusResponse:

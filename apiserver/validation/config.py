@@ -3,7 +3,6 @@ ValidateSecret and their updates)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 
@@ -12,6 +11,7 @@ from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from apiserver.validation.template import immutable
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import json_text
 
 MAX_DATA_BYTES = 1024 * 1024  # Kubernetes' MaxSecretSize, for ConfigMaps too
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -107,7 +107,7 @@ def _typed_secret(obj: core_pb2.Secret) -> list[FieldError]:
             errs.append(fields.required(f"data[{key}]"))
         elif key in _JSON_KEYS:
             try:
-                json.loads(data[key])
+                json_text.loads(data[key])
             except ValueError as e:
                 errs.append(fields.invalid(f"data[{key}]", "<secret contents redacted>", str(e)))
     return errs

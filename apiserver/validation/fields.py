@@ -26,12 +26,47 @@ class FieldError:
     def __str__(self) -> str:
         if self.type in ("Required value", "Forbidden") or self.value is None:
             return f"{self.path}: {self.type}" + (f": {self.detail}" if self.detail else "")
-        shown = (
-            json.dumps(self.value) if isinstance(self.value, (str, int, bool)) else str(self.value)
-        )
+        if isinstance(self.value, str):
+            shown = go_quote(self.value)
+        elif isinstance(self.value, (int, bool)):
+            shown = json.dumps(self.value)
+        else:
+            shown = str(self.value)
         if len(shown) > MAX_SHOWN_VALUE:  # a 2 MiB label value is not repeated back whole
             shown = shown[:MAX_SHOWN_VALUE] + "...(truncated)"
         return f"{self.path}: {self.type}: {shown}" + (f": {self.detail}" if self.detail else "")
+
+
+_GO_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
+
+
+def go_quote(value: str) -> str:
+    """A string as Go's %q writes it (strconv.Quote), as Kubernetes' field errors quote a value:
+    printable characters as they are (é, 💥, U+FFFD), the rest escaped."""
+    out = ['"']
+    for ch in value:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
 
 
 def required(path: str, detail: str = "") -> FieldError:
@@ -147,6 +182,11 @@ def dns1123_subdomain(path: str, value: str) -> list[FieldError]:
     return []
 
 
+def _bytes(text: str) -> int:
+    """A string's length as Go's len() gives it: in UTF-8 bytes."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def qualified_name(path: str, value: str) -> list[FieldError]:
     """A label or annotation key: an optional DNS subdomain prefix and '/', then a name."""
     prefix, _, name = value.rpartition("/")
@@ -158,11 +198,12 @@ def qualified_name(path: str, value: str) -> list[FieldError]:
             invalid(path, value, "prefix part " + SUBDOMAIN_MSG)
             for _ in dns1123_subdomain(path, prefix)
         ]
+    # Lengths in bytes and both faults at once, as Go's IsQualifiedName counts and reports them.
     if not name:
         errs.append(invalid(path, value, "name part must be non-empty"))
-    elif len(name) > 63:
+    elif _bytes(name) > 63:
         errs.append(invalid(path, value, "name part must be no more than 63 characters"))
-    elif not _QUALIFIED_NAME.match(name):
+    if name and not _QUALIFIED_NAME.match(name):
         errs.append(
             invalid(
                 path,
@@ -179,9 +220,9 @@ def label_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
     errs: list[FieldError] = []
     for key, value in sorted(values.items()):
         errs += qualified_name(path, key)
-        if len(value) > 63:
+        if _bytes(value) > 63:
             errs.append(invalid(f"{path}", value, "must be no more than 63 characters"))
-        elif not _LABEL_VALUE.match(value):
+        if not _LABEL_VALUE.match(value):
             errs.append(
                 invalid(
                     f"{path}",
@@ -202,7 +243,7 @@ def annotation_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
     total = 0
     for key, value in sorted(values.items()):
         errs += qualified_name(path, key)
-        total += len(key) + len(value)
+        total += _bytes(key) + _bytes(value)
     if total > TOTAL_ANNOTATION_SIZE_LIMIT:
         errs.append(
             FieldError(

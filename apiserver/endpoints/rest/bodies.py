@@ -5,7 +5,6 @@ field is a warning header, or in Strict mode a 400 naming it); objects, lists an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import grpc
@@ -17,7 +16,7 @@ from apiserver import errors
 from apiserver.endpoints.rest import protobuf_bodies
 from apiserver.endpoints.rest.status import unsupported_media_type
 from apiserver.objects import ListMessage, T
-from podplane.apimachinery import codec, resources
+from podplane.apimachinery import codec, json_text, resources
 from podplane.apimachinery.codec import FieldValidation
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.resources import Resource
@@ -67,8 +66,9 @@ def _repeated(pairs: list[tuple[str, JSONValue]]) -> list[str]:
 
 
 def parse_json(raw: bytes) -> tuple[JSONValue, list[str]]:
-    """A JSON document and the paths of the keys it gives twice. Each object is built as a plain
-    dict (in C); only a document with a repeated key, which is rare, is walked to name them."""
+    """A JSON document, read as Go reads it (json_text.loads), and the paths of the keys it gives
+    twice. Each object is built as a plain dict (in C); only a document with a repeated key,
+    which is rare, is walked to name them."""
     repeats = False
 
     def pairs_hook(pairs: list[tuple[str, JSONValue]]) -> JSONObject:
@@ -81,7 +81,7 @@ def parse_json(raw: bytes) -> tuple[JSONValue, list[str]]:
         remembered.duplicates = _repeated(pairs)
         return remembered
 
-    data = json.loads(raw, object_pairs_hook=pairs_hook)
+    data = json_text.loads(raw, object_pairs_hook=pairs_hook)
     return data, (_duplicates(data) if repeats else [])
 
 
@@ -107,10 +107,7 @@ async def read_document(
     content_type = request.content_type if request.headers.get("Content-Type") else ""
     raw = await request.read()
     if content_type in YAML_TYPES and allow_yaml:
-        try:
-            return yaml.safe_load(raw), []
-        except yaml.YAMLError as e:
-            raise errors.bad_request(f"error decoding YAML: {e}") from None
+        return decode_yaml(raw), []
     if content_type == protobuf_bodies.MEDIA_TYPE:
         return protobuf_bodies.decode(raw), []
     if content_type not in JSON_TYPES:
@@ -122,8 +119,27 @@ def decode_json(raw: bytes) -> tuple[JSONValue, list[str]]:
     """A JSON body and the paths of the fields it gives twice (the last one counts, as in Go)."""
     try:
         return parse_json(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except ValueError as e:
         raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
+
+
+def decode_yaml(raw: bytes) -> JSONValue:
+    """A YAML body, refused as Go's YAML refuses it: an escaped surrogate is not a character,
+    and nesting has json_text's limit."""
+    try:
+        data: JSONValue = yaml.safe_load(raw)
+        json_text.check_depth(data)
+    except RecursionError:
+        raise errors.bad_request(f"error decoding YAML: {json_text.TooDeep()}") from None
+    except (yaml.YAMLError, ValueError) as e:
+        raise errors.bad_request(f"error decoding YAML: {json_text.scrub_text(str(e))}") from None
+    if json_text.has_escaped_surrogate(raw):
+        scrubbed = json_text.scrub(data)
+        if scrubbed != data:
+            raise errors.bad_request(
+                "error converting YAML to JSON: yaml: found invalid Unicode character escape code"
+            )
+    return data
 
 
 def cannot_handle(

@@ -29,6 +29,7 @@ from apiserver.endpoints.metrics import (
 )
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import request as rest_request
+from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
 from apiserver.endpoints.rest.responses import STREAMED_STATUS, status_response
 from apiserver.endpoints.rest.status import http_code, not_found_path, unauthorized
@@ -56,33 +57,59 @@ def parsed(request: web.Request) -> ResourceRequest | NonResourceRequest:
     return request[PARSED]
 
 
+def _wants_yaml(request: web.Request) -> bool:
+    """Whether the client asked for YAML before JSON: its errors are written as YAML too."""
+    try:
+        return accepted(request.headers.get("Accept", "")).yaml
+    except errors.APIError:
+        return False
+
+
+# What aiohttp's own refusals are in Kubernetes' terms (a body over the limit is 413).
+_HTTP_REASONS = {
+    400: ("BadRequest", grpc.StatusCode.INVALID_ARGUMENT),
+    404: ("NotFound", grpc.StatusCode.NOT_FOUND),
+    405: ("MethodNotAllowed", grpc.StatusCode.UNIMPLEMENTED),
+    413: ("RequestEntityTooLarge", grpc.StatusCode.INVALID_ARGUMENT),
+    415: ("UnsupportedMediaType", grpc.StatusCode.INVALID_ARGUMENT),
+}
+
+
+def _http_error(e: web.HTTPException) -> errors.APIError:
+    if isinstance(e, web.HTTPRequestEntityTooLarge):
+        message = "Request entity too large: limit is " + str(MAX_REQUEST_BYTES)
+        return errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "RequestEntityTooLarge", message)
+    reason, code = _HTTP_REASONS.get(e.status, ("BadRequest", grpc.StatusCode.INVALID_ARGUMENT))
+    return errors.APIError(code, reason, e.reason or reason)
+
+
+def _internal_error(request: web.Request, e: BaseException) -> errors.APIError:
+    log.error("%s %s failed", request.method, request.path, exc_info=e)
+    return errors.APIError(
+        grpc.StatusCode.INTERNAL, "InternalError", f"Internal error occurred: {type(e).__name__}"
+    )
+
+
 @web.middleware
 async def errors_as_status(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An APIError from anywhere below is answered as its Status; anything else as a 500 that
-    says it is the server's fault (and is logged), never a dropped connection."""
+    """An APIError from anywhere below is answered as its Status, in the form the client asked
+    for (JSON or YAML); an aiohttp refusal (a body over the limit) as the Status Kubernetes
+    gives it; anything else as a 500 Status that says it is the server's fault (its traceback
+    logged, not sent), never aiohttp's own error page or a dropped connection."""
     try:
         return await handler(request)
     except errors.APIError as e:
-        return status_response(e)
-    except web.HTTPRequestEntityTooLarge:
-        return status_response(
-            errors.APIError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "RequestEntityTooLarge",
-                "Request entity too large: limit is " + str(MAX_REQUEST_BYTES),
-            )
-        )
-    except web.HTTPException:
-        raise
-    except Exception as e:  # a bug: say so, keep serving
-        log.exception("%s %s failed", request.method, request.path)
-        return status_response(
-            errors.APIError(
-                grpc.StatusCode.INTERNAL,
-                "InternalError",
-                f"Internal error occurred: {type(e).__name__}: {e}",
-            )
-        )
+        err = e
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise  # a redirect
+        err = _http_error(e)
+    except Exception as e:  # noqa: BLE001 (a bug: say so, keep serving)
+        err = _internal_error(request, e)
+    try:
+        return status_response(err, as_yaml=_wants_yaml(request))
+    except Exception as e:  # noqa: BLE001 (the error's own Status would not encode)
+        return status_response(_internal_error(request, e))
 
 
 # The verified client certificate's subject of each TLS connection, read at its first request:

@@ -17,7 +17,13 @@ from apiserver.endpoints.rest.answers import list_answer, object_answer
 from apiserver.endpoints.rest.filters import parsed
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.nonresource import NonResourceHandler
-from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest, truthy
+from apiserver.endpoints.rest.request import (
+    NonResourceRequest,
+    ResourceRequest,
+    int64,
+    optional_int64,
+    truthy,
+)
 from apiserver.endpoints.rest.responses import json_response
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
@@ -25,6 +31,7 @@ from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import codec
 from podplane.apimachinery.json_types import JSONValue
 
 # The kinds whose delete answers the deleted object rather than a Status (the registry's
@@ -34,14 +41,16 @@ RETURNS_DELETED_OBJECT = frozenset(
 )
 
 
-def _grace_period(value: JSONValue, path: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        grace = int(value)
-    except (TypeError, ValueError):
-        raise errors.bad_request(f"{path}: Invalid value: {value!r}: must be an integer") from None
-    return grace
+def _field(body: Mapping[str, JSONValue], key: str, kind: type, type_name: str) -> Any:
+    """A DeleteOptions field of the body, None when absent; another type than Go's is a 400
+    naming it (as Go's decoder refuses it)."""
+    value = body.get(key)
+    boolean_as_int = kind is int and isinstance(value, bool)
+    if value is None or (isinstance(value, kind) and not boolean_as_int):
+        return value
+    raise errors.bad_request(
+        f"DeleteOptions.{key}: expected {type_name}, got {codec.json_type_name(value)}"
+    )
 
 
 def delete_options(body: JSONValue, query: Mapping[str, str]) -> DeleteOptions:
@@ -50,18 +59,21 @@ def delete_options(body: JSONValue, query: Mapping[str, str]) -> DeleteOptions:
         body = {}
     if not isinstance(body, dict):
         raise errors.bad_request("DeleteOptions: expected an object")
-    grace_period_seconds = _grace_period(
-        body.get("gracePeriodSeconds", query.get("gracePeriodSeconds")), "gracePeriodSeconds"
-    )
-    policy = body.get("propagationPolicy") or query.get("propagationPolicy", "")
-    orphan = body.get("orphanDependents", query.get("orphanDependents"))
+    grace = _field(body, "gracePeriodSeconds", int, "integer")
+    if grace is None:
+        grace = optional_int64(query, "gracePeriodSeconds")
+    grace_period_seconds = None if grace is None else int64(grace, "gracePeriodSeconds")
+    policy = _field(body, "propagationPolicy", str, "string") or query.get("propagationPolicy", "")
+    orphan = _field(body, "orphanDependents", bool, "boolean")
+    if orphan is None and "orphanDependents" in query:
+        orphan = truthy(query["orphanDependents"])
     if orphan is not None and not policy:
-        policy = "Orphan" if (orphan is True or truthy(str(orphan))) else "Background"
-    pre = body.get("preconditions") or {}
-    preconditions = Preconditions(
-        uid=str(pre.get("uid") or ""), resource_version=str(pre.get("resourceVersion") or "")
-    )
-    dry = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
+        policy = "Orphan" if orphan else "Background"
+    pre = _field(body, "preconditions", dict, "object") or {}
+    uid = _field(pre, "uid", str, "string") or ""
+    resource_version = _field(pre, "resourceVersion", str, "string") or ""
+    preconditions = Preconditions(uid=uid, resource_version=resource_version)
+    dry = _field(body, "dryRun", list, "array") or ([query["dryRun"]] if "dryRun" in query else [])
     for value in dry:
         if value != "All":
             raise errors.bad_request(
@@ -70,7 +82,7 @@ def delete_options(body: JSONValue, query: Mapping[str, str]) -> DeleteOptions:
     return DeleteOptions(
         grace_period_seconds=grace_period_seconds,
         preconditions=preconditions,
-        propagation_policy=str(policy),
+        propagation_policy=policy,
         dry_run=bool(dry),
     )
 
@@ -84,12 +96,7 @@ async def _delete_options(request: web.Request) -> DeleteOptions:
 
 def list_options(query: Mapping[str, str]) -> ListOptions:
     """metav1.ListOptions, from the query."""
-    try:
-        limit = int(query.get("limit") or 0)
-    except ValueError:
-        raise errors.bad_request(
-            f'limit: Invalid value: "{query.get("limit")}": must be an integer'
-        ) from None
+    limit = optional_int64(query, "limit") or 0
     return ListOptions(
         label_selector=query.get("labelSelector", ""),
         field_selector=query.get("fieldSelector", ""),

@@ -13,7 +13,7 @@ from aiohttp import web
 from apiserver.endpoints.rest import discovery
 from apiserver.endpoints.rest.request import NonResourceRequest
 from apiserver.endpoints.rest.responses import json_response
-from apiserver.endpoints.rest.status import method_not_allowed, not_found_path
+from apiserver.endpoints.rest.status import method_not_allowed, not_acceptable, not_found_path
 from podplane.apimachinery import openapi
 
 # Whether the server is ready (its caches synced, etcd reachable): what /readyz reports.
@@ -52,7 +52,7 @@ def _openapi(request: web.Request, path: str) -> web.Response:
         accept = request.headers.get("Accept", "")
         if "json" not in accept and "*/*" not in accept and accept:
             # client-go asks for the protobuf form first: only JSON is served.
-            return web.Response(status=406, text="only application/json is served")
+            raise not_acceptable()
         return _document(request, *_v2())
     if path == "/openapi/v3":
         return json_response(openapi.v3_index())

@@ -6,7 +6,6 @@ is applied again to the latest object when a concurrent write wins the compare-a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ from apiserver.endpoints.rest.request import ResourceRequest
 from apiserver.endpoints.rest.status import unsupported_media_type
 from apiserver.registry.options import PatchOptions
 from apiserver.registry.resource import ResourceAPI
-from podplane.apimachinery import codec
+from podplane.apimachinery import codec, json_text
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.patch.jsonpatch import apply_json_patch
 from podplane.apimachinery.patch.mergepatch import PatchError, apply_merge_patch
@@ -89,17 +88,21 @@ def patched_object(
     return obj
 
 
+async def read_patch(request: web.Request) -> JSONValue:
+    """The request's patch document (JSON, read as Go reads it)."""
+    try:
+        return json_text.loads(await request.read())
+    except ValueError as e:
+        raise errors.bad_request(f"error decoding patch: {e}") from None
+
+
 async def patch(
     request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
 ) -> tuple[Message, list[str]]:
     """The object as stored after the request's patch, and the warnings to answer with."""
     resource = api.resource
     apply = applier(request.content_type, resource)
-    raw = await request.read()
-    try:
-        patch_body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise errors.bad_request(f"error decoding patch: {e}") from None
+    patch_body = await read_patch(request)
     if request.content_type != JSON_PATCH and not isinstance(patch_body, dict):
         raise errors.bad_request(
             f"error decoding patch: a {request.content_type} patch must be "

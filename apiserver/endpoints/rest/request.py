@@ -6,9 +6,11 @@ requests, authorized by path."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from apiserver import errors
 from apiserver.endpoints.request import RequestInfo
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
@@ -22,6 +24,35 @@ _BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], Resource] = {
     (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
     for r in resources.ALL
 }
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
+_INT64 = 2**63
+
+
+def int64(value: object, name: str) -> int:
+    """A query parameter or DeleteOptions field that is an int64, as Go's strconv.ParseInt reads
+    it (no spaces, underscores or other digits than 0-9); a 400 naming it otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _INTEGER.match(value):
+        number = int(value)
+    else:
+        raise errors.bad_request(f"{name}: Invalid value: {_quoted(value)}: must be an integer")
+    if not -_INT64 <= number < _INT64:
+        raise errors.bad_request(
+            f"{name}: Invalid value: {_quoted(value)}: out of range for a 64-bit integer"
+        )
+    return number
+
+
+def _quoted(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def optional_int64(query: Mapping[str, str], key: str) -> int | None:
+    value = query.get(key)
+    return None if value is None or value == "" else int64(value, key)
 
 
 def truthy(value: str | None) -> bool:

@@ -3,7 +3,7 @@ and the `Warning` headers kubectl prints (k8s.io/apiserver/pkg/endpoints/warning
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterable
 
 import yaml
@@ -11,6 +11,7 @@ from aiohttp import web
 
 from apiserver import errors
 from apiserver.endpoints.rest.status import failure
+from podplane.apimachinery import json_text
 from podplane.apimachinery.json_types import JSONValue
 
 JSON = "application/json"
@@ -21,7 +22,7 @@ STREAMED_STATUS: web.RequestKey[int] = web.RequestKey("podplane.streamed_status"
 
 
 def dumps(body: JSONValue) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return json_text.dumps(body)
 
 
 def json_response(
@@ -35,7 +36,9 @@ def json_response(
 def yaml_response(body: JSONValue, status: int = 200, warnings: Iterable[str] = ()) -> web.Response:
     """The body as YAML, keys in order, as Kubernetes' YAML serializer writes it."""
     text = yaml.safe_dump(body, default_flow_style=False, allow_unicode=True, sort_keys=True)
-    response = web.Response(text=text, status=status, content_type=YAML)
+    response = web.Response(
+        body=json_text.scrub_text(text).encode(), status=status, content_type=YAML
+    )
     add_warnings(response, warnings)
     return response
 
@@ -49,21 +52,48 @@ async def start_stream(request: web.Request, content_type: str) -> web.StreamRes
     return response
 
 
-def status_response(err: errors.APIError) -> web.Response:
+def status_response(err: errors.APIError, as_yaml: bool = False) -> web.Response:
+    """The error's Status, as YAML when the client asked for YAML first (Kubernetes negotiates
+    an error's form as any answer's)."""
     code, body = failure(err)
-    response = json_response(body, code)
+    response = yaml_response(body, code) if as_yaml else json_response(body, code)
     if err.details is not None and err.details.retry_after_seconds:
         response.headers["Retry-After"] = str(err.details.retry_after_seconds)
     return response
+
+
+# Kubernetes' limits on a response's warnings (k8s.io/apiserver/pkg/endpoints/filters/warning.go):
+# past 4 Ki characters in all, each warning is cut to 256.
+_WARNINGS_TOTAL_RUNES = 4 * 1024
+_WARNING_RUNES = 256
+# What a header cannot carry (RFC 9110: control characters but tab); Go's server writes CR and LF
+# as spaces, and so does this one with all of them.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def warning_header(message: str) -> str:
     """RFC 7234's warn-code 299, agent "-", the message quoted (what kubectl prints after
     `Warning: `)."""
     escaped = message.replace("\\", "\\\\").replace('"', '\\"')
-    return f'299 - "{escaped}"'
+    return f'299 - "{json_text.scrub_text(_CONTROL.sub(" ", escaped))}"'
+
+
+def warning_headers(messages: Iterable[str]) -> list[str]:
+    """The Warning headers of a response, as Kubernetes' warning recorder writes them: each
+    message once, all of them cut to 256 characters once they pass 4 Ki in all."""
+    unique = list(dict.fromkeys(m for m in messages if m))
+    if sum(len(m) for m in unique) <= _WARNINGS_TOTAL_RUNES:
+        return [warning_header(m) for m in unique]
+    headers, written = [], 0
+    for message in unique:
+        if written >= _WARNINGS_TOTAL_RUNES:
+            break
+        cut = message[:_WARNING_RUNES]
+        headers.append(warning_header(cut))
+        written += len(cut)
+    return headers
 
 
 def add_warnings(response: web.StreamResponse, warnings: Iterable[str]) -> None:
-    for message in warnings:
-        response.headers.add("Warning", warning_header(message))
+    for header in warning_headers(warnings):
+        response.headers.add("Warning", header)

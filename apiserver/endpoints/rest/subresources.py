@@ -15,7 +15,7 @@ from apiserver import errors
 from apiserver.endpoints.rest import bodies, patching, streaming
 from apiserver.endpoints.rest.answers import object_answer
 from apiserver.endpoints.rest.negotiation import accepted
-from apiserver.endpoints.rest.request import ResourceRequest, truthy
+from apiserver.endpoints.rest.request import ResourceRequest, optional_int64, truthy
 from apiserver.endpoints.rest.responses import json_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
@@ -136,7 +136,7 @@ async def _scale(
         patch_doc: JSONValue = None
     else:
         apply = patching.applier(request.content_type, api.resource)
-        scale, patch_doc = None, await request.json()
+        scale, patch_doc = None, await patching.read_patch(request)
 
     def rescaled(current: Message) -> Message:
         wanted = scale
@@ -219,7 +219,7 @@ async def _ephemeral_containers(
             pods.resource,
             current,
             apply,
-            await request.json(),
+            await patching.read_patch(request),
             bodies.field_validation(request.query),
             warnings,
         )
@@ -230,16 +230,6 @@ async def _ephemeral_containers(
     bodies.require_namespace_match(pods.resource, pod, req.namespace)
     updated = await update_ephemeral_containers(pods.store, pod)
     return object_answer(pods.resource, updated, form, request.query, 200, warnings)
-
-
-def _optional_int(query: Mapping[str, str], key: str) -> int | None:
-    value = query.get(key)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.bad_request(f'{key}: Invalid value: "{value}": must be an integer') from None
 
 
 async def _log(
@@ -260,13 +250,13 @@ async def _log(
         previous=truthy(q.get("previous")),
         timestamps=truthy(q.get("timestamps")),
     )
-    tail = _optional_int(q, "tailLines")
+    tail = optional_int64(q, "tailLines")
     if tail is not None:
         log_request.tail_lines = tail
-    since = _optional_int(q, "sinceSeconds")
+    since = optional_int64(q, "sinceSeconds")
     if since is not None:
         log_request.since_seconds = since
-    limit = _optional_int(q, "limitBytes")
+    limit = optional_int64(q, "limitBytes")
     chunks = aiter(proxy.logs(pods, nodes, log_request))
     first = await anext(chunks, None)  # errors (no such pod, container) before the 200
     response = await start_stream(request, "text/plain")

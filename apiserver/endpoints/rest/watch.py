@@ -17,7 +17,7 @@ from aiohttp import web
 from apiserver import errors
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.negotiation import Form, accepted, include_object
-from apiserver.endpoints.rest.request import ResourceRequest, truthy
+from apiserver.endpoints.rest.request import ResourceRequest, int64, truthy
 from apiserver.endpoints.rest.responses import dumps, start_stream
 from apiserver.endpoints.rest.status import failure, not_acceptable
 from apiserver.objects import WatchMessage, object_meta
@@ -38,13 +38,7 @@ MIN_REQUEST_TIMEOUT = 1800
 def _timeout(value: str) -> int:
     if not value:
         return int(MIN_REQUEST_TIMEOUT * (1 + random.random()))
-    try:
-        seconds = int(value)
-    except ValueError:
-        raise errors.bad_request(
-            f'timeoutSeconds: Invalid value: "{value}": must be an integer'
-        ) from None
-    return max(seconds, 0)
+    return max(int64(value, "timeoutSeconds"), 0)
 
 
 def named_field_selector(field_selector: str, name: str) -> str:

@@ -61,7 +61,9 @@ def test_a_delete_body_or_query_is_delete_options(
     ("body", "query", "message"),
     [
         ([], {}, "DeleteOptions: expected an object"),
-        ({"gracePeriodSeconds": "soon"}, {}, "gracePeriodSeconds: Invalid value: 'soon'"),
+        ({"gracePeriodSeconds": "soon"}, {}, "DeleteOptions.gracePeriodSeconds: expected integer"),
+        ({}, {"gracePeriodSeconds": "soon"}, 'gracePeriodSeconds: Invalid value: "soon"'),
+        ({"preconditions": "x"}, {}, "DeleteOptions.preconditions: expected object, got string"),
         ({"dryRun": ["Some"]}, {}, 'dryRun: Unsupported value: "Some"'),
     ],
 )
