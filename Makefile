@@ -27,7 +27,7 @@ endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
-        bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns
+        bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -42,6 +42,7 @@ help:
 	echo "make lint              ruff check, ruff format --check and mypy --strict"
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
+	echo "make fuzz              $(FUZZ_REQUESTS) fuzzed requests at each front door, own etcd+apiserver (build/fuzz/result.json)"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
 	echo "make bench-overload    100 and 800 writers + 100 kubelets + leader electors, APF (75, 150 seats) vs max-in-flight (build/bench/apiserver-overload.*)"
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json,"
@@ -161,6 +162,14 @@ test:
 	if [[ $$engine_was_up == no ]]; then scripts/stop-dockerd.sh || true; fi
 	echo "--- timings (build/timings.log)" >&2; cat $(TIMINGS) >&2 || true
 	exit $$status
+
+# The long fuzzing run (docs/reliability.md); the integration suite runs a fixed slice of it.
+FUZZ_REQUESTS ?= 100000
+FUZZ_SEED ?= 1
+fuzz: $(VENV_STAMP)
+	@$(call timed,fuzz)
+	command -v etcd >/dev/null || { echo "etcd not installed: run make host" >&2; exit 1; }
+	$(VENV)/bin/python -m tests.fuzz --requests $(FUZZ_REQUESTS) --seed $(FUZZ_SEED)
 
 # --- Benchmarks ----------------------------------------------------------------------------------
 bench-apiserver: $(VENV_STAMP)
