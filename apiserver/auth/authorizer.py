@@ -35,10 +35,13 @@ class Attributes:
     subresource: str = ""
     namespace: str = ""
     name: str = ""
+    # The API group, when the request names one (an access review, an impersonation); else the
+    # group that serves the resource.
+    group: str | None = None
 
     @property
     def api_group(self) -> str:
-        return _GROUPS.get(self.resource, "")
+        return self.group if self.group is not None else _GROUPS.get(self.resource, "")
 
 
 def request_attributes(

@@ -58,7 +58,9 @@ def grpc_server(
         register,
         [r.service for r in resources.ALL],
         credentials=security.server_credentials() if security else None,
-        authentication=(AuthenticationInterceptor(security.authenticator()) if security else None),
+        authentication=(
+            AuthenticationInterceptor(security.authenticator(), authorizer) if security else None
+        ),
         interceptors=[
             # First after authentication: a refusal does the least work.
             # Before metrics: a rejected request is not counted as served.

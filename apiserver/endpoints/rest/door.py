@@ -51,6 +51,7 @@ def rest_application(
         middlewares=[
             filters.errors_as_status,
             filters.authentication(security.authenticator() if security else None),
+            filters.impersonation(authorizer),
             filters.request_info,
             # Before the overload guard: a refused request is counted by its own metric only.
             filters.flow_control(flow_control),
