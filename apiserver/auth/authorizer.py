@@ -21,8 +21,8 @@ from apiserver.auth.policy import rbac_allows
 from apiserver.auth.user import UserInfo
 from podplane.apimachinery import resources
 
-_NAMESPACED = {r.plural for r in resources.ALL if r.namespaced}
-_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}
+_NAMESPACED = {r.plural for r in resources.SERVED if r.namespaced}
+_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.SERVED}
 
 
 @dataclass(frozen=True)

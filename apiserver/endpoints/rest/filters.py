@@ -288,7 +288,7 @@ def authorization(authorizer: Authorizer) -> Middleware:
                     f'forbidden: User "{user.name}" cannot {req.verb} path "{req.path}"',
                 )
             return await handler(request)
-        if req.resource is None and req.plural != "bindings":
+        if req.resource is None and req.create_only is None and req.plural != "bindings":
             raise not_found_path()
         resource = req.plural
         verb = req.verb
