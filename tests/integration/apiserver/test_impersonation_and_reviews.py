@@ -146,8 +146,10 @@ async def test_kubectl_auth_whoami(cluster: RestCluster) -> None:
         "groups": ["system:serviceaccounts", "system:serviceaccounts:x", "system:authenticated"],
     }
     viewer = await cluster.kubectl_ok("auth", "whoami", context="viewer")
+    # The token file's uid column is the user's UID.
     assert viewer.splitlines()[1:] == [
         "Username    viewer",
+        "UID         viewer",
         "Groups      [viewers system:authenticated]",
     ]
 
@@ -239,7 +241,7 @@ async def test_token_review(cluster: RestCluster) -> None:
         api.create_token_review, k8s.V1TokenReview(spec=k8s.V1TokenReviewSpec(token=token))
     )
     assert review.status.authenticated is True
-    assert review.status.user.username == "viewer"
+    assert (review.status.user.username, review.status.user.uid) == ("viewer", "viewer")
     assert review.status.user.groups == ["viewers", "system:authenticated"]
     wrong = await in_thread(
         api.create_token_review, k8s.V1TokenReview(spec=k8s.V1TokenReviewSpec(token="x" + token))
