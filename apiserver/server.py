@@ -37,6 +37,7 @@ from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.pod import kubelet_client
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.reviews import create_only_apis
 from apiserver.registry.service import ipallocator, kubernetes_service, portallocator
 from apiserver.registry.service.allocator import ServiceAllocator
 from apiserver.registry.service.kubernetes_service import KubernetesService
@@ -168,9 +169,12 @@ class APIServer:
             plural: ResourceAPI(store, reads[plural]) for plural, store in self.stores.items()
         }
         self.authorizer = authorizer
+        # The kinds only created, never stored: the access and token reviews.
+        self.create_only = create_only_apis(authorizer, sec.authenticator() if sec else None)
         self.server = grpc_server(
             self.address,
             self.apis,
+            create_only=self.create_only,
             authorizer=authorizer,
             flow_control=self.flow_control,
             security=sec,
@@ -183,6 +187,7 @@ class APIServer:
             self.rest = RestServer(
                 rest_application(
                     self.apis,
+                    create_only=self.create_only,
                     authorizer=authorizer,
                     flow_control=self.flow_control,
                     security=sec,

@@ -5,6 +5,8 @@ header."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from apiserver.auth.token_file import TokenAuthenticator
 from apiserver.auth.user import AUTHENTICATED_GROUP, UserInfo
 from apiserver.auth.x509 import user_from_subject
@@ -33,4 +35,4 @@ class Authenticator:
             user = self._tokens.authenticate(bearer_token)
         if user is None:
             return None
-        return UserInfo(user.name, user.groups | {AUTHENTICATED_GROUP})
+        return replace(user, groups=user.groups | {AUTHENTICATED_GROUP})

@@ -21,8 +21,8 @@ from apiserver.auth.policy import rbac_allows
 from apiserver.auth.user import UserInfo
 from podplane.apimachinery import resources
 
-_NAMESPACED = {r.plural for r in resources.ALL if r.namespaced}
-_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}
+_NAMESPACED = {r.plural for r in resources.SERVED if r.namespaced}
+_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.SERVED}
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,13 @@ class Attributes:
     subresource: str = ""
     namespace: str = ""
     name: str = ""
+    # The API group, when the request names one (an access review, an impersonation); else the
+    # group that serves the resource.
+    group: str | None = None
 
     @property
     def api_group(self) -> str:
-        return _GROUPS.get(self.resource, "")
+        return self.group if self.group is not None else _GROUPS.get(self.resource, "")
 
 
 def request_attributes(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP, UserInfo
+from apiserver.auth.user import AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, UserInfo
 
 READ = ("get", "list", "watch")
 # Every resource except secrets (the view role's "read-only, no secrets" promise).
@@ -124,6 +124,11 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
     "system:coredns": (
         rule(("list", "watch"), "endpoints", "services", "pods", "namespaces", "endpointslices"),
     ),
+    # system:basic-user: what every signed-in user may ask about itself (kubectl auth can-i,
+    # kubectl auth whoami).
+    "system:basic-user": (
+        rule("create", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "selfsubjectreviews"),
+    ),
     # system:node-proxier: what kube-proxy reads to program a node's service rules.
     "system:node-proxier": (
         rule(("list", "watch"), "services", "endpoints", "endpointslices"),
@@ -140,6 +145,7 @@ GROUP_BINDINGS: dict[str, str] = {
     MASTERS_GROUP: "cluster-admin",
     "viewers": "view",
     NODES_GROUP: "system:node-proxier",
+    AUTHENTICATED_GROUP: "system:basic-user",
 }
 USER_BINDINGS: dict[str, str] = {
     "system:kube-scheduler": "system:kube-scheduler",

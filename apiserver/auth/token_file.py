@@ -29,7 +29,7 @@ def load_token_file(path: str | Path) -> dict[str, UserInfo]:
                 f"--token-auth-file {path}:{number}: expected "
                 f'token,user,uid[,"groups"], got {len(row)} column(s)'
             )
-        token, name = row[0].strip(), row[1].strip()
+        token, name, uid = row[0].strip(), row[1].strip(), row[2].strip()
         if not token or not name:
             raise TokenFileError(f"--token-auth-file {path}:{number}: empty token or user")
         if token in tokens:
@@ -39,7 +39,7 @@ def load_token_file(path: str | Path) -> dict[str, UserInfo]:
             if len(row) > 3
             else frozenset()
         )
-        tokens[token] = UserInfo(name, groups)
+        tokens[token] = UserInfo(name, groups, uid)
     return tokens
 
 

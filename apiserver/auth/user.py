@@ -18,6 +18,9 @@ UNAUTHENTICATED_GROUP = "system:unauthenticated"
 class UserInfo:
     name: str
     groups: frozenset[str] = frozenset()
+    uid: str = ""
+    # user.Info's Extra, as (key, values) pairs sorted by key: hashable, as the user is.
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def node_name(self) -> str | None:

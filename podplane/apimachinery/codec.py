@@ -32,6 +32,9 @@ from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 M = TypeVar("M", bound=Message)
 
+# A map field's format: its message values (one `repeated string items`) are plain JSON lists.
+STRING_LIST = "string-list"
+
 # A scalar field's value as protobuf holds it.
 ProtoScalar = str | int | float | bool | bytes
 
@@ -90,6 +93,8 @@ class _FieldPlan:
     message: Descriptor | None = None
     value_is_message: bool = False
     value_convert: Callable[[Any], JSONValue] | None = None
+    # A map whose message values are written as their `items` list (format "string-list").
+    string_lists: bool = False
 
 
 def _int_or_string(value: str) -> int | str:
@@ -145,6 +150,7 @@ def _plan(descriptor: Descriptor) -> tuple[_FieldPlan, ...]:
                     message=value.message_type,
                     value_is_message=value.message_type is not None,
                     value_convert=_convert(value, field_schema(value).format),
+                    string_lists=fmt == STRING_LIST,
                 )
             )
         elif f.is_repeated:
@@ -235,6 +241,8 @@ def encode(msg: Message) -> JSONObject:
         elif kind is _Kind.REPEATED_SCALAR:
             convert = plan.convert
             out[plan.json_name] = [convert(v) for v in value] if convert else list(value)
+        elif plan.string_lists:
+            out[plan.json_name] = {k: list(value[k].items) for k in sorted(value)}
         elif plan.value_is_message:  # a map
             out[plan.json_name] = {k: encode(value[k]) for k in sorted(value)}
         elif plan.value_convert:
@@ -472,10 +480,24 @@ def _fill(msg: Message, data: JSONValue, path: str, unknown: list[str]) -> None:
             value_field = d.value_field
             assert value_field is not None
             for k, v in value.items():
-                if kind == _MAP_OF_MESSAGES:
+                if kind == _MAP_OF_MESSAGES and d.format == STRING_LIST:
+                    _fill_strings(target[str(k)].items, v, f"{_join(path, key)}[{k}]")
+                elif kind == _MAP_OF_MESSAGES:
                     _fill(target[str(k)], v, f"{_join(path, key)}[{k}]", unknown)
                 elif v is not None:
                     target[str(k)] = _scalar(value_field, v, _LazyPath(path, key, k), d.format)
+
+
+def _fill_strings(items: Any, value: JSONValue, path: str) -> None:
+    """A "string-list" map's value: a JSON list of strings (null: none)."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise DecodeError(path, f"expected array, got {json_type_name(value)}")
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise DecodeError(f"{path}[{i}]", f"expected string, got {json_type_name(item)}")
+        items.append(item)
 
 
 class _LazyPath:

@@ -11,6 +11,8 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2, apps_pb2_grpc
+from podplane.api.authentication.v1 import authentication_pb2, authentication_pb2_grpc
+from podplane.api.authorization.v1 import authorization_pb2, authorization_pb2_grpc
 from podplane.api.batch.v1 import batch_pb2, batch_pb2_grpc
 from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 
@@ -330,6 +332,94 @@ ALL: tuple[Resource, ...] = (
     ENDPOINTS,
     ENDPOINT_SLICE,
 )
+
+
+@dataclass(frozen=True)
+class CreateOnlyResource(Generic[M]):
+    """A kind that is only created and never stored (Kubernetes' access and token reviews): a
+    create is a question, answered with the object sent and its status filled in. Served at both
+    doors with the create verb alone; it has no list, watch or storage."""
+
+    kind: str
+    plural: str
+    api_version: str
+    namespaced: bool
+    message: type[M]
+    # Full gRPC service name, e.g. "podplane.authorization.v1.SelfSubjectAccessReviews".
+    service: str
+    stub: Callable[[grpc.aio.Channel], Any]
+    add_servicer: Callable[[object, MethodRegistry], None]
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    def new(self) -> M:
+        return self.message()
+
+
+SELF_SUBJECT_ACCESS_REVIEW = CreateOnlyResource(
+    kind="SelfSubjectAccessReview",
+    plural="selfsubjectaccessreviews",
+    api_version="authorization.k8s.io/v1",
+    namespaced=False,
+    message=authorization_pb2.SelfSubjectAccessReview,
+    service="podplane.authorization.v1.SelfSubjectAccessReviews",
+    stub=authorization_pb2_grpc.SelfSubjectAccessReviewsStub,
+    add_servicer=authorization_pb2_grpc.add_SelfSubjectAccessReviewsServicer_to_server,
+)
+SUBJECT_ACCESS_REVIEW = CreateOnlyResource(
+    kind="SubjectAccessReview",
+    plural="subjectaccessreviews",
+    api_version="authorization.k8s.io/v1",
+    namespaced=False,
+    message=authorization_pb2.SubjectAccessReview,
+    service="podplane.authorization.v1.SubjectAccessReviews",
+    stub=authorization_pb2_grpc.SubjectAccessReviewsStub,
+    add_servicer=authorization_pb2_grpc.add_SubjectAccessReviewsServicer_to_server,
+)
+LOCAL_SUBJECT_ACCESS_REVIEW = CreateOnlyResource(
+    kind="LocalSubjectAccessReview",
+    plural="localsubjectaccessreviews",
+    api_version="authorization.k8s.io/v1",
+    namespaced=True,
+    message=authorization_pb2.LocalSubjectAccessReview,
+    service="podplane.authorization.v1.LocalSubjectAccessReviews",
+    stub=authorization_pb2_grpc.LocalSubjectAccessReviewsStub,
+    add_servicer=authorization_pb2_grpc.add_LocalSubjectAccessReviewsServicer_to_server,
+)
+SELF_SUBJECT_REVIEW = CreateOnlyResource(
+    kind="SelfSubjectReview",
+    plural="selfsubjectreviews",
+    api_version="authentication.k8s.io/v1",
+    namespaced=False,
+    message=authentication_pb2.SelfSubjectReview,
+    service="podplane.authentication.v1.SelfSubjectReviews",
+    stub=authentication_pb2_grpc.SelfSubjectReviewsStub,
+    add_servicer=authentication_pb2_grpc.add_SelfSubjectReviewsServicer_to_server,
+)
+TOKEN_REVIEW = CreateOnlyResource(
+    kind="TokenReview",
+    plural="tokenreviews",
+    api_version="authentication.k8s.io/v1",
+    namespaced=False,
+    message=authentication_pb2.TokenReview,
+    service="podplane.authentication.v1.TokenReviews",
+    stub=authentication_pb2_grpc.TokenReviewsStub,
+    add_servicer=authentication_pb2_grpc.add_TokenReviewsServicer_to_server,
+)
+
+# The create-only kinds: served (discovery, both doors, authorization) but in none of ALL's
+# places that store, list, watch or delete.
+CREATE_ONLY: tuple[CreateOnlyResource, ...] = (
+    SELF_SUBJECT_ACCESS_REVIEW,
+    SUBJECT_ACCESS_REVIEW,
+    LOCAL_SUBJECT_ACCESS_REVIEW,
+    SELF_SUBJECT_REVIEW,
+    TOKEN_REVIEW,
+)
+# Every kind a request may name: what authorization, discovery and the doors' routing know.
+SERVED: tuple[Resource | CreateOnlyResource, ...] = (*ALL, *CREATE_ONLY)
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).
 _BY_NAME: dict[str, Resource] = {}

@@ -16,12 +16,18 @@ from apiserver.endpoints.grpc.interceptors.priority_and_fairness import (
     PriorityAndFairnessInterceptor,
 )
 from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodingInterceptor
-from apiserver.endpoints.grpc.servicers import EventsServicer, PodsServicer, ResourceServicer
+from apiserver.endpoints.grpc.servicers import (
+    CreateOnlyServicer,
+    EventsServicer,
+    PodsServicer,
+    ResourceServicer,
+)
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.reviews import CreateOnlyAPI
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.componentbase.serving import MethodTable, Server
@@ -40,25 +46,34 @@ def grpc_server(
     address: str,
     apis: Mapping[str, ResourceAPI[Any]],
     *,
+    create_only: Mapping[str, CreateOnlyAPI[Any]],
     authorizer: Authorizer,
     flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
     acceptors: int,
 ) -> Server:
-    """The gRPC server of every resource's service (`apis` by plural). With `security`, TLS and
-    authentication; the token port, if any, is the caller's to add."""
+    """The gRPC server of every resource's service (`apis` by plural) and every create-only
+    kind's (`create_only` by plural). With `security`, TLS and authentication; the token port,
+    if any, is the caller's to add."""
     servicers = {r.plural: _servicer(r, apis) for r in resources.ALL}
+    create_only_servicers = {
+        r.plural: CreateOnlyServicer(create_only[r.plural]) for r in resources.CREATE_ONLY
+    }
 
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor
         for r in resources.ALL:
             r.add_servicer(servicers[r.plural], methods)
+        for c in resources.CREATE_ONLY:
+            c.add_servicer(create_only_servicers[c.plural], methods)
 
     return Server(
         address,
         register,
-        [r.service for r in resources.ALL],
+        [r.service for r in resources.SERVED],
         credentials=security.server_credentials() if security else None,
-        authentication=(AuthenticationInterceptor(security.authenticator()) if security else None),
+        authentication=(
+            AuthenticationInterceptor(security.authenticator(), authorizer) if security else None
+        ),
         interceptors=[
             # First after authentication: a refusal does the least work.
             # Before metrics: a rejected request is not counted as served.

@@ -18,6 +18,7 @@ from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.reviews import CreateOnlyAPI
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -99,6 +100,17 @@ class ResourceServicer(Generic[T]):
         )
         deleted, _ = await self.api.delete(request.namespace, request.name, options)
         return deleted
+
+
+class CreateOnlyServicer(Generic[T]):
+    """A create-only kind's service (an access review): Create alone."""
+
+    def __init__(self, api: CreateOnlyAPI[T]) -> None:
+        self.api = api
+
+    @api_errors_as_status
+    async def Create(self, request: T, context: grpc.aio.ServicerContext) -> T:
+        return await self.api.create(request)
 
 
 class EventsServicer(ResourceServicer[core_pb2.Event]):

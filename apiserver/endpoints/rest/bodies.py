@@ -19,7 +19,10 @@ from apiserver.objects import ListMessage, T
 from podplane.apimachinery import codec, json_text, resources
 from podplane.apimachinery.codec import FieldValidation
 from podplane.apimachinery.json_types import JSONObject, JSONValue
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
+
+# A kind a body may be decoded as: a stored one, or a create-only one (an access review).
+Kind = Resource | CreateOnlyResource
 
 JSON_TYPES = frozenset({"application/json", ""})
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
@@ -143,7 +146,7 @@ def decode_yaml(raw: bytes) -> JSONValue:
 
 
 def cannot_handle(
-    resource: Resource, detail: str, kind: str = "", api_version: str = ""
+    resource: Kind, detail: str, kind: str = "", api_version: str = ""
 ) -> errors.APIError:
     """What Kubernetes answers a body it cannot decode into the kind (its handlers'
     transformDecodeError), naming the kind and version the body says it is, else the
@@ -155,10 +158,10 @@ def cannot_handle(
     )
 
 
-_SERVED_KINDS = frozenset((r.api_version, r.kind) for r in resources.ALL)
+_SERVED_KINDS = frozenset((r.api_version, r.kind) for r in resources.SERVED)
 
 
-def _check_type(resource: Resource, data: JSONObject) -> None:
+def _check_type(resource: Kind, data: JSONObject) -> None:
     """The body's apiVersion and kind, when it gives them, are the resource's: another served
     kind cannot be converted to it, an unknown one is not registered (as Kubernetes' scheme
     answers)."""
@@ -178,7 +181,7 @@ def _check_type(resource: Resource, data: JSONObject) -> None:
 
 
 def decode_object(
-    resource: Resource, data: JSONValue, duplicates: list[str], validation: FieldValidation
+    resource: Kind, data: JSONValue, duplicates: list[str], validation: FieldValidation
 ) -> tuple[Message, list[str]]:
     """The object a body gives, with the warnings Warn mode answers; a body of another kind or
     version, a value of the wrong type, or in Strict mode an unknown or duplicate field, is a
@@ -206,7 +209,7 @@ def decode_object(
     ]
 
 
-def encode_object(resource: Resource, obj: Message) -> JSONObject:
+def encode_object(resource: Kind, obj: Message) -> JSONObject:
     out = codec.encode(obj)
     # Every object carries its type, as Kubernetes' answers do (stored objects have it; a new
     # one in a dry run may not yet).
@@ -238,7 +241,7 @@ def require_name_match(resource: Resource, obj: Message, name: str) -> None:
     meta.name = name
 
 
-def require_namespace_match(resource: Resource, obj: Message, namespace: str) -> None:
+def require_namespace_match(resource: Kind, obj: Message, namespace: str) -> None:
     """The object's namespace is the URL's: another one is a 400, none takes the URL's."""
     if not resource.namespaced:
         return

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
 # The Kubernetes release whose API podplane serves.
 KUBERNETES_VERSION = "v1.31.0"
@@ -71,19 +71,19 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
 }
 
 
-def group_of(r: Resource) -> str:
+def group_of(r: Resource | CreateOnlyResource) -> str:
     """ "" for the core group (apiVersion v1), else the group (apps for apps/v1)."""
     return r.api_version.rpartition("/")[0]
 
 
-def version_of(r: Resource) -> str:
+def version_of(r: Resource | CreateOnlyResource) -> str:
     return r.api_version.rpartition("/")[2]
 
 
 def group_versions() -> dict[str, list[str]]:
     """Each named group's versions (the core group, "", is served at /api)."""
     out: dict[str, list[str]] = {}
-    for r in resources.ALL:
+    for r in resources.SERVED:
         versions = out.setdefault(group_of(r), [])
         if version_of(r) not in versions:
             versions.append(version_of(r))
@@ -159,9 +159,21 @@ def api_resource_list(group: str, version: str) -> JSONObject | None:
     """/api/v1 or /apis/<group>/<version>: the resources of a group version, with their
     subresources, verbs, short names and categories; None when the version is not served."""
     served = [r for r in resources.ALL if group_of(r) == group and version_of(r) == version]
-    if not served:
+    create_only = [
+        r for r in resources.CREATE_ONLY if group_of(r) == group and version_of(r) == version
+    ]
+    if not served and not create_only:
         return None
-    listed: list[JSONObject] = []
+    listed: list[JSONObject] = [
+        {
+            "name": r.plural,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": ["create"],
+        }
+        for r in create_only
+    ]
     for r in served:
         entry: JSONObject = {
             "name": r.plural,

@@ -21,6 +21,7 @@ from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.reviews import CreateOnlyAPI
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,19 @@ def tls_context(security: SecureServing) -> ssl.SSLContext:
 def rest_application(
     apis: Mapping[str, ResourceAPI[Any]],
     *,
+    create_only: Mapping[str, CreateOnlyAPI[Any]],
     authorizer: Authorizer,
     flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
     ready: Readiness,
 ) -> web.Application:
-    handlers = ResourceHandlers(apis, apis["nodes"].store, nonresource_handler(ready))
+    handlers = ResourceHandlers(apis, apis["nodes"].store, nonresource_handler(ready), create_only)
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[
             filters.errors_as_status,
             filters.authentication(security.authenticator() if security else None),
+            filters.impersonation(authorizer),
             filters.request_info,
             # Before the overload guard: a refused request is counted by its own metric only.
             filters.flow_control(flow_control),

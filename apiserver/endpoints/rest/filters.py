@@ -1,8 +1,8 @@
 """The REST door's filters (k8s.io/apiserver/pkg/endpoints/filters and server/filters), as aiohttp
-middlewares, outermost first: errors as metav1.Status, authentication, the request's info,
-metrics, the overload guard, authorization. Each adapts a door-neutral decision (apiserver.auth,
-apiserver.flowcontrol) the gRPC door's interceptors adapt too, so a request is judged the same
-whichever door it comes through."""
+middlewares, outermost first: errors as metav1.Status, authentication, impersonation, the
+request's info, metrics, the overload guard, authorization. Each adapts a door-neutral decision
+(apiserver.auth, apiserver.flowcontrol) the gRPC door's interceptors adapt too, so a request is
+judged the same whichever door it comes through."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from aiohttp.typedefs import Middleware
 from apiserver import errors
 from apiserver.auth.authenticator import Authenticator, bearer_from_header
 from apiserver.auth.authorizer import Authorizer
+from apiserver.auth.impersonation import impersonate, requested
 from apiserver.auth.policy import nonresource_allows
 from apiserver.auth.user import UserInfo, current_user, reset_current_user, set_current_user
 from apiserver.endpoints.metrics import (
@@ -153,6 +154,30 @@ def authentication(authenticator: Authenticator | None) -> Middleware:
             reset_current_user(context)
 
     return authenticate
+
+
+def impersonation(authorizer: Authorizer) -> Middleware:
+    """The Impersonate-* headers (apiserver.auth.impersonation): once the caller is allowed to
+    act as the user they name, the request is that user's for every filter and handler after
+    this one."""
+
+    @web.middleware
+    async def act_as(request: web.Request, handler: Handler) -> web.StreamResponse:
+        requester = request[USER]
+        if requester is None:  # no authentication configured: no one to act as
+            return await handler(request)
+        wanted = requested(request.headers.items())
+        if not wanted:
+            return await handler(request)
+        user = impersonate(requester, wanted, authorizer.authorize)
+        request[USER] = user
+        context = set_current_user(user)
+        try:
+            return await handler(request)
+        finally:
+            reset_current_user(context)
+
+    return act_as
 
 
 @web.middleware
@@ -290,7 +315,7 @@ def authorization(authorizer: Authorizer) -> Middleware:
                     f'forbidden: User "{user.name}" cannot {req.verb} path "{req.path}"',
                 )
             return await handler(request)
-        if req.resource is None and req.plural != "bindings":
+        if req.resource is None and req.create_only is None and req.plural != "bindings":
             raise not_found_path()
         resource = req.plural
         verb = req.verb

@@ -24,11 +24,12 @@ from apiserver.endpoints.rest.request import (
     optional_int64,
     truthy,
 )
-from apiserver.endpoints.rest.responses import json_response
+from apiserver.endpoints.rest.responses import json_response, yaml_response
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.reviews import CreateOnlyAPI
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec
@@ -108,17 +109,20 @@ def list_options(query: Mapping[str, str]) -> ListOptions:
 
 
 class ResourceHandlers:
-    """Every resource's handlers, over the verbs of each (`apis`, by plural)."""
+    """Every resource's handlers, over the verbs of each (`apis`, by plural), and the create of
+    each create-only kind (`create_only`, by plural)."""
 
     def __init__(
         self,
         apis: Mapping[str, ResourceAPI[Any]],
         nodes: Store[core_pb2.Node],
         nonresource: NonResourceHandler,
+        create_only: Mapping[str, CreateOnlyAPI[Any]],
     ) -> None:
         self.apis = apis
         self.nodes = nodes
         self.nonresource = nonresource
+        self.create_only = create_only
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         req = parsed(request)
@@ -126,6 +130,8 @@ class ResourceHandlers:
             return await self.nonresource(request, req)
         if req.plural == "bindings" and req.group == "" and req.version == "v1":
             return await subresources.create_binding(request, req, self.apis["pods"], name=None)
+        if req.create_only is not None:
+            return await self.create_only_object(request, req, self.create_only[req.plural])
         if req.resource is None:
             raise not_found_path()
         api = self.apis[req.resource.plural]
@@ -181,6 +187,24 @@ class ResourceHandlers:
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         created = await api.create(obj, dry_run=bodies.dry_run(request.query))
         return object_answer(api.resource, created, form, request.query, 201, warnings)
+
+    async def create_only_object(
+        self, request: web.Request, req: ResourceRequest, api: CreateOnlyAPI[Any]
+    ) -> web.StreamResponse:
+        """A create-only kind's POST: the object decoded as any create's, answered 201 with its
+        status filled in."""
+        if req.verb != "create":
+            raise method_not_allowed(req.method)
+        form = accepted(request.headers.get("Accept", ""))
+        data, duplicates = await bodies.read_document(request)
+        obj, warnings = bodies.decode_object(
+            api.resource, data, duplicates, bodies.field_validation(request.query)
+        )
+        bodies.require_namespace_match(api.resource, obj, req.namespace)
+        body = bodies.encode_object(api.resource, await api.create(obj))
+        if form.yaml:
+            return yaml_response(body, 201, warnings)
+        return json_response(body, 201, warnings)
 
     async def update(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]

@@ -18,6 +18,8 @@ from google.protobuf.message import DecodeError, Message
 
 from apiserver import errors
 from podplane.api.k8swire.apps.v1 import apps_pb2
+from podplane.api.k8swire.authentication.v1 import authentication_pb2
+from podplane.api.k8swire.authorization.v1 import authorization_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
@@ -28,7 +30,8 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, deployment, job).
+# configmap, secret, service, deployment, job) and the reviews kubectl auth can-i and whoami
+# send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -36,6 +39,16 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Service"): core_pb2.Service,
     ("apps/v1", "Deployment"): apps_pb2.Deployment,
     ("batch/v1", "Job"): batch_pb2.Job,
+    (
+        "authorization.k8s.io/v1",
+        "SelfSubjectAccessReview",
+    ): authorization_pb2.SelfSubjectAccessReview,
+    ("authorization.k8s.io/v1", "SubjectAccessReview"): authorization_pb2.SubjectAccessReview,
+    ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): (
+        authorization_pb2.LocalSubjectAccessReview
+    ),
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): authentication_pb2.SelfSubjectReview,
+    ("authentication.k8s.io/v1", "TokenReview"): authentication_pb2.TokenReview,
 }
 
 # Kinds this server reads from JSON only: a protobuf one is a 415, so the client can tell it is
@@ -51,6 +64,13 @@ _INLINE = frozenset({"localObjectReference", "volumeSource", "handler"})
 _TIME = "podplane.k8swire.meta.v1.Time"
 _INT_OR_STRING = "podplane.k8swire.intstr.IntOrString"
 _QUANTITY = "podplane.k8swire.resource.Quantity"
+# map[string]ExtraValue: each value a plain list of strings in JSON.
+_EXTRA_VALUES = frozenset(
+    {
+        "podplane.k8swire.authorization.v1.ExtraValue",
+        "podplane.k8swire.authentication.v1.ExtraValue",
+    }
+)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -136,6 +156,9 @@ def _value(field: FieldDescriptor, value: Any, path: str) -> JSONValue:
     if name == _QUANTITY:
         _refuse_unread(value, path)
         return str(value.string)
+    if name in _EXTRA_VALUES:
+        _refuse_unread(value, path)
+        return list(value.items)
     return _object(value, path)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from apiserver import errors
 from apiserver.endpoints.request import RequestInfo
 from podplane.apimachinery import resources
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
 # Subresources whose requests hold a connection for as long as the client wants.
 LONG_RUNNING_SUBRESOURCES = frozenset({"log", "exec", "attach", "portforward", "proxy"})
@@ -23,6 +23,10 @@ NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 _BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], Resource] = {
     (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
     for r in resources.ALL
+}
+_CREATE_ONLY: dict[tuple[str, str, str], CreateOnlyResource] = {
+    (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
+    for r in resources.CREATE_ONLY
 }
 
 
@@ -65,7 +69,8 @@ def truthy(value: str | None) -> bool:
 class ResourceRequest:
     """A request for a resource: its verb (get, list, watch, create, update, patch, delete,
     deletecollection), the group version it came through, the resource (None: a plural the group
-    version does not serve) and the namespace, name and subresource it names."""
+    version does not serve, or a create-only kind) and the namespace, name and subresource it
+    names. A create-only kind's request (an access review) names it in `create_only`."""
 
     method: str
     verb: str
@@ -76,6 +81,7 @@ class ResourceRequest:
     namespace: str = ""
     name: str = ""
     subresource: str = ""
+    create_only: CreateOnlyResource | None = None
 
     @property
     def long_running(self) -> bool:
@@ -136,8 +142,13 @@ def parse(method: str, path: str, query: Mapping[str, str]) -> ResourceRequest |
     resource = _BY_GROUP_VERSION_PLURAL.get((group, version, plural))
     if resource is not None and not _routed(resource, in_namespace, rest, watch_prefix):
         resource = None
+    create_only = _CREATE_ONLY.get((group, version, plural))
+    if create_only is not None and (
+        len(rest) > 1 or watch_prefix or create_only.namespaced != in_namespace
+    ):
+        create_only = None  # only the collection is served, in a namespace when namespaced
     return ResourceRequest(
-        method, verb, group, version, plural, resource, namespace, name, subresource
+        method, verb, group, version, plural, resource, namespace, name, subresource, create_only
     )
 
 

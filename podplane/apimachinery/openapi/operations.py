@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from google.protobuf.message import Message
+
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.openapi import metatypes
 from podplane.apimachinery.openapi.schemas import message_name
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
 # The subresources each resource serves, as apiserver/endpoints/rest/discovery.py's SUBRESOURCES
 # lists them (machinery cannot import a service; a unit test holds the two tables equal).
@@ -272,7 +274,7 @@ _CONNECT: dict[str, tuple[str, tuple[Parameter, ...]]] = {
 def group_versions() -> list[tuple[str, str]]:
     """Every served (group, version), in the table of kinds' order; "" is the core group."""
     out: list[tuple[str, str]] = []
-    for r in resources.ALL:
+    for r in resources.SERVED:
         group, _, version = r.api_version.rpartition("/")
         if (group, version) not in out:
             out.append((group, version))
@@ -296,7 +298,7 @@ def _capitalized(word: str, first: bool = True) -> str:
 class _Scope:
     """One resource's place in the API: its path prefix and how its operations are named."""
 
-    resource: Resource
+    resource: Resource | CreateOnlyResource
     group: str
     version: str
 
@@ -352,6 +354,31 @@ def _ok(definition: str | None, *codes: str) -> tuple[Response, ...]:
     return tuple(Response(code, names[code], definition) for code in ("200", *codes))
 
 
+def _list_message(r: Resource | CreateOnlyResource) -> type[Message]:
+    if isinstance(r, CreateOnlyResource):
+        raise ValueError(f"{r.kind} is created only: it has no list")
+    return r.list_message
+
+
+def _create_only(s: _Scope) -> dict[str, Operation]:
+    """A create-only kind's one operation (an access review): the object sent, answered with
+    its status filled in."""
+    name = message_name(s.resource.message)
+    return {
+        "post": Operation(
+            s.op_id("create"),
+            f"Create a {s.resource.kind}.",
+            s.tag,
+            "post",
+            s.kind,
+            s.path_parameters + WRITE,
+            _ok(name, "201", "202"),
+            (JSON,),
+            body=name,
+        )
+    }
+
+
 def _collection(s: _Scope) -> dict[str, Operation]:
     kind, name = s.resource.kind, message_name(s.resource.message)
     scope = s.path_parameters
@@ -363,7 +390,7 @@ def _collection(s: _Scope) -> dict[str, Operation]:
             "list",
             s.kind,
             scope + LIST,
-            _ok(message_name(s.resource.list_message)),
+            _ok(message_name(_list_message(s.resource))),
             (JSON, WATCH_STREAM),
         ),
         "post": Operation(
@@ -557,6 +584,8 @@ def _resource_paths(s: _Scope) -> Paths:
         if r.namespaced
         else f"{s.prefix}/{r.plural}"
     )
+    if isinstance(r, CreateOnlyResource):
+        return {base: _create_only(s)}
     out: Paths = {base: _collection(s), f"{base}/{{name}}": _item(s)}
     if r.namespaced:
         out[f"{s.prefix}/{r.plural}"] = {
@@ -578,7 +607,7 @@ def _resource_paths(s: _Scope) -> Paths:
 
 def paths(group: str, version: str) -> Paths:
     """Every path the group version serves and its operations; {} when it is not served."""
-    served = [r for r in resources.ALL if r.api_version.rpartition("/")[::2] == (group, version)]
+    served = [r for r in resources.SERVED if r.api_version.rpartition("/")[::2] == (group, version)]
     if not served:
         return {}
     first = _Scope(served[0], group, version)

@@ -16,6 +16,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.authentication.v1 import authentication_pb2
+from podplane.api.authorization.v1 import authorization_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -23,7 +25,7 @@ from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
-from podplane.apimachinery.codec import field_schema
+from podplane.apimachinery.codec import STRING_LIST, field_schema
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.openapi import comments
 
@@ -39,6 +41,8 @@ _PACKAGES = {
     "podplane.storage.v1": "io.k8s.api.storage.v1",
     "podplane.discovery.v1": "io.k8s.api.discovery.v1",
     "podplane.meta.v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
+    "podplane.authorization.v1": "io.k8s.api.authorization.v1",
+    "podplane.authentication.v1": "io.k8s.api.authentication.v1",
 }
 _FILES = (
     core_pb2,
@@ -49,6 +53,8 @@ _FILES = (
     storage_pb2,
     discovery_pb2,
     meta_pb2,
+    authorization_pb2,
+    authentication_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
@@ -146,6 +152,9 @@ def _kinds() -> dict[str, list[dict[str, str]]]:
         group, _, version = r.api_version.rpartition("/")
         out[message_name(r.message)] = [gvk(group, version, r.kind)]
         out[message_name(r.list_message)] = [gvk(group, version, f"{r.kind}List")]
+    for c in resources.CREATE_ONLY:
+        group, _, version = c.api_version.rpartition("/")
+        out[message_name(c.message)] = [gvk(group, version, c.kind)]
     out[message_name(core_pb2.Binding)] = [gvk("", "v1", "Binding")]
     return out
 
@@ -192,7 +201,14 @@ def property_schema(f: FieldDescriptor, dialect: Dialect) -> Schema:
     if f.message_type is not None and f.message_type.GetOptions().map_entry:
         # A map's format option (quantity) describes its values: resources' limits, capacity.
         value = f.message_type.fields_by_name["value"]
-        out = {"type": "object", "additionalProperties": _element(value, option.format, dialect)}
+        if option.format == STRING_LIST:  # a user's extra: lists of strings
+            strings: Schema = {"type": "array", "items": {"type": "string", "default": ""}}
+            out = {"type": "object", "additionalProperties": strings}
+        else:
+            out = {
+                "type": "object",
+                "additionalProperties": _element(value, option.format, dialect),
+            }
     elif f.is_repeated:
         out = {"type": "array", "items": _element(f, option.format, dialect)}
     elif f.message_type is not None:

@@ -41,7 +41,10 @@ def test_token_file(tmp_path: Path) -> None:
     path = tmp_path / "tokens.csv"
     path.write_text('t1,alice,1,"g1,g2"\nt2,bob,2\n\n')
     tokens = load_token_file(path)
-    assert tokens == {"t1": UserInfo("alice", frozenset({"g1", "g2"})), "t2": UserInfo("bob")}
+    assert tokens == {
+        "t1": UserInfo("alice", frozenset({"g1", "g2"}), "1"),
+        "t2": UserInfo("bob", uid="2"),
+    }
     path.write_text("t1,alice\n")
     with pytest.raises(TokenFileError, match=r"tokens.csv:1: expected token,user,uid"):
         load_token_file(path)

@@ -6,7 +6,11 @@ apiserver.auth.authenticator decides; this adapter reads gRPC's auth context and
 
 The health service stays open to anonymous callers, as /healthz, /livez and /readyz are in
 Kubernetes (system:public-info-viewer): container healthchecks and load balancers probe it.
-Reflection, like /openapi, needs an authenticated caller."""
+Reflection, like /openapi, needs an authenticated caller.
+
+A call's `impersonate-user`, `impersonate-group`, `impersonate-uid` and `impersonate-extra-<key>`
+metadata are the REST door's Impersonate-* headers: apiserver.auth.impersonation decides whether
+the caller may act as the user they name, and the call is that user's from here on."""
 
 from __future__ import annotations
 
@@ -17,7 +21,10 @@ from typing import NoReturn
 
 import grpc
 
+from apiserver import errors
 from apiserver.auth.authenticator import Authenticator, bearer_from_header
+from apiserver.auth.authorizer import Authorizer
+from apiserver.auth.impersonation import impersonate, requested
 from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
 from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor, abort
 from podplane.componentbase.x509_subject import peer_subject
@@ -52,15 +59,37 @@ def authenticate(
 Behavior = Callable[..., object]
 
 
+def _text_metadata(
+    metadata: Iterable[tuple[str, str | bytes]] | None,
+) -> Iterable[tuple[str, str]]:
+    return ((k, v) for k, v in metadata or () if isinstance(v, str))
+
+
 class AuthenticationInterceptor(WrappingInterceptor):
-    def __init__(self, authenticator: Authenticator) -> None:
+    """The caller of every call, and the user it acts as when it impersonates one (allowed by
+    `authorizer`; without one, impersonation metadata is not read)."""
+
+    def __init__(self, authenticator: Authenticator, authorizer: Authorizer | None = None) -> None:
         super().__init__()
         self._authenticator = authenticator
+        self._authorizer = authorizer
 
     def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
-        return authenticate(
-            self._authenticator, context.auth_context(), context.invocation_metadata()
-        )
+        """The user the call runs as; raises the APIError of an impersonation refused."""
+        metadata = context.invocation_metadata()
+        user = authenticate(self._authenticator, context.auth_context(), metadata)
+        if user is None or self._authorizer is None:
+            return user
+        return impersonate(user, requested(_text_metadata(metadata)), self._authorizer.authorize)
+
+    async def _caller(self, context: grpc.aio.ServicerContext) -> UserInfo:
+        try:
+            user = self._user(context)
+        except errors.APIError as err:
+            await abort(context, err.code, err.message)
+        if user is None:
+            await self._refuse(context)
+        return user
 
     async def _refuse(self, context: grpc.aio.ServicerContext) -> NoReturn:
         log.debug("unauthenticated call from %s", context.peer())
@@ -73,10 +102,7 @@ class AuthenticationInterceptor(WrappingInterceptor):
             async def stream(
                 request: object, context: grpc.aio.ServicerContext
             ) -> AsyncIterator[object]:
-                user = self._user(context)
-                if user is None:
-                    await self._refuse(context)
-                token = set_current_user(user)
+                token = set_current_user(await self._caller(context))
                 try:
                     async for item in behavior(request, context):
                         yield item
@@ -86,10 +112,7 @@ class AuthenticationInterceptor(WrappingInterceptor):
             return stream
 
         async def call(request: object, context: grpc.aio.ServicerContext) -> object:
-            user = self._user(context)
-            if user is None:
-                await self._refuse(context)
-            token = set_current_user(user)
+            token = set_current_user(await self._caller(context))
             try:
                 result = behavior(request, context)
                 return await result if inspect.isawaitable(result) else result

@@ -26,7 +26,7 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "UpdateEphemeralContainers": ("PUT", "ephemeralcontainers", False),
     "Attach": ("POST", "attach", True),
 }
-_RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.ALL}
+_RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.SERVED}
 
 
 def request_info(method: str) -> RequestInfo | None:
