@@ -20,6 +20,7 @@ from apiserver import errors
 from podplane.api.k8swire.apps.v1 import apps_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
+from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject, JSONValue
@@ -28,7 +29,8 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, deployment, job).
+# configmap, secret, service, deployment, job, role, clusterrole, rolebinding,
+# clusterrolebinding).
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -36,6 +38,10 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Service"): core_pb2.Service,
     ("apps/v1", "Deployment"): apps_pb2.Deployment,
     ("batch/v1", "Job"): batch_pb2.Job,
+    ("rbac.authorization.k8s.io/v1", "Role"): rbac_pb2.Role,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): rbac_pb2.ClusterRole,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): rbac_pb2.RoleBinding,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): rbac_pb2.ClusterRoleBinding,
 }
 
 # Kinds this server reads from JSON only: a protobuf one is a 415, so the client can tell it is
