@@ -50,7 +50,7 @@ def rest_application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[
             filters.errors_as_status,
-            filters.authentication(security.authenticator() if security else None),
+            filters.authentication(security.authenticator() if security else None, authorizer),
             filters.request_info,
             # Before the overload guard: a refused request is counted by its own metric only.
             filters.flow_control(flow_control),
