@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeAlias, TypeVar
 
-from apiserver.auth.rbac.rules import User, service_account_user
+from apiserver.auth.rbac.rules import Rule, User, service_account_user
 from podplane.api.rbac.v1 import rbac_pb2
 
 Binding: TypeAlias = rbac_pb2.RoleBinding | rbac_pb2.ClusterRoleBinding
@@ -39,7 +39,7 @@ def subject_keys(subject: rbac_pb2.Subject, namespace: str) -> SubjectKey | None
 
 
 def user_keys(user: User) -> list[SubjectKey]:
-    return [("user", user.name), *(("group", g) for g in sorted(user.groups))]
+    return [("user", user.name), *(("group", g) for g in user.groups)]
 
 
 class PolicyCache:
@@ -48,6 +48,9 @@ class PolicyCache:
     def __init__(self) -> None:
         self.roles: dict[tuple[str, str], rbac_pb2.Role] = {}
         self.cluster_roles: dict[str, rbac_pb2.ClusterRole] = {}
+        # Their rules as sets, for the decisions.
+        self.role_rules: dict[tuple[str, str], tuple[Rule, ...]] = {}
+        self.cluster_role_rules: dict[str, tuple[Rule, ...]] = {}
         # Every binding by (namespace, name), and the index: (namespace, subject) -> bindings.
         self._bindings: dict[tuple[str, str], Binding] = {}
         self._index: dict[IndexKey, dict[tuple[str, str], Binding]] = {}
@@ -57,8 +60,10 @@ class PolicyCache:
         meta = obj.metadata
         if isinstance(obj, rbac_pb2.Role):
             self.roles[(meta.namespace, meta.name)] = obj
+            self.role_rules[(meta.namespace, meta.name)] = tuple(Rule.of(r) for r in obj.rules)
         elif isinstance(obj, rbac_pb2.ClusterRole):
             self.cluster_roles[meta.name] = obj
+            self.cluster_role_rules[meta.name] = tuple(Rule.of(r) for r in obj.rules)
         else:
             self._unindex(self._binding_key(obj))
             self._index_binding(obj)
@@ -67,8 +72,10 @@ class PolicyCache:
         meta = obj.metadata
         if isinstance(obj, rbac_pb2.Role):
             self.roles.pop((meta.namespace, meta.name), None)
+            self.role_rules.pop((meta.namespace, meta.name), None)
         elif isinstance(obj, rbac_pb2.ClusterRole):
             self.cluster_roles.pop(meta.name, None)
+            self.cluster_role_rules.pop(meta.name, None)
         else:
             self._unindex(self._binding_key(obj))
 
@@ -122,7 +129,11 @@ class PolicyCache:
         user, by name or by one of its groups; each once, in name order."""
         found: dict[tuple[str, str], Binding] = {}
         for key in user_keys(user):
-            found.update(self._index.get((namespace, key), {}))
+            bucket = self._index.get((namespace, key))
+            if bucket:
+                found.update(bucket)
+        if len(found) < 2:
+            return list(found.values())
         return [found[k] for k in sorted(found)]
 
     def binding_count(self) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from apiserver.auth.rbac.cache import Binding, PolicyCache
-from apiserver.auth.rbac.rules import User, non_resource_rule_allows, resource_rule_allows
+from apiserver.auth.rbac.rules import Rule, User
 from podplane.api.rbac.v1 import rbac_pb2
 
 GROUP = "rbac.authorization.k8s.io"
@@ -54,6 +54,24 @@ class RuleResolver:
             for binding in self.policy.bindings_for(user, scope):
                 yield binding, self.role_reference_rules(binding.role_ref, scope)
 
+    def visit_compiled(self, user: User, namespace: str) -> Iterator[tuple[Rule, ...] | str]:
+        """visit, with each role's rules as the cache compiled them (for decisions)."""
+        policy = self.policy
+        scopes = ("", namespace) if namespace else ("",)
+        for scope in scopes:
+            for binding in policy.bindings_for(user, scope):
+                ref = binding.role_ref
+                rules: tuple[Rule, ...] | None = None
+                if ref.kind == "Role":
+                    rules = policy.role_rules.get((scope, ref.name))
+                elif ref.kind == "ClusterRole":
+                    rules = policy.cluster_role_rules.get(ref.name)
+                if rules is not None:
+                    yield rules
+                else:  # the role is missing: the error, as role_reference_rules words it
+                    missing = self.role_reference_rules(ref, scope)
+                    yield missing if isinstance(missing, str) else ()
+
     def rules_for(self, user: User, namespace: str) -> ResolvedRules:
         """RulesFor: every rule the user holds in `namespace` ("" : cluster-wide only)."""
         out = ResolvedRules()
@@ -78,15 +96,15 @@ class RBACAuthorizer:
     def __init__(self, policy: PolicyCache) -> None:
         self.resolver = RuleResolver(policy)
 
-    def _decide(
-        self, user: User, namespace: str, allows: Callable[[rbac_pb2.PolicyRule], bool]
-    ) -> RBACDecision:
+    def _decide(self, user: User, namespace: str, allows: Callable[[Rule], bool]) -> RBACDecision:
         errors: list[str] = []
-        for _, rules in self.resolver.visit(user, namespace):
+        for rules in self.resolver.visit_compiled(user, namespace):
             if isinstance(rules, str):
                 errors.append(rules)
-            elif any(allows(r) for r in rules):
-                return RBACDecision(True)
+            else:
+                for r in rules:
+                    if allows(r):
+                        return RBACDecision(True)
         return RBACDecision(False, f"RBAC: {_aggregate(errors)}" if errors else "")
 
     def authorize_resource(
@@ -102,12 +120,12 @@ class RBACAuthorizer:
         return self._decide(
             user,
             namespace,
-            lambda r: resource_rule_allows(r, verb, group, resource, subresource, name),
+            lambda r: r.allows_resource(verb, group, resource, subresource, name),
         )
 
     def authorize_non_resource(self, user: User, verb: str, path: str) -> RBACDecision:
         """Non-resource URLs: only cluster-wide bindings' rules can name them."""
-        return self._decide(user, "", lambda r: non_resource_rule_allows(r, verb, path))
+        return self._decide(user, "", lambda r: r.allows_non_resource(verb, path))
 
 
 def _aggregate(errors: list[str]) -> str:

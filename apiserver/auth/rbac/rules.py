@@ -3,6 +3,7 @@ rbacv1helpers.*Matches and appliesTo of plugin/pkg/auth/authorizer/rbac)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from podplane.api.rbac.v1 import rbac_pb2
@@ -82,6 +83,55 @@ def resource_rule_allows(
 def non_resource_rule_allows(rule: rbac_pb2.PolicyRule, verb: str, path: str) -> bool:
     """RuleAllows for a non-resource request."""
     return verb_matches(rule, verb) and non_resource_url_matches(rule, path)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A PolicyRule as sets, made once when its role enters the policy cache: what each request
+    is matched against (a protobuf repeated field is slow to search)."""
+
+    verbs: frozenset[str]
+    groups: frozenset[str]
+    resources: frozenset[str]
+    names: frozenset[str]
+    urls: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rule: rbac_pb2.PolicyRule) -> Rule:
+        return cls(
+            frozenset(rule.verbs),
+            frozenset(rule.api_groups),
+            frozenset(rule.resources),
+            frozenset(rule.resource_names),
+            tuple(rule.non_resource_urls),
+        )
+
+    def allows_resource(
+        self, verb: str, group: str, resource: str, subresource: str, name: str
+    ) -> bool:
+        """RuleAllows for a resource request, as resource_rule_allows."""
+        if not (verb in self.verbs or ALL in self.verbs):
+            return False
+        if not (group in self.groups or ALL in self.groups):
+            return False
+        if subresource:
+            if not (
+                f"{resource}/{subresource}" in self.resources
+                or ALL in self.resources
+                or f"*/{subresource}" in self.resources
+            ):
+                return False
+        elif not (resource in self.resources or ALL in self.resources):
+            return False
+        return not self.names or name in self.names
+
+    def allows_non_resource(self, verb: str, path: str) -> bool:
+        if not (verb in self.verbs or ALL in self.verbs):
+            return False
+        return any(
+            url == ALL or url == path or (url.endswith(ALL) and path.startswith(url.rstrip(ALL)))
+            for url in self.urls
+        )
 
 
 def applies_to(user: User, subject: rbac_pb2.Subject, namespace: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from apiserver.auth.rbac.rules import (
+    Rule,
     applies_to,
     non_resource_rule_allows,
     resource_rule_allows,
@@ -50,6 +51,8 @@ def test_resource_rules(
     r: rbac_pb2.PolicyRule, verb: str, group: str, resource: str, sub: str, name: str, allowed: bool
 ) -> None:
     assert resource_rule_allows(r, verb, group, resource, sub, name) is allowed
+    # The compiled form the policy cache decides with agrees.
+    assert Rule.of(r).allows_resource(verb, group, resource, sub, name) is allowed
 
 
 @pytest.mark.parametrize(
@@ -67,6 +70,8 @@ def test_non_resource_urls(urls: list[str], path: str, allowed: bool) -> None:
     r = rbac_pb2.PolicyRule(verbs=["get"], non_resource_urls=urls)
     assert non_resource_rule_allows(r, "get", path) is allowed
     assert non_resource_rule_allows(r, "post", path) is False
+    assert Rule.of(r).allows_non_resource("get", path) is allowed
+    assert Rule.of(r).allows_non_resource("post", path) is False
 
 
 JANE = UserInfo("jane", frozenset({"devs", "system:authenticated"}))
