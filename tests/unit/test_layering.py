@@ -47,6 +47,7 @@ UNLAYERED = {"podplane"}
 IN_PROCESS = {
     "bench.scheduler.decision": {"scheduler"},
     "bench.apiserver.costs": {"apiserver"},
+    "bench.apiserver.authorization": {"apiserver"},
     "bench.kube_proxy.sync": {"proxy"},
 }
 
