@@ -17,8 +17,13 @@ from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
+from apiserver.admission.rbac_escalation import RBACEscalation
 from apiserver.admission.storage_object_in_use_protection import StorageObjectInUseProtection
-from apiserver.auth.authorizer import Authorizer
+from apiserver.auth import bootstrap_policy as rbac_bootstrap
+from apiserver.auth.authorizer import Attributes, Authorizer
+from apiserver.auth.escalation import EscalationCheck
+from apiserver.auth.rbac.cache import CacheFeed, PolicyCache
+from apiserver.auth.user import UserInfo
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
 from apiserver.endpoints.rest.door import RestServer, rest_application
@@ -36,6 +41,7 @@ from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.pod import kubelet_client
+from apiserver.registry.rbac.reconcile import ensure_bootstrap_policy
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import create_only_apis
 from apiserver.registry.service import ipallocator, kubernetes_service, portallocator
@@ -49,6 +55,7 @@ from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.rbac.v1 import rbac_pb2
 from podplane.componentbase.serving import Server
 
 log = logging.getLogger(__name__)
@@ -141,6 +148,28 @@ class APIServer:
             plural: self.cachers.get(plural) or Uncached(store)
             for plural, store in self.stores.items()
         }
+        # The RBAC objects the authorizer decides from, followed from their watch caches.
+        self.rbac_policy = PolicyCache()
+        self.cachers["roles"].observers.append(CacheFeed(self.rbac_policy, rbac_pb2.Role))
+        self.cachers["clusterroles"].observers.append(
+            CacheFeed(self.rbac_policy, rbac_pb2.ClusterRole)
+        )
+        self.cachers["rolebindings"].observers.append(
+            CacheFeed(self.rbac_policy, rbac_pb2.RoleBinding)
+        )
+        self.cachers["clusterrolebindings"].observers.append(
+            CacheFeed(self.rbac_policy, rbac_pb2.ClusterRoleBinding)
+        )
+        authorizer = Authorizer(
+            self._pods_in_namespace,
+            lambda namespace, name: self.cachers["persistentvolumeclaims"].peek(namespace, name),
+            self.rbac_policy,
+        )
+
+        def may(user: UserInfo, verb: str, plural: str, namespace: str, name: str) -> bool:
+            return authorizer.authorize(Attributes(user, verb, plural, "", namespace, name)).allowed
+
+        escalation = RBACEscalation(EscalationCheck(authorizer.rbac.resolver, may))
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
@@ -152,13 +181,10 @@ class APIServer:
             StorageObjectInUseProtection(),
             NodeRestriction(),
             PodSecurity(self._namespace_labels, self._cached_namespace_labels),
+            escalation,
         )
         for store in self.stores.values():
             store.admission = write_admission
-        authorizer = Authorizer(
-            self._pods_in_namespace,
-            lambda namespace, name: self.cachers["persistentvolumeclaims"].peek(namespace, name),
-        )
         # Flow control: the server's, whichever door a request comes through.
         self.flow_control: PriorityAndFairness | MaxInflight = self._flow_control()
         self.compactor = Compactor(self.etcd, self.compaction_interval)
@@ -252,6 +278,7 @@ class APIServer:
             cacher.start()
         for cacher in self.cachers.values():
             await cacher.wait_ready(etcd_timeout)
+        await self._ensure_bootstrap_policy(etcd_timeout)
         if self.rest is not None:
             await self.rest.start()
         await self.server.set_serving(True)
@@ -291,6 +318,25 @@ class APIServer:
         while True:
             await asyncio.sleep(REPAIR_INTERVAL)
             await self._repair_service_allocations()
+
+    async def _ensure_bootstrap_policy(self, timeout: float) -> None:
+        """The RBAC bootstrap policy stored (Kubernetes' rbac/bootstrap-roles post-start hook),
+        then seen by the authorizer's cache, before the apiserver reports ready: components
+        that connect at once are authorized by it."""
+        await ensure_bootstrap_policy(
+            self.stores["clusterroles"], self.stores["clusterrolebindings"]
+        )
+        wanted = {b.metadata.name for b in rbac_bootstrap.cluster_role_bindings()}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            cached = {
+                b.metadata.name for b in self.rbac_policy.objects(rbac_pb2.ClusterRoleBinding)
+            }
+            if wanted <= cached:
+                return
+            await asyncio.sleep(0.05)
+        log.warning("the bootstrap RBAC policy is not in the watch cache after %.0fs", timeout)
 
     async def _ensure_system_namespaces(self) -> None:
         store = self.stores["namespaces"]

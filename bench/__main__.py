@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bench.apiserver import authorization, grpc_costs, overload, scheduling_costs
 from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
-from bench.apiserver import grpc_costs, overload, scheduling_costs
 from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.cluster_dns import benchmark as cluster_dns
 from bench.kube_proxy import programming as service_programming
@@ -31,6 +31,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
                              [--out FILE] [--plot FILE]
     podplane-bench scheduler-decision [--nodes N] [--pods M] [--workload W] [--out FILE]
     podplane-bench apiserver-costs [--calls N] [--out FILE]
+    podplane-bench authorization [--roles N] [--requests M] [--out FILE]
     podplane-bench grpc-costs [--calls N] [--out FILE]
     podplane-bench scheduling-costs [--pods N] [--out FILE]
     podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
@@ -223,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     scheduler_cli.add_parser(sub, _positive)
     scheduler_decision.add_parser(sub, _positive)
     apiserver_costs.add_parser(sub, _positive)
+    authorization.add_parser(sub, _positive)
     grpc_costs.add_parser(sub, _positive)
     scheduling_costs.add_parser(sub, _positive)
     overload.add_parser(sub)
@@ -257,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         return scheduler_decision.run(args)
     if args.command == "apiserver-costs":
         return apiserver_costs.run(args)
+    if args.command == "authorization":
+        return authorization.run(args)
     if args.command == "grpc-costs":
         return grpc_costs.run(args)
     if args.command == "scheduling-costs":

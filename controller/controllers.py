@@ -4,6 +4,7 @@ controller folders import only controller.framework, never this or each other.""
 
 from __future__ import annotations
 
+from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
 from controller.deployment.controller import DeploymentController
 from controller.endpoint.controller import EndpointsController
 from controller.endpointslice.controller import EndpointSliceController
@@ -56,4 +57,5 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     ),
     "endpointslice": EndpointSliceController,
     "endpoint": EndpointsController,
+    "clusterrole-aggregation": ClusterRoleAggregationController,
 }

@@ -1,8 +1,9 @@
-"""Authorization: who may do what (k8s.io/apiserver/pkg/authorization). The node authorizer decides
-for kubelets, RBAC's static bootstrap roles (apiserver/auth/policy.py) for everyone else, as
-kube-apiserver's --authorization-mode=Node,RBAC; a refusal reads as Kubernetes' PERMISSION_DENIED
-(403). Every front door asks with the same attributes: the user, the verb, the resource and
-subresource, and the namespace and name the request names."""
+"""Authorization: who may do what (k8s.io/apiserver/pkg/authorization). system:masters may do
+anything (the privileged-group authorizer), the node authorizer decides for kubelets, RBAC for
+everyone else from the Role, ClusterRole, RoleBinding and ClusterRoleBinding objects
+(apiserver/auth/rbac), as kube-apiserver's --authorization-mode=Node,RBAC; a refusal reads as
+Kubernetes' PERMISSION_DENIED (403). Every front door asks with the same attributes: the user, the
+verb, the resource and subresource, and the namespace and name the request names."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ from dataclasses import dataclass
 import grpc
 
 from apiserver import errors
+from apiserver.auth.bootstrap_policy import static_policy
 from apiserver.auth.node_authorizer import (
     ClaimGetter,
     Decision,
     NodeAuthorizer,
     PodsInNamespace,
 )
-from apiserver.auth.policy import rbac_allows
-from apiserver.auth.user import UserInfo
+from apiserver.auth.rbac.cache import PolicyCache
+from apiserver.auth.rbac.resolver import RBACAuthorizer, ResolvedRules
+from apiserver.auth.user import MASTERS_GROUP, UNAUTHENTICATED_GROUP, UserInfo
 from podplane.apimachinery import resources
 
+ANONYMOUS = UserInfo("system:anonymous", frozenset({UNAUTHENTICATED_GROUP}))
 _NAMESPACED = {r.plural for r in resources.SERVED if r.namespaced}
 _GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.SERVED}
 
@@ -60,16 +64,25 @@ def request_attributes(
 
 
 class Authorizer:
-    """Node, then RBAC: the first that allows wins; a node authorizer's reason is kept for the
-    refusal (authorizerfactory union)."""
+    """system:masters, then Node, then RBAC: the first that allows wins; every refusing
+    authorizer's reason is kept for the refusal (authorizerfactory union)."""
 
     def __init__(
-        self, pods_in_namespace: PodsInNamespace, claims: ClaimGetter | None = None
+        self,
+        pods_in_namespace: PodsInNamespace,
+        claims: ClaimGetter | None = None,
+        policy: PolicyCache | None = None,
     ) -> None:
         self.node = NodeAuthorizer(pods_in_namespace, claims)
+        # The apiserver passes the policy its watch caches keep; without one (an in-process
+        # test's authorizer), the bootstrap policy in memory.
+        self.policy = policy if policy is not None else static_policy()
+        self.rbac = RBACAuthorizer(self.policy)
 
     def authorize(self, a: Attributes) -> Decision:
-        reason = ""
+        if MASTERS_GROUP in a.user.groups:
+            return Decision(True)
+        reasons: list[str] = []
         node = a.user.node_name
         if node is not None:
             decision = self.node.authorize(
@@ -77,10 +90,30 @@ class Authorizer:
             )
             if decision.allowed:
                 return decision
-            reason = decision.reason
-        if rbac_allows(a.user, a.verb, a.resource, a.subresource, a.name):
+            if decision.reason:
+                reasons.append(decision.reason)
+        rbac = self.rbac.authorize_resource(
+            a.user, a.verb, a.api_group, a.resource, a.subresource, a.namespace, a.name
+        )
+        if rbac.allowed:
             return Decision(True)
-        return Decision(False, reason)
+        if rbac.reason:
+            reasons.append(rbac.reason)
+        return Decision(False, "\n".join(reasons))
+
+    def authorize_non_resource(self, user: UserInfo | None, verb: str, path: str) -> bool:
+        """Whether `user` (None: unauthenticated, system:anonymous) may `verb` (get, post, ...)
+        a non-resource path, by the nonResourceURLs of the cluster roles bound to it."""
+        if user is None:
+            user = ANONYMOUS
+        if MASTERS_GROUP in user.groups:
+            return True
+        return self.rbac.authorize_non_resource(user, verb, path).allowed
+
+    def rules_for(self, user: UserInfo, namespace: str) -> ResolvedRules:
+        """RuleResolver.RulesFor: every rule the user holds in `namespace` (cluster-wide ones
+        included), and what could not be resolved; SelfSubjectRulesReview's answer."""
+        return self.rbac.resolver.rules_for(user, namespace)
 
     def check(
         self,

@@ -1,5 +1,7 @@
-"""The static RBAC policy: Kubernetes' bootstrap ClusterRoles and ClusterRoleBindings
-(plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go), cut to the resources podplane serves.
+"""podplane's components' roles and bindings (plugin/pkg/auth/authorizer/rbac/bootstrappolicy's
+system:* roles, cut to the resources podplane serves), which apiserver/auth/rbac/bootstrap.py
+stores as ClusterRoles and ClusterRoleBindings at start; the node authorizer reads the
+system:node role's rules here.
 
 A rule names verbs and resources; a resource is "pods" or, for a subresource, "pods/status", and
 "*" matches every one (rbac.ResourceMatches)."""
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apiserver.auth.user import AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, UserInfo
+from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP
 
 READ = ("get", "list", "watch")
 # Every resource except secrets (the view role's "read-only, no secrets" promise).
@@ -96,6 +98,9 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         # the default class it serves) volumes and storage classes, and the endpoint slice and
         # endpoints controllers' objects.
         rule(("get", "list", "watch", "update", "patch", "delete"), "*"),
+        # The cluster role aggregation controller writes aggregated roles' rules, which it does
+        # not hold itself (system:controller:clusterrole-aggregation-controller's escalate).
+        rule("escalate", "clusterroles"),
         rule(
             "create",
             "pods",
@@ -124,11 +129,6 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
     "system:coredns": (
         rule(("list", "watch"), "endpoints", "services", "pods", "namespaces", "endpointslices"),
     ),
-    # system:basic-user: what every signed-in user may ask about itself (kubectl auth can-i,
-    # kubectl auth whoami).
-    "system:basic-user": (
-        rule("create", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "selfsubjectreviews"),
-    ),
     # system:node-proxier: what kube-proxy reads to program a node's service rules.
     "system:node-proxier": (
         rule(("list", "watch"), "services", "endpoints", "endpointslices"),
@@ -145,7 +145,6 @@ GROUP_BINDINGS: dict[str, str] = {
     MASTERS_GROUP: "cluster-admin",
     "viewers": "view",
     NODES_GROUP: "system:node-proxier",
-    AUTHENTICATED_GROUP: "system:basic-user",
 }
 USER_BINDINGS: dict[str, str] = {
     "system:kube-scheduler": "system:kube-scheduler",
@@ -154,30 +153,15 @@ USER_BINDINGS: dict[str, str] = {
 }
 
 
-def roles_of(user: UserInfo) -> list[str]:
-    roles = [USER_BINDINGS[user.name]] if user.name in USER_BINDINGS else []
-    roles += [GROUP_BINDINGS[g] for g in sorted(user.groups) if g in GROUP_BINDINGS]
-    return roles
-
-
 def rules_allow(
     rules: tuple[PolicyRule, ...], verb: str, resource: str, subresource: str, name: str
 ) -> bool:
     return any(r.allows(verb, resource, subresource, name) for r in rules)
 
 
-def rbac_allows(user: UserInfo, verb: str, resource: str, subresource: str, name: str) -> bool:
-    """The RBAC authorizer: allowed when any rule of any role bound to the user allows it."""
-    return any(
-        r.allows(verb, resource, subresource, name)
-        for role in roles_of(user)
-        for r in CLUSTER_ROLES[role]
-    )
-
-
-# Non-resource URLs (a rule's nonResourceURLs; "/x/*" matches below /x): system:public-info-viewer
-# (everyone, signed in or not), system:discovery (the signed in), system:monitoring, and
-# cluster-admin's "*".
+# Non-resource URLs (a rule's nonResourceURLs; "/x/*" matches below /x) of
+# system:public-info-viewer (everyone, signed in or not), system:discovery (the signed in) and
+# system:monitoring.
 PUBLIC_INFO = (
     "/healthz",
     "/healthz/*",
@@ -209,22 +193,3 @@ MONITORING = (
     "/readyz/*",
 )
 MONITORING_GROUP = "system:monitoring"
-
-
-def _path_matches(patterns: tuple[str, ...], path: str) -> bool:
-    return any(path == p or (p.endswith("*") and path.startswith(p[:-1])) for p in patterns)
-
-
-def nonresource_allows(user: UserInfo | None, verb: str, path: str) -> bool:
-    """Whether `user` (None: unauthenticated) may `verb` (get, post, ...) a non-resource path."""
-    if verb != "get" and verb != "head":
-        return user is not None and MASTERS_GROUP in user.groups
-    if _path_matches(PUBLIC_INFO, path):
-        return True
-    if user is None:
-        return False
-    if MASTERS_GROUP in user.groups:
-        return True
-    if MONITORING_GROUP in user.groups and _path_matches(MONITORING, path):
-        return True
-    return _path_matches(DISCOVERY, path)

@@ -19,8 +19,10 @@ import collections
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Callable
-from typing import Generic
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Generic, Protocol, TypeVar
+
+from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
@@ -49,6 +51,18 @@ DEFAULT_BOOKMARK_INTERVAL = 60.0  # kube-apiserver sends bookmarks about once a 
 # A stream idle for longer sends its next event at once: only a busy stream's events wait, and at
 # most this long.
 DEFAULT_BATCH_INTERVAL = 0.01
+
+
+T_contra = TypeVar("T_contra", bound=Message, contravariant=True)
+
+
+class CacheObserver(Protocol[T_contra]):
+    """Follows the cache's objects in process (the RBAC authorizer's policy): every change as it
+    is applied, and the whole set after a (re)list."""
+
+    def changed(self, prev: T_contra | None, obj: T_contra | None) -> None: ...
+
+    def replaced(self, objects: Iterable[T_contra]) -> None: ...
 
 
 class Cacher(Generic[T]):
@@ -83,6 +97,7 @@ class Cacher(Generic[T]):
         self._triggered: dict[str, set[Watcher[T]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.terminated_watchers = 0
+        self.observers: builtins.list[CacheObserver[T]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -173,6 +188,8 @@ class Cacher(Generic[T]):
             for w in self.watchers():
                 self._terminate(w)
         self.objects = objects
+        for o in self.observers:
+            o.replaced(objects.values())
         self.window.clear()
         self.window_start = self.revision = revision
         self.ready.set()
@@ -189,6 +206,8 @@ class Cacher(Generic[T]):
         else:
             obj = self.store.decode(ev.kv)
             self.objects[ev.kv.key] = obj
+        for o in self.observers:
+            o.changed(prev, obj)
         cached = CachedEvent(self.store, ev.revision, obj, prev)
         self.window.append(cached)
         if len(self.window) > self.capacity:

@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from apiserver.defaulting import config as config_defaulting
 from apiserver.defaulting import jobs as job_defaulting
 from apiserver.defaulting import pod as pod_defaulting
+from apiserver.defaulting import rbac as rbac_defaulting
 from apiserver.defaulting import service as service_defaulting
 from apiserver.defaulting import service_prepare
 from apiserver.defaulting import storage as storage_defaulting
@@ -22,6 +23,7 @@ from apiserver.validation import endpoints as endpoints_validation
 from apiserver.validation import jobs as job_validation
 from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import rbac as rbac_validation
 from apiserver.validation import service as service_validation
 from apiserver.validation import storage as storage_validation
 from apiserver.validation.fields import FieldError
@@ -29,6 +31,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
@@ -187,6 +190,19 @@ def _storage_class_update(
     # A StorageClass has no spec, so the store does not default it on update (see Secret's).
     storage_defaulting.storage_class(new)
     return storage_validation.storage_class_update(new, old)
+
+
+def _role_binding_update(new: rbac_pb2.RoleBinding, old: rbac_pb2.RoleBinding) -> list[FieldError]:
+    # A binding has no spec, so the store does not default it on update (see Secret's).
+    rbac_defaulting.binding(new)
+    return rbac_validation.role_binding_update(new, old)
+
+
+def _cluster_role_binding_update(
+    new: rbac_pb2.ClusterRoleBinding, old: rbac_pb2.ClusterRoleBinding
+) -> list[FieldError]:
+    rbac_defaulting.binding(new)
+    return rbac_validation.cluster_role_binding_update(new, old)
 
 
 def _secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldError]:
@@ -351,6 +367,24 @@ STRATEGIES: dict[str, Strategy[Any]] = {
             endpoints_validation.endpoint_slice_update,
             default=service_defaulting.endpoint_slice,
             prepare_for_update=_prepare_endpoint_slice_update,
+        ),
+        Strategy(resources.ROLE, rbac_validation.role, rbac_validation.role_update),
+        Strategy(
+            resources.CLUSTER_ROLE,
+            rbac_validation.cluster_role,
+            rbac_validation.cluster_role_update,
+        ),
+        Strategy(
+            resources.ROLE_BINDING,
+            rbac_validation.role_binding,
+            _role_binding_update,
+            default=rbac_defaulting.binding,
+        ),
+        Strategy(
+            resources.CLUSTER_ROLE_BINDING,
+            rbac_validation.cluster_role_binding,
+            _cluster_role_binding_update,
+            default=rbac_defaulting.binding,
         ),
     )
 }

@@ -19,6 +19,7 @@ from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 from podplane.api.discovery.v1 import discovery_pb2, discovery_pb2_grpc
+from podplane.api.rbac.v1 import rbac_pb2, rbac_pb2_grpc
 from podplane.api.storage.v1 import storage_pb2, storage_pb2_grpc
 
 if TYPE_CHECKING:
@@ -312,6 +313,58 @@ ENDPOINT_SLICE = Resource(
     add_servicer=discovery_pb2_grpc.add_EndpointSlicesServicer_to_server,
     has_status=False,
 )
+ROLE = Resource(
+    kind="Role",
+    plural="roles",
+    api_version="rbac.authorization.k8s.io/v1",
+    namespaced=True,
+    message=rbac_pb2.Role,
+    list_message=rbac_pb2.RoleList,
+    watch_event=rbac_pb2.RoleWatchEvent,
+    service="podplane.rbac.v1.Roles",
+    stub=rbac_pb2_grpc.RolesStub,
+    add_servicer=rbac_pb2_grpc.add_RolesServicer_to_server,
+    has_status=False,
+)
+CLUSTER_ROLE = Resource(
+    kind="ClusterRole",
+    plural="clusterroles",
+    api_version="rbac.authorization.k8s.io/v1",
+    namespaced=False,
+    message=rbac_pb2.ClusterRole,
+    list_message=rbac_pb2.ClusterRoleList,
+    watch_event=rbac_pb2.ClusterRoleWatchEvent,
+    service="podplane.rbac.v1.ClusterRoles",
+    stub=rbac_pb2_grpc.ClusterRolesStub,
+    add_servicer=rbac_pb2_grpc.add_ClusterRolesServicer_to_server,
+    has_status=False,
+)
+ROLE_BINDING = Resource(
+    kind="RoleBinding",
+    plural="rolebindings",
+    api_version="rbac.authorization.k8s.io/v1",
+    namespaced=True,
+    message=rbac_pb2.RoleBinding,
+    list_message=rbac_pb2.RoleBindingList,
+    watch_event=rbac_pb2.RoleBindingWatchEvent,
+    service="podplane.rbac.v1.RoleBindings",
+    stub=rbac_pb2_grpc.RoleBindingsStub,
+    add_servicer=rbac_pb2_grpc.add_RoleBindingsServicer_to_server,
+    has_status=False,
+)
+CLUSTER_ROLE_BINDING = Resource(
+    kind="ClusterRoleBinding",
+    plural="clusterrolebindings",
+    api_version="rbac.authorization.k8s.io/v1",
+    namespaced=False,
+    message=rbac_pb2.ClusterRoleBinding,
+    list_message=rbac_pb2.ClusterRoleBindingList,
+    watch_event=rbac_pb2.ClusterRoleBindingWatchEvent,
+    service="podplane.rbac.v1.ClusterRoleBindings",
+    stub=rbac_pb2_grpc.ClusterRoleBindingsStub,
+    add_servicer=rbac_pb2_grpc.add_ClusterRoleBindingsServicer_to_server,
+    has_status=False,
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -331,6 +384,10 @@ ALL: tuple[Resource, ...] = (
     SERVICE,
     ENDPOINTS,
     ENDPOINT_SLICE,
+    ROLE,
+    CLUSTER_ROLE,
+    ROLE_BINDING,
+    CLUSTER_ROLE_BINDING,
 )
 
 

@@ -16,6 +16,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.meta import ObjectList, WatchEvent
@@ -324,6 +325,18 @@ class Client:
         )
         self.endpointslices: ResourceClient[discovery_pb2.EndpointSlice] = ResourceClient(
             self.channel, resources.ENDPOINT_SLICE, timeout
+        )
+        self.roles: ResourceClient[rbac_pb2.Role] = ResourceClient(
+            self.channel, resources.ROLE, timeout
+        )
+        self.clusterroles: ResourceClient[rbac_pb2.ClusterRole] = ResourceClient(
+            self.channel, resources.CLUSTER_ROLE, timeout
+        )
+        self.rolebindings: ResourceClient[rbac_pb2.RoleBinding] = ResourceClient(
+            self.channel, resources.ROLE_BINDING, timeout
+        )
+        self.clusterrolebindings: ResourceClient[rbac_pb2.ClusterRoleBinding] = ResourceClient(
+            self.channel, resources.CLUSTER_ROLE_BINDING, timeout
         )
         self._pods_stub = resources.POD.stub(self.channel)
         self.timeout = timeout

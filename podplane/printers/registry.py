@@ -14,6 +14,12 @@ from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
 from podplane.printers.nodes import NODE_TABLE
 from podplane.printers.pods import POD_TABLE
+from podplane.printers.rbac import (
+    CLUSTER_ROLE_BINDING_TABLE,
+    CLUSTER_ROLE_TABLE,
+    ROLE_BINDING_TABLE,
+    ROLE_TABLE,
+)
 from podplane.printers.services import ENDPOINT_SLICE_TABLE, ENDPOINTS_TABLE, SERVICE_TABLE
 from podplane.printers.spec import TableSpec
 from podplane.printers.storage import (
@@ -49,6 +55,10 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.SERVICE.plural: SERVICE_TABLE,
     resources.ENDPOINTS.plural: ENDPOINTS_TABLE,
     resources.ENDPOINT_SLICE.plural: ENDPOINT_SLICE_TABLE,
+    resources.ROLE.plural: ROLE_TABLE,
+    resources.CLUSTER_ROLE.plural: CLUSTER_ROLE_TABLE,
+    resources.ROLE_BINDING.plural: ROLE_BINDING_TABLE,
+    resources.CLUSTER_ROLE_BINDING.plural: CLUSTER_ROLE_BINDING_TABLE,
 }
 
 

@@ -101,6 +101,35 @@ _BODIES: dict[str, JSONObject] = {
             }
         ]
     },
+    "roles": {
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+            {
+                "apiGroups": ["apps"],
+                "resources": ["deployments"],
+                "resourceNames": ["web"],
+                "verbs": ["get"],
+            },
+        ]
+    },
+    "clusterroles": {
+        "metadata": {"labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+        "rules": [
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
+            {"nonResourceURLs": ["/healthz", "/metrics/*"], "verbs": ["get"]},
+        ],
+    },
+    "rolebindings": {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [
+            {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "jane"},
+            {"kind": "ServiceAccount", "name": "default", "namespace": "fuzz"},
+        ],
+    },
+    "clusterrolebindings": {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "devs"}],
+    },
     "endpointslices": {
         "addressType": "IPv4",
         "endpoints": [{"addresses": ["10.244.1.5"], "conditions": {"ready": True}}],

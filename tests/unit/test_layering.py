@@ -32,8 +32,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     SERVICES,
     # A process's plumbing (component-base), kinds' tables (pkg/printers), the stream protocols.
     ("podplane.componentbase", "podplane.printers", "podplane.streaming"),
-    # Talking to the apiserver (client-go); what every component knows of volumes.
-    ("podplane.client", "podplane.volume"),
+    # Talking to the apiserver (client-go); what every component knows of volumes and of RBAC
+    # (cluster role aggregation).
+    ("podplane.client", "podplane.volume", "podplane.rbac"),
     ("podplane.apimachinery",),
     ("podplane.api",),  # generated from protos/
 )
@@ -46,6 +47,7 @@ UNLAYERED = {"podplane"}
 IN_PROCESS = {
     "bench.scheduler.decision": {"scheduler"},
     "bench.apiserver.costs": {"apiserver"},
+    "bench.apiserver.authorization": {"apiserver"},
     "bench.kube_proxy.sync": {"proxy"},
 }
 

@@ -52,7 +52,7 @@ def rest_application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[
             filters.errors_as_status,
-            filters.authentication(security.authenticator() if security else None),
+            filters.authentication(security.authenticator() if security else None, authorizer),
             filters.impersonation(authorizer),
             filters.request_info,
             # Before the overload guard: a refused request is counted by its own metric only.

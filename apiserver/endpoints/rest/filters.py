@@ -20,7 +20,6 @@ from apiserver import errors
 from apiserver.auth.authenticator import Authenticator, bearer_from_header
 from apiserver.auth.authorizer import Authorizer
 from apiserver.auth.impersonation import impersonate, requested
-from apiserver.auth.policy import nonresource_allows
 from apiserver.auth.user import UserInfo, current_user, reset_current_user, set_current_user
 from apiserver.endpoints.metrics import (
     duration_series,
@@ -130,7 +129,7 @@ def _client_subject(request: web.Request) -> str | None:
         return subject
 
 
-def authentication(authenticator: Authenticator | None) -> Middleware:
+def authentication(authenticator: Authenticator | None, authorizer: Authorizer) -> Middleware:
     """The caller, from its verified client certificate or its bearer token (apiserver.auth);
     without authentication configured (in-process tests) there is no user and every request is
     allowed. A request with neither is anonymous: it may reach what system:public-info-viewer
@@ -144,7 +143,9 @@ def authentication(authenticator: Authenticator | None) -> Middleware:
             token = bearer_from_header(header) if header else None
             user = authenticator.authenticate(_client_subject(request), token)
             if user is None:
-                if token is not None or not nonresource_allows(None, "get", request.path):
+                if token is not None or not authorizer.authorize_non_resource(
+                    None, "get", request.path
+                ):
                     raise unauthorized()
         request[USER] = user
         context = set_current_user(user)
@@ -308,7 +309,7 @@ def authorization(authorizer: Authorizer) -> Middleware:
         req = parsed(request)
         user: UserInfo | None = request[USER]
         if isinstance(req, NonResourceRequest):
-            if user is not None and not nonresource_allows(user, req.verb, req.path):
+            if user is not None and not authorizer.authorize_non_resource(user, req.verb, req.path):
                 raise errors.APIError(
                     grpc.StatusCode.PERMISSION_DENIED,
                     "Forbidden",

@@ -22,6 +22,7 @@ from podplane.api.k8swire.authentication.v1 import authentication_pb2
 from podplane.api.k8swire.authorization.v1 import authorization_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
+from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject, JSONValue
@@ -30,8 +31,8 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, deployment, job) and the reviews kubectl auth can-i and whoami
-# send.
+# configmap, secret, service, deployment, job, role, clusterrole, rolebinding,
+# clusterrolebinding) and the reviews kubectl auth can-i and whoami send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -49,6 +50,10 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ),
     ("authentication.k8s.io/v1", "SelfSubjectReview"): authentication_pb2.SelfSubjectReview,
     ("authentication.k8s.io/v1", "TokenReview"): authentication_pb2.TokenReview,
+    ("rbac.authorization.k8s.io/v1", "Role"): rbac_pb2.Role,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): rbac_pb2.ClusterRole,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): rbac_pb2.RoleBinding,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): rbac_pb2.ClusterRoleBinding,
 }
 
 # Kinds this server reads from JSON only: a protobuf one is a 415, so the client can tell it is

@@ -118,6 +118,10 @@ def _replicas_of(scale: JSONValue) -> tuple[int, str]:
     replicas = spec.get("replicas", 0) if isinstance(spec, dict) else None
     if isinstance(replicas, bool) or not isinstance(replicas, int):
         raise errors.bad_request(f"spec.replicas: Invalid value: {replicas!r}: must be an integer")
+    if not -(2**31) <= replicas < 2**31:  # an int32 (autoscaling/v1 ScaleSpec)
+        raise errors.bad_request(
+            f"spec.replicas: Invalid value: {replicas}: out of range for a 32-bit integer"
+        )
     meta = scale.get("metadata") or {}
     return replicas, str(meta.get("resourceVersion") or "") if isinstance(meta, dict) else ""
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from apiserver import errors
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.node_authorizer import Decision
-from apiserver.auth.policy import nonresource_allows
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.validation import reviews as validation
 from apiserver.validation.fields import FieldError, invalid_error
@@ -48,7 +47,8 @@ def decide(
         )
     else:
         assert non_resource is not None
-        decision = Decision(nonresource_allows(user, non_resource.verb, non_resource.path))
+        allowed = authorizer.authorize_non_resource(user, non_resource.verb, non_resource.path)
+        decision = Decision(allowed)
     return authorization_pb2.SubjectAccessReviewStatus(
         allowed=decision.allowed, reason=decision.reason
     )

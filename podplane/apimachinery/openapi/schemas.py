@@ -23,6 +23,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.codec import STRING_LIST, field_schema
@@ -40,6 +41,7 @@ _PACKAGES = {
     "podplane.coordination.v1": "io.k8s.api.coordination.v1",
     "podplane.storage.v1": "io.k8s.api.storage.v1",
     "podplane.discovery.v1": "io.k8s.api.discovery.v1",
+    "podplane.rbac.v1": "io.k8s.api.rbac.v1",
     "podplane.meta.v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
     "podplane.authorization.v1": "io.k8s.api.authorization.v1",
     "podplane.authentication.v1": "io.k8s.api.authentication.v1",
@@ -52,6 +54,7 @@ _FILES = (
     lease_pb2,
     storage_pb2,
     discovery_pb2,
+    rbac_pb2,
     meta_pb2,
     authorization_pb2,
     authentication_pb2,

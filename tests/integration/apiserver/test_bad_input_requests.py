@@ -70,10 +70,11 @@ async def unchanged(client: Client, seeded: str, channel: grpc.aio.Channel) -> A
 
 
 def _in_namespace(namespace: str, body: bytes) -> bytes:
-    """`body` followed by metadata.namespace (field 3, then field 2 of ObjectMeta): on a decodable
-    body protobuf's last-field-wins puts the request in the seeded namespace."""
+    """`body` followed by metadata.namespace (field 3, then field 3 of ObjectMeta): on a decodable
+    body protobuf's last-field-wins puts the request in the seeded namespace. (Not field 2, which
+    is generateName: an empty body would then make a valid object with a generated name.)"""
     ns = namespace.encode()
-    meta = b"\x12" + bytes([len(ns)]) + ns
+    meta = b"\x1a" + bytes([len(ns)]) + ns
     return body + b"\x1a" + bytes([len(meta)]) + meta
 
 

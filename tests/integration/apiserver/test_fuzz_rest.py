@@ -14,8 +14,10 @@ import pytest_asyncio
 import yaml
 
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
+from podplane.apimachinery import resources
 from podplane.apimachinery.json_text import MAX_DEPTH
 from podplane.apimachinery.json_types import JSONObject, JSONValue
+from tests.fuzz import samples
 from tests.fuzz.rest_door import Door, Request, admin_ssl, fuzz_rest, send
 from tests.fuzz.rest_oracle import judge
 from tests.integration.control_plane import etcd_process
@@ -241,3 +243,27 @@ async def test_a_fuzzed_slice_gets_only_kubernetes_answers(
         if c.metadata.name == keep
     ]
     assert after == before
+
+
+@pytest.mark.parametrize("replicas", [2**31, 2**64])
+async def test_a_scale_past_int32_is_a_400(door: Door, namespace: str, replicas: int) -> None:
+    """What the 100,000-request run found: replicas past int32 through the scale subresource
+    reached the protobuf field and failed there (a 500)."""
+    deployment = samples.sample(resources.DEPLOYMENT, f"scaled-{replicas % 97}", namespace)
+    collection = f"/apis/apps/v1/namespaces/{namespace}/deployments"
+    code, created = await answer(
+        door, Request("POST", collection, [], json.dumps(deployment).encode(), "application/json")
+    )
+    assert code == 201, created
+    scale_path = f"{collection}/{deployment['metadata']['name']}/scale"
+    body = json.dumps({"spec": {"replicas": replicas}}).encode()
+    for request in (
+        Request("PUT", scale_path, [], body, "application/json"),
+        Request("PATCH", scale_path, [], body, "application/merge-patch+json"),
+    ):
+        code, status = await answer(door, request)
+        assert code == 400, status
+        assert isinstance(status, dict)
+        assert status["message"] == (
+            f"spec.replicas: Invalid value: {replicas}: out of range for a 32-bit integer"
+        )

@@ -14,6 +14,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
@@ -165,6 +166,9 @@ class FakeCluster:
         self.endpointslices: FakeApi[discovery_pb2.EndpointSlice] = FakeApi(
             resources.ENDPOINT_SLICE, revisions
         )
+        self.clusterroles: FakeApi[rbac_pb2.ClusterRole] = FakeApi(
+            resources.CLUSTER_ROLE, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -181,5 +185,6 @@ class FakeCluster:
             resources.PERSISTENT_VOLUME_CLAIM,
             resources.STORAGE_CLASS,
             resources.NODE,
+            resources.CLUSTER_ROLE,
         ):
             self.for_resource(resource).deliver()

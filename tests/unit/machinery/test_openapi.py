@@ -79,6 +79,7 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
         "apis/batch/v1",
         "apis/coordination.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
+        "apis/rbac.authorization.k8s.io/v1",
         "apis/storage.k8s.io/v1",
     ]
     for group, version in GROUP_VERSIONS:

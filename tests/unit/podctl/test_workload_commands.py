@@ -254,4 +254,8 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "Service",
         "Endpoints",
         "EndpointSlice",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
     ]

@@ -19,6 +19,7 @@ from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.intstr import intstr_pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2
+from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.resource import resource_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery import resources
@@ -82,6 +83,9 @@ TEMPLATE_JSON = {
         "restartPolicy": "Never",
     },
 }
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+RBAC = f"{RBAC_GROUP}/v1"
 
 # (apiVersion, kind, the object's message, the JSON it reads as): what `kubectl create` builds.
 KINDS = [
@@ -220,6 +224,69 @@ KINDS = [
             },
             "spec": {"template": TEMPLATE_JSON, "backoffLimit": 0},
             "status": {},
+        },
+    ),
+    (
+        RBAC,
+        "Role",
+        rbac_pb2.Role(
+            metadata=meta(name="pod-reader"),
+            rules=[rbac_pb2.PolicyRule(verbs=["get", "list"], apiGroups=[""], resources=["pods"])],
+        ),
+        {
+            "metadata": {"name": "pod-reader", "creationTimestamp": None},
+            # The core group "" is a value in a list, kept.
+            "rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}],
+        },
+    ),
+    (
+        RBAC,
+        "ClusterRole",
+        rbac_pb2.ClusterRole(
+            metadata=meta(name="monitoring"),
+            aggregationRule=rbac_pb2.AggregationRule(
+                clusterRoleSelectors=[meta_pb2.LabelSelector(matchLabels={"rbac.example/m": "1"})]
+            ),
+            rules=[rbac_pb2.PolicyRule(verbs=["get"], nonResourceURLs=["/metrics"])],
+        ),
+        {
+            "metadata": {"name": "monitoring", "creationTimestamp": None},
+            "rules": [{"verbs": ["get"], "nonResourceURLs": ["/metrics"]}],
+            "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"rbac.example/m": "1"}}]},
+        },
+    ),
+    (
+        RBAC,
+        "RoleBinding",
+        rbac_pb2.RoleBinding(
+            metadata=meta(name="read-pods"),
+            subjects=[
+                rbac_pb2.Subject(kind="User", apiGroup=RBAC_GROUP, name="jane"),
+                rbac_pb2.Subject(kind="ServiceAccount", name="bot", namespace="x"),
+            ],
+            roleRef=rbac_pb2.RoleRef(apiGroup=RBAC_GROUP, kind="Role", name="pod-reader"),
+        ),
+        {
+            "metadata": {"name": "read-pods", "creationTimestamp": None},
+            "subjects": [
+                {"kind": "User", "apiGroup": RBAC_GROUP, "name": "jane"},
+                {"kind": "ServiceAccount", "name": "bot", "namespace": "x"},
+            ],
+            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": "pod-reader"},
+        },
+    ),
+    (
+        RBAC,
+        "ClusterRoleBinding",
+        rbac_pb2.ClusterRoleBinding(
+            metadata=meta(name="ops"),
+            subjects=[rbac_pb2.Subject(kind="Group", apiGroup=RBAC_GROUP, name="ops")],
+            roleRef=rbac_pb2.RoleRef(apiGroup=RBAC_GROUP, kind="ClusterRole", name="view"),
+        ),
+        {
+            "metadata": {"name": "ops", "creationTimestamp": None},
+            "subjects": [{"kind": "Group", "apiGroup": RBAC_GROUP, "name": "ops"}],
+            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "view"},
         },
     ),
 ]

@@ -18,6 +18,14 @@ WIDE_TEMPLATE = (
     ("Images", "string", "", 1),
     ("Selector", "string", "", 1),
 )
+BINDING = (
+    NAME,
+    ("Role", "string", "", 0),
+    AGE,
+    ("Users", "string", "", 1),
+    ("Groups", "string", "", 1),
+    ("ServiceAccounts", "string", "", 1),
+)
 
 # (name, type, format, priority) of every column, as AddHandlers declares them.
 KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
@@ -141,10 +149,16 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         ("Endpoints", "string", "", 0),
         AGE,
     ),
+    "roles": (NAME, ("Created At", "date", "", 0)),
+    "clusterroles": (NAME, ("Created At", "date", "", 0)),
+    "rolebindings": BINDING,
+    "clusterrolebindings": BINDING,
 }
 
 # A few descriptions, word for word (the rest are k8s.io/api's swagger docs likewise).
 KUBERNETES_DESCRIPTIONS = [
+    ("rolebindings", "Users", "Users in the roleBinding"),
+    ("clusterrolebindings", "ServiceAccounts", "ServiceAccounts in the clusterRoleBinding"),
     (
         "pods",
         "Restarts",

@@ -1,0 +1,274 @@
+"""The bootstrap policy as objects (plugin/pkg/auth/authorizer/rbac/bootstrappolicy): Kubernetes'
+user-facing roles (cluster-admin, and admin, edit and view aggregated from the
+system:aggregate-to-* roles), the system:* roles every identity needs (basic-user, discovery,
+public-info-viewer, monitoring) and podplane's components' roles of apiserver/auth/policy.py, with
+their ClusterRoleBindings. Every object is labelled kubernetes.io/bootstrapping: rbac-defaults and
+annotated rbac.authorization.kubernetes.io/autoupdate: "true"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from apiserver.auth import policy
+from apiserver.auth.rbac.cache import PolicyCache
+from apiserver.auth.user import AUTHENTICATED_GROUP, MASTERS_GROUP, UNAUTHENTICATED_GROUP
+from podplane.api.meta.v1 import meta_pb2
+from podplane.api.rbac.v1 import rbac_pb2
+from podplane.apimachinery import resources
+from podplane.rbac.aggregation import (
+    AGGREGATE_TO_ADMIN,
+    AGGREGATE_TO_EDIT,
+    AGGREGATE_TO_VIEW,
+    aggregated_rules,
+)
+
+GROUP = "rbac.authorization.k8s.io"
+AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
+BOOTSTRAPPING = "kubernetes.io/bootstrapping"
+RBAC_DEFAULTS = "rbac-defaults"
+# The role of the "viewers" group: today's read-everything-but-secrets (policy.py's view).
+VIEWER_ROLE = "podplane:viewer"
+
+READ = ("get", "list", "watch")
+WRITE = ("create", "delete", "deletecollection", "patch", "update")
+_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}
+
+
+def rule(
+    verbs: Iterable[str],
+    groups: Iterable[str] = (),
+    resources_: Iterable[str] = (),
+    *,
+    names: Iterable[str] = (),
+    urls: Iterable[str] = (),
+) -> rbac_pb2.PolicyRule:
+    return rbac_pb2.PolicyRule(
+        verbs=list(verbs),
+        api_groups=list(groups),
+        resources=list(resources_),
+        resource_names=list(names),
+        non_resource_urls=list(urls),
+    )
+
+
+def from_static(rules: Iterable[policy.PolicyRule]) -> list[rbac_pb2.PolicyRule]:
+    """policy.py's rules, which name resources without their group, as rbac/v1 rules: one rule
+    per API group of the resources it names ("*": every group)."""
+    out: list[rbac_pb2.PolicyRule] = []
+    for r in rules:
+        by_group: dict[str, list[str]] = {}
+        for res in r.resources:
+            group = "*" if res == "*" else _GROUPS.get(res.partition("/")[0], "")
+            by_group.setdefault(group, []).append(res)
+        for group, names in by_group.items():
+            out.append(rule(r.verbs, (group,), names, names=r.resource_names))
+    return out
+
+
+def _meta(name: str, labels: dict[str, str] | None = None) -> meta_pb2.ObjectMeta:
+    return meta_pb2.ObjectMeta(
+        name=name,
+        labels={BOOTSTRAPPING: RBAC_DEFAULTS, **(labels or {})},
+        annotations={AUTOUPDATE: "true"},
+    )
+
+
+def cluster_role(
+    name: str,
+    rules: Iterable[rbac_pb2.PolicyRule],
+    *,
+    labels: dict[str, str] | None = None,
+    aggregate_from: str | None = None,
+) -> rbac_pb2.ClusterRole:
+    role = rbac_pb2.ClusterRole(
+        api_version=f"{GROUP}/v1", kind="ClusterRole", metadata=_meta(name, labels), rules=rules
+    )
+    if aggregate_from is not None:
+        role.aggregation_rule.cluster_role_selectors.add().match_labels[aggregate_from] = "true"
+    return role
+
+
+def cluster_role_binding(
+    role: str, *, users: Iterable[str] = (), groups: Iterable[str] = (), name: str = ""
+) -> rbac_pb2.ClusterRoleBinding:
+    subjects = [rbac_pb2.Subject(kind="User", api_group=GROUP, name=u) for u in users]
+    subjects += [rbac_pb2.Subject(kind="Group", api_group=GROUP, name=g) for g in groups]
+    return rbac_pb2.ClusterRoleBinding(
+        api_version=f"{GROUP}/v1",
+        kind="ClusterRoleBinding",
+        metadata=_meta(name or role),
+        subjects=subjects,
+        role_ref=rbac_pb2.RoleRef(api_group=GROUP, kind="ClusterRole", name=role),
+    )
+
+
+# What a namespace's users read and write (bootstrappolicy's aggregate-to-* roles, cut to the
+# kinds podplane serves).
+_VIEW_CORE = (
+    "pods",
+    "pods/log",
+    "pods/status",
+    "replicationcontrollers",
+    "replicationcontrollers/scale",
+    "replicationcontrollers/status",
+    "services",
+    "services/status",
+    "endpoints",
+    "persistentvolumeclaims",
+    "persistentvolumeclaims/status",
+    "configmaps",
+    "serviceaccounts",
+    "events",
+    "namespaces",
+    "namespaces/status",
+)
+_VIEW_APPS = (
+    "deployments",
+    "deployments/scale",
+    "deployments/status",
+    "replicasets",
+    "replicasets/scale",
+    "replicasets/status",
+)
+_EDIT_CORE = (
+    "pods",
+    "pods/attach",
+    "pods/exec",
+    "pods/portforward",
+    "pods/proxy",
+    "pods/eviction",
+    "replicationcontrollers",
+    "replicationcontrollers/scale",
+    "services",
+    "endpoints",
+    "persistentvolumeclaims",
+    "configmaps",
+    "secrets",
+    "serviceaccounts",
+)
+
+
+def _user_facing_roles() -> list[rbac_pb2.ClusterRole]:
+    return [
+        cluster_role("cluster-admin", [rule(("*",), ("*",), ("*",)), rule(("*",), urls=("*",))]),
+        cluster_role("admin", [], aggregate_from=AGGREGATE_TO_ADMIN),
+        cluster_role(
+            "edit", [], labels={AGGREGATE_TO_ADMIN: "true"}, aggregate_from=AGGREGATE_TO_EDIT
+        ),
+        cluster_role(
+            "view", [], labels={AGGREGATE_TO_EDIT: "true"}, aggregate_from=AGGREGATE_TO_VIEW
+        ),
+        cluster_role(
+            "system:aggregate-to-admin",
+            [
+                rule(("create",), ("authorization.k8s.io",), ("localsubjectaccessreviews",)),
+                rule((*READ, *WRITE), (GROUP,), ("rolebindings", "roles")),
+            ],
+            labels={AGGREGATE_TO_ADMIN: "true"},
+        ),
+        cluster_role(
+            "system:aggregate-to-edit",
+            [
+                rule(("impersonate",), ("",), ("serviceaccounts",)),
+                rule((*READ, *WRITE), ("",), _EDIT_CORE),
+                rule(("create",), ("",), ("serviceaccounts/token",)),
+                rule(
+                    (*READ, *WRITE),
+                    ("apps",),
+                    ("deployments", "deployments/scale", "replicasets", "replicasets/scale"),
+                ),
+                rule((*READ, *WRITE), ("batch",), ("jobs",)),
+            ],
+            labels={AGGREGATE_TO_EDIT: "true"},
+        ),
+        cluster_role(
+            "system:aggregate-to-view",
+            [
+                rule(READ, ("",), _VIEW_CORE),
+                rule(READ, ("apps",), _VIEW_APPS),
+                rule(READ, ("batch",), ("jobs", "jobs/status")),
+                rule(READ, ("discovery.k8s.io",), ("endpointslices",)),
+            ],
+            labels={AGGREGATE_TO_VIEW: "true"},
+        ),
+    ]
+
+
+def _system_roles() -> list[rbac_pb2.ClusterRole]:
+    return [
+        cluster_role(
+            "system:basic-user",
+            [
+                rule(("create",), ("authentication.k8s.io",), ("selfsubjectreviews",)),
+                rule(
+                    ("create",),
+                    ("authorization.k8s.io",),
+                    ("selfsubjectaccessreviews", "selfsubjectrulesreviews"),
+                ),
+            ],
+        ),
+        cluster_role("system:discovery", [rule(("get",), urls=policy.DISCOVERY)]),
+        cluster_role("system:public-info-viewer", [rule(("get",), urls=policy.PUBLIC_INFO)]),
+        cluster_role("system:monitoring", [rule(("get",), urls=policy.MONITORING)]),
+    ]
+
+
+def _component_roles() -> list[rbac_pb2.ClusterRole]:
+    return [
+        cluster_role(VIEWER_ROLE if name == "view" else name, from_static(rules))
+        for name, rules in policy.CLUSTER_ROLES.items()
+        if name != "cluster-admin"  # Kubernetes' own, above
+    ]
+
+
+def cluster_roles() -> list[rbac_pb2.ClusterRole]:
+    return _user_facing_roles() + _system_roles() + _component_roles()
+
+
+def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
+    bindings = [
+        cluster_role_binding("cluster-admin", groups=(MASTERS_GROUP,)),
+        cluster_role_binding("system:basic-user", groups=(AUTHENTICATED_GROUP,)),
+        cluster_role_binding("system:discovery", groups=(AUTHENTICATED_GROUP,)),
+        cluster_role_binding(
+            "system:public-info-viewer", groups=(AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP)
+        ),
+        cluster_role_binding("system:monitoring", groups=(policy.MONITORING_GROUP,)),
+    ]
+    for user, role in policy.USER_BINDINGS.items():
+        bindings.append(cluster_role_binding(role, users=(user,)))
+    for group, role in policy.GROUP_BINDINGS.items():
+        if group == MASTERS_GROUP:
+            continue  # cluster-admin, above
+        if role == "view":
+            bindings.append(
+                cluster_role_binding(VIEWER_ROLE, groups=(group,), name="podplane:viewers")
+            )
+        else:
+            bindings.append(cluster_role_binding(role, groups=(group,)))
+    return bindings
+
+
+def static_policy() -> PolicyCache:
+    """The bootstrap policy in memory, aggregated as the controller-manager would aggregate it:
+    what an apiserver without a watch cache (an in-process test's) decides from."""
+    cache = PolicyCache()
+    roles = {r.metadata.name: r for r in cluster_roles()}
+    # Aggregated roles select others' rules, which may be aggregated themselves (view within
+    # edit within admin): resolve until nothing changes.
+    for _ in range(len(roles)):
+        changed = False
+        for role in roles.values():
+            if role.HasField("aggregation_rule"):
+                rules = aggregated_rules(role, roles)
+                if list(role.rules) != rules:
+                    del role.rules[:]
+                    role.rules.extend(rules)
+                    changed = True
+        if not changed:
+            break
+    for role in roles.values():
+        cache.put(role)
+    for binding in cluster_role_bindings():
+        cache.put(binding)
+    return cache

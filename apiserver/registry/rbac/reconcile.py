@@ -1,0 +1,131 @@
+"""The bootstrap policy stored at start (pkg/registry/rbac/rest/storage_rbac.go's PostStartHook
+and pkg/registry/rbac/reconciliation): each bootstrap ClusterRole and ClusterRoleBinding is
+created when missing; one that exists gets the labels, annotations, rules (or aggregation
+selectors) and subjects it lacks, unless annotated rbac.authorization.kubernetes.io/autoupdate:
+"false"; what it has beyond them stays. A binding whose roleRef differs is deleted and made again
+(roleRef cannot change). Several apiservers may start at once: a conflict or a create that finds
+the object made meanwhile is read and reconciled again."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+from apiserver import errors
+from apiserver.auth import bootstrap_policy as bootstrap
+from apiserver.auth.escalation import missing_rules
+from apiserver.registry.store import Store
+from podplane.api.rbac.v1 import rbac_pb2
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 8
+R = TypeVar("R", rbac_pb2.ClusterRole, rbac_pb2.ClusterRoleBinding)
+
+
+def _merge_meta(out: R, expected: R) -> None:
+    for k, v in expected.metadata.labels.items():
+        out.metadata.labels.setdefault(k, v)
+    for k, v in expected.metadata.annotations.items():
+        out.metadata.annotations.setdefault(k, v)
+
+
+def reconciled_role(
+    existing: rbac_pb2.ClusterRole, expected: rbac_pb2.ClusterRole
+) -> rbac_pb2.ClusterRole:
+    """computeReconciledRole without removing anything: missing labels, annotations and rules;
+    for an aggregated role, the missing selectors (its rules are the aggregation controller's)."""
+    out = rbac_pb2.ClusterRole()
+    out.CopyFrom(existing)
+    _merge_meta(out, expected)
+    if expected.HasField("aggregation_rule"):
+        selectors = out.aggregation_rule.cluster_role_selectors
+        for sel in expected.aggregation_rule.cluster_role_selectors:
+            if sel not in selectors:
+                selectors.append(sel)
+    else:
+        out.rules.extend(missing_rules(list(out.rules), expected.rules))
+    return out
+
+
+def reconciled_binding(
+    existing: rbac_pb2.ClusterRoleBinding, expected: rbac_pb2.ClusterRoleBinding
+) -> rbac_pb2.ClusterRoleBinding:
+    """computeReconciledRoleBinding without removing anything: missing labels, annotations and
+    subjects."""
+    out = rbac_pb2.ClusterRoleBinding()
+    out.CopyFrom(existing)
+    _merge_meta(out, expected)
+    for s in expected.subjects:
+        if s not in out.subjects:
+            out.subjects.append(s)
+    return out
+
+
+def _protected(obj: rbac_pb2.ClusterRole | rbac_pb2.ClusterRoleBinding) -> bool:
+    return obj.metadata.annotations.get(bootstrap.AUTOUPDATE) == "false"
+
+
+async def _ensure(store: Store[R], expected: R) -> None:
+    name = expected.metadata.name
+    for _ in range(ATTEMPTS):
+        try:
+            existing = await store.get("", name)
+        except errors.APIError as e:
+            if e.reason != "NotFound":
+                raise
+            try:
+                obj = type(expected)()
+                obj.CopyFrom(expected)
+                await store.create(obj)
+                log.info("created %s %s", expected.kind, name)
+                return
+            except errors.APIError as e:
+                if e.reason == "AlreadyExists":  # another apiserver made it meanwhile
+                    continue
+                raise
+        if _protected(existing):
+            return
+        if isinstance(existing, rbac_pb2.ClusterRoleBinding) and isinstance(
+            expected, rbac_pb2.ClusterRoleBinding
+        ):
+            if existing.role_ref != expected.role_ref:
+                await _recreate(store, existing, expected)
+                return
+            wanted: R = reconciled_binding(existing, expected)
+        elif isinstance(existing, rbac_pb2.ClusterRole) and isinstance(
+            expected, rbac_pb2.ClusterRole
+        ):
+            wanted = reconciled_role(existing, expected)
+        else:
+            raise TypeError(f"not a bootstrap kind: {type(expected).__name__}")
+        if wanted == existing:
+            return
+        try:
+            await store.update(wanted)
+            log.info("reconciled %s %s", expected.kind, name)
+            return
+        except errors.APIError as e:
+            if e.reason not in ("Conflict", "NotFound"):
+                raise
+    log.warning("gave up reconciling %s %s after %d attempts", expected.kind, name, ATTEMPTS)
+
+
+async def _recreate(store: Store[R], existing: R, expected: R) -> None:
+    try:
+        await store.delete("", existing.metadata.name)
+    except errors.APIError as e:
+        if e.reason != "NotFound":
+            raise
+    await _ensure(store, expected)
+
+
+async def ensure_bootstrap_policy(
+    cluster_roles: Store[rbac_pb2.ClusterRole],
+    cluster_role_bindings: Store[rbac_pb2.ClusterRoleBinding],
+) -> None:
+    """Roles first, so a binding never names a role that is not there yet."""
+    for role in bootstrap.cluster_roles():
+        await _ensure(cluster_roles, role)
+    for binding in bootstrap.cluster_role_bindings():
+        await _ensure(cluster_role_bindings, binding)

@@ -1,0 +1,1 @@
+"""The cluster role aggregation controller (kubernetes pkg/controller/clusterroleaggregation)."""

@@ -1,0 +1,88 @@
+"""The bootstrap policy: Kubernetes' roles and bindings with their labels and annotations,
+aggregation of view into edit into admin, and reconciliation that adds what is missing and
+removes nothing."""
+
+from __future__ import annotations
+
+from apiserver.auth import bootstrap_policy
+from apiserver.auth.rbac.resolver import RBACAuthorizer
+from apiserver.auth.user import UserInfo
+from apiserver.registry.rbac.reconcile import reconciled_binding, reconciled_role
+from podplane.api.rbac.v1 import rbac_pb2
+
+GROUP = "rbac.authorization.k8s.io"
+
+
+def test_every_object_is_labelled_and_annotated_for_autoupdate() -> None:
+    objects: list[rbac_pb2.ClusterRole | rbac_pb2.ClusterRoleBinding] = [
+        *bootstrap_policy.cluster_roles(),
+        *bootstrap_policy.cluster_role_bindings(),
+    ]
+    assert {o.metadata.labels["kubernetes.io/bootstrapping"] for o in objects} == {"rbac-defaults"}
+    assert {o.metadata.annotations[bootstrap_policy.AUTOUPDATE] for o in objects} == {"true"}
+    roles = {r.metadata.name for r in bootstrap_policy.cluster_roles()}
+    assert {"cluster-admin", "admin", "edit", "view", "system:basic-user"} <= roles
+    for b in bootstrap_policy.cluster_role_bindings():
+        assert b.role_ref.name in roles
+
+
+def test_static_policy_aggregates_view_into_edit_into_admin() -> None:
+    rbac = RBACAuthorizer(bootstrap_policy.static_policy())
+
+    def may(role: str, verb: str, group: str, resource: str) -> bool:
+        return any(
+            verb in r.verbs and group in r.api_groups and resource in r.resources
+            for r in rbac.resolver.policy.cluster_roles[role].rules
+        )
+
+    assert may("view", "list", "", "pods")
+    assert not may("view", "get", "", "secrets")
+    assert may("edit", "list", "", "pods") and may("edit", "create", "", "secrets")
+    assert may("admin", "create", GROUP, "roles") and may("admin", "delete", "", "pods")
+    assert not may("edit", "create", GROUP, "roles")
+
+
+def test_the_viewers_group_keeps_reading_everything_but_secrets() -> None:
+    rbac = RBACAuthorizer(bootstrap_policy.static_policy())
+    viewer = UserInfo("viewer", frozenset({"viewers"}))
+    assert rbac.authorize_resource(viewer, "list", "", "nodes", "", "", "").allowed
+    assert not rbac.authorize_resource(viewer, "get", "", "secrets", "", "default", "s").allowed
+
+
+def test_non_resource_urls_for_the_anonymous_and_the_signed_in() -> None:
+    rbac = RBACAuthorizer(bootstrap_policy.static_policy())
+    anonymous = UserInfo("system:anonymous", frozenset({"system:unauthenticated"}))
+    signed_in = UserInfo("jane", frozenset({"system:authenticated"}))
+    assert rbac.authorize_non_resource(anonymous, "get", "/healthz").allowed
+    assert not rbac.authorize_non_resource(anonymous, "get", "/api").allowed
+    assert rbac.authorize_non_resource(signed_in, "get", "/apis/apps/v1").allowed
+    assert not rbac.authorize_non_resource(signed_in, "get", "/metrics").allowed
+    assert not rbac.authorize_non_resource(signed_in, "post", "/healthz").allowed
+
+
+def test_reconcile_adds_missing_rules_and_subjects_and_keeps_the_rest() -> None:
+    expected = next(
+        r for r in bootstrap_policy.cluster_roles() if r.metadata.name == "system:discovery"
+    )
+    existing = rbac_pb2.ClusterRole()
+    existing.CopyFrom(expected)
+    del existing.rules[:]
+    existing.rules.add(verbs=["get"], non_resource_urls=["/custom"])
+    existing.metadata.labels["mine"] = "yes"
+    out = reconciled_role(existing, expected)
+    assert out.rules[0].non_resource_urls == ["/custom"]
+    assert {u for r in out.rules for u in r.non_resource_urls} >= set(
+        u for r in expected.rules for u in r.non_resource_urls
+    )
+    assert out.metadata.labels["mine"] == "yes"
+    assert reconciled_role(out, expected) == out  # nothing more to add
+
+    binding = next(
+        b for b in bootstrap_policy.cluster_role_bindings() if b.metadata.name == "cluster-admin"
+    )
+    changed = rbac_pb2.ClusterRoleBinding()
+    changed.CopyFrom(binding)
+    del changed.subjects[:]
+    changed.subjects.add(kind="User", api_group=GROUP, name="root")
+    merged = reconciled_binding(changed, binding)
+    assert [s.name for s in merged.subjects] == ["root", "system:masters"]
