@@ -5,7 +5,8 @@ admission."""
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 NODES_GROUP = "system:nodes"
 NODE_USER_PREFIX = "system:node:"
@@ -18,6 +19,10 @@ UNAUTHENTICATED_GROUP = "system:unauthenticated"
 class UserInfo:
     name: str
     groups: frozenset[str] = frozenset()
+    # The user's uid (a service account's), and what else the authenticator knows of the
+    # credential (a bound token's pod and node), as user.Info's GetUID and GetExtra.
+    uid: str = ""
+    extra: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     @property
     def node_name(self) -> str | None:

@@ -227,6 +227,20 @@ SECRET = Resource(
     add_servicer=services_pb2_grpc.add_SecretsServicer_to_server,
     has_status=False,
 )
+SERVICE_ACCOUNT = Resource(
+    kind="ServiceAccount",
+    plural="serviceaccounts",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.ServiceAccount,
+    list_message=core_pb2.ServiceAccountList,
+    watch_event=core_pb2.ServiceAccountWatchEvent,
+    service="podplane.core.v1.ServiceAccounts",
+    stub=services_pb2_grpc.ServiceAccountsStub,
+    add_servicer=services_pb2_grpc.add_ServiceAccountsServicer_to_server,
+    has_status=False,
+    short_names=("sa",),
+)
 PERSISTENT_VOLUME = Resource(
     kind="PersistentVolume",
     plural="persistentvolumes",
@@ -329,6 +343,7 @@ ALL: tuple[Resource, ...] = (
     SERVICE,
     ENDPOINTS,
     ENDPOINT_SLICE,
+    SERVICE_ACCOUNT,
 )
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).

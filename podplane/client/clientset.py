@@ -307,6 +307,9 @@ class Client:
         self.secrets: ResourceClient[core_pb2.Secret] = ResourceClient(
             self.channel, resources.SECRET, timeout
         )
+        self.serviceaccounts: ResourceClient[core_pb2.ServiceAccount] = ResourceClient(
+            self.channel, resources.SERVICE_ACCOUNT, timeout
+        )
         self.persistentvolumes: ResourceClient[core_pb2.PersistentVolume] = ResourceClient(
             self.channel, resources.PERSISTENT_VOLUME, timeout
         )

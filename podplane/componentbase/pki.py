@@ -1,6 +1,7 @@
 """The cluster's PKI, as kubeadm lays it out: one CA, serving certificates (apiserver, etcd, each
 kubelet) and client certificates whose CN is the user and O the groups (Kubernetes' x509
-authenticator), plus a static token file for users (--token-auth-file).
+authenticator), the service account key pair (sa.key signs tokens, sa.pub verifies them), plus a
+static token file for users (--token-auth-file).
 
     python -m podplane.componentbase.pki build/pki --nodes node-1,node-2,node-3
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = datetime.timedelta(days=365)
@@ -192,11 +193,34 @@ def ensure_tokens(out: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def ensure_service_account_key(out: Path) -> None:
+    """sa.key (RSA 2048, PKCS#8) and sa.pub, as kubeadm writes them: the apiserver's
+    --service-account-signing-key-file and --service-account-key-file (tokens are signed RS256)."""
+    key_path, pub_path = out / "sa.key", out / "sa.pub"
+    if key_path.exists() and pub_path.exists():
+        return
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o644)  # mounted read-only into the apiserver's container
+    pub_path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
 def build(out: Path, nodes: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     ca, ca_key = ensure_ca(out)
     for spec in cluster_certs(nodes):
         issue(out, spec, ca, ca_key)
+    ensure_service_account_key(out)
     ensure_tokens(out)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.interceptors.authentication import AuthenticationInterceptor
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
@@ -16,23 +17,33 @@ from apiserver.endpoints.grpc.interceptors.priority_and_fairness import (
     PriorityAndFairnessInterceptor,
 )
 from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodingInterceptor
-from apiserver.endpoints.grpc.servicers import EventsServicer, PodsServicer, ResourceServicer
+from apiserver.endpoints.grpc.servicers import (
+    EventsServicer,
+    PodsServicer,
+    ResourceServicer,
+    ServiceAccountsServicer,
+)
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.serviceaccount.token import TokenRequests
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.componentbase.serving import MethodTable, Server
 
 
-def _servicer(r: Resource, apis: Mapping[str, ResourceAPI[Any]]) -> ResourceServicer[Any]:
-    """The resource's servicer: pods and events serve methods of their own."""
+def _servicer(
+    r: Resource, apis: Mapping[str, ResourceAPI[Any]], tokens: TokenRequests | None
+) -> ResourceServicer[Any]:
+    """The resource's servicer: pods, events and service accounts serve methods of their own."""
     if r is resources.POD:
         return PodsServicer(apis[r.plural], apis["nodes"].store)
     if r is resources.EVENT:
         return EventsServicer(apis[r.plural])
+    if r is resources.SERVICE_ACCOUNT:
+        return ServiceAccountsServicer(apis[r.plural], tokens)
     return ResourceServicer(apis[r.plural])
 
 
@@ -44,10 +55,15 @@ def grpc_server(
     flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
     acceptors: int,
+    authenticator: Authenticator | None = None,
+    tokens: TokenRequests | None = None,
 ) -> Server:
     """The gRPC server of every resource's service (`apis` by plural). With `security`, TLS and
-    authentication; the token port, if any, is the caller's to add."""
-    servicers = {r.plural: _servicer(r, apis) for r in resources.ALL}
+    authentication (by `authenticator`, else the one `security` describes); the token port, if
+    any, is the caller's to add. `tokens`: the service accounts' token subresource, if served."""
+    servicers = {r.plural: _servicer(r, apis, tokens) for r in resources.ALL}
+    if security is not None and authenticator is None:
+        authenticator = security.authenticator()
 
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor
         for r in resources.ALL:
@@ -58,7 +74,7 @@ def grpc_server(
         register,
         [r.service for r in resources.ALL],
         credentials=security.server_credentials() if security else None,
-        authentication=(AuthenticationInterceptor(security.authenticator()) if security else None),
+        authentication=(AuthenticationInterceptor(authenticator) if authenticator else None),
         interceptors=[
             # First after authentication: a refusal does the least work.
             # Before metrics: a rejected request is not counted as served.

@@ -23,6 +23,7 @@ from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, 
 from apiserver.objects import object_meta
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.json_types import JSONValue
@@ -108,10 +109,12 @@ class ResourceHandlers:
         apis: Mapping[str, ResourceAPI[Any]],
         nodes: Store[core_pb2.Node],
         nonresource: NonResourceHandler,
+        tokens: TokenRequests | None = None,
     ) -> None:
         self.apis = apis
         self.nodes = nodes
         self.nonresource = nonresource
+        self.tokens = tokens
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         req = parsed(request)
@@ -123,7 +126,7 @@ class ResourceHandlers:
             raise not_found_path()
         api = self.apis[req.resource.plural]
         if req.subresource:
-            return await subresources.serve(request, req, api, self.apis, self.nodes)
+            return await subresources.serve(request, req, api, self.apis, self.nodes, self.tokens)
         handler = {
             "get": self.get,
             "list": self.list,

@@ -16,6 +16,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -38,6 +39,7 @@ _PACKAGES = {
     "podplane.coordination.v1": "io.k8s.api.coordination.v1",
     "podplane.storage.v1": "io.k8s.api.storage.v1",
     "podplane.discovery.v1": "io.k8s.api.discovery.v1",
+    "podplane.authentication.v1": "io.k8s.api.authentication.v1",
     "podplane.meta.v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
 }
 _FILES = (
@@ -48,6 +50,7 @@ _FILES = (
     lease_pb2,
     storage_pb2,
     discovery_pb2,
+    token_request_pb2,
     meta_pb2,
 )
 
@@ -147,6 +150,9 @@ def _kinds() -> dict[str, list[dict[str, str]]]:
         out[message_name(r.message)] = [gvk(group, version, r.kind)]
         out[message_name(r.list_message)] = [gvk(group, version, f"{r.kind}List")]
     out[message_name(core_pb2.Binding)] = [gvk("", "v1", "Binding")]
+    out[message_name(token_request_pb2.TokenRequest)] = [
+        gvk("authentication.k8s.io", "v1", "TokenRequest")
+    ]
     return out
 
 
