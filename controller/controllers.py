@@ -18,6 +18,8 @@ from controller.persistentvolume.controller import PersistentVolumeController
 from controller.pvcprotection.controller import PVCProtectionController
 from controller.pvprotection.controller import PVProtectionController
 from controller.replicaset.controller import ReplicaSetController
+from controller.rootcacertpublisher.controller import RootCACertPublisher
+from controller.serviceaccount.controller import ServiceAccountsController
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
@@ -56,4 +58,8 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     ),
     "endpointslice": EndpointSliceController,
     "endpoint": EndpointsController,
+    "serviceaccount": ServiceAccountsController,
+    "root-ca-cert-publisher": WithOptions(
+        lambda client, informers, o: RootCACertPublisher(client, informers, o.root_ca)
+    ),
 }

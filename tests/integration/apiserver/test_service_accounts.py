@@ -3,7 +3,8 @@ kubectl and the official Python client at the REST door and the gRPC client at t
 kind served with kubectl's columns, `kubectl create token` issuing a signed token that kubectl's
 --token then authenticates with, as system:serviceaccount:<ns>:<name>, until the account (or the
 pod the token is bound to) is deleted; audiences and expiry checked; refusals in Kubernetes'
-words."""
+words. With the service account controller and the root CA publisher running, every namespace
+gets its `default` account and kube-root-ca.crt, made again when deleted."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ import pytest
 import pytest_asyncio
 from kubernetes import client as k8s
 
+from controller.rootcacertpublisher.controller import RootCACertPublisher
+from controller.serviceaccount.controller import ServiceAccountsController
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
+from podplane.client.informer_factory import SharedInformerFactory
+from tests.integration.controller_support import running
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.pki_support import ISSUER
 from tests.support import EtcdProcess, eventually
@@ -246,3 +251,29 @@ async def test_the_grpc_door_issues_tokens_its_token_port_accepts(cluster: RestC
             return False
 
         await eventually(unauthenticated, timeout=10, what="the token to be refused")
+
+
+async def test_every_namespace_gets_its_default_account_and_the_root_ca(
+    cluster: RestCluster,
+) -> None:
+    informers = SharedInformerFactory(cluster.grpc)
+    ca = (cluster.pki / "ca.crt").read_text()
+    async with running(
+        ServiceAccountsController(cluster.grpc, informers),
+        RootCACertPublisher(cluster.grpc, informers, ca),
+    ):
+        ns = await namespace(cluster)
+
+        async def published() -> bool:
+            ran = await cluster.kubectl("get", "cm", "kube-root-ca.crt", "-n", ns, "-o", "json")
+            sa = await cluster.kubectl("get", "sa", "default", "-n", ns)
+            return ran.code == 0 and json.loads(ran.out)["data"] == {"ca.crt": ca} and sa.code == 0
+
+        await eventually(published, what="the default account and kube-root-ca.crt")
+        for kind, name in (("sa", "default"), ("cm", "kube-root-ca.crt")):
+            await cluster.kubectl_ok("delete", kind, name, "-n", ns)
+        await eventually(published, what="the default account and kube-root-ca.crt again")
+        # The default account's token works as any account's.
+        token = (await cluster.kubectl_ok("create", "token", "default", "-n", ns)).strip()
+        code, _, err = await as_token(cluster, token, "get", "configmaps", "-n", ns)
+        assert code == 1 and f'User "system:serviceaccount:{ns}:default"' in err

@@ -165,6 +165,11 @@ class FakeCluster:
         self.endpointslices: FakeApi[discovery_pb2.EndpointSlice] = FakeApi(
             resources.ENDPOINT_SLICE, revisions
         )
+        self.namespaces: FakeApi[core_pb2.Namespace] = FakeApi(resources.NAMESPACE, revisions)
+        self.configmaps: FakeApi[core_pb2.ConfigMap] = FakeApi(resources.CONFIG_MAP, revisions)
+        self.serviceaccounts: FakeApi[core_pb2.ServiceAccount] = FakeApi(
+            resources.SERVICE_ACCOUNT, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -181,5 +186,8 @@ class FakeCluster:
             resources.PERSISTENT_VOLUME_CLAIM,
             resources.STORAGE_CLASS,
             resources.NODE,
+            resources.NAMESPACE,
+            resources.CONFIG_MAP,
+            resources.SERVICE_ACCOUNT,
         ):
             self.for_resource(resource).deliver()
