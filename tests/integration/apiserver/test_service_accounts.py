@@ -8,9 +8,11 @@ gets its `default` account and kube-root-ca.crt, made again when deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -277,3 +279,27 @@ async def test_every_namespace_gets_its_default_account_and_the_root_ca(
         token = (await cluster.kubectl_ok("create", "token", "default", "-n", ns)).strip()
         code, _, err = await as_token(cluster, token, "get", "configmaps", "-n", ns)
         assert code == 1 and f'User "system:serviceaccount:{ns}:default"' in err
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        "10.96.0.1",
+    ],
+)
+async def test_in_cluster_names_verify_the_apiservers_certificate(
+    cluster: RestCluster, name: str
+) -> None:
+    """What an in-cluster client dials (the `kubernetes` Service's names and cluster IP) is a
+    name the serving certificate has: TLS verifies against kube-root-ca.crt's CA."""
+    context = ssl.create_default_context(cafile=str(cluster.pki / "ca.crt"))
+    port = int(cluster.rest_address.rpartition(":")[2])
+    _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname=name)
+    peer = writer.get_extra_info("peercert")
+    writer.close()
+    await writer.wait_closed()
+    assert peer["subject"] == ((("commonName", "kube-apiserver"),),)
