@@ -91,6 +91,18 @@ async def test_kubectl_creates_lists_and_the_python_client_reads_service_account
     api = cluster.api_client()
     read = await in_thread(k8s.CoreV1Api(api).read_namespaced_service_account, "robot", ns)
     assert read.metadata.name == "robot" and read.metadata.uid
+    issued = await in_thread(
+        k8s.CoreV1Api(api).create_namespaced_service_account_token,
+        "robot",
+        ns,
+        k8s.AuthenticationV1TokenRequest(
+            spec=k8s.V1TokenRequestSpec(audiences=["vault"], expiration_seconds=1800)
+        ),
+    )
+    assert issued.metadata.name == "robot" and issued.metadata.namespace == ns
+    assert issued.spec.audiences == ["vault"] and issued.spec.expiration_seconds == 1800
+    expiry = issued.status.expiration_timestamp.timestamp()
+    assert claims_of(issued.status.token)["exp"] == expiry
     explained = await cluster.kubectl_ok("explain", "sa.automountServiceAccountToken")
     assert "KIND:       ServiceAccount" in explained
     assert "FIELD: automountServiceAccountToken <boolean>" in explained
