@@ -13,15 +13,20 @@ import base64
 import json
 import re
 import ssl
+import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 import pytest_asyncio
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from kubernetes import client as k8s
 
+from apiserver.auth.serviceaccount import jwt
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
 from podplane.api.authentication.v1 import token_request_pb2
@@ -197,6 +202,23 @@ async def test_a_pod_bound_token_dies_with_its_pod(cluster: RestCluster) -> None
         "running with different serviceaccount name.\n"
     )
 
+    # The uid, when given, must be the pod's.
+    ran = await cluster.kubectl(
+        "create",
+        "token",
+        "robot",
+        "-n",
+        ns,
+        "--bound-object-kind=Pod",
+        "--bound-object-name=worker",
+        "--bound-object-uid=0000",
+    )
+    assert ran.err == (
+        'error: failed to create token: Operation cannot be fulfilled on Pod "worker": the UID '
+        "in the bound object reference (0000) does not match the UID in record. The object "
+        "might have been deleted and then recreated\n"
+    )
+
     await cluster.kubectl_ok("delete", "pod", "worker", "-n", ns, "--grace-period=0", "--force")
     await refused(cluster, token)
 
@@ -315,3 +337,57 @@ async def test_in_cluster_names_verify_the_apiservers_certificate(
     writer.close()
     await writer.wait_closed()
     assert peer["subject"] == ((("commonName", "kube-apiserver"),),)
+
+
+def forged(pki: Path, uid: str, key: rsa.RSAPrivateKey | None = None, **changes: object) -> str:
+    """A token for default/robot (with `uid`) signed with the cluster's sa.key (or `key`), its
+    claims changed."""
+    signing = key or serialization.load_pem_private_key((pki / "sa.key").read_bytes(), None)
+    assert isinstance(signing, rsa.RSAPrivateKey)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": "system:serviceaccount:default:robot",
+        "aud": [ISSUER],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "kubernetes.io": {"namespace": "default", "serviceaccount": {"name": "robot", "uid": uid}},
+    }
+    return jwt.sign({**claims, **changes}, signing)
+
+
+async def test_forged_expired_and_malformed_tokens_are_401_at_both_doors(
+    cluster: RestCluster,
+) -> None:
+    await cluster.kubectl_ok("create", "serviceaccount", "robot", "-n", "default")
+    uid = json.loads(await cluster.kubectl_ok("get", "sa", "robot", "-n", "default", "-o", "json"))[
+        "metadata"
+    ]["uid"]
+    now = int(time.time())
+    good = forged(cluster.pki, uid)
+    assert (await as_token(cluster, good, "get", "--raw", "/api"))[0] == 0
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    bad = {
+        "another key": forged(cluster.pki, uid, other_key),
+        "expired": forged(cluster.pki, uid, iat=now - 7200, nbf=now - 7200, exp=now - 3600),
+        "not yet valid": forged(cluster.pki, uid, nbf=now + 600),
+        "another audience": forged(cluster.pki, uid, aud=["vault"]),
+        "another account's uid": forged(cluster.pki, "0000"),
+        "malformed": good[: len(good) // 2],
+        "not base64": "a.b!.c",
+    }
+    for what, token in bad.items():
+        assert await as_token(cluster, token, "get", "--raw", "/api") == (
+            1,
+            "",
+            UNAUTHORIZED,
+        ), what
+        creds = Credentials(str(cluster.pki / "ca.crt"), token=token)
+        async with Client(
+            f"127.0.0.1:{cluster.server.token_port}", timeout=10, credentials=creds
+        ) as c:
+            with pytest.raises(grpc.aio.AioRpcError) as refused_call:
+                await c.namespaces.list_all()
+        assert refused_call.value.code() == grpc.StatusCode.UNAUTHENTICATED, what
+        assert refused_call.value.details() == "Unauthorized", what
