@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 
 from apiserver import errors
+from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.auth.serviceaccount import claims as sa_claims
 from apiserver.auth.serviceaccount.claims import Bound, Ref
 from apiserver.auth.serviceaccount.issuer import TokenIssuer
@@ -96,6 +97,10 @@ class TokenRequests:
         errs = validate(out)
         if errs:
             raise invalid_error(KIND, "", errs, GROUP)
+        # Admission, as the create of a stored kind: a kubelet's token must be bound to its pod.
+        await NodeRestriction().admit_token_request(
+            name, out, lambda pod: self.pods.get(namespace, pod)
+        )
         bound = Bound()
         if spec.HasField("bound_object_ref"):
             bound = await self._bound(namespace, name, spec)

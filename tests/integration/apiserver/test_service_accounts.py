@@ -38,7 +38,7 @@ from podplane.client.credentials import Credentials
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import running
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
-from tests.pki_support import ISSUER
+from tests.pki_support import ISSUER, cert_credentials
 from tests.support import EtcdProcess, eventually
 
 UNAUTHORIZED = "error: You must be logged in to the server (Unauthorized)\n"
@@ -391,3 +391,62 @@ async def test_forged_expired_and_malformed_tokens_are_401_at_both_doors(
                 await c.namespaces.list_all()
         assert refused_call.value.code() == grpc.StatusCode.UNAUTHENTICATED, what
         assert refused_call.value.details() == "Unauthorized", what
+
+
+async def test_a_kubelet_gets_tokens_only_for_its_own_pods(cluster: RestCluster) -> None:
+    ns = await namespace(cluster)
+    await cluster.kubectl_ok("create", "serviceaccount", "robot", "-n", ns)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "runner"},
+        "spec": {
+            "nodeName": "node-1",
+            "serviceAccountName": "robot",
+            "containers": [{"name": "c", "image": "busybox"}],
+        },
+    }
+    await cluster.kubectl_ok("create", "-n", ns, "-f", "-", stdin=json.dumps(pod))
+    pod_uid = json.loads(await cluster.kubectl_ok("get", "pod", "runner", "-n", ns, "-o", "json"))[
+        "metadata"
+    ]["uid"]
+
+    def request(**bound: str) -> token_request_pb2.TokenRequest:
+        return token_request_pb2.TokenRequest(
+            metadata=meta_pb2.ObjectMeta(name="robot", namespace=ns),
+            spec=token_request_pb2.TokenRequestSpec(
+                bound_object_ref=token_request_pb2.BoundObjectReference(**bound)
+            ),
+        )
+
+    async with Client(
+        f"127.0.0.1:{cluster.server.port}",
+        timeout=10,
+        credentials=cert_credentials(cluster.pki, "node-1"),
+    ) as kubelet:
+        stub = resources.SERVICE_ACCOUNT.stub(kubelet.channel)
+        issued = await stub.CreateToken(
+            request(api_version="v1", kind="Pod", name="runner", uid=pod_uid), timeout=10
+        )
+        bound = claims_of(issued.status.token)["kubernetes.io"]
+        assert bound["pod"] == {"name": "runner", "uid": pod_uid}
+        assert bound["node"]["name"] == "node-1"
+        with pytest.raises(grpc.aio.AioRpcError) as unbound:
+            await stub.CreateToken(request(), timeout=10)
+        assert unbound.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert unbound.value.details() == (
+            'serviceaccounts "robot" is forbidden: node requested token not bound to a pod'
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as other_account:
+            await stub.CreateToken(
+                token_request_pb2.TokenRequest(
+                    metadata=meta_pb2.ObjectMeta(name="default", namespace=ns)
+                ),
+                timeout=10,
+            )
+        assert other_account.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert other_account.value.details() == (
+            f'serviceaccounts "default" is forbidden: User "system:node:node-1" cannot create '
+            f'resource "serviceaccounts/token" in API group "" in the namespace "{ns}": no '
+            "relationship found between node 'node-1' and this object"
+        )
