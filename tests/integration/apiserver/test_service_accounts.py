@@ -32,7 +32,6 @@ from controller.serviceaccount.controller import ServiceAccountsController
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.apimachinery import resources
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
 from podplane.client.informer_factory import SharedInformerFactory
@@ -260,12 +259,11 @@ async def test_the_grpc_door_issues_tokens_its_token_port_accepts(cluster: RestC
     await cluster.grpc.serviceaccounts.create(
         core_pb2.ServiceAccount(metadata=meta_pb2.ObjectMeta(name="robot", namespace=ns))
     )
-    issued = await resources.SERVICE_ACCOUNT.stub(cluster.grpc.channel).CreateToken(
+    issued = await cluster.grpc.create_token(
         token_request_pb2.TokenRequest(
             metadata=meta_pb2.ObjectMeta(name="robot", namespace=ns),
             spec=token_request_pb2.TokenRequestSpec(expiration_seconds=900),
-        ),
-        timeout=10,
+        )
     )
     assert issued.spec.audiences == [ISSUER] and issued.spec.expiration_seconds == 900
     assert claims_of(issued.status.token)["exp"] - claims_of(issued.status.token)["iat"] == 900
@@ -424,25 +422,23 @@ async def test_a_kubelet_gets_tokens_only_for_its_own_pods(cluster: RestCluster)
         timeout=10,
         credentials=cert_credentials(cluster.pki, "node-1"),
     ) as kubelet:
-        stub = resources.SERVICE_ACCOUNT.stub(kubelet.channel)
-        issued = await stub.CreateToken(
-            request(api_version="v1", kind="Pod", name="runner", uid=pod_uid), timeout=10
+        issued = await kubelet.create_token(
+            request(api_version="v1", kind="Pod", name="runner", uid=pod_uid)
         )
         bound = claims_of(issued.status.token)["kubernetes.io"]
         assert bound["pod"] == {"name": "runner", "uid": pod_uid}
         assert bound["node"]["name"] == "node-1"
         with pytest.raises(grpc.aio.AioRpcError) as unbound:
-            await stub.CreateToken(request(), timeout=10)
+            await kubelet.create_token(request())
         assert unbound.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert unbound.value.details() == (
             'serviceaccounts "robot" is forbidden: node requested token not bound to a pod'
         )
         with pytest.raises(grpc.aio.AioRpcError) as other_account:
-            await stub.CreateToken(
+            await kubelet.create_token(
                 token_request_pb2.TokenRequest(
                     metadata=meta_pb2.ObjectMeta(name="default", namespace=ns)
-                ),
-                timeout=10,
+                )
             )
         assert other_account.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert other_account.value.details() == (
