@@ -23,6 +23,7 @@ from apiserver.auth import bootstrap_policy as rbac_bootstrap
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.escalation import EscalationCheck
 from apiserver.auth.rbac.cache import CacheFeed, PolicyCache
+from apiserver.auth.serviceaccount.authenticator import Lookups
 from apiserver.auth.user import UserInfo
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
@@ -48,6 +49,7 @@ from apiserver.registry.service import ipallocator, kubernetes_service, portallo
 from apiserver.registry.service.allocator import ServiceAllocator
 from apiserver.registry.service.kubernetes_service import KubernetesService
 from apiserver.registry.service.repair import REPAIR_INTERVAL, repair
+from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
@@ -195,8 +197,16 @@ class APIServer:
             plural: ResourceAPI(store, reads[plural]) for plural, store in self.stores.items()
         }
         self.authorizer = authorizer
+        # One authenticator for both doors; service account tokens are checked against the
+        # watch cache's accounts, pods, secrets and nodes.
+        self.authenticator = sec.authenticator(self._token_lookups()) if sec else None
+        self.tokens = (
+            TokenRequests(sec.service_accounts.token_issuer(), self.apis)
+            if sec and sec.service_accounts
+            else None
+        )
         # The kinds only created, never stored: the access and token reviews.
-        self.create_only = create_only_apis(authorizer, sec.authenticator() if sec else None)
+        self.create_only = create_only_apis(authorizer, self.authenticator)
         self.server = grpc_server(
             self.address,
             self.apis,
@@ -205,6 +215,8 @@ class APIServer:
             flow_control=self.flow_control,
             security=sec,
             acceptors=self.acceptors,
+            authenticator=self.authenticator,
+            tokens=self.tokens,
         )
         # The REST door, over the same verbs, authorizer and overload guard.
         self.rest: RestServer | None = None
@@ -218,6 +230,8 @@ class APIServer:
                     flow_control=self.flow_control,
                     security=sec,
                     ready=lambda: self._ready,
+                    authenticator=self.authenticator,
+                    tokens=self.tokens,
                 ),
                 host.strip("[]") or "0.0.0.0",
                 int(port),
@@ -234,6 +248,14 @@ class APIServer:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.kubernetes_service: KubernetesService | None = None
+
+    def _token_lookups(self) -> Lookups:
+        return Lookups(
+            service_account=self.cachers["serviceaccounts"].peek,
+            pod=self.cachers["pods"].peek,
+            secret=self.cachers["secrets"].peek,
+            node=self.cachers["nodes"].peek,
+        )
 
     def _flow_control(self) -> PriorityAndFairness | MaxInflight:
         seats = self.max_requests_inflight + self.max_mutating_requests_inflight

@@ -14,6 +14,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from controller.controllers import CONTROLLERS
 from controller.framework.manager import ControllerManager, ControllerOptions
@@ -101,6 +102,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the default storage class the local-path provisioner creates at start unless it "
         f"exists (default {ControllerOptions.default_storage_class}; empty: none)",
     )
+    parser.add_argument(
+        "--root-ca-file",
+        default="",
+        help="the CA bundle published in every namespace's kube-root-ca.crt ConfigMap "
+        "(default: --ca-file, the CA this controller-manager verifies the apiserver with)",
+    )
     leaderelection_flags.add_flags(parser, "kube-controller-manager")
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
@@ -110,6 +117,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         CidrAllocator(args.cluster_cidr, args.node_cidr_mask_size)
     except ValueError as e:
         parser.error(f"--cluster-cidr/--node-cidr-mask-size: {e}")
+    component_settings(parser, args)
     args.options = ControllerOptions(
         node_monitor_grace_period=args.node_monitor_grace_period,
         node_startup_grace_period=args.node_startup_grace_period,
@@ -118,9 +126,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         local_path_dir=args.local_path_dir,
         local_path_helper_image=args.local_path_helper_image,
         default_storage_class=args.default_storage_class,
+        root_ca=_root_ca(parser, args),
     )
-    component_settings(parser, args)
     return args
+
+
+def _root_ca(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """--root-ca-file's PEM text, else --ca-file's; "" without either (plaintext to a local
+    apiserver: there is no CA to publish)."""
+    path = args.root_ca_file or (args.credentials.ca_file if args.credentials else "")
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        parser.error(f"--root-ca-file: cannot read {path}: {e}")
 
 
 async def serve(args: argparse.Namespace) -> None:

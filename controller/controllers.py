@@ -19,6 +19,8 @@ from controller.persistentvolume.controller import PersistentVolumeController
 from controller.pvcprotection.controller import PVCProtectionController
 from controller.pvprotection.controller import PVProtectionController
 from controller.replicaset.controller import ReplicaSetController
+from controller.rootcacertpublisher.controller import RootCACertPublisher
+from controller.serviceaccount.controller import ServiceAccountsController
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
@@ -58,4 +60,8 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "endpointslice": EndpointSliceController,
     "endpoint": EndpointsController,
     "clusterrole-aggregation": ClusterRoleAggregationController,
+    "serviceaccount": ServiceAccountsController,
+    "root-ca-cert-publisher": WithOptions(
+        lambda client, informers, o: RootCACertPublisher(client, informers, o.root_ca)
+    ),
 }

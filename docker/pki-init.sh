@@ -38,7 +38,7 @@ for dir in /out/*/; do
   case $service in
     etcd) copy "$dir" ca.crt etcd-server.crt etcd-server.key ;;
     apiserver)
-      copy "$dir" ca.crt apiserver.crt apiserver.key tokens.csv \
+      copy "$dir" ca.crt apiserver.crt apiserver.key tokens.csv sa.key sa.pub \
         apiserver-etcd-client.crt apiserver-etcd-client.key \
         apiserver-kubelet-client.crt apiserver-kubelet-client.key ;;
     scheduler | controller-manager) copy "$dir" ca.crt "$service.crt" "$service.key" ;;

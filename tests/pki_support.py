@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apiserver.options.secure_serving import SecureServing
+from apiserver.options.service_account import ServiceAccountOptions
 from podplane.client.credentials import Credentials
 from podplane.componentbase import pki
 
@@ -15,6 +16,15 @@ def make_pki(folder: Path, nodes: tuple[str, ...] = ("node-1",)) -> Path:
     return folder
 
 
+# The compose cluster's issuer (kubeadm's default), which the tests' apiservers issue as too.
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+
+def service_accounts(folder: Path) -> ServiceAccountOptions:
+    """Service account tokens signed with the PKI's sa.key, verified with sa.pub."""
+    return ServiceAccountOptions((ISSUER,), str(folder / "sa.key"), (str(folder / "sa.pub"),))
+
+
 def secure_serving(folder: Path, token_address: str | None = "127.0.0.1:0") -> SecureServing:
     return SecureServing(
         str(folder / "apiserver.crt"),
@@ -22,6 +32,7 @@ def secure_serving(folder: Path, token_address: str | None = "127.0.0.1:0") -> S
         str(folder / "ca.crt"),
         str(folder / "tokens.csv"),
         token_address,
+        service_accounts=service_accounts(folder),
     )
 
 

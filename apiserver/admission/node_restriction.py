@@ -1,9 +1,12 @@
 """NodeRestriction (plugin/pkg/admission/noderestriction/admission.go): what a kubelet writes must
 be its own. It may create only mirror pods bound to itself, delete and update the status of only
-pods bound to itself, write only its own Node and its own Lease. Other users pass untouched; what a
-node may not do at all (update a pod's spec, list secrets) the authorizer has refused already."""
+pods bound to itself, write only its own Node and its own Lease, and request only tokens bound to
+a pod bound to itself. Other users pass untouched; what a node may not do at all (update a pod's
+spec, list secrets) the authorizer has refused already."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 import grpc
 from google.protobuf.message import Message
@@ -12,6 +15,7 @@ from apiserver import errors
 from apiserver.auth.node_authorizer import claim_names, config_map_names, secret_names
 from apiserver.auth.user import current_user
 from apiserver.objects import object_meta
+from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
@@ -63,6 +67,10 @@ class NodeRestriction:
                     obj,
                     f'node "{node}" can not create pods that reference persistentvolumeclaims',
                 )
+            if obj.spec.service_account_name:
+                raise _forbidden(
+                    obj, f'node "{node}" can not create pods that reference a service account'
+                )
         self._own(node, obj)
 
     def admit_update(self, subresource: str, new: Message, old: Message) -> None:
@@ -89,6 +97,39 @@ class NodeRestriction:
                 old, f'node "{node}" can only delete pods with spec.nodeName set to itself'
             )
         self._own(node, old)
+
+    async def admit_token_request(
+        self,
+        account: str,
+        request: token_request_pb2.TokenRequest,
+        pod: Callable[[str], Awaitable[core_pb2.Pod]],
+    ) -> None:
+        """admitServiceAccount: a node's token must be bound, by uid, to a pod bound to it.
+        `pod(name)` reads the pod of the request's namespace (NotFound if there is none)."""
+        node = _node()
+        if node is None:
+            return
+
+        def refused(reason: str) -> errors.APIError:
+            return errors.APIError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                "Forbidden",
+                f'serviceaccounts "{account}" is forbidden: {reason}',
+            )
+
+        ref = request.spec.bound_object_ref
+        if ref.api_version != "v1" or ref.kind != "Pod" or not ref.name:
+            raise refused("node requested token not bound to a pod")
+        if not ref.uid:
+            raise refused("node requested token with a pod binding without a uid")
+        bound = await pod(ref.name)
+        if bound.metadata.uid != ref.uid:
+            raise refused(
+                f"the UID in the bound object reference ({ref.uid}) does not match the UID in "
+                "record. The object might have been deleted and then recreated"
+            )
+        if bound.spec.node_name != node:
+            raise refused("node requested token bound to a pod scheduled on a different node")
 
     @staticmethod
     def _own(node: str, obj: Message) -> None:

@@ -1,11 +1,12 @@
-"""Who is calling (k8s.io/apiserver/pkg/authentication): Kubernetes' union of the x509 and
-token-file authenticators, over plain values every front door has: the subject of the
-connection's verified client certificate and the bearer token of the request's `authorization`
-header."""
+"""Who is calling (k8s.io/apiserver/pkg/authentication): Kubernetes' union of the x509,
+token-file and service account token authenticators, over plain values every front door has: the
+subject of the connection's verified client certificate and the bearer token of the request's
+`authorization` header."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
+from typing import Protocol
 
 from apiserver.auth.token_file import TokenAuthenticator
 from apiserver.auth.user import AUTHENTICATED_GROUP, UserInfo
@@ -20,12 +21,23 @@ def bearer_from_header(value: str) -> str | None:
     return None
 
 
-class Authenticator:
-    """The first authenticator that knows the caller wins (a verified certificate before a token);
-    system:authenticated is added to every user's groups."""
+class BearerTokenAuthenticator(Protocol):
+    """A token's user, or None (auth/serviceaccount's ServiceAccountTokenAuthenticator)."""
 
-    def __init__(self, tokens: TokenAuthenticator | None = None) -> None:
+    def authenticate(self, token: str) -> UserInfo | None: ...
+
+
+class Authenticator:
+    """The first authenticator that knows the caller wins (a verified certificate, a static
+    token, a service account token); system:authenticated is added to every user's groups."""
+
+    def __init__(
+        self,
+        tokens: TokenAuthenticator | None = None,
+        service_accounts: BearerTokenAuthenticator | None = None,
+    ) -> None:
         self._tokens = tokens
+        self._service_accounts = service_accounts
 
     def authenticate(self, client_subject: str | None, bearer_token: str | None) -> UserInfo | None:
         """The caller, from the RFC 2253 subject of its verified client certificate (None: no
@@ -33,6 +45,8 @@ class Authenticator:
         user = user_from_subject(client_subject) if client_subject is not None else None
         if user is None and self._tokens is not None and bearer_token is not None:
             user = self._tokens.authenticate(bearer_token)
+        if user is None and self._service_accounts is not None and bearer_token is not None:
+            user = self._service_accounts.authenticate(bearer_token)
         if user is None:
             return None
-        return replace(user, groups=user.groups | {AUTHENTICATED_GROUP})
+        return dataclasses.replace(user, groups=user.groups | {AUTHENTICATED_GROUP})

@@ -3,7 +3,8 @@
 configmaps, persistent volume claims and volumes and leases only what its own node needs: a secret,
 configmap or claim one of the pods bound to it references, the volume such a claim is bound to
 (Kubernetes' graph, looked up here from the watch cache's pods and claims), its own lease in
-kube-node-lease. What depends on the object written (its own Node, status of its own pods, mirror
+kube-node-lease, and tokens (serviceaccounts/token) only for the service accounts its pods run
+as. What depends on the object written (its own Node, status of its own pods, mirror
 pods) is NodeRestriction admission's (apiserver/admission/node_restriction.py)."""
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ class NodeAuthorizer:
             return self._read_volume(node, verb, name)
         if resource == "leases":
             return self._lease(node, verb, namespace, name)
+        if resource == "serviceaccounts":
+            return self._create_token(node, verb, subresource, namespace, name)
         if rules_allow(_NODE_RULES, verb, resource, subresource, name):
             return Decision(True)
         return Decision(False)
@@ -120,6 +123,20 @@ class NodeAuthorizer:
                     claim = self._claims(pod.metadata.namespace, claim_name)
                     if claim is not None and claim.spec.volume_name == name:
                         return Decision(True)
+        return Decision(False, f"no relationship found between node '{node}' and this object")
+
+    def _create_token(
+        self, node: str, verb: str, subresource: str, namespace: str, name: str
+    ) -> Decision:
+        """authorizeCreateToken: a token for an account one of the node's pods runs as (which
+        pod it is bound to, NodeRestriction checks)."""
+        if verb != "create" or not name:
+            return Decision(False, "can only create tokens for individual service accounts")
+        if subresource != "token":
+            return Decision(False, "can only create token subresource of serviceaccount")
+        for pod in self._pods_in_namespace(namespace):
+            if pod.spec.node_name == node and pod.spec.service_account_name == name:
+                return Decision(True)
         return Decision(False, f"no relationship found between node '{node}' and this object")
 
     @staticmethod

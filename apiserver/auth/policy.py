@@ -32,6 +32,7 @@ _NON_SECRET = (
     "jobs",
     "jobs/status",
     "configmaps",
+    "serviceaccounts",
     "persistentvolumes",
     "persistentvolumes/status",
     "persistentvolumeclaims",
@@ -95,8 +96,9 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         # The garbage collector's and the namespace controller's reach: every kind, read,
         # updated (owner references, finalizers, node lifecycle's taints and pod conditions)
         # and deleted; they create nothing but pods, workloads, (the local-path provisioner, and
-        # the default class it serves) volumes and storage classes, and the endpoint slice and
-        # endpoints controllers' objects.
+        # the default class it serves) volumes and storage classes, the endpoint slice and
+        # endpoints controllers' objects, and each namespace's default service account and
+        # kube-root-ca.crt config map.
         rule(("get", "list", "watch", "update", "patch", "delete"), "*"),
         # The cluster role aggregation controller writes aggregated roles' rules, which it does
         # not hold itself (system:controller:clusterrole-aggregation-controller's escalate).
@@ -109,6 +111,8 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
             "storageclasses",
             "endpoints",
             "endpointslices",
+            "serviceaccounts",
+            "configmaps",
         ),
     ),
     # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it

@@ -18,8 +18,10 @@ UNAUTHENTICATED_GROUP = "system:unauthenticated"
 class UserInfo:
     name: str
     groups: frozenset[str] = frozenset()
+    # The user's uid (a service account's), and what else the authenticator knows of the
+    # credential (a bound token's pod and node), as user.Info's GetUID and GetExtra: (key,
+    # values) pairs sorted by key, hashable as the user is.
     uid: str = ""
-    # user.Info's Extra, as (key, values) pairs sorted by key: hashable, as the user is.
     extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property

@@ -6,6 +6,7 @@ import argparse
 
 from apiserver.auth.token_file import load_token_file
 from apiserver.options.secure_serving import KubeletClientConfig, SecureServing, SecurityConfigError
+from apiserver.options.service_account import add_service_account_flags, service_account_from_args
 from podplane.componentbase.flags import listen_address
 
 DEFAULT_TOKEN_PORT = 6444
@@ -46,6 +47,7 @@ def add_security_flags(p: argparse.ArgumentParser) -> None:
         help="serve plaintext and let every caller in unauthenticated: local "
         "experiments only; without it --tls-cert-file is required",
     )
+    add_service_account_flags(p)
 
 
 def security_from_args(
@@ -58,10 +60,13 @@ def security_from_args(
         "--tls-private-key-file": args.tls_private_key_file,
         "--client-ca-file": args.client_ca_file,
     }
+    service_accounts = service_account_from_args(p, args)
     if args.insecure_serving:
         given = [f for f, v in tls.items() if v] + (
             ["--token-auth-file"] if args.token_auth_file else []
         )
+        if service_accounts is not None:
+            given.append("--service-account-issuer")
         if given:
             p.error(f"--insecure-serving: cannot be combined with {', '.join(given)}")
         return None
@@ -104,6 +109,7 @@ def security_from_args(
         )
         if all(kubelet.values())
         else None,
+        service_accounts=service_accounts,
     )
     try:
         security.server_credentials()

@@ -1,5 +1,6 @@
 """kube-apiserver's secure serving and authentication options: --tls-cert-file,
---tls-private-key-file, --client-ca-file, --token-auth-file.
+--tls-private-key-file, --client-ca-file, --token-auth-file, and the service account token
+options (apiserver/options/service_account.py).
 
 gRPC Python can either require a verified client certificate or not ask for one (there is no
 "request but do not require"), so the apiserver listens twice with the same services: the secure
@@ -14,7 +15,9 @@ from pathlib import Path
 import grpc
 
 from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.serviceaccount.authenticator import Lookups
 from apiserver.auth.token_file import TokenAuthenticator, load_token_file
+from apiserver.options.service_account import ServiceAccountOptions
 
 
 class SecurityConfigError(ValueError):
@@ -67,6 +70,8 @@ class SecureServing:
     etcd_key_file: str | None = None
     # Kubelets over TLS (--kubelet-certificate-authority, --kubelet-client-certificate/-key).
     kubelet_client: KubeletClientConfig | None = None
+    # Service account tokens: issued by serviceaccounts/<name>/token, accepted as bearer tokens.
+    service_accounts: ServiceAccountOptions | None = None
 
     def etcd_credentials(self) -> grpc.ChannelCredentials | None:
         if not self.etcd_ca_file:
@@ -85,7 +90,17 @@ class SecureServing:
             [(key, cert)], root_certificates=ca, require_client_auth=require_client_cert
         )
 
-    def authenticator(self) -> Authenticator:
-        if self.token_auth_file is None:
-            return Authenticator()
-        return Authenticator(TokenAuthenticator(load_token_file(self.token_auth_file)))
+    def authenticator(self, lookups: Lookups | None = None) -> Authenticator:
+        """The authenticator of these options; service account tokens are accepted when they
+        are configured and `lookups` reads the objects tokens name."""
+        tokens = (
+            TokenAuthenticator(load_token_file(self.token_auth_file))
+            if self.token_auth_file is not None
+            else None
+        )
+        accounts = (
+            self.service_accounts.authenticator(lookups)
+            if self.service_accounts is not None and lookups is not None
+            else None
+        )
+        return Authenticator(tokens, accounts)

@@ -25,6 +25,7 @@ from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
 from apiserver.validation import rbac as rbac_validation
 from apiserver.validation import service as service_validation
+from apiserver.validation import service_account as service_account_validation
 from apiserver.validation import storage as storage_validation
 from apiserver.validation.fields import FieldError
 from podplane.api.apps.v1 import apps_pb2
@@ -318,6 +319,11 @@ STRATEGIES: dict[str, Strategy[Any]] = {
             _secret_fields,
             config_defaulting.secret,
             selectable=frozenset({"type"}),
+        ),
+        Strategy(
+            resources.SERVICE_ACCOUNT,
+            service_account_validation.service_account,
+            service_account_validation.service_account_update,
         ),
         Strategy(
             resources.PERSISTENT_VOLUME,

@@ -35,6 +35,9 @@ class ControllerOptions:
     local_path_dir: str = "/var/local-path-provisioner"
     local_path_helper_image: str = "busybox"
     default_storage_class: str = "standard"
+    # The CA bundle the root CA publisher puts in every namespace's kube-root-ca.crt (PEM text;
+    # --root-ca-file, by default the CA the controller-manager verifies the apiserver with).
+    root_ca: str = ""
 
 
 class WithOptions:

@@ -230,6 +230,20 @@ SECRET = Resource(
     add_servicer=services_pb2_grpc.add_SecretsServicer_to_server,
     has_status=False,
 )
+SERVICE_ACCOUNT = Resource(
+    kind="ServiceAccount",
+    plural="serviceaccounts",
+    api_version="v1",
+    namespaced=True,
+    message=core_pb2.ServiceAccount,
+    list_message=core_pb2.ServiceAccountList,
+    watch_event=core_pb2.ServiceAccountWatchEvent,
+    service="podplane.core.v1.ServiceAccounts",
+    stub=services_pb2_grpc.ServiceAccountsStub,
+    add_servicer=services_pb2_grpc.add_ServiceAccountsServicer_to_server,
+    has_status=False,
+    short_names=("sa",),
+)
 PERSISTENT_VOLUME = Resource(
     kind="PersistentVolume",
     plural="persistentvolumes",
@@ -388,6 +402,7 @@ ALL: tuple[Resource, ...] = (
     CLUSTER_ROLE,
     ROLE_BINDING,
     CLUSTER_ROLE_BINDING,
+    SERVICE_ACCOUNT,
 )
 
 

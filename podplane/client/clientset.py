@@ -11,6 +11,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -308,6 +309,9 @@ class Client:
         self.secrets: ResourceClient[core_pb2.Secret] = ResourceClient(
             self.channel, resources.SECRET, timeout
         )
+        self.serviceaccounts: ResourceClient[core_pb2.ServiceAccount] = ResourceClient(
+            self.channel, resources.SERVICE_ACCOUNT, timeout
+        )
         self.persistentvolumes: ResourceClient[core_pb2.PersistentVolume] = ResourceClient(
             self.channel, resources.PERSISTENT_VOLUME, timeout
         )
@@ -339,6 +343,7 @@ class Client:
             self.channel, resources.CLUSTER_ROLE_BINDING, timeout
         )
         self._pods_stub = resources.POD.stub(self.channel)
+        self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)
         self.timeout = timeout
 
     def for_resource(self, resource: Resource[T]) -> ResourceClient[T]:
@@ -390,6 +395,19 @@ class Client:
         if stdin is not None:
             request.stdin = stdin
         return cast(AsyncIterator[core_pb2.ExecChunk], self._pods_stub.Exec(request))
+
+    async def create_token(
+        self, request: token_request_pb2.TokenRequest
+    ) -> token_request_pb2.TokenRequest:
+        """A token of the service account the request's metadata names (the
+        serviceaccounts/token subresource): the request with its defaults and status.token."""
+        return cast(
+            token_request_pb2.TokenRequest,
+            await call_with_retry(  # retried as ResourceClient._call
+                lambda timeout: self._service_accounts_stub.CreateToken(request, timeout=timeout),
+                self.timeout,
+            ),
+        )
 
     async def update_ephemeral_containers(self, pod: core_pb2.Pod) -> core_pb2.Pod:
         """Replaces the pod's spec.ephemeralContainers (the pods/ephemeralcontainers subresource:

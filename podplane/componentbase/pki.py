@@ -1,11 +1,13 @@
 """The cluster's PKI, as kubeadm lays it out: one CA, serving certificates (apiserver, etcd, each
 kubelet) and client certificates whose CN is the user and O the groups (Kubernetes' x509
-authenticator), plus a static token file for users (--token-auth-file).
+authenticator), the service account key pair (sa.key signs tokens, sa.pub verifies them), plus a
+static token file for users (--token-auth-file).
 
     python -m podplane.componentbase.pki build/pki --nodes node-1,node-2,node-3
 
 Idempotent: an existing CA is kept (certificates it signed stay valid), and so is every existing
-certificate and the token file; only what is missing is written. Host/test tool only: needs the
+certificate (but one that lacks names its spec now gives, which is issued again) and the token
+file; only what is missing is written. Host/test tool only: needs the
 `cryptography` package (requirements-dev.txt), which the images do not install.
 """
 
@@ -21,10 +23,20 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = datetime.timedelta(days=365)
+# kube-apiserver's default --service-cluster-ip-range; its first address is the `kubernetes`
+# Service's cluster IP, which in-cluster clients reach the apiserver at.
+DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
+# The names in-cluster clients use for the apiserver (kubeadm's apiserver certificate SANs).
+KUBERNETES_SERVICE_NAMES = (
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+)
 CA_VALIDITY = datetime.timedelta(days=3650)
 
 
@@ -41,14 +53,23 @@ class CertSpec:
     client: bool = False
 
 
-def cluster_certs(nodes: list[str]) -> list[CertSpec]:
+def first_service_ip(service_cidr: str) -> str:
+    """The first address of the Services' range (10.96.0.1 of 10.96.0.0/12), the `kubernetes`
+    Service's cluster IP."""
+    network = ipaddress.ip_network(service_cidr, strict=False)
+    return str(network.network_address + 1)
+
+
+def cluster_certs(nodes: list[str], service_cidr: str = DEFAULT_SERVICE_CIDR) -> list[CertSpec]:
     """Every certificate of the compose cluster (and of the integration tests)."""
     specs = [
+        # Reached as `apiserver` across the compose network, and from pods through the
+        # `kubernetes` Service by its names and cluster IP.
         CertSpec(
             "apiserver",
             "kube-apiserver",
-            dns_names=("apiserver", "localhost"),
-            ip_addresses=("127.0.0.1",),
+            dns_names=("apiserver", "localhost", *KUBERNETES_SERVICE_NAMES),
+            ip_addresses=("127.0.0.1", first_service_ip(service_cidr)),
             server=True,
         ),
         CertSpec(
@@ -148,9 +169,10 @@ def ensure_ca(
 def issue(
     out: Path, spec: CertSpec, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
 ) -> None:
-    """Writes <name>.crt and <name>.key signed by the CA, unless both exist already."""
+    """Writes <name>.crt and <name>.key signed by the CA, unless both exist already and the
+    certificate names everything the spec names."""
     crt, key_path = out / f"{spec.name}.crt", out / f"{spec.name}.key"
-    if crt.exists() and key_path.exists():
+    if crt.exists() and key_path.exists() and _names_all(crt, spec):
         return
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
@@ -177,6 +199,19 @@ def issue(
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
+def _names_all(crt: Path, spec: CertSpec) -> bool:
+    """Whether the certificate's subject alternative names include every one of the spec's (a
+    certificate written before a name was added to its spec is issued again)."""
+    cert = x509.load_pem_x509_certificate(crt.read_bytes())
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return not spec.dns_names and not spec.ip_addresses
+    dns = set(sans.get_values_for_type(x509.DNSName))
+    ips = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+    return set(spec.dns_names) <= dns and set(spec.ip_addresses) <= ips
+
+
 def ensure_tokens(out: Path) -> None:
     """tokens.csv (token,user,uid,"groups"), and admin.token / viewer.token holding one token each
     for clients' --token-file."""
@@ -192,11 +227,34 @@ def ensure_tokens(out: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def build(out: Path, nodes: list[str]) -> None:
+def ensure_service_account_key(out: Path) -> None:
+    """sa.key (RSA 2048, PKCS#8) and sa.pub, as kubeadm writes them: the apiserver's
+    --service-account-signing-key-file and --service-account-key-file (tokens are signed RS256)."""
+    key_path, pub_path = out / "sa.key", out / "sa.pub"
+    if key_path.exists() and pub_path.exists():
+        return
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o644)  # mounted read-only into the apiserver's container
+    pub_path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+def build(out: Path, nodes: list[str], service_cidr: str = DEFAULT_SERVICE_CIDR) -> None:
     out.mkdir(parents=True, exist_ok=True)
     ca, ca_key = ensure_ca(out)
-    for spec in cluster_certs(nodes):
+    for spec in cluster_certs(nodes, service_cidr):
         issue(out, spec, ca, ca_key)
+    ensure_service_account_key(out)
     ensure_tokens(out)
 
 
@@ -212,9 +270,19 @@ def main(argv: list[str]) -> int:
         default="node-1,node-2,node-3",
         help="comma-separated node names: a client and a serving cert each",
     )
+    p.add_argument(
+        "--service-cluster-ip-range",
+        default=DEFAULT_SERVICE_CIDR,
+        help="the apiserver's --service-cluster-ip-range: its first address is named in the "
+        f"apiserver's certificate (default {DEFAULT_SERVICE_CIDR})",
+    )
     args = p.parse_args(argv)
+    try:
+        first_service_ip(args.service_cluster_ip_range)
+    except ValueError as e:
+        p.error(f"--service-cluster-ip-range: {e}")
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
-    build(args.out, nodes)
+    build(args.out, nodes, args.service_cluster_ip_range)
     print(f"PKI in {args.out} (CA {args.out / 'ca.crt'})", file=sys.stderr)
     return 0
 

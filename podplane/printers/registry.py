@@ -20,6 +20,7 @@ from podplane.printers.rbac import (
     ROLE_BINDING_TABLE,
     ROLE_TABLE,
 )
+from podplane.printers.serviceaccounts import SERVICE_ACCOUNT_TABLE
 from podplane.printers.services import ENDPOINT_SLICE_TABLE, ENDPOINTS_TABLE, SERVICE_TABLE
 from podplane.printers.spec import TableSpec
 from podplane.printers.storage import (
@@ -49,6 +50,7 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.JOB.plural: JOB_TABLE,
     resources.CONFIG_MAP.plural: CONFIG_MAP_TABLE,
     resources.SECRET.plural: SECRET_TABLE,
+    resources.SERVICE_ACCOUNT.plural: SERVICE_ACCOUNT_TABLE,
     resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
     resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,
     resources.STORAGE_CLASS.plural: STORAGE_CLASS_TABLE,

@@ -101,6 +101,11 @@ _BODIES: dict[str, JSONObject] = {
             }
         ]
     },
+    "serviceaccounts": {
+        "automountServiceAccountToken": False,
+        "imagePullSecrets": [{"name": "registry"}],
+        "secrets": [{"name": "token"}],
+    },
     "roles": {
         "rules": [
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},

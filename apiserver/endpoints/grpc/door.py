@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.interceptors.authentication import AuthenticationInterceptor
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
@@ -21,6 +22,7 @@ from apiserver.endpoints.grpc.servicers import (
     EventsServicer,
     PodsServicer,
     ResourceServicer,
+    ServiceAccountsServicer,
 )
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
@@ -28,17 +30,22 @@ from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
+from apiserver.registry.serviceaccount.token import TokenRequests
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.componentbase.serving import MethodTable, Server
 
 
-def _servicer(r: Resource, apis: Mapping[str, ResourceAPI[Any]]) -> ResourceServicer[Any]:
-    """The resource's servicer: pods and events serve methods of their own."""
+def _servicer(
+    r: Resource, apis: Mapping[str, ResourceAPI[Any]], tokens: TokenRequests | None
+) -> ResourceServicer[Any]:
+    """The resource's servicer: pods, events and service accounts serve methods of their own."""
     if r is resources.POD:
         return PodsServicer(apis[r.plural], apis["nodes"].store)
     if r is resources.EVENT:
         return EventsServicer(apis[r.plural])
+    if r is resources.SERVICE_ACCOUNT:
+        return ServiceAccountsServicer(apis[r.plural], tokens)
     return ResourceServicer(apis[r.plural])
 
 
@@ -51,14 +58,19 @@ def grpc_server(
     flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
     acceptors: int,
+    authenticator: Authenticator | None = None,
+    tokens: TokenRequests | None = None,
 ) -> Server:
     """The gRPC server of every resource's service (`apis` by plural) and every create-only
-    kind's (`create_only` by plural). With `security`, TLS and authentication; the token port,
-    if any, is the caller's to add."""
-    servicers = {r.plural: _servicer(r, apis) for r in resources.ALL}
+    kind's (`create_only` by plural). With `security`, TLS and authentication (by
+    `authenticator`, else the one `security` describes); the token port, if any, is the
+    caller's to add. `tokens`: the service accounts' token subresource, if served."""
+    servicers = {r.plural: _servicer(r, apis, tokens) for r in resources.ALL}
     create_only_servicers = {
         r.plural: CreateOnlyServicer(create_only[r.plural]) for r in resources.CREATE_ONLY
     }
+    if security is not None and authenticator is None:
+        authenticator = security.authenticator()
 
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor
         for r in resources.ALL:
@@ -72,7 +84,7 @@ def grpc_server(
         [r.service for r in resources.SERVED],
         credentials=security.server_credentials() if security else None,
         authentication=(
-            AuthenticationInterceptor(security.authenticator(), authorizer) if security else None
+            AuthenticationInterceptor(authenticator, authorizer) if authenticator else None
         ),
         interceptors=[
             # First after authentication: a refusal does the least work.

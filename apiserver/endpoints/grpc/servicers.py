@@ -10,6 +10,7 @@ from typing import Generic
 
 import grpc
 
+from apiserver import errors
 from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.objects import ListMessage, T, WatchMessage
@@ -19,7 +20,9 @@ from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
+from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
+from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 
@@ -163,3 +166,27 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
     ) -> AsyncIterator[core_pb2.ExecChunk]:
         async for chunk in proxy.attach(self.store, self.nodes, request):
             yield chunk
+
+
+class ServiceAccountsServicer(ResourceServicer[core_pb2.ServiceAccount]):
+    def __init__(
+        self, api: ResourceAPI[core_pb2.ServiceAccount], tokens: TokenRequests | None
+    ) -> None:
+        super().__init__(api)
+        self.tokens = tokens
+
+    @api_errors_as_status
+    async def CreateToken(
+        self, request: token_request_pb2.TokenRequest, context: grpc.aio.ServicerContext
+    ) -> token_request_pb2.TokenRequest:
+        """serviceaccounts/token for the account the request's metadata names."""
+        if self.tokens is None:  # as the REST door's 404: the subresource does not exist
+            raise errors.APIError(
+                grpc.StatusCode.NOT_FOUND,
+                "NotFound",
+                "the server could not find the requested resource: the apiserver serves no "
+                "serviceaccounts/token without --service-account-signing-key-file and "
+                "--service-account-issuer",
+            )
+        meta = request.metadata
+        return await self.tokens.create(meta.namespace or "default", meta.name, request)

@@ -68,6 +68,9 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "persistentvolumes": (Subresource("status", "PersistentVolume", _STATUS),),
     "persistentvolumeclaims": (Subresource("status", "PersistentVolumeClaim", _STATUS),),
     "services": (Subresource("status", "Service", _STATUS),),
+    "serviceaccounts": (
+        Subresource("token", "TokenRequest", ("create",), "authentication.k8s.io", "v1"),
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import filters
@@ -22,6 +23,7 @@ from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
+from apiserver.registry.serviceaccount.token import TokenRequests
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,22 @@ def rest_application(
     flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
     ready: Readiness,
+    authenticator: Authenticator | None = None,
+    tokens: TokenRequests | None = None,
 ) -> web.Application:
-    handlers = ResourceHandlers(apis, apis["nodes"].store, nonresource_handler(ready), create_only)
+    """The REST door's application. With `security`, callers are authenticated by
+    `authenticator` (else the one `security` describes); `tokens`: the service accounts' token
+    subresource, if served."""
+    if security is not None and authenticator is None:
+        authenticator = security.authenticator()
+    handlers = ResourceHandlers(
+        apis, apis["nodes"].store, nonresource_handler(ready), create_only, tokens
+    )
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[
             filters.errors_as_status,
-            filters.authentication(security.authenticator() if security else None, authorizer),
+            filters.authentication(authenticator, authorizer),
             filters.impersonation(authorizer),
             filters.request_info,
             # Before the overload guard: a refused request is counted by its own metric only.

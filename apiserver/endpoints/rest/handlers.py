@@ -30,6 +30,7 @@ from apiserver.objects import object_meta
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
+from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec
@@ -118,11 +119,13 @@ class ResourceHandlers:
         nodes: Store[core_pb2.Node],
         nonresource: NonResourceHandler,
         create_only: Mapping[str, CreateOnlyAPI[Any]],
+        tokens: TokenRequests | None = None,
     ) -> None:
         self.apis = apis
         self.nodes = nodes
         self.nonresource = nonresource
         self.create_only = create_only
+        self.tokens = tokens
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         req = parsed(request)
@@ -136,7 +139,7 @@ class ResourceHandlers:
             raise not_found_path()
         api = self.apis[req.resource.plural]
         if req.subresource:
-            return await subresources.serve(request, req, api, self.apis, self.nodes)
+            return await subresources.serve(request, req, api, self.apis, self.nodes, self.tokens)
         handler = {
             "get": self.get,
             "list": self.list,

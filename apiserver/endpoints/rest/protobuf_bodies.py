@@ -18,7 +18,7 @@ from google.protobuf.message import DecodeError, Message
 
 from apiserver import errors
 from podplane.api.k8swire.apps.v1 import apps_pb2
-from podplane.api.k8swire.authentication.v1 import authentication_pb2
+from podplane.api.k8swire.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.k8swire.authorization.v1 import authorization_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
@@ -31,13 +31,15 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, deployment, job, role, clusterrole, rolebinding,
-# clusterrolebinding) and the reviews kubectl auth can-i and whoami send.
+# configmap, secret, service, serviceaccount, deployment, job, role, clusterrole, rolebinding,
+# clusterrolebinding, token) and the reviews kubectl auth can-i and whoami send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
     ("v1", "Secret"): core_pb2.Secret,
     ("v1", "Service"): core_pb2.Service,
+    ("v1", "ServiceAccount"): core_pb2.ServiceAccount,
+    ("authentication.k8s.io/v1", "TokenRequest"): token_request_pb2.TokenRequest,
     ("apps/v1", "Deployment"): apps_pb2.Deployment,
     ("batch/v1", "Job"): batch_pb2.Job,
     (

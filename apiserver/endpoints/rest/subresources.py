@@ -1,7 +1,8 @@
 """Subresources over HTTP: status (get, update, patch), scale (autoscaling/v1 Scale of the
 workloads), pods/binding (and the bindings resource), pods/ephemeralcontainers (kubectl debug),
-pods/log (a text stream) and pods/exec, attach and portforward (WebSockets,
-apiserver/endpoints/rest/streaming.py), each over the same registry code the gRPC door calls."""
+pods/log (a text stream), pods/exec, attach and portforward (WebSockets,
+apiserver/endpoints/rest/streaming.py) and serviceaccounts/token, each over the same registry code
+the gRPC door calls."""
 
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.serviceaccount import token as service_account_token
+from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
 from apiserver.validation.fields import invalid, invalid_error
+from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
@@ -42,6 +46,7 @@ async def serve(
     api: ResourceAPI[Any],
     apis: Mapping[str, ResourceAPI[Any]],
     nodes: Store[core_pb2.Node],
+    tokens: TokenRequests | None = None,
 ) -> web.StreamResponse:
     sub, plural = req.subresource, api.resource.plural
     if sub == "status" and (api.resource.has_status or plural == "namespaces"):
@@ -57,6 +62,8 @@ async def serve(
             return await _log(request, req, api.store, nodes)
         if sub in ("exec", "attach", "portforward"):
             return await streaming.serve(request, req, api.store, nodes)
+    if plural == "serviceaccounts" and sub == "token" and tokens is not None:
+        return await _token(request, req, tokens)
     raise not_found_path()
 
 
@@ -169,6 +176,42 @@ async def _scale(
         req.namespace, req.name, rescaled, PatchOptions(dry_run=bodies.dry_run(request.query))
     )
     return json_response(_scale_of(plural, stored))
+
+
+# ------------------------------------------------------------------ service accounts
+
+
+async def _token(
+    request: web.Request, req: ResourceRequest, tokens: TokenRequests
+) -> web.StreamResponse:
+    """POST serviceaccounts/<name>/token: a TokenRequest in, the same with its token out (201)."""
+    if req.verb != "create":
+        raise method_not_allowed(req.method)
+    data, _ = await bodies.read_document(request)
+    if not isinstance(data, dict):
+        raise errors.bad_request(
+            f"TokenRequest: expected an object, got {codec.json_type_name(data)}"
+        )
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    if (kind or api_version) and (kind, api_version) != (
+        service_account_token.KIND,
+        service_account_token.API_VERSION,
+    ):
+        raise errors.bad_request(
+            f"the body of serviceaccounts/token is a {service_account_token.KIND} "
+            f"({service_account_token.API_VERSION}), not {kind} ({api_version})"
+        )
+    try:
+        token_request, _ = codec.decode(
+            token_request_pb2.TokenRequest, data, bodies.field_validation(request.query)
+        )
+    except codec.UnknownFieldError as e:
+        found = ", ".join(f'unknown field "{p}"' for p in e.paths)
+        raise errors.bad_request(f"strict decoding error: {found}") from None
+    except codec.DecodeError as e:
+        raise errors.bad_request(f"TokenRequest: {e}") from None
+    issued = await tokens.create(req.namespace or "default", req.name, token_request)
+    return json_response(codec.encode(issued), 201)
 
 
 # ------------------------------------------------------------------ pods

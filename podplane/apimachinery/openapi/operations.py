@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
+from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.openapi import metatypes
@@ -31,6 +32,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "persistentvolumes": ("status",),
     "persistentvolumeclaims": ("status",),
     "services": ("status",),
+    "serviceaccounts": ("token",),
 }
 
 # Kinds whose DELETE answers with the object (its deletionTimestamp set) rather than a Status,
@@ -542,6 +544,21 @@ def _subresource(s: _Scope, sub: str) -> dict[str, Operation]:
                 _ok(binding, "201", "202"),
                 (JSON,),
                 body=binding,
+            )
+        }
+    if sub == "token":
+        token_request = message_name(token_request_pb2.TokenRequest)
+        return {
+            "post": Operation(
+                s.op_id("create", sub),
+                f"Create a token for the named {kind}.",
+                s.tag,
+                "post",
+                GroupVersionKind("authentication.k8s.io", "v1", "TokenRequest"),
+                params + WRITE,
+                _ok(token_request, "201", "202"),
+                (JSON,),
+                body=token_request,
             )
         }
     if sub == "log":

@@ -16,7 +16,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2
-from podplane.api.authentication.v1 import authentication_pb2
+from podplane.api.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
@@ -55,6 +55,7 @@ _FILES = (
     storage_pb2,
     discovery_pb2,
     rbac_pb2,
+    token_request_pb2,
     meta_pb2,
     authorization_pb2,
     authentication_pb2,
@@ -159,6 +160,9 @@ def _kinds() -> dict[str, list[dict[str, str]]]:
         group, _, version = c.api_version.rpartition("/")
         out[message_name(c.message)] = [gvk(group, version, c.kind)]
     out[message_name(core_pb2.Binding)] = [gvk("", "v1", "Binding")]
+    out[message_name(token_request_pb2.TokenRequest)] = [
+        gvk("authentication.k8s.io", "v1", "TokenRequest")
+    ]
     return out
 
 

@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from apiserver.auth.authorizer import Attributes, Authorizer, forbidden
+from apiserver.auth.node_authorizer import Decision
 from apiserver.auth.user import (
     MASTERS_GROUP,
     NODES_GROUP,
@@ -333,3 +334,30 @@ def test_a_node_gets_the_claims_of_its_pods_and_the_volumes_bound_to_them() -> N
     node2 = UserInfo("system:node:node-2", frozenset({NODES_GROUP}))
     assert not allowed(node2, "get", "persistentvolumeclaims", "default", "data")
     assert not allowed(node2, "get", "persistentvolumes", "", "pv-1")
+
+
+def test_a_node_creates_tokens_only_for_the_accounts_its_pods_run_as() -> None:
+    runner = _pod("runner", "node-1")
+    runner.spec.service_account_name = "robot"
+    authorizer = Authorizer(lambda namespace: [runner] if namespace == "default" else [])
+
+    def decision(node: UserInfo, verb: str, subresource: str, ns: str, name: str) -> Decision:
+        return authorizer.authorize(
+            Attributes(node, verb, "serviceaccounts", subresource, ns, name)
+        )
+
+    assert decision(NODE1, "create", "token", "default", "robot").allowed
+    node2 = UserInfo("system:node:node-2", frozenset({NODES_GROUP}))
+    assert decision(node2, "create", "token", "default", "robot") == Decision(
+        False, "no relationship found between node 'node-2' and this object"
+    )
+    assert decision(NODE1, "create", "token", "default", "other") == Decision(
+        False, "no relationship found between node 'node-1' and this object"
+    )
+    assert decision(NODE1, "create", "token", "other-ns", "robot").allowed is False
+    assert decision(NODE1, "get", "", "default", "robot") == Decision(
+        False, "can only create tokens for individual service accounts"
+    )
+    assert decision(NODE1, "create", "", "default", "robot") == Decision(
+        False, "can only create token subresource of serviceaccount"
+    )

@@ -12,9 +12,11 @@ import pytest
 from apiserver import errors
 from apiserver.admission.node_restriction import MIRROR_POD_ANNOTATION, NodeRestriction
 from apiserver.auth.user import NODES_GROUP, UserInfo, reset_current_user, set_current_user
+from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import resources
 
 ADMISSION = NodeRestriction()
 
@@ -41,6 +43,11 @@ def _with_secret(p: core_pb2.Pod) -> core_pb2.Pod:
 
 def _with_claim(p: core_pb2.Pod) -> core_pb2.Pod:
     p.spec.volumes.add(name="d").persistent_volume_claim.claim_name = "data"
+    return p
+
+
+def _with_account(p: core_pb2.Pod) -> core_pb2.Pod:
+    p.spec.service_account_name = "robot"
     return p
 
 
@@ -166,6 +173,11 @@ def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
             'leases.coordination.k8s.io "node-2" is forbidden: can only access node '
             "lease with the same name as the requesting node",
         ),
+        (
+            _with_account(pod("node-1", mirror=True)),
+            'pods "web" is forbidden: node "node-1" can not create pods that reference a '
+            "service account",
+        ),
         (core_pb2.Event(metadata=meta_pb2.ObjectMeta(name="e")), None),
     ],
 )
@@ -187,3 +199,62 @@ async def test_other_users_and_no_user_pass() -> None:
     finally:
         reset_current_user(token)
     ADMISSION.admit_delete(pod("node-2"))  # no authentication configured
+
+
+def token_request(kind: str = "Pod", uid: str = "uid-web") -> token_request_pb2.TokenRequest:
+    request = token_request_pb2.TokenRequest()
+    ref = request.spec.bound_object_ref
+    ref.api_version, ref.kind, ref.name, ref.uid = "v1", kind, "web", uid
+    return request
+
+
+async def pod_named(name: str) -> core_pb2.Pod:
+    if name != "web":
+        raise errors.not_found(resources.POD, name)
+    bound = pod("node-1")
+    bound.metadata.uid = "uid-web"
+    return bound
+
+
+NOT_BOUND = token_request_pb2.TokenRequest()
+PREFIX = 'serviceaccounts "robot" is forbidden: '
+
+
+@pytest.mark.parametrize(
+    "request_, refusal",
+    [
+        (token_request(), None),
+        (NOT_BOUND, PREFIX + "node requested token not bound to a pod"),
+        (token_request(kind="Secret"), PREFIX + "node requested token not bound to a pod"),
+        (token_request(uid=""), PREFIX + "node requested token with a pod binding without a uid"),
+        (
+            token_request(uid="old"),
+            PREFIX + "the UID in the bound object reference (old) does not match the UID in "
+            "record. The object might have been deleted and then recreated",
+        ),
+    ],
+)
+async def test_a_nodes_token_is_bound_to_its_own_pod(
+    as_node_1: None, request_: token_request_pb2.TokenRequest, refusal: str | None
+) -> None:
+    try:
+        await ADMISSION.admit_token_request("robot", request_, pod_named)
+        got = None
+    except errors.APIError as e:
+        assert e.code == grpc.StatusCode.PERMISSION_DENIED
+        got = e.message
+    assert got == refusal
+
+
+async def test_a_token_bound_to_another_nodes_pod_is_refused() -> None:
+    token = set_current_user(UserInfo("system:node:node-2", frozenset({NODES_GROUP})))
+    try:
+        with pytest.raises(errors.APIError) as refused:
+            await ADMISSION.admit_token_request("robot", token_request(), pod_named)
+    finally:
+        reset_current_user(token)
+    assert refused.value.message == (
+        PREFIX + "node requested token bound to a pod scheduled on a different node"
+    )
+    # Other users' token requests are not this plugin's business.
+    await ADMISSION.admit_token_request("robot", NOT_BOUND, pod_named)

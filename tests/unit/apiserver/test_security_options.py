@@ -109,3 +109,76 @@ def test_bad_files_are_named(
         ],
         capsys,
     )
+
+
+def test_service_account_flags(pki_dir: Path) -> None:
+    args = parse_args(
+        [
+            *ETCD,
+            *tls(pki_dir),
+            "--service-account-issuer",
+            "https://kubernetes.default.svc.cluster.local",
+            "--service-account-issuer",
+            "https://old.example",
+            "--service-account-signing-key-file",
+            str(pki_dir / "sa.key"),
+            "--service-account-key-file",
+            str(pki_dir / "sa.pub"),
+        ]
+    )
+    options = args.security.service_accounts
+    assert options.issuers == (
+        "https://kubernetes.default.svc.cluster.local",
+        "https://old.example",
+    )
+    # The API's audiences default to the issuers; the first issuer issues.
+    assert options.audiences == options.issuers
+    assert options.token_issuer().issuer == "https://kubernetes.default.svc.cluster.local"
+    assert [k.public_numbers() for k in options.public_keys] == [
+        options.signing_key.public_key().public_numbers()
+    ]
+    with_audiences = parse_args(
+        [
+            *ETCD,
+            *tls(pki_dir),
+            "--service-account-issuer",
+            "https://i",
+            "--service-account-signing-key-file",
+            str(pki_dir / "sa.key"),
+            "--api-audiences",
+            "api, vault",
+        ]
+    ).security.service_accounts
+    assert with_audiences.audiences == ("api", "vault")
+    # No key file given: the signing key's public half verifies.
+    assert len(with_audiences.public_keys) == 1
+    assert parse_args([*ETCD, *tls(pki_dir)]).security.service_accounts is None
+
+
+def test_service_account_flags_are_refused_with_the_flag_named(
+    capsys: pytest.CaptureFixture[str], pki_dir: Path, tmp_path: Path
+) -> None:
+    issuer = ["--service-account-issuer", "https://i"]
+    signing = ["--service-account-signing-key-file", str(pki_dir / "sa.key")]
+    required = "--service-account-signing-key-file and --service-account-issuer are required flags"
+    assert refused([*ETCD, *tls(pki_dir), *issuer], capsys).endswith(required)
+    assert refused([*ETCD, *tls(pki_dir), *signing], capsys).endswith(required)
+    # An EC key does not sign RS256; a file with no key verifies nothing.
+    assert refused(
+        [
+            *ETCD,
+            *tls(pki_dir),
+            *issuer,
+            "--service-account-signing-key-file",
+            str(pki_dir / "ca.key"),
+        ],
+        capsys,
+    ).endswith("an RSA key is required (tokens are signed RS256)")
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    assert refused(
+        [*ETCD, *tls(pki_dir), *issuer, *signing, "--service-account-key-file", str(empty)], capsys
+    ).endswith(f"--service-account-key-file: {empty}: no RSA public key found")
+    assert "cannot be combined with --service-account-issuer" in refused(
+        [*ETCD, "--insecure-serving", *issuer, *signing], capsys
+    )

@@ -169,6 +169,11 @@ class FakeCluster:
         self.clusterroles: FakeApi[rbac_pb2.ClusterRole] = FakeApi(
             resources.CLUSTER_ROLE, revisions
         )
+        self.namespaces: FakeApi[core_pb2.Namespace] = FakeApi(resources.NAMESPACE, revisions)
+        self.configmaps: FakeApi[core_pb2.ConfigMap] = FakeApi(resources.CONFIG_MAP, revisions)
+        self.serviceaccounts: FakeApi[core_pb2.ServiceAccount] = FakeApi(
+            resources.SERVICE_ACCOUNT, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -186,5 +191,8 @@ class FakeCluster:
             resources.STORAGE_CLASS,
             resources.NODE,
             resources.CLUSTER_ROLE,
+            resources.NAMESPACE,
+            resources.CONFIG_MAP,
+            resources.SERVICE_ACCOUNT,
         ):
             self.for_resource(resource).deliver()

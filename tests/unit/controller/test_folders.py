@@ -23,6 +23,8 @@ CONTROLLERS = (
     "localpath",
     "endpointslice",
     "endpoint",
+    "serviceaccount",
+    "rootcacertpublisher",
 )
 
 

@@ -225,6 +225,7 @@ def test_resource_names(name: str, resource: resources.Resource) -> None:
         ("PersistentVolume", "v1", resources.PERSISTENT_VOLUME),
         ("PersistentVolumeClaim", "v1", resources.PERSISTENT_VOLUME_CLAIM),
         ("StorageClass", "storage.k8s.io/v1", resources.STORAGE_CLASS),
+        ("ServiceAccount", "v1", resources.SERVICE_ACCOUNT),
     ],
 )
 def test_manifest_kinds(kind: str, api_version: str, resource: resources.Resource) -> None:
@@ -258,4 +259,5 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "ClusterRole",
         "RoleBinding",
         "ClusterRoleBinding",
+        "ServiceAccount",
     ]

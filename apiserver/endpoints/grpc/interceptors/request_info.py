@@ -25,6 +25,7 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "Exec": ("POST", "exec", True),
     "UpdateEphemeralContainers": ("PUT", "ephemeralcontainers", False),
     "Attach": ("POST", "attach", True),
+    "CreateToken": ("POST", "token", False),
 }
 _RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.SERVED}
 

@@ -1602,3 +1602,37 @@ class TopologySelectorTerm(_message.Message):
     MATCH_LABEL_EXPRESSIONS_FIELD_NUMBER: _ClassVar[int]
     match_label_expressions: _containers.RepeatedCompositeFieldContainer[TopologySelectorLabelRequirement]
     def __init__(self, match_label_expressions: _Optional[_Iterable[_Union[TopologySelectorLabelRequirement, _Mapping]]] = ...) -> None: ...
+
+class ServiceAccount(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "secrets", "image_pull_secrets", "automount_service_account_token")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SECRETS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_PULL_SECRETS_FIELD_NUMBER: _ClassVar[int]
+    AUTOMOUNT_SERVICE_ACCOUNT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    secrets: _containers.RepeatedCompositeFieldContainer[ObjectReference]
+    image_pull_secrets: _containers.RepeatedCompositeFieldContainer[LocalObjectReference]
+    automount_service_account_token: bool
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., secrets: _Optional[_Iterable[_Union[ObjectReference, _Mapping]]] = ..., image_pull_secrets: _Optional[_Iterable[_Union[LocalObjectReference, _Mapping]]] = ..., automount_service_account_token: bool = ...) -> None: ...
+
+class ServiceAccountList(_message.Message):
+    __slots__ = ("metadata", "items")
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[ServiceAccount]
+    def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[ServiceAccount, _Mapping]]] = ...) -> None: ...
+
+class ServiceAccountWatchEvent(_message.Message):
+    __slots__ = ("type", "object", "events")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: ServiceAccount
+    events: _containers.RepeatedCompositeFieldContainer[ServiceAccountWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[ServiceAccount, _Mapping]] = ..., events: _Optional[_Iterable[_Union[ServiceAccountWatchEvent, _Mapping]]] = ...) -> None: ...

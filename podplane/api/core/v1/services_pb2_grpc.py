@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from podplane.api.authentication.v1 import token_request_pb2 as podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 from podplane.api.core.v1 import service_pb2 as podplane_dot_api_dot_core_dot_v1_dot_service__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
@@ -2233,6 +2234,338 @@ class ConfigMaps(object):
             '/podplane.core.v1.ConfigMaps/Delete',
             podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ConfigMap.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ServiceAccountsStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.ServiceAccounts/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.ServiceAccounts/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.ServiceAccounts/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccountList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.ServiceAccounts/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccountWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.ServiceAccounts/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.ServiceAccounts/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+                _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/podplane.core.v1.ServiceAccounts/CreateToken',
+                request_serializer=podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2.TokenRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2.TokenRequest.FromString,
+                _registered_method=True)
+
+
+class ServiceAccountsServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateToken(self, request, context):
+        """The token subresource (serviceaccounts/<name>/token): a token for the account the
+        request's metadata names (its namespace and name).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ServiceAccountsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccountList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccountWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2.TokenRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2.TokenRequest.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.ServiceAccounts', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.ServiceAccounts', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ServiceAccounts(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ServiceAccounts/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ServiceAccounts/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ServiceAccounts/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccountList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.ServiceAccounts/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccountWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ServiceAccounts/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ServiceAccounts/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ServiceAccounts/CreateToken',
+            podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2.TokenRequest.SerializeToString,
+            podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2.TokenRequest.FromString,
             options,
             channel_credentials,
             insecure,

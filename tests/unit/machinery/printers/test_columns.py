@@ -68,6 +68,7 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
     "leases": (NAME, ("Holder", "string", "", 0), AGE),
     "configmaps": (NAME, ("Data", "string", "", 0), AGE),
     "secrets": (NAME, ("Type", "string", "", 0), ("Data", "string", "", 0), AGE),
+    "serviceaccounts": (NAME, ("Secrets", "string", "", 0), AGE),
     "replicationcontrollers": (
         NAME,
         ("Desired", "integer", "", 0),

@@ -1,0 +1,1 @@
+"""The service account subresources (kubernetes pkg/registry/core/serviceaccount)."""

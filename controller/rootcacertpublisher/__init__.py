@@ -1,0 +1,1 @@
+"""The root CA publisher (kubernetes pkg/controller/certificates/rootcacertpublisher)."""

@@ -1,0 +1,1 @@
+"""The service account controller (kubernetes pkg/controller/serviceaccount)."""
