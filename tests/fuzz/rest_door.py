@@ -17,7 +17,7 @@ from yarl import URL
 
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject, JSONValue
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
 from tests.fuzz import mutate, samples
 from tests.fuzz.report import FuzzResult
 from tests.fuzz.rest_oracle import judge
@@ -133,7 +133,7 @@ class Request:
         return f"{self.method} {self.path}{query} [{self.content_type}] {self.what}"[:400]
 
 
-def collection_path(resource: Resource, namespace: str) -> str:
+def collection_path(resource: Resource | CreateOnlyResource, namespace: str) -> str:
     group_version = resource.api_version
     root = f"/apis/{group_version}" if "/" in group_version else f"/api/{group_version}"
     if resource.namespaced:
@@ -149,7 +149,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.namespace = namespace
         self.serial = 0
-        self.names: dict[str, list[str]] = {r.plural: [] for r in resources.ALL}
+        self.names: dict[str, list[str]] = {r.plural: [] for r in resources.SERVED}
 
     def _name(self) -> str:
         self.serial += 1
@@ -185,8 +185,10 @@ class Generator:
 
     def next(self) -> Request:
         rng = self.rng
-        resource = rng.choice(resources.ALL)
+        resource = rng.choice(resources.SERVED)
         collection = collection_path(resource, self.namespace)
+        if isinstance(resource, CreateOnlyResource):  # a review: a create is all it takes
+            return self._create(resource, collection)
         roll = rng.random()
         if roll < 0.3:
             return self._create(resource, collection)
@@ -202,7 +204,7 @@ class Generator:
             return self._subresource(resource, collection)
         return self._raw(collection)
 
-    def _create(self, resource: Resource, collection: str) -> Request:
+    def _create(self, resource: Resource | CreateOnlyResource, collection: str) -> Request:
         name = self._name()
         valid = samples.sample(resource, name, self.namespace)
         if self.rng.random() < 0.2:
@@ -322,7 +324,9 @@ class Generator:
     def _subresource(self, resource: Resource, collection: str) -> Request:
         rng = self.rng
         name = self._known(resource)
-        sub = rng.choice(("status", "scale", "log", "exec", "attach", "binding", "eviction", "x"))
+        sub = rng.choice(
+            ("status", "scale", "log", "exec", "attach", "binding", "eviction", "token", "x")
+        )
         method = rng.choice(("GET", "PUT", "PATCH", "POST"))
         mutant = mutate.mutate(rng, samples.sample(resource, name, self.namespace))
         query = self._query(("container", "tailLines", "fieldValidation"), 1)

@@ -1,6 +1,7 @@
-"""One valid object of every served kind, as a user's manifest gives it (JSON, Kubernetes' field
-names): what the fuzzer mutates. A kind added to resources.ALL without a sample here fails
-tests/unit/fuzz/test_samples.py, so every new kind is born under the fuzzer."""
+"""One valid object of every served kind (the create-only reviews too), as a user's manifest
+gives it (JSON, Kubernetes' field names): what the fuzzer mutates. A kind added to
+resources.SERVED without a sample here fails tests/unit/fuzz/test_samples.py, so every new kind
+is born under the fuzzer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import copy
 
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
 _POD_SPEC: JSONObject = {
     "containers": [
@@ -143,11 +144,22 @@ _BODIES: dict[str, JSONObject] = {
 }
 
 
+_ACCESS = {"resourceAttributes": {"verb": "list", "resource": "pods", "namespace": "fuzz"}}
+_REVIEWS: dict[str, JSONObject] = {
+    "selfsubjectaccessreviews": {"spec": _ACCESS},
+    "subjectaccessreviews": {"spec": {**_ACCESS, "user": "jane", "groups": ["devs"]}},
+    "localsubjectaccessreviews": {"spec": {**_ACCESS, "user": "jane"}},
+    "selfsubjectreviews": {},
+    "tokenreviews": {"spec": {"token": "not-a-token", "audiences": ["https://kubernetes"]}},
+}
+_BODIES.update(_REVIEWS)
+
+
 def kinds_without_sample() -> list[str]:
-    return [r.plural for r in resources.ALL if r.plural not in _BODIES]
+    return [r.plural for r in resources.SERVED if r.plural not in _BODIES]
 
 
-def sample(resource: Resource, name: str, namespace: str = "") -> JSONObject:
+def sample(resource: Resource | CreateOnlyResource, name: str, namespace: str = "") -> JSONObject:
     """A fresh copy of the kind's valid object named `name` (in `namespace` if it is
     namespaced)."""
     obj = copy.deepcopy(_BODIES[resource.plural])

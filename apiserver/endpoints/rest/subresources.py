@@ -225,13 +225,12 @@ async def create_binding(
     if req.verb != "create":
         raise method_not_allowed(req.method)
     data, _ = await bodies.read_document(request)
-    binding, _ = (
-        codec.decode(core_pb2.Binding, data, codec.FieldValidation.IGNORE)
-        if isinstance(data, dict)
-        else (None, [])
-    )
-    if binding is None:
+    if not isinstance(data, dict):
         raise errors.bad_request("Binding: expected an object")
+    try:
+        binding, _ = codec.decode(core_pb2.Binding, data, codec.FieldValidation.IGNORE)
+    except codec.DecodeError as e:
+        raise errors.bad_request(f"Binding: {e}") from None
     meta = binding.metadata
     if name is not None:
         if meta.name and meta.name != name:

@@ -26,6 +26,13 @@ def test_each_sample_decodes_strictly_and_is_valid(resource: resources.Resource)
     assert strategy.validate(obj) == []
 
 
+@pytest.mark.parametrize("resource", resources.CREATE_ONLY, ids=lambda r: r.plural)
+def test_each_review_sample_decodes_strictly(resource: resources.CreateOnlyResource) -> None:
+    data = samples.sample(resource, "fuzz-1", "fuzz")
+    _, unknown = codec.decode(resource.message, data, FieldValidation.STRICT)
+    assert unknown == []
+
+
 def test_a_sample_is_a_fresh_copy() -> None:
     first = samples.sample(resources.POD, "a", "fuzz")
     first["spec"]["containers"][0]["name"] = "changed"
