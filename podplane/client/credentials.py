@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,18 +40,52 @@ def _read(setting: str, path: str) -> bytes:
         raise CredentialsError(f"{setting}: cannot read {path}: {e.strerror}") from None
 
 
+class TokenFile:
+    """A bearer token read from a file, read again whenever the file changes: a service account
+    token the kubelet rewrites before it expires (client-go's file token source reads its file
+    again every minute; a stat per call is cheaper than a stale token)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._token = ""
+
+    def token(self) -> str:
+        with self._lock:
+            try:
+                status = os.stat(self.path)
+                stamp = (status.st_mtime_ns, status.st_ino)
+                if stamp != self._stamp:
+                    self._token = Path(self.path).read_text().strip()
+                    self._stamp = stamp
+            except OSError:
+                pass  # a rewrite in progress: the last token read
+            return self._token
+
+    def __call__(self, context: object, callback: Callable[..., None]) -> None:
+        """grpc's AuthMetadataPlugin: the call's metadata, to `callback`."""
+        callback((("authorization", f"Bearer {self.token()}"),), None)
+
+
 @dataclass(frozen=True)
 class Credentials:
     ca_file: str
     cert_file: str | None = None
     key_file: str | None = None
     token: str | None = None
+    # A file holding the token, read again when it changes (it wins over `token`).
+    token_file: str | None = None
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
         ca = _read("--ca-file", self.ca_file)
         key = _read("--key-file", self.key_file) if self.key_file else None
         cert = _read("--cert-file", self.cert_file) if self.cert_file else None
         tls = grpc.ssl_channel_credentials(ca, key, cert)
+        if self.token_file:
+            return grpc.composite_channel_credentials(
+                tls, grpc.metadata_call_credentials(TokenFile(self.token_file))
+            )
         if self.token:
             return grpc.composite_channel_credentials(
                 tls, grpc.access_token_call_credentials(self.token)
@@ -133,7 +168,13 @@ def credentials_from(
         return None
     if bool(values["cert_file"]) != bool(values["key_file"]):
         raise CredentialsError("--cert-file and --key-file: give both or neither")
-    creds = Credentials(str(values["ca_file"]), values["cert_file"], values["key_file"], token)
+    creds = Credentials(
+        str(values["ca_file"]),
+        values["cert_file"],
+        values["key_file"],
+        token,
+        str(values["token_file"]) if values["token_file"] else None,
+    )
     creds.channel_credentials()  # unreadable files are refused now, with the setting named
     return creds
 

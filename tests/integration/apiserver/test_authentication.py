@@ -120,3 +120,24 @@ async def test_the_caller_is_named_in_refusals(secure_apiserver: APIServer, pki_
     code, details = await refusal(secure_apiserver.port, cert_credentials(pki_dir, "node-1"))
     assert code == grpc.StatusCode.PERMISSION_DENIED
     assert 'User "system:node:node-1" cannot list resource "namespaces"' in details
+
+
+async def test_a_token_file_is_read_again_when_it_is_rewritten(
+    secure_apiserver: APIServer, pki_dir: Path, tmp_path: Path
+) -> None:
+    """--token-file as a pod's service account token is: the kubelet rewrites it before the
+    token expires, and one long-lived client must send the new one."""
+    token_file = tmp_path / "token"
+    token_file.write_text((pki_dir / "admin.token").read_text())
+    credentials = Credentials(str(pki_dir / "ca.crt"), token_file=str(token_file))
+    async with Client(
+        f"localhost:{secure_apiserver.token_port}", timeout=10, credentials=credentials
+    ) as client:
+        await client.secrets.list("default")  # the admin may
+        rewritten = tmp_path / "token.new"
+        rewritten.write_text((pki_dir / "viewer.token").read_text())
+        rewritten.rename(token_file)  # atomically, as the kubelet's projection writes it
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await client.secrets.list("default")  # the viewer may not
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert 'User "viewer" cannot list resource "secrets"' in (refused.value.details() or "")
