@@ -44,6 +44,7 @@ from apiserver.validation.fields import FieldError, forbidden, invalid_error
 from podplane.apimachinery import selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
+MAX_INT64 = 2**63 - 1
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 R = TypeVar("R")
 # An object an Allocator is given (a Protocol's type parameter only taken is contravariant).
@@ -213,7 +214,8 @@ class Store(Generic[T]):
         everything = labels.empty and not fields.requirements
         remaining: int | None = None
         while True:
-            chunk = (limit - len(items) + 1) if limit else 0
+            # One past the page (to know whether more follow), within etcd's int64 limit.
+            chunk = min(limit - len(items) + 1, MAX_INT64) if limit else 0
             try:
                 kvs, etcd_more, read_rev, count = await self._guard(
                     self.etcd.range_counted(start, end, limit=chunk, revision=revision)
