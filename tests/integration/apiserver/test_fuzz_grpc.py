@@ -17,10 +17,17 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import CHANNEL_OPTIONS, Client
 from podplane.client.credentials import aio_channel
-from tests.integration.bad_input import method
+from tests.integration.bad_input import (
+    Rejection,
+    assert_refused,
+    method,
+    raw_call,
+)
 from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.pki_support import cert_credentials, make_pki, secure_serving
 from tests.support import EtcdProcess, new_namespace
+
+CREATE_POD = method(resources.POD, "Create")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +70,50 @@ def _pod(name: str, namespace: str) -> core_pb2.Pod:
     )
     pod.spec.containers.add(name="web", image="nginx")
     return pod
+
+
+@pytest.mark.parametrize(
+    ("kind", "api_version", "message"),
+    [
+        (
+            "💥",
+            "v1",
+            '💥 in version "v1" cannot be handled as a Pod: '
+            'no kind "💥" is registered for version "v1"',
+        ),
+        (
+            "Pod",
+            "💥/v1",
+            'Pod in version "v1" cannot be handled as a Pod: '
+            'no kind "Pod" is registered for version "💥/v1"',
+        ),
+        (
+            "Node",
+            "v1",
+            'Node in version "v1" cannot be handled as a Pod: a Node cannot be converted to a Pod',
+        ),
+    ],
+)
+async def test_an_object_of_another_kind_is_a_bad_request(
+    channel: grpc.aio.Channel, admin: Client, kind: str, api_version: str, message: str
+) -> None:
+    """An object whose kind or apiVersion is not the method's (an emoji, a surrogate pair once it
+    is UTF-8, another served kind) is refused as the REST door refuses such a body, and nothing
+    is stored."""
+    namespace = await new_namespace(admin, "fuzz-kind-")
+    pod = _pod("web", namespace)
+    pod.kind, pod.api_version = kind, api_version
+    for verb in ("Create", "Update"):
+        rejection = await raw_call(channel, method(resources.POD, verb), pod.SerializeToString())
+        assert rejection == Rejection(grpc.StatusCode.INVALID_ARGUMENT, message)
+    assert (await admin.pods.list(namespace)).items == []
+
+
+async def test_a_kind_with_a_lone_surrogate_is_invalid_argument(channel: grpc.aio.Channel) -> None:
+    pod = _pod("web", "default")
+    pod.kind = "MARK"
+    body = pod.SerializeToString().replace(b"MARK", b"\xed\xa0\xbd!")
+    assert_refused(await raw_call(channel, CREATE_POD, body))
 
 
 async def test_a_list_limit_of_the_largest_int64_lists_everything(
