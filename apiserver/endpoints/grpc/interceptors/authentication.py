@@ -10,6 +10,7 @@ Reflection, like /openapi, needs an authenticated caller."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -81,7 +82,10 @@ class AuthenticationInterceptor(WrappingInterceptor):
                     async for item in behavior(request, context):
                         yield item
                 finally:
-                    reset_current_user(token)
+                    # A stream the client cancelled is closed by the loop's async generator
+                    # finalizer, in a task of its own: the user was never set in its context.
+                    with contextlib.suppress(ValueError):
+                        reset_current_user(token)
 
             return stream
 
