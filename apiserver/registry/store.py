@@ -36,6 +36,7 @@ from apiserver.storage.etcd import (
     ClaimingWrite,
     CompactedError,
     EtcdClient,
+    EtcdRequestTooLarge,
     EtcdUnavailable,
     KeyValue,
     prefix_end,
@@ -184,6 +185,9 @@ class Store(Generic[T]):
             return await coro
         except EtcdUnavailable as e:
             raise errors.unavailable(str(e)) from e
+        except EtcdRequestTooLarge:
+            # A read whose namespace or name is megabytes long: no object has such a key.
+            raise errors.request_entity_too_large(MAX_OBJECT_BYTES) from None
 
     # ------------------------------------------------------------------ reads
     async def get(self, namespace: str, name: str) -> T:

@@ -216,3 +216,18 @@ async def test_a_list_limit_of_the_largest_int64_lists_everything(
     listed = await call(request, timeout=10)
     assert [c.metadata.name for c in listed.items] == ["a", "b"]
     assert listed.metadata.continue_token == ""
+
+
+async def test_a_list_in_a_namespace_megabytes_long_is_too_large(
+    channel: grpc.aio.Channel,
+) -> None:
+    """Its key and the end of its range are past etcd's request limit: etcd's refusal once
+    reached the client as UNKNOWN."""
+    request = meta_pb2.ListRequest(namespace="y" * (1600 * 1024))
+    rejection = await raw_call(
+        channel, method(resources.CONFIG_MAP, "List"), request.SerializeToString()
+    )
+    assert rejection == Rejection(
+        grpc.StatusCode.INVALID_ARGUMENT, "Request entity too large: limit is 1572864"
+    )
+    assert_refused(rejection)
