@@ -159,6 +159,12 @@ def _read_request(
     """A Get, Delete, List or Watch request, its fields odd now and then."""
     ns = _namespace_field(rng, namespace) if resource.namespaced else ""
     name = _name(rng, resource, namespace) if rng.random() < 0.8 else grpc_mutate.odd_string(rng)
+    where = f"namespace={ns!r:.40} " if resource.namespaced and ns != namespace else ""
+    request, what = _read_message(rng, verb, ns, name)
+    return request, where + what
+
+
+def _read_message(rng: random.Random, verb: str, ns: str, name: str) -> tuple[Message, str]:
     if verb == "Get":
         return meta_pb2.GetRequest(
             namespace=ns, name=name, resource_version=_odd_resource_version(rng)
