@@ -437,6 +437,10 @@ class EtcdClient:
         except EtcdStreamEnded as e:
             raise EtcdUnavailable(str(e)) from e
         except grpc.RpcError as e:
+            if e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and _TOO_LARGE.search(
+                e.details() or ""
+            ):
+                raise EtcdRequestTooLarge(f"etcd watch: {e.details()}") from e
             raise EtcdUnavailable(f"etcd watch: {e.code().name}: {e.details()}") from e
         finally:
             if call is not None:

@@ -29,6 +29,7 @@ from tests.integration.bad_input import (
     assert_serving,
     method,
     raw_call,
+    raw_stream,
     stored_objects,
 )
 from tests.integration.control_plane import etcd_process, running_apiserver
@@ -231,3 +232,17 @@ async def test_a_list_in_a_namespace_megabytes_long_is_too_large(
         grpc.StatusCode.INVALID_ARGUMENT, "Request entity too large: limit is 1572864"
     )
     assert_refused(rejection)
+
+
+async def test_a_watch_in_a_namespace_megabytes_long_from_an_old_revision_is_too_large(
+    channel: grpc.aio.Channel,
+) -> None:
+    """Served by an etcd watch of its own (the cache no longer holds revision 1), whose request
+    etcd refuses: once UNAVAILABLE, which tells a client to retry what never works."""
+    request = meta_pb2.WatchRequest(namespace="y" * (1600 * 1024), resource_version="1")
+    rejection = await raw_stream(
+        channel, method(resources.CONFIG_MAP, "Watch"), request.SerializeToString()
+    )
+    assert rejection == Rejection(
+        grpc.StatusCode.INVALID_ARGUMENT, "Request entity too large: limit is 1572864"
+    )
