@@ -10,6 +10,7 @@ import base64
 import binascii
 import dataclasses
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -46,6 +47,7 @@ from podplane.apimachinery import selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
 MAX_INT64 = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]+")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 R = TypeVar("R")
 # An object an Allocator is given (a Protocol's type parameter only taken is contravariant).
@@ -87,17 +89,13 @@ class Allocator(Protocol[Taken]):
 
 
 def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
+    """A resourceVersion as Go's strconv reads it (ASCII digits only, no sign or spaces), and one
+    etcd can be asked about: its revisions are int64s."""
     if not value:
         return 0
-    try:
-        rv = int(value)
-        if rv < 0:
-            raise ValueError
-        return rv
-    except ValueError:
-        raise errors.bad_request(
-            f'{path}: Invalid value: "{value}": must be a non-negative integer'
-        ) from None
+    if _DIGITS.fullmatch(value) and int(value) <= MAX_INT64:
+        return int(value)
+    raise errors.bad_request(f'{path}: Invalid value: "{value}": must be a non-negative integer')
 
 
 def _set_type(obj: Message, api_version: str, kind: str) -> None:
@@ -267,6 +265,8 @@ class Store(Generic[T]):
         try:
             data = json.loads(base64.urlsafe_b64decode(token.encode()))
             rv, start = int(data["rv"]), str(data["start"]).encode()
+            if not 0 <= rv <= MAX_INT64:  # an etcd revision
+                raise ValueError(rv)
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise errors.bad_request(
                 "continue: Invalid value: the continue token is not valid"

@@ -7,7 +7,9 @@ objects the fuzzer did not touch are as they were. Then the wrong answers it fou
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -245,4 +247,39 @@ async def test_a_watch_in_a_namespace_megabytes_long_from_an_old_revision_is_too
     )
     assert rejection == Rejection(
         grpc.StatusCode.INVALID_ARGUMENT, "Request entity too large: limit is 1572864"
+    )
+
+
+async def test_a_watch_from_a_revision_past_int64_is_a_bad_request(
+    channel: grpc.aio.Channel,
+) -> None:
+    """Events are watched through etcd directly: a revision past int64 once failed the call with
+    UNKNOWN; etcd's revisions are int64s, and Go reads only ASCII digits."""
+    for version in ("10000000000000000000", " 1", "١٢"):
+        request = meta_pb2.WatchRequest(namespace="default", resource_version=version)
+        rejection = await raw_stream(
+            channel, method(resources.EVENT, "Watch"), request.SerializeToString()
+        )
+        assert rejection == Rejection(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f'resourceVersion: Invalid value: "{version}": must be a non-negative integer',
+        )
+
+
+async def test_a_continue_token_with_a_revision_past_int64_is_a_bad_request(
+    channel: grpc.aio.Channel, admin: Client
+) -> None:
+    namespace = await new_namespace(admin, "fuzz-continue-")
+    start = f"/registry/configmaps/{namespace}/a"
+    token = json.dumps({"v": "meta.k8s.io/v1", "rv": 10**19, "start": start})
+    request = meta_pb2.ListRequest(
+        namespace=namespace,
+        limit=1,
+        continue_token=base64.urlsafe_b64encode(token.encode()).decode(),
+    )
+    rejection = await raw_call(
+        channel, method(resources.CONFIG_MAP, "List"), request.SerializeToString()
+    )
+    assert rejection == Rejection(
+        grpc.StatusCode.INVALID_ARGUMENT, "continue: Invalid value: the continue token is not valid"
     )
