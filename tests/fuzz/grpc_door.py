@@ -136,17 +136,24 @@ def _odd_resource_version(rng: random.Random) -> str:
     return rng.choice(("", "", "0", "1", "-1", "abc", "1e3", " 1", "💥"))
 
 
-def _odd_continue(rng: random.Random) -> str:
-    tokens = (
+def _odd_continue(rng: random.Random, plural: str, namespace: str) -> str:
+    """A continue token: garbage, or the server's JSON with odd revisions, some of them with a
+    start key in the listed range (so they reach etcd)."""
+    start = f"/registry/{plural}/{namespace}/fuzz-1" if namespace else f"/registry/{plural}/x"
+    tokens: list[bytes | str] = [
         "",
         "",
         "garbage",
-        base64.urlsafe_b64encode(b'{"v":"meta.k8s.io/v1","rv":-1,"start":"../"}').decode(),
-        base64.urlsafe_b64encode(b'{"v":"meta.k8s.io/v1","rv":1,"start":"\xff"}').decode(),
-        base64.urlsafe_b64encode(rng.randbytes(24)).decode(),
         "eyJ2IjoibWV0YS5rOHMuaW8vdjEi",
-    )
-    return rng.choice(tokens)
+        rng.randbytes(24),
+        b'{"v":"meta.k8s.io/v1","rv":-1,"start":"../"}',
+        b'{"v":"meta.k8s.io/v1","rv":1,"start":"\xff"}',
+        b'{"v":"meta.k8s.io/v1","rv":10000000000000000000}',
+    ]
+    for rv in ("-1", "0", "1", "1e30", "10000000000000000000", '"x"'):
+        tokens.append(f'{{"v":"meta.k8s.io/v1","rv":{rv},"start":"{start}"}}'.encode())
+    token = rng.choice(tokens)
+    return base64.urlsafe_b64encode(token).decode() if isinstance(token, bytes) else token
 
 
 def _namespace_field(rng: random.Random, namespace: str) -> str:
@@ -160,11 +167,13 @@ def _read_request(
     ns = _namespace_field(rng, namespace) if resource.namespaced else ""
     name = _name(rng, resource, namespace) if rng.random() < 0.8 else grpc_mutate.odd_string(rng)
     where = f"namespace={ns!r:.40} " if resource.namespaced and ns != namespace else ""
-    request, what = _read_message(rng, verb, ns, name)
+    request, what = _read_message(rng, verb, resource.plural, ns, name)
     return request, where + what
 
 
-def _read_message(rng: random.Random, verb: str, ns: str, name: str) -> tuple[Message, str]:
+def _read_message(
+    rng: random.Random, verb: str, plural: str, ns: str, name: str
+) -> tuple[Message, str]:
     if verb == "Get":
         return meta_pb2.GetRequest(
             namespace=ns, name=name, resource_version=_odd_resource_version(rng)
@@ -185,7 +194,7 @@ def _read_message(rng: random.Random, verb: str, ns: str, name: str) -> tuple[Me
     rv = _odd_resource_version(rng)
     if verb == "List":
         limit = rng.choice((0, 0, 1, 2, -1, 2**63 - 1))
-        token = _odd_continue(rng)
+        token = _odd_continue(rng, plural, ns)
         return meta_pb2.ListRequest(
             namespace=ns,
             label_selector=label,
