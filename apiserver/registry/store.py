@@ -10,6 +10,7 @@ import base64
 import binascii
 import dataclasses
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,6 +37,7 @@ from apiserver.storage.etcd import (
     ClaimingWrite,
     CompactedError,
     EtcdClient,
+    EtcdRequestTooLarge,
     EtcdUnavailable,
     FutureRevisionError,
     KeyValue,
@@ -45,6 +47,8 @@ from apiserver.validation.fields import FieldError, forbidden, invalid_error
 from podplane.apimachinery import json_text, selectors, timeutil
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
+MAX_INT64 = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]+")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 R = TypeVar("R")
 # An object an Allocator is given (a Protocol's type parameter only taken is contravariant).
@@ -86,17 +90,13 @@ class Allocator(Protocol[Taken]):
 
 
 def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
+    """A resourceVersion as Go's strconv reads it (ASCII digits only, no sign or spaces), and one
+    etcd can be asked about: its revisions are int64s."""
     if not value:
         return 0
-    try:
-        rv = int(value)
-        if not 0 <= rv < 2**64:  # a uint64 in Kubernetes
-            raise ValueError
-        return rv
-    except ValueError:
-        raise errors.bad_request(
-            f'{path}: Invalid value: "{value}": must be a non-negative integer'
-        ) from None
+    if _DIGITS.fullmatch(value) and int(value) <= MAX_INT64:
+        return int(value)
+    raise errors.bad_request(f'{path}: Invalid value: "{value}": must be a non-negative integer')
 
 
 def _set_type(obj: Message, api_version: str, kind: str) -> None:
@@ -191,6 +191,9 @@ class Store(Generic[T]):
             raise errors.timeout(
                 f"Too large resource version: {e.requested}, current: {current}"
             ) from None
+        except EtcdRequestTooLarge:
+            # A read whose namespace or name is megabytes long: no object has such a key.
+            raise errors.request_entity_too_large(MAX_OBJECT_BYTES) from None
 
     # ------------------------------------------------------------------ reads
     async def get(self, namespace: str, name: str) -> T:
@@ -221,7 +224,8 @@ class Store(Generic[T]):
         everything = labels.empty and not fields.requirements
         remaining: int | None = None
         while True:
-            chunk = (limit - len(items) + 1) if limit else 0
+            # One past the page (to know whether more follow), within etcd's int64 limit.
+            chunk = min(limit - len(items) + 1, MAX_INT64) if limit else 0
             try:
                 kvs, etcd_more, read_rev, count = await self._guard(
                     self.etcd.range_counted(start, end, limit=chunk, revision=revision)
@@ -269,6 +273,8 @@ class Store(Generic[T]):
         try:
             data = json_text.loads(base64.urlsafe_b64decode(token.encode()))
             rv, start = int(data["rv"]), str(data["start"]).encode()
+            if not 0 <= rv <= MAX_INT64:  # an etcd revision
+                raise ValueError(rv)
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise errors.bad_request(
                 "continue: Invalid value: the continue token is not valid"

@@ -12,8 +12,14 @@ from collections.abc import AsyncIterator, Callable
 from apiserver import errors
 from apiserver.objects import T, WatchMessage, object_meta
 from apiserver.registry.options import DEFAULT_WATCH, WatchOptions
-from apiserver.registry.store import Store, parse_resource_version
-from apiserver.storage.etcd import CompactedError, EtcdUnavailable, WatchEvent, prefix_end
+from apiserver.registry.store import MAX_OBJECT_BYTES, Store, parse_resource_version
+from apiserver.storage.etcd import (
+    CompactedError,
+    EtcdRequestTooLarge,
+    EtcdUnavailable,
+    WatchEvent,
+    prefix_end,
+)
 
 
 def _event(store: Store[T], type_: str, obj: T) -> WatchMessage[T]:
@@ -83,6 +89,9 @@ async def watch(
         raise errors.too_old(rv, e.compact_revision) from None
     except EtcdUnavailable as e:
         raise errors.unavailable(str(e)) from None
+    except EtcdRequestTooLarge:
+        # A watch whose namespace is megabytes long, from a revision the cache no longer holds.
+        raise errors.request_entity_too_large(MAX_OBJECT_BYTES) from None
 
 
 def _convert(

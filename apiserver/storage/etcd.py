@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,11 @@ from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+
+# etcd's "request is too large", and gRPC's "received message larger than max" (the space quota
+# is RESOURCE_EXHAUSTED too, and is not the request's fault).
+_TOO_LARGE = re.compile(r"request is too large|message larger than max")
 
 
 class CompactedError(Exception):
@@ -49,6 +55,12 @@ class FutureRevisionError(Exception):
 
 class EtcdUnavailable(Exception):
     pass
+
+
+class EtcdRequestTooLarge(Exception):
+    """etcd refused a request past its size limit (its --max-request-bytes, 1.5 MiB, and 2 MiB for
+    any gRPC message): a read whose key alone is that large, since stored objects are kept
+    smaller."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +167,10 @@ class EtcdClient:
                 raise CompactedError(getattr(request, "revision", 0), 0) from e
             if e.code() == grpc.StatusCode.OUT_OF_RANGE and "future" in (e.details() or ""):
                 raise FutureRevisionError(getattr(request, "revision", 0)) from e
+            if e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and _TOO_LARGE.search(
+                e.details() or ""
+            ):
+                raise EtcdRequestTooLarge(f"etcd: {e.details()}") from e
             raise
 
     async def status(self) -> pb.StatusResponse:
@@ -431,6 +447,10 @@ class EtcdClient:
         except EtcdStreamEnded as e:
             raise EtcdUnavailable(str(e)) from e
         except grpc.RpcError as e:
+            if e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and _TOO_LARGE.search(
+                e.details() or ""
+            ):
+                raise EtcdRequestTooLarge(f"etcd watch: {e.details()}") from e
             raise EtcdUnavailable(f"etcd watch: {e.code().name}: {e.details()}") from e
         finally:
             if call is not None:

@@ -37,34 +37,26 @@ class FieldError:
         return f"{self.path}: {self.type}: {shown}" + (f": {self.detail}" if self.detail else "")
 
 
-_GO_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_GO_ESCAPES |= {"\v": "\\v", '"': '\\"', "\\": "\\\\"}
 
 
 def go_quote(value: str) -> str:
-    """A string as Go's %q writes it (strconv.Quote), as Kubernetes' field errors quote a value:
-    printable characters as they are (é, 💥, U+FFFD), the rest escaped."""
+    """`value` as Go's %q writes it (Kubernetes' field errors quote their value so): printable
+    characters as they are, even outside ASCII ("💥", "\ufffd" itself), the rest escaped the
+    way Go escapes them ("\\x00", "\\u200b")."""
     out = ['"']
-    for ch in value:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
+    for char in value:
+        if char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) < 0x20 or char == "\x7f":
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
         else:
-            out.append(f"\\U{ord(ch):08x}")
+            out.append(f"\\U{ord(char):08x}")
     out.append('"')
     return "".join(out)
 
@@ -147,6 +139,17 @@ DNS1035_LABEL_MSG = (
     "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "
     "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
 )
+QUALIFIED_NAME_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+    "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+LABEL_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+    "'my_value',  or '12345', regex used for validation is "
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
 SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
     "'-' or '.', and must start and end with an alphanumeric character (e.g. "
@@ -204,15 +207,7 @@ def qualified_name(path: str, value: str) -> list[FieldError]:
     elif _bytes(name) > 63:
         errs.append(invalid(path, value, "name part must be no more than 63 characters"))
     if name and not _QUALIFIED_NAME.match(name):
-        errs.append(
-            invalid(
-                path,
-                value,
-                "name part must consist of alphanumeric characters, "
-                "'-', '_' or '.', and must start and end with an "
-                "alphanumeric character",
-            )
-        )
+        errs.append(invalid(path, value, "name part " + QUALIFIED_NAME_MSG))
     return errs
 
 
@@ -220,18 +215,18 @@ def label_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
     errs: list[FieldError] = []
     for key, value in sorted(values.items()):
         errs += qualified_name(path, key)
-        if _bytes(value) > 63:
-            errs.append(invalid(f"{path}", value, "must be no more than 63 characters"))
-        if not _LABEL_VALUE.match(value):
-            errs.append(
-                invalid(
-                    f"{path}",
-                    value,
-                    "a valid label must be an empty string or consist of alphanumeric "
-                    "characters, '-', '_' or '.', and must start and end with an "
-                    "alphanumeric character",
-                )
-            )
+        errs += label_value(path, value)
+    return errs
+
+
+def label_value(path: str, value: str) -> list[FieldError]:
+    """IsValidLabelValue: at most 63 bytes (Go counts bytes, not characters), of the label
+    alphabet; both errors when both apply, as Kubernetes lists them."""
+    errs: list[FieldError] = []
+    if _bytes(value) > 63:
+        errs.append(invalid(path, value, "must be no more than 63 characters"))
+    if not _LABEL_VALUE.match(value):
+        errs.append(invalid(path, value, LABEL_VALUE_MSG))
     return errs
 
 

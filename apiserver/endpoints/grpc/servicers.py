@@ -13,6 +13,7 @@ import grpc
 from apiserver import errors
 from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status
+from apiserver.endpoints.object_type import check_object_type
 from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions, WatchOptions
 from apiserver.registry.pod import proxy
@@ -38,8 +39,14 @@ class ResourceServicer(Generic[T]):
     def __init__(self, api: ResourceAPI[T]) -> None:
         self.api = api
 
+    def _check_type(self, obj: T) -> None:
+        """The object's apiVersion and kind, when it sets them, are the resource's, as the REST
+        door requires of a body."""
+        check_object_type(self.api.resource, obj.api_version, obj.kind)  # type: ignore[attr-defined]
+
     @api_errors_as_status
     async def Create(self, request: T, context: grpc.aio.ServicerContext) -> T:
+        self._check_type(request)
         return await self.api.create(request)
 
     @api_errors_as_status
@@ -83,10 +90,12 @@ class ResourceServicer(Generic[T]):
 
     @api_errors_as_status
     async def Update(self, request: T, context: grpc.aio.ServicerContext) -> T:
+        self._check_type(request)
         return await self.api.update(request)
 
     @api_errors_as_status
     async def UpdateStatus(self, request: T, context: grpc.aio.ServicerContext) -> T:
+        self._check_type(request)
         return await self.api.update_status(request)
 
     @api_errors_as_status
@@ -158,6 +167,7 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
     async def UpdateEphemeralContainers(
         self, request: core_pb2.Pod, context: grpc.aio.ServicerContext
     ) -> core_pb2.Pod:
+        self._check_type(request)
         return await update_ephemeral_containers(self.store, request)
 
     @api_errors_as_status

@@ -13,10 +13,11 @@ from aiohttp import web
 from google.protobuf.message import Message
 
 from apiserver import errors
+from apiserver.endpoints.object_type import cannot_handle, check_object_type
 from apiserver.endpoints.rest import protobuf_bodies
 from apiserver.endpoints.rest.status import unsupported_media_type
 from apiserver.objects import ListMessage, T
-from podplane.apimachinery import codec, json_text, resources
+from podplane.apimachinery import codec, json_text
 from podplane.apimachinery.codec import FieldValidation
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.resources import CreateOnlyResource, Resource
@@ -145,39 +146,12 @@ def decode_yaml(raw: bytes) -> JSONValue:
     return data
 
 
-def cannot_handle(
-    resource: Kind, detail: str, kind: str = "", api_version: str = ""
-) -> errors.APIError:
-    """What Kubernetes answers a body it cannot decode into the kind (its handlers'
-    transformDecodeError), naming the kind and version the body says it is, else the
-    resource's."""
-    version = (api_version or resource.api_version).rpartition("/")[2]
-    return errors.bad_request(
-        f'{kind or resource.kind} in version "{version}" cannot be '
-        f"handled as a {resource.kind}: {detail}"
-    )
-
-
-_SERVED_KINDS = frozenset((r.api_version, r.kind) for r in resources.SERVED)
-
-
 def _check_type(resource: Kind, data: JSONObject) -> None:
-    """The body's apiVersion and kind, when it gives them, are the resource's: another served
-    kind cannot be converted to it, an unknown one is not registered (as Kubernetes' scheme
-    answers)."""
+    """The body's apiVersion and kind, when it gives them, are the resource's (object_type)."""
     api_version, kind = data.get("apiVersion"), data.get("kind")
-    if not api_version and not kind:
-        return
     if not isinstance(api_version or "", str) or not isinstance(kind or "", str):
         raise cannot_handle(resource, "apiVersion and kind must be strings")
-    api_version, kind = api_version or resource.api_version, kind or resource.kind
-    if (api_version, kind) == (resource.api_version, resource.kind):
-        return
-    if (api_version, kind) in _SERVED_KINDS:
-        detail = f"a {kind} cannot be converted to a {resource.kind}"
-    else:
-        detail = f'no kind "{kind}" is registered for version "{api_version}"'
-    raise cannot_handle(resource, detail, kind, api_version)
+    check_object_type(resource, str(api_version or ""), str(kind or ""))
 
 
 def decode_object(

@@ -14,6 +14,7 @@ the caller may act as the user they name, and the call is that user's from here 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -107,7 +108,10 @@ class AuthenticationInterceptor(WrappingInterceptor):
                     async for item in behavior(request, context):
                         yield item
                 finally:
-                    reset_current_user(token)
+                    # A stream the client cancelled is closed by the loop's async generator
+                    # finalizer, in a task of its own: the user was never set in its context.
+                    with contextlib.suppress(ValueError):
+                        reset_current_user(token)
 
             return stream
 
