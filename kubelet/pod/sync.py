@@ -132,6 +132,8 @@ class PodSyncer:
                 sandbox_error = e  # raised once the status says what it can
                 log.warning("pod %s: %s", key, e)
             rp = await self._refresh(key, uid)
+        elif rp.ready_sandboxes() and not pod.metadata.deletion_timestamp:
+            await self._remount(pod)
         ctx = self._pod_context(pod_ip(pod, rp, self.node.host_ip))
         if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
             rp = await self._refresh(key, uid)
@@ -233,6 +235,18 @@ class PodSyncer:
         ctx = self._pod_context(self.node.host_ip if pod.spec.host_network else sandbox.ip)
         for container in to_start:
             await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
+
+    async def _remount(self, pod: core_pb2.Pod) -> None:
+        """Writes a running pod's configMap, secret, downwardAPI and projected volumes again, as
+        the volume manager remounts them at each sync: they follow their objects, the pod's
+        labels and annotations, and the refreshes of its tokens."""
+        if not any(_written(v) for v in pod.spec.volumes):
+            return
+        try:
+            await self.volumes.setup(pod)
+        except VolumeError as e:
+            log.warning("pod %s/%s: %s", pod.metadata.namespace, pod.metadata.name, e)
+            self._event(pod, WARNING, "FailedMount", str(e))
 
     async def _start_container(
         self,
@@ -389,3 +403,9 @@ class PodSyncer:
         if probes is None:
             return None
         return lambda c: probes.started(pod, c)
+
+
+def _written(volume: core_pb2.Volume) -> bool:
+    return any(
+        volume.HasField(kind) for kind in ("config_map", "secret", "downward_api", "projected")
+    )
