@@ -28,13 +28,16 @@ from kubelet.runtime.types import ContainerState
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import running
 from tests.integration.kubelet_docker import running_kubelet
 from tests.integration.rest_cluster import RestCluster, rest_cluster
+from tests.pki_support import cert_credentials
 from tests.support import EtcdProcess, eventually
 
 MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+NODE = "node-1"  # the node the tests' PKI has a client certificate for
 BUSYBOX = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
 
 
@@ -57,8 +60,20 @@ async def cluster(
 async def node(
     cluster: RestCluster, docker_runtime: DockerRuntime, tmp_path: Path
 ) -> AsyncIterator[Kubelet]:
-    async with running_kubelet(cluster.server, cluster.grpc, docker_runtime, str(tmp_path)) as k:
+    """The kubelet of node-1 with node-1's credentials, as on a cluster: the node authorizer and
+    NodeRestriction decide what it may read and which tokens it may ask for."""
+    address = f"127.0.0.1:{cluster.server.port}"
+    kubelet_client = Client(address, timeout=10, credentials=cert_credentials(cluster.pki, NODE))
+    async with running_kubelet(
+        cluster.server,
+        kubelet_client,
+        docker_runtime,
+        str(tmp_path),
+        node_name=NODE,
+        admin=cluster.grpc,
+    ) as k:
         yield k
+    await kubelet_client.close()
     # The pods' projected volumes are tmpfs mounts: taken down as the kubelet does for pods gone.
     for uid in k.volumes.pod_uids_on_disk():
         await k.volumes.teardown(uid)
