@@ -14,8 +14,8 @@ from kubelet.volume.pod_volumes import PodVolumes, VolumeError
 from kubelet.volume.projection import FileProjection, ProjectionError
 from podplane.api.core.v1 import core_pb2
 from tests.unit.kubelet.podbuild import container, pod
-from tests.unit.kubelet.token.test_token_manager import START, FakeClock, FakeTokenAPI
-from tests.unit.kubelet.volume.test_volume_projection import Getter, read_tree
+from tests.unit.kubelet.tokenfakes import START, FakeClock, FakeTokenAPI
+from tests.unit.kubelet.volumefakes import Getter, read_tree
 
 
 def field(path: str, field_path: str, mode: int | None = None) -> core_pb2.DownwardAPIVolumeFile:
