@@ -1,8 +1,8 @@
 """Service account tokens in pods, end to end on the test host's Docker engine: an apiserver with
 ServiceAccount admission, the service account controller and the root CA publisher (as the
 controller-manager runs them), and a whole kubelet. A pod gets
-/var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace} (what the official
-clients' in-cluster configuration reads); the token authenticates as
+/var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}, from which the official
+Python client's in-cluster configuration reaches the apiserver; the token authenticates as
 system:serviceaccount:<ns>:default; the kubelet writes a new token once most of its lifetime has
 passed (its clock moved on, the token's 3607 s being too long to wait); a downwardAPI volume
 follows the pod's labels; automountServiceAccountToken: false gives no volume."""
@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from kubernetes import client as k8s
+from kubernetes.config import incluster_config
 
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
@@ -32,7 +34,7 @@ from podplane.client.clientset import Client
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import running
 from tests.integration.kubelet_docker import running_kubelet
-from tests.integration.rest_cluster import RestCluster, rest_cluster
+from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.pki_support import cert_credentials
 from tests.support import EtcdProcess, eventually
 
@@ -133,6 +135,31 @@ async def whoami(cluster: RestCluster, token: str) -> str:
     return found.group(1)
 
 
+async def in_cluster_list_pods(
+    cluster: RestCluster, node: Kubelet, pod: core_pb2.Pod
+) -> tuple[int, str]:
+    """config.load_incluster_config() as in the pod, with its token and CA files and the
+    kubernetes Service's variables pointing at the apiserver; then list the pod's namespace."""
+    volume = next(v.name for v in pod.spec.volumes if v.name.startswith("kube-api-access-"))
+    files = node.volumes.pod_dir(pod.metadata.uid) / "volumes" / "kubernetes.io~projected" / volume
+    environ = {
+        incluster_config.SERVICE_HOST_ENV_NAME: "127.0.0.1",
+        incluster_config.SERVICE_PORT_ENV_NAME: str(cluster.rest_port),
+    }
+    configuration = k8s.Configuration()
+    loader_type: Any = incluster_config.InClusterConfigLoader  # untyped in the client
+    loader = loader_type(
+        token_filename=str(files / "token"), cert_filename=str(files / "ca.crt"), environ=environ
+    )
+    loader.load_and_set(configuration)
+    api = k8s.CoreV1Api(k8s.ApiClient(configuration))
+    try:
+        await in_thread(api.list_namespaced_pod, pod.metadata.namespace)
+    except k8s.ApiException as e:
+        return e.status, json.loads(e.body or "{}").get("message", "")
+    return 200, ""
+
+
 async def test_a_pod_gets_a_token_the_ca_and_its_namespace_and_the_token_is_refreshed(
     cluster: RestCluster, node: Kubelet, docker_runtime: DockerRuntime, pod_namespace: str
 ) -> None:
@@ -164,6 +191,13 @@ async def test_a_pod_gets_a_token_the_ca_and_its_namespace_and_the_token_is_refr
     # Mounted read-only.
     code, _ = await docker_runtime.exec_in_container(cid, ["touch", f"{MOUNT}/x"], 10)
     assert code != 0
+    # The official client's in-cluster configuration from these files (the node's side of the
+    # bind mount) reaches the apiserver as the account, which may not list pods yet.
+    assert await in_cluster_list_pods(cluster, node, created) == (
+        403,
+        f'pods is forbidden: User "system:serviceaccount:{ns}:default" cannot list resource '
+        f'"pods" in API group "" in the namespace "{ns}"',
+    )
 
     # The downwardAPI volume follows the labels.
     assert await read(docker_runtime, cid, "/etc/podinfo/labels") == 'app="web"'
