@@ -1,11 +1,11 @@
 """Pod volumes on the node: emptyDir directories under <root-dir>/pods/<uid>/volumes (a tmpfs for
 medium Memory, mounted on the node so that every container of the pod shares it), configMap,
-secret, downwardAPI and projected volumes as files written atomically there (again at each sync of
-a running pod, so they follow their objects, the pod's labels and the tokens' refreshes), hostPath
-checks, and the directories of the
-persistent volumes bound to the pod's claims (kubelet/volume/claims.py); then bind mounts into
-each container that names them (read-only where the mount, or the claim, says so). The kubelet
-and the Docker engine share the node's filesystem, so these paths are the engine's too."""
+secret, downwardAPI and projected volumes as files written atomically there (again while the pod
+runs, so they follow their objects, the pod's labels and the tokens' refreshes), hostPath checks,
+and the directories of the persistent volumes bound to the pod's claims (kubelet/volume/claims.py);
+then bind mounts into each container that names them (read-only where the mount, or the claim, says
+so). The kubelet and the Docker engine share the node's filesystem, so these paths are the
+engine's too."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ PROJECTED = "kubernetes.io~projected"
 WRITTEN_KINDS = (CONFIG_MAP, SECRET, DOWNWARD_API, PROJECTED)
 # Those that may hold credentials: a tmpfs, never the node's disk.
 _IN_MEMORY_KINDS = (SECRET, PROJECTED)
+# The volume sources of those kinds.
+_WRITTEN_SOURCES = ("config_map", "secret", "downward_api", "projected")
 
 
 __all__ = ["PodVolumes", "VolumeError", "VolumeNotReady", "VolumePaths"]
@@ -215,11 +217,7 @@ class PodVolumes:
                 if volume.empty_dir.medium == "Memory":
                     _mount_tmpfs(path, volume.empty_dir.size_limit)
                 paths[volume.name] = str(path)
-            elif (
-                volume.name in projected
-                or volume.HasField("config_map")
-                or volume.HasField("secret")
-            ):
+            elif any(volume.HasField(k) for k in _WRITTEN_SOURCES):
                 kind, payload = self._written_payload(pod, volume, objects, projected)
                 path = volumes_dir / kind / volume.name
                 if kind in _IN_MEMORY_KINDS:
@@ -273,12 +271,10 @@ class PodVolumes:
     async def _projected(
         self, pod: core_pb2.Pod, objects: ConfigObjects
     ) -> dict[str, dict[str, FileProjection]]:
-        """The files of each projected volume (tokens are asked for here, outside the thread
-        that writes them) and of each downwardAPI volume, which are computed in the thread."""
+        """The files of each projected volume, by name: its tokens are asked for here, outside
+        the thread that writes them."""
         payloads: dict[str, dict[str, FileProjection]] = {}
         for volume in pod.spec.volumes:
-            if volume.HasField("downward_api"):
-                payloads[volume.name] = {}  # marks it as written; its files come in _setup
             if not volume.HasField("projected"):
                 continue
             try:
