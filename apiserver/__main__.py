@@ -15,7 +15,13 @@ from apiserver.flowcontrol.max_inflight import (
 from apiserver.options.flags import add_security_flags, security_from_args
 from apiserver.registry.service.ipallocator import DEFAULT_SERVICE_CIDR, IPRange
 from apiserver.registry.service.portallocator import DEFAULT_NODE_PORT_RANGE, PortRange
-from apiserver.server import DEFAULT_ACCEPTORS, DEFAULT_REST_PORT, APIServer, WatchCacheOptions
+from apiserver.server import (
+    DEFAULT_ACCEPTORS,
+    DEFAULT_REST_PORT,
+    OPTIONAL_ADMISSION_PLUGINS,
+    APIServer,
+    WatchCacheOptions,
+)
 from podplane.componentbase import flags, serving_flags
 from podplane.componentbase.metrics import serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
@@ -118,6 +124,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "Kubernetes' old insecure port); empty disables it",
     )
     p.add_argument(
+        "--disable-admission-plugins",
+        default="",
+        help="admission plugins to turn off, comma-separated (of: "
+        f"{', '.join(OPTIONAL_ADMISSION_PLUGINS)}); Kubernetes' own integration tests turn "
+        "ServiceAccount off where no controller-manager makes the default accounts",
+    )
+    p.add_argument(
         "--service-cluster-ip-range",
         default=DEFAULT_SERVICE_CIDR,
         help="the CIDR Services' cluster IPs are allocated from (IPv4: /12 or smaller); its "
@@ -166,6 +179,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             p.error(f"--{flag.replace('_', '-')}: {e}")
     if not 0 <= args.rest_port < 65536:
         p.error(f"--rest-port: {args.rest_port} is not a valid port (1-65535, or 0 for none)")
+    args.disable_admission_plugins = frozenset(
+        name for name in args.disable_admission_plugins.split(",") if name
+    )
+    for name in sorted(args.disable_admission_plugins - set(OPTIONAL_ADMISSION_PLUGINS)):
+        p.error(f'--disable-admission-plugins: admission plugin "{name}" is unknown')
     args.security = security_from_args(p, args)
     return args
 
@@ -190,6 +208,7 @@ async def run(args: argparse.Namespace) -> None:
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=args.service_node_port_range,
         advertise_address=args.advertise_address,
+        disable_admission_plugins=args.disable_admission_plugins,
     )
     metrics = serve_metrics(args.metrics_bind_address)
     await server.start(args.etcd_wait_seconds)

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver import errors
+from apiserver.admission import service_account
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.default_storage_class import DefaultStorageClass
+from apiserver.admission.interfaces import WriteAdmission
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
 from apiserver.admission.rbac_escalation import RBACEscalation
+from apiserver.admission.service_account import ServiceAccountAdmission
 from apiserver.admission.storage_object_in_use_protection import StorageObjectInUseProtection
 from apiserver.auth import bootstrap_policy as rbac_bootstrap
 from apiserver.auth.authorizer import Attributes, Authorizer
@@ -63,6 +66,8 @@ from podplane.componentbase.serving import Server
 log = logging.getLogger(__name__)
 
 # Namespaces every cluster has (kube-node-lease holds the nodes' heartbeat leases).
+# The admission plugins --disable-admission-plugins may turn off.
+OPTIONAL_ADMISSION_PLUGINS = (service_account.NAME,)
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -114,6 +119,8 @@ class APIServer:
     # The address pods reach this apiserver at, published as the `kubernetes` Service's
     # endpoint (--advertise-address); None: the bind address, else the default route's.
     advertise_address: str | None = None
+    # Admission plugins turned off (--disable-admission-plugins), of OPTIONAL_ADMISSION_PLUGINS.
+    disable_admission_plugins: frozenset[str] = frozenset()
     etcd: EtcdClient = field(init=False)
     # By plural: every kind, so of no one message type.
     stores: dict[str, Store[Any]] = field(init=False)
@@ -177,8 +184,15 @@ class APIServer:
             store.admit_namespace = admission
         # In kube-apiserver's order; the storage plugins change the objects they admit (a
         # claim's default class, the protection finalizers), which are valid by construction.
+        plugins: list[WriteAdmission] = [admission]
+        if service_account.NAME not in self.disable_admission_plugins:
+            plugins.append(
+                ServiceAccountAdmission(
+                    self.cachers["serviceaccounts"], self.stores["serviceaccounts"]
+                )
+            )
         write_admission = AdmissionChain(
-            admission,
+            *plugins,
             DefaultStorageClass(lambda: list(self.cachers["storageclasses"].objects.values())),
             StorageObjectInUseProtection(),
             NodeRestriction(),

@@ -29,6 +29,7 @@ from kubelet.server.servicer import SERVICE_NAME, KubeletServicer
 from kubelet.staticpod.manifests import StaticPodSource
 from kubelet.staticpod.mirror import MirrorPods, is_mirror_pod
 from kubelet.status.manager import StatusManager
+from kubelet.token.manager import ClientTokenGetter, TokenManager
 from kubelet.volume.claims import ClientVolumeGetter
 from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -61,8 +62,16 @@ class Kubelet:
         )
         # Every Service, for the containers' service variables (the kubelet's service lister).
         self.services: Informer[service_pb2.Service] = Informer(client.services, name="services")
+        self._reservations = (config.kube_reserved, config.system_reserved)
+        node_allocatable = allocatable(capacity(self.machine), self._reservations)
+        # The service account tokens of this node's pods (projected volumes).
+        self.tokens = TokenManager(ClientTokenGetter(client))
         self.volumes = PodVolumes(
-            config.root_dir, ClientObjectGetter(client), ClientVolumeGetter(client)
+            config.root_dir,
+            ClientObjectGetter(client),
+            ClientVolumeGetter(client),
+            self.tokens,
+            node_allocatable,
         )
         recorder = EventRecorder(client, "kubelet", instance=config.node_name)
         # A probe result that changes syncs the pod again (its status, or a liveness kill).
@@ -85,8 +94,6 @@ class Kubelet:
             static_keys=lambda: list(self.static_pods.pods) if self.static_pods else [],
         )
         self.status_manager = StatusManager(client.pods, mirror_of=self._mirror_of)
-        self._reservations = (config.kube_reserved, config.system_reserved)
-        node_allocatable = allocatable(capacity(self.machine), self._reservations)
         self.syncer = PodSyncer(
             runtime,
             self.volumes,

@@ -38,6 +38,7 @@ def secret_names(pod: core_pb2.Pod) -> Iterator[str]:
     spec = pod.spec
     yield from (ref.name for ref in spec.image_pull_secrets)
     yield from (v.secret.secret_name for v in spec.volumes if v.HasField("secret"))
+    yield from (s.secret.name for v in spec.volumes for s in v.projected.sources if s.secret.name)
     for c in pod_containers(spec):
         yield from (e.secret_ref.name for e in c.env_from if e.HasField("secret_ref"))
         yield from (
@@ -51,6 +52,9 @@ def config_map_names(pod: core_pb2.Pod) -> Iterator[str]:
     """ConfigMaps a pod references (podutil.VisitPodConfigmapNames): volumes, env, envFrom."""
     spec = pod.spec
     yield from (v.config_map.name for v in spec.volumes if v.HasField("config_map"))
+    yield from (
+        s.config_map.name for v in spec.volumes for s in v.projected.sources if s.config_map.name
+    )
     for c in pod_containers(spec):
         yield from (e.config_map_ref.name for e in c.env_from if e.HasField("config_map_ref"))
         yield from (

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from apiserver.objects import Container, pod_containers
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.images import default_pull_policy
@@ -60,6 +62,32 @@ def pod_spec(spec: core_pb2.PodSpec) -> None:
         for source in ("config_map", "secret"):
             if v.HasField(source) and not getattr(v, source).HasField("default_mode"):
                 getattr(v, source).default_mode = 0o644
+        if v.HasField("downward_api"):
+            _downward_api(v.downward_api.items)
+            if not v.downward_api.HasField("default_mode"):
+                v.downward_api.default_mode = 0o644
+        if v.HasField("projected"):
+            _projected(v.projected)
+
+
+def _downward_api(items: Iterable[core_pb2.DownwardAPIVolumeFile]) -> None:
+    for item in items:
+        if item.HasField("field_ref") and not item.field_ref.api_version:
+            item.field_ref.api_version = "v1"
+
+
+def _projected(source: core_pb2.ProjectedVolumeSource) -> None:
+    """SetDefaults_ProjectedVolumeSource and SetDefaults_ServiceAccountTokenProjection: mode
+    0644, tokens valid for an hour."""
+    if not source.HasField("default_mode"):
+        source.default_mode = 0o644
+    for s in source.sources:
+        if s.HasField("service_account_token") and not s.service_account_token.HasField(
+            "expiration_seconds"
+        ):
+            s.service_account_token.expiration_seconds = 3600
+        if s.HasField("downward_api"):
+            _downward_api(s.downward_api.items)
 
 
 def default_tolerations(spec: core_pb2.PodSpec) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from apiserver.objects import Container
-from apiserver.validation import affinity, ephemeral, fields
+from apiserver.validation import affinity, ephemeral, fields, volume_sources
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from apiserver.validation.pod_dns import pod_dns_config
@@ -156,7 +156,15 @@ def _volume(path: str, v: core_pb2.Volume) -> list[FieldError]:
         errs += fields.dns1123_label(f"{path}.name", v.name)
     sources = [
         s
-        for s in ("empty_dir", "host_path", "config_map", "secret", "persistent_volume_claim")
+        for s in (
+            "empty_dir",
+            "host_path",
+            "config_map",
+            "secret",
+            "persistent_volume_claim",
+            "downward_api",
+            "projected",
+        )
         if v.HasField(s)
     ]
     if not sources:
@@ -171,6 +179,10 @@ def _volume(path: str, v: core_pb2.Volume) -> list[FieldError]:
         errs.append(
             fields.unsupported(f"{path}.emptyDir.medium", v.empty_dir.medium, ("", "Memory"))
         )
+    if v.HasField("downward_api"):
+        errs += volume_sources.downward_api(f"{path}.downwardAPI", v.downward_api)
+    if v.HasField("projected"):
+        errs += volume_sources.projected(f"{path}.projected", v.projected)
     return errs
 
 

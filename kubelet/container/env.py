@@ -84,6 +84,11 @@ def referenced_names(pod: core_pb2.Pod) -> tuple[set[str], set[str]]:
             config_maps.add(volume.config_map.name)
         if volume.HasField("secret"):
             secrets.add(volume.secret.secret_name)
+        for projection in volume.projected.sources:
+            if projection.HasField("config_map"):
+                config_maps.add(projection.config_map.name)
+            if projection.HasField("secret"):
+                secrets.add(projection.secret.name)
     return config_maps, secrets
 
 

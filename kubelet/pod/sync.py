@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +53,9 @@ from podplane.client.events import WARNING, EventRecorder
 log = logging.getLogger(__name__)
 # How soon to try again to mount a volume that could not be (a claim not bound yet).
 MOUNT_RETRY_SECONDS = 3.0
+# How often a running pod's written volumes are written again when the pod has not changed (the
+# kubelet's --sync-frequency): tokens are refreshed at 80 % of at least 600 s, well within it.
+REMOUNT_PERIOD_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class PodSyncer:
         self.dns = dns
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
+        # When each running pod's written volumes were last written, and at which version of it.
+        self._remounted: dict[str, tuple[str, float]] = {}
         # Every container starts here; the Services' variables go into its environment.
         self.starter = ContainerStarter(runtime, volumes, self.images, self._event, services)
         self.ephemeral = EphemeralContainerStarter(volumes, self.starter, self.reasons)
@@ -132,6 +138,8 @@ class PodSyncer:
                 sandbox_error = e  # raised once the status says what it can
                 log.warning("pod %s: %s", key, e)
             rp = await self._refresh(key, uid)
+        elif rp.ready_sandboxes() and not pod.metadata.deletion_timestamp:
+            await self._remount(pod)
         ctx = self._pod_context(pod_ip(pod, rp, self.node.host_ip))
         if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
             rp = await self._refresh(key, uid)
@@ -234,6 +242,25 @@ class PodSyncer:
         for container in to_start:
             await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
 
+    async def _remount(self, pod: core_pb2.Pod) -> None:
+        """Writes a running pod's configMap, secret, downwardAPI and projected volumes again, as
+        the volume manager remounts them at each sync: they follow their objects, the pod's
+        labels and annotations, and the refreshes of its tokens. At once when the pod changed,
+        else once a period."""
+        if not any(_written(v) for v in pod.spec.volumes):
+            return
+        uid, version = pod.metadata.uid, pod.metadata.resource_version
+        last = self._remounted.get(uid)
+        now = time.monotonic()
+        if last is not None and last[0] == version and now - last[1] < REMOUNT_PERIOD_SECONDS:
+            return
+        self._remounted[uid] = (version, now)
+        try:
+            await self.volumes.setup(pod)
+        except VolumeError as e:
+            log.warning("pod %s/%s: %s", pod.metadata.namespace, pod.metadata.name, e)
+            self._event(pod, WARNING, "FailedMount", str(e))
+
     async def _start_container(
         self,
         pod: core_pb2.Pod,
@@ -329,6 +356,7 @@ class PodSyncer:
         self.crash_backoff.forget(uid)
         self.images.backoff.forget(uid)
         self._forget_reasons(uid)
+        self._remounted.pop(uid, None)
 
     def _forget_reasons(self, uid: str, names: set[str] | None = None) -> None:
         """Why the pod's containers (or only the named ones) wait: nothing, from now on."""
@@ -389,3 +417,9 @@ class PodSyncer:
         if probes is None:
             return None
         return lambda c: probes.started(pod, c)
+
+
+def _written(volume: core_pb2.Volume) -> bool:
+    return any(
+        volume.HasField(kind) for kind in ("config_map", "secret", "downward_api", "projected")
+    )

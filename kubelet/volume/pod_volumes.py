@@ -1,9 +1,11 @@
 """Pod volumes on the node: emptyDir directories under <root-dir>/pods/<uid>/volumes (a tmpfs for
-medium Memory, mounted on the node so that every container of the pod shares it), configMap and
-secret volumes as files written atomically there, hostPath checks, and the directories of the
-persistent volumes bound to the pod's claims (kubelet/volume/claims.py); then bind mounts into
-each container that names them (read-only where the mount, or the claim, says so). The kubelet
-and the Docker engine share the node's filesystem, so these paths are the engine's too."""
+medium Memory, mounted on the node so that every container of the pod shares it), configMap,
+secret, downwardAPI and projected volumes as files written atomically there (again while the pod
+runs, so they follow their objects, the pod's labels and the tokens' refreshes), hostPath checks,
+and the directories of the persistent volumes bound to the pod's claims (kubelet/volume/claims.py);
+then bind mounts into each container that names them (read-only where the mount, or the claim, says
+so). The kubelet and the Docker engine share the node's filesystem, so these paths are the
+engine's too."""
 
 from __future__ import annotations
 
@@ -23,9 +25,13 @@ from kubelet.container.env import (
     fetch_pod_objects,
 )
 from kubelet.runtime.types import Mount
+from kubelet.token.manager import TokenManager
 from kubelet.volume.claims import ClaimMount, VolumeObjectGetter, resolve_claim
+from kubelet.volume.downward_api import downward_api_payload
 from kubelet.volume.errors import VolumeError, VolumeNotReady
+from kubelet.volume.projected import projected_payload
 from kubelet.volume.projection import (
+    DEFAULT_MODE,
     FileProjection,
     ProjectionError,
     make_payload,
@@ -38,6 +44,14 @@ log = logging.getLogger(__name__)
 EMPTY_DIR = "kubernetes.io~empty-dir"
 CONFIG_MAP = "kubernetes.io~configmap"
 SECRET = "kubernetes.io~secret"
+DOWNWARD_API = "kubernetes.io~downward-api"
+PROJECTED = "kubernetes.io~projected"
+# The kinds whose files the kubelet writes: mounted read-only, written again at each sync.
+WRITTEN_KINDS = (CONFIG_MAP, SECRET, DOWNWARD_API, PROJECTED)
+# Those that may hold credentials: a tmpfs, never the node's disk.
+_IN_MEMORY_KINDS = (SECRET, PROJECTED)
+# The volume sources of those kinds.
+_WRITTEN_SOURCES = ("config_map", "secret", "downward_api", "projected")
 
 
 __all__ = ["PodVolumes", "VolumeError", "VolumeNotReady", "VolumePaths"]
@@ -153,8 +167,15 @@ class PodVolumes:
         root_dir: str,
         objects: ConfigObjectGetter | None = None,
         claims: VolumeObjectGetter | None = None,
+        tokens: TokenManager | None = None,
+        node_allocatable: Mapping[str, str] | None = None,
     ) -> None:
         self.root_dir = Path(root_dir)
+        # Where projected volumes' service account tokens come from; without one, a pod with a
+        # serviceAccountToken source cannot start.
+        self.tokens = tokens
+        # What a downwardAPI file shows for a limit a container does not set.
+        self.node_allocatable = dict(node_allocatable or {})
         # Where configMap and secret volumes (and containers' env) read their objects from;
         # without one, every ConfigMap and Secret is "not found".
         self.objects = objects
@@ -170,7 +191,11 @@ class PodVolumes:
         return self.root_dir / "pods" / uid
 
     def _setup(
-        self, pod: core_pb2.Pod, objects: ConfigObjects, claims: Mapping[str, ClaimMount]
+        self,
+        pod: core_pb2.Pod,
+        objects: ConfigObjects,
+        claims: Mapping[str, ClaimMount],
+        projected: Mapping[str, dict[str, FileProjection]],
     ) -> dict[str, str]:
         paths: dict[str, str] = {}
         volumes_dir = self.pod_dir(pod.metadata.uid) / "volumes"
@@ -192,15 +217,10 @@ class PodVolumes:
                 if volume.empty_dir.medium == "Memory":
                     _mount_tmpfs(path, volume.empty_dir.size_limit)
                 paths[volume.name] = str(path)
-            elif volume.HasField("config_map") or volume.HasField("secret"):
-                is_cm = volume.HasField("config_map")
-                payload = (
-                    _config_map_payload(volume, objects)
-                    if is_cm
-                    else _secret_payload(volume, objects)
-                )
-                path = volumes_dir / (CONFIG_MAP if is_cm else SECRET) / volume.name
-                if not is_cm:
+            elif any(volume.HasField(k) for k in _WRITTEN_SOURCES):
+                kind, payload = self._written_payload(pod, volume, objects, projected)
+                path = volumes_dir / kind / volume.name
+                if kind in _IN_MEMORY_KINDS:
                     path.mkdir(parents=True, exist_ok=True)
                     _mount_tmpfs(path, mode=0o755)
                 try:
@@ -221,10 +241,51 @@ class PodVolumes:
                 kind = next((f.name for f, _ in volume.ListFields() if f.name != "name"), "")
                 raise VolumeError(
                     f'volume "{volume.name}": {kind or "this"} volumes are not '
-                    f"supported by this kubelet (emptyDir, hostPath, configMap, secret and "
-                    f"persistentVolumeClaim are)"
+                    f"supported by this kubelet (emptyDir, hostPath, configMap, secret, "
+                    f"downwardAPI, projected and persistentVolumeClaim are)"
                 )
         return paths
+
+    def _written_payload(
+        self,
+        pod: core_pb2.Pod,
+        volume: core_pb2.Volume,
+        objects: ConfigObjects,
+        projected: Mapping[str, dict[str, FileProjection]],
+    ) -> tuple[str, dict[str, FileProjection]]:
+        """The kind of a volume the kubelet writes, and its files."""
+        if volume.HasField("config_map"):
+            return CONFIG_MAP, _config_map_payload(volume, objects)
+        if volume.HasField("secret"):
+            return SECRET, _secret_payload(volume, objects)
+        if volume.HasField("projected"):
+            return PROJECTED, projected[volume.name]
+        source = volume.downward_api
+        mode = source.default_mode if source.HasField("default_mode") else DEFAULT_MODE
+        try:
+            payload = downward_api_payload(pod, source.items, mode, self.node_allocatable)
+        except ProjectionError as e:
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
+        return DOWNWARD_API, payload
+
+    async def _projected(
+        self, pod: core_pb2.Pod, objects: ConfigObjects
+    ) -> dict[str, dict[str, FileProjection]]:
+        """The files of each projected volume, by name: its tokens are asked for here, outside
+        the thread that writes them."""
+        payloads: dict[str, dict[str, FileProjection]] = {}
+        for volume in pod.spec.volumes:
+            if not volume.HasField("projected"):
+                continue
+            try:
+                payloads[volume.name] = await projected_payload(
+                    pod, volume, objects, self.tokens, self.node_allocatable
+                )
+            except ProjectionError as e:
+                raise VolumeError(
+                    f'MountVolume.SetUp failed for volume "{volume.name}" : {e}'
+                ) from e
+        return payloads
 
     async def _claims(self, pod: core_pb2.Pod) -> dict[str, ClaimMount]:
         """Every claim volume's mount; VolumeNotReady (as Kubernetes' FailedMount words it) when
@@ -261,11 +322,15 @@ class PodVolumes:
     async def setup(self, pod: core_pb2.Pod) -> VolumePaths:
         """Host path of each of the pod's volumes, by name; idempotent. configMap and secret
         volumes are brought up to date with the objects as they are now."""
-        wanted = any(v.HasField("config_map") or v.HasField("secret") for v in pod.spec.volumes)
+        wanted = any(
+            v.HasField("config_map") or v.HasField("secret") or v.HasField("projected")
+            for v in pod.spec.volumes
+        )
         try:
             claims = await self._claims(pod)
             objects = await fetch_pod_objects(self.objects, pod) if wanted else ConfigObjects()
-            paths = await asyncio.to_thread(self._setup, pod, objects, claims)
+            projected = await self._projected(pod, objects)
+            paths = await asyncio.to_thread(self._setup, pod, objects, claims, projected)
         except ContainerConfigError as e:
             raise VolumeError(str(e)) from e
         except OSError as e:
@@ -288,9 +353,9 @@ class PodVolumes:
                 host = os.path.join(host, vm.sub_path)
                 if not os.path.exists(host):
                     os.makedirs(host, mode=0o777, exist_ok=True)
-            # configMap and secret volumes are always read-only, as the kubelet mounts them;
-            # so is a claim the pod's volume says readOnly of.
-            always_ro = Path(paths[vm.name]).parent.name in (CONFIG_MAP, SECRET) or (
+            # configMap, secret, downwardAPI and projected volumes are always read-only, as the
+            # kubelet mounts them; so is a claim the pod's volume says readOnly of.
+            always_ro = Path(paths[vm.name]).parent.name in WRITTEN_KINDS or (
                 isinstance(paths, VolumePaths) and vm.name in paths.read_only
             )
             mounts.append(
@@ -304,7 +369,7 @@ class PodVolumes:
 
     def _teardown(self, uid: str) -> None:
         pod_dir = self.pod_dir(uid)
-        for kind in (EMPTY_DIR, SECRET):  # the ones that may be tmpfs mounts
+        for kind in (EMPTY_DIR, *_IN_MEMORY_KINDS):  # the ones that may be tmpfs mounts
             kind_dir = pod_dir / "volumes" / kind
             if kind_dir.is_dir():
                 for path in kind_dir.iterdir():
@@ -316,6 +381,9 @@ class PodVolumes:
         """Removes the pod's directory and everything in its volumes (not the directories of its
         claims' volumes, which outlive it)."""
         self._mounted.pop(uid, None)
+        if self.tokens is not None:
+            self.tokens.delete_for_pod(uid)
+            self.tokens.remove_expired()
         if uid:
             await asyncio.to_thread(self._teardown, uid)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from podctl.describe.common import age, format_time, write_annotations, write_events, write_labels
 from podctl.describe.containers import write_containers
 from podctl.describe.qos import pod_qos_class
-from podctl.describe.writer import LEVEL_0, LEVEL_1, LEVEL_2, PrefixWriter
+from podctl.describe.writer import LEVEL_0, LEVEL_1, LEVEL_2, LEVEL_3, PrefixWriter
 from podplane.api.core.v1 import core_pb2
 
 
@@ -54,8 +54,51 @@ def _write_volume(w: PrefixWriter, volume: core_pb2.Volume, name_indent: str) ->
             f"    ClaimName:\t{claim.claim_name}\n"
             f"    ReadOnly:\t{'true' if claim.read_only else 'false'}\n",
         )
+    elif volume.HasField("projected"):
+        _write_projected(w, volume.projected)
+    elif volume.HasField("downward_api"):
+        w.write(
+            LEVEL_2,
+            "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n",
+        )
+        for item in volume.downward_api.items:
+            if item.HasField("field_ref"):
+                w.write(LEVEL_3, f"{item.field_ref.field_path} -> {item.path}\n")
+            if item.HasField("resource_field_ref"):
+                w.write(LEVEL_3, f"{item.resource_field_ref.resource} -> {item.path}\n")
     else:
         w.write(LEVEL_1, "<unknown>\n")
+
+
+def _optional(source: core_pb2.SecretProjection | core_pb2.ConfigMapProjection) -> str:
+    """A *bool as kubectl prints it."""
+    if not source.HasField("optional"):
+        return "<nil>"
+    return "true" if source.optional else "false"
+
+
+def _write_projected(w: PrefixWriter, projected: core_pb2.ProjectedVolumeSource) -> None:
+    """printProjectedVolumeSource: a line or two per source."""
+    w.write(
+        LEVEL_2, "Type:\tProjected (a volume that contains injected data from multiple sources)\n"
+    )
+    for s in projected.sources:
+        if s.HasField("secret"):
+            w.write(
+                LEVEL_2,
+                f"SecretName:\t{s.secret.name}\n    SecretOptionalName:\t{_optional(s.secret)}\n",
+            )
+        elif s.HasField("downward_api"):
+            w.write(LEVEL_2, "DownwardAPI:\ttrue\n")
+        elif s.HasField("config_map"):
+            w.write(
+                LEVEL_2,
+                f"ConfigMapName:\t{s.config_map.name}\n"
+                f"    ConfigMapOptional:\t{_optional(s.config_map)}\n",
+            )
+        elif s.HasField("service_account_token"):
+            seconds = s.service_account_token.expiration_seconds
+            w.write(LEVEL_2, f"TokenExpirationSeconds:\t{seconds}\n")
 
 
 def write_volumes(w: PrefixWriter, volumes: Sequence[core_pb2.Volume], space: str = "") -> None:

@@ -9,8 +9,14 @@ import signal
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from apiserver.admission import service_account
 from apiserver.server import APIServer
 from tests.support import EtcdProcess
+
+# As Kubernetes' integration tests run their apiservers: without ServiceAccount admission, which
+# refuses every pod whose namespace has no `default` account, and no controller-manager makes
+# those here. The tests of pods with service account tokens turn it back on.
+TEST_DISABLED_ADMISSION_PLUGINS = frozenset({service_account.NAME})
 
 
 @contextlib.contextmanager
@@ -39,6 +45,7 @@ async def running_apiserver(
     """The real apiserver on a loopback port (a free one by default), over `etcd`, with its REST
     door on another free port; `options` are APIServer's (watch_cache, compaction_interval)."""
     options.setdefault("rest_address", "127.0.0.1:0")
+    options.setdefault("disable_admission_plugins", TEST_DISABLED_ADMISSION_PLUGINS)
     server = APIServer([etcd.endpoint], address, **options)
     await server.start(etcd_timeout=20)
     try:

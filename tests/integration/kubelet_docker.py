@@ -45,11 +45,19 @@ def remove_labelled(namespace: str) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def running_kubelet(
-    apiserver: APIServer, client: Client, runtime: DockerRuntime, root_dir: str, **config: Any
+    apiserver: APIServer,
+    client: Client,
+    runtime: DockerRuntime,
+    root_dir: str,
+    *,
+    node_name: str = "",
+    admin: Client | None = None,
+    **config: Any,
 ) -> AsyncIterator[Kubelet]:
     """A whole kubelet for a fresh node on the test host's engine, against the real apiserver;
-    `config` overrides KubeletConfig fields. Its Node is deleted afterwards."""
-    node_name = f"it-{uuid.uuid4().hex[:8]}"
+    `config` overrides KubeletConfig fields. Its Node (by default it-<random>) is deleted
+    afterwards, by `admin` when the kubelet's own client may not (a node's credentials)."""
+    node_name = node_name or f"it-{uuid.uuid4().hex[:8]}"
     settings: dict[str, Any] = {
         "pod_cidr": "10.244.9.0/24",
         "port": 0,
@@ -74,7 +82,7 @@ async def running_kubelet(
         yield kubelet
     finally:
         await kubelet.stop()
-        await client.nodes.delete(node_name)
+        await (admin or client).nodes.delete(node_name)
 
 
 def make_pod(namespace: str, name: str, spec: dict[str, object]) -> core_pb2.Pod:

@@ -23,6 +23,7 @@ from kubernetes import watch as k8s_watch
 from apiserver.server import APIServer
 from podplane.client.clientset import Client
 from tests import tools
+from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.pki_support import cert_credentials, make_pki, secure_serving
 from tests.support import EtcdProcess, eventually, free_port
 
@@ -156,7 +157,11 @@ class RestCluster:
         await self.grpc.close()
         await self.server.stop(0)
         self.server = await _start(
-            self.etcd, self.pki, self.rest_address, f"127.0.0.1:{self.server.port}"
+            self.etcd,
+            self.pki,
+            self.rest_address,
+            f"127.0.0.1:{self.server.port}",
+            self.server.disable_admission_plugins,
         )
         self.grpc = grpc_client(self.server, self.pki)
 
@@ -208,10 +213,18 @@ def raw_request(
 
 
 async def _start(
-    etcd: EtcdProcess, pki: Path, rest_address: str, address: str = "127.0.0.1:0"
+    etcd: EtcdProcess,
+    pki: Path,
+    rest_address: str,
+    address: str = "127.0.0.1:0",
+    disable_admission_plugins: frozenset[str] = TEST_DISABLED_ADMISSION_PLUGINS,
 ) -> APIServer:
     server = APIServer(
-        [etcd.endpoint], address, security=secure_serving(pki), rest_address=rest_address
+        [etcd.endpoint],
+        address,
+        security=secure_serving(pki),
+        rest_address=rest_address,
+        disable_admission_plugins=disable_admission_plugins,
     )
     await server.start(etcd_timeout=20)
     return server
@@ -224,11 +237,19 @@ def grpc_client(server: APIServer, pki: Path) -> Client:
 
 
 @contextlib.asynccontextmanager
-async def rest_cluster(etcd: EtcdProcess, folder: Path) -> AsyncIterator[RestCluster]:
+async def rest_cluster(
+    etcd: EtcdProcess,
+    folder: Path,
+    disable_admission_plugins: frozenset[str] = TEST_DISABLED_ADMISSION_PLUGINS,
+) -> AsyncIterator[RestCluster]:
+    """An apiserver with both doors, kubectl's kubeconfig and a gRPC admin client; without
+    ServiceAccount admission unless `disable_admission_plugins` says otherwise."""
     (folder / "pki").mkdir()
     pki = make_pki(folder / "pki")
     rest_address = f"127.0.0.1:{free_port()}"
-    server = await _start(etcd, pki, rest_address)
+    server = await _start(
+        etcd, pki, rest_address, disable_admission_plugins=disable_admission_plugins
+    )
     kubeconfig = folder / "kubeconfig"
     kubeconfig.write_text(kubeconfig_text(int(rest_address.rpartition(":")[2]), pki))
     cluster = RestCluster(

@@ -25,6 +25,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.client import credentials as credentials_module
 from podplane.client.clientset import BindStream, Client, EventStream, PodCreateStream
 from podplane.componentbase import pki
+from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.support import EtcdProcess
 
 NODE1, NODE2 = "authz-node-1", "authz-node-2"
@@ -54,7 +55,10 @@ async def callers(
         token_auth_file=str(certs / "tokens.csv"),
         token_address="127.0.0.1:0",
     )
-    options: dict[str, Any] = {"security": security}
+    options: dict[str, Any] = {
+        "security": security,
+        "disable_admission_plugins": TEST_DISABLED_ADMISSION_PLUGINS,
+    }
     server = APIServer([etcd.endpoint], "127.0.0.1:0", **options)
     await server.start(etcd_timeout=20)
     ca = str(certs / "ca.crt")

@@ -33,6 +33,7 @@ from proxy.iptables.rules import RulesConfig
 from proxy.iptables.runner import ExecIptables, Iptables
 from proxy.server import KubeProxy
 from proxy.state.tracker import ProxyState
+from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.integration.netns import Netns, link, require_root_and_iproute, uplink
 from tests.pki_support import cert_credentials
 from tests.support import EtcdProcess, eventually, new_namespace
@@ -61,7 +62,12 @@ async def cluster(
         token_auth_file=str(certs / "tokens.csv"),
         token_address=None,
     )
-    server = APIServer([etcd.endpoint], "127.0.0.1:0", security=security)
+    server = APIServer(
+        [etcd.endpoint],
+        "127.0.0.1:0",
+        security=security,
+        disable_admission_plugins=TEST_DISABLED_ADMISSION_PLUGINS,
+    )
     await server.start(etcd_timeout=20)
     address = f"127.0.0.1:{server.port}"
     admin = Client(address, timeout=10, credentials=cert_credentials(certs, "admin"))

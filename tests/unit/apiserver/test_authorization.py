@@ -45,9 +45,19 @@ def _pod(name: str, node: str, secret: str = "", config_map: str = "") -> core_p
     return pod
 
 
+def _projected_pod(name: str, node: str) -> core_pb2.Pod:
+    """A pod whose projected volume names a config map and a secret."""
+    pod = _pod(name, node)
+    sources = pod.spec.volumes.add(name="kube-api-access-x").projected.sources
+    sources.add().config_map.name = "kube-root-ca.crt"
+    sources.add().secret.name = "projected-secret"
+    return pod
+
+
 PODS = [
     _pod("on-1", "node-1", secret="db-password", config_map="settings"),
     _pod("on-2", "node-2", secret="other-secret"),
+    _projected_pod("projected-on-1", "node-1"),
 ]
 AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else [])
 
@@ -107,6 +117,8 @@ AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else []
         (NODE1, "list", "secrets", "", "default", "", False),
         (NODE1, "get", "configmaps", "", "default", "settings", True),
         (NODE1, "get", "configmaps", "", "default", "unrelated", False),
+        (NODE1, "get", "configmaps", "", "default", "kube-root-ca.crt", True),
+        (NODE1, "get", "secrets", "", "default", "projected-secret", True),
         (NODE1, "update", "leases", "", "kube-node-lease", "node-1", True),
         (NODE1, "create", "leases", "", "kube-node-lease", "", True),
         (NODE1, "update", "leases", "", "kube-node-lease", "node-2", False),

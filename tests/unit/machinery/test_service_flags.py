@@ -26,6 +26,13 @@ CASES: list[tuple[str, ParseArgs, list[str], list[str], str]] = [
     ("apiserver", apiserver_args, [], ["--etcd-servers", "http://etcd"], "--etcd-servers"),
     ("apiserver", apiserver_args, [], ["--etcd-servers", ","], "--etcd-servers"),
     ("apiserver", apiserver_args, APISERVER, ["--port", "70000"], "--port"),
+    (
+        "apiserver",
+        apiserver_args,
+        APISERVER,
+        ["--disable-admission-plugins", "ServiceAccount,Nope"],
+        '--disable-admission-plugins: admission plugin "Nope" is unknown',
+    ),
     ("apiserver", apiserver_args, APISERVER, ["--port", "http"], "--port"),
     ("apiserver", apiserver_args, APISERVER, ["--watch-cache-size=-1"], "--watch-cache-size"),
     ("apiserver", apiserver_args, APISERVER, ["--watch-buffer-size", "0"], "--watch-buffer-size"),

@@ -397,6 +397,80 @@ def test_inlined_structs_read_inline() -> None:
     }
 
 
+def test_projected_and_downward_api_volumes_read_with_kubernetes_field_numbers() -> None:
+    """VolumeSource's downwardAPI (16) and projected (26), with their sources."""
+    namespace_file = core_pb2.DownwardAPIVolumeFile(
+        path="namespace",
+        fieldRef=core_pb2.ObjectFieldSelector(apiVersion="v1", fieldPath="metadata.namespace"),
+    )
+    pod = core_pb2.PodSpec(
+        volumes=[
+            core_pb2.Volume(
+                name="token",
+                volumeSource=core_pb2.VolumeSource(
+                    projected=core_pb2.ProjectedVolumeSource(
+                        sources=[
+                            core_pb2.VolumeProjection(
+                                serviceAccountToken=core_pb2.ServiceAccountTokenProjection(
+                                    audience="vault", expirationSeconds=600, path="token"
+                                )
+                            ),
+                            core_pb2.VolumeProjection(
+                                configMap=core_pb2.ConfigMapProjection(
+                                    localObjectReference=core_pb2.LocalObjectReference(
+                                        name="kube-root-ca.crt"
+                                    ),
+                                    items=[core_pb2.KeyToPath(key="ca.crt", path="ca.crt")],
+                                )
+                            ),
+                            core_pb2.VolumeProjection(
+                                downwardAPI=core_pb2.DownwardAPIProjection(items=[namespace_file])
+                            ),
+                        ],
+                        defaultMode=0o644,
+                    )
+                ),
+            ),
+            core_pb2.Volume(
+                name="podinfo",
+                volumeSource=core_pb2.VolumeSource(
+                    downwardAPI=core_pb2.DownwardAPIVolumeSource(items=[namespace_file])
+                ),
+            ),
+        ],
+    )
+    job = batch_pb2.Job(spec=batch_pb2.JobSpec(template=core_pb2.PodTemplateSpec(spec=pod)))
+    namespace_json = {
+        "path": "namespace",
+        "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+    }
+    assert decode(body("batch/v1", "Job", job))["spec"]["template"]["spec"]["volumes"] == [
+        {
+            "name": "token",
+            "projected": {
+                "sources": [
+                    {
+                        "serviceAccountToken": {
+                            "audience": "vault",
+                            "expirationSeconds": 600,
+                            "path": "token",
+                        }
+                    },
+                    {
+                        "configMap": {
+                            "name": "kube-root-ca.crt",
+                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        }
+                    },
+                    {"downwardAPI": {"items": [namespace_json]}},
+                ],
+                "defaultMode": 420,
+            },
+        },
+        {"name": "podinfo", "downwardAPI": {"items": [namespace_json]}},
+    ]
+
+
 def _answer(raw: bytes) -> tuple[int, str, str]:
     with pytest.raises(errors.APIError) as caught:
         decode(raw)

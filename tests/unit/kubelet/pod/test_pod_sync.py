@@ -332,3 +332,36 @@ async def test_a_finished_pod_synced_from_a_stale_copy_keeps_its_ip(h: SyncHarne
     latest = h.pods.written[-1].status
     assert latest.phase == "Succeeded"
     assert latest.pod_ip == ip and [i.ip for i in latest.pod_ips] == [ip]
+
+
+async def test_a_running_pods_downward_api_volume_follows_its_labels(h: SyncHarness) -> None:
+    """Written again at the sync after the pod changed; not at every sync in between."""
+    volume = core_pb2.Volume(
+        name="info",
+        downward_api=core_pb2.DownwardAPIVolumeSource(
+            default_mode=0o644,
+            items=[
+                core_pb2.DownwardAPIVolumeFile(
+                    path="labels",
+                    field_ref=core_pb2.ObjectFieldSelector(
+                        api_version="v1", field_path="metadata.labels"
+                    ),
+                )
+            ],
+        ),
+    )
+    p = pod("main", volumes=(volume,))
+    p.metadata.labels["app"] = "web"
+    await h.sync(p)
+    await h.sync(p)
+    labels = (
+        h.root / "pods" / "uid-1" / "volumes" / "kubernetes.io~downward-api" / "info" / "labels"
+    )
+    assert labels.read_text() == 'app="web"'
+    p.metadata.labels["app"] = "db"
+    await h.sync(p)  # the same version: not yet
+    assert labels.read_text() == 'app="web"'
+    p.metadata.resource_version = "changed"
+    await h.sync(p)
+    assert labels.read_text() == 'app="db"'
+    await h.syncer.volumes.teardown("uid-1")

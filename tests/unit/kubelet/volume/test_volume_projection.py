@@ -20,6 +20,7 @@ from kubelet.volume.projection import (
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from tests.unit.kubelet.podbuild import optional_field, pod
+from tests.unit.kubelet.volumefakes import Getter, read_tree
 
 DATA = {"a.conf": b"A", "b.conf": b"B"}
 
@@ -69,16 +70,6 @@ def test_item_paths_stay_inside_the_volume(path: str) -> None:
         make_payload([item("a.conf", path)], None, DATA, "configmap", False)
 
 
-def read_tree(target: Path) -> dict[str, tuple[bytes, int]]:
-    found = {}
-    for root, dirs, files in os.walk(target, followlinks=True):
-        dirs[:] = [d for d in dirs if not d.startswith("..")]
-        for name in files:
-            path = Path(root) / name
-            found[str(path.relative_to(target))] = (path.read_bytes(), path.stat().st_mode & 0o777)
-    return found
-
-
 def test_files_appear_through_the_data_link_and_updates_swap_them(tmp_path: Path) -> None:
     target = tmp_path / "vol"
     assert write_atomically(
@@ -110,19 +101,6 @@ def cm_volume(
             name=cm, **optional_field(optional), items=list(items)
         ),
     )
-
-
-class Getter:
-    def __init__(
-        self, cms: dict[str, core_pb2.ConfigMap], secrets: dict[str, core_pb2.Secret]
-    ) -> None:
-        self.objects = ConfigObjects(config_maps=cms, secrets=secrets)
-
-    async def config_map(self, namespace: str, name: str) -> core_pb2.ConfigMap | None:
-        return self.objects.config_maps.get(name)
-
-    async def secret(self, namespace: str, name: str) -> core_pb2.Secret | None:
-        return self.objects.secrets.get(name)
 
 
 async def test_pod_volumes_write_config_maps_and_secrets_under_the_pod(tmp_path: Path) -> None:

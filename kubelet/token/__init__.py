@@ -1,0 +1,1 @@
+"""Service account tokens for the pods of this node (pkg/kubelet/token)."""
