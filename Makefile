@@ -27,7 +27,8 @@ endef
 
 .PHONY: help venv protos host base-image wheels images up wait down logs \
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
-        bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz
+        bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
+        load-image
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -35,7 +36,8 @@ help:
 	echo "make host              install and start what the host needs (Docker, Compose, etcd, ...)"
 	echo "make base-image        debian:bookworm-slim: pulled, or built with debootstrap"
 	echo "make wheels            download the runtime wheels into build/wheelhouse"
-	echo "make images            build podplane:dev, podplane-node:dev and podplane-prometheus:dev"
+	echo "make images            build podplane:dev, podplane-node:dev, podplane-prometheus:dev and podplane/python:3.11"
+	echo "make load-image IMAGE=myapp:1   put an image built on the host on every node (as kind load docker-image)"
 	echo "make up                all of the above, then start the cluster and wait until it is Ready"
 	echo "                       (on a Docker host that can pull debian, docker compose up -d --wait does too)"
 	echo "make down              stop the cluster and delete its volumes"
@@ -88,9 +90,10 @@ images: base-image wheels
 	mkdir -p build/logs
 	# TAG=DOCKERFILE=CONTEXT, as docker-compose.yml builds them.
 	for image in podplane:dev=docker/podplane.Dockerfile=. podplane-node:dev=docker/node.Dockerfile=. \
-	             podplane-prometheus:dev=docker/prometheus/Dockerfile=docker/prometheus; do
+	             podplane-prometheus:dev=docker/prometheus/Dockerfile=docker/prometheus \
+	             podplane/python:3.11=docker/python.Dockerfile=docker; do
 	  IFS== read -r tag file context <<<"$$image"
-	  log=build/logs/$${tag%%:*}.log start=$$SECONDS
+	  name=$${tag%%:*} log=build/logs/$${name//\//-}.log start=$$SECONDS
 	  if ! docker build -f "$$file" -t "$$tag" "$$context" >"$$log" 2>&1; then
 	    tail -n 40 "$$log" >&2; echo "docker build $$tag failed: see $$log" >&2; exit 1
 	  fi
@@ -98,6 +101,10 @@ images: base-image wheels
 	done
 
 # --- The cluster ---------------------------------------------------------------------------------
+# An image built on the host, onto every node of the running cluster (docs/kubelet.md).
+load-image:
+	scripts/load-image.sh $(IMAGE)
+
 up: host venv base-image wheels images
 	@$(call timed,up)
 	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT) PODPLANE_PROMETHEUS_PORT=$(PROMETHEUS_PORT)
