@@ -26,8 +26,11 @@ from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec, resources
 from podplane.apimachinery.codec import FieldValidation
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
 from tests.fuzz import grpc_mutate, samples
+
+# A kind a request may name: a stored one, or a create-only review.
+Kind = Resource | CreateOnlyResource
 
 # What bad input may be answered with, each the code of a Kubernetes reason (BadRequest/Invalid,
 # NotFound, AlreadyExists, Conflict, a failed precondition, Expired/Gone, RequestEntityTooLarge,
@@ -83,13 +86,13 @@ class Answer:
     message: str
 
 
-def _name(rng: random.Random, resource: Resource, namespace: str) -> str:
+def _name(rng: random.Random, resource: Kind, namespace: str) -> str:
     index = rng.randrange(NAMES)
     # Cluster-scoped names carry the namespace: runs in other namespaces never meet them.
     return f"{namespace}-{index}" if not resource.namespaced else f"fuzz-{index}"
 
 
-def _object(resource: Resource, name: str, namespace: str) -> Message:
+def _object(resource: Kind, name: str, namespace: str) -> Message:
     data = samples.sample(resource, name, namespace)
     obj: Message = codec.decode(resource.message, data, FieldValidation.STRICT)[0]
     return obj
@@ -215,7 +218,9 @@ def _read_message(
     ), f"labels={label!r:.40} fields={fields!r:.40} rv={rv!r} timeout={timeout}"
 
 
-def _verbs(resource: Resource) -> tuple[str, ...]:
+def _verbs(resource: Kind) -> tuple[str, ...]:
+    if isinstance(resource, CreateOnlyResource):  # a review: asked, never stored
+        return ("Create",)
     writes = (
         ("Create", "Create", "Update", "UpdateStatus")
         if resource.has_status
@@ -228,7 +233,7 @@ def _verbs(resource: Resource) -> tuple[str, ...]:
     return (*writes, "Delete", "Get", "List", "Watch")
 
 
-def _other_message(rng: random.Random, resource: Resource, namespace: str) -> Message:
+def _other_message(rng: random.Random, resource: Kind, namespace: str) -> Message:
     """A valid message of another type than the method takes."""
     other = rng.choice([r for r in resources.ALL if r is not resource])
     return rng.choice(
@@ -243,7 +248,7 @@ def _other_message(rng: random.Random, resource: Resource, namespace: str) -> Me
 def build(seed: int, index: int, namespace: str) -> FuzzRequest:
     """Request `index` of the run seeded `seed`: the same bytes every time."""
     rng = random.Random(f"{seed}:{index}")
-    resource = rng.choice(resources.ALL)
+    resource = rng.choice(resources.SERVED)
     verb = rng.choice(_verbs(resource))
     method = f"/{resource.service}/{verb}"
     stream = verb == "Watch"
@@ -251,6 +256,7 @@ def build(seed: int, index: int, namespace: str) -> FuzzRequest:
         msg = _object(resource, _name(rng, resource, namespace), namespace)
         what = f"{resource.kind}"
     else:
+        assert isinstance(resource, Resource)  # a review has Create alone
         msg, what = _read_request(rng, resource, verb, namespace)
     roll = rng.random()
     if roll < 0.01:
