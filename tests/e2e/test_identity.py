@@ -119,7 +119,10 @@ def test_granting_what_one_does_not_hold_is_refused(k: Kubectl) -> None:
     )
     assert code == 1
     assert out.startswith(
-        f'error: failed to create role: roles.rbac.authorization.k8s.io "secret-reader" is '
+        'Error from server (Forbidden): roles.rbac.authorization.k8s.io "secret-reader" is '
         f'forbidden: user "system:serviceaccount:{ns}:maker" (groups=['
     ), out
-    assert "is attempting to grant RBAC permissions not currently held" in out
+    assert out.endswith(
+        "is attempting to grant RBAC permissions not currently held:\n"
+        '{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}\n'
+    ), out
