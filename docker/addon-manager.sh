@@ -1,11 +1,8 @@
 #!/bin/sh
 # The compose project's addon-manager (image podplane:dev), as kube-up's kube-addon-manager: keeps
 # the cluster's add-ons applied. Every ADDON_INTERVAL seconds (default 30), as the cluster admin:
-#   1. the Secret kube-system/clusterdns-credentials: the cluster CA and the system:coredns
-#      client certificate the cluster DNS pods present to the apiserver (Kubernetes gives
-#      CoreDNS a service account token instead);
-#   2. podctl apply -f /etc/podplane/addons (docker/addons: the cluster DNS's Service kube-dns
-#      at 10.96.0.10 and Deployment coredns).
+# podctl apply -f /etc/podplane/addons (docker/addons: the cluster DNS's service account and its
+# ClusterRole and binding, the Service kube-dns at 10.96.0.10 and the Deployment coredns).
 # A deleted or edited add-on object is put back at the next pass. Healthy (/tmp/applied) once a
 # pass has succeeded; `make up` and `docker compose up --wait` wait for that.
 set -u
@@ -14,29 +11,10 @@ export PODPLANE_SERVER=${PODPLANE_SERVER:-apiserver:6443}
 export PODPLANE_CA=$pki/ca.crt PODPLANE_CERT=$pki/admin.crt PODPLANE_KEY=$pki/admin.key
 
 log() { echo "addon-manager: $*" >&2; }
-b64() { base64 -w0 <"$1"; }
-
-credentials() {
-  cat <<YAML
-apiVersion: v1
-kind: Secret
-metadata:
-  name: clusterdns-credentials
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-type: Opaque
-data:
-  ca.crt: $(b64 "$pki/ca.crt")
-  tls.crt: $(b64 "$pki/clusterdns.crt")
-  tls.key: $(b64 "$pki/clusterdns.key")
-YAML
-}
 
 trap 'exit 0' TERM INT
 while :; do
-  if credentials | podctl apply -f - >/tmp/apply.log 2>&1 \
-    && podctl apply -f "$addons" >>/tmp/apply.log 2>&1; then
+  if podctl apply -f "$addons" >/tmp/apply.log 2>&1; then
     # Each change once in the log, not every pass's "unchanged".
     grep -v ' unchanged$' /tmp/apply.log >&2 || true
     [ -f /tmp/applied ] || log "add-ons applied: $(ls "$addons" | tr '\n' ' ')"

@@ -43,7 +43,7 @@ for dir in /out/*/; do
         apiserver-kubelet-client.crt apiserver-kubelet-client.key ;;
     scheduler | controller-manager) copy "$dir" ca.crt "$service.crt" "$service.key" ;;
     # The admin, to apply the add-ons; the cluster DNS's identity, for the Secret its pods mount.
-    addon-manager) copy "$dir" ca.crt admin.crt admin.key clusterdns.crt clusterdns.key ;;
+    addon-manager) copy "$dir" ca.crt admin.crt admin.key ;;
     *)
       [ -f "$all/$service-kubelet-server.crt" ] || { echo "pki-init: unknown service $service" >&2; exit 1; }
       copy "$dir" ca.crt "$service.crt=node.crt" "$service.key=node.key" \

@@ -129,10 +129,6 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         # The Services of every namespace: their environment variables in containers.
         rule(READ, "services"),
     ),
-    # system:coredns: what the cluster DNS reads to answer for Services and pods.
-    "system:coredns": (
-        rule(("list", "watch"), "endpoints", "services", "pods", "namespaces", "endpointslices"),
-    ),
     # system:node-proxier: what kube-proxy reads to program a node's service rules.
     "system:node-proxier": (
         rule(("list", "watch"), "services", "endpoints", "endpointslices"),
@@ -153,7 +149,6 @@ GROUP_BINDINGS: dict[str, str] = {
 USER_BINDINGS: dict[str, str] = {
     "system:kube-scheduler": "system:kube-scheduler",
     "system:kube-controller-manager": "system:kube-controller-manager",
-    "system:coredns": "system:coredns",
 }
 
 

@@ -90,9 +90,6 @@ def cluster_certs(nodes: list[str], service_cidr: str = DEFAULT_SERVICE_CIDR) ->
         CertSpec("scheduler", "system:kube-scheduler", client=True),
         CertSpec("controller-manager", "system:kube-controller-manager", client=True),
         CertSpec("admin", "kubernetes-admin", ("system:masters",), client=True),
-        # The cluster DNS add-on's identity (Kubernetes' system:coredns), handed to its pods in
-        # the Secret kube-system/clusterdns-credentials by the addon-manager.
-        CertSpec("clusterdns", "system:coredns", client=True),
     ]
     for node in nodes:
         specs.append(CertSpec(f"{node}", f"system:node:{node}", ("system:nodes",), client=True))

@@ -185,6 +185,26 @@ def test_dns_addon_is_deployed_behind_kube_dns(dns_pods: dict[str, str]) -> None
     assert set(endpoints.split()) == set(dns_pods.values())
 
 
+def test_dns_pods_run_as_their_service_account_with_only_its_rights(
+    dns_pods: dict[str, str],
+) -> None:
+    """As kubeadm's CoreDNS: the service account kube-system/coredns, a token in every replica,
+    and the ClusterRole system:coredns (list and watch what DNS answers for), nothing more."""
+    jsonpath = "jsonpath={.items[*].spec.serviceAccountName}"
+    accounts = SYSTEM.ok("get", "pods", "-l", "k8s-app=kube-dns", "-o", jsonpath)
+    assert accounts.split() == ["coredns"] * len(dns_pods)
+    coredns = "--as=system:serviceaccount:kube-system:coredns"
+    for verb, resource in (("watch", "endpointslices.discovery.k8s.io"), ("list", "services")):
+        assert SYSTEM.ok("auth", "can-i", verb, resource, "-A", coredns) == "yes\n"
+    refused = SYSTEM.run("auth", "can-i", "get", "secrets", coredns)
+    assert (refused.code, refused.out) == (1, "no\n")
+    pod = next(iter(dns_pods))
+    token = SYSTEM.ok(
+        "exec", pod, "--", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    )
+    assert token.count(".") == 2  # the JWT the kubelet keeps fresh
+
+
 def test_service_name_resolves_to_its_cluster_ip(
     k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
 ) -> None:

@@ -29,7 +29,6 @@ ADMIN = UserInfo("admin", frozenset({MASTERS_GROUP}))
 VIEWER = UserInfo("viewer", frozenset({"viewers"}))
 SCHEDULER = UserInfo("system:kube-scheduler")
 CONTROLLERS = UserInfo("system:kube-controller-manager")
-COREDNS = UserInfo("system:coredns", frozenset({"system:authenticated"}))
 NODE1 = UserInfo("system:node:node-1", frozenset({NODES_GROUP}))
 STRANGER = UserInfo("stranger", frozenset({"system:authenticated"}))
 
@@ -89,13 +88,6 @@ AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else []
         (CONTROLLERS, "update", "deployments", "status", "default", "web", True),
         (CONTROLLERS, "create", "pods", "binding", "default", "web", False),
         (CONTROLLERS, "create", "pods", "exec", "default", "web", False),
-        (COREDNS, "list", "services", "", "", "", True),
-        (COREDNS, "watch", "endpointslices", "", "", "", True),
-        (COREDNS, "watch", "pods", "", "", "", True),
-        (COREDNS, "list", "namespaces", "", "", "", True),
-        (COREDNS, "get", "secrets", "", "kube-system", "s", False),
-        (COREDNS, "create", "pods", "", "default", "", False),
-        (COREDNS, "update", "services", "", "default", "web", False),
         (STRANGER, "get", "pods", "", "default", "web", False),
         # Services: viewers read them, the controller-manager writes their endpoints, nodes
         # (kubelets' environment variables; kube-proxy's rules, system:node-proxier) read them.
