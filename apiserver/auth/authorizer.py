@@ -112,8 +112,15 @@ class Authorizer:
 
     def rules_for(self, user: UserInfo, namespace: str) -> ResolvedRules:
         """RuleResolver.RulesFor: every rule the user holds in `namespace` (cluster-wide ones
-        included), and what could not be resolved; SelfSubjectRulesReview's answer."""
-        return self.rbac.resolver.rules_for(user, namespace)
+        included), and what could not be resolved; SelfSubjectRulesReview's answer. As
+        Kubernetes' union of the Node and RBAC resolvers: a kubelet's list is incomplete (the
+        node authorizer lists nothing), and system:masters holds what RBAC binds to it
+        (cluster-admin), not the privileged-group authorizer's all, which lists nothing."""
+        resolved = self.rbac.resolver.rules_for(user, namespace)
+        if user.node_name is not None:
+            resolved.incomplete = True
+            resolved.errors.insert(0, "node authorizer does not support user rule resolution")
+        return resolved
 
     def check(
         self,

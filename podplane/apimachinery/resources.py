@@ -440,6 +440,16 @@ SELF_SUBJECT_ACCESS_REVIEW = CreateOnlyResource(
     stub=authorization_pb2_grpc.SelfSubjectAccessReviewsStub,
     add_servicer=authorization_pb2_grpc.add_SelfSubjectAccessReviewsServicer_to_server,
 )
+SELF_SUBJECT_RULES_REVIEW = CreateOnlyResource(
+    kind="SelfSubjectRulesReview",
+    plural="selfsubjectrulesreviews",
+    api_version="authorization.k8s.io/v1",
+    namespaced=False,
+    message=authorization_pb2.SelfSubjectRulesReview,
+    service="podplane.authorization.v1.SelfSubjectRulesReviews",
+    stub=authorization_pb2_grpc.SelfSubjectRulesReviewsStub,
+    add_servicer=authorization_pb2_grpc.add_SelfSubjectRulesReviewsServicer_to_server,
+)
 SUBJECT_ACCESS_REVIEW = CreateOnlyResource(
     kind="SubjectAccessReview",
     plural="subjectaccessreviews",
@@ -485,6 +495,7 @@ TOKEN_REVIEW = CreateOnlyResource(
 # places that store, list, watch or delete.
 CREATE_ONLY: tuple[CreateOnlyResource, ...] = (
     SELF_SUBJECT_ACCESS_REVIEW,
+    SELF_SUBJECT_RULES_REVIEW,
     SUBJECT_ACCESS_REVIEW,
     LOCAL_SUBJECT_ACCESS_REVIEW,
     SELF_SUBJECT_REVIEW,

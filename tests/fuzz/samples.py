@@ -147,6 +147,7 @@ _BODIES: dict[str, JSONObject] = {
 _ACCESS = {"resourceAttributes": {"verb": "list", "resource": "pods", "namespace": "fuzz"}}
 _REVIEWS: dict[str, JSONObject] = {
     "selfsubjectaccessreviews": {"spec": _ACCESS},
+    "selfsubjectrulesreviews": {"spec": {"namespace": "fuzz"}},
     "subjectaccessreviews": {"spec": {**_ACCESS, "user": "jane", "groups": ["devs"]}},
     "localsubjectaccessreviews": {"spec": {**_ACCESS, "user": "jane"}},
     "selfsubjectreviews": {},

@@ -17,10 +17,12 @@ GROUP = "rbac.authorization.k8s.io"
 @dataclass
 class ResolvedRules:
     """The rules found, and what could not be resolved (a binding's missing role), as
-    Kubernetes' resolver returns both."""
+    Kubernetes' resolver returns both; incomplete when an authorizer cannot list what it
+    allows."""
 
     rules: list[rbac_pb2.PolicyRule] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    incomplete: bool = False
 
 
 class RuleResolver:

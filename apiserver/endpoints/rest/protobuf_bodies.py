@@ -32,7 +32,7 @@ MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
 # configmap, secret, service, serviceaccount, deployment, job, role, clusterrole, rolebinding,
-# clusterrolebinding, token) and the reviews kubectl auth can-i and whoami send.
+# clusterrolebinding, token) and the reviews kubectl auth can-i (--list) and whoami send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -46,6 +46,9 @@ KINDS: dict[tuple[str, str], type[Message]] = {
         "authorization.k8s.io/v1",
         "SelfSubjectAccessReview",
     ): authorization_pb2.SelfSubjectAccessReview,
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): (
+        authorization_pb2.SelfSubjectRulesReview
+    ),
     ("authorization.k8s.io/v1", "SubjectAccessReview"): authorization_pb2.SubjectAccessReview,
     ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): (
         authorization_pb2.LocalSubjectAccessReview

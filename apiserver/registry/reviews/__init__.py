@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
-from apiserver.registry.reviews import access, identity
+from apiserver.registry.reviews import access, identity, rules
 from podplane.apimachinery.resources import CreateOnlyResource
 
 M = TypeVar("M", bound=Message)
@@ -36,6 +36,7 @@ def create_only_apis(
     review `authenticator` (None: no authentication configured)."""
     apis: list[CreateOnlyAPI[Any]] = [
         access.SelfSubjectAccessReviews(authorizer),
+        rules.SelfSubjectRulesReviews(authorizer),
         access.SubjectAccessReviews(authorizer),
         access.LocalSubjectAccessReviews(authorizer),
         identity.SelfSubjectReviews(),

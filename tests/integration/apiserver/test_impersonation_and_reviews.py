@@ -165,6 +165,7 @@ async def test_discovery_and_explain(cluster: RestCluster) -> None:
             "LocalSubjectAccessReview",
         ],
         ["selfsubjectaccessreviews", "authorization.k8s.io/v1", "false", "SelfSubjectAccessReview"],
+        ["selfsubjectrulesreviews", "authorization.k8s.io/v1", "false", "SelfSubjectRulesReview"],
         ["subjectaccessreviews", "authorization.k8s.io/v1", "false", "SubjectAccessReview"],
     ]
     explained = await cluster.kubectl_ok("explain", "selfsubjectaccessreview.spec")

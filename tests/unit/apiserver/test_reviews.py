@@ -281,6 +281,7 @@ def test_discovery_lists_the_groups_with_create_only() -> None:
         for plural, kind in [
             ("localsubjectaccessreviews", "LocalSubjectAccessReview"),
             ("selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+            ("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
             ("subjectaccessreviews", "SubjectAccessReview"),
         ]
     ]

@@ -124,3 +124,55 @@ class SelfSubjectAccessReview(_message.Message):
     spec: SelfSubjectAccessReviewSpec
     status: SubjectAccessReviewStatus
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[SelfSubjectAccessReviewSpec, _Mapping]] = ..., status: _Optional[_Union[SubjectAccessReviewStatus, _Mapping]] = ...) -> None: ...
+
+class SelfSubjectRulesReviewSpec(_message.Message):
+    __slots__ = ("namespace",)
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    def __init__(self, namespace: _Optional[str] = ...) -> None: ...
+
+class ResourceRule(_message.Message):
+    __slots__ = ("verbs", "api_groups", "resources", "resource_names")
+    VERBS_FIELD_NUMBER: _ClassVar[int]
+    API_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_NAMES_FIELD_NUMBER: _ClassVar[int]
+    verbs: _containers.RepeatedScalarFieldContainer[str]
+    api_groups: _containers.RepeatedScalarFieldContainer[str]
+    resources: _containers.RepeatedScalarFieldContainer[str]
+    resource_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, verbs: _Optional[_Iterable[str]] = ..., api_groups: _Optional[_Iterable[str]] = ..., resources: _Optional[_Iterable[str]] = ..., resource_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class NonResourceRule(_message.Message):
+    __slots__ = ("verbs", "non_resource_urls")
+    VERBS_FIELD_NUMBER: _ClassVar[int]
+    NON_RESOURCE_URLS_FIELD_NUMBER: _ClassVar[int]
+    verbs: _containers.RepeatedScalarFieldContainer[str]
+    non_resource_urls: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, verbs: _Optional[_Iterable[str]] = ..., non_resource_urls: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SubjectRulesReviewStatus(_message.Message):
+    __slots__ = ("resource_rules", "non_resource_rules", "incomplete", "evaluation_error")
+    RESOURCE_RULES_FIELD_NUMBER: _ClassVar[int]
+    NON_RESOURCE_RULES_FIELD_NUMBER: _ClassVar[int]
+    INCOMPLETE_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_ERROR_FIELD_NUMBER: _ClassVar[int]
+    resource_rules: _containers.RepeatedCompositeFieldContainer[ResourceRule]
+    non_resource_rules: _containers.RepeatedCompositeFieldContainer[NonResourceRule]
+    incomplete: bool
+    evaluation_error: str
+    def __init__(self, resource_rules: _Optional[_Iterable[_Union[ResourceRule, _Mapping]]] = ..., non_resource_rules: _Optional[_Iterable[_Union[NonResourceRule, _Mapping]]] = ..., incomplete: bool = ..., evaluation_error: _Optional[str] = ...) -> None: ...
+
+class SelfSubjectRulesReview(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: SelfSubjectRulesReviewSpec
+    status: SubjectRulesReviewStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[SelfSubjectRulesReviewSpec, _Mapping]] = ..., status: _Optional[_Union[SubjectRulesReviewStatus, _Mapping]] = ...) -> None: ...

@@ -239,3 +239,75 @@ class LocalSubjectAccessReviews(object):
             timeout,
             metadata,
             _registered_method=True)
+
+
+class SelfSubjectRulesReviewsStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.authorization.v1.SelfSubjectRulesReviews/Create',
+                request_serializer=podplane_dot_api_dot_authorization_dot_v1_dot_authorization__pb2.SelfSubjectRulesReview.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_authorization_dot_v1_dot_authorization__pb2.SelfSubjectRulesReview.FromString,
+                _registered_method=True)
+
+
+class SelfSubjectRulesReviewsServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_SelfSubjectRulesReviewsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_authorization_dot_v1_dot_authorization__pb2.SelfSubjectRulesReview.FromString,
+                    response_serializer=podplane_dot_api_dot_authorization_dot_v1_dot_authorization__pb2.SelfSubjectRulesReview.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.authorization.v1.SelfSubjectRulesReviews', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.authorization.v1.SelfSubjectRulesReviews', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class SelfSubjectRulesReviews(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.authorization.v1.SelfSubjectRulesReviews/Create',
+            podplane_dot_api_dot_authorization_dot_v1_dot_authorization__pb2.SelfSubjectRulesReview.SerializeToString,
+            podplane_dot_api_dot_authorization_dot_v1_dot_authorization__pb2.SelfSubjectRulesReview.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

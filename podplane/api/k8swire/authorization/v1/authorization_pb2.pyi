@@ -111,3 +111,51 @@ class SelfSubjectAccessReview(_message.Message):
     spec: SelfSubjectAccessReviewSpec
     status: SubjectAccessReviewStatus
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[SelfSubjectAccessReviewSpec, _Mapping]] = ..., status: _Optional[_Union[SubjectAccessReviewStatus, _Mapping]] = ...) -> None: ...
+
+class SelfSubjectRulesReviewSpec(_message.Message):
+    __slots__ = ("namespace",)
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    def __init__(self, namespace: _Optional[str] = ...) -> None: ...
+
+class ResourceRule(_message.Message):
+    __slots__ = ("verbs", "apiGroups", "resources", "resourceNames")
+    VERBS_FIELD_NUMBER: _ClassVar[int]
+    APIGROUPS_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCENAMES_FIELD_NUMBER: _ClassVar[int]
+    verbs: _containers.RepeatedScalarFieldContainer[str]
+    apiGroups: _containers.RepeatedScalarFieldContainer[str]
+    resources: _containers.RepeatedScalarFieldContainer[str]
+    resourceNames: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, verbs: _Optional[_Iterable[str]] = ..., apiGroups: _Optional[_Iterable[str]] = ..., resources: _Optional[_Iterable[str]] = ..., resourceNames: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class NonResourceRule(_message.Message):
+    __slots__ = ("verbs", "nonResourceURLs")
+    VERBS_FIELD_NUMBER: _ClassVar[int]
+    NONRESOURCEURLS_FIELD_NUMBER: _ClassVar[int]
+    verbs: _containers.RepeatedScalarFieldContainer[str]
+    nonResourceURLs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, verbs: _Optional[_Iterable[str]] = ..., nonResourceURLs: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SubjectRulesReviewStatus(_message.Message):
+    __slots__ = ("resourceRules", "nonResourceRules", "incomplete", "evaluationError")
+    RESOURCERULES_FIELD_NUMBER: _ClassVar[int]
+    NONRESOURCERULES_FIELD_NUMBER: _ClassVar[int]
+    INCOMPLETE_FIELD_NUMBER: _ClassVar[int]
+    EVALUATIONERROR_FIELD_NUMBER: _ClassVar[int]
+    resourceRules: _containers.RepeatedCompositeFieldContainer[ResourceRule]
+    nonResourceRules: _containers.RepeatedCompositeFieldContainer[NonResourceRule]
+    incomplete: bool
+    evaluationError: str
+    def __init__(self, resourceRules: _Optional[_Iterable[_Union[ResourceRule, _Mapping]]] = ..., nonResourceRules: _Optional[_Iterable[_Union[NonResourceRule, _Mapping]]] = ..., incomplete: bool = ..., evaluationError: _Optional[str] = ...) -> None: ...
+
+class SelfSubjectRulesReview(_message.Message):
+    __slots__ = ("metadata", "spec", "status")
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    metadata: _meta_pb2.ObjectMeta
+    spec: SelfSubjectRulesReviewSpec
+    status: SubjectRulesReviewStatus
+    def __init__(self, metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[SelfSubjectRulesReviewSpec, _Mapping]] = ..., status: _Optional[_Union[SubjectRulesReviewStatus, _Mapping]] = ...) -> None: ...
