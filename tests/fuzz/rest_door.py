@@ -421,7 +421,9 @@ async def fuzz_rest(
     queue: asyncio.Queue[Request | None] = asyncio.Queue(maxsize=concurrency * 2)
     started = time.monotonic()
     connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=30)
+    # Past kube-apiserver's own 60 s request timeout: a delete of a whole collection of the
+    # thousands of objects a run creates is slow on a busy host, not a failure.
+    timeout = aiohttp.ClientTimeout(total=90)
 
     async def worker(session: aiohttp.ClientSession) -> None:
         while (request := await queue.get()) is not None:
