@@ -4,7 +4,9 @@ the test delivers them, so that a test can hold a controller's cache behind its 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator, Callable
 from typing import Generic, Protocol, Self, TypeVar
 
 import grpc
@@ -196,3 +198,28 @@ class FakeCluster:
             resources.SERVICE_ACCOUNT,
         ):
             self.for_resource(resource).deliver()
+
+
+async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
+    """Delivers the cluster's watch events until `check` holds (about 2 s at most)."""
+    for _ in range(400):
+        cluster.deliver()
+        if check():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Runnable(Protocol):
+    async def run(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def running(controller: Runnable) -> AsyncIterator[None]:
+    """The controller's run() as a task for the block, cancelled after it."""
+    task = asyncio.create_task(controller.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

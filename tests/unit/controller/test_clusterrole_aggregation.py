@@ -4,16 +4,12 @@ rule once; and follows a matching role's new rules, a new matching role, and one
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.apimachinery import manifest
 from podplane.client.informer_factory import SharedInformerFactory
 from podplane.rbac.aggregation import aggregated_rules
-from tests.unit.controller.fake_api import FakeCluster
+from tests.unit.controller.fake_api import FakeCluster, running, until
 
 LABEL = "rbac.example.com/aggregate-to-monitoring"
 
@@ -59,25 +55,6 @@ def test_rules_selector_by_selector_in_name_order_each_once() -> None:
     assert resources_of(
         rbac_pb2.ClusterRole(rules=aggregated_rules(aggregated("m", LABEL, "other"), roles))
     ) == ["services", "pods", "nodes"]
-
-
-async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
-    for _ in range(400):
-        cluster.deliver()
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@contextlib.asynccontextmanager
-async def running(controller: ClusterRoleAggregationController) -> AsyncIterator[None]:
-    task = asyncio.create_task(controller.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_an_aggregated_role_follows_the_roles_it_selects() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from controller.localpath import volumes
@@ -16,7 +16,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest
 from podplane.client.informer_factory import SharedInformerFactory
-from tests.unit.controller.fake_api import FakeCluster
+from tests.unit.controller.fake_api import FakeCluster, until
 
 NS = "default"
 PROVISIONER = "rancher.io/local-path"
@@ -39,15 +39,6 @@ def claim(node: str | None = "node-b", modes: tuple[str, ...] = ("ReadWriteOnce"
         },
         core_pb2.PersistentVolumeClaim,
     )
-
-
-async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
-    for _ in range(400):
-        cluster.deliver()
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @contextlib.asynccontextmanager

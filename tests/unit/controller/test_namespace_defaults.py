@@ -6,16 +6,13 @@ restored when changed; a namespace being deleted gets neither."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from controller.rootcacertpublisher.controller import DESCRIPTION, RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.informer_factory import SharedInformerFactory
-from tests.unit.controller.fake_api import FakeCluster
+from tests.unit.controller.fake_api import FakeCluster, running, until
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"
 
@@ -27,25 +24,6 @@ def namespace(name: str, phase: str = "Active", deleting: bool = False) -> core_
         ),
         status=core_pb2.NamespaceStatus(phase=phase),
     )
-
-
-async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
-    for _ in range(400):
-        cluster.deliver()
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@contextlib.asynccontextmanager
-async def running(controller: Any) -> AsyncIterator[None]:
-    task = asyncio.create_task(controller.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def settled(cluster: FakeCluster) -> None:

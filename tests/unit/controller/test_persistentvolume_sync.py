@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from controller.persistentvolume.controller import PersistentVolumeController
@@ -15,7 +15,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest
 from podplane.client.informer_factory import SharedInformerFactory
-from tests.unit.controller.fake_api import FakeCluster
+from tests.unit.controller.fake_api import FakeCluster, until
 
 NS = "default"
 
@@ -74,15 +74,6 @@ def wffc(name: str, provisioner: str) -> storage_pb2.StorageClass:
         },
         storage_pb2.StorageClass,
     )
-
-
-async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
-    for _ in range(400):
-        cluster.deliver()
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @contextlib.asynccontextmanager

@@ -6,8 +6,6 @@ finalizer get it."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from controller.pvprotection.controller import PVProtectionController
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.informer_factory import SharedInformerFactory
-from tests.unit.controller.fake_api import FakeCluster
+from tests.unit.controller.fake_api import FakeCluster, running, until
 
 NS = "default"
 PVC_FINALIZER = "kubernetes.io/pvc-protection"
@@ -64,25 +62,6 @@ def pod(name: str, node: str = "node-a", phase: str = "Running") -> core_pb2.Pod
 def test_which_pods_use_a_claim(the_pod: core_pb2.Pod, uses: bool) -> None:
     assert pod_uses_claim(the_pod, "data") is uses
     assert pod_uses_claim(the_pod, "other") is False
-
-
-async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
-    for _ in range(400):
-        cluster.deliver()
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@contextlib.asynccontextmanager
-async def running(controller: Any) -> AsyncIterator[None]:
-    task = asyncio.create_task(controller.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def mark_deleted(api: Any, key: str) -> None:
