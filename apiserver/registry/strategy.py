@@ -5,13 +5,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.registry.strategies import apps, batch, cluster, core, networking, rbac, storage
+from apiserver.registry.strategies import (
+    apps,
+    batch,
+    coordination,
+    core,
+    networking,
+    node,
+    policy,
+    rbac,
+    scheduling,
+    storage,
+)
 from apiserver.registry.strategies.base import Strategy
 
 __all__ = ["STRATEGIES", "Strategy"]
 
 STRATEGIES: dict[str, Strategy[Any]] = {
     s.resource.plural: s
-    for group in (core, storage, networking, apps, batch, rbac, cluster)
+    for group in (
+        core,
+        storage,
+        networking,
+        coordination,
+        apps,
+        batch,
+        rbac,
+        policy,
+        scheduling,
+        node,
+    )
     for s in group.STRATEGIES
 }
