@@ -3,8 +3,17 @@
 # inner engine, so pods start without any registry. Build from the repository root:
 #   docker build -f docker/node.Dockerfile -t podplane-node:dev .
 # Self-contained (not FROM podplane:dev) so that Compose may build both images in any order;
-# the first three stages are podplane.Dockerfile's, word for word, and come from the same cache.
+# the stages python, venv and app are podplane.Dockerfile's, word for word, and come from the
+# same cache.
 ARG BASE_IMAGE=debian:bookworm-slim
+
+# The pod images' busybox, built as Docker Hub's busybox:latest is (docker/busybox-rootfs.sh says
+# how and why). The first stage, so that `docker build --target busybox-rootfs` builds it alone:
+# the integration tests' pod images (tests/integration/pod_images.py) are this stage's root
+# filesystem, from the same layer cache.
+FROM ${BASE_IMAGE} AS busybox-rootfs
+COPY docker/busybox-rootfs.sh /usr/local/bin/busybox-rootfs
+RUN sh /usr/local/bin/busybox-rootfs /opt/podplane/images/busybox
 
 FROM ${BASE_IMAGE} AS python
 ENV DEBIAN_FRONTEND=noninteractive
@@ -21,21 +30,11 @@ FROM python AS app
 COPY . /tmp/src
 RUN sh /tmp/src/docker/collect-app.sh /tmp/src
 
-# Pod images as plain root filesystems from Debian's static busybox: /bin/busybox and its applet
-# links, /tmp, /etc/passwd, /etc/group. busybox serves both (the pause command is set on import).
+# The pod images as plain root filesystems: busybox, and the pause sandbox, which is the same
+# busybox (the pause command is set on import).
 FROM python AS pod-images
-RUN apt-get update \
- && apt-get install -y --no-install-recommends busybox-static \
- && rm -rf /var/lib/apt/lists/*
-RUN set -eu; root=/opt/podplane/images/busybox; \
-    mkdir -p $root/bin $root/sbin $root/usr/bin $root/usr/sbin $root/etc $root/root $root/home \
-             $root/proc $root/sys $root/dev $root/var/www $root/tmp; \
-    chmod 1777 $root/tmp; \
-    cp /bin/busybox $root/bin/busybox; \
-    chroot $root /bin/busybox --install -s; \
-    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' >$root/etc/passwd; \
-    printf 'root:x:0:\nnobody:x:65534:\n' >$root/etc/group; \
-    cp -a $root /opt/podplane/images/pause
+COPY --from=busybox-rootfs /opt/podplane/images/busybox /opt/podplane/images/busybox
+COPY --from=busybox-rootfs /opt/podplane/images/busybox /opt/podplane/images/pause
 
 # The cluster DNS add-on's image (docker/addons/cluster-dns.yaml) as a root filesystem: Python, a
 # venv with only what `python -m clusterdns` imports, and the app. The entrypoint imports it as

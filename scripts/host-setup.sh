@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, etcd (for the
 # integration tests), debootstrap (to seed the base image without a registry) and python3-venv.
+# The pod images' busybox is built inside Docker from the base image (docker/busybox-rootfs.sh),
+# for the nodes and the integration tests alike: the host needs no compiler for it. The host's
+# own busybox-static serves the network tests' clients (wget, httpd in network namespaces).
 # Idempotent and fast when everything is already there. On an ordinary Docker host (engine and
 # Compose present) it changes nothing: no second engine is started, and as a non-root user apt is
 # never run (missing test tools are listed instead).
@@ -47,7 +50,7 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3
 
 if ((${#missing[@]})) && [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1; then
   # A developer's own Docker host: never sudo apt-get on it behind their back. Only the
-  # integration tests (etcd, busybox) and registry-less hosts (debootstrap) need these.
+  # integration tests (etcd, busybox, ip, iptables) and registry-less hosts (debootstrap) need these.
   log "not installed: ${missing[*]} (needed by make test-integration; to install:"
   log "  sudo apt-get install ${missing[*]})"
 elif ((${#missing[@]})); then

@@ -1,16 +1,25 @@
 """The pod images a node carries (busybox:latest and the podplane/pause:3.9 sandbox), built on the
-test host's engine the way the node entrypoint builds them: a root filesystem holding Debian's
-static busybox and its applet links, imported with `docker import` (no registry needed)."""
+test host's engine from the same recipe as the nodes': the stage `busybox-rootfs` of
+docker/node.Dockerfile (docker/busybox-rootfs.sh, busybox 1.37.0 configured as Docker Hub's) gives
+the root filesystem, which is imported with `docker import` as the node entrypoint does (no registry
+needed). The stage comes from the engine's layer cache after the first build, and `make images`
+reuses it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 import subprocess
-import tempfile
+from pathlib import Path
 
 BUSYBOX = "busybox:latest"
 PAUSE = "podplane/pause:3.9"
+REPO = Path(__file__).resolve().parents[2]
+RECIPE = REPO / "docker" / "busybox-rootfs.sh"
+BASE_IMAGE = "debian:bookworm-slim"
+# The recipe's digest, as a label on the imported images: a change of recipe rebuilds them.
+RECIPE_LABEL = "io.podplane.busybox-recipe"
+_ROOTFS = "/opt/podplane/images/busybox"
 _PATH = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _CMDS = {
     BUSYBOX: '["sh"]',
@@ -27,64 +36,55 @@ def _docker(env: dict[str, str], *args: str, stdin: bytes | None = None) -> byte
     return result.stdout
 
 
-def _rootfs(root: str) -> None:
-    busybox = shutil.which("busybox") or "/bin/busybox"
-    if not os.path.exists(busybox):
-        raise RuntimeError("busybox is not installed: apt-get install busybox-static")
-    for d in (
-        "bin",
-        "sbin",
-        "usr/bin",
-        "usr/sbin",
-        "etc",
-        "root",
-        "home",
-        "proc",
-        "sys",
-        "dev",
-        "var/www",
-        "tmp",
-    ):
-        os.makedirs(os.path.join(root, d), exist_ok=True)
-    os.chmod(os.path.join(root, "tmp"), 0o1777)
-    shutil.copy2(busybox, os.path.join(root, "bin", "busybox"))
-    subprocess.run(["chroot", root, "/bin/busybox", "--install", "-s"], check=True)
-    with open(os.path.join(root, "etc", "passwd"), "w") as f:
-        f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n")
-    with open(os.path.join(root, "etc", "group"), "w") as f:
-        f.write("root:x:0:\nnobody:x:65534:\n")
+def recipe_digest() -> str:
+    return hashlib.sha256(RECIPE.read_bytes()).hexdigest()[:16]
+
+
+def _current(env: dict[str, str], image: str, digest: str) -> bool:
+    label = f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}'
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", label, image],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode == 0 and result.stdout.strip() == digest
+
+
+def busybox_rootfs_tar(env: dict[str, str]) -> bytes:
+    """The root filesystem of docker/node.Dockerfile's `busybox-rootfs` stage, as a tar stream."""
+    if subprocess.run(
+        ["docker", "image", "inspect", BASE_IMAGE], env=env, capture_output=True, check=False
+    ).returncode:
+        # A host without a registry: the base image from Debian's archive (make base-image).
+        subprocess.run([str(REPO / "scripts" / "seed-base-image.sh")], env=env, check=True)
+    dockerfile = str(REPO / "docker" / "node.Dockerfile")
+    built = _docker(env, "build", "-q", "-f", dockerfile, "--target", "busybox-rootfs", str(REPO))
+    stage = built.decode().split()[-1]
+    return _docker(env, "run", "--rm", stage, "tar", "-C", _ROOTFS, "-c", ".")
 
 
 def ensure_pod_images(docker_host: str) -> None:
-    """Imports busybox:latest and podplane/pause:3.9 into the engine unless they are there."""
+    """Imports busybox:latest and podplane/pause:3.9 into the engine unless they are there, built
+    from the current recipe."""
     env = {**os.environ, "DOCKER_HOST": docker_host}
-    missing = [
-        image
-        for image in (BUSYBOX, PAUSE)
-        if subprocess.run(
-            ["docker", "image", "inspect", image], env=env, capture_output=True, check=False
-        ).returncode
-        != 0
-    ]
+    digest = recipe_digest()
+    missing = [image for image in (BUSYBOX, PAUSE) if not _current(env, image, digest)]
     if not missing:
         return
-    root = tempfile.mkdtemp(prefix="podplane-rootfs-")
-    try:
-        _rootfs(root)
-        tarball = subprocess.run(
-            ["tar", "-C", root, "-c", "."], capture_output=True, check=True
-        ).stdout
-        for image in missing:
-            _docker(
-                env,
-                "import",
-                "--change",
-                _PATH,
-                "--change",
-                f"CMD {_CMDS[image]}",
-                "-",
-                image,
-                stdin=tarball,
-            )
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    tarball = busybox_rootfs_tar(env)
+    for image in missing:
+        _docker(
+            env,
+            "import",
+            "--change",
+            _PATH,
+            "--change",
+            f"CMD {_CMDS[image]}",
+            "--change",
+            f"LABEL {RECIPE_LABEL}={digest}",
+            "-",
+            image,
+            stdin=tarball,
+        )
