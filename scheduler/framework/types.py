@@ -3,9 +3,10 @@ of what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.resources import Resource, node_allocatable, pod_requests
@@ -17,6 +18,11 @@ MIN_NODE_SCORE = 0
 T = TypeVar("T")
 # A node's taints, as NodeInfo keeps them.
 Taints = tuple[core_pb2.Taint, ...]
+
+
+def pod_priority(pod: core_pb2.Pod) -> int:
+    """spec.priority, 0 when unset (kubernetes component-helpers corev1.PodPriority)."""
+    return int(pod.spec.priority) if pod.spec.HasField("priority") else 0
 
 
 def has_pod_affinity(pod: core_pb2.Pod) -> bool:
@@ -110,6 +116,18 @@ class NodeInfo:
         self.unschedulable = bool(node.spec.unschedulable)
         self.ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
 
+    def snapshot(self) -> NodeInfo:
+        """A copy whose pods may be added and removed without touching this one (preemption's dry
+        runs, the nominated pods a filter pass counts); the Node and the PodInfos are shared."""
+        out = copy.copy(self)
+        out.pods = dict(self.pods)
+        out.requested = self.requested.copy()
+        out.non_zero_requested = self.non_zero_requested.copy()
+        out.pods_with_affinity = dict(self.pods_with_affinity)
+        out.pods_with_required_anti_affinity = dict(self.pods_with_required_anti_affinity)
+        out.selected_pod_counts = dict(self.selected_pod_counts)
+        return out
+
     def clear_node(self) -> None:
         """The Node is gone while pods still name it."""
         self.node = None
@@ -142,6 +160,14 @@ class NodeInfo:
 FilterFunc = Callable[["CycleState", core_pb2.Pod, NodeInfo], Status]
 
 
+@runtime_checkable
+class StateData(Protocol):
+    """Cycle state a plugin changes after PreFilter (its PreFilterExtensions add and remove pods):
+    CycleState.clone copies it, other state is shared (kubernetes framework.StateData)."""
+
+    def clone(self) -> StateData: ...
+
+
 class CycleState:
     """Data plugins compute once per scheduling attempt (in PreFilter, PreScore) and read later."""
 
@@ -159,6 +185,21 @@ class CycleState:
         # for plugins that count pods cluster-wide (topology spread, inter-pod affinity, image
         # spread).
         self.all_nodes: Sequence[NodeInfo] = ()
+
+    def clone(self) -> CycleState:
+        """A copy for a what-if (a node without some pods, with the nominated ones): the plugins'
+        StateData cloned, the rest shared."""
+        out = CycleState()
+        out._data = {
+            key: value.clone() if isinstance(value, StateData) else value
+            for key, value in self._data.items()
+        }
+        out.skip_filter = set(self.skip_filter)
+        out.skip_score = set(self.skip_score)
+        out.active_filters = self.active_filters
+        out.remaining_filters = self.remaining_filters
+        out.all_nodes = self.all_nodes
+        return out
 
     def write(self, key: str, value: object) -> None:
         self._data[key] = value
