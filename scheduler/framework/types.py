@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.resources import Resource, node_allocatable, pod_requests
@@ -168,6 +168,25 @@ class StateData(Protocol):
     def clone(self) -> StateData: ...
 
 
+# The types of state seen to be StateData, and those seen not to be.
+_CLONEABLE: set[type] = set()
+_SHARED: set[type] = set()
+
+
+def _cloneable(value: object) -> TypeGuard[StateData]:
+    """Checked once per type: a protocol check costs a dry run's node more than its filters."""
+    kind = type(value)
+    if kind in _CLONEABLE:
+        return True
+    if kind in _SHARED:
+        return False
+    if isinstance(value, StateData):
+        _CLONEABLE.add(kind)
+        return True
+    _SHARED.add(kind)
+    return False
+
+
 class CycleState:
     """Data plugins compute once per scheduling attempt (in PreFilter, PreScore) and read later."""
 
@@ -191,8 +210,7 @@ class CycleState:
         StateData cloned, the rest shared."""
         out = CycleState()
         out._data = {
-            key: value.clone() if isinstance(value, StateData) else value
-            for key, value in self._data.items()
+            key: value.clone() if _cloneable(value) else value for key, value in self._data.items()
         }
         out.skip_filter = set(self.skip_filter)
         out.skip_score = set(self.skip_score)
