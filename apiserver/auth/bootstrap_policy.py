@@ -123,12 +123,28 @@ _VIEW_CORE = (
     "namespaces/status",
 )
 _VIEW_APPS = (
+    "controllerrevisions",
+    "daemonsets",
+    "daemonsets/status",
     "deployments",
     "deployments/scale",
     "deployments/status",
     "replicasets",
     "replicasets/scale",
     "replicasets/status",
+    "statefulsets",
+    "statefulsets/scale",
+    "statefulsets/status",
+)
+_EDIT_APPS = (
+    "daemonsets",
+    "deployments",
+    "deployments/rollback",
+    "deployments/scale",
+    "replicasets",
+    "replicasets/scale",
+    "statefulsets",
+    "statefulsets/scale",
 )
 _EDIT_CORE = (
     "pods",
@@ -172,12 +188,9 @@ def _user_facing_roles() -> list[rbac_pb2.ClusterRole]:
                 rule(("impersonate",), ("",), ("serviceaccounts",)),
                 rule((*READ, *WRITE), ("",), _EDIT_CORE),
                 rule(("create",), ("",), ("serviceaccounts/token",)),
-                rule(
-                    (*READ, *WRITE),
-                    ("apps",),
-                    ("deployments", "deployments/scale", "replicasets", "replicasets/scale"),
-                ),
-                rule((*READ, *WRITE), ("batch",), ("jobs",)),
+                rule((*READ, *WRITE), ("apps",), _EDIT_APPS),
+                rule((*READ, *WRITE), ("batch",), ("jobs", "cronjobs")),
+                rule((*READ, *WRITE), ("policy",), ("poddisruptionbudgets",)),
             ],
             labels={AGGREGATE_TO_EDIT: "true"},
         ),
@@ -186,8 +199,9 @@ def _user_facing_roles() -> list[rbac_pb2.ClusterRole]:
             [
                 rule(READ, ("",), _VIEW_CORE),
                 rule(READ, ("apps",), _VIEW_APPS),
-                rule(READ, ("batch",), ("jobs", "jobs/status")),
+                rule(READ, ("batch",), ("cronjobs", "cronjobs/status", "jobs", "jobs/status")),
                 rule(READ, ("discovery.k8s.io",), ("endpointslices",)),
+                rule(READ, ("policy",), ("poddisruptionbudgets", "poddisruptionbudgets/status")),
             ],
             labels={AGGREGATE_TO_VIEW: "true"},
         ),

@@ -42,8 +42,27 @@ _NON_SECRET = (
     "services/status",
     "endpoints",
     "endpointslices",
+    "daemonsets",
+    "daemonsets/status",
+    "statefulsets",
+    "statefulsets/status",
+    "controllerrevisions",
+    "cronjobs",
+    "cronjobs/status",
+    "poddisruptionbudgets",
+    "poddisruptionbudgets/status",
+    "priorityclasses",
+    "runtimeclasses",
 )
-_WORKLOADS = ("replicationcontrollers", "replicasets", "deployments", "jobs")
+_WORKLOADS = (
+    "replicationcontrollers",
+    "replicasets",
+    "deployments",
+    "jobs",
+    "daemonsets",
+    "statefulsets",
+    "cronjobs",
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,9 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule("create", "pods/binding"),
         rule(("patch", "update"), "pods/status"),
         rule(READ, *_WORKLOADS, "namespaces", "configmaps"),
+        # DefaultPreemption respects disruption budgets; the Priority admission plugin is the
+        # apiserver's, but the scheduler reads the classes for its queue's order.
+        rule(READ, "poddisruptionbudgets", "priorityclasses"),
         # system:volume-scheduler: VolumeBinding reads the storage objects, prebinds volumes to
         # claims and marks claims with the node chosen for their provisioning.
         rule(("get", "list", "watch", "update", "patch"), "persistentvolumes"),
@@ -113,7 +135,13 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
             "endpointslices",
             "serviceaccounts",
             "configmaps",
+            # The DaemonSet and StatefulSet controllers' histories, StatefulSets' claims.
+            "controllerrevisions",
+            "persistentvolumeclaims",
         ),
+        # The disruption controller keeps budgets' status; eviction is the API's way to delete
+        # a pod within them (the node lifecycle controller's and drain's).
+        rule("create", "pods/eviction"),
     ),
     # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
     # to its own node, pods and the objects they reference.

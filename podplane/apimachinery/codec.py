@@ -18,6 +18,7 @@ import base64
 import binascii
 import enum
 import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ M = TypeVar("M", bound=Message)
 
 # A map field's format: its message values (one `repeated string items`) are plain JSON lists.
 STRING_LIST = "string-list"
+# A string field's formats for free-form JSON (a runtime.RawExtension, a managed fields entry's
+# FieldsV1): the field holds the JSON text, and the object's JSON has the value itself.
+RAW_JSON_FORMATS = frozenset({"raw-extension", "fields-v1"})
 
 # A scalar field's value as protobuf holds it.
 ProtoScalar = str | int | float | bool | bytes
@@ -105,11 +109,18 @@ def _bytes(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+def _raw_json(value: str) -> JSONValue:
+    parsed: JSONValue = json.loads(value)
+    return parsed
+
+
 def _convert(f: FieldDescriptor, fmt: str) -> Callable[[Any], JSONValue] | None:
     if f.type == FieldDescriptor.TYPE_BYTES:
         return _bytes
     if fmt == "int-or-string":
         return _int_or_string
+    if fmt in RAW_JSON_FORMATS:
+        return _raw_json
     return None
 
 
@@ -121,6 +132,8 @@ def _empty(f: FieldDescriptor, fmt: str) -> JSONValue:
         return "0"
     if fmt == "int-or-string":
         return 0
+    if fmt in RAW_JSON_FORMATS:
+        return None
     if f.type == FieldDescriptor.TYPE_BOOL:
         return False
     if f.type in _INT_TYPES:
@@ -352,7 +365,10 @@ def _time(value: str, micro: bool, path: object) -> str:
 
 def _string(value: JSONValue, fmt: str, path: object) -> str:
     """A string field's value: a string, but for quantities ("cpu: 1") and int-or-string ports
-    ("port: 8080"), which may be numbers (an int-or-string a whole one), as in Go."""
+    ("port: 8080"), which may be numbers (an int-or-string a whole one), as in Go; free-form JSON
+    (a RawExtension) is kept as its JSON text, whatever its type."""
+    if fmt in RAW_JSON_FORMATS:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if isinstance(value, str):
         if fmt in ("date-time", "micro-time"):
             return _time(value, fmt == "micro-time", path)

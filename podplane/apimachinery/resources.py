@@ -19,7 +19,10 @@ from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 from podplane.api.discovery.v1 import discovery_pb2, discovery_pb2_grpc
+from podplane.api.node.v1 import node_pb2, node_pb2_grpc
+from podplane.api.policy.v1 import policy_pb2, policy_pb2_grpc
 from podplane.api.rbac.v1 import rbac_pb2, rbac_pb2_grpc
+from podplane.api.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
 from podplane.api.storage.v1 import storage_pb2, storage_pb2_grpc
 
 if TYPE_CHECKING:
@@ -379,6 +382,102 @@ CLUSTER_ROLE_BINDING = Resource(
     add_servicer=rbac_pb2_grpc.add_ClusterRoleBindingsServicer_to_server,
     has_status=False,
 )
+DAEMON_SET = Resource(
+    kind="DaemonSet",
+    plural="daemonsets",
+    api_version="apps/v1",
+    namespaced=True,
+    message=apps_pb2.DaemonSet,
+    list_message=apps_pb2.DaemonSetList,
+    watch_event=apps_pb2.DaemonSetWatchEvent,
+    service="podplane.apps.v1.DaemonSets",
+    stub=apps_pb2_grpc.DaemonSetsStub,
+    add_servicer=apps_pb2_grpc.add_DaemonSetsServicer_to_server,
+    has_status=True,
+    short_names=("ds",),
+)
+STATEFUL_SET = Resource(
+    kind="StatefulSet",
+    plural="statefulsets",
+    api_version="apps/v1",
+    namespaced=True,
+    message=apps_pb2.StatefulSet,
+    list_message=apps_pb2.StatefulSetList,
+    watch_event=apps_pb2.StatefulSetWatchEvent,
+    service="podplane.apps.v1.StatefulSets",
+    stub=apps_pb2_grpc.StatefulSetsStub,
+    add_servicer=apps_pb2_grpc.add_StatefulSetsServicer_to_server,
+    has_status=True,
+    short_names=("sts",),
+)
+CONTROLLER_REVISION = Resource(
+    kind="ControllerRevision",
+    plural="controllerrevisions",
+    api_version="apps/v1",
+    namespaced=True,
+    message=apps_pb2.ControllerRevision,
+    list_message=apps_pb2.ControllerRevisionList,
+    watch_event=apps_pb2.ControllerRevisionWatchEvent,
+    service="podplane.apps.v1.ControllerRevisions",
+    stub=apps_pb2_grpc.ControllerRevisionsStub,
+    add_servicer=apps_pb2_grpc.add_ControllerRevisionsServicer_to_server,
+    has_status=False,
+)
+CRON_JOB = Resource(
+    kind="CronJob",
+    plural="cronjobs",
+    api_version="batch/v1",
+    namespaced=True,
+    message=batch_pb2.CronJob,
+    list_message=batch_pb2.CronJobList,
+    watch_event=batch_pb2.CronJobWatchEvent,
+    service="podplane.batch.v1.CronJobs",
+    stub=batch_pb2_grpc.CronJobsStub,
+    add_servicer=batch_pb2_grpc.add_CronJobsServicer_to_server,
+    has_status=True,
+    short_names=("cj",),
+)
+POD_DISRUPTION_BUDGET = Resource(
+    kind="PodDisruptionBudget",
+    plural="poddisruptionbudgets",
+    api_version="policy/v1",
+    namespaced=True,
+    message=policy_pb2.PodDisruptionBudget,
+    list_message=policy_pb2.PodDisruptionBudgetList,
+    watch_event=policy_pb2.PodDisruptionBudgetWatchEvent,
+    service="podplane.policy.v1.PodDisruptionBudgets",
+    stub=policy_pb2_grpc.PodDisruptionBudgetsStub,
+    add_servicer=policy_pb2_grpc.add_PodDisruptionBudgetsServicer_to_server,
+    has_status=True,
+    short_names=("pdb",),
+)
+PRIORITY_CLASS = Resource(
+    kind="PriorityClass",
+    plural="priorityclasses",
+    api_version="scheduling.k8s.io/v1",
+    namespaced=False,
+    message=scheduling_pb2.PriorityClass,
+    list_message=scheduling_pb2.PriorityClassList,
+    watch_event=scheduling_pb2.PriorityClassWatchEvent,
+    service="podplane.scheduling.v1.PriorityClasses",
+    stub=scheduling_pb2_grpc.PriorityClassesStub,
+    add_servicer=scheduling_pb2_grpc.add_PriorityClassesServicer_to_server,
+    has_status=False,
+    short_names=("pc",),
+)
+RUNTIME_CLASS = Resource(
+    kind="RuntimeClass",
+    plural="runtimeclasses",
+    api_version="node.k8s.io/v1",
+    namespaced=False,
+    message=node_pb2.RuntimeClass,
+    list_message=node_pb2.RuntimeClassList,
+    watch_event=node_pb2.RuntimeClassWatchEvent,
+    service="podplane.node.v1.RuntimeClasses",
+    stub=node_pb2_grpc.RuntimeClassesStub,
+    add_servicer=node_pb2_grpc.add_RuntimeClassesServicer_to_server,
+    has_status=False,
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -403,6 +502,13 @@ ALL: tuple[Resource, ...] = (
     ROLE_BINDING,
     CLUSTER_ROLE_BINDING,
     SERVICE_ACCOUNT,
+    DAEMON_SET,
+    STATEFUL_SET,
+    CONTROLLER_REVISION,
+    CRON_JOB,
+    POD_DISRUPTION_BUDGET,
+    PRIORITY_CLASS,
+    RUNTIME_CLASS,
 )
 
 

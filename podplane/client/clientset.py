@@ -17,7 +17,10 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.node.v1 import node_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
+from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.meta import ObjectList, WatchEvent
@@ -341,6 +344,27 @@ class Client:
         )
         self.clusterrolebindings: ResourceClient[rbac_pb2.ClusterRoleBinding] = ResourceClient(
             self.channel, resources.CLUSTER_ROLE_BINDING, timeout
+        )
+        self.daemonsets: ResourceClient[apps_pb2.DaemonSet] = ResourceClient(
+            self.channel, resources.DAEMON_SET, timeout
+        )
+        self.statefulsets: ResourceClient[apps_pb2.StatefulSet] = ResourceClient(
+            self.channel, resources.STATEFUL_SET, timeout
+        )
+        self.controllerrevisions: ResourceClient[apps_pb2.ControllerRevision] = ResourceClient(
+            self.channel, resources.CONTROLLER_REVISION, timeout
+        )
+        self.cronjobs: ResourceClient[batch_pb2.CronJob] = ResourceClient(
+            self.channel, resources.CRON_JOB, timeout
+        )
+        self.poddisruptionbudgets: ResourceClient[policy_pb2.PodDisruptionBudget] = ResourceClient(
+            self.channel, resources.POD_DISRUPTION_BUDGET, timeout
+        )
+        self.priorityclasses: ResourceClient[scheduling_pb2.PriorityClass] = ResourceClient(
+            self.channel, resources.PRIORITY_CLASS, timeout
+        )
+        self.runtimeclasses: ResourceClient[node_pb2.RuntimeClass] = ResourceClient(
+            self.channel, resources.RUNTIME_CLASS, timeout
         )
         self._pods_stub = resources.POD.stub(self.channel)
         self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)

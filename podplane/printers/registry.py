@@ -9,11 +9,17 @@ from google.protobuf.message import Message
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
+from podplane.printers.cronjobs import CRON_JOB_TABLE
 from podplane.printers.events import EVENT_TABLE
 from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
 from podplane.printers.nodes import NODE_TABLE
 from podplane.printers.pods import POD_TABLE
+from podplane.printers.policy import (
+    POD_DISRUPTION_BUDGET_TABLE,
+    PRIORITY_CLASS_TABLE,
+    RUNTIME_CLASS_TABLE,
+)
 from podplane.printers.rbac import (
     CLUSTER_ROLE_BINDING_TABLE,
     CLUSTER_ROLE_TABLE,
@@ -22,6 +28,11 @@ from podplane.printers.rbac import (
 )
 from podplane.printers.serviceaccounts import SERVICE_ACCOUNT_TABLE
 from podplane.printers.services import ENDPOINT_SLICE_TABLE, ENDPOINTS_TABLE, SERVICE_TABLE
+from podplane.printers.sets import (
+    CONTROLLER_REVISION_TABLE,
+    DAEMON_SET_TABLE,
+    STATEFUL_SET_TABLE,
+)
 from podplane.printers.spec import TableSpec
 from podplane.printers.storage import (
     PERSISTENT_VOLUME_CLAIM_TABLE,
@@ -61,6 +72,13 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.CLUSTER_ROLE.plural: CLUSTER_ROLE_TABLE,
     resources.ROLE_BINDING.plural: ROLE_BINDING_TABLE,
     resources.CLUSTER_ROLE_BINDING.plural: CLUSTER_ROLE_BINDING_TABLE,
+    resources.DAEMON_SET.plural: DAEMON_SET_TABLE,
+    resources.STATEFUL_SET.plural: STATEFUL_SET_TABLE,
+    resources.CONTROLLER_REVISION.plural: CONTROLLER_REVISION_TABLE,
+    resources.CRON_JOB.plural: CRON_JOB_TABLE,
+    resources.POD_DISRUPTION_BUDGET.plural: POD_DISRUPTION_BUDGET_TABLE,
+    resources.PRIORITY_CLASS.plural: PRIORITY_CLASS_TABLE,
+    resources.RUNTIME_CLASS.plural: RUNTIME_CLASS_TABLE,
 }
 
 

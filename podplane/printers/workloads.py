@@ -33,7 +33,7 @@ _OBSERVED_REPLICAS_DOC = (
 _WHAT_IS_AN_RC = "#what-is-a-replicationcontroller"
 
 
-def _containers_images(template: core_pb2.PodTemplateSpec) -> list[Cell]:
+def containers_images(template: core_pb2.PodTemplateSpec) -> list[Cell]:
     """layoutContainerCells: the containers' names and images, comma-separated."""
     containers = template.spec.containers
     return [",".join(c.name for c in containers), ",".join(c.image for c in containers)]
@@ -46,7 +46,7 @@ def replication_controller_row(rc: core_pb2.ReplicationController, now: datetime
         rc.status.replicas,
         rc.status.ready_replicas,
         human_age(rc.metadata.creation_timestamp, now),
-        *_containers_images(rc.spec.template),
+        *containers_images(rc.spec.template),
         format_labels(rc.spec.selector),
     ]
 
@@ -58,7 +58,7 @@ def replica_set_row(rs: apps_pb2.ReplicaSet, now: datetime) -> list[Cell]:
         rs.status.replicas,
         rs.status.ready_replicas,
         human_age(rs.metadata.creation_timestamp, now),
-        *_containers_images(rs.spec.template),
+        *containers_images(rs.spec.template),
         format_label_selector(rs.spec.selector),
     ]
 
@@ -71,7 +71,7 @@ def deployment_row(d: apps_pb2.Deployment, now: datetime) -> list[Cell]:
         d.status.updated_replicas,
         d.status.available_replicas,
         human_age(d.metadata.creation_timestamp, now),
-        *_containers_images(d.spec.template),
+        *containers_images(d.spec.template),
         label_selector_string(d.spec.selector),
     ]
 
@@ -120,7 +120,7 @@ def job_row(job: batch_pb2.Job, now: datetime) -> list[Cell]:
         job_completions(job),
         job_duration(job, now),
         human_age(job.metadata.creation_timestamp, now),
-        *_containers_images(job.spec.template),
+        *containers_images(job.spec.template),
         format_label_selector(job.spec.selector),
     ]
 

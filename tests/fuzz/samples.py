@@ -141,6 +141,56 @@ _BODIES: dict[str, JSONObject] = {
         "endpoints": [{"addresses": ["10.244.1.5"], "conditions": {"ready": True}}],
         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
     },
+    "daemonsets": {
+        "spec": {
+            "selector": _SELECTOR,
+            "template": _TEMPLATE,
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+        }
+    },
+    "statefulsets": {
+        "spec": {
+            "replicas": 0,
+            "serviceName": "fuzz",
+            "selector": _SELECTOR,
+            "template": _TEMPLATE,
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "1Gi"}},
+                    },
+                }
+            ],
+        }
+    },
+    "controllerrevisions": {
+        "data": {"spec": {"template": {"$patch": "replace", **_TEMPLATE}}},
+        "revision": 1,
+    },
+    "cronjobs": {
+        "spec": {
+            "schedule": "*/5 * * * *",
+            "suspend": True,
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "metadata": {"labels": {"app": "fuzz"}},
+                        "spec": {**_POD_SPEC, "restartPolicy": "OnFailure"},
+                    }
+                }
+            },
+        }
+    },
+    "poddisruptionbudgets": {"spec": {"minAvailable": 1, "selector": _SELECTOR}},
+    "priorityclasses": {
+        "value": 1000,
+        "globalDefault": False,
+        "description": "fuzz",
+        "preemptionPolicy": "PreemptLowerPriority",
+    },
+    "runtimeclasses": {"handler": "runc"},
 }
 
 

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from podplane.apimachinery import resources
 from podplane.apimachinery.openapi.schemas import (
     API_VERSION,
+    FIELDS_V1,
     INT_OR_STRING,
     KIND,
     META,
     MICRO_TIME,
     QUANTITY,
+    RAW_EXTENSION,
     TIME,
     Dialect,
     Schema,
@@ -32,7 +34,6 @@ WATCH_EVENT = f"{META}.WatchEvent"
 PATCH = f"{META}.Patch"
 API_RESOURCE_LIST = f"{META}.APIResourceList"
 API_RESOURCE = f"{META}.APIResource"
-RAW_EXTENSION = "io.k8s.apimachinery.pkg.runtime.RawExtension"
 SCALE = "io.k8s.api.autoscaling.v1.Scale"
 SCALE_SPEC = "io.k8s.api.autoscaling.v1.ScaleSpec"
 SCALE_STATUS = "io.k8s.api.autoscaling.v1.ScaleStatus"
@@ -198,6 +199,12 @@ def _delete_options(dialect: Dialect) -> Schema:
             "preconditions": dialect.property_ref(
                 PRECONDITIONS, "Conditions the stored object must meet to be deleted."
             ),
+            "orphanDependents": {
+                "type": "boolean",
+                "description": (
+                    "Deprecated: use propagationPolicy. true is Orphan, false is Background."
+                ),
+            },
             "propagationPolicy": _string(
                 "What happens to the objects this one owns: Orphan leaves them, Background "
                 "deletes them after this object, Foreground deletes them first."
@@ -233,6 +240,15 @@ def _raw_extension(dialect: Dialect) -> Schema:
     return {
         "type": "object",
         "description": "An embedded object of any kind, with its own apiVersion and kind.",
+    }
+
+
+def _fields_v1(dialect: Dialect) -> Schema:
+    return {
+        "type": "object",
+        "description": (
+            "FieldsV1 stores a set of fields in a data structure like a Trie, in JSON format."
+        ),
     }
 
 
@@ -363,6 +379,7 @@ DEFINITIONS: dict[str, Callable[[Dialect], Schema]] = {
     DELETE_OPTIONS: _delete_options,
     WATCH_EVENT: _watch_event,
     RAW_EXTENSION: _raw_extension,
+    FIELDS_V1: _fields_v1,
     PATCH: _patch,
     API_RESOURCE_LIST: _api_resource_list,
     API_RESOURCE: _api_resource,

@@ -23,7 +23,10 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.node.v1 import node_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
+from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.codec import STRING_LIST, field_schema
@@ -45,6 +48,9 @@ _PACKAGES = {
     "podplane.meta.v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
     "podplane.authorization.v1": "io.k8s.api.authorization.v1",
     "podplane.authentication.v1": "io.k8s.api.authentication.v1",
+    "podplane.policy.v1": "io.k8s.api.policy.v1",
+    "podplane.scheduling.v1": "io.k8s.api.scheduling.v1",
+    "podplane.node.v1": "io.k8s.api.node.v1",
 }
 _FILES = (
     core_pb2,
@@ -59,6 +65,9 @@ _FILES = (
     meta_pb2,
     authorization_pb2,
     authentication_pb2,
+    policy_pb2,
+    scheduling_pb2,
+    node_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
@@ -66,6 +75,8 @@ TIME = f"{META}.Time"
 MICRO_TIME = f"{META}.MicroTime"
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+RAW_EXTENSION = "io.k8s.apimachinery.pkg.runtime.RawExtension"
+FIELDS_V1 = f"{META}.FieldsV1"
 
 # A string field's format option and the named schema it refers to.
 _NAMED_FORMATS = {
@@ -73,6 +84,8 @@ _NAMED_FORMATS = {
     "micro-time": MICRO_TIME,
     "int-or-string": INT_OR_STRING,
     "quantity": QUANTITY,
+    "raw-extension": RAW_EXTENSION,
+    "fields-v1": FIELDS_V1,
 }
 
 _SCALARS: dict[int, tuple[str, str | None]] = {

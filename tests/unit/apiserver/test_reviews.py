@@ -42,7 +42,10 @@ def as_viewer() -> Iterator[None]:
 
 
 def resource(verb: str, plural: str, namespace: str = "", **kw: str) -> authz.ResourceAttributes:
-    return authz.ResourceAttributes(verb=verb, resource=plural, namespace=namespace, **kw)
+    attributes = authz.ResourceAttributes(verb=verb, resource=plural, namespace=namespace)
+    for name, value in kw.items():
+        setattr(attributes, name, value)
+    return attributes
 
 
 def ssar(**spec: object) -> authz.SelfSubjectAccessReview:

@@ -33,6 +33,9 @@ _STRINGS = {
     "micro-time": "2026-01-02T03:04:05.123456Z",
     "int-or-string": "8080",
     "quantity": "1500m",
+    # Free-form JSON is held as its compact text.
+    "raw-extension": '{"spec":{"replicas":3,"paused":false}}',
+    "fields-v1": '{"f:metadata":{"f:labels":{"f:app":{}}}}',
 }
 
 

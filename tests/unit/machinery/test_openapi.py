@@ -79,7 +79,10 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
         "apis/batch/v1",
         "apis/coordination.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
+        "apis/node.k8s.io/v1",
+        "apis/policy/v1",
         "apis/rbac.authorization.k8s.io/v1",
+        "apis/scheduling.k8s.io/v1",
         "apis/storage.k8s.io/v1",
     ]
     for group, version in GROUP_VERSIONS:
@@ -103,7 +106,7 @@ def test_documents_are_built_once_and_hash_the_same_every_time() -> None:
 
 def test_a_group_version_not_served_has_no_document() -> None:
     assert openapi.v3_document("apps", "v1beta1") is None
-    assert openapi.v3_document_json("policy", "v1") is None
+    assert openapi.v3_document_json("policy", "v1beta1") is None
 
 
 # ------------------------------------------------------------------ schemas: explain

@@ -185,10 +185,9 @@ def test_get_missing_and_empty(cluster: FakeClient, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().err == "No resources found in default namespace.\n"
     assert podctl(cluster, "get", "nodes") == 0
     assert capsys.readouterr().err == "No resources found\n"
-    assert podctl(cluster, "get", "statefulsets") == 1
+    assert podctl(cluster, "get", "ingresses") == 1
     assert (
-        capsys.readouterr().err
-        == 'error: the server doesn\'t have a resource type "statefulsets"\n'
+        capsys.readouterr().err == 'error: the server doesn\'t have a resource type "ingresses"\n'
     )
 
 

@@ -260,4 +260,11 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "RoleBinding",
         "ClusterRoleBinding",
         "ServiceAccount",
+        "DaemonSet",
+        "StatefulSet",
+        "ControllerRevision",
+        "CronJob",
+        "PodDisruptionBudget",
+        "PriorityClass",
+        "RuntimeClass",
     ]

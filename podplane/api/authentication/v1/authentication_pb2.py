@@ -26,7 +26,7 @@ from podplane.api.meta.v1 import schema_pb2 as podplane_dot_api_dot_meta_dot_v1_
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3podplane/api/authentication/v1/authentication.proto\x12\x1apodplane.authentication.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\t\"\xe2\x01\n\x08UserInfo\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0b\n\x03uid\x18\x02 \x01(\t\x12\x0e\n\x06groups\x18\x03 \x03(\t\x12Q\n\x05\x65xtra\x18\x04 \x03(\x0b\x32/.podplane.authentication.v1.UserInfo.ExtraEntryB\x11\xc2\xf3\x18\r\x1a\x0bstring-list\x1aT\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x35\n\x05value\x18\x02 \x01(\x0b\x32&.podplane.authentication.v1.ExtraValue:\x02\x38\x01\"Z\n\x17SelfSubjectReviewStatus\x12?\n\tuser_info\x18\x01 \x01(\x0b\x32$.podplane.authentication.v1.UserInfoB\x06\xc2\xf3\x18\x02\x08\x01\"\xbb\x01\n\x11SelfSubjectReview\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12K\n\x06status\x18\x04 \x01(\x0b\x32\x33.podplane.authentication.v1.SelfSubjectReviewStatusB\x06\xc2\xf3\x18\x02\x08\x01\"3\n\x0fTokenReviewSpec\x12\r\n\x05token\x18\x01 \x01(\t\x12\x11\n\taudiences\x18\x02 \x03(\t\"\x88\x01\n\x11TokenReviewStatus\x12\x15\n\rauthenticated\x18\x01 \x01(\x08\x12:\n\x04user\x18\x02 \x01(\x0b\x32$.podplane.authentication.v1.UserInfoB\x06\xc2\xf3\x18\x02\x08\x01\x12\x11\n\taudiences\x18\x04 \x03(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"\xf4\x01\n\x0bTokenReview\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x43\n\x04spec\x18\x04 \x01(\x0b\x32+.podplane.authentication.v1.TokenReviewSpecB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x45\n\x06status\x18\x05 \x01(\x0b\x32-.podplane.authentication.v1.TokenReviewStatusB\x06\xc2\xf3\x18\x02\x08\x01\x32|\n\x12SelfSubjectReviews\x12\x66\n\x06\x43reate\x12-.podplane.authentication.v1.SelfSubjectReview\x1a-.podplane.authentication.v1.SelfSubjectReview2j\n\x0cTokenReviews\x12Z\n\x06\x43reate\x12\'.podplane.authentication.v1.TokenReview\x1a\'.podplane.authentication.v1.TokenReviewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3podplane/api/authentication/v1/authentication.proto\x12\x1apodplane.authentication.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\t\"\xf0\x01\n\x08UserInfo\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0b\n\x03uid\x18\x02 \x01(\t\x12\x1c\n\x06groups\x18\x03 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12Q\n\x05\x65xtra\x18\x04 \x03(\x0b\x32/.podplane.authentication.v1.UserInfo.ExtraEntryB\x11\xc2\xf3\x18\r\x1a\x0bstring-list\x1aT\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x35\n\x05value\x18\x02 \x01(\x0b\x32&.podplane.authentication.v1.ExtraValue:\x02\x38\x01\"Z\n\x17SelfSubjectReviewStatus\x12?\n\tuser_info\x18\x01 \x01(\x0b\x32$.podplane.authentication.v1.UserInfoB\x06\xc2\xf3\x18\x02\x08\x01\"\xbb\x01\n\x11SelfSubjectReview\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12K\n\x06status\x18\x04 \x01(\x0b\x32\x33.podplane.authentication.v1.SelfSubjectReviewStatusB\x06\xc2\xf3\x18\x02\x08\x01\"A\n\x0fTokenReviewSpec\x12\r\n\x05token\x18\x01 \x01(\t\x12\x1f\n\taudiences\x18\x02 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"\x96\x01\n\x11TokenReviewStatus\x12\x15\n\rauthenticated\x18\x01 \x01(\x08\x12:\n\x04user\x18\x02 \x01(\x0b\x32$.podplane.authentication.v1.UserInfoB\x06\xc2\xf3\x18\x02\x08\x01\x12\x1f\n\taudiences\x18\x04 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"\xf4\x01\n\x0bTokenReview\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x43\n\x04spec\x18\x04 \x01(\x0b\x32+.podplane.authentication.v1.TokenReviewSpecB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x45\n\x06status\x18\x05 \x01(\x0b\x32-.podplane.authentication.v1.TokenReviewStatusB\x06\xc2\xf3\x18\x02\x08\x01\x32|\n\x12SelfSubjectReviews\x12\x66\n\x06\x43reate\x12-.podplane.authentication.v1.SelfSubjectReview\x1a-.podplane.authentication.v1.SelfSubjectReview2j\n\x0cTokenReviews\x12Z\n\x06\x43reate\x12\'.podplane.authentication.v1.TokenReview\x1a\'.podplane.authentication.v1.TokenReviewb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_USERINFO_EXTRAENTRY']._loaded_options = None
   _globals['_USERINFO_EXTRAENTRY']._serialized_options = b'8\001'
+  _globals['_USERINFO'].fields_by_name['groups']._loaded_options = None
+  _globals['_USERINFO'].fields_by_name['groups']._serialized_options = b'\302\363\030\0102\006atomic'
   _globals['_USERINFO'].fields_by_name['extra']._loaded_options = None
   _globals['_USERINFO'].fields_by_name['extra']._serialized_options = b'\302\363\030\r\032\013string-list'
   _globals['_SELFSUBJECTREVIEWSTATUS'].fields_by_name['user_info']._loaded_options = None
@@ -43,8 +45,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SELFSUBJECTREVIEW'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
   _globals['_SELFSUBJECTREVIEW'].fields_by_name['status']._loaded_options = None
   _globals['_SELFSUBJECTREVIEW'].fields_by_name['status']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_TOKENREVIEWSPEC'].fields_by_name['audiences']._loaded_options = None
+  _globals['_TOKENREVIEWSPEC'].fields_by_name['audiences']._serialized_options = b'\302\363\030\0102\006atomic'
   _globals['_TOKENREVIEWSTATUS'].fields_by_name['user']._loaded_options = None
   _globals['_TOKENREVIEWSTATUS'].fields_by_name['user']._serialized_options = b'\302\363\030\002\010\001'
+  _globals['_TOKENREVIEWSTATUS'].fields_by_name['audiences']._loaded_options = None
+  _globals['_TOKENREVIEWSTATUS'].fields_by_name['audiences']._serialized_options = b'\302\363\030\0102\006atomic'
   _globals['_TOKENREVIEW'].fields_by_name['metadata']._loaded_options = None
   _globals['_TOKENREVIEW'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
   _globals['_TOKENREVIEW'].fields_by_name['spec']._loaded_options = None
@@ -54,21 +60,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXTRAVALUE']._serialized_start=151
   _globals['_EXTRAVALUE']._serialized_end=178
   _globals['_USERINFO']._serialized_start=181
-  _globals['_USERINFO']._serialized_end=407
-  _globals['_USERINFO_EXTRAENTRY']._serialized_start=323
-  _globals['_USERINFO_EXTRAENTRY']._serialized_end=407
-  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_start=409
-  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_end=499
-  _globals['_SELFSUBJECTREVIEW']._serialized_start=502
-  _globals['_SELFSUBJECTREVIEW']._serialized_end=689
-  _globals['_TOKENREVIEWSPEC']._serialized_start=691
-  _globals['_TOKENREVIEWSPEC']._serialized_end=742
-  _globals['_TOKENREVIEWSTATUS']._serialized_start=745
-  _globals['_TOKENREVIEWSTATUS']._serialized_end=881
-  _globals['_TOKENREVIEW']._serialized_start=884
-  _globals['_TOKENREVIEW']._serialized_end=1128
-  _globals['_SELFSUBJECTREVIEWS']._serialized_start=1130
-  _globals['_SELFSUBJECTREVIEWS']._serialized_end=1254
-  _globals['_TOKENREVIEWS']._serialized_start=1256
-  _globals['_TOKENREVIEWS']._serialized_end=1362
+  _globals['_USERINFO']._serialized_end=421
+  _globals['_USERINFO_EXTRAENTRY']._serialized_start=337
+  _globals['_USERINFO_EXTRAENTRY']._serialized_end=421
+  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_start=423
+  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_end=513
+  _globals['_SELFSUBJECTREVIEW']._serialized_start=516
+  _globals['_SELFSUBJECTREVIEW']._serialized_end=703
+  _globals['_TOKENREVIEWSPEC']._serialized_start=705
+  _globals['_TOKENREVIEWSPEC']._serialized_end=770
+  _globals['_TOKENREVIEWSTATUS']._serialized_start=773
+  _globals['_TOKENREVIEWSTATUS']._serialized_end=923
+  _globals['_TOKENREVIEW']._serialized_start=926
+  _globals['_TOKENREVIEW']._serialized_end=1170
+  _globals['_SELFSUBJECTREVIEWS']._serialized_start=1172
+  _globals['_SELFSUBJECTREVIEWS']._serialized_end=1296
+  _globals['_TOKENREVIEWS']._serialized_start=1298
+  _globals['_TOKENREVIEWS']._serialized_end=1404
 # @@protoc_insertion_point(module_scope)

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ResourceAttributes(_message.Message):
-    __slots__ = ("namespace", "verb", "group", "version", "resource", "subresource", "name")
+    __slots__ = ("namespace", "verb", "group", "version", "resource", "subresource", "name", "field_selector", "label_selector")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     VERB_FIELD_NUMBER: _ClassVar[int]
     GROUP_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,8 @@ class ResourceAttributes(_message.Message):
     RESOURCE_FIELD_NUMBER: _ClassVar[int]
     SUBRESOURCE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    FIELD_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     verb: str
     group: str
@@ -24,7 +26,9 @@ class ResourceAttributes(_message.Message):
     resource: str
     subresource: str
     name: str
-    def __init__(self, namespace: _Optional[str] = ..., verb: _Optional[str] = ..., group: _Optional[str] = ..., version: _Optional[str] = ..., resource: _Optional[str] = ..., subresource: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    field_selector: FieldSelectorAttributes
+    label_selector: LabelSelectorAttributes
+    def __init__(self, namespace: _Optional[str] = ..., verb: _Optional[str] = ..., group: _Optional[str] = ..., version: _Optional[str] = ..., resource: _Optional[str] = ..., subresource: _Optional[str] = ..., name: _Optional[str] = ..., field_selector: _Optional[_Union[FieldSelectorAttributes, _Mapping]] = ..., label_selector: _Optional[_Union[LabelSelectorAttributes, _Mapping]] = ...) -> None: ...
 
 class NonResourceAttributes(_message.Message):
     __slots__ = ("path", "verb")
@@ -176,3 +180,19 @@ class SelfSubjectRulesReview(_message.Message):
     spec: SelfSubjectRulesReviewSpec
     status: SubjectRulesReviewStatus
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[SelfSubjectRulesReviewSpec, _Mapping]] = ..., status: _Optional[_Union[SubjectRulesReviewStatus, _Mapping]] = ...) -> None: ...
+
+class FieldSelectorAttributes(_message.Message):
+    __slots__ = ("raw_selector", "requirements")
+    RAW_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
+    raw_selector: str
+    requirements: _containers.RepeatedCompositeFieldContainer[_meta_pb2.FieldSelectorRequirement]
+    def __init__(self, raw_selector: _Optional[str] = ..., requirements: _Optional[_Iterable[_Union[_meta_pb2.FieldSelectorRequirement, _Mapping]]] = ...) -> None: ...
+
+class LabelSelectorAttributes(_message.Message):
+    __slots__ = ("raw_selector", "requirements")
+    RAW_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
+    raw_selector: str
+    requirements: _containers.RepeatedCompositeFieldContainer[_meta_pb2.LabelSelectorRequirement]
+    def __init__(self, raw_selector: _Optional[str] = ..., requirements: _Optional[_Iterable[_Union[_meta_pb2.LabelSelectorRequirement, _Mapping]]] = ...) -> None: ...

@@ -26,7 +26,7 @@ from podplane.api.meta.v1 import schema_pb2 as podplane_dot_api_dot_meta_dot_v1_
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(podplane/api/coordination/v1/lease.proto\x12\x18podplane.coordination.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\"\xe8\x01\n\tLeaseSpec\x12\x17\n\x0fholder_identity\x18\x01 \x01(\t\x12#\n\x16lease_duration_seconds\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12&\n\x0c\x61\x63quire_time\x18\x03 \x01(\tB\x10\xc2\xf3\x18\x0c\x1a\nmicro-time\x12$\n\nrenew_time\x18\x04 \x01(\tB\x10\xc2\xf3\x18\x0c\x1a\nmicro-time\x12\x1e\n\x11lease_transitions\x18\x05 \x01(\x05H\x01\x88\x01\x01\x42\x19\n\x17_lease_duration_secondsB\x14\n\x12_lease_transitions\"\x9d\x01\n\x05Lease\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x39\n\x04spec\x18\x04 \x01(\x0b\x32#.podplane.coordination.v1.LeaseSpecB\x06\xc2\xf3\x18\x02\x08\x01\"{\n\tLeaseList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x38\n\x05items\x18\x02 \x03(\x0b\x32\x1f.podplane.coordination.v1.LeaseB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8b\x01\n\x0fLeaseWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12/\n\x06object\x18\x02 \x01(\x0b\x32\x1f.podplane.coordination.v1.Lease\x12\x39\n\x06\x65vents\x18\x03 \x03(\x0b\x32).podplane.coordination.v1.LeaseWatchEvent2\xd4\x03\n\x06Leases\x12J\n\x06\x43reate\x12\x1f.podplane.coordination.v1.Lease\x1a\x1f.podplane.coordination.v1.Lease\x12\x44\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1f.podplane.coordination.v1.Lease\x12J\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a#.podplane.coordination.v1.LeaseList\x12T\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a).podplane.coordination.v1.LeaseWatchEvent0\x01\x12J\n\x06Update\x12\x1f.podplane.coordination.v1.Lease\x1a\x1f.podplane.coordination.v1.Lease\x12J\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1f.podplane.coordination.v1.Leaseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(podplane/api/coordination/v1/lease.proto\x12\x18podplane.coordination.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\"\xc0\x02\n\tLeaseSpec\x12\x17\n\x0fholder_identity\x18\x01 \x01(\t\x12#\n\x16lease_duration_seconds\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12&\n\x0c\x61\x63quire_time\x18\x03 \x01(\tB\x10\xc2\xf3\x18\x0c\x1a\nmicro-time\x12$\n\nrenew_time\x18\x04 \x01(\tB\x10\xc2\xf3\x18\x0c\x1a\nmicro-time\x12\x1e\n\x11lease_transitions\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x15\n\x08strategy\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x1d\n\x10preferred_holder\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\x19\n\x17_lease_duration_secondsB\x14\n\x12_lease_transitionsB\x0b\n\t_strategyB\x13\n\x11_preferred_holder\"\x9d\x01\n\x05Lease\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x39\n\x04spec\x18\x04 \x01(\x0b\x32#.podplane.coordination.v1.LeaseSpecB\x06\xc2\xf3\x18\x02\x08\x01\"{\n\tLeaseList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x38\n\x05items\x18\x02 \x03(\x0b\x32\x1f.podplane.coordination.v1.LeaseB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8b\x01\n\x0fLeaseWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12/\n\x06object\x18\x02 \x01(\x0b\x32\x1f.podplane.coordination.v1.Lease\x12\x39\n\x06\x65vents\x18\x03 \x03(\x0b\x32).podplane.coordination.v1.LeaseWatchEvent2\xd4\x03\n\x06Leases\x12J\n\x06\x43reate\x12\x1f.podplane.coordination.v1.Lease\x1a\x1f.podplane.coordination.v1.Lease\x12\x44\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1f.podplane.coordination.v1.Lease\x12J\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a#.podplane.coordination.v1.LeaseList\x12T\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a).podplane.coordination.v1.LeaseWatchEvent0\x01\x12J\n\x06Update\x12\x1f.podplane.coordination.v1.Lease\x1a\x1f.podplane.coordination.v1.Lease\x12J\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1f.podplane.coordination.v1.Leaseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,13 +46,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LEASELIST'].fields_by_name['items']._loaded_options = None
   _globals['_LEASELIST'].fields_by_name['items']._serialized_options = b'\302\363\030\004\010\001\020\001'
   _globals['_LEASESPEC']._serialized_start=139
-  _globals['_LEASESPEC']._serialized_end=371
-  _globals['_LEASE']._serialized_start=374
-  _globals['_LEASE']._serialized_end=531
-  _globals['_LEASELIST']._serialized_start=533
-  _globals['_LEASELIST']._serialized_end=656
-  _globals['_LEASEWATCHEVENT']._serialized_start=659
-  _globals['_LEASEWATCHEVENT']._serialized_end=798
-  _globals['_LEASES']._serialized_start=801
-  _globals['_LEASES']._serialized_end=1269
+  _globals['_LEASESPEC']._serialized_end=459
+  _globals['_LEASE']._serialized_start=462
+  _globals['_LEASE']._serialized_end=619
+  _globals['_LEASELIST']._serialized_start=621
+  _globals['_LEASELIST']._serialized_end=744
+  _globals['_LEASEWATCHEVENT']._serialized_start=747
+  _globals['_LEASEWATCHEVENT']._serialized_end=886
+  _globals['_LEASES']._serialized_start=889
+  _globals['_LEASES']._serialized_end=1357
 # @@protoc_insertion_point(module_scope)

@@ -9,18 +9,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LeaseSpec(_message.Message):
-    __slots__ = ("holder_identity", "lease_duration_seconds", "acquire_time", "renew_time", "lease_transitions")
+    __slots__ = ("holder_identity", "lease_duration_seconds", "acquire_time", "renew_time", "lease_transitions", "strategy", "preferred_holder")
     HOLDER_IDENTITY_FIELD_NUMBER: _ClassVar[int]
     LEASE_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
     ACQUIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     RENEW_TIME_FIELD_NUMBER: _ClassVar[int]
     LEASE_TRANSITIONS_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_HOLDER_FIELD_NUMBER: _ClassVar[int]
     holder_identity: str
     lease_duration_seconds: int
     acquire_time: str
     renew_time: str
     lease_transitions: int
-    def __init__(self, holder_identity: _Optional[str] = ..., lease_duration_seconds: _Optional[int] = ..., acquire_time: _Optional[str] = ..., renew_time: _Optional[str] = ..., lease_transitions: _Optional[int] = ...) -> None: ...
+    strategy: str
+    preferred_holder: str
+    def __init__(self, holder_identity: _Optional[str] = ..., lease_duration_seconds: _Optional[int] = ..., acquire_time: _Optional[str] = ..., renew_time: _Optional[str] = ..., lease_transitions: _Optional[int] = ..., strategy: _Optional[str] = ..., preferred_holder: _Optional[str] = ...) -> None: ...
 
 class Lease(_message.Message):
     __slots__ = ("api_version", "kind", "metadata", "spec")

@@ -26,7 +26,7 @@ from podplane.api.meta.v1 import schema_pb2 as podplane_dot_api_dot_meta_dot_v1_
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/rbac/v1/rbac.proto\x12\x10podplane.rbac.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\"\xea\x01\n\nPolicyRule\x12\x1f\n\x05verbs\x18\x01 \x03(\tB\x10\xc2\xf3\x18\x0c\x08\x01\x10\x01\x32\x06\x61tomic\x12+\n\napi_groups\x18\x02 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\tapiGroups\x12\x1f\n\tresources\x18\x03 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12\x33\n\x0eresource_names\x18\x04 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\rresourceNames\x12\x38\n\x11non_resource_urls\x18\x05 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\x0fnonResourceURLs\"\xa0\x01\n\x04Role\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12=\n\x05rules\x18\x04 \x03(\x0b\x32\x1c.podplane.rbac.v1.PolicyRuleB\x10\xc2\xf3\x18\x0c\x08\x01\x10\x01\x32\x06\x61tomic\"q\n\x08RoleList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12/\n\x05items\x18\x02 \x03(\x0b\x32\x16.podplane.rbac.v1.RoleB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"x\n\x0eRoleWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12&\n\x06object\x18\x02 \x01(\x0b\x32\x16.podplane.rbac.v1.Role\x12\x30\n\x06\x65vents\x18\x03 \x03(\x0b\x32 .podplane.rbac.v1.RoleWatchEvent\"v\n\x0f\x41ggregationRule\x12\x63\n\x16\x63luster_role_selectors\x18\x01 \x03(\x0b\x32\x1f.podplane.meta.v1.LabelSelectorB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\x14\x63lusterRoleSelectors\"\xf5\x01\n\x0b\x43lusterRole\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12=\n\x05rules\x18\x04 \x03(\x0b\x32\x1c.podplane.rbac.v1.PolicyRuleB\x10\xc2\xf3\x18\x0c\x08\x01\x10\x01\x32\x06\x61tomic\x12L\n\x10\x61ggregation_rule\x18\x05 \x01(\x0b\x32!.podplane.rbac.v1.AggregationRuleR\x0f\x61ggregationRule\"\x7f\n\x0f\x43lusterRoleList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x36\n\x05items\x18\x02 \x03(\x0b\x32\x1d.podplane.rbac.v1.ClusterRoleB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8d\x01\n\x15\x43lusterRoleWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12-\n\x06object\x18\x02 \x01(\x0b\x32\x1d.podplane.rbac.v1.ClusterRole\x12\x37\n\x06\x65vents\x18\x03 \x03(\x0b\x32\'.podplane.rbac.v1.ClusterRoleWatchEvent\"i\n\x07Subject\x12\x16\n\x04kind\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x1b\n\tapi_group\x18\x02 \x01(\tR\x08\x61piGroup\x12\x16\n\x04name\x18\x03 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x11\n\tnamespace\x18\x04 \x01(\t\"`\n\x07RoleRef\x12%\n\tapi_group\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01R\x08\x61piGroup\x12\x16\n\x04kind\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x16\n\x04name\x18\x03 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\xe3\x01\n\x0bRoleBinding\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x39\n\x08subjects\x18\x04 \x03(\x0b\x32\x19.podplane.rbac.v1.SubjectB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12>\n\x08role_ref\x18\x05 \x01(\x0b\x32\x19.podplane.rbac.v1.RoleRefB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01R\x07roleRef\"\x7f\n\x0fRoleBindingList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x36\n\x05items\x18\x02 \x03(\x0b\x32\x1d.podplane.rbac.v1.RoleBindingB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8d\x01\n\x15RoleBindingWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12-\n\x06object\x18\x02 \x01(\x0b\x32\x1d.podplane.rbac.v1.RoleBinding\x12\x37\n\x06\x65vents\x18\x03 \x03(\x0b\x32\'.podplane.rbac.v1.RoleBindingWatchEvent\"\xea\x01\n\x12\x43lusterRoleBinding\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x39\n\x08subjects\x18\x04 \x03(\x0b\x32\x19.podplane.rbac.v1.SubjectB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12>\n\x08role_ref\x18\x05 \x01(\x0b\x32\x19.podplane.rbac.v1.RoleRefB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01R\x07roleRef\"\x8d\x01\n\x16\x43lusterRoleBindingList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12=\n\x05items\x18\x02 \x03(\x0b\x32$.podplane.rbac.v1.ClusterRoleBindingB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\xa2\x01\n\x1c\x43lusterRoleBindingWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x34\n\x06object\x18\x02 \x01(\x0b\x32$.podplane.rbac.v1.ClusterRoleBinding\x12>\n\x06\x65vents\x18\x03 \x03(\x0b\x32..podplane.rbac.v1.ClusterRoleBindingWatchEvent2\x8b\x03\n\x05Roles\x12\x38\n\x06\x43reate\x12\x16.podplane.rbac.v1.Role\x1a\x16.podplane.rbac.v1.Role\x12;\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x16.podplane.rbac.v1.Role\x12\x41\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a\x1a.podplane.rbac.v1.RoleList\x12K\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a .podplane.rbac.v1.RoleWatchEvent0\x01\x12\x38\n\x06Update\x12\x16.podplane.rbac.v1.Role\x1a\x16.podplane.rbac.v1.Role\x12\x41\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x16.podplane.rbac.v1.Role2\xca\x03\n\x0c\x43lusterRoles\x12\x46\n\x06\x43reate\x12\x1d.podplane.rbac.v1.ClusterRole\x1a\x1d.podplane.rbac.v1.ClusterRole\x12\x42\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1d.podplane.rbac.v1.ClusterRole\x12H\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a!.podplane.rbac.v1.ClusterRoleList\x12R\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a\'.podplane.rbac.v1.ClusterRoleWatchEvent0\x01\x12\x46\n\x06Update\x12\x1d.podplane.rbac.v1.ClusterRole\x1a\x1d.podplane.rbac.v1.ClusterRole\x12H\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1d.podplane.rbac.v1.ClusterRole2\xca\x03\n\x0cRoleBindings\x12\x46\n\x06\x43reate\x12\x1d.podplane.rbac.v1.RoleBinding\x1a\x1d.podplane.rbac.v1.RoleBinding\x12\x42\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1d.podplane.rbac.v1.RoleBinding\x12H\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a!.podplane.rbac.v1.RoleBindingList\x12R\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a\'.podplane.rbac.v1.RoleBindingWatchEvent0\x01\x12\x46\n\x06Update\x12\x1d.podplane.rbac.v1.RoleBinding\x1a\x1d.podplane.rbac.v1.RoleBinding\x12H\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1d.podplane.rbac.v1.RoleBinding2\x89\x04\n\x13\x43lusterRoleBindings\x12T\n\x06\x43reate\x12$.podplane.rbac.v1.ClusterRoleBinding\x1a$.podplane.rbac.v1.ClusterRoleBinding\x12I\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a$.podplane.rbac.v1.ClusterRoleBinding\x12O\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a(.podplane.rbac.v1.ClusterRoleBindingList\x12Y\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a..podplane.rbac.v1.ClusterRoleBindingWatchEvent0\x01\x12T\n\x06Update\x12$.podplane.rbac.v1.ClusterRoleBinding\x1a$.podplane.rbac.v1.ClusterRoleBinding\x12O\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a$.podplane.rbac.v1.ClusterRoleBindingb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/rbac/v1/rbac.proto\x12\x10podplane.rbac.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\"\xea\x01\n\nPolicyRule\x12\x1f\n\x05verbs\x18\x01 \x03(\tB\x10\xc2\xf3\x18\x0c\x08\x01\x10\x01\x32\x06\x61tomic\x12+\n\napi_groups\x18\x02 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\tapiGroups\x12\x1f\n\tresources\x18\x03 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12\x33\n\x0eresource_names\x18\x04 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\rresourceNames\x12\x38\n\x11non_resource_urls\x18\x05 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\x0fnonResourceURLs\"\x9e\x01\n\x04Role\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12;\n\x05rules\x18\x04 \x03(\x0b\x32\x1c.podplane.rbac.v1.PolicyRuleB\x0e\xc2\xf3\x18\n\x08\x01\x32\x06\x61tomic\"q\n\x08RoleList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12/\n\x05items\x18\x02 \x03(\x0b\x32\x16.podplane.rbac.v1.RoleB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"x\n\x0eRoleWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12&\n\x06object\x18\x02 \x01(\x0b\x32\x16.podplane.rbac.v1.Role\x12\x30\n\x06\x65vents\x18\x03 \x03(\x0b\x32 .podplane.rbac.v1.RoleWatchEvent\"v\n\x0f\x41ggregationRule\x12\x63\n\x16\x63luster_role_selectors\x18\x01 \x03(\x0b\x32\x1f.podplane.meta.v1.LabelSelectorB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\x14\x63lusterRoleSelectors\"\xf3\x01\n\x0b\x43lusterRole\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12;\n\x05rules\x18\x04 \x03(\x0b\x32\x1c.podplane.rbac.v1.PolicyRuleB\x0e\xc2\xf3\x18\n\x08\x01\x32\x06\x61tomic\x12L\n\x10\x61ggregation_rule\x18\x05 \x01(\x0b\x32!.podplane.rbac.v1.AggregationRuleR\x0f\x61ggregationRule\"\x7f\n\x0f\x43lusterRoleList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x36\n\x05items\x18\x02 \x03(\x0b\x32\x1d.podplane.rbac.v1.ClusterRoleB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8d\x01\n\x15\x43lusterRoleWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12-\n\x06object\x18\x02 \x01(\x0b\x32\x1d.podplane.rbac.v1.ClusterRole\x12\x37\n\x06\x65vents\x18\x03 \x03(\x0b\x32\'.podplane.rbac.v1.ClusterRoleWatchEvent\"i\n\x07Subject\x12\x16\n\x04kind\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x1b\n\tapi_group\x18\x02 \x01(\tR\x08\x61piGroup\x12\x16\n\x04name\x18\x03 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x11\n\tnamespace\x18\x04 \x01(\t\"`\n\x07RoleRef\x12%\n\tapi_group\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01R\x08\x61piGroup\x12\x16\n\x04kind\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x16\n\x04name\x18\x03 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\xe3\x01\n\x0bRoleBinding\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x39\n\x08subjects\x18\x04 \x03(\x0b\x32\x19.podplane.rbac.v1.SubjectB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12>\n\x08role_ref\x18\x05 \x01(\x0b\x32\x19.podplane.rbac.v1.RoleRefB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01R\x07roleRef\"\x7f\n\x0fRoleBindingList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x36\n\x05items\x18\x02 \x03(\x0b\x32\x1d.podplane.rbac.v1.RoleBindingB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x8d\x01\n\x15RoleBindingWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12-\n\x06object\x18\x02 \x01(\x0b\x32\x1d.podplane.rbac.v1.RoleBinding\x12\x37\n\x06\x65vents\x18\x03 \x03(\x0b\x32\'.podplane.rbac.v1.RoleBindingWatchEvent\"\xea\x01\n\x12\x43lusterRoleBinding\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x39\n\x08subjects\x18\x04 \x03(\x0b\x32\x19.podplane.rbac.v1.SubjectB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12>\n\x08role_ref\x18\x05 \x01(\x0b\x32\x19.podplane.rbac.v1.RoleRefB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01R\x07roleRef\"\x8d\x01\n\x16\x43lusterRoleBindingList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12=\n\x05items\x18\x02 \x03(\x0b\x32$.podplane.rbac.v1.ClusterRoleBindingB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\xa2\x01\n\x1c\x43lusterRoleBindingWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x34\n\x06object\x18\x02 \x01(\x0b\x32$.podplane.rbac.v1.ClusterRoleBinding\x12>\n\x06\x65vents\x18\x03 \x03(\x0b\x32..podplane.rbac.v1.ClusterRoleBindingWatchEvent2\x8b\x03\n\x05Roles\x12\x38\n\x06\x43reate\x12\x16.podplane.rbac.v1.Role\x1a\x16.podplane.rbac.v1.Role\x12;\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x16.podplane.rbac.v1.Role\x12\x41\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a\x1a.podplane.rbac.v1.RoleList\x12K\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a .podplane.rbac.v1.RoleWatchEvent0\x01\x12\x38\n\x06Update\x12\x16.podplane.rbac.v1.Role\x1a\x16.podplane.rbac.v1.Role\x12\x41\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x16.podplane.rbac.v1.Role2\xca\x03\n\x0c\x43lusterRoles\x12\x46\n\x06\x43reate\x12\x1d.podplane.rbac.v1.ClusterRole\x1a\x1d.podplane.rbac.v1.ClusterRole\x12\x42\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1d.podplane.rbac.v1.ClusterRole\x12H\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a!.podplane.rbac.v1.ClusterRoleList\x12R\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a\'.podplane.rbac.v1.ClusterRoleWatchEvent0\x01\x12\x46\n\x06Update\x12\x1d.podplane.rbac.v1.ClusterRole\x1a\x1d.podplane.rbac.v1.ClusterRole\x12H\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1d.podplane.rbac.v1.ClusterRole2\xca\x03\n\x0cRoleBindings\x12\x46\n\x06\x43reate\x12\x1d.podplane.rbac.v1.RoleBinding\x1a\x1d.podplane.rbac.v1.RoleBinding\x12\x42\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1d.podplane.rbac.v1.RoleBinding\x12H\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a!.podplane.rbac.v1.RoleBindingList\x12R\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a\'.podplane.rbac.v1.RoleBindingWatchEvent0\x01\x12\x46\n\x06Update\x12\x1d.podplane.rbac.v1.RoleBinding\x1a\x1d.podplane.rbac.v1.RoleBinding\x12H\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1d.podplane.rbac.v1.RoleBinding2\x89\x04\n\x13\x43lusterRoleBindings\x12T\n\x06\x43reate\x12$.podplane.rbac.v1.ClusterRoleBinding\x1a$.podplane.rbac.v1.ClusterRoleBinding\x12I\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a$.podplane.rbac.v1.ClusterRoleBinding\x12O\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a(.podplane.rbac.v1.ClusterRoleBindingList\x12Y\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a..podplane.rbac.v1.ClusterRoleBindingWatchEvent0\x01\x12T\n\x06Update\x12$.podplane.rbac.v1.ClusterRoleBinding\x1a$.podplane.rbac.v1.ClusterRoleBinding\x12O\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a$.podplane.rbac.v1.ClusterRoleBindingb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,7 +46,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ROLE'].fields_by_name['metadata']._loaded_options = None
   _globals['_ROLE'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
   _globals['_ROLE'].fields_by_name['rules']._loaded_options = None
-  _globals['_ROLE'].fields_by_name['rules']._serialized_options = b'\302\363\030\014\010\001\020\0012\006atomic'
+  _globals['_ROLE'].fields_by_name['rules']._serialized_options = b'\302\363\030\n\010\0012\006atomic'
   _globals['_ROLELIST'].fields_by_name['metadata']._loaded_options = None
   _globals['_ROLELIST'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
   _globals['_ROLELIST'].fields_by_name['items']._loaded_options = None
@@ -56,7 +56,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLUSTERROLE'].fields_by_name['metadata']._loaded_options = None
   _globals['_CLUSTERROLE'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
   _globals['_CLUSTERROLE'].fields_by_name['rules']._loaded_options = None
-  _globals['_CLUSTERROLE'].fields_by_name['rules']._serialized_options = b'\302\363\030\014\010\001\020\0012\006atomic'
+  _globals['_CLUSTERROLE'].fields_by_name['rules']._serialized_options = b'\302\363\030\n\010\0012\006atomic'
   _globals['_CLUSTERROLELIST'].fields_by_name['metadata']._loaded_options = None
   _globals['_CLUSTERROLELIST'].fields_by_name['metadata']._serialized_options = b'\302\363\030\002\010\001'
   _globals['_CLUSTERROLELIST'].fields_by_name['items']._loaded_options = None
@@ -94,41 +94,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_POLICYRULE']._serialized_start=122
   _globals['_POLICYRULE']._serialized_end=356
   _globals['_ROLE']._serialized_start=359
-  _globals['_ROLE']._serialized_end=519
-  _globals['_ROLELIST']._serialized_start=521
-  _globals['_ROLELIST']._serialized_end=634
-  _globals['_ROLEWATCHEVENT']._serialized_start=636
-  _globals['_ROLEWATCHEVENT']._serialized_end=756
-  _globals['_AGGREGATIONRULE']._serialized_start=758
-  _globals['_AGGREGATIONRULE']._serialized_end=876
-  _globals['_CLUSTERROLE']._serialized_start=879
-  _globals['_CLUSTERROLE']._serialized_end=1124
-  _globals['_CLUSTERROLELIST']._serialized_start=1126
-  _globals['_CLUSTERROLELIST']._serialized_end=1253
-  _globals['_CLUSTERROLEWATCHEVENT']._serialized_start=1256
-  _globals['_CLUSTERROLEWATCHEVENT']._serialized_end=1397
-  _globals['_SUBJECT']._serialized_start=1399
-  _globals['_SUBJECT']._serialized_end=1504
-  _globals['_ROLEREF']._serialized_start=1506
-  _globals['_ROLEREF']._serialized_end=1602
-  _globals['_ROLEBINDING']._serialized_start=1605
-  _globals['_ROLEBINDING']._serialized_end=1832
-  _globals['_ROLEBINDINGLIST']._serialized_start=1834
-  _globals['_ROLEBINDINGLIST']._serialized_end=1961
-  _globals['_ROLEBINDINGWATCHEVENT']._serialized_start=1964
-  _globals['_ROLEBINDINGWATCHEVENT']._serialized_end=2105
-  _globals['_CLUSTERROLEBINDING']._serialized_start=2108
-  _globals['_CLUSTERROLEBINDING']._serialized_end=2342
-  _globals['_CLUSTERROLEBINDINGLIST']._serialized_start=2345
-  _globals['_CLUSTERROLEBINDINGLIST']._serialized_end=2486
-  _globals['_CLUSTERROLEBINDINGWATCHEVENT']._serialized_start=2489
-  _globals['_CLUSTERROLEBINDINGWATCHEVENT']._serialized_end=2651
-  _globals['_ROLES']._serialized_start=2654
-  _globals['_ROLES']._serialized_end=3049
-  _globals['_CLUSTERROLES']._serialized_start=3052
-  _globals['_CLUSTERROLES']._serialized_end=3510
-  _globals['_ROLEBINDINGS']._serialized_start=3513
-  _globals['_ROLEBINDINGS']._serialized_end=3971
-  _globals['_CLUSTERROLEBINDINGS']._serialized_start=3974
-  _globals['_CLUSTERROLEBINDINGS']._serialized_end=4495
+  _globals['_ROLE']._serialized_end=517
+  _globals['_ROLELIST']._serialized_start=519
+  _globals['_ROLELIST']._serialized_end=632
+  _globals['_ROLEWATCHEVENT']._serialized_start=634
+  _globals['_ROLEWATCHEVENT']._serialized_end=754
+  _globals['_AGGREGATIONRULE']._serialized_start=756
+  _globals['_AGGREGATIONRULE']._serialized_end=874
+  _globals['_CLUSTERROLE']._serialized_start=877
+  _globals['_CLUSTERROLE']._serialized_end=1120
+  _globals['_CLUSTERROLELIST']._serialized_start=1122
+  _globals['_CLUSTERROLELIST']._serialized_end=1249
+  _globals['_CLUSTERROLEWATCHEVENT']._serialized_start=1252
+  _globals['_CLUSTERROLEWATCHEVENT']._serialized_end=1393
+  _globals['_SUBJECT']._serialized_start=1395
+  _globals['_SUBJECT']._serialized_end=1500
+  _globals['_ROLEREF']._serialized_start=1502
+  _globals['_ROLEREF']._serialized_end=1598
+  _globals['_ROLEBINDING']._serialized_start=1601
+  _globals['_ROLEBINDING']._serialized_end=1828
+  _globals['_ROLEBINDINGLIST']._serialized_start=1830
+  _globals['_ROLEBINDINGLIST']._serialized_end=1957
+  _globals['_ROLEBINDINGWATCHEVENT']._serialized_start=1960
+  _globals['_ROLEBINDINGWATCHEVENT']._serialized_end=2101
+  _globals['_CLUSTERROLEBINDING']._serialized_start=2104
+  _globals['_CLUSTERROLEBINDING']._serialized_end=2338
+  _globals['_CLUSTERROLEBINDINGLIST']._serialized_start=2341
+  _globals['_CLUSTERROLEBINDINGLIST']._serialized_end=2482
+  _globals['_CLUSTERROLEBINDINGWATCHEVENT']._serialized_start=2485
+  _globals['_CLUSTERROLEBINDINGWATCHEVENT']._serialized_end=2647
+  _globals['_ROLES']._serialized_start=2650
+  _globals['_ROLES']._serialized_end=3045
+  _globals['_CLUSTERROLES']._serialized_start=3048
+  _globals['_CLUSTERROLES']._serialized_end=3506
+  _globals['_ROLEBINDINGS']._serialized_start=3509
+  _globals['_ROLEBINDINGS']._serialized_end=3967
+  _globals['_CLUSTERROLEBINDINGS']._serialized_start=3970
+  _globals['_CLUSTERROLEBINDINGS']._serialized_end=4491
 # @@protoc_insertion_point(module_scope)

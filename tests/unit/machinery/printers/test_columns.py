@@ -29,6 +29,55 @@ BINDING = (
 
 # (name, type, format, priority) of every column, as AddHandlers declares them.
 KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
+    "daemonsets": (
+        NAME,
+        ("Desired", "integer", "", 0),
+        ("Current", "integer", "", 0),
+        ("Ready", "integer", "", 0),
+        ("Up-to-date", "integer", "", 0),
+        ("Available", "integer", "", 0),
+        ("Node Selector", "string", "", 0),
+        AGE,
+        *WIDE_TEMPLATE,
+    ),
+    "statefulsets": (
+        NAME,
+        ("Ready", "string", "", 0),
+        AGE,
+        ("Containers", "string", "", 1),
+        ("Images", "string", "", 1),
+    ),
+    "controllerrevisions": (
+        NAME,
+        ("Controller", "string", "", 0),
+        ("Revision", "string", "", 0),
+        AGE,
+    ),
+    "cronjobs": (
+        NAME,
+        ("Schedule", "string", "", 0),
+        ("Timezone", "string", "", 0),
+        ("Suspend", "boolean", "", 0),
+        ("Active", "integer", "", 0),
+        ("Last Schedule", "string", "", 0),
+        AGE,
+        *WIDE_TEMPLATE,
+    ),
+    "poddisruptionbudgets": (
+        NAME,
+        ("Min Available", "string", "", 0),
+        ("Max Unavailable", "string", "", 0),
+        ("Allowed Disruptions", "integer", "", 0),
+        AGE,
+    ),
+    "priorityclasses": (
+        NAME,
+        ("Value", "integer", "", 0),
+        ("Global-Default", "boolean", "", 0),
+        AGE,
+        ("PreemptionPolicy", "string", "", 0),
+    ),
+    "runtimeclasses": (NAME, ("Handler", "string", "", 0), AGE),
     "pods": (
         NAME,
         ("Ready", "string", "", 0),

@@ -1,0 +1,88 @@
+"""What differs between kinds: defaults, validation, what a create or update may change, and the
+fields a field selector can match (kubernetes pkg/registry/<group>/<kind>/strategy.go)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Generic
+
+from google.protobuf.message import Message
+
+from apiserver.objects import ListMessage, T, WatchMessage, object_meta
+from apiserver.validation.fields import FieldError
+from podplane.apimachinery.resources import Resource
+
+
+def meta_fields(obj: Message) -> dict[str, str]:
+    meta = object_meta(obj)
+    return {"metadata.name": meta.name, "metadata.namespace": meta.namespace}
+
+
+def no_defaults(obj: Message) -> None:
+    return None
+
+
+def _status_as_written(new: Message, old: Message) -> None:
+    return None
+
+
+def _nothing_to_prepare(new: Message, old: Message) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Strategy(Generic[T]):
+    resource: Resource
+    validate: Callable[[T], list[FieldError]]
+    validate_update: Callable[[T, T], list[FieldError]]
+    # The values of the fields a field selector matches.
+    fields: Callable[[T], Mapping[str, str]] = meta_fields
+    default: Callable[[T], None] = no_defaults
+    prepare_for_create: Callable[[T], None] = no_defaults
+    # Field paths (beyond metadata.*) a field selector may use.
+    selectable: frozenset[str] = field(default_factory=frozenset)
+    # What the server sets on a status update (new, stored), before it is validated.
+    prepare_for_status_update: Callable[[T, T], None] = _status_as_written
+    # An update's changes to the new object, before validation, given the stored one.
+    prepare_for_update: Callable[[T, T], None] = _nothing_to_prepare
+
+    @property
+    def spec_field(self) -> str | None:
+        """The message field Update replaces; status is only written by UpdateStatus."""
+        names = self.resource.message.DESCRIPTOR.fields_by_name
+        return "spec" if "spec" in names else None
+
+    @property
+    def selectable_fields(self) -> frozenset[str]:
+        return frozenset({"metadata.name", "metadata.namespace"}) | self.selectable
+
+    # The kind's messages (podplane.apimachinery.resources knows them untyped).
+    def new(self) -> T:
+        obj: T = self.resource.new()
+        return obj
+
+    def new_list(self) -> ListMessage[T]:
+        out: ListMessage[T] = self.resource.list_message()
+        return out
+
+    def new_watch_event(self, type_: str) -> WatchMessage[T]:
+        event: WatchMessage[T] = self.resource.watch_event()
+        event.type = type_
+        return event
+
+    def new_watch_batch(self, events: list[WatchMessage[T]]) -> WatchMessage[T]:
+        """One watch message carrying several events (for clients that take batches)."""
+        batch: WatchMessage[T] = self.resource.watch_event(events=events)
+        return batch
+
+
+def update_as_create(
+    validate: Callable[[T], list[FieldError]],
+) -> Callable[[T, T], list[FieldError]]:
+    return lambda new, old: validate(new)
+
+
+def clear_status(obj: Message) -> None:
+    # A new controller object has observed nothing yet; its controller writes the status.
+    obj.ClearField("status")

@@ -1,0 +1,149 @@
+"""Pods, nodes, namespaces, events, replication controllers, config maps, secrets and service
+accounts (kubernetes pkg/registry/core/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiserver.defaulting import config as config_defaulting
+from apiserver.defaulting import pod as pod_defaulting
+from apiserver.defaulting import workloads as workload_defaulting
+from apiserver.registry.strategies.base import (
+    Strategy,
+    clear_status,
+    meta_fields,
+    update_as_create,
+)
+from apiserver.validation import config as config_validation
+from apiserver.validation import others, workloads
+from apiserver.validation import pod as pod_validation
+from apiserver.validation import service_account as service_account_validation
+from apiserver.validation.fields import FieldError
+from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
+
+
+def _pod_fields(obj: core_pb2.Pod) -> dict[str, str]:
+    return {
+        **meta_fields(obj),
+        "spec.nodeName": obj.spec.node_name,
+        "spec.restartPolicy": obj.spec.restart_policy,
+        "spec.schedulerName": obj.spec.scheduler_name,
+        "spec.serviceAccountName": obj.spec.service_account_name,
+        "status.phase": obj.status.phase,
+        "status.podIP": obj.status.pod_ip,
+        "status.nominatedNodeName": obj.status.nominated_node_name,
+    }
+
+
+def _node_fields(obj: core_pb2.Node) -> dict[str, str]:
+    return {**meta_fields(obj), "spec.unschedulable": str(obj.spec.unschedulable).lower()}
+
+
+def _event_fields(obj: core_pb2.Event) -> dict[str, str]:
+    io = obj.involved_object
+    return {
+        **meta_fields(obj),
+        "involvedObject.kind": io.kind,
+        "involvedObject.namespace": io.namespace,
+        "involvedObject.name": io.name,
+        "involvedObject.uid": io.uid,
+        "involvedObject.apiVersion": io.api_version,
+        "involvedObject.resourceVersion": io.resource_version,
+        "involvedObject.fieldPath": io.field_path,
+        "reason": obj.reason,
+        "source": obj.source.component,
+        "type": obj.type,
+    }
+
+
+def _namespace_fields(obj: core_pb2.Namespace) -> dict[str, str]:
+    return {**meta_fields(obj), "status.phase": obj.status.phase}
+
+
+def _prepare_pod_create(obj: core_pb2.Pod) -> None:
+    # A new pod has no status but its phase and QoS class (the kubelet reports the rest).
+    obj.ClearField("status")
+    obj.status.phase = "Pending"
+    obj.status.qos_class = pod_defaulting.qos_class(obj.spec)
+
+
+def _prepare_namespace_create(obj: core_pb2.Namespace) -> None:
+    if "kubernetes" not in obj.spec.finalizers:
+        obj.spec.finalizers.append("kubernetes")
+    obj.status.phase = "Active"
+
+
+def _replicas_fields(obj: core_pb2.ReplicationController) -> dict[str, str]:
+    return {**meta_fields(obj), "status.replicas": str(obj.status.replicas)}
+
+
+def _secret_fields(obj: core_pb2.Secret) -> dict[str, str]:
+    return {**meta_fields(obj), "type": obj.type}
+
+
+def _secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldError]:
+    # A Secret has no spec, so the store does not default it on update: stringData is merged into
+    # data here, before validation (Kubernetes merges it when decoding the request).
+    config_defaulting.secret(new)
+    return config_validation.secret_update(new, old)
+
+
+STRATEGIES: tuple[Strategy[Any], ...] = (
+    Strategy(
+        resources.POD,
+        pod_validation.pod_create,
+        pod_validation.pod_update,
+        _pod_fields,
+        pod_defaulting.pod,
+        _prepare_pod_create,
+        frozenset(_pod_fields(core_pb2.Pod())) - {"metadata.name"},
+    ),
+    Strategy(
+        resources.NODE,
+        others.node,
+        update_as_create(others.node),
+        _node_fields,
+        selectable=frozenset({"spec.unschedulable"}),
+    ),
+    Strategy(
+        resources.NAMESPACE,
+        others.namespace,
+        update_as_create(others.namespace),
+        _namespace_fields,
+        prepare_for_create=_prepare_namespace_create,
+        selectable=frozenset({"status.phase"}),
+    ),
+    Strategy(
+        resources.EVENT,
+        others.event,
+        update_as_create(others.event),
+        _event_fields,
+        selectable=frozenset(_event_fields(core_pb2.Event())),
+    ),
+    Strategy(
+        resources.REPLICATION_CONTROLLER,
+        workloads.replication_controller,
+        workloads.replication_controller_update,
+        _replicas_fields,
+        workload_defaulting.replication_controller,
+        clear_status,
+        frozenset({"status.replicas"}),
+    ),
+    Strategy(
+        resources.CONFIG_MAP, config_validation.config_map, config_validation.config_map_update
+    ),
+    Strategy(
+        resources.SECRET,
+        config_validation.secret,
+        _secret_update,
+        _secret_fields,
+        config_defaulting.secret,
+        selectable=frozenset({"type"}),
+    ),
+    Strategy(
+        resources.SERVICE_ACCOUNT,
+        service_account_validation.service_account,
+        service_account_validation.service_account_update,
+    ),
+)

@@ -1,0 +1,56 @@
+"""Persistent volumes, their claims and storage classes (kubernetes pkg/registry/core/
+persistentvolume, persistentvolumeclaim; pkg/registry/storage/storageclass)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiserver.defaulting import storage as storage_defaulting
+from apiserver.registry.strategies.base import Strategy, meta_fields
+from apiserver.validation import storage as storage_validation
+from apiserver.validation.fields import FieldError
+from podplane.api.core.v1 import core_pb2
+from podplane.api.storage.v1 import storage_pb2
+from podplane.apimachinery import resources
+
+
+def _name_field(obj: core_pb2.PersistentVolume | core_pb2.PersistentVolumeClaim) -> dict[str, str]:
+    # Kubernetes keeps a bare "name" selectable for volumes and claims, for compatibility.
+    return {**meta_fields(obj), "name": obj.metadata.name}
+
+
+def _storage_class_update(
+    new: storage_pb2.StorageClass, old: storage_pb2.StorageClass
+) -> list[FieldError]:
+    # A StorageClass has no spec, so the store does not default it on update (see Secret's).
+    storage_defaulting.storage_class(new)
+    return storage_validation.storage_class_update(new, old)
+
+
+STRATEGIES: tuple[Strategy[Any], ...] = (
+    Strategy(
+        resources.PERSISTENT_VOLUME,
+        storage_validation.persistent_volume,
+        storage_validation.persistent_volume_update,
+        _name_field,
+        storage_defaulting.persistent_volume,
+        storage_defaulting.new_persistent_volume_status,
+        frozenset({"name"}),
+        prepare_for_status_update=storage_defaulting.persistent_volume_status_update,
+    ),
+    Strategy(
+        resources.PERSISTENT_VOLUME_CLAIM,
+        storage_validation.persistent_volume_claim,
+        storage_validation.persistent_volume_claim_update,
+        _name_field,
+        storage_defaulting.persistent_volume_claim,
+        storage_defaulting.new_persistent_volume_claim_status,
+        frozenset({"name"}),
+    ),
+    Strategy(
+        resources.STORAGE_CLASS,
+        storage_validation.storage_class,
+        _storage_class_update,
+        default=storage_defaulting.storage_class,
+    ),
+)
