@@ -7,7 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from podplane.apimachinery.selectors import LabelSelector
+from podplane.api.policy.v1 import policy_pb2
+from podplane.apimachinery.selectors import (
+    LabelSelector,
+    SelectorError,
+    from_label_selector_message,
+)
 from scheduler.framework.types import PodInfo
 
 
@@ -21,6 +26,21 @@ class DisruptionBudget:
     disruptions_allowed: int
     # status.disruptedPods: pods already counted as disrupted (evicted, not yet gone).
     disrupted_pods: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, pdb: policy_pb2.PodDisruptionBudget) -> DisruptionBudget:
+        selector = None
+        if pdb.spec.HasField("selector"):
+            try:
+                selector = from_label_selector_message(pdb.spec.selector)
+            except SelectorError:
+                pass  # an invalid selector matches no pod
+        return cls(
+            pdb.metadata.namespace,
+            selector,
+            pdb.status.disruptions_allowed,
+            frozenset(pdb.status.disrupted_pods),
+        )
 
     def covers(self, pod: PodInfo) -> bool:
         return (

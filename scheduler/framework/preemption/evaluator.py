@@ -65,8 +65,8 @@ class Evaluator:
         *,
         budgets: Callable[[], Sequence[DisruptionBudget]] | None = None,
     ) -> None:
-        """`budgets` lists the cluster's PodDisruptionBudgets; None: there are none to respect
-        (kubernetes getPodDisruptionBudgets without a lister)."""
+        """`budgets` lists the cluster's PodDisruptionBudgets (the plugin's lister of them); None:
+        there are none to respect."""
         self._framework = framework
         self._interface = interface
         self._budgets = budgets

@@ -7,7 +7,8 @@ framework's preemption evaluator (scheduler/framework/preemption); what this plu
   back as still let the pod fit, most important first and those a PodDisruptionBudget protects
   before the others;
 - how many candidate nodes to look at: minCandidateNodesPercentage of the potential nodes (10 by
-  default), at least minCandidateNodesAbsolute (100)."""
+  default), at least minCandidateNodesAbsolute (100);
+- the PodDisruptionBudgets to respect: the scheduler's informer of them (policy/v1)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from scheduler.framework.diagnosis import NodeToStatus
 from scheduler.framework.interfaces import FrameworkHandle, PluginArgs
 from scheduler.framework.nominating import PendingWrites, PostFilterResult
@@ -62,7 +64,14 @@ class DefaultPreemption:
         self.min_candidate_nodes_percentage = min_candidate_nodes_percentage
         self.min_candidate_nodes_absolute = min_candidate_nodes_absolute
         self._rng = rng or random.Random()
-        self.evaluator = Evaluator(framework, self)
+        # The scheduler's informer of PodDisruptionBudgets (made here, so that the scheduler
+        # starts it and waits for it before it schedules).
+        budgets = framework.handle.lister(resources.POD_DISRUPTION_BUDGET)
+        self.evaluator = Evaluator(
+            framework,
+            self,
+            budgets=lambda: [DisruptionBudget.of(pdb) for pdb in budgets.list()],
+        )
 
     def post_filter(
         self, state: CycleState, pod: core_pb2.Pod, statuses: NodeToStatus

@@ -3,16 +3,20 @@ node registered through the API (nothing runs containers, so the test finishes t
 deletions as the node's kubelet would): a high-priority pod on a full node gets the low-priority
 pod there marked DisruptionTarget, deleted gracefully and told (a Preempted event); it is
 nominated to the node (status.nominatedNodeName) and bound there once the victim is gone. A pod
-with preemptionPolicy Never waits instead."""
+with preemptionPolicy Never waits instead; a PodDisruptionBudget sends the preemption to a node
+where it breaks none."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
 
 from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.client.clientset import Client
 from tests.integration.scheduler_processes import (
     SchedulerProcess,
@@ -141,3 +145,45 @@ async def test_a_pod_that_may_not_preempt_waits(
     never = await cluster.pods.get("never", ns)
     assert not low.metadata.deletion_timestamp and condition(low, "DisruptionTarget") is None
     assert (never.spec.node_name, never.status.nominated_node_name) == ("", "")
+
+
+async def test_a_pod_disruption_budget_sends_the_preemption_to_another_node(
+    cluster: Client, scheduler: SchedulerProcess
+) -> None:
+    await add_node(cluster, "node-b", cpu="2")
+    ns = await new_namespace(cluster, "pdb-")
+    web = prioritized("web", ns, "2", 1)
+    web.metadata.labels["app"] = "web"
+    web.spec.node_selector["kubernetes.io/hostname"] = "node-a"
+    db = prioritized("db", ns, "2", 50)
+    db.spec.node_selector["kubernetes.io/hostname"] = "node-b"
+    for pod in (web, db):
+        await cluster.pods.create(pod)
+
+    async def both_bound() -> bool:
+        pods, _ = await cluster.pods.list_all(ns, field_selector="spec.nodeName!=")
+        return len(pods) == 2
+
+    await eventually(both_bound, 20, what="web and db to be bound")
+    # web is the cheaper victim (priority 1 against 50), but its budget allows no disruption.
+    budget = policy_pb2.PodDisruptionBudget(
+        metadata=meta_pb2.ObjectMeta(name="web", namespace=ns),
+        spec=policy_pb2.PodDisruptionBudgetSpec(
+            min_available="1", selector=meta_pb2.LabelSelector(match_labels={"app": "web"})
+        ),
+    )
+    created = await cluster.poddisruptionbudgets.create(budget)
+    # As the disruption controller would write it: one healthy pod, one needed, none to spare.
+    created.status.current_healthy = created.status.desired_healthy = 1
+    created.status.expected_pods = 1
+    created.status.disruptions_allowed = 0
+    await cluster.poddisruptionbudgets.update_status(created)
+    await asyncio.sleep(0.5)  # the scheduler's informer has it
+    await cluster.pods.create(prioritized("high", ns, "2", 100))
+
+    async def nominated() -> str:
+        return (await cluster.pods.get("high", ns)).status.nominated_node_name
+
+    assert await eventually(nominated, 20, what="the preemptor's nomination") == "node-b"
+    assert (await cluster.pods.get("db", ns)).metadata.deletion_timestamp
+    assert not (await cluster.pods.get("web", ns)).metadata.deletion_timestamp

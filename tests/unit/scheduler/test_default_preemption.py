@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from scheduler.algorithm import SchedulingAlgorithm
 from scheduler.backend.queue.nominator import Nominator
+from scheduler.framework.handle import StaticListers
 from scheduler.framework.nominating import CLEAR_NOMINATED_NODE, NominatingInfo, NominatingMode
 from scheduler.framework.preemption.candidates import Candidate
-from scheduler.framework.preemption.disruption_budgets import DisruptionBudget
-from scheduler.framework.preemption.evaluator import Evaluator
 from scheduler.framework.preemption.executor import Executor
 from scheduler.framework.runtime import Framework, PluginSpec, Profile
 from scheduler.framework.status import Code, Status
@@ -26,7 +27,7 @@ from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.plugins.defaultpreemption import DefaultPreemption, new
 from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.fakes import FakeClient
-from tests.unit.scheduler.schedtest import budget, node, node_info, pod
+from tests.unit.scheduler.schedtest import node, node_info, pod
 
 TAINT = {"key": "k", "value": "v", "effect": "NoSchedule"}
 
@@ -43,21 +44,34 @@ def preempt(
     preemptor: core_pb2.Pod,
     nodes: list[NodeInfo],
     *,
-    budgets: Sequence[DisruptionBudget] | None = None,
+    budgets: Sequence[policy_pb2.PodDisruptionBudget] = (),
     framework: Framework | None = None,
 ) -> tuple[NominatingInfo | None, Status]:
-    """Schedules the pod against `nodes`; when nothing fits, runs the PostFilter plugins (with
-    `budgets`, the evaluator is given them) and answers their nomination and status."""
-    fw = framework or Framework(in_tree_registry(), default_profile())
+    """Schedules the pod against `nodes`, with `budgets` the PodDisruptionBudgets the framework's
+    handle lists; when nothing fits, runs the PostFilter plugins and answers their nomination
+    and status."""
+    fw = framework or Framework(
+        in_tree_registry(),
+        default_profile(),
+        handle=StaticListers({"poddisruptionbudgets": budgets}),
+    )
     state = CycleState()
     result = SchedulingAlgorithm(fw, random.Random(0)).schedule(preemptor, nodes, state)
     assert result.status.is_rejected, result
-    plugin = fw.plugins["DefaultPreemption"]
-    assert isinstance(plugin, DefaultPreemption)
-    if budgets is not None:
-        plugin.evaluator = Evaluator(fw, plugin, budgets=lambda: budgets)
     post, status = fw.run_post_filter(state, preemptor, result.diagnosis.node_statuses())
     return (post.nominating_info if post is not None else None), status
+
+
+def pdb(name: str, match_labels: dict[str, str], allowed: int) -> policy_pb2.PodDisruptionBudget:
+    """A PodDisruptionBudget as the disruption controller leaves it: status.disruptionsAllowed."""
+    out = policy_pb2.PodDisruptionBudget(
+        metadata=meta_pb2.ObjectMeta(name=name, namespace="default"),
+        spec=policy_pb2.PodDisruptionBudgetSpec(
+            selector=meta_pb2.LabelSelector(match_labels=match_labels)
+        ),
+    )
+    out.status.disruptions_allowed = allowed
+    return out
 
 
 def full(name: str, *pods: core_pb2.Pod, **node_args: Any) -> NodeInfo:
@@ -87,8 +101,8 @@ def test_a_candidate_breaking_no_budget_beats_a_cheaper_one_that_does() -> None:
         full("n2", pod("db", cpu="2", priority=50, labels={"app": "db"})),
     ]
     assert preempt(HIGH, nodes)[0] == to("n1")
-    web_budget = [budget(match_labels={"app": "web"}, allowed=0)]
-    assert preempt(HIGH, nodes, budgets=web_budget)[0] == to("n2")
+    assert preempt(HIGH, nodes, budgets=[pdb("web", {"app": "web"}, 0)])[0] == to("n2")
+    assert preempt(HIGH, nodes, budgets=[pdb("web", {"app": "web"}, 1)])[0] == to("n1")
 
 
 def test_a_pod_with_preemption_policy_never_does_not_preempt() -> None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from scheduler.framework.preemption.disruption_budgets import DisruptionBudget, split_by_violation
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Code
@@ -211,3 +213,26 @@ def test_budget_violations(
     # Both keep the order they were given in.
     assert [p.pod.metadata.name for p in bad] == violating
     assert [p.pod.metadata.name for p in good] == [n for n in names if n not in violating]
+
+
+def test_a_pod_disruption_budget_reads_as_preemption_needs_it() -> None:
+    pdb = policy_pb2.PodDisruptionBudget(
+        metadata=meta_pb2.ObjectMeta(name="web", namespace="shop"),
+        spec=policy_pb2.PodDisruptionBudgetSpec(
+            selector=meta_pb2.LabelSelector(match_labels={"app": "web"})
+        ),
+    )
+    pdb.status.disruptions_allowed = 2
+    pdb.status.disrupted_pods["web-0"] = "2024-05-01T12:00:00Z"
+    read = DisruptionBudget.of(pdb)
+    assert (read.namespace, read.disruptions_allowed, read.disrupted_pods) == (
+        "shop",
+        2,
+        frozenset({"web-0"}),
+    )
+    assert read.covers(PodInfo.of(pod("w", namespace="shop", labels={"app": "web"})))
+    assert not read.covers(PodInfo.of(pod("w", namespace="shop", labels={"app": "db"})))
+    pdb.spec.ClearField("selector")
+    assert DisruptionBudget.of(pdb).selector is None
+    pdb.spec.selector.match_expressions.add(key="app", operator="Sideways")
+    assert DisruptionBudget.of(pdb).selector is None  # invalid: covers nothing
