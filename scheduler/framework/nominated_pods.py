@@ -28,6 +28,8 @@ class _Framework(Protocol):
         self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo
     ) -> Status: ...
 
+    def has_pre_filter_extensions(self, state: CycleState) -> bool: ...
+
 
 class NominatedPodsFilter:
     def __init__(self, framework: _Framework) -> None:
@@ -59,10 +61,12 @@ class NominatedPodsFilter:
         priority, uid = pod_priority(pod), pod.metadata.uid
         out: tuple[CycleState, NodeInfo] | None = None
         for info in nominated:
-            if pod_priority(info.pod) < priority or info.uid == uid:
+            if info.priority < priority or info.uid == uid:
                 continue
             if out is None:
-                out = (state.clone(), node.snapshot())
+                # The state is copied only if a PreFilter extension will change it.
+                extended = self._framework.has_pre_filter_extensions(state)
+                out = (state.clone() if extended else state, node.snapshot())
             out[1].add_pod(info)
             status = self._framework.run_pre_filter_extension_add_pod(out[0], pod, info, out[1])
             if not status.is_success:

@@ -206,6 +206,10 @@ class Framework:
         those pods, so these nodes need run_filter_with_nominated_pods."""
         return self._nominator.nominated_node_names() if self._nominator is not None else ()
 
+    def has_pre_filter_extensions(self, state: CycleState) -> bool:
+        """Whether a PreFilter plugin that counts pods runs for this attempt's pod."""
+        return any(p.name not in state.skip_filter for p in self._pre_filter_extensions)
+
     def run_pre_filter_extension_add_pod(
         self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo
     ) -> Status:

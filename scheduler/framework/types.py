@@ -3,7 +3,6 @@ of what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeGuard, TypeVar, runtime_checkable
@@ -53,6 +52,9 @@ class PodInfo:
     labels: dict[str, str] = field(default_factory=dict, compare=False)
     namespace: str = ""
     terminating: bool = False
+    uid: str = ""
+    # spec.priority, 0 when unset: preemption compares it for every pod of every node it tries.
+    priority: int = 0
 
     @classmethod
     def of(cls, pod: core_pb2.Pod) -> PodInfo:
@@ -64,11 +66,9 @@ class PodInfo:
             dict(meta.labels),
             meta.namespace,
             bool(meta.deletion_timestamp),
+            str(meta.uid),
+            pod_priority(pod),
         )
-
-    @property
-    def uid(self) -> str:
-        return str(self.pod.metadata.uid)
 
 
 @dataclass
@@ -119,7 +119,8 @@ class NodeInfo:
     def snapshot(self) -> NodeInfo:
         """A copy whose pods may be added and removed without touching this one (preemption's dry
         runs, the nominated pods a filter pass counts); the Node and the PodInfos are shared."""
-        out = copy.copy(self)
+        out = NodeInfo.__new__(NodeInfo)
+        out.__dict__.update(self.__dict__)
         out.pods = dict(self.pods)
         out.requested = self.requested.copy()
         out.non_zero_requested = self.non_zero_requested.copy()

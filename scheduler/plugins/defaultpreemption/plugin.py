@@ -107,8 +107,9 @@ class DefaultPreemption:
             return True, ""
         node = node_named(state.all_nodes, nominated)
         if node is not None:
+            priority = pod_priority(pod)
             for info in node.pods.values():
-                if self.is_preemption_allowed(node, info, pod) and terminating_by_preemption(
+                if self.is_preemption_allowed(info, priority) and terminating_by_preemption(
                     info.pod
                 ):
                     return False, "not eligible due to a terminating pod on the nominated node."
@@ -121,21 +122,21 @@ class DefaultPreemption:
         node: NodeInfo,
         budgets: Sequence[DisruptionBudget],
     ) -> tuple[list[core_pb2.Pod], int, Status]:
+        priority = pod_priority(pod)
         return select_victims(
             self._framework,
             state,
             pod,
             node,
             budgets,
-            lambda victim: self.is_preemption_allowed(node, victim, pod),
+            lambda victim: self.is_preemption_allowed(victim, priority),
             datetime.now(UTC),
         )
 
-    def is_preemption_allowed(
-        self, node: NodeInfo, victim: PodInfo, preemptor: core_pb2.Pod
-    ) -> bool:
-        """Only pods of lower priority are preempted."""
-        return pod_priority(victim.pod) < pod_priority(preemptor)
+    @staticmethod
+    def is_preemption_allowed(victim: PodInfo, preemptor_priority: int) -> bool:
+        """Only pods of lower priority than the preemptor's are preempted."""
+        return victim.priority < preemptor_priority
 
 
 def _prefixed(pending: PendingWrites) -> PendingWrites:
