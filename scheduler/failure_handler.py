@@ -5,6 +5,7 @@ nominated as they said, with PodScheduled=False and a FailedScheduling event say
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -38,15 +39,18 @@ class FailureHandler:
         events: EventRecorder,
         current: Callable[[str], core_pb2.Pod | None],
         spawn: Callable[[Coroutine[Any, Any, None]], None],
+        preemption_slots: asyncio.Semaphore,
     ) -> None:
         """`current` gets a pod from the informer by namespace/name; `spawn` runs the writes in
-        the background, as the scheduler's other tasks."""
+        the background, as the scheduler's other tasks; a preemption's writes wait for one of
+        `preemption_slots`."""
         self.client = client
         self.framework = framework
         self.queue = queue
         self.events = events
         self._current = current
         self._spawn = spawn
+        self._preemption_slots = preemption_slots
 
     def unschedulable(
         self, pinfo: QueuedPodInfo, state: CycleState, result: ScheduleResult, started: float
@@ -91,7 +95,8 @@ class FailureHandler:
         """The PostFilter's writes (the victims' deletion), then the pod back to the queue,
         nominated; if they failed, not nominated (they are retried with the pod)."""
         try:
-            made = await pending()
+            async with self._preemption_slots:
+                made = await pending()
         except Exception as e:  # a bug in a plugin must not stop the scheduler
             log.exception("preemption for pod %s failed", _name(pinfo.pod))
             made = Status.error(f"internal error: {type(e).__name__}: {e}")

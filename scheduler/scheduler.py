@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 # limit instead). Below the apiserver's default --max-mutating-requests-inflight (50), with room
 # for the scheduler's events and other writers.
 MAX_BINDS_IN_FLIGHT = 32
+# Preemptions whose writes (each victim's condition and deletion) are in flight, for the same
+# reason: 500 preemptors at once made 3000 calls, and the scheduler lost its lease. kube-scheduler
+# 1.31 makes one preemption's writes at a time, in its scheduling cycle.
+MAX_PREEMPTIONS_IN_FLIGHT = 8
 
 
 class Binder(Protocol):
@@ -108,6 +112,7 @@ class Scheduler:
         # scheduler's client and records its events with the scheduler's recorder.
         self.queue.nominator.current = lambda pod: self.pods.get(pod_key(pod))
         framework.connect(client=client, nominator=self.queue.nominator, events=self.events)
+        self._preemption_slots = asyncio.Semaphore(MAX_PREEMPTIONS_IN_FLIGHT)
         self.failures = FailureHandler(
             client,
             framework,
@@ -115,6 +120,7 @@ class Scheduler:
             self.events,
             lambda key: self.pods.get(key),
             self._spawn,
+            self._preemption_slots,
         )
         self._flush_interval = flush_interval
         self._tasks: set[asyncio.Task[None]] = set()
@@ -148,11 +154,12 @@ class Scheduler:
                     pinfo = await self.queue.pop()
                 except QueueClosed:
                     return
-                if self._bind_slots.locked():
-                    # Back-pressure: the decision waits for a bind slot, so it sees the cache as
-                    # it is when it runs.
-                    async with self._bind_slots:
-                        pass
+                for slots in (self._bind_slots, self._preemption_slots):
+                    if slots.locked():
+                        # Back-pressure: the decision waits for a bind (or preemption) slot, so
+                        # it sees the cache as it is when it runs.
+                        async with slots:
+                            pass
                 self.schedule_one(pinfo)
                 # Let binds, informer events and status writes run between decisions.
                 await asyncio.sleep(0)
