@@ -422,7 +422,10 @@ def _result(
         "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
         "throughput": tp.to_json(),
         "latency": latency_summary(lat),
-        "targets": Targets(
+        # The throughput floors are SchedulingBasic's; preemption has none of its own here.
+        "targets": None
+        if options.workload == "preemption"
+        else Targets(
             clusterloader2=clusterloader2(tp.per_second),
             scheduler_perf=scheduler_perf(tp.per_second),
         ),

@@ -29,6 +29,12 @@ def summary_line(result: JSONObject) -> str:
         probes.append(f"{host['probe_before_ms']:.0f} ms before")
     probe = f"; host probe {', '.join(probes)}" if probes else ""
     targets = _targets_text(result.get("targets"))
+    preemption = result.get("preemption")
+    victims = (
+        f", victims deleted {preemption['victims_deleted']}/{preemption['victims_expected']}"
+        if preemption
+        else ""
+    )
     return (
         f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
         f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
@@ -37,7 +43,7 @@ def summary_line(result: JSONObject) -> str:
         f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
         f"violations "
         f"{result['constraint_violations']}, on the cluster's own nodes "
-        f"{result['bound_to_other_nodes']}{cas}{events}; CPU {cpu}{probe}; load average "
+        f"{result['bound_to_other_nodes']}{victims}{cas}{events}; CPU {cpu}{probe}; load average "
         f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
         f"{'complete' if result['complete'] else 'INCOMPLETE'}"
     )

@@ -12,7 +12,7 @@ Workloads (scheduler_perf's names in brackets):
                    unschedulable (PodScheduled=False) while the others are bound;
 - preemption:      every node first filled with 4 low-priority pods of 900m (not measured), then
                    the measured pods, priority 10 and 3000m each, each preempting 3 of the 4 on a
-                   node (PreemptionBasic: templates pod-low-priority.yaml, pod-high-priority.yaml;
+                   node (PreemptionBasic: its pod-low-priority and pod-high-priority templates;
                    --pods counts both, 4 per node low and the rest high, at most one per node)."""
 
 from __future__ import annotations
