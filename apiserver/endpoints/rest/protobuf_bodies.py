@@ -24,6 +24,7 @@ from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
+from podplane.api.k8swire.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 
@@ -32,7 +33,8 @@ MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
 # configmap, secret, service, serviceaccount, deployment, job, role, clusterrole, rolebinding,
-# clusterrolebinding, token) and the reviews kubectl auth can-i (--list) and whoami send.
+# clusterrolebinding, priorityclass, token) and the reviews kubectl auth can-i (--list) and whoami
+# send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -59,6 +61,7 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): rbac_pb2.ClusterRole,
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): rbac_pb2.RoleBinding,
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): rbac_pb2.ClusterRoleBinding,
+    ("scheduling.k8s.io/v1", "PriorityClass"): scheduling_pb2.PriorityClass,
 }
 
 # Kinds this server reads from JSON only: a protobuf one is a 415, so the client can tell it is
