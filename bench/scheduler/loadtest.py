@@ -41,9 +41,17 @@ from bench.scheduler.process import SchedulerProcess
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
 from bench.scheduler.summary import summary_line
 from bench.scheduler.targets import Targets, clusterloader2, scheduler_perf
-from bench.scheduler.workloads import fits, max_zone_skew, pod_kind, zone_of
+from bench.scheduler.workloads import (
+    HIGH_PRIORITY,
+    HIGH_PRIORITY_CLASS,
+    fits,
+    max_zone_skew,
+    pod_kind,
+    zone_of,
+)
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import Client, is_already_exists
 from podplane.client.credentials import credentials_from
@@ -183,6 +191,7 @@ async def _run(options: Options) -> JSONObject:
                 core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=namespace))
             )
             await _default_service_account(client, namespace)
+            await _high_priority_class(client)
             hollow = HollowNodes(
                 client, run_id, options.nodes, options.workload, options.lease_interval
             )
@@ -333,6 +342,19 @@ async def _default_service_account(client: Client, namespace: str) -> None:
     )
     try:
         await client.serviceaccounts.create(account)
+    except Exception as e:
+        if not is_already_exists(e):
+            raise
+
+
+async def _high_priority_class(client: Client) -> None:
+    """The class the preemption workload's preemptors name (kept across runs, as it is
+    cluster-scoped and the same every time)."""
+    high = scheduling_pb2.PriorityClass(
+        metadata=meta_pb2.ObjectMeta(name=HIGH_PRIORITY_CLASS), value=HIGH_PRIORITY
+    )
+    try:
+        await client.priorityclasses.create(high)
     except Exception as e:
         if not is_already_exists(e):
             raise

@@ -42,6 +42,8 @@ POD_REQUESTS = {"cpu": "100m", "memory": "500Mi"}
 LOW_PRIORITY_REQUESTS = {"cpu": "900m", "memory": "500Mi"}
 HIGH_PRIORITY_REQUESTS = {"cpu": "3000m", "memory": "500Mi"}
 HIGH_PRIORITY = 10
+# The PriorityClass the preemptors name: the Priority admission plugin gives them its value.
+HIGH_PRIORITY_CLASS = "podplane-bench-high"
 LOW_PODS_PER_NODE = 4
 # Hollow nodes' podCIDRs come from 100.64.0.0/10, outside any cluster CIDR, so that the node IPAM
 # controller neither hands them out nor runs out of subnets for real nodes.
@@ -186,7 +188,7 @@ def bench_pod(name: str, namespace: str, index: int, workload: str, run_id: str)
         ),
     )
     if kind.preemptor:
-        pod.spec.priority = HIGH_PRIORITY
+        pod.spec.priority_class_name = HIGH_PRIORITY_CLASS
     if kind.node_selector:
         pod.spec.node_selector[ZONE_LABEL] = AFFINITY_ZONES[0]
     if kind.node_affinity:

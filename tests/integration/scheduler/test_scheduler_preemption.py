@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest_asyncio
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.policy.v1 import policy_pb2
-from podplane.client.clientset import Client
+from podplane.api.scheduling.v1 import scheduling_pb2
+from podplane.client.clientset import Client, is_already_exists
 from tests.integration.scheduler_processes import (
     SchedulerProcess,
     add_node,
@@ -44,16 +44,29 @@ async def scheduler(cluster: Client) -> AsyncIterator[SchedulerProcess]:
         await process.terminate()
 
 
-def prioritized(name: str, ns: str, cpu: str, priority: int, **spec: Any) -> core_pb2.Pod:
+async def prioritized(
+    client: Client, name: str, ns: str, cpu: str, priority: int, policy: str = ""
+) -> core_pb2.Pod:
+    """A pod of the PriorityClass `priority-<n>[-<policy>]` (made if missing), whose value and
+    preemption policy the Priority admission plugin gives it."""
+    class_name = f"priority-{priority}" + (f"-{policy.lower()}" if policy else "")
+    priority_class = scheduling_pb2.PriorityClass(
+        metadata=meta_pb2.ObjectMeta(name=class_name), value=priority
+    )
+    if policy:
+        priority_class.preemption_policy = policy
+    try:
+        await client.priorityclasses.create(priority_class)
+    except Exception as e:
+        if not is_already_exists(e):
+            raise
     pod = pod_requesting(name, ns, cpu)
-    pod.spec.priority = priority
-    for field, value in spec.items():
-        setattr(pod.spec, field, value)
+    pod.spec.priority_class_name = class_name
     return pod
 
 
 async def running_low_priority_pod(client: Client, ns: str) -> core_pb2.Pod:
-    await client.pods.create(prioritized("low", ns, "2", 1))
+    await client.pods.create(await prioritized(client, "low", ns, "2", 1))
 
     async def bound() -> core_pb2.Pod | None:
         pod = await client.pods.get("low", ns)
@@ -71,7 +84,7 @@ async def test_a_high_priority_pod_preempts_a_low_one_and_is_bound_in_its_place(
 ) -> None:
     ns = await new_namespace(cluster, "preempt-")
     low = await running_low_priority_pod(cluster, ns)
-    high = await cluster.pods.create(prioritized("high", ns, "2", 100))
+    high = await cluster.pods.create(await prioritized(cluster, "high", ns, "2", 100))
 
     async def victim_marked() -> core_pb2.Pod | None:
         pod = await cluster.pods.get("low", ns)
@@ -129,7 +142,8 @@ async def test_a_pod_that_may_not_preempt_waits(
 ) -> None:
     ns = await new_namespace(cluster, "never-")
     await running_low_priority_pod(cluster, ns)
-    await cluster.pods.create(prioritized("never", ns, "2", 100, preemption_policy="Never"))
+    never = await prioritized(cluster, "never", ns, "2", 100, policy="Never")
+    await cluster.pods.create(never)
 
     async def unschedulable() -> str | None:
         pod = await cluster.pods.get("never", ns)
@@ -152,10 +166,10 @@ async def test_a_pod_disruption_budget_sends_the_preemption_to_another_node(
 ) -> None:
     await add_node(cluster, "node-b", cpu="2")
     ns = await new_namespace(cluster, "pdb-")
-    web = prioritized("web", ns, "2", 1)
+    web = await prioritized(cluster, "web", ns, "2", 1)
     web.metadata.labels["app"] = "web"
     web.spec.node_selector["kubernetes.io/hostname"] = "node-a"
-    db = prioritized("db", ns, "2", 50)
+    db = await prioritized(cluster, "db", ns, "2", 50)
     db.spec.node_selector["kubernetes.io/hostname"] = "node-b"
     for pod in (web, db):
         await cluster.pods.create(pod)
@@ -179,7 +193,7 @@ async def test_a_pod_disruption_budget_sends_the_preemption_to_another_node(
     created.status.disruptions_allowed = 0
     await cluster.poddisruptionbudgets.update_status(created)
     await asyncio.sleep(0.5)  # the scheduler's informer has it
-    await cluster.pods.create(prioritized("high", ns, "2", 100))
+    await cluster.pods.create(await prioritized(cluster, "high", ns, "2", 100))
 
     async def nominated() -> str:
         return (await cluster.pods.get("high", ns)).status.nominated_node_name
