@@ -41,15 +41,18 @@ async def ready_pod(
     ready: bool = True,
     phase: str = "Running",
     owner: dict[str, Any] | None = None,
+    scratch: bool = False,
 ) -> core_pb2.Pod:
     """A pod as its kubelet reports it once started (Ready as asked); bound to `node` if given,
-    whose deletion is then graceful."""
+    whose deletion is then graceful; with an emptyDir volume if `scratch`."""
     meta: dict[str, Any] = {"name": name, "namespace": ns, "labels": {"app": app}}
     if owner:
         meta["ownerReferences"] = [owner]
     spec: dict[str, Any] = {"containers": [{"name": "main", "image": "busybox"}]}
     if node:
         spec["nodeName"] = node
+    if scratch:
+        spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
     pod: Any = manifest.from_dict(
         {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
     )
