@@ -6,6 +6,7 @@ is recorded in the budget and the pod marked DisruptionTarget before its gracefu
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,6 +18,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.client.clientset import status_code
 from tests.integration.disruption_support import (
     budget,
@@ -134,11 +136,28 @@ async def test_an_eviction_spends_a_disruption_and_marks_the_pod(
     for name in ("a", "b", "c"):
         await ready_pod(cluster.grpc, ns, name, node="node-x")
     await cluster.grpc.poddisruptionbudgets.create(budget(ns, minAvailable=2))
-    await settled(cluster.grpc, ns, allowed=1, healthy=3)
+    pdb = await settled(cluster.grpc, ns, allowed=1, healthy=3)
+    # The budget's writes from here on: the eviction's, then the controller's once it sees the
+    # pod terminating (which ends its record in disruptedPods).
+    watch = cluster.grpc.poddisruptionbudgets.watch(
+        ns, resource_version=pdb.metadata.resource_version
+    )
 
     await evict_rest(core, ns, "a")  # answers the Status, read into a V1Eviction (its OpenAPI)
-    pdb = await cluster.grpc.poddisruptionbudgets.get("web", ns)
-    assert list(pdb.status.disrupted_pods) == ["a"]
+
+    async def recorded() -> policy_pb2.PodDisruptionBudget:
+        async for event in watch:
+            if "a" in event.object.status.disrupted_pods:
+                return event.object
+        raise AssertionError("the watch ended")
+
+    spent = await asyncio.wait_for(recorded(), 10)
+    watch.cancel()
+    assert spent.status.disruptions_allowed == 0
+    assert list(spent.status.disrupted_pods) == ["a"]
+    assert [(c.type, c.status, c.reason) for c in spent.status.conditions] == [
+        ("DisruptionAllowed", "False", "InsufficientPods")
+    ]
     # The pod runs on a node: it terminates there (here: no kubelet, it stays terminating),
     # marked as the target of a disruption.
     pod = await cluster.grpc.pods.get("a", ns)
