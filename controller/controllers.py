@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
 from controller.deployment.controller import DeploymentController
+from controller.disruption.controller import DisruptionController
 from controller.endpoint.controller import EndpointsController
 from controller.endpointslice.controller import EndpointSliceController
 from controller.framework.manager import ControllerFactory, WithOptions
@@ -44,6 +45,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "replicaset": ReplicaSetController,
     "garbagecollector": GarbageCollector,
     "deployment": DeploymentController,
+    "disruption": DisruptionController,
     "job": JobController,
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,

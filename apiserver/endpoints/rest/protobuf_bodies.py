@@ -22,6 +22,7 @@ from podplane.api.k8swire.authentication.v1 import authentication_pb2, token_req
 from podplane.api.k8swire.authorization.v1 import authorization_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
+from podplane.api.k8swire.policy.v1 import policy_pb2
 from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.api.k8swire.scheduling.v1 import scheduling_pb2
@@ -32,9 +33,9 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, serviceaccount, deployment, job, role, clusterrole, rolebinding,
-# clusterrolebinding, priorityclass, token) and the reviews kubectl auth can-i (--list) and whoami
-# send.
+# configmap, secret, service, serviceaccount, deployment, job, poddisruptionbudget,
+# priorityclass, role, clusterrole, rolebinding, clusterrolebinding, token), the reviews kubectl
+# auth can-i (--list) and whoami send, and the eviction kubectl drain may send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -44,6 +45,10 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("authentication.k8s.io/v1", "TokenRequest"): token_request_pb2.TokenRequest,
     ("apps/v1", "Deployment"): apps_pb2.Deployment,
     ("batch/v1", "Job"): batch_pb2.Job,
+    ("policy/v1", "PodDisruptionBudget"): policy_pb2.PodDisruptionBudget,
+    # kubectl drain's eviction (policy/v1beta1's has the same wire format).
+    ("policy/v1", "Eviction"): policy_pb2.Eviction,
+    ("policy/v1beta1", "Eviction"): policy_pb2.Eviction,
     (
         "authorization.k8s.io/v1",
         "SelfSubjectAccessReview",

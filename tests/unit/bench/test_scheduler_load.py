@@ -8,6 +8,7 @@ import pytest
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
 from bench.scheduler.workloads import (
     AFFINITY_ZONES,
+    HIGH_PRIORITY_CLASS,
     MISSING_LABEL,
     TAINT_KEY,
     WORKLOADS,
@@ -129,7 +130,10 @@ def test_a_pod_never_names_a_node() -> None:
 def test_the_preemption_workload_is_scheduler_perfs_preemption_basic() -> None:
     low = low_priority_pod("low-0", "ns", "r")
     high = bench_pod("pod-0", "ns", 0, "preemption", "r")
-    assert not low.spec.HasField("priority") and high.spec.priority == 10
+    # The preemptors' class gives them priority 10 (the Priority admission plugin sets it).
+    assert not low.spec.priority_class_name and not low.spec.HasField("priority")
+    assert high.spec.priority_class_name == HIGH_PRIORITY_CLASS
+    assert not high.spec.HasField("priority")
     assert dict(low.spec.containers[0].resources.requests) == {"cpu": "900m", "memory": "500Mi"}
     assert dict(high.spec.containers[0].resources.requests) == {"cpu": "3000m", "memory": "500Mi"}
     # Its victims' deletion is graceful (the pod's default 30 s), finished by the hollow kubelet.

@@ -16,6 +16,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
@@ -176,6 +177,13 @@ class FakeCluster:
         self.serviceaccounts: FakeApi[core_pb2.ServiceAccount] = FakeApi(
             resources.SERVICE_ACCOUNT, revisions
         )
+        self.deployments: FakeApi[apps_pb2.Deployment] = FakeApi(resources.DEPLOYMENT, revisions)
+        self.statefulsets: FakeApi[apps_pb2.StatefulSet] = FakeApi(
+            resources.STATEFUL_SET, revisions
+        )
+        self.poddisruptionbudgets: FakeApi[policy_pb2.PodDisruptionBudget] = FakeApi(
+            resources.POD_DISRUPTION_BUDGET, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -196,6 +204,9 @@ class FakeCluster:
             resources.NAMESPACE,
             resources.CONFIG_MAP,
             resources.SERVICE_ACCOUNT,
+            resources.DEPLOYMENT,
+            resources.STATEFUL_SET,
+            resources.POD_DISRUPTION_BUDGET,
         ):
             self.for_resource(resource).deliver()
 
