@@ -194,12 +194,13 @@ class DaemonSetsController:
             self._on_pod_delete(new)
             return
         self._on_owned_update(old, new)
+        if pod_state.is_ready(old) or not pod_state.is_ready(new):
+            return
         key = self._owner_key(new)
         ds = self.daemonsets.get(key) if key is not None else None
-        if ds is not None and ds.spec.min_ready_seconds > 0:
-            if not pod_state.is_ready(old) and pod_state.is_ready(new):
-                # Look again once it has been ready for minReadySeconds (and a second of skew).
-                self.loop.queue.add_after(key or "", ds.spec.min_ready_seconds + 1.0)
+        if key is not None and ds is not None and ds.spec.min_ready_seconds > 0:
+            # Look again once it has been ready for minReadySeconds (and a second of skew).
+            self.loop.queue.add_after(key, ds.spec.min_ready_seconds + 1.0)
 
     def _on_pod_delete(self, pod: Pod) -> None:
         if (key := self._owner_key(pod)) is not None:

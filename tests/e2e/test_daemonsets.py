@@ -64,24 +64,35 @@ class Serving:
 
     pods: dict[str, core_pb2.Pod] = field(default_factory=dict)
     fewest: int = len(NODES)
+    synced: bool = False
 
     def saw(self, type_: str, pod: core_pb2.Pod) -> None:
+        """An event; "SYNCED" once the listed pods are in."""
         if type_ == "DELETED":
             self.pods.pop(pod.metadata.name, None)
         elif type_ in ("ADDED", "MODIFIED"):
             self.pods[pod.metadata.name] = pod
+        elif type_ == "SYNCED":
+            self.synced = True
+        if not self.synced:
+            return
         serving = {
             p.spec.node_name
             for p in self.pods.values()
             if not p.metadata.deletion_timestamp
             and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions)
         }
-        if self.pods:
-            self.fewest = min(self.fewest, len(serving))
+        self.fewest = min(self.fewest, len(serving))
 
 
 async def watch(client: Client, namespace: str, serving: Serving) -> None:
-    async for event in client.pods.watch(namespace, label_selector=SELECTOR):
+    """Lists the pods, then watches them from there."""
+    pods, version = await client.pods.list_all(namespace, label_selector=SELECTOR)
+    for pod in pods:
+        serving.pods[pod.metadata.name] = pod
+    serving.saw("SYNCED", core_pb2.Pod())
+    stream = client.pods.watch(namespace, resource_version=version, label_selector=SELECTOR)
+    async for event in stream:
         serving.saw(event.type, event.object)
 
 
@@ -92,7 +103,7 @@ async def test_an_image_change_rolls_node_by_node(
     watching = asyncio.create_task(watch(client, kubectl_namespace, serving))
     try:
         await asyncio.sleep(2)  # the watch has listed the three running pods
-        assert serving.fewest == len(NODES)
+        assert serving.synced and serving.fewest == len(NODES), serving.pods.keys()
         changed = await asyncio.to_thread(
             k.ok, "set", "image", "ds/node-agent", "agent=busybox:latest"
         )
