@@ -332,8 +332,11 @@ def test_daemon_set() -> None:
             "spec": {
                 "selector": {"matchLabels": {"app": "web"}},
                 "template": {
-                    **TEMPLATE,
-                    "spec": {**TEMPLATE["spec"], "nodeSelector": {"disk": "ssd"}},
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {
+                        "nodeSelector": {"disk": "ssd"},
+                        "containers": [{"name": "web", "image": "nginx:1.27"}],
+                    },
                 },
             },
             "status": {
