@@ -8,30 +8,28 @@ maxUnavailable and maxSurge (controller.daemon.rolling), OnDelete only as they a
 Handlers only enqueue DaemonSet keys: its own events, its pods' and revisions' (or, for
 orphans, those of the DaemonSets that select them), and a node's arrival or a change to a node
 that changes where the DaemonSets run. reconcile(key) claims the pods and revisions, settles
-each node (controller.daemon.placement), rolls the update on, prunes old revisions, and writes
-the status (controller.daemon.status). Expectations keep it from acting again before its
-informer has seen its own writes; a failed pod is replaced after a per-node back-off."""
+each node (controller.daemon.placement) and writes the pods (controller.daemon.pod_control),
+rolls the update on, prunes old revisions, and writes the status (controller.daemon.status).
+Expectations keep it from acting again before its informer has seen its own writes; a failed
+pod is replaced after a per-node back-off."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-
-import grpc
 
 from controller.daemon import nodes as eligibility
 from controller.daemon import placement, rolling
 from controller.daemon import status as ds_status
 from controller.daemon.backoff import FailedPodBackoff
+from controller.daemon.pod_control import BURST_REPLICAS, DaemonPodControl
 from controller.daemon.revisions import DaemonSetHistory
 from controller.framework import pod_state
-from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
+from controller.framework.controller_ref import PodClaim, controller_of, pod_key
 from controller.framework.expectations import Expectations
 from controller.framework.reconciler import ReconcileLoop
-from controller.framework.slow_start import slow_start_batch
 from controller.history.history import History
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
@@ -41,15 +39,13 @@ from podplane.apimachinery.selectors import (
     SelectorError,
     from_label_selector_message,
 )
-from podplane.client.clientset import Client, is_conflict, is_not_found, status_code
-from podplane.client.events import NORMAL, WARNING, EventRecorder
+from podplane.client.clientset import Client, is_conflict, is_not_found
+from podplane.client.events import WARNING, EventRecorder
 from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
 from podplane.client.informer_factory import SharedInformerFactory
 
 log = logging.getLogger(__name__)
 
-# The most pods created or deleted for one DaemonSet in one pass (BurstReplicas).
-BURST_REPLICAS = 250
 # kube-controller-manager's --concurrent-daemonset-syncs default.
 DEFAULT_WORKERS = 2
 # How often the failed pods' back-off forgets quiet nodes (BackoffGCInterval).
@@ -60,18 +56,6 @@ SELECTING_ALL = "This daemon set is selecting all pods. A non-empty selector is 
 DaemonSet = apps_pb2.DaemonSet
 Pod = core_pb2.Pod
 Revision = apps_pb2.ControllerRevision
-
-
-def _error_message(err: BaseException) -> str:
-    if isinstance(err, grpc.aio.AioRpcError):
-        return str(err.details() or err.code())
-    return str(err)
-
-
-def _namespace_terminating(err: BaseException) -> bool:
-    return status_code(err) == grpc.StatusCode.PERMISSION_DENIED and "being terminated" in (
-        _error_message(err)
-    )
 
 
 class DaemonSetsController:
@@ -86,7 +70,6 @@ class DaemonSetsController:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
-        self.burst_replicas = burst_replicas
         self.failed_backoff = backoff or FailedPodBackoff()
         self._now = now
         self.daemonsets: Informer[DaemonSet] = informers.informer_for(resources.DAEMON_SET)
@@ -98,6 +81,9 @@ class DaemonSetsController:
         self.history = DaemonSetHistory(client, History(client.controllerrevisions, self.revisions))
         self.expectations = Expectations()
         self.events = EventRecorder(client, "daemonset-controller")
+        self.pod_control = DaemonPodControl(
+            client, self.expectations, self.events, burst_replicas=burst_replicas
+        )
         self.loop = ReconcileLoop(
             "daemonset",
             self.reconcile,
@@ -304,7 +290,7 @@ class DaemonSetsController:
             for type_, reason, message in plan.events:
                 self.events.record(ds, type_, reason, message)
         delete += placement.unscheduled_without_node(set(runs), node_pods)
-        await self._sync_nodes(key, ds, delete, create_on, hash_)
+        await self.pod_control.sync_nodes(key, ds, delete, create_on, hash_)
         # The rolling update reads the same pods: it waits for a pass in which nothing changed.
         wrote = bool(create_on or delete)
         if not wrote and ds.spec.update_strategy.type == placement.ROLLING_UPDATE:
@@ -312,86 +298,10 @@ class DaemonSetsController:
             update = rolling.rolling_update(
                 ds, {**desired, **node_pods}, lambda n: runs.get(n, (False, False))[0], hash_, now
             )
-            await self._sync_nodes(key, ds, update.delete, update.create_on, hash_)
+            await self.pod_control.sync_nodes(key, ds, update.delete, update.create_on, hash_)
         return waits
 
-    # ------------------------------------------------------------------ writes
-    def pod_template(self, ds: DaemonSet, hash_: str) -> core_pb2.PodTemplateSpec:
-        """CreatePodTemplate: the template with the daemon tolerations, the template generation
-        and the revision's hash."""
-        template = core_pb2.PodTemplateSpec()
-        template.CopyFrom(ds.spec.template)
-        eligibility.add_daemon_tolerations(template.spec)
-        generation = placement.template_generation(ds)
-        if generation is not None:
-            template.metadata.labels[placement.TEMPLATE_GENERATION_LABEL] = str(generation)
-        if hash_:
-            template.metadata.labels[placement.REVISION_HASH_LABEL] = hash_
-        return template
-
-    def new_pod(self, ds: DaemonSet, template: core_pb2.PodTemplateSpec, node: str) -> Pod:
-        """A pod from the template for `node`, controlled by the DaemonSet."""
-        pod = Pod()
-        meta = pod.metadata
-        meta.namespace = ds.metadata.namespace
-        meta.generate_name = f"{ds.metadata.name}-"
-        meta.labels.update(template.metadata.labels)
-        meta.annotations.update(template.metadata.annotations)
-        meta.finalizers.extend(template.metadata.finalizers)
-        meta.owner_references.append(new_controller_ref(ds, resources.DAEMON_SET))
-        pod.spec.CopyFrom(template.spec)
-        eligibility.set_node_affinity(pod.spec, node)
-        return pod
-
-    async def _sync_nodes(
-        self, key: str, ds: DaemonSet, delete: list[Pod], create_on: list[str], hash_: str
-    ) -> None:
-        """syncNodes: creates a pod for each node of `create_on` (in slow-start batches) and
-        deletes `delete`, at most the burst of each, expecting to see every write."""
-        create_on, delete = create_on[: self.burst_replicas], delete[: self.burst_replicas]
-        self.expectations.expect(key, len(create_on), [pod_key(p) for p in delete])
-        if not create_on and not delete:
-            return
-        template = self.pod_template(ds, hash_)
-        targets = iter(create_on)
-        created, error = await slow_start_batch(
-            len(create_on), lambda: self._create_pod(ds, template, next(targets))
-        )
-        # Creations that failed or never ran will not be observed.
-        for _ in range(len(create_on) - created):
-            self.expectations.creation_observed(key)
-        results = await asyncio.gather(
-            *(self._delete_pod(key, ds, p) for p in delete), return_exceptions=True
-        )
-        for r in itertools.chain([error], results):
-            if isinstance(r, BaseException):
-                raise r
-
-    async def _create_pod(
-        self, ds: DaemonSet, template: core_pb2.PodTemplateSpec, node: str
-    ) -> None:
-        try:
-            pod = await self.client.pods.create(self.new_pod(ds, template, node))
-        except Exception as e:
-            if _namespace_terminating(e):
-                return  # every create would fail; the namespace controller deletes the set
-            self.events.record(ds, WARNING, "FailedCreate", f"Error creating: {_error_message(e)}")
-            raise
-        self.events.record(ds, NORMAL, "SuccessfulCreate", f"Created pod: {pod.metadata.name}")
-
-    async def _delete_pod(self, key: str, ds: DaemonSet, pod: Pod) -> None:
-        meta = pod.metadata
-        try:
-            await self.client.pods.delete(meta.name, meta.namespace, uid=meta.uid)
-        except Exception as e:
-            # Its deletion will not be observed: do not wait for it.
-            self.expectations.deletion_observed(key, pod_key(pod))
-            if is_not_found(e) or is_conflict(e):
-                return
-            self.events.record(ds, WARNING, "FailedDelete", f"Error deleting: {_error_message(e)}")
-            raise
-        self.events.record(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta.name}")
-
+    # ------------------------------------------------------------------ status
     async def _write_status(self, ds: DaemonSet, updated: DaemonSet | None) -> None:
         """storeDaemonSetStatus: one retry against the DaemonSet as now stored."""
         if updated is None:
