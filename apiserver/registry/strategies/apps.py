@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiserver.defaulting import daemonset as daemonset_defaulting
+from apiserver.defaulting import daemonset_prepare
 from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.registry.strategies.base import (
     Strategy,
@@ -12,7 +14,7 @@ from apiserver.registry.strategies.base import (
     meta_fields,
     update_as_create,
 )
-from apiserver.validation import workloads
+from apiserver.validation import controller_revision, daemonset, workloads
 from apiserver.validation.metadata_only import metadata_rules
 from podplane.api.apps.v1 import apps_pb2
 from podplane.apimachinery import resources
@@ -43,9 +45,11 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
     ),
     Strategy(
         resources.DAEMON_SET,
-        _namespaced,
-        update_as_create(_namespaced),
-        prepare_for_create=clear_status,
+        daemonset.daemon_set,
+        daemonset.daemon_set_update,
+        default=daemonset_defaulting.daemon_set,
+        prepare_for_create=daemonset_prepare.prepare_for_create,
+        prepare_for_update=daemonset_prepare.prepare_for_update,
     ),
     Strategy(
         resources.STATEFUL_SET,
@@ -53,5 +57,9 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         update_as_create(_namespaced),
         prepare_for_create=clear_status,
     ),
-    Strategy(resources.CONTROLLER_REVISION, _namespaced, update_as_create(_namespaced)),
+    Strategy(
+        resources.CONTROLLER_REVISION,
+        controller_revision.controller_revision,
+        controller_revision.controller_revision_update,
+    ),
 )

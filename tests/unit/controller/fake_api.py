@@ -97,6 +97,11 @@ class FakeApi(Generic[T]):
         new.CopyFrom(obj)
         if not meta.name:
             new.metadata.name = f"{meta.generate_name}{next(self._names):05d}"
+        elif f"{meta.namespace}/{meta.name}" in self.store:
+            raise rpc_error(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f'{self.resource.plural} "{meta.name}" already exists',
+            )
         new.metadata.uid = new.metadata.uid or f"uid-{new.metadata.name}"
         new.metadata.creation_timestamp = new.metadata.creation_timestamp or CREATED_AT
         new.metadata.generation = new.metadata.generation or 1
@@ -184,6 +189,10 @@ class FakeCluster:
         self.poddisruptionbudgets: FakeApi[policy_pb2.PodDisruptionBudget] = FakeApi(
             resources.POD_DISRUPTION_BUDGET, revisions
         )
+        self.daemonsets: FakeApi[apps_pb2.DaemonSet] = FakeApi(resources.DAEMON_SET, revisions)
+        self.controllerrevisions: FakeApi[apps_pb2.ControllerRevision] = FakeApi(
+            resources.CONTROLLER_REVISION, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -207,6 +216,8 @@ class FakeCluster:
             resources.DEPLOYMENT,
             resources.STATEFUL_SET,
             resources.POD_DISRUPTION_BUDGET,
+            resources.DAEMON_SET,
+            resources.CONTROLLER_REVISION,
         ):
             self.for_resource(resource).deliver()
 
