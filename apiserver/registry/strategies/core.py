@@ -17,6 +17,7 @@ from apiserver.registry.strategies.base import (
 from apiserver.validation import config as config_validation
 from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation import service_account as service_account_validation
 from apiserver.validation.fields import FieldError
 from podplane.api.core.v1 import core_pb2
@@ -93,7 +94,7 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
     Strategy(
         resources.POD,
         pod_validation.pod_create,
-        pod_validation.pod_update,
+        pod_update_validation.pod_update,
         _pod_fields,
         pod_defaulting.pod,
         _prepare_pod_create,
@@ -102,7 +103,7 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
     Strategy(
         resources.NODE,
         others.node,
-        update_as_create(others.node),
+        others.node_update,
         _node_fields,
         selectable=frozenset({"spec.unschedulable"}),
     ),
