@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from apiserver.defaulting import config as config_defaulting
+from apiserver.defaulting import disabled_features, pod_prepare
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
+from apiserver.registry.strategies import templates
 from apiserver.registry.strategies.base import (
     Strategy,
-    clear_status,
     meta_fields,
     update_as_create,
 )
@@ -67,6 +68,15 @@ def _prepare_pod_create(obj: core_pb2.Pod) -> None:
     obj.ClearField("status")
     obj.status.phase = "Pending"
     obj.status.qos_class = pod_defaulting.qos_class(obj.spec)
+    pod_prepare.prepare_for_create(obj)
+
+
+def _prepare_pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
+    disabled_features.drop_disabled_pod_fields(new, old)
+
+
+def _prepare_pod_status_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
+    disabled_features.drop_disabled_status_fields(new, old)
 
 
 def _prepare_namespace_create(obj: core_pb2.Namespace) -> None:
@@ -99,6 +109,8 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         pod_defaulting.pod,
         _prepare_pod_create,
         frozenset(_pod_fields(core_pb2.Pod())) - {"metadata.name"},
+        prepare_for_status_update=_prepare_pod_status_update,
+        prepare_for_update=_prepare_pod_update,
     ),
     Strategy(
         resources.NODE,
@@ -128,8 +140,9 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         workloads.replication_controller_update,
         _replicas_fields,
         workload_defaulting.replication_controller,
-        clear_status,
+        templates.prepare_create,
         frozenset({"status.replicas"}),
+        prepare_for_update=templates.prepare_update,
     ),
     Strategy(
         resources.CONFIG_MAP, config_validation.config_map, config_validation.config_map_update
