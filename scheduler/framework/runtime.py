@@ -22,6 +22,7 @@ from scheduler.framework.interfaces import (
     Plugin,
     PluginArgs,
     PreBindPlugin,
+    PreEnqueuePlugin,
     PreFilterPlugin,
     PreScorePlugin,
     ReservePlugin,
@@ -91,6 +92,7 @@ class Framework:
         self.profile = profile
         self.handle: Handle = handle if handle is not None else StaticListers()
         self.plugins: dict[str, Plugin] = {}
+        self._pre_enqueue: list[PreEnqueuePlugin] = []
         self._pre_filter: list[PreFilterPlugin] = []
         self._filter: list[FilterPlugin] = []
         self._pre_score: list[PreScorePlugin] = []
@@ -120,6 +122,8 @@ class Framework:
             if plugin.name != spec.name:
                 raise ProfileError(f"plugin {spec.name}'s factory built {plugin.name}")
             self.plugins[spec.name] = plugin
+            if isinstance(plugin, PreEnqueuePlugin):
+                self._pre_enqueue.append(plugin)
             if isinstance(plugin, PreFilterPlugin):
                 self._pre_filter.append(plugin)
             if isinstance(plugin, FilterPlugin):
@@ -152,6 +156,19 @@ class Framework:
     @property
     def has_score_plugins(self) -> bool:
         return bool(self._score)
+
+    @property
+    def has_pre_enqueue_plugins(self) -> bool:
+        return bool(self._pre_enqueue)
+
+    def run_pre_enqueue(self, pod: core_pb2.Pod) -> Status:
+        """Success, or the status of the first PreEnqueue plugin that keeps the pod out of the
+        active queue."""
+        for plugin in self._pre_enqueue:
+            status = plugin.pre_enqueue(pod)
+            if not status.is_success:
+                return status.with_plugin(plugin.name)
+        return SUCCESS
 
     def run_pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         for plugin in self._pre_filter:
