@@ -4,7 +4,7 @@ of ValidatePersistentVolumeSpec): exactly one source, the first set in Kubernete
 
 from __future__ import annotations
 
-from apiserver.validation import fields, volume_plugins
+from apiserver.validation import csi_sources, fields, volume_plugins
 from apiserver.validation.fields import FieldError
 from apiserver.validation.paths import no_backsteps
 from apiserver.validation.volume_plugins import Source, host_path
@@ -58,7 +58,7 @@ SOURCES = (
     Source("scale_io", "scaleIO", "scaleIO", volume_plugins.scale_io),
     Source("local", "local", "local", _local),
     Source("storageos", "storageos", "storageos", volume_plugins.storageos),
-    Source("csi", "csi", "csi", volume_plugins.csi_persistent),
+    Source("csi", "csi", "csi", csi_sources.csi_persistent),
 )
 SOURCE_FIELDS = tuple(s.field for s in SOURCES)
 

@@ -41,7 +41,6 @@ _IQN = re.compile(r"iqn\.\d{4}-\d{2}\.([A-Za-z0-9\-.]+)(:[^,;*&$|\s]+)$")
 _EUI = re.compile(r"^eui.[A-Za-z0-9]{16}$")
 _NAA = re.compile(r"^naa.[A-Za-z0-9]{32}$")
 _QUOBYTE_REGISTRY = "must be a host:port pair or multiple pairs separated by commas"
-MAX_CSI_DRIVER_NAME = 63
 
 
 @dataclass(frozen=True)
@@ -365,60 +364,3 @@ def storageos(
 def git_repo(path: str, source: core_pb2.GitRepoVolumeSource) -> list[FieldError]:
     errs = _required(f"{path}.repository", source.repository)
     return errs + local_descending_path(f"{path}.directory", source.directory)
-
-
-def csi_driver_name(path: str, name: str) -> list[FieldError]:
-    """ValidateCSIDriverName: a DNS subdomain (any case) of at most 63 characters."""
-    errs: list[FieldError] = []
-    if not name:
-        errs.append(fields.required(path))
-    if len(name) > MAX_CSI_DRIVER_NAME:
-        errs.append(
-            fields.FieldError(
-                path, "Too long", None, f"must have at most {MAX_CSI_DRIVER_NAME} bytes"
-            )
-        )
-    errs += [
-        fields.invalid(path, name, e.detail) for e in fields.dns1123_subdomain(path, name.lower())
-    ]
-    return errs
-
-
-def csi(path: str, source: core_pb2.CSIVolumeSource) -> list[FieldError]:
-    errs = csi_driver_name(f"{path}.driver", source.driver)
-    if source.HasField("node_publish_secret_ref"):
-        name = source.node_publish_secret_ref.name
-        if not name:
-            errs.append(fields.required(f"{path}.nodePublishSecretRef.name"))
-        else:
-            # Kubernetes names the source's path, not the reference's.
-            errs += fields.dns1123_subdomain(f"{path}.name", name)
-    return errs
-
-
-def _pv_secret_reference(path: str, ref: core_pb2.SecretReference) -> list[FieldError]:
-    """validatePVSecretReference: a secret's name (DNS subdomain) and namespace (DNS label)."""
-    errs: list[FieldError] = []
-    if not ref.name:
-        errs.append(fields.required(f"{path}.name"))
-    else:
-        errs += fields.dns1123_subdomain(f"{path}.name", ref.name)
-    if not ref.namespace:
-        errs.append(fields.required(f"{path}.namespace"))
-    else:
-        errs += fields.dns1123_label(f"{path}.namespace", ref.namespace)
-    return errs
-
-
-def csi_persistent(path: str, source: core_pb2.CSIPersistentVolumeSource) -> list[FieldError]:
-    errs = csi_driver_name(f"{path}.driver", source.driver)
-    errs += _required(f"{path}.volumeHandle", source.volume_handle)
-    for name, json_name in (
-        ("controller_publish_secret_ref", "controllerPublishSecretRef"),
-        ("controller_expand_secret_ref", "controllerExpandSecretRef"),
-        ("node_publish_secret_ref", "nodePublishSecretRef"),
-        ("node_expand_secret_ref", "nodeExpandSecretRef"),
-    ):
-        if source.HasField(name):
-            errs += _pv_secret_reference(f"{path}.{json_name}", getattr(source, name))
-    return errs

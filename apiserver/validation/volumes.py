@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from apiserver.validation import fields, storage, volume_plugins, volume_sources
+from apiserver.validation import csi_sources, fields, storage, volume_plugins, volume_sources
 from apiserver.validation.fields import FieldError
 from apiserver.validation.volume_plugins import Source
 from podplane.api.core.v1 import core_pb2
@@ -135,7 +135,7 @@ SOURCES = (
     Source("storageos", "storageos", "storageos", volume_plugins.storageos),
     Source("projected", "projected", "projected", volume_sources.projected),
     Source("scale_io", "scaleIO", "scaleIO", volume_plugins.scale_io),
-    Source("csi", "csi", "csi", volume_plugins.csi),
+    Source("csi", "csi", "csi", csi_sources.csi),
     Source("ephemeral", "ephemeral", "ephemeral", _ephemeral),
     Source("image", "image", "image", _image),
 )
