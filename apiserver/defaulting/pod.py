@@ -56,6 +56,11 @@ def container(c: Container) -> None:
 
 
 def pod_spec(spec: core_pb2.PodSpec) -> None:
+    # serviceAccount, the deprecated alias: it names the account when serviceAccountName does
+    # not, and always reads as serviceAccountName (Kubernetes' v1 conversion).
+    if spec.service_account and not spec.service_account_name:
+        spec.service_account_name = spec.service_account
+    spec.service_account = spec.service_account_name
     if not spec.restart_policy:
         spec.restart_policy = "Always"
     if not spec.dns_policy:

@@ -164,3 +164,9 @@ def test_a_node_config_source_names_a_config_map() -> None:
         "spec.configSource.configMap.kubeletConfigKey: Required value: kubeletConfigKey must be "
         "set",
     ]
+
+
+def test_service_account_is_the_deprecated_alias_of_service_account_name() -> None:
+    assert make_pod({"serviceAccount": "builder"}).spec.service_account_name == "builder"
+    named = make_pod({"serviceAccountName": "runner", "serviceAccount": "other"})
+    assert (named.spec.service_account_name, named.spec.service_account) == ("runner", "runner")
