@@ -5,6 +5,7 @@ controller folders import only controller.framework, never this or each other.""
 from __future__ import annotations
 
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
+from controller.cronjob.controller import CronJobController
 from controller.deployment.controller import DeploymentController
 from controller.endpoint.controller import EndpointsController
 from controller.endpointslice.controller import EndpointSliceController
@@ -45,6 +46,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "garbagecollector": GarbageCollector,
     "deployment": DeploymentController,
     "job": JobController,
+    "cronjob": CronJobController,
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,
     "pv-protection": PVProtectionController,

@@ -13,6 +13,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -96,6 +97,11 @@ class FakeApi(Generic[T]):
         new.CopyFrom(obj)
         if not meta.name:
             new.metadata.name = f"{meta.generate_name}{next(self._names):05d}"
+        elif f"{meta.namespace}/{meta.name}" in self.store:
+            raise rpc_error(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f'{self.resource.plural} "{meta.name}" already exists',
+            )
         new.metadata.uid = new.metadata.uid or f"uid-{new.metadata.name}"
         new.metadata.creation_timestamp = new.metadata.creation_timestamp or CREATED_AT
         new.metadata.generation = new.metadata.generation or 1
@@ -176,6 +182,8 @@ class FakeCluster:
         self.serviceaccounts: FakeApi[core_pb2.ServiceAccount] = FakeApi(
             resources.SERVICE_ACCOUNT, revisions
         )
+        self.jobs: FakeApi[batch_pb2.Job] = FakeApi(resources.JOB, revisions)
+        self.cronjobs: FakeApi[batch_pb2.CronJob] = FakeApi(resources.CRON_JOB, revisions)
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -196,6 +204,8 @@ class FakeCluster:
             resources.NAMESPACE,
             resources.CONFIG_MAP,
             resources.SERVICE_ACCOUNT,
+            resources.JOB,
+            resources.CRON_JOB,
         ):
             self.for_resource(resource).deliver()
 
