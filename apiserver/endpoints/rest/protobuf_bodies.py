@@ -31,8 +31,8 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, serviceaccount, deployment, job, role, clusterrole, rolebinding,
-# clusterrolebinding, token) and the reviews kubectl auth can-i (--list) and whoami send.
+# configmap, secret, service, serviceaccount, deployment, job (--from=cronjob/... too), cronjob,
+# role, clusterrole, rolebinding, clusterrolebinding, token) and the reviews kubectl auth can-i (--list) and whoami send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -42,6 +42,7 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("authentication.k8s.io/v1", "TokenRequest"): token_request_pb2.TokenRequest,
     ("apps/v1", "Deployment"): apps_pb2.Deployment,
     ("batch/v1", "Job"): batch_pb2.Job,
+    ("batch/v1", "CronJob"): batch_pb2.CronJob,
     (
         "authorization.k8s.io/v1",
         "SelfSubjectAccessReview",
