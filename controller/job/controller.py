@@ -114,6 +114,7 @@ class JobController:
             self._release_finalizers(new)
 
     def _job_deleted(self, job: batch_pb2.Job) -> None:
+        self.tracker.forget(job.metadata.uid)
         self._enqueue_job(job)
         self._release_finalizers(job)
 
@@ -223,13 +224,10 @@ class JobController:
             return None  # another controller's job
         if conditions.is_finished(cached.status):
             self.backoff_store.remove(key)
-            self.tracker.ending.discard(uid)
+            self.tracker.forget(uid)
             return None
-        if uid in self.tracker.ending:
-            ending = (conditions.FAILURE_TARGET, conditions.SUCCESS_CRITERIA_MET)
-            if not any(conditions.is_true(cached.status, t) for t in ending):
-                return None  # the cache does not show this controller's write yet
-            self.tracker.ending.discard(uid)
+        if self.tracker.behind(cached):
+            return None  # the job's update event brings this controller's own write
         if cached.spec.completion_mode not in ("NonIndexed", "Indexed", ""):
             self.recorder.record(
                 cached,

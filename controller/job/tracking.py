@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 MAX_UNCOUNTED_PODS = 500
 
 
+def revision(job: batch_pb2.Job) -> int | None:
+    version = job.metadata.resource_version
+    return int(version) if version.isdigit() else None
+
+
 def clean_uncounted(status: batch_pb2.JobStatus, with_finalizer: set[str]) -> bool:
     """Counts the uncounted pods whose finalizer is gone (cleanUncountedPodsWithoutFinalizers);
     whether the status changed."""
@@ -78,9 +83,10 @@ class StatusTracker:
         self.pod_control = pod_control
         self.backoff_store = backoff_store
         self.recorder = recorder
-        # The uids of jobs stored with an interim or terminal condition, until the informer
-        # shows it: a sync of the stale copy must not make pods for a job that is ending.
-        self.ending: set[str] = set()
+        # The resourceVersion of each job's status as this controller last wrote it: a sync of
+        # an older copy from the cache would count, index and replace pods against counts the
+        # job no longer has (a succeeded index made again), so it waits for the cache.
+        self.written: dict[str, int] = {}
 
     def _count(self, sync: JobSync) -> tuple[list[core_pb2.Pod], list[int], bool, bool]:
         """The finished pods to count now, added to the uncounted lists (succeeded indexes for
@@ -184,12 +190,23 @@ class StatusTracker:
 
     async def _write(self, sync: JobSync) -> None:
         sync.job = await self.client.jobs.update_status(sync.job)
-        status = sync.job.status
-        if any(
-            conditions.is_true(status, t)
-            for t in (conditions.FAILURE_TARGET, conditions.SUCCESS_CRITERIA_MET)
-        ) or conditions.is_finished(status):
-            self.ending.add(sync.job.metadata.uid)
+        version = revision(sync.job)
+        if version is not None:
+            self.written[sync.job.metadata.uid] = version
+
+    def behind(self, cached: batch_pb2.Job) -> bool:
+        """Whether the cached job is older than this controller's last write of it."""
+        uid = cached.metadata.uid
+        written, version = self.written.get(uid), revision(cached)
+        if written is None or version is None:
+            return False
+        if version >= written:
+            del self.written[uid]
+            return False
+        return True
+
+    def forget(self, uid: str) -> None:
+        self.written.pop(uid, None)
 
     async def _flush_and_remove_finalizers(
         self,

@@ -304,10 +304,11 @@ async def test_it_does_not_create_again_before_its_cache_shows_its_creates() -> 
         await quiet()
         assert len(cluster.pods.created) == 2
 
-        # One succeeds: exactly one replacement, the other still runs.
+        # One succeeds: exactly one replacement, the other still runs. (A sync waits for the
+        # cache to show the job's status as the controller last wrote it.)
         await finish(cluster, cluster.pods.created[0], "Succeeded")
         cluster.deliver(resources.POD)
-        await until(lambda: len(cluster.pods.created) == 3, "a third pod")
+        await settled(cluster, lambda _s: len(cluster.pods.created) == 3)
         cluster.deliver(resources.JOB)
         await quiet()
         assert len(cluster.pods.created) == 3
@@ -330,8 +331,7 @@ async def test_a_failed_pod_is_replaced_after_the_backoff() -> None:
         await quiet()
         await finish(cluster, cluster.pods.created[0], "Failed")
         failed_at = time.monotonic()
-        cluster.deliver()
-        await until(lambda: len(cluster.pods.created) == 2, "a replacement")
+        await settled(cluster, lambda _s: len(cluster.pods.created) == 2)
         assert time.monotonic() - failed_at >= 0.3
         await settled(cluster, lambda s: (s.active, s.failed) == (1, 1))
 
