@@ -32,7 +32,8 @@ MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
 # configmap, secret, service, serviceaccount, deployment, job (--from=cronjob/... too), cronjob,
-# role, clusterrole, rolebinding, clusterrolebinding, token) and the reviews kubectl auth can-i (--list) and whoami send.
+# role, clusterrole, rolebinding, clusterrolebinding, token) and the reviews kubectl auth can-i
+# (--list) and whoami send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
