@@ -123,8 +123,11 @@ async def watch_pods(client: Client, ns: str, seen: PodLog) -> None:
         seen.max_active = max(seen.max_active, seen.active())
 
 
-async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float = 0.2) -> None:
-    """Starts each new pod after `delay`, then after `delay` more gives it its outcome."""
+async def fake_kubelet(
+    client: Client, ns: str, outcome: Outcome, delay: float = 0.2, log: PodLog | None = None
+) -> None:
+    """Starts each new pod after `delay`, then after `delay` more gives it its outcome (noted in
+    `log` as the moment it finished: a watch may see it later, the controller counts from it)."""
 
     async def live(pod: core_pb2.Pod) -> None:
         await asyncio.sleep(delay)
@@ -136,6 +139,8 @@ async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float =
         elif result is not None:
             phase, _, code = result.partition(":")
             exit_code = int(code) if code else None
+            if log is not None:
+                log.finished.setdefault(pod.metadata.name, time.monotonic())
             await set_status(client, pod, phase, ready=False, exit_code=exit_code)
 
     lives: set[asyncio.Task[None]] = set()
@@ -227,7 +232,7 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
     async with running(
         controller.run(),
         watch_pods(client, ns, seen),
-        fake_kubelet(client, ns, lambda _pod: "Failed"),
+        fake_kubelet(client, ns, lambda _pod: "Failed", log=seen),
     ):
         await client.jobs.create(job(ns, "flaky", backoffLimit=2))
         done = await finished(client, ns, "flaky")
