@@ -24,10 +24,7 @@ from controller.job.backoff import BackoffStore, FinishClock
 from controller.job.finalizer_expectations import FinalizerExpectations
 from controller.job.manage import Backoff, JobManager
 from controller.job.pod_control import JobPodControl
-from controller.job.pods import (
-    TRACKING_FINALIZER,
-    has_tracking_finalizer,
-)
+from controller.job.pods import TRACKING_FINALIZER, has_tracking_finalizer
 from controller.job.sync import JobSyncer
 from controller.job.tracking import StatusTracker
 from podplane.api.batch.v1 import batch_pb2
@@ -45,14 +42,6 @@ DEFAULT_BACKOFF = 10.0
 MAX_BACKOFF = 6 * 60.0
 # The value of spec.managedBy that means this controller (the field itself is alpha, dropped).
 JOB_CONTROLLER_NAME = "kubernetes.io/job-controller"
-
-
-def controller_key(pod: core_pb2.Pod) -> str | None:
-    """namespace/name of the Job that controls the pod, if one does."""
-    ref = controller_of(pod)
-    if ref is not None and ref.kind == "Job" and ref.api_version.startswith("batch/"):
-        return f"{pod.metadata.namespace}/{ref.name}"
-    return None
 
 
 class JobController:
@@ -142,6 +131,8 @@ class JobController:
                 key = f"{job.metadata.namespace}/{job.metadata.name}"
                 self.expectations.creation_observed(key)
                 self.loop.enqueue(key)
+            elif has_tracking_finalizer(pod):
+                self.orphans.enqueue(pod_key(pod))  # its job went while no one was looking
             return
         if has_tracking_finalizer(pod):
             self.orphans.enqueue(pod_key(pod))
