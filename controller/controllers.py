@@ -6,6 +6,7 @@ never this or each other."""
 from __future__ import annotations
 
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
+from controller.cronjob.controller import CronJobController
 from controller.daemon.controller import DaemonSetsController
 from controller.deployment.controller import DeploymentController
 from controller.disruption.controller import DisruptionController
@@ -50,6 +51,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "disruption": DisruptionController,
     "daemonset": DaemonSetsController,
     "job": JobController,
+    "cronjob": CronJobController,
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,
     "pv-protection": PVProtectionController,

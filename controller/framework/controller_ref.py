@@ -55,8 +55,12 @@ class PodClaim:
         resource: Resource,
         selector: LabelSelector,
         fresh_owner: Callable[[], Awaitable[Object]],
+        *,
+        finalizers: tuple[str, ...] = (),
     ) -> None:
         self._pods = pods
+        # Given to the pods it adopts (the Job controller's tracking finalizer).
+        self._finalizers = finalizers
         self._owner = owner
         self._resource = resource
         self._selector = selector
@@ -130,6 +134,9 @@ class PodClaim:
             ):
                 return False
             p.metadata.owner_references.append(new_controller_ref(self._owner, self._resource))
+            p.metadata.finalizers.extend(
+                f for f in self._finalizers if f not in p.metadata.finalizers
+            )
             return True
 
         result = await update_on_conflict(

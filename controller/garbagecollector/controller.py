@@ -2,8 +2,8 @@
 are gone, and carries out the Orphan and Foreground deletion of owners.
 
 Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
-ReplicaSets, Deployments, DaemonSets with their ControllerRevisions, Jobs, and Services with their
-EndpointSlices) indexed by its own uid and by the uids its ownerReferences name.
+ReplicaSets, Deployments, DaemonSets with their ControllerRevisions, Jobs, CronJobs, and Services
+with their EndpointSlices) indexed by its own uid and by the uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -53,6 +53,7 @@ WORKLOAD_KINDS = (
     "DaemonSet",
     "ControllerRevision",
     "Job",
+    "CronJob",
     "Service",
     "EndpointSlice",
 )
@@ -65,6 +66,7 @@ Workload = (
     | apps_pb2.DaemonSet
     | apps_pb2.ControllerRevision
     | batch_pb2.Job
+    | batch_pb2.CronJob
     | service_pb2.Service
     | discovery_pb2.EndpointSlice
 )
