@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kubelet.volume.errors import VolumeNotReady
-from kubelet.volume.plugins import Unavailable, unavailable
+from kubelet.volume.plugins import NO_PLUGIN_MATCHED, Unavailable, unavailable
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_not_found
 from podplane.volume import constants, ephemeral
@@ -136,4 +136,4 @@ def _volume_mount(pv: core_pb2.PersistentVolume, read_only: bool) -> ClaimMount:
         options = tuple(spec.mount_options)
         return ClaimMount("", "", read_only, spec.nfs, options, volume_name=name)
     why = unavailable(spec, name)
-    raise ClaimUnavailable(why or Unavailable("plugin", f"volume {name} cannot be mounted"))
+    raise ClaimUnavailable(why or Unavailable(NO_PLUGIN_MATCHED, f"volume {name} has no source"))
