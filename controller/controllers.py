@@ -12,6 +12,7 @@ from controller.deployment.controller import DeploymentController
 from controller.disruption.controller import DisruptionController
 from controller.endpoint.controller import EndpointsController
 from controller.endpointslice.controller import EndpointSliceController
+from controller.ephemeral.controller import EphemeralVolumeController
 from controller.framework.manager import ControllerFactory, WithOptions
 from controller.garbagecollector.controller import GarbageCollector
 from controller.job.controller import JobController
@@ -55,6 +56,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,
     "pv-protection": PVProtectionController,
+    "ephemeral-volume": EphemeralVolumeController,
     "local-path-provisioner": WithOptions(
         lambda client, informers, o: LocalPathProvisioner(
             client,

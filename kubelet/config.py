@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import grpc
 
+from kubelet.admission.sysctls import SysctlAllowlist
 from podplane.apimachinery import quantity
 from podplane.client.credentials import Credentials
 from podplane.componentbase import client_flags, flags, serving_flags
@@ -54,6 +55,10 @@ class KubeletConfig:
     cluster_dns: tuple[str, ...] = ()
     cluster_domain: str = ""
     resolv_conf: str = "/etc/resolv.conf"
+    # Sysctls pods may set beyond the safe ones (--allowed-unsafe-sysctls: names or prefixes*).
+    allowed_unsafe_sysctls: tuple[str, ...] = ()
+    # Containers that set no seccomp profile run the runtime's default one (--seccomp-default).
+    seccomp_default: bool = False
 
     def serving_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert_file:
@@ -187,6 +192,18 @@ def _parser() -> argparse.ArgumentParser:
         "all of it for dnsPolicy Default; empty: none",
     )
     p.add_argument(
+        "--allowed-unsafe-sysctls",
+        default="",
+        help="comma-separated unsafe sysctls or prefixes ending in * that pods may set besides "
+        "the safe ones (e.g. 'kernel.msg*,net.core.somaxconn'); default none",
+    )
+    p.add_argument(
+        "--seccomp-default",
+        action="store_true",
+        help="run containers that set no seccomp profile with the runtime's default profile "
+        "(RuntimeDefault) instead of Unconfined",
+    )
+    p.add_argument(
         "--log-level", type=flags.log_level, default="INFO", help="DEBUG, INFO, WARNING or ERROR"
     )
     return p
@@ -265,6 +282,13 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
             Path(args.resolv_conf).read_bytes()
         except OSError as e:
             fail("--resolv-conf", f"cannot read {args.resolv_conf}: {e.strerror}")
+    unsafe_sysctls = tuple(
+        filter(None, (a.strip() for a in args.allowed_unsafe_sysctls.split(",")))
+    )
+    try:
+        SysctlAllowlist(unsafe_sysctls)
+    except ValueError as e:
+        fail("--allowed-unsafe-sysctls", str(e))
     client = client_flags.config_from_flags(parser, args)
     return KubeletConfig(
         tls_cert_file=args.tls_cert_file,
@@ -289,4 +313,6 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         cluster_dns=cluster_dns,
         cluster_domain=domain,
         resolv_conf=args.resolv_conf,
+        allowed_unsafe_sysctls=unsafe_sysctls,
+        seccomp_default=args.seccomp_default,
     )

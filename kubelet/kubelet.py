@@ -11,8 +11,11 @@ from typing import Any
 
 from kubelet import metrics
 from kubelet.admission.admitter import PodAdmitter
+from kubelet.admission.apparmor import AppArmorAdmission, apparmor_enabled
+from kubelet.admission.sysctls import SysctlAllowlist, kernel_version, safe_sysctls
 from kubelet.config import KubeletConfig
 from kubelet.container.env import ClientObjectGetter
+from kubelet.container.security_profiles import NodeSecurity
 from kubelet.network.dns import DNSConfigurer
 from kubelet.node.lease import NodeLease
 from kubelet.node.machine_info import MachineInfo, read_machine_info
@@ -24,6 +27,7 @@ from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.pod.workers import PodWorkers
 from kubelet.prober import ProbeManager
 from kubelet.runtime.types import ContainerRuntime
+from kubelet.runtimeclass.manager import ClientRuntimeClassGetter, RuntimeClassManager
 from kubelet.server.authorization import KubeletAPIAuthorizer
 from kubelet.server.servicer import SERVICE_NAME, KubeletServicer
 from kubelet.staticpod.manifests import StaticPodSource
@@ -104,12 +108,24 @@ class Kubelet:
                 pause_image=config.pause_image,
                 pod_cidr=config.pod_cidr,
                 allocatable=node_allocatable,
+                cluster_domain=config.cluster_domain,
+                security=NodeSecurity(config.root_dir, config.seccomp_default),
             ),
             recorder=recorder,
             probes=self.probes,
-            admitter=PodAdmitter(node_allocatable, self.desired_pods),
+            admitter=PodAdmitter(
+                node_allocatable,
+                self.desired_pods,
+                # The safe sysctls this kernel has, and the admin's unsafe ones.
+                SysctlAllowlist(
+                    safe_sysctls(kernel_version(self.machine.kernel_version))
+                    + list(config.allowed_unsafe_sysctls)
+                ),
+                AppArmorAdmission(apparmor_enabled()),
+            ),
             dns=DNSConfigurer(config.cluster_dns, config.cluster_domain, config.resolv_conf),
             services=self.services,
+            runtime_classes=RuntimeClassManager(runtime, ClientRuntimeClassGetter(client)),
         )
         self.workers = PodWorkers(self.syncer, self.pod)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)

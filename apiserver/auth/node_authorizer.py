@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from apiserver.auth.policy import CLUSTER_ROLES, rules_allow
 from apiserver.objects import pod_containers
 from podplane.api.core.v1 import core_pb2
+from podplane.volume import ephemeral
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 _NODE_RULES = CLUSTER_ROLES["system:node"]
@@ -65,13 +66,8 @@ def config_map_names(pod: core_pb2.Pod) -> Iterator[str]:
 
 
 def claim_names(pod: core_pb2.Pod) -> Iterator[str]:
-    """Persistent volume claims a pod's volumes name."""
-    spec = pod.spec
-    yield from (
-        v.persistent_volume_claim.claim_name
-        for v in spec.volumes
-        if v.HasField("persistent_volume_claim")
-    )
+    """Persistent volume claims a pod's volumes use, ephemeral volumes' included."""
+    return ephemeral.pod_claim_names(pod)
 
 
 _REFERENCES: dict[str, Callable[[core_pb2.Pod], Iterator[str]]] = {

@@ -156,6 +156,8 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule("get", "secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"),
         # The Services of every namespace: their environment variables in containers.
         rule(READ, "services"),
+        # The handlers of the pods' RuntimeClasses.
+        rule(READ, "runtimeclasses"),
     ),
     # system:node-proxier: what kube-proxy reads to program a node's service rules.
     "system:node-proxier": (

@@ -2,8 +2,9 @@
 are gone, and carries out the Orphan and Foreground deletion of owners.
 
 Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
-ReplicaSets, Deployments, DaemonSets with their ControllerRevisions, Jobs, CronJobs, and Services
-with their EndpointSlices) indexed by its own uid and by the uids its ownerReferences name.
+ReplicaSets, Deployments, DaemonSets with their ControllerRevisions, Jobs, CronJobs, Services
+with their EndpointSlices, and claims: an ephemeral volume's is its pod's) indexed by its own uid
+and by the uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -56,6 +57,7 @@ WORKLOAD_KINDS = (
     "CronJob",
     "Service",
     "EndpointSlice",
+    "PersistentVolumeClaim",
 )
 # Their messages: what the informers hold.
 Workload = (
@@ -69,6 +71,7 @@ Workload = (
     | batch_pb2.CronJob
     | service_pb2.Service
     | discovery_pb2.EndpointSlice
+    | core_pb2.PersistentVolumeClaim
 )
 TRACKED: tuple[Resource, ...] = tuple(r for r in resources.ALL if r.kind in WORKLOAD_KINDS)
 OWNER_UID_INDEX = "owner-uid"

@@ -17,20 +17,31 @@ from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer
 from podplane.client.informer_factory import SharedInformerFactory
-from podplane.volume import constants, helpers
+from podplane.volume import constants, ephemeral, helpers
 
 log = logging.getLogger(__name__)
 
 FINALIZER = constants.PVC_PROTECTION_FINALIZER
 
 
-def pod_uses_claim(pod: core_pb2.Pod, claim_name: str) -> bool:
+def pod_uses_claim(pod: core_pb2.Pod, claim: core_pb2.PersistentVolumeClaim) -> bool:
     """podUsesPVC: a pod uses the claim once it is scheduled (the kubelet will not start a pod
-    whose claim is being deleted), finished or not, until it is gone."""
-    return bool(pod.spec.node_name) and any(
-        v.HasField("persistent_volume_claim") and v.persistent_volume_claim.claim_name == claim_name
-        for v in pod.spec.volumes
-    )
+    whose claim is being deleted), finished or not, until it is gone; its own ephemeral claim
+    only until it has finished (the claim goes with the pod anyway)."""
+    if not pod.spec.node_name:
+        return False
+    name = claim.metadata.name
+    for v in pod.spec.volumes:
+        if v.HasField("persistent_volume_claim") and v.persistent_volume_claim.claim_name == name:
+            return True
+        if (
+            v.HasField("ephemeral")
+            and pod.status.phase not in ("Succeeded", "Failed")
+            and ephemeral.volume_claim_name(pod, v) == name
+            and ephemeral.volume_is_for_pod(pod, claim) is None
+        ):
+            return True
+    return False
 
 
 class PVCProtectionController:
@@ -93,14 +104,13 @@ class PVCProtectionController:
         return None
 
     async def _in_use(self, claim: core_pb2.PersistentVolumeClaim) -> bool:
-        name = claim.metadata.name
         if any(
-            pod_uses_claim(p, name)
+            pod_uses_claim(p, claim)
             for p in self.pods.by_index(CLAIMS_INDEX, helpers.claim_key(claim))
         ):
             return True
         pods, _ = await self.client.pods.list_all(claim.metadata.namespace)
-        return any(pod_uses_claim(p, name) for p in pods)
+        return any(pod_uses_claim(p, claim) for p in pods)
 
     async def _write_finalizers(
         self, claim: core_pb2.PersistentVolumeClaim, finalizers: list[str]

@@ -6,20 +6,15 @@ pod's requests are Kubernetes' whole-pod requests, sidecars included (pod_resour
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
+from kubelet.admission.rejection import Rejection
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import pod_resources
 
 _NATIVE = ("cpu", "memory", "ephemeral-storage")
 
 
-@dataclass(frozen=True)
-class Rejection:
-    # The pod's status reason and the event's: OutOfcpu, OutOfpods, ...
-    reason: str
-    # Node didn't have enough resource: cpu, requested: 600, used: 800, capacity: 1000
-    message: str
+__all__ = ["Rejection", "insufficient_resource"]
 
 
 def _insufficient(name: str, requested: int, used: int, capacity: int) -> Rejection:

@@ -15,6 +15,14 @@ from kubelet.container.env import (
     fetch_pod_objects,
 )
 from kubelet.container.security_context import NodeCapabilities, security_config
+from kubelet.container.security_profiles import (
+    NodeSecurity,
+    ProfileError,
+    apparmor_profile,
+    seccomp_profile,
+    selinux_options,
+    unmasked_proc,
+)
 from kubelet.container.service_env import ServiceLister, pod_service_env
 from kubelet.runtime.types import ContainerConfig, Mount, PodRef
 from podplane.api.core.v1 import core_pb2
@@ -71,13 +79,20 @@ def build_container_config(
     mounts: Sequence[Mount],
     ctx: PodContext,
     node: NodeCapabilities | None = None,
+    env: Sequence[tuple[str, str]] | None = None,
+    profiles: NodeSecurity | None = None,
 ) -> ContainerConfig:
     """The runtime config; ctx.objects must hold the ConfigMaps and Secrets the container's env
-    names (with_pod_objects)."""
-    env = container_env(pod, container, ctx)
+    names (with_pod_objects), unless the caller has computed `env` (container_env) already."""
+    env = list(env) if env is not None else container_env(pod, container, ctx)
     entrypoint, cmd = command_and_args(container, dict(env))
     memory, nano_cpus, shares = resource_limits(container)
     security = security_config(pod, container, node)
+    profiles = profiles or NodeSecurity()
+    try:
+        seccomp = seccomp_profile(pod, container, profiles.root_dir, profiles.seccomp_default)
+    except ProfileError as e:
+        raise ContainerConfigError(str(e)) from e
     return ContainerConfig(
         pod=PodRef(uid=pod.metadata.uid, name=pod.metadata.name, namespace=pod.metadata.namespace),
         name=container.name,
@@ -100,6 +115,10 @@ def build_container_config(
         cap_drop=security.cap_drop,
         read_only_rootfs=security.read_only_rootfs,
         security_opt=security.security_opt,
+        seccomp=seccomp,
+        apparmor=apparmor_profile(pod, container),
+        selinux=selinux_options(pod, container),
+        unmasked_proc=unmasked_proc(container),
         device_cgroup_rules=security.device_cgroup_rules,
         share_process_namespace=pod.spec.share_process_namespace,
         termination_grace_seconds=grace_period(pod),

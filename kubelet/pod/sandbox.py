@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Callable
 
+from kubelet.admission.sysctls import pod_sysctls
 from kubelet.container.config import grace_period
+from kubelet.network.hosts import HostnameError, kernel_hostname
 from kubelet.runtime.types import (
     ContainerRuntime,
     ContainerRuntimeError,
@@ -16,50 +19,94 @@ from kubelet.runtime.types import (
     RuntimePod,
     SandboxConfig,
 )
+from kubelet.runtimeclass.manager import RuntimeClassManager
 from podplane.api.core.v1 import core_pb2
+from podplane.client.events import WARNING
 
 log = logging.getLogger(__name__)
-MAX_HOSTNAME = 63
+# (pod, event type, reason, message): an event about the pod.
+Event = Callable[[core_pb2.Pod, str, str, str], None]
 
 
-def pod_hostname(pod: core_pb2.Pod) -> str:
-    """spec.hostname, else the pod name, cut to a valid hostname (63 characters)."""
-    name = pod.spec.hostname or pod.metadata.name
-    return name[:MAX_HOSTNAME].rstrip("-.") or "pod"
+class SandboxStarter:
+    """Runs a pod's sandbox (kuberuntime's createPodSandbox): its config (the hostname, the
+    FQDN with setHostnameAsFQDN; the pod's sysctls; its RuntimeClass's handler; its user
+    namespace), the pause image, the runtime's sandbox. Whatever fails is the pod's
+    FailedCreatePodSandBox event, "Failed to create pod sandbox: ...", and the error."""
 
+    def __init__(
+        self,
+        runtime: ContainerRuntime,
+        runtime_classes: RuntimeClassManager,
+        pause_image: str,
+        cluster_domain: str = "",
+        event: Event | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.runtime_classes = runtime_classes
+        self.pause_image = pause_image
+        self.cluster_domain = cluster_domain
+        self.event = event
 
-async def run_sandbox(
-    runtime: ContainerRuntime,
-    pod: core_pb2.Pod,
-    attempt: int,
-    pause_image: str,
-    dns: DNSConfig | None = None,
-) -> str:
-    if await runtime.inspect_image(pause_image) is None:
+    async def start(self, pod: core_pb2.Pod, attempt: int, dns: DNSConfig | None) -> str:
         try:
-            await runtime.pull_image(pause_image)
+            config = await self._config(pod, attempt, dns)
+            await self._ensure_pause_image()
+            sandbox_id = await self.runtime.run_pod_sandbox(config)
+        except ContainerRuntimeError as e:
+            if self.event is not None:
+                self.event(
+                    pod, WARNING, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {e}"
+                )
+            raise
+        log.info(
+            "pod %s/%s: sandbox %s started (attempt %d)",
+            pod.metadata.namespace,
+            pod.metadata.name,
+            sandbox_id[:12],
+            attempt,
+        )
+        return sandbox_id
+
+    async def _config(
+        self, pod: core_pb2.Pod, attempt: int, dns: DNSConfig | None
+    ) -> SandboxConfig:
+        try:
+            hostname = kernel_hostname(pod, self.cluster_domain)
+        except HostnameError as e:
+            raise ContainerRuntimeError(str(e)) from e
+        handler = await self.runtime_classes.handler(pod)
+        if pod.spec.HasField("host_users") and not pod.spec.host_users:
+            # A pod of its own user namespace: only where the handler can make one (Docker
+            # cannot, per container).
+            if not (await self.runtime_classes.features(handler)).user_namespaces:
+                raise ContainerRuntimeError(
+                    f'RuntimeClass handler "{handler}" does not support user namespaces'
+                )
+        return SandboxConfig(
+            pod=PodRef(
+                uid=pod.metadata.uid, name=pod.metadata.name, namespace=pod.metadata.namespace
+            ),
+            attempt=attempt,
+            hostname=hostname,
+            image=self.pause_image,
+            host_network=pod.spec.host_network,
+            termination_grace_seconds=grace_period(pod),
+            dns=dns,
+            sysctls=pod_sysctls(pod),
+            runtime_handler=handler,
+        )
+
+    async def _ensure_pause_image(self) -> None:
+        if await self.runtime.inspect_image(self.pause_image) is not None:
+            return
+        try:
+            await self.runtime.pull_image(self.pause_image)
         except ContainerRuntimeError as e:
             raise ContainerRuntimeError(
-                f"the pod sandbox image {pause_image} is not on this node and cannot be pulled: {e}"
+                f"the pod sandbox image {self.pause_image} is not on this node and cannot be "
+                f"pulled: {e}"
             ) from e
-    config = SandboxConfig(
-        pod=PodRef(uid=pod.metadata.uid, name=pod.metadata.name, namespace=pod.metadata.namespace),
-        attempt=attempt,
-        hostname=pod_hostname(pod),
-        image=pause_image,
-        host_network=pod.spec.host_network,
-        termination_grace_seconds=grace_period(pod),
-        dns=dns,
-    )
-    sandbox_id = await runtime.run_pod_sandbox(config)
-    log.info(
-        "pod %s/%s: sandbox %s started (attempt %d)",
-        pod.metadata.namespace,
-        pod.metadata.name,
-        sandbox_id[:12],
-        attempt,
-    )
-    return sandbox_id
 
 
 def pod_ip(pod: core_pb2.Pod, rp: RuntimePod, host_ip: str) -> str:

@@ -7,23 +7,29 @@ an ephemeral one never)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from kubelet.container.config import build_container_config, with_pod_objects
-from kubelet.container.env import ContainerConfigError, PodContext
+from kubelet.container.env import ContainerConfigError, PodContext, container_env
 from kubelet.container.images import ImageError, ImagePuller
 from kubelet.container.lifecycle_hooks import HookError, run_hook
+from kubelet.container.security_profiles import NodeSecurity
 from kubelet.container.service_env import ServiceLister
+from kubelet.network.hosts import ETC_HOSTS, mounts_etc_hosts, write_hosts_file
 from kubelet.pod.termination import container_grace_period, kill_container
 from kubelet.runtime.types import (
     ContainerConfig,
     ContainerRuntime,
     ContainerRuntimeError,
     ContainerState,
+    Mount,
     RuntimePod,
 )
+from kubelet.runtimeclass.manager import RuntimeClassManager
+from kubelet.volume.container_mounts import wants_recursive_read_only
 from kubelet.volume.pod_volumes import PodVolumes, VolumeError
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.ephemeral_containers import as_container
@@ -61,6 +67,16 @@ class StartSpec:
 
 
 @dataclass(frozen=True)
+class ContainerNode:
+    """What every container's config takes from the node: the security profiles' settings, the
+    cluster domain (the pod's FQDN in its /etc/hosts), and the pods' runtime handlers."""
+
+    security: NodeSecurity = field(default_factory=NodeSecurity)
+    cluster_domain: str = ""
+    runtime_classes: RuntimeClassManager | None = None
+
+
+@dataclass(frozen=True)
 class StartFailure:
     """Why a container did not start: its waiting reason and message, when to try again, and
     whether an instance was created (whose own state then says what happened to it)."""
@@ -79,12 +95,14 @@ class ContainerStarter:
         images: ImagePuller,
         event: Event,
         services: ServiceLister | None = None,
+        node: ContainerNode | None = None,
     ) -> None:
         self.runtime = runtime
         self.volumes = volumes
         self.images = images
         self.event = event
         self.services = services
+        self.node = node or ContainerNode()
 
     async def start(
         self,
@@ -186,13 +204,47 @@ class ContainerStarter:
             view = core_pb2.Pod()
             view.CopyFrom(pod)
             view.spec.containers.append(container)
-        mounts = PodVolumes.mounts(container, paths)
         ctx = await with_pod_objects(ctx, self.volumes.objects, view, self.services)
-        config = build_container_config(view, container, spec.restart_count, mounts, ctx)
+        env = container_env(view, container, ctx)
+        rro = await self._supports_rro(pod, container)
+        mounts = PodVolumes.mounts(container, paths, env, rro) + await self._hosts(
+            pod, container, ctx
+        )
+        config = build_container_config(
+            view, container, spec.restart_count, mounts, ctx, env=env, profiles=self.node.security
+        )
         if spec.ephemeral is not None and spec.ephemeral.target_container_name:
             target = _target_id(spec.ephemeral.target_container_name, rp, sandbox_id)
             config = replace(config, pid_namespace_of=target)
         return config
+
+    async def _supports_rro(self, pod: core_pb2.Pod, container: core_pb2.Container) -> bool:
+        """Whether the pod's runtime handler makes recursively read-only mounts (asked only of
+        a container that wants them)."""
+        classes = self.node.runtime_classes
+        if classes is None or not wants_recursive_read_only(container):
+            return False
+        try:
+            handler = await classes.handler(pod)
+        except ContainerRuntimeError as e:
+            raise ContainerConfigError(str(e)) from e
+        return (await classes.features(handler)).recursive_read_only_mounts
+
+    async def _hosts(
+        self, pod: core_pb2.Pod, container: core_pb2.Container, ctx: PodContext
+    ) -> list[Mount]:
+        """The pod's /etc/hosts, written again for each container that starts (as the kubelet's
+        makeHostsMount), unless the container mounts a volume there or the pod has no IP yet."""
+        if not ctx.pod_ip or mounts_etc_hosts(container):
+            return []
+        pod_dir = self.volumes.pod_dir(pod.metadata.uid)
+        try:
+            path = await asyncio.to_thread(
+                write_hosts_file, pod_dir, pod, [ctx.pod_ip], self.node.cluster_domain
+            )
+        except OSError as e:
+            raise ContainerConfigError(f"writing the pod's hosts file: {e}") from e
+        return [Mount(host_path=path, container_path=ETC_HOSTS)]
 
 
 def _target_id(target_name: str, rp: RuntimePod, sandbox_id: str) -> str:

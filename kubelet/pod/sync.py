@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -19,12 +18,18 @@ from kubelet.container.backoff import Backoff
 from kubelet.container.crash_loop import crash_loop_back_off
 from kubelet.container.env import PodContext
 from kubelet.container.images import ImagePuller
+from kubelet.container.security_profiles import NodeSecurity
 from kubelet.container.service_env import ServiceLister
 from kubelet.network.dns import DNSConfigurer
 from kubelet.pod.actions import PodActions, compute_pod_actions
 from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
-from kubelet.pod.sandbox import PodCIDRCheck, pod_ip, remove_old_sandboxes, run_sandbox
-from kubelet.pod.start_container import CONFIG_RETRY_SECONDS, ContainerStarter, StartSpec
+from kubelet.pod.sandbox import PodCIDRCheck, SandboxStarter, pod_ip, remove_old_sandboxes
+from kubelet.pod.start_container import (
+    CONFIG_RETRY_SECONDS,
+    ContainerNode,
+    ContainerStarter,
+    StartSpec,
+)
 from kubelet.pod.termination import (
     EventSink,
     kill_unhealthy,
@@ -41,10 +46,12 @@ from kubelet.runtime.types import (
     DNSConfig,
     RuntimePod,
 )
+from kubelet.runtimeclass.manager import RuntimeClassManager
 from kubelet.status.generate import generate_pod_status
 from kubelet.status.manager import StatusManager
 from kubelet.status.phase import TERMINAL_PHASES
 from kubelet.volume.pod_volumes import PodVolumes, VolumeError, VolumeNotReady
+from kubelet.volume.remount import Remounter
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.sidecars import sidecar_names
@@ -53,9 +60,6 @@ from podplane.client.events import WARNING, EventRecorder
 log = logging.getLogger(__name__)
 # How soon to try again to mount a volume that could not be (a claim not bound yet).
 MOUNT_RETRY_SECONDS = 3.0
-# How often a running pod's written volumes are written again when the pod has not changed (the
-# kubelet's --sync-frequency): tokens are refreshed at 80 % of at least 600 s, well within it.
-REMOUNT_PERIOD_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,10 @@ class NodeContext:
     pause_image: str = "podplane/pause:3.9"
     pod_cidr: str = ""
     allocatable: Mapping[str, str] = field(default_factory=dict)
+    # The pods' FQDNs (subdomain, setHostnameAsFQDN) end in it.
+    cluster_domain: str = ""
+    # Where Localhost seccomp profiles are, and whether the runtime's default is the default.
+    security: NodeSecurity = field(default_factory=NodeSecurity)
 
 
 class _Requeue:
@@ -93,6 +101,7 @@ class PodSyncer:
         admitter: PodAdmitter | None = None,
         dns: DNSConfigurer | None = None,
         services: ServiceLister | None = None,
+        runtime_classes: RuntimeClassManager | None = None,
     ) -> None:
         self.runtime = runtime
         self.volumes = volumes
@@ -107,10 +116,23 @@ class PodSyncer:
         self.dns = dns
         # Why a container that should run does not: (reason, message) by (pod uid, container).
         self.reasons: dict[tuple[str, str], tuple[str, str]] = {}
-        # When each running pod's written volumes were last written, and at which version of it.
-        self._remounted: dict[str, tuple[str, float]] = {}
+        # Running pods' configMap, secret, downwardAPI and projected volumes, kept up to date.
+        self.remounter = Remounter(
+            volumes, lambda pod, message: self._event(pod, WARNING, "FailedMount", message)
+        )
+        self.runtime_classes = runtime_classes or RuntimeClassManager(runtime)
+        self.sandboxes = SandboxStarter(
+            runtime, self.runtime_classes, node.pause_image, node.cluster_domain, self._event
+        )
         # Every container starts here; the Services' variables go into its environment.
-        self.starter = ContainerStarter(runtime, volumes, self.images, self._event, services)
+        self.starter = ContainerStarter(
+            runtime,
+            volumes,
+            self.images,
+            self._event,
+            services,
+            ContainerNode(node.security, node.cluster_domain, self.runtime_classes),
+        )
         self.ephemeral = EphemeralContainerStarter(volumes, self.starter, self.reasons)
         self.pod_cidr = PodCIDRCheck(node.pod_cidr)
 
@@ -139,7 +161,7 @@ class PodSyncer:
                 log.warning("pod %s: %s", key, e)
             rp = await self._refresh(key, uid)
         elif rp.ready_sandboxes() and not pod.metadata.deletion_timestamp:
-            await self._remount(pod)
+            await self.remounter.remount(pod)
         ctx = self._pod_context(pod_ip(pod, rp, self.node.host_ip))
         if await self.ephemeral.start_new(pod, rp, ctx, requeue.at):
             rp = await self._refresh(key, uid)
@@ -230,8 +252,7 @@ class PodSyncer:
             requeue.at(CONFIG_RETRY_SECONDS)
             return
         if actions.create_sandbox:
-            attempt, pause_image = actions.sandbox_attempt, self.node.pause_image
-            await run_sandbox(self.runtime, pod, attempt, pause_image, self._pod_dns(pod))
+            await self.sandboxes.start(pod, actions.sandbox_attempt, self._pod_dns(pod))
             rp = await self._refresh(f"{pod.metadata.namespace}/{pod.metadata.name}", uid)
         sandbox = rp.latest_sandbox()
         if sandbox is None or not sandbox.ready:
@@ -241,25 +262,6 @@ class PodSyncer:
         ctx = self._pod_context(self.node.host_ip if pod.spec.host_network else sandbox.ip)
         for container in to_start:
             await self._start_container(pod, container, rp, sandbox.id, paths, ctx, requeue)
-
-    async def _remount(self, pod: core_pb2.Pod) -> None:
-        """Writes a running pod's configMap, secret, downwardAPI and projected volumes again, as
-        the volume manager remounts them at each sync: they follow their objects, the pod's
-        labels and annotations, and the refreshes of its tokens. At once when the pod changed,
-        else once a period."""
-        if not any(_written(v) for v in pod.spec.volumes):
-            return
-        uid, version = pod.metadata.uid, pod.metadata.resource_version
-        last = self._remounted.get(uid)
-        now = time.monotonic()
-        if last is not None and last[0] == version and now - last[1] < REMOUNT_PERIOD_SECONDS:
-            return
-        self._remounted[uid] = (version, now)
-        try:
-            await self.volumes.setup(pod)
-        except VolumeError as e:
-            log.warning("pod %s/%s: %s", pod.metadata.namespace, pod.metadata.name, e)
-            self._event(pod, WARNING, "FailedMount", str(e))
 
     async def _start_container(
         self,
@@ -356,7 +358,7 @@ class PodSyncer:
         self.crash_backoff.forget(uid)
         self.images.backoff.forget(uid)
         self._forget_reasons(uid)
-        self._remounted.pop(uid, None)
+        self.remounter.forget(uid)
 
     def _forget_reasons(self, uid: str, names: set[str] | None = None) -> None:
         """Why the pod's containers (or only the named ones) wait: nothing, from now on."""
@@ -417,9 +419,3 @@ class PodSyncer:
         if probes is None:
             return None
         return lambda c: probes.started(pod, c)
-
-
-def _written(volume: core_pb2.Volume) -> bool:
-    return any(
-        volume.HasField(kind) for kind in ("config_map", "secret", "downward_api", "projected")
-    )

@@ -1,5 +1,6 @@
-"""Running one probe of a container (prober.go runProbe): exec in the container, an HTTP GET or a
-TCP connect to the pod IP. Each gives a result and what a person should see of it."""
+"""Running one probe of a container (prober.go runProbe): exec in the container, an HTTP GET, a
+TCP connect or a gRPC health check to the pod IP. Each gives a result and what a person should
+see of it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kubelet.prober.grpc_probe import grpc_probe
 from kubelet.prober.http_get import HTTPGetError, dial_error, http_get
 from kubelet.prober.results import Result
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ExecTimeout
@@ -109,6 +111,14 @@ async def run_probe(
         if not pod_ip and not probe.tcp_socket.host:
             raise ProbeError("the pod has no IP yet")
         return await run_tcp(probe.tcp_socket, container, pod_ip, timeout)
+    if probe.HasField("grpc"):
+        if not pod_ip:
+            raise ProbeError("the pod has no IP yet")
+        action = probe.grpc
+        if not 0 < action.port < 65536:
+            raise ProbeError(f"invalid port number: {action.port}")
+        result, output = await grpc_probe(pod_ip, action.port, action.service, timeout)
+        return Outcome(result, output)
     raise ProbeError("missing probe handler")
 
 

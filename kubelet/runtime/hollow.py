@@ -18,6 +18,7 @@ from kubelet.runtime.types import (
     ImageInfo,
     ImageNotFound,
     LogOptions,
+    RuntimeHandler,
     SandboxConfig,
     SandboxStatus,
 )
@@ -49,6 +50,8 @@ class HollowRuntime:
         # Interactive processes started (exec and attach), in order; pod ports that accept.
         self.processes: list[HollowProcess] = []
         self.listening_ports: set[int] = set()
+        # The handlers a RuntimeClass may name: the default and runc, as on a Docker node.
+        self.handlers = [RuntimeHandler(""), RuntimeHandler("runc")]
         self._ids = itertools.count(1)
         self._ips = itertools.count(2)
 
@@ -81,7 +84,15 @@ class HollowRuntime:
     async def version(self) -> str:
         return "hollow://0.1"
 
+    async def runtime_handlers(self) -> list[RuntimeHandler]:
+        return list(self.handlers)
+
     async def run_pod_sandbox(self, config: SandboxConfig) -> str:
+        if config.runtime_handler not in {h.name for h in self.handlers}:
+            raise ContainerRuntimeError(
+                f'failed to get sandbox runtime: no runtime for "{config.runtime_handler}" is '
+                f"configured"
+            )
         sandbox_id = f"sandbox-{next(self._ids)}"
         self.calls.append(("run_pod_sandbox", config.pod.name))
         self.sandbox_configs[sandbox_id] = config
@@ -127,6 +138,18 @@ class HollowRuntime:
     async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         if config.image not in self.images:
             raise ImageNotFound(f"No such image: {config.image}")
+        handler = (
+            self.sandbox_configs[sandbox_id].runtime_handler
+            if sandbox_id in self.sandbox_configs
+            else ""
+        )
+        rro = next(
+            (h.recursive_read_only_mounts for h in self.handlers if h.name == handler), False
+        )
+        if any(m.recursive_read_only for m in config.mounts) and not rro:
+            raise ContainerRuntimeError(
+                "runtime handler does not support recursive read-only mounts"
+            )
         container_id = f"container-{next(self._ids)}"
         self.calls.append(("create_container", config.name))
         self.configs[container_id] = config
@@ -141,6 +164,9 @@ class HollowRuntime:
             image=config.image,
             image_ref="sha256:hollow",
             termination_grace_seconds=config.termination_grace_seconds,
+            recursive_read_only_paths=frozenset(
+                m.container_path for m in config.mounts if m.recursive_read_only
+            ),
         )
         return container_id
 

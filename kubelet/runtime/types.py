@@ -48,6 +48,43 @@ class Mount:
     host_path: str
     container_path: str
     read_only: bool = False
+    # Read-only all the way down, submounts included (only where the runtime supports it).
+    recursive_read_only: bool = False
+
+
+# The kinds of a seccomp or AppArmor profile (the CRI's SecurityProfile.ProfileType).
+RUNTIME_DEFAULT = "RuntimeDefault"
+UNCONFINED = "Unconfined"
+LOCALHOST = "Localhost"
+
+
+@dataclass(frozen=True)
+class SecurityProfile:
+    """A seccomp or AppArmor profile (the CRI's SecurityProfile): the runtime's default, none, or
+    one of the node's: a seccomp profile's file, an AppArmor profile's loaded name."""
+
+    kind: str
+    localhost_ref: str = ""
+
+
+@dataclass(frozen=True)
+class SELinuxOptions:
+    """The SELinux label of a container's processes (the CRI's SELinuxOption)."""
+
+    user: str = ""
+    role: str = ""
+    type: str = ""
+    level: str = ""
+
+
+@dataclass(frozen=True)
+class RuntimeHandler:
+    """One of the runtime's handlers (the CRI's RuntimeHandler): a RuntimeClass's handler names
+    one; "" is the default. What it can do decides what the kubelet may ask of it."""
+
+    name: str
+    recursive_read_only_mounts: bool = False
+    user_namespaces: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +107,10 @@ class SandboxConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     # What every container of the pod finds in /etc/resolv.conf; None: the runtime's default.
     dns: DNSConfig | None = None
+    # The pod's namespaced sysctls (securityContext.sysctls), set in the sandbox's namespaces.
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    # The RuntimeClass's handler the pod's sandbox and containers run with; "": the default.
+    runtime_handler: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +148,12 @@ class ContainerConfig:
     read_only_rootfs: bool = False
     # Docker's --security-opt (seccomp/apparmor unconfined, no-new-privileges) and device rules.
     security_opt: Sequence[str] = ()
+    # The seccomp and AppArmor profiles (None: the runtime's default) and the SELinux label.
+    seccomp: SecurityProfile | None = None
+    apparmor: SecurityProfile | None = None
+    selinux: SELinuxOptions | None = None
+    # procMount Unmasked: /proc without the runtime's masked and read-only paths.
+    unmasked_proc: bool = False
     device_cgroup_rules: Sequence[str] = ()
     share_process_namespace: bool = False
     # The id of a container whose process namespace this one joins (an ephemeral container's
@@ -134,6 +181,8 @@ class ContainerStatus:
     image: str = ""
     image_ref: str = ""
     termination_grace_seconds: int = 30
+    # The container paths of its recursively read-only mounts (the CRI's Mount.recursiveReadOnly).
+    recursive_read_only_paths: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -211,7 +260,15 @@ class ContainerRuntime(Protocol):
         """e.g. "docker://20.10.24", as nodeInfo.containerRuntimeVersion shows it."""
         ...
 
-    async def run_pod_sandbox(self, config: SandboxConfig) -> str: ...
+    async def runtime_handlers(self) -> list[RuntimeHandler]:
+        """The handlers a RuntimeClass may name ("" first: the default) and their features."""
+        ...
+
+    async def run_pod_sandbox(self, config: SandboxConfig) -> str:
+        """Starts the sandbox; a handler the runtime does not have fails it, in the words of the
+        CRI's runtimes: 'failed to get sandbox runtime: no runtime for "x" is configured'. Its
+        containers run with the same handler."""
+        ...
 
     async def stop_pod_sandbox(self, sandbox_id: str, timeout: int) -> None: ...
 

@@ -1,7 +1,11 @@
 """The pod conditions the kubelet owns (pkg/kubelet/status/generate.go): PodReadyToStartContainers,
 Initialized, ContainersReady and Ready, from containerStatuses[].ready: the readiness probe's
 verdict (kubelet/prober), or, without a readiness probe, whether the container runs. Sidecars
-count as app containers for readiness, and have initialized once they have started."""
+count as app containers for readiness, and have initialized once they have started.
+
+Ready also needs every readiness gate's condition, which others set in the pod's status (a load
+balancer controller, a user's `kubectl patch --subresource=status`), to be True: until then
+Ready is False with ReadinessGatesNotReady, and ContainersReady alone says the containers are."""
 
 from __future__ import annotations
 
@@ -54,9 +58,36 @@ def containers_ready(
     return _condition(CONTAINERS_READY, True)
 
 
-def pod_ready(containers_ready_condition: core_pb2.PodCondition) -> core_pb2.PodCondition:
+READINESS_GATES_NOT_READY = "ReadinessGatesNotReady"
+
+
+def pod_ready(
+    containers_ready_condition: core_pb2.PodCondition,
+    gates: Sequence[core_pb2.PodReadinessGate] = (),
+    conditions: Sequence[core_pb2.PodCondition] = (),
+) -> core_pb2.PodCondition:
+    """ContainersReady's status and why, or, when the containers are ready, whether each
+    readiness gate's condition (among `conditions`, the pod's others) is True."""
     c = containers_ready_condition
-    return _condition(READY, c.status == "True", c.reason, c.message)
+    if c.status != "True":
+        return _condition(READY, False, c.reason, c.message)
+    by_type = {condition.type: condition for condition in conditions}
+    unready = []
+    for gate in gates:
+        found = by_type.get(gate.condition_type)
+        if found is None:
+            unready.append(
+                f'corresponding condition of pod readiness gate "{gate.condition_type}" does '
+                f"not exist."
+            )
+        elif found.status != "True":
+            unready.append(
+                f'the status of pod readiness gate "{gate.condition_type}" is not "True", but '
+                f"{found.status}"
+            )
+    if unready:
+        return _condition(READY, False, READINESS_GATES_NOT_READY, ", ".join(unready))
+    return _condition(READY, True)
 
 
 def initialized(
@@ -98,14 +129,46 @@ def kubelet_conditions(
     init_statuses: Sequence[core_pb2.ContainerStatus],
     statuses: Sequence[core_pb2.ContainerStatus],
     phase: str,
+    others: Sequence[core_pb2.PodCondition] = (),
 ) -> list[core_pb2.PodCondition]:
+    """The kubelet's conditions; `others` are the pod's conditions it does not own (its
+    readiness gates' among them)."""
     ready = containers_ready(spec, statuses, phase, init_statuses)
     return [
         _condition(READY_TO_START, sandbox_ready),
         initialized(spec, init_statuses, statuses, phase),
-        pod_ready(ready),
+        pod_ready(ready, spec.readiness_gates, foreign(others)),
         ready,
     ]
+
+
+def foreign(conditions: Sequence[core_pb2.PodCondition]) -> list[core_pb2.PodCondition]:
+    """The conditions others own (PodScheduled, DisruptionTarget, readiness gates', ...)."""
+    return [c for c in conditions if c.type not in KUBELET_CONDITIONS]
+
+
+def with_foreign_conditions(
+    status: core_pb2.PodStatus,
+    spec: core_pb2.PodSpec,
+    latest: Sequence[core_pb2.PodCondition],
+    now: str,
+) -> core_pb2.PodStatus:
+    """`status` with the others' conditions as the API holds them now (`latest`), and Ready
+    evaluated again against them: the status manager's merge before it writes over a pod that
+    someone else changed meanwhile."""
+    merged = core_pb2.PodStatus()
+    merged.CopyFrom(status)
+    ready_of = {c.type: c for c in status.conditions}
+    containers = ready_of.get(CONTAINERS_READY)
+    own = [c for c in status.conditions if c.type in KUBELET_CONDITIONS]
+    if containers is not None:
+        ready = pod_ready(containers, spec.readiness_gates, foreign(latest))
+        own = [ready if c.type == READY else c for c in own]
+    del merged.conditions[:]
+    # The kubelet's own (their transition times kept while unchanged), then the others'.
+    merged.conditions.extend(merge_conditions(status.conditions, own, now)[: len(own)])
+    merged.conditions.extend(foreign(latest))
+    return merged
 
 
 def merge_conditions(

@@ -70,7 +70,9 @@ def generate_pod_status(
     status.init_container_statuses.extend(init_statuses)
     status.container_statuses.extend(statuses)
     status.ephemeral_container_statuses.extend(ephemeral_statuses(pod, rp, reasons))
-    conditions = kubelet_conditions(spec, sandbox_ready, init_statuses, statuses, phase)
+    conditions = kubelet_conditions(
+        spec, sandbox_ready, init_statuses, statuses, phase, old.conditions
+    )
     status.conditions.extend(merge_conditions(old.conditions, conditions, now))
     return status
 
@@ -111,6 +113,7 @@ def container_statuses(
             status.restart_count = latest.restart_count
             if len(instances) > 1 and instances[1].state == ContainerState.EXITED:
                 status.last_state.CopyFrom(api_state(instances[1]))
+            status.volume_mounts.extend(volume_mount_statuses(container.volume_mounts, latest))
             running = latest.state == ContainerState.RUNNING
             status.started = running
             status.ready = (
@@ -136,6 +139,23 @@ def container_statuses(
     return result
 
 
+def volume_mount_statuses(
+    mounts: Sequence[core_pb2.VolumeMount], instance: ContainerStatus
+) -> list[core_pb2.VolumeMountStatus]:
+    """containerStatuses[].volumeMounts (RecursiveReadOnlyMounts, beta in 1.31): each mount, and
+    for a read-only one whether the runtime made it recursively read-only."""
+    statuses = []
+    for vm in mounts:
+        status = core_pb2.VolumeMountStatus(
+            name=vm.name, mount_path=vm.mount_path, read_only=vm.read_only
+        )
+        if vm.read_only:
+            recursive = vm.mount_path in instance.recursive_read_only_paths
+            status.recursive_read_only = "Enabled" if recursive else "Disabled"
+        statuses.append(status)
+    return statuses
+
+
 def ephemeral_statuses(
     pod: core_pb2.Pod, rp: RuntimePod, reasons: Reasons
 ) -> list[core_pb2.ContainerStatus]:
@@ -151,6 +171,7 @@ def ephemeral_statuses(
         if latest is not None and latest.state != ContainerState.CREATED:
             status.state.CopyFrom(api_state(latest))
             status.container_id = CONTAINER_ID_PREFIX + latest.id
+            status.volume_mounts.extend(volume_mount_statuses(ec.volume_mounts, latest))
             if latest.image_ref:
                 status.image_id = CONTAINER_ID_PREFIX + latest.image_ref
             status.started = latest.state == ContainerState.RUNNING

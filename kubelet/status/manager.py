@@ -1,6 +1,11 @@
-"""Writes pod statuses to the apiserver, only when they changed (pkg/kubelet/status). The kubelet
-owns the status of the pods bound to it, so writes are unconditional (no resourceVersion).
-A static pod's status goes onto its mirror pod, the API's copy of it, when there is one."""
+"""Writes pod statuses to the apiserver, only when they changed (pkg/kubelet/status). A static
+pod's status goes onto its mirror pod, the API's copy of it, when there is one.
+
+The kubelet owns the status of the pods bound to it, but not every condition in it: others set
+PodScheduled, DisruptionTarget and the conditions of readiness gates. A write names the version
+the status was computed from; when someone wrote the pod since (a conflict), the manager reads
+it again, keeps the others' conditions as they are now, evaluates Ready against them again
+(conditions.with_foreign_conditions, the kubelet's mergePodStatus) and writes that."""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import logging
 from collections.abc import Callable
 
 from kubelet.staticpod.manifests import is_static_pod
+from kubelet.status.conditions import with_foreign_conditions
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 from podplane.client.clientset import ResourceClient, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
@@ -23,6 +30,8 @@ def _revision(resource_version: str) -> int:
 
 # The mirror pod of a static pod, from the informer's cache, or None.
 MirrorLookup = Callable[[core_pb2.Pod], core_pb2.Pod | None]
+# How often a write that conflicts is merged and tried again before the next sync takes over.
+WRITE_ATTEMPTS = 3
 
 
 class StatusManager:
@@ -80,21 +89,53 @@ class StatusManager:
         update = core_pb2.Pod()
         update.CopyFrom(pod)
         update.status.CopyFrom(status)
-        update.metadata.resource_version = ""
-        try:
-            written = await self._pods.update_status(update)
-        except Exception as e:
-            if is_not_found(e):
-                log.info(
-                    "pod %s/%s is gone; status not written",
-                    pod.metadata.namespace,
-                    pod.metadata.name,
-                )
+        update.metadata.resource_version = self._base_version(pod)
+        written: core_pb2.Pod | None = None
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                written = await self._pods.update_status(update)
+                break
+            except Exception as e:
+                if is_not_found(e):
+                    log.info(
+                        "pod %s/%s is gone; status not written",
+                        pod.metadata.namespace,
+                        pod.metadata.name,
+                    )
+                    return False
+                if not is_conflict(e) or attempt + 1 == WRITE_ATTEMPTS:
+                    raise
+            latest = await self._latest(pod)
+            if latest is None:
                 return False
-            raise
+            status = with_foreign_conditions(
+                status, latest.spec, latest.status.conditions, timeutil.now()
+            )
+            update.CopyFrom(latest)
+            update.status.CopyFrom(status)
+        assert written is not None
         self._sent[pod.metadata.uid] = (status, _revision(written.metadata.resource_version))
         log.info("pod %s/%s: phase %s", pod.metadata.namespace, pod.metadata.name, status.phase)
         return True
+
+    def _base_version(self, pod: core_pb2.Pod) -> str:
+        """The version the status was computed from: the cached pod's, or this kubelet's own
+        last write when the cache has not caught up with it (with_latest_status)."""
+        sent = self._sent.get(pod.metadata.uid)
+        version = _revision(pod.metadata.resource_version)
+        if sent is not None and sent[1] > version:
+            return str(sent[1])
+        return pod.metadata.resource_version
+
+    async def _latest(self, pod: core_pb2.Pod) -> core_pb2.Pod | None:
+        """The pod as the API has it now; None when it is gone or is another pod of its name."""
+        try:
+            latest = await self._pods.get(pod.metadata.name, pod.metadata.namespace)
+        except Exception as e:
+            if is_not_found(e):
+                return None
+            raise
+        return latest if latest.metadata.uid == pod.metadata.uid else None
 
     async def delete_terminated(self, pod: core_pb2.Pod) -> None:
         """Removes a pod whose graceful deletion the kubelet has carried out (nothing of it runs

@@ -1,19 +1,22 @@
-"""persistentVolumeClaim volumes: the claim, the volume bound to it, and where that volume's data
-is on this node (kubelet's desired_state_of_world_populator: getPVCExtractPV, getPVSpec). Only
-volumes whose data is a directory of the node are mounted: hostPath (the local-path
-provisioner's, DirectoryOrCreate) and local. A claim that is not usable yet (not bound, being
-deleted, its volume not found) is a VolumeNotReady: the pod waits in ContainerCreating, with
-FailedMount events, until it is."""
+"""persistentVolumeClaim and ephemeral volumes: the claim (an ephemeral volume's is
+`<pod>-<volume>`, which must be the pod's own), the volume bound to it, and where that volume's
+data is on this node (kubelet's desired_state_of_world_populator: getPVCExtractPV, getPVSpec). A
+volume whose data is a directory of the node (hostPath, the local-path provisioner's, and local)
+is bind-mounted; an nfs one is mounted first (nfs.py); any other source is one the node cannot
+serve (plugins.py). A claim that is not usable yet (not bound, being deleted, its volume not
+found) is a VolumeNotReady: the pod waits in ContainerCreating, with FailedMount events, until it
+is."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from kubelet.volume.errors import VolumeError, VolumeNotReady
+from kubelet.volume.errors import VolumeNotReady
+from kubelet.volume.plugins import NO_PLUGIN_MATCHED, Unavailable, unavailable
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client, is_not_found
-from podplane.volume import constants
+from podplane.volume import constants, ephemeral
 
 
 class VolumeObjectGetter(Protocol):
@@ -56,18 +59,32 @@ class ClientVolumeGetter:
 @dataclass(frozen=True)
 class ClaimMount:
     """A claim's volume on this node: the directory, what must exist there (a hostPath type),
-    and whether the pod mounts it read-only."""
+    and whether the pod mounts it read-only; or the NFS export to mount first (with the
+    volume's mountOptions), `path` then being where."""
 
     path: str
     host_path_type: str
     read_only: bool
+    nfs: core_pb2.NFSVolumeSource | None = None
+    mount_options: tuple[str, ...] = ()
+    # The persistent volume's name (the name Kubernetes' mount messages give the volume).
+    volume_name: str = ""
+
+
+class ClaimUnavailable(VolumeNotReady):
+    """The claim's volume is of a source the node cannot serve (plugins.py)."""
+
+    def __init__(self, why: Unavailable) -> None:
+        super().__init__(why.message)
+        self.why = why
 
 
 async def resolve_claim(
     getter: VolumeObjectGetter | None, pod: core_pb2.Pod, volume: core_pb2.Volume
 ) -> ClaimMount:
-    source = volume.persistent_volume_claim
-    namespace, name = pod.metadata.namespace, source.claim_name
+    namespace = pod.metadata.namespace
+    name = ephemeral.claim_name(pod, volume) or ""
+    read_only = volume.persistent_volume_claim.read_only
     where = f"error processing PVC {namespace}/{name}"
     if getter is None:
         raise VolumeNotReady(f"{where}: no apiserver to read it from")
@@ -85,6 +102,10 @@ async def resolve_claim(
         raise VolumeNotReady(f"{where}: PVC is not bound")
     if not claim.spec.volume_name:
         raise VolumeNotReady(f"{where}: PVC has empty pvc.Spec.VolumeName")
+    if volume.HasField("ephemeral"):
+        not_for_pod = ephemeral.volume_is_for_pod(pod, claim)
+        if not_for_pod is not None:
+            raise VolumeNotReady(not_for_pod)
     pv = await getter.persistent_volume(claim.spec.volume_name)
     if pv is None:
         raise VolumeNotReady(
@@ -102,12 +123,17 @@ async def resolve_claim(
             f"{where}: found PV object {pv.metadata.name} but its pv.Spec.ClaimRef.UID "
             f"{ref.uid} does not point to claim.UID {claim.metadata.uid}"
         )
-    if pv.spec.HasField("host_path"):
-        return ClaimMount(pv.spec.host_path.path, pv.spec.host_path.type, source.read_only)
-    if pv.spec.HasField("local"):
-        return ClaimMount(pv.spec.local.path, "Directory", source.read_only)
-    kind = next((f.name for f, _ in pv.spec.ListFields() if f.name in ("nfs", "csi")), "its")
-    raise VolumeError(
-        f'volume "{volume.name}": persistent volume {pv.metadata.name}: {kind} volume source is '
-        f"not supported by this kubelet (hostPath and local are)"
-    )
+    return _volume_mount(pv, read_only)
+
+
+def _volume_mount(pv: core_pb2.PersistentVolume, read_only: bool) -> ClaimMount:
+    spec, name = pv.spec, pv.metadata.name
+    if spec.HasField("host_path"):
+        return ClaimMount(spec.host_path.path, spec.host_path.type, read_only, volume_name=name)
+    if spec.HasField("local"):
+        return ClaimMount(spec.local.path, "Directory", read_only, volume_name=name)
+    if spec.HasField("nfs"):
+        options = tuple(spec.mount_options)
+        return ClaimMount("", "", read_only, spec.nfs, options, volume_name=name)
+    why = unavailable(spec, name)
+    raise ClaimUnavailable(why or Unavailable(NO_PLUGIN_MATCHED, f"volume {name} has no source"))

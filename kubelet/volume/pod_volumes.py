@@ -2,10 +2,11 @@
 medium Memory, mounted on the node so that every container of the pod shares it), configMap,
 secret, downwardAPI and projected volumes as files written atomically there (again while the pod
 runs, so they follow their objects, the pod's labels and the tokens' refreshes), hostPath checks,
-and the directories of the persistent volumes bound to the pod's claims (kubelet/volume/claims.py);
-then bind mounts into each container that names them (read-only where the mount, or the claim, says
-so). The kubelet and the Docker engine share the node's filesystem, so these paths are the
-engine's too."""
+nfs exports mounted there (nfs.py), gitRepo clones (git_repo.py), and the persistent volumes
+bound to the pod's claims and ephemeral volumes' claims (claims.py); then bind mounts into each
+container that names them (container_mounts.py). A source the node cannot serve keeps the pod
+waiting with Kubernetes' FailedMount (plugins.py). The kubelet and the Docker engine share the
+node's filesystem, so these paths are the engine's too."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ import asyncio
 import logging
 import os
 import shutil
-import stat
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kubelet.container.env import (
@@ -26,19 +26,31 @@ from kubelet.container.env import (
 )
 from kubelet.runtime.types import Mount
 from kubelet.token.manager import TokenManager
-from kubelet.volume.claims import ClaimMount, VolumeObjectGetter, resolve_claim
+from kubelet.volume.claims import ClaimMount, ClaimUnavailable, VolumeObjectGetter, resolve_claim
+from kubelet.volume.config_volumes import config_map_payload, secret_payload
+from kubelet.volume.container_mounts import container_mounts
 from kubelet.volume.downward_api import downward_api_payload
 from kubelet.volume.errors import VolumeError, VolumeNotReady
+from kubelet.volume.git_repo import GIT_REPO, clone
+from kubelet.volume.host_paths import check_host_path, mount_tmpfs
+from kubelet.volume.nfs import NFS, mount_nfs
+from kubelet.volume.plugins import (
+    NO_PLUGIN_MATCHED,
+    SET_UP,
+    TIMED_OUT,
+    Unavailable,
+    unavailable,
+    wait_message,
+)
 from kubelet.volume.projected import projected_payload
 from kubelet.volume.projection import (
     DEFAULT_MODE,
     FileProjection,
     ProjectionError,
-    make_payload,
     write_atomically,
 )
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import quantity
+from podplane.volume import ephemeral
 
 log = logging.getLogger(__name__)
 EMPTY_DIR = "kubernetes.io~empty-dir"
@@ -46,8 +58,6 @@ CONFIG_MAP = "kubernetes.io~configmap"
 SECRET = "kubernetes.io~secret"
 DOWNWARD_API = "kubernetes.io~downward-api"
 PROJECTED = "kubernetes.io~projected"
-# The kinds whose files the kubelet writes: mounted read-only, written again at each sync.
-WRITTEN_KINDS = (CONFIG_MAP, SECRET, DOWNWARD_API, PROJECTED)
 # Those that may hold credentials: a tmpfs, never the node's disk.
 _IN_MEMORY_KINDS = (SECRET, PROJECTED)
 # The volume sources of those kinds.
@@ -66,99 +76,6 @@ class VolumePaths(dict[str, str]):
     ) -> None:
         super().__init__(paths or {})
         self.read_only = read_only
-
-
-def _check_host_path(name: str, source: core_pb2.HostPathVolumeSource) -> None:
-    path, kind = source.path, source.type
-    if not path.startswith("/"):
-        raise VolumeError(f'volume "{name}": hostPath.path must be absolute, got "{path}"')
-    if kind == "DirectoryOrCreate":
-        os.makedirs(path, mode=0o755, exist_ok=True)
-    elif kind == "FileOrCreate":
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        Path(path).touch(mode=0o644, exist_ok=True)
-    checks = {
-        "Directory": stat.S_ISDIR,
-        "File": stat.S_ISREG,
-        "Socket": stat.S_ISSOCK,
-        "CharDevice": stat.S_ISCHR,
-        "BlockDevice": stat.S_ISBLK,
-    }
-    if kind in checks:
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            raise VolumeError(
-                f'volume "{name}": hostPath type check failed: {path} does not exist'
-            ) from None
-        if not checks[kind](mode):
-            raise VolumeError(
-                f'volume "{name}": hostPath type check failed: {path} is not a {kind}'
-            )
-
-
-def _mount_tmpfs(path: Path, size_limit: str = "", mode: int = 0o777) -> None:
-    """A tmpfs on the node at path (emptyDir medium Memory; secret volumes, which Kubernetes
-    never writes to disk). Where the kubelet may not mount, a plain directory does instead."""
-    if os.path.ismount(path):
-        return
-    options = f"mode={mode:04o}"
-    if size_limit:
-        try:
-            options += f",size={quantity.bytes_of(size_limit)}"
-        except quantity.QuantityError as e:
-            raise VolumeError(f"emptyDir sizeLimit: {e}") from e
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        log.warning(
-            "volume %s: cannot mount a tmpfs (%s); using a plain directory",
-            path,
-            (result.stderr or result.stdout).strip(),
-        )
-
-
-def _config_map_payload(
-    volume: core_pb2.Volume, objects: ConfigObjects
-) -> dict[str, FileProjection]:
-    source = volume.config_map
-    default_mode = source.default_mode if source.HasField("default_mode") else None
-    cm = objects.config_maps.get(source.name)
-    if cm is None:
-        if source.optional:
-            return {}
-        raise VolumeError(
-            f'MountVolume.SetUp failed for volume "{volume.name}" : '
-            f'configmap "{source.name}" not found'
-        )
-    data = {**dict(cm.binary_data), **{k: v.encode() for k, v in cm.data.items()}}
-    try:
-        return make_payload(source.items, default_mode, data, "configmap", source.optional)
-    except ProjectionError as e:
-        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
-
-
-def _secret_payload(volume: core_pb2.Volume, objects: ConfigObjects) -> dict[str, FileProjection]:
-    source = volume.secret
-    default_mode = source.default_mode if source.HasField("default_mode") else None
-    secret = objects.secrets.get(source.secret_name)
-    if secret is None:
-        if source.optional:
-            return {}
-        raise VolumeError(
-            f'MountVolume.SetUp failed for volume "{volume.name}" : '
-            f'secret "{source.secret_name}" not found'
-        )
-    try:
-        return make_payload(
-            source.items, default_mode, dict(secret.data), "secret", source.optional
-        )
-    except ProjectionError as e:
-        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}" : {e}') from e
 
 
 class PodVolumes:
@@ -201,28 +118,29 @@ class PodVolumes:
         volumes_dir = self.pod_dir(pod.metadata.uid) / "volumes"
         for volume in pod.spec.volumes:
             if volume.name in claims:
-                mount = claims[volume.name]
-                _check_host_path(
-                    volume.name,
-                    core_pb2.HostPathVolumeSource(path=mount.path, type=mount.host_path_type),
-                )
-                paths[volume.name] = mount.path
+                paths[volume.name] = self._claim_path(volumes_dir, volume.name, claims[volume.name])
+            elif volume.HasField("nfs"):
+                target = volumes_dir / NFS / volume.name
+                paths[volume.name] = mount_nfs(volume.nfs, target, volume.name)
+            elif volume.HasField("git_repo"):
+                target = volumes_dir / GIT_REPO / volume.name
+                paths[volume.name] = clone(volume.git_repo, target, volume.name)
             elif volume.HasField("host_path"):
-                _check_host_path(volume.name, volume.host_path)
+                check_host_path(volume.name, volume.host_path)
                 paths[volume.name] = volume.host_path.path
             elif volume.HasField("empty_dir"):
                 path = self.pod_dir(pod.metadata.uid) / "volumes" / EMPTY_DIR / volume.name
                 path.mkdir(parents=True, exist_ok=True)
                 path.chmod(0o777)  # Kubernetes makes emptyDirs world-writable
                 if volume.empty_dir.medium == "Memory":
-                    _mount_tmpfs(path, volume.empty_dir.size_limit)
+                    mount_tmpfs(path, volume.empty_dir.size_limit)
                 paths[volume.name] = str(path)
             elif any(volume.HasField(k) for k in _WRITTEN_SOURCES):
                 kind, payload = self._written_payload(pod, volume, objects, projected)
                 path = volumes_dir / kind / volume.name
                 if kind in _IN_MEMORY_KINDS:
                     path.mkdir(parents=True, exist_ok=True)
-                    _mount_tmpfs(path, mode=0o755)
+                    mount_tmpfs(path, mode=0o755)
                 try:
                     if write_atomically(path, payload):
                         log.info(
@@ -237,14 +155,19 @@ class PodVolumes:
                         f'MountVolume.SetUp failed for volume "{volume.name}" : {e}'
                     ) from e
                 paths[volume.name] = str(path)
-            else:
-                kind = next((f.name for f, _ in volume.ListFields() if f.name != "name"), "")
-                raise VolumeError(
-                    f'volume "{volume.name}": {kind or "this"} volumes are not '
-                    f"supported by this kubelet (emptyDir, hostPath, configMap, secret, "
-                    f"downwardAPI, projected and persistentVolumeClaim are)"
-                )
         return paths
+
+    @staticmethod
+    def _claim_path(volumes_dir: Path, name: str, mount: ClaimMount) -> str:
+        if mount.nfs is not None:
+            target = volumes_dir / NFS / name
+            return mount_nfs(
+                mount.nfs, target, mount.volume_name, mount.read_only, mount.mount_options
+            )
+        check_host_path(
+            name, core_pb2.HostPathVolumeSource(path=mount.path, type=mount.host_path_type)
+        )
+        return mount.path
 
     def _written_payload(
         self,
@@ -255,9 +178,9 @@ class PodVolumes:
     ) -> tuple[str, dict[str, FileProjection]]:
         """The kind of a volume the kubelet writes, and its files."""
         if volume.HasField("config_map"):
-            return CONFIG_MAP, _config_map_payload(volume, objects)
+            return CONFIG_MAP, config_map_payload(volume, objects)
         if volume.HasField("secret"):
-            return SECRET, _secret_payload(volume, objects)
+            return SECRET, secret_payload(volume, objects)
         if volume.HasField("projected"):
             return PROJECTED, projected[volume.name]
         source = volume.downward_api
@@ -288,35 +211,31 @@ class PodVolumes:
         return payloads
 
     async def _claims(self, pod: core_pb2.Pod) -> dict[str, ClaimMount]:
-        """Every claim volume's mount; VolumeNotReady (as Kubernetes' FailedMount words it) when
-        one cannot be mounted yet."""
-        names = [v.name for v in pod.spec.volumes if v.HasField("persistent_volume_claim")]
-        if not names:
-            return {}
+        """Every claim volume's mount (persistentVolumeClaim and ephemeral volumes);
+        VolumeNotReady (as Kubernetes' FailedMount words it) when one cannot be mounted yet, or
+        when an inline volume is of a source the node cannot serve."""
         mounted = self._mounted.get(pod.metadata.uid, {})
         mounts: dict[str, ClaimMount] = {}
-        failed: list[str] = []
-        first: VolumeNotReady | None = None
+        failures: dict[str, Unavailable] = {}
         for volume in pod.spec.volumes:
-            if not volume.HasField("persistent_volume_claim"):
+            if ephemeral.claim_name(pod, volume) is None:
+                why = unavailable(volume, volume.name)
+                if why is not None:
+                    failures[volume.name] = why
                 continue
             if volume.name in mounted:
                 mounts[volume.name] = mounted[volume.name]
                 continue
             try:
                 mounts[volume.name] = await resolve_claim(self.claims, pod, volume)
+            except ClaimUnavailable as e:
+                failures[volume.name] = e.why
             except VolumeNotReady as e:
-                failed.append(volume.name)
-                first = first or e
-        if first is None:
+                failures[volume.name] = Unavailable(NO_PLUGIN_MATCHED, str(e))
+        if failures:
+            raise VolumeNotReady(_not_ready_message(pod, mounts, failures))
+        if mounts:
             self._mounted[pod.metadata.uid] = mounts
-        else:
-            unmounted = " ".join(names)
-            raise VolumeNotReady(
-                f"Unable to attach or mount volumes: unmounted volumes=[{unmounted}], "
-                f"unattached volumes=[{unmounted}], failed to process volumes="
-                f"[{' '.join(failed)}]: {first}"
-            )
         return mounts
 
     async def setup(self, pod: core_pb2.Pod) -> VolumePaths:
@@ -338,38 +257,18 @@ class PodVolumes:
         return VolumePaths(paths, frozenset(n for n, m in claims.items() if m.read_only))
 
     @staticmethod
-    def mounts(container: core_pb2.Container, paths: Mapping[str, str]) -> list[Mount]:
-        mounts = []
-        for vm in container.volume_mounts:
-            if vm.name not in paths:
-                raise VolumeError(f'volumeMounts: volume "{vm.name}" not found in the pod spec')
-            host = paths[vm.name]
-            if vm.sub_path:
-                if vm.sub_path.startswith("/") or ".." in Path(vm.sub_path).parts:
-                    raise VolumeError(
-                        f'volumeMounts: subPath "{vm.sub_path}" must be a relative '
-                        f"path within the volume"
-                    )
-                host = os.path.join(host, vm.sub_path)
-                if not os.path.exists(host):
-                    os.makedirs(host, mode=0o777, exist_ok=True)
-            # configMap, secret, downwardAPI and projected volumes are always read-only, as the
-            # kubelet mounts them; so is a claim the pod's volume says readOnly of.
-            always_ro = Path(paths[vm.name]).parent.name in WRITTEN_KINDS or (
-                isinstance(paths, VolumePaths) and vm.name in paths.read_only
-            )
-            mounts.append(
-                Mount(
-                    host_path=host,
-                    container_path=vm.mount_path,
-                    read_only=vm.read_only or always_ro,
-                )
-            )
-        return mounts
+    def mounts(
+        container: core_pb2.Container,
+        paths: Mapping[str, str],
+        env: Sequence[tuple[str, str]] = (),
+        rro_supported: bool = False,
+    ) -> list[Mount]:
+        read_only = paths.read_only if isinstance(paths, VolumePaths) else frozenset()
+        return container_mounts(container, paths, env, rro_supported, read_only)
 
     def _teardown(self, uid: str) -> None:
         pod_dir = self.pod_dir(uid)
-        for kind in (EMPTY_DIR, *_IN_MEMORY_KINDS):  # the ones that may be tmpfs mounts
+        for kind in (EMPTY_DIR, NFS, *_IN_MEMORY_KINDS):  # the ones that may be mounts
             kind_dir = pod_dir / "volumes" / kind
             if kind_dir.is_dir():
                 for path in kind_dir.iterdir():
@@ -392,3 +291,23 @@ class PodVolumes:
             return [p.name for p in (self.root_dir / "pods").iterdir() if p.is_dir()]
         except FileNotFoundError:
             return []
+
+
+def _not_ready_message(
+    pod: core_pb2.Pod, mounts: Mapping[str, ClaimMount], failures: Mapping[str, Unavailable]
+) -> str:
+    """The FailedMount of a pod whose volumes cannot all be mounted: a volume's set-up error as
+    it is, else the volume manager's wait (the volumes not mounted, those no plugin took)."""
+    set_up = [why.message for why in failures.values() if why.kind == SET_UP]
+    if set_up:
+        return set_up[0]
+    unmounted = [
+        v.name
+        for v in pod.spec.volumes
+        if v.name in failures or (ephemeral.claim_name(pod, v) and v.name not in mounts)
+    ]
+    failed = [name for name, why in failures.items() if why.kind == NO_PLUGIN_MATCHED]
+    reason = next(
+        (why.message for why in failures.values() if why.kind == NO_PLUGIN_MATCHED), TIMED_OUT
+    )
+    return wait_message(unmounted, failed, reason)

@@ -2,7 +2,8 @@
 kubelet's admission and `describe node` (component-helpers resource.PodRequests and PodLimits):
 
   the app containers' sum and every sidecar's, raised to what initialization needs at its
-  peak: while init container i runs, it and the sidecars started before it.
+  peak: while init container i runs, it and the sidecars started before it; then the pod's
+  overhead (spec.overhead, its RuntimeClass's) added to the requests, and to each limit set.
 
 Amounts are integers in base units: millicores for cpu, bytes (or counts) for the rest."""
 
@@ -83,8 +84,15 @@ def pod_totals(spec: core_pb2.PodSpec, of: ContainerAmounts = requests_of) -> Am
 
 
 def pod_requests(pod: core_pb2.Pod) -> Amounts:
-    return pod_totals(pod.spec, requests_of)
+    total = pod_totals(pod.spec, requests_of)
+    _add(total, amounts(pod.spec.overhead))
+    return total
 
 
 def pod_limits(pod: core_pb2.Pod) -> Amounts:
-    return pod_totals(pod.spec, limits_of)
+    """The limits, each one set raised by the overhead of that resource."""
+    total = pod_totals(pod.spec, limits_of)
+    for name, value in amounts(pod.spec.overhead).items():
+        if name in total:
+            total[name] += value
+    return total

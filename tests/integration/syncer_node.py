@@ -1,5 +1,6 @@
-"""A node of one pod syncer on the test host's Docker engine, without an apiserver: the kubelet's
-pod logic driven directly, sync by sync, with the statuses it writes kept for the test to read."""
+"""A node of one pod syncer on the test host's Docker engine, without an apiserver for its pods: the
+kubelet's pod logic driven directly, sync by sync, with the statuses it writes kept for the test to
+read (and, when given, the claims it mounts read from a real apiserver and its events kept)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,22 @@ from kubelet.pod.sync import NodeContext, PodSyncer
 from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import LogOptions
 from kubelet.status.manager import StatusManager
+from kubelet.volume.claims import VolumeObjectGetter
 from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
+
+
+class Events:
+    """Stands in for the event recorder: keeps (reason, message) of each event."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def record(self, obj: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
+        self.events.append((reason, message))
+
+    def of(self, reason: str) -> list[str]:
+        return [message for r, message in self.events if r == reason]
 
 
 class StatusSink:
@@ -31,15 +46,19 @@ class StatusSink:
 
 
 class Node:
-    def __init__(self, runtime: DockerRuntime, root: Path) -> None:
+    def __init__(
+        self, runtime: DockerRuntime, root: Path, claims: VolumeObjectGetter | None = None
+    ) -> None:
         self.runtime = runtime
         self.root = root
+        self.events = Events()
         status = StatusManager(StatusSink())  # type: ignore[arg-type]
         self.syncer = PodSyncer(
             runtime,
-            PodVolumes(str(root)),
+            PodVolumes(str(root), claims=claims),
             status,
             NodeContext(node_name="it-node", host_ip="127.0.0.1"),
+            recorder=self.events,  # type: ignore[arg-type]
         )
 
     async def sync(self, pod: core_pb2.Pod) -> None:

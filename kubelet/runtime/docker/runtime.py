@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
 import logging
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,11 +20,13 @@ import requests.exceptions
 from kubelet.runtime.docker import interactive, port_forward
 from kubelet.runtime.docker import labels as L
 from kubelet.runtime.docker.attach import attach_output
+from kubelet.runtime.docker.exec import exec_output
+from kubelet.runtime.docker.handlers import docker_runtime, handlers_from_info
 from kubelet.runtime.docker.inspect import InspectCache, starting_view
 from kubelet.runtime.docker.logs import stream_logs
 from kubelet.runtime.docker.sdk import APIClient, errors, sdk, utils
+from kubelet.runtime.docker.security import security_options, unmask_proc
 from kubelet.runtime.docker.socket_connection import SocketConnection
-from kubelet.runtime.docker.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.streams import PortForwardError, StreamOptions
 from kubelet.runtime.types import (
     ContainerConfig,
@@ -39,12 +39,12 @@ from kubelet.runtime.types import (
     ImageInfo,
     ImageNotFound,
     LogOptions,
+    RuntimeHandler,
     SandboxConfig,
     SandboxStatus,
 )
 
 log = logging.getLogger(__name__)
-docker_socket: Any = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
 R = TypeVar("R")
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 # Each SDK call holds a thread until the engine answers, and a start can take a second or more on
@@ -87,31 +87,6 @@ def _labels(inspect: dict[str, Any]) -> dict[str, str]:
     return labels
 
 
-class _StdinExec:
-    """An exec attached through its raw socket: `stdin` is written and the write side shut, then
-    the multiplexed output is read as (stdout, stderr) pairs, as exec_start(demux=True) yields."""
-
-    def __init__(self, api: APIClient, exec_id: str, stdin: bytes) -> None:
-        self._sock = api.exec_start(exec_id, socket=True)
-        raw = getattr(self._sock, "_sock", self._sock)
-        raw.sendall(stdin)
-        raw.shutdown(socket.SHUT_WR)
-
-    def __iter__(self) -> Iterator[tuple[bytes | None, bytes | None]]:
-        for stream_id, data in docker_socket.frames_iter(self._sock, tty=False):
-            yield (data, None) if stream_id != docker_socket.STDERR else (None, data)
-
-    def close(self) -> None:
-        self._sock.close()
-        raw = getattr(self._sock, "_sock", None)
-        if raw is not None:
-            raw.close()
-
-
-def _exec_with_stdin(api: APIClient, exec_id: str, stdin: bytes) -> _StdinExec:
-    return _StdinExec(api, exec_id, stdin)
-
-
 class DockerRuntime:
     def __init__(self, api: APIClient, node_name: str = "") -> None:
         self._api = api
@@ -123,6 +98,8 @@ class DockerRuntime:
         # The containers whose start call is under way (see starting_view).
         self._starting: set[str] = set()
         self._start_slots = asyncio.Semaphore(STARTS_IN_FLIGHT)
+        # The engine runtime of each sandbox (its containers run with it), as created or read back.
+        self._sandbox_runtimes: dict[str, str] = {}
 
     @classmethod
     async def connect(
@@ -172,6 +149,16 @@ class DockerRuntime:
         info = await self._call(self._api.version)
         return f"docker://{info.get('Version', 'unknown')}"
 
+    async def runtime_handlers(self) -> list[RuntimeHandler]:
+        return handlers_from_info(await self._call(self._api.info))
+
+    async def _sandbox_runtime(self, sandbox_id: str) -> str:
+        """The engine runtime of a sandbox ("" for the default), read back after a restart."""
+        if sandbox_id not in self._sandbox_runtimes:
+            data = await self._call(self._api.inspect_container, sandbox_id)
+            self._sandbox_runtimes[sandbox_id] = (data.get("HostConfig") or {}).get("Runtime") or ""
+        return self._sandbox_runtimes[sandbox_id]
+
     # ------------------------------------------------------------------ sandboxes
     async def run_pod_sandbox(self, config: SandboxConfig) -> str:
         # The sandbox's resolv.conf is every container's: they join its network namespace. Docker
@@ -179,6 +166,10 @@ class DockerRuntime:
         # sandbox's copy of the node's resolv.conf is written over once it exists instead
         # (dockershim's rewriteResolvFile).
         dns = config.dns if not config.host_network else None
+        runtime = None
+        if config.runtime_handler:
+            handlers = await self.runtime_handlers()
+            runtime = docker_runtime(config.runtime_handler, (h.name for h in handlers))
         host_config = self._api.create_host_config(
             network_mode="host" if config.host_network else "bridge",
             ipc_mode="shareable",
@@ -186,6 +177,9 @@ class DockerRuntime:
             dns=list(dns.servers) or None if dns else None,
             dns_search=list(dns.searches) or None if dns else None,
             dns_opt=list(dns.options) or None if dns else None,
+            # The pod's sysctls go into the sandbox's namespaces, which its containers join.
+            sysctls=dict(config.sysctls) or None,
+            runtime=runtime,
         )
         labels = {
             **config.labels,
@@ -204,6 +198,7 @@ class DockerRuntime:
             labels=labels,
             host_config=host_config,
         )
+        self._sandbox_runtimes[created] = runtime or ""
         await self._start(created)
         # Docker writes the file when the container starts; the pod's containers come after.
         if config.host_network and config.dns is not None:
@@ -226,6 +221,7 @@ class DockerRuntime:
         await self.stop_container(sandbox_id, timeout)
 
     async def remove_pod_sandbox(self, sandbox_id: str) -> None:
+        self._sandbox_runtimes.pop(sandbox_id, None)
         await self.remove_container(sandbox_id)
 
     async def list_pod_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]:
@@ -291,6 +287,11 @@ class DockerRuntime:
     # ------------------------------------------------------------------ containers
     async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         sandbox = f"container:{sandbox_id}"
+        if any(m.recursive_read_only for m in config.mounts):
+            raise ContainerRuntimeError(
+                "runtime handler does not support recursive read-only mounts"
+            )
+        runtime = await self._sandbox_runtime(sandbox_id)
         host_config = self._api.create_host_config(
             network_mode=sandbox,
             ipc_mode=sandbox,
@@ -314,11 +315,14 @@ class DockerRuntime:
             cap_drop=list(config.cap_drop) or None,
             read_only=config.read_only_rootfs or None,
             restart_policy={"Name": "no"},
-            security_opt=list(config.security_opt) or None,
+            security_opt=security_options(config) or None,
             device_cgroup_rules=list(config.device_cgroup_rules) or None,
             # No swap beyond the memory limit, as Kubernetes.
             memswap_limit=config.memory_limit,
+            runtime=runtime or None,
         )
+        if config.unmasked_proc:
+            unmask_proc(host_config)
         labels = {
             **config.labels,
             **self._node_labels,
@@ -443,33 +447,10 @@ class DockerRuntime:
         except TimeoutError:
             raise ExecTimeout(f"command {list(cmd)} timed out after {timeout:g}s") from None
 
-    async def exec_stream(
+    def exec_stream(
         self, container_id: str, cmd: Sequence[str], stdin: bytes | None = None
     ) -> AsyncIterator[ExecOutput]:
-        """Streams the command's stdout and stderr (demultiplexed) as they come, then its exit
-        code. The SDK's stream blocks, so a thread reads it; when the consumer stops, the
-        stream's socket is closed (the command itself runs on: Docker cannot cancel an exec)."""
-
-        def produce(emit: Emit[ExecOutput], track: Track) -> None:
-            created = self._api.exec_create(
-                container_id, list(cmd), stdout=True, stderr=True, stdin=stdin is not None
-            )
-            if stdin is None:
-                stream = self._api.exec_start(created["Id"], stream=True, demux=True)
-            else:
-                stream = _exec_with_stdin(self._api, created["Id"], stdin)
-            if not track(stream):
-                return
-            for out, err in stream:
-                if out and not emit(ExecOutput("stdout", bytes(out))):
-                    return
-                if err and not emit(ExecOutput("stderr", bytes(err))):
-                    return
-            code = self._api.exec_inspect(created["Id"]).get("ExitCode")
-            emit(ExecOutput("", b"", int(code) if code is not None else -1))
-
-        async for output in stream_in_thread(f"exec-{container_id[:12]}", produce):
-            yield output
+        return exec_output(self._api, container_id, cmd, stdin)
 
     def attach_stream(
         self, container_id: str, stdin: bytes | None = None

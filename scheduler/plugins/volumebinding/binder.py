@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.volume import constants as c
-from podplane.volume import helpers
+from podplane.volume import ephemeral, helpers
 from scheduler.plugins.nodeaffinity import term_matches
 from scheduler.plugins.volumebinding.assume_cache import AssumeCache
 
@@ -59,11 +59,9 @@ class PodVolumes:
 
 
 def claim_names(pod: core_pb2.Pod) -> list[str]:
-    return [
-        v.persistent_volume_claim.claim_name
-        for v in pod.spec.volumes
-        if v.HasField("persistent_volume_claim")
-    ]
+    """The claims of the pod's persistentVolumeClaim and ephemeral volumes
+    (<pod>-<volume>, ephemeral.VolumeClaimName)."""
+    return list(ephemeral.pod_claim_names(pod))
 
 
 def volume_reachable(
@@ -104,8 +102,18 @@ class Binder:
         """PreFilter's podHasPVCs and GetPodVolumeClaims; ClaimError names what is wrong."""
         out = PodVolumeClaims()
         immediate = False
-        for name in claim_names(pod):
+        for volume in pod.spec.volumes:
+            name = ephemeral.claim_name(pod, volume)
+            if name is None:
+                continue
             claim = self.claims.get(f"{pod.metadata.namespace}/{name}")
+            if claim is None and volume.HasField("ephemeral"):
+                # Normal right after the pod's creation: the ephemeral volume controller has
+                # not made the claim yet.
+                raise ClaimError(
+                    f"waiting for ephemeral volume controller to create the "
+                    f'persistentvolumeclaim "{name}"'
+                )
             if claim is None:
                 raise ClaimError(f'persistentvolumeclaim "{name}" not found')
             if claim.status.phase == c.CLAIM_LOST:
@@ -115,6 +123,10 @@ class Binder:
                 )
             if claim.metadata.deletion_timestamp:
                 raise ClaimError(f'persistentvolumeclaim "{name}" is being deleted')
+            if volume.HasField("ephemeral"):
+                not_for_pod = ephemeral.volume_is_for_pod(pod, claim)
+                if not_for_pod is not None:
+                    raise ClaimError(not_for_pod)
             if helpers.is_claim_fully_bound(claim):
                 out.bound.append(claim)
             elif helpers.is_delay_binding(claim, self.classes) and not claim.spec.volume_name:

@@ -245,3 +245,38 @@ async def test_foreground_deletion_cascades_level_by_level(client: Client) -> No
             30,
         )
         assert max(pods) < rs_deleted < deployment_deleted
+
+
+async def test_a_claim_owned_by_a_pod_goes_with_it(client: Client) -> None:
+    """An ephemeral volume's claim (the ephemeral volume controller makes the pod its owner)."""
+    ns = await new_namespace(client)
+    async with running(GarbageCollector(client, SharedInformerFactory(client))):
+        owner = await client.pods.create(pod(ns, "web"))
+        claim: Any = manifest.from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "web-scratch", "namespace": ns},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+            },
+            core_pb2.PersistentVolumeClaim,
+        )
+        ref = owner_ref("Pod", "v1", "web", owner.metadata.uid)
+        ref.controller = ref.block_owner_deletion = True
+        claim.metadata.owner_references.append(ref)
+        await client.persistentvolumeclaims.create(claim)
+        await client.pods.delete("web", ns, grace_period_seconds=0)
+
+        async def claim_deleted() -> bool:
+            # Deleted: it keeps its kubernetes.io/pvc-protection finalizer until the claim
+            # protection controller (not running here) lets it go.
+            try:
+                found = await client.persistentvolumeclaims.get("web-scratch", ns)
+            except grpc.aio.AioRpcError as e:
+                return is_not_found(e)
+            return bool(found.metadata.deletion_timestamp)
+
+        await eventually(claim_deleted, timeout=30, what="the claim to be deleted with its pod")

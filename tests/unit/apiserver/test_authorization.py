@@ -340,6 +340,28 @@ def test_a_node_gets_the_claims_of_its_pods_and_the_volumes_bound_to_them() -> N
     assert not allowed(node2, "get", "persistentvolumes", "", "pv-1")
 
 
+def test_a_node_gets_its_pods_ephemeral_claims_and_their_volumes_and_runtime_classes() -> None:
+    user = _pod("web", "node-1")
+    user.spec.volumes.add(name="scratch", ephemeral=core_pb2.EphemeralVolumeSource())
+    claim = core_pb2.PersistentVolumeClaim(
+        spec=core_pb2.PersistentVolumeClaimSpec(volume_name="pv-9")
+    )
+    authorizer = Authorizer(
+        lambda namespace: [user] if namespace in ("default", "") else [],
+        lambda namespace, name: claim if (namespace, name) == ("default", "web-scratch") else None,
+    )
+
+    def allowed(verb: str, resource: str, ns: str, name: str) -> bool:
+        return authorizer.authorize(Attributes(NODE1, verb, resource, "", ns, name)).allowed
+
+    assert allowed("get", "persistentvolumeclaims", "default", "web-scratch")
+    assert allowed("get", "persistentvolumes", "", "pv-9")
+    assert not allowed("get", "persistentvolumeclaims", "default", "scratch")
+    assert allowed("get", "runtimeclasses", "", "gvisor")
+    assert allowed("watch", "runtimeclasses", "", "")
+    assert not allowed("create", "runtimeclasses", "", "")
+
+
 def test_a_node_creates_tokens_only_for_the_accounts_its_pods_run_as() -> None:
     runner = _pod("runner", "node-1")
     runner.spec.service_account_name = "robot"

@@ -13,6 +13,7 @@ import pytest
 from controller.pvcprotection.controller import PVCProtectionController, pod_uses_claim
 from controller.pvprotection.controller import PVProtectionController
 from podplane.api.core.v1 import core_pb2
+from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.unit.controller.fake_api import FakeCluster, running, until
@@ -60,8 +61,34 @@ def pod(name: str, node: str = "node-a", phase: str = "Running") -> core_pb2.Pod
     ],
 )
 def test_which_pods_use_a_claim(the_pod: core_pb2.Pod, uses: bool) -> None:
-    assert pod_uses_claim(the_pod, "data") is uses
-    assert pod_uses_claim(the_pod, "other") is False
+    assert pod_uses_claim(the_pod, named_claim("data")) is uses
+    assert pod_uses_claim(the_pod, named_claim("other")) is False
+
+
+def named_claim(name: str, owner: core_pb2.Pod | None = None) -> core_pb2.PersistentVolumeClaim:
+    claim = core_pb2.PersistentVolumeClaim(metadata=meta_pb2.ObjectMeta(name=name, namespace=NS))
+    if owner is not None:
+        claim.metadata.owner_references.add(
+            kind="Pod", name=owner.metadata.name, uid=owner.metadata.uid, controller=True
+        )
+    return claim
+
+
+def ephemeral_pod(phase: str = "Running") -> core_pb2.Pod:
+    the_pod = pod("web", phase=phase)
+    the_pod.metadata.uid = "uid-web"
+    del the_pod.spec.volumes[:]
+    the_pod.spec.volumes.add(name="scratch", ephemeral=core_pb2.EphemeralVolumeSource())
+    return the_pod
+
+
+def test_a_pod_uses_its_own_ephemeral_claim_until_it_finishes() -> None:
+    running = ephemeral_pod()
+    assert pod_uses_claim(running, named_claim("web-scratch", owner=running))
+    # A claim of that name it does not own is not its claim.
+    assert not pod_uses_claim(running, named_claim("web-scratch"))
+    done = ephemeral_pod("Succeeded")
+    assert not pod_uses_claim(done, named_claim("web-scratch", owner=done))
 
 
 async def mark_deleted(api: Any, key: str) -> None:

@@ -122,3 +122,20 @@ def condition(pod: core_pb2.Pod, type_: str) -> str:
         if c.type == type_:
             return c.status
     raise AssertionError(f"no condition {type_}")
+
+
+class EventLog:
+    """A recorder that keeps the events as (type, reason, message)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []
+
+    def record(self, obj: core_pb2.Pod, type_: str, reason: str, message: str) -> None:
+        self.events.append((type_, reason, message))
+
+    def reasons(self) -> list[str]:
+        return [reason for _, reason, _ in self.events]
+
+    def of(self, reason: str) -> list[str]:
+        """The messages of the events of a reason."""
+        return [message for _, r, message in self.events if r == reason]

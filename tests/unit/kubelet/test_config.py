@@ -42,6 +42,21 @@ def test_pod_dns_flags() -> None:
     assert (config.cluster_domain, config.resolv_conf) == ("cluster.local", "")
 
 
+def test_sysctl_and_seccomp_flags() -> None:
+    default = parse_args(REQUIRED)
+    assert (default.allowed_unsafe_sysctls, default.seccomp_default) == ((), False)
+    config = parse_args(
+        [
+            *REQUIRED,
+            "--allowed-unsafe-sysctls",
+            "kernel.msg*, net.core.somaxconn",
+            "--seccomp-default",
+        ]
+    )
+    assert config.allowed_unsafe_sysctls == ("kernel.msg*", "net.core.somaxconn")
+    assert config.seccomp_default
+
+
 def test_node_labels() -> None:
     config = parse_args([*REQUIRED, "--node-labels", "zone=a,example.com/tier=db"])
     assert config.node_labels == {"zone": "a", "example.com/tier": "db"}
@@ -62,6 +77,8 @@ def test_node_labels() -> None:
         ("--cluster-dns", "10.96.0.10,kube-dns"),
         ("--cluster-domain", "Cluster_Local"),
         ("--resolv-conf", "/nonexistent/resolv.conf"),
+        ("--allowed-unsafe-sysctls", "vm.swappiness"),
+        ("--allowed-unsafe-sysctls", "net.core.Somaxconn"),
     ],
 )
 def test_bad_setting_exits_2_naming_it(

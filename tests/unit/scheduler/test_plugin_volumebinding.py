@@ -408,3 +408,36 @@ def test_bind_timeout_comes_from_the_plugin_args() -> None:
     assert vb.bind_timeout == 30
     with pytest.raises(ValueError, match="bindTimeoutSeconds"):
         volumebinding._new({"bindTimeoutSeconds": -1}, StaticListers())
+
+
+def with_ephemeral(name: str = "web", uid: str = "uid-web") -> core_pb2.Pod:
+    p = pod(name)
+    p.metadata.uid = uid
+    p.spec.volumes.add(name="scratch", ephemeral=core_pb2.EphemeralVolumeSource())
+    return p
+
+
+def owned(c: core_pb2.PersistentVolumeClaim, owner: core_pb2.Pod) -> core_pb2.PersistentVolumeClaim:
+    c.metadata.owner_references.add(
+        kind="Pod", name=owner.metadata.name, uid=owner.metadata.uid, controller=True
+    )
+    return c
+
+
+def test_an_ephemeral_volume_waits_for_its_claim_then_binds_like_any_other() -> None:
+    p = with_ephemeral()
+    assert judge(plugin([], []), p) == {
+        "prefilter": "UnschedulableAndUnresolvable: waiting for ephemeral volume controller to "
+        'create the persistentvolumeclaim "web-scratch"'
+    }
+    made = owned(claim("web-scratch", cls="standard"), p)
+    # The local-path class provisions on any node.
+    assert judge(plugin([made], []), p) == {"node-a": "ok", "node-b": "ok", "node-c": "ok"}
+
+
+def test_an_ephemeral_claim_the_pod_does_not_own_is_refused() -> None:
+    p = with_ephemeral()
+    assert judge(plugin([claim("web-scratch", cls="standard")], []), p) == {
+        "prefilter": "UnschedulableAndUnresolvable: PVC default/web-scratch was not created for "
+        "pod default/web (pod is not owner)"
+    }

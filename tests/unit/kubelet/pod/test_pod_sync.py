@@ -282,9 +282,10 @@ async def test_volumes_are_bind_mounted_with_read_only_honoured(
         for c in h.runtime.configs.values()
     }
     data = str(h.root / "pods" / "uid-1" / "volumes" / "kubernetes.io~empty-dir" / "data")
+    hosts = (str(h.root / "pods" / "uid-1" / "etc-hosts"), "/etc/hosts", False)
     assert mounts == {
-        "w": [(data, "/d", False)],
-        "r": [(data, "/d", True), (str(host_dir), "/h", False)],
+        "w": [(data, "/d", False), hosts],
+        "r": [(data, "/d", True), (str(host_dir), "/h", False), hosts],
     }
 
 

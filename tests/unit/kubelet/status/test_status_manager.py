@@ -1,4 +1,5 @@
-"""Pod status is written only when it changed, and not again while the cache lags our own write."""
+"""Pod status is written only when it changed, and not again while the cache lags our own write;
+each write names the version it was computed from."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ async def test_written_once_per_change() -> None:
     assert not await manager.set_status(p, running)
     assert await manager.set_status(p, core_pb2.PodStatus(phase="Succeeded"))
     assert [w.status.phase for w in pods.written] == ["Running", "Succeeded"]
-    assert pods.sent_versions == ["", ""]  # unconditional: the kubelet owns pod status
+    # Conditional: the cached pod's version, or our own last write's while the cache lags it.
+    assert pods.sent_versions == ["1", "101"]
 
 
 async def test_unconditional_write_keeps_the_rest_of_the_pod() -> None:

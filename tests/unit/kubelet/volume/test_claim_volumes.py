@@ -9,57 +9,10 @@ from typing import Any
 
 import pytest
 
-from kubelet.volume.pod_volumes import PodVolumes, VolumeError, VolumeNotReady
+from kubelet.volume.pod_volumes import PodVolumes, VolumeNotReady
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import manifest
 from tests.unit.kubelet.podbuild import container, pod
-
-
-class Objects:
-    """The claims and volumes the kubelet can read."""
-
-    def __init__(self, claims: list[Any], volumes: list[Any]) -> None:
-        self.claims = {c.metadata.name: c for c in claims}
-        self.volumes = {v.metadata.name: v for v in volumes}
-
-    async def persistent_volume_claim(
-        self, namespace: str, name: str
-    ) -> core_pb2.PersistentVolumeClaim | None:
-        return self.claims.get(name)
-
-    async def persistent_volume(self, name: str) -> core_pb2.PersistentVolume | None:
-        return self.volumes.get(name)
-
-
-def claim(phase: str = "Bound", volume: str = "pv1", deleting: bool = False) -> Any:
-    c = manifest.from_dict(
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": "data", "namespace": "default", "uid": "uid-data"},
-            "spec": {"volumeName": volume},
-            "status": {"phase": phase},
-        },
-        core_pb2.PersistentVolumeClaim,
-    )
-    if deleting:
-        c.metadata.deletion_timestamp = "2026-01-01T00:00:00Z"
-    return c
-
-
-def volume(path: Path, uid: str = "uid-data", **source: Any) -> Any:
-    return manifest.from_dict(
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolume",
-            "metadata": {"name": "pv1"},
-            "spec": {
-                "claimRef": {"namespace": "default", "name": "data", "uid": uid},
-                **(source or {"hostPath": {"path": str(path), "type": "DirectoryOrCreate"}}),
-            },
-        },
-        core_pb2.PersistentVolume,
-    )
+from tests.unit.kubelet.volumefakes import Objects, claim, volume
 
 
 def claim_pod(read_only: bool = False) -> core_pb2.Pod:
@@ -134,12 +87,16 @@ async def test_a_claim_not_ready_is_a_failed_mount(
     assert str(e.value) == PREFIX + message
 
 
-async def test_a_volume_source_the_kubelet_cannot_mount(tmp_path: Path) -> None:
-    nfs: Any = volume(tmp_path)
-    nfs.spec.ClearField("host_path")
-    with pytest.raises(VolumeError, match="volume source is not supported") as e:
-        await PodVolumes(str(tmp_path), claims=Objects([claim()], [nfs])).setup(claim_pod())
-    assert not isinstance(e.value, VolumeNotReady)
+async def test_a_volume_of_no_source_the_kubelet_knows_waits(tmp_path: Path) -> None:
+    none: Any = volume(tmp_path)
+    none.spec.ClearField("host_path")
+    with pytest.raises(VolumeNotReady) as e:
+        await PodVolumes(str(tmp_path), claims=Objects([claim()], [none])).setup(claim_pod())
+    assert str(e.value) == (
+        "Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data], "
+        'failed to process volumes=[data]: failed to get Plugin from volumeSpec for volume "pv1" '
+        "err=no volume plugin matched"
+    )
 
 
 async def test_a_mounted_claim_stays_mounted_while_its_pod_lives(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""The ephemeral volume controller: the claims of pods' generic ephemeral volumes."""

@@ -1,0 +1,1 @@
+"""RuntimeClasses on the node: which runtime handler a pod runs with, and what it can do."""
