@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiserver.defaulting import statefulset as statefulset_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.registry.strategies.base import (
     Strategy,
@@ -12,7 +13,7 @@ from apiserver.registry.strategies.base import (
     meta_fields,
     update_as_create,
 )
-from apiserver.validation import workloads
+from apiserver.validation import statefulset, workloads
 from apiserver.validation.metadata_only import metadata_rules
 from podplane.api.apps.v1 import apps_pb2
 from podplane.apimachinery import resources
@@ -49,9 +50,11 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
     ),
     Strategy(
         resources.STATEFUL_SET,
-        _namespaced,
-        update_as_create(_namespaced),
-        prepare_for_create=clear_status,
+        statefulset.statefulset,
+        statefulset.statefulset_update,
+        default=statefulset_defaulting.statefulset,
+        prepare_for_create=statefulset_defaulting.prepare_for_create,
+        prepare_for_update=statefulset_defaulting.prepare_for_update,
     ),
     Strategy(resources.CONTROLLER_REVISION, _namespaced, update_as_create(_namespaced)),
 )
