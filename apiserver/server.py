@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver import errors
-from apiserver.admission import service_account
-from apiserver.admission.chain import AdmissionChain
+from apiserver.admission import plugins as admission_plugins
+from apiserver.admission import priority, runtime_class, service_account
 from apiserver.admission.default_storage_class import DefaultStorageClass
-from apiserver.admission.interfaces import WriteAdmission
+from apiserver.admission.lookups import CachedThenStored
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
+from apiserver.admission.priority import PriorityAdmission
 from apiserver.admission.rbac_escalation import RBACEscalation
+from apiserver.admission.runtime_class import RuntimeClassAdmission
 from apiserver.admission.service_account import ServiceAccountAdmission
 from apiserver.admission.storage_object_in_use_protection import StorageObjectInUseProtection
 from apiserver.auth import bootstrap_policy as rbac_bootstrap
@@ -48,6 +50,7 @@ from apiserver.registry.pod import kubelet_client
 from apiserver.registry.rbac.reconcile import ensure_bootstrap_policy
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import create_only_apis
+from apiserver.registry.scheduling.system_priority_classes import ensure_system_priority_classes
 from apiserver.registry.service import ipallocator, kubernetes_service, portallocator
 from apiserver.registry.service.allocator import ServiceAllocator
 from apiserver.registry.service.kubernetes_service import KubernetesService
@@ -67,7 +70,7 @@ log = logging.getLogger(__name__)
 
 # Namespaces every cluster has (kube-node-lease holds the nodes' heartbeat leases).
 # The admission plugins --disable-admission-plugins may turn off.
-OPTIONAL_ADMISSION_PLUGINS = (service_account.NAME,)
+OPTIONAL_ADMISSION_PLUGINS = admission_plugins.OPTIONAL
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -182,21 +185,29 @@ class APIServer:
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
-        # In kube-apiserver's order; the storage plugins change the objects they admit (a
-        # claim's default class, the protection finalizers), which are valid by construction.
-        plugins: list[WriteAdmission] = [admission]
-        if service_account.NAME not in self.disable_admission_plugins:
-            plugins.append(
-                ServiceAccountAdmission(
+        # In kube-apiserver's order (apiserver/admission/plugins.py); the plugins that change
+        # the objects they admit (a pod's token volume and priority, a claim's default class)
+        # make them valid by construction.
+        write_admission = admission_plugins.ordered_chain(
+            {
+                admission_plugins.NAMESPACE_LIFECYCLE: admission,
+                service_account.NAME: ServiceAccountAdmission(
                     self.cachers["serviceaccounts"], self.stores["serviceaccounts"]
-                )
-            )
-        write_admission = AdmissionChain(
-            *plugins,
-            DefaultStorageClass(lambda: list(self.cachers["storageclasses"].objects.values())),
-            StorageObjectInUseProtection(),
-            NodeRestriction(),
-            PodSecurity(self._namespace_labels, self._cached_namespace_labels),
+                ),
+                priority.NAME: PriorityAdmission(self._cluster_objects("priorityclasses")),
+                admission_plugins.DEFAULT_STORAGE_CLASS: DefaultStorageClass(
+                    lambda: list(self.cachers["storageclasses"].objects.values())
+                ),
+                admission_plugins.STORAGE_OBJECT_IN_USE_PROTECTION: (
+                    StorageObjectInUseProtection()
+                ),
+                runtime_class.NAME: RuntimeClassAdmission(self._cluster_objects("runtimeclasses")),
+                admission_plugins.NODE_RESTRICTION: NodeRestriction(),
+                admission_plugins.POD_SECURITY: PodSecurity(
+                    self._namespace_labels, self._cached_namespace_labels
+                ),
+            },
+            self.disable_admission_plugins,
             escalation,
         )
         for store in self.stores.values():
@@ -263,6 +274,9 @@ class APIServer:
         self._tasks: list[asyncio.Task[None]] = []
         self.kubernetes_service: KubernetesService | None = None
 
+    def _cluster_objects(self, plural: str) -> CachedThenStored[Any]:
+        return CachedThenStored(self.cachers[plural], self.stores[plural])
+
     def _token_lookups(self) -> Lookups:
         return Lookups(
             service_account=self.cachers["serviceaccounts"].peek,
@@ -315,6 +329,7 @@ class APIServer:
         for cacher in self.cachers.values():
             await cacher.wait_ready(etcd_timeout)
         await self._ensure_bootstrap_policy(etcd_timeout)
+        await ensure_system_priority_classes(self.stores["priorityclasses"])
         if self.rest is not None:
             await self.rest.start()
         await self.server.set_serving(True)

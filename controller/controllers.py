@@ -1,11 +1,14 @@
 """Every controller the controller-manager can run, by the name `--controllers` uses
 (kube-controller-manager's NewControllerDescriptors). The one module that knows them all: the
-controller folders import only controller.framework, never this or each other."""
+controller folders import only the shared libraries (controller.framework, controller.history),
+never this or each other."""
 
 from __future__ import annotations
 
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
+from controller.daemon.controller import DaemonSetsController
 from controller.deployment.controller import DeploymentController
+from controller.disruption.controller import DisruptionController
 from controller.endpoint.controller import EndpointsController
 from controller.endpointslice.controller import EndpointSliceController
 from controller.framework.manager import ControllerFactory, WithOptions
@@ -44,6 +47,8 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "replicaset": ReplicaSetController,
     "garbagecollector": GarbageCollector,
     "deployment": DeploymentController,
+    "disruption": DisruptionController,
+    "daemonset": DaemonSetsController,
     "job": JobController,
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,

@@ -14,7 +14,7 @@ from podplane.api.core.v1 import core_pb2
 from scheduler.framework.diagnosis import Diagnosis, fit_error_message
 from scheduler.framework.node_table import Ints, TableRows
 from scheduler.framework.runtime import Framework
-from scheduler.framework.snapshot import node_table
+from scheduler.framework.snapshot import node_named, node_table
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 
@@ -65,8 +65,22 @@ class SchedulingAlgorithm:
             return ScheduleResult(status=status)
         if status.is_rejected:
             diagnosis.pre_filter_message = status.message
+            # Every node has this status, for the PostFilter plugins.
+            diagnosis.pre_filter_status = status
             diagnosis.unschedulable_plugins.add(status.plugin)
             return self._unschedulable(len(nodes), diagnosis)
+
+        if pod.status.nominated_node_name:
+            # Where preemption made room for it: likely the only node that fits, so tried first.
+            nominated = node_named(nodes, pod.status.nominated_node_name)
+            if nominated is not None:
+                status = self.framework.run_filter_with_nominated_pods(state, pod, nominated)
+                if status.is_success:
+                    return ScheduleResult(nominated.name, SUCCESS, 1, 1, diagnosis)
+                if status.is_error:
+                    return ScheduleResult(status=status)
+                diagnosis.node_to_status[nominated.name] = status
+                diagnosis.unschedulable_plugins.add(status.plugin)
 
         feasible, status = self._find_feasible(state, pod, nodes, diagnosis)
         if status.is_error:
@@ -104,6 +118,14 @@ class SchedulingAlgorithm:
         # Position k of the search is row (start + k) % size.
         certain = np.concatenate((judged.passing[start:], judged.passing[:start]))
         rejected = np.concatenate((judged.rejected[start:], judged.rejected[:start]))
+        # The nodes pods are nominated to: the bulk verdicts do not count those pods, so these
+        # go through the filters node by node, with the nominated pods (two passes).
+        nominated = self.framework.nodes_with_nominated_pods()
+        if nominated:
+            rows = [row for name in nominated if (row := table.row_of(name)) is not None]
+            positions = (np.array(rows, np.int64) - start) % size
+            certain[positions] = False
+            rejected[positions] = -1
         remaining = bool(state.remaining_filters)
         to_check: Iterable[int]
         if remaining:
@@ -114,7 +136,11 @@ class SchedulingAlgorithm:
         count = 0
         searched = size
         next_position = 0
-        run_filter = self.framework.run_filter
+        run_filter = (
+            self.framework.run_filter_with_nominated_pods
+            if nominated
+            else self.framework.run_filter
+        )
         run_remaining = self.framework.run_remaining_filters
         statuses = judged.statuses
         for position in itertools.chain(to_check, (size,)):
@@ -168,5 +194,6 @@ class SchedulingAlgorithm:
 
     @staticmethod
     def _unschedulable(num_nodes: int, diagnosis: Diagnosis) -> ScheduleResult:
+        diagnosis.num_all_nodes = num_nodes
         message = fit_error_message(num_nodes, diagnosis)
         return ScheduleResult(status=Status.unschedulable(message), diagnosis=diagnosis)

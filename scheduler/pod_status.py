@@ -17,12 +17,27 @@ REASON_UNSCHEDULABLE = "Unschedulable"
 REASON_SCHEDULER_ERROR = "SchedulerError"
 
 
-async def mark_unschedulable(client: Client, pod: core_pb2.Pod, reason: str, message: str) -> None:
-    """Sets PodScheduled=False with `reason` and `message`, re-reading the pod on a conflict. A pod
-    that is gone or got bound meanwhile is left alone."""
-    condition = core_pb2.PodCondition(
-        type=POD_SCHEDULED, status="False", reason=reason, message=message
-    )
+async def mark_unschedulable(
+    client: Client,
+    pod: core_pb2.Pod,
+    reason: str,
+    message: str,
+    nominated_node_name: str | None = None,
+) -> None:
+    """Sets PodScheduled=False with `reason` and `message`, and status.nominatedNodeName when
+    `nominated_node_name` is given ("" clears it), re-reading the pod on a conflict; writes
+    nothing when neither changes. A pod that is gone or got bound meanwhile is left alone
+    (kubernetes schedule_one.go updatePod)."""
+
+    def mutate(p: core_pb2.Pod) -> bool:
+        condition = core_pb2.PodCondition(
+            type=POD_SCHEDULED, status="False", reason=reason, message=message
+        )
+        changed = set_pod_condition(p.status, condition)
+        if nominated_node_name is not None and p.status.nominated_node_name != nominated_node_name:
+            p.status.nominated_node_name = nominated_node_name
+            changed = True
+        return changed
 
     async def still_pending(current: core_pb2.Pod) -> core_pb2.Pod | None:
         fresh = await get_same(client.pods, current)
@@ -31,7 +46,7 @@ async def mark_unschedulable(client: Client, pod: core_pb2.Pod, reason: str, mes
     try:
         await update_on_conflict(
             pod,
-            lambda p: set_pod_condition(p.status, condition),
+            mutate,
             client.pods.update_status,
             still_pending,
             attempts=3,

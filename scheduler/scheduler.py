@@ -14,15 +14,22 @@ from typing import Any, Protocol
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found, status_code
-from podplane.client.events import NORMAL, WARNING, EventCreator, EventRecorder
+from podplane.client.events import NORMAL, EventCreator, EventRecorder
 from podplane.client.informer import Informer
 from podplane.client.informer_factory import SharedInformerFactory
-from scheduler import metrics, pod_status
+from scheduler import metrics
 from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
-from scheduler.backend.queue.scheduling_queue import QueueClosed, QueuedPodInfo, SchedulingQueue
+from scheduler.backend.queue.scheduling_queue import (
+    QueueClosed,
+    QueuedPodInfo,
+    SchedulingQueue,
+    pod_key,
+)
 from scheduler.event_handlers import EventHandlers, is_assigned
+from scheduler.failure_handler import FailureHandler
 from scheduler.framework import cluster_events
+from scheduler.framework.nominating import CLEAR_NOMINATED_NODE
 from scheduler.framework.runtime import Framework
 from scheduler.framework.status import Status
 from scheduler.framework.types import CycleState
@@ -35,6 +42,10 @@ log = logging.getLogger(__name__)
 # limit instead). Below the apiserver's default --max-mutating-requests-inflight (50), with room
 # for the scheduler's events and other writers.
 MAX_BINDS_IN_FLIGHT = 32
+# Preemptions whose writes (each victim's condition and deletion) are in flight, for the same
+# reason: 500 preemptors at once made 3000 calls, and the scheduler lost its lease. kube-scheduler
+# 1.31 makes one preemption's writes at a time, in its scheduling cycle.
+MAX_PREEMPTIONS_IN_FLIGHT = 8
 
 
 class Binder(Protocol):
@@ -97,6 +108,20 @@ class Scheduler:
         self.nodes.add_handler(
             self.handlers.on_node_add, self.handlers.on_node_update, self.handlers.on_node_delete
         )
+        # Nominations are kept for pods that still exist unbound; preemption writes through the
+        # scheduler's client and records its events with the scheduler's recorder.
+        self.queue.nominator.current = lambda pod: self.pods.get(pod_key(pod))
+        framework.connect(client=client, nominator=self.queue.nominator, events=self.events)
+        self._preemption_slots = asyncio.Semaphore(MAX_PREEMPTIONS_IN_FLIGHT)
+        self.failures = FailureHandler(
+            client,
+            framework,
+            self.queue,
+            self.events,
+            lambda key: self.pods.get(key),
+            self._spawn,
+            self._preemption_slots,
+        )
         self._flush_interval = flush_interval
         self._tasks: set[asyncio.Task[None]] = set()
         self._synced = asyncio.Event()
@@ -129,11 +154,12 @@ class Scheduler:
                     pinfo = await self.queue.pop()
                 except QueueClosed:
                     return
-                if self._bind_slots.locked():
-                    # Back-pressure: the decision waits for a bind slot, so it sees the cache as
-                    # it is when it runs.
-                    async with self._bind_slots:
-                        pass
+                for slots in (self._bind_slots, self._preemption_slots):
+                    if slots.locked():
+                        # Back-pressure: the decision waits for a bind (or preemption) slot, so
+                        # it sees the cache as it is when it runs.
+                        async with slots:
+                            pass
                 self.schedule_one(pinfo)
                 # Let binds, informer events and status writes run between decisions.
                 await asyncio.sleep(0)
@@ -184,22 +210,27 @@ class Scheduler:
             result = self.algorithm.schedule(pod, self.cache.node_infos(), state)
         except Exception as e:  # a bug in a plugin must not stop the scheduler
             log.exception("scheduling %s failed", _name(pod))
-            self._fail(pinfo, Status.error(f"internal error: {type(e).__name__}: {e}"), started)
+            self.failures.fail(
+                pinfo,
+                Status.error(f"internal error: {type(e).__name__}: {e}"),
+                started,
+                CLEAR_NOMINATED_NODE,
+            )
             return
         if not result.status.is_success:
-            # The plugins that rejected it: only events that concern them need wake it up.
-            pinfo.unschedulable_plugins = set(result.diagnosis.unschedulable_plugins)
-            self._fail(pinfo, result.status, started)
+            self.failures.unschedulable(pinfo, state, result, started)
             return
         assumed = core_pb2.Pod()
         assumed.CopyFrom(pod)
         assumed.spec.node_name = result.node_name
         self.cache.assume_pod(assumed)
+        # Its nomination, if any, ends: it is placed (kubernetes assume()).
+        self.queue.nominator.delete_nominated_pod_if_exists(assumed)
         status = self.framework.run_reserve(state, assumed, result.node_name)
         if not status.is_success:
             self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)
-            self._fail(pinfo, status, started)
+            self.failures.fail(pinfo, status, started, CLEAR_NOMINATED_NODE)
             return
         self._spawn(self._bind(pinfo, state, assumed, result, started))
 
@@ -227,7 +258,7 @@ class Scheduler:
             if self.pods.get(pinfo.key) is None:
                 self.queue.done(assumed)  # deleted meanwhile
                 return
-            self._fail(pinfo, status, started)
+            self.failures.fail(pinfo, status, started, CLEAR_NOMINATED_NODE)
             return
         try:
             async with self._bind_slots:
@@ -248,12 +279,13 @@ class Scheduler:
                 return
             code = status_code(e)
             details = e.details() if hasattr(e, "details") else str(e)
-            self._fail(
+            self.failures.fail(
                 pinfo,
                 Status.error(
                     f"Binding rejected: {code.name if code else type(e).__name__}: {details}"
                 ),
                 started,
+                CLEAR_NOMINATED_NODE,
             )
             return
         self.queue.done(assumed)
@@ -275,26 +307,6 @@ class Scheduler:
             f"Successfully assigned {_name(assumed)} to {result.node_name}",
             action="Binding",
         )
-
-    def _fail(self, pinfo: QueuedPodInfo, status: Status, started: float) -> None:
-        pod = pinfo.pod
-        rejected = status.is_rejected
-        metrics.attempt(
-            metrics.UNSCHEDULABLE if rejected else metrics.ERROR,
-            self.framework.scheduler_name,
-            time.monotonic() - started,
-        )
-        self.queue.add_unschedulable_if_not_present(pinfo, error=not rejected)
-        if rejected:
-            log.info(
-                "Unable to schedule pod; no fit; waiting pod=%s err=%r", _name(pod), status.message
-            )
-            reason = pod_status.REASON_UNSCHEDULABLE
-        else:
-            log.error("Error scheduling pod; retrying pod=%s err=%r", _name(pod), status.message)
-            reason = pod_status.REASON_SCHEDULER_ERROR
-        self.events.record(pod, WARNING, "FailedScheduling", status.message, action="Scheduling")
-        self._spawn(pod_status.mark_unschedulable(self.client, pod, reason, status.message))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

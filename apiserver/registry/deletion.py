@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from apiserver import errors
 from apiserver.objects import T, object_meta
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import resources, timeutil
+from podplane.apimachinery import priority, resources, timeutil
 from podplane.apimachinery.resources import Resource
 
 DEFAULT_POD_GRACE_PERIOD = 30
@@ -47,8 +47,19 @@ def check_request(resource: Resource, name: str, propagation_policy: str) -> Non
             f'propagationPolicy: Unsupported value: "{propagation_policy}": supported values: '
             f'"Orphan", "Background", "Foreground"'
         )
+    refusal = undeletable(resource, name)
+    if refusal is not None:
+        raise errors.forbidden(resource, name, refusal)
+
+
+def undeletable(resource: Resource, name: str) -> str | None:
+    """Why the server keeps this object whoever asks (the namespaces and priority classes every
+    cluster has), or None."""
     if resource is resources.NAMESPACE and name in IMMORTAL_NAMESPACES:
-        raise errors.forbidden(resource, name, "this namespace may not be deleted")
+        return "this namespace may not be deleted"
+    if resource is resources.PRIORITY_CLASS and name in priority.SYSTEM_PRIORITY_CLASS_NAMES:
+        return "this is a system priority class and cannot be deleted"
+    return None
 
 
 def grace_period(resource: Resource, obj: Message, requested: int | None) -> int:

@@ -18,6 +18,7 @@ from typing import Generic
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
+from apiserver.registry import deletion
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.options import (
     DEFAULT_DELETE,
@@ -184,12 +185,14 @@ class ResourceAPI(Generic[T]):
         options: DeleteOptions = DEFAULT_DELETE,
     ) -> ListMessage[T]:
         """Deletes every object the selectors of `list_options` match, each as its own delete
-        with `options` (objects deleted meanwhile are skipped); returns them as they were last
-        stored."""
+        with `options` (objects deleted meanwhile, and those the server keeps, are skipped);
+        returns them as they were last stored."""
         listed = await self.store.list(namespace, list_options.selecting())
         deleted = self.store.strategy.new_list()
         for obj in listed.items:
             meta = object_meta(obj)
+            if deletion.undeletable(self.resource, meta.name) is not None:
+                continue
             try:
                 deleted.items.append(
                     await self.store.delete(

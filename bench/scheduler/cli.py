@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from bench.scheduler import loadtest
-from bench.scheduler.workloads import MAX_NODES, WORKLOADS
+from bench.scheduler.workloads import MAX_NODES, WORKLOADS, preemption_split
 from podplane.componentbase import client_flags
 
 
@@ -142,6 +142,16 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("podplane-bench scheduler: --containers needs --server")
     if args.nodes > MAX_NODES:
         raise SystemExit(f"podplane-bench scheduler: --nodes: at most {MAX_NODES}")
+    if args.workload == "preemption":
+        if args.create_first:
+            raise SystemExit(
+                "podplane-bench scheduler: --create-first: the preemption workload needs the "
+                "scheduler to fill the nodes first"
+            )
+        try:
+            preemption_split(args.nodes, args.pods)
+        except ValueError as e:
+            raise SystemExit(f"podplane-bench scheduler: --pods: {e}") from None
     return loadtest.run(
         loadtest.Options(
             nodes=args.nodes,

@@ -23,6 +23,7 @@ class Observed:
     created_at: dict[str, float] = field(default_factory=dict)
     bound_at: dict[str, float] = field(default_factory=dict)
     node_of: dict[str, str] = field(default_factory=dict)
+    # The pods marked PodScheduled=False and not bound since.
     unschedulable_at: dict[str, float] = field(default_factory=dict)
     create_errors: int = 0
     first_create: float = 0.0
@@ -44,11 +45,15 @@ async def _follow(client: Client, namespace: str, resource_version: str, seen: O
         async for event in stream:
             pod = event.object
             name = pod.metadata.name
-            if event.type in ("ADDED", "MODIFIED"):
+            # Only the pods this phase creates (not the preemption workload's first ones).
+            if event.type in ("ADDED", "MODIFIED") and name in seen.created_at:
                 if pod.spec.node_name:
                     if name not in seen.bound_at:
                         seen.bound_at[name] = time.monotonic()
                         seen.node_of[name] = pod.spec.node_name
+                        # Marked unschedulable on the way (a preemptor waiting for its
+                        # victims to go), but not left so.
+                        seen.unschedulable_at.pop(name, None)
                 elif name not in seen.unschedulable_at and any(
                     c.type == "PodScheduled" and c.status == "False" for c in pod.status.conditions
                 ):

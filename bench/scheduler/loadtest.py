@@ -33,17 +33,27 @@ from bench.common.processes import (
 )
 from bench.common.progress import Progress
 from bench.common.results import write_json
+from bench.scheduler.fill import fill_for_preemption
 from bench.scheduler.hollow_nodes import HollowNodes, node_name
 from bench.scheduler.load import Observed, pod_index, run_pods
-from bench.scheduler.plot import fmt_s, write_png
+from bench.scheduler.plot import write_png
 from bench.scheduler.process import SchedulerProcess
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
+from bench.scheduler.summary import summary_line
 from bench.scheduler.targets import Targets, clusterloader2, scheduler_perf
-from bench.scheduler.workloads import fits, max_zone_skew, pod_kind, zone_of
+from bench.scheduler.workloads import (
+    HIGH_PRIORITY,
+    HIGH_PRIORITY_CLASS,
+    fits,
+    max_zone_skew,
+    pod_kind,
+    zone_of,
+)
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery.json_types import JSONObject
-from podplane.client.clientset import Client
+from podplane.client.clientset import Client, is_already_exists
 from podplane.client.credentials import credentials_from
 
 
@@ -180,6 +190,8 @@ async def _run(options: Options) -> JSONObject:
             await client.namespaces.create(
                 core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=namespace))
             )
+            await _default_service_account(client, namespace)
+            await _high_priority_class(client)
             hollow = HollowNodes(
                 client, run_id, options.nodes, options.workload, options.lease_interval
             )
@@ -248,10 +260,15 @@ async def _measure(
         await start_scheduler()
     elif own is None:
         await asyncio.sleep(2.0)  # the running scheduler's node informer catches up
+    measured, kubelet = options.pods, None
+    if options.workload == "preemption":
+        measured, kubelet = await fill_for_preemption(
+            client, namespace, run_id, options.nodes, options.pods, options.timeout, progress
+        )
     rate = (
         f"{options.rate:g}/s" if options.rate else f"all at once, {options.concurrency} in flight"
     )
-    progress.step(f"creating {options.pods} {options.workload} pods ({rate}); waiting for binds")
+    progress.step(f"creating {measured} {options.workload} pods ({rate}); waiting for binds")
     if not options.create_first:
         cpu_before.update(_cpu_sample(own.pids() if own is not None else {}, options.containers))
         speed.start()
@@ -264,14 +281,14 @@ async def _measure(
                 f"the scheduler exited ({scheduler.process.returncode}): see {scheduler.log_path}"
             )
         now = time.monotonic()
-        if now - last[0] < 0.5 and len(seen.bound_at) < options.pods:
+        if now - last[0] < 0.5 and len(seen.bound_at) < measured:
             return
         recent = (len(seen.bound_at) - last[1]) / (now - last[0]) if last[0] else 0.0
         last[0], last[1] = now, len(seen.bound_at)
         progress.bar(
             "bound",
             len(seen.bound_at) + len(seen.unschedulable_at),
-            options.pods,
+            measured,
             f"created {len(seen.created_at)}, {recent:.0f} pods/s now",
         )
 
@@ -282,7 +299,7 @@ async def _measure(
             namespace,
             options.workload,
             run_id,
-            options.pods,
+            measured,
             options.rate,
             options.concurrency,
             options.connections,
@@ -293,6 +310,8 @@ async def _measure(
         )
     finally:
         probes = speed.stop()
+        if kubelet is not None:
+            await kubelet.stop()
     progress.end_bar()
     cpu_after = _cpu_sample(own.pids() if own is not None else {}, options.containers)
     # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
@@ -300,10 +319,45 @@ async def _measure(
     scheduled_events = await _scheduled_events(client, namespace)
     if own is not None and own.scheduler is not None and options.profile:
         own.scheduler.stop()  # writes the profile
-    result = _result(options, seen, cpu_before, cpu_after, hollow, run_id)
+    result = _result(options, seen, cpu_before, cpu_after, hollow, run_id, measured)
     result["scheduled_events"] = scheduled_events
+    if kubelet is not None:
+        # Each preemptor evicts 3 of the 4 low-priority pods on its node.
+        result["preemption"] = {
+            "low_priority_pods": options.pods - measured,
+            "victims_deleted": kubelet.finished,
+            "victims_expected": 3 * measured,
+            "deletion_errors": kubelet.errors,
+        }
     result["host_speed_while_scheduling"] = host_speed.summary(probes)
     return result
+
+
+async def _default_service_account(client: Client, namespace: str) -> None:
+    """The namespace's default ServiceAccount, which the ServiceAccount admission plugin looks
+    up for every pod: the cluster started here has no controller-manager to make it (a running
+    cluster's may have made it already)."""
+    account = core_pb2.ServiceAccount(
+        metadata=meta_pb2.ObjectMeta(name="default", namespace=namespace)
+    )
+    try:
+        await client.serviceaccounts.create(account)
+    except Exception as e:
+        if not is_already_exists(e):
+            raise
+
+
+async def _high_priority_class(client: Client) -> None:
+    """The class the preemption workload's preemptors name (kept across runs, as it is
+    cluster-scoped and the same every time)."""
+    high = scheduling_pb2.PriorityClass(
+        metadata=meta_pb2.ObjectMeta(name=HIGH_PRIORITY_CLASS), value=HIGH_PRIORITY
+    )
+    try:
+        await client.priorityclasses.create(high)
+    except Exception as e:
+        if not is_already_exists(e):
+            raise
 
 
 async def _scheduled_events(client: Client, namespace: str) -> int:
@@ -335,7 +389,9 @@ def _result(
     after: dict[str, float],
     hollow: HollowNodes,
     run_id: str,
+    pods: int,
 ) -> JSONObject:
+    """`pods`: those measured (the preemption workload's preemptors, not its first pods)."""
     lat = latencies(seen.created_at, seen.bound_at)
     edges, counts = histogram(lat)
     # With the pods created first, the clock starts at the first bind: the scheduler's own pace.
@@ -370,13 +426,11 @@ def _result(
             violations += 1
         if pod_kind(options.workload, i).spread and n >= 0:
             zones[zone_of(n)] += 1
-    unschedulable_expected = sum(
-        pod_kind(options.workload, i).unschedulable for i in range(options.pods)
-    )
+    unschedulable_expected = sum(pod_kind(options.workload, i).unschedulable for i in range(pods))
     complete = (
         not seen.timed_out
         and seen.create_errors == 0
-        and len(seen.bound_at) == options.pods - unschedulable_expected
+        and len(seen.bound_at) == pods - unschedulable_expected
     )
     return {
         "complete": complete,
@@ -390,7 +444,10 @@ def _result(
         "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
         "throughput": tp.to_json(),
         "latency": latency_summary(lat),
-        "targets": Targets(
+        # The throughput floors are SchedulingBasic's; preemption has none of its own here.
+        "targets": None
+        if options.workload == "preemption"
+        else Targets(
             clusterloader2=clusterloader2(tp.per_second),
             scheduler_perf=scheduler_perf(tp.per_second),
         ),
@@ -462,50 +519,3 @@ def _write(result: JSONObject, options: Options) -> None:
     write_json(options.out, result)
     if options.plot:
         write_png(result, options.plot)
-
-
-def summary_line(result: JSONObject) -> str:
-    tp, lat = result["throughput"], result["latency"]
-    ceiling = result.get("etcd_ceiling") or {}
-    cas = f", etcd CAS ceiling {ceiling['cas']['per_second']:.0f} txn/s" if "cas" in ceiling else ""
-    cpu = ", ".join(f"{k} {v:.0f}%" for k, v in result["cpu_percent_while_scheduling"].items())
-    per_pod = result.get("cpu_ms_per_pod")
-    if per_pod:
-        cpu += " (per pod, ms: " + ", ".join(f"{k} {v:.2f}" for k, v in per_pod.items()) + ")"
-    events = (
-        f"; Scheduled events {result['scheduled_events']}" if "scheduled_events" in result else ""
-    )
-    speed, host = result.get("host_speed_while_scheduling", {}), result.get("host", {})
-    probes = (
-        [f"{speed['p50_ms']:.0f} ms ({speed['min_ms']:.0f}-{speed['max_ms']:.0f})"]
-        if speed.get("samples")
-        else []
-    )
-    if "probe_before_ms" in host:
-        probes.append(f"{host['probe_before_ms']:.0f} ms before")
-    probe = f"; host probe {', '.join(probes)}" if probes else ""
-    targets = _targets_text(result.get("targets"))
-    return (
-        f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
-        f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
-        f"p50 {fmt_s(lat['p50'])} p90 {fmt_s(lat['p90'])} "
-        f"p99 {fmt_s(lat['p99'])}{targets}; bound {result['bound']}, "
-        f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
-        f"violations "
-        f"{result['constraint_violations']}, on the cluster's own nodes "
-        f"{result['bound_to_other_nodes']}{cas}{events}; CPU {cpu}{probe}; load average "
-        f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
-        f"{'complete' if result['complete'] else 'INCOMPLETE'}"
-    )
-
-
-def _targets_text(targets: Targets | None) -> str:
-    if not targets:
-        return ""
-    cl2, perf = targets["clusterloader2"], targets["scheduler_perf"]
-    return (
-        f"; clusterloader2 best second {cl2['max']:.0f} (>= {cl2['threshold']:.0f}: "
-        f"{'met' if cl2['met'] else 'not met'}), scheduler_perf average "
-        f"{perf['average']:.0f} (> {perf['threshold']:.0f}: "
-        f"{'met' if perf['met'] else 'not met'})"
-    )

@@ -9,7 +9,11 @@ Workloads (scheduler_perf's names in brackets):
 - topology-spread: pods spread over the 5 zones with maxSkew 1, DoNotSchedule (TopologySpreading);
 - taints:          half the nodes tainted NoSchedule, half the pods tolerate it;
 - mixed:           all of the above, and one pod in ten asks for a label no node has, so it stays
-                   unschedulable (PodScheduled=False) while the others are bound."""
+                   unschedulable (PodScheduled=False) while the others are bound;
+- preemption:      every node first filled with 4 low-priority pods of 900m (not measured), then
+                   the measured pods, priority 10 and 3000m each, each preempting 3 of the 4 on a
+                   node (PreemptionBasic: its pod-low-priority and pod-high-priority templates;
+                   --pods counts both, 4 per node low and the rest high, at most one per node)."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 
-WORKLOADS = ("basic", "node-affinity", "topology-spread", "taints", "mixed")
+WORKLOADS = ("basic", "node-affinity", "topology-spread", "taints", "mixed", "preemption")
 
 RUN_LABEL = "bench.podplane.io/scheduler-run"
 HOLLOW_LABEL = "bench.podplane.io/hollow-node"
@@ -34,6 +38,13 @@ SPREAD_LABEL = "bench.podplane.io/spread"
 
 NODE_CAPACITY = {"cpu": "4", "memory": "32Gi", "pods": "110"}
 POD_REQUESTS = {"cpu": "100m", "memory": "500Mi"}
+# The preemption workload's pods: 4 low ones fill a node, a high one needs 3 of them gone.
+LOW_PRIORITY_REQUESTS = {"cpu": "900m", "memory": "500Mi"}
+HIGH_PRIORITY_REQUESTS = {"cpu": "3000m", "memory": "500Mi"}
+HIGH_PRIORITY = 10
+# The PriorityClass the preemptors name: the Priority admission plugin gives them its value.
+HIGH_PRIORITY_CLASS = "podplane-bench-high"
+LOW_PODS_PER_NODE = 4
 # Hollow nodes' podCIDRs come from 100.64.0.0/10, outside any cluster CIDR, so that the node IPAM
 # controller neither hands them out nor runs out of subnets for real nodes.
 _POD_CIDR_BASE = (100 << 24) | (64 << 16)
@@ -98,6 +109,7 @@ class PodKind:
     tolerates_taint: bool = False
     spread: bool = False
     unschedulable: bool = False
+    preemptor: bool = False
 
 
 def pod_kind(workload: str, index: int) -> PodKind:
@@ -109,6 +121,8 @@ def pod_kind(workload: str, index: int) -> PodKind:
         return PodKind(spread=True)
     if workload == "taints":
         return PodKind(tolerates_taint=index % 2 == 0)
+    if workload == "preemption":
+        return PodKind(preemptor=True)
     if workload == "mixed":
         slot = index % 10
         return PodKind(
@@ -119,6 +133,40 @@ def pod_kind(workload: str, index: int) -> PodKind:
             unschedulable=slot == 9,
         )
     raise ValueError(f"workload {workload!r}: expected one of {', '.join(WORKLOADS)}")
+
+
+def preemption_split(nodes: int, pods: int) -> tuple[int, int]:
+    """The preemption workload's low-priority pods (filling every node) and preemptors among
+    `pods`: one preemptor per node at most, as each takes 3 cpu of a node's 4."""
+    low = LOW_PODS_PER_NODE * nodes
+    high = pods - low
+    if not 1 <= high <= nodes:
+        raise ValueError(
+            f"the preemption workload needs {low} low-priority pods on {nodes} nodes and 1 to "
+            f"{nodes} preemptors: --pods between {low + 1} and {low + nodes}, got {pods}"
+        )
+    return low, high
+
+
+def low_priority_pod(name: str, namespace: str, run_id: str) -> core_pb2.Pod:
+    """A pod the preemption workload fills the nodes with: no priority (0), 900m, and the
+    default grace period, so that its preemption is a graceful deletion the hollow kubelet
+    finishes (bench/scheduler/hollow_kubelet.py)."""
+    return core_pb2.Pod(
+        api_version="v1",
+        kind="Pod",
+        metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels={RUN_LABEL: run_id}),
+        spec=core_pb2.PodSpec(containers=[_pause(LOW_PRIORITY_REQUESTS)]),
+    )
+
+
+def _pause(requests: dict[str, str]) -> core_pb2.Container:
+    return core_pb2.Container(
+        name="pause",
+        image="registry.k8s.io/pause:3.10",
+        ports=[core_pb2.ContainerPort(container_port=80)],
+        resources=core_pb2.ResourceRequirements(requests=requests, limits=requests),
+    )
 
 
 def expected_unschedulable(workload: str, pods: int) -> int:
@@ -135,19 +183,12 @@ def bench_pod(name: str, namespace: str, index: int, workload: str, run_id: str)
         kind="Pod",
         metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels=labels),
         spec=core_pb2.PodSpec(
-            containers=[
-                core_pb2.Container(
-                    name="pause",
-                    image="registry.k8s.io/pause:3.10",
-                    ports=[core_pb2.ContainerPort(container_port=80)],
-                    resources=core_pb2.ResourceRequirements(
-                        requests=POD_REQUESTS, limits=POD_REQUESTS
-                    ),
-                )
-            ],
+            containers=[_pause(HIGH_PRIORITY_REQUESTS if kind.preemptor else POD_REQUESTS)],
             termination_grace_period_seconds=0,
         ),
     )
+    if kind.preemptor:
+        pod.spec.priority_class_name = HIGH_PRIORITY_CLASS
     if kind.node_selector:
         pod.spec.node_selector[ZONE_LABEL] = AFFINITY_ZONES[0]
     if kind.node_affinity:

@@ -5,7 +5,6 @@ annotations (only ever raised; the replaced ones kept in revision-history)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from controller.deployment.rollout import (
@@ -14,9 +13,12 @@ from controller.deployment.rollout import (
     by_creation,
     set_replicas_annotations,
 )
+from controller.framework.hashing import fnv32a, safe_encode, template_hash
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import manifest
+
+# The hash (ComputeHash) is controller.framework.hashing's, shared with the DaemonSet controller.
+__all__ = ["fnv32a", "safe_encode", "template_hash"]
 
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
@@ -48,32 +50,6 @@ def max_revision(rss: Iterable[apps_pb2.ReplicaSet]) -> int:
 
 def by_revision(rss: Iterable[apps_pb2.ReplicaSet]) -> list[apps_pb2.ReplicaSet]:
     return sorted(by_creation(rss), key=revision)
-
-
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def safe_encode(text: str) -> str:
-    """rand.SafeEncodeString: no vowels (no words) and no look-alike characters."""
-    return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in text)
-
-
-def template_hash(template: core_pb2.PodTemplateSpec, collision_count: int | None = None) -> str:
-    """The pod-template-hash (ComputeHash): fnv32a over the template, then the collision count
-    (little-endian), SafeEncodeString of the decimal. The template is hashed as canonical JSON
-    (keys sorted, API field names), which is the same in every process and version of this code."""
-    canonical = json.dumps(manifest.to_dict(template), sort_keys=True, separators=(",", ":"))
-    data = canonical.encode()
-    if collision_count is not None:
-        data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little")
-    return safe_encode(str(fnv32a(data)))
 
 
 def without_hash(template: core_pb2.PodTemplateSpec) -> core_pb2.PodTemplateSpec:

@@ -50,6 +50,12 @@ class Expectations:
             log.warning("%s: replacing expected deletions %s", owner, sorted(previous.deletes))
         self._by_owner[owner] = _Expected(adds=0, deletes=set(pod_keys), since=self._clock())
 
+    def expect(self, owner: str, creations: int, pod_keys: Iterable[str]) -> None:
+        """Creations and deletions at once (a DaemonSet's pass may do both)."""
+        self._by_owner[owner] = _Expected(
+            adds=creations, deletes=set(pod_keys), since=self._clock()
+        )
+
     def creation_observed(self, owner: str) -> None:
         e = self._by_owner.get(owner)
         if e is not None:

@@ -2,8 +2,8 @@
 are gone, and carries out the Orphan and Foreground deletion of owners.
 
 Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
-ReplicaSets, Deployments, Jobs, and Services with their EndpointSlices) indexed by its own uid and
-by the uids its ownerReferences name.
+ReplicaSets, Deployments, DaemonSets with their ControllerRevisions, Jobs, and Services with their
+EndpointSlices) indexed by its own uid and by the uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -50,6 +50,8 @@ WORKLOAD_KINDS = (
     "ReplicationController",
     "ReplicaSet",
     "Deployment",
+    "DaemonSet",
+    "ControllerRevision",
     "Job",
     "Service",
     "EndpointSlice",
@@ -60,6 +62,8 @@ Workload = (
     | core_pb2.ReplicationController
     | apps_pb2.ReplicaSet
     | apps_pb2.Deployment
+    | apps_pb2.DaemonSet
+    | apps_pb2.ControllerRevision
     | batch_pb2.Job
     | service_pb2.Service
     | discovery_pb2.EndpointSlice

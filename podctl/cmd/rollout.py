@@ -1,5 +1,5 @@
-"""`podctl rollout status|undo|history`: kubectl's rollout verbs for deployments
-(kubectl pkg/cmd/rollout), over podctl.workloads.rollout."""
+"""`podctl rollout status|undo|history`: kubectl's rollout verbs for deployments and daemon sets
+(kubectl pkg/cmd/rollout), over podctl.workloads.rollout and podctl.workloads.daemonset_rollout."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podctl.resource.objects import object_name
 from podctl.resource.targets import parse_targets
+from podctl.workloads import daemonset_rollout as daemons
 from podctl.workloads.rollout import (
     CHANGE_CAUSE_ANNOTATION,
     follow_rollout,
@@ -21,12 +22,15 @@ from podctl.workloads.rollout import (
     owned_replica_sets,
     replica_set_for_revision,
     revision_of,
+    revisions_table,
     rolled_back,
     rollout_status,
 )
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
+from podplane.client.clientset import Client
 
 
 def _flag_bool(text: str) -> bool:
@@ -38,7 +42,9 @@ def _flag_bool(text: str) -> bool:
 
 
 def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("rollout", parents=parents, help="manage the rollout of a deployment")
+    p = subparsers.add_parser(
+        "rollout", parents=parents, help="manage the rollout of a deployment or daemon set"
+    )
     verbs = p.add_subparsers(dest="rollout_verb", metavar="SUBCOMMAND", required=True)
     target = "TYPE/NAME | TYPE NAME"
 
@@ -82,9 +88,12 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
     history.set_defaults(run=run_history)
 
 
-def deployment_name(args: list[str], verb: str) -> str:
-    """The deployment named as deployment/NAME or deployment NAME; other kinds are refused with
-    kubectl's words."""
+ROLLED_OUT = (resources.DEPLOYMENT, resources.DAEMON_SET)
+
+
+def rollout_target(args: list[str], verb: str) -> tuple[Resource, str]:
+    """The deployment or daemon set named as TYPE/NAME or TYPE NAME; other kinds are refused
+    with kubectl's words."""
     if not args:
         raise CommandError("error: required resource not specified")
     targets = parse_targets(args, "rollout")
@@ -92,12 +101,12 @@ def deployment_name(args: list[str], verb: str) -> str:
     if len(names) != 1:
         raise CommandError("error: rollout works on one resource at a time: give TYPE/NAME")
     resource = targets[0].resource
-    if resource is not resources.DEPLOYMENT:
+    if resource not in ROLLED_OUT:
         group = resource.api_version.rpartition("/")[0]
         kind = f"{resource.kind}.{group}" if group else resource.kind
         what = {"status": "status viewer", "undo": "rollbacker", "history": "history viewer"}[verb]
         raise CommandError(f'error: no {what} has been implemented for "{kind}"')
-    return names[0]
+    return resource, names[0]
 
 
 # ---------------------------------------------------------------- status
@@ -110,28 +119,40 @@ class _StatusPrinter:
         self.revision = revision
         self.last = ""
 
-    def show(self, d: apps_pb2.Deployment) -> bool:
-        line, done = rollout_status(d, self.revision)
+    def _print(self, line: str, done: bool) -> bool:
         if line != self.last:
             print(line, flush=True)
             self.last = line
         return done
 
+    def show(self, d: apps_pb2.Deployment) -> bool:
+        return self._print(*rollout_status(d, self.revision))
+
+    def show_daemon_set(self, ds: apps_pb2.DaemonSet) -> bool:
+        # kubectl ignores --revision for daemon sets.
+        return self._print(*daemons.rollout_status(ds))
+
 
 async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
-    name = deployment_name(args.target, "status")
+    resource, name = rollout_target(args.target, "status")
     timeout = parse_duration(args.timeout)
     namespace = options.namespace
     printer = _StatusPrinter(args.revision)
     async with options.connect() as client:
-        d = await client.deployments.get(name, namespace)
-        if printer.show(d) or not args.watch:
-            return 0
-        try:
-            await asyncio.wait_for(
-                follow_rollout(client, namespace, name, printer.show, d),
-                timeout if timeout > 0 else None,
+        if resource is resources.DAEMON_SET:
+            ds = await client.daemonsets.get(name, namespace)
+            if printer.show_daemon_set(ds) or not args.watch:
+                return 0
+            following = follow_rollout(
+                client.daemonsets, namespace, name, printer.show_daemon_set, ds
             )
+        else:
+            d = await client.deployments.get(name, namespace)
+            if printer.show(d) or not args.watch:
+                return 0
+            following = follow_rollout(client.deployments, namespace, name, printer.show, d)
+        try:
+            await asyncio.wait_for(following, timeout if timeout > 0 else None)
         except TimeoutError:
             raise CommandError("error: timed out waiting for the condition") from None
     return 0
@@ -141,45 +162,98 @@ async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
 
 
 async def run_undo(args: argparse.Namespace, options: GlobalOptions) -> int:
-    name = deployment_name(args.target, "undo")
+    resource, name = rollout_target(args.target, "undo")
+    shown = object_name(resource, name)
     async with options.connect() as client:
-        d = await client.deployments.get(name, options.namespace)
-        rs = replica_set_for_revision(d, await owned_replica_sets(client, d), args.to_revision)
-        if d.spec.paused:
-            raise CommandError(
-                "error: you cannot rollback a paused deployment; resume it first "
-                f"with 'kubectl rollout resume deployment/{name}' and try again"
-            )
-        updated = rolled_back(d, rs)
-        shown = object_name(resources.DEPLOYMENT, name)
-        if updated is None:
-            print(
-                f"{shown} skipped rollback (current template already matches revision "
-                f"{args.to_revision})"
-            )
-            return 0
-        await client.deployments.update(updated)
-    print(f"{shown} rolled back")
+        if resource is resources.DAEMON_SET:
+            done = await _undo_daemon_set(client, name, options.namespace, args.to_revision)
+        else:
+            done = await _undo_deployment(client, name, options.namespace, args.to_revision)
+    print(
+        f"{shown} rolled back"
+        if done
+        else f"{shown} skipped rollback (current template "
+        f"already matches revision {args.to_revision})"
+    )
     return 0
 
 
+async def _undo_deployment(client: Client, name: str, namespace: str, to_revision: int) -> bool:
+    d = await client.deployments.get(name, namespace)
+    rs = replica_set_for_revision(d, await owned_replica_sets(client, d), to_revision)
+    if d.spec.paused:
+        raise CommandError(
+            "error: you cannot rollback a paused deployment; resume it first "
+            f"with 'kubectl rollout resume deployment/{name}' and try again"
+        )
+    updated = rolled_back(d, rs)
+    if updated is None:
+        return False
+    await client.deployments.update(updated)
+    return True
+
+
+async def _undo_daemon_set(client: Client, name: str, namespace: str, to_revision: int) -> bool:
+    ds = await client.daemonsets.get(name, namespace)
+    revision = daemons.revision_to_roll_back_to(
+        await daemons.owned_revisions(client, ds), to_revision
+    )
+    updated = daemons.rolled_back(ds, revision)
+    if updated is None:
+        return False
+    await client.daemonsets.update(updated)
+    return True
+
+
+def _template_text(title: str, template: core_pb2.PodTemplateSpec) -> str:
+    w = PrefixWriter()
+    write_pod_template(w, template)
+    return f"{title}\n{w.text()}\n"
+
+
 async def run_history(args: argparse.Namespace, options: GlobalOptions) -> int:
-    name = deployment_name(args.target, "history")
+    resource, name = rollout_target(args.target, "history")
+    shown = object_name(resource, name)
     async with options.connect() as client:
-        d = await client.deployments.get(name, options.namespace)
-        rss = await owned_replica_sets(client, d)
-    shown = object_name(resources.DEPLOYMENT, name)
-    if args.revision > 0:
-        rs = next((rs for rs in rss if revision_of(rs) == args.revision), None)
+        if resource is resources.DAEMON_SET:
+            ds = await client.daemonsets.get(name, options.namespace)
+            text = _daemon_set_history(
+                shown, ds, await daemons.owned_revisions(client, ds), args.revision
+            )
+        else:
+            d = await client.deployments.get(name, options.namespace)
+            text = _deployment_history(shown, await owned_replica_sets(client, d), args.revision)
+    sys.stdout.write(text)
+    return 0
+
+
+def _deployment_history(shown: str, rss: list[apps_pb2.ReplicaSet], revision: int) -> str:
+    if revision > 0:
+        rs = next((rs for rs in rss if revision_of(rs) == revision), None)
         if rs is None:
             raise CommandError("error: unable to find the specified revision")
         template = core_pb2.PodTemplateSpec()
         template.CopyFrom(rs.spec.template)
         if cause := rs.metadata.annotations.get(CHANGE_CAUSE_ANNOTATION):
             template.metadata.annotations[CHANGE_CAUSE_ANNOTATION] = cause
-        w = PrefixWriter()
-        write_pod_template(w, template)
-        sys.stdout.write(f"{shown} with revision #{args.revision}\n{w.text()}\n")
-        return 0
-    sys.stdout.write(f"{shown} \n{history_table(rss)}\n")
-    return 0
+        return _template_text(f"{shown} with revision #{revision}", template)
+    return f"{shown} \n{history_table(rss)}\n"
+
+
+def _daemon_set_history(
+    shown: str,
+    ds: apps_pb2.DaemonSet,
+    revisions: list[apps_pb2.ControllerRevision],
+    revision: int,
+) -> str:
+    """DaemonSetHistoryViewer: the revisions' change causes, or one revision's pod template."""
+    by_number = {r.revision: r for r in revisions}
+    if revision > 0:
+        if revision not in by_number:
+            raise CommandError("error: unable to find the specified revision")
+        template = daemons.revision_template(ds, by_number[revision])
+        return _template_text(f"{shown} with revision #{revision}", template)
+    causes = {
+        n: r.metadata.annotations.get(CHANGE_CAUSE_ANNOTATION, "") for n, r in by_number.items()
+    }
+    return f"{shown} \n{revisions_table(causes)}\n"

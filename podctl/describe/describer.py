@@ -26,6 +26,7 @@ from podctl.describe.storage import (
     describe_storage_class,
 )
 from podctl.describe.workloads import (
+    describe_daemon_set,
     describe_deployment,
     describe_job,
     describe_replica_set,
@@ -54,6 +55,7 @@ DESCRIBABLE = (
     resources.REPLICATION_CONTROLLER,
     resources.REPLICA_SET,
     resources.DEPLOYMENT,
+    resources.DAEMON_SET,
     resources.JOB,
     resources.SECRET,
     resources.PERSISTENT_VOLUME,
@@ -137,6 +139,8 @@ async def _describe_workload(
         )
         return describe_deployment(obj, replica_sets, events, now)
     pods, _ = await client.pods.list_all(namespace, label_selector=label_query(obj))
+    if isinstance(obj, apps_pb2.DaemonSet):
+        return describe_daemon_set(obj, pods, events, now)
     if isinstance(obj, apps_pb2.ReplicaSet):
         return describe_replica_set(obj, pods, events, now)
     return describe_replication_controller(obj, pods, events, now)

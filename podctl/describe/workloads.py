@@ -1,5 +1,5 @@
 """`describe` for controllers: kubectl's describeReplicationController, describeReplicaSet,
-describeDeployment and describeJob layouts."""
+describeDeployment, describeDaemonSet and describeJob layouts."""
 
 from __future__ import annotations
 
@@ -161,6 +161,36 @@ def describe_deployment(
     old, new = split_replica_sets(d, replica_sets)
     w.write(LEVEL_0, f"OldReplicaSets:\t{_replica_sets_text(old)}\n")
     w.write(LEVEL_0, f"NewReplicaSet:\t{_replica_sets_text(new)}\n")
+    if events is not None:
+        write_events(w, events, now)
+    return w.text()
+
+
+def describe_daemon_set(
+    ds: apps_pb2.DaemonSet,
+    pods: Iterable[core_pb2.Pod],
+    events: Iterable[core_pb2.Event] | None,
+    now: datetime,
+) -> str:
+    """`pods` are those its selector matches; only the ones it controls are counted."""
+    w = PrefixWriter()
+    status = ds.status
+    w.write(LEVEL_0, f"Name:\t{ds.metadata.name}\n")
+    w.write(LEVEL_0, f"Namespace:\t{ds.metadata.namespace}\n")
+    w.write(LEVEL_0, f"Selector:\t{format_label_selector(ds.spec.selector)}\n")
+    w.write(LEVEL_0, f"Node-Selector:\t{format_labels(ds.spec.template.spec.node_selector)}\n")
+    write_labels(w, "Labels", ds.metadata.labels)
+    write_annotations(w, "Annotations", ds.metadata.annotations)
+    for title, value in (
+        ("Desired Number of Nodes Scheduled", status.desired_number_scheduled),
+        ("Current Number of Nodes Scheduled", status.current_number_scheduled),
+        ("Number of Nodes Scheduled with Up-to-date Pods", status.updated_number_scheduled),
+        ("Number of Nodes Scheduled with Available Pods", status.number_available),
+        ("Number of Nodes Misscheduled", status.number_misscheduled),
+    ):
+        w.write(LEVEL_0, f"{title}: {value}\n")
+    w.write(LEVEL_0, f"Pods Status:\t{pods_status(pods, ds.metadata.uid)}\n")
+    write_pod_template(w, ds.spec.template)
     if events is not None:
         write_events(w, events, now)
     return w.text()

@@ -16,7 +16,11 @@ from podplane.printers.labels import format_label_selector, format_labels
 
 # The kinds whose controllers own pods (or replica sets) through a selector.
 Workload = (
-    core_pb2.ReplicationController | apps_pb2.ReplicaSet | apps_pb2.Deployment | batch_pb2.Job
+    core_pb2.ReplicationController
+    | apps_pb2.ReplicaSet
+    | apps_pb2.Deployment
+    | apps_pb2.DaemonSet
+    | batch_pb2.Job
 )
 
 # The label a deployment's controller adds to tell its replica sets' templates apart.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
 
@@ -15,7 +16,10 @@ from podctl.errors import CommandError
 from podctl.printers.tabwriter import describe_writer
 from podctl.workloads.owners import controller_of, label_query, template_without_hash
 from podplane.api.apps.v1 import apps_pb2
-from podplane.client.clientset import Client, status_code
+from podplane.client.clientset import Client, ResourceClient, status_code
+
+# The kinds whose rollouts podctl follows.
+W = TypeVar("W", apps_pb2.Deployment, apps_pb2.DaemonSet)
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
@@ -78,18 +82,18 @@ def rollout_status(d: apps_pb2.Deployment, revision: int = 0) -> tuple[str, bool
 
 
 async def follow_rollout(
-    client: Client,
+    api: ResourceClient[W],
     namespace: str,
     name: str,
-    show: Callable[[apps_pb2.Deployment], bool],
-    d: apps_pb2.Deployment,
+    show: Callable[[W], bool],
+    obj: W,
 ) -> None:
-    """Watches the deployment until its rollout is done (`show` of its status says so), resuming
-    a watch that ends."""
-    version = d.metadata.resource_version
+    """Watches the deployment or daemon set until its rollout is done (`show` of its status says
+    so), resuming a watch that ends."""
+    version = obj.metadata.resource_version
     while True:
         try:
-            async for event in client.deployments.watch(
+            async for event in api.watch(
                 namespace, resource_version=version, field_selector=f"metadata.name={name}"
             ):
                 if event.type == "BOOKMARK":
@@ -103,9 +107,9 @@ async def follow_rollout(
         except grpc.aio.AioRpcError as e:
             if status_code(e) != grpc.StatusCode.OUT_OF_RANGE:
                 raise
-            d = await client.deployments.get(name, namespace)
-            version = d.metadata.resource_version
-            if show(d):
+            obj = await api.get(name, namespace)
+            version = obj.metadata.resource_version
+            if show(obj):
                 return
 
 
@@ -155,11 +159,16 @@ def rolled_back(d: apps_pb2.Deployment, rs: apps_pb2.ReplicaSet) -> apps_pb2.Dep
 
 
 def history_table(rss: list[apps_pb2.ReplicaSet]) -> str:
-    """REVISION and CHANGE-CAUSE of each revision, oldest first."""
+    """REVISION and CHANGE-CAUSE of each of a deployment's revisions, oldest first."""
     causes: dict[int, str] = {}
     for rs in rss:
         if (r := revision_of(rs)) is not None:
             causes[r] = rs.metadata.annotations.get(CHANGE_CAUSE_ANNOTATION, "")
+    return revisions_table(causes)
+
+
+def revisions_table(causes: dict[int, str]) -> str:
+    """printHistory's table: each revision and its change cause, oldest first."""
     if not causes:
         return "No rollout history found."
     out = io.StringIO()

@@ -379,6 +379,25 @@ class Client:
         """Assigns a pod to a node (POST pods/<name>/binding); raises if it was not."""
         await _bind(self._pods_stub, self.timeout, namespace, name, node_name, uid)
 
+    async def evict(
+        self,
+        namespace: str,
+        name: str,
+        delete_options: meta_pb2.DeleteOptions | None = None,
+    ) -> None:
+        """Evicts a pod (the pods/eviction subresource): deletes it, with `delete_options`, if
+        its PodDisruptionBudget allows; raises RESOURCE_EXHAUSTED (429) when it does not."""
+        request = policy_pb2.Eviction(
+            api_version="policy/v1",
+            kind="Eviction",
+            metadata=meta_pb2.ObjectMeta(namespace=namespace, name=name),
+        )
+        if delete_options is not None:
+            request.delete_options.CopyFrom(delete_options)
+        await call_with_retry(  # retried as ResourceClient._call
+            lambda timeout: self._pods_stub.Evict(request, timeout=timeout), self.timeout
+        )
+
     def pod_logs(
         self,
         namespace: str,

@@ -5,7 +5,7 @@ checking it against these protocols, so a plugin implements only what it needs."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from google.protobuf.message import Message
@@ -13,9 +13,11 @@ from google.protobuf.message import Message
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
+from scheduler.framework.diagnosis import NodeToStatus
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict
+from scheduler.framework.nominating import PostFilterResult
 from scheduler.framework.status import Status
-from scheduler.framework.types import CycleState, NodeInfo
+from scheduler.framework.types import CycleState, NodeInfo, PodInfo
 
 
 @runtime_checkable
@@ -28,6 +30,21 @@ class Plugin(Protocol):
 class PreFilterPlugin(Plugin, Protocol):
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Runs once per attempt before any Filter; may reject the pod outright or return Skip."""
+
+
+@runtime_checkable
+class PreFilterExtensions(Plugin, Protocol):
+    """A PreFilter whose state counts pods (topology spread, inter-pod affinity) keeps it true
+    when a what-if adds or removes a pod on a node: the nominated pods a filter pass counts,
+    the victims preemption takes away (kubernetes PreFilterExtensions)."""
+
+    def add_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo
+    ) -> Status: ...
+
+    def remove_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_remove: PodInfo, node: NodeInfo
+    ) -> Status: ...
 
 
 @runtime_checkable
@@ -44,6 +61,16 @@ class BulkFilterPlugin(FilterPlugin, Protocol):
         """Judged in bulk: the rows whose nodes `filter` would pass for certain, or a Verdict that
         also names rows it would reject and with what status; the framework asks `filter` about
         the others. None: cannot tell in bulk for this pod, ask `filter` about every node."""
+
+
+@runtime_checkable
+class PostFilterPlugin(Plugin, Protocol):
+    def post_filter(
+        self, state: CycleState, pod: core_pb2.Pod, statuses: NodeToStatus
+    ) -> tuple[PostFilterResult | None, Status]:
+        """Runs when no node passed the filters (`statuses` says why each failed): may make the
+        pod schedulable later (preemption), answering the node it is nominated to. Success
+        stops the PostFilter plugins; a rejection lets the next one try."""
 
 
 @runtime_checkable
@@ -124,6 +151,56 @@ class Handle(Protocol):
     def client(self) -> Client | None: ...
 
 
+class PodNominator(Protocol):
+    """The pods nominated to nodes, where preemption is making room for them (the scheduling
+    queue's nominator: scheduler/backend/queue/nominator.py)."""
+
+    def nominated_pods_for_node(self, node_name: str) -> Sequence[PodInfo]: ...
+
+    def nominated_node_names(self) -> Collection[str]: ...
+
+
+class EventSink(Protocol):
+    """Records events about API objects (podplane.client.events.EventRecorder)."""
+
+    def record(
+        self, obj: Message, type_: str, reason: str, message: str, *, action: str = ""
+    ) -> None: ...
+
+
+class FrameworkHandle(Protocol):
+    """What the framework gives the plugins that act on the cluster from within a cycle
+    (preemption): its listers and client, the nominated pods, the events, and its own filter
+    runs (kubernetes framework.Handle)."""
+
+    @property
+    def handle(self) -> Handle: ...
+
+    @property
+    def client(self) -> Client | None: ...
+
+    @property
+    def scheduler_name(self) -> str: ...
+
+    @property
+    def nominator(self) -> PodNominator | None: ...
+
+    @property
+    def events(self) -> EventSink | None: ...
+
+    def run_filter_with_nominated_pods(
+        self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo
+    ) -> Status: ...
+
+    def run_pre_filter_extension_add_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo
+    ) -> Status: ...
+
+    def run_pre_filter_extension_remove_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_remove: PodInfo, node: NodeInfo
+    ) -> Status: ...
+
+
 NormalizeFunc = Callable[[CycleState, core_pb2.Pod, dict[str, int]], Status]
 FilterTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable], Bools | Verdict | None]
 ScoreTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable, Ints], Ints | None]
@@ -143,6 +220,17 @@ class WithHandle:
         return self.factory(args, handle)
 
 
+class WithFramework:
+    """Marks a plugin factory that takes the framework itself (a FrameworkHandle) as well as its
+    arguments: a PostFilter that runs the filters again and writes to the cluster."""
+
+    def __init__(self, factory: Callable[[PluginArgs, FrameworkHandle], Plugin]) -> None:
+        self.factory = factory
+
+    def __call__(self, args: PluginArgs, framework: FrameworkHandle) -> Plugin:
+        return self.factory(args, framework)
+
+
 # Builds a plugin from its arguments (an empty mapping when the profile gives none), and from the
-# framework's handle too for a factory WithHandle.
-PluginFactory = Callable[[PluginArgs], Plugin] | WithHandle
+# framework's handle too for a factory WithHandle, from the framework for one WithFramework.
+PluginFactory = Callable[[PluginArgs], Plugin] | WithHandle | WithFramework

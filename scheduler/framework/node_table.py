@@ -41,6 +41,7 @@ class NodeTable:
         self.unschedulable: Bools = np.zeros(size, np.bool_)
         self.ready: Bools = np.zeros(size, np.bool_)
         self._rows = {id(node): row for row, node in enumerate(nodes)}
+        self._rows_by_name = {node.name: row for row, node in enumerate(nodes)}
         self._labels: list[dict[str, str]] = [{} for _ in range(size)]
         # Label key -> each row's value as an index into the key's distinct values (-1: no such
         # label), and those values; worked out on first use, forgotten when a node's labels change.
@@ -62,6 +63,9 @@ class NodeTable:
             row = self._rows.get(id(node))
             if row is not None:
                 self._set_row(row, node)
+
+    def row_of(self, node_name: str) -> int | None:
+        return self._rows_by_name.get(node_name)
 
     def label_codes(self, key: str) -> tuple[Ints, list[str]]:
         """Each row's value of label `key`, as an index into the returned distinct values (-1 where

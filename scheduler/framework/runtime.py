@@ -4,42 +4,41 @@ pkg/scheduler/framework/runtime/framework.go)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
+from podplane.client.clientset import Client
+from scheduler.framework.diagnosis import NodeToStatus
 from scheduler.framework.handle import StaticListers
 from scheduler.framework.interfaces import (
     BulkFilterPlugin,
-    BulkScorePlugin,
     EnqueueExtensions,
+    EventSink,
     FilterPlugin,
     FilterTableFunc,
     Handle,
-    NormalizeFunc,
     Plugin,
     PluginArgs,
+    PodNominator,
+    PostFilterPlugin,
     PreBindPlugin,
+    PreFilterExtensions,
     PreFilterPlugin,
-    PreScorePlugin,
     ReservePlugin,
-    ScoreNormalizer,
-    ScorePlugin,
-    ScoreTableFunc,
+    WithFramework,
     WithHandle,
 )
-from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict, table_rows
+from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict
+from scheduler.framework.nominated_pods import NominatedPodsFilter
+from scheduler.framework.nominating import NominatingMode, PostFilterResult
 from scheduler.framework.registry import Registry
-from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import (
-    MAX_NODE_SCORE,
-    MIN_NODE_SCORE,
-    CycleState,
-    FilterFunc,
-    NodeInfo,
-)
+from scheduler.framework.scoring import Scoring
+from scheduler.framework.status import SUCCESS, Code, Status
+from scheduler.framework.types import CycleState, FilterFunc, NodeInfo, PodInfo
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 
@@ -93,15 +92,19 @@ class Framework:
         self.plugins: dict[str, Plugin] = {}
         self._pre_filter: list[PreFilterPlugin] = []
         self._filter: list[FilterPlugin] = []
-        self._pre_score: list[PreScorePlugin] = []
-        self._score: list[tuple[ScorePlugin, int]] = []
         # The bulk methods of the plugins that have them, by plugin name (empty without `bulk`):
         # found once here, as checking a plugin against a protocol costs more than a decision.
         self._filter_tables: dict[str, FilterTableFunc] = {}
-        self._score_tables: dict[str, ScoreTableFunc] = {}
-        self._normalizers: dict[str, NormalizeFunc] = {}
+        self._scoring = Scoring()
+        self._pre_filter_extensions: list[PreFilterExtensions] = []
+        self._post_filter: list[PostFilterPlugin] = []
         self._reserve: list[ReservePlugin] = []
         self._pre_bind: list[PreBindPlugin] = []
+        # Set by the scheduler (connect): what plugins write with, the nominated pods, events.
+        self._client: Client | None = None
+        self._nominator: PodNominator | None = None
+        self._events: EventSink | None = None
+        self._nominated_filter = NominatedPodsFilter(self)
         # Cluster event -> the plugins whose rejections it may undo.
         self._interested: dict[str, set[str]] = {}
         for spec in profile.plugins:
@@ -115,6 +118,8 @@ class Framework:
             plugin = (
                 factory(spec.args, self.handle)
                 if isinstance(factory, WithHandle)
+                else factory(spec.args, self)
+                if isinstance(factory, WithFramework)
                 else factory(spec.args)
             )
             if plugin.name != spec.name:
@@ -122,18 +127,15 @@ class Framework:
             self.plugins[spec.name] = plugin
             if isinstance(plugin, PreFilterPlugin):
                 self._pre_filter.append(plugin)
+            if isinstance(plugin, PreFilterExtensions):
+                self._pre_filter_extensions.append(plugin)
             if isinstance(plugin, FilterPlugin):
                 self._filter.append(plugin)
-            if isinstance(plugin, PreScorePlugin):
-                self._pre_score.append(plugin)
-            if isinstance(plugin, ScorePlugin):
-                self._score.append((plugin, spec.weight))
+            if isinstance(plugin, PostFilterPlugin):
+                self._post_filter.append(plugin)
             if bulk and isinstance(plugin, BulkFilterPlugin):
                 self._filter_tables[plugin.name] = plugin.filter_table
-            if bulk and isinstance(plugin, BulkScorePlugin):
-                self._score_tables[plugin.name] = plugin.score_table
-            if isinstance(plugin, ScoreNormalizer):
-                self._normalizers[plugin.name] = plugin.normalize_score
+            self._scoring.add(plugin, spec.weight, bulk=bulk)
             if isinstance(plugin, ReservePlugin):
                 self._reserve.append(plugin)
             if isinstance(plugin, PreBindPlugin):
@@ -146,12 +148,38 @@ class Framework:
     def scheduler_name(self) -> str:
         return self.profile.scheduler_name
 
+    def connect(
+        self,
+        *,
+        client: Client | None = None,
+        nominator: PodNominator | None = None,
+        events: EventSink | None = None,
+    ) -> None:
+        """What the scheduler running this framework gives it: the client its plugins write with
+        (the handle's by default), its queue's nominator (kube-scheduler's SetPodNominator) and
+        its event recorder."""
+        self._client = client
+        self._nominator = nominator
+        self._events = events
+
+    @property
+    def client(self) -> Client | None:
+        return self._client if self._client is not None else self.handle.client
+
+    @property
+    def nominator(self) -> PodNominator | None:
+        return self._nominator
+
+    @property
+    def events(self) -> EventSink | None:
+        return self._events
+
     def plugins_interested_in(self, event: str) -> frozenset[str]:
         return frozenset(self._interested.get(event, ()))
 
     @property
     def has_score_plugins(self) -> bool:
-        return bool(self._score)
+        return self._scoring.has_score_plugins
 
     def run_pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         for plugin in self._pre_filter:
@@ -165,6 +193,78 @@ class Framework:
     def run_filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         """Success, or the status of the first plugin that rejects the node."""
         return self._run_filters(self._active_filters(state), state, pod, node)
+
+    def run_filter_with_nominated_pods(
+        self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo
+    ) -> Status:
+        """run_filter, counting the pods nominated to the node that `pod` must yield to (same or
+        higher priority), then without them: NominatedPodsFilter."""
+        return self._nominated_filter.run(state, pod, node)
+
+    def nodes_with_nominated_pods(self) -> Collection[str]:
+        """The nodes some pod is nominated to: run_filter_table's bulk verdicts do not count
+        those pods, so these nodes need run_filter_with_nominated_pods."""
+        return self._nominator.nominated_node_names() if self._nominator is not None else ()
+
+    def has_pre_filter_extensions(self, state: CycleState) -> bool:
+        """Whether a PreFilter plugin that counts pods runs for this attempt's pod."""
+        return any(p.name not in state.skip_filter for p in self._pre_filter_extensions)
+
+    def run_pre_filter_extension_add_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo
+    ) -> Status:
+        """Each PreFilter plugin that counts pods, not skipped for `pod`, learns that `pod_to_add`
+        is now on `node` (a copy the caller changed)."""
+        for plugin in self._pre_filter_extensions:
+            if plugin.name in state.skip_filter:
+                continue
+            status = plugin.add_pod(state, pod, pod_to_add, node)
+            if not status.is_success:
+                return Status.error(
+                    f'running AddPod on PreFilter plugin "{plugin.name}": {status.message}'
+                ).with_plugin(plugin.name)
+        return SUCCESS
+
+    def run_pre_filter_extension_remove_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_remove: PodInfo, node: NodeInfo
+    ) -> Status:
+        for plugin in self._pre_filter_extensions:
+            if plugin.name in state.skip_filter:
+                continue
+            status = plugin.remove_pod(state, pod, pod_to_remove, node)
+            if not status.is_success:
+                return Status.error(
+                    f'running RemovePod on PreFilter plugin "{plugin.name}": {status.message}'
+                ).with_plugin(plugin.name)
+        return SUCCESS
+
+    @property
+    def has_post_filter_plugins(self) -> bool:
+        return bool(self._post_filter)
+
+    def run_post_filter(
+        self, state: CycleState, pod: core_pb2.Pod, statuses: NodeToStatus
+    ) -> tuple[PostFilterResult | None, Status]:
+        """Each PostFilter plugin until one succeeds or finds the pod unresolvable; otherwise
+        Unschedulable with every plugin's reasons, and the last result that nominates
+        (kubernetes RunPostFilterPlugins)."""
+        result: PostFilterResult | None = None
+        reasons: list[str] = []
+        rejector = ""
+        for plugin in self._post_filter:
+            r, status = plugin.post_filter(state, pod, statuses)
+            if status.is_success:
+                return r, status
+            if status.code is Code.UNSCHEDULABLE_AND_UNRESOLVABLE:
+                return r, status.with_plugin(plugin.name)
+            if not status.is_rejected:
+                return None, Status.error(status.message).with_plugin(plugin.name)
+            info = r.nominating_info if r is not None else None
+            if info is not None and info.mode is not NominatingMode.NOOP:
+                result = r
+            reasons.extend(status.reasons)
+            rejector = rejector or plugin.name
+        return result, Status.unschedulable(*reasons).with_plugin(rejector)
 
     def run_filter_table(
         self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
@@ -219,71 +319,19 @@ class Framework:
         return SUCCESS
 
     def run_pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
-        for plugin in self._pre_score:
-            status = plugin.pre_score(state, pod, nodes)
-            if status.is_skip:
-                state.skip_score.add(plugin.name)
-            elif not status.is_success:
-                return status.with_plugin(plugin.name)
-        return SUCCESS
+        return self._scoring.run_pre_score(state, pod, nodes)
 
     def run_score(
         self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
     ) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
-        totals, status = self.run_score_totals(state, pod, nodes)
-        if not status.is_success:
-            return {}, status
-        return dict(zip((n.name for n in nodes), totals.tolist(), strict=True)), SUCCESS
+        return self._scoring.run_score(state, pod, nodes)
 
     def run_score_totals(
         self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
     ) -> tuple[Ints, Status]:
         """run_score's totals in the order of `nodes`."""
-        totals = np.zeros(len(nodes), np.int64)
-        rows: tuple[NodeTable, Ints] | None = None
-        for plugin, weight in self._score:
-            if plugin.name in state.skip_score:
-                continue
-            scores: Ints | None = None
-            score_table = self._score_tables.get(plugin.name)
-            if score_table is not None:
-                rows = rows or table_rows(nodes)
-                scores = score_table(state, pod, *rows)
-            if scores is None:
-                scores, status = self._score_each(plugin, state, pod, nodes)
-                if not status.is_success:
-                    return np.zeros(0, np.int64), status.with_plugin(plugin.name)
-            normalize = self._normalizers.get(plugin.name)
-            if normalize is not None:
-                names = [n.name for n in nodes]
-                by_name = dict(zip(names, scores.tolist(), strict=True))
-                status = normalize(state, pod, by_name)
-                if not status.is_success:
-                    return np.zeros(0, np.int64), status.with_plugin(plugin.name)
-                scores = np.fromiter((by_name[name] for name in names), np.int64, len(names))
-            if len(scores) and (scores.min() < MIN_NODE_SCORE or scores.max() > MAX_NODE_SCORE):
-                bad = int(np.flatnonzero((scores < MIN_NODE_SCORE) | (scores > MAX_NODE_SCORE))[0])
-                return np.zeros(0, np.int64), Status.error(
-                    f"plugin {plugin.name} returned an invalid score {scores[bad]} for node "
-                    f"{nodes[bad].name}, it should be in the range "
-                    f"[{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
-                ).with_plugin(plugin.name)
-            totals += scores * weight
-        return totals, SUCCESS
-
-    @staticmethod
-    def _score_each(
-        plugin: ScorePlugin, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
-    ) -> tuple[Ints, Status]:
-        scores: list[int] = []
-        score_node = plugin.score
-        for node in nodes:
-            score, status = score_node(state, pod, node)
-            if status is not SUCCESS and not status.is_success:
-                return np.zeros(0, np.int64), status
-            scores.append(score)
-        return np.array(scores, np.int64), SUCCESS
+        return self._scoring.run_score_totals(state, pod, nodes)
 
     def run_reserve(self, state: CycleState, pod: core_pb2.Pod, node_name: str) -> Status:
         """Each Reserve plugin in order; the first that rejects or fails stops them (the caller then

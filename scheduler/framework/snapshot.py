@@ -69,3 +69,9 @@ def node_table(nodes: Sequence[NodeInfo]) -> NodeTable:
     if isinstance(nodes, NodeInfoList):
         return nodes.table
     return NodeTable(nodes)
+
+
+def node_named(nodes: Sequence[NodeInfo], name: str) -> NodeInfo | None:
+    """The node called `name` among `nodes`, found through their table's index."""
+    row = node_table(nodes).row_of(name)
+    return nodes[row] if row is not None else None

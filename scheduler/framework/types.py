@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.resources import Resource, node_allocatable, pod_requests
@@ -17,6 +17,11 @@ MIN_NODE_SCORE = 0
 T = TypeVar("T")
 # A node's taints, as NodeInfo keeps them.
 Taints = tuple[core_pb2.Taint, ...]
+
+
+def pod_priority(pod: core_pb2.Pod) -> int:
+    """spec.priority, 0 when unset (kubernetes component-helpers corev1.PodPriority)."""
+    return int(pod.spec.priority) if pod.spec.HasField("priority") else 0
 
 
 def has_pod_affinity(pod: core_pb2.Pod) -> bool:
@@ -47,6 +52,9 @@ class PodInfo:
     labels: dict[str, str] = field(default_factory=dict, compare=False)
     namespace: str = ""
     terminating: bool = False
+    uid: str = ""
+    # spec.priority, 0 when unset: preemption compares it for every pod of every node it tries.
+    priority: int = 0
 
     @classmethod
     def of(cls, pod: core_pb2.Pod) -> PodInfo:
@@ -58,11 +66,9 @@ class PodInfo:
             dict(meta.labels),
             meta.namespace,
             bool(meta.deletion_timestamp),
+            str(meta.uid),
+            pod_priority(pod),
         )
-
-    @property
-    def uid(self) -> str:
-        return str(self.pod.metadata.uid)
 
 
 @dataclass
@@ -110,6 +116,19 @@ class NodeInfo:
         self.unschedulable = bool(node.spec.unschedulable)
         self.ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
 
+    def snapshot(self) -> NodeInfo:
+        """A copy whose pods may be added and removed without touching this one (preemption's dry
+        runs, the nominated pods a filter pass counts); the Node and the PodInfos are shared."""
+        out = NodeInfo.__new__(NodeInfo)
+        out.__dict__.update(self.__dict__)
+        out.pods = dict(self.pods)
+        out.requested = self.requested.copy()
+        out.non_zero_requested = self.non_zero_requested.copy()
+        out.pods_with_affinity = dict(self.pods_with_affinity)
+        out.pods_with_required_anti_affinity = dict(self.pods_with_required_anti_affinity)
+        out.selected_pod_counts = dict(self.selected_pod_counts)
+        return out
+
     def clear_node(self) -> None:
         """The Node is gone while pods still name it."""
         self.node = None
@@ -142,6 +161,33 @@ class NodeInfo:
 FilterFunc = Callable[["CycleState", core_pb2.Pod, NodeInfo], Status]
 
 
+@runtime_checkable
+class StateData(Protocol):
+    """Cycle state a plugin changes after PreFilter (its PreFilterExtensions add and remove pods):
+    CycleState.clone copies it, other state is shared (kubernetes framework.StateData)."""
+
+    def clone(self) -> StateData: ...
+
+
+# The types of state seen to be StateData, and those seen not to be.
+_CLONEABLE: set[type] = set()
+_SHARED: set[type] = set()
+
+
+def _cloneable(value: object) -> TypeGuard[StateData]:
+    """Checked once per type: a protocol check costs a dry run's node more than its filters."""
+    kind = type(value)
+    if kind in _CLONEABLE:
+        return True
+    if kind in _SHARED:
+        return False
+    if isinstance(value, StateData):
+        _CLONEABLE.add(kind)
+        return True
+    _SHARED.add(kind)
+    return False
+
+
 class CycleState:
     """Data plugins compute once per scheduling attempt (in PreFilter, PreScore) and read later."""
 
@@ -159,6 +205,20 @@ class CycleState:
         # for plugins that count pods cluster-wide (topology spread, inter-pod affinity, image
         # spread).
         self.all_nodes: Sequence[NodeInfo] = ()
+
+    def clone(self) -> CycleState:
+        """A copy for a what-if (a node without some pods, with the nominated ones): the plugins'
+        StateData cloned, the rest shared."""
+        out = CycleState()
+        out._data = {
+            key: value.clone() if _cloneable(value) else value for key, value in self._data.items()
+        }
+        out.skip_filter = set(self.skip_filter)
+        out.skip_score = set(self.skip_score)
+        out.active_filters = self.active_filters
+        out.remaining_filters = self.remaining_filters
+        out.all_nodes = self.all_nodes
+        return out
 
     def write(self, key: str, value: object) -> None:
         self._data[key] = value

@@ -5,9 +5,11 @@ apis/config/v1/default_plugins.go)."""
 
 from __future__ import annotations
 
+from scheduler.framework.interfaces import WithFramework
 from scheduler.framework.registry import Registry
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, PluginSpec, Profile
 from scheduler.plugins import (
+    defaultpreemption,
     imagelocality,
     interpodaffinity,
     nodeaffinity,
@@ -38,13 +40,14 @@ def in_tree_registry() -> Registry:
             interpodaffinity.NAME: interpodaffinity.new,
             imagelocality.NAME: imagelocality.new,
             volumebinding.NAME: volumebinding.new,
+            defaultpreemption.NAME: WithFramework(defaultpreemption.new),
         }
     )
 
 
 def default_profile(scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> Profile:
     """Filters run in this order and the first to reject a node names the reason. NodeResourcesFit
-    scores with its default strategy, LeastAllocated."""
+    scores with its default strategy, LeastAllocated. DefaultPreemption runs when no node fits."""
     return Profile(
         scheduler_name=scheduler_name,
         plugins=(
@@ -59,6 +62,7 @@ def default_profile(scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> Profile:
             PluginSpec(volumebinding.NAME),
             PluginSpec(podtopologyspread.NAME, weight=2),
             PluginSpec(interpodaffinity.NAME, weight=2),
+            PluginSpec(defaultpreemption.NAME),
             PluginSpec(balanced_allocation.NAME, weight=1),
             PluginSpec(imagelocality.NAME, weight=1),
         ),

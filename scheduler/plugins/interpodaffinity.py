@@ -15,7 +15,14 @@ from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.snapshot import nodes_with_pod_affinity, nodes_with_required_anti_affinity
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo, has_pod_affinity
+from scheduler.framework.types import (
+    MAX_NODE_SCORE,
+    CycleState,
+    NodeInfo,
+    PodInfo,
+    has_pod_affinity,
+    has_required_anti_affinity,
+)
 from scheduler.plugins.helper.pod_affinity_terms import (
     AffinityTerm,
     WeightedAffinityTerm,
@@ -46,6 +53,32 @@ class _PreFilterState:
     # Domains with existing pods whose required anti-affinity selects the incoming pod.
     existing_anti_affinity_counts: TopologyCounts = field(default_factory=Counter)
 
+    def clone(self) -> _PreFilterState:
+        return _PreFilterState(
+            self.affinity_terms,
+            self.anti_affinity_terms,
+            Counter(self.affinity_counts),
+            Counter(self.anti_affinity_counts),
+            Counter(self.existing_anti_affinity_counts),
+        )
+
+    def update_with_pod(
+        self, pod: core_pb2.Pod, other: PodInfo, labels: Mapping[str, str], by: int
+    ) -> None:
+        """Counts `other`, on a node with `labels`, in (by 1) or out of (by -1) the domains,
+        as PreFilter would have."""
+        namespace, pod_labels = pod.metadata.namespace, dict(pod.metadata.labels)
+        if has_pod_affinity(other.pod) and has_required_anti_affinity(other.pod):
+            for term in pod_terms(other.pod).required_anti_affinity:
+                if term.selects(namespace, pod_labels):
+                    _count(self.existing_anti_affinity_counts, labels, term.topology_key, by)
+        if self.affinity_terms and matches_all(other.pod, self.affinity_terms):
+            for term in self.affinity_terms:
+                _count(self.affinity_counts, labels, term.topology_key, by)
+        for term in self.anti_affinity_terms:
+            if term.matches(other.pod):
+                _count(self.anti_affinity_counts, labels, term.topology_key, by)
+
 
 class _PreScoreState(Counter[tuple[str, str]]):
     """The score each topology domain earns, summed over the terms that apply."""
@@ -53,7 +86,10 @@ class _PreScoreState(Counter[tuple[str, str]]):
 
 def _count(counts: TopologyCounts, labels: Mapping[str, str], key: str, by: int = 1) -> None:
     if key in labels:
-        counts[(key, labels[key])] += by
+        pair = (key, labels[key])
+        counts[pair] += by
+        if counts[pair] == 0:
+            del counts[pair]  # a domain left with no pods is no domain with pods
 
 
 class InterPodAffinity:
@@ -97,6 +133,26 @@ class InterPodAffinity:
                         if term.matches(existing.pod):
                             _count(s.anti_affinity_counts, labels, term.topology_key)
         state.write(_PRE_FILTER_KEY, s)
+        return SUCCESS
+
+    def add_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo
+    ) -> Status:
+        return self._update_with_pod(state, pod, pod_to_add, node, 1)
+
+    def remove_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_remove: PodInfo, node: NodeInfo
+    ) -> Status:
+        return self._update_with_pod(state, pod, pod_to_remove, node, -1)
+
+    @staticmethod
+    def _update_with_pod(
+        state: CycleState, pod: core_pb2.Pod, other: PodInfo, node: NodeInfo, by: int
+    ) -> Status:
+        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        if s is None:
+            return Status.error(f"{NAME}: PreFilter state is missing")
+        s.update_with_pod(pod, other, node.labels, by)
         return SUCCESS
 
     def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:

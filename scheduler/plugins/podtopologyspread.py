@@ -26,7 +26,7 @@ from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict
 from scheduler.framework.snapshot import node_table
 from scheduler.framework.status import SUCCESS, Status
-from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo
+from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo, PodInfo
 from scheduler.plugins.nodeaffinity import RequiredNodeAffinity, required_matches_labels
 
 NAME = "PodTopologySpread"
@@ -118,6 +118,9 @@ class _PreFilterState:
     # PreFilter works them out once rather than Filter on each node.
     fixed: list[tuple[int, int]] = field(default_factory=list)
 
+    def clone(self) -> _PreFilterState:
+        return _PreFilterState(self.constraints, dict(self.counts), list(self.fixed))
+
     def min_match(self, c: Constraint) -> int:
         """The emptiest domain's count, or 0 while there are fewer domains than minDomains."""
         nums = [n for (key, _), n in self.counts.items() if key == c.topology_key]
@@ -183,6 +186,44 @@ class PodTopologySpread:
                 s.counts[(c.topology_key, values[code])] = int(matching[code])
         s.fixed = [(1 if c.selects(pod) else 0, s.min_match(c)) for c in hard]
         state.write(_PRE_FILTER_KEY, s)
+        return SUCCESS
+
+    def add_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo
+    ) -> Status:
+        return self._update_with_pod(state, pod, pod_to_add, node, 1)
+
+    def remove_pod(
+        self, state: CycleState, pod: core_pb2.Pod, pod_to_remove: PodInfo, node: NodeInfo
+    ) -> Status:
+        return self._update_with_pod(state, pod, pod_to_remove, node, -1)
+
+    @staticmethod
+    def _update_with_pod(
+        state: CycleState, pod: core_pb2.Pod, other: PodInfo, node: NodeInfo, delta: int
+    ) -> Status:
+        """Counts `other` in (or out of) its node's domains, as PreFilter would have: only a pod
+        of the same namespace, not terminating, on a node with every topology key that the
+        pod's required node affinity admits."""
+        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        if s is None:
+            return Status.error(f"{NAME}: PreFilter state is missing")
+        labels = node.labels
+        if (
+            other.namespace != pod.metadata.namespace
+            or other.terminating
+            or not has_all_keys(labels, s.constraints)
+            or not required_matches_labels(pod, labels, node.name)
+        ):
+            return SUCCESS
+        for c in s.constraints:
+            if c.selector is not None and c.selector.matches(other.labels):
+                key = (c.topology_key, labels[c.topology_key])
+                s.counts[key] = s.counts.get(key, 0) + delta
+        s.fixed = [
+            (self_match, s.min_match(c))
+            for c, (self_match, _) in zip(s.constraints, s.fixed, strict=True)
+        ]
         return SUCCESS
 
     def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:

@@ -41,7 +41,7 @@ def _servicer(
 ) -> ResourceServicer[Any]:
     """The resource's servicer: pods, events and service accounts serve methods of their own."""
     if r is resources.POD:
-        return PodsServicer(apis[r.plural], apis["nodes"].store)
+        return PodsServicer(apis[r.plural], apis["nodes"].store, apis["poddisruptionbudgets"])
     if r is resources.EVENT:
         return EventsServicer(apis[r.plural])
     if r is resources.SERVICE_ACCOUNT:

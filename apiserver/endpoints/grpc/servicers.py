@@ -19,6 +19,8 @@ from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
+from apiserver.registry.pod.eviction import Evictions
+from apiserver.registry.pod.eviction import check_type as check_eviction_type
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
 from apiserver.registry.serviceaccount.token import TokenRequests
@@ -26,6 +28,7 @@ from apiserver.registry.store import Store
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +136,16 @@ class EventsServicer(ResourceServicer[core_pb2.Event]):
 
 
 class PodsServicer(ResourceServicer[core_pb2.Pod]):
-    def __init__(self, api: ResourceAPI[core_pb2.Pod], nodes: Store[core_pb2.Node]) -> None:
+    def __init__(
+        self,
+        api: ResourceAPI[core_pb2.Pod],
+        nodes: Store[core_pb2.Node],
+        budgets: ResourceAPI[policy_pb2.PodDisruptionBudget],
+    ) -> None:
         super().__init__(api)
         self.store = api.store
         self.nodes = nodes
+        self.evictions = Evictions(api, budgets)
         # Create, for each pod a create stream carries; Bind, for each binding a bind stream
         # carries.
         self.CreateStream = RequestStream(self.Create, "pod").serve
@@ -148,6 +157,14 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
     ) -> meta_pb2.Status:
         await bind(self.store, request, self.api.reads.peek)
         return BOUND
+
+    @api_errors_as_status
+    async def Evict(
+        self, request: policy_pb2.Eviction, context: grpc.aio.ServicerContext
+    ) -> meta_pb2.Status:
+        check_eviction_type(request.api_version, request.kind)
+        meta = request.metadata
+        return await self.evictions.evict(meta.namespace, meta.name, request)
 
     @api_errors_as_status
     async def Log(

@@ -16,14 +16,21 @@ import grpc
 from apiserver import errors
 from apiserver.endpoints.grpc.interceptors.handler_wrapping import abort
 
+# The trailing metadata key clients read a refusal's wait from (podplane.client.retry_after).
+RETRY_AFTER_KEY = "retry-after"
 S = TypeVar("S")
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
 
 async def abort_with(context: grpc.aio.ServicerContext, err: errors.APIError) -> NoReturn:
-    """Ends the call with the error's status, its message cut to what a trailer carries."""
-    await abort(context, err.code, errors.status_message(err.message))
+    """Ends the call with the error's status, its message cut to what a trailer carries; a
+    refusal that says when to ask again (an eviction whose budget is still being processed)
+    carries it as the retry-after the overload guard's refusals carry."""
+    trailer: tuple[tuple[str, str], ...] = ()
+    if err.details is not None and err.details.retry_after_seconds:
+        trailer = ((RETRY_AFTER_KEY, str(err.details.retry_after_seconds)),)
+    await abort(context, err.code, errors.status_message(err.message), trailer)
 
 
 @overload

@@ -58,6 +58,8 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
         Subresource("attach", "PodAttachOptions", ("create", "get")),
         Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
         Subresource("ephemeralcontainers", "Pod", _STATUS),
+        # kubectl drain evicts (rather than deletes) when it finds this, in the version it names.
+        Subresource("eviction", "Eviction", ("create",), "policy", "v1"),
     ),
     "nodes": (Subresource("status", "Node", _STATUS),),
     "namespaces": (Subresource("status", "Namespace", _STATUS),),
@@ -72,6 +74,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "serviceaccounts": (
         Subresource("token", "TokenRequest", ("create",), "authentication.k8s.io", "v1"),
     ),
+    "poddisruptionbudgets": (Subresource("status", "PodDisruptionBudget", _STATUS),),
 }
 
 

@@ -22,8 +22,10 @@ from podplane.api.k8swire.authentication.v1 import authentication_pb2, token_req
 from podplane.api.k8swire.authorization.v1 import authorization_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
+from podplane.api.k8swire.policy.v1 import policy_pb2
 from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
+from podplane.api.k8swire.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 
@@ -31,8 +33,9 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, serviceaccount, deployment, job, role, clusterrole, rolebinding,
-# clusterrolebinding, token) and the reviews kubectl auth can-i (--list) and whoami send.
+# configmap, secret, service, serviceaccount, deployment, job, poddisruptionbudget,
+# priorityclass, role, clusterrole, rolebinding, clusterrolebinding, token), the reviews kubectl
+# auth can-i (--list) and whoami send, and the eviction kubectl drain may send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -42,6 +45,10 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("authentication.k8s.io/v1", "TokenRequest"): token_request_pb2.TokenRequest,
     ("apps/v1", "Deployment"): apps_pb2.Deployment,
     ("batch/v1", "Job"): batch_pb2.Job,
+    ("policy/v1", "PodDisruptionBudget"): policy_pb2.PodDisruptionBudget,
+    # kubectl drain's eviction (policy/v1beta1's has the same wire format).
+    ("policy/v1", "Eviction"): policy_pb2.Eviction,
+    ("policy/v1beta1", "Eviction"): policy_pb2.Eviction,
     (
         "authorization.k8s.io/v1",
         "SelfSubjectAccessReview",
@@ -59,6 +66,7 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): rbac_pb2.ClusterRole,
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): rbac_pb2.RoleBinding,
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): rbac_pb2.ClusterRoleBinding,
+    ("scheduling.k8s.io/v1", "PriorityClass"): scheduling_pb2.PriorityClass,
 }
 
 # Kinds this server reads from JSON only: a protobuf one is a 415, so the client can tell it is

@@ -87,8 +87,9 @@ def failure(err: errors.APIError) -> tuple[int, JSONObject]:
         "metadata": {},
         "status": "Failure",
         "message": err.message,
-        "reason": reason,
     }
+    if err.reason:  # a Status a registry answers may have none (Kubernetes leaves it out)
+        body["reason"] = reason
     if err.details is not None:
         details = _details(err.details)
         if details:

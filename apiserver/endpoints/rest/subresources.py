@@ -1,8 +1,8 @@
 """Subresources over HTTP: status (get, update, patch), scale (autoscaling/v1 Scale of the
 workloads), pods/binding (and the bindings resource), pods/ephemeralcontainers (kubectl debug),
-pods/log (a text stream), pods/exec, attach and portforward (WebSockets,
-apiserver/endpoints/rest/streaming.py) and serviceaccounts/token, each over the same registry code
-the gRPC door calls."""
+pods/eviction (apiserver/endpoints/rest/eviction.py), pods/log (a text stream), pods/exec,
+attach and portforward (WebSockets, apiserver/endpoints/rest/streaming.py) and
+serviceaccounts/token, each over the same registry code the gRPC door calls."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from apiserver import errors
 from apiserver.endpoints.rest import bodies, patching, streaming
 from apiserver.endpoints.rest.answers import object_answer
+from apiserver.endpoints.rest.eviction import create_eviction
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import ResourceRequest, optional_int64, truthy
 from apiserver.endpoints.rest.responses import json_response, start_stream
@@ -24,6 +25,7 @@ from apiserver.registry.options import PatchOptions
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
+from apiserver.registry.pod.eviction import Evictions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.serviceaccount import token as service_account_token
 from apiserver.registry.serviceaccount.token import TokenRequests
@@ -58,6 +60,9 @@ async def serve(
             return await create_binding(request, req, api, name=req.name)
         if sub == "ephemeralcontainers":
             return await _ephemeral_containers(request, req, api)
+        if sub == "eviction":
+            evictions = Evictions(api, apis["poddisruptionbudgets"])
+            return await create_eviction(request, req, evictions)
         if sub == "log":
             return await _log(request, req, api.store, nodes)
         if sub in ("exec", "attach", "portforward"):

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiserver.defaulting import daemonset as daemonset_defaulting
+from apiserver.defaulting import daemonset_prepare
 from apiserver.defaulting import statefulset as statefulset_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.registry.strategies.base import (
     Strategy,
     clear_status,
     meta_fields,
-    update_as_create,
 )
-from apiserver.validation import statefulset, workloads
-from apiserver.validation.metadata_only import metadata_rules
+from apiserver.validation import controller_revision, daemonset, statefulset, workloads
 from podplane.api.apps.v1 import apps_pb2
 from podplane.apimachinery import resources
 
@@ -22,8 +22,6 @@ from podplane.apimachinery import resources
 def _replicas_fields(obj: apps_pb2.ReplicaSet) -> dict[str, str]:
     return {**meta_fields(obj), "status.replicas": str(obj.status.replicas)}
 
-
-_namespaced = metadata_rules(namespaced=True)
 
 STRATEGIES: tuple[Strategy[Any], ...] = (
     Strategy(
@@ -44,9 +42,11 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
     ),
     Strategy(
         resources.DAEMON_SET,
-        _namespaced,
-        update_as_create(_namespaced),
-        prepare_for_create=clear_status,
+        daemonset.daemon_set,
+        daemonset.daemon_set_update,
+        default=daemonset_defaulting.daemon_set,
+        prepare_for_create=daemonset_prepare.prepare_for_create,
+        prepare_for_update=daemonset_prepare.prepare_for_update,
     ),
     Strategy(
         resources.STATEFUL_SET,
@@ -56,5 +56,9 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         prepare_for_create=statefulset_defaulting.prepare_for_create,
         prepare_for_update=statefulset_defaulting.prepare_for_update,
     ),
-    Strategy(resources.CONTROLLER_REVISION, _namespaced, update_as_create(_namespaced)),
+    Strategy(
+        resources.CONTROLLER_REVISION,
+        controller_revision.controller_revision,
+        controller_revision.controller_revision_update,
+    ),
 )

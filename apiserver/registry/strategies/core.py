@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiserver.admission.priority import keep_admitted_priority
 from apiserver.defaulting import config as config_defaulting
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
@@ -98,6 +99,8 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         pod_defaulting.pod,
         _prepare_pod_create,
         frozenset(_pod_fields(core_pb2.Pod())) - {"metadata.name"},
+        # Priority admission's part of an update, before validation refuses any change.
+        prepare_for_update=keep_admitted_priority,
     ),
     Strategy(
         resources.NODE,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.registry.strategies.base import Strategy, update_as_create
-from apiserver.validation.metadata_only import metadata_rules
+from apiserver.registry.strategies.base import Strategy
+from apiserver.validation import node as node_validation
 from podplane.apimachinery import resources
 
-_cluster_scoped = metadata_rules(namespaced=False)
-
 STRATEGIES: tuple[Strategy[Any], ...] = (
-    Strategy(resources.RUNTIME_CLASS, _cluster_scoped, update_as_create(_cluster_scoped)),
+    Strategy(
+        resources.RUNTIME_CLASS, node_validation.runtime_class, node_validation.runtime_class_update
+    ),
 )

@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.openapi import metatypes
 from podplane.apimachinery.openapi.schemas import message_name
@@ -22,7 +23,16 @@ from podplane.apimachinery.resources import CreateOnlyResource, Resource
 # The subresources each resource serves, as apiserver/endpoints/rest/discovery.py's SUBRESOURCES
 # lists them (machinery cannot import a service; a unit test holds the two tables equal).
 SUBRESOURCES: dict[str, tuple[str, ...]] = {
-    "pods": ("status", "binding", "log", "exec", "attach", "portforward", "ephemeralcontainers"),
+    "pods": (
+        "status",
+        "binding",
+        "log",
+        "exec",
+        "attach",
+        "portforward",
+        "ephemeralcontainers",
+        "eviction",
+    ),
     "nodes": ("status",),
     "namespaces": ("status",),
     "replicationcontrollers": ("status", "scale"),
@@ -34,6 +44,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "persistentvolumeclaims": ("status",),
     "services": ("status",),
     "serviceaccounts": ("token",),
+    "poddisruptionbudgets": ("status",),
 }
 
 # Kinds whose DELETE answers with the object (its deletionTimestamp set) rather than a Status,
@@ -545,6 +556,21 @@ def _subresource(s: _Scope, sub: str) -> dict[str, Operation]:
                 _ok(binding, "201", "202"),
                 (JSON,),
                 body=binding,
+            )
+        }
+    if sub == "eviction":
+        eviction = message_name(policy_pb2.Eviction)
+        return {
+            "post": Operation(
+                s.op_id("create", sub),
+                f"Evict the named {kind}: delete it if its PodDisruptionBudget allows.",
+                s.tag,
+                "post",
+                GroupVersionKind("policy", "v1", "Eviction"),
+                params + WRITE,
+                _ok(eviction, "201", "202"),
+                (JSON,),
+                body=eviction,
             )
         }
     if sub == "token":

@@ -176,6 +176,7 @@ def _kinds() -> dict[str, list[dict[str, str]]]:
     out[message_name(token_request_pb2.TokenRequest)] = [
         gvk("authentication.k8s.io", "v1", "TokenRequest")
     ]
+    out[message_name(policy_pb2.Eviction)] = [gvk("policy", "v1", "Eviction")]
     return out
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.backend.queue.nominator import Nominator
+from scheduler.framework.types import pod_priority
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +34,6 @@ class QueueClosed(Exception):
 
 def pod_key(pod: core_pb2.Pod) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
-
-
-def pod_priority(pod: core_pb2.Pod) -> int:
-    return int(pod.spec.priority) if pod.spec.HasField("priority") else 0
 
 
 @dataclass
@@ -87,11 +85,14 @@ class SchedulingQueue:
         self._plugin_move_request_cycle: dict[str, int] = {}
         self._wakeup = asyncio.Event()
         self._closed = False
+        # The pods nominated to nodes by preemption, kept up to date by add/update/delete.
+        self.nominator = Nominator()
 
     # ------------------------------------------------------------------ informer events
     def add(self, pod: core_pb2.Pod) -> None:
         """A new pending pod."""
         key = pod_key(pod)
+        self.nominator.add_nominated_pod(pod, None)
         if key in self._in_flight:
             self._updated_in_flight.add(key)
             return
@@ -107,6 +108,7 @@ class SchedulingQueue:
     def update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         key = pod_key(new)
         changed = _spec_or_meta_changed(old, new)
+        self.nominator.update_nominated_pod(old, new)
         if key in self._active:
             pinfo = self._active[key]
             pinfo.pod = new
@@ -128,6 +130,7 @@ class SchedulingQueue:
 
     def delete(self, pod: core_pb2.Pod) -> None:
         key = pod_key(pod)
+        self.nominator.delete_nominated_pod_if_exists(pod)
         self._active.pop(key, None)
         self._backoff.pop(key, None)
         self._unschedulable.pop(key, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import tolerations as _tolerations
 from podplane.apimachinery.tolerations import tolerates
 
 NO_SCHEDULE = "NoSchedule"
@@ -28,10 +29,4 @@ def first_untolerated(
     effects: frozenset[str] = DO_NOT_SCHEDULE,
 ) -> core_pb2.Taint | None:
     """The first taint with one of `effects` that no toleration tolerates, or None."""
-    tolerations = list(tolerations)
-    for taint in taints:
-        if taint.effect in effects and not tolerated(
-            tolerations, taint.key, taint.value, taint.effect
-        ):
-            return taint
-    return None
+    return _tolerations.first_untolerated(taints, tolerations, effects)

@@ -30,6 +30,8 @@ WATCHED_KINDS = (
     "replicasets",
     "replicationcontrollers",
     "deployments",
+    "daemonsets",
+    "controllerrevisions",
     "jobs",
     "services",
     "endpoints",

@@ -34,6 +34,8 @@ from tests.support import eventually, new_namespace
 
 NODES = ("node-a", "node-b", "node-c")
 HOSTNAME = "kubernetes.io/hostname"
+# What the scheduler's preemption adds: no eviction mends a volume that cannot be reached.
+NOT_HELPFUL = " preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -338,7 +340,7 @@ async def test_wait_for_first_consumer_provisions_on_the_pods_node(cluster: Clie
     message = await failed_scheduling(cluster, ns, "stray", "volume node affinity conflict")
     assert message == (
         "0/3 nodes are available: 1 node(s) had volume node affinity conflict, "
-        "2 node(s) didn't match Pod's node affinity/selector."
+        "2 node(s) didn't match Pod's node affinity/selector." + NOT_HELPFUL
     )
 
 
@@ -350,7 +352,9 @@ async def test_a_pod_waits_for_its_immediate_claim_to_be_bound(cluster: Client) 
     await cluster.persistentvolumeclaims.create(claim("data", ns, "1Gi", storageClassName=ns))
     await cluster.pods.create(pod_using("waiting", ns, "data"))
     message = await failed_scheduling(cluster, ns, "waiting", "immediate")
-    assert message == "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+    assert message == (
+        "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims." + NOT_HELPFUL
+    )
     await cluster.persistentvolumes.create(volume(f"{ns}-late", "1Gi", storageClassName=ns))
     await bound_claim(cluster, ns, "data")
     assert await scheduled_on(cluster, ns, "waiting") in NODES
@@ -368,6 +372,7 @@ async def test_local_volumes_of_a_wait_for_first_consumer_class(cluster: Client)
     message = await failed_scheduling(cluster, ns, "local", "persistent volumes")
     assert message == (
         "0/3 nodes are available: 3 node(s) didn't find available persistent volumes to bind."
+        + NOT_HELPFUL
     )
     affinity = {
         "required": {

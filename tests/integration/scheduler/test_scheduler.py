@@ -45,6 +45,12 @@ NODES: dict[str, dict[str, Any]] = {
 CORDONED_AND_TAINTED = (
     "1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) were unschedulable"
 )
+# What preemption adds when every pod has the same priority: evicting could not help on the
+# cordoned and tainted nodes, and there is no pod of lower priority on the two others.
+NO_VICTIMS_ON_TWO = (
+    " preemption: 0/4 nodes are available: 2 No preemption victims found for incoming pod, "
+    "2 Preemption is not helpful for scheduling."
+)
 
 
 # Its own etcd and apiserver: the scheduler sees every node and pending pod of its cluster, so
@@ -126,7 +132,7 @@ async def test_a_pod_too_big_for_every_node_says_why(cluster: Client, namespace:
     condition = await unschedulable_condition(cluster, namespace, "huge")
     message = (
         f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
-        "2 Insufficient cpu, 2 Insufficient memory."
+        "2 Insufficient cpu, 2 Insufficient memory." + NO_VICTIMS_ON_TWO
     )
     assert (condition.reason, condition.message) == ("Unschedulable", message)
     [event] = await events_for(cluster, namespace, "huge", "FailedScheduling")
@@ -145,7 +151,8 @@ async def test_node_selector_is_obeyed(cluster: Client, namespace: str) -> None:
     condition = await unschedulable_condition(cluster, namespace, "in-c")
     assert condition.message == (
         f"0/4 nodes are available: {CORDONED_AND_TAINTED}, "
-        "2 node(s) didn't match Pod's node affinity/selector."
+        "2 node(s) didn't match Pod's node affinity/selector. "
+        "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling."
     )
 
 
@@ -177,8 +184,8 @@ async def test_thirty_pods_at_once_never_overcommit(cluster: Client, namespace: 
     pending, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName=")
     assert len(pending) == 14
     condition = await unschedulable_condition(cluster, namespace, pending[0].metadata.name)
-    assert (
-        condition.message == f"0/4 nodes are available: {CORDONED_AND_TAINTED}, 2 Insufficient cpu."
+    assert condition.message == (
+        f"0/4 nodes are available: {CORDONED_AND_TAINTED}, 2 Insufficient cpu." + NO_VICTIMS_ON_TWO
     )
 
     # Room freed by deleted pods goes to the waiting ones.

@@ -27,6 +27,10 @@ from tests.support import eventually, new_namespace
 
 # One node per zone.
 ZONES = {"node-a": "a", "node-b": "b", "node-c": "c"}
+# What preemption adds when every pod has the same priority: on nodes that other pods leaving
+# could help there is none of lower priority to evict; on the others evicting cannot help.
+NO_VICTIMS = " preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
+NOT_HELPFUL = " preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -113,6 +117,7 @@ async def test_host_ports_put_one_pod_per_node_and_the_fourth_waits_for_a_free_p
     await cluster.pods.create(host_port_pod("port-3", namespace, 8080))
     message = (
         "0/3 nodes are available: 3 node(s) didn't have free ports for the requested pod ports."
+        + NO_VICTIMS
     )
     assert (await unschedulable_condition(cluster, namespace, "port-3")).message == message
     assert (await events_for(cluster, namespace, "port-3", "FailedScheduling"))[
@@ -159,13 +164,18 @@ async def test_anti_affinity_puts_replicas_on_distinct_nodes_and_says_why_a_four
     await cluster.pods.create(
         labeled_pod("anti-3", namespace, {"app": "anti"}, affinity=anti_affinity("anti"))
     )
-    message = "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
+    message = (
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules." + NO_VICTIMS
+    )
     assert (await events_for(cluster, namespace, "anti-3", "FailedScheduling"))[
         0
     ].message == message
     # A pod without terms of its own is kept off those nodes by the replicas' anti-affinity.
     await cluster.pods.create(labeled_pod("plain", namespace, {"app": "anti"}))
-    message = "0/3 nodes are available: 3 node(s) didn't satisfy existing pods anti-affinity rules."
+    message = (
+        "0/3 nodes are available: 3 node(s) didn't satisfy existing pods anti-affinity rules."
+        + NO_VICTIMS
+    )
     assert (await events_for(cluster, namespace, "plain", "FailedScheduling"))[0].message == message
 
 
@@ -173,7 +183,7 @@ async def test_affinity_co_locates_with_the_pod_it_names(cluster: Client, namesp
     await cluster.pods.create(
         labeled_pod("web-0", namespace, {"app": "web"}, affinity=affinity("cache"))
     )
-    message = "0/3 nodes are available: 3 node(s) didn't match pod affinity rules."
+    message = "0/3 nodes are available: 3 node(s) didn't match pod affinity rules." + NOT_HELPFUL
     assert (await events_for(cluster, namespace, "web-0", "FailedScheduling"))[0].message == message
     # The cache arrives: the waiting pod is retried at once (a bound pod is an event it waits on).
     await cluster.pods.create(labeled_pod("cache", namespace, {"app": "cache"}))
@@ -234,5 +244,5 @@ async def test_the_failed_scheduling_event_counts_each_reason_over_the_nodes(
     event = (await events_for(cluster, namespace, "mix-new", "FailedScheduling"))[0]
     assert event.message == (
         "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, "
-        "2 node(s) didn't match pod topology spread constraints."
+        "2 node(s) didn't match pod topology spread constraints." + NO_VICTIMS
     )

@@ -95,7 +95,10 @@ async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
     await add_node(cluster, "small", cpu="1")
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("big", ns, "3"))
-    assert await unschedulable(cluster, ns, "big") == "0/1 nodes are available: 1 Insufficient cpu."
+    assert await unschedulable(cluster, ns, "big") == (
+        "0/1 nodes are available: 1 Insufficient cpu. "
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
     await asyncio.sleep(1)  # well inside the 5-minute flush: only the event can move it
 
     # Like a kubelet, add_node creates the Node and then posts its capacity: the first event
@@ -119,7 +122,9 @@ async def test_a_pending_pod_binds_within_seconds_of_a_taint_being_removed(
     await cluster.pods.create(pod_requesting("wants-room", ns, "2"))
     assert await unschedulable(cluster, ns, "wants-room") == (
         "0/2 nodes are available: 1 Insufficient cpu, "
-        "1 node(s) had untolerated taint {dedicated: gpu}."
+        "1 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/2 nodes are available: "
+        "1 No preemption victims found for incoming pod, "
+        "1 Preemption is not helpful for scheduling."
     )
     await asyncio.sleep(1)
 

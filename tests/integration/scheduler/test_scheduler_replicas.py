@@ -176,7 +176,10 @@ async def test_concurrent_pods_never_overcommit_a_node_and_the_rest_say_why(
         assert await bound_count(cluster, ns) == 15
         assert history.peak_milli_cpu == {f"small-{i}": 900 for i in range(5)}
 
-        message = "0/5 nodes are available: 5 Insufficient cpu."
+        message = (
+            "0/5 nodes are available: 5 Insufficient cpu. "
+            "preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod."
+        )
         pending, _ = await cluster.pods.list_all(ns, field_selector="spec.nodeName=")
         assert len(pending) == 25
 

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bench.common import host_speed
-from bench.scheduler.loadtest import summary_line
+from bench.scheduler.summary import summary_line
 
 
 def test_the_summary_gives_the_median_and_the_range_of_the_probes() -> None:

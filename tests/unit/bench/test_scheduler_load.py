@@ -8,6 +8,7 @@ import pytest
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
 from bench.scheduler.workloads import (
     AFFINITY_ZONES,
+    HIGH_PRIORITY_CLASS,
     MISSING_LABEL,
     TAINT_KEY,
     WORKLOADS,
@@ -16,7 +17,9 @@ from bench.scheduler.workloads import (
     expected_unschedulable,
     fits,
     hollow_node,
+    low_priority_pod,
     max_zone_skew,
+    preemption_split,
     zone_of,
 )
 from podplane.api.core.v1 import core_pb2
@@ -51,7 +54,8 @@ def test_fits_agrees_with_the_scheduler_plugins_on_every_pod_and_node_kind(workl
     nodes = [hollow_node(f"n{i}", i, workload, "r", NOW) for i in range(20)]
     for i in range(20):
         pod = bench_pod(f"pod-{i}", "ns", i, workload, "r")
-        assert pod.spec.containers[0].resources.requests["cpu"] == "100m"
+        cpu = "3000m" if workload == "preemption" else "100m"
+        assert pod.spec.containers[0].resources.requests["cpu"] == cpu
         for j, node in enumerate(nodes):
             admitted = (
                 required_matches(pod, node)
@@ -121,3 +125,21 @@ def test_histogram_bins_from_zero_to_the_largest_value() -> None:
 def test_a_pod_never_names_a_node() -> None:
     pod = bench_pod("p", "ns", 0, "basic", "r")
     assert isinstance(pod, core_pb2.Pod) and not pod.spec.node_name
+
+
+def test_the_preemption_workload_is_scheduler_perfs_preemption_basic() -> None:
+    low = low_priority_pod("low-0", "ns", "r")
+    high = bench_pod("pod-0", "ns", 0, "preemption", "r")
+    # The preemptors' class gives them priority 10 (the Priority admission plugin sets it).
+    assert not low.spec.priority_class_name and not low.spec.HasField("priority")
+    assert high.spec.priority_class_name == HIGH_PRIORITY_CLASS
+    assert not high.spec.HasField("priority")
+    assert dict(low.spec.containers[0].resources.requests) == {"cpu": "900m", "memory": "500Mi"}
+    assert dict(high.spec.containers[0].resources.requests) == {"cpu": "3000m", "memory": "500Mi"}
+    # Its victims' deletion is graceful (the pod's default 30 s), finished by the hollow kubelet.
+    assert not low.spec.HasField("termination_grace_period_seconds")
+    assert preemption_split(100, 500) == (400, 100)
+    assert preemption_split(500, 2500) == (2000, 500)
+    for pods in (400, 501):
+        with pytest.raises(ValueError, match="--pods between 401 and 500"):
+            preemption_split(100, pods)

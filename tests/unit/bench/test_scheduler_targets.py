@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.scheduler.loadtest import summary_line
+from bench.scheduler.summary import summary_line
 from bench.scheduler.targets import clusterloader2, scheduler_perf
 
 

@@ -16,6 +16,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
@@ -96,6 +97,11 @@ class FakeApi(Generic[T]):
         new.CopyFrom(obj)
         if not meta.name:
             new.metadata.name = f"{meta.generate_name}{next(self._names):05d}"
+        elif f"{meta.namespace}/{meta.name}" in self.store:
+            raise rpc_error(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f'{self.resource.plural} "{meta.name}" already exists',
+            )
         new.metadata.uid = new.metadata.uid or f"uid-{new.metadata.name}"
         new.metadata.creation_timestamp = new.metadata.creation_timestamp or CREATED_AT
         new.metadata.generation = new.metadata.generation or 1
@@ -176,6 +182,17 @@ class FakeCluster:
         self.serviceaccounts: FakeApi[core_pb2.ServiceAccount] = FakeApi(
             resources.SERVICE_ACCOUNT, revisions
         )
+        self.deployments: FakeApi[apps_pb2.Deployment] = FakeApi(resources.DEPLOYMENT, revisions)
+        self.statefulsets: FakeApi[apps_pb2.StatefulSet] = FakeApi(
+            resources.STATEFUL_SET, revisions
+        )
+        self.poddisruptionbudgets: FakeApi[policy_pb2.PodDisruptionBudget] = FakeApi(
+            resources.POD_DISRUPTION_BUDGET, revisions
+        )
+        self.daemonsets: FakeApi[apps_pb2.DaemonSet] = FakeApi(resources.DAEMON_SET, revisions)
+        self.controllerrevisions: FakeApi[apps_pb2.ControllerRevision] = FakeApi(
+            resources.CONTROLLER_REVISION, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -196,6 +213,11 @@ class FakeCluster:
             resources.NAMESPACE,
             resources.CONFIG_MAP,
             resources.SERVICE_ACCOUNT,
+            resources.DEPLOYMENT,
+            resources.STATEFUL_SET,
+            resources.POD_DISRUPTION_BUDGET,
+            resources.DAEMON_SET,
+            resources.CONTROLLER_REVISION,
         ):
             self.for_resource(resource).deliver()
 

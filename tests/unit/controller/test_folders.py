@@ -1,6 +1,7 @@
-"""The controller folders point one way: framework/ imports no other part of controller/; each
-controller's folder imports framework/ and itself only; the list of controllers and the command
-import the folders."""
+"""The controller folders point one way: framework/ imports no other part of controller/;
+history/ (the ControllerRevisions the DaemonSet and StatefulSet controllers share) imports
+framework/ only; each controller's folder imports those libraries and itself only; the list of
+controllers and the command import the folders."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "controller"
+# The libraries controllers share, each importing only those before it.
+LIBRARIES = ("framework", "history")
 CONTROLLERS = (
+    "daemon",
     "deployment",
     "replicaset",
     "job",
@@ -62,10 +66,19 @@ def test_framework_imports_no_controller() -> None:
     assert offenders == {}
 
 
-def test_controllers_import_only_the_framework_and_themselves() -> None:
+def test_history_imports_only_the_framework() -> None:
+    offenders = {
+        m: parts - {"framework", "history"}
+        for m, parts in imported_parts().items()
+        if m.startswith("history/") and parts - {"framework", "history"}
+    }
+    assert offenders == {}
+
+
+def test_controllers_import_only_the_libraries_and_themselves() -> None:
     offenders = {}
     for module, parts in imported_parts().items():
         folder = module.split("/")[0]
-        if folder in CONTROLLERS and parts - {"framework", folder}:
-            offenders[module] = parts - {"framework", folder}
+        if folder in CONTROLLERS and parts - {*LIBRARIES, folder}:
+            offenders[module] = parts - {*LIBRARIES, folder}
     assert offenders == {}

@@ -1,4 +1,5 @@
-"""`describe` of replication controllers, replica sets, deployments and jobs: kubectl's layouts."""
+"""`describe` of replication controllers, replica sets, deployments, daemon sets and jobs:
+kubectl's layouts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from podctl.describe.workloads import (
+    describe_daemon_set,
     describe_deployment,
     describe_job,
     describe_replica_set,
@@ -315,3 +317,55 @@ def test_label_query_lists_what_the_controller_selects() -> None:
     rc = obj(core_pb2.ReplicationController, {"spec": {"selector": {"b": "2", "a": "1"}}})
     assert label_query(rc) == "a=1,b=2"
     assert label_query(obj(batch_pb2.Job, {})) == ""
+
+
+def test_daemon_set() -> None:
+    ds = obj(
+        apps_pb2.DaemonSet,
+        {
+            "metadata": {
+                "name": "agent",
+                "namespace": "shop",
+                "uid": "ds-uid",
+                "annotations": {"deprecated.daemonset.template.generation": "2"},
+            },
+            "spec": {
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {
+                        "nodeSelector": {"disk": "ssd"},
+                        "containers": [{"name": "web", "image": "nginx:1.27"}],
+                    },
+                },
+            },
+            "status": {
+                "desiredNumberScheduled": 3,
+                "currentNumberScheduled": 3,
+                "updatedNumberScheduled": 2,
+                "numberAvailable": 2,
+                "numberMisscheduled": 1,
+            },
+        },
+    )
+    owned = {"ownerReferences": [{"uid": "ds-uid", "controller": True, "kind": "DaemonSet"}]}
+    pods = [
+        obj(core_pb2.Pod, {"metadata": {"name": f"p{i}", **owned}, "status": {"phase": phase}})
+        for i, phase in enumerate(("Running", "Running", "Pending"))
+    ]
+    text = describe_daemon_set(ds, pods, None, NOW)
+    assert text.splitlines()[:12] == [
+        "Name:           agent",
+        "Namespace:      shop",
+        "Selector:       app=web",
+        "Node-Selector:  disk=ssd",
+        "Labels:         <none>",
+        "Annotations:    deprecated.daemonset.template.generation: 2",
+        "Desired Number of Nodes Scheduled: 3",
+        "Current Number of Nodes Scheduled: 3",
+        "Number of Nodes Scheduled with Up-to-date Pods: 2",
+        "Number of Nodes Scheduled with Available Pods: 2",
+        "Number of Nodes Misscheduled: 1",
+        "Pods Status:  2 Running / 1 Waiting / 0 Succeeded / 0 Failed",
+    ]
+    assert any(line.split() == ["Image:", "nginx:1.27"] for line in text.splitlines())

@@ -15,6 +15,15 @@ from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 
 
+def not_found(name: str) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(
+        grpc.StatusCode.NOT_FOUND,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(),
+        details=f'pods "{name}" not found',
+    )
+
+
 def copy_of(obj: Any) -> Any:
     new = type(obj)()
     new.CopyFrom(obj)
@@ -35,6 +44,7 @@ class FakeResource:
         self.created: list[Any] = []
         self.updated: list[Any] = []
         self.status_updates: list[Any] = []
+        self.deleted: list[tuple[str, str, str]] = []
 
     def emit(self, kind: str, obj: Any) -> None:
         self.items[f"{obj.metadata.namespace}/{obj.metadata.name}"] = obj
@@ -51,7 +61,10 @@ class FakeResource:
         return stream()
 
     async def get(self, name: str, namespace: str = "") -> Any:
-        return self.items[f"{namespace}/{name}"]
+        try:
+            return self.items[f"{namespace}/{name}"]
+        except KeyError:
+            raise not_found(name) from None
 
     async def create(self, obj: Any) -> Any:
         self.created.append(obj)
@@ -62,9 +75,28 @@ class FakeResource:
         return obj
 
     async def update_status(self, obj: Any) -> Any:
+        key = f"{obj.metadata.namespace}/{obj.metadata.name}"
+        if key not in self.items:
+            raise not_found(obj.metadata.name)
         self.status_updates.append(obj)
         self.emit("MODIFIED", obj)
         return obj
+
+    async def delete(self, name: str, namespace: str = "", *, uid: str = "", **_: Any) -> Any:
+        """A graceful deletion: the object is marked (deletionTimestamp) until the test removes
+        it with remove(), as a kubelet would."""
+        obj = self.items.get(f"{namespace}/{name}")
+        if obj is None or (uid and obj.metadata.uid != uid):
+            raise not_found(name)
+        self.deleted.append((namespace, name, uid))
+        marked = copy_of(obj)
+        marked.metadata.deletion_timestamp = "2024-05-01T12:00:30Z"
+        self.emit("MODIFIED", marked)
+        return marked
+
+    def remove(self, namespace: str, name: str) -> None:
+        obj = self.items.pop(f"{namespace}/{name}")
+        self.events.put_nowait(self.event_type(type="DELETED", object=obj))
 
 
 class FakeClient:

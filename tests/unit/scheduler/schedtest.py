@@ -8,6 +8,8 @@ from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery.selectors import from_label_selector_message
+from scheduler.framework.preemption.disruption_budgets import DisruptionBudget
 from scheduler.framework.types import NodeInfo
 
 _uids = itertools.count(1)
@@ -53,8 +55,14 @@ def pod(
     phase: str = "Pending",
     scheduler_name: str = "default-scheduler",
     uid: str = "",
+    labels: Mapping[str, str] | None = None,
+    start_time: str = "",
+    preemption_policy: str | None = None,
+    nominated_node_name: str = "",
+    deletion_timestamp: str = "",
 ) -> core_pb2.Pod:
-    """A pod with one container requesting `cpu` and `memory` unless `containers` are given."""
+    """A pod with one container requesting `cpu` and `memory` unless `containers` are given;
+    `start_time` (RFC 3339) is when it started running."""
     requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
     p = core_pb2.Pod(
         api_version="v1",
@@ -70,8 +78,14 @@ def pod(
             scheduler_name=scheduler_name,
             tolerations=[_toleration(t) for t in tolerations],
         ),
-        status=core_pb2.PodStatus(phase=phase),
+        status=core_pb2.PodStatus(
+            phase=phase, start_time=start_time, nominated_node_name=nominated_node_name
+        ),
     )
+    p.metadata.labels.update(labels or {})
+    p.metadata.deletion_timestamp = deletion_timestamp
+    if preemption_policy is not None:
+        p.spec.preemption_policy = preemption_policy
     if affinity is not None:
         p.spec.affinity.CopyFrom(affinity)
     if priority is not None:
@@ -153,3 +167,20 @@ def node_affinity(
             preference=core_pb2.NodeSelectorTerm(match_expressions=[req(r) for r in exprs]),
         )
     return a
+
+
+def budget(
+    namespace: str = "default",
+    *,
+    match_labels: Mapping[str, str] | None = None,
+    allowed: int = 0,
+    disrupted: Sequence[str] = (),
+) -> DisruptionBudget:
+    """What preemption reads of a PodDisruptionBudget: its namespace, a matchLabels selector
+    (None: no selector), status.disruptionsAllowed and status.disruptedPods."""
+    selector = (
+        from_label_selector_message(meta_pb2.LabelSelector(match_labels=dict(match_labels)))
+        if match_labels is not None
+        else None
+    )
+    return DisruptionBudget(namespace, selector, allowed, frozenset(disrupted))

@@ -84,6 +84,7 @@ def test_in_tree_registry_builds_the_default_profile() -> None:
         "VolumeBinding",
         "PodTopologySpread",
         "InterPodAffinity",
+        "DefaultPreemption",
         "NodeResourcesBalancedAllocation",
         "ImageLocality",
     ]
@@ -100,6 +101,7 @@ def test_in_tree_registry_builds_the_default_profile() -> None:
         "VolumeBinding": 1,
         "PodTopologySpread": 2,
         "InterPodAffinity": 2,
+        "DefaultPreemption": 1,
         "NodeResourcesBalancedAllocation": 1,
         "ImageLocality": 1,
     }

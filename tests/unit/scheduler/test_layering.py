@@ -11,15 +11,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # Lowest first; the parts of one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("scheduler.framework", "scheduler.backend.queue", "scheduler.pod_status"),
+    ("scheduler.framework", "scheduler.pod_status"),
     (
         "scheduler.plugins.helper",
+        "scheduler.backend.queue",
         "scheduler.backend.cache",
-        "scheduler.metrics",
         "scheduler.algorithm",
     ),
-    ("scheduler.plugins.noderesources", "scheduler.event_handlers"),
-    ("scheduler.plugins",),
+    ("scheduler.plugins.noderesources", "scheduler.event_handlers", "scheduler.metrics"),
+    ("scheduler.plugins", "scheduler.failure_handler"),
     ("scheduler.scheduler",),
     ("scheduler.__main__",),
 )

@@ -131,7 +131,8 @@ async def test_a_pod_waiting_for_its_affinity_is_bound_once_its_partner_is(
     await wait_until(lambda: bool(client.events.created))
     assert (
         client.events.created[0].message
-        == "0/2 nodes are available: 2 node(s) didn't match pod affinity rules."
+        == "0/2 nodes are available: 2 node(s) didn't match pod affinity rules. "
+        "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
     )
     await wait_until(lambda: scheduler.queue.where(affine) == "unschedulable")
     client.pods.emit("ADDED", pt.pod("db", {"app": "db"}, node_name="n2", phase="Running"))

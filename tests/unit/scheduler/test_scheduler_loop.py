@@ -61,7 +61,10 @@ async def test_a_pod_that_fits_nowhere_says_why_and_waits_for_a_node(run_schedul
     await run_scheduler(client)
     await wait_until(lambda: bool(client.pods.status_updates))
     condition = client.pods.status_updates[-1].status.conditions[0]
-    message = "0/1 nodes are available: 1 Insufficient cpu."
+    message = (
+        "0/1 nodes are available: 1 Insufficient cpu. "
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
     assert (condition.type, condition.status, condition.reason, condition.message) == (
         "PodScheduled",
         "False",

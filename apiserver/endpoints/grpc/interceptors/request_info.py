@@ -1,5 +1,6 @@
 """What a gRPC method is in Kubernetes' terms: Pods/Create is a POST ("create") on pods, Pods/Bind a
-POST on pods/binding, Pods/UpdateStatus a PUT ("update") on pods/status."""
+POST on pods/binding, Pods/Evict a POST on pods/eviction, Pods/UpdateStatus a PUT ("update") on
+pods/status."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "UpdateEphemeralContainers": ("PUT", "ephemeralcontainers", False),
     "Attach": ("POST", "attach", True),
     "CreateToken": ("POST", "token", False),
+    "Evict": ("POST", "eviction", False),
 }
 _RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.SERVED}
 

@@ -7,6 +7,7 @@ from podplane.api.authentication.v1 import token_request_pb2 as podplane_dot_api
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 from podplane.api.core.v1 import service_pb2 as podplane_dot_api_dot_core_dot_v1_dot_service__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
+from podplane.api.policy.v1 import policy_pb2 as podplane_dot_api_dot_policy_dot_v1_dot_policy__pb2
 
 GRPC_GENERATED_VERSION = '1.78.2'
 GRPC_VERSION = grpc.__version__
@@ -106,6 +107,11 @@ class PodsStub(object):
                 '/podplane.core.v1.Pods/Attach',
                 request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodAttachRequest.SerializeToString,
                 response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+                _registered_method=True)
+        self.Evict = channel.unary_unary(
+                '/podplane.core.v1.Pods/Evict',
+                request_serializer=podplane_dot_api_dot_policy_dot_v1_dot_policy__pb2.Eviction.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
                 _registered_method=True)
 
 
@@ -214,6 +220,15 @@ class PodsServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Evict(self, request, context):
+        """The pods/eviction subresource: deletes the pod the Eviction's metadata names, with its
+        deleteOptions, if its PodDisruptionBudget allows the disruption; refused RESOURCE_EXHAUSTED
+        (Kubernetes' 429) when it does not. Answers a Status of success (code 201).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -286,6 +301,11 @@ def add_PodsServicer_to_server(servicer, server):
                     servicer.Attach,
                     request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodAttachRequest.FromString,
                     response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.SerializeToString,
+            ),
+            'Evict': grpc.unary_unary_rpc_method_handler(
+                    servicer.Evict,
+                    request_deserializer=podplane_dot_api_dot_policy_dot_v1_dot_policy__pb2.Eviction.FromString,
+                    response_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -666,6 +686,33 @@ class Pods(object):
             '/podplane.core.v1.Pods/Attach',
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodAttachRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_core__pb2.ExecChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Evict(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.Pods/Evict',
+            podplane_dot_api_dot_policy_dot_v1_dot_policy__pb2.Eviction.SerializeToString,
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.Status.FromString,
             options,
             channel_credentials,
             insecure,

@@ -19,6 +19,7 @@ from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.intstr import intstr_pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2
+from podplane.api.k8swire.policy.v1 import policy_pb2
 from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.resource import resource_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
@@ -518,3 +519,49 @@ def test_a_malformed_or_unreadable_body_is_a_4xx(
     got_code, got_reason, message = _answer(raw)
     assert (got_code, got_reason) == (code, reason)
     assert says in message
+
+
+# The body kubectl 1.36 sent for `kubectl create pdb web --selector=app=web --min-available=2`.
+KUBECTL_CREATE_PDB = bytes.fromhex(
+    "6b387300 0a200a09 706f6c69 63792f76 31121350 6f644469 73727570 74696f6e"
+    "42756467 65741239 0a130a03 77656212 001a0022 002a0032 00380042 0012160a"
+    "06080010 021a0012 0c0a0a0a 03617070 12037765 621a0a08 00180020 00280030"
+    "001a0022 00"
+)
+
+
+def test_kubectls_poddisruptionbudget_reads_as_its_json() -> None:
+    data = decode(KUBECTL_CREATE_PDB)
+    assert data == {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "web", "creationTimestamp": None},
+        "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}},
+        "status": {},
+    }
+    _, warnings = bodies.decode_object(
+        resources.POD_DISRUPTION_BUDGET, data, [], FieldValidation.STRICT
+    )
+    assert warnings == []
+
+
+@pytest.mark.parametrize("api_version", ["policy/v1", "policy/v1beta1"])
+def test_an_eviction_reads_with_its_delete_options(api_version: str) -> None:
+    eviction = policy_pb2.Eviction(
+        metadata=meta(name="web-1", namespace="default"),
+        deleteOptions=meta_pb2.DeleteOptions(
+            gracePeriodSeconds=0,
+            preconditions=meta_pb2.Preconditions(uid="u-1"),
+            dryRun=["All"],
+        ),
+    )
+    assert decode(body(api_version, "Eviction", eviction)) == {
+        "apiVersion": api_version,
+        "kind": "Eviction",
+        "metadata": {"name": "web-1", "namespace": "default", "creationTimestamp": None},
+        "deleteOptions": {
+            "gracePeriodSeconds": 0,
+            "preconditions": {"uid": "u-1"},
+            "dryRun": ["All"],
+        },
+    }

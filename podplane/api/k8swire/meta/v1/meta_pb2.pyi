@@ -116,3 +116,25 @@ class Condition(_message.Message):
     reason: str
     message: str
     def __init__(self, type: _Optional[str] = ..., status: _Optional[str] = ..., observedGeneration: _Optional[int] = ..., lastTransitionTime: _Optional[_Union[Time, _Mapping]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class DeleteOptions(_message.Message):
+    __slots__ = ("gracePeriodSeconds", "preconditions", "orphanDependents", "propagationPolicy", "dryRun")
+    GRACEPERIODSECONDS_FIELD_NUMBER: _ClassVar[int]
+    PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    ORPHANDEPENDENTS_FIELD_NUMBER: _ClassVar[int]
+    PROPAGATIONPOLICY_FIELD_NUMBER: _ClassVar[int]
+    DRYRUN_FIELD_NUMBER: _ClassVar[int]
+    gracePeriodSeconds: int
+    preconditions: Preconditions
+    orphanDependents: bool
+    propagationPolicy: str
+    dryRun: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, gracePeriodSeconds: _Optional[int] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ..., orphanDependents: bool = ..., propagationPolicy: _Optional[str] = ..., dryRun: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Preconditions(_message.Message):
+    __slots__ = ("uid", "resourceVersion")
+    UID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCEVERSION_FIELD_NUMBER: _ClassVar[int]
+    uid: str
+    resourceVersion: str
+    def __init__(self, uid: _Optional[str] = ..., resourceVersion: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,127 @@
+"""Priority (kubernetes plugin/pkg/admission/priority): a pod created gets its priority and
+preemption policy from its priorityClassName, or from the global default class (whose name it
+then takes), else priority 0 and PreemptLowerPriority; a class that does not exist, or a priority
+or policy the pod sets itself that differs from its class's, is refused. A PriorityClass may be
+the global default only while no other one is.
+
+Pods with system-node-critical or system-cluster-critical may be created in any namespace, as in
+Kubernetes since 1.17 (limiting them to some namespaces is ResourceQuota admission's, configured
+by the cluster's admin). An update keeps the priority and policy the pod was admitted with
+(keep_admitted_priority, run by the pod strategy before validation, which refuses any change)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+
+from apiserver import errors
+from apiserver.admission.lookups import ClusterObjects
+from podplane.api.core.v1 import core_pb2
+from podplane.api.scheduling.v1 import scheduling_pb2
+from podplane.apimachinery import priority, resources
+
+NAME = "Priority"
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    class_name: str
+    value: int
+    preemption_policy: str | None
+
+
+def _policy(pc: scheduling_pb2.PriorityClass) -> str | None:
+    return pc.preemption_policy if pc.HasField("preemption_policy") else None
+
+
+def default_class(
+    classes: Iterable[scheduling_pb2.PriorityClass],
+) -> scheduling_pb2.PriorityClass | None:
+    """The global default class; of several (two made at once), the one of lowest value."""
+    defaults = [pc for pc in classes if pc.global_default]
+    return min(defaults, key=lambda pc: pc.value, default=None)
+
+
+def keep_admitted_priority(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
+    """A pod update that leaves out the priority or preemption policy keeps the stored ones."""
+    if not new.spec.HasField("priority") and old.spec.HasField("priority"):
+        new.spec.priority = old.spec.priority
+    if not new.spec.HasField("preemption_policy") and old.spec.HasField("preemption_policy"):
+        new.spec.preemption_policy = old.spec.preemption_policy
+
+
+class PriorityAdmission:
+    def __init__(self, classes: ClusterObjects[scheduling_pb2.PriorityClass]) -> None:
+        self._classes = classes
+
+    async def admit_create(self, obj: Message) -> None:
+        if isinstance(obj, core_pb2.Pod):
+            await self._admit_pod(obj)
+        elif isinstance(obj, scheduling_pb2.PriorityClass):
+            self._check_single_default(obj, creating=True)
+
+    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
+        if not subresource and isinstance(new, scheduling_pb2.PriorityClass):
+            self._check_single_default(new, creating=False)
+
+    def admit_delete(self, old: Message) -> None:
+        pass
+
+    async def _resolve(self, pod: core_pb2.Pod) -> _Resolved:
+        name = pod.spec.priority_class_name
+        if not name:
+            default = default_class(self._classes.cached())
+            if default is None:
+                return _Resolved(
+                    "",
+                    priority.DEFAULT_PRIORITY_WHEN_NO_DEFAULT_CLASS_EXISTS,
+                    priority.PREEMPT_LOWER_PRIORITY,
+                )
+            return _Resolved(default.metadata.name, default.value, _policy(default))
+        pc = await self._classes.lookup(name)
+        if pc is None:
+            raise errors.forbidden(
+                resources.POD, pod.metadata.name, f"no PriorityClass with name {name} was found"
+            )
+        return _Resolved(name, pc.value, _policy(pc))
+
+    async def _admit_pod(self, pod: core_pb2.Pod) -> None:
+        resolved = await self._resolve(pod)
+        spec = pod.spec
+        spec.priority_class_name = resolved.class_name
+        if spec.HasField("priority") and spec.priority != resolved.value:
+            raise errors.forbidden(
+                resources.POD,
+                pod.metadata.name,
+                f"the integer value of priority ({spec.priority}) must not be provided in pod "
+                f"spec; priority admission controller computed {resolved.value} from the given "
+                "PriorityClass name",
+            )
+        spec.priority = resolved.value
+        policy = resolved.preemption_policy
+        if policy is None:
+            return
+        if spec.HasField("preemption_policy") and spec.preemption_policy != policy:
+            raise errors.forbidden(
+                resources.POD,
+                pod.metadata.name,
+                f"the string value of PreemptionPolicy ({spec.preemption_policy}) must not be "
+                f"provided in pod spec; priority admission controller computed {policy} from "
+                "the given PriorityClass name",
+            )
+        spec.preemption_policy = policy
+
+    def _check_single_default(self, pc: scheduling_pb2.PriorityClass, *, creating: bool) -> None:
+        if not pc.global_default:
+            return
+        default = default_class(self._classes.cached())
+        if default is None or (not creating and default.metadata.name == pc.metadata.name):
+            return
+        raise errors.forbidden(
+            resources.PRIORITY_CLASS,
+            pc.metadata.name,
+            f"PriorityClass {default.metadata.name} is already marked as default. "
+            "Only one default can exist",
+        )

@@ -1,0 +1,40 @@
+"""Validation of ControllerRevisions (kubernetes pkg/apis/apps/validation
+ValidateControllerRevision, ValidateControllerRevisionUpdate): a snapshot whose data is
+mandatory and never changes once stored, with a non-negative revision number (which its
+controller may raise)."""
+
+from __future__ import annotations
+
+import json
+
+from apiserver.validation import fields
+from apiserver.validation.fields import FieldError
+from apiserver.validation.meta import object_meta
+from apiserver.validation.template import Shown, nonnegative
+from podplane.api.apps.v1 import apps_pb2
+from podplane.apimachinery.json_types import JSONValue
+
+
+def controller_revision(obj: apps_pb2.ControllerRevision) -> list[FieldError]:
+    errs = object_meta(obj.metadata, namespaced=True)
+    if not obj.data:
+        errs.append(fields.required("data", "data is mandatory"))
+    return errs + nonnegative("revision", obj.revision)
+
+
+def _parsed(data: str) -> JSONValue | str:
+    """The data as JSON (the same value whatever the spacing it was sent with)."""
+    try:
+        value: JSONValue = json.loads(data)
+    except ValueError:
+        return data
+    return value
+
+
+def controller_revision_update(
+    new: apps_pb2.ControllerRevision, old: apps_pb2.ControllerRevision
+) -> list[FieldError]:
+    errs = controller_revision(new)
+    if _parsed(new.data) != _parsed(old.data):
+        errs.append(fields.invalid("data", Shown(new.data), "field is immutable"))
+    return errs

@@ -1,0 +1,1 @@
+"""The disruption controller (kubernetes pkg/controller/disruption): budgets' status."""

@@ -1,0 +1,162 @@
+"""Preemption, for a pod no node can take (kubernetes pkg/scheduler/framework/preemption
+Evaluator.Preempt):
+
+1. Is the pod eligible to preempt (not preemptionPolicy Never, not already waiting for victims of
+   an earlier preemption to go)?
+2. The candidates: on the nodes the filters turned down for a reason other pods leaving could
+   cure (Unschedulable, not UnschedulableAndUnresolvable), the fewest victims that make the pod
+   fit, found by a dry run on a copy of the node, starting at a random node and stopping once
+   enough candidates are found (minCandidateNodesPercentage / minCandidateNodesAbsolute).
+3. The best candidate (candidates.pick_one).
+4. Its victims' preemption (executor.py), and the pod nominated to its node.
+
+What varies between preemption plugins (victims on a node, eligibility, how many candidates) is
+the plugin's, through the Interface protocol."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from podplane.api.core.v1 import core_pb2
+from scheduler.framework.diagnosis import Diagnosis, NodeToStatus, fit_error_message
+from scheduler.framework.interfaces import FrameworkHandle
+from scheduler.framework.nominating import CLEAR_NOMINATED_NODE, PostFilterResult
+from scheduler.framework.preemption.candidates import Candidate, pick_one
+from scheduler.framework.preemption.disruption_budgets import DisruptionBudget
+from scheduler.framework.preemption.executor import Executor
+from scheduler.framework.status import Code, Status
+from scheduler.framework.types import CycleState, NodeInfo
+
+log = logging.getLogger(__name__)
+
+PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
+
+
+class Interface(Protocol):
+    """What a preemption plugin decides (kubernetes preemption.Interface)."""
+
+    def offset_and_num_candidates(self, num_nodes: int) -> tuple[int, int]:
+        """Where the dry run starts among the potential nodes, and how many candidates suffice."""
+
+    def pod_eligible_to_preempt_others(
+        self, state: CycleState, pod: core_pb2.Pod, nominated_node_status: Status
+    ) -> tuple[bool, str]:
+        """Whether the pod may preempt now, and why not."""
+
+    def select_victims_on_node(
+        self,
+        state: CycleState,
+        pod: core_pb2.Pod,
+        node: NodeInfo,
+        budgets: Sequence[DisruptionBudget],
+    ) -> tuple[list[core_pb2.Pod], int, Status]:
+        """The fewest pods to evict from `node` (a copy) for the pod to fit there, most important
+        first, and how many of them break a budget; or why no eviction makes it fit."""
+
+
+class Evaluator:
+    def __init__(
+        self,
+        framework: FrameworkHandle,
+        interface: Interface,
+        *,
+        budgets: Callable[[], Sequence[DisruptionBudget]] | None = None,
+    ) -> None:
+        """`budgets` lists the cluster's PodDisruptionBudgets (the plugin's lister of them); None:
+        there are none to respect."""
+        self._framework = framework
+        self._interface = interface
+        self._budgets = budgets
+        self._executor = Executor(framework)
+
+    def preempt(
+        self, state: CycleState, pod: core_pb2.Pod, statuses: NodeToStatus
+    ) -> tuple[PostFilterResult | None, Status]:
+        """Success with the node the pod is nominated to and the writes that make room there;
+        Unschedulable with no result (nomination kept) when the pod may not preempt now;
+        Unschedulable with the nomination cleared when no eviction would help; or an error.
+        `pod` is the informer's latest (the scheduling cycle reads it without awaiting)."""
+        nominated_status = statuses.get(pod.status.nominated_node_name)
+        eligible, why = self._interface.pod_eligible_to_preempt_others(state, pod, nominated_status)
+        if not eligible:
+            log.debug("pod %s is not eligible for preemption: %s", pod.metadata.name, why)
+            return None, Status.unschedulable(why)
+        all_nodes = state.all_nodes
+        if not all_nodes:
+            return None, Status.error("no nodes available")
+        candidates, node_statuses, errors = self._find_candidates(state, pod, statuses)
+        if errors and not candidates:
+            return None, Status.error(", ".join(errors))
+        if not candidates:
+            message = fit_error_message(len(all_nodes), Diagnosis(node_to_status=node_statuses))
+            return PostFilterResult(CLEAR_NOMINATED_NODE), Status.unschedulable(message)
+        best = pick_one(candidates)
+        if best is None or not best.node_name:
+            return None, Status.unschedulable("no candidate node for preemption")
+        log.info(
+            "pod %s/%s: the target node for the preemption is %s (%d victim(s))",
+            pod.metadata.namespace,
+            pod.metadata.name,
+            best.node_name,
+            len(best.victims),
+        )
+        prepare = functools.partial(self._executor.prepare_candidate, best, pod)
+        return PostFilterResult.nominated(best.node_name, prepare), Status()
+
+    def _find_candidates(
+        self, state: CycleState, pod: core_pb2.Pod, statuses: NodeToStatus
+    ) -> tuple[list[Candidate], dict[str, Status], list[str]]:
+        """The candidates, the status of each node that is none, and the dry runs' errors."""
+        node_statuses: dict[str, Status] = {}
+        unhelpful = Status.unresolvable(PREEMPTION_NOT_HELPFUL)
+        potential: list[NodeInfo] = []
+        for node in state.all_nodes:
+            code = statuses.get(node.name).code
+            if code is Code.UNSCHEDULABLE:
+                potential.append(node)
+            elif code is Code.UNSCHEDULABLE_AND_UNRESOLVABLE:
+                node_statuses[node.name] = unhelpful
+        if not potential:
+            log.debug("preemption will not help schedule pod %s on any node", pod.metadata.name)
+            return [], node_statuses, []
+        budgets = list(self._budgets()) if self._budgets is not None else []
+        offset, wanted = self._interface.offset_and_num_candidates(len(potential))
+        return self._dry_run(state, pod, potential, budgets, offset, wanted, node_statuses)
+
+    def _dry_run(
+        self,
+        state: CycleState,
+        pod: core_pb2.Pod,
+        potential: list[NodeInfo],
+        budgets: Sequence[DisruptionBudget],
+        offset: int,
+        wanted: int,
+        node_statuses: dict[str, Status],
+    ) -> tuple[list[Candidate], dict[str, Status], list[str]]:
+        """Each potential node from `offset` on, on copies of the node and the cycle state, until
+        `wanted` candidates are found, at least one breaking no budget; those breaking none
+        first (kubernetes DryRunPreemption, which runs the nodes in parallel)."""
+        non_violating: list[Candidate] = []
+        violating: list[Candidate] = []
+        errors: list[str] = []
+        for i in range(len(potential)):
+            node = potential[(offset + i) % len(potential)]
+            victims, violations, status = self._interface.select_victims_on_node(
+                state.clone(), pod, node.snapshot(), budgets
+            )
+            if status.is_success and victims:
+                found = violating if violations else non_violating
+                if len(found) < wanted:
+                    found.append(Candidate(node.name, tuple(victims), violations))
+                if non_violating and len(non_violating) + len(violating) >= wanted:
+                    break
+                continue
+            if status.is_success:
+                status = Status.error(f'expected at least one victim pod on node "{node.name}"')
+            if status.is_error:
+                errors.append(status.message)
+            node_statuses[node.name] = status
+        return non_violating + violating, node_statuses, errors

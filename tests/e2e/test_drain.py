@@ -1,0 +1,176 @@
+"""kubectl drain on the compose cluster, with a PodDisruptionBudget: a Deployment of 3 (all on
+node-2, the other nodes cordoned while it starts) under a budget of minAvailable 2. Draining
+node-2 evicts one pod at a time: the others are refused ("will retry after 5s") until the
+Deployment's replacement is ready on another node, so at least 2 pods stay ready throughout,
+and the drain completes. A budget that cannot be met makes the drain time out (--timeout), the
+pods untouched. Every node is uncordoned at the end."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.compose_cluster import NODES
+from tests.e2e.kubectl import Kubectl
+
+VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: sleep
+        image: busybox
+        command: [sleep, "3600"]
+        volumeMounts: [{name: scratch, mountPath: /scratch}]
+      volumes: [{name: scratch, emptyDir: {}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def k(kubectl_namespace: str) -> Iterator[Kubectl]:
+    k = Kubectl(kubectl_namespace)
+    try:
+        yield k
+    finally:
+        for node in NODES:  # the cluster is shared: leave every node schedulable
+            Kubectl().run("uncordon", node)
+
+
+def web_pods(k: Kubectl) -> list[Any]:
+    """The Deployment's pods, as `kubectl get -o json` gives them."""
+    pods: list[Any] = json.loads(k.ok("get", "pods", "-l", "app=web", "-o", "json"))["items"]
+    return pods
+
+
+def healthy(pod: Any) -> bool:
+    """Counted by the budget: ready and not being deleted."""
+    conditions = pod["status"].get("conditions", [])
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    return ready and not pod["metadata"].get("deletionTimestamp")
+
+
+def nodes_of(k: Kubectl) -> list[str]:
+    return sorted(str(p["spec"]["nodeName"]) for p in web_pods(k) if healthy(p))
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(1)
+
+
+def allowed(k: Kubectl, name: str = "web") -> str:
+    return k.ok("get", "pdb", name, "-o", "jsonpath={.status.disruptionsAllowed}")
+
+
+class HealthyWatch:
+    """The fewest healthy pods of the Deployment seen, sampled each second in a thread."""
+
+    def __init__(self, k: Kubectl) -> None:
+        self.k = k
+        self.fewest = 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.fewest = min(self.fewest, sum(healthy(p) for p in web_pods(self.k)))
+            self._stop.wait(1)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.fewest
+
+
+def test_drain_evicts_within_the_budget_and_completes(k: Kubectl) -> None:
+    for node in ("node-1", "node-3"):
+        assert k.ok("cordon", node) == f"node/{node} cordoned\n"
+    assert k.ok("apply", "-f", "-", stdin=DEPLOYMENT) == "deployment.apps/web created\n"
+    k.ok("rollout", "status", "deployment/web", "--timeout=180s")
+    assert nodes_of(k) == ["node-2"] * 3
+    for node in ("node-1", "node-3"):
+        assert k.ok("uncordon", node) == f"node/{node} uncordoned\n"
+    out = k.ok("create", "poddisruptionbudget", "web", "--selector=app=web", "--min-available=2")
+    assert out == "poddisruptionbudget.policy/web created\n"
+    wait_for("the budget's status", lambda: allowed(k) == "1", timeout=60)
+
+    watch = HealthyWatch(k)
+    try:
+        drain = k.run(
+            "drain",
+            "node-2",
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--timeout=300s",
+            timeout=400,
+        )
+    finally:
+        fewest = watch.stop()
+    assert drain.code == 0, drain
+    lines = drain.out.splitlines()
+    assert lines[0] == "node/node-2 cordoned" and lines[-1] == "node/node-2 drained", drain
+    assert sum(1 for line in lines if line.endswith(" evicted")) == 3, drain
+    refused = [line for line in drain.err.splitlines() if "(will retry after 5s)" in line]
+    assert refused, drain  # three evictions asked at once, one disruption allowed
+    assert all(line.endswith(VIOLATION) for line in refused), drain
+    assert fewest >= 2, f"the budget did not hold: {fewest} healthy pods at one point"
+
+    k.ok("rollout", "status", "deployment/web", "--timeout=180s")
+    wait_for("3 healthy pods off node-2", lambda: len(nodes_of(k)) == 3)
+    assert "node-2" not in nodes_of(k)
+    wait_for("one disruption allowed again", lambda: allowed(k) == "1", timeout=60)
+    assert k.ok("uncordon", "node-2") == "node/node-2 uncordoned\n"
+
+
+def test_a_budget_that_cannot_be_met_makes_the_drain_time_out(k: Kubectl) -> None:
+    # A pod under two budgets cannot be evicted at all: this one is changed, not added to.
+    out = k.ok("patch", "pdb", "web", "--type=merge", "-p", '{"spec":{"minAvailable":"100%"}}')
+    assert out == "poddisruptionbudget.policy/web patched\n"
+    wait_for(
+        "the new spec observed",
+        lambda: (
+            k.ok(
+                "get",
+                "pdb",
+                "web",
+                "-o",
+                "jsonpath={.status.observedGeneration} {.status.disruptionsAllowed}",
+            )
+            == "2 0"
+        ),
+        timeout=60,
+    )
+    node = nodes_of(k)[0]
+    before = {p["metadata"]["name"] for p in web_pods(k)}
+    drain = k.run(
+        "drain",
+        node,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--timeout=15s",
+        timeout=120,
+    )
+    assert drain.code == 1, drain
+    assert "(will retry after 5s): " + VIOLATION in drain.err, drain
+    assert "global timeout reached: 15s" in drain.err, drain
+    assert {p["metadata"]["name"] for p in web_pods(k)} == before
+    assert k.ok("uncordon", node) == f"node/{node} uncordoned\n"
