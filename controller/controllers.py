@@ -24,6 +24,7 @@ from controller.pvprotection.controller import PVProtectionController
 from controller.replicaset.controller import ReplicaSetController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
+from controller.statefulset.controller import StatefulSetController
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
@@ -49,6 +50,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "deployment": DeploymentController,
     "disruption": DisruptionController,
     "daemonset": DaemonSetsController,
+    "statefulset": StatefulSetController,
     "job": JobController,
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,

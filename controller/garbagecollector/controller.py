@@ -2,8 +2,9 @@
 are gone, and carries out the Orphan and Foreground deletion of owners.
 
 Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
-ReplicaSets, Deployments, DaemonSets with their ControllerRevisions, Jobs, and Services with their
-EndpointSlices) indexed by its own uid and by the uids its ownerReferences name.
+ReplicaSets, Deployments, DaemonSets and StatefulSets with their ControllerRevisions, the claims
+a StatefulSet's retention policy gives owners, Jobs, and Services with their EndpointSlices)
+indexed by its own uid and by the uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -51,7 +52,9 @@ WORKLOAD_KINDS = (
     "ReplicaSet",
     "Deployment",
     "DaemonSet",
+    "StatefulSet",
     "ControllerRevision",
+    "PersistentVolumeClaim",
     "Job",
     "Service",
     "EndpointSlice",
@@ -63,7 +66,9 @@ Workload = (
     | apps_pb2.ReplicaSet
     | apps_pb2.Deployment
     | apps_pb2.DaemonSet
+    | apps_pb2.StatefulSet
     | apps_pb2.ControllerRevision
+    | core_pb2.PersistentVolumeClaim
     | batch_pb2.Job
     | service_pb2.Service
     | discovery_pb2.EndpointSlice
