@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -406,3 +407,14 @@ def test_status_rules(status: dict[str, int], expected: list[str]) -> None:
     if "collisionCount" not in status:
         new.status.collision_count = 2
     assert strings(validation.statefulset_update(new, old)) == expected
+
+
+def test_the_example_manifest_is_valid() -> None:
+    """examples/web-statefulset.yaml, which docs/controllers.md applies."""
+    path = Path(__file__).resolve().parents[3] / "examples" / "web-statefulset.yaml"
+    objects = manifest.load_objects(path.read_text())
+    [sts] = [o for o in objects if isinstance(o, apps_pb2.StatefulSet)]
+    defaulting.statefulset(sts)
+    defaulting.prepare_for_create(sts)
+    assert strings(validation.statefulset(sts)) == []
+    assert sts.spec.service_name == "nginx"
