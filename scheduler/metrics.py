@@ -53,9 +53,8 @@ def track_queue(queue: SchedulingQueue) -> None:
     def pending(name: str) -> Callable[[], float]:
         return lambda: queue.pending()[name]
 
-    for name in ("active", "backoff", "unschedulable"):
+    for name in ("active", "backoff", "unschedulable", "gated"):
         PENDING_PODS.labels(name).set_function(pending(name))
-    PENDING_PODS.labels("gated").set(0)  # no scheduling gates here
 
 
 def attempt(result: str, profile: str, seconds: float) -> None:

@@ -79,6 +79,8 @@ class Scheduler:
         self.framework = framework
         self.cache = SchedulerCache()
         self.queue = queue or SchedulingQueue()
+        if framework.has_pre_enqueue_plugins:
+            self.queue.pre_enqueue = lambda pod: framework.run_pre_enqueue(pod).is_success
         metrics.track_queue(self.queue)
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name

@@ -1,9 +1,10 @@
 """Pod Security admission (k8s.io/pod-security-admission): a namespace labelled
-pod-security.kubernetes.io/enforce=baseline (or restricted, which includes baseline) refuses pods
-that fail the baseline Pod Security Standard, in Kubernetes' words:
+pod-security.kubernetes.io/enforce=baseline or =restricted refuses pods that fail that Pod
+Security Standard (restricted includes baseline), in Kubernetes' words:
 `pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container "c" must
 not set securityContext.privileged=true)`. Workloads' pod templates are not refused (Kubernetes
-only warns for them); their pods are. The restricted level's own checks are not made."""
+only warns for them); their pods are. The checks are those of the latest policy, whatever
+version the namespace names."""
 
 from __future__ import annotations
 
@@ -13,121 +14,31 @@ import grpc
 from google.protobuf.message import Message
 
 from apiserver import errors
-from apiserver.objects import pod_containers
+from apiserver.admission import pod_security_baseline as baseline
+from apiserver.admission import pod_security_restricted as restricted
 from podplane.api.core.v1 import core_pb2
 
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 ENFORCE_VERSION_LABEL = "pod-security.kubernetes.io/enforce-version"
 LEVELS = ("privileged", "baseline", "restricted")
-# The capabilities a container may add at baseline (policy/check_capabilities_baseline.go).
-BASELINE_CAPABILITIES = frozenset(
-    {
-        "AUDIT_WRITE",
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FOWNER",
-        "FSETID",
-        "KILL",
-        "MKNOD",
-        "NET_BIND_SERVICE",
-        "SETFCAP",
-        "SETGID",
-        "SETPCAP",
-        "SETUID",
-        "SYS_CHROOT",
-    }
-)
 
 # A namespace's labels, or None when it does not exist (or, cached, is not known yet).
 NamespaceLabels = Callable[[str], Awaitable[dict[str, str] | None]]
 CachedNamespaceLabels = Callable[[str], dict[str, str] | None]
 
 
-def _plural(singular: str, plural: str, n: int) -> str:
-    return singular if n == 1 else plural
-
-
-def _quoted(names: list[str]) -> str:
-    return ", ".join(f'"{n}"' for n in names)
-
-
-def _host_namespaces(pod: core_pb2.Pod) -> str | None:
-    used = [
-        f"{f}=true"
-        for f, on in (
-            ("hostNetwork", pod.spec.host_network),
-            ("hostPID", pod.spec.host_pid),
-            ("hostIPC", pod.spec.host_ipc),
-        )
-        if on
-    ]
-    return f"host namespaces ({', '.join(used)})" if used else None
-
-
-def _privileged(pod: core_pb2.Pod) -> str | None:
-    bad = [c.name for c in pod_containers(pod.spec) if c.security_context.privileged]
-    if not bad:
-        return None
-    return (
-        f"privileged ({_plural('container', 'containers', len(bad))} {_quoted(bad)} "
-        f"must not set securityContext.privileged=true)"
-    )
-
-
-def _capabilities(pod: core_pb2.Pod) -> str | None:
-    bad: list[str] = []
-    caps: list[str] = []
-    for c in pod_containers(pod.spec):
-        extra = [a for a in c.security_context.capabilities.add if a not in BASELINE_CAPABILITIES]
-        if extra:
-            bad.append(c.name)
-            caps += [a for a in extra if a not in caps]
-    if not bad:
-        return None
-    return (
-        f"non-default capabilities ({_plural('container', 'containers', len(bad))} "
-        f"{_quoted(bad)} must not include {_quoted(sorted(caps))} in "
-        f"securityContext.capabilities.add)"
-    )
-
-
-def _host_path_volumes(pod: core_pb2.Pod) -> str | None:
-    bad = [v.name for v in pod.spec.volumes if v.HasField("host_path")]
-    if not bad:
-        return None
-    return f"hostPath volumes ({_plural('volume', 'volumes', len(bad))} {_quoted(bad)})"
-
-
-def _host_ports(pod: core_pb2.Pod) -> str | None:
-    bad: list[str] = []
-    ports: list[int] = []
-    for c in pod_containers(pod.spec):
-        used = [p.host_port for p in c.ports if p.host_port]
-        if used:
-            bad.append(c.name)
-            ports += [p for p in used if p not in ports]
-    if not bad:
-        return None
-    n = len(bad)
-    return (
-        f"hostPort ({_plural('container', 'containers', n)} {_quoted(bad)} "
-        f"{_plural('uses', 'use', n)} {_plural('hostPort', 'hostPorts', len(ports))} "
-        f"{', '.join(str(p) for p in sorted(ports))})"
-    )
-
-
-BASELINE_CHECKS: tuple[Callable[[core_pb2.Pod], str | None], ...] = (
-    _host_namespaces,
-    _privileged,
-    _capabilities,
-    _host_path_volumes,
-    _host_ports,
-)
-
-
 def baseline_violations(pod: core_pb2.Pod) -> list[str]:
     """Each failed baseline check as `reason (detail)`, in the order Kubernetes reports them."""
-    return [v for check in BASELINE_CHECKS if (v := check(pod)) is not None]
+    return violations(pod, "baseline")
+
+
+def violations(pod: core_pb2.Pod, level: str) -> list[str]:
+    """The failed checks of `level` (baseline or restricted), as Kubernetes' EvaluatePod runs
+    them: the shared baseline checks, then baseline's overlapping ones or restricted's own."""
+    checks = baseline.CHECKS + (
+        baseline.OVERLAPPING_CHECKS if level == "baseline" else restricted.CHECKS
+    )
+    return [v for check in checks if (v := check(pod)) is not None]
 
 
 def enforced_level(labels: dict[str, str]) -> tuple[str, str]:
@@ -158,13 +69,13 @@ class PodSecurity:
         level, version = enforced_level(labels)
         if level == "privileged":
             return
-        violations = baseline_violations(pod)
-        if violations:
+        found = violations(pod, level)
+        if found:
             raise errors.APIError(
                 grpc.StatusCode.PERMISSION_DENIED,
                 "Forbidden",
                 f'pods "{pod.metadata.name}" is forbidden: violates PodSecurity '
-                f'"{level}:{version}": {", ".join(violations)}',
+                f'"{level}:{version}": {", ".join(found)}',
             )
 
     def admit_update(self, subresource: str, new: Message, old: Message) -> None:

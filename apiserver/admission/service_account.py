@@ -132,6 +132,7 @@ class ServiceAccountAdmission:
             return
         if not pod.spec.service_account_name:
             pod.spec.service_account_name = DEFAULT_SERVICE_ACCOUNT
+            pod.spec.service_account = DEFAULT_SERVICE_ACCOUNT  # the deprecated alias follows
         namespace, name = pod.metadata.namespace, pod.spec.service_account_name
         account = await self._account(namespace, name)
         if account is None:

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
+from apiserver.defaulting import volumes
 from apiserver.objects import Container, pod_containers
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.images import default_pull_policy
@@ -12,6 +11,11 @@ from podplane.apimachinery.images import default_pull_policy
 DEFAULT_TOLERATION_SECONDS = 300
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+
+
+def _http_get(action: core_pb2.HTTPGetAction) -> None:
+    action.path = action.path or "/"
+    action.scheme = action.scheme or "HTTP"
 
 
 def _probe(probe: core_pb2.Probe) -> None:
@@ -24,8 +28,9 @@ def _probe(probe: core_pb2.Probe) -> None:
     if not probe.failure_threshold:
         probe.failure_threshold = 3
     if probe.HasField("http_get"):
-        probe.http_get.path = probe.http_get.path or "/"
-        probe.http_get.scheme = probe.http_get.scheme or "HTTP"
+        _http_get(probe.http_get)
+    if probe.HasField("grpc") and not probe.grpc.HasField("service"):
+        probe.grpc.service = ""
 
 
 def container(c: Container) -> None:
@@ -38,12 +43,24 @@ def container(c: Container) -> None:
     for port in c.ports:
         if not port.protocol:
             port.protocol = "TCP"
+    for env in c.env:
+        field_ref = env.value_from.field_ref
+        if env.value_from.HasField("field_ref") and not field_ref.api_version:
+            field_ref.api_version = "v1"
     for name in ("liveness_probe", "readiness_probe", "startup_probe"):
         if c.HasField(name):
             _probe(getattr(c, name))
+    for hook in ("post_start", "pre_stop"):
+        if c.lifecycle.HasField(hook) and getattr(c.lifecycle, hook).HasField("http_get"):
+            _http_get(getattr(c.lifecycle, hook).http_get)
 
 
 def pod_spec(spec: core_pb2.PodSpec) -> None:
+    # serviceAccount, the deprecated alias: it names the account when serviceAccountName does
+    # not, and always reads as serviceAccountName (Kubernetes' v1 conversion).
+    if spec.service_account and not spec.service_account_name:
+        spec.service_account_name = spec.service_account
+    spec.service_account = spec.service_account_name
     if not spec.restart_policy:
         spec.restart_policy = "Always"
     if not spec.dns_policy:
@@ -59,35 +76,18 @@ def pod_spec(spec: core_pb2.PodSpec) -> None:
     for c in pod_containers(spec):
         container(c)
     for v in spec.volumes:
-        for source in ("config_map", "secret"):
-            if v.HasField(source) and not getattr(v, source).HasField("default_mode"):
-                getattr(v, source).default_mode = 0o644
-        if v.HasField("downward_api"):
-            _downward_api(v.downward_api.items)
-            if not v.downward_api.HasField("default_mode"):
-                v.downward_api.default_mode = 0o644
-        if v.HasField("projected"):
-            _projected(v.projected)
+        volumes.pod_volume(v)
 
 
-def _downward_api(items: Iterable[core_pb2.DownwardAPIVolumeFile]) -> None:
-    for item in items:
-        if item.HasField("field_ref") and not item.field_ref.api_version:
-            item.field_ref.api_version = "v1"
-
-
-def _projected(source: core_pb2.ProjectedVolumeSource) -> None:
-    """SetDefaults_ProjectedVolumeSource and SetDefaults_ServiceAccountTokenProjection: mode
-    0644, tokens valid for an hour."""
-    if not source.HasField("default_mode"):
-        source.default_mode = 0o644
-    for s in source.sources:
-        if s.HasField("service_account_token") and not s.service_account_token.HasField(
-            "expiration_seconds"
-        ):
-            s.service_account_token.expiration_seconds = 3600
-        if s.HasField("downward_api"):
-            _downward_api(s.downward_api.items)
+def host_network_ports(spec: core_pb2.PodSpec) -> None:
+    """A pod on the node's network listens on the node: its hostPorts are its containerPorts
+    (Kubernetes' defaultHostNetworkPorts, for pods, not templates)."""
+    if not spec.host_network:
+        return
+    for c in (*spec.init_containers, *spec.containers):
+        for port in c.ports:
+            if not port.host_port:
+                port.host_port = port.container_port
 
 
 def default_tolerations(spec: core_pb2.PodSpec) -> None:
@@ -121,4 +121,5 @@ def qos_class(spec: core_pb2.PodSpec) -> str:
 
 def pod(obj: core_pb2.Pod) -> None:
     pod_spec(obj.spec)
+    host_network_ports(obj.spec)
     default_tolerations(obj.spec)

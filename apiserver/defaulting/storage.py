@@ -4,6 +4,7 @@ PrepareForCreate and PrepareForUpdate)."""
 
 from __future__ import annotations
 
+from apiserver.defaulting import volumes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import timeutil
@@ -17,11 +18,53 @@ def persistent_volume(obj: core_pb2.PersistentVolume) -> None:
     )
     if not spec.HasField("volume_mode"):
         spec.volume_mode = c.FILESYSTEM
+    volumes.persistent_volume_source(spec)
 
 
 def persistent_volume_claim(obj: core_pb2.PersistentVolumeClaim) -> None:
-    if not obj.spec.HasField("volume_mode"):
-        obj.spec.volume_mode = c.FILESYSTEM
+    volumes.claim_spec(obj.spec)
+
+
+def _snapshot_or_claim(ref: core_pb2.TypedLocalObjectReference) -> bool:
+    group = ref.api_group if ref.HasField("api_group") else ""
+    return (ref.kind, group) in (
+        ("PersistentVolumeClaim", ""),
+        ("VolumeSnapshot", "snapshot.storage.k8s.io"),
+    )
+
+
+def claim_data_sources(
+    spec: core_pb2.PersistentVolumeClaimSpec, old: core_pb2.PersistentVolumeClaimSpec | None
+) -> None:
+    """pvcutil's DropDisabledFields, EnforceDataSourceBackwardsCompatibility and (on create)
+    NormalizeDataSources: a cross-namespace dataSourceRef is dropped
+    (CrossNamespaceVolumeDataSource is off in 1.31); a dataSource of a kind other than a claim
+    or a snapshot is dropped when no dataSourceRef says it is meant; then, on create, each of
+    dataSource and dataSourceRef is filled from the other."""
+    old_ref = old is not None and old.HasField("data_source_ref")
+    if spec.HasField("data_source_ref") and spec.data_source_ref.namespace and not old_ref:
+        spec.ClearField("data_source_ref")
+    old_source = old is not None and (old.HasField("data_source") or old_ref)
+    if (
+        not old_source
+        and not spec.HasField("data_source_ref")
+        and spec.HasField("data_source")
+        and not _snapshot_or_claim(spec.data_source)
+    ):
+        spec.ClearField("data_source")
+    if old is not None:
+        return
+    if spec.HasField("data_source") and not spec.HasField("data_source_ref"):
+        source = spec.data_source
+        spec.data_source_ref.kind, spec.data_source_ref.name = source.kind, source.name
+        if source.HasField("api_group"):
+            spec.data_source_ref.api_group = source.api_group
+    elif spec.HasField("data_source_ref") and not spec.HasField("data_source"):
+        ref = spec.data_source_ref
+        if not ref.namespace:
+            spec.data_source.kind, spec.data_source.name = ref.kind, ref.name
+            if ref.HasField("api_group"):
+                spec.data_source.api_group = ref.api_group
 
 
 def storage_class(obj: storage_pb2.StorageClass) -> None:

@@ -5,7 +5,7 @@ be refused here, not found by the scheduler later."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
@@ -15,6 +15,7 @@ from podplane.api.meta.v1 import meta_pb2
 NODE_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
 LABEL_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 WHEN_UNSATISFIABLE = ("DoNotSchedule", "ScheduleAnyway")
+NODE_INCLUSION_POLICIES = ("Honor", "Ignore")
 _REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 _PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
@@ -123,10 +124,56 @@ def _pod_affinity_term(path: str, term: core_pb2.PodAffinityTerm) -> list[FieldE
     errs += label_selector(f"{path}.namespaceSelector", term.namespace_selector)
     for i, namespace in enumerate(term.namespaces):
         errs += fields.dns1123_label(f"{path}.namespaces[{i}]", namespace)
+    errs += _match_and_mismatch_label_keys(path, term)
     if not term.topology_key:
         errs.append(fields.required(f"{path}.topologyKey", "can not be empty"))
     else:
         errs += fields.qualified_name(f"{path}.topologyKey", term.topology_key)
+    return errs
+
+
+def _label_keys(path: str, keys: Sequence[str], selector_set: bool) -> list[FieldError]:
+    """validateLabelKeys: label names, and only beside a labelSelector."""
+    if not keys:
+        return []
+    if not selector_set:
+        return [fields.forbidden(path, "must not be specified when labelSelector is not set")]
+    errs: list[FieldError] = []
+    for i, key in enumerate(keys):
+        errs += fields.qualified_name(f"{path}[{i}]", key)
+    return errs
+
+
+def _match_and_mismatch_label_keys(path: str, term: core_pb2.PodAffinityTerm) -> list[FieldError]:
+    """validateMatchLabelKeysAndMismatchLabelKeys. By now the server has merged each key's value
+    into the labelSelector (as `key In (value)`), so a key also in matchLabels was given twice."""
+    selector_set = term.HasField("label_selector")
+    errs = _label_keys(f"{path}.matchLabelKeys", term.match_label_keys, selector_set)
+    errs += _label_keys(f"{path}.mismatchLabelKeys", term.mismatch_label_keys, selector_set)
+    if selector_set:
+        index = {key: i for i, key in enumerate(term.match_label_keys)}
+        seen = set(term.label_selector.match_labels)
+        for expression in term.label_selector.match_expressions:
+            key = expression.key
+            if key in index and key in seen:
+                errs.append(
+                    fields.invalid(
+                        f"{path}[{index[key]}]",
+                        key,
+                        "exists in both matchLabelKeys and labelSelector",
+                    )
+                )
+            seen.add(key)
+    mismatch = set(term.mismatch_label_keys)
+    errs += [
+        fields.invalid(
+            f"{path}.matchLabelKeys[{i}]",
+            key,
+            "exists in both matchLabelKeys and mismatchLabelKeys",
+        )
+        for i, key in enumerate(term.match_label_keys)
+        if key in mismatch
+    ]
     return errs
 
 
@@ -144,8 +191,9 @@ def _pod_affinity(
 
 
 def _topology_spread(
-    path: str, constraints: Iterable[core_pb2.TopologySpreadConstraint]
+    path: str, constraints: Sequence[core_pb2.TopologySpreadConstraint]
 ) -> list[FieldError]:
+    """validateTopologySpreadConstraints."""
     errs: list[FieldError] = []
     for i, c in enumerate(constraints):
         p = f"{path}[{i}]"
@@ -153,17 +201,73 @@ def _topology_spread(
             errs.append(fields.invalid(f"{p}.maxSkew", c.max_skew, "must be greater than zero"))
         if not c.topology_key:
             errs.append(fields.required(f"{p}.topologyKey", "can not be empty"))
-        else:
-            errs += fields.qualified_name(f"{p}.topologyKey", c.topology_key)
         if c.when_unsatisfiable not in WHEN_UNSATISFIABLE:
             errs.append(
                 fields.unsupported(
                     f"{p}.whenUnsatisfiable", c.when_unsatisfiable, WHEN_UNSATISFIABLE
                 )
             )
-        if c.HasField("min_domains") and c.min_domains <= 0:
-            errs.append(fields.invalid(f"{p}.minDomains", c.min_domains, "must be greater than 0"))
+        if any(
+            c.topology_key == later.topology_key
+            and c.when_unsatisfiable == later.when_unsatisfiable
+            for later in constraints[i + 1 :]
+        ):
+            errs.append(
+                fields.duplicate(
+                    f"{p}.{{topologyKey, whenUnsatisfiable}}",
+                    f"{{{c.topology_key}, {c.when_unsatisfiable}}}",
+                )
+            )
+        if c.HasField("min_domains"):
+            if c.min_domains <= 0:
+                errs.append(
+                    fields.invalid(f"{p}.minDomains", c.min_domains, "must be greater than zero")
+                )
+            if c.when_unsatisfiable != "DoNotSchedule":
+                errs.append(
+                    fields.invalid(
+                        f"{p}.minDomains",
+                        c.min_domains,
+                        "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not "
+                        f"{c.when_unsatisfiable}",
+                    )
+                )
+        for name, json_name in (
+            ("node_affinity_policy", "nodeAffinityPolicy"),
+            ("node_taints_policy", "nodeTaintsPolicy"),
+        ):
+            if c.HasField(name) and getattr(c, name) not in NODE_INCLUSION_POLICIES:
+                errs.append(
+                    fields.unsupported(
+                        f"{p}.{json_name}", getattr(c, name), NODE_INCLUSION_POLICIES
+                    )
+                )
+        errs += _match_label_keys_in_spread(f"{p}.matchLabelKeys", c)
         errs += label_selector(f"{p}.labelSelector", c.label_selector)
+    return errs
+
+
+def _match_label_keys_in_spread(
+    path: str, c: core_pb2.TopologySpreadConstraint
+) -> list[FieldError]:
+    if not c.match_label_keys:
+        return []
+    errs: list[FieldError] = []
+    selector_keys: set[str] = set()
+    if c.HasField("label_selector"):
+        selector_keys = set(c.label_selector.match_labels) | {
+            e.key for e in c.label_selector.match_expressions
+        }
+    else:
+        errs.append(fields.forbidden(path, "must not be specified when labelSelector is not set"))
+    for i, key in enumerate(c.match_label_keys):
+        errs += fields.qualified_name(f"{path}[{i}]", key)
+        if key in selector_keys:
+            errs.append(
+                fields.invalid(
+                    f"{path}[{i}]", key, "exists in both matchLabelKeys and labelSelector"
+                )
+            )
     return errs
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import immutable
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import json_text
 

@@ -9,8 +9,8 @@ import json
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import Shown, nonnegative
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import Shown, nonnegative
 from podplane.api.apps.v1 import apps_pb2
 from podplane.apimachinery.json_types import JSONValue
 

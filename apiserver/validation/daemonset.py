@@ -13,10 +13,10 @@ from apiserver.defaulting.daemonset_prepare import (
     TEMPLATE_GENERATION_ANNOTATION,
     template_generation,
 )
-from apiserver.validation import fields, template
+from apiserver.validation import fields, generic_rules, template
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable, nonnegative, shown
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import immutable, nonnegative, shown
 from apiserver.validation.workloads import PERCENT_MSG
 from podplane.api.apps.v1 import apps_pb2
 
@@ -104,7 +104,7 @@ def _selector(spec: apps_pb2.DaemonSetSpec) -> list[FieldError]:
     errs: list[FieldError] = []
     matches: bool | None = False
     if spec.HasField("selector"):
-        errs += template.label_selector(path, spec.selector)
+        errs += generic_rules.label_selector(path, spec.selector)
         matches = template.selector_matches(spec.selector, spec.template.metadata.labels)
     errs += template.template_labels_selected("spec.template", spec.template, matches)
     selector = spec.selector

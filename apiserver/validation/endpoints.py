@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable
 from apiserver.validation.meta import object_meta
 from apiserver.validation.network import (
     non_special_ip,
@@ -13,7 +14,6 @@ from apiserver.validation.network import (
     qualified_name,
     valid_ip,
 )
-from apiserver.validation.template import immutable
 from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import service as svc_helper

@@ -55,6 +55,8 @@ def ephemeral_rules(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldErr
         for j, mount in enumerate(ec.volume_mounts):
             if mount.sub_path:
                 errs.append(fields.forbidden(f"{p}.volumeMounts[{j}].subPath", _NOT_ALLOWED))
+            if mount.sub_path_expr:
+                errs.append(fields.forbidden(f"{p}.volumeMounts[{j}].subPathExpr", _NOT_ALLOWED))
     return errs
 
 

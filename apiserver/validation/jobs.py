@@ -12,8 +12,8 @@ from apiserver.defaulting.jobs import (
 )
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable, label_selector, nonnegative, shown
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import immutable, nonnegative
 from podplane.api.batch.v1 import batch_pb2
 
 COMPLETION_MODES = ("NonIndexed", "Indexed")
@@ -81,9 +81,7 @@ def _generated_selector(obj: batch_pb2.Job) -> list[FieldError]:
     expected = {JOB_CONTROLLER_UID_LABEL: obj.metadata.uid}
     if spec.selector.match_expressions or dict(spec.selector.match_labels) != expected:
         errs.append(
-            fields.invalid(
-                "spec.selector", template.shown(spec.selector), "`selector` not auto-generated"
-            )
+            fields.invalid("spec.selector", shown(spec.selector), "`selector` not auto-generated")
         )
     return errs
 
@@ -96,7 +94,7 @@ def job(obj: batch_pb2.Job) -> list[FieldError]:
     if not spec.HasField("selector"):
         errs.append(fields.required("spec.selector"))
     else:
-        errs += template.label_selector("spec.selector", spec.selector)
+        errs += label_selector("spec.selector", spec.selector)
         matches = template.selector_matches(spec.selector, spec.template.metadata.labels)
     errs += _generated_selector(obj)
     if not spec.HasField("template"):

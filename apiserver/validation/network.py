@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
-from apiserver.validation.template import Shown
+from apiserver.validation.generic_rules import Shown
 from podplane.apimachinery import service as svc_helper
 from podplane.apimachinery.service import PROTOCOLS
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import immutable
 from apiserver.validation.tolerations import tolerations
 from podplane.api.node.v1 import node_pb2
 from podplane.apimachinery import quantity

@@ -1,250 +1,153 @@
-"""Pod validation (kubernetes pkg/apis/core/validation: ValidatePod and its helpers)."""
+"""Pod validation (kubernetes pkg/apis/core/validation: ValidatePodSpec, ValidatePodCreate and
+validatePodMetadataAndSpec), in Kubernetes' order: volumes, resource claims, containers, then the
+pod-level fields. The parts live in modules of their own: containers, volumes, security contexts,
+the OS rules, gates, DNS, scheduling constraints; updates in pod_update."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Mapping
 
-from apiserver.objects import Container
-from apiserver.validation import affinity, ephemeral, fields, volume_sources
+from apiserver.validation import (
+    affinity,
+    containers,
+    ephemeral,
+    fields,
+    pod_gates,
+    pod_os,
+    security_annotations,
+    volumes,
+)
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
-from apiserver.validation.pod_dns import pod_dns_config
+from apiserver.validation.pod_dns import host_aliases, pod_dns_config
+from apiserver.validation.security_context import pod_security_context
 from podplane.api.core.v1 import core_pb2
-from podplane.apimachinery import quantity
-from podplane.apimachinery.sidecars import CONTAINER_RESTART_POLICY_ALWAYS, is_sidecar
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
-PULL_POLICIES = ("Always", "IfNotPresent", "Never")
-PROTOCOLS = ("TCP", "UDP", "SCTP")
 DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Exists", "Equal")
+PREEMPTION_POLICIES = ("PreemptLowerPriority", "Never")
 # Marks a mirror pod: the API's copy of a kubelet's static pod, whose spec is the manifest's.
 MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
+MAX_ACTIVE_DEADLINE = 2147483647
 
 
-def _resources(path: str, res: core_pb2.ResourceRequirements) -> list[FieldError]:
+def _resource_claims(path: str, claims: list[core_pb2.PodResourceClaim]) -> list[FieldError]:
+    """validatePodResourceClaims (DynamicResourceAllocation, off by default in 1.31: only a pod
+    that already had claims keeps them)."""
     errs: list[FieldError] = []
-    parsed: dict[str, dict[str, Decimal]] = {"limits": {}, "requests": {}}
-    for kind in ("limits", "requests"):
-        for name, value in sorted(getattr(res, kind).items()):
-            p = f"{path}.{kind}[{name}]"
-            try:
-                q = quantity.parse(value)
-            except quantity.QuantityError as e:
-                errs.append(fields.invalid(p, value, str(e)))
-                continue
-            if q < 0:
-                errs.append(fields.invalid(p, value, "must be greater than or equal to 0"))
-            parsed[kind][name] = q
-    for name, req in parsed["requests"].items():
-        lim = parsed["limits"].get(name)
-        if lim is not None and req > lim:
-            errs.append(
-                fields.invalid(
-                    f"{path}.requests[{name}]",
-                    res.requests[name],
-                    f"must be less than or equal to {name} limit of {res.limits[name]}",
-                )
-            )
-    return errs
-
-
-def _container(path: str, c: Container, volumes: set[str]) -> list[FieldError]:
-    errs: list[FieldError] = []
-    if not c.name:
-        errs.append(fields.required(f"{path}.name"))
-    else:
-        errs += fields.dns1123_label(f"{path}.name", c.name)
-    if not c.image.strip():
-        errs.append(fields.required(f"{path}.image"))
-    if c.image_pull_policy and c.image_pull_policy not in PULL_POLICIES:
-        errs.append(
-            fields.unsupported(f"{path}.imagePullPolicy", c.image_pull_policy, PULL_POLICIES)
-        )
-    port_names: set[str] = set()
-    for i, port in enumerate(c.ports):
-        p = f"{path}.ports[{i}]"
-        if not 1 <= port.container_port <= 65535:
-            errs.append(
-                fields.invalid(
-                    f"{p}.containerPort",
-                    port.container_port,
-                    "must be between 1 and 65535, inclusive",
-                )
-            )
-        if port.host_port and not 1 <= port.host_port <= 65535:
-            errs.append(
-                fields.invalid(
-                    f"{p}.hostPort", port.host_port, "must be between 1 and 65535, inclusive"
-                )
-            )
-        if port.protocol and port.protocol not in PROTOCOLS:
-            errs.append(fields.unsupported(f"{p}.protocol", port.protocol, PROTOCOLS))
-        if port.name:
-            if port.name in port_names:
-                errs.append(fields.duplicate(f"{p}.name", port.name))
-            port_names.add(port.name)
-    env_path = f"{path}.env"
-    for i, env in enumerate(c.env):
-        if not env.name:
-            errs.append(fields.required(f"{env_path}[{i}].name"))
-        if env.value and env.HasField("value_from"):
-            errs.append(
-                fields.invalid(
-                    f"{env_path}[{i}].valueFrom",
-                    "",
-                    "may not be specified when `value` is not empty",
-                )
-            )
-    for i, m in enumerate(c.volume_mounts):
-        p = f"{path}.volumeMounts[{i}]"
-        if not m.name:
+    names: set[str] = set()
+    for i, claim in enumerate(claims):
+        p = f"{path}[{i}]"
+        if not claim.name:
             errs.append(fields.required(f"{p}.name"))
-        elif m.name not in volumes:
-            errs.append(fields.FieldError(f"{p}.name", "Not found", m.name))
-        if not m.mount_path:
-            errs.append(fields.required(f"{p}.mountPath"))
-    if c.HasField("resources"):
-        errs += _resources(f"{path}.resources", c.resources)
-    return errs
-
-
-# What only a sidecar (an init container with restartPolicy Always) may set among init containers.
-_SIDECAR_ONLY = (
-    ("lifecycle", "lifecycle"),
-    ("liveness_probe", "livenessProbe"),
-    ("readiness_probe", "readinessProbe"),
-    ("startup_probe", "startupProbe"),
-)
-
-
-def _restart_policy(path: str, c: core_pb2.Container, init: bool) -> list[FieldError]:
-    """A container's restartPolicy: only init containers may set one, and only Always (a
-    sidecar); init containers that run to completion have no hooks nor probes
-    (validateInitContainers, validateContainers)."""
-    if not init:
-        if c.HasField("restart_policy"):
-            return [
-                fields.forbidden(f"{path}.restartPolicy", "may not be set for non-init containers")
-            ]
-        return []
-    errs: list[FieldError] = []
-    if c.HasField("restart_policy") and c.restart_policy != CONTAINER_RESTART_POLICY_ALWAYS:
-        errs.append(
-            fields.unsupported(
-                f"{path}.restartPolicy", c.restart_policy, (CONTAINER_RESTART_POLICY_ALWAYS,)
+        elif claim.name in names:
+            errs.append(fields.duplicate(f"{p}.name", claim.name))
+        else:
+            errs += fields.dns1123_label(f"{p}.name", claim.name)
+            names.add(claim.name)
+        by_name = claim.HasField("resource_claim_name")
+        by_template = claim.HasField("resource_claim_template_name")
+        if by_name and by_template:
+            errs.append(
+                fields.invalid(
+                    p,
+                    claim.name,
+                    "at most one of `resourceClaimName` or `resourceClaimTemplateName` may be "
+                    "specified",
+                )
             )
-        )
-    if not is_sidecar(c):
-        errs += [
-            fields.forbidden(
-                f"{path}.{json_name}",
-                "may not be set for init containers without restartPolicy=Always",
+        if not by_name and not by_template:
+            errs.append(
+                fields.invalid(
+                    p,
+                    claim.name,
+                    "must specify one of: `resourceClaimName`, `resourceClaimTemplateName`",
+                )
             )
-            for name, json_name in _SIDECAR_ONLY
-            if c.HasField(name)
-        ]
+        if by_name:
+            errs += fields.dns1123_subdomain(f"{p}.resourceClaimName", claim.resource_claim_name)
+        if by_template:
+            errs += fields.dns1123_subdomain(
+                f"{p}.resourceClaimTemplateName", claim.resource_claim_template_name
+            )
     return errs
 
 
-def _volume(path: str, v: core_pb2.Volume) -> list[FieldError]:
+def _containers(
+    spec: core_pb2.PodSpec, path: str, vols: dict[str, core_pb2.Volume]
+) -> list[FieldError]:
+    """validateContainers, validateInitContainers and validateEphemeralContainers."""
     errs: list[FieldError] = []
-    if not v.name:
-        errs.append(fields.required(f"{path}.name"))
-    else:
-        errs += fields.dns1123_label(f"{path}.name", v.name)
-    sources = [
-        s
-        for s in (
-            "empty_dir",
-            "host_path",
-            "config_map",
-            "secret",
-            "persistent_volume_claim",
-            "downward_api",
-            "projected",
-        )
-        if v.HasField(s)
-    ]
-    if not sources:
-        errs.append(fields.required(path, "must specify a volume type"))
-    elif len(sources) > 1:
-        errs.append(fields.forbidden(path, "may not specify more than 1 volume type"))
-    if v.HasField("host_path") and not v.host_path.path:
-        errs.append(fields.required(f"{path}.hostPath.path"))
-    if v.HasField("persistent_volume_claim") and not v.persistent_volume_claim.claim_name:
-        errs.append(fields.required(f"{path}.persistentVolumeClaim.claimName"))
-    if v.HasField("empty_dir") and v.empty_dir.medium not in ("", "Memory"):
-        errs.append(
-            fields.unsupported(f"{path}.emptyDir.medium", v.empty_dir.medium, ("", "Memory"))
-        )
-    if v.HasField("downward_api"):
-        errs += volume_sources.downward_api(f"{path}.downwardAPI", v.downward_api)
-    if v.HasField("projected"):
-        errs += volume_sources.projected(f"{path}.projected", v.projected)
-    return errs
-
-
-def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
-    errs: list[FieldError] = []
-    volumes: set[str] = set()
-    for i, v in enumerate(spec.volumes):
-        errs += _volume(f"{path}.volumes[{i}]", v)
-        if v.name in volumes:
-            errs.append(fields.duplicate(f"{path}.volumes[{i}].name", v.name))
-        volumes.add(v.name)
+    claims = {c.name for c in spec.resource_claims if c.name}
+    grace = (
+        spec.termination_grace_period_seconds
+        if spec.HasField("termination_grace_period_seconds")
+        else None
+    )
     if not spec.containers:
         errs.append(fields.required(f"{path}.containers"))
     names: set[str] = set()
-    for group, containers in (
-        ("initContainers", spec.init_containers),
-        ("containers", spec.containers),
-    ):
-        for i, c in enumerate(containers):
-            p = f"{path}.{group}[{i}]"
-            errs += _container(p, c, volumes)
-            if c.name and c.name in names:
-                errs.append(fields.duplicate(f"{p}.name", c.name))
+    for i, c in enumerate(spec.containers):
+        p = f"{path}.containers[{i}]"
+        errs += containers.common(p, c, spec, vols, claims)
+        if c.name in names:
+            errs.append(fields.duplicate(f"{p}.name", c.name))
+        names.add(c.name)
+        errs += containers.app_container(p, c, grace)
+    errs += _host_port_conflicts(f"{path}.containers", list(spec.containers))
+    for i, c in enumerate(spec.init_containers):
+        p = f"{path}.initContainers[{i}]"
+        errs += containers.common(p, c, spec, vols, claims)
+        if c.name in names:
+            errs.append(fields.duplicate(f"{p}.name", c.name))
+        elif c.name:
             names.add(c.name)
-            errs += _restart_policy(p, c, init=group == "initContainers")
-    for i, ec in enumerate(spec.ephemeral_containers):  # the Container's fields, duck-typed
-        errs += _container(f"{path}.ephemeralContainers[{i}]", ec, volumes)
-    errs += ephemeral.ephemeral_rules(spec, path)
-    if spec.restart_policy not in RESTART_POLICIES:
-        errs.append(
-            fields.unsupported(f"{path}.restartPolicy", spec.restart_policy, RESTART_POLICIES)
-        )
-    if spec.dns_policy and spec.dns_policy not in DNS_POLICIES:
-        errs.append(fields.unsupported(f"{path}.dnsPolicy", spec.dns_policy, DNS_POLICIES))
-    errs += pod_dns_config(spec, f"{path}.dnsConfig")
-    if (
-        spec.HasField("termination_grace_period_seconds")
-        and spec.termination_grace_period_seconds < 0
-    ):
-        errs.append(
-            fields.invalid(
-                f"{path}.terminationGracePeriodSeconds",
-                spec.termination_grace_period_seconds,
-                "must be greater than or equal to 0",
-            )
-        )
-    if spec.HasField("active_deadline_seconds") and spec.active_deadline_seconds <= 0:
-        errs.append(
-            fields.invalid(
-                f"{path}.activeDeadlineSeconds",
-                spec.active_deadline_seconds,
-                "must be between 1 and 2147483647, inclusive",
-            )
-        )
-    if spec.node_name:
-        errs += fields.dns1123_subdomain(f"{path}.nodeName", spec.node_name)
-    if spec.hostname:
-        errs += fields.dns1123_label(f"{path}.hostname", spec.hostname)
-    errs += fields.label_map(f"{path}.nodeSelector", spec.node_selector)
-    errs += affinity.scheduling_constraints(spec, path)
-    for i, t in enumerate(spec.tolerations):
-        p = f"{path}.tolerations[{i}]"
+        errs += containers.init_container(p, c, grace)
+    for i, ec in enumerate(spec.ephemeral_containers):
+        errs += containers.common(f"{path}.ephemeralContainers[{i}]", ec, spec, vols, claims)
+    return errs + ephemeral.ephemeral_rules(spec, path)
+
+
+def _host_port_conflicts(path: str, cs: list[core_pb2.Container]) -> list[FieldError]:
+    """checkHostPortConflicts: one protocol, host IP and host port for one container port."""
+    errs: list[FieldError] = []
+    seen: set[str] = set()
+    for i, c in enumerate(cs):
+        for j, port in enumerate(c.ports):
+            if not port.host_port:
+                continue
+            key = f"{port.protocol}/{port.host_ip}/{port.host_port}"
+            if key in seen:
+                errs.append(fields.duplicate(f"{path}[{i}].ports[{j}].hostPort", key))
+            seen.add(key)
+    return errs
+
+
+def _host_network_ports(spec: core_pb2.PodSpec, path: str, is_pod: bool) -> list[FieldError]:
+    """validatePodHostNetworkDeps: with hostNetwork a pod's hostPort is its containerPort (a
+    template may leave it 0, which a pod's defaults fill in)."""
+    if not spec.host_network:
+        return []
+    errs: list[FieldError] = []
+    for i, c in enumerate(spec.containers):
+        for j, port in enumerate(c.ports):
+            if (is_pod or port.host_port) and port.host_port != port.container_port:
+                errs.append(
+                    fields.invalid(
+                        f"{path}.containers[{i}].ports[{j}].hostPort",
+                        port.host_port,
+                        "must match `containerPort` when `hostNetwork` is true",
+                    )
+                )
+    return errs
+
+
+def _tolerations(path: str, tolerations: list[core_pb2.Toleration]) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for i, t in enumerate(tolerations):
+        p = f"{path}[{i}]"
         if t.operator and t.operator not in TOLERATION_OPERATORS:
             errs.append(fields.unsupported(f"{p}.operator", t.operator, TOLERATION_OPERATORS))
         if t.operator == "Exists" and t.value:
@@ -267,80 +170,135 @@ def pod_spec(spec: core_pb2.PodSpec, path: str = "spec") -> list[FieldError]:
     return errs
 
 
-def pod(obj: core_pb2.Pod) -> list[FieldError]:
-    return object_meta(obj.metadata, namespaced=True) + pod_spec(obj.spec)
-
-
-def pod_create(obj: core_pb2.Pod) -> list[FieldError]:
-    return pod(obj) + ephemeral.not_on_create(obj.spec)
-
-
-_MUTABLE_HINT = (
-    "pod updates may not change fields other than `spec.containers[*].image`,"
-    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
-    "`spec.tolerations` (only additions to existing tolerations),"
-    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
-    "previously negative)"
-)
-
-
-def _mirror_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
-    """A mirror pod stays one (or none), and its spec is the kubelet's: it follows the static
-    pod's manifest file, so no update may change it."""
-    path = f"metadata.annotations[{MIRROR_POD_ANNOTATION}]"
-    new_mark = new.metadata.annotations.get(MIRROR_POD_ANNOTATION)
-    old_mark = old.metadata.annotations.get(MIRROR_POD_ANNOTATION)
-    if new_mark != old_mark:
-        return [fields.invalid(path, new_mark or "", "field is immutable")]
-    if old_mark is not None and new.spec != old.spec:
-        return [
-            fields.forbidden(
-                "spec",
-                "the spec of a mirror pod may not be changed: it mirrors "
-                "a static pod; edit its manifest on the node instead",
-            )
-        ]
-    return []
-
-
-def pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
-    """Pod specs are immutable but for images, activeDeadlineSeconds and added tolerations;
-    mirror pods' specs are wholly immutable."""
-    errs = pod(new)
-    mirror_errs = _mirror_update(new, old)
-    if mirror_errs:
-        return errs + mirror_errs
-    errs += ephemeral.unchanged_by_pod_update(new, old)
-    probe_new, probe_old = type(new.spec)(), type(old.spec)()
-    probe_new.CopyFrom(new.spec)
-    probe_old.CopyFrom(old.spec)
-    probe_new.ClearField("ephemeral_containers")  # reported above, with its own message
-    probe_old.ClearField("ephemeral_containers")
-    for a, b in (
-        (probe_new.containers, probe_old.containers),
-        (probe_new.init_containers, probe_old.init_containers),
+def _scalars(spec: core_pb2.PodSpec, path: str) -> list[FieldError]:
+    """The names and numbers of the pod spec, as ValidatePodSpec checks them last."""
+    errs: list[FieldError] = []
+    if spec.service_account_name:
+        errs += fields.dns1123_subdomain(f"{path}.serviceAccountName", spec.service_account_name)
+    if spec.node_name:
+        errs += fields.dns1123_subdomain(f"{path}.nodeName", spec.node_name)
+    if spec.HasField("active_deadline_seconds") and not (
+        1 <= spec.active_deadline_seconds <= MAX_ACTIVE_DEADLINE
     ):
-        if len(a) == len(b):
-            for ca, cb in zip(a, b, strict=True):
-                ca.image = cb.image
-    probe_new.ClearField("active_deadline_seconds")
-    probe_old.ClearField("active_deadline_seconds")
-    old_tolerations = list(probe_old.tolerations)
-    if list(probe_new.tolerations)[: len(old_tolerations)] == old_tolerations:
-        del probe_new.tolerations[:]
-        del probe_old.tolerations[:]
-    if probe_new != probe_old:
-        errs.append(fields.forbidden("spec", _MUTABLE_HINT))
+        errs.append(
+            fields.invalid(
+                f"{path}.activeDeadlineSeconds",
+                spec.active_deadline_seconds,
+                f"must be between 1 and {MAX_ACTIVE_DEADLINE}, inclusive",
+            )
+        )
+    if spec.hostname:
+        errs += fields.dns1123_label(f"{path}.hostname", spec.hostname)
+    if spec.subdomain:
+        errs += fields.dns1123_label(f"{path}.subdomain", spec.subdomain)
+    errs += _tolerations(f"{path}.tolerations", list(spec.tolerations))
+    errs += host_aliases(f"{path}.hostAliases", spec.host_aliases)
+    if spec.priority_class_name:
+        errs += fields.dns1123_subdomain(f"{path}.priorityClassName", spec.priority_class_name)
+    if spec.HasField("runtime_class_name"):
+        errs += fields.dns1123_subdomain(f"{path}.runtimeClassName", spec.runtime_class_name)
+    if spec.HasField("preemption_policy"):
+        policy = spec.preemption_policy
+        if not policy:
+            errs.append(fields.required(f"{path}.preemptionPolicy"))
+        elif policy not in PREEMPTION_POLICIES:
+            errs.append(fields.unsupported(f"{path}.preemptionPolicy", policy, PREEMPTION_POLICIES))
+    if spec.overhead:
+        # validateOverhead: the quantities of a container's limits (so named `overhead.limits`).
+        overhead = core_pb2.ResourceRequirements(limits=dict(spec.overhead))
+        errs += containers.resources(f"{path}.overhead", overhead, set())
     return errs
 
 
-def pod_ephemeral_containers_update(new: core_pb2.Pod, old: core_pb2.Pod) -> list[FieldError]:
-    """The pods/ephemeralcontainers subresource (ValidatePodEphemeralContainersUpdate): the pod is
-    valid, is no mirror pod, and its ephemeral containers were only added to."""
-    if MIRROR_POD_ANNOTATION in old.metadata.annotations:
-        return [
-            fields.forbidden(
-                "spec.ephemeralContainers", "static pods do not support ephemeral containers"
+def pod_spec(
+    spec: core_pb2.PodSpec, path: str = "spec", *, pod_name: str = "", is_pod: bool = False
+) -> list[FieldError]:
+    """ValidatePodSpec; `pod_name` and `is_pod` for a pod's spec rather than a template's."""
+    vols, errs = volumes.volumes(spec, f"{path}.volumes", pod_name)
+    errs += _resource_claims(f"{path}.resourceClaims", list(spec.resource_claims))
+    errs += _containers(spec, path, dict(vols))
+    errs += _host_network_ports(spec, path, is_pod)
+    if spec.restart_policy not in RESTART_POLICIES:
+        errs.append(
+            fields.unsupported(f"{path}.restartPolicy", spec.restart_policy, RESTART_POLICIES)
+        )
+    if spec.dns_policy and spec.dns_policy not in DNS_POLICIES:
+        errs.append(fields.unsupported(f"{path}.dnsPolicy", spec.dns_policy, DNS_POLICIES))
+    errs += fields.label_map(f"{path}.nodeSelector", spec.node_selector)
+    errs += pod_security_context(spec, f"{path}.securityContext")
+    errs += affinity.scheduling_constraints(spec, path)
+    errs += pod_dns_config(spec, f"{path}.dnsConfig")
+    errs += pod_gates.readiness_gates(f"{path}.readinessGates", spec.readiness_gates)
+    errs += pod_gates.scheduling_gates(f"{path}.schedulingGates", spec.scheduling_gates)
+    errs += pod_os.windows_host_process(spec, path)
+    errs += pod_os.host_users(spec, path)
+    if (
+        spec.HasField("termination_grace_period_seconds")
+        and spec.termination_grace_period_seconds < 0
+    ):
+        errs.append(
+            fields.invalid(
+                f"{path}.terminationGracePeriodSeconds",
+                spec.termination_grace_period_seconds,
+                "must be greater than or equal to 0",
             )
-        ]
-    return pod(new) + ephemeral.only_added(new, old)
+        )
+    errs += _scalars(spec, path)
+    return errs + pod_os.os_rules(spec, path)
+
+
+def pod_template_rules(
+    meta_annotations: Mapping[str, str], spec: core_pb2.PodSpec, path: str
+) -> list[FieldError]:
+    """What ValidatePodTemplateSpec adds to a template's spec: the seccomp and AppArmor
+    annotations and their agreement with the fields."""
+    annotations_path = path.removesuffix(".spec") + ".metadata.annotations"
+    return (
+        security_annotations.pod_annotations(meta_annotations, spec, annotations_path)
+        + security_annotations.seccomp_annotations_match_fields(meta_annotations, spec, path)
+        + security_annotations.app_armor_annotations_match_fields(meta_annotations, spec, path)
+    )
+
+
+def pod(obj: core_pb2.Pod) -> list[FieldError]:
+    """validatePodMetadataAndSpec."""
+    errs = object_meta(obj.metadata, namespaced=True)
+    annotations = obj.metadata.annotations
+    if MIRROR_POD_ANNOTATION in annotations and not obj.spec.node_name:
+        errs.append(
+            fields.invalid(
+                f"metadata.annotations[{MIRROR_POD_ANNOTATION}]",
+                annotations[MIRROR_POD_ANNOTATION],
+                "must set spec.nodeName if mirror pod annotation is set",
+            )
+        )
+    errs += security_annotations.pod_annotations(annotations, obj.spec)
+    errs += pod_spec(obj.spec, pod_name=obj.metadata.name, is_pod=True)
+    for group, cs in (
+        ("containers", obj.spec.containers),
+        ("initContainers", obj.spec.init_containers),
+    ):
+        for i, c in enumerate(cs):
+            if c.image != c.image.strip():
+                errs.append(
+                    fields.invalid(
+                        f"spec.{group}[{i}].image",
+                        c.image,
+                        "must not have leading or trailing whitespace",
+                    )
+                )
+    return errs
+
+
+def pod_create(obj: core_pb2.Pod) -> list[FieldError]:
+    """ValidatePodCreate."""
+    errs = pod(obj) + ephemeral.not_on_create(obj.spec)
+    if obj.spec.node_name and obj.spec.scheduling_gates:
+        errs.append(
+            fields.forbidden(
+                "spec.nodeName", "cannot be set until all schedulingGates have been cleared"
+            )
+        )
+    annotations = obj.metadata.annotations
+    errs += security_annotations.seccomp_annotations_match_fields(annotations, obj.spec)
+    return errs + security_annotations.app_armor_annotations_match_fields(annotations, obj.spec)

@@ -1,5 +1,5 @@
 """A pod's DNS settings (kubernetes pkg/apis/core/validation: validateDNSPolicy's companion
-validatePodDNSConfig), with the limits the kubelet applies too."""
+validatePodDNSConfig, ValidateHostAliases), with the limits the kubelet applies too."""
 
 from __future__ import annotations
 
@@ -83,4 +83,16 @@ def pod_dns_config(spec: core_pb2.PodSpec, path: str) -> list[FieldError]:
     for i, option in enumerate(config.options):
         if not option.name:
             errs.append(fields.required(f"{path}.options[{i}]", "must not be empty"))
+    return errs
+
+
+def host_aliases(path: str, aliases: Iterable[core_pb2.HostAlias]) -> list[FieldError]:
+    """ValidateHostAliases: the lines added to the pod's /etc/hosts, an IP address and DNS
+    names each."""
+    errs: list[FieldError] = []
+    for i, alias in enumerate(aliases):
+        if not ip_family(alias.ip):
+            errs.append(fields.invalid(f"{path}[{i}].ip", alias.ip, INVALID_IP))
+        for j, hostname in enumerate(alias.hostnames):
+            errs += fields.dns1123_subdomain(f"{path}[{i}].hostnames[{j}]", hostname)
     return errs

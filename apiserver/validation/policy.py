@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from apiserver.validation import conditions, fields, template
+from apiserver.validation import conditions, fields, generic_rules
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import Shown, nonnegative, shown
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import Shown, nonnegative, shown
 from apiserver.validation.workloads import PERCENT_MSG
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.policy.v1 import policy_pb2
@@ -49,7 +49,7 @@ def label_selector(
 ) -> list[FieldError]:
     """ValidateLabelSelector, whose expressions' values must be label values unless the stored
     object already had invalid ones (AllowInvalidLabelValueInSelector)."""
-    errs = template.label_selector(path, selector)
+    errs = generic_rules.label_selector(path, selector)
     if not allow_invalid_values:
         for i, e in enumerate(selector.match_expressions):
             for j, value in enumerate(e.values):

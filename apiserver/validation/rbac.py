@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import label_selector
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import label_selector
 from podplane.api.rbac.v1 import rbac_pb2
 
 GROUP = "rbac.authorization.k8s.io"

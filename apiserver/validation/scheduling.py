@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import immutable
 from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery import priority
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from apiserver.validation import fields, service_ips
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import Shown
 from apiserver.validation.meta import object_meta
 from apiserver.validation.network import (
     non_special_ip,
@@ -21,7 +22,6 @@ from apiserver.validation.network import (
     valid_ip,
 )
 from apiserver.validation.service_ips import IMMUTABLE_ONCE_SET
-from apiserver.validation.template import Shown
 from podplane.api.core.v1 import service_pb2
 from podplane.apimachinery import service as svc_helper
 from podplane.apimachinery.service import (

@@ -9,9 +9,11 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from apiserver.validation import affinity, fields
+from apiserver.validation.claim_data_source import data_sources
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable, label_selector, shown
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import immutable, label_selector, shown
+from apiserver.validation.persistent_volume_sources import persistent_volume_source, source_of
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import quantity
@@ -19,45 +21,12 @@ from podplane.volume import constants as c
 
 RECLAIM_POLICIES = (c.RECLAIM_DELETE, c.RECLAIM_RECYCLE, c.RECLAIM_RETAIN)
 CLASS_RECLAIM_POLICIES = (c.RECLAIM_DELETE, c.RECLAIM_RETAIN)
-HOST_PATH_TYPES = (
-    "",
-    "BlockDevice",
-    "CharDevice",
-    "Directory",
-    "DirectoryOrCreate",
-    "File",
-    "FileOrCreate",
-    "Socket",
-)
 MAX_PARAMETERS = 512
 MAX_PARAMETERS_BYTES = 256 * 1024
-_SOURCES = (("host_path", "hostPath"), ("local", "local"))
 SPEC_IMMUTABLE = (
     "spec is immutable after creation except resources.requests and "
     "volumeAttributesClassName for bound claims"
 )
-
-
-def _no_backsteps(path: str, value: str) -> list[FieldError]:
-    if ".." in value.split("/"):
-        return [fields.invalid(path, value, "must not contain '..'")]
-    return []
-
-
-def host_path(path: str, source: core_pb2.HostPathVolumeSource) -> list[FieldError]:
-    """validateHostPathVolumeSource."""
-    if not source.path:
-        return [fields.required(f"{path}.path")]
-    errs = _no_backsteps(f"{path}.path", source.path)
-    if source.type not in HOST_PATH_TYPES:
-        errs.append(fields.unsupported(f"{path}.type", source.type, HOST_PATH_TYPES))
-    return errs
-
-
-def _local(path: str, source: core_pb2.LocalVolumeSource) -> list[FieldError]:
-    if not source.path:
-        return [fields.required(f"{path}.path")]
-    return _no_backsteps(f"{path}.path", source.path)
 
 
 def _access_modes(path: str, modes: Sequence[str], detail: str = "") -> list[FieldError]:
@@ -97,7 +66,7 @@ def _volume_mode(
 
 
 def persistent_volume_spec(
-    spec: core_pb2.PersistentVolumeSpec, path: str = "spec"
+    spec: core_pb2.PersistentVolumeSpec, path: str = "spec", name: str = ""
 ) -> list[FieldError]:
     """ValidatePersistentVolumeSpec (not inline)."""
     errs = _access_modes(f"{path}.accessModes", spec.access_modes)
@@ -120,25 +89,7 @@ def persistent_volume_spec(
             errs += affinity.node_selector(f"{p}.required", spec.node_affinity.required)
         else:
             errs.append(fields.required(f"{p}.required", "must specify required node constraints"))
-    sources = 0
-    for field_name, json_name in _SOURCES:
-        if not spec.HasField(field_name):
-            continue
-        p = f"{path}.{json_name}"
-        if sources:
-            errs.append(fields.forbidden(p, "may not specify more than 1 volume type"))
-            continue
-        sources += 1
-        if field_name == "host_path":
-            errs += host_path(p, spec.host_path)
-        else:
-            errs += _local(p, spec.local)
-            if not affinity_set:
-                errs.append(
-                    fields.required(f"{path}.nodeAffinity", "Local volume requires node affinity")
-                )
-    if not sources:
-        errs.append(fields.required(path, "must specify a volume type"))
+    errs += persistent_volume_source(spec, path, name, affinity_set)
     if (
         spec.HasField("host_path")
         and posixpath.normpath(spec.host_path.path or ".") == "/"
@@ -166,11 +117,9 @@ def persistent_volume_spec(
 
 
 def persistent_volume(obj: core_pb2.PersistentVolume) -> list[FieldError]:
-    return object_meta(obj.metadata, namespaced=False) + persistent_volume_spec(obj.spec)
-
-
-def _source(spec: core_pb2.PersistentVolumeSpec) -> tuple[object, ...]:
-    return tuple(getattr(spec, f) if spec.HasField(f) else None for f, _ in _SOURCES)
+    return object_meta(obj.metadata, namespaced=False) + persistent_volume_spec(
+        obj.spec, name=obj.metadata.name
+    )
 
 
 def persistent_volume_update(
@@ -179,7 +128,14 @@ def persistent_volume_update(
     """ValidatePersistentVolumeUpdate: the volume's source, its mode and (once set) its node
     affinity do not change."""
     errs = persistent_volume(new)
-    if _source(new.spec) != _source(old.spec):
+    new_source, old_source = source_of(new.spec), source_of(old.spec)
+    if (
+        old_source.HasField("csi")
+        and not old_source.csi.HasField("controller_expand_secret_ref")
+        and new_source.HasField("csi")
+    ):
+        new_source.csi.ClearField("controller_expand_secret_ref")  # may be set once, later
+    if new_source != old_source:
         errs.append(
             fields.forbidden(
                 "spec.persistentvolumesource",
@@ -224,6 +180,7 @@ def persistent_volume_claim_spec(
     if spec.HasField("storage_class_name"):
         errs += _class_name(f"{path}.storageClassName", spec.storage_class_name)
     errs += _volume_mode(f"{path}.volumeMode", spec)
+    errs += data_sources(spec, path)
     if spec.HasField("volume_attributes_class_name"):
         errs += _class_name(f"{path}.volumeAttributesClassName", spec.volume_attributes_class_name)
     return errs

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import shown
+from apiserver.validation.paths import local_non_reserved_path
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import quantity
 
@@ -64,18 +66,6 @@ _BYTE_DIVISOR_VALUES = frozenset(
 
 def _mode(path: str, value: int) -> list[FieldError]:
     return [fields.invalid(path, value, FILE_MODE_ERROR)] if not 0 <= value <= 0o777 else []
-
-
-def local_non_reserved_path(path: str, value: str) -> list[FieldError]:
-    """validateLocalNonReservedPath: relative, no '..' element, not starting with '..'."""
-    errs: list[FieldError] = []
-    if value.startswith("/"):
-        errs.append(fields.invalid(path, value, "must be a relative path"))
-    if ".." in value.split("/"):
-        errs.append(fields.invalid(path, value, "must not contain '..'"))
-    if value.startswith("..") and not value.startswith("../"):
-        errs.append(fields.invalid(path, value, "must not start with '..'"))
-    return errs
 
 
 def key_to_path(path: str, kp: core_pb2.KeyToPath) -> list[FieldError]:
@@ -261,6 +251,32 @@ def projected(path: str, source: core_pb2.ProjectedVolumeSource) -> list[FieldEr
                 errs.append(fields.required(f"{path}.path"))
             else:
                 errs += local_non_reserved_path(f"{path}.path", token.path)
+        if s.HasField("cluster_trust_bundle"):
+            kinds += 1
+            errs += _cluster_trust_bundle(f"{src}.clusterTrustBundle", s.cluster_trust_bundle)
+            claim(s.cluster_trust_bundle.path, s.cluster_trust_bundle.path)
         if kinds > 1:
             errs.append(fields.forbidden(src, "may not specify more than 1 volume type per source"))
     return errs
+
+
+def _cluster_trust_bundle(
+    path: str, source: core_pb2.ClusterTrustBundleProjection
+) -> list[FieldError]:
+    """A trust bundle by name or by signer, and the file it is written to. (Alpha in 1.31 and off
+    by default: a new pod's are dropped; only a pod that had one keeps it.)"""
+    errs: list[FieldError] = []
+    by_name, by_signer = source.HasField("name"), source.HasField("signer_name")
+    if by_name and by_signer:
+        errs.append(
+            fields.invalid(path, shown(source), "only one of name and signerName may be used")
+        )
+    elif by_name and not source.name:
+        errs.append(fields.required(f"{path}.name", "must be a valid object name"))
+    elif by_signer and not source.signer_name:
+        errs.append(fields.required(f"{path}.signerName", "must be a valid signer name"))
+    elif not by_name and not by_signer:
+        errs.append(fields.required(path, "either name or signerName must be specified"))
+    if not source.path:
+        errs.append(fields.required(f"{path}.path"))
+    return errs + local_non_reserved_path(f"{path}.path", source.path)

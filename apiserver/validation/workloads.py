@@ -7,8 +7,8 @@ import re
 
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import immutable, label_selector, nonnegative, shown
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import immutable, nonnegative
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 
@@ -86,13 +86,13 @@ def _selector(
     """A required, non-empty LabelSelector; and whether it selects the template's labels."""
     if not spec.HasField("selector"):
         return [fields.required("spec.selector")], None
-    errs = template.label_selector("spec.selector", spec.selector)
+    errs = label_selector("spec.selector", spec.selector)
     if not spec.selector.match_labels and not spec.selector.match_expressions:
         # Kubernetes says "deployment" for replica sets too.
         errs.append(
             fields.invalid(
                 "spec.selector",
-                template.shown(spec.selector),
+                shown(spec.selector),
                 "empty selector is invalid for deployment",
             )
         )

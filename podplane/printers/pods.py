@@ -143,8 +143,19 @@ def pod_row(pod: core_pb2.Pod, now: datetime) -> list[Cell]:
         ip or "<none>",
         pod.spec.node_name or "<none>",
         pod.status.nominated_node_name or "<none>",
-        "<none>",  # readiness gates: podplane's PodSpec has none
+        readiness_gates(pod),
     ]
+
+
+def readiness_gates(pod: core_pb2.Pod) -> str:
+    """How many of the pod's readiness gates have their condition True, of how many (kubectl's
+    READINESS GATES column)."""
+    gates = pod.spec.readiness_gates
+    if not gates:
+        return "<none>"
+    conditions = {c.type: c.status for c in pod.status.conditions}
+    passed = sum(1 for g in gates if conditions.get(g.condition_type) == "True")
+    return f"{passed}/{len(gates)}"
 
 
 _SUCCEEDED = (

@@ -27,6 +27,13 @@ class Plugin(Protocol):
 
 
 @runtime_checkable
+class PreEnqueuePlugin(Plugin, Protocol):
+    def pre_enqueue(self, pod: core_pb2.Pod) -> Status:
+        """Whether the pod may enter the active queue at all; a pod refused here waits, never
+        tried, until an update of it is let through (scheduling gates)."""
+
+
+@runtime_checkable
 class PreFilterPlugin(Plugin, Protocol):
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Runs once per attempt before any Filter; may reject the pod outright or return Skip."""

@@ -26,6 +26,7 @@ from scheduler.framework.interfaces import (
     PodNominator,
     PostFilterPlugin,
     PreBindPlugin,
+    PreEnqueuePlugin,
     PreFilterExtensions,
     PreFilterPlugin,
     ReservePlugin,
@@ -90,6 +91,7 @@ class Framework:
         self.profile = profile
         self.handle: Handle = handle if handle is not None else StaticListers()
         self.plugins: dict[str, Plugin] = {}
+        self._pre_enqueue: list[PreEnqueuePlugin] = []
         self._pre_filter: list[PreFilterPlugin] = []
         self._filter: list[FilterPlugin] = []
         # The bulk methods of the plugins that have them, by plugin name (empty without `bulk`):
@@ -125,6 +127,8 @@ class Framework:
             if plugin.name != spec.name:
                 raise ProfileError(f"plugin {spec.name}'s factory built {plugin.name}")
             self.plugins[spec.name] = plugin
+            if isinstance(plugin, PreEnqueuePlugin):
+                self._pre_enqueue.append(plugin)
             if isinstance(plugin, PreFilterPlugin):
                 self._pre_filter.append(plugin)
             if isinstance(plugin, PreFilterExtensions):
@@ -180,6 +184,19 @@ class Framework:
     @property
     def has_score_plugins(self) -> bool:
         return self._scoring.has_score_plugins
+
+    @property
+    def has_pre_enqueue_plugins(self) -> bool:
+        return bool(self._pre_enqueue)
+
+    def run_pre_enqueue(self, pod: core_pb2.Pod) -> Status:
+        """Success, or the status of the first PreEnqueue plugin that keeps the pod out of the
+        active queue."""
+        for plugin in self._pre_enqueue:
+            status = plugin.pre_enqueue(pod)
+            if not status.is_success:
+                return status.with_plugin(plugin.name)
+        return SUCCESS
 
     def run_pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         for plugin in self._pre_filter:

@@ -18,6 +18,7 @@ from scheduler.plugins import (
     nodeready,
     nodeunschedulable,
     podtopologyspread,
+    schedulinggates,
     tainttoleration,
     volumebinding,
 )
@@ -28,6 +29,7 @@ from scheduler.plugins.noderesources import fit as noderesources_fit
 def in_tree_registry() -> Registry:
     return Registry(
         {
+            schedulinggates.NAME: schedulinggates.new,
             nodeunschedulable.NAME: nodeunschedulable.new,
             nodename.NAME: nodename.new,
             tainttoleration.NAME: tainttoleration.new,
@@ -46,11 +48,13 @@ def in_tree_registry() -> Registry:
 
 
 def default_profile(scheduler_name: str = DEFAULT_SCHEDULER_NAME) -> Profile:
-    """Filters run in this order and the first to reject a node names the reason. NodeResourcesFit
-    scores with its default strategy, LeastAllocated. DefaultPreemption runs when no node fits."""
+    """SchedulingGates keeps gated pods out of the queue. Filters run in this order and the first
+    to reject a node names the reason. NodeResourcesFit scores with its default strategy,
+    LeastAllocated. DefaultPreemption runs when no node fits."""
     return Profile(
         scheduler_name=scheduler_name,
         plugins=(
+            PluginSpec(schedulinggates.NAME),
             PluginSpec(nodeunschedulable.NAME),
             PluginSpec(nodename.NAME),
             PluginSpec(tainttoleration.NAME, weight=3),

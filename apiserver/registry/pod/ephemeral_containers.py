@@ -5,8 +5,9 @@ spec.ephemeralContainers is taken; the rest of the pod stays as stored."""
 from __future__ import annotations
 
 from apiserver.defaulting import pod as pod_defaulting
+from apiserver.defaulting.disabled_features import drop_disabled_pod_fields
 from apiserver.registry.store import Store
-from apiserver.validation import pod as pod_validation
+from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation.fields import invalid_error
 from podplane.api.core.v1 import core_pb2
 
@@ -24,7 +25,8 @@ async def update_ephemeral_containers(
         new.spec.ephemeral_containers.extend(request.spec.ephemeral_containers)
         for container in new.spec.ephemeral_containers:
             pod_defaulting.container(container)
-        errs = pod_validation.pod_ephemeral_containers_update(new, current)
+        drop_disabled_pod_fields(new, current)
+        errs = pod_update_validation.pod_ephemeral_containers_update(new, current)
         if errs:
             raise invalid_error(pods.resource.kind, current.metadata.name, errs)
         if new.spec != current.spec:

@@ -9,6 +9,7 @@ from apiserver.defaulting import daemonset as daemonset_defaulting
 from apiserver.defaulting import daemonset_prepare
 from apiserver.defaulting import statefulset as statefulset_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
+from apiserver.registry.strategies import templates
 from apiserver.registry.strategies.base import (
     Strategy,
     clear_status,
@@ -30,15 +31,17 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         workloads.replica_set_update,
         _replicas_fields,
         workload_defaulting.replica_set,
-        clear_status,
+        templates.prepare_create,
         frozenset({"status.replicas"}),
+        prepare_for_update=templates.prepare_update,
     ),
     Strategy(
         resources.DEPLOYMENT,
         workloads.deployment,
         workloads.deployment_update,
         default=workload_defaulting.deployment,
-        prepare_for_create=clear_status,
+        prepare_for_create=templates.prepare_create,
+        prepare_for_update=templates.prepare_update,
     ),
     Strategy(
         resources.DAEMON_SET,

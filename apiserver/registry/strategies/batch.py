@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiserver.defaulting import jobs as job_defaulting
+from apiserver.registry.strategies import templates
 from apiserver.registry.strategies.base import (
     Strategy,
     clear_status,
@@ -22,7 +23,7 @@ def _job_fields(obj: batch_pb2.Job) -> dict[str, str]:
 
 
 def _prepare_job_create(obj: batch_pb2.Job) -> None:
-    obj.ClearField("status")
+    templates.prepare_create(obj)
     job_defaulting.generate_job_selector(obj)  # needs metadata.uid, which the store has set
 
 
@@ -37,6 +38,7 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         job_defaulting.job,
         _prepare_job_create,
         frozenset({"status.successful"}),
+        prepare_for_update=templates.prepare_update,
     ),
     Strategy(
         resources.CRON_JOB,

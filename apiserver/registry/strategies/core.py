@@ -7,17 +7,19 @@ from typing import Any
 
 from apiserver.admission.priority import keep_admitted_priority
 from apiserver.defaulting import config as config_defaulting
+from apiserver.defaulting import disabled_features, pod_prepare
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
+from apiserver.registry.strategies import templates
 from apiserver.registry.strategies.base import (
     Strategy,
-    clear_status,
     meta_fields,
     update_as_create,
 )
 from apiserver.validation import config as config_validation
 from apiserver.validation import others, workloads
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation import service_account as service_account_validation
 from apiserver.validation.fields import FieldError
 from podplane.api.core.v1 import core_pb2
@@ -67,6 +69,17 @@ def _prepare_pod_create(obj: core_pb2.Pod) -> None:
     obj.ClearField("status")
     obj.status.phase = "Pending"
     obj.status.qos_class = pod_defaulting.qos_class(obj.spec)
+    pod_prepare.prepare_for_create(obj)
+
+
+def _prepare_pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
+    disabled_features.drop_disabled_pod_fields(new, old)
+    # Priority admission's part of an update, before validation refuses any change.
+    keep_admitted_priority(new, old)
+
+
+def _prepare_pod_status_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
+    disabled_features.drop_disabled_status_fields(new, old)
 
 
 def _prepare_namespace_create(obj: core_pb2.Namespace) -> None:
@@ -94,18 +107,18 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
     Strategy(
         resources.POD,
         pod_validation.pod_create,
-        pod_validation.pod_update,
+        pod_update_validation.pod_update,
         _pod_fields,
         pod_defaulting.pod,
         _prepare_pod_create,
         frozenset(_pod_fields(core_pb2.Pod())) - {"metadata.name"},
-        # Priority admission's part of an update, before validation refuses any change.
-        prepare_for_update=keep_admitted_priority,
+        prepare_for_status_update=_prepare_pod_status_update,
+        prepare_for_update=_prepare_pod_update,
     ),
     Strategy(
         resources.NODE,
         others.node,
-        update_as_create(others.node),
+        others.node_update,
         _node_fields,
         selectable=frozenset({"spec.unschedulable"}),
     ),
@@ -130,8 +143,9 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         workloads.replication_controller_update,
         _replicas_fields,
         workload_defaulting.replication_controller,
-        clear_status,
+        templates.prepare_create,
         frozenset({"status.replicas"}),
+        prepare_for_update=templates.prepare_update,
     ),
     Strategy(
         resources.CONFIG_MAP, config_validation.config_map, config_validation.config_map_update

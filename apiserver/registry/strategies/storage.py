@@ -19,6 +19,17 @@ def _name_field(obj: core_pb2.PersistentVolume | core_pb2.PersistentVolumeClaim)
     return {**meta_fields(obj), "name": obj.metadata.name}
 
 
+def _prepare_claim_create(obj: core_pb2.PersistentVolumeClaim) -> None:
+    storage_defaulting.new_persistent_volume_claim_status(obj)
+    storage_defaulting.claim_data_sources(obj.spec, None)
+
+
+def _prepare_claim_update(
+    new: core_pb2.PersistentVolumeClaim, old: core_pb2.PersistentVolumeClaim
+) -> None:
+    storage_defaulting.claim_data_sources(new.spec, old.spec)
+
+
 def _storage_class_update(
     new: storage_pb2.StorageClass, old: storage_pb2.StorageClass
 ) -> list[FieldError]:
@@ -44,8 +55,9 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         storage_validation.persistent_volume_claim_update,
         _name_field,
         storage_defaulting.persistent_volume_claim,
-        storage_defaulting.new_persistent_volume_claim_status,
+        _prepare_claim_create,
         frozenset({"name"}),
+        prepare_for_update=_prepare_claim_update,
     ),
     Strategy(
         resources.STORAGE_CLASS,

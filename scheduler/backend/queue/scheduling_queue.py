@@ -4,7 +4,8 @@ Pending pods wait in one of three places: the active queue (highest priority, th
 the back-off queue (a pod that failed waits 1 s, doubling per attempt up to 10 s) and the
 unschedulable pods (waiting for the cluster to change: a node added or changed, a pod deleted or
 finished; or for five minutes to pass). A pod popped for scheduling is in flight until the scheduler
-requeues it or calls done()."""
+requeues it or calls done(). A pod the PreEnqueue plugins keep out of the active queue (one with
+scheduling gates) waits among the gated pods, never tried, until an update of the pod lets it in."""
 
 from __future__ import annotations
 
@@ -75,6 +76,10 @@ class SchedulingQueue:
         self._seq = itertools.count()
         self._backoff: dict[str, QueuedPodInfo] = {}
         self._unschedulable: dict[str, QueuedPodInfo] = {}
+        self._gated: dict[str, QueuedPodInfo] = {}
+        # Whether a pod may enter the active queue (the framework's PreEnqueue plugins); None
+        # lets every pod in.
+        self.pre_enqueue: Callable[[core_pb2.Pod], bool] | None = None
         # Popped pods by key, with the scheduling cycle they were popped in.
         self._in_flight: dict[str, int] = {}
         self._updated_in_flight: set[str] = set()
@@ -100,6 +105,7 @@ class SchedulingQueue:
             self._active.get(key)
             or self._backoff.pop(key, None)
             or self._unschedulable.pop(key, None)
+            or self._gated.pop(key, None)
             or QueuedPodInfo(pod, self._clock())
         )
         pinfo.pod = pod
@@ -116,6 +122,12 @@ class SchedulingQueue:
                 self._push_active(pinfo)
         elif key in self._backoff:
             self._backoff[key].pod = new
+        elif key in self._gated:
+            pinfo = self._gated[key]
+            pinfo.pod = new
+            if changed:  # PreEnqueue again: the last gate may be gone
+                del self._gated[key]
+                self._push_active(pinfo)
         elif key in self._unschedulable:
             pinfo = self._unschedulable[key]
             pinfo.pod = new
@@ -134,6 +146,7 @@ class SchedulingQueue:
         self._active.pop(key, None)
         self._backoff.pop(key, None)
         self._unschedulable.pop(key, None)
+        self._gated.pop(key, None)
         self._in_flight.pop(key, None)
         self._updated_in_flight.discard(key)
 
@@ -260,6 +273,7 @@ class SchedulingQueue:
             "active": len(self._active),
             "backoff": len(self._backoff),
             "unschedulable": len(self._unschedulable),
+            "gated": len(self._gated),
             "in_flight": len(self._in_flight),
         }
 
@@ -269,6 +283,7 @@ class SchedulingQueue:
             ("active", self._active),
             ("backoff", self._backoff),
             ("unschedulable", self._unschedulable),
+            ("gated", self._gated),
             ("in_flight", self._in_flight),
         ):
             if key in queue:
@@ -277,6 +292,10 @@ class SchedulingQueue:
 
     # ------------------------------------------------------------------ internals
     def _push_active(self, pinfo: QueuedPodInfo) -> None:
+        if self.pre_enqueue is not None and not self.pre_enqueue(pinfo.pod):
+            self._active.pop(pinfo.key, None)
+            self._gated[pinfo.key] = pinfo
+            return
         pinfo._seq = next(self._seq)
         self._active[pinfo.key] = pinfo
         heapq.heappush(

@@ -9,6 +9,7 @@ import pytest
 
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation import template
 from podplane.apimachinery import manifest
 
@@ -39,7 +40,7 @@ def debugger(**fields: Any) -> dict[str, Any]:
 
 
 def subresource_errors(new: Any, old: Any) -> list[str]:
-    return [str(e) for e in pod_validation.pod_ephemeral_containers_update(new, old)]
+    return [str(e) for e in pod_update_validation.pod_ephemeral_containers_update(new, old)]
 
 
 def test_manifest_fields_decode_with_kubernetes_names() -> None:
@@ -164,13 +165,13 @@ def test_create_may_not_set_ephemeral_containers() -> None:
 def test_pod_update_may_not_change_ephemeral_containers() -> None:
     old = pod([debugger()])
     for new in (pod([]), pod([debugger(), debugger(name="more")])):
-        assert [str(e) for e in pod_validation.pod_update(new, old)] == [
+        assert [str(e) for e in pod_update_validation.pod_update(new, old)] == [
             "spec.ephemeralContainers: Forbidden: may only be changed through the "
             "pods/ephemeralcontainers subresource (podctl debug)"
         ]
     same = pod([debugger()])
     same.spec.containers[0].image = "busybox:1.36"  # an allowed change, with them unchanged
-    assert pod_validation.pod_update(same, old) == []
+    assert pod_update_validation.pod_update(same, old) == []
 
 
 def test_pod_templates_have_no_ephemeral_containers() -> None:

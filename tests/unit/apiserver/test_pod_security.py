@@ -1,5 +1,5 @@
-"""Pod Security admission at the baseline level: which pods a labelled namespace refuses, in
-Kubernetes' words, and that unlabelled or privileged namespaces refuse nothing."""
+"""Pod Security admission at the baseline and restricted levels: which pods a labelled namespace
+refuses, in Kubernetes' words, and that unlabelled or privileged namespaces refuse nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from apiserver import errors
-from apiserver.admission.pod_security import PodSecurity, baseline_violations
+from apiserver.admission.pod_security import PodSecurity, baseline_violations, violations
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 
@@ -122,8 +122,14 @@ async def test_every_violation_is_named_with_the_namespace_level() -> None:
     with pytest.raises(errors.APIError) as refused:
         await ADMISSION.admit_create(pod(both, namespace="strict"))
     assert refused.value.message == (
-        'pods "x" is forbidden: violates PodSecurity "restricted:v1.30": privileged (container '
-        '"c" must not set securityContext.privileged=true), hostPath volumes (volume "root")'
+        'pods "x" is forbidden: violates PodSecurity "restricted:v1.30": hostPath volumes (volume '
+        '"root"), privileged (container "c" must not set securityContext.privileged=true), '
+        'allowPrivilegeEscalation != false (container "c" must set '
+        "securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "
+        '"c" must set securityContext.capabilities.drop=["ALL"]), restricted volume types (volume '
+        '"root" uses restricted volume type "hostPath"), runAsNonRoot != true (pod or container '
+        '"c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" '
+        'must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")'
     )
 
 
@@ -153,3 +159,92 @@ def test_ephemeral_containers_are_checked_when_added() -> None:
         '"debugger" must not set securityContext.privileged=true)'
     )
     admission.admit_update("status", new, old)  # only the subresource that adds containers
+
+
+def _restricted_ready(p: core_pb2.Pod) -> None:
+    p.spec.security_context.run_as_non_root = True
+    p.spec.security_context.seccomp_profile.type = "RuntimeDefault"
+    sc = p.spec.containers[0].security_context
+    sc.allow_privilege_escalation = False
+    sc.capabilities.drop.append("ALL")
+
+
+async def test_restricted_admits_a_pod_with_a_runtime_default_seccomp_profile() -> None:
+    await ADMISSION.admit_create(pod(_restricted_ready, namespace="strict"))
+
+
+def _mutated(*steps: Mutation) -> Mutation:
+    def apply(p: core_pb2.Pod) -> None:
+        for step in steps:
+            step(p)
+
+    return apply
+
+
+def _set(path: str, value: object) -> Mutation:
+    def apply(p: core_pb2.Pod) -> None:
+        *parents, last = path.split(".")
+        target: object = p
+        for name in parents:
+            target = getattr(target, name)
+        setattr(target, last, value)
+
+    return apply
+
+
+def _sysctl(name: str) -> Mutation:
+    def apply(p: core_pb2.Pod) -> None:
+        p.spec.security_context.sysctls.add(name=name, value="1")
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("mutate", "violation"),
+    [
+        (
+            _set("spec.security_context.seccomp_profile.type", "Unconfined"),
+            'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")',
+        ),
+        (
+            _set("spec.security_context.app_armor_profile.type", "Unconfined"),
+            "forbidden AppArmor profile (pod must not set securityContext.appArmorProfile.type to "
+            '"Unconfined")',
+        ),
+        (
+            _set("spec.security_context.se_linux_options.type", "spc_t"),
+            'seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: type "spc_t")',
+        ),
+        (
+            _sysctl("kernel.msgmax"),
+            "forbidden sysctls (kernel.msgmax)",
+        ),
+    ],
+)
+def test_baseline_checks_the_new_security_fields(mutate: Mutation, violation: str) -> None:
+    assert baseline_violations(pod(mutate)) == [violation]
+    assert baseline_violations(pod(_sysctl("net.ipv4.tcp_syncookies"))) == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "violation"),
+    [
+        (
+            _set("spec.security_context.run_as_user", 0),
+            "runAsUser=0 (pod must not set runAsUser=0)",
+        ),
+        (
+            lambda p: p.spec.volumes.add(name="data").nfs.CopyFrom(
+                core_pb2.NFSVolumeSource(server="nfs", path="/")
+            ),
+            'restricted volume types (volume "data" uses restricted volume type "nfs")',
+        ),
+        (
+            lambda p: p.spec.containers[0].security_context.capabilities.add.append("CHOWN"),
+            'unrestricted capabilities (container "c" must not include "CHOWN" in '
+            "securityContext.capabilities.add)",
+        ),
+    ],
+)
+def test_restricted_checks(mutate: Mutation, violation: str) -> None:
+    assert violations(pod(_mutated(_restricted_ready, mutate)), "restricted") == [violation]

@@ -89,7 +89,7 @@ def test_downward_api_defaults() -> None:
 
 def test_one_volume_type_only() -> None:
     assert errors_of({"emptyDir": {}, "projected": {"sources": []}}) == [
-        "spec.volumes[0]: Forbidden: may not specify more than 1 volume type"
+        "spec.volumes[0].projected: Forbidden: may not specify more than 1 volume type"
     ]
 
 

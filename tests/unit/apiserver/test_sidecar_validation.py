@@ -15,6 +15,7 @@ from apiserver.defaulting import pod as pod_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.validation import jobs, workloads
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation.fields import FieldError
 from podplane.apimachinery import manifest
 
@@ -171,7 +172,8 @@ def test_a_sidecar_s_restart_policy_cannot_be_changed_by_an_update() -> None:
     )
     new.metadata.resource_version = old.metadata.resource_version
     assert any(
-        e.path == "spec" and e.type == "Forbidden" for e in pod_validation.pod_update(new, old)
+        e.path == "spec" and e.type == "Forbidden"
+        for e in pod_update_validation.pod_update(new, old)
     )
 
 

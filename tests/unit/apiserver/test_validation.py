@@ -9,6 +9,7 @@ import pytest
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.validation import others
 from apiserver.validation import pod as pod_validation
+from apiserver.validation import pod_update as pod_update_validation
 from podplane.apimachinery import manifest
 
 
@@ -133,7 +134,8 @@ def test_valid_pod_has_no_errors() -> None:
                 "containers": [{"name": "a", "image": "x"}],
                 "restartPolicy": "Always",
             },
-            'spec.containers[0].name: Duplicate value: "a"',
+            # Kubernetes reports the init container, checked after the app containers.
+            'spec.initContainers[0].name: Duplicate value: "a"',
         ),
         (
             {
@@ -173,9 +175,9 @@ def test_pod_update_may_change_only_images() -> None:
     new = type(old)()
     new.CopyFrom(old)
     new.spec.containers[0].image = "busybox:1.36"
-    assert pod_validation.pod_update(new, old) == []
+    assert pod_update_validation.pod_update(new, old) == []
     new.spec.restart_policy = "Never"
-    errs = [str(e) for e in pod_validation.pod_update(new, old)]
+    errs = [str(e) for e in pod_update_validation.pod_update(new, old)]
     assert errs and errs[0].startswith("spec: Forbidden: pod updates may not change fields")
 
 

@@ -74,6 +74,7 @@ def test_in_tree_registry_builds_the_default_profile() -> None:
     # Kubernetes' order (apis/config/v1/default_plugins.go), NodeReady standing in for the
     # not-ready taint.
     assert list(fw.plugins) == [
+        "SchedulingGates",
         "NodeUnschedulable",
         "NodeName",
         "TaintToleration",
@@ -91,6 +92,7 @@ def test_in_tree_registry_builds_the_default_profile() -> None:
     assert all(isinstance(p, Plugin) for p in fw.plugins.values())
     weights = {s.name: s.weight for s in default_profile().plugins}
     assert weights == {
+        "SchedulingGates": 1,
         "NodeUnschedulable": 1,
         "NodeName": 1,
         "TaintToleration": 3,

@@ -49,7 +49,13 @@ async def test_a_pod_is_queued_once(queue: SchedulingQueue) -> None:
     queue.update(p, p)
     assert queue.pending()["active"] == 1
     await queue.pop()
-    assert queue.pending() == {"active": 0, "backoff": 0, "unschedulable": 0, "in_flight": 1}
+    assert queue.pending() == {
+        "active": 0,
+        "backoff": 0,
+        "unschedulable": 0,
+        "gated": 0,
+        "in_flight": 1,
+    }
 
 
 async def test_pop_waits_for_a_pod(queue: SchedulingQueue) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 
 from apiserver.registry import deletion
-from apiserver.validation import pod as pod_validation
+from apiserver.validation import pod_update as pod_update_validation
 from kubelet.staticpod.manifests import read_manifest_dir
 from kubelet.staticpod.mirror import (
     CONFIG_MIRROR_ANNOTATION,
@@ -173,18 +173,20 @@ def test_apiserver_refuses_to_change_a_mirror_pods_spec(tmp_path: Path) -> None:
     new = core_pb2.Pod()
     new.CopyFrom(old)
     new.spec.containers[0].image = "busybox:1.36"  # allowed for other pods
-    assert [str(e) for e in pod_validation.pod_update(new, old)] == [
+    assert [str(e) for e in pod_update_validation.pod_update(new, old)] == [
         "spec: Forbidden: the spec of a mirror pod may not be changed: it mirrors a static pod; "
         "edit its manifest on the node instead"
     ]
     unmarked = core_pb2.Pod()
     unmarked.CopyFrom(old)
     del unmarked.metadata.annotations[CONFIG_MIRROR_ANNOTATION]
-    assert any(CONFIG_MIRROR_ANNOTATION in str(e) for e in pod_validation.pod_update(unmarked, old))
+    assert any(
+        CONFIG_MIRROR_ANNOTATION in str(e) for e in pod_update_validation.pod_update(unmarked, old)
+    )
     labelled = core_pb2.Pod()
     labelled.CopyFrom(old)
     labelled.metadata.labels["tier"] = "web"
-    assert pod_validation.pod_update(labelled, old) == []
+    assert pod_update_validation.pod_update(labelled, old) == []
 
 
 def test_apiserver_deletes_a_mirror_pod_at_once(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from podplane.api.core.v1 import core_pb2
-from podplane.printers.pods import summarize_pod
+from podplane.printers.pods import readiness_gates, summarize_pod
 from tests.unit.machinery.printers.samples import obj
 
 NOW = datetime(2026, 11, 21, 15, 10, 0, tzinfo=UTC)
@@ -518,3 +518,24 @@ CASES += [
 def test_pod_columns(case: str, p: Any, ready: str, status: str, restarts: str) -> None:
     summary = summarize_pod(p, NOW)
     assert (summary.ready, summary.status, summary.restarts) == (ready, status, restarts)
+
+
+@pytest.mark.parametrize(
+    ("gates", "conditions", "cell"),
+    [
+        ([], [], "<none>"),
+        (["example.com/lb"], [], "0/1"),
+        (
+            ["example.com/lb", "example.com/dns"],
+            [
+                {"type": "example.com/lb", "status": "True"},
+                {"type": "example.com/dns", "status": "False"},
+            ],
+            "1/2",
+        ),
+    ],
+)
+def test_readiness_gates_column(gates: list[str], conditions: list[Any], cell: str) -> None:
+    spec = {**ONE, "readinessGates": [{"conditionType": g} for g in gates]}
+    pod = obj(core_pb2.Pod, {"spec": spec, "status": {"conditions": conditions}})
+    assert readiness_gates(pod) == cell
