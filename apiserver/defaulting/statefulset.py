@@ -1,10 +1,12 @@
 """A StatefulSet's defaults (kubernetes 1.31 pkg/apis/apps/v1 defaults.go SetDefaults_StatefulSet
 and the generated defaulters of its pod template and volume claim templates), and what its
-registry's PrepareForCreate and PrepareForUpdate drop (pkg/registry/apps/statefulset)."""
+registry's PrepareForCreate and PrepareForUpdate drop (pkg/registry/apps/statefulset: the alpha
+maxUnavailable, and the pod template's disabled fields as DropDisabledTemplateFields does)."""
 
 from __future__ import annotations
 
 from apiserver.defaulting import storage
+from apiserver.defaulting.disabled_features import drop_disabled_template_fields
 from apiserver.defaulting.workloads import DEFAULT_REVISION_HISTORY_LIMIT, pod_template
 from podplane.api.apps.v1 import apps_pb2
 from podplane.volume import constants as volume
@@ -51,9 +53,17 @@ def _drop_max_unavailable(new: apps_pb2.StatefulSet, old: apps_pb2.StatefulSet |
 
 
 def prepare_for_create(obj: apps_pb2.StatefulSet) -> None:
+    """A new set: no status; the fields of disabled features dropped (its own and its pod
+    template's)."""
     obj.ClearField("status")
     _drop_max_unavailable(obj, None)
+    if obj.spec.HasField("template"):
+        drop_disabled_template_fields(obj.spec.template, None)
 
 
 def prepare_for_update(new: apps_pb2.StatefulSet, old: apps_pb2.StatefulSet) -> None:
+    """Disabled features' fields kept only where the stored set already has them."""
     _drop_max_unavailable(new, old)
+    if new.spec.HasField("template"):
+        old_template = old.spec.template if old.spec.HasField("template") else None
+        drop_disabled_template_fields(new.spec.template, old_template)

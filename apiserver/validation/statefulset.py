@@ -13,8 +13,8 @@ import re
 
 from apiserver.validation import fields, template
 from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import label_selector, nonnegative, shown
 from apiserver.validation.meta import object_meta
-from apiserver.validation.template import nonnegative, shown
 from apiserver.validation.workloads import PERCENT_MSG
 from podplane.api.apps.v1 import apps_pb2
 
@@ -112,7 +112,7 @@ def _selector_and_template(spec: apps_pb2.StatefulSetSpec) -> list[FieldError]:
         matches = False
     else:
         selector = spec.selector
-        errs += template.label_selector("spec.selector", selector)
+        errs += label_selector("spec.selector", selector)
         if not selector.match_labels and not selector.match_expressions:
             errs.append(
                 fields.invalid(

@@ -12,7 +12,6 @@ from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.registry.strategies import templates
 from apiserver.registry.strategies.base import (
     Strategy,
-    clear_status,
     meta_fields,
 )
 from apiserver.validation import controller_revision, daemonset, statefulset, workloads

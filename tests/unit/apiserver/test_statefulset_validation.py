@@ -418,3 +418,17 @@ def test_the_example_manifest_is_valid() -> None:
     defaulting.prepare_for_create(sts)
     assert strings(validation.statefulset(sts)) == []
     assert sts.spec.service_name == "nginx"
+
+
+def test_the_templates_disabled_fields_are_dropped_unless_stored() -> None:
+    """DropDisabledTemplateFields: hostUsers (UserNamespacesSupport, off in 1.31) is dropped from
+    a new set's template, and kept on update where the stored set already has it."""
+    doc = web_doc()
+    doc["spec"]["template"]["spec"]["hostUsers"] = False
+    assert not created(doc).spec.template.spec.HasField("host_users")
+
+    old = created(web_doc())
+    old.spec.template.spec.host_users = False
+    new = decoded(doc)
+    defaulting.prepare_for_update(new, old)
+    assert new.spec.template.spec.HasField("host_users")
