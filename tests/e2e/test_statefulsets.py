@@ -83,23 +83,23 @@ def rolled_out(k: Kubectl, timeout: int = 420) -> None:
 
 
 def pods(k: Kubectl) -> dict[str, tuple[str, str, str]]:
-    """The set's pods: name -> (uid, node, IP)."""
+    """The set's pods: name -> (uid, node, IP), the last two empty until the pod has them."""
     out = k.ok(
         "get", "pods", "-l", "app=web", "-o",
-        "jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {.spec.nodeName} "
+        "jsonpath={range .items[*]}{.metadata.name}|{.metadata.uid}|{.spec.nodeName}|"
         "{.status.podIP}{'\\n'}{end}",
     )  # fmt: skip
-    rows = (line.split() for line in out.splitlines() if line.strip())
-    return {r[0]: (r[1], r[2], r[3] if len(r) > 3 else "") for r in rows}
+    rows = (line.split("|") for line in out.splitlines() if line.strip())
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
 def claims(k: Kubectl) -> dict[str, tuple[str, str]]:
     """The namespace's claims: name -> (uid, phase)."""
     out = k.ok(
         "get", "pvc", "-o",
-        "jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {.status.phase}{'\\n'}{end}",
+        "jsonpath={range .items[*]}{.metadata.name}|{.metadata.uid}|{.status.phase}{'\\n'}{end}",
     )  # fmt: skip
-    rows = (line.split() for line in out.splitlines() if line.strip())
+    rows = (line.split("|") for line in out.splitlines() if line.strip())
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
