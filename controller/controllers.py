@@ -6,6 +6,7 @@ never this or each other."""
 from __future__ import annotations
 
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
+from controller.cronjob.controller import CronJobController
 from controller.daemon.controller import DaemonSetsController
 from controller.deployment.controller import DeploymentController
 from controller.disruption.controller import DisruptionController
@@ -52,6 +53,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "daemonset": DaemonSetsController,
     "statefulset": StatefulSetController,
     "job": JobController,
+    "cronjob": CronJobController,
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,
     "pv-protection": PVProtectionController,

@@ -17,8 +17,9 @@ RUN sh /usr/local/bin/busybox-rootfs /opt/podplane/images/busybox
 
 FROM ${BASE_IMAGE} AS python
 ENV DEBIAN_FRONTEND=noninteractive
+# tzdata: the IANA time zones of CronJobs' spec.timeZone (Python's zoneinfo reads them).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/*
 
 FROM python AS venv

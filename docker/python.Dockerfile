@@ -12,8 +12,9 @@ ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS python
 ENV DEBIAN_FRONTEND=noninteractive
+# tzdata: the IANA time zones of CronJobs' spec.timeZone (Python's zoneinfo reads them).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/*
 
 FROM python

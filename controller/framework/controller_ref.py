@@ -55,11 +55,15 @@ class PodClaim:
         resource: Resource,
         selector: LabelSelector,
         fresh_owner: Callable[[], Awaitable[Object]],
+        *,
         member: Callable[[core_pb2.Pod], bool] = lambda _pod: True,
+        finalizers: tuple[str, ...] = (),
     ) -> None:
         """`member` narrows the selector further (a StatefulSet claims only pods named for it):
         a pod it refuses is released or not adopted, as one the selector does not match."""
         self._pods = pods
+        # Given to the pods it adopts (the Job controller's tracking finalizer).
+        self._finalizers = finalizers
         self._owner = owner
         self._resource = resource
         self._selector = selector
@@ -138,6 +142,9 @@ class PodClaim:
             ):
                 return False
             p.metadata.owner_references.append(new_controller_ref(self._owner, self._resource))
+            p.metadata.finalizers.extend(
+                f for f in self._finalizers if f not in p.metadata.finalizers
+            )
             return True
 
         result = await update_on_conflict(

@@ -3,8 +3,8 @@ are gone, and carries out the Orphan and Foreground deletion of owners.
 
 Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
 ReplicaSets, Deployments, DaemonSets and StatefulSets with their ControllerRevisions, the claims
-a StatefulSet's retention policy gives owners, Jobs, and Services with their EndpointSlices)
-indexed by its own uid and by the uids its ownerReferences name.
+a StatefulSet's retention policy gives owners, Jobs, CronJobs, and Services with their
+EndpointSlices) indexed by its own uid and by the uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -56,6 +56,7 @@ WORKLOAD_KINDS = (
     "ControllerRevision",
     "PersistentVolumeClaim",
     "Job",
+    "CronJob",
     "Service",
     "EndpointSlice",
 )
@@ -70,6 +71,7 @@ Workload = (
     | apps_pb2.ControllerRevision
     | core_pb2.PersistentVolumeClaim
     | batch_pb2.Job
+    | batch_pb2.CronJob
     | service_pb2.Service
     | discovery_pb2.EndpointSlice
 )

@@ -1,6 +1,7 @@
 """The Job controller's failure back-off (kubernetes pkg/controller/job/backoff_utils.go): when each
-of a job's pods finished, how many failed since the last success, and how long to wait before the
-next replacement pod."""
+of a job's pods finished, how many failed since the last success (kept per job as pods are
+counted, since a counted pod may be gone), how long to wait before the next replacement pod, and,
+with backoffLimitPerIndex, before an index's next pod."""
 
 from __future__ import annotations
 
@@ -84,11 +85,42 @@ class FinishClock:
             self._seen.pop(uid, None)
 
 
-def backoff_record(succeeded: Iterable[float], failed: Iterable[float]) -> BackoffRecord:
-    """The failures since the latest success, from the finish times of the job's succeeded and
-    failed pods (newBackoffRecord over every finished pod the job still has)."""
+def next_record(
+    previous: BackoffRecord, succeeded: Iterable[float], failed: Iterable[float]
+) -> BackoffRecord:
+    """The record once the newly finished pods are counted (newBackoffRecord): a success
+    resets it to the failures after the latest success; failures alone add up."""
     last_success = max(succeeded, default=None)
-    after = sorted(t for t in failed if last_success is None or t > last_success)
+    failures = sorted(failed)
+    if last_success is None:
+        if not failures:
+            return previous
+        return BackoffRecord(previous.failures_after_last_success + len(failures), failures[-1])
+    after = [t for t in failures if t > last_success]
     if not after:
         return BackoffRecord()
     return BackoffRecord(len(after), after[-1])
+
+
+class BackoffStore:
+    """Each job's record, kept across syncs and updated when its new pods are counted."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, BackoffRecord] = {}
+
+    def get(self, key: str) -> BackoffRecord:
+        return self._records.get(key, BackoffRecord())
+
+    def update(self, key: str, record: BackoffRecord) -> None:
+        self._records[key] = record
+
+    def remove(self, key: str) -> None:
+        self._records.pop(key, None)
+
+
+def remaining_for_index(
+    failures: int, last_failure: float, now: float, base: float, cap: float
+) -> float:
+    """Seconds before an index whose pods failed `failures` times, the last at `last_failure`,
+    gets its next pod (getRemainingTimePerIndex)."""
+    return max(0.0, last_failure + backoff_delay(failures, base, cap) - now)

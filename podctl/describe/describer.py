@@ -10,6 +10,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podctl.describe.common import utc_now
+from podctl.describe.cronjob import describe_cron_job
 from podctl.describe.namespace import describe_namespace
 from podctl.describe.node import NODE_LEASE_NAMESPACE, describe_node
 from podctl.describe.pod import describe_pod
@@ -47,7 +48,13 @@ from podplane.client.clientset import Client
 
 # The label that names a Service's EndpointSlices (discoveryv1.LabelServiceName).
 # What events are looked up for.
-Described = Workload | service_pb2.Service | service_pb2.Endpoints | discovery_pb2.EndpointSlice
+Described = (
+    Workload
+    | batch_pb2.CronJob
+    | service_pb2.Service
+    | service_pb2.Endpoints
+    | discovery_pb2.EndpointSlice
+)
 
 DESCRIBABLE = (
     resources.POD,
@@ -59,6 +66,7 @@ DESCRIBABLE = (
     resources.DAEMON_SET,
     resources.STATEFUL_SET,
     resources.JOB,
+    resources.CRON_JOB,
     resources.SECRET,
     resources.PERSISTENT_VOLUME,
     resources.PERSISTENT_VOLUME_CLAIM,
@@ -194,6 +202,9 @@ async def describe_object(
     if isinstance(obj, discovery_pb2.EndpointSlice):
         events = await _object_events(client, obj, resource.kind) if show_events else None
         return describe_endpoint_slice(obj, events, now)
+    if isinstance(obj, batch_pb2.CronJob):
+        events = await _object_events(client, obj, resource.kind) if show_events else None
+        return describe_cron_job(obj, events, now)
     if not isinstance(obj, Workload):
         raise TypeError(f"describing {resource.plural} is not supported")
     return await _describe_workload(client, obj, resource, show_events, now)

@@ -33,9 +33,9 @@ MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
-# configmap, secret, service, serviceaccount, deployment, job, poddisruptionbudget,
-# priorityclass, role, clusterrole, rolebinding, clusterrolebinding, token), the reviews kubectl
-# auth can-i (--list) and whoami send, and the eviction kubectl drain may send.
+# configmap, secret, service, serviceaccount, deployment, job (--from=cronjob/... too), cronjob,
+# poddisruptionbudget, priorityclass, role, clusterrole, rolebinding, clusterrolebinding, token),
+# the reviews kubectl auth can-i (--list) and whoami send, and the eviction kubectl drain may send.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -45,6 +45,7 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("authentication.k8s.io/v1", "TokenRequest"): token_request_pb2.TokenRequest,
     ("apps/v1", "Deployment"): apps_pb2.Deployment,
     ("batch/v1", "Job"): batch_pb2.Job,
+    ("batch/v1", "CronJob"): batch_pb2.CronJob,
     ("policy/v1", "PodDisruptionBudget"): policy_pb2.PodDisruptionBudget,
     # kubectl drain's eviction (policy/v1beta1's has the same wire format).
     ("policy/v1", "Eviction"): policy_pb2.Eviction,

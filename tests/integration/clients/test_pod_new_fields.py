@@ -19,6 +19,7 @@ from kubernetes import client as k8s
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.node.v1 import node_pb2
+from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery import manifest
 from tests.integration.rest_cluster import RestCluster, in_thread, raw_request, rest_cluster
 from tests.support import EtcdProcess
@@ -26,6 +27,8 @@ from tests.support import EtcdProcess
 POD_SPEC: dict[str, Any] = {
     "os": {"name": "linux"},
     "runtimeClassName": "gvisor",
+    # The class's policy: the Priority admission plugin refuses a pod's own that differs from it.
+    "priorityClassName": "batch-never",
     "preemptionPolicy": "Never",
     "setHostnameAsFQDN": False,
     "hostAliases": [{"ip": "10.1.2.3", "hostnames": ["db.internal", "db"]}],
@@ -139,6 +142,9 @@ async def cluster(
         runtime_class = node_pb2.RuntimeClass(handler="runsc")
         runtime_class.metadata.name = "gvisor"
         await c.grpc.runtimeclasses.create(runtime_class)
+        batch_never = scheduling_pb2.PriorityClass(value=100, preemption_policy="Never")
+        batch_never.metadata.name = "batch-never"
+        await c.grpc.priorityclasses.create(batch_never)
         yield c
 
 

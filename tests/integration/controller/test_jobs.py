@@ -24,8 +24,8 @@ from tests.support import eventually, new_namespace
 
 BACKOFF = 0.5  # the controller's first back-off in these tests (10 s in a cluster)
 
-# What the fake kubelet does with a running pod: "Succeeded", "Failed", "restart" or None (keep
-# it running).
+# What the fake kubelet does with a running pod: "Succeeded", "Failed", "Failed:<exit code>",
+# "restart" or None (keep it running).
 Outcome = Callable[[core_pb2.Pod], str | None]
 
 
@@ -64,7 +64,13 @@ def job(ns: str, name: str, *, restart_policy: str = "Never", **spec: Any) -> ba
 
 
 async def set_status(
-    client: Client, pod: core_pb2.Pod, phase: str, *, ready: bool, restarts: int = 0
+    client: Client,
+    pod: core_pb2.Pod,
+    phase: str,
+    *,
+    ready: bool,
+    restarts: int = 0,
+    exit_code: int | None = None,
 ) -> None:
     now = timeutil.now()
     updated = core_pb2.Pod()
@@ -79,7 +85,9 @@ async def set_status(
     del status.container_statuses[:]
     c = status.container_statuses.add(name="work", restart_count=restarts, ready=ready)
     if phase in ("Succeeded", "Failed"):
-        c.state.terminated.exit_code = 0 if phase == "Succeeded" else 1
+        c.state.terminated.exit_code = (
+            exit_code if exit_code is not None else 0 if phase == "Succeeded" else 1
+        )
         c.state.terminated.finished_at = now
     else:
         c.state.running.started_at = now
@@ -115,8 +123,11 @@ async def watch_pods(client: Client, ns: str, seen: PodLog) -> None:
         seen.max_active = max(seen.max_active, seen.active())
 
 
-async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float = 0.2) -> None:
-    """Starts each new pod after `delay`, then after `delay` more gives it its outcome."""
+async def fake_kubelet(
+    client: Client, ns: str, outcome: Outcome, delay: float = 0.2, log: PodLog | None = None
+) -> None:
+    """Starts each new pod after `delay`, then after `delay` more gives it its outcome (noted in
+    `log` as the moment it finished: a watch may see it later, the controller counts from it)."""
 
     async def live(pod: core_pb2.Pod) -> None:
         await asyncio.sleep(delay)
@@ -126,7 +137,11 @@ async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float =
         if result == "restart":
             await set_status(client, pod, "Running", ready=False, restarts=1)
         elif result is not None:
-            await set_status(client, pod, result, ready=False)
+            phase, _, code = result.partition(":")
+            exit_code = int(code) if code else None
+            if log is not None:
+                log.finished.setdefault(pod.metadata.name, time.monotonic())
+            await set_status(client, pod, phase, ready=False, exit_code=exit_code)
 
     lives: set[asyncio.Task[None]] = set()
     try:
@@ -140,20 +155,31 @@ async def fake_kubelet(client: Client, ns: str, outcome: Outcome, delay: float =
             task.cancel()
 
 
-async def finished(client: Client, ns: str, name: str, timeout: float = 30.0) -> batch_pb2.Job:
-    async def check() -> batch_pb2.Job | None:
-        j = await client.jobs.get(name, ns)
-        done = any(
-            c.type in ("Complete", "Failed") and c.status == "True" for c in j.status.conditions
-        )
-        return j if done else None
-
-    return await eventually(check, timeout=timeout, what=f"job {name} to finish")
-
-
 async def event_reasons(client: Client, ns: str, name: str) -> list[str]:
     events = (await client.events.list(ns, field_selector=f"involvedObject.name={name}")).items
     return [e.reason for e in events]
+
+
+async def finished(client: Client, ns: str, name: str, timeout: float = 30.0) -> batch_pb2.Job:
+    """The job once it is Complete or Failed and the controller has recorded the event that
+    says so (it does, just after the status write)."""
+
+    async def check() -> batch_pb2.Job | None:
+        j = await client.jobs.get(name, ns)
+        ended = next(
+            (
+                c
+                for c in j.status.conditions
+                if c.type in ("Complete", "Failed") and c.status == "True"
+            ),
+            None,
+        )
+        if ended is None:
+            return None
+        reason = "Completed" if ended.type == "Complete" else ended.reason
+        return j if reason in await event_reasons(client, ns, name) else None
+
+    return await eventually(check, timeout=timeout, what=f"job {name} to finish")
 
 
 def condition(j: batch_pb2.Job, type_: str) -> Any:
@@ -206,7 +232,7 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
     async with running(
         controller.run(),
         watch_pods(client, ns, seen),
-        fake_kubelet(client, ns, lambda _pod: "Failed"),
+        fake_kubelet(client, ns, lambda _pod: "Failed", log=seen),
     ):
         await client.jobs.create(job(ns, "flaky", backoffLimit=2))
         done = await finished(client, ns, "flaky")
@@ -277,3 +303,96 @@ async def test_active_deadline_fails_the_job_and_deletes_its_pods(client: Client
     assert not (await client.pods.list(ns)).items
     await controller.recorder.flush()
     assert "DeadlineExceeded" in await event_reasons(client, ns, "slow")
+
+
+async def test_pods_carry_the_tracking_finalizer_until_counted(client: Client) -> None:
+    ns = await new_namespace(client)
+    controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
+    held: list[list[str]] = []
+
+    def outcome(pod: core_pb2.Pod) -> str:
+        held.append(list(pod.metadata.finalizers))
+        return "Succeeded"
+
+    async with running(controller.run(), fake_kubelet(client, ns, outcome)):
+        await client.jobs.create(job(ns, "tracked", completions=2, parallelism=2))
+        done = await finished(client, ns, "tracked")
+
+    assert held == [["batch.kubernetes.io/job-tracking"]] * 2
+    pods = (await client.pods.list(ns)).items
+    assert [list(p.metadata.finalizers) for p in pods] == [[], []]
+    assert [c.type for c in done.status.conditions] == ["SuccessCriteriaMet", "Complete"]
+    assert done.status.HasField("uncounted_terminated_pods")
+    assert not done.status.uncounted_terminated_pods.succeeded
+    assert (done.status.succeeded, done.status.terminating) == (2, 0)
+    # Deleting the job deletes its pods: nothing holds them.
+    await client.jobs.delete("tracked", ns)
+
+
+async def test_pod_failure_policy_fails_the_job_on_an_exit_code(client: Client) -> None:
+    ns = await new_namespace(client)
+    controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
+    policy = {"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]}
+    async with running(controller.run(), fake_kubelet(client, ns, lambda _pod: "Failed:42")):
+        created = await client.jobs.create(
+            job(ns, "picky", backoffLimit=6, podFailurePolicy=policy)
+        )
+        assert created.spec.pod_replacement_policy == "Failed"  # defaulted so with a policy
+        done = await finished(client, ns, "picky")
+
+    [pod] = (await client.pods.list(ns)).items
+    target = condition(done, "FailureTarget")
+    failed = condition(done, "Failed")
+    message = (
+        f"Container work for pod {ns}/{pod.metadata.name} failed with exit code 42 matching "
+        "FailJob rule at index 0"
+    )
+    assert (target.reason, target.message) == ("PodFailurePolicy", message)
+    assert (failed.reason, failed.message) == ("PodFailurePolicy", message)
+    assert (done.status.failed, done.status.active) == (1, 0)
+    await controller.recorder.flush()
+    assert "PodFailurePolicy" in await event_reasons(client, ns, "picky")
+
+
+async def test_indexed_job_with_a_backoff_limit_per_index(client: Client) -> None:
+    ns = await new_namespace(client)
+    controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
+
+    def outcome(pod: core_pb2.Pod) -> str:
+        index = pod.metadata.annotations["batch.kubernetes.io/job-completion-index"]
+        return "Failed" if index == "1" else "Succeeded"
+
+    async with running(controller.run(), fake_kubelet(client, ns, outcome)):
+        created = await client.jobs.create(
+            job(
+                ns,
+                "indexed",
+                completionMode="Indexed",
+                completions=3,
+                parallelism=3,
+                backoffLimitPerIndex=1,
+            )
+        )
+        assert created.spec.backoff_limit == 2**31 - 1
+        done = await finished(client, ns, "indexed")
+
+    pods = (await client.pods.list(ns)).items
+    by_index: dict[str, list[core_pb2.Pod]] = {}
+    for p in pods:
+        by_index.setdefault(
+            p.metadata.annotations["batch.kubernetes.io/job-completion-index"], []
+        ).append(p)
+    assert sorted((i, len(ps)) for i, ps in by_index.items()) == [("0", 1), ("1", 2), ("2", 1)]
+    retried = max(by_index["1"], key=lambda p: p.metadata.creation_timestamp)
+    assert retried.metadata.annotations["batch.kubernetes.io/job-index-failure-count"] == "1"
+    for index, ps in by_index.items():
+        for p in ps:
+            assert p.spec.hostname == f"indexed-{index}"
+            assert p.metadata.labels["batch.kubernetes.io/job-completion-index"] == index
+            [env] = p.spec.containers[0].env
+            assert env.name == "JOB_COMPLETION_INDEX"
+    status = done.status
+    failed = condition(done, "Failed")
+    assert (failed.reason, failed.message) == ("FailedIndexes", "Job has failed indexes")
+    assert (status.completed_indexes, status.failed_indexes) == ("0,2", "1")
+    assert (status.succeeded, status.failed) == (2, 2)

@@ -124,7 +124,10 @@ def test_job_defaults() -> None:
     assert job.spec.backoff_limit == 6
     assert job.spec.completion_mode == "NonIndexed"
     assert job.spec.HasField("suspend") and job.spec.suspend is False
-    assert not job.spec.HasField("manual_selector")
+    # Kubernetes 1.29+ defaults manualSelector (kubernetes#120206) and, with the
+    # JobPodReplacementPolicy gate on (1.31), podReplacementPolicy.
+    assert job.spec.HasField("manual_selector") and job.spec.manual_selector is False
+    assert job.spec.pod_replacement_policy == "TerminatingOrFailed"
     assert defaulted("Job", "batch/v1", {"backoffLimit": 0}).spec.backoff_limit == 0
 
 

@@ -13,6 +13,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -91,6 +92,13 @@ class FakeApi(Generic[T]):
         self.store[f"{stored.metadata.namespace}/{stored.metadata.name}"] = stored
         return stored
 
+    @staticmethod
+    def _copy(obj: T) -> T:
+        """What a call answers: the caller's own message, as over the wire."""
+        out = type(obj)()
+        out.CopyFrom(obj)
+        return out
+
     async def create(self, obj: T) -> T:
         meta = obj.metadata
         new = type(obj)()
@@ -124,11 +132,11 @@ class FakeApi(Generic[T]):
             raise rpc_error(grpc.StatusCode.ABORTED, "the object has been modified")
         stored = self._save(obj)
         self._event("MODIFIED", stored)
-        return stored
+        return self._copy(stored)
 
     async def update_status(self, obj: T) -> T:
         stored = await self.update(obj)
-        self.status_updates.append(stored)
+        self.status_updates.append(self._copy(stored))
         return stored
 
     async def delete(self, name: str, namespace: str = "", **_: object) -> T:
@@ -146,6 +154,56 @@ class FakeApi(Generic[T]):
         q: asyncio.Queue[Message] = asyncio.Queue()
         self._watchers.append(q)
         return FakeWatch(q)
+
+
+class FinalizingFakeApi(FakeApi[T]):
+    """A kind whose objects the apiserver holds while they have finalizers, as it does: a delete
+    only marks the object (deletionTimestamp), and the update that removes its last finalizer
+    removes it. With `graceful`, a deleted object also stays until `release` (a pod's kubelet
+    stopping it)."""
+
+    def __init__(
+        self, resource: Resource, revisions: itertools.count[int], *, graceful: bool = False
+    ) -> None:
+        super().__init__(resource, revisions)
+        self.graceful = graceful
+        self.held: set[str] = set()
+
+    def _remove_if_due(self, key: str) -> None:
+        obj = self.store.get(key)
+        if obj is None or not obj.metadata.deletion_timestamp:
+            return
+        if obj.metadata.finalizers or key in self.held:
+            return
+        del self.store[key]
+        self.deleted.append(obj.metadata.name)
+        self._event("DELETED", obj)
+
+    async def delete(self, name: str, namespace: str = "", **_: object) -> T:
+        self.delete_calls.append(name)
+        obj = await self.get(name, namespace)
+        key = f"{namespace}/{name}"
+        if not obj.metadata.deletion_timestamp:
+            marked = type(obj)()
+            marked.CopyFrom(obj)
+            marked.metadata.deletion_timestamp = CREATED_AT
+            if self.graceful:
+                self.held.add(key)
+            obj = self._save(marked)
+            self._event("MODIFIED", obj)
+        self._remove_if_due(key)
+        return obj
+
+    async def update(self, obj: T) -> T:
+        stored = await super().update(obj)
+        self._remove_if_due(f"{obj.metadata.namespace}/{obj.metadata.name}")
+        return stored
+
+    def release(self, name: str, namespace: str) -> None:
+        """The graceful deletion is over (the kubelet's delete with grace period 0)."""
+        key = f"{namespace}/{name}"
+        self.held.discard(key)
+        self._remove_if_due(key)
 
 
 class FakeCluster:
@@ -193,6 +251,8 @@ class FakeCluster:
         self.controllerrevisions: FakeApi[apps_pb2.ControllerRevision] = FakeApi(
             resources.CONTROLLER_REVISION, revisions
         )
+        self.jobs: FakeApi[batch_pb2.Job] = FakeApi(resources.JOB, revisions)
+        self.cronjobs: FakeApi[batch_pb2.CronJob] = FakeApi(resources.CRON_JOB, revisions)
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -218,6 +278,8 @@ class FakeCluster:
             resources.POD_DISRUPTION_BUDGET,
             resources.DAEMON_SET,
             resources.CONTROLLER_REVISION,
+            resources.JOB,
+            resources.CRON_JOB,
         ):
             self.for_resource(resource).deliver()
 

@@ -228,6 +228,76 @@ KINDS = [
         },
     ),
     (
+        "batch/v1",
+        "CronJob",
+        batch_pb2.CronJob(
+            metadata=meta(name="hello"),
+            spec=batch_pb2.CronJobSpec(
+                schedule="*/1 * * * *",
+                jobTemplate=batch_pb2.JobTemplateSpec(
+                    metadata=meta(name="hello"),
+                    spec=batch_pb2.JobSpec(
+                        template=TEMPLATE,
+                        podFailurePolicy=batch_pb2.PodFailurePolicy(
+                            rules=[
+                                batch_pb2.PodFailurePolicyRule(
+                                    action="FailJob",
+                                    onExitCodes=batch_pb2.PodFailurePolicyOnExitCodesRequirement(
+                                        operator="In", values=[42]
+                                    ),
+                                ),
+                                batch_pb2.PodFailurePolicyRule(
+                                    action="Ignore",
+                                    onPodConditions=[
+                                        batch_pb2.PodFailurePolicyOnPodConditionsPattern(
+                                            type="DisruptionTarget", status="True"
+                                        )
+                                    ],
+                                ),
+                            ]
+                        ),
+                        successPolicy=batch_pb2.SuccessPolicy(
+                            rules=[batch_pb2.SuccessPolicyRule(succeededIndexes="0-2")]
+                        ),
+                    ),
+                ),
+                timeZone="Europe/Paris",
+                suspend=False,
+            ),
+            status=batch_pb2.CronJobStatus(),
+        ),
+        {
+            "metadata": {"name": "hello", "creationTimestamp": None},
+            "spec": {
+                "schedule": "*/1 * * * *",
+                "timeZone": "Europe/Paris",
+                "suspend": False,
+                "jobTemplate": {
+                    "metadata": {"name": "hello", "creationTimestamp": None},
+                    "spec": {
+                        "template": TEMPLATE_JSON,
+                        "podFailurePolicy": {
+                            "rules": [
+                                {
+                                    "action": "FailJob",
+                                    "onExitCodes": {"operator": "In", "values": [42]},
+                                },
+                                {
+                                    "action": "Ignore",
+                                    "onPodConditions": [
+                                        {"type": "DisruptionTarget", "status": "True"}
+                                    ],
+                                },
+                            ]
+                        },
+                        "successPolicy": {"rules": [{"succeededIndexes": "0-2"}]},
+                    },
+                },
+            },
+            "status": {},
+        },
+    ),
+    (
         RBAC,
         "Role",
         rbac_pb2.Role(
