@@ -28,6 +28,7 @@ endef
 .PHONY: help venv protos host base-image wheels images up wait down logs \
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
+        bench-statefulset \
         load-image
 
 help:
@@ -50,6 +51,7 @@ help:
 	echo "make bench-pods        pod start-up latency on the running cluster (build/bench/pods.json,"
 	echo "                       and Prometheus' SLO figures for the run: build/bench/pods-prometheus.json)"
 	echo "make bench-dns         DNS query latency from a pod, per cluster DNS server (build/bench/dns.json)"
+	echo "make bench-statefulset StatefulSet 0 -> 50 replicas until all Ready, OrderedReady/Parallel, with/without claims (build/bench/statefulset.json)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
 	echo "make loadtest-quick    a one-minute scheduler load test on its own cluster (100 nodes / 1000 pods)"
@@ -211,6 +213,10 @@ bench-pods: $(VENV_STAMP)
 bench-dns: $(VENV_STAMP)
 	@$(call timed,bench-dns)
 	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench dns --server localhost:$(APISERVER_PORT) --out build/bench/dns.json
+
+bench-statefulset: $(VENV_STAMP)
+	@$(call timed,bench-statefulset)
+	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench statefulset --server localhost:$(APISERVER_PORT) --out build/bench/statefulset.json
 
 # Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
 # (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once);

@@ -16,6 +16,7 @@ from bench.kube_proxy import sync as kube_proxy_sync
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
+from bench.statefulset import benchmark as statefulset_scale
 from podplane.componentbase import client_flags, flags
 
 # The --help description, printed as written: kept out of the docstring, which a formatter
@@ -40,6 +41,8 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
                                    [--iptables system|nft|legacy] [--syncs K] [--out FILE]
     podplane-bench service-programming [--services N] [--server HOST:PORT] [--out FILE]
     podplane-bench dns [--queries N] [--name NAME] [--server HOST:PORT] [--out FILE]
+    podplane-bench statefulset [--replicas N] [--policies OrderedReady,Parallel]
+                               [--claims both|without|with] [--server HOST:PORT] [--out FILE]
 """
 
 
@@ -232,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     kube_proxy_sync.add_parser(sub, _positive)
     service_programming.add_parser(sub, _positive)
     _add_dns(sub)
+    statefulset_scale.add_parser(sub, _positive)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))
@@ -273,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         return kube_proxy_sync.run(args)
     if args.command == "service-programming":
         return service_programming.run(args)
+    if args.command == "statefulset":
+        return statefulset_scale.run(statefulset_scale.options_from(args))
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -26,6 +26,7 @@ from controller.pvprotection.controller import PVProtectionController
 from controller.replicaset.controller import ReplicaSetController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
+from controller.statefulset.controller import StatefulSetController
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
@@ -51,6 +52,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "deployment": DeploymentController,
     "disruption": DisruptionController,
     "daemonset": DaemonSetsController,
+    "statefulset": StatefulSetController,
     "job": JobController,
     "cronjob": CronJobController,
     "persistentvolume-binder": PersistentVolumeController,

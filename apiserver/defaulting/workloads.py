@@ -17,6 +17,7 @@ TemplateSpec = (
     core_pb2.ReplicationControllerSpec
     | apps_pb2.ReplicaSetSpec
     | apps_pb2.DeploymentSpec
+    | apps_pb2.StatefulSetSpec
     | batch_pb2.JobSpec
 )
 

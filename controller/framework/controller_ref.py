@@ -56,21 +56,29 @@ class PodClaim:
         selector: LabelSelector,
         fresh_owner: Callable[[], Awaitable[Object]],
         *,
+        member: Callable[[core_pb2.Pod], bool] = lambda _pod: True,
         finalizers: tuple[str, ...] = (),
     ) -> None:
+        """`member` narrows the selector further (a StatefulSet claims only pods named for it):
+        a pod it refuses is released or not adopted, as one the selector does not match."""
         self._pods = pods
         # Given to the pods it adopts (the Job controller's tracking finalizer).
         self._finalizers = finalizers
         self._owner = owner
         self._resource = resource
         self._selector = selector
+        self._member = member
         # A live read of the owner, made once before the first adoption (#42639): an owner that
         # is being deleted, or was replaced, adopts nothing.
         self._fresh_owner = fresh_owner
         self._may_adopt: bool | None = None
 
     def _matches(self, pod: core_pb2.Pod) -> bool:
-        return not self._selector.empty and self._selector.matches(pod.metadata.labels)
+        return (
+            not self._selector.empty
+            and self._selector.matches(pod.metadata.labels)
+            and self._member(pod)
+        )
 
     async def claim(self, pods: Iterable[core_pb2.Pod]) -> list[core_pb2.Pod]:
         """The pods this owner controls after the pass."""

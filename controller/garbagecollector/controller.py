@@ -2,9 +2,10 @@
 are gone, and carries out the Orphan and Foreground deletion of owners.
 
 Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
-ReplicaSets, Deployments, DaemonSets with their ControllerRevisions, Jobs, CronJobs, Services
-with their EndpointSlices, and claims: an ephemeral volume's is its pod's) indexed by its own uid
-and by the uids its ownerReferences name.
+ReplicaSets, Deployments, DaemonSets and StatefulSets with their ControllerRevisions, Jobs,
+CronJobs, Services with their EndpointSlices, and claims: an ephemeral volume's is its pod's, and
+a StatefulSet's retention policy may give its claims owners) indexed by its own uid and by the
+uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -52,12 +53,13 @@ WORKLOAD_KINDS = (
     "ReplicaSet",
     "Deployment",
     "DaemonSet",
+    "StatefulSet",
     "ControllerRevision",
+    "PersistentVolumeClaim",
     "Job",
     "CronJob",
     "Service",
     "EndpointSlice",
-    "PersistentVolumeClaim",
 )
 # Their messages: what the informers hold.
 Workload = (
@@ -66,12 +68,13 @@ Workload = (
     | apps_pb2.ReplicaSet
     | apps_pb2.Deployment
     | apps_pb2.DaemonSet
+    | apps_pb2.StatefulSet
     | apps_pb2.ControllerRevision
+    | core_pb2.PersistentVolumeClaim
     | batch_pb2.Job
     | batch_pb2.CronJob
     | service_pb2.Service
     | discovery_pb2.EndpointSlice
-    | core_pb2.PersistentVolumeClaim
 )
 TRACKED: tuple[Resource, ...] = tuple(r for r in resources.ALL if r.kind in WORKLOAD_KINDS)
 OWNER_UID_INDEX = "owner-uid"

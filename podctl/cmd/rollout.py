@@ -1,5 +1,7 @@
-"""`podctl rollout status|undo|history`: kubectl's rollout verbs for deployments and daemon sets
-(kubectl pkg/cmd/rollout), over podctl.workloads.rollout and podctl.workloads.daemonset_rollout."""
+"""`podctl rollout status|undo|history`: kubectl's rollout verbs for deployments, daemon sets and
+stateful sets (kubectl pkg/cmd/rollout), over podctl.workloads.rollout (deployments: their
+replica sets), podctl.workloads.controller_revisions (daemon sets' and stateful sets'
+ControllerRevisions) and each kind's status viewer."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from podctl.errors import CommandError
 from podctl.options import GlobalOptions
 from podctl.resource.objects import object_name
 from podctl.resource.targets import parse_targets
+from podctl.workloads import controller_revisions as histories
 from podctl.workloads import daemonset_rollout as daemons
+from podctl.workloads import statefulset_rollout as stateful
 from podctl.workloads.rollout import (
     CHANGE_CAUSE_ANNOTATION,
     follow_rollout,
@@ -30,7 +34,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
-from podplane.client.clientset import Client
+from podplane.client.clientset import Client, ResourceClient
 
 
 def _flag_bool(text: str) -> bool:
@@ -43,7 +47,9 @@ def _flag_bool(text: str) -> bool:
 
 def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
-        "rollout", parents=parents, help="manage the rollout of a deployment or daemon set"
+        "rollout",
+        parents=parents,
+        help="manage the rollout of a deployment, daemon set or stateful set",
     )
     verbs = p.add_subparsers(dest="rollout_verb", metavar="SUBCOMMAND", required=True)
     target = "TYPE/NAME | TYPE NAME"
@@ -88,12 +94,12 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
     history.set_defaults(run=run_history)
 
 
-ROLLED_OUT = (resources.DEPLOYMENT, resources.DAEMON_SET)
+ROLLED_OUT = (resources.DEPLOYMENT, resources.DAEMON_SET, resources.STATEFUL_SET)
 
 
 def rollout_target(args: list[str], verb: str) -> tuple[Resource, str]:
-    """The deployment or daemon set named as TYPE/NAME or TYPE NAME; other kinds are refused
-    with kubectl's words."""
+    """The deployment, daemon set or stateful set named as TYPE/NAME or TYPE NAME; other kinds
+    are refused with kubectl's words."""
     if not args:
         raise CommandError("error: required resource not specified")
     targets = parse_targets(args, "rollout")
@@ -129,8 +135,11 @@ class _StatusPrinter:
         return self._print(*rollout_status(d, self.revision))
 
     def show_daemon_set(self, ds: apps_pb2.DaemonSet) -> bool:
-        # kubectl ignores --revision for daemon sets.
+        # kubectl ignores --revision for daemon sets and stateful sets.
         return self._print(*daemons.rollout_status(ds))
+
+    def show_stateful_set(self, sts: apps_pb2.StatefulSet) -> bool:
+        return self._print(*stateful.rollout_status(sts))
 
 
 async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
@@ -145,6 +154,13 @@ async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
                 return 0
             following = follow_rollout(
                 client.daemonsets, namespace, name, printer.show_daemon_set, ds
+            )
+        elif resource is resources.STATEFUL_SET:
+            sts = await client.statefulsets.get(name, namespace)
+            if printer.show_stateful_set(sts) or not args.watch:
+                return 0
+            following = follow_rollout(
+                client.statefulsets, namespace, name, printer.show_stateful_set, sts
             )
         else:
             d = await client.deployments.get(name, namespace)
@@ -166,7 +182,11 @@ async def run_undo(args: argparse.Namespace, options: GlobalOptions) -> int:
     shown = object_name(resource, name)
     async with options.connect() as client:
         if resource is resources.DAEMON_SET:
-            done = await _undo_daemon_set(client, name, options.namespace, args.to_revision)
+            ds = await client.daemonsets.get(name, options.namespace)
+            done = await _undo_revisioned(client, client.daemonsets, ds, args.to_revision)
+        elif resource is resources.STATEFUL_SET:
+            sts = await client.statefulsets.get(name, options.namespace)
+            done = await _undo_revisioned(client, client.statefulsets, sts, args.to_revision)
         else:
             done = await _undo_deployment(client, name, options.namespace, args.to_revision)
     print(
@@ -193,15 +213,18 @@ async def _undo_deployment(client: Client, name: str, namespace: str, to_revisio
     return True
 
 
-async def _undo_daemon_set(client: Client, name: str, namespace: str, to_revision: int) -> bool:
-    ds = await client.daemonsets.get(name, namespace)
-    revision = daemons.revision_to_roll_back_to(
-        await daemons.owned_revisions(client, ds), to_revision
+async def _undo_revisioned(
+    client: Client, api: ResourceClient[histories.H], owner: histories.H, to_revision: int
+) -> bool:
+    """The DaemonSetRollbacker and StatefulSetRollbacker: the revision's template written back
+    (kubectl sends the revision's data as a strategic merge patch; this is its result)."""
+    revision = histories.revision_to_roll_back_to(
+        await histories.owned_revisions(client, owner), to_revision
     )
-    updated = daemons.rolled_back(ds, revision)
+    updated = histories.rolled_back(owner, revision)
     if updated is None:
         return False
-    await client.daemonsets.update(updated)
+    await api.update(updated)
     return True
 
 
@@ -217,9 +240,12 @@ async def run_history(args: argparse.Namespace, options: GlobalOptions) -> int:
     async with options.connect() as client:
         if resource is resources.DAEMON_SET:
             ds = await client.daemonsets.get(name, options.namespace)
-            text = _daemon_set_history(
-                shown, ds, await daemons.owned_revisions(client, ds), args.revision
-            )
+            revisions = await histories.owned_revisions(client, ds)
+            text = _revisions_history(shown, ds, revisions, args.revision)
+        elif resource is resources.STATEFUL_SET:
+            sts = await client.statefulsets.get(name, options.namespace)
+            revisions = await histories.owned_revisions(client, sts)
+            text = _revisions_history(shown, sts, revisions, args.revision)
         else:
             d = await client.deployments.get(name, options.namespace)
             text = _deployment_history(shown, await owned_replica_sets(client, d), args.revision)
@@ -240,18 +266,19 @@ def _deployment_history(shown: str, rss: list[apps_pb2.ReplicaSet], revision: in
     return f"{shown} \n{history_table(rss)}\n"
 
 
-def _daemon_set_history(
+def _revisions_history(
     shown: str,
-    ds: apps_pb2.DaemonSet,
+    owner: histories.H,
     revisions: list[apps_pb2.ControllerRevision],
     revision: int,
 ) -> str:
-    """DaemonSetHistoryViewer: the revisions' change causes, or one revision's pod template."""
+    """DaemonSetHistoryViewer and StatefulSetHistoryViewer: the revisions' change causes, or one
+    revision's pod template."""
     by_number = {r.revision: r for r in revisions}
     if revision > 0:
         if revision not in by_number:
             raise CommandError("error: unable to find the specified revision")
-        template = daemons.revision_template(ds, by_number[revision])
+        template = histories.revision_template(owner, by_number[revision])
         return _template_text(f"{shown} with revision #{revision}", template)
     causes = {
         n: r.metadata.annotations.get(CHANGE_CAUSE_ANNOTATION, "") for n, r in by_number.items()

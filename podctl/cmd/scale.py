@@ -1,5 +1,5 @@
-"""`podctl scale --replicas=N`: a new size for ReplicationControllers, ReplicaSets and Deployments
-(kubectl scale), named as TYPE NAME..., TYPE/NAME..., by -f, or by -l / --all.
+"""`podctl scale --replicas=N`: a new size for ReplicationControllers, ReplicaSets, Deployments and
+StatefulSets (kubectl scale), named as TYPE NAME..., TYPE/NAME..., by -f, or by -l / --all.
 --current-replicas and --resource-version are preconditions (podctl.workloads.scale)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
     p = subparsers.add_parser(
         "scale",
         parents=parents,
-        help="set a new size for a replication controller, replica set or deployment",
+        help="set a new size for a replication controller, replica set, deployment or stateful set",
     )
     p.add_argument("args", nargs="*", metavar="TYPE[.NAME]", help="rc NAME..., rs/NAME, ...")
     add_file_flags(p, "scale")

@@ -32,6 +32,7 @@ from podctl.describe.workloads import (
     describe_job,
     describe_replica_set,
     describe_replication_controller,
+    describe_stateful_set,
 )
 from podctl.workloads.owners import Workload, label_query
 from podplane.api.apps.v1 import apps_pb2
@@ -63,6 +64,7 @@ DESCRIBABLE = (
     resources.REPLICA_SET,
     resources.DEPLOYMENT,
     resources.DAEMON_SET,
+    resources.STATEFUL_SET,
     resources.JOB,
     resources.CRON_JOB,
     resources.SECRET,
@@ -149,6 +151,8 @@ async def _describe_workload(
     pods, _ = await client.pods.list_all(namespace, label_selector=label_query(obj))
     if isinstance(obj, apps_pb2.DaemonSet):
         return describe_daemon_set(obj, pods, events, now)
+    if isinstance(obj, apps_pb2.StatefulSet):
+        return describe_stateful_set(obj, pods, events, now)
     if isinstance(obj, apps_pb2.ReplicaSet):
         return describe_replica_set(obj, pods, events, now)
     return describe_replication_controller(obj, pods, events, now)

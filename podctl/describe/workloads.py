@@ -1,9 +1,9 @@
 """`describe` for controllers: kubectl's describeReplicationController, describeReplicaSet,
-describeDeployment, describeDaemonSet and describeJob layouts."""
+describeDeployment, describeDaemonSet, describeStatefulSet and describeJob layouts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.timeutil import human_age, parse
 from podplane.printers.labels import format_label_selector, format_labels
+from podplane.volume import helpers as volume_helpers
 
 
 class _Condition(Protocol):
@@ -191,6 +192,68 @@ def describe_daemon_set(
         w.write(LEVEL_0, f"{title}: {value}\n")
     w.write(LEVEL_0, f"Pods Status:\t{pods_status(pods, ds.metadata.uid)}\n")
     write_pod_template(w, ds.spec.template)
+    if events is not None:
+        write_events(w, events, now)
+    return w.text()
+
+
+def _write_claim_map(w: PrefixWriter, title: str, values: Mapping[str, str]) -> None:
+    """printLabelsMultilineWithIndent with "  " and a tab: a claim template's labels and
+    annotations, key=value."""
+    w.write(LEVEL_0, f"  {title}:\t")
+    if not values:
+        w.write_line("<none>")
+        return
+    for i, key in enumerate(sorted(values)):
+        if i:
+            w.write(LEVEL_0, "  \t")
+        w.write(LEVEL_0, f"{key}={values[key]}\n")
+
+
+def _write_claim_templates(
+    w: PrefixWriter, templates: Sequence[core_pb2.PersistentVolumeClaim]
+) -> None:
+    """describeVolumeClaimTemplates."""
+    if not templates:
+        w.write(LEVEL_0, "Volume Claims:\t<none>\n")
+        return
+    w.write(LEVEL_0, "Volume Claims:\n")
+    for claim in templates:
+        w.write(LEVEL_1, f"Name:\t{claim.metadata.name}\n")
+        w.write(LEVEL_1, f"StorageClass:\t{volume_helpers.claim_class(claim)}\n")
+        _write_claim_map(w, "Labels", claim.metadata.labels)
+        _write_claim_map(w, "Annotations", claim.metadata.annotations)
+        capacity = claim.spec.resources.requests.get("storage", "<default>")
+        w.write(LEVEL_1, f"Capacity:\t{capacity}\n")
+        # Go's %s of the slice of modes.
+        w.write(LEVEL_1, f"Access Modes:\t[{' '.join(claim.spec.access_modes)}]\n")
+
+
+def describe_stateful_set(
+    sts: apps_pb2.StatefulSet,
+    pods: Iterable[core_pb2.Pod],
+    events: Iterable[core_pb2.Event] | None,
+    now: datetime,
+) -> str:
+    """`pods` are those its selector matches; only the ones it controls are counted."""
+    w = PrefixWriter()
+    spec = sts.spec
+    w.write(LEVEL_0, f"Name:\t{sts.metadata.name}\n")
+    w.write(LEVEL_0, f"Namespace:\t{sts.metadata.namespace}\n")
+    w.write(LEVEL_0, f"CreationTimestamp:\t{format_time(sts.metadata.creation_timestamp)}\n")
+    w.write(LEVEL_0, f"Selector:\t{format_label_selector(spec.selector)}\n")
+    write_labels(w, "Labels", sts.metadata.labels)
+    write_annotations(w, "Annotations", sts.metadata.annotations)
+    w.write(LEVEL_0, f"Replicas:\t{spec.replicas} desired | {sts.status.replicas} total\n")
+    w.write(LEVEL_0, f"Update Strategy:\t{spec.update_strategy.type}\n")
+    rolling = spec.update_strategy.rolling_update
+    if spec.update_strategy.HasField("rolling_update") and rolling.HasField("partition"):
+        w.write(LEVEL_1, f"Partition:\t{rolling.partition}\n")
+        if rolling.HasField("max_unavailable"):
+            w.write(LEVEL_1, f"MaxUnavailable:\t{rolling.max_unavailable}\n")
+    w.write(LEVEL_0, f"Pods Status:\t{pods_status(pods, sts.metadata.uid)}\n")
+    write_pod_template(w, spec.template)
+    _write_claim_templates(w, spec.volume_claim_templates)
     if events is not None:
         write_events(w, events, now)
     return w.text()

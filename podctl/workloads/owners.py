@@ -20,6 +20,7 @@ Workload = (
     | apps_pb2.ReplicaSet
     | apps_pb2.Deployment
     | apps_pb2.DaemonSet
+    | apps_pb2.StatefulSet
     | batch_pb2.Job
 )
 

@@ -19,7 +19,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.client.clientset import Client, ResourceClient, status_code
 
 # The kinds whose rollouts podctl follows.
-W = TypeVar("W", apps_pb2.Deployment, apps_pb2.DaemonSet)
+W = TypeVar("W", apps_pb2.Deployment, apps_pb2.DaemonSet, apps_pb2.StatefulSet)
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
@@ -88,8 +88,8 @@ async def follow_rollout(
     show: Callable[[W], bool],
     obj: W,
 ) -> None:
-    """Watches the deployment or daemon set until its rollout is done (`show` of its status says
-    so), resuming a watch that ends."""
+    """Watches the deployment, daemon set or stateful set until its rollout is done (`show` of
+    its status says so), resuming a watch that ends."""
     version = obj.metadata.resource_version
     while True:
         try:

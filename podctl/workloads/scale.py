@@ -1,6 +1,6 @@
-"""A new size for a ReplicationController, ReplicaSet or Deployment (kubectl's pkg/scale): read,
-check the preconditions, update with the resourceVersion read; a conflict (someone wrote in between)
-reads it again."""
+"""A new size for a ReplicationController, ReplicaSet, Deployment or StatefulSet (kubectl's
+pkg/scale): read, check the preconditions, update with the resourceVersion read; a conflict
+(someone wrote in between) reads it again."""
 
 from __future__ import annotations
 
@@ -14,10 +14,26 @@ from podplane.apimachinery import resources
 from podplane.client.clientset import ResourceClient, is_conflict
 
 # The kinds with a scale subresource in this API.
-SCALABLE = (resources.REPLICATION_CONTROLLER, resources.REPLICA_SET, resources.DEPLOYMENT)
+SCALABLE = (
+    resources.REPLICATION_CONTROLLER,
+    resources.REPLICA_SET,
+    resources.DEPLOYMENT,
+    resources.STATEFUL_SET,
+)
 CONFLICT_RETRIES = 5
-Scalable = core_pb2.ReplicationController | apps_pb2.ReplicaSet | apps_pb2.Deployment
-S = TypeVar("S", core_pb2.ReplicationController, apps_pb2.ReplicaSet, apps_pb2.Deployment)
+Scalable = (
+    core_pb2.ReplicationController
+    | apps_pb2.ReplicaSet
+    | apps_pb2.Deployment
+    | apps_pb2.StatefulSet
+)
+S = TypeVar(
+    "S",
+    core_pb2.ReplicationController,
+    apps_pb2.ReplicaSet,
+    apps_pb2.Deployment,
+    apps_pb2.StatefulSet,
+)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "replicationcontrollers": (Subresource("status", "ReplicationController", _STATUS), _SCALE),
     "replicasets": (Subresource("status", "ReplicaSet", _STATUS), _SCALE),
     "deployments": (Subresource("status", "Deployment", _STATUS), _SCALE),
+    "statefulsets": (Subresource("status", "StatefulSet", _STATUS), _SCALE),
     "jobs": (Subresource("status", "Job", _STATUS),),
     "persistentvolumes": (Subresource("status", "PersistentVolume", _STATUS),),
     "persistentvolumeclaims": (Subresource("status", "PersistentVolumeClaim", _STATUS),),

@@ -39,7 +39,7 @@ from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.patch.mergepatch import PatchError
 from podplane.printers.labels import label_selector_string
 
-SCALABLE = frozenset({"deployments", "replicasets", "replicationcontrollers"})
+SCALABLE = frozenset({"deployments", "replicasets", "replicationcontrollers", "statefulsets"})
 
 
 async def serve(
@@ -100,7 +100,7 @@ async def _status(
 def _scale_of(resource_plural: str, obj: Message) -> JSONObject:
     """autoscaling/v1 Scale of a workload: its desired and current replicas and its selector."""
     meta = object_meta(obj)
-    workload: Any = obj  # a Deployment, ReplicaSet or ReplicationController
+    workload: Any = obj  # a Deployment, ReplicaSet, ReplicationController or StatefulSet
     spec, status = workload.spec, workload.status
     selector = spec.selector
     if isinstance(selector, meta_pb2.LabelSelector):  # apps/v1
@@ -171,7 +171,7 @@ async def _scale(
             )
         updated = type(current)()
         updated.CopyFrom(current)
-        workload: Any = updated  # a Deployment, ReplicaSet or ReplicationController
+        workload: Any = updated  # a Deployment, ReplicaSet, ReplicationController, StatefulSet
         workload.spec.replicas = replicas
         if rv:
             object_meta(updated).resource_version = rv

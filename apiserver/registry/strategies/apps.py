@@ -7,16 +7,14 @@ from typing import Any
 
 from apiserver.defaulting import daemonset as daemonset_defaulting
 from apiserver.defaulting import daemonset_prepare
+from apiserver.defaulting import statefulset as statefulset_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
 from apiserver.registry.strategies import templates
 from apiserver.registry.strategies.base import (
     Strategy,
-    clear_status,
     meta_fields,
-    update_as_create,
 )
-from apiserver.validation import controller_revision, daemonset, workloads
-from apiserver.validation.metadata_only import metadata_rules
+from apiserver.validation import controller_revision, daemonset, statefulset, workloads
 from podplane.api.apps.v1 import apps_pb2
 from podplane.apimachinery import resources
 
@@ -24,8 +22,6 @@ from podplane.apimachinery import resources
 def _replicas_fields(obj: apps_pb2.ReplicaSet) -> dict[str, str]:
     return {**meta_fields(obj), "status.replicas": str(obj.status.replicas)}
 
-
-_namespaced = metadata_rules(namespaced=True)
 
 STRATEGIES: tuple[Strategy[Any], ...] = (
     Strategy(
@@ -56,9 +52,11 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
     ),
     Strategy(
         resources.STATEFUL_SET,
-        _namespaced,
-        update_as_create(_namespaced),
-        prepare_for_create=clear_status,
+        statefulset.statefulset,
+        statefulset.statefulset_update,
+        default=statefulset_defaulting.statefulset,
+        prepare_for_create=statefulset_defaulting.prepare_for_create,
+        prepare_for_update=statefulset_defaulting.prepare_for_update,
     ),
     Strategy(
         resources.CONTROLLER_REVISION,

@@ -38,6 +38,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "replicationcontrollers": ("status", "scale"),
     "replicasets": ("status", "scale"),
     "deployments": ("status", "scale"),
+    "statefulsets": ("status", "scale"),
     "jobs": ("status",),
     "persistentvolumes": ("status",),
     "persistentvolumeclaims": ("status",),

@@ -16,6 +16,7 @@ CONTROLLERS = (
     "daemon",
     "deployment",
     "replicaset",
+    "statefulset",
     "job",
     "nodelifecycle",
     "nodeipam",

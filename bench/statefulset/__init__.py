@@ -1,0 +1,1 @@
+"""`podplane-bench statefulset`: StatefulSet scale-up time on a running cluster."""
