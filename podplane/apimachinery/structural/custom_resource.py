@@ -85,17 +85,17 @@ class CustomResourceSchema:
         errs += objectmeta.validate_meta("", obj, self.structural, False, meta_validator)
         if old is None or not listtype.validate_lists("", self.structural, old):
             errs += listtype.validate_lists("", self.structural, obj)
-        return self._with_rules(errs, obj, old)
+        return self._with_rules(errs, obj, old, ratchet=True)
 
     def _with_rules(
-        self, errs: list[FieldError], obj: JSONObject, old: JSONObject | None
+        self, errs: list[FieldError], obj: JSONObject, old: JSONObject | None, ratchet: bool
     ) -> list[FieldError]:
         """The CEL rules run only when no earlier error blocks them (hasBlockingErr)."""
         if not self.rules.has_rules:
             return errs
         if any(e.type in _BLOCKING for e in errs):
             return [*errs, invalid("<nil>", None, _BLOCKED_RULES)]
-        return errs + self.rules.validate("", obj, old)
+        return errs + self.rules.validate(None, obj, old, ratchet)
 
     def validate_status(self, obj: JSONObject, old: JSONObject) -> list[FieldError]:
         """statusStrategy.ValidateUpdate's schema part: status against properties.status (no
@@ -107,4 +107,4 @@ class CustomResourceSchema:
         new_list_errs = listtype.validate_lists("", self.structural, obj)
         if new_list_errs and not listtype.validate_lists("", self.structural, old):
             errs += new_list_errs
-        return self._with_rules(errs, obj, old)
+        return self._with_rules(errs, obj, old, ratchet=False)

@@ -89,11 +89,13 @@ class FieldError:
             return None
         if isinstance(self.value, (str, int)):  # bool is an int
             return self.value
-        return _Rendered(go_value(self.value))
+        return Rendered(go_value(self.value))
 
 
 @dataclass(frozen=True)
-class _Rendered:
+class Rendered:
+    """A value already written as Go writes it (a Go struct's %#v, say)."""
+
     text: str
 
     def __str__(self) -> str:
@@ -231,6 +233,8 @@ def go_value(value: JSONValue) -> str:
 
 
 def _go_sharp_v(value: JSONValue, top: bool = False) -> str:
+    if isinstance(value, Rendered):
+        return value.text
     if value is None:
         return "null" if top else "interface {}(nil)"
     if isinstance(value, bool):
