@@ -268,7 +268,8 @@ async def test_attach_to_a_container_that_has_ended_is_refused_as_the_kubelet_re
     refused = f"unable to upgrade connection: container main not found in pod ended_{namespace}"
     assert refused.encode() in err, err
     code, out, err = await kubectl.run("logs", "ended", "-c", "main")
-    assert (code, out) == (0, b"out-1\nerr-1\n"), err
+    # Both streams, in the order the engine timestamped lines from two pipes.
+    assert (code, sorted(out.splitlines())) == (0, [b"err-1", b"out-1"]), err
 
 
 async def test_attach_gets_what_the_container_writes_from_the_attach_on(
