@@ -107,9 +107,13 @@ def only_one_side(value: JSONValue, typ: Type, parent: FieldSet, element: str) -
         if typ.atomic or not isinstance(value, dict):
             return
         fields, other = typ.fields, typ.element
+        members = here.members
         for name, child in value.items():
             child_type = fields.get(name) or other or UNTYPED_ATOMIC
-            only_one_side(child, child_type, here, "f:" + name)
+            if child_type.kind == SCALAR:  # a leaf: recorded here, no call
+                members.add("f:" + name)
+            else:
+                only_one_side(child, child_type, here, "f:" + name)
     else:
         assert isinstance(typ, ListType)
         if typ.list_type == ATOMIC or not isinstance(value, list):
