@@ -260,3 +260,40 @@ async def test_apply_serves_every_kind(cluster: RestCluster, manifest: dict[str,
     await cluster.kubectl_ok("apply", "--server-side", "-n", ns, "-f", "-", stdin=text)
     again = await get(cluster, ns, f"{plural}/{manifest['metadata']['name']}")
     assert again["metadata"]["resourceVersion"] == version
+
+
+async def test_kubectls_other_writes_are_recorded_as_its_managers(
+    cluster: RestCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Each kubectl command writes as its own manager (kubectl-create, kubectl-label,
+    kubectl-edit, kubectl-patch), an Update entry owning what it changed; kubectl scale names
+    none, so its user agent's first word, kubectl, is its manager."""
+    ns = await namespace(cluster)
+    await cluster.kubectl_ok("create", "-n", ns, "deployment", "web", "--image=busybox:1.36")
+    await cluster.kubectl_ok("label", "-n", ns, "deployment/web", "tier=front")
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/tier: front/tier: back/' \"$1\"\n")
+    editor.chmod(0o755)
+    monkeypatch.setenv("KUBE_EDITOR", str(editor))
+    await cluster.kubectl_ok("edit", "-n", ns, "deployment/web")
+    await cluster.kubectl_ok(
+        "patch", "-n", ns, "deployment/web", "-p", '{"metadata":{"annotations":{"a":"b"}}}'
+    )
+    await cluster.kubectl_ok("scale", "-n", ns, "deployment/web", "--replicas=3")
+    obj = await get(cluster, ns, "deployment/web")
+    assert obj["metadata"]["labels"]["tier"] == "back"
+    entries = {
+        (e["manager"], e.get("subresource", "")): e for e in obj["metadata"]["managedFields"]
+    }
+    assert set(entries) == {
+        ("kubectl-create", ""),
+        ("kubectl-edit", ""),
+        ("kubectl-patch", ""),
+        ("kubectl", "scale"),
+    }
+    assert all(e["operation"] == "Update" for e in entries.values())
+    # kubectl-label's only field was taken over by the edit, which changed it.
+    assert entries["kubectl-edit", ""]["fieldsV1"] == {"f:metadata": {"f:labels": {"f:tier": {}}}}
+    assert "f:a" in entries["kubectl-patch", ""]["fieldsV1"]["f:metadata"]["f:annotations"]
+    assert entries["kubectl", "scale"]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    assert "f:replicas" not in entries["kubectl-create", ""]["fieldsV1"]["f:spec"]
