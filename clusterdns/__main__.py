@@ -9,14 +9,14 @@ import sys
 
 from clusterdns.app import ClusterDNS
 from clusterdns.options import Options, parse_args
-from podplane.client.clientset import Client
+from podplane.client.clientset import Client, user_agent
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 log = logging.getLogger("clusterdns")
 
 
 async def run(options: Options) -> int:
-    client = Client(options.server, credentials=options.credentials)
+    client = Client(options.server, credentials=options.credentials, agent=user_agent("coredns"))
     server = ClusterDNS(options, client)
     try:
         await server.start()

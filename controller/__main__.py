@@ -19,7 +19,7 @@ from pathlib import Path
 from controller.controllers import CONTROLLERS
 from controller.framework.manager import ControllerManager, ControllerOptions
 from controller.nodeipam.cidrset import CidrAllocator
-from podplane.client.clientset import Client
+from podplane.client.clientset import Client, user_agent
 from podplane.componentbase import client_flags, flags, leaderelection_flags, serving_flags
 from podplane.componentbase.app import (
     Component,
@@ -159,6 +159,7 @@ async def serve(args: argparse.Namespace) -> None:
         health_address=serving_flags.health_address_from_flags(args),
         metrics_address=args.metrics_bind_address,
         build=build,
+        agent=user_agent("kube-controller-manager"),
     )
 
 

@@ -12,7 +12,7 @@ from kubelet.kubelet import Kubelet
 from kubelet.node.address import detect_node_ip
 from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
-from podplane.client.clientset import Client
+from podplane.client.clientset import Client, user_agent
 from podplane.componentbase.metrics import serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
@@ -38,7 +38,7 @@ async def run(config: KubeletConfig) -> int:
         )
         return 1
     metrics = serve_metrics(config.metrics_bind_address)
-    client = Client(config.server, credentials=config.credentials)
+    client = Client(config.server, credentials=config.credentials, agent=user_agent("kubelet"))
     kubelet = Kubelet(config, runtime, client, host_ip)
     starting = asyncio.create_task(kubelet.start())
     stop = asyncio.create_task(wait_for_signal())

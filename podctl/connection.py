@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import grpc
 
 from podctl.errors import CommandError, connection_refused
-from podplane.client.clientset import Client
+from podplane.client.clientset import Client, user_agent
 from podplane.client.credentials import CredentialsError, credentials_from, server_from_config
 
 DEFAULT_SERVER = "localhost:6443"
@@ -53,7 +53,7 @@ async def connect(server: str) -> AsyncIterator[Client]:
         credentials = credentials_from()
     except CredentialsError as e:
         raise CommandError(f"error: {e}") from None
-    client = Client(server, credentials=credentials)
+    client = Client(server, credentials=credentials, agent=user_agent("podctl"))
     try:
         await wait_until_connected(client.channel, server)
         yield client

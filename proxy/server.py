@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
-from podplane.client.clientset import Client
+from podplane.client.clientset import Client, user_agent
 from podplane.client.credentials import Credentials
 from podplane.client.informer import Informer
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics
@@ -123,7 +123,7 @@ async def serve(options: ProxyOptions) -> None:
         healthz = HealthzServer(health, *bind)
         await healthz.start()
     metrics = serve_metrics(options.metrics_bind_address)
-    client = Client(options.server, credentials=options.credentials)
+    client = Client(options.server, credentials=options.credentials, agent=user_agent("kube-proxy"))
     proxier = Proxier(
         ProxyState(options.hostname),
         iptables,

@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from podplane.client.clientset import BindStream, Client, EventStream
+from podplane.client.clientset import BindStream, Client, EventStream, user_agent
 from podplane.client.informer_factory import SharedInformerFactory
 from podplane.componentbase import client_flags, leaderelection_flags, serving_flags
 from podplane.componentbase.app import (
@@ -117,6 +117,7 @@ async def serve(args: argparse.Namespace) -> None:
         health_address=serving_flags.health_address_from_flags(args),
         metrics_address=args.metrics_bind_address,
         build=lambda client: build(args, client),
+        agent=user_agent("kube-scheduler"),
     )
 
 

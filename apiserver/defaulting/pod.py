@@ -120,6 +120,7 @@ def qos_class(spec: core_pb2.PodSpec) -> str:
 
 
 def pod(obj: core_pb2.Pod) -> None:
+    """A pod's defaults (the not-ready and unreachable tolerations are admission's: the
+    strategy adds them when it prepares a create or an update)."""
     pod_spec(obj.spec)
     host_network_ports(obj.spec)
-    default_tolerations(obj.spec)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apiserver.registry.managed_fields import SERVER, Manager
+
 # resourceVersionMatch's values (metav1.ResourceVersionMatch).
 NOT_OLDER_THAN, EXACT = "NotOlderThan", "Exact"
 
@@ -64,9 +66,23 @@ class DeleteOptions:
 
 @dataclass(frozen=True)
 class PatchOptions:
-    """A patch's options: dry run (the patched object is checked and answered, not stored)."""
+    """A patch's options: dry run (the patched object is checked and answered, not stored) and
+    who patches (the manager its changes are recorded for in metadata.managedFields)."""
 
     dry_run: bool = False
+    manager: Manager = SERVER
+    # An apply's option, which another patch may not give (its presence is refused).
+    force: bool | None = None
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """A server-side apply's options: dry run, the manager (fieldManager, required), and force,
+    which takes over the fields other managers own instead of refusing with their conflicts."""
+
+    manager: Manager
+    dry_run: bool = False
+    force: bool = False
 
 
 # The options of a request that sets none, as the verbs' defaults (frozen, so one of each serves).

@@ -18,8 +18,10 @@ from typing import Generic
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
+from apiserver.registry import apply as server_side_apply
 from apiserver.registry import deletion
 from apiserver.registry.cacher import Cacher
+from apiserver.registry.managed_fields import SERVER, Manager, check_options
 from apiserver.registry.options import (
     DEFAULT_DELETE,
     DEFAULT_LIST,
@@ -27,6 +29,7 @@ from apiserver.registry.options import (
     DEFAULT_WATCH,
     EXACT,
     NOT_OLDER_THAN,
+    ApplyOptions,
     DeleteOptions,
     ListOptions,
     PatchOptions,
@@ -35,6 +38,8 @@ from apiserver.registry.options import (
 )
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.registry.uncached import Uncached
+from apiserver.validation.fields import forbidden, required
+from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import Resource
 
 # How long a NotOlderThan read waits for the watch cache to reach the version (Kubernetes: 3 s,
@@ -139,19 +144,24 @@ class ResourceAPI(Generic[T]):
         return self.reads.watch_batches(namespace, options, max_batch=max_batch)
 
     # ------------------------------------------------------------------ writes
-    async def create(self, obj: T, *, dry_run: bool = False) -> T:
-        return await self.store.create(obj, dry_run=dry_run)
+    # Each write records its changes as its manager's in metadata.managedFields: the request's
+    # fieldManager, else its user agent's first word (the server's own writes: kube-apiserver).
+    async def create(self, obj: T, *, dry_run: bool = False, manager: Manager = SERVER) -> T:
+        check_options("CreateOptions", manager.field_manager)
+        return await self.store.create(obj, dry_run=dry_run, manager=manager)
 
-    async def update(self, obj: T, *, dry_run: bool = False) -> T:
+    async def update(self, obj: T, *, dry_run: bool = False, manager: Manager = SERVER) -> T:
+        check_options("UpdateOptions", manager.field_manager)
         meta = object_meta(obj)
         return await self.store.update(
-            obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run
+            obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run, manager=manager
         )
 
-    async def update_status(self, obj: T, *, dry_run: bool = False) -> T:
+    async def update_status(self, obj: T, *, dry_run: bool = False, manager: Manager = SERVER) -> T:
+        check_options("UpdateOptions", manager.field_manager)
         meta = object_meta(obj)
         return await self.store.update_status(
-            obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run
+            obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run, manager=manager
         )
 
     async def patch(
@@ -163,10 +173,49 @@ class ResourceAPI(Generic[T]):
         *,
         subresource: str = "",
     ) -> T:
+        """A JSON, merge or strategic merge patch (`patched` makes the patched object of the
+        stored one); `force` is an apply's option only."""
+        check_options(
+            "PatchOptions",
+            options.manager.field_manager,
+            [forbidden("force", "may not be specified for non-apply patch")]
+            if options.force is not None
+            else [],
+        )
         return await self.store.patch(
             self.namespace(namespace),
             name,
             patched,
+            options,
+            subresource=subresource,
+            cached=self.cached(namespace, name),
+        )
+
+    async def apply(
+        self,
+        namespace: str,
+        name: str,
+        config: JSONObject,
+        decode: Callable[[JSONObject], T],
+        options: ApplyOptions,
+        *,
+        subresource: str = "",
+    ) -> tuple[T, bool]:
+        """A server-side apply of `config` (`decode` makes the kind's message of the merged
+        JSON, with the door's field validation): the object as stored and whether it was
+        created. The manager must name itself (fieldManager)."""
+        field_manager = options.manager.field_manager
+        check_options(
+            "PatchOptions",
+            field_manager,
+            [] if field_manager else [required("fieldManager", "is required for apply patch")],
+        )
+        return await server_side_apply.apply(
+            self.store,
+            self.namespace(namespace),
+            name,
+            config,
+            decode,
             options,
             subresource=subresource,
             cached=self.cached(namespace, name),

@@ -23,6 +23,7 @@ from apiserver import errors
 from apiserver.admission.interfaces import NamespaceAdmission, WriteAdmission
 from apiserver.objects import ListMessage, T, object_meta
 from apiserver.registry import deletion
+from apiserver.registry.managed_fields import SERVER, ManagedFields, Manager
 from apiserver.registry.options import (
     DEFAULT_DELETE,
     DEFAULT_LIST,
@@ -45,6 +46,7 @@ from apiserver.storage.etcd import (
 )
 from apiserver.validation.fields import FieldError, forbidden, invalid_error
 from podplane.apimachinery import json_text, selectors, timeutil
+from podplane.apimachinery.resources import Resource
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
 MAX_INT64 = 2**63 - 1
@@ -106,7 +108,12 @@ def _set_type(obj: Message, api_version: str, kind: str) -> None:
 
 
 def _copy_field(dst: Message, src: Message, name: str) -> None:
-    getattr(dst, name).CopyFrom(getattr(src, name))
+    """`src`'s message field as `dst`'s, absent when it is absent: an update that changes
+    nothing encodes to the stored bytes."""
+    if src.HasField(name):
+        getattr(dst, name).CopyFrom(getattr(src, name))
+    else:
+        dst.ClearField(name)
 
 
 class Store(Generic[T]):
@@ -127,6 +134,8 @@ class Store(Generic[T]):
         self.admission: WriteAdmission | None = None
         # The pools a kind's objects take values from (services: cluster IPs, node ports).
         self.allocator: Allocator[T] | None = None
+        # metadata.managedFields, kept on every create and update.
+        self.managed_fields: ManagedFields[T] = ManagedFields(self.resource)
 
     # ------------------------------------------------------------------ keys and codec
     def key(self, namespace: str, name: str) -> bytes:
@@ -303,14 +312,17 @@ class Store(Generic[T]):
         return labels, fields
 
     # ------------------------------------------------------------------ writes
-    async def create(self, obj: T, *, dry_run: bool = False) -> T:
+    async def create(self, obj: T, *, dry_run: bool = False, manager: Manager | None = SERVER) -> T:
         """Stores a new object; with `dry_run`, everything but the write (the answer has no
-        resourceVersion, as Kubernetes' dry run has none)."""
+        resourceVersion, as Kubernetes' dry run has none). Its managed fields are `manager`'s
+        (None: they are set already, by an apply)."""
         meta = object_meta(obj)
         if self.resource.namespaced:
             meta.namespace = meta.namespace or "default"
         _set_type(obj, self.resource.api_version, self.resource.kind)
         self.strategy.default(obj)
+        if manager is not None:
+            self.managed_fields.created(obj, manager)
         meta.uid = str(uuid.uuid4())
         meta.creation_timestamp = timeutil.now()
         meta.resource_version = ""
@@ -495,8 +507,11 @@ class Store(Generic[T]):
             raise errors.conflict(self.resource, name)
         return current
 
-    def _merge_update(self, request: T, current: T) -> T:
-        """Update: the request's metadata (mutable parts) and spec over the stored object."""
+    def _merge_update(
+        self, request: T, current: T, manager: Manager | None, subresource: str = ""
+    ) -> T:
+        """Update: the request's metadata (mutable parts) and spec over the stored object; the
+        changes recorded as `manager`'s (None: the request's managed fields are final)."""
         new = type(current)()
         new.CopyFrom(request)
         _set_type(new, self.resource.api_version, self.resource.kind)
@@ -512,8 +527,11 @@ class Store(Generic[T]):
         if "status" in new.DESCRIPTOR.fields_by_name:
             _copy_field(new, current, "status")  # only UpdateStatus (or the server) writes status
         spec = self.strategy.spec_field
-        if spec:
-            self.strategy.default(new)
+        # The request is defaulted as Kubernetes defaults it when decoding, before its changes
+        # are recorded (a Secret's stringData is its data by then).
+        self.strategy.default(new)
+        if manager is not None:
+            self.managed_fields.updated(new, current, manager, subresource)
         self.strategy.prepare_for_update(new, current)
         if self.allocator is not None:
             self.allocator.prepare(new, current)
@@ -523,20 +541,26 @@ class Store(Generic[T]):
         self._validate(new, current)
         return new
 
-    def _updated(self, request: T, current: T) -> T:
+    def _updated(self, request: T, current: T, manager: Manager | None, subresource: str = "") -> T:
         """An update's result: the request's metadata and spec over `current`, validated and
         admitted."""
-        new = self._merge_update(request, current)
+        new = self._merge_update(request, current, manager, subresource)
         if self.admission is not None:
             self.admission.admit_update("", new, current)
         return new
 
-    def _status_updated(self, request: T, current: T) -> T:
+    def _status_updated(self, request: T, current: T, manager: Manager | None) -> T:
         """A status update's result: the request's status over `current`, validated and
         admitted."""
         new = type(current)()
         new.CopyFrom(current)
         _copy_field(new, request, "status")
+        if manager is not None:
+            self.managed_fields.updated(new, current, manager, "status")
+        else:  # an apply's: the request's managed fields are final
+            entries = object_meta(new).managed_fields
+            del entries[:]
+            entries.extend(object_meta(request).managed_fields)
         self.strategy.prepare_for_status_update(new, current)
         self._validate(new, current)
         if self.admission is not None:
@@ -547,24 +571,64 @@ class Store(Generic[T]):
         if not self.resource.has_status:
             raise errors.bad_request(f"{self.resource.plural} have no status subresource")
 
-    async def update(self, obj: T, cached: T | None = None, *, dry_run: bool = False) -> T:
+    def check_subresource(self, subresource: str) -> None:
+        """What a patch or an apply may write through: the object, its status, its scale."""
+        if subresource == "status":
+            self._check_status()
+        elif subresource and not (subresource == "scale" and _has_replicas(self.resource)):
+            raise errors.bad_request(f'{self.resource.plural} have no "{subresource}" to patch')
+
+    def updated(
+        self, request: T, current: T, subresource: str = "", manager: Manager | None = SERVER
+    ) -> T:
+        """What a write of `request` through `subresource` ("", "status", "scale") makes of
+        `current`, with the update's rules (validated and admitted); checks a name and a
+        resourceVersion the request gives against `current`'s."""
+        meta, old = object_meta(request), object_meta(current)
+        if meta.name and meta.name != old.name:
+            raise errors.bad_request(
+                f"the name of the object ({meta.name}) does not match the name on the URL "
+                f"({old.name})"
+            )
+        rv = meta.resource_version
+        if rv and rv != old.resource_version:
+            raise errors.conflict(self.resource, old.name)
+        if subresource == "status":
+            return self._status_updated(request, current, manager)
+        return self._updated(request, current, manager, subresource)
+
+    async def update(
+        self,
+        obj: T,
+        cached: T | None = None,
+        *,
+        dry_run: bool = False,
+        manager: Manager = SERVER,
+    ) -> T:
         meta = object_meta(obj)
         return await self.guaranteed_update(
             self._namespace_of(obj),
             meta.name,
-            lambda current: self._updated(obj, current),
+            lambda current: self._updated(obj, current, manager),
             expected_rv=meta.resource_version,
             cached=cached,
             dry_run=dry_run,
         )
 
-    async def update_status(self, obj: T, cached: T | None = None, *, dry_run: bool = False) -> T:
+    async def update_status(
+        self,
+        obj: T,
+        cached: T | None = None,
+        *,
+        dry_run: bool = False,
+        manager: Manager = SERVER,
+    ) -> T:
         meta = object_meta(obj)
         self._check_status()
         return await self.guaranteed_update(
             self._namespace_of(obj),
             meta.name,
-            lambda current: self._status_updated(obj, current),
+            lambda current: self._status_updated(obj, current, manager),
             expected_rv=meta.resource_version,
             cached=cached,
             dry_run=dry_run,
@@ -582,34 +646,14 @@ class Store(Generic[T]):
     ) -> T:
         """Applies a patch: `patched` makes the object the patch asks for from the current one
         (on every retry, from the latest), which is then stored as an update of the object, or
-        of its status (`subresource` "status"), with the update's rules. A resourceVersion the
-        patched object names is a precondition, as in an update."""
-        if subresource == "status":
-            self._check_status()
-        elif subresource:
-            raise errors.bad_request(f'{self.resource.plural} have no "{subresource}" to patch')
-
-        def mutate(current: T) -> T:
-            request = patched(current)
-            meta, old = object_meta(request), object_meta(current)
-            if meta.name and meta.name != old.name:
-                raise errors.bad_request(
-                    f"the name of the object ({meta.name}) does not match the name on the URL "
-                    f"({old.name})"
-                )
-            rv = meta.resource_version
-            if rv and rv != old.resource_version:
-                raise errors.conflict(self.resource, name)
-            return (
-                self._status_updated(request, current)
-                if subresource
-                else self._updated(request, current)
-            )
-
+        of its status or scale (`subresource` "status", "scale"), with the update's rules. A
+        resourceVersion the patched object names is a precondition, as in an update."""
+        self.check_subresource(subresource)
+        manager = options.manager
         return await self.guaranteed_update(
             self._namespace_or_default(namespace),
             name,
-            mutate,
+            lambda current: self.updated(patched(current), current, subresource, manager),
             cached=cached,
             dry_run=options.dry_run,
         )
@@ -667,6 +711,11 @@ class Store(Generic[T]):
             if want_rv:
                 raise errors.conflict(self.resource, name)
             kv = latest
+
+
+def _has_replicas(resource: Resource) -> bool:
+    spec = resource.message.DESCRIPTOR.fields_by_name.get("spec")
+    return spec is not None and "replicas" in spec.message_type.fields_by_name
 
 
 _CLAIMS_CONTENDED = (

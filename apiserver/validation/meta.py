@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from apiserver.validation import fields
+from apiserver.validation import field_manager, fields
 from apiserver.validation.fields import FieldError
 from podplane.api.meta.v1 import meta_pb2
 
@@ -29,6 +29,7 @@ def object_meta(
             errs += fields.dns1123_label(f"{path}.namespace", meta.namespace)
     elif meta.namespace:
         errs.append(fields.forbidden(f"{path}.namespace", "not allowed on this type"))
+    errs += field_manager.managed_fields(meta.managed_fields, f"{path}.managedFields")
     errs += fields.label_map(f"{path}.labels", meta.labels)
     errs += fields.annotation_map(f"{path}.annotations", meta.annotations)
     for i, ref in enumerate(meta.owner_references):

@@ -113,8 +113,9 @@ def _true_conditions(node: core_pb2.Node) -> set[str]:
 
 
 def node_change_matters(old: core_pb2.Node, new: core_pb2.Node) -> bool:
-    """Not shouldIgnoreNodeUpdate: a node update matters unless only its resourceVersion and
-    its conditions' details changed (a kubelet's heartbeats), the same conditions being true."""
+    """Not shouldIgnoreNodeUpdate: a node update matters unless only its resourceVersion, its
+    conditions' details and its managed fields changed (a kubelet's heartbeats, which restamp
+    the kubelet's entry in metadata.managedFields), the same conditions being true."""
     if _true_conditions(old) != _true_conditions(new):
         return True
     a, b = core_pb2.Node(), core_pb2.Node()
@@ -122,5 +123,6 @@ def node_change_matters(old: core_pb2.Node, new: core_pb2.Node) -> bool:
     b.CopyFrom(new)
     for n in (a, b):
         n.metadata.resource_version = ""
+        n.metadata.ClearField("managed_fields")
         del n.status.conditions[:]
     return bool(a != b)

@@ -36,6 +36,11 @@ def add_parser(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) -
     )
     p.add_argument("--no-headers", action="store_true", help="print tables without the header row")
     p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
+    p.add_argument(
+        "--show-managed-fields",
+        action="store_true",
+        help="keep metadata.managedFields in -o yaml|json (left out otherwise, as kubectl does)",
+    )
     p.set_defaults(run=run)
 
 
@@ -100,7 +105,13 @@ async def watch_and_print(
             continue
         obj: Message = event.object
         if args.output in STRUCTURED_FORMATS:
-            text = render([obj], resource, args.output, single=True)
+            text = render(
+                [obj],
+                resource,
+                args.output,
+                single=True,
+                show_managed_fields=args.show_managed_fields,
+            )
             if args.output == "yaml" and (documents or not args.watch_only):
                 text = "---\n" + text
             sys.stdout.write(text)
@@ -143,7 +154,13 @@ async def run(args: argparse.Namespace, options: GlobalOptions) -> int:
                 if args.output in STRUCTURED_FORMATS:
                     if objects or not targets.names:
                         sys.stdout.write(
-                            render(objects, resource, args.output, single=len(targets.names) == 1)
+                            render(
+                                objects,
+                                resource,
+                                args.output,
+                                single=len(targets.names) == 1,
+                                show_managed_fields=args.show_managed_fields,
+                            )
                         )
                 elif objects:
                     printer.print_objects(objects)

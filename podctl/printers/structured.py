@@ -48,18 +48,37 @@ def to_yaml(document: JSONObject) -> str:
     )
 
 
-def as_document(objects: Sequence[Message], resource: Resource, *, single: bool) -> JSONObject:
-    """One object as is when a single object was asked for by name, else a `kind: List`."""
+def as_document(
+    objects: Sequence[Message],
+    resource: Resource,
+    *,
+    single: bool,
+    show_managed_fields: bool = False,
+) -> JSONObject:
+    """One object as is when a single object was asked for by name, else a `kind: List`;
+    metadata.managedFields left out unless asked for, as kubectl does."""
     items = [to_plain_dict(with_type_meta(o, resource)) for o in objects]
+    if not show_managed_fields:
+        for item in items:
+            item.get("metadata", {}).pop("managedFields", None)
     if single and len(items) == 1:
         return items[0]
     return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
 
 
-def render(objects: Sequence[Message], resource: Resource, output: str, *, single: bool) -> str:
+def render(
+    objects: Sequence[Message],
+    resource: Resource,
+    output: str,
+    *,
+    single: bool,
+    show_managed_fields: bool = False,
+) -> str:
     if output == "name":
         return "".join(f"{object_name(resource, object_meta(o).name)}\n" for o in objects)
-    document = as_document(objects, resource, single=single)
+    document = as_document(
+        objects, resource, single=single, show_managed_fields=show_managed_fields
+    )
     if output == "json":
         return json.dumps(document, indent=4, sort_keys=True) + "\n"
     return to_yaml(document)

@@ -72,6 +72,18 @@ def field_schema(f: FieldDescriptor) -> schema_pb2.FieldSchema:
     return schema_pb2.FieldSchema()
 
 
+_K8S_TYPE_OPTION: Any = schema_pb2.k8s_type
+
+
+def type_schema(descriptor: Descriptor) -> schema_pb2.TypeSchema:
+    """The message's Kubernetes schema option; an empty one when it has none."""
+    options = descriptor.GetOptions()
+    if options.HasExtension(_K8S_TYPE_OPTION):
+        schema: schema_pb2.TypeSchema = options.Extensions[_K8S_TYPE_OPTION]
+        return schema
+    return schema_pb2.TypeSchema()
+
+
 # ------------------------------------------------------------------ encoding
 
 
@@ -234,6 +246,27 @@ def _encode_empty(descriptor: Descriptor | None) -> JSONObject:
     return {plan.json_name: _empty_value(plan) for plan in _encoding(descriptor)[1]}
 
 
+def _field_json(plan: _FieldPlan, value: Any) -> JSONValue:
+    """A set field's value as Kubernetes' JSON has it."""
+    kind = plan.kind
+    if kind is _Kind.SCALAR:
+        return plan.convert(value) if plan.convert else value
+    if kind is _Kind.MESSAGE:
+        return encode(value)
+    if kind is _Kind.REPEATED_MESSAGE:
+        return [encode(item) for item in value]
+    if kind is _Kind.REPEATED_SCALAR:
+        convert = plan.convert
+        return [convert(v) for v in value] if convert else list(value)
+    if plan.string_lists:
+        return {k: list(value[k].items) for k in sorted(value)}
+    if plan.value_is_message:  # a map
+        return {k: encode(value[k]) for k in sorted(value)}
+    if plan.value_convert:
+        return {k: plan.value_convert(value[k]) for k in sorted(value)}
+    return dict(sorted(value.items()))
+
+
 def encode(msg: Message) -> JSONObject:
     """The object as Kubernetes' JSON encoder writes it (a dict, ready for json.dumps).
 
@@ -244,28 +277,36 @@ def encode(msg: Message) -> JSONObject:
     out: JSONObject = {}
     for f, value in msg.ListFields():
         plan = by_number[f.number]
-        kind = plan.kind
+        kind = plan.kind  # the two commonest kinds inline: a call per field costs
         if kind is _Kind.SCALAR:
             out[plan.json_name] = plan.convert(value) if plan.convert else value
         elif kind is _Kind.MESSAGE:
             out[plan.json_name] = encode(value)
-        elif kind is _Kind.REPEATED_MESSAGE:
-            out[plan.json_name] = [encode(item) for item in value]
-        elif kind is _Kind.REPEATED_SCALAR:
-            convert = plan.convert
-            out[plan.json_name] = [convert(v) for v in value] if convert else list(value)
-        elif plan.string_lists:
-            out[plan.json_name] = {k: list(value[k].items) for k in sorted(value)}
-        elif plan.value_is_message:  # a map
-            out[plan.json_name] = {k: encode(value[k]) for k in sorted(value)}
-        elif plan.value_convert:
-            out[plan.json_name] = {k: plan.value_convert(value[k]) for k in sorted(value)}
         else:
-            out[plan.json_name] = dict(sorted(value.items()))
+            out[plan.json_name] = _field_json(plan, value)
     for plan in empties:
         if plan.json_name not in out:
             out[plan.json_name] = _empty_value(plan)
     return out
+
+
+def encode_substituting(msg: Message, substitutes: dict[int, JSONValue]) -> JSONObject:
+    """encode(msg), but the top-level fields numbered in `substitutes` hold the values given for
+    them (what the field manager compares two objects with: a field both have alike is one
+    placeholder, not encoded twice)."""
+    by_number, empties = _encoding(msg.DESCRIPTOR)
+    out: JSONObject = {}
+    for f, value in msg.ListFields():
+        plan = by_number[f.number]
+        substitute = substitutes.get(f.number, _NONE)
+        out[plan.json_name] = _field_json(plan, value) if substitute is _NONE else substitute
+    for plan in empties:
+        if plan.json_name not in out:
+            out[plan.json_name] = _empty_value(plan)
+    return out
+
+
+_NONE = object()
 
 
 # ------------------------------------------------------------------ decoding

@@ -24,6 +24,7 @@ from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.meta import ObjectList, WatchEvent
+from podplane.apimachinery.openapi import KUBERNETES_VERSION
 from podplane.apimachinery.resources import Resource
 from podplane.client import metered_channel
 from podplane.client.credentials import Credentials, aio_channel
@@ -261,9 +262,16 @@ class ResourceClient(Generic[T]):
         return cast(T, await self._call("Delete", request))
 
 
+def user_agent(component: str) -> str:
+    """A component's user agent, as client-go's: `kubelet/v1.31.0`. The apiserver names the
+    manager of the component's writes (metadata.managedFields) after its first word."""
+    return f"{component}/{KUBERNETES_VERSION}"
+
+
 class Client:
     """One channel to the apiserver and a typed client per resource. Create it inside the event
-    loop."""
+    loop. `agent` names the client in the calls' user agent (user_agent()): the apiserver
+    records its writes as that manager's, as Kubernetes does for client-go's."""
 
     def __init__(
         self,
@@ -271,13 +279,17 @@ class Client:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         credentials: Credentials | None = None,
+        agent: str | None = None,
     ) -> None:
         self.target = target
         self.credentials = credentials  # for the extra connections a caller may open
+        options: list[tuple[str, int | str]] = list(CHANNEL_OPTIONS)
+        if agent is not None:
+            options.append(("grpc.primary_user_agent", agent))
         # Every call is counted and timed into client-go's rest_client_* metrics.
         # TLS with `credentials` (the cluster CA, a client certificate or token), else plaintext.
         self.channel: grpc.aio.Channel = metered_channel.MeteredChannel(
-            aio_channel(target, credentials, CHANNEL_OPTIONS), target
+            aio_channel(target, credentials, options), target
         )
         self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(
             self.channel, resources.POD, timeout

@@ -95,6 +95,7 @@ async def serve_component(
     metrics_address: str,
     build: Callable[[Client], Component],
     credentials: Credentials | None = None,
+    agent: str | None = None,
 ) -> None:
     """Serves health and metrics and runs the component `build` makes until it ends or a signal
     stops it; a crash of its work is raised."""
@@ -103,7 +104,7 @@ async def serve_component(
     await health.start()
     log.info("health service on port %d", health.port)
     metrics = serve_metrics(metrics_address)
-    client = Client(apiserver, credentials=credentials)
+    client = Client(apiserver, credentials=credentials, agent=agent)
     component = build(client)
     loop = asyncio.get_running_loop()
     running = loop.create_task(_run(component), name="component")

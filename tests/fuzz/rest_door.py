@@ -249,6 +249,10 @@ class Generator:
         if rng.random() < 0.05:
             patch_type = rng.choice(_CONTENT_TYPES)
         query = self._query(("fieldValidation", "dryRun", "fieldManager", "force"), 2)
+        if patch_type == "application/apply-patch+yaml" and rng.random() < 0.8:
+            # Mostly a manager that may apply, so the merge and its conflicts are reached.
+            query = [(k, v) for k, v in query if k != "fieldManager"]
+            query.append(("fieldManager", rng.choice(("fuzz", "fuzz-2", "kubectl"))))
         return Request("PATCH", f"{collection}/{name}", query, body, patch_type, what=what)
 
     def _json_patch(self, valid: JSONObject) -> JSONValue:

@@ -1,6 +1,10 @@
 """gRPC servicers: thin adapters from the generated service interfaces to the registry. One generic
 servicer serves every resource's Create/Get/List/Watch/Update/UpdateStatus/Delete; an APIError the
-registry raises ends the call with its status (api_errors_as_status)."""
+registry raises ends the call with its status (api_errors_as_status).
+
+A write's manager (metadata.managedFields) is the call's `field-manager` metadata, else the first
+word of its user agent (a client's grpc.primary_user_agent: `kubelet/v1.31.0 grpc-python/...` is
+kubelet), as the REST door takes the fieldManager parameter, else the User-Agent header."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.endpoints.object_type import check_object_type
 from apiserver.objects import ListMessage, T, WatchMessage
+from apiserver.registry.managed_fields import Manager
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions, WatchOptions
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
@@ -36,6 +41,19 @@ log = logging.getLogger(__name__)
 MAX_WATCH_BATCH = 100
 # What a Bind answers, as Kubernetes' pods/binding does (a create answering a Status: code 201).
 BOUND = meta_pb2.Status(api_version="v1", kind="Status", status="Success", code=201)
+# The call metadata a client names its field manager with.
+FIELD_MANAGER_KEY = "field-manager"
+
+
+def manager_of(context: grpc.aio.ServicerContext) -> Manager:
+    """Who writes: the call's field-manager metadata and its user agent."""
+    field_manager = user_agent = ""
+    for key, value in context.invocation_metadata() or ():
+        if key == FIELD_MANAGER_KEY and isinstance(value, str):
+            field_manager = value
+        elif key == "user-agent" and isinstance(value, str):
+            user_agent = value
+    return Manager(field_manager, user_agent)
 
 
 class ResourceServicer(Generic[T]):
@@ -50,7 +68,7 @@ class ResourceServicer(Generic[T]):
     @api_errors_as_status
     async def Create(self, request: T, context: grpc.aio.ServicerContext) -> T:
         self._check_type(request)
-        return await self.api.create(request)
+        return await self.api.create(request, manager=manager_of(context))
 
     @api_errors_as_status
     async def Get(self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext) -> T:
@@ -94,12 +112,12 @@ class ResourceServicer(Generic[T]):
     @api_errors_as_status
     async def Update(self, request: T, context: grpc.aio.ServicerContext) -> T:
         self._check_type(request)
-        return await self.api.update(request)
+        return await self.api.update(request, manager=manager_of(context))
 
     @api_errors_as_status
     async def UpdateStatus(self, request: T, context: grpc.aio.ServicerContext) -> T:
         self._check_type(request)
-        return await self.api.update_status(request)
+        return await self.api.update_status(request, manager=manager_of(context))
 
     @api_errors_as_status
     async def Delete(self, request: meta_pb2.DeleteRequest, context: grpc.aio.ServicerContext) -> T:
@@ -185,7 +203,7 @@ class PodsServicer(ResourceServicer[core_pb2.Pod]):
         self, request: core_pb2.Pod, context: grpc.aio.ServicerContext
     ) -> core_pb2.Pod:
         self._check_type(request)
-        return await update_ephemeral_containers(self.store, request)
+        return await update_ephemeral_containers(self.store, request, manager_of(context))
 
     @api_errors_as_status
     async def Attach(

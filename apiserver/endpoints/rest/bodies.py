@@ -164,7 +164,7 @@ def decode_object(
         raise cannot_handle(resource, f"expected an object, got {codec.json_type_name(data)}")
     _check_type(resource, data)
     try:
-        obj, unknown = codec.decode(resource.message, data, validation)
+        obj, unknown = codec.decode(resource.message, _reset_marked(data), validation)
     except codec.UnknownFieldError as e:
         found = [f'unknown field "{p}"' for p in e.paths]
         found += [f'duplicate field "{p}"' for p in duplicates]
@@ -181,6 +181,19 @@ def decode_object(
     return obj, [f'unknown field "{p}"' for p in unknown] + [
         f'duplicate field "{p}"' for p in duplicates
     ]
+
+
+def _reset_marked(data: JSONObject) -> JSONObject:
+    """`managedFields: []` asks to clear an object's managed fields; protobuf cannot tell an
+    empty list from none, so it reaches the registry as Kubernetes' other spelling of the same
+    request, one empty entry."""
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        return data
+    entries = metadata.get("managedFields")
+    if not isinstance(entries, list) or entries:
+        return data
+    return {**data, "metadata": {**metadata, "managedFields": [{}]}}
 
 
 def encode_object(resource: Kind, obj: Message) -> JSONObject:

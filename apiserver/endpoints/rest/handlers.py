@@ -188,7 +188,9 @@ class ResourceHandlers:
             api.resource, data, duplicates, bodies.field_validation(request.query)
         )
         bodies.require_namespace_match(api.resource, obj, req.namespace)
-        created = await api.create(obj, dry_run=bodies.dry_run(request.query))
+        created = await api.create(
+            obj, dry_run=bodies.dry_run(request.query), manager=patching.manager_of(request)
+        )
         return object_answer(api.resource, created, form, request.query, 201, warnings)
 
     async def create_only_object(
@@ -219,15 +221,18 @@ class ResourceHandlers:
         )
         bodies.require_name_match(api.resource, obj, req.name)
         bodies.require_namespace_match(api.resource, obj, req.namespace)
-        updated = await api.update(obj, dry_run=bodies.dry_run(request.query))
+        updated = await api.update(
+            obj, dry_run=bodies.dry_run(request.query), manager=patching.manager_of(request)
+        )
         return object_answer(api.resource, updated, form, request.query, 200, warnings)
 
     async def patch(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
-        patched, warnings = await patching.patch(request, req, api)
-        return object_answer(api.resource, patched, form, request.query, 200, warnings)
+        patched, warnings, created = await patching.patch(request, req, api)
+        code = 201 if created else 200
+        return object_answer(api.resource, patched, form, request.query, code, warnings)
 
     async def delete(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]

@@ -2,11 +2,14 @@
 Content-Type names (JSON patch, JSON merge patch, strategic merge patch), is applied to the
 object's current JSON; the result is decoded with the request's field validation and stored as an
 update of the object or of its status, through the same registry code an update takes. The patch
-is applied again to the latest object when a concurrent write wins the compare-and-swap."""
+is applied again to the latest object when a concurrent write wins the compare-and-swap.
+
+An apply patch (application/apply-patch+yaml: server-side apply) is a configuration the registry
+merges into the object by its schema (apiserver/registry/apply.py); it may create the object."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
@@ -15,9 +18,10 @@ from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.endpoints.rest import bodies
-from apiserver.endpoints.rest.request import ResourceRequest
+from apiserver.endpoints.rest.request import ResourceRequest, truthy
 from apiserver.endpoints.rest.status import unsupported_media_type
-from apiserver.registry.options import PatchOptions
+from apiserver.registry.managed_fields import Manager
+from apiserver.registry.options import ApplyOptions, PatchOptions
 from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import codec, json_text
 from podplane.apimachinery.json_types import JSONObject, JSONValue
@@ -31,7 +35,8 @@ JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
-PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH)
+# What Kubernetes 1.31 takes (apply-patch+cbor came with 1.32's CBOR, behind a gate).
+PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 # How each patch type makes the patched document from the current one.
 Applier = Callable[[JSONObject, JSONValue], JSONValue]
@@ -50,6 +55,7 @@ def patch_error(err: PatchError) -> errors.APIError:
 
 
 def applier(content_type: str, resource: Resource) -> Applier:
+    """How a patch of this type applies (not an apply patch: see `patch`)."""
     if content_type == JSON_PATCH:
         return apply_json_patch
     if content_type == MERGE_PATCH:
@@ -61,11 +67,20 @@ def applier(content_type: str, resource: Resource) -> Applier:
         raise errors.APIError(
             grpc.StatusCode.INVALID_ARGUMENT,
             "UnsupportedMediaType",
-            "server-side apply (application/apply-patch+yaml) is not "
-            "supported by this server: use client-side apply (kubectl apply "
-            "without --server-side)",
+            "server-side apply (application/apply-patch+yaml) of the scale subresource is not "
+            "supported by this server: apply the object, or patch its scale",
         )
     raise unsupported_media_type(content_type, PATCH_TYPES)
+
+
+def manager_of(request: web.Request) -> Manager:
+    """Who writes: the request's fieldManager and its User-Agent."""
+    return Manager(request.query.get("fieldManager", ""), request.headers.get("User-Agent", ""))
+
+
+def force_of(query: Mapping[str, str]) -> bool | None:
+    """PatchOptions.force: absent, or a boolean as Kubernetes reads one."""
+    return truthy(query["force"]) if "force" in query else None
 
 
 def patched_object(
@@ -96,25 +111,77 @@ async def read_patch(request: web.Request) -> JSONValue:
         raise errors.bad_request(f"error decoding patch: {e}") from None
 
 
+async def read_configuration(
+    request: web.Request, validation: codec.FieldValidation
+) -> tuple[JSONObject, list[str]]:
+    """An apply patch's configuration (YAML, or JSON, which YAML reads too), and the warnings a
+    key given twice makes (Strict mode refuses it)."""
+    raw = await request.read()
+    duplicates: list[str] = []
+    if raw.lstrip()[:1] in (b"{", b"["):
+        try:
+            data, duplicates = bodies.parse_json(raw)
+        except ValueError as e:
+            raise errors.bad_request(f"error decoding YAML: {e}") from None
+    else:
+        data = bodies.decode_yaml(raw)
+    if data is None:
+        data = {}  # an empty document: an empty configuration
+    if not isinstance(data, dict):
+        raise errors.bad_request(
+            "error decoding YAML: json: cannot unmarshal "
+            f"{codec.json_type_name(data)} into Go value of type map[string]interface {{}}"
+        )
+    found = [f'duplicate field "{p}"' for p in duplicates]
+    if found and validation is codec.FieldValidation.STRICT:
+        raise errors.bad_request("error strict decoding YAML: " + ", ".join(found))
+    return data, [] if validation is codec.FieldValidation.IGNORE else found
+
+
 async def patch(
     request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
-) -> tuple[Message, list[str]]:
-    """The object as stored after the request's patch, and the warnings to answer with."""
+) -> tuple[Message, list[str], bool]:
+    """The object as stored after the request's patch, the warnings to answer with, and whether
+    the patch created it (an apply may)."""
     resource = api.resource
-    apply = applier(request.content_type, resource)
+    content_type = request.content_type
+    if content_type not in PATCH_TYPES:
+        raise unsupported_media_type(content_type, PATCH_TYPES)
+    validation = bodies.field_validation(request.query)
+    dry_run = bodies.dry_run(request.query)
+    if content_type == APPLY_PATCH:
+        config, warnings = await read_configuration(request, validation)
+
+        def decode(data: JSONObject) -> Message:
+            obj, _ = bodies.decode_object(resource, data, [], validation)
+            return obj
+
+        force = force_of(request.query)
+        stored, created = await api.apply(
+            req.namespace,
+            req.name,
+            config,
+            decode,
+            ApplyOptions(manager_of(request), dry_run=dry_run, force=bool(force)),
+            subresource=req.subresource,
+        )
+        return stored, warnings, created
+    apply = applier(content_type, resource)
     patch_body = await read_patch(request)
-    if request.content_type != JSON_PATCH and not isinstance(patch_body, dict):
+    if content_type != JSON_PATCH and not isinstance(patch_body, dict):
         raise errors.bad_request(
-            f"error decoding patch: a {request.content_type} patch must be "
+            f"error decoding patch: a {content_type} patch must be "
             f"an object, got {codec.json_type_name(patch_body)}"
         )
-    validation = bodies.field_validation(request.query)
-    warnings: list[str] = []
+    found: list[str] = []
+    options = PatchOptions(
+        dry_run=dry_run, manager=manager_of(request), force=force_of(request.query)
+    )
     stored = await api.patch(
         req.namespace,
         req.name,
-        lambda current: patched_object(resource, current, apply, patch_body, validation, warnings),
-        PatchOptions(dry_run=bodies.dry_run(request.query)),
+        lambda current: patched_object(resource, current, apply, patch_body, validation, found),
+        options,
         subresource=req.subresource,
     )
-    return stored, warnings
+    return stored, found, False

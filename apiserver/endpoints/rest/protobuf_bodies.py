@@ -26,7 +26,7 @@ from podplane.api.k8swire.policy.v1 import policy_pb2
 from podplane.api.k8swire.rbac.v1 import rbac_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.api.k8swire.scheduling.v1 import scheduling_pb2
-from podplane.apimachinery import resources
+from podplane.apimachinery import json_text, resources
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
@@ -81,6 +81,7 @@ _JSON_ONLY = frozenset((r.api_version, r.kind) for r in resources.ALL) | {
 _INLINE = frozenset({"localObjectReference", "volumeSource", "handler"})
 
 _TIME = "podplane.k8swire.meta.v1.Time"
+_FIELDS_V1 = "podplane.k8swire.meta.v1.FieldsV1"
 _INT_OR_STRING = "podplane.k8swire.intstr.IntOrString"
 _QUANTITY = "podplane.k8swire.resource.Quantity"
 # map[string]ExtraValue: each value a plain list of strings in JSON.
@@ -172,6 +173,8 @@ def _value(field: FieldDescriptor, value: Any, path: str) -> JSONValue:
         return _time(value, path)
     if name == _INT_OR_STRING:
         return _int_or_string(value, path)
+    if name == _FIELDS_V1:
+        return _fields_v1(value, path)
     if name == _QUANTITY:
         _refuse_unread(value, path)
         return str(value.string)
@@ -192,6 +195,15 @@ def _time(value: Any, path: str) -> str | None:
     except OverflowError:
         raise _Undecodable(f"{path}: {value.seconds} seconds is not a time") from None
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fields_v1(value: Any, path: str) -> JSONValue:
+    """A managed fields entry's set: its JSON text, as JSON."""
+    _refuse_unread(value, path)
+    try:
+        return json_text.loads(value.Raw)
+    except ValueError as e:
+        raise _Undecodable(f"{path}: {e}") from None
 
 
 def _int_or_string(value: Any, path: str) -> int | str:

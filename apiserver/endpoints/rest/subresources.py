@@ -86,10 +86,12 @@ async def _status(
         )
         bodies.require_name_match(api.resource, obj, req.name)
         bodies.require_namespace_match(api.resource, obj, req.namespace)
-        updated = await api.update_status(obj, dry_run=bodies.dry_run(request.query))
+        updated = await api.update_status(
+            obj, dry_run=bodies.dry_run(request.query), manager=patching.manager_of(request)
+        )
         return object_answer(api.resource, updated, form, request.query, 200, warnings)
     if req.verb == "patch":
-        patched, warnings = await patching.patch(request, req, api)
+        patched, warnings, _ = await patching.patch(request, req, api)
         return object_answer(api.resource, patched, form, request.query, 200, warnings)
     raise method_not_allowed(req.method)
 
@@ -177,9 +179,12 @@ async def _scale(
             object_meta(updated).resource_version = rv
         return updated
 
-    stored = await api.patch(
-        req.namespace, req.name, rescaled, PatchOptions(dry_run=bodies.dry_run(request.query))
+    options = PatchOptions(
+        dry_run=bodies.dry_run(request.query),
+        manager=patching.manager_of(request),
+        force=patching.force_of(request.query) if req.verb == "patch" else None,
     )
+    stored = await api.patch(req.namespace, req.name, rescaled, options, subresource="scale")
     return json_response(_scale_of(plural, stored))
 
 
@@ -279,7 +284,7 @@ async def _ephemeral_containers(
     pod = obj if isinstance(obj, core_pb2.Pod) else core_pb2.Pod()
     bodies.require_name_match(pods.resource, pod, req.name)
     bodies.require_namespace_match(pods.resource, pod, req.namespace)
-    updated = await update_ephemeral_containers(pods.store, pod)
+    updated = await update_ephemeral_containers(pods.store, pod, patching.manager_of(request))
     return object_answer(pods.resource, updated, form, request.query, 200, warnings)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.defaulting.disabled_features import drop_disabled_pod_fields
+from apiserver.registry.managed_fields import SERVER, Manager
 from apiserver.registry.store import Store
 from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation.fields import invalid_error
@@ -13,7 +14,7 @@ from podplane.api.core.v1 import core_pb2
 
 
 async def update_ephemeral_containers(
-    pods: Store[core_pb2.Pod], request: core_pb2.Pod
+    pods: Store[core_pb2.Pod], request: core_pb2.Pod, manager: Manager = SERVER
 ) -> core_pb2.Pod:
     meta = request.metadata
     namespace = meta.namespace or "default"
@@ -25,6 +26,7 @@ async def update_ephemeral_containers(
         new.spec.ephemeral_containers.extend(request.spec.ephemeral_containers)
         for container in new.spec.ephemeral_containers:
             pod_defaulting.container(container)
+        pods.managed_fields.updated(new, current, manager, "ephemeralcontainers")
         drop_disabled_pod_fields(new, current)
         errs = pod_update_validation.pod_ephemeral_containers_update(new, current)
         if errs:

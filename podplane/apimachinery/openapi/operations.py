@@ -61,6 +61,7 @@ PATCH_TYPES = (
     "application/json-patch+json",
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
 )
 
 
@@ -186,7 +187,8 @@ DRY_RUN = _query(
 FIELD_MANAGER = _query(
     "fieldManager",
     "string",
-    "The name of the actor making the change, at most 128 printable characters.",
+    "The name of the actor making the change, at most 128 printable characters; an apply "
+    "patch must give one.",
 )
 FIELD_VALIDATION = _query(
     "fieldValidation",
@@ -221,7 +223,14 @@ LIST = (
     WATCH,
     PRETTY,
 )
+FORCE = _query(
+    "force",
+    "boolean",
+    "For an apply patch: take over the fields other managers own instead of refusing "
+    "with their conflicts. Other patches may not set it.",
+)
 WRITE = (DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION, PRETTY)
+PATCH = (DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION, FORCE, PRETTY)
 DELETE = (DRY_RUN, GRACE_PERIOD_SECONDS, PROPAGATION_POLICY, PRETTY)
 DELETE_COLLECTION = (
     CONTINUE,
@@ -491,7 +500,7 @@ def _patch(
         s.tag,
         "patch",
         kind,
-        params + WRITE,
+        params + PATCH,
         _ok(definition, "201"),
         (JSON,),
         body=metatypes.PATCH,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -29,7 +30,7 @@ from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
-from podplane.apimachinery.codec import STRING_LIST, field_schema
+from podplane.apimachinery.codec import STRING_LIST, field_schema, type_schema
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.openapi import comments
 
@@ -249,6 +250,10 @@ def property_schema(f: FieldDescriptor, dialect: Dialect) -> Schema:
         out["x-kubernetes-patch-merge-key"] = option.patch_merge_key
     if option.patch_strategy:
         out["x-kubernetes-patch-strategy"] = option.patch_strategy
+    if option.map_type:
+        out["x-kubernetes-map-type"] = option.map_type
+    if option.default_value:
+        out["default"] = json.loads(option.default_value)
     return out
 
 
@@ -282,4 +287,6 @@ def message_schema(name: str, dialect: Dialect) -> Schema:
         out["required"] = required
     if name in _kinds():
         out["x-kubernetes-group-version-kind"] = _kinds()[name]
+    if map_type := type_schema(message).map_type:
+        out["x-kubernetes-map-type"] = map_type
     return out

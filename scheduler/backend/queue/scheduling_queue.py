@@ -311,8 +311,9 @@ class SchedulingQueue:
 
 
 def _spec_or_meta_changed(old: core_pb2.Pod, new: core_pb2.Pod) -> bool:
-    """Whether anything but the status and the resourceVersion changed (kubernetes isPodUpdated): a
-    status the scheduler writes itself must not wake the pod up."""
+    """Whether anything but the status, the resourceVersion, the managed fields and the finalizers
+    changed (kubernetes isPodUpdated): a status the scheduler writes itself, which its manager's
+    entry in metadata.managedFields records, must not wake the pod up."""
     if old.spec != new.spec:
         return True
     a, b = type(old.metadata)(), type(new.metadata)()
@@ -320,4 +321,7 @@ def _spec_or_meta_changed(old: core_pb2.Pod, new: core_pb2.Pod) -> bool:
     b.CopyFrom(new.metadata)
     a.resource_version = b.resource_version = ""
     a.generation = b.generation = 0
+    for meta in (a, b):
+        meta.ClearField("managed_fields")
+        meta.ClearField("finalizers")
     return bool(a != b)

@@ -60,6 +60,10 @@ def test_pod_defaults() -> None:
         c.readiness_probe.failure_threshold,
         c.readiness_probe.http_get.path,
     ) == (10, 1, 3, "/")
+    # The tolerations are DefaultTolerationSeconds admission's, not a default: added after the
+    # request's fields are recorded as its manager's.
+    assert list(pod.spec.tolerations) == []
+    pod_defaulting.default_tolerations(pod.spec)
     assert [(t.key, t.toleration_seconds) for t in pod.spec.tolerations] == [
         ("node.kubernetes.io/not-ready", 300),
         ("node.kubernetes.io/unreachable", 300),

@@ -7,7 +7,14 @@ from bench.apiserver import costs
 
 def test_each_step_of_a_create_is_timed_over_valid_pods() -> None:
     steps = costs.create_steps_cpu(20)  # raises if the load test's pod were invalid
-    assert list(steps) == ["decode", "defaults", "prepare for create", "validate", "encode"]
+    assert list(steps) == [
+        "decode",
+        "defaults",
+        "managed fields",
+        "prepare for create",
+        "validate",
+        "encode",
+    ]
     assert all(us > 0 for us in steps.values())
 
 

@@ -165,6 +165,8 @@ def test_heartbeats_do_not_matter_but_labels_and_conditions_do() -> None:
     beat.CopyFrom(old)
     beat.metadata.resource_version = "9"
     beat.status.conditions[0].last_heartbeat_time = "2030-01-01T00:00:00Z"
+    # The heartbeat restamps the kubelet's managed fields entry.
+    beat.metadata.managed_fields.add(manager="kubelet", operation="Update", subresource="status")
     assert not nodes.node_change_matters(old, beat)
     relabelled = core_pb2.Node()
     relabelled.CopyFrom(old)

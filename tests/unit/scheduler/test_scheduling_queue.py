@@ -175,6 +175,10 @@ async def test_updates_wake_an_unschedulable_pod_only_if_its_spec_changed(
     status_only.CopyFrom(old)
     status_only.metadata.resource_version = "2"
     status_only.status.conditions.add(type="PodScheduled", status="False", reason="Unschedulable")
+    # The scheduler's own status write is recorded as its manager's: no change of the pod's.
+    status_only.metadata.managed_fields.add(
+        manager="kube-scheduler", operation="Update", subresource="status"
+    )
     queue.update(old, status_only)
     assert queue.where(old) == "unschedulable"
     relabelled = core_pb2.Pod()

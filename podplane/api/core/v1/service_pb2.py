@@ -27,13 +27,15 @@ from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_do
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"podplane/api/core/v1/service.proto\x12\x10podplane.core.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xb0\x01\n\x0bServicePort\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x16\n\x04port\x18\x03 \x01(\x05\x42\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12*\n\x0btarget_port\x18\x04 \x01(\tB\x15\xc2\xf3\x18\x11\x08\x01\x1a\rint-or-string\x12\x11\n\tnode_port\x18\x05 \x01(\x05\x12\x19\n\x0c\x61pp_protocol\x18\x06 \x01(\tH\x00\x88\x01\x01\x42\x0f\n\r_app_protocol\"B\n\x0e\x43lientIPConfig\x12\x1c\n\x0ftimeout_seconds\x18\x01 \x01(\x05H\x00\x88\x01\x01\x42\x12\n\x10_timeout_seconds\"V\n\x15SessionAffinityConfig\x12=\n\tclient_ip\x18\x01 \x01(\x0b\x32 .podplane.core.v1.ClientIPConfigR\x08\x63lientIP\"\xc8\x07\n\x0bServiceSpec\x12T\n\x05ports\x18\x01 \x03(\x0b\x32\x1d.podplane.core.v1.ServicePortB&\xc2\xf3\x18\"\"\x05merge*\x04port2\x03map:\x04port:\x08protocol\x12=\n\x08selector\x18\x02 \x03(\x0b\x32+.podplane.core.v1.ServiceSpec.SelectorEntry\x12\x1d\n\ncluster_ip\x18\x03 \x01(\tR\tclusterIP\x12\x0c\n\x04type\x18\x04 \x01(\t\x12/\n\x0c\x65xternal_ips\x18\x05 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\x0b\x65xternalIPs\x12\x18\n\x10session_affinity\x18\x07 \x01(\t\x12(\n\x10load_balancer_ip\x18\x08 \x01(\tR\x0eloadBalancerIP\x12\x31\n\x1bload_balancer_source_ranges\x18\t \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12\x15\n\rexternal_name\x18\n \x01(\t\x12\x1f\n\x17\x65xternal_traffic_policy\x18\x0b \x01(\t\x12\x1e\n\x16health_check_node_port\x18\x0c \x01(\x05\x12#\n\x1bpublish_not_ready_addresses\x18\r \x01(\x08\x12H\n\x17session_affinity_config\x18\x0e \x01(\x0b\x32\'.podplane.core.v1.SessionAffinityConfig\x12\x18\n\x10ip_family_policy\x18\x11 \x01(\t\x12-\n\x0b\x63luster_ips\x18\x12 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\nclusterIPs\x12!\n\x0bip_families\x18\x13 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12.\n!allocate_load_balancer_node_ports\x18\x14 \x01(\x08H\x00\x88\x01\x01\x12 \n\x13load_balancer_class\x18\x15 \x01(\tH\x01\x88\x01\x01\x12\x1f\n\x17internal_traffic_policy\x18\x16 \x01(\t\x12!\n\x14traffic_distribution\x18\x17 \x01(\tH\x02\x88\x01\x01\x1a/\n\rSelectorEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42$\n\"_allocate_load_balancer_node_portsB\x16\n\x14_load_balancer_classB\x17\n\x15_traffic_distribution\"^\n\nPortStatus\x12\x16\n\x04port\x18\x01 \x01(\x05\x42\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x1a\n\x08protocol\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x12\n\x05\x65rror\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x08\n\x06_error\"\x90\x01\n\x13LoadBalancerIngress\x12\n\n\x02ip\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x14\n\x07ip_mode\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x39\n\x05ports\x18\x04 \x03(\x0b\x32\x1c.podplane.core.v1.PortStatusB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicB\n\n\x08_ip_mode\"Z\n\x12LoadBalancerStatus\x12\x44\n\x07ingress\x18\x01 \x03(\x0b\x32%.podplane.core.v1.LoadBalancerIngressB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"\xa3\x01\n\rServiceStatus\x12\x43\n\rload_balancer\x18\x01 \x01(\x0b\x32$.podplane.core.v1.LoadBalancerStatusB\x06\xc2\xf3\x18\x02\x08\x01\x12M\n\nconditions\x18\x02 \x03(\x0b\x32\x1b.podplane.meta.v1.ConditionB\x1c\xc2\xf3\x18\x18\"\x05merge*\x04type2\x03map:\x04type\"\xd2\x01\n\x07Service\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x33\n\x04spec\x18\x04 \x01(\x0b\x32\x1d.podplane.core.v1.ServiceSpecB\x06\xc2\xf3\x18\x02\x08\x01\x12\x37\n\x06status\x18\x05 \x01(\x0b\x32\x1f.podplane.core.v1.ServiceStatusB\x06\xc2\xf3\x18\x02\x08\x01\"w\n\x0bServiceList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x32\n\x05items\x18\x02 \x03(\x0b\x32\x19.podplane.core.v1.ServiceB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x81\x01\n\x11ServiceWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x06object\x18\x02 \x01(\x0b\x32\x19.podplane.core.v1.Service\x12\x33\n\x06\x65vents\x18\x03 \x03(\x0b\x32#.podplane.core.v1.ServiceWatchEvent\"\x96\x01\n\x0f\x45ndpointAddress\x12\x14\n\x02ip\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x35\n\ntarget_ref\x18\x02 \x01(\x0b\x32!.podplane.core.v1.ObjectReference\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x16\n\tnode_name\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\x0c\n\n_node_name\"r\n\x0c\x45ndpointPort\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x04port\x18\x02 \x01(\x05\x42\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x10\n\x08protocol\x18\x03 \x01(\t\x12\x19\n\x0c\x61pp_protocol\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\x0f\n\r_app_protocol\"\xdf\x01\n\x0e\x45ndpointSubset\x12\x42\n\taddresses\x18\x01 \x03(\x0b\x32!.podplane.core.v1.EndpointAddressB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12L\n\x13not_ready_addresses\x18\x02 \x03(\x0b\x32!.podplane.core.v1.EndpointAddressB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12;\n\x05ports\x18\x03 \x03(\x0b\x32\x1e.podplane.core.v1.EndpointPortB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"\xa7\x01\n\tEndpoints\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12?\n\x07subsets\x18\x04 \x03(\x0b\x32 .podplane.core.v1.EndpointSubsetB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"{\n\rEndpointsList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x34\n\x05items\x18\x02 \x03(\x0b\x32\x1b.podplane.core.v1.EndpointsB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x87\x01\n\x13\x45ndpointsWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12+\n\x06object\x18\x02 \x01(\x0b\x32\x1b.podplane.core.v1.Endpoints\x12\x35\n\x06\x65vents\x18\x03 \x03(\x0b\x32%.podplane.core.v1.EndpointsWatchEventb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"podplane/api/core/v1/service.proto\x12\x10podplane.core.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xbd\x01\n\x0bServicePort\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1d\n\x08protocol\x18\x02 \x01(\tB\x0b\xc2\xf3\x18\x07J\x05\"TCP\"\x12\x16\n\x04port\x18\x03 \x01(\x05\x42\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12*\n\x0btarget_port\x18\x04 \x01(\tB\x15\xc2\xf3\x18\x11\x08\x01\x1a\rint-or-string\x12\x11\n\tnode_port\x18\x05 \x01(\x05\x12\x19\n\x0c\x61pp_protocol\x18\x06 \x01(\tH\x00\x88\x01\x01\x42\x0f\n\r_app_protocol\"B\n\x0e\x43lientIPConfig\x12\x1c\n\x0ftimeout_seconds\x18\x01 \x01(\x05H\x00\x88\x01\x01\x42\x12\n\x10_timeout_seconds\"V\n\x15SessionAffinityConfig\x12=\n\tclient_ip\x18\x01 \x01(\x0b\x32 .podplane.core.v1.ClientIPConfigR\x08\x63lientIP\"\xd6\x07\n\x0bServiceSpec\x12T\n\x05ports\x18\x01 \x03(\x0b\x32\x1d.podplane.core.v1.ServicePortB&\xc2\xf3\x18\"\"\x05merge*\x04port2\x03map:\x04port:\x08protocol\x12K\n\x08selector\x18\x02 \x03(\x0b\x32+.podplane.core.v1.ServiceSpec.SelectorEntryB\x0c\xc2\xf3\x18\x08\x42\x06\x61tomic\x12\x1d\n\ncluster_ip\x18\x03 \x01(\tR\tclusterIP\x12\x0c\n\x04type\x18\x04 \x01(\t\x12/\n\x0c\x65xternal_ips\x18\x05 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\x0b\x65xternalIPs\x12\x18\n\x10session_affinity\x18\x07 \x01(\t\x12(\n\x10load_balancer_ip\x18\x08 \x01(\tR\x0eloadBalancerIP\x12\x31\n\x1bload_balancer_source_ranges\x18\t \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12\x15\n\rexternal_name\x18\n \x01(\t\x12\x1f\n\x17\x65xternal_traffic_policy\x18\x0b \x01(\t\x12\x1e\n\x16health_check_node_port\x18\x0c \x01(\x05\x12#\n\x1bpublish_not_ready_addresses\x18\r \x01(\x08\x12H\n\x17session_affinity_config\x18\x0e \x01(\x0b\x32\'.podplane.core.v1.SessionAffinityConfig\x12\x18\n\x10ip_family_policy\x18\x11 \x01(\t\x12-\n\x0b\x63luster_ips\x18\x12 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicR\nclusterIPs\x12!\n\x0bip_families\x18\x13 \x03(\tB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12.\n!allocate_load_balancer_node_ports\x18\x14 \x01(\x08H\x00\x88\x01\x01\x12 \n\x13load_balancer_class\x18\x15 \x01(\tH\x01\x88\x01\x01\x12\x1f\n\x17internal_traffic_policy\x18\x16 \x01(\t\x12!\n\x14traffic_distribution\x18\x17 \x01(\tH\x02\x88\x01\x01\x1a/\n\rSelectorEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42$\n\"_allocate_load_balancer_node_portsB\x16\n\x14_load_balancer_classB\x17\n\x15_traffic_distribution\"^\n\nPortStatus\x12\x16\n\x04port\x18\x01 \x01(\x05\x42\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x1a\n\x08protocol\x18\x02 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x12\n\x05\x65rror\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x08\n\x06_error\"\x90\x01\n\x13LoadBalancerIngress\x12\n\n\x02ip\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x14\n\x07ip_mode\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x39\n\x05ports\x18\x04 \x03(\x0b\x32\x1c.podplane.core.v1.PortStatusB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomicB\n\n\x08_ip_mode\"Z\n\x12LoadBalancerStatus\x12\x44\n\x07ingress\x18\x01 \x03(\x0b\x32%.podplane.core.v1.LoadBalancerIngressB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"\xa3\x01\n\rServiceStatus\x12\x43\n\rload_balancer\x18\x01 \x01(\x0b\x32$.podplane.core.v1.LoadBalancerStatusB\x06\xc2\xf3\x18\x02\x08\x01\x12M\n\nconditions\x18\x02 \x03(\x0b\x32\x1b.podplane.meta.v1.ConditionB\x1c\xc2\xf3\x18\x18\"\x05merge*\x04type2\x03map:\x04type\"\xd2\x01\n\x07Service\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x33\n\x04spec\x18\x04 \x01(\x0b\x32\x1d.podplane.core.v1.ServiceSpecB\x06\xc2\xf3\x18\x02\x08\x01\x12\x37\n\x06status\x18\x05 \x01(\x0b\x32\x1f.podplane.core.v1.ServiceStatusB\x06\xc2\xf3\x18\x02\x08\x01\"w\n\x0bServiceList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x32\n\x05items\x18\x02 \x03(\x0b\x32\x19.podplane.core.v1.ServiceB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x81\x01\n\x11ServiceWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x06object\x18\x02 \x01(\x0b\x32\x19.podplane.core.v1.Service\x12\x33\n\x06\x65vents\x18\x03 \x03(\x0b\x32#.podplane.core.v1.ServiceWatchEvent\"\xa4\x01\n\x0f\x45ndpointAddress\x12\x14\n\x02ip\x18\x01 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x35\n\ntarget_ref\x18\x02 \x01(\x0b\x32!.podplane.core.v1.ObjectReference\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x16\n\tnode_name\x18\x04 \x01(\tH\x00\x88\x01\x01:\x0c\xc2\xf3\x18\x08\n\x06\x61tomicB\x0c\n\n_node_name\"\x80\x01\n\x0c\x45ndpointPort\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x04port\x18\x02 \x01(\x05\x42\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12\x10\n\x08protocol\x18\x03 \x01(\t\x12\x19\n\x0c\x61pp_protocol\x18\x04 \x01(\tH\x00\x88\x01\x01:\x0c\xc2\xf3\x18\x08\n\x06\x61tomicB\x0f\n\r_app_protocol\"\xdf\x01\n\x0e\x45ndpointSubset\x12\x42\n\taddresses\x18\x01 \x03(\x0b\x32!.podplane.core.v1.EndpointAddressB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12L\n\x13not_ready_addresses\x18\x02 \x03(\x0b\x32!.podplane.core.v1.EndpointAddressB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x12;\n\x05ports\x18\x03 \x03(\x0b\x32\x1e.podplane.core.v1.EndpointPortB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"\xa7\x01\n\tEndpoints\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12?\n\x07subsets\x18\x04 \x03(\x0b\x32 .podplane.core.v1.EndpointSubsetB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\"{\n\rEndpointsList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x34\n\x05items\x18\x02 \x03(\x0b\x32\x1b.podplane.core.v1.EndpointsB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x87\x01\n\x13\x45ndpointsWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12+\n\x06object\x18\x02 \x01(\x0b\x32\x1b.podplane.core.v1.Endpoints\x12\x35\n\x06\x65vents\x18\x03 \x03(\x0b\x32%.podplane.core.v1.EndpointsWatchEventb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.core.v1.service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SERVICEPORT'].fields_by_name['protocol']._loaded_options = None
+  _globals['_SERVICEPORT'].fields_by_name['protocol']._serialized_options = b'\302\363\030\007J\005\"TCP\"'
   _globals['_SERVICEPORT'].fields_by_name['port']._loaded_options = None
   _globals['_SERVICEPORT'].fields_by_name['port']._serialized_options = b'\302\363\030\004\010\001\020\001'
   _globals['_SERVICEPORT'].fields_by_name['target_port']._loaded_options = None
@@ -42,6 +44,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SERVICESPEC_SELECTORENTRY']._serialized_options = b'8\001'
   _globals['_SERVICESPEC'].fields_by_name['ports']._loaded_options = None
   _globals['_SERVICESPEC'].fields_by_name['ports']._serialized_options = b'\302\363\030\"\"\005merge*\004port2\003map:\004port:\010protocol'
+  _globals['_SERVICESPEC'].fields_by_name['selector']._loaded_options = None
+  _globals['_SERVICESPEC'].fields_by_name['selector']._serialized_options = b'\302\363\030\010B\006atomic'
   _globals['_SERVICESPEC'].fields_by_name['external_ips']._loaded_options = None
   _globals['_SERVICESPEC'].fields_by_name['external_ips']._serialized_options = b'\302\363\030\0102\006atomic'
   _globals['_SERVICESPEC'].fields_by_name['load_balancer_source_ranges']._loaded_options = None
@@ -74,8 +78,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SERVICELIST'].fields_by_name['items']._serialized_options = b'\302\363\030\004\010\001\020\001'
   _globals['_ENDPOINTADDRESS'].fields_by_name['ip']._loaded_options = None
   _globals['_ENDPOINTADDRESS'].fields_by_name['ip']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_ENDPOINTADDRESS']._loaded_options = None
+  _globals['_ENDPOINTADDRESS']._serialized_options = b'\302\363\030\010\n\006atomic'
   _globals['_ENDPOINTPORT'].fields_by_name['port']._loaded_options = None
   _globals['_ENDPOINTPORT'].fields_by_name['port']._serialized_options = b'\302\363\030\004\010\001\020\001'
+  _globals['_ENDPOINTPORT']._loaded_options = None
+  _globals['_ENDPOINTPORT']._serialized_options = b'\302\363\030\010\n\006atomic'
   _globals['_ENDPOINTSUBSET'].fields_by_name['addresses']._loaded_options = None
   _globals['_ENDPOINTSUBSET'].fields_by_name['addresses']._serialized_options = b'\302\363\030\0102\006atomic'
   _globals['_ENDPOINTSUBSET'].fields_by_name['not_ready_addresses']._loaded_options = None
@@ -91,39 +99,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ENDPOINTSLIST'].fields_by_name['items']._loaded_options = None
   _globals['_ENDPOINTSLIST'].fields_by_name['items']._serialized_options = b'\302\363\030\004\010\001\020\001'
   _globals['_SERVICEPORT']._serialized_start=158
-  _globals['_SERVICEPORT']._serialized_end=334
-  _globals['_CLIENTIPCONFIG']._serialized_start=336
-  _globals['_CLIENTIPCONFIG']._serialized_end=402
-  _globals['_SESSIONAFFINITYCONFIG']._serialized_start=404
-  _globals['_SESSIONAFFINITYCONFIG']._serialized_end=490
-  _globals['_SERVICESPEC']._serialized_start=493
-  _globals['_SERVICESPEC']._serialized_end=1461
-  _globals['_SERVICESPEC_SELECTORENTRY']._serialized_start=1327
-  _globals['_SERVICESPEC_SELECTORENTRY']._serialized_end=1374
-  _globals['_PORTSTATUS']._serialized_start=1463
-  _globals['_PORTSTATUS']._serialized_end=1557
-  _globals['_LOADBALANCERINGRESS']._serialized_start=1560
-  _globals['_LOADBALANCERINGRESS']._serialized_end=1704
-  _globals['_LOADBALANCERSTATUS']._serialized_start=1706
-  _globals['_LOADBALANCERSTATUS']._serialized_end=1796
-  _globals['_SERVICESTATUS']._serialized_start=1799
-  _globals['_SERVICESTATUS']._serialized_end=1962
-  _globals['_SERVICE']._serialized_start=1965
-  _globals['_SERVICE']._serialized_end=2175
-  _globals['_SERVICELIST']._serialized_start=2177
-  _globals['_SERVICELIST']._serialized_end=2296
-  _globals['_SERVICEWATCHEVENT']._serialized_start=2299
-  _globals['_SERVICEWATCHEVENT']._serialized_end=2428
-  _globals['_ENDPOINTADDRESS']._serialized_start=2431
-  _globals['_ENDPOINTADDRESS']._serialized_end=2581
-  _globals['_ENDPOINTPORT']._serialized_start=2583
-  _globals['_ENDPOINTPORT']._serialized_end=2697
-  _globals['_ENDPOINTSUBSET']._serialized_start=2700
-  _globals['_ENDPOINTSUBSET']._serialized_end=2923
-  _globals['_ENDPOINTS']._serialized_start=2926
-  _globals['_ENDPOINTS']._serialized_end=3093
-  _globals['_ENDPOINTSLIST']._serialized_start=3095
-  _globals['_ENDPOINTSLIST']._serialized_end=3218
-  _globals['_ENDPOINTSWATCHEVENT']._serialized_start=3221
-  _globals['_ENDPOINTSWATCHEVENT']._serialized_end=3356
+  _globals['_SERVICEPORT']._serialized_end=347
+  _globals['_CLIENTIPCONFIG']._serialized_start=349
+  _globals['_CLIENTIPCONFIG']._serialized_end=415
+  _globals['_SESSIONAFFINITYCONFIG']._serialized_start=417
+  _globals['_SESSIONAFFINITYCONFIG']._serialized_end=503
+  _globals['_SERVICESPEC']._serialized_start=506
+  _globals['_SERVICESPEC']._serialized_end=1488
+  _globals['_SERVICESPEC_SELECTORENTRY']._serialized_start=1354
+  _globals['_SERVICESPEC_SELECTORENTRY']._serialized_end=1401
+  _globals['_PORTSTATUS']._serialized_start=1490
+  _globals['_PORTSTATUS']._serialized_end=1584
+  _globals['_LOADBALANCERINGRESS']._serialized_start=1587
+  _globals['_LOADBALANCERINGRESS']._serialized_end=1731
+  _globals['_LOADBALANCERSTATUS']._serialized_start=1733
+  _globals['_LOADBALANCERSTATUS']._serialized_end=1823
+  _globals['_SERVICESTATUS']._serialized_start=1826
+  _globals['_SERVICESTATUS']._serialized_end=1989
+  _globals['_SERVICE']._serialized_start=1992
+  _globals['_SERVICE']._serialized_end=2202
+  _globals['_SERVICELIST']._serialized_start=2204
+  _globals['_SERVICELIST']._serialized_end=2323
+  _globals['_SERVICEWATCHEVENT']._serialized_start=2326
+  _globals['_SERVICEWATCHEVENT']._serialized_end=2455
+  _globals['_ENDPOINTADDRESS']._serialized_start=2458
+  _globals['_ENDPOINTADDRESS']._serialized_end=2622
+  _globals['_ENDPOINTPORT']._serialized_start=2625
+  _globals['_ENDPOINTPORT']._serialized_end=2753
+  _globals['_ENDPOINTSUBSET']._serialized_start=2756
+  _globals['_ENDPOINTSUBSET']._serialized_end=2979
+  _globals['_ENDPOINTS']._serialized_start=2982
+  _globals['_ENDPOINTS']._serialized_end=3149
+  _globals['_ENDPOINTSLIST']._serialized_start=3151
+  _globals['_ENDPOINTSLIST']._serialized_end=3274
+  _globals['_ENDPOINTSWATCHEVENT']._serialized_start=3277
+  _globals['_ENDPOINTSWATCHEVENT']._serialized_end=3412
 # @@protoc_insertion_point(module_scope)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!podplane/api/meta/v1/schema.proto\x12\x10podplane.meta.v1\x1a google/protobuf/descriptor.proto\"\x9e\x01\n\x0b\x46ieldSchema\x12\x12\n\nemit_empty\x18\x01 \x01(\x08\x12\x10\n\x08required\x18\x02 \x01(\x08\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x16\n\x0epatch_strategy\x18\x04 \x01(\t\x12\x17\n\x0fpatch_merge_key\x18\x05 \x01(\t\x12\x11\n\tlist_type\x18\x06 \x01(\t\x12\x15\n\rlist_map_keys\x18\x07 \x03(\t:K\n\x03k8s\x12\x1d.google.protobuf.FieldOptions\x18\xb8\x8e\x03 \x01(\x0b\x32\x1d.podplane.meta.v1.FieldSchemab\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!podplane/api/meta/v1/schema.proto\x12\x10podplane.meta.v1\x1a google/protobuf/descriptor.proto\"\xc7\x01\n\x0b\x46ieldSchema\x12\x12\n\nemit_empty\x18\x01 \x01(\x08\x12\x10\n\x08required\x18\x02 \x01(\x08\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x16\n\x0epatch_strategy\x18\x04 \x01(\t\x12\x17\n\x0fpatch_merge_key\x18\x05 \x01(\t\x12\x11\n\tlist_type\x18\x06 \x01(\t\x12\x15\n\rlist_map_keys\x18\x07 \x03(\t\x12\x10\n\x08map_type\x18\x08 \x01(\t\x12\x15\n\rdefault_value\x18\t \x01(\t\"\x1e\n\nTypeSchema\x12\x10\n\x08map_type\x18\x01 \x01(\t:K\n\x03k8s\x12\x1d.google.protobuf.FieldOptions\x18\xb8\x8e\x03 \x01(\x0b\x32\x1d.podplane.meta.v1.FieldSchema:Q\n\x08k8s_type\x12\x1f.google.protobuf.MessageOptions\x18\xb8\x8e\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.TypeSchemab\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.meta.v1.schema
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FIELDSCHEMA']._serialized_start=90
-  _globals['_FIELDSCHEMA']._serialized_end=248
+  _globals['_FIELDSCHEMA']._serialized_end=289
+  _globals['_TYPESCHEMA']._serialized_start=291
+  _globals['_TYPESCHEMA']._serialized_end=321
 # @@protoc_insertion_point(module_scope)

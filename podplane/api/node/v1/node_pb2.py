@@ -27,7 +27,7 @@ from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_do
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/node/v1/node.proto\x12\x10podplane.node.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xe4\x01\n\x0cRuntimeClass\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x19\n\x07handler\x18\x04 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12,\n\x08overhead\x18\x05 \x01(\x0b\x32\x1a.podplane.node.v1.Overhead\x12\x30\n\nscheduling\x18\x06 \x01(\x0b\x32\x1c.podplane.node.v1.Scheduling\"\x81\x01\n\x10RuntimeClassList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x37\n\x05items\x18\x02 \x03(\x0b\x32\x1e.podplane.node.v1.RuntimeClassB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x88\x01\n\x08Overhead\x12K\n\tpod_fixed\x18\x01 \x03(\x0b\x32(.podplane.node.v1.Overhead.PodFixedEntryB\x0e\xc2\xf3\x18\n\x1a\x08quantity\x1a/\n\rPodFixedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc9\x01\n\nScheduling\x12\x45\n\rnode_selector\x18\x01 \x03(\x0b\x32..podplane.node.v1.Scheduling.NodeSelectorEntry\x12?\n\x0btolerations\x18\x02 \x03(\x0b\x32\x1c.podplane.core.v1.TolerationB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x1a\x33\n\x11NodeSelectorEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x01\n\x16RuntimeClassWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12.\n\x06object\x18\x02 \x01(\x0b\x32\x1e.podplane.node.v1.RuntimeClass\x12\x38\n\x06\x65vents\x18\x03 \x03(\x0b\x32(.podplane.node.v1.RuntimeClassWatchEvent2\xd4\x03\n\x0eRuntimeClasses\x12H\n\x06\x43reate\x12\x1e.podplane.node.v1.RuntimeClass\x1a\x1e.podplane.node.v1.RuntimeClass\x12\x43\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1e.podplane.node.v1.RuntimeClass\x12I\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a\".podplane.node.v1.RuntimeClassList\x12S\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a(.podplane.node.v1.RuntimeClassWatchEvent0\x01\x12H\n\x06Update\x12\x1e.podplane.node.v1.RuntimeClass\x1a\x1e.podplane.node.v1.RuntimeClass\x12I\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1e.podplane.node.v1.RuntimeClassb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpodplane/api/node/v1/node.proto\x12\x10podplane.node.v1\x1a!podplane/api/meta/v1/schema.proto\x1a\x1fpodplane/api/meta/v1/meta.proto\x1a\x1fpodplane/api/core/v1/core.proto\"\xe4\x01\n\x0cRuntimeClass\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.podplane.meta.v1.ObjectMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x19\n\x07handler\x18\x04 \x01(\tB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\x12,\n\x08overhead\x18\x05 \x01(\x0b\x32\x1a.podplane.node.v1.Overhead\x12\x30\n\nscheduling\x18\x06 \x01(\x0b\x32\x1c.podplane.node.v1.Scheduling\"\x81\x01\n\x10RuntimeClassList\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.podplane.meta.v1.ListMetaB\x06\xc2\xf3\x18\x02\x08\x01\x12\x37\n\x05items\x18\x02 \x03(\x0b\x32\x1e.podplane.node.v1.RuntimeClassB\x08\xc2\xf3\x18\x04\x08\x01\x10\x01\"\x88\x01\n\x08Overhead\x12K\n\tpod_fixed\x18\x01 \x03(\x0b\x32(.podplane.node.v1.Overhead.PodFixedEntryB\x0e\xc2\xf3\x18\n\x1a\x08quantity\x1a/\n\rPodFixedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd7\x01\n\nScheduling\x12S\n\rnode_selector\x18\x01 \x03(\x0b\x32..podplane.node.v1.Scheduling.NodeSelectorEntryB\x0c\xc2\xf3\x18\x08\x42\x06\x61tomic\x12?\n\x0btolerations\x18\x02 \x03(\x0b\x32\x1c.podplane.core.v1.TolerationB\x0c\xc2\xf3\x18\x08\x32\x06\x61tomic\x1a\x33\n\x11NodeSelectorEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x01\n\x16RuntimeClassWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12.\n\x06object\x18\x02 \x01(\x0b\x32\x1e.podplane.node.v1.RuntimeClass\x12\x38\n\x06\x65vents\x18\x03 \x03(\x0b\x32(.podplane.node.v1.RuntimeClassWatchEvent2\xd4\x03\n\x0eRuntimeClasses\x12H\n\x06\x43reate\x12\x1e.podplane.node.v1.RuntimeClass\x1a\x1e.podplane.node.v1.RuntimeClass\x12\x43\n\x03Get\x12\x1c.podplane.meta.v1.GetRequest\x1a\x1e.podplane.node.v1.RuntimeClass\x12I\n\x04List\x12\x1d.podplane.meta.v1.ListRequest\x1a\".podplane.node.v1.RuntimeClassList\x12S\n\x05Watch\x12\x1e.podplane.meta.v1.WatchRequest\x1a(.podplane.node.v1.RuntimeClassWatchEvent0\x01\x12H\n\x06Update\x12\x1e.podplane.node.v1.RuntimeClass\x1a\x1e.podplane.node.v1.RuntimeClass\x12I\n\x06\x44\x65lete\x12\x1f.podplane.meta.v1.DeleteRequest\x1a\x1e.podplane.node.v1.RuntimeClassb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,6 +48,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OVERHEAD'].fields_by_name['pod_fixed']._serialized_options = b'\302\363\030\n\032\010quantity'
   _globals['_SCHEDULING_NODESELECTORENTRY']._loaded_options = None
   _globals['_SCHEDULING_NODESELECTORENTRY']._serialized_options = b'8\001'
+  _globals['_SCHEDULING'].fields_by_name['node_selector']._loaded_options = None
+  _globals['_SCHEDULING'].fields_by_name['node_selector']._serialized_options = b'\302\363\030\010B\006atomic'
   _globals['_SCHEDULING'].fields_by_name['tolerations']._loaded_options = None
   _globals['_SCHEDULING'].fields_by_name['tolerations']._serialized_options = b'\302\363\030\0102\006atomic'
   _globals['_RUNTIMECLASS']._serialized_start=155
@@ -59,11 +61,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OVERHEAD_PODFIXEDENTRY']._serialized_start=607
   _globals['_OVERHEAD_PODFIXEDENTRY']._serialized_end=654
   _globals['_SCHEDULING']._serialized_start=657
-  _globals['_SCHEDULING']._serialized_end=858
-  _globals['_SCHEDULING_NODESELECTORENTRY']._serialized_start=807
-  _globals['_SCHEDULING_NODESELECTORENTRY']._serialized_end=858
-  _globals['_RUNTIMECLASSWATCHEVENT']._serialized_start=861
-  _globals['_RUNTIMECLASSWATCHEVENT']._serialized_end=1005
-  _globals['_RUNTIMECLASSES']._serialized_start=1008
-  _globals['_RUNTIMECLASSES']._serialized_end=1476
+  _globals['_SCHEDULING']._serialized_end=872
+  _globals['_SCHEDULING_NODESELECTORENTRY']._serialized_start=821
+  _globals['_SCHEDULING_NODESELECTORENTRY']._serialized_end=872
+  _globals['_RUNTIMECLASSWATCHEVENT']._serialized_start=875
+  _globals['_RUNTIMECLASSWATCHEVENT']._serialized_end=1019
+  _globals['_RUNTIMECLASSES']._serialized_start=1022
+  _globals['_RUNTIMECLASSES']._serialized_end=1490
 # @@protoc_insertion_point(module_scope)

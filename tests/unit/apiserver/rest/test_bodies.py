@@ -208,5 +208,6 @@ def test_a_patch_of_a_type_not_served_names_the_patch_types() -> None:
         "UnsupportedMediaType",
         "the body of the request was in an unknown format - accepted "
         "media types include: application/json-patch+json, application/merge-patch+json, "
-        'application/strategic-merge-patch+json (got "application/json")',
+        "application/strategic-merge-patch+json, application/apply-patch+yaml "
+        '(got "application/json")',
     )

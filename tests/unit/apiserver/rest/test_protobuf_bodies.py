@@ -387,10 +387,10 @@ def test_each_kind_decodes_strictly_as_the_served_kind(
 
 def test_go_zero_fields_read_as_absent() -> None:
     """Go sends every non-pointer field, zero or not: an empty string (name, field 1), an
-    empty creationTimestamp, and a zero field this server does not read (ObjectMeta's
-    managedFields number 17 is not read; an empty one says nothing) are all as if absent."""
+    empty creationTimestamp, and a zero field this server does not read (ObjectMeta's number 15,
+    the clusterName of old, is not read; an empty one says nothing) are all as if absent."""
     name_empty = b"\x0a\x00"
-    unread_empty = b"\x8a\x01\x00"  # field 17, length-delimited, empty
+    unread_empty = b"\x7a\x00"  # field 15, length-delimited, empty
     generate = b"\x12\x02ab"  # generateName "ab"
     metadata = name_empty + unread_empty + generate + b"\x42\x00"
     namespace = b"\x0a" + bytes([len(metadata)]) + metadata
@@ -414,6 +414,36 @@ def test_a_time_reads_as_rfc3339_to_the_second() -> None:
         "creationTimestamp": "2023-11-14T22:13:20Z",
         "deletionTimestamp": "1970-01-01T00:00:00Z",
     }
+
+
+def test_managed_fields_read_with_their_set_as_json() -> None:
+    """What kubectl sends back after reading an object (kubectl auth reconcile's update): its
+    managedFields, field 17, each set as FieldsV1's JSON text."""
+    entry = meta_pb2.ManagedFieldsEntry(
+        manager="kubectl-create",
+        operation="Update",
+        apiVersion="v1",
+        time=meta_pb2.Time(seconds=1700000000),
+        fieldsType="FieldsV1",
+        fieldsV1=meta_pb2.FieldsV1(Raw=b'{"f:metadata":{"f:labels":{"f:a":{}}}}'),
+    )
+    obj = core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name="x", managedFields=[entry]))
+    assert decode(body("v1", "Namespace", obj))["metadata"]["managedFields"] == [
+        {
+            "manager": "kubectl-create",
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": "2023-11-14T22:13:20Z",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:metadata": {"f:labels": {"f:a": {}}}},
+        }
+    ]
+    broken = meta_pb2.ObjectMeta(
+        name="x", managedFields=[meta_pb2.ManagedFieldsEntry(fieldsV1=meta_pb2.FieldsV1(Raw=b"{"))]
+    )
+    with pytest.raises(errors.APIError) as refused:
+        decode(body("v1", "Namespace", core_pb2.Namespace(metadata=broken)))
+    assert refused.value.reason == "BadRequest"
 
 
 def test_inlined_structs_read_inline() -> None:
