@@ -33,9 +33,15 @@ from apiserver.registry.options import (
     Preconditions,
     WatchOptions,
 )
+from apiserver.registry.scale import Scaler
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.registry.uncached import Uncached
 from podplane.apimachinery.resources import Resource
+from podplane.printers.spec import TableSpec
+
+# Drops the fields of a decoded object its schema does not know; returns their paths (a custom
+# resource's pruning, which fieldValidation reports as unknown fields).
+Pruner = Callable[[T], list[str]]
 
 # How long a NotOlderThan read waits for the watch cache to reach the version (Kubernetes: 3 s,
 # then 504 "Too large resource version").
@@ -67,9 +73,33 @@ class ResourceAPI(Generic[T]):
     """The verbs of one resource over its store and its reads (the watch cache, or etcd for a
     resource kept out of it)."""
 
-    def __init__(self, store: Store[T], reads: Cacher[T] | Uncached[T]) -> None:
+    def __init__(
+        self,
+        store: Store[T],
+        reads: Cacher[T] | Uncached[T],
+        *,
+        scaler: Scaler | None = None,
+        table: TableSpec[T] | None = None,
+        pruner: Pruner[T] | None = None,
+        warnings: tuple[str, ...] = (),
+        create_refusal: Callable[[], errors.APIError | None] | None = None,
+    ) -> None:
         self.store = store
         self.reads = reads
+        # The scale subresource, for the kinds that have one.
+        self.scaler = scaler
+        # The kind's table when it is not the printers' (a custom resource's printer columns).
+        self.table = table
+        self.pruner = pruner
+        # What every request to it is answered with (a deprecated custom resource version's).
+        self.warnings = warnings
+        # Why a create is refused now, if it is (a custom resource whose definition is being
+        # deleted).
+        self.create_refusal = create_refusal
+
+    def unknown_fields(self, obj: T) -> list[str]:
+        """Prunes a decoded object to its kind's schema: the paths of the fields it dropped."""
+        return self.pruner(obj) if self.pruner is not None else []
 
     @property
     def resource(self) -> Resource:
@@ -140,6 +170,9 @@ class ResourceAPI(Generic[T]):
 
     # ------------------------------------------------------------------ writes
     async def create(self, obj: T, *, dry_run: bool = False) -> T:
+        refusal = self.create_refusal() if self.create_refusal is not None else None
+        if refusal is not None:
+            raise refusal
         return await self.store.create(obj, dry_run=dry_run)
 
     async def update(self, obj: T, *, dry_run: bool = False) -> T:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 import grpc
 from google.protobuf.message import Message
 
+from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.batch.v1 import batch_pb2
@@ -366,6 +367,9 @@ class Client:
         self.runtimeclasses: ResourceClient[node_pb2.RuntimeClass] = ResourceClient(
             self.channel, resources.RUNTIME_CLASS, timeout
         )
+        self.customresourcedefinitions: ResourceClient[
+            apiextensions_pb2.CustomResourceDefinition
+        ] = ResourceClient(self.channel, resources.CUSTOM_RESOURCE_DEFINITION, timeout)
         self._pods_stub = resources.POD.stub(self.channel)
         self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)
         self.timeout = timeout

@@ -49,7 +49,14 @@ def patch_error(err: PatchError) -> errors.APIError:
     return errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", err.message)
 
 
+# What a custom resource takes: no strategic merge patch, whose merge keys only a built-in
+# kind's Go types define (crdHandler's supportedTypes).
+CUSTOM_RESOURCE_PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
+
+
 def applier(content_type: str, resource: Resource) -> Applier:
+    if resource.custom and content_type not in CUSTOM_RESOURCE_PATCH_TYPES:
+        raise unsupported_media_type(content_type, CUSTOM_RESOURCE_PATCH_TYPES)
     if content_type == JSON_PATCH:
         return apply_json_patch
     if content_type == MERGE_PATCH:
@@ -75,6 +82,7 @@ def patched_object(
     patch: JSONValue,
     validation: codec.FieldValidation,
     warnings: list[str],
+    pruner: Callable[[Message], list[str]] | None = None,
 ) -> Message:
     """The object the patch makes of `current`; unknown fields the patch brings in are Strict
     mode's errors or else warnings (collected into `warnings`, fresh on each attempt)."""
@@ -83,7 +91,7 @@ def patched_object(
         result = apply(document, patch)
     except PatchError as e:
         raise patch_error(e) from None
-    obj, found = bodies.decode_object(resource, result, [], validation)
+    obj, found = bodies.decode_object(resource, result, [], validation, pruner)
     warnings[:] = found
     return obj
 
@@ -113,7 +121,9 @@ async def patch(
     stored = await api.patch(
         req.namespace,
         req.name,
-        lambda current: patched_object(resource, current, apply, patch_body, validation, warnings),
+        lambda current: patched_object(
+            resource, current, apply, patch_body, validation, warnings, api.unknown_fields
+        ),
         PatchOptions(dry_run=bodies.dry_run(request.query)),
         subresource=req.subresource,
     )
