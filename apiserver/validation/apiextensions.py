@@ -292,7 +292,11 @@ def _version_parts(
     """The schema, subresources, printer columns and selectable fields of a version, each under
     the path it is named by (None: checked elsewhere, moved up to spec)."""
     errs: list[FieldError] = []
-    version_schema = definitions.schema_json(v) if v.schema.open_apiv3_schema else None
+    try:
+        version_schema = definitions.schema_json(v) if v.schema.open_apiv3_schema else None
+    except ValueError:  # JSON text over gRPC that is not JSON: REST bodies cannot say that
+        at = f"{schema_path or 'spec.validation'}.openAPIV3Schema"
+        return [fields.invalid(at, "", "must be a JSON object")]
     if schema_path is not None and version_schema is not None:
         at = f"{schema_path}.openAPIV3Schema"
         errs += [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from apiserver import errors
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery import codec
 from podplane.apimachinery.apiextensions.schema import VersionSchema
@@ -19,11 +20,18 @@ def key_prefix(group: str, plural: str) -> str:
 
 
 def content_of(obj: CustomObject) -> dict[str, object]:
-    """The object's fields other than apiVersion, kind and metadata, as JSON."""
+    """The object's fields other than apiVersion, kind and metadata, as JSON; a 400 for content
+    that is not a JSON object (what a gRPC client may send: a REST body cannot)."""
     if not obj.content:
         return {}
-    parsed: dict[str, object] = json.loads(obj.content)
-    return parsed
+    try:
+        parsed = json.loads(obj.content)
+    except ValueError as e:
+        raise errors.bad_request(f"content: Invalid value: not JSON: {e}") from None
+    if not isinstance(parsed, dict):
+        raise errors.bad_request("content: Invalid value: must be a JSON object")
+    content: dict[str, object] = parsed
+    return content
 
 
 def set_content(obj: CustomObject, content: dict[str, object]) -> None:

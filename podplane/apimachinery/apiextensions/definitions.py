@@ -104,12 +104,16 @@ def served_versions(crd: CRD) -> list[Version]:
 
 
 def schema_json(v: Version) -> JSONObject | None:
-    """The version's openAPIV3Schema, as JSON; None when it has none."""
+    """The version's openAPIV3Schema, as JSON; None when it has none. ValueError for text that
+    is not a JSON object (validation refuses it)."""
     text = v.schema.open_apiv3_schema if v.HasField("schema") else ""
     if not text:
         return None
-    parsed: JSONObject = json.loads(text)
-    return parsed
+    parsed = json.loads(text)
+    if not isinstance(parsed, dict):
+        raise ValueError("openAPIV3Schema: not a JSON object")
+    schema: JSONObject = parsed
+    return schema
 
 
 def version_schema(crd: CRD, v: Version) -> VersionSchema:
