@@ -39,10 +39,6 @@ from apiserver.registry.uncached import Uncached
 from podplane.apimachinery.resources import Resource
 from podplane.printers.spec import TableSpec
 
-# Drops the fields of a decoded object its schema does not know; returns their paths (a custom
-# resource's pruning, which fieldValidation reports as unknown fields).
-Pruner = Callable[[T], list[str]]
-
 # How long a NotOlderThan read waits for the watch cache to reach the version (Kubernetes: 3 s,
 # then 504 "Too large resource version").
 FRESHNESS_WAIT_SECONDS = 3.0
@@ -80,7 +76,6 @@ class ResourceAPI(Generic[T]):
         *,
         scaler: Scaler | None = None,
         table: TableSpec[T] | None = None,
-        pruner: Pruner[T] | None = None,
         warnings: tuple[str, ...] = (),
         create_refusal: Callable[[], errors.APIError | None] | None = None,
     ) -> None:
@@ -90,7 +85,6 @@ class ResourceAPI(Generic[T]):
         self.scaler = scaler
         # The kind's table when it is not the printers' (a custom resource's printer columns).
         self.table = table
-        self.pruner = pruner
         # What every request to it is answered with (a deprecated custom resource version's).
         self.warnings = warnings
         # Why a create is refused now, if it is (a custom resource whose definition is being
@@ -98,8 +92,10 @@ class ResourceAPI(Generic[T]):
         self.create_refusal = create_refusal
 
     def unknown_fields(self, obj: T) -> list[str]:
-        """Prunes a decoded object to its kind's schema: the paths of the fields it dropped."""
-        return self.pruner(obj) if self.pruner is not None else []
+        """Prunes a decoded object to its kind's schema (a custom resource's, a definition's
+        schemas): the paths of the fields it dropped."""
+        prune = self.store.strategy.prune
+        return prune(obj) if prune is not None else []
 
     @property
     def resource(self) -> Resource:

@@ -16,8 +16,8 @@ from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery import resources
 from podplane.apimachinery.apiextensions import definitions
-from podplane.apimachinery.apiextensions.schema import VersionSchema
 from podplane.apimachinery.resources import CustomResource, Resource
+from podplane.apimachinery.structural import CustomResourceSchema
 
 # (group, version, plural): a resource as a request path names it.
 ResourceKey = tuple[str, str, str]
@@ -35,7 +35,7 @@ class CustomResourceVersion:
     crd: apiextensions_pb2.CustomResourceDefinition
     version: apiextensions_pb2.CustomResourceDefinitionVersion
     api: ResourceAPI[CustomObject]
-    schema: VersionSchema
+    schema: CustomResourceSchema | None
     # Being deleted: its objects are being removed, none may be created.
     terminating: bool = False
 

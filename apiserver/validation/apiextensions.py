@@ -15,9 +15,11 @@ from apiserver.validation.fields import FieldError
 from apiserver.validation.generic_rules import Shown, immutable
 from apiserver.validation.meta import object_meta
 from podplane.api.apiextensions.v1 import apiextensions_pb2
-from podplane.apimachinery.apiextensions import definitions, schema
+from podplane.apimachinery import structural
+from podplane.apimachinery.apiextensions import definitions
 from podplane.apimachinery.apiextensions.definitions import CRD, Version
-from podplane.apimachinery.apiextensions.schema import SchemaError
+from podplane.apimachinery.structural.props import decode_props
+from podplane.apimachinery.structural.schema import NotStructuralError, Structural, new_structural
 
 PRINTER_COLUMN_TYPES = ("boolean", "date", "integer", "number", "string")
 PRINTER_COLUMN_FORMATS = (
@@ -34,10 +36,9 @@ MAX_SELECTABLE_FIELDS = 8
 _NONE, _WEBHOOK = "None", "Webhook"
 
 
-def _from_schema(e: SchemaError) -> FieldError:
-    if e.type == schema.UNSUPPORTED:
-        return fields.unsupported(e.path, e.value, e.supported)
-    return FieldError(e.path, e.type, e.value, e.detail)
+def from_structural(e: structural.FieldError) -> FieldError:
+    """The structural library's field error as the apiserver's (it prints the same)."""
+    return FieldError(e.path, e.label, e.shown_value(), e.detail)
 
 
 def _identical(versions: Sequence[Version], part: Callable[[Version], object]) -> bool:
@@ -299,10 +300,11 @@ def _version_parts(
         return [fields.invalid(at, "", "must be a JSON object")]
     if schema_path is not None and version_schema is not None:
         at = f"{schema_path}.openAPIV3Schema"
-        errs += [
-            _from_schema(e)
-            for e in schema.crd_schema_errors(version_schema, at, status_enabled=status_enabled)
-        ]
+        try:
+            found = structural.validate_schema(version_schema, at, status_enabled)
+        except structural.SchemaDecodeError as e:  # a REST body is refused as it is decoded
+            return [fields.invalid(at, "", str(e))]
+        errs += [from_structural(e) for e in found]
     if subresources_path is not None and v.HasField("subresources"):
         errs += subresources(v.subresources, subresources_path)
     if columns_path is not None:
@@ -457,9 +459,27 @@ def subresources(sub: apiextensions_pb2.CustomResourceSubresources, path: str) -
 _SELECTABLE_PATH = re.compile(r"^(\.[A-Za-z_][A-Za-z0-9_-]*)+$")
 
 
+def _field_schema(root: Structural, json_path: str) -> Structural | None:
+    """The schema of the field a dotted path (`.spec.size`) names, None if it names none."""
+    node: Structural | None = root
+    for part in json_path.lstrip(".").split("."):
+        if node is None:
+            return None
+        if part in node.properties:
+            node = node.properties[part]
+        elif node.additional_properties is not None:
+            node = node.additional_properties.schema
+        else:
+            return None
+    return node
+
+
 def selectable_fields(v: Version, path: str) -> list[FieldError]:
-    version_schema = definitions.schema_json(v)
-    checker = schema.VersionSchema(version_schema)
+    version_schema = definitions.schema_json(v) or {}
+    try:
+        root = new_structural(decode_props(version_schema))
+    except (structural.SchemaDecodeError, NotStructuralError):
+        return []  # the schema's own errors say why
     errs: list[FieldError] = []
     seen: set[str] = set()
     for i, selectable in enumerate(v.selectable_fields):
@@ -475,7 +495,7 @@ def selectable_fields(v: Version, path: str) -> list[FieldError]:
             continue
         if json_path.split(".")[1] == "metadata":
             errs.append(fields.invalid(at, json_path, "must not point to fields in metadata"))
-        found = checker.property_schema(json_path)
+        found = _field_schema(root, json_path)
         if found is None:
             errs.append(
                 fields.invalid(
@@ -485,7 +505,7 @@ def selectable_fields(v: Version, path: str) -> list[FieldError]:
                 )
             )
             continue
-        if found.get("type") not in ("string", "boolean", "integer"):
+        if found.type not in ("string", "boolean", "integer"):
             errs.append(
                 fields.invalid(
                     at,

@@ -15,18 +15,16 @@ from apiserver.endpoints.rest.responses import json_response
 from apiserver.endpoints.rest.status import not_acceptable, not_found_path
 from apiserver.registry.served import CustomResourceVersion, ServedResources
 from podplane.apimachinery import openapi
-from podplane.apimachinery.openapi import custom, openapi_v2_protobuf
-from podplane.apimachinery.openapi.custom import CustomResourceDoc
+from podplane.apimachinery.apiextensions import openapi as custom
+from podplane.apimachinery.apiextensions.openapi import CustomResourceDoc
+from podplane.apimachinery.openapi import openapi_v2_protobuf
 
 PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 
 
 def _doc(c: CustomResourceVersion) -> CustomResourceDoc:
     return CustomResourceDoc(
-        c.resource,
-        c.subresources,
-        c.schema.openapi(v2=False) if c.schema.schema else None,
-        c.schema.openapi(v2=True) if c.schema.schema else None,
+        c.resource, c.subresources, c.schema.structural if c.schema is not None else None
     )
 
 

@@ -144,7 +144,6 @@ class CustomResourceServing:
             cacher,
             scaler=CustomScaler(rules.scale) if rules.scale is not None else None,
             table=custom_resource_table(v.additional_printer_columns),
-            pruner=rules.prune,
             warnings=(warning,) if warning else (),
             create_refusal=lambda: (
                 terminating_refusal(resource.plural, resource.group)

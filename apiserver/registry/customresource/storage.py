@@ -11,8 +11,8 @@ import json
 from apiserver import errors
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery import codec
-from podplane.apimachinery.apiextensions.schema import VersionSchema
 from podplane.apimachinery.codec import FieldValidation
+from podplane.apimachinery.structural import CustomResourceSchema
 
 
 def key_prefix(group: str, plural: str) -> str:
@@ -41,7 +41,9 @@ def set_content(obj: CustomObject, content: dict[str, object]) -> None:
 class JSONCodec:
     """A custom resource version's storage codec (apiserver.registry.store.StorageCodec)."""
 
-    def __init__(self, storage_api_version: str, api_version: str, schema: VersionSchema) -> None:
+    def __init__(
+        self, storage_api_version: str, api_version: str, schema: CustomResourceSchema | None
+    ) -> None:
         self.storage_api_version = storage_api_version
         self.api_version = api_version
         self.schema = schema
@@ -58,7 +60,11 @@ class JSONCodec:
         document = json.loads(data)
         obj, _ = codec.decode(CustomObject, document, FieldValidation.IGNORE)
         obj.api_version = self.api_version  # conversion None
-        content = content_of(obj)
-        self.schema.apply_defaults(content)
-        set_content(obj, content)
+        if self.schema is not None:
+            content = content_of(obj)
+            defaulted = {"apiVersion": obj.api_version, "kind": obj.kind, **content}
+            self.schema.apply_defaults(defaulted)
+            set_content(
+                obj, {k: v for k, v in defaulted.items() if k not in ("apiVersion", "kind")}
+            )
         return obj

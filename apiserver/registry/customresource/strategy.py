@@ -13,23 +13,32 @@ from collections.abc import Mapping
 from apiserver.registry.customresource.storage import content_of, set_content
 from apiserver.registry.strategies.base import Strategy
 from apiserver.validation import fields
+from apiserver.validation.apiextensions import from_structural
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
-from podplane.apimachinery import jsonpath
-from podplane.apimachinery.apiextensions import definitions, schema
+from podplane.apimachinery import codec, jsonpath
+from podplane.apimachinery.apiextensions import definitions
 from podplane.apimachinery.apiextensions.definitions import CRD, Version
-from podplane.apimachinery.apiextensions.schema import SchemaError, VersionSchema
-from podplane.apimachinery.json_types import JSONValue
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.resources import CustomResource
+from podplane.apimachinery.structural import CustomResourceSchema
+
+_TYPE_META = ("apiVersion", "kind")
 
 MAX_INT32 = 2**31 - 1
 
 
-def _field_error(e: SchemaError) -> FieldError:
-    if e.type == schema.UNSUPPORTED:
-        return fields.unsupported(e.path, e.value, e.supported)
-    return FieldError(e.path, e.type, e.value, e.detail)
+def normalized(schema: CustomResourceSchema | None, obj: CustomObject) -> list[str]:
+    """Prunes the object to the schema, drops its non-nullable nulls and defaults it, in place
+    (the structural library's normalize, metadata aside: it is typed already); the paths of the
+    unknown fields dropped."""
+    if schema is None:
+        return []
+    document: JSONObject = {"apiVersion": obj.api_version, "kind": obj.kind, **content_of(obj)}
+    unknown = schema.normalize(document)
+    set_content(obj, {k: v for k, v in document.items() if k not in _TYPE_META})
+    return unknown
 
 
 def _selector_value(value: JSONValue) -> str:
@@ -62,7 +71,7 @@ class CustomResourceStrategy:
 
     def __init__(self, crd: CRD, v: Version, resource: CustomResource) -> None:
         self.resource = resource
-        self.schema: VersionSchema = definitions.version_schema(crd, v)
+        self.schema = definitions.version_schema(v)
         self.status_enabled = definitions.has_status(v)
         self.scale = definitions.scale(v)
         self.selectable = {
@@ -82,22 +91,17 @@ class CustomResourceStrategy:
             take_status=self.take_status,
             generation_changed=self.generation_changed,
             defaults_updates=True,
+            prune=self.prune,
         )
 
     # ------------------------------------------------------------------ decoding
     def prune(self, obj: CustomObject) -> list[str]:
-        """Drops the fields the schema does not specify; their paths (fieldValidation)."""
-        content = content_of(obj)
-        removed = self.schema.prune(content)
-        if removed:
-            set_content(obj, content)
-        return removed
+        """Drops the fields the schema does not specify (and defaults what it leaves); their
+        paths (fieldValidation's unknown fields)."""
+        return normalized(self.schema, obj)
 
     def default(self, obj: CustomObject) -> None:
-        content = content_of(obj)
-        self.schema.prune(content)
-        self.schema.apply_defaults(content)
-        set_content(obj, content)
+        normalized(self.schema, obj)
 
     # ------------------------------------------------------------------ writes
     def prepare_for_create(self, obj: CustomObject) -> None:
@@ -133,14 +137,22 @@ class CustomResourceStrategy:
 
     # ------------------------------------------------------------------ validation
     def validate(self, obj: CustomObject) -> list[FieldError]:
-        errs = object_meta(obj.metadata, namespaced=self.resource.namespaced)
-        content = content_of(obj)
-        errs += [_field_error(e) for e in self.schema.validate(content)]
-        errs += self._scale_errors(content)
-        return errs
+        return self._validate(obj, None)
 
     def validate_update(self, new: CustomObject, old: CustomObject) -> list[FieldError]:
-        return self.validate(new)
+        return self._validate(new, old)
+
+    def _validate(self, obj: CustomObject, old: CustomObject | None) -> list[FieldError]:
+        """ObjectMeta's rules, then the schema's (with ratcheting and transition rules on an
+        update), then the scale subresource's replicas."""
+        errs = object_meta(obj.metadata, namespaced=self.resource.namespaced)
+        if self.schema is not None:
+            found = self.schema.validate(
+                codec.encode(obj), codec.encode(old) if old is not None else None
+            )
+            errs += [from_structural(e) for e in found]
+        errs += self._scale_errors(content_of(obj))
+        return errs
 
     def _scale_errors(self, content: dict[str, JSONValue]) -> list[FieldError]:
         """The replicas the scale subresource reads must be integers it can serve
@@ -156,7 +168,7 @@ class CustomResourceStrategy:
             if isinstance(value, bool) or not isinstance(value, int):
                 detail = f"{path} accessor error: {value} is of the type {_go_type(value)}, "
                 detail += "expected int64"
-                errs.append(fields.invalid(path, value, detail))
+                errs.append(fields.invalid(path, 0, detail))  # NestedInt64's value on error
             elif value < 0:
                 errs.append(fields.invalid(path, value, "should be a non-negative integer"))
             elif value > MAX_INT32:

@@ -70,6 +70,9 @@ class Strategy(Generic[T]):
     generation_changed: Callable[[T, T], bool] = spec_changed
     # Whether an update is defaulted as a create is (else only a kind with a spec is).
     defaults_updates: bool = False
+    # Drops what a decoded object's schema does not know (a custom resource's, a definition's
+    # schemas' unknown keys) and names it: the unknown fields fieldValidation reports.
+    prune: Callable[[T], list[str]] | None = None
 
     @property
     def spec_field(self) -> str | None:

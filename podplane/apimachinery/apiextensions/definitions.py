@@ -10,9 +10,9 @@ import re
 
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.apimachinery import timeutil
-from podplane.apimachinery.apiextensions.schema import VersionSchema
 from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import CustomResource, custom_resource
+from podplane.apimachinery.structural import CustomResourceSchema
 
 CRD = apiextensions_pb2.CustomResourceDefinition
 Version = apiextensions_pb2.CustomResourceDefinitionVersion
@@ -116,8 +116,11 @@ def schema_json(v: Version) -> JSONObject | None:
     return schema
 
 
-def version_schema(crd: CRD, v: Version) -> VersionSchema:
-    return VersionSchema(schema_json(v), preserve_unknown_fields=crd.spec.preserve_unknown_fields)
+def version_schema(v: Version) -> CustomResourceSchema | None:
+    """The version's schema, ready to prune, default and validate objects (None: it has none,
+    which only a definition validation refused could say)."""
+    schema = schema_json(v)
+    return CustomResourceSchema.from_json(schema) if schema is not None else None
 
 
 def has_status(v: Version) -> bool:

@@ -160,8 +160,13 @@ async def test_strict_validation_and_schema_errors(cluster: RestCluster) -> None
     wrong = crontab(group, "wrong", replicas="three")
     ran = await cluster.kubectl("create", "-f", "-", stdin=yaml.safe_dump(wrong))
     assert (
-        'spec.replicas: Invalid value: "three": spec.replicas in body must be of type integer: '
+        'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: '
         '"string"'
+    ) in ran.err
+    # The scale subresource reads replicas there: unstructured's accessor error, as Kubernetes.
+    assert (
+        '.spec.replicas: Invalid value: 0: .spec.replicas accessor error: three is of the type '
+        "string, expected int64"
     ) in ran.err
 
 

@@ -23,8 +23,10 @@ from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.openapiv2 import openapiv2_pb2
 from podplane.apimachinery import codec
 from podplane.apimachinery.apiextensions import definitions
-from podplane.apimachinery.openapi import custom, openapi_v2_protobuf
-from podplane.apimachinery.openapi.custom import CustomResourceDoc
+from podplane.apimachinery.apiextensions import openapi as custom
+from podplane.apimachinery.apiextensions.openapi import CustomResourceDoc
+from podplane.apimachinery.openapi import openapi_v2_protobuf
+from podplane.apimachinery.structural import openapi_publishing
 
 SCHEMA = {
     "type": "object",
@@ -135,7 +137,7 @@ def docs() -> list[CustomResourceDoc]:
     registry = served()
     return [
         CustomResourceDoc(
-            c.resource, c.subresources, c.schema.openapi(v2=False), c.schema.openapi(v2=True)
+            c.resource, c.subresources, c.schema.structural if c.schema is not None else None
         )
         for c in registry.custom.values()
         if key_of(c.resource) == ("example.com", "v1", "widgets")
@@ -194,7 +196,7 @@ def test_the_v2_document_has_them_among_the_built_in_kinds() -> None:
     assert "nullable" not in widget["properties"]["spec"]["properties"]["size"]
     assert widget["properties"]["metadata"] == {
         "$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
-        "description": custom.OBJECT_METADATA,
+        "description": openapi_publishing.OBJECT_METADATA,
     }
     assert "/api/v1/namespaces/{namespace}/pods" in document["paths"]
     assert "io.k8s.api.core.v1.Pod" in document["definitions"]

@@ -11,8 +11,8 @@ from typing import Any
 from apiserver.registry.customresource.storage import JSONCodec
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery import codec
-from podplane.apimachinery.apiextensions.schema import VersionSchema
 from podplane.apimachinery.codec import FieldValidation
+from podplane.apimachinery.structural import CustomResourceSchema
 
 OBJECT: dict[str, Any] = {
     "apiVersion": "stable.example.com/v1",
@@ -61,7 +61,7 @@ def test_an_object_of_nothing_but_metadata() -> None:
 
 
 def test_storage_is_json_in_the_storage_version_read_back_in_the_served_one() -> None:
-    schema = VersionSchema(
+    schema = CustomResourceSchema.from_json(
         {
             "type": "object",
             "properties": {
@@ -85,39 +85,59 @@ def test_storage_is_json_in_the_storage_version_read_back_in_the_served_one() ->
     assert json.loads(back.content)["spec"]["replicas"] == 1  # defaulted as read
 
 
-def test_pruning_defaulting_and_validation_by_a_schema() -> None:
-    schema = VersionSchema(
+def test_the_strategy_prunes_defaults_and_validates_by_the_schema() -> None:
+    """Through the structural library: unknown fields dropped and named, defaults set, the
+    schema's errors as the apiserver's field errors."""
+    from apiserver.registry.customresource.strategy import CustomResourceStrategy
+    from podplane.api.apiextensions.v1 import apiextensions_pb2
+    from podplane.apimachinery.apiextensions import definitions
+
+    crd, _ = codec.decode(
+        apiextensions_pb2.CustomResourceDefinition,
         {
-            "type": "object",
-            "properties": {
-                "spec": {
-                    "type": "object",
-                    "required": ["size"],
-                    "properties": {
-                        "size": {"type": "string", "enum": ["s", "m"]},
-                        "count": {"type": "integer", "maximum": 3, "default": 1},
-                        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                    },
-                }
-            },
-        }
+            "spec": {
+                "group": "g.example.com",
+                "scope": "Namespaced",
+                "names": {"plural": "things", "kind": "Thing"},
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "properties": {
+                                    "spec": {
+                                        "type": "object",
+                                        "required": ["size"],
+                                        "properties": {
+                                            "size": {"type": "string", "enum": ["s", "m"]},
+                                            "count": {"type": "integer", "default": 1},
+                                        },
+                                    }
+                                },
+                            }
+                        },
+                    }
+                ],
+            }
+        },
     )
-    content = {
-        "spec": {"size": "xl", "labels": {"a": "b"}, "free": {"any": {"thing": 1}}, "typo": 1},
-        "other": True,
-    }
-    assert schema.prune(content) == ["spec.typo", "other"]
-    schema.apply_defaults(content)
-    assert content == {
-        "spec": {"size": "xl", "count": 1, "labels": {"a": "b"}, "free": {"any": {"thing": 1}}}
-    }
-    errors = schema.validate(content)
-    assert [(e.path, e.type, e.value, e.supported) for e in errors] == [
-        ("spec.size", "Unsupported value", "xl", ("s", "m"))
-    ]
-    errors = schema.validate({"spec": {"count": "four"}})
-    assert [(e.path, e.type, e.detail) for e in errors] == [
-        ("spec.size", "Required value", ""),
-        ("spec.count", "Invalid value", 'spec.count in body must be of type integer: "string"'),
+    version = crd.spec.versions[0]
+    rules = CustomResourceStrategy(crd, version, definitions.resource(crd, version))
+    obj, _ = codec.decode(
+        CustomObject,
+        {
+            "apiVersion": "g.example.com/v1",
+            "kind": "Thing",
+            "metadata": {"name": "t", "namespace": "default"},
+            "spec": {"size": "xl", "typo": 1},
+            "other": True,
+        },
+    )
+    assert rules.prune(obj) == ["other", "spec.typo"]
+    assert json.loads(obj.content) == {"spec": {"size": "xl", "count": 1}}
+    assert [str(e) for e in rules.validate(obj)] == [
+        'spec.size: Unsupported value: "xl": supported values: "s", "m"'
     ]
