@@ -29,6 +29,12 @@ CRONTAB_SCHEMA: dict[str, Any] = {
                 "suspend": {"type": "boolean"},
             },
             "required": ["cronSpec"],
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.image) || self.image != 'forbidden'",
+                    "message": "that image is not allowed",
+                }
+            ],
         },
         "status": {
             "type": "object",

@@ -19,7 +19,10 @@ from podplane.apimachinery.apiextensions import openapi as custom
 from podplane.apimachinery.apiextensions.openapi import CustomResourceDoc
 from podplane.apimachinery.openapi import openapi_v2_protobuf
 
-PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+# What client-go asks for (the deprecated spelling, which Go's mime package cannot parse) and
+# the spelling kube-openapi answers with, whichever was asked for.
+PROTOBUF_V2_ASKED = ("application/com.github.proto-openapi.spec.v2@v1.0+protobuf",)
+PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
 
 def _doc(c: CustomResourceVersion) -> CustomResourceDoc:
@@ -107,7 +110,7 @@ def _answer(request: web.Request, document: _Document, content_type: str) -> web
 def serve(request: web.Request, path: str, documents: OpenAPIDocuments) -> web.Response:
     if path == "/openapi/v2":
         accept = request.headers.get("Accept", "")
-        if accepts_openapi_protobuf(accept, PROTOBUF_V2):
+        if any(accepts_openapi_protobuf(accept, t) for t in (*PROTOBUF_V2_ASKED, PROTOBUF_V2)):
             return _answer(request, documents.v2_protobuf(), PROTOBUF_V2)
         if "json" not in accept and "*/*" not in accept and accept:
             raise not_acceptable()
