@@ -1,7 +1,8 @@
 #!/bin/sh
 # The compose project's addon-manager (image podplane:dev), as kube-up's kube-addon-manager: keeps
 # the cluster's add-ons applied. Every ADDON_INTERVAL seconds (default 30), as the cluster admin:
-# podctl apply -f /etc/podplane/addons (docker/addons: the cluster DNS's service account and its
+# podctl apply -f /etc/podplane/addons (docker/addons: kube-proxy's service account, its binding
+# to system:node-proxier and the DaemonSet kube-proxy; the cluster DNS's service account and its
 # ClusterRole and binding, the Service kube-dns at 10.96.0.10 and the Deployment coredns).
 # A deleted or edited add-on object is put back at the next pass. Healthy (/tmp/applied) once a
 # pass has succeeded; `make up` and `docker compose up --wait` wait for that.

@@ -1,12 +1,14 @@
 #!/bin/bash
 # Entrypoint of a podplane node container (image podplane-node:dev). Turns the container into a
-# machine that can run pods, then runs the command (the kubelet) and kube-proxy, each supervised:
+# machine that can run pods, then runs the command (the kubelet), supervised:
 #   1. cgroups the inner engine can write to (v1: fresh hierarchies; v2: the dind nesting dance)
 #   2. the inner dockerd, its bridge on this node's pod CIDR: pods get IPs from POD_CIDR
 #   3. routes to the other nodes' pod CIDRs, so pod IPs are reachable cluster-wide
 #   4. the pods' resolver: Docker's embedded DNS made reachable from pods at the bridge address
-#   5. the pod images (busybox, the pause sandbox, the cluster DNS), imported from root
-#      filesystems in the image
+#   5. the pod images (busybox, the pause sandbox, the add-ons' image of kube-proxy and the
+#      cluster DNS), imported from root filesystems in the image
+# kube-proxy is not run here: it is a pod of the DaemonSet kube-system/kube-proxy
+# (docker/addons/kube-proxy.yaml), which the kubelet runs in this node's network namespace.
 #
 # Environment:
 #   POD_CIDR       this node's pod CIDR, e.g. 10.244.1.0/24 (required); the bridge gets .1
@@ -15,11 +17,9 @@
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
 #   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
 #                  mirror, where this node publishes busybox as docker.io/library/busybox and
-#                  the cluster DNS as docker.io/podplane/clusterdns:dev
+#                  the add-ons as docker.io/podplane/kube-proxy:dev and podplane/clusterdns:dev
 #   POD_RESOLV_CONF  the pods' resolv.conf base (the kubelet's --resolv-conf), default
 #                  /etc/podplane/pod-resolv.conf
-#   KUBE_PROXY     kube-proxy's command line (python -m proxy ...), supervised beside the
-#                  kubelet (optional: none without it)
 set -euo pipefail
 
 : "${POD_CIDR:?POD_CIDR must be set, e.g. 10.244.1.0/24}"
@@ -27,7 +27,6 @@ CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
 POD_ROUTES=${POD_ROUTES:-}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/podplane/dockerd.log}
 REGISTRY_MIRROR=${REGISTRY_MIRROR:-}
-KUBE_PROXY=${KUBE_PROXY:-}
 IMAGES=/opt/podplane/images
 
 log() { echo "node-entrypoint: $*" >&2; }
@@ -199,6 +198,25 @@ import_rootfs busybox:latest "$IMAGES/busybox" '["sh"]'
 import_rootfs podplane/pause:3.9 "$IMAGES/pause" \
   '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'
 
+# The add-ons' image (docker/node.Dockerfile, stage components-image), one root filesystem under
+# two names: podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml) and podplane/clusterdns:dev
+# (docker/addons/cluster-dns.yaml). Imported before the kubelet starts: kube-proxy's pod is the
+# first this node runs (no Service works on it before), and must not wait out an image pull
+# back-off. `python` is the venv's, run from the app's folder.
+if [[ -d $IMAGES/components ]]; then
+  import_rootfs podplane/clusterdns:dev "$IMAGES/components" '["python", "-m", "clusterdns"]'
+  if ! docker image inspect podplane/kube-proxy:dev >/dev/null 2>&1; then
+    # The same layers with kube-proxy's command (its pods name theirs anyway).
+    if printf 'FROM podplane/clusterdns:dev\nCMD ["python", "-m", "proxy"]\n' \
+      | docker build -q -t podplane/kube-proxy:dev - >/dev/null; then
+      log "imported podplane/kube-proxy:dev"
+    else
+      log "warning: cannot set podplane/kube-proxy:dev's command; tagging the image as it is"
+      docker tag podplane/clusterdns:dev podplane/kube-proxy:dev
+    fi
+  fi
+fi
+
 publish() { # LOCAL-IMAGE REPOSITORY:TAG -- into the cluster registry, as docker.io would have it
   local target="${REGISTRY_MIRROR#http://}/$2" i
   docker tag "$1" "$target"
@@ -210,24 +228,22 @@ publish() { # LOCAL-IMAGE REPOSITORY:TAG -- into the cluster registry, as docker
 }
 if [[ -n $REGISTRY_MIRROR ]]; then
   publish busybox:latest library/busybox:latest
-fi
-# The cluster DNS add-on's image (docker/addons/cluster-dns.yaml), in the background: the kubelet
-# need not wait for it; a DNS pod scheduled here before it is in pulls it from the registry.
-clusterdns_image() {
-  # `python`: the venv's, run from the app's folder (docker/node.Dockerfile, clusterdns-image).
-  import_rootfs podplane/clusterdns:dev "$IMAGES/clusterdns" '["python", "-m", "clusterdns"]'
-  [[ -z $REGISTRY_MIRROR ]] || publish podplane/clusterdns:dev podplane/clusterdns:dev
-}
-if [[ -d $IMAGES/clusterdns ]]; then
-  clusterdns_image </dev/null >>/var/log/podplane/images.log 2>&1 &
+  # The add-ons in the background: every node has them already; the registry serves a pod that
+  # asks for them with imagePullPolicy Always.
+  if [[ -d $IMAGES/components ]]; then
+    {
+      publish podplane/kube-proxy:dev podplane/kube-proxy:dev
+      publish podplane/clusterdns:dev podplane/clusterdns:dev
+    } </dev/null >>/var/log/podplane/images.log 2>&1 &
+  fi
 fi
 
 mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)
 
-# The node's agents run supervised, as systemd runs them on a machine (Restart=always): each can
-# be restarted alone (kill $(cat /run/kubelet.pid), /run/kube-proxy.pid) while the engine, the
-# pods' containers and the rules kube-proxy wrote run on. SIGTERM (docker stop, forwarded by
-# tini) stops them and then the node.
+# The kubelet runs supervised, as systemd runs it on a machine (Restart=always): it can be
+# restarted alone (kill $(cat /run/kubelet.pid)) while the engine and the pods' containers,
+# kube-proxy's among them, run on. SIGTERM (docker stop, forwarded by tini) stops it and then the
+# node.
 supervise() { # NAME COMMAND...: runs COMMAND, and again 1s after it exits, until SIGTERM
   local name=$1 child= stopping= status
   shift
@@ -246,23 +262,11 @@ supervise() { # NAME COMMAND...: runs COMMAND, and again 1s after it exits, unti
   done
 }
 
-proxy_supervisor=
-if [[ -n $KUBE_PROXY ]]; then
-  log "running kube-proxy: $KUBE_PROXY"
-  # Word-split on purpose: KUBE_PROXY is a command line (paths without spaces).
-  # shellcheck disable=SC2086
-  supervise kube-proxy $KUBE_PROXY </dev/null &
-  proxy_supervisor=$!
-fi
 log "node ready for pods; running $*"
 supervise kubelet "$@" &
 kubelet_supervisor=$!
-trap 'kill -TERM $kubelet_supervisor $proxy_supervisor 2>/dev/null || true' TERM INT
+trap 'kill -TERM $kubelet_supervisor 2>/dev/null || true' TERM INT
 status=0
 while kill -0 "$kubelet_supervisor" 2>/dev/null; do wait "$kubelet_supervisor" || true; done
 wait "$kubelet_supervisor" || status=$?
-if [[ -n $proxy_supervisor ]]; then
-  kill -TERM "$proxy_supervisor" 2>/dev/null || true
-  wait "$proxy_supervisor" || true
-fi
 exit "$status"

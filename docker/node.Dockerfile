@@ -37,28 +37,43 @@ FROM python AS pod-images
 COPY --from=busybox-rootfs /opt/podplane/images/busybox /opt/podplane/images/busybox
 COPY --from=busybox-rootfs /opt/podplane/images/busybox /opt/podplane/images/pause
 
-# The cluster DNS add-on's image (docker/addons/cluster-dns.yaml) as a root filesystem: Python, a
-# venv with only what `python -m clusterdns` imports, and the app. The entrypoint imports it as
-# podplane/clusterdns:dev and publishes it to the cluster registry.
-FROM python AS clusterdns-image
+# The iptables the nodes and kube-proxy share: Debian's, with its default backend (nf_tables). The
+# node's engine and entrypoint write rules with it and kube-proxy's pods with the same, so both
+# see one set of tables. A stage of its own, so that the apt lists it fetched serve the node's
+# packages too (one `apt-get update` for both).
+FROM python AS netbase
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iptables
+
+# The add-ons' image as a root filesystem: Python, a venv with only what `python -m clusterdns`
+# and `python -m proxy` import, iptables and the app. The entrypoint imports it as
+# podplane/clusterdns:dev (docker/addons/cluster-dns.yaml) and podplane/kube-proxy:dev
+# (docker/addons/kube-proxy.yaml), one image under two names, and publishes both to the cluster
+# registry.
+FROM netbase AS components-image
 COPY requirements.txt docker/install-venv.sh /tmp/podplane/
 COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
-RUN grep -E '^(grpcio|grpcio-reflection|grpcio-health-checking|protobuf|PyYAML|prometheus-client|dnspython)==' \
-      /tmp/podplane/requirements.txt >/tmp/podplane/clusterdns-requirements.txt \
- && sh /tmp/podplane/install-venv.sh /tmp/podplane/clusterdns-requirements.txt /tmp/podplane/wheelhouse \
+RUN rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
+ && grep -E '^(grpcio|grpcio-reflection|grpcio-health-checking|protobuf|PyYAML|prometheus-client|dnspython|aiohttp)==' \
+      /tmp/podplane/requirements.txt >/tmp/podplane/components-requirements.txt \
+ && sh /tmp/podplane/install-venv.sh /tmp/podplane/components-requirements.txt /tmp/podplane/wheelhouse \
  && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
 COPY --from=app /opt/podplane/app /opt/podplane/app
-# `python` runs the venv's from the app's folder, so that `python -m clusterdns` finds it.
+# `python` runs the venv's from the app's folder, so that `python -m clusterdns` (or proxy) finds
+# it.
 RUN printf '#!/bin/sh\ncd /opt/podplane/app && exec /opt/podplane/venv/bin/python "$@"\n' \
       >/usr/local/bin/python \
  && chmod 0755 /usr/local/bin/python
 
-FROM python AS node
-RUN apt-get update \
- && apt-get install -y --no-install-recommends docker.io iproute2 iptables busybox-static procps \
+FROM netbase AS node
+# With netbase's lists, or fresh ones when those have gone stale (a cached netbase, a changed list
+# of packages).
+RUN packages="docker.io iproute2 busybox-static procps" \
+ && { apt-get install -y --no-install-recommends $packages \
+      || { apt-get update && apt-get install -y --no-install-recommends $packages; }; } \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=pod-images /opt/podplane/images /opt/podplane/images
-COPY --from=clusterdns-image / /opt/podplane/images/clusterdns/
+COPY --from=components-image / /opt/podplane/images/components/
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
 COPY docker/podctl /usr/local/bin/podctl
 RUN mkdir -p /var/lib/kubelet /var/lib/docker /var/log/podplane \

@@ -40,6 +40,6 @@ COPY --from=app /opt/podplane/app /opt/podplane/app
 # The compose project's one-shot `pki` service (python -m podplane.componentbase.pki, then each
 # service's share into its own volume).
 COPY docker/pki-init.sh /opt/podplane/pki-init.sh
-# The compose project's addon-manager: keeps docker/addons (the cluster DNS) applied.
+# The compose project's addon-manager: keeps docker/addons (kube-proxy, the cluster DNS) applied.
 COPY docker/addon-manager.sh /opt/podplane/addon-manager.sh
 COPY docker/addons /etc/podplane/addons

@@ -3,8 +3,9 @@
 
 kube-proxy in iptables mode: watches Services and EndpointSlices and programs this machine's
 iptables so that cluster IPs, node ports and external IPs reach the services' endpoints. Runs on
-every node with the node's credentials (the system:nodes group is bound to
-system:node-proxier). Stopping it leaves the rules in place."""
+every node, in the cluster as the DaemonSet kube-system/kube-proxy (docker/addons/kube-proxy.yaml)
+with its service account's token (bound to system:node-proxier). Stopping it leaves the rules in
+place."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def _cidr(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a CIDR (e.g. 10.244.0.0/16)") from None
 
 
+def node_name(hostname_override: str) -> str:
+    """The node kube-proxy serves (pkg/util/node.GetHostname): --hostname-override, else the
+    host's name; trimmed and lower-cased. Raises ValueError when that leaves nothing."""
+    name = (hostname_override or socket.gethostname()).strip()
+    if not name:
+        raise ValueError("empty hostname is invalid")
+    return name.lower()
+
+
 def _masquerade_bit(value: str) -> int:
     if not value.isdigit() or not 0 <= int(value) <= 31:
         raise argparse.ArgumentTypeError(f"{value!r}: must be in the range 0-31")
@@ -41,7 +51,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--hostname-override",
         default="",
-        help="this node's name, as its endpoints' nodeName says it (default: the host name)",
+        help="this node's name, as its endpoints' nodeName says it (default: the host name); "
+        "the DaemonSet passes its pod's spec.nodeName",
     )
     parser.add_argument(
         "--cluster-cidr",
@@ -95,13 +106,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.leader_elect = False
     component_settings(parser, args)
+    try:
+        args.hostname = node_name(args.hostname_override)
+    except ValueError as e:
+        parser.error(f"--hostname-override: {e}")
     return args
 
 
 def options_from(args: argparse.Namespace) -> ProxyOptions:
     return ProxyOptions(
         server=args.server,
-        hostname=args.hostname_override or socket.gethostname(),
+        hostname=args.hostname,
         credentials=args.credentials,
         cluster_cidr=args.cluster_cidr,
         metrics_bind_address=args.metrics_bind_address,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Waits until the compose cluster is usable: every service running and healthy, then (once podctl
-# exists) every node registered and Ready as the apiserver sees it, and the cluster DNS's two
-# replicas available. Exits non-zero on timeout and shows what was not ready.
+# exists) every node registered and Ready as the apiserver sees it, kube-proxy's pod ready on every
+# node, and the cluster DNS's two replicas available. Exits non-zero on timeout and shows what was
+# not ready.
 # Usage: scripts/wait-cluster.sh [TIMEOUT_SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,22 @@ done
 log "$ready/$nodes nodes Ready"
 echo "$out"
 
-# 3. The cluster DNS add-on (docker/addons/cluster-dns.yaml, applied by the addon-manager): both
+# 3. kube-proxy (docker/addons/kube-proxy.yaml, applied by the addon-manager): its DaemonSet's
+#    pod ready on every node, so that Service IPs work everywhere (podctl get daemonset: NAME
+#    DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE).
+while :; do
+  proxies=$($podctl get daemonset kube-proxy -n kube-system 2>&1 || true)
+  [[ $(awk 'NR == 2 { print $2 "/" $4 }' <<<"$proxies") == "$nodes/$nodes" ]] && break
+  if ((SECONDS >= deadline)); then
+    log "kube-proxy not ready on every node after ${timeout}s:"; echo "$proxies" >&2
+    $podctl get pods -n kube-system -l k8s-app=kube-proxy -o wide >&2 || true
+    exit 1
+  fi
+  sleep 1
+done
+log "kube-proxy ready on $nodes nodes (DaemonSet kube-system/kube-proxy)"
+
+# 4. The cluster DNS add-on (docker/addons/cluster-dns.yaml, applied by the addon-manager): both
 #    replicas available (podctl get deployment: NAME READY UP-TO-DATE AVAILABLE AGE).
 while :; do
   dns=$($podctl get deployment coredns -n kube-system 2>&1 || true)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apiserver.auth.user import MASTERS_GROUP, NODES_GROUP
+from apiserver.auth.user import MASTERS_GROUP
 
 READ = ("get", "list", "watch")
 # Every resource except secrets (the view role's "read-only, no secrets" promise).
@@ -159,26 +159,29 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         # The handlers of the pods' RuntimeClasses.
         rule(READ, "runtimeclasses"),
     ),
-    # system:node-proxier: what kube-proxy reads to program a node's service rules.
+    # system:node-proxier: what kube-proxy reads to program a node's service rules (its
+    # informers of services and endpoint slices, its node), and its events.
     "system:node-proxier": (
-        rule(("list", "watch"), "services", "endpoints", "endpointslices"),
-        rule("get", "nodes"),
+        rule(("list", "watch"), "services", "endpoints"),
+        rule(READ, "nodes"),
         rule(("create", "patch", "update"), "events"),
+        rule(("list", "watch"), "endpointslices"),
     ),
 }
 
 # ClusterRoleBindings: subject -> role. The kubelets' own rights come from the node authorizer
-# alone, with the system:node role's rules (as Kubernetes does since 1.8). Kubernetes binds
-# system:node-proxier to the user system:kube-proxy; podplane's kube-proxy runs on each node
-# with the node's credentials, so the role is bound to the nodes' group.
+# alone, with the system:node role's rules (as Kubernetes does since 1.8). system:node-proxier is
+# bound to the user system:kube-proxy, as in Kubernetes; the cluster's kube-proxy is the
+# DaemonSet kube-system/kube-proxy, whose service account the kube-proxy add-on binds to the role
+# (docker/addons/kube-proxy.yaml: kubeadm's kubeadm:node-proxier).
 GROUP_BINDINGS: dict[str, str] = {
     MASTERS_GROUP: "cluster-admin",
     "viewers": "view",
-    NODES_GROUP: "system:node-proxier",
 }
 USER_BINDINGS: dict[str, str] = {
     "system:kube-scheduler": "system:kube-scheduler",
     "system:kube-controller-manager": "system:kube-controller-manager",
+    "system:kube-proxy": "system:node-proxier",
 }
 
 

@@ -118,7 +118,7 @@ def build_container_config(
         seccomp=seccomp,
         apparmor=apparmor_profile(pod, container),
         selinux=selinux_options(pod, container),
-        unmasked_proc=unmasked_proc(container),
+        unmasked_proc=unmasked_proc(container) or security.unmasked_proc,
         device_cgroup_rules=security.device_cgroup_rules,
         share_process_namespace=pod.spec.share_process_namespace,
         termination_grace_seconds=grace_period(pod),

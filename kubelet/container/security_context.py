@@ -5,7 +5,9 @@ security_context.go and determineEffectiveSecurityContext).
 `privileged: true` means "the node's capabilities". Docker's own --privileged asks for every
 capability the kernel has; where the node's bounding set lacks some (a Docker-in-Docker node that is
 itself not privileged, e.g. without CAP_SYS_RESOURCE) runc refuses it ("unable to apply caps").
-There the container gets every capability of the node's bounding set instead."""
+There the container gets every capability of the node's bounding set instead, with what else
+privileged gives: no seccomp or AppArmor profile, every device, and /proc unmasked (/proc/sys
+writable: kube-proxy sets its sysctls)."""
 
 from __future__ import annotations
 
@@ -112,9 +114,11 @@ class SecurityConfig:
     cap_drop: Sequence[str] = ()
     read_only_rootfs: bool = False
     # The privileged stand-in's unconfined profiles and device access, and no-new-privileges
-    # (allowPrivilegeEscalation: false). ContainerConfig has no such fields yet: not applied.
+    # (allowPrivilegeEscalation: false).
     security_opt: Sequence[str] = ()
     device_cgroup_rules: Sequence[str] = ()
+    # The privileged stand-in's /proc: no masked or read-only paths, as privileged has it.
+    unmasked_proc: bool = False
 
 
 def _pick(
@@ -153,6 +157,7 @@ def security_config(
     privileged = sc.privileged
     security_opt: tuple[str, ...] = ()
     device_rules: tuple[str, ...] = ()
+    unmasked = False
     if privileged:
         node = node or node_capabilities()
         if not node.complete:
@@ -160,6 +165,7 @@ def security_config(
             # container gets everything, so the spec's own add/drop lists do not apply.
             privileged, cap_add, cap_drop = False, node.names(), []
             security_opt, device_rules = PRIVILEGED_SECURITY_OPT, PRIVILEGED_DEVICE_CGROUP_RULES
+            unmasked = True
     if (
         sc.HasField("allow_privilege_escalation")
         and not sc.allow_privilege_escalation
@@ -174,4 +180,5 @@ def security_config(
         read_only_rootfs=sc.read_only_root_filesystem,
         security_opt=security_opt,
         device_cgroup_rules=device_rules,
+        unmasked_proc=unmasked,
     )

@@ -5,10 +5,10 @@ uses it to give the user an ephemeral container's stdio. KubeletServicer
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from kubelet.runtime.types import ContainerRuntime, StreamingAttach
-from kubelet.server.exec import ContainerNotRunning
+from kubelet.server.exec import ContainerNotRunning, running_container_id
 from podplane.api.core.v1 import core_pb2
 
 
@@ -24,6 +24,30 @@ async def newest_container_id(runtime: ContainerRuntime, pod_uid: str, name: str
     if not instances:
         raise ContainerNotRunning(name)
     return instances[0].id
+
+
+class AttachTargetNotRunning(ContainerNotRunning):
+    """The kubelet's GetAttach finds running containers only; its message names the pod by its
+    full name, <name>_<namespace>."""
+
+    def __init__(self, name: str, pod_full_name: str) -> None:
+        Exception.__init__(
+            self, f"unable to upgrade connection: container {name} not found in pod {pod_full_name}"
+        )
+
+
+def running_container_to_attach(
+    pod_full_name: str,
+) -> Callable[[ContainerRuntime, str, str], Awaitable[str]]:
+    """The finder of an interactive attach's container: the running instance, as for exec."""
+
+    async def find(runtime: ContainerRuntime, pod_uid: str, name: str) -> str:
+        try:
+            return await running_container_id(runtime, pod_uid, name)
+        except ContainerNotRunning:
+            raise AttachTargetNotRunning(name, pod_full_name) from None
+
+    return find
 
 
 async def attach_output(

@@ -16,6 +16,11 @@ from podplane.api.kubelet.v1 import kubelet_pb2
 
 Request = kubelet_pb2.InteractiveRequest
 Response = kubelet_pb2.InteractiveResponse
+# How long the call stays open after the exit code for the caller to half-close (ContainerSession
+# does as soon as it reads the exit code). Ending the call first races the caller's last writes
+# (stdin, its end, a resize): grpcio then fails the caller's whole call as INTERNAL ("Internal
+# error from Core"), losing the exit code, and kubectl falls back to the logs, printing twice.
+HALF_CLOSE_WAIT = 2.0
 
 
 async def _feed(process: InteractiveProcess, requests: AsyncIterator[Request], stdin: bool) -> None:
@@ -32,7 +37,8 @@ async def _feed(process: InteractiveProcess, requests: AsyncIterator[Request], s
     except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
         return  # the caller has gone: the output side ends the call
     if stdin:
-        await process.close_stdin()
+        with contextlib.suppress(OSError):  # the process may have ended and closed it
+            await process.close_stdin()
 
 
 async def run_interactive(
@@ -48,6 +54,7 @@ async def run_interactive(
         async for out in process.output():
             if out.exit_code is not None:
                 yield Response(exit=kubelet_pb2.InteractiveExit(exit_code=out.exit_code))
+                await asyncio.wait({feeder}, timeout=HALF_CLOSE_WAIT)
                 return
             if out.stream == "stderr":
                 yield Response(stderr=out.data)
@@ -55,6 +62,5 @@ async def run_interactive(
                 yield Response(stdout=out.data)
     finally:
         feeder.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await feeder
+        await asyncio.gather(feeder, return_exceptions=True)
         await process.close()

@@ -29,7 +29,12 @@ from kubelet.runtime.types import (
     LogOptions,
 )
 from kubelet.server import interactive, port_forward
-from kubelet.server.attach import AttachUnsupported, attach_output, newest_container_id
+from kubelet.server.attach import (
+    AttachUnsupported,
+    attach_output,
+    newest_container_id,
+    running_container_to_attach,
+)
 from kubelet.server.exec import (
     ContainerNotRunning,
     StdinUnsupported,
@@ -239,9 +244,10 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         opened = await _opening(requests, context)
         if opened is None:
             return
-        # The newest instance, ended or not: attached to once ended, it answers with what it
-        # wrote and its exit code (kubectl run -i attaches after a short command may be over).
-        container_id = await self._container_id(opened, newest_container_id, context)
+        # The running instance, as the kubelet's GetAttach finds it: an ended one is "container
+        # <name> not found in pod <name>_<namespace>", and kubectl run -i prints the log instead.
+        find = running_container_to_attach(f"{opened.pod_name}_{opened.namespace}")
+        container_id = await self._container_id(opened, find, context)
         if container_id is None:
             return
         runtime = self.runtime

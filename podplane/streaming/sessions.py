@@ -193,6 +193,8 @@ class ContainerSession:
                 yield "stderr", message.stderr
             elif kind == "exit":
                 self.exit_code = message.exit.exit_code
+                # Nothing more goes up: the kubelet ends the call once told so (interactive.py).
+                await self._call.done_writing()
 
     async def close(self) -> None:
         self._call.cancel()

@@ -16,6 +16,10 @@ from tests.e2e.compose_cluster import ADMIN, NODES, SERVER
 from tests.e2e.kubectl import Kubectl
 from tests.support import new_namespace
 
+# The official Python client's own e2e tests, which test_official_python_client.py runs as that
+# client's repository runs them (their own pytest, their own kubeconfig lookup).
+collect_ignore = ["official_client"]
+
 
 @pytest_asyncio.fixture(scope="session")
 async def client() -> AsyncIterator[Client]:

@@ -2,8 +2,9 @@
 Deployment spread over the three nodes behind a NodePort Service. From a jumpod on each node, 30
 requests to the cluster IP reach all three backends (two of them on other nodes); the node port
 answers on every node's IP from the host; a backend that turns not-ready stops receiving traffic;
-killing kube-proxy (its supervisor restarts it) leaves traffic flowing and later changes still
-programmed; scaled to 0, connections are refused at once. The tests share the module's
+killing kube-proxy's container (the DaemonSet kube-system/kube-proxy's pod on the node, which the
+kubelet restarts) leaves traffic flowing and later changes still programmed; scaled to 0,
+connections are refused at once. The tests share the module's
 namespace and Service, in order. (By cluster IP: names are the cluster DNS's part.)"""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TypeVar
 
 import pytest
 
-from tests.e2e.compose_cluster import NODES, compose
+from tests.e2e.compose_cluster import NODES, compose, node_docker
 from tests.e2e.kubectl import Kubectl
 
 T = TypeVar("T")
@@ -240,27 +241,55 @@ def test_a_backend_that_turns_not_ready_stops_receiving_traffic(k: Kubectl, web:
     )
 
 
-def kube_proxy_pid(node: str) -> str:
-    return compose("exec", "-T", node, "cat", "/run/kube-proxy.pid").stdout.strip()
+SYSTEM = Kubectl("kube-system")
+
+
+def kube_proxy_pod(node: str) -> tuple[str, int]:
+    """The name and restart count of the kube-proxy pod on `node`."""
+    pods = json.loads(
+        SYSTEM.ok(
+            "get",
+            "pods",
+            "-l",
+            "k8s-app=kube-proxy",
+            f"--field-selector=spec.nodeName={node}",
+            "-o",
+            "json",
+        )
+    )["items"]
+    assert len(pods) == 1, pods
+    statuses = pods[0]["status"].get("containerStatuses") or [{}]
+    return pods[0]["metadata"]["name"], int(statuses[0].get("restartCount", 0))
 
 
 def test_restarting_kube_proxy_keeps_traffic_flowing(k: Kubectl, web: Web) -> None:
     url = f"http://{web.cluster_ip}/index.html"
-    old_pid = kube_proxy_pid("node-1")
+    pod, restarts = kube_proxy_pod("node-1")
     # Requests from node-1 all along, while its kube-proxy is killed and started again: the
     # rules stay in the kernel, and the new kube-proxy's first (full) sync replaces them whole.
     requests = k.popen("exec", "jumpod-node-1", "--", "sh", "-c", requests_script(url, 40, 0.2))
     time.sleep(1)
-    compose("exec", "-T", "node-1", "sh", "-c", "kill -KILL $(cat /run/kube-proxy.pid)")
+    # Its container killed in node-1's engine, as a crash would end it: the kubelet starts it
+    # again (restartPolicy Always), in the same pod.
+    container = node_docker(
+        "node-1",
+        "ps",
+        "-q",
+        "--filter",
+        "label=io.kubernetes.pod.namespace=kube-system",
+        "--filter",
+        f"label=io.kubernetes.pod.name={pod}",
+        "--filter",
+        "label=io.kubernetes.container.name=kube-proxy",
+    ).split()
+    assert len(container) == 1, container
+    node_docker("node-1", "kill", "--signal", "KILL", container[0])
     out, err = requests.communicate(timeout=120)
     assert requests.returncode == 0, err
     answers = out.splitlines()
     assert len(answers) == 40 and set(answers) <= set(web.backends), answers
 
-    new_pid = eventually(
-        lambda: (pid := kube_proxy_pid("node-1")) != old_pid and pid, 30, "kube-proxy restarted"
-    )
-    assert new_pid != old_pid
+    eventually(lambda: kube_proxy_pod("node-1") == (pod, restarts + 1), 60, "kube-proxy restarted")
 
     def healthy() -> str:
         done = compose(

@@ -149,11 +149,10 @@ async def exec_interactive(
 async def attach_interactive(
     api: APIClient, call: Call, container_id: str, streams: StreamOptions
 ) -> DockerProcess:
-    """Attaches to the container's process; to one that has already ended, its output and exit
-    code (kubectl run -i attaches once the pod runs, and a short command may be over by then).
-    A container made to be attached to (stdin open: kubectl run -i, podctl debug -i) is given
-    what it wrote before the attach too, so output written between its start and the attach is
-    not lost (attach.attach_container)."""
+    """Attaches to the container's running process: its output from the attach on, as a CRI
+    runtime's attach gives it (what it wrote before is in its log: kubectl run -i prints that log
+    before it attaches, since kubectl 1.35). A process that has ended by the time the engine has
+    the attach is an error, as on a CRI runtime, and kubectl then falls back to the log."""
 
     def start() -> tuple[bool, bool, Any]:
         info = api.inspect_container(container_id)
@@ -165,8 +164,11 @@ async def attach_interactive(
             stdin=streams.stdin,
             stdout=streams.stdout,
             stderr=streams.stderr,
-            replay=bool(config.get("OpenStdin")),
+            replay=False,
         )
+        if not running:
+            sock.close()
+            raise ContainerRuntimeError(f"container {container_id[:12]} is not running")
         return bool(config.get("Tty")), running, take_over(sock)
 
     tty, running, (sock, leftover) = await call(start)

@@ -203,8 +203,8 @@ async def test_port_forward_to_a_port_nothing_listens_on(kubectl: Kubectl) -> No
 
 
 # ------------------------------------------------------------------ attach as `kubectl run -i`
-# relies on it: a short command may be over before the attach arrives, or may have written its
-# output between its start and the attach. Either way kubectl gets the output and ends.
+# uses it: a short command may be over before the attach arrives (refused: kubectl prints the log)
+# or may have written part of its output before the attach (kubectl printed the log first).
 
 
 async def attach_pod(
@@ -251,9 +251,11 @@ async def container_state(client: Client, namespace: str, name: str, state: str)
     return any(s.name == "main" and s.state.HasField(state) for s in pod.status.container_statuses)
 
 
-async def test_attach_to_a_container_that_has_ended_prints_what_it_wrote(
+async def test_attach_to_a_container_that_has_ended_is_refused_as_the_kubelet_refuses_it(
     kubectl: Kubectl, client: Client, kubelet: Kubelet, streams_pod: core_pb2.Pod
 ) -> None:
+    """The kubelet attaches to a running container only (GetAttach finds running containers):
+    an ended one is not found, and its output is in its log."""
     namespace = streams_pod.metadata.namespace
     await attach_pod(client, kubelet, namespace, "ended", "echo out-1; echo err-1 >&2; exit 4")
     await eventually(
@@ -261,17 +263,19 @@ async def test_attach_to_a_container_that_has_ended_prints_what_it_wrote(
         timeout=60,
         what="the container to end",
     )
-    for _ in range(2):  # the output stays there for every attach
-        code, out, err = await kubectl.run(
-            "attach", "-i", "ended", "-c", "main", stdin=b"ignored\n"
-        )
-        assert (code, out) == (0, b"out-1\n"), err
-        assert b"err-1\n" in err
+    code, out, err = await kubectl.run("attach", "-i", "ended", "-c", "main", stdin=b"ignored\n")
+    assert code == 1 and out == b"", err
+    refused = f"unable to upgrade connection: container main not found in pod ended_{namespace}"
+    assert refused.encode() in err, err
+    code, out, err = await kubectl.run("logs", "ended", "-c", "main")
+    assert (code, out) == (0, b"out-1\nerr-1\n"), err
 
 
-async def test_attach_gets_what_a_container_wrote_before_the_attach(
+async def test_attach_gets_what_the_container_writes_from_the_attach_on(
     kubectl: Kubectl, client: Client, kubelet: Kubelet, streams_pod: core_pb2.Pod
 ) -> None:
+    """As a CRI runtime's attach: the process's output from the attach on (what it wrote
+    before is in its log, which kubectl run -i prints before attaching), and its stdin."""
     namespace = streams_pod.metadata.namespace
     await attach_pod(client, kubelet, namespace, "early", 'echo early; read l; echo "got $l"')
     await eventually(
@@ -280,4 +284,4 @@ async def test_attach_gets_what_a_container_wrote_before_the_attach(
         what="the container to run",
     )
     code, out, err = await kubectl.run("attach", "-i", "early", "-c", "main", stdin=b"x\n")
-    assert (code, out) == (0, b"early\ngot x\n"), err
+    assert (code, out) == (0, b"got x\n"), err

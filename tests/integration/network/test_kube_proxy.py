@@ -1,5 +1,7 @@
-"""kube-proxy against the real apiserver over TLS (a real etcd), with a node's credentials (the
-system:nodes group is bound to system:node-proxier), run in process:
+"""kube-proxy against the real apiserver over TLS (a real etcd), as the kube-proxy add-on runs it:
+the service account kube-system/kube-proxy, bound to system:node-proxier by the add-on's own
+ClusterRoleBinding (docker/addons/kube-proxy.yaml), with a token of that account read from a file
+on the apiserver's token port. Run in process:
 
 - with an in-memory iptables that records every restore (a unit-level fake): its rules follow
   Services and EndpointSlices as they are created, changed and deleted;
@@ -17,15 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import pytest_asyncio
+import yaml
 
-from apiserver.options import secure_serving
 from apiserver.server import APIServer
-from podplane.api.core.v1 import service_pb2
+from podplane.api.authentication.v1 import token_request_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.api.meta.v1 import meta_pb2
+from podplane.api.rbac.v1 import rbac_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials
 from podplane.componentbase import pki
 from proxy.iptables import chains as ch
 from proxy.iptables.proxier import Proxier
@@ -35,18 +42,30 @@ from proxy.server import KubeProxy
 from proxy.state.tracker import ProxyState
 from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.integration.netns import Netns, link, require_root_and_iproute, uplink
-from tests.pki_support import cert_credentials
+from tests.pki_support import cert_credentials, secure_serving
 from tests.support import EtcdProcess, eventually, new_namespace
 from tests.unit.proxy.fake_iptables import FakeIptables
 
 NODE = "kp-node-1"
 CLUSTER_CIDR = "10.244.0.0/16"
+ADDON = Path(__file__).parents[3] / "docker" / "addons" / "kube-proxy.yaml"
 
 
 @dataclass
 class Cluster:
     admin: Client
-    node: Client  # system:node:kp-node-1, group system:nodes
+    proxy: Client  # system:serviceaccount:kube-system:kube-proxy, over the token port
+
+
+async def apply_addon_identity(admin: Client) -> None:
+    """The add-on's ServiceAccount and ClusterRoleBinding, as the addon-manager applies them."""
+    for doc in yaml.safe_load_all(ADDON.read_text()):
+        if doc["kind"] == "ServiceAccount":
+            await admin.serviceaccounts.create(manifest.from_dict(doc, core_pb2.ServiceAccount))
+        elif doc["kind"] == "ClusterRoleBinding":
+            await admin.clusterrolebindings.create(
+                manifest.from_dict(doc, rbac_pb2.ClusterRoleBinding)
+            )
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -55,28 +74,35 @@ async def cluster(
 ) -> AsyncIterator[Cluster]:
     certs: Path = tmp_path_factory.mktemp("pki")
     pki.build(certs, [NODE])
-    security = secure_serving.SecureServing(
-        cert_file=str(certs / "apiserver.crt"),
-        key_file=str(certs / "apiserver.key"),
-        client_ca_file=str(certs / "ca.crt"),
-        token_auth_file=str(certs / "tokens.csv"),
-        token_address=None,
-    )
     server = APIServer(
         [etcd.endpoint],
         "127.0.0.1:0",
-        security=security,
+        security=secure_serving(certs),
         disable_admission_plugins=TEST_DISABLED_ADMISSION_PLUGINS,
     )
     await server.start(etcd_timeout=20)
-    address = f"127.0.0.1:{server.port}"
-    admin = Client(address, timeout=10, credentials=cert_credentials(certs, "admin"))
-    node = Client(address, timeout=10, credentials=cert_credentials(certs, NODE))
+    admin = Client(
+        f"127.0.0.1:{server.port}", timeout=10, credentials=cert_credentials(certs, "admin")
+    )
+    await apply_addon_identity(admin)
+    issued = await admin.create_token(
+        token_request_pb2.TokenRequest(
+            metadata=meta_pb2.ObjectMeta(name="kube-proxy", namespace="kube-system")
+        )
+    )
+    # Where the kubelet would project it; read again whenever it changes.
+    token_file = certs / "kube-proxy.token"
+    token_file.write_text(issued.status.token)
+    proxy = Client(
+        f"127.0.0.1:{server.token_port}",
+        timeout=10,
+        credentials=Credentials(str(certs / "ca.crt"), token_file=str(token_file)),
+    )
     try:
-        yield Cluster(admin, node)
+        yield Cluster(admin, proxy)
     finally:
         await admin.close()
-        await node.close()
+        await proxy.close()
         await server.stop(0)
 
 
@@ -137,12 +163,13 @@ async def put_slice(client: Client, es: discovery_pb2.EndpointSlice) -> None:
 async def kube_proxy_runner(
     cluster: Cluster,
 ) -> AsyncIterator[Any]:
-    """Starts kube-proxy (with the node's credentials) on a given iptables; stopped afterwards."""
+    """Starts kube-proxy (as the add-on's service account) on a given iptables; stopped
+    afterwards."""
     tasks: list[asyncio.Task[None]] = []
 
     async def start(iptables: Iptables, config: RulesConfig) -> Proxier:
         proxier = Proxier(ProxyState(NODE), iptables, config, min_sync_period=0.0, sync_period=5.0)
-        kube_proxy = KubeProxy(cluster.node, proxier)
+        kube_proxy = KubeProxy(cluster.proxy, proxier)
         tasks.append(asyncio.create_task(kube_proxy.run()))
         await asyncio.wait_for(kube_proxy.wait_synced(), 20)
         return proxier
@@ -155,6 +182,23 @@ async def kube_proxy_runner(
 
 def chain_of(name: str, namespace: str) -> str:
     return ch.service_chains(f"{namespace}/{name}:http", "tcp")[0]
+
+
+async def test_the_addon_account_reads_what_kube_proxy_reads_and_writes_nothing(
+    cluster: Cluster,
+) -> None:
+    """system:node-proxier through kubeadm:node-proxier: services, endpoints and endpoint slices
+    listed and watched, nodes read; no Service written."""
+    await cluster.proxy.services.list("")
+    await cluster.proxy.endpointslices.list("")
+    await cluster.proxy.nodes.list()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await cluster.proxy.services.create(service("sneaky", "default"))
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert refused.value.details() == (
+        'services is forbidden: User "system:serviceaccount:kube-system:kube-proxy" cannot '
+        'create resource "services" in API group "" in the namespace "default"'
+    )
 
 
 # ------------------------------------------------------------------ with a recording fake

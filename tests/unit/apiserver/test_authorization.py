@@ -30,6 +30,7 @@ VIEWER = UserInfo("viewer", frozenset({"viewers"}))
 SCHEDULER = UserInfo("system:kube-scheduler")
 CONTROLLERS = UserInfo("system:kube-controller-manager")
 NODE1 = UserInfo("system:node:node-1", frozenset({NODES_GROUP}))
+KUBE_PROXY = UserInfo("system:kube-proxy", frozenset({"system:authenticated"}))
 STRANGER = UserInfo("stranger", frozenset({"system:authenticated"}))
 
 
@@ -90,7 +91,7 @@ AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else []
         (CONTROLLERS, "create", "pods", "exec", "default", "web", False),
         (STRANGER, "get", "pods", "", "default", "web", False),
         # Services: viewers read them, the controller-manager writes their endpoints, nodes
-        # (kubelets' environment variables; kube-proxy's rules, system:node-proxier) read them.
+        # (kubelets' environment variables) and kube-proxy (system:node-proxier) read them.
         (VIEWER, "list", "services", "", "", "", True),
         (VIEWER, "get", "endpointslices", "", "default", "web-x", True),
         (VIEWER, "create", "services", "", "default", "", False),
@@ -99,10 +100,23 @@ AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else []
         (CONTROLLERS, "update", "endpointslices", "", "default", "web-x", True),
         (CONTROLLERS, "create", "services", "", "default", "", False),
         (NODE1, "list", "services", "", "", "", True),
-        (NODE1, "watch", "endpointslices", "", "", "", True),
-        (NODE1, "list", "endpoints", "", "", "", True),
         (NODE1, "create", "services", "", "default", "", False),
         (NODE1, "update", "endpointslices", "", "default", "web-x", False),
+        # Nodes are no kube-proxy: their credentials do not read the endpoints.
+        (NODE1, "watch", "endpointslices", "", "", "", False),
+        (NODE1, "list", "endpoints", "", "", "", False),
+        # system:node-proxier, bound to system:kube-proxy as in Kubernetes' bootstrap policy.
+        (KUBE_PROXY, "list", "services", "", "", "", True),
+        (KUBE_PROXY, "watch", "services", "", "", "", True),
+        (KUBE_PROXY, "list", "endpoints", "", "", "", True),
+        (KUBE_PROXY, "watch", "endpointslices", "", "", "", True),
+        (KUBE_PROXY, "get", "nodes", "", "", "node-1", True),
+        (KUBE_PROXY, "watch", "nodes", "", "", "", True),
+        (KUBE_PROXY, "create", "events", "", "default", "", True),
+        (KUBE_PROXY, "get", "services", "", "default", "web", False),
+        (KUBE_PROXY, "update", "endpointslices", "", "default", "web-x", False),
+        (KUBE_PROXY, "update", "nodes", "", "", "node-1", False),
+        (KUBE_PROXY, "list", "pods", "", "", "", False),
         # The node authorizer.
         (NODE1, "get", "secrets", "", "default", "db-password", True),
         (NODE1, "get", "secrets", "", "default", "other-secret", False),

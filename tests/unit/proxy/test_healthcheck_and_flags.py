@@ -4,14 +4,20 @@ its command line (kube-proxy's flag names and defaults; bad values refused at st
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
+from podplane.componentbase import pki
 from proxy.__main__ import options_from, parse_args
 from proxy.healthcheck import HealthzServer, ProxierHealth
 from proxy.node_setup import ensure_sysctl, read_sysctl
+
+KUBE_PROXY_ADDON = Path(__file__).parents[3] / "docker" / "addons" / "kube-proxy.yaml"
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 @pytest.mark.parametrize(
@@ -83,7 +89,7 @@ def test_flags_default_as_kube_proxy() -> None:
     assert options.credentials is None
 
 
-def test_flags_as_the_compose_cluster_sets_them() -> None:
+def test_flags_of_durations_and_booleans() -> None:
     options = options_from(
         parse_args(
             [
@@ -96,10 +102,56 @@ def test_flags_as_the_compose_cluster_sets_them() -> None:
             ]
         )
     )
-    assert options.hostname  # the host's name
+    assert options.hostname == socket.gethostname().lower()
     assert options.cluster_cidr == "10.244.0.0/16"
     assert (options.min_sync_period, options.sync_period) == (0.5, 60.0)
     assert options.masquerade_all
+
+
+def daemon_set_command(tmp_path: Path, node: str) -> list[str]:
+    """The DaemonSet's command line after `python -m proxy`, as the kubelet runs it on `node`:
+    $(NODE_NAME) expanded from the downward API, the service account's files (here in
+    tmp_path) where the kubelet mounts them."""
+    docs = list(yaml.safe_load_all(KUBE_PROXY_ADDON.read_text()))
+    (ds,) = [d for d in docs if d["kind"] == "DaemonSet"]
+    (container,) = ds["spec"]["template"]["spec"]["containers"]
+    assert container["command"][:3] == ["python", "-m", "proxy"]
+    assert container["env"] == [
+        {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
+    ]
+    (tmp_path / "token").write_text("a-service-account-token\n")
+    pki.ensure_ca(tmp_path)  # ca.crt, as the kubelet mounts the cluster's
+    return [
+        arg.replace("$(NODE_NAME)", node).replace(SERVICE_ACCOUNT_DIR, str(tmp_path))
+        for arg in container["command"][3:]
+    ]
+
+
+def test_flags_as_the_daemon_set_sets_them(tmp_path: Path) -> None:
+    """The add-on's kube-proxy: the apiserver's own address and token port (not the
+    `kubernetes` Service, which it has yet to program), its service account's token, read again
+    whenever the kubelet rewrites it, and the node named by the downward API."""
+    options = options_from(parse_args(daemon_set_command(tmp_path, "node-2")))
+    assert options.server == "apiserver:6444"
+    assert options.hostname == "node-2"
+    assert options.credentials is not None
+    assert options.credentials.ca_file == str(tmp_path / "ca.crt")
+    assert options.credentials.token_file == str(tmp_path / "token")
+    assert (options.credentials.cert_file, options.credentials.key_file) == (None, None)
+    assert options.cluster_cidr == "10.244.0.0/16"
+    # Prometheus scrapes every node's :10249; the pod shares its node's network namespace.
+    assert options.metrics_bind_address == "0.0.0.0:10249"
+    assert options.healthz_bind_address == "0.0.0.0:10256"
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"), [("node-1", "node-1"), (" Node-1\n", "node-1"), ("", None)]
+)
+def test_the_node_name_is_the_override_trimmed_and_lower_cased(
+    override: str, expected: str | None
+) -> None:
+    args = parse_args(["--server", "apiserver:6443", "--hostname-override", override])
+    assert args.hostname == (expected or socket.gethostname().lower())
 
 
 @pytest.mark.parametrize(
@@ -109,6 +161,7 @@ def test_flags_as_the_compose_cluster_sets_them() -> None:
         (["--iptables-masquerade-bit", "32"], "must be in the range 0-31"),
         (["--iptables-min-sync-period", "soon"], "is not a duration"),
         (["--cert-file", "/nonexistent.crt"], "--cert-file"),
+        (["--hostname-override", "  "], "--hostname-override: empty hostname is invalid"),
     ],
 )
 def test_bad_flags_are_refused(

@@ -91,6 +91,9 @@ def test_privileged_on_a_node_missing_capabilities_gets_the_nodes_capabilities()
     assert not sc.privileged and sc.cap_drop == ()
     assert set(sc.cap_add) == set(CAPABILITIES) - {"SYS_RESOURCE"}
     assert "seccomp=unconfined" in sc.security_opt and sc.device_cgroup_rules == ("a *:* rwm",)
+    # /proc as privileged has it: nothing masked, /proc/sys writable (kube-proxy's sysctls).
+    assert sc.unmasked_proc
+    assert not security_config(p, p.spec.containers[0], FULL).unmasked_proc  # the engine's own
 
 
 def test_allow_privilege_escalation_false_is_no_new_privileges() -> None:
@@ -114,3 +117,4 @@ def test_the_container_config_carries_the_security_context() -> None:
     config = build_container_config(p, p.spec.containers[0], 0, [], PodContext(), NO_SYS_RESOURCE)
     assert (config.user, config.privileged, config.read_only_rootfs) == ("7", False, True)
     assert "SYS_ADMIN" in config.cap_add
+    assert config.unmasked_proc

@@ -103,6 +103,52 @@ async def test_ending_the_requests_ends_stdin(node: Node) -> None:
     assert session.exit_code == 0
 
 
+async def test_the_call_waits_for_the_callers_last_writes_after_the_exit_code(node: Node) -> None:
+    """A caller's write racing the process's end (kubectl's end of stdin as a short command
+    exits) must not fail the call: the kubelet keeps it open after the exit code until the caller
+    half-closes, so the write lands, the exit code is kept and the call ends OK."""
+    session = await ContainerSession.exec(
+        node.stub,
+        namespace="default",
+        pod_name="web",
+        container="main",
+        command=["cat"],
+        stdin=True,
+    )
+    await session.send_stdin(b"one")
+    await session.close_stdin()
+    call = session._call.call
+    kinds = []
+    while (message := await asyncio.wait_for(call.read(), 5)) is not grpc.aio.EOF:
+        kinds.append(message.WhichOneof("kind"))
+        if kinds[-1] == "exit":
+            break
+    assert kinds == ["stdout", "exit"]
+    await asyncio.sleep(0.3)  # time enough for the kubelet to end a call it did not keep open
+    await call.write(kubelet_pb2.InteractiveRequest(resize=kubelet_pb2.TerminalSize(width=1)))
+    await call.done_writing()
+    assert await asyncio.wait_for(call.read(), 5) is grpc.aio.EOF
+    assert await call.code() == grpc.StatusCode.OK
+
+
+async def test_a_session_half_closes_once_it_has_the_exit_code(node: Node) -> None:
+    session = await ContainerSession.exec(
+        node.stub,
+        namespace="default",
+        pod_name="web",
+        container="main",
+        command=["cat"],
+        stdin=True,
+    )
+    await session.send_stdin(b"one")
+    await session.close_stdin()
+    started = asyncio.get_running_loop().time()
+    assert await asyncio.wait_for(output(session), 5) == b"one"
+    assert session.exit_code == 0
+    # Told at once: the kubelet does not wait out its HALF_CLOSE_WAIT (2 s).
+    assert asyncio.get_running_loop().time() - started < 1.0
+
+
 async def test_an_attach_takes_the_containers_own_terminal(node: Node) -> None:
     session = await ContainerSession.attach(
         node.stub, namespace="default", pod_name="web", container="term", stdin=True
