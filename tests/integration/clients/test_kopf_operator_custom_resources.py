@@ -1,10 +1,11 @@
 """A real kopf operator of a custom resource (examples/kopf-operator), with its peering (not
 --standalone), against the real apiserver over real etcd and the garbage collector: kubectl
-applies kopf's peering definitions, the Site definition, the peering and a Site; the operator, a
-`kopf run -A` process of its own with the admin's kubeconfig, keeps its ClusterKopfPeering,
-reconciles the Site into a ConfigMap and a Deployment it owns, patches the Site's status (the
-status subresource) and reconciles again when the Site changes; deleting the Site deletes what
-it owns."""
+applies kopf's peering definitions, the Site definition, the peering, the operator's service
+account and ClusterRole (operator.yaml) and a Site; the operator, a `kopf run -A` process of its
+own with a token of that account (so operator.yaml's rules are what it needs), keeps its
+ClusterKopfPeering, reconciles the Site into a ConfigMap and a Deployment it owns, patches the
+Site's status (the status subresource) and reconciles again when the Site changes; deleting the
+Site deletes what it owns."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 import re
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,7 +72,7 @@ class Operator:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, cluster: RestCluster) -> Operator:
+    async def start(cls, cluster: RestCluster, kubeconfig: Path) -> Operator:
         argv = ["-m", "kopf", "run", "-A", "--verbose", str(EXAMPLE / "site_operator.py")]
         return cls(
             await asyncio.create_subprocess_exec(
@@ -79,7 +81,7 @@ class Operator:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
-                env={**cluster.env(), "PYTHONUNBUFFERED": "1"},
+                env={**cluster.env(), "KUBECONFIG": str(kubeconfig), "PYTHONUNBUFFERED": "1"},
             )
         )
 
@@ -107,6 +109,35 @@ class Operator:
         return self.lines
 
 
+async def service_account_kubeconfig(cluster: RestCluster) -> Path:
+    """operator.yaml's namespace, service account and ClusterRole (its Deployment aside: no
+    kubelet runs here), and a kubeconfig with a token of that account: the operator runs with
+    the rights it has in the cluster, no more."""
+    manifests = yaml.safe_load_all((EXAMPLE / "operator.yaml").read_text())
+    rbac = [m for m in manifests if m["kind"] != "Deployment"]
+    await cluster.kubectl_ok("apply", "-f", "-", stdin=yaml.safe_dump_all(rbac))
+    token = await cluster.kubectl_ok("create", "token", "site-operator", "-n", "site-operator")
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "podplane",
+                "cluster": {
+                    "server": f"https://{cluster.rest_address}",
+                    "certificate-authority": str(cluster.pki / "ca.crt"),
+                },
+            }
+        ],
+        "users": [{"name": "site-operator", "user": {"token": token.strip()}}],
+        "contexts": [{"name": "op", "context": {"cluster": "podplane", "user": "site-operator"}}],
+        "current-context": "op",
+    }
+    path = cluster.folder / "site-operator.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 async def test_a_kopf_operator_reconciles_a_custom_resource_into_objects_it_owns(
     cluster: RestCluster,
 ) -> None:
@@ -115,12 +146,13 @@ async def test_a_kopf_operator_reconciles_a_custom_resource_into_objects_it_owns
     for crd in crds:
         await established(cluster.grpc, crd["metadata"]["name"])
     await cluster.kubectl_ok("apply", "-f", str(EXAMPLE / "peering.yaml"))
+    kubeconfig = await service_account_kubeconfig(cluster)
     ns = "kopf-sites"
     await cluster.kubectl_ok("create", "namespace", ns)
     informers = SharedInformerFactory(cluster.grpc)
     async with running(GarbageCollector(cluster.grpc, informers)):
         informers.start()
-        operator = await Operator.start(cluster)
+        operator = await Operator.start(cluster, kubeconfig)
         try:
             await operate(cluster, ns, operator)
         finally:
