@@ -45,12 +45,16 @@ from apiserver.flowcontrol.priority_and_fairness import (
 from apiserver.options.advertise import default_advertise_address
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry import cacher as cacher_defaults
+from apiserver.registry.apiextensions.controllers import DefinitionControllers
 from apiserver.registry.cacher import Cacher
+from apiserver.registry.customresource.serving import CustomResourceServing, StorageParts
 from apiserver.registry.pod import kubelet_client
 from apiserver.registry.rbac.reconcile import ensure_bootstrap_policy
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import create_only_apis
+from apiserver.registry.scale import SCALABLE_WORKLOADS, WorkloadScaler
 from apiserver.registry.scheduling.system_priority_classes import ensure_system_priority_classes
+from apiserver.registry.served import ServedResources
 from apiserver.registry.service import ipallocator, kubernetes_service, portallocator
 from apiserver.registry.service.allocator import ServiceAllocator
 from apiserver.registry.service.kubernetes_service import KubernetesService
@@ -142,17 +146,8 @@ class APIServer:
             self.etcd, self.service_cluster_ip_range, self.service_node_port_range
         )
         self.stores["services"].allocator = self.service_allocator
-        opts = self.watch_cache
         self.cachers = {
-            plural: Cacher(
-                store,
-                capacity=opts.capacity,
-                watcher_buffer=opts.watcher_buffer,
-                bookmark_interval=opts.bookmark_interval,
-                batch_interval=opts.batch_interval,
-                trigger_field=_TRIGGER_FIELDS.get(plural),
-                on_watchers_changed=REGISTERED_WATCHERS.labels(plural).set,
-            )
+            plural: self._cacher(store, plural)
             for plural, store in self.stores.items()
             if plural not in UNCACHED_RESOURCES
         }
@@ -217,10 +212,28 @@ class APIServer:
         self.compactor = Compactor(self.etcd, self.compaction_interval)
 
         sec = self.security
-        # Every resource's verbs, as each front door calls them.
-        self.apis = {
-            plural: ResourceAPI(store, reads[plural]) for plural, store in self.stores.items()
-        }
+        # Every resource's verbs, as each front door calls them: the built-in kinds', and those
+        # the CustomResourceDefinitions add while the server runs.
+        self.apis = ServedResources(
+            {
+                plural: ResourceAPI(
+                    store,
+                    reads[plural],
+                    scaler=WorkloadScaler() if plural in SCALABLE_WORKLOADS else None,
+                )
+                for plural, store in self.stores.items()
+            }
+        )
+        self.custom_resources = CustomResourceServing(
+            self.apis,
+            StorageParts(self.etcd, self._custom_cacher, admission, write_admission),
+        )
+        definitions_cache = self.cachers["customresourcedefinitions"]
+        definitions_cache.observers.append(self.custom_resources)
+        self.definition_controllers = DefinitionControllers(
+            definitions_cache, self.stores["customresourcedefinitions"], self.apis
+        )
+        definitions_cache.observers.append(self.definition_controllers)
         self.authorizer = authorizer
         # One authenticator for both doors; service account tokens are checked against the
         # watch cache's accounts, pods, secrets and nodes.
@@ -273,6 +286,23 @@ class APIServer:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.kubernetes_service: KubernetesService | None = None
+
+    def _cacher(self, store: Store[Any], name: str) -> Cacher[Any]:
+        opts = self.watch_cache
+        return Cacher(
+            store,
+            capacity=opts.capacity,
+            watcher_buffer=opts.watcher_buffer,
+            bookmark_interval=opts.bookmark_interval,
+            batch_interval=opts.batch_interval,
+            trigger_field=_TRIGGER_FIELDS.get(name),
+            on_watchers_changed=REGISTERED_WATCHERS.labels(name).set,
+        )
+
+    def _custom_cacher(self, store: Store[Any]) -> Cacher[Any]:
+        """A custom resource version's watch cache, counted under <plural>.<group>."""
+        r = store.resource
+        return self._cacher(store, f"{r.plural}.{r.group}")
 
     def _cluster_objects(self, plural: str) -> CachedThenStored[Any]:
         return CachedThenStored(self.cachers[plural], self.stores[plural])
@@ -340,6 +370,7 @@ class APIServer:
             await self.kubernetes_service.reconcile()
         self._tasks.append(asyncio.create_task(self.kubernetes_service.run()))
         self._tasks.append(asyncio.create_task(self._repair_loop()))
+        self._tasks.append(asyncio.create_task(self.definition_controllers.run()))
         if self.compaction_interval > 0:
             self._tasks.append(asyncio.create_task(self.compactor.run()))
         log.info("apiserver serving on port %d (etcd %s)", self.port, ",".join(self.etcd_endpoints))
@@ -421,6 +452,7 @@ class APIServer:
         self._ready = False
         for cacher in self.cachers.values():
             await cacher.stop()  # ends the watch streams, so the server stops without waiting
+        await self.custom_resources.stop()
         if self.rest is not None:
             await self.rest.stop()
         await self.server.stop(grace)

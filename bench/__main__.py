@@ -11,6 +11,7 @@ from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
 from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.cluster_dns import benchmark as cluster_dns
+from bench.custom_resources import benchmark as custom_resources
 from bench.kube_proxy import programming as service_programming
 from bench.kube_proxy import sync as kube_proxy_sync
 from bench.pod_startup import benchmark as pod_startup
@@ -37,6 +38,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench scheduling-costs [--pods N] [--out FILE]
     podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
                                    [--out FILE]
+    podplane-bench custom-resources [--quick] [--clients 1,10,50] [--size BYTES] [--out FILE]
     podplane-bench kube-proxy-sync [--services N] [--endpoints M] [--mode netns|generate]
                                    [--iptables system|nft|legacy] [--syncs K] [--out FILE]
     podplane-bench service-programming [--services N] [--server HOST:PORT] [--out FILE]
@@ -232,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     scheduling_costs.add_parser(sub, _positive)
     overload.add_parser(sub)
     apiserver_doors.add_parser(sub)
+    custom_resources.add_parser(sub)
     kube_proxy_sync.add_parser(sub, _positive)
     service_programming.add_parser(sub, _positive)
     _add_dns(sub)
@@ -273,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         return overload.run(overload.options_from(args))
     if args.command == "apiserver-doors":
         return apiserver_doors.run(apiserver_doors.options_from(args))
+    if args.command == "custom-resources":
+        return custom_resources.run(custom_resources.options_from(args))
     if args.command == "kube-proxy-sync":
         return kube_proxy_sync.run(args)
     if args.command == "service-programming":

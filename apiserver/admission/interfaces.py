@@ -4,10 +4,11 @@ an APIError. Plugins and the chain implement them; the registry depends on these
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from google.protobuf.message import Message
+
+from podplane.apimachinery.resources import Resource
 
 
 class WriteAdmission(Protocol):
@@ -22,6 +23,10 @@ class WriteAdmission(Protocol):
     def admit_delete(self, old: Message) -> None: ...
 
 
-# Checks, before a namespaced object is created, that its namespace (the second argument) exists
-# and is not terminating.
-NamespaceAdmission = Callable[[Message, str], Awaitable[None]]
+class NamespaceAdmission(Protocol):
+    """Checks, before a namespaced object is created, that its namespace exists and is not
+    terminating; `resource` names the object's kind in a refusal (else its message's)."""
+
+    async def __call__(
+        self, obj: Message, namespace: str, resource: Resource | None = None
+    ) -> None: ...

@@ -12,6 +12,7 @@ from apiserver import errors
 from apiserver.objects import object_meta
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.resources import Resource
 
 # How long after a namespace's deletion was admitted its cached copy is not trusted to be current
 # (kubernetes forceLiveLookupTTL).
@@ -75,7 +76,9 @@ class NamespaceLifecycle:
                 return None
             raise
 
-    async def __call__(self, obj: Message, namespace: str) -> None:
+    async def __call__(
+        self, obj: Message, namespace: str, resource: Resource | None = None
+    ) -> None:
         ns = await self._lookup(namespace)
         if ns is None:
             raise errors.not_found(resources.NAMESPACE, namespace)
@@ -83,7 +86,7 @@ class NamespaceLifecycle:
         if _terminating(ns) and not isinstance(obj, core_pb2.Event):
             meta = object_meta(obj)
             raise errors.forbidden(
-                resources.by_message(obj),
+                resource or resources.by_message(obj),
                 meta.name or meta.generate_name,
                 f"unable to create new content in namespace {namespace} "
                 f"because it is being terminated",

@@ -49,18 +49,30 @@ class Attributes:
 
 
 def request_attributes(
-    user: UserInfo, verb: str, resource: str, subresource: str, namespace: str, name: str
+    user: UserInfo,
+    verb: str,
+    resource: str,
+    subresource: str,
+    namespace: str,
+    name: str,
+    *,
+    group: str | None = None,
+    namespaced: bool | None = None,
 ) -> Attributes:
     """The attributes of a request for the namespace and name it gives. A create names no object
     (POST to the collection); a cluster-scoped resource has no namespace; an empty namespace is
-    the server's "default" except for list and watch, where it means every namespace."""
+    the server's "default" except for list and watch, where it means every namespace. `group`
+    and `namespaced` are the request's resource's when the caller knows them (a custom
+    resource's); else the built-in kind of that plural's."""
     if verb == "create" and not subresource:
         name = ""
-    if resource not in _NAMESPACED:
+    if namespaced is None:
+        namespaced = resource in _NAMESPACED
+    if not namespaced:
         namespace = ""
     elif not namespace and verb not in ("list", "watch"):
         namespace = "default"
-    return Attributes(user, verb, resource, subresource, namespace, name)
+    return Attributes(user, verb, resource, subresource, namespace, name, group)
 
 
 class Authorizer:
@@ -130,13 +142,25 @@ class Authorizer:
         subresource: str,
         namespace: str,
         name: str,
+        *,
+        group: str | None = None,
+        namespaced: bool | None = None,
     ) -> None:
         """Raises the refusal (APIError) of a request its user may not make. Without
         authentication configured there is no user, and every request is allowed, as before
         authentication existed."""
         if user is None:
             return
-        attrs = request_attributes(user, verb, resource, subresource, namespace, name)
+        attrs = request_attributes(
+            user,
+            verb,
+            resource,
+            subresource,
+            namespace,
+            name,
+            group=group,
+            namespaced=namespaced,
+        )
         decision = self.authorize(attrs)
         if not decision.allowed:
             raise forbidden(attrs, decision.reason)

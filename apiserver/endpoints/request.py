@@ -4,10 +4,16 @@ are both a POST ("create") on pods. Metrics, the in-flight limit and authorizati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from apiserver import errors
 from apiserver.flowcontrol.max_inflight import MUTATING, READ_ONLY
+from podplane.apimachinery.resources import Resource
+
+# The served resource a (group, version, plural) names, built-in or custom (None: none): the
+# server's registry of served resources answers it (apiserver/registry/served.py).
+Resolver = Callable[[str, str, str], Resource | None]
 
 # kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a
 # larger message with RESOURCE_EXHAUSTED before decoding it. Stored objects are smaller still
@@ -34,6 +40,12 @@ class RequestInfo:
     resource: str
     subresource: str = ""
     long_running: bool = False
+    # The request's API group and whether its resource is namespaced, when the request names
+    # them (a custom resource's); None: the built-in kind of that plural's.
+    group: str | None = None
+    namespaced: bool | None = None
+    # A method of the CustomObjects service: its resource is the request's (custom_request_info).
+    per_request: bool = False
 
     @property
     def request_kind(self) -> str:

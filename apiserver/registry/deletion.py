@@ -16,8 +16,10 @@ from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.objects import T, object_meta
+from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import priority, resources, timeutil
+from podplane.apimachinery.apiextensions import definitions as crds
 from podplane.apimachinery.resources import Resource
 
 DEFAULT_POD_GRACE_PERIOD = 30
@@ -105,6 +107,15 @@ def decide(
         obj = _copy(obj)
         meta = object_meta(obj)
         meta.finalizers.append(policy_finalizer)
+    if (
+        resource is resources.CUSTOM_RESOURCE_DEFINITION
+        and isinstance(obj, apiextensions_pb2.CustomResourceDefinition)
+        and not meta.deletion_timestamp
+    ):
+        # Its objects go first: the apiserver's finalizer deletes them (crd_finalizer.go).
+        obj = _copy(obj)
+        meta = object_meta(obj)
+        crds.mark_terminating(obj)
     pending = has_pending_finalizers(resource, obj)
     grace = grace_period(resource, obj, requested)
     if meta.deletion_timestamp:

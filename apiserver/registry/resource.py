@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Generic
 
+import grpc
+
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.registry import apply as server_side_apply
@@ -36,11 +38,13 @@ from apiserver.registry.options import (
     Preconditions,
     WatchOptions,
 )
+from apiserver.registry.scale import Scaler
 from apiserver.registry.store import Store, parse_resource_version
 from apiserver.registry.uncached import Uncached
 from apiserver.validation.fields import forbidden, required
 from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import Resource
+from podplane.printers.spec import TableSpec
 
 # How long a NotOlderThan read waits for the watch cache to reach the version (Kubernetes: 3 s,
 # then 504 "Too large resource version").
@@ -72,9 +76,33 @@ class ResourceAPI(Generic[T]):
     """The verbs of one resource over its store and its reads (the watch cache, or etcd for a
     resource kept out of it)."""
 
-    def __init__(self, store: Store[T], reads: Cacher[T] | Uncached[T]) -> None:
+    def __init__(
+        self,
+        store: Store[T],
+        reads: Cacher[T] | Uncached[T],
+        *,
+        scaler: Scaler | None = None,
+        table: TableSpec[T] | None = None,
+        warnings: tuple[str, ...] = (),
+        create_refusal: Callable[[], errors.APIError | None] | None = None,
+    ) -> None:
         self.store = store
         self.reads = reads
+        # The scale subresource, for the kinds that have one.
+        self.scaler = scaler
+        # The kind's table when it is not the printers' (a custom resource's printer columns).
+        self.table = table
+        # What every request to it is answered with (a deprecated custom resource version's).
+        self.warnings = warnings
+        # Why a create is refused now, if it is (a custom resource whose definition is being
+        # deleted).
+        self.create_refusal = create_refusal
+
+    def unknown_fields(self, obj: T) -> list[str]:
+        """Prunes a decoded object to its kind's schema (a custom resource's, a definition's
+        schemas): the paths of the fields it dropped."""
+        prune = self.store.strategy.prune
+        return prune(obj) if prune is not None else []
 
     @property
     def resource(self) -> Resource:
@@ -147,6 +175,9 @@ class ResourceAPI(Generic[T]):
     # Each write records its changes as its manager's in metadata.managedFields: the request's
     # fieldManager, else its user agent's first word (the server's own writes: kube-apiserver).
     async def create(self, obj: T, *, dry_run: bool = False, manager: Manager = SERVER) -> T:
+        refusal = self.create_refusal() if self.create_refusal is not None else None
+        if refusal is not None:
+            raise refusal
         check_options("CreateOptions", manager.field_manager)
         return await self.store.create(obj, dry_run=dry_run, manager=manager)
 
@@ -204,6 +235,14 @@ class ResourceAPI(Generic[T]):
         """A server-side apply of `config` (`decode` makes the kind's message of the merged
         JSON, with the door's field validation): the object as stored and whether it was
         created. The manager must name itself (fieldManager)."""
+        if self.resource.custom:
+            raise errors.APIError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "UnsupportedMediaType",
+                "server-side apply (application/apply-patch+yaml) of custom resources is not "
+                "supported by this server yet: use client-side apply (kubectl apply without "
+                "--server-side), or a merge patch",
+            )
         field_manager = options.manager.field_manager
         check_options(
             "PatchOptions",

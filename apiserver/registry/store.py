@@ -1,8 +1,10 @@
 """The generic registry: create, get, list, update, update status and delete any kind in etcd
 (kubernetes staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go over storage/etcd3).
 
-Objects are stored as protobuf under /registry/<plural>/<namespace>/<name> (cluster-scoped kinds:
-/registry/<plural>/<name>) without their resourceVersion, which is the key's etcd mod_revision."""
+Objects are stored under /registry/<plural>/<namespace>/<name> (cluster-scoped kinds:
+/registry/<plural>/<name>) without their resourceVersion, which is the key's etcd mod_revision:
+the built-in kinds as protobuf, custom resources as JSON under /registry/<group>/<plural>/...
+(their storage codec and prefix, apiserver/registry/customresource/)."""
 
 from __future__ import annotations
 
@@ -107,13 +109,36 @@ def _set_type(obj: Message, api_version: str, kind: str) -> None:
         setattr(obj, field, value)
 
 
-def _copy_field(dst: Message, src: Message, name: str) -> None:
-    """`src`'s message field as `dst`'s, absent when it is absent: an update that changes
-    nothing encodes to the stored bytes."""
-    if src.HasField(name):
-        getattr(dst, name).CopyFrom(getattr(src, name))
-    else:
-        dst.ClearField(name)
+class StorageCodec(Protocol[T]):
+    """How a kind's objects are written to etcd and read back: without their resourceVersion,
+    and the same object always as the same bytes (an update that changes nothing is not
+    written)."""
+
+    def encode(self, obj: T) -> bytes: ...
+
+    def decode(self, data: bytes) -> T: ...
+
+
+class ProtobufCodec(Generic[T]):
+    """The built-in kinds' storage: their protobuf message."""
+
+    def __init__(self, new: Callable[[], T]) -> None:
+        self.new = new
+
+    def encode(self, obj: T) -> bytes:
+        stored = type(obj)()
+        stored.CopyFrom(obj)
+        object_meta(stored).resource_version = ""
+        # Deterministic: map entries (labels, annotations, data) in key order, whatever order they
+        # were set in, so that an update that changes nothing encodes to the stored bytes and is
+        # not written (as Kubernetes compares the encoded object with etcd's in GuaranteedUpdate).
+        data: bytes = stored.SerializeToString(deterministic=True)
+        return data
+
+    def decode(self, data: bytes) -> T:
+        obj = self.new()
+        obj.ParseFromString(data)
+        return obj
 
 
 class Store(Generic[T]):
@@ -124,11 +149,15 @@ class Store(Generic[T]):
         etcd: EtcdClient,
         strategy: Strategy[T],
         admit_namespace: NamespaceAdmission | None = None,
+        *,
+        codec: StorageCodec[T] | None = None,
+        prefix: str = "",
     ) -> None:
         self.etcd = etcd
         self.strategy = strategy
         self.resource = strategy.resource
-        self.prefix = f"/registry/{self.resource.plural}/".encode()
+        self.codec: StorageCodec[T] = codec or ProtobufCodec(strategy.new)
+        self.prefix = (prefix or f"/registry/{self.resource.plural}/").encode()
         self.admit_namespace = admit_namespace
         # Object-dependent admission (NodeRestriction, PodSecurity), set by the server.
         self.admission: WriteAdmission | None = None
@@ -151,19 +180,12 @@ class Store(Generic[T]):
         return self.prefix
 
     def decode(self, kv: KeyValue) -> T:
-        obj = self.strategy.new()
-        obj.ParseFromString(kv.value)
+        obj = self.codec.decode(kv.value)
         object_meta(obj).resource_version = str(kv.mod_revision)
         return obj
 
     def encode(self, obj: T) -> bytes:
-        stored = type(obj)()
-        stored.CopyFrom(obj)
-        object_meta(stored).resource_version = ""
-        # Deterministic: map entries (labels, annotations, data) in key order, whatever order they
-        # were set in, so that an update that changes nothing encodes to the stored bytes and is
-        # not written (as Kubernetes compares the encoded object with etcd's in GuaranteedUpdate).
-        data: bytes = stored.SerializeToString(deterministic=True)
+        data = self.codec.encode(obj)
         if len(data) > MAX_OBJECT_BYTES:
             raise errors.too_large_for_etcd()
         return data
@@ -340,7 +362,7 @@ class Store(Generic[T]):
                 )
             self._validate(obj)
             if attempt == 0 and self.resource.namespaced and self.admit_namespace is not None:
-                await self.admit_namespace(obj, meta.namespace)
+                await self.admit_namespace(obj, meta.namespace, self.resource)
             if attempt == 0 and self.admission is not None:
                 await self.admission.admit_create(obj)
             key = self.key(meta.namespace, meta.name)
@@ -524,9 +546,7 @@ class Store(Generic[T]):
             meta.deletion_grace_period_seconds = old.deletion_grace_period_seconds
         else:
             meta.ClearField("deletion_grace_period_seconds")
-        if "status" in new.DESCRIPTOR.fields_by_name:
-            _copy_field(new, current, "status")  # only UpdateStatus (or the server) writes status
-        spec = self.strategy.spec_field
+        self.strategy.keep_status(new, current)  # only UpdateStatus (or the server) writes it
         # The request is defaulted as Kubernetes defaults it when decoding, before its changes
         # are recorded (a Secret's stringData is its data by then).
         self.strategy.default(new)
@@ -535,9 +555,8 @@ class Store(Generic[T]):
         self.strategy.prepare_for_update(new, current)
         if self.allocator is not None:
             self.allocator.prepare(new, current)
-        if spec:
-            if getattr(new, spec) != getattr(current, spec):
-                meta.generation = old.generation + 1
+        if self.strategy.generation_changed(new, current):
+            meta.generation = old.generation + 1
         self._validate(new, current)
         return new
 
@@ -554,7 +573,7 @@ class Store(Generic[T]):
         admitted."""
         new = type(current)()
         new.CopyFrom(current)
-        _copy_field(new, request, "status")
+        self.strategy.take_status(new, request)
         if manager is not None:
             self.managed_fields.updated(new, current, manager, "status")
         else:  # an apply's: the request's managed fields are final
@@ -714,6 +733,8 @@ class Store(Generic[T]):
 
 
 def _has_replicas(resource: Resource) -> bool:
+    if resource.custom:
+        return True  # its definition's scale subresource decides (ResourceAPI.scaler)
     spec = resource.message.DESCRIPTOR.fields_by_name.get("spec")
     return spec is not None and "replicas" in spec.message_type.fields_by_name
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiserver.registry.strategies import (
+    apiextensions,
     apps,
     batch,
     coordination,
@@ -34,6 +35,7 @@ STRATEGIES: dict[str, Strategy[Any]] = {
         policy,
         scheduling,
         node,
+        apiextensions,
     )
     for s in group.STRATEGIES
 }

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from bench.apiserver_doors.creators import CreateFailed, PodCreator, open_creator
+from bench.apiserver_doors.creators import CreateFailed, HttpWrite, PodCreator, open_creator
 from bench.apiserver_doors.doors import Doors
 from bench.common import workers
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
@@ -33,6 +33,7 @@ class WorkerSpec:
     clients: int
     warmup: float
     duration: float
+    write: HttpWrite | None = None  # what the HTTP clients create, if not the small pod
 
 
 @dataclass
@@ -72,7 +73,7 @@ class WorkerResult:
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     labels = {RUN_LABEL: spec.run_id, CELL_LABEL: spec.cell}
     creators = await asyncio.gather(
-        *(open_creator(spec.door, spec.doors, labels) for _ in range(spec.clients))
+        *(open_creator(spec.door, spec.doors, labels, spec.write) for _ in range(spec.clients))
     )
     try:
         conn.send("ready")
@@ -106,9 +107,17 @@ def cell_name(door: str, clients: int) -> str:
 
 
 async def run_cell(
-    door: str, doors: Doors, run_id: str, clients: int, options: Options, observe_cpu: CpuObserver
+    door: str,
+    doors: Doors,
+    run_id: str,
+    clients: int,
+    options: Options,
+    observe_cpu: CpuObserver,
+    write: HttpWrite | None = None,
+    cell: str = "",
 ) -> JSONObject:
-    """Creates through `door` by `clients` clients: throughput, latency, errors, CPU."""
+    """Creates through `door` by `clients` clients (of the small pod, or of what `write` says,
+    in the cell named `cell` if given): throughput, latency, errors, CPU."""
     specs: list[WorkerSpec] = []
     first = 0
     for n in workers.spread(clients, options.worker_processes):
@@ -117,11 +126,12 @@ async def run_cell(
                 door,
                 doors,
                 run_id,
-                cell_name(door, clients),
+                cell or cell_name(door, clients),
                 first,
                 n,
                 options.warmup,
                 options.duration,
+                write,
             )
         )
         first += n
@@ -150,7 +160,7 @@ async def run_cell(
         "door": door,
         "clients": clients,
         "worker_processes": len(specs),
-        "pods_created": sum(r.measured.created for r in results),
+        "created": sum(r.measured.created for r in results),
         "create": {**summary.to_json(), "errors_by_code": dict(errors)},
         "cpu_percent": cpu_percent,
         "apiserver_cpu_ms_per_create": cpu_ms_per_call(

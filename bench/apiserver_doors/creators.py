@@ -1,10 +1,13 @@
 """A client creating pods through one door, on a connection of its own: the typed gRPC client, or
 an aiohttp session holding one kept-alive TLS connection that POSTs the pod's JSON as kubectl
-create does. Both send the same small pod (bench.common.pods) and wait for the created object."""
+create does. Both send the same small pod (bench.common.pods) and wait for the created object.
+The HTTP client POSTs any other object it is given as well (an HttpWrite: a ConfigMap, a custom
+resource; bench/custom_resources)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
@@ -74,21 +77,45 @@ def collection_path(namespace: str) -> str:
     return f"/api/v1/namespaces/{namespace}/pods"
 
 
-class HttpPodCreator:
-    def __init__(self, session: aiohttp.ClientSession, labels: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class HttpWrite:
+    """What an HTTP creator POSTs in place of the small pod: `template` (an object's JSON as
+    kubectl sends it, its metadata.name replaced on every create, the creator's labels added)
+    to the collection at `path`."""
+
+    path: str
+    template: JSONObject
+
+
+def labelled(template: JSONObject, labels: dict[str, str]) -> JSONObject:
+    metadata = template.get("metadata", {})
+    merged = {**metadata.get("labels", {}), **labels}
+    return {**template, "metadata": {**metadata, "labels": merged}}
+
+
+class HttpCreator:
+    def __init__(
+        self, session: aiohttp.ClientSession, labels: dict[str, str], write: HttpWrite | None
+    ) -> None:
         self._session = session
-        self._template = pod_template(labels)
-        self._path = collection_path(NAMESPACE)
+        if write is None:
+            self._template = pod_template(labels)
+            self._path = collection_path(NAMESPACE)
+        else:
+            self._template = labelled(write.template, labels)
+            self._path = write.path
 
     @classmethod
-    async def open(cls, doors: Doors, labels: dict[str, str]) -> HttpPodCreator:
+    async def open(
+        cls, doors: Doors, labels: dict[str, str], write: HttpWrite | None = None
+    ) -> HttpCreator:
         session = http_session(doors, aiohttp.ClientTimeout(total=TIMEOUT))
         try:
             await warm_connection(session)
         except BaseException:
             await session.close()
             raise
-        return cls(session, labels)
+        return cls(session, labels, write)
 
     async def create(self, name: str) -> None:
         try:
@@ -128,9 +155,14 @@ async def warm_connection(session: aiohttp.ClientSession) -> None:
             raise RuntimeError(f"GET /readyz: HTTP {response.status}")
 
 
-async def open_creator(door: str, doors: Doors, labels: dict[str, str]) -> PodCreator:
+async def open_creator(
+    door: str, doors: Doors, labels: dict[str, str], write: HttpWrite | None = None
+) -> PodCreator:
+    """A creator of the small pod through `door`, or over HTTP of what `write` says."""
+    if write is not None and door != HTTP:
+        raise ValueError(f"an HttpWrite goes through the {HTTP} door, not {door!r}")
     if door == GRPC:
         return await GrpcPodCreator.open(doors, labels)
     if door == HTTP:
-        return await HttpPodCreator.open(doors, labels)
+        return await HttpCreator.open(doors, labels, write)
     raise ValueError(f"unknown door {door!r}")

@@ -1,11 +1,10 @@
 """The garbage collector (kubernetes pkg/controller/garbagecollector): deletes objects whose owners
 are gone, and carries out the Orphan and Foreground deletion of owners.
 
-Its graph is its informers' caches: every workload object (pods, ReplicationControllers,
-ReplicaSets, Deployments, DaemonSets and StatefulSets with their ControllerRevisions, Jobs,
-CronJobs, Services with their EndpointSlices, and claims: an ephemeral volume's is its pod's, and
-a StatefulSet's retention policy may give its claims owners) indexed by its own uid and by the
-uids its ownerReferences name.
+Its graph is its informers' caches: every object of every kind (events aside, as
+kube-controller-manager's ignoredResources leaves them), and of every custom resource an
+established CustomResourceDefinition adds (an informer made when the definition is established,
+dropped when it goes), indexed by its own uid and by the uids its ownerReferences name.
 Handlers only enqueue keys; reconcile(key) acts on one object:
 
 - an object with ownerReferences: an owner missing from the caches is looked up live, by name,
@@ -28,14 +27,14 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
-from controller.framework.objects import Object
+from google.protobuf.message import Message
+
+from controller.framework.custom_resources import CustomResourceKinds
 from controller.framework.reconciler import ReconcileLoop
-from podplane.api.apps.v1 import apps_pb2
-from podplane.api.batch.v1 import batch_pb2
-from podplane.api.core.v1 import core_pb2, service_pb2
-from podplane.api.discovery.v1 import discovery_pb2
+from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
+from podplane.apimachinery.meta import object_meta
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.conflicts import get_same, update_on_conflict
@@ -46,37 +45,12 @@ log = logging.getLogger(__name__)
 
 ORPHAN_FINALIZER = "orphan"
 FOREGROUND_FINALIZER = "foregroundDeletion"
-# The kinds whose objects are owners and dependents.
-WORKLOAD_KINDS = (
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "DaemonSet",
-    "StatefulSet",
-    "ControllerRevision",
-    "PersistentVolumeClaim",
-    "Job",
-    "CronJob",
-    "Service",
-    "EndpointSlice",
-)
-# Their messages: what the informers hold.
-Workload = (
-    core_pb2.Pod
-    | core_pb2.ReplicationController
-    | apps_pb2.ReplicaSet
-    | apps_pb2.Deployment
-    | apps_pb2.DaemonSet
-    | apps_pb2.StatefulSet
-    | apps_pb2.ControllerRevision
-    | core_pb2.PersistentVolumeClaim
-    | batch_pb2.Job
-    | batch_pb2.CronJob
-    | service_pb2.Service
-    | discovery_pb2.EndpointSlice
-)
-TRACKED: tuple[Resource, ...] = tuple(r for r in resources.ALL if r.kind in WORKLOAD_KINDS)
+# The kinds whose objects are owners and dependents: every kind but events, which are many and
+# own nothing (kube-controller-manager ignores them too).
+IGNORED_KINDS = ("Event",)
+TRACKED: tuple[Resource, ...] = tuple(r for r in resources.ALL if r.kind not in IGNORED_KINDS)
+# What the informers hold: any kind's object, read through its metadata (object_meta).
+Workload = Message
 OWNER_UID_INDEX = "owner-uid"
 UID_INDEX = "uid"
 # Owners known to be gone (uids are never reused), as many as kube-controller-manager keeps.
@@ -93,23 +67,26 @@ class Owner(enum.Enum):
     WAITING = "waiting"  # being deleted in the foreground
 
 
-def _waiting_for_dependents(obj: Object) -> bool:
-    return bool(obj.metadata.deletion_timestamp) and FOREGROUND_FINALIZER in obj.metadata.finalizers
+def _waiting_for_dependents(obj: Message) -> bool:
+    return (
+        bool(object_meta(obj).deletion_timestamp)
+        and FOREGROUND_FINALIZER in object_meta(obj).finalizers
+    )
 
 
 def _being_finalized(obj: Workload) -> bool:
-    finalizers = obj.metadata.finalizers
-    return bool(obj.metadata.deletion_timestamp) and (
+    finalizers = object_meta(obj).finalizers
+    return bool(object_meta(obj).deletion_timestamp) and (
         ORPHAN_FINALIZER in finalizers or FOREGROUND_FINALIZER in finalizers
     )
 
 
 def _owner_uids(obj: Workload) -> list[str]:
-    return [ref.uid for ref in obj.metadata.owner_references]
+    return [ref.uid for ref in object_meta(obj).owner_references]
 
 
 def _uid(obj: Workload) -> list[str]:
-    return [obj.metadata.uid]
+    return [object_meta(obj).uid]
 
 
 class AbsentOwners:
@@ -137,34 +114,67 @@ class GarbageCollector:
         self, client: Client, informers: SharedInformerFactory, *, workers: int = DEFAULT_WORKERS
     ) -> None:
         self.client = client
+        self.factory = informers
         self.absent_owners = AbsentOwners()
+        # By the key of each tracked resource: its plural, or a custom resource's
+        # <plural>.<group>.
         self.informers: dict[str, tuple[Resource, Informer[Workload]]] = {}
+        self.custom = CustomResourceKinds(informers)
         for resource in TRACKED:
-            informer: Informer[Workload] = informers.informer_for(resource)
-            informer.add_index(OWNER_UID_INDEX, _owner_uids)
-            informer.add_index(UID_INDEX, _uid)
-            informer.add_handler(
-                on_add=self._on_add, on_update=self._on_update, on_delete=self._on_delete
-            )
-            self.informers[resource.plural] = (resource, informer)
+            self._track(resource)
         self.loop = ReconcileLoop(
             "garbagecollector",
             self.reconcile,
             informers,
-            [i for _, i in self.informers.values()],
+            [*(i for _, i in self.informers.values()), self.custom.definitions],
             workers=workers,
         )
+        self.custom.on_change(self._sync_custom)
+
+    def _track(self, resource: Resource) -> None:
+        informer: Informer[Workload] = self.factory.informer_for(resource)
+        informer.add_index(OWNER_UID_INDEX, _owner_uids)
+        informer.add_index(UID_INDEX, _uid)
+        informer.add_handler(
+            on_add=self._on_add, on_update=self._on_update, on_delete=self._on_delete
+        )
+        self.informers[_tracking_key(resource)] = (resource, informer)
+
+    def _sync_custom(self) -> None:
+        """Follows the established custom resources: an informer for each new one (started
+        at once when the factory runs), none for those gone."""
+        wanted = {_tracking_key(r): r for r in self.custom.preferred()}
+        for key, (resource, _) in list(self.informers.items()):
+            if resource.custom and (key not in wanted or wanted[key] != resource):
+                self.factory.forget(resource)
+                del self.informers[key]
+        added = False
+        for key, resource in wanted.items():
+            if key not in self.informers:
+                log.info("garbage collector: following %s", key)
+                self._track(resource)
+                added = True
+        if added and self.factory.started:
+            self.factory.start()
 
     async def run(self) -> None:
         await self.loop.run()
 
     # ------------------------------------------------------------------ the graph
     def _key(self, obj: Workload) -> str:
+        if isinstance(obj, CustomObject):
+            group = obj.api_version.rpartition("/")[0]
+            for key, (resource, _) in self.informers.items():
+                if resource.custom and (resource.group, resource.kind) == (group, obj.kind):
+                    return f"{key}/{object_key(obj)}"
         return f"{resources.by_message(obj).plural}/{object_key(obj)}"
 
-    def _cached(self, key: str) -> tuple[Resource, Workload | None]:
-        plural, _, rest = key.partition("/")
-        resource, informer = self.informers[plural]
+    def _cached(self, key: str) -> tuple[Resource | None, Workload | None]:
+        tracked, _, rest = key.partition("/")
+        found = self.informers.get(tracked)
+        if found is None:  # a custom resource no longer served
+            return None, None
+        resource, informer = found
         return resource, informer.get(rest)
 
     def dependents(self, uid: str) -> list[tuple[Resource, Workload]]:
@@ -192,28 +202,28 @@ class GarbageCollector:
                 self._enqueue(owner)
 
     def _on_add(self, obj: Workload) -> None:
-        if obj.metadata.owner_references or _being_finalized(obj):
+        if object_meta(obj).owner_references or _being_finalized(obj):
             self._enqueue(obj)
 
     def _on_update(self, old: Workload, new: Workload) -> None:
         if _being_finalized(new):
             self._enqueue(new)
-        if old.metadata.owner_references != new.metadata.owner_references:
-            if new.metadata.owner_references:
+        if object_meta(old).owner_references != object_meta(new).owner_references:
+            if object_meta(new).owner_references:
                 self._enqueue(new)
             self._enqueue_finalizing_owners(_owner_uids(old) + _owner_uids(new))
 
     def _on_delete(self, obj: Workload) -> None:
-        for _, dependent in self.dependents(obj.metadata.uid):
+        for _, dependent in self.dependents(object_meta(obj).uid):
             self._enqueue(dependent)
         self._enqueue_finalizing_owners(_owner_uids(obj))
 
     # ------------------------------------------------------------------ reconcile
     async def reconcile(self, key: str) -> float | None:
         resource, obj = self._cached(key)
-        if obj is None:
+        if resource is None or obj is None:
             return None
-        meta = obj.metadata
+        meta = object_meta(obj)
         if meta.deletion_timestamp:
             if ORPHAN_FINALIZER in meta.finalizers:
                 await self._orphan_dependents(resource, obj)
@@ -232,7 +242,7 @@ class GarbageCollector:
             return Owner.WAITING if _waiting_for_dependents(cached) else Owner.SOLID
         # Not in the caches: gone, or too new for them. Only a live read can tell.
         try:
-            resource = resources.by_kind(ref.kind, ref.api_version)
+            resource = self._resource_of(ref.api_version, ref.kind)
         except KeyError:
             log.warning(
                 "garbage collector: unknown owner kind %s %s; leaving its dependents",
@@ -241,20 +251,25 @@ class GarbageCollector:
             )
             return Owner.SOLID
         try:
-            live: Object | None = await self.client.for_resource(resource).get(
+            live: Message | None = await self.client.for_resource(resource).get(
                 ref.name, namespace if resource.namespaced else ""
             )
         except Exception as e:
             if not is_not_found(e):
                 raise
             live = None
-        if live is None or live.metadata.uid != ref.uid:
+        if live is None or object_meta(live).uid != ref.uid:
             self.absent_owners.add(ref.uid)
             return Owner.DANGLING
         return Owner.WAITING if _waiting_for_dependents(live) else Owner.SOLID
 
+    def _resource_of(self, api_version: str, kind: str) -> Resource:
+        """The resource of an owner reference's kind, built-in or custom."""
+        custom = self.custom.by_kind(api_version, kind)
+        return custom if custom is not None else resources.by_kind(kind, api_version)
+
     async def _attempt_to_delete(self, resource: Resource, obj: Workload) -> None:
-        meta = obj.metadata
+        meta = object_meta(obj)
         states = {
             ref.uid: await self._owner_state(ref, meta.namespace) for ref in meta.owner_references
         }
@@ -274,16 +289,16 @@ class GarbageCollector:
         live = await self._live(resource, obj)
         if (
             live is None
-            or live.metadata.deletion_timestamp
+            or object_meta(live).deletion_timestamp
             or sorted(_owner_uids(live)) != sorted(_owner_uids(obj))
         ):
             return  # gone, going, or changed: its next event brings it back
         waiting = Owner.WAITING in states.values()
         if waiting and self.dependents(meta.uid):
             policy = "Foreground"
-        elif ORPHAN_FINALIZER in live.metadata.finalizers:
+        elif ORPHAN_FINALIZER in object_meta(live).finalizers:
             policy = "Orphan"
-        elif FOREGROUND_FINALIZER in live.metadata.finalizers:
+        elif FOREGROUND_FINALIZER in object_meta(live).finalizers:
             policy = "Foreground"
         else:
             policy = "Background"
@@ -303,7 +318,7 @@ class GarbageCollector:
                 raise
 
     async def _orphan_dependents(self, resource: Resource, owner: Workload) -> None:
-        uid = owner.metadata.uid
+        uid = object_meta(owner).uid
         dependents = self.dependents(uid)
         for dep_resource, dependent in dependents:
             await self._update(dep_resource, dependent, lambda o: _drop_owner_refs(o, {uid}))
@@ -316,17 +331,17 @@ class GarbageCollector:
         await self._update(resource, owner, lambda o: _drop_finalizer(o, ORPHAN_FINALIZER))
 
     async def _delete_dependents(self, resource: Resource, owner: Workload) -> float | None:
-        uid = owner.metadata.uid
+        uid = object_meta(owner).uid
         dependents = self.dependents(uid)
         for _, dependent in dependents:
-            if not dependent.metadata.deletion_timestamp:
+            if not object_meta(dependent).deletion_timestamp:
                 self._enqueue(dependent)  # deleted by its own reconcile: its owner waits
         blocking = [
             d
             for _, d in dependents
             if any(
                 r.uid == uid and r.HasField("block_owner_deletion") and r.block_owner_deletion
-                for r in d.metadata.owner_references
+                for r in object_meta(d).owner_references
             )
         ]
         if blocking:
@@ -359,8 +374,12 @@ class GarbageCollector:
         )
 
 
+def _tracking_key(resource: Resource) -> str:
+    return f"{resource.plural}.{resource.group}" if resource.custom else resource.plural
+
+
 def _drop_owner_refs(obj: Workload, uids: set[str]) -> bool:
-    refs = obj.metadata.owner_references
+    refs = object_meta(obj).owner_references
     keep = [r for r in refs if r.uid not in uids]
     if len(keep) == len(refs):
         return False
@@ -370,7 +389,7 @@ def _drop_owner_refs(obj: Workload, uids: set[str]) -> bool:
 
 
 def _drop_finalizer(obj: Workload, finalizer: str) -> bool:
-    if finalizer not in obj.metadata.finalizers:
+    if finalizer not in object_meta(obj).finalizers:
         return False
-    obj.metadata.finalizers.remove(finalizer)
+    object_meta(obj).finalizers.remove(finalizer)
     return True

@@ -1,11 +1,13 @@
 """The namespace controller (kubernetes pkg/controller/namespace): when a namespace is being
-deleted, delete everything in it; once it is empty, remove the "kubernetes" finalizer from its
-spec, upon which the apiserver deletes the namespace itself."""
+deleted, delete everything in it (every namespaced kind, the established custom resources
+too); once it is empty, remove the "kubernetes" finalizer from its spec, upon which the
+apiserver deletes the namespace itself."""
 
 from __future__ import annotations
 
 import logging
 
+from controller.framework.custom_resources import CustomResourceKinds
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
@@ -26,8 +28,13 @@ class NamespaceController:
     ) -> None:
         self.client = client
         self.namespaces: Informer[core_pb2.Namespace] = informers.informer_for(resources.NAMESPACE)
+        self.custom = CustomResourceKinds(informers)
         self.loop = ReconcileLoop(
-            "namespace", self.reconcile, informers, [self.namespaces], workers=workers
+            "namespace",
+            self.reconcile,
+            informers,
+            [self.namespaces, self.custom.definitions],
+            workers=workers,
         )
         self.namespaces.add_handler(
             on_add=self._on_change, on_update=lambda _old, new: self._on_change(new)
@@ -45,7 +52,7 @@ class NamespaceController:
         if ns is None or not ns.metadata.deletion_timestamp:
             return None
         remaining = 0
-        for resource in resources.ALL:
+        for resource in [*resources.ALL, *self.custom.preferred()]:
             if resource.namespaced:
                 remaining += await self._delete_content(resource, name)
         if remaining:
@@ -67,7 +74,12 @@ class NamespaceController:
     async def _delete_content(self, resource: resources.Resource, namespace: str) -> int:
         """Deletes every object of this kind in the namespace; returns how many are left."""
         api = self.client.for_resource(resource)
-        items, _ = await api.list_all(namespace)
+        try:
+            items, _ = await api.list_all(namespace)
+        except Exception as e:
+            if resource.custom and is_not_found(e):
+                return 0  # its definition went meanwhile, and its objects with it
+            raise
         left = 0
         for obj in items:
             try:

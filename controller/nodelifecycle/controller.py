@@ -77,9 +77,9 @@ class NodeLifecycleController:
         self.health = HeartbeatTracker(clock)
         self.recorder = events.EventRecorder(client, "node-controller")
         self.nodes: Informer[core_pb2.Node] = informers.informer_for(resources.NODE)
-        self.leases: Informer[lease_pb2.Lease] = informers.informer_for(
-            resources.LEASE, namespace=NODE_LEASE_NAMESPACE
-        )
+        # The process's one lease informer, of every namespace (the garbage collector follows
+        # every kind): this controller's handler passes over the leases of no node.
+        self.leases: Informer[lease_pb2.Lease] = informers.informer_for(resources.LEASE)
         # The process's one pod informer, of every pod: this controller's handlers, index and
         # reconcile pass over the pods no node has been given (a watch of the bound ones only
         # would be a second watch of pods).
@@ -121,7 +121,8 @@ class NodeLifecycleController:
         self._enqueue_pods_of(node.metadata.name)
 
     def _on_lease(self, lease: lease_pb2.Lease) -> None:
-        self.node_loop.enqueue(lease.metadata.name)
+        if lease.metadata.namespace == NODE_LEASE_NAMESPACE:
+            self.node_loop.enqueue(lease.metadata.name)
 
     def _on_pod(self, pod: core_pb2.Pod) -> None:
         if pod.spec.node_name:

@@ -23,6 +23,8 @@ def cell_text(cell: Cell) -> str:
     """A cell as kubectl prints it (Go's %v: integers in decimal, booleans as true/false)."""
     if isinstance(cell, bool):
         return "true" if cell else "false"
+    if cell is None:
+        return "<none>"
     return str(cell)
 
 

@@ -36,8 +36,14 @@ M = TypeVar("M", bound=Message)
 # A map field's format: its message values (one `repeated string items`) are plain JSON lists.
 STRING_LIST = "string-list"
 # A string field's formats for free-form JSON (a runtime.RawExtension, a managed fields entry's
-# FieldsV1): the field holds the JSON text, and the object's JSON has the value itself.
-RAW_JSON_FORMATS = frozenset({"raw-extension", "fields-v1"})
+# FieldsV1, a CustomResourceDefinition version's schema): the field holds the JSON text, and the
+# object's JSON has the value itself.
+JSON_SCHEMA_PROPS = "json-schema-props"
+RAW_JSON_FORMATS = frozenset({"raw-extension", "fields-v1", JSON_SCHEMA_PROPS})
+# A string field that holds the rest of the object as a JSON object's text (a custom object's
+# spec, status and other top-level fields): written as the object's own fields, and given every
+# key of the object that no other field of its message takes. A message has at most one.
+INLINE_JSON = "inline-json"
 
 # A scalar field's value as protobuf holds it.
 ProtoScalar = str | int | float | bool | bytes
@@ -93,6 +99,7 @@ class _Kind(enum.Enum):
     REPEATED_SCALAR = 3
     MESSAGE = 4
     SCALAR = 5
+    INLINE = 6
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,8 @@ def _plan(descriptor: Descriptor) -> tuple[_FieldPlan, ...]:
                     message=f.message_type,
                 )
             )
+        elif fmt == INLINE_JSON:
+            plans.append(_FieldPlan(f.name, f.json_name, _Kind.INLINE, False, False, None, None))
         else:
             plans.append(
                 _FieldPlan(
@@ -282,6 +291,8 @@ def encode(msg: Message) -> JSONObject:
             out[plan.json_name] = plan.convert(value) if plan.convert else value
         elif kind is _Kind.MESSAGE:
             out[plan.json_name] = encode(value)
+        elif kind is _Kind.INLINE:
+            _merge_inline(out, value)
         else:
             out[plan.json_name] = _field_json(plan, value)
     for plan in empties:
@@ -299,7 +310,10 @@ def encode_substituting(msg: Message, substitutes: dict[int, JSONValue]) -> JSON
     for f, value in msg.ListFields():
         plan = by_number[f.number]
         substitute = substitutes.get(f.number, _NONE)
-        out[plan.json_name] = _field_json(plan, value) if substitute is _NONE else substitute
+        if plan.kind is _Kind.INLINE:
+            _merge_inline(out, value)
+        else:
+            out[plan.json_name] = _field_json(plan, value) if substitute is _NONE else substitute
     for plan in empties:
         if plan.json_name not in out:
             out[plan.json_name] = _empty_value(plan)
@@ -307,6 +321,14 @@ def encode_substituting(msg: Message, substitutes: dict[int, JSONValue]) -> JSON
 
 
 _NONE = object()
+
+
+def _merge_inline(out: JSONObject, value: str) -> None:
+    """An inline JSON field's keys as the object's own (a custom object's untyped content)."""
+    inline = json.loads(value)
+    if isinstance(inline, dict):
+        for k, v in inline.items():
+            out.setdefault(k, v)  # a typed field wins over a key it shadows
 
 
 # ------------------------------------------------------------------ decoding
@@ -473,10 +495,13 @@ class _Decoding:
 
 @functools.cache
 def _decoding(descriptor: Descriptor) -> dict[str, _Decoding]:
-    """Each field's decoding by its JSON name, worked out once per message type."""
+    """Each field's decoding by its JSON name, worked out once per message type (an inline
+    field has no name of its own in JSON: see _inline_field)."""
     out: dict[str, _Decoding] = {}
     for f in descriptor.fields:
         schema = field_schema(f)
+        if schema.format == INLINE_JSON:
+            continue
         if f.message_type is not None and f.message_type.GetOptions().map_entry:
             value = f.message_type.fields_by_name["value"]
             kind = _MAP_OF_MESSAGES if value.message_type is not None else _MAP_OF_SCALARS
@@ -490,6 +515,12 @@ def _decoding(descriptor: Descriptor) -> dict[str, _Decoding]:
     return out
 
 
+@functools.cache
+def _inline_field(descriptor: Descriptor) -> FieldDescriptor | None:
+    """The message's inline-json field, which takes the keys no other field takes."""
+    return next((f for f in descriptor.fields if _format(f) == INLINE_JSON), None)
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -500,10 +531,15 @@ def _fill(msg: Message, data: JSONValue, path: str, unknown: list[str]) -> None:
     if not isinstance(data, dict):
         raise DecodeError(path, f"expected object, got {json_type_name(data)}")
     fields = _decoding(msg.DESCRIPTOR)
+    inline = _inline_field(msg.DESCRIPTOR)
+    rest: JSONObject = {}
     for key, value in data.items():
         d = fields.get(key) if isinstance(key, str) else None
         if d is None:
-            unknown.append(_join(path, str(key)))
+            if inline is not None:
+                rest[str(key)] = value
+            else:
+                unknown.append(_join(path, str(key)))
             continue
         if value is None:
             continue
@@ -543,6 +579,14 @@ def _fill(msg: Message, data: JSONValue, path: str, unknown: list[str]) -> None:
                     _fill(target[str(k)], v, f"{_join(path, key)}[{k}]", unknown)
                 elif v is not None:
                     target[str(k)] = _scalar(value_field, v, _LazyPath(path, key, k), d.format)
+    if inline is not None:
+        setattr(msg, inline.name, inline_json(rest) if rest else "")
+
+
+def inline_json(content: JSONObject) -> str:
+    """An inline-json field's text: keys sorted at every level, as Go writes an unstructured
+    object, so the same object is always the same text (and the same bytes in storage)."""
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _fill_strings(items: Any, value: JSONValue, path: str) -> None:

@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol
 import grpc
 from google.protobuf.message import Message
 
+from podplane.api.apiextensions.v1 import (
+    apiextensions_pb2,
+    apiextensions_pb2_grpc,
+    custom_objects_pb2,
+    custom_objects_pb2_grpc,
+)
 from podplane.api.apps.v1 import apps_pb2, apps_pb2_grpc
 from podplane.api.authentication.v1 import authentication_pb2, authentication_pb2_grpc
 from podplane.api.authorization.v1 import authorization_pb2, authorization_pb2_grpc
@@ -72,14 +78,41 @@ class Resource(Generic[M, L, E]):
     add_servicer: Callable[[object, MethodRegistry], None]
     has_status: bool
     short_names: tuple[str, ...] = ()
+    # The groups of resources it belongs to (`kubectl get all` lists the category "all").
+    categories: tuple[str, ...] = ()
+    # A custom resource's names, as its CustomResourceDefinition gives them; a built-in kind's
+    # are its kind's (pods: pod, PodList).
+    singular_name: str = ""
+    list_kind_name: str = ""
 
     @property
     def singular(self) -> str:
-        return self.kind.lower()
+        return self.singular_name or self.kind.lower()
+
+    @property
+    def list_kind(self) -> str:
+        return self.list_kind_name or f"{self.kind}List"
+
+    @property
+    def group(self) -> str:
+        """ "" for the core group (apiVersion v1), else the group (apps for apps/v1)."""
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def version(self) -> str:
+        return self.api_version.rpartition("/")[2]
+
+    @property
+    def custom(self) -> bool:
+        """Whether the kind is a CustomResourceDefinition's, served as CustomObject messages."""
+        return self.message is custom_objects_pb2.CustomObject
 
     def new(self) -> M:
         return self.message()
 
+
+# What `kubectl get all` lists.
+ALL_CATEGORY = ("all",)
 
 POD = Resource(
     kind="Pod",
@@ -94,6 +127,7 @@ POD = Resource(
     add_servicer=services_pb2_grpc.add_PodsServicer_to_server,
     has_status=True,
     short_names=("po",),
+    categories=ALL_CATEGORY,
 )
 NODE = Resource(
     kind="Node",
@@ -164,6 +198,7 @@ REPLICATION_CONTROLLER = Resource(
     add_servicer=services_pb2_grpc.add_ReplicationControllersServicer_to_server,
     has_status=True,
     short_names=("rc",),
+    categories=ALL_CATEGORY,
 )
 REPLICA_SET = Resource(
     kind="ReplicaSet",
@@ -178,6 +213,7 @@ REPLICA_SET = Resource(
     add_servicer=apps_pb2_grpc.add_ReplicaSetsServicer_to_server,
     has_status=True,
     short_names=("rs",),
+    categories=ALL_CATEGORY,
 )
 DEPLOYMENT = Resource(
     kind="Deployment",
@@ -192,6 +228,7 @@ DEPLOYMENT = Resource(
     add_servicer=apps_pb2_grpc.add_DeploymentsServicer_to_server,
     has_status=True,
     short_names=("deploy",),
+    categories=ALL_CATEGORY,
 )
 JOB = Resource(
     kind="Job",
@@ -205,6 +242,7 @@ JOB = Resource(
     stub=batch_pb2_grpc.JobsStub,
     add_servicer=batch_pb2_grpc.add_JobsServicer_to_server,
     has_status=True,
+    categories=ALL_CATEGORY,
 )
 CONFIG_MAP = Resource(
     kind="ConfigMap",
@@ -302,6 +340,7 @@ SERVICE = Resource(
     add_servicer=services_pb2_grpc.add_ServicesServicer_to_server,
     has_status=True,
     short_names=("svc",),
+    categories=ALL_CATEGORY,
 )
 ENDPOINTS = Resource(
     kind="Endpoints",
@@ -395,6 +434,7 @@ DAEMON_SET = Resource(
     add_servicer=apps_pb2_grpc.add_DaemonSetsServicer_to_server,
     has_status=True,
     short_names=("ds",),
+    categories=ALL_CATEGORY,
 )
 STATEFUL_SET = Resource(
     kind="StatefulSet",
@@ -409,6 +449,7 @@ STATEFUL_SET = Resource(
     add_servicer=apps_pb2_grpc.add_StatefulSetsServicer_to_server,
     has_status=True,
     short_names=("sts",),
+    categories=ALL_CATEGORY,
 )
 CONTROLLER_REVISION = Resource(
     kind="ControllerRevision",
@@ -436,6 +477,7 @@ CRON_JOB = Resource(
     add_servicer=batch_pb2_grpc.add_CronJobsServicer_to_server,
     has_status=True,
     short_names=("cj",),
+    categories=ALL_CATEGORY,
 )
 POD_DISRUPTION_BUDGET = Resource(
     kind="PodDisruptionBudget",
@@ -478,6 +520,21 @@ RUNTIME_CLASS = Resource(
     add_servicer=node_pb2_grpc.add_RuntimeClassesServicer_to_server,
     has_status=False,
 )
+CUSTOM_RESOURCE_DEFINITION = Resource(
+    kind="CustomResourceDefinition",
+    plural="customresourcedefinitions",
+    api_version="apiextensions.k8s.io/v1",
+    namespaced=False,
+    message=apiextensions_pb2.CustomResourceDefinition,
+    list_message=apiextensions_pb2.CustomResourceDefinitionList,
+    watch_event=apiextensions_pb2.CustomResourceDefinitionWatchEvent,
+    service="podplane.apiextensions.v1.CustomResourceDefinitions",
+    stub=apiextensions_pb2_grpc.CustomResourceDefinitionsStub,
+    add_servicer=apiextensions_pb2_grpc.add_CustomResourceDefinitionsServicer_to_server,
+    has_status=True,
+    short_names=("crd", "crds"),
+    categories=("api-extensions",),
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -509,7 +566,51 @@ ALL: tuple[Resource, ...] = (
     POD_DISRUPTION_BUDGET,
     PRIORITY_CLASS,
     RUNTIME_CLASS,
+    CUSTOM_RESOURCE_DEFINITION,
 )
+
+# The one service that serves every custom resource, each named by its group, version and
+# plural in the request (apiextensions/v1/custom_objects.proto).
+CUSTOM_OBJECTS_SERVICE = "podplane.apiextensions.v1.CustomObjects"
+CustomResource = Resource[
+    custom_objects_pb2.CustomObject,
+    custom_objects_pb2.CustomObjectList,
+    custom_objects_pb2.CustomObjectWatchEvent,
+]
+
+
+def custom_resource(
+    group: str,
+    version: str,
+    kind: str,
+    plural: str,
+    *,
+    namespaced: bool,
+    has_status: bool = False,
+    singular: str = "",
+    list_kind: str = "",
+    short_names: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+) -> CustomResource:
+    """The Resource of one served version of a CustomResourceDefinition: its objects are
+    CustomObject messages, served by the CustomObjects service."""
+    return Resource(
+        kind=kind,
+        plural=plural,
+        api_version=f"{group}/{version}",
+        namespaced=namespaced,
+        message=custom_objects_pb2.CustomObject,
+        list_message=custom_objects_pb2.CustomObjectList,
+        watch_event=custom_objects_pb2.CustomObjectWatchEvent,
+        service=CUSTOM_OBJECTS_SERVICE,
+        stub=custom_objects_pb2_grpc.CustomObjectsStub,
+        add_servicer=custom_objects_pb2_grpc.add_CustomObjectsServicer_to_server,
+        has_status=has_status,
+        short_names=short_names,
+        categories=categories,
+        singular_name=singular,
+        list_kind_name=list_kind,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import builtins
-import collections
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
 import grpc
 from google.protobuf.message import Message
 
+from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.batch.v1 import batch_pb2
@@ -23,12 +22,20 @@ from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
-from podplane.apimachinery.meta import ObjectList, WatchEvent
 from podplane.apimachinery.openapi import KUBERNETES_VERSION
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import CustomResource, Resource
 from podplane.client import metered_channel
 from podplane.client.credentials import Credentials, aio_channel
+from podplane.client.custom_objects import CustomObjectClient, by_name
 from podplane.client.request_stream import DEFAULT_LINGER, RequestStream
+from podplane.client.resource_client import (
+    ResourceClient,
+    WatchStream,
+    is_already_exists,
+    is_conflict,
+    is_not_found,
+    status_code,
+)
 from podplane.client.retry_after import call_with_retry
 
 if TYPE_CHECKING:
@@ -42,6 +49,16 @@ else:  # type parameter defaults are a type checker's matter; Python 3.11's Type
 
     T = TypeVar("T", bound=Message)
     W = TypeVar("W", bound=Message)
+
+__all__ = [
+    "Client",
+    "ResourceClient",
+    "WatchStream",
+    "is_already_exists",
+    "is_conflict",
+    "is_not_found",
+    "status_code",
+]
 
 DEFAULT_TIMEOUT = 30.0
 # Large pages of nodes or pods exceed gRPC's 4 MiB default.
@@ -89,177 +106,6 @@ async def _bind(
     await call_with_retry(  # retried as ResourceClient._call
         lambda t: stub.Bind(request, timeout=t, wait_for_ready=True), timeout
     )
-
-
-def status_code(err: BaseException) -> grpc.StatusCode | None:
-    if isinstance(err, grpc.aio.AioRpcError):
-        code: grpc.StatusCode = err.code()
-        return code
-    return None
-
-
-def is_not_found(err: BaseException) -> bool:
-    return bool(status_code(err) == grpc.StatusCode.NOT_FOUND)
-
-
-def is_already_exists(err: BaseException) -> bool:
-    return bool(status_code(err) == grpc.StatusCode.ALREADY_EXISTS)
-
-
-def is_conflict(err: BaseException) -> bool:
-    """A stale resourceVersion (Kubernetes' 409 Conflict)."""
-    return bool(status_code(err) == grpc.StatusCode.ABORTED)
-
-
-class WatchStream(Generic[W]):
-    """A server stream of watch events: iterate it; cancel() ends it. The watch is asked for
-    batches (allow_watch_batches); they are unpacked here, so events come one by one."""
-
-    def __init__(self, call: grpc.aio.UnaryStreamCall) -> None:
-        self._call = call
-        self._messages = call.__aiter__()
-        self._batched: collections.deque[WatchEvent[W]] = collections.deque()
-
-    def __aiter__(self) -> WatchStream[W]:
-        return self
-
-    async def __anext__(self) -> WatchEvent[W]:
-        if self._batched:
-            return self._batched.popleft()
-        msg = await self._messages.__anext__()
-        if not msg.events:
-            event: WatchEvent[W] = msg
-            return event
-        self._batched.extend(msg.events)
-        return self._batched.popleft()
-
-    def cancel(self) -> None:
-        self._call.cancel()
-
-
-class ResourceClient(Generic[T]):
-    """Create/Get/List/Watch/Update/UpdateStatus/Delete for one resource kind."""
-
-    def __init__(self, channel: grpc.aio.Channel, resource: Resource[T], timeout: float) -> None:
-        self.resource = resource
-        self._stub = resource.stub(channel)
-        self._timeout = timeout
-
-    async def _call(self, method: str, request: Message) -> Message:
-        # Every verb is retried when the apiserver refuses it as overloaded (RESOURCE_EXHAUSTED
-        # with retry-after): it was refused before doing anything, so it cannot happen twice.
-        rpc = getattr(self._stub, method)
-        response: Message = await call_with_retry(
-            lambda timeout: rpc(request, timeout=timeout, wait_for_ready=True), self._timeout
-        )
-        return response
-
-    async def create(self, obj: T) -> T:
-        return cast(T, await self._call("Create", obj))
-
-    async def get(self, name: str, namespace: str = "") -> T:
-        return cast(T, await self._call("Get", meta_pb2.GetRequest(namespace=namespace, name=name)))
-
-    async def list(
-        self,
-        namespace: str = "",
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        resource_version: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-    ) -> ObjectList[T]:
-        """One page: the kind's List message (PodList, ...)."""
-        return cast(
-            ObjectList[T],
-            await self._call(
-                "List",
-                meta_pb2.ListRequest(
-                    namespace=namespace,
-                    label_selector=label_selector,
-                    field_selector=field_selector,
-                    resource_version=resource_version,
-                    limit=limit,
-                    continue_token=continue_token,
-                ),
-            ),
-        )
-
-    async def list_all(
-        self,
-        namespace: str = "",
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        page_size: int = 500,
-        resource_version: str = "",
-    ) -> tuple[builtins.list[T], str]:
-        """Every matching object, following continue tokens; returns (items, list resourceVersion).
-        resource_version "0" reads the apiserver's cache in one go (no pages)."""
-        items: builtins.list[T] = []
-        token = ""
-        while True:
-            page = await self.list(
-                namespace,
-                label_selector=label_selector,
-                field_selector=field_selector,
-                limit=page_size,
-                continue_token=token,
-                resource_version=resource_version,
-            )
-            items.extend(page.items)
-            token = page.metadata.continue_token
-            if not token:
-                return items, page.metadata.resource_version
-
-    def watch(
-        self,
-        namespace: str = "",
-        *,
-        resource_version: str = "",
-        label_selector: str = "",
-        field_selector: str = "",
-        allow_watch_bookmarks: bool = False,
-        timeout_seconds: int = 0,
-    ) -> WatchStream[T]:
-        """A stream of watch events ({type, object}); cancel the iterator to stop."""
-        request = meta_pb2.WatchRequest(
-            namespace=namespace,
-            resource_version=resource_version,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            allow_watch_bookmarks=allow_watch_bookmarks,
-            timeout_seconds=timeout_seconds,
-            allow_watch_batches=True,
-        )
-        return WatchStream(self._stub.Watch(request, wait_for_ready=True))
-
-    async def update(self, obj: T) -> T:
-        return cast(T, await self._call("Update", obj))
-
-    async def update_status(self, obj: T) -> T:
-        return cast(T, await self._call("UpdateStatus", obj))
-
-    async def delete(
-        self,
-        name: str,
-        namespace: str = "",
-        *,
-        grace_period_seconds: int | None = None,
-        resource_version: str = "",
-        uid: str = "",
-        propagation_policy: str = "",
-    ) -> T:
-        request = meta_pb2.DeleteRequest(
-            namespace=namespace,
-            name=name,
-            propagation_policy=propagation_policy,
-            preconditions=meta_pb2.Preconditions(uid=uid, resource_version=resource_version),
-        )
-        if grace_period_seconds is not None:
-            request.grace_period_seconds = grace_period_seconds
-        return cast(T, await self._call("Delete", request))
 
 
 def user_agent(component: str) -> str:
@@ -378,13 +224,33 @@ class Client:
         self.runtimeclasses: ResourceClient[node_pb2.RuntimeClass] = ResourceClient(
             self.channel, resources.RUNTIME_CLASS, timeout
         )
+        self.customresourcedefinitions: ResourceClient[
+            apiextensions_pb2.CustomResourceDefinition
+        ] = ResourceClient(self.channel, resources.CUSTOM_RESOURCE_DEFINITION, timeout)
+        self._custom: dict[str, CustomObjectClient] = {}
         self._pods_stub = resources.POD.stub(self.channel)
         self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)
         self.timeout = timeout
 
     def for_resource(self, resource: Resource[T]) -> ResourceClient[T]:
-        """The typed client of a resource (untyped for a resource not known statically)."""
+        """The typed client of a resource (untyped for a resource not known statically); a
+        custom resource's is a CustomObjectClient, made on first use."""
+        if resource.custom:
+            found = self._custom.get(resource.api_version + "/" + resource.plural)
+            if found is None:
+                found = CustomObjectClient(
+                    self.channel, cast(CustomResource, resource), self.timeout
+                )
+                self._custom[resource.api_version + "/" + resource.plural] = found
+            custom: ResourceClient[T] = found  # type: ignore[assignment]
+            return custom
         client: ResourceClient[T] = getattr(self, resource.plural)
+        return client
+
+    def custom_objects(self, group: str, version: str, plural: str) -> CustomObjectClient:
+        """The client of a custom resource, by the group, version and plural of its path."""
+        client = self.for_resource(by_name(group, version, plural))
+        assert isinstance(client, CustomObjectClient)
         return client
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:

@@ -53,7 +53,7 @@ class SharedInformerFactory:
     ) -> Informer[M]:
         """The one informer of the kind (in `namespace`, "" for all, with those selectors), made
         on first use. One asked for after start() runs at the next start()."""
-        key = InformerKey(resource.plural, namespace, label_selector, field_selector)
+        key = self._key(resource, namespace, label_selector, field_selector)
         informer: Informer[M] | None = self._informers.get(key)
         if informer is None:
             name = resource.plural if key[1:] == ("", "", "") else "/".join(k for k in key if k)
@@ -66,6 +66,23 @@ class SharedInformerFactory:
             )
             self._informers[key] = informer
         return informer
+
+    @staticmethod
+    def _key(
+        resource: Resource[Any], namespace: str, label_selector: str, field_selector: str
+    ) -> InformerKey:
+        # A custom resource's plural is its group's alone: it is keyed by its group version too.
+        plural = f"{resource.api_version}/{resource.plural}" if resource.custom else resource.plural
+        return InformerKey(plural, namespace, label_selector, field_selector)
+
+    def forget(self, resource: Resource[Any]) -> None:
+        """Stops the kind's unfiltered informer and drops it (a custom resource no longer
+        served); asked for again, it is a new one."""
+        key = self._key(resource, "", "", "")
+        self._informers.pop(key, None)
+        task = self._running.pop(key, None)
+        if task is not None:
+            task.cancel()
 
     def lister(self, resource: Resource[M]) -> Informer[M]:
         """The kind's informer as a lister (the scheduler framework's Handle)."""

@@ -10,6 +10,7 @@ from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE
+from podplane.printers.custom import CUSTOM_RESOURCE_DEFINITION_TABLE
 from podplane.printers.events import EVENT_TABLE
 from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
@@ -79,6 +80,7 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.POD_DISRUPTION_BUDGET.plural: POD_DISRUPTION_BUDGET_TABLE,
     resources.PRIORITY_CLASS.plural: PRIORITY_CLASS_TABLE,
     resources.RUNTIME_CLASS.plural: RUNTIME_CLASS_TABLE,
+    resources.CUSTOM_RESOURCE_DEFINITION.plural: CUSTOM_RESOURCE_DEFINITION_TABLE,
 }
 
 

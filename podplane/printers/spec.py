@@ -13,8 +13,9 @@ from google.protobuf.message import Message
 T = TypeVar("T", bound=Message)
 
 # A cell as the Table carries it in JSON: a string, or an integer where Kubernetes' printer puts an
-# int64 (DESIRED, DATA, COUNT, ...).
-Cell: TypeAlias = str | int
+# int64 (DESIRED, DATA, COUNT, ...); a custom resource's printer column may also give a number, a
+# boolean or nothing (null: kubectl prints <none>).
+Cell: TypeAlias = str | int | float | bool | None
 
 # A row's cells for one object at a moment in time (ages are relative to `now`), every column's
 # cell, wide ones included, in column order (the apiserver prints with Wide: true).

@@ -139,6 +139,7 @@ def build_table(
     no_headers: bool = False,
     group_version: str = META_V1,
     now: datetime | None = None,
+    spec: TableSpec[M] | None = None,
 ) -> JSONObject:
     """The metav1.Table of `objects` (a list's items, or the one object of a GET or a watch
     event) as a JSON-ready dict.
@@ -146,8 +147,9 @@ def build_table(
     resource_version, continue_token and remaining_item_count are the list's ListMeta (for one
     object, its resourceVersion). no_headers leaves the column definitions out (null), as the
     apiserver does for every watch event after the first. group_version is the Table's
-    (meta.k8s.io/v1, or v1beta1 if that is what the client accepted)."""
-    spec = table_for(resource)
+    (meta.k8s.io/v1, or v1beta1 if that is what the client accepted). `spec` is the kind's table
+    when the printers' registry has none (a custom resource's printer columns)."""
+    spec = spec or table_for(resource)
     at = now or datetime.now(UTC)
     metadata: JSONObject = {}
     if resource_version:

@@ -191,6 +191,26 @@ _BODIES: dict[str, JSONObject] = {
         "preemptionPolicy": "PreemptLowerPriority",
     },
     "runtimeclasses": {"handler": "runc"},
+    # Named <plural>.<group>: sample() makes its names from the name it is given.
+    "customresourcedefinitions": {
+        "spec": {
+            "group": "fuzz.example.com",
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {"spec": {"type": "object", "properties": {}}},
+                        }
+                    },
+                }
+            ],
+        }
+    },
 }
 
 
@@ -216,6 +236,11 @@ def sample(resource: Resource | CreateOnlyResource, name: str, namespace: str = 
     obj = copy.deepcopy(_BODIES[resource.plural])
     meta = obj.setdefault("metadata", {})
     meta["name"] = name
+    if resource is resources.CUSTOM_RESOURCE_DEFINITION:
+        plural = "".join(ch for ch in name.lower() if ch.isalnum()) or "fuzz"
+        kind = plural.capitalize()
+        obj["spec"]["names"] = {"plural": plural, "singular": f"{plural}x", "kind": kind}
+        meta["name"] = f"{plural}.{obj['spec']['group']}"
     if resource.namespaced and namespace:
         meta["namespace"] = namespace
     return {"apiVersion": resource.api_version, "kind": resource.kind, **obj}

@@ -136,7 +136,13 @@ class RestCluster:
     async def watching(self, plural: str, namespace: str, timeout: float = 30.0) -> None:
         """Returns once a watch of `plural` in `namespace` is registered with the watch cache (a
         client started a moment ago has listed and is now watching)."""
-        cacher = self.server.cachers[plural]
+        cacher: Any = self.server.cachers.get(plural)
+        if cacher is None:  # a custom resource's: <plural>.<group>
+            cacher = next(
+                c.api.reads
+                for c in self.server.apis.custom.values()
+                if f"{c.resource.plural}.{c.resource.group}" == plural
+            )
         await eventually(
             lambda: _true(any(w.namespace == namespace for w in cacher.watchers())),
             timeout=timeout,

@@ -9,6 +9,7 @@ from typing import Any
 
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
+from apiserver.endpoints.grpc.custom_objects import CustomObjectsServicer
 from apiserver.endpoints.grpc.interceptors.authentication import AuthenticationInterceptor
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
 from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
@@ -30,7 +31,9 @@ from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
+from apiserver.registry.served import ServedResources
 from apiserver.registry.serviceaccount.token import TokenRequests
+from podplane.api.apiextensions.v1 import custom_objects_pb2_grpc
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.componentbase.serving import MethodTable, Server
@@ -51,7 +54,7 @@ def _servicer(
 
 def grpc_server(
     address: str,
-    apis: Mapping[str, ResourceAPI[Any]],
+    apis: ServedResources,
     *,
     create_only: Mapping[str, CreateOnlyAPI[Any]],
     authorizer: Authorizer,
@@ -61,8 +64,9 @@ def grpc_server(
     authenticator: Authenticator | None = None,
     tokens: TokenRequests | None = None,
 ) -> Server:
-    """The gRPC server of every resource's service (`apis` by plural) and every create-only
-    kind's (`create_only` by plural). With `security`, TLS and authentication (by
+    """The gRPC server of every resource's service (`apis`: the built-in kinds by plural, each
+    with its own service, and the custom resources, all in the CustomObjects service) and every
+    create-only kind's (`create_only` by plural). With `security`, TLS and authentication (by
     `authenticator`, else the one `security` describes); the token port, if any, is the
     caller's to add. `tokens`: the service accounts' token subresource, if served."""
     servicers = {r.plural: _servicer(r, apis, tokens) for r in resources.ALL}
@@ -72,16 +76,19 @@ def grpc_server(
     if security is not None and authenticator is None:
         authenticator = security.authenticator()
 
+    custom_objects = CustomObjectsServicer(apis)
+
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor
         for r in resources.ALL:
             r.add_servicer(servicers[r.plural], methods)
         for c in resources.CREATE_ONLY:
             c.add_servicer(create_only_servicers[c.plural], methods)
+        custom_objects_pb2_grpc.add_CustomObjectsServicer_to_server(custom_objects, methods)
 
     return Server(
         address,
         register,
-        [r.service for r in resources.SERVED],
+        [*(r.service for r in resources.SERVED), resources.CUSTOM_OBJECTS_SERVICE],
         credentials=security.server_credentials() if security else None,
         authentication=(
             AuthenticationInterceptor(authenticator, authorizer) if authenticator else None
@@ -90,14 +97,14 @@ def grpc_server(
             # First after authentication: a refusal does the least work.
             # Before metrics: a rejected request is not counted as served.
             (
-                PriorityAndFairnessInterceptor(flow_control)
+                PriorityAndFairnessInterceptor(flow_control, apis.resolve)
                 if isinstance(flow_control, PriorityAndFairness)
                 else MaxInflightInterceptor(flow_control)
             ),
             RequestDecodingInterceptor(),
             MetricsInterceptor(),
             # After authentication, which sets the user it reads.
-            AuthorizationInterceptor(authorizer),
+            AuthorizationInterceptor(authorizer, apis.resolve),
         ],
         max_receive_message_length=MAX_REQUEST_BYTES,
         acceptors=acceptors,

@@ -15,6 +15,7 @@ from apiserver.endpoints.rest.responses import json_response, yaml_response
 from apiserver.objects import ListMessage, object_meta
 from podplane.apimachinery import codec
 from podplane.apimachinery.resources import Resource
+from podplane.printers.spec import TableSpec
 from podplane.printers.table import build_table, partial_object_metadata
 
 
@@ -25,12 +26,16 @@ def object_answer(
     query: Mapping[str, str],
     status: int = 200,
     warnings: Sequence[str] = (),
+    *,
+    table: TableSpec[Any] | None = None,
 ) -> web.Response:
-    """One object in the form the client accepts."""
+    """One object in the form the client accepts (`table`: the kind's, when the printers have
+    none: a custom resource's)."""
     if form.form is Form.TABLE:
         body = build_table(
             resource,
             [obj],
+            spec=table,
             encode=codec.encode,
             include_object=include_object(query),
             resource_version=object_meta(obj).resource_version,
@@ -46,7 +51,12 @@ def object_answer(
 
 
 def list_answer(
-    resource: Resource, listed: ListMessage[Any], form: Accepted, query: Mapping[str, str]
+    resource: Resource,
+    listed: ListMessage[Any],
+    form: Accepted,
+    query: Mapping[str, str],
+    *,
+    table: TableSpec[Any] | None = None,
 ) -> web.Response:
     meta = listed.metadata
     if form.form is Form.TABLE:
@@ -54,6 +64,7 @@ def list_answer(
             build_table(
                 resource,
                 list(listed.items),
+                spec=table,
                 encode=codec.encode,
                 include_object=include_object(query),
                 resource_version=meta.resource_version,

@@ -5,7 +5,7 @@ field is a warning header, or in Strict mode a 400 naming it); objects, lists an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import grpc
 import yaml
@@ -155,16 +155,25 @@ def _check_type(resource: Kind, data: JSONObject) -> None:
 
 
 def decode_object(
-    resource: Kind, data: JSONValue, duplicates: list[str], validation: FieldValidation
+    resource: Kind,
+    data: JSONValue,
+    duplicates: list[str],
+    validation: FieldValidation,
+    pruner: Callable[[Message], list[str]] | None = None,
 ) -> tuple[Message, list[str]]:
     """The object a body gives, with the warnings Warn mode answers; a body of another kind or
     version, a value of the wrong type, or in Strict mode an unknown or duplicate field, is a
-    400."""
+    400. `pruner` drops what a custom resource's schema does not know, and names it (unknown
+    fields, as the codec names those of a built-in kind)."""
     if not isinstance(data, dict):
         raise cannot_handle(resource, f"expected an object, got {codec.json_type_name(data)}")
     _check_type(resource, data)
     try:
-        obj, unknown = codec.decode(resource.message, _reset_marked(data), validation)
+        obj, unknown = codec.decode(resource.message, _reset_marked(data), FieldValidation.IGNORE)
+        if pruner is not None:
+            unknown += pruner(obj)
+        if unknown and validation is FieldValidation.STRICT:
+            raise codec.UnknownFieldError(unknown)
     except codec.UnknownFieldError as e:
         found = [f'unknown field "{p}"' for p in e.paths]
         found += [f'duplicate field "{p}"' for p in duplicates]
@@ -212,7 +221,7 @@ def encode_list(resource: Resource, listed: ListMessage[T]) -> JSONObject:
     if listed.metadata.HasField("remaining_item_count"):
         meta["remainingItemCount"] = listed.metadata.remaining_item_count
     return {
-        "kind": f"{resource.kind}List",
+        "kind": resource.list_kind,
         "apiVersion": resource.api_version,
         "metadata": meta,
         "items": [codec.encode(item) for item in listed.items],

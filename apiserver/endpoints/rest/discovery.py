@@ -1,6 +1,8 @@
 """Discovery documents (k8s.io/apiserver/pkg/endpoints/discovery): /version, /api, /api/v1,
-/apis and /apis/<group>/<version>, built from the table of kinds, so `kubectl api-resources`,
-kubectl's REST mapper and every client-go program find what the server serves.
+/apis and /apis/<group>/<version>, built from the table of kinds and the established
+CustomResourceDefinitions (apiserver/registry/served.py; k8s.io/apiextensions-apiserver's
+discovery controller), so `kubectl api-resources`, kubectl's REST mapper and every client-go
+program find what the server serves.
 
 kubectl asks for aggregated discovery (apidiscovery.k8s.io/v2) first and falls back to these
 legacy documents when the answer is plain JSON, as it is here."""
@@ -13,7 +15,9 @@ import platform
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apiserver.registry.served import CustomResourceVersion, ServedResources
 from podplane.apimachinery import resources
+from podplane.apimachinery.apiextensions.definitions import version_priority
 from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
@@ -21,21 +25,6 @@ from podplane.apimachinery.resources import CreateOnlyResource, Resource
 KUBERNETES_VERSION = "v1.31.0"
 
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-
-# Kinds `kubectl get all` lists (their categories in Kubernetes).
-ALL_CATEGORY = frozenset(
-    {
-        "pods",
-        "replicationcontrollers",
-        "replicasets",
-        "deployments",
-        "jobs",
-        "services",
-        "daemonsets",
-        "statefulsets",
-        "cronjobs",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -87,13 +76,26 @@ def version_of(r: Resource | CreateOnlyResource) -> str:
     return r.api_version.rpartition("/")[2]
 
 
-def group_versions() -> dict[str, list[str]]:
-    """Each named group's versions (the core group, "", is served at /api)."""
+def _discovered(served: ServedResources) -> list[CustomResourceVersion]:
+    """The custom resource versions discovery lists: those of established definitions."""
+    return [c for c in served.custom.values() if c.established]
+
+
+def group_versions(served: ServedResources) -> dict[str, list[str]]:
+    """Each named group's versions (the core group, "", is served at /api), the preferred
+    first: the built-in groups in the table's order, then the custom resources' groups, their
+    versions in Kubernetes' version order."""
     out: dict[str, list[str]] = {}
     for r in resources.SERVED:
         versions = out.setdefault(group_of(r), [])
         if version_of(r) not in versions:
             versions.append(version_of(r))
+    custom: dict[str, set[str]] = {}
+    for c in _discovered(served):
+        custom.setdefault(c.resource.group, set()).add(c.resource.version)
+    for group in sorted(custom):
+        known = out.setdefault(group, [])
+        known.extend(sorted(custom[group] - set(known), key=version_priority))
     return out
 
 
@@ -145,31 +147,64 @@ def _group(name: str, versions: Iterable[str]) -> JSONObject:
     return {"name": name, "versions": listed, "preferredVersion": listed[0]}
 
 
-def api_group_list() -> JSONObject:
+def api_group_list(served: ServedResources) -> JSONObject:
     """/apis: every named group with its versions."""
     return {
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": [_group(g, vs) for g, vs in group_versions().items() if g],
+        "groups": [_group(g, vs) for g, vs in group_versions(served).items() if g],
     }
 
 
-def api_group(name: str) -> JSONObject | None:
+def api_group(served: ServedResources, name: str) -> JSONObject | None:
     """/apis/<group>: one group, or None when it is not served."""
-    versions = group_versions().get(name)
+    versions = group_versions(served).get(name)
     if not name or versions is None:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
 
 
-def api_resource_list(group: str, version: str) -> JSONObject | None:
+def _custom_entries(c: CustomResourceVersion) -> list[JSONObject]:
+    """A custom resource's entry and its subresources' (the discovery controller's)."""
+    r = c.resource
+    entry: JSONObject = {
+        "name": r.plural,
+        "singularName": r.singular,
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": VERBS,
+    }
+    if r.short_names:
+        entry["shortNames"] = list(r.short_names)
+    if r.categories:
+        entry["categories"] = list(r.categories)
+    entry["storageVersionHash"] = storage_version_hash(r)
+    out = [entry]
+    for sub in c.subresources:
+        item: JSONObject = {
+            "name": f"{r.plural}/{sub}",
+            "singularName": "",
+            "namespaced": r.namespaced,
+            "kind": r.kind if sub == "status" else "Scale",
+            "verbs": list(_STATUS),
+        }
+        if sub == "scale":
+            item.update(group="autoscaling", version="v1")
+        out.append(item)
+    return out
+
+
+def api_resource_list(served: ServedResources, group: str, version: str) -> JSONObject | None:
     """/api/v1 or /apis/<group>/<version>: the resources of a group version, with their
     subresources, verbs, short names and categories; None when the version is not served."""
-    served = [r for r in resources.ALL if group_of(r) == group and version_of(r) == version]
+    builtin = [r for r in resources.ALL if group_of(r) == group and version_of(r) == version]
     create_only = [
         r for r in resources.CREATE_ONLY if group_of(r) == group and version_of(r) == version
     ]
-    if not served and not create_only:
+    custom = [
+        c for c in _discovered(served) if (c.resource.group, c.resource.version) == (group, version)
+    ]
+    if not builtin and not create_only and not custom:
         return None
     listed: list[JSONObject] = [
         {
@@ -181,7 +216,9 @@ def api_resource_list(group: str, version: str) -> JSONObject | None:
         }
         for r in create_only
     ]
-    for r in served:
+    for c in custom:
+        listed.extend(_custom_entries(c))
+    for r in builtin:
         entry: JSONObject = {
             "name": r.plural,
             "singularName": r.singular,
@@ -191,8 +228,8 @@ def api_resource_list(group: str, version: str) -> JSONObject | None:
         }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
-        if r.plural in ALL_CATEGORY:
-            entry["categories"] = ["all"]
+        if r.categories:
+            entry["categories"] = list(r.categories)
         entry["storageVersionHash"] = storage_version_hash(r)
         listed.append(entry)
         for sub in SUBRESOURCES.get(r.plural, ()):

@@ -18,11 +18,12 @@ from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import filters
 from apiserver.endpoints.rest.handlers import ResourceHandlers
 from apiserver.endpoints.rest.nonresource import Readiness, nonresource_handler
+from apiserver.endpoints.rest.responses import add_request_warnings
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
-from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
+from apiserver.registry.served import ServedResources
 from apiserver.registry.serviceaccount.token import TokenRequests
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def tls_context(security: SecureServing) -> ssl.SSLContext:
 
 
 def rest_application(
-    apis: Mapping[str, ResourceAPI[Any]],
+    apis: ServedResources,
     *,
     create_only: Mapping[str, CreateOnlyAPI[Any]],
     authorizer: Authorizer,
@@ -57,7 +58,7 @@ def rest_application(
     if security is not None and authenticator is None:
         authenticator = security.authenticator()
     handlers = ResourceHandlers(
-        apis, apis["nodes"].store, nonresource_handler(ready), create_only, tokens
+        apis, apis["nodes"].store, nonresource_handler(ready, apis), create_only, tokens
     )
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
@@ -65,7 +66,7 @@ def rest_application(
             filters.errors_as_status,
             filters.authentication(authenticator, authorizer),
             filters.impersonation(authorizer),
-            filters.request_info,
+            filters.request_info(apis.resolve),
             # Before the overload guard: a refused request is counted by its own metric only.
             filters.flow_control(flow_control),
             filters.metrics,
@@ -73,6 +74,8 @@ def rest_application(
         ],
     )
     app.router.add_route("*", "/{tail:.*}", handlers.__call__)
+    # A deprecated custom resource version's warning, on whatever its requests are answered.
+    app.on_response_prepare.append(add_request_warnings)
     return app
 
 

@@ -27,7 +27,7 @@ from apiserver.endpoints.metrics import (
     longrunning_series,
     request_series,
 )
-from apiserver.endpoints.request import MAX_REQUEST_BYTES
+from apiserver.endpoints.request import MAX_REQUEST_BYTES, Resolver
 from apiserver.endpoints.rest import request as rest_request
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
@@ -181,10 +181,16 @@ def impersonation(authorizer: Authorizer) -> Middleware:
     return act_as
 
 
-@web.middleware
-async def request_info(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[PARSED] = rest_request.parse(request.method, request.path, request.query)
-    return await handler(request)
+def request_info(resolve: Resolver) -> Middleware:
+    """What the request asks for, its resource resolved by `resolve` (every served resource,
+    the custom ones included)."""
+
+    @web.middleware
+    async def parse(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[PARSED] = rest_request.parse(request.method, request.path, request.query, resolve)
+        return await handler(request)
+
+    return parse
 
 
 @web.middleware
@@ -322,7 +328,16 @@ def authorization(authorizer: Authorizer) -> Middleware:
         verb = req.verb
         if req.subresource in ("exec", "attach", "portforward") and verb == "get":
             verb = "create"  # a websocket upgrade is a GET, authorized as the POST it replaces
-        authorizer.check(user, verb, resource, req.subresource, req.namespace, req.name)
+        authorizer.check(
+            user,
+            verb,
+            resource,
+            req.subresource,
+            req.namespace,
+            req.name,
+            group=req.group,
+            namespaced=req.resource.namespaced if req.resource is not None else None,
+        )
         return await handler(request)
 
     return authorize

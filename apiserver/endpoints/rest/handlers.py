@@ -24,12 +24,13 @@ from apiserver.endpoints.rest.request import (
     optional_int64,
     truthy,
 )
-from apiserver.endpoints.rest.responses import json_response, yaml_response
+from apiserver.endpoints.rest.responses import REQUEST_WARNINGS, json_response, yaml_response
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
+from apiserver.registry.served import ServedResources
 from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
@@ -115,7 +116,7 @@ class ResourceHandlers:
 
     def __init__(
         self,
-        apis: Mapping[str, ResourceAPI[Any]],
+        apis: ServedResources,
         nodes: Store[core_pb2.Node],
         nonresource: NonResourceHandler,
         create_only: Mapping[str, CreateOnlyAPI[Any]],
@@ -135,9 +136,11 @@ class ResourceHandlers:
             return await subresources.create_binding(request, req, self.apis["pods"], name=None)
         if req.create_only is not None:
             return await self.create_only_object(request, req, self.create_only[req.plural])
-        if req.resource is None:
+        api = self.apis.lookup(req.group, req.version, req.plural) if req.resource else None
+        if api is None:
             raise not_found_path()
-        api = self.apis[req.resource.plural]
+        if api.warnings:
+            request[REQUEST_WARNINGS] = api.warnings
         if req.subresource:
             return await subresources.serve(request, req, api, self.apis, self.nodes, self.tokens)
         handler = {
@@ -153,7 +156,7 @@ class ResourceHandlers:
         if (
             handler is None
             or (req.verb == "create" and req.name)
-            or (req.resource.namespaced and not req.namespace and req.verb not in ("list", "watch"))
+            or (api.resource.namespaced and not req.namespace and req.verb not in ("list", "watch"))
         ):
             # Across every namespace (/api/v1/pods) a namespaced kind is only listed and watched.
             raise method_not_allowed(req.method)
@@ -164,7 +167,7 @@ class ResourceHandlers:
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""))
         obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
-        return object_answer(api.resource, obj, form, request.query)
+        return object_answer(api.resource, obj, form, request.query, table=api.table)
 
     async def list(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
@@ -172,7 +175,7 @@ class ResourceHandlers:
         q = request.query
         form = accepted(request.headers.get("Accept", ""))
         listed = await api.list(req.namespace, list_options(q))
-        return list_answer(api.resource, listed, form, q)
+        return list_answer(api.resource, listed, form, q, table=api.table)
 
     async def watch(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
@@ -185,13 +188,19 @@ class ResourceHandlers:
         form = accepted(request.headers.get("Accept", ""))
         data, duplicates = await bodies.read_document(request)
         obj, warnings = bodies.decode_object(
-            api.resource, data, duplicates, bodies.field_validation(request.query)
+            api.resource,
+            data,
+            duplicates,
+            bodies.field_validation(request.query),
+            api.unknown_fields,
         )
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         created = await api.create(
             obj, dry_run=bodies.dry_run(request.query), manager=patching.manager_of(request)
         )
-        return object_answer(api.resource, created, form, request.query, 201, warnings)
+        return object_answer(
+            api.resource, created, form, request.query, 201, warnings, table=api.table
+        )
 
     async def create_only_object(
         self, request: web.Request, req: ResourceRequest, api: CreateOnlyAPI[Any]
@@ -217,14 +226,20 @@ class ResourceHandlers:
         form = accepted(request.headers.get("Accept", ""))
         data, duplicates = await bodies.read_document(request)
         obj, warnings = bodies.decode_object(
-            api.resource, data, duplicates, bodies.field_validation(request.query)
+            api.resource,
+            data,
+            duplicates,
+            bodies.field_validation(request.query),
+            api.unknown_fields,
         )
         bodies.require_name_match(api.resource, obj, req.name)
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         updated = await api.update(
             obj, dry_run=bodies.dry_run(request.query), manager=patching.manager_of(request)
         )
-        return object_answer(api.resource, updated, form, request.query, 200, warnings)
+        return object_answer(
+            api.resource, updated, form, request.query, 200, warnings, table=api.table
+        )
 
     async def patch(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
@@ -232,7 +247,9 @@ class ResourceHandlers:
         form = accepted(request.headers.get("Accept", ""))
         patched, warnings, created = await patching.patch(request, req, api)
         code = 201 if created else 200
-        return object_answer(api.resource, patched, form, request.query, code, warnings)
+        return object_answer(
+            api.resource, patched, form, request.query, code, warnings, table=api.table
+        )
 
     async def delete(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
@@ -245,7 +262,7 @@ class ResourceHandlers:
             return json_response(
                 success(meta.name, errors.group_of(api.resource), api.resource.plural, meta.uid)
             )
-        return object_answer(api.resource, obj, form, request.query)
+        return object_answer(api.resource, obj, form, request.query, table=api.table)
 
     async def delete_collection(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]

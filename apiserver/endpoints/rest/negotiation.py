@@ -70,6 +70,17 @@ def accepted(accept: str) -> Accepted:
     raise not_acceptable()
 
 
+def accepts_openapi_protobuf(accept: str, media_type: str) -> bool:
+    """Whether the Accept header's first choice this server can give is `media_type` (the
+    OpenAPI v2 protobuf client-go asks for), rather than JSON."""
+    for listed, _ in _media_types(accept):
+        if listed == media_type.lower():
+            return True
+        if listed in _JSON_LIKE:
+            return False
+    return False
+
+
 def include_object(query: Mapping[str, str]) -> IncludeObject:
     """A Table row's object (includeObject: None, Metadata (the default) or Object)."""
     try:

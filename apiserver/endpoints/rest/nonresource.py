@@ -4,68 +4,20 @@ kubectl's cache revalidates cheaply), /healthz, /livez and /readyz, and /metrics
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 
 import prometheus_client
 from aiohttp import web
 
-from apiserver.endpoints.rest import discovery
+from apiserver.endpoints.rest import discovery, openapi
 from apiserver.endpoints.rest.request import NonResourceRequest
 from apiserver.endpoints.rest.responses import json_response
-from apiserver.endpoints.rest.status import method_not_allowed, not_acceptable, not_found_path
-from podplane.apimachinery import openapi
+from apiserver.endpoints.rest.status import method_not_allowed, not_found_path
+from apiserver.registry.served import ServedResources
 
 # Whether the server is ready (its caches synced, etcd reachable): what /readyz reports.
 Readiness = Callable[[], bool]
 NonResourceHandler = Callable[[web.Request, NonResourceRequest], Awaitable[web.StreamResponse]]
-
-
-@functools.cache
-def _v2() -> tuple[bytes, str]:
-    data = openapi.v2_document_json()
-    return data, openapi.document_hash(openapi.v2_document())
-
-
-@functools.cache
-def _v3(group: str, version: str) -> tuple[bytes, str] | None:
-    data = openapi.v3_document_json(group, version)
-    doc = openapi.v3_document(group, version)
-    if data is None or doc is None:
-        return None
-    return data, openapi.document_hash(doc)
-
-
-def _document(request: web.Request, data: bytes, etag: str) -> web.Response:
-    quoted = f'"{etag}"'
-    if request.headers.get("If-None-Match") == quoted:
-        return web.Response(status=304, headers={"ETag": quoted})
-    return web.Response(
-        body=data,
-        content_type="application/json",
-        headers={"ETag": quoted, "Cache-Control": "no-cache, private"},
-    )
-
-
-def _openapi(request: web.Request, path: str) -> web.Response:
-    if path == "/openapi/v2":
-        accept = request.headers.get("Accept", "")
-        if "json" not in accept and "*/*" not in accept and accept:
-            # client-go asks for the protobuf form first: only JSON is served.
-            raise not_acceptable()
-        return _document(request, *_v2())
-    if path == "/openapi/v3":
-        return json_response(openapi.v3_index())
-    parts = path.removeprefix("/openapi/v3/").split("/")
-    if parts[:1] == ["api"] and len(parts) == 2:
-        found = _v3("", parts[1])
-    elif parts[:1] == ["apis"] and len(parts) == 3:
-        found = _v3(parts[1], parts[2])
-    else:
-        found = None
-    if found is None:
-        raise not_found_path()
-    return _document(request, *found)
 
 
 def health(ready: Readiness) -> Callable[[str], web.Response]:
@@ -78,8 +30,9 @@ def health(ready: Readiness) -> Callable[[str], web.Response]:
     return check
 
 
-def nonresource_handler(ready: Readiness) -> NonResourceHandler:
+def nonresource_handler(ready: Readiness, served: ServedResources) -> NonResourceHandler:
     check = health(ready)
+    documents = openapi.OpenAPIDocuments(served)
 
     async def serve(request: web.Request, req: NonResourceRequest) -> web.StreamResponse:
         if req.method not in ("GET", "HEAD"):
@@ -90,19 +43,19 @@ def nonresource_handler(ready: Readiness) -> NonResourceHandler:
         if path == "/api":
             return json_response(discovery.api_versions())
         if path == "/apis":
-            return json_response(discovery.api_group_list())
+            return json_response(discovery.api_group_list(served))
         if path.startswith("/api/"):
             parts = path.split("/")[2:]
-            found = discovery.api_resource_list("", parts[0]) if len(parts) == 1 else None
+            found = discovery.api_resource_list(served, "", parts[0]) if len(parts) == 1 else None
             if found is None:
                 raise not_found_path()
             return json_response(found)
         if path.startswith("/apis/"):
             parts = path.split("/")[2:]
             body = (
-                discovery.api_group(parts[0])
+                discovery.api_group(served, parts[0])
                 if len(parts) == 1
-                else discovery.api_resource_list(parts[0], parts[1])
+                else discovery.api_resource_list(served, parts[0], parts[1])
                 if len(parts) == 2
                 else None
             )
@@ -110,7 +63,7 @@ def nonresource_handler(ready: Readiness) -> NonResourceHandler:
                 raise not_found_path()
             return json_response(body)
         if path.startswith("/openapi/"):
-            return _openapi(request, path)
+            return openapi.serve(request, path, documents)
         if path.split("/")[1] in ("healthz", "livez", "readyz"):
             return check(path)
         if path == "/metrics":

@@ -54,8 +54,20 @@ def patch_error(err: PatchError) -> errors.APIError:
     return errors.APIError(grpc.StatusCode.INVALID_ARGUMENT, "Invalid", err.message)
 
 
+# What a custom resource takes: no strategic merge patch, whose merge keys only a built-in
+# kind's Go types define (crdHandler's supportedTypes).
+CUSTOM_RESOURCE_PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
+
+
+def check_patch_type(content_type: str, resource: Resource) -> None:
+    """A 415 for a patch type the resource does not take."""
+    if resource.custom and content_type not in CUSTOM_RESOURCE_PATCH_TYPES:
+        raise unsupported_media_type(content_type, CUSTOM_RESOURCE_PATCH_TYPES)
+
+
 def applier(content_type: str, resource: Resource) -> Applier:
     """How a patch of this type applies (not an apply patch: see `patch`)."""
+    check_patch_type(content_type, resource)
     if content_type == JSON_PATCH:
         return apply_json_patch
     if content_type == MERGE_PATCH:
@@ -90,6 +102,7 @@ def patched_object(
     patch: JSONValue,
     validation: codec.FieldValidation,
     warnings: list[str],
+    pruner: Callable[[Message], list[str]] | None = None,
 ) -> Message:
     """The object the patch makes of `current`; unknown fields the patch brings in are Strict
     mode's errors or else warnings (collected into `warnings`, fresh on each attempt)."""
@@ -98,7 +111,7 @@ def patched_object(
         result = apply(document, patch)
     except PatchError as e:
         raise patch_error(e) from None
-    obj, found = bodies.decode_object(resource, result, [], validation)
+    obj, found = bodies.decode_object(resource, result, [], validation, pruner)
     warnings[:] = found
     return obj
 
@@ -147,6 +160,7 @@ async def patch(
     content_type = request.content_type
     if content_type not in PATCH_TYPES:
         raise unsupported_media_type(content_type, PATCH_TYPES)
+    check_patch_type(content_type, resource)
     validation = bodies.field_validation(request.query)
     dry_run = bodies.dry_run(request.query)
     if content_type == APPLY_PATCH:
@@ -180,7 +194,9 @@ async def patch(
     stored = await api.patch(
         req.namespace,
         req.name,
-        lambda current: patched_object(resource, current, apply, patch_body, validation, found),
+        lambda current: patched_object(
+            resource, current, apply, patch_body, validation, found, api.unknown_fields
+        ),
         options,
         subresource=req.subresource,
     )

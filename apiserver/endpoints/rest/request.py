@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from apiserver import errors
-from apiserver.endpoints.request import RequestInfo
+from apiserver.endpoints.request import RequestInfo, Resolver
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
@@ -24,6 +24,12 @@ _BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], Resource] = {
     (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
     for r in resources.ALL
 }
+
+
+def builtin(group: str, version: str, plural: str) -> Resource | None:
+    return _BY_GROUP_VERSION_PLURAL.get((group, version, plural))
+
+
 _CREATE_ONLY: dict[tuple[str, str, str], CreateOnlyResource] = {
     (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
     for r in resources.CREATE_ONLY
@@ -117,7 +123,9 @@ def _verb(method: str, named: bool, query: Mapping[str, str]) -> str:
     return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
 
 
-def parse(method: str, path: str, query: Mapping[str, str]) -> ResourceRequest | NonResourceRequest:
+def parse(
+    method: str, path: str, query: Mapping[str, str], resolve: Resolver = builtin
+) -> ResourceRequest | NonResourceRequest:
     """The request a method and path make (the path without its query string)."""
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 3 and parts[0] == "api":
@@ -139,7 +147,7 @@ def parse(method: str, path: str, query: Mapping[str, str]) -> ResourceRequest |
     name = rest[1] if len(rest) >= 2 else ""
     subresource = rest[2] if len(rest) >= 3 else ""
     verb = "watch" if watch_prefix else _verb(method, bool(name), query)
-    resource = _BY_GROUP_VERSION_PLURAL.get((group, version, plural))
+    resource = resolve(group, version, plural)
     if resource is not None and not _routed(resource, in_namespace, rest, watch_prefix):
         resource = None
     create_only = _CREATE_ONLY.get((group, version, plural))

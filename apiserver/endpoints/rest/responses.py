@@ -97,3 +97,19 @@ def warning_headers(messages: Iterable[str]) -> list[str]:
 def add_warnings(response: web.StreamResponse, warnings: Iterable[str]) -> None:
     for header in warning_headers(warnings):
         response.headers.add("Warning", header)
+
+
+# Warnings every answer to the request carries (a deprecated custom resource version's), added
+# as the answer's headers are sent, whatever the answer is.
+REQUEST_WARNINGS: web.RequestKey[tuple[str, ...]] = web.RequestKey("podplane.warnings")
+
+
+async def add_request_warnings(request: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp's on_response_prepare: the request's warnings into the answer's headers."""
+    warnings = request.get(REQUEST_WARNINGS)
+    if not warnings:
+        return
+    present = set(response.headers.getall("Warning", []))
+    for header in warning_headers(warnings):
+        if header not in present:
+            response.headers.add("Warning", header)

@@ -27,19 +27,15 @@ from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.pod.eviction import Evictions
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.scale import Scaler, replicas_of
 from apiserver.registry.serviceaccount import token as service_account_token
 from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
-from apiserver.validation.fields import invalid, invalid_error
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
-from podplane.apimachinery.json_types import JSONObject, JSONValue
+from podplane.apimachinery.json_types import JSONValue
 from podplane.apimachinery.patch.mergepatch import PatchError
-from podplane.printers.labels import label_selector_string
-
-SCALABLE = frozenset({"deployments", "replicasets", "replicationcontrollers", "statefulsets"})
 
 
 async def serve(
@@ -53,8 +49,8 @@ async def serve(
     sub, plural = req.subresource, api.resource.plural
     if sub == "status" and (api.resource.has_status or plural == "namespaces"):
         return await _status(request, req, api)
-    if sub == "scale" and plural in SCALABLE:
-        return await _scale(request, req, api)
+    if sub == "scale" and api.scaler is not None:
+        return await _scale(request, req, api, api.scaler)
     if plural == "pods":
         if sub == "binding":
             return await create_binding(request, req, api, name=req.name)
@@ -78,103 +74,59 @@ async def _status(
     form = accepted(request.headers.get("Accept", ""))
     if req.verb == "get":
         obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
-        return object_answer(api.resource, obj, form, request.query)
+        return object_answer(api.resource, obj, form, request.query, table=api.table)
     if req.verb == "update":
         data, duplicates = await bodies.read_document(request)
         obj, warnings = bodies.decode_object(
-            api.resource, data, duplicates, bodies.field_validation(request.query)
+            api.resource,
+            data,
+            duplicates,
+            bodies.field_validation(request.query),
+            api.unknown_fields,
         )
         bodies.require_name_match(api.resource, obj, req.name)
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         updated = await api.update_status(
             obj, dry_run=bodies.dry_run(request.query), manager=patching.manager_of(request)
         )
-        return object_answer(api.resource, updated, form, request.query, 200, warnings)
+        return object_answer(
+            api.resource, updated, form, request.query, 200, warnings, table=api.table
+        )
     if req.verb == "patch":
         patched, warnings, _ = await patching.patch(request, req, api)
-        return object_answer(api.resource, patched, form, request.query, 200, warnings)
+        return object_answer(
+            api.resource, patched, form, request.query, 200, warnings, table=api.table
+        )
     raise method_not_allowed(req.method)
 
 
 # ------------------------------------------------------------------ scale
 
 
-def _scale_of(resource_plural: str, obj: Message) -> JSONObject:
-    """autoscaling/v1 Scale of a workload: its desired and current replicas and its selector."""
-    meta = object_meta(obj)
-    workload: Any = obj  # a Deployment, ReplicaSet, ReplicationController or StatefulSet
-    spec, status = workload.spec, workload.status
-    selector = spec.selector
-    if isinstance(selector, meta_pb2.LabelSelector):  # apps/v1
-        text = label_selector_string(selector)
-    else:  # ReplicationController: a map
-        text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-    out_meta = {
-        "name": meta.name,
-        "namespace": meta.namespace,
-        "uid": meta.uid,
-        "resourceVersion": meta.resource_version,
-        "creationTimestamp": meta.creation_timestamp or None,
-    }
-    return {
-        "kind": "Scale",
-        "apiVersion": "autoscaling/v1",
-        "metadata": out_meta,
-        "spec": {"replicas": spec.replicas},
-        "status": {"replicas": status.replicas, "selector": text},
-    }
-
-
-def _replicas_of(scale: JSONValue) -> tuple[int, str]:
-    if not isinstance(scale, dict):
-        raise errors.bad_request("Scale: expected an object")
-    spec = scale.get("spec") or {}
-    replicas = spec.get("replicas", 0) if isinstance(spec, dict) else None
-    if isinstance(replicas, bool) or not isinstance(replicas, int):
-        raise errors.bad_request(f"spec.replicas: Invalid value: {replicas!r}: must be an integer")
-    if not -(2**31) <= replicas < 2**31:  # an int32 (autoscaling/v1 ScaleSpec)
-        raise errors.bad_request(
-            f"spec.replicas: Invalid value: {replicas}: out of range for a 32-bit integer"
-        )
-    meta = scale.get("metadata") or {}
-    return replicas, str(meta.get("resourceVersion") or "") if isinstance(meta, dict) else ""
-
-
 async def _scale(
-    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any], scaler: Scaler
 ) -> web.StreamResponse:
-    plural = api.resource.plural
     if req.verb == "get":
         obj = await api.get(req.namespace, req.name)
-        return json_response(_scale_of(plural, obj))
+        return json_response(scaler.scale_of(obj))
     if req.verb not in ("update", "patch"):
         raise method_not_allowed(req.method)
     if req.verb == "update":
-        scale, _ = await bodies.read_document(request)
+        wanted_scale, _ = await bodies.read_document(request)
         patch_doc: JSONValue = None
     else:
         apply = patching.applier(request.content_type, api.resource)
-        scale, patch_doc = None, await patching.read_patch(request)
+        wanted_scale, patch_doc = None, await patching.read_patch(request)
 
     def rescaled(current: Message) -> Message:
-        wanted = scale
+        wanted = wanted_scale
         if patch_doc is not None:
             try:
-                wanted = apply(_scale_of(plural, current), patch_doc)
+                wanted = apply(scaler.scale_of(current), patch_doc)
             except PatchError as e:
                 raise patching.patch_error(e) from None
-        replicas, rv = _replicas_of(wanted)
-        if replicas < 0:
-            raise invalid_error(
-                "Scale",
-                req.name,
-                [invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
-                "autoscaling",
-            )
-        updated = type(current)()
-        updated.CopyFrom(current)
-        workload: Any = updated  # a Deployment, ReplicaSet, ReplicationController, StatefulSet
-        workload.spec.replicas = replicas
+        replicas, rv = replicas_of(wanted, req.name)
+        updated = scaler.with_replicas(current, replicas)
         if rv:
             object_meta(updated).resource_version = rv
         return updated
@@ -185,7 +137,7 @@ async def _scale(
         force=patching.force_of(request.query) if req.verb == "patch" else None,
     )
     stored = await api.patch(req.namespace, req.name, rescaled, options, subresource="scale")
-    return json_response(_scale_of(plural, stored))
+    return json_response(scaler.scale_of(stored))
 
 
 # ------------------------------------------------------------------ service accounts

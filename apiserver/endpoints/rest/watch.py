@@ -86,6 +86,7 @@ class _Encoder:
 
     def __init__(self, request: web.Request, api: ResourceAPI[Any]) -> None:
         self.resource = api.resource
+        self.table = api.table
         self.form = accepted(request.headers.get("Accept", ""))
         if self.form.yaml:
             raise not_acceptable()  # YAML has no stream form: Kubernetes answers 406 too
@@ -109,6 +110,7 @@ class _Encoder:
                 resource_version=object_meta(obj).resource_version,
                 no_headers=self.headers_sent,
                 group_version=self.form.group_version,
+                spec=self.table,
             )
             self.headers_sent = True
         elif self.form.form is Form.METADATA:
@@ -118,7 +120,9 @@ class _Encoder:
                 "metadata": codec.encode(object_meta(obj)),
             }
         else:
-            return _SHARED.line(self.resource.plural, event, lambda: self._plain(event))
+            # Keyed by apiVersion too: a custom resource's versions write one object apart.
+            which = f"{self.resource.api_version}/{self.resource.plural}"
+            return _SHARED.line(which, event, lambda: self._plain(event))
         return dumps({"type": event.type, "object": encoded}) + b"\n"
 
     def _plain(self, event: WatchMessage[Any]) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic
+from typing import Any, Generic
 
 from google.protobuf.message import Message
 
@@ -31,6 +31,26 @@ def _nothing_to_prepare(new: Message, old: Message) -> None:
     return None
 
 
+def copy_status(dst: Message, src: Message) -> None:
+    """The status of `src` into `dst`, for a kind whose message has one (a field of its own),
+    absent when it is absent: an update that changes nothing encodes to the stored bytes."""
+    if "status" not in dst.DESCRIPTOR.fields_by_name:
+        return
+    if src.HasField("status"):
+        target: Any = dst  # a kind with a status field: Message declares none
+        target.status.CopyFrom(src.status)  # type: ignore[attr-defined]
+    else:
+        dst.ClearField("status")
+
+
+def spec_changed(new: Message, old: Message) -> bool:
+    """Whether the spec changed: what metadata.generation counts for a kind with a spec."""
+    if "spec" not in new.DESCRIPTOR.fields_by_name:
+        return False
+    changed: Any = new  # a kind with a spec field: Message declares none
+    return bool(changed.spec != old.spec)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Strategy(Generic[T]):
     resource: Resource
@@ -46,6 +66,16 @@ class Strategy(Generic[T]):
     prepare_for_status_update: Callable[[T, T], None] = _status_as_written
     # An update's changes to the new object, before validation, given the stored one.
     prepare_for_update: Callable[[T, T], None] = _nothing_to_prepare
+    # Update: the stored object's status put into the new one (only UpdateStatus, or the
+    # server, writes status). (new, stored)
+    keep_status: Callable[[T, T], None] = copy_status
+    # UpdateStatus: the request's status put into (a copy of) the stored object. (new, request)
+    take_status: Callable[[T, T], None] = copy_status
+    # Whether an update moves metadata.generation. (new, stored)
+    generation_changed: Callable[[T, T], bool] = spec_changed
+    # Drops what a decoded object's schema does not know (a custom resource's, a definition's
+    # schemas' unknown keys) and names it: the unknown fields fieldValidation reports.
+    prune: Callable[[T], list[str]] | None = None
 
     @property
     def spec_field(self) -> str | None:

@@ -16,6 +16,7 @@ from podplane.apimachinery.openapi.documents import (
     v3_document,
     v3_document_json,
     v3_index,
+    v3_index_with,
     v3_path,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "v3_document",
     "v3_document_json",
     "v3_index",
+    "v3_index_with",
     "v3_path",
 ]

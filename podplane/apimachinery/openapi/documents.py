@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.openapi import metatypes, schemas
@@ -69,21 +69,26 @@ def _definition(name: str, dialect: Dialect) -> Schema:
     return schemas.message_schema(name, dialect)
 
 
-def definitions(roots: Iterable[str], dialect: Dialect) -> dict[str, Schema]:
-    """The named definitions and every definition they reach, by name."""
+def definitions(
+    roots: Iterable[str], dialect: Dialect, known: Mapping[str, Schema] | None = None
+) -> dict[str, Schema]:
+    """The named definitions and every definition they reach, by name; `known` are those no
+    message or meta type declares (the custom resources')."""
     out: dict[str, Schema] = {}
     todo = list(roots)
     while todo:
         name = todo.pop()
         if name not in out:
-            out[name] = _definition(name, dialect)
+            out[name] = known[name] if known and name in known else _definition(name, dialect)
             todo.extend(_refs(out[name], dialect))
     return dict(sorted(out.items()))
 
 
-def _definitions(rendered_paths: JSONObject, dialect: Dialect) -> dict[str, Schema]:
+def _definitions(
+    rendered_paths: JSONObject, dialect: Dialect, known: Mapping[str, Schema] | None = None
+) -> dict[str, Schema]:
     """What a document defines: what its paths refer to and the common meta types."""
-    return definitions([*metatypes.COMMON, *_refs(rendered_paths, dialect)], dialect)
+    return definitions([*metatypes.COMMON, *_refs(rendered_paths, dialect)], dialect, known)
 
 
 # ------------------------------------------------------------------ OpenAPI 3.0
@@ -147,6 +152,21 @@ def _rendered(table: Paths, render: Callable[[Operation], JSONObject]) -> JSONOb
     return {path: {method: render(op) for method, op in ops.items()} for path, ops in table.items()}
 
 
+def v3_from(table: Paths, known: Mapping[str, Schema] | None = None) -> JSONObject:
+    """The OpenAPI 3.0 document of these paths (`known`: the definitions no message declares)."""
+    rendered = _rendered(table, _v3_operation)
+    return {
+        "openapi": "3.0.0",
+        "info": _INFO,
+        "paths": rendered,
+        "components": {
+            "schemas": _definitions(rendered, Dialect.V3, known),
+            "securitySchemes": {"BearerToken": _BEARER},
+        },
+        "security": [{"BearerToken": []}],
+    }
+
+
 @functools.cache
 def v3_document(group: str, version: str) -> JSONObject | None:
     """The OpenAPI 3.0 document of one group version ("" for the core group), or None when it
@@ -154,17 +174,7 @@ def v3_document(group: str, version: str) -> JSONObject | None:
     table = paths(group, version)
     if not table:
         return None
-    rendered = _rendered(table, _v3_operation)
-    return {
-        "openapi": "3.0.0",
-        "info": _INFO,
-        "paths": rendered,
-        "components": {
-            "schemas": _definitions(rendered, Dialect.V3),
-            "securitySchemes": {"BearerToken": _BEARER},
-        },
-        "security": [{"BearerToken": []}],
-    }
+    return v3_from(table)
 
 
 @functools.cache
@@ -182,9 +192,14 @@ def v3_path(group: str, version: str) -> str:
 @functools.cache
 def v3_index() -> JSONObject:
     """/openapi/v3: each group version's document, linked with its hash."""
+    return v3_index_with({})
+
+
+def v3_index_with(extra: Mapping[tuple[str, str], bytes]) -> JSONObject:
+    """The index with the documents of `extra` group versions (the custom resources') too."""
     out: JSONObject = {}
-    for group, version in group_versions():
-        body = v3_document_json(group, version)
+    documents = {gv: v3_document_json(*gv) for gv in group_versions()}
+    for (group, version), body in {**documents, **extra}.items():
         assert body is not None
         digest = hashlib.sha512(body).hexdigest().upper()
         key = v3_path(group, version)
@@ -245,18 +260,30 @@ def _v2_operation(op: Operation) -> JSONObject:
 
 
 @functools.cache
-def v2_document() -> JSONObject:
-    """The Swagger 2.0 document of every group version (/openapi/v2). Built once; callers must
-    not modify it."""
+def _builtin_paths() -> Paths:
     table: Paths = {}
     for group, version in group_versions():
         table.update(paths(group, version))
+    return table
+
+
+@functools.cache
+def v2_document() -> JSONObject:
+    """The Swagger 2.0 document of every group version (/openapi/v2). Built once; callers must
+    not modify it."""
+    return v2_document_with({}, {})
+
+
+def v2_document_with(extra: Paths, known: Mapping[str, Schema]) -> JSONObject:
+    """The Swagger 2.0 document with `extra` paths too (the custom resources', whose
+    definitions are `known`)."""
+    table = {**_builtin_paths(), **extra}
     rendered = _rendered(dict(sorted(table.items())), _v2_operation)
     return {
         "swagger": "2.0",
         "info": _INFO,
         "paths": rendered,
-        "definitions": _definitions(rendered, Dialect.V2),
+        "definitions": _definitions(rendered, Dialect.V2, known),
         "securityDefinitions": {"BearerToken": _BEARER},
         "security": [{"BearerToken": []}],
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from podplane.apimachinery import resources
+from podplane.apimachinery.openapi import jsonschemaprops
 from podplane.apimachinery.openapi.schemas import (
     API_VERSION,
     FIELDS_V1,
@@ -386,4 +387,5 @@ DEFINITIONS: dict[str, Callable[[Dialect], Schema]] = {
     SCALE: _scale,
     SCALE_SPEC: _scale_spec,
     SCALE_STATUS: _scale_status,
+    **jsonschemaprops.DEFINITIONS,
 }

@@ -63,6 +63,13 @@ PATCH_TYPES = (
     "application/strategic-merge-patch+json",
     "application/apply-patch+yaml",
 )
+# A custom resource's: no strategic merge patch (kubectl apply sends a merge patch when the
+# operation does not list it).
+CUSTOM_PATCH_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+)
 
 
 @dataclass(frozen=True)
@@ -324,6 +331,25 @@ class _Scope:
     resource: Resource | CreateOnlyResource
     group: str
     version: str
+    # A custom resource's: its definitions' names and its subresources (a built-in kind's come
+    # from its messages and SUBRESOURCES).
+    definition_name: str = ""
+    list_definition_name: str = ""
+    subresources: tuple[str, ...] | None = None
+
+    @property
+    def definition(self) -> str:
+        return self.definition_name or message_name(self.resource.message)
+
+    @property
+    def list_definition(self) -> str:
+        return self.list_definition_name or message_name(_list_message(self.resource))
+
+    @property
+    def served_subresources(self) -> tuple[str, ...]:
+        if self.subresources is not None:
+            return self.subresources
+        return SUBRESOURCES.get(self.resource.plural, ())
 
     @property
     def prefix(self) -> str:
@@ -386,7 +412,7 @@ def _list_message(r: Resource | CreateOnlyResource) -> type[Message]:
 def _create_only(s: _Scope) -> dict[str, Operation]:
     """A create-only kind's one operation (an access review): the object sent, answered with
     its status filled in."""
-    name = message_name(s.resource.message)
+    name = s.definition
     return {
         "post": Operation(
             s.op_id("create"),
@@ -403,7 +429,7 @@ def _create_only(s: _Scope) -> dict[str, Operation]:
 
 
 def _collection(s: _Scope) -> dict[str, Operation]:
-    kind, name = s.resource.kind, message_name(s.resource.message)
+    kind, name = s.resource.kind, s.definition
     scope = s.path_parameters
     return {
         "get": Operation(
@@ -413,7 +439,7 @@ def _collection(s: _Scope) -> dict[str, Operation]:
             "list",
             s.kind,
             scope + LIST,
-            _ok(message_name(_list_message(s.resource))),
+            _ok(s.list_definition),
             (JSON, WATCH_STREAM),
         ),
         "post": Operation(
@@ -443,7 +469,7 @@ def _collection(s: _Scope) -> dict[str, Operation]:
 
 
 def _item(s: _Scope) -> dict[str, Operation]:
-    kind, name = s.resource.kind, message_name(s.resource.message)
+    kind, name = s.resource.kind, s.definition
     params = (s.name, *s.path_parameters)
     deleted = name if s.resource.plural in DELETE_RETURNS_OBJECT else metatypes.STATUS
     return {
@@ -504,7 +530,7 @@ def _patch(
         _ok(definition, "201"),
         (JSON,),
         body=metatypes.PATCH,
-        consumes=PATCH_TYPES,
+        consumes=CUSTOM_PATCH_TYPES if s.subresources is not None else PATCH_TYPES,
     )
 
 
@@ -515,7 +541,7 @@ def _subresource(s: _Scope, sub: str) -> dict[str, Operation]:
         if sub == "scale":
             definition, gvk = metatypes.SCALE, GroupVersionKind("autoscaling", "v1", "Scale")
         else:
-            definition, gvk = message_name(s.resource.message), s.kind
+            definition, gvk = s.definition, s.kind
         what = {
             "status": "status",
             "scale": "scale",
@@ -649,13 +675,46 @@ def _resource_paths(s: _Scope) -> Paths:
                 "list",
                 s.kind,
                 LIST,
-                _ok(message_name(r.list_message)),
+                _ok(s.list_definition),
                 (JSON, WATCH_STREAM),
             )
         }
-    for sub in SUBRESOURCES.get(r.plural, ()):
+    for sub in s.served_subresources:
         out[f"{base}/{{name}}/{sub}"] = _subresource(s, sub)
     return out
+
+
+def resource_paths(
+    resource: Resource,
+    definition: str,
+    list_definition: str,
+    subresources: tuple[str, ...],
+) -> Paths:
+    """A custom resource's paths and operations, as kube-apiserver's CRD OpenAPI builder gives
+    them (the same shapes as a built-in kind's)."""
+    s = _Scope(
+        resource, resource.group, resource.version, definition, list_definition, subresources
+    )
+    return _resource_paths(s)
+
+
+def discovery_path(group: str, version: str, resource: Resource) -> Paths:
+    """The group version's discovery document path (GET /apis/<group>/<version>/)."""
+    first = _Scope(resource, group, version)
+    return {
+        f"{first.prefix}/": {
+            "get": Operation(
+                f"get{first.id_infix}APIResources",
+                "List the resources the group version serves.",
+                first.tag,
+                None,
+                None,
+                (),
+                _ok(metatypes.API_RESOURCE_LIST),
+                (JSON,),
+            )
+        }
+    }
 
 
 def paths(group: str, version: str) -> Paths:

@@ -16,6 +16,7 @@ import json
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
@@ -52,6 +53,7 @@ _PACKAGES = {
     "podplane.policy.v1": "io.k8s.api.policy.v1",
     "podplane.scheduling.v1": "io.k8s.api.scheduling.v1",
     "podplane.node.v1": "io.k8s.api.node.v1",
+    "podplane.apiextensions.v1": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1",
 }
 _FILES = (
     core_pb2,
@@ -69,6 +71,7 @@ _FILES = (
     policy_pb2,
     scheduling_pb2,
     node_pb2,
+    apiextensions_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
@@ -78,6 +81,8 @@ INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 RAW_EXTENSION = "io.k8s.apimachinery.pkg.runtime.RawExtension"
 FIELDS_V1 = f"{META}.FieldsV1"
+# A CustomResourceDefinition version's schema, held as its JSON (openapi/jsonschemaprops.py).
+JSON_SCHEMA_PROPS = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"
 
 # A string field's format option and the named schema it refers to.
 _NAMED_FORMATS = {
@@ -87,6 +92,7 @@ _NAMED_FORMATS = {
     "quantity": QUANTITY,
     "raw-extension": RAW_EXTENSION,
     "fields-v1": FIELDS_V1,
+    "json-schema-props": JSON_SCHEMA_PROPS,
 }
 
 _SCALARS: dict[int, tuple[str, str | None]] = {

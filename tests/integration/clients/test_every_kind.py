@@ -36,6 +36,7 @@ _API_CLASSES = {
     "node.k8s.io": "NodeV1Api",
     "authorization.k8s.io": "AuthorizationV1Api",
     "authentication.k8s.io": "AuthenticationV1Api",
+    "apiextensions.k8s.io": "ApiextensionsV1Api",
 }
 
 
@@ -69,6 +70,7 @@ async def test_kubectl_creates_it_strictly_and_the_python_client_reads_it_back(
 ) -> None:
     name = f"{r.singular}-{uuid.uuid4().hex[:6]}"
     obj = samples.sample(r, name, namespace)
+    name = obj["metadata"]["name"]  # a definition's is <plural>.<group>
     if r.plural == "namespaces":
         obj["metadata"].pop("namespace", None)
     await cluster.kubectl_ok(

@@ -19,6 +19,7 @@ from apiserver.endpoints.rest import discovery
 from apiserver.endpoints.rest.protobuf_bodies import MAGIC, decode
 from apiserver.endpoints.rest.request import ResourceRequest, parse
 from apiserver.registry.reviews import create_only_apis
+from apiserver.registry.served import ServedResources
 from podplane.api.authentication.v1 import authentication_pb2
 from podplane.api.authorization.v1 import authorization_pb2 as authz
 from podplane.api.k8swire.authorization.v1 import authorization_pb2 as wire
@@ -269,9 +270,10 @@ def test_routing(method: str, path: str, create_only: bool) -> None:
 
 
 def test_discovery_lists_the_groups_with_create_only() -> None:
-    groups = {g["name"] for g in discovery.api_group_list()["groups"]}
+    served = ServedResources({})
+    groups = {g["name"] for g in discovery.api_group_list(served)["groups"]}
     assert {"authorization.k8s.io", "authentication.k8s.io"} <= groups
-    listed = discovery.api_resource_list("authorization.k8s.io", "v1")
+    listed = discovery.api_resource_list(served, "authorization.k8s.io", "v1")
     assert listed is not None
     assert listed["resources"] == [
         {

@@ -18,7 +18,7 @@ def create_cell(
         "door": door,
         "clients": clients,
         "worker_processes": 4,
-        "pods_created": 100,
+        "created": 100,
         "create": {
             "count": int(per_second * 8),
             "seconds": 8.0,

@@ -12,6 +12,7 @@ from typing import Generic, Protocol, Self, TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -253,6 +254,9 @@ class FakeCluster:
         )
         self.jobs: FakeApi[batch_pb2.Job] = FakeApi(resources.JOB, revisions)
         self.cronjobs: FakeApi[batch_pb2.CronJob] = FakeApi(resources.CRON_JOB, revisions)
+        self.customresourcedefinitions: FakeApi[apiextensions_pb2.CustomResourceDefinition] = (
+            FakeApi(resources.CUSTOM_RESOURCE_DEFINITION, revisions)
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -280,6 +284,7 @@ class FakeCluster:
             resources.CONTROLLER_REVISION,
             resources.JOB,
             resources.CRON_JOB,
+            resources.CUSTOM_RESOURCE_DEFINITION,
         ):
             self.for_resource(resource).deliver()
 

@@ -36,6 +36,7 @@ _STRINGS = {
     # Free-form JSON is held as its compact text.
     "raw-extension": '{"spec":{"replicas":3,"paused":false}}',
     "fields-v1": '{"f:metadata":{"f:labels":{"f:app":{}}}}',
+    "json-schema-props": '{"type":"object","properties":{"spec":{"type":"object"}}}',
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from apiserver.endpoints.rest import discovery
+from apiserver.registry.served import ServedResources
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import openapi, resources
 from podplane.apimachinery.openapi import operations, schemas
@@ -51,7 +52,12 @@ def documents() -> list[tuple[str, dict[str, Any], dict[str, Any], str]]:
 
 def refs(value: Any) -> list[str]:
     if isinstance(value, dict):
-        return [r for k, v in value.items() for r in ([v] if k == "$ref" else refs(v))]
+        # JSONSchemaProps has a property named "$ref": a schema, not a reference.
+        return [
+            r
+            for k, v in value.items()
+            for r in ([v] if k == "$ref" and isinstance(v, str) else refs(v))
+        ]
     if isinstance(value, list):
         return [r for item in value for r in refs(item)]
     return []
@@ -73,6 +79,7 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
     paths = openapi.v3_index()["paths"]
     assert sorted(paths) == [
         "api/v1",
+        "apis/apiextensions.k8s.io/v1",
         "apis/apps/v1",
         "apis/authentication.k8s.io/v1",
         "apis/authorization.k8s.io/v1",
@@ -495,7 +502,7 @@ def test_subresources_and_version_agree_with_discovery() -> None:
     }
     assert openapi.KUBERNETES_VERSION == discovery.KUBERNETES_VERSION
     for group, version in GROUP_VERSIONS:
-        listed = discovery.api_resource_list(group, version)
+        listed = discovery.api_resource_list(ServedResources({}), group, version)
         assert listed is not None
         paths = v3(group, version)["paths"]
         for entry in listed["resources"]:

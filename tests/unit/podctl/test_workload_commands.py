@@ -267,4 +267,5 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "PodDisruptionBudget",
         "PriorityClass",
         "RuntimeClass",
+        "CustomResourceDefinition",
     ]

@@ -22,36 +22,55 @@ from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
     abort,
     wrap_behaviors,
 )
-from apiserver.endpoints.grpc.interceptors.request_info import request_info
-from apiserver.endpoints.request import RequestInfo
+from apiserver.endpoints.grpc.interceptors.request_info import custom_request_info, request_info
+from apiserver.endpoints.request import RequestInfo, Resolver
+from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObjectRequest
+from podplane.apimachinery.resources import Resource
 
 
 def request_names(request: Message) -> tuple[str, str]:
-    """The namespace and name a request message names: an object's metadata, or the request's
-    own namespace and name fields (every kind of request message comes here)."""
+    """The namespace and name a request message names: an object's metadata (a custom object's
+    in its request), or the request's own namespace and name fields (every kind of request
+    message comes here)."""
     if hasattr(request, "metadata"):
         meta = request.metadata
         return meta.namespace, meta.name
+    if isinstance(request, CustomObjectRequest):
+        return request.object.metadata.namespace, request.object.metadata.name
     return getattr(request, "namespace", ""), getattr(request, "name", "")
 
 
 def attributes(user: UserInfo, info: RequestInfo, request: Message) -> Attributes:
     return request_attributes(
-        user, info.authorization_verb, info.resource, info.subresource, *request_names(request)
+        user,
+        info.authorization_verb,
+        info.resource,
+        info.subresource,
+        *request_names(request),
+        group=info.group,
+        namespaced=info.namespaced,
     )
+
+
+def _no_resources(group: str, version: str, plural: str) -> Resource | None:
+    return None
 
 
 class AuthorizationInterceptor(WrappingInterceptor):
     """Refuses a call its user may not make. Listed after the authentication interceptor, so its
     check runs inside the call where current_user() is set."""
 
-    def __init__(self, authorizer: Authorizer) -> None:
+    def __init__(self, authorizer: Authorizer, resolve: Resolver = _no_resources) -> None:
         super().__init__()
         self.authorizer = authorizer
+        # The custom resources a CustomObjects call may name (the server's served resources).
+        self.resolve = resolve
 
     async def _check(
         self, info: RequestInfo, request: Message, context: grpc.aio.ServicerContext
     ) -> None:
+        if info.per_request:
+            info = custom_request_info(info, request, self.resolve)
         try:
             self.authorizer.check(
                 current_user(),
@@ -59,6 +78,8 @@ class AuthorizationInterceptor(WrappingInterceptor):
                 info.resource,
                 info.subresource,
                 *request_names(request),
+                group=info.group,
+                namespaced=info.namespaced,
             )
         except errors.APIError as err:
             await abort(context, err.code, err.message)

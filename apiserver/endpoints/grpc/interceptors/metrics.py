@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 
 import grpc
 from google.protobuf.message import Message
@@ -98,4 +99,33 @@ class MetricsInterceptor(WrappingInterceptor):
         info = request_info(method)
         if info is None:
             return handler
+        if info.per_request:  # a CustomObjects call: counted under the resource it names
+            return wrap_behaviors(
+                handler,
+                lambda b: _unary_per_request(b, info),
+                lambda b: _stream_per_request(b, info),
+            )
         return wrap_behaviors(handler, lambda b: _unary(b, info), lambda b: _stream(b, info))
+
+
+def _named(info: RequestInfo, request: Message) -> RequestInfo:
+    return replace(info, resource=str(getattr(request, "plural", "")))
+
+
+def _unary_per_request(behavior: Unary, info: RequestInfo) -> Unary:
+    async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
+        return await _unary(behavior, _named(info, request))(request, context)
+
+    return handle
+
+
+def _stream_per_request(behavior: Stream, info: RequestInfo) -> Stream:
+    async def stream(
+        request: Message, context: grpc.aio.ServicerContext
+    ) -> AsyncGenerator[Message, None]:
+        measured = _stream(behavior, _named(info, request))(request, context)
+        async with contextlib.aclosing(measured) as responses:
+            async for response in responses:
+                yield response
+
+    return stream

@@ -41,8 +41,8 @@ from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
     received_at,
     wrap_behaviors,
 )
-from apiserver.endpoints.grpc.interceptors.request_info import request_info
-from apiserver.endpoints.request import RequestInfo
+from apiserver.endpoints.grpc.interceptors.request_info import custom_request_info, request_info
+from apiserver.endpoints.request import RequestInfo, Resolver
 from apiserver.flowcontrol.max_inflight import TOO_MANY_REQUESTS, count_rejection
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness, Rejection
 from apiserver.flowcontrol.request import RequestDigest, user_or_anonymous
@@ -56,7 +56,13 @@ def request_digest(info: RequestInfo, request: Message) -> RequestDigest:
     omitted one is "default", a cluster-scoped resource has none), as authorization sees it."""
     user = user_or_anonymous(current_user())
     attributes = request_attributes(
-        user, info.authorization_verb, info.resource, info.subresource, *request_names(request)
+        user,
+        info.authorization_verb,
+        info.resource,
+        info.subresource,
+        *request_names(request),
+        group=info.group,
+        namespaced=info.namespaced,
     )
     return RequestDigest(
         user,
@@ -90,9 +96,15 @@ async def _reject(
 class PriorityAndFairnessInterceptor(WrappingInterceptor):
     """Serves each resource request through `apf`, the server's (shared with its other doors)."""
 
-    def __init__(self, apf: PriorityAndFairness) -> None:
+    def __init__(self, apf: PriorityAndFairness, resolve: Resolver | None = None) -> None:
         super().__init__()
         self.apf = apf
+        self.resolve = resolve
+
+    def _digest(self, info: RequestInfo, request: Message) -> RequestDigest:
+        if info.per_request and self.resolve is not None:
+            info = custom_request_info(info, request, self.resolve)
+        return request_digest(info, request)
 
     async def intercept_service(
         self,
@@ -117,7 +129,7 @@ class PriorityAndFairnessInterceptor(WrappingInterceptor):
 
         async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
             seat = await apf.admit(
-                request_digest(info, request), context.time_remaining(), received_at.get(None)
+                self._digest(info, request), context.time_remaining(), received_at.get(None)
             )
             if isinstance(seat, Rejection):
                 await _reject(info, seat, context)
@@ -135,7 +147,7 @@ class PriorityAndFairnessInterceptor(WrappingInterceptor):
             request: Message, context: grpc.aio.ServicerContext
         ) -> AsyncGenerator[Message, None]:
             seat = await apf.admit(
-                request_digest(info, request), context.time_remaining(), received_at.get(None)
+                self._digest(info, request), context.time_remaining(), received_at.get(None)
             )
             if isinstance(seat, Rejection):
                 await _reject(info, seat, context)

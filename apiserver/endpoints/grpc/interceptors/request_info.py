@@ -4,7 +4,11 @@ pods/status."""
 
 from __future__ import annotations
 
-from apiserver.endpoints.request import RequestInfo
+from dataclasses import replace
+
+from google.protobuf.message import Message
+
+from apiserver.endpoints.request import RequestInfo, Resolver
 from podplane.apimachinery import resources
 
 # gRPC method -> (verb, subresource, long-running).
@@ -34,10 +38,29 @@ _RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.SERVED}
 
 def request_info(method: str) -> RequestInfo | None:
     """What a call is about: "/podplane.core.v1.Pods/Create" -> create on pods; None for services
-    that serve no resource (health, reflection)."""
+    that serve no resource (health, reflection). A CustomObjects call's resource is the
+    request's: its info says so (per_request) and custom_request_info completes it."""
     service, _, name = method.lstrip("/").rpartition("/")
+    if service == resources.CUSTOM_OBJECTS_SERVICE:
+        verb, subresource, long_running = _METHODS.get(name, (name.lower(), "", False))
+        return RequestInfo(verb, "", subresource, long_running, per_request=True)
     plural = _RESOURCES_BY_SERVICE.get(service)
     if plural is None:
         return None
     verb, subresource, long_running = _METHODS.get(name, (name.lower(), "", False))
     return RequestInfo(verb, plural, subresource, long_running)
+
+
+def custom_request_info(info: RequestInfo, request: Message, resolve: Resolver) -> RequestInfo:
+    """A CustomObjects call's info: the group and plural its request names, and whether that
+    resource is namespaced."""
+    group: str = getattr(request, "group", "")
+    version: str = getattr(request, "version", "")
+    plural: str = getattr(request, "plural", "")
+    resource = resolve(group, version, plural)
+    return replace(
+        info,
+        resource=plural,
+        group=group,
+        namespaced=resource.namespaced if resource is not None else None,
+    )

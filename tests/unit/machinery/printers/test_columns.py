@@ -78,6 +78,7 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         ("PreemptionPolicy", "string", "", 0),
     ),
     "runtimeclasses": (NAME, ("Handler", "string", "", 0), AGE),
+    "customresourcedefinitions": (NAME, ("Created At", "date", "", 0)),
     "pods": (
         NAME,
         ("Ready", "string", "", 0),

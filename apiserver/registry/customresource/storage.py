@@ -1,0 +1,70 @@
+"""Custom objects in etcd as Kubernetes keeps them: JSON, in the definition's storage version,
+under /registry/<group>/<plural>/[<namespace>/]<name>. Every served version reads and writes the
+same keys; with conversion None, reading an object in another version only rewrites its
+apiVersion. Objects are defaulted when read, as kube-apiserver defaults what it decodes from
+etcd, so a default added to a schema shows on objects stored before it."""
+
+from __future__ import annotations
+
+import json
+
+from apiserver import errors
+from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
+from podplane.apimachinery import codec
+from podplane.apimachinery.codec import FieldValidation
+from podplane.apimachinery.structural import CustomResourceSchema
+
+
+def key_prefix(group: str, plural: str) -> str:
+    return f"/registry/{group}/{plural}/"
+
+
+def content_of(obj: CustomObject) -> dict[str, object]:
+    """The object's fields other than apiVersion, kind and metadata, as JSON; a 400 for content
+    that is not a JSON object (what a gRPC client may send: a REST body cannot)."""
+    if not obj.content:
+        return {}
+    try:
+        parsed = json.loads(obj.content)
+    except ValueError as e:
+        raise errors.bad_request(f"content: Invalid value: not JSON: {e}") from None
+    if not isinstance(parsed, dict):
+        raise errors.bad_request("content: Invalid value: must be a JSON object")
+    content: dict[str, object] = parsed
+    return content
+
+
+def set_content(obj: CustomObject, content: dict[str, object]) -> None:
+    obj.content = codec.inline_json(content) if content else ""
+
+
+class JSONCodec:
+    """A custom resource version's storage codec (apiserver.registry.store.StorageCodec)."""
+
+    def __init__(
+        self, storage_api_version: str, api_version: str, schema: CustomResourceSchema | None
+    ) -> None:
+        self.storage_api_version = storage_api_version
+        self.api_version = api_version
+        self.schema = schema
+
+    def encode(self, obj: CustomObject) -> bytes:
+        data = codec.encode(obj)
+        data["apiVersion"] = self.storage_api_version
+        meta = data.get("metadata")
+        if isinstance(meta, dict):
+            meta.pop("resourceVersion", None)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def decode(self, data: bytes) -> CustomObject:
+        document = json.loads(data)
+        obj, _ = codec.decode(CustomObject, document, FieldValidation.IGNORE)
+        obj.api_version = self.api_version  # conversion None
+        if self.schema is not None:
+            content = content_of(obj)
+            defaulted = {"apiVersion": obj.api_version, "kind": obj.kind, **content}
+            self.schema.apply_defaults(defaulted)
+            set_content(
+                obj, {k: v for k, v in defaulted.items() if k not in ("apiVersion", "kind")}
+            )
+        return obj

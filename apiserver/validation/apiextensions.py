@@ -1,0 +1,555 @@
+"""CustomResourceDefinitions (k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation),
+with Kubernetes' messages and field paths. Kubernetes validates its internal form, into which a
+v1 definition's per-version schema, subresources, printer columns and selectable fields are
+moved up to spec.validation, spec.subresources, ... when every version has the same: errors
+about them are named there then, as kube-apiserver names them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from apiserver.validation import fields
+from apiserver.validation.fields import FieldError
+from apiserver.validation.generic_rules import Shown, immutable
+from apiserver.validation.meta import object_meta
+from podplane.api.apiextensions.v1 import apiextensions_pb2
+from podplane.apimachinery import structural
+from podplane.apimachinery.apiextensions import definitions
+from podplane.apimachinery.apiextensions.definitions import CRD, Version
+from podplane.apimachinery.structural.props import decode_props
+from podplane.apimachinery.structural.schema import NotStructuralError, Structural, new_structural
+
+PRINTER_COLUMN_TYPES = ("boolean", "date", "integer", "number", "string")
+PRINTER_COLUMN_FORMATS = (
+    "byte",
+    "date",
+    "date-time",
+    "double",
+    "float",
+    "int32",
+    "int64",
+    "password",
+)
+MAX_SELECTABLE_FIELDS = 8
+_NONE, _WEBHOOK = "None", "Webhook"
+
+
+def from_structural(e: structural.FieldError) -> FieldError:
+    """The structural library's field error as the apiserver's (it prints the same)."""
+    return FieldError(e.path, e.label, e.shown_value(), e.detail)
+
+
+def _identical(versions: Sequence[Version], part: Callable[[Version], object]) -> bool:
+    """Whether every version has the same (v1's conversion moves it up to spec then)."""
+    return len(versions) > 0 and all(part(v) == part(versions[0]) for v in versions)
+
+
+def _schema_part(v: Version) -> object:
+    return (v.HasField("schema"), v.schema.SerializeToString(deterministic=True))
+
+
+def _subresources_part(v: Version) -> object:
+    return (v.HasField("subresources"), v.subresources.SerializeToString(deterministic=True))
+
+
+def _columns_part(v: Version) -> object:
+    return [c.SerializeToString(deterministic=True) for c in v.additional_printer_columns]
+
+
+def _selectable_part(v: Version) -> object:
+    return [f.json_path for f in v.selectable_fields]
+
+
+def custom_resource_definition(crd: CRD) -> list[FieldError]:
+    return _definition(crd, None)
+
+
+def _definition(crd: CRD, old: CRD | None) -> list[FieldError]:
+    spec = crd.spec
+    errs = object_meta(crd.metadata, namespaced=False, name_rule=_name_rule(crd))
+    errs += _spec(spec)
+    errs += names(crd.status.accepted_names, "status.acceptedNames")
+    errs += stored_versions(crd)
+    errs += api_approval(crd, old)
+    return errs
+
+
+APPROVAL_ANNOTATION = "api-approved.kubernetes.io"
+_APPROVAL_LINK = "see https://github.com/kubernetes/enhancements/pull/1111"
+
+
+def _approval(annotations: Mapping[str, str]) -> tuple[str, str]:
+    """apihelpers.GetAPIApprovalState: missing, bypassed, approved or invalid, and why."""
+    value = annotations.get(APPROVAL_ANNOTATION, "")
+    if not value:
+        return "missing", (
+            f'protected groups must have approval annotation "{APPROVAL_ANNOTATION}", '
+            + _APPROVAL_LINK
+        )
+    if value.startswith("unapproved"):
+        return "bypassed", f'not approved: "{value}"'
+    parsed = urlsplit(value)
+    if parsed.scheme and parsed.netloc:
+        return "approved", f"approved in {value}"
+    return "invalid", (
+        f'protected groups must have approval annotation "{APPROVAL_ANNOTATION}" with either a '
+        f'URL or a reason starting with "unapproved", {_APPROVAL_LINK}'
+    )
+
+
+def api_approval(crd: CRD, old: CRD | None) -> list[FieldError]:
+    """A group of Kubernetes' own (k8s.io, kubernetes.io) needs the API approval annotation."""
+    group = crd.spec.group
+    if not (group in ("k8s.io", "kubernetes.io") or group.endswith((".k8s.io", ".kubernetes.io"))):
+        return []
+    state, reason = _approval(crd.metadata.annotations)
+    if old is not None and _approval(old.metadata.annotations)[0] == state:
+        return []
+    path = f"metadata.annotations[{APPROVAL_ANNOTATION}]"
+    if state == "missing":
+        return [fields.required(path, reason)]
+    if state == "invalid":
+        return [fields.invalid(path, crd.metadata.annotations[APPROVAL_ANNOTATION], reason)]
+    return []
+
+
+def custom_resource_definition_update(new: CRD, old: CRD) -> list[FieldError]:
+    errs = _definition(new, old)
+    if definitions.is_true(old, definitions.ESTABLISHED):
+        errs += immutable("spec.scope", new.spec.scope, old.spec.scope)
+        errs += immutable("spec.names.kind", new.spec.names.kind, old.spec.names.kind)
+    errs += immutable("spec.group", new.spec.group, old.spec.group)
+    errs += immutable("spec.names.plural", new.spec.names.plural, old.spec.names.plural)
+    return errs
+
+
+def custom_resource_definition_status_update(new: CRD, old: CRD) -> list[FieldError]:
+    return names(new.status.accepted_names, "status.acceptedNames")
+
+
+def _name_rule(crd: CRD) -> Callable[[str, str], list[FieldError]]:
+    required = f"{crd.spec.names.plural}.{crd.spec.group}"
+
+    def rule(path: str, name: str) -> list[FieldError]:
+        errs = fields.dns1123_subdomain(path, name)
+        if name != required:
+            errs.append(fields.invalid(path, name, 'must be spec.names.plural+"."+spec.group'))
+        return errs
+
+    return rule
+
+
+def stored_versions(crd: CRD) -> list[FieldError]:
+    path = "status.storedVersions"
+    stored = list(crd.status.stored_versions)
+    shown = Shown("[]string{" + ", ".join(f'"{v}"' for v in stored) + "}")
+    if not stored:
+        return [
+            fields.invalid(path, Shown("[]string(nil)"), "must have at least one stored version")
+        ]
+    errs: list[FieldError] = []
+    remaining = dict.fromkeys(stored)
+    for v in crd.spec.versions:
+        if v.storage and v.name not in remaining:
+            errs.append(fields.invalid(path, shown, "must have the storage version " + v.name))
+        remaining.pop(v.name, None)
+    for name in remaining:
+        errs.append(
+            fields.invalid(f"{path}[{stored.index(name)}]", name, "must appear in spec.versions")
+        )
+    return errs
+
+
+def _spec(spec: apiextensions_pb2.CustomResourceDefinitionSpec) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if not spec.group:
+        errs.append(fields.required("spec.group"))
+    elif group_errs := fields.dns1123_subdomain("spec.group", spec.group):
+        errs += group_errs
+    elif len(spec.group.split(".")) < 2:
+        errs.append(
+            fields.invalid("spec.group", spec.group, "should be a domain with at least one dot")
+        )
+    errs += _enum("spec.scope", spec.scope, (definitions.CLUSTER, definitions.NAMESPACED))
+    versions = list(spec.versions)
+    hoisted_schema = _identical(versions, _schema_part)
+    hoisted_subresources = _identical(versions, _subresources_part)
+    hoisted_columns = _identical(versions, _columns_part)
+    hoisted_selectable = _identical(versions, _selectable_part)
+    if not hoisted_schema or not versions[0].schema.open_apiv3_schema:
+        for i, v in enumerate(versions):
+            if not v.schema.open_apiv3_schema:
+                path = f"spec.versions[{i}].schema.openAPIV3Schema"
+                errs.append(fields.required(path, "schemas are required"))
+    if spec.preserve_unknown_fields:
+        errs.append(
+            fields.invalid(
+                "spec.preserveUnknownFields",
+                True,
+                "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in "
+                "spec.versions[*].schema instead",
+            )
+        )
+    storage, seen, unique = 0, set(), True
+    for i, v in enumerate(versions):
+        path = f"spec.versions[{i}]"
+        storage += v.storage
+        if v.name in seen:
+            unique = False
+        seen.add(v.name)
+        errs += fields.dns1035_label(f"{path}.name", v.name)
+        errs += _version(
+            v,
+            path,
+            schema_path=None if hoisted_schema else f"{path}.schema",
+            subresources_path=None if hoisted_subresources else f"{path}.subresources",
+            columns_path=None if hoisted_columns else f"{path}.additionalPrinterColumns",
+            selectable_path=None if hoisted_selectable else f"{path}.selectableFields",
+        )
+    if versions:
+        first = versions[0]
+        errs += _version_parts(
+            first,
+            schema_path="spec.validation" if hoisted_schema else None,
+            subresources_path="spec.subresources" if hoisted_subresources else None,
+            columns_path="spec.additionalPrinterColumns" if hoisted_columns else None,
+            selectable_path="spec.selectableFields" if hoisted_selectable else None,
+            status_enabled=any(definitions.has_status(v) for v in versions),
+        )
+    if not unique:
+        errs.append(
+            fields.invalid(
+                "spec.versions", _shown_versions(versions), "must contain unique version names"
+            )
+        )
+    if storage != 1:
+        errs.append(
+            fields.invalid(
+                "spec.versions",
+                _shown_versions(versions),
+                "must have exactly one version marked as storage version",
+            )
+        )
+    n = spec.names
+    for field_name, value in (
+        ("plural", n.plural),
+        ("singular", n.singular),
+        ("kind", n.kind),
+        ("listKind", n.list_kind),
+    ):
+        if not value:
+            errs.append(fields.required(f"spec.names.{field_name}"))
+    errs += names(n, "spec.names")
+    errs += _conversion(spec)
+    return errs
+
+
+def _shown_versions(versions: Sequence[Version]) -> Shown:
+    return Shown(
+        "[]apiextensions.CustomResourceDefinitionVersion{"
+        + ", ".join(
+            f'{{Name:"{v.name}", Served:{str(v.served).lower()}, Storage:{str(v.storage).lower()}}}'
+            for v in versions
+        )
+        + "}"
+    )
+
+
+def _version(
+    v: Version,
+    path: str,
+    *,
+    schema_path: str | None,
+    subresources_path: str | None,
+    columns_path: str | None,
+    selectable_path: str | None,
+) -> list[FieldError]:
+    errs: list[FieldError] = []
+    warning = v.deprecation_warning if v.HasField("deprecation_warning") else None
+    for detail in _deprecation_warning(v.deprecated, warning):
+        errs.append(fields.invalid(f"{path}.deprecationWarning", warning, detail))
+    errs += _version_parts(
+        v,
+        schema_path=schema_path,
+        subresources_path=subresources_path,
+        columns_path=columns_path,
+        selectable_path=selectable_path,
+        status_enabled=definitions.has_status(v),
+    )
+    return errs
+
+
+def _version_parts(
+    v: Version,
+    *,
+    schema_path: str | None,
+    subresources_path: str | None,
+    columns_path: str | None,
+    selectable_path: str | None,
+    status_enabled: bool,
+) -> list[FieldError]:
+    """The schema, subresources, printer columns and selectable fields of a version, each under
+    the path it is named by (None: checked elsewhere, moved up to spec)."""
+    errs: list[FieldError] = []
+    try:
+        version_schema = definitions.schema_json(v) if v.schema.open_apiv3_schema else None
+    except ValueError:  # JSON text over gRPC that is not JSON: REST bodies cannot say that
+        at = f"{schema_path or 'spec.validation'}.openAPIV3Schema"
+        return [fields.invalid(at, "", "must be a JSON object")]
+    if schema_path is not None and version_schema is not None:
+        at = f"{schema_path}.openAPIV3Schema"
+        try:
+            found = structural.validate_schema(version_schema, at, status_enabled)
+        except structural.SchemaDecodeError as e:  # a REST body is refused as it is decoded
+            return [fields.invalid(at, "", str(e))]
+        errs += [from_structural(e) for e in found]
+    if subresources_path is not None and v.HasField("subresources"):
+        errs += subresources(v.subresources, subresources_path)
+    if columns_path is not None:
+        for i, column in enumerate(v.additional_printer_columns):
+            errs += printer_column(column, f"{columns_path}[{i}]")
+    if selectable_path is not None and v.selectable_fields:
+        if version_schema is None:
+            errs.append(
+                fields.invalid(
+                    selectable_path,
+                    "",
+                    "selectableFields may only be set when version.schema.openAPIV3Schema is "
+                    "not included",
+                )
+            )
+        else:
+            errs += selectable_fields(v, selectable_path)
+    return errs
+
+
+def _deprecation_warning(deprecated: bool, warning: str | None) -> list[str]:
+    if not deprecated and warning is not None:
+        return ["can only be set for deprecated versions"]
+    if warning is None:
+        return []
+    out = []
+    if len(warning.encode()) > 256:
+        out.append("must be <= 256 characters long")
+    if not warning:
+        out.append("must not be an empty string")
+    for i, ch in enumerate(warning):
+        if not ch.isprintable():
+            out.append(
+                "must only contain printable UTF-8 characters; non-printable character found at "
+                f"index {i}"
+            )
+            break
+    return out
+
+
+_DNS1035 = fields.dns1035_label
+
+
+def names(n: apiextensions_pb2.CustomResourceDefinitionNames, path: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if n.plural:
+        errs += _joined(_DNS1035(f"{path}.plural", n.plural))
+    if n.singular:
+        errs += _joined(_DNS1035(f"{path}.singular", n.singular))
+    if n.kind and (kind_errs := _DNS1035(f"{path}.kind", n.kind.lower())):
+        errs.append(_mixed_case(f"{path}.kind", n.kind, kind_errs))
+    if n.list_kind and (list_errs := _DNS1035(f"{path}.listKind", n.list_kind.lower())):
+        errs.append(_mixed_case(f"{path}.listKind", n.list_kind, list_errs))
+    for i, short in enumerate(n.short_names):
+        errs += _joined(_DNS1035(f"{path}.shortNames[{i}]", short))
+    if n.kind and n.kind == n.list_kind:
+        errs.append(
+            fields.invalid(f"{path}.listKind", n.list_kind, "kind and listKind may not be the same")
+        )
+    for i, category in enumerate(n.categories):
+        errs += _joined(_DNS1035(f"{path}.categories[{i}]", category))
+    return errs
+
+
+def _joined(errs: list[FieldError]) -> list[FieldError]:
+    """IsDNS1035Label's messages as one error (Kubernetes joins them with commas)."""
+    if len(errs) <= 1:
+        return errs
+    return [FieldError(errs[0].path, errs[0].type, errs[0].value, ",".join(e.detail for e in errs))]
+
+
+def _mixed_case(path: str, value: str, errs: list[FieldError]) -> FieldError:
+    detail = "may have mixed case, but should otherwise match: " + ",".join(e.detail for e in errs)
+    return fields.invalid(path, value, detail)
+
+
+def _enum(path: str, value: str, accepted: Sequence[str]) -> list[FieldError]:
+    if not value:
+        return [fields.required(path)]
+    if value not in accepted:
+        return [fields.unsupported(path, value, accepted)]
+    return []
+
+
+def printer_column(
+    column: apiextensions_pb2.CustomResourceColumnDefinition, path: str
+) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if not column.name:
+        errs.append(fields.required(f"{path}.name"))
+    types = ",".join(PRINTER_COLUMN_TYPES)
+    if not column.type:
+        errs.append(fields.required(f"{path}.type", f"must be one of {types}"))
+    elif column.type not in PRINTER_COLUMN_TYPES:
+        errs.append(fields.invalid(f"{path}.type", column.type, f"must be one of {types}"))
+    if column.format and column.format not in PRINTER_COLUMN_FORMATS:
+        formats = ",".join(PRINTER_COLUMN_FORMATS)
+        errs.append(fields.invalid(f"{path}.format", column.format, f"must be one of {formats}"))
+    if not column.json_path:
+        errs.append(fields.required(f"{path}.JSONPath"))
+    else:
+        errs += simple_json_path(column.json_path, f"{path}.JSONPath")
+    return errs
+
+
+def simple_json_path(value: str, path: str) -> list[FieldError]:
+    if not value:
+        return [fields.invalid(path, value, "must not be empty")]
+    if not value.startswith("."):
+        return [fields.invalid(path, value, "must be a simple json path starting with .")]
+    return []
+
+
+def subresources(sub: apiextensions_pb2.CustomResourceSubresources, path: str) -> list[FieldError]:
+    if not sub.HasField("scale"):
+        return []
+    scale, errs = sub.scale, []
+    spec_path = f"{path}.scale.specReplicasPath"
+    if not scale.spec_replicas_path:
+        errs.append(fields.required(spec_path))
+    elif found := simple_json_path(scale.spec_replicas_path, spec_path):
+        errs += found
+    elif not scale.spec_replicas_path.startswith(".spec."):
+        errs.append(
+            fields.invalid(spec_path, scale.spec_replicas_path, "should be a json path under .spec")
+        )
+    status_path = f"{path}.scale.statusReplicasPath"
+    if not scale.status_replicas_path:
+        errs.append(fields.required(status_path))
+    elif found := simple_json_path(scale.status_replicas_path, status_path):
+        errs += found
+    elif not scale.status_replicas_path.startswith(".status."):
+        errs.append(
+            fields.invalid(
+                status_path, scale.status_replicas_path, "should be a json path under .status"
+            )
+        )
+    selector = scale.label_selector_path if scale.HasField("label_selector_path") else ""
+    if selector:
+        selector_path = f"{path}.scale.labelSelectorPath"
+        if found := simple_json_path(selector, selector_path):
+            errs += found
+        elif not selector.startswith((".spec.", ".status.")):
+            errs.append(
+                fields.invalid(
+                    selector_path, selector, "should be a json path under either .spec or .status"
+                )
+            )
+    return errs
+
+
+_SELECTABLE_PATH = re.compile(r"^(\.[A-Za-z_][A-Za-z0-9_-]*)+$")
+
+
+def _field_schema(root: Structural, json_path: str) -> Structural | None:
+    """The schema of the field a dotted path (`.spec.size`) names, None if it names none."""
+    node: Structural | None = root
+    for part in json_path.lstrip(".").split("."):
+        if node is None:
+            return None
+        if part in node.properties:
+            node = node.properties[part]
+        elif node.additional_properties is not None:
+            node = node.additional_properties.schema
+        else:
+            return None
+    return node
+
+
+def selectable_fields(v: Version, path: str) -> list[FieldError]:
+    version_schema = definitions.schema_json(v) or {}
+    try:
+        root = new_structural(decode_props(version_schema))
+    except (structural.SchemaDecodeError, NotStructuralError):
+        return []  # the schema's own errors say why
+    errs: list[FieldError] = []
+    seen: set[str] = set()
+    for i, selectable in enumerate(v.selectable_fields):
+        at = f"{path}[{i}].jsonPath"
+        json_path = selectable.json_path
+        if not json_path:
+            errs.append(fields.required(at))
+            continue
+        if not _SELECTABLE_PATH.match(json_path):
+            errs.append(
+                fields.invalid(at, json_path, "is an invalid path: must be a simple field path")
+            )
+            continue
+        if json_path.split(".")[1] == "metadata":
+            errs.append(fields.invalid(at, json_path, "must not point to fields in metadata"))
+        found = _field_schema(root, json_path)
+        if found is None:
+            errs.append(
+                fields.invalid(
+                    at,
+                    json_path,
+                    f"is an invalid path: does not refer to a valid field: {json_path.lstrip('.')}",
+                )
+            )
+            continue
+        if found.type not in ("string", "boolean", "integer"):
+            errs.append(
+                fields.invalid(
+                    at,
+                    json_path,
+                    "must point to a field of type string, boolean or integer. Enum string "
+                    "fields and strings with formats are allowed.",
+                )
+            )
+        if json_path in seen:
+            errs.append(fields.duplicate(at, json_path))
+        seen.add(json_path)
+    if len(seen) > MAX_SELECTABLE_FIELDS:
+        errs.append(
+            FieldError(
+                path, "Too many", len(seen), f"must have at most {MAX_SELECTABLE_FIELDS} items"
+            )
+        )
+    return errs
+
+
+def _conversion(spec: apiextensions_pb2.CustomResourceDefinitionSpec) -> list[FieldError]:
+    """Conversion: None only. A Webhook conversion needs the apiserver to call the webhook on
+    every read and write of another version, which podplane does not: refused up front rather
+    than served with objects left unconverted."""
+    if not spec.HasField("conversion"):
+        return []
+    conversion, path = spec.conversion, "spec.conversion"
+    if not conversion.strategy:
+        return [fields.required(f"{path}.strategy")]
+    if conversion.strategy != _NONE:
+        return [fields.unsupported(f"{path}.strategy", conversion.strategy, (_NONE,))]
+    errs: list[FieldError] = []
+    if conversion.HasField("webhook") and conversion.webhook.HasField("client_config"):
+        errs.append(
+            fields.forbidden(
+                f"{path}.webhookClientConfig",
+                "should not be set when strategy is not set to Webhook",
+            )
+        )
+    if conversion.webhook.conversion_review_versions:
+        errs.append(
+            fields.forbidden(
+                f"{path}.conversionReviewVersions",
+                "should not be set when strategy is not set to Webhook",
+            )
+        )
+    return errs
