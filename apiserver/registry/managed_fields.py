@@ -28,6 +28,7 @@ from podplane.apimachinery.fieldmanager.conflicts import CAUSE_TYPE
 from podplane.apimachinery.fieldmanager.fieldpath import FieldSet, make_path
 from podplane.apimachinery.fieldmanager.manager import BadRequest, FieldManager
 from podplane.apimachinery.fieldmanager.proto_schema import message_type
+from podplane.apimachinery.fieldmanager.schema import MapType
 from podplane.apimachinery.fieldmanager.updater import Conflicts
 from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import Resource
@@ -121,19 +122,23 @@ class ManagedFields(Generic[T]):
     """One kind's bookkeeping. The main resource's writes never own `status`, which only its
     status subresource writes (the strategies' reset fields)."""
 
-    def __init__(self, resource: Resource) -> None:
+    def __init__(
+        self, resource: Resource, schema: MapType | None = None, *, status: bool = False
+    ) -> None:
+        """`schema` is the objects' type when their message does not say it (a custom
+        resource's, of its version's schema), and `status` whether they have a status
+        subresource then."""
         message = resource.message
         descriptor = message.DESCRIPTOR
-        reset = (
-            {"": FieldSet.of(make_path("status"))} if "status" in descriptor.fields_by_name else {}
-        )
+        with_status = "status" in descriptor.fields_by_name if schema is None else status
+        reset = {"": FieldSet.of(make_path("status"))} if with_status else {}
         self.resource = resource
         # The top-level message fields (metadata, spec, status).
         self._messages = [
             f for f in descriptor.fields if f.message_type is not None and not f.is_repeated
         ]
         self.manager = FieldManager(
-            message_type(descriptor),
+            message_type(descriptor) if schema is None else schema,
             resource.api_version,
             resource.kind,
             codec.encode(message()),

@@ -22,6 +22,7 @@ from apiserver.registry.cacher import Cacher
 from apiserver.registry.customresource.scale import CustomScaler
 from apiserver.registry.customresource.storage import JSONCodec, key_prefix
 from apiserver.registry.customresource.strategy import CustomResourceStrategy
+from apiserver.registry.managed_fields import ManagedFields
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.served import CustomResourceVersion, ServedResources
 from apiserver.registry.store import Store
@@ -29,6 +30,7 @@ from apiserver.storage.etcd import EtcdClient
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery.apiextensions import definitions
 from podplane.apimachinery.apiextensions.definitions import CRD, Version
+from podplane.apimachinery.fieldmanager.openapi_schema import custom_resource_type
 from podplane.printers.custom import custom_resource_table
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,11 @@ class CustomResourceServing:
             prefix=key_prefix(crd.spec.group, resource.plural),
         )
         store.admission = self.parts.admission
+        store.managed_fields = ManagedFields(
+            resource,
+            custom_resource_type(definitions.schema_json(v) or {}),
+            status=rules.status_enabled,
+        )
         cacher = self.parts.new_cacher(store)
         cacher.start()
         name = crd.metadata.name
