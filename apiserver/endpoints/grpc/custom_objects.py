@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from apiserver import errors
-from apiserver.endpoints.grpc.servicers import MAX_WATCH_BATCH
+from apiserver.endpoints.grpc.servicers import MAX_WATCH_BATCH, manager_of
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.endpoints.object_type import cannot_handle, check_object_type
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions, WatchOptions
@@ -63,7 +63,9 @@ class CustomObjectsServicer:
         self, request: pb.CustomObjectRequest, context: grpc.aio.ServicerContext
     ) -> CustomObject:
         api = self._api(request.group, request.version, request.plural)
-        return await api.create(self._object(api, request), dry_run=request.dry_run)
+        return await api.create(
+            self._object(api, request), dry_run=request.dry_run, manager=manager_of(context)
+        )
 
     @api_errors_as_status
     async def Get(
@@ -119,7 +121,9 @@ class CustomObjectsServicer:
         self, request: pb.CustomObjectRequest, context: grpc.aio.ServicerContext
     ) -> CustomObject:
         api = self._api(request.group, request.version, request.plural)
-        return await api.update(self._object(api, request), dry_run=request.dry_run)
+        return await api.update(
+            self._object(api, request), dry_run=request.dry_run, manager=manager_of(context)
+        )
 
     @api_errors_as_status
     async def UpdateStatus(
@@ -133,7 +137,9 @@ class CustomObjectsServicer:
                 f"the server could not find the requested resource: {request.plural}."
                 f"{request.group}/{request.version} has no status subresource",
             )
-        return await api.update_status(self._object(api, request), dry_run=request.dry_run)
+        return await api.update_status(
+            self._object(api, request), dry_run=request.dry_run, manager=manager_of(context)
+        )
 
     @api_errors_as_status
     async def Delete(

@@ -21,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery import codec
 from tests import tools
 from tests.integration.custom_resources import (
     cluster_crd,
@@ -276,6 +277,14 @@ async def test_podplane_client_and_a_cluster_scoped_kind(cluster: RestCluster) -
     created = await regions.create(region)
     assert created.metadata.namespace == ""
     assert created.metadata.generation == 1
+    # The write's manager is the call's user agent's (no field-manager metadata), as at the REST
+    # door; its fields are spelled by the version's schema.
+    (entry,) = codec.encode(created)["metadata"]["managedFields"]
+    assert entry["manager"] == "grpc-python-asyncio"
+    assert entry["fieldsV1"] == {
+        "f:metadata": {"f:labels": {".": {}, "f:tier": {}}},
+        "f:spec": {".": {}, "f:zones": {}},
+    }
     events = regions.watch(resource_version=created.metadata.resource_version)
     updated = CustomObject()
     updated.CopyFrom(created)
