@@ -66,7 +66,7 @@ def reconcile(
                         {
                             "name": "site",
                             "image": "busybox",
-                            "command": ["sh", "-c", "cat /greeting/greeting; sleep 3600"],
+                            "command": ["sh", "-c", "cat /greeting/greeting; echo; sleep 3600"],
                             "volumeMounts": [{"name": "greeting", "mountPath": "/greeting"}],
                         }
                     ],
