@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
@@ -84,8 +84,7 @@ def pod(name: str, priority_class: str, cpu_millis: int) -> str:
     )
 
 
-def wait_for(what: str, check: object, timeout: float = 120) -> None:
-    assert callable(check)
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

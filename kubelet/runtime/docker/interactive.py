@@ -47,7 +47,7 @@ class DockerProcess:
         self._tty = tty
         self._resize = resize
         self._exit_code = exit_code
-        # An ended container's replay has no stdin: what the caller sends is dropped.
+        # An attach without stdin: what the caller sends is dropped.
         self._stdin_closed = not stdin_open
 
     @property
@@ -154,7 +154,7 @@ async def attach_interactive(
     before it attaches, since kubectl 1.35). A process that has ended by the time the engine has
     the attach is an error, as on a CRI runtime, and kubectl then falls back to the log."""
 
-    def start() -> tuple[bool, bool, Any]:
+    def start() -> tuple[bool, Any]:
         info = api.inspect_container(container_id)
         config = info.get("Config") or {}
         running, sock = attach_container(
@@ -169,9 +169,9 @@ async def attach_interactive(
         if not running:
             sock.close()
             raise ContainerRuntimeError(f"container {container_id[:12]} is not running")
-        return bool(config.get("Tty")), running, take_over(sock)
+        return bool(config.get("Tty")), take_over(sock)
 
-    tty, running, (sock, leftover) = await call(start)
+    tty, (sock, leftover) = await call(start)
 
     async def resize(size: TerminalSize) -> None:
         await call(api.resize, container_id, height=size.height, width=size.width)
@@ -189,5 +189,5 @@ async def attach_interactive(
         tty,
         resize,
         exit_code,
-        stdin_open=streams.stdin and running,
+        stdin_open=streams.stdin,
     )
