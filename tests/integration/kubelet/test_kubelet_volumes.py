@@ -134,6 +134,8 @@ async def test_a_pod_writes_to_its_claim_and_the_next_pod_reads_it_back(
 async def test_a_pod_whose_claim_is_not_bound_waits_with_failed_mount_events(
     kubelet: Kubelet, client: Client, namespace: str
 ) -> None:
+    # A class of its own, with no volume: the apiserver is shared with other modules, whose
+    # volumes of no class (as test_every_kind's) would bind a claim of no class.
     claim: Any = manifest.from_dict(
         {
             "apiVersion": "v1",
@@ -141,7 +143,7 @@ async def test_a_pod_whose_claim_is_not_bound_waits_with_failed_mount_events(
             "metadata": {"name": "data", "namespace": namespace},
             "spec": {
                 "accessModes": ["ReadWriteOnce"],
-                "storageClassName": "",
+                "storageClassName": namespace,
                 "resources": {"requests": {"storage": "1Gi"}},
             },
         }
