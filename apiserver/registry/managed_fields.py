@@ -120,18 +120,31 @@ def _set_entries(obj: Message, entries: list[meta_pb2.ManagedFieldsEntry]) -> No
 
 class ManagedFields(Generic[T]):
     """One kind's bookkeeping. The main resource's writes never own `status`, which only its
-    status subresource writes (the strategies' reset fields)."""
+    status subresource writes, and that subresource's writes never own `spec` (the strategies'
+    reset fields)."""
 
     def __init__(
-        self, resource: Resource, schema: MapType | None = None, *, status: bool = False
+        self,
+        resource: Resource,
+        schema: MapType | None = None,
+        *,
+        status: bool = False,
+        served: frozenset[str] = frozenset(),
     ) -> None:
         """`schema` is the objects' type when their message does not say it (a custom
-        resource's, of its version's schema), and `status` whether they have a status
-        subresource then."""
+        resource's, of its version's schema), `status` whether they have a status
+        subresource then, and `served` the other API versions the same objects are served in
+        (a custom resource's), whose managers are kept."""
         message = resource.message
         descriptor = message.DESCRIPTOR
         with_status = "status" in descriptor.fields_by_name if schema is None else status
-        reset = {"": FieldSet.of(make_path("status"))} if with_status else {}
+        # What each write resets (the strategies' GetResetFields): the main resource's keep the
+        # status, the status subresource's the spec.
+        reset = (
+            {"": FieldSet.of(make_path("status")), "status": FieldSet.of(make_path("spec"))}
+            if with_status
+            else {}
+        )
         self.resource = resource
         # The top-level message fields (metadata, spec, status).
         self._messages = [
@@ -143,6 +156,7 @@ class ManagedFields(Generic[T]):
             resource.kind,
             codec.encode(message()),
             reset,
+            served=served,
         )
 
     def created(self, obj: T, manager: Manager) -> None:

@@ -16,8 +16,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Generic
 
-import grpc
-
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.registry import apply as server_side_apply
@@ -235,14 +233,6 @@ class ResourceAPI(Generic[T]):
         """A server-side apply of `config` (`decode` makes the kind's message of the merged
         JSON, with the door's field validation): the object as stored and whether it was
         created. The manager must name itself (fieldManager)."""
-        if self.resource.custom:
-            raise errors.APIError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "UnsupportedMediaType",
-                "server-side apply (application/apply-patch+yaml) of custom resources is not "
-                "supported by this server yet: use client-side apply (kubectl apply without "
-                "--server-side), or a merge patch",
-            )
         field_manager = options.manager.field_manager
         check_options(
             "PatchOptions",

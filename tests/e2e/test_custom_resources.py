@@ -3,8 +3,9 @@ walks through them (tasks/extend-kubernetes/custom-resources): apply a CustomRes
 and wait until it is established, apply an object of its kind, read it with the definition's
 printer columns, explain its schema's descriptions, scale it; an invalid object is refused with
 the schema's field path and message, a typo with --validate=strict; deleting the definition
-deletes its objects (a definition of the same name made again finds none). Only the API:
-nothing here runs a container."""
+deletes its objects (a definition of the same name made again finds none); server-side apply
+creates and updates an object, a second manager conflicts. Only the API: nothing here runs a
+container."""
 
 from __future__ import annotations
 
@@ -176,3 +177,33 @@ def test_deleting_the_definition_deletes_its_objects(kubectl_namespace: str) -> 
     assert (empty.code, empty.out) == (0, "")
     assert empty.err == f"No resources found in {kubectl_namespace} namespace.\n"
     cluster.run("delete", "crd", name, "--wait=false")
+
+
+def test_server_side_apply_creates_updates_and_reports_conflicts(k: Kubectl) -> None:
+    """`kubectl apply --server-side` of a custom object, as of a Deployment: created, updated,
+    a second manager's conflict as kubectl prints it, --force-conflicts, both managers shown."""
+    applied = CRONTAB.replace("my-new-cron-object", "applied")
+    assert k.ok("apply", "--server-side", "-f", "-", stdin=applied) == (
+        f"crontab.{GROUP}/applied serverside-applied\n"
+    )
+    k.ok("apply", "--server-side", "-f", "-", stdin=applied + "  replicas: 2\n")
+    assert k.ok("get", f"ct.{GROUP}", "applied", "-o", "jsonpath={.spec.replicas}") == "2"
+
+    other = applied.replace("my-awesome-cron-image", "other-image")
+    refused = k.run("apply", "--server-side", "--field-manager=other", "-f", "-", stdin=other)
+    assert refused.code == 1
+    assert refused.err.startswith(
+        'error: Apply failed with 1 conflict: conflict with "kubectl": .spec.image\n'
+    ), refused
+    k.ok(
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "--force-conflicts",
+        "-f",
+        "-",
+        stdin=other,
+    )
+    shown = k.ok("get", f"ct.{GROUP}", "applied", "-o", "yaml", "--show-managed-fields")
+    assert "manager: kubectl\n" in shown and "manager: other\n" in shown
+    assert "image: other-image\n" in shown

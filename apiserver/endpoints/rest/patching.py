@@ -167,7 +167,7 @@ async def patch(
         config, warnings = await read_configuration(request, validation)
 
         def decode(data: JSONObject) -> Message:
-            obj, _ = bodies.decode_object(resource, data, [], validation)
+            obj, _ = bodies.decode_object(resource, data, [], validation, api.unknown_fields)
             return obj
 
         force = force_of(request.query)

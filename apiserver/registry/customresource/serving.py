@@ -141,6 +141,9 @@ class CustomResourceServing:
             resource,
             custom_resource_type(definitions.schema_json(v) or {}),
             status=rules.status_enabled,
+            served=frozenset(
+                f"{crd.spec.group}/{other.name}" for other in definitions.served_versions(crd)
+            ),
         )
         cacher = self.parts.new_cacher(store)
         cacher.start()

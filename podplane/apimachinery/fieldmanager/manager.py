@@ -111,13 +111,18 @@ class FieldManager:
         empty: JSONObject,
         reset: Mapping[str, FieldSet] | None = None,
         *,
+        served: frozenset[str] = frozenset(),
         clock: Callable[[], str] = now,
     ) -> None:
+        """`served` are the other API versions of the same objects whose managers are kept (a
+        custom resource's served versions, whose objects differ only in apiVersion with
+        conversion None); a manager of a version not among them is dropped."""
         self.type = typ
         self.api_version = api_version
         self.kind = kind
         self.empty = empty
         self.clock = clock
+        self.served = served | {api_version}
         self._reset = dict(reset or {})
         self._updaters: dict[str, Updater] = {}
 
@@ -125,9 +130,9 @@ class FieldManager:
         updater = self._updaters.get(subresource)
         if updater is None:
             reset = self._reset.get(subresource)
-            ignored = {self.api_version: reset} if reset is not None else {}
+            ignored = dict.fromkeys(self.served, reset) if reset is not None else {}
             updater = self._updaters[subresource] = Updater(
-                self.type, ignored, served=lambda v: v == self.api_version
+                self.type, ignored, served=self.served.__contains__
             )
         return updater
 

@@ -7,9 +7,11 @@ the manager applied last time and omits now (unless another manager owns them), 
 Conflicts when it would change a field another manager owns, unless forced, which takes the field
 over. A manager left owning nothing is dropped.
 
-Each manager's set is kept with the API version it was written in. The objects here have one
-version each, so no conversion happens: a manager of a version the type does not serve
-(`served` says no) is dropped, as Kubernetes drops the managers of versions it no longer serves."""
+Each manager's set is kept with the API version it was written in. No conversion happens: the
+objects here have one version each, or (a custom resource's, conversion None) versions that
+differ only in apiVersion, so each manager's fields are compared on the object as it is. A manager
+of a version the type does not serve (`served` says no) is dropped, as Kubernetes drops the
+managers of versions it no longer serves."""
 
 from __future__ import annotations
 

@@ -272,8 +272,140 @@ async def test_custom_objects_have_managed_fields_by_their_schema(cluster: RestC
     assert status["subresource"] == "status"
     assert status["fieldsV1"] == {"f:status": {".": {}, "f:replicas": {}}}
 
-    applied = await cluster.kubectl(
-        "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump(crontab(group, "owned"))
+    # An applier changing a field kubectl-create set conflicts with it, until it forces.
+    changed = yaml.safe_dump(crontab(group, "owned", replicas=3))
+    refused = await cluster.kubectl("apply", "--server-side", "-f", "-", stdin=changed)
+    assert refused.code != 0
+    assert (
+        'Apply failed with 1 conflict: conflict with "kubectl-create" using '
+        f"{group}/v1: .spec.replicas"
+    ) in refused.err
+    await cluster.kubectl_ok(
+        "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=changed
     )
-    assert applied.code != 0
-    assert "server-side apply (application/apply-patch+yaml) of custom resources" in applied.err
+    got = json.loads(
+        await cluster.kubectl_ok(
+            "get", f"crontabs.{group}", "owned", "-o", "json", "--show-managed-fields"
+        )
+    )
+    assert got["spec"]["replicas"] == 3
+    entries = {e["manager"]: e for e in got["metadata"]["managedFields"]}
+    assert entries["kubectl"]["operation"] == "Apply"
+    assert entries["kubectl"]["fieldsV1"] == {"f:spec": {"f:cronSpec": {}, "f:replicas": {}}}
+    assert entries["kubectl-create"]["fieldsV1"] == {"f:spec": {".": {}, "f:cronSpec": {}}}
+
+
+async def test_server_side_apply_of_a_custom_object_follows_its_schema(
+    cluster: RestCluster,
+) -> None:
+    """kubectl apply --server-side creates and updates a custom object: the applier owns what
+    it applied (not the schema's defaults), a second manager conflicts, the status subresource
+    takes applies of its own, and a configuration the schema refuses is refused as Kubernetes
+    refuses it (a field the schema does not declare, a value out of its bounds, a CEL rule)."""
+    group = unique_group("ssa")
+    await install(cluster.grpc, crontab_crd(group))
+
+    async def apply(*flags: str, **spec: Any) -> Any:
+        return await cluster.kubectl(
+            "apply",
+            "--server-side",
+            *flags,
+            "-f",
+            "-",
+            stdin=yaml.safe_dump(crontab(group, "applied", **spec)),
+        )
+
+    created = await apply(image="busybox")
+    assert (created.code, created.out) == (0, f"crontab.{group}/applied serverside-applied\n")
+    got = json.loads(
+        await cluster.kubectl_ok(
+            "get", f"crontabs.{group}", "applied", "-o", "json", "--show-managed-fields"
+        )
+    )
+    assert got["spec"] == {"cronSpec": "* * * * *", "image": "busybox", "replicas": 1}
+    [entry] = got["metadata"]["managedFields"]
+    assert (entry["manager"], entry["operation"], entry["apiVersion"]) == (
+        "kubectl",
+        "Apply",
+        f"{group}/v1",
+    )
+    assert entry["fieldsV1"] == {"f:spec": {"f:cronSpec": {}, "f:image": {}}}
+
+    other = await apply("--field-manager=other", image="nginx")
+    assert other.code != 0
+    assert 'Apply failed with 1 conflict: conflict with "kubectl": .spec.image' in other.err
+
+    unknown = await apply(image="busybox", bogus=1)
+    assert unknown.code != 0
+    assert (
+        "Error from server (BadRequest): failed to create typed patch object (default/applied; "
+        f"{group}/v1, Kind=CronTab): .spec.bogus: field not declared in schema"
+    ) in unknown.err
+    too_many = await apply(image="busybox", replicas=11)
+    assert too_many.code != 0
+    assert (
+        'The CronTab "applied" is invalid: spec.replicas: Invalid value: 11: spec.replicas in '
+        "body should be less than or equal to 10"
+    ) in too_many.err
+    forbidden = await apply(image="forbidden")
+    assert forbidden.code != 0
+    assert 'spec: Invalid value: "object": that image is not allowed' in forbidden.err
+
+    status = yaml.safe_dump({**crontab(group, "applied"), "spec": None, "status": {"replicas": 2}})
+    await cluster.kubectl_ok(
+        "apply",
+        "--server-side",
+        "--subresource=status",
+        "--field-manager=status-writer",
+        "-f",
+        "-",
+        stdin=status,
+    )
+    got = json.loads(
+        await cluster.kubectl_ok(
+            "get", f"crontabs.{group}", "applied", "-o", "json", "--show-managed-fields"
+        )
+    )
+    assert got["status"] == {"replicas": 2}
+    assert got["spec"]["image"] == "busybox"
+    owners = {
+        e["manager"]: (e.get("subresource", ""), e["fieldsV1"])
+        for e in got["metadata"]["managedFields"]
+    }
+    assert owners["status-writer"] == ("status", {"f:status": {"f:replicas": {}}})
+
+
+async def test_the_managers_of_each_served_version_are_kept(cluster: RestCluster) -> None:
+    """A definition serving two versions (conversion None): an applier through one version
+    conflicts with the other's, and a write through one keeps the other's managers."""
+    group = unique_group("mv")
+    await install(cluster.grpc, two_version_crd(group))
+
+    def widget(version: str, size: str) -> str:
+        return yaml.safe_dump(
+            {
+                "apiVersion": f"{group}/{version}",
+                "kind": "Widget",
+                "metadata": {"name": "w"},
+                "spec": {"size": size},
+            }
+        )
+
+    await cluster.kubectl_ok(
+        "apply", "--server-side", "--field-manager=one", "-f", "-", stdin=widget("v1", "big")
+    )
+    refused = await cluster.kubectl(
+        "apply", "--server-side", "--field-manager=two", "-f", "-", stdin=widget("v1beta1", "small")
+    )
+    assert refused.code != 0
+    assert 'conflict with "one": .spec.size' in refused.err
+    await cluster.kubectl_ok("label", f"widgets.v1beta1.{group}", "w", "tier=gold")
+    got = json.loads(
+        await cluster.kubectl_ok(
+            "get", f"widgets.v1.{group}", "w", "-o", "json", "--show-managed-fields"
+        )
+    )
+    assert [(e["manager"], e["apiVersion"]) for e in got["metadata"]["managedFields"]] == [
+        ("one", f"{group}/v1"),
+        ("kubectl-label", f"{group}/v1beta1"),
+    ]

@@ -19,6 +19,7 @@ from podplane.apimachinery.fieldmanager import conflicts, managed
 from podplane.apimachinery.fieldmanager.fieldpath import FieldSet, make_path
 from podplane.apimachinery.fieldmanager.managed import ManagerKey
 from podplane.apimachinery.fieldmanager.manager import BadRequest, FieldManager
+from podplane.apimachinery.fieldmanager.openapi_schema import custom_resource_type
 from podplane.apimachinery.fieldmanager.proto_schema import message_type
 from podplane.apimachinery.fieldmanager.updater import Conflict, Conflicts
 
@@ -476,3 +477,78 @@ def test_conflicts_with_several_managers_are_grouped_by_manager() -> None:
         ('conflict with "bar"', ".metadata.labels.app"),
         ('conflict with "foo" using v1', ".spec.replicas"),
     ]
+
+
+# ---------------------------------------------------------------- a custom resource's versions
+
+WIDGET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {"size": {"type": "string"}, "color": {"type": "string"}},
+        },
+        "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+    },
+}
+
+
+def widgets(version: str) -> FieldManager:
+    """The field manager of one served version of a definition serving v1 and v2 (conversion
+    None: the same objects, another apiVersion)."""
+    return FieldManager(
+        custom_resource_type(WIDGET_SCHEMA),
+        f"example.com/{version}",
+        "Widget",
+        {"apiVersion": f"example.com/{version}", "kind": "Widget"},
+        {"": FieldSet.of(make_path("status"))},
+        served=frozenset({"example.com/v1", "example.com/v2"}),
+        clock=Clock(),
+    )
+
+
+def widget(version: str, **spec: str) -> dict[str, Any]:
+    return {
+        "apiVersion": f"example.com/{version}",
+        "kind": "Widget",
+        "metadata": {"name": "w", "namespace": "default"},
+        "spec": spec,
+    }
+
+
+def test_the_managers_of_a_custom_resources_other_served_versions_are_kept() -> None:
+    v1, v2 = widgets("v1"), widgets("v2")
+    live, entries = v1.apply(None, (), widget("v1", size="big"), "one")
+    # Through v2, the v1 applier's field is still its own: a conflict, as Kubernetes reports it.
+    with pytest.raises(Conflicts) as refused:
+        v2.apply(live, entries, widget("v2", size="small"), "two")
+    assert conflicts.report(refused.value)[0] == (
+        'Apply failed with 1 conflict: conflict with "one": .spec.size'
+    )
+    result, entries = v2.apply(live, entries, widget("v2", color="red"), "two")
+    assert result["spec"] == {"size": "big", "color": "red"}
+    assert [(e.manager, e.api_version, json.loads(e.fields_v1)) for e in entries] == [
+        ("one", "example.com/v1", {"f:spec": {"f:size": {}}}),
+        ("two", "example.com/v2", {"f:spec": {"f:color": {}}}),
+    ]
+    # An update through v2 takes the field it changes from v1's manager, and keeps the rest.
+    edited = {**result, "spec": {"size": "huge", "color": "red"}}
+    entries = v2.update(result, edited, entries, entries, "kubectl-edit")
+    assert [(e.manager, e.api_version) for e in entries] == [
+        ("two", "example.com/v2"),
+        ("kubectl-edit", "example.com/v2"),
+    ]
+
+
+def test_the_managers_of_a_version_no_longer_served_are_dropped() -> None:
+    _, entries = widgets("v1").apply(None, (), widget("v1", size="big"), "one")
+    only_v2 = FieldManager(
+        custom_resource_type(WIDGET_SCHEMA),
+        "example.com/v2",
+        "Widget",
+        {"apiVersion": "example.com/v2", "kind": "Widget"},
+        clock=Clock(),
+    )
+    live = widget("v2", size="big")
+    entries = only_v2.update(live, widget("v2", size="big", color="red"), entries, (), "edit")
+    assert [e.manager for e in entries] == ["edit"]
