@@ -35,8 +35,6 @@ async def apply(
 ) -> tuple[T, bool]:
     """The object as stored after the apply, and whether the apply created it."""
     store.check_subresource(subresource)
-    if subresource == "scale":
-        raise errors.bad_request("server-side apply of the scale subresource is not supported")
     recorder = store.managed_fields
 
     def mutate(current: T) -> T:

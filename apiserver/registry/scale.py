@@ -13,6 +13,7 @@ from apiserver import errors
 from apiserver.objects import object_meta
 from apiserver.validation.fields import invalid, invalid_error
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery.fieldmanager.manager import group_version_kind
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.printers.labels import label_selector_string
 
@@ -28,6 +29,10 @@ class Scaler(Protocol):
 
     def with_replicas(self, obj: Message, replicas: int) -> Message:
         """A copy of the object asking for `replicas`."""
+        ...
+
+    def replicas_path(self) -> list[str]:
+        """Where the object asks for its replicas (the Scale's spec.replicas)."""
         ...
 
 
@@ -67,6 +72,9 @@ class WorkloadScaler:
         workload.spec.replicas = replicas
         return updated
 
+    def replicas_path(self) -> list[str]:
+        return ["spec", "replicas"]
+
 
 def replicas_of(wanted: JSONValue, name: str) -> tuple[int, str]:
     """The replicas a Scale asks for and the resourceVersion it names; a 400 for a Scale that is
@@ -90,3 +98,33 @@ def replicas_of(wanted: JSONValue, name: str) -> tuple[int, str]:
         )
     meta = wanted.get("metadata") or {}
     return replicas, str(meta.get("resourceVersion") or "") if isinstance(meta, dict) else ""
+
+
+def applied_to_parent(
+    scaler: Scaler, api_version: str, kind: str, config: JSONObject, name: str
+) -> JSONObject:
+    """An autoscaling/v1 Scale applied to the scale subresource, as the configuration of its
+    object (k8s.io/apiserver's ScaleHandler: the Scale's spec.replicas is the object's replicas
+    path, and what the applier owns there is recorded on the object, subresource `scale`): its
+    name, the resourceVersion it names, and its replicas when it gives them. A configuration
+    that is not a Scale is a 400, negative replicas a 422."""
+    gvk = group_version_kind(config.get("apiVersion"), config.get("kind"))
+    if gvk != "autoscaling/v1, Kind=Scale":
+        raise errors.bad_request(f"invalid object type: {gvk}")
+    replicas, resource_version = replicas_of(config, name)
+    meta = config.get("metadata")
+    given = meta.get("name") if isinstance(meta, dict) else None
+    metadata: JSONObject = {"name": given if isinstance(given, str) and given else name}
+    if resource_version:
+        metadata["resourceVersion"] = resource_version
+    parent: JSONObject = {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+    spec = config.get("spec")
+    if isinstance(spec, dict) and "replicas" in spec:
+        *parents, last = scaler.replicas_path()
+        node = parent
+        for part in parents:
+            child: JSONObject = {}
+            node[part] = child
+            node = child
+        node[last] = replicas
+    return parent

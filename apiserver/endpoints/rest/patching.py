@@ -79,8 +79,8 @@ def applier(content_type: str, resource: Resource) -> Applier:
         raise errors.APIError(
             grpc.StatusCode.INVALID_ARGUMENT,
             "UnsupportedMediaType",
-            "server-side apply (application/apply-patch+yaml) of the scale subresource is not "
-            "supported by this server: apply the object, or patch its scale",
+            "server-side apply (application/apply-patch+yaml) of this subresource is not "
+            "supported by this server: patch it with another patch type",
         )
     raise unsupported_media_type(content_type, PATCH_TYPES)
 

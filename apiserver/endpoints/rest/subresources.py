@@ -21,13 +21,13 @@ from apiserver.endpoints.rest.request import ResourceRequest, optional_int64, tr
 from apiserver.endpoints.rest.responses import json_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
-from apiserver.registry.options import PatchOptions
+from apiserver.registry.options import ApplyOptions, PatchOptions
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
 from apiserver.registry.pod.eviction import Evictions
 from apiserver.registry.resource import ResourceAPI
-from apiserver.registry.scale import Scaler, replicas_of
+from apiserver.registry.scale import Scaler, applied_to_parent, replicas_of
 from apiserver.registry.serviceaccount import token as service_account_token
 from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.store import Store
@@ -111,6 +111,8 @@ async def _scale(
         return json_response(scaler.scale_of(obj))
     if req.verb not in ("update", "patch"):
         raise method_not_allowed(req.method)
+    if req.verb == "patch" and request.content_type == patching.APPLY_PATCH:
+        return await _apply_scale(request, req, api, scaler)
     if req.verb == "update":
         wanted_scale, _ = await bodies.read_document(request)
         patch_doc: JSONValue = None
@@ -137,6 +139,34 @@ async def _scale(
         force=patching.force_of(request.query) if req.verb == "patch" else None,
     )
     stored = await api.patch(req.namespace, req.name, rescaled, options, subresource="scale")
+    return json_response(scaler.scale_of(stored))
+
+
+async def _apply_scale(
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any], scaler: Scaler
+) -> web.StreamResponse:
+    """A server-side apply of a Scale: applied to the object as its replicas."""
+    validation = bodies.field_validation(request.query)
+    config, _ = await patching.read_configuration(request, validation)
+    resource = api.resource
+    parent = applied_to_parent(scaler, resource.api_version, resource.kind, config, req.name)
+
+    def decode(data: JSONValue) -> Message:
+        obj, _ = bodies.decode_object(resource, data, [], validation, api.unknown_fields)
+        return obj
+
+    stored, _ = await api.apply(
+        req.namespace,
+        req.name,
+        parent,
+        decode,
+        ApplyOptions(
+            patching.manager_of(request),
+            dry_run=bodies.dry_run(request.query),
+            force=bool(patching.force_of(request.query)),
+        ),
+        subresource="scale",
+    )
     return json_response(scaler.scale_of(stored))
 
 

@@ -60,3 +60,6 @@ class CustomScaler:
         node[last] = replicas
         set_content(updated, content)
         return updated
+
+    def replicas_path(self) -> list[str]:
+        return _path(self.spec_path)

@@ -16,6 +16,7 @@ import grpc
 import pytest
 import pytest_asyncio
 import yaml
+from kubernetes import client as k8s
 
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.api.meta.v1 import meta_pb2
@@ -28,7 +29,7 @@ from tests.integration.custom_resources import (
     two_version_crd,
     unique_group,
 )
-from tests.integration.rest_cluster import RestCluster, rest_cluster
+from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.support import EtcdProcess, eventually
 
 
@@ -373,6 +374,48 @@ async def test_server_side_apply_of_a_custom_object_follows_its_schema(
         for e in got["metadata"]["managedFields"]
     }
     assert owners["status-writer"] == ("status", {"f:status": {"f:replicas": {}}})
+
+
+async def test_a_scale_applied_to_a_custom_objects_scale_owns_its_replicas_path(
+    cluster: RestCluster,
+) -> None:
+    """The definition's specReplicasPath is what a Scale applied to the scale subresource
+    owns (the official client's CustomObjectsApi sends it)."""
+    group = unique_group("sc")
+    await install(cluster.grpc, crontab_crd(group))
+    await kubectl_create(cluster, crontab(group, "scaled"))
+    api = k8s.CustomObjectsApi(cluster.api_client())
+    scale = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": {"name": "scaled"},
+        "spec": {"replicas": 4},
+    }
+    answered = await in_thread(
+        api.patch_namespaced_custom_object_scale,
+        group,
+        "v1",
+        "default",
+        "crontabs",
+        "scaled",
+        scale,
+        field_manager="autoscaler",
+        force=True,
+        _content_type="application/apply-patch+yaml",
+    )
+    assert answered["spec"] == {"replicas": 4}
+    got = json.loads(
+        await cluster.kubectl_ok(
+            "get", f"crontabs.{group}", "scaled", "-o", "json", "--show-managed-fields"
+        )
+    )
+    assert got["spec"]["replicas"] == 4
+    owners = {
+        (e["manager"], e["operation"], e.get("subresource", "")): e["fieldsV1"]
+        for e in got["metadata"]["managedFields"]
+    }
+    assert owners["autoscaler", "Apply", "scale"] == {"f:spec": {"f:replicas": {}}}
+    assert "f:replicas" not in owners["kubectl-create", "Update", ""]["f:spec"]
 
 
 async def test_the_managers_of_each_served_version_are_kept(cluster: RestCluster) -> None:

@@ -326,6 +326,74 @@ async def test_status_and_scale_writes_are_recorded_for_their_subresource(
     assert "f:replicas" not in owner.fields_v1["f:spec"]
 
 
+async def test_a_scale_applied_to_the_scale_subresource_owns_the_replicas(
+    api: k8s.ApiClient,
+) -> None:
+    """An autoscaling/v1 Scale applied to a Deployment's scale (what an autoscaler may send):
+    its applier owns the Deployment's spec.replicas, subresource scale; it conflicts with the
+    Deployment's applier until it forces. A configuration that is not a Scale is a 400,
+    negative replicas the Scale's 422."""
+    ns = await namespace(api)
+    await apply_deployment(api, ns, deployment(), "owner")
+
+    async def apply_scale(body: dict[str, Any], **options: Any) -> Any:
+        return await in_thread(
+            k8s.AppsV1Api(api).patch_namespaced_deployment_scale,
+            "web",
+            ns,
+            body,
+            field_manager="autoscaler",
+            _content_type=APPLY,
+            **options,
+        )
+
+    scale = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "web"}}
+    with pytest.raises(ApiException) as refused:
+        await apply_scale({**scale, "spec": {"replicas": 5}})
+    assert refused.value.status == 409
+    assert json.loads(refused.value.body)["message"] == (
+        'Apply failed with 1 conflict: conflict with "owner": .spec.replicas'
+    )
+    answered = await apply_scale({**scale, "spec": {"replicas": 5}}, force=True)
+    assert (answered.kind, answered.spec.replicas) == ("Scale", 5)
+    obj = await in_thread(k8s.AppsV1Api(api).read_namespaced_deployment, "web", ns)
+    assert obj.spec.replicas == 5
+    entry = next(e for e in obj.metadata.managed_fields if e.manager == "autoscaler")
+    assert (entry.operation, entry.subresource, entry.api_version, entry.fields_v1) == (
+        "Apply",
+        "scale",
+        "apps/v1",
+        {"f:spec": {"f:replicas": {}}},
+    )
+    owner = next(e for e in obj.metadata.managed_fields if e.manager == "owner")
+    assert "f:replicas" not in owner.fields_v1["f:spec"]
+
+    for body, code, message in (
+        (
+            {**scale, "kind": "Deployment", "spec": {"replicas": 1}},
+            400,
+            "invalid object type: autoscaling/v1, Kind=Deployment",
+        ),
+        (
+            {**scale, "spec": {"replicas": -1}},
+            422,
+            'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be '
+            "greater than or equal to 0",
+        ),
+    ):
+        got, status = await in_thread(
+            raw_request,
+            api,
+            "PATCH",
+            path(ns, sub="scale") + "?fieldManager=autoscaler",
+            json.dumps(body),
+            content_type=APPLY,
+        )
+        assert (got, status["message"]) == (code, message)
+    obj = await in_thread(k8s.AppsV1Api(api).read_namespaced_deployment, "web", ns)
+    assert obj.spec.replicas == 5
+
+
 async def test_a_requests_own_managed_fields_replace_or_clear_the_objects(
     api: k8s.ApiClient,
 ) -> None:
