@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from apiserver.validation import fields
+from apiserver.validation.embedded_meta import embedded_object_meta
 from apiserver.validation.fields import FieldError
 from apiserver.validation.generic_rules import Shown, immutable
 from apiserver.validation.meta import object_meta
@@ -301,7 +302,9 @@ def _version_parts(
     if schema_path is not None and version_schema is not None:
         at = f"{schema_path}.openAPIV3Schema"
         try:
-            found = structural.validate_schema(version_schema, at, status_enabled)
+            found = structural.validate_schema(
+                version_schema, at, status_enabled, meta_validator=embedded_object_meta
+            )
         except structural.SchemaDecodeError as e:  # a REST body is refused as it is decoded
             return [fields.invalid(at, "", str(e))]
         errs += [from_structural(e) for e in found]

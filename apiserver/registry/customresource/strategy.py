@@ -14,6 +14,7 @@ from apiserver.registry.customresource.storage import content_of, set_content
 from apiserver.registry.strategies.base import Strategy
 from apiserver.validation import fields
 from apiserver.validation.apiextensions import from_structural
+from apiserver.validation.embedded_meta import embedded_object_meta
 from apiserver.validation.fields import FieldError
 from apiserver.validation.meta import object_meta
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
@@ -147,7 +148,9 @@ class CustomResourceStrategy:
         errs = object_meta(obj.metadata, namespaced=self.resource.namespaced)
         if self.schema is not None:
             found = self.schema.validate(
-                codec.encode(obj), codec.encode(old) if old is not None else None
+                codec.encode(obj),
+                codec.encode(old) if old is not None else None,
+                embedded_object_meta,
             )
             errs += [from_structural(e) for e in found]
         errs += self._scale_errors(content_of(obj))
