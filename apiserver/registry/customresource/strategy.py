@@ -26,6 +26,9 @@ from podplane.apimachinery.resources import CustomResource
 from podplane.apimachinery.structural import CustomResourceSchema
 
 _TYPE_META = ("apiVersion", "kind")
+# How many of the contents it normalized last a strategy remembers, and up to what size.
+_RECENT = 64
+_RECENT_MAX_BYTES = 64 * 1024
 
 MAX_INT32 = 2**31 - 1
 
@@ -73,6 +76,8 @@ class CustomResourceStrategy:
     def __init__(self, crd: CRD, v: Version, resource: CustomResource) -> None:
         self.resource = resource
         self.schema = definitions.version_schema(v)
+        # Contents normalized last, oldest first (see _normalized).
+        self._recent: dict[str, None] = {}
         self.status_enabled = definitions.has_status(v)
         self.scale = definitions.scale(v)
         self.selectable = {
@@ -98,10 +103,23 @@ class CustomResourceStrategy:
     def prune(self, obj: CustomObject) -> list[str]:
         """Drops the fields the schema does not specify (and defaults what it leaves); their
         paths (fieldValidation's unknown fields)."""
-        return normalized(self.schema, obj)
+        return self._normalized(obj)
 
     def default(self, obj: CustomObject) -> None:
-        normalized(self.schema, obj)
+        self._normalized(obj)
+
+    def _normalized(self, obj: CustomObject) -> list[str]:
+        """normalized(), once per content: a door prunes what it decodes and the store then
+        defaults it; a content normalize made is normalized already (the rules are idempotent),
+        so the second finds it among the recent ones and leaves it as it is."""
+        if obj.content in self._recent:
+            return []
+        unknown = normalized(self.schema, obj)
+        if len(obj.content) <= _RECENT_MAX_BYTES:
+            self._recent[obj.content] = None
+            if len(self._recent) > _RECENT:
+                del self._recent[next(iter(self._recent))]
+        return unknown
 
     # ------------------------------------------------------------------ writes
     def prepare_for_create(self, obj: CustomObject) -> None:
