@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver import errors
+from apiserver.admission import certificates, priority, runtime_class, service_account
 from apiserver.admission import plugins as admission_plugins
-from apiserver.admission import priority, runtime_class, service_account
 from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.lookups import CachedThenStored
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
@@ -177,6 +177,11 @@ class APIServer:
             return authorizer.authorize(Attributes(user, verb, plural, "", namespace, name)).allowed
 
         escalation = RBACEscalation(EscalationCheck(authorizer.rbac.resolver, may))
+
+        def may_signer(user: UserInfo, verb: str, signer: str) -> bool:
+            attributes = Attributes(user, verb, "signers", "", "", signer, certificates.GROUP)
+            return authorizer.authorize(attributes).allowed
+
         admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
             store.admit_namespace = admission
@@ -200,6 +205,11 @@ class APIServer:
                 admission_plugins.NODE_RESTRICTION: NodeRestriction(),
                 admission_plugins.POD_SECURITY: PodSecurity(
                     self._namespace_labels, self._cached_namespace_labels
+                ),
+                certificates.APPROVAL_NAME: certificates.CertificateApproval(may_signer),
+                certificates.SIGNING_NAME: certificates.CertificateSigning(may_signer),
+                certificates.SUBJECT_RESTRICTION_NAME: (
+                    certificates.CertificateSubjectRestriction()
                 ),
             },
             self.disable_admission_plugins,

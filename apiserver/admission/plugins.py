@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from apiserver.admission import priority, runtime_class, service_account
+from apiserver.admission import certificates, priority, runtime_class, service_account
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.interfaces import WriteAdmission
 
@@ -29,6 +29,9 @@ ORDER = (
     runtime_class.NAME,
     NODE_RESTRICTION,
     POD_SECURITY,
+    certificates.APPROVAL_NAME,
+    certificates.SIGNING_NAME,
+    certificates.SUBJECT_RESTRICTION_NAME,
 )
 # What --disable-admission-plugins may turn off.
 OPTIONAL = (service_account.NAME, priority.NAME, runtime_class.NAME)

@@ -227,6 +227,88 @@ def _system_roles() -> list[rbac_pb2.ClusterRole]:
     ]
 
 
+CERTIFICATES = "certificates.k8s.io"
+KUBE_APISERVER_CLIENT = "kubernetes.io/kube-apiserver-client"
+KUBE_APISERVER_CLIENT_KUBELET = "kubernetes.io/kube-apiserver-client-kubelet"
+KUBELET_SERVING = "kubernetes.io/kubelet-serving"
+LEGACY_UNKNOWN = "kubernetes.io/legacy-unknown"
+NODE_CLIENT_ROLE = "system:certificates.k8s.io:certificatesigningrequests:nodeclient"
+SELF_NODE_CLIENT_ROLE = "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"
+# The controller-manager's certificate controllers' role (csrapproving, csrsigning, csrcleaner
+# run as system:controller:certificate-controller in Kubernetes).
+CERTIFICATE_CONTROLLER_ROLE = "system:controller:certificate-controller"
+
+
+def _certificate_roles() -> list[rbac_pb2.ClusterRole]:
+    """The certificates API's roles (bootstrappolicy's ClusterRoles and controller roles):
+    TLS bootstrapping's (a bootstrapping node requests certificates; nodeclient and
+    selfnodeclient are what the csrapproving controller asks a SubjectAccessReview about), the
+    approvers' of each Kubernetes signer, and the certificate controller's."""
+    approver = "system:certificates.k8s.io:{}-approver"
+    return [
+        cluster_role(
+            "system:node-bootstrapper",
+            [
+                rule(
+                    ("create", "get", "list", "watch"),
+                    (CERTIFICATES,),
+                    ("certificatesigningrequests",),
+                )
+            ],
+        ),
+        cluster_role(
+            NODE_CLIENT_ROLE,
+            [rule(("create",), (CERTIFICATES,), ("certificatesigningrequests/nodeclient",))],
+        ),
+        cluster_role(
+            SELF_NODE_CLIENT_ROLE,
+            [rule(("create",), (CERTIFICATES,), ("certificatesigningrequests/selfnodeclient",))],
+        ),
+        *(
+            cluster_role(
+                approver.format(signer.removeprefix("kubernetes.io/")),
+                [rule(("approve",), (CERTIFICATES,), ("signers",), names=(signer,))],
+            )
+            for signer in (
+                KUBE_APISERVER_CLIENT,
+                KUBE_APISERVER_CLIENT_KUBELET,
+                KUBELET_SERVING,
+                LEGACY_UNKNOWN,
+            )
+        ),
+        cluster_role(
+            CERTIFICATE_CONTROLLER_ROLE,
+            [
+                rule((*READ, "delete"), (CERTIFICATES,), ("certificatesigningrequests",)),
+                rule(
+                    ("update",),
+                    (CERTIFICATES,),
+                    ("certificatesigningrequests/status", "certificatesigningrequests/approval"),
+                ),
+                rule(
+                    ("approve",),
+                    (CERTIFICATES,),
+                    ("signers",),
+                    names=(KUBE_APISERVER_CLIENT_KUBELET,),
+                ),
+                rule(
+                    ("sign",),
+                    (CERTIFICATES,),
+                    ("signers",),
+                    names=(
+                        LEGACY_UNKNOWN,
+                        KUBE_APISERVER_CLIENT,
+                        KUBE_APISERVER_CLIENT_KUBELET,
+                        KUBELET_SERVING,
+                    ),
+                ),
+                rule(("create",), ("authorization.k8s.io",), ("subjectaccessreviews",)),
+                rule(("create", "patch", "update"), ("", "events.k8s.io"), ("events",)),
+            ],
+        ),
+    ]
+
+
 def _component_roles() -> list[rbac_pb2.ClusterRole]:
     return [
         cluster_role(VIEWER_ROLE if name == "view" else name, from_static(rules))
@@ -236,7 +318,7 @@ def _component_roles() -> list[rbac_pb2.ClusterRole]:
 
 
 def cluster_roles() -> list[rbac_pb2.ClusterRole]:
-    return _user_facing_roles() + _system_roles() + _component_roles()
+    return _user_facing_roles() + _system_roles() + _component_roles() + _certificate_roles()
 
 
 def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
@@ -249,6 +331,10 @@ def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
         ),
         cluster_role_binding("system:monitoring", groups=(policy.MONITORING_GROUP,)),
     ]
+    # podplane's controller-manager runs its controllers as one identity.
+    bindings.append(
+        cluster_role_binding(CERTIFICATE_CONTROLLER_ROLE, users=("system:kube-controller-manager",))
+    )
     for user, role in policy.USER_BINDINGS.items():
         bindings.append(cluster_role_binding(role, users=(user,)))
     for group, role in policy.GROUP_BINDINGS.items():

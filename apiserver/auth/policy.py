@@ -158,6 +158,8 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule(READ, "services"),
         # The handlers of the pods' RuntimeClasses.
         rule(READ, "runtimeclasses"),
+        # Its client and serving certificates' requests (the kubelet's certificate rotation).
+        rule(("create", "get", "list", "watch"), "certificatesigningrequests"),
     ),
     # system:node-proxier: what kube-proxy reads to program a node's service rules (its
     # informers of services and endpoint slices, its node), and its events.

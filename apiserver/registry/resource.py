@@ -186,11 +186,24 @@ class ResourceAPI(Generic[T]):
             obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run, manager=manager
         )
 
-    async def update_status(self, obj: T, *, dry_run: bool = False, manager: Manager = SERVER) -> T:
+    async def update_status(
+        self,
+        obj: T,
+        *,
+        dry_run: bool = False,
+        manager: Manager = SERVER,
+        subresource: str = "status",
+    ) -> T:
+        """An update of the status, or of another subresource written like it (a
+        CertificateSigningRequest's approval)."""
         check_options("UpdateOptions", manager.field_manager)
         meta = object_meta(obj)
         return await self.store.update_status(
-            obj, cached=self.cached(meta.namespace, meta.name), dry_run=dry_run, manager=manager
+            obj,
+            cached=self.cached(meta.namespace, meta.name),
+            dry_run=dry_run,
+            manager=manager,
+            subresource=subresource,
         )
 
     async def patch(

@@ -195,11 +195,17 @@ class Store(Generic[T]):
             return str(object_meta(obj).namespace or "default")
         return ""
 
-    def _validate(self, obj: T, old: T | None = None) -> None:
+    def _validate(
+        self,
+        obj: T,
+        old: T | None = None,
+        validate_update: Callable[[T, T], list[FieldError]] | None = None,
+    ) -> None:
+        rules = validate_update or self.strategy.validate_update
         errs = (
             self.strategy.validate(obj)
             if old is None
-            else self.strategy.validate_update(obj, old) + _finalizers_update(obj, old)
+            else rules(obj, old) + _finalizers_update(obj, old)
         )
         if errs:
             meta = object_meta(obj)
@@ -568,32 +574,44 @@ class Store(Generic[T]):
             self.admission.admit_update("", new, current)
         return new
 
-    def _status_updated(self, request: T, current: T, manager: Manager | None) -> T:
+    def _status_updated(
+        self, request: T, current: T, manager: Manager | None, subresource: str = "status"
+    ) -> T:
         """A status update's result: the request's status over `current`, validated and
-        admitted."""
+        admitted; or of another subresource written like status (the strategy's
+        status_writes)."""
         new = type(current)()
         new.CopyFrom(current)
-        self.strategy.take_status(new, request)
+        write = self.strategy.status_writes.get(subresource)
+        (write.take if write else self.strategy.take_status)(new, request)
         if manager is not None:
-            self.managed_fields.updated(new, current, manager, "status")
+            self.managed_fields.updated(new, current, manager, subresource)
         else:  # an apply's: the request's managed fields are final
             entries = object_meta(new).managed_fields
             del entries[:]
             entries.extend(object_meta(request).managed_fields)
-        self.strategy.prepare_for_status_update(new, current)
-        self._validate(new, current)
+        (write.prepare if write else self.strategy.prepare_for_status_update)(new, current)
+        self._validate(new, current, write.validate if write else None)
         if self.admission is not None:
-            self.admission.admit_update("status", new, current)
+            self.admission.admit_update(subresource, new, current)
         return new
 
-    def _check_status(self) -> None:
+    def _check_status(self, subresource: str = "status") -> None:
+        if subresource != "status" and subresource not in self.strategy.status_writes:
+            raise errors.bad_request(f'{self.resource.plural} have no "{subresource}" to update')
         if not self.resource.has_status:
             raise errors.bad_request(f"{self.resource.plural} have no status subresource")
 
+    def writes_like_status(self, subresource: str) -> bool:
+        """Whether a write through `subresource` is a status write: status, and the kind's
+        other subresources written so (a CertificateSigningRequest's approval)."""
+        return subresource == "status" or subresource in self.strategy.status_writes
+
     def check_subresource(self, subresource: str) -> None:
-        """What a patch or an apply may write through: the object, its status, its scale."""
-        if subresource == "status":
-            self._check_status()
+        """What a patch or an apply may write through: the object, its status (or another
+        subresource written like it), its scale."""
+        if self.writes_like_status(subresource):
+            self._check_status(subresource)
         elif subresource and not (subresource == "scale" and _has_replicas(self.resource)):
             raise errors.bad_request(f'{self.resource.plural} have no "{subresource}" to patch')
 
@@ -612,8 +630,8 @@ class Store(Generic[T]):
         rv = meta.resource_version
         if rv and rv != old.resource_version:
             raise errors.conflict(self.resource, old.name)
-        if subresource == "status":
-            return self._status_updated(request, current, manager)
+        if self.writes_like_status(subresource):
+            return self._status_updated(request, current, manager, subresource)
         return self._updated(request, current, manager, subresource)
 
     async def update(
@@ -641,13 +659,14 @@ class Store(Generic[T]):
         *,
         dry_run: bool = False,
         manager: Manager = SERVER,
+        subresource: str = "status",
     ) -> T:
         meta = object_meta(obj)
-        self._check_status()
+        self._check_status(subresource)
         return await self.guaranteed_update(
             self._namespace_of(obj),
             meta.name,
-            lambda current: self._status_updated(obj, current, manager),
+            lambda current: self._status_updated(obj, current, manager, subresource),
             expected_rv=meta.resource_version,
             cached=cached,
             dry_run=dry_run,

@@ -9,6 +9,7 @@ from apiserver.registry.strategies import (
     apiextensions,
     apps,
     batch,
+    certificates,
     coordination,
     core,
     networking,
@@ -36,6 +37,7 @@ STRATEGIES: dict[str, Strategy[Any]] = {
         scheduling,
         node,
         apiextensions,
+        certificates,
     )
     for s in group.STRATEGIES
 }

@@ -20,6 +20,7 @@ from podplane.api.apps.v1 import apps_pb2, apps_pb2_grpc
 from podplane.api.authentication.v1 import authentication_pb2, authentication_pb2_grpc
 from podplane.api.authorization.v1 import authorization_pb2, authorization_pb2_grpc
 from podplane.api.batch.v1 import batch_pb2, batch_pb2_grpc
+from podplane.api.certificates.v1 import certificates_pb2, certificates_pb2_grpc
 from podplane.api.coordination.v1 import lease_pb2, lease_pb2_grpc
 
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
@@ -535,6 +536,20 @@ CUSTOM_RESOURCE_DEFINITION = Resource(
     short_names=("crd", "crds"),
     categories=("api-extensions",),
 )
+CERTIFICATE_SIGNING_REQUEST = Resource(
+    kind="CertificateSigningRequest",
+    plural="certificatesigningrequests",
+    api_version="certificates.k8s.io/v1",
+    namespaced=False,
+    message=certificates_pb2.CertificateSigningRequest,
+    list_message=certificates_pb2.CertificateSigningRequestList,
+    watch_event=certificates_pb2.CertificateSigningRequestWatchEvent,
+    service="podplane.certificates.v1.CertificateSigningRequests",
+    stub=certificates_pb2_grpc.CertificateSigningRequestsStub,
+    add_servicer=certificates_pb2_grpc.add_CertificateSigningRequestsServicer_to_server,
+    has_status=True,
+    short_names=("csr",),
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -567,6 +582,7 @@ ALL: tuple[Resource, ...] = (
     PRIORITY_CLASS,
     RUNTIME_CLASS,
     CUSTOM_RESOURCE_DEFINITION,
+    CERTIFICATE_SIGNING_REQUEST,
 )
 
 # The one service that serves every custom resource, each named by its group, version and

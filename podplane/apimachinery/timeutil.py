@@ -35,7 +35,11 @@ def human_age(value: str, at: datetime | None = None) -> str:
     t = parse(value)
     if t is None:
         return "<unknown>"
-    seconds = int(((at or datetime.now(UTC)) - t).total_seconds())
+    return human_duration(int(((at or datetime.now(UTC)) - t).total_seconds()))
+
+
+def human_duration(seconds: int) -> str:
+    """duration.HumanDuration of a number of seconds: 90s, 5m3s, ..., 2y10d."""
     if seconds < -1:
         return "<invalid>"
     if seconds < 0:

@@ -11,7 +11,9 @@ from google.protobuf.message import Message
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import token_request_pb2
+from podplane.api.authorization.v1 import authorization_pb2
 from podplane.api.batch.v1 import batch_pb2
+from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
@@ -227,9 +229,13 @@ class Client:
         self.customresourcedefinitions: ResourceClient[
             apiextensions_pb2.CustomResourceDefinition
         ] = ResourceClient(self.channel, resources.CUSTOM_RESOURCE_DEFINITION, timeout)
+        self.certificatesigningrequests: ResourceClient[
+            certificates_pb2.CertificateSigningRequest
+        ] = ResourceClient(self.channel, resources.CERTIFICATE_SIGNING_REQUEST, timeout)
         self._custom: dict[str, CustomObjectClient] = {}
         self._pods_stub = resources.POD.stub(self.channel)
         self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)
+        self._subject_access_reviews_stub = resources.SUBJECT_ACCESS_REVIEW.stub(self.channel)
         self.timeout = timeout
 
     def for_resource(self, resource: Resource[T]) -> ResourceClient[T]:
@@ -326,6 +332,18 @@ class Client:
             token_request_pb2.TokenRequest,
             await call_with_retry(  # retried as ResourceClient._call
                 lambda timeout: self._service_accounts_stub.CreateToken(request, timeout=timeout),
+                self.timeout,
+            ),
+        )
+
+    async def create_subject_access_review(
+        self, review: authorization_pb2.SubjectAccessReview
+    ) -> authorization_pb2.SubjectAccessReview:
+        """Whether the review's user may do what it asks about: the review with its status."""
+        return cast(
+            authorization_pb2.SubjectAccessReview,
+            await call_with_retry(  # retried as ResourceClient._call
+                lambda timeout: self._subject_access_reviews_stub.Create(review, timeout=timeout),
                 self.timeout,
             ),
         )

@@ -178,6 +178,10 @@ class ResourceClient(Generic[T]):
     async def update_status(self, obj: T) -> T:
         return cast(T, await self._call("UpdateStatus", obj))
 
+    async def update_approval(self, obj: T) -> T:
+        """The approval subresource: a CertificateSigningRequest's conditions."""
+        return cast(T, await self._call("UpdateApproval", obj))
+
     async def delete(
         self,
         name: str,

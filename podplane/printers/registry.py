@@ -8,6 +8,7 @@ from google.protobuf.message import Message
 
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
+from podplane.printers.certificates import CERTIFICATE_SIGNING_REQUEST_TABLE
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE
 from podplane.printers.custom import CUSTOM_RESOURCE_DEFINITION_TABLE
@@ -78,6 +79,7 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.CONTROLLER_REVISION.plural: CONTROLLER_REVISION_TABLE,
     resources.CRON_JOB.plural: CRON_JOB_TABLE,
     resources.POD_DISRUPTION_BUDGET.plural: POD_DISRUPTION_BUDGET_TABLE,
+    resources.CERTIFICATE_SIGNING_REQUEST.plural: CERTIFICATE_SIGNING_REQUEST_TABLE,
     resources.PRIORITY_CLASS.plural: PRIORITY_CLASS_TABLE,
     resources.RUNTIME_CLASS.plural: RUNTIME_CLASS_TABLE,
     resources.CUSTOM_RESOURCE_DEFINITION.plural: CUSTOM_RESOURCE_DEFINITION_TABLE,

@@ -191,6 +191,22 @@ _BODIES: dict[str, JSONObject] = {
         "preemptionPolicy": "PreemptLowerPriority",
     },
     "runtimeclasses": {"handler": "runc"},
+    # A PEM CERTIFICATE REQUEST (CN fuzz, an EC P-256 key), base64 as JSON gives bytes.
+    "certificatesigningrequests": {
+        "spec": {
+            "request": (
+                "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIS01IRUNBUUF3RHpFTk1Bc0dBMVVF"
+                "QXd3RVpuVjZlakJaTUJNR0J5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSApBMElBQkJ2cWdRTWR1MUJKcTN1"
+                "US9wVDliazZBQUJObHZoR1EvUlExM3JQWWlhTWVORGluMlQ4cWpqZHJyeTBECjh4eEN6N3NFb2s1bFFN"
+                "KyttVkgzcXA5STdiR2dBREFLQmdncWhrak9QUVFEQWdOSkFEQkdBaUVBOUkwaUZHamwKMUR4dkZIK2pJ"
+                "VzhESEtGKzJYbDd4cFd5QTNTeVhpS3hiK0FDSVFEVFg3aGhaMFN3SXM1ZlVNS3BPYXorQm9vSwpyTlZu"
+                "Q1ltK3hXRXN1R1U4Rnc9PQotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K"
+            ),
+            "signerName": "example.com/fuzz",
+            "expirationSeconds": 3600,
+            "usages": ["digital signature", "client auth"],
+        }
+    },
     # Named <plural>.<group>: sample() makes its names from the name it is given.
     "customresourcedefinitions": {
         "spec": {

@@ -120,6 +120,14 @@ class ResourceServicer(Generic[T]):
         return await self.api.update_status(request, manager=manager_of(context))
 
     @api_errors_as_status
+    async def UpdateApproval(self, request: T, context: grpc.aio.ServicerContext) -> T:
+        """A CertificateSigningRequest's approval (the only service that declares it)."""
+        self._check_type(request)
+        return await self.api.update_status(
+            request, manager=manager_of(context), subresource="approval"
+        )
+
+    @api_errors_as_status
     async def Delete(self, request: meta_pb2.DeleteRequest, context: grpc.aio.ServicerContext) -> T:
         options = DeleteOptions(
             grace_period_seconds=(

@@ -64,6 +64,10 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
         Subresource("token", "TokenRequest", ("create",), "authentication.k8s.io", "v1"),
     ),
     "poddisruptionbudgets": (Subresource("status", "PodDisruptionBudget", _STATUS),),
+    "certificatesigningrequests": (
+        Subresource("approval", "CertificateSigningRequest", _STATUS),
+        Subresource("status", "CertificateSigningRequest", _STATUS),
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""Subresources over HTTP: status (get, update, patch), scale (autoscaling/v1 Scale of the
+"""Subresources over HTTP: status (get, update, patch) and those written like it (a
+CertificateSigningRequest's approval), scale (autoscaling/v1 Scale of the
 workloads), pods/binding (and the bindings resource), pods/ephemeralcontainers (kubectl debug),
 pods/eviction (apiserver/endpoints/rest/eviction.py), pods/log (a text stream), pods/exec,
 attach and portforward (WebSockets, apiserver/endpoints/rest/streaming.py) and
@@ -49,6 +50,8 @@ async def serve(
     sub, plural = req.subresource, api.resource.plural
     if sub == "status" and (api.resource.has_status or plural == "namespaces"):
         return await _status(request, req, api)
+    if sub in api.store.strategy.status_writes:  # a CertificateSigningRequest's approval
+        return await _status(request, req, api)
     if sub == "scale" and api.scaler is not None:
         return await _scale(request, req, api, api.scaler)
     if plural == "pods":
@@ -87,7 +90,10 @@ async def _status(
         bodies.require_name_match(api.resource, obj, req.name)
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         updated = await api.update_status(
-            obj, dry_run=bodies.dry_run(request.query), manager=patching.manager_of(request)
+            obj,
+            dry_run=bodies.dry_run(request.query),
+            manager=patching.manager_of(request),
+            subresource=req.subresource,
         )
         return object_answer(
             api.resource, updated, form, request.query, 200, warnings, table=api.table

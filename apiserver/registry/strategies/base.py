@@ -52,6 +52,19 @@ def spec_changed(new: Message, old: Message) -> bool:
 
 
 @dataclass(frozen=True)
+class StatusWrite(Generic[T]):
+    """A subresource written as status is (the request's part put into a copy of the stored
+    object), with rules of its own: a CertificateSigningRequest's status and approval
+    (kubernetes' StatusStrategy and ApprovalStrategy)."""
+
+    # The request's part put into (a copy of) the stored object. (new, request)
+    take: Callable[[T, T], None]
+    # What the server sets before validation. (new, stored)
+    prepare: Callable[[T, T], None]
+    validate: Callable[[T, T], list[FieldError]]
+
+
+@dataclass(frozen=True)
 class Strategy(Generic[T]):
     resource: Resource
     validate: Callable[[T], list[FieldError]]
@@ -76,6 +89,9 @@ class Strategy(Generic[T]):
     # Drops what a decoded object's schema does not know (a custom resource's, a definition's
     # schemas' unknown keys) and names it: the unknown fields fieldValidation reports.
     prune: Callable[[T], list[str]] | None = None
+    # The subresources written like status whose rules are not the update's: by name ("status"
+    # overrides take_status, prepare_for_status_update and validate_update for status writes).
+    status_writes: Mapping[str, StatusWrite[T]] = field(default_factory=dict)
 
     @property
     def spec_field(self) -> str | None:

@@ -45,6 +45,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "services": ("status",),
     "serviceaccounts": ("token",),
     "poddisruptionbudgets": ("status",),
+    "certificatesigningrequests": ("approval", "status"),
 }
 
 # Kinds whose DELETE answers with the object (its deletionTimestamp set) rather than a Status,
@@ -537,7 +538,7 @@ def _patch(
 def _subresource(s: _Scope, sub: str) -> dict[str, Operation]:
     kind = s.resource.kind
     params = (s.name, *s.path_parameters)
-    if sub in ("status", "ephemeralcontainers", "scale"):
+    if sub in ("status", "ephemeralcontainers", "scale", "approval"):
         if sub == "scale":
             definition, gvk = metatypes.SCALE, GroupVersionKind("autoscaling", "v1", "Scale")
         else:
@@ -546,6 +547,7 @@ def _subresource(s: _Scope, sub: str) -> dict[str, Operation]:
             "status": "status",
             "scale": "scale",
             "ephemeralcontainers": "ephemeral containers",
+            "approval": "approval",
         }[sub]
         return {
             "get": Operation(

@@ -21,6 +21,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
 from podplane.api.batch.v1 import batch_pb2
+from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
@@ -54,6 +55,7 @@ _PACKAGES = {
     "podplane.scheduling.v1": "io.k8s.api.scheduling.v1",
     "podplane.node.v1": "io.k8s.api.node.v1",
     "podplane.apiextensions.v1": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1",
+    "podplane.certificates.v1": "io.k8s.api.certificates.v1",
 }
 _FILES = (
     core_pb2,
@@ -72,6 +74,7 @@ _FILES = (
     scheduling_pb2,
     node_pb2,
     apiextensions_pb2,
+    certificates_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"

@@ -46,6 +46,9 @@ async def test_kube_apiservers_order_whatever_the_order_given() -> None:
         "RuntimeClass",
         "NodeRestriction",
         "PodSecurity",
+        "CertificateApproval",
+        "CertificateSigning",
+        "CertificateSubjectRestriction",
         "escalation",
     ]
 
@@ -59,6 +62,9 @@ async def test_optional_plugins_may_be_turned_off() -> None:
         "StorageObjectInUseProtection",
         "NodeRestriction",
         "PodSecurity",
+        "CertificateApproval",
+        "CertificateSigning",
+        "CertificateSubjectRestriction",
         "escalation",
     ]
 

@@ -28,6 +28,7 @@ _GROUP_PACKAGES = {
     "authentication.k8s.io": "authentication",
     "scheduling.k8s.io": "scheduling",
     "node.k8s.io": "node",
+    "certificates.k8s.io": "certificates",
 }
 _REF_PREFIX = "#/$defs/"
 # Named scalars: served as references to the same names Kubernetes uses.

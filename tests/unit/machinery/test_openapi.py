@@ -84,6 +84,7 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
         "apis/authentication.k8s.io/v1",
         "apis/authorization.k8s.io/v1",
         "apis/batch/v1",
+        "apis/certificates.k8s.io/v1",
         "apis/coordination.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
         "apis/node.k8s.io/v1",

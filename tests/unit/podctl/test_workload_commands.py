@@ -268,4 +268,5 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "PriorityClass",
         "RuntimeClass",
         "CustomResourceDefinition",
+        "CertificateSigningRequest",
     ]

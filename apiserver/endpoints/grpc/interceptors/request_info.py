@@ -20,6 +20,7 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "Watch": ("WATCH", "", True),
     "Update": ("PUT", "", False),
     "UpdateStatus": ("PUT", "status", False),
+    "UpdateApproval": ("PUT", "approval", False),
     "Delete": ("DELETE", "", False),
     "Bind": ("POST", "binding", False),
     # A request stream: each binding it carries is a Bind (request_stream.py).

@@ -78,6 +78,14 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         ("PreemptionPolicy", "string", "", 0),
     ),
     "runtimeclasses": (NAME, ("Handler", "string", "", 0), AGE),
+    "certificatesigningrequests": (
+        NAME,
+        ("Age", "date", "", 0),
+        ("SignerName", "string", "", 0),
+        ("Requestor", "string", "", 0),
+        ("RequestedDuration", "string", "", 0),
+        ("Condition", "string", "", 0),
+    ),
     "customresourcedefinitions": (NAME, ("Created At", "date", "", 0)),
     "pods": (
         NAME,
