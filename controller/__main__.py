@@ -108,6 +108,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the CA bundle published in every namespace's kube-root-ca.crt ConfigMap "
         "(default: --ca-file, the CA this controller-manager verifies the apiserver with)",
     )
+    parser.add_argument(
+        "--cluster-signing-cert-file",
+        default="",
+        help="PEM CA certificate the csrsigning controller issues certificates with",
+    )
+    parser.add_argument(
+        "--cluster-signing-key-file",
+        default="",
+        help="PEM private key of --cluster-signing-cert-file",
+    )
+    parser.add_argument(
+        "--cluster-signing-duration",
+        type=flags.duration,
+        default=ControllerOptions.cluster_signing_duration,
+        help="the longest validity of the certificates csrsigning issues (default 8760h)",
+    )
     leaderelection_flags.add_flags(parser, "kube-controller-manager")
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
@@ -127,7 +143,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         local_path_helper_image=args.local_path_helper_image,
         default_storage_class=args.default_storage_class,
         root_ca=_root_ca(parser, args),
+        cluster_signing_cert_file=args.cluster_signing_cert_file,
+        cluster_signing_key_file=args.cluster_signing_key_file,
+        cluster_signing_duration=args.cluster_signing_duration,
     )
+    if bool(args.cluster_signing_cert_file) != bool(args.cluster_signing_key_file):
+        parser.error("--cluster-signing-cert-file and --cluster-signing-key-file go together")
     return args
 
 

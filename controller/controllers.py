@@ -5,6 +5,9 @@ never this or each other."""
 
 from __future__ import annotations
 
+from controller.certificates.approver import CSRApprovingController
+from controller.certificates.cleaner import CSRCleanerController
+from controller.certificates.signer import csr_signing_controller
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
 from controller.cronjob.controller import CronJobController
 from controller.daemon.controller import DaemonSetsController
@@ -75,4 +78,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "root-ca-cert-publisher": WithOptions(
         lambda client, informers, o: RootCACertPublisher(client, informers, o.root_ca)
     ),
+    "csrsigning": WithOptions(csr_signing_controller),
+    "csrapproving": CSRApprovingController,
+    "csrcleaner": CSRCleanerController,
 }

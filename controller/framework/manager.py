@@ -38,6 +38,11 @@ class ControllerOptions:
     # The CA bundle the root CA publisher puts in every namespace's kube-root-ca.crt (PEM text;
     # --root-ca-file, by default the CA the controller-manager verifies the apiserver with).
     root_ca: str = ""
+    # The csrsigning controller's CA (--cluster-signing-cert-file, --cluster-signing-key-file;
+    # "": no signing) and the longest certificate it issues (--cluster-signing-duration).
+    cluster_signing_cert_file: str = ""
+    cluster_signing_key_file: str = ""
+    cluster_signing_duration: float = 365 * 24 * 3600.0
 
 
 class WithOptions:

@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
+from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -140,6 +141,9 @@ class FakeApi(Generic[T]):
         self.status_updates.append(self._copy(stored))
         return stored
 
+    async def update_approval(self, obj: T) -> T:
+        return await self.update_status(obj)
+
     async def delete(self, name: str, namespace: str = "", **_: object) -> T:
         self.delete_calls.append(name)
         obj = await self.get(name, namespace)
@@ -257,6 +261,9 @@ class FakeCluster:
         self.customresourcedefinitions: FakeApi[apiextensions_pb2.CustomResourceDefinition] = (
             FakeApi(resources.CUSTOM_RESOURCE_DEFINITION, revisions)
         )
+        self.certificatesigningrequests: FakeApi[certificates_pb2.CertificateSigningRequest] = (
+            FakeApi(resources.CERTIFICATE_SIGNING_REQUEST, revisions)
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -285,6 +292,7 @@ class FakeCluster:
             resources.JOB,
             resources.CRON_JOB,
             resources.CUSTOM_RESOURCE_DEFINITION,
+            resources.CERTIFICATE_SIGNING_REQUEST,
         ):
             self.for_resource(resource).deliver()
 

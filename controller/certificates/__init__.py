@@ -1,0 +1,2 @@
+"""The certificate controllers (kubernetes pkg/controller/certificates): csrsigning,
+csrapproving and csrcleaner."""
