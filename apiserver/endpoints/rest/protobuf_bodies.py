@@ -21,6 +21,7 @@ from podplane.api.k8swire.apps.v1 import apps_pb2
 from podplane.api.k8swire.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.k8swire.authorization.v1 import authorization_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
+from podplane.api.k8swire.certificates.v1 import certificates_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.policy.v1 import policy_pb2
 from podplane.api.k8swire.rbac.v1 import rbac_pb2
@@ -35,7 +36,8 @@ MAGIC = b"k8s\x00"
 # The kinds read from protobuf: those kubectl's generators build (kubectl create namespace,
 # configmap, secret, service, serviceaccount, deployment, job (--from=cronjob/... too), cronjob,
 # poddisruptionbudget, priorityclass, role, clusterrole, rolebinding, clusterrolebinding, token),
-# the reviews kubectl auth can-i (--list) and whoami send, and the eviction kubectl drain may send.
+# the reviews kubectl auth can-i (--list) and whoami send, the eviction kubectl drain may send, and
+# the certificate signing request kubectl certificate approve/deny put to its approval subresource.
 KINDS: dict[tuple[str, str], type[Message]] = {
     ("v1", "Namespace"): core_pb2.Namespace,
     ("v1", "ConfigMap"): core_pb2.ConfigMap,
@@ -68,6 +70,9 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): rbac_pb2.RoleBinding,
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): rbac_pb2.ClusterRoleBinding,
     ("scheduling.k8s.io/v1", "PriorityClass"): scheduling_pb2.PriorityClass,
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"): (
+        certificates_pb2.CertificateSigningRequest
+    ),
 }
 
 # Kinds this server reads from JSON only: a protobuf one is a 415, so the client can tell it is
@@ -89,6 +94,7 @@ _EXTRA_VALUES = frozenset(
     {
         "podplane.k8swire.authorization.v1.ExtraValue",
         "podplane.k8swire.authentication.v1.ExtraValue",
+        "podplane.k8swire.certificates.v1.ExtraValue",
     }
 )
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)

@@ -33,6 +33,7 @@ _API_CLASSES = {
     "storage.k8s.io": "StorageV1Api",
     "rbac.authorization.k8s.io": "RbacAuthorizationV1Api",
     "scheduling.k8s.io": "SchedulingV1Api",
+    "certificates.k8s.io": "CertificatesV1Api",
     "node.k8s.io": "NodeV1Api",
     "authorization.k8s.io": "AuthorizationV1Api",
     "authentication.k8s.io": "AuthenticationV1Api",

@@ -16,6 +16,7 @@ from apiserver.endpoints.rest.protobuf_bodies import MAGIC, decode
 from apiserver.endpoints.rest.status import failure
 from podplane.api.k8swire.apps.v1 import apps_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
+from podplane.api.k8swire.certificates.v1 import certificates_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.intstr import intstr_pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2
@@ -358,6 +359,60 @@ KINDS = [
             "metadata": {"name": "ops", "creationTimestamp": None},
             "subjects": [{"kind": "Group", "apiGroup": RBAC_GROUP, "name": "ops"}],
             "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "view"},
+        },
+    ),
+    # What kubectl certificate approve puts to .../approval: the request it read, a condition
+    # added (Go's zero lastTransitionTime an empty Time, null in JSON).
+    (
+        "certificates.k8s.io/v1",
+        "CertificateSigningRequest",
+        certificates_pb2.CertificateSigningRequest(
+            metadata=meta(name="alice", resourceVersion="42"),
+            spec=certificates_pb2.CertificateSigningRequestSpec(
+                request=b"-----BEGIN CERTIFICATE REQUEST-----",
+                signerName="kubernetes.io/kube-apiserver-client",
+                expirationSeconds=0,
+                usages=["client auth"],
+                username="kubernetes-admin",
+                groups=["system:masters", "system:authenticated"],
+                extra={"scopes": certificates_pb2.ExtraValue(items=["a", "b"])},
+            ),
+            status=certificates_pb2.CertificateSigningRequestStatus(
+                conditions=[
+                    certificates_pb2.CertificateSigningRequestCondition(
+                        type="Approved",
+                        status="True",
+                        reason="KubectlApprove",
+                        message="This CSR was approved by kubectl certificate approve.",
+                        lastUpdateTime=meta_pb2.Time(seconds=1700000000),
+                        lastTransitionTime=meta_pb2.Time(),
+                    )
+                ]
+            ),
+        ),
+        {
+            "metadata": {"name": "alice", "resourceVersion": "42", "creationTimestamp": None},
+            "spec": {
+                "request": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0=",
+                "signerName": "kubernetes.io/kube-apiserver-client",
+                "expirationSeconds": 0,
+                "usages": ["client auth"],
+                "username": "kubernetes-admin",
+                "groups": ["system:masters", "system:authenticated"],
+                "extra": {"scopes": ["a", "b"]},
+            },
+            "status": {
+                "conditions": [
+                    {
+                        "type": "Approved",
+                        "status": "True",
+                        "reason": "KubectlApprove",
+                        "message": "This CSR was approved by kubectl certificate approve.",
+                        "lastUpdateTime": "2023-11-14T22:13:20Z",
+                        "lastTransitionTime": None,
+                    }
+                ]
+            },
         },
     ),
 ]
