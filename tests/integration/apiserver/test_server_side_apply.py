@@ -351,7 +351,7 @@ async def test_a_scale_applied_to_the_scale_subresource_owns_the_replicas(
     with pytest.raises(ApiException) as refused:
         await apply_scale({**scale, "spec": {"replicas": 5}})
     assert refused.value.status == 409
-    assert json.loads(refused.value.body)["message"] == (
+    assert json.loads(str(refused.value.body))["message"] == (
         'Apply failed with 1 conflict: conflict with "owner": .spec.replicas'
     )
     answered = await apply_scale({**scale, "spec": {"replicas": 5}}, force=True)
