@@ -127,5 +127,5 @@ async def ensure_bootstrap_policy(
     """Roles first, so a binding never names a role that is not there yet."""
     for role in bootstrap.cluster_roles():
         await _ensure(cluster_roles, role)
-    for binding in bootstrap.cluster_role_bindings():
+    for binding in bootstrap.cluster_role_bindings() + bootstrap.kubeadm_cluster_role_bindings():
         await _ensure(cluster_role_bindings, binding)
