@@ -5,6 +5,7 @@ never this or each other."""
 
 from __future__ import annotations
 
+from controller.bootstrap.tokencleaner import TokenCleaner
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
 from controller.cronjob.controller import CronJobController
 from controller.daemon.controller import DaemonSetsController
@@ -75,4 +76,5 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "root-ca-cert-publisher": WithOptions(
         lambda client, informers, o: RootCACertPublisher(client, informers, o.root_ca)
     ),
+    "tokencleaner": TokenCleaner,
 }

@@ -25,7 +25,8 @@ KUBEADM_NODE_GROUP = "system:bootstrappers:kubeadm:default-node-token"
 
 TOKEN_PATTERN = r"\A([a-z0-9]{6})\.([a-z0-9]{16})\Z"
 GROUP_PATTERN = r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\Z"
-# The pattern as Kubernetes' messages show it (Go's \z).
+# The patterns as Kubernetes' messages show them (Go's \z).
+TOKEN_PATTERN_SHOWN = r"\A([a-z0-9]{6})\.([a-z0-9]{16})\z"
 GROUP_PATTERN_SHOWN = r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\z"
 TOKEN_RE = re.compile(TOKEN_PATTERN)
 GROUP_RE = re.compile(GROUP_PATTERN)

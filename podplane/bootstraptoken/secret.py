@@ -41,6 +41,16 @@ def parse_rfc3339(value: str) -> datetime | None:
         return None
 
 
+def format_rfc3339(when: datetime) -> str:
+    """Go's Format(time.RFC3339): whole seconds, Z for UTC, else the time's own offset."""
+    offset = when.utcoffset()
+    if not offset:
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    minutes = int(offset.total_seconds()) // 60
+    sign, minutes = ("-", -minutes) if minutes < 0 else ("+", minutes)
+    return when.strftime("%Y-%m-%dT%H:%M:%S") + f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def expiration(secret: core_pb2.Secret, now: datetime) -> tuple[float, bool]:
     """(seconds left, expired) of the Secret's `expiration` (GetExpiration): none never expires
     (0, False); one that cannot be parsed counts as expired, as one in the past."""

@@ -1,0 +1,1 @@
+"""Bootstrap token controllers (kubernetes pkg/controller/bootstrap): the token cleaner."""
