@@ -274,7 +274,9 @@ def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
 # tlsbootstrap.go): a bootstrap token of kubeadm's group may post a node's certificate signing
 # request and have it approved, a node may have its own renewal approved. The ClusterRoles they
 # name are the certificates API's (system:node-bootstrapper and the two certificatesigningrequests
-# roles); kubeadm makes these objects through the API, without the rbac-defaults label.
+# roles); kubeadm makes these objects through the API, without the rbac-defaults label. Each is
+# stored once the role it names exists, so that it never points at nothing: RBAC would add "role
+# not found" to every refusal of its subjects (every node's, for system:nodes).
 _KUBEADM_BINDINGS = (
     ("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", KUBEADM_NODE_GROUP),
     (
@@ -323,6 +325,9 @@ def static_policy() -> PolicyCache:
             break
     for role in roles.values():
         cache.put(role)
-    for binding in cluster_role_bindings() + kubeadm_cluster_role_bindings():
+    for binding in cluster_role_bindings():
         cache.put(binding)
+    for binding in kubeadm_cluster_role_bindings():
+        if binding.role_ref.name in roles:
+            cache.put(binding)
     return cache

@@ -2,9 +2,10 @@
 the test clusters run), with the real kubectl: a kubeconfig holding a token `<id>.<secret>` of a
 kube-system bootstrap-token-<id> Secret is system:bootstrap:<id> in system:bootstrappers and its
 extra groups (`kubectl auth whoami`); an expired token, a wrong secret, a token not marked for
-authentication or one whose Secret is deleted is kubectl's "Unauthorized". kubeadm's binding
-lets the node token's group post certificate signing requests once the certificates API's role
-system:node-bootstrapper exists (`kubectl auth can-i`). The token cleaner, on the real
+authentication or one whose Secret is deleted is kubectl's "Unauthorized". kubeadm's binding,
+stored once the certificates API's role system:node-bootstrapper exists, lets the node token's
+group post certificate signing requests (a SelfSubjectAccessReview, which works before the kind
+is served). The token cleaner, on the real
 apiserver, deletes an expired token's Secret."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import pytest_asyncio
 
@@ -206,19 +208,17 @@ async def test_kubeadms_binding_lets_the_node_token_post_csrs_once_its_role_exis
     token = "csr000.0123456789abcdef"
     await store_token(cluster, token)
     await whoami(cluster, token)
-    binding = await cluster.grpc.clusterrolebindings.get("kubeadm:kubelet-bootstrap")
-    assert binding.role_ref.name == "system:node-bootstrapper"
-    assert [(s.kind, s.name) for s in binding.subjects] == [("Group", NODE_GROUP)]
     roles = {r.metadata.name for r in (await cluster.grpc.clusterroles.list_all())[0]}
     made_here = "system:node-bootstrapper" not in roles
     if made_here:
-        # Without the certificates API's role, the binding grants nothing, and RBAC says why.
-        denied = await may(cluster, token, "create")
-        assert denied.get("allowed", False) is False
-        assert 'clusterrole.rbac.authorization.k8s.io "system:node-bootstrapper" not found' in str(
-            denied
-        )
-        # Kubernetes' system:node-bootstrapper (bootstrappolicy), as the certificates API adds it.
+        # Without the certificates API's role, kubeadm's binding waits for it, and the token may
+        # not post a certificate signing request.
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await cluster.grpc.clusterrolebindings.get("kubeadm:kubelet-bootstrap")
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+        assert (await may(cluster, token, "create")).get("allowed", False) is False
+        # Kubernetes' system:node-bootstrapper (bootstrappolicy), as the certificates API adds
+        # it; the next apiserver start stores the binding.
         role = rbac_pb2.ClusterRole(
             metadata=meta_pb2.ObjectMeta(name="system:node-bootstrapper"),
             rules=[
@@ -230,12 +230,19 @@ async def test_kubeadms_binding_lets_the_node_token_post_csrs_once_its_role_exis
             ],
         )
         await cluster.grpc.clusterroles.create(role)
+        await cluster.restart()
+    binding = await cluster.grpc.clusterrolebindings.get("kubeadm:kubelet-bootstrap")
+    assert binding.role_ref.name == "system:node-bootstrapper"
+    assert not binding.metadata.labels
+    assert [(s.kind, s.api_group, s.name) for s in binding.subjects] == [
+        ("Group", "rbac.authorization.k8s.io", NODE_GROUP)
+    ]
     try:
 
         async def allowed() -> bool:
             return bool((await may(cluster, token, "create")).get("allowed"))
 
-        await eventually(allowed, timeout=10, what="the role to take effect")
+        await eventually(allowed, timeout=10, what="the binding to take effect")
         assert not (await may(cluster, token, "delete")).get("allowed")
         # kubectl auth can-i resolves the resource by discovery: while the kind is not served
         # it warns and asks about a resource of that whole name, which nothing allows.
@@ -248,6 +255,7 @@ async def test_kubeadms_binding_lets_the_node_token_post_csrs_once_its_role_exis
             assert (ran.code, ran.out) == (0, "yes\n")
     finally:
         if made_here:
+            await cluster.grpc.clusterrolebindings.delete("kubeadm:kubelet-bootstrap")
             await cluster.grpc.clusterroles.delete("system:node-bootstrapper")
 
 

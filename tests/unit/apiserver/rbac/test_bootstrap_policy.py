@@ -108,15 +108,27 @@ def test_kubeadm_binds_its_bootstrap_tokens_and_nodes_to_the_certificates_roles(
     # kubeadm makes them through the API: not Kubernetes' rbac-defaults.
     for b in bootstrap_policy.kubeadm_cluster_role_bindings():
         assert not b.metadata.labels and not b.metadata.annotations
-    # Until the certificates API's roles exist, they grant a bootstrap token nothing more than
-    # any signed-in user has.
-    rbac = RBACAuthorizer(bootstrap_policy.static_policy())
+    # Until the certificates API's roles exist, none is in force, and a bootstrap token may do no
+    # more than any signed-in user; once system:node-bootstrapper exists, its binding is.
     token_user = UserInfo(
         "system:bootstrap:abcdef",
         frozenset({"system:bootstrappers", token_group[0][2], "system:authenticated"}),
     )
     csrs = ("create", "certificates.k8s.io", "certificatesigningrequests", "", "", "")
-    assert not rbac.authorize_resource(token_user, *csrs).allowed
-    assert rbac.authorize_resource(
-        token_user, "create", "authorization.k8s.io", "selfsubjectaccessreviews", "", "", ""
-    ).allowed
+    policy = bootstrap_policy.static_policy()
+    assert not RBACAuthorizer(policy).authorize_resource(token_user, *csrs).allowed
+    assert not any(
+        b.metadata.name.startswith("kubeadm:") for b in policy.objects(rbac_pb2.ClusterRoleBinding)
+    )
+    policy.put(
+        bootstrap_policy.cluster_role(
+            "system:node-bootstrapper",
+            [bootstrap_policy.rule(("create", "get"), ("certificates.k8s.io",), (csrs[2],))],
+        )
+    )
+    policy.put(bootstrap_policy.kubeadm_cluster_role_bindings()[0])
+    rbac = RBACAuthorizer(policy)
+    assert rbac.authorize_resource(token_user, *csrs).allowed
+    assert not rbac.authorize_resource(token_user, "delete", *csrs[1:]).allowed
+    node = UserInfo("system:node:node-1", frozenset({"system:nodes", "system:authenticated"}))
+    assert not rbac.authorize_resource(node, *csrs).allowed
