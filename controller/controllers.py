@@ -5,7 +5,6 @@ never this or each other."""
 
 from __future__ import annotations
 
-from controller.bootstrap.tokencleaner import TokenCleaner
 from controller.clusterroleaggregation.controller import ClusterRoleAggregationController
 from controller.cronjob.controller import CronJobController
 from controller.daemon.controller import DaemonSetsController
@@ -28,6 +27,7 @@ from controller.replicaset.controller import ReplicaSetController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
 from controller.statefulset.controller import StatefulSetController
+from controller.tokencleaner.controller import TokenCleaner
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,

@@ -21,7 +21,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from controller.bootstrap.tokencleaner import TokenCleaner
+from controller.tokencleaner.controller import TokenCleaner
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.rbac.v1 import rbac_pb2

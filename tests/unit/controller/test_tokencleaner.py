@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from controller.bootstrap.tokencleaner import TokenCleaner
+from controller.tokencleaner.controller import TokenCleaner
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil

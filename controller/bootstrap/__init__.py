@@ -1,1 +1,0 @@
-"""Bootstrap token controllers (kubernetes pkg/controller/bootstrap): the token cleaner."""
