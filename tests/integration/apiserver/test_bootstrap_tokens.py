@@ -6,7 +6,8 @@ authentication or one whose Secret is deleted is kubectl's "Unauthorized". kubea
 stored once the certificates API's role system:node-bootstrapper exists, lets the node token's
 group post certificate signing requests (a SelfSubjectAccessReview, which works before the kind
 is served). The token cleaner, on the real
-apiserver, deletes an expired token's Secret."""
+apiserver, deletes an expired token's Secret; `podctl token create` makes a token kubectl signs
+in with, and `podctl token list` shows it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pytest
 import pytest_asyncio
 
 from controller.tokencleaner.controller import TokenCleaner
+from podctl.__main__ import run as podctl
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.rbac.v1 import rbac_pb2
@@ -278,3 +280,32 @@ async def test_the_token_cleaner_deletes_an_expired_tokens_secret(cluster: RestC
         await eventually(gone, timeout=15, what="the expired token's Secret to be deleted")
     kept = await cluster.grpc.secrets.get("bootstrap-token-clean1", "kube-system")
     assert kept.metadata.uid == lasting.metadata.uid
+
+
+async def test_podctl_makes_a_token_kubectl_then_authenticates_with(
+    cluster: RestCluster, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, file in (("CA", "ca.crt"), ("CERT", "admin.crt"), ("KEY", "admin.key")):
+        monkeypatch.setenv(f"PODPLANE_{name}", str(cluster.pki / file))
+    server = f"127.0.0.1:{cluster.server.port}"
+    argv = ["token", "create", "--ttl", "2h", "--description", "node-4", "--server", server]
+    assert await asyncio.to_thread(podctl, argv) == 0
+    token = capsys.readouterr().out.strip()
+    assert (await whoami(cluster, token))[1] == f"Username    system:bootstrap:{token[:6]}"
+    assert await asyncio.to_thread(podctl, ["token", "list", "--server", server]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "TOKEN",
+        "TTL",
+        "EXPIRES",
+        "USAGES",
+        "DESCRIPTION",
+        "EXTRA",
+        "GROUPS",
+    ]
+    mine = next(line.split() for line in lines if line.startswith(token))
+    assert mine[1] in ("2h", "1h") and mine[3:] == [
+        "authentication,signing",
+        "node-4",
+        NODE_GROUP,
+    ]
