@@ -7,7 +7,8 @@ stored once the certificates API's role system:node-bootstrapper exists, lets th
 group post certificate signing requests (a SelfSubjectAccessReview, which works before the kind
 is served). The token cleaner, on the real
 apiserver, deletes an expired token's Secret; `podctl token create` makes a token kubectl signs
-in with, and `podctl token list` shows it."""
+in with, and `podctl token list` shows it. The gRPC door's token port knows the token as the
+REST door does."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.bootstraptoken import token as bootstrap_token
+from podplane.client.clientset import Client
+from podplane.client.credentials import Credentials
 from podplane.client.informer_factory import SharedInformerFactory
 from tests import tools
 from tests.integration.controller_support import running
@@ -309,3 +312,32 @@ async def test_podctl_makes_a_token_kubectl_then_authenticates_with(
         "node-4",
         NODE_GROUP,
     ]
+
+
+async def grpc_refusal(cluster: RestCluster, token: str) -> tuple[grpc.StatusCode, str]:
+    """What the gRPC door's token port answers the token's list of namespaces."""
+    assert cluster.server.token_port is not None
+    credentials = Credentials(str(cluster.pki / "ca.crt"), token=token)
+    async with Client(
+        f"localhost:{cluster.server.token_port}", timeout=10, credentials=credentials
+    ) as client:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await client.namespaces.list_all()
+    return info.value.code(), info.value.details() or ""
+
+
+async def test_the_grpc_door_knows_the_token_as_the_rest_door_does(cluster: RestCluster) -> None:
+    token = "grpc00.0123456789abcdef"
+    await store_token(cluster, token)
+    await whoami(cluster, token)
+    # Signed in, as the bootstrap user, who may not list namespaces.
+    code, details = await grpc_refusal(cluster, token)
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert details.startswith(
+        'namespaces is forbidden: User "system:bootstrap:grpc00" cannot list resource '
+        '"namespaces" in API group "" at the cluster scope'
+    )
+    assert await grpc_refusal(cluster, "grpc00.0123456789abcdee") == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "Unauthorized",
+    )
