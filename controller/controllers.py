@@ -27,6 +27,7 @@ from controller.replicaset.controller import ReplicaSetController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
 from controller.statefulset.controller import StatefulSetController
+from controller.tokencleaner.controller import TokenCleaner
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
@@ -75,4 +76,5 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "root-ca-cert-publisher": WithOptions(
         lambda client, informers, o: RootCACertPublisher(client, informers, o.root_ca)
     ),
+    "tokencleaner": TokenCleaner,
 }

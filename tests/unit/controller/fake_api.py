@@ -257,6 +257,7 @@ class FakeCluster:
         self.customresourcedefinitions: FakeApi[apiextensions_pb2.CustomResourceDefinition] = (
             FakeApi(resources.CUSTOM_RESOURCE_DEFINITION, revisions)
         )
+        self.secrets: FakeApi[core_pb2.Secret] = FakeApi(resources.SECRET, revisions)
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -285,6 +286,7 @@ class FakeCluster:
             resources.JOB,
             resources.CRON_JOB,
             resources.CUSTOM_RESOURCE_DEFINITION,
+            resources.SECRET,
         ):
             self.for_resource(resource).deliver()
 
