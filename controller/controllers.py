@@ -30,6 +30,7 @@ from controller.replicaset.controller import ReplicaSetController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
 from controller.statefulset.controller import StatefulSetController
+from controller.tokencleaner.controller import TokenCleaner
 
 CONTROLLERS: dict[str, ControllerFactory] = {
     "namespace": NamespaceController,
@@ -81,4 +82,5 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "csrsigning": WithOptions(csr_signing_controller),
     "csrapproving": CSRApprovingController,
     "csrcleaner": CSRCleanerController,
+    "tokencleaner": TokenCleaner,
 }

@@ -127,7 +127,9 @@ class Kubelet:
             services=self.services,
             runtime_classes=RuntimeClassManager(runtime, ClientRuntimeClassGetter(client)),
         )
-        self.workers = PodWorkers(self.syncer, self.pod)
+        # Whether the API's pods are known (the informer synced): before, only static pods run.
+        self._sources_ready = False
+        self.workers = PodWorkers(self.syncer, self.pod, ready=self._ready_to_sync)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
         self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.desired_pods)
         self.lease = NodeLease(client.leases, config.node_name)
@@ -151,6 +153,9 @@ class Kubelet:
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
+
+    def _ready_to_sync(self, key: str) -> bool:
+        return self._sources_ready or self._static_pod(key) is not None
 
     def _static_pod(self, key: str) -> core_pb2.Pod | None:
         return self.static_pods.get(key) if self.static_pods is not None else None
@@ -203,7 +208,10 @@ class Kubelet:
         self.workers.enqueue(key)
 
     async def start(self) -> None:
-        """Registers the node and starts everything; returns once the pods are synced."""
+        """Starts the static pods at once, then registers the node and starts everything else;
+        returns once the API's pods are synced. As Kubernetes' kubelet bootstraps a
+        self-hosted control plane: the static pods (an apiserver among them) run before any
+        apiserver answers, the node registers and their mirror pods appear once one does."""
         await self.server.start()
         await self.server.set_serving(False)
         runtime_version = await self.runtime.version()
@@ -225,13 +233,18 @@ class Kubelet:
             reservations=self._reservations,
             images=self.runtime.list_images,
         )
-        node = await self.reporter.register_until_done()
-        self.lease.node_uid = node.metadata.uid
-        self._spawn(self.lease.run(), "node-lease")
-        self._spawn(self.reporter.run(), "node-status")
+        if self.static_pods is not None:
+            # Read before the workers start: a static pod still running from before a restart
+            # must not look unwanted.
+            self.static_pods.sync()
+            self._spawn(self.static_pods.run(), "static-pods")
+        await self.pleg.relist()
+        self._spawn(self.workers.run(), "pod-workers")
+        self._spawn(self.pleg.run(), "pleg")
 
-        # Nothing touches containers before the informer has synced: an empty cache would
-        # read as "no pods wanted here" and the workers would remove every running pod.
+        self._spawn(self._register(self.reporter), "node-registration")
+        # Nothing but static pods is touched before the informer has synced: an empty cache
+        # would read as "no pods wanted here" and the workers would remove every running pod.
         self.informer.add_handler(
             on_add=self._on_pod,
             on_update=lambda _, new: self._on_pod(new),
@@ -241,15 +254,8 @@ class Kubelet:
         # Not waited for: containers of API pods wait for it themselves (service_env.py).
         self._spawn(self.services.run(), "service-informer")
         await self.informer.wait_synced()
-        if self.static_pods is not None:
-            # Read before the workers start: a static pod still running from before a restart
-            # must not look unwanted.
-            self.static_pods.sync()
-            self._spawn(self.static_pods.run(), "static-pods")
-        self._spawn(self.mirror_pods.run(), "mirror-pods")
-        await self.pleg.relist()
-        self._spawn(self.workers.run(), "pod-workers")
-        self._spawn(self.pleg.run(), "pleg")
+        self._sources_ready = True
+        self.workers.release()
         self._spawn(self.housekeeping.run(), "housekeeping")
         await self.server.set_serving(True)
         log.info(
@@ -258,6 +264,17 @@ class Kubelet:
             len(self.informer.keys()),
             self.server.port,
         )
+
+    async def _register(self, reporter: NodeStatusReporter) -> None:
+        """Registers the node (trying until an apiserver answers), then keeps its lease and
+        status, and mirrors the static pods (a mirror pod is owned by its Node)."""
+        node = await reporter.register_until_done()
+        self.lease.node_uid = node.metadata.uid
+        self._spawn(self.lease.run(), "node-lease")
+        self._spawn(reporter.run(), "node-status")
+        # A mirror is made once the API's pods are known (one may be there already).
+        await self.informer.wait_synced()
+        self._spawn(self.mirror_pods.run(), "mirror-pods")
 
     async def stop(self, grace: float = 2.0) -> None:
         """Stops the kubelet; the pods keep running, as with Kubernetes."""

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from podctl.cmd import apply, debug, delete, describe, get, logs, rollout, scale
+from podctl.cmd import apply, debug, delete, describe, get, logs, rollout, scale, token
 from podctl.cmd import exec as exec_cmd
 from podctl.errors import CommandError, server_error_message
 from podctl.options import Connector, add_global_flags, global_options
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     debug.add_parser(subparsers, [shared])
     rollout.add_parser(subparsers, [shared])
     scale.add_parser(subparsers, [shared])
+    token.add_parser(subparsers, [shared])
     return parser
 
 

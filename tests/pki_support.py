@@ -33,6 +33,7 @@ def secure_serving(folder: Path, token_address: str | None = "127.0.0.1:0") -> S
         str(folder / "tokens.csv"),
         token_address,
         service_accounts=service_accounts(folder),
+        enable_bootstrap_token_auth=True,
     )
 
 

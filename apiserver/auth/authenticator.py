@@ -1,7 +1,7 @@
 """Who is calling (k8s.io/apiserver/pkg/authentication): Kubernetes' union of the x509,
-token-file and service account token authenticators, over plain values every front door has: the
-subject of the connection's verified client certificate and the bearer token of the request's
-`authorization` header."""
+token-file, service account token and bootstrap token authenticators, in kube-apiserver's order,
+over plain values every front door has: the subject of the connection's verified client
+certificate and the bearer token of the request's `authorization` header."""
 
 from __future__ import annotations
 
@@ -22,22 +22,25 @@ def bearer_from_header(value: str) -> str | None:
 
 
 class BearerTokenAuthenticator(Protocol):
-    """A token's user, or None (auth/serviceaccount's ServiceAccountTokenAuthenticator)."""
+    """A token's user, or None (auth/serviceaccount's ServiceAccountTokenAuthenticator,
+    auth/bootstrap_token's BootstrapTokenAuthenticator)."""
 
     def authenticate(self, token: str) -> UserInfo | None: ...
 
 
 class Authenticator:
     """The first authenticator that knows the caller wins (a verified certificate, a static
-    token, a service account token); system:authenticated is added to every user's groups."""
+    token, a service account token, a bootstrap token); system:authenticated is added to every
+    user's groups."""
 
     def __init__(
         self,
         tokens: TokenAuthenticator | None = None,
         service_accounts: BearerTokenAuthenticator | None = None,
+        bootstrap_tokens: BearerTokenAuthenticator | None = None,
     ) -> None:
         self._tokens = tokens
-        self._service_accounts = service_accounts
+        self._bearer = [a for a in (service_accounts, bootstrap_tokens) if a is not None]
 
     def authenticate(self, client_subject: str | None, bearer_token: str | None) -> UserInfo | None:
         """The caller, from the RFC 2253 subject of its verified client certificate (None: no
@@ -45,8 +48,10 @@ class Authenticator:
         user = user_from_subject(client_subject) if client_subject is not None else None
         if user is None and self._tokens is not None and bearer_token is not None:
             user = self._tokens.authenticate(bearer_token)
-        if user is None and self._service_accounts is not None and bearer_token is not None:
-            user = self._service_accounts.authenticate(bearer_token)
+        for bearer in self._bearer:
+            if user is not None or bearer_token is None:
+                break
+            user = bearer.authenticate(bearer_token)
         if user is None:
             return None
         return dataclasses.replace(user, groups=user.groups | {AUTHENTICATED_GROUP})

@@ -3,7 +3,8 @@ user-facing roles (cluster-admin, and admin, edit and view aggregated from the
 system:aggregate-to-* roles), the system:* roles every identity needs (basic-user, discovery,
 public-info-viewer, monitoring) and podplane's components' roles of apiserver/auth/policy.py, with
 their ClusterRoleBindings. Every object is labelled kubernetes.io/bootstrapping: rbac-defaults and
-annotated rbac.authorization.kubernetes.io/autoupdate: "true"."""
+annotated rbac.authorization.kubernetes.io/autoupdate: "true". Besides them, the bindings
+`kubeadm init` makes for nodes joining with a bootstrap token (kubeadm_cluster_role_bindings)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from collections.abc import Iterable
 
 from apiserver.auth import policy
 from apiserver.auth.rbac.cache import PolicyCache
-from apiserver.auth.user import AUTHENTICATED_GROUP, MASTERS_GROUP, UNAUTHENTICATED_GROUP
+from apiserver.auth.user import (
+    AUTHENTICATED_GROUP,
+    MASTERS_GROUP,
+    NODES_GROUP,
+    UNAUTHENTICATED_GROUP,
+)
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.apimachinery import resources
+from podplane.bootstraptoken.api import KUBEADM_NODE_GROUP
 from podplane.rbac.aggregation import (
     AGGREGATE_TO_ADMIN,
     AGGREGATE_TO_EDIT,
@@ -349,6 +356,41 @@ def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
     return bindings
 
 
+# kubeadm init's bindings for joining nodes (cmd/kubeadm/app/phases/bootstraptoken/node/
+# tlsbootstrap.go): a bootstrap token of kubeadm's group may post a node's certificate signing
+# request and have it approved, a node may have its own renewal approved. The ClusterRoles they
+# name are the certificates API's (system:node-bootstrapper and the two certificatesigningrequests
+# roles); kubeadm makes these objects through the API, without the rbac-defaults label. Each is
+# stored once the role it names exists, so that it never points at nothing: RBAC would add "role
+# not found" to every refusal of its subjects (every node's, for system:nodes).
+_KUBEADM_BINDINGS = (
+    ("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", KUBEADM_NODE_GROUP),
+    (
+        "kubeadm:node-autoapprove-bootstrap",
+        "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+        KUBEADM_NODE_GROUP,
+    ),
+    (
+        "kubeadm:node-autoapprove-certificate-rotation",
+        "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+        NODES_GROUP,
+    ),
+)
+
+
+def kubeadm_cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
+    return [
+        rbac_pb2.ClusterRoleBinding(
+            api_version=f"{GROUP}/v1",
+            kind="ClusterRoleBinding",
+            metadata=meta_pb2.ObjectMeta(name=name),
+            subjects=[rbac_pb2.Subject(kind="Group", api_group=GROUP, name=group)],
+            role_ref=rbac_pb2.RoleRef(api_group=GROUP, kind="ClusterRole", name=role),
+        )
+        for name, role, group in _KUBEADM_BINDINGS
+    ]
+
+
 def static_policy() -> PolicyCache:
     """The bootstrap policy in memory, aggregated as the controller-manager would aggregate it:
     what an apiserver without a watch cache (an in-process test's) decides from."""
@@ -371,4 +413,7 @@ def static_policy() -> PolicyCache:
         cache.put(role)
     for binding in cluster_role_bindings():
         cache.put(binding)
+    for binding in kubeadm_cluster_role_bindings():
+        if binding.role_ref.name in roles:
+            cache.put(binding)
     return cache

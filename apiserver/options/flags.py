@@ -24,6 +24,12 @@ def add_security_flags(p: argparse.ArgumentParser) -> None:
         help='bearer tokens, a CSV file of token,user,uid,"group1,group2" lines',
     )
     g.add_argument(
+        "--enable-bootstrap-token-auth",
+        action="store_true",
+        help="accept bootstrap tokens (<id>.<secret>) of kube-system's bootstrap-token-<id> "
+        "Secrets of type bootstrap.kubernetes.io/token",
+    )
+    g.add_argument(
         "--token-port",
         type=int,
         default=DEFAULT_TOKEN_PORT,
@@ -67,6 +73,8 @@ def security_from_args(
         )
         if service_accounts is not None:
             given.append("--service-account-issuer")
+        if args.enable_bootstrap_token_auth:
+            given.append("--enable-bootstrap-token-auth")
         if given:
             p.error(f"--insecure-serving: cannot be combined with {', '.join(given)}")
         return None
@@ -110,6 +118,7 @@ def security_from_args(
         if all(kubelet.values())
         else None,
         service_accounts=service_accounts,
+        enable_bootstrap_token_auth=args.enable_bootstrap_token_auth,
     )
     try:
         security.server_credentials()

@@ -1,6 +1,6 @@
 """kube-apiserver's secure serving and authentication options: --tls-cert-file,
---tls-private-key-file, --client-ca-file, --token-auth-file, and the service account token
-options (apiserver/options/service_account.py).
+--tls-private-key-file, --client-ca-file, --token-auth-file, --enable-bootstrap-token-auth, and
+the service account token options (apiserver/options/service_account.py).
 
 gRPC Python can either require a verified client certificate or not ask for one (there is no
 "request but do not require"), so the apiserver listens twice with the same services: the secure
@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 
 from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.bootstrap_token import BootstrapTokenAuthenticator
 from apiserver.auth.serviceaccount.authenticator import Lookups
 from apiserver.auth.token_file import TokenAuthenticator, load_token_file
 from apiserver.options.service_account import ServiceAccountOptions
@@ -72,6 +73,8 @@ class SecureServing:
     kubelet_client: KubeletClientConfig | None = None
     # Service account tokens: issued by serviceaccounts/<name>/token, accepted as bearer tokens.
     service_accounts: ServiceAccountOptions | None = None
+    # Bootstrap tokens (--enable-bootstrap-token-auth): kube-system's bootstrap-token-<id> Secrets.
+    enable_bootstrap_token_auth: bool = False
 
     def etcd_credentials(self) -> grpc.ChannelCredentials | None:
         if not self.etcd_ca_file:
@@ -92,7 +95,8 @@ class SecureServing:
 
     def authenticator(self, lookups: Lookups | None = None) -> Authenticator:
         """The authenticator of these options; service account tokens are accepted when they
-        are configured and `lookups` reads the objects tokens name."""
+        are configured and `lookups` reads the objects tokens name, bootstrap tokens when
+        enabled and `lookups` reads their Secrets."""
         tokens = (
             TokenAuthenticator(load_token_file(self.token_auth_file))
             if self.token_auth_file is not None
@@ -103,4 +107,9 @@ class SecureServing:
             if self.service_accounts is not None and lookups is not None
             else None
         )
-        return Authenticator(tokens, accounts)
+        bootstrap = (
+            BootstrapTokenAuthenticator(lookups.secret)
+            if self.enable_bootstrap_token_auth and lookups is not None
+            else None
+        )
+        return Authenticator(tokens, accounts, bootstrap)

@@ -1,7 +1,10 @@
 """Pod workers: a deduplicating work queue of pod keys (namespace/name) drained by a pool of
 workers, so each pod is synced by one worker at a time and a pod that changes while it is being
 synced is synced again afterwards. Failures back off per pod; back-offs that end requeue the pod.
-Each sync is timed into kubelet_pod_worker_duration_seconds by operation (create, sync, kill)."""
+Each sync is timed into kubelet_pod_worker_duration_seconds by operation (create, sync, kill).
+Until the kubelet's sources are ready (the API's pods listed), only static pods are synced: the
+others are held, so a kubelet whose apiserver does not answer yet runs its static pods and
+touches nothing else."""
 
 from __future__ import annotations
 
@@ -29,10 +32,16 @@ class PodWorkers:
         syncer: PodSyncer,
         get_pod: Callable[[str], core_pb2.Pod | None],
         workers: int = WORKERS,
+        ready: Callable[[str], bool] | None = None,
     ) -> None:
+        """`ready` says whether a pod may be synced yet (the kubelet's sources being ready:
+        before the API's pods are known, only static pods are); the others wait until
+        `release`."""
         self.syncer = syncer
         self.get_pod = get_pod
         self.workers = workers
+        self.ready = ready
+        self._held: set[str] = set()
         self.queue: WorkQueue[str] = WorkQueue(base_delay=0.5, max_delay=60.0, name="pod_workers")
         # The pod uid last synced per key: a new uid is a "create".
         self._synced_uids: dict[str, str] = {}
@@ -49,7 +58,19 @@ class PodWorkers:
     def enqueue(self, key: str) -> None:
         self.queue.add(key)
 
+    def release(self) -> None:
+        """Syncs the pods held until the sources were ready."""
+        held, self._held = self._held, set()
+        for key in held:
+            self.queue.add(key)
+
     async def sync_one(self, key: str) -> None:
+        if self.ready is not None and not self.ready(key):
+            # Unknown yet: an API pod (or none at all) is neither started nor killed before
+            # the API's pods are listed.
+            self._held.add(key)
+            self.queue.forget(key)
+            return
         pod = self.get_pod(key)
         duration = metrics.POD_WORKER_DURATION.labels(self._operation(key, pod))
         started = time.monotonic()

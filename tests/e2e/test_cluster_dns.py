@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 import pytest
 
 from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl, Result
+from tests.e2e.waiting import eventually
 
 WEB = ROOT / "examples" / "web-deployment.yaml"
 CLUSTER_DNS_IP = "10.96.0.10"
@@ -48,13 +48,6 @@ spec:
     image: busybox
     command: [sleep, "3600"]
 """
-
-
-def eventually(check: Callable[[], bool], timeout: float = 90, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(1)
 
 
 def addresses(nslookup_output: str) -> set[str]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.compose_cluster import NODES
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
 DEPLOYMENT = """\
@@ -85,13 +85,6 @@ def unmanaged_pods_on(k: Kubectl, node: str) -> list[str]:
     ]
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(1)
-
-
 def allowed(k: Kubectl, name: str = "web") -> str:
     return k.ok("get", "pdb", name, "-o", "jsonpath={.status.disruptionsAllowed}")
 
@@ -127,9 +120,11 @@ def test_drain_evicts_within_the_budget_and_completes(k: Kubectl) -> None:
         assert k.ok("uncordon", node) == f"node/{node} uncordoned\n"
     out = k.ok("create", "poddisruptionbudget", "web", "--selector=app=web", "--min-available=2")
     assert out == "poddisruptionbudget.policy/web created\n"
-    wait_for("the budget's status", lambda: allowed(k) == "1", timeout=60)
+    eventually(lambda: allowed(k) == "1", 60, "the budget's status")
     # kubectl drain refuses a node with a bare pod on it, even one whose namespace is going.
-    wait_for("earlier tests' bare pods to leave node-2", lambda: not unmanaged_pods_on(k, "node-2"))
+    eventually(
+        lambda: not unmanaged_pods_on(k, "node-2"), 120, "earlier tests' bare pods to leave node-2"
+    )
 
     watch = HealthyWatch(k)
     try:
@@ -154,9 +149,9 @@ def test_drain_evicts_within_the_budget_and_completes(k: Kubectl) -> None:
     assert fewest >= 2, f"the budget did not hold: {fewest} healthy pods at one point"
 
     k.ok("rollout", "status", "deployment/web", "--timeout=180s")
-    wait_for("3 healthy pods off node-2", lambda: len(nodes_of(k)) == 3)
+    eventually(lambda: len(nodes_of(k)) == 3, 120, "3 healthy pods off node-2")
     assert "node-2" not in nodes_of(k)
-    wait_for("one disruption allowed again", lambda: allowed(k) == "1", timeout=60)
+    eventually(lambda: allowed(k) == "1", 60, "one disruption allowed again")
     assert k.ok("uncordon", "node-2") == "node/node-2 uncordoned\n"
 
 
@@ -164,8 +159,7 @@ def test_a_budget_that_cannot_be_met_makes_the_drain_time_out(k: Kubectl) -> Non
     # A pod under two budgets cannot be evicted at all: this one is changed, not added to.
     out = k.ok("patch", "pdb", "web", "--type=merge", "-p", '{"spec":{"minAvailable":"100%"}}')
     assert out == "poddisruptionbudget.policy/web patched\n"
-    wait_for(
-        "the new spec observed",
+    eventually(
         lambda: (
             k.ok(
                 "get",
@@ -176,7 +170,8 @@ def test_a_budget_that_cannot_be_met_makes_the_drain_time_out(k: Kubectl) -> Non
             )
             == "2 0"
         ),
-        timeout=60,
+        60,
+        "the new spec observed",
     )
     node = nodes_of(k)[0]
     before = {p["metadata"]["name"] for p in web_pods(k)}

@@ -13,14 +13,14 @@ import json
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import yaml
 
 from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 EXAMPLE = ROOT / "examples" / "kopf-operator"
 IMAGE = "site-operator:1"
@@ -39,13 +39,6 @@ spec:
 def run(*argv: str, timeout: float = 600) -> None:
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(argv)}: {done.stdout}\n{done.stderr}"
-
-
-def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(1)
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +108,8 @@ def test_the_operator_reconciles_a_site_into_what_it_owns(
     assert rollout.code == 0, rollout
     eventually(
         lambda: "Hello from a custom resource" in k.run("logs", "deployment/hello").out,
-        timeout=30,
-        what="the site's pod printing the greeting from its ConfigMap",
+        30,
+        "the site's pod printing the greeting from its ConfigMap",
     )
 
     # The operator is in its peering, under its service account.
@@ -126,7 +119,7 @@ def test_the_operator_reconciles_a_site_into_what_it_owns(
     # A change to the Site is reconciled again.
     k.ok("patch", "site", "hello", "--type=merge", "-p", '{"spec": {"greeting": "Hello again"}}')
     greeting = ("get", "configmap", "hello-greeting", "-o", "jsonpath={.data.greeting}")
-    eventually(lambda: k.ok(*greeting) == "Hello again", timeout=30, what="the ConfigMap updated")
+    eventually(lambda: k.ok(*greeting) == "Hello again", 30, "the ConfigMap updated")
 
     # Deleting the Site deletes what it owns.
     deleted = k.ok("delete", "site", "hello")
@@ -138,7 +131,7 @@ def test_the_operator_reconciles_a_site_into_what_it_owns(
         got = k.run("get", "configmap/hello-greeting", "deployment/hello")
         return got.code == 1 and got.err.count("NotFound") == 2
 
-    eventually(collected, timeout=60, what="the Site's ConfigMap and Deployment collected")
+    eventually(collected, 60, "the Site's ConfigMap and Deployment collected")
     logs = operator.ok("logs", "deployment/site-operator")
     assert "Handler 'reconcile' succeeded." in logs
     assert "Traceback" not in logs and "[ERROR" not in logs, logs

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from tests.e2e.compose_cluster import NODES, compose
 from tests.e2e.kubectl import Kubectl
-
-T = TypeVar("T")
+from tests.e2e.waiting import eventually
 
 SYSTEM = Kubectl("kube-system")
 ACCOUNT = "--as=system:serviceaccount:kube-system:kube-proxy"
@@ -77,22 +75,6 @@ spec:
     image: busybox
     command: [sleep, "3600"]
 """
-
-
-def eventually(check: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-            last = result
-        except (AssertionError, OSError, subprocess.SubprocessError, KeyError) as e:
-            last = e
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last}")
-        time.sleep(1)
 
 
 @pytest.fixture(scope="module")

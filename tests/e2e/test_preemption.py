@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 import yaml
 
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 NODE = "node-3"
 
@@ -84,13 +84,6 @@ def pod(name: str, priority_class: str, cpu_millis: int) -> str:
     )
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(1)
-
-
 def test_a_high_priority_pod_preempts_a_low_priority_one_on_a_full_node(
     kubectl_namespace: str, classes: tuple[str, str]
 ) -> None:
@@ -106,9 +99,10 @@ def test_a_high_priority_pod_preempts_a_low_priority_one_on_a_full_node(
 
     k.ok("apply", "-f", "-", stdin=pod("preemptor", high, share))
     preemptor_uid = k.ok("get", "pod", "preemptor", "-o", "jsonpath={.metadata.uid}")
-    wait_for(
-        "the victim to be gone",
+    eventually(
         lambda: k.run("get", "pod", "victim", "--ignore-not-found", "-o", "name").out == "",
+        120,
+        "the victim to be gone",
     )
     ready = k.run("wait", "--for=condition=Ready", "pod/preemptor", "--timeout=120s")
     assert ready.code == 0, ready

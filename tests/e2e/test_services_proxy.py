@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
 
 import pytest
 
 from tests.e2e.compose_cluster import NODES, compose, node_docker
 from tests.e2e.kubectl import Kubectl
-
-T = TypeVar("T")
+from tests.e2e.waiting import eventually
 
 WEB = """\
 apiVersion: apps/v1
@@ -85,22 +81,6 @@ spec:
     image: busybox
     command: [sleep, "3600"]
 """
-
-
-def eventually(check: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-            last = result
-        except (AssertionError, OSError, subprocess.SubprocessError) as e:
-            last = e
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last}")
-        time.sleep(0.5)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
-from collections.abc import Callable
 
 import pytest
 
 from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 EXAMPLE = ROOT / "examples" / "web-statefulset.yaml"
 
@@ -68,13 +67,6 @@ spec:
         requests:
           storage: 64Mi
 """
-
-
-def eventually(check: Callable[[], bool], timeout: float = 240, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(1)
 
 
 def rolled_out(k: Kubectl, timeout: int = 420) -> None:
@@ -143,8 +135,7 @@ def test_a_deleted_pod_comes_back_on_its_claim_with_its_data(k: Kubectl) -> None
     # kubectl 1.36 adds " from <namespace> namespace".
     assert k.ok("delete", "pod", "web-1").startswith('pod "web-1" deleted')
     eventually(
-        lambda: (p := pods(k).get("web-1")) is not None and p[0] != before[0],
-        what="a new web-1",
+        lambda: (p := pods(k).get("web-1")) is not None and p[0] != before[0], 240, "a new web-1"
     )
     wait = k.run("wait", "--for=condition=Ready", "pod/web-1", "--timeout=180s", timeout=200)
     assert wait.code == 0, wait
@@ -175,7 +166,7 @@ def test_each_pod_resolves_its_peers_by_name(k: Kubectl) -> None:
             def found(me: str = me, name: str = name, wanted: set[str] = wanted) -> bool:
                 return lookup(k, me, name) == wanted
 
-            eventually(found, timeout=30, what=f"{name} from {me}")
+            eventually(found, 30, f"{name} from {me}")
     # The Service's own name answers with every pod.
     assert lookup(k, "web-0", f"web.{ns}.svc.cluster.local") == {
         ip for _, _, ip in current.values()
@@ -199,7 +190,7 @@ def test_scale_up_adds_ordinals_with_claims_and_scale_down_keeps_them(k: Kubectl
             seen.append(names)
         return names == ["web-0", "web-1", "web-2"]
 
-    eventually(down_to_three, what="web-3 and web-4 gone")
+    eventually(down_to_three, 240, "web-3 and web-4 gone")
     # web-4 went first: web-3 was never gone while web-4 was there.
     assert not any("web-4" in names and "web-3" not in names for names in seen), seen
     rolled_out(k)
@@ -223,6 +214,6 @@ def test_the_documented_example_serves_each_pod_by_its_name() -> None:
             def served(url: str = url, name: str = name) -> bool:
                 return k.run("exec", "web-0", "--", "wget", "-qO-", url).out == f"{name}\n"
 
-            eventually(served, timeout=30, what=f"{url} from web-0")
+            eventually(served, 30, f"{url} from web-0")
     finally:
         Kubectl().run("delete", "namespace", ns, "--wait=false")

@@ -32,9 +32,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     SERVICES,
     # A process's plumbing (component-base), kinds' tables (pkg/printers), the stream protocols.
     ("podplane.componentbase", "podplane.printers", "podplane.streaming"),
-    # Talking to the apiserver (client-go); what every component knows of volumes and of RBAC
-    # (cluster role aggregation).
-    ("podplane.client", "podplane.volume", "podplane.rbac"),
+    # Talking to the apiserver (client-go); what every component knows of volumes, of RBAC
+    # (cluster role aggregation) and of bootstrap tokens (k8s.io/cluster-bootstrap).
+    ("podplane.client", "podplane.volume", "podplane.rbac", "podplane.bootstraptoken"),
     ("podplane.apimachinery",),
     ("podplane.api",),  # generated from protos/
 )

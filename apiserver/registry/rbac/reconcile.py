@@ -124,8 +124,22 @@ async def ensure_bootstrap_policy(
     cluster_roles: Store[rbac_pb2.ClusterRole],
     cluster_role_bindings: Store[rbac_pb2.ClusterRoleBinding],
 ) -> None:
-    """Roles first, so a binding never names a role that is not there yet."""
+    """Roles first, so a binding never names a role that is not there yet; kubeadm's node
+    bootstrap bindings once the roles they name exist (the certificates API's)."""
     for role in bootstrap.cluster_roles():
         await _ensure(cluster_roles, role)
     for binding in bootstrap.cluster_role_bindings():
+        await _ensure(cluster_role_bindings, binding)
+    for binding in bootstrap.kubeadm_cluster_role_bindings():
+        try:
+            await cluster_roles.get("", binding.role_ref.name)
+        except errors.APIError as e:
+            if e.reason != "NotFound":
+                raise
+            log.info(
+                "ClusterRoleBinding %s waits for ClusterRole %s",
+                binding.metadata.name,
+                binding.role_ref.name,
+            )
+            continue
         await _ensure(cluster_role_bindings, binding)

@@ -2,10 +2,14 @@
 the kubelet's --pod-manifest-path runs as `<name>-<node>`; its mirror pod shows it in the API with
 its Running status; deleting the mirror does not touch the container and the mirror comes back;
 removing the file stops the pod and its mirror goes. The node reports no memory, disk or PID
-pressure."""
+pressure. A kubelet whose apiserver does not answer yet runs its static pods all the same, and
+mirrors them once one does (a self-hosted control plane's boot)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,14 +18,16 @@ import pytest
 import pytest_asyncio
 
 from apiserver.server import APIServer
+from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerState
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client, is_not_found, status_code
-from tests.integration.kubelet_docker import running_kubelet
-from tests.support import eventually
+from tests.integration.control_plane import running_apiserver
+from tests.integration.kubelet_docker import DOCKER_HOST, running_kubelet
+from tests.support import EtcdProcess, eventually, free_port
 
 MIRROR = "kubernetes.io/config.mirror"
 MANIFEST = """apiVersion: v1
@@ -135,3 +141,83 @@ async def test_node_reports_no_pressure(static_kubelet: Kubelet, client: Client)
         "PIDPressure": ("False", "KubeletHasSufficientPID"),
         "Ready": ("True", "KubeletReady"),
     }
+
+
+async def test_static_pods_run_before_any_apiserver_answers(
+    etcd: EtcdProcess,
+    client: Client,
+    docker_runtime: DockerRuntime,
+    pod_namespace: str,
+    tmp_path: Path,
+) -> None:
+    """As a self-hosted control plane boots: the kubelet starts with no apiserver to answer it,
+    runs its static pods from their manifests at once, and once an apiserver comes up (here a
+    second one over the same etcd, on the port the kubelet was given) registers its node and
+    mirrors them, without restarting them."""
+    await client.namespaces.create(
+        core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=pod_namespace))
+    )
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "web.yaml").write_text(MANIFEST.format(namespace=pod_namespace))
+    address = f"127.0.0.1:{free_port()}"
+    node = f"it-{uuid.uuid4().hex[:8]}"
+    kubelet_client = Client(address, timeout=5)
+    kubelet = Kubelet(
+        KubeletConfig(
+            server=address,
+            node_name=node,
+            root_dir=str(tmp_path / "root"),
+            docker_host=DOCKER_HOST,
+            pod_cidr="10.244.9.0/24",
+            port=0,
+            node_status_update_frequency=1.0,
+            pod_manifest_path=str(manifests),
+        ),
+        docker_runtime,
+        kubelet_client,
+        host_ip="127.0.0.1",
+        listen_host="127.0.0.1",
+    )
+    started = asyncio.create_task(kubelet.start())
+    try:
+        source = kubelet.static_pods
+        assert source is not None
+
+        async def read() -> list[core_pb2.Pod]:
+            return source.list()
+
+        [static] = await eventually(read, what="the manifest read")
+        container_id = await eventually(
+            lambda: _running_container(docker_runtime, static.metadata.uid),
+            timeout=60,
+            what="the static pod's container running with no apiserver",
+        )
+        assert not started.done()  # the API's pods are not known yet
+        async with running_apiserver(etcd, address=address):
+            await asyncio.wait_for(started, 60)
+            registered = await client.nodes.get(node)
+            assert registered.metadata.name == node
+
+            async def running_mirror() -> core_pb2.Pod | None:
+                try:
+                    pod = await client.pods.get(f"static-web-{node}", pod_namespace)
+                except grpc.aio.AioRpcError as e:
+                    if is_not_found(e):
+                        return None
+                    raise
+                return pod if pod.status.phase == "Running" else None
+
+            mirror = await eventually(running_mirror, timeout=60, what="the mirror pod Running")
+            assert mirror.metadata.annotations[MIRROR] == static.metadata.uid
+            [owner] = mirror.metadata.owner_references
+            assert (owner.kind, owner.name, owner.uid) == ("Node", node, registered.metadata.uid)
+            assert await _running_container(docker_runtime, static.metadata.uid) == container_id
+    finally:
+        if not started.done():
+            started.cancel()
+        await asyncio.gather(started, return_exceptions=True)
+        await kubelet.stop()
+        await kubelet_client.close()
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await client.nodes.delete(node)

@@ -264,6 +264,7 @@ class FakeCluster:
         self.certificatesigningrequests: FakeApi[certificates_pb2.CertificateSigningRequest] = (
             FakeApi(resources.CERTIFICATE_SIGNING_REQUEST, revisions)
         )
+        self.secrets: FakeApi[core_pb2.Secret] = FakeApi(resources.SECRET, revisions)
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -293,6 +294,7 @@ class FakeCluster:
             resources.CRON_JOB,
             resources.CUSTOM_RESOURCE_DEFINITION,
             resources.CERTIFICATE_SIGNING_REQUEST,
+            resources.SECRET,
         ):
             self.for_resource(resource).deliver()
 

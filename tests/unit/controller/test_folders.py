@@ -30,6 +30,7 @@ CONTROLLERS = (
     "endpoint",
     "serviceaccount",
     "rootcacertpublisher",
+    "tokencleaner",
 )
 
 

@@ -1,4 +1,5 @@
-"""Pod workers requeue a pod when its back-off ends, and retry a failed sync with back-off."""
+"""Pod workers requeue a pod when its back-off ends, retry a failed sync with back-off, and hold
+the pods that may not sync yet (before the kubelet's sources are ready) until released."""
 
 from __future__ import annotations
 
@@ -33,6 +34,31 @@ async def test_requeue_after_back_off_and_retry_after_failure() -> None:
                 break
             await asyncio.sleep(0.02)
         assert syncer.synced == ["default/web"] * 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_only_ready_pods_sync_until_the_held_ones_are_released() -> None:
+    """Before the API's pods are listed only static pods sync; the rest wait, untouched (no
+    kill of a pod that is merely unknown yet), and sync once released."""
+    syncer = ScriptedSyncer([])
+    ready = {"kube-system/etcd-cp-1"}
+    workers = PodWorkers(syncer, lambda key: None, ready=ready.__contains__)  # type: ignore[arg-type]
+    task = asyncio.create_task(workers.run())
+    try:
+        workers.enqueue("default/web")
+        workers.enqueue("kube-system/etcd-cp-1")
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+        assert syncer.synced == ["kube-system/etcd-cp-1"]
+        ready.add("default/web")
+        workers.release()
+        for _ in range(100):
+            if len(syncer.synced) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert syncer.synced == ["kube-system/etcd-cp-1", "default/web"]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""The token cleaner (kubernetes pkg/controller/bootstrap/tokencleaner.go)."""
