@@ -7,12 +7,14 @@ import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from kubelet.certificate.bootstrap import bootstrap
 from kubelet.config import KubeletConfig, parse_args
 from kubelet.kubelet import Kubelet
 from kubelet.node.address import detect_node_ip
 from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client.clientset import Client, user_agent
+from podplane.client.credentials import Credentials
 from podplane.componentbase.metrics import serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
@@ -38,7 +40,10 @@ async def run(config: KubeletConfig) -> int:
         )
         return 1
     metrics = serve_metrics(config.metrics_bind_address)
-    client = Client(config.server, credentials=config.credentials, agent=user_agent("kubelet"))
+    credentials = config.credentials
+    if config.bootstrap_token_file and credentials is not None and not credentials.cert_file:
+        credentials = await bootstrapped_credentials(config, credentials)
+    client = Client(config.server, credentials=credentials, agent=user_agent("kubelet"))
     kubelet = Kubelet(config, runtime, client, host_ip)
     starting = asyncio.create_task(kubelet.start())
     stop = asyncio.create_task(wait_for_signal())
@@ -57,6 +62,23 @@ async def run(config: KubeletConfig) -> int:
         if metrics is not None:
             await metrics.aclose()
     return 0
+
+
+async def bootstrapped_credentials(config: KubeletConfig, given: Credentials) -> Credentials:
+    """The node's own client certificate, kept from an earlier start or asked for now with the
+    bootstrap token (TLS bootstrapping: kubelet/certificate/bootstrap.py)."""
+    token = Credentials(given.ca_file, token_file=config.bootstrap_token_file)
+    bootstrap_client = Client(
+        config.bootstrap_server, credentials=token, agent=user_agent("kubelet")
+    )
+    try:
+        cert = await bootstrap(
+            bootstrap_client.certificatesigningrequests, config.node_name, config.cert_dir
+        )
+    finally:
+        await bootstrap_client.close()
+    log.info("client certificate for node %s: %s", config.node_name, cert.cert_file)
+    return Credentials(given.ca_file, cert_file=cert.cert_file, key_file=cert.key_file)
 
 
 def main(argv: list[str] | None = None) -> int:

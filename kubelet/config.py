@@ -59,6 +59,12 @@ class KubeletConfig:
     allowed_unsafe_sysctls: tuple[str, ...] = ()
     # Containers that set no seccomp profile run the runtime's default one (--seccomp-default).
     seccomp_default: bool = False
+    # TLS bootstrapping (--bootstrap-token-file, --bootstrap-server, --cert-dir): with no
+    # client certificate yet, the kubelet asks for one with this token at this address (the
+    # apiserver's token port) and keeps it in cert_dir.
+    bootstrap_token_file: str = ""
+    bootstrap_server: str = ""
+    cert_dir: str = ""
 
     def serving_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert_file:
@@ -204,6 +210,24 @@ def _parser() -> argparse.ArgumentParser:
         "(RuntimeDefault) instead of Unconfined",
     )
     p.add_argument(
+        "--bootstrap-token-file",
+        default="",
+        help="a bootstrap token (<id>.<secret>) to ask for the node's client certificate with, "
+        "when there is none yet in --cert-dir (TLS bootstrapping, as kubeadm join sets it up)",
+    )
+    p.add_argument(
+        "--bootstrap-server",
+        default="",
+        help="HOST:PORT where the apiserver takes bearer tokens (its --token-port), for "
+        "--bootstrap-token-file",
+    )
+    p.add_argument(
+        "--cert-dir",
+        default="",
+        help="where the bootstrapped client certificate is kept (kubelet-client-current.pem); "
+        "default: <root-dir>/pki",
+    )
+    p.add_argument(
         "--log-level", type=flags.log_level, default="INFO", help="DEBUG, INFO, WARNING or ERROR"
     )
     return p
@@ -290,7 +314,22 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
     except ValueError as e:
         fail("--allowed-unsafe-sysctls", str(e))
     client = client_flags.config_from_flags(parser, args)
+    if args.bootstrap_token_file:
+        try:
+            Path(args.bootstrap_token_file).read_bytes()
+        except OSError as e:
+            fail("--bootstrap-token-file", f"cannot read {args.bootstrap_token_file}: {e.strerror}")
+        if not args.bootstrap_server:
+            fail("--bootstrap-server", "required with --bootstrap-token-file")
+        if client.credentials is None:
+            fail("--ca-file", "required with --bootstrap-token-file")
+    elif args.bootstrap_server:
+        fail("--bootstrap-token-file", "required with --bootstrap-server")
+    root_dir = args.root_dir.rstrip("/") or "/"
     return KubeletConfig(
+        bootstrap_token_file=args.bootstrap_token_file,
+        bootstrap_server=args.bootstrap_server,
+        cert_dir=args.cert_dir or f"{root_dir.rstrip('/')}/pki",
         tls_cert_file=args.tls_cert_file,
         tls_private_key_file=args.tls_private_key_file,
         client_ca_file=args.client_ca_file,
@@ -300,7 +339,7 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         pod_cidr=cidr,
         port=args.port,
         node_ip=args.node_ip,
-        root_dir=args.root_dir.rstrip("/") or "/",
+        root_dir=root_dir,
         docker_host=args.docker_host,
         pause_image=args.pause_image,
         node_labels=labels,

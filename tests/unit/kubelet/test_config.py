@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kubelet.config import parse_args
@@ -99,3 +101,34 @@ def test_missing_required_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as exit_info:
         parse_args(["--server", "a:1", "--node-name", "n"])
     assert exit_info.value.code == 2 and "--pod-cidr" in capsys.readouterr().err
+
+
+def test_tls_bootstrap_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token, ca = tmp_path / "token", tmp_path / "ca.crt"
+    token.write_text("abcdef.0123456789abcdef\n")
+    ca.write_text("")
+    config = parse_args(
+        [
+            *REQUIRED,
+            "--ca-file",
+            str(ca),
+            "--bootstrap-token-file",
+            str(token),
+            "--bootstrap-server",
+            "apiserver:6444",
+        ]
+    )
+    assert (config.bootstrap_token_file, config.bootstrap_server, config.cert_dir) == (
+        str(token),
+        "apiserver:6444",
+        "/var/lib/kubelet/pki",
+    )
+    for extra, named in (
+        (["--bootstrap-token-file", str(token), "--ca-file", str(ca)], "--bootstrap-server"),
+        (["--bootstrap-server", "apiserver:6444"], "--bootstrap-token-file"),
+        (["--bootstrap-token-file", str(tmp_path / "none")], "--bootstrap-token-file"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            parse_args([*REQUIRED, *extra])
+        assert exit_info.value.code == 2
+        assert f"error: {named}:" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""The kubelet's own client certificate: TLS bootstrapping (pkg/kubelet/certificate)."""
