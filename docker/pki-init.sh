@@ -41,7 +41,9 @@ for dir in /out/*/; do
       copy "$dir" ca.crt apiserver.crt apiserver.key tokens.csv sa.key sa.pub \
         apiserver-etcd-client.crt apiserver-etcd-client.key \
         apiserver-kubelet-client.crt apiserver-kubelet-client.key ;;
-    scheduler | controller-manager) copy "$dir" ca.crt "$service.crt" "$service.key" ;;
+    scheduler) copy "$dir" ca.crt "$service.crt" "$service.key" ;;
+    # The CA's key too: its csrsigning controller issues the certificates requests ask for.
+    controller-manager) copy "$dir" ca.crt ca.key "$service.crt" "$service.key" ;;
     # The admin, to apply the add-ons; the cluster DNS's identity, for the Secret its pods mount.
     addon-manager) copy "$dir" ca.crt admin.crt admin.key ;;
     *)
