@@ -48,7 +48,12 @@ def test_a_users_certificate_is_approved_issued_and_signs_kubectl_in(tmp_path: P
             "REQUESTEDDURATION",
             "CONDITION",
         ]
-        assert row.split()[2:] == ["kubernetes.io/kube-apiserver-client", "kubernetes-admin", "24h", "Pending"]
+        assert row.split()[2:] == [
+            "kubernetes.io/kube-apiserver-client",
+            "kubernetes-admin",
+            "24h",
+            "Pending",
+        ]
         assert admin.ok("certificate", "approve", user) == (
             f"certificatesigningrequest.certificates.k8s.io/{user} approved\n"
         )
