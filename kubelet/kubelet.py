@@ -145,6 +145,8 @@ class Kubelet:
             interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [],
         )
         self.reporter: NodeStatusReporter | None = None
+        # Set once the node is registered and its Lease made (start() returns after it).
+        self._registered = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -209,9 +211,10 @@ class Kubelet:
 
     async def start(self) -> None:
         """Starts the static pods at once, then registers the node and starts everything else;
-        returns once the API's pods are synced. As Kubernetes' kubelet bootstraps a
-        self-hosted control plane: the static pods (an apiserver among them) run before any
-        apiserver answers, the node registers and their mirror pods appear once one does."""
+        returns once the node is registered and the API's pods are synced. As Kubernetes'
+        kubelet bootstraps a self-hosted control plane: the static pods (an apiserver among
+        them) run before any apiserver answers, the node registers and their mirror pods appear
+        once one does."""
         await self.server.start()
         await self.server.set_serving(False)
         runtime_version = await self.runtime.version()
@@ -256,6 +259,7 @@ class Kubelet:
         await self.informer.wait_synced()
         self._sources_ready = True
         self.workers.release()
+        await self._registered.wait()
         self._spawn(self.housekeeping.run(), "housekeeping")
         await self.server.set_serving(True)
         log.info(
@@ -270,6 +274,11 @@ class Kubelet:
         status, and mirrors the static pods (a mirror pod is owned by its Node)."""
         node = await reporter.register_until_done()
         self.lease.node_uid = node.metadata.uid
+        try:
+            await self.lease.renew()  # the Lease exists once the node is registered
+        except Exception as e:  # noqa: BLE001 - the lease loop tries again
+            log.warning("creating the lease of node %s failed: %s", self.config.node_name, e)
+        self._registered.set()
         self._spawn(self.lease.run(), "node-lease")
         self._spawn(reporter.run(), "node-status")
         # A mirror is made once the API's pods are known (one may be there already).
