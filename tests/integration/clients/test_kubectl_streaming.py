@@ -134,7 +134,16 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
             await asyncio.sleep(0.05)
 
     try:
-        os.write(master, b"stty size\r")
+        # The exec's terminal takes kubectl's size once its session is up: a command typed
+        # before that may see none (`stty: standard input`); asked again, the shell sees it.
+        await until(rb"# ")
+        for _ in range(10):
+            os.write(master, b"stty size\r")
+            try:
+                await until(rb"45 123", timeout=2)
+                break
+            except AssertionError:
+                continue
         await until(rb"45 123")
         set_size(master, 50, 130)
         proc.send_signal(signal.SIGWINCH)
