@@ -169,11 +169,24 @@ async def test_scaling_up_and_down_deletes_not_ready_pods_first(client: Client) 
         for pod in ready:
             await mark_ready(client, pod)
 
+        async def ready_seen() -> bool:
+            # The status is computed from the controller's cache: once it counts three
+            # ready pods, the scale-down below ranks by what a user sees as ready.
+            rs = await client.replicasets.get("web", ns)
+            return rs.status.ready_replicas == 3
+
+        await eventually(ready_seen, what="the ReplicaSet's three ready replicas")
         await scale_rs(client, ns, "web", 3)
         left = await wait_for_pods(client, ns, rs.metadata.uid, 3)
         assert {p.metadata.name for p in left} == {p.metadata.name for p in ready}
         await scale_rs(client, ns, "web", 0)
         await wait_for_pods(client, ns, rs.metadata.uid, 0)
+
+        async def deletions_watched() -> bool:
+            # The list shows none left before the watch has delivered the last deletions.
+            return len(events.deleted) >= 20
+
+        await eventually(deletions_watched, what="the watch's twenty pod deletions")
     assert len(events.added) == len(set(events.added)) == 20
     assert sorted(events.deleted) == sorted(events.added)
 
