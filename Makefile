@@ -13,6 +13,8 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.podplane-installed
 WHEELS_STAMP := build/wheelhouse/.complete
 COMPOSE := docker compose
+HA_COMPOSE := docker compose -f docker-compose.ha.yml
+HA_REST_PORT ?= $(or $(PODPLANE_HA_REST_PORT),9443)
 APISERVER_PORT ?= $(or $(PODPLANE_APISERVER_PORT),6443)
 APISERVER_REST_PORT ?= $(or $(PODPLANE_APISERVER_REST_PORT),8443)
 PROMETHEUS_PORT ?= $(or $(PODPLANE_PROMETHEUS_PORT),9090)
@@ -29,7 +31,7 @@ endef
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
         bench-statefulset \
-        load-image
+        load-image up-ha down-ha test-e2e-ha
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -42,6 +44,8 @@ help:
 	echo "make up                all of the above, then start the cluster and wait until it is Ready"
 	echo "                       (on a Docker host that can pull debian, docker compose up -d --wait does too)"
 	echo "make down              stop the cluster and delete its volumes"
+	echo "make up-ha | down-ha   the highly available, self-hosted profile (docker-compose.ha.yml)"
+	echo "make test-e2e-ha       its end-to-end tests (after make up-ha)"
 	echo "make lint              ruff check, ruff format --check and mypy --strict"
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
@@ -138,13 +142,38 @@ down:
 logs:
 	@$(COMPOSE) logs --tail 100
 
+# The highly available, self-hosted profile (docker-compose.ha.yml, docs/setup.md): three
+# control-plane machines running etcd, the apiserver, the controller-manager and the scheduler
+# as static pods, behind HAProxy. Beside the default cluster, not instead of it.
+up-ha: host venv base-image wheels images
+	@$(call timed,up-ha)
+	docker build -q -f docker/ha/lb.Dockerfile -t podplane-lb:dev docker/ha >/dev/null
+	export PODPLANE_HA_REST_PORT=$(HA_REST_PORT)
+	if ! $(HA_COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
+	  $(HA_COMPOSE) ps -a >&2; $(HA_COMPOSE) logs --tail 30 >&2; exit 1
+	fi
+	KUBECONFIG=build/ha/kubeconfig scripts/wait-control-plane.sh $(WAIT_TIMEOUT)
+	printf '%s\n' "" "podplane (highly available) is up behind localhost:$(HA_REST_PORT). Try:" \
+	  "  export KUBECONFIG=$$PWD/build/ha/kubeconfig" \
+	  "  kubectl get pods -n kube-system -o wide    # the control plane's mirror pods" \
+	  "  $(HA_COMPOSE) exec cp-1 docker ps          # its containers on cp-1" \
+	  "  make down-ha"
+
+down-ha:
+	@$(call timed,down-ha)
+	$(HA_COMPOSE) down -v --remove-orphans --timeout 10
+
+test-e2e-ha: $(VENV_STAMP)
+	@$(call timed,test-e2e-ha)
+	KUBECONFIG=$$PWD/build/ha/kubeconfig $(VENV)/bin/pytest -q -rs tests/e2e_ha
+
 # --- Tests ---------------------------------------------------------------------------------------
 # ruff (lint, import order, format; configured in pyproject.toml), then mypy --strict.
 lint: $(VENV_STAMP)
 	@$(call timed,lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns tests
+	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns adm tests
 
 test-unit: $(VENV_STAMP)
 	@$(call timed,test-unit)

@@ -20,6 +20,14 @@
 #                  the add-ons as docker.io/podplane/kube-proxy:dev and podplane/clusterdns:dev
 #   POD_RESOLV_CONF  the pods' resolv.conf base (the kubelet's --resolv-conf), default
 #                  /etc/podplane/pod-resolv.conf
+#   CONTROL_PLANE_MEMBERS  NAME=IP,... of every control-plane machine, this one (its hostname)
+#                  among them: makes this node a control-plane node as `kubeadm init` and `join
+#                  --control-plane` do (docker-compose.ha.yml): imports podplane/control-plane:dev,
+#                  writes the static pod manifests of etcd, kube-apiserver,
+#                  kube-controller-manager and kube-scheduler (python -m adm manifests; once: an
+#                  edited manifest is kept across restarts), and marks its Node with the admin's
+#                  credentials once the kubelet has registered it (python -m adm
+#                  mark-control-plane, against CONTROL_PLANE_ENDPOINT, HOST:PORT)
 set -euo pipefail
 
 : "${POD_CIDR:?POD_CIDR must be set, e.g. 10.244.1.0/24}"
@@ -239,6 +247,19 @@ if [[ -n $REGISTRY_MIRROR ]]; then
 fi
 
 mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)
+
+if [[ -n ${CONTROL_PLANE_MEMBERS:-} ]]; then
+  import_rootfs podplane/control-plane:dev "$IMAGES/control-plane" '["python"]'
+  if [[ ! -e /etc/kubernetes/manifests/kube-apiserver.yaml ]]; then
+    python -m adm manifests --node "$(hostname)" --members "$CONTROL_PLANE_MEMBERS" \
+      --out /etc/kubernetes/manifests >&2
+  fi
+  pki=/etc/podplane/pki
+  python -m adm mark-control-plane --node "$(hostname)" \
+    --server "${CONTROL_PLANE_ENDPOINT:?CONTROL_PLANE_ENDPOINT must be set with CONTROL_PLANE_MEMBERS}" \
+    --ca-file "$pki/ca.crt" --cert-file "$pki/admin.crt" --key-file "$pki/admin.key" \
+    </dev/null >>/var/log/podplane/mark-control-plane.log 2>&1 &
+fi
 
 # The kubelet runs supervised, as systemd runs it on a machine (Restart=always): it can be
 # restarted alone (kill $(cat /run/kubelet.pid)) while the engine and the pods' containers,

@@ -65,6 +65,19 @@ RUN printf '#!/bin/sh\ncd /opt/podplane/app && exec /opt/podplane/venv/bin/pytho
       >/usr/local/bin/python \
  && chmod 0755 /usr/local/bin/python
 
+# The control plane's image (podplane/control-plane:dev), which the static pods of a control-plane
+# node run (adm/manifests.py: etcd, the apiserver, the controller-manager, the scheduler): the
+# components' image with etcd and every runtime dependency. Imported by the entrypoint only on a
+# node started with CONTROL_PLANE_MEMBERS (docker-compose.ha.yml).
+FROM components-image AS control-plane-image
+COPY requirements.txt docker/install-venv.sh /tmp/podplane/
+COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends etcd-server etcd-client \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
+ && sh /tmp/podplane/install-venv.sh /tmp/podplane/requirements.txt /tmp/podplane/wheelhouse \
+ && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
+
 FROM netbase AS node
 # With netbase's lists, or fresh ones when those have gone stale (a cached netbase, a changed list
 # of packages).
@@ -74,6 +87,7 @@ RUN packages="docker.io iproute2 busybox-static procps" \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=pod-images /opt/podplane/images /opt/podplane/images
 COPY --from=components-image / /opt/podplane/images/components/
+COPY --from=control-plane-image / /opt/podplane/images/control-plane/
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
 COPY docker/podctl /usr/local/bin/podctl
 RUN mkdir -p /var/lib/kubelet /var/lib/docker /var/log/podplane \

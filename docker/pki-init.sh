@@ -14,10 +14,17 @@
 #                 kubeconfigs for kubectl and the official clients (./build/kubeconfig: the
 #                 admin; -viewer: the read-only viewer), for https://localhost:$PODPLANE_APISERVER_REST_PORT
 # Usage: pki-init.sh NODE...
+# The highly available profile (docker-compose.ha.yml) sets PKI_CONTROL_PLANE (NAME=IP,...: each
+# member a node with its own etcd certificate) and PKI_LOAD_BALANCER (NAME=IP), and writes the
+# host's side into ./build/ha (PKI_HOST_DIR=/host/ha); each /out/<member> then gets what kubeadm
+# puts in a control-plane machine's /etc/kubernetes/pki.
 set -eu
-all=/pki host=/host/pki
+all=/pki hostdir=${PKI_HOST_DIR:-/host}
+host=$hostdir/pki
+[ ! -d /host ] || mkdir -p "$hostdir"
 
-python -m podplane.componentbase.pki "$all" --nodes "$(echo "$@" | tr ' ' ,)"
+python -m podplane.componentbase.pki "$all" --nodes "$(echo "$@" | tr ' ' ,)" \
+  --control-plane "${PKI_CONTROL_PLANE:-}" --load-balancer "${PKI_LOAD_BALANCER:-}"
 
 copy() { # DIR SOURCE[=TARGET]...: each file of the PKI into DIR, replaced atomically
   dir=$1
@@ -47,6 +54,19 @@ for dir in /out/*/; do
     # The admin, to apply the add-ons; the cluster DNS's identity, for the Secret its pods mount.
     addon-manager) copy "$dir" ca.crt admin.crt admin.key ;;
     *)
+      if [ -f "$all/etcd-$service.crt" ]; then # a control-plane member: all its components' share
+        copy "$dir" ca.crt ca.key apiserver.crt apiserver.key tokens.csv sa.key sa.pub \
+          apiserver-etcd-client.crt apiserver-etcd-client.key \
+          apiserver-kubelet-client.crt apiserver-kubelet-client.key \
+          scheduler.crt scheduler.key controller-manager.crt controller-manager.key \
+          admin.crt admin.key \
+          "etcd-$service.crt=etcd-server.crt" "etcd-$service.key=etcd-server.key" \
+          "$service.crt=node.crt" "$service.key=node.key" \
+          "$service-kubelet-server.crt=kubelet-server.crt" \
+          "$service-kubelet-server.key=kubelet-server.key"
+        echo "pki-init: $service (control plane): $(ls "$dir" | tr '\n' ' ')"
+        continue
+      fi
       [ -f "$all/$service-kubelet-server.crt" ] || { echo "pki-init: unknown service $service" >&2; exit 1; }
       copy "$dir" ca.crt "$service.crt=node.crt" "$service.key=node.key" \
         "$service-kubelet-server.crt=kubelet-server.crt" "$service-kubelet-server.key=kubelet-server.key" ;;
@@ -68,8 +88,9 @@ if [ -d "$(dirname "$host")" ]; then
   done
   python -m podplane.componentbase.kubeconfig "$all" \
     --server "https://localhost:${PODPLANE_APISERVER_REST_PORT:-8443}" \
-    --out /host/kubeconfig --viewer-out /host/kubeconfig-viewer
-  owner=$(stat -c %u:%g "$(dirname "$host")")
-  chown -R "$owner" "$host" /host/kubeconfig /host/kubeconfig-viewer 2>/dev/null || true
-  echo "pki-init: build/pki: $(ls "$host" | tr '\n' ' ')(owner $owner)"
+    --out "$hostdir/kubeconfig" --viewer-out "$hostdir/kubeconfig-viewer"
+  owner=$(stat -c %u:%g /host)
+  chown -R "$owner" "$host" "$hostdir/kubeconfig" "$hostdir/kubeconfig-viewer" 2>/dev/null || true
+  [ "$hostdir" = /host ] || chown "$owner" "$hostdir" 2>/dev/null || true
+  echo "pki-init: ${host#/host/}: $(ls "$host" | tr '\n' ' ')(owner $owner)"
 fi

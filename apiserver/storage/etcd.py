@@ -131,6 +131,11 @@ class EtcdClient:
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.lb_policy_name", "round_robin"),
         ]
+        if credentials is not None and len(targets) > 1:
+            # One channel over every member: each member's certificate names the first
+            # member's address among the cluster's (podplane.componentbase.pki), and TLS checks
+            # that one name whichever member answers.
+            options.append(("grpc.ssl_target_name_override", targets[0].rpartition(":")[0]))
         # TLS with the apiserver's etcd client certificate (--etcd-cafile/certfile/keyfile).
         self.channel = (
             grpc.aio.secure_channel(target, credentials, options=options)

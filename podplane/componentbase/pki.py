@@ -4,6 +4,8 @@ authenticator), the service account key pair (sa.key signs tokens, sa.pub verifi
 static token file for users (--token-auth-file).
 
     python -m podplane.componentbase.pki build/pki --nodes node-1,node-2,node-3
+    python -m podplane.componentbase.pki /pki --control-plane cp-1=10.250.0.11,cp-2=10.250.0.12 \
+        --load-balancer lb=10.250.0.10        (a highly available control plane, as kubeadm's)
 
 Idempotent: an existing CA is kept (certificates it signed stay valid), and so is every existing
 certificate (but one that lacks names its spec now gives, which is issued again) and the token
@@ -60,16 +62,58 @@ def first_service_ip(service_cidr: str) -> str:
     return str(network.network_address + 1)
 
 
-def cluster_certs(nodes: list[str], service_cidr: str = DEFAULT_SERVICE_CIDR) -> list[CertSpec]:
-    """Every certificate of the compose cluster (and of the integration tests)."""
+@dataclass(frozen=True)
+class Member:
+    """A control-plane machine (or the load balancer in front of them): its name and address."""
+
+    name: str
+    address: str
+
+
+def parse_members(flag: str, value: str) -> list[Member]:
+    """NAME=IP,NAME=IP...: ValueError naming the flag when an entry is not one."""
+    members = []
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        name, sep, address = entry.partition("=")
+        if not sep or not name:
+            raise ValueError(f'{flag}: "{entry}" is not NAME=IP')
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ValueError(f'{flag}: "{address}" is not an IP address') from None
+        members.append(Member(name, address))
+    return members
+
+
+def cluster_certs(
+    nodes: list[str],
+    service_cidr: str = DEFAULT_SERVICE_CIDR,
+    control_plane: list[Member] | None = None,
+    load_balancer: Member | None = None,
+) -> list[CertSpec]:
+    """Every certificate of the compose cluster (and of the integration tests). With a
+    `control_plane`, each member is also a node, serves etcd to clients and peers with a
+    certificate of its own (etcd-<name>, as kubeadm's etcd/server.crt and peer.crt), and the
+    apiserver's certificate names every member and the load balancer, through which clients
+    reach any of them."""
+    members = [*(control_plane or []), *([load_balancer] if load_balancer else [])]
     specs = [
         # Reached as `apiserver` across the compose network, and from pods through the
         # `kubernetes` Service by its names and cluster IP.
         CertSpec(
             "apiserver",
             "kube-apiserver",
-            dns_names=("apiserver", "localhost", *KUBERNETES_SERVICE_NAMES),
-            ip_addresses=("127.0.0.1", first_service_ip(service_cidr)),
+            dns_names=(
+                "apiserver",
+                "localhost",
+                *KUBERNETES_SERVICE_NAMES,
+                *(m.name for m in members),
+            ),
+            ip_addresses=(
+                "127.0.0.1",
+                first_service_ip(service_cidr),
+                *(m.address for m in members),
+            ),
             server=True,
         ),
         CertSpec(
@@ -91,7 +135,20 @@ def cluster_certs(nodes: list[str], service_cidr: str = DEFAULT_SERVICE_CIDR) ->
         CertSpec("controller-manager", "system:kube-controller-manager", client=True),
         CertSpec("admin", "kubernetes-admin", ("system:masters",), client=True),
     ]
-    for node in nodes:
+    for member in control_plane or []:
+        # Each member's names every member: an apiserver's one channel to the cluster checks
+        # one name, whichever member answers (apiserver/storage/etcd.py).
+        specs.append(
+            CertSpec(
+                f"etcd-{member.name}",
+                member.name,
+                dns_names=(*(m.name for m in control_plane or []), "localhost"),
+                ip_addresses=(*(m.address for m in control_plane or []), "127.0.0.1"),
+                server=True,
+                client=True,
+            )
+        )
+    for node in [*nodes, *(m.name for m in control_plane or [])]:
         specs.append(CertSpec(f"{node}", f"system:node:{node}", ("system:nodes",), client=True))
         specs.append(
             CertSpec(
@@ -246,10 +303,16 @@ def ensure_service_account_key(out: Path) -> None:
     )
 
 
-def build(out: Path, nodes: list[str], service_cidr: str = DEFAULT_SERVICE_CIDR) -> None:
+def build(
+    out: Path,
+    nodes: list[str],
+    service_cidr: str = DEFAULT_SERVICE_CIDR,
+    control_plane: list[Member] | None = None,
+    load_balancer: Member | None = None,
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     ca, ca_key = ensure_ca(out)
-    for spec in cluster_certs(nodes, service_cidr):
+    for spec in cluster_certs(nodes, service_cidr, control_plane, load_balancer):
         issue(out, spec, ca, ca_key)
     ensure_service_account_key(out)
     ensure_tokens(out)
@@ -273,13 +336,37 @@ def main(argv: list[str]) -> int:
         help="the apiserver's --service-cluster-ip-range: its first address is named in the "
         f"apiserver's certificate (default {DEFAULT_SERVICE_CIDR})",
     )
+    p.add_argument(
+        "--control-plane",
+        default="",
+        help="NAME=IP,...: the control-plane machines, each a node with its own etcd "
+        "certificate, all named in the apiserver's",
+    )
+    p.add_argument(
+        "--load-balancer",
+        default="",
+        help="NAME=IP: the load balancer in front of the apiservers, named in their certificate",
+    )
     args = p.parse_args(argv)
     try:
         first_service_ip(args.service_cluster_ip_range)
     except ValueError as e:
         p.error(f"--service-cluster-ip-range: {e}")
+    try:
+        control_plane = parse_members("--control-plane", args.control_plane)
+        balancers = parse_members("--load-balancer", args.load_balancer)
+    except ValueError as e:
+        p.error(str(e))
+    if len(balancers) > 1:
+        p.error("--load-balancer: one NAME=IP")
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
-    build(args.out, nodes, args.service_cluster_ip_range)
+    build(
+        args.out,
+        nodes,
+        args.service_cluster_ip_range,
+        control_plane,
+        balancers[0] if balancers else None,
+    )
     print(f"PKI in {args.out} (CA {args.out / 'ca.crt'})", file=sys.stderr)
     return 0
 

@@ -69,3 +69,34 @@ def test_the_service_account_key_pair(tmp_path: Path) -> None:
     assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048
     assert isinstance(public, rsa.RSAPublicKey)
     assert public.public_numbers() == key.public_key().public_numbers()
+
+
+def test_a_control_plane_of_three_gets_member_certificates_and_one_apiserver_name(
+    tmp_path: Path,
+) -> None:
+    members = pki.parse_members("--control-plane", "cp-1=10.250.0.11,cp-2=10.250.0.12")
+    pki.build(tmp_path, [], control_plane=members, load_balancer=pki.Member("lb", "10.250.0.10"))
+    dns, ips = names(tmp_path / "apiserver.crt")
+    assert {"lb", "cp-1", "cp-2", "kubernetes.default.svc"} <= dns
+    assert {"10.250.0.10", "10.250.0.11", "10.250.0.12", "10.96.0.1"} <= ips
+    # Every member's etcd certificate names every member: one TLS name checks whichever answers.
+    for member in ("cp-1", "cp-2"):
+        dns, ips = names(tmp_path / f"etcd-{member}.crt")
+        assert {"cp-1", "cp-2", "localhost"} <= dns
+        assert {"10.250.0.11", "10.250.0.12", "127.0.0.1"} <= ips
+        # Each member is a node too: its kubelet's client and serving certificates.
+        assert (tmp_path / f"{member}.crt").exists()
+        assert (tmp_path / f"{member}-kubelet-server.crt").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("cp-1", '--control-plane: "cp-1" is not NAME=IP'),
+        ("=10.0.0.1", '--control-plane: "=10.0.0.1" is not NAME=IP'),
+        ("cp-1=cp-1.example", '--control-plane: "cp-1.example" is not an IP address'),
+    ],
+)
+def test_control_plane_members_that_are_not_name_and_address(value: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        pki.parse_members("--control-plane", value)

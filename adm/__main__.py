@@ -1,0 +1,118 @@
+"""python -m adm COMMAND: what `kubeadm` does on a machine of the cluster.
+
+manifests           write the control plane's static pod manifests (kubeadm init phase
+                    control-plane all, phase etcd local) into --out
+mark-control-plane  label and taint this machine's Node as a control-plane node
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from adm.manifests import ControlPlane, manifests
+from adm.markcontrolplane import mark_control_plane
+from podplane.client.clientset import Client, user_agent
+from podplane.componentbase import client_flags
+from podplane.componentbase.pki import Member, parse_members
+from podplane.componentbase.serving import configure_logging
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Writes `text` atomically unless the file holds it already: the kubelet restarts a static
+    pod whose manifest changes, and only then."""
+    if path.exists() and path.read_text() == text:
+        return False
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return True
+
+
+def run_manifests(args: argparse.Namespace) -> int:
+    members = tuple(args.members)
+    local = next((m for m in members if m.name == args.node), None)
+    if local is None:
+        print(f"--node: {args.node} is not one of --members", file=sys.stderr)
+        return 2
+    cp = ControlPlane(
+        local=local,
+        members=members,
+        service_cidr=args.service_cluster_ip_range,
+        cluster_cidr=args.cluster_cidr,
+        initial_cluster_state=args.initial_cluster_state,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, manifest in manifests(cp).items():
+        text = yaml.safe_dump(manifest, sort_keys=False)
+        if write_if_changed(args.out / name, text):
+            print(f"[control-plane] wrote {args.out / name}")
+    return 0
+
+
+def run_mark_control_plane(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    config = client_flags.config_from_flags(parser, args)
+
+    async def mark() -> None:
+        client = Client(config.server, credentials=config.credentials, agent=user_agent("adm"))
+        try:
+            await mark_control_plane(client, args.node)
+        finally:
+            await client.close()
+
+    asyncio.run(mark())
+    print(f"[mark-control-plane] node {args.node} is a control-plane node")
+    return 0
+
+
+def _members(value: str) -> list[Member]:
+    try:
+        members = parse_members("--members", value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if not members:
+        raise argparse.ArgumentTypeError("at least one NAME=IP")
+    return members
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m adm", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    commands = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    m = commands.add_parser("manifests", help="write the control plane's static pod manifests")
+    m.add_argument("--node", required=True, help="this machine's name, one of --members")
+    m.add_argument(
+        "--members",
+        required=True,
+        type=_members,
+        help="NAME=IP,...: every control-plane machine (each runs an etcd member)",
+    )
+    m.add_argument("--out", type=Path, default=Path("/etc/kubernetes/manifests"))
+    m.add_argument("--service-cluster-ip-range", default="10.96.0.0/12")
+    m.add_argument("--cluster-cidr", default="10.244.0.0/16")
+    m.add_argument(
+        "--initial-cluster-state",
+        choices=["new", "existing"],
+        default="new",
+        help="etcd's: new when the members start the cluster together",
+    )
+    mark = commands.add_parser(
+        "mark-control-plane", help="label and taint a Node as a control-plane node"
+    )
+    mark.add_argument("--node", required=True, help="the Node's name")
+    client_flags.add_flags(mark)
+    args = p.parse_args(argv)
+    configure_logging("INFO")
+    if args.command == "manifests":
+        return run_manifests(args)
+    return run_mark_control_plane(mark, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
