@@ -1,0 +1,368 @@
+"""The highly available, self-hosted control plane (docker-compose.ha.yml): what `kubectl` shows
+of it, its etcd cluster, and the faults it is built for. Each fault test leaves the three
+machines whole again (it waits for that before it ends), so the tests may run in any order.
+
+Run with `make up-ha test-e2e-ha`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
+from tests.e2e.faults import PodChurn, WatchChecker, record, retried, stop_task
+from tests.e2e_ha.ha_cluster import (
+    COMPONENTS,
+    KUBECONFIG,
+    MEMBERS,
+    ROOT,
+    compose,
+    container_of,
+    endpoint_status,
+    etcd_leader,
+    etcdctl,
+    machine,
+)
+from tests.support import eventually
+
+KUBECTL = ROOT / ".venv" / "bin" / "kubectl"
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+def kubectl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KUBECTL), f"--kubeconfig={KUBECONFIG}", "--request-timeout=10s", *args],
+        check=check,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def control_plane_pods() -> dict[str, tuple[str, bool]]:
+    """kube-system's control-plane pods: name -> (phase, ready)."""
+    pods = json.loads(kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout)["items"]
+    out = {}
+    for pod in pods:
+        if pod["metadata"].get("labels", {}).get("tier") != "control-plane":
+            continue
+        conditions = pod["status"].get("conditions", [])
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+        out[pod["metadata"]["name"]] = (pod["status"].get("phase", ""), ready)
+    return out
+
+
+def whole() -> bool:
+    """Every machine's four components Running and ready, as the API shows them."""
+    pods = control_plane_pods()
+    expected = {f"{c}-{m}" for c in COMPONENTS for m in MEMBERS}
+    return expected <= set(pods) and all(pods[p] == ("Running", True) for p in expected)
+
+
+async def wait_whole(timeout: float = 240) -> None:
+    async def check() -> bool:
+        return await asyncio.to_thread(whole)
+
+    await eventually(check, timeout, interval=2, what="the twelve control-plane pods ready")
+
+
+async def etcd_caught_up(member: str, timeout: float = 120) -> None:
+    """`member`'s etcd is back in the cluster and has applied what the leader has."""
+
+    async def check() -> bool:
+        others = [m for m in MEMBERS if m != member]
+        status = await asyncio.to_thread(endpoint_status, others[0], list(MEMBERS))
+        leader = max(s["raft_applied_index"] for s in status.values())
+        return int(status[member]["raft_applied_index"]) >= int(leader) - 5
+
+    await eventually(check, timeout, interval=2, what=f"{member}'s etcd member to catch up")
+
+
+# ---------------------------------------------------------------------- the shape
+def test_the_control_plane_is_twelve_mirror_pods_on_three_marked_nodes() -> None:
+    pods = control_plane_pods()
+    assert set(pods) == {f"{c}-{m}" for c in COMPONENTS for m in MEMBERS}
+    assert all(state == ("Running", True) for state in pods.values()), pods
+    nodes = json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    for node in nodes:
+        if node["metadata"]["name"] not in MEMBERS:
+            continue
+        assert CONTROL_PLANE_LABEL in node["metadata"]["labels"]
+        taints = {(t["key"], t["effect"]) for t in node["spec"].get("taints", [])}
+        assert (CONTROL_PLANE_LABEL, "NoSchedule") in taints
+    # kubectl's ROLES column, as on a kubeadm cluster.
+    table = kubectl("get", "nodes").stdout
+    assert all(
+        "control-plane" in line.split()[2] for line in table.splitlines()[1:] if line.split()
+    )
+    # Each mirror pod runs where its static pod is, on the machine's own network.
+    wide = json.loads(
+        kubectl("get", "pod", "-n", "kube-system", "kube-apiserver-cp-2", "-o", "json").stdout
+    )
+    assert wide["spec"]["nodeName"] == "cp-2"
+    assert wide["status"]["podIP"] == MEMBERS["cp-2"]
+    assert wide["metadata"]["annotations"]["kubernetes.io/config.mirror"]
+
+
+def test_etcd_is_three_members_and_the_kubernetes_service_lists_every_apiserver() -> None:
+    members = json.loads(etcdctl("cp-1", "member", "list", "-w", "json"))["members"]
+    assert sorted(m["name"] for m in members) == sorted(MEMBERS)
+    assert all(m["peerURLs"] == [f"https://{MEMBERS[m['name']]}:2380"] for m in members), (
+        "peers over TLS"
+    )
+    assert etcd_leader() in MEMBERS
+    endpoints = json.loads(
+        kubectl("get", "endpoints", "kubernetes", "-n", "default", "-o", "json").stdout
+    )
+    addresses = {a["ip"] for s in endpoints["subsets"] for a in s["addresses"]}
+    assert addresses == set(MEMBERS.values())
+
+
+# ---------------------------------------------------------------------- etcd leader loss
+async def test_killing_the_etcd_leaders_machine_loses_no_acknowledged_write(
+    client: Client, namespace: str
+) -> None:
+    await wait_whole()
+    leader = await asyncio.to_thread(etcd_leader)
+    checker = WatchChecker(client.pods, namespace)
+    checking = asyncio.create_task(checker.run())
+    churn = PodChurn(client, namespace)
+    writing = asyncio.create_task(churn.run(rate=10))
+    try:
+        await asyncio.sleep(5)
+        killed = time.monotonic()
+        await asyncio.to_thread(compose, "kill", leader)
+        await asyncio.sleep(20)
+    finally:
+        await stop_task(writing)
+    # Writes stopped only for a few seconds: the longest pause between acknowledged writes.
+    acks = [t for t in churn.ack_times if t >= killed - 5]
+    longest = max(b - a for a, b in itertools.pairwise(acks))
+    after_kill = (churn.first_ack_after(killed) or 0) - killed
+    try:
+        # Every acknowledged write is stored (read back through the load balancer).
+        stored = {
+            p.metadata.name
+            for p in (
+                await retried(lambda: client.pods.list(namespace, label_selector="role=churn"))
+            ).items
+        }
+        kept = churn.created - churn.deleted
+        assert kept <= stored, f"acknowledged creates lost: {sorted(kept - stored)}"
+        assert not churn.deleted & stored, f"acknowledged deletes undone: {churn.deleted & stored}"
+        assert longest < 15, f"writes stopped for {longest:.1f} s"
+
+        # The watch saw each acknowledged create once, resuming from its last resourceVersion.
+        async def watched_all() -> bool:
+            return churn.created <= {n for t, n, _ in checker.events if t == "ADDED"}
+
+        await eventually(watched_all, 60, interval=0.5, what="the watch to see every create")
+        added = [n for t, n, _ in checker.events if t == "ADDED"]
+        assert len(added) == len(set(added)), "an object was added twice to the watch"
+        assert not checker.gaps, checker.gaps
+
+        # The controllers and the scheduler carry on: a Deployment whose pods tolerate the
+        # control plane's taint (and keep off the killed machine, which the node controller
+        # has not yet found out) gets its ReplicaSet and pods, scheduled and Running.
+        await client.deployments.create(_tolerating_deployment(namespace, avoid=leader))
+
+        async def running() -> bool:
+            pods = (await client.pods.list(namespace, label_selector="app=after-kill")).items
+            return len(pods) == 2 and all(p.status.phase == "Running" for p in pods)
+
+        await eventually(running, 120, interval=1, what="the Deployment's two pods Running")
+    finally:
+        await stop_task(checking)
+        restarted = time.monotonic()
+        await asyncio.to_thread(compose, "start", leader)
+        # The killed machine rejoins: its etcd member catches up, its apiserver serves again.
+        await etcd_caught_up(leader)
+        await wait_whole()
+        rejoined = time.monotonic() - restarted
+    record(
+        "HA: etcd leader's machine killed",
+        longest_write_pause=longest,
+        first_write_after_kill=after_kill,
+        rejoined_after_start=rejoined,
+    )
+
+
+def _tolerating_deployment(namespace: str, avoid: str) -> Any:
+    return manifest.from_dict(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "after-kill", "namespace": namespace},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "after-kill"}},
+                "template": {
+                    "metadata": {"labels": {"app": "after-kill"}},
+                    "spec": {
+                        "tolerations": [
+                            {
+                                "key": CONTROL_PLANE_LABEL,
+                                "operator": "Exists",
+                                "effect": "NoSchedule",
+                            }
+                        ],
+                        "affinity": {
+                            "nodeAffinity": {
+                                "requiredDuringSchedulingIgnoredDuringExecution": {
+                                    "nodeSelectorTerms": [
+                                        {
+                                            "matchExpressions": [
+                                                {
+                                                    "key": "kubernetes.io/hostname",
+                                                    "operator": "NotIn",
+                                                    "values": [avoid],
+                                                }
+                                            ]
+                                        }
+                                    ]
+                                }
+                            }
+                        },
+                        "terminationGracePeriodSeconds": 0,
+                        "containers": [
+                            {
+                                "name": "main",
+                                "image": "busybox",
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": ["sleep", "3600"],
+                            }
+                        ],
+                    },
+                },
+            },
+        }
+    )
+
+
+# ---------------------------------------------------------------------- apiserver loss
+async def test_an_apiserver_stopped_costs_a_client_at_most_one_retried_call(
+    client: Client, namespace: str
+) -> None:
+    """kubeadm's way to stop a static pod: move its manifest out of the kubelet's folder."""
+    await wait_whole()
+    failures: list[str] = []
+    calls = 0
+    stop = asyncio.Event()
+
+    async def read_and_write() -> None:
+        nonlocal calls
+        n = 0
+        while not stop.is_set():
+            n += 1
+            calls += 1
+            try:
+                await _create_config_map(client, namespace, f"cm-{n}")
+            except Exception as e:  # noqa: BLE001 - counted: one retry is allowed
+                failures.append(f"{n}: {e}")
+                await _create_config_map(client, namespace, f"cm-{n}", retry=True)
+            await asyncio.sleep(0.05)
+
+    working = asyncio.create_task(read_and_write())
+    stopped = 0.0
+    try:
+        await asyncio.sleep(3)
+        await asyncio.to_thread(
+            machine, "cp-3", "mv", "/etc/kubernetes/manifests/kube-apiserver.yaml", "/root/"
+        )
+        started = time.monotonic()
+
+        async def gone() -> bool:
+            return not await asyncio.to_thread(container_of, "cp-3", "kube-apiserver")
+
+        await eventually(gone, 60, interval=0.5, what="cp-3's apiserver to stop")
+        stopped = time.monotonic() - started
+        await asyncio.sleep(10)
+    finally:
+        stop.set()
+        await working
+        await asyncio.to_thread(
+            machine, "cp-3", "mv", "/root/kube-apiserver.yaml", "/etc/kubernetes/manifests/"
+        )
+    # Each call failed at most once, and then its retry went through (it would have raised).
+    assert len(failures) <= 3, failures
+    assert calls > 50, "the client hardly called"
+    await wait_whole()
+    record("HA: one apiserver stopped", stopped_after=stopped, failed_calls=len(failures))
+
+
+async def _create_config_map(
+    client: Client, namespace: str, name: str, retry: bool = False
+) -> None:
+    obj = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {"n": name},
+        },
+        core_pb2.ConfigMap,
+    )
+    try:
+        await asyncio.wait_for(client.configmaps.create(obj), 10)
+    except Exception:
+        if not retry:
+            raise
+        await asyncio.wait_for(client.configmaps.get(name, namespace), 10)
+        return
+
+
+# ---------------------------------------------------------------------- manifest changes
+async def test_a_flag_changed_in_one_manifest_restarts_only_that_component() -> None:
+    await wait_whole()
+    before = {c: await asyncio.to_thread(container_of, "cp-1", c) for c in COMPONENTS}
+    assert all(before.values()), before
+    path = "/etc/kubernetes/manifests/kube-scheduler.yaml"
+    original = await asyncio.to_thread(machine, "cp-1", "cat", path)
+    changed = original.replace(
+        "- --bind-address=0.0.0.0", "- --bind-address=0.0.0.0\n    - --log-level=DEBUG"
+    )
+    assert changed != original
+    local = Path(f"/tmp/kube-scheduler-{time.monotonic_ns()}.yaml")
+    local.write_text(changed)
+    try:
+        await asyncio.to_thread(compose, "cp", str(local), f"cp-1:{path}")
+
+        async def restarted() -> bool:
+            now = await asyncio.to_thread(container_of, "cp-1", "kube-scheduler")
+            return bool(now) and now != before["kube-scheduler"]
+
+        await eventually(restarted, 90, interval=1, what="cp-1's scheduler to restart")
+        after = {c: await asyncio.to_thread(container_of, "cp-1", c) for c in COMPONENTS}
+        assert {c for c in COMPONENTS if after[c] != before[c]} == {"kube-scheduler"}
+
+        # The mirror pod shows the new command.
+        async def mirrored() -> bool:
+            pod = json.loads(
+                (
+                    await asyncio.to_thread(
+                        kubectl,
+                        "get",
+                        "pod",
+                        "-n",
+                        "kube-system",
+                        "kube-scheduler-cp-1",
+                        "-o",
+                        "json",
+                    )
+                ).stdout
+            )
+            return "--log-level=DEBUG" in pod["spec"]["containers"][0]["command"]
+
+        await eventually(mirrored, 60, interval=1, what="the mirror pod's new command")
+    finally:
+        local.write_text(original)
+        await asyncio.to_thread(compose, "cp", str(local), f"cp-1:{path}")
+        local.unlink()
+    await wait_whole()
