@@ -15,6 +15,7 @@ WHEELS_STAMP := build/wheelhouse/.complete
 COMPOSE := docker compose
 HA_COMPOSE := docker compose -f docker-compose.ha.yml
 HA_REST_PORT ?= $(or $(PODPLANE_HA_REST_PORT),9443)
+HA_WORKERS ?= 1
 APISERVER_PORT ?= $(or $(PODPLANE_APISERVER_PORT),6443)
 APISERVER_REST_PORT ?= $(or $(PODPLANE_APISERVER_REST_PORT),8443)
 PROMETHEUS_PORT ?= $(or $(PODPLANE_PROMETHEUS_PORT),9090)
@@ -31,7 +32,7 @@ endef
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
         bench-statefulset \
-        load-image up-ha down-ha test-e2e-ha
+        load-image up-ha down-ha test-e2e-ha join
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -46,6 +47,7 @@ help:
 	echo "make down              stop the cluster and delete its volumes"
 	echo "make up-ha | down-ha   the highly available, self-hosted profile (docker-compose.ha.yml)"
 	echo "make test-e2e-ha       its end-to-end tests (after make up-ha)"
+	echo "make join [NAME=...]   a worker more for it, joined with a bootstrap token"
 	echo "make lint              ruff check, ruff format --check and mypy --strict"
 	echo "make test-unit | test-integration | test-e2e (after make up)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
@@ -153,14 +155,25 @@ up-ha: host venv base-image wheels images
 	  $(HA_COMPOSE) ps -a >&2; $(HA_COMPOSE) logs --tail 30 >&2; exit 1
 	fi
 	KUBECONFIG=build/ha/kubeconfig scripts/wait-control-plane.sh $(WAIT_TIMEOUT)
+	# Workers: as many as HA_WORKERS, each joined with a bootstrap token (scripts/join.sh).
+	workers=$$($(VENV)/bin/kubectl --kubeconfig build/ha/kubeconfig get nodes -o name \
+	  -l '!node-role.kubernetes.io/control-plane' | wc -l)
+	for ((i = workers; i < $(HA_WORKERS); i++)); do echo "joined $$(scripts/join.sh)" >&2; done
 	printf '%s\n' "" "podplane (highly available) is up behind localhost:$(HA_REST_PORT). Try:" \
 	  "  export KUBECONFIG=$$PWD/build/ha/kubeconfig" \
 	  "  kubectl get pods -n kube-system -o wide    # the control plane's mirror pods" \
+	  "  make join                                  # one worker more (HA_WORKERS=N at up-ha)" \
 	  "  $(HA_COMPOSE) exec cp-1 docker ps          # its containers on cp-1" \
 	  "  make down-ha"
 
+# A worker more, joined with a bootstrap token from outside the compose project (scripts/join.sh).
+join:
+	@scripts/join.sh $(NAME)
+
 down-ha:
 	@$(call timed,down-ha)
+	joined=$$(docker ps -aq --filter label=podplane.join=podplane-ha)
+	[[ -z $$joined ]] || docker rm -f $$joined >/dev/null
 	$(HA_COMPOSE) down -v --remove-orphans --timeout 10
 
 test-e2e-ha: $(VENV_STAMP)

@@ -20,6 +20,10 @@
 #                  the add-ons as docker.io/podplane/kube-proxy:dev and podplane/clusterdns:dev
 #   POD_RESOLV_CONF  the pods' resolv.conf base (the kubelet's --resolv-conf), default
 #                  /etc/podplane/pod-resolv.conf
+#   JOIN_CA_CERT, JOIN_TOKEN  a joining node's (scripts/join.sh, as `kubeadm join` is given
+#                  them): the cluster CA's certificate (PEM) and a bootstrap token, written to
+#                  /etc/podplane/join/ca.crt and token for the kubelet's --ca-file and
+#                  --bootstrap-token-file
 #   CONTROL_PLANE_MEMBERS  NAME=IP,... of every control-plane machine, this one (its hostname)
 #                  among them: makes this node a control-plane node as `kubeadm init` and `join
 #                  --control-plane` do (docker-compose.ha.yml): imports podplane/control-plane:dev,
@@ -247,6 +251,12 @@ if [[ -n $REGISTRY_MIRROR ]]; then
 fi
 
 mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)
+
+if [[ -n ${JOIN_TOKEN:-} ]]; then
+  mkdir -p /etc/podplane/join
+  printf '%s\n' "${JOIN_CA_CERT:?JOIN_CA_CERT must be set with JOIN_TOKEN}" >/etc/podplane/join/ca.crt
+  (umask 077 && printf '%s\n' "$JOIN_TOKEN" >/etc/podplane/join/token)
+fi
 
 if [[ -n ${CONTROL_PLANE_MEMBERS:-} ]]; then
   import_rootfs podplane/control-plane:dev "$IMAGES/control-plane" '["python"]'

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from kubelet.certificate.bootstrap import bootstrap
+from kubelet.certificate.serving import serving_certificate
 from kubelet.config import KubeletConfig, parse_args
 from kubelet.kubelet import Kubelet
 from kubelet.node.address import detect_node_ip
@@ -44,6 +46,8 @@ async def run(config: KubeletConfig) -> int:
     if config.bootstrap_token_file and credentials is not None and not credentials.cert_file:
         credentials = await bootstrapped_credentials(config, credentials)
     client = Client(config.server, credentials=credentials, agent=user_agent("kubelet"))
+    if config.rotate_server_certificates and not config.tls_cert_file:
+        config = await with_serving_certificate(config, client, host_ip)
     kubelet = Kubelet(config, runtime, client, host_ip)
     starting = asyncio.create_task(kubelet.start())
     stop = asyncio.create_task(wait_for_signal())
@@ -79,6 +83,25 @@ async def bootstrapped_credentials(config: KubeletConfig, given: Credentials) ->
         await bootstrap_client.close()
     log.info("client certificate for node %s: %s", config.node_name, cert.cert_file)
     return Credentials(given.ca_file, cert_file=cert.cert_file, key_file=cert.key_file)
+
+
+async def with_serving_certificate(
+    config: KubeletConfig, client: Client, host_ip: str
+) -> KubeletConfig:
+    """The kubelet's serving certificate from the cluster's CA, kept from an earlier start or
+    asked for now with the node's own credentials (kubelet/certificate/serving.py); the kubelet
+    API then checks its callers against the CA it trusts the apiserver with."""
+    cert = await serving_certificate(
+        client.certificatesigningrequests, config.node_name, [host_ip], config.cert_dir
+    )
+    log.info("serving certificate for node %s: %s", config.node_name, cert.cert_file)
+    ca = config.credentials.ca_file if config.credentials is not None else ""
+    return dataclasses.replace(
+        config,
+        tls_cert_file=cert.cert_file,
+        tls_private_key_file=cert.key_file,
+        client_ca_file=config.client_ca_file or ca,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

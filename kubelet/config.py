@@ -65,6 +65,8 @@ class KubeletConfig:
     bootstrap_token_file: str = ""
     bootstrap_server: str = ""
     cert_dir: str = ""
+    # Serving certificate from the cluster (--rotate-server-certificates) when none is given.
+    rotate_server_certificates: bool = False
 
     def serving_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert_file:
@@ -228,6 +230,13 @@ def _parser() -> argparse.ArgumentParser:
         "default: <root-dir>/pki",
     )
     p.add_argument(
+        "--rotate-server-certificates",
+        action="store_true",
+        help="without --tls-cert-file, ask the cluster for a serving certificate (signer "
+        "kubernetes.io/kubelet-serving, approved by an administrator) and keep it in --cert-dir "
+        "(kubelet-server-current.pem)",
+    )
+    p.add_argument(
         "--log-level", type=flags.log_level, default="INFO", help="DEBUG, INFO, WARNING or ERROR"
     )
     return p
@@ -325,11 +334,14 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
             fail("--ca-file", "required with --bootstrap-token-file")
     elif args.bootstrap_server:
         fail("--bootstrap-token-file", "required with --bootstrap-server")
+    if args.rotate_server_certificates and client.credentials is None:
+        fail("--ca-file", "required with --rotate-server-certificates")
     root_dir = args.root_dir.rstrip("/") or "/"
     return KubeletConfig(
         bootstrap_token_file=args.bootstrap_token_file,
         bootstrap_server=args.bootstrap_server,
         cert_dir=args.cert_dir or f"{root_dir.rstrip('/')}/pki",
+        rotate_server_certificates=args.rotate_server_certificates,
         tls_cert_file=args.tls_cert_file,
         tls_private_key_file=args.tls_private_key_file,
         client_ca_file=args.client_ca_file,

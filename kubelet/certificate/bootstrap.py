@@ -66,7 +66,11 @@ def node_user(node_name: str) -> str:
 
 def current_certificate(cert_dir: str, node_name: str) -> ClientCertificate | None:
     """The certificate kept from an earlier bootstrap, if it is this node's and still valid."""
-    path = Path(cert_dir) / CURRENT
+    return valid_certificate(Path(cert_dir) / CURRENT, node_name)
+
+
+def valid_certificate(path: Path, node_name: str) -> ClientCertificate | None:
+    """The key and certificate in `path`, if the certificate is this node's and still valid."""
     try:
         data = path.read_bytes()
         cert = x509.load_pem_x509_certificate(data)
@@ -139,11 +143,11 @@ async def bootstrap(
     except Exception as e:
         if not is_already_exists(e):
             raise
-    certificate = await asyncio.wait_for(_issued(requests, name), timeout)
-    return _keep(cert_dir, key, certificate)
+    certificate = await asyncio.wait_for(issued(requests, name), timeout)
+    return keep(cert_dir, "kubelet-client", CURRENT, key, certificate)
 
 
-async def _issued(requests: ResourceClient[CSR], name: str) -> bytes:
+async def issued(requests: ResourceClient[CSR], name: str) -> bytes:
     """The certificate once the request is issued; a BootstrapError once it is denied or
     failed."""
     while True:
@@ -159,8 +163,11 @@ async def _issued(requests: ResourceClient[CSR], name: str) -> bytes:
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _keep(cert_dir: str, key: ec.EllipticCurvePrivateKey, certificate: bytes) -> ClientCertificate:
-    """Writes the key and the issued chain to one PEM file (owner-only) and makes it current."""
+def keep(
+    cert_dir: str, prefix: str, current: str, key: ec.EllipticCurvePrivateKey, certificate: bytes
+) -> ClientCertificate:
+    """Writes the key and the issued chain to one PEM file (owner-only), <prefix>-<time>.pem,
+    and makes it `current` (a symlink)."""
     folder = Path(cert_dir)
     folder.mkdir(parents=True, exist_ok=True)
     pem = key.private_bytes(
@@ -169,12 +176,12 @@ def _keep(cert_dir: str, key: ec.EllipticCurvePrivateKey, certificate: bytes) ->
         serialization.NoEncryption(),
     )
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d-%H-%M-%S")
-    path = folder / f"kubelet-client-{stamp}.pem"
+    path = folder / f"{prefix}-{stamp}.pem"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem + certificate)
-    link = folder / CURRENT
-    staged = folder / f".{CURRENT}.new"
+    link = folder / current
+    staged = folder / f".{current}.new"
     staged.unlink(missing_ok=True)
     staged.symlink_to(path.name)
     staged.replace(link)

@@ -98,10 +98,10 @@ def test_the_control_plane_is_twelve_mirror_pods_on_three_marked_nodes() -> None
         taints = {(t["key"], t["effect"]) for t in node["spec"].get("taints", [])}
         assert (CONTROL_PLANE_LABEL, "NoSchedule") in taints
     # kubectl's ROLES column, as on a kubeadm cluster.
-    table = kubectl("get", "nodes").stdout
-    assert all(
-        "control-plane" in line.split()[2] for line in table.splitlines()[1:] if line.split()
-    )
+    roles = {
+        line.split()[0]: line.split()[2] for line in kubectl("get", "nodes").stdout.splitlines()[1:]
+    }
+    assert all(roles[m] == "control-plane" for m in MEMBERS), roles
     # Each mirror pod runs where its static pod is, on the machine's own network.
     wide = json.loads(
         kubectl("get", "pod", "-n", "kube-system", "kube-apiserver-cp-2", "-o", "json").stdout

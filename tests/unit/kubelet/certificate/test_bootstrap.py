@@ -11,10 +11,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from kubelet.certificate import serving
 from kubelet.certificate.bootstrap import (
     CURRENT,
-    _keep,
     current_certificate,
+    keep,
     request_name,
     signing_request,
 )
@@ -55,9 +56,26 @@ def issued(key: ec.EllipticCurvePrivateKey, common_name: str, days: int) -> byte
 def test_a_kept_certificate_is_used_while_it_is_this_nodes_and_valid(tmp_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     assert current_certificate(str(tmp_path), "node-4") is None
-    kept = _keep(str(tmp_path), key, issued(key, "system:node:node-4", 30))
+    kept = keep(
+        str(tmp_path), "kubelet-client", CURRENT, key, issued(key, "system:node:node-4", 30)
+    )
     assert kept.path == tmp_path / CURRENT
     assert current_certificate(str(tmp_path), "node-4") == kept
     assert current_certificate(str(tmp_path), "node-5") is None  # another node's
-    _keep(str(tmp_path), key, issued(key, "system:node:node-4", -1))
+    keep(str(tmp_path), "kubelet-client", CURRENT, key, issued(key, "system:node:node-4", -1))
     assert current_certificate(str(tmp_path), "node-4") is None  # expired
+
+
+def test_the_serving_request_names_the_node_and_its_addresses() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = x509.load_pem_x509_csr(
+        serving.signing_request(key, "worker-1", ["worker-1"], ["10.250.0.21"])
+    )
+    assert request.is_signature_valid
+    assert {a.oid: a.value for a in request.subject} == {
+        NameOID.COMMON_NAME: "system:node:worker-1",
+        NameOID.ORGANIZATION_NAME: "system:nodes",
+    }
+    sans = request.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["worker-1"]
+    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["10.250.0.21"]
