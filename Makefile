@@ -210,6 +210,11 @@ test:
 	status=0
 	$(MAKE) --no-print-directory host venv lint test-unit test-integration up test-e2e || status=$$?
 	if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory down || true; fi
+	# The highly available profile, once the default cluster is down (they would share two cores).
+	if ((status == 0)); then
+	  $(MAKE) --no-print-directory up-ha test-e2e-ha || status=$$?
+	  $(MAKE) --no-print-directory down-ha || true
+	fi
 	if [[ $$engine_was_up == no ]]; then scripts/stop-dockerd.sh || true; fi
 	echo "--- timings (build/timings.log)" >&2; cat $(TIMINGS) >&2 || true
 	exit $$status
