@@ -32,7 +32,7 @@ endef
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
         bench-statefulset \
-        load-image up-ha down-ha test-e2e-ha join
+        load-image up-ha down-ha test-e2e-ha join bench-ha
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
@@ -58,6 +58,7 @@ help:
 	echo "                       and Prometheus' SLO figures for the run: build/bench/pods-prometheus.json)"
 	echo "make bench-dns         DNS query latency from a pod, per cluster DNS server (build/bench/dns.json)"
 	echo "make bench-statefulset StatefulSet 0 -> 50 replicas until all Ready, OrderedReady/Parallel, with/without claims (build/bench/statefulset.json)"
+	echo "make bench-ha          HA profile: etcd leader loss, apiserver loss, 1 vs 3 apiservers (after make up-ha)"
 	echo "make bench-scheduler   scheduler throughput, 1000 hollow nodes / 5000 pods, own etcd+apiserver+scheduler"
 	echo "make loadtest          the same against the compose cluster's scheduler (after make up)"
 	echo "make loadtest-quick    a one-minute scheduler load test on its own cluster (100 nodes / 1000 pods)"
@@ -264,6 +265,13 @@ bench-dns: $(VENV_STAMP)
 bench-statefulset: $(VENV_STAMP)
 	@$(call timed,bench-statefulset)
 	$(ADMIN_CREDENTIALS) $(VENV)/bin/podplane-bench statefulset --server localhost:$(APISERVER_PORT) --out build/bench/statefulset.json
+
+# The HA profile's figures (after make up-ha): etcd leader loss and apiserver loss (KILLS of each),
+# write throughput through 1 against 3 apiservers (build/bench/high-availability.json).
+KILLS ?= 5
+bench-ha: $(VENV_STAMP)
+	@$(call timed,bench-ha)
+	$(VENV)/bin/podplane-bench high-availability --kills $(KILLS) --out build/bench/high-availability.json
 
 # Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
 # (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once);

@@ -12,6 +12,7 @@ from bench.apiserver import costs as apiserver_costs
 from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.cluster_dns import benchmark as cluster_dns
 from bench.custom_resources import benchmark as custom_resources
+from bench.high_availability import benchmark as high_availability
 from bench.kube_proxy import programming as service_programming
 from bench.kube_proxy import sync as kube_proxy_sync
 from bench.pod_startup import benchmark as pod_startup
@@ -45,6 +46,8 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench dns [--queries N] [--name NAME] [--server HOST:PORT] [--out FILE]
     podplane-bench statefulset [--replicas N] [--policies OrderedReady,Parallel]
                                [--claims both|without|with] [--server HOST:PORT] [--out FILE]
+    podplane-bench high-availability [--kills N] [--clients C] [--seconds S]
+                                     [--phases etcd-leader,apiserver,throughput] [--out FILE]
 """
 
 
@@ -239,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     service_programming.add_parser(sub, _positive)
     _add_dns(sub)
     statefulset_scale.add_parser(sub, _positive)
+    high_availability.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))
@@ -284,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         return service_programming.run(args)
     if args.command == "statefulset":
         return statefulset_scale.run(statefulset_scale.options_from(args))
+    if args.command == "high-availability":
+        return high_availability.run(high_availability.options_from(args))
     parser.error(f"unknown command {args.command}")
     return 2
 

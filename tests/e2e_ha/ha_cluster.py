@@ -1,98 +1,62 @@
-"""The highly available profile brought up by `make up-ha` (docker-compose.ha.yml): three
-control-plane machines cp-1..cp-3 behind the load balancer `lb`, published on the host's loopback
-(gRPC on 9441, the REST API on 9443). Helpers to reach it, to run `docker` and `etcdctl` inside a
-machine, and to find the etcd leader."""
+"""The highly available profile's handles for its end-to-end tests: bench/high_availability/
+cluster.py's (the benchmark of the same cluster uses them), and the waits the tests share."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
+import asyncio
 
-from podplane.client.credentials import Credentials
+from bench.high_availability.cluster import (
+    ADMIN,
+    COMPONENTS,
+    KUBECONFIG,
+    MANIFESTS,
+    MEMBERS,
+    ROOT,
+    SERVER,
+    caught_up,
+    compose,
+    container_of,
+    control_plane_pods,
+    endpoint_status,
+    etcd_leader,
+    etcdctl,
+    kubectl,
+    machine,
+    whole,
+)
+from tests.support import eventually
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "docker-compose.ha.yml"
-SERVER = f"localhost:{os.environ.get('PODPLANE_HA_GRPC_PORT', '9441')}"
-KUBECONFIG = ROOT / "build" / "ha" / "kubeconfig"
-PKI = ROOT / "build" / "ha" / "pki"
-ADMIN = Credentials(str(PKI / "ca.crt"), str(PKI / "admin.crt"), str(PKI / "admin.key"))
-MEMBERS = {"cp-1": "10.250.0.11", "cp-2": "10.250.0.12", "cp-3": "10.250.0.13"}
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-PKI_IN_POD = "/etc/kubernetes/pki"
-
-
-def compose(
-    *args: str, check: bool = True, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", "compose", "-f", str(COMPOSE_FILE), *args],
-        cwd=ROOT,
-        check=check,
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-    )
-
-
-def machine(member: str, *command: str, check: bool = True) -> str:
-    """Runs a command inside a control-plane machine (its container)."""
-    return compose("exec", "-T", member, *command, check=check).stdout
-
-
-def container_of(member: str, component: str) -> str:
-    """The id of the running container of a static pod's component on a machine ('' if none)."""
-    out = machine(
-        member,
-        "docker",
-        "ps",
-        "-q",
-        "--no-trunc",
-        "--filter",
-        f"name=^k8s_{component}_{component}-{member}_kube-system_",
-    )
-    return out.strip()
+__all__ = [
+    "ADMIN",
+    "COMPONENTS",
+    "KUBECONFIG",
+    "MANIFESTS",
+    "MEMBERS",
+    "ROOT",
+    "SERVER",
+    "compose",
+    "container_of",
+    "control_plane_pods",
+    "endpoint_status",
+    "etcd_caught_up",
+    "etcd_leader",
+    "etcdctl",
+    "kubectl",
+    "machine",
+    "wait_whole",
+    "whole",
+]
 
 
-def etcdctl(member: str, *args: str, endpoints: str = "https://127.0.0.1:2379") -> str:
-    """etcdctl in the etcd container of `member`, with its certificate."""
-    etcd = container_of(member, "etcd")
-    assert etcd, f"no etcd container on {member}"
-    return machine(
-        member,
-        "docker",
-        "exec",
-        etcd,
-        "etcdctl",
-        f"--endpoints={endpoints}",
-        f"--cacert={PKI_IN_POD}/ca.crt",
-        f"--cert={PKI_IN_POD}/etcd-server.crt",
-        f"--key={PKI_IN_POD}/etcd-server.key",
-        "--command-timeout=5s",
-        *args,
-    )
+async def wait_whole(timeout: float = 240) -> None:
+    async def check() -> bool:
+        return await asyncio.to_thread(whole)
+
+    await eventually(check, timeout, interval=2, what="the twelve control-plane pods ready")
 
 
-def endpoint_status(asking: str, members: list[str]) -> dict[str, dict[str, int | bool]]:
-    """Each member's view through `asking`'s etcdctl: its Raft index and whether it leads."""
-    endpoints = ",".join(f"https://{MEMBERS[m]}:2379" for m in members)
-    out = etcdctl(asking, "endpoint", "status", "-w", "json", endpoints=endpoints)
-    by_address = {f"https://{a}:2379": m for m, a in MEMBERS.items()}
-    status = {}
-    for entry in json.loads(out):
-        s = entry["Status"]
-        status[by_address[entry["Endpoint"]]] = {
-            "leader": s["leader"] == s["header"]["member_id"],
-            "raft_index": int(s["raftIndex"]),
-            "raft_applied_index": int(s.get("raftAppliedIndex", s["raftIndex"])),
-        }
-    return status
+async def etcd_caught_up(member: str, timeout: float = 120) -> None:
+    async def check() -> bool:
+        return await asyncio.to_thread(caught_up, member)
 
-
-def etcd_leader() -> str:
-    """The machine whose etcd member leads."""
-    status = endpoint_status("cp-1", list(MEMBERS))
-    leaders = [m for m, s in status.items() if s["leader"]]
-    assert len(leaders) == 1, f"no single etcd leader: {status}"
-    return leaders[0]
+    await eventually(check, timeout, interval=2, what=f"{member}'s etcd member to catch up")

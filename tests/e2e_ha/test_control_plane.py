@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -20,69 +19,20 @@ from podplane.client.clientset import Client
 from tests.e2e.faults import PodChurn, WatchChecker, record, retried, stop_task
 from tests.e2e_ha.ha_cluster import (
     COMPONENTS,
-    KUBECONFIG,
     MEMBERS,
-    ROOT,
     compose,
     container_of,
-    endpoint_status,
+    control_plane_pods,
+    etcd_caught_up,
     etcd_leader,
     etcdctl,
+    kubectl,
     machine,
+    wait_whole,
 )
 from tests.support import eventually
 
-KUBECTL = ROOT / ".venv" / "bin" / "kubectl"
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
-
-
-def kubectl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(KUBECTL), f"--kubeconfig={KUBECONFIG}", "--request-timeout=10s", *args],
-        check=check,
-        text=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
-def control_plane_pods() -> dict[str, tuple[str, bool]]:
-    """kube-system's control-plane pods: name -> (phase, ready)."""
-    pods = json.loads(kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout)["items"]
-    out = {}
-    for pod in pods:
-        if pod["metadata"].get("labels", {}).get("tier") != "control-plane":
-            continue
-        conditions = pod["status"].get("conditions", [])
-        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-        out[pod["metadata"]["name"]] = (pod["status"].get("phase", ""), ready)
-    return out
-
-
-def whole() -> bool:
-    """Every machine's four components Running and ready, as the API shows them."""
-    pods = control_plane_pods()
-    expected = {f"{c}-{m}" for c in COMPONENTS for m in MEMBERS}
-    return expected <= set(pods) and all(pods[p] == ("Running", True) for p in expected)
-
-
-async def wait_whole(timeout: float = 240) -> None:
-    async def check() -> bool:
-        return await asyncio.to_thread(whole)
-
-    await eventually(check, timeout, interval=2, what="the twelve control-plane pods ready")
-
-
-async def etcd_caught_up(member: str, timeout: float = 120) -> None:
-    """`member`'s etcd is back in the cluster and has applied what the leader has."""
-
-    async def check() -> bool:
-        others = [m for m in MEMBERS if m != member]
-        status = await asyncio.to_thread(endpoint_status, others[0], list(MEMBERS))
-        leader = max(s["raft_applied_index"] for s in status.values())
-        return int(status[member]["raft_applied_index"]) >= int(leader) - 5
-
-    await eventually(check, timeout, interval=2, what=f"{member}'s etcd member to catch up")
 
 
 # ---------------------------------------------------------------------- the shape

@@ -15,8 +15,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from tests.e2e_ha.ha_cluster import ROOT
-from tests.e2e_ha.test_control_plane import kubectl
+from tests.e2e_ha.ha_cluster import ROOT, kubectl
 
 
 def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:

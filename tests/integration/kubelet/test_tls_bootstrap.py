@@ -9,6 +9,7 @@ other). A kept, valid certificate is used again without a new request."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,8 @@ from cryptography.x509.oid import NameOID
 from controller.certificates.approver import CSRApprovingController
 from controller.certificates.authority import CertificateAuthority
 from controller.certificates.signer import CSRSigningController
-from kubelet.__main__ import bootstrapped_credentials
+from kubelet.__main__ import bootstrapped_credentials, with_serving_certificate
+from kubelet.certificate import serving
 from kubelet.certificate.bootstrap import CURRENT, bootstrap
 from kubelet.config import KubeletConfig
 from podplane.api.certificates.v1 import certificates_pb2
@@ -174,3 +176,49 @@ async def test_a_kubelet_with_a_bootstrap_token_gets_its_node_certificate(
     again = await bootstrapped_credentials(config, Credentials(ca_file))
     assert again.cert_file == credentials.cert_file
     assert len(await issued_requests(cluster)) == 1
+
+
+async def test_the_serving_certificate_is_asked_for_and_used_once_an_admin_approves_it(
+    cluster: RestCluster, controllers: None, tmp_path: Path
+) -> None:
+    """--rotate-server-certificates: with its own client certificate the kubelet asks for a
+    kubelet-serving certificate naming it and its address; csrapproving leaves such requests to
+    an administrator (kubectl certificate approve), csrsigning then issues it, and the kubelet's
+    config serves with it and checks its callers against the cluster CA."""
+    config = kubelet_config(cluster, tmp_path, "joined-2")
+    ca_file = str(cluster.pki / "ca.crt")
+    credentials = await asyncio.wait_for(bootstrapped_credentials(config, Credentials(ca_file)), 60)
+    config = dataclasses.replace(config, credentials=credentials, rotate_server_certificates=True)
+    node_client = Client(config.server, timeout=10, credentials=credentials)
+    try:
+        asking = asyncio.create_task(with_serving_certificate(config, node_client, "10.250.0.42"))
+
+        async def pending() -> certificates_pb2.CertificateSigningRequest:
+            while True:
+                for c in (await cluster.grpc.certificatesigningrequests.list_all())[0]:
+                    if c.spec.signer_name == serving.SIGNER and c.spec.username == (
+                        "system:node:joined-2"
+                    ):
+                        return c
+                await asyncio.sleep(0.2)
+
+        csr = await asyncio.wait_for(pending(), 30)
+        assert list(csr.spec.usages) == ["digital signature", "server auth"]
+        await asyncio.sleep(1)  # csrapproving has seen it, and left it pending
+        assert not (
+            await cluster.grpc.certificatesigningrequests.get(csr.metadata.name)
+        ).status.conditions
+        await cluster.kubectl_ok("certificate", "approve", csr.metadata.name)
+        served = await asyncio.wait_for(asking, 30)
+    finally:
+        await node_client.close()
+
+    kept = Path(config.cert_dir) / serving.CURRENT
+    assert served.tls_cert_file == served.tls_private_key_file == str(kept)
+    assert served.client_ca_file == ca_file
+    cert = x509.load_pem_x509_certificate(kept.read_bytes())
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(Path(ca_file).read_bytes()))
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["joined-2"]
+    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["10.250.0.42"]
+    assert served.serving_credentials() is not None  # the kubelet API serves TLS with it

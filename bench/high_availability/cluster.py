@@ -1,0 +1,139 @@
+"""The highly available profile brought up by `make up-ha` (docker-compose.ha.yml): three
+control-plane machines cp-1..cp-3 behind the load balancer `lb`, published on the host's loopback
+(gRPC on 9441, the REST API on 9443). How to reach it, run `docker`, `kubectl` and `etcdctl`
+against it, find the etcd leader, and tell when it is whole. Shared by its benchmark
+(bench/high_availability/benchmark.py) and its end-to-end tests (tests/e2e_ha)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from podplane.client.credentials import Credentials
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.ha.yml"
+SERVER = f"localhost:{os.environ.get('PODPLANE_HA_GRPC_PORT', '9441')}"
+KUBECONFIG = ROOT / "build" / "ha" / "kubeconfig"
+PKI = ROOT / "build" / "ha" / "pki"
+ADMIN = Credentials(str(PKI / "ca.crt"), str(PKI / "admin.crt"), str(PKI / "admin.key"))
+KUBECTL = ROOT / ".venv" / "bin" / "kubectl"
+MEMBERS = {"cp-1": "10.250.0.11", "cp-2": "10.250.0.12", "cp-3": "10.250.0.13"}
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+MANIFESTS = "/etc/kubernetes/manifests"
+PKI_IN_POD = "/etc/kubernetes/pki"
+
+
+def compose(
+    *args: str, check: bool = True, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE_FILE), *args],
+        cwd=ROOT,
+        check=check,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
+
+
+def kubectl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KUBECTL), f"--kubeconfig={KUBECONFIG}", "--request-timeout=10s", *args],
+        check=check,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def machine(member: str, *command: str, check: bool = True) -> str:
+    """Runs a command inside a control-plane machine (its container)."""
+    return compose("exec", "-T", member, *command, check=check).stdout
+
+
+def container_of(member: str, component: str) -> str:
+    """The id of the running container of a static pod's component on a machine ('' if none)."""
+    out = machine(
+        member,
+        "docker",
+        "ps",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        f"name=^k8s_{component}_{component}-{member}_kube-system_",
+    )
+    return out.strip()
+
+
+def etcdctl(member: str, *args: str, endpoints: str = "https://127.0.0.1:2379") -> str:
+    """etcdctl in the etcd container of `member`, with its certificate."""
+    etcd = container_of(member, "etcd")
+    assert etcd, f"no etcd container on {member}"
+    return machine(
+        member,
+        "docker",
+        "exec",
+        etcd,
+        "etcdctl",
+        f"--endpoints={endpoints}",
+        f"--cacert={PKI_IN_POD}/ca.crt",
+        f"--cert={PKI_IN_POD}/etcd-server.crt",
+        f"--key={PKI_IN_POD}/etcd-server.key",
+        "--command-timeout=5s",
+        *args,
+    )
+
+
+def endpoint_status(asking: str, members: list[str]) -> dict[str, dict[str, int | bool]]:
+    """Each member's view through `asking`'s etcdctl: whether it leads, and its Raft indexes."""
+    endpoints = ",".join(f"https://{MEMBERS[m]}:2379" for m in members)
+    out = etcdctl(asking, "endpoint", "status", "-w", "json", endpoints=endpoints)
+    by_address = {f"https://{a}:2379": m for m, a in MEMBERS.items()}
+    status: dict[str, dict[str, int | bool]] = {}
+    for entry in json.loads(out):
+        s = entry["Status"]
+        status[by_address[entry["Endpoint"]]] = {
+            "leader": s["leader"] == s["header"]["member_id"],
+            "raft_index": int(s["raftIndex"]),
+            "raft_applied_index": int(s.get("raftAppliedIndex", s["raftIndex"])),
+        }
+    return status
+
+
+def etcd_leader() -> str:
+    """The machine whose etcd member leads."""
+    status = endpoint_status("cp-1", list(MEMBERS))
+    leaders = [m for m, s in status.items() if s["leader"]]
+    assert len(leaders) == 1, f"no single etcd leader: {status}"
+    return leaders[0]
+
+
+def control_plane_pods() -> dict[str, tuple[str, bool]]:
+    """kube-system's control-plane pods as the API shows them: name -> (phase, ready)."""
+    pods = json.loads(kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout)["items"]
+    out = {}
+    for pod in pods:
+        if pod["metadata"].get("labels", {}).get("tier") != "control-plane":
+            continue
+        conditions = pod["status"].get("conditions", [])
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+        out[pod["metadata"]["name"]] = (pod["status"].get("phase", ""), ready)
+    return out
+
+
+def whole() -> bool:
+    """Every machine's four components Running and ready, as the API shows them."""
+    pods = control_plane_pods()
+    expected = {f"{c}-{m}" for c in COMPONENTS for m in MEMBERS}
+    return expected <= set(pods) and all(pods[p] == ("Running", True) for p in expected)
+
+
+def caught_up(member: str) -> bool:
+    """`member`'s etcd is in the cluster and has applied (nearly) what the others have."""
+    others = [m for m in MEMBERS if m != member]
+    status = endpoint_status(others[0], list(MEMBERS))
+    newest = max(int(s["raft_applied_index"]) for s in status.values())
+    return int(status[member]["raft_applied_index"]) >= newest - 5
