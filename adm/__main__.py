@@ -17,6 +17,7 @@ import yaml
 
 from adm.manifests import ControlPlane, manifests
 from adm.markcontrolplane import mark_control_plane
+from adm.podroutes import PodRoutes
 from podplane.client.clientset import Client, user_agent
 from podplane.componentbase import client_flags
 from podplane.componentbase.pki import Member, parse_members
@@ -70,6 +71,20 @@ def run_mark_control_plane(parser: argparse.ArgumentParser, args: argparse.Names
     return 0
 
 
+def run_pod_routes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    config = client_flags.config_from_flags(parser, args)
+
+    async def keep() -> None:
+        client = Client(config.server, credentials=config.credentials, agent=user_agent("adm"))
+        try:
+            await PodRoutes(client, args.node).run()
+        finally:
+            await client.close()
+
+    asyncio.run(keep())
+    return 0
+
+
 def _members(value: str) -> list[Member]:
     try:
         members = parse_members("--members", value)
@@ -107,10 +122,17 @@ def main(argv: list[str]) -> int:
     )
     mark.add_argument("--node", required=True, help="the Node's name")
     client_flags.add_flags(mark)
+    routes = commands.add_parser(
+        "pod-routes", help="keep routes to the other nodes' pod CIDRs (flannel's host-gw)"
+    )
+    routes.add_argument("--node", required=True, help="this machine's Node")
+    client_flags.add_flags(routes)
     args = p.parse_args(argv)
     configure_logging("INFO")
     if args.command == "manifests":
         return run_manifests(args)
+    if args.command == "pod-routes":
+        return run_pod_routes(routes, args)
     return run_mark_control_plane(mark, args)
 
 

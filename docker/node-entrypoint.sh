@@ -13,7 +13,8 @@
 # Environment:
 #   POD_CIDR       this node's pod CIDR, e.g. 10.244.1.0/24 (required); the bridge gets .1
 #   CLUSTER_CIDR   all pods, default 10.244.0.0/16: pod-to-pod traffic there is not masqueraded
-#   POD_ROUTES     other nodes' pod CIDRs, "node-2=10.244.2.0/24 node-3=10.244.3.0/24" (optional)
+#   POD_ROUTES     other nodes' pod CIDRs, "node-2=10.244.2.0/24 node-3=10.244.3.0/24" (optional),
+#                  or "api": as the Nodes say (see route_from_api)
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
 #   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
 #                  mirror, where this node publishes busybox as docker.io/library/busybox and
@@ -162,7 +163,25 @@ route_peers() {
     sleep 5
   done
 }
-[[ -z $POD_ROUTES ]] || route_peers </dev/null >>/var/log/podplane/routes.log 2>&1 &
+# POD_ROUTES=api: the routes follow the Nodes in the API instead (python -m adm pod-routes,
+# flannel's host-gw), with POD_ROUTES_SERVER and the node's own POD_ROUTES_CA, POD_ROUTES_CERT
+# and POD_ROUTES_KEY, once the certificate exists (a joining node's comes with TLS bootstrapping).
+route_from_api() {
+  set +e
+  until [[ -s $POD_ROUTES_CERT ]]; do sleep 1; done
+  while :; do
+    python -m adm pod-routes --node "$(hostname)" --server "$POD_ROUTES_SERVER" \
+      --ca-file "$POD_ROUTES_CA" --cert-file "$POD_ROUTES_CERT" --key-file "$POD_ROUTES_KEY"
+    sleep 2
+  done
+}
+if [[ $POD_ROUTES == api ]]; then
+  : "${POD_ROUTES_SERVER:?POD_ROUTES=api needs POD_ROUTES_SERVER}" "${POD_ROUTES_CA:?POD_ROUTES=api needs POD_ROUTES_CA}"
+  : "${POD_ROUTES_CERT:?POD_ROUTES=api needs POD_ROUTES_CERT}" "${POD_ROUTES_KEY:?POD_ROUTES=api needs POD_ROUTES_KEY}"
+  route_from_api </dev/null >>/var/log/podplane/routes.log 2>&1 &
+elif [[ -n $POD_ROUTES ]]; then
+  route_peers </dev/null >>/var/log/podplane/routes.log 2>&1 &
+fi
 
 # --- 4. the pods' resolver -----------------------------------------------------------------------
 # Docker's embedded DNS (127.0.0.11 in this node's namespace: it knows the compose services, e.g.

@@ -28,7 +28,6 @@ for ((n = 1; n < 200; n++)); do
 done
 cidr=10.244.$n.0/24 name=${1:-worker-$n}
 if grep -q "^$name=" <<<"$taken"; then log "a node $name exists already"; exit 1; fi
-routes=$(awk -F= '$2 != "" { printf "%s=%s ", $1, $2 }' <<<"$taken")
 
 token=$(PODPLANE_SERVER=localhost:${PODPLANE_HA_GRPC_PORT:-9441} PODPLANE_CA=$pki/ca.crt \
   PODPLANE_CERT=$pki/admin.crt PODPLANE_KEY=$pki/admin.key \
@@ -41,7 +40,9 @@ docker run -d --name "podplane-ha-$name" --hostname "$name" --label podplane.joi
   --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
   --device-cgroup-rule 'a *:* rwm' --cgroupns private \
   --tmpfs /var/lib/docker:exec --tmpfs /var/lib/kubelet:exec \
-  -e POD_CIDR="$cidr" -e CLUSTER_CIDR=10.244.0.0/16 -e POD_ROUTES="$routes" \
+  -e POD_CIDR="$cidr" -e CLUSTER_CIDR=10.244.0.0/16 -e POD_ROUTES=api -e POD_ROUTES_SERVER="$server" \
+  -e POD_ROUTES_CA=/etc/podplane/join/ca.crt -e POD_ROUTES_CERT=/var/lib/podplane-pki/kubelet-client-current.pem \
+  -e POD_ROUTES_KEY=/var/lib/podplane-pki/kubelet-client-current.pem \
   -e JOIN_CA_CERT="$(cat "$pki/ca.crt")" -e JOIN_TOKEN="$token" \
   podplane-node:dev \
   python -m kubelet --server "$server" --node-name "$name" --pod-cidr "$cidr" \

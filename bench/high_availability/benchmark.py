@@ -42,7 +42,6 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
 
-CALL_TIMEOUT = 5.0
 BEFORE = 5.0  # seconds of writes before each fault
 AFTER = 15.0  # and after it
 
@@ -54,6 +53,8 @@ class Options:
     clients: int = 8
     seconds: float = 20.0
     phases: tuple[str, ...] = ("etcd-leader", "apiserver", "throughput")
+    # Each write's deadline: a write stuck on a lost machine is given up after it.
+    call_timeout: float = 5.0
     out: str = "build/bench/high-availability.json"
 
 
@@ -74,15 +75,15 @@ def _config_map(namespace: str, name: str) -> core_pb2.ConfigMap:
 class Writer:
     """Creates ConfigMaps one after another and remembers when each was acknowledged."""
 
-    def __init__(self, client: Client, namespace: str, retry: bool = False) -> None:
-        self.client, self.namespace, self.retry = client, namespace, retry
+    def __init__(self, client: Client, namespace: str, timeout: float, retry: bool = False) -> None:
+        self.client, self.namespace, self.retry, self.timeout = client, namespace, retry, timeout
         self.acks: list[float] = []
         self.failures = 0
         self._n = itertools.count()
 
     async def _create(self, name: str) -> None:
         await asyncio.wait_for(
-            self.client.configmaps.create(_config_map(self.namespace, name)), CALL_TIMEOUT
+            self.client.configmaps.create(_config_map(self.namespace, name)), self.timeout
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -141,18 +142,23 @@ async def _under_writer(writer: Writer, fault: object) -> float:
     return writer.longest_pause(at - 2, at + AFTER)
 
 
-async def etcd_leader_loss(client: Client, namespace: str, kills: int, result: Result) -> None:
+async def etcd_leader_loss(
+    client: Client, namespace: str, options: Options, result: Result
+) -> None:
+    kills = options.kills
     for i in range(kills):
         await _wait(whole, "the control plane whole")
         leader = await asyncio.to_thread(etcd_leader)
-        pause = await _under_writer(Writer(client, namespace), lambda m=leader: compose("kill", m))
+        writer = Writer(client, namespace, options.call_timeout)
+        pause = await _under_writer(writer, lambda m=leader: compose("kill", m))
         result.etcd_leader_loss_s.append(round(pause, 2))
         print(f"etcd leader loss {i + 1}/{kills}: {leader} killed, writes paused {pause:.2f} s")
         await asyncio.to_thread(compose, "start", leader)
         await _wait(lambda m=leader: caught_up(m), f"{leader}'s etcd member caught up")
 
 
-async def apiserver_loss(client: Client, namespace: str, kills: int, result: Result) -> None:
+async def apiserver_loss(client: Client, namespace: str, options: Options, result: Result) -> None:
+    kills = options.kills
     for i in range(kills):
         await _wait(whole, "the control plane whole")
         member = list(MEMBERS)[i % len(MEMBERS)]
@@ -160,7 +166,7 @@ async def apiserver_loss(client: Client, namespace: str, kills: int, result: Res
         def kill(m: str = member) -> None:
             machine(m, "docker", "kill", container_of(m, "kube-apiserver"))
 
-        writer = Writer(client, namespace, retry=True)
+        writer = Writer(client, namespace, options.call_timeout, retry=True)
         pause = await _under_writer(writer, kill)
         result.apiserver_loss_s.append(round(pause, 2))
         result.apiserver_loss_failed_calls.append(writer.failures)
@@ -172,11 +178,13 @@ async def apiserver_loss(client: Client, namespace: str, kills: int, result: Res
 
 async def _throughput(options: Options, namespace: str) -> float:
     clients = [
-        Client(options.server, timeout=CALL_TIMEOUT, credentials=ADMIN, agent=f"bench-ha-{i}")
+        Client(
+            options.server, timeout=options.call_timeout, credentials=ADMIN, agent=f"bench-ha-{i}"
+        )
         for i in range(options.clients)
     ]
     try:
-        writers = [Writer(c, namespace) for c in clients]
+        writers = [Writer(c, namespace, options.call_timeout) for c in clients]
         stop = asyncio.Event()
         tasks = [asyncio.create_task(w.run(stop)) for w in writers]
         await asyncio.sleep(2)  # connections made, caches warm
@@ -215,13 +223,13 @@ async def throughput(options: Options, namespace: str, result: Result) -> None:
 
 async def _run(options: Options) -> Result:
     result = Result()
-    async with Client(options.server, timeout=CALL_TIMEOUT, credentials=ADMIN) as client:
+    async with Client(options.server, timeout=options.call_timeout, credentials=ADMIN) as client:
         namespace = await _namespace(client)
         try:
             if "etcd-leader" in options.phases:
-                await etcd_leader_loss(client, namespace, options.kills, result)
+                await etcd_leader_loss(client, namespace, options, result)
             if "apiserver" in options.phases:
-                await apiserver_loss(client, namespace, options.kills, result)
+                await apiserver_loss(client, namespace, options, result)
             if "throughput" in options.phases:
                 await throughput(options, namespace, result)
         finally:
@@ -264,6 +272,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--clients", type=int, default=defaults.clients, help="writers, throughput")
     p.add_argument("--seconds", type=float, default=defaults.seconds, help="per throughput run")
     p.add_argument(
+        "--call-timeout",
+        type=float,
+        default=defaults.call_timeout,
+        help="each write's deadline, seconds (default 5)",
+    )
+    p.add_argument(
         "--phases",
         default=",".join(defaults.phases),
         help="comma-separated: etcd-leader, apiserver, throughput",
@@ -281,6 +295,7 @@ def options_from(args: argparse.Namespace) -> Options:
         kills=args.kills,
         clients=args.clients,
         seconds=args.seconds,
+        call_timeout=args.call_timeout,
         phases=phases,
         out=args.out,
     )

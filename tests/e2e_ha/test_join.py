@@ -66,10 +66,62 @@ def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
         kubectl("wait", "-n", namespace, "--for=condition=Ready", "pod/hello", "--timeout=90s")
         assert kubectl("logs", "-n", namespace, "hello").stdout.strip() == "joined"
         assert kubectl("exec", "-n", namespace, "hello", "--", "hostname").stdout.strip() == "hello"
+
+        # Its pods and an earlier node's reach each other: every node routes to the new pod
+        # CIDR as the Node says (adm pod-routes), with nothing told to the earlier nodes.
+        earlier = next(n for n in _workers() if n != name)
+        _pod_on(
+            namespace,
+            "web",
+            name,
+            "mkdir -p /www; echo served > /www/index.html; httpd -f -p 8080 -h /www",
+        )
+        _pod_on(namespace, "client", earlier, "sleep 3600")
+        web_ip = kubectl(
+            "get", "pod", "web", "-n", namespace, "-o", "jsonpath={.status.podIP}"
+        ).stdout
+        fetched = kubectl(
+            "exec",
+            "-n",
+            namespace,
+            "client",
+            "--",
+            "wget",
+            "-T",
+            "5",
+            "-qO-",
+            f"http://{web_ip}:8080/",
+        )
+        assert fetched.stdout.strip() == "served"
     finally:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
         kubectl("delete", "node", name, "--wait=false", check=False)
+
+
+def _workers() -> list[str]:
+    nodes = json.loads(
+        kubectl("get", "nodes", "-l", "!node-role.kubernetes.io/control-plane", "-o", "json").stdout
+    )["items"]
+    return [n["metadata"]["name"] for n in nodes]
+
+
+def _pod_on(namespace: str, name: str, node: str, script: str) -> None:
+    kubectl(
+        "run",
+        name,
+        "-n",
+        namespace,
+        "--image=busybox",
+        "--image-pull-policy=IfNotPresent",
+        "--restart=Never",
+        f"--overrides={json.dumps({'spec': {'nodeName': node}})}",
+        "--",
+        "sh",
+        "-c",
+        script,
+    )
+    kubectl("wait", "-n", namespace, "--for=condition=Ready", f"pod/{name}", "--timeout=90s")
 
 
 def _subject(csr: dict[str, Any]) -> str:

@@ -1,0 +1,95 @@
+"""Routes to the other nodes' pods, as flannel's host-gw backend programs them: for every other
+Node with a podCIDR and an InternalIP, `ip route replace <podCIDR> via <InternalIP>` on this
+machine, and the route deleted when the Node goes or moves. The nodes of the highly available
+profile run it (docker/node-entrypoint.sh, POD_ROUTES=api) with the node's own credentials, so a
+worker that joins later is reached from every node without any of them being told about it."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import subprocess
+from collections.abc import Callable
+
+from podplane.api.core.v1 import core_pb2
+from podplane.client.clientset import Client
+from podplane.client.informer import Informer
+
+log = logging.getLogger(__name__)
+
+# `ip route` over an argument list (replace, del): the system's, or a test's.
+IpRoute = Callable[[list[str]], None]
+
+
+def ip_route(args: list[str]) -> None:
+    subprocess.run(["ip", "route", *args], check=True, capture_output=True, text=True)
+
+
+def internal_ip(node: core_pb2.Node) -> str:
+    return next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
+
+
+def desired_routes(nodes: list[core_pb2.Node], own: str) -> dict[str, str]:
+    """podCIDR -> gateway for every other node that has both (an IPv4 CIDR: the pod bridges)."""
+    routes = {}
+    for node in nodes:
+        cidr, gateway = node.spec.pod_cidr, internal_ip(node)
+        if node.metadata.name == own or not cidr or not gateway:
+            continue
+        try:
+            if ipaddress.ip_network(cidr).version != 4:
+                continue
+        except ValueError:
+            continue
+        routes[cidr] = gateway
+    return routes
+
+
+class PodRoutes:
+    """Keeps this machine's routes to the other nodes' pod CIDRs as the Nodes say."""
+
+    def __init__(self, client: Client, own: str, route: IpRoute = ip_route) -> None:
+        self.own = own
+        self.route = route
+        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
+        self.programmed: dict[str, str] = {}
+        self._changed = asyncio.Event()
+        self.nodes.add_handler(
+            lambda _: self._changed.set(),
+            lambda _old, _new: self._changed.set(),
+            lambda _: self._changed.set(),
+        )
+
+    def sync(self) -> None:
+        """Programs what differs between the Nodes and the routes made so far."""
+        want = desired_routes(self.nodes.list(), self.own)
+        for cidr in [c for c in self.programmed if c not in want]:
+            try:
+                self.route(["del", cidr])
+                log.info("route %s removed", cidr)
+            except (OSError, subprocess.CalledProcessError) as e:
+                log.warning("removing the route %s: %s", cidr, e)
+            del self.programmed[cidr]
+        for cidr, gateway in want.items():
+            if self.programmed.get(cidr) == gateway:
+                continue
+            try:
+                self.route(["replace", cidr, "via", gateway])
+                self.programmed[cidr] = gateway
+                log.info("route %s via %s", cidr, gateway)
+            except (OSError, subprocess.CalledProcessError) as e:
+                log.warning("route %s via %s: %s", cidr, gateway, e)
+
+    async def run(self, resync: float = 30.0) -> None:
+        watching = asyncio.create_task(self.nodes.run())
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(self._changed.wait(), resync)
+                except TimeoutError:
+                    self.programmed.clear()  # made again: a route someone removed comes back
+                self._changed.clear()
+                self.sync()
+        finally:
+            watching.cancel()
