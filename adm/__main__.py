@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import yaml
@@ -56,32 +57,32 @@ def run_manifests(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_mark_control_plane(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def with_client(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    body: Callable[[Client], Awaitable[None]],
+) -> None:
+    """Runs `body` with a client of the apiserver the flags name, closed afterwards."""
     config = client_flags.config_from_flags(parser, args)
 
-    async def mark() -> None:
+    async def run() -> None:
         client = Client(config.server, credentials=config.credentials, agent=user_agent("adm"))
         try:
-            await mark_control_plane(client, args.node)
+            await body(client)
         finally:
             await client.close()
 
-    asyncio.run(mark())
+    asyncio.run(run())
+
+
+def run_mark_control_plane(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    with_client(parser, args, lambda client: mark_control_plane(client, args.node))
     print(f"[mark-control-plane] node {args.node} is a control-plane node")
     return 0
 
 
 def run_pod_routes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    config = client_flags.config_from_flags(parser, args)
-
-    async def keep() -> None:
-        client = Client(config.server, credentials=config.credentials, agent=user_agent("adm"))
-        try:
-            await PodRoutes(client, args.node).run()
-        finally:
-            await client.close()
-
-    asyncio.run(keep())
+    with_client(parser, args, lambda client: PodRoutes(client, args.node).run())
     return 0
 
 

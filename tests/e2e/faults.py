@@ -341,6 +341,22 @@ class WatchChecker:
         return next((e for e in self.event_times if e >= t), None)
 
 
+async def assert_acknowledged_writes_stored(
+    client: Client, namespace: str, churn: PodChurn
+) -> None:
+    """Every create the churn saw acknowledged is stored and every acknowledged delete stays
+    done (a list with resourceVersion "" reads etcd itself)."""
+    stored = {
+        p.metadata.name
+        for p in (
+            await retried(lambda: client.pods.list(namespace, label_selector="role=churn"))
+        ).items
+    }
+    kept = churn.created - churn.deleted
+    assert kept <= stored, f"acknowledged creates lost: {sorted(kept - stored)}"
+    assert not churn.deleted & stored, f"acknowledged deletes undone: {churn.deleted & stored}"
+
+
 async def drain(client: Client, namespace: str) -> None:
     """Deletes the namespace's controllers and pods at once and waits until no pod is left, so
     that the next test's scheduling is not skewed by pods still being deleted."""

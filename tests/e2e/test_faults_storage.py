@@ -18,11 +18,11 @@ from tests.e2e.compose_cluster import compose
 from tests.e2e.faults import (
     PodChurn,
     WatchChecker,
+    assert_acknowledged_writes_stored,
     config_map,
     drain,
     record,
     replication_controller,
-    retried,
     run_compose,
     scale,
     settled,
@@ -86,16 +86,8 @@ async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
     finally:
         await stop_task(writing)
 
-    # Every acknowledged write is in etcd (a list with resourceVersion "" reads etcd itself).
-    stored = {
-        p.metadata.name
-        for p in (
-            await retried(lambda: client.pods.list(namespace, label_selector="role=churn"))
-        ).items
-    }
-    kept = churn.created - churn.deleted
-    assert kept <= stored, f"acknowledged creates lost: {sorted(kept - stored)}"
-    assert not churn.deleted & stored, f"acknowledged deletes undone: {churn.deleted & stored}"
+    # Every acknowledged write is in etcd.
+    await assert_acknowledged_writes_stored(client, namespace, churn)
     assert len(churn.created) > 20, "the writer hardly wrote"
     # The controllers' replicas are right: exactly four, Running.
     await eventually(

@@ -16,9 +16,16 @@ from typing import Any
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.e2e.faults import PodChurn, WatchChecker, record, retried, stop_task
+from tests.e2e.faults import (
+    PodChurn,
+    WatchChecker,
+    assert_acknowledged_writes_stored,
+    record,
+    stop_task,
+)
 from tests.e2e_ha.ha_cluster import (
     COMPONENTS,
+    MANIFESTS,
     MEMBERS,
     compose,
     container_of,
@@ -98,15 +105,7 @@ async def test_killing_the_etcd_leaders_machine_loses_no_acknowledged_write(
     after_kill = (churn.first_ack_after(killed) or 0) - killed
     try:
         # Every acknowledged write is stored (read back through the load balancer).
-        stored = {
-            p.metadata.name
-            for p in (
-                await retried(lambda: client.pods.list(namespace, label_selector="role=churn"))
-            ).items
-        }
-        kept = churn.created - churn.deleted
-        assert kept <= stored, f"acknowledged creates lost: {sorted(kept - stored)}"
-        assert not churn.deleted & stored, f"acknowledged deletes undone: {churn.deleted & stored}"
+        await assert_acknowledged_writes_stored(client, namespace, churn)
         assert longest < 15, f"writes stopped for {longest:.1f} s"
 
         # The watch saw each acknowledged create once, resuming from its last resourceVersion.
@@ -197,54 +196,103 @@ def _tolerating_deployment(namespace: str, avoid: str) -> Any:
 
 
 # ---------------------------------------------------------------------- apiserver loss
+class Caller:
+    """Creates ConfigMaps one after another through the load balancer while it runs; a call
+    that fails is counted and retried once, and a retry that fails too fails the test."""
+
+    def __init__(self, client: Client, namespace: str) -> None:
+        self.client, self.namespace = client, namespace
+        self.failures: list[str] = []
+        self.calls = 0
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        n = 0
+        while not self._stop.is_set():
+            n += 1
+            self.calls += 1
+            try:
+                await _create_config_map(self.client, self.namespace, f"cm-{n}")
+            except Exception as e:  # noqa: BLE001 - counted: one retry is allowed
+                self.failures.append(f"{n}: {e}")
+                await _create_config_map(self.client, self.namespace, f"cm-{n}", retry=True)
+            await asyncio.sleep(0.05)
+
+    async def __aenter__(self) -> Caller:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(3)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._stop.set()
+        await self._task
+
+
 async def test_an_apiserver_stopped_costs_a_client_at_most_one_retried_call(
     client: Client, namespace: str
 ) -> None:
     """kubeadm's way to stop a static pod: move its manifest out of the kubelet's folder."""
     await wait_whole()
-    failures: list[str] = []
-    calls = 0
-    stop = asyncio.Event()
-
-    async def read_and_write() -> None:
-        nonlocal calls
-        n = 0
-        while not stop.is_set():
-            n += 1
-            calls += 1
-            try:
-                await _create_config_map(client, namespace, f"cm-{n}")
-            except Exception as e:  # noqa: BLE001 - counted: one retry is allowed
-                failures.append(f"{n}: {e}")
-                await _create_config_map(client, namespace, f"cm-{n}", retry=True)
-            await asyncio.sleep(0.05)
-
-    working = asyncio.create_task(read_and_write())
     stopped = 0.0
     try:
-        await asyncio.sleep(3)
-        await asyncio.to_thread(
-            machine, "cp-3", "mv", "/etc/kubernetes/manifests/kube-apiserver.yaml", "/root/"
-        )
-        started = time.monotonic()
+        async with Caller(client, namespace) as caller:
+            await asyncio.to_thread(
+                machine, "cp-3", "mv", f"{MANIFESTS}/kube-apiserver.yaml", "/root/"
+            )
+            started = time.monotonic()
 
-        async def gone() -> bool:
-            return not await asyncio.to_thread(container_of, "cp-3", "kube-apiserver")
+            async def gone() -> bool:
+                return not await asyncio.to_thread(container_of, "cp-3", "kube-apiserver")
 
-        await eventually(gone, 60, interval=0.5, what="cp-3's apiserver to stop")
-        stopped = time.monotonic() - started
-        await asyncio.sleep(10)
+            await eventually(gone, 60, interval=0.5, what="cp-3's apiserver to stop")
+            stopped = time.monotonic() - started
+            await asyncio.sleep(10)
     finally:
-        stop.set()
-        await working
-        await asyncio.to_thread(
-            machine, "cp-3", "mv", "/root/kube-apiserver.yaml", "/etc/kubernetes/manifests/"
-        )
+        await asyncio.to_thread(machine, "cp-3", "mv", "/root/kube-apiserver.yaml", f"{MANIFESTS}/")
     # Each call failed at most once, and then its retry went through (it would have raised).
-    assert len(failures) <= 3, failures
-    assert calls > 50, "the client hardly called"
+    assert len(caller.failures) <= 3, caller.failures
+    assert caller.calls > 50, "the client hardly called"
     await wait_whole()
-    record("HA: one apiserver stopped", stopped_after=stopped, failed_calls=len(failures))
+    record("HA: one apiserver stopped", stopped_after=stopped, failed_calls=len(caller.failures))
+
+
+async def test_a_flag_rolled_through_the_apiservers_one_at_a_time_keeps_the_api_answering(
+    client: Client, namespace: str
+) -> None:
+    """As an upgrade or a flag change goes with kubeadm: one machine's manifest at a time, the
+    next once that machine's apiserver is back and ready; then rolled back the same way."""
+    await wait_whole()
+    flag = "--etcd-compaction-interval=301"
+    add = rf"s|^\(\s*\)- --enable-bootstrap-token-auth$|&\n\1- {flag}|"
+    remove = f"/- {flag}$/d"
+    try:
+        async with Caller(client, namespace) as caller:
+            for edit in (add, remove):
+                for member in MEMBERS:
+                    await _restart_apiserver_with(member, edit)
+                    await wait_whole()
+    finally:
+        for member in MEMBERS:
+            await asyncio.to_thread(
+                machine, member, "sed", "-i", remove, f"{MANIFESTS}/kube-apiserver.yaml"
+            )
+    # Six restarts: at most one failed (and then retried) call for each.
+    assert len(caller.failures) <= 6, caller.failures
+    assert caller.calls > 100, "the client hardly called"
+    await wait_whole()
+
+
+async def _restart_apiserver_with(member: str, edit: str) -> None:
+    before = await asyncio.to_thread(container_of, member, "kube-apiserver")
+    await asyncio.to_thread(machine, member, "sed", "-i", edit, f"{MANIFESTS}/kube-apiserver.yaml")
+
+    async def replaced() -> bool:
+        now = await asyncio.to_thread(container_of, member, "kube-apiserver")
+        return bool(now) and now != before
+
+    await eventually(replaced, 90, interval=0.5, what=f"{member}'s apiserver to restart")
 
 
 async def _create_config_map(
