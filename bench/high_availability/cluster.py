@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from podplane.client.credentials import Credentials
 
@@ -39,13 +40,15 @@ def compose(
     )
 
 
-def kubectl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def kubectl(
+    *args: str, check: bool = True, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(KUBECTL), f"--kubeconfig={KUBECONFIG}", "--request-timeout=10s", *args],
         check=check,
         text=True,
         capture_output=True,
-        timeout=60,
+        timeout=timeout,
     )
 
 
@@ -111,24 +114,56 @@ def etcd_leader() -> str:
     return leaders[0]
 
 
+def _control_plane_items() -> dict[str, dict[str, Any]]:
+    pods = json.loads(kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout)["items"]
+    return {
+        pod["metadata"]["name"]: pod
+        for pod in pods
+        if pod["metadata"].get("labels", {}).get("tier") == "control-plane"
+    }
+
+
+def _phase_ready(pod: dict[str, Any]) -> tuple[str, bool]:
+    conditions = pod["status"].get("conditions", [])
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    return pod["status"].get("phase", ""), ready
+
+
 def control_plane_pods() -> dict[str, tuple[str, bool]]:
     """kube-system's control-plane pods as the API shows them: name -> (phase, ready)."""
-    pods = json.loads(kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout)["items"]
-    out = {}
-    for pod in pods:
-        if pod["metadata"].get("labels", {}).get("tier") != "control-plane":
-            continue
-        conditions = pod["status"].get("conditions", [])
-        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-        out[pod["metadata"]["name"]] = (pod["status"].get("phase", ""), ready)
-    return out
+    return {name: _phase_ready(pod) for name, pod in _control_plane_items().items()}
+
+
+def running_components(member: str) -> dict[str, str]:
+    """The static pods' containers running on a machine, as its own Docker lists them:
+    component -> container id."""
+    out = machine(member, "docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}")
+    running = {}
+    for line in out.splitlines():
+        container, name = line.split(" ", 1)
+        for component in COMPONENTS:
+            if name.startswith(f"k8s_{component}_{component}-{member}_kube-system_"):
+                running[component] = container
+    return running
 
 
 def whole() -> bool:
-    """Every machine's four components Running and ready, as the API shows them."""
-    pods = control_plane_pods()
-    expected = {f"{c}-{m}" for c in COMPONENTS for m in MEMBERS}
-    return expected <= set(pods) and all(pods[p] == ("Running", True) for p in expected)
+    """Every machine's four components Running and ready as the API shows them, and what the API
+    shows is current: each mirror pod's container is the one running on its machine now (a
+    machine just restarted still has its old pods' statuses until its kubelet reports)."""
+    pods = _control_plane_items()
+    for member in MEMBERS:
+        running = running_components(member)
+        for component in COMPONENTS:
+            pod = pods.get(f"{component}-{member}")
+            if pod is None or _phase_ready(pod) != ("Running", True):
+                return False
+            statuses = pod["status"].get("containerStatuses", [])
+            if component not in running or not any(
+                s.get("containerID") == f"docker://{running[component]}" for s in statuses
+            ):
+                return False
+    return True
 
 
 def caught_up(member: str) -> bool:

@@ -4,12 +4,13 @@ on three Docker-in-Docker machines."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import pytest
 import pytest_asyncio
 
 from podplane.client.clientset import Client
-from tests.e2e_ha.ha_cluster import ADMIN, MEMBERS, SERVER
+from tests.e2e_ha.ha_cluster import ADMIN, MEMBERS, SERVER, compose
 from tests.support import new_namespace
 
 
@@ -30,3 +31,12 @@ async def namespace(client: Client) -> AsyncIterator[str]:
     name = await new_namespace(client, "ha-")
     yield name
     await client.namespaces.delete(name)
+
+
+@pytest.fixture(autouse=True)
+def machines_started() -> Iterator[None]:
+    """A fault test starts again the machine it killed before it ends; if it is cut short (its
+    time limit stops it between two awaits, where no `finally` runs), this does it, so the next
+    test finds three machines."""
+    yield
+    compose("start", *MEMBERS)

@@ -63,13 +63,14 @@ def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
             "-c",
             "echo joined; sleep 3600",
         )
-        kubectl("wait", "-n", namespace, "--for=condition=Ready", "pod/hello", "--timeout=90s")
+        _wait_ready(namespace, "hello")
         assert kubectl("logs", "-n", namespace, "hello").stdout.strip() == "joined"
         assert kubectl("exec", "-n", namespace, "hello", "--", "hostname").stdout.strip() == "hello"
 
         # Its pods and an earlier node's reach each other: every node routes to the new pod
         # CIDR as the Node says (adm pod-routes), with nothing told to the earlier nodes.
-        earlier = next(n for n in _workers() if n != name)
+        earlier = next((n for n in _workers() if n != name), None)
+        assert earlier, "no other Ready worker: `make up-ha` starts one (HA_WORKERS)"
         _pod_on(
             namespace,
             "web",
@@ -100,10 +101,15 @@ def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
 
 
 def _workers() -> list[str]:
+    """The Ready workers."""
     nodes = json.loads(
         kubectl("get", "nodes", "-l", "!node-role.kubernetes.io/control-plane", "-o", "json").stdout
     )["items"]
-    return [n["metadata"]["name"] for n in nodes]
+    return [
+        n["metadata"]["name"]
+        for n in nodes
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])
+    ]
 
 
 def _pod_on(namespace: str, name: str, node: str, script: str) -> None:
@@ -121,7 +127,13 @@ def _pod_on(namespace: str, name: str, node: str, script: str) -> None:
         "-c",
         script,
     )
-    kubectl("wait", "-n", namespace, "--for=condition=Ready", f"pod/{name}", "--timeout=90s")
+    _wait_ready(namespace, name)
+
+
+def _wait_ready(namespace: str, pod: str) -> None:
+    kubectl(
+        "wait", "-n", namespace, "--for=condition=Ready", f"pod/{pod}", "--timeout=90s", timeout=120
+    )
 
 
 def _subject(csr: dict[str, Any]) -> str:
