@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from apiserver.auth.escalation import EscalationCheck
 from apiserver.auth.rbac.cache import CacheFeed, PolicyCache
 from apiserver.auth.serviceaccount.authenticator import Lookups
 from apiserver.auth.user import UserInfo
+from apiserver.controlplane.identity import IdentityLease, IdentityLeaseGC
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
 from apiserver.endpoints.rest.door import RestServer, rest_application
@@ -296,6 +298,10 @@ class APIServer:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.kubernetes_service: KubernetesService | None = None
+        # Its identity in the API (a Lease named after its host), and the collector of the
+        # leases of apiservers gone for good.
+        self.identity_lease = IdentityLease(self.stores["leases"], socket.gethostname())
+        self.identity_lease_gc = IdentityLeaseGC(self.stores["leases"])
 
     def _cacher(self, store: Store[Any], name: str) -> Cacher[Any]:
         opts = self.watch_cache
@@ -380,6 +386,8 @@ class APIServer:
             await self.kubernetes_service.reconcile()
         self._tasks.append(asyncio.create_task(self.kubernetes_service.run()))
         self._tasks.append(asyncio.create_task(self._repair_loop()))
+        self._tasks.append(asyncio.create_task(self.identity_lease.run()))
+        self._tasks.append(asyncio.create_task(self.identity_lease_gc.run()))
         self._tasks.append(asyncio.create_task(self.definition_controllers.run()))
         if self.compaction_interval > 0:
             self._tasks.append(asyncio.create_task(self.compactor.run()))

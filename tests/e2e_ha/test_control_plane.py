@@ -10,9 +10,11 @@ import asyncio
 import itertools
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from apiserver.controlplane.identity import apiserver_id
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
@@ -80,6 +82,30 @@ def test_etcd_is_three_members_and_the_kubernetes_service_lists_every_apiserver(
     )
     addresses = {a["ip"] for s in endpoints["subsets"] for a in s["addresses"]}
     assert addresses == set(MEMBERS.values())
+
+
+def test_each_apiserver_holds_an_identity_lease_named_after_its_machine() -> None:
+    """`kubectl get leases -n kube-system -l apiserver.kubernetes.io/identity=kube-apiserver`
+    counts the apiservers, as on a kubeadm cluster: one lease per machine, renewed."""
+    leases = json.loads(
+        kubectl(
+            "get",
+            "leases",
+            "-n",
+            "kube-system",
+            "-l",
+            "apiserver.kubernetes.io/identity=kube-apiserver",
+            "-o",
+            "json",
+        ).stdout
+    )["items"]
+    by_host = {lease["metadata"]["labels"]["kubernetes.io/hostname"]: lease for lease in leases}
+    assert set(by_host) == set(MEMBERS)
+    for member, lease in by_host.items():
+        assert lease["metadata"]["name"] == apiserver_id(member)
+        assert lease["spec"]["holderIdentity"].startswith(apiserver_id(member) + "_")
+        renewed = datetime.fromisoformat(lease["spec"]["renewTime"].replace("Z", "+00:00"))
+        assert datetime.now(UTC) - renewed < timedelta(seconds=60), (member, renewed)
 
 
 # ---------------------------------------------------------------------- etcd leader loss

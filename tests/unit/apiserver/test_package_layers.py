@@ -15,7 +15,7 @@ PACKAGE = ROOT / "apiserver"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("server",),  # the assembly
-    ("endpoints",),  # the front doors (endpoints/grpc/) and what they share
+    ("endpoints", "controlplane"),  # the front doors, and what the apiserver keeps up about itself
     ("registry", "options"),
     ("admission", "flowcontrol"),
     ("auth", "validation"),
