@@ -160,6 +160,14 @@ up-ha: host venv base-image wheels images
 	workers=$$($(VENV)/bin/kubectl --kubeconfig build/ha/kubeconfig get nodes -o name \
 	  -l '!node-role.kubernetes.io/control-plane' | wc -l)
 	for ((i = workers; i < $(HA_WORKERS); i++)); do echo "joined $$(scripts/join.sh)" >&2; done
+	# The add-ons, as `kubeadm init phase addon all` installs them: kube-proxy on every node and
+	# the cluster DNS, pointed at the load balancer (python -m adm addons).
+	$(VENV)/bin/python -m adm addons --server lb:6444 \
+	  | $(VENV)/bin/kubectl --kubeconfig build/ha/kubeconfig apply -f - >&2
+	for addon in daemonset/kube-proxy deployment/coredns; do
+	  $(VENV)/bin/kubectl --kubeconfig build/ha/kubeconfig rollout status -n kube-system \
+	    --timeout $(WAIT_TIMEOUT)s $$addon >&2
+	done
 	printf '%s\n' "" "podplane (highly available) is up behind localhost:$(HA_REST_PORT). Try:" \
 	  "  export KUBECONFIG=$$PWD/build/ha/kubeconfig" \
 	  "  kubectl get pods -n kube-system -o wide    # the control plane's mirror pods" \

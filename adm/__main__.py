@@ -3,6 +3,9 @@
 manifests           write the control plane's static pod manifests (kubeadm init phase
                     control-plane all, phase etcd local) into --out
 mark-control-plane  label and taint this machine's Node as a control-plane node
+addons              print the add-ons (kube-proxy, the cluster DNS) for `kubectl apply -f -`,
+                    with the control plane's endpoint (kubeadm init phase addon all)
+pod-routes          keep routes to the other nodes' pod CIDRs
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from adm.addons import render
 from adm.manifests import ControlPlane, manifests
 from adm.markcontrolplane import mark_control_plane
 from adm.podroutes import PodRoutes
@@ -54,6 +58,19 @@ def run_manifests(args: argparse.Namespace) -> int:
         text = yaml.safe_dump(manifest, sort_keys=False)
         if write_if_changed(args.out / name, text):
             print(f"[control-plane] wrote {args.out / name}")
+    return 0
+
+
+# docker/addons, beside this package in the source tree.
+ADDONS = Path(__file__).resolve().parent.parent / "docker" / "addons"
+
+
+def run_addons(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    sys.stdout.write(yaml.safe_dump_all(render(args.paths, args.server), sort_keys=False))
     return 0
 
 
@@ -118,6 +135,17 @@ def main(argv: list[str]) -> int:
         default="new",
         help="etcd's: new when the members start the cluster together",
     )
+    addons = commands.add_parser(
+        "addons", help="print the add-ons with the control plane's endpoint, for kubectl apply"
+    )
+    addons.add_argument(
+        "--server",
+        required=True,
+        help="HOST:PORT of the apiservers' port for bearer tokens, reachable from every node",
+    )
+    addons.add_argument(
+        "paths", nargs="*", type=Path, default=[ADDONS], help=f"files or folders (default {ADDONS})"
+    )
     mark = commands.add_parser(
         "mark-control-plane", help="label and taint a Node as a control-plane node"
     )
@@ -132,6 +160,8 @@ def main(argv: list[str]) -> int:
     configure_logging("INFO")
     if args.command == "manifests":
         return run_manifests(args)
+    if args.command == "addons":
+        return run_addons(args)
     if args.command == "pod-routes":
         return run_pod_routes(routes, args)
     return run_mark_control_plane(mark, args)
