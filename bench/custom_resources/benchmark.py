@@ -2,7 +2,7 @@
 size, in one run against one etcd and one TLS apiserver started here (bench/apiserver_doors'
 control plane), both over the REST door as kubectl create sends them, by the same closed-loop
 clients (bench/apiserver_doors/creates.py); judged: the custom resource at least 0.8 of the
-ConfigMap's creates/s at every client count."""
+ConfigMap's creates/s at every client count, the median of `--rounds` paired measurements."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ class Options:
     warmup: float
     duration: float
     size: int
+    rounds: int
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -71,6 +72,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--warmup", type=float, help="seconds excluded before each cell (default 2)")
     p.add_argument("--duration", type=float, help="seconds measured per cell (default 8)")
     p.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="times every client count is measured for both kinds (default 3; judged: median)",
+    )
+    p.add_argument(
         "--size", type=int, default=1024, help="bytes of each object's JSON body (default 1024)"
     )
     p.add_argument("--out", default="build/bench/custom-resources.json", help="the JSON result")
@@ -91,9 +98,17 @@ def options_from(args: argparse.Namespace) -> Options:
         warmup=given(args.warmup, 1.0, 2.0),
         duration=given(args.duration, 3.0, 8.0),
         size=args.size,
+        rounds=args.rounds,
     )
-    if options.client_processes < 1 or options.warmup < 0 or options.duration <= 0:
-        raise SystemExit("--client-processes must be >= 1, --warmup >= 0, --duration > 0")
+    if (
+        options.client_processes < 1
+        or options.warmup < 0
+        or options.duration <= 0
+        or options.rounds < 1
+    ):
+        raise SystemExit(
+            "--client-processes and --rounds must be >= 1, --warmup >= 0, --duration > 0"
+        )
     try:
         objects.writes(options.size)
     except ValueError as e:
@@ -102,8 +117,9 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def kind_order(index: int) -> tuple[str, str]:
-    """The kinds' order in the index-th client count: alternated, so that neither always runs
-    on the fuller store or after the other's load."""
+    """The kinds' order in the index-th pair of cells (rounds and client counts counted
+    together): alternated, so that neither always runs on the fuller store or after the other's
+    load."""
     first, second = report.CONFIGMAP, report.CUSTOM
     return (first, second) if index % 2 == 0 else (second, first)
 
@@ -147,30 +163,34 @@ async def _phases(
     }
     create_options = creates.Options(options.client_processes, options.warmup, options.duration)
     cells: list[JSONObject] = []
-    for index, clients in enumerate(options.clients):
-        for kind in kind_order(index):
-            progress.step(
-                f"{kind} creates: {clients} clients, {options.warmup:g} s warm-up + "
-                f"{options.duration:g} s"
-            )
-            write, cell_prefix = what[kind]
-            cell = await creates.run_cell(
-                HTTP,
-                cluster.doors,
-                run_id,
-                clients,
-                create_options,
-                observe_cpu,
-                write=write,
-                cell=f"{cell_prefix}{clients}",
-            )
-            cell["kind"] = kind
-            cells.append(cell)
-            c = cell["create"]
-            progress.step(
-                f"  {kind} {clients} clients: {rate(c['per_second'])}/s, p50 "
-                f"{ms(c['p50'])} ms, p99 {ms(c['p99'])} ms, errors {c['errors']}"
-            )
+    index = 0
+    for round_index in range(options.rounds):
+        for clients in options.clients:
+            for kind in kind_order(index):
+                progress.step(
+                    f"round {round_index + 1}/{options.rounds}, {kind} creates: {clients} "
+                    f"clients, {options.warmup:g} s warm-up + {options.duration:g} s"
+                )
+                write, cell_prefix = what[kind]
+                cell = await creates.run_cell(
+                    HTTP,
+                    cluster.doors,
+                    run_id,
+                    clients,
+                    create_options,
+                    observe_cpu,
+                    write=write,
+                    cell=f"{cell_prefix}{clients}r{round_index}",
+                )
+                cell["kind"] = kind
+                cell["round"] = round_index
+                cells.append(cell)
+                c = cell["create"]
+                progress.step(
+                    f"  {kind} {clients} clients: {rate(c['per_second'])}/s, p50 "
+                    f"{ms(c['p50'])} ms, p99 {ms(c['p99'])} ms, errors {c['errors']}"
+                )
+            index += 1
     return {"established_seconds": established, "writes": cells}
 
 

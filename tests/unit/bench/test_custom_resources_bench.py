@@ -1,6 +1,7 @@
 """`podplane-bench custom-resources`: the ConfigMap and the custom resource it compares are bodies
 of the same size, shaped alike, each POSTed to its own collection; the verdict is the custom
-resource's creates/s over the ConfigMap's at each client count, met at 0.8; its flags."""
+resource's creates/s over the ConfigMap's at each client count (the median of the rounds'), met
+at 0.8; its flags."""
 
 from __future__ import annotations
 
@@ -53,9 +54,10 @@ def test_the_definitions_schema_holds_the_payload_as_a_configmaps_data() -> None
     }
 
 
-def cell(kind: str, clients: int, per_second: float) -> dict[str, Any]:
+def cell(kind: str, clients: int, per_second: float, round_index: int = 0) -> dict[str, Any]:
     return {
         "kind": kind,
+        "round": round_index,
         "door": "http",
         "clients": clients,
         "created": 100,
@@ -111,8 +113,37 @@ def test_the_verdict_needs_every_client_count_and_the_markdown_shows_it() -> Non
         }
     )
     assert "**not met** (1 clients 0.95, 10 clients 0.75)" in text
-    assert "| 10 | Payload | 300 | 2.0 | 10.0 | 0 | 0.75 | no | 1.20 |" in text
-    assert "| 10 | ConfigMap | 400 | 2.0 | 10.0 | 0 |  |  | 1.20 |" in text
+    assert "| 1 | 10 | Payload | 300 | 2.0 | 10.0 | 0 | 0.75 | 1.20 |" in text
+    assert "| 1 | 10 | ConfigMap | 400 | 2.0 | 10.0 | 0 |  | 1.20 |" in text
+
+
+def test_with_rounds_a_client_count_is_judged_by_the_median_of_its_paired_rounds() -> None:
+    cells = [
+        # Round 0: the host slow for the custom resource's cell only.
+        cell(report.CONFIGMAP, 1, 400.0, 0),
+        cell(report.CUSTOM, 1, 260.0, 0),
+        # Rounds 1 and 2: the whole host faster, then slower: each pair shares it.
+        cell(report.CUSTOM, 1, 450.0, 1),
+        cell(report.CONFIGMAP, 1, 500.0, 1),
+        cell(report.CONFIGMAP, 1, 300.0, 2),
+        cell(report.CUSTOM, 1, 255.0, 2),
+    ]
+    [r] = report.kind_ratios(cells)
+    assert r["rounds"] == [pytest.approx(0.65), pytest.approx(0.9), pytest.approx(0.85)]
+    assert r["ratio"] == pytest.approx(0.85)
+    assert r["met"]
+    # Not the ratio of the medians (255..450 over 300..500: 260/400 = 0.65).
+    assert (r["configmap_per_second"], r["custom_per_second"]) == (400.0, 260.0)
+    # A round missing its pair is left out; a round without ConfigMaps makes it unknown.
+    [lone] = report.kind_ratios([*cells, cell(report.CUSTOM, 1, 10.0, 3)])
+    assert len(lone["rounds"]) == 3
+    [unknown] = report.kind_ratios(
+        [*cells, cell(report.CUSTOM, 1, 10.0, 3), cell(report.CONFIGMAP, 1, 0.0, 3)]
+    )
+    assert unknown["ratio"] is None and not unknown["met"]
+    verdict = report.verdict(cells)
+    assert verdict is not None and verdict["met"]
+    assert "0.85 (median of 3: 0.65-0.90)" in report._ratio(r)
 
 
 def parse(*argv: str) -> benchmark.Options:
@@ -123,13 +154,17 @@ def parse(*argv: str) -> benchmark.Options:
 
 def test_flags() -> None:
     o = parse()
-    assert (o.clients, o.client_processes, o.warmup, o.duration, o.size) == (
+    assert (o.clients, o.client_processes, o.warmup, o.duration, o.size, o.rounds) == (
         (1, 10, 50),
         4,
         2.0,
         8.0,
         1024,
+        3,
     )
+    assert parse("--rounds", "1").rounds == 1
+    with pytest.raises(SystemExit, match="--rounds must be >= 1"):
+        parse("--rounds", "0")
     assert (parse("--quick").warmup, parse("--quick").duration) == (1.0, 3.0)
     assert parse("--quick", "--duration", "5", "--clients", "2,20").clients == (2, 20)
     with pytest.raises(SystemExit, match="at least"):
@@ -138,3 +173,41 @@ def test_flags() -> None:
         (report.CONFIGMAP, report.CUSTOM),
         (report.CUSTOM, report.CONFIGMAP),
     ]
+
+
+def test_each_payload_row_shows_its_own_rounds_ratio_even_after_an_unpaired_round() -> None:
+    cells = [
+        cell(report.CUSTOM, 1, 10.0, 0),  # round 0 lost its ConfigMap cell
+        cell(report.CONFIGMAP, 1, 400.0, 1),
+        cell(report.CUSTOM, 1, 360.0, 1),
+    ]
+    text = report.markdown(
+        {
+            "command": "podplane-bench custom-resources",
+            "started_at": "2026-11-24T14:00:00+00:00",
+            "wall_seconds": 30.0,
+            "host": {
+                "cpus": 2,
+                "platform": "Linux",
+                "load_average_at_start": 1.0,
+                "python": "3.11",
+                "aiohttp": "3",
+                "etcd_version": "3.4",
+                "etcd_data_fs": "ext4",
+            },
+            "cluster": {"description": "started here"},
+            "settings": {
+                "size": 1024,
+                "client_processes": 4,
+                "warmup": 2.0,
+                "duration": 8.0,
+                "rounds": 2,
+            },
+            "established_seconds": 0.2,
+            "writes": cells,
+            "verdict": report.verdict(cells),
+        }
+    )
+    assert "| 1 | 1 | Payload | 10 | 2.0 | 10.0 | 0 | – | 1.20 |" in text
+    assert "| 2 | 1 | Payload | 360 | 2.0 | 10.0 | 0 | 0.90 | 1.20 |" in text
+    assert "**met** (1 clients 0.90)" in text

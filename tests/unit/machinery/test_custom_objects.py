@@ -141,3 +141,102 @@ def test_the_strategy_prunes_defaults_and_validates_by_the_schema() -> None:
     assert [str(e) for e in rules.validate(obj)] == [
         'spec.size: Unsupported value: "xl": supported values: "s", "m"'
     ]
+
+
+DEFAULTING = CustomResourceSchema.from_json(
+    {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "x-kubernetes-preserve-unknown-fields": True,
+                "properties": {"replicas": {"type": "integer", "default": 1}},
+            },
+            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "data": {"type": "string"},
+        },
+    }
+)
+
+
+def _objects() -> list[CustomObject]:
+    """Objects as the store writes them: metadata of every shape, content of every JSON type."""
+    full: dict[str, Any] = {
+        **OBJECT,
+        "metadata": {
+            **OBJECT["metadata"],
+            "uid": "0b1e6f5e-1f6c-4b8e-9a47-4f0d6a3c9e11",
+            "generation": 3,
+            "creationTimestamp": "2026-11-24T10:00:00Z",
+            "deletionTimestamp": "2026-11-24T11:00:00Z",
+            "deletionGracePeriodSeconds": 0,
+            "finalizers": ["example.com/keep"],
+            "annotations": {"note": "ünïcode ✓", "empty": ""},
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": "d",
+                    "uid": "5a1d",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+            "managedFields": [
+                *OBJECT["metadata"]["managedFields"],
+                {
+                    "manager": "controller",
+                    "operation": "Update",
+                    "apiVersion": "stable.example.com/v1",
+                    "time": "2026-11-24T10:00:01Z",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:status": {".": {}, "f:phase": {}}},
+                    "subresource": "status",
+                },
+            ],
+        },
+        "spec": {"image": "ü", "n": -0.0, "big": 2**62, "f": 1.5e-7, "nested": [[{}], None]},
+        "status": {"phase": "Running"},
+    }
+    bare: dict[str, Any] = {"apiVersion": "stable.example.com/v1", "kind": "CronTab"}
+    bare["metadata"] = {"name": "bare", "namespace": "default"}
+    objects = [codec.decode(CustomObject, d, FieldValidation.STRICT)[0] for d in (full, bare)]
+    # Content as a gRPC client may send it: valid JSON, keys unsorted, spaces.
+    loose = CustomObject()
+    loose.CopyFrom(objects[1])
+    loose.content = '{"spec": {"z": 1, "a": {"y": true, "b": null}}, "data": "x"}'
+    return [*objects, loose]
+
+
+def test_what_a_codec_wrote_reads_back_as_any_decode_of_its_bytes_reads_it() -> None:
+    """The watch cache decodes every write with the codec that encoded it: read from the object
+    the codec kept, it is the object a codec that never saw it decodes from the bytes."""
+    for obj in _objects():
+        obj.metadata.resource_version = "7"
+        writer = JSONCodec("stable.example.com/v1", "stable.example.com/v1", DEFAULTING)
+        data = writer.encode(obj)
+        reader = JSONCodec("stable.example.com/v1", "stable.example.com/v1", DEFAULTING)
+        from_bytes = reader.decode(data)
+        kept = writer.decode(data)
+        assert kept == from_bytes, obj.metadata.name
+        assert kept.metadata.resource_version == ""
+        spec = json.loads(kept.content or "{}").get("spec")
+        assert spec is None or spec["replicas"] == 1  # defaulted as read
+        # Once: the same bytes again are decoded from the JSON, to the same object.
+        assert writer.decode(data) == from_bytes
+
+
+def test_what_a_codec_keeps_is_its_own_copy() -> None:
+    obj = _objects()[0]
+    writer = JSONCodec("stable.example.com/v1", "stable.example.com/v1", DEFAULTING)
+    data = writer.encode(obj)
+    obj.metadata.labels["changed"] = "after the write"
+    obj.content = '{"spec":{"image":"other"}}'
+    kept = writer.decode(data)
+    assert "changed" not in kept.metadata.labels
+    assert json.loads(kept.content)["spec"]["image"] == "ü"
+    # Decoded in another version's codec: the kept object is that version's writer's only.
+    other = JSONCodec("stable.example.com/v1", "stable.example.com/v1beta1", DEFAULTING)
+    data = writer.encode(obj)
+    assert other.decode(data).api_version == "stable.example.com/v1beta1"
+    assert writer.decode(data).api_version == "stable.example.com/v1"
