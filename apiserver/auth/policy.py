@@ -100,7 +100,8 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule(("get", "list", "watch", "delete"), "pods"),  # delete: preemption
         rule("create", "pods/binding"),
         rule(("patch", "update"), "pods/status"),
-        rule(READ, *_WORKLOADS, "namespaces", "configmaps"),
+        # services: PodTopologySpread's default constraints select what a pod's Services select.
+        rule(READ, *_WORKLOADS, "services", "namespaces", "configmaps"),
         # DefaultPreemption respects disruption budgets; the Priority admission plugin is the
         # apiserver's, but the scheduler reads the classes for its queue's order.
         rule(READ, "poddisruptionbudgets", "priorityclasses"),

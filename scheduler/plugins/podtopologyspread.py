@@ -3,30 +3,36 @@ DoNotSchedule a node is filtered out when placing the pod there would make its d
 maxSkew matching pods above the emptiest domain; with ScheduleAnyway the skew only lowers the node's
 score (kubernetes plugins/podtopologyspread). Nodes that do not match the pod's node affinity or
 nodeSelector take no part (nodeAffinityPolicy Honor), taints do not matter (nodeTaintsPolicy
-Ignore). Kubernetes' system default constraints (for pods of Services and ReplicaSets) are not
-applied: the scheduler does not watch those objects."""
+Ignore). A pod that names no constraints of its own is spread by the default ones, as
+kube-scheduler's defaultingType System does: at most 3 apart over hostnames and 5 over zones,
+ScheduleAnyway, among the pods its Services and its ReplicationController, ReplicaSet or
+StatefulSet select (helper/spread.py); defaultingType List takes the profile's
+defaultConstraints instead."""
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import resources
 from podplane.apimachinery.selectors import (
     LabelSelector,
     SelectorError,
     from_label_selector_message,
 )
 from scheduler.framework import cluster_events
-from scheduler.framework.interfaces import PluginArgs
+from scheduler.framework.interfaces import Handle, PluginArgs, WithHandle
 from scheduler.framework.node_table import NodeTable, Verdict
 from scheduler.framework.snapshot import node_table
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo, PodInfo
+from scheduler.plugins.helper.spread import default_selector
 from scheduler.plugins.nodeaffinity import RequiredNodeAffinity, required_matches_labels
 
 NAME = "PodTopologySpread"
@@ -35,6 +41,9 @@ ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing 
 DO_NOT_SCHEDULE = "DoNotSchedule"
 SCHEDULE_ANYWAY = "ScheduleAnyway"
 LABEL_HOSTNAME = "kubernetes.io/hostname"
+LABEL_ZONE = "topology.kubernetes.io/zone"
+SYSTEM_DEFAULTING = "System"
+LIST_DEFAULTING = "List"
 _PRE_FILTER_KEY = "PreFilter" + NAME
 _PRE_SCORE_KEY = "PreScore" + NAME
 
@@ -79,6 +88,29 @@ def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class DefaultConstraint:
+    """A constraint for pods that name none: its selector is deduced for each pod."""
+
+    max_skew: int
+    topology_key: str
+    when_unsatisfiable: str
+
+
+# kube-scheduler's systemDefaultConstraints (podtopologyspread/plugin.go).
+SYSTEM_DEFAULT_CONSTRAINTS = (
+    DefaultConstraint(3, LABEL_HOSTNAME, SCHEDULE_ANYWAY),
+    DefaultConstraint(5, LABEL_ZONE, SCHEDULE_ANYWAY),
+)
+
+
+def _selector_key(selector: LabelSelector) -> bytes:
+    """A deduced selector's key in NodeInfo.selected_pod_counts; apart from any serialized
+    labelSelector message, which never starts with a NUL byte."""
+    parts = (f"{r.key}\x00{r.op}\x00{','.join(sorted(r.values))}" for r in selector.requirements)
+    return ("\x00default\x00" + "\x01".join(parts)).encode()
 
 
 def has_all_keys(labels: Mapping[str, str], cs: Iterable[Constraint]) -> bool:
@@ -142,6 +174,33 @@ class _PreScoreState:
 class PodTopologySpread:
     name = NAME
 
+    def __init__(
+        self,
+        defaults: Iterable[DefaultConstraint] = (),
+        *,
+        system_defaulted: bool = False,
+        selector_of: Callable[[core_pb2.Pod], LabelSelector] | None = None,
+    ) -> None:
+        """`defaults` apply to pods without constraints of their own, each selecting what
+        `selector_of` deduces for the pod (none without it)."""
+        self.defaults = tuple(defaults)
+        self.system_defaulted = system_defaulted
+        self._selector_of = selector_of
+
+    def _constraints(self, pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
+        """The pod's own constraints for `when_unsatisfiable`, or the defaults' with the pod's
+        deduced selector (buildDefaultConstraints): none when nothing selects the pod."""
+        if pod.spec.topology_spread_constraints:
+            return constraints(pod, when_unsatisfiable)
+        defaults = [d for d in self.defaults if d.when_unsatisfiable == when_unsatisfiable]
+        if not defaults or self._selector_of is None:
+            return []
+        selector = self._selector_of(pod)
+        if selector.empty:
+            return []
+        key = _selector_key(selector)
+        return [Constraint(d.max_skew, d.topology_key, selector, 1, key) for d in defaults]
+
     def events_to_register(self) -> tuple[str, ...]:
         return (
             cluster_events.ASSIGNED_POD_ADD,
@@ -154,7 +213,7 @@ class PodTopologySpread:
 
     # ------------------------------------------------------------------ filtering
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
-        hard = constraints(pod, DO_NOT_SCHEDULE) if pod.spec.topology_spread_constraints else []
+        hard = self._constraints(pod, DO_NOT_SCHEDULE)
         if not hard:
             return Status.skip()
         s = _PreFilterState(hard)
@@ -270,18 +329,23 @@ class PodTopologySpread:
 
     # ------------------------------------------------------------------ scoring
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
-        soft = constraints(pod, SCHEDULE_ANYWAY) if pod.spec.topology_spread_constraints else []
-        if not soft or not state.all_nodes:
+        if not state.all_nodes:
             return Status.skip()
+        soft = self._constraints(pod, SCHEDULE_ANYWAY)
+        if not soft:
+            return Status.skip()
+        # Only a pod's own (or the profile's listed) constraints need every topology key on a
+        # node: under the system defaults a node without a zone label still spreads by hostname.
+        require_all = bool(pod.spec.topology_spread_constraints) or not self.system_defaulted
         s = _PreScoreState(soft, counts=[{} for _ in soft])
         for info in nodes:
             labels = info.labels
-            if not has_all_keys(labels, soft):
+            if require_all and not has_all_keys(labels, soft):
                 s.ignored.add(info.name)
                 continue
             for i, c in enumerate(soft):
                 if c.topology_key != LABEL_HOSTNAME:
-                    s.counts[i].setdefault(labels[c.topology_key], 0)
+                    s.counts[i].setdefault(labels.get(c.topology_key, ""), 0)
         for i, c in enumerate(soft):
             size = (
                 len(nodes) - len(s.ignored)
@@ -292,12 +356,12 @@ class PodTopologySpread:
             s.weights.append(math.log(size + 2))
         for info in state.all_nodes:
             labels = info.labels
-            if not has_all_keys(labels, soft) or not required_matches_labels(
+            if (require_all and not has_all_keys(labels, soft)) or not required_matches_labels(
                 pod, labels, info.name
             ):
                 continue
             for i, c in enumerate(soft):
-                value = labels[c.topology_key]
+                value = labels.get(c.topology_key, "")
                 if value in s.counts[i]:
                     s.counts[i][value] += count_matching(info, c, pod.metadata.namespace)
         state.write(_PRE_SCORE_KEY, s)
@@ -340,7 +404,75 @@ class PodTopologySpread:
         return SUCCESS
 
 
-def new(args: PluginArgs) -> PodTopologySpread:
-    if args.get("defaultConstraints") or args.get("defaultingType", "List") != "List":
-        raise ValueError(f"{NAME}: defaultConstraints and defaultingType System are not supported")
-    return PodTopologySpread()
+def _new(args: PluginArgs, handle: Handle) -> PodTopologySpread:
+    """PodTopologySpreadArgs: defaultingType (System, Kubernetes' default, or List) and the
+    defaultConstraints List takes, validated as kube-scheduler validates them."""
+    defaulting = args.get("defaultingType", SYSTEM_DEFAULTING)
+    given = args.get("defaultConstraints") or []
+    if defaulting not in (SYSTEM_DEFAULTING, LIST_DEFAULTING):
+        raise ValueError(
+            f'defaultingType: Unsupported value: "{defaulting}": '
+            f'supported values: "{SYSTEM_DEFAULTING}", "{LIST_DEFAULTING}"'
+        )
+    if not isinstance(given, list):
+        raise ValueError("defaultConstraints: must be a list of constraints")
+    if defaulting == SYSTEM_DEFAULTING and given:
+        raise ValueError(
+            f'defaultingType: Invalid value: "{SYSTEM_DEFAULTING}": '
+            "when .defaultConstraints are not empty"
+        )
+    defaults = (
+        SYSTEM_DEFAULT_CONSTRAINTS
+        if defaulting == SYSTEM_DEFAULTING
+        else tuple(_default_constraint(i, c) for i, c in enumerate(given))
+    )
+    seen: set[tuple[str, str]] = set()
+    for i, d in enumerate(defaults):
+        if (d.topology_key, d.when_unsatisfiable) in seen:
+            raise ValueError(
+                f"defaultConstraints[{i}]: Duplicate value: "
+                f'{{"{d.topology_key}", "{d.when_unsatisfiable}"}}'
+            )
+        seen.add((d.topology_key, d.when_unsatisfiable))
+    listers = (
+        handle.lister(resources.SERVICE),
+        handle.lister(resources.REPLICATION_CONTROLLER),
+        handle.lister(resources.REPLICA_SET),
+        handle.lister(resources.STATEFUL_SET),
+    )
+    return PodTopologySpread(
+        defaults,
+        system_defaulted=defaulting == SYSTEM_DEFAULTING,
+        selector_of=(lambda pod: default_selector(pod, *listers)) if defaults else None,
+    )
+
+
+def _default_constraint(i: int, c: Any) -> DefaultConstraint:
+    path = f"defaultConstraints[{i}]"
+    if not isinstance(c, dict):
+        raise ValueError(f"{path}: must be a constraint")
+    max_skew = c.get("maxSkew", 0)
+    if not isinstance(max_skew, int) or isinstance(max_skew, bool) or max_skew <= 0:
+        raise ValueError(
+            f"{path}.maxSkew: Invalid value: {max_skew!r}: not in valid range (0, inf)"
+        )
+    key = c.get("topologyKey", "")
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"{path}.topologyKey: Required value: can not be empty")
+    action = c.get("whenUnsatisfiable", "")
+    if not action:
+        raise ValueError(f"{path}.whenUnsatisfiable: Required value: can not be empty")
+    if action not in (DO_NOT_SCHEDULE, SCHEDULE_ANYWAY):
+        raise ValueError(
+            f'{path}.whenUnsatisfiable: Unsupported value: "{action}": '
+            f'supported values: "{DO_NOT_SCHEDULE}", "{SCHEDULE_ANYWAY}"'
+        )
+    if c.get("labelSelector") is not None:
+        raise ValueError(
+            f"{path}.labelSelector: Forbidden: constraint must not define a selector, "
+            "as they deduced for each pod"
+        )
+    return DefaultConstraint(max_skew, key, action)
+
+
+new = WithHandle(_new)

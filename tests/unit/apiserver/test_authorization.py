@@ -83,6 +83,8 @@ AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else []
         (SCHEDULER, "update", "leases", "", "kube-system", "kube-controller-manager", False),
         (SCHEDULER, "delete", "namespaces", "", "", "default", False),
         (SCHEDULER, "get", "secrets", "", "default", "s", False),
+        (SCHEDULER, "list", "services", "", "", "", True),
+        (SCHEDULER, "watch", "statefulsets", "", "", "", True),
         (SCHEDULER, "update", "nodes", "", "", "node-1", False),
         (CONTROLLERS, "create", "pods", "", "default", "", True),
         (CONTROLLERS, "delete", "namespaces", "", "", "gone", True),
