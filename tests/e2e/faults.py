@@ -19,6 +19,7 @@ import grpc
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, ResourceClient, status_code
 from tests.e2e.compose_cluster import ROOT, compose
+from tests.support import eventually
 
 RESULTS = ROOT / "build" / "e2e" / "faults.json"
 PROJECT = "podplane"
@@ -67,6 +68,24 @@ async def wait_healthy(*services: str, timeout: float = 120) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"services not healthy after {timeout:.0f}s: {states}")
         await asyncio.sleep(1)
+
+
+async def wait_schedulable(client: Client, *nodes: str, timeout: float = 180) -> None:
+    """Until every named Node is Ready, schedulable and untainted. A test that counts how its
+    pods spread starts from every node: a node an earlier test restarted or cut off keeps the
+    node lifecycle controller's taints for a while after its container is healthy again."""
+
+    async def all_schedulable() -> bool:
+        for name in nodes:
+            node = await client.nodes.get(name)
+            ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+            if not ready or node.spec.unschedulable or len(node.spec.taints):
+                return False
+        return True
+
+    await eventually(
+        all_schedulable, timeout, interval=1, what=f"{', '.join(nodes)} Ready and untainted"
+    )
 
 
 async def run_compose(*args: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from podplane.client.clientset import Client
 from tests.e2e.compose_cluster import NODES, compose, podctl
-from tests.e2e.faults import record, tolerating_replication_controller
+from tests.e2e.faults import record, tolerating_replication_controller, wait_schedulable
 from tests.support import eventually
 
 HELLO_WORLD = """\
@@ -58,12 +58,15 @@ async def running_pods(client: Client, namespace: str, n: int) -> list[Any] | No
 async def test_a_replication_controller_spreads_and_survives_a_node_stopping(
     client: Client, namespace: str
 ) -> None:
+    await wait_schedulable(client, *NODES)
     rc = tolerating_replication_controller("web", 6, toleration_seconds=5)
     rc.metadata.namespace = namespace
     await client.replicationcontrollers.create(rc)
     pods = await eventually(
         lambda: running_pods(client, namespace, 6), 180, interval=1, what="six replicas Running"
     )
+    # The ReplicationController's selector spreads them (PodTopologySpread's default
+    # constraints), whatever else the nodes hold.
     spread = Counter(p.spec.node_name for p in pods)
     assert sorted(spread.values()) == [2, 2, 2], spread
 

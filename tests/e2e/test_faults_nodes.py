@@ -28,6 +28,7 @@ from tests.e2e.faults import (
     settled,
     tolerating_replication_controller,
     wait_healthy,
+    wait_schedulable,
 )
 from tests.e2e.faults import replication_controller as sleepers
 from tests.support import eventually
@@ -140,6 +141,7 @@ def _rc(name: str, namespace: str, replicas: int, node: str) -> Any:
 async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
     client: Client, namespace: str, restores_nodes: None
 ) -> None:
+    await wait_schedulable(client, *NODES)
     rc = tolerating_replication_controller("web", 6, toleration_seconds=5)
     rc.metadata.namespace = namespace
     await client.replicationcontrollers.create(rc)

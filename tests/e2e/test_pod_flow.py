@@ -15,7 +15,8 @@ from typing import Any
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import reflection_client
-from tests.e2e.compose_cluster import ADMIN, ROOT, SERVER, node_docker, podctl
+from tests.e2e.compose_cluster import ADMIN, NODES, ROOT, SERVER, node_docker, podctl
+from tests.e2e.faults import wait_schedulable
 from tests.support import eventually
 
 
@@ -246,14 +247,29 @@ async def test_deleting_a_pod_removes_its_containers(client: Client, namespace: 
 
 
 async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) -> None:
+    await wait_schedulable(client, *NODES)
     for i in range(6):
         await client.pods.create(
             manifest.from_dict(
                 {  # type: ignore[arg-type]
                     "apiVersion": "v1",
                     "kind": "Pod",
-                    "metadata": {"name": f"many-{i}", "namespace": namespace},
+                    "metadata": {
+                        "name": f"many-{i}",
+                        "namespace": namespace,
+                        "labels": {"app": "many"},
+                    },
                     "spec": {
+                        # Bare pods, which nothing selects, spread only as asked: by their
+                        # resource scores alone they would follow whatever else the nodes hold.
+                        "topologySpreadConstraints": [
+                            {
+                                "maxSkew": 1,
+                                "topologyKey": "kubernetes.io/hostname",
+                                "whenUnsatisfiable": "DoNotSchedule",
+                                "labelSelector": {"matchLabels": {"app": "many"}},
+                            }
+                        ],
                         "containers": [
                             {
                                 "name": "main",
@@ -262,7 +278,7 @@ async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) ->
                                 "command": ["sleep", "3600"],
                                 "resources": {"requests": {"cpu": "200m", "memory": "16Mi"}},
                             }
-                        ]
+                        ],
                     },
                 }
             )
@@ -279,7 +295,6 @@ async def test_pods_spread_and_get_unique_ips(client: Client, namespace: str) ->
     pods: list[Any] = await eventually(all_running, 180, what="six pods Running")
     ips = [p.status.pod_ip for p in pods]
     assert len(set(ips)) == 6
-    # 200m of a node's cpu lowers its LeastAllocated score by 10, so the six pods spread 2-2-2.
     assert sorted(Counter(p.spec.node_name for p in pods).values()) == [2, 2, 2]
     for p in pods:
         await client.pods.delete(p.metadata.name, namespace)
