@@ -82,12 +82,14 @@ async def test_expired_token_secrets_are_deleted_and_the_rest_kept() -> None:
 
 async def test_a_token_is_deleted_when_its_time_comes_without_another_event() -> None:
     cluster = FakeCluster()
-    await cluster.secrets.create(secret("bootstrap-token-soon00", at(timedelta(seconds=1))))
+    # An expiration is written to the second: the next whole second but one is 1 to 2 s ahead.
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    await cluster.secrets.create(secret("bootstrap-token-soon00", timeutil.format_time(soon)))
     cleaner = TokenCleaner(cluster, SharedInformerFactory(cluster))  # type: ignore[arg-type]
     async with running(cleaner):
         await settled(cluster)
         assert "kube-system/bootstrap-token-soon00" in cluster.secrets.store
-        for _ in range(300):  # the requeue after the time left, about a second
+        for _ in range(400):  # the requeue after the time left, 1 to 2 s
             if cluster.secrets.deleted:
                 break
             await asyncio.sleep(0.01)
