@@ -22,7 +22,12 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.control_plane import etcd_process, running_apiserver
-from tests.integration.kubelet_docker import DOCKER_HOST, remove_labelled, running_kubelet
+from tests.integration.kubelet_docker import (
+    DOCKER_HOST,
+    remove_labelled,
+    remove_node_containers,
+    running_kubelet,
+)
 from tests.integration.pod_images import ensure_pod_images
 from tests.support import EtcdProcess, eventually
 
@@ -50,15 +55,18 @@ async def client(apiserver: APIServer) -> AsyncIterator[Client]:
 async def docker_runtime() -> AsyncIterator[DockerRuntime]:
     """The test host's Docker engine, with the pod images. No engine is a test failure, never a
     skip."""
+    node = f"it-node-{uuid.uuid4().hex[:8]}"
     try:
         # Its own node label: a kubelet on the same engine leaves these containers alone.
-        runtime = await DockerRuntime.connect(DOCKER_HOST, f"it-node-{uuid.uuid4().hex[:8]}")
+        runtime = await DockerRuntime.connect(DOCKER_HOST, node)
         await runtime.version()
     except ContainerRuntimeError as e:
         pytest.fail(f"these tests need a Docker engine at DOCKER_HOST={DOCKER_HOST}: {e}")
     ensure_pod_images(DOCKER_HOST)
     yield runtime
     runtime.close()
+    # What the module's kubelets left running (pods of namespaces no fixture removes).
+    remove_node_containers(node)
 
 
 @pytest.fixture

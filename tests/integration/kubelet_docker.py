@@ -26,9 +26,19 @@ DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 def remove_labelled(namespace: str) -> list[str]:
     """Force-removes every container of pods in the namespace; returns their names."""
+    return _remove_with_label(f"{labels.POD_NAMESPACE}={namespace}")
+
+
+def remove_node_containers(node: str) -> list[str]:
+    """Force-removes every container a runtime labelled with the node's name made (pods of any
+    namespace, sandboxes included); returns their names."""
+    return _remove_with_label(f"{labels.NODE_NAME}={node}")
+
+
+def _remove_with_label(label: str) -> list[str]:
     api = sdk.APIClient(base_url=DOCKER_HOST, version="auto")
     try:
-        found = api.containers(all=True, filters={"label": [f"{labels.POD_NAMESPACE}={namespace}"]})
+        found = api.containers(all=True, filters={"label": [label]})
         for c in found:
             try:
                 api.remove_container(c["Id"], force=True, v=True)
