@@ -11,6 +11,7 @@ from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
 from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.cluster_dns import benchmark as cluster_dns
+from bench.cluster_idle import benchmark as cluster_idle
 from bench.custom_resources import benchmark as custom_resources
 from bench.high_availability import benchmark as high_availability
 from bench.kube_proxy import programming as service_programming
@@ -48,6 +49,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
                                [--claims both|without|with] [--server HOST:PORT] [--out FILE]
     podplane-bench high-availability [--kills N] [--clients C] [--seconds S]
                                      [--phases etcd-leader,apiserver,throughput] [--out FILE]
+    podplane-bench idle [--settle SECONDS] [--seconds S] [--project NAME] [--out FILE]
 """
 
 
@@ -243,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_dns(sub)
     statefulset_scale.add_parser(sub, _positive)
     high_availability.add_parser(sub)
+    cluster_idle.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))
@@ -290,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         return statefulset_scale.run(statefulset_scale.options_from(args))
     if args.command == "high-availability":
         return high_availability.run(high_availability.options_from(args))
+    if args.command == "idle":
+        return cluster_idle.run(cluster_idle.options_from(args))
     parser.error(f"unknown command {args.command}")
     return 2
 

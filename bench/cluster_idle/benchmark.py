@@ -1,0 +1,169 @@
+"""podplane-bench idle: what a cluster nobody uses costs. After --settle seconds, for --seconds,
+the CPU of every container of the compose project (its cgroup: every process it ran, the short
+ones such as health checks included), split over the processes alive at the end (a node's
+kubelet, dockerd, containerd, shims, kube-proxy, the pods' processes), and the whole host's busy
+time over the same window, each as a share of one core.
+
+    make up && podplane-bench idle --settle 300 --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.cluster_idle import cpu
+from bench.common.results import write_json
+
+PROJECT_LABEL = "label=com.docker.compose.project"
+
+
+@dataclass(frozen=True)
+class Options:
+    project: str = "podplane"
+    settle: float = 0.0
+    seconds: float = 60.0
+    out: str = "build/bench/idle.json"
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    pid: int
+    service: str
+
+
+def containers(project: str) -> list[Container]:
+    """The project's running containers, from Docker."""
+    ids = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            f"label=com.docker.compose.project={project}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    if not ids:
+        raise SystemExit(f"no running container of the compose project {project!r}: make up first")
+    template = '{{.Id}} {{.State.Pid}} {{index .Config.Labels "com.docker.compose.service"}}'
+    lines = subprocess.run(
+        ["docker", "inspect", "--format", template, *ids],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    found = []
+    for line in lines:
+        cid, pid, service = line.split(" ", 2)
+        found.append(Container(cid, int(pid), service))
+    return sorted(found, key=lambda c: c.service)
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float
+    host_busy: float
+    cgroups: dict[str, float]
+    processes: dict[tuple[int, int], cpu.Process]
+
+
+def sample(of: list[Container]) -> Sample:
+    at = time.monotonic()
+    return Sample(
+        at,
+        cpu.host_busy_seconds(),
+        {c.id: cpu.cgroup_seconds(c.pid) for c in of},
+        cpu.processes(),
+    )
+
+
+def measure(options: Options) -> dict[str, Any]:
+    if options.settle > 0:
+        print(f"settling for {options.settle:.0f} s", flush=True)
+        time.sleep(options.settle)
+    running = containers(options.project)
+    before = sample(running)
+    time.sleep(options.seconds)
+    after = sample(running)
+    seconds = after.at - before.at
+    usage = cpu.usage_by_container(
+        before.processes,
+        after.processes,
+        {cid: after.cgroups[cid] - before.cgroups[cid] for cid in before.cgroups},
+        seconds,
+    )
+    services = {
+        c.service: {
+            "cores": round(usage[c.id].total, 4),
+            "short_lived_cores": round(usage[c.id].short_lived, 4),
+            "processes": {k: round(v, 4) for k, v in usage[c.id].by_process.items() if v >= 0.0005},
+        }
+        for c in running
+    }
+    return {
+        "options": asdict(options),
+        "cpus": os.cpu_count(),
+        "seconds": round(seconds, 1),
+        "host_busy_cores": round((after.host_busy - before.host_busy) / seconds, 4),
+        "containers_cores": round(sum(u.total for u in usage.values()), 4),
+        "services": services,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    """A markdown table: each service's share of a core, its three busiest processes and what
+    ended within the window."""
+    services = result["services"]
+    rows = [
+        "| service | % of a core | of which, by process | processes that ended in the window |",
+        "|---|---|---|---|",
+    ]
+    for name, figures in sorted(services.items(), key=lambda kv: -kv[1]["cores"]):
+        top = ", ".join(f"{p} {v * 100:.1f}" for p, v in list(figures["processes"].items())[:3])
+        rows.append(
+            f"| {name} | {figures['cores'] * 100:.1f} | {top} | "
+            f"{figures['short_lived_cores'] * 100:.1f} |"
+        )
+    rows.append(f"| all containers | {result['containers_cores'] * 100:.1f} | | |")
+    rows.append(f"| the host, busy | {result['host_busy_cores'] * 100:.1f} | | |")
+    return "\n".join(rows)
+
+
+def run(options: Options) -> int:
+    result = measure(options)
+    write_json(options.out, result)
+    print(report(result))
+    print(f"\n{options.out}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    defaults = Options()
+    p = sub.add_parser(
+        "idle",
+        help="the CPU a cluster at rest costs, per container and process",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--project", default=defaults.project, help="the compose project")
+    p.add_argument(
+        "--settle", type=float, default=defaults.settle, help="seconds to wait before measuring"
+    )
+    p.add_argument("--seconds", type=float, default=defaults.seconds, help="the window measured")
+    p.add_argument("--out", default=defaults.out, help="the JSON result")
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    if args.seconds <= 0 or args.settle < 0:
+        raise SystemExit("--seconds must be positive and --settle not negative")
+    return Options(project=args.project, settle=args.settle, seconds=args.seconds, out=args.out)
