@@ -10,11 +10,11 @@ import secrets
 import time
 from typing import Any
 
-from tests.e2e_ha.ha_cluster import MEMBERS, kubectl
+from tests.e2e_ha.ha_cluster import MEMBERS, kubectl, pod_on, ready_nodes
 
 
 def test_kube_proxy_runs_on_every_node_and_a_service_answers_by_its_dns_name() -> None:
-    nodes = _ready_nodes()
+    nodes = ready_nodes()
     assert set(MEMBERS) <= nodes, nodes
     workers = sorted(nodes - set(MEMBERS))
     assert workers, "no Ready worker: `make up-ha` joins one (HA_WORKERS)"
@@ -37,7 +37,7 @@ def test_kube_proxy_runs_on_every_node_and_a_service_answers_by_its_dns_name() -
     namespace = f"ha-svc-{secrets.token_hex(3)}"
     try:
         kubectl("create", "namespace", namespace)
-        _pod_on(
+        pod_on(
             namespace,
             "web",
             workers[0],
@@ -45,7 +45,7 @@ def test_kube_proxy_runs_on_every_node_and_a_service_answers_by_its_dns_name() -
             labels="app=web",
         )
         kubectl("create", "service", "clusterip", "web", "-n", namespace, "--tcp=80:8080")
-        _pod_on(namespace, "client", sorted(MEMBERS)[0], "sleep 3600")
+        pod_on(namespace, "client", sorted(MEMBERS)[0], "sleep 3600")
 
         # The name resolves through the cluster DNS to the Service's IP ...
         cluster_ip = kubectl(
@@ -69,42 +69,6 @@ def _ready(pod: dict[str, Any]) -> bool:
     return any(
         c["type"] == "Ready" and c["status"] == "True"
         for c in pod["status"].get("conditions") or []
-    )
-
-
-def _ready_nodes() -> set[str]:
-    nodes = json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]
-    return {
-        n["metadata"]["name"]
-        for n in nodes
-        if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])
-    }
-
-
-def _pod_on(namespace: str, name: str, node: str, script: str, labels: str = "") -> None:
-    kubectl(
-        "run",
-        name,
-        "-n",
-        namespace,
-        "--image=busybox",
-        "--image-pull-policy=IfNotPresent",
-        "--restart=Never",
-        *([f"--labels={labels}"] if labels else []),
-        f"--overrides={json.dumps({'spec': {'nodeName': node}})}",
-        "--",
-        "sh",
-        "-c",
-        script,
-    )
-    kubectl(
-        "wait",
-        "-n",
-        namespace,
-        "--for=condition=Ready",
-        f"pod/{name}",
-        "--timeout=90s",
-        timeout=120,
     )
 
 

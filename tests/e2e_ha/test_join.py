@@ -15,7 +15,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from tests.e2e_ha.ha_cluster import ROOT, kubectl
+from tests.e2e_ha.ha_cluster import ROOT, kubectl, pod_on, ready_nodes
+
+WORKERS = "!node-role.kubernetes.io/control-plane"
 
 
 def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
@@ -49,35 +51,21 @@ def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
         )
 
         kubectl("create", "namespace", namespace)
-        kubectl(
-            "run",
-            "hello",
-            "-n",
-            namespace,
-            "--image=busybox",
-            "--image-pull-policy=IfNotPresent",
-            "--restart=Never",
-            f"--overrides={json.dumps({'spec': {'nodeName': name}})}",
-            "--",
-            "sh",
-            "-c",
-            "echo joined; sleep 3600",
-        )
-        _wait_ready(namespace, "hello")
+        pod_on(namespace, "hello", name, "echo joined; sleep 3600")
         assert kubectl("logs", "-n", namespace, "hello").stdout.strip() == "joined"
         assert kubectl("exec", "-n", namespace, "hello", "--", "hostname").stdout.strip() == "hello"
 
         # Its pods and an earlier node's reach each other: every node routes to the new pod
         # CIDR as the Node says (adm pod-routes), with nothing told to the earlier nodes.
-        earlier = next((n for n in _workers() if n != name), None)
+        earlier = next((n for n in sorted(ready_nodes(WORKERS)) if n != name), None)
         assert earlier, "no other Ready worker: `make up-ha` starts one (HA_WORKERS)"
-        _pod_on(
+        pod_on(
             namespace,
             "web",
             name,
             "mkdir -p /www; echo served > /www/index.html; httpd -f -p 8080 -h /www",
         )
-        _pod_on(namespace, "client", earlier, "sleep 3600")
+        pod_on(namespace, "client", earlier, "sleep 3600")
         web_ip = kubectl(
             "get", "pod", "web", "-n", namespace, "-o", "jsonpath={.status.podIP}"
         ).stdout
@@ -98,42 +86,6 @@ def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
         kubectl("delete", "node", name, "--wait=false", check=False)
-
-
-def _workers() -> list[str]:
-    """The Ready workers."""
-    nodes = json.loads(
-        kubectl("get", "nodes", "-l", "!node-role.kubernetes.io/control-plane", "-o", "json").stdout
-    )["items"]
-    return [
-        n["metadata"]["name"]
-        for n in nodes
-        if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])
-    ]
-
-
-def _pod_on(namespace: str, name: str, node: str, script: str) -> None:
-    kubectl(
-        "run",
-        name,
-        "-n",
-        namespace,
-        "--image=busybox",
-        "--image-pull-policy=IfNotPresent",
-        "--restart=Never",
-        f"--overrides={json.dumps({'spec': {'nodeName': node}})}",
-        "--",
-        "sh",
-        "-c",
-        script,
-    )
-    _wait_ready(namespace, name)
-
-
-def _wait_ready(namespace: str, pod: str) -> None:
-    kubectl(
-        "wait", "-n", namespace, "--for=condition=Ready", f"pod/{pod}", "--timeout=90s", timeout=120
-    )
 
 
 def _subject(csr: dict[str, Any]) -> str:
