@@ -7,7 +7,7 @@ Ignore). A pod that names no constraints of its own is spread by the default one
 kube-scheduler's defaultingType System does: at most 3 apart over hostnames and 5 over zones,
 ScheduleAnyway, among the pods its Services and its ReplicationController, ReplicaSet or
 StatefulSet select (helper/spread.py); defaultingType List takes the profile's
-defaultConstraints instead."""
+defaultConstraints instead (args.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -34,16 +33,17 @@ from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo, PodInfo
 from scheduler.plugins.helper.spread import default_selector
 from scheduler.plugins.nodeaffinity import RequiredNodeAffinity, required_matches_labels
+from scheduler.plugins.podtopologyspread.args import (
+    DO_NOT_SCHEDULE,
+    LABEL_HOSTNAME,
+    SCHEDULE_ANYWAY,
+    DefaultConstraint,
+    default_constraints,
+)
 
 NAME = "PodTopologySpread"
 ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
 ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing required label)"
-DO_NOT_SCHEDULE = "DoNotSchedule"
-SCHEDULE_ANYWAY = "ScheduleAnyway"
-LABEL_HOSTNAME = "kubernetes.io/hostname"
-LABEL_ZONE = "topology.kubernetes.io/zone"
-SYSTEM_DEFAULTING = "System"
-LIST_DEFAULTING = "List"
 _PRE_FILTER_KEY = "PreFilter" + NAME
 _PRE_SCORE_KEY = "PreScore" + NAME
 
@@ -88,22 +88,6 @@ def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
             )
         )
     return out
-
-
-@dataclass(frozen=True)
-class DefaultConstraint:
-    """A constraint for pods that name none: its selector is deduced for each pod."""
-
-    max_skew: int
-    topology_key: str
-    when_unsatisfiable: str
-
-
-# kube-scheduler's systemDefaultConstraints (podtopologyspread/plugin.go).
-SYSTEM_DEFAULT_CONSTRAINTS = (
-    DefaultConstraint(3, LABEL_HOSTNAME, SCHEDULE_ANYWAY),
-    DefaultConstraint(5, LABEL_ZONE, SCHEDULE_ANYWAY),
-)
 
 
 def _selector_key(selector: LabelSelector) -> bytes:
@@ -405,35 +389,7 @@ class PodTopologySpread:
 
 
 def _new(args: PluginArgs, handle: Handle) -> PodTopologySpread:
-    """PodTopologySpreadArgs: defaultingType (System, Kubernetes' default, or List) and the
-    defaultConstraints List takes, validated as kube-scheduler validates them."""
-    defaulting = args.get("defaultingType", SYSTEM_DEFAULTING)
-    given = args.get("defaultConstraints") or []
-    if defaulting not in (SYSTEM_DEFAULTING, LIST_DEFAULTING):
-        raise ValueError(
-            f'defaultingType: Unsupported value: "{defaulting}": '
-            f'supported values: "{SYSTEM_DEFAULTING}", "{LIST_DEFAULTING}"'
-        )
-    if not isinstance(given, list):
-        raise ValueError("defaultConstraints: must be a list of constraints")
-    if defaulting == SYSTEM_DEFAULTING and given:
-        raise ValueError(
-            f'defaultingType: Invalid value: "{SYSTEM_DEFAULTING}": '
-            "when .defaultConstraints are not empty"
-        )
-    defaults = (
-        SYSTEM_DEFAULT_CONSTRAINTS
-        if defaulting == SYSTEM_DEFAULTING
-        else tuple(_default_constraint(i, c) for i, c in enumerate(given))
-    )
-    seen: set[tuple[str, str]] = set()
-    for i, d in enumerate(defaults):
-        if (d.topology_key, d.when_unsatisfiable) in seen:
-            raise ValueError(
-                f"defaultConstraints[{i}]: Duplicate value: "
-                f'{{"{d.topology_key}", "{d.when_unsatisfiable}"}}'
-            )
-        seen.add((d.topology_key, d.when_unsatisfiable))
+    defaults = default_constraints(args)
     listers = (
         handle.lister(resources.SERVICE),
         handle.lister(resources.REPLICATION_CONTROLLER),
@@ -441,38 +397,10 @@ def _new(args: PluginArgs, handle: Handle) -> PodTopologySpread:
         handle.lister(resources.STATEFUL_SET),
     )
     return PodTopologySpread(
-        defaults,
-        system_defaulted=defaulting == SYSTEM_DEFAULTING,
-        selector_of=(lambda pod: default_selector(pod, *listers)) if defaults else None,
+        defaults.constraints,
+        system_defaulted=defaults.system,
+        selector_of=(lambda pod: default_selector(pod, *listers)) if defaults.constraints else None,
     )
-
-
-def _default_constraint(i: int, c: Any) -> DefaultConstraint:
-    path = f"defaultConstraints[{i}]"
-    if not isinstance(c, dict):
-        raise ValueError(f"{path}: must be a constraint")
-    max_skew = c.get("maxSkew", 0)
-    if not isinstance(max_skew, int) or isinstance(max_skew, bool) or max_skew <= 0:
-        raise ValueError(
-            f"{path}.maxSkew: Invalid value: {max_skew!r}: not in valid range (0, inf)"
-        )
-    key = c.get("topologyKey", "")
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"{path}.topologyKey: Required value: can not be empty")
-    action = c.get("whenUnsatisfiable", "")
-    if not action:
-        raise ValueError(f"{path}.whenUnsatisfiable: Required value: can not be empty")
-    if action not in (DO_NOT_SCHEDULE, SCHEDULE_ANYWAY):
-        raise ValueError(
-            f'{path}.whenUnsatisfiable: Unsupported value: "{action}": '
-            f'supported values: "{DO_NOT_SCHEDULE}", "{SCHEDULE_ANYWAY}"'
-        )
-    if c.get("labelSelector") is not None:
-        raise ValueError(
-            f"{path}.labelSelector: Forbidden: constraint must not define a selector, "
-            "as they deduced for each pod"
-        )
-    return DefaultConstraint(max_skew, key, action)
 
 
 new = WithHandle(_new)
