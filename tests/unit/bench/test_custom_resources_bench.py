@@ -14,6 +14,17 @@ import pytest
 from bench.apiserver_doors import creators
 from bench.custom_resources import benchmark, objects, report
 
+# The host a report describes: the same in every report these tests make.
+HOST = {
+    "cpus": 2,
+    "platform": "Linux",
+    "load_average_at_start": 1.0,
+    "python": "3.11",
+    "aiohttp": "3",
+    "etcd_version": "3.4",
+    "etcd_data_fs": "ext4",
+}
+
 
 @pytest.mark.parametrize("size", [300, 1024, 10_000])
 def test_both_bodies_are_the_same_size_and_shape(size: int) -> None:
@@ -96,15 +107,7 @@ def test_the_verdict_needs_every_client_count_and_the_markdown_shows_it() -> Non
             "command": "podplane-bench custom-resources",
             "started_at": "2026-11-23T18:00:00+00:00",
             "wall_seconds": 60.0,
-            "host": {
-                "cpus": 2,
-                "platform": "Linux",
-                "load_average_at_start": 1.0,
-                "python": "3.11",
-                "aiohttp": "3",
-                "etcd_version": "3.4",
-                "etcd_data_fs": "ext4",
-            },
+            "host": HOST,
             "cluster": {"description": "started here"},
             "settings": {"size": 1024, "client_processes": 4, "warmup": 2.0, "duration": 8.0},
             "established_seconds": 0.2,
@@ -186,15 +189,7 @@ def test_each_payload_row_shows_its_own_rounds_ratio_even_after_an_unpaired_roun
             "command": "podplane-bench custom-resources",
             "started_at": "2026-11-24T14:00:00+00:00",
             "wall_seconds": 30.0,
-            "host": {
-                "cpus": 2,
-                "platform": "Linux",
-                "load_average_at_start": 1.0,
-                "python": "3.11",
-                "aiohttp": "3",
-                "etcd_version": "3.4",
-                "etcd_data_fs": "ext4",
-            },
+            "host": HOST,
             "cluster": {"description": "started here"},
             "settings": {
                 "size": 1024,
