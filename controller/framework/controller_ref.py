@@ -12,20 +12,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from controller.framework.objects import Object
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery.meta import controller_of as controller_of
 from podplane.apimachinery.resources import Resource
 from podplane.apimachinery.selectors import LabelSelector
 from podplane.client.clientset import ResourceClient, is_not_found
 from podplane.client.conflicts import get_same, update_on_conflict
 
 log = logging.getLogger(__name__)
-
-
-def controller_of(obj: Object) -> meta_pb2.OwnerReference | None:
-    """The ownerReference with controller: true, if any (metav1.GetControllerOf)."""
-    for ref in obj.metadata.owner_references:
-        if ref.HasField("controller") and ref.controller:
-            return ref
-    return None
 
 
 def new_controller_ref(owner: Object, resource: Resource) -> meta_pb2.OwnerReference:

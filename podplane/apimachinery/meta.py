@@ -1,6 +1,7 @@
 """What every kind's messages share, which protobuf's Message type does not say: an object's
 ObjectMeta and type meta (apimachinery's metav1.Object and meta.Accessor), a list's items and
-ListMeta (metav1.ListInterface), a watch event's type and object (watch.Event)."""
+ListMeta (metav1.ListInterface), a watch event's type and object (watch.Event), and the owner
+that controls an object (metav1.GetControllerOf)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def accessor(obj: Message) -> Object:
 def object_meta(obj: Message) -> meta_pb2.ObjectMeta:
     """The object's ObjectMeta (accessor(obj).metadata, one call less on informers' paths)."""
     return cast(Object, obj).metadata
+
+
+class WithMetadata(Protocol):
+    @property
+    def metadata(self) -> meta_pb2.ObjectMeta: ...
+
+
+def controller_of(obj: WithMetadata) -> meta_pb2.OwnerReference | None:
+    """The ownerReference with controller: true, if any (metav1.GetControllerOf)."""
+    for ref in obj.metadata.owner_references:
+        if ref.HasField("controller") and ref.controller:
+            return ref
+    return None

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.apimachinery.meta import controller_of
 from podplane.apimachinery.selectors import (
     LabelSelector,
     Requirement,
@@ -50,10 +51,7 @@ def default_selector(
     label_set: dict[str, str] = {}
     for service in pod_services(services.list(), pod):
         label_set.update(service.spec.selector)
-    owner = next(
-        (r for r in pod.metadata.owner_references if r.HasField("controller") and r.controller),
-        None,
-    )
+    owner = controller_of(pod)
     if owner is None:
         return LabelSelector(_label_set(label_set))
     key = f"{pod.metadata.namespace}/{owner.name}"
