@@ -211,11 +211,14 @@ test-e2e: $(VENV_STAMP)
 	PODPLANE_SERVER=localhost:$(APISERVER_PORT) $(VENV)/bin/pytest -q -rs tests/e2e
 
 # Everything CI runs. The cluster is torn down even on failure; a Docker engine is stopped only if
-# this run started it (host-setup records its PID), so a developer's engine is left alone.
+# this run started it (host-setup records its PID), so a developer's engine is left alone, and so
+# is the CRI tests' private containerd (scripts/cri-containerd.sh; their fixture stops what it
+# started, this is for a run whose tests were killed before their teardown).
 test:
 	@$(call timed,test)
 	rm -f $(TIMINGS)
 	engine_was_up=$$(docker info >/dev/null 2>&1 && echo yes || echo no)
+	cri_was_up=$$(scripts/cri-containerd.sh status >/dev/null 2>&1 && echo yes || echo no)
 	status=0
 	$(MAKE) --no-print-directory host venv lint test-unit test-integration up test-e2e || status=$$?
 	if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory down || true; fi
@@ -224,6 +227,7 @@ test:
 	  $(MAKE) --no-print-directory up-ha test-e2e-ha || status=$$?
 	  $(MAKE) --no-print-directory down-ha || true
 	fi
+	if [[ $$cri_was_up == no ]]; then scripts/cri-containerd.sh stop || true; fi
 	if [[ $$engine_was_up == no ]]; then scripts/stop-dockerd.sh || true; fi
 	echo "--- timings (build/timings.log)" >&2; cat $(TIMINGS) >&2 || true
 	exit $$status

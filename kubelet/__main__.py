@@ -13,6 +13,7 @@ from kubelet.certificate.serving import serving_certificate
 from kubelet.config import KubeletConfig, parse_args
 from kubelet.kubelet import Kubelet
 from kubelet.node.address import detect_node_ip
+from kubelet.runtime.cri.runtime import CriRuntime
 from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client.clientset import Client, user_agent
@@ -27,10 +28,12 @@ async def run(config: KubeletConfig) -> int:
     # Every Docker call blocks a thread; stopping containers can take their grace period.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=64))
     try:
-        runtime = await DockerRuntime.connect(config.docker_host, config.node_name)
-        await runtime.version()
+        runtime = await connect_runtime(config)
     except ContainerRuntimeError as e:
-        log.error("--docker-host: %s", e)
+        flag = (
+            "--container-runtime-endpoint" if config.container_runtime_endpoint else "--docker-host"
+        )
+        log.error("%s: %s", flag, e)
         return 1
     try:
         host_ip = config.node_ip or detect_node_ip(config.server)
@@ -66,6 +69,19 @@ async def run(config: KubeletConfig) -> int:
         if metrics is not None:
             await metrics.aclose()
     return 0
+
+
+async def connect_runtime(config: KubeletConfig) -> CriRuntime | DockerRuntime:
+    """The CRI runtime at --container-runtime-endpoint, else the Docker engine at --docker-host;
+    either answers its version before the kubelet goes on."""
+    if config.container_runtime_endpoint:
+        log.info("container runtime: CRI at %s", config.container_runtime_endpoint)
+        return await CriRuntime.connect(
+            config.container_runtime_endpoint, config.node_name, config.pod_logs_dir
+        )
+    runtime = await DockerRuntime.connect(config.docker_host, config.node_name)
+    await runtime.version()
+    return runtime
 
 
 async def bootstrapped_credentials(config: KubeletConfig, given: Credentials) -> Credentials:

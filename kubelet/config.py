@@ -31,6 +31,11 @@ class KubeletConfig:
     node_ip: str = ""
     root_dir: str = "/var/lib/kubelet"
     docker_host: str = "unix:///var/run/docker.sock"
+    # A CRI runtime's gRPC endpoint (unix:///run/containerd/containerd.sock); "": Docker at
+    # docker_host (kubelet/runtime/cri and kubelet/runtime/docker).
+    container_runtime_endpoint: str = ""
+    # Where a CRI runtime writes the pods' logs (KubeletConfiguration's podLogsDir).
+    pod_logs_dir: str = "/var/log/pods"
     pause_image: str = "podplane/pause:3.9"
     node_labels: dict[str, str] = field(default_factory=dict)
     node_status_update_frequency: float = 10.0
@@ -139,6 +144,17 @@ def _parser() -> argparse.ArgumentParser:
         "--docker-host",
         default="unix:///var/run/docker.sock",
         help="the Docker engine running the pods",
+    )
+    p.add_argument(
+        "--container-runtime-endpoint",
+        default="",
+        help="the CRI runtime's endpoint, unix:///PATH (e.g. containerd's "
+        "unix:///run/containerd/containerd.sock); default: the Docker engine at --docker-host",
+    )
+    p.add_argument(
+        "--pod-logs-dir",
+        default="/var/log/pods",
+        help="where a CRI runtime writes the pods' container logs",
     )
     p.add_argument("--pause-image", default="podplane/pause:3.9", help="the pod sandbox image")
     p.add_argument("--node-labels", default="", help="extra node labels, k1=v1,k2=v2")
@@ -270,6 +286,14 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         fail("--root-dir", f'"{args.root_dir}" must be an absolute path')
     if not re.match(r"^(unix|tcp|http|https|ssh)://", args.docker_host):
         fail("--docker-host", f'"{args.docker_host}" must be unix://PATH or tcp://HOST:PORT')
+    endpoint = args.container_runtime_endpoint
+    if endpoint and not re.match(r"^unix:///.", endpoint):
+        fail(
+            "--container-runtime-endpoint",
+            f'"{endpoint}" must be unix:///PATH, the runtime\'s gRPC socket',
+        )
+    if not args.pod_logs_dir.startswith("/"):
+        fail("--pod-logs-dir", f'"{args.pod_logs_dir}" must be an absolute path')
     try:
         labels = _labels(args.node_labels)
     except ValueError as e:
@@ -353,6 +377,8 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         node_ip=args.node_ip,
         root_dir=root_dir,
         docker_host=args.docker_host,
+        container_runtime_endpoint=endpoint,
+        pod_logs_dir=args.pod_logs_dir,
         pause_image=args.pause_image,
         node_labels=labels,
         node_status_update_frequency=args.node_status_update_frequency,

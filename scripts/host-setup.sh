@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, etcd (for the
-# integration tests), debootstrap (to seed the base image without a registry) and python3-venv.
+# integration tests), debootstrap (to seed the base image without a registry) and python3-venv;
+# for the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, Debian's, which
+# docker.io brings), the CNI plugins and crun.
 # The pod images' busybox is built inside Docker from the base image (docker/busybox-rootfs.sh),
 # for the nodes and the integration tests alike: the host needs no compiler for it. The host's
 # own busybox-static serves the network tests' clients (wget, httpd in network namespaces).
@@ -28,7 +30,8 @@ as_root() {
 }
 
 # --- apt packages: only the ones whose command is missing -------------------------------------
-# package:command pairs; the command tells whether the package (or an equivalent) is present.
+# package:command pairs; the command tells whether the package (or an equivalent) is present. A
+# package without a command on PATH names a file of its own instead (an absolute path).
 wanted=(
   docker.io:dockerd
   etcd-server:etcd
@@ -37,12 +40,15 @@ wanted=(
   busybox-static:busybox
   iproute2:ip
   iptables:iptables
+  containernetworking-plugins:/usr/lib/cni/bridge
+  crun:crun
 )
 missing=()
 for pair in "${wanted[@]}"; do
   pkg=${pair%%:*} cmd=${pair#*:}
   # An ordinary Docker host has a working engine, maybe without a local dockerd binary: fine.
   if [[ $cmd == dockerd ]] && docker info >/dev/null 2>&1; then continue; fi
+  if [[ $cmd == /* ]]; then [[ -x $cmd ]] || missing+=("$pkg"); continue; fi
   command -v "$cmd" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null 2>&1 \
     || missing+=("$pkg")
 done
@@ -50,7 +56,8 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3
 
 if ((${#missing[@]})) && [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1; then
   # A developer's own Docker host: never sudo apt-get on it behind their back. Only the
-  # integration tests (etcd, busybox, ip, iptables) and registry-less hosts (debootstrap) need these.
+  # integration tests (etcd, busybox, ip, iptables, CNI plugins, crun) and registry-less hosts
+  # (debootstrap) need these.
   log "not installed: ${missing[*]} (needed by make test-integration; to install:"
   log "  sudo apt-get install ${missing[*]})"
 elif ((${#missing[@]})); then

@@ -95,6 +95,8 @@ class SandboxStarter:
             dns=dns,
             sysctls=pod_sysctls(pod),
             runtime_handler=handler,
+            privileged=has_privileged_container(pod),
+            share_process_namespace=pod.spec.share_process_namespace,
         )
 
     async def _ensure_pause_image(self) -> None:
@@ -107,6 +109,16 @@ class SandboxStarter:
                 f"the pod sandbox image {self.pause_image} is not on this node and cannot be "
                 f"pulled: {e}"
             ) from e
+
+
+def has_privileged_container(pod: core_pb2.Pod) -> bool:
+    """Whether any container of the pod, init and ephemeral ones included, is privileged
+    (kubecontainer.HasPrivilegedContainer)."""
+    spec = pod.spec
+    containers = [*spec.init_containers, *spec.containers]
+    return any(c.security_context.privileged for c in containers) or any(
+        c.security_context.privileged for c in spec.ephemeral_containers
+    )
 
 
 def pod_ip(pod: core_pb2.Pod, rp: RuntimePod, host_ip: str) -> str:

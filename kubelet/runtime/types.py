@@ -111,6 +111,10 @@ class SandboxConfig:
     sysctls: Mapping[str, str] = field(default_factory=dict)
     # The RuntimeClass's handler the pod's sandbox and containers run with; "": the default.
     runtime_handler: str = ""
+    # Whether any of the pod's containers is privileged (the CRI refuses a privileged container
+    # in a sandbox that is not), and whether they share one process namespace.
+    privileged: bool = False
+    share_process_namespace: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,21 @@ class ContainerStatus:
     termination_grace_seconds: int = 30
     # The container paths of its recursively read-only mounts (the CRI's Mount.recursiveReadOnly).
     recursive_read_only_paths: frozenset[str] = frozenset()
+    # The runtime's name, the scheme of containerStatuses[].containerID (docker://, containerd://).
+    runtime_type: str = "docker"
+    # What containerStatuses[].imageID shows; "": the image ref under the runtime's scheme, as
+    # dockershim had it (docker://sha256:...). A CRI runtime's image ref is shown as it is.
+    image_id: str = ""
+
+    @property
+    def container_uri(self) -> str:
+        return f"{self.runtime_type}://{self.id}"
+
+    @property
+    def image_uri(self) -> str:
+        if self.image_id:
+            return self.image_id
+        return f"{self.runtime_type}://{self.image_ref}" if self.image_ref else ""
 
 
 @dataclass

@@ -16,7 +16,6 @@ from kubelet.status.phase import TERMINAL_PHASES, get_phase
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.sidecars import is_sidecar, sidecar_names
 
-CONTAINER_ID_PREFIX = "docker://"
 # Why a container is not running although it should: (reason, message) by (pod uid, container).
 Reasons = Mapping[tuple[str, str], tuple[str, str]]
 # Sets started and ready of the running app containers from the probe results.
@@ -108,8 +107,8 @@ def container_statuses(
                         status.last_state.CopyFrom(previous.last_state)
         else:
             status.state.CopyFrom(api_state(latest))
-            status.container_id = CONTAINER_ID_PREFIX + latest.id
-            status.image_id = CONTAINER_ID_PREFIX + latest.image_ref if latest.image_ref else ""
+            status.container_id = latest.container_uri
+            status.image_id = latest.image_uri
             status.restart_count = latest.restart_count
             if len(instances) > 1 and instances[1].state == ContainerState.EXITED:
                 status.last_state.CopyFrom(api_state(instances[1]))
@@ -170,10 +169,9 @@ def ephemeral_statuses(
         reason = reasons.get((pod.metadata.uid, ec.name))
         if latest is not None and latest.state != ContainerState.CREATED:
             status.state.CopyFrom(api_state(latest))
-            status.container_id = CONTAINER_ID_PREFIX + latest.id
+            status.container_id = latest.container_uri
             status.volume_mounts.extend(volume_mount_statuses(ec.volume_mounts, latest))
-            if latest.image_ref:
-                status.image_id = CONTAINER_ID_PREFIX + latest.image_ref
+            status.image_id = latest.image_uri
             status.started = latest.state == ContainerState.RUNNING
         elif previous is not None and ever_ran(previous):
             status.CopyFrom(previous)  # its instance is gone; what it did stays reported
@@ -211,7 +209,7 @@ def api_state(c: ContainerStatus) -> core_pb2.ContainerState:
                 message=c.message,
                 started_at=c.started_at,
                 finished_at=c.finished_at,
-                container_id=CONTAINER_ID_PREFIX + c.id,
+                container_id=c.container_uri,
             )
         )
     if c.state == ContainerState.CREATED:

@@ -1,6 +1,7 @@
 """Integration fixtures: a real etcd process and the real apiserver on a real gRPC port (started by
 control_plane.py); for the kubelet's tests, the test host's real Docker engine, a pod namespace
-whose containers are removed afterwards, and a whole kubelet (helpers in kubelet_docker.py)."""
+whose containers are removed afterwards, and a whole kubelet (helpers in kubelet_docker.py); for
+the kubelet's CRI runtime, a private containerd's CRI endpoint (helpers in cri_containerd.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.control_plane import etcd_process, running_apiserver
+from tests.integration.cri_containerd import running_containerd
 from tests.integration.kubelet_docker import (
     DOCKER_HOST,
     remove_labelled,
@@ -67,6 +69,18 @@ async def docker_runtime() -> AsyncIterator[DockerRuntime]:
     runtime.close()
     # What the module's kubelets left running (pods of namespaces no fixture removes).
     remove_node_containers(node)
+
+
+@pytest.fixture(scope="session")
+def cri_endpoint() -> Iterator[str]:
+    """The CRI endpoint (unix://...) of the test host's private containerd
+    (scripts/cri-containerd.sh), with the pod images; stopped after the session if this fixture
+    started it. No containerd is a test failure, never a skip."""
+    try:
+        with running_containerd(DOCKER_HOST) as endpoint:
+            yield endpoint
+    except RuntimeError as e:
+        pytest.fail(f"these tests need the private containerd: {e}")
 
 
 @pytest.fixture

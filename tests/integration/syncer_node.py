@@ -10,8 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kubelet.pod.sync import NodeContext, PodSyncer
-from kubelet.runtime.docker.runtime import DockerRuntime
-from kubelet.runtime.types import LogOptions
+from kubelet.runtime.types import ContainerRuntime, LogOptions
 from kubelet.status.manager import StatusManager
 from kubelet.volume.claims import VolumeObjectGetter
 from kubelet.volume.pod_volumes import PodVolumes
@@ -47,7 +46,7 @@ class StatusSink:
 
 class Node:
     def __init__(
-        self, runtime: DockerRuntime, root: Path, claims: VolumeObjectGetter | None = None
+        self, runtime: ContainerRuntime, root: Path, claims: VolumeObjectGetter | None = None
     ) -> None:
         self.runtime = runtime
         self.root = root

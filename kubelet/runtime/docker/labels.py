@@ -1,46 +1,43 @@
-"""The labels on every sandbox and container the kubelet creates (the names dockershim used), and
-the Docker names it gives them. Reading them back is how the kubelet knows what runs."""
+"""The labels on every sandbox and container the kubelet creates on Docker: the shared ones
+(kubelet/runtime/labels.py) and dockershim's own (the container's type, its sandbox, its
+attempt), and the Docker names it gives them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from kubelet.runtime.labels import (
+    CONTAINER_NAME,
+    GRACE_PERIOD,
+    NODE_NAME,
+    POD_NAME,
+    POD_NAMESPACE,
+    POD_UID,
+    RESTART_COUNT,
+    int_label,
+    pod_labels,
+    pod_ref,
+)
 from kubelet.runtime.types import PodRef
 
-POD_UID = "io.kubernetes.pod.uid"
-POD_NAME = "io.kubernetes.pod.name"
-POD_NAMESPACE = "io.kubernetes.pod.namespace"
-CONTAINER_NAME = "io.kubernetes.container.name"
+__all__ = [
+    "CONTAINER_NAME",
+    "GRACE_PERIOD",
+    "NODE_NAME",
+    "POD_NAME",
+    "POD_NAMESPACE",
+    "POD_UID",
+    "RESTART_COUNT",
+    "int_label",
+    "pod_labels",
+    "pod_ref",
+]
+
 CONTAINER_TYPE = "io.kubernetes.docker.type"
-RESTART_COUNT = "io.kubernetes.container.restartCount"
 SANDBOX_ATTEMPT = "io.kubernetes.sandbox.attempt"
 SANDBOX_ID = "io.kubernetes.sandbox.id"
-GRACE_PERIOD = "io.kubernetes.pod.terminationGracePeriod"
-# The node whose kubelet created the container (a podplane addition).
-NODE_NAME = "io.podplane.node"
 
 TYPE_SANDBOX = "podsandbox"
 TYPE_CONTAINER = "container"
 SANDBOX_CONTAINER_NAME = "POD"
-
-
-def pod_labels(pod: PodRef) -> dict[str, str]:
-    return {POD_UID: pod.uid, POD_NAME: pod.name, POD_NAMESPACE: pod.namespace}
-
-
-def pod_ref(labels: Mapping[str, str]) -> PodRef:
-    return PodRef(
-        uid=labels.get(POD_UID, ""),
-        name=labels.get(POD_NAME, ""),
-        namespace=labels.get(POD_NAMESPACE, ""),
-    )
-
-
-def int_label(labels: Mapping[str, str], key: str, default: int = 0) -> int:
-    try:
-        return int(labels.get(key, default))
-    except ValueError:
-        return default
 
 
 def docker_name(pod: PodRef, container: str, attempt: int) -> str:

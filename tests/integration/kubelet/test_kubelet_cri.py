@@ -1,0 +1,282 @@
+"""The kubelet's CRI runtime (kubelet/runtime/cri) against a real containerd's CRI plugin (the
+test host's private one, scripts/cri-containerd.sh): what the runtime interface promises, and the
+kubelet's pod logic on top of it as on Docker: containers share the sandbox's network, hostname
+and emptyDir; exit codes become terminated states and phases; a crashed container is restarted
+as a new container with its last state; logs are the CRI's files under the pod's log directory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from kubelet.runtime import labels as L
+from kubelet.runtime.cri.runtime import CriRuntime
+from kubelet.runtime.types import (
+    ContainerConfig,
+    ContainerState,
+    ExecTimeout,
+    LogOptions,
+    PodRef,
+    SandboxConfig,
+)
+from podplane.api.core.v1 import core_pb2
+from tests.integration.kubelet_docker import make_pod
+from tests.integration.syncer_node import Node
+
+PAUSE = "podplane/pause:3.9"
+BUSYBOX = "busybox:latest"
+
+
+async def remove_node_sandboxes(runtime: CriRuntime) -> None:
+    """Every sandbox the runtime's node made goes, with its containers (RemovePodSandbox)."""
+    for sandbox in await runtime.list_pod_sandboxes():
+        await runtime.stop_pod_sandbox(sandbox.id, 0)
+        await runtime.remove_pod_sandbox(sandbox.id)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def cri_runtime(
+    cri_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[CriRuntime]:
+    """A CRI runtime of its own node on the private containerd; its pods' logs in a tmp folder."""
+    logs = tmp_path_factory.mktemp("pod-logs")
+    runtime = await CriRuntime.connect(cri_endpoint, f"it-cri-{uuid.uuid4().hex[:8]}", str(logs))
+    yield runtime
+    await remove_node_sandboxes(runtime)
+    await runtime._channel.close()
+
+
+def pod_ref() -> PodRef:
+    return PodRef(uid=str(uuid.uuid4()), name=f"p-{uuid.uuid4().hex[:6]}", namespace="it-cri")
+
+
+async def wait_state(
+    runtime: CriRuntime, pod: PodRef, name: str, state: ContainerState, timeout: float = 20
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        latest = [c for c in await runtime.list_containers(pod.uid) if c.name == name]
+        if latest and latest[0].state == state:
+            return
+        assert time.monotonic() < deadline, f"{name} never {state}: {latest}"
+        await asyncio.sleep(0.2)
+
+
+async def test_the_runtime_names_itself_and_its_handlers(cri_runtime: CriRuntime) -> None:
+    assert (await cri_runtime.version()).startswith("containerd://1.6")
+    handlers = [h.name for h in await cri_runtime.runtime_handlers()]
+    assert handlers[0] == "" and {"runc", "crun"} <= set(handlers)
+    assert await cri_runtime.inspect_image(BUSYBOX) is not None
+    assert await cri_runtime.inspect_image("nothing/here:1") is None
+
+
+async def test_a_sandbox_and_its_containers_through_the_cri(cri_runtime: CriRuntime) -> None:
+    pod = pod_ref()
+    sandbox = await cri_runtime.run_pod_sandbox(
+        SandboxConfig(pod=pod, attempt=0, hostname=pod.name, image=PAUSE)
+    )
+    [status] = await cri_runtime.list_pod_sandboxes(pod.uid)
+    assert (status.id, status.pod, status.ready) == (sandbox, pod, True)
+    assert status.ip.startswith("10.88.")  # the CNI bridge's subnet
+
+    config = ContainerConfig(
+        pod=pod,
+        name="main",
+        image=BUSYBOX,
+        restart_count=0,
+        entrypoint=("sh", "-c"),
+        cmd=("echo out; echo err >&2; echo host=$(hostname); sleep 30",),
+        env=(("GREETING", "hi"),),
+        termination_grace_seconds=1,
+    )
+    container = await cri_runtime.create_container(sandbox, config)
+    await cri_runtime.start_container(container)
+    await wait_state(cri_runtime, pod, "main", ContainerState.RUNNING)
+    code, output = await cri_runtime.exec_in_container(container, ["sh", "-c", "echo $GREETING"], 5)
+    assert (code, output) == (0, "hi\n")
+    code, _ = await cri_runtime.exec_in_container(container, ["sh", "-c", "exit 7"], 5)
+    assert code == 7
+    with pytest.raises(ExecTimeout):
+        await cri_runtime.exec_in_container(container, ["sleep", "10"], 1)
+
+    logs = b""
+    deadline = time.monotonic() + 10
+    while b"host=" not in logs and time.monotonic() < deadline:
+        logs = b"".join([c async for c in cri_runtime.container_logs(container, LogOptions())])
+        await asyncio.sleep(0.1)
+    assert logs == f"out\nerr\nhost={pod.name}\n".encode()
+    tail = [c async for c in cri_runtime.container_logs(container, LogOptions(tail_lines=1))]
+    assert b"".join(tail) == f"host={pod.name}\n".encode()
+
+    await cri_runtime.stop_container(container, 1)
+    [stopped] = await cri_runtime.list_containers(pod.uid)
+    assert stopped.state == ContainerState.EXITED and stopped.exit_code == 137
+    assert stopped.container_uri == f"containerd://{container}"
+    assert stopped.finished_at >= stopped.started_at > ""
+    await cri_runtime.stop_pod_sandbox(sandbox, 1)
+    [sandbox_status] = await cri_runtime.list_pod_sandboxes(pod.uid)
+    assert not sandbox_status.ready
+    await cri_runtime.remove_pod_sandbox(sandbox)
+    assert await cri_runtime.list_containers(pod.uid) == []
+    assert await cri_runtime.list_pod_sandboxes(pod.uid) == []
+
+
+async def test_a_missing_handler_fails_the_sandbox_in_containerds_words(
+    cri_runtime: CriRuntime,
+) -> None:
+    pod = pod_ref()
+    config = SandboxConfig(pod=pod, attempt=0, hostname="h", image=PAUSE, runtime_handler="kata")
+    with pytest.raises(Exception, match='no runtime for "kata" is configured'):
+        await cri_runtime.run_pod_sandbox(config)
+
+
+async def test_a_restarted_kubelet_creates_containers_in_a_sandbox_it_did_not_start(
+    cri_runtime: CriRuntime, cri_endpoint: str, tmp_path: Path
+) -> None:
+    """The CRI asks for the sandbox's config with each container; a new runtime object (a
+    restarted kubelet) makes it again from what containerd reports."""
+    pod = pod_ref()
+    sandbox = await cri_runtime.run_pod_sandbox(
+        SandboxConfig(pod=pod, attempt=0, hostname="h", image=PAUSE)
+    )
+    node = cri_runtime._node_labels[L.NODE_NAME]
+    again = await CriRuntime.connect(cri_endpoint, node, cri_runtime._pod_logs_root)
+    try:
+        config = ContainerConfig(
+            pod=pod, name="c", image=BUSYBOX, restart_count=0, cmd=("echo", "adopted")
+        )
+        container = await again.create_container(sandbox, config)
+        await again.start_container(container)
+        await wait_state(again, pod, "c", ContainerState.EXITED)
+        logs = b"".join([c async for c in again.container_logs(container, LogOptions())])
+        assert logs == b"adopted\n"
+    finally:
+        await again._channel.close()
+        await cri_runtime.stop_pod_sandbox(sandbox, 0)
+        await cri_runtime.remove_pod_sandbox(sandbox)
+
+
+# ---------------------------------------------------------------- the kubelet's pod logic on CRI
+
+
+def state(pod: core_pb2.Pod, container: str) -> core_pb2.ContainerState:
+    for s in pod.status.container_statuses:
+        if s.name == container:
+            return s.state
+    raise AssertionError(f"no status for {container}")
+
+
+async def test_pods_share_localhost_hostname_and_volumes_on_cri(
+    cri_runtime: CriRuntime, tmp_path: Path
+) -> None:
+    node = Node(cri_runtime, tmp_path)
+    busybox = {"image": BUSYBOX, "imagePullPolicy": "IfNotPresent"}
+    pod = make_pod(
+        "it-cri",
+        "shared",
+        {
+            "volumes": [{"name": "www", "emptyDir": {}}],
+            "containers": [
+                {
+                    "name": "server",
+                    **busybox,
+                    "volumeMounts": [{"name": "www", "mountPath": "/www"}],
+                    "command": [
+                        "sh",
+                        "-c",
+                        "hostname > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www",
+                    ],
+                },
+                {
+                    "name": "client",
+                    **busybox,
+                    "volumeMounts": [{"name": "www", "mountPath": "/www", "readOnly": True}],
+                    "command": [
+                        "sh",
+                        "-c",
+                        "until wget -qO /tmp/got http://localhost:8080/index.html; do sleep 0.2;"
+                        " done; echo via-http: $(cat /tmp/got); touch /www/x 2>/dev/null &&"
+                        " echo writable || echo read-only; sleep 3600",
+                    ],
+                },
+            ],
+        },
+    )
+    await node.sync_until(
+        pod,
+        lambda p: p.status.phase == "Running" and all(s.ready for s in p.status.container_statuses),
+        "both containers running",
+    )
+    [sandbox] = await cri_runtime.list_pod_sandboxes(pod.metadata.uid)
+    assert pod.status.pod_ip == sandbox.ip != ""
+    for status in pod.status.container_statuses:
+        assert status.container_id.startswith("containerd://")
+        assert status.image_id.startswith("sha256:") or "@sha256:" in status.image_id
+    deadline = time.monotonic() + 20
+    while "read-only" not in (output := await node.logs(pod, "client")):
+        assert time.monotonic() < deadline, output
+        await asyncio.sleep(0.3)
+    assert output == "via-http: shared\nread-only\n"
+    log_dir = Path(cri_runtime._pod_logs_root) / f"it-cri_shared_{pod.metadata.uid}"
+    assert (log_dir / "client" / "0.log").is_file()
+
+    await node.syncer.sync("it-cri/shared", None)  # the pod is deleted
+    assert await cri_runtime.list_containers(pod.metadata.uid) == []
+    assert await cri_runtime.list_pod_sandboxes(pod.metadata.uid) == []
+
+
+async def test_exit_codes_and_restarts_on_cri(cri_runtime: CriRuntime, tmp_path: Path) -> None:
+    node = Node(cri_runtime, tmp_path)
+    failed = make_pod(
+        "it-cri",
+        "exit-1",
+        {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    "name": "main",
+                    "image": BUSYBOX,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", "echo bye; exit 1"],
+                }
+            ],
+        },
+    )
+    await node.sync_until(failed, lambda p: p.status.phase == "Failed", "exit-1 to fail")
+    terminated = state(failed, "main").terminated
+    assert (terminated.exit_code, terminated.reason) == (1, "Error")
+    assert terminated.started_at and terminated.finished_at
+    assert await node.logs(failed, "main") == "bye\n"
+
+    crash = make_pod(
+        "it-cri",
+        "crash",
+        {
+            "containers": [
+                {
+                    "name": "main",
+                    "image": BUSYBOX,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", "sleep 1; exit 3"],
+                }
+            ]
+        },
+    )
+
+    def restarted(p: core_pb2.Pod) -> bool:
+        s = p.status.container_statuses
+        return bool(s) and s[0].restart_count >= 1 and s[0].last_state.HasField("terminated")
+
+    await node.sync_until(crash, restarted, "a restart")
+    assert crash.status.container_statuses[0].last_state.terminated.exit_code == 3
+    instances = await cri_runtime.list_containers(crash.metadata.uid)
+    assert {c.restart_count for c in instances} == {0, 1}  # a new container per restart
+    assert len({c.id for c in instances}) == 2
+    for pod in (failed, crash):
+        await node.syncer.sync(f"it-cri/{pod.metadata.name}", None)

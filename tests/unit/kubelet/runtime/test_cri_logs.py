@@ -1,0 +1,107 @@
+"""Reading a container's log in the CRI log format (kubelet/runtime/cri/logs.py), as kubectl logs
+gets it with --tail, --since-time, --timestamps and -f."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from kubelet.runtime.cri import logs
+from kubelet.runtime.cri.logs import LogFormatError, entry_time, parse_line, read_log
+from kubelet.runtime.types import LogOptions
+
+LINES = (
+    b"2024-05-01T10:00:00.100000000Z stdout F first\n"
+    b"2024-05-01T10:00:01.000000000Z stderr F an error\n"
+    b"2024-05-01T10:00:02.000000000Z stdout P a long \n"
+    b"2024-05-01T10:00:02.000000001Z stdout F line\n"
+    b"2024-05-01T10:00:03.000000000Z stdout F \n"
+)
+
+
+async def collect(path: Path, options: LogOptions, running: bool = False, **kw: object) -> bytes:
+    async def is_running() -> bool:
+        return running
+
+    return b"".join([c async for c in read_log(path, options, is_running, **kw)])  # type: ignore[arg-type]
+
+
+def test_a_line_is_parsed_into_its_time_stream_tag_and_content() -> None:
+    entry = parse_line(b"2024-05-01T10:00:00.123456789Z stderr P some text with spaces")
+    assert (entry.timestamp, entry.stream, entry.partial) == (
+        b"2024-05-01T10:00:00.123456789Z",
+        "stderr",
+        True,
+    )
+    assert entry.content == b"some text with spaces"
+    assert parse_line(b"2024-05-01T10:00:00Z stdout F").content == b""
+    assert entry_time(entry) == pytest.approx(1714557600.123456)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"no", b"2024-05-01T10:00:00Z stdin F x", b"2024-05-01T10:00:00Z stdout X x"],
+)
+def test_what_is_not_the_format_is_refused(line: bytes) -> None:
+    with pytest.raises(LogFormatError):
+        parse_line(line)
+
+
+async def test_the_whole_log_joins_partial_entries_into_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "0.log"
+    path.write_bytes(LINES + b"not a log line\n")
+    assert await collect(path, LogOptions()) == b"first\nan error\na long line\n\n"
+
+
+async def test_tail_counts_whole_lines_and_timestamps_prefix_each_entry(tmp_path: Path) -> None:
+    path = tmp_path / "0.log"
+    path.write_bytes(LINES)
+    assert await collect(path, LogOptions(tail_lines=2)) == b"a long line\n\n"
+    assert await collect(path, LogOptions(tail_lines=0)) == b""
+    stamped = await collect(path, LogOptions(tail_lines=1, timestamps=True))
+    assert stamped == b"2024-05-01T10:00:03.000000000Z \n"
+
+
+async def test_since_keeps_the_entries_written_within_the_last_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "0.log"
+    path.write_bytes(LINES)
+    now = entry_time(parse_line(LINES.split(b"\n")[2])) + 1.5
+    got = await collect(path, LogOptions(since_seconds=2), now=lambda: now)
+    assert got == b"a long line\n\n"
+
+
+async def test_a_missing_file_is_an_empty_log(tmp_path: Path) -> None:
+    assert await collect(tmp_path / "none.log", LogOptions(follow=True), running=True) == b""
+
+
+async def test_follow_reads_what_is_written_until_the_container_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs, "FOLLOW_INTERVAL", 0.01)
+    path = tmp_path / "0.log"
+    path.write_bytes(b"2024-05-01T10:00:00Z stdout F one\n2024-05-01T10:00:01Z stdout F tw")
+    state = {"running": True}
+
+    async def running() -> bool:
+        return state["running"]
+
+    got: list[bytes] = []
+
+    async def follow() -> None:
+        async for chunk in read_log(path, LogOptions(follow=True), running):
+            got.append(chunk)
+
+    task = asyncio.create_task(follow())
+    await asyncio.sleep(0.05)
+    assert got == [b"one\n"]  # the unfinished line waits for its end
+    with path.open("ab") as f:
+        f.write(b"o\n2024-05-01T10:00:02Z stderr F three\n")
+    await asyncio.sleep(0.05)
+    assert b"".join(got) == b"one\ntwo\nthree\n"
+    with path.open("ab") as f:
+        f.write(b"2024-05-01T10:00:03Z stdout F last words")
+    state["running"] = False
+    await asyncio.wait_for(task, 2)
+    assert b"".join(got) == b"one\ntwo\nthree\nlast words\n"
