@@ -21,6 +21,11 @@
 #                  the add-ons as docker.io/podplane/kube-proxy:dev and podplane/clusterdns:dev
 #   POD_RESOLV_CONF  the pods' resolv.conf base (the kubelet's --resolv-conf), default
 #                  /etc/podplane/pod-resolv.conf
+#   CONTAINER_RUNTIME  docker (default) or containerd: the runtime the kubelet runs pods with.
+#                  containerd: a containerd with its CRI plugin (/run/containerd/containerd.sock,
+#                  pods on a CNI bridge on POD_CIDR, runc and crun handlers, logs under
+#                  /var/log/pods) that the inner dockerd shares, and the kubelet gets
+#                  --container-runtime-endpoint; as kind's nodes run
 #   JOIN_CA_CERT, JOIN_TOKEN  a joining node's (scripts/join.sh, as `kubeadm join` is given
 #                  them): the cluster CA's certificate (PEM) and a bootstrap token, written to
 #                  /etc/podplane/join/ca.crt and token for the kubelet's --ca-file and
@@ -40,6 +45,8 @@ CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
 POD_ROUTES=${POD_ROUTES:-}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/podplane/dockerd.log}
 REGISTRY_MIRROR=${REGISTRY_MIRROR:-}
+CONTAINER_RUNTIME=${CONTAINER_RUNTIME:-docker}
+CONTAINERD_SOCK=/run/containerd/containerd.sock
 IMAGES=/opt/podplane/images
 
 log() { echo "node-entrypoint: $*" >&2; }
@@ -107,6 +114,82 @@ prefix=${POD_CIDR#*/}
 network=${POD_CIDR%/*}
 POD_BRIDGE_IP=${POD_BRIDGE_IP:-${network%.*}.$((${network##*.} + 1))/$prefix}
 
+# --- 2a. containerd with its CRI plugin (CONTAINER_RUNTIME=containerd) ---------------------------
+# What kind's nodes run: containerd's CRI plugin, pods on a CNI bridge on this node's pod CIDR
+# (its gateway the address Docker's bridge has otherwise, so the pods' resolver below is the same),
+# the OCI runtimes runc (the default handler) and crun. Debian's CNI plugins live in /usr/lib/cni.
+write_containerd_config() {
+  local mirror=""
+  if [[ -n $REGISTRY_MIRROR ]]; then
+    mirror=$(printf '    [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n      endpoint = ["%s"]' "$REGISTRY_MIRROR")
+  fi
+  mkdir -p /etc/containerd /etc/cni/net.d
+  cat >/etc/containerd/config.toml <<EOF
+version = 2
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "podplane/pause:3.9"
+    # The node's capability bounding set lacks CAP_SYS_RESOURCE: no score below containerd's own.
+    restrict_oom_score_adj = true
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "/usr/lib/cni"
+      conf_dir = "/etc/cni/net.d"
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      default_runtime_name = "runc"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+          SystemdCgroup = false
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+        runtime_type = "io.containerd.runc.v2"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+          BinaryName = "/usr/bin/crun"
+          SystemdCgroup = false
+    [plugins."io.containerd.grpc.v1.cri".registry]
+$mirror
+EOF
+  # Pod-to-pod traffic inside the cluster keeps its source (section 3's RETURN comes first);
+  # the firewall plugin accepts the pods' traffic in FORWARD, whose policy dockerd sets to DROP.
+  cat >/etc/cni/net.d/10-podplane.conflist <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "podplane",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "$POD_CIDR", "gateway": "${POD_BRIDGE_IP%/*}"}]],
+        "routes": [{"dst": "0.0.0.0/0"}]
+      }
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}},
+    {"type": "firewall"}
+  ]
+}
+EOF
+}
+
+start_containerd() {
+  write_containerd_config
+  rm -f "$CONTAINERD_SOCK"
+  log "starting containerd with its CRI plugin (log: /var/log/podplane/containerd.log)"
+  mkdir -p /var/log/podplane /var/lib/containerd
+  containerd --config /etc/containerd/config.toml >>/var/log/podplane/containerd.log 2>&1 &
+  local pid=$! i
+  for ((i = 0; i < 120; i++)); do
+    if ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; then
+      log "containerd answers (pid $pid)"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  log "containerd did not come up; last lines of its log:"
+  tail -n 30 /var/log/podplane/containerd.log >&2
+  exit 1
+}
+
 start_dockerd() {
   mkdir -p "$(dirname "$DOCKERD_LOG")" /var/lib/docker
   rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
@@ -117,10 +200,16 @@ start_dockerd() {
     # `image: busybox` with imagePullPolicy Always pulls through it, as from docker.io.
     mirror=(--registry-mirror "$REGISTRY_MIRROR" --insecure-registry "${REGISTRY_MIRROR#http://}")
   fi
+  local network=(--bip "$POD_BRIDGE_IP")
+  if [[ $CONTAINER_RUNTIME == containerd ]]; then
+    # The pods are containerd's, on the CNI bridge; the engine (images, and the node's own tools)
+    # shares that containerd and needs no bridge of its own on the pods' CIDR.
+    network=(--bridge none --containerd "$CONTAINERD_SOCK")
+  fi
   dockerd \
     --host unix:///var/run/docker.sock \
     "${mirror[@]}" \
-    --bip "$POD_BRIDGE_IP" \
+    "${network[@]}" \
     --storage-driver overlay2 \
     --data-root /var/lib/docker \
     --exec-opt native.cgroupdriver=cgroupfs \
@@ -136,6 +225,11 @@ start_dockerd() {
   tail -n 30 "$DOCKERD_LOG" >&2
   exit 1
 }
+case $CONTAINER_RUNTIME in
+  docker) ;;
+  containerd) start_containerd ;;
+  *) log "CONTAINER_RUNTIME must be docker or containerd, not \"$CONTAINER_RUNTIME\""; exit 1 ;;
+esac
 start_dockerd
 
 # --- 3. pod network across nodes ----------------------------------------------------------------
@@ -218,11 +312,31 @@ setup_pod_resolver
 
 # --- 5. pod images ------------------------------------------------------------------------------
 import_rootfs() { # IMAGE ROOTFS CMD-JSON
-  if docker image inspect "$1" >/dev/null 2>&1; then return 0; fi
-  tar -C "$2" -c . | docker import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change "CMD $3" - "$1" >/dev/null
-  log "imported $1"
+  if ! docker image inspect "$1" >/dev/null 2>&1; then
+    tar -C "$2" -c . | docker import \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change "CMD $3" - "$1" >/dev/null
+    log "imported $1"
+  fi
+  to_containerd "$1"
+}
+
+# With CONTAINER_RUNTIME=containerd the engine's image goes on to containerd's k8s.io namespace,
+# the one its CRI plugin runs pods from (as `kind load docker-image` does).
+to_containerd() { # IMAGE
+  [[ $CONTAINER_RUNTIME == containerd ]] || return 0
+  if ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qxF "$(docker_io_name "$1")"; then
+    return 0
+  fi
+  docker save "$1" | ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
+  log "imported $1 into containerd"
+}
+
+docker_io_name() { # NAME -> docker.io/library/NAME:latest, as containerd normalizes it
+  local ref=$1
+  [[ $ref == *:* ]] || ref=$ref:latest
+  [[ $ref == */* ]] || ref=library/$ref
+  echo "docker.io/$ref"
 }
 import_rootfs busybox:latest "$IMAGES/busybox" '["sh"]'
 # The pod sandbox: holds the pod's network namespace, exits at once on SIGTERM/SIGINT.
@@ -246,6 +360,7 @@ if [[ -d $IMAGES/components ]]; then
       docker tag podplane/clusterdns:dev podplane/kube-proxy:dev
     fi
   fi
+  to_containerd podplane/kube-proxy:dev
 fi
 
 publish() { # LOCAL-IMAGE REPOSITORY:TAG -- into the cluster registry, as docker.io would have it
@@ -312,6 +427,9 @@ supervise() { # NAME COMMAND...: runs COMMAND, and again 1s after it exits, unti
   done
 }
 
+if [[ $CONTAINER_RUNTIME == containerd ]]; then
+  set -- "$@" --container-runtime-endpoint "unix://$CONTAINERD_SOCK"
+fi
 log "node ready for pods; running $*"
 supervise kubelet "$@" &
 kubelet_supervisor=$!

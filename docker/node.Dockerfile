@@ -81,7 +81,7 @@ RUN apt-get update \
 FROM netbase AS node
 # With netbase's lists, or fresh ones when those have gone stale (a cached netbase, a changed list
 # of packages).
-RUN packages="docker.io iproute2 busybox-static procps" \
+RUN packages="docker.io containerd containernetworking-plugins crun iproute2 busybox-static procps" \
  && { apt-get install -y --no-install-recommends $packages \
       || { apt-get update && apt-get install -y --no-install-recommends $packages; }; } \
  && rm -rf /var/lib/apt/lists/*
