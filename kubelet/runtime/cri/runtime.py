@@ -24,6 +24,10 @@ from google.protobuf.message import Message
 from kubelet.runtime import labels as L
 from kubelet.runtime.cri import convert
 from kubelet.runtime.cri.logs import read_log
+from kubelet.runtime.cri.streaming import CriProcess
+from kubelet.runtime.pod_port import NamespaceUnavailable, connect_in_namespace, connect_pod_ip
+from kubelet.runtime.socket_connection import SocketConnection
+from kubelet.runtime.streams import PortForwardError, StreamOptions
 from kubelet.runtime.types import (
     ContainerConfig,
     ContainerRuntimeError,
@@ -342,6 +346,68 @@ class CriRuntime:
             raise _error(e, "exec") from e
         output = bytes(reply.stdout) + bytes(reply.stderr)
         return int(reply.exit_code), output.decode(errors="replace")
+
+    # ------------------------------------------------------------------ streaming (streams.py)
+    async def exec_interactive(
+        self, container_id: str, cmd: Sequence[str], streams: StreamOptions
+    ) -> CriProcess:
+        """Exec through the runtime's streaming server (the CRI's Exec gives its URL)."""
+        request = cri.ExecRequest(
+            container_id=container_id,
+            cmd=list(cmd),
+            tty=streams.tty,
+            stdin=streams.stdin,
+            stdout=streams.stdout,
+            stderr=streams.stderr and not streams.tty,
+        )
+        reply = await self._call(self._runtime.Exec, request, "exec")
+        return await CriProcess.open(reply.url, streams)
+
+    async def attach_interactive(self, container_id: str, streams: StreamOptions) -> CriProcess:
+        """Attach to the container's process, with a terminal if the container has one (as the
+        kubelet's GetAttach takes it from the container's spec)."""
+        status = await self._status(container_id)
+        if status is None:
+            raise NotFound(f'container "{container_id}" not found')
+        if status.state != cri.CONTAINER_RUNNING:
+            raise ContainerRuntimeError(f"container {container_id[:12]} is not running")
+        tty = status.annotations.get(convert.TTY) == "true"
+        request = cri.AttachRequest(
+            container_id=container_id,
+            stdin=streams.stdin,
+            tty=tty,
+            stdout=streams.stdout,
+            stderr=streams.stderr and not tty,
+        )
+        reply = await self._call(self._runtime.Attach, request, "attach")
+        options = StreamOptions(
+            stdin=streams.stdin, stdout=streams.stdout, stderr=streams.stderr, tty=tty
+        )
+        return await CriProcess.open(reply.url, options)
+
+    async def dial_pod_port(self, sandbox_id: str, port: int) -> SocketConnection:
+        """localhost:port in the sandbox's network namespace (its pause process's, which the
+        verbose status names), as containerd's own port forwarding dials it."""
+        request = cri.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id, verbose=True)
+        try:
+            reply = await self._call(self._runtime.PodSandboxStatus, request, "sandbox status")
+        except ContainerRuntimeError as e:
+            raise PortForwardError(f'pod sandbox "{sandbox_id}": {e}') from e
+        if reply.status.state != cri.SANDBOX_READY:
+            raise PortForwardError(f'pod sandbox "{sandbox_id}" is not running')
+        try:
+            pid = int(json.loads(reply.info.get("info", "{}")).get("pid") or 0)
+        except (ValueError, AttributeError):
+            pid = 0
+        try:
+            if pid <= 0:
+                raise NamespaceUnavailable("the runtime reports no sandbox process")
+            sock = await connect_in_namespace(f"/proc/{pid}/ns/net", port, sandbox_id)
+        except NamespaceUnavailable as e:
+            ip = reply.status.network.ip or "127.0.0.1"  # the node's network: its localhost
+            log.debug("port-forward to %s: %s; dialling %s", sandbox_id[:12], e, ip)
+            sock = await connect_pod_ip(ip, port, sandbox_id)
+        return await SocketConnection.open(sock)
 
     def close(self) -> None:
         """Closes the channel (its calls end); the runtime and what runs in it stay."""

@@ -17,7 +17,7 @@ from typing import Any
 from kubelet.runtime.docker.attach import attach_container
 from kubelet.runtime.docker.hijack import MultiplexedStream, take_over
 from kubelet.runtime.docker.sdk import APIClient
-from kubelet.runtime.docker.socket_connection import SocketConnection
+from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import StreamOptions, TerminalSize
 from kubelet.runtime.types import ContainerRuntimeError, ExecOutput
 

@@ -26,7 +26,7 @@ from kubelet.runtime.docker.inspect import InspectCache, starting_view
 from kubelet.runtime.docker.logs import stream_logs
 from kubelet.runtime.docker.sdk import APIClient, errors, sdk, utils
 from kubelet.runtime.docker.security import security_options, unmask_proc
-from kubelet.runtime.docker.socket_connection import SocketConnection
+from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError, StreamOptions
 from kubelet.runtime.types import (
     ContainerConfig,

@@ -17,8 +17,11 @@ import pytest_asyncio
 
 from kubelet.runtime import labels as L
 from kubelet.runtime.cri.runtime import CriRuntime
+from kubelet.runtime.cri.streaming import CriProcess
+from kubelet.runtime.streams import PortForwardError, StreamOptions, TerminalSize
 from kubelet.runtime.types import (
     ContainerConfig,
+    ContainerRuntimeError,
     ContainerState,
     ExecTimeout,
     LogOptions,
@@ -280,3 +283,109 @@ async def test_exit_codes_and_restarts_on_cri(cri_runtime: CriRuntime, tmp_path:
     assert len({c.id for c in instances}) == 2
     for pod in (failed, crash):
         await node.syncer.sync(f"it-cri/{pod.metadata.name}", None)
+
+
+# ---------------------------------------------------------------- streaming: exec, attach, ports
+
+
+async def output_of(process: CriProcess) -> tuple[bytes, bytes, int | None]:
+    out, err, code = b"", b"", None
+    async for item in process.output():
+        if item.exit_code is not None:
+            code = item.exit_code
+        elif item.stream == "stderr":
+            err += item.data
+        else:
+            out += item.data
+    return out, err, code
+
+
+async def running_pod(runtime: CriRuntime, command: str, *, stdin: bool = False) -> tuple[str, str]:
+    """(sandbox id, container id) of a pod whose one container runs `command`."""
+    pod = pod_ref()
+    sandbox = await runtime.run_pod_sandbox(
+        SandboxConfig(pod=pod, attempt=0, hostname=pod.name, image=PAUSE)
+    )
+    config = ContainerConfig(
+        pod=pod,
+        name="main",
+        image=BUSYBOX,
+        restart_count=0,
+        entrypoint=("sh", "-c"),
+        cmd=(command,),
+        stdin=stdin,
+        stdin_once=stdin,
+        termination_grace_seconds=1,
+    )
+    container = await runtime.create_container(sandbox, config)
+    await runtime.start_container(container)
+    await wait_state(runtime, pod, "main", ContainerState.RUNNING)
+    return sandbox, container
+
+
+async def test_exec_streams_stdin_output_and_the_exit_code(cri_runtime: CriRuntime) -> None:
+    sandbox, container = await running_pod(cri_runtime, "sleep 300")
+    try:
+        streams = StreamOptions(stdin=True, stdout=True, stderr=True)
+        process = await cri_runtime.exec_interactive(
+            container, ["sh", "-c", "cat; echo done >&2; exit 3"], streams
+        )
+        await process.write_stdin(b"piped ")
+        await process.write_stdin(b"in\n")
+        await process.close_stdin()  # cat reads end-of-file
+        assert await asyncio.wait_for(output_of(process), 20) == (b"piped in\n", b"done\n", 3)
+        await process.close()
+
+        tty = await cri_runtime.exec_interactive(
+            container, ["sh", "-c", "sleep 1; stty size"], StreamOptions(stdin=True, tty=True)
+        )
+        await tty.resize(TerminalSize(width=91, height=17))
+        out, err, code = await asyncio.wait_for(output_of(tty), 20)
+        assert code == 0 and err == b""
+        assert out == b"17 91\r\n"  # the terminal, resized before the command asks
+        await tty.close()
+
+        with pytest.raises(ContainerRuntimeError, match="no-such-binary"):
+            missing = await cri_runtime.exec_interactive(
+                container, ["no-such-binary"], StreamOptions()
+            )
+            await asyncio.wait_for(output_of(missing), 20)
+    finally:
+        await cri_runtime.stop_pod_sandbox(sandbox, 0)
+        await cri_runtime.remove_pod_sandbox(sandbox)
+
+
+async def test_attach_reaches_the_containers_own_process(cri_runtime: CriRuntime) -> None:
+    sandbox, container = await running_pod(
+        cri_runtime, "read line; echo got $line; exit 4", stdin=True
+    )
+    try:
+        process = await cri_runtime.attach_interactive(
+            container, StreamOptions(stdin=True, stdout=True, stderr=True)
+        )
+        await process.write_stdin(b"hello\n")
+        out, _, _ = await asyncio.wait_for(output_of(process), 20)
+        assert out == b"got hello\n"
+        await process.close()
+    finally:
+        await cri_runtime.stop_pod_sandbox(sandbox, 0)
+        await cri_runtime.remove_pod_sandbox(sandbox)
+
+
+async def test_port_forward_dials_localhost_in_the_pod(cri_runtime: CriRuntime) -> None:
+    sandbox, _ = await running_pod(
+        cri_runtime, "echo hi > /tmp/i; exec httpd -f -p 127.0.0.1:8080 -h /tmp"
+    )
+    try:
+        connection = await cri_runtime.dial_pod_port(sandbox, 8080)
+        await connection.write(b"GET /i HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := await asyncio.wait_for(connection.read(), 10):
+            answer += chunk
+        await connection.close()
+        assert answer.startswith(b"HTTP/1.") and answer.endswith(b"\r\n\r\nhi\n")
+        with pytest.raises(PortForwardError, match="connection refused"):
+            await cri_runtime.dial_pod_port(sandbox, 9)
+    finally:
+        await cri_runtime.stop_pod_sandbox(sandbox, 0)
+        await cri_runtime.remove_pod_sandbox(sandbox)

@@ -1,0 +1,250 @@
+"""The CRI's streaming calls, Exec and Attach: the runtime answers with the URL of its streaming
+server, which speaks Kubernetes' remotecommand protocol over SPDY/3.1 (kubelet/cri/streaming and
+client-go's remotecommand, as kubectl does): an HTTP upgrade, then one SPDY stream per channel
+(error, stdin, stdout, stderr, resize), opened by this side. v4.channel.k8s.io ends with a
+Status on the error stream, whose causes carry the exit code. Closing stdin is a FIN on its
+stream, which the process reads as end-of-file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import urllib.parse
+from collections.abc import AsyncIterator, Sequence
+
+from kubelet.runtime.streams import StreamOptions, TerminalSize
+from kubelet.runtime.types import ContainerRuntimeError, ExecOutput
+from podplane.streaming.spdy.client import ClientSession, StreamReplied
+from podplane.streaming.spdy.frames import FrameError
+from podplane.streaming.spdy.session import DataReceived, StreamEnded, StreamReset
+
+PROTOCOL = "v4.channel.k8s.io"
+STREAM_TYPE = "streamtype"
+_TERMINAL_EOF = b"\x04"
+_READ_SIZE = 64 * 1024
+CONNECT_TIMEOUT = 10.0
+
+
+async def _upgrade(
+    url: str, protocols: Sequence[str]
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """POSTs an upgrade to SPDY/3.1 to the streaming server's URL; the connection after its 101."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "") or not parts.hostname:
+        raise ContainerRuntimeError(f"unsupported streaming URL {url!r}")
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname, parts.port or 80), CONNECT_TIMEOUT
+        )
+    except (OSError, TimeoutError) as e:
+        raise ContainerRuntimeError(f"cannot reach the runtime's streaming server: {e}") from e
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    request = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        "Connection: Upgrade",
+        "Upgrade: SPDY/3.1",
+        *(f"X-Stream-Protocol-Version: {p}" for p in protocols),
+        "Content-Length: 0",
+        "",
+        "",
+    ]
+    writer.write("\r\n".join(request).encode())
+    try:
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, asyncio.IncompleteReadError) as e:
+        writer.close()
+        raise ContainerRuntimeError(f"the runtime's streaming server: {e}") from e
+    status_line = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    if " 101 " not in f"{status_line} ":
+        body = b""
+        with contextlib.suppress(OSError, TimeoutError):
+            body = await asyncio.wait_for(reader.read(4096), 1)
+        writer.close()
+        message = body.decode(errors="replace").strip() or status_line
+        raise ContainerRuntimeError(message)
+    return reader, writer
+
+
+class SpdyConnection:
+    """A client SPDY session over a connection: streams opened by this side, each read as a
+    queue of data chunks ending with None (FIN or reset)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._session = ClientSession()
+        self._queues: dict[int, asyncio.Queue[bytes | None]] = {}
+        self._replied: dict[int, asyncio.Event] = {}
+        self._lock = asyncio.Lock()
+        self._pump = asyncio.create_task(self._read_loop(), name="cri-spdy-reader")
+
+    @classmethod
+    async def connect(cls, url: str, protocols: Sequence[str]) -> SpdyConnection:
+        reader, writer = await _upgrade(url, protocols)
+        return cls(reader, writer)
+
+    async def _flush(self) -> None:
+        out = self._session.data_to_send()
+        if out and not self._writer.is_closing():
+            self._writer.write(out)
+            with contextlib.suppress(ConnectionError, OSError):
+                await self._writer.drain()
+
+    async def _read_loop(self) -> None:
+        try:
+            while data := await self._reader.read(_READ_SIZE):
+                async with self._lock:
+                    events = self._session.receive(data)
+                    await self._flush()  # ping echoes
+                for event in events:
+                    if isinstance(event, StreamReplied):
+                        self._replied.setdefault(event.stream_id, asyncio.Event()).set()
+                    elif isinstance(event, DataReceived):
+                        self._queues[event.stream_id].put_nowait(event.data)
+                    elif isinstance(event, StreamEnded | StreamReset):
+                        self._queues[event.stream_id].put_nowait(None)
+        except (ConnectionError, OSError, FrameError):
+            pass
+        finally:
+            for queue in self._queues.values():
+                queue.put_nowait(None)  # the connection is gone: every stream has ended
+
+    async def open(self, stream_type: str, **headers: str) -> int:
+        async with self._lock:
+            stream_id = self._session.open_stream(
+                {STREAM_TYPE: [stream_type], **{k.lower(): [v] for k, v in headers.items()}}
+            )
+            self._queues[stream_id] = asyncio.Queue()
+            self._replied.setdefault(stream_id, asyncio.Event())
+            await self._flush()
+        return stream_id
+
+    async def send(self, stream_id: int, data: bytes, fin: bool = False) -> None:
+        async with self._lock:
+            self._session.send_data(stream_id, data, fin)
+            await self._flush()
+
+    async def read(self, stream_id: int) -> bytes | None:
+        return await self._queues[stream_id].get()
+
+    async def read_all(self, stream_id: int) -> bytes:
+        chunks = []
+        while (chunk := await self.read(stream_id)) is not None:
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._session.go_away()
+            await self._flush()
+        self._pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._pump
+        self._writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._writer.wait_closed()
+
+
+def exit_code(status: bytes) -> int:
+    """v4's final Status: Success is 0; NonZeroExitCode names the code in its causes; any other
+    failure is the runtime's error, in its words."""
+    if not status.strip():
+        return 0
+    try:
+        parsed = json.loads(status)
+    except ValueError:
+        raise ContainerRuntimeError(status.decode(errors="replace").strip()) from None
+    if parsed.get("status") == "Success":
+        return 0
+    for cause in (parsed.get("details") or {}).get("causes") or ():
+        if cause.get("reason") == "ExitCode":
+            with contextlib.suppress(TypeError, ValueError):
+                return int(cause.get("message"))
+    raise ContainerRuntimeError(str(parsed.get("message") or status.decode(errors="replace")))
+
+
+class CriProcess:
+    """An exec'd command or an attached container on the runtime's streaming server."""
+
+    def __init__(
+        self,
+        connection: SpdyConnection,
+        streams: dict[str, int],
+        tty: bool,
+    ) -> None:
+        self._connection = connection
+        self._streams = streams
+        self._tty = tty
+        self._stdin_closed = "stdin" not in streams
+
+    @classmethod
+    async def open(cls, url: str, streams: StreamOptions) -> CriProcess:
+        """The channels as client-go's v4 client opens them: error first, then the ones asked for
+        (stderr only without a terminal, resize only with one)."""
+        connection = await SpdyConnection.connect(url, [PROTOCOL])
+        wanted = ["error"]
+        wanted += ["stdin"] if streams.stdin else []
+        wanted += ["stdout"] if streams.stdout else []
+        wanted += ["stderr"] if streams.stderr and not streams.tty else []
+        wanted += ["resize"] if streams.tty else []
+        ids = {}
+        for kind in wanted:
+            ids[kind] = await connection.open(kind)
+        await connection.send(ids["error"], b"", fin=True)  # the client never writes on it
+        return cls(connection, ids, streams.tty)
+
+    @property
+    def tty(self) -> bool:
+        return self._tty
+
+    async def write_stdin(self, data: bytes) -> None:
+        if not self._stdin_closed and data:
+            await self._connection.send(self._streams["stdin"], data)
+
+    async def close_stdin(self) -> None:
+        if self._stdin_closed:
+            return
+        if self._tty:
+            await self.write_stdin(_TERMINAL_EOF)
+        else:
+            await self._connection.send(self._streams["stdin"], b"", fin=True)
+        self._stdin_closed = True
+
+    async def resize(self, size: TerminalSize) -> None:
+        if "resize" not in self._streams or size.width <= 0 or size.height <= 0:
+            return
+        message = json.dumps({"Width": size.width, "Height": size.height}).encode()
+        await self._connection.send(self._streams["resize"], message)
+
+    async def output(self) -> AsyncIterator[ExecOutput]:
+        queue: asyncio.Queue[ExecOutput | None] = asyncio.Queue()
+
+        async def pump(kind: str) -> None:
+            while (data := await self._connection.read(self._streams[kind])) is not None:
+                queue.put_nowait(ExecOutput(kind, data))
+            queue.put_nowait(None)
+
+        pumps = [
+            asyncio.create_task(pump(kind))
+            for kind in ("stdout", "stderr")
+            if kind in self._streams
+        ]
+        try:
+            ended = 0
+            while ended < len(pumps):
+                item = await queue.get()
+                if item is None:
+                    ended += 1
+                else:
+                    yield item
+        finally:
+            for task in pumps:
+                task.cancel()
+        status = await self._connection.read_all(self._streams["error"])
+        yield ExecOutput("", b"", exit_code(status))
+
+    async def close(self) -> None:
+        await self._connection.close()
