@@ -176,6 +176,11 @@ def _add_pods(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="seconds to wait for every pod to be Running",
     )
     p.add_argument("--cpu-request", default=defaults.cpu_request, help="each pod's cpu request")
+    p.add_argument(
+        "--project",
+        default=defaults.project,
+        help='the compose project whose nodes\' CPU per pod is reported ("" for none)',
+    )
     p.add_argument("--out", default=defaults.out, help="the JSON result")
 
 
@@ -258,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                 concurrency=args.concurrency,
                 timeout=args.timeout,
                 cpu_request=args.cpu_request,
+                project=args.project,
                 out=args.out,
             )
         )

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.cluster_idle import cpu
+from bench.common import cpu
+from bench.common.compose import Container, containers
 from bench.common.results import write_json
-
-PROJECT_LABEL = "label=com.docker.compose.project"
 
 
 @dataclass(frozen=True)
@@ -28,44 +26,6 @@ class Options:
     settle: float = 0.0
     seconds: float = 60.0
     out: str = "build/bench/idle.json"
-
-
-@dataclass(frozen=True)
-class Container:
-    id: str
-    pid: int
-    service: str
-
-
-def containers(project: str) -> list[Container]:
-    """The project's running containers, from Docker."""
-    ids = subprocess.run(
-        [
-            "docker",
-            "ps",
-            "-q",
-            "--no-trunc",
-            "--filter",
-            f"label=com.docker.compose.project={project}",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    if not ids:
-        raise SystemExit(f"no running container of the compose project {project!r}: make up first")
-    template = '{{.Id}} {{.State.Pid}} {{index .Config.Labels "com.docker.compose.service"}}'
-    lines = subprocess.run(
-        ["docker", "inspect", "--format", template, *ids],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
-    found = []
-    for line in lines:
-        cid, pid, service = line.split(" ", 2)
-        found.append(Container(cid, int(pid), service))
-    return sorted(found, key=lambda c: c.service)
 
 
 @dataclass(frozen=True)

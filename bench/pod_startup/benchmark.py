@@ -19,9 +19,10 @@ import secrets
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from bench.common.stats import summarize
+from bench.pod_startup import node_cpu
 from bench.pod_startup.report import SLO_SECONDS, STRETCH_SECONDS, Cell, markdown
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -43,6 +44,8 @@ class Options:
     timeout: float = 300.0
     cpu_request: str = "1m"
     out: str = "build/bench/pods.json"
+    # The compose project whose node containers' CPU is read per cell ("": none).
+    project: str = "podplane"
 
 
 def startup_pod(name: str, namespace: str, cpu_request: str) -> core_pb2.Pod:
@@ -137,6 +140,8 @@ async def measure_cell(options: Options, rate: float, client: Client, namespace:
                 all_running.set()
 
     follower = asyncio.create_task(follow())
+    nodes = node_cpu.node_containers(options.project) if options.project else []
+    before = node_cpu.sample(nodes) if nodes else None
     start = time.monotonic()
     try:
         await _create_all(options, rate, client, namespace, timeline, errors)
@@ -149,7 +154,11 @@ async def measure_cell(options: Options, rate: float, client: Client, namespace:
     finally:
         watch.cancel()
         follower.cancel()
-    return _cell(rate, namespace, timeline, errors, create_seconds)
+    cell = _cell(rate, namespace, timeline, errors, create_seconds)
+    if before is not None:
+        after = node_cpu.sample(nodes)
+        cell = replace(cell, node_cpu_ms=node_cpu.per_pod_ms(before, after, cell.pod_startup.count))
+    return cell
 
 
 def _cell(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.common.stats import Summary
 from podplane.apimachinery.json_types import JSONObject
@@ -28,6 +28,8 @@ class Cell:
     create_seconds: float
     never_running: list[str]
     create_errors: list[str]
+    # CPU milliseconds per pod on the compose cluster's nodes, by process (node_cpu.py).
+    node_cpu_ms: dict[str, float] = field(default_factory=dict)
 
     def meets(self, seconds: float) -> bool:
         p99 = self.pod_startup.p99
@@ -47,6 +49,7 @@ class Cell:
             "never_running": len(self.never_running),
             "never_running_pods": self.never_running[:10],
             "create_errors": self.create_errors,
+            "node_cpu_ms_per_pod": self.node_cpu_ms,
             "p99_within_slo": self.meets(SLO_SECONDS),
             "p99_within_stretch": self.meets(STRETCH_SECONDS),
         }
@@ -107,9 +110,23 @@ def markdown(cells: Sequence[Cell]) -> str:
             for c in cells
         ],
     )
-    return (
+    text = (
         "## Pod start-up: create -> Running (as a watch delivers them)\n\n"
         + startup
         + "\n### Where the time goes\n\n"
         + phases
+    )
+    if any(c.node_cpu_ms for c in cells):
+        text += "\n### CPU per pod on the nodes, ms (every node, by process)\n\n"
+        text += _cpu_table(cells)
+    return text
+
+
+def _cpu_table(cells: Sequence[Cell]) -> str:
+    names: list[str] = []
+    for c in cells:
+        names += [n for n in c.node_cpu_ms if n not in names]
+    return _table(
+        ["process", *(_mode(c) for c in cells)],
+        [[name, *(f"{c.node_cpu_ms.get(name, 0.0):.1f}" for c in cells)] for name in names],
     )

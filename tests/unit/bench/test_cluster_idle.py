@@ -1,4 +1,4 @@
-"""podplane-bench idle's readings (bench/cluster_idle/cpu.py), on a /proc and a cgroup tree made
+"""podplane-bench idle's readings (bench/common/cpu.py), on a /proc and a cgroup tree made
 in a temporary folder: a process's CPU and name, the containers it runs in, a container's
 cgroup total under cgroup v1 and v2, and a window's split over the processes alive at its end."""
 
@@ -8,19 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from bench.cluster_idle import cpu
 from bench.cluster_idle.benchmark import report
+from bench.common import cpu
 
 NODE = "a" * 64
 POD = "b" * 64
 TICK = cpu.CLOCK_TICKS
 
 
-def stat_line(pid: int, comm: str, utime: int, stime: int, start: int) -> str:
+def stat_line(
+    pid: int, comm: str, utime: int, stime: int, start: int, children: tuple[int, int] = (0, 0)
+) -> str:
     # Fields 3-13, then utime (14), stime (15), cutime, cstime, priority, nice, threads,
     # itrealvalue, starttime (22) and the rest.
     head = ["S", "1", "1", "1", "0", "-1", "4194560", "100", "0", "0", "0"]
-    tail = ["0", "0", "20", "0", "1", "0", str(start), "1000", "200"]
+    tail = [str(children[0]), str(children[1]), "20", "0", "1", "0", str(start), "1000", "200"]
     return f"{pid} ({comm}) " + " ".join([*head, str(utime), str(stime), *tail]) + "\n"
 
 
@@ -36,8 +38,8 @@ def make_process(
 
 
 def test_a_stat_line_with_spaces_and_parentheses_in_its_name_is_read() -> None:
-    comm, seconds, start = cpu.parse_stat(stat_line(7, "odd (name) x", 3 * TICK, TICK, 4242))
-    assert (comm, seconds, start) == ("odd (name) x", 4.0, 4242)
+    line = stat_line(7, "odd (name) x", 3 * TICK, TICK, 4242, children=(TICK, 2 * TICK))
+    assert cpu.parse_stat(line) == ("odd (name) x", 4.0, 4242, 3.0)
 
 
 @pytest.mark.parametrize(

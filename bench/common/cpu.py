@@ -26,16 +26,22 @@ class Process:
     # The container ids in its cgroup path, outermost first (empty: not in a container).
     containers: tuple[str, ...]
     cpu_seconds: float
+    # What its children that ended and were waited for spent (cutime + cstime): a containerd
+    # shim's are the OCI runtime's runs (create, start, exec, kill, delete).
+    children_seconds: float = 0.0
 
 
-def parse_stat(text: str) -> tuple[str, float, int]:
-    """(comm, utime + stime in seconds, starttime) from /proc/PID/stat; comm may hold spaces and
-    parentheses, so the fields are counted from its closing one."""
+def parse_stat(text: str) -> tuple[str, float, int, float]:
+    """(comm, utime + stime in seconds, starttime, cutime + cstime in seconds) from
+    /proc/PID/stat; comm may hold spaces and parentheses, so the fields are counted from its
+    closing one."""
     comm = text[text.index("(") + 1 : text.rindex(")")]
     fields = text[text.rindex(")") + 2 :].split()
-    # fields[0] is field 3 (state): utime and stime are fields 14 and 15, starttime field 22.
+    # fields[0] is field 3 (state): utime and stime are fields 14 and 15, cutime and cstime 16
+    # and 17, starttime field 22.
     utime, stime, start = int(fields[11]), int(fields[12]), int(fields[19])
-    return comm, (utime + stime) / CLOCK_TICKS, start
+    children = int(fields[13]) + int(fields[14])
+    return comm, (utime + stime) / CLOCK_TICKS, start, children / CLOCK_TICKS
 
 
 def name_of(comm: str, argv: list[str]) -> str:
@@ -64,14 +70,14 @@ def processes(proc: Path = Path("/proc")) -> dict[tuple[int, int], Process]:
         if not entry.name.isdigit():
             continue
         try:
-            comm, cpu, start = parse_stat((entry / "stat").read_text())
+            comm, cpu, start, children = parse_stat((entry / "stat").read_text())
             argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
             cgroup = (entry / "cgroup").read_text()
         except (OSError, ValueError, IndexError):
             continue
         pid = int(entry.name)
         out[(pid, start)] = Process(
-            pid, start, name_of(comm, [a for a in argv if a]), container_ids(cgroup), cpu
+            pid, start, name_of(comm, [a for a in argv if a]), container_ids(cgroup), cpu, children
         )
     return out
 
