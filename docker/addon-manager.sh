@@ -1,13 +1,14 @@
 #!/bin/sh
 # The compose project's addon-manager (image podplane:dev), as kube-up's kube-addon-manager: keeps
-# the cluster's add-ons applied. Every ADDON_INTERVAL seconds (default 30), as the cluster admin:
+# the cluster's add-ons applied. Every ADDON_INTERVAL seconds (default 60, kube-addon-manager's
+# ADDON_CHECK_INTERVAL_SEC), as the cluster admin:
 # podctl apply -f /etc/podplane/addons (docker/addons: kube-proxy's service account, its binding
 # to system:node-proxier and the DaemonSet kube-proxy; the cluster DNS's service account and its
 # ClusterRole and binding, the Service kube-dns at 10.96.0.10 and the Deployment coredns).
 # A deleted or edited add-on object is put back at the next pass. Healthy (/tmp/applied) once a
 # pass has succeeded; `make up` and `docker compose up --wait` wait for that.
 set -u
-pki=/etc/podplane/pki addons=/etc/podplane/addons interval=${ADDON_INTERVAL:-30}
+pki=/etc/podplane/pki addons=/etc/podplane/addons interval=${ADDON_INTERVAL:-60}
 export PODPLANE_SERVER=${PODPLANE_SERVER:-apiserver:6443}
 export PODPLANE_CA=$pki/ca.crt PODPLANE_CERT=$pki/admin.crt PODPLANE_KEY=$pki/admin.key
 
