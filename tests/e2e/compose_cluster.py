@@ -4,8 +4,12 @@ nodes): where it is, the admin's credentials, and `docker compose`, a node's own
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from podplane.client.credentials import Credentials
@@ -39,6 +43,63 @@ def compose(
 def node_docker(node: str, *args: str) -> str:
     """Runs `docker ...` against a node's own engine, inside the node container."""
     return compose("exec", "-T", node, "docker", *args).stdout
+
+
+@functools.cache
+def node_runtime(node: str) -> str:
+    """The runtime the node's kubelet runs pods with: docker or containerd (CONTAINER_RUNTIME)."""
+    found = compose("exec", "-T", node, "printenv", "CONTAINER_RUNTIME", check=False).stdout
+    return found.strip() or "docker"
+
+
+def _ctr(node: str, *args: str) -> str:
+    return compose("exec", "-T", node, "ctr", "-n", "k8s.io", *args).stdout
+
+
+@dataclass(frozen=True)
+class NodeContainer:
+    id: str
+    pod_name: str
+
+
+def node_containers(
+    node: str, labels: Mapping[str, str], *, include_stopped: bool = False
+) -> list[NodeContainer]:
+    """The containers (pod sandboxes included) in the node's own runtime that carry every one of
+    the labels: its Docker engine's (`docker ps`), or containerd's k8s.io namespace (`ctr`);
+    running ones only unless `include_stopped`."""
+    if node_runtime(node) != "containerd":
+        filters = [a for k, v in labels.items() for a in ("--filter", f"label={k}={v}")]
+        out = node_docker(
+            node,
+            "ps",
+            *(["-a"] if include_stopped else []),
+            *filters,
+            "--format",
+            '{{.ID}} {{.Label "io.kubernetes.pod.name"}}',
+        )
+        rows = [line.partition(" ") for line in out.splitlines() if line]
+        return [NodeContainer(cid, pod) for cid, _, pod in rows]
+    selector = [f'labels."{k}"=={v}' for k, v in labels.items()]
+    ids = _ctr(node, "containers", "list", "-q", *selector).split()
+    if not include_stopped:
+        tasks = _ctr(node, "tasks", "list").splitlines()[1:]
+        running = {t.split()[0] for t in tasks if t.split()[-1:] == ["RUNNING"]}
+        ids = [i for i in ids if i in running]
+    found = []
+    for cid in ids:
+        info = json.loads(_ctr(node, "containers", "info", cid) or "{}")
+        pod = (info.get("Labels") or {}).get("io.kubernetes.pod.name", "")
+        found.append(NodeContainer(cid, pod))
+    return found
+
+
+def kill_node_container(node: str, container_id: str) -> None:
+    """SIGKILL to the container's process, as a crash would end it."""
+    if node_runtime(node) == "containerd":
+        _ctr(node, "tasks", "kill", "--signal", "SIGKILL", container_id)
+    else:
+        node_docker(node, "kill", "--signal", "KILL", container_id)
 
 
 def podctl(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest_asyncio
 
 from podplane.client.clientset import Client
-from tests.e2e.compose_cluster import NODES, compose, node_docker
+from tests.e2e.compose_cluster import NODES, compose, node_containers
 from tests.e2e.faults import (
     NETWORK,
     container_id,
@@ -72,17 +72,9 @@ async def node_ready(client: Client, name: str) -> str:
 
 
 def containers_of(node: str, namespace: str) -> dict[str, int]:
-    """Pod name -> number of its containers (running or not) in the node's own Docker."""
-    out = node_docker(
-        node,
-        "ps",
-        "-a",
-        "--filter",
-        f"label=io.kubernetes.pod.namespace={namespace}",
-        "--format",
-        '{{.Label "io.kubernetes.pod.name"}}',
-    )
-    return dict(Counter(line for line in out.splitlines() if line))
+    """Pod name -> number of its containers (running or not) in the node's own runtime."""
+    found = node_containers(node, {"io.kubernetes.pod.namespace": namespace}, include_stopped=True)
+    return dict(Counter(c.pod_name for c in found if c.pod_name))
 
 
 def kubelet_pid(node: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import reflection_client
-from tests.e2e.compose_cluster import ADMIN, NODES, ROOT, SERVER, node_docker, podctl
+from tests.e2e.compose_cluster import ADMIN, NODES, ROOT, SERVER, node_containers, podctl
 from tests.e2e.faults import wait_schedulable
 from tests.support import eventually
 
@@ -104,13 +104,7 @@ async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -
         assert expected in text, f"{expected!r} missing from describe:\n{text}"
 
     # The container really runs on that node's engine, inside the pod's sandbox.
-    ids = node_docker(
-        pod.spec.node_name,
-        "ps",
-        "-q",
-        "--filter",
-        f"label=io.kubernetes.pod.uid={pod.metadata.uid}",
-    ).split()
+    ids = node_containers(pod.spec.node_name, {"io.kubernetes.pod.uid": pod.metadata.uid})
     assert len(ids) == 2  # the pause sandbox and busybox
 
 
@@ -228,8 +222,8 @@ async def test_deleting_a_pod_removes_its_containers(client: Client, namespace: 
         )
     )
     pod = await wait_for_phase(client, "doomed", namespace, {"Running"})
-    label = f"label=io.kubernetes.pod.uid={pod.metadata.uid}"
-    assert node_docker(pod.spec.node_name, "ps", "-aq", "--filter", label).split()
+    label = {"io.kubernetes.pod.uid": pod.metadata.uid}
+    assert node_containers(pod.spec.node_name, label, include_stopped=True)
     # Graceful deletion: the pod is marked (Terminating) and stays until its kubelet has stopped
     # its containers; `podctl delete` waits for that.
     marked = await client.pods.delete("doomed", namespace)
@@ -241,7 +235,7 @@ async def test_deleting_a_pod_removes_its_containers(client: Client, namespace: 
     assert not (await client.pods.list(namespace, field_selector="metadata.name=doomed")).items
 
     async def gone() -> bool:
-        return not node_docker(pod.spec.node_name, "ps", "-aq", "--filter", label).split()
+        return not node_containers(pod.spec.node_name, label, include_stopped=True)
 
     await eventually(gone, 30, interval=1, what="the pod's containers to be removed")
 

@@ -19,7 +19,7 @@ from functools import partial
 
 import pytest
 
-from tests.e2e.compose_cluster import NODES, compose, node_docker
+from tests.e2e.compose_cluster import NODES, compose, kill_node_container, node_containers
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.waiting import eventually
 
@@ -251,19 +251,16 @@ def test_restarting_kube_proxy_keeps_traffic_flowing(k: Kubectl, web: Web) -> No
     time.sleep(1)
     # Its container killed in node-1's engine, as a crash would end it: the kubelet starts it
     # again (restartPolicy Always), in the same pod.
-    container = node_docker(
+    container = node_containers(
         "node-1",
-        "ps",
-        "-q",
-        "--filter",
-        "label=io.kubernetes.pod.namespace=kube-system",
-        "--filter",
-        f"label=io.kubernetes.pod.name={pod}",
-        "--filter",
-        "label=io.kubernetes.container.name=kube-proxy",
-    ).split()
+        {
+            "io.kubernetes.pod.namespace": "kube-system",
+            "io.kubernetes.pod.name": pod,
+            "io.kubernetes.container.name": "kube-proxy",
+        },
+    )
     assert len(container) == 1, container
-    node_docker("node-1", "kill", "--signal", "KILL", container[0])
+    kill_node_container("node-1", container[0].id)
     out, err = requests.communicate(timeout=120)
     assert requests.returncode == 0, err
     answers = out.splitlines()

@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 
 from podplane.client.clientset import Client, is_not_found
-from tests.e2e.compose_cluster import ROOT, compose, node_docker
+from tests.e2e.compose_cluster import ROOT, compose, node_containers
 from tests.support import eventually
 
 MANIFEST = """\
@@ -55,14 +55,14 @@ async def test_a_static_pod_runs_with_a_mirror_that_cannot_stop_it(
         mirror = await eventually(mirror_running, 90, interval=1, what="the mirror pod Running")
         assert mirror.spec.node_name == "node-1"
         assert mirror.metadata.annotations["kubernetes.io/config.mirror"]
-        label = f"label=io.kubernetes.pod.name={name}"
-        containers = node_docker("node-1", "ps", "-q", "--filter", label).split()
+        label = {"io.kubernetes.pod.name": name}
+        containers = node_containers("node-1", label)
         assert containers
 
         await client.pods.delete(name, namespace)
         recreated = await eventually(mirror_running, 60, interval=1, what="the mirror back")
         assert recreated.metadata.uid != mirror.metadata.uid
-        assert node_docker("node-1", "ps", "-q", "--filter", label).split() == containers
+        assert node_containers("node-1", label) == containers
     finally:
         compose("exec", "-T", "node-1", "rm", "-f", PATH)
 
@@ -79,5 +79,5 @@ async def test_a_static_pod_runs_with_a_mirror_that_cannot_stop_it(
     )
 
 
-async def _no_containers(label: str) -> bool:
-    return not node_docker("node-1", "ps", "-q", "--filter", label).split()
+async def _no_containers(label: dict[str, str]) -> bool:
+    return not node_containers("node-1", label)
