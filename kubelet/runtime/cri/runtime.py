@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -32,6 +32,7 @@ from kubelet.runtime.types import (
     ContainerConfig,
     ContainerRuntimeError,
     ContainerStatus,
+    ExecOutput,
     ExecTimeout,
     ImageInfo,
     ImageNotFound,
@@ -384,6 +385,36 @@ class CriRuntime:
             stdin=streams.stdin, stdout=streams.stdout, stderr=streams.stderr, tty=tty
         )
         return await CriProcess.open(reply.url, options)
+
+    def exec_stream(
+        self, container_id: str, cmd: Sequence[str], stdin: bytes | None = None
+    ) -> AsyncIterator[ExecOutput]:
+        """A command's output as it comes, then its exit code (types.StreamingExec)."""
+        return self._stream(
+            self.exec_interactive(container_id, cmd, StreamOptions(stdin=stdin is not None)),
+            stdin,
+        )
+
+    def attach_stream(
+        self, container_id: str, stdin: bytes | None = None
+    ) -> AsyncIterator[ExecOutput]:
+        """The container's output from the attach on (types.StreamingAttach)."""
+        return self._stream(
+            self.attach_interactive(container_id, StreamOptions(stdin=stdin is not None)), stdin
+        )
+
+    async def _stream(
+        self, opening: Awaitable[CriProcess], stdin: bytes | None
+    ) -> AsyncIterator[ExecOutput]:
+        process = await opening
+        try:
+            if stdin is not None:
+                await process.write_stdin(stdin)
+                await process.close_stdin()
+            async for item in process.output():
+                yield item
+        finally:
+            await process.close()
 
     async def dial_pod_port(self, sandbox_id: str, port: int) -> SocketConnection:
         """localhost:port in the sandbox's network namespace (its pause process's, which the

@@ -389,3 +389,21 @@ async def test_port_forward_dials_localhost_in_the_pod(cri_runtime: CriRuntime) 
     finally:
         await cri_runtime.stop_pod_sandbox(sandbox, 0)
         await cri_runtime.remove_pod_sandbox(sandbox)
+
+
+async def test_exec_and_attach_streams_as_podctl_uses_them(cri_runtime: CriRuntime) -> None:
+    """The kubelet's ContainerExec and ContainerAttach (no terminal): stdin given whole, then the
+    output as it comes and the exit code."""
+    sandbox, container = await running_pod(
+        cri_runtime, "read line; echo attached $line; exit 5", stdin=True
+    )
+    try:
+        items = [
+            i async for i in cri_runtime.exec_stream(container, ["sh", "-c", "cat; exit 2"], b"x\n")
+        ]
+        assert b"".join(i.data for i in items) == b"x\n" and items[-1].exit_code == 2
+        attached = [i async for i in cri_runtime.attach_stream(container, b"in\n")]
+        assert b"".join(i.data for i in attached) == b"attached in\n"
+    finally:
+        await cri_runtime.stop_pod_sandbox(sandbox, 0)
+        await cri_runtime.remove_pod_sandbox(sandbox)
