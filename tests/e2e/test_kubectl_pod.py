@@ -99,7 +99,8 @@ def test_describe_shows_the_pod_and_its_events(
     assert re.search(rf"^Namespace:\s+{kubectl_namespace}$", out, re.M), out
     assert re.search(r"^Node:\s+node-\d/\d+\.\d+\.\d+\.\d+$", out, re.M), out
     assert re.search(r"^Status:\s+Running$", out, re.M), out
-    assert re.search(r"^  busybox:\n    Container ID:\s+docker://[0-9a-f]{64}$", out, re.M), out
+    container_id = r"^  busybox:\n    Container ID:\s+(docker|containerd)://[0-9a-f]{64}$"
+    assert re.search(container_id, out, re.M), out
     assert re.search(r"^    Ready:\s+True$", out, re.M), out
     events = out[out.index("Events:") :]
     assert re.search(r"^  Type\s+Reason\s+Age\s+From\s+Message$", events, re.M), events

@@ -15,7 +15,15 @@ from typing import Any
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import reflection_client
-from tests.e2e.compose_cluster import ADMIN, NODES, ROOT, SERVER, node_containers, podctl
+from tests.e2e.compose_cluster import (
+    ADMIN,
+    NODES,
+    ROOT,
+    SERVER,
+    node_containers,
+    node_runtime,
+    podctl,
+)
 from tests.e2e.faults import wait_schedulable
 from tests.support import eventually
 
@@ -75,7 +83,9 @@ async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -
     assert pod.status.host_ip in [a.address for a in node.status.addresses]
     assert {c.type: c.status for c in pod.status.conditions}["Ready"] == "True"
     cs = pod.status.container_statuses[0]
-    assert cs.ready and cs.state.running.started_at and cs.container_id.startswith("docker://")
+    runtime = node_runtime(pod.spec.node_name)
+    assert cs.ready and cs.state.running.started_at
+    assert cs.container_id.startswith(f"{runtime}://")  # docker:// or containerd://
 
     table = podctl("get", "pods", "-o", "wide").stdout
     row = next(line for line in table.splitlines() if line.startswith("jumpod "))
