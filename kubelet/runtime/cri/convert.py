@@ -25,6 +25,7 @@ from podplane.api.cri import api_pb2 as cri
 # a sandbox is privileged, whether a container has a terminal (an attach asks with the same).
 PRIVILEGED = "io.podplane.sandbox.privileged"
 TTY = "io.podplane.container.tty"
+STDIN_ONCE = "io.podplane.container.stdinOnce"
 # The CFS period kuberuntime sets with a CPU limit (quota = limit x period).
 CPU_PERIOD = 100_000
 # The state of a container that the privileged stand-in (kubelet/container/security_context.py)
@@ -197,6 +198,7 @@ def container_config(
             L.RESTART_COUNT: str(config.restart_count),
             L.GRACE_PERIOD: str(config.termination_grace_seconds),
             TTY: "true" if config.tty else "false",
+            STDIN_ONCE: "true" if config.stdin_once else "false",
         },
         log_path=container_log_path(config.name, config.restart_count),
         stdin=config.stdin,

@@ -384,7 +384,12 @@ class CriRuntime:
         options = StreamOptions(
             stdin=streams.stdin, stdout=streams.stdout, stderr=streams.stderr, tty=tty
         )
-        return await CriProcess.open(reply.url, options)
+        # containerd detaches an attach's output when its stdin ends, unless the container is
+        # stdinOnce (then the container's stdin closes and the output flows until it exits). The
+        # container's stdin stays open either way, so the end of the caller's stdin is kept from
+        # containerd there: the caller sees the output to the process's end, as on Docker.
+        stdin_once = status.annotations.get(convert.STDIN_ONCE) == "true"
+        return await CriProcess.open(reply.url, options, forward_stdin_end=tty or stdin_once)
 
     def exec_stream(
         self, container_id: str, cmd: Sequence[str], stdin: bytes | None = None

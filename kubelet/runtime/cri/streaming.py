@@ -174,16 +174,21 @@ class CriProcess:
         connection: SpdyConnection,
         streams: dict[str, int],
         tty: bool,
+        forward_stdin_end: bool = True,
     ) -> None:
         self._connection = connection
         self._streams = streams
         self._tty = tty
         self._stdin_closed = "stdin" not in streams
+        self._forward_stdin_end = forward_stdin_end
 
     @classmethod
-    async def open(cls, url: str, streams: StreamOptions) -> CriProcess:
+    async def open(
+        cls, url: str, streams: StreamOptions, forward_stdin_end: bool = True
+    ) -> CriProcess:
         """The channels as client-go's v4 client opens them: error first, then the ones asked for
-        (stderr only without a terminal, resize only with one)."""
+        (stderr only without a terminal, resize only with one). Without `forward_stdin_end` the
+        end of stdin is not passed on (the stdin stream stays open)."""
         connection = await SpdyConnection.connect(url, [PROTOCOL])
         wanted = ["error"]
         wanted += ["stdin"] if streams.stdin else []
@@ -194,7 +199,7 @@ class CriProcess:
         for kind in wanted:
             ids[kind] = await connection.open(kind)
         await connection.send(ids["error"], b"", fin=True)  # the client never writes on it
-        return cls(connection, ids, streams.tty)
+        return cls(connection, ids, streams.tty, forward_stdin_end)
 
     @property
     def tty(self) -> bool:
@@ -209,7 +214,7 @@ class CriProcess:
             return
         if self._tty:
             await self.write_stdin(_TERMINAL_EOF)
-        else:
+        elif self._forward_stdin_end:
             await self._connection.send(self._streams["stdin"], b"", fin=True)
         self._stdin_closed = True
 

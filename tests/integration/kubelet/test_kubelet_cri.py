@@ -300,7 +300,9 @@ async def output_of(process: CriProcess) -> tuple[bytes, bytes, int | None]:
     return out, err, code
 
 
-async def running_pod(runtime: CriRuntime, command: str, *, stdin: bool = False) -> tuple[str, str]:
+async def running_pod(
+    runtime: CriRuntime, command: str, *, stdin: bool = False, stdin_once: bool | None = None
+) -> tuple[str, str]:
     """(sandbox id, container id) of a pod whose one container runs `command`."""
     pod = pod_ref()
     sandbox = await runtime.run_pod_sandbox(
@@ -314,7 +316,7 @@ async def running_pod(runtime: CriRuntime, command: str, *, stdin: bool = False)
         entrypoint=("sh", "-c"),
         cmd=(command,),
         stdin=stdin,
-        stdin_once=stdin,
+        stdin_once=stdin if stdin_once is None else stdin_once,
         termination_grace_seconds=1,
     )
     container = await runtime.create_container(sandbox, config)
@@ -394,8 +396,13 @@ async def test_port_forward_dials_localhost_in_the_pod(cri_runtime: CriRuntime) 
 async def test_exec_and_attach_streams_as_podctl_uses_them(cri_runtime: CriRuntime) -> None:
     """The kubelet's ContainerExec and ContainerAttach (no terminal): stdin given whole, then the
     output as it comes and the exit code."""
+    # Not stdinOnce (as kubectl debug -i makes its container): the output goes on after the
+    # caller's stdin has ended.
     sandbox, container = await running_pod(
-        cri_runtime, "read line; echo attached $line; exit 5", stdin=True
+        cri_runtime,
+        "read line; echo attached $line; sleep 0.5; echo still here; exit 5",
+        stdin=True,
+        stdin_once=False,
     )
     try:
         items = [
@@ -403,7 +410,7 @@ async def test_exec_and_attach_streams_as_podctl_uses_them(cri_runtime: CriRunti
         ]
         assert b"".join(i.data for i in items) == b"x\n" and items[-1].exit_code == 2
         attached = [i async for i in cri_runtime.attach_stream(container, b"in\n")]
-        assert b"".join(i.data for i in attached) == b"attached in\n"
+        assert b"".join(i.data for i in attached) == b"attached in\nstill here\n"
     finally:
         await cri_runtime.stop_pod_sandbox(sandbox, 0)
         await cri_runtime.remove_pod_sandbox(sandbox)
