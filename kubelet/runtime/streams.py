@@ -5,11 +5,27 @@ ports. kubelet/server/ serves them as the kubelet API's bidirectional streams; D
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from kubelet.runtime.types import ContainerRuntimeError, ExecOutput
+
+# How long a runtime may take to report a process ended once its output has.
+EXIT_WAIT_SECONDS = 5.0
+
+
+async def wait_for_exit(status: Callable[[], Awaitable[tuple[bool, int | None]]]) -> int | None:
+    """The exit code once `status` says the process no longer runs; None if it still runs."""
+    deadline = asyncio.get_running_loop().time() + EXIT_WAIT_SECONDS
+    while True:
+        running, code = await status()
+        if not running:
+            return code
+        if asyncio.get_running_loop().time() > deadline:
+            return None
+        await asyncio.sleep(0.05)
 
 
 @dataclass(frozen=True)

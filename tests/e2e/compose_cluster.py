@@ -81,7 +81,8 @@ def node_containers(
         rows = [line.partition(" ") for line in out.splitlines() if line]
         return [NodeContainer(cid, pod) for cid, _, pod in rows]
     selector = [f'labels."{k}"=={v}' for k, v in labels.items()]
-    ids = _ctr(node, "containers", "list", "-q", *selector).split()
+    # One filter with every condition (ctr ORs separate filters, ANDs a filter's parts).
+    ids = _ctr(node, "containers", "list", "-q", ",".join(selector)).split()
     if not include_stopped:
         tasks = _ctr(node, "tasks", "list").splitlines()[1:]
         running = {t.split()[0] for t in tasks if t.split()[-1:] == ["RUNNING"]}

@@ -27,7 +27,7 @@ from kubelet.runtime.cri.logs import read_log
 from kubelet.runtime.cri.streaming import CriProcess
 from kubelet.runtime.pod_port import NamespaceUnavailable, connect_in_namespace, connect_pod_ip
 from kubelet.runtime.socket_connection import SocketConnection
-from kubelet.runtime.streams import PortForwardError, StreamOptions
+from kubelet.runtime.streams import PortForwardError, StreamOptions, wait_for_exit
 from kubelet.runtime.types import (
     ContainerConfig,
     ContainerRuntimeError,
@@ -389,7 +389,19 @@ class CriRuntime:
         # container's stdin stays open either way, so the end of the caller's stdin is kept from
         # containerd there: the caller sees the output to the process's end, as on Docker.
         stdin_once = status.annotations.get(convert.STDIN_ONCE) == "true"
-        return await CriProcess.open(reply.url, options, forward_stdin_end=tty or stdin_once)
+
+        async def state() -> tuple[bool, int | None]:
+            now = await self._status(container_id)
+            if now is None:
+                return False, None
+            return now.state == cri.CONTAINER_RUNNING, now.exit_code
+
+        return await CriProcess.open(
+            reply.url,
+            options,
+            forward_stdin_end=tty or stdin_once,
+            exit_code=lambda: wait_for_exit(state),
+        )
 
     def exec_stream(
         self, container_id: str, cmd: Sequence[str], stdin: bytes | None = None

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import urllib.parse
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from kubelet.runtime.streams import StreamOptions, TerminalSize
 from kubelet.runtime.types import ContainerRuntimeError, ExecOutput
@@ -175,8 +175,10 @@ class CriProcess:
         streams: dict[str, int],
         tty: bool,
         forward_stdin_end: bool = True,
+        exit_code: Callable[[], Awaitable[int | None]] | None = None,
     ) -> None:
         self._connection = connection
+        self._exit_code = exit_code
         self._streams = streams
         self._tty = tty
         self._stdin_closed = "stdin" not in streams
@@ -184,11 +186,17 @@ class CriProcess:
 
     @classmethod
     async def open(
-        cls, url: str, streams: StreamOptions, forward_stdin_end: bool = True
+        cls,
+        url: str,
+        streams: StreamOptions,
+        forward_stdin_end: bool = True,
+        exit_code: Callable[[], Awaitable[int | None]] | None = None,
     ) -> CriProcess:
         """The channels as client-go's v4 client opens them: error first, then the ones asked for
         (stderr only without a terminal, resize only with one). Without `forward_stdin_end` the
-        end of stdin is not passed on (the stdin stream stays open)."""
+        end of stdin is not passed on (the stdin stream stays open). `exit_code`, when given,
+        says how the process ended once its output has (an attach's Status says only that the
+        attach went well); None: it runs on."""
         connection = await SpdyConnection.connect(url, [PROTOCOL])
         wanted = ["error"]
         wanted += ["stdin"] if streams.stdin else []
@@ -199,7 +207,7 @@ class CriProcess:
         for kind in wanted:
             ids[kind] = await connection.open(kind)
         await connection.send(ids["error"], b"", fin=True)  # the client never writes on it
-        return cls(connection, ids, streams.tty, forward_stdin_end)
+        return cls(connection, ids, streams.tty, forward_stdin_end, exit_code)
 
     @property
     def tty(self) -> bool:
@@ -249,7 +257,11 @@ class CriProcess:
             for task in pumps:
                 task.cancel()
         status = await self._connection.read_all(self._streams["error"])
-        yield ExecOutput("", b"", exit_code(status))
+        code: int | None = exit_code(status)
+        if self._exit_code is not None:
+            code = await self._exit_code()
+        if code is not None:
+            yield ExecOutput("", b"", code)
 
     async def close(self) -> None:
         await self._connection.close()

@@ -9,7 +9,6 @@ end-of-file character."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -18,15 +17,13 @@ from kubelet.runtime.docker.attach import attach_container
 from kubelet.runtime.docker.hijack import MultiplexedStream, take_over
 from kubelet.runtime.docker.sdk import APIClient
 from kubelet.runtime.socket_connection import SocketConnection
-from kubelet.runtime.streams import StreamOptions, TerminalSize
+from kubelet.runtime.streams import StreamOptions, TerminalSize, wait_for_exit
 from kubelet.runtime.types import ContainerRuntimeError, ExecOutput
 
 log = logging.getLogger(__name__)
 # Calls a blocking SDK function off the event loop, SDK errors as ContainerRuntimeError.
 Call = Callable[..., Awaitable[Any]]
 _TERMINAL_EOF = b"\x04"
-# How long the engine may take to report a process ended once its output has.
-EXIT_WAIT_SECONDS = 5.0
 
 
 class DockerProcess:
@@ -101,18 +98,6 @@ class DockerProcess:
         await self._connection.close()
 
 
-async def _wait_for(status: Callable[[], Awaitable[tuple[bool, int | None]]]) -> int | None:
-    """The exit code once `status` says the process no longer runs; None if it still runs."""
-    deadline = asyncio.get_running_loop().time() + EXIT_WAIT_SECONDS
-    while True:
-        running, code = await status()
-        if not running:
-            return code
-        if asyncio.get_running_loop().time() > deadline:
-            return None
-        await asyncio.sleep(0.05)
-
-
 async def exec_interactive(
     api: APIClient, call: Call, container_id: str, cmd: Sequence[str], streams: StreamOptions
 ) -> DockerProcess:
@@ -139,7 +124,7 @@ async def exec_interactive(
         return bool(info.get("Running")), int(code) if code is not None else None
 
     async def exit_code() -> int | None:
-        return await _wait_for(status)
+        return await wait_for_exit(status)
 
     return DockerProcess(
         await SocketConnection.open(sock), leftover, streams.tty, resize, exit_code
@@ -181,7 +166,7 @@ async def attach_interactive(
         return bool(state.get("Running")), int(state.get("ExitCode") or 0)
 
     async def exit_code() -> int | None:
-        return await _wait_for(status)
+        return await wait_for_exit(status)
 
     return DockerProcess(
         await SocketConnection.open(sock),

@@ -366,8 +366,8 @@ async def test_attach_reaches_the_containers_own_process(cri_runtime: CriRuntime
             container, StreamOptions(stdin=True, stdout=True, stderr=True)
         )
         await process.write_stdin(b"hello\n")
-        out, _, _ = await asyncio.wait_for(output_of(process), 20)
-        assert out == b"got hello\n"
+        out, _, code = await asyncio.wait_for(output_of(process), 20)
+        assert (out, code) == (b"got hello\n", 4)
         await process.close()
     finally:
         await cri_runtime.stop_pod_sandbox(sandbox, 0)
@@ -411,6 +411,7 @@ async def test_exec_and_attach_streams_as_podctl_uses_them(cri_runtime: CriRunti
         assert b"".join(i.data for i in items) == b"x\n" and items[-1].exit_code == 2
         attached = [i async for i in cri_runtime.attach_stream(container, b"in\n")]
         assert b"".join(i.data for i in attached) == b"attached in\nstill here\n"
+        assert attached[-1].exit_code == 5  # the process's, read once it has ended
     finally:
         await cri_runtime.stop_pod_sandbox(sandbox, 0)
         await cri_runtime.remove_pod_sandbox(sandbox)
