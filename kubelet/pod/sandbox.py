@@ -131,10 +131,14 @@ def pod_ip(pod: core_pb2.Pod, rp: RuntimePod, host_ip: str) -> str:
 
 
 async def remove_old_sandboxes(runtime: ContainerRuntime, rp: RuntimePod) -> None:
-    """Stopped sandboxes of earlier attempts go; the newest stays (it holds the pod IP)."""
+    """Stopped sandboxes of earlier attempts go once no container of theirs is left; the newest
+    stays (it holds the pod IP). As the kubelet's sandbox GC: a CRI runtime removes a sandbox's
+    containers with it, and the dead instance a container's lastState and `logs --previous`
+    read may still be in an older sandbox (after a node restart, all of them are)."""
     latest = rp.latest_sandbox()
+    in_use = {c.sandbox_id for c in rp.containers}
     for sandbox in rp.sandboxes:
-        if sandbox is not latest and not sandbox.ready:
+        if sandbox is not latest and not sandbox.ready and sandbox.id not in in_use:
             await runtime.remove_pod_sandbox(sandbox.id)
 
 

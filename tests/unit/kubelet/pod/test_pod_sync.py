@@ -243,8 +243,17 @@ async def test_a_dead_sandbox_is_recreated_with_the_containers(h: SyncHarness) -
     first = next(iter(h.runtime.sandboxes))
     h.runtime.kill_sandbox(first)
     await h.sync(p)
-    assert [s.attempt for s in h.runtime.sandboxes.values()] == [1]  # the dead one is removed
+    # The dead sandbox stays while it holds the dead instance (the CRI would remove that with
+    # it), which the status's lastState reads.
+    assert sorted(s.attempt for s in h.runtime.sandboxes.values()) == [0, 1]
     assert h.created() == ["a", "a"] and p.status.phase == "Running"
+    status = p.status.container_statuses[0]
+    assert status.restart_count == 1 and status.last_state.HasField("terminated")
+    # Once its dead instance is gone (replaced by a newer one), the old sandbox goes too.
+    [old] = [c.id for c in h.runtime.containers.values() if c.restart_count == 0]
+    await h.runtime.remove_container(old)
+    await h.sync(p)
+    assert [s.attempt for s in h.runtime.sandboxes.values()] == [1]
 
 
 async def test_a_dead_sandbox_is_not_recreated_under_never(h: SyncHarness) -> None:
