@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest_asyncio
 
+from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.e2e.compose_cluster import NODES, compose, node_containers
+from tests.e2e.compose_cluster import NODES, compose, node_containers, node_runtime, podctl
 from tests.e2e.faults import (
     NETWORK,
     container_id,
@@ -201,3 +203,60 @@ async def test_a_node_cut_off_the_network_comes_back_with_nothing_running_twice(
         ready_after_reconnect=ready_after,
         old_pods_gone_after_reconnect=cleaned_after,
     )
+
+
+async def test_a_restarted_node_starts_its_pods_anew_as_a_rebooted_machine(
+    client: Client, namespace: str, restores_nodes: None
+) -> None:
+    """The node container restarted (a machine rebooted): its pods' containers are gone with
+    their processes, and the kubelet starts new ones. On containerd, whose records are on the
+    node's disk, as Kubernetes shows it: restartCount 1, lastState terminated with exit code 255
+    and reason Unknown, and the dead instance's log behind `logs --previous`. (Docker's state is
+    a tmpfs of the node, lost with it: there the pod starts over from restart 0.)"""
+    node = "node-2"
+    await wait_schedulable(client, node)
+    pod = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "rebooted", "namespace": namespace},
+            "spec": {
+                "nodeName": node,
+                "terminationGracePeriodSeconds": 1,
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox",
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": ["sh", "-c", "echo started; sleep 3600"],
+                    }
+                ],
+            },
+        }
+    )
+    assert isinstance(pod, core_pb2.Pod)
+    await client.pods.create(pod)
+
+    async def ready(restarts: int) -> Any:
+        p = await client.pods.get("rebooted", namespace)
+        s = p.status.container_statuses
+        return p if s and s[0].ready and s[0].restart_count == restarts else None
+
+    first = await eventually(lambda: ready(0), 60, interval=1, what="the pod Ready")
+    compose("restart", node, timeout=180)
+    await wait_healthy(node, timeout=180)
+    if node_runtime(node) != "containerd":
+        again = await eventually(
+            lambda: ready(0), 120, interval=1, what="the pod Ready again on a fresh engine"
+        )
+        assert again.status.container_statuses[0].container_id != (
+            first.status.container_statuses[0].container_id
+        )
+        return
+    again = await eventually(lambda: ready(1), 120, interval=1, what="the pod restarted once")
+    status = again.status.container_statuses[0]
+    terminated = status.last_state.terminated
+    assert (terminated.exit_code, terminated.reason) == (255, "Unknown"), status
+    assert terminated.container_id == first.status.container_statuses[0].container_id
+    previous = podctl("logs", "rebooted", "-n", namespace, "--previous")
+    assert previous.stdout == "started\n"
