@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make load-image IMAGE=NAME[:TAG] [IMAGE=...]: makes an image built on the host available to
 # every node of the compose cluster, as `kind load docker-image` does for kind's nodes:
-#   - loaded into each node's engine (docker save | docker load), so a pod runs it with
+#   - loaded into each node's engine (docker save | docker load), and on a containerd node into
+#     containerd's k8s.io namespace (ctr images import), so a pod runs it with
 #     imagePullPolicy IfNotPresent or Never whatever its name;
 #   - and, for a Docker Hub name (`myapp:1`, `me/app`), pushed to the cluster's registry, the
 #     nodes' Docker Hub mirror, so that a pull (imagePullPolicy Always, the default for :latest)
@@ -38,6 +39,11 @@ for image in "$@"; do
     || { log "no image $image on this host (docker build -t $image ... first)"; exit 1; }
   for node in "${nodes[@]}"; do
     docker save "$image" | docker exec -i "$node" docker load -q >/dev/null
+    # A node whose pods run on containerd (CONTAINER_RUNTIME=containerd): into its k8s.io
+    # namespace too, where its CRI plugin finds images (as `kind load docker-image`).
+    if [[ $(docker exec "$node" printenv CONTAINER_RUNTIME 2>/dev/null) == containerd ]]; then
+      docker save "$image" | docker exec -i "$node" ctr -n k8s.io images import - >/dev/null
+    fi
   done
   log "loaded $image into ${#nodes[@]} nodes"
   path=$(hub_path "$image")
