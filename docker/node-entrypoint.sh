@@ -148,23 +148,24 @@ version = 2
     [plugins."io.containerd.grpc.v1.cri".registry]
 $mirror
 EOF
-  # Pod-to-pod traffic inside the cluster keeps its source (section 3's RETURN comes first);
-  # the firewall plugin accepts the pods' traffic in FORWARD, whose policy dockerd sets to DROP.
+  # No per-pod iptables rules from the plugins (bridge's ipMasq, the firewall plugin): each pod
+  # would cost a dozen iptables runs at its start and end. The node's own rules (section 3) do it
+  # once for the whole bridge: masquerading out of the cluster, accepting in FORWARD (whose
+  # policy dockerd sets to DROP). portmap acts only for pods with host ports.
   cat >/etc/cni/net.d/10-podplane.conflist <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "podplane",
   "plugins": [
     {
-      "type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+      "type": "bridge", "bridge": "cni0", "isGateway": true, "hairpinMode": true,
       "ipam": {
         "type": "host-local",
         "ranges": [[{"subnet": "$POD_CIDR", "gateway": "${POD_BRIDGE_IP%/*}"}]],
         "routes": [{"dst": "0.0.0.0/0"}]
       }
     },
-    {"type": "portmap", "capabilities": {"portMappings": true}},
-    {"type": "firewall"}
+    {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
 EOF
@@ -239,6 +240,16 @@ iptables -t nat -C POSTROUTING -s "$POD_CIDR" -d "$CLUSTER_CIDR" -j RETURN 2>/de
   || iptables -t nat -I POSTROUTING -s "$POD_CIDR" -d "$CLUSTER_CIDR" -j RETURN
 iptables -C DOCKER-USER -d "$CLUSTER_CIDR" -j ACCEPT 2>/dev/null \
   || iptables -I DOCKER-USER -d "$CLUSTER_CIDR" -j ACCEPT
+if [[ $CONTAINER_RUNTIME == containerd ]]; then
+  # The CNI bridge's pods, as Docker's bridge has them: out of the cluster masqueraded, and
+  # forwarded both ways.
+  iptables -t nat -C POSTROUTING -s "$POD_CIDR" ! -o cni0 -j MASQUERADE 2>/dev/null \
+    || iptables -t nat -A POSTROUTING -s "$POD_CIDR" ! -o cni0 -j MASQUERADE
+  for direction in -i -o; do
+    iptables -C DOCKER-USER "$direction" cni0 -j ACCEPT 2>/dev/null \
+      || iptables -I DOCKER-USER "$direction" cni0 -j ACCEPT
+  done
+fi
 
 route_peers() {
   # Peers may start after this node, or restart with a new address: keep the routes current.
