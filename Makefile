@@ -131,7 +131,7 @@ up: host venv base-image wheels images
 	  "  kubectl get nodes" \
 	  "  podctl get nodes" \
 	  "  grpcurl -cacert build/pki/ca.crt -cert build/pki/admin.crt -key build/pki/admin.key localhost:$(APISERVER_PORT) list" \
-	  "  docker compose exec node-1 docker ps    # the containers of node-1's pods" \
+	  "  docker compose exec node-1 ctr -n k8s.io containers list   # node-1's pods' containers" \
 	  "  $(PROMETHEUS_URL)/graph?g0.expr=code_verb:apiserver_request_total:rate1m    # requests/s" \
 	  "  make down                               # stop the cluster, delete its data"
 
