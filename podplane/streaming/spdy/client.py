@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podplane.streaming.spdy.frames import (
-    MAX_LENGTH,
     Data,
     Frame,
     FrameDecoder,
@@ -24,6 +23,7 @@ from podplane.streaming.spdy.frames import (
     RstStream,
     SynReply,
     SynStream,
+    data_frames,
 )
 from podplane.streaming.spdy.session import (
     DataReceived,
@@ -139,12 +139,9 @@ class ClientSession:
         stream = self._streams.get(stream_id)
         if stream is None or stream.local_closed:
             return False
-        for start in range(0, len(data), MAX_LENGTH):
-            last = start + MAX_LENGTH >= len(data)
-            self._send(Data(stream_id, data[start : start + MAX_LENGTH], fin and last))
+        for frame in data_frames(stream_id, data, fin):
+            self._send(frame)
         if fin:
-            if not data:
-                self._send(Data(stream_id, b"", True))
             stream.local_closed = True
             self._forget_if_done(stream)
         return True

@@ -134,6 +134,17 @@ Frame = (
 )
 
 
+def data_frames(stream_id: int, data: bytes, fin: bool = False) -> list[Data]:
+    """`data` as DATA frames of at most MAX_LENGTH bytes, FIN on the last (an empty frame carries
+    FIN alone)."""
+    if not data:
+        return [Data(stream_id, b"", True)] if fin else []
+    return [
+        Data(stream_id, data[start : start + MAX_LENGTH], fin and start + MAX_LENGTH >= len(data))
+        for start in range(0, len(data), MAX_LENGTH)
+    ]
+
+
 def header_value(headers: Headers, name: str) -> str:
     """The header's first value ("" when absent), its name matched case-insensitively."""
     values = headers.get(name.lower()) or ()
