@@ -16,7 +16,7 @@ import json
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from google.protobuf.message import Message
@@ -45,7 +45,6 @@ from podplane.api.cri import api_pb2 as cri
 from podplane.api.cri import api_pb2_grpc as cri_grpc
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=Message)
 
 DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
 POD_LOGS_ROOT = "/var/log/pods"
@@ -77,7 +76,7 @@ class CriRuntime:
         pod_logs_root: str = POD_LOGS_ROOT,
     ) -> None:
         self._channel = channel
-        self._endpoint = endpoint
+        self.endpoint = endpoint
         self._runtime = cri_grpc.RuntimeServiceStub(channel)
         self._images = cri_grpc.ImageServiceStub(channel)
         self._node_labels = {L.NODE_NAME: node_name} if node_name else {}
