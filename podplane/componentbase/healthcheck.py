@@ -59,6 +59,28 @@ def hpack_int(value: int, prefix_bits: int, first: int = 0) -> bytes:
     return bytes(out)
 
 
+def varint(value: int) -> bytes:
+    """A protobuf varint: 7 bits a byte, the lowest first, the high bit set on all but the last."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def read_varint(data: bytes, i: int) -> tuple[int, int]:
+    """The varint at data[i:] and the index after it."""
+    value, shift = 0, 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, i
+
+
 def hpack_literal(name: str, value: str) -> bytes:
     """A literal header field never indexed, with a literal name (RFC 7541 6.2.3), no Huffman."""
     raw_name, raw_value = name.encode(), value.encode()
@@ -79,7 +101,7 @@ def request(authority: str, scheme: str, service: str) -> bytes:
     ]
     block = b"".join(hpack_literal(n, v) for n, v in fields)
     raw = service.encode()
-    message = b"\x0a" + hpack_int(len(raw), 7) + raw if raw else b""  # field 1, a string
+    message = b"\x0a" + varint(len(raw)) + raw if raw else b""  # field 1, a string
     body = b"\x00" + struct.pack(">I", len(message)) + message
     return (
         PREFACE
@@ -109,15 +131,7 @@ def status_of(message: bytes) -> int:
         i += 1
         if key != 0x08:  # only field 1 (varint) is known; a newer server may add more
             break
-        value, shift = 0, 0
-        while True:
-            byte = body[i]
-            i += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-        status = value
+        status, i = read_varint(body, i)
     return status
 
 

@@ -56,6 +56,16 @@ async def test_serving_passes_and_anything_else_fails(
     assert code == 1 and "the call failed" in text
 
 
+async def test_a_long_service_name_is_sent_whole(
+    health_server: tuple[int, health.aio.HealthServicer],
+) -> None:
+    """A name of 200 bytes: its length is a two-byte varint in the request."""
+    port, servicer = health_server
+    name = "s" * 200
+    await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    assert await probe(f"127.0.0.1:{port}", name) == (0, f"127.0.0.1:{port}: SERVING")
+
+
 async def test_nothing_listening_or_a_bad_target_fails() -> None:
     code, text = await probe("127.0.0.1:1")
     assert code == 1 and "refused" in text.lower()
