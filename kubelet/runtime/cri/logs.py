@@ -22,9 +22,11 @@ from kubelet.runtime.types import LogOptions
 
 PARTIAL = b"P"
 FULL = b"F"
-# How often a followed log's file is looked at again once it has no more (Kubernetes waits on
-# fsnotify, with a one-second recheck of the container's state).
+# How often a followed log's file is looked at again once it has no more, and how often the
+# runtime is asked whether the container still runs meanwhile (Kubernetes waits on fsnotify, with
+# a one-second recheck of the container's state).
 FOLLOW_INTERVAL = 0.2
+RUNNING_RECHECK = 1.0
 _CHUNK = 64 * 1024
 
 
@@ -138,6 +140,7 @@ async def read_log(
         if not options.follow:
             return
         pending = rest  # a line the runtime has not finished writing yet
+        checked = 0.0  # when the runtime last said the container runs
         while True:
             chunk = await asyncio.to_thread(handle.read, _CHUNK)
             if chunk:
@@ -147,14 +150,16 @@ async def read_log(
                 if out:
                     yield b"".join(out)
                 continue
-            if not await running():
-                # One more look: what was written between the last read and the exit.
-                chunk = await asyncio.to_thread(handle.read)
-                complete = (pending + chunk).rstrip(b"\n")
-                out = [e.render(options.timestamps) for e in _entries(complete.split(b"\n"))]
-                if out:
-                    yield b"".join(out)
-                return
+            if now() - checked >= RUNNING_RECHECK:
+                if not await running():
+                    # One more look: what was written between the last read and the exit.
+                    chunk = await asyncio.to_thread(handle.read)
+                    complete = (pending + chunk).rstrip(b"\n")
+                    out = [e.render(options.timestamps) for e in _entries(complete.split(b"\n"))]
+                    if out:
+                        yield b"".join(out)
+                    return
+                checked = now()
             await asyncio.sleep(FOLLOW_INTERVAL)
     finally:
         handle.close()

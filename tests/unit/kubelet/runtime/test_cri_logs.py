@@ -105,3 +105,26 @@ async def test_follow_reads_what_is_written_until_the_container_stops(
     state["running"] = False
     await asyncio.wait_for(task, 2)
     assert b"".join(got) == b"one\ntwo\nthree\nlast words\n"
+
+
+async def test_a_followed_idle_log_asks_the_runtime_once_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs, "FOLLOW_INTERVAL", 0.01)
+    path = tmp_path / "0.log"
+    path.write_bytes(b"")
+    asked = 0
+
+    async def running() -> bool:
+        nonlocal asked
+        asked += 1
+        return True
+
+    async def follow() -> None:
+        async for _ in read_log(path, LogOptions(follow=True), running):
+            pass
+
+    task = asyncio.create_task(follow())
+    await asyncio.sleep(0.5)  # about 50 looks at the file
+    task.cancel()
+    assert asked == 1
