@@ -1,7 +1,9 @@
 """kubectl drain on the compose cluster, with a PodDisruptionBudget: a Deployment of 3 (all on
 node-2, the other nodes cordoned while it starts) under a budget of minAvailable 2. Draining
 node-2 evicts one pod at a time: the others are refused ("will retry after 5s") until the
-Deployment's replacement is ready on another node, so at least 2 pods stay ready throughout,
+Deployment's replacement is ready on another node (its readiness probe waits 3 s, longer than an
+eviction's retry after a conflict, 0.5 s, so a fast runtime's replacement cannot be ready before
+the other evictions are answered), so at least 2 pods stay ready throughout,
 and the drain completes. A budget that cannot be met makes the drain time out (--timeout), the
 pods untouched. Every node is uncordoned at the end."""
 
@@ -39,6 +41,10 @@ spec:
       - name: sleep
         image: busybox
         command: [sleep, "3600"]
+        readinessProbe:
+          exec: {command: ["true"]}
+          initialDelaySeconds: 3
+          periodSeconds: 2
         volumeMounts: [{name: scratch, mountPath: /scratch}]
       volumes: [{name: scratch, emptyDir: {}}]
 """
