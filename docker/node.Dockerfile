@@ -39,11 +39,11 @@ COPY --from=busybox-rootfs /opt/podplane/images/busybox /opt/podplane/images/pau
 
 # The iptables the nodes and kube-proxy share: Debian's, with its default backend (nf_tables). The
 # node's engine and entrypoint write rules with it and kube-proxy's pods with the same, so both
-# see one set of tables. A stage of its own, so that the apt lists it fetched serve the node's
-# packages too (one `apt-get update` for both).
+# see one set of tables.
 FROM python AS netbase
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables
+ && apt-get install -y --no-install-recommends iptables \
+ && rm -rf /var/lib/apt/lists/*
 
 # The add-ons' image as a root filesystem: Python, a venv with only what `python -m clusterdns`
 # and `python -m proxy` import, iptables and the app. The entrypoint imports it as
@@ -79,11 +79,14 @@ RUN apt-get update \
  && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
 
 FROM netbase AS node
-# With netbase's lists, or fresh ones when those have gone stale (a cached netbase, a changed list
-# of packages).
-RUN packages="docker.io containerd containernetworking-plugins crun iproute2 busybox-static procps" \
- && { apt-get install -y --no-install-recommends $packages \
-      || { apt-get update && apt-get install -y --no-install-recommends $packages; }; } \
+# containerd from trixie, the rest from bookworm (docker/apt/trixie.sources says why): the lists
+# fetched again with trixie's.
+COPY docker/apt/trixie.sources /etc/apt/sources.list.d/podplane-trixie.sources
+COPY docker/apt/trixie.pref /etc/apt/preferences.d/podplane-trixie
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      docker.io containerd containernetworking-plugins crun iproute2 busybox-static procps \
+ && containerd --version | grep -q ' 1\.7\.' \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=pod-images /opt/podplane/images /opt/podplane/images
 COPY --from=components-image / /opt/podplane/images/components/

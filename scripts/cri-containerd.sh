@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# A private containerd (Debian's 1.6, /usr/bin/containerd) serving its CRI plugin (runtime.v1) on
-# the test host, for the integration tests of the kubelet's CRI runtime:
+# A private containerd (trixie's 1.7, as on the nodes: /usr/bin/containerd) serving its CRI plugin
+# (runtime.v1) on the test host, for the integration tests of the kubelet's CRI runtime:
 #   scripts/cri-containerd.sh start|stop|status
 # It has its own config, gRPC socket, root, state, CNI network and runc root, so it never touches
 # the system's containerd (/run/containerd/containerd.sock, /var/lib/containerd) nor the one
 # dockerd starts for itself (/var/run/docker/containerd). The one place it shares with them is
-# /run/containerd/s/, where containerd 1.6 always puts its shims' sockets (named by a hash of our
+# /run/containerd/s/, where containerd always puts its shims' sockets (named by a hash of our
 # socket's path, so they never collide).
 #
 # `start` records containerd's PID in $dir/containerd.pid and does nothing when that process still

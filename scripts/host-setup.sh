@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, etcd (for the
 # integration tests), debootstrap (to seed the base image without a registry) and python3-venv;
-# for the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, Debian's, which
-# docker.io brings), the CNI plugins and crun.
+# for the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, trixie's 1.7 as
+# on the nodes), the CNI plugins and crun.
 # The pod images' busybox is built inside Docker from the base image (docker/busybox-rootfs.sh),
 # for the nodes and the integration tests alike: the host needs no compiler for it. The host's
 # own busybox-static serves the network tests' clients (wget, httpd in network namespaces).
@@ -67,6 +67,23 @@ elif ((${#missing[@]})); then
   log "apt-get install ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- containerd 1.7, trixie's (docker/apt/trixie.sources says why), as the nodes have it -------
+containerd_version() { PATH=$PATH:/usr/sbin:/sbin containerd --version 2>/dev/null | awk '{print $3}'; }
+if [[ $(containerd_version) == 1.6.* ]]; then
+  if [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1 || ! command -v apt-get >/dev/null; then
+    log "containerd $(containerd_version) cuts the tail of exiting containers' output: the CRI"
+    log "  tests need 1.7 (docker/apt/trixie.sources and trixie.pref, then apt-get install containerd)"
+  else
+    log "containerd $(containerd_version) -> trixie's"
+    as_root install -m 0644 docker/apt/trixie.sources /etc/apt/sources.list.d/podplane-trixie.sources
+    as_root install -m 0644 docker/apt/trixie.pref /etc/apt/preferences.d/podplane-trixie
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      containerd >/dev/null
+    log "containerd $(containerd_version)"
+  fi
 fi
 
 # --- Docker engine ------------------------------------------------------------------------------
