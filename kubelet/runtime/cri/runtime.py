@@ -372,17 +372,25 @@ class CriRuntime:
         if status.state != cri.CONTAINER_RUNNING:
             raise ContainerRuntimeError(f"container {container_id[:12]} is not running")
         tty = status.annotations.get(convert.TTY) == "true"
-        request = cri.AttachRequest(
-            container_id=container_id,
-            stdin=streams.stdin,
-            tty=tty,
-            stdout=streams.stdout,
-            stderr=streams.stderr and not tty,
-        )
-        reply = await self._call(self._runtime.Attach, request, "attach")
         options = StreamOptions(
             stdin=streams.stdin, stdout=streams.stdout, stderr=streams.stderr, tty=tty
         )
+        # containerd stops an attach's stdin copy once its stdout or stderr has ended, and (for a
+        # container that is not stdinOnce) that detaches the other: the stream still draining as
+        # the process exits would lose its tail. With stdin, stderr is a second attach's.
+        split = options.stdin and options.stderr and not tty
+        request = cri.AttachRequest(
+            container_id=container_id,
+            stdin=options.stdin,
+            tty=tty,
+            stdout=options.stdout,
+            stderr=options.stderr and not tty and not split,
+        )
+        reply = await self._call(self._runtime.Attach, request, "attach")
+        stderr_url = None
+        if split:
+            request = cri.AttachRequest(container_id=container_id, stderr=True)
+            stderr_url = (await self._call(self._runtime.Attach, request, "attach")).url
         # containerd detaches an attach's output when its stdin ends, unless the container is
         # stdinOnce (then the container's stdin closes and the output flows until it exits). The
         # container's stdin stays open either way, so the end of the caller's stdin is kept from
@@ -400,6 +408,7 @@ class CriRuntime:
             options,
             forward_stdin_end=tty or stdin_once,
             exit_code=lambda: wait_for_exit(state),
+            stderr_url=stderr_url,
         )
 
     def exec_stream(

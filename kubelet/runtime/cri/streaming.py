@@ -78,6 +78,7 @@ class SpdyConnection:
         self._session = ClientSession()
         self._queues: dict[int, asyncio.Queue[bytes | None]] = {}
         self._replied: dict[int, asyncio.Event] = {}
+        self._accepted_ids: set[int] = set()
         self._lock = asyncio.Lock()
         self._pump = asyncio.create_task(self._read_loop(), name="cri-spdy-reader")
 
@@ -101,6 +102,7 @@ class SpdyConnection:
                     await self._flush()  # ping echoes
                 for event in events:
                     if isinstance(event, StreamReplied):
+                        self._accepted_ids.add(event.stream_id)
                         self._replied.setdefault(event.stream_id, asyncio.Event()).set()
                     elif isinstance(event, DataReceived):
                         self._queues[event.stream_id].put_nowait(event.data)
@@ -111,6 +113,8 @@ class SpdyConnection:
         finally:
             for queue in self._queues.values():
                 queue.put_nowait(None)  # the connection is gone: every stream has ended
+            for replied in self._replied.values():
+                replied.set()  # no reply is coming
 
     async def open(self, stream_type: str, **headers: str) -> int:
         async with self._lock:
@@ -121,6 +125,18 @@ class SpdyConnection:
             self._replied.setdefault(stream_id, asyncio.Event())
             await self._flush()
         return stream_id
+
+    async def replied(self, stream_id: int) -> None:
+        """Waits for the server to accept the stream (its SYN_REPLY), as client-go's CreateStream
+        does."""
+        event = self._replied[stream_id]
+        try:
+            await asyncio.wait_for(event.wait(), CONNECT_TIMEOUT)
+        except TimeoutError:
+            message = "the runtime's streaming server did not accept a stream"
+            raise ContainerRuntimeError(message) from None
+        if stream_id not in self._accepted_ids:
+            raise ContainerRuntimeError("the runtime's streaming server closed the connection")
 
     async def send(self, stream_id: int, data: bytes, fin: bool = False) -> None:
         async with self._lock:
@@ -166,22 +182,60 @@ def exit_code(status: bytes) -> int:
     raise ContainerRuntimeError(str(parsed.get("message") or status.decode(errors="replace")))
 
 
+class _Session:
+    """One streaming-server connection and the channels opened on it, as client-go's v4 client
+    opens them: error first (never written to: closed at once), then the ones asked for."""
+
+    def __init__(self, connection: SpdyConnection, streams: dict[str, int]) -> None:
+        self.connection = connection
+        self.streams = streams
+
+    @classmethod
+    async def open(cls, url: str, kinds: Sequence[str]) -> _Session:
+        connection = await SpdyConnection.connect(url, [PROTOCOL])
+        streams = {}
+        try:
+            for kind in ("error", *kinds):
+                streams[kind] = await connection.open(kind)
+            for stream_id in streams.values():
+                await connection.replied(stream_id)
+            await connection.send(streams["error"], b"", fin=True)
+        except BaseException:
+            await connection.close()
+            raise
+        return cls(connection, streams)
+
+    async def status(self) -> int:
+        """The exit code its final Status gives, once its output has ended."""
+        return exit_code(await self.connection.read_all(self.streams["error"]))
+
+
+def channels(streams: StreamOptions) -> list[str]:
+    """The channels a call with these options opens: stderr only without a terminal, resize only
+    with one."""
+    wanted = ["stdin"] if streams.stdin else []
+    wanted += ["stdout"] if streams.stdout else []
+    wanted += ["stderr"] if streams.stderr and not streams.tty else []
+    wanted += ["resize"] if streams.tty else []
+    return wanted
+
+
 class CriProcess:
-    """An exec'd command or an attached container on the runtime's streaming server."""
+    """An exec'd command or an attached container on the runtime's streaming server: its channels
+    on one connection, or (an attach with stdin) stderr on a second one."""
 
     def __init__(
         self,
-        connection: SpdyConnection,
-        streams: dict[str, int],
+        sessions: Sequence[_Session],
         tty: bool,
         forward_stdin_end: bool = True,
         exit_code: Callable[[], Awaitable[int | None]] | None = None,
     ) -> None:
-        self._connection = connection
+        self._sessions = list(sessions)
+        self._channel = {kind: s for s in self._sessions for kind in s.streams if kind != "error"}
         self._exit_code = exit_code
-        self._streams = streams
         self._tty = tty
-        self._stdin_closed = "stdin" not in streams
+        self._stdin_closed = "stdin" not in self._channel
         self._forward_stdin_end = forward_stdin_end
 
     @classmethod
@@ -191,23 +245,30 @@ class CriProcess:
         streams: StreamOptions,
         forward_stdin_end: bool = True,
         exit_code: Callable[[], Awaitable[int | None]] | None = None,
+        stderr_url: str | None = None,
     ) -> CriProcess:
-        """The channels as client-go's v4 client opens them: error first, then the ones asked for
-        (stderr only without a terminal, resize only with one). Without `forward_stdin_end` the
-        end of stdin is not passed on (the stdin stream stays open). `exit_code`, when given,
-        says how the process ended once its output has (an attach's Status says only that the
-        attach went well); None: it runs on."""
-        connection = await SpdyConnection.connect(url, [PROTOCOL])
-        wanted = ["error"]
-        wanted += ["stdin"] if streams.stdin else []
-        wanted += ["stdout"] if streams.stdout else []
-        wanted += ["stderr"] if streams.stderr and not streams.tty else []
-        wanted += ["resize"] if streams.tty else []
-        ids = {}
-        for kind in wanted:
-            ids[kind] = await connection.open(kind)
-        await connection.send(ids["error"], b"", fin=True)  # the client never writes on it
-        return cls(connection, ids, streams.tty, forward_stdin_end, exit_code)
+        """The process's channels at `url`, stderr at `stderr_url` when given (a call of its own
+        that asked for stderr alone). Without `forward_stdin_end` the end of stdin is not passed
+        on (the stdin stream stays open). `exit_code`, when given, says how the process ended
+        once its output has (an attach's Status says only that the attach went well); None: it
+        runs on."""
+        wanted = channels(streams)
+        if stderr_url is None:
+            session = await _Session.open(url, wanted)
+            return cls([session], streams.tty, forward_stdin_end, exit_code)
+        # stderr's first: its streams accepted, the runtime attaches it at once, well before the
+        # other connection is set up and the caller's stdin reaches the process through it.
+        stderr = await _Session.open(stderr_url, ["stderr"])
+        try:
+            main = await _Session.open(url, [k for k in wanted if k != "stderr"])
+        except BaseException:
+            await stderr.connection.close()
+            raise
+        return cls([main, stderr], streams.tty, forward_stdin_end, exit_code)
+
+    async def _send(self, kind: str, data: bytes, fin: bool = False) -> None:
+        session = self._channel[kind]
+        await session.connection.send(session.streams[kind], data, fin)
 
     @property
     def tty(self) -> bool:
@@ -215,7 +276,7 @@ class CriProcess:
 
     async def write_stdin(self, data: bytes) -> None:
         if not self._stdin_closed and data:
-            await self._connection.send(self._streams["stdin"], data)
+            await self._send("stdin", data)
 
     async def close_stdin(self) -> None:
         if self._stdin_closed:
@@ -223,28 +284,26 @@ class CriProcess:
         if self._tty:
             await self.write_stdin(_TERMINAL_EOF)
         elif self._forward_stdin_end:
-            await self._connection.send(self._streams["stdin"], b"", fin=True)
+            await self._send("stdin", b"", fin=True)
         self._stdin_closed = True
 
     async def resize(self, size: TerminalSize) -> None:
-        if "resize" not in self._streams or size.width <= 0 or size.height <= 0:
+        if "resize" not in self._channel or size.width <= 0 or size.height <= 0:
             return
         message = json.dumps({"Width": size.width, "Height": size.height}).encode()
-        await self._connection.send(self._streams["resize"], message)
+        await self._send("resize", message)
 
     async def output(self) -> AsyncIterator[ExecOutput]:
         queue: asyncio.Queue[ExecOutput | None] = asyncio.Queue()
 
         async def pump(kind: str) -> None:
-            while (data := await self._connection.read(self._streams[kind])) is not None:
+            session = self._channel[kind]
+            while (data := await session.connection.read(session.streams[kind])) is not None:
                 queue.put_nowait(ExecOutput(kind, data))
             queue.put_nowait(None)
 
-        pumps = [
-            asyncio.create_task(pump(kind))
-            for kind in ("stdout", "stderr")
-            if kind in self._streams
-        ]
+        outputs = [kind for kind in ("stdout", "stderr") if kind in self._channel]
+        pumps = [asyncio.create_task(pump(kind)) for kind in outputs]
         try:
             ended = 0
             while ended < len(pumps):
@@ -256,12 +315,13 @@ class CriProcess:
         finally:
             for task in pumps:
                 task.cancel()
-        status = await self._connection.read_all(self._streams["error"])
-        code: int | None = exit_code(status)
+        codes = [await session.status() for session in self._sessions]
+        code: int | None = next((c for c in codes if c), 0)
         if self._exit_code is not None:
             code = await self._exit_code()
         if code is not None:
             yield ExecOutput("", b"", code)
 
     async def close(self) -> None:
-        await self._connection.close()
+        for session in self._sessions:
+            await session.connection.close()

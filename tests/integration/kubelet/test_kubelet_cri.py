@@ -72,7 +72,7 @@ async def wait_state(
 
 
 async def test_the_runtime_names_itself_and_its_handlers(cri_runtime: CriRuntime) -> None:
-    assert (await cri_runtime.version()).startswith("containerd://1.6")
+    assert (await cri_runtime.version()).startswith("containerd://1.7")
     handlers = [h.name for h in await cri_runtime.runtime_handlers()]
     assert handlers[0] == "" and {"runc", "crun"} <= set(handlers)
     assert await cri_runtime.inspect_image(BUSYBOX) is not None
@@ -373,6 +373,32 @@ async def test_attach_reaches_the_containers_own_process(cri_runtime: CriRuntime
         out, _, code = await asyncio.wait_for(output_of(process), 20)
         assert (out, code) == (b"got hello\n", 4)
         await process.close()
+    finally:
+        await cri_runtime.stop_pod_sandbox(sandbox, 0)
+        await cri_runtime.remove_pod_sandbox(sandbox)
+
+
+async def test_attach_with_stdin_gets_both_streams_whole(cri_runtime: CriRuntime) -> None:
+    """containerd stops an attach's stdin copy when its stdout or stderr ends, and for a container
+    that is not stdinOnce that detaches the other stream: the one still draining at the exit would
+    lose its tail. Here stdout still has tens of KiB to copy, a line at a time into the log file,
+    when the process exits and stderr ends."""
+    sandbox, container = await running_pod(
+        cri_runtime,
+        "read w; echo err $w >&2; seq 30000",
+        stdin=True,
+        stdin_once=False,
+    )
+    try:
+        process = await cri_runtime.attach_interactive(
+            container, StreamOptions(stdin=True, stdout=True, stderr=True)
+        )
+        await process.write_stdin(b"w\n")
+        await process.close_stdin()
+        out, err, code = await asyncio.wait_for(output_of(process), 30)
+        await process.close()
+        expected = "".join(f"{n}\n" for n in range(1, 30001)).encode()
+        assert (len(out), out[-12:], err, code) == (len(expected), expected[-12:], b"err w\n", 0)
     finally:
         await cri_runtime.stop_pod_sandbox(sandbox, 0)
         await cri_runtime.remove_pod_sandbox(sandbox)
