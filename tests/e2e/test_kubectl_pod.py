@@ -161,6 +161,16 @@ def test_logs_and_logs_follow(k: Kubectl, jumpod: Applied) -> None:
     assert re.fullmatch(r"line \d+\n", k.ok("logs", "logger", "--tail=1"))
 
 
+def test_the_log_of_a_container_that_printed_much_then_exited_is_whole(k: Kubectl) -> None:
+    """The tail a container wrote just before it exited is in its log (containerd 1.6.20 closed
+    the output pipes at the exit before they had drained, and cut it)."""
+    created = k.run("run", "printer", "--image=busybox", "--restart=Never", "--", "seq", "30000")
+    assert created == Result(0, "pod/printer created\n", "")
+    k.ok("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/printer", "--timeout=120s")
+    assert k.ok("logs", "printer") == "".join(f"{n}\n" for n in range(1, 30001))
+    k.ok("delete", "pod", "printer", "--grace-period=1")
+
+
 def test_label_annotate_and_patch(k: Kubectl, jumpod: Applied) -> None:
     assert k.run("label", "pod", "jumpod", "tier=one") == Result(0, "pod/jumpod labeled\n", "")
     refused = k.run("label", "pod", "jumpod", "tier=two")
