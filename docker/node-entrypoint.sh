@@ -23,7 +23,7 @@
 #                  /etc/podplane/pod-resolv.conf
 #   CONTAINER_RUNTIME  docker (default) or containerd: the runtime the kubelet runs pods with.
 #                  containerd: a containerd with its CRI plugin (/run/containerd/containerd.sock,
-#                  pods on a CNI bridge on POD_CIDR, runc and crun handlers, logs under
+#                  pods on a CNI bridge on POD_CIDR, runc as the OCI runtime, logs under
 #                  /var/log/pods) that the inner dockerd shares, and the kubelet gets
 #                  --container-runtime-endpoint; as kind's nodes run
 #   JOIN_CA_CERT, JOIN_TOKEN  a joining node's (scripts/join.sh, as `kubeadm join` is given
@@ -117,7 +117,9 @@ POD_BRIDGE_IP=${POD_BRIDGE_IP:-${network%.*}.$((${network##*.} + 1))/$prefix}
 # --- 2a. containerd with its CRI plugin (CONTAINER_RUNTIME=containerd) ---------------------------
 # What kind's nodes run: containerd's CRI plugin, pods on a CNI bridge on this node's pod CIDR
 # (its gateway the address Docker's bridge has otherwise, so the pods' resolver below is the same),
-# the OCI runtimes runc (the default handler) and crun. Debian's CNI plugins live in /usr/lib/cni.
+# runc as the OCI runtime. Debian's CNI plugins live in /usr/lib/cni. No crun: bookworm's 1.8.1
+# refuses the OCI spec version 1.2.0 that trixie's containerd writes ("unknown version
+# specified"), and trixie's crun needs a newer glibc than bookworm's.
 write_containerd_config() {
   local mirror=""
   if [[ -n $REGISTRY_MIRROR ]]; then
@@ -139,11 +141,6 @@ version = 2
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
         runtime_type = "io.containerd.runc.v2"
         [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-          SystemdCgroup = false
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
-          BinaryName = "/usr/bin/crun"
           SystemdCgroup = false
     [plugins."io.containerd.grpc.v1.cri".registry]
 $mirror

@@ -85,7 +85,7 @@ COPY docker/apt/trixie.sources /etc/apt/sources.list.d/podplane-trixie.sources
 COPY docker/apt/trixie.pref /etc/apt/preferences.d/podplane-trixie
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      docker.io containerd containernetworking-plugins crun iproute2 busybox-static procps \
+      docker.io containerd containernetworking-plugins iproute2 busybox-static procps \
  && containerd --version | grep -q ' 1\.7\.' \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=pod-images /opt/podplane/images /opt/podplane/images

@@ -98,14 +98,6 @@ state = "$dir/state"
           SystemdCgroup = false
           # runc's state beside ours, not in /run/containerd/runc.
           Root = "$dir/runc"
-
-      # A second runtime handler (RuntimeClass handler "crun"): the same shim, another OCI runtime.
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
-          BinaryName = "/usr/bin/crun"
-          SystemdCgroup = false
-          Root = "$dir/crun"
 EOF
 }
 
@@ -147,34 +139,14 @@ cri_status() {
   ctr --address "$sock" plugins ls 2>/dev/null | awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" {print $NF}'
 }
 
-# A hybrid cgroup host (v1 controllers under /sys/fs/cgroup, an empty cgroup2 at .../unified, as
-# systemd's hybrid mode lays it out) may leave a controller unbound from v1, and so enabled in the
-# cgroup2 tree: on this kind of VM, hugetlb. runc does not mind; crun refuses every container
-# ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"). Binding such a
-# controller to a v1 hierarchy of its own, as systemd would have, empties the cgroup2 tree's list;
-# it is possible only while no cgroup2 subtree uses the controller, and harmless to Docker (the
-# same cgroupfs driver, one controller more).
-bind_v2_controllers_to_v1() {
-  local unified=/sys/fs/cgroup/unified controller
-  [[ $(stat -fc %T /sys/fs/cgroup) == tmpfs && $(stat -fc %T $unified 2>/dev/null) == cgroup2fs ]] \
-    || return 0
-  for controller in $(cat $unified/cgroup.controllers); do
-    log "hybrid cgroups: binding $controller to v1 (/sys/fs/cgroup/$controller) for crun"
-    mkdir -p "/sys/fs/cgroup/$controller"
-    mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" \
-      || log "could not: the crun handler will refuse containers (runc is unaffected)"
-  done
-}
-
 start() {
   local pid
   if pid=$(running_pid); then
     log "already running (pid $pid, socket $sock)"; return 0
   fi
-  for need in containerd ctr "$cni_bin/bridge" /usr/bin/crun; do
+  for need in containerd ctr "$cni_bin/bridge"; do
     command -v "$need" >/dev/null || { log "$need missing: run scripts/host-setup.sh"; exit 1; }
   done
-  bind_v2_controllers_to_v1
   mkdir -p "$dir" "$root"
   write_config
   write_cni_config

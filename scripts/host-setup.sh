@@ -2,7 +2,7 @@
 # Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, etcd (for the
 # integration tests), debootstrap (to seed the base image without a registry) and python3-venv;
 # for the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, trixie's 1.7 as
-# on the nodes), the CNI plugins and crun.
+# on the nodes) and the CNI plugins.
 # The pod images' busybox is built inside Docker from the base image (docker/busybox-rootfs.sh),
 # for the nodes and the integration tests alike: the host needs no compiler for it. The host's
 # own busybox-static serves the network tests' clients (wget, httpd in network namespaces).
@@ -41,7 +41,6 @@ wanted=(
   iproute2:ip
   iptables:iptables
   containernetworking-plugins:/usr/lib/cni/bridge
-  crun:crun
 )
 missing=()
 for pair in "${wanted[@]}"; do
@@ -56,7 +55,7 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3
 
 if ((${#missing[@]})) && [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1; then
   # A developer's own Docker host: never sudo apt-get on it behind their back. Only the
-  # integration tests (etcd, busybox, ip, iptables, CNI plugins, crun) and registry-less hosts
+  # integration tests (etcd, busybox, ip, iptables, CNI plugins) and registry-less hosts
   # (debootstrap) need these.
   log "not installed: ${missing[*]} (needed by make test-integration; to install:"
   log "  sudo apt-get install ${missing[*]})"
