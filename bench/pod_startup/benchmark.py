@@ -7,7 +7,8 @@ is create -> run, split into create -> schedule and schedule -> run.
 Each cell creates N busybox pods (image present, pull policy IfNotPresent) in a fresh namespace,
 either at a steady rate (clusterloader2 creates its latency pods at 5 per second, "Uniform5qps")
 or as a burst (as fast as `concurrency` Create calls in flight allow), waits for them to run,
-and deletes the namespace (waiting until it is gone, so the next cell starts on idle nodes)."""
+deletes the namespace and waits until it is gone and the nodes have removed its pods' sandboxes
+(their CPU back at rest), so the next cell starts on idle nodes."""
 
 from __future__ import annotations
 
@@ -223,6 +224,10 @@ async def _run(options: Options) -> list[Cell]:
                 cells.append(await measure_cell(options, rate, client, namespace))
             finally:
                 await _delete_namespace(client, namespace)
+                nodes = node_cpu.node_containers(options.project) if options.project else []
+                if nodes:
+                    waited = await node_cpu.wait_quiet(nodes)
+                    print(f"the nodes were at rest {waited:.0f} s later", file=sys.stderr)
     return cells
 
 

@@ -8,12 +8,19 @@ nodes and divided by the cell's pods: CPU milliseconds per pod."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.common import cpu
 from bench.common.compose import Container, containers
+
+# The nodes are at rest when, over QUIET_WINDOW seconds, they spend less than QUIET_CORES of one
+# core together (three idle nodes spend about 0.05: their kubelets, containerd, pod processes).
+QUIET_CORES = 0.15
+QUIET_WINDOW = 2.0
 
 OCI_RUNTIME = "OCI runtime (the shims' children)"
 ENDED = "ended within the cell"
@@ -43,6 +50,26 @@ def sample(nodes: list[Container]) -> Sample:
         {c.id: cpu.cgroup_seconds(c.pid) for c in nodes},
         cpu.processes(),
     )
+
+
+async def wait_quiet(
+    nodes: list[Container],
+    timeout: float = 180.0,
+    window: float = QUIET_WINDOW,
+    read: Callable[[Container], float] = lambda c: cpu.cgroup_seconds(c.pid),
+) -> float:
+    """Waits until the nodes are at rest (a cell's pods are gone from the API before the nodes
+    have stopped and removed their sandboxes, which would otherwise be measured with the next
+    cell), at most `timeout` seconds; the seconds waited. `read` is a node's CPU seconds so far."""
+    started = time.monotonic()
+    before = {c.id: read(c) for c in nodes}
+    while time.monotonic() - started < timeout:
+        await asyncio.sleep(window)
+        after = {c.id: read(c) for c in nodes}
+        if sum(after[n] - before[n] for n in after) < QUIET_CORES * window:
+            break
+        before = after
+    return time.monotonic() - started
 
 
 def per_pod_ms(before: Sample, after: Sample, pods: int) -> dict[str, float]:
