@@ -143,6 +143,7 @@ async def test_slo_rules_follow_a_pod_start(client: Client, namespace: str) -> N
             return None
         return {name: value(results[0]) for name, results in figures.items()}
 
-    figures = await eventually(measured, 60, interval=1, what="the SLO rules' figures")
+    # A scrape after the start and a rule evaluation after that: 15 s each.
+    figures = await eventually(measured, 90, interval=1, what="the SLO rules' figures")
     assert 0 < figures["pod start p99"] <= 120, figures
     assert 0 < figures["create p99"] <= 60, figures
