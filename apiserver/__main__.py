@@ -23,7 +23,7 @@ from apiserver.server import (
     WatchCacheOptions,
 )
 from podplane.componentbase import flags, serving_flags
-from podplane.componentbase.metrics import serve_metrics
+from podplane.componentbase.metrics import loop_health, serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 
@@ -210,7 +210,12 @@ async def run(args: argparse.Namespace) -> None:
         advertise_address=args.advertise_address,
         disable_admission_plugins=args.disable_admission_plugins,
     )
-    metrics = serve_metrics(args.metrics_bind_address)
+    # /healthz beside /metrics: the gRPC health service's status (NOT_SERVING while etcd is
+    # unreachable), and the event loop turning.
+    metrics = serve_metrics(
+        args.metrics_bind_address,
+        loop_health(asyncio.get_running_loop(), lambda: server.server.serving),
+    )
     await server.start(args.etcd_wait_seconds)
     await wait_for_signal()
     await server.stop()

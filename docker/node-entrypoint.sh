@@ -13,8 +13,8 @@
 # Environment:
 #   POD_CIDR       this node's pod CIDR, e.g. 10.244.1.0/24 (required); the bridge gets .1
 #   CLUSTER_CIDR   all pods, default 10.244.0.0/16: pod-to-pod traffic there is not masqueraded
-#   POD_ROUTES     other nodes' pod CIDRs, "node-2=10.244.2.0/24 node-3=10.244.3.0/24" (optional),
-#                  or "api": as the Nodes say (see route_from_api)
+#   POD_ROUTES     "api": routes to the other nodes' pod CIDRs as the Nodes say (route_from_api);
+#                  empty (the default): none
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
 #   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
 #                  mirror, where this node publishes busybox as docker.io/library/busybox and
@@ -248,26 +248,10 @@ if [[ $CONTAINER_RUNTIME == containerd ]]; then
   done
 fi
 
-route_peers() {
-  # Peers may start after this node, or restart with a new address: keep the routes current.
-  # Runs in the background for the node's lifetime: a failed lookup must not end it.
-  set +e +o pipefail
-  local entry ip current
-  while :; do
-    for entry in $POD_ROUTES; do
-      ip=$(getent ahostsv4 "${entry%%=*}" | awk 'NR == 1 { print $1 }')
-      [[ -n $ip ]] || continue
-      current=$(ip -4 route show "${entry#*=}" | awk '{ print $3 }')
-      if [[ $current != "$ip" ]] && ip route replace "${entry#*=}" via "$ip"; then
-        log "route ${entry#*=} via ${entry%%=*} ($ip)"
-      fi
-    done
-    sleep 5
-  done
-}
-# POD_ROUTES=api: the routes follow the Nodes in the API instead (python -m adm pod-routes,
-# flannel's host-gw), with POD_ROUTES_SERVER and the node's own POD_ROUTES_CA, POD_ROUTES_CERT
-# and POD_ROUTES_KEY, once the certificate exists (a joining node's comes with TLS bootstrapping).
+# POD_ROUTES=api: routes to the other nodes' pod CIDRs follow the Nodes in the API (python -m adm
+# pod-routes, flannel's host-gw: a watch, nothing polled), with POD_ROUTES_SERVER and the node's
+# own POD_ROUTES_CA, POD_ROUTES_CERT and POD_ROUTES_KEY, once the certificate exists (a joining
+# node's comes with TLS bootstrapping).
 route_from_api() {
   set +e
   until [[ -s $POD_ROUTES_CERT ]]; do sleep 1; done
@@ -281,8 +265,6 @@ if [[ $POD_ROUTES == api ]]; then
   : "${POD_ROUTES_SERVER:?POD_ROUTES=api needs POD_ROUTES_SERVER}" "${POD_ROUTES_CA:?POD_ROUTES=api needs POD_ROUTES_CA}"
   : "${POD_ROUTES_CERT:?POD_ROUTES=api needs POD_ROUTES_CERT}" "${POD_ROUTES_KEY:?POD_ROUTES=api needs POD_ROUTES_KEY}"
   route_from_api </dev/null >>/var/log/podplane/routes.log 2>&1 &
-elif [[ -n $POD_ROUTES ]]; then
-  route_peers </dev/null >>/var/log/podplane/routes.log 2>&1 &
 fi
 
 # --- 4. the pods' resolver -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client.clientset import Client, user_agent
 from podplane.client.credentials import Credentials
-from podplane.componentbase.metrics import serve_metrics
+from podplane.componentbase.metrics import loop_health, serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 log = logging.getLogger("kubelet")
@@ -44,7 +44,6 @@ async def run(config: KubeletConfig) -> int:
             e,
         )
         return 1
-    metrics = serve_metrics(config.metrics_bind_address)
     credentials = config.credentials
     if config.bootstrap_token_file and credentials is not None and not credentials.cert_file:
         credentials = await bootstrapped_credentials(config, credentials)
@@ -52,6 +51,9 @@ async def run(config: KubeletConfig) -> int:
     if config.rotate_server_certificates and not config.tls_cert_file:
         config = await with_serving_certificate(config, client, host_ip)
     kubelet = Kubelet(config, runtime, client, host_ip)
+    # /healthz on the read-only port beside /metrics, as Kubernetes' kubelet serves it there.
+    health = loop_health(asyncio.get_running_loop(), lambda: kubelet.server.serving)
+    metrics = serve_metrics(config.metrics_bind_address, health)
     starting = asyncio.create_task(kubelet.start())
     stop = asyncio.create_task(wait_for_signal())
     try:

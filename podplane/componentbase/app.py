@@ -23,7 +23,7 @@ from podplane.client import leaderelection
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
 from podplane.componentbase import client_flags, leaderelection_flags, serving_flags
-from podplane.componentbase.metrics import serve_metrics
+from podplane.componentbase.metrics import loop_health, serve_metrics
 from podplane.componentbase.serving import Server, wait_for_signal
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,10 @@ async def serve_component(
     await health.set_serving(False)  # the health servicer starts out SERVING
     await health.start()
     log.info("health service on port %d", health.port)
-    metrics = serve_metrics(metrics_address)
+    loop = asyncio.get_running_loop()
+    metrics = serve_metrics(metrics_address, loop_health(loop, lambda: health.serving))
     client = Client(apiserver, credentials=credentials, agent=agent)
     component = build(client)
-    loop = asyncio.get_running_loop()
     running = loop.create_task(_run(component), name="component")
     signalled = loop.create_task(wait_for_signal(), name="signal")
     ready = loop.create_task(_ready(component), name="ready")

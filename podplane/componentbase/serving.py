@@ -134,6 +134,8 @@ class Server:
             reflection.enable_server_reflection(names, server)
             self.servers.append(server)
         self.port = self.add_port(address, credentials)
+        # What set_serving last said (the health servicer answers SERVING until it is called).
+        self.serving = True
 
     def add_port(self, address: str, credentials: grpc.ServerCredentials | None = None) -> int:
         """Listens on address too (TLS with `credentials`, else plaintext); returns the port."""
@@ -158,6 +160,7 @@ class Server:
             await server.start()
 
     async def set_serving(self, serving: bool) -> None:
+        self.serving = serving  # read by the /healthz beside /metrics, on its own thread
         status = (
             health_pb2.HealthCheckResponse.SERVING
             if serving

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,7 +17,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.workqueue_metrics import WORKQUEUE_DEPTH
-from podplane.componentbase.metrics import parse_bind_address, serve_metrics
+from podplane.componentbase.metrics import loop_health, parse_bind_address, serve_metrics
 from podplane.componentbase.serving import Server
 
 
@@ -160,3 +161,48 @@ async def test_a_watch_is_counted_when_it_ends(client: Client) -> None:
             break
         await asyncio.sleep(0.01)
     assert requests(client, "CANCELLED", "GET") == 1
+
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz"])
+async def test_health_is_ok_while_ready_and_the_loop_turns(path: str) -> None:
+    ready = True
+    server = serve_metrics("127.0.0.1:0", loop_health(asyncio.get_running_loop(), lambda: ready))
+    assert server is not None
+    try:
+        assert await asyncio.to_thread(_get, server.port, path) == (200, "ok")
+        ready = False
+        assert await asyncio.to_thread(_get, server.port, path) == (500, "healthz check failed")
+        code, text = await asyncio.to_thread(_get, server.port, "/metrics")
+        assert code == 200 and "# TYPE" in text  # metrics are served whatever the health
+    finally:
+        await server.aclose()
+
+
+def test_a_loop_that_does_not_turn_is_unhealthy() -> None:
+    wedged = asyncio.new_event_loop()  # never run: nothing scheduled on it is ever called
+    server = serve_metrics("127.0.0.1:0", loop_health(wedged, timeout=0.2))
+    assert server is not None
+    try:
+        assert _get(server.port, "/healthz") == (500, "healthz check failed")
+        wedged.close()
+        assert _get(server.port, "/healthz") == (500, "healthz check failed")
+    finally:
+        server.close()
+
+
+def test_without_a_health_check_every_path_is_metrics() -> None:
+    server = serve_metrics("127.0.0.1:0")
+    assert server is not None
+    try:
+        code, text = _get(server.port, "/healthz")
+        assert code == 200 and "# TYPE" in text
+    finally:
+        server.close()
