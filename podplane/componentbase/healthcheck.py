@@ -1,4 +1,4 @@
-"""Container healthcheck: exits 0 when the gRPC health service at HOST:PORT reports SERVING.
+"""gRPC health check: exits 0 when the gRPC health service at HOST:PORT reports SERVING.
 
     python3 -I -S podplane/componentbase/healthcheck.py [--ca-file CA [--cert-file CRT
         --key-file KEY]] localhost:6443 [service]
@@ -7,8 +7,9 @@
 With --ca-file the server is reached over TLS (the apiserver's health service answers anonymous
 callers; a kubelet's TLS port wants a client certificate of the cluster CA).
 
-Docker runs a check as a new process every interval in every component's container, so it is
-as small as it can be: the standard library only, and run by its path it imports nothing of
+The tests check components with it (the compose cluster's containers ask the HTTP /healthz beside
+/metrics with bash instead, podplane/componentbase/metrics.py). It is as small as it can be: the
+standard library only, and run by its path it imports nothing of
 podplane (whose package imports prometheus_client) nor grpcio. One grpc.health.v1.Health/Check
 call over HTTP/2 by hand, as grpc_health_probe makes it: the connection preface and SETTINGS, a
 HEADERS frame whose fields are HPACK literals (never indexed, never Huffman-coded), one DATA frame
