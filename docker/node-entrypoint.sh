@@ -23,9 +23,11 @@
 #                  /etc/podplane/pod-resolv.conf
 #   CONTAINER_RUNTIME  docker (default) or containerd: the runtime the kubelet runs pods with.
 #                  containerd: a containerd with its CRI plugin (/run/containerd/containerd.sock,
-#                  pods on a CNI bridge on POD_CIDR, runc as the OCI runtime, logs under
+#                  pods on a CNI bridge on POD_CIDR, runc and crun handlers, logs under
 #                  /var/log/pods) that the inner dockerd shares, and the kubelet gets
 #                  --container-runtime-endpoint; as kind's nodes run
+#   OCI_RUNTIME    crun (default) or runc: containerd's default runtime handler, the one pods
+#                  without a RuntimeClass run on (both handlers are there either way)
 #   JOIN_CA_CERT, JOIN_TOKEN  a joining node's (scripts/join.sh, as `kubeadm join` is given
 #                  them): the cluster CA's certificate (PEM) and a bootstrap token, written to
 #                  /etc/podplane/join/ca.crt and token for the kubelet's --ca-file and
@@ -46,6 +48,7 @@ POD_ROUTES=${POD_ROUTES:-}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/podplane/dockerd.log}
 REGISTRY_MIRROR=${REGISTRY_MIRROR:-}
 CONTAINER_RUNTIME=${CONTAINER_RUNTIME:-docker}
+OCI_RUNTIME=${OCI_RUNTIME:-crun}
 CONTAINERD_SOCK=/run/containerd/containerd.sock
 IMAGES=/opt/podplane/images
 
@@ -117,9 +120,8 @@ POD_BRIDGE_IP=${POD_BRIDGE_IP:-${network%.*}.$((${network##*.} + 1))/$prefix}
 # --- 2a. containerd with its CRI plugin (CONTAINER_RUNTIME=containerd) ---------------------------
 # What kind's nodes run: containerd's CRI plugin, pods on a CNI bridge on this node's pod CIDR
 # (its gateway the address Docker's bridge has otherwise, so the pods' resolver below is the same),
-# runc as the OCI runtime. Debian's CNI plugins live in /usr/lib/cni. No crun: bookworm's 1.8.1
-# refuses the OCI spec version 1.2.0 that trixie's containerd writes ("unknown version
-# specified"), and trixie's crun needs a newer glibc than bookworm's.
+# the OCI runtimes crun (the default handler, OCI_RUNTIME; through /usr/local/bin/crun-oci-1.1:
+# docker/crun-oci-1.1.sh says why) and runc. Debian's CNI plugins live in /usr/lib/cni.
 write_containerd_config() {
   local mirror=""
   if [[ -n $REGISTRY_MIRROR ]]; then
@@ -137,10 +139,15 @@ version = 2
       bin_dir = "/usr/lib/cni"
       conf_dir = "/etc/cni/net.d"
     [plugins."io.containerd.grpc.v1.cri".containerd]
-      default_runtime_name = "runc"
+      default_runtime_name = "$OCI_RUNTIME"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
         runtime_type = "io.containerd.runc.v2"
         [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+          SystemdCgroup = false
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+        runtime_type = "io.containerd.runc.v2"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+          BinaryName = "/usr/local/bin/crun-oci-1.1"
           SystemdCgroup = false
     [plugins."io.containerd.grpc.v1.cri".registry]
 $mirror
@@ -223,6 +230,10 @@ start_dockerd() {
   tail -n 30 "$DOCKERD_LOG" >&2
   exit 1
 }
+case $OCI_RUNTIME in
+  runc | crun) ;;
+  *) log "OCI_RUNTIME must be runc or crun, not \"$OCI_RUNTIME\""; exit 1 ;;
+esac
 case $CONTAINER_RUNTIME in
   docker) ;;
   containerd) start_containerd ;;

@@ -85,7 +85,7 @@ COPY docker/apt/trixie.sources /etc/apt/sources.list.d/podplane-trixie.sources
 COPY docker/apt/trixie.pref /etc/apt/preferences.d/podplane-trixie
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      docker.io containerd containernetworking-plugins iproute2 busybox-static procps \
+      docker.io containerd containernetworking-plugins crun iproute2 busybox-static procps \
  && containerd --version | grep -q ' 1\.7\.' \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=pod-images /opt/podplane/images /opt/podplane/images
@@ -93,8 +93,9 @@ COPY --from=components-image / /opt/podplane/images/components/
 COPY --from=control-plane-image / /opt/podplane/images/control-plane/
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
 COPY docker/podctl /usr/local/bin/podctl
+COPY docker/crun-oci-1.1.sh /usr/local/bin/crun-oci-1.1
 RUN mkdir -p /var/lib/kubelet /var/lib/docker /var/log/podplane \
- && chmod 0755 /usr/local/bin/node-entrypoint /usr/local/bin/podctl
+ && chmod 0755 /usr/local/bin/node-entrypoint /usr/local/bin/podctl /usr/local/bin/crun-oci-1.1
 COPY --from=venv /opt/podplane/venv /opt/podplane/venv
 ENV PATH=/opt/podplane/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PYTHONPATH=/opt/podplane/app \

@@ -20,6 +20,7 @@
 #   PODPLANE_CRI_BRIDGE  the pods' bridge [cri0]
 set -euo pipefail
 
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${PODPLANE_CRI_DIR:-/run/podplane-cri}
 root=${PODPLANE_CRI_ROOT:-/var/lib/podplane-cri}
 subnet=${PODPLANE_CRI_SUBNET:-10.88.0.0/16}
@@ -98,6 +99,15 @@ state = "$dir/state"
           SystemdCgroup = false
           # runc's state beside ours, not in /run/containerd/runc.
           Root = "$dir/runc"
+
+      # A second runtime handler (RuntimeClass handler "crun"): the same shim, another OCI runtime.
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+        runtime_type = "io.containerd.runc.v2"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+          # bookworm's crun with the bundle declared OCI 1.1 (docker/crun-oci-1.1.sh says why).
+          BinaryName = "$repo/docker/crun-oci-1.1.sh"
+          SystemdCgroup = false
+          Root = "$dir/crun"
 EOF
 }
 
@@ -144,7 +154,7 @@ start() {
   if pid=$(running_pid); then
     log "already running (pid $pid, socket $sock)"; return 0
   fi
-  for need in containerd ctr "$cni_bin/bridge"; do
+  for need in containerd ctr "$cni_bin/bridge" /usr/bin/crun; do
     command -v "$need" >/dev/null || { log "$need missing: run scripts/host-setup.sh"; exit 1; }
   done
   mkdir -p "$dir" "$root"

@@ -2,7 +2,7 @@
 # Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, etcd (for the
 # integration tests), debootstrap (to seed the base image without a registry) and python3-venv;
 # for the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, trixie's 1.7 as
-# on the nodes) and the CNI plugins.
+# on the nodes), the CNI plugins and crun.
 # The pod images' busybox is built inside Docker from the base image (docker/busybox-rootfs.sh),
 # for the nodes and the integration tests alike: the host needs no compiler for it. The host's
 # own busybox-static serves the network tests' clients (wget, httpd in network namespaces).
@@ -41,6 +41,7 @@ wanted=(
   iproute2:ip
   iptables:iptables
   containernetworking-plugins:/usr/lib/cni/bridge
+  crun:crun
 )
 missing=()
 for pair in "${wanted[@]}"; do
@@ -55,7 +56,7 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3
 
 if ((${#missing[@]})) && [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1; then
   # A developer's own Docker host: never sudo apt-get on it behind their back. Only the
-  # integration tests (etcd, busybox, ip, iptables, CNI plugins) and registry-less hosts
+  # integration tests (etcd, busybox, ip, iptables, CNI plugins, crun) and registry-less hosts
   # (debootstrap) need these.
   log "not installed: ${missing[*]} (needed by make test-integration; to install:"
   log "  sudo apt-get install ${missing[*]})"
@@ -105,6 +106,25 @@ else
   done
   docker info >/dev/null 2>&1 || { log "dockerd did not answer within 60 s"; exit 1; }
   log "dockerd answers (pid $(cat "$pidfile"))"
+fi
+
+# --- crun on a hybrid cgroup host ---------------------------------------------------------------
+# A hybrid host (v1 controllers under /sys/fs/cgroup, an empty cgroup2 at .../unified, as systemd's
+# hybrid mode lays it out) may leave a controller unbound from v1, and so enabled in the cgroup2
+# tree: on this kind of VM, hugetlb. runc does not mind; crun refuses every container ("cgroups in
+# hybrid mode not supported, drop all controllers from cgroupv2"), on the host's private
+# containerd and in the nodes alike, which see the host's hierarchies. Binding such a controller
+# to a v1 hierarchy of its own, as systemd would have, empties the cgroup2 tree's list; it is
+# possible only while no cgroup2 subtree uses the controller, and harmless to Docker (the same
+# cgroupfs driver, one controller more).
+unified=/sys/fs/cgroup/unified
+if [[ $(stat -fc %T /sys/fs/cgroup) == tmpfs && $(stat -fc %T $unified 2>/dev/null) == cgroup2fs ]]; then
+  for controller in $(cat $unified/cgroup.controllers); do
+    log "hybrid cgroups: binding $controller to v1 (/sys/fs/cgroup/$controller) for crun"
+    as_root mkdir -p "/sys/fs/cgroup/$controller"
+    as_root mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" \
+      || log "could not: crun will refuse containers (runc is unaffected)"
+  done
 fi
 
 # --- Compose v2 ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from podplane.client.credentials import Credentials
 
@@ -89,10 +90,15 @@ def node_containers(
         ids = [i for i in ids if i in running]
     found = []
     for cid in ids:
-        info = json.loads(_ctr(node, "containers", "info", cid) or "{}")
-        pod = (info.get("Labels") or {}).get("io.kubernetes.pod.name", "")
+        pod = (container_info(node, cid).get("Labels") or {}).get("io.kubernetes.pod.name", "")
         found.append(NodeContainer(cid, pod))
     return found
+
+
+def container_info(node: str, container_id: str) -> dict[str, Any]:
+    """`ctr containers info` of a container in the node's containerd (k8s.io namespace): its
+    labels, image, runtime and its options, spec."""
+    return json.loads(_ctr(node, "containers", "info", container_id) or "{}")  # type: ignore[no-any-return]
 
 
 def kill_node_container(node: str, container_id: str) -> None:

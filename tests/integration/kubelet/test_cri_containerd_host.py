@@ -54,7 +54,7 @@ async def test_the_pod_images_resolve_under_their_normalized_names(
     assert POD_IMAGES[image] in status.image.repo_tags
 
 
-@pytest.mark.parametrize("handler", ["", "runc"], ids=["default", "runc"])
+@pytest.mark.parametrize("handler", ["", "runc", "crun"], ids=["default", "runc", "crun"])
 async def test_a_pod_sandbox_gets_an_ip_and_its_container_logs_in_cri_format(
     runtime: api_pb2_grpc.RuntimeServiceStub, tmp_path: Path, handler: str
 ) -> None:
