@@ -6,7 +6,7 @@ import argparse
 import ipaddress
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -14,6 +14,7 @@ from typing import NoReturn
 import grpc
 
 from kubelet.admission.sysctls import SysctlAllowlist
+from kubelet.logs.rotation import LogPolicy
 from podplane.apimachinery import quantity
 from podplane.client.credentials import Credentials
 from podplane.componentbase import client_flags, flags, serving_flags
@@ -36,6 +37,9 @@ class KubeletConfig:
     container_runtime_endpoint: str = ""
     # Where a CRI runtime writes the pods' logs (KubeletConfiguration's podLogsDir).
     pod_logs_dir: str = "/var/log/pods"
+    # Container log rotation under a CRI runtime (containerLogMaxSize, containerLogMaxFiles,
+    # containerLogMonitorInterval; kubelet/logs/rotation.py).
+    log_policy: LogPolicy = field(default_factory=LogPolicy)
     pause_image: str = "podplane/pause:3.9"
     node_labels: dict[str, str] = field(default_factory=dict)
     node_status_update_frequency: float = 10.0
@@ -93,6 +97,32 @@ def _labels(value: str) -> dict[str, str]:
             raise ValueError(f'"{item}" is not KEY=VALUE with a valid label key')
         labels[key] = val
     return labels
+
+
+def _log_policy(args: argparse.Namespace, fail: Callable[[str, str], NoReturn]) -> LogPolicy:
+    """Kubernetes' checks of the three (the KubeletConfiguration's validation and server.go)."""
+    try:
+        max_size = quantity.bytes_of(args.container_log_max_size)
+    except ValueError as e:
+        fail(
+            "--container-log-max-size",
+            f'failed to parse container log max size "{args.container_log_max_size}": {e}',
+        )
+    if max_size <= 0:
+        fail("--container-log-max-size", f'"{args.container_log_max_size}" must be positive')
+    if args.container_log_max_files <= 1:
+        fail(
+            "--container-log-max-files",
+            f"invalid configuration: containerLogMaxFiles (--container-log-max-files) "
+            f"{args.container_log_max_files} must be greater than 1",
+        )
+    if not 3 <= args.container_log_monitor_interval < math.inf:
+        fail(
+            "--container-log-monitor-interval",
+            "invalid configuration: containerLogMonitorInterval must be a positive time "
+            "duration greater than or equal to 3s",
+        )
+    return LogPolicy(max_size, args.container_log_max_files, args.container_log_monitor_interval)
 
 
 _RESERVABLE = ("cpu", "memory", "ephemeral-storage")
@@ -155,6 +185,23 @@ def _parser() -> argparse.ArgumentParser:
         "--pod-logs-dir",
         default="/var/log/pods",
         help="where a CRI runtime writes the pods' container logs",
+    )
+    p.add_argument(
+        "--container-log-max-size",
+        default="10Mi",
+        help="a container's log is rotated once it reaches this size (a quantity, e.g. 10Mi)",
+    )
+    p.add_argument(
+        "--container-log-max-files",
+        type=int,
+        default=5,
+        help="at most this many log files per container, the current one included (>= 2)",
+    )
+    p.add_argument(
+        "--container-log-monitor-interval",
+        type=float,
+        default=10.0,
+        help="seconds between looks at the containers' log sizes (>= 3)",
     )
     p.add_argument("--pause-image", default="podplane/pause:3.9", help="the pod sandbox image")
     p.add_argument("--node-labels", default="", help="extra node labels, k1=v1,k2=v2")
@@ -294,6 +341,7 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         )
     if not args.pod_logs_dir.startswith("/"):
         fail("--pod-logs-dir", f'"{args.pod_logs_dir}" must be an absolute path')
+    log_policy = _log_policy(args, fail)
     try:
         labels = _labels(args.node_labels)
     except ValueError as e:
@@ -379,6 +427,7 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         docker_host=args.docker_host,
         container_runtime_endpoint=endpoint,
         pod_logs_dir=args.pod_logs_dir,
+        log_policy=log_policy,
         pause_image=args.pause_image,
         node_labels=labels,
         node_status_update_frequency=args.node_status_update_frequency,

@@ -16,6 +16,7 @@ from kubelet.admission.sysctls import SysctlAllowlist, kernel_version, safe_sysc
 from kubelet.config import KubeletConfig
 from kubelet.container.env import ClientObjectGetter
 from kubelet.container.security_profiles import NodeSecurity
+from kubelet.logs.rotation import ContainerLogManager, LogSource
 from kubelet.network.dns import DNSConfigurer
 from kubelet.node.lease import NodeLease
 from kubelet.node.machine_info import MachineInfo, read_machine_info
@@ -131,7 +132,20 @@ class Kubelet:
         self._sources_ready = False
         self.workers = PodWorkers(self.syncer, self.pod, ready=self._ready_to_sync)
         self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
-        self.housekeeping = Housekeeping(self.workers, self.pleg, self.volumes, self.desired_pods)
+        # A CRI runtime writes the pods' logs under --pod-logs-dir: the kubelet rotates them and
+        # removes a gone pod's directory (Docker keeps its own logs).
+        self.log_manager = (
+            ContainerLogManager(runtime, config.log_policy)
+            if isinstance(runtime, LogSource)
+            else None
+        )
+        self.housekeeping = Housekeeping(
+            self.workers,
+            self.pleg,
+            self.volumes,
+            self.desired_pods,
+            pod_logs_dir=config.pod_logs_dir if self.log_manager is not None else "",
+        )
         self.lease = NodeLease(client.leases, config.node_name)
         self.pod_starts = metrics.PodStartTracker()
         metrics.NODE_NAME.labels(config.node_name).set(1)
@@ -261,6 +275,8 @@ class Kubelet:
         self.workers.release()
         await self._registered.wait()
         self._spawn(self.housekeeping.run(), "housekeeping")
+        if self.log_manager is not None:
+            self._spawn(self.log_manager.run(), "container-log-rotation")
         await self.server.set_serving(True)
         log.info(
             "kubelet for node %s is running (%d pods bound here; kubelet API on port %d)",

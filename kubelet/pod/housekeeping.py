@@ -1,6 +1,7 @@
 """Periodic housekeeping (kubelet.go HandlePodCleanups): every pod is synced again now and then, so
 nothing depends on a single event; containers of pods no longer bound here are handed to the
-workers, which remove them; directories of pods that are gone are deleted."""
+workers, which remove them; directories of pods that are gone are deleted, their log directories
+too (kubelet/logs/pod_directories.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from kubelet.logs import pod_directories
 from kubelet.pod.pleg import PodLifecycleEventGenerator
 from kubelet.pod.workers import PodWorkers
 from kubelet.volume.pod_volumes import PodVolumes
@@ -25,12 +27,15 @@ class Housekeeping:
         volumes: PodVolumes,
         desired_pods: Callable[[], list[core_pb2.Pod]],
         period: float = PERIOD,
+        pod_logs_dir: str = "",
     ) -> None:
         self.workers = workers
         self.pleg = pleg
         self.volumes = volumes
         self.desired_pods = desired_pods
         self.period = period
+        # A CRI runtime's pod log directories ("": none kept here).
+        self.pod_logs_dir = pod_logs_dir
 
     async def run_once(self) -> None:
         desired = {
@@ -47,6 +52,8 @@ class Housekeeping:
             if uid not in known:
                 log.info("removing the directory of pod uid %s, which is gone", uid)
                 await self.volumes.teardown(uid)
+        if self.pod_logs_dir:
+            await asyncio.to_thread(pod_directories.remove_dead, self.pod_logs_dir, known)
 
     async def run(self) -> None:
         while True:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.compose_cluster import ROOT
+from tests.e2e.compose_cluster import ROOT, compose
 from tests.e2e.kubectl import Kubectl, Lines, Result, Terminal
 
 JUMPOD = ROOT / "examples" / "jumpod.yaml"
@@ -169,6 +169,42 @@ def test_the_log_of_a_container_that_printed_much_then_exited_is_whole(k: Kubect
     k.ok("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/printer", "--timeout=120s")
     assert k.ok("logs", "printer") == "".join(f"{n}\n" for n in range(1, 30001))
     k.ok("delete", "pod", "printer", "--grace-period=1")
+
+
+def test_a_log_past_its_maximum_size_is_rotated_and_goes_with_its_pod(k: Kubectl) -> None:
+    """The kubelet rotates a container's log at 10Mi (kubelet/logs/rotation.py): the full file
+    gets its time in its name, `kubectl logs` reads the new one, and once the pod is deleted its
+    log directory goes from the node."""
+    script = (
+        "head -c 12000000 /dev/zero | tr '\\0' x | fold -w 1000; "
+        "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done"
+    )
+    created = k.run("run", "chatty", "--image=busybox", "--", "sh", "-c", script)
+    assert created == Result(0, "pod/chatty created\n", "")
+    k.ok("wait", "--for=condition=Ready", "pod/chatty", "--timeout=120s")
+    node, uid = k.ok(
+        "get", "pod", "chatty", "-o", "jsonpath={.spec.nodeName} {.metadata.uid}"
+    ).split()
+    directory = f"/var/log/pods/{k.namespace}_chatty_{uid}/chatty"
+
+    def files() -> list[str]:
+        listed = compose("exec", "-T", node, "ls", directory, check=False).stdout
+        return sorted(listed.split())
+
+    deadline = time.monotonic() + 60
+    while not any(name.startswith("0.log.") for name in files()):
+        assert time.monotonic() < deadline, f"never rotated: {files()}"
+        time.sleep(1)
+    assert files()[0] == "0.log" and re.fullmatch(r"0\.log\.\d{8}-\d{6}", files()[1]), files()
+    time.sleep(1)
+    # The rotated file has the first 10Mi or more; the current one the rest and the ticks.
+    current = k.ok("logs", "chatty")
+    assert len(current) < 3_000_000 and current.splitlines()[-1].startswith("tick "), current[-200:]
+    k.ok("delete", "pod", "chatty", "--grace-period=1")
+    deadline = time.monotonic() + 60
+    while compose("exec", "-T", node, "test", "-e", directory, check=False).returncode == 0:
+        assert time.monotonic() < deadline, f"{directory} still on {node}"
+        time.sleep(1)
 
 
 def test_label_annotate_and_patch(k: Kubectl, jumpod: Applied) -> None:

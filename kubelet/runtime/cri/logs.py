@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from kubelet.runtime.types import LogOptions
 
@@ -84,6 +86,21 @@ def entry_time(entry: LogEntry) -> float:
     return datetime.datetime.fromisoformat(stamp).timestamp()
 
 
+def _whole_lines(data: bytes, timestamps: bool) -> tuple[bytes, bytes]:
+    """What a reader gets of the whole lines in `data`, and the rest (a line not yet finished)."""
+    complete, _, rest = data.rpartition(b"\n")
+    return b"".join(e.render(timestamps) for e in _entries(complete.split(b"\n"))), rest
+
+
+def _rotated(path: str | Path, handle: BinaryIO) -> bool:
+    """Whether `path` now names another file than the open one (a new file after a rotation;
+    False while there is none yet)."""
+    try:
+        return os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        return False
+
+
 def _entries(lines: Iterable[bytes]) -> list[LogEntry]:
     found = []
     for line in lines:
@@ -144,20 +161,29 @@ async def read_log(
         while True:
             chunk = await asyncio.to_thread(handle.read, _CHUNK)
             if chunk:
-                pending += chunk
-                complete, _, pending = pending.rpartition(b"\n")
-                out = [e.render(options.timestamps) for e in _entries(complete.split(b"\n"))]
+                out, pending = _whole_lines(pending + chunk, options.timestamps)
                 if out:
-                    yield b"".join(out)
+                    yield out
+                continue
+            if await asyncio.to_thread(_rotated, path, handle):
+                # The log was rotated (kubelet/logs/rotation.py) and the runtime writes to a new
+                # file under its name: that one is read from its start, as Kubernetes' reader
+                # goes on after a rotation. First what the old file got before the reopen.
+                out, pending = _whole_lines(
+                    pending + await asyncio.to_thread(handle.read), options.timestamps
+                )
+                if out:
+                    yield out
+                handle.close()
+                handle = await asyncio.to_thread(open, path, "rb")
                 continue
             if now() - checked >= RUNNING_RECHECK:
                 if not await running():
                     # One more look: what was written between the last read and the exit.
                     chunk = await asyncio.to_thread(handle.read)
-                    complete = (pending + chunk).rstrip(b"\n")
-                    out = [e.render(options.timestamps) for e in _entries(complete.split(b"\n"))]
-                    if out:
-                        yield b"".join(out)
+                    last, _ = _whole_lines(pending + chunk + b"\n", options.timestamps)
+                    if last:
+                        yield last
                     return
                 checked = now()
             await asyncio.sleep(FOLLOW_INTERVAL)

@@ -328,6 +328,23 @@ class CriRuntime:
         async for chunk in read_log(status.log_path, options, running):
             yield chunk
 
+    # ------------------------------------------------------------------ log rotation (kubelet/logs)
+    async def running_container_logs(self) -> list[tuple[str, str]]:
+        """(id, log path) of the node's running containers."""
+        request = cri.ListContainersRequest(
+            filter=cri.ContainerFilter(
+                state=cri.ContainerStateValue(state=cri.CONTAINER_RUNNING),
+                label_selector=self._selector(None),
+            )
+        )
+        reply = await self._call(self._runtime.ListContainers, request, "list containers")
+        statuses = await asyncio.gather(*(self._container_status(c) for c in reply.containers))
+        return [(s.id, s.log_path) for s in statuses if s is not None and s.log_path]
+
+    async def reopen_container_log(self, container_id: str) -> None:
+        request = cri.ReopenContainerLogRequest(container_id=container_id)
+        await self._call(self._runtime.ReopenContainerLog, request, "reopen container log")
+
     async def exec_in_container(
         self, container_id: str, cmd: Sequence[str], timeout: float | None
     ) -> tuple[int, str]:

@@ -7,6 +7,9 @@ as a new container with its last state; logs are the CRI's files under the pod's
 from __future__ import annotations
 
 import asyncio
+import glob
+import gzip
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +18,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from kubelet.logs.rotation import ContainerLogManager, LogPolicy
 from kubelet.runtime import labels as L
 from kubelet.runtime.cri.runtime import CriRuntime
 from kubelet.runtime.cri.streaming import CriProcess
@@ -445,3 +449,61 @@ async def test_exec_and_attach_streams_as_podctl_uses_them(cri_runtime: CriRunti
     finally:
         await cri_runtime.stop_pod_sandbox(sandbox, 0)
         await cri_runtime.remove_pod_sandbox(sandbox)
+
+
+async def test_a_full_log_is_rotated_and_the_container_writes_on_in_a_new_file(
+    cri_runtime: CriRuntime,
+) -> None:
+    """kubelet/logs/rotation.py with containerd's ReopenContainerLog: the full log is renamed
+    with its time, the container's next lines land in a new file under the old name, and a
+    followed log reads on across the rotation; the next rotation gzips the older one."""
+    sandbox, container = await running_pod(
+        cri_runtime, "seq 20000; i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done"
+    )
+    try:
+        [(_, path)] = [
+            (cid, p) for cid, p in await cri_runtime.running_container_logs() if cid == container
+        ]
+        deadline = time.monotonic() + 20
+        while b" tick " not in Path(path).read_bytes():  # seq is done
+            assert time.monotonic() < deadline, "seq 20000 never reached the log"
+            await asyncio.sleep(0.1)
+        followed: list[bytes] = []
+
+        async def follow() -> None:
+            async for chunk in cri_runtime.container_logs(container, LogOptions(follow=True)):
+                followed.append(chunk)
+
+        reader = asyncio.create_task(follow())
+        rotation = ContainerLogManager(cri_runtime, LogPolicy(max_size=64 * 1024, max_files=3))
+        await rotation.rotate_logs()
+        rotated = glob.glob(glob.escape(path) + ".*")
+        assert len(rotated) == 1 and b" F 20000\n" in gzip_or_plain(rotated[0]), rotated
+        await asyncio.sleep(1.0)
+        new_file = Path(path).read_text()
+        assert " stdout F tick " in new_file and " F 20000\n" not in new_file
+        current = b"".join([c async for c in cri_runtime.container_logs(container, LogOptions())])
+        assert current.startswith(b"tick ") and b"20000" not in current
+
+        # A second rotation (the new file made full by hand): the first rotated one is gzipped.
+        with open(path, "a") as f:
+            f.write("2024-05-01T10:00:00.000000000Z stdout F padding\n" * 2000)
+        rotation.now = lambda: time.time() + 1  # another second, another name
+        await rotation.rotate_logs()
+        names = sorted(os.path.basename(p) for p in glob.glob(glob.escape(path) + ".*"))
+        assert len(names) == 2 and names[0].endswith(".gz") and not names[1].endswith(".gz")
+        await asyncio.sleep(0.5)
+        reader.cancel()
+        seen = b"".join(followed)
+        ticks = [int(line.split()[1]) for line in seen.splitlines() if line.startswith(b"tick ")]
+        # Every tick once and in order, across both rotations.
+        assert b"20000\n" in seen and ticks == list(range(ticks[0], ticks[0] + len(ticks)))
+    finally:
+        await cri_runtime.stop_pod_sandbox(sandbox, 0)
+        await cri_runtime.remove_pod_sandbox(sandbox)
+
+
+def gzip_or_plain(path: str) -> bytes:
+    with open(path, "rb") as f:
+        data = f.read()
+    return gzip.decompress(data) if path.endswith(".gz") else data

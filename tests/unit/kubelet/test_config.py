@@ -59,6 +59,21 @@ def test_sysctl_and_seccomp_flags() -> None:
     assert config.seccomp_default
 
 
+def test_container_log_rotation_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    default = parse_args(REQUIRED).log_policy
+    assert (default.max_size, default.max_files, default.interval) == (10 * 1024 * 1024, 5, 10.0)
+    config = parse_args(
+        [*REQUIRED, "--container-log-max-size", "1Mi", "--container-log-max-files", "2"]
+    )
+    assert (config.log_policy.max_size, config.log_policy.max_files) == (1024 * 1024, 2)
+    with pytest.raises(SystemExit):
+        parse_args([*REQUIRED, "--container-log-max-files", "1"])
+    assert capsys.readouterr().err.endswith(
+        "error: --container-log-max-files: invalid configuration: containerLogMaxFiles "
+        "(--container-log-max-files) 1 must be greater than 1\n"
+    )
+
+
 def test_node_labels() -> None:
     config = parse_args([*REQUIRED, "--node-labels", "zone=a,example.com/tier=db"])
     assert config.node_labels == {"zone": "a", "example.com/tier": "db"}
@@ -81,6 +96,10 @@ def test_node_labels() -> None:
         ("--resolv-conf", "/nonexistent/resolv.conf"),
         ("--allowed-unsafe-sysctls", "vm.swappiness"),
         ("--allowed-unsafe-sysctls", "net.core.Somaxconn"),
+        ("--container-log-max-size", "ten megs"),
+        ("--container-log-max-size", "0"),
+        ("--container-log-max-files", "1"),
+        ("--container-log-monitor-interval", "2"),
     ],
 )
 def test_bad_setting_exits_2_naming_it(

@@ -1,5 +1,5 @@
 """Housekeeping: every wanted pod is synced again, strays of pods no longer bound here are handed to
-the workers, and directories of pods that are gone are deleted."""
+the workers, and directories of pods that are gone are deleted, their log directories too."""
 
 from __future__ import annotations
 
@@ -29,11 +29,24 @@ async def test_strays_are_enqueued_and_orphan_directories_removed(tmp_path: Path
     )
     for uid in ("uid-web", "uid-old", "uid-orphan"):
         (tmp_path / "pods" / uid).mkdir(parents=True)
+        (tmp_path / "logs" / f"default_{uid}_{uid}" / "main").mkdir(parents=True)
     workers = PodWorkers(h.syncer, lambda key: wanted if key == "default/web" else None)
     enqueued: list[str] = []
     workers.enqueue = enqueued.append  # type: ignore[method-assign,assignment]
     pleg = PodLifecycleEventGenerator(runtime, lambda _: None)
     await pleg.relist()
-    await Housekeeping(workers, pleg, PodVolumes(str(tmp_path)), lambda: [wanted]).run_once()
+    housekeeping = Housekeeping(
+        workers,
+        pleg,
+        PodVolumes(str(tmp_path)),
+        lambda: [wanted],
+        pod_logs_dir=str(tmp_path / "logs"),
+    )
+    await housekeeping.run_once()
     assert sorted(enqueued) == ["default/gone", "default/web"]
     assert sorted(p.name for p in (tmp_path / "pods").iterdir()) == ["uid-old", "uid-web"]
+    # The log directories of the pod still in the runtime and of the wanted one stay.
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [
+        "default_uid-old_uid-old",
+        "default_uid-web_uid-web",
+    ]

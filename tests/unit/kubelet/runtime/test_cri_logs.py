@@ -76,6 +76,21 @@ async def test_a_missing_file_is_an_empty_log(tmp_path: Path) -> None:
     assert await collect(tmp_path / "none.log", LogOptions(follow=True), running=True) == b""
 
 
+def follow(path: Path, state: dict[str, bool]) -> tuple[asyncio.Task[None], list[bytes]]:
+    """A follower of the log (-f) in a task, and the chunks it got; the container runs while
+    state["running"]."""
+    got: list[bytes] = []
+
+    async def running() -> bool:
+        return state["running"]
+
+    async def read() -> None:
+        async for chunk in read_log(path, LogOptions(follow=True), running):
+            got.append(chunk)
+
+    return asyncio.create_task(read()), got
+
+
 async def test_follow_reads_what_is_written_until_the_container_stops(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,17 +98,7 @@ async def test_follow_reads_what_is_written_until_the_container_stops(
     path = tmp_path / "0.log"
     path.write_bytes(b"2024-05-01T10:00:00Z stdout F one\n2024-05-01T10:00:01Z stdout F tw")
     state = {"running": True}
-
-    async def running() -> bool:
-        return state["running"]
-
-    got: list[bytes] = []
-
-    async def follow() -> None:
-        async for chunk in read_log(path, LogOptions(follow=True), running):
-            got.append(chunk)
-
-    task = asyncio.create_task(follow())
+    task, got = follow(path, state)
     await asyncio.sleep(0.05)
     assert got == [b"one\n"]  # the unfinished line waits for its end
     with path.open("ab") as f:
@@ -128,3 +133,29 @@ async def test_a_followed_idle_log_asks_the_runtime_once_a_second(
     await asyncio.sleep(0.5)  # about 50 looks at the file
     task.cancel()
     assert asked == 1
+
+
+async def test_a_followed_log_goes_on_in_the_new_file_after_a_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs, "FOLLOW_INTERVAL", 0.01)
+    path = tmp_path / "0.log"
+    path.write_bytes(b"2024-05-01T10:00:00Z stdout F one\n")
+    state = {"running": True}
+    task, got = follow(path, state)
+    await asyncio.sleep(0.05)
+    # Rotated (kubelet/logs/rotation.py): renamed; the runtime writes a last line to the old file
+    # before it reopens the log, then goes on in a new file under the old name.
+    rotated = tmp_path / "0.log.20240501-100001"
+    path.rename(rotated)
+    with rotated.open("ab") as f:
+        f.write(b"2024-05-01T10:00:01Z stdout F two\n")
+    await asyncio.sleep(0.05)
+    path.write_bytes(b"2024-05-01T10:00:02Z stdout F three\n")
+    await asyncio.sleep(0.05)
+    assert b"".join(got) == b"one\ntwo\nthree\n"
+    with path.open("ab") as f:
+        f.write(b"2024-05-01T10:00:03Z stdout F four\n")
+    state["running"] = False
+    await asyncio.wait_for(task, 2)
+    assert b"".join(got) == b"one\ntwo\nthree\nfour\n"
