@@ -94,7 +94,7 @@ class MetricsServer:
     check, on a daemon thread."""
 
     def __init__(self, host: str, port: int, health: Health | None = None) -> None:
-        class Server(exposition.ThreadingWSGIServer):  # type: ignore[misc]
+        class Server(exposition.ThreadingWSGIServer):
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
         self._httpd = make_server(host, port, _app(health), Server, handler_class=_QuietHandler)

@@ -77,8 +77,9 @@ class SpdyConnection:
         self._writer = writer
         self._session = ClientSession()
         self._queues: dict[int, asyncio.Queue[bytes | None]] = {}
-        self._replied: dict[int, asyncio.Event] = {}
-        self._accepted_ids: set[int] = set()
+        # Each opened stream's answer: True once the server accepted it (its SYN_REPLY), False
+        # if the connection ended first.
+        self._replies: dict[int, asyncio.Future[bool]] = {}
         self._lock = asyncio.Lock()
         self._pump = asyncio.create_task(self._read_loop(), name="cri-spdy-reader")
 
@@ -102,8 +103,7 @@ class SpdyConnection:
                     await self._flush()  # ping echoes
                 for event in events:
                     if isinstance(event, StreamReplied):
-                        self._accepted_ids.add(event.stream_id)
-                        self._replied.setdefault(event.stream_id, asyncio.Event()).set()
+                        self._answer(event.stream_id, True)
                     elif isinstance(event, DataReceived):
                         self._queues[event.stream_id].put_nowait(event.data)
                     elif isinstance(event, StreamEnded | StreamReset):
@@ -113,8 +113,8 @@ class SpdyConnection:
         finally:
             for queue in self._queues.values():
                 queue.put_nowait(None)  # the connection is gone: every stream has ended
-            for replied in self._replied.values():
-                replied.set()  # no reply is coming
+            for stream_id in self._replies:
+                self._answer(stream_id, False)  # no reply is coming
 
     async def open(self, stream_type: str, **headers: str) -> int:
         async with self._lock:
@@ -122,20 +122,26 @@ class SpdyConnection:
                 {STREAM_TYPE: [stream_type], **{k.lower(): [v] for k, v in headers.items()}}
             )
             self._queues[stream_id] = asyncio.Queue()
-            self._replied.setdefault(stream_id, asyncio.Event())
+            self._replies[stream_id] = asyncio.get_running_loop().create_future()
             await self._flush()
         return stream_id
+
+    def _answer(self, stream_id: int, accepted: bool) -> None:
+        reply = self._replies.get(stream_id)
+        if reply is not None and not reply.done():
+            reply.set_result(accepted)
 
     async def replied(self, stream_id: int) -> None:
         """Waits for the server to accept the stream (its SYN_REPLY), as client-go's CreateStream
         does."""
-        event = self._replied[stream_id]
         try:
-            await asyncio.wait_for(event.wait(), CONNECT_TIMEOUT)
+            accepted = await asyncio.wait_for(
+                asyncio.shield(self._replies[stream_id]), CONNECT_TIMEOUT
+            )
         except TimeoutError:
             message = "the runtime's streaming server did not accept a stream"
             raise ContainerRuntimeError(message) from None
-        if stream_id not in self._accepted_ids:
+        if not accepted:
             raise ContainerRuntimeError("the runtime's streaming server closed the connection")
 
     async def send(self, stream_id: int, data: bytes, fin: bool = False) -> None:
