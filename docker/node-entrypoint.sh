@@ -234,6 +234,13 @@ case $OCI_RUNTIME in
   runc | crun) ;;
   *) log "OCI_RUNTIME must be runc or crun, not \"$OCI_RUNTIME\""; exit 1 ;;
 esac
+# crun refuses every container on a hybrid cgroup host while a controller is left enabled in the
+# cgroup2 tree (scripts/host-setup.sh binds such controllers to v1, as systemd would): runc then.
+hybrid_v2=$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null || true)
+if [[ $OCI_RUNTIME == crun && -n $hybrid_v2 ]]; then
+  log "hybrid cgroups with $hybrid_v2 in cgroup2, which crun refuses: runc is the default handler"
+  OCI_RUNTIME=runc
+fi
 case $CONTAINER_RUNTIME in
   docker) ;;
   containerd) start_containerd ;;
