@@ -133,7 +133,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--url", default="http://localhost:9090", help="Prometheus' address")
     p.add_argument("--since", type=float, required=True, help="window start, Unix seconds")
     p.add_argument("--until", type=float, help="window end, Unix seconds (default: now)")
-    p.add_argument("--step", type=float, default=15.0, help="seconds between points (the scrape interval)")
+    p.add_argument(
+        "--step", type=float, default=15.0, help="seconds between points (the scrape interval)"
+    )
     p.add_argument("--out", type=Path, help="the JSON result")
     args = p.parse_args(argv)
     until = args.until if args.until is not None else time.time()

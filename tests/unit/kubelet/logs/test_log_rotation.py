@@ -5,6 +5,7 @@ the runtime; the older rotated logs are gzipped and the oldest removed beyond th
 from __future__ import annotations
 
 import calendar
+import functools
 import gzip
 import os
 import time
@@ -115,9 +116,8 @@ async def test_repeated_rotations_keep_at_most_max_files(tmp_path: Path, max_fil
     runtime = Runtime({"c1": path})
     for second in range(6):
         path.write_bytes(b"x" * 100)
-        rotation = ContainerLogManager(
-            runtime, LogPolicy(100, max_files), now=lambda s=second: NOW + s
-        )
+        rotation = manager(runtime, max_files=max_files)
+        rotation.now = functools.partial(float, NOW + second)  # another name each time
         await rotation.rotate_logs()
         assert len(os.listdir(tmp_path)) <= max_files
     assert len(runtime.reopened) == 6
