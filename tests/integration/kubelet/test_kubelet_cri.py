@@ -475,6 +475,13 @@ async def test_a_full_log_is_rotated_and_the_container_writes_on_in_a_new_file(
                 followed.append(chunk)
 
         reader = asyncio.create_task(follow())
+        # The follower has the old file open before the rotation renames it (one that opens
+        # the path between the rename and the runtime's reopen finds no file, as Kubernetes'
+        # reader does then).
+        deadline = time.monotonic() + 10
+        while not followed:
+            assert not reader.done() and time.monotonic() < deadline, "the follower read nothing"
+            await asyncio.sleep(0.05)
         rotation = ContainerLogManager(cri_runtime, LogPolicy(max_size=64 * 1024, max_files=3))
         await rotation.rotate_logs()
         rotated = glob.glob(glob.escape(path) + ".*")
