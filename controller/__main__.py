@@ -74,6 +74,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the same for a node that never posted its status (default 60s)",
     )
     parser.add_argument(
+        "--terminated-pod-gc-threshold",
+        type=int,
+        default=ControllerOptions.terminated_pod_gc_threshold,
+        help="terminated pods kept before the pod garbage collector deletes the oldest "
+        "(default 12500; 0: none deleted)",
+    )
+    parser.add_argument(
         "--cluster-cidr",
         default=ControllerOptions.cluster_cidr,
         help="the range node podCIDRs are allocated from (default 10.244.0.0/16)",
@@ -137,6 +144,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.options = ControllerOptions(
         node_monitor_grace_period=args.node_monitor_grace_period,
         node_startup_grace_period=args.node_startup_grace_period,
+        terminated_pod_gc_threshold=args.terminated_pod_gc_threshold,
         cluster_cidr=args.cluster_cidr,
         node_cidr_mask_size=args.node_cidr_mask_size,
         local_path_dir=args.local_path_dir,

@@ -24,6 +24,7 @@ from controller.namespace.controller import NamespaceController
 from controller.nodeipam.controller import NodeIpamController
 from controller.nodelifecycle.controller import NodeLifecycleController
 from controller.persistentvolume.controller import PersistentVolumeController
+from controller.podgc.controller import PodGCController
 from controller.pvcprotection.controller import PVCProtectionController
 from controller.pvprotection.controller import PVProtectionController
 from controller.replicaset.controller import ReplicaSetController
@@ -48,6 +49,11 @@ CONTROLLERS: dict[str, ControllerFactory] = {
             informers,
             cluster_cidr=o.cluster_cidr,
             node_cidr_mask_size=o.node_cidr_mask_size,
+        )
+    ),
+    "pod-garbage-collector": WithOptions(
+        lambda client, informers, o: PodGCController(
+            client, informers, terminated_pod_threshold=o.terminated_pod_gc_threshold
         )
     ),
     "replicationcontroller": ReplicaSetController.for_replication_controllers,

@@ -9,6 +9,13 @@ from podplane.volume import ephemeral
 
 # Pods by the claims they use (namespace/claim).
 CLAIMS_INDEX = "claims"
+# Bound pods by their node's name.
+NODE_INDEX = "node"
+
+
+def pod_node_name(pod: core_pb2.Pod) -> list[str]:
+    """The NODE_INDEX function: a bound pod's node."""
+    return [pod.spec.node_name] if pod.spec.node_name else []
 
 
 def pod_claim_keys(pod: core_pb2.Pod) -> list[str]:

@@ -28,6 +28,8 @@ class ControllerOptions:
 
     node_monitor_grace_period: float = 50.0
     node_startup_grace_period: float = 60.0
+    # Terminated pods kept before the pod garbage collector deletes the oldest (0: all kept).
+    terminated_pod_gc_threshold: int = 12500
     cluster_cidr: str = "10.244.0.0/16"
     node_cidr_mask_size: int = 24
     # The local-path provisioner: where its volumes' directories go on the nodes, the image of

@@ -1,5 +1,5 @@
 """The node lifecycle controller (kubernetes pkg/controller/nodelifecycle, with the NoExecute taint
-eviction of pkg/controller/tainteviction and podgc's rule for pods of deleted nodes).
+eviction of pkg/controller/tainteviction).
 
 Nodes: one that has not renewed its Lease (nor posted a Ready heartbeat) for the monitor grace
 period gets Ready (and its pressure conditions) Unknown, "Kubelet stopped posting node status.",
@@ -10,8 +10,8 @@ turns True; the Ready condition itself is the kubelet's to set back.
 Pods on an unreachable node get Ready=False (their kubelet cannot say so). A pod under NoExecute
 taints is deleted, gracefully, when its tolerations run out (taint_eviction.py); on an unreachable
 node it is first given reason NodeLost, which podctl shows as Unknown while the pod stays
-Terminating: only its kubelet, once back, can finish the deletion. A pod being deleted whose node
-no longer exists is deleted at once (grace period 0)."""
+Terminating: only its kubelet, once back, can finish the deletion. The pods of a node that no
+longer exists are the pod garbage collector's (controller/podgc)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from controller.framework.indexes import NODE_INDEX, pod_node_name
 from controller.framework.reconciler import ReconcileLoop
 from controller.nodelifecycle.health import (
     NODE_LEASE_NAMESPACE,
@@ -49,14 +50,8 @@ MONITOR_GRACE_PERIOD = 50.0
 STARTUP_GRACE_PERIOD = 60.0
 NODE_LOST_REASON = "NodeLost"
 NODE_LOST_MESSAGE = "Node {node} which was running pod {pod} is unresponsive"
-NODE_INDEX = "node"
 # A write that lost a race with another writer (the kubelet, a person) is tried again this soon.
 CONFLICT_RECHECK = 0.05
-
-
-def _node_of(pod: core_pb2.Pod) -> list[str]:
-    """The NODE_INDEX function: a bound pod's node."""
-    return [pod.spec.node_name] if pod.spec.node_name else []
 
 
 class NodeLifecycleController:
@@ -84,7 +79,7 @@ class NodeLifecycleController:
         # reconcile pass over the pods no node has been given (a watch of the bound ones only
         # would be a second watch of pods).
         self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
-        self.pods.add_index(NODE_INDEX, _node_of)
+        self.pods.add_index(NODE_INDEX, pod_node_name)
         # When each taint without a timeAdded was first seen: (node, key, value) -> time.
         self._taints_seen: dict[tuple[str, str, str], datetime] = {}
         self.node_loop = ReconcileLoop(
@@ -192,10 +187,9 @@ class NodeLifecycleController:
         if pod is None or not pod.spec.node_name:
             return None
         node = self.nodes.get(pod.spec.node_name)
+        if node is None:  # its node is gone: the pod GC's (controller/podgc)
+            return None
         try:
-            if node is None:
-                await self._collect_orphan(pod)
-                return None
             unreachable = has_taint(node, UNREACHABLE_TAINT)
             if pod.metadata.deletion_timestamp:
                 if unreachable:
@@ -257,26 +251,6 @@ class NodeLifecycleController:
         )
         log.info(
             "pod %s: evicted from node %s (NoExecute taint not tolerated any longer)",
-            object_key(pod),
-            pod.spec.node_name,
-        )
-
-    async def _collect_orphan(self, pod: core_pb2.Pod) -> None:
-        """A pod being deleted whose node is gone has no kubelet to finish it: force-delete it
-        (podgc), once the apiserver confirms the node is gone (our cache may lag)."""
-        if not pod.metadata.deletion_timestamp:
-            return
-        try:
-            await self.client.nodes.get(pod.spec.node_name)
-            return
-        except Exception as e:
-            if not is_not_found(e):
-                raise
-        await self.client.pods.delete(
-            pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0, uid=pod.metadata.uid
-        )
-        log.info(
-            "pod %s: force-deleted; its node %s no longer exists",
             object_key(pod),
             pod.spec.node_name,
         )

@@ -20,6 +20,7 @@ CONTROLLERS = (
     "job",
     "nodelifecycle",
     "nodeipam",
+    "podgc",
     "garbagecollector",
     "namespace",
     "persistentvolume",

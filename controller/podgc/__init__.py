@@ -1,0 +1,1 @@
+"""The pod garbage collector (kube-controller-manager's pod-garbage-collector)."""
