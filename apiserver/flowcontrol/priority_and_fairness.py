@@ -254,40 +254,28 @@ class PriorityAndFairness:
 
     # ---------------------------------------------------------------- borrowing
     def adjust_limits(self) -> None:
-        """Each limited level's limit for the next period, from its seat demand in the last
+        """Each level's limit for the next period, from its seat demand in the last
         (apf_controller.go updateBorrowingLocked): at least its lower bound and, up to its
         nominal seats, the most it used; beyond that, the seats go where demand is, in proportion
-        to each level's smoothed demand, up to each level's upper bound."""
+        to each level's smoothed demand, up to each level's upper bound. The exempt level takes
+        part as Kubernetes 1.28+ has it, with no nominal seats (so a floor of none) and its
+        demand as its target: a flood of exempt requests shares out the seats the others would
+        borrow, never those a busy level has up to its nominal."""
         now = self._clock()
         self._next_adjustment = now + BORROWING_ADJUSTMENT_SECONDS
-        remaining = self.nominal_sum
-        limited: list[tuple[_Level, int]] = []
+        levels = list(self.levels.values())
         items: list[AllocationItem] = []
-        lower_sum = floor_sum = 0
-        for level in self.levels.values():
+        for level in levels:
             level.stats.update(level.queues.seat_demand.reset(now))
-            watermark = level.stats.high_watermark
-            if level.config.exempt:
-                remaining -= max(level.lower, watermark)
-                continue
-            floor = max(level.lower, min(level.nominal, watermark))
-            limited.append((level, floor))
+            floor = max(level.lower, min(level.nominal, level.stats.high_watermark))
             items.append(
                 AllocationItem(floor, level.upper, max(float(floor), level.stats.smoothed))
             )
-            lower_sum += level.lower
-            floor_sum += floor
-        if remaining <= lower_sum:
-            limits = [level.lower for level, _ in limited]
-        elif remaining <= floor_sum:
-            share = (remaining - lower_sum) / (floor_sum - lower_sum)
-            limits = [lvl.lower + _round((floor - lvl.lower) * share) for lvl, floor in limited]
-        else:
-            try:
-                allocations, _ = allocate(self.nominal_sum, items)
-            except ValueError:  # keep the current limits
-                allocations = [float(level.queues.limit) for level, _ in limited]
-            limits = [_round(a) for a in allocations]
-        for (level, _), limit in zip(limited, limits, strict=True):
+        try:
+            limits = [_round(a) for a in allocate(self.nominal_sum, items)[0]]
+        except ValueError:  # keep the current limits, as Kubernetes does
+            limits = [level.queues.limit for level in levels]
+        # The exempt level's limit is reported, never applied (its queues execute everything).
+        for level, limit in zip(levels, limits, strict=True):
             level.queues.set_limit(limit)
             CURRENT_LIMIT.labels(level.config.name).set(limit)

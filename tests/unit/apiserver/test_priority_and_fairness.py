@@ -281,3 +281,24 @@ def test_a_level_in_use_keeps_what_it_uses_up_to_its_nominal_seats() -> None:
     now[0] += BORROWING_ADJUSTMENT_SECONDS
     apf.adjust_limits()
     assert nodes.queues.limit >= 22
+
+
+def test_a_flood_of_exempt_requests_leaves_a_busy_level_its_nominal_seats() -> None:
+    """The exempt level has no nominal seats, so however many requests it executes it takes
+    only the seats the others would borrow (Kubernetes 1.28+'s allocation): a load generator as
+    system:masters does not starve the scheduler's level down to what it may lend."""
+    now = [1000.0]
+    apf = PriorityAndFairness(75, clock=lambda: now[0])
+    exempt, busy = apf.levels["exempt"], apf.levels["workload-high"]
+    for _ in range(300):
+        exempt.queues.start(0, flow_metrics("exempt", "exempt"))
+    for _ in range(60):  # demand far over its nominal seats
+        busy.queues.start(0, flow_metrics("workload-high", "kube-scheduler"))
+    now[0] += BORROWING_ADJUSTMENT_SECONDS
+    apf.adjust_limits()
+    assert busy.nominal == 13 and busy.lower == 6
+    assert busy.queues.limit >= busy.nominal
+    # What the idle levels lend is shared between the two by their demand.
+    assert busy.queues.limit < apf.nominal_sum - sum(
+        level.lower for name, level in apf.levels.items() if name not in ("workload-high", "exempt")
+    )
