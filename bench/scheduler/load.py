@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.common.pods import PodsConnection
 from bench.scheduler.workloads import bench_pod, expected_unschedulable
@@ -62,6 +63,33 @@ async def _follow(client: Client, namespace: str, resource_version: str, seen: O
         stream.cancel()
 
 
+async def paced(
+    count: int, per_second: float, start: Callable[[int], Coroutine[Any, Any, None]]
+) -> None:
+    """start(i) for i in range(count), each i / per_second seconds after the first, in a task
+    of its own however many earlier ones are still running (an open loop)."""
+    began = time.monotonic()
+    started: list[asyncio.Task[None]] = []
+    for i in range(count):
+        # At least a yield each time, so that the ones started run even when behind.
+        await asyncio.sleep(max(0.0, began + i / per_second - time.monotonic()))
+        started.append(asyncio.create_task(start(i)))
+    await asyncio.gather(*started)
+
+
+async def in_flight(count: int, concurrency: int, start: Callable[[int], Awaitable[None]]) -> None:
+    """start(i) for i in range(count), `concurrency` at a time, in order (a closed loop)."""
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index
+        while next_index < count:
+            next_index += 1
+            await start(next_index - 1)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+
+
 async def _create_all(
     client: Client,
     target: str,
@@ -76,9 +104,11 @@ async def _create_all(
     credentials: Credentials | None,
     create_stream: bool,
 ) -> None:
-    """`concurrency` tasks over `connections` gRPC connections take the next pod index; with a
-    rate, pod i is sent no earlier than i / rate seconds after the first. Each pod is a Create
-    call, or with `create_stream` a request of the connection's pod create stream."""
+    """Each pod is a Create call over one of `connections` gRPC connections, or with
+    `create_stream` a request of the connection's pod create stream. With a rate, an open loop as
+    clusterloader2's qpsLoad tuning set: pod i's create starts i / rate seconds after the first,
+    however many earlier ones are still unanswered, so a slow apiserver shows as latency and not
+    as a slower load. Without one, `concurrency` creates in flight take the next pod index."""
     conns = [
         await PodsConnection.open(target, credentials=credentials)
         for _ in range(max(1, connections))
@@ -87,31 +117,24 @@ async def _create_all(
     creates: list[Callable[[core_pb2.Pod], Awaitable[object]]] = (
         [stream.create for stream in streams] if streams else [conn.pods.create for conn in conns]
     )
-    next_index = 0
     start = time.monotonic()
     seen.first_create = start
 
-    async def worker(k: int) -> None:
-        nonlocal next_index
-        create = creates[k % len(creates)]
-        while next_index < pods:
-            i = next_index
-            next_index += 1
-            if rate:
-                delay = start + i / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            name = pod_name(i)
-            pod = bench_pod(name, namespace, i, workload, run_id)
-            seen.created_at[name] = time.monotonic()
-            try:
-                await create(pod)
-            except Exception:  # noqa: BLE001 - counted, reported with the result
-                seen.create_errors += 1
-                del seen.created_at[name]
+    async def create(i: int) -> None:
+        name = pod_name(i)
+        pod = bench_pod(name, namespace, i, workload, run_id)
+        seen.created_at[name] = time.monotonic()
+        try:
+            await creates[i % len(creates)](pod)
+        except Exception:  # noqa: BLE001 - counted, reported with the result
+            seen.create_errors += 1
+            del seen.created_at[name]
 
     try:
-        await asyncio.gather(*(worker(k) for k in range(max(1, concurrency))))
+        if rate:
+            await paced(pods, rate, create)
+        else:
+            await in_flight(pods, concurrency, create)
     finally:
         seen.last_create = time.monotonic()
         for stream in streams:

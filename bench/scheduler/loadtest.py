@@ -62,7 +62,8 @@ class Options:
     nodes: int = 1000
     pods: int = 5000
     workload: str = "basic"
-    # Pods created per second; None: all at once, `concurrency` Create calls in flight: below the
+    # Pods created per second, each at its time however many are unanswered (clusterloader2's
+    # open loop); None: all at once, `concurrency` Create calls in flight: below the
     # apiserver's default --max-mutating-requests-inflight (50), with room for the scheduler's binds
     # (at 64 the excess was refused and retried a second later: 168 pods/s against 213 at 24).
     rate: float | None = None

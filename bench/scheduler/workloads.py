@@ -64,7 +64,9 @@ def node_tainted(workload: str, index: int) -> bool:
 
 
 def hollow_node(name: str, index: int, workload: str, run_id: str, now: str) -> core_pb2.Node:
-    """A Node as a kubelet would register it, Ready, with scheduler_perf's capacity."""
+    """A Node Ready with scheduler_perf's capacity. Like scheduler_perf's node template it has no
+    kubernetes.io/os label, so the cluster's DaemonSets (kube-proxy selects linux nodes) make no
+    pods for it: no kubelet would run them, and they would be scheduled within the run."""
     if not 0 <= index < MAX_NODES:
         raise ValueError(f"node index {index}: at most {MAX_NODES} hollow nodes")
     cidr_int = _POD_CIDR_BASE + (index << 8)
@@ -76,7 +78,6 @@ def hollow_node(name: str, index: int, workload: str, run_id: str, now: str) -> 
             name=name,
             labels={
                 "kubernetes.io/hostname": name,
-                "kubernetes.io/os": "linux",
                 ZONE_LABEL: zone_of(index),
                 HOLLOW_LABEL: "true",
                 RUN_LABEL: run_id,

@@ -3,8 +3,14 @@ validated with, and the throughput and latency figures."""
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import time
+from pathlib import Path
 
+import pytest
+import yaml
+
+from bench.scheduler.load import in_flight, paced
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
 from bench.scheduler.workloads import (
     AFFINITY_ZONES,
@@ -28,6 +34,7 @@ from scheduler.plugins.helper.taints import first_untolerated
 from scheduler.plugins.nodeaffinity import required_matches
 
 NOW = "2026-11-21T18:00:00Z"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_a_hollow_node_is_ready_with_scheduler_perfs_capacity_and_its_own_pod_cidr() -> None:
@@ -42,6 +49,17 @@ def test_a_hollow_node_is_ready_with_scheduler_perfs_capacity_and_its_own_pod_ci
     ) == (4000, 32 * 2**30, 110)
     assert a.spec.pod_cidr == "100.64.0.0/24" and b.spec.pod_cidr == "100.65.1.0/24"
     assert a.metadata.labels[ZONE_LABEL] == "zone-0" and b.metadata.labels[ZONE_LABEL] == "zone-2"
+
+
+def test_no_daemonset_of_the_cluster_selects_a_hollow_node() -> None:
+    """The compose cluster's kube-proxy DaemonSet would otherwise make a pod per hollow node,
+    scheduled in the middle of the run and left Pending (no kubelet runs there)."""
+    manifest = yaml.safe_load_all((ROOT / "docker" / "addons" / "kube-proxy.yaml").read_text())
+    [daemonset] = [d for d in manifest if d and d["kind"] == "DaemonSet"]
+    selector = daemonset["spec"]["template"]["spec"]["nodeSelector"]
+    for i in (0, 1, 999):
+        labels = hollow_node(f"h{i}", i, "basic", "r", NOW).metadata.labels
+        assert not all(labels.get(k) == v for k, v in selector.items()), labels
 
 
 def test_too_many_hollow_nodes_are_refused() -> None:
@@ -143,3 +161,39 @@ def test_the_preemption_workload_is_scheduler_perfs_preemption_basic() -> None:
     for pods in (400, 501):
         with pytest.raises(ValueError, match="--pods between 401 and 500"):
             preemption_split(100, pods)
+
+
+async def test_a_paced_load_does_not_wait_for_slow_answers() -> None:
+    """--rate is an open loop, as clusterloader2's qpsLoad: a create still unanswered does not
+    hold back the next, so a slow apiserver shows as latency, not as fewer creates a second."""
+    running, most = 0, 0
+    begun: list[float] = []
+
+    async def slow_create(i: int) -> None:
+        nonlocal running, most
+        begun.append(time.monotonic())
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(1.0)  # an answer that takes a second
+        running -= 1
+
+    start = time.monotonic()
+    await paced(20, 100.0, slow_create)
+    assert most == 20, "every create started before the first was answered"
+    assert begun[-1] - start < 0.9 and time.monotonic() - start < 2.0
+
+
+async def test_an_unpaced_load_keeps_its_creates_in_flight() -> None:
+    running, most = 0, 0
+    order: list[int] = []
+
+    async def create(i: int) -> None:
+        nonlocal running, most
+        order.append(i)
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+
+    await in_flight(30, 4, create)
+    assert most == 4 and order == list(range(30))
