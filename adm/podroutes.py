@@ -30,40 +30,55 @@ def internal_ip(node: core_pb2.Node) -> str:
     return next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
 
 
+def node_route(node: core_pb2.Node, own: str) -> tuple[str, str] | None:
+    """(podCIDR, gateway) of another node that has both (an IPv4 CIDR: the pod bridges)."""
+    cidr, gateway = node.spec.pod_cidr, internal_ip(node)
+    if node.metadata.name == own or not cidr or not gateway:
+        return None
+    try:
+        if ipaddress.ip_network(cidr).version != 4:
+            return None
+    except ValueError:
+        return None
+    return cidr, gateway
+
+
 def desired_routes(nodes: list[core_pb2.Node], own: str) -> dict[str, str]:
-    """podCIDR -> gateway for every other node that has both (an IPv4 CIDR: the pod bridges)."""
-    routes = {}
-    for node in nodes:
-        cidr, gateway = node.spec.pod_cidr, internal_ip(node)
-        if node.metadata.name == own or not cidr or not gateway:
-            continue
-        try:
-            if ipaddress.ip_network(cidr).version != 4:
-                continue
-        except ValueError:
-            continue
-        routes[cidr] = gateway
-    return routes
+    """podCIDR -> gateway for every other node that has both."""
+    return dict(r for r in (node_route(n, own) for n in nodes) if r is not None)
 
 
 class PodRoutes:
-    """Keeps this machine's routes to the other nodes' pod CIDRs as the Nodes say."""
+    """Keeps this machine's routes to the other nodes' pod CIDRs as the Nodes say. A Node event
+    marks its node, and a sync works out the route of the marked nodes only, so registering many
+    nodes (a load test's thousand hollow ones) costs each event one route, not all of them."""
 
     def __init__(self, client: Client, own: str, route: IpRoute = ip_route) -> None:
         self.own = own
         self.route = route
         self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
+        # Each node's route as last worked out, the nodes to work out again, and the routes made.
+        self._routes: dict[str, tuple[str, str]] = {}
+        self._dirty: set[str] = set()
         self.programmed: dict[str, str] = {}
         self._changed = asyncio.Event()
-        self.nodes.add_handler(
-            lambda _: self._changed.set(),
-            lambda _old, _new: self._changed.set(),
-            lambda _: self._changed.set(),
-        )
+        self.nodes.add_handler(self._mark, lambda _old, new: self._mark(new), self._mark)
+
+    def _mark(self, node: core_pb2.Node) -> None:
+        self._dirty.add(node.metadata.name)
+        self._changed.set()
 
     def sync(self) -> None:
         """Programs what differs between the Nodes and the routes made so far."""
-        want = desired_routes(self.nodes.list(), self.own)
+        dirty, self._dirty = self._dirty, set()
+        for name in dirty:
+            node = self.nodes.get(name)
+            route = node_route(node, self.own) if node is not None else None
+            if route is None:
+                self._routes.pop(name, None)
+            else:
+                self._routes[name] = route
+        want = dict(self._routes.values())
         for cidr in [c for c in self.programmed if c not in want]:
             try:
                 self.route(["del", cidr])

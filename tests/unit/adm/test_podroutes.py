@@ -3,6 +3,9 @@ InternalIP, through that address; changed when a node moves, removed when it goe
 
 from __future__ import annotations
 
+import pytest
+
+import adm.podroutes as podroutes
 from adm.podroutes import PodRoutes, desired_routes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -32,9 +35,9 @@ def test_a_route_per_other_node_with_a_cidr_and_an_address() -> None:
 def test_routes_follow_the_nodes() -> None:
     calls: list[list[str]] = []
     routes = PodRoutes(Client("localhost:1"), "cp-1", route=calls.append)
-    cache = routes.nodes._cache  # what the informer would hold
-    cache["worker-1"] = node("worker-1", "10.244.1.0/24", "10.250.0.2")
-    cache["worker-2"] = node("worker-2", "10.244.2.0/24", "10.250.0.3")
+    informer = routes.nodes  # the Node events, as the watch delivers them
+    informer._store(node("worker-1", "10.244.1.0/24", "10.250.0.2"))
+    informer._store(node("worker-2", "10.244.2.0/24", "10.250.0.3"))
     routes.sync()
     assert sorted(calls) == [
         ["replace", "10.244.1.0/24", "via", "10.250.0.2"],
@@ -43,10 +46,31 @@ def test_routes_follow_the_nodes() -> None:
     calls.clear()
     routes.sync()
     assert calls == []  # nothing changed, nothing done
-    cache["worker-1"] = node("worker-1", "10.244.1.0/24", "10.250.0.9")
-    del cache["worker-2"]
+    informer._store(node("worker-1", "10.244.1.0/24", "10.250.0.9"))
+    informer._remove("worker-2")
     routes.sync()
     assert sorted(calls) == [
         ["del", "10.244.2.0/24"],
         ["replace", "10.244.1.0/24", "via", "10.250.0.9"],
     ]
+
+
+def test_a_node_event_works_out_that_nodes_route_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand nodes registered (a load test's hollow ones, no address: no route) cost one
+    route each, not the whole list again at every event."""
+    worked_out: list[str] = []
+    real = podroutes.node_route
+
+    def counting(n: core_pb2.Node, own: str) -> tuple[str, str] | None:
+        worked_out.append(n.metadata.name)
+        return real(n, own)
+
+    monkeypatch.setattr(podroutes, "node_route", counting)
+    calls: list[list[str]] = []
+    routes = PodRoutes(Client("localhost:1"), "cp-1", route=calls.append)
+    routes.nodes._store(node("worker-1", "10.244.1.0/24", "10.250.0.2"))
+    for i in range(1000):
+        routes.nodes._store(node(f"hollow-{i}", f"10.{100 + i // 256}.{i % 256}.0/24", ""))
+        routes.sync()
+    assert len(worked_out) == 1001
+    assert calls == [["replace", "10.244.1.0/24", "via", "10.250.0.2"]]
