@@ -27,7 +27,7 @@ from controller.framework.indexes import NODE_INDEX, pod_node_name
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
-from podplane.apimachinery.conditions import set_pod_condition
+from podplane.apimachinery.conditions import node_is_ready, set_pod_condition
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.informer import Informer, object_key
 from podplane.client.informer_factory import SharedInformerFactory
@@ -68,13 +68,9 @@ def is_terminated(pod: core_pb2.Pod) -> bool:
     return pod.status.phase in ("Succeeded", "Failed")
 
 
-def _is_ready(node: core_pb2.Node) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
-
-
 def out_of_service(node: core_pb2.Node) -> bool:
     """Not Ready and tainted node.kubernetes.io/out-of-service: its pods will not be finished."""
-    return not _is_ready(node) and any(t.key == OUT_OF_SERVICE_TAINT for t in node.spec.taints)
+    return not node_is_ready(node) and any(t.key == OUT_OF_SERVICE_TAINT for t in node.spec.taints)
 
 
 def deletion_order(pod: core_pb2.Pod) -> tuple[bool, str, str]:

@@ -1,4 +1,4 @@
-"""Pod conditions, updated as Kubernetes' podutil.UpdatePodCondition does."""
+"""Pod conditions, updated as Kubernetes' podutil.UpdatePodCondition does, and a node's Ready."""
 
 from __future__ import annotations
 
@@ -23,3 +23,8 @@ def set_pod_condition(status: core_pb2.PodStatus, condition: core_pb2.PodConditi
     condition.last_transition_time = condition.last_transition_time or timeutil.now()
     status.conditions.append(condition)
     return True
+
+
+def node_is_ready(node: core_pb2.Node) -> bool:
+    """Its Ready condition is True (nodeutil.IsNodeReady)."""
+    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)

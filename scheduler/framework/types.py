@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.conditions import node_is_ready
 from scheduler.framework.resources import Resource, node_allocatable, pod_requests
 from scheduler.framework.status import Status
 
@@ -114,7 +115,7 @@ class NodeInfo:
         self.labels = dict(node.metadata.labels)
         self.taints = tuple(node.spec.taints)
         self.unschedulable = bool(node.spec.unschedulable)
-        self.ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+        self.ready = node_is_ready(node)
 
     def snapshot(self) -> NodeInfo:
         """A copy whose pods may be added and removed without touching this one (preemption's dry

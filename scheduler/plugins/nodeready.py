@@ -18,10 +18,6 @@ ERR_REASON_NOT_READY = "node(s) were not ready"
 TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
 
 
-def is_ready(node: core_pb2.Node) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
-
-
 class NodeReady:
     name = NAME
 
