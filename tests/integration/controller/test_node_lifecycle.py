@@ -1,12 +1,14 @@
-"""The node lifecycle and node IPAM controllers against a real apiserver over real etcd, with hollow
-nodes: Node objects whose Lease the test renews (with the kubelet's own lease code) or stops
-renewing; nothing runs containers.
+"""The node lifecycle, pod GC and node IPAM controllers against a real apiserver over real etcd,
+with hollow nodes: Node objects whose Lease the test renews (with the kubelet's own lease code)
+or stops renewing; nothing runs containers.
 
 A node that stops renewing is marked Ready=Unknown and tainted unreachable; its pod goes
 Ready=False, and once its 2 s toleration has run out it is deleted and shown as Unknown (reason
 NodeLost), staying Terminating as no kubelet finishes it; renewing the lease again removes the
-taint; deleting the node lets the terminating pod go. A node registered without a podCIDR gets a
-free one. Their own cluster: the controllers act on every node, so other modules' leftovers would
+taint; deleting the node lets the terminating pod go (the pod GC's, once the node has been gone
+for its quarantine). A running pod of a deleted node is marked Failed (DisruptionTarget,
+DeletionByPodGC) and deleted, not before the quarantine. A node registered without a podCIDR gets
+a free one. Their own cluster: the controllers act on every node, so other modules' leftovers would
 be tainted and their pods evicted."""
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest_asyncio
 
 from controller.nodeipam.controller import NodeIpamController
 from controller.nodelifecycle.controller import NodeLifecycleController
+from controller.podgc.controller import PodGCController
 from kubelet.node.lease import NodeLease
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
@@ -32,6 +35,7 @@ from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, new_namespace
 
 GRACE = 2.0
+QUARANTINE = 2.0
 UNREACHABLE = "node.kubernetes.io/unreachable"
 
 
@@ -50,6 +54,11 @@ async def cluster() -> AsyncIterator[Client]:
                 asyncio.create_task(lifecycle.run()),
                 asyncio.create_task(
                     NodeIpamController(client, SharedInformerFactory(client)).run()
+                ),
+                asyncio.create_task(
+                    PodGCController(
+                        client, SharedInformerFactory(client), quarantine=QUARANTINE
+                    ).run()
                 ),
             ]
             yield client
@@ -225,15 +234,49 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
 
     # The node deleted: no kubelet will ever finish its terminating pod, so it is force-deleted.
     await client.nodes.delete(node.name)
+    await eventually(
+        lambda: pod_gone(client, ns), QUARANTINE + 10, what="the orphaned terminating pod to go"
+    )
 
-    async def pod_gone() -> bool:
-        try:
-            await client.pods.get("web", ns)
-            return False
-        except grpc.aio.AioRpcError as e:
-            return bool(e.code() == grpc.StatusCode.NOT_FOUND)
 
-    await eventually(pod_gone, 10, what="the orphaned terminating pod to go")
+async def pod_gone(client: Client, ns: str) -> bool:
+    try:
+        await client.pods.get("web", ns)
+        return False
+    except grpc.aio.AioRpcError as e:
+        return bool(e.code() == grpc.StatusCode.NOT_FOUND)
+
+
+async def test_a_running_pod_of_a_deleted_node_fails_and_goes_after_the_quarantine(
+    cluster: Client,
+) -> None:
+    client = cluster
+    node = HollowNode(client, "hollow-gone", pod_cidr="10.244.7.0/24")
+    await node.register()
+    ns = await new_namespace(client)
+    pod = await running_pod(client, ns, node.name, toleration_seconds=300)
+    seen: list[tuple[str, str, list[tuple[str, str, str]]]] = []
+
+    async def watch() -> None:
+        async for event in client.pods.watch(ns, resource_version=pod.metadata.resource_version):
+            p = event.object
+            conditions = [(c.type, c.reason, c.message) for c in p.status.conditions]
+            seen.append((event.type, p.status.phase, conditions))
+
+    watching = asyncio.ensure_future(watch())
+    try:
+        await node.stop()
+        await client.nodes.delete(node.name)
+        deleted = time.monotonic()
+        await eventually(lambda: pod_gone(client, ns), QUARANTINE + 10, what="the orphan to go")
+        assert time.monotonic() - deleted >= QUARANTINE - 0.5
+        await asyncio.sleep(0.3)
+    finally:
+        watching.cancel()
+    # Marked Failed first, then deleted: no kubelet will write its end.
+    [conditions] = [c for type_, phase, c in seen if type_ == "MODIFIED" and phase == "Failed"]
+    assert ("DisruptionTarget", "DeletionByPodGC", "PodGC: node no longer exists") in conditions
+    assert seen[-1][0] == "DELETED"
 
 
 async def test_a_node_that_registers_without_a_pod_cidr_gets_a_free_one(cluster: Client) -> None:
