@@ -172,7 +172,7 @@ up-ha: host venv base-image wheels images
 	  "  export KUBECONFIG=$$PWD/build/ha/kubeconfig" \
 	  "  kubectl get pods -n kube-system -o wide    # the control plane's mirror pods" \
 	  "  make join                                  # one worker more (HA_WORKERS=N at up-ha)" \
-	  "  $(HA_COMPOSE) exec cp-1 docker ps          # its containers on cp-1" \
+	  "  $(HA_COMPOSE) exec cp-1 ctr -n k8s.io containers list   # its containers on cp-1" \
 	  "  make down-ha"
 
 # A worker more, joined with a bootstrap token from outside the compose project (scripts/join.sh).
@@ -182,7 +182,7 @@ join:
 down-ha:
 	@$(call timed,down-ha)
 	joined=$$(docker ps -aq --filter label=podplane.join=podplane-ha)
-	[[ -z $$joined ]] || docker rm -f $$joined >/dev/null
+	[[ -z $$joined ]] || docker rm -fv $$joined >/dev/null
 	$(HA_COMPOSE) down -v --remove-orphans --timeout 10
 
 test-e2e-ha: $(VENV_STAMP)

@@ -9,7 +9,8 @@
 # Usage: scripts/join.sh [NAME]     (default worker-N, N from its pod CIDR 10.244.N.0/24)
 # Environment: JOIN_NETWORK (default podplane-ha_cluster), JOIN_SERVER (lb:6443) and
 # JOIN_TOKEN_SERVER (lb:6444) as the new node reaches the load balancer, KUBECONFIG (default
-# build/ha/kubeconfig), PODPLANE_HA_GRPC_PORT (9441), JOIN_TIMEOUT (180 s).
+# build/ha/kubeconfig), PODPLANE_HA_GRPC_PORT (9441), JOIN_TIMEOUT (180 s), and the node's runtime
+# as the cluster's: PODPLANE_CONTAINER_RUNTIME (containerd) and PODPLANE_OCI_RUNTIME (crun).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,7 +40,8 @@ docker run -d --name "podplane-ha-$name" --hostname "$name" --label podplane.joi
   --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined \
   --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
   --device-cgroup-rule 'a *:* rwm' --cgroupns private \
-  --tmpfs /var/lib/docker:exec --tmpfs /var/lib/kubelet:exec \
+  --tmpfs /var/lib/docker:exec --tmpfs /var/lib/kubelet:exec --volume /var/lib/containerd \
+  -e CONTAINER_RUNTIME="${PODPLANE_CONTAINER_RUNTIME:-containerd}" -e OCI_RUNTIME="${PODPLANE_OCI_RUNTIME:-crun}" \
   -e POD_CIDR="$cidr" -e CLUSTER_CIDR=10.244.0.0/16 -e POD_ROUTES=api -e POD_ROUTES_SERVER="$server" \
   -e POD_ROUTES_CA=/etc/podplane/join/ca.crt -e POD_ROUTES_CERT=/var/lib/podplane-pki/kubelet-client-current.pem \
   -e POD_ROUTES_KEY=/var/lib/podplane-pki/kubelet-client-current.pem \

@@ -35,6 +35,7 @@ from bench.high_availability.cluster import (
     compose,
     container_of,
     etcd_leader,
+    kill_container,
     machine,
     whole,
 )
@@ -164,7 +165,7 @@ async def apiserver_loss(client: Client, namespace: str, options: Options, resul
         member = list(MEMBERS)[i % len(MEMBERS)]
 
         def kill(m: str = member) -> None:
-            machine(m, "docker", "kill", container_of(m, "kube-apiserver"))
+            kill_container(m, container_of(m, "kube-apiserver"))
 
         writer = Writer(client, namespace, options.call_timeout, retry=True)
         pause = await _under_writer(writer, kill)

@@ -1,11 +1,15 @@
 """The highly available profile brought up by `make up-ha` (docker-compose.ha.yml): three
 control-plane machines cp-1..cp-3 behind the load balancer `lb`, published on the host's loopback
 (gRPC on 9441, the REST API on 9443). How to reach it, run `docker`, `kubectl` and `etcdctl`
-against it, find the etcd leader, and tell when it is whole. Shared by its benchmark
+against it, find and kill a static pod's container on a machine (in its containerd's k8s.io
+namespace, or its Docker engine with PODPLANE_CONTAINER_RUNTIME=docker), find the etcd leader,
+and tell when it is whole. Shared by its benchmark
 (bench/high_availability/benchmark.py) and its end-to-end tests (tests/e2e_ha)."""
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import os
 import subprocess
@@ -57,18 +61,75 @@ def machine(member: str, *command: str, check: bool = True) -> str:
     return compose("exec", "-T", member, *command, check=check).stdout
 
 
+@functools.cache
+def runtime(member: str) -> str:
+    """What the machine's kubelet runs pods with: containerd or docker (its CONTAINER_RUNTIME)."""
+    found = machine(member, "printenv", "CONTAINER_RUNTIME", check=False).strip()
+    return found or "docker"
+
+
+def _ctr(member: str, *args: str) -> str:
+    return machine(member, "ctr", "-n", "k8s.io", *args)
+
+
+# Prints "COMPONENT CONTAINER" for each static pod container running on the machine (its
+# arguments: the machine's name, the components), in one exec: a ctr filter per component with
+# every label in it (ctr ORs separate filters, ANDs a filter's parts), kept if its task runs.
+_RUNNING_STATIC_PODS = r"""
+member=$1; shift
+running=$(ctr -n k8s.io tasks list | awk 'NR > 1 && $NF == "RUNNING" { print $1 }')
+for component; do
+  selector="labels.\"io.kubernetes.container.name\"==$component"
+  selector+=",labels.\"io.kubernetes.pod.name\"==$component-$member"
+  selector+=",labels.\"io.kubernetes.pod.namespace\"==kube-system"
+  for container in $(ctr -n k8s.io containers list -q "$selector"); do
+    if grep -qxF "$container" <<<"$running"; then echo "$component $container"; fi
+  done
+done
+"""
+
+
+def running_components(member: str) -> dict[str, str]:
+    """The static pods' containers running on a machine, as its own runtime lists them:
+    component -> container id."""
+    running = {}
+    if runtime(member) == "containerd":
+        out = machine(member, "bash", "-c", _RUNNING_STATIC_PODS, "-", member, *COMPONENTS)
+        for line in out.splitlines():
+            component, _, container = line.partition(" ")
+            running[component] = container
+        return running
+    out = machine(member, "docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}")
+    for line in out.splitlines():
+        container, name = line.split(" ", 1)
+        for component in COMPONENTS:
+            if name.startswith(f"k8s_{component}_{component}-{member}_kube-system_"):
+                running[component] = container
+    return running
+
+
 def container_of(member: str, component: str) -> str:
     """The id of the running container of a static pod's component on a machine ('' if none)."""
-    out = machine(
-        member,
-        "docker",
-        "ps",
-        "-q",
-        "--no-trunc",
-        "--filter",
-        f"name=^k8s_{component}_{component}-{member}_kube-system_",
-    )
-    return out.strip()
+    return running_components(member).get(component, "")
+
+
+def kill_container(member: str, container: str) -> None:
+    """SIGKILL to a container's process on a machine, as a crash would end it."""
+    if runtime(member) == "containerd":
+        _ctr(member, "tasks", "kill", "--signal", "SIGKILL", container)
+    else:
+        machine(member, "docker", "kill", container)
+
+
+_exec_ids = itertools.count()
+
+
+def in_container(member: str, container: str, *command: str) -> list[str]:
+    """The command line that runs `command` inside a container of a machine."""
+    if runtime(member) == "containerd":
+        exec_id = f"e2e-{os.getpid()}-{next(_exec_ids)}"
+        return ["ctr", "-n", "k8s.io", "tasks", "exec", "--exec-id", exec_id, container, *command]
+    return ["docker", "exec", container, *command]
 
 
 def etcdctl(member: str, *args: str, endpoints: str = "https://127.0.0.1:2379") -> str:
@@ -77,10 +138,7 @@ def etcdctl(member: str, *args: str, endpoints: str = "https://127.0.0.1:2379") 
     assert etcd, f"no etcd container on {member}"
     return machine(
         member,
-        "docker",
-        "exec",
-        etcd,
-        "etcdctl",
+        *in_container(member, etcd, "etcdctl"),
         f"--endpoints={endpoints}",
         f"--cacert={PKI_IN_POD}/ca.crt",
         f"--cert={PKI_IN_POD}/etcd-server.crt",
@@ -134,19 +192,6 @@ def control_plane_pods() -> dict[str, tuple[str, bool]]:
     return {name: _phase_ready(pod) for name, pod in _control_plane_items().items()}
 
 
-def running_components(member: str) -> dict[str, str]:
-    """The static pods' containers running on a machine, as its own Docker lists them:
-    component -> container id."""
-    out = machine(member, "docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}")
-    running = {}
-    for line in out.splitlines():
-        container, name = line.split(" ", 1)
-        for component in COMPONENTS:
-            if name.startswith(f"k8s_{component}_{component}-{member}_kube-system_"):
-                running[component] = container
-    return running
-
-
 def whole() -> bool:
     """Every machine's four components Running and ready as the API shows them, and what the API
     shows is current: each mirror pod's container is the one running on its machine now (a
@@ -160,7 +205,8 @@ def whole() -> bool:
                 return False
             statuses = pod["status"].get("containerStatuses", [])
             if component not in running or not any(
-                s.get("containerID") == f"docker://{running[component]}" for s in statuses
+                s.get("containerID") == f"{runtime(member)}://{running[component]}"
+                for s in statuses
             ):
                 return False
     return True

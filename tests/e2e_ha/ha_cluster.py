@@ -23,6 +23,7 @@ from bench.high_availability.cluster import (
     etcdctl,
     kubectl,
     machine,
+    runtime,
     whole,
 )
 from tests.support import eventually
@@ -46,6 +47,7 @@ __all__ = [
     "machine",
     "pod_on",
     "ready_nodes",
+    "runtime",
     "wait_pod_ready",
     "wait_whole",
     "whole",

@@ -37,6 +37,7 @@ from tests.e2e_ha.ha_cluster import (
     etcdctl,
     kubectl,
     machine,
+    runtime,
     wait_whole,
 )
 from tests.support import eventually
@@ -68,6 +69,17 @@ def test_the_control_plane_is_twelve_mirror_pods_on_three_marked_nodes() -> None
     assert wide["spec"]["nodeName"] == "cp-2"
     assert wide["status"]["podIP"] == MEMBERS["cp-2"]
     assert wide["metadata"]["annotations"]["kubernetes.io/config.mirror"]
+    # The machines' kubelets run their static pods on their own runtime (containerd unless
+    # PODPLANE_CONTAINER_RUNTIME says docker), and each mirror pod shows the container that
+    # runtime runs.
+    for node in nodes:
+        member = node["metadata"]["name"]
+        if member in MEMBERS:
+            version = node["status"]["nodeInfo"]["containerRuntimeVersion"]
+            assert version.startswith(f"{runtime(member)}://"), (member, version)
+    apiserver = container_of("cp-2", "kube-apiserver")
+    statuses = wide["status"]["containerStatuses"]
+    assert [s["containerID"] for s in statuses] == [f"{runtime('cp-2')}://{apiserver}"]
 
 
 def test_etcd_is_three_members_and_the_kubernetes_service_lists_every_apiserver() -> None:

@@ -84,7 +84,7 @@ def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
         assert fetched.stdout.strip() == "served"
     finally:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+        subprocess.run(["docker", "rm", "-fv", container], capture_output=True, check=False)
         kubectl("delete", "node", name, "--wait=false", check=False)
 
 
