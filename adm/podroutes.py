@@ -43,11 +43,6 @@ def node_route(node: core_pb2.Node, own: str) -> tuple[str, str] | None:
     return cidr, gateway
 
 
-def desired_routes(nodes: list[core_pb2.Node], own: str) -> dict[str, str]:
-    """podCIDR -> gateway for every other node that has both."""
-    return dict(r for r in (node_route(n, own) for n in nodes) if r is not None)
-
-
 class PodRoutes:
     """Keeps this machine's routes to the other nodes' pod CIDRs as the Nodes say. A Node event
     marks its node, and a sync works out the route of the marked nodes only, so registering many

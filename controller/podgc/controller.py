@@ -24,10 +24,12 @@ from collections.abc import Callable
 from prometheus_client import Counter
 
 from controller.framework.indexes import NODE_INDEX, pod_node_name
+from controller.framework.pod_state import TERMINAL_PHASES
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.conditions import node_is_ready, set_pod_condition
+from podplane.apimachinery.disruption import DISRUPTION_TARGET
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.informer import Informer, object_key
 from podplane.client.informer_factory import SharedInformerFactory
@@ -39,7 +41,6 @@ log = logging.getLogger(__name__)
 QUARANTINE_SECONDS = 40.0
 TERMINATED_POD_GC_THRESHOLD = 12500
 OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
-DISRUPTION_TARGET = "DisruptionTarget"
 TERMINATED_KEY = "terminated"
 # Pods being deleted at once (Kubernetes deletes the terminated ones a goroutine each): a node's
 # thousand pods go in seconds, not one round trip after another.
@@ -65,7 +66,7 @@ FORCE_DELETE_ERRORS = Counter(
 
 
 def is_terminated(pod: core_pb2.Pod) -> bool:
-    return pod.status.phase in ("Succeeded", "Failed")
+    return pod.status.phase in TERMINAL_PHASES
 
 
 def out_of_service(node: core_pb2.Node) -> bool:

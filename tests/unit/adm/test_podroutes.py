@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import adm.podroutes as podroutes
-from adm.podroutes import PodRoutes, desired_routes
+from adm.podroutes import PodRoutes, node_route
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
@@ -29,7 +29,10 @@ def test_a_route_per_other_node_with_a_cidr_and_an_address() -> None:
         node("no-address", "10.244.4.0/24", ""),
         node("v6", "fd00:10:244::/64", "10.250.0.5"),
     ]
-    assert desired_routes(nodes, "cp-1") == {"10.244.1.0/24": "10.250.0.2"}
+    routes = {n.metadata.name: node_route(n, "cp-1") for n in nodes}
+    assert {name: r for name, r in routes.items() if r} == {
+        "worker-1": ("10.244.1.0/24", "10.250.0.2")
+    }
 
 
 def test_routes_follow_the_nodes() -> None:
