@@ -8,8 +8,10 @@ through a bounded per-watcher buffer: a watcher that cannot keep up is closed (i
 last resourceVersion it received, or relists) and never stalls the others or grows memory.
 
 A watch from a resourceVersion older than the window (for example a client resuming after the
-apiserver restarted) is served from etcd's own history by a direct etcd watch; a resourceVersion
-older than etcd's compaction gets OUT_OF_RANGE, "too old resource version"."""
+apiserver restarted, whose cache starts at its list) gets OUT_OF_RANGE, "too old resource version"
+(Kubernetes' 410 Expired, watch_cache.go getAllEventsSinceLocked), and its client relists. Serving
+it from etcd's history instead gave each such watcher an etcd watch of its own for as long as it
+lasted, every event decoded once more for it: after an apiserver restart, every informer's."""
 
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
-from apiserver.registry import watch as etcd_watch
 from apiserver.registry.cache_watcher import (
     CLOSE,
     CachedEvent,
@@ -343,10 +344,7 @@ class Cacher(Generic[T]):
         rv = parse_resource_version(options.resource_version)
         await self.wait_ready()
         if rv and rv < self.window_start:
-            # Older than the window: etcd's history still has it, unless compacted.
-            async for event in etcd_watch.watch(self.store, namespace, options):
-                yield [event]
-            return
+            raise errors.too_old(rv, self.window_start)
         trigger = fields.exact(self.trigger_field) if self.trigger_field is not None else None
         w = Watcher(
             namespace if self.store.resource.namespaced else "",

@@ -1,5 +1,6 @@
 """The watch cache and what watchers rely on, on the real apiserver over real etcd: every change
-exactly once and in order, across an apiserver restart; relisting after compaction; a slow watcher
+exactly once and in order, and a relist (410 Expired) across an apiserver restart; relisting
+after compaction; a slow watcher
 cut off without holding up the others; bookmarks; one etcd watch for any number of clients;
 events sent in batches to a watch that allows them."""
 
@@ -57,13 +58,17 @@ async def churn(client: Client, namespace: str, prefix: str, n: int) -> list[Cha
 
 class ResumingWatcher:
     """Watches from a resourceVersion and, like client-go's reflector, resumes from the last one
-    it saw whenever the stream ends or the server goes away."""
+    it saw whenever the stream ends or the server goes away, and relists when that one is too
+    old to resume from (OUT_OF_RANGE: Kubernetes' 410 Expired)."""
 
     def __init__(self, client: Client, namespace: str, resource_version: str) -> None:
         self.client, self.namespace = client, namespace
         self.resource_version = resource_version
         self.seen: list[Change] = []
+        self.state: dict[str, str] = {}  # name -> resourceVersion, as an informer's store
         self.streams = 0
+        self.expired: list[str] = []
+        self.relisted_at: list[int] = []
 
     async def run(self) -> None:
         while True:
@@ -73,12 +78,26 @@ class ResumingWatcher:
                     self.namespace, resource_version=self.resource_version
                 )
                 async for ev in stream:
-                    rv = ev.object.metadata.resource_version
-                    self.seen.append((ev.type, ev.object.metadata.name, rv))
+                    name, rv = ev.object.metadata.name, ev.object.metadata.resource_version
+                    self.seen.append((ev.type, name, rv))
+                    if ev.type == "DELETED":
+                        self.state.pop(name, None)
+                    else:
+                        self.state[name] = rv
                     self.resource_version = rv
             except grpc.aio.AioRpcError as e:
+                if e.code() == grpc.StatusCode.OUT_OF_RANGE:
+                    self.expired.append(e.details() or "")
+                    await self.relist()
+                    continue
                 assert e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED), e
                 await asyncio.sleep(0.2)
+
+    async def relist(self) -> None:
+        listing = await self.client.pods.list(self.namespace)
+        self.state = {p.metadata.name: p.metadata.resource_version for p in listing.items}
+        self.resource_version = listing.metadata.resource_version
+        self.relisted_at.append(int(self.resource_version))
 
 
 @contextlib.asynccontextmanager
@@ -91,9 +110,13 @@ async def background(coro: Any) -> AsyncIterator[asyncio.Task[Any]]:
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_a_watcher_gets_every_change_once_in_order_across_an_apiserver_restart(
+async def test_a_watcher_resuming_across_an_apiserver_restart_is_expired_and_relists(
     etcd: EtcdProcess,
 ) -> None:
+    """Every change once and in order while the apiserver runs; after it restarted, its cache
+    starts at its list, so a resume from before that is refused as Kubernetes refuses it (410
+    Expired) and the watcher relists, then sees every later change once and in order. The
+    restarted apiserver opens no etcd watch for it: its cache's watch serves it."""
     address = f"127.0.0.1:{free_port()}"
     async with running_apiserver(etcd) as other:  # writes while the watched apiserver is down
         other_client = Client(f"127.0.0.1:{other.port}", timeout=10)
@@ -104,20 +127,30 @@ async def test_a_watcher_gets_every_change_once_in_order_across_an_apiserver_res
                 start = await watched_client.pods.create(pod("start", ns))
                 watcher = ResumingWatcher(watched_client, ns, start.metadata.resource_version)
                 async with background(watcher.run()):
-                    expected = await churn(watched_client, ns, "before", 10)
-                    await eventually(lambda: _has(watcher, len(expected)), timeout=10)
+                    before = await churn(watched_client, ns, "before", 10)
+                    await eventually(lambda: _has(watcher, len(before)), timeout=10)
+                    etcd_watches = etcd_watchers(etcd)
                     await first.stop(0)
-                    expected += await churn(other_client, ns, "during", 10)
-                    async with running_apiserver(etcd, address):
-                        expected += await churn(watched_client, ns, "after", 10)
-                        await eventually(
-                            lambda: _has(watcher, len(expected)),
-                            timeout=20,
-                            what="every change delivered",
-                        )
+                    during = await churn(other_client, ns, "during", 10)
+                    async with running_apiserver(etcd, address) as second:
+                        after = await churn(watched_client, ns, "after", 10)
+                        current, _ = await other_client.pods.list_all(ns)
+                        final = {p.metadata.name: p.metadata.resource_version for p in current}
+
+                        async def caught_up() -> bool:
+                            return watcher.state == final
+
+                        await eventually(caught_up, timeout=20, what="the watcher to catch up")
                         await asyncio.sleep(0.5)  # nothing more may come
-            assert watcher.streams >= 2  # it did resume
-            assert watcher.seen == expected
+                        assert etcd_watchers(etcd) == etcd_watches
+                        restarted_at = second.cachers["pods"].window_start
+            assert watcher.seen[: len(before)] == before
+            last_seen = before[-1][2]
+            assert watcher.expired == [f"too old resource version: {last_seen} ({restarted_at})"]
+            [relisted_at] = watcher.relisted_at
+            assert watcher.seen[len(before) :] == [
+                change for change in during + after if int(change[2]) > relisted_at
+            ]
         finally:
             await other_client.close()
             await watched_client.close()

@@ -186,6 +186,25 @@ async def test_a_watch_from_a_version_replays_the_window_after_it() -> None:
         assert listing.metadata.resource_version == str(revisions[-1])
 
 
+async def test_a_watch_from_before_the_window_is_expired_not_served_from_etcd() -> None:
+    """As Kubernetes' watch cache answers it (410 Expired): the client relists. Served from
+    etcd's history, each such watch held an etcd watch of its own for as long as it lasted."""
+    async with Cluster(capacity=3) as c:
+        revisions = [await c.put(pod(f"p{i}")) for i in range(5)]
+        opened = []
+        c.etcd.watch = lambda *args, **kwargs: opened.append(args)  # type: ignore[method-assign]
+        with pytest.raises(APIError) as err:
+            await c.cacher.watch("", WatchOptions(resource_version=str(revisions[0]))).__anext__()
+        assert err.value.reason == "Expired"
+        assert err.value.message == (
+            f"too old resource version: {revisions[0]} ({c.cacher.window_start})"
+        )
+        assert opened == []
+        # The oldest revision the window still covers is served.
+        still = c.cacher.watch("", WatchOptions(resource_version=str(revisions[1])))
+        assert await received(still, 3) == [("ADDED", "p2"), ("ADDED", "p3"), ("ADDED", "p4")]
+
+
 async def test_a_watcher_that_does_not_read_is_closed_and_the_others_go_on() -> None:
     async with Cluster(watcher_buffer=2) as c:
         slow = c.cacher.watch("")
