@@ -23,6 +23,7 @@ from apiserver.server import (
     WatchCacheOptions,
 )
 from podplane.componentbase import flags, serving_flags
+from podplane.componentbase.gc_tuning import tune_garbage_collector
 from podplane.componentbase.metrics import loop_health, serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
@@ -234,6 +235,7 @@ def main() -> None:
     args = parse_args(sys.argv[1:])
     configure_logging(args.log_level)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    tune_garbage_collector()
     asyncio.run(run(args))
 
 

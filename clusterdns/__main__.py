@@ -10,6 +10,7 @@ import sys
 from clusterdns.app import ClusterDNS
 from clusterdns.options import Options, parse_args
 from podplane.client.clientset import Client, user_agent
+from podplane.componentbase.gc_tuning import tune_garbage_collector
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
 log = logging.getLogger("clusterdns")
@@ -38,6 +39,7 @@ async def run(options: Options) -> int:
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     configure_logging(options.log_level)
+    tune_garbage_collector()
     return asyncio.run(run(options))
 
 

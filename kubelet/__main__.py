@@ -18,6 +18,7 @@ from kubelet.runtime.docker.runtime import DockerRuntime
 from kubelet.runtime.types import ContainerRuntimeError
 from podplane.client.clientset import Client, user_agent
 from podplane.client.credentials import Credentials
+from podplane.componentbase.gc_tuning import tune_garbage_collector
 from podplane.componentbase.metrics import loop_health, serve_metrics
 from podplane.componentbase.serving import configure_logging, wait_for_signal
 
@@ -125,6 +126,7 @@ async def with_serving_certificate(
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     configure_logging(config.log_level)
+    tune_garbage_collector()
     try:
         return asyncio.run(run(config))
     except RuntimeError as e:  # e.g. the kubelet port is taken

@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from podplane.client.clientset import CHANNEL_OPTIONS
+from podplane.componentbase.gc_tuning import tune_garbage_collector
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ def run_service(
     """Runs a service's serve(args) until it returns; a start-up failure (e.g. a port that is
     taken) is one line naming the program, and exit status 1."""
     configure_logging(args.log_level)
+    tune_garbage_collector()
     try:
         asyncio.run(serve(args))
     except RuntimeError as e:

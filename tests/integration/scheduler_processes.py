@@ -122,6 +122,9 @@ class SchedulerProcess:
                     str(health),
                     "--metrics-bind-address",
                     f"127.0.0.1:{metrics}",
+                    # Its binds are logged at debug level (kube-scheduler's -v=2).
+                    "--log-level",
+                    "DEBUG",
                     *extra,
                 ],
                 cwd=ROOT,

@@ -242,6 +242,8 @@ async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
             str(health_port),
             "--scheduler-name",
             "second-scheduler",
+            "--log-level",
+            "DEBUG",
             "--metrics-bind-address",
             f"127.0.0.1:{free_port()}",
         ],
