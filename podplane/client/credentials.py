@@ -4,7 +4,8 @@ certificate, and a client certificate (components, nodes, admins) or a bearer to
 Flags (every component and podctl): --ca-file, --cert-file, --key-file, --token-file. podctl and
 the tools also read PODPLANE_CA / PODPLANE_CERT / PODPLANE_KEY / PODPLANE_TOKEN_FILE /
 PODPLANE_TOKEN and, last, ~/.podplane/config (YAML: server, ca, cert, key, token-file): a small
-kubeconfig."""
+kubeconfig. --tls-server-name (PODPLANE_TLS_SERVER_NAME, tls-server-name) checks the apiserver's
+certificate against another name than the address's, as kubectl's does."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ ENV = {
     "token_file": "PODPLANE_TOKEN_FILE",
 }
 CONFIG_KEYS = {"ca_file": "ca", "cert_file": "cert", "key_file": "key", "token_file": "token-file"}
+TLS_SERVER_NAME_ENV = "PODPLANE_TLS_SERVER_NAME"
+TLS_SERVER_NAME_KEY = "tls-server-name"
 
 
 class CredentialsError(ValueError):
@@ -76,6 +79,10 @@ class Credentials:
     token: str | None = None
     # A file holding the token, read again when it changes (it wins over `token`).
     token_file: str | None = None
+    # The name the apiserver's certificate is checked against, when the address dialled is not
+    # one of its names (kubectl's --tls-server-name): an apiserver reached by its IP on a
+    # network its certificate does not name.
+    tls_server_name: str | None = None
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
         ca = _read("--ca-file", self.ca_file)
@@ -92,13 +99,24 @@ class Credentials:
             )
         return tls
 
+    def channel_options(
+        self, options: Sequence[tuple[str, int | str]] = ()
+    ) -> list[tuple[str, int | str]]:
+        if not self.tls_server_name:
+            return list(options)
+        return [*options, ("grpc.ssl_target_name_override", self.tls_server_name)]
+
     def aio_channel(
         self, target: str, options: Sequence[tuple[str, int | str]] = ()
     ) -> grpc.aio.Channel:
-        return grpc.aio.secure_channel(target, self.channel_credentials(), options=list(options))
+        return grpc.aio.secure_channel(
+            target, self.channel_credentials(), options=self.channel_options(options)
+        )
 
     def channel(self, target: str) -> grpc.Channel:
-        return grpc.secure_channel(target, self.channel_credentials())
+        return grpc.secure_channel(
+            target, self.channel_credentials(), options=self.channel_options()
+        )
 
 
 def aio_channel(
@@ -116,6 +134,10 @@ def add_credential_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cert-file", help="client certificate (PEM): CN is the user, O the groups")
     g.add_argument("--key-file", help="the key of --cert-file")
     g.add_argument("--token-file", help="a file holding a bearer token")
+    g.add_argument(
+        "--tls-server-name",
+        help="the name the apiserver's certificate is checked against, if not the address's",
+    )
 
 
 def _config(path: Path) -> Mapping[str, Any]:
@@ -168,12 +190,19 @@ def credentials_from(
         return None
     if bool(values["cert_file"]) != bool(values["key_file"]):
         raise CredentialsError("--cert-file and --key-file: give both or neither")
+    server_name = (
+        (getattr(args, "tls_server_name", None) if args is not None else None)
+        or env.get(TLS_SERVER_NAME_ENV)
+        or config.get(TLS_SERVER_NAME_KEY)
+        or None
+    )
     creds = Credentials(
         str(values["ca_file"]),
         values["cert_file"],
         values["key_file"],
         token,
         str(values["token_file"]) if values["token_file"] else None,
+        str(server_name) if server_name else None,
     )
     creds.channel_credentials()  # unreadable files are refused now, with the setting named
     return creds

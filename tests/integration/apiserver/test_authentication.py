@@ -4,6 +4,7 @@ the token port, and every other caller refused."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -141,3 +142,23 @@ async def test_a_token_file_is_read_again_when_it_is_rewritten(
             await client.secrets.list("default")  # the viewer may not
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert 'User "viewer" cannot list resource "secrets"' in (refused.value.details() or "")
+
+
+async def test_an_address_the_certificate_does_not_name_takes_a_tls_server_name(
+    etcd: EtcdProcess, pki_dir: Path
+) -> None:
+    """An apiserver dialled by an address its certificate does not name (here 127.0.0.2, where
+    the certificate names 127.0.0.1; in the compose cluster, its IP on the cluster network) is
+    refused by the client's TLS check, unless --tls-server-name names one it does (kubectl's
+    flag)."""
+    admin = cert_credentials(pki_dir, "admin")
+    async with running_apiserver(etcd, "0.0.0.0:0", security=secure_serving(pki_dir)) as server:
+        target = f"127.0.0.2:{server.port}"
+        async with admin.aio_channel(target) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await resources.NAMESPACE.stub(channel).List(meta_pb2.ListRequest(), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        named = dataclasses.replace(admin, tls_server_name="apiserver")
+        async with Client(target, timeout=10, credentials=named) as client:
+            names = {ns.metadata.name for ns in (await client.namespaces.list_all())[0]}
+        assert "kube-system" in names

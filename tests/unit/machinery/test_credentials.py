@@ -57,6 +57,25 @@ def test_flags_then_environment_then_config(pki_dir: Path, tmp_path: Path) -> No
     assert creds is not None and creds.cert_file == str(pki_dir / "node-1.crt")
 
 
+def test_a_tls_server_name_comes_from_the_flag_the_environment_or_the_config(
+    pki_dir: Path, tmp_path: Path
+) -> None:
+    ca = str(pki_dir / "ca.crt")
+    config = tmp_path / "config"
+    config.write_text(f"ca: {ca}\ntls-server-name: from-config\n")
+    creds = credentials_from(flags(), env={}, config_path=config)
+    assert creds is not None and creds.tls_server_name == "from-config"
+    env = {"PODPLANE_CA": ca, "PODPLANE_TLS_SERVER_NAME": "apiserver"}
+    creds = credentials_from(flags(), env=env, config_path=tmp_path / "none")
+    assert creds is not None and creds.tls_server_name == "apiserver"
+    assert ("grpc.ssl_target_name_override", "apiserver") in creds.channel_options()
+    creds = credentials_from(flags("--tls-server-name", "localhost"), env=env)
+    assert creds is not None and creds.tls_server_name == "localhost"
+    plain = credentials_from(flags("--ca-file", ca), env={}, config_path=tmp_path / "none")
+    assert plain is not None and plain.tls_server_name is None
+    assert plain.channel_options() == []
+
+
 def test_bad_settings_are_named(pki_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(CredentialsError, match=r"^PODPLANE_CA: cannot read /nope"):
         credentials_from(flags(), env={"PODPLANE_CA": "/nope"})
