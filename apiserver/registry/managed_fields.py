@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Generic
 
 import grpc
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from apiserver import errors
@@ -25,6 +26,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
 from podplane.apimachinery.fieldmanager import conflicts
 from podplane.apimachinery.fieldmanager.conflicts import CAUSE_TYPE
+from podplane.apimachinery.fieldmanager.creation import CreateRecorder, Keyed
 from podplane.apimachinery.fieldmanager.fieldpath import FieldSet, make_path
 from podplane.apimachinery.fieldmanager.manager import BadRequest, FieldManager
 from podplane.apimachinery.fieldmanager.proto_schema import message_type
@@ -112,6 +114,41 @@ def _encode_bare(obj: Message) -> tuple[JSONObject, meta_pb2.ObjectMeta]:
         meta.managed_fields.extend(held.managed_fields)
 
 
+def _memoised(fields: list[FieldDescriptor], manager: FieldManager) -> list[FieldDescriptor]:
+    """The top-level messages whose part of a create's entry is memoised by their bytes: the
+    granular structs (a spec: pods made from one template share it byte for byte), not
+    metadata (a name, a uid, owners: new each time), not what the write resets (recorded for
+    no one), and not an atomic struct (an event's involvedObject), whose part is one member
+    whatever its value, and whose value seldom repeats."""
+    typ = manager.type
+    if not isinstance(typ, MapType):
+        return []
+    reset = manager.reset("").members
+    out = []
+    for f in fields:
+        field_type = typ.field(f.json_name)
+        if (
+            f.json_name != "metadata"
+            and "f:" + f.json_name not in reset
+            and isinstance(field_type, MapType)
+            and not field_type.atomic
+        ):
+            out.append(f)
+    return out
+
+
+class _Unencodable(Exception):
+    """A keyed field's value codec.encode refused (ValueError), told apart from the errors
+    of the field manager's own steps, which the general path does not catch either."""
+
+
+def _encode_part(message: Message) -> JSONObject:
+    try:
+        return codec.encode(message)
+    except ValueError as e:
+        raise _Unencodable(str(e)) from e
+
+
 def _set_entries(obj: Message, entries: list[meta_pb2.ManagedFieldsEntry]) -> None:
     meta = object_meta(obj)
     meta.ClearField("managed_fields")
@@ -158,9 +195,14 @@ class ManagedFields(Generic[T]):
             reset,
             served=served,
         )
+        self._keyed = _memoised(self._messages, self.manager)
+        self._creates = CreateRecorder(self.manager)
 
     def created(self, obj: T, manager: Manager) -> None:
         """Records a create: the fields the new object sets are its manager's."""
+        if not object_meta(obj).managed_fields:
+            self._created_afresh(obj, manager)
+            return
         try:
             new, requested = _encode_bare(obj)
         except ValueError:
@@ -170,6 +212,27 @@ class ManagedFields(Generic[T]):
             _set_entries(obj, [])
             return
         entries = self.manager.update(None, new, (), requested.managed_fields, manager.name)
+        _set_entries(obj, entries)
+
+    def _created_afresh(self, obj: T, manager: Manager) -> None:
+        """`created` for a request without managedFields (nearly every create): the entry the
+        general path records, made a top-level field at a time (fieldmanager/creation.py),
+        the memoised messages named by their bytes, so a spec seen before is not walked."""
+        keyed: dict[int, object] = {}
+        for f in self._keyed:
+            if obj.HasField(f.name):
+                value = getattr(obj, f.name)
+                key = value.SerializeToString(deterministic=True)
+                keyed[f.number] = Keyed(key, functools.partial(_encode_part, value))
+        try:
+            top = codec.encode_substituting(obj, keyed)
+        except ValueError:  # as in `created`: nothing is recorded
+            _set_entries(obj, [])
+            return
+        try:
+            entries = self._creates.entries(top, manager.name)
+        except _Unencodable:  # a keyed field's value, encoded on a miss: the same
+            entries = []
         _set_entries(obj, entries)
 
     def updated(self, new: T, current: T, manager: Manager, subresource: str = "") -> None:

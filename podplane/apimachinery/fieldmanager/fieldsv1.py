@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from podplane.apimachinery.fieldmanager import gojson
@@ -45,6 +46,30 @@ def dumps(fields: FieldSet) -> str:
     _emit(fields, False, out)
     out.append("}")
     return "".join(out)
+
+
+def element_texts(fields: FieldSet) -> dict[str, str]:
+    """Each top-level element of the set as dumps writes it between the set's braces
+    (`"f:spec":{...}`), by element: join puts them back together."""
+    members, children = fields.members, fields.children
+    out: dict[str, str] = {}
+    for element in members:
+        if element not in children:
+            out[element] = _key(element) + ":{}"
+    for element, child in children.items():
+        parts = [_key(element), ":{"]
+        _emit(child, element in members, parts)
+        parts.append("}")
+        out[element] = "".join(parts)
+    return out
+
+
+def join(texts: Mapping[str, str]) -> str:
+    """The set whose top-level elements are written `texts` (element_texts), as dumps writes
+    it: the same bytes."""
+    if not texts:
+        return "{}"
+    return "{" + ",".join([texts[e] for e in sorted(texts, key=order)]) + "}"
 
 
 def _emit(fields: FieldSet, include_self: bool, out: list[str]) -> None:

@@ -127,15 +127,35 @@ def encode(managed: Managed) -> list[meta_pb2.ManagedFieldsEntry]:
         if text is None:
             text = fieldsv1.dumps(versioned.fields)
         out.append(
-            meta_pb2.ManagedFieldsEntry(
-                manager=key.manager,
-                operation=APPLY if versioned.applied else key.operation,
-                api_version=versioned.api_version,
-                time=managed.times.get(key, ""),
-                fields_type=FIELDS_V1,
-                fields_v1=text,
-                subresource=key.subresource,
+            _entry(
+                key.manager,
+                APPLY if versioned.applied else key.operation,
+                versioned.api_version,
+                managed.times.get(key, ""),
+                text,
+                key.subresource,
             )
         )
     out.sort(key=lambda e: (e.operation, e.time, e.manager, e.api_version, e.subresource))
     return out
+
+
+def update_entry(
+    manager: str, api_version: str, time: str, text: str
+) -> meta_pb2.ManagedFieldsEntry:
+    """The entry of an updater of the main resource whose set is `text` (FieldsV1)."""
+    return _entry(manager, UPDATE, api_version, time, text, "")
+
+
+def _entry(
+    manager: str, operation: str, api_version: str, time: str, text: str, subresource: str
+) -> meta_pb2.ManagedFieldsEntry:
+    return meta_pb2.ManagedFieldsEntry(
+        manager=manager,
+        operation=operation,
+        api_version=api_version,
+        time=time,
+        fields_type=FIELDS_V1,
+        fields_v1=text,
+        subresource=subresource,
+    )

@@ -18,7 +18,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.fieldmanager import lastapplied, managed
 from podplane.apimachinery.fieldmanager.compare import ABSENT
-from podplane.apimachinery.fieldmanager.fieldpath import FieldSet, make_path
+from podplane.apimachinery.fieldmanager.fieldpath import EMPTY, FieldSet, make_path
 from podplane.apimachinery.fieldmanager.managed import APPLY, UPDATE, Managed, ManagerKey
 from podplane.apimachinery.fieldmanager.schema import Type
 from podplane.apimachinery.fieldmanager.typed import TypedError, validate
@@ -125,6 +125,10 @@ class FieldManager:
         self.served = served | {api_version}
         self._reset = dict(reset or {})
         self._updaters: dict[str, Updater] = {}
+
+    def reset(self, subresource: str) -> FieldSet:
+        """The fields a write through `subresource` ("" the main resource) never owns."""
+        return self._reset.get(subresource, EMPTY)
 
     def _updater(self, subresource: str) -> Updater:
         updater = self._updaters.get(subresource)

@@ -1,0 +1,101 @@
+"""The managed fields of a create whose request gives none, nearly every create (a controller's
+pods, the scheduler's events): what FieldManager.update records then, computed without the
+Updater's bookkeeping, which has no other manager to take fields from.
+
+With no managers before it, the create's manager owns what the object adds to or changes of the
+kind's empty object, less the fields the write resets (a main resource's status) and those no
+manager owns (STRIPPED). That set, and its FieldsV1 text, is made a top-level field at a time:
+each field's part depends on that field's value alone. So a field the caller names by a key
+(a message's serialized bytes) has its text memoised: pods of one template, a ReplicaSet's or a
+Job's, share a spec byte for byte, and its walk and text were most of each create's cost."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from podplane.api.meta.v1 import meta_pb2
+from podplane.apimachinery.fieldmanager import fieldsv1, managed
+from podplane.apimachinery.fieldmanager.compare import compare
+from podplane.apimachinery.fieldmanager.manager import STRIPPED, UNKNOWN, FieldManager
+from podplane.apimachinery.json_types import JSONObject, JSONValue
+
+# Texts memoised per kind, the least recently used dropped first. A pod spec's key and text are
+# a few KB at most, so a full memo is a megabyte or less; the templates making pods at any one
+# time are far fewer.
+MEMO_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A top-level field's value, named by a key that determines it (equal keys, equal
+    values): `encode` gives the value when its text is not memoised, and may raise."""
+
+    key: Hashable
+    encode: Callable[[], JSONValue]
+
+
+class CreateRecorder:
+    """The entries a create records, memoising the text of each Keyed field."""
+
+    def __init__(self, manager: FieldManager, memo_size: int = MEMO_SIZE) -> None:
+        self.manager = manager
+        self.memo_size = memo_size
+        self._reset = manager.reset("")
+        # (field name, key) -> the field's element text, "" when it adds nothing.
+        self._memo: OrderedDict[tuple[str, Hashable], str] = OrderedDict()
+
+    def remembered(self) -> int:
+        """How many fields' texts are memoised (at most memo_size)."""
+        return len(self._memo)
+
+    def entries(self, obj: JSONObject, manager: str) -> list[meta_pb2.ManagedFieldsEntry]:
+        """The managed fields FieldManager.update(None, obj, (), (), manager) gives, for `obj`
+        with Keyed values in place of some top-level fields' (the exceptions their `encode`
+        raises propagate)."""
+        memo = self._memo
+        texts: dict[str, str] = {}
+        rest: JSONObject = {}
+        missed: list[tuple[str, Hashable]] = []
+        reset = self._reset.members
+        for name, value in obj.items():
+            if "f:" + name in reset:
+                continue  # recorded for no one, whatever it holds
+            if not isinstance(value, Keyed):
+                rest[name] = value
+                continue
+            memo_key = (name, value.key)
+            text = memo.get(memo_key)
+            if text is None:  # walked with the rest, then remembered
+                rest[name] = value.encode()
+                missed.append(memo_key)
+            else:
+                memo.move_to_end(memo_key)
+                if text:
+                    texts["f:" + name] = text
+        if rest:
+            found = self._texts(rest)
+            texts.update(found)
+            for memo_key in missed:
+                memo[memo_key] = found.get("f:" + memo_key[0], "")
+                if len(memo) > self.memo_size:
+                    memo.popitem(last=False)
+        if not texts:
+            return []
+        fm = self.manager
+        entry = managed.update_entry(
+            manager or UNKNOWN, fm.api_version, fm.clock(), fieldsv1.join(texts)
+        )
+        return [entry]
+
+    def _texts(self, part: JSONObject) -> dict[str, str]:
+        """The element texts of the fields the create's manager gets of `part` (some top-level
+        fields of the object). Compared with the same fields of the empty object, as the whole
+        object would be: a top-level field's changes depend on nothing else."""
+        empty = self.manager.empty
+        before = {name: empty[name] for name in part if name in empty}
+        comparison = compare(before, part, self.manager.type)
+        fields = comparison.modified.union(comparison.added)
+        fields = fields.recursive_difference(self._reset).difference(STRIPPED)
+        return fieldsv1.element_texts(fields)

@@ -1,0 +1,412 @@
+"""What a create records in metadata.managedFields when its request gives none (its own path,
+apiserver/registry/managed_fields.py and fieldmanager/creation.py): byte for byte what the
+general path records (the whole object's JSON through FieldManager.update, as every other write
+goes), entry by entry (manager, operation, apiVersion, time, FieldsV1 text), for objects of
+several kinds created one after another, later ones sharing a spec with earlier ones (whose
+part of the text is then remembered, not walked again)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+
+from apiserver.defaulting import pod as pod_defaulting
+from apiserver.objects import object_meta
+from apiserver.registry.managed_fields import ManagedFields, Manager
+from apiserver.registry.strategy import STRATEGIES
+from bench.scheduler.workloads import bench_pod
+from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
+from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import codec, manifest, resources
+from podplane.apimachinery.fieldmanager.openapi_schema import custom_resource_type
+from podplane.apimachinery.resources import Resource
+from tests.fuzz import grpc_mutate, samples
+
+KUBECTL = Manager(user_agent="kubectl/v1.36.4 (linux/amd64)")
+NAMED = Manager(field_manager="replicaset-controller")
+NOBODY = Manager()  # recorded as "unknown"
+
+
+class Clock:
+    """A time per call, so that the entries show how often each path asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        return f"2024-05-01T10:{self.calls // 60:02d}:{self.calls % 60:02d}Z"
+
+
+def general(fields: ManagedFields[Any], obj: Message, manager: Manager) -> list[Any]:
+    """The general path's entries for a create of `obj` (what `created` recorded before it
+    had a path of its own for requests without managedFields)."""
+    meta = object_meta(obj)
+    requested = list(meta.managed_fields)
+    bare = copy.deepcopy(obj)
+    object_meta(bare).ClearField("managed_fields")
+    try:
+        new = codec.encode(bare)
+    except ValueError:
+        return []
+    return fields.manager.update(None, new, (), requested, manager.name)
+
+
+def fresh(resource: Resource[Any, Any, Any], **options: Any) -> ManagedFields[Any]:
+    fields: ManagedFields[Any] = ManagedFields(resource, **options)
+    fields.manager.clock = Clock()
+    return fields
+
+
+def assert_alike(
+    make: Any, objects: Sequence[tuple[Message, Manager]], expect_entries: bool = True
+) -> None:
+    """Creates each object, in order, through `created` and through the general path (each
+    with a ManagedFields of its own and its own clock), and compares the entries."""
+    fast, reference = make(), make()
+    recorded = 0
+    for obj, manager in objects:
+        expected = general(reference, obj, manager)
+        created = copy.deepcopy(obj)
+        fast.created(created, manager)
+        got = list(object_meta(created).managed_fields)
+        assert [e.SerializeToString(deterministic=True) for e in got] == [
+            e.SerializeToString(deterministic=True) for e in expected
+        ], f"{object_meta(obj).name}: {got} != {expected}"
+        recorded += len(got)
+    assert fast.manager.clock.calls == reference.manager.clock.calls == recorded
+    if expect_entries:
+        assert recorded
+
+
+def obj(data: dict[str, Any]) -> Message:
+    return manifest.from_dict(data)
+
+
+# ---------------------------------------------------------------- pods
+
+TEMPLATE_SPEC: dict[str, Any] = {
+    "initContainers": [{"name": "init", "image": "busybox", "command": ["sh", "-c", "true"]}],
+    "containers": [
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "ports": [
+                {"containerPort": 80, "name": "http"},
+                {"containerPort": 443, "protocol": "TCP"},
+                {"containerPort": 53, "protocol": "UDP"},
+            ],
+            "env": [
+                {"name": "MODE", "value": "prod"},
+                {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                {"name": "EMPTY", "value": ""},
+            ],
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1"}},
+            "volumeMounts": [
+                {"name": "config", "mountPath": "/etc/web"},
+                {"name": "cache", "mountPath": "/cache", "readOnly": True},
+            ],
+            "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
+            "securityContext": {"runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
+        },
+        {"name": "sidecar", "image": "envoy", "args": ["--config", "/etc/envoy.yaml"]},
+        {"name": "logger", "image": "fluent-bit", "ports": [{"containerPort": 2020}]},
+    ],
+    "volumes": [
+        {
+            "name": "config",
+            "configMap": {"name": "web-config", "items": [{"key": "a", "path": "a"}]},
+        },
+        {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}},
+        {"name": "token", "secret": {"secretName": "web-token", "defaultMode": 256}},
+    ],
+    "nodeSelector": {"disk": "ssd", "zone": "a"},
+    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "web"}],
+    "affinity": {
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 10,
+                    "podAffinityTerm": {
+                        "topologyKey": "kubernetes.io/hostname",
+                        "labelSelector": {"matchLabels": {"app": "web"}},
+                    },
+                }
+            ]
+        }
+    },
+    "terminationGracePeriodSeconds": 5,
+}
+
+
+def pod(name: str, spec: dict[str, Any], **metadata: Any) -> core_pb2.Pod:
+    meta = {"name": name, "namespace": "default", **metadata}
+    out = manifest.from_dict(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}, core_pb2.Pod
+    )
+    pod_defaulting.pod(out)  # as the store defaults an object before it records the create
+    return out
+
+
+def owned_by(name: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "name": name,
+            "uid": f"uid-{name}",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+
+
+def pods() -> list[tuple[Message, Manager]]:
+    other = copy.deepcopy(TEMPLATE_SPEC)
+    # The same name twice: the item is recorded whole, once.
+    other["containers"].append({"name": "web", "image": "nginx:1.28"})
+    other["containers"][0]["ports"].append({"containerPort": 80, "name": "again"})
+    with_status = pod("with-status", {"containers": [{"name": "c", "image": "x"}]})
+    with_status.status.phase = "Running"
+    with_status.status.conditions.add(type="Ready", status="True")
+    return [
+        (pod("web-1", TEMPLATE_SPEC, labels={"app": "web", "tier": "a"}), NAMED),
+        # The same spec under other metadata: its text is remembered.
+        (
+            pod(
+                "web-2",
+                TEMPLATE_SPEC,
+                generateName="web-",
+                labels={"app": "web", "pod-template-hash": "5d8f"},
+                annotations={"kubernetes.io/config.seen": "x", "note": "<&>"},
+                ownerReferences=owned_by("web-5d8f"),
+                finalizers=["example.com/keep"],
+            ),
+            NAMED,
+        ),
+        (pod("web-3", TEMPLATE_SPEC), KUBECTL),
+        (pod("other", other, labels={"app": "other"}), KUBECTL),
+        (with_status, NOBODY),
+        (pod("web-4", TEMPLATE_SPEC, ownerReferences=owned_by("web-5d8f")), NOBODY),
+        (pod("minimal", {"containers": [{"name": "c", "image": "x"}]}), KUBECTL),
+    ]
+
+
+def test_pods_record_what_the_general_path_records() -> None:
+    assert_alike(lambda: fresh(resources.POD), pods())
+
+
+def test_the_scheduler_load_tests_pods_record_what_the_general_path_records() -> None:
+    """Its mixed workload: pods alike but for their node selector, affinity, tolerations or
+    spreading, ten of each kind."""
+    objects = []
+    for i in range(30):
+        made = bench_pod(f"pod-{i}", "bench", i, "mixed", "run-1")
+        pod_defaulting.pod(made)
+        objects.append((made, KUBECTL))
+    assert_alike(lambda: fresh(resources.POD), objects)
+
+
+# ---------------------------------------------------------------- other kinds
+
+
+def event(name: str, **extra: Any) -> Message:
+    return obj(
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": "default"},
+            "involvedObject": {
+                "kind": "Pod",
+                "apiVersion": "v1",
+                "namespace": "default",
+                "name": name.split(".")[0],
+                "uid": f"uid-{name}",
+                "resourceVersion": "42",
+            },
+            "reason": "Scheduled",
+            "message": f"Successfully assigned default/{name} to node-1",
+            "type": "Normal",
+            "source": {"component": "default-scheduler", "host": "sched-0"},
+            "firstTimestamp": "2024-05-01T10:00:00Z",
+            "lastTimestamp": "2024-05-01T10:00:00Z",
+            "count": 1,
+            "reportingComponent": "default-scheduler",
+            "reportingInstance": "sched-0",
+            "action": "Binding",
+            **extra,
+        }
+    )
+
+
+def crd(name: str, schema: str) -> Message:
+    """A CustomResourceDefinition whose version's schema is `schema`, JSON text as the gRPC
+    door may take it (not checked to be JSON until it is encoded)."""
+    out = obj(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": name},
+            "spec": {
+                "group": "example.com",
+                "scope": "Namespaced",
+                "names": {"plural": "widgets", "kind": "Widget"},
+                "versions": [{"name": "v1", "served": True, "storage": True}],
+            },
+        }
+    )
+    out.spec.versions[0].schema.open_apiv3_schema = schema  # type: ignore[attr-defined]
+    return out
+
+
+def test_events_record_what_the_general_path_records() -> None:
+    """The scheduler's Scheduled events (one source, an involvedObject each), and events with
+    a series, a related object, an empty source."""
+    objects = [
+        (event("web-1.17a"), NAMED),
+        (event("web-2.17b"), NAMED),
+        (
+            event(
+                "web-3.17c",
+                series={"count": 3, "lastObservedTime": "2024-05-01T10:00:01.000000Z"},
+                related={"kind": "Node", "name": "node-1"},
+                eventTime="2024-05-01T10:00:00.000000Z",
+            ),
+            KUBECTL,
+        ),
+        (event("web-4.17d", source={}), NOBODY),
+        (event("web-5.17e"), NAMED),
+    ]
+    assert_alike(lambda: fresh(resources.EVENT), objects)
+
+
+def test_a_field_holding_text_that_is_not_json_records_nothing() -> None:
+    """As the general path: a ControllerRevision's data or a definition's schema the gRPC door
+    took as text (JSON only once encoded). A good spec after a bad one is recorded (and its
+    text remembered: twice), a bad one after it still records nothing."""
+    revision = obj({"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": {}})
+    revision.data = "{not json"  # type: ignore[attr-defined]
+    assert_alike(lambda: fresh(resources.CONTROLLER_REVISION), [(revision, NAMED)], False)
+    definitions = [
+        (crd("widgets.example.com", "{not json"), KUBECTL),
+        (crd("widgets.example.com", '{"type":"object"}'), KUBECTL),
+        (crd("gadgets.example.com", '{"type":"object"}'), KUBECTL),
+        (crd("widgets.example.com", "{not json"), KUBECTL),
+    ]
+    assert_alike(lambda: fresh(resources.CUSTOM_RESOURCE_DEFINITION), definitions)
+
+
+def test_an_object_that_sets_only_what_no_one_owns_records_nothing() -> None:
+    config_map = obj({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    assert_alike(lambda: fresh(resources.CONFIG_MAP), [(config_map, NAMED)], False)
+
+
+def test_a_request_with_managed_fields_keeps_the_general_path() -> None:
+    requested = pod("web-1", TEMPLATE_SPEC)
+    object_meta(requested).managed_fields.add(
+        manager="someone",
+        operation="Update",
+        api_version="v1",
+        time="2024-01-01T00:00:00Z",
+        fields_type="FieldsV1",
+        fields_v1='{"f:spec":{"f:nodeSelector":{}}}',
+    )
+    assert_alike(lambda: fresh(resources.POD), [(requested, NAMED)])
+
+
+# ---------------------------------------------------------------- every kind, odd values
+
+
+def outcome(record: Any) -> Any:
+    """The entries a path records, or the type of error it raises."""
+    try:
+        return [e.SerializeToString(deterministic=True) for e in record()]
+    except Exception as e:  # noqa: BLE001 - the paths must fail alike too
+        return type(e)
+
+
+def created_by(fields: ManagedFields[Any], obj: Message) -> list[Any]:
+    fields.created(obj, NAMED)
+    return list(object_meta(obj).managed_fields)
+
+
+@pytest.mark.parametrize("resource", resources.ALL, ids=lambda r: r.plural)
+def test_every_kind_records_what_the_general_path_records(
+    resource: Resource[Any, Any, Any],
+) -> None:
+    """Each kind's fuzzing sample (a Node, a Deployment, ...), defaulted, and mutations of it
+    (odd strings and numbers, duplicated, emptied and cleared fields at any depth), each
+    created twice under two names: the second create of a spec finds its text remembered."""
+    rng = random.Random(resource.plural)
+    fast, reference = fresh(resource), fresh(resource)
+    sample, _ = codec.decode(resource.message, samples.sample(resource, "a", "default"))
+    STRATEGIES[resource.plural].default(sample)  # as the store has it when it records
+    for i in range(16):
+        mutant = copy.deepcopy(sample)
+        if i:
+            grpc_mutate.mutate(rng, mutant, rng.randrange(1, 6))
+        for name in ("a", "b"):
+            created = copy.deepcopy(mutant)
+            object_meta(created).ClearField("managed_fields")
+            object_meta(created).name = f"{name}-{i}"
+            expected = outcome(functools.partial(general, reference, created, NAMED))
+            assert outcome(functools.partial(created_by, fast, created)) == expected, i
+
+
+# ---------------------------------------------------------------- custom resources
+
+WIDGET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "size": {"type": "string"},
+                "ports": {
+                    "type": "array",
+                    "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["port"],
+                    "items": {
+                        "type": "object",
+                        "properties": {"port": {"type": "integer"}, "name": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+        "data": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+    },
+}
+
+
+def widget(name: str, **content: Any) -> Message:
+    return codec.decode(
+        CustomObject,
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+            **content,
+        },
+    )[0]
+
+
+def test_custom_resources_record_what_the_general_path_records() -> None:
+    resource = resources.custom_resource(
+        "example.com", "v1", "Widget", "widgets", namespaced=True, has_status=True
+    )
+    spec = {"size": "big", "ports": [{"port": 80, "name": "http"}, {"port": 81}]}
+    objects = [
+        (widget("a", spec=spec, status={"ready": True}), KUBECTL),
+        (widget("b", spec=spec, data={"x": {"y": [1, 2]}, "z": None}), NAMED),
+        (widget("c"), NOBODY),
+    ]
+    assert_alike(
+        lambda: fresh(resource, schema=custom_resource_type(WIDGET_SCHEMA), status=True), objects
+    )
