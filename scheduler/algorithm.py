@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,7 +103,7 @@ class SchedulingAlgorithm:
 
     def _find_feasible(
         self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo], diagnosis: Diagnosis
-    ) -> tuple[list[NodeInfo], Status]:
+    ) -> tuple[Sequence[NodeInfo], Status]:
         """The first `wanted` nodes that pass every filter, searching from where the last attempt
         stopped. The filters that can judge in bulk first mark the nodes they certainly pass and
         those whose rejection they know; a node passed needs only the other filters, a node
@@ -117,7 +117,12 @@ class SchedulingAlgorithm:
         judged = self.framework.run_filter_table(state, pod, table)
         # Position k of the search is row (start + k) % size.
         certain = np.concatenate((judged.passing[start:], judged.passing[:start]))
-        rejected = np.concatenate((judged.rejected[start:], judged.rejected[:start]))
+        # Where no rejection is known (the usual pod and cluster), no column says so.
+        rejected = (
+            np.concatenate((judged.rejected[start:], judged.rejected[:start]))
+            if judged.rejected is not None
+            else None
+        )
         # The nodes pods are nominated to: the bulk verdicts do not count those pods, so these
         # go through the filters node by node, with the nominated pods (two passes).
         nominated = self.framework.nodes_with_nominated_pods()
@@ -125,14 +130,19 @@ class SchedulingAlgorithm:
             rows = [row for name in nominated if (row := table.row_of(name)) is not None]
             positions = (np.array(rows, np.int64) - start) % size
             certain[positions] = False
-            rejected[positions] = -1
+            if rejected is not None:
+                rejected[positions] = -1
         remaining = bool(state.remaining_filters)
         to_check: Iterable[int]
         if remaining:
             to_check = range(size)
         else:  # passed nodes are feasible as they are, known rejections need no call
-            to_check = np.flatnonzero(~certain & (rejected < 0)).tolist()
-        found: list[int] = []  # positions
+            unknown = ~certain if rejected is None else ~certain & (rejected < 0)
+            to_check = unknown.nonzero()[0].tolist()
+        # The positions found, in order: runs of passed positions as arrays, and single ones
+        # judged node by node, gathered into an array before the next run.
+        found: list[Ints] = []
+        singles: list[int] = []
         count = 0
         searched = size
         next_position = 0
@@ -145,25 +155,28 @@ class SchedulingAlgorithm:
         statuses = judged.statuses
         for position in itertools.chain(to_check, (size,)):
             if position > next_position:  # positions to_check skipped: passed ones are feasible
-                run = certain[next_position:position]
-                passed = np.flatnonzero(run)[: wanted - count]
-                found.extend((passed + next_position).tolist())
-                count += len(passed)
-                if count >= wanted:
-                    searched = next_position + int(passed[-1]) + 1
-                    break
+                passed = certain[next_position:position].nonzero()[0][: wanted - count]
+                if len(passed):
+                    if singles:
+                        found.append(np.array(singles, np.int64))
+                        singles.clear()
+                    found.append(passed + next_position)
+                    count += len(passed)
+                    if count >= wanted:
+                        searched = next_position + int(passed[-1]) + 1
+                        break
             if position == size:
                 break
             next_position = position + 1
             node = nodes[(start + position) % size]
             if certain[position]:
                 status = run_remaining(state, pod, node)
-            elif rejected[position] >= 0:
+            elif rejected is not None and rejected[position] >= 0:
                 status = statuses[rejected[position]]
             else:
                 status = run_filter(state, pod, node)
             if status is SUCCESS or status.is_success:
-                found.append(position)
+                singles.append(position)
                 count += 1
                 if count >= wanted:
                     searched = position + 1
@@ -173,23 +186,33 @@ class SchedulingAlgorithm:
             else:
                 diagnosis.node_to_status[node.name] = status
                 diagnosis.unschedulable_plugins.add(status.plugin)
-        if not remaining:  # the known rejections among the nodes searched
-            known = np.flatnonzero(rejected[:searched] >= 0).tolist()
-            diagnosis.node_to_status.update(
-                (nodes[(start + position) % size].name, statuses[rejected[position]])
-                for position in known
-            )
-            diagnosis.unschedulable_plugins.update(
-                statuses[code].plugin for code in np.unique(rejected[known]).tolist()
-            )
+        if not remaining and rejected is not None:  # the known rejections among those searched
+            known = (rejected[:searched] >= 0).nonzero()[0]
+            if len(known):
+                # Hundreds of nodes where a filter rules out a whole zone: names and statuses
+                # picked out by row, without a look at each node.
+                codes = rejected[known]
+                diagnosis.node_to_status.update(
+                    zip(
+                        map(table.names.__getitem__, ((known + start) % size).tolist()),
+                        map(statuses.__getitem__, codes.tolist()),
+                        strict=True,
+                    )
+                )
+                diagnosis.unschedulable_plugins.update(
+                    statuses[code].plugin for code in np.unique(codes).tolist()
+                )
         self._next_start_node_index = (start + searched) % size
+        if singles:
+            found.append(np.array(singles, np.int64))
         if not found:
             return [], SUCCESS
-        return TableRows(table, (np.array(found, np.int64) + start) % size), SUCCESS
+        positions = found[0] if len(found) == 1 else np.concatenate(found)
+        return TableRows(table, (positions + start) % size), SUCCESS
 
-    def _select_host(self, nodes: list[NodeInfo], totals: Ints) -> str:
+    def _select_host(self, nodes: Sequence[NodeInfo], totals: Ints) -> str:
         """The highest total score; ties broken at random so equal nodes share the load."""
-        best = np.flatnonzero(totals == totals.max())
+        best = (totals == totals.max()).nonzero()[0]
         return nodes[int(best[self._rng.randrange(len(best))])].name
 
     @staticmethod

@@ -4,6 +4,7 @@ from a pod's first entry into the queue to its successful bind."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -58,14 +59,28 @@ def track_queue(queue: SchedulingQueue) -> None:
 
 
 def attempt(result: str, profile: str, seconds: float) -> None:
-    SCHEDULE_ATTEMPTS.labels(result, profile).inc()
-    SCHEDULING_ATTEMPT_DURATION.labels(result, profile).observe(seconds)
+    attempts, duration = _attempt_series(result, profile)
+    attempts.inc()
+    duration.observe(seconds)
+
+
+@functools.cache
+def _attempt_series(result: str, profile: str) -> tuple[Counter, Histogram]:
+    """The series of one result and profile, looked up once: labels() takes a lock and builds
+    its key on every call, for each pod bound."""
+    return (
+        SCHEDULE_ATTEMPTS.labels(result, profile),
+        SCHEDULING_ATTEMPT_DURATION.labels(result, profile),
+    )
 
 
 def scheduled(attempts: int, seconds_since_enqueued: float) -> None:
     """A pod was bound after `attempts` attempts, this long after it first entered the queue."""
     # kube-scheduler caps the label at 15 to bound its cardinality.
-    POD_SCHEDULING_SLI_DURATION.labels(str(attempts) if attempts < 15 else "15+").observe(
-        seconds_since_enqueued
-    )
+    _sli_series(str(attempts) if attempts < 15 else "15+").observe(seconds_since_enqueued)
     POD_SCHEDULING_ATTEMPTS.observe(attempts)
+
+
+@functools.cache
+def _sli_series(attempts: str) -> Histogram:
+    return POD_SCHEDULING_SLI_DURATION.labels(attempts)

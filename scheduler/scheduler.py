@@ -225,7 +225,7 @@ class Scheduler:
         assumed = core_pb2.Pod()
         assumed.CopyFrom(pod)
         assumed.spec.node_name = result.node_name
-        self.cache.assume_pod(assumed)
+        self.cache.assume_pod(assumed, state.pod_info(pod))
         # Its nomination, if any, ends: it is placed (kubernetes assume()).
         self.queue.nominator.delete_nominated_pod_if_exists(assumed)
         status = self.framework.run_reserve(state, assumed, result.node_name)

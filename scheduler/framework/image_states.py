@@ -44,5 +44,9 @@ class ImageStates:
     def num_nodes(self, image: str) -> int:
         return self._num_nodes.get(image, 0)
 
+    def num_images(self) -> int:
+        """The distinct image names the nodes report."""
+        return len(self._num_nodes)
+
     def images_on(self, node_name: str) -> Mapping[str, int]:
         return self._by_node.get(node_name, {})

@@ -6,8 +6,9 @@ Python scheduler has one core, and at 1000 nodes those calls were most of its ti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,17 @@ from scheduler.framework.types import NodeInfo, Taints
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 MAX_DERIVED = 32
+# Rows a derived column brings up to date one node at a time; more are worked out in bulk.
+MAX_ROWS_ONE_AT_A_TIME = 16
+
+
+class _Derived:
+    """A derived column, with the rewrite count (NodeTable._rewrites) it is up to date with."""
+
+    __slots__ = ("seen", "values")
+
+    def __init__(self, values: Ints, seen: int) -> None:
+        self.values, self.seen = values, seen
 
 
 class NodeTable:
@@ -40,15 +52,23 @@ class NodeTable:
         self.pod_count: Ints = np.zeros(size, np.int64)
         self.unschedulable: Bools = np.zeros(size, np.bool_)
         self.ready: Bools = np.zeros(size, np.bool_)
+        # The nodes again, for picking many by row at once (TableRows).
+        self.node_array: npt.NDArray[np.object_] = np.fromiter(nodes, np.object_, size)
         self._rows = {id(node): row for row, node in enumerate(nodes)}
-        self._rows_by_name = {node.name: row for row, node in enumerate(nodes)}
+        # The nodes' names by row (a table lasts while its nodes do: their names do not change).
+        self.names = [node.name for node in nodes]
+        self._rows_by_name = {name: row for row, name in enumerate(self.names)}
         self._labels: list[dict[str, str]] = [{} for _ in range(size)]
         # Label key -> each row's value as an index into the key's distinct values (-1: no such
         # label), and those values; worked out on first use, forgotten when a node's labels change.
         self._label_codes: dict[str, tuple[Ints, list[str]]] = {}
-        # Columns derived from each node by a function (counts of a selector's pods), by key:
-        # worked out on first use and kept up to date row by row.
-        self._derived: dict[object, tuple[Ints, Callable[[NodeInfo], int]]] = {}
+        # Columns derived from each node by a function (counts of a selector's pods, a pod's
+        # scores), by key, least recently used first: worked out on first use and brought up to
+        # date when next asked for, in the rows rewritten meanwhile. Rows are numbered by rewrite
+        # in _rewritten, so that a column finds those past the count it last saw.
+        self._derived: dict[object, _Derived] = {}
+        self._rewrites = 0
+        self._rewritten: Ints = np.zeros(size, np.int64)
         self._taints: list[Taints] = [() for _ in range(size)]
         self._taint_codes: tuple[Ints, list[Taints]] | None = None
         for row, node in enumerate(nodes):
@@ -86,16 +106,38 @@ class NodeTable:
             codes = self._label_codes[key] = (column, list(index))
         return codes
 
-    def derived(self, key: object, of_node: Callable[[NodeInfo], int]) -> Ints:
+    def derived(
+        self,
+        key: object,
+        of_node: Callable[[NodeInfo], int],
+        of_rows: Callable[[NodeTable, Ints], Ints] | None = None,
+    ) -> Ints:
         """The column of of_node(node) for every row, kept under `key` (which must stand for
-        of_node) and rewritten for each row as its node changes. At most MAX_DERIVED are kept."""
-        column = self._derived.get(key)
+        of_node) and, when asked for again, worked out anew for the rows rewritten since.
+        `of_rows(table, rows)`, if given, gives of_node's values for many rows at once. At most
+        MAX_DERIVED are kept, the least recently used dropped first. Read-only."""
+        column = self._derived.pop(key, None)
         if column is None:
             if len(self._derived) >= MAX_DERIVED:
-                self._derived.clear()
-            values = np.fromiter(map(of_node, self.nodes), np.int64, len(self.nodes))
-            column = self._derived[key] = (values, of_node)
-        return column[0]
+                del self._derived[next(iter(self._derived))]
+            size = len(self.nodes)
+            values = (
+                of_rows(self, np.arange(size, dtype=np.int64))
+                if of_rows is not None
+                else np.fromiter(map(of_node, self.nodes), np.int64, size)
+            )
+            column = _Derived(values, self._rewrites)
+        elif column.seen != self._rewrites:
+            stale = (self._rewritten > column.seen).nonzero()[0]
+            if of_rows is not None and len(stale) > MAX_ROWS_ONE_AT_A_TIME:
+                column.values[stale] = of_rows(self, stale)
+            else:
+                values, nodes = column.values, self.nodes
+                for row in stale.tolist():
+                    values[row] = of_node(nodes[row])
+            column.seen = self._rewrites
+        self._derived[key] = column
+        return column.values
 
     def taint_codes(self) -> tuple[Ints, list[Taints]]:
         """Each row's taints as an index into the returned distinct taint lists (-1: untainted),
@@ -119,8 +161,8 @@ class NodeTable:
         if node.labels != self._labels[row]:
             self._labels[row] = node.labels
             self._label_codes.clear()
-        for values, of_node in self._derived.values():
-            values[row] = of_node(node)
+        self._rewrites += 1
+        self._rewritten[row] = self._rewrites
         if node.taints != self._taints[row]:
             self._taints[row] = node.taints
             self._taint_codes = None
@@ -149,14 +191,37 @@ class Verdict:
     rejected: tuple[tuple[Bools, Status], ...] = ()
 
 
-class TableRows(list[NodeInfo]):
-    """Some of a table's nodes (the feasible ones of an attempt), with their rows in it."""
+class TableRows(Sequence[NodeInfo]):
+    """Some of a table's nodes (the feasible ones of an attempt), with their rows in it. The nodes
+    are picked out of the table when first asked for: the plugins that score in bulk read the rows
+    alone, and reading hundreds of scattered nodes costs more than their scoring."""
 
     def __init__(self, table: NodeTable, rows: Ints) -> None:
-        nodes = table.nodes
-        super().__init__(map(nodes.__getitem__, rows.tolist()))
         self.table = table
         self.rows = rows
+        self._nodes: list[NodeInfo] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> NodeInfo: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[NodeInfo]: ...
+
+    def __getitem__(self, index: int | slice) -> NodeInfo | list[NodeInfo]:
+        if isinstance(index, slice):
+            return self._list()[index]
+        return self.table.nodes[int(self.rows[index])]
+
+    def __iter__(self) -> Iterator[NodeInfo]:
+        return iter(self._list())
+
+    def _list(self) -> list[NodeInfo]:
+        if self._nodes is None:
+            self._nodes = self.table.node_array[self.rows].tolist()
+        return self._nodes
 
 
 def table_rows(nodes: Sequence[NodeInfo]) -> tuple[NodeTable, Ints]:
@@ -172,6 +237,8 @@ def taint_lists(nodes: Sequence[NodeInfo]) -> list[Taints]:
     when `nodes` carry one; else every tainted node's list)."""
     if isinstance(nodes, TableRows):
         codes, lists = nodes.table.taint_codes()
+        if not lists:  # no node is tainted
+            return []
         used = codes[nodes.rows]
         return [lists[code] for code in np.unique(used[used >= 0]).tolist()]
     return [n.taints for n in nodes if n.taints]

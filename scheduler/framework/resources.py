@@ -118,10 +118,10 @@ class Resource:
         )
 
 
-# pod_requests by (uid, generation, non_zero): a scheduling attempt and the cache ask for a pod's
-# requests seven times, and its spec changes only with its generation. Emptied when full.
+# pod_requests_pair by (uid, generation): a scheduling attempt and the cache ask for a pod's
+# requests several times, and its spec changes only with its generation. Emptied when full.
 _REQUESTS_MEMO_SIZE = 20000
-_requests_memo: dict[tuple[str, int, bool], Resource] = {}
+_requests_memo: dict[tuple[str, int], tuple[Resource, Resource]] = {}
 
 
 def pod_requests(pod: core_pb2.Pod, *, non_zero: bool = False) -> Resource:
@@ -129,20 +129,49 @@ def pod_requests(pod: core_pb2.Pod, *, non_zero: bool = False) -> Resource:
     at its peak (podplane.apimachinery.pod_resources; kubernetes PodRequests). With non_zero, a
     container that does not request cpu or memory counts the defaults, as scoring does. The
     caller may change it."""
+    return pod_requests_pair(pod)[1 if non_zero else 0].copy()
+
+
+def pod_requests_pair(pod: core_pb2.Pod) -> tuple[Resource, Resource]:
+    """pod_requests without and with non_zero, worked out together: shared, read-only."""
     meta = pod.metadata
     if not (meta.uid and meta.generation):  # not from the apiserver: nothing to key it by
-        return _pod_requests(pod, non_zero)
-    key = (meta.uid, meta.generation, non_zero)
-    requests = _requests_memo.get(key)
-    if requests is None:
+        return _pod_requests_pair(pod.spec)
+    key = (meta.uid, meta.generation)
+    pair = _requests_memo.get(key)
+    if pair is None:
         if len(_requests_memo) >= _REQUESTS_MEMO_SIZE:
             _requests_memo.clear()
-        requests = _requests_memo[key] = _pod_requests(pod, non_zero)
-    return requests.copy()
+        pair = _requests_memo[key] = _pod_requests_pair(pod.spec)
+    return pair
 
 
-def _pod_requests(pod: core_pb2.Pod, non_zero: bool) -> Resource:
-    totals = pod_resources.pod_totals(pod.spec, _non_zero_requests_of if non_zero else _requests_of)
+def _pod_requests_pair(spec: core_pb2.PodSpec) -> tuple[Resource, Resource]:
+    if spec.init_containers:  # sidecars and the peak of initialization: the general rule
+        return (
+            _resource(pod_resources.pod_totals(spec, _requests_of)),
+            _resource(pod_resources.pod_totals(spec, _non_zero_requests_of)),
+        )
+    # App containers only (most pods): a plain sum, each container read once for both totals,
+    # the non-zero one counting the defaults for each container without a cpu or memory request.
+    totals: dict[str, int] = {}
+    default_cpu = default_memory = 0
+    for container in spec.containers:
+        own = _requests_of(container)
+        for name, amount in own.items():
+            totals[name] = totals.get(name, 0) + amount
+        if CPU not in own:
+            default_cpu += DEFAULT_MILLI_CPU_REQUEST
+        if MEMORY not in own:
+            default_memory += DEFAULT_MEMORY_REQUEST
+    requests = _resource(totals)
+    non_zero = requests.copy()
+    non_zero.milli_cpu += default_cpu
+    non_zero.memory += default_memory
+    return requests, non_zero
+
+
+def _resource(totals: Mapping[str, int]) -> Resource:
     r = Resource()
     for name, value in totals.items():
         r.set(name, value)

@@ -4,7 +4,7 @@ pkg/scheduler/framework/runtime/framework.go)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -66,8 +66,9 @@ class TableFilter(NamedTuple):
     """Framework.run_filter_table's answer, row by row."""
 
     passing: Bools
-    # An index into `statuses` where the row's first rejection is known, else -1.
-    rejected: Ints
+    # An index into `statuses` where the row's first rejection is known, else -1; None when no
+    # row's is (no status).
+    rejected: Ints | None
     statuses: list[Status]
 
 
@@ -94,6 +95,8 @@ class Framework:
         self._pre_enqueue: list[PreEnqueuePlugin] = []
         self._pre_filter: list[PreFilterPlugin] = []
         self._filter: list[FilterPlugin] = []
+        # The (name, filter) of the filter plugins not skipped, by the set of those skipped.
+        self._filters_without: dict[frozenset[str], list[tuple[str, FilterFunc]]] = {}
         # The bulk methods of the plugins that have them, by plugin name (empty without `bulk`):
         # found once here, as checking a plugin against a protocol costs more than a decision.
         self._filter_tables: dict[str, FilterTableFunc] = {}
@@ -108,7 +111,7 @@ class Framework:
         self._events: EventSink | None = None
         self._nominated_filter = NominatedPodsFilter(self)
         # Cluster event -> the plugins whose rejections it may undo.
-        self._interested: dict[str, set[str]] = {}
+        interested: dict[str, set[str]] = {}
         for spec in profile.plugins:
             if spec.name in self.plugins:
                 raise ProfileError(f"plugin {spec.name} is enabled more than once")
@@ -146,7 +149,9 @@ class Framework:
                 self._pre_bind.append(plugin)
             if isinstance(plugin, EnqueueExtensions):
                 for event in plugin.events_to_register():
-                    self._interested.setdefault(event, set()).add(plugin.name)
+                    interested.setdefault(event, set()).add(plugin.name)
+        # Frozen once: asked for on every bind the informer sees.
+        self._interested = {event: frozenset(names) for event, names in interested.items()}
 
     @property
     def scheduler_name(self) -> str:
@@ -179,7 +184,7 @@ class Framework:
         return self._events
 
     def plugins_interested_in(self, event: str) -> frozenset[str]:
-        return frozenset(self._interested.get(event, ()))
+        return self._interested.get(event, frozenset())
 
     @property
     def has_score_plugins(self) -> bool:
@@ -290,8 +295,9 @@ class Framework:
         them pass for certain, and rows whose first rejection (in filter order) they know. The
         other filters are left to run_remaining_filters, node by node, for the rows passed; the
         rows in neither need run_filter."""
-        passing = np.ones(len(table), np.bool_)
-        rejected = np.full(len(table), -1, np.int64)
+        # Made when first needed: most pods fit most nodes, and every array costs.
+        passing: Bools | None = None  # every row, until a filter says otherwise
+        rejected: Ints | None = None
         statuses: list[Status] = []
         remaining = []
         for name, filter_node in self._active_filters(state):
@@ -300,14 +306,23 @@ class Framework:
             if verdict is None:
                 remaining.append((name, filter_node))
                 continue
-            if not isinstance(verdict, Verdict):
-                verdict = Verdict(verdict)
+            if isinstance(verdict, Verdict):
+                passed, rejections = verdict.passing, verdict.rejected
+            else:  # rows passed, none known rejected
+                passed, rejections = verdict, ()
             if not remaining:  # no filter before it left a row to be judged node by node
-                for rows, status in verdict.rejected:
-                    rejected[passing & rows] = len(statuses)
+                for rows, status in rejections:
+                    if rejected is None:
+                        rejected = np.full(len(table), -1, np.int64)
+                    rejected[rows if passing is None else passing & rows] = len(statuses)
                     statuses.append(status if status.plugin == name else status.with_plugin(name))
-            passing &= verdict.passing
+            if passing is None:  # a copy: the verdict may be the table's own column
+                passing = np.array(passed, np.bool_)
+            else:
+                passing &= passed
         state.remaining_filters = remaining
+        if passing is None:
+            passing = np.ones(len(table), np.bool_)
         return TableFilter(passing, rejected, statuses)
 
     def run_remaining_filters(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
@@ -320,9 +335,14 @@ class Framework:
     def _active_filters(self, state: CycleState) -> list[tuple[str, FilterFunc]]:
         filters = state.active_filters
         if filters is None:  # once per attempt: this runs for hundreds of nodes
-            filters = state.active_filters = [
-                (p.name, p.filter) for p in self._filter if p.name not in state.skip_filter
-            ]
+            # The same few sets of plugins skip pod after pod: each set's list is made once.
+            skipped = frozenset(state.skip_filter)
+            filters = self._filters_without.get(skipped)
+            if filters is None:
+                filters = self._filters_without[skipped] = [
+                    (p.name, p.filter) for p in self._filter if p.name not in skipped
+                ]
+            state.active_filters = filters
         return filters
 
     @staticmethod
@@ -335,17 +355,19 @@ class Framework:
                 return status if status.plugin == name else status.with_plugin(name)
         return SUCCESS
 
-    def run_pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def run_pre_score(
+        self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]
+    ) -> Status:
         return self._scoring.run_pre_score(state, pod, nodes)
 
     def run_score(
-        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+        self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]
     ) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
         return self._scoring.run_score(state, pod, nodes)
 
     def run_score_totals(
-        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+        self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]
     ) -> tuple[Ints, Status]:
         """run_score's totals in the order of `nodes`."""
         return self._scoring.run_score_totals(state, pod, nodes)

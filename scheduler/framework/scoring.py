@@ -4,6 +4,8 @@ framework/runtime RunPreScorePlugins, RunScorePlugins)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
@@ -44,7 +46,9 @@ class Scoring:
     def has_score_plugins(self) -> bool:
         return bool(self._score)
 
-    def run_pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def run_pre_score(
+        self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]
+    ) -> Status:
         for plugin in self._pre_score:
             status = plugin.pre_score(state, pod, nodes)
             if status.is_skip:
@@ -54,7 +58,7 @@ class Scoring:
         return SUCCESS
 
     def run_score(
-        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+        self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]
     ) -> tuple[dict[str, int], Status]:
         """The weighted sum of every score plugin's normalized score, by node name."""
         totals, status = self.run_score_totals(state, pod, nodes)
@@ -63,10 +67,10 @@ class Scoring:
         return dict(zip((n.name for n in nodes), totals.tolist(), strict=True)), SUCCESS
 
     def run_score_totals(
-        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+        self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]
     ) -> tuple[Ints, Status]:
         """run_score's totals in the order of `nodes`."""
-        totals = np.zeros(len(nodes), np.int64)
+        totals: Ints | None = None
         rows: tuple[NodeTable, Ints] | None = None
         for plugin, weight in self._score:
             if plugin.name in state.skip_score:
@@ -95,12 +99,16 @@ class Scoring:
                     f"{nodes[bad].name}, it should be in the range "
                     f"[{MIN_NODE_SCORE}, {MAX_NODE_SCORE}]"
                 ).with_plugin(plugin.name)
-            totals += scores * weight
-        return totals, SUCCESS
+            weighted = scores * weight if weight != 1 else scores
+            if totals is None:  # the first plugin's start the sum: a copy, not the plugin's own
+                totals = weighted.astype(np.int64, copy=weighted is scores)
+            else:
+                totals += weighted
+        return (totals if totals is not None else np.zeros(len(nodes), np.int64)), SUCCESS
 
     @staticmethod
     def _score_each(
-        plugin: ScorePlugin, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]
+        plugin: ScorePlugin, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]
     ) -> tuple[Ints, Status]:
         scores: list[int] = []
         score_node = plugin.score

@@ -44,7 +44,7 @@ class Status:
 
     @staticmethod
     def skip() -> Status:
-        return Status(Code.SKIP)
+        return SKIP
 
     @property
     def is_success(self) -> bool:
@@ -75,3 +75,5 @@ class Status:
 
 
 SUCCESS = Status()
+# Made once: most plugins skip most pods, on every attempt.
+SKIP = Status(Code.SKIP)

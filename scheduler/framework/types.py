@@ -3,13 +3,15 @@ of what they request (kubernetes pkg/scheduler/framework/types.go NodeInfo)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.conditions import node_is_ready
-from scheduler.framework.resources import Resource, node_allocatable, pod_requests
+from scheduler.framework.host_ports import HostPort, host_ports
+from scheduler.framework.resources import Resource, node_allocatable, pod_requests_pair
 from scheduler.framework.status import Status
 
 MAX_NODE_SCORE = 100
@@ -44,6 +46,9 @@ def has_required_anti_affinity(pod: core_pb2.Pod) -> bool:
 
 @dataclass(frozen=True)
 class PodInfo:
+    """What the plugins read of a pod, read out of it once: for the pods on the nodes, and for the
+    pod a scheduling attempt places (CycleState.pod_info). Read-only, its Resources included."""
+
     pod: core_pb2.Pod
     requests: Resource
     # With the scoring defaults for containers that request no cpu or memory.
@@ -60,16 +65,38 @@ class PodInfo:
     @classmethod
     def of(cls, pod: core_pb2.Pod) -> PodInfo:
         meta = pod.metadata
+        requests, non_zero_requests = pod_requests_pair(pod)
         return cls(
             pod,
-            pod_requests(pod),
-            pod_requests(pod, non_zero=True),
+            requests,
+            non_zero_requests,
             dict(meta.labels),
             meta.namespace,
             bool(meta.deletion_timestamp),
             str(meta.uid),
             pod_priority(pod),
         )
+
+    def with_pod(self, pod: core_pb2.Pod) -> PodInfo:
+        """This PodInfo for a copy of its pod that differs only in where it runs (the pod the
+        scheduler assumes on its node)."""
+        # Every field, named: dataclasses.replace costs several times as much.
+        return PodInfo(
+            pod,
+            self.requests,
+            self.non_zero_requests,
+            self.labels,
+            self.namespace,
+            self.terminating,
+            self.uid,
+            self.priority,
+        )
+
+    @functools.cached_property
+    def host_ports(self) -> tuple[HostPort, ...]:
+        """Worked out on first use: only a pod asking for host ports makes the plugin look at
+        the other pods' (kubernetes NodeInfo.UsedPorts)."""
+        return host_ports(self.pod)
 
 
 @dataclass
@@ -206,6 +233,15 @@ class CycleState:
         # for plugins that count pods cluster-wide (topology spread, inter-pod affinity, image
         # spread).
         self.all_nodes: Sequence[NodeInfo] = ()
+        self._pod_info: PodInfo | None = None
+
+    def pod_info(self, pod: core_pb2.Pod) -> PodInfo:
+        """The PodInfo of the pod this attempt places, made on first use: its requests and ports
+        are read by several plugins, as Kubernetes' framework hands them its PodInfo."""
+        info = self._pod_info
+        if info is None or info.pod is not pod:
+            info = self._pod_info = PodInfo.of(pod)
+        return info
 
     def clone(self) -> CycleState:
         """A copy for a what-if (a node without some pods, with the nominated ones): the plugins'
@@ -219,6 +255,7 @@ class CycleState:
         out.active_filters = self.active_filters
         out.remaining_filters = self.remaining_filters
         out.all_nodes = self.all_nodes
+        out._pod_info = self._pod_info
         return out
 
     def write(self, key: str, value: object) -> None:

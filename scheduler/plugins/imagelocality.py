@@ -4,6 +4,8 @@ that has it (kubernetes plugins/imagelocality)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.image_states import ImageStates
 from scheduler.framework.interfaces import PluginArgs
@@ -51,9 +53,11 @@ def scaled_image_score(size: int, num_nodes: int, total_num_nodes: int) -> int:
 class ImageLocality:
     name = NAME
 
-    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         all_nodes = state.all_nodes or nodes
         states = image_states(all_nodes)
+        if not states.num_images():
+            return Status.skip()  # no node reports images (hollow ones): every node scores 0
         containers = [*pod.spec.init_containers, *pod.spec.containers]
         images = [normalized_image_name(c.image) for c in containers]
         if not any(states.num_nodes(image) for image in images):

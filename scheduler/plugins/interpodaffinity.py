@@ -7,7 +7,7 @@ required anti-affinity, skip it at the cost of two field checks."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from podplane.api.core.v1 import core_pb2
@@ -172,13 +172,15 @@ class InterPodAffinity:
         return SUCCESS
 
     # ------------------------------------------------------------------ scoring
-    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         terms = pod_terms(pod) if has_pod_affinity(pod) else None
         preferred = terms.preferred_affinity if terms else []
         preferred_anti = terms.preferred_anti_affinity if terms else []
         incoming_terms = bool(preferred or preferred_anti)
         # Unless the pod has preferred terms itself, only pods with terms of their own matter.
         candidates = state.all_nodes if incoming_terms else nodes_with_pod_affinity(state.all_nodes)
+        if not candidates:
+            return Status.skip()  # as below when no domain scores: the usual pod and cluster
         scores = _PreScoreState()
         incoming = (pod.metadata.namespace, dict(pod.metadata.labels))
         for info in candidates:

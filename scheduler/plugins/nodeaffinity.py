@@ -4,6 +4,7 @@ component-helpers/scheduling/corev1/nodeaffinity)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,7 +155,7 @@ class NodeAffinity:
         matching = required.matches_table(table)
         return Verdict(matching, ((~matching, _REJECTED),))
 
-    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         preferred = (
             pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
         )

@@ -3,6 +3,8 @@ nodes with fewer untolerated PreferNoSchedule taints (kubernetes plugins/taintto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict, taint_lists
@@ -60,7 +62,7 @@ class TaintToleration:
                 rejected.append((codes == code, status))
         return Verdict(passing, tuple(rejected))
 
-    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         if not any(
             taint.effect == taints.PREFER_NO_SCHEDULE
             for node_taints in taint_lists(nodes)

@@ -71,7 +71,7 @@ class SchedulerCache:
 
     # ------------------------------------------------------------------ nodes
     def add_node(self, node: core_pb2.Node) -> None:
-        info = self._nodes.setdefault(node.metadata.name, NodeInfo())
+        info = self._node_info_for(node.metadata.name)
         if info.node is None:
             self._snapshot = None
         info.set_node(node)
@@ -119,15 +119,16 @@ class SchedulerCache:
             self._remove_from_node(state.pod)
 
     # ------------------------------------------------------------------ assumed pods (scheduler)
-    def assume_pod(self, pod: core_pb2.Pod) -> None:
-        """Counts `pod` (a copy with spec.nodeName set) on its node before the bind is confirmed."""
+    def assume_pod(self, pod: core_pb2.Pod, info: PodInfo | None = None) -> None:
+        """Counts `pod` (a copy with spec.nodeName set) on its node before the bind is confirmed.
+        `info`, the PodInfo the scheduling attempt made of the pod, saves making it again."""
         if _uid(pod) in self._pods:
             raise ValueError(
                 f"pod {pod.metadata.namespace}/{pod.metadata.name} is already in the "
                 "cache; it cannot be assumed"
             )
         self._pods[_uid(pod)] = _PodState(pod, assumed=True)
-        self._add_to_node(pod)
+        self._add_to_node(pod, info.with_pod(pod) if info is not None else None)
 
     def forget_pod(self, pod: core_pb2.Pod) -> None:
         """Undoes assume_pod after a failed bind; a pod already confirmed bound stays."""
@@ -137,9 +138,17 @@ class SchedulerCache:
             self._remove_from_node(state.pod)
 
     # ------------------------------------------------------------------ internals
-    def _add_to_node(self, pod: core_pb2.Pod) -> None:
-        info = self._nodes.setdefault(pod.spec.node_name, NodeInfo())
-        info.add_pod(PodInfo.of(pod))
+    def _node_info_for(self, name: str) -> NodeInfo:
+        """The node's NodeInfo, made if there is none yet (not made to be thrown away on every
+        pod and heartbeat, as setdefault would)."""
+        info = self._nodes.get(name)
+        if info is None:
+            info = self._nodes[name] = NodeInfo()
+        return info
+
+    def _add_to_node(self, pod: core_pb2.Pod, pod_info: PodInfo | None = None) -> None:
+        info = self._node_info_for(pod.spec.node_name)
+        info.add_pod(pod_info if pod_info is not None else PodInfo.of(pod))
         self._changed(info)
         if info.pods_with_affinity and pod.spec.node_name not in self._affinity_nodes:
             self._affinity_nodes.add(pod.spec.node_name)

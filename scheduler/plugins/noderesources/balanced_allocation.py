@@ -3,6 +3,7 @@ other idles (kubernetes plugins/noderesources/balanced_allocation.go)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -71,8 +72,10 @@ class NodeResourcesBalancedAllocation:
         self.resources = resources
         self._cpu_memory = resource_allocation.cpu_memory_weights(resources) is not None
 
-    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
-        requests = resource_allocation.pod_request_list(pod, self.resources, use_requested=True)
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
+        requests = resource_allocation.pod_request_list(
+            state.pod_info(pod), self.resources, use_requested=True
+        )
         if not any(requests):
             # A best-effort pod would otherwise pile onto whichever node is already balanced.
             return Status.skip()
@@ -95,7 +98,14 @@ class NodeResourcesBalancedAllocation:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None or not self._cpu_memory:
             return None
-        return balanced_cpu_memory_table(table, rows, requests[0], requests[1])
+        # Kept with the table, as NodeResourcesFit's scores: see there.
+        cpu, memory = requests[0], requests[1]
+        scores = table.derived(
+            (_PRE_SCORE_KEY, cpu, memory),
+            functools.partial(balanced_cpu_memory, pod_cpu=cpu, pod_memory=memory),
+            functools.partial(balanced_cpu_memory_table, pod_cpu=cpu, pod_memory=memory),
+        )
+        return scores[rows]
 
 
 def new(args: PluginArgs) -> NodeResourcesBalancedAllocation:

@@ -4,10 +4,13 @@ with the LeastAllocated strategy (kubernetes plugins/noderesources/fit.go)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, Ints, NodeTable
-from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resource, pod_requests
+from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resource
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins.noderesources import resource_allocation
@@ -56,7 +59,7 @@ class NodeResourcesFit:
         self._cpu_memory = resource_allocation.cpu_memory_weights(resources)
 
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
-        state.write(_PRE_FILTER_KEY, pod_requests(pod))
+        state.write(_PRE_FILTER_KEY, state.pod_info(pod).requests)
         return SUCCESS
 
     def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
@@ -81,11 +84,13 @@ class NodeResourcesFit:
             )
         )
 
-    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         state.write(
             _PRE_SCORE_KEY,
             resource_allocation.PodRequestList(
-                resource_allocation.pod_request_list(pod, self.resources, use_requested=False)
+                resource_allocation.pod_request_list(
+                    state.pod_info(pod), self.resources, use_requested=False
+                )
             ),
         )
         return SUCCESS
@@ -108,9 +113,19 @@ class NodeResourcesFit:
         requests = state.read(_PRE_SCORE_KEY, resource_allocation.PodRequestList)
         if requests is None or self._cpu_memory is None:
             return None
-        return least_allocated_cpu_memory_table(
-            table, rows, requests[0], requests[1], self._cpu_memory
+        # Every node's score for a pod of these requests, kept with the table: the pods of a
+        # workload ask for the same, and between two of them only the nodes they went to change.
+        cpu, memory, weights = requests[0], requests[1], self._cpu_memory
+        scores = table.derived(
+            (_PRE_SCORE_KEY, cpu, memory, weights),
+            functools.partial(
+                least_allocated_cpu_memory, pod_cpu=cpu, pod_memory=memory, weights=weights
+            ),
+            functools.partial(
+                least_allocated_cpu_memory_table, pod_cpu=cpu, pod_memory=memory, weights=weights
+            ),
         )
+        return scores[rows]
 
 
 def new(args: PluginArgs) -> NodeResourcesFit:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import PluginArgs
-from scheduler.framework.resources import CPU, MEMORY, is_scalar_resource, pod_requests
-from scheduler.framework.types import NodeInfo
+from scheduler.framework.resources import CPU, MEMORY, Resource, is_scalar_resource
+from scheduler.framework.types import NodeInfo, PodInfo
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,11 @@ class PodRequestList(list[int]):
 
 
 def pod_request_list(
-    pod: core_pb2.Pod, resources: Sequence[ResourceWeight], use_requested: bool
+    pod: PodInfo, resources: Sequence[ResourceWeight], use_requested: bool
 ) -> list[int]:
     """What the pod requests of each resource; without use_requested, containers that request no
     cpu or memory count the scoring defaults."""
-    requests = pod_requests(pod, non_zero=not use_requested)
+    requests: Resource = pod.requests if use_requested else pod.non_zero_requests
     return [requests.get(r.name) for r in resources]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -312,7 +312,7 @@ class PodTopologySpread:
         )
 
     # ------------------------------------------------------------------ scoring
-    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo]) -> Status:
+    def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         if not state.all_nodes:
             return Status.skip()
         soft = self._constraints(pod, SCHEDULE_ANYWAY)

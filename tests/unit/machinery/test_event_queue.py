@@ -8,6 +8,7 @@ from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.client import events
 from podplane.client.events import NORMAL, EventRecorder
 
 
@@ -116,3 +117,29 @@ async def test_a_streamed_recorder_creates_many_at_once_and_bumps_a_repeat_after
     assert client.events.updated == [("p0", 2, "")]
     await recorder.close()
     assert stream.closed
+
+
+async def test_a_busy_streamed_recorder_starts_what_it_queued_together() -> None:
+    """An event after a quiet spell starts at once; those recorded soon after it wait for the
+    batch interval and then start together, so that they share a stream message."""
+    stream = _Stream()
+    recorder = EventRecorder(
+        _Client(),  # type: ignore[arg-type]
+        "scheduler",
+        max_queued=100,
+        stream=lambda _: stream,
+    )
+    recorder.record(_pod("first"), NORMAL, "Scheduled", "assigned first")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert stream.in_flight == 1
+    for i in range(3):
+        recorder.record(_pod(f"p{i}"), NORMAL, "Scheduled", f"assigned p{i}")
+        await asyncio.sleep(0.001)
+    assert stream.in_flight == 1  # the others wait for the interval
+    await asyncio.sleep(events.STREAM_BATCH_INTERVAL)
+    assert stream.in_flight == 4  # and then start together
+    stream.release.set()
+    await recorder.flush(5)
+    assert sorted(stream.created) == ["first", "p0", "p1", "p2"]
+    await recorder.close()

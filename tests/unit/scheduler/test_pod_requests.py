@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from podplane.api.core.v1 import core_pb2
-from scheduler.framework.resources import Resource, pod_requests
+from scheduler.framework.resources import Resource, pod_requests, pod_requests_pair
 from tests.unit.scheduler.schedtest import container, pod
 
 
@@ -63,6 +63,56 @@ def test_non_zero_requests_use_scoring_defaults_per_container() -> None:
     the_pod = pod(containers=[container("a"), container("b", requests={"cpu": "1"})])
     r = pod_requests(the_pod, non_zero=True)
     assert (r.milli_cpu, r.memory) == (1100, 2 * 200 * 2**20)
+
+
+DEFAULT_MEMORY = 200 * 2**20
+
+
+@pytest.mark.parametrize(
+    "containers, requests, non_zero",
+    [
+        ([container()], (0, 0, {}), (100, DEFAULT_MEMORY, {})),
+        (
+            [container(limits={"cpu": "2", "memory": "1Gi"})],
+            (2000, 2**30, {}),
+            (2000, 2**30, {}),
+        ),
+        # An explicit zero is a request: no default stands in for it.
+        ([container(requests={"cpu": "0"})], (0, 0, {}), (0, DEFAULT_MEMORY, {})),
+        (
+            [
+                container("a", requests={"memory": "1Gi", "example.com/gpu": "1"}),
+                container("b", limits={"cpu": "250m", "ephemeral-storage": "1Gi"}),
+                container("c"),
+            ],
+            (250, 2**30, {"example.com/gpu": 1}),
+            (450, 2**30 + 2 * DEFAULT_MEMORY, {"example.com/gpu": 1}),
+        ),
+    ],
+    ids=["nothing", "limits", "zero-cpu", "three"],
+)
+def test_requests_and_non_zero_requests_are_worked_out_together(
+    containers: list[core_pb2.Container],
+    requests: tuple[int, int, dict[str, int]],
+    non_zero: tuple[int, int, dict[str, int]],
+) -> None:
+    plain, scoring = pod_requests_pair(pod(containers=containers))
+    assert (plain.milli_cpu, plain.memory, plain.scalar) == requests
+    assert (scoring.milli_cpu, scoring.memory, scoring.scalar) == non_zero
+    assert plain.ephemeral_storage == scoring.ephemeral_storage
+    assert pod_requests(pod(containers=containers)) == plain
+
+
+def test_an_apiserver_pod_is_worked_out_once_per_generation() -> None:
+    first = pod(cpu="1")
+    first.metadata.generation = 1
+    assert pod_requests_pair(first) is pod_requests_pair(first)
+    resized = pod(cpu="2", uid=first.metadata.uid)
+    resized.metadata.generation = 2
+    assert pod_requests_pair(resized)[0].milli_cpu == 2000
+    # A pod not from the apiserver (no generation) has nothing to key it by: worked out anew.
+    local = pod(cpu="1")
+    assert pod_requests_pair(local) is not pod_requests_pair(local)
 
 
 def sidecar(name: str, **requests: str) -> core_pb2.Container:
