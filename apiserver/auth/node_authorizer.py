@@ -9,6 +9,7 @@ pods) is NodeRestriction admission's (apiserver/admission/node_restriction.py)."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ from podplane.volume import ephemeral
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 _NODE_RULES = CLUSTER_ROLES["system:node"]
+# Whether no rule of system:node names objects (then what it allows depends on the verb and
+# resource alone, and is decided once for each).
+_NODE_RULES_NAME_FREE = not any(r.resource_names for r in _NODE_RULES)
 _LEASE_VERBS = ("get", "create", "update", "patch", "delete")
 
 # The pods stored in a namespace (the watch cache's copies).
@@ -77,6 +81,13 @@ _REFERENCES: dict[str, Callable[[core_pb2.Pod], Iterator[str]]] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
+def _node_role_allows(verb: str, resource: str, subresource: str) -> Decision:
+    """The system:node role's decision, made once per verb and resource (a kubelet's status
+    updates and reads repeat a few)."""
+    return Decision(rules_allow(_NODE_RULES, verb, resource, subresource, ""))
+
+
 class NodeAuthorizer:
     def __init__(
         self, pods_in_namespace: PodsInNamespace, claims: ClaimGetter | None = None
@@ -95,9 +106,9 @@ class NodeAuthorizer:
             return self._lease(node, verb, namespace, name)
         if resource == "serviceaccounts":
             return self._create_token(node, verb, subresource, namespace, name)
-        if rules_allow(_NODE_RULES, verb, resource, subresource, name):
-            return Decision(True)
-        return Decision(False)
+        if _NODE_RULES_NAME_FREE:
+            return _node_role_allows(verb, resource, subresource)
+        return Decision(rules_allow(_NODE_RULES, verb, resource, subresource, name))
 
     def _read_referenced(
         self, node: str, verb: str, resource: str, namespace: str, name: str

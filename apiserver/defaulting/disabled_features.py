@@ -64,22 +64,25 @@ def drop_disabled_spec_fields(spec: core_pb2.PodSpec, old: core_pb2.PodSpec | No
         old is None or not old.security_context.HasField("supplemental_groups_policy")
     ):
         spec.security_context.ClearField("supplemental_groups_policy")
-    if not _non_default_proc_mount(old):
-        for c in pod_containers(spec):
-            if c.security_context.HasField("proc_mount"):
-                c.security_context.proc_mount = "Default"
-    if old is None or not old.resource_claims:
+    drop_claims = old is None or not old.resource_claims
+    if drop_claims:
         del spec.resource_claims[:]
-        for c in pod_containers(spec):
-            if c.resources.claims:
-                del c.resources.claims[:]
+    # The containers' parts, in one pass over them (each a field of its own, so in any order).
+    keep_proc_mount = _non_default_proc_mount(old)
+    keep_resize_policy = _containers_use(old, "resize_policy")
+    for c in pod_containers(spec):
+        if c.HasField("security_context"):
+            if not keep_proc_mount and c.security_context.HasField("proc_mount"):
+                c.security_context.proc_mount = "Default"
+        if drop_claims and c.HasField("resources") and c.resources.claims:
+            del c.resources.claims[:]
+        if not keep_resize_policy and c.resize_policy:
+            del c.resize_policy[:]
     if not _trust_bundles(old):
         for v in spec.volumes:
-            for source in v.projected.sources:
-                source.ClearField("cluster_trust_bundle")
-    if not _containers_use(old, "resize_policy"):
-        for c in pod_containers(spec):
-            del c.resize_policy[:]
+            if v.HasField("projected"):
+                for source in v.projected.sources:
+                    source.ClearField("cluster_trust_bundle")
     if not _image_volumes(old):
         _drop_image_volumes(spec)
 

@@ -56,6 +56,8 @@ def _apply_label_keys(term: core_pb2.PodAffinityTerm, labels: dict[str, str]) ->
 
 def merge_pod_affinity_label_keys(pod: core_pb2.Pod) -> None:
     """mutatePodAffinity (MatchLabelKeysInPodAffinity is on in 1.31)."""
+    if not pod.spec.HasField("affinity"):
+        return
     labels = dict(pod.metadata.labels)
     affinity = pod.spec.affinity
     for group in (affinity.pod_affinity, affinity.pod_anti_affinity):

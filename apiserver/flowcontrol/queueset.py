@@ -221,6 +221,8 @@ class QueueSet:
             hand = self._hands[hash_value] = self._dealer.deal(hash_value)
         offset = self._enqueues % len(hand)
         self._enqueues += 1
+        if not self.waiting:  # every queue empty: the first looked at is the least loaded
+            return self.queues[hand[offset]]
         best: _Queue | None = None
         for i in range(len(hand)):
             queue = self.queues[hand[(offset + i) % len(hand)]]

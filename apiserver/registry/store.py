@@ -126,13 +126,16 @@ class ProtobufCodec(Generic[T]):
         self.new = new
 
     def encode(self, obj: T) -> bytes:
-        stored = type(obj)()
-        stored.CopyFrom(obj)
-        object_meta(stored).resource_version = ""
         # Deterministic: map entries (labels, annotations, data) in key order, whatever order they
         # were set in, so that an update that changes nothing encodes to the stored bytes and is
         # not written (as Kubernetes compares the encoded object with etcd's in GuaranteedUpdate).
-        data: bytes = stored.SerializeToString(deterministic=True)
+        if not object_meta(obj).resource_version:  # a create's: nothing to leave out
+            data: bytes = obj.SerializeToString(deterministic=True)
+            return data
+        stored = type(obj)()
+        stored.CopyFrom(obj)
+        object_meta(stored).resource_version = ""
+        data = stored.SerializeToString(deterministic=True)
         return data
 
     def decode(self, data: bytes) -> T:

@@ -18,6 +18,7 @@ from typing import TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from apiserver.storage import txn_wire
 from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, ThreadedWatchStream
 from apiserver.storage.group_commit import GroupCommit
 from apiserver.storage.metrics import ETCD_DB_SIZE, etcd_request
@@ -154,15 +155,21 @@ class EtcdClient:
         self._lease = pb_grpc.LeaseStub(self.channel)
         self.timeout = timeout
         # Single-key writes: the creates and compare-and-swaps of a turn of the loop, one call.
-        self.group_commit = GroupCommit(lambda request: self._unary(self._kv.Txn, request))
+        # Their transactions are serialized by txn_wire, and sent as they are.
+        self._serialized_txn = self.channel.unary_unary(
+            "/etcdserverpb.KV/Txn",
+            request_serializer=None,
+            response_deserializer=pb.TxnResponse.FromString,
+        )
+        self.group_commit = GroupCommit(lambda request: self._unary(self._serialized_txn, request))
 
     async def close(self) -> None:
         await self.channel.close()
         self._watch_channel.close()
 
-    async def _unary(self, method: Callable[..., Awaitable[R]], request: Message) -> R:
+    async def _unary(self, method: Callable[..., Awaitable[R]], request: Message | bytes) -> R:
         """A stub's `method` called with `request` (the stubs are untyped: the caller names the
-        answer's type)."""
+        answer's type); bytes for a method that sends them as they are."""
         try:
             return await method(request, timeout=self.timeout, wait_for_ready=True)
         except grpc.aio.AioRpcError as e:
@@ -226,20 +233,7 @@ class EtcdClient:
     async def create(self, key: bytes, value: bytes) -> int | None:
         """Puts the key only if absent; its mod_revision, or None if it already exists."""
         with etcd_request("create", key):
-            result = await self.group_commit.txn(
-                key,
-                pb.TxnRequest(
-                    compare=[
-                        pb.Compare(
-                            key=key,
-                            target=pb.Compare.CREATE,
-                            result=pb.Compare.EQUAL,
-                            create_revision=0,
-                        )
-                    ],
-                    success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
-                ),
-            )
+            result = await self.group_commit.txn(key, txn_wire.create(key, value))
         return result.revision if result.succeeded else None
 
     async def compare_and_put(
@@ -248,19 +242,7 @@ class EtcdClient:
         """Puts only if the key is still at mod_revision. On failure returns the current value."""
         with etcd_request("update", key):
             result = await self.group_commit.txn(
-                key,
-                pb.TxnRequest(
-                    compare=[
-                        pb.Compare(
-                            key=key,
-                            target=pb.Compare.MOD,
-                            result=pb.Compare.EQUAL,
-                            mod_revision=mod_revision,
-                        )
-                    ],
-                    success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
-                    failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))],
-                ),
+                key, txn_wire.compare_and_put(key, value, mod_revision)
             )
         if result.succeeded:
             return True, None, result.revision
@@ -274,19 +256,7 @@ class EtcdClient:
         value."""
         with etcd_request("delete", key):
             result = await self.group_commit.txn(
-                key,
-                pb.TxnRequest(
-                    compare=[
-                        pb.Compare(
-                            key=key,
-                            target=pb.Compare.MOD,
-                            result=pb.Compare.EQUAL,
-                            mod_revision=mod_revision,
-                        )
-                    ],
-                    success=[pb.RequestOp(request_delete_range=pb.DeleteRangeRequest(key=key))],
-                    failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))],
-                ),
+                key, txn_wire.compare_and_delete(key, mod_revision)
             )
         if result.succeeded:
             return True, None, result.revision

@@ -14,7 +14,10 @@ one by one go alone, as before (a lone write is sent as it is, not nested), and 
 a batch to fill. A batch never holds two writes of one key (etcd refuses a transaction that
 writes a key twice): the second goes in another batch, sent at the same time, as two concurrent
 calls would be. Batches stay within etcd's defaults (--max-txn-ops 128, --max-request-bytes
-1.5 MiB)."""
+1.5 MiB).
+
+Writes are submitted serialized, and a batch is assembled from their bytes (txn_wire.nested):
+nothing is copied into a batch message or serialized twice."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from apiserver.storage import txn_wire
 from podplane.api.etcd import rpc_pb2 as pb
 
 MAX_WRITES = 64
@@ -41,18 +45,21 @@ class TxnResult:
 @dataclass
 class _Write:
     key: bytes
-    request: pb.TxnRequest
-    size: int
+    request: bytes  # a serialized TxnRequest
     answer: asyncio.Future[TxnResult]
+
+    @property
+    def size(self) -> int:
+        return len(self.request)
 
 
 class GroupCommit:
     """Sends each submitted transaction with the others submitted in the same turn of the loop,
-    through `send` (one etcd Txn call)."""
+    through `send` (one etcd Txn call, given a serialized TxnRequest)."""
 
     def __init__(
         self,
-        send: Callable[[pb.TxnRequest], Awaitable[pb.TxnResponse]],
+        send: Callable[[bytes], Awaitable[pb.TxnResponse]],
         *,
         max_writes: int = MAX_WRITES,
         max_bytes: int = MAX_BYTES,
@@ -66,14 +73,14 @@ class GroupCommit:
         self.calls = 0
         self.writes = 0
 
-    async def txn(self, key: bytes, request: pb.TxnRequest) -> TxnResult:
-        """The transaction `request`, whose writes are all to `key`, sent with the others of
-        this turn of the loop."""
+    async def txn(self, key: bytes, request: bytes) -> TxnResult:
+        """The transaction `request` (a serialized TxnRequest), whose writes are all to `key`,
+        sent with the others of this turn of the loop."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[TxnResult] = loop.create_future()
         if not self._pending:
             loop.call_soon(self._flush)
-        self._pending.append(_Write(key, request, request.ByteSize(), answer))
+        self._pending.append(_Write(key, request, answer))
         return await answer
 
     def _flush(self) -> None:
@@ -91,9 +98,7 @@ class GroupCommit:
                 resp = await self._send(batch[0].request)
                 _answer(batch[0], TxnResult(resp.succeeded, resp.responses, resp.header.revision))
                 return
-            resp = await self._send(
-                pb.TxnRequest(success=[pb.RequestOp(request_txn=w.request) for w in batch])
-            )
+            resp = await self._send(txn_wire.nested(w.request for w in batch))
         except asyncio.CancelledError:
             for w in batch:
                 w.answer.cancel()

@@ -3,9 +3,8 @@ latency of each request by operation and object type, and the database's size.""
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
+from types import TracebackType
 
 from prometheus_client import Gauge, Histogram
 
@@ -77,11 +76,28 @@ def _etcd_duration(operation: str, key: bytes) -> Histogram:
     return series
 
 
-@contextlib.contextmanager
-def etcd_request(operation: str, key: bytes) -> Iterator[None]:
+class _Timed:
+    """A block timed into one series, failed or not (a class: a generator's context manager
+    cost every etcd call half as much again)."""
+
+    __slots__ = ("_series", "_start")
+
+    def __init__(self, series: Histogram) -> None:
+        self._series = series
+        self._start = 0.0
+
+    def __enter__(self) -> None:
+        self._start = time.monotonic()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._series.observe(time.monotonic() - self._start)
+
+
+def etcd_request(operation: str, key: bytes) -> _Timed:
     """Times the block into etcd_request_duration_seconds{operation, type}, failed or not."""
-    start = time.monotonic()
-    try:
-        yield
-    finally:
-        _etcd_duration(operation, key).observe(time.monotonic() - start)
+    return _Timed(_etcd_duration(operation, key))

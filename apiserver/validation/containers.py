@@ -5,6 +5,7 @@ probes and hooks of the containers that may have them."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Set
 from decimal import Decimal
 
@@ -33,21 +34,32 @@ _SIDECAR_ONLY = (
 )
 
 
+# Every container's requests and limits are parsed, and they are a few values over and over
+# ("100m", "128Mi"): each parsed once (a Decimal is immutable; a refusal is not kept).
+_parse_quantity = functools.lru_cache(maxsize=1024)(quantity.parse)
+
+
 def resources(
     path: str, res: core_pb2.ResourceRequirements, pod_claims: Set[str]
 ) -> list[FieldError]:
     errs: list[FieldError] = []
     parsed: dict[str, dict[str, Decimal]] = {"limits": {}, "requests": {}}
     for kind in ("limits", "requests"):
-        for name, value in sorted(getattr(res, kind).items()):
-            p = f"{path}.{kind}[{name}]"
+        values = getattr(res, kind)
+        if not values:
+            continue
+        for name, value in sorted(values.items()):
             try:
-                q = quantity.parse(value)
+                q = _parse_quantity(value)
             except quantity.QuantityError as e:
-                errs.append(fields.invalid(p, value, str(e)))
+                errs.append(fields.invalid(f"{path}.{kind}[{name}]", value, str(e)))
                 continue
             if q < 0:
-                errs.append(fields.invalid(p, value, "must be greater than or equal to 0"))
+                errs.append(
+                    fields.invalid(
+                        f"{path}.{kind}[{name}]", value, "must be greater than or equal to 0"
+                    )
+                )
             parsed[kind][name] = q
     for name, req in parsed["requests"].items():
         lim = parsed["limits"].get(name)
@@ -59,7 +71,9 @@ def resources(
                     f"must be less than or equal to {name} limit of {res.limits[name]}",
                 )
             )
-    return errs + resource_claims(f"{path}.claims", res.claims, pod_claims)
+    if res.claims:
+        errs += resource_claims(f"{path}.claims", res.claims, pod_claims)
+    return errs
 
 
 def resource_claims(
@@ -226,6 +240,8 @@ def volume_devices(
     path: str, c: Container, volumes: Mapping[str, core_pb2.Volume]
 ) -> list[FieldError]:
     """ValidateVolumeDevices: raw block devices come from claims (or ephemeral ones) only."""
+    if not c.volume_devices:  # most containers
+        return []
     errs: list[FieldError] = []
     device_paths: set[str] = set()
     device_names: set[str] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -192,26 +193,43 @@ def _bytes(text: str) -> int:
 
 def qualified_name(path: str, value: str) -> list[FieldError]:
     """A label or annotation key: an optional DNS subdomain prefix and '/', then a name."""
+    # Every object's label and annotation keys are checked, and they are few keys over and
+    # over: each is checked once. No valid key is longer than its two parts and the slash; a
+    # longer one (as long as a request) is checked each time, not kept.
+    problems = (
+        _remembered_qualified_name_problems(value)
+        if len(value) <= _MAX_QUALIFIED_NAME
+        else _qualified_name_problems(value)
+    )
+    return [invalid(path, value, detail) for detail in problems]
+
+
+_MAX_QUALIFIED_NAME = 253 + 1 + 63
+
+
+def _qualified_name_problems(value: str) -> tuple[str, ...]:
     prefix, _, name = value.rpartition("/")
-    errs: list[FieldError] = []
+    problems: list[str] = []
     if "/" in value and not prefix:
-        errs.append(invalid(path, value, "prefix part must be non-empty"))
-    elif prefix:
-        errs += [
-            invalid(path, value, "prefix part " + SUBDOMAIN_MSG)
-            for _ in dns1123_subdomain(path, prefix)
-        ]
+        problems.append("prefix part must be non-empty")
+    elif prefix and dns1123_subdomain("", prefix):
+        problems.append("prefix part " + SUBDOMAIN_MSG)
     # Lengths in bytes and both faults at once, as Go's IsQualifiedName counts and reports them.
     if not name:
-        errs.append(invalid(path, value, "name part must be non-empty"))
+        problems.append("name part must be non-empty")
     elif _bytes(name) > 63:
-        errs.append(invalid(path, value, "name part must be no more than 63 characters"))
+        problems.append("name part must be no more than 63 characters")
     if name and not _QUALIFIED_NAME.match(name):
-        errs.append(invalid(path, value, "name part " + QUALIFIED_NAME_MSG))
-    return errs
+        problems.append("name part " + QUALIFIED_NAME_MSG)
+    return tuple(problems)
+
+
+_remembered_qualified_name_problems = functools.lru_cache(maxsize=4096)(_qualified_name_problems)
 
 
 def label_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
+    if not values:
+        return []
     errs: list[FieldError] = []
     for key, value in sorted(values.items()):
         errs += qualified_name(path, key)
@@ -234,6 +252,8 @@ TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 
 
 def annotation_map(path: str, values: Mapping[str, str]) -> list[FieldError]:
+    if not values:
+        return []
     errs: list[FieldError] = []
     total = 0
     for key, value in sorted(values.items()):

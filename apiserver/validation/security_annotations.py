@@ -56,6 +56,8 @@ def pod_annotations(
 ) -> list[FieldError]:
     """ValidatePodSpecificAnnotations' seccomp, AppArmor and deletion-cost rules (a seccomp
     annotation's error is named `annotations.<key>`, as Kubernetes names it)."""
+    if not annotations:  # most pods: nothing to check
+        return []
     errs = _deletion_cost(path, annotations)
     names = {c.name for c, _ in containers_with_paths(spec, "spec")}
     for key in sorted(annotations):
@@ -109,6 +111,8 @@ def seccomp_annotations_match_fields(
     annotations: Mapping[str, str], spec: core_pb2.PodSpec, path: str = "spec"
 ) -> list[FieldError]:
     """Where a seccomp annotation and field are both set, they agree."""
+    if not annotations:
+        return []
     errs: list[FieldError] = []
     sc = spec.security_context
     if sc.HasField("seccomp_profile") and SECCOMP_POD_ANNOTATION in annotations:
@@ -133,7 +137,7 @@ def app_armor_annotations_match_fields(
 ) -> list[FieldError]:
     """Where an AppArmor annotation and the container's effective profile are both set, they
     agree (not checked for windows pods)."""
-    if spec.HasField("os") and spec.os.name == "windows":
+    if not annotations or (spec.HasField("os") and spec.os.name == "windows"):
         return []
     errs: list[FieldError] = []
     pod_profile = (

@@ -308,19 +308,23 @@ def encode_substituting(msg: Message, substitutes: dict[int, JSONValue]) -> JSON
     by_number, empties = _encoding(msg.DESCRIPTOR)
     out: JSONObject = {}
     for f, value in msg.ListFields():
-        plan = by_number[f.number]
-        substitute = substitutes.get(f.number, _NONE)
-        if plan.kind is _Kind.INLINE:
+        number = f.number
+        plan = by_number[number]
+        kind = plan.kind
+        if kind is _Kind.INLINE:
             _merge_inline(out, value)
+        elif number in substitutes:
+            out[plan.json_name] = substitutes[number]
+        elif kind is _Kind.SCALAR:  # the commonest kinds inline, as in encode()
+            out[plan.json_name] = plan.convert(value) if plan.convert else value
+        elif kind is _Kind.MESSAGE:
+            out[plan.json_name] = encode(value)
         else:
-            out[plan.json_name] = _field_json(plan, value) if substitute is _NONE else substitute
+            out[plan.json_name] = _field_json(plan, value)
     for plan in empties:
         if plan.json_name not in out:
             out[plan.json_name] = _empty_value(plan)
     return out
-
-
-_NONE = object()
 
 
 def _merge_inline(out: JSONObject, value: str) -> None:

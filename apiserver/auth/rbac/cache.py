@@ -54,9 +54,12 @@ class PolicyCache:
         # Every binding by (namespace, name), and the index: (namespace, subject) -> bindings.
         self._bindings: dict[tuple[str, str], Binding] = {}
         self._index: dict[IndexKey, dict[tuple[str, str], Binding]] = {}
+        # Bumped by every change: what was decided from an older policy is decided again.
+        self.generation = 0
 
     # ------------------------------------------------------------------ writes
     def put(self, obj: RBACObject) -> None:
+        self.generation += 1
         meta = obj.metadata
         if isinstance(obj, rbac_pb2.Role):
             self.roles[(meta.namespace, meta.name)] = obj
@@ -69,6 +72,7 @@ class PolicyCache:
             self._index_binding(obj)
 
     def remove(self, obj: RBACObject) -> None:
+        self.generation += 1
         meta = obj.metadata
         if isinstance(obj, rbac_pb2.Role):
             self.roles.pop((meta.namespace, meta.name), None)

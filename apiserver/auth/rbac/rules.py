@@ -110,6 +110,13 @@ class Rule:
         self, verb: str, group: str, resource: str, subresource: str, name: str
     ) -> bool:
         """RuleAllows for a resource request, as resource_rule_allows."""
+        return self.covers(verb, group, resource, subresource) and (
+            not self.names or name in self.names
+        )
+
+    def covers(self, verb: str, group: str, resource: str, subresource: str) -> bool:
+        """Whether the rule allows the request for some object name: allows_resource, but for
+        its resourceNames."""
         if not (verb in self.verbs or ALL in self.verbs):
             return False
         if not (group in self.groups or ALL in self.groups):
@@ -123,7 +130,7 @@ class Rule:
                 return False
         elif not (resource in self.resources or ALL in self.resources):
             return False
-        return not self.names or name in self.names
+        return True
 
     def allows_non_resource(self, verb: str, path: str) -> bool:
         if not (verb in self.verbs or ALL in self.verbs):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from apiserver.validation.fields import invalid, label_map
+from apiserver.validation.fields import annotation_map, invalid, label_map
 
 LABEL_VALUE_MSG = (
     "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
@@ -55,3 +55,16 @@ def test_a_bad_label_key_names_the_name_part_rule() -> None:
         "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
         "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
     )
+
+
+@pytest.mark.parametrize("key", ["Bad_Prefix/app", "/app", "x" * 400 + "/app"])
+def test_a_bad_key_is_refused_under_each_path_it_is_met_at(key: str) -> None:
+    """Keys are checked once and remembered (a long one never): each refusal still names its
+    own path and the key."""
+    first = annotation_map("metadata.annotations", {key: "v"})
+    again = label_map("spec.template.metadata.labels", {key: "v"})
+    assert first and [e.path for e in first] == ["metadata.annotations"] * len(first)
+    assert [e.path for e in again] == ["spec.template.metadata.labels"] * len(first)
+    assert [(e.value, e.detail) for e in again] == [(key, e.detail) for e in first]
+    assert label_map("metadata.labels", {"app.kubernetes.io/name": "web"}) == []
+    assert label_map("metadata.labels", {}) == annotation_map("metadata.annotations", {}) == []

@@ -12,7 +12,7 @@ from apiserver.storage.group_commit import GroupCommit
 from podplane.api.etcd import rpc_pb2 as pb
 
 
-def put_if_absent(key: bytes, value: bytes = b"v") -> pb.TxnRequest:
+def put_if_absent(key: bytes, value: bytes = b"v") -> bytes:
     return pb.TxnRequest(
         compare=[
             pb.Compare(
@@ -21,7 +21,7 @@ def put_if_absent(key: bytes, value: bytes = b"v") -> pb.TxnRequest:
         ],
         success=[pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))],
         failure=[pb.RequestOp(request_range=pb.RangeRequest(key=key))],
-    )
+    ).SerializeToString()
 
 
 class ScriptedEtcd:
@@ -50,7 +50,8 @@ class ScriptedEtcd:
                     range_resp.kvs.add(key=op.request_range.key, value=kv)
         return resp
 
-    async def txn(self, request: pb.TxnRequest) -> pb.TxnResponse:
+    async def txn(self, serialized: bytes) -> pb.TxnResponse:
+        request = pb.TxnRequest.FromString(serialized)
         self.calls.append(request)
         await asyncio.sleep(0)
         if self.fail_with is not None:
@@ -84,7 +85,7 @@ async def test_a_lone_write_is_sent_as_it_is() -> None:
     group = GroupCommit(etcd.txn)
     first = await group.txn(b"a", put_if_absent(b"a"))
     second = await group.txn(b"b", put_if_absent(b"b"))
-    assert etcd.calls == [put_if_absent(b"a"), put_if_absent(b"b")]
+    assert [c.SerializeToString() for c in etcd.calls] == [put_if_absent(b"a"), put_if_absent(b"b")]
     assert [(r.succeeded, r.revision) for r in (first, second)] == [(True, 11), (True, 12)]
     again = await group.txn(b"a", put_if_absent(b"a", b"other"))
     assert not again.succeeded and etcd.data[b"a"] == b"v"
@@ -100,7 +101,7 @@ async def test_a_key_written_twice_in_a_turn_goes_in_another_call() -> None:
     )
     assert len(etcd.calls) == 2
     assert [op.request_txn.compare[0].key for op in etcd.calls[0].success] == [b"a", b"b"]
-    assert etcd.calls[1] == put_if_absent(b"a", b"second")  # alone: sent as it is
+    assert etcd.calls[1].SerializeToString() == put_if_absent(b"a", b"second")  # alone, as it is
     assert [r.succeeded for r in results] == [True, True, False]
     assert etcd.data[b"a"] == b"first"
 

@@ -251,3 +251,16 @@ async def test_other_kinds_are_left_alone() -> None:
     cm = core_pb2.ConfigMap()
     await plugin(Accounts([])).admit_create(cm)
     assert cm == core_pb2.ConfigMap()
+
+
+async def test_each_pod_gets_a_volume_of_its_own_with_a_random_name() -> None:
+    admission = ServiceAccountAdmission(Accounts([account()]), Accounts([account()]))
+    first, second = make_pod(), make_pod()
+    await admission.admit_create(first)
+    await admission.admit_create(second)
+    names = [p.spec.volumes[0].name for p in (first, second)]
+    for name in names:
+        suffix = name.removeprefix("kube-api-access-")
+        assert len(suffix) == 5 and set(suffix) <= set("bcdfghjklmnpqrstvwxz2456789")
+    first.spec.volumes[0].projected.sources[0].service_account_token.path = "changed"
+    assert second.spec.volumes[0].projected.sources[0].service_account_token.path == "token"

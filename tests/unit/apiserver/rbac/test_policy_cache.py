@@ -112,3 +112,54 @@ def test_rules_for_lists_cluster_and_namespace_rules() -> None:
     resolved = RBACAuthorizer(cache).resolver.rules_for(JANE, "x")
     assert [list(r.verbs) for r in resolved.rules] == [["get", "list"]]
     assert RBACAuthorizer(cache).resolver.rules_for(JANE, "y").rules == []
+
+
+def test_a_remembered_decision_follows_the_policy_as_it_changes() -> None:
+    cache = PolicyCache()
+    rbac = RBACAuthorizer(cache)
+    assert not rbac.authorize_resource(JANE, "get", "", "pods", "", "x", "p").allowed
+    cache.put(pod_reader("x"))
+    cache.put(binding("read", "x", "pod-reader", user("jane")))
+    assert rbac.authorize_resource(JANE, "get", "", "pods", "", "x", "p").allowed
+    assert rbac.authorize_resource(JANE, "get", "", "pods", "", "x", "other").allowed
+    # Another user with the same name's groups is decided as itself.
+    assert not rbac.authorize_resource(
+        UserInfo("jane", frozenset({"ops"})), "get", "", "pods", "", "y", "p"
+    ).allowed
+    cache.remove(binding("read", "x", "pod-reader", user("jane")))
+    assert not rbac.authorize_resource(JANE, "get", "", "pods", "", "x", "p").allowed
+    # A role that disappears after a grant takes the grant with it, and says why.
+    cache.put(binding("read", "x", "pod-reader", user("jane")))
+    assert rbac.authorize_resource(JANE, "get", "", "pods", "", "x", "p").allowed
+    cache.remove(pod_reader("x"))
+    decision = rbac.authorize_resource(JANE, "get", "", "pods", "", "x", "p")
+    assert (decision.allowed, decision.reason) == (
+        False,
+        f'RBAC: role.{GROUP} "pod-reader" not found',
+    )
+
+
+def test_a_rule_naming_objects_is_decided_for_each_name() -> None:
+    cache = PolicyCache()
+    cache.put(
+        rbac_pb2.Role(
+            metadata=meta_pb2.ObjectMeta(name="one-lease", namespace="x"),
+            rules=[
+                rbac_pb2.PolicyRule(
+                    verbs=["update"],
+                    api_groups=["coordination.k8s.io"],
+                    resources=["leases"],
+                    resource_names=["mine"],
+                )
+            ],
+        )
+    )
+    cache.put(binding("b", "x", "one-lease", user("jane")))
+    rbac = RBACAuthorizer(cache)
+    group_ = "coordination.k8s.io"
+    for _ in range(2):  # asked again: the same answers, in either order
+        assert not rbac.authorize_resource(
+            JANE, "update", group_, "leases", "", "x", "theirs"
+        ).allowed
+        assert rbac.authorize_resource(JANE, "update", group_, "leases", "", "x", "mine").allowed
+        assert not rbac.authorize_resource(JANE, "update", group_, "leases", "", "x", "").allowed
