@@ -236,18 +236,24 @@ async def test_a_list_in_a_namespace_megabytes_long_is_too_large(
     assert_refused(rejection)
 
 
-async def test_a_watch_in_a_namespace_megabytes_long_from_an_old_revision_is_too_large(
+async def test_a_watch_in_a_namespace_megabytes_long_is_too_large_or_too_old(
     channel: grpc.aio.Channel,
 ) -> None:
-    """Served by an etcd watch of its own (the cache no longer holds revision 1), whose request
-    etcd refuses: once UNAVAILABLE, which tells a client to retry what never works."""
+    """Events (uncached) are watched by an etcd watch of their own, whose request etcd refuses:
+    once UNAVAILABLE, which tells a client to retry what never works. A cached kind's watch from
+    before its cache's window is expired first, as Kubernetes' watch cache answers it."""
     request = meta_pb2.WatchRequest(namespace="y" * (1600 * 1024), resource_version="1")
     rejection = await raw_stream(
-        channel, method(resources.CONFIG_MAP, "Watch"), request.SerializeToString()
+        channel, method(resources.EVENT, "Watch"), request.SerializeToString()
     )
     assert rejection == Rejection(
         grpc.StatusCode.INVALID_ARGUMENT, "Request entity too large: limit is 1572864"
     )
+    rejection = await raw_stream(
+        channel, method(resources.CONFIG_MAP, "Watch"), request.SerializeToString()
+    )
+    assert rejection.code == grpc.StatusCode.OUT_OF_RANGE
+    assert rejection.message.startswith("too old resource version: 1 (")
 
 
 async def test_a_watch_from_a_revision_past_int64_is_a_bad_request(
