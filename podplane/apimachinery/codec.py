@@ -15,7 +15,6 @@ is an error in Strict mode and a warning otherwise, named by its path
 from __future__ import annotations
 
 import base64
-import binascii
 import enum
 import functools
 import json
@@ -395,8 +394,9 @@ def _base64(value: str, path: object) -> bytes:
     text = value.replace("\r", "").replace("\n", "")
     try:
         return base64.b64decode(text, validate=True)
-    except binascii.Error:
-        at = next((i for i, ch in enumerate(text) if ch not in _BASE64_ALPHABET), len(text))
+    except ValueError:  # binascii.Error, or a character outside ASCII (Go counts UTF-8 bytes)
+        data = text.encode()
+        at = next((i for i, b in enumerate(data) if chr(b) not in _BASE64_ALPHABET), len(data))
         raise DecodeError(path, f"illegal base64 data at input byte {at}") from None
 
 

@@ -206,6 +206,9 @@ def test_bytes_are_base64_in_manifests() -> None:
     [
         ("aGV*bG8=", "data[k]: illegal base64 data at input byte 3"),
         ("aGVsbG8", "data[k]: illegal base64 data at input byte 7"),
+        # Not ASCII: Go counts the bytes of its UTF-8 (once a ValueError, uncaught).
+        ("aGé=", "data[k]: illegal base64 data at input byte 2"),
+        ("éaGVsbG8=", "data[k]: illegal base64 data at input byte 0"),
     ],
 )
 def test_bad_base64_names_the_field(value: str, expected: str) -> None:
