@@ -133,9 +133,10 @@ class DaemonSetsController:
         ds = self.daemonsets.get(key)
         return key if ds is not None and ds.metadata.uid == ref.uid else None
 
-    def _enqueue_selecting(self, obj: Pod | Revision) -> None:
-        """An orphan: every DaemonSet that would adopt it."""
-        for ds in self.daemonsets.by_index(NAMESPACE_INDEX, obj.metadata.namespace):
+    def _enqueue_selecting(self, obj: Pod | Revision, daemonsets: list[DaemonSet]) -> None:
+        """An orphan: every DaemonSet of `daemonsets` (those of its namespace) that would adopt
+        it."""
+        for ds in daemonsets:
             try:
                 selector = from_label_selector_message(ds.spec.selector)
             except SelectorError:
@@ -151,26 +152,40 @@ class DaemonSetsController:
         if controller_of(obj) is not None:
             self._on_owned(obj)
         elif not obj.metadata.deletion_timestamp:
-            self._enqueue_selecting(obj)
+            self._enqueue_selecting(
+                obj, self.daemonsets.by_index(NAMESPACE_INDEX, obj.metadata.namespace)
+            )
 
     def _on_owned_update(self, old: Pod | Revision, new: Pod | Revision) -> None:
-        if old.metadata.resource_version == new.metadata.resource_version:
-            return
+        if old.metadata.resource_version != new.metadata.resource_version:
+            self._owned_changed(old, new)
+
+    def _owned_changed(self, old: Pod | Revision, new: Pod | Revision) -> bool:
+        """Enqueues the owners concerned by the change; whether `new` has a controller."""
         old_ref, new_ref = controller_of(old), controller_of(new)
         if old_ref != new_ref and old_ref is not None:
             self._on_owned(old)
         if new_ref is not None:
             self._on_owned(new)
-        elif old.metadata.labels != new.metadata.labels or old_ref != new_ref:
-            self._enqueue_selecting(new)
+            return True
+        # An orphan whose labels changed may be adopted, by a DaemonSet of its namespace: in
+        # one without any, one lookup.
+        daemonsets = self.daemonsets.by_index(NAMESPACE_INDEX, new.metadata.namespace)
+        if daemonsets and (old_ref != new_ref or old.metadata.labels != new.metadata.labels):
+            self._enqueue_selecting(new, daemonsets)
+        return False
 
     def _on_pod_add(self, pod: Pod) -> None:
         if pod.metadata.deletion_timestamp:
             self._on_pod_delete(pod)  # already being deleted when first seen
             return
-        if (key := self._owner_key(pod)) is not None:
+        if controller_of(pod) is None:
+            self._enqueue_selecting(
+                pod, self.daemonsets.by_index(NAMESPACE_INDEX, pod.metadata.namespace)
+            )
+        elif (key := self._owner_key(pod)) is not None:
             self.expectations.creation_observed(key)
-        self._on_owned_add(pod)
+            self.loop.enqueue(key)
 
     def _on_pod_update(self, old: Pod, new: Pod) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
@@ -179,12 +194,13 @@ class DaemonSetsController:
             # Graceful deletion: the deletionTimestamp is the first sign of it.
             self._on_pod_delete(new)
             return
-        self._on_owned_update(old, new)
-        if pod_state.is_ready(old) or not pod_state.is_ready(new):
-            return
+        if not self._owned_changed(old, new):
+            return  # an orphan: no DaemonSet waits for it to be available
         key = self._owner_key(new)
         ds = self.daemonsets.get(key) if key is not None else None
-        if key is not None and ds is not None and ds.spec.min_ready_seconds > 0:
+        if key is None or ds is None or ds.spec.min_ready_seconds <= 0:
+            return
+        if not pod_state.is_ready(old) and pod_state.is_ready(new):
             # Look again once it has been ready for minReadySeconds (and a second of skew).
             self.loop.queue.add_after(key, ds.spec.min_ready_seconds + 1.0)
 

@@ -89,31 +89,37 @@ class DisruptionController:
     def _enqueue(self, pdb: policy_pb2.PodDisruptionBudget) -> None:
         self.loop.enqueue(object_key(pdb))
 
-    def _budgets_of(self, pod: core_pb2.Pod) -> list[policy_pb2.PodDisruptionBudget]:
-        return [
-            pdb
-            for pdb in self.pdbs.by_index(NAMESPACE_INDEX, pod.metadata.namespace)
-            if disruption.selects(pdb, pod)
-        ]
+    def _enqueue_budgets_of(
+        self, pod: core_pb2.Pod, budgets: list[policy_pb2.PodDisruptionBudget]
+    ) -> None:
+        for pdb in budgets:
+            if disruption.selects(pdb, pod):
+                self._enqueue(pdb)
 
     def _on_pod(self, pod: core_pb2.Pod) -> None:
-        for pdb in self._budgets_of(pod):
-            self._enqueue(pdb)
+        # A namespace without budgets, the usual case, is one lookup.
+        budgets = self.pdbs.by_index(NAMESPACE_INDEX, pod.metadata.namespace)
+        if budgets:
+            self._enqueue_budgets_of(pod, budgets)
         self._watch_stale_condition(pod)
 
     def _on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
-        if old.metadata.labels != new.metadata.labels:
-            for pdb in self._budgets_of(old):
-                self._enqueue(pdb)
-        self._on_pod(new)
+        budgets = self.pdbs.by_index(NAMESPACE_INDEX, new.metadata.namespace)
+        if budgets:
+            if old.metadata.labels != new.metadata.labels:
+                self._enqueue_budgets_of(old, budgets)
+            self._enqueue_budgets_of(new, budgets)
+        self._watch_stale_condition(new)
 
     def _on_pod_delete(self, pod: core_pb2.Pod) -> None:
-        for pdb in self._budgets_of(pod):
-            self._enqueue(pdb)
+        budgets = self.pdbs.by_index(NAMESPACE_INDEX, pod.metadata.namespace)
+        if budgets:
+            self._enqueue_budgets_of(pod, budgets)
 
     def _watch_stale_condition(self, pod: core_pb2.Pod) -> None:
-        after = stale.stale_after(pod, self.clock(), self.stale_timeout)
-        if after is not None:
+        cond = stale.stale_condition(pod)
+        if cond is not None:
+            after = stale.seconds_until_stale(cond, self.clock(), self.stale_timeout)
             self.stale_loop.queue.add_after(object_key(pod), after)
 
     # ------------------------------------------------------------------ budgets

@@ -14,8 +14,25 @@ from podplane.apimachinery import disruption, timeutil
 STALE_POD_DISRUPTION_TIMEOUT = timedelta(minutes=2)
 
 
-def _condition(pod: core_pb2.Pod) -> core_pb2.PodCondition | None:
-    return next((c for c in pod.status.conditions if c.type == disruption.DISRUPTION_TARGET), None)
+def stale_condition(pod: core_pb2.Pod) -> core_pb2.PodCondition | None:
+    """The pod's DisruptionTarget condition if it can become stale: True, not the kubelet's, on a
+    pod neither being deleted nor finished."""
+    if pod.metadata.deletion_timestamp or pod.status.phase in disruption.TERMINAL_PHASES:
+        return None
+    for cond in pod.status.conditions:
+        if cond.type == disruption.DISRUPTION_TARGET:
+            if cond.status != "True" or cond.reason == disruption.TERMINATION_BY_KUBELET:
+                return None
+            return cond
+    return None
+
+
+def seconds_until_stale(
+    cond: core_pb2.PodCondition, now: datetime, timeout: timedelta = STALE_POD_DISRUPTION_TIMEOUT
+) -> float:
+    """Seconds until a stale_condition is stale (0: it is)."""
+    since = timeutil.parse(cond.last_transition_time) or now
+    return max((since + timeout - now).total_seconds(), 0.0)
 
 
 def stale_after(
@@ -23,18 +40,8 @@ def stale_after(
 ) -> float | None:
     """Seconds until the pod's DisruptionTarget condition is stale (0: it is); None when it has
     none that can become stale."""
-    if pod.metadata.deletion_timestamp:
-        return None
-    cond = _condition(pod)
-    if (
-        cond is None
-        or cond.status != "True"
-        or cond.reason == disruption.TERMINATION_BY_KUBELET
-        or pod.status.phase in disruption.TERMINAL_PHASES
-    ):
-        return None
-    since = timeutil.parse(cond.last_transition_time) or now
-    return max((since + timeout - now).total_seconds(), 0.0)
+    cond = stale_condition(pod)
+    return None if cond is None else seconds_until_stale(cond, now, timeout)
 
 
 def cleared(pod: core_pb2.Pod) -> core_pb2.Pod:

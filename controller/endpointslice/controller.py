@@ -133,20 +133,17 @@ class EndpointSliceController:
         self.tracker.forget(object_key(svc))
         self.loop.enqueue(object_key(svc))
 
-    def _services_selecting(self, *pods: core_pb2.Pod) -> set[str]:
-        keys = set()
-        for svc in self.services.by_index(NAMESPACE_INDEX, pods[0].metadata.namespace):
-            if any(endpoint_pods.selects(svc, pod) for pod in pods):
-                keys.add(object_key(svc))
-        return keys
-
     def _on_pod(self, pod: core_pb2.Pod) -> None:
-        for key in self._services_selecting(pod):
+        services = self.services.by_index(NAMESPACE_INDEX, pod.metadata.namespace)
+        for key in endpoint_pods.services_selecting(services, pod):
             self.loop.enqueue(key)
 
     def _on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
-        if endpoint_pods.endpoints_changed(old, new):
-            for key in self._services_selecting(old, new):
+        # Only a Service of its namespace can select the pod: in one without any, the pod's
+        # changes are not even compared.
+        services = self.services.by_index(NAMESPACE_INDEX, new.metadata.namespace)
+        if services and endpoint_pods.endpoints_changed(old, new):
+            for key in endpoint_pods.services_selecting(services, old, new):
                 self.loop.enqueue(key)
 
     def _on_slice(self, eps: discovery_pb2.EndpointSlice) -> None:

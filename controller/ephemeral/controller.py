@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def has_ephemeral_volumes(pod: core_pb2.Pod) -> bool:
-    return any(v.HasField("ephemeral") for v in pod.spec.volumes)
+    for volume in pod.spec.volumes:
+        if volume.HasField("ephemeral"):
+            return True
+    return False
 
 
 def claim_for(pod: core_pb2.Pod, volume: core_pb2.Volume) -> core_pb2.PersistentVolumeClaim:
@@ -67,7 +70,7 @@ class EphemeralVolumeController:
         await self.loop.run()
 
     def _pod(self, pod: core_pb2.Pod) -> None:
-        if has_ephemeral_volumes(pod) and not pod.metadata.deletion_timestamp:
+        if not pod.metadata.deletion_timestamp and has_ephemeral_volumes(pod):
             self.loop.enqueue(f"{pod.metadata.namespace}/{pod.metadata.name}")
 
     def _claim_deleted(self, claim: core_pb2.PersistentVolumeClaim) -> None:

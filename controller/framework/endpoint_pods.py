@@ -17,6 +17,16 @@ def selects(svc: service_pb2.Service, pod: core_pb2.Pod) -> bool:
     return bool(selector) and all(pod.metadata.labels.get(k) == v for k, v in selector.items())
 
 
+def services_selecting(services: list[service_pb2.Service], *pods: core_pb2.Pod) -> set[str]:
+    """The keys of those of `services` that select any of `pods` (a pod before and after a
+    change), to sync when the pod changes."""
+    return {
+        f"{svc.metadata.namespace}/{svc.metadata.name}"
+        for svc in services
+        if any(selects(svc, pod) for pod in pods)
+    }
+
+
 def should_be_in_endpoints(pod: core_pb2.Pod, include_terminating: bool) -> bool:
     """ShouldPodBeInEndpoints: a pod that has an IP and has not finished (nor, unless
     `include_terminating`, is being deleted)."""
@@ -57,16 +67,17 @@ def address_families(svc: service_pb2.Service) -> list[str]:
 def endpoints_changed(old: core_pb2.Pod, new: core_pb2.Pod) -> bool:
     """Whether a pod update can change its endpoints: its labels (which Services select it), IPs,
     readiness, phase, deletion, node, hostname or ports."""
+    # The single fields first, the maps and lists last.
     return (
-        old.metadata.labels != new.metadata.labels
-        or old.status.pod_ip != new.status.pod_ip
-        or list(old.status.pod_ips) != list(new.status.pod_ips)
-        or pod_state.is_ready(old) != pod_state.is_ready(new)
+        old.spec.node_name != new.spec.node_name
         or old.status.phase != new.status.phase
+        or old.status.pod_ip != new.status.pod_ip
         or old.metadata.deletion_timestamp != new.metadata.deletion_timestamp
-        or old.spec.node_name != new.spec.node_name
         or old.spec.hostname != new.spec.hostname
         or old.spec.subdomain != new.spec.subdomain
+        or pod_state.is_ready(old) != pod_state.is_ready(new)
+        or old.status.pod_ips != new.status.pod_ips
+        or old.metadata.labels != new.metadata.labels
         or [list(c.ports) for c in old.spec.containers]
         != [list(c.ports) for c in new.spec.containers]
     )

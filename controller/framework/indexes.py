@@ -15,10 +15,14 @@ NODE_INDEX = "node"
 
 def pod_node_name(pod: core_pb2.Pod) -> list[str]:
     """The NODE_INDEX function: a bound pod's node."""
-    return [pod.spec.node_name] if pod.spec.node_name else []
+    node = pod.spec.node_name
+    return [node] if node else []
 
 
 def pod_claim_keys(pod: core_pb2.Pod) -> list[str]:
     """The CLAIMS_INDEX function: namespace/name of each claim the pod's volumes use, ephemeral
     volumes' included."""
-    return [f"{pod.metadata.namespace}/{name}" for name in ephemeral.pod_claim_names(pod)]
+    if not pod.spec.volumes:
+        return []
+    namespace = pod.metadata.namespace
+    return [f"{namespace}/{name}" for name in ephemeral.pod_claim_names(pod)]

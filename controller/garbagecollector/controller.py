@@ -75,14 +75,16 @@ def _waiting_for_dependents(obj: Message) -> bool:
 
 
 def _being_finalized(obj: Workload) -> bool:
-    finalizers = object_meta(obj).finalizers
-    return bool(object_meta(obj).deletion_timestamp) and (
-        ORPHAN_FINALIZER in finalizers or FOREGROUND_FINALIZER in finalizers
-    )
+    meta = object_meta(obj)
+    if not meta.deletion_timestamp:
+        return False
+    finalizers = meta.finalizers
+    return ORPHAN_FINALIZER in finalizers or FOREGROUND_FINALIZER in finalizers
 
 
 def _owner_uids(obj: Workload) -> list[str]:
-    return [ref.uid for ref in object_meta(obj).owner_references]
+    refs = object_meta(obj).owner_references
+    return [ref.uid for ref in refs] if refs else []
 
 
 def _uid(obj: Workload) -> list[str]:
@@ -208,8 +210,10 @@ class GarbageCollector:
     def _on_update(self, old: Workload, new: Workload) -> None:
         if _being_finalized(new):
             self._enqueue(new)
-        if object_meta(old).owner_references != object_meta(new).owner_references:
-            if object_meta(new).owner_references:
+        old_refs, new_refs = object_meta(old).owner_references, object_meta(new).owner_references
+        # Most objects have no owners before or after: not even compared then.
+        if (old_refs or new_refs) and old_refs != new_refs:
+            if new_refs:
                 self._enqueue(new)
             self._enqueue_finalizing_owners(_owner_uids(old) + _owner_uids(new))
 

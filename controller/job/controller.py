@@ -60,6 +60,7 @@ class JobController:
         self.jobs: Informer[batch_pb2.Job] = informers.informer_for(resources.JOB)
         self.pods: Informer[core_pb2.Pod] = informers.informer_for(resources.POD)
         self.pods.add_index(NAMESPACE_INDEX, namespace_of)
+        self.jobs.add_index(NAMESPACE_INDEX, namespace_of)  # an orphan's jobs (getPodJobs)
         self.expectations = Expectations()
         self.finalizer_expectations = FinalizerExpectations()
         self.finish_clock = FinishClock(clock)
@@ -136,7 +137,7 @@ class JobController:
             return
         if has_tracking_finalizer(pod):
             self.orphans.enqueue(pod_key(pod))
-        self._enqueue_selecting(pod)
+        self._enqueue_selecting(pod, self.jobs.by_index(NAMESPACE_INDEX, pod.metadata.namespace))
 
     def _pod_updated(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
@@ -144,21 +145,25 @@ class JobController:
         if new.metadata.deletion_timestamp:
             self._pod_deleted(new, final=False)  # going: replaceable, or its deletion observed
             return
-        removed = not has_tracking_finalizer(new)
         old_ref, new_ref = controller_of(old), controller_of(new)
-        for pod, ref in ((old, old_ref), (new, new_ref)):
-            if ref is None or (pod is old and old_ref == new_ref):
-                continue
-            if (job := self._job_of(pod)) is not None:
-                key = f"{job.metadata.namespace}/{job.metadata.name}"
-                if removed:
-                    self.finalizer_expectations.removal_observed(key, new.metadata.uid)
-                self.loop.enqueue(key)
+        if old_ref is not None or new_ref is not None:
+            removed = not has_tracking_finalizer(new)
+            for pod, ref in ((old, old_ref), (new, new_ref)):
+                if ref is None or (pod is old and old_ref == new_ref):
+                    continue
+                if (job := self._job_of(pod)) is not None:
+                    key = f"{job.metadata.namespace}/{job.metadata.name}"
+                    if removed:
+                        self.finalizer_expectations.removal_observed(key, new.metadata.uid)
+                    self.loop.enqueue(key)
         if new_ref is None:
             if has_tracking_finalizer(new):
                 self.orphans.enqueue(pod_key(new))
-            if old.metadata.labels != new.metadata.labels or old_ref != new_ref:
-                self._enqueue_selecting(new)
+            # An orphan whose labels changed may be adopted, by a job of its namespace: in one
+            # without any, one lookup.
+            jobs = self.jobs.by_index(NAMESPACE_INDEX, new.metadata.namespace)
+            if jobs and (old_ref != new_ref or old.metadata.labels != new.metadata.labels):
+                self._enqueue_selecting(new, jobs)
 
     def _pod_deleted(self, pod: core_pb2.Pod, *, final: bool) -> None:
         job = self._job_of(pod)
@@ -172,11 +177,10 @@ class JobController:
             self.finalizer_expectations.removal_observed(key, pod.metadata.uid)
         self.loop.enqueue(key)
 
-    def _enqueue_selecting(self, pod: core_pb2.Pod) -> None:
-        """An orphan: the jobs whose selector matches it, which may adopt it."""
-        for job in self.jobs.list():
-            if job.metadata.namespace != pod.metadata.namespace:
-                continue
+    def _enqueue_selecting(self, pod: core_pb2.Pod, jobs: list[batch_pb2.Job]) -> None:
+        """An orphan: the jobs of `jobs` (those of its namespace) whose selector matches it,
+        which may adopt it."""
+        for job in jobs:
             if conditions.is_finished(job.status):
                 continue
             try:

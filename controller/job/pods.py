@@ -25,7 +25,8 @@ MAX_INT32 = 2**31 - 1
 
 
 def has_tracking_finalizer(pod: core_pb2.Pod) -> bool:
-    return TRACKING_FINALIZER in pod.metadata.finalizers
+    finalizers = pod.metadata.finalizers
+    return bool(finalizers) and TRACKING_FINALIZER in finalizers  # most pods have none
 
 
 def is_indexed(job: batch_pb2.Job) -> bool:

@@ -30,6 +30,7 @@ from controller.nodelifecycle.health import (
     HeartbeatTracker,
     condition,
     has_taint,
+    has_taints,
     mark_unknown,
     wanted_taint,
     with_taint,
@@ -100,11 +101,13 @@ class NodeLifecycleController:
             on_update=lambda _o, new: self._on_lease(new),
             on_delete=self._on_lease,
         )
-        self.pods.add_handler(on_add=self._on_pod, on_update=lambda _o, new: self._on_pod(new))
+        self.pods.add_handler(on_add=self._on_pod_add, on_update=self._on_pod_update)
 
     # ------------------------------------------------------------------ handlers: enqueue only
     def _on_node_add(self, node: core_pb2.Node) -> None:
         self.node_loop.enqueue(node.metadata.name)
+        if no_execute_taints(node):  # the taint eviction's NodeUpdated(nil, node)
+            self._enqueue_pods_of(node.metadata.name)
 
     def _on_node_update(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
         self.node_loop.enqueue(new.metadata.name)
@@ -119,8 +122,31 @@ class NodeLifecycleController:
         if lease.metadata.namespace == NODE_LEASE_NAMESPACE:
             self.node_loop.enqueue(lease.metadata.name)
 
-    def _on_pod(self, pod: core_pb2.Pod) -> None:
+    def _on_pod_add(self, pod: core_pb2.Pod) -> None:
         if pod.spec.node_name:
+            self._enqueue_pod(pod)
+
+    def _on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
+        """What reconcile_pod reads of a pod is its node, its tolerations and whether it is being
+        deleted; any other change is no work (the node controller's podUpdated looks at a pod
+        whose node changed, the taint eviction's PodUpdated at one whose node or tolerations
+        did). Its node's changes come through _on_node_update."""
+        if not new.spec.node_name:
+            return
+        if (
+            old.spec.node_name != new.spec.node_name
+            or (new.metadata.deletion_timestamp and not old.metadata.deletion_timestamp)
+            or old.spec.tolerations != new.spec.tolerations
+        ):
+            self._enqueue_pod(new)
+
+    def _enqueue_pod(self, pod: core_pb2.Pod) -> None:
+        """Not for a pod whose node is cached with no NoExecute taint, the usual case:
+        reconcile_pod would do nothing, and a taint the node gets enqueues its pods
+        (_on_node_update). One whose node is not cached is the pod GC's, or its node's add
+        enqueues it if tainted."""
+        node = self.nodes.get(pod.spec.node_name)
+        if node is not None and no_execute_taints(node):
             self.pod_loop.enqueue(object_key(pod))
 
     def _enqueue_pods_of(self, node_name: str) -> None:
@@ -139,9 +165,12 @@ class NodeLifecycleController:
     # ------------------------------------------------------------------ nodes
     async def reconcile_node(self, name: str) -> float | None:
         node = self.nodes.get(name)
-        present = {(name, t.key, t.value) for t in node.spec.taints} if node is not None else set()
-        for key in [k for k in self._taints_seen if k[0] == name and k not in present]:
-            del self._taints_seen[key]
+        if self._taints_seen:
+            present = (
+                {(name, t.key, t.value) for t in node.spec.taints} if node is not None else set()
+            )
+            for key in [k for k in self._taints_seen if k[0] == name and k not in present]:
+                del self._taints_seen[key]
         if node is None:
             self.health.forget(name)
             return None
@@ -164,7 +193,9 @@ class NodeLifecycleController:
                             "NodeNotReady",
                             f"Node {name} status is now: NodeNotReady",
                         )
-            tainted = with_taint(node, wanted_taint(node, lease, expired), timeutil.now())
+            wanted = wanted_taint(node, lease, expired)
+            # The time is formatted only for a taint to add, not at every lease renewal.
+            tainted = None if has_taints(node, wanted) else with_taint(node, wanted, timeutil.now())
             if tainted is not None:
                 node = await self.client.nodes.update(tainted)
                 log.info(

@@ -31,7 +31,10 @@ NEVER_UPDATED_MESSAGE = "Kubelet never posted node status."
 
 
 def condition(node: core_pb2.Node, type_: str) -> core_pb2.NodeCondition | None:
-    return next((c for c in node.status.conditions if c.type == type_), None)
+    for c in node.status.conditions:  # a loop, not next(genexpr): asked at every lease renewal
+        if c.type == type_:
+            return c
+    return None
 
 
 @dataclass
@@ -115,13 +118,24 @@ def wanted_taint(node: core_pb2.Node, lease: lease_pb2.Lease | None, expired: bo
     return None if renewed else UNREACHABLE_TAINT
 
 
+def _controller_taints(node: core_pb2.Node) -> list[core_pb2.Taint]:
+    return [t for t in node.spec.taints if t.key in CONTROLLER_TAINTS and t.effect == NO_EXECUTE]
+
+
+def has_taints(node: core_pb2.Node, key: str | None) -> bool:
+    """Whether the node's controller NoExecute taints are exactly `key` (none for None)."""
+    if not node.spec.taints:
+        return key is None
+    return [t.key for t in _controller_taints(node)] == ([key] if key else [])
+
+
 def with_taint(node: core_pb2.Node, key: str | None, now: str) -> core_pb2.Node | None:
     """A copy of the node whose controller NoExecute taints are exactly `key` (or none); None when
     they already are. Swapping not-ready for unreachable (or back) keeps the timeAdded: the pods'
     eviction count goes on."""
-    ours = [t for t in node.spec.taints if t.key in CONTROLLER_TAINTS and t.effect == NO_EXECUTE]
-    if [t.key for t in ours] == ([key] if key else []):
+    if has_taints(node, key):
         return None
+    ours = _controller_taints(node)
     updated = core_pb2.Node()
     updated.CopyFrom(node)
     del updated.spec.taints[:]

@@ -117,17 +117,16 @@ class PodGCController:
 
     # ------------------------------------------------------------------ handlers: enqueue only
     def _on_pod(self, pod: core_pb2.Pod) -> None:
-        key = object_key(pod)
         if is_terminated(pod):
-            self._terminated.add(key)
+            self._terminated.add(object_key(pod))
             if 0 < self.terminated_pod_threshold < len(self._terminated):
                 self.loop.enqueue(TERMINATED_KEY)
-        else:
-            self._terminated.discard(key)
+        elif self._terminated:
+            self._terminated.discard(object_key(pod))
         node = pod.spec.node_name
         if not node:
             if pod.metadata.deletion_timestamp:
-                self.loop.enqueue(f"pod/{key}")
+                self.loop.enqueue(f"pod/{object_key(pod)}")
         elif pod.metadata.deletion_timestamp or self.nodes.get(node) is None:
             self.loop.enqueue(f"node/{node}")
 

@@ -44,6 +44,12 @@ def pod_uses_claim(pod: core_pb2.Pod, claim: core_pb2.PersistentVolumeClaim) -> 
     return False
 
 
+def _finishing(pod: core_pb2.Pod) -> bool:
+    """Finished, or being deleted (IsPodTerminated asks, besides, that no container runs: this
+    looks at a few more pods)."""
+    return pod.status.phase in ("Succeeded", "Failed") or bool(pod.metadata.deletion_timestamp)
+
+
 class PVCProtectionController:
     def __init__(
         self, client: Client, informers: SharedInformerFactory, *, workers: int = 1
@@ -63,7 +69,7 @@ class PVCProtectionController:
         self.pods.add_handler(
             on_add=self._pod_changed,
             on_update=self._pod_updated,
-            on_delete=self._pod_changed,
+            on_delete=lambda pod: self._pod_changed(pod, deleted=True),
         )
 
     async def run(self) -> None:
@@ -75,8 +81,14 @@ class PVCProtectionController:
         if (FINALIZER in claim.metadata.finalizers) == deleting:
             self.loop.enqueue(helpers.claim_key(claim))
 
-    def _pod_changed(self, pod: core_pb2.Pod) -> None:
-        """A pod went (or may have stopped using its claims): the claims being deleted it held."""
+    def _pod_changed(self, pod: core_pb2.Pod, *, deleted: bool = False) -> None:
+        """A pod went (or may have stopped using its claims): the claims being deleted it held.
+        A scheduled pod that is neither finishing nor gone uses its claims as before: it cannot
+        let a claim go (enqueuePVCs), and a pod without volumes has no claims."""
+        if not deleted and pod.spec.node_name and not _finishing(pod):
+            return
+        if not pod.spec.volumes:
+            return
         for key in pod_claim_keys(pod):
             claim = self.claims.get(key)
             if claim is not None and claim.metadata.deletion_timestamp:
@@ -84,7 +96,7 @@ class PVCProtectionController:
 
     def _pod_updated(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         if old.metadata.uid != new.metadata.uid:
-            self._pod_changed(old)  # replaced by a pod of the same name
+            self._pod_changed(old, deleted=True)  # replaced by a pod of the same name
         self._pod_changed(new)
 
     # ------------------------------------------------------------------ reconcile

@@ -142,9 +142,9 @@ class ReplicaSetController(Generic[Replicated]):
         owner = self.owners.get(key)
         return key if owner is not None and owner.metadata.uid == ref.uid else None
 
-    def _enqueue_selecting(self, pod: core_pb2.Pod) -> None:
-        """An orphan: every owner that would adopt it."""
-        for owner in self.owners.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
+    def _enqueue_selecting(self, pod: core_pb2.Pod, owners: list[Replicated]) -> None:
+        """An orphan: every owner of `owners` (those of its namespace) that would adopt it."""
+        for owner in owners:
             try:
                 selector = self.kind.selector(owner)
             except SelectorError:
@@ -157,21 +157,23 @@ class ReplicaSetController(Generic[Replicated]):
             # Already being deleted when first seen (e.g. by a restarted controller).
             self._on_pod_delete(pod)
             return
+        if controller_of(pod) is None:
+            self._enqueue_selecting(
+                pod, self.owners.by_index(NAMESPACE_INDEX, pod.metadata.namespace)
+            )
+            return
         key = self._owner_key(pod)
         if key is not None:
             self.expectations.creation_observed(key)
             self.loop.enqueue(key)
-        elif controller_of(pod) is None:
-            self._enqueue_selecting(pod)
 
     def _on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
             return
-        labels_changed = old.metadata.labels != new.metadata.labels
         if new.metadata.deletion_timestamp:
             # Graceful deletion: the deletionTimestamp is the first sign of it.
             self._on_pod_delete(new)
-            if labels_changed:
+            if old.metadata.labels != new.metadata.labels:
                 self._on_pod_delete(old)
             return
         old_ref, new_ref = controller_of(old), controller_of(new)
@@ -180,11 +182,16 @@ class ReplicaSetController(Generic[Replicated]):
             old_key = self._owner_key(old)
             if old_key is not None:
                 self.loop.enqueue(old_key)
-        key = self._owner_key(new)
-        if key is not None:
-            self.loop.enqueue(key)
-        elif new_ref is None and (labels_changed or ref_changed):
-            self._enqueue_selecting(new)
+        if new_ref is not None:
+            key = self._owner_key(new)
+            if key is not None:
+                self.loop.enqueue(key)
+        else:
+            # An orphan whose labels changed may be adopted: by an owner of its namespace, so a
+            # namespace without any (that of bare pods, often) is one lookup.
+            owners = self.owners.by_index(NAMESPACE_INDEX, new.metadata.namespace)
+            if owners and (ref_changed or old.metadata.labels != new.metadata.labels):
+                self._enqueue_selecting(new, owners)
 
     def _on_pod_delete(self, pod: core_pb2.Pod) -> None:
         key = self._owner_key(pod)

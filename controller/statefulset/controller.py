@@ -93,9 +93,10 @@ class StatefulSetController:
         sts = self.sets.get(key)
         return key if sts is not None and sts.metadata.uid == ref.uid else None
 
-    def _enqueue_selecting(self, pod: core_pb2.Pod) -> None:
-        """getStatefulSetsForPod: an orphan wakes every set whose selector matches it."""
-        for sts in self.sets.by_index(NAMESPACE_INDEX, pod.metadata.namespace):
+    def _enqueue_selecting(self, pod: core_pb2.Pod, sets: list[apps_pb2.StatefulSet]) -> None:
+        """getStatefulSetsForPod: an orphan wakes every set of `sets` (those of its namespace)
+        whose selector matches it."""
+        for sts in sets:
             selector = _selector(sts)
             if selector is not None and not selector.empty:
                 if selector.matches(pod.metadata.labels):
@@ -105,26 +106,33 @@ class StatefulSetController:
         if pod.metadata.deletion_timestamp:
             self._on_pod_delete(pod)
             return
+        if controller_of(pod) is None:
+            self._enqueue_selecting(
+                pod, self.sets.by_index(NAMESPACE_INDEX, pod.metadata.namespace)
+            )
+            return
         key = self._owner_key(pod)
         if key is not None:
             self.loop.enqueue(key)
-        elif controller_of(pod) is None:
-            self._enqueue_selecting(pod)
 
     def _on_pod_update(self, old: core_pb2.Pod, new: core_pb2.Pod) -> None:
         if old.metadata.resource_version == new.metadata.resource_version:
             return
-        labels_changed = old.metadata.labels != new.metadata.labels
         old_ref, new_ref = controller_of(old), controller_of(new)
         if old_ref != new_ref and old_ref is not None:
             old_key = self._owner_key(old)
             if old_key is not None:
                 self.loop.enqueue(old_key)
-        key = self._owner_key(new)
-        if key is not None:
-            self.loop.enqueue(key)
-        elif new_ref is None and (labels_changed or old_ref != new_ref):
-            self._enqueue_selecting(new)
+        if new_ref is not None:
+            key = self._owner_key(new)
+            if key is not None:
+                self.loop.enqueue(key)
+            return
+        # An orphan whose labels changed may be adopted, by a set of its namespace: in one
+        # without any, one lookup.
+        sets = self.sets.by_index(NAMESPACE_INDEX, new.metadata.namespace)
+        if sets and (old_ref != new_ref or old.metadata.labels != new.metadata.labels):
+            self._enqueue_selecting(new, sets)
 
     def _on_pod_delete(self, pod: core_pb2.Pod) -> None:
         key = self._owner_key(pod)

@@ -63,10 +63,18 @@ class Informer(Generic[T]):
         self.name = name or client.resource.plural
         self._cache: dict[str, T] = {}
         self._indexers: dict[str, IndexFunc[T]] = {}
+        # Per index: the keys under each value.
         self._indices: dict[str, dict[str, set[str]]] = {}
-        self._handlers: list[
-            tuple[AddHandler[T] | None, UpdateHandler[T] | None, DeleteHandler[T] | None]
+        # Per index, what a write updates: its function, the keys under each value and the
+        # values each key is under (those the cached object gave, so that an update computes
+        # them for the new object alone).
+        self._index_maps: builtins.list[
+            tuple[IndexFunc[T], dict[str, set[str]], dict[str, tuple[str, ...]]]
         ] = []
+        # The consumers' handlers by event, in the order they were registered.
+        self._on_add: builtins.list[AddHandler[T]] = []
+        self._on_update: builtins.list[UpdateHandler[T]] = []
+        self._on_delete: builtins.list[DeleteHandler[T]] = []
         self._synced = asyncio.Event()
         self.resource_version = ""
 
@@ -96,10 +104,11 @@ class Informer(Generic[T]):
             raise ValueError(f"{self.name} informer: index {name!r} exists with another function")
         self._indexers[name] = func
         index: dict[str, set[str]] = {}
-        for key, obj in self._cache.items():
-            for value in func(obj):
-                index.setdefault(value, set()).add(key)
+        indexed: dict[str, tuple[str, ...]] = {}
         self._indices[name] = index
+        self._index_maps.append((func, index, indexed))
+        for key, obj in self._cache.items():
+            _refile(index, indexed, key, (), tuple(func(obj)))
 
     def by_index(self, name: str, value: str) -> builtins.list[T]:
         return [self._cache[k] for k in self._indices[name].get(value, ())]
@@ -113,9 +122,14 @@ class Informer(Generic[T]):
         """Registers a consumer's handlers; `on_add` is called at once for every object already
         cached (synthetic adds, as client-go gives a handler added late). The objects handlers get
         are the cache's own, shared with every consumer: read-only."""
-        self._handlers.append((on_add, on_update, on_delete))
-        for obj in self._cache.values():
-            if on_add:
+        if on_add is not None:
+            self._on_add.append(on_add)
+        if on_update is not None:
+            self._on_update.append(on_update)
+        if on_delete is not None:
+            self._on_delete.append(on_delete)
+        if on_add is not None:
+            for obj in self._cache.values():
                 on_add(obj)
 
     @property
@@ -126,44 +140,42 @@ class Informer(Generic[T]):
         await self._synced.wait()
 
     # ------------------------------------------------------------------ cache writes
-    def _index(self, key: str, old: T | None, new: T | None) -> None:
-        for name, func in self._indexers.items():
-            index = self._indices[name]
-            if old is not None:
-                for value in func(old):
-                    keys = index.get(value)
-                    if keys:
-                        keys.discard(key)
-                        if not keys:
-                            del index[value]
-            if new is not None:
-                for value in func(new):
-                    index.setdefault(value, set()).add(key)
+    def _index(self, key: str, new: T | None) -> None:
+        """Files `key` under the values each index function gives for `new` (none for None);
+        one computed for the new object alone, and an update that leaves the values as they
+        were changes nothing (client-go's updateIndices)."""
+        for func, index, indexed in self._index_maps:
+            before = indexed.get(key, ())
+            after = tuple(func(new)) if new is not None else ()
+            if after != before:
+                _refile(index, indexed, key, before, after)
 
     def _store(self, obj: T) -> None:
         key = object_key(obj)
         old = self._cache.get(key)
         self._cache[key] = obj
-        self._index(key, old, obj)
-        for on_add, on_update, _ in self._handlers:
-            try:
-                if old is None:
-                    if on_add:
-                        on_add(obj)
-                elif on_update:
+        self._index(key, obj)
+        if old is None:
+            for on_add in self._on_add:
+                try:
+                    on_add(obj)
+                except Exception:
+                    log.exception("%s informer handler failed", self.name)
+        else:
+            for on_update in self._on_update:
+                try:
                     on_update(old, obj)
-            except Exception:
-                log.exception("%s informer handler failed", self.name)
+                except Exception:
+                    log.exception("%s informer handler failed", self.name)
 
     def _remove(self, key: str) -> None:
         old = self._cache.pop(key, None)
         if old is None:
             return
-        self._index(key, old, None)
-        for _, _, on_delete in self._handlers:
+        self._index(key, None)
+        for on_delete in self._on_delete:
             try:
-                if on_delete:
-                    on_delete(old)
+                on_delete(old)
             except Exception:
                 log.exception("%s informer handler failed", self.name)
 
@@ -238,6 +250,28 @@ class Informer(Generic[T]):
                     delay,
                 )
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+
+def _refile(
+    index: dict[str, set[str]],
+    indexed: dict[str, tuple[str, ...]],
+    key: str,
+    before: tuple[str, ...],
+    after: tuple[str, ...],
+) -> None:
+    """Moves `key` from the values `before` to the values `after` of one index."""
+    for value in before:
+        keys = index.get(value)
+        if keys:
+            keys.discard(key)
+            if not keys:
+                del index[value]
+    for value in after:
+        index.setdefault(value, set()).add(key)
+    if after:
+        indexed[key] = after
+    else:
+        indexed.pop(key, None)
 
 
 async def wait_for_sync(*informers: Informer[Any], timeout: float | None = None) -> None:

@@ -2,7 +2,9 @@
 
 A key is held by at most one worker at a time; a key added while it is being processed is queued
 again once the worker calls done(), so no change is lost and no key is processed concurrently.
-A named queue reports client-go's workqueue_* metrics under its name."""
+A key waiting to be added later (add_after) waits once, for the earliest time asked, as in
+client-go's delaying queue. A named queue reports client-go's workqueue_* metrics under its
+name."""
 
 from __future__ import annotations
 
@@ -28,8 +30,11 @@ class WorkQueue(Generic[K]):
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
         self._failures: dict[K, int] = {}
-        self._timers: set[asyncio.TimerHandle] = set()
-        self._cond = asyncio.Condition()
+        # Keys waiting for add_after: when each is due (the loop's clock) and its timer.
+        self._waiting: dict[K, tuple[float, asyncio.TimerHandle]] = {}
+        # Workers blocked in get(), woken one per key queued: a future each, not a Condition,
+        # whose notify needs its lock, so a task per add.
+        self._getters: deque[asyncio.Future[None]] = deque()
         self._shutting_down = False
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -51,25 +56,34 @@ class WorkQueue(Generic[K]):
             self._wake()
 
     def _wake(self) -> None:
-        async def notify() -> None:
-            async with self._cond:
-                self._cond.notify()
-
-        asyncio.get_running_loop().create_task(notify())
+        """Wakes one worker blocked in get(), if any."""
+        while self._getters:
+            getter = self._getters.popleft()
+            if not getter.done():
+                getter.set_result(None)
+                return
 
     def add_after(self, key: K, delay: float) -> None:
+        """Adds the key after `delay` seconds; a key already waiting waits for the sooner of the
+        two times (client-go's AddAfter): whoever processes it then asks again if need be."""
+        if self._shutting_down:
+            return
         if delay <= 0:
             self.add(key)
             return
         loop = asyncio.get_running_loop()
-        handle: asyncio.TimerHandle
+        due = loop.time() + delay
+        waiting = self._waiting.get(key)
+        if waiting is not None:
+            if waiting[0] <= due:
+                return
+            waiting[1].cancel()
 
         def fire() -> None:
-            self._timers.discard(handle)
+            del self._waiting[key]
             self.add(key)
 
-        handle = loop.call_later(delay, fire)
-        self._timers.add(handle)
+        self._waiting[key] = (due, loop.call_at(due, fire))
 
     def add_rate_limited(self, key: K) -> None:
         """Re-adds a key that failed, after base_delay * 2^failures (capped at max_delay)."""
@@ -87,17 +101,23 @@ class WorkQueue(Generic[K]):
 
     async def get(self) -> K:
         """The next key; the caller must call done(key) when finished with it."""
-        async with self._cond:
-            while not self._queue:
-                if self._shutting_down:
-                    raise ShutDown()
-                await self._cond.wait()
-            key = self._queue.popleft()
-            self._processing.add(key)
-            self._dirty.discard(key)
-            if self._metrics is not None:
-                self._metrics.get(key)
-            return key
+        while not self._queue:
+            if self._shutting_down:
+                raise ShutDown()
+            getter = asyncio.get_running_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except asyncio.CancelledError:
+                if getter.done() and not getter.cancelled():
+                    self._wake()  # woken, then cancelled: another worker takes the key
+                raise
+        key = self._queue.popleft()
+        self._processing.add(key)
+        self._dirty.discard(key)
+        if self._metrics is not None:
+            self._metrics.get(key)
+        return key
 
     def done(self, key: K) -> None:
         self._processing.discard(key)
@@ -123,8 +143,8 @@ class WorkQueue(Generic[K]):
 
     async def shutdown(self) -> None:
         self._shutting_down = True
-        for t in self._timers:
-            t.cancel()
-        self._timers.clear()
-        async with self._cond:
-            self._cond.notify_all()
+        for _, timer in self._waiting.values():
+            timer.cancel()
+        self._waiting.clear()
+        while self._getters:
+            self._wake()

@@ -222,3 +222,74 @@ async def test_the_pods_of_a_node_that_is_gone_are_left_to_the_pod_gc() -> None:
     c.pods._store(pod)
     assert await c.reconcile_pod("default/web") is None
     assert client.pods.calls == []  # controller/podgc force-deletes it
+
+
+async def queued(c: NodeLifecycleController) -> list[str]:
+    """The pods the controller's pod queue holds (taken off it)."""
+    keys = []
+    while len(c.pod_loop.queue):
+        keys.append(await c.pod_loop.queue.get())
+    for key in keys:
+        c.pod_loop.queue.done(key)
+    return sorted(keys)
+
+
+def tainted_node(name: str) -> core_pb2.Node:
+    node = ready_node(name)
+    node.spec.taints.add(key=UNREACHABLE, effect="NoExecute", time_added=timeutil.now())
+    return node
+
+
+def pod_on(node: str, name: str = "web", revision: int = 1) -> core_pb2.Pod:
+    p = running_pod(300, node=node)
+    p.metadata.name, p.metadata.resource_version = name, str(revision)
+    return p
+
+
+async def test_a_pod_bound_to_a_node_without_no_execute_taints_is_no_work() -> None:
+    c, _, _ = controller()
+    c.nodes._store(ready_node("quiet"))
+    c.nodes._store(tainted_node("tainted"))
+    for pod in (pod_on(""), pod_on("quiet", revision=2), pod_on("", name="other")):
+        c.pods._store(pod)
+    assert await queued(c) == []
+    c.pods._store(pod_on("tainted", name="other", revision=2))
+    assert await queued(c) == ["default/other"]
+
+
+async def test_on_a_tainted_node_its_node_tolerations_or_deletion_changing_is_work() -> None:
+    c, _, _ = controller()
+    c.nodes._store(tainted_node("node-1"))
+    c.pods._store(pod_on("node-1"))
+    assert await queued(c) == ["default/web"]
+
+    status_only = pod_on("node-1", revision=2)
+    status_only.status.conditions[0].status = "False"
+    c.pods._store(status_only)
+    assert await queued(c) == []  # nothing reconcile_pod reads changed
+
+    tolerating = pod_on("node-1", revision=3)
+    tolerating.spec.tolerations[1].toleration_seconds = 30
+    c.pods._store(tolerating)
+    assert await queued(c) == ["default/web"]
+
+    deleting = pod_on("node-1", revision=4)
+    deleting.spec.tolerations[1].toleration_seconds = 30
+    deleting.metadata.deletion_timestamp = timeutil.now()
+    c.pods._store(deleting)
+    assert await queued(c) == ["default/web"]  # its NodeLost reason, on an unreachable node
+
+
+async def test_a_node_that_gets_a_no_execute_taint_brings_its_pods_back() -> None:
+    c, _, _ = controller()
+    c.nodes._store(ready_node("node-1"))
+    c.pods._store(pod_on("node-1"))
+    c.pods._store(pod_on("not-seen-yet", name="early"))
+    assert await queued(c) == []
+
+    tainted = tainted_node("node-1")
+    tainted.metadata.resource_version = "6"
+    c.nodes._store(tainted)
+    assert await queued(c) == ["default/web"]
+    c.nodes._store(tainted_node("not-seen-yet"))  # a node first seen tainted
+    assert await queued(c) == ["default/early"]

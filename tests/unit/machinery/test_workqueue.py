@@ -66,3 +66,38 @@ async def test_run_worker_processes_keys_one_at_a_time_until_shutdown() -> None:
     await q.shutdown()
     await asyncio.wait_for(worker, 1)
     assert seen == ["a", "b", "a"]
+
+
+async def test_a_key_added_after_waits_for_the_sooner_of_two_times() -> None:
+    q: WorkQueue[str] = WorkQueue()
+    q.add_after("a", 60.0)
+    q.add_after("a", 0.01)  # sooner: replaces the wait
+    q.add_after("a", 30.0)  # later than the one waiting: nothing more
+    assert await asyncio.wait_for(q.get(), 1) == "a"
+    q.done("a")
+    await asyncio.sleep(0.05)
+    assert len(q) == 0  # the later times were not kept
+
+
+async def test_each_key_added_wakes_one_waiting_worker() -> None:
+    q: WorkQueue[str] = WorkQueue()
+    workers = [asyncio.create_task(q.get()) for _ in range(3)]
+    await asyncio.sleep(0)
+    q.add("a")
+    q.add("b")
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert sorted(w.result() for w in workers if w.done()) == ["a", "b"]
+    (idle,) = [w for w in workers if not w.done()]
+    q.add("c")
+    assert await asyncio.wait_for(idle, 1) == "c"
+
+
+async def test_a_worker_cancelled_as_it_is_woken_passes_the_key_on() -> None:
+    q: WorkQueue[str] = WorkQueue()
+    first = asyncio.create_task(q.get())
+    second = asyncio.create_task(q.get())
+    await asyncio.sleep(0)
+    q.add("a")  # wakes the first worker...
+    first.cancel()  # ...which is cancelled before it takes the key
+    assert await asyncio.wait_for(second, 1) == "a"
