@@ -1,6 +1,7 @@
 """Group commit (apiserver/storage/group_commit.py) against a scripted etcd Txn call: the writes of
-one turn of the loop go in one call, each a nested transaction answered alone; a lone write goes
-as it is; a key is never written twice in a call; a failed call fails each of its writes."""
+one turn of the loop go in one call, each a nested transaction answered alone; those made while a
+call is in flight go together in the next; a lone write goes as it is; a key is never written
+twice in a call; a failed call fails each of its writes."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class ScriptedEtcd:
         self.revision = 10
         self.calls: list[pb.TxnRequest] = []
         self.fail_with: Exception | None = None
+        self.held: asyncio.Event | None = None  # when set up, each call waits for it
 
     def _apply(self, txn: pb.TxnRequest, revision: int) -> pb.TxnResponse:
         ok = all(c.key not in self.data for c in txn.compare)
@@ -54,6 +56,8 @@ class ScriptedEtcd:
         request = pb.TxnRequest.FromString(serialized)
         self.calls.append(request)
         await asyncio.sleep(0)
+        if self.held is not None:
+            await self.held.wait()
         if self.fail_with is not None:
             raise self.fail_with
         keys = [op.request_txn.compare[0].key for op in request.success if op.request_txn.compare]
@@ -78,6 +82,39 @@ async def test_the_writes_of_one_turn_go_in_one_call_and_each_is_answered_alone(
     taken = results[2].responses[0].response_range.kvs[0]
     assert (taken.key, taken.value) == (b"taken", b"old")
     assert etcd.data == {b"a": b"v", b"b": b"v", b"taken": b"old", b"c": b"v"}
+
+
+async def test_writes_made_while_a_call_is_in_flight_go_together_in_the_next() -> None:
+    etcd = ScriptedEtcd()
+    etcd.held = asyncio.Event()
+    group = GroupCommit(etcd.txn)
+    first = asyncio.ensure_future(group.txn(b"a", put_if_absent(b"a")))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(group.txn(b"b", put_if_absent(b"b")))
+    await asyncio.sleep(0.01)  # a turn of the loop, and more, apart
+    third = asyncio.ensure_future(group.txn(b"c", put_if_absent(b"c")))
+    await asyncio.sleep(0.01)
+    assert len(etcd.calls) == 1  # "a" is in flight: the others wait for it
+    etcd.held.set()
+    results = await asyncio.gather(first, second, third)
+    assert [r.succeeded for r in results] == [True, True, True]
+    assert etcd.calls[0].SerializeToString() == put_if_absent(b"a")
+    assert [op.request_txn.compare[0].key for op in etcd.calls[1].success] == [b"b", b"c"]
+    assert len(etcd.calls) == 2 and [r.revision for r in results] == [11, 12, 12]
+
+
+async def test_more_calls_in_flight_when_allowed() -> None:
+    etcd = ScriptedEtcd()
+    etcd.held = asyncio.Event()
+    group = GroupCommit(etcd.txn, max_in_flight=2)
+    writes = []
+    for key in (b"a", b"b", b"c"):
+        writes.append(asyncio.ensure_future(group.txn(key, put_if_absent(key))))
+        await asyncio.sleep(0.01)
+    assert len(etcd.calls) == 2  # "a" and "b" in flight, each alone; "c" waits
+    etcd.held.set()
+    assert all(r.succeeded for r in await asyncio.gather(*writes))
+    assert len(etcd.calls) == 3
 
 
 async def test_a_lone_write_is_sent_as_it_is() -> None:
