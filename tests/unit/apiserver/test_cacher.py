@@ -191,8 +191,13 @@ async def test_a_watch_from_before_the_window_is_expired_not_served_from_etcd() 
     etcd's history, each such watch held an etcd watch of its own for as long as it lasted."""
     async with Cluster(capacity=3) as c:
         revisions = [await c.put(pod(f"p{i}")) for i in range(5)]
-        opened = []
-        c.etcd.watch = lambda *args, **kwargs: opened.append(args)  # type: ignore[method-assign]
+        opened: list[tuple[object, ...]] = []
+
+        def watch(*args: object, **kwargs: object) -> AsyncIterator[list[WatchEvent]]:
+            opened.append(args)
+            raise AssertionError("no etcd watch is opened for it")
+
+        c.etcd.watch = watch  # type: ignore[method-assign]
         with pytest.raises(APIError) as err:
             await c.cacher.watch("", WatchOptions(resource_version=str(revisions[0]))).__anext__()
         assert err.value.reason == "Expired"
