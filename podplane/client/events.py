@@ -92,6 +92,17 @@ class EventRecorder:
         if self._max_queued is not None:
             self._enqueue(key, obj, action)
             return
+        self._start_write(key, obj, action)
+
+    def _start_write(
+        self,
+        key: tuple[str, str, str, str],
+        obj: Message,
+        action: str,
+        done: Callable[[], None] | None = None,
+    ) -> None:
+        """Writes in a task of its own, after the one still in flight for the same key;
+        `done` is called once it has finished."""
         task = asyncio.get_running_loop().create_task(
             self._write(self._latest.get(key), key, obj, action)
         )
@@ -102,6 +113,8 @@ class EventRecorder:
             self._tasks.discard(t)
             if self._latest.get(key) is t:
                 del self._latest[key]
+            if done is not None:
+                done()
 
         task.add_done_callback(finished)
 
@@ -160,22 +173,13 @@ class EventRecorder:
         queue: asyncio.Queue[tuple[tuple[str, str, str, str], Message, str]],
     ) -> None:
         """Many in flight, a repeat of an event still in flight after it."""
-        key, obj, action = item
         await self._stream_slots.acquire()
-        task = asyncio.get_running_loop().create_task(
-            self._write(self._latest.get(key), key, obj, action)
-        )
-        self._latest[key] = task
-        self._tasks.add(task)
 
-        def finished(t: asyncio.Task[None]) -> None:
-            self._tasks.discard(t)
-            if self._latest.get(key) is t:
-                del self._latest[key]
+        def done() -> None:
             self._stream_slots.release()
             queue.task_done()
 
-        task.add_done_callback(finished)
+        self._start_write(*item, done=done)
 
     async def close(self) -> None:
         """Stops writing queued events (those not written are dropped) and closes the event
