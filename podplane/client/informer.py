@@ -156,26 +156,22 @@ class Informer(Generic[T]):
         self._cache[key] = obj
         self._index(key, obj)
         if old is None:
-            for on_add in self._on_add:
-                try:
-                    on_add(obj)
-                except Exception:
-                    log.exception("%s informer handler failed", self.name)
+            self._notify(self._on_add, obj)
         else:
-            for on_update in self._on_update:
-                try:
-                    on_update(old, obj)
-                except Exception:
-                    log.exception("%s informer handler failed", self.name)
+            self._notify(self._on_update, old, obj)
 
     def _remove(self, key: str) -> None:
         old = self._cache.pop(key, None)
         if old is None:
             return
         self._index(key, None)
-        for on_delete in self._on_delete:
+        self._notify(self._on_delete, old)
+
+    def _notify(self, handlers: Iterable[Callable[..., None]], *objs: T) -> None:
+        """Calls each handler with `objs`; one that fails is logged, the others still run."""
+        for handler in handlers:
             try:
-                on_delete(old)
+                handler(*objs)
             except Exception:
                 log.exception("%s informer handler failed", self.name)
 

@@ -27,11 +27,10 @@ def claim_name(pod: core_pb2.Pod, volume: core_pb2.Volume) -> str | None:
 
 def pod_claim_names(pod: core_pb2.Pod) -> Iterator[str]:
     """Every claim the pod's volumes use, persistent and ephemeral, in volume order."""
-    for volume in pod.spec.volumes:  # claim_name's tests, inline: this runs at every pod event
-        if volume.HasField("persistent_volume_claim"):
-            yield volume.persistent_volume_claim.claim_name
-        elif volume.HasField("ephemeral"):
-            yield volume_claim_name(pod, volume)
+    for volume in pod.spec.volumes:
+        name = claim_name(pod, volume)
+        if name is not None:
+            yield name
 
 
 def volume_is_for_pod(pod: core_pb2.Pod, claim: core_pb2.PersistentVolumeClaim) -> str | None:

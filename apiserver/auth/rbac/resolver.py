@@ -162,21 +162,18 @@ class RBACAuthorizer:
     ) -> tuple[RBACDecision, bool]:
         """_decide for a resource request, and whether the object's name decided it (a rule
         with resourceNames allows it, or would allow another name)."""
-        errors: list[str] = []
         by_name = False
-        for rules in self.resolver.visit_compiled(user, namespace):
-            if isinstance(rules, str):
-                errors.append(rules)
-                continue
-            for r in rules:
-                if not r.covers(verb, group, resource, subresource):
-                    continue
-                if not r.names:
-                    return RBACDecision(True), by_name
-                if name in r.names:
-                    return RBACDecision(True), True
-                by_name = True
-        return self._refusal(errors), by_name
+
+        def allows(r: Rule) -> bool:
+            nonlocal by_name
+            if not r.covers(verb, group, resource, subresource):
+                return False
+            if not r.names:
+                return True
+            by_name = True
+            return name in r.names
+
+        return self._decide(user, namespace, allows), by_name
 
     def authorize_non_resource(self, user: User, verb: str, path: str) -> RBACDecision:
         """Non-resource URLs: only cluster-wide bindings' rules can name them."""
