@@ -116,10 +116,6 @@ class RBACAuthorizer:
                 for r in rules:
                     if allows(r):
                         return RBACDecision(True)
-        return self._refusal(errors)
-
-    @staticmethod
-    def _refusal(errors: list[str]) -> RBACDecision:
         return RBACDecision(False, f"RBAC: {_aggregate(errors)}" if errors else "")
 
     def authorize_resource(
@@ -142,27 +138,9 @@ class RBACAuthorizer:
             self._generation = policy.generation
         key = (user.name, user.groups, verb, group, resource, subresource, namespace)
         decision = self._decisions.get(key)
-        if decision is None:
-            decision, by_name = self._decide_resource(
-                user, verb, group, resource, subresource, namespace, name
-            )
-            if not by_name:
-                self._decisions[key] = decision
-        return decision
-
-    def _decide_resource(
-        self,
-        user: User,
-        verb: str,
-        group: str,
-        resource: str,
-        subresource: str,
-        namespace: str,
-        name: str,
-    ) -> tuple[RBACDecision, bool]:
-        """_decide for a resource request, and whether the object's name decided it (a rule
-        with resourceNames allows it, or would allow another name)."""
-        by_name = False
+        if decision is not None:
+            return decision
+        by_name = False  # whether a rule's resourceNames were consulted
 
         def allows(r: Rule) -> bool:
             nonlocal by_name
@@ -173,7 +151,10 @@ class RBACAuthorizer:
             by_name = True
             return name in r.names
 
-        return self._decide(user, namespace, allows), by_name
+        decision = self._decide(user, namespace, allows)
+        if not by_name:
+            self._decisions[key] = decision
+        return decision
 
     def authorize_non_resource(self, user: User, verb: str, path: str) -> RBACDecision:
         """Non-resource URLs: only cluster-wide bindings' rules can name them."""
