@@ -18,7 +18,6 @@ from podplane.client.informer import Informer, wait_for_sync
 from tests.e2e.compose_cluster import compose
 from tests.e2e.faults import (
     PodChurn,
-    WatchChecker,
     assert_acknowledged_writes_stored,
     config_map,
     drain,
@@ -30,6 +29,7 @@ from tests.e2e.faults import (
     stop_task,
     wait_healthy,
 )
+from tests.e2e.watch_checker import WatchChecker
 from tests.support import eventually
 
 

@@ -20,11 +20,11 @@ from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.e2e.faults import (
     PodChurn,
-    WatchChecker,
     assert_acknowledged_writes_stored,
     record,
     stop_task,
 )
+from tests.e2e.watch_checker import WatchChecker
 from tests.e2e_ha.ha_cluster import (
     COMPONENTS,
     MANIFESTS,
