@@ -276,12 +276,14 @@ async def scale(
 @dataclass
 class PodChurn:
     """Creates pods and deletes older ones, steadily; remembers which writes were acknowledged.
-    A write that failed or timed out has an unknown outcome and is not counted either way."""
+    A write that failed or timed out has an unknown outcome and is not counted either way: a pod
+    whose delete is unknown may be stored or not (`maybe_deleted`), and is not picked again."""
 
     client: Client
     namespace: str
     created: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
+    maybe_deleted: set[str] = field(default_factory=set)
     ack_times: list[float] = field(default_factory=list)
     failures: int = 0
 
@@ -296,16 +298,24 @@ class PodChurn:
                 )
                 self.created.add(name)
                 self.ack_times.append(time.monotonic())
-                if n % 3 == 0:  # delete one in three, leaving the rest
-                    victim = random.choice(sorted(self.created - self.deleted))
+            except (TimeoutError, grpc.aio.AioRpcError):
+                self.failures += 1
+            if n % 3 == 0 and (alive := self.kept()):  # delete one in three, leaving the rest
+                victim = random.choice(sorted(alive))
+                try:
                     await asyncio.wait_for(
                         self.client.pods.delete(victim, self.namespace, grace_period_seconds=0), 5
                     )
                     self.deleted.add(victim)
                     self.ack_times.append(time.monotonic())
-            except (TimeoutError, grpc.aio.AioRpcError):
-                self.failures += 1
+                except (TimeoutError, grpc.aio.AioRpcError):
+                    self.failures += 1
+                    self.maybe_deleted.add(victim)
             await asyncio.sleep(1 / rate)
+
+    def kept(self) -> set[str]:
+        """The pods whose create was acknowledged and that no delete was sent for."""
+        return self.created - self.deleted - self.maybe_deleted
 
     def first_ack_after(self, t: float) -> float | None:
         return next((a for a in self.ack_times if a >= t), None)
@@ -322,7 +332,7 @@ async def assert_acknowledged_writes_stored(
             await retried(lambda: client.pods.list(namespace, label_selector="role=churn"))
         ).items
     }
-    kept = churn.created - churn.deleted
+    kept = churn.kept()
     assert kept <= stored, f"acknowledged creates lost: {sorted(kept - stored)}"
     assert not churn.deleted & stored, f"acknowledged deletes undone: {churn.deleted & stored}"
 
