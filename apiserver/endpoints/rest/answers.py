@@ -1,5 +1,6 @@
-"""Answers of the REST door in the form the client accepts: an object or a list as JSON, a
-metav1.Table (kubectl get), or metadata only (PartialObjectMetadata)."""
+"""Answers of the REST door in the form the client accepts: an object or a list as JSON (YAML,
+or Kubernetes' protobuf), a metav1.Table (kubectl get), or metadata only
+(PartialObjectMetadata)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 from aiohttp import web
 from google.protobuf.message import Message
 
-from apiserver.endpoints.rest import bodies
+from apiserver.endpoints.rest import bodies, protobuf_encode
 from apiserver.endpoints.rest.negotiation import Accepted, Form, include_object
-from apiserver.endpoints.rest.responses import json_response, yaml_response
+from apiserver.endpoints.rest.responses import json_response, protobuf_response, yaml_response
 from apiserver.objects import ListMessage, object_meta
 from podplane.apimachinery import codec
 from podplane.apimachinery.resources import Resource
@@ -45,6 +46,9 @@ def object_answer(
         body = partial_object_metadata(obj, codec.encode, form.group_version)
     else:
         body = bodies.encode_object(resource, obj)
+        if form.protobuf:
+            encoded = protobuf_encode.encode_object(resource.api_version, resource.kind, body)
+            return protobuf_response(encoded, status, warnings)
         if form.yaml:
             return yaml_response(body, status, warnings)
     return json_response(body, status, warnings)
@@ -82,6 +86,13 @@ def list_answer(
             partial_object_metadata(item, codec.encode, form.group_version) for item in listed.items
         ]
         return json_response(body)
+    if form.protobuf:
+        return list_protobuf(resource, listed)
     if form.yaml:
         return yaml_response(bodies.encode_list(resource, listed))
     return json_response(bodies.encode_list(resource, listed))
+
+
+def list_protobuf(resource: Resource, listed: ListMessage[Any]) -> web.Response:
+    body = bodies.encode_list(resource, listed)
+    return protobuf_response(protobuf_encode.encode_list(resource.api_version, resource.kind, body))

@@ -57,12 +57,18 @@ def parsed(request: web.Request) -> ResourceRequest | NonResourceRequest:
     return request[PARSED]
 
 
-def _wants_yaml(request: web.Request) -> bool:
-    """Whether the client asked for YAML before JSON: its errors are written as YAML too."""
+def _error_form(request: web.Request) -> tuple[bool, bool]:
+    """Whether the client asked for YAML, or for protobuf (of a kind written in it), before
+    JSON: its errors are written so too."""
+    req = request.get(PARSED)
+    kind = None
+    if isinstance(req, ResourceRequest):
+        kind = req.resource or req.create_only
     try:
-        return accepted(request.headers.get("Accept", "")).yaml
+        form = accepted(request.headers.get("Accept", ""), kind)
     except errors.APIError:
-        return False
+        return False, False
+    return form.yaml, form.protobuf
 
 
 # What aiohttp's own refusals are in Kubernetes' terms (a body over the limit is 413).
@@ -93,9 +99,9 @@ def _internal_error(request: web.Request, e: BaseException) -> errors.APIError:
 @web.middleware
 async def errors_as_status(request: web.Request, handler: Handler) -> web.StreamResponse:
     """An APIError from anywhere below is answered as its Status, in the form the client asked
-    for (JSON or YAML); an aiohttp refusal (a body over the limit) as the Status Kubernetes
-    gives it; anything else as a 500 Status that says it is the server's fault (its traceback
-    logged, not sent), never aiohttp's own error page or a dropped connection."""
+    for (JSON, YAML or protobuf); an aiohttp refusal (a body over the limit) as the Status
+    Kubernetes gives it; anything else as a 500 Status that says it is the server's fault (its
+    traceback logged, not sent), never aiohttp's own error page or a dropped connection."""
     try:
         return await handler(request)
     except errors.APIError as e:
@@ -107,7 +113,8 @@ async def errors_as_status(request: web.Request, handler: Handler) -> web.Stream
     except Exception as e:  # noqa: BLE001 (a bug: say so, keep serving)
         err = _internal_error(request, e)
     try:
-        return status_response(err, as_yaml=_wants_yaml(request))
+        as_yaml, as_protobuf = _error_form(request)
+        return status_response(err, as_yaml=as_yaml, as_protobuf=as_protobuf)
     except Exception as e:  # noqa: BLE001 (the error's own Status would not encode)
         return status_response(_internal_error(request, e))
 

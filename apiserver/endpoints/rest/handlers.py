@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from apiserver import errors
-from apiserver.endpoints.rest import bodies, patching, subresources, watch
-from apiserver.endpoints.rest.answers import list_answer, object_answer
+from apiserver.endpoints.rest import bodies, patching, protobuf_encode, subresources, watch
+from apiserver.endpoints.rest.answers import list_answer, list_protobuf, object_answer
 from apiserver.endpoints.rest.filters import parsed
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.nonresource import NonResourceHandler
@@ -24,7 +24,12 @@ from apiserver.endpoints.rest.request import (
     optional_int64,
     truthy,
 )
-from apiserver.endpoints.rest.responses import REQUEST_WARNINGS, json_response, yaml_response
+from apiserver.endpoints.rest.responses import (
+    REQUEST_WARNINGS,
+    json_response,
+    protobuf_response,
+    yaml_response,
+)
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
 from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
@@ -165,7 +170,7 @@ class ResourceHandlers:
     async def get(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
     ) -> web.StreamResponse:
-        form = accepted(request.headers.get("Accept", ""))
+        form = accepted(request.headers.get("Accept", ""), api.resource)
         obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
         return object_answer(api.resource, obj, form, request.query, table=api.table)
 
@@ -173,7 +178,7 @@ class ResourceHandlers:
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
     ) -> web.StreamResponse:
         q = request.query
-        form = accepted(request.headers.get("Accept", ""))
+        form = accepted(request.headers.get("Accept", ""), api.resource)
         listed = await api.list(req.namespace, list_options(q))
         return list_answer(api.resource, listed, form, q, table=api.table)
 
@@ -185,7 +190,7 @@ class ResourceHandlers:
     async def create(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
     ) -> web.StreamResponse:
-        form = accepted(request.headers.get("Accept", ""))
+        form = accepted(request.headers.get("Accept", ""), api.resource)
         data, duplicates = await bodies.read_document(request)
         obj, warnings = bodies.decode_object(
             api.resource,
@@ -209,13 +214,18 @@ class ResourceHandlers:
         status filled in."""
         if req.verb != "create":
             raise method_not_allowed(req.method)
-        form = accepted(request.headers.get("Accept", ""))
+        form = accepted(request.headers.get("Accept", ""), api.resource)
         data, duplicates = await bodies.read_document(request)
         obj, warnings = bodies.decode_object(
             api.resource, data, duplicates, bodies.field_validation(request.query)
         )
         bodies.require_namespace_match(api.resource, obj, req.namespace)
         body = bodies.encode_object(api.resource, await api.create(obj))
+        if form.protobuf:
+            encoded = protobuf_encode.encode_object(
+                api.resource.api_version, api.resource.kind, body
+            )
+            return protobuf_response(encoded, 201, warnings)
         if form.yaml:
             return yaml_response(body, 201, warnings)
         return json_response(body, 201, warnings)
@@ -223,7 +233,7 @@ class ResourceHandlers:
     async def update(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
     ) -> web.StreamResponse:
-        form = accepted(request.headers.get("Accept", ""))
+        form = accepted(request.headers.get("Accept", ""), api.resource)
         data, duplicates = await bodies.read_document(request)
         obj, warnings = bodies.decode_object(
             api.resource,
@@ -244,7 +254,7 @@ class ResourceHandlers:
     async def patch(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
     ) -> web.StreamResponse:
-        form = accepted(request.headers.get("Accept", ""))
+        form = accepted(request.headers.get("Accept", ""), api.resource)
         patched, warnings, created = await patching.patch(request, req, api)
         code = 201 if created else 200
         return object_answer(
@@ -254,14 +264,15 @@ class ResourceHandlers:
     async def delete(
         self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
     ) -> web.StreamResponse:
-        form = accepted(request.headers.get("Accept", ""))
+        form = accepted(request.headers.get("Accept", ""), api.resource)
         options = await _delete_options(request)
         obj, gone = await api.delete(req.namespace, req.name, options)
         if gone and api.resource.plural not in RETURNS_DELETED_OBJECT:
             meta = object_meta(obj)
-            return json_response(
-                success(meta.name, errors.group_of(api.resource), api.resource.plural, meta.uid)
-            )
+            done = success(meta.name, errors.group_of(api.resource), api.resource.plural, meta.uid)
+            if form.protobuf:
+                return protobuf_response(protobuf_encode.status(done))
+            return json_response(done)
         return object_answer(api.resource, obj, form, request.query, table=api.table)
 
     async def delete_collection(
@@ -273,4 +284,6 @@ class ResourceHandlers:
             label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", "")
         )
         deleted = await api.delete_collection(req.namespace, selecting, options)
+        if accepted(request.headers.get("Accept", ""), api.resource).protobuf:
+            return list_protobuf(api.resource, deleted)
         return json_response(bodies.encode_list(api.resource, deleted))

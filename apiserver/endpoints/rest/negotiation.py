@@ -1,15 +1,20 @@
 """What form of an answer the client accepts (k8s.io/apiserver/pkg/endpoints/handlers/
 negotiation): plain JSON (or YAML), a metav1.Table (`kubectl get` asks for
-`application/json;as=Table;v=v1;g=meta.k8s.io`), or metadata only (PartialObjectMetadata).
-Protobuf is not served: a client that also accepts JSON gets JSON, as client-go handles."""
+`application/json;as=Table;v=v1;g=meta.k8s.io`), metadata only (PartialObjectMetadata), or
+Kubernetes' protobuf (application/vnd.kubernetes.protobuf, what client-go's typed clients ask for
+first) for the kinds protobuf_kinds serves. Tables and metadata are JSON only here; a custom
+resource is JSON only, as in Kubernetes: protobuf first and JSON next gets JSON, protobuf alone a
+406."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from apiserver import errors
+from apiserver.endpoints.rest import protobuf_kinds
 from apiserver.endpoints.rest.status import not_acceptable
 from podplane.printers.table import IncludeObject, UnknownIncludeObject, parse_include_object
 
@@ -27,6 +32,8 @@ class Accepted:
     version: str = "v1"
     # An object or list written as YAML (Accept: application/yaml before JSON).
     yaml: bool = False
+    # An object, list or watch written in Kubernetes' protobuf.
+    protobuf: bool = False
 
     @property
     def group_version(self) -> str:
@@ -50,14 +57,25 @@ def _media_types(accept: str) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
-def accepted(accept: str) -> Accepted:
-    """The first form of the Accept header's list this server can give; JSON when none is
-    asked for; a 406 when nothing listed can be given."""
+class _Kind(Protocol):
+    @property
+    def api_version(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+def accepted(accept: str, kind: _Kind | None = None) -> Accepted:
+    """The first form of the Accept header's list this server can give for objects of `kind`
+    (protobuf only for a kind written in it); JSON when none is asked for; a 406 when nothing
+    listed can be given."""
     if not accept:
         return Accepted(Form.OBJECT)
     for media_type, params in _media_types(accept):
         if media_type not in _JSON_LIKE:
-            continue  # protobuf, CBOR: the next choice
+            if media_type == protobuf_kinds.MEDIA_TYPE and _protobuf(params, kind):
+                return Accepted(Form.OBJECT, protobuf=True)
+            continue  # CBOR, protobuf of a kind not written in it: the next choice
         as_ = params.get("as", "")
         if not as_:
             return Accepted(Form.OBJECT, yaml=media_type == "application/yaml")
@@ -68,6 +86,14 @@ def accepted(accept: str) -> Accepted:
         if as_ in ("PartialObjectMetadata", "PartialObjectMetadataList"):
             return Accepted(Form.METADATA, params["v"])
     raise not_acceptable()
+
+
+def _protobuf(params: Mapping[str, str], kind: _Kind | None) -> bool:
+    """Whether an object of `kind` is written in protobuf as asked (a Table or metadata in
+    protobuf is not: the next choice)."""
+    if kind is None or "as" in params:
+        return False
+    return protobuf_kinds.serves(kind.api_version, kind.kind)
 
 
 def accepts_openapi_protobuf(accept: str, media_type: str) -> bool:

@@ -1,5 +1,6 @@
-"""Responses of the REST door: JSON bodies (Kubernetes writes compact JSON), a Status for errors,
-and the `Warning` headers kubectl prints (k8s.io/apiserver/pkg/endpoints/warning: code 299)."""
+"""Responses of the REST door: JSON bodies (Kubernetes writes compact JSON; YAML or protobuf when
+asked), a Status for errors, and the `Warning` headers kubectl prints
+(k8s.io/apiserver/pkg/endpoints/warning: code 299)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import yaml
 from aiohttp import web
 
 from apiserver import errors
+from apiserver.endpoints.rest import protobuf_encode
+from apiserver.endpoints.rest.protobuf_kinds import MEDIA_TYPE as PROTOBUF
 from apiserver.endpoints.rest.status import failure
 from podplane.apimachinery import json_text
 from podplane.apimachinery.json_types import JSONValue
@@ -43,6 +46,13 @@ def yaml_response(body: JSONValue, status: int = 200, warnings: Iterable[str] = 
     return response
 
 
+def protobuf_response(body: bytes, status: int = 200, warnings: Iterable[str] = ()) -> web.Response:
+    """An answer already in Kubernetes' protobuf (protobuf_encode)."""
+    response = web.Response(body=body, status=status, content_type=PROTOBUF)
+    add_warnings(response, warnings)
+    return response
+
+
 async def start_stream(request: web.Request, content_type: str) -> web.StreamResponse:
     """A 200 answer streamed in chunks (watch events, log lines), its headers sent."""
     response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
@@ -52,11 +62,18 @@ async def start_stream(request: web.Request, content_type: str) -> web.StreamRes
     return response
 
 
-def status_response(err: errors.APIError, as_yaml: bool = False) -> web.Response:
-    """The error's Status, as YAML when the client asked for YAML first (Kubernetes negotiates
-    an error's form as any answer's)."""
+def status_response(
+    err: errors.APIError, as_yaml: bool = False, as_protobuf: bool = False
+) -> web.Response:
+    """The error's Status, as YAML or protobuf when the client asked for that first (Kubernetes
+    negotiates an error's form as any answer's)."""
     code, body = failure(err)
-    response = yaml_response(body, code) if as_yaml else json_response(body, code)
+    if as_protobuf:
+        response = protobuf_response(protobuf_encode.status(body), code)
+    elif as_yaml:
+        response = yaml_response(body, code)
+    else:
+        response = json_response(body, code)
     if err.details is not None and err.details.retry_after_seconds:
         response.headers["Retry-After"] = str(err.details.retry_after_seconds)
     return response

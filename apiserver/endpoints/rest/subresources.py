@@ -14,12 +14,12 @@ from aiohttp import web
 from google.protobuf.message import Message
 
 from apiserver import errors
-from apiserver.endpoints.rest import bodies, patching, streaming
+from apiserver.endpoints.rest import bodies, patching, protobuf_encode, protobuf_kinds, streaming
 from apiserver.endpoints.rest.answers import object_answer
 from apiserver.endpoints.rest.eviction import create_eviction
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import ResourceRequest, optional_int64, truthy
-from apiserver.endpoints.rest.responses import json_response, start_stream
+from apiserver.endpoints.rest.responses import json_response, protobuf_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
 from apiserver.registry.options import ApplyOptions, PatchOptions
@@ -35,7 +35,7 @@ from apiserver.registry.store import Store
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec
-from podplane.apimachinery.json_types import JSONValue
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.patch.mergepatch import PatchError
 
 
@@ -74,7 +74,7 @@ async def serve(
 async def _status(
     request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
 ) -> web.StreamResponse:
-    form = accepted(request.headers.get("Accept", ""))
+    form = accepted(request.headers.get("Accept", ""), api.resource)
     if req.verb == "get":
         obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
         return object_answer(api.resource, obj, form, request.query, table=api.table)
@@ -109,12 +109,19 @@ async def _status(
 # ------------------------------------------------------------------ scale
 
 
+def _scale_answer(request: web.Request, scale: JSONObject) -> web.Response:
+    """An autoscaling/v1 Scale, in protobuf when the client asks for it first."""
+    if accepted(request.headers.get("Accept", ""), protobuf_kinds.SCALE).protobuf:
+        return protobuf_response(protobuf_encode.encode_object("autoscaling/v1", "Scale", scale))
+    return json_response(scale)
+
+
 async def _scale(
     request: web.Request, req: ResourceRequest, api: ResourceAPI[Any], scaler: Scaler
 ) -> web.StreamResponse:
     if req.verb == "get":
         obj = await api.get(req.namespace, req.name)
-        return json_response(scaler.scale_of(obj))
+        return _scale_answer(request, scaler.scale_of(obj))
     if req.verb not in ("update", "patch"):
         raise method_not_allowed(req.method)
     if req.verb == "patch" and request.content_type == patching.APPLY_PATCH:
@@ -145,7 +152,7 @@ async def _scale(
         force=patching.force_of(request.query) if req.verb == "patch" else None,
     )
     stored = await api.patch(req.namespace, req.name, rescaled, options, subresource="scale")
-    return json_response(scaler.scale_of(stored))
+    return _scale_answer(request, scaler.scale_of(stored))
 
 
 async def _apply_scale(
@@ -173,7 +180,7 @@ async def _apply_scale(
         ),
         subresource="scale",
     )
-    return json_response(scaler.scale_of(stored))
+    return _scale_answer(request, scaler.scale_of(stored))
 
 
 # ------------------------------------------------------------------ service accounts
@@ -245,7 +252,7 @@ async def create_binding(
 async def _ephemeral_containers(
     request: web.Request, req: ResourceRequest, pods: ResourceAPI[core_pb2.Pod]
 ) -> web.StreamResponse:
-    form = accepted(request.headers.get("Accept", ""))
+    form = accepted(request.headers.get("Accept", ""), pods.resource)
     if req.verb == "get":
         return object_answer(
             pods.resource, await pods.get(req.namespace, req.name), form, request.query

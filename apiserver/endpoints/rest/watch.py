@@ -1,7 +1,9 @@
 """Watch over HTTP (k8s.io/apiserver/pkg/endpoints/handlers/watch.go): a chunked response of
 newline-separated JSON events `{"type": "ADDED", "object": {...}}`, from the watch cache, until
 timeoutSeconds or the client goes. With Accept as=Table each event carries a Table of one row
-(the column definitions in the first only), which `kubectl get -w` prints. A resourceVersion the
+(the column definitions in the first only), which `kubectl get -w` prints. In Kubernetes'
+protobuf (client-go's typed clients' informers), each event is a length-delimited WatchEvent
+frame around the enveloped object (protobuf_encode.watch_frame). A resourceVersion the
 cache no longer has is answered, as the cacher answers it, by one ERROR event holding the 410
 Status ("too old resource version"): clients then list again."""
 
@@ -15,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from apiserver import errors
-from apiserver.endpoints.rest import bodies
+from apiserver.endpoints.rest import bodies, protobuf_encode, protobuf_kinds
 from apiserver.endpoints.rest.negotiation import Form, accepted, include_object
 from apiserver.endpoints.rest.request import ResourceRequest, int64, truthy
 from apiserver.endpoints.rest.responses import dumps, start_stream
@@ -87,11 +89,15 @@ class _Encoder:
     def __init__(self, request: web.Request, api: ResourceAPI[Any]) -> None:
         self.resource = api.resource
         self.table = api.table
-        self.form = accepted(request.headers.get("Accept", ""))
+        self.form = accepted(request.headers.get("Accept", ""), self.resource)
         if self.form.yaml:
             raise not_acceptable()  # YAML has no stream form: Kubernetes answers 406 too
         self.include = include_object(request.query) if self.form.form is Form.TABLE else None
         self.headers_sent = False
+
+    @property
+    def content_type(self) -> str:
+        return protobuf_kinds.WATCH_MEDIA_TYPE if self.form.protobuf else "application/json"
 
     def line(self, event: WatchMessage[Any]) -> bytes:
         obj = event.object
@@ -129,6 +135,30 @@ class _Encoder:
         encoded = bodies.encode_object(self.resource, event.object)
         return dumps({"type": event.type, "object": encoded}) + b"\n"
 
+    def frame(self, event: WatchMessage[Any]) -> bytes:
+        """The event in protobuf, shared as the JSON lines are (its own key)."""
+        if event.type == "BOOKMARK":
+            meta = {"metadata": codec.encode(object_meta(event.object))}
+            return self._frame_of(event.type, meta)
+        which = f"protobuf:{self.resource.api_version}/{self.resource.plural}"
+        return _SHARED.line(
+            which,
+            event,
+            lambda: self._frame_of(event.type, bodies.encode_object(self.resource, event.object)),
+        )
+
+    def _frame_of(self, event_type: str, body: JSONObject) -> bytes:
+        r = self.resource
+        return protobuf_encode.watch_frame(
+            event_type, protobuf_encode.encode_object(r.api_version, r.kind, body)
+        )
+
+    def error(self, status: JSONObject) -> bytes:
+        """The ERROR event that ends a watch, holding its Status."""
+        if self.form.protobuf:
+            return protobuf_encode.watch_frame("ERROR", protobuf_encode.status(status))
+        return dumps({"type": "ERROR", "object": status}) + b"\n"
+
 
 async def serve_watch(
     request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
@@ -156,16 +186,17 @@ async def serve_watch(
         timeout_seconds=_timeout(q.get("timeoutSeconds", "")),
     )
     events = api.watch_batches(req.namespace, options, max_batch=MAX_EVENTS_PER_WRITE)
-    response = await start_stream(request, "application/json")
+    response = await start_stream(request, encoder.content_type)
     try:
+        encode = encoder.frame if encoder.form.protobuf else encoder.line
         async for batch in events:
-            await response.write(b"".join(encoder.line(event) for event in batch))
+            await response.write(b"".join(encode(event) for event in batch))
         await response.write_eof()
     except errors.APIError as e:
         # A resourceVersion older than the cache and etcd keep (410 Expired, as the cacher
         # answers it), or the watch ended in an error: one ERROR event, then the end.
         _, status = failure(e)
-        await response.write(dumps({"type": "ERROR", "object": status}) + b"\n")
+        await response.write(encoder.error(status))
     except ConnectionResetError:
         pass  # the client went away
     finally:

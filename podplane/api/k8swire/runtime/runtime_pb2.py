@@ -24,15 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*podplane/api/k8swire/runtime/runtime.proto\x12\x18podplane.k8swire.runtime\",\n\x08TypeMeta\x12\x12\n\napiVersion\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"z\n\x07Unknown\x12\x34\n\x08typeMeta\x18\x01 \x01(\x0b\x32\".podplane.k8swire.runtime.TypeMeta\x12\x0b\n\x03raw\x18\x02 \x01(\x0c\x12\x17\n\x0f\x63ontentEncoding\x18\x03 \x01(\t\x12\x13\n\x0b\x63ontentType\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*podplane/api/k8swire/runtime/runtime.proto\x12\x18podplane.k8swire.runtime\"\x1b\n\x0cRawExtension\x12\x0b\n\x03raw\x18\x01 \x01(\x0c\",\n\x08TypeMeta\x12\x12\n\napiVersion\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"z\n\x07Unknown\x12\x34\n\x08typeMeta\x18\x01 \x01(\x0b\x32\".podplane.k8swire.runtime.TypeMeta\x12\x0b\n\x03raw\x18\x02 \x01(\x0c\x12\x17\n\x0f\x63ontentEncoding\x18\x03 \x01(\t\x12\x13\n\x0b\x63ontentType\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.k8swire.runtime.runtime_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TYPEMETA']._serialized_start=72
-  _globals['_TYPEMETA']._serialized_end=116
-  _globals['_UNKNOWN']._serialized_start=118
-  _globals['_UNKNOWN']._serialized_end=240
+  _globals['_RAWEXTENSION']._serialized_start=72
+  _globals['_RAWEXTENSION']._serialized_end=99
+  _globals['_TYPEMETA']._serialized_start=101
+  _globals['_TYPEMETA']._serialized_end=145
+  _globals['_UNKNOWN']._serialized_start=147
+  _globals['_UNKNOWN']._serialized_end=269
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RawExtension(_message.Message):
+    __slots__ = ("raw",)
+    RAW_FIELD_NUMBER: _ClassVar[int]
+    raw: bytes
+    def __init__(self, raw: _Optional[bytes] = ...) -> None: ...
+
 class TypeMeta(_message.Message):
     __slots__ = ("apiVersion", "kind")
     APIVERSION_FIELD_NUMBER: _ClassVar[int]

@@ -649,17 +649,15 @@ ENVELOPE = body("v1", "Namespace", NAMESPACE)[len(MAGIC) :]
         (body("v1", "Namespace", b"\x0a\x03\x0a"), 400, "BadRequest", "the Namespace"),
         (body("v1", "Gadget", NAMESPACE), 400, "BadRequest", 'no kind "Gadget" is registered'),
         (body("v2", "Namespace", NAMESPACE), 400, "BadRequest", 'for version "v2"'),
-        # Served, but read from JSON only: the media type is what is refused.
-        (body("v1", "Pod", b""), 415, "UnsupportedMediaType", "Pod in version"),
-        (body("autoscaling/v1", "Scale", b""), 415, "UnsupportedMediaType", "application/json"),
-        # A field this server does not read, set: refused, never dropped (PodSpec 34,
-        # ephemeralContainers, holding one).
+        # A field this server does not read, set: refused, never dropped (PodSpec 41,
+        # hostnameOverride, which podplane's Pod does not carry).
         (
-            body("batch/v1", "Job", b"\x12\x08\x32\x06\x12\x04\x92\x02\x01\x00"),
+            body("batch/v1", "Job", b"\x12\x08\x32\x06\x12\x04\xca\x02\x01x"),
             400,
             "BadRequest",
-            "spec.template.spec: field 34 of PodSpec is not read",
+            "spec.template.spec: field 41 of PodSpec is not read",
         ),
+        (body("v1", "Pod", b"\x12\x04\xca\x02\x01x"), 400, "BadRequest", "spec: field 41"),
         (
             body("v1", "Service", b"\x12\x06\x0a\x04\x22\x02\x08\x07"),
             400,

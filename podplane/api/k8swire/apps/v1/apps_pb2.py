@@ -25,23 +25,64 @@ _sym_db = _symbol_database.Default()
 from podplane.api.k8swire.core.v1 import core_pb2 as podplane_dot_api_dot_k8swire_dot_core_dot_v1_dot_core__pb2
 from podplane.api.k8swire.intstr import intstr_pb2 as podplane_dot_api_dot_k8swire_dot_intstr_dot_intstr__pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
+from podplane.api.k8swire.runtime import runtime_pb2 as podplane_dot_api_dot_k8swire_dot_runtime_dot_runtime__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'podplane/api/k8swire/apps/v1/apps.proto\x12\x18podplane.k8swire.apps.v1\x1a\'podplane/api/k8swire/core/v1/core.proto\x1a(podplane/api/k8swire/intstr/intstr.proto\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xb8\x01\n\nDeployment\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x36\n\x04spec\x18\x02 \x01(\x0b\x32(.podplane.k8swire.apps.v1.DeploymentSpec\x12:\n\x06status\x18\x03 \x01(\x0b\x32*.podplane.k8swire.apps.v1.DeploymentStatus\"\x93\x03\n\x0e\x44\x65ploymentSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x39\n\x08selector\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12;\n\x08template\x18\x03 \x01(\x0b\x32).podplane.k8swire.core.v1.PodTemplateSpec\x12>\n\x08strategy\x18\x04 \x01(\x0b\x32,.podplane.k8swire.apps.v1.DeploymentStrategy\x12\x17\n\x0fminReadySeconds\x18\x05 \x01(\x05\x12!\n\x14revisionHistoryLimit\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x0e\n\x06paused\x18\x07 \x01(\x08\x12$\n\x17progressDeadlineSeconds\x18\t \x01(\x05H\x02\x88\x01\x01\x42\x0b\n\t_replicasB\x17\n\x15_revisionHistoryLimitB\x1a\n\x18_progressDeadlineSeconds\"l\n\x12\x44\x65ploymentStrategy\x12\x0c\n\x04type\x18\x01 \x01(\t\x12H\n\rrollingUpdate\x18\x02 \x01(\x0b\x32\x31.podplane.k8swire.apps.v1.RollingUpdateDeployment\"\x8f\x01\n\x17RollingUpdateDeployment\x12<\n\x0emaxUnavailable\x18\x01 \x01(\x0b\x32$.podplane.k8swire.intstr.IntOrString\x12\x36\n\x08maxSurge\x18\x02 \x01(\x0b\x32$.podplane.k8swire.intstr.IntOrString\"\xa8\x01\n\x10\x44\x65ploymentStatus\x12\x1a\n\x12observedGeneration\x18\x01 \x01(\x03\x12\x10\n\x08replicas\x18\x02 \x01(\x05\x12\x17\n\x0fupdatedReplicas\x18\x03 \x01(\x05\x12\x15\n\rreadyReplicas\x18\x07 \x01(\x05\x12\x19\n\x11\x61vailableReplicas\x18\x04 \x01(\x05\x12\x1b\n\x13unavailableReplicas\x18\x05 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'podplane/api/k8swire/apps/v1/apps.proto\x12\x18podplane.k8swire.apps.v1\x1a\'podplane/api/k8swire/core/v1/core.proto\x1a(podplane/api/k8swire/intstr/intstr.proto\x1a\'podplane/api/k8swire/meta/v1/meta.proto\x1a*podplane/api/k8swire/runtime/runtime.proto\"\x94\x01\n\x12\x43ontrollerRevision\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x34\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32&.podplane.k8swire.runtime.RawExtension\x12\x10\n\x08revision\x18\x03 \x01(\x03\"\xb5\x01\n\tDaemonSet\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x35\n\x04spec\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.apps.v1.DaemonSetSpec\x12\x39\n\x06status\x18\x03 \x01(\x0b\x32).podplane.k8swire.apps.v1.DaemonSetStatus\"\x8f\x01\n\x12\x44\x61\x65monSetCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12:\n\x12lastTransitionTime\x18\x03 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"\xa7\x02\n\rDaemonSetSpec\x12\x39\n\x08selector\x18\x01 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12;\n\x08template\x18\x02 \x01(\x0b\x32).podplane.k8swire.core.v1.PodTemplateSpec\x12I\n\x0eupdateStrategy\x18\x03 \x01(\x0b\x32\x31.podplane.k8swire.apps.v1.DaemonSetUpdateStrategy\x12\x17\n\x0fminReadySeconds\x18\x04 \x01(\x05\x12!\n\x14revisionHistoryLimit\x18\x06 \x01(\x05H\x00\x88\x01\x01\x42\x17\n\x15_revisionHistoryLimit\"\xe4\x02\n\x0f\x44\x61\x65monSetStatus\x12\x1e\n\x16\x63urrentNumberScheduled\x18\x01 \x01(\x05\x12\x1a\n\x12numberMisscheduled\x18\x02 \x01(\x05\x12\x1e\n\x16\x64\x65siredNumberScheduled\x18\x03 \x01(\x05\x12\x13\n\x0bnumberReady\x18\x04 \x01(\x05\x12\x1a\n\x12observedGeneration\x18\x05 \x01(\x03\x12\x1e\n\x16updatedNumberScheduled\x18\x06 \x01(\x05\x12\x17\n\x0fnumberAvailable\x18\x07 \x01(\x05\x12\x19\n\x11numberUnavailable\x18\x08 \x01(\x05\x12\x1b\n\x0e\x63ollisionCount\x18\t \x01(\x05H\x00\x88\x01\x01\x12@\n\nconditions\x18\n \x03(\x0b\x32,.podplane.k8swire.apps.v1.DaemonSetConditionB\x11\n\x0f_collisionCount\"p\n\x17\x44\x61\x65monSetUpdateStrategy\x12\x0c\n\x04type\x18\x01 \x01(\t\x12G\n\rrollingUpdate\x18\x02 \x01(\x0b\x32\x30.podplane.k8swire.apps.v1.RollingUpdateDaemonSet\"\xb8\x01\n\nDeployment\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x36\n\x04spec\x18\x02 \x01(\x0b\x32(.podplane.k8swire.apps.v1.DeploymentSpec\x12:\n\x06status\x18\x03 \x01(\x0b\x32*.podplane.k8swire.apps.v1.DeploymentStatus\"\xc8\x01\n\x13\x44\x65ploymentCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x36\n\x0elastUpdateTime\x18\x06 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12:\n\x12lastTransitionTime\x18\x07 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"\x93\x03\n\x0e\x44\x65ploymentSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x39\n\x08selector\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12;\n\x08template\x18\x03 \x01(\x0b\x32).podplane.k8swire.core.v1.PodTemplateSpec\x12>\n\x08strategy\x18\x04 \x01(\x0b\x32,.podplane.k8swire.apps.v1.DeploymentStrategy\x12\x17\n\x0fminReadySeconds\x18\x05 \x01(\x05\x12!\n\x14revisionHistoryLimit\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x0e\n\x06paused\x18\x07 \x01(\x08\x12$\n\x17progressDeadlineSeconds\x18\t \x01(\x05H\x02\x88\x01\x01\x42\x0b\n\t_replicasB\x17\n\x15_revisionHistoryLimitB\x1a\n\x18_progressDeadlineSeconds\"\x9b\x02\n\x10\x44\x65ploymentStatus\x12\x1a\n\x12observedGeneration\x18\x01 \x01(\x03\x12\x10\n\x08replicas\x18\x02 \x01(\x05\x12\x17\n\x0fupdatedReplicas\x18\x03 \x01(\x05\x12\x15\n\rreadyReplicas\x18\x07 \x01(\x05\x12\x19\n\x11\x61vailableReplicas\x18\x04 \x01(\x05\x12\x1b\n\x13unavailableReplicas\x18\x05 \x01(\x05\x12\x41\n\nconditions\x18\x06 \x03(\x0b\x32-.podplane.k8swire.apps.v1.DeploymentCondition\x12\x1b\n\x0e\x63ollisionCount\x18\x08 \x01(\x05H\x00\x88\x01\x01\x42\x11\n\x0f_collisionCount\"l\n\x12\x44\x65ploymentStrategy\x12\x0c\n\x04type\x18\x01 \x01(\t\x12H\n\rrollingUpdate\x18\x02 \x01(\x0b\x32\x31.podplane.k8swire.apps.v1.RollingUpdateDeployment\"\xb8\x01\n\nReplicaSet\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x36\n\x04spec\x18\x02 \x01(\x0b\x32(.podplane.k8swire.apps.v1.ReplicaSetSpec\x12:\n\x06status\x18\x03 \x01(\x0b\x32*.podplane.k8swire.apps.v1.ReplicaSetStatus\"\x90\x01\n\x13ReplicaSetCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12:\n\x12lastTransitionTime\x18\x03 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"\xc5\x01\n\x0eReplicaSetSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x17\n\x0fminReadySeconds\x18\x04 \x01(\x05\x12\x39\n\x08selector\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12;\n\x08template\x18\x03 \x01(\x0b\x32).podplane.k8swire.core.v1.PodTemplateSpecB\x0b\n\t_replicas\"\xd3\x01\n\x10ReplicaSetStatus\x12\x10\n\x08replicas\x18\x01 \x01(\x05\x12\x1c\n\x14\x66ullyLabeledReplicas\x18\x02 \x01(\x05\x12\x15\n\rreadyReplicas\x18\x04 \x01(\x05\x12\x19\n\x11\x61vailableReplicas\x18\x05 \x01(\x05\x12\x1a\n\x12observedGeneration\x18\x03 \x01(\x03\x12\x41\n\nconditions\x18\x06 \x03(\x0b\x32-.podplane.k8swire.apps.v1.ReplicaSetCondition\"\x8e\x01\n\x16RollingUpdateDaemonSet\x12<\n\x0emaxUnavailable\x18\x01 \x01(\x0b\x32$.podplane.k8swire.intstr.IntOrString\x12\x36\n\x08maxSurge\x18\x02 \x01(\x0b\x32$.podplane.k8swire.intstr.IntOrString\"\x8f\x01\n\x17RollingUpdateDeployment\x12<\n\x0emaxUnavailable\x18\x01 \x01(\x0b\x32$.podplane.k8swire.intstr.IntOrString\x12\x36\n\x08maxSurge\x18\x02 \x01(\x0b\x32$.podplane.k8swire.intstr.IntOrString\"\x86\x01\n RollingUpdateStatefulSetStrategy\x12\x16\n\tpartition\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12<\n\x0emaxUnavailable\x18\x02 \x01(\x0b\x32$.podplane.k8swire.intstr.IntOrStringB\x0c\n\n_partition\"\xbb\x01\n\x0bStatefulSet\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x37\n\x04spec\x18\x02 \x01(\x0b\x32).podplane.k8swire.apps.v1.StatefulSetSpec\x12;\n\x06status\x18\x03 \x01(\x0b\x32+.podplane.k8swire.apps.v1.StatefulSetStatus\"\x91\x01\n\x14StatefulSetCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12:\n\x12lastTransitionTime\x18\x03 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"$\n\x13StatefulSetOrdinals\x12\r\n\x05start\x18\x01 \x01(\x05\"Z\n/StatefulSetPersistentVolumeClaimRetentionPolicy\x12\x13\n\x0bwhenDeleted\x18\x01 \x01(\t\x12\x12\n\nwhenScaled\x18\x02 \x01(\t\"\x8a\x05\n\x0fStatefulSetSpec\x12\x15\n\x08replicas\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x39\n\x08selector\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12;\n\x08template\x18\x03 \x01(\x0b\x32).podplane.k8swire.core.v1.PodTemplateSpec\x12M\n\x14volumeClaimTemplates\x18\x04 \x03(\x0b\x32/.podplane.k8swire.core.v1.PersistentVolumeClaim\x12\x13\n\x0bserviceName\x18\x05 \x01(\t\x12\x1b\n\x13podManagementPolicy\x18\x06 \x01(\t\x12K\n\x0eupdateStrategy\x18\x07 \x01(\x0b\x32\x33.podplane.k8swire.apps.v1.StatefulSetUpdateStrategy\x12!\n\x14revisionHistoryLimit\x18\x08 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\x0fminReadySeconds\x18\t \x01(\x05\x12w\n$persistentVolumeClaimRetentionPolicy\x18\n \x01(\x0b\x32I.podplane.k8swire.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy\x12?\n\x08ordinals\x18\x0b \x01(\x0b\x32-.podplane.k8swire.apps.v1.StatefulSetOrdinalsB\x0b\n\t_replicasB\x17\n\x15_revisionHistoryLimit\"\xca\x02\n\x11StatefulSetStatus\x12\x1a\n\x12observedGeneration\x18\x01 \x01(\x03\x12\x10\n\x08replicas\x18\x02 \x01(\x05\x12\x15\n\rreadyReplicas\x18\x03 \x01(\x05\x12\x17\n\x0f\x63urrentReplicas\x18\x04 \x01(\x05\x12\x17\n\x0fupdatedReplicas\x18\x05 \x01(\x05\x12\x17\n\x0f\x63urrentRevision\x18\x06 \x01(\t\x12\x16\n\x0eupdateRevision\x18\x07 \x01(\t\x12\x1b\n\x0e\x63ollisionCount\x18\t \x01(\x05H\x00\x88\x01\x01\x12\x42\n\nconditions\x18\n \x03(\x0b\x32..podplane.k8swire.apps.v1.StatefulSetCondition\x12\x19\n\x11\x61vailableReplicas\x18\x0b \x01(\x05\x42\x11\n\x0f_collisionCount\"|\n\x19StatefulSetUpdateStrategy\x12\x0c\n\x04type\x18\x01 \x01(\t\x12Q\n\rrollingUpdate\x18\x02 \x01(\x0b\x32:.podplane.k8swire.apps.v1.RollingUpdateStatefulSetStrategyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.k8swire.apps.v1.apps_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DEPLOYMENT']._serialized_start=194
-  _globals['_DEPLOYMENT']._serialized_end=378
-  _globals['_DEPLOYMENTSPEC']._serialized_start=381
-  _globals['_DEPLOYMENTSPEC']._serialized_end=784
-  _globals['_DEPLOYMENTSTRATEGY']._serialized_start=786
-  _globals['_DEPLOYMENTSTRATEGY']._serialized_end=894
-  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_start=897
-  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_end=1040
-  _globals['_DEPLOYMENTSTATUS']._serialized_start=1043
-  _globals['_DEPLOYMENTSTATUS']._serialized_end=1211
+  _globals['_CONTROLLERREVISION']._serialized_start=238
+  _globals['_CONTROLLERREVISION']._serialized_end=386
+  _globals['_DAEMONSET']._serialized_start=389
+  _globals['_DAEMONSET']._serialized_end=570
+  _globals['_DAEMONSETCONDITION']._serialized_start=573
+  _globals['_DAEMONSETCONDITION']._serialized_end=716
+  _globals['_DAEMONSETSPEC']._serialized_start=719
+  _globals['_DAEMONSETSPEC']._serialized_end=1014
+  _globals['_DAEMONSETSTATUS']._serialized_start=1017
+  _globals['_DAEMONSETSTATUS']._serialized_end=1373
+  _globals['_DAEMONSETUPDATESTRATEGY']._serialized_start=1375
+  _globals['_DAEMONSETUPDATESTRATEGY']._serialized_end=1487
+  _globals['_DEPLOYMENT']._serialized_start=1490
+  _globals['_DEPLOYMENT']._serialized_end=1674
+  _globals['_DEPLOYMENTCONDITION']._serialized_start=1677
+  _globals['_DEPLOYMENTCONDITION']._serialized_end=1877
+  _globals['_DEPLOYMENTSPEC']._serialized_start=1880
+  _globals['_DEPLOYMENTSPEC']._serialized_end=2283
+  _globals['_DEPLOYMENTSTATUS']._serialized_start=2286
+  _globals['_DEPLOYMENTSTATUS']._serialized_end=2569
+  _globals['_DEPLOYMENTSTRATEGY']._serialized_start=2571
+  _globals['_DEPLOYMENTSTRATEGY']._serialized_end=2679
+  _globals['_REPLICASET']._serialized_start=2682
+  _globals['_REPLICASET']._serialized_end=2866
+  _globals['_REPLICASETCONDITION']._serialized_start=2869
+  _globals['_REPLICASETCONDITION']._serialized_end=3013
+  _globals['_REPLICASETSPEC']._serialized_start=3016
+  _globals['_REPLICASETSPEC']._serialized_end=3213
+  _globals['_REPLICASETSTATUS']._serialized_start=3216
+  _globals['_REPLICASETSTATUS']._serialized_end=3427
+  _globals['_ROLLINGUPDATEDAEMONSET']._serialized_start=3430
+  _globals['_ROLLINGUPDATEDAEMONSET']._serialized_end=3572
+  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_start=3575
+  _globals['_ROLLINGUPDATEDEPLOYMENT']._serialized_end=3718
+  _globals['_ROLLINGUPDATESTATEFULSETSTRATEGY']._serialized_start=3721
+  _globals['_ROLLINGUPDATESTATEFULSETSTRATEGY']._serialized_end=3855
+  _globals['_STATEFULSET']._serialized_start=3858
+  _globals['_STATEFULSET']._serialized_end=4045
+  _globals['_STATEFULSETCONDITION']._serialized_start=4048
+  _globals['_STATEFULSETCONDITION']._serialized_end=4193
+  _globals['_STATEFULSETORDINALS']._serialized_start=4195
+  _globals['_STATEFULSETORDINALS']._serialized_end=4231
+  _globals['_STATEFULSETPERSISTENTVOLUMECLAIMRETENTIONPOLICY']._serialized_start=4233
+  _globals['_STATEFULSETPERSISTENTVOLUMECLAIMRETENTIONPOLICY']._serialized_end=4323
+  _globals['_STATEFULSETSPEC']._serialized_start=4326
+  _globals['_STATEFULSETSPEC']._serialized_end=4976
+  _globals['_STATEFULSETSTATUS']._serialized_start=4979
+  _globals['_STATEFULSETSTATUS']._serialized_end=5309
+  _globals['_STATEFULSETUPDATESTRATEGY']._serialized_start=5311
+  _globals['_STATEFULSETUPDATESTRATEGY']._serialized_end=5435
 # @@protoc_insertion_point(module_scope)

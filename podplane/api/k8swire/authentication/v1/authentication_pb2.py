@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n;podplane/api/k8swire/authentication/v1/authentication.proto\x12\"podplane.k8swire.authentication.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\t\"\xdf\x01\n\x08UserInfo\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0b\n\x03uid\x18\x02 \x01(\t\x12\x0e\n\x06groups\x18\x03 \x03(\t\x12\x46\n\x05\x65xtra\x18\x04 \x03(\x0b\x32\x37.podplane.k8swire.authentication.v1.UserInfo.ExtraEntry\x1a\\\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12=\n\x05value\x18\x02 \x01(\x0b\x32..podplane.k8swire.authentication.v1.ExtraValue:\x02\x38\x01\"Y\n\x17SelfSubjectReviewStatus\x12>\n\x08userInfo\x18\x01 \x01(\x0b\x32,.podplane.k8swire.authentication.v1.UserInfo\"\x98\x01\n\x11SelfSubjectReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12K\n\x06status\x18\x02 \x01(\x0b\x32;.podplane.k8swire.authentication.v1.SelfSubjectReviewStatus\"3\n\x0fTokenReviewSpec\x12\r\n\x05token\x18\x01 \x01(\t\x12\x11\n\taudiences\x18\x02 \x03(\t\"\x88\x01\n\x11TokenReviewStatus\x12\x15\n\rauthenticated\x18\x01 \x01(\x08\x12:\n\x04user\x18\x02 \x01(\x0b\x32,.podplane.k8swire.authentication.v1.UserInfo\x12\x11\n\taudiences\x18\x04 \x03(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"\xcf\x01\n\x0bTokenReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x41\n\x04spec\x18\x02 \x01(\x0b\x32\x33.podplane.k8swire.authentication.v1.TokenReviewSpec\x12\x45\n\x06status\x18\x03 \x01(\x0b\x32\x35.podplane.k8swire.authentication.v1.TokenReviewStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n;podplane/api/k8swire/authentication/v1/authentication.proto\x12\"podplane.k8swire.authentication.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"X\n\x14\x42oundObjectReference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x12\n\napiVersion\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x03uID\x18\x04 \x01(\tR\x03uid\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\t\"\x98\x01\n\x11SelfSubjectReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12K\n\x06status\x18\x02 \x01(\x0b\x32;.podplane.k8swire.authentication.v1.SelfSubjectReviewStatus\"Y\n\x17SelfSubjectReviewStatus\x12>\n\x08userInfo\x18\x01 \x01(\x0b\x32,.podplane.k8swire.authentication.v1.UserInfo\"\xd2\x01\n\x0cTokenRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x42\n\x04spec\x18\x02 \x01(\x0b\x32\x34.podplane.k8swire.authentication.v1.TokenRequestSpec\x12\x46\n\x06status\x18\x03 \x01(\x0b\x32\x36.podplane.k8swire.authentication.v1.TokenRequestStatus\"\xad\x01\n\x10TokenRequestSpec\x12\x11\n\taudiences\x18\x01 \x03(\t\x12\x1e\n\x11\x65xpirationSeconds\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12P\n\x0e\x62oundObjectRef\x18\x03 \x01(\x0b\x32\x38.podplane.k8swire.authentication.v1.BoundObjectReferenceB\x14\n\x12_expirationSeconds\"`\n\x12TokenRequestStatus\x12\r\n\x05token\x18\x01 \x01(\t\x12;\n\x13\x65xpirationTimestamp\x18\x02 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\"\xcf\x01\n\x0bTokenReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x41\n\x04spec\x18\x02 \x01(\x0b\x32\x33.podplane.k8swire.authentication.v1.TokenReviewSpec\x12\x45\n\x06status\x18\x03 \x01(\x0b\x32\x35.podplane.k8swire.authentication.v1.TokenReviewStatus\"3\n\x0fTokenReviewSpec\x12\r\n\x05token\x18\x01 \x01(\t\x12\x11\n\taudiences\x18\x02 \x03(\t\"\x88\x01\n\x11TokenReviewStatus\x12\x15\n\rauthenticated\x18\x01 \x01(\x08\x12:\n\x04user\x18\x02 \x01(\x0b\x32,.podplane.k8swire.authentication.v1.UserInfo\x12\x11\n\taudiences\x18\x04 \x03(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"\xdf\x01\n\x08UserInfo\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0b\n\x03uid\x18\x02 \x01(\t\x12\x0e\n\x06groups\x18\x03 \x03(\t\x12\x46\n\x05\x65xtra\x18\x04 \x03(\x0b\x32\x37.podplane.k8swire.authentication.v1.UserInfo.ExtraEntry\x1a\\\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12=\n\x05value\x18\x02 \x01(\x0b\x32..podplane.k8swire.authentication.v1.ExtraValue:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,20 +34,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_USERINFO_EXTRAENTRY']._loaded_options = None
   _globals['_USERINFO_EXTRAENTRY']._serialized_options = b'8\001'
-  _globals['_EXTRAVALUE']._serialized_start=140
-  _globals['_EXTRAVALUE']._serialized_end=167
-  _globals['_USERINFO']._serialized_start=170
-  _globals['_USERINFO']._serialized_end=393
-  _globals['_USERINFO_EXTRAENTRY']._serialized_start=301
-  _globals['_USERINFO_EXTRAENTRY']._serialized_end=393
-  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_start=395
-  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_end=484
-  _globals['_SELFSUBJECTREVIEW']._serialized_start=487
-  _globals['_SELFSUBJECTREVIEW']._serialized_end=639
-  _globals['_TOKENREVIEWSPEC']._serialized_start=641
-  _globals['_TOKENREVIEWSPEC']._serialized_end=692
-  _globals['_TOKENREVIEWSTATUS']._serialized_start=695
-  _globals['_TOKENREVIEWSTATUS']._serialized_end=831
-  _globals['_TOKENREVIEW']._serialized_start=834
-  _globals['_TOKENREVIEW']._serialized_end=1041
+  _globals['_BOUNDOBJECTREFERENCE']._serialized_start=140
+  _globals['_BOUNDOBJECTREFERENCE']._serialized_end=228
+  _globals['_EXTRAVALUE']._serialized_start=230
+  _globals['_EXTRAVALUE']._serialized_end=257
+  _globals['_SELFSUBJECTREVIEW']._serialized_start=260
+  _globals['_SELFSUBJECTREVIEW']._serialized_end=412
+  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_start=414
+  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_end=503
+  _globals['_TOKENREQUEST']._serialized_start=506
+  _globals['_TOKENREQUEST']._serialized_end=716
+  _globals['_TOKENREQUESTSPEC']._serialized_start=719
+  _globals['_TOKENREQUESTSPEC']._serialized_end=892
+  _globals['_TOKENREQUESTSTATUS']._serialized_start=894
+  _globals['_TOKENREQUESTSTATUS']._serialized_end=990
+  _globals['_TOKENREVIEW']._serialized_start=993
+  _globals['_TOKENREVIEW']._serialized_end=1200
+  _globals['_TOKENREVIEWSPEC']._serialized_start=1202
+  _globals['_TOKENREVIEWSPEC']._serialized_end=1253
+  _globals['_TOKENREVIEWSTATUS']._serialized_start=1256
+  _globals['_TOKENREVIEWSTATUS']._serialized_end=1392
+  _globals['_USERINFO']._serialized_start=1395
+  _globals['_USERINFO']._serialized_end=1618
+  _globals['_USERINFO_EXTRAENTRY']._serialized_start=1526
+  _globals['_USERINFO_EXTRAENTRY']._serialized_end=1618
 # @@protoc_insertion_point(module_scope)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n9podplane/api/k8swire/authorization/v1/authorization.proto\x12!podplane.k8swire.authorization.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\x8a\x01\n\x12ResourceAttributes\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12\r\n\x05group\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x10\n\x08resource\x18\x05 \x01(\t\x12\x13\n\x0bsubresource\x18\x06 \x01(\t\x12\x0c\n\x04name\x18\x07 \x01(\t\"3\n\x15NonResourceAttributes\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\t\"\xa3\x03\n\x17SubjectAccessReviewSpec\x12Q\n\x12resourceAttributes\x18\x01 \x01(\x0b\x32\x35.podplane.k8swire.authorization.v1.ResourceAttributes\x12W\n\x15nonResourceAttributes\x18\x02 \x01(\x0b\x32\x38.podplane.k8swire.authorization.v1.NonResourceAttributes\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x0e\n\x06groups\x18\x04 \x03(\t\x12T\n\x05\x65xtra\x18\x05 \x03(\x0b\x32\x45.podplane.k8swire.authorization.v1.SubjectAccessReviewSpec.ExtraEntry\x12\x0b\n\x03uid\x18\x06 \x01(\t\x1a[\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12<\n\x05value\x18\x02 \x01(\x0b\x32-.podplane.k8swire.authorization.v1.ExtraValue:\x02\x38\x01\"e\n\x19SubjectAccessReviewStatus\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x0e\n\x06\x64\x65nied\x18\x04 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x17\n\x0f\x65valuationError\x18\x03 \x01(\t\"\xe5\x01\n\x13SubjectAccessReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12H\n\x04spec\x18\x02 \x01(\x0b\x32:.podplane.k8swire.authorization.v1.SubjectAccessReviewSpec\x12L\n\x06status\x18\x03 \x01(\x0b\x32<.podplane.k8swire.authorization.v1.SubjectAccessReviewStatus\"\xea\x01\n\x18LocalSubjectAccessReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12H\n\x04spec\x18\x02 \x01(\x0b\x32:.podplane.k8swire.authorization.v1.SubjectAccessReviewSpec\x12L\n\x06status\x18\x03 \x01(\x0b\x32<.podplane.k8swire.authorization.v1.SubjectAccessReviewStatus\"\xc9\x01\n\x1bSelfSubjectAccessReviewSpec\x12Q\n\x12resourceAttributes\x18\x01 \x01(\x0b\x32\x35.podplane.k8swire.authorization.v1.ResourceAttributes\x12W\n\x15nonResourceAttributes\x18\x02 \x01(\x0b\x32\x38.podplane.k8swire.authorization.v1.NonResourceAttributes\"\xed\x01\n\x17SelfSubjectAccessReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12L\n\x04spec\x18\x02 \x01(\x0b\x32>.podplane.k8swire.authorization.v1.SelfSubjectAccessReviewSpec\x12L\n\x06status\x18\x03 \x01(\x0b\x32<.podplane.k8swire.authorization.v1.SubjectAccessReviewStatus\"/\n\x1aSelfSubjectRulesReviewSpec\x12\x11\n\tnamespace\x18\x01 \x01(\t\"Z\n\x0cResourceRule\x12\r\n\x05verbs\x18\x01 \x03(\t\x12\x11\n\tapiGroups\x18\x02 \x03(\t\x12\x11\n\tresources\x18\x03 \x03(\t\x12\x15\n\rresourceNames\x18\x04 \x03(\t\"9\n\x0fNonResourceRule\x12\r\n\x05verbs\x18\x01 \x03(\t\x12\x17\n\x0fnonResourceURLs\x18\x02 \x03(\t\"\xdd\x01\n\x18SubjectRulesReviewStatus\x12\x46\n\rresourceRules\x18\x01 \x03(\x0b\x32/.podplane.k8swire.authorization.v1.ResourceRule\x12L\n\x10nonResourceRules\x18\x02 \x03(\x0b\x32\x32.podplane.k8swire.authorization.v1.NonResourceRule\x12\x12\n\nincomplete\x18\x03 \x01(\x08\x12\x17\n\x0f\x65valuationError\x18\x04 \x01(\t\"\xea\x01\n\x16SelfSubjectRulesReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12K\n\x04spec\x18\x02 \x01(\x0b\x32=.podplane.k8swire.authorization.v1.SelfSubjectRulesReviewSpec\x12K\n\x06status\x18\x03 \x01(\x0b\x32;.podplane.k8swire.authorization.v1.SubjectRulesReviewStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n9podplane/api/k8swire/authorization/v1/authorization.proto\x12!podplane.k8swire.authorization.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\t\"x\n\x17\x46ieldSelectorAttributes\x12\x13\n\x0brawSelector\x18\x01 \x01(\t\x12H\n\x0crequirements\x18\x02 \x03(\x0b\x32\x32.podplane.k8swire.meta.v1.FieldSelectorRequirement\"x\n\x17LabelSelectorAttributes\x12\x13\n\x0brawSelector\x18\x01 \x01(\t\x12H\n\x0crequirements\x18\x02 \x03(\x0b\x32\x32.podplane.k8swire.meta.v1.LabelSelectorRequirement\"\xea\x01\n\x18LocalSubjectAccessReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12H\n\x04spec\x18\x02 \x01(\x0b\x32:.podplane.k8swire.authorization.v1.SubjectAccessReviewSpec\x12L\n\x06status\x18\x03 \x01(\x0b\x32<.podplane.k8swire.authorization.v1.SubjectAccessReviewStatus\"3\n\x15NonResourceAttributes\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\"9\n\x0fNonResourceRule\x12\r\n\x05verbs\x18\x01 \x03(\t\x12\x17\n\x0fnonResourceURLs\x18\x02 \x03(\t\"\xb0\x02\n\x12ResourceAttributes\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12\r\n\x05group\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x10\n\x08resource\x18\x05 \x01(\t\x12\x13\n\x0bsubresource\x18\x06 \x01(\t\x12\x0c\n\x04name\x18\x07 \x01(\t\x12Q\n\rfieldSelector\x18\x08 \x01(\x0b\x32:.podplane.k8swire.authorization.v1.FieldSelectorAttributes\x12Q\n\rlabelSelector\x18\t \x01(\x0b\x32:.podplane.k8swire.authorization.v1.LabelSelectorAttributes\"Z\n\x0cResourceRule\x12\r\n\x05verbs\x18\x01 \x03(\t\x12\x11\n\tapiGroups\x18\x02 \x03(\t\x12\x11\n\tresources\x18\x03 \x03(\t\x12\x15\n\rresourceNames\x18\x04 \x03(\t\"\xed\x01\n\x17SelfSubjectAccessReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12L\n\x04spec\x18\x02 \x01(\x0b\x32>.podplane.k8swire.authorization.v1.SelfSubjectAccessReviewSpec\x12L\n\x06status\x18\x03 \x01(\x0b\x32<.podplane.k8swire.authorization.v1.SubjectAccessReviewStatus\"\xc9\x01\n\x1bSelfSubjectAccessReviewSpec\x12Q\n\x12resourceAttributes\x18\x01 \x01(\x0b\x32\x35.podplane.k8swire.authorization.v1.ResourceAttributes\x12W\n\x15nonResourceAttributes\x18\x02 \x01(\x0b\x32\x38.podplane.k8swire.authorization.v1.NonResourceAttributes\"\xea\x01\n\x16SelfSubjectRulesReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12K\n\x04spec\x18\x02 \x01(\x0b\x32=.podplane.k8swire.authorization.v1.SelfSubjectRulesReviewSpec\x12K\n\x06status\x18\x03 \x01(\x0b\x32;.podplane.k8swire.authorization.v1.SubjectRulesReviewStatus\"/\n\x1aSelfSubjectRulesReviewSpec\x12\x11\n\tnamespace\x18\x01 \x01(\t\"\xe5\x01\n\x13SubjectAccessReview\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12H\n\x04spec\x18\x02 \x01(\x0b\x32:.podplane.k8swire.authorization.v1.SubjectAccessReviewSpec\x12L\n\x06status\x18\x03 \x01(\x0b\x32<.podplane.k8swire.authorization.v1.SubjectAccessReviewStatus\"\xa3\x03\n\x17SubjectAccessReviewSpec\x12Q\n\x12resourceAttributes\x18\x01 \x01(\x0b\x32\x35.podplane.k8swire.authorization.v1.ResourceAttributes\x12W\n\x15nonResourceAttributes\x18\x02 \x01(\x0b\x32\x38.podplane.k8swire.authorization.v1.NonResourceAttributes\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x0e\n\x06groups\x18\x04 \x03(\t\x12T\n\x05\x65xtra\x18\x05 \x03(\x0b\x32\x45.podplane.k8swire.authorization.v1.SubjectAccessReviewSpec.ExtraEntry\x12\x0b\n\x03uid\x18\x06 \x01(\t\x1a[\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12<\n\x05value\x18\x02 \x01(\x0b\x32-.podplane.k8swire.authorization.v1.ExtraValue:\x02\x38\x01\"e\n\x19SubjectAccessReviewStatus\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x0e\n\x06\x64\x65nied\x18\x04 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x17\n\x0f\x65valuationError\x18\x03 \x01(\t\"\xdd\x01\n\x18SubjectRulesReviewStatus\x12\x46\n\rresourceRules\x18\x01 \x03(\x0b\x32/.podplane.k8swire.authorization.v1.ResourceRule\x12L\n\x10nonResourceRules\x18\x02 \x03(\x0b\x32\x32.podplane.k8swire.authorization.v1.NonResourceRule\x12\x12\n\nincomplete\x18\x03 \x01(\x08\x12\x17\n\x0f\x65valuationError\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,34 +34,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBJECTACCESSREVIEWSPEC_EXTRAENTRY']._loaded_options = None
   _globals['_SUBJECTACCESSREVIEWSPEC_EXTRAENTRY']._serialized_options = b'8\001'
-  _globals['_RESOURCEATTRIBUTES']._serialized_start=138
-  _globals['_RESOURCEATTRIBUTES']._serialized_end=276
-  _globals['_NONRESOURCEATTRIBUTES']._serialized_start=278
-  _globals['_NONRESOURCEATTRIBUTES']._serialized_end=329
-  _globals['_EXTRAVALUE']._serialized_start=331
-  _globals['_EXTRAVALUE']._serialized_end=358
-  _globals['_SUBJECTACCESSREVIEWSPEC']._serialized_start=361
-  _globals['_SUBJECTACCESSREVIEWSPEC']._serialized_end=780
-  _globals['_SUBJECTACCESSREVIEWSPEC_EXTRAENTRY']._serialized_start=689
-  _globals['_SUBJECTACCESSREVIEWSPEC_EXTRAENTRY']._serialized_end=780
-  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_start=782
-  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_end=883
-  _globals['_SUBJECTACCESSREVIEW']._serialized_start=886
-  _globals['_SUBJECTACCESSREVIEW']._serialized_end=1115
-  _globals['_LOCALSUBJECTACCESSREVIEW']._serialized_start=1118
-  _globals['_LOCALSUBJECTACCESSREVIEW']._serialized_end=1352
-  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_start=1355
-  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_end=1556
-  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_start=1559
-  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_end=1796
-  _globals['_SELFSUBJECTRULESREVIEWSPEC']._serialized_start=1798
-  _globals['_SELFSUBJECTRULESREVIEWSPEC']._serialized_end=1845
-  _globals['_RESOURCERULE']._serialized_start=1847
-  _globals['_RESOURCERULE']._serialized_end=1937
-  _globals['_NONRESOURCERULE']._serialized_start=1939
-  _globals['_NONRESOURCERULE']._serialized_end=1996
-  _globals['_SUBJECTRULESREVIEWSTATUS']._serialized_start=1999
-  _globals['_SUBJECTRULESREVIEWSTATUS']._serialized_end=2220
-  _globals['_SELFSUBJECTRULESREVIEW']._serialized_start=2223
-  _globals['_SELFSUBJECTRULESREVIEW']._serialized_end=2457
+  _globals['_EXTRAVALUE']._serialized_start=137
+  _globals['_EXTRAVALUE']._serialized_end=164
+  _globals['_FIELDSELECTORATTRIBUTES']._serialized_start=166
+  _globals['_FIELDSELECTORATTRIBUTES']._serialized_end=286
+  _globals['_LABELSELECTORATTRIBUTES']._serialized_start=288
+  _globals['_LABELSELECTORATTRIBUTES']._serialized_end=408
+  _globals['_LOCALSUBJECTACCESSREVIEW']._serialized_start=411
+  _globals['_LOCALSUBJECTACCESSREVIEW']._serialized_end=645
+  _globals['_NONRESOURCEATTRIBUTES']._serialized_start=647
+  _globals['_NONRESOURCEATTRIBUTES']._serialized_end=698
+  _globals['_NONRESOURCERULE']._serialized_start=700
+  _globals['_NONRESOURCERULE']._serialized_end=757
+  _globals['_RESOURCEATTRIBUTES']._serialized_start=760
+  _globals['_RESOURCEATTRIBUTES']._serialized_end=1064
+  _globals['_RESOURCERULE']._serialized_start=1066
+  _globals['_RESOURCERULE']._serialized_end=1156
+  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_start=1159
+  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_end=1396
+  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_start=1399
+  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_end=1600
+  _globals['_SELFSUBJECTRULESREVIEW']._serialized_start=1603
+  _globals['_SELFSUBJECTRULESREVIEW']._serialized_end=1837
+  _globals['_SELFSUBJECTRULESREVIEWSPEC']._serialized_start=1839
+  _globals['_SELFSUBJECTRULESREVIEWSPEC']._serialized_end=1886
+  _globals['_SUBJECTACCESSREVIEW']._serialized_start=1889
+  _globals['_SUBJECTACCESSREVIEW']._serialized_end=2118
+  _globals['_SUBJECTACCESSREVIEWSPEC']._serialized_start=2121
+  _globals['_SUBJECTACCESSREVIEWSPEC']._serialized_end=2540
+  _globals['_SUBJECTACCESSREVIEWSPEC_EXTRAENTRY']._serialized_start=2449
+  _globals['_SUBJECTACCESSREVIEWSPEC_EXTRAENTRY']._serialized_end=2540
+  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_start=2542
+  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_end=2643
+  _globals['_SUBJECTRULESREVIEWSTATUS']._serialized_start=2646
+  _globals['_SUBJECTRULESREVIEWSTATUS']._serialized_end=2867
 # @@protoc_insertion_point(module_scope)

@@ -26,37 +26,43 @@ from podplane.api.k8swire.core.v1 import core_pb2 as podplane_dot_api_dot_k8swir
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)podplane/api/k8swire/batch/v1/batch.proto\x12\x19podplane.k8swire.batch.v1\x1a\'podplane/api/k8swire/core/v1/core.proto\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xa5\x01\n\x03Job\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x30\n\x04spec\x18\x02 \x01(\x0b\x32\".podplane.k8swire.batch.v1.JobSpec\x12\x34\n\x06status\x18\x03 \x01(\x0b\x32$.podplane.k8swire.batch.v1.JobStatus\"\xdd\x06\n\x07JobSpec\x12\x18\n\x0bparallelism\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x18\n\x0b\x63ompletions\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\"\n\x15\x61\x63tiveDeadlineSeconds\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x45\n\x10podFailurePolicy\x18\x0b \x01(\x0b\x32+.podplane.k8swire.batch.v1.PodFailurePolicy\x12?\n\rsuccessPolicy\x18\x10 \x01(\x0b\x32(.podplane.k8swire.batch.v1.SuccessPolicy\x12\x19\n\x0c\x62\x61\x63koffLimit\x18\x07 \x01(\x05H\x03\x88\x01\x01\x12!\n\x14\x62\x61\x63koffLimitPerIndex\x18\x0c \x01(\x05H\x04\x88\x01\x01\x12\x1d\n\x10maxFailedIndexes\x18\r \x01(\x05H\x05\x88\x01\x01\x12\x39\n\x08selector\x18\x04 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12\x1b\n\x0emanualSelector\x18\x05 \x01(\x08H\x06\x88\x01\x01\x12;\n\x08template\x18\x06 \x01(\x0b\x32).podplane.k8swire.core.v1.PodTemplateSpec\x12$\n\x17ttlSecondsAfterFinished\x18\x08 \x01(\x05H\x07\x88\x01\x01\x12\x1b\n\x0e\x63ompletionMode\x18\t \x01(\tH\x08\x88\x01\x01\x12\x14\n\x07suspend\x18\n \x01(\x08H\t\x88\x01\x01\x12!\n\x14podReplacementPolicy\x18\x0e \x01(\tH\n\x88\x01\x01\x12\x16\n\tmanagedBy\x18\x0f \x01(\tH\x0b\x88\x01\x01\x42\x0e\n\x0c_parallelismB\x0e\n\x0c_completionsB\x18\n\x16_activeDeadlineSecondsB\x0f\n\r_backoffLimitB\x17\n\x15_backoffLimitPerIndexB\x13\n\x11_maxFailedIndexesB\x11\n\x0f_manualSelectorB\x1a\n\x18_ttlSecondsAfterFinishedB\x11\n\x0f_completionModeB\n\n\x08_suspendB\x17\n\x15_podReplacementPolicyB\x0c\n\n_managedBy\"X\n\tJobStatus\x12\x0e\n\x06\x61\x63tive\x18\x04 \x01(\x05\x12\x11\n\tsucceeded\x18\x05 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x06 \x01(\x05\x12\x18\n\x10\x63ompletedIndexes\x18\x07 \x01(\t\"R\n\x10PodFailurePolicy\x12>\n\x05rules\x18\x01 \x03(\x0b\x32/.podplane.k8swire.batch.v1.PodFailurePolicyRule\"\xda\x01\n\x14PodFailurePolicyRule\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12V\n\x0bonExitCodes\x18\x02 \x01(\x0b\x32\x41.podplane.k8swire.batch.v1.PodFailurePolicyOnExitCodesRequirement\x12Z\n\x0fonPodConditions\x18\x03 \x03(\x0b\x32\x41.podplane.k8swire.batch.v1.PodFailurePolicyOnPodConditionsPattern\"x\n&PodFailurePolicyOnExitCodesRequirement\x12\x1a\n\rcontainerName\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\x05\x42\x10\n\x0e_containerName\"F\n&PodFailurePolicyOnPodConditionsPattern\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"L\n\rSuccessPolicy\x12;\n\x05rules\x18\x01 \x03(\x0b\x32,.podplane.k8swire.batch.v1.SuccessPolicyRule\"w\n\x11SuccessPolicyRule\x12\x1d\n\x10succeededIndexes\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1b\n\x0esucceededCount\x18\x02 \x01(\x05H\x01\x88\x01\x01\x42\x13\n\x11_succeededIndexesB\x11\n\x0f_succeededCount\"\xb1\x01\n\x07\x43ronJob\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x34\n\x04spec\x18\x02 \x01(\x0b\x32&.podplane.k8swire.batch.v1.CronJobSpec\x12\x38\n\x06status\x18\x03 \x01(\x0b\x32(.podplane.k8swire.batch.v1.CronJobStatus\"\x8b\x03\n\x0b\x43ronJobSpec\x12\x10\n\x08schedule\x18\x01 \x01(\t\x12\x15\n\x08timeZone\x18\x08 \x01(\tH\x00\x88\x01\x01\x12$\n\x17startingDeadlineSeconds\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x19\n\x11\x63oncurrencyPolicy\x18\x03 \x01(\t\x12\x14\n\x07suspend\x18\x04 \x01(\x08H\x02\x88\x01\x01\x12?\n\x0bjobTemplate\x18\x05 \x01(\x0b\x32*.podplane.k8swire.batch.v1.JobTemplateSpec\x12\'\n\x1asuccessfulJobsHistoryLimit\x18\x06 \x01(\x05H\x03\x88\x01\x01\x12#\n\x16\x66\x61iledJobsHistoryLimit\x18\x07 \x01(\x05H\x04\x88\x01\x01\x42\x0b\n\t_timeZoneB\x1a\n\x18_startingDeadlineSecondsB\n\n\x08_suspendB\x1d\n\x1b_successfulJobsHistoryLimitB\x19\n\x17_failedJobsHistoryLimit\"{\n\x0fJobTemplateSpec\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x30\n\x04spec\x18\x02 \x01(\x0b\x32\".podplane.k8swire.batch.v1.JobSpec\"\xc0\x01\n\rCronJobStatus\x12\x39\n\x06\x61\x63tive\x18\x01 \x03(\x0b\x32).podplane.k8swire.core.v1.ObjectReference\x12\x38\n\x10lastScheduleTime\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12:\n\x12lastSuccessfulTime\x18\x05 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Timeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)podplane/api/k8swire/batch/v1/batch.proto\x12\x19podplane.k8swire.batch.v1\x1a\'podplane/api/k8swire/core/v1/core.proto\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xb1\x01\n\x07\x43ronJob\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x34\n\x04spec\x18\x02 \x01(\x0b\x32&.podplane.k8swire.batch.v1.CronJobSpec\x12\x38\n\x06status\x18\x03 \x01(\x0b\x32(.podplane.k8swire.batch.v1.CronJobStatus\"\x8b\x03\n\x0b\x43ronJobSpec\x12\x10\n\x08schedule\x18\x01 \x01(\t\x12\x15\n\x08timeZone\x18\x08 \x01(\tH\x00\x88\x01\x01\x12$\n\x17startingDeadlineSeconds\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x19\n\x11\x63oncurrencyPolicy\x18\x03 \x01(\t\x12\x14\n\x07suspend\x18\x04 \x01(\x08H\x02\x88\x01\x01\x12?\n\x0bjobTemplate\x18\x05 \x01(\x0b\x32*.podplane.k8swire.batch.v1.JobTemplateSpec\x12\'\n\x1asuccessfulJobsHistoryLimit\x18\x06 \x01(\x05H\x03\x88\x01\x01\x12#\n\x16\x66\x61iledJobsHistoryLimit\x18\x07 \x01(\x05H\x04\x88\x01\x01\x42\x0b\n\t_timeZoneB\x1a\n\x18_startingDeadlineSecondsB\n\n\x08_suspendB\x1d\n\x1b_successfulJobsHistoryLimitB\x19\n\x17_failedJobsHistoryLimit\"\xc0\x01\n\rCronJobStatus\x12\x39\n\x06\x61\x63tive\x18\x01 \x03(\x0b\x32).podplane.k8swire.core.v1.ObjectReference\x12\x38\n\x10lastScheduleTime\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12:\n\x12lastSuccessfulTime\x18\x05 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\"\xa5\x01\n\x03Job\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x30\n\x04spec\x18\x02 \x01(\x0b\x32\".podplane.k8swire.batch.v1.JobSpec\x12\x34\n\x06status\x18\x03 \x01(\x0b\x32$.podplane.k8swire.batch.v1.JobStatus\"\xc0\x01\n\x0cJobCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x35\n\rlastProbeTime\x18\x03 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12:\n\x12lastTransitionTime\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"\xdd\x06\n\x07JobSpec\x12\x18\n\x0bparallelism\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x18\n\x0b\x63ompletions\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\"\n\x15\x61\x63tiveDeadlineSeconds\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x45\n\x10podFailurePolicy\x18\x0b \x01(\x0b\x32+.podplane.k8swire.batch.v1.PodFailurePolicy\x12?\n\rsuccessPolicy\x18\x10 \x01(\x0b\x32(.podplane.k8swire.batch.v1.SuccessPolicy\x12\x19\n\x0c\x62\x61\x63koffLimit\x18\x07 \x01(\x05H\x03\x88\x01\x01\x12!\n\x14\x62\x61\x63koffLimitPerIndex\x18\x0c \x01(\x05H\x04\x88\x01\x01\x12\x1d\n\x10maxFailedIndexes\x18\r \x01(\x05H\x05\x88\x01\x01\x12\x39\n\x08selector\x18\x04 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12\x1b\n\x0emanualSelector\x18\x05 \x01(\x08H\x06\x88\x01\x01\x12;\n\x08template\x18\x06 \x01(\x0b\x32).podplane.k8swire.core.v1.PodTemplateSpec\x12$\n\x17ttlSecondsAfterFinished\x18\x08 \x01(\x05H\x07\x88\x01\x01\x12\x1b\n\x0e\x63ompletionMode\x18\t \x01(\tH\x08\x88\x01\x01\x12\x14\n\x07suspend\x18\n \x01(\x08H\t\x88\x01\x01\x12!\n\x14podReplacementPolicy\x18\x0e \x01(\tH\n\x88\x01\x01\x12\x16\n\tmanagedBy\x18\x0f \x01(\tH\x0b\x88\x01\x01\x42\x0e\n\x0c_parallelismB\x0e\n\x0c_completionsB\x18\n\x16_activeDeadlineSecondsB\x0f\n\r_backoffLimitB\x17\n\x15_backoffLimitPerIndexB\x13\n\x11_maxFailedIndexesB\x11\n\x0f_manualSelectorB\x1a\n\x18_ttlSecondsAfterFinishedB\x11\n\x0f_completionModeB\n\n\x08_suspendB\x17\n\x15_podReplacementPolicyB\x0c\n\n_managedBy\"\xcb\x03\n\tJobStatus\x12;\n\nconditions\x18\x01 \x03(\x0b\x32\'.podplane.k8swire.batch.v1.JobCondition\x12\x31\n\tstartTime\x18\x02 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x36\n\x0e\x63ompletionTime\x18\x03 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06\x61\x63tive\x18\x04 \x01(\x05\x12\x11\n\tsucceeded\x18\x05 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x06 \x01(\x05\x12\x18\n\x0bterminating\x18\x0b \x01(\x05H\x00\x88\x01\x01\x12\x18\n\x10\x63ompletedIndexes\x18\x07 \x01(\t\x12\x1a\n\rfailedIndexes\x18\n \x01(\tH\x01\x88\x01\x01\x12S\n\x17uncountedTerminatedPods\x18\x08 \x01(\x0b\x32\x32.podplane.k8swire.batch.v1.UncountedTerminatedPods\x12\x12\n\x05ready\x18\t \x01(\x05H\x02\x88\x01\x01\x42\x0e\n\x0c_terminatingB\x10\n\x0e_failedIndexesB\x08\n\x06_ready\"{\n\x0fJobTemplateSpec\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x30\n\x04spec\x18\x02 \x01(\x0b\x32\".podplane.k8swire.batch.v1.JobSpec\"R\n\x10PodFailurePolicy\x12>\n\x05rules\x18\x01 \x03(\x0b\x32/.podplane.k8swire.batch.v1.PodFailurePolicyRule\"|\n&PodFailurePolicyOnExitCodesRequirement\x12\x1a\n\rcontainerName\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x12\n\x06values\x18\x03 \x03(\x05\x42\x02\x10\x00\x42\x10\n\x0e_containerName\"F\n&PodFailurePolicyOnPodConditionsPattern\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"\xda\x01\n\x14PodFailurePolicyRule\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12V\n\x0bonExitCodes\x18\x02 \x01(\x0b\x32\x41.podplane.k8swire.batch.v1.PodFailurePolicyOnExitCodesRequirement\x12Z\n\x0fonPodConditions\x18\x03 \x03(\x0b\x32\x41.podplane.k8swire.batch.v1.PodFailurePolicyOnPodConditionsPattern\"L\n\rSuccessPolicy\x12;\n\x05rules\x18\x01 \x03(\x0b\x32,.podplane.k8swire.batch.v1.SuccessPolicyRule\"w\n\x11SuccessPolicyRule\x12\x1d\n\x10succeededIndexes\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1b\n\x0esucceededCount\x18\x02 \x01(\x05H\x01\x88\x01\x01\x42\x13\n\x11_succeededIndexesB\x11\n\x0f_succeededCount\"<\n\x17UncountedTerminatedPods\x12\x11\n\tsucceeded\x18\x01 \x03(\t\x12\x0e\n\x06\x66\x61iled\x18\x02 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.k8swire.batch.v1.batch_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOB']._serialized_start=155
-  _globals['_JOB']._serialized_end=320
-  _globals['_JOBSPEC']._serialized_start=323
-  _globals['_JOBSPEC']._serialized_end=1184
-  _globals['_JOBSTATUS']._serialized_start=1186
-  _globals['_JOBSTATUS']._serialized_end=1274
-  _globals['_PODFAILUREPOLICY']._serialized_start=1276
-  _globals['_PODFAILUREPOLICY']._serialized_end=1358
-  _globals['_PODFAILUREPOLICYRULE']._serialized_start=1361
-  _globals['_PODFAILUREPOLICYRULE']._serialized_end=1579
-  _globals['_PODFAILUREPOLICYONEXITCODESREQUIREMENT']._serialized_start=1581
-  _globals['_PODFAILUREPOLICYONEXITCODESREQUIREMENT']._serialized_end=1701
-  _globals['_PODFAILUREPOLICYONPODCONDITIONSPATTERN']._serialized_start=1703
-  _globals['_PODFAILUREPOLICYONPODCONDITIONSPATTERN']._serialized_end=1773
-  _globals['_SUCCESSPOLICY']._serialized_start=1775
-  _globals['_SUCCESSPOLICY']._serialized_end=1851
-  _globals['_SUCCESSPOLICYRULE']._serialized_start=1853
-  _globals['_SUCCESSPOLICYRULE']._serialized_end=1972
-  _globals['_CRONJOB']._serialized_start=1975
-  _globals['_CRONJOB']._serialized_end=2152
-  _globals['_CRONJOBSPEC']._serialized_start=2155
-  _globals['_CRONJOBSPEC']._serialized_end=2550
-  _globals['_JOBTEMPLATESPEC']._serialized_start=2552
-  _globals['_JOBTEMPLATESPEC']._serialized_end=2675
-  _globals['_CRONJOBSTATUS']._serialized_start=2678
-  _globals['_CRONJOBSTATUS']._serialized_end=2870
+  _globals['_PODFAILUREPOLICYONEXITCODESREQUIREMENT'].fields_by_name['values']._loaded_options = None
+  _globals['_PODFAILUREPOLICYONEXITCODESREQUIREMENT'].fields_by_name['values']._serialized_options = b'\020\000'
+  _globals['_CRONJOB']._serialized_start=155
+  _globals['_CRONJOB']._serialized_end=332
+  _globals['_CRONJOBSPEC']._serialized_start=335
+  _globals['_CRONJOBSPEC']._serialized_end=730
+  _globals['_CRONJOBSTATUS']._serialized_start=733
+  _globals['_CRONJOBSTATUS']._serialized_end=925
+  _globals['_JOB']._serialized_start=928
+  _globals['_JOB']._serialized_end=1093
+  _globals['_JOBCONDITION']._serialized_start=1096
+  _globals['_JOBCONDITION']._serialized_end=1288
+  _globals['_JOBSPEC']._serialized_start=1291
+  _globals['_JOBSPEC']._serialized_end=2152
+  _globals['_JOBSTATUS']._serialized_start=2155
+  _globals['_JOBSTATUS']._serialized_end=2614
+  _globals['_JOBTEMPLATESPEC']._serialized_start=2616
+  _globals['_JOBTEMPLATESPEC']._serialized_end=2739
+  _globals['_PODFAILUREPOLICY']._serialized_start=2741
+  _globals['_PODFAILUREPOLICY']._serialized_end=2823
+  _globals['_PODFAILUREPOLICYONEXITCODESREQUIREMENT']._serialized_start=2825
+  _globals['_PODFAILUREPOLICYONEXITCODESREQUIREMENT']._serialized_end=2949
+  _globals['_PODFAILUREPOLICYONPODCONDITIONSPATTERN']._serialized_start=2951
+  _globals['_PODFAILUREPOLICYONPODCONDITIONSPATTERN']._serialized_end=3021
+  _globals['_PODFAILUREPOLICYRULE']._serialized_start=3024
+  _globals['_PODFAILUREPOLICYRULE']._serialized_end=3242
+  _globals['_SUCCESSPOLICY']._serialized_start=3244
+  _globals['_SUCCESSPOLICY']._serialized_end=3320
+  _globals['_SUCCESSPOLICYRULE']._serialized_start=3322
+  _globals['_SUCCESSPOLICYRULE']._serialized_end=3441
+  _globals['_UNCOUNTEDTERMINATEDPODS']._serialized_start=3443
+  _globals['_UNCOUNTEDTERMINATEDPODS']._serialized_end=3503
 # @@protoc_insertion_point(module_scope)

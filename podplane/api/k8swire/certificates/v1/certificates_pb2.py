@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n7podplane/api/k8swire/certificates/v1/certificates.proto\x12 podplane.k8swire.certificates.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xf5\x01\n\x19\x43\x65rtificateSigningRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12M\n\x04spec\x18\x02 \x01(\x0b\x32?.podplane.k8swire.certificates.v1.CertificateSigningRequestSpec\x12Q\n\x06status\x18\x03 \x01(\x0b\x32\x41.podplane.k8swire.certificates.v1.CertificateSigningRequestStatus\"\xf0\x02\n\x1d\x43\x65rtificateSigningRequestSpec\x12\x0f\n\x07request\x18\x01 \x01(\x0c\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x0b\n\x03uid\x18\x03 \x01(\t\x12\x0e\n\x06groups\x18\x04 \x03(\t\x12\x0e\n\x06usages\x18\x05 \x03(\t\x12Y\n\x05\x65xtra\x18\x06 \x03(\x0b\x32J.podplane.k8swire.certificates.v1.CertificateSigningRequestSpec.ExtraEntry\x12\x12\n\nsignerName\x18\x07 \x01(\t\x12\x1e\n\x11\x65xpirationSeconds\x18\x08 \x01(\x05H\x00\x88\x01\x01\x1aZ\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12;\n\x05value\x18\x02 \x01(\x0b\x32,.podplane.k8swire.certificates.v1.ExtraValue:\x02\x38\x01\x42\x14\n\x12_expirationSeconds\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\t\"\x90\x01\n\x1f\x43\x65rtificateSigningRequestStatus\x12X\n\nconditions\x18\x01 \x03(\x0b\x32\x44.podplane.k8swire.certificates.v1.CertificateSigningRequestCondition\x12\x13\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0c\"\xd7\x01\n\"CertificateSigningRequestCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x36\n\x0elastUpdateTime\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12:\n\x12lastTransitionTime\x18\x05 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06status\x18\x06 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n7podplane/api/k8swire/certificates/v1/certificates.proto\x12 podplane.k8swire.certificates.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xf5\x01\n\x19\x43\x65rtificateSigningRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12M\n\x04spec\x18\x02 \x01(\x0b\x32?.podplane.k8swire.certificates.v1.CertificateSigningRequestSpec\x12Q\n\x06status\x18\x03 \x01(\x0b\x32\x41.podplane.k8swire.certificates.v1.CertificateSigningRequestStatus\"\xd7\x01\n\"CertificateSigningRequestCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x36\n\x0elastUpdateTime\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12:\n\x12lastTransitionTime\x18\x05 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\"\xf0\x02\n\x1d\x43\x65rtificateSigningRequestSpec\x12\x0f\n\x07request\x18\x01 \x01(\x0c\x12\x12\n\nsignerName\x18\x07 \x01(\t\x12\x1e\n\x11\x65xpirationSeconds\x18\x08 \x01(\x05H\x00\x88\x01\x01\x12\x0e\n\x06usages\x18\x05 \x03(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x0b\n\x03uid\x18\x03 \x01(\t\x12\x0e\n\x06groups\x18\x04 \x03(\t\x12Y\n\x05\x65xtra\x18\x06 \x03(\x0b\x32J.podplane.k8swire.certificates.v1.CertificateSigningRequestSpec.ExtraEntry\x1aZ\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12;\n\x05value\x18\x02 \x01(\x0b\x32,.podplane.k8swire.certificates.v1.ExtraValue:\x02\x38\x01\x42\x14\n\x12_expirationSeconds\"\x90\x01\n\x1f\x43\x65rtificateSigningRequestStatus\x12X\n\nconditions\x18\x01 \x03(\x0b\x32\x44.podplane.k8swire.certificates.v1.CertificateSigningRequestCondition\x12\x13\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0c\"\x1b\n\nExtraValue\x12\r\n\x05items\x18\x01 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,14 +36,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CERTIFICATESIGNINGREQUESTSPEC_EXTRAENTRY']._serialized_options = b'8\001'
   _globals['_CERTIFICATESIGNINGREQUEST']._serialized_start=135
   _globals['_CERTIFICATESIGNINGREQUEST']._serialized_end=380
-  _globals['_CERTIFICATESIGNINGREQUESTSPEC']._serialized_start=383
-  _globals['_CERTIFICATESIGNINGREQUESTSPEC']._serialized_end=751
-  _globals['_CERTIFICATESIGNINGREQUESTSPEC_EXTRAENTRY']._serialized_start=639
-  _globals['_CERTIFICATESIGNINGREQUESTSPEC_EXTRAENTRY']._serialized_end=729
-  _globals['_EXTRAVALUE']._serialized_start=753
-  _globals['_EXTRAVALUE']._serialized_end=780
-  _globals['_CERTIFICATESIGNINGREQUESTSTATUS']._serialized_start=783
-  _globals['_CERTIFICATESIGNINGREQUESTSTATUS']._serialized_end=927
-  _globals['_CERTIFICATESIGNINGREQUESTCONDITION']._serialized_start=930
-  _globals['_CERTIFICATESIGNINGREQUESTCONDITION']._serialized_end=1145
+  _globals['_CERTIFICATESIGNINGREQUESTCONDITION']._serialized_start=383
+  _globals['_CERTIFICATESIGNINGREQUESTCONDITION']._serialized_end=598
+  _globals['_CERTIFICATESIGNINGREQUESTSPEC']._serialized_start=601
+  _globals['_CERTIFICATESIGNINGREQUESTSPEC']._serialized_end=969
+  _globals['_CERTIFICATESIGNINGREQUESTSPEC_EXTRAENTRY']._serialized_start=857
+  _globals['_CERTIFICATESIGNINGREQUESTSPEC_EXTRAENTRY']._serialized_end=947
+  _globals['_CERTIFICATESIGNINGREQUESTSTATUS']._serialized_start=972
+  _globals['_CERTIFICATESIGNINGREQUESTSTATUS']._serialized_end=1116
+  _globals['_EXTRAVALUE']._serialized_start=1118
+  _globals['_EXTRAVALUE']._serialized_end=1145
 # @@protoc_insertion_point(module_scope)

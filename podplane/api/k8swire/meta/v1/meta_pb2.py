@@ -22,45 +22,62 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from podplane.api.k8swire.runtime import runtime_pb2 as podplane_dot_api_dot_k8swire_dot_runtime_dot_runtime__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'podplane/api/k8swire/meta/v1/meta.proto\x12\x18podplane.k8swire.meta.v1\"7\n\x04Time\x12\x14\n\x07seconds\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05nanos\x18\x02 \x01(\x05\x42\n\n\x08_seconds\"\xda\x05\n\nObjectMeta\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cgenerateName\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x10\n\x08selfLink\x18\x04 \x01(\t\x12\x0b\n\x03uid\x18\x05 \x01(\t\x12\x17\n\x0fresourceVersion\x18\x06 \x01(\t\x12\x12\n\ngeneration\x18\x07 \x01(\x03\x12\x39\n\x11\x63reationTimestamp\x18\x08 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x39\n\x11\x64\x65letionTimestamp\x18\t \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\'\n\x1a\x64\x65letionGracePeriodSeconds\x18\n \x01(\x03H\x00\x88\x01\x01\x12@\n\x06labels\x18\x0b \x03(\x0b\x32\x30.podplane.k8swire.meta.v1.ObjectMeta.LabelsEntry\x12J\n\x0b\x61nnotations\x18\x0c \x03(\x0b\x32\x35.podplane.k8swire.meta.v1.ObjectMeta.AnnotationsEntry\x12\x41\n\x0fownerReferences\x18\r \x03(\x0b\x32(.podplane.k8swire.meta.v1.OwnerReference\x12\x12\n\nfinalizers\x18\x0e \x03(\t\x12\x43\n\rmanagedFields\x18\x11 \x03(\x0b\x32,.podplane.k8swire.meta.v1.ManagedFieldsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x1d\n\x1b_deletionGracePeriodSeconds\"\xd9\x01\n\x12ManagedFieldsEntry\x12\x0f\n\x07manager\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12\x12\n\napiVersion\x18\x03 \x01(\t\x12,\n\x04time\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x12\n\nfieldsType\x18\x06 \x01(\t\x12\x34\n\x08\x66ieldsV1\x18\x07 \x01(\x0b\x32\".podplane.k8swire.meta.v1.FieldsV1\x12\x13\n\x0bsubresource\x18\x08 \x01(\t\"\x17\n\x08\x46ieldsV1\x12\x0b\n\x03Raw\x18\x01 \x01(\x0c\"\xad\x01\n\x0eOwnerReference\x12\x12\n\napiVersion\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x17\n\ncontroller\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x1f\n\x12\x62lockOwnerDeletion\x18\x07 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_controllerB\x15\n\x13_blockOwnerDeletion\"\xe0\x01\n\rLabelSelector\x12M\n\x0bmatchLabels\x18\x01 \x03(\x0b\x32\x38.podplane.k8swire.meta.v1.LabelSelector.MatchLabelsEntry\x12L\n\x10matchExpressions\x18\x02 \x03(\x0b\x32\x32.podplane.k8swire.meta.v1.LabelSelectorRequirement\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"I\n\x18LabelSelectorRequirement\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\t\"\xa2\x01\n\tCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x1a\n\x12observedGeneration\x18\x03 \x01(\x03\x12:\n\x12lastTransitionTime\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"\x81\x02\n\rDeleteOptions\x12\x1f\n\x12gracePeriodSeconds\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12>\n\rpreconditions\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.Preconditions\x12\x1d\n\x10orphanDependents\x18\x03 \x01(\x08H\x01\x88\x01\x01\x12\x1e\n\x11propagationPolicy\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x0e\n\x06\x64ryRun\x18\x05 \x03(\tB\x15\n\x13_gracePeriodSecondsB\x13\n\x11_orphanDependentsB\x14\n\x12_propagationPolicy\"[\n\rPreconditions\x12\x10\n\x03uid\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x0fresourceVersion\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x06\n\x04_uidB\x12\n\x10_resourceVersionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'podplane/api/k8swire/meta/v1/meta.proto\x12\x18podplane.k8swire.meta.v1\x1a*podplane/api/k8swire/runtime/runtime.proto\"\xa2\x01\n\tCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x1a\n\x12observedGeneration\x18\x03 \x01(\x03\x12:\n\x12lastTransitionTime\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\"\x81\x02\n\rDeleteOptions\x12\x1f\n\x12gracePeriodSeconds\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12>\n\rpreconditions\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.Preconditions\x12\x1d\n\x10orphanDependents\x18\x03 \x01(\x08H\x01\x88\x01\x01\x12\x1e\n\x11propagationPolicy\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x0e\n\x06\x64ryRun\x18\x05 \x03(\tB\x15\n\x13_gracePeriodSecondsB\x13\n\x11_orphanDependentsB\x14\n\x12_propagationPolicy\"I\n\x18\x46ieldSelectorRequirement\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\t\"\x17\n\x08\x46ieldsV1\x12\x0b\n\x03Raw\x18\x01 \x01(\x0c\"\xe0\x01\n\rLabelSelector\x12M\n\x0bmatchLabels\x18\x01 \x03(\x0b\x32\x38.podplane.k8swire.meta.v1.LabelSelector.MatchLabelsEntry\x12L\n\x10matchExpressions\x18\x02 \x03(\x0b\x32\x32.podplane.k8swire.meta.v1.LabelSelectorRequirement\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"I\n\x18LabelSelectorRequirement\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\t\"\xb7\x01\n\x08ListMeta\x12\x10\n\x08selfLink\x18\x01 \x01(\t\x12\x17\n\x0fresourceVersion\x18\x02 \x01(\t\x12\x10\n\x08\x63ontinue\x18\x03 \x01(\t\x12\x1f\n\x12remainingItemCount\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x36\n\tshardInfo\x18\x05 \x01(\x0b\x32#.podplane.k8swire.meta.v1.ShardInfoB\x15\n\x13_remainingItemCount\"\xd9\x01\n\x12ManagedFieldsEntry\x12\x0f\n\x07manager\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12\x12\n\napiVersion\x18\x03 \x01(\t\x12,\n\x04time\x18\x04 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x12\n\nfieldsType\x18\x06 \x01(\t\x12\x34\n\x08\x66ieldsV1\x18\x07 \x01(\x0b\x32\".podplane.k8swire.meta.v1.FieldsV1\x12\x13\n\x0bsubresource\x18\x08 \x01(\t\"<\n\tMicroTime\x12\x14\n\x07seconds\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05nanos\x18\x02 \x01(\x05\x42\n\n\x08_seconds\"\xda\x05\n\nObjectMeta\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cgenerateName\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x10\n\x08selfLink\x18\x04 \x01(\t\x12\x0b\n\x03uid\x18\x05 \x01(\t\x12\x17\n\x0fresourceVersion\x18\x06 \x01(\t\x12\x12\n\ngeneration\x18\x07 \x01(\x03\x12\x39\n\x11\x63reationTimestamp\x18\x08 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x39\n\x11\x64\x65letionTimestamp\x18\t \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\'\n\x1a\x64\x65letionGracePeriodSeconds\x18\n \x01(\x03H\x00\x88\x01\x01\x12@\n\x06labels\x18\x0b \x03(\x0b\x32\x30.podplane.k8swire.meta.v1.ObjectMeta.LabelsEntry\x12J\n\x0b\x61nnotations\x18\x0c \x03(\x0b\x32\x35.podplane.k8swire.meta.v1.ObjectMeta.AnnotationsEntry\x12\x41\n\x0fownerReferences\x18\r \x03(\x0b\x32(.podplane.k8swire.meta.v1.OwnerReference\x12\x12\n\nfinalizers\x18\x0e \x03(\t\x12\x43\n\rmanagedFields\x18\x11 \x03(\x0b\x32,.podplane.k8swire.meta.v1.ManagedFieldsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x1d\n\x1b_deletionGracePeriodSeconds\"\xad\x01\n\x0eOwnerReference\x12\x12\n\napiVersion\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x17\n\ncontroller\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x1f\n\x12\x62lockOwnerDeletion\x18\x07 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_controllerB\x15\n\x13_blockOwnerDeletion\"[\n\rPreconditions\x12\x10\n\x03uid\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x0fresourceVersion\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x06\n\x04_uidB\x12\n\x10_resourceVersion\"\x1d\n\tShardInfo\x12\x10\n\x08selector\x18\x01 \x01(\t\"\xb7\x01\n\x06Status\x12\x34\n\x08metadata\x18\x01 \x01(\x0b\x32\".podplane.k8swire.meta.v1.ListMeta\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x38\n\x07\x64\x65tails\x18\x05 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.StatusDetails\x12\x0c\n\x04\x63ode\x18\x06 \x01(\x05\"=\n\x0bStatusCause\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\"\x99\x01\n\rStatusDetails\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x06 \x01(\t\x12\x35\n\x06\x63\x61uses\x18\x04 \x03(\x0b\x32%.podplane.k8swire.meta.v1.StatusCause\x12\x19\n\x11retryAfterSeconds\x18\x05 \x01(\x05\"7\n\x04Time\x12\x14\n\x07seconds\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05nanos\x18\x02 \x01(\x05\x42\n\n\x08_seconds\"R\n\nWatchEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x36\n\x06object\x18\x02 \x01(\x0b\x32&.podplane.k8swire.runtime.RawExtensionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.k8swire.meta.v1.meta_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._loaded_options = None
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_options = b'8\001'
   _globals['_OBJECTMETA_LABELSENTRY']._loaded_options = None
   _globals['_OBJECTMETA_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._loaded_options = None
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_options = b'8\001'
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._loaded_options = None
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_options = b'8\001'
-  _globals['_TIME']._serialized_start=69
-  _globals['_TIME']._serialized_end=124
-  _globals['_OBJECTMETA']._serialized_start=127
-  _globals['_OBJECTMETA']._serialized_end=857
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=729
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=774
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=776
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=826
-  _globals['_MANAGEDFIELDSENTRY']._serialized_start=860
-  _globals['_MANAGEDFIELDSENTRY']._serialized_end=1077
-  _globals['_FIELDSV1']._serialized_start=1079
-  _globals['_FIELDSV1']._serialized_end=1102
-  _globals['_OWNERREFERENCE']._serialized_start=1105
-  _globals['_OWNERREFERENCE']._serialized_end=1278
-  _globals['_LABELSELECTOR']._serialized_start=1281
-  _globals['_LABELSELECTOR']._serialized_end=1505
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=1455
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=1505
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=1507
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=1580
-  _globals['_CONDITION']._serialized_start=1583
-  _globals['_CONDITION']._serialized_end=1745
-  _globals['_DELETEOPTIONS']._serialized_start=1748
-  _globals['_DELETEOPTIONS']._serialized_end=2005
-  _globals['_PRECONDITIONS']._serialized_start=2007
-  _globals['_PRECONDITIONS']._serialized_end=2098
+  _globals['_CONDITION']._serialized_start=114
+  _globals['_CONDITION']._serialized_end=276
+  _globals['_DELETEOPTIONS']._serialized_start=279
+  _globals['_DELETEOPTIONS']._serialized_end=536
+  _globals['_FIELDSELECTORREQUIREMENT']._serialized_start=538
+  _globals['_FIELDSELECTORREQUIREMENT']._serialized_end=611
+  _globals['_FIELDSV1']._serialized_start=613
+  _globals['_FIELDSV1']._serialized_end=636
+  _globals['_LABELSELECTOR']._serialized_start=639
+  _globals['_LABELSELECTOR']._serialized_end=863
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=813
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=863
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=865
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=938
+  _globals['_LISTMETA']._serialized_start=941
+  _globals['_LISTMETA']._serialized_end=1124
+  _globals['_MANAGEDFIELDSENTRY']._serialized_start=1127
+  _globals['_MANAGEDFIELDSENTRY']._serialized_end=1344
+  _globals['_MICROTIME']._serialized_start=1346
+  _globals['_MICROTIME']._serialized_end=1406
+  _globals['_OBJECTMETA']._serialized_start=1409
+  _globals['_OBJECTMETA']._serialized_end=2139
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=2011
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=2056
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=2058
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=2108
+  _globals['_OWNERREFERENCE']._serialized_start=2142
+  _globals['_OWNERREFERENCE']._serialized_end=2315
+  _globals['_PRECONDITIONS']._serialized_start=2317
+  _globals['_PRECONDITIONS']._serialized_end=2408
+  _globals['_SHARDINFO']._serialized_start=2410
+  _globals['_SHARDINFO']._serialized_end=2439
+  _globals['_STATUS']._serialized_start=2442
+  _globals['_STATUS']._serialized_end=2625
+  _globals['_STATUSCAUSE']._serialized_start=2627
+  _globals['_STATUSCAUSE']._serialized_end=2688
+  _globals['_STATUSDETAILS']._serialized_start=2691
+  _globals['_STATUSDETAILS']._serialized_end=2844
+  _globals['_TIME']._serialized_start=2846
+  _globals['_TIME']._serialized_end=2901
+  _globals['_WATCHEVENT']._serialized_start=2903
+  _globals['_WATCHEVENT']._serialized_end=2985
 # @@protoc_insertion_point(module_scope)

@@ -25,27 +25,27 @@ _sym_db = _symbol_database.Default()
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'podplane/api/k8swire/rbac/v1/rbac.proto\x12\x18podplane.k8swire.rbac.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"q\n\nPolicyRule\x12\r\n\x05verbs\x18\x01 \x03(\t\x12\x11\n\tapiGroups\x18\x02 \x03(\t\x12\x11\n\tresources\x18\x03 \x03(\t\x12\x15\n\rresourceNames\x18\x04 \x03(\t\x12\x17\n\x0fnonResourceURLs\x18\x05 \x03(\t\"X\n\x0f\x41ggregationRule\x12\x45\n\x14\x63lusterRoleSelectors\x18\x01 \x03(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\"s\n\x04Role\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x05rules\x18\x02 \x03(\x0b\x32$.podplane.k8swire.rbac.v1.PolicyRule\"\xbe\x01\n\x0b\x43lusterRole\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x05rules\x18\x02 \x03(\x0b\x32$.podplane.k8swire.rbac.v1.PolicyRule\x12\x42\n\x0f\x61ggregationRule\x18\x03 \x01(\x0b\x32).podplane.k8swire.rbac.v1.AggregationRule\"J\n\x07Subject\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x10\n\x08\x61piGroup\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"7\n\x07RoleRef\x12\x10\n\x08\x61piGroup\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"\xae\x01\n\x0bRoleBinding\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x08subjects\x18\x02 \x03(\x0b\x32!.podplane.k8swire.rbac.v1.Subject\x12\x32\n\x07roleRef\x18\x03 \x01(\x0b\x32!.podplane.k8swire.rbac.v1.RoleRef\"\xb5\x01\n\x12\x43lusterRoleBinding\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x08subjects\x18\x02 \x03(\x0b\x32!.podplane.k8swire.rbac.v1.Subject\x12\x32\n\x07roleRef\x18\x03 \x01(\x0b\x32!.podplane.k8swire.rbac.v1.RoleRefb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'podplane/api/k8swire/rbac/v1/rbac.proto\x12\x18podplane.k8swire.rbac.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"X\n\x0f\x41ggregationRule\x12\x45\n\x14\x63lusterRoleSelectors\x18\x01 \x03(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\"\xbe\x01\n\x0b\x43lusterRole\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x05rules\x18\x02 \x03(\x0b\x32$.podplane.k8swire.rbac.v1.PolicyRule\x12\x42\n\x0f\x61ggregationRule\x18\x03 \x01(\x0b\x32).podplane.k8swire.rbac.v1.AggregationRule\"\xb5\x01\n\x12\x43lusterRoleBinding\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x08subjects\x18\x02 \x03(\x0b\x32!.podplane.k8swire.rbac.v1.Subject\x12\x32\n\x07roleRef\x18\x03 \x01(\x0b\x32!.podplane.k8swire.rbac.v1.RoleRef\"q\n\nPolicyRule\x12\r\n\x05verbs\x18\x01 \x03(\t\x12\x11\n\tapiGroups\x18\x02 \x03(\t\x12\x11\n\tresources\x18\x03 \x03(\t\x12\x15\n\rresourceNames\x18\x04 \x03(\t\x12\x17\n\x0fnonResourceURLs\x18\x05 \x03(\t\"s\n\x04Role\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x05rules\x18\x02 \x03(\x0b\x32$.podplane.k8swire.rbac.v1.PolicyRule\"\xae\x01\n\x0bRoleBinding\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x33\n\x08subjects\x18\x02 \x03(\x0b\x32!.podplane.k8swire.rbac.v1.Subject\x12\x32\n\x07roleRef\x18\x03 \x01(\x0b\x32!.podplane.k8swire.rbac.v1.RoleRef\"7\n\x07RoleRef\x12\x10\n\x08\x61piGroup\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"J\n\x07Subject\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x10\n\x08\x61piGroup\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'podplane.api.k8swire.rbac.v1.rbac_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_POLICYRULE']._serialized_start=110
-  _globals['_POLICYRULE']._serialized_end=223
-  _globals['_AGGREGATIONRULE']._serialized_start=225
-  _globals['_AGGREGATIONRULE']._serialized_end=313
-  _globals['_ROLE']._serialized_start=315
-  _globals['_ROLE']._serialized_end=430
-  _globals['_CLUSTERROLE']._serialized_start=433
-  _globals['_CLUSTERROLE']._serialized_end=623
-  _globals['_SUBJECT']._serialized_start=625
-  _globals['_SUBJECT']._serialized_end=699
-  _globals['_ROLEREF']._serialized_start=701
-  _globals['_ROLEREF']._serialized_end=756
-  _globals['_ROLEBINDING']._serialized_start=759
-  _globals['_ROLEBINDING']._serialized_end=933
-  _globals['_CLUSTERROLEBINDING']._serialized_start=936
-  _globals['_CLUSTERROLEBINDING']._serialized_end=1117
+  _globals['_AGGREGATIONRULE']._serialized_start=110
+  _globals['_AGGREGATIONRULE']._serialized_end=198
+  _globals['_CLUSTERROLE']._serialized_start=201
+  _globals['_CLUSTERROLE']._serialized_end=391
+  _globals['_CLUSTERROLEBINDING']._serialized_start=394
+  _globals['_CLUSTERROLEBINDING']._serialized_end=575
+  _globals['_POLICYRULE']._serialized_start=577
+  _globals['_POLICYRULE']._serialized_end=690
+  _globals['_ROLE']._serialized_start=692
+  _globals['_ROLE']._serialized_end=807
+  _globals['_ROLEBINDING']._serialized_start=810
+  _globals['_ROLEBINDING']._serialized_end=984
+  _globals['_ROLEREF']._serialized_start=986
+  _globals['_ROLEREF']._serialized_end=1041
+  _globals['_SUBJECT']._serialized_start=1043
+  _globals['_SUBJECT']._serialized_end=1117
 # @@protoc_insertion_point(module_scope)
