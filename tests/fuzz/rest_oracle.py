@@ -1,5 +1,6 @@
 """Kubernetes' rules for an answer of the REST door, whatever was asked: never a 5xx; every
-refusal a metav1.Status (as JSON, or as YAML when YAML was asked for) whose reason is the one
+refusal a metav1.Status (as JSON, as YAML when YAML was asked for, or in Kubernetes' protobuf
+when that was asked for first) whose reason is the one
 Kubernetes gives its code (k8s.io/apimachinery/pkg/api/errors), whose code is the HTTP code, and
 whose message a person can read (no traceback, no Python exception's name)."""
 
@@ -9,8 +10,14 @@ import json
 import re
 
 import yaml
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 
+from podplane.api.k8swire.meta.v1 import meta_pb2
+from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery.json_types import JSONValue
+
+_PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 # The reasons Kubernetes gives each 4xx code.
 REASONS: dict[int, frozenset[str]] = {
@@ -34,7 +41,25 @@ _PYTHON_LEAK = re.compile(r"Traceback|\b(?:[A-Z][a-z]+)+(?:Error|Exception)\b|<c
 def _decode(content_type: str, body: bytes) -> JSONValue:
     if content_type.startswith("application/yaml"):
         return yaml.safe_load(body)
+    if content_type.startswith(_PROTOBUF):
+        return _decode_protobuf_status(body)
     return json.loads(body)
+
+
+def _decode_protobuf_status(body: bytes) -> JSONValue:
+    """A Status in Kubernetes' protobuf: `k8s\\0`, then a runtime.Unknown naming its type around
+    the metav1.Status message."""
+    if not body.startswith(b"k8s\x00"):
+        raise ValueError("no k8s\\0 magic")
+    envelope = runtime_pb2.Unknown()
+    status = meta_pb2.Status()
+    try:
+        envelope.ParseFromString(body[4:])
+        status.ParseFromString(envelope.raw)
+    except DecodeError as e:
+        raise ValueError(str(e)) from None
+    fields = json_format.MessageToDict(status, preserving_proto_field_name=True)
+    return {"apiVersion": envelope.typeMeta.apiVersion, "kind": envelope.typeMeta.kind, **fields}
 
 
 def judge(method: str, accept: str, code: int, content_type: str, body: bytes) -> str | None:
