@@ -8,10 +8,11 @@ node.kubernetes.io/not-ready:NoExecute. The taint goes when the lease is renewed
 turns True; the Ready condition itself is the kubelet's to set back.
 
 Pods on an unreachable node get Ready=False (their kubelet cannot say so). A pod under NoExecute
-taints is deleted, gracefully, when its tolerations run out (taint_eviction.py); on an unreachable
-node it is first given reason NodeLost, which podctl shows as Unknown while the pod stays
-Terminating: only its kubelet, once back, can finish the deletion. The pods of a node that no
-longer exists are the pod garbage collector's (controller/podgc)."""
+taints is deleted, gracefully, when its tolerations run out (taint_eviction.py), once given the
+condition DisruptionTarget (DeletionByTaintManager); on an unreachable node also reason NodeLost,
+which podctl shows as Unknown while the pod stays Terminating: only its kubelet, once back, can
+finish the deletion. The pods of a node that no longer exists are the pod garbage collector's
+(controller/podgc)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources, timeutil
 from podplane.apimachinery.conditions import set_pod_condition
+from podplane.apimachinery.disruption import DISRUPTION_TARGET
 from podplane.client import events
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from podplane.client.informer import Informer, object_key, wait_for_sync
@@ -224,13 +226,13 @@ class NodeLifecycleController:
             unreachable = has_taint(node, UNREACHABLE_TAINT)
             if pod.metadata.deletion_timestamp:
                 if unreachable:
-                    await self._write_status(pod, lost=True)
+                    await self._write_status(pod, unreachable=True, lost=True)
                 return None
             at = eviction_time(pod, no_execute_taints(node), lambda t: self._taint_seen(node, t))
             now = _utcnow()
             due = at is not None and at <= now
-            if unreachable:
-                await self._write_status(pod, lost=due)
+            if unreachable or due:
+                await self._write_status(pod, unreachable=unreachable, evicting=due)
             if at is None:
                 return None
             if not due:
@@ -247,18 +249,23 @@ class NodeLifecycleController:
     def _taint_seen(self, node: core_pb2.Node, taint: core_pb2.Taint) -> datetime:
         return self._taints_seen.setdefault((node.metadata.name, taint.key, taint.value), _utcnow())
 
-    async def _write_status(self, pod: core_pb2.Pod, *, lost: bool) -> None:
-        """Ready=False for a pod on an unreachable node (MarkPodsNotReady) and, for one being
-        deleted there, reason NodeLost (SetPodTerminationReason)."""
+    async def _write_status(
+        self, pod: core_pb2.Pod, *, unreachable: bool, lost: bool = False, evicting: bool = False
+    ) -> None:
+        """Ready=False for a pod on an unreachable node (MarkPodsNotReady); reason NodeLost for
+        one being deleted there or about to be (SetPodTerminationReason); DisruptionTarget for
+        one the taint manager is about to delete (tainteviction's addConditionAndDeletePod)."""
         status = core_pb2.PodStatus()
         status.CopyFrom(pod.status)
         ready = next((c for c in status.conditions if c.type == READY), None)
-        if ready is not None and ready.status != "False":
+        if unreachable and ready is not None and ready.status != "False":
             not_ready = core_pb2.PodCondition()
             not_ready.CopyFrom(ready)
             not_ready.status = "False"
             set_pod_condition(status, not_ready)
-        if lost and status.reason != NODE_LOST_REASON:
+        if evicting:
+            set_pod_condition(status, _deletion_by_taint_manager())
+        if unreachable and (lost or evicting) and status.reason != NODE_LOST_REASON:
             status.reason = NODE_LOST_REASON
             status.message = NODE_LOST_MESSAGE.format(
                 node=pod.spec.node_name, pod=pod.metadata.name
@@ -285,6 +292,15 @@ class NodeLifecycleController:
             object_key(pod),
             pod.spec.node_name,
         )
+
+
+def _deletion_by_taint_manager() -> core_pb2.PodCondition:
+    return core_pb2.PodCondition(
+        type=DISRUPTION_TARGET,
+        status="True",
+        reason="DeletionByTaintManager",
+        message="Taint manager: deleting due to NoExecute taint",
+    )
 
 
 def _utcnow() -> datetime:

@@ -212,6 +212,12 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
     assert pod.status.reason == "NodeLost"
     assert pod.status.message == f"Node {node.name} which was running pod web is unresponsive"
     assert ready_status(pod) == "False"
+    target = next(c for c in pod.status.conditions if c.type == "DisruptionTarget")
+    assert (target.status, target.reason, target.message) == (
+        "True",
+        "DeletionByTaintManager",
+        "Taint manager: deleting due to NoExecute taint",
+    )
     # No kubelet finishes the deletion: it stays, shown as podctl shows it.
     await asyncio.sleep(0.5)
     pod = await client.pods.get("web", ns)

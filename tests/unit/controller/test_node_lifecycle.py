@@ -199,6 +199,10 @@ async def test_pods_on_an_unreachable_node_go_not_ready_then_are_evicted_as_node
     lost, deleted = client.pods.calls[-2:]
     assert lost[0] == "update_status" and deleted[0] == "delete"
     assert lost[1].status.reason == "NodeLost"
+    assert [(x.type, x.status) for x in lost[1].status.conditions] == [
+        ("Ready", "False"),
+        ("DisruptionTarget", "True"),
+    ]
     assert lost[1].status.message == "Node node-1 which was running pod short is unresponsive"
     assert deleted[1] == ("default", "short", None, "pod-uid")  # graceful, for this very pod
 
@@ -212,7 +216,19 @@ async def test_an_untolerated_no_execute_taint_evicts_at_once_without_node_lost(
     c.nodes._store(node)
     c.pods._store(running_pod(toleration_seconds=300))
     assert await c.reconcile_pod("default/web") is None
-    assert client.pods.verbs() == ["delete"]  # the node is fine: no status written
+    # The node is fine: Ready is left alone, and DisruptionTarget is set before the delete.
+    assert client.pods.verbs() == ["update_status", "delete"]
+    written = client.pods.calls[0][1]
+    assert [(x.type, x.status, x.reason, x.message) for x in written.status.conditions] == [
+        ("Ready", "True", "", ""),
+        (
+            "DisruptionTarget",
+            "True",
+            "DeletionByTaintManager",
+            "Taint manager: deleting due to NoExecute taint",
+        ),
+    ]
+    assert written.status.reason == ""
 
 
 async def test_the_pods_of_a_node_that_is_gone_are_left_to_the_pod_gc() -> None:
