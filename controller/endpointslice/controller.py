@@ -6,8 +6,10 @@ endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io and owned
 Handlers only enqueue Service keys: a Service's own events, its slices' events, and a pod's
 events for every Service of its namespace that selects it (before or after the change).
 reconcile(key) plans the slices from the caches (reconciler.py) and writes the plan. A tracker of
-the slices it wrote keeps it from planning again before its informer has seen its own writes:
-a Service whose cached slices are older than what it wrote is tried again later."""
+the slices it wrote (tracker.py) keeps it from planning again before its informer has seen its
+own writes: a Service whose cached slices are older than what it wrote is tried again later. A
+slice someone else deleted or changed is not a lagging cache but a reason to sync: the Service
+is queued and its slices recreated or repaired."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from controller.endpointslice.reconciler import (
     MAX_ENDPOINTS_PER_SLICE,
     plan_slices,
 )
+from controller.endpointslice.tracker import EndpointSliceTracker, service_key_of
 from controller.framework import endpoint_pods
 from controller.framework.reconciler import ReconcileLoop
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -41,41 +44,6 @@ DEFAULT_WORKERS = 5
 
 class StaleSlices(Exception):
     """The slice cache does not show this controller's own writes yet."""
-
-
-class SliceTracker:
-    """EndpointSliceTracker: the resourceVersion of each slice this controller wrote, and the
-    slices it deleted, by Service."""
-
-    def __init__(self) -> None:
-        self._written: dict[str, dict[str, int]] = {}
-        self._deleted: dict[str, set[str]] = {}
-
-    def wrote(self, service: str, eps: discovery_pb2.EndpointSlice) -> None:
-        self._written.setdefault(service, {})[eps.metadata.name] = int(
-            eps.metadata.resource_version or 0
-        )
-
-    def deleted(self, service: str, name: str) -> None:
-        self._written.get(service, {}).pop(name, None)
-        self._deleted.setdefault(service, set()).add(name)
-
-    def stale(self, service: str, cached: list[discovery_pb2.EndpointSlice]) -> bool:
-        """Whether the cache misses a write: a slice older than written, or one deleted."""
-        by_name = {eps.metadata.name: int(eps.metadata.resource_version or 0) for eps in cached}
-        for name, version in self._written.get(service, {}).items():
-            if by_name.get(name, -1) < version:
-                return True
-        return any(name in by_name for name in self._deleted.get(service, ()))
-
-    def observed(self, service: str, cached: list[discovery_pb2.EndpointSlice]) -> None:
-        """The cache has caught up: what it shows needs no more tracking."""
-        names = {eps.metadata.name for eps in cached}
-        self._deleted[service] = {n for n in self._deleted.get(service, ()) if n in names}
-
-    def forget(self, service: str) -> None:
-        self._written.pop(service, None)
-        self._deleted.pop(service, None)
 
 
 class EndpointSliceController:
@@ -100,7 +68,7 @@ class EndpointSliceController:
         self.services.add_index(NAMESPACE_INDEX, namespace_of)
         self.pods.add_index(NAMESPACE_INDEX, namespace_of)
         self.slices.add_index(SERVICE_INDEX, _service_key_of)
-        self.tracker = SliceTracker()
+        self.tracker = EndpointSliceTracker()
         self.loop = ReconcileLoop(
             "endpointslice",
             self.reconcile,
@@ -111,15 +79,15 @@ class EndpointSliceController:
         self.services.add_handler(
             on_add=self._enqueue,
             on_update=lambda _old, new: self._enqueue(new),
-            on_delete=self._on_service_delete,
+            on_delete=self._enqueue,
         )
         self.pods.add_handler(
             on_add=self._on_pod, on_update=self._on_pod_update, on_delete=self._on_pod
         )
         self.slices.add_handler(
-            on_add=self._on_slice,
-            on_update=lambda _old, new: self._on_slice(new),
-            on_delete=self._on_slice,
+            on_add=self._on_slice_add,
+            on_update=self._on_slice_update,
+            on_delete=self._on_slice_delete,
         )
 
     async def run(self) -> None:
@@ -127,10 +95,6 @@ class EndpointSliceController:
 
     # ------------------------------------------------------------------ handlers: enqueue only
     def _enqueue(self, svc: service_pb2.Service) -> None:
-        self.loop.enqueue(object_key(svc))
-
-    def _on_service_delete(self, svc: service_pb2.Service) -> None:
-        self.tracker.forget(object_key(svc))
         self.loop.enqueue(object_key(svc))
 
     def _on_pod(self, pod: core_pb2.Pod) -> None:
@@ -146,21 +110,52 @@ class EndpointSliceController:
             for key in endpoint_pods.services_selecting(services, old, new):
                 self.loop.enqueue(key)
 
-    def _on_slice(self, eps: discovery_pb2.EndpointSlice) -> None:
-        for key in _service_key_of(eps):
-            self.loop.enqueue(key)
+    def _on_slice_add(self, eps: discovery_pb2.EndpointSlice) -> None:
+        # Its own creations come back here: only a slice it did not write is news.
+        if _managed(eps) and self.tracker.should_sync(eps):
+            self._enqueue_service_of(eps)
+
+    def _on_slice_update(
+        self, old: discovery_pb2.EndpointSlice, new: discovery_pb2.EndpointSlice
+    ) -> None:
+        # The generation does not move with labels: a slice moved to another Service, or taken
+        # from or given to this controller, syncs both sides; for the Service it left, it is
+        # as good as deleted.
+        moved = old.metadata.labels.get(SERVICE_NAME_LABEL) != new.metadata.labels.get(
+            SERVICE_NAME_LABEL
+        )
+        if moved or _managed(old) != _managed(new):
+            self.tracker.handle_deletion(old)
+            self._enqueue_service_of(old)
+            self._enqueue_service_of(new)
+        elif _managed(new) and self.tracker.should_sync(new):
+            self._enqueue_service_of(new)
+
+    def _on_slice_delete(self, eps: discovery_pb2.EndpointSlice) -> None:
+        # A deletion it did not make (kubectl delete, a Service's old slices collected) is
+        # repaired by a sync, not awaited as a lagging cache.
+        if _managed(eps) and not self.tracker.handle_deletion(eps):
+            self._enqueue_service_of(eps)
+
+    def _enqueue_service_of(self, eps: discovery_pb2.EndpointSlice) -> None:
+        if eps.metadata.labels.get(SERVICE_NAME_LABEL):
+            self.loop.enqueue(service_key_of(eps))
 
     # ------------------------------------------------------------------ reconcile
     async def reconcile(self, key: str) -> float | None:
         svc = self.services.get(key)
         if svc is None:
-            return None  # its slices go with it (owner references)
+            # Its slices go with it (owner references); a Service of the same name created
+            # later starts afresh.
+            self.tracker.delete_service(key)
+            return None
         if svc.spec.type == svc_helper.EXTERNAL_NAME or not svc.spec.selector:
             return None  # no endpoints, or managed by someone else
         cached = self.slices.by_index(SERVICE_INDEX, key)
-        if self.tracker.stale(key, cached):
+        if self.tracker.stale_slices(key, svc.metadata.uid, cached):
             raise StaleSlices(f"EndpointSlice informer cache is out of date for {key}")
-        self.tracker.observed(key, cached)
+        # Slices already being deleted are as good as gone (dropEndpointSlicesPendingDeletion).
+        cached = [eps for eps in cached if not eps.metadata.deletion_timestamp]
         namespace = svc.metadata.namespace
         pods = [
             p
@@ -177,27 +172,32 @@ class EndpointSliceController:
                 if _namespace_terminating(e):
                     return None
                 raise
-            self.tracker.wrote(key, created)
+            self.tracker.update(created)
         for eps in plan.update:
-            self.tracker.wrote(key, await api.update(eps))
+            self.tracker.update(await api.update(eps))
         for eps in plan.delete:
+            # Expected before the call: its deletion may be seen before the call returns.
+            self.tracker.expect_deletion(eps)
             try:
                 await api.delete(eps.metadata.name, namespace, uid=eps.metadata.uid)
             except Exception as e:
                 if not is_not_found(e):
+                    self.tracker.forget_slice(eps)
                     raise
-            self.tracker.deleted(key, eps.metadata.name)
         if problems:
             raise RuntimeError("; ".join(problems))
         return None
 
 
+def _managed(eps: discovery_pb2.EndpointSlice) -> bool:
+    return eps.metadata.labels.get(MANAGED_BY_LABEL) == CONTROLLER_NAME
+
+
 def _service_key_of(eps: discovery_pb2.EndpointSlice) -> list[str]:
     """The SERVICE_INDEX function: the Service of a slice this controller manages."""
-    if eps.metadata.labels.get(MANAGED_BY_LABEL) != CONTROLLER_NAME:
+    if not _managed(eps) or not eps.metadata.labels.get(SERVICE_NAME_LABEL):
         return []
-    name = eps.metadata.labels.get(SERVICE_NAME_LABEL)
-    return [f"{eps.metadata.namespace}/{name}"] if name else []
+    return [service_key_of(eps)]
 
 
 def _namespace_terminating(err: BaseException) -> bool:
