@@ -1,11 +1,13 @@
 """Services through kube-proxy on the compose cluster, with the real kubectl: a 3-replica
 Deployment spread over the three nodes behind a NodePort Service. From a jumpod on each node, 30
-requests to the cluster IP reach all three backends (two of them on other nodes); the node port
-answers on every node's IP from the host; a backend that turns not-ready stops receiving traffic;
-killing kube-proxy's container (the DaemonSet kube-system/kube-proxy's pod on the node, which the
-kubelet restarts) leaves traffic flowing and later changes still programmed; scaled to 0,
-connections are refused at once. The tests share the module's
-namespace and Service, in order. (By cluster IP: names are the cluster DNS's part.)"""
+requests to the cluster IP reach all three backends (two of them on other nodes), once that
+node's kube-proxy rules lead to all three (proxy_rules.py: one answer says only that one is
+programmed); the node port answers on every node's IP from the host; a backend that turns
+not-ready stops receiving traffic; killing kube-proxy's container (the DaemonSet
+kube-system/kube-proxy's pod on the node, which the kubelet restarts) leaves traffic flowing and
+later changes still programmed; scaled to 0, connections are refused at once. The tests share
+the module's namespace and Service, in order. (By cluster IP: names are the cluster DNS's
+part.)"""
 
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import pytest
 
 from tests.e2e.compose_cluster import NODES, compose, kill_node_container, node_containers
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.proxy_rules import wait_for_cluster_ip_endpoints, wait_for_node_port_endpoints
 from tests.e2e.waiting import eventually
 
 WEB = """\
@@ -88,6 +92,10 @@ class Web:
     cluster_ip: str
     node_port: int
     backends: dict[str, str]  # pod name -> node name
+    endpoints: dict[str, str]  # pod name -> its endpoint, podIP:8080
+
+    def endpoints_but(self, *pods: str) -> set[str]:
+        return {ep for pod, ep in self.endpoints.items() if pod not in pods}
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +103,10 @@ def k(kubectl_namespace: str) -> Kubectl:
     return Kubectl(kubectl_namespace)
 
 
-def backends(k: Kubectl) -> dict[str, str]:
-    pods = json.loads(k.ok("get", "pods", "-l", "app=web", "-o", "json"))["items"]
-    return {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in pods}
+def web_pods(k: Kubectl) -> list[dict[str, Any]]:
+    listed = k.ok("get", "pods", "-l", "app=web", "-o", "json")
+    pods: list[dict[str, Any]] = json.loads(listed)["items"]
+    return pods
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +118,13 @@ def web(k: Kubectl) -> Web:
     assert rollout.code == 0, rollout
     k.ok("wait", "--for=condition=Ready", "pod", *(f"jumpod-{n}" for n in NODES), "--timeout=120s")
     service = json.loads(k.ok("get", "service", "web", "-o", "json"))
-    placed = backends(k)
+    pods = web_pods(k)
+    placed = {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in pods}
     assert sorted(placed.values()) == sorted(NODES), placed
-    return Web(service["spec"]["clusterIP"], service["spec"]["ports"][0]["nodePort"], placed)
+    endpoints = {p["metadata"]["name"]: f"{p['status']['podIP']}:8080" for p in pods}
+    return Web(
+        service["spec"]["clusterIP"], service["spec"]["ports"][0]["nodePort"], placed, endpoints
+    )
 
 
 def requests_script(url: str, times: int, pause: float = 0) -> str:
@@ -169,10 +182,8 @@ def test_the_cluster_ip_reaches_every_backend_from_every_node(
     k: Kubectl, web: Web, node: str
 ) -> None:
     url = f"http://{web.cluster_ip}/index.html"
-    # The first answer once this node's kube-proxy has programmed the Service.
-    eventually(
-        partial(reaches_a_backend, k, node, url, web), 60, f"the cluster IP answering on {node}"
-    )
+    # Every backend in this node's rules, then the requests.
+    wait_for_cluster_ip_endpoints(node, web.cluster_ip, 80, web.endpoints_but())
     answers = fetch_from(k, node, url, times=30)
     assert len(answers) == 30 and set(answers) == set(web.backends), answers
 
@@ -184,6 +195,8 @@ def test_the_service_name_reaches_every_backend_from_every_node(
     """`wget http://web` as a user writes it: the name through the pod's resolver (the cluster
     DNS at 10.96.0.10, itself behind kube-proxy, by the search path), then the cluster IP."""
     url = "http://web/index.html"
+    wait_for_cluster_ip_endpoints(node, web.cluster_ip, 80, web.endpoints_but())
+    # The name resolving (the cluster DNS's own rules), then the requests.
     eventually(partial(reaches_a_backend, k, node, url, web), 60, f"http://web answering on {node}")
     answers = fetch_from(k, node, url, times=30)
     assert len(answers) == 30 and set(answers) == set(web.backends), answers
@@ -194,6 +207,7 @@ def test_the_node_port_answers_on_every_node_ip_from_the_host(k: Kubectl, web: W
     assert set(ips) >= set(NODES), ips
     for node in NODES:
         url = f"http://{ips[node]}:{web.node_port}/index.html"
+        wait_for_node_port_endpoints(node, web.node_port, web.endpoints_but())
         eventually(partial(answered_by_a_backend, url, web), 60, f"{url} from the host")
         # Through any node, to backends on every node (masqueraded, so replies come back).
         seen = {fetch_from_host(url) for _ in range(30)}
@@ -205,20 +219,17 @@ def test_a_backend_that_turns_not_ready_stops_receiving_traffic(k: Kubectl, web:
     pod = next(name for name, node in web.backends.items() if node == "node-2")
     k.ok("exec", pod, "--", "rm", "/www/ready")
     k.ok("wait", "--for=condition=Ready=false", f"pod/{pod}", "--timeout=60s")
-
-    def without_it() -> list[str]:
-        answers = fetch_from(k, "node-1", url, times=30)
-        return answers if set(answers) <= set(web.backends) - {pod} else []
-
-    answers = eventually(without_it, 60, f"{pod} out of node-1's rotation")
+    # Out of node-1's rules, then out of its traffic.
+    wait_for_cluster_ip_endpoints("node-1", web.cluster_ip, 80, web.endpoints_but(pod))
+    answers = fetch_from(k, "node-1", url, times=30)
     assert set(answers) == set(web.backends) - {pod}, answers
 
-    # Ready again: back in the rotation.
+    # Ready again: back in the rules, and in the rotation.
     k.ok("exec", pod, "--", "sh", "-c", "echo ok > /www/ready")
     k.ok("wait", "--for=condition=Ready", f"pod/{pod}", "--timeout=60s")
-    eventually(
-        lambda: pod in fetch_from(k, "node-1", url, times=30), 60, f"{pod} back in the rotation"
-    )
+    wait_for_cluster_ip_endpoints("node-1", web.cluster_ip, 80, web.endpoints_but())
+    answers = fetch_from(k, "node-1", url, times=30)
+    assert set(answers) == set(web.backends), answers
 
 
 SYSTEM = Kubectl("kube-system")
