@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from podctl.cmd import apply, debug, delete, describe, get, logs, rollout, scale, token
 from podctl.cmd import exec as exec_cmd
@@ -72,8 +75,20 @@ def run(argv: Sequence[str], connector: Connector | None = None) -> int:
         return 1
 
 
+def exit_now(code: int) -> NoReturn:
+    """Ends the process once a command is done: its calls are answered and its channel closed
+    (run() returns after both), what it printed is flushed here. Not through interpreter exit:
+    gRPC core's exit handler (its OpenSSL cleanup) waits for the library's threads to wind down,
+    up to 2 s (grpc/grpc#38679), which every command would pay after printing."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, or a stream closed
+            stream.flush()
+    os._exit(code)
+
+
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    exit_now(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":
