@@ -11,6 +11,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from kubelet.prober.results import Result
+from podplane.client.grpc_status import go_error
 
 USER_AGENT = "kube-probe/1.31"
 
@@ -51,15 +52,9 @@ async def grpc_probe(host: str, port: int, service: str, timeout: float) -> tupl
                     f"timeout: health rpc did not complete within {go_duration(timeout)}"
                 )
             return Result.FAILURE, (
-                f"error: health rpc probe failed: rpc error: code = {_go_code(e.code())} "
-                f"desc = {e.details()}"
+                f"error: health rpc probe failed: {go_error(e.code(), e.details() or '')}"
             )
     if response.status != health_pb2.HealthCheckResponse.SERVING:
         name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
         return Result.FAILURE, f'service unhealthy (responded with "{name}")'
     return Result.SUCCESS, "service healthy"
-
-
-def _go_code(code: grpc.StatusCode) -> str:
-    """grpc-go's name of a status code: NotFound, Unavailable, ..."""
-    return "".join(part.capitalize() for part in code.name.split("_"))

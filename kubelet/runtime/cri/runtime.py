@@ -43,6 +43,7 @@ from kubelet.runtime.types import (
 )
 from podplane.api.cri import api_pb2 as cri
 from podplane.api.cri import api_pb2_grpc as cri_grpc
+from podplane.client.grpc_status import go_error
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,14 @@ class CriRuntime:
 
     async def pull_image(self, image: str) -> ImageInfo:
         request = cri.PullImageRequest(image=cri.ImageSpec(image=image))
-        await self._call(self._images.PullImage, request, "pull image", timeout=None)
+        try:
+            await self._images.PullImage(request, timeout=None)
+        except grpc.aio.AioRpcError as e:
+            # The kubelet passes a failed pull's error on whole: "Failed to pull image "nginx":
+            # rpc error: code = Unknown desc = failed to pull and unpack image ...".
+            if e.code() == grpc.StatusCode.UNAVAILABLE:
+                raise _error(e, "pull image") from e
+            raise ContainerRuntimeError(go_error(e.code(), e.details() or "")) from e
         info = await self.inspect_image(image)
         if info is None:
             raise ImageNotFound(f"image {image} is not present after pulling it")

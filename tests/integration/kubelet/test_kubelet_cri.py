@@ -147,6 +147,20 @@ async def test_a_missing_handler_fails_the_sandbox_in_containerds_words(
         await cri_runtime.run_pod_sandbox(config)
 
 
+async def test_a_failed_pull_keeps_the_runtimes_grpc_status_as_the_kubelet_shows_it(
+    cri_runtime: CriRuntime,
+) -> None:
+    # Kubernetes' event: Failed to pull image "...": rpc error: code = ... desc = failed to pull
+    # and unpack image ... (a registry on a closed port of this host: refused at once).
+    image = "127.0.0.1:1/nothing:1"
+    with pytest.raises(ContainerRuntimeError) as failed:
+        await cri_runtime.pull_image(image)
+    assert str(failed.value).startswith(
+        f'rpc error: code = Unknown desc = failed to pull and unpack image "{image}": '
+    ), failed.value
+    assert "connection refused" in str(failed.value)
+
+
 async def test_a_restarted_kubelet_creates_containers_in_a_sandbox_it_did_not_start(
     cri_runtime: CriRuntime, cri_endpoint: str, tmp_path: Path
 ) -> None:
