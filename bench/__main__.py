@@ -227,7 +227,8 @@ def options_from(args: argparse.Namespace) -> apiserver_benchmark.Options:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per benchmark."""
     parser = argparse.ArgumentParser(
         prog="podplane-bench",
         description=USAGE,
@@ -251,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     statefulset_scale.add_parser(sub, _positive)
     high_availability.add_parser(sub)
     cluster_idle.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "apiserver":
         return apiserver_benchmark.run(options_from(args))

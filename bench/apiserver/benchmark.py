@@ -20,10 +20,12 @@ import grpc
 
 from bench.apiserver import report, watch_delivery, writes
 from bench.common import etcd_ceiling
+from bench.common.failures import WritesFailed
 from bench.common.measure import Schedule, cpu_percent_in
-from bench.common.pods import delete_run_pods
+from bench.common.pods import NAMESPACE, delete_run_pods
 from bench.common.processes import ApiserverProcess, EtcdProcess, etcd_version, filesystem_of
 from bench.common.progress import Progress
+from bench.common.service_accounts import ensure_default_accounts
 from podplane.apimachinery.json_types import JSONObject
 
 
@@ -149,6 +151,8 @@ async def _phases(
         return await cpu_percent_in(schedule.window, cluster.pids)
 
     result: JSONObject = {}
+    if cluster.started:  # no controller-manager makes the account the pods need
+        await ensure_default_accounts(cluster.target, [NAMESPACE])
     if cluster.etcd_endpoint is None:
         result["etcd"] = {
             "skipped": "no etcd endpoint (pass --etcd http://host:port to measure "
@@ -267,7 +271,11 @@ def run(options: Options) -> int:
             "etcd": cluster.etcd_endpoint,
             "description": cluster.description + f", code {result['code']}",
         }
-        result.update(asyncio.run(_phases(options, cluster, run_id, progress)))
+        try:
+            result.update(asyncio.run(_phases(options, cluster, run_id, progress)))
+        except WritesFailed as e:
+            progress.step(f"error: {e}")
+            return 1
         result["host"]["etcd_data_fs"] = cluster.etcd_data_fs
     result["host"]["etcd_version"] = result.pop(
         "etcd_version", f"{etcd_version()} (the local binary; the cluster's etcd was not reached)"

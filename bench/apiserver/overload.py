@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.apiserver import overload_cell, overload_report
 from bench.apiserver.benchmark import code_version, host_facts
 from bench.apiserver.overload_cluster import GUARDS, Cluster, control_plane
+from bench.common.failures import WritesFailed
 from bench.common.measure import Schedule, cpu_percent_in
 from bench.common.processes import etcd_version
 from bench.common.progress import Progress
@@ -307,7 +308,11 @@ def run(options: Options) -> int:
                     f"{options.cluster_watchers} cluster watchers, {options.electors} electors, "
                     f"{options.warmup:g} s warm-up + {options.duration:g} s"
                 )
-                cell = asyncio.run(_cell(options, cluster, run_id, guard, clients))
+                try:
+                    cell = asyncio.run(_cell(options, cluster, run_id, guard, clients))
+                except WritesFailed as e:
+                    progress.step(f"error: {e}")
+                    return 1
             result["cells"].append(cell)
             progress.step("  " + overload_report.cell_line(cell))
     result["wall_seconds"] = progress.elapsed

@@ -34,6 +34,7 @@ import grpc
 
 from bench.apiserver.overload_cluster import SCHEDULER, WRITER, credentials, node_name
 from bench.common import workers
+from bench.common.failures import check_writes
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
 from bench.common.stats import summarize
@@ -90,6 +91,7 @@ class VerbResults:
     client_seen: list[float] = field(default_factory=list)
     unfinished: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+    messages: dict[str, str] = field(default_factory=dict)  # the first error's, per code
 
 
 @dataclass
@@ -149,6 +151,7 @@ async def _writer(
                 if hint is None:
                     if measured:
                         out.errors[e.code().name] += 1
+                        out.messages.setdefault(e.code().name, e.details() or "")
                     if verb == "update":
                         last = None  # start again from a fresh pod
                     await asyncio.sleep(0.05)
@@ -340,6 +343,19 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     conn.send(WorkerResult(results, elections, heartbeats, watched, await cpu))
 
 
+# What an overloaded apiserver may answer a write (besides a refusal with a retry-after hint,
+# counted as refused): the benchmark measures these. Any other error is the benchmark's failure.
+OVERLOAD_ERRORS = frozenset({"DEADLINE_EXCEEDED", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "CANCELLED"})
+
+
+def check_overloaded_writes(
+    what: str, accepted: int, errors: Counter[str], messages: dict[str, str]
+) -> None:
+    """check_writes for an overloaded apiserver: errors of load are figures, not failures."""
+    refused_otherwise = Counter({c: n for c, n in errors.items() if c not in OVERLOAD_ERRORS})
+    check_writes(what, accepted, refused_otherwise, messages)
+
+
 @dataclass(frozen=True)
 class CellOptions:
     clients: int
@@ -419,8 +435,13 @@ async def run_cell(
         for verb in VERBS:
             verb_parts = [p.verbs[verb] for p in parts]
             errors: Counter[str] = Counter()
+            messages: dict[str, str] = {}
             for v in verb_parts:
                 errors.update(v.errors)
+                messages = {**v.messages, **messages}
+            check_overloaded_writes(
+                f"{cell}: {verb}s", sum(len(v.accepted) for v in verb_parts), errors, messages
+            )
             out[verb] = {
                 "accepted": summarize(
                     (x for v in verb_parts for x in v.accepted),

@@ -10,6 +10,7 @@ system:nodes for each node (its watch and its lease heartbeat)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -19,8 +20,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common.pods import NAMESPACE
 from bench.common.processes import EtcdProcess, free_port, tls_apiserver_args, wait_serving
 from bench.common.progress import Progress
+from bench.common.service_accounts import ensure_default_accounts
 from podplane.client.credentials import Credentials
 from podplane.componentbase import pki
 
@@ -133,6 +136,9 @@ def control_plane(
                 wait_serving(target, START_TIMEOUT, apiserver, channel)
         except RuntimeError as e:
             raise RuntimeError(f"{e}; see {log_path}") from None
+        # No controller-manager here makes the account the writers' pods need.
+        admin = credentials(str(pki_dir), "admin")
+        asyncio.run(ensure_default_accounts(target, [NAMESPACE], admin))
         flags = " ".join([*GUARDS[guard], *extra_args]) or "(defaults: API Priority and Fairness)"
         yield Cluster(
             target,

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds
 from bench.common.results import write_json
+from bench.common.service_accounts import ensure_default_account
 from bench.scheduler.workloads import bench_pod
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -146,6 +147,8 @@ async def _measure(pods: int, in_flight: int = IN_FLIGHT) -> JSONObject:
                 await client.namespaces.create(
                     core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=NAMESPACE))
                 )
+                # No controller-manager here makes the account its pods need.
+                await ensure_default_account(client.serviceaccounts, NAMESPACE)
                 created = await _create_pods(client, 2 * pods)
                 meter = _Meter({"apiserver": apiserver.pid, "etcd": etcd.pid})
                 bind_cost: dict[str, dict[str, float]] = {}

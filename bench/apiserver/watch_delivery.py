@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 import grpc
 
 from bench.common import workers
+from bench.common.failures import check_writes
 from bench.common.measure import CpuObserver, Schedule
 from bench.common.pods import (
     CELL_LABEL,
@@ -166,6 +167,7 @@ async def write_at_rate(
     """Creates round(rate * duration) pods on schedule; their ack times, errors and latencies."""
     acks: dict[str, float] = {}
     errors: Counter[str] = Counter()
+    messages: dict[str, str] = {}
     latencies: list[float] = []
     labels = {RUN_LABEL: run_id, CELL_LABEL: cell}
 
@@ -176,6 +178,7 @@ async def write_at_rate(
             await connection.pods.create(small_pod(name, labels, {CREATED_AT: str(sent)}))
         except grpc.aio.AioRpcError as e:
             errors[e.code().name] += 1
+            messages.setdefault(e.code().name, e.details() or "")
             return
         latencies.append(time.perf_counter() - t0)
         acks[name] = time.time()
@@ -188,6 +191,7 @@ async def write_at_rate(
             await asyncio.sleep(delay)
         pending.append(asyncio.create_task(write(f"bench-{run_id}-{cell}-{i}")))
     await asyncio.gather(*pending)
+    check_writes(f"{cell}: the creates watched", len(acks), errors, messages)
     return acks, errors, latencies
 
 

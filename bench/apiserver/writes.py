@@ -15,6 +15,7 @@ from multiprocessing.connection import Connection
 import grpc
 
 from bench.common import workers
+from bench.common.failures import WritesFailed, check_writes
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, RUN_LABEL, SEQ_LABEL, PodsConnection, small_pod
 from bench.common.stats import summarize
@@ -40,6 +41,13 @@ class WorkerSpec:
 class Measured:
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    # The first failure's message for each code, to say why.
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def failed(self, err: grpc.aio.AioRpcError) -> None:
+        name = _error_name(err)
+        self.errors[name] += 1
+        self.messages.setdefault(name, err.details() or "")
 
 
 @dataclass
@@ -68,7 +76,7 @@ async def _create_loop(
             created = await client.connection.pods.create(pod)
         except grpc.aio.AioRpcError as e:
             if window.contains(started):
-                out.errors[_error_name(e)] += 1
+                out.failed(e)
             await asyncio.sleep(0.01)
             continue
         if window.contains(started):
@@ -89,7 +97,7 @@ async def _update_loop(schedule: Schedule, client: ClientState, out: Measured) -
             client.pods[i] = await client.connection.pods.update(pod)
         except grpc.aio.AioRpcError as e:
             if window.contains(started):
-                out.errors[_error_name(e)] += 1
+                out.failed(e)
             if status_code(e) == grpc.StatusCode.ABORTED:  # stale: start again from the server's
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     client.pods[i] = await client.connection.pods.get(
@@ -177,10 +185,19 @@ async def run_cell(
         for name, schedule in (("create", create), ("update", update)):
             parts = [r.measured[name] for r in results]
             errors: Counter[str] = Counter()
+            messages: dict[str, str] = {}
             for p in parts:
                 errors.update(p.errors)
+                messages = {**p.messages, **messages}
+            latencies = [lat for p in parts for lat in p.latencies]
+            try:
+                check_writes(f"{clients} clients, {name}s", len(latencies), errors, messages)
+            except WritesFailed:
+                for observing in cpu.values():
+                    observing.cancel()
+                raise
             summary = summarize(
-                (lat for p in parts for lat in p.latencies),
+                latencies,
                 schedule.window.seconds,
                 errors=sum(errors.values()),
             )

@@ -23,6 +23,7 @@ from bench.apiserver.report import ms, rate
 from bench.apiserver_doors import creates, listing, report, watch
 from bench.apiserver_doors.control_plane import Cluster, control_plane
 from bench.apiserver_doors.doors import DOORS, GRPC, HTTP
+from bench.common.failures import WritesFailed
 from bench.common.measure import Schedule, cpu_percent_in
 from bench.common.processes import etcd_version
 from bench.common.progress import Progress
@@ -331,7 +332,11 @@ def run(options: Options) -> int:
                 listing.Options(options.list_pods, options.list_repetitions, options.kubectl),
                 progress,
             )
-        result.update(asyncio.run(_doors_phases(options, cluster, run_id, progress)))
+        try:
+            result.update(asyncio.run(_doors_phases(options, cluster, run_id, progress)))
+        except WritesFailed as e:
+            progress.step(f"error: {e}")
+            return 1
     result["wall_seconds"] = progress.elapsed
     result["load_average_at_end"] = os.getloadavg()
     result["verdicts"] = {}

@@ -5,6 +5,7 @@ apiserver's serving certificate, the admin's client certificate). Stopped by PID
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -22,8 +23,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.apiserver_doors.doors import Doors
+from bench.common.pods import NAMESPACE
 from bench.common.processes import EtcdProcess, filesystem_of, free_port, tls_apiserver_args
 from bench.common.progress import Progress
+from bench.common.service_accounts import ensure_default_accounts
 from podplane.componentbase import pki
 
 START_TIMEOUT = 60.0
@@ -136,6 +139,8 @@ def control_plane(progress: Progress, log_dir: str) -> Iterator[Cluster]:
             etcd.endpoint, pki_dir, os.path.join(log_dir, "apiserver-doors.log")
         )
         doors = apiserver.doors
+        # No controller-manager here makes the account the benchmark's pods need.
+        asyncio.run(ensure_default_accounts(doors.grpc_target, [NAMESPACE], doors.credentials()))
         yield Cluster(
             doors,
             f"started here: `python -m apiserver` (PID {apiserver.process.pid}), gRPC on "

@@ -15,6 +15,7 @@ from multiprocessing.connection import Connection
 from bench.apiserver_doors.creators import CreateFailed, HttpWrite, PodCreator, open_creator
 from bench.apiserver_doors.doors import Doors
 from bench.common import workers
+from bench.common.failures import WritesFailed, check_writes
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, RUN_LABEL
 from bench.common.stats import summarize
@@ -40,6 +41,7 @@ class WorkerSpec:
 class Measured:
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    messages: dict[str, str] = field(default_factory=dict)  # the first failure's, per code
     created: int = 0
 
 
@@ -57,6 +59,7 @@ async def _create_loop(
         except CreateFailed as e:
             if window.contains(started):
                 out.errors[e.code] += 1
+                out.messages.setdefault(e.code, e.detail)
             await asyncio.sleep(0.01)
             continue
         out.created += 1
@@ -147,8 +150,20 @@ async def run_cell(
     finally:
         group.stop()
     errors: Counter[str] = Counter()
+    messages: dict[str, str] = {}
     for r in results:
         errors.update(r.measured.errors)
+        messages = {**r.measured.messages, **messages}
+    try:
+        check_writes(
+            f"{door}, {clients} clients: creates",
+            sum(len(r.measured.latencies) for r in results),
+            errors,
+            messages,
+        )
+    except WritesFailed:
+        cpu.cancel()
+        raise
     summary = summarize(
         (lat for r in results for lat in r.measured.latencies),
         schedule.window.seconds,

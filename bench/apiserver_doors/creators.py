@@ -27,9 +27,10 @@ class CreateFailed(Exception):
     """A create answered with an error, or lost: `code` names it ("ALREADY_EXISTS", "HTTP 409",
     "ClientConnectionError")."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(code)
         self.code = code
+        self.detail = detail  # the answer's message, to say why
 
 
 class PodCreator(Protocol):
@@ -55,7 +56,9 @@ class GrpcPodCreator:
             await self._connection.pods.create(small_pod(name, self._labels))
         except grpc.aio.AioRpcError as e:
             code = status_code(e)
-            raise CreateFailed(code.name if code is not None else type(e).__name__) from None
+            raise CreateFailed(
+                code.name if code is not None else type(e).__name__, e.details() or ""
+            ) from None
 
     async def close(self) -> None:
         await self._connection.close()
@@ -124,11 +127,11 @@ class HttpCreator:
             ) as response:
                 # Read whole, as a client must; decoding it is the client's business, not the
                 # door's, so it is left out.
-                await response.read()
+                body = await response.read()
         except (aiohttp.ClientError, TimeoutError) as e:
-            raise CreateFailed(type(e).__name__) from None
+            raise CreateFailed(type(e).__name__, str(e)) from None
         if response.status != 201:
-            raise CreateFailed(f"HTTP {response.status}")
+            raise CreateFailed(f"HTTP {response.status}", body.decode(errors="replace")[:500])
 
     async def close(self) -> None:
         await self._session.close()

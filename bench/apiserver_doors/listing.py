@@ -22,6 +22,7 @@ import yaml
 from bench.apiserver_doors.doors import Doors
 from bench.common.pods import PodsConnection, small_pod
 from bench.common.progress import Progress
+from bench.common.service_accounts import ensure_default_account
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
@@ -157,6 +158,8 @@ async def seed(doors: Doors, pods: int) -> float:
     try:
         namespaces = ResourceClient(connection.channel, resources.NAMESPACE, 30)
         await namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=NAMESPACE)))
+        accounts = ResourceClient(connection.channel, resources.SERVICE_ACCOUNT, 30)
+        await ensure_default_account(accounts, NAMESPACE)  # no controller-manager here
         limit = asyncio.Semaphore(SEED_CONCURRENCY)
 
         async def create(i: int) -> None:

@@ -24,6 +24,7 @@ from bench.apiserver_doors import creates
 from bench.apiserver_doors.control_plane import Cluster, control_plane
 from bench.apiserver_doors.creators import JSON_HEADERS, http_session
 from bench.apiserver_doors.doors import HTTP
+from bench.common.failures import WritesFailed
 from bench.common.measure import Schedule, cpu_percent_in
 from bench.common.processes import etcd_version
 from bench.common.progress import Progress
@@ -213,7 +214,11 @@ def run(options: Options) -> int:
     with control_plane(progress, log_dir) as cluster:
         result["cluster"] = {"description": cluster.description + f", code {result['code']}"}
         result["host"]["etcd_data_fs"] = cluster.etcd_data_fs
-        result.update(asyncio.run(_phases(options, cluster, run_id, progress)))
+        try:
+            result.update(asyncio.run(_phases(options, cluster, run_id, progress)))
+        except WritesFailed as e:
+            progress.step(f"error: {e}")
+            return 1
     result["wall_seconds"] = progress.elapsed
     result["load_average_at_end"] = os.getloadavg()
     result["verdict"] = report.verdict(result["writes"])

@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
+from bench.common.failures import WritesFailed
 from bench.high_availability.cluster import (
     ADMIN,
     MANIFESTS,
@@ -196,6 +197,11 @@ async def _throughput(options: Options, namespace: str) -> float:
         elapsed = time.monotonic() - start
         stop.set()
         await asyncio.gather(*tasks)
+        if done == 0:  # a run of failed writes is an error, not a throughput of 0/s
+            failed = sum(w.failures for w in writers)
+            raise WritesFailed(
+                f"throughput: no write acknowledged in {elapsed:.0f} s, {failed} failed"
+            )
         return done / elapsed
     finally:
         for c in clients:
@@ -243,7 +249,11 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 def run(options: Options) -> int:
-    result = asyncio.run(_run(options))
+    try:
+        result = asyncio.run(_run(options))
+    except WritesFailed as e:
+        print(f"podplane-bench high-availability: error: {e}", file=sys.stderr)
+        return 1
     out = {
         "options": asdict(options),
         "cpus": os.cpu_count(),

@@ -33,6 +33,7 @@ from bench.common.processes import (
 )
 from bench.common.progress import Progress
 from bench.common.results import write_json
+from bench.common.service_accounts import ensure_default_account
 from bench.scheduler.fill import fill_for_preemption
 from bench.scheduler.hollow_nodes import HollowNodes, node_name
 from bench.scheduler.load import Observed, pod_index, run_pods
@@ -191,7 +192,9 @@ async def _run(options: Options) -> JSONObject:
             await client.namespaces.create(
                 core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=namespace))
             )
-            await _default_service_account(client, namespace)
+            # The cluster started here has no controller-manager to make the account its
+            # pods need (a running cluster's may have made it already).
+            await ensure_default_account(client.serviceaccounts, namespace)
             await _high_priority_class(client)
             hollow = HollowNodes(
                 client, run_id, options.nodes, options.workload, options.lease_interval
@@ -332,20 +335,6 @@ async def _measure(
         }
     result["host_speed_while_scheduling"] = host_speed.summary(probes)
     return result
-
-
-async def _default_service_account(client: Client, namespace: str) -> None:
-    """The namespace's default ServiceAccount, which the ServiceAccount admission plugin looks
-    up for every pod: the cluster started here has no controller-manager to make it (a running
-    cluster's may have made it already)."""
-    account = core_pb2.ServiceAccount(
-        metadata=meta_pb2.ObjectMeta(name="default", namespace=namespace)
-    )
-    try:
-        await client.serviceaccounts.create(account)
-    except Exception as e:
-        if not is_already_exists(e):
-            raise
 
 
 async def _high_priority_class(client: Client) -> None:
