@@ -63,7 +63,15 @@ class StartSpec:
     def for_ephemeral(
         cls, ec: core_pb2.EphemeralContainer, remove_first: Sequence[str] = ()
     ) -> StartSpec:
-        return cls(as_container(ec), ephemeral=ec, remove_first=remove_first)
+        container = as_container(ec)
+        # `kubectl debug -i` asks for stdin, not stdinOnce, so on Kubernetes the end of its
+        # stdin never reaches the shell it started: piped commands leave it waiting, detached,
+        # for good. Started only once and never restarted, an ephemeral container's stdin is its
+        # first attach's here (as `podctl debug -i` asks): when that stdin ends, the process
+        # reads end-of-file and ends, and kubectl with it. A terminal's stays open (-it).
+        if container.stdin and not container.tty:
+            container.stdin_once = True
+        return cls(container, ephemeral=ec, remove_first=remove_first)
 
 
 @dataclass(frozen=True)

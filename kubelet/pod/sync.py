@@ -102,8 +102,12 @@ class PodSyncer:
         dns: DNSConfigurer | None = None,
         services: ServiceLister | None = None,
         runtime_classes: RuntimeClassManager | None = None,
+        relisted: Callable[[str], bool] | None = None,
     ) -> None:
         self.runtime = runtime
+        # Whether the PLEG's last relist found a container (by id) started; None: report what
+        # runs now.
+        self.relisted = relisted
         self.volumes = volumes
         self.status = status
         self.node = node
@@ -310,7 +314,7 @@ class PodSyncer:
     async def _report_status(self, key: str, pod: core_pb2.Pod, rp: RuntimePod) -> RuntimePod:
         """Writes the pod's status as Kubernetes computes it; a pod that has just finished first
         stops what still runs (a finished pod keeps no sandbox). What runs afterwards."""
-        status = self._status(pod, rp)
+        status = self._status(pod, self._relisted(rp))
         if status.phase in TERMINAL_PHASES and (rp.running() or rp.ready_sandboxes()):
             await self._stop(pod, rp)
             rp = await self._refresh(key, pod.metadata.uid)
@@ -364,6 +368,24 @@ class PodSyncer:
         """Why the pod's containers (or only the named ones) wait: nothing, from now on."""
         for key in [k for k in self.reasons if k[0] == uid and (names is None or k[1] in names)]:
             del self.reasons[key]
+
+    def _relisted(self, rp: RuntimePod) -> RuntimePod:
+        """What the status reports: the runtime as it is, but a running container that the
+        PLEG's last relist did not find started as not started yet. The kubelet's status comes
+        from the PLEG's cache, so a container it starts shows once a relist (within
+        RELIST_PERIOD) has found it started: by then a short command has ended, and its pod
+        goes from ContainerCreating to Succeeded without ever showing Running. Shown Running at
+        once, it sends `kubectl run -i` to attach to a container that has ended by then, and
+        kubectl 1.35 and 1.36, having printed the log before attaching, print it again when the
+        attach is refused (kubernetes/kubectl#1848)."""
+        if self.relisted is None:
+            return rp
+        seen = self.relisted
+        running = (ContainerState.RUNNING, ContainerState.UNKNOWN)
+        shown = [c for c in rp.containers if c.state not in running or seen(c.id)]
+        if len(shown) == len(rp.containers):
+            return rp
+        return RuntimePod(sandboxes=rp.sandboxes, containers=shown)
 
     # ------------------------------------------------------------------ what the steps share
     def _status(self, pod: core_pb2.Pod, rp: RuntimePod) -> core_pb2.PodStatus:

@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from kubelet.runtime.types import ContainerRuntime, StreamingAttach
+from kubelet.runtime.streams import (
+    InteractiveProcess,
+    InteractiveStreams,
+    StreamOptions,
+    TerminalSize,
+)
+from kubelet.runtime.types import (
+    ContainerRuntime,
+    ContainerRuntimeError,
+    ContainerState,
+    ContainerStatus,
+    ExecOutput,
+    StreamingAttach,
+)
 from kubelet.server.exec import ContainerNotRunning, running_container_id
 from podplane.api.core.v1 import core_pb2
 
@@ -37,17 +50,139 @@ class AttachTargetNotRunning(ContainerNotRunning):
 
 
 def running_container_to_attach(
-    pod_full_name: str,
+    pod_full_name: str, pod: core_pb2.Pod
 ) -> Callable[[ContainerRuntime, str, str], Awaitable[str]]:
-    """The finder of an interactive attach's container: the running instance, as for exec."""
+    """The finder of an interactive attach's container: the running instance, as for exec, or
+    one that has ended while the pod's status still shows it running (see EndedProcess)."""
 
     async def find(runtime: ContainerRuntime, pod_uid: str, name: str) -> str:
         try:
             return await running_container_id(runtime, pod_uid, name)
         except ContainerNotRunning:
-            raise AttachTargetNotRunning(name, pod_full_name) from None
+            ended = await _ended_while_shown_running(runtime, pod, name)
+            if ended is None:
+                raise AttachTargetNotRunning(name, pod_full_name) from None
+            return ended.id
 
     return find
+
+
+class EndedProcess:
+    """An attach to a container whose process has ended while the pod's status still shows it
+    running (the status follows the PLEG's relist, kubelet/pod/sync.py): the output from the
+    attach on, which is none, then the exit code; as containerd's own attach answers while the
+    ended process's task is still there. A client that attached on the status's word is not
+    refused for losing that race: kubectl 1.35 and 1.36 print a short command's log before they
+    attach and all of it again when the attach is refused (kubernetes/kubectl#1848)."""
+
+    def __init__(self, exit_code: int) -> None:
+        self._exit_code = exit_code
+
+    @property
+    def tty(self) -> bool:
+        return False
+
+    async def write_stdin(self, data: bytes) -> None:
+        return None
+
+    async def close_stdin(self) -> None:
+        return None
+
+    async def resize(self, size: TerminalSize) -> None:
+        return None
+
+    async def output(self) -> AsyncIterator[ExecOutput]:
+        yield ExecOutput("", b"", self._exit_code)
+
+    async def close(self) -> None:
+        return None
+
+
+async def _ended_while_shown_running(
+    runtime: ContainerRuntime, pod: core_pb2.Pod, name: str
+) -> ContainerStatus | None:
+    """The container's newest instance if it has ended while the pod's status shows it
+    running; None otherwise (an end already reported is refused, as the kubelet's GetAttach
+    refuses it)."""
+    shown = [
+        s
+        for s in (
+            *pod.status.container_statuses,
+            *pod.status.init_container_statuses,
+            *pod.status.ephemeral_container_statuses,
+        )
+        if s.name == name
+    ]
+    if not shown or not shown[0].state.HasField("running"):
+        return None
+    instances = [c for c in await runtime.list_containers(pod.metadata.uid) if c.name == name]
+    instances.sort(key=lambda c: (c.restart_count, c.created_at), reverse=True)
+    if not instances or instances[0].state != ContainerState.EXITED:
+        return None
+    if shown[0].container_id.rpartition("://")[2] != instances[0].id:
+        return None  # the status shows another instance
+    return instances[0]
+
+
+async def attach_or_ended(
+    runtime: ContainerRuntime, pod: core_pb2.Pod, name: str, container_id: str,
+    streams: StreamOptions,
+) -> InteractiveProcess:  # fmt: skip
+    """The runtime's attach to the container, or an EndedProcess if it has ended (before or
+    while the runtime attaches) while the pod's status shows it running."""
+    if not isinstance(runtime, InteractiveStreams):
+        raise AttachUnsupported()
+
+    async def ended() -> ContainerStatus | None:
+        found = await _ended_while_shown_running(runtime, pod, name)
+        return found if found is not None and found.id == container_id else None
+
+    try:
+        return _AttachedProcess(await runtime.attach_interactive(container_id, streams), ended)
+    except ContainerRuntimeError:
+        if (found := await ended()) is None:
+            raise
+        return EndedProcess(found.exit_code)
+
+
+class _AttachedProcess:
+    """The runtime's attach, whose failure before any output (containerd's "failed to load
+    task" once the process has gone) ends as an EndedProcess does if the container has ended
+    while the pod's status shows it running."""
+
+    def __init__(
+        self, process: InteractiveProcess, ended: Callable[[], Awaitable[ContainerStatus | None]]
+    ) -> None:
+        self._process = process
+        self._ended = ended
+
+    @property
+    def tty(self) -> bool:
+        return self._process.tty
+
+    async def write_stdin(self, data: bytes) -> None:
+        await self._process.write_stdin(data)
+
+    async def close_stdin(self) -> None:
+        await self._process.close_stdin()
+
+    async def resize(self, size: TerminalSize) -> None:
+        await self._process.resize(size)
+
+    async def output(self) -> AsyncIterator[ExecOutput]:
+        wrote = False
+        try:
+            async for out in self._process.output():
+                wrote = wrote or bool(out.data)
+                yield out
+        except ContainerRuntimeError:
+            found = None if wrote else await self._ended()
+            if found is None:
+                raise
+            yield ExecOutput("", b"", found.exit_code)
+
+    async def close(self) -> None:
+        await self._process.close()
 
 
 async def attach_output(

@@ -31,6 +31,7 @@ from kubelet.runtime.types import (
 from kubelet.server import interactive, port_forward
 from kubelet.server.attach import (
     AttachUnsupported,
+    attach_or_ended,
     attach_output,
     newest_container_id,
     running_container_to_attach,
@@ -245,18 +246,20 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         if opened is None:
             return
         # The running instance, as the kubelet's GetAttach finds it: an ended one is "container
-        # <name> not found in pod <name>_<namespace>", and kubectl run -i prints the log instead.
-        find = running_container_to_attach(f"{opened.pod_name}_{opened.namespace}")
+        # <name> not found in pod <name>_<namespace>", and kubectl run -i prints the log instead
+        # (unless the pod's status still shows it running: attach.py EndedProcess).
+        pod = self.get_pod(f"{opened.namespace}/{opened.pod_name}") or core_pb2.Pod()
+        find = running_container_to_attach(f"{opened.pod_name}_{opened.namespace}", pod)
         container_id = await self._container_id(opened, find, context)
         if container_id is None:
             return
-        runtime = self.runtime
-        if not isinstance(runtime, InteractiveStreams):
+        if not isinstance(self.runtime, InteractiveStreams):
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(AttachUnsupported()))
             return
+        runtime, name = self.runtime, container_name(pod, opened.container)
 
         def start() -> Awaitable[InteractiveProcess]:
-            return runtime.attach_interactive(container_id, _stream_options(opened))
+            return attach_or_ended(runtime, pod, name, container_id, _stream_options(opened))
 
         async for response in self._interactive(
             start, requests, opened, context, "error attaching to container"

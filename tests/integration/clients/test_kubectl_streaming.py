@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
 import pty
 import re
@@ -295,3 +296,60 @@ async def test_attach_gets_what_the_container_writes_from_the_attach_on(
     )
     code, out, err = await kubectl.run("attach", "-i", "early", "-c", "main", stdin=b"x\n")
     assert (code, out) == (0, b"got x\n"), err
+
+
+# ------------------------------------------------------------------ kubectl run -i and debug -i
+# on the Docker runtime, as the e2e tests run them on containerd (tests/e2e/test_kubectl_run.py,
+# tests/e2e/test_kubectl_attach.py).
+
+
+async def test_run_i_prints_a_short_commands_output_once(
+    kubectl: Kubectl, kubelet: Kubelet
+) -> None:
+    """kubectl 1.36 prints the log before it attaches, and all of it again when the attach is
+    refused (kubernetes/kubectl#1848; before, every run did): the pod of a command that has
+    ended by the PLEG's relist goes from ContainerCreating to Succeeded without Running, and
+    kubectl reads its log once; one that a relist found running just before it ended is
+    attached to with no output (kubelet/server/attach.py, EndedProcess). Only a pod whose end is
+    stored between kubectl's log and its attach is refused: once in the runs at most."""
+    on_node = json.dumps({"apiVersion": "v1", "spec": {"nodeName": kubelet.config.node_name}})
+    doubled = []
+    for i in range(10):
+        code, out, err = await kubectl.run(
+            "run", f"once-{i}", "-i", "--rm", "--restart=Never", "--image=busybox:latest",
+            "--image-pull-policy=IfNotPresent", f"--overrides={on_node}", "--", "echo", f"hi-{i}",
+        )  # fmt: skip
+        assert code == 0, err
+        printed = out.splitlines().count(f"hi-{i}".encode())
+        if printed == 2 and b"falling back to streaming logs" in err:
+            doubled.append((out, err))
+        else:
+            assert printed == 1, (out, err)
+    assert len(doubled) <= 1, doubled
+
+
+async def ephemeral_state(client: Client, namespace: str, name: str, state: str) -> bool:
+    pod = await client.pods.get("streams", namespace)
+    return any(
+        s.name == name and s.state.HasField(state) for s in pod.status.ephemeral_container_statuses
+    )
+
+
+async def test_debug_i_with_piped_commands_ends_its_shell(
+    kubectl: Kubectl, client: Client, streams_pod: core_pb2.Pod
+) -> None:
+    """kubectl debug -i's container has stdin without stdinOnce; the kubelet runs it stdinOnce
+    (kubelet/pod/start_container.py), so the end of kubectl's stdin ends the shell, and kubectl
+    exits by itself with the output once."""
+    code, out, err = await kubectl.run(
+        "debug", "streams", "-i", "--image=busybox:latest", "--image-pull-policy=IfNotPresent",
+        "-c", "piped", "--", "sh", stdin=b"echo hi; echo oops >&2\n",
+    )  # fmt: skip
+    assert (code, out) == (0, b"hi\n"), err
+    assert err.splitlines().count(b"oops") == 1, err
+    namespace = streams_pod.metadata.namespace
+    await eventually(
+        lambda: ephemeral_state(client, namespace, "piped", "terminated"),
+        timeout=30,
+        what="the debug container to end",
+    )

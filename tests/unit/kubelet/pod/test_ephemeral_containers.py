@@ -58,6 +58,32 @@ async def test_an_added_ephemeral_container_starts_in_the_sandbox_sharing_the_ta
     assert p.status.phase == "Running"
 
 
+@pytest.mark.parametrize(
+    ("tty", "stdin_once"),
+    [(False, True), (True, False)],
+    ids=["kubectl debug -i: its stdin's end ends it", "kubectl debug -it: a terminal's stays"],
+)
+async def test_kubectl_debugs_stdin_is_its_first_attachs(
+    h: SyncHarness, tty: bool, stdin_once: bool
+) -> None:
+    """kubectl debug -i asks for stdin without stdinOnce; the container gets stdinOnce all the
+    same, so that piped commands end its shell, unless it has a terminal."""
+    p = pod("app")
+    await h.sync(p)
+    p.spec.ephemeral_containers.add(
+        name="debugger",
+        image="busybox:latest",
+        image_pull_policy="IfNotPresent",
+        command=["sh"],
+        stdin=True,
+        tty=tty,
+    )
+    await h.sync(p)
+    config = h.runtime.configs[h.latest("debugger")]
+    assert config.stdin and config.tty == tty and config.stdin_once == stdin_once
+    assert not p.spec.ephemeral_containers[0].stdin_once  # the pod's spec is as asked
+
+
 async def test_without_a_target_it_shares_no_process_namespace(h: SyncHarness) -> None:
     p = pod("app")
     await h.sync(p)

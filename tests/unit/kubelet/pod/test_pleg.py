@@ -21,19 +21,23 @@ async def test_changes_enqueue_the_pod_key() -> None:
     cid = await runtime.create_container(
         sandbox, ContainerConfig(pod=POD, name="a", image="busybox:latest", restart_count=0)
     )
+    await pleg.relist()
+    assert changed == ["default/web"] and not pleg.has_seen_started(cid)  # created only
     await runtime.start_container(cid)
+    assert not pleg.has_seen_started(cid)  # the pod's status shows it once a relist has
     await pleg.relist()
-    assert changed == ["default/web"]
+    assert changed == ["default/web"] * 2 and pleg.has_seen_started(cid)
     await pleg.relist()
-    assert changed == ["default/web"]  # nothing changed
+    assert changed == ["default/web"] * 2  # nothing changed
     runtime.exit_container(cid, 0)
     await pleg.relist()
-    assert changed == ["default/web"] * 2
+    assert changed == ["default/web"] * 3 and pleg.has_seen_started(cid)
     assert pleg.pods_in_runtime == {"default/web": {"uid-1"}}
     await runtime.remove_container(cid)
     await runtime.remove_pod_sandbox(sandbox)
     await pleg.relist()
-    assert changed == ["default/web"] * 3 and pleg.pods_in_runtime == {}
+    assert changed == ["default/web"] * 4 and pleg.pods_in_runtime == {}
+    assert not pleg.has_seen_started(cid)
 
 
 def test_runtime_unhealthy_after_three_minutes_without_a_relist() -> None:

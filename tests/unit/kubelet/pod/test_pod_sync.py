@@ -40,6 +40,37 @@ async def test_new_pod_gets_a_sandbox_and_running_containers(h: SyncHarness) -> 
     assert a.restart_count == 0 and a.image == "busybox:latest"
 
 
+async def test_a_started_container_shows_running_once_a_relist_has_seen_it(
+    h: SyncHarness,
+) -> None:
+    """As the kubelet's status comes from the PLEG's cache: the sync that starts a container
+    reports it not started yet, and the sync the relist that finds it brings, running."""
+    relisted: set[str] = set()
+    h.syncer.relisted = relisted.__contains__
+    p = pod("a")
+    await h.sync(p)
+    assert state_of(p, "a") == "ContainerCreating" and p.status.phase == "Pending"
+    assert condition(p, "Ready") == "False"
+    relisted.add(h.latest("a"))
+    await h.sync(p)
+    assert state_of(p, "a") == "running" and p.status.phase == "Running"
+    assert condition(p, "Ready") == "True"
+
+
+async def test_a_short_command_goes_from_container_creating_to_succeeded(h: SyncHarness) -> None:
+    """One that has ended by the relist never shows Running: `kubectl run -i` then reads its
+    log, once, rather than attach to a container that has gone."""
+    h.syncer.relisted = set[str]().__contains__
+    p = pod("a", restart_policy="Never")
+    await h.sync(p)
+    assert state_of(p, "a") == "ContainerCreating"
+    h.runtime.exit_container(h.latest("a"), 0)
+    await h.sync(p)
+    assert state_of(p, "a") == "terminated(0)" and p.status.phase == "Succeeded"
+    phases = [written.status.phase for written in h.pods.written]
+    assert "Running" not in phases, phases
+
+
 async def test_a_second_sync_changes_nothing(h: SyncHarness) -> None:
     p = pod("a")
     await h.sync(p)

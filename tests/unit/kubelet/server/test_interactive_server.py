@@ -164,6 +164,28 @@ async def test_an_attach_takes_the_containers_own_terminal(node: Node) -> None:
     await plain.close()
 
 
+async def test_an_attach_to_a_container_that_ended_while_shown_running_ends_at_once(
+    node: Node,
+) -> None:
+    """The pod's status still shows the container running (the relist has not reported its end
+    yet): the attach gets the output from then on, none, and ends, rather than being refused;
+    once its end is reported, it is refused, as the kubelet's GetAttach refuses it."""
+    node.runtime.exit_container(node.runtime.by_name("main")[0].id, 3)
+    session = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main", stdin=True
+    )
+    assert await asyncio.wait_for(output(session), 5) == b"" and session.exit_code == 3
+    shown = next(s for s in node.web.status.container_statuses if s.name == "main")
+    shown.state.ClearField("running")
+    shown.state.terminated.exit_code = 3
+    with pytest.raises(KubeletStreamError) as refused:
+        await ContainerSession.attach(
+            node.stub, namespace="default", pod_name="web", container="main"
+        )
+    assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "container main not found in pod web_default" in refused.value.message
+
+
 @pytest.mark.parametrize(
     ("open_fields", "code", "message"),
     [
