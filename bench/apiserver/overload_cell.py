@@ -34,7 +34,7 @@ import grpc
 
 from bench.apiserver.overload_cluster import SCHEDULER, WRITER, credentials, node_name
 from bench.common import workers
-from bench.common.failures import check_writes
+from bench.common.failures import check_writes, first_messages
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, NAMESPACE, RUN_LABEL, SEQ_LABEL, small_pod
 from bench.common.stats import summarize
@@ -435,12 +435,13 @@ async def run_cell(
         for verb in VERBS:
             verb_parts = [p.verbs[verb] for p in parts]
             errors: Counter[str] = Counter()
-            messages: dict[str, str] = {}
             for v in verb_parts:
                 errors.update(v.errors)
-                messages = {**v.messages, **messages}
             check_overloaded_writes(
-                f"{cell}: {verb}s", sum(len(v.accepted) for v in verb_parts), errors, messages
+                f"{cell}: {verb}s",
+                sum(len(v.accepted) for v in verb_parts),
+                errors,
+                first_messages(v.messages for v in verb_parts),
             )
             out[verb] = {
                 "accepted": summarize(

@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 import grpc
 
 from bench.common import workers
-from bench.common.failures import WritesFailed, check_writes
+from bench.common.failures import WritesFailed, check_writes, first_messages
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, RUN_LABEL, SEQ_LABEL, PodsConnection, small_pod
 from bench.common.stats import summarize
@@ -185,10 +185,9 @@ async def run_cell(
         for name, schedule in (("create", create), ("update", update)):
             parts = [r.measured[name] for r in results]
             errors: Counter[str] = Counter()
-            messages: dict[str, str] = {}
             for p in parts:
                 errors.update(p.errors)
-                messages = {**p.messages, **messages}
+            messages = first_messages(p.messages for p in parts)
             latencies = [lat for p in parts for lat in p.latencies]
             try:
                 check_writes(f"{clients} clients, {name}s", len(latencies), errors, messages)

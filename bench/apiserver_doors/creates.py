@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from bench.apiserver_doors.creators import CreateFailed, HttpWrite, PodCreator, open_creator
 from bench.apiserver_doors.doors import Doors
 from bench.common import workers
-from bench.common.failures import WritesFailed, check_writes
+from bench.common.failures import WritesFailed, check_writes, first_messages
 from bench.common.measure import CpuObserver, Schedule, own_cpu_in, sleep_until
 from bench.common.pods import CELL_LABEL, RUN_LABEL
 from bench.common.stats import summarize
@@ -150,10 +150,9 @@ async def run_cell(
     finally:
         group.stop()
     errors: Counter[str] = Counter()
-    messages: dict[str, str] = {}
     for r in results:
         errors.update(r.measured.errors)
-        messages = {**r.measured.messages, **messages}
+    messages = first_messages(r.measured.messages for r in results)
     try:
         check_writes(
             f"{door}, {clients} clients: creates",

@@ -4,6 +4,7 @@ otherwise report their absence as the apiserver's throughput (0/s)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 
 
 class WritesFailed(RuntimeError):
@@ -21,3 +22,12 @@ def check_writes(what: str, succeeded: int, errors: Counter[str], messages: dict
         )
     if succeeded == 0:
         raise WritesFailed(f"{what}: none was made in the measured window")
+
+
+def first_messages(parts: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """The first message of each error code over the parts' own (each a worker's), in order."""
+    out: dict[str, str] = {}
+    for messages in parts:
+        for code, message in messages.items():
+            out.setdefault(code, message)
+    return out
