@@ -18,6 +18,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from apiserver.endpoints.rest import protobuf_kinds as k
+from apiserver.storage.txn_wire import varint
 from podplane.api.k8swire.meta.v1 import meta_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery import json_text
@@ -84,16 +85,7 @@ def status(body: JSONObject) -> bytes:
 
 
 def _length_delimited(number: int, raw: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(raw)) + raw
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+    return varint(number << 3 | 2) + varint(len(raw)) + raw
 
 
 def _object(value: JSONValue) -> JSONObject:
