@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import grpc
 
-from bench.common.processes import cpu_seconds
 from bench.common.results import write_json
 from podplane.apimachinery.json_types import JSONObject
 
@@ -26,6 +25,7 @@ CONNECTIONS = 4
 MESSAGE_BYTES = 800  # about a pod
 WARM_UP_CALLS = 500
 METHOD = "/bench.Echo/Echo"
+CPU_METHOD = "/bench.Echo/Cpu"  # the server's own CPU seconds so far, as text
 
 
 def add_parser(
@@ -41,16 +41,26 @@ def add_parser(
 
 
 class _Echo(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """Echoes METHOD's requests; answers CPU_METHOD with its own process's CPU seconds, read with
+    the clock's nanosecond resolution (/proc's counters tick every 10 ms, more than a short
+    run's whole cost)."""
+
     def __init__(self) -> None:
         async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
             return request
 
-        self._handler = grpc.unary_unary_rpc_method_handler(echo)
+        async def cpu(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            return repr(time.process_time()).encode()
+
+        self._handlers = {
+            METHOD: grpc.unary_unary_rpc_method_handler(echo),
+            CPU_METHOD: grpc.unary_unary_rpc_method_handler(cpu),
+        }
 
     def service(
         self, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler | None:
-        return self._handler if handler_call_details.method == METHOD else None
+        return self._handlers.get(handler_call_details.method)
 
 
 async def _serve() -> None:
@@ -62,6 +72,11 @@ async def _serve() -> None:
     print(port, flush=True)
     await asyncio.to_thread(sys.stdin.read)
     await server.stop(0)
+
+
+async def _server_cpu(target: str) -> float:
+    async with grpc.aio.insecure_channel(target) as channel:
+        return float(await channel.unary_unary(CPU_METHOD)(b""))
 
 
 async def _calls(target: str, calls: int) -> None:
@@ -100,12 +115,13 @@ def measure(calls: int) -> JSONObject:
             raise RuntimeError(f"the echo server did not start (exit {server.wait(10)})")
         target = f"127.0.0.1:{int(line)}"
         asyncio.run(_calls(target, WARM_UP_CALLS))
-        server_before, client_before = cpu_seconds(server.pid), time.process_time()
+        server_before = asyncio.run(_server_cpu(target))
+        client_before = time.process_time()
         started = time.monotonic()
         asyncio.run(_calls(target, calls))
         wall = time.monotonic() - started
-        server_cpu = cpu_seconds(server.pid) - server_before
         client_cpu = time.process_time() - client_before
+        server_cpu = asyncio.run(_server_cpu(target)) - server_before
     finally:
         server.communicate(timeout=30)  # closes its stdin: it stops
     return {

@@ -12,16 +12,24 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from podplane.client.informer_factory import SharedInformerFactory
 from tests.support import eventually
 
 
 @contextlib.asynccontextmanager
-async def running(*controllers: Any) -> AsyncIterator[None]:
-    """Runs the controllers for the block; a controller that crashed fails the test."""
+async def running(
+    *controllers: Any, informers: SharedInformerFactory | None = None
+) -> AsyncIterator[None]:
+    """Runs the controllers for the block, and the informers they share, if given, stopped before
+    the test's client closes; a controller that crashed fails the test."""
     tasks = [asyncio.create_task(c.run()) for c in controllers]
+    if informers is not None:
+        informers.start()
     try:
         yield
     finally:
+        if informers is not None:
+            await informers.shutdown()
         for t in tasks:
             if t.done() and not t.cancelled() and t.exception() is not None:
                 raise AssertionError(f"a controller crashed: {t.exception()!r}")

@@ -150,8 +150,7 @@ async def test_a_kopf_operator_reconciles_a_custom_resource_into_objects_it_owns
     ns = "kopf-sites"
     await cluster.kubectl_ok("create", "namespace", ns)
     informers = SharedInformerFactory(cluster.grpc)
-    async with running(GarbageCollector(cluster.grpc, informers)):
-        informers.start()
+    async with running(GarbageCollector(cluster.grpc, informers), informers=informers):
         operator = await Operator.start(cluster, kubeconfig)
         try:
             await operate(cluster, ns, operator)

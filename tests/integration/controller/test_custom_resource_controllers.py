@@ -52,8 +52,7 @@ async def test_the_collector_follows_owner_references_of_custom_kinds(client: Cl
     informers = SharedInformerFactory(client)
     collector = GarbageCollector(client, informers)
     ns = await new_namespace(client, "gc-cr-")
-    async with running(collector):
-        informers.start()
+    async with running(collector, informers=informers):
         # Established after the collector started: it follows the new kind.
         group = unique_group("gc")
         await install(client, crontab_crd(group))
