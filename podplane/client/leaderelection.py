@@ -11,7 +11,8 @@ The leader renews every retry period; it believes it leads only until renew_dead
 start of its last successful renewal. As the renewal was written after it started and a standby
 waits lease_duration after seeing it, the leader has stopped before anyone else can start, with
 lease_duration - renew_deadline to spare. A graceful stop releases the lease (holder emptied) so
-that a standby takes over at its next retry rather than after lease_duration."""
+that a standby takes over at once rather than after lease_duration: standbys follow the lease
+through a watch, not by reading it every retry period."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+
+import grpc
 
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -122,8 +125,9 @@ class LeaderElector:
                     holder,
                 )
 
-    def _record_valid(self, now: float) -> bool:
-        """Whether the observed holder's lease has not run out (measured from our observation)."""
+    def _expiry(self) -> float:
+        """When the observed holder's lease runs out, on our clock: its duration after we saw
+        its record change."""
         assert self._lease is not None
         spec = self._lease.spec
         duration = (
@@ -131,7 +135,11 @@ class LeaderElector:
             if spec.HasField("lease_duration_seconds")
             else self.config.lease_duration
         )
-        return now < self._observed_time + duration
+        return self._observed_time + duration
+
+    def _record_valid(self, now: float) -> bool:
+        """Whether the observed holder's lease has not run out (measured from our observation)."""
+        return now < self._expiry()
 
     # ------------------------------------------------------------------ one attempt
     def _record(self, old: lease_pb2.LeaseSpec | None, now: str) -> lease_pb2.LeaseSpec:
@@ -256,16 +264,68 @@ class LeaderElector:
             )
             return False
 
+    def _retry_wait(self) -> float:
+        return self.config.retry_period * (1 + random.random() * JITTER_FACTOR)
+
     async def acquire(self) -> None:
-        """Returns once we hold the lease, trying every retry period (jittered)."""
+        """Returns once we hold the lease. Each attempt may take at most half the renew
+        deadline: a renewal is counted from the start of the attempt that wrote it (the module's
+        docstring says why), so an acquisition that waited out an apiserver not serving yet
+        would leave its leader no time to renew. Between attempts, a standby follows the lease
+        (_until_free)."""
         log.info(
             "attempting to acquire lease %s/%s as %s",
             self.config.namespace,
             self.config.name,
             self.config.identity,
         )
-        while not await self._attempt(self.config.renew_deadline):
-            await asyncio.sleep(self.config.retry_period * (1 + random.random() * JITTER_FACTOR))
+        while not await self._attempt(self.config.renew_deadline / 2):
+            await self._until_free()
+
+    async def _until_free(self) -> None:
+        """Waits until the lease may be taken: its holder released it, or its record has not
+        changed for its duration on our clock. The lease is followed through a watch: each of
+        the leader's renewals reaches the standby as an event, with no request of the standby's
+        own, where client-go's standby reads the lease every retry period. With no lease seen
+        (the apiserver did not answer), or when the watch fails, it waits a retry period
+        (jittered) instead."""
+        lease = self._lease
+        if lease is None or not lease.spec.holder_identity:
+            await asyncio.sleep(self._retry_wait())
+            return
+        try:
+            stream = self._leases.watch(
+                self.config.namespace,
+                resource_version=lease.metadata.resource_version,
+                field_selector=f"metadata.name={self.config.name}",
+            )
+        except Exception as e:  # noqa: BLE001 - polled instead
+            log.warning("cannot watch lease %s: %s", self.config.name, e or type(e).__name__)
+            await asyncio.sleep(self._retry_wait())
+            return
+        try:
+            while self._lease is not None and self._lease.spec.holder_identity:
+                left = self._expiry() - self._clock()
+                if left <= 0:
+                    return
+                try:
+                    event = await asyncio.wait_for(anext(stream), left)
+                except TimeoutError:
+                    return
+                if event.type == "DELETED":
+                    return
+                if event.type in ("ADDED", "MODIFIED"):
+                    self._observe(event.object, self._clock())
+        except (grpc.aio.AioRpcError, StopAsyncIteration) as e:
+            log.info(
+                "watch of lease %s/%s ended (%s); reading it again in a retry period",
+                self.config.namespace,
+                self.config.name,
+                e.details() if isinstance(e, grpc.aio.AioRpcError) else "closed",
+            )
+            await asyncio.sleep(self._retry_wait())
+        finally:
+            stream.cancel()
 
     async def keep_renewing(self) -> None:
         """Renews every retry period; returns when a renewal did not succeed in time (leadership

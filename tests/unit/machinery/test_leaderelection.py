@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
+from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -21,13 +23,43 @@ def rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
     return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=code.name)
 
 
+@dataclass
+class Event:
+    type: str
+    object: lease_pb2.Lease
+
+
+class FakeWatch:
+    def __init__(self, leases: FakeLeases) -> None:
+        self.events: asyncio.Queue[Event] = asyncio.Queue()
+        self._leases = leases
+
+    def __aiter__(self) -> FakeWatch:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self.events.get()
+
+    def cancel(self) -> None:
+        self._leases.watches.remove(self)
+
+
 class FakeLeases:
-    """Get/Create/Update of Leases with resourceVersion compare-and-swap."""
+    """Get/Create/Update/Watch of Leases with resourceVersion compare-and-swap; counts the
+    reads."""
 
     def __init__(self) -> None:
         self.stored: dict[tuple[str, str], lease_pb2.Lease] = {}
         self.revision = 0
         self.failing = False
+        self.gets = 0
+        self.watches: list[FakeWatch] = []
+
+    def watch(self, namespace: str, *, resource_version: str, field_selector: str) -> FakeWatch:
+        assert (namespace, field_selector) == ("kube-system", "metadata.name=lock")
+        assert resource_version == self.stored[(namespace, "lock")].metadata.resource_version
+        self.watches.append(FakeWatch(self))
+        return self.watches[-1]
 
     def _check(self) -> None:
         if self.failing:
@@ -39,12 +71,17 @@ class FakeLeases:
         stored.CopyFrom(lease)
         stored.metadata.resource_version = str(self.revision)
         self.stored[(lease.metadata.namespace, lease.metadata.name)] = stored
+        for watch in self.watches:
+            event = lease_pb2.Lease()
+            event.CopyFrom(stored)
+            watch.events.put_nowait(Event("MODIFIED", event))
         copy = lease_pb2.Lease()
         copy.CopyFrom(stored)
         return copy
 
     async def get(self, name: str, namespace: str = "") -> lease_pb2.Lease:
         self._check()
+        self.gets += 1
         if (namespace, name) not in self.stored:
             raise rpc_error(grpc.StatusCode.NOT_FOUND)
         copy = lease_pb2.Lease()
@@ -151,6 +188,54 @@ async def test_of_two_candidates_with_the_same_stale_read_only_one_wins() -> Non
     assert results == [True, False]
     assert leases.lease().spec.holder_identity == "a"
     assert a.is_leader() and not b.is_leader()
+
+
+async def until(condition: object, what: str) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.001)
+
+
+async def test_a_standby_follows_the_lease_through_a_watch_and_takes_it_at_its_release() -> None:
+    leases, clock = FakeLeases(), Clock()
+    a, b = elector(leases, "a", clock), elector(leases, "b", clock)
+    assert await a.try_acquire_or_renew()
+    standby = asyncio.create_task(b.acquire())
+    await until(lambda: leases.watches, "the standby's watch")
+    assert leases.gets == 2  # the leader's first read and the standby's
+    for _ in range(5):
+        clock.now += 2
+        assert await a.try_acquire_or_renew()
+    await until(lambda: all(w.events.empty() for w in leases.watches), "renewals seen")
+    assert leases.gets == 7  # the leader's renewals only: the standby watched them
+    assert not standby.done() and b.leader == "a"
+    assert await a.release()  # a read and a write: the standby sees it, and takes the lease
+    await asyncio.wait_for(standby, 5)
+    assert leases.gets == 9 and leases.watches == []
+    assert b.is_leader() and leases.lease().spec.holder_identity == "b"
+
+
+async def test_a_watching_standby_takes_a_lease_whose_holder_stopped_renewing() -> None:
+    leases = FakeLeases()
+    timing = {"lease_duration": 0.3, "renew_deadline": 0.2, "retry_period": 0.05}
+    a = LeaderElector(
+        leases,  # type: ignore[arg-type]
+        LeaderElectionConfig(name="lock", identity="a", **timing),  # type: ignore[arg-type]
+        clock=time.monotonic,
+    )
+    b = LeaderElector(
+        leases,  # type: ignore[arg-type]
+        LeaderElectionConfig(name="lock", identity="b", **timing),  # type: ignore[arg-type]
+        clock=time.monotonic,
+    )
+    assert await a.try_acquire_or_renew()
+    started = time.monotonic()
+    await asyncio.wait_for(b.acquire(), 5)  # the leader never renews
+    waited = time.monotonic() - started
+    assert 0.3 <= waited < 2, waited
+    assert leases.gets == 3  # the leader's, then the standby's first read and its last
+    assert b.is_leader() and leases.lease().spec.lease_transitions == 1
 
 
 async def test_a_released_lease_is_taken_at_once() -> None:
