@@ -1,10 +1,13 @@
-"""Node registration and the node status the kubelet posts every 10 s (kubelet_node_status.go):
-capacity from the machine, addresses, the kubelet endpoint, nodeInfo and the conditions."""
+"""Node registration and the node status the kubelet works out every 10 s and posts when it
+changed, or every 5 minutes (kubelet_node_status.go): capacity from the machine, addresses, the
+kubelet endpoint, nodeInfo and the conditions."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +22,8 @@ from podplane.client.clientset import ResourceClient, is_already_exists, is_conf
 log = logging.getLogger(__name__)
 KUBELET_VERSION = "v1.31.0-podplane"
 MAX_PODS = 110
+# nodeStatusReportFrequency's default: an unchanged status is posted this often (seconds).
+STATUS_REPORT_FREQUENCY = 300.0
 # The kubelet's --node-status-max-images default, and names reported per image.
 MAX_IMAGES = 50
 MAX_NAMES_PER_IMAGE = 5
@@ -164,7 +169,24 @@ def build_node(
     return node
 
 
+def unchanged(stored: core_pb2.NodeStatus, desired: core_pb2.NodeStatus) -> bool:
+    """Whether the status says the same but for its conditions' heartbeat times (kubelet
+    nodeStatusHasChanged)."""
+    a, b = core_pb2.NodeStatus(), core_pb2.NodeStatus()
+    a.CopyFrom(stored)
+    b.CopyFrom(desired)
+    for status in (a, b):
+        for c in status.conditions:
+            c.last_heartbeat_time = ""
+    return a == b
+
+
 class NodeStatusReporter:
+    """Registers the Node and keeps its status, as the kubelet's node status loop does: worked
+    out every period (--node-status-update-frequency, 10 s) and posted when it changed or every
+    report_frequency (nodeStatusReportFrequency, 5 minutes); in between, the node's Lease in
+    kube-node-lease says it is alive (kubelet/node/lease.py)."""
+
     def __init__(
         self,
         nodes: ResourceClient[core_pb2.Node],
@@ -176,6 +198,8 @@ class NodeStatusReporter:
         stats: StatsReader = NodeStats,
         reservations: Sequence[Mapping[str, str]] = (),
         images: Callable[[], Awaitable[Sequence[ImageInfo]]] | None = None,
+        report_frequency: float = STATUS_REPORT_FREQUENCY,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._nodes = nodes
         self.identity = identity
@@ -188,6 +212,9 @@ class NodeStatusReporter:
         self._list_images = images
         self._images: list[core_pb2.ContainerImage] = []
         self.node: core_pb2.Node | None = None
+        self.report_frequency = report_frequency
+        self._clock = clock
+        self._reported_at = -math.inf
 
     def _desired(self) -> core_pb2.Node:
         return build_node(
@@ -247,12 +274,21 @@ class NodeStatusReporter:
         if self.node is None:
             await self.register()
             return
-        update = core_pb2.Node()
-        update.CopyFrom(self.node)
-        update.metadata.resource_version = ""
-        update.status.CopyFrom(self._desired().status)
         try:
+            # As stored now: the node lifecycle controller may have marked it Unknown since.
+            self.node = await self._nodes.get(self.identity.name)
+            status = self._desired().status
+            if (
+                unchanged(self.node.status, status)
+                and self._clock() - self._reported_at < self.report_frequency
+            ):
+                return
+            update = core_pb2.Node()
+            update.CopyFrom(self.node)
+            update.metadata.resource_version = ""
+            update.status.CopyFrom(status)
             self.node = await self._nodes.update_status(update)
+            self._reported_at = self._clock()
         except Exception as e:
             if not is_not_found(e):
                 raise
@@ -261,7 +297,8 @@ class NodeStatusReporter:
             await self.register()
 
     async def run(self) -> None:
-        """Posts the node status every period until cancelled."""
+        """Works out the node status every period, and posts it when it changed or when
+        report_frequency has passed since the last post, until cancelled."""
         while True:
             await asyncio.sleep(self.period)
             try:
