@@ -22,6 +22,8 @@ PROMETHEUS_PORT ?= $(or $(PODPLANE_PROMETHEUS_PORT),9090)
 PROMETHEUS_URL ?= http://localhost:$(PROMETHEUS_PORT)
 WAIT_TIMEOUT ?= 180
 TIMINGS := build/timings.log
+# When this make started: `make up` says how long the cluster took to be usable, its builds included.
+MAKE_STARTED := $(shell date +%s.%N)
 
 # $(call timed,NAME): first line of a recipe; reports the recipe's duration (and failure) on exit.
 define timed
@@ -94,13 +96,28 @@ $(WHEELS_STAMP): requirements.txt
 	PYTHON=$$( [[ -x $(PY) ]] && echo $(PY) || echo python3 ) scripts/build-wheelhouse.sh
 	touch $@
 
+# TAG=DOCKERFILE=CONTEXT, as docker-compose.yml builds them.
+IMAGES := podplane:dev=docker/podplane.Dockerfile=. podplane-node:dev=docker/node.Dockerfile=. \
+          podplane-prometheus:dev=docker/prometheus/Dockerfile=docker/prometheus \
+          podplane/python:3.11=docker/python.Dockerfile=docker
+IMAGES_SUM := build/images.sum
+
+# Built again only when what they are built from changed (every file git knows or would add, the
+# wheelhouse, the base image), or one is missing: Docker's layer cache would find every layer,
+# but only after hashing the whole context of each, seconds that a `make up` does not need.
 images: base-image wheels
 	@$(call timed,images)
 	mkdir -p build/logs
-	# TAG=DOCKERFILE=CONTEXT, as docker-compose.yml builds them.
-	for image in podplane:dev=docker/podplane.Dockerfile=. podplane-node:dev=docker/node.Dockerfile=. \
-	             podplane-prometheus:dev=docker/prometheus/Dockerfile=docker/prometheus \
-	             podplane/python:3.11=docker/python.Dockerfile=docker; do
+	sum=$$( { git ls-files -z -co --exclude-standard 2>/dev/null | xargs -0 sha1sum 2>/dev/null || true
+	          ls -l build/wheelhouse; docker image inspect -f '{{.Id}}' $${BASE_IMAGE:-debian:bookworm-slim}
+	        } | sha1sum | cut -c1-16)
+	tags=$$(for image in $(IMAGES); do echo "$${image%%=*}"; done)
+	if git rev-parse --git-dir >/dev/null 2>&1 && [[ -f $(IMAGES_SUM) && $$(cat $(IMAGES_SUM)) == "$$sum" ]] \
+	   && docker image inspect $$tags >/dev/null 2>&1; then
+	  echo "    unchanged since their last build (inputs $$sum): $$(echo $$tags)" >&2; exit 0
+	fi
+	rm -f $(IMAGES_SUM)
+	for image in $(IMAGES); do
 	  IFS== read -r tag file context <<<"$$image"
 	  name=$${tag%%:*} log=build/logs/$${name//\//-}.log start=$$SECONDS
 	  if ! docker build -f "$$file" -t "$$tag" "$$context" >"$$log" 2>&1; then
@@ -108,6 +125,7 @@ images: base-image wheels
 	  fi
 	  echo "    $$tag built in $$((SECONDS - start))s (log: $$log)" >&2
 	done
+	echo "$$sum" >$(IMAGES_SUM)
 
 # --- The cluster ---------------------------------------------------------------------------------
 # An image built on the host, onto every node of the running cluster (docs/kubelet.md).
@@ -120,11 +138,13 @@ up: host venv base-image wheels images
 	export PODPLANE_APISERVER_REST_PORT=$(APISERVER_REST_PORT)
 	# The compose project's `pki` service writes the cluster's PKI into its volumes (kept across
 	# ups) and the admin's credentials into build/pki.
-	if ! $(COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
+	# Every container at once (none waits for another's health check), then what a user needs:
+	# nodes Ready, kube-proxy on each, the cluster DNS answering (scripts/wait-cluster.sh).
+	if ! $(COMPOSE) up -d --no-build; then
 	  $(COMPOSE) ps -a >&2; $(COMPOSE) logs --tail 30 >&2; exit 1
 	fi
-	scripts/wait-cluster.sh $(WAIT_TIMEOUT)
-	printf '%s\n' "" "podplane is up: apiserver on localhost:$(APISERVER_PORT), Prometheus on $(PROMETHEUS_URL). Try:" \
+	scripts/wait-cluster.sh $(WAIT_TIMEOUT) $(MAKE_STARTED)
+	printf '%s\n' "" "podplane is up $$(awk -v s=$(MAKE_STARTED) -v n=$$(date +%s.%N) 'BEGIN { printf "%.0f", n - s }') s after make started: apiserver on localhost:$(APISERVER_PORT), Prometheus on $(PROMETHEUS_URL). Try:" \
 	  "  export PATH=$$PWD/$(VENV)/bin:\$$PATH" \
 	  "  export PODPLANE_CA=$$PWD/build/pki/ca.crt PODPLANE_CERT=$$PWD/build/pki/admin.crt PODPLANE_KEY=$$PWD/build/pki/admin.key" \
 	  "  export KUBECONFIG=$$PWD/build/kubeconfig     # kubectl: the admin (build/kubeconfig-viewer: read-only)" \

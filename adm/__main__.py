@@ -6,6 +6,7 @@ mark-control-plane  label and taint this machine's Node as a control-plane node
 addons              print the add-ons (kube-proxy, the cluster DNS) for `kubectl apply -f -`,
                     with the control plane's endpoint (kubeadm init phase addon all)
 pod-routes          keep routes to the other nodes' pod CIDRs
+wait-cluster        until the nodes are Ready and the add-ons ready (kubeadm's wait phases)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from adm.addons import render
 from adm.manifests import ControlPlane, manifests
 from adm.markcontrolplane import mark_control_plane
 from adm.podroutes import PodRoutes
+from adm.waitcluster import NotReady, cluster_stages, wait_cluster
 from podplane.client.clientset import Client, user_agent
 from podplane.componentbase import client_flags
 from podplane.componentbase.pki import Member, parse_members
@@ -103,6 +106,25 @@ def run_pod_routes(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return 0
 
 
+def run_wait_cluster(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    started = args.started or time.time()
+    deadline = time.time() + args.timeout
+
+    def say(line: str) -> None:
+        print(f"wait-cluster: {line}", file=sys.stderr, flush=True)
+
+    try:
+        with_client(
+            parser,
+            args,
+            lambda client: wait_cluster(client, cluster_stages(args.nodes), deadline, started, say),
+        )
+    except NotReady as e:
+        say(f"not ready after {args.timeout:.0f} s: {e}")
+        return 1
+    return 0
+
+
 def _members(value: str) -> list[Member]:
     try:
         members = parse_members("--members", value)
@@ -156,6 +178,15 @@ def main(argv: list[str]) -> int:
     )
     routes.add_argument("--node", required=True, help="this machine's Node")
     client_flags.add_flags(routes)
+    wait = commands.add_parser(
+        "wait-cluster", help="until the nodes are Ready and the add-ons ready, through watches"
+    )
+    wait.add_argument("--nodes", type=int, default=3, help="how many Nodes must be Ready")
+    wait.add_argument("--timeout", type=float, default=180, help="seconds, for every stage")
+    wait.add_argument(
+        "--started", type=float, default=0, help="the epoch second the times are counted from"
+    )
+    client_flags.add_flags(wait)
     args = p.parse_args(argv)
     configure_logging("INFO")
     if args.command == "manifests":
@@ -164,6 +195,8 @@ def main(argv: list[str]) -> int:
         return run_addons(args)
     if args.command == "pod-routes":
         return run_pod_routes(routes, args)
+    if args.command == "wait-cluster":
+        return run_wait_cluster(wait, args)
     return run_mark_control_plane(mark, args)
 
 

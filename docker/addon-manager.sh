@@ -5,8 +5,9 @@
 # podctl apply -f /etc/podplane/addons (docker/addons: kube-proxy's service account, its binding
 # to system:node-proxier and the DaemonSet kube-proxy; the cluster DNS's service account and its
 # ClusterRole and binding, the Service kube-dns at 10.96.0.10 and the Deployment coredns).
-# A deleted or edited add-on object is put back at the next pass. Healthy (/tmp/applied) once a
-# pass has succeeded; `make up` and `docker compose up --wait` wait for that.
+# A deleted or edited add-on object is put back at the next pass. Until a pass has succeeded
+# (the apiserver may be starting beside it), it tries again every second. Healthy (/tmp/applied)
+# once a pass has succeeded; `docker compose up --wait` waits for that.
 set -u
 pki=/etc/podplane/pki addons=/etc/podplane/addons interval=${ADDON_INTERVAL:-60}
 export PODPLANE_SERVER=${PODPLANE_SERVER:-apiserver:6443}
@@ -21,6 +22,16 @@ while :; do
     grep -v ' unchanged$' /tmp/apply.log >&2 || true
     [ -f /tmp/applied ] || log "add-ons applied: $(ls "$addons" | tr '\n' ' ')"
     touch /tmp/applied
+  elif [ ! -f /tmp/applied ]; then
+    # Not applied yet: the apiserver is starting, or something else, said once.
+    if ! cmp -s /tmp/apply.log /tmp/apply.last; then
+      log "apply failed (again every 1s until it succeeds):"
+      cat /tmp/apply.log >&2
+      cp /tmp/apply.log /tmp/apply.last
+    fi
+    sleep 1 &
+    wait $!
+    continue
   else
     log "apply failed (again in ${interval}s):"
     cat /tmp/apply.log >&2

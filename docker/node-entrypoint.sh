@@ -6,7 +6,7 @@
 #   3. routes to the other nodes' pod CIDRs, so pod IPs are reachable cluster-wide
 #   4. the pods' resolver: Docker's embedded DNS made reachable from pods at the bridge address
 #   5. the pod images (busybox, the pause sandbox, the add-ons' image of kube-proxy and the
-#      cluster DNS), imported from root filesystems in the image
+#      cluster DNS), loaded from archives in the image
 # kube-proxy is not run here: it is a pod of the DaemonSet kube-system/kube-proxy
 # (docker/addons/kube-proxy.yaml), which the kubelet runs in this node's network namespace.
 #
@@ -53,6 +53,41 @@ CONTAINERD_SOCK=/run/containerd/containerd.sock
 IMAGES=/opt/podplane/images
 
 log() { echo "node-entrypoint: $*" >&2; }
+
+# The pod images, as archives in `docker save`'s format (section 5 says which and why).
+archive_tags() { # ARCHIVE -> its images' names, one per line
+  python3 -c 'import json, sys; print("\n".join(t for i in json.load(open(sys.argv[1])) for t in i["RepoTags"]))' \
+    "$IMAGES/$1/manifest.json"
+}
+
+docker_io_name() { # NAME -> docker.io/library/NAME:latest, as containerd normalizes it
+  local ref=$1
+  [[ $ref == *:* ]] || ref=$ref:latest
+  [[ $ref == */* ]] || ref=library/$ref
+  echo "docker.io/$ref"
+}
+
+load_archive() { # ARCHIVE RUNTIME(containerd|docker): unless the runtime has its images already
+  local tag have
+  if [[ $2 == containerd ]]; then
+    have=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q)
+    for tag in $(archive_tags "$1"); do
+      grep -qxF "$(docker_io_name "$tag")" <<<"$have" || {
+        tar -c -h -C "$IMAGES/$1" . | ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
+        log "loaded $(archive_tags "$1" | paste -sd ' ') into containerd"
+        return 0
+      }
+    done
+  else
+    for tag in $(archive_tags "$1"); do
+      docker image inspect "$tag" >/dev/null 2>&1 || {
+        tar -c -h -C "$IMAGES/$1" . | docker load -q >/dev/null
+        log "loaded $(archive_tags "$1" | paste -sd ' ') into the inner engine"
+        return 0
+      }
+    done
+  fi
+}
 
 # --- 1. cgroups ---------------------------------------------------------------------------------
 setup_cgroup_v2() {
@@ -182,13 +217,13 @@ start_containerd() {
   mkdir -p /var/log/podplane /var/lib/containerd
   containerd --config /etc/containerd/config.toml >>/var/log/podplane/containerd.log 2>&1 &
   local pid=$! i
-  for ((i = 0; i < 120; i++)); do
+  for ((i = 0; i < 600; i++)); do  # 60 s
     if ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; then
       log "containerd answers (pid $pid)"
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
+    sleep 0.1
   done
   log "containerd did not come up; last lines of its log:"
   tail -n 30 /var/log/podplane/containerd.log >&2
@@ -221,10 +256,10 @@ start_dockerd() {
     --log-level warn \
     >>"$DOCKERD_LOG" 2>&1 &
   local pid=$! i
-  for ((i = 0; i < 120; i++)); do
+  for ((i = 0; i < 600; i++)); do  # 60 s
     if docker info >/dev/null 2>&1; then log "dockerd answers (pid $pid)"; return 0; fi
     kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
+    sleep 0.1
   done
   log "dockerd did not come up; last lines of $DOCKERD_LOG:"
   tail -n 30 "$DOCKERD_LOG" >&2
@@ -243,7 +278,12 @@ if [[ $OCI_RUNTIME == crun && -n $hybrid_v2 ]]; then
 fi
 case $CONTAINER_RUNTIME in
   docker) ;;
-  containerd) start_containerd ;;
+  containerd)
+    start_containerd
+    # The add-ons' image, the largest, while the engine starts and the rest is set up (section 5).
+    load_archive components containerd &
+    components_loading=$!
+    ;;
   *) log "CONTAINER_RUNTIME must be docker or containerd, not \"$CONTAINER_RUNTIME\""; exit 1 ;;
 esac
 start_dockerd
@@ -319,77 +359,48 @@ setup_pod_resolver() {
 setup_pod_resolver
 
 # --- 5. pod images ------------------------------------------------------------------------------
-import_rootfs() { # IMAGE ROOTFS CMD-JSON
-  if ! docker image inspect "$1" >/dev/null 2>&1; then
-    tar -C "$2" -c . | docker import \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      --change "CMD $3" - "$1" >/dev/null
-    log "imported $1"
-  fi
-  to_containerd "$1"
-}
-
-# With CONTAINER_RUNTIME=containerd the engine's image goes on to containerd's k8s.io namespace,
-# the one its CRI plugin runs pods from (as `kind load docker-image` does).
-to_containerd() { # IMAGE
-  [[ $CONTAINER_RUNTIME == containerd ]] || return 0
-  if ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qxF "$(docker_io_name "$1")"; then
-    return 0
-  fi
-  docker save "$1" | ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
-  log "imported $1 into containerd"
-}
-
-docker_io_name() { # NAME -> docker.io/library/NAME:latest, as containerd normalizes it
-  local ref=$1
-  [[ $ref == *:* ]] || ref=$ref:latest
-  [[ $ref == */* ]] || ref=library/$ref
-  echo "docker.io/$ref"
-}
-import_rootfs busybox:latest "$IMAGES/busybox" '["sh"]'
-# The pod sandbox: holds the pod's network namespace, exits at once on SIGTERM/SIGINT.
-import_rootfs podplane/pause:3.9 "$IMAGES/pause" \
-  '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'
-
-# The add-ons' image (docker/node.Dockerfile, stage components-image), one root filesystem under
-# two names: podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml) and podplane/clusterdns:dev
-# (docker/addons/cluster-dns.yaml). Imported before the kubelet starts: kube-proxy's pod is the
-# first this node runs (no Service works on it before), and must not wait out an image pull
-# back-off. `python` is the venv's, run from the app's folder.
-if [[ -d $IMAGES/components ]]; then
-  import_rootfs podplane/clusterdns:dev "$IMAGES/components" '["python", "-m", "clusterdns"]'
-  if ! docker image inspect podplane/kube-proxy:dev >/dev/null 2>&1; then
-    # The same layers with kube-proxy's command (its pods name theirs anyway).
-    if printf 'FROM podplane/clusterdns:dev\nCMD ["python", "-m", "proxy"]\n' \
-      | docker build -q -t podplane/kube-proxy:dev - >/dev/null; then
-      log "imported podplane/kube-proxy:dev"
-    else
-      log "warning: cannot set podplane/kube-proxy:dev's command; tagging the image as it is"
-      docker tag podplane/clusterdns:dev podplane/kube-proxy:dev
-    fi
-  fi
-  to_containerd podplane/kube-proxy:dev
+# Archives in `docker save`'s format, made when the image was built (docker/node.Dockerfile, stage
+# images; docker/image-archive.py): pods (busybox, the pause sandbox), components (the add-ons'
+# image under two names, podplane/kube-proxy:dev and podplane/clusterdns:dev) and control-plane.
+# Streamed into the runtime the kubelet runs pods with (containerd's k8s.io namespace, as `kind
+# load docker-image` does, or the inner engine), before the kubelet starts: kube-proxy's pod is
+# the first this node runs (no Service works on it before), and must not wait out an image pull
+# back-off.
+load_archive pods "$CONTAINER_RUNTIME"
+if [[ -n ${components_loading:-} ]]; then
+  wait "$components_loading" || { log "cannot load the add-ons' image"; exit 1; }
+else
+  load_archive components "$CONTAINER_RUNTIME"
 fi
 
-publish() { # LOCAL-IMAGE REPOSITORY:TAG -- into the cluster registry, as docker.io would have it
+# Into the cluster registry, as docker.io would have them, in the background and at idle priority
+# (nice, ionice), so as not to slow what the kubelet starts: every node has them already; the
+# registry serves a pod that asks for them with imagePullPolicy Always (busybox:latest has it by
+# default). The registry may be starting beside this node: tried again until it answers. The inner
+# engine gets busybox and the pause image first, whatever the runtime.
+publish() { # LOCAL-IMAGE REPOSITORY:TAG
   local target="${REGISTRY_MIRROR#http://}/$2" i
-  docker tag "$1" "$target"
-  for ((i = 0; i < 30; i++)); do
-    if docker push "$target" >/dev/null 2>&1; then log "published $1 as docker.io/$2"; return 0; fi
-    sleep 1
+  for ((i = 0; i < 300; i++)); do
+    if [[ $CONTAINER_RUNTIME == containerd && $1 != busybox:latest ]]; then
+      ctr --address "$CONTAINERD_SOCK" -n k8s.io images push --plain-http "$target" \
+        "$(docker_io_name "$1")" >/dev/null 2>&1
+    else
+      docker tag "$1" "$target" && docker push "$target" >/dev/null 2>&1
+    fi && { log "published $1 as docker.io/$2"; return 0; }
+    sleep 0.2
   done
   log "warning: could not push $1 to $REGISTRY_MIRROR; pulls of it will fail"
 }
 if [[ -n $REGISTRY_MIRROR ]]; then
-  publish busybox:latest library/busybox:latest
-  # The add-ons in the background: every node has them already; the registry serves a pod that
-  # asks for them with imagePullPolicy Always.
-  if [[ -d $IMAGES/components ]]; then
-    {
-      publish podplane/kube-proxy:dev podplane/kube-proxy:dev
-      publish podplane/clusterdns:dev podplane/clusterdns:dev
-    } </dev/null >>/var/log/podplane/images.log 2>&1 &
-  fi
+  {
+    load_archive pods docker
+    publish busybox:latest library/busybox:latest
+    publish podplane/kube-proxy:dev podplane/kube-proxy:dev
+    publish podplane/clusterdns:dev podplane/clusterdns:dev
+  } </dev/null >>/var/log/podplane/images.log 2>&1 &
+  renice -n 19 -p $! >/dev/null && ionice -c 3 -p $! 2>/dev/null || true
+else
+  load_archive pods docker
 fi
 
 mkdir -p /etc/kubernetes/manifests  # static pods (kubelet --pod-manifest-path)
@@ -401,7 +412,7 @@ if [[ -n ${JOIN_TOKEN:-} ]]; then
 fi
 
 if [[ -n ${CONTROL_PLANE_MEMBERS:-} ]]; then
-  import_rootfs podplane/control-plane:dev "$IMAGES/control-plane" '["python"]'
+  load_archive control-plane "$CONTAINER_RUNTIME"
   if [[ ! -e /etc/kubernetes/manifests/kube-apiserver.yaml ]]; then
     python -m adm manifests --node "$(hostname)" --members "$CONTROL_PLANE_MEMBERS" \
       --out /etc/kubernetes/manifests >&2

@@ -31,12 +31,6 @@ FROM python AS app
 COPY . /tmp/src
 RUN sh /tmp/src/docker/collect-app.sh /tmp/src
 
-# The pod images as plain root filesystems: busybox, and the pause sandbox, which is the same
-# busybox (the pause command is set on import).
-FROM python AS pod-images
-COPY --from=busybox-rootfs /opt/podplane/images/busybox /opt/podplane/images/busybox
-COPY --from=busybox-rootfs /opt/podplane/images/busybox /opt/podplane/images/pause
-
 # The iptables the nodes and kube-proxy share: Debian's, with its default backend (nf_tables). The
 # node's engine and entrypoint write rules with it and kube-proxy's pods with the same, so both
 # see one set of tables.
@@ -45,31 +39,24 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends iptables \
  && rm -rf /var/lib/apt/lists/*
 
-# The add-ons' image as a root filesystem: Python, a venv with only what `python -m clusterdns`
-# and `python -m proxy` import, iptables and the app. The entrypoint imports it as
-# podplane/clusterdns:dev (docker/addons/cluster-dns.yaml) and podplane/kube-proxy:dev
-# (docker/addons/kube-proxy.yaml), one image under two names, and publishes both to the cluster
-# registry.
-FROM netbase AS components-image
+# The add-ons' image's lower layer: Python, a venv with only what `python -m clusterdns` and
+# `python -m proxy` import, and iptables; without what they never read (pip, translations,
+# manuals), which each node would store and unpack at every start. Its upper layer is the app's.
+FROM netbase AS components-base
 COPY requirements.txt docker/install-venv.sh /tmp/podplane/
 COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
 RUN rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
  && grep -E '^(grpcio|grpcio-reflection|grpcio-health-checking|protobuf|PyYAML|prometheus-client|dnspython|aiohttp)==' \
       /tmp/podplane/requirements.txt >/tmp/podplane/components-requirements.txt \
  && sh /tmp/podplane/install-venv.sh /tmp/podplane/components-requirements.txt /tmp/podplane/wheelhouse \
- && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
-COPY --from=app /opt/podplane/app /opt/podplane/app
-# `python` runs the venv's from the app's folder, so that `python -m clusterdns` (or proxy) finds
-# it.
-RUN printf '#!/bin/sh\ncd /opt/podplane/app && exec /opt/podplane/venv/bin/python "$@"\n' \
-      >/usr/local/bin/python \
- && chmod 0755 /usr/local/bin/python
+ && /opt/podplane/venv/bin/python -m pip uninstall -q -y pip setuptools \
+ && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old /usr/share/doc/* \
+      /usr/share/man/* /usr/share/locale/* /usr/share/python-wheels
 
-# The control plane's image (podplane/control-plane:dev), which the static pods of a control-plane
-# node run (adm/manifests.py: etcd, the apiserver, the controller-manager, the scheduler): the
-# components' image with etcd and every runtime dependency. Imported by the entrypoint only on a
-# node started with CONTROL_PLANE_MEMBERS (docker-compose.ha.yml).
-FROM components-image AS control-plane-image
+# The control plane's image's lower layer (podplane/control-plane:dev, which the static pods of a
+# control-plane node run: adm/manifests.py): Python, etcd and every runtime dependency. Imported
+# only by a node started with CONTROL_PLANE_MEMBERS (docker-compose.ha.yml).
+FROM netbase AS control-plane-base
 COPY requirements.txt docker/install-venv.sh /tmp/podplane/
 COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
 RUN apt-get update \
@@ -77,6 +64,60 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
  && sh /tmp/podplane/install-venv.sh /tmp/podplane/requirements.txt /tmp/podplane/wheelhouse \
  && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
+
+# The upper layer of both: the app, and `python`, the venv's run from the app's folder, so that
+# `python -m clusterdns` (or proxy, or apiserver) finds it.
+FROM python AS app-root
+COPY --from=app /opt/podplane/app /root-fs/opt/podplane/app
+RUN mkdir -p /root-fs/usr/local/bin \
+ && printf '#!/bin/sh\ncd /opt/podplane/app && exec /opt/podplane/venv/bin/python "$@"\n' \
+      >/root-fs/usr/local/bin/python \
+ && chmod 0755 /root-fs/usr/local/bin/python
+
+# The pod images as `docker save` writes them (docker/image-archive.py), one layer per stage so
+# that each is made again only when its own files change: the node streams them into its runtime
+# at start-up (docker/node-entrypoint.sh), nothing to tar or hash there.
+FROM python AS layer-tool
+COPY docker/image-archive.py /usr/local/bin/image-archive
+
+FROM layer-tool AS busybox-layer
+COPY --from=busybox-rootfs /opt/podplane/images/busybox /root-fs
+RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/busybox && rm -rf /root-fs
+
+FROM layer-tool AS components-base-layer
+COPY --from=components-base / /root-fs
+RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/components-base && rm -rf /root-fs
+
+FROM layer-tool AS control-plane-base-layer
+COPY --from=control-plane-base / /root-fs
+RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/control-plane-base \
+ && rm -rf /root-fs
+
+FROM layer-tool AS app-layer
+COPY --from=app-root /root-fs /root-fs
+RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /root-fs
+
+# The images: their manifests and configs, over the layers' digests alone. busybox and the pause
+# sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons, one
+# image under two names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml) and
+# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), whose pods name their commands; the
+# control plane's.
+FROM layer-tool AS images
+COPY --from=busybox-layer /layers/busybox/diff_id /layers/busybox/
+COPY --from=components-base-layer /layers/components-base/diff_id /layers/components-base/
+COPY --from=control-plane-base-layer /layers/control-plane-base/diff_id /layers/control-plane-base/
+COPY --from=app-layer /layers/app/diff_id /layers/app/
+RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /layers; }; \
+    image /images/pods --layer busybox --tag busybox:latest --cmd '["sh"]'; \
+    image /images/pods --layer busybox --tag podplane/pause:3.9 \
+      --cmd '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'; \
+    image /images/components --layer components-base --layer app \
+      --tag podplane/clusterdns:dev --tag podplane/kube-proxy:dev \
+      --cmd '["python", "-m", "clusterdns"]' \
+      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; \
+    image /images/control-plane --layer control-plane-base --layer app \
+      --tag podplane/control-plane:dev --cmd '["python"]' \
+      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 FROM netbase AS node
 # containerd from trixie, the rest from bookworm (docker/apt/trixie.sources says why): the lists
@@ -88,9 +129,11 @@ RUN apt-get update \
       docker.io containerd containernetworking-plugins crun iproute2 busybox-static procps \
  && containerd --version | grep -q ' 1\.7\.' \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=pod-images /opt/podplane/images /opt/podplane/images
-COPY --from=components-image / /opt/podplane/images/components/
-COPY --from=control-plane-image / /opt/podplane/images/control-plane/
+COPY --from=busybox-layer /layers /opt/podplane/layers
+COPY --from=components-base-layer /layers /opt/podplane/layers
+COPY --from=control-plane-base-layer /layers /opt/podplane/layers
+COPY --from=app-layer /layers /opt/podplane/layers
+COPY --from=images /images /opt/podplane/images
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
 COPY docker/podctl /usr/local/bin/podctl
 COPY docker/crun-oci-1.1.sh /usr/local/bin/crun-oci-1.1
