@@ -22,7 +22,7 @@ from apiserver.auth.node_authorizer import (
 from apiserver.auth.rbac.cache import PolicyCache
 from apiserver.auth.rbac.resolver import RBACAuthorizer, ResolvedRules
 from apiserver.auth.user import MASTERS_GROUP, UNAUTHENTICATED_GROUP, UserInfo
-from podplane.apimachinery import resources
+from podplane.apimachinery import resources, selectors
 
 ANONYMOUS = UserInfo("system:anonymous", frozenset({UNAUTHENTICATED_GROUP}))
 _NAMESPACED = {r.plural for r in resources.SERVED if r.namespaced}
@@ -58,14 +58,18 @@ def request_attributes(
     *,
     group: str | None = None,
     namespaced: bool | None = None,
+    field_selector: str = "",
 ) -> Attributes:
     """The attributes of a request for the namespace and name it gives. A create names no object
-    (POST to the collection); a cluster-scoped resource has no namespace; an empty namespace is
-    the server's "default" except for list and watch, where it means every namespace. `group`
-    and `namespaced` are the request's resource's when the caller knows them (a custom
-    resource's); else the built-in kind of that plural's."""
+    (POST to the collection); a list or watch names the object its field selector selects by
+    `metadata.name`, if it does, so that a rule with resourceNames allows it; a cluster-scoped
+    resource has no namespace; an empty namespace is the server's "default" except for list and
+    watch, where it means every namespace. `group` and `namespaced` are the request's resource's
+    when the caller knows them (a custom resource's); else the built-in kind of that plural's."""
     if verb == "create" and not subresource:
         name = ""
+    elif verb in ("list", "watch") and not name:
+        name = selectors.selected_name(field_selector)
     if namespaced is None:
         namespaced = resource in _NAMESPACED
     if not namespaced:
@@ -145,6 +149,7 @@ class Authorizer:
         *,
         group: str | None = None,
         namespaced: bool | None = None,
+        field_selector: str = "",
     ) -> None:
         """Raises the refusal (APIError) of a request its user may not make. Without
         authentication configured there is no user, and every request is allowed, as before
@@ -160,6 +165,7 @@ class Authorizer:
             name,
             group=group,
             namespaced=namespaced,
+            field_selector=field_selector,
         )
         decision = self.authorize(attrs)
         if not decision.allowed:

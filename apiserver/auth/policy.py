@@ -95,7 +95,9 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
     "system:kube-scheduler": (
         rule(("create", "patch", "update"), "events"),
         rule("create", "leases"),
-        rule(("get", "update"), "leases", names=("kube-scheduler",)),
+        # Kubernetes' role has get and update; watch too here, as a standby scheduler follows
+        # the lease through a watch of it (podplane/client/leaderelection.py).
+        rule(("get", "update", "watch"), "leases", names=("kube-scheduler",)),
         rule(READ, "nodes"),
         rule(("get", "list", "watch", "delete"), "pods"),  # delete: preemption
         rule("create", "pods/binding"),

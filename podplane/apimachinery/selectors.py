@@ -122,6 +122,20 @@ class FieldSelector:
         return None
 
 
+def selected_name(field_selector: str) -> str:
+    """The name a list or watch selects with `metadata.name=NAME`, which authorization sees as
+    the request's name (Kubernetes' RequestInfoFactory: RequiresExactMatch("metadata.name"),
+    kept when it is a valid path segment); "" when it selects none, or cannot be parsed (the
+    request is refused for that later)."""
+    if not field_selector:
+        return ""
+    try:
+        name = parse_fields(field_selector).exact("metadata.name") or ""
+    except SelectorError:
+        return ""
+    return "" if name in (".", "..") or "/" in name or "%" in name else name
+
+
 def parse_fields(text: str, supported: frozenset[str] | None = None) -> FieldSelector:
     reqs: list[FieldRequirement] = []
     for part in _split_top_level(text or ""):

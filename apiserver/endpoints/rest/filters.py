@@ -344,6 +344,7 @@ def authorization(authorizer: Authorizer) -> Middleware:
             req.name,
             group=req.group,
             namespaced=req.resource.namespaced if req.resource is not None else None,
+            field_selector=request.query.get("fieldSelector", ""),
         )
         return await handler(request)
 

@@ -49,6 +49,7 @@ def attributes(user: UserInfo, info: RequestInfo, request: Message) -> Attribute
         *request_names(request),
         group=info.group,
         namespaced=info.namespaced,
+        field_selector=getattr(request, "field_selector", ""),
     )
 
 

@@ -124,3 +124,24 @@ def test_kubeadm_binds_its_bootstrap_tokens_and_nodes_to_the_certificates_roles(
     assert not rbac.authorize_resource(token_user, "delete", *csrs[1:]).allowed
     jane = UserInfo("jane", frozenset({"system:authenticated"}))
     assert not rbac.authorize_resource(jane, *csrs).allowed
+
+
+def test_a_standby_scheduler_may_watch_its_lease_by_name_and_no_other() -> None:
+    """A list or watch names the object its field selector selects by metadata.name (Kubernetes'
+    RequestInfo), so the scheduler's rule for the lease kube-scheduler allows the standby's watch
+    of it (podplane/client/leaderelection.py), and not of every lease."""
+    from apiserver.auth.authorizer import Authorizer, request_attributes
+
+    authorizer = Authorizer(lambda namespace: [])
+    scheduler = UserInfo("system:kube-scheduler", frozenset({"system:authenticated"}))
+
+    def may_watch(field_selector: str) -> bool:
+        attrs = request_attributes(
+            scheduler, "watch", "leases", "", "kube-system", "", field_selector=field_selector
+        )
+        return authorizer.authorize(attrs).allowed
+
+    assert may_watch("metadata.name=kube-scheduler")
+    assert not may_watch("")
+    assert not may_watch("metadata.name=kube-controller-manager")
+    assert not may_watch("metadata.name!=kube-scheduler")
