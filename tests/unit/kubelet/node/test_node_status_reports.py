@@ -10,7 +10,7 @@ import grpc
 from kubelet.node.pressure import NodeStats
 from kubelet.node.status import NodeStatusReporter
 from podplane.api.core.v1 import core_pb2
-from tests.unit.kubelet.node.test_node_status import IDENTITY, MACHINE
+from tests.unit.kubelet.node.machine import IDENTITY, MACHINE
 
 
 class FakeNodes:
