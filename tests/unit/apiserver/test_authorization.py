@@ -219,6 +219,21 @@ def test_refusal_reads_as_kubernetes() -> None:
             core_pb2.Node(metadata=meta_pb2.ObjectMeta(name="node-1", namespace="ignored")),
             ("update", "", "", "node-1"),
         ),
+        (  # a watch of one object by name, as a standby leader elector's
+            "/podplane.core.v1.Pods/Watch",
+            meta_pb2.WatchRequest(namespace="a", field_selector="metadata.name=web"),
+            ("watch", "", "a", "web"),
+        ),
+        (
+            "/podplane.core.v1.Pods/List",
+            meta_pb2.ListRequest(namespace="a", field_selector="metadata.name=web,spec.nodeName=n"),
+            ("list", "", "a", "web"),
+        ),
+        (  # selecting no one name: the collection
+            "/podplane.core.v1.Pods/Watch",
+            meta_pb2.WatchRequest(namespace="a", field_selector="metadata.name!=web"),
+            ("watch", "", "a", ""),
+        ),
     ],
 )
 def test_attributes_read_from_the_request(
