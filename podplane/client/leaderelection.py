@@ -159,9 +159,23 @@ class LeaderElector:
         return spec
 
     async def try_acquire_or_renew(self) -> bool:
-        """Takes or renews the lease once; True if we hold it now (client-go tryAcquireOrRenew)."""
+        """Takes or renews the lease once; True if we hold it now (client-go tryAcquireOrRenew).
+        The leader renews with one write over the lease as it last wrote it, and reads it first
+        only when that write fails (client-go's optimistic fast path)."""
         started = self._clock()
         now = timeutil.now_micro()
+        if self.is_leader() and self._lease is not None:
+            update = lease_pb2.Lease()
+            update.CopyFrom(self._lease)
+            update.spec.CopyFrom(self._record(self._lease.spec, now))
+            try:
+                written = await self._leases.update(update)
+            except Exception as e:  # noqa: BLE001 - the slow path reads it and says why
+                log.info("renewing lease %s optimistically failed: %s", self.config.name, e)
+            else:
+                self._observe(written, self._clock())
+                self._renewed_at = started
+                return True
         try:
             lease = await self._leases.get(self.config.name, self.config.namespace)
         except Exception as e:
