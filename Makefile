@@ -102,13 +102,14 @@ IMAGES := podplane:dev=docker/podplane.Dockerfile=. podplane-node:dev=docker/nod
           podplane/python:3.11=docker/python.Dockerfile=docker
 IMAGES_SUM := build/images.sum
 
-# Built again only when what they are built from changed (every file git knows or would add, the
-# wheelhouse, the base image), or one is missing: Docker's layer cache would find every layer,
-# but only after hashing the whole context of each, seconds that a `make up` does not need.
+# Built again only when what they are built from changed (every file git knows or would add but
+# the tests and docs, which docker/collect-app.sh leaves out; the wheelhouse; the base image), or
+# one is missing: Docker's layer cache would find every layer, but only after hashing the whole
+# context of each, seconds that a `make up` does not need.
 images: base-image wheels
 	@$(call timed,images)
 	mkdir -p build/logs
-	sum=$$( { git ls-files -z -co --exclude-standard 2>/dev/null | xargs -0 sha1sum 2>/dev/null || true
+	sum=$$( { git ls-files -z -co --exclude-standard -- . ':!tests/' ':!docs/' 2>/dev/null | xargs -0 sha1sum 2>/dev/null || true
 	          ls -l build/wheelhouse; docker image inspect -f '{{.Id}}' $${BASE_IMAGE:-debian:bookworm-slim}
 	        } | sha1sum | cut -c1-16)
 	tags=$$(for image in $(IMAGES); do echo "$${image%%=*}"; done)
@@ -217,14 +218,21 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns adm tests
 
+# Test processes side by side (pytest-xdist); each integration worker has its own etcd, apiserver
+# and containerd (tests/integration/conftest.py), and runs whole modules (--dist loadscope: their
+# module fixtures start once). Three workers on the two cores: the tests wait more than they
+# compute (the times per worker count: docs/benchmarks.md).
+UNIT_WORKERS ?= 3
+INTEGRATION_WORKERS ?= 3
+
 test-unit: $(VENV_STAMP)
 	@$(call timed,test-unit)
-	$(VENV)/bin/pytest -q -rs tests/unit
+	$(VENV)/bin/pytest -q -rs -n $(UNIT_WORKERS) tests/unit
 
 test-integration: $(VENV_STAMP)
 	@$(call timed,test-integration)
 	command -v etcd >/dev/null || { echo "etcd not installed: run make host" >&2; exit 1; }
-	$(VENV)/bin/pytest -q -rs tests/integration
+	$(VENV)/bin/pytest -q -rs -n $(INTEGRATION_WORKERS) --dist loadscope tests/integration
 
 test-e2e: $(VENV_STAMP)
 	@$(call timed,test-e2e)

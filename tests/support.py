@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -16,10 +18,36 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def worker_index() -> int:
+    """This pytest-xdist worker's number (gw2: 2); 0 in a run without workers."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+# free_port's ports: a block of its own per xdist worker, below the kernel's ephemeral range
+# (ip_local_port_range, 32768-60999 by default), from which bind(("127.0.0.1", 0)) and every
+# outgoing connection draw. A port from bind(0) is free only until the socket closes: another
+# worker's bind(0) or a connection could take it before the server it was for listens.
+PORT_BLOCK_START = 20000
+PORT_BLOCK_SIZE = 500
+# Where this process starts in its block: another test process on the host starts elsewhere.
+_port_offsets = itertools.count(random.randrange(PORT_BLOCK_SIZE))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing on 127.0.0.1 listens on, for a server about to start: from this worker's
+    block (PORT_BLOCK_START), in turn, so no other worker and no port the kernel picks takes it
+    in between."""
+    first = PORT_BLOCK_START + worker_index() * PORT_BLOCK_SIZE
+    for _ in range(PORT_BLOCK_SIZE):
+        port = first + next(_port_offsets) % PORT_BLOCK_SIZE
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use
+            return port
+    raise RuntimeError(f"no free port in {first}-{first + PORT_BLOCK_SIZE - 1}")
 
 
 @dataclass

@@ -8,6 +8,7 @@ its `k8s.io` namespace, the one its CRI plugin serves. The fixture built on thes
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import subprocess
 import time
@@ -18,11 +19,26 @@ import grpc
 
 from podplane.api.cri import api_pb2, api_pb2_grpc
 from tests.integration.pod_images import BUSYBOX, PAUSE, REPO, ensure_pod_images
+from tests.support import worker_index
 
 SCRIPT = REPO / "scripts" / "cri-containerd.sh"
-# The script's settings: the same variables, the same defaults.
-CRI_DIR = Path(os.environ.get("PODPLANE_CRI_DIR") or "/run/podplane-cri")
-SUBNET = os.environ.get("PODPLANE_CRI_SUBNET") or "10.88.0.0/16"
+# The script's settings: the same variables, the same defaults; each pytest-xdist worker but the
+# first has a containerd of its own (its dirs suffixed -gwN, the next subnets, its own bridge), so
+# no worker stops or lists another's pods, and each stops only the containerd it started.
+_WORKER = worker_index()
+_SUFFIX = f"-gw{_WORKER}" if _WORKER else ""
+CRI_DIR = Path((os.environ.get("PODPLANE_CRI_DIR") or "/run/podplane-cri") + _SUFFIX)
+CRI_ROOT = (os.environ.get("PODPLANE_CRI_ROOT") or "/var/lib/podplane-cri") + _SUFFIX
+_BASE_SUBNET = ipaddress.ip_network(os.environ.get("PODPLANE_CRI_SUBNET") or "10.88.0.0/16")
+SUBNET = str(
+    ipaddress.ip_network(
+        (
+            _BASE_SUBNET.network_address + _WORKER * _BASE_SUBNET.num_addresses,
+            _BASE_SUBNET.prefixlen,
+        )
+    )
+)
+BRIDGE = (os.environ.get("PODPLANE_CRI_BRIDGE") or "cri0") + _SUFFIX
 SOCKET = CRI_DIR / "containerd.sock"
 ENDPOINT = f"unix://{SOCKET}"
 # containerd's namespace for everything its CRI plugin makes and finds.
@@ -36,7 +52,14 @@ POD_IMAGES = {
 
 
 def _script(verb: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SCRIPT), verb], capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "PODPLANE_CRI_DIR": str(CRI_DIR),
+        "PODPLANE_CRI_ROOT": CRI_ROOT,
+        "PODPLANE_CRI_SUBNET": SUBNET,
+        "PODPLANE_CRI_BRIDGE": BRIDGE,
+    }
+    return subprocess.run([str(SCRIPT), verb], env=env, capture_output=True, text=True, check=False)
 
 
 def containerd_running() -> bool:

@@ -7,9 +7,11 @@ reuses it."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 BUSYBOX = "busybox:latest"
@@ -70,9 +72,15 @@ def ensure_pod_images(docker_host: str) -> None:
     from the current recipe."""
     env = {**os.environ, "DOCKER_HOST": docker_host}
     digest = recipe_digest()
-    missing = [image for image in (BUSYBOX, PAUSE) if not _current(env, image, digest)]
-    if not missing:
-        return
+    # One test process at a time (pytest-xdist's workers): one builds, the others find them built.
+    with open(os.path.join(tempfile.gettempdir(), "podplane-pod-images.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        missing = [image for image in (BUSYBOX, PAUSE) if not _current(env, image, digest)]
+        if missing:
+            _import(env, missing, digest)
+
+
+def _import(env: dict[str, str], missing: list[str], digest: str) -> None:
     tarball = busybox_rootfs_tar(env)
     for image in missing:
         _docker(

@@ -6,7 +6,7 @@ reconcile` creating, updating and trimming Roles, ClusterRoles and their binding
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 import pytest
@@ -17,7 +17,7 @@ from kubernetes import client as k8s
 from podplane.api.authorization.v1 import authorization_pb2 as authz
 from podplane.apimachinery import resources
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
-from tests.support import EtcdProcess
+from tests.support import EtcdProcess, eventually
 
 HEADER = ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
 # What every signed-in user may do (system:basic-user), in each of the lists below.
@@ -95,6 +95,28 @@ async def rows(cluster: RestCluster, *args: str, context: str = "admin") -> list
     return lines[1:]
 
 
+async def rows_once(
+    cluster: RestCluster, holds: Callable[[list[list[str]]], bool], *args: str
+) -> list[list[str]]:
+    """rows() once `holds` does: the authorizer's informers see RBAC objects a moment after they
+    are written, as Kubernetes' do."""
+
+    async def check() -> list[list[str]] | None:
+        listed = await rows(cluster, *args)
+        return listed if holds(listed) else None
+
+    return await eventually(check, 20, what=f"auth can-i --list {' '.join(args)} to change")
+
+
+async def can_i_once(cluster: RestCluster, answer: str, *args: str) -> None:
+    """kubectl auth can-i's answer, once the authorizer has seen the RBAC objects written."""
+
+    async def check() -> bool:
+        return (await cluster.kubectl("auth", "can-i", *args)).out == answer
+
+    await eventually(check, 20, what=f"auth can-i {' '.join(args)}: {answer.strip()}")
+
+
 async def reconcile(cluster: RestCluster, policy: str, *flags: str) -> list[str]:
     return (await cluster.kubectl_ok("auth", "reconcile", "-f", "-", *flags, stdin=policy)).split(
         "\n"
@@ -124,8 +146,14 @@ async def test_a_user_impersonated_sees_the_roles_of_the_namespace_asked(
     cluster: RestCluster,
 ) -> None:
     await reconcile(cluster, POLICY)
-    in_team = await rows(cluster, "-n", "team", "--as=jane")
-    assert ["configmaps", "[]", "[app]", "[get]"] in in_team
+    granted, listed_pods = ["configmaps", "[]", "[app]", "[get]"], ["pods", "[]", "[]", "[list]"]
+    in_team = await rows_once(
+        cluster,
+        lambda listed: granted in listed and listed_pods in listed,
+        "-n",
+        "team",
+        "--as=jane",
+    )
     assert ["pods", "[]", "[]", "[list]"] in in_team  # the ClusterRoleBinding's, everywhere
     assert all(row in in_team for row in BASIC)
     in_other = await rows(cluster, "-n", "other", "--as=jane")
@@ -142,10 +170,7 @@ async def test_a_user_impersonated_sees_the_roles_of_the_namespace_asked(
 async def test_kubectl_auth_reconcile(cluster: RestCluster) -> None:
     assert await reconcile(cluster, POLICY) == RECONCILED  # created, or left as they are
     assert await reconcile(cluster, POLICY) == RECONCILED
-    can_i = await cluster.kubectl(
-        "auth", "can-i", "get", "configmaps/app", "-n", "team", "--as=jane"
-    )
-    assert can_i.out == "yes\n"
+    await can_i_once(cluster, "yes\n", "get", "configmaps/app", "-n", "team", "--as=jane")
 
     # Without --remove-extra-*, rules and subjects are added to what is there.
     assert await reconcile(cluster, CHANGED) == RECONCILED[:2]
@@ -169,12 +194,9 @@ async def test_kubectl_auth_reconcile(cluster: RestCluster) -> None:
         await cluster.kubectl_ok("get", "rolebinding", "app-reader", "-n", "team", "-o", "yaml")
     )
     assert [s["name"] for s in binding["subjects"]] == ["bob"]
-    bob = await rows(cluster, "-n", "team", "--as=bob")
-    assert ["secrets", "[]", "[]", "[get]"] in bob
-    can_i = await cluster.kubectl(
-        "auth", "can-i", "get", "configmaps/app", "-n", "team", "--as=jane"
-    )
-    assert can_i.out == "no\n"
+    secrets = ["secrets", "[]", "[]", "[get]"]
+    await rows_once(cluster, lambda listed: secrets in listed, "-n", "team", "--as=bob")
+    await can_i_once(cluster, "no\n", "get", "configmaps/app", "-n", "team", "--as=jane")
 
 
 async def test_reconcile_as_a_user_without_rbac_rights(cluster: RestCluster) -> None:
@@ -209,6 +231,7 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: ann}
 """
     await reconcile(cluster, admin_binding)
+    await can_i_once(cluster, "yes\n", "create", "roles", "-n", "other", "--as=ann")
     allowed = '- {apiGroups: [""], resources: [configmaps], verbs: [get]}\n'
     escalating = '- {apiGroups: [""], resources: [nodes], verbs: [list]}\n'
     role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"

@@ -76,13 +76,25 @@ class Candidate:
 
 class Sampler:
     """Looks every 10 ms at who runs the work and who believes it leads; both must be at most
-    one at every look."""
+    one at every look. `phase` ends a phase of the test: `looks` holds how many looks each had
+    (how many a busy host's event loop allows, which no assertion counts on; every phase has
+    some)."""
 
     def __init__(self, *candidates: Candidate) -> None:
         self.candidates = candidates
         self.samples = 0
+        self.looks: list[int] = []
         self.overlaps: list[float] = []
         self._task = asyncio.create_task(self._run())
+
+    def phase(self) -> None:
+        self.looks.append(self.samples - sum(self.looks))
+
+    async def look(self) -> None:
+        """Returns after one more look (a phase that may end within 10 ms has one too)."""
+        seen = self.samples
+        while self.samples == seen:
+            await asyncio.sleep(0.005)
 
     async def _run(self) -> None:
         while True:
@@ -123,12 +135,14 @@ async def test_one_leader_at_a_time_and_takeover_after_a_crash_or_a_release(
         # Steady: a renews, b stands by, for longer than a lease duration.
         await asyncio.sleep(1.5 * LEASE)
         assert a.leading and not b.leading and b.elector.leader == "a"
+        sampler.phase()
 
         # a dies without releasing: b waits out the lease (measured from when it saw the last
         # renewal), then takes over.
         assert await a.stop() is not None  # cancelled
         died = time.monotonic()
         assert await leader_of([a, b], LEASE + 3) is b
+        sampler.phase()
         waited = b.started_at - died
         assert LEASE - RETRY - 0.1 <= waited <= LEASE + RETRY_SLACK, waited
         lease = await client.leases.get(lock, "kube-system")
@@ -140,17 +154,22 @@ async def test_one_leader_at_a_time_and_takeover_after_a_crash_or_a_release(
         sampler.candidates = (a, b)
         await asyncio.sleep(RENEW)
         assert b.leading and not a.leading
+        sampler.phase()
         await b.stop()
         released_lease = await client.leases.get(lock, "kube-system")
         assert released_lease.spec.holder_identity in ("", "a")
         assert await leader_of([a, b], 3) is a  # "at once": the test below
+        await sampler.look()
+        sampler.phase()
         assert (await client.leases.get(lock, "kube-system")).spec.lease_transitions == 2
     finally:
         await sampler.close()
         for c in (a, b):
             if c.task is not None and not c.task.done():
                 await c.stop()
-    assert sampler.samples > 500 and sampler.overlaps == []
+    # Looks in each phase: a's lead, the takeover after its crash, b's lead, the release.
+    assert len(sampler.looks) == 4 and all(sampler.looks), sampler.looks
+    assert sampler.overlaps == []
 
 
 async def test_a_released_lease_is_taken_at_once(client: Client, lock: str) -> None:

@@ -5,7 +5,6 @@ the pod's IP) with Kubernetes' words when nothing listens."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import struct
 from collections.abc import AsyncIterator
 
@@ -14,6 +13,7 @@ import pytest
 from kubelet.runtime.docker import port_forward
 from kubelet.runtime.docker.hijack import MultiplexedStream
 from kubelet.runtime.streams import PortForwardError
+from tests.support import free_port
 
 
 def frame(stream: int, data: bytes) -> bytes:
@@ -25,12 +25,6 @@ def test_multiplexed_output_split_anywhere() -> None:
     demux = MultiplexedStream()
     pieces = [piece for i in range(len(wire)) for piece in demux.feed(wire[i : i + 1])]
     assert pieces == [("stdout", b"out\n"), ("stderr", b"err\n"), ("stdout", b"more")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
