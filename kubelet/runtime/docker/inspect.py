@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -16,10 +17,15 @@ from kubelet.runtime.types import ContainerRuntimeError
 Inspect = Callable[[str], Awaitable[dict[str, Any]]]
 
 # Docker records a container's OOM and its exit from two events of containerd, handled one after
-# the other (daemon/monitor.go); on a busy engine the exit can be inspected before the OOM is, and
-# a container killed by the OOM killer then reads as exit code 137 without OOMKilled. The kubelet
-# reports a terminated state once, so a SIGKILL exit is inspected again after this long.
-OOM_SETTLE_SECONDS = 0.5
+# the other (daemon/monitor.go), and the shim sends the OOM from its own watcher of the cgroup: on
+# a busy engine the exit can be inspected before the OOM is (0.5 s later was not enough with the
+# integration tests in three processes), and a container killed by the OOM killer then reads as
+# exit code 137 without OOMKilled. The kubelet reports a terminated state once, so a SIGKILL exit
+# is inspected again every OOM_POLL_SECONDS until Docker has the OOM, for OOM_SETTLE_SECONDS at
+# most: a container killed otherwise (a stop's SIGKILL) has no OOM to wait for, and no event says
+# that none will come.
+OOM_SETTLE_SECONDS = 3.0
+OOM_POLL_SECONDS = 0.1
 _SIGKILL_EXIT = 137
 
 
@@ -52,8 +58,9 @@ class InspectCache:
     async def _fetch(self, container_id: str, state: str) -> dict[str, Any] | None:
         try:
             data = await self._inspect(container_id)
-            if _killed_without_oom(data):
-                await asyncio.sleep(OOM_SETTLE_SECONDS)
+            deadline = time.monotonic() + OOM_SETTLE_SECONDS
+            while _killed_without_oom(data) and time.monotonic() < deadline:
+                await asyncio.sleep(OOM_POLL_SECONDS)
                 data = await self._inspect(container_id)
         except ContainerRuntimeError as e:
             if "no such container" in str(e).lower():

@@ -94,12 +94,16 @@ def test_a_starting_container_reads_as_created_from_its_listing() -> None:
 async def test_a_sigkill_exit_is_inspected_again_for_an_oom_recorded_late(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Docker can show the exit (137) before the OOM event has set OOMKilled: the second inspect
-    sees it, and it is what is cached and reported. Other exits are inspected once."""
-    monkeypatch.setattr("kubelet.runtime.docker.inspect.OOM_SETTLE_SECONDS", 0.01)
+    """Docker can show the exit (137) before the OOM event has set OOMKilled: it is inspected
+    again until it shows it, and that is what is cached and reported. Other exits are inspected
+    once."""
+    monkeypatch.setattr("kubelet.runtime.docker.inspect.OOM_POLL_SECONDS", 0.001)
+    killed = {"State": {"Status": "exited", "ExitCode": 137, "OOMKilled": False}}
     answers = {
         "oom": [
-            {"State": {"Status": "exited", "ExitCode": 137, "OOMKilled": False}},
+            killed,
+            killed,
+            killed,
             {"State": {"Status": "exited", "ExitCode": 137, "OOMKilled": True}},
         ],
         "done": [{"State": {"Status": "exited", "ExitCode": 0, "OOMKilled": False}}],
@@ -115,4 +119,4 @@ async def test_a_sigkill_exit_is_inspected_again_for_an_oom_recorded_late(
     assert oom is not None and oom["State"]["OOMKilled"] is True
     assert await cache.get("oom", "exited") is oom  # cached after the second look
     await cache.get("done", "exited")
-    assert calls == ["oom", "oom", "done"]
+    assert calls == ["oom", "oom", "oom", "oom", "done"]
