@@ -167,9 +167,15 @@ class Authorizer:
             namespaced=namespaced,
             field_selector=field_selector,
         )
-        decision = self.authorize(attrs)
-        if not decision.allowed:
-            raise forbidden(attrs, decision.reason)
+        refused = self.refusal(attrs)
+        if refused is not None:
+            raise refused
+
+    def refusal(self, a: Attributes) -> errors.APIError | None:
+        """The Forbidden error of a request these attributes describe, or None if it is
+        allowed."""
+        decision = self.authorize(a)
+        return None if decision.allowed else forbidden(a, decision.reason)
 
 
 def forbidden(a: Attributes, reason: str = "") -> errors.APIError:

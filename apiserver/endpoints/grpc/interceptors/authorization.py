@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 import grpc
 from google.protobuf.message import Message
 
-from apiserver.auth.authorizer import Attributes, Authorizer, forbidden, request_attributes
+from apiserver.auth.authorizer import Attributes, Authorizer, request_attributes
 from apiserver.auth.user import UserInfo, current_user
 from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
     Stream,
@@ -74,11 +74,9 @@ class AuthorizationInterceptor(WrappingInterceptor):
         user = current_user()
         if user is None:  # no authentication configured: every request is allowed
             return
-        wanted = attributes(user, info, request)
-        decision = self.authorizer.authorize(wanted)
-        if not decision.allowed:
-            err = forbidden(wanted, decision.reason)
-            await abort(context, err.code, err.message)
+        refused = self.authorizer.refusal(attributes(user, info, request))
+        if refused is not None:
+            await abort(context, refused.code, refused.message)
 
     def _unary(self, behavior: Unary, info: RequestInfo) -> Unary:
         async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
