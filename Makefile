@@ -234,9 +234,19 @@ test-integration: $(VENV_STAMP)
 	command -v etcd >/dev/null || { echo "etcd not installed: run make host" >&2; exit 1; }
 	$(VENV)/bin/pytest -q -rs -n $(INTEGRATION_WORKERS) --dist loadscope tests/integration
 
+# The e2e tests share the cluster in E2E_WORKERS processes, each module in namespaces of its own;
+# then the disruptive ones (they stop nodes, leaders, etcd: tests/e2e/conftest.py) run alone.
+# Both passes run; either failing fails the target.
+E2E_WORKERS ?= 3
+
 test-e2e: $(VENV_STAMP)
 	@$(call timed,test-e2e)
-	PODPLANE_SERVER=localhost:$(APISERVER_PORT) $(VENV)/bin/pytest -q -rs tests/e2e
+	export PODPLANE_SERVER=localhost:$(APISERVER_PORT)
+	status=0
+	$(VENV)/bin/pytest -q -rs -n $(E2E_WORKERS) --dist loadscope -m "not disruptive" tests/e2e \
+	  || status=$$?
+	$(VENV)/bin/pytest -q -rs -m disruptive tests/e2e || status=$$?
+	exit $$status
 
 # Everything CI runs. The cluster is torn down even on failure; a Docker engine is stopped only if
 # this run started it (host-setup records its PID), so a developer's engine is left alone, and so

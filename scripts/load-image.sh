@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make load-image IMAGE=NAME[:TAG] [IMAGE=...]: makes an image built on the host available to
 # every node of the compose cluster, as `kind load docker-image` does for kind's nodes:
-#   - loaded into each node's engine (docker save | docker load), and on a containerd node into
-#     containerd's k8s.io namespace (ctr images import), so a pod runs it with
-#     imagePullPolicy IfNotPresent or Never whatever its name;
+#   - loaded into the engine each node's pods run on (docker save, then docker load, or on a
+#     containerd node ctr images import into containerd's k8s.io namespace), every node at once,
+#     so a pod runs it with imagePullPolicy IfNotPresent or Never whatever its name;
 #   - and, for a Docker Hub name (`myapp:1`, `me/app`), pushed to the cluster's registry, the
 #     nodes' Docker Hub mirror, so that a pull (imagePullPolicy Always, the default for :latest)
 #     finds it as it would on docker.io, and a node that starts later gets it too.
@@ -34,17 +34,31 @@ hub_path() {
   echo "$ref"
 }
 
+# Into the engine that runs a node's pods: containerd's k8s.io namespace on a containerd node
+# (CONTAINER_RUNTIME=containerd), where its CRI plugin finds images (as `kind load docker-image`),
+# its Docker engine otherwise; and the first node's Docker engine, which pushes to the registry.
+load_into() {  # NODE ARCHIVE PUSHER(0|1)
+  local node=$1 archive=$2 pusher=$3
+  if [[ $(docker exec "$node" printenv CONTAINER_RUNTIME 2>/dev/null) == containerd ]]; then
+    docker exec -i "$node" ctr -n k8s.io images import - <"$archive" >/dev/null
+    ((pusher)) || return 0
+  fi
+  docker exec -i "$node" docker load -q <"$archive" >/dev/null
+}
+
+archive=$(mktemp --suffix .tar)
+trap 'rm -f "$archive"' EXIT
 for image in "$@"; do
   docker image inspect "$image" >/dev/null 2>&1 \
     || { log "no image $image on this host (docker build -t $image ... first)"; exit 1; }
-  for node in "${nodes[@]}"; do
-    docker save "$image" | docker exec -i "$node" docker load -q >/dev/null
-    # A node whose pods run on containerd (CONTAINER_RUNTIME=containerd): into its k8s.io
-    # namespace too, where its CRI plugin finds images (as `kind load docker-image`).
-    if [[ $(docker exec "$node" printenv CONTAINER_RUNTIME 2>/dev/null) == containerd ]]; then
-      docker save "$image" | docker exec -i "$node" ctr -n k8s.io images import - >/dev/null
-    fi
+  # Saved once, loaded into every node at once.
+  docker save "$image" -o "$archive"
+  loads=()
+  for i in "${!nodes[@]}"; do
+    load_into "${nodes[i]}" "$archive" $((i == 0)) &
+    loads+=($!)
   done
+  for load in "${loads[@]}"; do wait "$load"; done
   log "loaded $image into ${#nodes[@]} nodes"
   path=$(hub_path "$image")
   if [[ -z $path ]]; then

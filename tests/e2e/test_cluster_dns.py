@@ -18,6 +18,10 @@ from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl, Result
 from tests.e2e.waiting import eventually
 
+# It deletes a coredns pod, which the other tests' names resolve through: it runs alone, after the
+# tests that share the cluster (conftest.py).
+pytestmark = pytest.mark.disruptive
+
 WEB = ROOT / "examples" / "web-deployment.yaml"
 CLUSTER_DNS_IP = "10.96.0.10"
 SYSTEM = Kubectl("kube-system")

@@ -9,10 +9,15 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from podplane.client.clientset import Client
 from tests.e2e.compose_cluster import NODES, compose, podctl
 from tests.e2e.faults import record, tolerating_replication_controller, wait_schedulable
 from tests.support import eventually
+
+# It stops node-2's container: it runs alone, after the tests that share the cluster (conftest.py).
+pytestmark = pytest.mark.disruptive
 
 HELLO_WORLD = """\
 kind: Job

@@ -22,6 +22,9 @@ from tests.e2e.compose_cluster import NODES
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.waiting import eventually
 
+# It cordons and drains nodes: it runs alone, after the tests that share the cluster (conftest.py).
+pytestmark = pytest.mark.disruptive
+
 VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -186,6 +189,9 @@ def test_a_budget_that_cannot_be_met_makes_the_drain_time_out(k: Kubectl) -> Non
         "the new spec observed",
     )
     node = nodes_of(k)[0]
+    eventually(
+        lambda: not unmanaged_pods_on(k, node), 120, f"earlier tests' bare pods to leave {node}"
+    )
     before = {p["metadata"]["name"] for p in web_pods(k)}
     drain = k.run(
         "drain",

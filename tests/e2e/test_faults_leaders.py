@@ -1,7 +1,7 @@
 """The leading scheduler and controller-manager killed (SIGKILL, no lease release) mid-work on the
 compose cluster: the standby takes over through leader election once the lease expires, no pod is
 bound twice and no replica created twice. Recovery times go to build/e2e/faults.json.
-These tests stop services: run them under `flock /tmp/podplane-compose.lock`."""
+These tests stop services: they are disruptive (conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from podplane.client.clientset import Client
@@ -26,6 +27,10 @@ from tests.e2e.faults import (
     wait_healthy,
 )
 from tests.support import eventually
+
+# It kills the leading scheduler and controller-manager: it runs alone, after the tests that share
+# the cluster (conftest.py).
+pytestmark = pytest.mark.disruptive
 
 STANDBYS = ("scheduler", "scheduler-2", "controller-manager", "controller-manager-2")
 

@@ -2,8 +2,8 @@
 off the network goes Unknown, its pods are replaced elsewhere, and once reconnected it is Ready
 again with its old pods gone from its Docker, nothing running twice. (A node container stopped is
 test_controllers' test_a_replication_controller_spreads_and_survives_a_node_stopping.)
-Recovery times go to build/e2e/faults.json. These tests stop services and cut networks: run them
-under `flock /tmp/podplane-compose.lock`."""
+Recovery times go to build/e2e/faults.json. These tests stop services and cut networks: they are
+disruptive (conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from podplane.api.core.v1 import core_pb2
@@ -34,6 +35,10 @@ from tests.e2e.faults import (
 )
 from tests.e2e.faults import replication_controller as sleepers
 from tests.support import eventually
+
+# It restarts kubelets and cuts a node off the network: it runs alone, after the tests that share
+# the cluster (conftest.py).
+pytestmark = pytest.mark.disruptive
 
 CUT = "node-3"
 

@@ -1,7 +1,7 @@
 """Faults of etcd and the apiserver on the compose cluster, under load: no write the apiserver
 acknowledged is lost, controllers converge, and watches resume with every change delivered once
 and in order. Each test prints its recovery times and records them in build/e2e/faults.json.
-These tests stop services: run them under `flock /tmp/podplane-compose.lock`."""
+These tests stop services: they are disruptive (conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from podplane.client.clientset import Client
@@ -31,6 +32,10 @@ from tests.e2e.faults import (
 )
 from tests.e2e.watch_checker import WatchChecker
 from tests.support import eventually
+
+# It stops etcd and the apiserver: it runs alone, after the tests that share the cluster
+# (conftest.py).
+pytestmark = pytest.mark.disruptive
 
 
 @pytest_asyncio.fixture

@@ -24,6 +24,10 @@ from tests.e2e.compose_cluster import NODES, compose
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.waiting import eventually
 
+# It deletes a kube-proxy pod and restarts node-2: it runs alone, after the tests that share the
+# cluster (conftest.py).
+pytestmark = pytest.mark.disruptive
+
 SYSTEM = Kubectl("kube-system")
 ACCOUNT = "--as=system:serviceaccount:kube-system:kube-proxy"
 

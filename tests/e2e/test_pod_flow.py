@@ -10,7 +10,10 @@ import ipaddress
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
@@ -46,6 +49,16 @@ async def wait_for_phase(
     return await eventually(check, timeout, what=f"pod {namespace}/{name} in {phases}")
 
 
+@pytest.fixture
+def jumpod_removed_after() -> Iterator[None]:
+    """The README's pod is in the default namespace, where no namespace's deletion takes it
+    away: deleted after the test, so that no later test finds it on its node (kubectl drain
+    refuses a node with a bare pod on it)."""
+    yield
+    podctl("delete", "pod", "jumpod", "--ignore-not-found", "--wait=false")
+
+
+@pytest.mark.usefixtures("jumpod_removed_after")
 async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -> None:
     """The manifest from the issue, unchanged, via `podctl apply -f`, watched like `get pods -w`."""
     name = "jumpod"

@@ -18,6 +18,9 @@ import yaml
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.waiting import eventually
 
+# It fills node-3's CPU: it runs alone, after the tests that share the cluster (conftest.py).
+pytestmark = pytest.mark.disruptive
+
 NODE = "node-3"
 
 

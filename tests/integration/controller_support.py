@@ -1,19 +1,29 @@
 """Controllers run in the test's own process against the real apiserver, the ReplicaSets they are
-given, and waits for the pods they own. Shared by the ReplicaSet and garbage-collector tests."""
+given, waits for the pods they own, and the barrier after which whatever a controller would do
+with what it has seen so far has been done (Passes). Shared by the controllers' tests."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from google.protobuf.message import Message
+
+from controller.framework.reconciler import ReconcileLoop
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
+from podplane.apimachinery.meta import object_meta
 from podplane.client.clientset import Client
+from podplane.client.informer import Informer, object_key
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.support import eventually
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @contextlib.asynccontextmanager
@@ -100,3 +110,71 @@ async def wait_for_pods(
         await eventually(none_left, timeout=timeout, what=f"no pods of {owner_uid}")
         return []
     return await eventually(exact, timeout=timeout, what=f"{count} pods of {owner_uid}")
+
+
+async def informed(
+    informer: Informer[Any], *objects: Message, deleted: bool = False, timeout: float = 30.0
+) -> None:
+    """Waits until the informer's cache holds each object as written, or a later version of it
+    (or, if `deleted`, none of it any more): the informer's handlers have been called with it."""
+
+    def current(obj: Message) -> bool:
+        cached = informer.get(object_key(obj))
+        if cached is None:
+            return deleted
+        return int(object_meta(cached).resource_version) >= int(object_meta(obj).resource_version)
+
+    async def all_current() -> bool:
+        return all(current(obj) for obj in objects)
+
+    await eventually(all_current, timeout, interval=0.01, what=f"{informer.name} to catch up")
+
+
+class Passes:
+    """Counts the passes of a work queue's worker (a controller's reconcile, a kubelet's pod
+    sync) by key. `resync(key)` is the barrier a test needs before asserting that something did
+    not happen: it queues the key once more, as an informer's periodic resync does, and waits
+    for that pass to end. One pass of a key runs at a time, so every pass of the key queued
+    before it has ended too, its writes answered by the apiserver; and the pass itself acts on
+    the caches as they are now. Whatever the worker would do for that key with what its
+    informers have delivered so far, it has done."""
+
+    def __init__(self, enqueue: Callable[[str], None]) -> None:
+        """`enqueue` queues a key; the passes counted are those of the functions `counted`
+        wraps."""
+        self._enqueue = enqueue
+        self._ended: collections.Counter[str] = collections.Counter()
+        self._running: set[str] = set()
+
+    @classmethod
+    def of(cls, loop: ReconcileLoop) -> Passes:
+        """The passes of a controller's reconcile loop."""
+        passes = cls(loop.enqueue)
+        loop.reconcile = passes.counted(loop.reconcile)
+        return passes
+
+    def counted(
+        self, sync: Callable[Concatenate[str, P], Awaitable[R]]
+    ) -> Callable[Concatenate[str, P], Coroutine[Any, Any, R]]:
+        """`sync(key, ...)`, each call counted as a pass of `key`."""
+
+        async def counting(key: str, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            self._running.add(key)
+            try:
+                return await sync(key, *args, **kwargs)
+            finally:
+                self._running.discard(key)
+                self._ended[key] += 1
+
+        return counting
+
+    async def resync(self, key: str, timeout: float = 30.0) -> None:
+        # A pass running now may have read the caches before the latest event: the queued
+        # key's pass is the one after it.
+        due = self._ended[key] + (2 if key in self._running else 1)
+        self._enqueue(key)
+
+        async def ended() -> bool:
+            return self._ended[key] >= due
+
+        await eventually(ended, timeout, interval=0.01, what=f"a pass of {key} to end")

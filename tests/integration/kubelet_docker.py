@@ -1,7 +1,8 @@
 """Helpers for the kubelet's integration tests on the real Docker engine of the test host
-(DOCKER_HOST, default unix:///var/run/docker.sock): a whole kubelet for a fresh node, pods from a
-spec, and the removal of every container of a test's pods (they carry its pod namespace as a
-label). The fixtures built on them (docker_runtime, pod_namespace, kubelet) are in conftest.py."""
+(DOCKER_HOST, default unix:///var/run/docker.sock): a whole kubelet for a fresh node, its pod
+syncs counted, pods from a spec, and the removal of every container of a test's pods (they carry
+its pod namespace as a label). The fixtures built on them (docker_runtime, pod_namespace,
+kubelet) are in conftest.py."""
 
 from __future__ import annotations
 
@@ -20,8 +21,18 @@ from kubelet.runtime.docker.sdk import errors, sdk
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from tests.integration.controller_support import Passes
 
 DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def pod_syncs(kubelet: Kubelet) -> Passes:
+    """The passes of the kubelet's pod workers over each pod key (its PodSyncer's syncs, each of
+    which writes the pod's status): `resync(key)` waits for one that began after the call."""
+    passes = Passes(kubelet.workers.enqueue)
+    # The workers call it as sync(key, pod): wrapped where they find it.
+    kubelet.syncer.sync = passes.counted(kubelet.syncer.sync)  # type: ignore[method-assign,assignment]
+    return passes
 
 
 def remove_labelled(namespace: str) -> list[str]:

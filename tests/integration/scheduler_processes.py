@@ -242,6 +242,10 @@ class NodeNameHistory:
         for node, cpu in used.items():
             self.peak_milli_cpu[node] = max(self.peak_milli_cpu.get(node, 0), cpu)
 
+    def bound(self) -> int:
+        """How many pods the watch has seen bound."""
+        return sum(1 for seen in self.node_names.values() if seen[-1])
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

@@ -43,7 +43,7 @@ from podplane.client.leaderelection import (
 from podplane.client.retry_after import retry_after
 from tests.integration.control_plane import etcd_process, paused, running_apiserver
 from tests.pki_support import cert_credentials, make_pki, secure_serving
-from tests.support import EtcdProcess
+from tests.support import EtcdProcess, eventually
 
 NAMESPACE = "default"
 FLOOD_WRITERS = 120
@@ -125,6 +125,9 @@ async def test_a_flood_of_workload_writes_does_not_delay_lease_renewals(
     secure_apiserver: APIServer, pki_dir: Path
 ) -> None:
     target = f"localhost:{secure_apiserver.port}"
+    apf = secure_apiserver.flow_control
+    assert isinstance(apf, PriorityAndFairness)
+    workload = apf.levels["workload-high"].queues
     workload_waits_before = sample(
         "apiserver_flowcontrol_request_wait_duration_seconds_count",
         priority_level="workload-high",
@@ -165,7 +168,14 @@ async def test_a_flood_of_workload_writes_does_not_delay_lease_renewals(
 
         until = time.monotonic() + FLOOD_SECONDS
         flooding = asyncio.ensure_future(flood(target, pki_dir, until))
-        await asyncio.sleep(1.0)  # the flood has filled the seats
+
+        async def seats_filled() -> bool:
+            # A request waits in a queue only when every seat of its level is taken.
+            return workload.waiting > 0
+
+        await eventually(
+            seats_filled, FLOOD_SECONDS / 2, interval=0.01, what="the flood to fill the seats"
+        )
         renewals, heartbeats = await asyncio.gather(
             timed_renewals(elector.try_acquire_or_renew, until, RENEW_DEADLINE),
             timed_renewals(heartbeat, until, RENEW_DEADLINE),
@@ -247,7 +257,6 @@ async def test_excess_creates_wait_their_turn_and_are_all_served(
                     break
                 await asyncio.sleep(0.01)
             assert (queues.executing, queues.waiting) == (1, 5)
-            await asyncio.sleep(0.1)  # well within the wait limit
         codes = await asyncio.gather(*creates)
     assert codes == [grpc.StatusCode.OK] * 6
     assert stored_pods(own_etcd, "queued-") == {f"queued-{i}" for i in range(6)}
@@ -272,9 +281,14 @@ async def test_creates_that_wait_too_long_are_refused_and_never_written(
     rest = f"http://127.0.0.1:{anonymous_apiserver.rest_port}"
     async with grpc.aio.insecure_channel(f"127.0.0.1:{anonymous_apiserver.port}") as channel:
         stub = resources.POD.stub(channel)
+        queues = apf.levels["global-default"].queues
         with paused(own_etcd):
             held = asyncio.ensure_future(create(stub, "held"))
-            await asyncio.sleep(0.2)
+
+            async def held_executing() -> bool:
+                return queues.executing == 1
+
+            await eventually(held_executing, 10, interval=0.01, what="the held create to execute")
             start = time.monotonic()
             refused = await asyncio.gather(*(create(stub, f"late-{i}") for i in range(5)))
             waited = time.monotonic() - start
@@ -296,8 +310,13 @@ async def test_creates_that_wait_too_long_are_refused_and_never_written(
                         response.headers.get("Retry-After"),
                         await response.json(),
                     )
-            await asyncio.sleep(0.5)
         assert await held == grpc.StatusCode.OK
+
+        async def level_idle() -> bool:
+            return (queues.executing, queues.waiting) == (0, 0)
+
+        # Nothing of the level is left to execute: a refused create cannot be written later.
+        await eventually(level_idle, 10, interval=0.01, what="the level to be idle")
     assert refused == [grpc.StatusCode.RESOURCE_EXHAUSTED] * 5
     limit = anonymous_apiserver.request_wait_limit
     assert given == [pytest.approx(limit)] * 6  # the five gRPC creates and the REST one
@@ -311,10 +330,18 @@ async def test_a_client_retries_through_the_refusals(
     anonymous_apiserver: APIServer, own_etcd: EtcdProcess
 ) -> None:
     names = [f"retried-{i}" for i in range(10)]
+    apf = anonymous_apiserver.flow_control
+    assert isinstance(apf, PriorityAndFairness)
+    queues = apf.levels["global-default"].queues
+    rejected_before = queues.rejected
     async with Client(f"127.0.0.1:{anonymous_apiserver.port}", timeout=60) as client:
         with paused(own_etcd):  # one create waits on etcd; the others wait, time out, retry
             creates = asyncio.gather(*(client.pods.create(pod(n)) for n in names))
-            await asyncio.sleep(1.0)
+
+            async def the_others_refused() -> bool:
+                return queues.rejected - rejected_before >= len(names) - 1
+
+            await eventually(the_others_refused, 20, interval=0.02, what="the refusals")
         created = await creates
     assert sorted(p.metadata.name for p in created) == sorted(names)
     assert stored_pods(own_etcd, "retried-") == set(names)

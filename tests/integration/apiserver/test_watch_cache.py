@@ -141,7 +141,15 @@ async def test_a_watcher_resuming_across_an_apiserver_restart_is_expired_and_rel
                             return watcher.state == final
 
                         await eventually(caught_up, timeout=20, what="the watcher to catch up")
-                        await asyncio.sleep(0.5)  # nothing more may come
+                        # A change after all the others: once the watcher has it, whatever more
+                        # the stream had for it before would have come first.
+                        last = await watched_client.pods.create(pod("last", ns))
+                        last_change = ("ADDED", "last", last.metadata.resource_version)
+
+                        async def has_last() -> bool:
+                            return last_change in watcher.seen
+
+                        await eventually(has_last, timeout=20, what="the watcher to see the last")
                         assert etcd_watchers(etcd) == etcd_watches
                         restarted_at = second.cachers["pods"].window_start
             assert watcher.seen[: len(before)] == before
@@ -150,7 +158,7 @@ async def test_a_watcher_resuming_across_an_apiserver_restart_is_expired_and_rel
             [relisted_at] = watcher.relisted_at
             assert watcher.seen[len(before) :] == [
                 change for change in during + after if int(change[2]) > relisted_at
-            ]
+            ] + [last_change]
         finally:
             await other_client.close()
             await watched_client.close()

@@ -202,7 +202,12 @@ async def test_denied_with_kubectl_is_never_signed(cluster: RestCluster, control
 
     denied = await cluster.kubectl_ok("certificate", "deny", name)
     assert denied == f"certificatesigningrequest.certificates.k8s.io/{name} denied\n"
-    await asyncio.sleep(1.0)  # what the signer would do, it has done by now
+    # A request approved after the denial: once the signer has issued it, it has passed over the
+    # denied one (its informer delivers changes in order, its one worker takes keys in turn).
+    later = unique("later")
+    await create(cluster, csr_manifest(later, request_pem("later")))
+    await cluster.kubectl_ok("certificate", "approve", later)
+    await condition_becomes(cluster, later, "Approved,Issued")
 
     assert (await get_row(cluster, name))["CONDITION"] == "Denied"
     csr = await read(cluster, name)

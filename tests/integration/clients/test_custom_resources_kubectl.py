@@ -9,7 +9,6 @@ definition, which deletes its objects first."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -352,9 +351,12 @@ async def test_deleting_a_definition_deletes_its_objects_first(cluster: RestClus
         return ran.code == 1 and "NotFound" in ran.err
 
     await eventually(gone, timeout=15, what=f"{crd_name} deleted")
-    await asyncio.sleep(0.2)
-    ran = await cluster.kubectl("get", "--raw", f"/apis/{group}/v1/crontabs")
-    assert ran.code == 1 and "NotFound" in ran.err
+
+    async def not_served() -> bool:
+        ran = await cluster.kubectl("get", "--raw", f"/apis/{group}/v1/crontabs")
+        return ran.code == 1 and "NotFound" in ran.err
+
+    await eventually(not_served, timeout=10, what=f"/apis/{group}/v1 no longer served")
 
 
 async def test_openapi_v2_in_protobuf_for_kubectl(cluster: RestCluster) -> None:

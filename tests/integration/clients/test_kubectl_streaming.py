@@ -148,9 +148,17 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
         await until(rb"45 123")
         set_size(master, 50, 130)
         proc.send_signal(signal.SIGWINCH)
-        await asyncio.sleep(0.5)
-        os.write(master, b"stty size; exit 3\r")
+        # kubectl passes the new size on: a command typed before it has arrived sees the old
+        # one; asked again, the shell sees the new one.
+        for _ in range(10):
+            os.write(master, b"stty size\r")
+            try:
+                await until(rb"50 130", timeout=2)
+                break
+            except AssertionError:
+                continue
         await until(rb"50 130")
+        os.write(master, b"exit 3\r")
         assert await asyncio.wait_for(proc.wait(), 30) == 3
     finally:
         if proc.returncode is None:

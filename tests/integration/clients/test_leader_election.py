@@ -110,6 +110,11 @@ class Sampler:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
+async def sees(candidate: Candidate, leader: str) -> bool:
+    """Whether the candidate has read the lease and found `leader` holding it."""
+    return candidate.elector.leader == leader
+
+
 async def leader_of(candidates: list[Candidate], timeout: float) -> Candidate:
     async def one() -> Candidate | None:
         leading = [c for c in candidates if c.leading]
@@ -132,8 +137,11 @@ async def test_one_leader_at_a_time_and_takeover_after_a_crash_or_a_release(
     b.start()
     sampler = Sampler(a, b)
     try:
-        # Steady: a renews, b stands by, for longer than a lease duration.
+        # Steady: a renews, b stands by, for longer than a lease duration (the time the
+        # property is about). Then b tries once more, as its next attempt would: it takes the
+        # lease unless it has seen a renew it within the last lease duration.
         await asyncio.sleep(1.5 * LEASE)
+        assert not await b.elector.try_acquire_or_renew()
         assert a.leading and not b.leading and b.elector.leader == "a"
         sampler.phase()
 
@@ -152,8 +160,9 @@ async def test_one_leader_at_a_time_and_takeover_after_a_crash_or_a_release(
         a = Candidate(client, lock, "a")
         a.start()
         sampler.candidates = (a, b)
-        await asyncio.sleep(RENEW)
+        await eventually(lambda: sees(a, "b"), 10, interval=0.01, what="a to see b lead")
         assert b.leading and not a.leading
+        await sampler.look()
         sampler.phase()
         await b.stop()
         released_lease = await client.leases.get(lock, "kube-system")
@@ -183,7 +192,8 @@ async def test_a_released_lease_is_taken_at_once(client: Client, lock: str) -> N
     b.start()
     sampler = Sampler(a, b)
     try:
-        await asyncio.sleep(RENEW)
+        # b has read the lease and follows it: what happens next reaches it as a watch event.
+        await eventually(lambda: sees(b, "a"), 10, interval=0.01, what="b to see a lead")
         assert a.leading and not b.leading
         await a.stop()
         released = await client.leases.get(lock, "kube-system")
@@ -208,7 +218,7 @@ async def test_a_leader_that_cannot_renew_stops_before_the_standby_starts(
     b.start()
     sampler = Sampler(a, b)
     try:
-        await asyncio.sleep(LEASE)
+        await eventually(lambda: sees(b, "a"), 10, interval=0.01, what="b to see a lead")
         await own.close()  # every renewal fails from now on
         cut = time.monotonic()
 
@@ -225,37 +235,39 @@ async def test_a_leader_that_cannot_renew_stops_before_the_standby_starts(
     assert sampler.overlaps == []
 
 
-def controller_manager(server: str, lock: str) -> tuple[subprocess.Popen[bytes], int]:
+def controller_manager(server: str, lock: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A controller-manager process and its health port; its output goes to `log`."""
     health = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "controller",
-            "--server",
-            server,
-            "--health-port",
-            str(health),
-            "--metrics-bind-address",
-            "",
-            "--controllers",
-            "namespace",
-            "--leader-elect-resource-name",
-            lock,
-            # A lease far longer than the test waits for a takeover: one seen can only follow
-            # a release.
-            "--leader-elect-lease-duration",
-            "60s",
-            "--leader-elect-renew-deadline",
-            "2s",
-            "--leader-elect-retry-period",
-            "500ms",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    with log.open("wb") as output:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "controller",
+                "--server",
+                server,
+                "--health-port",
+                str(health),
+                "--metrics-bind-address",
+                "",
+                "--controllers",
+                "namespace",
+                "--leader-elect-resource-name",
+                lock,
+                # A lease far longer than the test waits for a takeover: one seen can only follow
+                # a release.
+                "--leader-elect-lease-duration",
+                "60s",
+                "--leader-elect-renew-deadline",
+                "2s",
+                "--leader-elect-retry-period",
+                "500ms",
+            ],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     return proc, health
 
 
@@ -270,9 +282,10 @@ async def healthy(port: int) -> bool:
 
 
 async def test_two_controller_managers_one_leads_and_a_sigterm_hands_over(
-    client: Client, lock: str
+    client: Client, lock: str, tmp_path: Path
 ) -> None:
-    first, first_health = controller_manager(client.target, lock)
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first, first_health = controller_manager(client.target, lock, first_log)
     try:
 
         async def holder() -> str:
@@ -280,17 +293,25 @@ async def test_two_controller_managers_one_leads_and_a_sigterm_hands_over(
             return str(lease.spec.holder_identity)
 
         leader = await eventually(holder, 20, what="the first controller-manager to lead")
-        second, second_health = controller_manager(client.target, lock)
+        second, second_health = controller_manager(client.target, lock, second_log)
         try:
             for port in (first_health, second_health):
                 await eventually(functools.partial(healthy, port), 20, what="health SERVING")
-            await asyncio.sleep(2)
-            assert await holder() == leader  # the second one stands by
+
+            async def second_saw_the_leader() -> bool:
+                return (
+                    f"new leader for lease kube-system/{lock}: {leader}" in second_log.read_text()
+                )
+
+            # The second one has read the lease, found it held and left it: it stands by.
+            await eventually(second_saw_the_leader, 20, what="the second to see the leader")
+            assert await holder() == leader
 
             first.send_signal(signal.SIGTERM)
-            output, _ = await asyncio.to_thread(first.communicate, timeout=15)
-            assert first.returncode == 0, output.decode()
-            assert f"released lease kube-system/{lock}" in output.decode()
+            await asyncio.to_thread(first.wait, 15)
+            output = first_log.read_text()
+            assert first.returncode == 0, output
+            assert f"released lease kube-system/{lock}" in output
 
             async def new_holder() -> str | None:
                 h = await holder()
@@ -301,9 +322,10 @@ async def test_two_controller_managers_one_leads_and_a_sigterm_hands_over(
             assert await healthy(second_health)
         finally:
             second.send_signal(signal.SIGTERM)
-            output, _ = await asyncio.to_thread(second.communicate, timeout=15)
-        assert second.returncode == 0, output.decode()
-        assert "starting the namespace controller" in output.decode()
+            await asyncio.to_thread(second.wait, 15)
+        output = second_log.read_text()
+        assert second.returncode == 0, output
+        assert "starting the namespace controller" in output
     finally:
         if first.poll() is None:
             first.kill()

@@ -219,17 +219,21 @@ class ServingWatch:
     pods: dict[str, core_pb2.Pod] = field(default_factory=dict)
     fewest: int | None = None
 
+    def serving(self) -> set[str]:
+        """The nodes with a ready pod, as the watch has seen them so far."""
+        return {
+            p.spec.node_name
+            for p in self.pods.values()
+            if ready(p) and not p.metadata.deletion_timestamp
+        }
+
     def saw(self, type_: str, pod: core_pb2.Pod) -> None:
         if type_ == "DELETED":
             self.pods.pop(pod.metadata.name, None)
         else:
             self.pods[pod.metadata.name] = pod
-        serving = {
-            p.spec.node_name
-            for p in self.pods.values()
-            if ready(p) and not p.metadata.deletion_timestamp
-        }
-        self.fewest = len(serving) if self.fewest is None else min(self.fewest, len(serving))
+        serving = len(self.serving())
+        self.fewest = serving if self.fewest is None else min(self.fewest, serving)
 
 
 async def watch_serving(client: Client, ns: str, watch: ServingWatch) -> None:
@@ -244,7 +248,12 @@ async def test_a_template_change_rolls_node_by_node_and_kubectl_rollout_works(c:
     watch = ServingWatch()
     watching = asyncio.create_task(watch_serving(c.client, ns, watch))
     try:
-        await asyncio.sleep(0.5)
+
+        async def watch_has_them() -> bool:
+            return len(watch.serving()) == len(c.nodes)
+
+        # Armed once the watch has delivered the pods already serving on every node.
+        await eventually(watch_has_them, what="the watch to see a ready pod on every node")
         watch.fewest = None
         await c.kubectl("set", "image", "ds/agent", "main=busybox:2", "-n", ns)
         status = await c.rest.kubectl(

@@ -19,6 +19,8 @@ from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import (
+    Passes,
+    informed,
     owned_pods,
     pods_in,
     replica_set,
@@ -84,7 +86,9 @@ async def test_background_deletion_deletes_the_pods(client: Client) -> None:
 
 async def test_orphan_deletion_keeps_the_pods_without_their_owner(client: Client) -> None:
     ns = await new_namespace(client)
-    async with running(*replication_and_collector(client)):
+    replication, collector = replication_and_collector(client)
+    collector_passes, replication_passes = Passes.of(collector.loop), Passes.of(replication.loop)
+    async with running(replication, collector):
         rs = await web_replica_set(client, ns)
         marked = await client.replicasets.delete("web", ns, propagation_policy="Orphan")
         assert list(marked.metadata.finalizers) == ["orphan"]
@@ -93,7 +97,15 @@ async def test_orphan_deletion_keeps_the_pods_without_their_owner(client: Client
             return not await exists(client.replicasets, "web", ns)
 
         await eventually(rs_gone, what="the ReplicaSet to be deleted")
-        await asyncio.sleep(0.5)  # nothing else happens to the pods
+        # Nothing else happens to the pods: both controllers have seen the pods orphaned and
+        # the ReplicaSet gone, then passed over each of them once more.
+        orphaned = await pods_in(client, ns)
+        await informed(replication.pods, *orphaned)
+        await informed(replication.owners, marked, deleted=True)
+        for p in orphaned:
+            await collector_passes.resync(f"pods/{ns}/{p.metadata.name}")
+        await collector_passes.resync(f"replicasets/{ns}/web")
+        await replication_passes.resync(f"{ns}/web")
         pods = await pods_in(client, ns)
         assert len(pods) == 3
         assert all(not p.metadata.owner_references for p in pods)
@@ -152,7 +164,9 @@ async def test_a_dependent_goes_only_once_its_owner_is_confirmed_gone(client: Cl
         pod(ns, "owned", rs_ref),
     ]:
         await client.pods.create(p)
-    async with running(GarbageCollector(client, SharedInformerFactory(client))):
+    collector = GarbageCollector(client, SharedInformerFactory(client))
+    passes = Passes.of(collector.loop)
+    async with running(collector):
 
         async def collected() -> bool:
             names = {p.metadata.name for p in await pods_in(client, ns)}
@@ -165,7 +179,12 @@ async def test_a_dependent_goes_only_once_its_owner_is_confirmed_gone(client: Cl
             return [r.uid for r in p.metadata.owner_references] == [rs.metadata.uid]
 
         await eventually(reference_removed, what="the gone owner's reference to be removed")
-        await asyncio.sleep(0.3)
+        # The collector has seen the remaining pods as they are, then passed over each once more.
+        remaining = await pods_in(client, ns)
+        _, pod_informer = collector.informers["pods"]
+        await informed(pod_informer, *remaining)
+        for p in remaining:
+            await passes.resync(f"pods/{ns}/{p.metadata.name}")
         assert {p.metadata.name for p in await pods_in(client, ns)} == {
             "config-owned",
             "two-owners",

@@ -20,6 +20,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.integration.controller_support import Passes, informed
 from tests.support import eventually, new_namespace
 
 BACKOFF = 0.5  # the controller's first back-off in these tests (10 s in a cluster)
@@ -182,6 +183,13 @@ async def finished(client: Client, ns: str, name: str, timeout: float = 30.0) ->
     return await eventually(check, timeout=timeout, what=f"job {name} to finish")
 
 
+async def settled(controller: JobController, passes: Passes, done: batch_pb2.Job) -> None:
+    """The controller's cache shows the job finished, and a pass over it has ended since: every
+    pass before it has ended too, whatever it created answered, and no later one creates."""
+    await informed(controller.jobs, done)
+    await passes.resync(f"{done.metadata.namespace}/{done.metadata.name}")
+
+
 def condition(j: batch_pb2.Job, type_: str) -> Any:
     return next(c for c in j.status.conditions if c.type == type_)
 
@@ -190,6 +198,7 @@ async def test_completions_with_parallelism(client: Client) -> None:
     ns = await new_namespace(client)
     seen = PodLog()
     controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
+    passes = Passes.of(controller.loop)
     async with running(
         controller.run(),
         watch_pods(client, ns, seen),
@@ -197,7 +206,7 @@ async def test_completions_with_parallelism(client: Client) -> None:
     ):
         created = await client.jobs.create(job(ns, "batch", completions=5, parallelism=2))
         done = await finished(client, ns, "batch")
-        await asyncio.sleep(0.5)  # anything the controller would still create shows now
+        await settled(controller, passes, done)  # anything it would still create shows now
 
     assert seen.max_active == 2
     pods = (await client.pods.list(ns)).items
@@ -229,6 +238,7 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
     ns = await new_namespace(client)
     seen = PodLog()
     controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
+    passes = Passes.of(controller.loop)
     async with running(
         controller.run(),
         watch_pods(client, ns, seen),
@@ -236,7 +246,7 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
     ):
         await client.jobs.create(job(ns, "flaky", backoffLimit=2))
         done = await finished(client, ns, "flaky")
-        await asyncio.sleep(0.5)
+        await settled(controller, passes, done)
 
     pods = sorted((await client.pods.list(ns)).items, key=lambda p: seen.added[p.metadata.name])
     assert [p.status.phase for p in pods] == ["Failed"] * 3  # the first try and two retries
@@ -259,6 +269,7 @@ async def test_failed_pods_are_retried_with_backoff_until_the_limit(client: Clie
 async def test_restarts_in_place_count_against_the_backoff_limit(client: Client) -> None:
     ns = await new_namespace(client)
     controller = JobController(client, SharedInformerFactory(client), backoff=BACKOFF)
+    passes = Passes.of(controller.loop)
 
     async def pod_deleted() -> bool:
         return not [
@@ -271,7 +282,7 @@ async def test_restarts_in_place_count_against_the_backoff_limit(client: Client)
         # Its delete may trail the Failed status: the controller keeps running until it is seen.
         await eventually(pod_deleted, timeout=10, what="the restarting pod to be deleted")
         # And none replaces it, however late the controller's cache shows the job failed.
-        await asyncio.sleep(1)
+        await settled(controller, passes, done)
         assert await pod_deleted()
 
     assert condition(done, "Failed").reason == "BackoffLimitExceeded"

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
+import pytest
 import pytest_asyncio
 
 from controller.nodeipam.controller import NodeIpamController
@@ -32,6 +34,7 @@ from podplane.client.clientset import Client
 from podplane.client.informer_factory import SharedInformerFactory
 from podplane.printers.pods import summarize_pod
 from tests.integration.control_plane import etcd_process, running_apiserver
+from tests.integration.controller_support import Passes, informed
 from tests.support import eventually, new_namespace
 
 GRACE = 2.0
@@ -39,8 +42,28 @@ QUARANTINE = 2.0
 UNREACHABLE = "node.kubernetes.io/unreachable"
 
 
+@dataclass(frozen=True)
+class Controllers:
+    """The node lifecycle controller and the pod GC, each loop's passes counted."""
+
+    lifecycle: NodeLifecycleController
+    node_passes: Passes
+    pod_passes: Passes
+    podgc: PodGCController
+    podgc_passes: Passes
+
+    async def settled(self, node: str, pod: Any) -> None:
+        """Both controllers have seen the pod as it is now and passed over it and its node once
+        more since: what they would do with them, they have done."""
+        await informed(self.lifecycle.pods, pod)
+        await informed(self.podgc.pods, pod)
+        await self.node_passes.resync(node)
+        await self.pod_passes.resync(f"{pod.metadata.namespace}/{pod.metadata.name}")
+        await self.podgc_passes.resync(f"node/{node}")
+
+
 @pytest_asyncio.fixture(scope="module")
-async def cluster() -> AsyncIterator[Client]:
+async def running_cluster() -> AsyncIterator[tuple[Client, Controllers]]:
     with etcd_process() as etcd:
         async with running_apiserver(etcd) as server:
             client = Client(f"127.0.0.1:{server.port}", timeout=10)
@@ -50,22 +73,36 @@ async def cluster() -> AsyncIterator[Client]:
                 monitor_grace_period=GRACE,
                 startup_grace_period=GRACE,
             )
+            podgc = PodGCController(client, SharedInformerFactory(client), quarantine=QUARANTINE)
+            controllers = Controllers(
+                lifecycle,
+                Passes.of(lifecycle.node_loop),
+                Passes.of(lifecycle.pod_loop),
+                podgc,
+                Passes.of(podgc.loop),
+            )
             tasks = [
                 asyncio.create_task(lifecycle.run()),
                 asyncio.create_task(
                     NodeIpamController(client, SharedInformerFactory(client)).run()
                 ),
-                asyncio.create_task(
-                    PodGCController(
-                        client, SharedInformerFactory(client), quarantine=QUARANTINE
-                    ).run()
-                ),
+                asyncio.create_task(podgc.run()),
             ]
-            yield client
+            yield client, controllers
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await client.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(running_cluster: tuple[Client, Controllers]) -> Client:
+    return running_cluster[0]
+
+
+@pytest.fixture(scope="module")
+def controllers(running_cluster: tuple[Client, Controllers]) -> Controllers:
+    return running_cluster[1]
 
 
 class HollowNode:
@@ -153,16 +190,19 @@ def ready_status(obj: Any) -> str:
 
 
 async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untainted_when_back(
-    cluster: Client,
+    cluster: Client, controllers: Controllers
 ) -> None:
     client = cluster
     node = HollowNode(client, "hollow-1", pod_cidr="10.244.1.0/24")
     await node.register()
     ns = await new_namespace(client)
-    await running_pod(client, ns, node.name, toleration_seconds=2)
+    running = await running_pod(client, ns, node.name, toleration_seconds=2)
 
-    # Alive: renewing keeps it untouched for several grace periods.
+    # Alive: renewing keeps it untouched for several grace periods (the time the property is
+    # about), at the end of which the controllers have passed over the node and its pod: were
+    # the renewals not counted, the node would be marked by now.
     await asyncio.sleep(1.5 * GRACE)
+    await controllers.settled(node.name, running)
     current = await client.nodes.get(node.name)
     assert ready_status(current) == "True" and not current.spec.taints
 
@@ -218,8 +258,9 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
         "DeletionByTaintManager",
         "Taint manager: deleting due to NoExecute taint",
     )
-    # No kubelet finishes the deletion: it stays, shown as podctl shows it.
-    await asyncio.sleep(0.5)
+    # No kubelet finishes the deletion: it stays, once the controllers have passed over it,
+    # shown as podctl shows it.
+    await controllers.settled(node.name, pod)
     pod = await client.pods.get("web", ns)
     assert summarize_pod(pod, datetime.now(UTC)).status == "Unknown"
 
@@ -233,7 +274,8 @@ async def test_a_silent_node_is_tainted_its_pod_evicted_as_node_lost_and_untaint
     current = await eventually(untainted, 10, interval=0.1, what="the taint removed")
     assert ready_status(current) == "Unknown"  # Ready is the kubelet's to set back
     await node.post_ready()
-    await asyncio.sleep(1.5 * GRACE)
+    await asyncio.sleep(1.5 * GRACE)  # several grace periods again, then as above
+    await controllers.settled(node.name, await client.pods.get("web", ns))
     current = await client.nodes.get(node.name)
     assert ready_status(current) == "True" and not current.spec.taints
     await node.stop()
@@ -276,7 +318,11 @@ async def test_a_running_pod_of_a_deleted_node_fails_and_goes_after_the_quaranti
         deleted = time.monotonic()
         await eventually(lambda: pod_gone(client, ns), QUARANTINE + 10, what="the orphan to go")
         assert time.monotonic() - deleted >= QUARANTINE - 0.5
-        await asyncio.sleep(0.3)
+
+        async def deletion_seen() -> bool:
+            return bool(seen) and seen[-1][0] == "DELETED"
+
+        await eventually(deletion_seen, what="the watch to deliver the deletion")
     finally:
         watching.cancel()
     # Marked Failed first, then deleted: no kubelet will write its end.

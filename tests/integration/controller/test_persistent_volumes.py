@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
 from tests.integration.control_plane import etcd_process, running_apiserver
-from tests.integration.controller_support import running
+from tests.integration.controller_support import Passes, informed, running
 from tests.integration.scheduler_support import events_for, new_pod, register_node
 from tests.support import eventually, new_namespace
 
@@ -38,8 +39,20 @@ HOSTNAME = "kubernetes.io/hostname"
 NOT_HELPFUL = " preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
 
 
+@dataclass(frozen=True)
+class VolumeControllers:
+    """The module's PV binder and PVC protection controllers, each with its passes counted."""
+
+    binder: PersistentVolumeController
+    binder_passes: Passes
+    claim_protection: PVCProtectionController
+    claim_protection_passes: Passes
+
+
 @pytest_asyncio.fixture(scope="module")
-async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+async def running_cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Client, VolumeControllers]]:
     """A cluster of its own (the default class `standard` stays out of the shared one), with the
     volume controllers and the scheduler running."""
     base = tmp_path_factory.mktemp("local-path")
@@ -55,9 +68,14 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cli
                 ),
             )
             informers = SharedInformerFactory(client)  # the controller-manager's: one for all
+            binder = PersistentVolumeController(client, informers, sync_period=2.0)
+            claim_protection = PVCProtectionController(client, informers)
+            watched = VolumeControllers(
+                binder, Passes.of(binder.loop), claim_protection, Passes.of(claim_protection.loop)
+            )
             controllers = (
-                PersistentVolumeController(client, informers, sync_period=2.0),
-                PVCProtectionController(client, informers),
+                binder,
+                claim_protection,
                 PVProtectionController(client, informers),
                 LocalPathProvisioner(client, informers, base_dir=str(base)),
             )
@@ -74,9 +92,19 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cli
                 await eventually(
                     default_class_cached, timeout=20, what="the default StorageClass standard"
                 )
-                yield client
+                yield client, watched
             await scheduler.stop()
             await client.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(running_cluster: tuple[Client, VolumeControllers]) -> Client:
+    return running_cluster[0]
+
+
+@pytest.fixture(scope="module")
+def volume_controllers(running_cluster: tuple[Client, VolumeControllers]) -> VolumeControllers:
+    return running_cluster[1]
 
 
 def volume(
@@ -254,7 +282,9 @@ async def test_a_claim_without_a_class_to_provision_stays_pending(cluster: Clien
 # ---------------------------------------------------------------------- protection
 
 
-async def test_a_claim_in_use_is_deleted_only_after_its_pod(cluster: Client) -> None:
+async def test_a_claim_in_use_is_deleted_only_after_its_pod(
+    cluster: Client, volume_controllers: VolumeControllers
+) -> None:
     ns = await new_namespace(cluster, "pv-")
     await cluster.persistentvolumes.create(volume(f"{ns}-pv", "1Gi", storageClassName=ns))
     await cluster.persistentvolumeclaims.create(claim("data", ns, "1Gi", storageClassName=ns))
@@ -266,7 +296,14 @@ async def test_a_claim_in_use_is_deleted_only_after_its_pod(cluster: Client) -> 
     # The bound volume is protected too while its claim holds it.
     pv = await cluster.persistentvolumes.delete(f"{ns}-pv")
     assert pv.metadata.deletion_timestamp
-    await asyncio.sleep(1.0)
+    # The claim protection and the binder have seen both deletions and passed over the claim
+    # (and the volume) once more since: what they would do with them, they have done.
+    c = volume_controllers
+    await informed(c.binder.claim_informer, marked)
+    await informed(c.binder.volume_informer, pv)
+    await c.claim_protection_passes.resync(f"{ns}/data")
+    await c.binder_passes.resync(f"claim/{ns}/data")
+    await c.binder_passes.resync(f"volume/{ns}-pv")
     still = await cluster.persistentvolumeclaims.get("data", ns)
     assert list(still.metadata.finalizers) == ["kubernetes.io/pvc-protection"]
     assert still.status.phase == "Bound"
@@ -287,7 +324,9 @@ async def test_a_claim_in_use_is_deleted_only_after_its_pod(cluster: Client) -> 
     )
 
 
-async def test_a_released_volume_with_reclaim_policy_retain_is_kept(cluster: Client) -> None:
+async def test_a_released_volume_with_reclaim_policy_retain_is_kept(
+    cluster: Client, volume_controllers: VolumeControllers
+) -> None:
     ns = await new_namespace(cluster, "pv-")
     await cluster.persistentvolumes.create(volume(f"{ns}-kept", "1Gi", storageClassName=ns))
     await cluster.persistentvolumeclaims.create(claim("data", ns, "1Gi", storageClassName=ns))
@@ -300,9 +339,15 @@ async def test_a_released_volume_with_reclaim_policy_retain_is_kept(cluster: Cli
 
     pv = await eventually(released, what="the volume to be Released")
     assert pv.spec.claim_ref.name == "data"  # until an administrator reclaims it
-    # A new claim of the same name does not get it back.
-    await cluster.persistentvolumeclaims.create(claim("data", ns, "1Gi", storageClassName=ns))
-    await asyncio.sleep(1.0)
+    # A new claim of the same name does not get it back: not when the binder, having seen it,
+    # has passed over it and the volume.
+    again = await cluster.persistentvolumeclaims.create(
+        claim("data", ns, "1Gi", storageClassName=ns)
+    )
+    binder = volume_controllers.binder
+    await informed(binder.claim_informer, again)
+    await volume_controllers.binder_passes.resync(f"claim/{ns}/data")
+    await volume_controllers.binder_passes.resync(f"volume/{ns}-kept")
     assert not (await cluster.persistentvolumeclaims.get("data", ns)).spec.volume_name
 
 

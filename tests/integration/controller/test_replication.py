@@ -11,6 +11,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from controller.replicaset.controller import ReplicaSetController
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
@@ -18,6 +20,8 @@ from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, ResourceClient, is_conflict
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import (
+    Passes,
+    informed,
     owned_pods,
     pods_in,
     replica_set,
@@ -60,10 +64,13 @@ async def mark_ready(client: Client, pod: core_pb2.Pod) -> None:
 class PodEvents:
     """Every pod event of a namespace from now on: how often each pod was created and deleted."""
 
+    MARKER = "watch-marker-"
+
     def __init__(self, client: Client, ns: str) -> None:
         self.client, self.ns = client, ns
         self.added: list[str] = []
         self.deleted: list[str] = []
+        self.markers: list[str] = []
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> PodEvents:
@@ -72,18 +79,56 @@ class PodEvents:
 
         async def collect() -> None:
             async for event in stream:
-                if event.type == "ADDED":
-                    self.added.append(event.object.metadata.name)
+                name = event.object.metadata.name
+                if name.startswith(self.MARKER):
+                    self.markers.append(name)
+                elif event.type == "ADDED":
+                    self.added.append(name)
                 elif event.type == "DELETED":
-                    self.deleted.append(event.object.metadata.name)
+                    self.deleted.append(name)
 
         self._task = asyncio.create_task(collect())
         return self
+
+    async def caught_up(self) -> None:
+        """Waits until the watch has delivered every pod change stored so far: a marker pod (no
+        owner's selector matches it; not counted) made now comes after them, a watch being in
+        order."""
+        name = f"{self.MARKER}{len(self.markers)}"
+        marker: Any = manifest.from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": self.ns},
+                "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+            },
+            core_pb2.Pod,
+        )
+        await self.client.pods.create(marker)
+
+        async def marked() -> bool:
+            return name in self.markers
+
+        await eventually(marked, what="the watch to deliver the marker pod")
+
+    def counted(self, pods: list[core_pb2.Pod]) -> list[core_pb2.Pod]:
+        """The pods but the markers."""
+        return [p for p in pods if not p.metadata.name.startswith(self.MARKER)]
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._task is not None
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+
+
+def mutating_requests_in_flight() -> float:
+    """The in-process apiserver's writes being handled (apiserver_current_inflight_requests)."""
+    return (
+        REGISTRY.get_sample_value(
+            "apiserver_current_inflight_requests", {"request_kind": "mutating"}
+        )
+        or 0.0
+    )
 
 
 async def status_of(client: Client, ns: str, name: str) -> Any:
@@ -93,14 +138,17 @@ async def status_of(client: Client, ns: str, name: str) -> Any:
 # ---------------------------------------------------------------------- creating replicas
 async def test_a_replica_set_creates_its_pods_from_the_template_once(client: Client) -> None:
     ns = await new_namespace(client)
-    async with (
-        PodEvents(client, ns) as events,
-        running(ReplicaSetController(client, SharedInformerFactory(client))),
-    ):
+    controller = ReplicaSetController(client, SharedInformerFactory(client))
+    passes = Passes.of(controller.loop)
+    async with PodEvents(client, ns) as events, running(controller):
         rs = await client.replicasets.create(replica_set(ns, "web", 5))
         pods = await wait_for_pods(client, ns, rs.metadata.uid, 5)
-        await asyncio.sleep(0.5)  # time for a second, wrong round of creates to show
+        # The controller has seen its five pods, then passed over the ReplicaSet once more: a
+        # second, wrong round of creates would have been made by now.
+        await informed(controller.pods, *pods)
+        await passes.resync(f"{ns}/web")
         assert len(await pods_in(client, ns)) == 5
+        await events.caught_up()
     assert len(events.added) == len(set(events.added)) == 5 and events.deleted == []
     for pod in pods:
         assert pod.metadata.name.startswith("web-")
@@ -237,16 +285,27 @@ async def test_a_restarted_controller_creates_no_pod_twice(client: Client) -> No
         finally:
             await first.close()
         stopped_at = len(await pods_in(client, ns))
-        await asyncio.sleep(0.5)  # what the old process sent has landed
+
+        async def old_writes_answered() -> bool:
+            return mutating_requests_in_flight() == 0
+
+        # What the old process sent has landed: the apiserver is handling no write any more,
+        # and a write made after them has come through the watch cache the new one lists from.
+        await eventually(old_writes_answered, interval=0.01, what="the old writes to be answered")
+        await events.caught_up()
 
         second = Client(client.target, timeout=10)
         try:
-            async with running(ReplicaSetController(second, SharedInformerFactory(second))):
-                await wait_for_pods(client, ns, rs.metadata.uid, 60)
-                await asyncio.sleep(0.5)
-                assert len(await pods_in(client, ns)) == 60
+            controller = ReplicaSetController(second, SharedInformerFactory(second))
+            passes = Passes.of(controller.loop)
+            async with running(controller):
+                pods = await wait_for_pods(client, ns, rs.metadata.uid, 60)
+                await informed(controller.pods, *pods)
+                await passes.resync(f"{ns}/web")
+                assert len(events.counted(await pods_in(client, ns))) == 60
         finally:
             await second.close()
+        await events.caught_up()
     assert stopped_at < 60
     assert len(events.added) == len(set(events.added)) == 60
     assert events.deleted == []
@@ -332,12 +391,17 @@ async def test_status_counts_ready_and_available_replicas(client: Client) -> Non
 async def test_an_owner_being_deleted_is_left_alone(client: Client) -> None:
     ns = await new_namespace(client)
     hold = "example.com/hold"
-    async with running(ReplicaSetController(client, SharedInformerFactory(client))):
+    controller = ReplicaSetController(client, SharedInformerFactory(client))
+    passes = Passes.of(controller.loop)
+    async with running(controller):
         rs = await client.replicasets.create(replica_set(ns, "web", 2, finalizers=(hold,)))
         pods = await wait_for_pods(client, ns, rs.metadata.uid, 2)
-        await client.replicasets.delete("web", ns)
-        await client.pods.delete(pods[0].metadata.name, ns)
-        await asyncio.sleep(1.0)
+        marked = await client.replicasets.delete("web", ns)
+        gone = await client.pods.delete(pods[0].metadata.name, ns)
+        # The controller has seen both, then passed over the ReplicaSet once more.
+        await informed(controller.owners, marked)
+        await informed(controller.pods, gone, deleted=True)
+        await passes.resync(f"{ns}/web")
         assert len(await owned_pods(client, ns, rs.metadata.uid)) == 1  # not replaced
 
         await edit(client.replicasets, "web", ns, lambda rs: rs.metadata.finalizers.remove(hold))

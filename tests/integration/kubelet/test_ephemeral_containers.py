@@ -5,8 +5,6 @@ A restarted kubelet adopts it rather than starting it again."""
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 import pytest
 
@@ -17,6 +15,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.apimachinery.ephemeral_containers import status_of
 from podplane.client.clientset import Client
+from tests.integration.kubelet_docker import pod_syncs
 from tests.support import eventually
 
 # Every test asks for pod_namespace first, so that its clean-up (removing the namespace's
@@ -166,10 +165,11 @@ async def test_a_restarted_kubelet_adopts_the_ephemeral_container(
     successor = Kubelet(
         kubelet.config, docker_runtime, client, host_ip="127.0.0.1", listen_host="127.0.0.1"
     )
+    syncs = pod_syncs(successor)
     await successor.start()
     try:
-        for _ in range(5):  # several of the new kubelet's sync rounds
-            await asyncio.sleep(1)
+        for _ in range(3):  # several of the new kubelet's syncs of the pod, each with its status
+            await syncs.resync(f"{pod_namespace}/web")
             now = await ephemeral_state(client, pod_namespace, "keeper", "running")
             assert now is not None and now.container_id == first.container_id
             assert now.state.running.started_at == first.state.running.started_at

@@ -11,6 +11,7 @@ import glob
 import gzip
 import ipaddress
 import os
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -37,6 +38,7 @@ from podplane.api.core.v1 import core_pb2
 from tests.integration.cri_containerd import SUBNET
 from tests.integration.kubelet_docker import make_pod
 from tests.integration.syncer_node import Node
+from tests.support import eventually
 
 PAUSE = "podplane/pause:3.9"
 BUSYBOX = "busybox:latest"
@@ -503,9 +505,13 @@ async def test_a_full_log_is_rotated_and_the_container_writes_on_in_a_new_file(
         await rotation.rotate_logs()
         rotated = glob.glob(glob.escape(path) + ".*")
         assert len(rotated) == 1 and b" F 20000\n" in gzip_or_plain(rotated[0]), rotated
-        await asyncio.sleep(1.0)
-        new_file = Path(path).read_text()
-        assert " stdout F tick " in new_file and " F 20000\n" not in new_file
+
+        async def new_file_written() -> str | None:
+            text = Path(path).read_text()
+            return text if " stdout F tick " in text else None
+
+        new_file = await eventually(new_file_written, 20, what="a tick in the reopened log")
+        assert " F 20000\n" not in new_file
         current = b"".join([c async for c in cri_runtime.container_logs(container, LogOptions())])
         assert current.startswith(b"tick ") and b"20000" not in current
 
@@ -516,7 +522,13 @@ async def test_a_full_log_is_rotated_and_the_container_writes_on_in_a_new_file(
         await rotation.rotate_logs()
         names = sorted(os.path.basename(p) for p in glob.glob(glob.escape(path) + ".*"))
         assert len(names) == 2 and names[0].endswith(".gz") and not names[1].endswith(".gz")
-        await asyncio.sleep(0.5)
+
+        async def read_across_the_second() -> bool:
+            # The first tick the container wrote after the second rotation, read by the follower.
+            ticks = re.findall(r" stdout F (tick \d+)$", Path(path).read_text(), re.M)
+            return bool(ticks) and f"{ticks[0]}\n".encode() in b"".join(followed)
+
+        await eventually(read_across_the_second, 20, what="the follower to read the new file")
         reader.cancel()
         seen = b"".join(followed)
         ticks = [int(line.split()[1]) for line in seen.splitlines() if line.startswith(b"tick ")]

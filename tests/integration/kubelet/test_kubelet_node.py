@@ -4,7 +4,6 @@ or Failed, serves their logs through the apiserver, and removes them when they a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from kubelet.kubelet import Kubelet
@@ -13,7 +12,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.integration.kubelet_docker import remove_labelled
+from tests.integration.kubelet_docker import pod_syncs, remove_labelled
 from tests.support import eventually
 
 
@@ -122,10 +121,11 @@ async def test_a_restarted_kubelet_adopts_its_running_containers(
     successor = Kubelet(
         kubelet.config, docker_runtime, client, host_ip="127.0.0.1", listen_host="127.0.0.1"
     )
+    syncs = pod_syncs(successor)
     await successor.start()
     try:
-        for _ in range(5):  # several of the new kubelet's sync rounds (1 s status updates)
-            await asyncio.sleep(1)
+        for _ in range(3):  # several of the new kubelet's syncs of the pod, each with its status
+            await syncs.resync(f"{pod_namespace}/steady")
             after = await client.pods.get("steady", pod_namespace)
             status = after.status.container_statuses[0]
             assert after.status.phase == "Running"

@@ -171,13 +171,27 @@ async def test_tolerating_pods_may_use_the_tainted_node(cluster: Client, namespa
     assert pod.spec.node_name == "node-4"
 
 
-async def test_thirty_pods_at_once_never_overcommit(cluster: Client, namespace: str) -> None:
+async def test_thirty_pods_at_once_never_overcommit(
+    cluster: Client, scheduler: Scheduler, namespace: str
+) -> None:
     # 30 x 500m against 2 x 4 cpu of schedulable nodes: exactly 16 fit.
     await asyncio.gather(
         *(cluster.pods.create(new_pod(f"burst-{i:02}", namespace, cpu="500m")) for i in range(30))
     )
     pods = await bound_pods(cluster, namespace, 16)
-    await asyncio.sleep(1)  # let any (wrong) extra binding land
+
+    async def every_pod_decided() -> bool:
+        # Each pod bound, the binding back through the scheduler's informer (no bind in flight),
+        # or waiting among the unschedulable ones: any (wrong) extra binding has landed.
+        pods, _ = await cluster.pods.list_all(namespace)
+        return all(
+            scheduler.cache.contains(p) and not scheduler.cache.is_assumed(p)
+            if p.spec.node_name
+            else scheduler.queue.where(p) == "unschedulable"
+            for p in pods
+        )
+
+    await eventually(every_pod_decided, timeout=20, what="every pod to be decided")
     pods, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName!=")
     assert requested_cpu_by_node(pods) == {"node-1": 4000, "node-2": 4000}
 

@@ -16,6 +16,7 @@ from datetime import datetime
 import pytest_asyncio
 
 from podplane.client.clientset import Client
+from scheduler.backend.queue.scheduling_queue import DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF
 from tests.integration.scheduler_processes import (
     SchedulerProcess,
     add_node,
@@ -88,6 +89,25 @@ def attempt_times(log: str, ns: str, name: str) -> list[float]:
     ]
 
 
+async def parked(scheduler: SchedulerProcess, ns: str, name: str) -> None:
+    """Waits until the pod waits among the unschedulable pods with the back-off of its last
+    attempt over (1, 2, 4 ... s after it, by the log's clock, which counts milliseconds): only
+    a cluster event moves it now (the flush comes after five minutes), and straight to the
+    active queue."""
+
+    async def check() -> bool:
+        times = attempt_times(scheduler.log(), ns, name)
+        if not times:
+            return False
+        backoff = min(DEFAULT_INITIAL_BACKOFF * 2 ** (len(times) - 1), DEFAULT_MAX_BACKOFF)
+        return (
+            await scheduler.sample("scheduler_pending_pods", queue="unschedulable") == 1
+            and time.time() >= times[-1] + backoff + 0.01
+        )
+
+    await eventually(check, 30, interval=0.05, what=f"{ns}/{name} to wait for an event")
+
+
 # ------------------------------------------------------------------ moves on cluster events
 async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
     cluster: Client, scheduler: SchedulerProcess
@@ -99,7 +119,7 @@ async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
         "0/1 nodes are available: 1 Insufficient cpu. "
         "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
     )
-    await asyncio.sleep(1)  # well inside the 5-minute flush: only the event can move it
+    await parked(scheduler, ns, "big")
 
     # Like a kubelet, add_node creates the Node and then posts its capacity: the first event
     # already wakes the pod, which fails once more (no capacity yet) and is woken by the second
@@ -126,7 +146,7 @@ async def test_a_pending_pod_binds_within_seconds_of_a_taint_being_removed(
         "1 No preemption victims found for incoming pod, "
         "1 Preemption is not helpful for scheduling."
     )
-    await asyncio.sleep(1)
+    await parked(scheduler, ns, "wants-room")
 
     node = await cluster.nodes.get("gpu")
     del node.spec.taints[:]

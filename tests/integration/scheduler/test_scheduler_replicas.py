@@ -76,6 +76,50 @@ async def scheduled_by(replica: SchedulerProcess) -> float:
     )
 
 
+async def pending(replica: SchedulerProcess) -> tuple[float, float, float]:
+    """The pods in its active queue, back-off queue and among its unschedulable ones."""
+    metrics = await replica.metrics()
+    active, backoff, unschedulable = (
+        metrics.get(("scheduler_pending_pods", frozenset({("queue", q)})), 0.0)
+        for q in ("active", "backoff", "unschedulable")
+    )
+    return active, backoff, unschedulable
+
+
+async def settled(
+    leader: SchedulerProcess,
+    standby: SchedulerProcess,
+    history: NodeNameHistory,
+    *,
+    scheduled: float,
+    unschedulable: float = 0,
+) -> None:
+    """Every pod decided: the leader has bound `scheduled` pods (each bind answered), parked
+    `unschedulable` and has nothing left to try (no pod is in flight then either); the standby's
+    informers have seen each binding (no pod left in its active queue but those parked on the
+    leader); the watch has seen every binding. A (wrong) extra binding would have landed."""
+
+    async def decided() -> bool:
+        return (
+            await scheduled_by(leader) == scheduled
+            and await pending(leader) == (0, 0, unschedulable)
+            and (await pending(standby))[0] == unschedulable
+            and history.bound() == scheduled
+        )
+
+    await eventually(decided, 30, what=f"{scheduled:g} pods bound, the others parked")
+
+
+def mutating_requests_in_flight() -> float:
+    """The in-process apiserver's writes being handled (apiserver_current_inflight_requests)."""
+    return (
+        REGISTRY.get_sample_value(
+            "apiserver_current_inflight_requests", {"request_kind": "mutating"}
+        )
+        or 0.0
+    )
+
+
 async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_killed_leader(
     cluster: Client,
 ) -> None:
@@ -93,7 +137,7 @@ async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_kil
         )
         await wait_bound(cluster, ns, 200, timeout=60)
         print(f"\n200 pods bound by the leader in {time.monotonic() - started:.1f}s")
-        await asyncio.sleep(1)  # let any (wrong) second binding land
+        await settled(leader, standby, history, scheduled=200)  # any wrong binding has landed
 
         # Every pod got its nodeName once and kept it: one Binding each, none refused.
         assert len(history.node_names) == 200
@@ -120,8 +164,15 @@ async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_kil
         await asyncio.gather(
             *(cluster.pods.create(pod_requesting(f"orphan-{i}", ns, "100m")) for i in range(10))
         )
-        await asyncio.sleep(3)
-        assert await bound_count(cluster, ns) == 200  # nobody schedules while the lease runs
+
+        async def standby_holds_them() -> bool:
+            return (await pending(standby))[0] == 10
+
+        # The standby has the orphans in its queue, and holds them: nobody schedules while the
+        # lease runs.
+        await eventually(standby_holds_them, 20, what="the standby to queue the orphans")
+        assert await lease_holder(cluster) != standby_id
+        assert await bound_count(cluster, ns) == 200
         await eventually(
             lambda: _holds(cluster, standby_id),
             LEASE_DURATION + 10,
@@ -143,8 +194,16 @@ async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_kil
             *(cluster.pods.create(pod_requesting(f"new-{i}", ns, "100m")) for i in range(20))
         )
         await wait_bound(cluster, ns, 230, timeout=20)
-        assert await scheduled_by(standby) == 30
-        await asyncio.sleep(1)
+
+        async def standby_done() -> bool:
+            # Its 30 binds answered, nothing left to try, every binding seen by the watch.
+            return (
+                await scheduled_by(standby) == 30
+                and await pending(standby) == (0, 0, 0)
+                and history.bound() == 230
+            )
+
+        await eventually(standby_done, 30, what="the new leader's 30 binds")
         assert all(len(seen) == 2 for seen in history.node_names.values())
         binds = {code: n - binds_before.get(code, 0) for code, n in binds_by_code().items()}
         assert {code: n for code, n in binds.items() if n} == {"OK": 230}
@@ -172,7 +231,8 @@ async def test_concurrent_pods_never_overcommit_a_node_and_the_rest_say_why(
             *(cluster.pods.create(pod_requesting(f"p-{i:02}", ns, "300m")) for i in range(40))
         )
         await wait_bound(cluster, ns, 15, timeout=30)
-        await asyncio.sleep(2)  # any over-commit would have landed by now
+        # Each of the 40 pods bound or parked: any over-commit would have landed by now.
+        await settled(leader, standby, history, scheduled=15, unschedulable=25)
         assert await bound_count(cluster, ns) == 15
         assert history.peak_milli_cpu == {f"small-{i}": 900 for i in range(5)}
 
@@ -264,7 +324,13 @@ async def test_a_leader_paused_past_its_lease_decides_nothing_and_exits_when_it_
         assert code == 1, after
         assert "leaderelection lost" in after
         assert "Successfully bound" not in after and "not binding" not in after, after
-        await asyncio.sleep(1)
+
+        async def binds_answered() -> bool:
+            # The new leader's 20 binds answered; whatever the old one sent before it exited,
+            # the apiserver is done handling.
+            return await scheduled_by(standby) == 20 and mutating_requests_in_flight() == 0
+
+        await eventually(binds_answered, 20, what="every bind to be answered")
         binds = {c: n - binds_before.get(c, 0) for c, n in binds_by_code().items()}
         assert {c: n for c, n in binds.items() if n} == {"OK": 21}
         assert await scheduled_by(standby) == 20

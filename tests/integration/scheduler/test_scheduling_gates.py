@@ -15,6 +15,7 @@ from scheduler.framework.runtime import Framework
 from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.scheduler import Scheduler
 from tests.integration.control_plane import etcd_process, running_apiserver
+from tests.integration.controller_support import informed
 from tests.integration.scheduler_support import bound_pods, new_pod, register_node
 from tests.support import eventually, new_namespace
 
@@ -45,12 +46,12 @@ def condition(pod: core_pb2.Pod) -> tuple[str, str, str]:
     return scheduled.status, scheduled.reason, scheduled.message
 
 
-async def without_gates(client: Client, pod: core_pb2.Pod, *removed: str) -> None:
+async def without_gates(client: Client, pod: core_pb2.Pod, *removed: str) -> core_pb2.Pod:
     current = await client.pods.get(pod.metadata.name, pod.metadata.namespace)
     kept = [g for g in current.spec.scheduling_gates if g.name not in removed]
     del current.spec.scheduling_gates[:]
     current.spec.scheduling_gates.extend(kept)
-    await client.pods.update(current)
+    return await client.pods.update(current)
 
 
 async def test_a_gated_pod_waits_for_its_last_gate(cluster: Client, scheduler: Scheduler) -> None:
@@ -69,13 +70,16 @@ async def test_a_gated_pod_waits_for_its_last_gate(cluster: Client, scheduler: S
         return scheduler.queue.where(pod) == "gated"
 
     await eventually(gated_in_queue, timeout=10, what="the pod among the gated ones")
-    await register_node(cluster, "node-b", cpu="4")  # a cluster change wakes no gated pod
-    await without_gates(cluster, pod, "example.com/quota")
-    await asyncio.sleep(1)
+    node = await register_node(cluster, "node-b", cpu="4")  # a cluster change wakes no gated pod
+    updated = await without_gates(cluster, pod, "example.com/quota")
+    # The scheduler's informers have handed both changes to its queue, which keeps the pod
+    # among the gated ones: not to be tried.
+    await informed(scheduler.nodes, node)
+    await informed(scheduler.pods, updated)
+    assert scheduler.queue.where(pod) == "gated"
     waiting = await cluster.pods.get("gated", ns)
     assert not waiting.spec.node_name
     assert condition(waiting)[1] == "SchedulingGated"
-    assert scheduler.queue.where(pod) == "gated"
     events = await cluster.events.list(ns, field_selector="involvedObject.name=gated")
     assert [e.reason for e in events.items] == []  # never tried: no FailedScheduling
 
