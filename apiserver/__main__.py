@@ -225,8 +225,8 @@ async def run(args: argparse.Namespace) -> None:
 
 
 # How long the serving thread may hold the GIL while another thread waits for it (Python's
-# default is 5 ms). The etcd watch threads (apiserver/storage/etcd_watch_stream.py) need it for
-# every response etcd sends; at 5 ms they got it about 200 times a second under load, and the watch
+# default is 5 ms). The etcd watch thread (apiserver/storage/etcd_watch_stream.py) needs it for
+# every response etcd sends; at 5 ms it got it about 200 times a second under load, and the watch
 # cache fell 1 s behind etcd at 600 writes/s (0.12 s at 1 ms).
 GIL_SWITCH_INTERVAL = 0.001
 

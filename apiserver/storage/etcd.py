@@ -19,7 +19,7 @@ import grpc
 from google.protobuf.message import Message
 
 from apiserver.storage import txn_wire
-from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, ThreadedWatchStream
+from apiserver.storage.etcd_watch_stream import EtcdStreamEnded, Watch, WatchStreams
 from apiserver.storage.group_commit import GroupCommit
 from apiserver.storage.metrics import ETCD_DB_SIZE, etcd_request
 from podplane.api.etcd import rpc_pb2 as pb
@@ -143,14 +143,15 @@ class EtcdClient:
             if credentials is not None
             else grpc.aio.insecure_channel(target, options=options)
         )
-        # Watches are read on threads, over a synchronous channel (etcd_watch_stream).
+        # Watches share one stream, read on a thread, over a synchronous channel
+        # (etcd_watch_stream).
         self._watch_channel = (
             grpc.secure_channel(target, credentials, options=options)
             if credentials is not None
             else grpc.insecure_channel(target, options=options)
         )
         self._kv = pb_grpc.KVStub(self.channel)
-        self._watch = pb_grpc.WatchStub(self._watch_channel)
+        self._watches = WatchStreams(pb_grpc.WatchStub(self._watch_channel))
         self._maintenance = pb_grpc.MaintenanceStub(self.channel)
         self._lease = pb_grpc.LeaseStub(self.channel)
         self.timeout = timeout
@@ -384,21 +385,18 @@ class EtcdClient:
         Yields lists of events, and for an empty progress notification the store revision (int).
         Raises CompactedError when start_revision is compacted, EtcdUnavailable when etcd is
         lost."""
-        call: ThreadedWatchStream | None = None
+        call: Watch | None = None
         try:
             # The "watch" operation is the time until etcd answers the create request.
             with etcd_request("watch", start):
-                call = ThreadedWatchStream(
-                    self._watch,
-                    pb.WatchRequest(
-                        create_request=pb.WatchCreateRequest(
-                            key=start,
-                            range_end=end,
-                            start_revision=start_revision,
-                            prev_kv=prev_kv,
-                            progress_notify=progress_notify,
-                        )
-                    ),
+                call = self._watches.open(
+                    pb.WatchCreateRequest(
+                        key=start,
+                        range_end=end,
+                        start_revision=start_revision,
+                        prev_kv=prev_kv,
+                        progress_notify=progress_notify,
+                    )
                 )
                 resp = await call.read()
             while True:

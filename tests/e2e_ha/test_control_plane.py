@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,10 +132,20 @@ async def test_killing_the_etcd_leaders_machine_loses_no_acknowledged_write(
     churn = PodChurn(client, namespace)
     writing = asyncio.create_task(churn.run(rate=10))
     try:
-        await asyncio.sleep(5)
+
+        def acked_since(since: float, count: int) -> Callable[[], Awaitable[bool]]:
+            async def acked() -> bool:
+                return sum(t >= since for t in churn.ack_times) >= count
+
+            return acked
+
+        # Writes flowing (2 s of them), then the leader killed: writing goes on until the writes
+        # have resumed for 3 s, which the longest pause below is measured over.
+        started = time.monotonic()
+        await eventually(acked_since(started, 20), 60, interval=0.1, what="20 writes")
         killed = time.monotonic()
         await asyncio.to_thread(compose, "kill", leader)
-        await asyncio.sleep(20)
+        await eventually(acked_since(killed, 30), 60, interval=0.1, what="30 writes after the kill")
     finally:
         await stop_task(writing)
     # Writes stopped only for a few seconds: the longest pause between acknowledged writes.
@@ -259,8 +270,17 @@ class Caller:
 
     async def __aenter__(self) -> Caller:
         self._task = asyncio.create_task(self._run())
-        await asyncio.sleep(3)
+        await self.called(20)
         return self
+
+    async def called(self, more: int) -> None:
+        """Until `more` calls more have been made (each answered, or failed and retried)."""
+        target = self.calls + more
+
+        async def made() -> bool:
+            return self.calls >= target
+
+        await eventually(made, 60, interval=0.1, what=f"{more} calls")
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._task is not None
@@ -286,7 +306,7 @@ async def test_an_apiserver_stopped_costs_a_client_at_most_one_retried_call(
 
             await eventually(gone, 60, interval=0.5, what="cp-3's apiserver to stop")
             stopped = time.monotonic() - started
-            await asyncio.sleep(10)
+            await caller.called(150)  # calls go on through the other two
     finally:
         await asyncio.to_thread(machine, "cp-3", "mv", "/root/kube-apiserver.yaml", f"{MANIFESTS}/")
     # Each call failed at most once, and then its retry went through (it would have raised).
