@@ -68,21 +68,22 @@ docker_io_name() { # NAME -> docker.io/library/NAME:latest, as containerd normal
 }
 
 load_archive() { # ARCHIVE RUNTIME(containerd|docker): unless the runtime has its images already
-  local tag have
+  local tags tag have
+  tags=$(archive_tags "$1")
   if [[ $2 == containerd ]]; then
     have=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q)
-    for tag in $(archive_tags "$1"); do
+    for tag in $tags; do
       grep -qxF "$(docker_io_name "$tag")" <<<"$have" || {
         tar -c -h -C "$IMAGES/$1" . | ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
-        log "loaded $(archive_tags "$1" | paste -sd ' ') into containerd"
+        log "loaded $(paste -sd ' ' <<<"$tags") into containerd"
         return 0
       }
     done
   else
-    for tag in $(archive_tags "$1"); do
+    for tag in $tags; do
       docker image inspect "$tag" >/dev/null 2>&1 || {
         tar -c -h -C "$IMAGES/$1" . | docker load -q >/dev/null
-        log "loaded $(archive_tags "$1" | paste -sd ' ') into the inner engine"
+        log "loaded $(paste -sd ' ' <<<"$tags") into the inner engine"
         return 0
       }
     done

@@ -158,6 +158,20 @@ class LeaderElector:
                 spec.lease_transitions = old.lease_transitions + 1
         return spec
 
+    def _over(self, lease: lease_pb2.Lease, now: str) -> lease_pb2.Lease:
+        """Our record written over `lease`, keeping its resourceVersion: the update is a
+        compare-and-swap against it."""
+        update = lease_pb2.Lease()
+        update.CopyFrom(lease)
+        update.spec.CopyFrom(self._record(lease.spec, now))
+        return update
+
+    def _hold(self, written: lease_pb2.Lease, attempt_started: float) -> bool:
+        """We hold `written`, renewed as of the attempt's start."""
+        self._observe(written, self._clock())
+        self._renewed_at = attempt_started
+        return True
+
     async def try_acquire_or_renew(self) -> bool:
         """Takes or renews the lease once; True if we hold it now (client-go tryAcquireOrRenew).
         The leader renews with one write over the lease as it last wrote it, and reads it first
@@ -165,17 +179,12 @@ class LeaderElector:
         started = self._clock()
         now = timeutil.now_micro()
         if self.is_leader() and self._lease is not None:
-            update = lease_pb2.Lease()
-            update.CopyFrom(self._lease)
-            update.spec.CopyFrom(self._record(self._lease.spec, now))
             try:
-                written = await self._leases.update(update)
+                written = await self._leases.update(self._over(self._lease, now))
             except Exception as e:  # noqa: BLE001 - the slow path reads it and says why
                 log.info("renewing lease %s optimistically failed: %s", self.config.name, e)
             else:
-                self._observe(written, self._clock())
-                self._renewed_at = started
-                return True
+                return self._hold(written, started)
         try:
             lease = await self._leases.get(self.config.name, self.config.namespace)
         except Exception as e:
@@ -195,19 +204,14 @@ class LeaderElector:
                 if is_already_exists(e2):
                     return False  # another candidate was first
                 raise
-            self._observe(created, self._clock())
-            self._renewed_at = started
-            return True
+            return self._hold(created, started)
 
         self._observe(lease, self._clock())
         holder = lease.spec.holder_identity
         if holder and holder != self.config.identity and self._record_valid(self._clock()):
             return False
-        update = lease_pb2.Lease()
-        update.CopyFrom(lease)  # keeps its resourceVersion: the write is a compare-and-swap
-        update.spec.CopyFrom(self._record(lease.spec, now))
         try:
-            written = await self._leases.update(update)
+            written = await self._leases.update(self._over(lease, now))
         except Exception as e:
             if is_conflict(e) or is_not_found(e):
                 return False  # changed (or deleted) since we read it; look again next time
@@ -219,9 +223,7 @@ class LeaderElector:
                 self.config.name,
                 self.config.identity,
             )
-        self._observe(written, self._clock())
-        self._renewed_at = started
-        return True
+        return self._hold(written, started)
 
     async def release(self) -> bool:
         """Gives the lease up if we hold it: holder emptied and a 1 s duration, so that any
