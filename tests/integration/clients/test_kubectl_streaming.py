@@ -134,30 +134,27 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
                 seen.extend(os.read(master, 65536))
             await asyncio.sleep(0.05)
 
+    async def size_shown(size: bytes) -> None:
+        """`stty size` typed until the shell prints `size` (ten tries, 2 s each)."""
+        for _ in range(10):
+            os.write(master, b"stty size\r")
+            try:
+                await until(size, timeout=2)
+                return
+            except AssertionError:
+                continue
+        await until(size)
+
     try:
         # The exec's terminal takes kubectl's size once its session is up: a command typed
         # before that may see none (`stty: standard input`); asked again, the shell sees it.
         await until(rb"# ")
-        for _ in range(10):
-            os.write(master, b"stty size\r")
-            try:
-                await until(rb"45 123", timeout=2)
-                break
-            except AssertionError:
-                continue
-        await until(rb"45 123")
+        await size_shown(rb"45 123")
         set_size(master, 50, 130)
         proc.send_signal(signal.SIGWINCH)
         # kubectl passes the new size on: a command typed before it has arrived sees the old
         # one; asked again, the shell sees the new one.
-        for _ in range(10):
-            os.write(master, b"stty size\r")
-            try:
-                await until(rb"50 130", timeout=2)
-                break
-            except AssertionError:
-                continue
-        await until(rb"50 130")
+        await size_shown(rb"50 130")
         os.write(master, b"exit 3\r")
         assert await asyncio.wait_for(proc.wait(), 30) == 3
     finally:
