@@ -9,6 +9,8 @@ import signal
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from apiserver.admission import service_account
 from apiserver.server import APIServer
 from tests.support import EtcdProcess
@@ -52,3 +54,14 @@ async def running_apiserver(
         yield server
     finally:
         await server.stop(0)
+
+
+def mutating_requests_in_flight() -> float:
+    """The writes the apiserver of this process is handling now
+    (apiserver_current_inflight_requests{request_kind="mutating"})."""
+    return (
+        REGISTRY.get_sample_value(
+            "apiserver_current_inflight_requests", {"request_kind": "mutating"}
+        )
+        or 0.0
+    )

@@ -21,7 +21,12 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.clientset import Client
-from tests.integration.control_plane import etcd_process, paused, running_apiserver
+from tests.integration.control_plane import (
+    etcd_process,
+    mutating_requests_in_flight,
+    paused,
+    running_apiserver,
+)
 from tests.support import EtcdProcess, eventually
 
 MUTATING_LIMIT = 2
@@ -60,15 +65,6 @@ def stored_pods(etcd: EtcdProcess, prefix: str) -> set[str]:
     return {k.rsplit("/", 1)[1] for k in keys.split() if k}
 
 
-def mutating_inflight() -> float:
-    return (
-        REGISTRY.get_sample_value(
-            "apiserver_current_inflight_requests", {"request_kind": "mutating"}
-        )
-        or 0.0
-    )
-
-
 def dropped_mutating() -> float:
     return (
         REGISTRY.get_sample_value("apiserver_dropped_requests_total", {"request_kind": "mutating"})
@@ -101,10 +97,10 @@ async def test_excess_creates_are_refused_fast_and_no_acknowledged_write_is_lost
                 for i in range(MUTATING_LIMIT)
             ]
             for _ in range(250):
-                if mutating_inflight() >= MUTATING_LIMIT:
+                if mutating_requests_in_flight() >= MUTATING_LIMIT:
                     break
                 await asyncio.sleep(0.02)
-            assert mutating_inflight() == MUTATING_LIMIT
+            assert mutating_requests_in_flight() == MUTATING_LIMIT
             refused = await asyncio.gather(
                 *(answered_create(stub, f"excess-{i}") for i in range(20))
             )

@@ -11,14 +11,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import REGISTRY
-
 from controller.replicaset.controller import ReplicaSetController
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.clientset import Client, ResourceClient, is_conflict
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.integration.control_plane import mutating_requests_in_flight
 from tests.integration.controller_support import (
     Passes,
     informed,
@@ -119,16 +118,6 @@ class PodEvents:
         assert self._task is not None
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
-
-
-def mutating_requests_in_flight() -> float:
-    """The in-process apiserver's writes being handled (apiserver_current_inflight_requests)."""
-    return (
-        REGISTRY.get_sample_value(
-            "apiserver_current_inflight_requests", {"request_kind": "mutating"}
-        )
-        or 0.0
-    )
 
 
 async def status_of(client: Client, ns: str, name: str) -> Any:

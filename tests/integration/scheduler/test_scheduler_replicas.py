@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY
 
 from podplane.client.clientset import Client
 from podplane.client.leaderelection import JITTER_FACTOR, LEASE_DURATION, RETRY_PERIOD
+from tests.integration.control_plane import mutating_requests_in_flight
 from tests.integration.scheduler_processes import (
     NodeNameHistory,
     SchedulerProcess,
@@ -108,16 +109,6 @@ async def settled(
         )
 
     await eventually(decided, 30, what=f"{scheduled:g} pods bound, the others parked")
-
-
-def mutating_requests_in_flight() -> float:
-    """The in-process apiserver's writes being handled (apiserver_current_inflight_requests)."""
-    return (
-        REGISTRY.get_sample_value(
-            "apiserver_current_inflight_requests", {"request_kind": "mutating"}
-        )
-        or 0.0
-    )
 
 
 async def test_two_replicas_bind_every_pod_once_and_the_standby_takes_over_a_killed_leader(
