@@ -127,7 +127,7 @@ class Kubelet:
             dns=DNSConfigurer(config.cluster_dns, config.cluster_domain, config.resolv_conf),
             services=self.services,
             runtime_classes=RuntimeClassManager(runtime, ClientRuntimeClassGetter(client)),
-            relisted=lambda container_id: self.pleg.has_seen_started(container_id),
+            relisted=lambda container_id: self.pleg.relisted(container_id),
         )
         # Whether the API's pods are known (the informer synced): before, only static pods run.
         self._sources_ready = False

@@ -11,7 +11,11 @@ import time
 from collections.abc import Callable
 
 from kubelet import metrics
-from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError, ContainerState
+from kubelet.runtime.types import (
+    ContainerRuntime,
+    ContainerRuntimeError,
+    ContainerStatus,
+)
 
 log = logging.getLogger(__name__)
 RELIST_PERIOD = 1.0
@@ -38,13 +42,13 @@ class PodLifecycleEventGenerator:
         self._last: dict[str, Fingerprint] = {}
         # Pod key -> the pod uids the runtime has containers or sandboxes for.
         self.pods_in_runtime: dict[str, set[str]] = {}
-        # The containers the last relist found started (running or ended): a pod's status shows
-        # only those running (kubelet/pod/sync.py), as the kubelet's comes from the PLEG's cache.
-        self._started_containers: frozenset[str] = frozenset()
+        # The containers as the last relist found them: a pod's status shows them so
+        # (kubelet/pod/sync.py), as the kubelet's comes from the PLEG's cache.
+        self._relisted: dict[str, ContainerStatus] = {}
 
-    def has_seen_started(self, container_id: str) -> bool:
-        """Whether the last relist found the container started (not merely created)."""
-        return container_id in self._started_containers
+    def relisted(self, container_id: str) -> ContainerStatus | None:
+        """The container as the last relist found it; None if it did not find it."""
+        return self._relisted.get(container_id)
 
     def not_healthy(self) -> str | None:
         """Why the runtime cannot be trusted (for the node's Ready condition), or None."""
@@ -69,10 +73,7 @@ class PodLifecycleEventGenerator:
             states.setdefault(c.pod.key, set()).add((c.id, c.state.value, c.reason, c.exit_code))
             pods.setdefault(c.pod.key, set()).add(c.pod.uid)
         current = {key: frozenset(value) for key, value in states.items()}
-        # Set before the syncs it brings.
-        self._started_containers = frozenset(
-            c.id for c in containers if c.state != ContainerState.CREATED
-        )
+        self._relisted = {c.id: c for c in containers}  # set before the syncs it brings
         for key in current.keys() | self._last.keys():
             if current.get(key) != self._last.get(key):
                 self.on_change(key)

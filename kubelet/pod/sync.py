@@ -102,11 +102,10 @@ class PodSyncer:
         dns: DNSConfigurer | None = None,
         services: ServiceLister | None = None,
         runtime_classes: RuntimeClassManager | None = None,
-        relisted: Callable[[str], bool] | None = None,
+        relisted: Callable[[str], ContainerStatus | None] | None = None,
     ) -> None:
         self.runtime = runtime
-        # Whether the PLEG's last relist found a container (by id) started; None: report what
-        # runs now.
+        # A container (by id) as the PLEG's last relist found it; None: report what runs now.
         self.relisted = relisted
         self.volumes = volumes
         self.status = status
@@ -370,20 +369,29 @@ class PodSyncer:
             del self.reasons[key]
 
     def _relisted(self, rp: RuntimePod) -> RuntimePod:
-        """What the status reports: the runtime as it is, but a running container that the
-        PLEG's last relist did not find started as not started yet. The kubelet's status comes
-        from the PLEG's cache, so a container it starts shows once a relist (within
-        RELIST_PERIOD) has found it started: by then a short command has ended, and its pod
-        goes from ContainerCreating to Succeeded without ever showing Running. Shown Running at
-        once, it sends `kubectl run -i` to attach to a container that has ended by then, and
-        kubectl 1.35 and 1.36, having printed the log before attaching, print it again when the
-        attach is refused (kubernetes/kubectl#1848)."""
+        """What the status reports: the containers as the PLEG's last relist found them (the
+        kubelet's status comes from the PLEG's cache). A container it did not find started shows
+        as not started yet, so a short command that has ended by the relist (within
+        RELIST_PERIOD) goes from ContainerCreating to Succeeded without ever showing Running;
+        one it found running shows running until a relist finds it ended, so a client that saw
+        it running has a relist period to attach (kubelet/server/attach.py, EndedProcess). Were
+        an end shown at once, `kubectl run -i` would often attach to a pod completed by then,
+        and kubectl 1.35 and 1.36, having printed the log before attaching, print it again
+        when the attach is refused (kubernetes/kubectl#1848)."""
         if self.relisted is None:
             return rp
-        seen = self.relisted
         running = (ContainerState.RUNNING, ContainerState.UNKNOWN)
-        shown = [c for c in rp.containers if c.state not in running or seen(c.id)]
-        if len(shown) == len(rp.containers):
+        shown: list[ContainerStatus] = []
+        for c in rp.containers:
+            seen = self.relisted(c.id)
+            if c.state in running:
+                if seen is not None and seen.state != ContainerState.CREATED:
+                    shown.append(c)
+            elif c.state == ContainerState.EXITED and seen is not None and seen.state in running:
+                shown.append(seen)
+            else:
+                shown.append(c)
+        if shown == rp.containers:
             return rp
         return RuntimePod(sandboxes=rp.sandboxes, containers=shown)
 

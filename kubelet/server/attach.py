@@ -5,6 +5,7 @@ uses it to give the user an ephemeral container's stdio. KubeletServicer
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from kubelet.runtime.streams import (
@@ -124,16 +125,36 @@ async def _ended_while_shown_running(
     return instances[0]
 
 
+EXIT_RECORDED_WITHIN = 2.0  # seconds; containerd records an exit milliseconds after the task goes
+EXIT_POLL = 0.05
+
+
+async def _exit_recorded(runtime: ContainerRuntime, pod_uid: str, container_id: str) -> None:
+    """Once the runtime no longer shows the container running, or after EXIT_RECORDED_WITHIN.
+    containerd's CRI deletes an ended process's task before it records the exit
+    (handleContainerExit): an attach in between fails with "failed to load task: no running
+    task found" while the container still shows running, and would be judged on that."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EXIT_RECORDED_WITHIN
+    while loop.time() < deadline:
+        states = {c.id: c.state for c in await runtime.list_containers(pod_uid)}
+        if states.get(container_id) != ContainerState.RUNNING:
+            return
+        await asyncio.sleep(EXIT_POLL)
+
+
 async def attach_or_ended(
     runtime: ContainerRuntime, pod: core_pb2.Pod, name: str, container_id: str,
     streams: StreamOptions,
 ) -> InteractiveProcess:  # fmt: skip
     """The runtime's attach to the container, or an EndedProcess if it has ended (before or
-    while the runtime attaches) while the pod's status shows it running."""
+    while the runtime attaches) while the pod's status shows it running; a failed attach is
+    judged once the runtime has recorded the end (_exit_recorded)."""
     if not isinstance(runtime, InteractiveStreams):
         raise AttachUnsupported()
 
     async def ended() -> ContainerStatus | None:
+        await _exit_recorded(runtime, pod.metadata.uid, container_id)
         found = await _ended_while_shown_running(runtime, pod, name)
         return found if found is not None and found.id == container_id else None
 

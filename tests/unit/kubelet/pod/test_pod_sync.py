@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kubelet.pod.pleg import PodLifecycleEventGenerator
 from kubelet.runtime.hollow import HollowRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
@@ -18,6 +19,17 @@ from tests.unit.kubelet.synctest import HOST_IP, SyncHarness, condition, state_o
 @pytest.fixture
 def h(tmp_path: Path) -> SyncHarness:
     return SyncHarness(tmp_path)
+
+
+class Relisted:
+    """The syncer's status following a PLEG over the harness's runtime, relisted by hand."""
+
+    def __init__(self, h: SyncHarness) -> None:
+        self.pleg = PodLifecycleEventGenerator(h.runtime, lambda _: None)
+        h.syncer.relisted = self.pleg.relisted
+
+    async def relist(self) -> None:
+        await self.pleg.relist()
 
 
 async def test_new_pod_gets_a_sandbox_and_running_containers(h: SyncHarness) -> None:
@@ -45,22 +57,38 @@ async def test_a_started_container_shows_running_once_a_relist_has_seen_it(
 ) -> None:
     """As the kubelet's status comes from the PLEG's cache: the sync that starts a container
     reports it not started yet, and the sync the relist that finds it brings, running."""
-    relisted: set[str] = set()
-    h.syncer.relisted = relisted.__contains__
+    relisted = Relisted(h)
     p = pod("a")
     await h.sync(p)
     assert state_of(p, "a") == "ContainerCreating" and p.status.phase == "Pending"
     assert condition(p, "Ready") == "False"
-    relisted.add(h.latest("a"))
+    await relisted.relist()
     await h.sync(p)
     assert state_of(p, "a") == "running" and p.status.phase == "Running"
     assert condition(p, "Ready") == "True"
 
 
+async def test_an_end_shows_once_a_relist_has_found_it(h: SyncHarness) -> None:
+    """A container the relist found running shows running after it has ended, until a relist
+    finds it ended: `kubectl run -i`, which saw the pod running, attaches to a pod still
+    running rather than being refused (and printing the log twice)."""
+    relisted = Relisted(h)
+    p = pod("a", restart_policy="Never")
+    await h.sync(p)
+    await relisted.relist()
+    await h.sync(p)
+    h.runtime.exit_container(h.latest("a"), 0)
+    await h.sync(p)
+    assert state_of(p, "a") == "running" and p.status.phase == "Running"
+    await relisted.relist()
+    await h.sync(p)
+    assert state_of(p, "a") == "terminated(0)" and p.status.phase == "Succeeded"
+
+
 async def test_a_short_command_goes_from_container_creating_to_succeeded(h: SyncHarness) -> None:
     """One that has ended by the relist never shows Running: `kubectl run -i` then reads its
     log, once, rather than attach to a container that has gone."""
-    h.syncer.relisted = set[str]().__contains__
+    Relisted(h)  # never relists
     p = pod("a", restart_policy="Never")
     await h.sync(p)
     assert state_of(p, "a") == "ContainerCreating"

@@ -13,6 +13,7 @@ import pytest
 
 from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.streams import TerminalSize
+from kubelet.runtime.types import ContainerRuntimeError
 from kubelet.server.authorization import KubeletAPIAuthorizer
 from kubelet.server.servicer import SERVICE_NAME, KubeletServicer
 from podplane.api.core.v1 import core_pb2
@@ -184,6 +185,25 @@ async def test_an_attach_to_a_container_that_ended_while_shown_running_ends_at_o
         )
     assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
     assert "container main not found in pod web_default" in refused.value.message
+
+
+async def test_an_attach_that_finds_the_task_gone_before_the_exit_is_recorded_ends_at_once(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """containerd deletes an ended process's task before it records the exit: an attach in
+    between fails while the container still shows running. The kubelet judges it once the exit
+    is recorded, as an attach to a container that ended while shown running, not as an error."""
+    main = node.runtime.by_name("main")[0].id
+
+    async def task_gone(container_id: str, streams: object) -> None:
+        asyncio.get_running_loop().call_later(0.2, node.runtime.exit_container, main, 4)
+        raise ContainerRuntimeError("failed to load task: no running task found: not found")
+
+    monkeypatch.setattr(node.runtime, "attach_interactive", task_gone)
+    session = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main"
+    )
+    assert await asyncio.wait_for(output(session), 5) == b"" and session.exit_code == 4
 
 
 @pytest.mark.parametrize(
