@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, etcd (for the
-# integration tests), debootstrap (to seed the base image without a registry) and python3-venv;
-# for the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, trixie's 1.7 as
-# on the nodes), the CNI plugins and crun.
+# Prepares a host to build and run podplane: a Docker engine that answers, Compose v2, mmdebstrap
+# (to seed the base image without a registry) and python3-venv. With --tests, also what the
+# integration tests run on the host (make host-tests): etcd, busybox-static, ip, iptables, and for
+# the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, trixie's 1.7 as on the
+# nodes) the CNI plugins and crun. `make up` installs only the first, so that a fresh host's first
+# cluster does not wait for what only the tests use.
 # The pod images' busybox is built inside Docker from the base image (docker/busybox-rootfs.sh),
 # for the nodes and the integration tests alike: the host needs no compiler for it. The host's
 # own busybox-static serves the network tests' clients (wget, httpd in network namespaces).
@@ -14,6 +16,12 @@
 # scripts/stop-dockerd.sh stops exactly that process, and nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tests=false
+case ${1:-} in
+  --tests) tests=true ;;
+  "") ;;
+  *) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+esac
 
 pidfile=${PODPLANE_DOCKERD_PIDFILE:-/run/podplane-dockerd.pid}
 dockerd_log=${PODPLANE_DOCKERD_LOG:-/var/log/dockerd.log}
@@ -34,15 +42,19 @@ as_root() {
 # package without a command on PATH names a file of its own instead (an absolute path).
 wanted=(
   docker.io:dockerd
-  etcd-server:etcd
-  etcd-client:etcdctl
-  debootstrap:debootstrap
-  busybox-static:busybox
-  iproute2:ip
-  iptables:iptables
-  containernetworking-plugins:/usr/lib/cni/bridge
-  crun:crun
+  mmdebstrap:mmdebstrap
 )
+if $tests; then
+  wanted+=(
+    etcd-server:etcd
+    etcd-client:etcdctl
+    busybox-static:busybox
+    iproute2:ip
+    iptables:iptables
+    containernetworking-plugins:/usr/lib/cni/bridge
+    crun:crun
+  )
+fi
 missing=()
 for pair in "${wanted[@]}"; do
   pkg=${pair%%:*} cmd=${pair#*:}
@@ -57,7 +69,7 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3
 if ((${#missing[@]})) && [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1; then
   # A developer's own Docker host: never sudo apt-get on it behind their back. Only the
   # integration tests (etcd, busybox, ip, iptables, CNI plugins, crun) and registry-less hosts
-  # (debootstrap) need these.
+  # (mmdebstrap) need these.
   log "not installed: ${missing[*]} (needed by make test-integration; to install:"
   log "  sudo apt-get install ${missing[*]})"
 elif ((${#missing[@]})); then
@@ -71,7 +83,7 @@ fi
 
 # --- containerd 1.7, trixie's (docker/apt/trixie.sources says why), as the nodes have it -------
 containerd_version() { PATH=$PATH:/usr/sbin:/sbin containerd --version 2>/dev/null | awk '{print $3}'; }
-if [[ $(containerd_version) == 1.6.* ]]; then
+if $tests && [[ $(containerd_version) == 1.6.* ]]; then
   if [[ $(id -u) -ne 0 ]] && docker info >/dev/null 2>&1 || ! command -v apt-get >/dev/null; then
     log "containerd $(containerd_version) cuts the tail of exiting containers' output: the CRI"
     log "  tests need 1.7 (docker/apt/trixie.sources and trixie.pref, then apt-get install containerd)"

@@ -63,7 +63,7 @@ class EtcdProcess:
         binary = shutil.which("etcd") or "/usr/bin/etcd"
         if not os.path.exists(binary):
             raise RuntimeError(
-                "etcd is not installed: run `make host` (apt-get install etcd-server)"
+                "etcd is not installed: run `make host-tests` (apt-get install etcd-server)"
             )
         data_dir = tempfile.mkdtemp(prefix="podplane-etcd-")
         client, peer = free_port(), free_port()
