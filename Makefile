@@ -30,7 +30,7 @@ define timed
 echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=$$rc" >>$(TIMINGS); echo "<== $(1): $${SECONDS}s$$( ((rc == 0)) || echo ", FAILED (exit $$rc)")" >&2' EXIT
 endef
 
-.PHONY: help venv protos host base-image wheels images up wait down logs \
+.PHONY: help venv protos host host-tests base-image wheels images prepare up wait down logs \
         lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
         bench-statefulset \
@@ -39,11 +39,13 @@ endef
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
 	echo "make protos            regenerate podplane/api from protos/"
-	echo "make host              install and start what the host needs (Docker, Compose, etcd, ...)"
+	echo "make host              install and start what the host needs to run a cluster (Docker, Compose, ...)"
+	echo "make host-tests        that, and what the tests run on the host (etcd, containerd 1.7, crun, ...)"
 	echo "make base-image        debian:bookworm-slim: pulled, or built with debootstrap"
 	echo "make wheels            download the runtime wheels into build/wheelhouse"
 	echo "make images            build podplane:dev, podplane-node:dev, podplane-prometheus:dev and podplane/python:3.11"
 	echo "make load-image IMAGE=myapp:1   put an image built on the host on every node (as kind load docker-image)"
+	echo "make prepare           venv, base-image, wheels and images, side by side where they can be"
 	echo "make up                all of the above, then start the cluster and wait until it is Ready"
 	echo "                       (on a Docker host that can pull debian, docker compose up -d --wait does too)"
 	echo "make down              stop the cluster and delete its volumes"
@@ -69,9 +71,12 @@ help:
 # --- Python environment ------------------------------------------------------------------------
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt $(wildcard pyproject.toml)
+# The bare venv: its pip downloads the wheels too (a fresh Debian has no pip of its own).
+$(PY):
+	python3 -m venv $(VENV)
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt $(wildcard pyproject.toml) | $(PY)
 	@$(call timed,venv)
-	[[ -x $(PY) ]] || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	if [[ -f pyproject.toml ]]; then $(PY) -m pip install -q --disable-pip-version-check -e .; fi
 	touch $@
@@ -85,19 +90,24 @@ host:
 	@$(call timed,host)
 	scripts/host-setup.sh
 
+# And what the integration tests, the fuzzing run and the benchmarks run on the host.
+host-tests:
+	@$(call timed,host-tests)
+	scripts/host-setup.sh --tests
+
 base-image: host
 	@$(call timed,base-image)
 	scripts/seed-base-image.sh
 
 wheels: $(WHEELS_STAMP)
 
-$(WHEELS_STAMP): requirements.txt
+$(WHEELS_STAMP): requirements.txt | $(PY)
 	@$(call timed,wheels)
-	PYTHON=$$( [[ -x $(PY) ]] && echo $(PY) || echo python3 ) scripts/build-wheelhouse.sh
+	PYTHON=$(PY) scripts/build-wheelhouse.sh
 	touch $@
 
-# TAG=DOCKERFILE=CONTEXT, as docker-compose.yml builds them.
-IMAGES := podplane:dev=docker/podplane.Dockerfile=. podplane-node:dev=docker/node.Dockerfile=. \
+# TAG=DOCKERFILE=CONTEXT[=TARGET], as docker-compose.yml builds them.
+IMAGES := podplane:dev=docker/podplane.Dockerfile=. podplane-node:dev=docker/node.Dockerfile=.=node \
           podplane-prometheus:dev=docker/prometheus/Dockerfile=docker/prometheus \
           podplane/python:3.11=docker/python.Dockerfile=docker
 IMAGES_SUM := build/images.sum
@@ -118,22 +128,35 @@ images: base-image wheels
 	  echo "    unchanged since their last build (inputs $$sum): $$(echo $$tags)" >&2; exit 0
 	fi
 	rm -f $(IMAGES_SUM)
-	for image in $(IMAGES); do
-	  IFS== read -r tag file context <<<"$$image"
-	  name=$${tag%%:*} log=build/logs/$${name//\//-}.log start=$$SECONDS
-	  if ! docker build -f "$$file" -t "$$tag" "$$context" >"$$log" 2>&1; then
-	    tail -n 40 "$$log" >&2; echo "docker build $$tag failed: see $$log" >&2; exit 1
-	  fi
-	  echo "    $$tag built in $$((SECONDS - start))s (log: $$log)" >&2
-	done
+	scripts/build-images.sh $(IMAGES)
 	echo "$$sum" >$(IMAGES_SUM)
+
+# What a cluster needs built: the images (the base image, the wheels, the builds in the engine) and,
+# beside them, the venv (pip on the host; make up's waits use its kubectl), and the wheels beside
+# the base image. On a fresh host each takes from seconds to a minute or more, and none needs what
+# it overlaps with; the venv yields the cores to the image builds (nice). The progress lines of
+# what ran beside come once it is done (build/logs/venv.log, build/logs/wheels.log).
+prepare: host | $(PY)
+	@mkdir -p build/logs
+	nice -n 10 $(MAKE) --no-print-directory venv >build/logs/venv.log 2>&1 &
+	venv=$$!
+	$(MAKE) --no-print-directory wheels >build/logs/wheels.log 2>&1 &
+	wheels=$$!
+	status=0
+	$(MAKE) --no-print-directory -o host base-image || status=$$?
+	wait $$wheels || status=$$?
+	cat build/logs/wheels.log >&2
+	if ((status == 0)); then $(MAKE) --no-print-directory -o host images || status=$$?; fi
+	wait $$venv || status=$$?
+	cat build/logs/venv.log >&2
+	exit $$status
 
 # --- The cluster ---------------------------------------------------------------------------------
 # An image built on the host, onto every node of the running cluster (docs/kubelet.md).
 load-image:
 	scripts/load-image.sh $(IMAGE)
 
-up: host venv base-image wheels images
+up: host prepare
 	@$(call timed,up)
 	export PODPLANE_APISERVER_PORT=$(APISERVER_PORT) PODPLANE_PROMETHEUS_PORT=$(PROMETHEUS_PORT)
 	export PODPLANE_APISERVER_REST_PORT=$(APISERVER_REST_PORT)
@@ -169,9 +192,11 @@ logs:
 # The highly available, self-hosted profile (docker-compose.ha.yml, docs/setup.md): three
 # control-plane machines running etcd, the apiserver, the controller-manager and the scheduler
 # as static pods, behind HAProxy. Beside the default cluster, not instead of it.
-up-ha: host venv base-image wheels images
+up-ha: host prepare
 	@$(call timed,up-ha)
 	docker build -q -f docker/ha/lb.Dockerfile -t podplane-lb:dev docker/ha >/dev/null
+	# Its control-plane machines' image: the node's, with the control plane's image in it.
+	scripts/build-images.sh podplane-node-cp:dev=docker/node.Dockerfile=.=control-plane-node
 	export PODPLANE_HA_REST_PORT=$(HA_REST_PORT)
 	if ! $(HA_COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
 	  $(HA_COMPOSE) ps -a >&2; $(HA_COMPOSE) logs --tail 30 >&2; exit 1
@@ -231,7 +256,7 @@ test-unit: $(VENV_STAMP)
 
 test-integration: $(VENV_STAMP)
 	@$(call timed,test-integration)
-	command -v etcd >/dev/null || { echo "etcd not installed: run make host" >&2; exit 1; }
+	command -v etcd >/dev/null || { echo "etcd not installed: run make host-tests" >&2; exit 1; }
 	$(VENV)/bin/pytest -q -rs -n $(INTEGRATION_WORKERS) --dist loadscope tests/integration
 
 # The e2e tests share the cluster in E2E_WORKERS processes, each module in namespaces of its own;
@@ -258,7 +283,7 @@ test:
 	engine_was_up=$$(docker info >/dev/null 2>&1 && echo yes || echo no)
 	cri_was_up=$$(scripts/cri-containerd.sh status >/dev/null 2>&1 && echo yes || echo no)
 	status=0
-	$(MAKE) --no-print-directory host venv lint test-unit test-integration up test-e2e || status=$$?
+	$(MAKE) --no-print-directory host-tests venv lint test-unit test-integration up test-e2e || status=$$?
 	if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory down || true; fi
 	# The highly available profile, once the default cluster is down (they would share two cores).
 	if ((status == 0)); then
@@ -275,7 +300,7 @@ FUZZ_REQUESTS ?= 100000
 FUZZ_SEED ?= 1
 fuzz: $(VENV_STAMP)
 	@$(call timed,fuzz)
-	command -v etcd >/dev/null || { echo "etcd not installed: run make host" >&2; exit 1; }
+	command -v etcd >/dev/null || { echo "etcd not installed: run make host-tests" >&2; exit 1; }
 	$(VENV)/bin/python -m tests.fuzz --requests $(FUZZ_REQUESTS) --seed $(FUZZ_SEED)
 
 # --- Benchmarks ----------------------------------------------------------------------------------

@@ -17,8 +17,10 @@
 #                  empty (the default): none
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
 #   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
-#                  mirror, where this node publishes busybox as docker.io/library/busybox and
+#                  mirror
+#   REGISTRY_PUBLISH  non-empty: this node publishes busybox as docker.io/library/busybox and
 #                  the add-ons as docker.io/podplane/kube-proxy:dev and podplane/clusterdns:dev
+#                  to REGISTRY_MIRROR (one node of a cluster does: docker-compose.yml's node-1)
 #   POD_RESOLV_CONF  the pods' resolv.conf base (the kubelet's --resolv-conf), default
 #                  /etc/podplane/pod-resolv.conf
 #   CONTAINER_RUNTIME  docker (default) or containerd: the runtime the kubelet runs pods with.
@@ -47,6 +49,7 @@ CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
 POD_ROUTES=${POD_ROUTES:-}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/podplane/dockerd.log}
 REGISTRY_MIRROR=${REGISTRY_MIRROR:-}
+REGISTRY_PUBLISH=${REGISTRY_PUBLISH:-}
 CONTAINER_RUNTIME=${CONTAINER_RUNTIME:-docker}
 OCI_RUNTIME=${OCI_RUNTIME:-crun}
 CONTAINERD_SOCK=/run/containerd/containerd.sock
@@ -374,11 +377,13 @@ else
   load_archive components "$CONTAINER_RUNTIME"
 fi
 
-# Into the cluster registry, as docker.io would have them, in the background and at idle priority
-# (nice, ionice), so as not to slow what the kubelet starts: every node has them already; the
-# registry serves a pod that asks for them with imagePullPolicy Always (busybox:latest has it by
-# default). The registry may be starting beside this node: tried again until it answers. The inner
-# engine gets busybox and the pause image first, whatever the runtime.
+# Into the cluster registry, as docker.io would have them, by one node (REGISTRY_PUBLISH), in the
+# background and at idle priority (nice, ionice), so as not to slow what the kubelet starts: every
+# node has them already; the registry serves a pod that asks for them with imagePullPolicy Always
+# (busybox:latest has it by default). One node, because the pushes cost the node's containerd and
+# the registry CPU that is not idle priority (the add-ons' 160 MB each time), while every node and
+# the control plane start. The registry may be starting beside this node: tried again until it
+# answers. The inner engine gets busybox and the pause image first, whatever the runtime.
 publish() { # LOCAL-IMAGE REPOSITORY:TAG
   local target="${REGISTRY_MIRROR#http://}/$2" i
   for ((i = 0; i < 300; i++)); do
@@ -392,7 +397,7 @@ publish() { # LOCAL-IMAGE REPOSITORY:TAG
   done
   log "warning: could not push $1 to $REGISTRY_MIRROR; pulls of it will fail"
 }
-if [[ -n $REGISTRY_MIRROR ]]; then
+if [[ -n $REGISTRY_MIRROR && -n $REGISTRY_PUBLISH ]]; then
   {
     load_archive pods docker
     publish busybox:latest library/busybox:latest

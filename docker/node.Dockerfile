@@ -1,7 +1,7 @@
 # podplane-node:dev, a node: its own Docker engine (Docker in Docker) and the kubelet, plus the
 # pod images (busybox, the pause sandbox) as root filesystems that the entrypoint imports into the
 # inner engine, so pods start without any registry. Build from the repository root:
-#   docker build -f docker/node.Dockerfile -t podplane-node:dev .
+#   docker build -f docker/node.Dockerfile --target node -t podplane-node:dev .
 # Self-contained (not FROM podplane:dev) so that Compose may build both images in any order;
 # the stages python, venv and app are podplane.Dockerfile's, word for word, and come from the
 # same cache.
@@ -40,8 +40,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 # The add-ons' image's lower layer: Python, a venv with only what `python -m clusterdns` and
-# `python -m proxy` import, and iptables; without what they never read (pip, translations,
-# manuals), which each node would store and unpack at every start. Its upper layer is the app's.
+# `python -m proxy` import, and iptables; without what they never read (pip, apt and dpkg with
+# their database, perl, time zones, iconv's converters, translations, manuals), which each node
+# would store and unpack at every start, all nodes at once. Its upper layer is the app's.
 FROM netbase AS components-base
 COPY requirements.txt docker/install-venv.sh /tmp/podplane/
 COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
@@ -50,20 +51,15 @@ RUN rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
       /tmp/podplane/requirements.txt >/tmp/podplane/components-requirements.txt \
  && sh /tmp/podplane/install-venv.sh /tmp/podplane/components-requirements.txt /tmp/podplane/wheelhouse \
  && /opt/podplane/venv/bin/python -m pip uninstall -q -y pip setuptools \
- && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old /usr/share/doc/* \
-      /usr/share/man/* /usr/share/locale/* /usr/share/python-wheels
-
-# The control plane's image's lower layer (podplane/control-plane:dev, which the static pods of a
-# control-plane node run: adm/manifests.py): Python, etcd and every runtime dependency. Imported
-# only by a node started with CONTROL_PLANE_MEMBERS (docker-compose.ha.yml).
-FROM netbase AS control-plane-base
-COPY requirements.txt docker/install-venv.sh /tmp/podplane/
-COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
-RUN apt-get update \
- && apt-get install -y --no-install-recommends etcd-server etcd-client \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
- && sh /tmp/podplane/install-venv.sh /tmp/podplane/requirements.txt /tmp/podplane/wheelhouse \
- && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
+ && rm -rf /tmp/podplane /usr/share/doc/* /usr/share/man/* /usr/share/locale/* \
+      /usr/share/python-wheels /usr/share/zoneinfo /usr/share/lintian /usr/share/info \
+      /usr/share/common-licenses /usr/share/bash-completion /usr/share/perl5 \
+      /var/lib/dpkg /var/lib/apt /var/cache/apt /var/cache/debconf /var/log/* \
+      /usr/lib/apt /usr/bin/apt* /usr/lib/x86_64-linux-gnu/libapt-* /usr/bin/perl* \
+      /usr/lib/x86_64-linux-gnu/perl-base /usr/lib/x86_64-linux-gnu/gconv \
+      /usr/sbin/e2fsck /usr/sbin/debugfs /usr/sbin/mke2fs /usr/sbin/e2image \
+      /usr/lib/python3.11/pydoc_data /usr/lib/python3.11/lib2to3 /usr/lib/python3.11/idlelib \
+      /usr/lib/python3.11/ensurepip
 
 # The upper layer of both: the app, and `python`, the venv's run from the app's folder, so that
 # `python -m clusterdns` (or proxy, or apiserver) finds it.
@@ -88,11 +84,6 @@ FROM layer-tool AS components-base-layer
 COPY --from=components-base / /root-fs
 RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/components-base && rm -rf /root-fs
 
-FROM layer-tool AS control-plane-base-layer
-COPY --from=control-plane-base / /root-fs
-RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/control-plane-base \
- && rm -rf /root-fs
-
 FROM layer-tool AS app-layer
 COPY --from=app-root /root-fs /root-fs
 RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /root-fs
@@ -100,12 +91,10 @@ RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /r
 # The images: their manifests and configs, over the layers' digests alone. busybox and the pause
 # sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons, one
 # image under two names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml) and
-# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), whose pods name their commands; the
-# control plane's.
+# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), whose pods name their commands.
 FROM layer-tool AS images
 COPY --from=busybox-layer /layers/busybox/diff_id /layers/busybox/
 COPY --from=components-base-layer /layers/components-base/diff_id /layers/components-base/
-COPY --from=control-plane-base-layer /layers/control-plane-base/diff_id /layers/control-plane-base/
 COPY --from=app-layer /layers/app/diff_id /layers/app/
 RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /layers; }; \
     image /images/pods --layer busybox --tag busybox:latest --cmd '["sh"]'; \
@@ -114,9 +103,6 @@ RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /
     image /images/components --layer components-base --layer app \
       --tag podplane/clusterdns:dev --tag podplane/kube-proxy:dev \
       --cmd '["python", "-m", "clusterdns"]' \
-      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; \
-    image /images/control-plane --layer control-plane-base --layer app \
-      --tag podplane/control-plane:dev --cmd '["python"]' \
       --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 FROM netbase AS node
@@ -131,7 +117,6 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=busybox-layer /layers /opt/podplane/layers
 COPY --from=components-base-layer /layers /opt/podplane/layers
-COPY --from=control-plane-base-layer /layers /opt/podplane/layers
 COPY --from=app-layer /layers /opt/podplane/layers
 COPY --from=images /images /opt/podplane/images
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
@@ -148,3 +133,38 @@ ENV PATH=/opt/podplane/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 WORKDIR /opt/podplane/app
 COPY --from=app /opt/podplane/app /opt/podplane/app
 ENTRYPOINT ["/usr/local/bin/node-entrypoint"]
+
+# The control plane's image's lower layer (podplane/control-plane:dev, which the static pods of a
+# control-plane node run: adm/manifests.py): Python, etcd and every runtime dependency. Imported
+# only by a node started with CONTROL_PLANE_MEMBERS (docker-compose.ha.yml).
+FROM netbase AS control-plane-base
+COPY requirements.txt docker/install-venv.sh /tmp/podplane/
+COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends etcd-server etcd-client \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
+ && sh /tmp/podplane/install-venv.sh /tmp/podplane/requirements.txt /tmp/podplane/wheelhouse \
+ && rm -rf /tmp/podplane /var/cache/debconf/*-old /var/lib/dpkg/*-old
+
+FROM layer-tool AS control-plane-base-layer
+COPY --from=control-plane-base / /root-fs
+RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/control-plane-base \
+ && rm -rf /root-fs
+
+# The control plane's image, for the control-plane-node target alone.
+FROM layer-tool AS control-plane-images
+COPY --from=control-plane-base-layer /layers/control-plane-base/diff_id /layers/control-plane-base/
+COPY --from=app-layer /layers/app/diff_id /layers/app/
+RUN python3 /usr/local/bin/image-archive image /images/control-plane \
+      --layers /layers --layer control-plane-base --layer app \
+      --tag podplane/control-plane:dev --cmd '["python"]' \
+      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# podplane-node-cp:dev, a control-plane machine of the highly available profile
+# (docker-compose.ha.yml): a node that also carries the control plane's image,
+# podplane/control-plane:dev, which its static pods run (adm/manifests.py). A target of its own,
+# so that the default cluster's nodes neither build nor carry its 360 MB:
+#   docker build -f docker/node.Dockerfile --target control-plane-node -t podplane-node-cp:dev .
+FROM node AS control-plane-node
+COPY --from=control-plane-base-layer /layers /opt/podplane/layers
+COPY --from=control-plane-images /images /opt/podplane/images
