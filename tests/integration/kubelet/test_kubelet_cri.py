@@ -428,10 +428,18 @@ async def test_attach_with_stdin_gets_both_streams_whole(cri_runtime: CriRuntime
 
 
 async def test_port_forward_dials_localhost_in_the_pod(cri_runtime: CriRuntime) -> None:
-    sandbox, _ = await running_pod(
+    sandbox, container = await running_pod(
         cri_runtime, "echo hi > /tmp/i; exec httpd -f -p 127.0.0.1:8080 -h /tmp"
     )
     try:
+        # The container runs before httpd listens: 127.0.0.1:8080 (0100007F:1F90) in LISTEN (0A).
+        listening = ["grep", "-q", "0100007F:1F90 00000000:0000 0A", "/proc/net/tcp"]
+
+        async def httpd_listens() -> bool:
+            code, _ = await cri_runtime.exec_in_container(container, listening, 10)
+            return code == 0
+
+        await eventually(httpd_listens, 30, what="httpd listening on 127.0.0.1:8080")
         connection = await cri_runtime.dial_pod_port(sandbox, 8080)
         await connection.write(b"GET /i HTTP/1.0\r\n\r\n")
         answer = b""
