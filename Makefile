@@ -41,7 +41,7 @@ help:
 	echo "make protos            regenerate podplane/api from protos/"
 	echo "make host              install and start what the host needs to run a cluster (Docker, Compose, ...)"
 	echo "make host-tests        that, and what the tests run on the host (etcd, containerd 1.7, crun, ...)"
-	echo "make base-image        debian:bookworm-slim: pulled, or built with debootstrap"
+	echo "make base-image        debian:bookworm-slim: pulled, or built with mmdebstrap"
 	echo "make wheels            download the runtime wheels into build/wheelhouse"
 	echo "make images            build podplane:dev, podplane-node:dev, podplane-prometheus:dev and podplane/python:3.11"
 	echo "make load-image IMAGE=myapp:1   put an image built on the host on every node (as kind load docker-image)"
