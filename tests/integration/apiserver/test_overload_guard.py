@@ -96,10 +96,11 @@ async def test_excess_creates_are_refused_fast_and_no_acknowledged_write_is_lost
                 asyncio.ensure_future(answered_create(stub, f"held-{i}"))
                 for i in range(MUTATING_LIMIT)
             ]
-            for _ in range(250):
-                if mutating_requests_in_flight() >= MUTATING_LIMIT:
-                    break
-                await asyncio.sleep(0.02)
+
+            async def limit_reached() -> bool:
+                return mutating_requests_in_flight() >= MUTATING_LIMIT
+
+            await eventually(limit_reached, 5, interval=0.02, what="the held creates in flight")
             assert mutating_requests_in_flight() == MUTATING_LIMIT
             refused = await asyncio.gather(
                 *(answered_create(stub, f"excess-{i}") for i in range(20))
