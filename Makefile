@@ -114,8 +114,9 @@ IMAGES_SUM := build/images.sum
 
 # Built again only when what they are built from changed (every file git knows or would add but
 # the tests and docs, which docker/collect-app.sh leaves out; the wheelhouse; the base image), or
-# one is missing: Docker's layer cache would find every layer, but only after hashing the whole
-# context of each, seconds that a `make up` does not need.
+# one is missing or is not the one built here (`docker compose build` tags the same names):
+# Docker's layer cache would find every layer, but only after hashing the whole context of each,
+# seconds that a `make up` does not need.
 images: base-image wheels
 	@$(call timed,images)
 	mkdir -p build/logs
@@ -123,13 +124,15 @@ images: base-image wheels
 	          ls -l build/wheelhouse; docker image inspect -f '{{.Id}}' $${BASE_IMAGE:-debian:bookworm-slim}
 	        } | sha1sum | cut -c1-16)
 	tags=$$(for image in $(IMAGES); do echo "$${image%%=*}"; done)
-	if git rev-parse --git-dir >/dev/null 2>&1 && [[ -f $(IMAGES_SUM) && $$(cat $(IMAGES_SUM)) == "$$sum" ]] \
-	   && docker image inspect $$tags >/dev/null 2>&1; then
+	# The images' IDs too: `docker compose build` tags the same names (the node image unseeded).
+	ids() { docker image inspect -f '{{.Id}}' $$tags 2>/dev/null | sha1sum | cut -c1-16; }
+	if git rev-parse --git-dir >/dev/null 2>&1 && [[ -f $(IMAGES_SUM) && $$(cat $(IMAGES_SUM)) == "$$sum $$(ids)" ]]; then
 	  echo "    unchanged since their last build (inputs $$sum): $$(echo $$tags)" >&2; exit 0
 	fi
 	rm -f $(IMAGES_SUM)
 	scripts/build-images.sh $(IMAGES)
-	echo "$$sum" >$(IMAGES_SUM)
+	scripts/seed-node-image.sh podplane-node:dev
+	echo "$$sum $$(ids)" >$(IMAGES_SUM)
 
 # What a cluster needs built: the images (the base image, the wheels, the builds in the engine) and,
 # beside them, the venv (pip on the host; make up's waits use its kubectl), and the wheels beside
@@ -197,6 +200,7 @@ up-ha: host prepare
 	docker build -q -f docker/ha/lb.Dockerfile -t podplane-lb:dev docker/ha >/dev/null
 	# Its control-plane machines' image: the node's, with the control plane's image in it.
 	scripts/build-images.sh podplane-node-cp:dev=docker/node.Dockerfile=.=control-plane-node
+	scripts/seed-node-image.sh podplane-node-cp:dev
 	export PODPLANE_HA_REST_PORT=$(HA_REST_PORT)
 	if ! $(HA_COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
 	  $(HA_COMPOSE) ps -a >&2; $(HA_COMPOSE) logs --tail 30 >&2; exit 1
@@ -257,20 +261,21 @@ test-unit: $(VENV_STAMP)
 test-integration: $(VENV_STAMP)
 	@$(call timed,test-integration)
 	command -v etcd >/dev/null || { echo "etcd not installed: run make host-tests" >&2; exit 1; }
-	$(VENV)/bin/pytest -q -rs -n $(INTEGRATION_WORKERS) --dist loadscope tests/integration
+	$(VENV)/bin/pytest -q -rs --durations 15 -n $(INTEGRATION_WORKERS) --dist loadscope tests/integration
 
 # The e2e tests share the cluster in E2E_WORKERS processes, each module in namespaces of its own;
 # then the disruptive ones (they stop nodes, leaders, etcd: tests/e2e/conftest.py) run alone.
-# Both passes run; either failing fails the target.
+# Both passes run; either failing fails the target. Each pass, the integration tests' too, ends
+# with its 15 slowest steps (a test's setup, call or teardown): where the suite's minutes go.
 E2E_WORKERS ?= 3
 
 test-e2e: $(VENV_STAMP)
 	@$(call timed,test-e2e)
 	export PODPLANE_SERVER=localhost:$(APISERVER_PORT)
 	status=0
-	$(VENV)/bin/pytest -q -rs -n $(E2E_WORKERS) --dist loadscope -m "not disruptive" tests/e2e \
+	$(VENV)/bin/pytest -q -rs --durations 15 -n $(E2E_WORKERS) --dist loadscope -m "not disruptive" tests/e2e \
 	  || status=$$?
-	$(VENV)/bin/pytest -q -rs -m disruptive tests/e2e || status=$$?
+	$(VENV)/bin/pytest -q -rs --durations 15 -m disruptive tests/e2e || status=$$?
 	exit $$status
 
 # Everything CI runs. The cluster is torn down even on failure; a Docker engine is stopped only if

@@ -57,41 +57,8 @@ IMAGES=/opt/podplane/images
 
 log() { echo "node-entrypoint: $*" >&2; }
 
-# The pod images, as archives in `docker save`'s format (section 5 says which and why).
-archive_tags() { # ARCHIVE -> its images' names, one per line
-  python3 -c 'import json, sys; print("\n".join(t for i in json.load(open(sys.argv[1])) for t in i["RepoTags"]))' \
-    "$IMAGES/$1/manifest.json"
-}
-
-docker_io_name() { # NAME -> docker.io/library/NAME:latest, as containerd normalizes it
-  local ref=$1
-  [[ $ref == *:* ]] || ref=$ref:latest
-  [[ $ref == */* ]] || ref=library/$ref
-  echo "docker.io/$ref"
-}
-
-load_archive() { # ARCHIVE RUNTIME(containerd|docker): unless the runtime has its images already
-  local tags tag have
-  tags=$(archive_tags "$1")
-  if [[ $2 == containerd ]]; then
-    have=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q)
-    for tag in $tags; do
-      grep -qxF "$(docker_io_name "$tag")" <<<"$have" || {
-        tar -c -h -C "$IMAGES/$1" . | ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
-        log "loaded $(paste -sd ' ' <<<"$tags") into containerd"
-        return 0
-      }
-    done
-  else
-    for tag in $tags; do
-      docker image inspect "$tag" >/dev/null 2>&1 || {
-        tar -c -h -C "$IMAGES/$1" . | docker load -q >/dev/null
-        log "loaded $(paste -sd ' ' <<<"$tags") into the inner engine"
-        return 0
-      }
-    done
-  fi
-}
+# The pod images, and how they get into the runtime (section 5 says which and why).
+source /usr/local/lib/podplane/node-images.sh
 
 # --- 1. cgroups ---------------------------------------------------------------------------------
 setup_cgroup_v2() {
@@ -216,6 +183,8 @@ EOF
 
 start_containerd() {
   write_containerd_config
+  mkdir -p /var/lib/containerd
+  seed_containerd
   rm -f "$CONTAINERD_SOCK"
   log "starting containerd with its CRI plugin (log: /var/log/podplane/containerd.log)"
   mkdir -p /var/log/podplane /var/lib/containerd

@@ -120,10 +120,12 @@ COPY --from=components-base-layer /layers /opt/podplane/layers
 COPY --from=app-layer /layers /opt/podplane/layers
 COPY --from=images /images /opt/podplane/images
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
+COPY docker/node-images.sh /usr/local/lib/podplane/node-images.sh
+COPY docker/containerd-seed.sh /usr/local/bin/containerd-seed
 COPY docker/podctl /usr/local/bin/podctl
 COPY docker/crun-oci-1.1.sh /usr/local/bin/crun-oci-1.1
 RUN mkdir -p /var/lib/kubelet /var/lib/docker /var/log/podplane \
- && chmod 0755 /usr/local/bin/node-entrypoint /usr/local/bin/podctl /usr/local/bin/crun-oci-1.1
+ && chmod 0755 /usr/local/bin/node-entrypoint /usr/local/bin/containerd-seed /usr/local/bin/podctl /usr/local/bin/crun-oci-1.1
 COPY --from=venv /opt/podplane/venv /opt/podplane/venv
 ENV PATH=/opt/podplane/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PYTHONPATH=/opt/podplane/app \
