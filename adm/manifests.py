@@ -48,7 +48,12 @@ class ControlPlane:
     initial_cluster_state: str = "new"
 
     def etcd_servers(self) -> str:
-        return ",".join(f"https://{m.address}:{ETCD_CLIENT_PORT}" for m in self.members)
+        """The apiserver's etcd: its own machine's member, as kubeadm's stacked etcd has it
+        (getAPIServerCommand: https://127.0.0.1:2379). A machine's apiserver and etcd then fail
+        together, and the load balancer takes that apiserver out; over every member, each
+        apiserver would send a share of its calls to a hung machine's member until its
+        connection to it timed out (its watches too), and stall with it."""
+        return f"https://127.0.0.1:{ETCD_CLIENT_PORT}"
 
     def initial_cluster(self) -> str:
         return ",".join(f"{m.name}=https://{m.address}:{ETCD_PEER_PORT}" for m in self.members)

@@ -158,10 +158,22 @@ async def test_killing_the_etcd_leaders_machine_loses_no_acknowledged_write(
         assert longest < 15, f"writes stopped for {longest:.1f} s"
 
         # The watch saw each acknowledged create once, resuming from its last resourceVersion.
-        async def watched_all() -> bool:
-            return churn.created <= {n for t, n, _ in checker.events if t == "ADDED"}
+        def unseen() -> set[str]:
+            return churn.created - {n for t, n, _ in checker.events if t == "ADDED"}
 
-        await eventually(watched_all, 60, interval=0.5, what="the watch to see every create")
+        async def watched_all() -> bool:
+            return not unseen()
+
+        try:
+            await eventually(watched_all, 60, interval=0.5, what="the watch to see every create")
+        except AssertionError as e:
+            last = checker.event_times[-1] - killed if checker.event_times else None
+            raise AssertionError(
+                f"{e}: {len(unseen())} creates unseen ({sorted(unseen())[:5]}...); the watch "
+                f"reconnected {checker.reconnects} times, its resumes refused: {checker.expired}, "
+                f"its last event {last} s after the kill at resourceVersion "
+                f"{checker.resource_version}; the writes' last {churn.ack_times[-1] - killed:.1f} s"
+            ) from e
         added = [n for t, n, _ in checker.events if t == "ADDED"]
         assert len(added) == len(set(added)), "an object was added twice to the watch"
         assert not checker.expired, checker.expired

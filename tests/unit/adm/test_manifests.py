@@ -66,9 +66,7 @@ def test_each_etcd_member_knows_the_cluster_and_each_apiserver_every_member(
     assert etcd["listen-peer-urls"] == "https://10.250.0.12:2380"
     assert etcd["peer-client-cert-auth"] == "true"
     apiserver = flags(read_manifest(tmp_path / "kube-apiserver.yaml", "cp-2"))
-    assert apiserver["etcd-servers"] == (
-        "https://10.250.0.11:2379,https://10.250.0.12:2379,https://10.250.0.13:2379"
-    )
+    assert apiserver["etcd-servers"] == "https://127.0.0.1:2379"  # its own machine's member
     assert apiserver["advertise-address"] == "10.250.0.12"
     for component in ("kube-controller-manager", "kube-scheduler"):
         assert flags(read_manifest(tmp_path / f"{component}.yaml", "cp-2"))["server"] == (
