@@ -5,14 +5,14 @@
 #   scripts/loop-under-load.sh N PYTEST-ARGS...
 #   e.g. scripts/loop-under-load.sh 20 tests/integration/apiserver/test_etcd_watch_streams.py
 # LOAD_PROCESSES (default: the number of cores) busy loops run at the tests' own priority. Each
-# run's output goes to build/loops/<run>.log; the last line says how many of the N passed. Exits 1
-# if any failed.
+# run's output goes to build/loops/<the arguments>/<run>.log (two loops of different tests can run
+# side by side); the last line says how many of the N passed. Exits 1 if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 (($# >= 2)) || { echo "usage: $0 N PYTEST-ARGS..." >&2; exit 2; }
 runs=$1
 shift
-logs=build/loops
+logs=build/loops/$(printf '%s' "$*" | tr -c 'A-Za-z0-9_.=-' '_' | cut -c1-100)
 mkdir -p "$logs"
 
 burners=()
