@@ -183,11 +183,10 @@ EOF
 
 start_containerd() {
   write_containerd_config
-  mkdir -p /var/lib/containerd
-  seed_containerd
   rm -f "$CONTAINERD_SOCK"
-  log "starting containerd with its CRI plugin (log: /var/log/podplane/containerd.log)"
   mkdir -p /var/log/podplane /var/lib/containerd
+  seed_containerd
+  log "starting containerd with its CRI plugin (log: /var/log/podplane/containerd.log)"
   containerd --config /etc/containerd/config.toml >>/var/log/podplane/containerd.log 2>&1 &
   local pid=$! i
   for ((i = 0; i < 600; i++)); do  # 60 s
