@@ -284,8 +284,9 @@ async def scale(
 @dataclass
 class PodChurn:
     """Creates pods and deletes older ones, steadily; remembers which writes were acknowledged.
-    A write that failed or timed out has an unknown outcome and is not counted either way: a pod
-    whose delete is unknown may be stored or not (`maybe_deleted`), and is not picked again."""
+    A write that failed, timed out or was still unanswered when the churn stopped has an unknown
+    outcome and is not counted either way: a pod whose delete is unknown may be stored or not
+    (`maybe_deleted`), and is not picked again."""
 
     client: Client
     namespace: str
@@ -310,15 +311,18 @@ class PodChurn:
                 self.failures += 1
             if n % 3 == 0 and (alive := self.kept()):  # delete one in three, leaving the rest
                 victim = random.choice(sorted(alive))
+                # Unknown until acknowledged: the churn may be stopped (cancelled) with the
+                # delete sent and not yet answered, and the apiserver may have done it.
+                self.maybe_deleted.add(victim)
                 try:
                     await asyncio.wait_for(
                         self.client.pods.delete(victim, self.namespace, grace_period_seconds=0), 5
                     )
+                    self.maybe_deleted.discard(victim)
                     self.deleted.add(victim)
                     self.ack_times.append(time.monotonic())
                 except (TimeoutError, grpc.aio.AioRpcError):
                     self.failures += 1
-                    self.maybe_deleted.add(victim)
             await asyncio.sleep(1 / rate)
 
     def kept(self) -> set[str]:
