@@ -237,7 +237,7 @@ down-ha:
 
 test-e2e-ha: $(VENV_STAMP)
 	@$(call timed,test-e2e-ha)
-	KUBECONFIG=$$PWD/build/ha/kubeconfig $(VENV)/bin/pytest -q -rs tests/e2e_ha
+	KUBECONFIG=$$PWD/build/ha/kubeconfig $(VENV)/bin/pytest -q -rs --durations 15 tests/e2e_ha
 
 # --- Tests ---------------------------------------------------------------------------------------
 # ruff (lint, import order, format; configured in pyproject.toml), then mypy --strict.

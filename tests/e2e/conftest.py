@@ -2,10 +2,10 @@
 and a fresh namespace per test. Nothing here is faked: pods run on the nodes' own Docker engines.
 
 The tests share one cluster side by side (`make test-e2e`: pytest-xdist workers, a module each at
-a time), each in namespaces of its own. A module that stops, restarts, cordons or fills what the
+a time), each in namespaces of its own. A test that stops, restarts, cordons or fills what the
 others use (a node, a leader, etcd, kube-proxy, the cluster DNS, a node's CPU) is marked
-`disruptive` (its `pytestmark` says why): those run alone, one after another, once the others
-are done."""
+`disruptive`, or its whole module is (the mark's comment says why): those run alone, one after
+another, once the others are done."""
 
 from __future__ import annotations
 

@@ -22,15 +22,17 @@ def web_service(namespace: str) -> Kubectl:
     return k
 
 
-def run_and_remove(k: Kubectl, *command: str, stdin: str | None = None) -> Result:
-    """`kubectl run client --image busybox --restart Never -i --rm -- COMMAND`, once it has exited
-    0 by itself and its pod is gone."""
+def run_and_remove(
+    k: Kubectl, *command: str, stdin: str | None = None, name: str = "client"
+) -> Result:
+    """`kubectl run client --image busybox --restart Never -i --rm -- COMMAND` (a pod named
+    `name`), once it has exited 0 by itself and its pod is gone."""
     result = k.run(
-        "run", "client", "--image", "busybox", "--restart", "Never", "-i", "--rm", "--", *command,
+        "run", name, "--image", "busybox", "--restart", "Never", "-i", "--rm", "--", *command,
         stdin=stdin,
     )  # fmt: skip
     assert result.code == 0, result
-    gone = k.run("get", "pod", "client", "--ignore-not-found", "-o", "name")
+    gone = k.run("get", "pod", name, "--ignore-not-found", "-o", "name")
     assert gone.out == "", f"--rm left the pod behind: {gone}"
     return result
 

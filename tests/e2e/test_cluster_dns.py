@@ -18,10 +18,6 @@ from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl, Result
 from tests.e2e.waiting import eventually
 
-# It deletes a coredns pod, which the other tests' names resolve through: it runs alone, after the
-# tests that share the cluster (conftest.py).
-pytestmark = pytest.mark.disruptive
-
 WEB = ROOT / "examples" / "web-deployment.yaml"
 CLUSTER_DNS_IP = "10.96.0.10"
 SYSTEM = Kubectl("kube-system")
@@ -257,6 +253,9 @@ def test_the_kube_dns_service_spreads_queries_over_both_replicas(
     assert all(n > 0 for n in grown.values()), grown  # ... and both replicas had some
 
 
+# It deletes a coredns pod, which the other tests' names resolve through: it runs alone, after the
+# tests that share the cluster (conftest.py).
+@pytest.mark.disruptive
 def test_killing_one_replica_leaves_resolution_working(
     k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
 ) -> None:

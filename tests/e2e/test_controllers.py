@@ -16,9 +16,6 @@ from tests.e2e.compose_cluster import NODES, compose, podctl
 from tests.e2e.faults import record, tolerating_replication_controller, wait_schedulable
 from tests.support import eventually
 
-# It stops node-2's container: it runs alone, after the tests that share the cluster (conftest.py).
-pytestmark = pytest.mark.disruptive
-
 HELLO_WORLD = """\
 kind: Job
 apiVersion: batch/v1
@@ -60,6 +57,8 @@ async def running_pods(client: Client, namespace: str, n: int) -> list[Any] | No
     return pods if len(pods) == n else None
 
 
+# It stops node-3's container: it runs alone, after the tests that share the cluster (conftest.py).
+@pytest.mark.disruptive
 async def test_a_replication_controller_spreads_and_survives_a_node_stopping(
     client: Client, namespace: str
 ) -> None:

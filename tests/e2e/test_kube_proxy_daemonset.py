@@ -24,10 +24,6 @@ from tests.e2e.compose_cluster import NODES, compose
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.waiting import eventually
 
-# It deletes a kube-proxy pod and restarts node-2: it runs alone, after the tests that share the
-# cluster (conftest.py).
-pytestmark = pytest.mark.disruptive
-
 SYSTEM = Kubectl("kube-system")
 ACCOUNT = "--as=system:serviceaccount:kube-system:kube-proxy"
 
@@ -213,6 +209,9 @@ def test_a_service_ip_works_from_a_pod_on_every_node(k: Kubectl, echo: str, node
     eventually(lambda: reaches_echo(k, node, url), 60, f"the cluster IP answering on {node}")
 
 
+# It deletes node-3's kube-proxy pod: it runs alone, after the tests that share the cluster
+# (conftest.py).
+@pytest.mark.disruptive
 def test_a_deleted_kube_proxy_pod_is_replaced_and_its_node_resyncs(k: Kubectl, echo: str) -> None:
     node = "node-3"
     url = f"http://{echo}/index.html"
@@ -276,6 +275,8 @@ def restarted_node() -> Iterator[str]:
         )
 
 
+# It restarts a node: it runs alone, after the tests that share the cluster (conftest.py).
+@pytest.mark.disruptive
 def test_a_restarted_node_gets_its_kube_proxy_back(
     k: Kubectl, echo: str, restarted_node: str
 ) -> None:
