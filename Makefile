@@ -31,7 +31,8 @@ echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=
 endef
 
 .PHONY: help venv protos host host-tests base-image wheels images prepare up wait down logs \
-        lint test-unit test-integration test-e2e test bench-apiserver bench-pods clean \
+        lint test-unit test-integration test-e2e test-e2e-shared test-e2e-disruptive test \
+        bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
         bench-statefulset \
         load-image up-ha down-ha test-e2e-ha join bench-ha
@@ -198,8 +199,10 @@ logs:
 up-ha: host prepare
 	@$(call timed,up-ha)
 	docker build -q -f docker/ha/lb.Dockerfile -t podplane-lb:dev docker/ha >/dev/null
-	# Its control-plane machines' image: the node's, with the control plane's image in it.
-	scripts/build-images.sh podplane-node-cp:dev=docker/node.Dockerfile=.=control-plane-node
+	# Its control-plane machines' image: the seeded node's, with the control plane's image in it,
+	# which is all its seeding imports.
+	scripts/build-images.sh \
+	  podplane-node-cp:dev=docker/node.Dockerfile=.=control-plane-node=CONTROL_PLANE_NODE_FROM=podplane-node:dev
 	scripts/seed-node-image.sh podplane-node-cp:dev
 	export PODPLANE_HA_REST_PORT=$(HA_REST_PORT)
 	if ! $(HA_COMPOSE) up -d --no-build --wait --wait-timeout $(WAIT_TIMEOUT); then
@@ -263,20 +266,29 @@ test-integration: $(VENV_STAMP)
 	command -v etcd >/dev/null || { echo "etcd not installed: run make host-tests" >&2; exit 1; }
 	$(VENV)/bin/pytest -q -rs --durations 15 -n $(INTEGRATION_WORKERS) --dist loadscope tests/integration
 
-# The e2e tests share the cluster in E2E_WORKERS processes, each module in namespaces of its own;
-# then the disruptive ones (they stop nodes, leaders, etcd: tests/e2e/conftest.py) run alone.
-# Both passes run; either failing fails the target. Each pass, the integration tests' too, ends
-# with its 15 slowest steps (a test's setup, call or teardown): where the suite's minutes go.
+# The e2e tests share the cluster in E2E_WORKERS processes, each module in namespaces of its own
+# (test-e2e-shared); then the disruptive ones (they stop nodes, leaders, etcd:
+# tests/e2e/conftest.py) run alone (test-e2e-disruptive). Both passes run; either failing fails
+# the target. Each pass, the integration tests' too, ends with its 15 slowest steps (a test's
+# setup, call or teardown): where the suite's minutes go.
 E2E_WORKERS ?= 3
+E2E_ENV := PODPLANE_SERVER=localhost:$(APISERVER_PORT)
 
 test-e2e: $(VENV_STAMP)
 	@$(call timed,test-e2e)
-	export PODPLANE_SERVER=localhost:$(APISERVER_PORT)
 	status=0
-	$(VENV)/bin/pytest -q -rs --durations 15 -n $(E2E_WORKERS) --dist loadscope -m "not disruptive" tests/e2e \
-	  || status=$$?
-	$(VENV)/bin/pytest -q -rs --durations 15 -m disruptive tests/e2e || status=$$?
+	$(MAKE) --no-print-directory test-e2e-shared || status=$$?
+	$(MAKE) --no-print-directory test-e2e-disruptive || status=$$?
 	exit $$status
+
+test-e2e-shared: $(VENV_STAMP)
+	@$(call timed,test-e2e-shared)
+	$(E2E_ENV) $(VENV)/bin/pytest -q -rs --durations 15 -n $(E2E_WORKERS) --dist loadscope \
+	  -m "not disruptive" tests/e2e
+
+test-e2e-disruptive: $(VENV_STAMP)
+	@$(call timed,test-e2e-disruptive)
+	$(E2E_ENV) $(VENV)/bin/pytest -q -rs --durations 15 -m disruptive tests/e2e
 
 # Everything CI runs. The cluster is torn down even on failure; a Docker engine is stopped only if
 # this run started it (host-setup records its PID), so a developer's engine is left alone, and so
@@ -288,7 +300,18 @@ test:
 	engine_was_up=$$(docker info >/dev/null 2>&1 && echo yes || echo no)
 	cri_was_up=$$(scripts/cri-containerd.sh status >/dev/null 2>&1 && echo yes || echo no)
 	status=0
-	$(MAKE) --no-print-directory host-tests venv lint test-unit test-integration up test-e2e || status=$$?
+	$(MAKE) --no-print-directory host-tests venv lint test-unit up || status=$$?
+	if ((status == 0)); then
+	  $(MAKE) --no-print-directory test-e2e-shared || status=$$?
+	  # The disruptive e2e tests mostly wait (for a node to be found lost, a lease to expire, etcd
+	  # to come back), one at a time: the integration tests (their own etcd, apiservers and
+	  # containerd) run beside them, their output printed once both are done.
+	  $(MAKE) --no-print-directory test-integration >build/logs/test-integration.log 2>&1 &
+	  integration=$$!
+	  $(MAKE) --no-print-directory test-e2e-disruptive || status=$$?
+	  wait $$integration || status=$$?
+	  cat build/logs/test-integration.log >&2
+	fi
 	if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory down || true; fi
 	# The highly available profile, once the default cluster is down (they would share two cores).
 	if ((status == 0)); then

@@ -14,15 +14,26 @@
 #                     lower directories of their pods' overlay mounts) and copy only the state, a
 #                     few hundred kilobytes, where importing wrote and hashed 300 MB on each.
 # SEED identifies the archives, and the state says which it is (podplane-seed): a node whose
-# volume holds the state of another build of the image starts afresh from this one's.
+# volume holds the state of another build of the image starts afresh from this one's. OUT/store.tar
+# also says which seed is the image's (/opt/podplane/containerd-store/current).
+#
+# An image built FROM a seeded one (the control-plane machines', FROM the seeded node image)
+# starts from that seed: only the archives it adds are imported, only their layers go to its own
+# SEED/snapshots, and its state links to the base seed's layers for the others.
 set -euo pipefail
 out=${1:?usage: containerd-seed OUT}
 log() { echo "containerd-seed: $*" >&2; }
 root=/var/lib/containerd
+stores=/opt/podplane/containerd-store
 CONTAINERD_SOCK=/run/containerd-seed/containerd.sock
 source /usr/local/lib/podplane/node-images.sh
 
 if [[ -n $(ls -A "$root") ]]; then log "$root is not empty"; exit 1; fi
+base=$(cat "$stores/current" 2>/dev/null || true)
+if [[ -n $base ]]; then
+  cp -a "$stores/$base/state/." "$root/"
+  log "starting from the base image's seed $base"
+fi
 mkdir -p /run/containerd-seed
 # Only what importing needs: the CRI plugin starts with the node, and finds the images there.
 cat >/run/containerd-seed/config.toml <<EOT
@@ -47,10 +58,11 @@ kill -TERM "$pid"
 wait "$pid" || true
 
 seed=$(for archive in "${archives[@]}"; do archive_id "$archive"; done | sha256sum | cut -c1-16)
-store=/opt/podplane/containerd-store/$seed
+store=$stores/$seed
 mkdir -p "$out/store/$seed/snapshots"
 snapshots=$root/io.containerd.snapshotter.v1.overlayfs/snapshots
 for fs in "$snapshots"/*/fs; do
+  [[ ! -L $fs ]] || continue # a layer of the base image's seed, which stays there
   id=$(basename "$(dirname "$fs")")
   # A whiteout is a 0/0 character device in an unpacked layer: an image layer of Docker's own
   # would turn it into a deletion. None of these images deletes anything from a lower layer.
@@ -67,6 +79,7 @@ for layer in /opt/podplane/layers/*/; do
 done
 echo "$seed" >"$root/podplane-seed"
 cp -a "$root" "$out/store/$seed/state"
+echo "$seed" >"$out/store/current"
 tar --numeric-owner -C "$out/store" -cf "$out/store.tar" .
 rm -rf "$out/store"
 log "seed $seed: $(paste -sd ' ' < <(for a in "${archives[@]}"; do archive_tags "$a"; done))"

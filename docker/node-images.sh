@@ -65,8 +65,8 @@ load_archive() { # ARCHIVE RUNTIME(containerd|docker): unless the runtime has it
 # it is reinstalled. A volume that was never seeded, or a node of the plain image (`docker compose
 # build`), is left to load_archive.
 seed_containerd() {
-  local store=/opt/podplane/containerd-store root=/var/lib/containerd seed="" had
-  [[ ! -d $store ]] || seed=$(ls "$store")
+  local store=/opt/podplane/containerd-store root=/var/lib/containerd seed had
+  seed=$(cat "$store/current" 2>/dev/null || true)
   had=$(cat "$root/podplane-seed" 2>/dev/null || true)
   [[ $had != "$seed" ]] || return 0
   if [[ -n $had ]]; then

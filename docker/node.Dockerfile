@@ -6,6 +6,10 @@
 # the stages python, venv and app are podplane.Dockerfile's, word for word, and come from the
 # same cache.
 ARG BASE_IMAGE=debian:bookworm-slim
+# The control-plane machines' image is a node's with the control plane's image added: `make
+# up-ha` builds it FROM the seeded podplane-node:dev (scripts/seed-node-image.sh), so that seeding
+# it imports only the control plane's image; by default, FROM this file's node.
+ARG CONTROL_PLANE_NODE_FROM=node
 
 # The pod images' busybox, built as Docker Hub's busybox:latest is (docker/busybox-rootfs.sh says
 # how and why). The first stage, so that `docker build --target busybox-rootfs` builds it alone:
@@ -167,6 +171,6 @@ RUN python3 /usr/local/bin/image-archive image /images/control-plane \
 # podplane/control-plane:dev, which its static pods run (adm/manifests.py). A target of its own,
 # so that the default cluster's nodes neither build nor carry its 360 MB:
 #   docker build -f docker/node.Dockerfile --target control-plane-node -t podplane-node-cp:dev .
-FROM node AS control-plane-node
+FROM ${CONTROL_PLANE_NODE_FROM} AS control-plane-node
 COPY --from=control-plane-base-layer /layers /opt/podplane/layers
 COPY --from=control-plane-images /images /opt/podplane/images

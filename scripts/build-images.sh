@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the images `make images` names, TAG=DOCKERFILE=CONTEXT[=TARGET] each, into the local
-# engine:
+# Builds the images `make images` names, TAG=DOCKERFILE=CONTEXT[=TARGET[=ARG=VALUE]] each (ARG a
+# build argument), into the local engine:
 #   scripts/build-images.sh podplane:dev=docker/podplane.Dockerfile=. ...
 # With BuildKit where the host has it, all at once: BuildKit runs a Dockerfile's independent stages
 # side by side and shares the stages two Dockerfiles have in common (python, venv, app), so a cold
@@ -30,14 +30,14 @@ buildkit_cli() {
   done
 }
 
-build() { # TAG DOCKERFILE CONTEXT TARGET LOG
+build() { # TAG DOCKERFILE CONTEXT TARGET BUILD-ARG LOG
   local start=$SECONDS
-  if ! "${cli[@]}" build -f "$2" ${4:+--target "$4"} -t "$1" "$3" >"$5" 2>&1; then
-    tail -n 40 "$5" >&2
-    echo "docker build $1 failed: see $5" >&2
+  if ! "${cli[@]}" build -f "$2" ${4:+--target "$4"} ${5:+--build-arg "$5"} -t "$1" "$3" >"$6" 2>&1; then
+    tail -n 40 "$6" >&2
+    echo "docker build $1 failed: see $6" >&2
     return 1
   fi
-  echo "    $1 built in $((SECONDS - start))s (log: $5)" >&2
+  echo "    $1 built in $((SECONDS - start))s (log: $6)" >&2
 }
 
 kit=$(buildkit_cli)
@@ -51,14 +51,14 @@ fi
 
 pids=()
 for image in "$@"; do
-  IFS== read -r tag file context target <<<"$image"
+  IFS== read -r tag file context target arg <<<"$image"
   name=${tag%%:*}
   log=build/logs/${name//\//-}.log
   if [[ -n $kit ]]; then
-    build "$tag" "$file" "$context" "$target" "$log" &
+    build "$tag" "$file" "$context" "$target" "$arg" "$log" &
     pids+=($!)
   else
-    build "$tag" "$file" "$context" "$target" "$log"
+    build "$tag" "$file" "$context" "$target" "$arg" "$log"
   fi
 done
 status=0

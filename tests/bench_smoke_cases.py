@@ -250,6 +250,12 @@ E2E_HA = [
             "2",
             "--seconds",
             "2",
+            # a second of writes before each fault and six after it (a leader's loss stopped
+            # them for 5 s at most in the full benchmark's runs: docs/benchmarks.md)
+            "--before",
+            "1",
+            "--after",
+            "6",
             "--out",
             OUT,
         ),

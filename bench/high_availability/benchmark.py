@@ -44,9 +44,6 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
 
-BEFORE = 5.0  # seconds of writes before each fault
-AFTER = 15.0  # and after it
-
 
 @dataclass(frozen=True)
 class Options:
@@ -57,6 +54,9 @@ class Options:
     phases: tuple[str, ...] = ("etcd-leader", "apiserver", "throughput")
     # Each write's deadline: a write stuck on a lost machine is given up after it.
     call_timeout: float = 5.0
+    # Seconds of writes before each fault, and after it: the window a pause is measured in.
+    before: float = 5.0
+    after: float = 15.0
     out: str = "build/bench/high-availability.json"
 
 
@@ -130,18 +130,19 @@ async def _namespace(client: Client) -> str:
     return name
 
 
-async def _under_writer(writer: Writer, fault: object) -> float:
-    """Runs the writer around `fault` (a blocking callable); the longest pause around it."""
+async def _under_writer(writer: Writer, fault: object, options: Options) -> float:
+    """Runs the writer around `fault` (a blocking callable); the longest pause around it (a
+    pause still going on at the window's end counts up to there)."""
     assert callable(fault)
     stop = asyncio.Event()
     task = asyncio.create_task(writer.run(stop))
-    await asyncio.sleep(BEFORE)
+    await asyncio.sleep(options.before)
     at = time.monotonic()
     await asyncio.to_thread(fault)
-    await asyncio.sleep(AFTER)
+    await asyncio.sleep(options.after)
     stop.set()
     await task
-    return writer.longest_pause(at - 2, at + AFTER)
+    return writer.longest_pause(at - min(2.0, options.before), at + options.after)
 
 
 async def etcd_leader_loss(
@@ -152,7 +153,7 @@ async def etcd_leader_loss(
         await _wait(whole, "the control plane whole")
         leader = await asyncio.to_thread(etcd_leader)
         writer = Writer(client, namespace, options.call_timeout)
-        pause = await _under_writer(writer, lambda m=leader: compose("kill", m))
+        pause = await _under_writer(writer, lambda m=leader: compose("kill", m), options)
         result.etcd_leader_loss_s.append(round(pause, 2))
         print(f"etcd leader loss {i + 1}/{kills}: {leader} killed, writes paused {pause:.2f} s")
         await asyncio.to_thread(compose, "start", leader)
@@ -169,7 +170,7 @@ async def apiserver_loss(client: Client, namespace: str, options: Options, resul
             kill_container(m, container_of(m, "kube-apiserver"))
 
         writer = Writer(client, namespace, options.call_timeout, retry=True)
-        pause = await _under_writer(writer, kill)
+        pause = await _under_writer(writer, kill, options)
         result.apiserver_loss_s.append(round(pause, 2))
         result.apiserver_loss_failed_calls.append(writer.failures)
         print(
@@ -289,6 +290,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="each write's deadline, seconds (default 5)",
     )
     p.add_argument(
+        "--before",
+        type=float,
+        default=defaults.before,
+        help="seconds of writes before each fault (default 5)",
+    )
+    p.add_argument(
+        "--after",
+        type=float,
+        default=defaults.after,
+        help="seconds of writes after each fault, the pause's window (default 15)",
+    )
+    p.add_argument(
         "--phases",
         default=",".join(defaults.phases),
         help="comma-separated: etcd-leader, apiserver, throughput",
@@ -307,6 +320,8 @@ def options_from(args: argparse.Namespace) -> Options:
         clients=args.clients,
         seconds=args.seconds,
         call_timeout=args.call_timeout,
+        before=args.before,
+        after=args.after,
         phases=phases,
         out=args.out,
     )

@@ -345,7 +345,11 @@ async def assert_acknowledged_writes_stored(
         ).items
     }
     kept = churn.kept()
-    assert kept <= stored, f"acknowledged creates lost: {sorted(kept - stored)}"
+    assert kept <= stored, (
+        f"acknowledged creates lost: {sorted(kept - stored)} (of {len(churn.created)} "
+        f"acknowledged creates, {len(churn.deleted)} deletes acknowledged, "
+        f"{len(churn.maybe_deleted)} unknown; {churn.failures} writes failed)"
+    )
     assert not churn.deleted & stored, f"acknowledged deletes undone: {churn.deleted & stored}"
 
 

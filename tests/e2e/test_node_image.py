@@ -71,13 +71,15 @@ def in_node(volume: str, script: str, image: str = SEEDED) -> str:
 
 
 def image_seed() -> str:
+    """The node image's seed: the one its store names, and the only one there."""
+    listing = "cd /opt/podplane/containerd-store && cat current && ls"
     found = subprocess.run(
-        ["docker", "run", "--rm", "--entrypoint", "ls", SEEDED, "/opt/podplane/containerd-store"],
+        ["docker", "run", "--rm", "--entrypoint", "sh", SEEDED, "-c", listing],
         text=True,
         capture_output=True,
         check=True,
     ).stdout.split()
-    assert len(found) == 1, f"the node image holds {found!r} in /opt/podplane/containerd-store"
+    assert len(found) == 3 and found[1:] == sorted([found[0], "current"]), found
     return found[0]
 
 
