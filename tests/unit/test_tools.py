@@ -1,5 +1,6 @@
-"""The tools the tests run are the project's: kubectl is the version requirements-dev.txt pins and
-docs/setup.md names, installed in the environment the tests run in."""
+"""The tools the tests run are the project's: kubectl is the version requirements-up.txt pins (for
+`make up` and, through requirements-dev.txt, the tests) and docs/setup.md names, installed in the
+environment the tests run in."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def pinned(package: str) -> str:
-    """The exact version requirements-dev.txt pins `package` to."""
-    text = (ROOT / "requirements-dev.txt").read_text()
+    """The exact version requirements-up.txt and requirements-dev.txt pin `package` to."""
+    text = "".join((ROOT / f"requirements-{kind}.txt").read_text() for kind in ("up", "dev"))
     found = re.findall(rf"^{re.escape(package)}==(\S+)$", text, re.M)
-    assert len(found) == 1, f"requirements-dev.txt pins {package} {len(found)} times"
+    assert len(found) == 1, f"the requirements pin {package} {len(found)} times"
     return str(found[0])
 
 
