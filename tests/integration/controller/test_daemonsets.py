@@ -87,26 +87,43 @@ def processes(*procs: subprocess.Popen[bytes]) -> Iterator[None]:
 
 
 async def play_kubelets(client: Client) -> None:
-    """Every bound pod becomes Running and Ready; a deleted one is gone at once."""
-    async for event in client.pods.watch(""):
-        pod = event.object
-        if event.type == "DELETED":
-            continue
+    """Every bound pod becomes Running and Ready; a deleted one is gone at once. It lists, then
+    watches from the list, and lists again whenever the watch ends, as a kubelet's informer does:
+    the apiserver closes a watch whose reader falls behind, and under load this one did, which
+    left every later pod Pending."""
+    while True:
         try:
-            if pod.metadata.deletion_timestamp:
-                await client.pods.delete(
-                    pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0
-                )
-            elif pod.spec.node_name and pod.status.phase in ("", "Pending"):
-                started = core_pb2.Pod()
-                started.CopyFrom(pod)
-                started.status.phase = "Running"
-                started.status.conditions.add(
-                    type="Ready", status="True", last_transition_time=timeutil.now()
-                )
-                await client.pods.update_status(started)
-        except Exception:  # noqa: BLE001 - raced with a deletion or another write
-            continue
+            listed = await client.pods.list("")
+            for pod in listed.items:
+                await play_kubelet(client, pod)
+            watch = client.pods.watch("", resource_version=listed.metadata.resource_version)
+            async for event in watch:
+                if event.type == "ERROR":
+                    break
+                if event.type != "DELETED":
+                    await play_kubelet(client, event.object)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the watch failed: list and watch again
+            await asyncio.sleep(0.1)
+
+
+async def play_kubelet(client: Client, pod: core_pb2.Pod) -> None:
+    try:
+        if pod.metadata.deletion_timestamp:
+            await client.pods.delete(
+                pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0
+            )
+        elif pod.spec.node_name and pod.status.phase in ("", "Pending"):
+            started = core_pb2.Pod()
+            started.CopyFrom(pod)
+            started.status.phase = "Running"
+            started.status.conditions.add(
+                type="Ready", status="True", last_transition_time=timeutil.now()
+            )
+            await client.pods.update_status(started)
+    except Exception:  # noqa: BLE001 - raced with a deletion or another write
+        pass
 
 
 @dataclass
@@ -297,12 +314,23 @@ async def test_a_template_change_rolls_node_by_node_and_kubectl_rollout_works(c:
     assert restarted == "daemonset.apps/agent restarted\n"
 
     async def restarted_everywhere() -> bool:
+        """Every pod restarted and Ready, and the DaemonSet's status says so (what `rollout
+        status` reads: its controller records the pods' readiness after they have it)."""
         pods = await pods_of(c.client, ns)
-        return len(pods) == len(c.nodes) and all(
-            "kubectl.kubernetes.io/restartedAt" in p.metadata.annotations and ready(p) for p in pods
+        ds = await c.client.daemonsets.get("agent", ns)
+        status = ds.status
+        return (
+            len(pods) == len(c.nodes)
+            and all(
+                "kubectl.kubernetes.io/restartedAt" in p.metadata.annotations and ready(p)
+                for p in pods
+            )
+            and status.observed_generation >= ds.metadata.generation
+            and status.updated_number_scheduled == status.desired_number_scheduled == len(c.nodes)
+            and status.number_available == len(c.nodes)
         )
 
-    await eventually(restarted_everywhere, 90, what="every pod restarted")
+    await eventually(restarted_everywhere, 90, what="every pod restarted, and the status saying so")
 
     # podctl, over gRPC, sees the same rollout.
     out = await podctl(c, "rollout", "history", "ds/agent", "-n", ns)
