@@ -147,8 +147,8 @@ images: base-image wheels
 	echo "$$sum $$(ids)" >$(IMAGES_SUM)
 
 # What a cluster needs built: the images (the base image, the wheels, the builds in the engine) and,
-# beside them, the venv (pip on the host; make up's waits use its kubectl: venv-up), and the wheels beside
-# the base image. On a fresh host each takes from seconds to a minute or more, and none needs what
+# beside them, the venv (venv-up: pip on the host; make up's waits use its kubectl), and the wheels
+# beside the base image. On a fresh host each takes from seconds to a minute or more, and none needs what
 # it overlaps with; the venv yields the cores to the image builds (nice). The progress lines of
 # what ran beside come once it is done (build/logs/venv.log, build/logs/wheels.log).
 prepare: host | $(PY)
