@@ -29,6 +29,7 @@ from podctl.__main__ import run as podctl_run
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.client.clientset import Client
+from podplane.client.informer import Informer
 from tests.integration.control_plane import etcd_process
 from tests.integration.rest_cluster import RestCluster, grpc_client, rest_cluster
 from tests.integration.scheduler_support import register_node
@@ -87,25 +88,20 @@ def processes(*procs: subprocess.Popen[bytes]) -> Iterator[None]:
 
 
 async def play_kubelets(client: Client) -> None:
-    """Every bound pod becomes Running and Ready; a deleted one is gone at once. It lists, then
-    watches from the list, and lists again whenever the watch ends, as a kubelet's informer does:
-    the apiserver closes a watch whose reader falls behind, and under load this one did, which
-    left every later pod Pending."""
-    while True:
-        try:
-            listed = await client.pods.list("")
-            for pod in listed.items:
-                await play_kubelet(client, pod)
-            watch = client.pods.watch("", resource_version=listed.metadata.resource_version)
-            async for event in watch:
-                if event.type == "ERROR":
-                    break
-                if event.type != "DELETED":
-                    await play_kubelet(client, event.object)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - the watch failed: list and watch again
-            await asyncio.sleep(0.1)
+    """Every bound pod becomes Running and Ready; a deleted one is gone at once. The pods come
+    from an informer (podplane.client.informer: list, watch, resume or relist), as a kubelet's
+    do: a single watch read once ends for good when the apiserver closes it (it closes the watch
+    of a reader that falls behind), and under load that left every later pod Pending."""
+    informer: Informer[core_pb2.Pod] = Informer(client.pods)
+    pods: asyncio.Queue[core_pb2.Pod] = asyncio.Queue()
+    informer.add_handler(on_add=pods.put_nowait, on_update=lambda _, pod: pods.put_nowait(pod))
+    informing = asyncio.create_task(informer.run())
+    try:
+        while True:
+            await play_kubelet(client, await pods.get())
+    finally:
+        informing.cancel()
+        await asyncio.gather(informing, return_exceptions=True)
 
 
 async def play_kubelet(client: Client, pod: core_pb2.Pod) -> None:
