@@ -24,14 +24,13 @@ set -euo pipefail
 out=${1:?usage: containerd-seed OUT}
 log() { echo "containerd-seed: $*" >&2; }
 root=/var/lib/containerd
-stores=/opt/podplane/containerd-store
 CONTAINERD_SOCK=/run/containerd-seed/containerd.sock
 source /usr/local/lib/podplane/node-images.sh
 
 if [[ -n $(ls -A "$root") ]]; then log "$root is not empty"; exit 1; fi
-base=$(cat "$stores/current" 2>/dev/null || true)
+base=$(cat "$CONTAINERD_STORES/current" 2>/dev/null || true)
 if [[ -n $base ]]; then
-  cp -a "$stores/$base/state/." "$root/"
+  cp -a "$CONTAINERD_STORES/$base/state/." "$root/"
   log "starting from the base image's seed $base"
 fi
 mkdir -p /run/containerd-seed
@@ -58,7 +57,7 @@ kill -TERM "$pid"
 wait "$pid" || true
 
 seed=$(for archive in "${archives[@]}"; do archive_id "$archive"; done | sha256sum | cut -c1-16)
-store=$stores/$seed
+store=$CONTAINERD_STORES/$seed
 mkdir -p "$out/store/$seed/snapshots"
 snapshots=$root/io.containerd.snapshotter.v1.overlayfs/snapshots
 for fs in "$snapshots"/*/fs; do

@@ -12,6 +12,9 @@
 IMAGES=${IMAGES:-/opt/podplane/images}
 CONTAINERD_SOCK=${CONTAINERD_SOCK:-/run/containerd/containerd.sock}
 CONTAINERD_LOADED=${CONTAINERD_LOADED:-/var/lib/containerd/podplane-loaded}
+# A seeded node image's seeds (docker/containerd-seed.sh): SEED/{state,snapshots}, and `current`
+# naming the image's own.
+CONTAINERD_STORES=/opt/podplane/containerd-store
 
 archive_tags() { # ARCHIVE -> its images' names, one per line
   python3 -c 'import json, sys; print("\n".join(t for i in json.load(open(sys.argv[1])) for t in i["RepoTags"]))' \
@@ -65,8 +68,8 @@ load_archive() { # ARCHIVE RUNTIME(containerd|docker): unless the runtime has it
 # it is reinstalled. A volume that was never seeded, or a node of the plain image (`docker compose
 # build`), is left to load_archive.
 seed_containerd() {
-  local store=/opt/podplane/containerd-store root=/var/lib/containerd seed had
-  seed=$(cat "$store/current" 2>/dev/null || true)
+  local root=/var/lib/containerd seed had
+  seed=$(cat "$CONTAINERD_STORES/current" 2>/dev/null || true)
   had=$(cat "$root/podplane-seed" 2>/dev/null || true)
   [[ $had != "$seed" ]] || return 0
   if [[ -n $had ]]; then
@@ -76,6 +79,6 @@ seed_containerd() {
     return 0
   fi
   [[ -n $seed ]] || return 0
-  cp -a "$store/$seed/state/." "$root/"
+  cp -a "$CONTAINERD_STORES/$seed/state/." "$root/"
   log "containerd starts with the pod images in it ($seed)"
 }
