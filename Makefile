@@ -81,16 +81,16 @@ venv-up: $(VENV_UP_STAMP)
 $(PY):
 	python3 -m venv $(VENV)
 
-$(VENV_STAMP): requirements.txt requirements-up.txt requirements-dev.txt $(wildcard pyproject.toml) | $(PY)
-	@$(call timed,venv)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	if [[ -f pyproject.toml ]]; then $(PY) -m pip install -q --disable-pip-version-check -e .; fi
-	touch $@ $(VENV_UP_STAMP)
-
 $(VENV_UP_STAMP): requirements.txt requirements-up.txt $(wildcard pyproject.toml) | $(PY)
 	@$(call timed,venv-up)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-up.txt
 	if [[ -f pyproject.toml ]]; then $(PY) -m pip install -q --disable-pip-version-check -e .; fi
+	touch $@
+
+# On top of venv-up's (requirements-dev.txt includes requirements-up.txt, installed already).
+$(VENV_STAMP): requirements-dev.txt $(VENV_UP_STAMP)
+	@$(call timed,venv)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 protos: $(VENV_STAMP)
