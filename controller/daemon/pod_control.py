@@ -18,7 +18,12 @@ from controller.framework.slow_start import slow_start_batch
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
-from podplane.client.clientset import Client, is_conflict, is_not_found, status_code
+from podplane.client.clientset import (
+    Client,
+    is_conflict,
+    is_namespace_terminating,
+    is_not_found,
+)
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 
 # The most pods created or deleted for one DaemonSet in one pass (BurstReplicas).
@@ -32,12 +37,6 @@ def error_message(err: BaseException) -> str:
     if isinstance(err, grpc.aio.AioRpcError):
         return str(err.details() or err.code())
     return str(err)
-
-
-def _namespace_terminating(err: BaseException) -> bool:
-    return status_code(err) == grpc.StatusCode.PERMISSION_DENIED and "being terminated" in (
-        error_message(err)
-    )
 
 
 def pod_template(ds: DaemonSet, hash_: str) -> core_pb2.PodTemplateSpec:
@@ -113,7 +112,7 @@ class DaemonPodControl:
         try:
             pod = await self.client.pods.create(new_pod(ds, template, node))
         except Exception as e:
-            if _namespace_terminating(e):
+            if is_namespace_terminating(e):
                 return  # every create would fail; the namespace controller deletes the set
             self.events.record(ds, WARNING, "FailedCreate", f"Error creating: {error_message(e)}")
             raise

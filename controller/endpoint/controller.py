@@ -19,7 +19,7 @@ from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery import service as svc_helper
-from podplane.client.clientset import Client, is_already_exists, is_not_found
+from podplane.client.clientset import Client, is_namespace_terminating, is_not_found
 from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
 from podplane.client.informer_factory import SharedInformerFactory
 
@@ -107,7 +107,10 @@ class EndpointsController:
             try:
                 await self.client.endpoints.create(created)
             except Exception as e:
-                if not is_already_exists(e):  # made meanwhile: its event brings it here again
+                # Refused if they exist and the informer has not seen them yet: the error retries
+                # the Service after a back-off, as Kubernetes' controller returns it (the
+                # Endpoints' add event enqueues nothing), so what they hold is compared then.
+                if not is_namespace_terminating(e):
                     raise
             return None
         if list(current.subsets) == wanted_subsets and dict(current.metadata.labels) == labels:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import logging
 
-import grpc
-
 from controller.endpointslice.reconciler import (
     CONTROLLER_NAME,
     MANAGED_BY_LABEL,
@@ -31,7 +29,7 @@ from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery import service as svc_helper
 from podplane.apimachinery.service import SERVICE_NAME_LABEL
-from podplane.client.clientset import Client, is_not_found
+from podplane.client.clientset import Client, is_namespace_terminating, is_not_found
 from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
 from podplane.client.informer_factory import SharedInformerFactory
 
@@ -169,7 +167,7 @@ class EndpointSliceController:
             try:
                 created = await api.create(eps)
             except Exception as e:
-                if _namespace_terminating(e):
+                if is_namespace_terminating(e):
                     return None
                 raise
             self.tracker.update(created)
@@ -198,12 +196,3 @@ def _service_key_of(eps: discovery_pb2.EndpointSlice) -> list[str]:
     if not _managed(eps) or not eps.metadata.labels.get(SERVICE_NAME_LABEL):
         return []
     return [service_key_of(eps)]
-
-
-def _namespace_terminating(err: BaseException) -> bool:
-    """Creates in a namespace being deleted keep failing: the Service goes with it."""
-    return (
-        isinstance(err, grpc.aio.AioRpcError)
-        and err.code() == grpc.StatusCode.PERMISSION_DENIED
-        and "being terminated" in (err.details() or "")
-    )

@@ -17,8 +17,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Generic, overload
 
-import grpc
-
 from controller.framework import pod_state
 from controller.framework.controller_ref import PodClaim, controller_of, new_controller_ref, pod_key
 from controller.framework.expectations import Expectations
@@ -36,7 +34,13 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.selectors import SelectorError
-from podplane.client.clientset import Client, ResourceClient, is_conflict, is_not_found, status_code
+from podplane.client.clientset import (
+    Client,
+    ResourceClient,
+    is_conflict,
+    is_namespace_terminating,
+    is_not_found,
+)
 from podplane.client.events import NORMAL, WARNING, EventRecorder
 from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
 from podplane.client.informer_factory import SharedInformerFactory
@@ -47,14 +51,6 @@ log = logging.getLogger(__name__)
 BURST_REPLICAS = 500
 # kube-controller-manager's --concurrent-replicaset-syncs default.
 DEFAULT_WORKERS = 5
-
-
-def _namespace_terminating(err: BaseException) -> bool:
-    return status_code(
-        err
-    ) == grpc.StatusCode.PERMISSION_DENIED and "being terminated" in replica_status.error_message(
-        err
-    )
 
 
 class ReplicaSetController(Generic[Replicated]):
@@ -303,7 +299,7 @@ class ReplicaSetController(Generic[Replicated]):
         try:
             pod = await self.client.pods.create(self.new_pod(owner))
         except Exception as e:
-            if _namespace_terminating(e):
+            if is_namespace_terminating(e):
                 return  # every create would fail; the namespace controller deletes the owner
             self.events.record(
                 owner, WARNING, "FailedCreate", f"Error creating: {replica_status.error_message(e)}"

@@ -35,6 +35,7 @@ from podplane.client.resource_client import (
     WatchStream,
     is_already_exists,
     is_conflict,
+    is_namespace_terminating,
     is_not_found,
     status_code,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "WatchStream",
     "is_already_exists",
     "is_conflict",
+    "is_namespace_terminating",
     "is_not_found",
     "status_code",
 ]

@@ -48,6 +48,16 @@ def is_conflict(err: BaseException) -> bool:
     return bool(status_code(err) == grpc.StatusCode.ABORTED)
 
 
+def is_namespace_terminating(err: BaseException) -> bool:
+    """A create refused because its namespace is being deleted (Kubernetes' Forbidden with the
+    cause NamespaceTerminating): it keeps failing, and what it was for goes with the namespace."""
+    return (
+        isinstance(err, grpc.aio.AioRpcError)
+        and err.code() == grpc.StatusCode.PERMISSION_DENIED
+        and "being terminated" in (err.details() or "")
+    )
+
+
 class WatchStream(Generic[W]):
     """A server stream of watch events: iterate it; cancel() ends it. The watch is asked for
     batches (allow_watch_batches); they are unpacked here, so events come one by one."""

@@ -65,6 +65,8 @@ class FakeApi(Generic[T]):
         self.resource = resource
         self.store: dict[str, T] = {}
         self.created: list[T] = []
+        # Creates refused because the name was taken (ALREADY_EXISTS).
+        self.refused_creates = 0
         self.deleted: list[str] = []
         # Every delete asked for, including those of objects already gone.
         self.delete_calls: list[str] = []
@@ -108,6 +110,7 @@ class FakeApi(Generic[T]):
         if not meta.name:
             new.metadata.name = f"{meta.generate_name}{next(self._names):05d}"
         elif f"{meta.namespace}/{meta.name}" in self.store:
+            self.refused_creates += 1
             raise rpc_error(
                 grpc.StatusCode.ALREADY_EXISTS,
                 f'{self.resource.plural} "{meta.name}" already exists',

@@ -202,3 +202,30 @@ async def test_endpoints_someone_else_deletes_or_changes_are_made_again() -> Non
         await until(lambda: not endpoints_ips(cluster), "the endpoints deleted", cluster)
         await cluster.services.create(web("svc-2"))
         await until(lambda: endpoints_ips(cluster) == ["10.244.0.1"], "them back", cluster)
+
+
+async def test_endpoints_created_before_the_informer_saw_them_still_follow_their_pods() -> None:
+    """The Endpoints the controller created are not in its informer yet when a pod changes: its
+    create is refused (they exist), and they must still end up holding the pod. Kubernetes'
+    controller returns the refusal as an error, so the Service is synced again after a back-off;
+    no add event would bring it back (the Endpoints informer has no add handler, as there)."""
+    cluster = await cluster_with_a_backend()
+    controller = EndpointsController(cluster, SharedInformerFactory(cluster))  # type: ignore[arg-type]
+    async with running(controller):
+        for _ in range(400):  # the Service and its pod, not the Endpoints' own events
+            cluster.deliver(resources.NODE, resources.SERVICE, resources.POD)
+            if endpoints_ips(cluster) == ["10.244.0.1"]:
+                break
+            await asyncio.sleep(0.005)
+        creates = len(cluster.endpoints.created)
+        await cluster.pods.create(pod("b", "10.244.0.2"))
+        cluster.deliver(resources.POD)
+        for _ in range(400):  # the pod's sync: the create refused
+            if cluster.endpoints.refused_creates:
+                break
+            await asyncio.sleep(0.005)
+        assert endpoints_ips(cluster) == ["10.244.0.1"]
+        await until(
+            lambda: endpoints_ips(cluster) == ["10.244.0.1", "10.244.0.2"], "both pods", cluster
+        )
+        assert len(cluster.endpoints.created) == creates
