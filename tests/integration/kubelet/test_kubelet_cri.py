@@ -230,9 +230,9 @@ async def test_pods_share_localhost_hostname_and_volumes_on_cri(
                     "command": [
                         "sh",
                         "-c",
-                        "until wget -qO /tmp/got http://localhost:8080/index.html; do sleep 0.2;"
-                        " done; echo via-http: $(cat /tmp/got); touch /www/x 2>/dev/null &&"
-                        " echo writable || echo read-only; sleep 3600",
+                        "until wget -qO /tmp/got http://localhost:8080/index.html 2>/dev/null;"
+                        " do sleep 0.2; done; echo via-http: $(cat /tmp/got);"
+                        " touch /www/x 2>/dev/null && echo writable || echo read-only; sleep 3600",
                     ],
                 },
             ],
