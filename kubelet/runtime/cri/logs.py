@@ -141,6 +141,10 @@ async def read_log(
         handle = await asyncio.to_thread(open, path, "rb")
     except FileNotFoundError:
         return  # nothing written yet (or the log is gone): nothing to read
+    # After a rotation, the old file until the runtime writes to the new one: containerd's
+    # ReopenContainerLog creates the new file before it swaps its writer to it, so lines written
+    # meanwhile land in the old file, before the new file's first.
+    previous: BinaryIO | None = None
     try:
         since = now() - options.since_seconds if options.since_seconds else None
 
@@ -157,29 +161,48 @@ async def read_log(
         if not options.follow:
             return
         pending = rest  # a line the runtime has not finished writing yet
+        previous_pending = b""  # the old file's unfinished line, after a rotation
         checked = 0.0  # when the runtime last said the container runs
         while True:
+            if previous is not None:
+                out, previous_pending = _whole_lines(
+                    previous_pending + await asyncio.to_thread(previous.read), options.timestamps
+                )
+                if out:
+                    yield out
             chunk = await asyncio.to_thread(handle.read, _CHUNK)
             if chunk:
+                if previous is not None:  # swapped: the old file gets no more
+                    out, _ = _whole_lines(
+                        previous_pending + await asyncio.to_thread(previous.read),
+                        options.timestamps,
+                    )
+                    if out:
+                        yield out
+                    previous.close()
+                    previous = None
                 out, pending = _whole_lines(pending + chunk, options.timestamps)
                 if out:
                     yield out
                 continue
-            if await asyncio.to_thread(_rotated, path, handle):
+            if previous is None and await asyncio.to_thread(_rotated, path, handle):
                 # The log was rotated (kubelet/logs/rotation.py) and the runtime writes to a new
                 # file under its name: that one is read from its start, as Kubernetes' reader
-                # goes on after a rotation. First what the old file got before the reopen.
-                out, pending = _whole_lines(
-                    pending + await asyncio.to_thread(handle.read), options.timestamps
-                )
-                if out:
-                    yield out
-                handle.close()
+                # goes on after a rotation; the old one until the runtime has swapped.
+                previous, previous_pending = handle, pending
                 handle = await asyncio.to_thread(open, path, "rb")
+                pending = b""
                 continue
             if now() - checked >= RUNNING_RECHECK:
                 if not await running():
                     # One more look: what was written between the last read and the exit.
+                    if previous is not None:
+                        last, _ = _whole_lines(
+                            previous_pending + await asyncio.to_thread(previous.read) + b"\n",
+                            options.timestamps,
+                        )
+                        if last:
+                            yield last
                     chunk = await asyncio.to_thread(handle.read)
                     last, _ = _whole_lines(pending + chunk + b"\n", options.timestamps)
                     if last:
@@ -189,3 +212,5 @@ async def read_log(
             await asyncio.sleep(FOLLOW_INTERVAL)
     finally:
         handle.close()
+        if previous is not None:
+            previous.close()

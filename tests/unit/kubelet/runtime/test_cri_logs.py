@@ -4,7 +4,9 @@ gets it with --tail, --since-time, --timestamps and -f."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -156,6 +158,53 @@ async def test_a_followed_log_goes_on_in_the_new_file_after_a_rotation(
     assert b"".join(got) == b"one\ntwo\nthree\n"
     with path.open("ab") as f:
         f.write(b"2024-05-01T10:00:03Z stdout F four\n")
+    state["running"] = False
+    await asyncio.wait_for(task, 2)
+    assert b"".join(got) == b"one\ntwo\nthree\nfour\n"
+
+
+async def test_a_followed_log_keeps_what_the_old_file_gets_after_the_new_one_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """containerd's ReopenContainerLog creates the new file before it swaps its writer to it: the
+    lines written meanwhile land in the old file after the new one exists (2 ticks, under load),
+    and come before the new file's first line."""
+    monkeypatch.setattr(logs, "FOLLOW_INTERVAL", 0.01)
+    path = tmp_path / "0.log"
+    path.write_bytes(b"2024-05-01T10:00:00Z stdout F one\n")
+    state = {"running": True}
+    task, got = follow(path, state)
+    rotated = tmp_path / "0.log.20240501-100001"
+
+    async def until(want: bytes) -> None:
+        for _ in range(500):
+            if b"".join(got) == want:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"read {b''.join(got)!r}, not {want!r}")
+
+    opened_new = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def spied_open(name: str | Path, mode: str) -> BinaryIO:
+        assert mode == "rb"
+        handle = open(name, "rb")
+        if os.fstat(handle.fileno()).st_ino != first_inode:
+            loop.call_soon_threadsafe(opened_new.set)
+        return handle
+
+    await until(b"one\n")
+    first_inode = path.stat().st_ino
+    monkeypatch.setattr(logs, "open", spied_open, raising=False)
+    path.rename(rotated)
+    path.write_bytes(b"")  # the runtime's new file, its writer not swapped yet
+    await asyncio.wait_for(opened_new.wait(), 5)  # the follower reads the new file
+    with rotated.open("ab") as f:
+        f.write(b"2024-05-01T10:00:01Z stdout F two\n2024-05-01T10:00:02Z stdout F three\n")
+    await until(b"one\ntwo\nthree\n")
+    with path.open("ab") as f:  # swapped: the new file's first line
+        f.write(b"2024-05-01T10:00:03Z stdout F four\n")
+    await until(b"one\ntwo\nthree\nfour\n")
     state["running"] = False
     await asyncio.wait_for(task, 2)
     assert b"".join(got) == b"one\ntwo\nthree\nfour\n"
