@@ -24,6 +24,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
+from tests.unit import waiting
 from tests.unit.apiserver.flow_waits import waiting_after
 from tests.unit.apiserver.held_pods import AsUser, HeldPods, wait_started
 
@@ -64,11 +65,7 @@ def value(name: str, **labels: str) -> float:
 
 
 async def until(condition: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met")
+    await waiting.until(condition, "the condition", interval=0.02)
 
 
 async def test_a_request_over_the_seats_waits_its_turn(

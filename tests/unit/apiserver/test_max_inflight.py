@@ -21,6 +21,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
+from tests.unit import waiting
 from tests.unit.apiserver.held_pods import AsUser, HeldPods, wait_started
 
 Served = tuple[Any, HeldPods, MaxInflightInterceptor, grpc.aio.Channel]
@@ -55,11 +56,11 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[Served]]]:
 async def all_released(guard: MaxInflightInterceptor) -> None:
     """Waits for the slots to come back: gRPC sends an aborted call's status before the handler
     has unwound (context.abort writes it, then raises), so the client may see it a moment first."""
-    for _ in range(100):
-        if all(slots.in_use == 0 for slots in guard.slots.values()):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"slots still taken: {guard.slots}")
+    await waiting.until(
+        lambda: all(slots.in_use == 0 for slots in guard.slots.values()),
+        f"the slots back ({guard.slots})",
+        interval=0.02,
+    )
 
 
 def value(name: str, **labels: str) -> float:

@@ -20,6 +20,7 @@ from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.componentbase.serving import Server
+from tests.unit import waiting
 
 
 @pytest.mark.parametrize(
@@ -207,13 +208,14 @@ async def test_watch_is_long_running_while_open_and_counted_when_cancelled(
     # A watch is not an in-flight request (Kubernetes' max-in-flight leaves long-running ones out).
     assert value("apiserver_current_inflight_requests", request_kind="readOnly") == 0
     call.cancel()
-    for _ in range(100):
-        if (
+    await waiting.until(
+        lambda: (
             value("apiserver_longrunning_requests", verb="WATCH", resource="pods", subresource="")
             == 0
-        ):
-            break
-        await asyncio.sleep(0.02)
+        ),
+        "the watch no longer counted",
+        interval=0.02,
+    )
     assert (
         value("apiserver_longrunning_requests", verb="WATCH", resource="pods", subresource="") == 0
     )

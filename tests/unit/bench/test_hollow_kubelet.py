@@ -10,6 +10,7 @@ from typing import Any
 from bench.scheduler.hollow_kubelet import HollowKubelet
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from tests.unit import waiting
 
 
 def pod(name: str, node: str, deleting: bool) -> core_pb2.Pod:
@@ -86,10 +87,7 @@ async def test_it_finishes_the_graceful_deletions_on_its_nodes_only() -> None:
         pod("victim", "hollow-r-00003", True),  # seen again: deleted once
     ):
         pods.events.put_nowait(core_pb2.PodWatchEvent(type="MODIFIED", object=p))
-    for _ in range(200):
-        if kubelet.finished == 2:
-            break
-        await asyncio.sleep(0.01)
+    await waiting.until(lambda: kubelet.finished == 2, "both pods finished", interval=0.01)
     await kubelet.stop()
     assert sorted(pods.deleted) == [("listed", 0, "uid-listed"), ("victim", 0, "uid-victim")]
     assert kubelet.errors == 0

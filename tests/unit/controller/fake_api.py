@@ -24,6 +24,7 @@ from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
+from tests.unit import waiting
 
 CREATED_AT = "2026-11-21T15:00:00Z"
 
@@ -303,13 +304,8 @@ class FakeCluster:
 
 
 async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
-    """Delivers the cluster's watch events until `check` holds (about 2 s at most)."""
-    for _ in range(400):
-        cluster.deliver()
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
+    """Delivers the cluster's watch events until `check` holds (tests/unit/waiting.py)."""
+    await waiting.until(check, what, each=cluster.deliver)
 
 
 class Runnable(Protocol):

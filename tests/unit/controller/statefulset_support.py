@@ -15,6 +15,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, timeutil
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.unit import waiting
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -140,12 +141,10 @@ class Cluster:
     # ------------------------------------------------------------------ waiting
     async def until(self, check: Callable[[], bool], what: str) -> None:
         """Delivers the watch events until `check` holds."""
-        for _ in range(600):
-            self.api.deliver()
-            if check():
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError(f"timed out waiting for {what}: pods {self.pod_names()}")
+        try:
+            await waiting.until(check, what, each=self.api.deliver)
+        except AssertionError as e:
+            raise AssertionError(f"{e}: pods {self.pod_names()}") from None
 
     async def settle(self) -> None:
         """Lets the controller act on everything it has been told."""

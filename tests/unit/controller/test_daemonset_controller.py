@@ -17,6 +17,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.unit import waiting
 from tests.unit.controller.daemonset_objects import (
     NS,
     daemon_set,
@@ -145,11 +146,13 @@ async def test_it_does_not_create_again_before_its_cache_shows_its_creates() -> 
     cluster, controller = await cluster_with(node("n1"), node("n2"))
     await cluster.daemonsets.create(daemon_set())
     async with running(controller):
-        for _ in range(200):
-            cluster.deliver(resources.NODE, resources.DAEMON_SET, resources.CONTROLLER_REVISION)
-            await asyncio.sleep(0.005)
-            if len(cluster.pods.created) == 2:
-                break
+        await waiting.until(
+            lambda: len(cluster.pods.created) == 2,
+            "two pods created",
+            each=lambda: cluster.deliver(
+                resources.NODE, resources.DAEMON_SET, resources.CONTROLLER_REVISION
+            ),
+        )
         for _ in range(20):  # DaemonSet and revision events, but not the pods'
             cluster.deliver(resources.DAEMON_SET, resources.CONTROLLER_REVISION)
             await asyncio.sleep(0.01)

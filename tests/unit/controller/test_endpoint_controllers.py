@@ -19,6 +19,7 @@ from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.unit import waiting
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -68,11 +69,7 @@ def pod(
 
 
 async def until(check: Callable[[], bool], what: str) -> None:
-    for _ in range(400):
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
+    await waiting.until(check, what)
 
 
 @contextlib.asynccontextmanager

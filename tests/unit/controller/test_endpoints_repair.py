@@ -17,6 +17,7 @@ from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.unit import waiting
 from tests.unit.controller.fake_api import FakeCluster, running
 
 NS = "default"
@@ -32,12 +33,7 @@ KINDS = (
 
 async def until(check: Callable[[], bool], what: str, cluster: FakeCluster) -> None:
     """Delivers the watch events of the kinds these controllers watch until `check` holds."""
-    for _ in range(400):
-        cluster.deliver(*KINDS)
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
+    await waiting.until(check, what, each=lambda: cluster.deliver(*KINDS))
 
 
 def web(uid: str) -> service_pb2.Service:
@@ -212,18 +208,15 @@ async def test_endpoints_created_before_the_informer_saw_them_still_follow_their
     cluster = await cluster_with_a_backend()
     controller = EndpointsController(cluster, SharedInformerFactory(cluster))  # type: ignore[arg-type]
     async with running(controller):
-        for _ in range(400):  # the Service and its pod, not the Endpoints' own events
-            cluster.deliver(resources.NODE, resources.SERVICE, resources.POD)
-            if endpoints_ips(cluster) == ["10.244.0.1"]:
-                break
-            await asyncio.sleep(0.005)
+        await waiting.until(  # the Service and its pod, not the Endpoints' own events
+            lambda: endpoints_ips(cluster) == ["10.244.0.1"],
+            "the Endpoints",
+            each=lambda: cluster.deliver(resources.NODE, resources.SERVICE, resources.POD),
+        )
         creates = len(cluster.endpoints.created)
         await cluster.pods.create(pod("b", "10.244.0.2"))
         cluster.deliver(resources.POD)
-        for _ in range(400):  # the pod's sync: the create refused
-            if cluster.endpoints.refused_creates:
-                break
-            await asyncio.sleep(0.005)
+        await waiting.until(lambda: cluster.endpoints.refused_creates, "the create refused")
         assert endpoints_ips(cluster) == ["10.244.0.1"]
         await until(
             lambda: endpoints_ips(cluster) == ["10.244.0.1", "10.244.0.2"], "both pods", cluster

@@ -30,6 +30,7 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.unit import waiting
 from tests.unit.controller.fake_api import FakeApi, FakeCluster, FinalizingFakeApi, running
 
 NS = "default"
@@ -250,12 +251,8 @@ class JobCluster(FakeCluster):
         self.jobs: FakeApi[batch_pb2.Job] = FakeApi(resources.JOB, itertools.count(10_000))
 
 
-async def until(check: Callable[[], bool], what: str, timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
+async def until(check: Callable[[], bool], what: str) -> None:
+    await waiting.until(check, what)
 
 
 async def quiet() -> None:
@@ -275,7 +272,8 @@ async def settled(cluster: JobCluster, check: Callable[[batch_pb2.JobStatus], bo
     async def status() -> batch_pb2.JobStatus:
         return (await cluster.jobs.get("pi", NS)).status
 
-    for _ in range(100):
+    deadline = time.monotonic() + waiting.TIMEOUT
+    while time.monotonic() < deadline:
         cluster.deliver(resources.POD, resources.JOB)
         if check(await status()):
             return

@@ -15,6 +15,7 @@ from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.unit import waiting
 from tests.unit.controller.fake_api import FakeCluster
 
 NS = "default"
@@ -42,11 +43,7 @@ def replica_set(replicas: int) -> apps_pb2.ReplicaSet:
 
 
 async def until(check: Callable[[], bool], what: str) -> None:
-    for _ in range(400):
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
+    await waiting.until(check, what)
 
 
 async def quiet() -> None:

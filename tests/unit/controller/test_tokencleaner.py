@@ -13,6 +13,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil
 from podplane.client.informer_factory import SharedInformerFactory
+from tests.unit import waiting
 from tests.unit.controller.fake_api import FakeCluster, running, until
 
 TOKEN_TYPE = "bootstrap.kubernetes.io/token"
@@ -89,10 +90,8 @@ async def test_a_token_is_deleted_when_its_time_comes_without_another_event() ->
     async with running(cleaner):
         await settled(cluster)
         assert "kube-system/bootstrap-token-soon00" in cluster.secrets.store
-        for _ in range(400):  # the requeue after the time left, 1 to 2 s
-            if cluster.secrets.deleted:
-                break
-            await asyncio.sleep(0.01)
+        # The requeue after the time left, 1 to 2 s.
+        await waiting.until(lambda: cluster.secrets.deleted, "the token deleted", interval=0.01)
     assert cluster.secrets.deleted == ["bootstrap-token-soon00"]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
@@ -17,6 +18,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.client import leaderelection
 from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 from podplane.componentbase import flags, leaderelection_flags
+from tests.unit import waiting
 
 
 def rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
@@ -190,11 +192,8 @@ async def test_of_two_candidates_with_the_same_stale_read_only_one_wins() -> Non
     assert a.is_leader() and not b.is_leader()
 
 
-async def until(condition: object, what: str) -> None:
-    deadline = time.monotonic() + 5
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.001)
+async def until(condition: Callable[[], object], what: str) -> None:
+    await waiting.until(condition, what, interval=0.001)
 
 
 async def test_a_standby_follows_the_lease_through_a_watch_and_takes_it_at_its_release() -> None:

@@ -19,6 +19,7 @@ from podplane.client.clientset import Client, is_not_found
 from podplane.client.workqueue_metrics import WORKQUEUE_DEPTH
 from podplane.componentbase.metrics import loop_health, parse_bind_address, serve_metrics
 from podplane.componentbase.serving import Server
+from tests.unit import waiting
 
 
 @pytest.mark.parametrize(
@@ -156,10 +157,11 @@ async def test_a_watch_is_counted_when_it_ends(client: Client) -> None:
     assert event.type == "ADDED"
     assert requests(client, "CANCELLED", "GET") == 0
     stream.cancel()
-    for _ in range(100):
-        if requests(client, "CANCELLED", "GET") == 1:
-            break
-        await asyncio.sleep(0.01)
+    await waiting.until(
+        lambda: requests(client, "CANCELLED", "GET") >= 1,
+        "the cancelled GET counted",
+        interval=0.01,
+    )
     assert requests(client, "CANCELLED", "GET") == 1
 
 

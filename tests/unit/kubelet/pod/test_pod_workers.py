@@ -7,6 +7,7 @@ import asyncio
 
 from kubelet.pod.workers import PodWorkers
 from podplane.api.core.v1 import core_pb2
+from tests.unit import waiting
 
 
 class ScriptedSyncer:
@@ -29,10 +30,7 @@ async def test_requeue_after_back_off_and_retry_after_failure() -> None:
     task = asyncio.create_task(workers.run())
     try:
         workers.enqueue("default/web")
-        for _ in range(100):
-            if len(syncer.synced) >= 3:
-                break
-            await asyncio.sleep(0.02)
+        await waiting.until(lambda: len(syncer.synced) >= 3, "three syncs", interval=0.02)
         assert syncer.synced == ["default/web"] * 3
     finally:
         task.cancel()
@@ -54,10 +52,7 @@ async def test_only_ready_pods_sync_until_the_held_ones_are_released() -> None:
         assert syncer.synced == ["kube-system/etcd-cp-1"]
         ready.add("default/web")
         workers.release()
-        for _ in range(100):
-            if len(syncer.synced) == 2:
-                break
-            await asyncio.sleep(0.01)
+        await waiting.until(lambda: len(syncer.synced) >= 2, "two syncs", interval=0.01)
         assert syncer.synced == ["kube-system/etcd-cp-1", "default/web"]
     finally:
         task.cancel()
