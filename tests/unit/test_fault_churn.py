@@ -43,3 +43,29 @@ async def test_a_delete_unanswered_when_the_churn_stops_leaves_its_pod_unknown()
     assert churn.kept() == {"churn-1", "churn-2", "churn-3"} - {victim}
     assert churn.maybe_deleted == {victim}
     assert churn.deleted == set()
+
+
+async def test_stop_task_stops_a_task_that_swallowed_its_first_cancel() -> None:
+    """As a writer in asyncio.wait_for on Python 3.11 does when its call completes just as it is
+    cancelled: the first cancel is lost, and the task would loop on for ever."""
+    swallowed = asyncio.Event()
+
+    async def writer() -> None:
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if swallowed.is_set():
+                    raise
+                swallowed.set()
+
+    task = asyncio.create_task(writer())
+    await asyncio.sleep(0.05)
+    stopping = asyncio.create_task(stop_task(task))
+    done, _ = await asyncio.wait({stopping}, timeout=10)
+    try:
+        assert stopping in done, "stop_task still waits on the task"
+        assert swallowed.is_set() and task.cancelled()
+    finally:
+        for t in (stopping, task):
+            t.cancel()
