@@ -15,6 +15,7 @@ import inspect
 import io
 import re
 import shlex
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -420,6 +421,75 @@ def test_cited_modules_and_grpc_methods_exist(document: Path) -> None:
 def test_commands_shown_are_real(document: Path) -> None:
     problems = command_problems(parse_markdown(document.read_text()))
     assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------ the folder maps
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+# The README's map names every top-level folder, and the second-level folders of these.
+README_MAPS_INSIDE = ("podplane", "tests")
+
+
+def tracked_folders(root: Path = ROOT) -> set[str]:
+    """The repository's folders down to the second level, as `top/` and `top/second/` (git's
+    files: a folder only builds or runs leave is not the repository's)."""
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return {
+        "/".join(parts[:depth]) + "/"
+        for parts in (f.split("/") for f in files)
+        for depth in (1, 2)
+        if len(parts) > depth
+    }
+
+
+def section(markdown: str, heading: str) -> str:
+    """The text under a `## heading`, up to the next heading of that level."""
+    start = markdown.index(f"\n## {heading}\n")
+    end = markdown.find("\n## ", start + 1)
+    return markdown[start : len(markdown) if end < 0 else end]
+
+
+def folders_unnamed(folders: set[str], readme: str, architecture: str) -> list[str]:
+    """The folders a map leaves out: the architecture's folder map must name each second-level
+    folder, the README's each top-level one and those inside README_MAPS_INSIDE (as `second/` in
+    its folder's row)."""
+    folder_map = section(architecture, "Folder map")
+    rows = {
+        row.split("|")[1].strip().strip("`"): row
+        for row in section(readme, "What exists").splitlines()
+        if row.startswith("| `")
+    }
+    missing = []
+    for folder in sorted(folders):
+        top, _, second = folder.partition("/")
+        if not second:
+            if folder not in rows:
+                missing.append(f"README.md: {folder}")
+        elif f"`{folder}" not in folder_map:
+            missing.append(f"docs/architecture.md: {folder}")
+        elif top in README_MAPS_INSIDE and f"`{second}`" not in rows.get(f"{top}/", ""):
+            missing.append(f"README.md: {folder}")
+    return missing
+
+
+def test_the_maps_name_every_folder() -> None:
+    unnamed = folders_unnamed(tracked_folders(), README.read_text(), ARCHITECTURE.read_text())
+    assert unnamed == [], "folders the maps leave out:\n" + "\n".join(unnamed)
+
+
+def test_the_map_check_catches_a_folder_left_out() -> None:
+    readme = "# x\n\n## What exists\n\n| `podplane/` | `client/`. |\n| `docs/` | Docs. |\n"
+    architecture = "# x\n\n## Folder map\n\n| `podplane/client/` | Client. |\n"
+    folders = {"podplane/", "podplane/client/", "podplane/rbac/", "docs/", "adm/"}
+    assert folders_unnamed(folders, readme, architecture) == [
+        "README.md: adm/",
+        "docs/architecture.md: podplane/rbac/",
+    ]
+    folders = {"podplane/", "podplane/client/", "podplane/rbac/", "docs/"}
+    assert folders_unnamed(folders, readme, architecture + "`podplane/rbac/`\n") == [
+        "README.md: podplane/rbac/"
+    ]
 
 
 def test_every_doc_is_linked_from_the_readme() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ SERVICES = (
     "podctl",
     "bench",
     "clusterdns",
+    "adm",
 )
 
 # The layers, highest first, as an import-linter layers contract lists them: a module may import
@@ -119,6 +121,39 @@ def test_every_module_is_in_a_layer() -> None:
     # podplane/__init__.py runs before every podplane module: a layer it imported, every layer
     # would import.
     assert _imports_of(ROOT / "podplane" / "__init__.py", PACKAGES) == set()
+
+
+def top_level_packages(root: Path = ROOT) -> set[str]:
+    """The repository's top-level Python packages (a folder with an __init__.py), tests aside."""
+    return {p.parent.name for p in root.glob("*/__init__.py")} - {"tests"}
+
+
+def where_unknown(package: str, root: Path = ROOT) -> list[str]:
+    """The places that must know every top-level package and do not know this one: the layers,
+    packaging (`pip install .` takes only the packages it finds), isort's first party, mypy."""
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    found = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    first_party = pyproject["tool"]["ruff"]["lint"]["isort"]["known-first-party"]
+    mypy = re.search(r"/mypy (.*)", (root / "Makefile").read_text())
+    places = {
+        "tests/unit/test_layering.py LAYERS": package in PACKAGES,
+        "pyproject.toml packages.find": f"{package}*" in found,
+        "pyproject.toml known-first-party": package in first_party,
+        "Makefile lint's mypy": mypy is not None and package in mypy[1].split(),
+    }
+    return [place for place, known in places.items() if not known]
+
+
+def test_every_top_level_package_is_layered_packaged_and_linted() -> None:
+    assert top_level_packages() == set(PACKAGES)
+    assert {package: where_unknown(package) for package in sorted(PACKAGES)} == {
+        package: [] for package in sorted(PACKAGES)
+    }
+    # The tests are linted and first party, neither packaged nor layered.
+    assert where_unknown("tests") == [
+        "tests/unit/test_layering.py LAYERS",
+        "pyproject.toml packages.find",
+    ]
 
 
 def test_layers_point_one_way() -> None:
