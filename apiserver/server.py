@@ -50,6 +50,7 @@ from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.apiextensions.controllers import DefinitionControllers
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.customresource.serving import CustomResourceServing, StorageParts
+from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import kubelet_client
 from apiserver.registry.rbac.reconcile import ensure_bootstrap_policy
 from apiserver.registry.resource import ResourceAPI
@@ -62,7 +63,6 @@ from apiserver.registry.service.allocator import ServiceAllocator
 from apiserver.registry.service.kubernetes_service import KubernetesService
 from apiserver.registry.service.repair import REPAIR_INTERVAL, repair
 from apiserver.registry.serviceaccount.token import TokenRequests
-from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 import grpc
 
 from apiserver import errors
-from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
-from apiserver.registry.store import Store
+from apiserver.registry.generic.options import DeleteOptions, ListOptions, Preconditions
+from apiserver.registry.generic.store import Store
 from apiserver.storage.etcd import EtcdUnavailable
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2

@@ -17,7 +17,7 @@ Resolver = Callable[[str, str, str], Resource | None]
 
 # kube-apiserver's limit on a request body (MaxRequestBodyBytes, 3 MiB): the gRPC server refuses a
 # larger message with RESOURCE_EXHAUSTED before decoding it. Stored objects are smaller still
-# (registry.store.MAX_OBJECT_BYTES, etcd's 1.5 MiB).
+# (registry.generic.codec.MAX_OBJECT_BYTES, etcd's 1.5 MiB).
 MAX_REQUEST_BYTES = 3 * 1024 * 1024
 
 _MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -1,6 +1,6 @@
 """Server-side apply (a PATCH of type application/apply-patch+yaml; k8s.io/apiserver's
 applyPatcher): the applied configuration is merged into the stored object by the field manager
-(apiserver/registry/managed_fields.py), which also records who owns what, and the result is
+(apiserver/registry/generic/managed_fields.py), which also records who owns what, and the result is
 stored as an update of the object or of its status, with the update's rules. An apply to an
 object that does not exist creates it (not through a subresource); one that loses a race to a
 create is applied again, to what was created."""
@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from apiserver import errors
 from apiserver.objects import T, object_meta
-from apiserver.registry.options import ApplyOptions
-from apiserver.registry.store import Store
+from apiserver.registry.generic.options import ApplyOptions
+from apiserver.registry.generic.store import Store
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.json_types import JSONObject
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final, Generic
 
 from apiserver.objects import T, WatchMessage, object_meta
-from apiserver.registry.store import Store
+from apiserver.registry.generic.store import Store
 from podplane.apimachinery import selectors
 
 

@@ -36,8 +36,14 @@ from apiserver.registry.cache_watcher import (
     by_revision,
     more_queued,
 )
-from apiserver.registry.options import DEFAULT_LIST, DEFAULT_WATCH, ListOptions, WatchOptions
-from apiserver.registry.store import Store, parse_resource_version
+from apiserver.registry.generic.codec import parse_resource_version
+from apiserver.registry.generic.options import (
+    DEFAULT_LIST,
+    DEFAULT_WATCH,
+    ListOptions,
+    WatchOptions,
+)
+from apiserver.registry.generic.store import Store
 from apiserver.storage.etcd import CompactedError, WatchEvent, prefix_end
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,11 @@ from typing import Generic
 from apiserver import errors
 from apiserver.objects import ListMessage, T, WatchMessage, object_meta
 from apiserver.registry import apply as server_side_apply
-from apiserver.registry import deletion
 from apiserver.registry.cacher import Cacher
-from apiserver.registry.managed_fields import SERVER, Manager, check_options
-from apiserver.registry.options import (
+from apiserver.registry.generic import deletion
+from apiserver.registry.generic.codec import parse_resource_version
+from apiserver.registry.generic.managed_fields import SERVER, Manager, check_options
+from apiserver.registry.generic.options import (
     DEFAULT_DELETE,
     DEFAULT_LIST,
     DEFAULT_PATCH,
@@ -36,8 +37,8 @@ from apiserver.registry.options import (
     Preconditions,
     WatchOptions,
 )
+from apiserver.registry.generic.store import Store
 from apiserver.registry.scale import Scaler
-from apiserver.registry.store import Store, parse_resource_version
 from apiserver.registry.uncached import Uncached
 from apiserver.validation.fields import forbidden, required
 from podplane.apimachinery.json_types import JSONObject

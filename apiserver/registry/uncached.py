@@ -11,8 +11,13 @@ from typing import Generic
 
 from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry import watch as etcd_watch
-from apiserver.registry.options import DEFAULT_LIST, DEFAULT_WATCH, ListOptions, WatchOptions
-from apiserver.registry.store import Store
+from apiserver.registry.generic.options import (
+    DEFAULT_LIST,
+    DEFAULT_WATCH,
+    ListOptions,
+    WatchOptions,
+)
+from apiserver.registry.generic.store import Store
 
 # kube-apiserver's default (its --watch-cache-sizes leaves events at 0).
 UNCACHED_RESOURCES = frozenset({"events"})

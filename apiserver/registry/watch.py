@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Callable
 
 from apiserver import errors
 from apiserver.objects import T, WatchMessage, object_meta
-from apiserver.registry.options import DEFAULT_WATCH, WatchOptions
-from apiserver.registry.store import MAX_OBJECT_BYTES, Store, parse_resource_version
+from apiserver.registry.generic.codec import MAX_OBJECT_BYTES, parse_resource_version
+from apiserver.registry.generic.options import DEFAULT_WATCH, WatchOptions
+from apiserver.registry.generic.store import Store
 from apiserver.storage.etcd import (
     CompactedError,
     EtcdRequestTooLarge,

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import grpc
 
-from apiserver.registry.managed_fields import ManagedFields, Manager
+from apiserver.registry.generic.managed_fields import ManagedFields, Manager
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import EtcdClient, prefix_end
 from bench.common.etcd_ceiling import etcd_target

@@ -14,7 +14,12 @@ from apiserver import errors
 from apiserver.endpoints.grpc.servicers import MAX_WATCH_BATCH, manager_of
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.endpoints.object_type import cannot_handle, check_object_type
-from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions, WatchOptions
+from apiserver.registry.generic.options import (
+    DeleteOptions,
+    ListOptions,
+    Preconditions,
+    WatchOptions,
+)
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.served import ServedResources
 from podplane.api.apiextensions.v1 import custom_objects_pb2 as pb

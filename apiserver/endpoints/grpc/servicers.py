@@ -19,8 +19,14 @@ from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status
 from apiserver.endpoints.object_type import check_object_type
 from apiserver.objects import ListMessage, T, WatchMessage
-from apiserver.registry.managed_fields import Manager
-from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions, WatchOptions
+from apiserver.registry.generic.managed_fields import Manager
+from apiserver.registry.generic.options import (
+    DeleteOptions,
+    ListOptions,
+    Preconditions,
+    WatchOptions,
+)
+from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
@@ -29,7 +35,6 @@ from apiserver.registry.pod.eviction import check_type as check_eviction_type
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
 from apiserver.registry.serviceaccount.token import TokenRequests
-from apiserver.registry.store import Store
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2

@@ -32,12 +32,12 @@ from apiserver.endpoints.rest.responses import (
 )
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
-from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
+from apiserver.registry.generic.options import DeleteOptions, ListOptions, Preconditions
+from apiserver.registry.generic.store import Store
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
 from apiserver.registry.served import ServedResources
 from apiserver.registry.serviceaccount.token import TokenRequests
-from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec
 from podplane.apimachinery.json_types import JSONValue

@@ -20,8 +20,8 @@ from apiserver import errors
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
 from apiserver.endpoints.rest.status import unsupported_media_type
-from apiserver.registry.managed_fields import Manager
-from apiserver.registry.options import ApplyOptions, PatchOptions
+from apiserver.registry.generic.managed_fields import Manager
+from apiserver.registry.generic.options import ApplyOptions, PatchOptions
 from apiserver.registry.resource import ResourceAPI
 from podplane.apimachinery import codec, json_text
 from podplane.apimachinery.json_types import JSONObject, JSONValue

@@ -17,8 +17,8 @@ from aiohttp import web
 
 from apiserver import errors
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
+from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import proxy
-from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.streaming import port_forward, remotecommand
 from podplane.streaming.exec_relay import StreamOptions, relay_remotecommand

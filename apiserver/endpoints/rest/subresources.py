@@ -22,7 +22,8 @@ from apiserver.endpoints.rest.request import ResourceRequest, optional_int64, tr
 from apiserver.endpoints.rest.responses import json_response, protobuf_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
 from apiserver.objects import object_meta
-from apiserver.registry.options import ApplyOptions, PatchOptions
+from apiserver.registry.generic.options import ApplyOptions, PatchOptions
+from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import proxy
 from apiserver.registry.pod.binding import bind
 from apiserver.registry.pod.ephemeral_containers import update_ephemeral_containers
@@ -31,7 +32,6 @@ from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.scale import Scaler, applied_to_parent, replicas_of
 from apiserver.registry.serviceaccount import token as service_account_token
 from apiserver.registry.serviceaccount.token import TokenRequests
-from apiserver.registry.store import Store
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec

@@ -23,9 +23,9 @@ from apiserver.endpoints.rest.request import ResourceRequest, int64, truthy
 from apiserver.endpoints.rest.responses import dumps, start_stream
 from apiserver.endpoints.rest.status import failure, not_acceptable
 from apiserver.objects import WatchMessage, object_meta
-from apiserver.registry.options import WatchOptions
+from apiserver.registry.generic.codec import parse_resource_version
+from apiserver.registry.generic.options import WatchOptions
 from apiserver.registry.resource import ResourceAPI
-from apiserver.registry.store import parse_resource_version
 from podplane.apimachinery import codec, selectors
 from podplane.apimachinery.json_types import JSONObject
 from podplane.printers.table import build_table

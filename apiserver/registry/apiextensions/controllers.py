@@ -17,9 +17,9 @@ from apiserver import errors
 from apiserver.registry.apiextensions import naming
 from apiserver.registry.apiextensions.loop import DefinitionLoop
 from apiserver.registry.cacher import Cacher
-from apiserver.registry.options import DeleteOptions, ListOptions
+from apiserver.registry.generic.options import DeleteOptions, ListOptions
+from apiserver.registry.generic.store import Store
 from apiserver.registry.served import ServedResources
-from apiserver.registry.store import Store
 from podplane.apimachinery.apiextensions import definitions
 from podplane.apimachinery.apiextensions.definitions import CRD
 

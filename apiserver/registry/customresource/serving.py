@@ -22,10 +22,10 @@ from apiserver.registry.cacher import Cacher
 from apiserver.registry.customresource.scale import CustomScaler
 from apiserver.registry.customresource.storage import JSONCodec, key_prefix
 from apiserver.registry.customresource.strategy import CustomResourceStrategy
-from apiserver.registry.managed_fields import ManagedFields
+from apiserver.registry.generic.managed_fields import ManagedFields
+from apiserver.registry.generic.store import Store
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.served import CustomResourceVersion, ServedResources
-from apiserver.registry.store import Store
 from apiserver.storage.etcd import EtcdClient
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery.apiextensions import definitions

@@ -44,7 +44,7 @@ _WRITTEN_MAX_BYTES = 64 * 1024
 
 
 class JSONCodec:
-    """A custom resource version's storage codec (apiserver.registry.store.StorageCodec).
+    """A custom resource version's storage codec (apiserver.registry.generic.codec.StorageCodec).
 
     The bytes it encodes come back to it at once: its version's watch cache decodes every write
     from etcd's watch. Decoding the JSON into the object again (its metadata field by field)

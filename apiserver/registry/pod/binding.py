@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from apiserver import errors
-from apiserver.registry.store import Store
+from apiserver.registry.generic.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.conditions import set_pod_condition
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.defaulting.disabled_features import drop_disabled_pod_fields
-from apiserver.registry.managed_fields import SERVER, Manager
-from apiserver.registry.store import Store
+from apiserver.registry.generic.managed_fields import SERVER, Manager
+from apiserver.registry.generic.store import Store
 from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation.fields import invalid_error
 from podplane.api.core.v1 import core_pb2

@@ -18,7 +18,7 @@ from dataclasses import replace
 import grpc
 
 from apiserver import errors
-from apiserver.registry.options import DeleteOptions, Preconditions
+from apiserver.registry.generic.options import DeleteOptions, Preconditions
 from apiserver.registry.pod import eviction_budget as budget
 from apiserver.registry.resource import ResourceAPI
 from podplane.api.core.v1 import core_pb2

@@ -12,8 +12,8 @@ import grpc
 
 from apiserver import errors
 from apiserver.objects import pod_containers
+from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import kubelet_client
-from apiserver.registry.store import Store
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 from apiserver import errors
 from apiserver.auth import bootstrap_policy as bootstrap
 from apiserver.auth.escalation import missing_rules
-from apiserver.registry.store import Store
+from apiserver.registry.generic.store import Store
 from podplane.api.rbac.v1 import rbac_pb2
 
 log = logging.getLogger(__name__)

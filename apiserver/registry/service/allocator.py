@@ -25,11 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from apiserver import errors
+from apiserver.registry.generic.claims import Claims
 from apiserver.registry.service import ipallocator, portallocator
 from apiserver.registry.service.ipallocator import IPRange, RangeFull
 from apiserver.registry.service.ipfamilies import init_ip_family_fields
 from apiserver.registry.service.portallocator import PortRange
-from apiserver.registry.store import Claims
 from apiserver.storage.etcd import EtcdClient
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError, invalid_error
@@ -102,7 +102,7 @@ def _invalid(svc: service_pb2.Service, errs: list[FieldError]) -> errors.APIErro
 
 
 class ServiceAllocator:
-    """The store hook (apiserver.registry.store.Allocator) of the services resource."""
+    """The store hook (apiserver.registry.generic.claims.Allocator) of the services resource."""
 
     def __init__(
         self,

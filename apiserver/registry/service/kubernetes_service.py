@@ -19,7 +19,7 @@ import logging
 import grpc
 
 from apiserver import errors
-from apiserver.registry.store import Store
+from apiserver.registry.generic.store import Store
 from apiserver.storage.etcd import EtcdClient, EtcdUnavailable, prefix_end
 from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2

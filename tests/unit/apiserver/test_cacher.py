@@ -14,8 +14,8 @@ import pytest
 from apiserver.errors import APIError
 from apiserver.registry import cacher as cacher_module
 from apiserver.registry.cacher import Cacher
-from apiserver.registry.options import ListOptions, WatchOptions
-from apiserver.registry.store import Store
+from apiserver.registry.generic.options import ListOptions, WatchOptions
+from apiserver.registry.generic.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import KeyValue, WatchEvent
 from podplane.apimachinery import manifest

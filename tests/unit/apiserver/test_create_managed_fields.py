@@ -1,5 +1,5 @@
 """What a create records in metadata.managedFields when its request gives none (its own path,
-apiserver/registry/managed_fields.py and fieldmanager/creation.py): byte for byte what the
+apiserver/registry/generic/managed_fields.py and fieldmanager/creation.py): byte for byte what the
 general path records (the whole object's JSON through FieldManager.update, as every other write
 goes), entry by entry (manager, operation, apiVersion, time, FieldsV1 text), for objects of
 several kinds created one after another, later ones sharing a spec with earlier ones (whose
@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.objects import object_meta
-from apiserver.registry.managed_fields import ManagedFields, Manager
+from apiserver.registry.generic.managed_fields import ManagedFields, Manager
 from apiserver.registry.strategy import STRATEGIES
 from bench.scheduler.workloads import bench_pod
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject

@@ -14,9 +14,9 @@ import yaml
 
 from apiserver.endpoints.rest import discovery
 from apiserver.registry.customresource.strategy import CustomResourceStrategy
+from apiserver.registry.generic.store import Store
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.served import CustomResourceVersion, ServedResources, key_of
-from apiserver.registry.store import Store
 from apiserver.registry.uncached import Uncached
 from apiserver.storage.etcd import EtcdClient
 from podplane.api.apiextensions.v1 import apiextensions_pb2

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from apiserver.errors import APIError
-from apiserver.registry import deletion
+from apiserver.registry.generic import deletion
 from podplane.apimachinery import manifest, resources, timeutil
 
 

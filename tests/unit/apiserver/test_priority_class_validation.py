@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from apiserver.defaulting import scheduling as defaulting
-from apiserver.registry import deletion
+from apiserver.registry.generic import deletion
 from apiserver.registry.strategies.scheduling import STRATEGIES
 from apiserver.validation import scheduling
 from podplane.api.scheduling.v1 import scheduling_pb2

@@ -15,6 +15,7 @@ import grpc
 import pytest
 
 from apiserver import errors
+from apiserver.registry.generic.store import Store
 from apiserver.registry.service.allocator import (
     IP_PREFIX,
     NODE_PORT_PREFIX,
@@ -23,7 +24,6 @@ from apiserver.registry.service.allocator import (
 from apiserver.registry.service.ipallocator import IPRange, RangeFull, pick_free
 from apiserver.registry.service.portallocator import PortRange
 from apiserver.registry.service.repair import repair
-from apiserver.registry.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import KeyValue
 from podplane.api.core.v1 import service_pb2

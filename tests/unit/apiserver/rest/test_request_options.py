@@ -9,7 +9,7 @@ import pytest
 
 from apiserver.endpoints.rest.handlers import delete_options, list_options
 from apiserver.errors import APIError
-from apiserver.registry.options import DeleteOptions, ListOptions, Preconditions
+from apiserver.registry.generic.options import DeleteOptions, ListOptions, Preconditions
 
 
 def test_a_list_query_is_list_options() -> None:

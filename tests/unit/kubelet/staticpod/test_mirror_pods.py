@@ -9,7 +9,7 @@ from pathlib import Path
 
 import grpc
 
-from apiserver.registry import deletion
+from apiserver.registry.generic import deletion
 from apiserver.validation import pod_update as pod_update_validation
 from kubelet.staticpod.manifests import read_manifest_dir
 from kubelet.staticpod.mirror import (

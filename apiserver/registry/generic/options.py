@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from apiserver.registry.managed_fields import SERVER, Manager
+from apiserver.registry.generic.managed_fields import SERVER, Manager
 
 # resourceVersionMatch's values (metav1.ResourceVersionMatch).
 NOT_OLDER_THAN, EXACT = "NotOlderThan", "Exact"
