@@ -46,6 +46,7 @@ from apiserver.flowcontrol.priority_and_fairness import (
 )
 from apiserver.options.advertise import default_advertise_address
 from apiserver.options.secure_serving import SecureServing
+from apiserver.options.serving import DEFAULT_ACCEPTORS
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.apiextensions.controllers import DefinitionControllers
 from apiserver.registry.cacher import Cacher
@@ -76,16 +77,12 @@ log = logging.getLogger(__name__)
 
 # Namespaces every cluster has (kube-node-lease holds the nodes' heartbeat leases).
 # The admission plugins --disable-admission-plugins may turn off.
-OPTIONAL_ADMISSION_PLUGINS = admission_plugins.OPTIONAL
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 # Watch cache fields that index watchers: a kubelet's watch (spec.nodeName=<node>) is only offered
 # the events of its own node's pods.
 _TRIGGER_FIELDS = {"pods": "spec.nodeName"}
-DEFAULT_ACCEPTORS = 64
-# The Kubernetes REST API's port (minikube's; 6443 is the gRPC API's).
-DEFAULT_REST_PORT = 8443
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ class APIServer:
     # The address pods reach this apiserver at, published as the `kubernetes` Service's
     # endpoint (--advertise-address); None: the bind address, else the default route's.
     advertise_address: str | None = None
-    # Admission plugins turned off (--disable-admission-plugins), of OPTIONAL_ADMISSION_PLUGINS.
+    # Admission plugins turned off (--disable-admission-plugins), of admission_plugins.OPTIONAL.
     disable_admission_plugins: frozenset[str] = frozenset()
     etcd: EtcdClient = field(init=False)
     # By plural: every kind, so of no one message type.

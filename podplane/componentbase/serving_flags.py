@@ -44,3 +44,18 @@ def metrics_address_from_flags(parser: argparse.ArgumentParser, args: argparse.N
     except ValueError as e:
         parser.error(f"--metrics-bind-address: {e}")
     return str(args.metrics_bind_address)
+
+
+class MetricsOptions:
+    """--metrics-bind-address as an option group (podplane.componentbase.options): its default
+    and help are the component's; validated, args.metrics_bind_address is the address."""
+
+    def __init__(self, *, default: str, help: str) -> None:
+        self.default = default
+        self.help = help
+
+    def add_flags(self, parser: argparse.ArgumentParser) -> None:
+        add_metrics_flag(parser, default=self.default, help=self.help)
+
+    def validate(self, parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        args.metrics_bind_address = metrics_address_from_flags(parser, args)

@@ -16,7 +16,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("server",),  # the assembly
     ("endpoints", "controlplane"),  # the front doors, and what the apiserver keeps up about itself
-    ("registry", "options"),
+    # The command line's option groups and the serving configuration they make: over the
+    # registry's defaults and pools, under the front doors that serve with them.
+    ("options",),
+    ("registry",),
     ("admission", "flowcontrol"),
     ("auth", "validation"),
     ("defaulting", "storage"),

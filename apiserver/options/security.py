@@ -12,7 +12,7 @@ from podplane.componentbase.flags import listen_address
 DEFAULT_TOKEN_PORT = 6444
 
 
-def add_security_flags(p: argparse.ArgumentParser) -> None:
+def add_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("secure serving and authentication")
     g.add_argument("--tls-cert-file", help="the apiserver's serving certificate (PEM)")
     g.add_argument("--tls-private-key-file", help="the key of --tls-cert-file")
@@ -54,6 +54,11 @@ def add_security_flags(p: argparse.ArgumentParser) -> None:
         "experiments only; without it --tls-cert-file is required",
     )
     add_service_account_flags(p)
+
+
+def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Sets args.security to what the flags describe (security_from_args)."""
+    args.security = security_from_args(parser, args)
 
 
 def security_from_args(
