@@ -16,6 +16,7 @@ from apiserver import errors
 from apiserver.admission import certificates, priority, runtime_class, service_account
 from apiserver.admission import plugins as admission_plugins
 from apiserver.admission.default_storage_class import DefaultStorageClass
+from apiserver.admission.interfaces import WriteAdmission
 from apiserver.admission.lookups import CachedThenStored
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
@@ -134,6 +135,29 @@ class APIServer:
     server: Server = field(init=False)
 
     def __post_init__(self) -> None:
+        """The server assembled step by step, as kube-apiserver's completedConfig.New: storage,
+        watch caches, authorization, admission, the served resources, authentication, the front
+        doors, and what it keeps up about itself in the API."""
+        self._storage()
+        reads = self._watch_caches()
+        authorizer = self._authorization()
+        namespace_admission, write_admission = self._admission(authorizer)
+        # Flow control: the server's, whichever door a request comes through.
+        self.flow_control: PriorityAndFairness | MaxInflight = self._flow_control()
+        self.compactor = Compactor(self.etcd, self.compaction_interval)
+        self._served_resources(reads, namespace_admission, write_admission)
+        self._authentication()
+        self._front_doors()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.kubernetes_service: KubernetesService | None = None
+        # Its identity in the API (a Lease named after its host), and the collector of the
+        # leases of apiservers gone for good.
+        self.identity_lease = IdentityLease(self.stores["leases"], socket.gethostname())
+        self.identity_lease_gc = IdentityLeaseGC(self.stores["leases"])
+
+    # ------------------------------------------------------------------ assembly steps
+    def _storage(self) -> None:
+        """The etcd client, one store per kind, the pools Services take values from."""
         self.etcd = EtcdClient(
             self.etcd_endpoints,
             credentials=(self.security.etcd_credentials() if self.security else None),
@@ -145,51 +169,57 @@ class APIServer:
             self.etcd, self.service_cluster_ip_range, self.service_node_port_range
         )
         self.stores["services"].allocator = self.service_allocator
+
+    def _watch_caches(self) -> dict[str, Cacher[Any] | Uncached[Any]]:
+        """A watch cache per kind (but the uncached ones); what reads each kind, by plural."""
         self.cachers = {
             plural: self._cacher(store, plural)
             for plural, store in self.stores.items()
             if plural not in UNCACHED_RESOURCES
         }
-        reads: dict[str, Cacher[Any] | Uncached[Any]] = {
+        return {
             plural: self.cachers.get(plural) or Uncached(store)
             for plural, store in self.stores.items()
         }
-        # The RBAC objects the authorizer decides from, followed from their watch caches.
+
+    def _authorization(self) -> Authorizer:
+        """The node authorizer and RBAC, over the RBAC objects followed from their watch
+        caches."""
         self.rbac_policy = PolicyCache()
-        self.cachers["roles"].observers.append(CacheFeed(self.rbac_policy, rbac_pb2.Role))
-        self.cachers["clusterroles"].observers.append(
-            CacheFeed(self.rbac_policy, rbac_pb2.ClusterRole)
-        )
-        self.cachers["rolebindings"].observers.append(
-            CacheFeed(self.rbac_policy, rbac_pb2.RoleBinding)
-        )
-        self.cachers["clusterrolebindings"].observers.append(
-            CacheFeed(self.rbac_policy, rbac_pb2.ClusterRoleBinding)
-        )
-        authorizer = Authorizer(
+        for plural, message in (
+            ("roles", rbac_pb2.Role),
+            ("clusterroles", rbac_pb2.ClusterRole),
+            ("rolebindings", rbac_pb2.RoleBinding),
+            ("clusterrolebindings", rbac_pb2.ClusterRoleBinding),
+        ):
+            self.cachers[plural].observers.append(CacheFeed(self.rbac_policy, message))
+        self.authorizer = Authorizer(
             self._pods_in_namespace,
             lambda namespace, name: self.cachers["persistentvolumeclaims"].peek(namespace, name),
             self.rbac_policy,
         )
+        return self.authorizer
+
+    def _admission(self, authorizer: Authorizer) -> tuple[NamespaceLifecycle, WriteAdmission]:
+        """Namespace lifecycle for every store, then the write admission chain, in
+        kube-apiserver's order (apiserver/admission/plugins.py); the plugins that change the
+        objects they admit (a pod's token volume and priority, a claim's default class) make
+        them valid by construction."""
 
         def may(user: UserInfo, verb: str, plural: str, namespace: str, name: str) -> bool:
             return authorizer.authorize(Attributes(user, verb, plural, "", namespace, name)).allowed
-
-        escalation = RBACEscalation(EscalationCheck(authorizer.rbac.resolver, may))
 
         def may_signer(user: UserInfo, verb: str, signer: str) -> bool:
             attributes = Attributes(user, verb, "signers", "", "", signer, certificates.GROUP)
             return authorizer.authorize(attributes).allowed
 
-        admission = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
+        escalation = RBACEscalation(EscalationCheck(authorizer.rbac.resolver, may))
+        namespaces = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
         for store in self.stores.values():
-            store.admit_namespace = admission
-        # In kube-apiserver's order (apiserver/admission/plugins.py); the plugins that change
-        # the objects they admit (a pod's token volume and priority, a claim's default class)
-        # make them valid by construction.
+            store.admit_namespace = namespaces
         write_admission = admission_plugins.ordered_chain(
             {
-                admission_plugins.NAMESPACE_LIFECYCLE: admission,
+                admission_plugins.NAMESPACE_LIFECYCLE: namespaces,
                 service_account.NAME: ServiceAccountAdmission(
                     self.cachers["serviceaccounts"], self.stores["serviceaccounts"]
                 ),
@@ -216,13 +246,16 @@ class APIServer:
         )
         for store in self.stores.values():
             store.admission = write_admission
-        # Flow control: the server's, whichever door a request comes through.
-        self.flow_control: PriorityAndFairness | MaxInflight = self._flow_control()
-        self.compactor = Compactor(self.etcd, self.compaction_interval)
+        return namespaces, write_admission
 
-        sec = self.security
-        # Every resource's verbs, as each front door calls them: the built-in kinds', and those
-        # the CustomResourceDefinitions add while the server runs.
+    def _served_resources(
+        self,
+        reads: dict[str, Cacher[Any] | Uncached[Any]],
+        namespace_admission: NamespaceLifecycle,
+        write_admission: WriteAdmission,
+    ) -> None:
+        """Every resource's verbs, as each front door calls them: the built-in kinds', and those
+        the CustomResourceDefinitions add while the server runs."""
         self.apis = ServedResources(
             {
                 plural: ResourceAPI(
@@ -235,7 +268,7 @@ class APIServer:
         )
         self.custom_resources = CustomResourceServing(
             self.apis,
-            StorageParts(self.etcd, self._custom_cacher, admission, write_admission),
+            StorageParts(self.etcd, self._custom_cacher, namespace_admission, write_admission),
         )
         definitions_cache = self.cachers["customresourcedefinitions"]
         definitions_cache.observers.append(self.custom_resources)
@@ -243,29 +276,35 @@ class APIServer:
             definitions_cache, self.stores["customresourcedefinitions"], self.apis
         )
         definitions_cache.observers.append(self.definition_controllers)
-        self.authorizer = authorizer
-        # One authenticator for both doors; service account tokens are checked against the
-        # watch cache's accounts, pods, secrets and nodes.
+
+    def _authentication(self) -> None:
+        """One authenticator for both doors (service account tokens checked against the watch
+        cache's accounts, pods, secrets and nodes), the token requests, and the kinds only
+        created, never stored: the access and token reviews."""
+        sec = self.security
         self.authenticator = sec.authenticator(self._token_lookups()) if sec else None
         self.tokens = (
             TokenRequests(sec.service_accounts.token_issuer(), self.apis)
             if sec and sec.service_accounts
             else None
         )
-        # The kinds only created, never stored: the access and token reviews.
-        self.create_only = create_only_apis(authorizer, self.authenticator)
+        self.create_only = create_only_apis(self.authorizer, self.authenticator)
+
+    def _front_doors(self) -> None:
+        """The gRPC door, the REST door over the same verbs, authorizer and flow control, and
+        the token port."""
+        sec = self.security
         self.server = grpc_server(
             self.address,
             self.apis,
             create_only=self.create_only,
-            authorizer=authorizer,
+            authorizer=self.authorizer,
             flow_control=self.flow_control,
             security=sec,
             acceptors=self.acceptors,
             authenticator=self.authenticator,
             tokens=self.tokens,
         )
-        # The REST door, over the same verbs, authorizer and overload guard.
         self.rest: RestServer | None = None
         if self.rest_address is not None:
             host, _, port = self.rest_address.rpartition(":")
@@ -273,7 +312,7 @@ class APIServer:
                 rest_application(
                     self.apis,
                     create_only=self.create_only,
-                    authorizer=authorizer,
+                    authorizer=self.authorizer,
                     flow_control=self.flow_control,
                     security=sec,
                     ready=lambda: self._ready,
@@ -293,12 +332,6 @@ class APIServer:
             if sec and sec.token_address
             else None
         )
-        self._tasks: list[asyncio.Task[None]] = []
-        self.kubernetes_service: KubernetesService | None = None
-        # Its identity in the API (a Lease named after its host), and the collector of the
-        # leases of apiservers gone for good.
-        self.identity_lease = IdentityLease(self.stores["leases"], socket.gethostname())
-        self.identity_lease_gc = IdentityLeaseGC(self.stores["leases"])
 
     def _cacher(self, store: Store[Any], name: str) -> Cacher[Any]:
         opts = self.watch_cache
