@@ -57,3 +57,16 @@ def config_from_flags(parser: argparse.ArgumentParser, args: argparse.Namespace)
     except CredentialsError as e:
         parser.error(str(e))
     return ClientConfig(server=server, credentials=credentials)
+
+
+class ClientOptions:
+    """The connection to the apiserver as an option group (podplane.componentbase.options):
+    validated, args.client is its ClientConfig."""
+
+    @staticmethod
+    def add_flags(parser: argparse.ArgumentParser) -> None:
+        add_flags(parser)
+
+    @staticmethod
+    def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        args.client = config_from_flags(parser, args)

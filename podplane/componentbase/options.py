@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from podplane.componentbase import flags
 
@@ -36,6 +36,11 @@ def parse(
     for group in groups:
         group.validate(parser, args)
     return args
+
+
+def fail(parser: argparse.ArgumentParser, flag: str, problem: str) -> NoReturn:
+    """Ends the start with `flag: problem` (status 2, after the usage)."""
+    parser.error(f"{flag}: {problem}")
 
 
 def at_least(
