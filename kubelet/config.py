@@ -88,7 +88,7 @@ class KubeletConfig:
 # The command line, one option group per concern (kubelet/options/), validated in this order:
 # the bootstrap group reads the connection's credentials and the root folder.
 OPTION_GROUPS: tuple[OptionGroup, ...] = (
-    ClientOptions,
+    ClientOptions(),
     node,
     serving,
     runtime,

@@ -61,12 +61,15 @@ def config_from_flags(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 class ClientOptions:
     """The connection to the apiserver as an option group (podplane.componentbase.options):
-    validated, args.client is its ClientConfig."""
+    validated, args.client is its ClientConfig, and args.server and args.credentials its
+    parts."""
 
-    @staticmethod
-    def add_flags(parser: argparse.ArgumentParser) -> None:
-        add_flags(parser)
+    def __init__(self, *, server_help: str = SERVER_HELP) -> None:
+        self.server_help = server_help
 
-    @staticmethod
-    def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    def add_flags(self, parser: argparse.ArgumentParser) -> None:
+        add_flags(parser, server_help=self.server_help)
+
+    def validate(self, parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         args.client = config_from_flags(parser, args)
+        args.server, args.credentials = args.client.server, args.client.credentials

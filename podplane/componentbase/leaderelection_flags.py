@@ -79,3 +79,17 @@ def election_from_flags(
 ) -> LeaderElectionConfig | None:
     """The election the flags ask for: None with --leader-elect=false."""
     return config_from_flags(parser, args) if args.leader_elect else None
+
+
+class LeaderElectionOptions:
+    """The --leader-elect* flags as an option group (podplane.componentbase.options): validated,
+    args.leader_election is the election (None with --leader-elect=false)."""
+
+    def __init__(self, resource_name: str) -> None:
+        self.resource_name = resource_name
+
+    def add_flags(self, parser: argparse.ArgumentParser) -> None:
+        add_flags(parser, self.resource_name)
+
+    def validate(self, parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        args.leader_election = election_from_flags(parser, args)

@@ -59,3 +59,17 @@ class MetricsOptions:
 
     def validate(self, parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         args.metrics_bind_address = metrics_address_from_flags(parser, args)
+
+
+class HealthOptions:
+    """--health-port and --bind-address as an option group (podplane.componentbase.options):
+    validated, args.health_address is HOST:PORT of the health service."""
+
+    def __init__(self, default_port: int) -> None:
+        self.default_port = default_port
+
+    def add_flags(self, parser: argparse.ArgumentParser) -> None:
+        add_health_flags(parser, self.default_port)
+
+    def validate(self, parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        args.health_address = health_address_from_flags(args)
