@@ -26,12 +26,12 @@ from apiserver.admission.rbac_escalation import RBACEscalation
 from apiserver.admission.runtime_class import RuntimeClassAdmission
 from apiserver.admission.service_account import ServiceAccountAdmission
 from apiserver.admission.storage_object_in_use_protection import StorageObjectInUseProtection
-from apiserver.auth import bootstrap_policy as rbac_bootstrap
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.escalation import EscalationCheck
 from apiserver.auth.rbac.cache import CacheFeed, PolicyCache
 from apiserver.auth.serviceaccount.authenticator import Lookups
 from apiserver.auth.user import UserInfo
+from apiserver.controlplane import poststart
 from apiserver.controlplane.identity import IdentityLease, IdentityLeaseGC
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
@@ -54,7 +54,6 @@ from apiserver.registry.cacher import Cacher
 from apiserver.registry.customresource.serving import CustomResourceServing, StorageParts
 from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import kubelet_client
-from apiserver.registry.rbac.reconcile import ensure_bootstrap_policy
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import create_only_apis
 from apiserver.registry.scale import SCALABLE_WORKLOADS, WorkloadScaler
@@ -63,22 +62,16 @@ from apiserver.registry.served import ServedResources
 from apiserver.registry.service import ipallocator, kubernetes_service, portallocator
 from apiserver.registry.service.allocator import ServiceAllocator
 from apiserver.registry.service.kubernetes_service import KubernetesService
-from apiserver.registry.service.repair import REPAIR_INTERVAL, repair
 from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
 from podplane.api.core.v1 import core_pb2
-from podplane.api.meta.v1 import meta_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.componentbase.serving import Server
 
 log = logging.getLogger(__name__)
-
-# Namespaces every cluster has (kube-node-lease holds the nodes' heartbeat leases).
-# The admission plugins --disable-admission-plugins may turn off.
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 # Watch cache fields that index watchers: a kubelet's watch (spec.nodeName=<node>) is only offered
@@ -398,13 +391,13 @@ class APIServer:
         await self.server.start()
         await self.server.set_serving(False)
         await wait_until_ready(self.etcd, etcd_timeout)
-        await self._ensure_system_namespaces()
-        await self._repair_service_allocations()
+        await poststart.ensure_system_namespaces(self.stores["namespaces"])
+        await poststart.repair_service_allocations(self.etcd, self.service_allocator)
         for cacher in self.cachers.values():
             cacher.start()
         for cacher in self.cachers.values():
             await cacher.wait_ready(etcd_timeout)
-        await self._ensure_bootstrap_policy(etcd_timeout)
+        await poststart.ensure_bootstrap_policy_seen(self.stores, self.rbac_policy, etcd_timeout)
         await ensure_system_priority_classes(self.stores["priorityclasses"])
         if self.rest is not None:
             await self.rest.start()
@@ -415,7 +408,9 @@ class APIServer:
         with contextlib.suppress(*kubernetes_service.FAILURES):  # retried every 10 s
             await self.kubernetes_service.reconcile()
         self._tasks.append(asyncio.create_task(self.kubernetes_service.run()))
-        self._tasks.append(asyncio.create_task(self._repair_loop()))
+        self._tasks.append(
+            asyncio.create_task(poststart.repair_loop(self.etcd, self.service_allocator))
+        )
         self._tasks.append(asyncio.create_task(self.identity_lease.run()))
         self._tasks.append(asyncio.create_task(self.identity_lease_gc.run()))
         self._tasks.append(asyncio.create_task(self.definition_controllers.run()))
@@ -437,42 +432,6 @@ class APIServer:
             address=address if self.rest is not None else None,
             port=self.rest_port or self.port,
         )
-
-    async def _repair_service_allocations(self) -> None:
-        try:
-            await repair(self.etcd, self.service_allocator)
-        except kubernetes_service.FAILURES as e:
-            log.warning("checking the services' allocations: %s", e)
-
-    async def _repair_loop(self) -> None:
-        while True:
-            await asyncio.sleep(REPAIR_INTERVAL)
-            await self._repair_service_allocations()
-
-    async def _ensure_bootstrap_policy(self, timeout: float) -> None:
-        """The RBAC bootstrap policy stored (Kubernetes' rbac/bootstrap-roles post-start hook),
-        then seen by the authorizer's cache, before the apiserver reports ready: components
-        that connect at once are authorized by it."""
-        await ensure_bootstrap_policy(
-            self.stores["clusterroles"], self.stores["clusterrolebindings"]
-        )
-        wanted = {b.metadata.name for b in rbac_bootstrap.cluster_role_bindings()}
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            cached = {
-                b.metadata.name for b in self.rbac_policy.objects(rbac_pb2.ClusterRoleBinding)
-            }
-            if wanted <= cached:
-                return
-            await asyncio.sleep(0.05)
-        log.warning("the bootstrap RBAC policy is not in the watch cache after %.0fs", timeout)
-
-    async def _ensure_system_namespaces(self) -> None:
-        store = self.stores["namespaces"]
-        for name in SYSTEM_NAMESPACES:
-            with contextlib.suppress(errors.APIError):  # already there
-                await store.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=name)))
 
     async def _watch_etcd_health(self) -> None:
         """Reports NOT_SERVING while etcd is unreachable, so health checks and balancers see it."""
