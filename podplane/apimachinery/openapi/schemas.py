@@ -3,7 +3,7 @@
 prints familiar type names and generated clients find the models they expect.
 
 Each field's schema follows its `(meta.v1.k8s)` option, the rules the JSON codec
-(podplane/apimachinery/codec.py) writes objects by: required, defaults for the fields Go never
+(podplane/apimachinery/codec/) writes objects by: required, defaults for the fields Go never
 omits, timestamps, int-or-string and quantities as references to the named meta types, and the
 strategic-merge-patch and server-side-apply extensions kubectl and client-go read."""
 

@@ -1,16 +1,6 @@
-"""API objects <-> Kubernetes' JSON, by the rules its Go types give each field (their json tags,
-carried by the protos as the `(meta.v1.k8s)` option, protos/podplane/api/meta/v1/schema.proto).
-
-Protobuf's JSON mapping drops every zero value; Kubernetes' does not. A field is written when it
-is set, and also when empty if its Go field has no `omitempty` or is a struct: `restartCount: 0`,
-`ready: false`, `status: {}`, `lastProbeTime: null`. Clients generated from the OpenAPI schema
-(the official Python client among them) refuse an object whose required field is missing.
-Int-or-string fields are written as numbers when they hold one; bytes are base64; 64-bit integers
-are JSON numbers; map keys are sorted, as Go's encoder sorts them.
-
-Decoding is the server's field validation (fieldValidation=Strict|Warn|Ignore): an unknown field
-is an error in Strict mode and a warning otherwise, named by its path
-(`spec.containers[0].imagePullPolicyy`); a value of the wrong type is always an error."""
+"""Kubernetes' JSON to API objects, with the server's field validation (fieldValidation=Strict,
+Warn or Ignore): unknown fields named by their path, a value of the wrong type always an error
+(podplane.apimachinery.codec)."""
 
 from __future__ import annotations
 
@@ -19,7 +9,6 @@ import enum
 import functools
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -27,314 +16,18 @@ from typing import Any, TypeVar
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from podplane.api.meta.v1 import schema_pb2
+from podplane.apimachinery.codec.schema import (
+    INLINE_JSON,
+    INT32_TYPES,
+    INT_TYPES,
+    RAW_JSON_FORMATS,
+    STRING_LIST,
+    ProtoScalar,
+    field_schema,
+)
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 M = TypeVar("M", bound=Message)
-
-# A map field's format: its message values (one `repeated string items`) are plain JSON lists.
-STRING_LIST = "string-list"
-# A string field's formats for free-form JSON (a runtime.RawExtension, a managed fields entry's
-# FieldsV1, a CustomResourceDefinition version's schema): the field holds the JSON text, and the
-# object's JSON has the value itself.
-JSON_SCHEMA_PROPS = "json-schema-props"
-RAW_JSON_FORMATS = frozenset({"raw-extension", "fields-v1", JSON_SCHEMA_PROPS})
-# A string field that holds the rest of the object as a JSON object's text (a custom object's
-# spec, status and other top-level fields): written as the object's own fields, and given every
-# key of the object that no other field of its message takes. A message has at most one.
-INLINE_JSON = "inline-json"
-
-# A scalar field's value as protobuf holds it.
-ProtoScalar = str | int | float | bool | bytes
-
-_INT_TYPES = frozenset(
-    {
-        FieldDescriptor.TYPE_INT32,
-        FieldDescriptor.TYPE_INT64,
-        FieldDescriptor.TYPE_UINT32,
-        FieldDescriptor.TYPE_UINT64,
-        FieldDescriptor.TYPE_SINT32,
-        FieldDescriptor.TYPE_SINT64,
-    }
-)
-_INT32_TYPES = frozenset(
-    {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_UINT32}
-)
-_INTEGER = re.compile(r"-?[0-9]+\Z")
-
-
-# The generated stub types the extension as a plain FieldDescriptor, which the options' extension
-# API does not take.
-_K8S_OPTION: Any = schema_pb2.k8s
-
-
-def field_schema(f: FieldDescriptor) -> schema_pb2.FieldSchema:
-    """The field's Kubernetes schema option; an empty one when it has none."""
-    options = f.GetOptions()
-    if options.HasExtension(_K8S_OPTION):
-        schema: schema_pb2.FieldSchema = options.Extensions[_K8S_OPTION]
-        return schema
-    return schema_pb2.FieldSchema()
-
-
-_K8S_TYPE_OPTION: Any = schema_pb2.k8s_type
-
-
-def type_schema(descriptor: Descriptor) -> schema_pb2.TypeSchema:
-    """The message's Kubernetes schema option; an empty one when it has none."""
-    options = descriptor.GetOptions()
-    if options.HasExtension(_K8S_TYPE_OPTION):
-        schema: schema_pb2.TypeSchema = options.Extensions[_K8S_TYPE_OPTION]
-        return schema
-    return schema_pb2.TypeSchema()
-
-
-# ------------------------------------------------------------------ encoding
-
-
-class _Kind(enum.Enum):
-    MAP = 1
-    REPEATED_MESSAGE = 2
-    REPEATED_SCALAR = 3
-    MESSAGE = 4
-    SCALAR = 5
-    INLINE = 6
-
-
-@dataclass(frozen=True)
-class _FieldPlan:
-    name: str
-    json_name: str
-    kind: _Kind
-    emit_empty: bool
-    has_presence: bool
-    # What a scalar becomes in JSON (bytes to base64, int-or-string to a number, ...).
-    convert: Callable[[Any], JSONValue] | None
-    # What an empty, emit_empty scalar is written as (None: JSON null).
-    empty: JSONValue
-    message: Descriptor | None = None
-    value_is_message: bool = False
-    value_convert: Callable[[Any], JSONValue] | None = None
-    # A map whose message values are written as their `items` list (format "string-list").
-    string_lists: bool = False
-
-
-def _int_or_string(value: str) -> int | str:
-    return int(value) if _INTEGER.match(value) else value
-
-
-def _bytes(value: bytes) -> str:
-    return base64.b64encode(value).decode("ascii")
-
-
-def _raw_json(value: str) -> JSONValue:
-    parsed: JSONValue = json.loads(value)
-    return parsed
-
-
-def _convert(f: FieldDescriptor, fmt: str) -> Callable[[Any], JSONValue] | None:
-    if f.type == FieldDescriptor.TYPE_BYTES:
-        return _bytes
-    if fmt == "int-or-string":
-        return _int_or_string
-    if fmt in RAW_JSON_FORMATS:
-        return _raw_json
-    return None
-
-
-def _empty(f: FieldDescriptor, fmt: str) -> JSONValue:
-    """What Go writes for the zero value of a field it never omits."""
-    if fmt in ("date-time", "micro-time"):
-        return None  # metav1.Time's zero value marshals as null
-    if fmt == "quantity":
-        return "0"
-    if fmt == "int-or-string":
-        return 0
-    if fmt in RAW_JSON_FORMATS:
-        return None
-    if f.type == FieldDescriptor.TYPE_BOOL:
-        return False
-    if f.type in _INT_TYPES:
-        return 0
-    if f.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-        return 0.0
-    return ""
-
-
-@functools.cache
-def _plan(descriptor: Descriptor) -> tuple[_FieldPlan, ...]:
-    plans = []
-    for f in descriptor.fields:
-        schema = field_schema(f)
-        fmt = schema.format
-        if f.message_type is not None and f.message_type.GetOptions().map_entry:
-            value = f.message_type.fields_by_name["value"]
-            plans.append(
-                _FieldPlan(
-                    f.name,
-                    f.json_name,
-                    _Kind.MAP,
-                    schema.emit_empty,
-                    False,
-                    None,
-                    None,
-                    message=value.message_type,
-                    value_is_message=value.message_type is not None,
-                    value_convert=_convert(value, field_schema(value).format),
-                    string_lists=fmt == STRING_LIST,
-                )
-            )
-        elif f.is_repeated:
-            kind = _Kind.REPEATED_MESSAGE if f.message_type is not None else _Kind.REPEATED_SCALAR
-            plans.append(
-                _FieldPlan(
-                    f.name,
-                    f.json_name,
-                    kind,
-                    schema.emit_empty,
-                    False,
-                    _convert(f, fmt),
-                    None,
-                    message=f.message_type,
-                )
-            )
-        elif f.message_type is not None:
-            plans.append(
-                _FieldPlan(
-                    f.name,
-                    f.json_name,
-                    _Kind.MESSAGE,
-                    schema.emit_empty,
-                    True,
-                    None,
-                    None,
-                    message=f.message_type,
-                )
-            )
-        elif fmt == INLINE_JSON:
-            plans.append(_FieldPlan(f.name, f.json_name, _Kind.INLINE, False, False, None, None))
-        else:
-            plans.append(
-                _FieldPlan(
-                    f.name,
-                    f.json_name,
-                    _Kind.SCALAR,
-                    schema.emit_empty,
-                    f.has_presence,
-                    _convert(f, fmt),
-                    _empty(f, fmt),
-                )
-            )
-    return tuple(plans)
-
-
-@functools.cache
-def _encoding(descriptor: Descriptor) -> tuple[dict[int, _FieldPlan], tuple[_FieldPlan, ...]]:
-    """A message's field plans by field number, and those written even when empty."""
-    plans = _plan(descriptor)
-    by_number = {f.number: plan for f, plan in zip(descriptor.fields, plans, strict=True)}
-    return by_number, tuple(plan for plan in plans if plan.emit_empty)
-
-
-def _empty_value(plan: _FieldPlan) -> JSONValue:
-    """What Go writes for a field it never omits when the field is empty."""
-    kind = plan.kind
-    if kind is _Kind.SCALAR:
-        return plan.empty
-    if kind is _Kind.MESSAGE:
-        return _encode_empty(plan.message)
-    if kind is _Kind.MAP:
-        return {}
-    return []
-
-
-def _encode_empty(descriptor: Descriptor | None) -> JSONObject:
-    if descriptor is None:
-        return {}
-    return {plan.json_name: _empty_value(plan) for plan in _encoding(descriptor)[1]}
-
-
-def _field_json(plan: _FieldPlan, value: Any) -> JSONValue:
-    """A set field's value as Kubernetes' JSON has it."""
-    kind = plan.kind
-    if kind is _Kind.SCALAR:
-        return plan.convert(value) if plan.convert else value
-    if kind is _Kind.MESSAGE:
-        return encode(value)
-    if kind is _Kind.REPEATED_MESSAGE:
-        return [encode(item) for item in value]
-    if kind is _Kind.REPEATED_SCALAR:
-        convert = plan.convert
-        return [convert(v) for v in value] if convert else list(value)
-    if plan.string_lists:
-        return {k: list(value[k].items) for k in sorted(value)}
-    if plan.value_is_message:  # a map
-        return {k: encode(value[k]) for k in sorted(value)}
-    if plan.value_convert:
-        return {k: plan.value_convert(value[k]) for k in sorted(value)}
-    return dict(sorted(value.items()))
-
-
-def encode(msg: Message) -> JSONObject:
-    """The object as Kubernetes' JSON encoder writes it (a dict, ready for json.dumps).
-
-    Only the fields protobuf lists as set (one C call) are visited, then the empty ones Go writes
-    anyway: objects are mostly empty fields, and visiting every field of every message cost a
-    REST create a third of a millisecond."""
-    by_number, empties = _encoding(msg.DESCRIPTOR)
-    out: JSONObject = {}
-    for f, value in msg.ListFields():
-        plan = by_number[f.number]
-        kind = plan.kind  # the two commonest kinds inline: a call per field costs
-        if kind is _Kind.SCALAR:
-            out[plan.json_name] = plan.convert(value) if plan.convert else value
-        elif kind is _Kind.MESSAGE:
-            out[plan.json_name] = encode(value)
-        elif kind is _Kind.INLINE:
-            _merge_inline(out, value)
-        else:
-            out[plan.json_name] = _field_json(plan, value)
-    for plan in empties:
-        if plan.json_name not in out:
-            out[plan.json_name] = _empty_value(plan)
-    return out
-
-
-def encode_substituting(msg: Message, substitutes: dict[int, JSONValue]) -> JSONObject:
-    """encode(msg), but the top-level fields numbered in `substitutes` hold the values given for
-    them (what the field manager compares two objects with: a field both have alike is one
-    placeholder, not encoded twice)."""
-    by_number, empties = _encoding(msg.DESCRIPTOR)
-    out: JSONObject = {}
-    for f, value in msg.ListFields():
-        number = f.number
-        plan = by_number[number]
-        kind = plan.kind
-        if kind is _Kind.INLINE:
-            _merge_inline(out, value)
-        elif number in substitutes:
-            out[plan.json_name] = substitutes[number]
-        elif kind is _Kind.SCALAR:  # the commonest kinds inline, as in encode()
-            out[plan.json_name] = plan.convert(value) if plan.convert else value
-        elif kind is _Kind.MESSAGE:
-            out[plan.json_name] = encode(value)
-        else:
-            out[plan.json_name] = _field_json(plan, value)
-    for plan in empties:
-        if plan.json_name not in out:
-            out[plan.json_name] = _empty_value(plan)
-    return out
-
-
-def _merge_inline(out: JSONObject, value: str) -> None:
-    """An inline JSON field's keys as the object's own (a custom object's untyped content)."""
-    inline = json.loads(value)
-    if isinstance(inline, dict):
-        for k, v in inline.items():
-            out.setdefault(k, v)  # a typed field wins over a key it shadows
-
-
-# ------------------------------------------------------------------ decoding
 
 
 class DecodeError(ValueError):
@@ -458,12 +151,12 @@ def _scalar(
     t = f.type
     if t == FieldDescriptor.TYPE_STRING:
         return _string(value, _format(f) if fmt is None else fmt, path)
-    if t in _INT_TYPES:
+    if t in INT_TYPES:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise DecodeError(path, f"expected integer, got {json_type_name(value)}")
-        bits = 32 if t in _INT32_TYPES else 64
+        bits = 32 if t in INT32_TYPES else 64
         if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
             raise DecodeError(path, f"value {value} out of range for a {bits}-bit integer")
         return value
