@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from bench.scheduler import loadtest
+from bench.scheduler.options import Options
 from bench.scheduler.workloads import MAX_NODES, WORKLOADS, preemption_split
 from podplane.componentbase import client_flags
 
@@ -23,7 +24,7 @@ def _rate(value: str) -> float:
 def add_parser(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], positive: Callable[[str], int]
 ) -> None:
-    d = loadtest.Options()
+    d = Options()
     p = sub.add_parser(
         "scheduler",
         help="scheduler throughput on hollow nodes: pods/s, creation-to-bind latency",
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise SystemExit(f"podplane-bench scheduler: --pods: {e}") from None
     return loadtest.run(
-        loadtest.Options(
+        Options(
             nodes=args.nodes,
             pods=args.pods,
             workload=args.workload,

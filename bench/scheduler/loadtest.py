@@ -12,43 +12,31 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-import platform
 import secrets
-import shlex
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 from bench.common import etcd_ceiling, host_speed
 from bench.common.measure import Schedule, cpu_percent_in
 from bench.common.processes import (
     ApiserverProcess,
     EtcdProcess,
-    container_cpu_seconds,
-    cpu_seconds,
-    host_busy_seconds,
 )
 from bench.common.progress import Progress
 from bench.common.results import write_json
 from bench.common.service_accounts import ensure_default_account
 from bench.scheduler.fill import fill_for_preemption
-from bench.scheduler.hollow_nodes import HollowNodes, node_name
-from bench.scheduler.load import Observed, pod_index, run_pods
+from bench.scheduler.hollow_nodes import HollowNodes
+from bench.scheduler.load import Observed, run_pods
+from bench.scheduler.options import Options, OwnCluster
 from bench.scheduler.plot import write_png
 from bench.scheduler.process import SchedulerProcess
-from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
+from bench.scheduler.result import cpu_sample, run_context, run_result
 from bench.scheduler.summary import summary_line
-from bench.scheduler.targets import Targets, clusterloader2, scheduler_perf
 from bench.scheduler.workloads import (
     HIGH_PRIORITY,
     HIGH_PRIORITY_CLASS,
-    fits,
-    max_zone_skew,
-    pod_kind,
-    zone_of,
 )
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -56,62 +44,6 @@ from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery.json_types import JSONObject
 from podplane.client.clientset import Client, is_already_exists
 from podplane.client.credentials import credentials_from
-
-
-@dataclass(frozen=True)
-class Options:
-    nodes: int = 1000
-    pods: int = 5000
-    workload: str = "basic"
-    # Pods created per second, each at its time however many are unanswered (clusterloader2's
-    # open loop); None: all at once, `concurrency` Create calls in flight: below the
-    # apiserver's default --max-mutating-requests-inflight (50), with room for the scheduler's binds
-    # (at 64 the excess was refused and retried a second later: 168 pods/s against 213 at 24).
-    rate: float | None = None
-    concurrency: int = 24
-    connections: int = 4
-    # Each pod a request of its connection's pod create stream (Pods/CreateStream), not a Create
-    # call of its own (--no-create-stream, as clusterloader2 creates them): at --rate 500 the
-    # apiserver's 0.1 ms less per pod let the creates keep the rate (docs/benchmarks.md).
-    create_stream: bool = True
-    server: str | None = None
-    out: str = "build/bench/scheduler.json"
-    plot: str | None = "build/bench/scheduler.png"
-    timeout: float = 600.0
-    etcd_ceiling: bool = True
-    etcd_duration: float = 3.0
-    lease_interval: float = 10.0
-    keep: bool = False
-    # With --server: Docker containers of that cluster whose CPU the result counts, per pod too
-    # (the compose cluster's controller-managers, schedulers, apiserver, etcd).
-    containers: tuple[str, ...] = ()
-    # With the cluster started here: run the scheduler under cProfile, stats written to this path.
-    profile: str | None = None
-    # With the cluster started here: run the apiserver under cProfile, stats written to this path
-    # when it stops at the end of the run.
-    profile_apiserver: str | None = None
-    # With the cluster started here: create every pod first and start the scheduler only then, so
-    # that the throughput is the scheduler's own (binds and its events included, no creates).
-    create_first: bool = False
-
-
-@dataclass
-class OwnCluster:
-    etcd: EtcdProcess
-    apiserver: ApiserverProcess
-    scheduler: SchedulerProcess | None = None
-
-    def pids(self) -> dict[str, int]:
-        pids = {"etcd": self.etcd.pid, "apiserver": self.apiserver.pid}
-        if self.scheduler is not None:
-            pids["scheduler"] = self.scheduler.pid
-        return pids
-
-    def stop(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.stop()
-        self.apiserver.stop()
-        self.etcd.stop()
 
 
 def run(options: Options) -> int:
@@ -210,7 +142,7 @@ async def _run(options: Options) -> JSONObject:
                 else:
                     await hollow.stop_renewing()
         result["etcd_ceiling"] = ceiling
-        result.update(_context(options, started_at, progress.elapsed, own, run_id, log_dir))
+        result.update(run_context(options, started_at, progress.elapsed, own, run_id, log_dir))
         result["host"]["load_average_before"] = load_before
         result["host"]["probe_before_ms"] = probe_before
         _write(result, options)
@@ -231,16 +163,7 @@ async def _measure(
     log_dir: str,
     run_id: str,
 ) -> JSONObject:
-    progress.step(f"registering {options.nodes} hollow nodes and their leases")
-    step = max(1, options.nodes // 20)
-
-    def registered(n: int) -> None:
-        if n % step == 0 or n == options.nodes:
-            progress.bar("nodes", n, options.nodes)
-
-    await hollow.register(progress=registered)
-    progress.end_bar()
-    hollow.start_renewing()
+    await _register(options, progress, hollow)
 
     cpu_before: dict[str, float] = {}
     # Sampled over the same span as the CPU figures.
@@ -250,7 +173,7 @@ async def _measure(
         assert own is not None
         if options.create_first:  # the CPU figures cover the scheduling only, from here
             progress.end_bar()
-            cpu_before.update(_cpu_sample(own.pids()), scheduler=0.0)
+            cpu_before.update(cpu_sample(own.pids()), scheduler=0.0)
             speed.start()
         progress.step("starting the scheduler" + (" under cProfile" if options.profile else ""))
         own.scheduler = await asyncio.to_thread(
@@ -274,28 +197,9 @@ async def _measure(
     )
     progress.step(f"creating {measured} {options.workload} pods ({rate}); waiting for binds")
     if not options.create_first:
-        cpu_before.update(_cpu_sample(own.pids() if own is not None else {}, options.containers))
+        cpu_before.update(cpu_sample(own.pids() if own is not None else {}, options.containers))
         speed.start()
-    last = [0.0, 0]
-
-    def report(seen: Observed) -> None:
-        scheduler = own.scheduler if own is not None else None
-        if scheduler is not None and scheduler.process.poll() is not None:
-            raise RuntimeError(
-                f"the scheduler exited ({scheduler.process.returncode}): see {scheduler.log_path}"
-            )
-        now = time.monotonic()
-        if now - last[0] < 0.5 and len(seen.bound_at) < measured:
-            return
-        recent = (len(seen.bound_at) - last[1]) / (now - last[0]) if last[0] else 0.0
-        last[0], last[1] = now, len(seen.bound_at)
-        progress.bar(
-            "bound",
-            len(seen.bound_at) + len(seen.unschedulable_at),
-            measured,
-            f"created {len(seen.created_at)}, {recent:.0f} pods/s now",
-        )
-
+    report = _BindProgress(progress, own, measured)
     try:
         seen = await run_pods(
             client,
@@ -317,13 +221,13 @@ async def _measure(
         if kubelet is not None:
             await kubelet.stop()
     progress.end_bar()
-    cpu_after = _cpu_sample(own.pids() if own is not None else {}, options.containers)
+    cpu_after = cpu_sample(own.pids() if own is not None else {}, options.containers)
     # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
     # recorder drops what its queue cannot hold, as client-go's broadcaster does).
     scheduled_events = await _scheduled_events(client, namespace)
     if own is not None and own.scheduler is not None and options.profile:
         own.scheduler.stop()  # writes the profile
-    result = _result(options, seen, cpu_before, cpu_after, hollow, run_id, measured)
+    result = run_result(options, seen, cpu_before, cpu_after, hollow, run_id, measured)
     result["scheduled_events"] = scheduled_events
     if kubelet is not None:
         # Each preemptor evicts 3 of the 4 low-priority pods on its node.
@@ -335,6 +239,48 @@ async def _measure(
         }
     result["host_speed_while_scheduling"] = host_speed.summary(probes)
     return result
+
+
+async def _register(options: Options, progress: Progress, hollow: HollowNodes) -> None:
+    """The hollow nodes and their leases registered (a progress bar in 20 steps), then renewed."""
+    progress.step(f"registering {options.nodes} hollow nodes and their leases")
+    step = max(1, options.nodes // 20)
+
+    def registered(n: int) -> None:
+        if n % step == 0 or n == options.nodes:
+            progress.bar("nodes", n, options.nodes)
+
+    await hollow.register(progress=registered)
+    progress.end_bar()
+    hollow.start_renewing()
+
+
+class _BindProgress:
+    """run_pods' report: the binds so far and their recent rate, twice a second at most; ends
+    the run if the scheduler this run started has exited."""
+
+    def __init__(self, progress: Progress, own: OwnCluster | None, measured: int) -> None:
+        self.progress, self.own, self.measured = progress, own, measured
+        self.last_time, self.last_bound = 0.0, 0
+
+    def __call__(self, seen: Observed) -> None:
+        scheduler = self.own.scheduler if self.own is not None else None
+        if scheduler is not None and scheduler.process.poll() is not None:
+            raise RuntimeError(
+                f"the scheduler exited ({scheduler.process.returncode}): see {scheduler.log_path}"
+            )
+        now = time.monotonic()
+        if now - self.last_time < 0.5 and len(seen.bound_at) < self.measured:
+            return
+        elapsed = now - self.last_time
+        recent = (len(seen.bound_at) - self.last_bound) / elapsed if self.last_time else 0.0
+        self.last_time, self.last_bound = now, len(seen.bound_at)
+        self.progress.bar(
+            "bound",
+            len(seen.bound_at) + len(seen.unschedulable_at),
+            self.measured,
+            f"created {len(seen.created_at)}, {recent:.0f} pods/s now",
+        )
 
 
 async def _high_priority_class(client: Client) -> None:
@@ -354,137 +300,6 @@ async def _scheduled_events(client: Client, namespace: str) -> int:
     """The Scheduled events in the run's namespace."""
     events, _ = await client.events.list_all(namespace, page_size=2000)
     return sum(e.reason == "Scheduled" for e in events)
-
-
-def _cpu_sample(pids: dict[str, int], containers: Sequence[str] = ()) -> dict[str, float]:
-    sample = {
-        "host": host_busy_seconds(),
-        "load generator": time.process_time(),
-        "wall": time.monotonic(),
-    }
-    for name, pid in pids.items():
-        try:
-            sample[name] = cpu_seconds(pid)
-        except OSError:
-            pass
-    for container in containers:
-        sample[container] = container_cpu_seconds(container)  # named, so missing is an error
-    return sample
-
-
-def _result(
-    options: Options,
-    seen: Observed,
-    before: dict[str, float],
-    after: dict[str, float],
-    hollow: HollowNodes,
-    run_id: str,
-    pods: int,
-) -> JSONObject:
-    """`pods`: those measured (the preemption workload's preemptors, not its first pods)."""
-    lat = latencies(seen.created_at, seen.bound_at)
-    edges, counts = histogram(lat)
-    # With the pods created first, the clock starts at the first bind: the scheduler's own pace.
-    start = (
-        min(seen.bound_at.values(), default=seen.first_create)
-        if options.create_first
-        else seen.first_create
-    )
-    tp = throughput(start, list(seen.bound_at.values()))
-    wall = after["wall"] - before["wall"]
-    cpu = {
-        name: 100 * (after[name] - before[name]) / wall
-        for name in after
-        if name != "wall" and name in before
-    }
-    decided = max(1, len(seen.bound_at) + len(seen.unschedulable_at))
-    cpu_per_pod = {
-        name: 1000 * (after[name] - before[name]) / decided
-        for name in after
-        if name != "wall" and name in before
-    }
-    violations = elsewhere = 0
-    zones: Counter[str] = Counter()
-    prefix = node_name(run_id, 0).rsplit("-", 1)[0] + "-"
-    for name, node in seen.node_of.items():
-        i = pod_index(name)
-        if not node.startswith(prefix):
-            elsewhere += 1  # a running cluster's own node: it may take some of the pods
-            continue
-        n = int(node[len(prefix) :])
-        if not fits(options.workload, i, n):
-            violations += 1
-        if pod_kind(options.workload, i).spread and n >= 0:
-            zones[zone_of(n)] += 1
-    unschedulable_expected = sum(pod_kind(options.workload, i).unschedulable for i in range(pods))
-    complete = (
-        not seen.timed_out
-        and seen.create_errors == 0
-        and len(seen.bound_at) == pods - unschedulable_expected
-    )
-    return {
-        "complete": complete,
-        "timed_out": seen.timed_out,
-        "created": len(seen.created_at),
-        "create_errors": seen.create_errors,
-        "bound": len(seen.bound_at),
-        "unschedulable_expected": unschedulable_expected,
-        "unschedulable_marked": len(seen.unschedulable_at),
-        "create_seconds": seen.last_create - seen.first_create,
-        "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
-        "throughput": tp.to_json(),
-        "latency": latency_summary(lat),
-        # The throughput floors are SchedulingBasic's; preemption has none of its own here.
-        "targets": None
-        if options.workload == "preemption"
-        else Targets(
-            clusterloader2=clusterloader2(tp.per_second),
-            scheduler_perf=scheduler_perf(tp.per_second),
-        ),
-        "throughput_from": "the first bind (pods created first)"
-        if options.create_first
-        else "the first Create",
-        "latency_histogram": {"edges": edges, "counts": counts},
-        "cpu_percent_while_scheduling": cpu,
-        # CPU ms per pod bound or marked unschedulable, by component: what the host pays a pod.
-        "cpu_ms_per_pod": cpu_per_pod,
-        "wall_seconds_scheduling": wall,
-        "constraint_violations": violations,
-        "bound_to_other_nodes": elsewhere,
-        "spread_max_skew": max_zone_skew(dict(zones)) if zones else None,
-        "lease_renewals": hollow.renewals,
-        "lease_renewal_errors": hollow.renewal_errors,
-    }
-
-
-def _context(
-    options: Options,
-    started_at: str,
-    elapsed: float,
-    own: OwnCluster | None,
-    run_id: str,
-    log_dir: str,
-) -> JSONObject:
-    return {
-        "command": "podplane-bench " + shlex.join(sys.argv[1:]),
-        "started_at": started_at,
-        "wall_seconds": elapsed,
-        "run_id": run_id,
-        "workload": options.workload,
-        "nodes": options.nodes,
-        "pods": options.pods,
-        "settings": asdict(options),
-        "cluster": "started here: etcd, python -m apiserver, python -m scheduler"
-        if own is not None
-        else f"running cluster at {options.server}",
-        "logs": log_dir if own is not None else None,
-        "host": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average": os.getloadavg(),
-        },
-    }
 
 
 async def _clean_up(client: Client, namespace: str, hollow: HollowNodes) -> None:
