@@ -16,10 +16,12 @@ from typing import Any
 
 import yaml
 
+from podplane.apimachinery.json_types import JSONObject
+
 SERVER_FLAG = "--server="
 
 
-def with_server(document: dict[str, Any], server: str) -> dict[str, Any]:
+def with_server(document: JSONObject, server: str) -> JSONObject:
     """The document with every container's `--server=` argument (in command or args) set to
     `server`; anything else, and documents without pods, unchanged."""
     pod_spec = document.get("spec", {}).get("template", {}).get("spec")
@@ -37,7 +39,7 @@ def _server_arg(arg: Any, server: str) -> Any:
     return f"{SERVER_FLAG}{server}" if isinstance(arg, str) and arg.startswith(SERVER_FLAG) else arg
 
 
-def render(paths: Iterable[Path], server: str) -> list[dict[str, Any]]:
+def render(paths: Iterable[Path], server: str) -> list[JSONObject]:
     """The add-ons' objects from the YAML files at `paths` (a folder: its *.yaml, by name), with
     `server` as their apiserver address."""
     files: list[Path] = []

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.apimachinery.json_types import JSONObject
 from podplane.componentbase.pki import Member
 
 IMAGE = "podplane/control-plane:dev"
@@ -59,17 +59,15 @@ class ControlPlane:
         return ",".join(f"{m.name}=https://{m.address}:{ETCD_PEER_PORT}" for m in self.members)
 
 
-def _pki_volume() -> dict[str, Any]:
+def _pki_volume() -> JSONObject:
     return {"name": "k8s-certs", "hostPath": {"path": HOST_PKI, "type": "DirectoryOrCreate"}}
 
 
-def _pki_mount() -> dict[str, Any]:
+def _pki_mount() -> JSONObject:
     return {"name": "k8s-certs", "mountPath": PKI, "readOnly": True}
 
 
-def _probe(
-    path: str, port: int, scheme: str, failures: int, host: str = "127.0.0.1"
-) -> dict[str, Any]:
+def _probe(path: str, port: int, scheme: str, failures: int, host: str = "127.0.0.1") -> JSONObject:
     """kubeadm's probes: generous, since a busy machine is not a dead component."""
     return {
         "httpGet": {"host": host, "path": path, "port": port, "scheme": scheme},
@@ -85,12 +83,12 @@ def _pod(
     command: list[str],
     *,
     cpu: str,
-    volumes: list[dict[str, Any]],
-    mounts: list[dict[str, Any]],
-    liveness: dict[str, Any],
+    volumes: list[JSONObject],
+    mounts: list[JSONObject],
+    liveness: JSONObject,
     annotations: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
+) -> JSONObject:
+    metadata: JSONObject = {
         "name": name,
         "namespace": "kube-system",
         "labels": {"component": name, "tier": "control-plane"},
@@ -123,7 +121,7 @@ def _pod(
     }
 
 
-def etcd(cp: ControlPlane) -> dict[str, Any]:
+def etcd(cp: ControlPlane) -> JSONObject:
     ip = cp.local.address
     command = [
         "etcd",
@@ -163,7 +161,7 @@ def etcd(cp: ControlPlane) -> dict[str, Any]:
     )
 
 
-def kube_apiserver(cp: ControlPlane) -> dict[str, Any]:
+def kube_apiserver(cp: ControlPlane) -> JSONObject:
     ip = cp.local.address
     command = [
         "python",
@@ -215,7 +213,7 @@ def _client_flags(component: str) -> list[str]:
     ]
 
 
-def kube_controller_manager(cp: ControlPlane) -> dict[str, Any]:
+def kube_controller_manager(cp: ControlPlane) -> JSONObject:
     command = [
         "python",
         "-m",
@@ -238,7 +236,7 @@ def kube_controller_manager(cp: ControlPlane) -> dict[str, Any]:
     )
 
 
-def kube_scheduler(cp: ControlPlane) -> dict[str, Any]:
+def kube_scheduler(cp: ControlPlane) -> JSONObject:
     command = [
         "python",
         "-m",
@@ -257,7 +255,7 @@ def kube_scheduler(cp: ControlPlane) -> dict[str, Any]:
     )
 
 
-def _grpc_probe(port: int) -> dict[str, Any]:
+def _grpc_probe(port: int) -> JSONObject:
     """The scheduler's and controller-manager's health is a gRPC health service (on the
     machine's loopback), where kube-scheduler's is HTTPS /healthz."""
     probe = _probe("", port, "", 8)
@@ -265,7 +263,7 @@ def _grpc_probe(port: int) -> dict[str, Any]:
     return {"grpc": {"port": port}, **probe}
 
 
-def manifests(cp: ControlPlane) -> dict[str, dict[str, Any]]:
+def manifests(cp: ControlPlane) -> dict[str, JSONObject]:
     """File name -> manifest, for /etc/kubernetes/manifests."""
     return {
         "etcd.yaml": etcd(cp),

@@ -13,11 +13,11 @@ import argparse
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from bench.common import cpu
 from bench.common.compose import Container, containers
 from bench.common.results import write_json
+from podplane.apimachinery.json_types import JSONObject
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def sample(of: list[Container]) -> Sample:
     )
 
 
-def measure(options: Options) -> dict[str, Any]:
+def measure(options: Options) -> JSONObject:
     if options.settle > 0:
         print(f"settling for {options.settle:.0f} s", flush=True)
         time.sleep(options.settle)
@@ -80,7 +80,7 @@ def measure(options: Options) -> dict[str, Any]:
     }
 
 
-def report(result: dict[str, Any]) -> str:
+def report(result: JSONObject) -> str:
     """A markdown table: each service's share of a core, its three busiest processes and what
     ended within the window."""
     services = result["services"]

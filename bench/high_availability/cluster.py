@@ -14,8 +14,8 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
 
+from podplane.apimachinery.json_types import JSONObject
 from podplane.client.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,7 +172,7 @@ def etcd_leader() -> str:
     return leaders[0]
 
 
-def _control_plane_items() -> dict[str, dict[str, Any]]:
+def _control_plane_items() -> dict[str, JSONObject]:
     pods = json.loads(kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout)["items"]
     return {
         pod["metadata"]["name"]: pod
@@ -181,7 +181,7 @@ def _control_plane_items() -> dict[str, dict[str, Any]]:
     }
 
 
-def _phase_ready(pod: dict[str, Any]) -> tuple[str, bool]:
+def _phase_ready(pod: JSONObject) -> tuple[str, bool]:
     conditions = pod["status"].get("conditions", [])
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
     return pod["status"].get("phase", ""), ready

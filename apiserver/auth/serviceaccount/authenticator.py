@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -25,6 +24,7 @@ from apiserver.auth.serviceaccount.claims import InvalidClaims, PrivateClaims
 from apiserver.auth.user import UserInfo
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
+from podplane.apimachinery.json_types import JSONObject
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Lookups:
 
 @dataclass(frozen=True)
 class _Verified:
-    claims: dict[str, Any]
+    claims: JSONObject
     private: PrivateClaims
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+
+from podplane.apimachinery.json_types import JSONObject
 
 SERVICE_ACCOUNT_USER_PREFIX = "system:serviceaccount:"
 SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
@@ -54,9 +55,9 @@ def new_claims(
     issued_at: int,
     expiration_seconds: int,
     bound: Bound = Bound(),
-) -> dict[str, Any]:
+) -> JSONObject:
     """A token's claims, as serviceaccount.Claims and the JWT generator write them."""
-    private: dict[str, Any] = {"namespace": namespace}
+    private: JSONObject = {"namespace": namespace}
     for key, ref in (("node", bound.node), ("pod", bound.pod), ("secret", bound.secret)):
         if ref is not None:
             private[key] = ref.claim()
@@ -95,7 +96,7 @@ class PrivateClaims:
     bound: Bound
 
 
-def private_claims(claims: dict[str, Any]) -> PrivateClaims:
+def private_claims(claims: JSONObject) -> PrivateClaims:
     private = claims.get(KUBERNETES_CLAIM)
     if not isinstance(private, dict):
         raise InvalidClaims("service account token claims are missing")
@@ -113,7 +114,7 @@ def private_claims(claims: dict[str, Any]) -> PrivateClaims:
     return PrivateClaims(namespace, account, bound)
 
 
-def _number(claims: dict[str, Any], key: str) -> float | None:
+def _number(claims: JSONObject, key: str) -> float | None:
     value = claims.get(key)
     if value is None:
         return None
@@ -122,7 +123,7 @@ def _number(claims: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
-def check_times(claims: dict[str, Any], now: float) -> None:
+def check_times(claims: JSONObject, now: float) -> None:
     """exp, nbf and iat against the clock with the leeway, in Kubernetes' words."""
     exp, nbf, iat = (_number(claims, k) for k in ("exp", "nbf", "iat"))
     if exp is None:
@@ -135,7 +136,7 @@ def check_times(claims: dict[str, Any], now: float) -> None:
         raise InvalidClaims("service account token is issued in the future")
 
 
-def audiences(claims: dict[str, Any]) -> list[str]:
+def audiences(claims: JSONObject) -> list[str]:
     """The aud claim: one string or a list of them."""
     aud = claims.get("aud")
     if isinstance(aud, str):

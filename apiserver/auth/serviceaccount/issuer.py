@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apiserver.auth.serviceaccount import jwt
+from podplane.apimachinery.json_types import JSONObject
 
 
 @dataclass(frozen=True)
@@ -21,5 +21,5 @@ class TokenIssuer:
     api_audiences: tuple[str, ...]
     clock: Callable[[], float] = time.time
 
-    def sign(self, claims: dict[str, Any]) -> str:
+    def sign(self, claims: JSONObject) -> str:
         return jwt.sign(claims, self.key)

@@ -9,11 +9,12 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from podplane.apimachinery.json_types import JSONObject
 
 ALGORITHM = "RS256"
 
@@ -42,7 +43,7 @@ def key_id(public_key: rsa.RSAPublicKey) -> str:
     return b64url_encode(hashlib.sha256(der).digest())
 
 
-def sign(claims: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
+def sign(claims: JSONObject, key: rsa.RSAPrivateKey) -> str:
     header = {"alg": ALGORITHM, "kid": key_id(key.public_key())}
     signing_input = ".".join(
         b64url_encode(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
@@ -55,8 +56,8 @@ def sign(claims: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
 class ParsedToken:
     """A token split and decoded, its signature not yet checked."""
 
-    header: dict[str, Any]
-    claims: dict[str, Any]
+    header: JSONObject
+    claims: JSONObject
     signing_input: bytes
     signature: bytes
 
@@ -76,7 +77,7 @@ class ParsedToken:
         return False
 
 
-def _json_object(part: str, what: str) -> dict[str, Any]:
+def _json_object(part: str, what: str) -> JSONObject:
     try:
         value = json.loads(b64url_decode(part))
     except (ValueError, UnicodeDecodeError) as e:

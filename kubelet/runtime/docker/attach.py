@@ -16,6 +16,7 @@ from typing import Any
 from kubelet.runtime.docker.sdk import APIClient
 from kubelet.runtime.docker.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import ExecOutput
+from podplane.apimachinery.json_types import JSONObject
 
 docker_socket: Any = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
 # What a terminal sends for end-of-file: with a TTY, closing the socket's write side does not
@@ -43,14 +44,14 @@ class _Attached:
             self.raw.close()
 
 
-def _running(info: dict[str, Any]) -> bool:
+def _running(info: JSONObject) -> bool:
     return bool((info.get("State") or {}).get("Running"))
 
 
 def attach_container(
     api: APIClient,
     container_id: str,
-    info: dict[str, Any],
+    info: JSONObject,
     *,
     stdin: bool,
     stdout: bool = True,

@@ -10,11 +10,11 @@ import asyncio
 import datetime
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from kubelet.runtime.types import ContainerRuntimeError
+from podplane.apimachinery.json_types import JSONObject
 
-Inspect = Callable[[str], Awaitable[dict[str, Any]]]
+Inspect = Callable[[str], Awaitable[JSONObject]]
 
 # Docker records a container's OOM and its exit from two events of containerd, handled one after
 # the other (daemon/monitor.go), and the shim sends the OOM from its own watcher of the cgroup: on
@@ -33,11 +33,11 @@ class InspectCache:
     def __init__(self, inspect: Inspect) -> None:
         self._inspect = inspect
         # Container id -> (the state string it was inspected in, its inspect data).
-        self._cache: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._cache: dict[str, tuple[str, JSONObject]] = {}
         # (container id, state) -> the inspect under way for it.
-        self._pending: dict[tuple[str, str], asyncio.Future[dict[str, Any] | None]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Future[JSONObject | None]] = {}
 
-    async def get(self, container_id: str, state: str) -> dict[str, Any] | None:
+    async def get(self, container_id: str, state: str) -> JSONObject | None:
         """The inspect data of a container whose listing showed `state`; None if it is gone."""
         cached = self._cache.get(container_id)
         if cached is not None and cached[0] == state:
@@ -50,12 +50,12 @@ class InspectCache:
         # A cancelled caller leaves the inspect to the others (and the cache).
         return await asyncio.shield(pending)
 
-    def _done(self, key: tuple[str, str], done: asyncio.Future[dict[str, Any] | None]) -> None:
+    def _done(self, key: tuple[str, str], done: asyncio.Future[JSONObject | None]) -> None:
         self._pending.pop(key, None)
         if not done.cancelled():
             done.exception()  # retrieved: callers that went away must not leave it unreported
 
-    async def _fetch(self, container_id: str, state: str) -> dict[str, Any] | None:
+    async def _fetch(self, container_id: str, state: str) -> JSONObject | None:
         try:
             data = await self._inspect(container_id)
             deadline = time.monotonic() + OOM_SETTLE_SECONDS
@@ -74,9 +74,7 @@ class InspectCache:
         removed): its next listing inspects it afresh."""
         self._cache.pop(container_id, None)
 
-    def forget_missing(
-        self, seen: Iterable[str], belongs: Callable[[dict[str, Any]], bool]
-    ) -> None:
+    def forget_missing(self, seen: Iterable[str], belongs: Callable[[JSONObject], bool]) -> None:
         """Drops the containers (those `belongs` selects) a full listing no longer showed."""
         present = set(seen)
         for cid in [
@@ -85,7 +83,7 @@ class InspectCache:
             del self._cache[cid]
 
 
-def _killed_without_oom(data: dict[str, Any]) -> bool:
+def _killed_without_oom(data: JSONObject) -> bool:
     st = data.get("State") or {}
     return (
         st.get("Status") in ("exited", "dead")
@@ -94,7 +92,7 @@ def _killed_without_oom(data: dict[str, Any]) -> bool:
     )
 
 
-def starting_view(summary: dict[str, Any]) -> dict[str, Any]:
+def starting_view(summary: JSONObject) -> JSONObject:
     """Inspect-shaped data, from its listing, of a container the kubelet is starting right now.
     Docker holds a container's lock for the whole of its start (network setup included, a second
     or more on a busy engine) and an inspect waits for it, while the listing does not: a pod

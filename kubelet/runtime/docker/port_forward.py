@@ -4,16 +4,16 @@ key (/var/run/docker/netns/<id>); kubelet/runtime/pod_port.py dials in it."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from kubelet.runtime.pod_port import NamespaceUnavailable, connect_in_namespace, connect_pod_ip
 from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError
+from podplane.apimachinery.json_types import JSONObject
 
 log = logging.getLogger(__name__)
 
 
-async def dial(inspect: dict[str, Any], port: int) -> SocketConnection:
+async def dial(inspect: JSONObject, port: int) -> SocketConnection:
     """Connects to `port` of the sandbox whose inspect data is given."""
     sandbox_id = str(inspect.get("Id", ""))
     if not (inspect.get("State") or {}).get("Running"):

@@ -43,6 +43,7 @@ from kubelet.runtime.types import (
     SandboxConfig,
     SandboxStatus,
 )
+from podplane.apimachinery.json_types import JSONObject
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -65,7 +66,7 @@ def docker_time(value: str | None) -> str:
     return value[:19] + "Z"
 
 
-def _state(inspect: dict[str, Any]) -> tuple[ContainerState, int, str, str]:
+def _state(inspect: JSONObject) -> tuple[ContainerState, int, str, str]:
     """(state, exit code, reason, message) from a container's inspect data."""
     st = inspect.get("State") or {}
     status = st.get("Status", "")
@@ -82,7 +83,7 @@ def _state(inspect: dict[str, Any]) -> tuple[ContainerState, int, str, str]:
     return ContainerState.UNKNOWN, exit_code, "", error
 
 
-def _labels(inspect: dict[str, Any]) -> dict[str, str]:
+def _labels(inspect: JSONObject) -> dict[str, str]:
     labels: dict[str, str] = (inspect.get("Config") or {}).get("Labels") or {}
     return labels
 
@@ -408,7 +409,7 @@ class DockerRuntime:
             )
         return result
 
-    async def _list(self, kind: str, pod_uid: str | None) -> list[dict[str, Any]]:
+    async def _list(self, kind: str, pod_uid: str | None) -> list[JSONObject]:
         """Inspect data of every sandbox or container (of one pod), from the cache when fresh."""
         filters = [f"{L.CONTAINER_TYPE}={kind}"]
         filters += [f"{key}={value}" for key, value in self._node_labels.items()]
@@ -423,7 +424,7 @@ class DockerRuntime:
             )
         return [data for data in inspected if data is not None]  # None: removed meanwhile
 
-    async def _inspect(self, summary: dict[str, Any]) -> dict[str, Any] | None:
+    async def _inspect(self, summary: JSONObject) -> JSONObject | None:
         if summary["Id"] in self._starting and summary.get("State") == "created":
             return starting_view(summary)  # an inspect would wait for the start to end
         return await self._inspects.get(summary["Id"], summary.get("State", ""))

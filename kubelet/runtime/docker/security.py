@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-from typing import Any
 
 from kubelet.runtime.types import (
     LOCALHOST,
@@ -28,6 +27,7 @@ from kubelet.runtime.types import (
     SecurityProfile,
     SELinuxOptions,
 )
+from podplane.apimachinery.json_types import JSONObject
 
 
 def _go_open_error(path: str, e: OSError) -> str:
@@ -82,7 +82,7 @@ def security_options(config: ContainerConfig) -> list[str]:
     return options + selinux_options(config.selinux)
 
 
-def unmask_proc(host_config: dict[str, Any]) -> None:
+def unmask_proc(host_config: JSONObject) -> None:
     """procMount Unmasked: no masked or read-only /proc paths (the CLI's systempaths=unconfined,
     which the engine's API spells as two empty lists)."""
     host_config["MaskedPaths"] = []

@@ -17,6 +17,7 @@ from typing import Any
 
 from podplane.apimachinery.fieldmanager import gojson
 from podplane.apimachinery.fieldmanager.fieldpath import FieldSet, order, parse_element
+from podplane.apimachinery.json_types import JSONObject
 
 
 class FieldsError(ValueError):
@@ -157,7 +158,7 @@ def _element(text: str) -> str | None:
         raise FieldsError(f"parsing key as path element: {e}") from None
 
 
-def _level(node: dict[str, Any]) -> tuple[set[str], dict[str, FieldSet]]:
+def _level(node: JSONObject) -> tuple[set[str], dict[str, FieldSet]]:
     members: set[str] = set()
     children: dict[str, FieldSet] = {}
     for text, sub in node.items():
@@ -186,8 +187,8 @@ class _LazyFieldSet(FieldSet):
 
     __slots__ = ("_node",)
 
-    def __init__(self, node: dict[str, Any]) -> None:  # the base's slots are filled on use
-        self._node: dict[str, Any] | None = node
+    def __init__(self, node: JSONObject) -> None:  # the base's slots are filled on use
+        self._node: JSONObject | None = node
 
     def _read(self) -> None:
         node = self._node
