@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from podplane.apimachinery.structural.cel import ast
 from podplane.apimachinery.structural.cel.library import IMPLEMENTATIONS, SIGNATURES
 from podplane.apimachinery.structural.cel.runtime import (
     CelType,
+    CelValue,
     EvalError,
     Optional,
     check_int,
@@ -47,18 +47,18 @@ def unescape(name: str) -> str:
 
 
 class Interpreter:
-    def __init__(self, variables: dict[str, Any]) -> None:
+    def __init__(self, variables: dict[str, CelValue]) -> None:
         self.variables = variables
-        self.scopes: list[dict[str, Any]] = []
+        self.scopes: list[dict[str, CelValue]] = []
 
-    def eval(self, e: ast.Expr) -> Any:
-        method: Callable[[Any], Any] = getattr(self, f"_{type(e).__name__.lower()}")
+    def eval(self, e: ast.Expr) -> CelValue:
+        method: Callable[[CelValue], CelValue] = getattr(self, f"_{type(e).__name__.lower()}")
         return method(e)
 
-    def _literal(self, e: ast.Literal) -> Any:
+    def _literal(self, e: ast.Literal) -> CelValue:
         return e.value
 
-    def _ident(self, e: ast.Ident) -> Any:
+    def _ident(self, e: ast.Ident) -> CelValue:
         for scope in reversed(self.scopes):
             if e.name in scope:
                 return scope[e.name]
@@ -68,7 +68,7 @@ class Interpreter:
             return CelType(e.name)
         raise EvalError(f"no such attribute: {e.name}")
 
-    def _select(self, e: ast.Select) -> Any:
+    def _select(self, e: ast.Select) -> CelValue:
         operand = self.eval(e.operand)
         wrap = e.optional
         if isinstance(operand, Optional):
@@ -86,19 +86,19 @@ class Interpreter:
             raise EvalError(f"no such key: {e.field}")
         return Optional(operand[key], True) if wrap else operand[key]
 
-    def _listexpr(self, e: ast.ListExpr) -> Any:
+    def _listexpr(self, e: ast.ListExpr) -> CelValue:
         return [self.eval(x) for x in e.elements]
 
-    def _mapexpr(self, e: ast.MapExpr) -> Any:
+    def _mapexpr(self, e: ast.MapExpr) -> CelValue:
         return {self.eval(k): self.eval(v) for k, v in e.entries}
 
     # -------------------------------------------------------------- macros
-    def _macro(self, e: ast.Macro) -> Any:
+    def _macro(self, e: ast.Macro) -> CelValue:
         target = self.eval(e.target)
         if not isinstance(target, list | dict):
             raise no_overload(e.kind, target)
         items = list(target)
-        results: list[Any] = []
+        results: list[CelValue] = []
         error: EvalError | None = None
         for item in items:
             self.scopes.append({e.var: item})
@@ -137,7 +137,7 @@ class Interpreter:
         return [r[0] for r in results]
 
     # -------------------------------------------------------------- calls
-    def _call(self, e: ast.Call) -> Any:
+    def _call(self, e: ast.Call) -> CelValue:
         name = e.function
         if name in ("_&&_", "_||_"):
             return self._logic(e)
@@ -158,7 +158,7 @@ class Interpreter:
             args = [self.eval(target), *args]
         return self._function(name, args)
 
-    def _function(self, name: str, args: list[Any]) -> Any:
+    def _function(self, name: str, args: list[CelValue]) -> CelValue:
         implementation = IMPLEMENTATIONS.get(name)
         if implementation is None:
             raise EvalError(f"no such overload: {name}")
@@ -167,7 +167,7 @@ class Interpreter:
         except (TypeError, AttributeError, KeyError) as e:
             raise no_overload(name, *args) from e
 
-    def _logic(self, e: ast.Call) -> Any:
+    def _logic(self, e: ast.Call) -> CelValue:
         decisive = e.function == "_||_"  # true decides ||, false decides &&
         error: EvalError | None = None
         for arg in e.args:
@@ -185,7 +185,7 @@ class Interpreter:
         return not decisive
 
 
-def _add(a: Any, b: Any) -> Any:
+def _add(a: CelValue, b: CelValue) -> CelValue:
     if isinstance(a, bool) or isinstance(b, bool):
         raise no_overload("_+_", a, b)
     if type(a) is type(b) and isinstance(a, int):
@@ -201,7 +201,7 @@ def _add(a: Any, b: Any) -> Any:
     raise no_overload("_+_", a, b)
 
 
-def _subtract(a: Any, b: Any) -> Any:
+def _subtract(a: CelValue, b: CelValue) -> CelValue:
     if isinstance(a, bool) or isinstance(b, bool):
         raise no_overload("_-_", a, b)
     if type(a) is type(b) and isinstance(a, int):
@@ -219,7 +219,7 @@ def _subtract(a: Any, b: Any) -> Any:
     raise no_overload("_-_", a, b)
 
 
-def _multiply(a: Any, b: Any) -> Any:
+def _multiply(a: CelValue, b: CelValue) -> CelValue:
     if type(a) is type(b) and type(a) is int:
         return check_int(a * b)
     if type(a) is type(b) and type(a) is float:
@@ -229,7 +229,7 @@ def _multiply(a: Any, b: Any) -> Any:
     raise no_overload("_*_", a, b)
 
 
-def _divide(a: Any, b: Any, modulo: bool = False) -> Any:
+def _divide(a: CelValue, b: CelValue, modulo: bool = False) -> CelValue:
     op = "_%_" if modulo else "_/_"
     if type(a) is type(b) and type(a) is float and not modulo:
         return a / b if b else (float("nan") if a == 0 else float("inf") * (1 if a > 0 else -1))
@@ -245,7 +245,7 @@ def _divide(a: Any, b: Any, modulo: bool = False) -> Any:
     return ast.Uint(result) if uints else check_int(result)
 
 
-def _negate(a: Any) -> Any:
+def _negate(a: CelValue) -> CelValue:
     if type(a) is int:
         return check_int(-a)
     if type(a) is float or isinstance(a, timedelta):
@@ -253,13 +253,13 @@ def _negate(a: Any) -> Any:
     raise no_overload("-_", a)
 
 
-def _not(a: Any) -> bool:
+def _not(a: CelValue) -> bool:
     if not isinstance(a, bool):
         raise no_overload("!_", a)
     return not a
 
 
-def _in(x: Any, container: Any) -> bool:
+def _in(x: CelValue, container: CelValue) -> bool:
     if isinstance(container, list):
         return any(equal(x, item) for item in container)
     if isinstance(container, dict):
@@ -267,7 +267,7 @@ def _in(x: Any, container: Any) -> bool:
     raise no_overload("@in", x, container)
 
 
-def _index(container: Any, key: Any, optional: bool = False) -> Any:
+def _index(container: CelValue, key: CelValue, optional: bool = False) -> CelValue:
     if isinstance(container, Optional):
         if not container.present:
             return Optional()
@@ -292,7 +292,7 @@ def _index(container: Any, key: Any, optional: bool = False) -> Any:
     raise no_overload("_[_]", container, key)
 
 
-_OPERATORS: dict[str, Callable[..., Any]] = {
+_OPERATORS: dict[str, Callable[..., CelValue]] = {
     "!_": _not,
     "-_": _negate,
     "_==_": equal,

@@ -17,11 +17,11 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from podplane.apimachinery.structural.cel.ast import Uint
 from podplane.apimachinery.structural.cel.runtime import (
     CelType,
+    CelValue,
     EvalError,
     Optional,
     check_int,
@@ -130,13 +130,13 @@ _UNICODE_SPACE += "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 # ------------------------------------------------------------------ implementations
-def _size(x: Any) -> int:
+def _size(x: CelValue) -> int:
     if isinstance(x, bytes | str | list | dict):
         return len(x)
     raise no_overload("size", x)
 
 
-def _int(x: Any) -> int:
+def _int(x: CelValue) -> int:
     if isinstance(x, bool):
         raise no_overload("int", x)
     if isinstance(x, int):
@@ -159,7 +159,7 @@ def _int(x: Any) -> int:
     raise no_overload("int", x)
 
 
-def _double(x: Any) -> float:
+def _double(x: CelValue) -> float:
     if isinstance(x, bool):
         raise no_overload("double", x)
     if isinstance(x, int | float):
@@ -174,7 +174,7 @@ def _double(x: Any) -> float:
     raise no_overload("double", x)
 
 
-def _string(x: Any) -> str:
+def _string(x: CelValue) -> str:
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, str):
@@ -201,7 +201,7 @@ def _find_all(s: str, pattern: str, limit: int = -1) -> list[str]:
     return found if limit < 0 else found[:limit]
 
 
-def _index_of(s: Any, sub: Any, start: int = 0) -> int:
+def _index_of(s: CelValue, sub: CelValue, start: int = 0) -> int:
     if isinstance(s, list):
         return next((i for i, x in enumerate(s) if equal(x, sub)), -1)
     if not 0 <= start <= len(s):
@@ -209,7 +209,7 @@ def _index_of(s: Any, sub: Any, start: int = 0) -> int:
     return int(s.find(sub, start))
 
 
-def _last_index_of(s: Any, sub: Any, end: int | None = None) -> int:
+def _last_index_of(s: CelValue, sub: CelValue, end: int | None = None) -> int:
     if isinstance(s, list):
         return next((i for i in range(len(s) - 1, -1, -1) if equal(s[i], sub)), -1)
     if end is not None and not 0 <= end < len(s):
@@ -243,8 +243,8 @@ def _char_at(s: str, i: int) -> str:
     return s[i : i + 1]
 
 
-def _aggregate(name: str) -> Callable[[list[Any]], Any]:
-    def aggregate(items: list[Any]) -> Any:
+def _aggregate(name: str) -> Callable[[list[CelValue]], CelValue]:
+    def aggregate(items: list[CelValue]) -> CelValue:
         if name == "sum":
             if not items:
                 return 0
@@ -267,28 +267,28 @@ def _is_url(s: str) -> bool:
     return s.startswith("/") or (bool(parsed.scheme) and bool(parsed.netloc))
 
 
-def _non_zero(x: Any) -> Optional:
+def _non_zero(x: CelValue) -> Optional:
     """optional.ofNonZeroValue: none for a type's zero value."""
     zero = x is None or x is False or x == Uint(0) or x in ([], {}, "", b"")
     zero = zero or (type(x) in (int, float) and x == 0)
     return Optional() if zero else Optional(x, True)
 
 
-def _uint(x: Any) -> Uint:
+def _uint(x: CelValue) -> Uint:
     value = x.value if isinstance(x, Uint) else _int(x)
     if value < 0:
         raise EvalError("int out of uint range")
     return Uint(value)
 
 
-def _optional_value(o: Optional) -> Any:
+def _optional_value(o: Optional) -> CelValue:
     if not o.present:
         raise EvalError("optional.none() dereference")
     return o.value
 
 
-def _sets(name: str) -> Callable[[list[Any], list[Any]], bool]:
-    def contains(a: list[Any], b: list[Any]) -> bool:
+def _sets(name: str) -> Callable[[list[CelValue], list[CelValue]], bool]:
+    def contains(a: list[CelValue], b: list[CelValue]) -> bool:
         return all(any(equal(x, y) for y in a) for x in b)
 
     if name == "sets.contains":
@@ -298,7 +298,7 @@ def _sets(name: str) -> Callable[[list[Any], list[Any]], bool]:
     return lambda a, b: any(any(equal(x, y) for y in b) for x in a)
 
 
-IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
+IMPLEMENTATIONS: dict[str, Callable[..., CelValue]] = {
     "size": _size,
     "int": _int,
     "uint": _uint,

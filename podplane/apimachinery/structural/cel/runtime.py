@@ -6,10 +6,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from podplane.apimachinery.structural.cel.ast import Uint
 from podplane.apimachinery.structural.regex import RegexError, compile_go_regexp
+
+# A CEL value as the evaluator holds it: None (null), bool, int, Uint, float, str, bytes, datetime
+# (timestamp), timedelta (duration), list, dict, Optional or CelType. An alias of CelValue, as
+# JSONValue is: a union would make every operation's operands a case analysis the evaluator
+# already does at run time (cel-go's ref.Val), and mypy could not follow it.
+CelValue: TypeAlias = Any
 
 
 class EvalError(Exception):
@@ -18,7 +24,7 @@ class EvalError(Exception):
 
 @dataclass(frozen=True)
 class Optional:
-    value: Any = None
+    value: CelValue = None
     present: bool = False
 
 
@@ -30,7 +36,7 @@ class CelType:
         return self.name
 
 
-def type_name(value: Any) -> str:
+def type_name(value: CelValue) -> str:
     if value is None:
         return "null_type"
     if isinstance(value, bool):
@@ -58,7 +64,7 @@ def type_name(value: Any) -> str:
     return "type"
 
 
-def no_overload(name: str, *args: Any) -> EvalError:
+def no_overload(name: str, *args: CelValue) -> EvalError:
     return EvalError(f"no such overload: {name}({', '.join(type_name(a) for a in args)})")
 
 

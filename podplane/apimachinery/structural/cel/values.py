@@ -8,11 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime, timedelta
-from typing import Any
 
 from podplane.apimachinery.json_types import JSONValue
 from podplane.apimachinery.structural.cel.ast import Uint
 from podplane.apimachinery.structural.cel.runtime import (
+    CelValue,
     EvalError,
     Optional,
     parse_duration,
@@ -22,7 +22,7 @@ from podplane.apimachinery.structural.cel.runtime import (
 from podplane.apimachinery.structural.schema import Structural
 
 
-def to_cel(value: JSONValue, s: Structural | None) -> Any:
+def to_cel(value: JSONValue, s: Structural | None) -> CelValue:
     """The CEL value of `value`, read through schema `s` (None: as it is)."""
     if s is None or value is None:
         return value
@@ -53,7 +53,7 @@ def to_cel(value: JSONValue, s: Structural | None) -> Any:
     return value
 
 
-def _number(x: Any) -> float | int | None:
+def _number(x: CelValue) -> float | int | None:
     if isinstance(x, bool):
         return None
     if isinstance(x, int | float):
@@ -63,7 +63,7 @@ def _number(x: Any) -> float | int | None:
     return None
 
 
-def equal(a: Any, b: Any) -> bool:
+def equal(a: CelValue, b: CelValue) -> bool:
     """CEL's ==: numbers by value across types, lists and maps deeply, other kinds by type."""
     na, nb = _number(a), _number(b)
     if na is not None and nb is not None:
@@ -79,7 +79,7 @@ def equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def compare(a: Any, b: Any, op: str) -> int:
+def compare(a: CelValue, b: CelValue, op: str) -> int:
     """The ordering of a and b (-1, 0, 1) for <, <=, >, >=."""
     na, nb = _number(a), _number(b)
     if na is not None and nb is not None:
