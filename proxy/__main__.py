@@ -15,9 +15,11 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from podplane.componentbase import client_flags, flags, serving_flags
-from podplane.componentbase.app import component_settings
+from podplane.componentbase import flags, options
+from podplane.componentbase.client_flags import ClientOptions
+from podplane.componentbase.options import LogOptions, OptionGroup
 from podplane.componentbase.serving import run_service
+from podplane.componentbase.serving_flags import MetricsOptions
 from proxy.server import ProxyOptions, serve
 
 
@@ -45,72 +47,87 @@ def _masquerade_bit(value: str) -> int:
     return int(value)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="proxy", description=__doc__.split("\n\n")[1])
-    client_flags.add_flags(parser, server_help="the apiserver's gRPC address")
-    parser.add_argument(
-        "--hostname-override",
-        default="",
-        help="this node's name, as its endpoints' nodeName says it (default: the host name); "
-        "the DaemonSet passes its pod's spec.nodeName",
-    )
-    parser.add_argument(
-        "--cluster-cidr",
-        type=_cidr,
-        default="",
-        help="the pods' addresses: traffic from elsewhere to a cluster IP is masqueraded",
-    )
-    serving_flags.add_metrics_flag(
-        parser,
+class _ProxyOptions:
+    """kube-proxy's own flags: this node's name, the pods' range, /healthz, and the iptables
+    proxier's pace and marks (KubeProxyConfiguration's)."""
+
+    @staticmethod
+    def add_flags(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--hostname-override",
+            default="",
+            help="this node's name, as its endpoints' nodeName says it (default: the host name); "
+            "the DaemonSet passes its pod's spec.nodeName",
+        )
+        parser.add_argument(
+            "--cluster-cidr",
+            type=_cidr,
+            default="",
+            help="the pods' addresses: traffic from elsewhere to a cluster IP is masqueraded",
+        )
+        parser.add_argument(
+            "--healthz-bind-address",
+            type=flags.metrics_address,
+            default="0.0.0.0:10256",
+            help="HOST:PORT of /healthz and /livez (default 0.0.0.0:10256); empty disables it",
+        )
+        parser.add_argument(
+            "--iptables-sync-period",
+            type=flags.duration,
+            default=30.0,
+            help="how often the canary chains are checked (a flushed table is rewritten), and "
+            "the longest time between syncs (default 30s)",
+        )
+        parser.add_argument(
+            "--iptables-min-sync-period",
+            type=flags.duration,
+            default=1.0,
+            help="the shortest time between syncs once two have run back to back (default 1s)",
+        )
+        parser.add_argument(
+            "--iptables-masquerade-bit",
+            type=_masquerade_bit,
+            default=14,
+            help="the fwmark bit of packets to masquerade (default 14)",
+        )
+        parser.add_argument(
+            "--masquerade-all",
+            type=flags.boolean,
+            default=False,
+            help="masquerade all traffic to cluster IPs (default false)",
+        )
+        parser.add_argument(
+            "--iptables-localhost-nodeports",
+            type=flags.boolean,
+            default=True,
+            help="node ports answer on 127.0.0.1 too (sets route_localnet; default true)",
+        )
+
+    @staticmethod
+    def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        """args.hostname is this node's name."""
+        try:
+            args.hostname = node_name(args.hostname_override)
+        except ValueError as e:
+            parser.error(f"--hostname-override: {e}")
+
+
+# The command line, one option group per concern (podplane.componentbase.options); kube-proxy
+# elects no leader: every node runs one.
+OPTION_GROUPS: tuple[OptionGroup, ...] = (
+    ClientOptions(server_help="the apiserver's gRPC address"),
+    _ProxyOptions,
+    MetricsOptions(
         default="127.0.0.1:10249",
         help="HOST:PORT of /metrics (default 127.0.0.1:10249); empty disables it",
-    )
-    parser.add_argument(
-        "--healthz-bind-address",
-        type=flags.metrics_address,
-        default="0.0.0.0:10256",
-        help="HOST:PORT of /healthz and /livez (default 0.0.0.0:10256); empty disables it",
-    )
-    parser.add_argument(
-        "--iptables-sync-period",
-        type=flags.duration,
-        default=30.0,
-        help="how often the canary chains are checked (a flushed table is rewritten), and the "
-        "longest time between syncs (default 30s)",
-    )
-    parser.add_argument(
-        "--iptables-min-sync-period",
-        type=flags.duration,
-        default=1.0,
-        help="the shortest time between syncs once two have run back to back (default 1s)",
-    )
-    parser.add_argument(
-        "--iptables-masquerade-bit",
-        type=_masquerade_bit,
-        default=14,
-        help="the fwmark bit of packets to masquerade (default 14)",
-    )
-    parser.add_argument(
-        "--masquerade-all",
-        type=flags.boolean,
-        default=False,
-        help="masquerade all traffic to cluster IPs (default false)",
-    )
-    parser.add_argument(
-        "--iptables-localhost-nodeports",
-        type=flags.boolean,
-        default=True,
-        help="node ports answer on 127.0.0.1 too (sets route_localnet; default true)",
-    )
-    parser.add_argument("--log-level", default="INFO", type=flags.log_level)
-    args = parser.parse_args(argv)
-    args.leader_elect = False
-    component_settings(parser, args)
-    try:
-        args.hostname = node_name(args.hostname_override)
-    except ValueError as e:
-        parser.error(f"--hostname-override: {e}")
-    return args
+    ),
+    LogOptions,
+)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="proxy", description=__doc__.split("\n\n")[1])
+    return options.parse(parser, OPTION_GROUPS, list(argv) if argv is not None else sys.argv[1:])
 
 
 def options_from(args: argparse.Namespace) -> ProxyOptions:

@@ -19,15 +19,13 @@ from collections.abc import Sequence
 
 from podplane.client.clientset import BindStream, Client, EventStream, user_agent
 from podplane.client.informer_factory import SharedInformerFactory
-from podplane.componentbase import client_flags, leaderelection_flags, serving_flags
-from podplane.componentbase.app import (
-    Component,
-    component_settings,
-    leader_elector,
-    serve_component,
-    while_leading,
-)
+from podplane.componentbase import options
+from podplane.componentbase.app import Component, leader_elector, serve_component, while_leading
+from podplane.componentbase.client_flags import ClientOptions
+from podplane.componentbase.leaderelection_flags import LeaderElectionOptions
+from podplane.componentbase.options import LogOptions, OptionGroup
 from podplane.componentbase.serving import run_service
+from podplane.componentbase.serving_flags import HealthOptions, MetricsOptions
 from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME, Framework
 from scheduler.plugins import default_profile, in_tree_registry
@@ -46,30 +44,42 @@ def _scheduler_name(value: str) -> str:
     return value
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="scheduler", description=__doc__.split("\n\n")[0])
-    client_flags.add_flags(parser, server_help="the apiserver's gRPC address, HOST:PORT")
-    serving_flags.add_health_flags(parser, 10259)
-    parser.add_argument(
-        "--scheduler-name",
-        type=_scheduler_name,
-        default=DEFAULT_SCHEDULER_NAME,
-        help="schedule only pods whose spec.schedulerName is this "
-        f"(default {DEFAULT_SCHEDULER_NAME})",
-    )
-    serving_flags.add_metrics_flag(
-        parser,
+class _SchedulingOptions:
+    """Which pods this scheduler takes (--scheduler-name)."""
+
+    @staticmethod
+    def add_flags(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--scheduler-name",
+            type=_scheduler_name,
+            default=DEFAULT_SCHEDULER_NAME,
+            help="schedule only pods whose spec.schedulerName is this "
+            f"(default {DEFAULT_SCHEDULER_NAME})",
+        )
+
+    @staticmethod
+    def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        """Checked by the flag's type."""
+
+
+# The command line, one option group per concern (podplane.componentbase.options).
+OPTION_GROUPS: tuple[OptionGroup, ...] = (
+    ClientOptions(server_help="the apiserver's gRPC address, HOST:PORT"),
+    HealthOptions(10259),
+    _SchedulingOptions,
+    MetricsOptions(
         default="0.0.0.0:10251",
         help="HOST:PORT of the Prometheus /metrics endpoint (default "
         "0.0.0.0:10251, kube-scheduler's old insecure port); empty disables it",
-    )
-    leaderelection_flags.add_flags(parser, "kube-scheduler")
-    parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
-    )
-    args = parser.parse_args(argv)
-    component_settings(parser, args)
-    return args
+    ),
+    LeaderElectionOptions("kube-scheduler"),
+    LogOptions,
+)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scheduler", description=__doc__.split("\n\n")[0])
+    return options.parse(parser, OPTION_GROUPS, list(argv) if argv is not None else sys.argv[1:])
 
 
 def build(args: argparse.Namespace, client: Client) -> Component:
@@ -114,7 +124,7 @@ async def serve(args: argparse.Namespace) -> None:
     await serve_component(
         apiserver=args.server,
         credentials=args.credentials,
-        health_address=serving_flags.health_address_from_flags(args),
+        health_address=args.health_address,
         metrics_address=args.metrics_bind_address,
         build=lambda client: build(args, client),
         agent=user_agent("kube-scheduler"),

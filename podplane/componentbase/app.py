@@ -10,7 +10,6 @@ at once, with status 1 for an error (run_service)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,7 +21,6 @@ from prometheus_client import Gauge
 from podplane.client import leaderelection
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
-from podplane.componentbase import client_flags, leaderelection_flags, serving_flags
 from podplane.componentbase.metrics import loop_health, serve_metrics
 from podplane.componentbase.serving import Server, wait_for_signal
 
@@ -48,17 +46,6 @@ class Component:
     run: Callable[[], Awaitable[None]]
     ready: Callable[[], Awaitable[None]] | None = None
     stop: Callable[[], Awaitable[None]] | None = None
-
-
-def component_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Sets args.leader_election (None with --leader-elect=false), args.server,
-    args.credentials and args.metrics_bind_address from the flag groups every component declares
-    (client_flags, leaderelection_flags, serving_flags' metrics flag); a bad value ends with
-    parser.error, naming the flag."""
-    args.leader_election = leaderelection_flags.election_from_flags(parser, args)
-    client = client_flags.config_from_flags(parser, args)
-    args.server, args.credentials = client.server, client.credentials
-    args.metrics_bind_address = serving_flags.metrics_address_from_flags(parser, args)
 
 
 def leader_elector(
