@@ -160,7 +160,7 @@ async def test_apiserver_restart_delivers_every_change_once_in_order(
         lambda: settled(client, namespace, "web", 1), 120, interval=1, what="one replica Running"
     )
     checker = WatchChecker(client.configmaps, namespace, relist_when_expired=True)
-    checking = asyncio.create_task(checker.run())
+    checking = await checker.start()  # listed before the first write
     informer = Informer(client.configmaps, namespace=namespace)
     informing = asyncio.create_task(informer.run())
     await wait_for_sync(informer, timeout=20)

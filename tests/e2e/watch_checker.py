@@ -34,6 +34,16 @@ class WatchChecker:
     relists: list[tuple[int, dict[str, int]]] = field(default_factory=list)
     resource_version: str = ""
 
+    async def start(self) -> asyncio.Task[None]:
+        """Lists (the resourceVersion the watch starts from), then runs in a task: every write
+        made after start() returns comes as an event. A write made while the list is under way
+        may be in the list, not in the watch, so the writers start once this has returned."""
+        if not self.resource_version:
+            self.resource_version = (
+                await self.resource.list(self.namespace)
+            ).metadata.resource_version
+        return asyncio.create_task(self.run())
+
     async def run(self) -> None:
         if not self.resource_version:
             self.resource_version = (
