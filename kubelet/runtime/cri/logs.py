@@ -92,6 +92,15 @@ def _whole_lines(data: bytes, timestamps: bool) -> tuple[bytes, bytes]:
     return b"".join(e.render(timestamps) for e in _entries(complete.split(b"\n"))), rest
 
 
+async def _read_lines(
+    handle: BinaryIO, pending: bytes, options: LogOptions, *, ended: bool = False
+) -> tuple[bytes, bytes]:
+    """What a reader gets of the whole lines the file has after `pending` (its last line too
+    once the writer has `ended`), and the rest."""
+    data = pending + await asyncio.to_thread(handle.read)
+    return _whole_lines(data + b"\n" if ended else data, options.timestamps)
+
+
 def _rotated(path: str | Path, handle: BinaryIO) -> bool:
     """Whether `path` now names another file than the open one (a new file after a rotation;
     False while there is none yet)."""
@@ -165,18 +174,13 @@ async def read_log(
         checked = 0.0  # when the runtime last said the container runs
         while True:
             if previous is not None:
-                out, previous_pending = _whole_lines(
-                    previous_pending + await asyncio.to_thread(previous.read), options.timestamps
-                )
+                out, previous_pending = await _read_lines(previous, previous_pending, options)
                 if out:
                     yield out
             chunk = await asyncio.to_thread(handle.read, _CHUNK)
             if chunk:
                 if previous is not None:  # swapped: the old file gets no more
-                    out, _ = _whole_lines(
-                        previous_pending + await asyncio.to_thread(previous.read),
-                        options.timestamps,
-                    )
+                    out, _ = await _read_lines(previous, previous_pending, options)
                     if out:
                         yield out
                     previous.close()
@@ -196,17 +200,11 @@ async def read_log(
             if now() - checked >= RUNNING_RECHECK:
                 if not await running():
                     # One more look: what was written between the last read and the exit.
-                    if previous is not None:
-                        last, _ = _whole_lines(
-                            previous_pending + await asyncio.to_thread(previous.read) + b"\n",
-                            options.timestamps,
-                        )
-                        if last:
-                            yield last
-                    chunk = await asyncio.to_thread(handle.read)
-                    last, _ = _whole_lines(pending + chunk + b"\n", options.timestamps)
-                    if last:
-                        yield last
+                    for file, unfinished in ((previous, previous_pending), (handle, pending)):
+                        if file is not None:
+                            last, _ = await _read_lines(file, unfinished, options, ended=True)
+                            if last:
+                                yield last
                     return
                 checked = now()
             await asyncio.sleep(FOLLOW_INTERVAL)
