@@ -45,10 +45,7 @@ class WatchChecker:
         return asyncio.create_task(self.run())
 
     async def run(self) -> None:
-        if not self.resource_version:
-            self.resource_version = (
-                await self.resource.list(self.namespace)
-            ).metadata.resource_version
+        """Watches from resource_version (start() lists for it first)."""
         delay = 0.0
         while True:
             try:
