@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl, Result
+from tests.e2e.proxy_rules import wait_for_cluster_ip_on_every_node
 
 RUNS = 50
 README_RUNS = 5
@@ -13,12 +14,15 @@ README_RUNS = 5
 
 def web_service(namespace: str) -> Kubectl:
     """The README's Service: the web Deployment behind `kubectl expose deployment web`, in
-    `namespace`; kubectl in that namespace."""
+    `namespace`, once every node's rules hold its three pods; kubectl in that namespace."""
     k = Kubectl(namespace)
     k.ok("apply", "-f", str(ROOT / "examples" / "web-deployment.yaml"))
     assert k.ok("expose", "deployment", "web", "--port", "80") == "service/web exposed\n"
     rollout = k.run("rollout", "status", "deployment/web", "--timeout=180s")
     assert rollout.code == 0, rollout
+    cluster_ip = k.ok("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")
+    pod_ips = k.ok("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.podIP}")
+    wait_for_cluster_ip_on_every_node(cluster_ip, 80, {f"{ip}:80" for ip in pod_ips.split()})
     return k
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Iterable
 
-from tests.e2e.compose_cluster import compose
+from tests.e2e.compose_cluster import NODES, compose
 from tests.e2e.waiting import eventually
 
 # A chain's rules, each the arguments after `-A <chain>`.
@@ -109,3 +109,15 @@ def wait_for_node_port_endpoints(
         timeout,
         f"{node}'s rules for node port {node_port}",
     )
+
+
+def wait_for_cluster_ip_on_every_node(
+    cluster_ip: str, port: int, endpoints: set[str], timeout: float = 60
+) -> None:
+    """Until every node's rules send the cluster IP's traffic to exactly `endpoints`: only then
+    does a pod reach the Service from whichever node it lands on. The Service's Endpoints are
+    written before any kube-proxy reads them, and a pod on a node whose rules do not hold the
+    cluster IP yet sends its packets past them, to the node's default route (on these hosts an
+    HTTP proxy outside answered them with its 404)."""
+    for node in NODES:
+        wait_for_cluster_ip_endpoints(node, cluster_ip, port, endpoints, timeout)

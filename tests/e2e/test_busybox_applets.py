@@ -15,6 +15,7 @@ import time
 import pytest
 
 from tests.e2e.kubectl import Kubectl, Result
+from tests.e2e.proxy_rules import wait_for_cluster_ip_on_every_node
 
 CLUSTER_DNS = "10.96.0.10"
 KUBERNETES_SERVICE = "10.96.0.1"
@@ -65,7 +66,8 @@ spec:
 @pytest.fixture(scope="module")
 def k(kubectl_namespace: str) -> Kubectl:
     """The httpd pod behind the Service web, and behind the Service silent a pod whose server
-    accepts connections and never answers (nc running `sleep` for each)."""
+    accepts connections and never answers (nc running `sleep` for each); each Service in every
+    node's rules."""
     k = Kubectl(kubectl_namespace)
     k.ok("apply", "-f", "-", stdin=SERVERS)
     for pod in ("web", "silent"):
@@ -77,6 +79,8 @@ def k(kubectl_namespace: str) -> Kubectl:
         while k.run("get", "endpoints", pod, "-o", jsonpath).out != pod_ip:
             assert time.monotonic() < deadline, f"the Service {pod} never got its endpoint"
             time.sleep(1)
+        cluster_ip = k.ok("get", "service", pod, "-o", "jsonpath={.spec.clusterIP}")
+        wait_for_cluster_ip_on_every_node(cluster_ip, 80, {f"{pod_ip}:8080"})
     return k
 
 
