@@ -96,7 +96,8 @@ class PodRoutes:
         try:
             while True:
                 try:
-                    await asyncio.wait_for(self._changed.wait(), resync)
+                    async with asyncio.timeout(resync):
+                        await self._changed.wait()
                 except TimeoutError:
                     self.programmed.clear()  # made again: a route someone removed comes back
                 self._changed.clear()

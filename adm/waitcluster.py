@@ -137,7 +137,8 @@ async def until(client: Client, stage: Stage[T], timeout: float) -> None:
     informer.add_handler(check, check, check)
     task = asyncio.create_task(informer.run(), name=f"wait-{informer.name}")
     try:
-        await asyncio.wait_for(held.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await held.wait()
     except TimeoutError:
         raise NotReady(f"{stage.what}: {stage.shows(informer.list())}") from None
     finally:

@@ -439,7 +439,8 @@ class APIServer:
         while True:
             await asyncio.sleep(5)
             try:
-                await asyncio.wait_for(self.etcd.status(), 5)
+                async with asyncio.timeout(5):
+                    await self.etcd.status()
                 ok = True
             except Exception:  # noqa: BLE001 - any failure means unreachable; logged below
                 ok = False

@@ -47,7 +47,8 @@ class HTTPEndpoints:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                head = await reader.readuntil(b"\r\n\r\n")
             method, target, *_ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
             route = self.routes.get(target.split("?", 1)[0])
             if route is None:

@@ -39,7 +39,8 @@ async def wait_until_connected(
         if remaining <= 0:
             raise connection_refused(server)
         try:
-            await asyncio.wait_for(channel.wait_for_state_change(state), remaining)
+            async with asyncio.timeout(remaining):
+                await channel.wait_for_state_change(state)
         except TimeoutError:
             raise connection_refused(server) from None
         state = channel.get_state(try_to_connect=True)

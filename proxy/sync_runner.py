@@ -79,7 +79,8 @@ class BoundedFrequencyRunner:
                 timeout = max(deadline - now, 0.0)
             if timeout > 0:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
             self._wake.clear()

@@ -124,6 +124,15 @@ class EtcdProcess:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+async def within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """`await awaitable`, or TimeoutError after `seconds`: asyncio.wait_for without its Python 3.11
+    defect (a cancellation that comes as the call finishes is lost, gh-86296), for the places a
+    statement cannot be wrapped in `async with asyncio.timeout(...)` (a comprehension, a loop's
+    condition)."""
+    async with asyncio.timeout(seconds):
+        return await awaitable
+
+
 async def eventually(
     check: Callable[[], Awaitable[T | None]],
     timeout: float = 30.0,

@@ -294,7 +294,8 @@ class Cacher(Generic[T]):
     # ------------------------------------------------------------------ serving
     async def wait_ready(self, timeout: float = 10.0) -> None:
         try:
-            await asyncio.wait_for(self.ready.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self.ready.wait()
         except TimeoutError:
             raise errors.unavailable(
                 f"the {self.resource_name} cache is not initialized yet"
@@ -388,7 +389,8 @@ class Cacher(Generic[T]):
                         msg = await w.queue.get()
                     else:
                         try:
-                            msg = await asyncio.wait_for(w.queue.get(), remaining)
+                            async with asyncio.timeout(remaining):
+                                msg = await w.queue.get()
                         except TimeoutError:
                             return
                 else:

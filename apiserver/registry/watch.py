@@ -72,7 +72,8 @@ async def watch(
                 if remaining is not None and remaining <= 0:
                     return
                 try:
-                    batch = await asyncio.wait_for(stream.__anext__(), remaining)
+                    async with asyncio.timeout(remaining):
+                        batch = await stream.__anext__()
                 except TimeoutError:
                     return
                 if isinstance(batch, int):

@@ -434,7 +434,8 @@ async def wait_until_ready(client: EtcdClient, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            await asyncio.wait_for(client.status(), 5)
+            async with asyncio.timeout(5):
+                await client.status()
             return
         except (TimeoutError, EtcdUnavailable, grpc.aio.AioRpcError) as e:
             if time.monotonic() > deadline:

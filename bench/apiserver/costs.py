@@ -107,7 +107,8 @@ async def etcd_watch_cpu(endpoint: str, events: int) -> tuple[float, float]:
 
         started = time.process_time()
         try:
-            await asyncio.wait_for(receive(), WATCH_TIMEOUT)
+            async with asyncio.timeout(WATCH_TIMEOUT):
+                await receive()
             cpu = time.process_time() - started
         finally:
             await stream.aclose()  # type: ignore[attr-defined]

@@ -186,7 +186,8 @@ async def _renew_periodically(
         t0 = time.perf_counter()
         ok = False
         try:
-            ok = bool(await asyncio.wait_for(renew(), deadline))
+            async with asyncio.timeout(deadline):
+                ok = bool(await renew())
         except TimeoutError:
             if window.contains(started):
                 out.errors["deadline"] += 1

@@ -119,7 +119,8 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     ]
     conn.send("opened")
     try:
-        await asyncio.wait_for(synced.wait(), SYNC_TIMEOUT)
+        async with asyncio.timeout(SYNC_TIMEOUT):
+            await synced.wait()
     except TimeoutError:
         pass  # reported: the coordinator sees fewer synced watchers
     conn.send(counter[0])

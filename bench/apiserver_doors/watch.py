@@ -170,7 +170,8 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
         raise ValueError(f"unknown door {spec.door!r}")
     conn.send("opened")
     try:
-        await asyncio.wait_for(asyncio.gather(*(w.synced.wait() for w in watchers)), SYNC_TIMEOUT)
+        async with asyncio.timeout(SYNC_TIMEOUT):
+            await asyncio.gather(*(w.synced.wait() for w in watchers))
     except TimeoutError:
         pass  # reported: the coordinator sees fewer synced watchers
     conn.send(sum(w.synced.is_set() for w in watchers))

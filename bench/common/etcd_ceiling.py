@@ -118,7 +118,8 @@ class WorkerResult:
 
 async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     channel = grpc.aio.insecure_channel(etcd_target(spec.endpoint), options=CHANNEL_OPTIONS)
-    await asyncio.wait_for(channel.channel_ready(), 10)
+    async with asyncio.timeout(10):
+        await channel.channel_ready()
     kv = pb_grpc.KVStub(channel)
     slots = [Slot(f"{spec.prefix}/{i}") for i in range(spec.inflight)]
 

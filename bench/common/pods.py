@@ -56,7 +56,8 @@ class PodsConnection:
     ) -> PodsConnection:
         channel = separate_channel(target, credentials)
         try:
-            await asyncio.wait_for(channel.channel_ready(), timeout)
+            async with asyncio.timeout(timeout):
+                await channel.channel_ready()
         except TimeoutError:
             await channel.close()
             raise RuntimeError(f"{target}: no connection within {timeout:.0f} s") from None

@@ -84,9 +84,8 @@ class Writer:
         self._n = itertools.count()
 
     async def _create(self, name: str) -> None:
-        await asyncio.wait_for(
-            self.client.configmaps.create(_config_map(self.namespace, name)), self.timeout
-        )
+        async with asyncio.timeout(self.timeout):
+            await self.client.configmaps.create(_config_map(self.namespace, name))
 
     async def run(self, stop: asyncio.Event) -> None:
         prefix = secrets.token_hex(3)

@@ -159,7 +159,8 @@ class Reaches:
                     f"(reached from {sorted(self.times.get(ip, {}))})"
                 )
             try:
-                await asyncio.wait_for(self.changed.wait(), left)
+                async with asyncio.timeout(left):
+                    await self.changed.wait()
             except TimeoutError:
                 pass
         return self.times[ip]

@@ -149,7 +149,8 @@ async def measure_cell(options: Options, rate: float, client: Client, namespace:
         create_seconds = time.monotonic() - start
         if len(errors) < options.pods:
             try:
-                await asyncio.wait_for(all_running.wait(), options.timeout)
+                async with asyncio.timeout(options.timeout):
+                    await all_running.wait()
             except TimeoutError:
                 pass  # reported as pods that never ran
     finally:

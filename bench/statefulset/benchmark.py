@@ -170,7 +170,8 @@ async def measure_cell(options: Options, client: Client, cell: Cell) -> None:
         start = time.monotonic()
         await _scale(client, ns, cell.replicas)
         try:
-            await asyncio.wait_for(done.wait(), options.timeout)
+            async with asyncio.timeout(options.timeout):
+                await done.wait()
         except TimeoutError:
             cell.errors.append(f"{cell.ready}/{cell.replicas} ready after {options.timeout:.0f} s")
     finally:

@@ -79,9 +79,11 @@ class DNSServer:
         family = _family(writer.get_extra_info("peername") or ("", 0))
         try:
             while True:
-                header = await asyncio.wait_for(reader.readexactly(2), TCP_IDLE_TIMEOUT)
+                async with asyncio.timeout(TCP_IDLE_TIMEOUT):
+                    header = await reader.readexactly(2)
                 (length,) = struct.unpack("!H", header)
-                data = await asyncio.wait_for(reader.readexactly(length), TCP_IDLE_TIMEOUT)
+                async with asyncio.timeout(TCP_IDLE_TIMEOUT):
+                    data = await reader.readexactly(length)
                 out = await self.handler.handle(data, "tcp", family)
                 if out is None:
                     break

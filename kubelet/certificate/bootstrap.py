@@ -143,7 +143,8 @@ async def bootstrap(
     except Exception as e:
         if not is_already_exists(e):
             raise
-    certificate = await asyncio.wait_for(issued(requests, name), timeout)
+    async with asyncio.timeout(timeout):
+        certificate = await issued(requests, name)
     return keep(cert_dir, "kubelet-client", CURRENT, key, certificate)
 
 

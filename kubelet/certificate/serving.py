@@ -97,5 +97,6 @@ async def serving_certificate(
     created = await requests.create(csr)
     name = created.metadata.name
     log.info("requested a serving certificate for node %s: %s (to be approved)", node_name, name)
-    certificate = await asyncio.wait_for(issued(requests, name), timeout)
+    async with asyncio.timeout(timeout):
+        certificate = await issued(requests, name)
     return keep(cert_dir, "kubelet-server", CURRENT, key, certificate)

@@ -89,9 +89,8 @@ async def kill_container(
         started = clock()
         try:
             hook = spec.lifecycle.pre_stop
-            await asyncio.wait_for(
-                run_hook(runtime, pod, spec, container_id, hook, pod_ip, timeout=grace), grace
-            )
+            async with asyncio.timeout(grace):
+                await run_hook(runtime, pod, spec, container_id, hook, pod_ip, timeout=grace)
         except HookError as e:
             log.info(
                 "preStop hook of %s/%s %s failed: %s",

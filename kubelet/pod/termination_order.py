@@ -48,7 +48,8 @@ class TerminationOrdering:
             if left <= 0:
                 break
             try:
-                await asyncio.wait_for(self._stopped[prerequisite].wait(), left)
+                async with asyncio.timeout(left):
+                    await self._stopped[prerequisite].wait()
             except TimeoutError:
                 break
         return self.clock() - started

@@ -29,7 +29,8 @@ async def grpc_probe(host: str, port: int, service: str, timeout: float) -> tupl
     options = [("grpc.primary_user_agent", USER_AGENT)]
     async with grpc.aio.insecure_channel(address, options=options) as channel:
         try:
-            await asyncio.wait_for(channel.channel_ready(), timeout)
+            async with asyncio.timeout(timeout):
+                await channel.channel_ready()
         except TimeoutError:
             return Result.FAILURE, (
                 f'timeout: failed to connect service "{address}" within '

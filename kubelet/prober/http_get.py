@@ -40,7 +40,8 @@ async def http_get(
         context.verify_mode = ssl.CERT_NONE
     target = url(scheme or "HTTP", host, port, path)
     try:
-        return await asyncio.wait_for(_get(host, port, path or "/", headers, context), timeout)
+        async with asyncio.timeout(timeout):
+            return await _get(host, port, path or "/", headers, context)
     except TimeoutError:
         raise HTTPGetError(
             f'Get "{target}": context deadline exceeded (Client.Timeout '

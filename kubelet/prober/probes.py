@@ -80,7 +80,8 @@ async def run_tcp(
     port = resolve_port(action.port, container)
     host = action.host or pod_ip
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        async with asyncio.timeout(timeout):
+            _, writer = await asyncio.open_connection(host, port)
     except TimeoutError:
         return Outcome(Result.FAILURE, f"dial tcp {host}:{port}: i/o timeout")
     except OSError as e:

@@ -119,7 +119,8 @@ class ProbeWorker:
         while await self._step():
             wait = self.period if self.delay_left is None else min(self.period, self.delay_left)
             try:
-                await asyncio.wait_for(self._wake.wait(), max(wait, 0.05))
+                async with asyncio.timeout(max(wait, 0.05)):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

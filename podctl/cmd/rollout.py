@@ -168,7 +168,8 @@ async def run_status(args: argparse.Namespace, options: GlobalOptions) -> int:
                 return 0
             following = follow_rollout(client.deployments, namespace, name, printer.show, d)
         try:
-            await asyncio.wait_for(following, timeout if timeout > 0 else None)
+            async with asyncio.timeout(timeout if timeout > 0 else None):
+                await following
         except TimeoutError:
             raise CommandError("error: timed out waiting for the condition") from None
     return 0

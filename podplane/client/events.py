@@ -124,7 +124,8 @@ class EventRecorder:
             await asyncio.wait(set(self._tasks), timeout=timeout)
         if self._queue is not None:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._queue.join(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._queue.join()
 
     def _enqueue(self, key: tuple[str, str, str, str], obj: Message, action: str) -> None:
         if self._queue is None:

@@ -271,4 +271,5 @@ def _refile(
 
 
 async def wait_for_sync(*informers: Informer[Any], timeout: float | None = None) -> None:
-    await asyncio.wait_for(asyncio.gather(*(i.wait_synced() for i in informers)), timeout)
+    async with asyncio.timeout(timeout):
+        await asyncio.gather(*(i.wait_synced() for i in informers))

@@ -231,7 +231,8 @@ class LeaderElector:
         if not self.is_leader():
             return False
         try:
-            written = await asyncio.wait_for(self._write_release(), self.config.renew_deadline)
+            async with asyncio.timeout(self.config.renew_deadline):
+                written = await self._write_release()
         except Exception as e:  # noqa: BLE001 - it runs out by itself then
             log.warning(
                 "releasing lease %s/%s failed: %s", self.config.namespace, self.config.name, e
@@ -268,7 +269,8 @@ class LeaderElector:
     # ------------------------------------------------------------------ loops
     async def _attempt(self, timeout: float) -> bool:
         try:
-            return await asyncio.wait_for(self.try_acquire_or_renew(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.try_acquire_or_renew()
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - retried
@@ -325,7 +327,8 @@ class LeaderElector:
                 if left <= 0:
                     return
                 try:
-                    event = await asyncio.wait_for(anext(stream), left)
+                    async with asyncio.timeout(left):
+                        event = await anext(stream)
                 except TimeoutError:
                     return
                 if event.type == "DELETED":

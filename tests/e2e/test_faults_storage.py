@@ -172,9 +172,11 @@ async def test_apiserver_restart_delivers_every_change_once_in_order(
             n += 1
             name = names[n % len(names)]
             try:
-                obj = await asyncio.wait_for(client.configmaps.get(name, namespace), 5)
+                async with asyncio.timeout(5):
+                    obj = await client.configmaps.get(name, namespace)
                 obj.data["n"] = str(n)
-                done = await asyncio.wait_for(client.configmaps.update(obj), 5)
+                async with asyncio.timeout(5):
+                    done = await client.configmaps.update(obj)
                 acked.append((name, int(done.metadata.resource_version)))
             except (TimeoutError, Exception):  # noqa: BLE001 - unknown outcome
                 pass

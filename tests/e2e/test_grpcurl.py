@@ -126,7 +126,8 @@ async def test_create_from_json_get_and_watch(namespace: str) -> None:
         assert got["metadata"]["labels"] == {"made-by": "grpcurl"}
         assert got["spec"]["containers"][0]["image"] == "busybox"
 
-        event = await asyncio.wait_for(_first_event_of(watch, "from-grpcurl"), 60)
+        async with asyncio.timeout(60):
+            event = await _first_event_of(watch, "from-grpcurl")
         assert event["type"] == "ADDED"
         assert event["object"]["metadata"]["uid"] == created["metadata"]["uid"]
     finally:

@@ -84,7 +84,8 @@ async def test_jumpod_runs_on_a_node_with_an_ip_from_its_range(client: Client) -
     t0 = time.monotonic()
     out = podctl("apply", "-f", str(ROOT / "examples" / "jumpod.yaml"))
     assert out.stdout.strip() == "pod/jumpod created"
-    pod = await asyncio.wait_for(follower, 180)
+    async with asyncio.timeout(180):
+        pod = await follower
     elapsed = time.monotonic() - t0
     watch.cancel()
     print(f"jumpod Running after {elapsed:.1f}s; statuses seen: {statuses}")

@@ -365,7 +365,8 @@ async def test_graceful_termination_runs_the_sigterm_trap(client: Client, namesp
     await asyncio.to_thread(podctl, "delete", "pod", "graceful", "-n", namespace)
     elapsed = time.monotonic() - t0
     assert 1 <= elapsed <= 10, f"podctl delete took {elapsed:.1f}s"
-    await asyncio.wait_for(follower, 10)
+    async with asyncio.timeout(10):
+        await follower
     assert b"".join(chunks) == b"started\ngot SIGTERM\nbye\n"
 
 

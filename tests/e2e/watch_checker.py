@@ -71,7 +71,8 @@ class WatchChecker:
     async def _relist(self) -> None:
         while True:
             try:
-                listed = await asyncio.wait_for(self.resource.list(self.namespace), 5)
+                async with asyncio.timeout(5):
+                    listed = await self.resource.list(self.namespace)
                 break
             except (TimeoutError, grpc.aio.AioRpcError):
                 await asyncio.sleep(0.5)

@@ -380,11 +380,13 @@ async def _create_config_map(
         core_pb2.ConfigMap,
     )
     try:
-        await asyncio.wait_for(client.configmaps.create(obj), 10)
+        async with asyncio.timeout(10):
+            await client.configmaps.create(obj)
     except Exception:
         if not retry:
             raise
-        await asyncio.wait_for(client.configmaps.get(name, namespace), 10)
+        async with asyncio.timeout(10):
+            await client.configmaps.get(name, namespace)
         return
 
 

@@ -325,7 +325,8 @@ async def call(channel: grpc.aio.Channel, request: FuzzRequest) -> Answer:
         request.method, request_serializer=None, response_deserializer=None
     )(request.body, timeout=CALL_TIMEOUT)
     try:
-        await asyncio.wait_for(stream.read(), WATCH_WAIT)
+        async with asyncio.timeout(WATCH_WAIT):
+            await stream.read()
     except TimeoutError:
         pass
     except grpc.aio.AioRpcError as e:

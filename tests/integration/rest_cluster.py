@@ -104,9 +104,8 @@ class RestCluster:
             stderr=asyncio.subprocess.PIPE,
         )
         try:
-            out, err = await asyncio.wait_for(
-                process.communicate(stdin.encode() if stdin is not None else None), timeout
-            )
+            async with asyncio.timeout(timeout):
+                out, err = await process.communicate(stdin.encode() if stdin is not None else None)
         except TimeoutError:
             process.kill()
             await process.wait()

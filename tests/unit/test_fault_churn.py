@@ -35,7 +35,8 @@ async def test_a_delete_unanswered_when_the_churn_stops_leaves_its_pod_unknown()
     client = _Client()
     churn = PodChurn(client, "default")  # type: ignore[arg-type]
     writing = asyncio.create_task(churn.run(rate=1000))
-    await asyncio.wait_for(client.pods.delete_sent.wait(), 5)
+    async with asyncio.timeout(5):
+        await client.pods.delete_sent.wait()
     await stop_task(writing)
 
     [victim] = client.pods.deleting
@@ -46,7 +47,7 @@ async def test_a_delete_unanswered_when_the_churn_stops_leaves_its_pod_unknown()
 
 
 async def test_stop_task_stops_a_task_that_swallowed_its_first_cancel() -> None:
-    """As a writer in asyncio.wait_for on Python 3.11 does when its call completes just as it is
+    """As a writer in Python 3.11's asyncio.wait_for did when its call completed just as it was
     cancelled: the first cancel is lost, and the task would loop on for ever."""
     swallowed = asyncio.Event()
 

@@ -34,9 +34,8 @@ async def _upgrade(
     if parts.scheme not in ("http", "") or not parts.hostname:
         raise ContainerRuntimeError(f"unsupported streaming URL {url!r}")
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname, parts.port or 80), CONNECT_TIMEOUT
-        )
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
     except (OSError, TimeoutError) as e:
         raise ContainerRuntimeError(f"cannot reach the runtime's streaming server: {e}") from e
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -53,7 +52,8 @@ async def _upgrade(
     writer.write("\r\n".join(request).encode())
     try:
         await writer.drain()
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CONNECT_TIMEOUT)
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            head = await reader.readuntil(b"\r\n\r\n")
     except (OSError, TimeoutError, asyncio.IncompleteReadError) as e:
         writer.close()
         raise ContainerRuntimeError(f"the runtime's streaming server: {e}") from e
@@ -61,7 +61,8 @@ async def _upgrade(
     if " 101 " not in f"{status_line} ":
         body = b""
         with contextlib.suppress(OSError, TimeoutError):
-            body = await asyncio.wait_for(reader.read(4096), 1)
+            async with asyncio.timeout(1):
+                body = await reader.read(4096)
         writer.close()
         message = body.decode(errors="replace").strip() or status_line
         raise ContainerRuntimeError(message)
@@ -135,9 +136,8 @@ class SpdyConnection:
         """Waits for the server to accept the stream (its SYN_REPLY), as client-go's CreateStream
         does."""
         try:
-            accepted = await asyncio.wait_for(
-                asyncio.shield(self._replies[stream_id]), CONNECT_TIMEOUT
-            )
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                accepted = await asyncio.shield(self._replies[stream_id])
         except TimeoutError:
             message = "the runtime's streaming server did not accept a stream"
             raise ContainerRuntimeError(message) from None

@@ -444,7 +444,8 @@ class DockerRuntime:
 
         try:
             # Docker cannot cancel an exec: one that times out runs on, unobserved.
-            return await asyncio.wait_for(self._call(run), timeout)
+            async with asyncio.timeout(timeout):
+                return await self._call(run)
         except TimeoutError:
             raise ExecTimeout(f"command {list(cmd)} timed out after {timeout:g}s") from None
 

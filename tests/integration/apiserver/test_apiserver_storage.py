@@ -143,7 +143,8 @@ async def test_watch_from_resource_version_sees_every_later_change_in_order(clie
     b = await client.pods.update(a)
     c = await client.pods.create(pod("w2", ns))
     d = await client.pods.delete("w1", ns)
-    await asyncio.wait_for(watcher, 10)
+    async with asyncio.timeout(10):
+        await watcher
     assert events == [
         ("ADDED", "w1", a.metadata.resource_version),
         ("MODIFIED", "w1", b.metadata.resource_version),
@@ -177,7 +178,8 @@ async def test_bind_sets_node_and_watch_on_node_sees_pod_arrive(client: Client) 
     bound = await client.pods.get("bindme", ns)
     assert bound.spec.node_name == "node-a"
     assert [(c.type, c.status) for c in bound.status.conditions] == [("PodScheduled", "True")]
-    ev = await asyncio.wait_for(stream.__anext__(), 10)
+    async with asyncio.timeout(10):
+        ev = await stream.__anext__()
     assert (ev.type, ev.object.spec.node_name) == ("ADDED", "node-a")
     stream.cancel()
     with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -193,7 +195,8 @@ async def test_unscheduled_watch_sees_pod_leave_when_bound(client: Client) -> No
         ns, resource_version=created.metadata.resource_version, field_selector="spec.nodeName="
     )
     await client.bind(ns, "leaver", "node-a")
-    ev = await asyncio.wait_for(stream.__anext__(), 10)
+    async with asyncio.timeout(10):
+        ev = await stream.__anext__()
     stream.cancel()
     assert (ev.type, ev.object.metadata.name) == ("DELETED", "leaver")
 
@@ -281,7 +284,8 @@ async def test_watch_from_compacted_revision_is_out_of_range(
     etcd.etcdctl("compact", first.metadata.resource_version)
     stream = client.pods.watch(ns, resource_version="2")
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await asyncio.wait_for(stream.__anext__(), 10)
+        async with asyncio.timeout(10):
+            await stream.__anext__()
     assert err.value.code() == grpc.StatusCode.OUT_OF_RANGE
     assert "too old resource version: 2" in (err.value.details() or "")
 

@@ -85,9 +85,8 @@ async def kubectl_with(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(
-        process.communicate(stdin.encode() if stdin is not None else None), 60
-    )
+    async with asyncio.timeout(60):
+        out, err = await process.communicate(stdin.encode() if stdin is not None else None)
     assert process.returncode is not None
     return Ran(process.returncode, out.decode(), err.decode())
 

@@ -25,7 +25,8 @@ def watch_threads() -> int:
 async def next_events(stream: AsyncIterator[list[WatchEvent] | int]) -> list[WatchEvent]:
     """The next events of the watch (progress notifications skipped)."""
     while True:
-        item = await asyncio.wait_for(anext(stream), 10)
+        async with asyncio.timeout(10):
+            item = await anext(stream)
         if isinstance(item, list):
             return item
 

@@ -48,7 +48,8 @@ async def test_events_are_read_from_etcd_and_watched_like_any_resource(
     first.count = 2
     updated = await client.events.update(first)
     assert updated.count == 2
-    await asyncio.wait_for(watcher, 10)
+    async with asyncio.timeout(10):
+        await watcher
     assert seen == [
         ("ADDED", "a.1", "Scheduled"),
         ("ADDED", "b.1", "Pulled"),

@@ -151,7 +151,8 @@ async def test_an_eviction_spends_a_disruption_and_marks_the_pod(
                 return event.object
         raise AssertionError("the watch ended")
 
-    spent = await asyncio.wait_for(recorded(), 10)
+    async with asyncio.timeout(10):
+        spent = await recorded()
     watch.cancel()
     assert spent.status.disruptions_allowed == 0
     assert list(spent.status.disrupted_pods) == ["a"]

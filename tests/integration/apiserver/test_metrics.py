@@ -136,7 +136,8 @@ async def test_a_watch_is_long_running_until_it_ends(
     before = await scrape(metrics_endpoint)
     stream = client.pods.watch(namespace)
     await client.pods.create(pod("watched", namespace))
-    event = await asyncio.wait_for(anext(stream), 10)
+    async with asyncio.timeout(10):
+        event = await anext(stream)
     assert event.object.metadata.name == "watched"
 
     during = await scrape(metrics_endpoint)

@@ -115,7 +115,8 @@ async def timed_renewals(
     latencies = []
     while time.monotonic() < until:
         start = time.monotonic()
-        assert await asyncio.wait_for(renew(), deadline), "renewal refused"
+        async with asyncio.timeout(deadline):
+            assert await renew(), "renewal refused"
         latencies.append(time.monotonic() - start)
         await asyncio.sleep(max(RENEW_EVERY - latencies[-1], 0))
     return latencies

@@ -22,7 +22,7 @@ from podplane.apimachinery import manifest, resources
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer
 from tests.integration.control_plane import etcd_process, running_apiserver
-from tests.support import EtcdProcess, eventually, free_port, new_namespace
+from tests.support import EtcdProcess, eventually, free_port, new_namespace, within
 
 Change = tuple[str, str, str]  # (type, name, resourceVersion)
 
@@ -182,7 +182,8 @@ async def test_informer_relists_after_compaction_and_misses_nothing(etcd: EtcdPr
                 deleted: list[str] = []
                 informer.add_handler(on_delete=lambda p: deleted.append(p.metadata.name))
                 async with background(informer.run()):
-                    await asyncio.wait_for(informer.wait_synced(), 10)
+                    async with asyncio.timeout(10):
+                        await informer.wait_synced()
 
                     # Its list (resourceVersion "0", as client-go's first one) is served by the
                     # watch cache, which may be a moment behind etcd; its watch brings the rest.
@@ -343,7 +344,8 @@ async def test_many_client_watches_share_one_etcd_watch(
     streams = [client.pods.watch(ns) for _ in range(200)]
     marker = await client.pods.create(pod("marker", ns))
     for s in streams:
-        ev = await asyncio.wait_for(s.__anext__(), 10)
+        async with asyncio.timeout(10):
+            ev = await s.__anext__()
         assert ev.object.metadata.uid == marker.metadata.uid
     assert etcd_watchers(etcd) - before <= 2
     for s in streams:
@@ -388,7 +390,7 @@ async def test_a_watch_catching_up_gets_its_events_in_batches_every_one_in_order
     assert await messages(allow_batches=False) == (250, expected)
     # podplane's client asks for batches and hands them out one event at a time.
     stream = client.pods.watch(ns, resource_version=rv)
-    seen = [await asyncio.wait_for(stream.__anext__(), 10) for _ in expected]
+    seen = [await within(10, anext(stream)) for _ in expected]
     stream.cancel()
     assert [
         (e.type, e.object.metadata.name, e.object.metadata.resource_version) for e in seen

@@ -138,7 +138,8 @@ async def test_official_client_watches_custom_objects(
     await in_thread(objects.create_namespaced_custom_object, *args, crontab(group, "w"))
     await in_thread(objects.patch_namespaced_custom_object, *args, "w", {"spec": {"image": "2"}})
     await in_thread(objects.delete_namespaced_custom_object, *args, "w")
-    await asyncio.wait_for(follower, 15)
+    async with asyncio.timeout(15):
+        await follower
     assert seen == [("ADDED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
 
 
@@ -292,7 +293,8 @@ async def test_podplane_client_and_a_cluster_scoped_kind(cluster: RestCluster) -
     stored = await regions.update(updated)
     assert json.loads(stored.content) == {"spec": {"zones": ["a", "b"]}}
     assert stored.metadata.generation == 2
-    event = await asyncio.wait_for(anext(events), 10)
+    async with asyncio.timeout(10):
+        event = await anext(events)
     assert event.type == "MODIFIED"
     assert event.object.metadata.resource_version == stored.metadata.resource_version
     events.cancel()

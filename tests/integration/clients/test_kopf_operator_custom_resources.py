@@ -101,7 +101,8 @@ class Operator:
         if self.proc.returncode is None:
             self.proc.terminate()
             try:
-                await asyncio.wait_for(self.proc.wait(), 30)
+                async with asyncio.timeout(30):
+                    await self.proc.wait()
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()

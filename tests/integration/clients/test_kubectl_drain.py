@@ -98,7 +98,8 @@ async def create_budget(cluster: RestCluster, ns: str) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
     assert process.returncode == 0, err.decode()[-3000:]
     assert out.decode() == "poddisruptionbudget.policy/web created\n"
     assert f"Content-Type: {MEDIA_TYPE}" in err.decode(), "kubectl sent no protobuf body"

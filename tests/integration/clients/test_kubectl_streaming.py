@@ -57,7 +57,8 @@ current-context: c
             stderr=asyncio.subprocess.PIPE,
             env={**self.env, **(env or {})},
         )
-        out, err = await asyncio.wait_for(proc.communicate(stdin or b""), 60)
+        async with asyncio.timeout(60):
+            out, err = await proc.communicate(stdin or b"")
         assert proc.returncode is not None
         return proc.returncode, out, err
 
@@ -156,7 +157,8 @@ async def test_exec_in_a_terminal_follows_its_size(kubectl: Kubectl) -> None:
         # one; asked again, the shell sees the new one.
         await size_shown(rb"50 130")
         os.write(master, b"exit 3\r")
-        assert await asyncio.wait_for(proc.wait(), 30) == 3
+        async with asyncio.timeout(30):
+            assert await proc.wait() == 3
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -177,7 +179,8 @@ async def port_forward(kubectl: Kubectl, remote: int) -> tuple[asyncio.subproces
         env=kubectl.env,
     )
     assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    async with asyncio.timeout(30):
+        line = await proc.stdout.readline()
     match = re.match(rb"Forwarding from 127\.0\.0\.1:(\d+) -> " + str(remote).encode(), line)
     assert match, line
     return proc, int(match.group(1))
@@ -205,7 +208,8 @@ async def test_port_forward_to_a_port_nothing_listens_on(kubectl: Kubectl) -> No
             await asyncio.to_thread(http_get, port)
         # kubectl prints the kubelet's error and gives up the session.
         assert proc.stderr is not None
-        err = await asyncio.wait_for(proc.stderr.read(), 30)
+        async with asyncio.timeout(30):
+            err = await proc.stderr.read()
     finally:
         if proc.returncode is None:
             proc.terminate()

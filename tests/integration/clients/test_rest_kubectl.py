@@ -143,15 +143,19 @@ async def test_get_watch_prints_the_change(cluster: RestCluster) -> None:
     )
     assert watch.stdout is not None
     try:
-        header = (await asyncio.wait_for(watch.stdout.readline(), 30)).decode()
+        async with asyncio.timeout(30):
+            header = (await watch.stdout.readline()).decode()
         assert columns(header) == ["EVENT", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-        added = (await asyncio.wait_for(watch.stdout.readline(), 30)).decode()
+        async with asyncio.timeout(30):
+            added = (await watch.stdout.readline()).decode()
         assert columns(added)[:2] == ["ADDED", "web"]
         await cluster.kubectl_ok("label", "-n", ns, "pod", "web", "seen=yes")
-        modified = (await asyncio.wait_for(watch.stdout.readline(), 30)).decode()
+        async with asyncio.timeout(30):
+            modified = (await watch.stdout.readline()).decode()
         assert columns(modified)[:4] == ["MODIFIED", "web", "0/1", "Pending"]
         await cluster.kubectl_ok("delete", "-n", ns, "pod", "web")
-        deleted = (await asyncio.wait_for(watch.stdout.readline(), 30)).decode()
+        async with asyncio.timeout(30):
+            deleted = (await watch.stdout.readline()).decode()
         assert columns(deleted)[:2] == ["DELETED", "web"]
     finally:
         watch.terminate()
@@ -240,7 +244,8 @@ async def test_delete_wait_and_wait_for_delete(cluster: RestCluster) -> None:
     assert (
         deleted == f'pod "one" deleted from {ns} namespace\npod "two" deleted from {ns} namespace\n'
     )
-    out, err = await asyncio.wait_for(waiter.communicate(), 40)
+    async with asyncio.timeout(40):
+        out, err = await waiter.communicate()
     assert waiter.returncode == 0, err.decode()
     assert out.decode() == "pod/two condition met\n"
     gone = await cluster.kubectl("get", "-n", ns, "pod", "one")

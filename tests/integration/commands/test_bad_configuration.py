@@ -21,7 +21,8 @@ async def _run(*argv: str, timeout: float = 30) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    async with asyncio.timeout(timeout):
+        out, err = await process.communicate()
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 

@@ -133,8 +133,10 @@ async def test_foreground_deletion_deletes_the_pods_before_the_replica_set(clien
                         return revisions
             return revisions
 
-        [rs_deleted] = await asyncio.wait_for(deletion_revision(rs_events, 1), 30)
-        pods_deleted = await asyncio.wait_for(deletion_revision(pod_events, 3), 5)
+        async with asyncio.timeout(30):
+            [rs_deleted] = await deletion_revision(rs_events, 1)
+        async with asyncio.timeout(5):
+            pods_deleted = await deletion_revision(pod_events, 3)
         assert max(pods_deleted) < rs_deleted
         assert not await pods_in(client, ns)
 
@@ -257,12 +259,10 @@ async def test_foreground_deletion_cascades_level_by_level(client: Client) -> No
             stream.cancel()
             return revisions
 
-        pods, [rs_deleted], [deployment_deleted] = await asyncio.wait_for(
-            asyncio.gather(
+        async with asyncio.timeout(30):
+            pods, [rs_deleted], [deployment_deleted] = await asyncio.gather(
                 deleted_at(streams[0], 2), deleted_at(streams[1], 1), deleted_at(streams[2], 1)
-            ),
-            30,
-        )
+            )
         assert max(pods) < rs_deleted < deployment_deleted
 
 

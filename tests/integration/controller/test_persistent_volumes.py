@@ -80,7 +80,8 @@ async def running_cluster(
                 LocalPathProvisioner(client, informers, base_dir=str(base)),
             )
             async with running(*controllers, scheduler):
-                await asyncio.wait_for(scheduler.wait_synced(), 20)
+                async with asyncio.timeout(20):
+                    await scheduler.wait_synced()
 
                 # The provisioner creates the default class as it starts; claims made before
                 # the apiserver's watch cache, which DefaultStorageClass admission reads, holds

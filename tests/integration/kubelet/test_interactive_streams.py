@@ -19,6 +19,7 @@ from podplane.streaming.sessions import (
     KubeletStreamError,
     PortForwardConnection,
 )
+from tests.support import within
 
 
 async def read_all(session: ContainerSession) -> dict[str, bytes]:
@@ -43,7 +44,8 @@ async def test_an_interactive_shell_in_a_terminal(
     assert session.tty
     await session.send_stdin(b"echo hi\n")
     await session.send_stdin(b"exit 3\n")
-    out = await asyncio.wait_for(read_all(session), 30)
+    async with asyncio.timeout(30):
+        out = await read_all(session)
     assert b"hi\r\n" in out["stdout"] and out["stderr"] == b""
     assert session.exit_code == 3
 
@@ -62,7 +64,8 @@ async def test_a_resize_is_what_stty_reports(
     )
     await session.resize(123, 45)
     await session.send_stdin(b"stty size; exit\n")
-    out = await asyncio.wait_for(read_all(session), 30)
+    async with asyncio.timeout(30):
+        out = await read_all(session)
     assert b"45 123" in out["stdout"]
     assert session.exit_code == 0
 
@@ -82,10 +85,11 @@ async def test_an_exec_without_a_terminal_reads_stdin_to_its_end(
     await session.send_stdin(b"one\n")
     await session.send_stdin(b"two\n")
     await session.close_stdin()
-    assert await asyncio.wait_for(read_all(session), 30) == {
-        "stdout": b"one\ntwo\n",
-        "stderr": b"done\n",
-    }
+    async with asyncio.timeout(30):
+        assert await read_all(session) == {
+            "stdout": b"one\ntwo\n",
+            "stderr": b"done\n",
+        }
     assert session.exit_code == 4
 
 
@@ -100,7 +104,8 @@ async def test_an_attach_to_a_container_reading_stdin(
         stdin=True,
     )
     await session.send_stdin(b"x\n")
-    out = await asyncio.wait_for(read_all(session), 30)
+    async with asyncio.timeout(30):
+        out = await read_all(session)
     assert out["stdout"] == b"got x\n"
     assert session.exit_code == 5
 
@@ -111,7 +116,7 @@ async def http_get(stub: kubelet_pb2_grpc.KubeletStub, namespace: str, port: int
     )
     await connection.write(b"GET / HTTP/1.0\r\n\r\n")
     answer = b""
-    while data := await asyncio.wait_for(connection.read(), 30):
+    while data := await within(30, connection.read()):
         answer += data
     await connection.close()
     return answer

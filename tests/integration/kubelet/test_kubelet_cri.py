@@ -38,7 +38,7 @@ from podplane.api.core.v1 import core_pb2
 from tests.integration.cri_containerd import SUBNET
 from tests.integration.kubelet_docker import make_pod
 from tests.integration.syncer_node import Node
-from tests.support import eventually
+from tests.support import eventually, within
 
 PAUSE = "podplane/pause:3.9"
 BUSYBOX = "busybox:latest"
@@ -362,14 +362,16 @@ async def test_exec_streams_stdin_output_and_the_exit_code(cri_runtime: CriRunti
         await process.write_stdin(b"piped ")
         await process.write_stdin(b"in\n")
         await process.close_stdin()  # cat reads end-of-file
-        assert await asyncio.wait_for(output_of(process), 20) == (b"piped in\n", b"done\n", 3)
+        async with asyncio.timeout(20):
+            assert await output_of(process) == (b"piped in\n", b"done\n", 3)
         await process.close()
 
         tty = await cri_runtime.exec_interactive(
             container, ["sh", "-c", "sleep 1; stty size"], StreamOptions(stdin=True, tty=True)
         )
         await tty.resize(TerminalSize(width=91, height=17))
-        out, err, code = await asyncio.wait_for(output_of(tty), 20)
+        async with asyncio.timeout(20):
+            out, err, code = await output_of(tty)
         assert code == 0 and err == b""
         assert out == b"17 91\r\n"  # the terminal, resized before the command asks
         await tty.close()
@@ -378,7 +380,8 @@ async def test_exec_streams_stdin_output_and_the_exit_code(cri_runtime: CriRunti
             missing = await cri_runtime.exec_interactive(
                 container, ["no-such-binary"], StreamOptions()
             )
-            await asyncio.wait_for(output_of(missing), 20)
+            async with asyncio.timeout(20):
+                await output_of(missing)
     finally:
         await cri_runtime.stop_pod_sandbox(sandbox, 0)
         await cri_runtime.remove_pod_sandbox(sandbox)
@@ -393,7 +396,8 @@ async def test_attach_reaches_the_containers_own_process(cri_runtime: CriRuntime
             container, StreamOptions(stdin=True, stdout=True, stderr=True)
         )
         await process.write_stdin(b"hello\n")
-        out, _, code = await asyncio.wait_for(output_of(process), 20)
+        async with asyncio.timeout(20):
+            out, _, code = await output_of(process)
         assert (out, code) == (b"got hello\n", 4)
         await process.close()
     finally:
@@ -418,7 +422,8 @@ async def test_attach_with_stdin_gets_both_streams_whole(cri_runtime: CriRuntime
         )
         await process.write_stdin(b"w\n")
         await process.close_stdin()
-        out, err, code = await asyncio.wait_for(output_of(process), 30)
+        async with asyncio.timeout(30):
+            out, err, code = await output_of(process)
         await process.close()
         expected = "".join(f"{n}\n" for n in range(1, 30001)).encode()
         assert (len(out), out[-12:], err, code) == (len(expected), expected[-12:], b"err w\n", 0)
@@ -443,7 +448,7 @@ async def test_port_forward_dials_localhost_in_the_pod(cri_runtime: CriRuntime) 
         connection = await cri_runtime.dial_pod_port(sandbox, 8080)
         await connection.write(b"GET /i HTTP/1.0\r\n\r\n")
         answer = b""
-        while chunk := await asyncio.wait_for(connection.read(), 10):
+        while chunk := await within(10, connection.read()):
             answer += chunk
         await connection.close()
         assert answer.startswith(b"HTTP/1.") and answer.endswith(b"\r\n\r\nhi\n")

@@ -95,7 +95,8 @@ class Node:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}; status: {pod.status}")
             try:
-                await asyncio.wait_for(self.changed.wait(), 0.5)
+                async with asyncio.timeout(0.5):
+                    await self.changed.wait()
             except TimeoutError:
                 pass
 

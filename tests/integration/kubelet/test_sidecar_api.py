@@ -45,7 +45,8 @@ current-context: c
         stderr=asyncio.subprocess.PIPE,
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), "KUBECONFIG": str(config)},
     )
-    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), 60)
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate(stdin.encode())
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

@@ -195,7 +195,8 @@ async def test_static_pods_run_before_any_apiserver_answers(
         )
         assert not started.done()  # the API's pods are not known yet
         async with running_apiserver(etcd, address=address):
-            await asyncio.wait_for(started, 60)
+            async with asyncio.timeout(60):
+                await started
             registered = await client.nodes.get(node)
             assert registered.metadata.name == node
 

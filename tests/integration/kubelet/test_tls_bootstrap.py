@@ -119,7 +119,8 @@ async def test_a_denied_request_stops_the_bootstrap(cluster: RestCluster, tmp_pa
                         return c.metadata.name
                 await asyncio.sleep(0.2)
 
-        name = await asyncio.wait_for(pending_request(), 30)
+        async with asyncio.timeout(30):
+            name = await pending_request()
         await cluster.kubectl_ok("certificate", "deny", name)
         with pytest.raises(Exception) as denied:
             await waiting
@@ -134,7 +135,8 @@ async def test_a_kubelet_with_a_bootstrap_token_gets_its_node_certificate(
 ) -> None:
     config = kubelet_config(cluster, tmp_path, "joined-1")
     ca_file = str(cluster.pki / "ca.crt")
-    credentials = await asyncio.wait_for(bootstrapped_credentials(config, Credentials(ca_file)), 60)
+    async with asyncio.timeout(60):
+        credentials = await bootstrapped_credentials(config, Credentials(ca_file))
     kept = Path(config.cert_dir) / CURRENT
     assert credentials.cert_file == credentials.key_file == str(kept)
     assert kept.is_symlink() and oct(kept.stat().st_mode & 0o777) == "0o600"
@@ -187,7 +189,8 @@ async def test_the_serving_certificate_is_asked_for_and_used_once_an_admin_appro
     config serves with it and checks its callers against the cluster CA."""
     config = kubelet_config(cluster, tmp_path, "joined-2")
     ca_file = str(cluster.pki / "ca.crt")
-    credentials = await asyncio.wait_for(bootstrapped_credentials(config, Credentials(ca_file)), 60)
+    async with asyncio.timeout(60):
+        credentials = await bootstrapped_credentials(config, Credentials(ca_file))
     config = dataclasses.replace(config, credentials=credentials, rotate_server_certificates=True)
     node_client = Client(config.server, timeout=10, credentials=credentials)
     try:
@@ -202,24 +205,24 @@ async def test_the_serving_certificate_is_asked_for_and_used_once_an_admin_appro
                         return c
                 await asyncio.sleep(0.2)
 
-        csr = await asyncio.wait_for(pending(), 30)
+        async with asyncio.timeout(30):
+            csr = await pending()
         assert list(csr.spec.usages) == ["digital signature", "server auth"]
         # A request csrapproving approves, made after this one: once it is approved (and
         # issued), csrapproving has seen this one too (its informer delivers requests in order,
         # its one worker takes their keys in turn), and left it pending.
         later = tmp_path / "later"
         later.mkdir()
-        await asyncio.wait_for(
-            bootstrapped_credentials(
+        async with asyncio.timeout(60):
+            await bootstrapped_credentials(
                 kubelet_config(cluster, later, "joined-3"), Credentials(ca_file)
-            ),
-            60,
-        )
+            )
         assert not (
             await cluster.grpc.certificatesigningrequests.get(csr.metadata.name)
         ).status.conditions
         await cluster.kubectl_ok("certificate", "approve", csr.metadata.name)
-        served = await asyncio.wait_for(asking, 30)
+        async with asyncio.timeout(30):
+            served = await asking
     finally:
         await node_client.close()
 

@@ -35,7 +35,8 @@ async def server(client: Client) -> AsyncIterator[ClusterDNS]:
     )
     dns_server = ClusterDNS(options, client)
     await dns_server.start()
-    await asyncio.wait_for(dns_server.wait_synced(), 30)
+    async with asyncio.timeout(30):
+        await dns_server.wait_synced()
     yield dns_server
     await dns_server.stop()
 

@@ -171,7 +171,8 @@ async def kube_proxy_runner(
         proxier = Proxier(ProxyState(NODE), iptables, config, min_sync_period=0.0, sync_period=5.0)
         kube_proxy = KubeProxy(cluster.proxy, proxier)
         tasks.append(asyncio.create_task(kube_proxy.run()))
-        await asyncio.wait_for(kube_proxy.wait_synced(), 20)
+        async with asyncio.timeout(20):
+            await kube_proxy.wait_synced()
         return proxier
 
     yield start

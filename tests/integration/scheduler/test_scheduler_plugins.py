@@ -49,7 +49,8 @@ async def cluster() -> AsyncIterator[Client]:
 async def scheduler(cluster: Client) -> AsyncIterator[Scheduler]:
     sched = Scheduler(cluster, Framework(in_tree_registry(), default_profile()))
     task = asyncio.ensure_future(sched.run())
-    await asyncio.wait_for(sched.wait_synced(), 20)
+    async with asyncio.timeout(20):
+        await sched.wait_synced()
     yield sched
     await sched.stop()
     task.cancel()

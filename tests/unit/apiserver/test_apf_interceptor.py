@@ -163,7 +163,8 @@ async def test_a_watch_waits_its_turn_then_holds_no_seat(
     await until(lambda: queues.waiting == 1)  # the watch waits for the one seat
     servicer.release.set()
     await held
-    assert (await asyncio.wait_for(first, 5)).type == "ADDED"
+    async with asyncio.timeout(5):
+        assert (await first).type == "ADDED"
     await until(lambda: queues.executing == 0)  # open, seatless
     servicer.release.clear()
     get = asyncio.ensure_future(stub.Get(meta_pb2.GetRequest(name="web")))

@@ -19,6 +19,7 @@ from apiserver.registry.generic.store import Store
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import KeyValue, WatchEvent
 from podplane.apimachinery import manifest
+from tests.support import within
 
 
 class FakeEtcd:
@@ -138,7 +139,7 @@ class Reader:
             await self.events.put(ev)
 
     async def received(self, n: int) -> list[tuple[str, str]]:
-        evs = [await asyncio.wait_for(self.events.get(), 1) for _ in range(n)]
+        evs = [await within(1, self.events.get()) for _ in range(n)]
         return [(ev.type, ev.object.metadata.name) for ev in evs]
 
 
@@ -151,7 +152,7 @@ async def reading(*streams: AsyncIterator[Any]) -> list[Reader]:
 async def received(stream: AsyncIterator[Any], n: int) -> list[tuple[str, str]]:
     return [
         (ev.type, ev.object.metadata.name)
-        for ev in [await asyncio.wait_for(stream.__anext__(), 1) for _ in range(n)]
+        for ev in [await within(1, anext(stream)) for _ in range(n)]
     ]
 
 
@@ -239,14 +240,16 @@ async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> Non
         replay_from = await c.put(pod("p0"))
         live = c.cacher.watch_batches("", max_batch=3)
         # The current state first (which registers the watcher), then what changes.
-        first = await asyncio.wait_for(live.__anext__(), 1)
+        async with asyncio.timeout(1):
+            first = await live.__anext__()
         assert [(ev.type, ev.object.metadata.name) for ev in first] == [("ADDED", "p0")]
         for i in range(1, 8):
             await c.put(pod(f"p{i}"))  # seven events queued while the stream does not read
         sizes: list[int] = []
         names: list[str] = []
         while len(names) < 7:
-            batch = await asyncio.wait_for(live.__anext__(), 1)
+            async with asyncio.timeout(1):
+                batch = await live.__anext__()
             sizes.append(len(batch))
             names += [ev.object.metadata.name for ev in batch]
         assert sizes == [3, 3, 1]
@@ -269,14 +272,14 @@ async def test_a_batch_never_ends_inside_a_revision() -> None:
         await c.put(pod("a"))
         together = await c.put_together(*(pod(f"t{i}") for i in range(4)))
         await c.put(pod("b"))
-        batches = [await asyncio.wait_for(live.__anext__(), 1) for _ in range(2)]
+        batches = [await within(1, anext(live)) for _ in range(2)]
         assert [[ev.object.metadata.name for ev in batch] for batch in batches] == [
             ["a", "t0", "t1", "t2", "t3"],  # past 3, to the end of the revision
             ["b"],
         ]
         assert {ev.object.metadata.resource_version for ev in batches[0][1:]} == {str(together)}
         replay = c.cacher.watch_batches("", WatchOptions(resource_version=str(before)), max_batch=2)
-        sizes = [len(await asyncio.wait_for(replay.__anext__(), 1)) for _ in range(2)]
+        sizes = [len(await within(1, anext(replay))) for _ in range(2)]
         assert sizes == [5, 1]
         # Without batches, one event at a time all the same.
         singles = c.cacher.watch("", WatchOptions(resource_version=str(before)))
@@ -324,7 +327,8 @@ async def test_a_busy_stream_gathers_what_arrives_within_the_batch_interval(
         assert [ev.object.metadata.name for ev in await live.__anext__()] == ["p0"]
 
         async def next_batch() -> tuple[list[str], float]:
-            batch = await asyncio.wait_for(live.__anext__(), 2)
+            async with asyncio.timeout(2):
+                batch = await live.__anext__()
             return [ev.object.metadata.name for ev in batch], loop.time()
 
         # Nothing sent for a while: the next event goes at once.
@@ -363,7 +367,7 @@ async def test_streams_without_batches_or_without_an_interval_never_wait(
         live = c.cacher.watch_batches("", max_batch=100)
         await live.__anext__()
         for i in range(1, 4):
-            pending = asyncio.create_task(asyncio.wait_for(live.__anext__(), 2))
+            pending = asyncio.create_task(within(2, anext(live)))
             await c.put(pod(f"p{i}"))
             assert [ev.object.metadata.name for ev in await pending] == [f"p{i}"]
         assert pauses == []

@@ -201,7 +201,8 @@ async def test_watch_is_long_running_while_open_and_counted_when_cancelled(
     call = stub.Watch(meta_pb2.WatchRequest())
     event = await call.read()
     assert event.type == "ADDED"
-    await asyncio.wait_for(servicer.watch_started.wait(), 5)
+    async with asyncio.timeout(5):
+        await servicer.watch_started.wait()
     assert (
         value("apiserver_longrunning_requests", verb="WATCH", resource="pods", subresource="") == 1
     )

@@ -155,7 +155,8 @@ async def test_a_busy_level_queues_then_serves_in_turn() -> None:
     assert not waiting.done()  # queued, not rejected
     assert isinstance(seats[0], Seat)
     seats[0].release()
-    served = await asyncio.wait_for(waiting, 1)
+    async with asyncio.timeout(1):
+        served = await waiting
     assert isinstance(served, Seat)
     for seat in [*seats, served]:
         assert isinstance(seat, Seat)

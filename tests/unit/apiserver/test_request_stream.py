@@ -111,7 +111,8 @@ async def answers(stream: Any, count: int) -> dict[int, meta_pb2.RequestAnswer]:
     """The next `count` answers, by id."""
     got: dict[int, meta_pb2.RequestAnswer] = {}
     while len(got) < count:
-        message = await asyncio.wait_for(stream.read(), 5)
+        async with asyncio.timeout(5):
+            message = await stream.read()
         assert message is not grpc.aio.EOF
         got.update((a.id, a) for a in message.answers)
     return got

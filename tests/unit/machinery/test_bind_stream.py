@@ -113,11 +113,13 @@ async def test_a_broken_stream_fails_its_unanswered_binds_and_the_next_opens_ano
         binds = BindStream(client)
         try:
             held = asyncio.ensure_future(binds.bind("ns", "held", "node-1"))
-            await asyncio.wait_for(pods.held.wait(), 5)
+            async with asyncio.timeout(5):
+                await pods.held.wait()
             # The server ends every call: the held bind's stream breaks under it.
             await server.stop(0)
             with pytest.raises(grpc.aio.AioRpcError) as err:
-                await asyncio.wait_for(held, 5)
+                async with asyncio.timeout(5):
+                    await held
             assert err.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
             assert pods.bound == []
             # A server on the same port again: the next bind opens a new stream.
@@ -142,7 +144,8 @@ async def test_closing_fails_the_binds_not_answered(
     async with Client(f"127.0.0.1:{port}", timeout=10) as client:
         binds = BindStream(client)
         held = asyncio.ensure_future(binds.bind("ns", "held", "node-1"))
-        await asyncio.wait_for(pods.held.wait(), 5)
+        async with asyncio.timeout(5):
+            await pods.held.wait()
         await binds.close()
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await held

@@ -141,7 +141,8 @@ async def test_the_cache_sync_waits_for_every_started_informers_first_list(
         assert informers.informer_for(resources.POD).has_synced
         assert not nodes.has_synced and not synced.done()
         release.set()
-        await asyncio.wait_for(synced, 5)
+        async with asyncio.timeout(5):
+            await synced
         assert nodes.has_synced
     finally:
         await informers.shutdown()

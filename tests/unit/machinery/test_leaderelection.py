@@ -212,7 +212,8 @@ async def test_a_standby_follows_the_lease_through_a_watch_and_takes_it_at_its_r
     assert leases.gets == 2
     assert not standby.done() and b.leader == "a"
     assert await a.release()  # a read and a write: the standby sees it, and takes the lease
-    await asyncio.wait_for(standby, 5)
+    async with asyncio.timeout(5):
+        await standby
     assert leases.gets == 4 and leases.watches == []
     assert b.is_leader() and leases.lease().spec.holder_identity == "b"
 
@@ -232,7 +233,8 @@ async def test_a_watching_standby_takes_a_lease_whose_holder_stopped_renewing() 
     )
     assert await a.try_acquire_or_renew()
     started = time.monotonic()
-    await asyncio.wait_for(b.acquire(), 5)  # the leader never renews
+    async with asyncio.timeout(5):
+        await b.acquire()
     waited = time.monotonic() - started
     assert 0.3 <= waited < 2, waited
     assert leases.gets == 3  # the leader's, then the standby's first read and its last
@@ -314,11 +316,13 @@ async def test_run_leads_then_cancels_the_work_and_raises_when_renewals_fail() -
             raise
 
     running = asyncio.create_task(a.run(work))
-    await asyncio.wait_for(started.wait(), 2)
+    async with asyncio.timeout(2):
+        await started.wait()
     assert a.is_leader()
     leases.failing = True
     with pytest.raises(LeadershipLost, match="leaderelection lost"):
-        await asyncio.wait_for(running, 2)
+        async with asyncio.timeout(2):
+            await running
     assert cancelled.is_set() and not a.is_leader()
 
 
@@ -335,7 +339,8 @@ async def test_run_cancelled_stops_the_work_and_releases() -> None:
         await asyncio.sleep(3600)
 
     running = asyncio.create_task(a.run(work))
-    await asyncio.wait_for(started.wait(), 2)
+    async with asyncio.timeout(2):
+        await started.wait()
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running

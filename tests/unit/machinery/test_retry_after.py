@@ -123,7 +123,8 @@ async def test_at_most_ten_retries(
     servicer.refusals = 1000
     async with Client(target, timeout=600) as client:
         with pytest.raises(grpc.aio.AioRpcError):
-            await asyncio.wait_for(client.pods.create(core_pb2.Pod()), 60)
+            async with asyncio.timeout(60):
+                await client.pods.create(core_pb2.Pod())
     assert servicer.calls["Create"] == 1 + MAX_RETRIES
 
 

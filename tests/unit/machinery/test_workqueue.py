@@ -32,7 +32,8 @@ async def test_rate_limited_back_off_grows_and_forget_resets() -> None:
     q.add_rate_limited("a")
     q.add_rate_limited("a")
     assert q.num_requeues("a") == 2
-    got = await asyncio.wait_for(q.get(), 1)
+    async with asyncio.timeout(1):
+        got = await q.get()
     assert got == "a"
     q.done("a")
     q.forget("a")
@@ -45,7 +46,8 @@ async def test_shutdown_wakes_waiting_workers() -> None:
     await asyncio.sleep(0)
     await q.shutdown()
     with pytest.raises(ShutDown):
-        await asyncio.wait_for(waiter, 1)
+        async with asyncio.timeout(1):
+            await waiter
 
 
 async def test_run_worker_processes_keys_one_at_a_time_until_shutdown() -> None:
@@ -64,7 +66,8 @@ async def test_run_worker_processes_keys_one_at_a_time_until_shutdown() -> None:
     for _ in range(50):
         await asyncio.sleep(0)
     await q.shutdown()
-    await asyncio.wait_for(worker, 1)
+    async with asyncio.timeout(1):
+        await worker
     assert seen == ["a", "b", "a"]
 
 
@@ -73,7 +76,8 @@ async def test_a_key_added_after_waits_for_the_sooner_of_two_times() -> None:
     q.add_after("a", 60.0)
     q.add_after("a", 0.01)  # sooner: replaces the wait
     q.add_after("a", 30.0)  # later than the one waiting: nothing more
-    assert await asyncio.wait_for(q.get(), 1) == "a"
+    async with asyncio.timeout(1):
+        assert await q.get() == "a"
     q.done("a")
     await asyncio.sleep(0.05)
     assert len(q) == 0  # the later times were not kept
@@ -90,7 +94,8 @@ async def test_each_key_added_wakes_one_waiting_worker() -> None:
     assert sorted(w.result() for w in workers if w.done()) == ["a", "b"]
     (idle,) = [w for w in workers if not w.done()]
     q.add("c")
-    assert await asyncio.wait_for(idle, 1) == "c"
+    async with asyncio.timeout(1):
+        assert await idle == "c"
 
 
 async def test_a_worker_cancelled_as_it_is_woken_passes_the_key_on() -> None:
@@ -100,4 +105,5 @@ async def test_a_worker_cancelled_as_it_is_woken_passes_the_key_on() -> None:
     await asyncio.sleep(0)
     q.add("a")  # wakes the first worker...
     first.cancel()  # ...which is cancelled before it takes the key
-    assert await asyncio.wait_for(second, 1) == "a"
+    async with asyncio.timeout(1):
+        assert await second == "a"

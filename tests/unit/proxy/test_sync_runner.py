@@ -124,3 +124,18 @@ def test_bad_limits_are_refused() -> None:
 
     with pytest.raises(ValueError, match="burst"):
         BoundedFrequencyRunner("test", nothing, 1.0, 10.0, burst=0)
+
+
+async def test_a_cancel_that_comes_as_a_run_is_asked_for_stops_the_loop() -> None:
+    """kube-proxy stops its runner by cancelling it. A cancel in the same turn of the event loop
+    as the wake-up it waits for must not be lost (Python 3.11's asyncio.wait_for lost it: the
+    loop ran on, and the proxy's shutdown waited for ever)."""
+    runner = BoundedFrequencyRunner("test", Recorder(), min_interval=0, max_interval=60)
+    task = asyncio.create_task(runner.loop())
+    await asyncio.sleep(0.05)  # waiting for a request
+    runner.run()
+    await asyncio.sleep(0)  # the wake-up is under way
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done, "the runner loops on after its cancel"
+    assert task.cancelled()

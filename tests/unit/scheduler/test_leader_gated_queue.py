@@ -20,7 +20,8 @@ async def test_a_standby_queues_pods_but_hands_none_out_until_it_leads() -> None
     assert not popping.done() and queue.pending()["active"] == 2
 
     leading = asyncio.ensure_future(queue.lead())
-    assert (await asyncio.wait_for(popping, 1)).pod.metadata.name == "a"
+    async with asyncio.timeout(1):
+        assert (await popping).pod.metadata.name == "a"
     assert queue.leading
     leading.cancel()
     await asyncio.gather(leading, return_exceptions=True)
@@ -58,15 +59,18 @@ async def test_close_ends_pop_leading_or_not() -> None:
         queue.close()
         if not leading:
             with pytest.raises(QueueClosed):
-                await asyncio.wait_for(popping, 1)
+                async with asyncio.timeout(1):
+                    await popping
         with pytest.raises(QueueClosed):  # what it holds is no longer handed out
-            await asyncio.wait_for(queue.pop(), 1)
+            async with asyncio.timeout(1):
+                await queue.pop()
 
 
 async def test_without_leader_election_the_queue_is_open() -> None:
     queue = LeaderGatedQueue()
     queue.add(pod("p"))
-    assert (await asyncio.wait_for(queue.pop(), 1)).pod.metadata.name == "p"
+    async with asyncio.timeout(1):
+        assert (await queue.pop()).pod.metadata.name == "p"
 
 
 async def test_no_pod_is_handed_out_once_the_lease_has_run_out() -> None:
@@ -76,7 +80,8 @@ async def test_no_pod_is_handed_out_once_the_lease_has_run_out() -> None:
     queue = LeaderGatedQueue(lease_valid=lambda: valid)
     leading = asyncio.ensure_future(queue.lead())
     queue.add(pod("a"))
-    assert (await asyncio.wait_for(queue.pop(), 1)).pod.metadata.name == "a"
+    async with asyncio.timeout(1):
+        assert (await queue.pop()).pod.metadata.name == "a"
     valid = False
     queue.add(pod("b"))
     popping = asyncio.ensure_future(queue.pop())

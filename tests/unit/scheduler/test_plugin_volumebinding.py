@@ -371,7 +371,8 @@ async def test_pre_bind_annotates_the_claim_and_waits_for_it_to_be_bound() -> No
     done.metadata.resource_version = "9"
     listers.lister(resources.PERSISTENT_VOLUME).objects["pvc-uid-data"] = pv
     listers.lister(resources.PERSISTENT_VOLUME_CLAIM).objects["default/data"] = done
-    status = await asyncio.wait_for(task, 2)
+    async with asyncio.timeout(2):
+        status = await task
     assert status.is_success
 
 
@@ -396,7 +397,8 @@ async def test_pre_bind_fails_when_the_provisioner_gives_the_node_up() -> None:
     failed = claim(cls="standard")  # the annotation removed: provisioning failed there
     failed.metadata.resource_version = "9"
     listers.lister(resources.PERSISTENT_VOLUME_CLAIM).objects["default/data"] = failed
-    status = await asyncio.wait_for(task, 2)
+    async with asyncio.timeout(2):
+        status = await task
     assert status.is_error
     assert status.message == 'binding volumes: provisioning failed for PVC "data"'
     # Nothing stays assumed.

@@ -79,7 +79,8 @@ def run_scheduler() -> Iterator[Callable[[Scheduler], Awaitable[None]]]:
 
     async def start(scheduler: Scheduler) -> None:
         tasks.append(asyncio.ensure_future(scheduler.run()))
-        await asyncio.wait_for(scheduler.wait_synced(), 5)
+        async with asyncio.timeout(5):
+            await scheduler.wait_synced()
 
     yield start
     for task in tasks:

@@ -31,7 +31,8 @@ def run_scheduler() -> Any:
             flush_interval=0.01,
         )
         started.append((scheduler, asyncio.ensure_future(scheduler.run())))
-        await asyncio.wait_for(scheduler.wait_synced(), 5)
+        async with asyncio.timeout(5):
+            await scheduler.wait_synced()
         return scheduler
 
     yield start

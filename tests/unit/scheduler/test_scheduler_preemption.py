@@ -34,7 +34,8 @@ async def run_scheduler() -> AsyncIterator[Start]:
             flush_interval=0.01,
         )
         started.append((scheduler, asyncio.ensure_future(scheduler.run())))
-        await asyncio.wait_for(scheduler.wait_synced(), 5)
+        async with asyncio.timeout(5):
+            await scheduler.wait_synced()
         return scheduler
 
     yield start

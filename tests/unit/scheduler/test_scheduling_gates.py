@@ -70,7 +70,8 @@ async def test_a_gated_pod_waits_until_its_last_gate_is_removed() -> None:
     free = ungated(one_left, "b")
     queue.update(one_left, free)
     assert queue.where(p) == "active" and queue.pending()["gated"] == 0
-    popped = await asyncio.wait_for(queue.pop(), 1)
+    async with asyncio.timeout(1):
+        popped = await queue.pop()
     assert popped.pod.metadata.name == "p" and popped.attempts == 1
 
 

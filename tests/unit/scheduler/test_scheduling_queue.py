@@ -63,7 +63,8 @@ async def test_pop_waits_for_a_pod(queue: SchedulingQueue) -> None:
     await asyncio.sleep(0.01)
     assert not waiting.done()
     queue.add(pod("late"))
-    assert (await asyncio.wait_for(waiting, 1)).pod.metadata.name == "late"
+    async with asyncio.timeout(1):
+        assert (await waiting).pod.metadata.name == "late"
 
 
 async def test_close_wakes_pop(queue: SchedulingQueue) -> None:
@@ -71,7 +72,8 @@ async def test_close_wakes_pop(queue: SchedulingQueue) -> None:
     await asyncio.sleep(0)
     queue.close()
     with pytest.raises(QueueClosed):
-        await asyncio.wait_for(waiting, 1)
+        async with asyncio.timeout(1):
+            await waiting
 
 
 @pytest.mark.parametrize("attempts, seconds", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 10), (9, 10)])

@@ -92,7 +92,8 @@ async def test_an_interactive_shell_that_exits_3() -> None:
     await settle()
     session.output.put_nowait(("stdout", b"hi\r\n"))
     session.output.put_nowait(None)
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
     assert session.stdin == b"echo hi\nexit 3\n"
     assert session.events == [("resize", 100, 30)]
     connected, output, status = socket.to_client
@@ -110,7 +111,8 @@ async def test_stdin_close_and_separate_stderr() -> None:
     assert session.events == ["stdin closed"]
     session.output.put_nowait(("stderr", b"oops\n"))
     session.output.put_nowait(None)
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
     assert socket.to_client == [b"\x01", b"\x02oops\n", b'\x03{"metadata":{},"status":"Success"}']
 
 
@@ -118,7 +120,8 @@ async def test_the_client_going_away_closes_the_session_without_a_status() -> No
     socket, session = Socket(), FakeSession()
     task = relay(socket, session, StreamOptions(stdin=True, tty=True))
     socket.from_client.put_nowait(None)
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
     assert session.closed.is_set()
     assert socket.to_client == [b"\x01"]
 
@@ -127,7 +130,8 @@ async def test_an_attach_ends_in_success_whatever_the_exit_code() -> None:
     socket, session = Socket(), FakeSession(exit_code=1)
     task = relay(socket, session, StreamOptions(), protocol=rc.V4, attach=True)
     session.output.put_nowait(None)
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
     assert socket.to_client[-1] == b'\x03{"metadata":{},"status":"Success"}'
 
 
@@ -137,16 +141,14 @@ async def test_a_session_the_kubelet_refuses_is_a_failure_status() -> None:
     async def refused() -> FakeSession:
         raise KubeletStreamError(grpc.StatusCode.NOT_FOUND, 'pods "nope" not found')
 
-    await asyncio.wait_for(
-        relay_remotecommand(
+    async with asyncio.timeout(5):
+        await relay_remotecommand(
             rc.PROTOCOLS[rc.V5],
             StreamOptions(stdout=False, stderr=False),
             refused,
             socket.receive,
             socket.send,
-        ),
-        5,
-    )
+        )
     first, status = socket.to_client
     assert first == b"\x03"  # nothing to write on stdout or stderr: the error channel
     assert isinstance(status, bytes)
@@ -164,5 +166,6 @@ async def test_base64_clients_get_text_messages() -> None:
     task = relay(socket, session, StreamOptions(), protocol=rc.V4_BASE64)
     session.output.put_nowait(("stdout", b"hi"))
     session.output.put_nowait(None)
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
     assert socket.to_client[:2] == ["1", "1aGk="]

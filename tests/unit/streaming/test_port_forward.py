@@ -63,7 +63,8 @@ class Kubectl:
         self.incoming.put_nowait(b"".join(self.encoder.encode(frame) for frame in frames))
 
     async def next(self) -> f.Frame:
-        return await asyncio.wait_for(self.frames.get(), 5)
+        async with asyncio.timeout(5):
+            return await self.frames.get()
 
     async def next_frames(self, count: int) -> list[f.Frame]:
         return [await self.next() for _ in range(count)]
@@ -77,7 +78,8 @@ async def kubectl() -> AsyncIterator[Kubectl]:
     )
     yield client
     client.incoming.put_nowait(b"")
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
 
 
 def headers(kind: str, port: str = "80", request: str | None = "0") -> dict[str, list[str]]:
@@ -101,7 +103,8 @@ async def open_pair(
 
 async def test_bytes_flow_both_ways_and_the_pod_closing_ends_both_streams(kubectl: Kubectl) -> None:
     await open_pair(kubectl, 1)
-    pod = await asyncio.wait_for(kubectl.pods.get(), 5)
+    async with asyncio.timeout(5):
+        pod = await kubectl.pods.get()
     assert pod.port == 80
     kubectl.send(f.Data(3, b"GET / HTTP/1.0\r\n\r\n"))
     pod.to_client.put_nowait(b"HTTP/1.0 200 OK\r\n\r\nhello")
@@ -109,7 +112,8 @@ async def test_bytes_flow_both_ways_and_the_pod_closing_ends_both_streams(kubect
     pod.to_client.put_nowait(b"")  # the pod closes its side
     assert set(await kubectl.next_frames(2)) == {f.Data(3, b"", fin=True), f.Data(1, b"", fin=True)}
     assert pod.received == b"GET / HTTP/1.0\r\n\r\n"
-    await asyncio.wait_for(pod.closed.wait(), 5)
+    async with asyncio.timeout(5):
+        await pod.closed.wait()
 
 
 async def test_a_port_nothing_listens_on_is_an_error_on_the_error_stream() -> None:
@@ -127,14 +131,16 @@ async def test_a_port_nothing_listens_on_is_an_error_on_the_error_stream() -> No
     assert frames[0] == f.Data(1, message.encode())
     assert set(frames[1:]) == {f.Data(1, b"", fin=True), f.Data(3, b"", fin=True)}
     client.incoming.put_nowait(b"")
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
 
 
 async def test_the_clients_fin_half_closes_and_the_answer_still_comes(kubectl: Kubectl) -> None:
     await open_pair(kubectl, 1)
     pod = await kubectl.pods.get()
     kubectl.send(f.Data(3, b"request", fin=True))
-    await asyncio.wait_for(pod.write_closed.wait(), 5)
+    async with asyncio.timeout(5):
+        await pod.write_closed.wait()
     assert pod.received == b"request"
     pod.to_client.put_nowait(b"answer")
     assert await kubectl.next() == f.Data(3, b"answer")
@@ -144,7 +150,8 @@ async def test_the_clients_reset_closes_the_pod_connection(kubectl: Kubectl) -> 
     await open_pair(kubectl, 1)
     pod = await kubectl.pods.get()
     kubectl.send(f.RstStream(3, f.RstStatus.CANCEL))
-    await asyncio.wait_for(pod.closed.wait(), 5)
+    async with asyncio.timeout(5):
+        await pod.closed.wait()
     # The error stream is finished, so kubectl's read of it ends.
     assert await kubectl.next() == f.Data(1, b"", fin=True)
 
@@ -167,7 +174,8 @@ async def test_concurrent_connections_are_kept_apart(kubectl: Kubectl) -> None:
 
 async def test_clients_without_request_ids_pair_by_stream_id(kubectl: Kubectl) -> None:
     await open_pair(kubectl, 5, request=None)
-    assert (await asyncio.wait_for(kubectl.pods.get(), 5)).port == 80
+    async with asyncio.timeout(5):
+        assert (await kubectl.pods.get()).port == 80
 
 
 @pytest.mark.parametrize(
@@ -200,7 +208,8 @@ async def test_an_incomplete_pair_times_out_with_a_message() -> None:
     assert await client.next() == f.Data(1, b"(request=7) timed out waiting for streams")
     assert await client.next() == f.Data(1, b"", fin=True)
     client.incoming.put_nowait(b"")
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
 
 
 async def test_a_goaway_from_the_client_ends_the_session() -> None:
@@ -211,7 +220,8 @@ async def test_a_goaway_from_the_client_ends_the_session() -> None:
     await open_pair(client, 1)
     pod = await client.pods.get()
     client.send(f.GoAway(3))
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
     assert pod.closed.is_set()
 
 
@@ -221,7 +231,8 @@ async def test_bytes_that_are_not_spdy_end_the_session_with_a_protocol_error() -
         pf.serve_port_forward(client.incoming.get, client.write, client.dial)
     )
     client.incoming.put_nowait(bytes.fromhex("80020001 00000000"))  # SPDY/2
-    await asyncio.wait_for(task, 5)
+    async with asyncio.timeout(5):
+        await task
     assert await client.next() == f.GoAway(0, f.GoAwayStatus.PROTOCOL_ERROR)
 
 

@@ -110,7 +110,8 @@ async def test_follow_reads_what_is_written_until_the_container_stops(
     with path.open("ab") as f:
         f.write(b"2024-05-01T10:00:03Z stdout F last words")
     state["running"] = False
-    await asyncio.wait_for(task, 2)
+    async with asyncio.timeout(2):
+        await task
     assert b"".join(got) == b"one\ntwo\nthree\nlast words\n"
 
 
@@ -159,7 +160,8 @@ async def test_a_followed_log_goes_on_in_the_new_file_after_a_rotation(
     with path.open("ab") as f:
         f.write(b"2024-05-01T10:00:03Z stdout F four\n")
     state["running"] = False
-    await asyncio.wait_for(task, 2)
+    async with asyncio.timeout(2):
+        await task
     assert b"".join(got) == b"one\ntwo\nthree\nfour\n"
 
 
@@ -198,7 +200,8 @@ async def test_a_followed_log_keeps_what_the_old_file_gets_after_the_new_one_app
     monkeypatch.setattr(logs, "open", spied_open, raising=False)
     path.rename(rotated)
     path.write_bytes(b"")  # the runtime's new file, its writer not swapped yet
-    await asyncio.wait_for(opened_new.wait(), 5)  # the follower reads the new file
+    async with asyncio.timeout(5):
+        await opened_new.wait()
     with rotated.open("ab") as f:
         f.write(b"2024-05-01T10:00:01Z stdout F two\n2024-05-01T10:00:02Z stdout F three\n")
     await until(b"one\ntwo\nthree\n")
@@ -206,5 +209,6 @@ async def test_a_followed_log_keeps_what_the_old_file_gets_after_the_new_one_app
         f.write(b"2024-05-01T10:00:03Z stdout F four\n")
     await until(b"one\ntwo\nthree\nfour\n")
     state["running"] = False
-    await asyncio.wait_for(task, 2)
+    async with asyncio.timeout(2):
+        await task
     assert b"".join(got) == b"one\ntwo\nthree\nfour\n"

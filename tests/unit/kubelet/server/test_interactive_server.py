@@ -25,6 +25,7 @@ from podplane.streaming.sessions import (
     PortForwardConnection,
 )
 from tests.pki_support import make_pki
+from tests.support import within
 from tests.unit.kubelet.podbuild import container, pod
 from tests.unit.kubelet.synctest import SyncHarness
 
@@ -83,7 +84,8 @@ async def test_an_interactive_exec_with_a_terminal(node: Node) -> None:
     await session.resize(120, 40)
     await session.send_stdin(b"echo hi\n")
     await session.close_stdin()
-    assert await asyncio.wait_for(output(session), 5) == b"echo hi\n"
+    async with asyncio.timeout(5):
+        assert await output(session) == b"echo hi\n"
     assert session.exit_code == 0
     [process] = node.runtime.processes
     assert process.resizes == [TerminalSize(120, 40)] and process.closed
@@ -100,7 +102,8 @@ async def test_ending_the_requests_ends_stdin(node: Node) -> None:
     )
     await session.send_stdin(b"one")
     await session._call.done_writing()
-    assert await asyncio.wait_for(output(session), 5) == b"one"
+    async with asyncio.timeout(5):
+        assert await output(session) == b"one"
     assert session.exit_code == 0
 
 
@@ -120,7 +123,7 @@ async def test_the_call_waits_for_the_callers_last_writes_after_the_exit_code(no
     await session.close_stdin()
     call = session._call.call
     kinds = []
-    while (message := await asyncio.wait_for(call.read(), 5)) is not grpc.aio.EOF:
+    while (message := await within(5, call.read())) is not grpc.aio.EOF:
         kinds.append(message.WhichOneof("kind"))
         if kinds[-1] == "exit":
             break
@@ -128,7 +131,8 @@ async def test_the_call_waits_for_the_callers_last_writes_after_the_exit_code(no
     await asyncio.sleep(0.3)  # time enough for the kubelet to end a call it did not keep open
     await call.write(kubelet_pb2.InteractiveRequest(resize=kubelet_pb2.TerminalSize(width=1)))
     await call.done_writing()
-    assert await asyncio.wait_for(call.read(), 5) is grpc.aio.EOF
+    async with asyncio.timeout(5):
+        assert await call.read() is grpc.aio.EOF
     assert await call.code() == grpc.StatusCode.OK
 
 
@@ -144,7 +148,8 @@ async def test_a_session_half_closes_once_it_has_the_exit_code(node: Node) -> No
     await session.send_stdin(b"one")
     await session.close_stdin()
     started = asyncio.get_running_loop().time()
-    assert await asyncio.wait_for(output(session), 5) == b"one"
+    async with asyncio.timeout(5):
+        assert await output(session) == b"one"
     assert session.exit_code == 0
     # Told at once: the kubelet does not wait out its HALF_CLOSE_WAIT (2 s).
     assert asyncio.get_running_loop().time() - started < 1.0
@@ -157,7 +162,8 @@ async def test_an_attach_takes_the_containers_own_terminal(node: Node) -> None:
     assert session.tty
     await session.send_stdin(b"ls\n")
     await session.close_stdin()
-    assert await asyncio.wait_for(output(session), 5) == b"ls\n"
+    async with asyncio.timeout(5):
+        assert await output(session) == b"ls\n"
     plain = await ContainerSession.attach(
         node.stub, namespace="default", pod_name="web", container="main"
     )
@@ -175,7 +181,8 @@ async def test_an_attach_to_a_container_that_ended_while_shown_running_ends_at_o
     session = await ContainerSession.attach(
         node.stub, namespace="default", pod_name="web", container="main", stdin=True
     )
-    assert await asyncio.wait_for(output(session), 5) == b"" and session.exit_code == 3
+    async with asyncio.timeout(5):
+        assert await output(session) == b"" and session.exit_code == 3
     shown = next(s for s in node.web.status.container_statuses if s.name == "main")
     shown.state.ClearField("running")
     shown.state.terminated.exit_code = 3
@@ -203,7 +210,8 @@ async def test_an_attach_that_finds_the_task_gone_before_the_exit_is_recorded_en
     session = await ContainerSession.attach(
         node.stub, namespace="default", pod_name="web", container="main"
     )
-    assert await asyncio.wait_for(output(session), 5) == b"" and session.exit_code == 4
+    async with asyncio.timeout(5):
+        assert await output(session) == b"" and session.exit_code == 4
 
 
 @pytest.mark.parametrize(
@@ -248,9 +256,11 @@ async def test_a_forwarded_connection_echoes_and_half_closes(node: Node) -> None
         node.stub, namespace="default", pod_name="web", port=8080
     )
     await connection.write(b"ping")
-    assert await asyncio.wait_for(connection.read(), 5) == b"ping"
+    async with asyncio.timeout(5):
+        assert await connection.read() == b"ping"
     await connection.close_write()
-    assert await asyncio.wait_for(connection.read(), 5) == b""
+    async with asyncio.timeout(5):
+        assert await connection.read() == b""
     sandbox = next(iter(node.runtime.sandboxes))
     assert ("dial_pod_port", f"{sandbox}:8080") in node.runtime.calls
 
@@ -264,7 +274,7 @@ async def test_large_writes_go_up_in_pieces(node: Node) -> None:
     await connection.write(payload)
     await connection.close_write()
     echoed = b""
-    while data := await asyncio.wait_for(connection.read(), 5):
+    while data := await within(5, connection.read()):
         echoed += data
     assert echoed == payload
 
@@ -351,7 +361,8 @@ async def test_on_tls_the_apiservers_identity_streams_and_a_nodes_does_not(tmp_p
             )
             await session.send_stdin(b"allowed")
             await session.close_stdin()
-            assert await asyncio.wait_for(output(session), 5) == b"allowed"
+            async with asyncio.timeout(5):
+                assert await output(session) == b"allowed"
         async with tls_channel(folder, server.port, "node-1") as channel:
             with pytest.raises(KubeletStreamError) as refused:
                 await ContainerSession.exec(
