@@ -45,6 +45,7 @@ from apiserver.flowcontrol.priority_and_fairness import (
     DEFAULT_REQUEST_WAIT_LIMIT,
     PriorityAndFairness,
 )
+from apiserver.objects import T
 from apiserver.options.advertise import default_advertise_address
 from apiserver.options.secure_serving import SecureServing
 from apiserver.options.serving import DEFAULT_ACCEPTORS
@@ -326,7 +327,7 @@ class APIServer:
             else None
         )
 
-    def _cacher(self, store: Store[Any], name: str) -> Cacher[Any]:
+    def _cacher(self, store: Store[T], name: str) -> Cacher[T]:
         opts = self.watch_cache
         return Cacher(
             store,
@@ -338,7 +339,7 @@ class APIServer:
             on_watchers_changed=REGISTERED_WATCHERS.labels(name).set,
         )
 
-    def _custom_cacher(self, store: Store[Any]) -> Cacher[Any]:
+    def _custom_cacher(self, store: Store[T]) -> Cacher[T]:
         """A custom resource version's watch cache, counted under <plural>.<group>."""
         r = store.resource
         return self._cacher(store, f"{r.plural}.{r.group}")
@@ -397,7 +398,12 @@ class APIServer:
             cacher.start()
         for cacher in self.cachers.values():
             await cacher.wait_ready(etcd_timeout)
-        await poststart.ensure_bootstrap_policy_seen(self.stores, self.rbac_policy, etcd_timeout)
+        await poststart.ensure_bootstrap_policy_seen(
+            self.stores["clusterroles"],
+            self.stores["clusterrolebindings"],
+            self.rbac_policy,
+            etcd_timeout,
+        )
         await ensure_system_priority_classes(self.stores["priorityclasses"])
         if self.rest is not None:
             await self.rest.start()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from apiserver import errors
 from apiserver.auth import bootstrap_policy as rbac_bootstrap
@@ -36,12 +35,15 @@ async def ensure_system_namespaces(namespaces: Store[core_pb2.Namespace]) -> Non
 
 
 async def ensure_bootstrap_policy_seen(
-    stores: dict[str, Store[Any]], policy: PolicyCache, timeout: float
+    cluster_roles: Store[rbac_pb2.ClusterRole],
+    cluster_role_bindings: Store[rbac_pb2.ClusterRoleBinding],
+    policy: PolicyCache,
+    timeout: float,
 ) -> None:
     """The RBAC bootstrap policy stored (Kubernetes' rbac/bootstrap-roles post-start hook), then
     seen by the authorizer's cache, before the apiserver reports ready: components that connect
     at once are authorized by it."""
-    await ensure_bootstrap_policy(stores["clusterroles"], stores["clusterrolebindings"])
+    await ensure_bootstrap_policy(cluster_roles, cluster_role_bindings)
     wanted = {b.metadata.name for b in rbac_bootstrap.cluster_role_bindings()}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-# Any routable address: connecting a UDP socket sends nothing, it only picks the route.
+# A routable address, whichever: connecting a UDP socket sends nothing, it only picks the route.
 _PROBE = ("192.0.2.1", 9)
 
 

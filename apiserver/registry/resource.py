@@ -104,7 +104,7 @@ class ResourceAPI(Generic[T]):
         return prune(obj) if prune is not None else []
 
     @property
-    def resource(self) -> Resource:
+    def resource(self) -> Resource[T]:
         return self.store.resource
 
     def namespace(self, namespace: str) -> str:

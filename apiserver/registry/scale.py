@@ -5,13 +5,15 @@ Scale and writes a new replica count through the kind's Scaler."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.objects import object_meta
 from apiserver.validation.fields import invalid, invalid_error
+from podplane.api.apps.v1 import apps_pb2
+from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.fieldmanager.manager import group_version_kind
 from podplane.apimachinery.json_types import JSONObject, JSONValue
@@ -20,6 +22,16 @@ from podplane.printers.labels import label_selector_string
 SCALABLE_WORKLOADS = frozenset(
     {"deployments", "replicasets", "replicationcontrollers", "statefulsets"}
 )
+# Their messages, which WorkloadScaler reads and writes.
+WORKLOADS = (
+    apps_pb2.Deployment,
+    apps_pb2.ReplicaSet,
+    core_pb2.ReplicationController,
+    apps_pb2.StatefulSet,
+)
+
+# The kind a Scaler writes the replicas of: with_replicas answers a copy of the same kind.
+M = TypeVar("M", bound=Message)
 
 
 class Scaler(Protocol):
@@ -27,7 +39,7 @@ class Scaler(Protocol):
         """The object's autoscaling/v1 Scale."""
         ...
 
-    def with_replicas(self, obj: Message, replicas: int) -> Message:
+    def with_replicas(self, obj: M, replicas: int) -> M:
         """A copy of the object asking for `replicas`."""
         ...
 
@@ -56,8 +68,8 @@ class WorkloadScaler:
     """A workload's spec.replicas, status.replicas and selector."""
 
     def scale_of(self, obj: Message) -> JSONObject:
-        workload: Any = obj  # a Deployment, ReplicaSet, ReplicationController or StatefulSet
-        spec, status = workload.spec, workload.status
+        assert isinstance(obj, WORKLOADS)
+        spec, status = obj.spec, obj.status
         selector = spec.selector
         if isinstance(selector, meta_pb2.LabelSelector):  # apps/v1
             text = label_selector_string(selector)
@@ -65,11 +77,11 @@ class WorkloadScaler:
             text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
         return scale(object_meta(obj), spec.replicas, status.replicas, text)
 
-    def with_replicas(self, obj: Message, replicas: int) -> Message:
+    def with_replicas(self, obj: M, replicas: int) -> M:
         updated = type(obj)()
         updated.CopyFrom(obj)
-        workload: Any = updated
-        workload.spec.replicas = replicas
+        assert isinstance(updated, WORKLOADS)
+        updated.spec.replicas = replicas
         return updated
 
     def replicas_path(self) -> list[str]:

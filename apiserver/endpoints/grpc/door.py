@@ -29,7 +29,6 @@ from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
-from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.reviews import CreateOnlyAPI
 from apiserver.registry.served import ServedResources
 from apiserver.registry.serviceaccount.token import TokenRequests
@@ -40,7 +39,7 @@ from podplane.componentbase.serving import MethodTable, Server
 
 
 def _servicer(
-    r: Resource, apis: Mapping[str, ResourceAPI[Any]], tokens: TokenRequests | None
+    r: Resource, apis: ServedResources, tokens: TokenRequests | None
 ) -> ResourceServicer[Any]:
     """The resource's servicer: pods, events and service accounts serve methods of their own."""
     if r is resources.POD:

@@ -88,8 +88,9 @@ class RequestContext(grpc.aio.ServicerContext):  # type: ignore[misc]
     def time_remaining(self) -> float | None:
         return None
 
-    def invocation_metadata(self) -> Any:
-        return self._stream.invocation_metadata()
+    def invocation_metadata(self) -> Sequence[tuple[str, str | bytes]] | None:
+        metadata: Sequence[tuple[str, str | bytes]] | None = self._stream.invocation_metadata()
+        return metadata
 
     def auth_context(self) -> Mapping[str, Iterable[bytes]]:
         context: Mapping[str, Iterable[bytes]] = self._stream.auth_context()

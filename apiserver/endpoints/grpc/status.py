@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn, TypeVar, overload
 
 import grpc
@@ -41,8 +41,8 @@ def api_errors_as_status(
 
 @overload
 def api_errors_as_status(
-    method: Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp]],
-) -> Callable[[S, Req, grpc.aio.ServicerContext], Coroutine[Any, Any, Resp]]: ...
+    method: Callable[[S, Req, grpc.aio.ServicerContext], Awaitable[Resp]],
+) -> Callable[[S, Req, grpc.aio.ServicerContext], Awaitable[Resp]]: ...
 
 
 def api_errors_as_status(method: Callable[..., Any]) -> Callable[..., Any]:

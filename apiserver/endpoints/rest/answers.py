@@ -5,15 +5,13 @@ or Kubernetes' protobuf), a metav1.Table (kubectl get), or metadata only
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from aiohttp import web
-from google.protobuf.message import Message
 
 from apiserver.endpoints.rest import bodies, protobuf_encode
 from apiserver.endpoints.rest.negotiation import Accepted, Form, include_object
 from apiserver.endpoints.rest.responses import json_response, protobuf_response, yaml_response
-from apiserver.objects import ListMessage, object_meta
+from apiserver.objects import ListMessage, T, object_meta
 from podplane.apimachinery import codec
 from podplane.apimachinery.resources import Resource
 from podplane.printers.spec import TableSpec
@@ -21,14 +19,14 @@ from podplane.printers.table import build_table, partial_object_metadata
 
 
 def object_answer(
-    resource: Resource,
-    obj: Message,
+    resource: Resource[T],
+    obj: T,
     form: Accepted,
     query: Mapping[str, str],
     status: int = 200,
     warnings: Sequence[str] = (),
     *,
-    table: TableSpec[Any] | None = None,
+    table: TableSpec[T] | None = None,
 ) -> web.Response:
     """One object in the form the client accepts (`table`: the kind's, when the printers have
     none: a custom resource's)."""
@@ -55,12 +53,12 @@ def object_answer(
 
 
 def list_answer(
-    resource: Resource,
-    listed: ListMessage[Any],
+    resource: Resource[T],
+    listed: ListMessage[T],
     form: Accepted,
     query: Mapping[str, str],
     *,
-    table: TableSpec[Any] | None = None,
+    table: TableSpec[T] | None = None,
 ) -> web.Response:
     meta = listed.metadata
     if form.form is Form.TABLE:
@@ -93,6 +91,6 @@ def list_answer(
     return json_response(bodies.encode_list(resource, listed))
 
 
-def list_protobuf(resource: Resource, listed: ListMessage[Any]) -> web.Response:
+def list_protobuf(resource: Resource[T], listed: ListMessage[T]) -> web.Response:
     body = bodies.encode_list(resource, listed)
     return protobuf_response(protobuf_encode.encode_list(resource.api_version, resource.kind, body))

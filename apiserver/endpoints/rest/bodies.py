@@ -155,12 +155,12 @@ def _check_type(resource: Kind, data: JSONObject) -> None:
 
 
 def decode_object(
-    resource: Kind,
+    resource: Resource[T] | CreateOnlyResource[T],
     data: JSONValue,
     duplicates: list[str],
     validation: FieldValidation,
-    pruner: Callable[[Message], list[str]] | None = None,
-) -> tuple[Message, list[str]]:
+    pruner: Callable[[T], list[str]] | None = None,
+) -> tuple[T, list[str]]:
     """The object a body gives, with the warnings Warn mode answers; a body of another kind or
     version, a value of the wrong type, or in Strict mode an unknown or duplicate field, is a
     400. `pruner` drops what a custom resource's schema does not know, and names it (unknown

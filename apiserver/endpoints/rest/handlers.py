@@ -31,7 +31,7 @@ from apiserver.endpoints.rest.responses import (
     yaml_response,
 )
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
-from apiserver.objects import object_meta
+from apiserver.objects import T, object_meta
 from apiserver.registry.generic.options import DeleteOptions, ListOptions, Preconditions
 from apiserver.registry.generic.store import Store
 from apiserver.registry.resource import ResourceAPI
@@ -49,7 +49,7 @@ RETURNS_DELETED_OBJECT = frozenset(
 )
 
 
-def _field(body: Mapping[str, JSONValue], key: str, kind: type, type_name: str) -> Any:
+def _field(body: Mapping[str, JSONValue], key: str, kind: type, type_name: str) -> JSONValue:
     """A DeleteOptions field of the body, None when absent; another type than Go's is a 400
     naming it (as Go's decoder refuses it)."""
     value = body.get(key)
@@ -168,14 +168,14 @@ class ResourceHandlers:
         return await handler(request, req, api)
 
     async def get(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""), api.resource)
         obj = await api.get(req.namespace, req.name, request.query.get("resourceVersion", ""))
         return object_answer(api.resource, obj, form, request.query, table=api.table)
 
     async def list(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         q = request.query
         form = accepted(request.headers.get("Accept", ""), api.resource)
@@ -183,12 +183,12 @@ class ResourceHandlers:
         return list_answer(api.resource, listed, form, q, table=api.table)
 
     async def watch(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         return await watch.serve_watch(request, req, api)
 
     async def create(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""), api.resource)
         data, duplicates = await bodies.read_document(request)
@@ -208,7 +208,7 @@ class ResourceHandlers:
         )
 
     async def create_only_object(
-        self, request: web.Request, req: ResourceRequest, api: CreateOnlyAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: CreateOnlyAPI[T]
     ) -> web.StreamResponse:
         """A create-only kind's POST: the object decoded as any create's, answered 201 with its
         status filled in."""
@@ -231,7 +231,7 @@ class ResourceHandlers:
         return json_response(body, 201, warnings)
 
     async def update(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""), api.resource)
         data, duplicates = await bodies.read_document(request)
@@ -252,7 +252,7 @@ class ResourceHandlers:
         )
 
     async def patch(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""), api.resource)
         patched, warnings, created = await patching.patch(request, req, api)
@@ -262,7 +262,7 @@ class ResourceHandlers:
         )
 
     async def delete(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         form = accepted(request.headers.get("Accept", ""), api.resource)
         options = await _delete_options(request)
@@ -276,7 +276,7 @@ class ResourceHandlers:
         return object_answer(api.resource, obj, form, request.query, table=api.table)
 
     async def delete_collection(
-        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+        self, request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
     ) -> web.StreamResponse:
         options = await _delete_options(request)
         q = request.query

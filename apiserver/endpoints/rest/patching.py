@@ -10,16 +10,15 @@ merges into the object by its schema (apiserver/registry/apply.py); it may creat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import grpc
 from aiohttp import web
-from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.endpoints.rest import bodies
 from apiserver.endpoints.rest.request import ResourceRequest, truthy
 from apiserver.endpoints.rest.status import unsupported_media_type
+from apiserver.objects import T
 from apiserver.registry.generic.managed_fields import Manager
 from apiserver.registry.generic.options import ApplyOptions, PatchOptions
 from apiserver.registry.resource import ResourceAPI
@@ -96,14 +95,14 @@ def force_of(query: Mapping[str, str]) -> bool | None:
 
 
 def patched_object(
-    resource: Resource,
-    current: Message,
+    resource: Resource[T],
+    current: T,
     apply: Applier,
     patch: JSONValue,
     validation: codec.FieldValidation,
     warnings: list[str],
-    pruner: Callable[[Message], list[str]] | None = None,
-) -> Message:
+    pruner: Callable[[T], list[str]] | None = None,
+) -> T:
     """The object the patch makes of `current`; unknown fields the patch brings in are Strict
     mode's errors or else warnings (collected into `warnings`, fresh on each attempt)."""
     document = bodies.encode_object(resource, current)
@@ -152,8 +151,8 @@ async def read_configuration(
 
 
 async def patch(
-    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
-) -> tuple[Message, list[str], bool]:
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
+) -> tuple[T, list[str], bool]:
     """The object as stored after the request's patch, the warnings to answer with, and whether
     the patch created it (an apply may)."""
     resource = api.resource
@@ -166,7 +165,7 @@ async def patch(
     if content_type == APPLY_PATCH:
         config, warnings = await read_configuration(request, validation)
 
-        def decode(data: JSONObject) -> Message:
+        def decode(data: JSONObject) -> T:
             obj, _ = bodies.decode_object(resource, data, [], validation, api.unknown_fields)
             return obj
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import unknown_fields
@@ -18,6 +19,8 @@ from google.protobuf.message import DecodeError, Message
 
 from apiserver import errors
 from apiserver.endpoints.rest import protobuf_kinds as k
+from podplane.api.k8swire.intstr import intstr_pb2
+from podplane.api.k8swire.meta.v1 import meta_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery import json_text
 from podplane.apimachinery.json_types import JSONObject, JSONValue
@@ -107,7 +110,7 @@ def _value(field: FieldDescriptor, value: Any, path: str) -> JSONValue:
     return _object(value, path)
 
 
-def _time(value: Any, path: str, micro: bool = False) -> str | None:
+def _time(value: meta_pb2.Time | meta_pb2.MicroTime, path: str, micro: bool = False) -> str | None:
     """A metav1.Time as RFC 3339 to the second (Kubernetes drops the nanoseconds too), a
     MicroTime to the microsecond; an empty one is Go's zero time, null in JSON."""
     if not value.HasField("seconds"):
@@ -131,7 +134,7 @@ def _json_text(raw: bytes, path: str) -> JSONValue:
         raise _Undecodable(f"{path}: {e}") from None
 
 
-def _int_or_string(value: Any, path: str) -> int | str:
+def _int_or_string(value: intstr_pb2.IntOrString, path: str) -> int | str:
     if value.type == 0:
         return int(value.intVal)
     if value.type == 1:
@@ -149,7 +152,10 @@ def _either(value: Any, path: str, schema: str, other: str) -> JSONValue:
     return _value(field, getattr(value, other), path)
 
 
-_SPECIAL: dict[str, Any] = {
+# The readers of the messages Kubernetes writes as scalar-like JSON values, by the message's full
+# name: each takes its own message type (Time, IntOrString, ...), which the name, known only at
+# run time, says; so the table types the message as untyped.
+_SPECIAL: dict[str, Callable[[Any, str], JSONValue]] = {
     k.TIME: _time,
     k.MICRO_TIME: lambda v, p: _time(v, p, micro=True),
     k.INT_OR_STRING: _int_or_string,

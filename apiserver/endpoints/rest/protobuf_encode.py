@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -19,6 +20,7 @@ from google.protobuf.message import Message
 
 from apiserver.endpoints.rest import protobuf_kinds as k
 from apiserver.storage.txn_wire import varint
+from podplane.api.k8swire.intstr import intstr_pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2
 from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery import json_text
@@ -149,7 +151,7 @@ def _set(message: Message, field: FieldDescriptor, value: JSONValue) -> None:
         setattr(message, field.name, _scalar(field, value))
 
 
-def _scalar(field: FieldDescriptor, value: JSONValue) -> Any:
+def _scalar(field: FieldDescriptor, value: JSONValue) -> object:
     if field.type == FieldDescriptor.TYPE_BYTES:
         return base64.b64decode(str(value))
     if field.type in _INTEGERS:
@@ -171,7 +173,9 @@ def _message(message: Message, value: JSONValue) -> None:
         fill(message, _object(value))
 
 
-def _time(message: Any, value: JSONValue, micro: bool = False) -> None:
+def _time(
+    message: meta_pb2.Time | meta_pb2.MicroTime, value: JSONValue, micro: bool = False
+) -> None:
     """RFC 3339 as seconds since the epoch; a MicroTime keeps its microseconds as nanos (a Time
     is to the second in Kubernetes' JSON, and nanos 0 in its protobuf)."""
     when = datetime.datetime.fromisoformat(str(value))
@@ -183,14 +187,14 @@ def _time(message: Any, value: JSONValue, micro: bool = False) -> None:
         message.nanos = when.microsecond * 1000
 
 
-def _int_or_string(message: Any, value: JSONValue) -> None:
+def _int_or_string(message: intstr_pb2.IntOrString, value: JSONValue) -> None:
     if isinstance(value, int) and not isinstance(value, bool):
         message.type, message.intVal = 0, value
     else:
         message.type, message.strVal = 1, str(value)
 
 
-def _json_raw(message: Any, value: JSONValue, field: str = "raw") -> None:
+def _json_raw(message: Message, value: JSONValue, field: str = "raw") -> None:
     setattr(message, field, json_text.dumps(value))
 
 
@@ -205,7 +209,10 @@ def _schema_or(message: Any, value: JSONValue, other: str) -> None:
         _set(message, message.DESCRIPTOR.fields_by_name[other], value)
 
 
-_SPECIAL: dict[str, Any] = {
+# The writers of the messages written from a scalar-like JSON value, by the message's full name:
+# each takes its own message type (Time, IntOrString, ...), which the name, known only at run
+# time, says; so the table types the message as untyped.
+_SPECIAL: dict[str, Callable[[Any, JSONValue], None]] = {
     k.TIME: _time,
     k.MICRO_TIME: lambda m, v: _time(m, v, micro=True),
     k.INT_OR_STRING: _int_or_string,

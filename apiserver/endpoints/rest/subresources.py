@@ -7,11 +7,9 @@ serviceaccounts/token, each over the same registry code the gRPC door calls."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.endpoints.rest import bodies, patching, protobuf_encode, protobuf_kinds, streaming
@@ -21,7 +19,7 @@ from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import ResourceRequest, optional_int64, truthy
 from apiserver.endpoints.rest.responses import json_response, protobuf_response, start_stream
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path, success
-from apiserver.objects import object_meta
+from apiserver.objects import T, object_meta
 from apiserver.registry.generic.options import ApplyOptions, PatchOptions
 from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import proxy
@@ -30,6 +28,7 @@ from apiserver.registry.pod.ephemeral_containers import update_ephemeral_contain
 from apiserver.registry.pod.eviction import Evictions
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.scale import Scaler, applied_to_parent, replicas_of
+from apiserver.registry.served import ServedResources
 from apiserver.registry.serviceaccount import token as service_account_token
 from apiserver.registry.serviceaccount.token import TokenRequests
 from podplane.api.authentication.v1 import token_request_pb2
@@ -43,7 +42,7 @@ async def serve(
     request: web.Request,
     req: ResourceRequest,
     api: ResourceAPI[Any],
-    apis: Mapping[str, ResourceAPI[Any]],
+    apis: ServedResources,
     nodes: Store[core_pb2.Node],
     tokens: TokenRequests | None = None,
 ) -> web.StreamResponse:
@@ -72,7 +71,7 @@ async def serve(
 
 
 async def _status(
-    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
 ) -> web.StreamResponse:
     form = accepted(request.headers.get("Accept", ""), api.resource)
     if req.verb == "get":
@@ -117,7 +116,7 @@ def _scale_answer(request: web.Request, scale: JSONObject) -> web.Response:
 
 
 async def _scale(
-    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any], scaler: Scaler
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[T], scaler: Scaler
 ) -> web.StreamResponse:
     if req.verb == "get":
         obj = await api.get(req.namespace, req.name)
@@ -133,7 +132,7 @@ async def _scale(
         apply = patching.applier(request.content_type, api.resource)
         wanted_scale, patch_doc = None, await patching.read_patch(request)
 
-    def rescaled(current: Message) -> Message:
+    def rescaled(current: T) -> T:
         wanted = wanted_scale
         if patch_doc is not None:
             try:
@@ -156,7 +155,7 @@ async def _scale(
 
 
 async def _apply_scale(
-    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any], scaler: Scaler
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[T], scaler: Scaler
 ) -> web.StreamResponse:
     """A server-side apply of a Scale: applied to the object as its replicas."""
     validation = bodies.field_validation(request.query)
@@ -164,7 +163,7 @@ async def _apply_scale(
     resource = api.resource
     parent = applied_to_parent(scaler, resource.api_version, resource.kind, config, req.name)
 
-    def decode(data: JSONValue) -> Message:
+    def decode(data: JSONValue) -> T:
         obj, _ = bodies.decode_object(resource, data, [], validation, api.unknown_fields)
         return obj
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Generic
 
 from aiohttp import web
 
@@ -22,7 +22,7 @@ from apiserver.endpoints.rest.negotiation import Form, accepted, include_object
 from apiserver.endpoints.rest.request import ResourceRequest, int64, truthy
 from apiserver.endpoints.rest.responses import dumps, start_stream
 from apiserver.endpoints.rest.status import failure, not_acceptable
-from apiserver.objects import WatchMessage, object_meta
+from apiserver.objects import T, WatchMessage, object_meta
 from apiserver.registry.generic.codec import parse_resource_version
 from apiserver.registry.generic.options import WatchOptions
 from apiserver.registry.resource import ResourceAPI
@@ -69,7 +69,7 @@ class _EncodedEvents:
         self._lines: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
         self._capacity = capacity
 
-    def line(self, plural: str, event: WatchMessage[Any], encode: Callable[[], bytes]) -> bytes:
+    def line(self, plural: str, event: WatchMessage[T], encode: Callable[[], bytes]) -> bytes:
         meta = object_meta(event.object)
         key = (plural, event.type, meta.uid, meta.resource_version)
         line = self._lines.get(key)
@@ -83,10 +83,10 @@ class _EncodedEvents:
 _SHARED = _EncodedEvents()
 
 
-class _Encoder:
+class _Encoder(Generic[T]):
     """Events into lines, in the form the client accepted."""
 
-    def __init__(self, request: web.Request, api: ResourceAPI[Any]) -> None:
+    def __init__(self, request: web.Request, api: ResourceAPI[T]) -> None:
         self.resource = api.resource
         self.table = api.table
         self.form = accepted(request.headers.get("Accept", ""), self.resource)
@@ -99,7 +99,7 @@ class _Encoder:
     def content_type(self) -> str:
         return protobuf_kinds.WATCH_MEDIA_TYPE if self.form.protobuf else "application/json"
 
-    def line(self, event: WatchMessage[Any]) -> bytes:
+    def line(self, event: WatchMessage[T]) -> bytes:
         obj = event.object
         if event.type == "BOOKMARK":
             encoded: JSONObject = {
@@ -131,11 +131,11 @@ class _Encoder:
             return _SHARED.line(which, event, lambda: self._plain(event))
         return dumps({"type": event.type, "object": encoded}) + b"\n"
 
-    def _plain(self, event: WatchMessage[Any]) -> bytes:
+    def _plain(self, event: WatchMessage[T]) -> bytes:
         encoded = bodies.encode_object(self.resource, event.object)
         return dumps({"type": event.type, "object": encoded}) + b"\n"
 
-    def frame(self, event: WatchMessage[Any]) -> bytes:
+    def frame(self, event: WatchMessage[T]) -> bytes:
         """The event in protobuf, shared as the JSON lines are (its own key)."""
         if event.type == "BOOKMARK":
             meta = {"metadata": codec.encode(object_meta(event.object))}
@@ -161,7 +161,7 @@ class _Encoder:
 
 
 async def serve_watch(
-    request: web.Request, req: ResourceRequest, api: ResourceAPI[Any]
+    request: web.Request, req: ResourceRequest, api: ResourceAPI[T]
 ) -> web.StreamResponse:
     q = request.query
     if truthy(q.get("sendInitialEvents")):

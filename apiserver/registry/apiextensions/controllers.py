@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from apiserver import errors
 from apiserver.registry.apiextensions import naming
@@ -175,7 +174,7 @@ class DefinitionControllers:
         versions = self.served.of_definition(name)
         if not versions:
             return 0
-        api: Any = versions[0].api
+        api = versions[0].api
         listed = await api.store.list("", ListOptions())
         namespaces = sorted({o.metadata.namespace for o in listed.items})
         for namespace in namespaces:

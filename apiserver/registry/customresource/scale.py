@@ -9,7 +9,7 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from apiserver.registry.customresource.storage import content_of, set_content
-from apiserver.registry.scale import scale
+from apiserver.registry.scale import M, scale
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery import jsonpath
@@ -45,9 +45,9 @@ class CustomScaler:
             text,
         )
 
-    def with_replicas(self, obj: Message, replicas: int) -> Message:
+    def with_replicas(self, obj: M, replicas: int) -> M:
         assert isinstance(obj, CustomObject)
-        updated = CustomObject()
+        updated = type(obj)()
         updated.CopyFrom(obj)
         content = content_of(updated)
         *parents, last = _path(self.spec_path)

@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import grpc
 
@@ -165,7 +164,7 @@ class CustomResourceServing:
 
     def _stop(self, versions: Iterable[CustomResourceVersion]) -> None:
         for v in versions:
-            reads: Any = v.api.reads
+            reads = v.api.reads
             if isinstance(reads, Cacher):
                 task = asyncio.get_running_loop().create_task(reads.stop())
                 self._closing.add(task)
@@ -174,7 +173,7 @@ class CustomResourceServing:
     async def stop(self) -> None:
         """Stops every custom resource's watch cache (the apiserver's stop)."""
         for v in list(self.served.custom.values()):
-            reads: Any = v.api.reads
+            reads = v.api.reads
             if isinstance(reads, Cacher):
                 await reads.stop()
         if self._closing:

@@ -7,9 +7,7 @@ nothing is stored."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import grpc
 
@@ -19,6 +17,7 @@ from apiserver.auth.serviceaccount import claims as sa_claims
 from apiserver.auth.serviceaccount.claims import Bound, Ref
 from apiserver.auth.serviceaccount.issuer import TokenIssuer
 from apiserver.registry.resource import ResourceAPI
+from apiserver.registry.served import ServedResources
 from apiserver.validation.fields import FieldError, invalid, invalid_error
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
@@ -62,7 +61,7 @@ def _gvk(api_version: str, kind: str) -> tuple[str, str]:
 class TokenRequests:
     """The token subresource over the registry's service accounts, pods, secrets and nodes."""
 
-    def __init__(self, issuer: TokenIssuer, apis: Mapping[str, ResourceAPI[Any]]) -> None:
+    def __init__(self, issuer: TokenIssuer, apis: ServedResources) -> None:
         self.issuer = issuer
         self.accounts: ResourceAPI[core_pb2.ServiceAccount] = apis["serviceaccounts"]
         self.pods: ResourceAPI[core_pb2.Pod] = apis["pods"]
