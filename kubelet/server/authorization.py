@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any
 
 import grpc
 from google.protobuf.message import Message
@@ -31,8 +30,10 @@ def refusal(auth_context: Mapping[str, Sequence[bytes]]) -> str | None:
 
 class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     async def intercept_service(
-        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
-    ) -> Any:
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(details)
         if handler is None or details.method.startswith(OPEN_SERVICES):
             return handler
@@ -53,11 +54,11 @@ class KubeletAPIAuthorizer(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         )
 
 
-def _is_async_gen(behavior: Any) -> bool:
+def _is_async_gen(behavior: object) -> bool:
     return behavior is not None and inspect.isasyncgenfunction(behavior)
 
 
-def _checked_unary_stream(handler: Any) -> Any:
+def _checked_unary_stream(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     behavior = handler.unary_stream
 
     async def checked(
@@ -76,7 +77,7 @@ def _checked_unary_stream(handler: Any) -> Any:
     )
 
 
-def _checked_stream_stream(handler: Any) -> Any:
+def _checked_stream_stream(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     behavior = handler.stream_stream
 
     async def checked(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import overload
 
 import grpc
 
@@ -365,13 +365,27 @@ def _stream_options(opened: kubelet_pb2.InteractiveOpen) -> StreamOptions:
     )
 
 
+@overload
+async def _opening(
+    requests: AsyncIterator[kubelet_pb2.InteractiveRequest], context: grpc.aio.ServicerContext
+) -> kubelet_pb2.InteractiveOpen | None: ...
+
+
+@overload
+async def _opening(
+    requests: AsyncIterator[kubelet_pb2.PortForwardRequest], context: grpc.aio.ServicerContext
+) -> kubelet_pb2.PortForwardOpen | None: ...
+
+
 async def _opening(
     requests: AsyncIterator[kubelet_pb2.InteractiveRequest]
     | AsyncIterator[kubelet_pb2.PortForwardRequest],
     context: grpc.aio.ServicerContext,
-) -> Any:
+) -> kubelet_pb2.InteractiveOpen | kubelet_pb2.PortForwardOpen | None:
     """The `open` message that must come first; None once the call is aborted."""
-    first: Any = await anext(aiter(requests), None)
+    first: kubelet_pb2.InteractiveRequest | kubelet_pb2.PortForwardRequest | None = await anext(
+        aiter(requests), None
+    )
     if first is None or first.WhichOneof("kind") != "open":
         await context.abort(
             grpc.StatusCode.INVALID_ARGUMENT, "the first message of the stream must be `open`"

@@ -15,8 +15,8 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -45,6 +45,7 @@ from podplane.api.cri import api_pb2 as cri
 from podplane.api.cri import api_pb2_grpc as cri_grpc
 from podplane.client.grpc_status import go_error
 
+R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
@@ -112,8 +113,12 @@ class CriRuntime:
         return runtime
 
     async def _call(
-        self, method: Any, request: Message, what: str, timeout: float | None = REQUEST_TIMEOUT
-    ) -> Any:
+        self,
+        method: Callable[..., Awaitable[R]],
+        request: Message,
+        what: str,
+        timeout: float | None = REQUEST_TIMEOUT,
+    ) -> R:
         try:
             return await method(request, timeout=timeout)
         except grpc.aio.AioRpcError as e:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import importlib
 import socket
 from collections.abc import AsyncIterator
+from types import ModuleType
 from typing import Any
 
+from kubelet.runtime.docker.hijack import HijackedSocket
 from kubelet.runtime.docker.sdk import APIClient
 from kubelet.runtime.docker.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import ExecOutput
 from podplane.apimachinery.json_types import JSONObject
 
-docker_socket: Any = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
+docker_socket: ModuleType = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
 # What a terminal sends for end-of-file: with a TTY, closing the socket's write side does not
 # close the process's stdin, so the line discipline is told instead (after a newline, ^D).
 _TTY_EOF = b"\n\x04"
@@ -57,7 +59,7 @@ def attach_container(
     stdout: bool = True,
     stderr: bool = True,
     replay: bool,
-) -> tuple[bool, Any]:
+) -> tuple[bool, HijackedSocket]:
     """The engine's attach connection to the container (`info`, its inspect data), and whether
     it is live: the running process's streams, after what it wrote so far when `replay`. An
     ended container's connection replays its output alone, without stdin, and ends.
@@ -66,7 +68,7 @@ def attach_container(
     inspected again once attached (Docker registers the attach before it answers): ended by then,
     the attach gives way to a replay."""
 
-    def attach(live: bool, logs: bool) -> Any:
+    def attach(live: bool, logs: bool) -> HijackedSocket:
         params = {
             "stdin": int(stdin and live),
             "stdout": int(stdout),
@@ -74,7 +76,8 @@ def attach_container(
             "logs": int(logs),
             "stream": int(live),
         }
-        return api.attach_socket(container_id, params=params)
+        sock: HijackedSocket = api.attach_socket(container_id, params=params)
+        return sock
 
     if _running(info):
         sock = attach(live=True, logs=replay)

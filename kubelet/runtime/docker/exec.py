@@ -8,13 +8,13 @@ from __future__ import annotations
 import importlib
 import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from types import ModuleType
 
 from kubelet.runtime.docker.sdk import APIClient
 from kubelet.runtime.docker.thread_stream import Emit, Track, stream_in_thread
 from kubelet.runtime.types import ExecOutput
 
-docker_socket: Any = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
+docker_socket: ModuleType = importlib.import_module("docker.utils.socket")  # frames_iter, untyped
 
 
 class _StdinExec:

@@ -7,12 +7,12 @@ read-only bind mounts (Docker 25's ReadOnlyForceRecursive) nor user namespaces p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from kubelet.runtime.types import ContainerRuntimeError, RuntimeHandler
+from podplane.apimachinery.json_types import JSONValue
 
 
-def handlers_from_info(info: Mapping[str, Any]) -> list[RuntimeHandler]:
+def handlers_from_info(info: Mapping[str, JSONValue]) -> list[RuntimeHandler]:
     """The default handler, then one per runtime the engine has."""
     names = sorted((info.get("Runtimes") or {}).keys())
     return [RuntimeHandler(""), *(RuntimeHandler(name) for name in names)]

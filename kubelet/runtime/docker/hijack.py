@@ -10,7 +10,7 @@ import contextlib
 import socket
 import ssl
 import struct
-from typing import Any
+from typing import Protocol
 
 from kubelet.runtime.types import ContainerRuntimeError
 
@@ -18,6 +18,13 @@ from kubelet.runtime.types import ContainerRuntimeError
 # 2 stderr), three zero bytes, the length (big-endian).
 _HEADER = struct.Struct(">BxxxL")
 _STREAMS = {0: "stdout", 1: "stdout", 2: "stderr"}
+
+
+class HijackedSocket(Protocol):
+    """What the SDK's attach_socket and exec_start(socket=True) return: the hijacked connection's
+    socket.SocketIO (the socket itself is its `_sock`), or over TLS the socket itself."""
+
+    def close(self) -> None: ...
 
 
 class MultiplexedStream:
@@ -42,7 +49,7 @@ class MultiplexedStream:
         return pieces
 
 
-def take_over(sdk_socket: Any) -> tuple[socket.socket, bytes]:
+def take_over(sdk_socket: HijackedSocket) -> tuple[socket.socket, bytes]:
     """A socket of our own for the SDK's hijacked connection, and the bytes its HTTP reader had
     already read past the response headers. The SDK's objects are closed."""
     raw = getattr(sdk_socket, "_sock", sdk_socket)

@@ -10,8 +10,9 @@ end-of-file character."""
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import ParamSpec, Protocol, TypeVar
 
 from kubelet.runtime.docker.attach import attach_container
 from kubelet.runtime.docker.hijack import MultiplexedStream, take_over
@@ -21,8 +22,16 @@ from kubelet.runtime.streams import StreamOptions, TerminalSize, wait_for_exit
 from kubelet.runtime.types import ContainerRuntimeError, ExecOutput
 
 log = logging.getLogger(__name__)
-# Calls a blocking SDK function off the event loop, SDK errors as ContainerRuntimeError.
-Call = Callable[..., Awaitable[Any]]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Call(Protocol):
+    """Calls a blocking SDK function off the event loop, SDK errors as ContainerRuntimeError."""
+
+    def __call__(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Awaitable[R]: ...
+
+
 _TERMINAL_EOF = b"\x04"
 
 
@@ -101,7 +110,7 @@ class DockerProcess:
 async def exec_interactive(
     api: APIClient, call: Call, container_id: str, cmd: Sequence[str], streams: StreamOptions
 ) -> DockerProcess:
-    def start() -> tuple[str, Any]:
+    def start() -> tuple[str, tuple[socket.socket, bytes]]:
         created = api.exec_create(
             container_id,
             list(cmd),
@@ -139,7 +148,7 @@ async def attach_interactive(
     before it attaches, since kubectl 1.35). A process that has ended by the time the engine has
     the attach is an error, as on a CRI runtime, and kubectl then falls back to the log."""
 
-    def start() -> tuple[bool, Any]:
+    def start() -> tuple[bool, tuple[socket.socket, bytes]]:
         info = api.inspect_container(container_id)
         config = info.get("Config") or {}
         running, sock = attach_container(

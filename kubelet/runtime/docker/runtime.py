@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import requests.exceptions
 
@@ -47,6 +47,7 @@ from podplane.apimachinery.json_types import JSONObject
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+P = ParamSpec("P")
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 # Each SDK call holds a thread until the engine answers, and a start can take a second or more on
 # a busy engine. The runtime has its own threads (as many as the SDK's connection pool serves):
@@ -118,12 +119,12 @@ class DockerRuntime:
                 f"cannot reach the Docker engine at {docker_host}: {e}"
             ) from e
 
-    async def _in_thread(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    async def _in_thread(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         return await asyncio.get_running_loop().run_in_executor(
             self._threads, functools.partial(fn, *args, **kwargs)
         )
 
-    async def _call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    async def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await self._in_thread(fn, *args, **kwargs)
         except errors.ImageNotFound as e:
@@ -133,7 +134,9 @@ class DockerRuntime:
         except (errors.DockerException, requests.exceptions.RequestException) as e:
             raise ContainerRuntimeError(str(e)) from e
 
-    async def _ignore_missing(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    async def _ignore_missing(
+        self, fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs
+    ) -> None:
         try:
             await self._in_thread(fn, *args, **kwargs)
         except errors.NotFound:
@@ -349,7 +352,7 @@ class DockerRuntime:
             user=config.user,
         )
 
-    async def _create(self, name: str, image: str, **kwargs: Any) -> str:
+    async def _create(self, name: str, image: str, **kwargs: object) -> str:
         try:
             created = await self._call(self._api.create_container, image, name=name, **kwargs)
         except ContainerRuntimeError as e:

@@ -5,9 +5,10 @@ modules; at run time the installed SDK, a regular package, always wins."""
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Any
 
-sdk: Any = importlib.import_module("docker")
-errors: Any = importlib.import_module("docker.errors")
-utils: Any = importlib.import_module("docker.utils")
+sdk: ModuleType = importlib.import_module("docker")
+errors: ModuleType = importlib.import_module("docker.errors")
+utils: ModuleType = importlib.import_module("docker.utils")
 APIClient = Any  # docker.APIClient, untyped
