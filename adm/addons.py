@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 SERVER_FLAG = "--server="
 
@@ -35,7 +34,7 @@ def with_server(document: JSONObject, server: str) -> JSONObject:
     return document
 
 
-def _server_arg(arg: Any, server: str) -> Any:
+def _server_arg(arg: JSONValue, server: str) -> JSONValue:
     return f"{SERVER_FLAG}{server}" if isinstance(arg, str) and arg.startswith(SERVER_FLAG) else arg
 
 

@@ -9,7 +9,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
@@ -38,7 +37,7 @@ class FailureHandler:
         queue: SchedulingQueue,
         events: EventRecorder,
         current: Callable[[str], core_pb2.Pod | None],
-        spawn: Callable[[Coroutine[Any, Any, None]], None],
+        spawn: Callable[[Coroutine[object, None, None]], None],
         preemption_slots: asyncio.Semaphore,
     ) -> None:
         """`current` gets a pod from the informer by namespace/name; `spawn` runs the writes in

@@ -345,7 +345,7 @@ async def worker_main(conn: Connection, spec: WorkerSpec) -> None:
 
 
 # What an overloaded apiserver may answer a write (besides a refusal with a retry-after hint,
-# counted as refused): the benchmark measures these. Any other error is the benchmark's failure.
+# counted as refused): the benchmark measures these. Every other error is the benchmark's failure.
 OVERLOAD_ERRORS = frozenset({"DEADLINE_EXCEEDED", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "CANCELLED"})
 
 

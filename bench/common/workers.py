@@ -20,7 +20,7 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 SpecT = TypeVar("SpecT")
 # A worker's body: `main(conn, spec)`, run on the worker's own event loop.
-WorkerMain = Callable[[Connection, SpecT], Coroutine[Any, Any, None]]
+WorkerMain = Callable[[Connection, SpecT], Coroutine[object, None, None]]
 
 
 @dataclass(frozen=True)

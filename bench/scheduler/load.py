@@ -8,7 +8,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
 
 from bench.common.pods import PodsConnection
 from bench.scheduler.workloads import bench_pod, expected_unschedulable
@@ -64,7 +63,7 @@ async def _follow(client: Client, namespace: str, resource_version: str, seen: O
 
 
 async def paced(
-    count: int, per_second: float, start: Callable[[int], Coroutine[Any, Any, None]]
+    count: int, per_second: float, start: Callable[[int], Coroutine[object, None, None]]
 ) -> None:
     """start(i) for i in range(count), each i / per_second seconds after the first, in a task
     of its own however many earlier ones are still running (an open loop)."""

@@ -40,7 +40,7 @@ class ClusterRoleAggregationController:
         )
 
     def _on_change(self, _: rbac_pb2.ClusterRole) -> None:
-        # Any role's labels or rules may concern any aggregated role: look at them all (as
+        # Every role's labels or rules may concern any aggregated role: look at them all (as
         # Kubernetes' controller does; there are few).
         for role in self.cluster_roles.list():
             if role.HasField("aggregation_rule"):

@@ -16,7 +16,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from controller.disruption import stale, status
 from controller.disruption.expected import ControllerScales, ExpectedCountError, expected_pod_count
@@ -27,7 +26,13 @@ from podplane.api.policy.v1 import policy_pb2
 from podplane.apimachinery import disruption, resources
 from podplane.client.clientset import Client, is_not_found
 from podplane.client.events import NORMAL, WARNING, EventRecorder
-from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
+from podplane.client.informer import (
+    NAMESPACE_INDEX,
+    Informer,
+    Syncable,
+    namespace_of,
+    object_key,
+)
 from podplane.client.informer_factory import SharedInformerFactory
 from podplane.printers.labels import label_selector_string
 
@@ -64,7 +69,7 @@ class DisruptionController:
         self.scales = ControllerScales(rcs.get, rss.get, deployments.get, stateful_sets.get)
         self.pdbs.add_index(NAMESPACE_INDEX, namespace_of)
         self.pods.add_index(NAMESPACE_INDEX, namespace_of)
-        cached: list[Informer[Any]] = [self.pdbs, self.pods, rcs, rss, deployments, stateful_sets]
+        cached: list[Syncable] = [self.pdbs, self.pods, rcs, rss, deployments, stateful_sets]
         self.recorder = EventRecorder(client, COMPONENT)
         self.loop = ReconcileLoop("disruption", self.reconcile, informers, cached, workers=workers)
         # Pods whose DisruptionTarget condition may become stale, by key.

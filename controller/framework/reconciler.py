@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from podplane.client.informer import Informer, wait_for_sync
+from podplane.client.informer import Syncable, wait_for_sync
 from podplane.client.informer_factory import SharedInformerFactory
 from podplane.client.workqueue import WorkQueue
 
@@ -27,7 +26,7 @@ class ReconcileLoop:
         name: str,
         reconcile: Reconcile,
         factory: SharedInformerFactory,
-        informers: list[Informer[Any]],
+        informers: list[Syncable],
         *,
         workers: int = 1,
         queue: WorkQueue[str] | None = None,

@@ -31,4 +31,4 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Any folder, image and name: the provisioner reports what it cannot use."""
+    """Every folder, image and name is accepted: the provisioner reports what it cannot use."""

@@ -18,4 +18,4 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Any count: 0 deletes none."""
+    """Every count is accepted: 0 deletes none."""

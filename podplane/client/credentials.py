@@ -15,10 +15,11 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import grpc
 import yaml
+
+from podplane.apimachinery.json_types import JSONValue
 
 CONFIG_PATH = Path("~/.podplane/config")
 ENV = {
@@ -140,7 +141,7 @@ def add_credential_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _config(path: Path) -> Mapping[str, Any]:
+def _config(path: Path) -> Mapping[str, JSONValue]:
     path = path.expanduser()
     if not path.exists():
         return {}

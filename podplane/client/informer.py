@@ -12,7 +12,7 @@ import builtins
 import logging
 import random
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Generic, Protocol, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -270,6 +270,12 @@ def _refile(
         indexed.pop(key, None)
 
 
-async def wait_for_sync(*informers: Informer[Any], timeout: float | None = None) -> None:
+class Syncable(Protocol):
+    """An informer, whatever its kind, as one waits for its first list."""
+
+    async def wait_synced(self) -> None: ...
+
+
+async def wait_for_sync(*informers: Syncable, timeout: float | None = None) -> None:
     async with asyncio.timeout(timeout):
         await asyncio.gather(*(i.wait_synced() for i in informers))

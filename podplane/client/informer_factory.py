@@ -69,13 +69,13 @@ class SharedInformerFactory:
 
     @staticmethod
     def _key(
-        resource: Resource[Any], namespace: str, label_selector: str, field_selector: str
+        resource: Resource[M], namespace: str, label_selector: str, field_selector: str
     ) -> InformerKey:
         # A custom resource's plural is its group's alone: it is keyed by its group version too.
         plural = f"{resource.api_version}/{resource.plural}" if resource.custom else resource.plural
         return InformerKey(plural, namespace, label_selector, field_selector)
 
-    def forget(self, resource: Resource[Any]) -> None:
+    def forget(self, resource: Resource[M]) -> None:
         """Stops the kind's unfiltered informer and drops it (a custom resource no longer
         served); asked for again, it is a new one."""
         key = self._key(resource, "", "", "")

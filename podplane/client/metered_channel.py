@@ -63,7 +63,7 @@ class _MeteredUnaryCall:
         self._start = time.monotonic()
         self._recorded = False
 
-    def __await__(self) -> Generator[Any, None, Message]:
+    def __await__(self) -> Generator[object, None, Message]:
         code = grpc.StatusCode.CANCELLED
         try:
             response: Message = yield from self._call.__await__()

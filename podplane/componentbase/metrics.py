@@ -15,8 +15,8 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import prometheus_client
 from prometheus_client import exposition
@@ -53,14 +53,14 @@ def loop_health(
 class _QuietHandler(WSGIRequestHandler):
     """No line on stderr per request (a scrape every few seconds)."""
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
-def _app(health: Health | None) -> Callable[..., Iterable[bytes]]:
+def _app(health: Health | None) -> WSGIApplication:
     metrics = prometheus_client.make_wsgi_app()
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if health is not None and environ.get("PATH_INFO") in HEALTH_PATHS:
             ok = health()
             # Kubernetes' healthz answers "ok", and a 500 naming what failed otherwise.

@@ -10,7 +10,6 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -205,7 +204,7 @@ async def wait_for_signal() -> None:
 
 def run_service(
     prog: str,
-    serve: Callable[[argparse.Namespace], Coroutine[Any, Any, None]],
+    serve: Callable[[argparse.Namespace], Coroutine[object, None, None]],
     args: argparse.Namespace,
 ) -> int:
     """Runs a service's serve(args) until it returns; a start-up failure (e.g. a port that is

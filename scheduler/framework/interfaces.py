@@ -6,11 +6,12 @@ checking it against these protocols, so a plugin implements only what it needs."
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from google.protobuf.message import Message
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.json_types import JSONValue
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
 from scheduler.framework.diagnosis import NodeToStatus
@@ -213,7 +214,7 @@ FilterTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable], Bools | Verdic
 ScoreTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable, Ints], Ints | None]
 
 # A plugin's arguments as the profile gives them: decoded JSON or YAML.
-PluginArgs = Mapping[str, Any]
+PluginArgs = Mapping[str, JSONValue]
 
 
 class WithHandle:

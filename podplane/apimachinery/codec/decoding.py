@@ -9,9 +9,10 @@ import enum
 import functools
 import json
 import re
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -286,7 +287,7 @@ def inline_json(content: JSONObject) -> str:
     return json.dumps(content, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def _fill_strings(items: Any, value: JSONValue, path: str) -> None:
+def _fill_strings(items: MutableSequence[str], value: JSONValue, path: str) -> None:
     """A "string-list" map's value: a JSON list of strings (null: none)."""
     if value is None:
         return

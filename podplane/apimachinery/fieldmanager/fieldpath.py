@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from podplane.apimachinery.fieldmanager import gojson
 from podplane.apimachinery.json_types import JSONValue
@@ -79,7 +78,7 @@ def _json(text: str) -> JSONValue:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def order(element: str) -> tuple[Any, ...]:
+def order(element: str) -> tuple[object, ...]:
     """The sort key of an element: fields first (by name), then keys, values and indexes, each
     compared as structured-merge-diff compares them (PathElement.Compare)."""
     kind, rest = element[0], element[2:]
@@ -93,7 +92,7 @@ def order(element: str) -> tuple[Any, ...]:
     return (3, int(rest))
 
 
-def _value_order(item: JSONValue) -> tuple[Any, ...]:
+def _value_order(item: JSONValue) -> tuple[object, ...]:
     """value.Compare's order: numbers, strings, booleans, lists, maps, null."""
     if item is None:
         return (5,)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
+from types import MemberDescriptorType
 
 from podplane.apimachinery.fieldmanager import gojson
 from podplane.apimachinery.fieldmanager.fieldpath import FieldSet, order, parse_element
@@ -146,8 +146,8 @@ def _read(node: dict[str, object]) -> tuple[FieldSet | None, bool]:
 
 # ---------------------------------------------------------------- read as needed
 
-_MEMBERS: Any = FieldSet.__dict__["members"]
-_CHILDREN: Any = FieldSet.__dict__["children"]
+_MEMBERS: MemberDescriptorType = FieldSet.__dict__["members"]
+_CHILDREN: MemberDescriptorType = FieldSet.__dict__["children"]
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from podplane.apimachinery.json_types import JSONValue
 from podplane.apimachinery.structural import cel
 from podplane.apimachinery.structural.cel import types as cel_types
+from podplane.apimachinery.structural.cel.runtime import CelValue
 from podplane.apimachinery.structural.field import (
     FieldError,
     Rendered,
@@ -218,7 +218,7 @@ class RuleValidator:
 
 
 def _validate(
-    node: _Node, path: str | None, obj: JSONValue, old: Any, parent_same: bool, ratchet: bool
+    node: _Node, path: str | None, obj: JSONValue, old: JSONValue, parent_same: bool, ratchet: bool
 ) -> list[FieldError]:
     if obj is None:
         return []
@@ -240,7 +240,7 @@ def _validate(
     return errs
 
 
-def _map_list_old(s: Structural, item: JSONValue, old: Any) -> Any:
+def _map_list_old(s: Structural, item: JSONValue, old: JSONValue) -> JSONValue:
     keys = s.extensions.x_list_map_keys
     if s.extensions.x_list_type != "map" or not isinstance(old, list) or not isinstance(item, dict):
         return NO_OLD
@@ -252,7 +252,9 @@ def _map_list_old(s: Structural, item: JSONValue, old: Any) -> Any:
     return NO_OLD
 
 
-def _rules(node: _Node, path: str | None, obj: JSONValue, old: Any, same: bool) -> list[FieldError]:
+def _rules(
+    node: _Node, path: str | None, obj: JSONValue, old: JSONValue, same: bool
+) -> list[FieldError]:
     from podplane.apimachinery.structural.cel.types import with_type_and_object_meta
     from podplane.apimachinery.structural.cel.values import to_cel
 
@@ -269,7 +271,7 @@ def _rules(node: _Node, path: str | None, obj: JSONValue, old: Any, same: bool) 
         optional = bool(rule.optional_old_self)
         if compiled.uses_old_self and old is NO_OLD and not optional:
             continue
-        variables: dict[str, Any] = {"self": self_value}
+        variables: dict[str, CelValue] = {"self": self_value}
         old_value = to_cel(old, schema) if old is not NO_OLD else None
         variables["oldSelf"] = cel.Optional(old_value, old is not NO_OLD) if optional else old_value
         try:
@@ -294,7 +296,7 @@ def _rules(node: _Node, path: str | None, obj: JSONValue, old: Any, same: bool) 
     return errs
 
 
-def _message(compiled: CompiledRule, variables: dict[str, Any]) -> str:
+def _message(compiled: CompiledRule, variables: dict[str, CelValue]) -> str:
     rule = compiled.rule
     default = rule.message.strip() if rule.message else f"failed rule: {rule_text(rule)}"
     if compiled.message is None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from podplane.apimachinery.json_types import JSONValue
 from podplane.apimachinery.structural import formats
@@ -95,7 +94,7 @@ class SchemaValidator:
             result.merge(self._type(data), self._common(data))
             return result
         kind = kind_of(data)
-        checks: list[tuple[bool, Callable[[Any], Result | None]]] = [
+        checks: list[tuple[bool, Callable[[JSONValue], Result | None]]] = [
             (bool(self.types) or bool(self.format), self._type),
             (True, lambda d: self._schema_props(d, old)),
             (kind == "string", self._string),

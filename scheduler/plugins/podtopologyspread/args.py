@@ -5,8 +5,8 @@ kube-scheduler validates them (apis/config/validation ValidatePodTopologySpreadA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from podplane.apimachinery.json_types import JSONValue
 from scheduler.framework.interfaces import PluginArgs
 
 DO_NOT_SCHEDULE = "DoNotSchedule"
@@ -73,7 +73,7 @@ def default_constraints(args: PluginArgs) -> Defaults:
     return Defaults(constraints, system=defaulting == SYSTEM_DEFAULTING)
 
 
-def _default_constraint(i: int, c: Any) -> DefaultConstraint:
+def _default_constraint(i: int, c: JSONValue) -> DefaultConstraint:
     path = f"defaultConstraints[{i}]"
     if not isinstance(c, dict):
         raise ValueError(f"{path}: must be a constraint")

@@ -10,12 +10,11 @@ display of the problem:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from podplane.apimachinery.structural.cel import ast
 from podplane.apimachinery.structural.cel.checker import Checker, CheckError
 from podplane.apimachinery.structural.cel.interpreter import Interpreter
-from podplane.apimachinery.structural.cel.runtime import EvalError, Optional
+from podplane.apimachinery.structural.cel.runtime import CelValue, EvalError, Optional
 from podplane.apimachinery.structural.cel.syntax import CELSyntaxError, parse
 from podplane.apimachinery.structural.cel.types import Type
 
@@ -42,7 +41,7 @@ class Program:
     type: Type
     variables_used: frozenset[str]
 
-    def evaluate(self, variables: dict[str, Any]) -> Any:
+    def evaluate(self, variables: dict[str, CelValue]) -> CelValue:
         """The expression's value; raises EvalError."""
         return Interpreter(variables).eval(self.expr)
 
