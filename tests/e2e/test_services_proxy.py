@@ -5,15 +5,14 @@ node's kube-proxy rules lead to all three (proxy_rules.py: one answer says only 
 programmed); the node port answers on every node's IP from the host; a backend that turns
 not-ready stops receiving traffic; killing kube-proxy's container (the DaemonSet
 kube-system/kube-proxy's pod on the node, which the kubelet restarts) leaves traffic flowing and
-later changes still programmed; scaled to 0, connections are refused at once. The tests share
-the module's namespace and Service, in order. (By cluster IP: names are the cluster DNS's
-part.)"""
+later changes still programmed (a test that runs alone); scaled to 0, connections are refused at
+once. The tests share the module's namespace and Service, in order. (By cluster IP: names are
+the cluster DNS's part.)"""
 
 from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -253,13 +252,44 @@ def kube_proxy_pod(node: str) -> tuple[str, int]:
     return pods[0]["metadata"]["name"], int(statuses[0].get("restartCount", 0))
 
 
+def kube_proxy_healthy(node: str) -> str:
+    """kube-proxy's /healthz on `node`, once its first sync has succeeded (lastUpdated is the
+    epoch until then); empty before."""
+    done = compose("exec", "-T", node, "busybox", "wget", "-qO-", "http://127.0.0.1:10256/healthz")
+    return done.stdout if '"lastUpdated": "1970' not in done.stdout else ""
+
+
+def fresh_kube_proxy(node: str) -> str:
+    """The kube-proxy pod on `node` replaced by a new one of the DaemonSet's, synced. A container
+    that crashed before is restarted after the kubelet's back-off, which doubles from 10 s to 5
+    minutes with each crash within 10 minutes of the last (as Kubernetes' does): a run of this
+    test soon after another would otherwise wait minutes for its restart."""
+    old, _ = kube_proxy_pod(node)
+    SYSTEM.ok("delete", "pod", old, "--timeout=120s")
+
+    def replaced() -> str:
+        name, _ = kube_proxy_pod(node)
+        return name if name != old else ""
+
+    pod = eventually(replaced, 60, f"a new kube-proxy pod on {node}")
+    SYSTEM.ok("wait", "--for=condition=Ready", f"pod/{pod}", "--timeout=60s")
+    eventually(partial(kube_proxy_healthy, node), 60, f"the new kube-proxy healthy on {node}")
+    return pod
+
+
+# It kills node-1's kube-proxy, on which every other test's pods on node-1 rely for the Services
+# they create meanwhile: it runs alone, after the tests that share the cluster (conftest.py).
+@pytest.mark.disruptive
 def test_restarting_kube_proxy_keeps_traffic_flowing(k: Kubectl, web: Web) -> None:
     url = f"http://{web.cluster_ip}/index.html"
-    pod, restarts = kube_proxy_pod("node-1")
+    pod = fresh_kube_proxy("node-1")
+    wait_for_cluster_ip_endpoints("node-1", web.cluster_ip, 80, web.endpoints_but())
+    _, restarts = kube_proxy_pod("node-1")
     # Requests from node-1 all along, while its kube-proxy is killed and started again: the
     # rules stay in the kernel, and the new kube-proxy's first (full) sync replaces them whole.
     requests = k.popen("exec", "jumpod-node-1", "--", "sh", "-c", requests_script(url, 40, 0.2))
-    time.sleep(1)
+    assert requests.stdout is not None
+    first = requests.stdout.readline()  # the requests are under way
     # Its container killed in node-1's engine, as a crash would end it: the kubelet starts it
     # again (restartPolicy Always), in the same pod.
     container = node_containers(
@@ -274,19 +304,11 @@ def test_restarting_kube_proxy_keeps_traffic_flowing(k: Kubectl, web: Web) -> No
     kill_node_container("node-1", container[0].id)
     out, err = requests.communicate(timeout=120)
     assert requests.returncode == 0, err
-    answers = out.splitlines()
+    answers = (first + out).splitlines()
     assert len(answers) == 40 and set(answers) <= set(web.backends), answers
 
     eventually(lambda: kube_proxy_pod("node-1") == (pod, restarts + 1), 60, "kube-proxy restarted")
-
-    def healthy() -> str:
-        done = compose(
-            "exec", "-T", "node-1", "busybox", "wget", "-qO-", "http://127.0.0.1:10256/healthz"
-        )
-        # lastUpdated is the epoch until the first sync has succeeded.
-        return done.stdout if '"lastUpdated": "1970' not in done.stdout else ""
-
-    eventually(healthy, 60, "the restarted kube-proxy healthy on node-1")
+    eventually(partial(kube_proxy_healthy, "node-1"), 60, "the restarted kube-proxy healthy")
     # The restarted kube-proxy follows changes: a Service created now is programmed on node-1.
     k.ok(
         "expose",
