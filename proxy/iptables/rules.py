@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from proxy.iptables import chains as ch
 from proxy.state.endpoints import EndpointInfo
 from proxy.state.service_port import ServiceName, ServicePortInfo, ServicePortName
-from proxy.state.topology import categorize_endpoints
+from proxy.state.topology import Categorized, categorize_endpoints
 
 # Past this many endpoints, per-endpoint comments are left out: they make the input 40 % larger.
 LARGE_CLUSTER_ENDPOINTS = 1000
@@ -175,181 +175,266 @@ def build_rules(
     return out
 
 
-def _write_service_port(
-    w: _Writer, name: ServicePortName, svc: ServicePortInfo, endpoints: Sequence[EndpointInfo]
-) -> None:
-    config, out = w.config, w.out
+@dataclass(frozen=True)
+class _PortPlan:
+    """What one service port's rules are decided from: its chains, and which of them it uses."""
+
+    svc: ServicePortInfo
+    port_name: str
+    protocol: str
+    # The match of the port's protocol: "-m tcp -p tcp".
+    proto: str
+    eps: Categorized
+    cluster_chain: str
+    local_chain: str
+    external_chain: str
+    fw_chain: str
+    # The chain of traffic to the cluster IP, and whether it has an endpoint to go to.
+    internal_chain: str
+    has_internal: bool
+    # The chain of external traffic (node port, external and load balancer IPs), and whether it
+    # has an endpoint to go to.
+    external_policy_chain: str
+    has_external: bool
+    uses_cluster_chain: bool
+    uses_local_chain: bool
+    uses_external_chain: bool
+    uses_fw_chain: bool
+    # Where KUBE-SERVICES sends load balancer traffic.
+    lb_chain: str
+    # What the filter table does with traffic no endpoint takes, and the comment it says so with.
+    no_endpoint_target: str
+    no_endpoint_comment: str
+    # The match of the cluster IP and port.
+    cluster_ip: str
+
+    def dest(self, ip: str, port: int) -> str:
+        return f"{self.proto} -d {ip} --dport {port}"
+
+
+def _plan_port(
+    name: ServicePortName, svc: ServicePortInfo, endpoints: Sequence[EndpointInfo]
+) -> _PortPlan:
     port_name = str(name)
     protocol = svc.protocol.lower()
     proto = f"-m {protocol} -p {protocol}"
     cluster_chain, local_chain, external_chain, fw_chain = ch.service_chains(port_name, protocol)
     eps = categorize_endpoints(endpoints, svc)
-    uses_cluster_chain = bool(eps.cluster) and svc.uses_cluster_endpoints
-    uses_local_chain = bool(eps.local) and svc.uses_local_endpoints
-
-    internal_chain = local_chain if svc.internal_policy_local else cluster_chain
-    has_internal = eps.has_any and not (svc.internal_policy_local and not eps.local)
-    external_policy_chain = local_chain if svc.external_policy_local else cluster_chain
-    has_external = eps.has_any and not (svc.external_policy_local and not eps.local)
-    # The EXT chain is there whenever the port has endpoints: its short-circuit rules for the
-    # node's and pods' own traffic apply even when no endpoint takes external traffic.
-    uses_external_chain = eps.has_any and svc.externally_accessible
     uses_fw_chain = (
         eps.has_any and bool(svc.load_balancer_vips) and bool(svc.load_balancer_source_ranges)
     )
-    lb_chain = fw_chain if uses_fw_chain else external_chain
-
     if not eps.has_any:
-        internal_target = external_target = "REJECT"
-        internal_comment = external_comment = f'"{port_name} has no endpoints"'
+        target, comment = "REJECT", f'"{port_name} has no endpoints"'
     else:
-        internal_target = external_target = "DROP"
-        internal_comment = external_comment = f'"{port_name} has no local endpoints"'
-        out.no_local_endpoints_internal += not has_internal
-        out.no_local_endpoints_external += not has_external
+        target, comment = "DROP", f'"{port_name} has no local endpoints"'
+    return _PortPlan(
+        svc=svc,
+        port_name=port_name,
+        protocol=protocol,
+        proto=proto,
+        eps=eps,
+        cluster_chain=cluster_chain,
+        local_chain=local_chain,
+        external_chain=external_chain,
+        fw_chain=fw_chain,
+        internal_chain=local_chain if svc.internal_policy_local else cluster_chain,
+        has_internal=eps.has_any and not (svc.internal_policy_local and not eps.local),
+        external_policy_chain=local_chain if svc.external_policy_local else cluster_chain,
+        has_external=eps.has_any and not (svc.external_policy_local and not eps.local),
+        uses_cluster_chain=bool(eps.cluster) and svc.uses_cluster_endpoints,
+        uses_local_chain=bool(eps.local) and svc.uses_local_endpoints,
+        # The EXT chain is there whenever the port has endpoints: its short-circuit rules for
+        # the node's and pods' own traffic apply even when no endpoint takes external traffic.
+        uses_external_chain=eps.has_any and svc.externally_accessible,
+        uses_fw_chain=uses_fw_chain,
+        lb_chain=fw_chain if uses_fw_chain else external_chain,
+        no_endpoint_target=target,
+        no_endpoint_comment=comment,
+        cluster_ip=f"{proto} -d {svc.cluster_ip} --dport {svc.port}",
+    )
 
-    def dest(ip: str, port: int) -> str:
-        return f"{proto} -d {ip} --dport {port}"
 
-    # The cluster IP.
-    cluster_ip = dest(svc.cluster_ip, svc.port)
-    if has_internal:
+def _write_service_port(
+    w: _Writer, name: ServicePortName, svc: ServicePortInfo, endpoints: Sequence[EndpointInfo]
+) -> None:
+    p = _plan_port(name, svc, endpoints)
+    if p.eps.has_any:
+        w.out.no_local_endpoints_internal += not p.has_internal
+        w.out.no_local_endpoints_external += not p.has_external
+    _write_cluster_ip_entry(w.out, p)
+    _write_external_ip_entries(w.out, p)
+    _write_load_balancer_entries(w.out, p)
+    _write_node_port_entries(w.out, p)
+    # From here on, the service's own chains: left out of a partial sync when unchanged.
+    if p.has_internal:
+        _write_internal_masquerade(w, p)
+    if p.uses_external_chain:
+        _write_external_chain(w, p)
+    if p.uses_fw_chain:
+        _write_firewall_chain(w, p)
+    if p.uses_cluster_chain:
+        _declare_chain(w, p.cluster_chain)
+        _write_balancing(w, w.nat_rules, p.port_name, svc, p.cluster_chain, p.eps.cluster)
+    if p.uses_local_chain:
+        _declare_chain(w, p.local_chain)
+        _write_balancing(w, w.nat_rules, p.port_name, svc, p.local_chain, p.eps.local)
+    _write_endpoint_chains(w, p)
+
+
+def _declare_chain(w: _Writer, name: str) -> None:
+    w.nat_chains.append(chain_line(name))
+    w.out.active_nat_chains.add(name)
+
+
+def _write_cluster_ip_entry(out: RuleSet, p: _PortPlan) -> None:
+    """KUBE-SERVICES' rule for the cluster IP: to the internal chain, or rejected."""
+    if p.has_internal:
         out.nat_rules.append(
-            f'-A {ch.KUBE_SERVICES} -m comment --comment "{port_name} cluster IP" {cluster_ip} '
-            f"-j {internal_chain}"
+            f'-A {ch.KUBE_SERVICES} -m comment --comment "{p.port_name} cluster IP" '
+            f"{p.cluster_ip} -j {p.internal_chain}"
         )
     else:
         out.filter_rules.append(
-            f"-A {ch.KUBE_SERVICES} -m comment --comment {internal_comment} {cluster_ip} "
-            f"-j {internal_target}"
+            f"-A {ch.KUBE_SERVICES} -m comment --comment {p.no_endpoint_comment} "
+            f"{p.cluster_ip} -j {p.no_endpoint_target}"
         )
-    # External IPs and load balancer IPs.
+
+
+def _write_external_ip_entries(out: RuleSet, p: _PortPlan) -> None:
+    svc = p.svc
     for ip in svc.external_ips:
-        if eps.has_any:
+        if p.eps.has_any:
             out.nat_rules.append(
-                f'-A {ch.KUBE_SERVICES} -m comment --comment "{port_name} external IP" '
-                f"{dest(ip, svc.port)} -j {external_chain}"
+                f'-A {ch.KUBE_SERVICES} -m comment --comment "{p.port_name} external IP" '
+                f"{p.dest(ip, svc.port)} -j {p.external_chain}"
             )
-        if not has_external:
+        if not p.has_external:
             out.filter_rules.append(
-                f"-A {ch.KUBE_EXTERNAL_SERVICES} -m comment --comment {external_comment} "
-                f"{dest(ip, svc.port)} -j {external_target}"
+                f"-A {ch.KUBE_EXTERNAL_SERVICES} -m comment --comment {p.no_endpoint_comment} "
+                f"{p.dest(ip, svc.port)} -j {p.no_endpoint_target}"
             )
+
+
+def _write_load_balancer_entries(out: RuleSet, p: _PortPlan) -> None:
+    svc = p.svc
     for ip in svc.load_balancer_vips:
-        if eps.has_any:
+        if p.eps.has_any:
             out.nat_rules.append(
-                f'-A {ch.KUBE_SERVICES} -m comment --comment "{port_name} loadbalancer IP" '
-                f"{dest(ip, svc.port)} -j {lb_chain}"
+                f'-A {ch.KUBE_SERVICES} -m comment --comment "{p.port_name} loadbalancer IP" '
+                f"{p.dest(ip, svc.port)} -j {p.lb_chain}"
             )
-        if uses_fw_chain:
+        if p.uses_fw_chain:
             out.filter_rules.append(
-                f'-A {ch.KUBE_PROXY_FIREWALL} -m comment --comment "{port_name} traffic not '
-                f'accepted by {fw_chain}" {dest(ip, svc.port)} -j DROP'
+                f'-A {ch.KUBE_PROXY_FIREWALL} -m comment --comment "{p.port_name} traffic not '
+                f'accepted by {p.fw_chain}" {p.dest(ip, svc.port)} -j DROP'
             )
-    if not has_external:
+    if not p.has_external:
         for ip in svc.load_balancer_vips:
             out.filter_rules.append(
-                f"-A {ch.KUBE_EXTERNAL_SERVICES} -m comment --comment {external_comment} "
-                f"{dest(ip, svc.port)} -j {external_target}"
+                f"-A {ch.KUBE_EXTERNAL_SERVICES} -m comment --comment {p.no_endpoint_comment} "
+                f"{p.dest(ip, svc.port)} -j {p.no_endpoint_target}"
             )
-    # Node ports, and the health check node port.
+
+
+def _write_node_port_entries(out: RuleSet, p: _PortPlan) -> None:
+    """The node port, and the health check node port."""
+    svc = p.svc
     if svc.node_port:
-        if eps.has_any:
+        if p.eps.has_any:
             out.nat_rules.append(
-                f"-A {ch.KUBE_NODEPORTS} -m comment --comment {port_name} {proto} "
-                f"--dport {svc.node_port} -j {external_chain}"
+                f"-A {ch.KUBE_NODEPORTS} -m comment --comment {p.port_name} {p.proto} "
+                f"--dport {svc.node_port} -j {p.external_chain}"
             )
-        if not has_external:
+        if not p.has_external:
             out.filter_rules.append(
-                f"-A {ch.KUBE_EXTERNAL_SERVICES} -m comment --comment {external_comment} "
-                f"-m addrtype --dst-type LOCAL {proto} --dport {svc.node_port} "
-                f"-j {external_target}"
+                f"-A {ch.KUBE_EXTERNAL_SERVICES} -m comment --comment {p.no_endpoint_comment} "
+                f"-m addrtype --dst-type LOCAL {p.proto} --dport {svc.node_port} "
+                f"-j {p.no_endpoint_target}"
             )
     if svc.health_check_node_port:
         out.filter_rules.append(
-            f'-A {ch.KUBE_NODEPORTS} -m comment --comment "{port_name} health check node port" '
-            f"-m tcp -p tcp --dport {svc.health_check_node_port} -j ACCEPT"
+            f'-A {ch.KUBE_NODEPORTS} -m comment --comment "{p.port_name} health check node '
+            f'port" -m tcp -p tcp --dport {svc.health_check_node_port} -j ACCEPT'
         )
 
-    # From here on, the service's own chains: left out of a partial sync when unchanged.
-    nat_chains, nat_rules = w.nat_chains, w.nat_rules
 
-    def chain(name: str) -> None:
-        nat_chains.append(chain_line(name))
-        out.active_nat_chains.add(name)
+def _write_internal_masquerade(w: _Writer, p: _PortPlan) -> None:
+    """Off-cluster traffic sent to the cluster IP (a route to the service range via some node)
+    may leave for another node: masquerade it."""
+    config = w.config
+    match = f'-m comment --comment "{p.port_name} cluster IP" {p.cluster_ip}'
+    if config.masquerade_all:
+        w.nat_rules.append(f"-A {p.internal_chain} {match} -j {ch.KUBE_MARK_MASQ}")
+    elif config.cluster_cidr:
+        w.nat_rules.append(
+            f"-A {p.internal_chain} {match} ! -s {config.cluster_cidr} -j {ch.KUBE_MARK_MASQ}"
+        )
 
-    if has_internal:
-        # Off-cluster traffic sent to the cluster IP (a route to the service range via some
-        # node) may leave for another node: masquerade it.
-        match = f'-m comment --comment "{port_name} cluster IP" {cluster_ip}'
-        if config.masquerade_all:
-            nat_rules.append(f"-A {internal_chain} {match} -j {ch.KUBE_MARK_MASQ}")
-        elif config.cluster_cidr:
-            nat_rules.append(
-                f"-A {internal_chain} {match} ! -s {config.cluster_cidr} -j {ch.KUBE_MARK_MASQ}"
-            )
 
-    if uses_external_chain:
-        chain(external_chain)
-        if not svc.external_policy_local:
-            # Endpoints may be on other nodes: masquerade, or the replies bypass this node.
-            nat_rules.append(
-                f'-A {external_chain} -m comment --comment "masquerade traffic for {port_name} '
-                f'external destinations" -j {ch.KUBE_MARK_MASQ}'
-            )
-        else:
-            if config.cluster_cidr:
-                # Pods reaching an external address of the service are treated as if they had
-                # gone out to a load balancer and back: either policy's endpoints will do.
-                nat_rules.append(
-                    f'-A {external_chain} -m comment --comment "pod traffic for {port_name} '
-                    f'external destinations" -s {config.cluster_cidr} -j {cluster_chain}'
-                )
-            # The node's own traffic has a local source address: masquerade and route it to any
-            # endpoint.
-            nat_rules.append(
-                f'-A {external_chain} -m comment --comment "masquerade LOCAL traffic for '
-                f'{port_name} external destinations" -m addrtype --src-type LOCAL '
-                f"-j {ch.KUBE_MARK_MASQ}"
-            )
-            nat_rules.append(
-                f'-A {external_chain} -m comment --comment "route LOCAL traffic for {port_name} '
-                f'external destinations" -m addrtype --src-type LOCAL -j {cluster_chain}'
-            )
-        if has_external:
-            nat_rules.append(f"-A {external_chain} -j {external_policy_chain}")
-
-    if uses_fw_chain:
-        chain(fw_chain)
-        allow = f'-A {fw_chain} -m comment --comment "{port_name} loadbalancer IP"'
-        from_node = False
-        for cidr in svc.load_balancer_source_ranges:
-            nat_rules.append(f"{allow} -s {cidr} -j {external_chain}")
-            from_node = from_node or _contains(cidr, config.node_ip)
-        if from_node:
-            # The node reaching its own VIP loops back with the VIP as source.
-            nat_rules += [f"{allow} -s {ip} -j {external_chain}" for ip in svc.load_balancer_vips]
+def _write_external_chain(w: _Writer, p: _PortPlan) -> None:
+    """KUBE-EXT-<hash>: the entry of node port, external and load balancer traffic."""
+    nat_rules, config = w.nat_rules, w.config
+    port_name, external_chain = p.port_name, p.external_chain
+    _declare_chain(w, external_chain)
+    if not p.svc.external_policy_local:
+        # Endpoints may be on other nodes: masquerade, or the replies bypass this node.
         nat_rules.append(
-            f'-A {fw_chain} -m comment --comment "other traffic to {port_name} will be dropped '
-            f'by {ch.KUBE_PROXY_FIREWALL}"'
+            f'-A {external_chain} -m comment --comment "masquerade traffic for {port_name} '
+            f'external destinations" -j {ch.KUBE_MARK_MASQ}'
         )
+    else:
+        if config.cluster_cidr:
+            # Pods reaching an external address of the service are treated as if they had
+            # gone out to a load balancer and back: either policy's endpoints will do.
+            nat_rules.append(
+                f'-A {external_chain} -m comment --comment "pod traffic for {port_name} '
+                f'external destinations" -s {config.cluster_cidr} -j {p.cluster_chain}'
+            )
+        # The node's own traffic has a local source address: masquerade and route it to any
+        # endpoint.
+        nat_rules.append(
+            f'-A {external_chain} -m comment --comment "masquerade LOCAL traffic for '
+            f'{port_name} external destinations" -m addrtype --src-type LOCAL '
+            f"-j {ch.KUBE_MARK_MASQ}"
+        )
+        nat_rules.append(
+            f'-A {external_chain} -m comment --comment "route LOCAL traffic for {port_name} '
+            f'external destinations" -m addrtype --src-type LOCAL -j {p.cluster_chain}'
+        )
+    if p.has_external:
+        nat_rules.append(f"-A {external_chain} -j {p.external_policy_chain}")
 
-    if uses_cluster_chain:
-        chain(cluster_chain)
-        _write_balancing(w, nat_rules, port_name, svc, cluster_chain, eps.cluster)
-    if uses_local_chain:
-        chain(local_chain)
-        _write_balancing(w, nat_rules, port_name, svc, local_chain, eps.local)
 
-    for ep in eps.reachable:
-        sep = ch.endpoint_chain(port_name, protocol, str(ep))
-        chain(sep)
-        head = " ".join(["-A", sep, *w.comment(port_name)])
+def _write_firewall_chain(w: _Writer, p: _PortPlan) -> None:
+    """KUBE-FW-<hash>: load balancer traffic from the allowed source ranges."""
+    nat_rules, fw_chain = w.nat_rules, p.fw_chain
+    _declare_chain(w, fw_chain)
+    allow = f'-A {fw_chain} -m comment --comment "{p.port_name} loadbalancer IP"'
+    from_node = False
+    for cidr in p.svc.load_balancer_source_ranges:
+        nat_rules.append(f"{allow} -s {cidr} -j {p.external_chain}")
+        from_node = from_node or _contains(cidr, w.config.node_ip)
+    if from_node:
+        # The node reaching its own VIP loops back with the VIP as source.
+        nat_rules += [f"{allow} -s {ip} -j {p.external_chain}" for ip in p.svc.load_balancer_vips]
+    nat_rules.append(
+        f'-A {fw_chain} -m comment --comment "other traffic to {p.port_name} will be dropped '
+        f'by {ch.KUBE_PROXY_FIREWALL}"'
+    )
+
+
+def _write_endpoint_chains(w: _Writer, p: _PortPlan) -> None:
+    """KUBE-SEP-<hash> of each reachable endpoint: DNAT to it."""
+    nat_rules = w.nat_rules
+    for ep in p.eps.reachable:
+        sep = ch.endpoint_chain(p.port_name, p.protocol, str(ep))
+        _declare_chain(w, sep)
+        head = " ".join(["-A", sep, *w.comment(p.port_name)])
         # A pod that reaches itself through the service: masquerade, or its reply would go
         # straight back to itself, un-NATed.
         nat_rules.append(f"{head} -s {ep.ip} -j {ch.KUBE_MARK_MASQ}")
-        affinity = f" -m recent --name {sep} --set" if svc.session_affinity_client_ip else ""
-        nat_rules.append(f"{head}{affinity} {proto} -j DNAT --to-destination {ep}")
+        affinity = f" -m recent --name {sep} --set" if p.svc.session_affinity_client_ip else ""
+        nat_rules.append(f"{head}{affinity} {p.proto} -j DNAT --to-destination {ep}")
 
 
 def _write_balancing(
