@@ -134,7 +134,17 @@ def _verdict_lines(v: Verdicts) -> list[str]:
 
 def markdown(result: JSONObject) -> str:
     host, settings = result["host"], result["settings"]
-    parts = [
+    parts = _summary_lines(result, host)
+    parts += _etcd_lines(result, settings)
+    parts += _writes_lines(result, settings)
+    parts += _watch_lines(result, settings)
+    parts += [f"- {note}" for note in result.get("notes", [])]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _summary_lines(result: JSONObject, host: JSONObject) -> list[str]:
+    """The title, the command, host and cluster, and the verdicts."""
+    return [
         "# podplane apiserver benchmark",
         "",
         f"`{result['command']}`, {result['started_at']}, "
@@ -146,116 +156,127 @@ def markdown(result: JSONObject) -> str:
         *_verdict_lines(result["verdicts"]),
         "",
     ]
+
+
+def _etcd_lines(result: JSONObject, settings: JSONObject) -> list[str]:
+    """The raw etcd ceiling: its table, or why it was skipped."""
     etcd = result.get("etcd") or {}
-    if "cas" in etcd:
-        parts += [
-            f"**Raw etcd ceiling**: Txn with the apiserver's compares, {etcd['value_bytes']}-byte "
-            f"values, {etcd['workers']} processes × {etcd['inflight_per_worker']} requests in "
-            f"flight (grpc.aio, generated stubs), {settings['etcd_warmup']:g} s warm-up then "
-            f"{settings['etcd_duration']:g} s measured.",
-            "",
-            table(
-                ["etcd Txn", "txn/s", "p50 ms", "p99 ms", "errors", CPU_HEADER],
+    if "cas" not in etcd:
+        return [f"**Raw etcd ceiling**: skipped: {etcd.get('skipped', 'not run')}.", ""]
+    return [
+        f"**Raw etcd ceiling**: Txn with the apiserver's compares, {etcd['value_bytes']}-byte "
+        f"values, {etcd['workers']} processes × {etcd['inflight_per_worker']} requests in "
+        f"flight (grpc.aio, generated stubs), {settings['etcd_warmup']:g} s warm-up then "
+        f"{settings['etcd_duration']:g} s measured.",
+        "",
+        table(
+            ["etcd Txn", "txn/s", "p50 ms", "p99 ms", "errors", CPU_HEADER],
+            [
                 [
-                    [
-                        label,
-                        rate(etcd[k]["per_second"]),
-                        ms(etcd[k]["p50"]),
-                        ms(etcd[k]["p99"]),
-                        str(etcd[k]["errors"] + etcd[k]["failed_compares"]),
-                        cpu(etcd[k]["cpu_percent"]),
-                    ]
-                    for k, label in (
-                        ("create", "create (create_revision = 0, put)"),
-                        ("cas", "CAS (mod_revision = expected, put)"),
-                    )
-                ],
-            ),
-            "",
-        ]
-    else:
-        parts += [f"**Raw etcd ceiling**: skipped: {etcd.get('skipped', 'not run')}.", ""]
+                    label,
+                    rate(etcd[k]["per_second"]),
+                    ms(etcd[k]["p50"]),
+                    ms(etcd[k]["p99"]),
+                    str(etcd[k]["errors"] + etcd[k]["failed_compares"]),
+                    cpu(etcd[k]["cpu_percent"]),
+                ]
+                for k, label in (
+                    ("create", "create (create_revision = 0, put)"),
+                    ("cas", "CAS (mod_revision = expected, put)"),
+                )
+            ],
+        ),
+        "",
+    ]
+
+
+def _writes_lines(result: JSONObject, settings: JSONObject) -> list[str]:
+    """The apiserver's creates and updates per client count; nothing if not run."""
     writes = result.get("writes") or []
-    if writes:
-        parts += [
-            "**apiserver writes**: small Pods (one busybox container) in `default`; C clients, "
-            "each an asyncio task with its own gRPC connection and one request at a time, spread "
-            "over worker processes; creates, then updates of those pods (a label changed, "
-            f"resourceVersion sent: a CAS). {settings['warmup']:g} s warm-up excluded, "
-            f"{settings['duration']:g} s measured per row.",
-            "",
-            table(
+    if not writes:
+        return []
+    return [
+        "**apiserver writes**: small Pods (one busybox container) in `default`; C clients, "
+        "each an asyncio task with its own gRPC connection and one request at a time, spread "
+        "over worker processes; creates, then updates of those pods (a label changed, "
+        f"resourceVersion sent: a CAS). {settings['warmup']:g} s warm-up excluded, "
+        f"{settings['duration']:g} s measured per row.",
+        "",
+        table(
+            [
+                "clients",
+                "processes",
+                "op",
+                "ops/s",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "errors",
+                CPU_HEADER,
+            ],
+            [
                 [
-                    "clients",
-                    "processes",
-                    "op",
-                    "ops/s",
-                    "p50 ms",
-                    "p90 ms",
-                    "p99 ms",
-                    "errors",
-                    CPU_HEADER,
-                ],
-                [
-                    [
-                        str(c["clients"]),
-                        str(c["worker_processes"]),
-                        op,
-                        rate(c[op]["per_second"]),
-                        ms(c[op]["p50"]),
-                        ms(c[op]["p90"]),
-                        ms(c[op]["p99"]),
-                        errors(c[op]),
-                        cpu(c[op]["cpu_percent"]),
-                    ]
-                    for c in writes
-                    for op in ("create", "update")
-                ],
-            ),
-            "",
-        ]
+                    str(c["clients"]),
+                    str(c["worker_processes"]),
+                    op,
+                    rate(c[op]["per_second"]),
+                    ms(c[op]["p50"]),
+                    ms(c[op]["p90"]),
+                    ms(c[op]["p99"]),
+                    errors(c[op]),
+                    cpu(c[op]["cpu_percent"]),
+                ]
+                for c in writes
+                for op in ("create", "update")
+            ],
+        ),
+        "",
+    ]
+
+
+def _watch_lines(result: JSONObject, settings: JSONObject) -> list[str]:
+    """Watch delivery latency per watcher count; nothing if not run."""
     watch = result.get("watch") or []
-    if watch:
-        parts += [
-            f"**Watch delivery**: W watchers of pods (label selector, from a resourceVersion, "
-            f"{settings['watchers_per_connection']} per connection) in worker processes; pods "
-            f"created at {settings['watch_rate']:g}/s for {settings['watch_duration']:g} s; "
-            "latency to the ADDED event measured from the write's start (the creation time in an "
-            "annotation) and from its acknowledgement.",
-            "",
-            table(
+    if not watch:
+        return []
+    return [
+        f"**Watch delivery**: W watchers of pods (label selector, from a resourceVersion, "
+        f"{settings['watchers_per_connection']} per connection) in worker processes; pods "
+        f"created at {settings['watch_rate']:g}/s for {settings['watch_duration']:g} s; "
+        "latency to the ADDED event measured from the write's start (the creation time in an "
+        "annotation) and from its acknowledgement.",
+        "",
+        table(
+            [
+                "watchers",
+                "processes",
+                "deliveries",
+                "p50 ms",
+                "p99 ms",
+                "p50 ms from ack",
+                "p99 ms from ack",
+                "missed",
+                "create p99 ms",
+                CPU_HEADER,
+            ],
+            [
                 [
-                    "watchers",
-                    "processes",
-                    "deliveries",
-                    "p50 ms",
-                    "p99 ms",
-                    "p50 ms from ack",
-                    "p99 ms from ack",
-                    "missed",
-                    "create p99 ms",
-                    CPU_HEADER,
-                ],
-                [
-                    [
-                        str(c["watchers"]),
-                        str(c["worker_processes"]),
-                        f"{c['deliveries']:,}",
-                        ms(c["from_write_start"]["p50"]),
-                        ms(c["from_write_start"]["p99"]),
-                        ms(c["from_ack"]["p50"]),
-                        ms(c["from_ack"]["p99"]),
-                        str(c["missed_total"]),
-                        ms(c["write_latency"]["p99"]),
-                        cpu(c["cpu_percent"]),
-                    ]
-                    for c in watch
-                ],
-            ),
-            "",
-        ]
-    parts += [f"- {note}" for note in result.get("notes", [])]
-    return "\n".join(parts).rstrip() + "\n"
+                    str(c["watchers"]),
+                    str(c["worker_processes"]),
+                    f"{c['deliveries']:,}",
+                    ms(c["from_write_start"]["p50"]),
+                    ms(c["from_write_start"]["p99"]),
+                    ms(c["from_ack"]["p50"]),
+                    ms(c["from_ack"]["p99"]),
+                    str(c["missed_total"]),
+                    ms(c["write_latency"]["p99"]),
+                    cpu(c["cpu_percent"]),
+                ]
+                for c in watch
+            ],
+        ),
+        "",
+    ]
 
 
 def write(
