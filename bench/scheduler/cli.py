@@ -30,6 +30,18 @@ def add_parser(
         help="scheduler throughput on hollow nodes: pods/s, creation-to-bind latency",
         description=loadtest.__doc__,
     )
+    _add_load_flags(p, d, positive)
+    client_flags.add_server_flag(
+        p,
+        help="a running cluster's apiserver (host:port), whose scheduler is "
+        "measured; default: start etcd, apiserver and scheduler here",
+    )
+    _add_result_flags(p, d)
+    _add_cluster_mode_flags(p)
+
+
+def _add_load_flags(p: argparse.ArgumentParser, d: Options, positive: Callable[[str], int]) -> None:
+    """The hollow nodes, the pods and how they are created."""
     p.add_argument(
         "--nodes",
         type=positive,
@@ -63,11 +75,10 @@ def add_parser(
         help="create the pods over a pod create stream per connection (Pods/CreateStream) "
         f"instead of a Create call each (default {'on' if d.create_stream else 'off'})",
     )
-    client_flags.add_server_flag(
-        p,
-        help="a running cluster's apiserver (host:port), whose scheduler is "
-        "measured; default: start etcd, apiserver and scheduler here",
-    )
+
+
+def _add_result_flags(p: argparse.ArgumentParser, d: Options) -> None:
+    """Where the result goes, how long to wait, and the etcd and lease settings."""
     p.add_argument("--out", default=d.out, help=f"the JSON result (default {d.out})")
     p.add_argument(
         "--plot",
@@ -96,6 +107,10 @@ def add_parser(
         help=f"seconds between a hollow node's lease renewals (default "
         f"{d.lease_interval:g}, the kubelet's)",
     )
+
+
+def _add_cluster_mode_flags(p: argparse.ArgumentParser) -> None:
+    """What is done with the cluster: kept, watched (--server), profiled or pre-filled (without)."""
     p.add_argument(
         "--keep",
         action="store_true",
