@@ -38,6 +38,47 @@ def _atomic_strings(description: str) -> Schema:
 
 
 def _json_schema_props(dialect: Dialect) -> Schema:
+    # In name order, as Kubernetes lists them.
+    properties = dict(
+        sorted(
+            {
+                **_annotation_properties(dialect),
+                **_structure_properties(dialect),
+                **_constraint_properties(dialect),
+                **_kubernetes_extension_properties(dialect),
+            }.items()
+        )
+    )
+    return {
+        "type": "object",
+        "description": "JSONSchemaProps is a JSON-Schema following Specification Draft 4 "
+        "(http://json-schema.org/).",
+        "properties": properties,
+    }
+
+
+def _annotation_properties(dialect: Dialect) -> dict[str, Schema]:
+    """What documents the value: references, descriptions, examples, its default."""
+    props = dialect.property_ref
+    return {
+        "$ref": _s("string", "A reference to another schema: not allowed in a CRD's schema."),
+        "$schema": _s("string", "The JSON Schema dialect the schema is written in."),
+        "default": props(
+            JSON,
+            "default is a default value for undefined object fields. Defaulting is a beta "
+            "feature under the CustomResourceDefaulting feature gate. Defaulting requires "
+            "spec.preserveUnknownFields to be false.",
+        ),
+        "description": _s("string", "What the field is: what `kubectl explain` prints."),
+        "example": props(JSON, "An example of the field's value."),
+        "externalDocs": props(EXTERNAL_DOCUMENTATION, "Where more is written about the field."),
+        "id": _s("string", "Not allowed in a CRD's schema."),
+        "title": _s("string", "A short title for the field."),
+    }
+
+
+def _structure_properties(dialect: Dialect) -> dict[str, Schema]:
+    """The value's type and the schemas of its parts."""
     props = dialect.property_ref
     schemas: Schema = {
         "type": "object",
@@ -48,9 +89,7 @@ def _json_schema_props(dialect: Dialect) -> Schema:
         "items": dialect.item_ref(JSON_SCHEMA_PROPS, struct=True),
         "x-kubernetes-list-type": "atomic",
     }
-    properties: dict[str, Schema] = {
-        "$ref": _s("string", "A reference to another schema: not allowed in a CRD's schema."),
-        "$schema": _s("string", "The JSON Schema dialect the schema is written in."),
+    return {
         "additionalItems": props(OR_BOOL, "Not allowed in a CRD's schema."),
         "additionalProperties": props(
             OR_BOOL,
@@ -59,29 +98,36 @@ def _json_schema_props(dialect: Dialect) -> Schema:
         ),
         "allOf": {**schema_list, "description": "Schemas the value must match all of."},
         "anyOf": {**schema_list, "description": "Schemas the value must match one or more of."},
-        "default": props(
-            JSON,
-            "default is a default value for undefined object fields. Defaulting is a beta "
-            "feature under the CustomResourceDefaulting feature gate. Defaulting requires "
-            "spec.preserveUnknownFields to be false.",
-        ),
         "definitions": {**schemas, "description": "Not allowed in a CRD's schema."},
         "dependencies": {
             "type": "object",
             "additionalProperties": dialect.ref(OR_STRING_ARRAY),
             "description": "Not allowed in a CRD's schema.",
         },
-        "description": _s("string", "What the field is: what `kubectl explain` prints."),
+        "items": props(OR_ARRAY, "The schema of an array's items."),
+        "not": props(JSON_SCHEMA_PROPS, "A schema the value must not match."),
+        "oneOf": {**schema_list, "description": "Schemas the value must match exactly one of."},
+        "patternProperties": {**schemas, "description": "Not allowed in a CRD's schema."},
+        "properties": {**schemas, "description": "The schema of each field of an object."},
+        "required": _atomic_strings("The fields an object must have."),
+        "type": _s(
+            "string",
+            "The type of the value: object, array, string, integer, number or boolean.",
+        ),
+    }
+
+
+def _constraint_properties(dialect: Dialect) -> dict[str, Schema]:
+    """The bounds, formats and values the value must keep to."""
+    return {
         "enum": {
             "type": "array",
             "items": dialect.ref(JSON),
             "description": "The values the field may take.",
             "x-kubernetes-list-type": "atomic",
         },
-        "example": props(JSON, "An example of the field's value."),
         "exclusiveMaximum": _s("boolean", "Whether the maximum itself is refused."),
         "exclusiveMinimum": _s("boolean", "Whether the minimum itself is refused."),
-        "externalDocs": props(EXTERNAL_DOCUMENTATION, "Where more is written about the field."),
         "format": _s(
             "string",
             "format is an OpenAPI v3 format string. Unknown formats are ignored. The following "
@@ -89,8 +135,6 @@ def _json_schema_props(dialect: Dialect) -> Schema:
             "uuid, uuid3, uuid4, uuid5, isbn, isbn10, isbn13, creditcard, ssn, hexcolor, "
             "rgbcolor, byte, password, date, duration, datetime.",
         ),
-        "id": _s("string", "Not allowed in a CRD's schema."),
-        "items": props(OR_ARRAY, "The schema of an array's items."),
         "maxItems": _s("integer", "The most items an array may have.", "int64"),
         "maxLength": _s("integer", "The longest a string may be.", "int64"),
         "maxProperties": _s("integer", "The most keys an object may have.", "int64"),
@@ -100,19 +144,15 @@ def _json_schema_props(dialect: Dialect) -> Schema:
         "minProperties": _s("integer", "The fewest keys an object may have.", "int64"),
         "minimum": _s("number", "The smallest a number may be.", "double"),
         "multipleOf": _s("number", "What a number must be a multiple of.", "double"),
-        "not": props(JSON_SCHEMA_PROPS, "A schema the value must not match."),
         "nullable": _s("boolean", "Whether the value may be null."),
-        "oneOf": {**schema_list, "description": "Schemas the value must match exactly one of."},
         "pattern": _s("string", "A regular expression a string must match."),
-        "patternProperties": {**schemas, "description": "Not allowed in a CRD's schema."},
-        "properties": {**schemas, "description": "The schema of each field of an object."},
-        "required": _atomic_strings("The fields an object must have."),
-        "title": _s("string", "A short title for the field."),
-        "type": _s(
-            "string",
-            "The type of the value: object, array, string, integer, number or boolean.",
-        ),
         "uniqueItems": _s("boolean", "Whether an array's items must differ."),
+    }
+
+
+def _kubernetes_extension_properties(dialect: Dialect) -> dict[str, Schema]:
+    """Kubernetes' own x-kubernetes-* extensions."""
+    return {
         "x-kubernetes-embedded-resource": _s(
             "boolean",
             "x-kubernetes-embedded-resource defines that the value is an embedded Kubernetes "
@@ -162,12 +202,6 @@ def _json_schema_props(dialect: Dialect) -> Schema:
             "x-kubernetes-patch-merge-key": "rule",
             "x-kubernetes-patch-strategy": "merge",
         },
-    }
-    return {
-        "type": "object",
-        "description": "JSONSchemaProps is a JSON-Schema following Specification Draft 4 "
-        "(http://json-schema.org/).",
-        "properties": properties,
     }
 
 
