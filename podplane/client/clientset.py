@@ -141,6 +141,20 @@ class Client:
         self.channel: grpc.aio.Channel = metered_channel.MeteredChannel(
             aio_channel(target, credentials, options), target
         )
+        self._add_cluster_clients(timeout)
+        self._add_workload_clients(timeout)
+        self._add_config_and_storage_clients(timeout)
+        self._add_service_clients(timeout)
+        self._add_access_clients(timeout)
+        self._add_policy_clients(timeout)
+        self._custom: dict[str, CustomObjectClient] = {}
+        self._pods_stub = resources.POD.stub(self.channel)
+        self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)
+        self._subject_access_reviews_stub = resources.SUBJECT_ACCESS_REVIEW.stub(self.channel)
+        self.timeout = timeout
+
+    def _add_cluster_clients(self, timeout: float) -> None:
+        """The objects every component reads: pods, nodes, namespaces, events, leases."""
         self.pods: ResourceClient[core_pb2.Pod] = ResourceClient(
             self.channel, resources.POD, timeout
         )
@@ -156,6 +170,9 @@ class Client:
         self.leases: ResourceClient[lease_pb2.Lease] = ResourceClient(
             self.channel, resources.LEASE, timeout
         )
+
+    def _add_workload_clients(self, timeout: float) -> None:
+        """The workload controllers' objects."""
         self.replicationcontrollers: ResourceClient[core_pb2.ReplicationController] = (
             ResourceClient(self.channel, resources.REPLICATION_CONTROLLER, timeout)
         )
@@ -168,6 +185,21 @@ class Client:
         self.jobs: ResourceClient[batch_pb2.Job] = ResourceClient(
             self.channel, resources.JOB, timeout
         )
+        self.daemonsets: ResourceClient[apps_pb2.DaemonSet] = ResourceClient(
+            self.channel, resources.DAEMON_SET, timeout
+        )
+        self.statefulsets: ResourceClient[apps_pb2.StatefulSet] = ResourceClient(
+            self.channel, resources.STATEFUL_SET, timeout
+        )
+        self.controllerrevisions: ResourceClient[apps_pb2.ControllerRevision] = ResourceClient(
+            self.channel, resources.CONTROLLER_REVISION, timeout
+        )
+        self.cronjobs: ResourceClient[batch_pb2.CronJob] = ResourceClient(
+            self.channel, resources.CRON_JOB, timeout
+        )
+
+    def _add_config_and_storage_clients(self, timeout: float) -> None:
+        """What pods mount: configuration, identities and volumes."""
         self.configmaps: ResourceClient[core_pb2.ConfigMap] = ResourceClient(
             self.channel, resources.CONFIG_MAP, timeout
         )
@@ -186,6 +218,9 @@ class Client:
         self.storageclasses: ResourceClient[storage_pb2.StorageClass] = ResourceClient(
             self.channel, resources.STORAGE_CLASS, timeout
         )
+
+    def _add_service_clients(self, timeout: float) -> None:
+        """Services and their endpoints."""
         self.services: ResourceClient[service_pb2.Service] = ResourceClient(
             self.channel, resources.SERVICE, timeout
         )
@@ -195,6 +230,9 @@ class Client:
         self.endpointslices: ResourceClient[discovery_pb2.EndpointSlice] = ResourceClient(
             self.channel, resources.ENDPOINT_SLICE, timeout
         )
+
+    def _add_access_clients(self, timeout: float) -> None:
+        """Who may do what: RBAC and certificate signing requests."""
         self.roles: ResourceClient[rbac_pb2.Role] = ResourceClient(
             self.channel, resources.ROLE, timeout
         )
@@ -207,18 +245,12 @@ class Client:
         self.clusterrolebindings: ResourceClient[rbac_pb2.ClusterRoleBinding] = ResourceClient(
             self.channel, resources.CLUSTER_ROLE_BINDING, timeout
         )
-        self.daemonsets: ResourceClient[apps_pb2.DaemonSet] = ResourceClient(
-            self.channel, resources.DAEMON_SET, timeout
-        )
-        self.statefulsets: ResourceClient[apps_pb2.StatefulSet] = ResourceClient(
-            self.channel, resources.STATEFUL_SET, timeout
-        )
-        self.controllerrevisions: ResourceClient[apps_pb2.ControllerRevision] = ResourceClient(
-            self.channel, resources.CONTROLLER_REVISION, timeout
-        )
-        self.cronjobs: ResourceClient[batch_pb2.CronJob] = ResourceClient(
-            self.channel, resources.CRON_JOB, timeout
-        )
+        self.certificatesigningrequests: ResourceClient[
+            certificates_pb2.CertificateSigningRequest
+        ] = ResourceClient(self.channel, resources.CERTIFICATE_SIGNING_REQUEST, timeout)
+
+    def _add_policy_clients(self, timeout: float) -> None:
+        """Disruption budgets, priorities, runtime classes and custom resource definitions."""
         self.poddisruptionbudgets: ResourceClient[policy_pb2.PodDisruptionBudget] = ResourceClient(
             self.channel, resources.POD_DISRUPTION_BUDGET, timeout
         )
@@ -231,14 +263,6 @@ class Client:
         self.customresourcedefinitions: ResourceClient[
             apiextensions_pb2.CustomResourceDefinition
         ] = ResourceClient(self.channel, resources.CUSTOM_RESOURCE_DEFINITION, timeout)
-        self.certificatesigningrequests: ResourceClient[
-            certificates_pb2.CertificateSigningRequest
-        ] = ResourceClient(self.channel, resources.CERTIFICATE_SIGNING_REQUEST, timeout)
-        self._custom: dict[str, CustomObjectClient] = {}
-        self._pods_stub = resources.POD.stub(self.channel)
-        self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)
-        self._subject_access_reviews_stub = resources.SUBJECT_ACCESS_REVIEW.stub(self.channel)
-        self.timeout = timeout
 
     def for_resource(self, resource: Resource[T]) -> ResourceClient[T]:
         """The typed client of a resource (untyped for a resource not known statically); a
