@@ -99,36 +99,7 @@ class Kubelet:
             static_keys=lambda: list(self.static_pods.pods) if self.static_pods else [],
         )
         self.status_manager = StatusManager(client.pods, mirror_of=self._mirror_of)
-        self.syncer = PodSyncer(
-            runtime,
-            self.volumes,
-            self.status_manager,
-            NodeContext(
-                node_name=config.node_name,
-                host_ip=host_ip,
-                pause_image=config.pause_image,
-                pod_cidr=config.pod_cidr,
-                allocatable=node_allocatable,
-                cluster_domain=config.cluster_domain,
-                security=NodeSecurity(config.root_dir, config.seccomp_default),
-            ),
-            recorder=recorder,
-            probes=self.probes,
-            admitter=PodAdmitter(
-                node_allocatable,
-                self.desired_pods,
-                # The safe sysctls this kernel has, and the admin's unsafe ones.
-                SysctlAllowlist(
-                    safe_sysctls(kernel_version(self.machine.kernel_version))
-                    + list(config.allowed_unsafe_sysctls)
-                ),
-                AppArmorAdmission(apparmor_enabled()),
-            ),
-            dns=DNSConfigurer(config.cluster_dns, config.cluster_domain, config.resolv_conf),
-            services=self.services,
-            runtime_classes=RuntimeClassManager(runtime, ClientRuntimeClassGetter(client)),
-            relisted=lambda container_id: self.pleg.relisted(container_id),
-        )
+        self.syncer = self._pod_syncer(node_allocatable, recorder)
         # Whether the API's pods are known (the informer synced): before, only static pods run.
         self._sources_ready = False
         self.workers = PodWorkers(self.syncer, self.pod, ready=self._ready_to_sync)
@@ -150,8 +121,53 @@ class Kubelet:
         self.lease = NodeLease(client.leases, config.node_name)
         self.pod_starts = metrics.PodStartTracker()
         metrics.NODE_NAME.labels(config.node_name).set(1)
-        servicer = KubeletServicer(runtime, self.pod)
-        self.server = Server(
+        self.server = self._api_server(listen_host)
+        self.reporter: NodeStatusReporter | None = None
+        # Set once the node is registered and its Lease made (start() returns after it).
+        self._registered = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _pod_syncer(self, node_allocatable: dict[str, str], recorder: EventRecorder) -> PodSyncer:
+        """Syncs one pod: its volumes, admission, DNS, containers and status."""
+        config = self.config
+        return PodSyncer(
+            self.runtime,
+            self.volumes,
+            self.status_manager,
+            NodeContext(
+                node_name=config.node_name,
+                host_ip=self.host_ip,
+                pause_image=config.pause_image,
+                pod_cidr=config.pod_cidr,
+                allocatable=node_allocatable,
+                cluster_domain=config.cluster_domain,
+                security=NodeSecurity(config.root_dir, config.seccomp_default),
+            ),
+            recorder=recorder,
+            probes=self.probes,
+            admitter=PodAdmitter(
+                node_allocatable,
+                self.desired_pods,
+                # The safe sysctls this kernel has, and the admin's unsafe ones.
+                SysctlAllowlist(
+                    safe_sysctls(kernel_version(self.machine.kernel_version))
+                    + list(config.allowed_unsafe_sysctls)
+                ),
+                AppArmorAdmission(apparmor_enabled()),
+            ),
+            dns=DNSConfigurer(config.cluster_dns, config.cluster_domain, config.resolv_conf),
+            services=self.services,
+            runtime_classes=RuntimeClassManager(
+                self.runtime, ClientRuntimeClassGetter(self.client)
+            ),
+            relisted=lambda container_id: self.pleg.relisted(container_id),
+        )
+
+    def _api_server(self, listen_host: str) -> Server:
+        """The kubelet API (logs, exec, attach, port-forward) the apiserver proxies to."""
+        config = self.config
+        servicer = KubeletServicer(self.runtime, self.pod)
+        return Server(
             f"{listen_host}:{config.port}",
             register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(servicer, s),
             service_names=[SERVICE_NAME],
@@ -159,10 +175,6 @@ class Kubelet:
             # On TLS, the API is the apiserver's alone (server/authorization.py).
             interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [],
         )
-        self.reporter: NodeStatusReporter | None = None
-        # Set once the node is registered and its Lease made (start() returns after it).
-        self._registered = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def port(self) -> int:
