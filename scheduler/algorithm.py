@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.diagnosis import Diagnosis, fit_error_message
-from scheduler.framework.node_table import Ints, TableRows
-from scheduler.framework.runtime import Framework
+from scheduler.framework.node_table import Bools, Ints, NodeTable, TableRows
+from scheduler.framework.runtime import Framework, TableFilter
 from scheduler.framework.snapshot import node_named, node_table
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
@@ -115,23 +115,10 @@ class SchedulingAlgorithm:
         size = len(table)
         start = self._next_start_node_index % size
         judged = self.framework.run_filter_table(state, pod, table)
-        # Position k of the search is row (start + k) % size.
-        certain = np.concatenate((judged.passing[start:], judged.passing[:start]))
-        # Where no rejection is known (the usual pod and cluster), no column says so.
-        rejected = (
-            np.concatenate((judged.rejected[start:], judged.rejected[:start]))
-            if judged.rejected is not None
-            else None
-        )
         # The nodes pods are nominated to: the bulk verdicts do not count those pods, so these
         # go through the filters node by node, with the nominated pods (two passes).
         nominated = self.framework.nodes_with_nominated_pods()
-        if nominated:
-            rows = [row for name in nominated if (row := table.row_of(name)) is not None]
-            positions = (np.array(rows, np.int64) - start) % size
-            certain[positions] = False
-            if rejected is not None:
-                rejected[positions] = -1
+        certain, rejected = _in_search_order(judged, table, start, nominated)
         remaining = bool(state.remaining_filters)
         to_check: Iterable[int]
         if remaining:
@@ -187,21 +174,7 @@ class SchedulingAlgorithm:
                 diagnosis.node_to_status[node.name] = status
                 diagnosis.unschedulable_plugins.add(status.plugin)
         if not remaining and rejected is not None:  # the known rejections among those searched
-            known = (rejected[:searched] >= 0).nonzero()[0]
-            if len(known):
-                # Hundreds of nodes where a filter rules out a whole zone: names and statuses
-                # picked out by row, without a look at each node.
-                codes = rejected[known]
-                diagnosis.node_to_status.update(
-                    zip(
-                        map(table.names.__getitem__, ((known + start) % size).tolist()),
-                        map(statuses.__getitem__, codes.tolist()),
-                        strict=True,
-                    )
-                )
-                diagnosis.unschedulable_plugins.update(
-                    statuses[code].plugin for code in np.unique(codes).tolist()
-                )
+            _record_known_rejections(diagnosis, table, start, rejected[:searched], statuses)
         self._next_start_node_index = (start + searched) % size
         if singles:
             found.append(np.array(singles, np.int64))
@@ -220,3 +193,48 @@ class SchedulingAlgorithm:
         diagnosis.num_all_nodes = num_nodes
         message = fit_error_message(num_nodes, diagnosis)
         return ScheduleResult(status=Status.unschedulable(message), diagnosis=diagnosis)
+
+
+def _in_search_order(
+    judged: TableFilter, table: NodeTable, start: int, nominated: Collection[str]
+) -> tuple[Bools, Ints | None]:
+    """The bulk verdicts by position of the search (position k is row (start + k) % size): the
+    positions passed for certain, and the index of each one's known rejection (-1 for none;
+    None where no rejection is known, the usual pod and cluster). The nodes in `nominated` are
+    neither."""
+    size = len(table)
+    certain = np.concatenate((judged.passing[start:], judged.passing[:start]))
+    rejected = (
+        np.concatenate((judged.rejected[start:], judged.rejected[:start]))
+        if judged.rejected is not None
+        else None
+    )
+    if nominated:
+        rows = [row for name in nominated if (row := table.row_of(name)) is not None]
+        positions = (np.array(rows, np.int64) - start) % size
+        certain[positions] = False
+        if rejected is not None:
+            rejected[positions] = -1
+    return certain, rejected
+
+
+def _record_known_rejections(
+    diagnosis: Diagnosis, table: NodeTable, start: int, rejected: Ints, statuses: list[Status]
+) -> None:
+    """The known rejections among the positions searched (`rejected`, from position 0) into
+    `diagnosis`."""
+    known = (rejected >= 0).nonzero()[0]
+    if len(known):
+        # Hundreds of nodes where a filter rules out a whole zone: names and statuses picked out
+        # by row, without a look at each node.
+        codes = rejected[known]
+        diagnosis.node_to_status.update(
+            zip(
+                map(table.names.__getitem__, ((known + start) % len(table)).tolist()),
+                map(statuses.__getitem__, codes.tolist()),
+                strict=True,
+            )
+        )
+        diagnosis.unschedulable_plugins.update(
+            statuses[code].plugin for code in np.unique(codes).tolist()
+        )
