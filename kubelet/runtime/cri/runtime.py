@@ -24,7 +24,7 @@ from google.protobuf.message import Message
 from kubelet.runtime import labels as L
 from kubelet.runtime.cri import convert
 from kubelet.runtime.cri.logs import read_log
-from kubelet.runtime.cri.streaming import CriProcess
+from kubelet.runtime.cri.streaming import CriProcess, process_output
 from kubelet.runtime.pod_port import NamespaceUnavailable, connect_in_namespace, connect_pod_ip
 from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError, StreamOptions, wait_for_exit
@@ -445,7 +445,7 @@ class CriRuntime:
         self, container_id: str, cmd: Sequence[str], stdin: bytes | None = None
     ) -> AsyncIterator[ExecOutput]:
         """A command's output as it comes, then its exit code (types.StreamingExec)."""
-        return self._stream(
+        return process_output(
             self.exec_interactive(container_id, cmd, StreamOptions(stdin=stdin is not None)),
             stdin,
         )
@@ -454,22 +454,9 @@ class CriRuntime:
         self, container_id: str, stdin: bytes | None = None
     ) -> AsyncIterator[ExecOutput]:
         """The container's output from the attach on (types.StreamingAttach)."""
-        return self._stream(
+        return process_output(
             self.attach_interactive(container_id, StreamOptions(stdin=stdin is not None)), stdin
         )
-
-    async def _stream(
-        self, opening: Awaitable[CriProcess], stdin: bytes | None
-    ) -> AsyncIterator[ExecOutput]:
-        process = await opening
-        try:
-            if stdin is not None:
-                await process.write_stdin(stdin)
-                await process.close_stdin()
-            async for item in process.output():
-                yield item
-        finally:
-            await process.close()
 
     async def dial_pod_port(self, sandbox_id: str, port: int) -> SocketConnection:
         """localhost:port in the sandbox's network namespace (its pause process's, which the

@@ -331,3 +331,19 @@ class CriProcess:
     async def close(self) -> None:
         for session in self._sessions:
             await session.connection.close()
+
+
+async def process_output(
+    opening: Awaitable[CriProcess], stdin: bytes | None
+) -> AsyncIterator[ExecOutput]:
+    """The output of the process being opened, then its exit code, after `stdin` (if any) is
+    written to it and closed (the runtime's exec_stream and attach_stream)."""
+    process = await opening
+    try:
+        if stdin is not None:
+            await process.write_stdin(stdin)
+            await process.close_stdin()
+        async for item in process.output():
+            yield item
+    finally:
+        await process.close()
