@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,8 +17,6 @@ from podplane.componentbase import flags, options
 from podplane.componentbase.client_flags import ClientOptions
 from podplane.componentbase.metrics import parse_bind_address
 from podplane.componentbase.options import LogOptions, OptionGroup, fail
-
-_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ class _ZoneOptions:
         """args.cluster_domain lower-cased without its final dot; args.dns_service a (namespace,
         name) pair."""
         domain = args.cluster_domain.lower().removesuffix(".")
-        if not _DOMAIN.match(domain) or len(domain) > 253:
+        if not flags.is_dns_subdomain(domain):
             fail(parser, "--cluster-domain", f'"{args.cluster_domain}" is not a DNS domain')
         args.cluster_domain = domain
         for flag in ("ttl", "negative_ttl"):

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 from collections.abc import Sequence
 
 from podplane.client.clientset import BindStream, Client, EventStream, user_agent
 from podplane.client.informer_factory import SharedInformerFactory
-from podplane.componentbase import options
+from podplane.componentbase import flags, options
 from podplane.componentbase.app import Component, leader_elector, serve_component, while_leading
 from podplane.componentbase.client_flags import ClientOptions
 from podplane.componentbase.leaderelection_flags import LeaderElectionOptions
@@ -33,11 +32,9 @@ from scheduler.scheduler import Scheduler
 
 log = logging.getLogger("scheduler")
 
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
 
 def _scheduler_name(value: str) -> str:
-    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+    if not flags.is_dns_subdomain(value):
         raise argparse.ArgumentTypeError(
             f"{value!r} must be a lowercase DNS subdomain (e.g. default-scheduler)"
         )

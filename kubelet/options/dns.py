@@ -7,7 +7,7 @@ import argparse
 import ipaddress
 from pathlib import Path
 
-from kubelet.options.node import DNS_SUBDOMAIN
+from podplane.componentbase import flags
 from podplane.componentbase.options import fail
 
 
@@ -42,7 +42,7 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         except ValueError:
             fail(parser, "--cluster-dns", f'"{address}" is not an IP address')
     domain = args.cluster_domain.removesuffix(".")
-    if domain and (len(domain) > 253 or not DNS_SUBDOMAIN.match(domain)):
+    if domain and not flags.is_dns_subdomain(domain):
         fail(parser, "--cluster-domain", f'"{args.cluster_domain}" is not a DNS domain')
     args.cluster_domain = domain
     if args.resolv_conf:

@@ -7,9 +7,9 @@ import ipaddress
 import math
 import re
 
+from podplane.componentbase import flags
 from podplane.componentbase.options import fail
 
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 
 
@@ -35,7 +35,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 
 def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """args.pod_cidr becomes the network's canonical form, args.node_labels a dict."""
-    if len(args.node_name) > 253 or not DNS_SUBDOMAIN.match(args.node_name):
+    if not flags.is_dns_subdomain(args.node_name):
         fail(
             parser,
             "--node-name",

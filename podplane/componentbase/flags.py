@@ -12,6 +12,16 @@ import urllib.parse
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
 
 
+# An RFC 1123 subdomain, as Kubernetes' validation.IsDNS1123Subdomain checks names and domains.
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def is_dns_subdomain(value: str) -> bool:
+    """At most 253 characters of lowercase RFC 1123 labels joined by dots (a node's name, a
+    scheduler's, a cluster domain)."""
+    return len(value) <= 253 and _DNS_SUBDOMAIN.fullmatch(value) is not None
+
+
 def address(value: str) -> str:
     """HOST:PORT, e.g. apiserver:6443."""
     m = _HOST_PORT.match(value)

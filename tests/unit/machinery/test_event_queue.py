@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import events
 from podplane.client.events import NORMAL, EventRecorder
+from tests.unit.waiting import until
 
 
 class _Events:
@@ -67,10 +70,12 @@ class _Stream:
         self.created: list[str] = []
         self.in_flight = 0
         self.most_in_flight = 0
+        self.started: list[float] = []  # the event loop's time at each create's start
         self.release = asyncio.Event()
         self.closed = False
 
     async def create(self, event: core_pb2.Event) -> None:
+        self.started.append(asyncio.get_running_loop().time())
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         await self.release.wait()
@@ -106,8 +111,8 @@ async def test_a_streamed_recorder_creates_many_at_once_and_bumps_a_repeat_after
     for i in range(5):
         recorder.record(_pod(f"p{i}"), NORMAL, "Scheduled", f"assigned p{i}")
     recorder.record(_pod("p0"), NORMAL, "Scheduled", "assigned p0")  # a repeat
-    await asyncio.sleep(0.05)
     # Every new event in flight at once; the repeat waits for the one it repeats.
+    await until(lambda: stream.in_flight == 5, "the five new events in flight")
     assert stream.most_in_flight == 5 and client.events.updated == []
     stream.release.set()
     await recorder.flush(5)
@@ -119,9 +124,14 @@ async def test_a_streamed_recorder_creates_many_at_once_and_bumps_a_repeat_after
     assert stream.closed
 
 
-async def test_a_busy_streamed_recorder_starts_what_it_queued_together() -> None:
+async def test_a_busy_streamed_recorder_starts_what_it_queued_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """An event after a quiet spell starts at once; those recorded soon after it wait for the
-    batch interval and then start together, so that they share a stream message."""
+    batch interval and then start together, so that they share a stream message. (The interval
+    made long enough that a busy host's pauses between two of the starts stay well within it.)"""
+    interval = 0.5
+    monkeypatch.setattr(events, "STREAM_BATCH_INTERVAL", interval)
     stream = _Stream()
     recorder = EventRecorder(
         _Client(),  # type: ignore[arg-type]
@@ -130,15 +140,15 @@ async def test_a_busy_streamed_recorder_starts_what_it_queued_together() -> None
         stream=lambda _: stream,
     )
     recorder.record(_pod("first"), NORMAL, "Scheduled", "assigned first")
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    assert stream.in_flight == 1
+    await until(lambda: stream.in_flight == 1, "the first event in flight")
     for i in range(3):
         recorder.record(_pod(f"p{i}"), NORMAL, "Scheduled", f"assigned p{i}")
-        await asyncio.sleep(0.001)
-    assert stream.in_flight == 1  # the others wait for the interval
-    await asyncio.sleep(events.STREAM_BATCH_INTERVAL)
-    assert stream.in_flight == 4  # and then start together
+    await until(lambda: stream.in_flight == 4, "the three queued after it in flight")
+    first, *others = stream.started
+    # The others waited for the interval (a sleep never ends early, but for the clock's
+    # resolution), then started in one pass: within far less than another interval.
+    assert min(others) - first >= interval - 0.001, stream.started
+    assert max(others) - min(others) < interval / 2, stream.started
     stream.release.set()
     await recorder.flush(5)
     assert sorted(stream.created) == ["first", "p0", "p1", "p2"]
