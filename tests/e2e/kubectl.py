@@ -41,6 +41,16 @@ HOME = tempfile.mkdtemp(prefix="podplane-kubectl-home-")
 atexit.register(shutil.rmtree, HOME, ignore_errors=True)
 
 
+# `kubectl wait` checks the object, then watches it through an informer, and cancels that when
+# the condition is met. When the condition comes true between the check and the informer's list,
+# it is met before the watch request has its answer's headers, and client-go's reflector logs
+# the cancelled request as a failed watch: kubectl's own line, against any cluster, on a host
+# slow enough for the window (1 in 10 loops of the shared end-to-end tests under load).
+CANCELLED_WATCH = re.compile(
+    r'^E\d{4} [\d:.]+ +\d+ reflector\.go:\d+\] "Failed to watch" .*context canceled.*\n', re.M
+)
+
+
 @dataclass(frozen=True)
 class Result:
     code: int
@@ -83,6 +93,12 @@ class Kubectl:
             timeout=timeout,
         )
         return Result(done.returncode, done.stdout, done.stderr)
+
+    def wait(self, *args: str, timeout: float = 90) -> Result:
+        """`kubectl wait ARGS`, less the one line kubectl's client-go logs when the condition
+        comes true while its informer is opening a watch (CANCELLED_WATCH)."""
+        result = self.run("wait", *args, timeout=timeout)
+        return Result(result.code, result.out, CANCELLED_WATCH.sub("", result.err))
 
     def ok(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
         """Runs kubectl and returns its output; fails the test unless it exits 0."""

@@ -117,7 +117,7 @@ def test_scale_a_deployment_and_a_replication_controller(k: Kubectl, web: Result
     k.ok("rollout", "status", "deployment/web", "--timeout=60s")
     # Rolled out already once the replica set is scaled (its 3 updated replicas cover 1), as on
     # Kubernetes: the status counts the 2 extra pods until they have gone.
-    gone = k.run("wait", "--for=jsonpath={.status.replicas}=1", "deployment/web", "--timeout=60s")
+    gone = k.wait("--for=jsonpath={.status.replicas}=1", "deployment/web", "--timeout=60s")
     assert gone == Result(0, "deployment.apps/web condition met\n", ""), gone
     assert rows(k.ok("get", "deployment", "web"))[0][:4] == ["web", "1/1", "1", "1"]
     refused = k.run("scale", "deployment/web", "--current-replicas=3", "--replicas=2")
@@ -126,9 +126,7 @@ def test_scale_a_deployment_and_a_replication_controller(k: Kubectl, web: Result
     assert k.ok("apply", "-f", "-", stdin=SLEEPERS) == "replicationcontroller/sleepers created\n"
     scaled = k.run("scale", "rc/sleepers", "--replicas=1")
     assert scaled == Result(0, "replicationcontroller/sleepers scaled\n", "")
-    ready = k.run(
-        "wait", "--for=jsonpath={.status.readyReplicas}=1", "rc/sleepers", "--timeout=60s"
-    )
+    ready = k.wait("--for=jsonpath={.status.readyReplicas}=1", "rc/sleepers", "--timeout=60s")
     assert ready == Result(0, "replicationcontroller/sleepers condition met\n", "")
     (sleepers,) = rows(k.ok("get", "rc", "sleepers"))
     assert sleepers[:4] == ["sleepers", "1", "1", "1"], sleepers
@@ -139,7 +137,7 @@ def test_a_job_runs_to_completion_and_keeps_its_logs(k: Kubectl) -> None:
         "create", "job", "hello", "--image=busybox", "--", "echo", "Hello world from a Job"
     )
     assert created == Result(0, "job.batch/hello created\n", "")
-    done = k.run("wait", "--for=condition=complete", "job/hello", "--timeout=90s")
+    done = k.wait("--for=condition=complete", "job/hello", "--timeout=90s")
     assert done == Result(0, "job.batch/hello condition met\n", "")
     assert k.ok("logs", "job/hello") == "Hello world from a Job\n"
     jobs = k.ok("get", "jobs")
