@@ -12,6 +12,7 @@ import pytest
 
 from podplane.streaming import port_forward as pf
 from podplane.streaming.spdy import frames as f
+from tests.unit.waiting import until
 
 
 @dataclass
@@ -168,7 +169,10 @@ async def test_concurrent_connections_are_kept_apart(kubectl: Kubectl) -> None:
     kubectl.send(f.Data(7, b"to 80"), f.Data(5, b"to 8080"))
     pods[8080].to_client.put_nowait(b"from 8080")
     assert await kubectl.next() == f.Data(5, b"from 8080")
-    await asyncio.sleep(0.05)
+    await until(
+        lambda: len(pods[80].received) >= 5 and len(pods[8080].received) >= 7,
+        "each pod's bytes relayed",
+    )
     assert (bytes(pods[80].received), bytes(pods[8080].received)) == (b"to 80", b"to 8080")
 
 
