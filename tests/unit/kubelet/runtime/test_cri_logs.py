@@ -13,6 +13,7 @@ import pytest
 from kubelet.runtime.cri import logs
 from kubelet.runtime.cri.logs import LogFormatError, entry_time, parse_line, read_log
 from kubelet.runtime.types import LogOptions
+from tests.unit.waiting import TIMEOUT, until
 
 LINES = (
     b"2024-05-01T10:00:00.100000000Z stdout F first\n"
@@ -101,16 +102,16 @@ async def test_follow_reads_what_is_written_until_the_container_stops(
     path.write_bytes(b"2024-05-01T10:00:00Z stdout F one\n2024-05-01T10:00:01Z stdout F tw")
     state = {"running": True}
     task, got = follow(path, state)
-    await asyncio.sleep(0.05)
+    await until(lambda: got, "the first line")
+    await asyncio.sleep(0.05)  # five more looks at the file
     assert got == [b"one\n"]  # the unfinished line waits for its end
     with path.open("ab") as f:
         f.write(b"o\n2024-05-01T10:00:02Z stderr F three\n")
-    await asyncio.sleep(0.05)
-    assert b"".join(got) == b"one\ntwo\nthree\n"
+    await until(lambda: b"".join(got) == b"one\ntwo\nthree\n", "the rest of the lines")
     with path.open("ab") as f:
         f.write(b"2024-05-01T10:00:03Z stdout F last words")
     state["running"] = False
-    async with asyncio.timeout(2):
+    async with asyncio.timeout(TIMEOUT):
         await task
     assert b"".join(got) == b"one\ntwo\nthree\nlast words\n"
 
@@ -122,6 +123,14 @@ async def test_a_followed_idle_log_asks_the_runtime_once_a_second(
     path = tmp_path / "0.log"
     path.write_bytes(b"")
     asked = 0
+    looks = 0
+
+    def clock() -> float:
+        """The follower's clock: each reading a FOLLOW_INTERVAL after the last, as if every pause
+        between two looks at the file took exactly its time, whatever the host's load."""
+        nonlocal looks
+        looks += 1
+        return 1000.0 + looks * logs.FOLLOW_INTERVAL
 
     async def running() -> bool:
         nonlocal asked
@@ -129,11 +138,11 @@ async def test_a_followed_idle_log_asks_the_runtime_once_a_second(
         return True
 
     async def follow() -> None:
-        async for _ in read_log(path, LogOptions(follow=True), running):
+        async for _ in read_log(path, LogOptions(follow=True), running, now=clock):
             pass
 
     task = asyncio.create_task(follow())
-    await asyncio.sleep(0.5)  # about 50 looks at the file
+    await until(lambda: looks >= 50, "about 50 looks at the file: half a second by its clock")
     task.cancel()
     assert asked == 1
 
@@ -146,21 +155,20 @@ async def test_a_followed_log_goes_on_in_the_new_file_after_a_rotation(
     path.write_bytes(b"2024-05-01T10:00:00Z stdout F one\n")
     state = {"running": True}
     task, got = follow(path, state)
-    await asyncio.sleep(0.05)
+    await until(lambda: got, "the first file's line")
     # Rotated (kubelet/logs/rotation.py): renamed; the runtime writes a last line to the old file
     # before it reopens the log, then goes on in a new file under the old name.
     rotated = tmp_path / "0.log.20240501-100001"
     path.rename(rotated)
     with rotated.open("ab") as f:
         f.write(b"2024-05-01T10:00:01Z stdout F two\n")
-    await asyncio.sleep(0.05)
+    await until(lambda: b"".join(got) == b"one\ntwo\n", "the old file's last line")
     path.write_bytes(b"2024-05-01T10:00:02Z stdout F three\n")
-    await asyncio.sleep(0.05)
-    assert b"".join(got) == b"one\ntwo\nthree\n"
+    await until(lambda: b"".join(got) == b"one\ntwo\nthree\n", "the new file's line")
     with path.open("ab") as f:
         f.write(b"2024-05-01T10:00:03Z stdout F four\n")
     state["running"] = False
-    async with asyncio.timeout(2):
+    async with asyncio.timeout(TIMEOUT):
         await task
     assert b"".join(got) == b"one\ntwo\nthree\nfour\n"
 
@@ -178,12 +186,8 @@ async def test_a_followed_log_keeps_what_the_old_file_gets_after_the_new_one_app
     task, got = follow(path, state)
     rotated = tmp_path / "0.log.20240501-100001"
 
-    async def until(want: bytes) -> None:
-        for _ in range(500):
-            if b"".join(got) == want:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"read {b''.join(got)!r}, not {want!r}")
+    async def read(want: bytes) -> None:
+        await until(lambda: b"".join(got) == want, f"{want!r} read")
 
     opened_new = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -195,20 +199,20 @@ async def test_a_followed_log_keeps_what_the_old_file_gets_after_the_new_one_app
             loop.call_soon_threadsafe(opened_new.set)
         return handle
 
-    await until(b"one\n")
+    await read(b"one\n")
     first_inode = path.stat().st_ino
     monkeypatch.setattr(logs, "open", spied_open, raising=False)
     path.rename(rotated)
     path.write_bytes(b"")  # the runtime's new file, its writer not swapped yet
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(TIMEOUT):
         await opened_new.wait()
     with rotated.open("ab") as f:
         f.write(b"2024-05-01T10:00:01Z stdout F two\n2024-05-01T10:00:02Z stdout F three\n")
-    await until(b"one\ntwo\nthree\n")
+    await read(b"one\ntwo\nthree\n")
     with path.open("ab") as f:  # swapped: the new file's first line
         f.write(b"2024-05-01T10:00:03Z stdout F four\n")
-    await until(b"one\ntwo\nthree\nfour\n")
+    await read(b"one\ntwo\nthree\nfour\n")
     state["running"] = False
-    async with asyncio.timeout(2):
+    async with asyncio.timeout(TIMEOUT):
         await task
     assert b"".join(got) == b"one\ntwo\nthree\nfour\n"
