@@ -21,6 +21,7 @@ from proxy.iptables.rules import RulesConfig
 from proxy.state.tracker import ProxyState
 from tests.unit.proxy.fake_iptables import FakeIptables
 from tests.unit.proxy.objects import endpoint_slice, ep, service
+from tests.unit.waiting import until
 
 CONFIG = RulesConfig(cluster_cidr="10.244.0.0/16")
 
@@ -166,31 +167,29 @@ def test_health_follows_queued_changes_and_syncs() -> None:
 
 async def test_syncs_follow_events_and_a_flushed_table_is_rewritten() -> None:
     fake = FakeIptables()
-    p = proxier(fake, min_sync_period=0.0, sync_period=0.2)
+    p = proxier(fake, min_sync_period=0.0, sync_period=60.0)
+    # The canaries checked every 0.2 s, the runner's periodic syncs (60 s) out of the count.
+    p.sync_period = 0.2
     running = asyncio.create_task(p.run())
     try:
         p.on_service(web())
         p.on_slice(web_slice("web", "10.244.2.3"))
         synced(p)
         svc_chain = ch.service_chains("ns/web:http", "tcp")[0]
-        for _ in range(50):
-            await asyncio.sleep(0.02)
-            if svc_chain in fake.tables["nat"]:
-                break
-        assert svc_chain in fake.tables["nat"]
-        assert ch.KUBE_PROXY_CANARY in fake.tables["mangle"]
+        await until(lambda: svc_chain in fake.tables["nat"], "the service's chain")
+        assert len(fake.tables["nat"][svc_chain]) == 2  # a jump to its one endpoint
+        await until(lambda: ch.KUBE_PROXY_CANARY in fake.tables["mangle"], "the canary chains")
 
         syncs = p.syncs
         p.on_slice(web_slice("web", "10.244.2.3", "10.244.3.4"))
+        await until(lambda: p.syncs > syncs, "a sync after the event")
+        assert len(fake.tables["nat"][svc_chain]) == 3  # the second endpoint in
         await asyncio.sleep(0.1)
-        assert p.syncs == syncs + 1
+        assert p.syncs == syncs + 1  # and one only
 
         for table in ("nat", "filter", "mangle"):
             fake.flush(table)
-        for _ in range(50):
-            await asyncio.sleep(0.02)
-            if svc_chain in fake.tables["nat"]:
-                break
+        await until(lambda: svc_chain in fake.tables["nat"], "the service's chain rewritten")
         assert len(fake.tables["nat"][svc_chain]) == 3
         assert fake.tables["nat"]["PREROUTING"]  # the jumps are back too
     finally:

@@ -1,5 +1,9 @@
 """The sync runner's limits: a burst at once, then one run per min interval with requests folded
-together, never two runs at a time, a run after max interval when nobody asks, retries."""
+together, never two runs at a time, a run after max interval when nobody asks, retries.
+
+The tests wait for the runs they expect, then compare the times recorded: that a run came no
+sooner than its interval holds whatever the host's load (a wait never ends early); that one came
+at once is an interval long enough that a busy host's pauses stay well within it."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from proxy.sync_runner import BoundedFrequencyRunner
+from tests.unit.waiting import until
 
 
 class Recorder:
@@ -50,18 +55,24 @@ async def start() -> AsyncIterator[Start]:
 
 
 async def test_a_burst_runs_at_once_then_one_per_min_interval(start: Start) -> None:
+    interval = 1.0
     calls = Recorder()
-    runner = start(calls, min_interval=0.5)
-    for _ in range(5):
+    runner = start(calls, min_interval=interval)
+    asked = time.monotonic() - calls.t0
+    runner.run()
+    await until(lambda: len(calls.starts) == 1, "the first run")
+    runner.run()
+    await until(lambda: len(calls.starts) == 2, "the burst's second run")
+    # The burst: the second did not wait for the bucket to refill.
+    assert calls.starts[1] - calls.starts[0] < interval, calls.starts
+    for _ in range(3):
         runner.run()
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.2)
-    assert len(calls.starts) == 2, calls.starts  # the burst
-    await asyncio.sleep(0.5)
-    # The other three requests were folded into one run, a min interval later.
-    assert len(calls.starts) == 3, calls.starts
-    assert calls.starts[2] - calls.starts[0] >= 0.4
-    await asyncio.sleep(0.6)
+        await asyncio.sleep(0)
+    await until(lambda: len(calls.starts) == 3, "a run for the other three requests")
+    # The other three requests were folded into one run, a min interval after the first run
+    # (which came after the first request).
+    assert calls.starts[2] - asked >= interval, (asked, calls.starts)
+    await asyncio.sleep(interval + 0.2)
     assert len(calls.starts) == 3  # nobody asked again
 
 
@@ -69,11 +80,13 @@ async def test_requests_during_a_run_make_one_more_run_after_it(start: Start) ->
     calls = Recorder(duration=0.3)
     runner = start(calls, min_interval=0.0)
     runner.run()
-    await asyncio.sleep(0.05)
+    await until(lambda: calls.running == 1, "the first run under way")
     for _ in range(3):
         runner.run()
-    await asyncio.sleep(0.8)
-    assert len(calls.starts) == 2
+    await until(lambda: len(calls.starts) == 2, "a run after it")
+    await until(lambda: calls.running == 0, "that run's end")
+    await asyncio.sleep(0.1)
+    assert len(calls.starts) == 2  # the three requests were one more run
     assert not calls.overlapped
     assert calls.starts[1] >= 0.3
 
@@ -81,8 +94,9 @@ async def test_requests_during_a_run_make_one_more_run_after_it(start: Start) ->
 async def test_max_interval_runs_without_requests(start: Start) -> None:
     calls = Recorder()
     start(calls, min_interval=0.0, max_interval=0.2)
-    await asyncio.sleep(0.5)
-    assert 2 <= len(calls.starts) <= 3
+    await until(lambda: len(calls.starts) >= 3, "three runs")
+    # Each a max interval after the last (the first after the runner's start): never sooner.
+    assert all(at >= 0.2 * (i + 1) for i, at in enumerate(calls.starts)), calls.starts
 
 
 async def test_retry_after_runs_once_after_the_interval(start: Start) -> None:
@@ -91,8 +105,7 @@ async def test_retry_after_runs_once_after_the_interval(start: Start) -> None:
     runner.retry_after(0.3)
     await asyncio.sleep(0.15)
     assert calls.starts == []
-    await asyncio.sleep(0.3)
-    assert len(calls.starts) == 1
+    await until(lambda: calls.starts, "the retry")
     assert calls.starts[0] >= 0.29
     await asyncio.sleep(0.3)
     assert len(calls.starts) == 1
@@ -110,10 +123,9 @@ async def test_a_failing_run_does_not_stop_the_loop(start: Start) -> None:
     task = asyncio.create_task(runner.loop())
     try:
         runner.run()
-        await asyncio.sleep(0.05)
+        await until(lambda: runs == 1, "the first run")
         runner.run()
-        await asyncio.sleep(0.05)
-        assert runs == 2
+        await until(lambda: runs == 2, "a second run after the first failed")
     finally:
         task.cancel()
 
