@@ -12,6 +12,7 @@ import grpc
 from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
+from tests.unit.waiting import until
 
 
 class HeldPods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
@@ -100,8 +101,4 @@ class AsUser(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
 
 async def wait_started(servicer: HeldPods, n: int) -> None:
-    for _ in range(250):
-        if servicer.started >= n:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{servicer.started} calls started, expected {n}")
+    await until(lambda: servicer.started >= n, f"{n} calls started", interval=0.02)

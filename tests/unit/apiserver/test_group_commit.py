@@ -11,6 +11,7 @@ import pytest
 
 from apiserver.storage.group_commit import GroupCommit
 from podplane.api.etcd import rpc_pb2 as pb
+from tests.unit.waiting import until
 
 
 def put_if_absent(key: bytes, value: bytes = b"v") -> bytes:
@@ -89,12 +90,12 @@ async def test_writes_made_while_a_call_is_in_flight_go_together_in_the_next() -
     etcd.held = asyncio.Event()
     group = GroupCommit(etcd.txn)
     first = asyncio.ensure_future(group.txn(b"a", put_if_absent(b"a")))
-    await asyncio.sleep(0.01)
+    await until(lambda: len(etcd.calls) == 1, '"a" in flight')
     second = asyncio.ensure_future(group.txn(b"b", put_if_absent(b"b")))
     await asyncio.sleep(0.01)  # a turn of the loop, and more, apart
     third = asyncio.ensure_future(group.txn(b"c", put_if_absent(b"c")))
     await asyncio.sleep(0.01)
-    assert len(etcd.calls) == 1  # "a" is in flight: the others wait for it
+    assert len(etcd.calls) == 1  # the others wait for "a"
     etcd.held.set()
     results = await asyncio.gather(first, second, third)
     assert [r.succeeded for r in results] == [True, True, True]
@@ -107,10 +108,12 @@ async def test_more_calls_in_flight_when_allowed() -> None:
     etcd = ScriptedEtcd()
     etcd.held = asyncio.Event()
     group = GroupCommit(etcd.txn, max_in_flight=2)
-    writes = []
-    for key in (b"a", b"b", b"c"):
-        writes.append(asyncio.ensure_future(group.txn(key, put_if_absent(key))))
-        await asyncio.sleep(0.01)
+    writes = [asyncio.ensure_future(group.txn(b"a", put_if_absent(b"a")))]
+    await until(lambda: len(etcd.calls) == 1, '"a" in flight')
+    writes.append(asyncio.ensure_future(group.txn(b"b", put_if_absent(b"b"))))
+    await until(lambda: len(etcd.calls) == 2, '"b" in flight beside it')
+    writes.append(asyncio.ensure_future(group.txn(b"c", put_if_absent(b"c"))))
+    await asyncio.sleep(0.01)
     assert len(etcd.calls) == 2  # "a" and "b" in flight, each alone; "c" waits
     etcd.held.set()
     assert all(r.succeeded for r in await asyncio.gather(*writes))

@@ -33,6 +33,7 @@ from podplane.apimachinery import resources
 from podplane.client.clientset import binding
 from podplane.componentbase.serving import Server
 from tests.unit.apiserver.held_pods import AsUser, HeldPods
+from tests.unit.waiting import TIMEOUT, until
 
 LEVEL = "global-default"  # anonymous callers' level: 1 seat of the server's 2
 
@@ -111,7 +112,7 @@ async def answers(stream: Any, count: int) -> dict[int, meta_pb2.RequestAnswer]:
     """The next `count` answers, by id."""
     got: dict[int, meta_pb2.RequestAnswer] = {}
     while len(got) < count:
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(TIMEOUT):
             message = await stream.read()
         assert message is not grpc.aio.EOF
         got.update((a.id, a) for a in message.answers)
@@ -212,15 +213,9 @@ async def test_a_stream_that_ends_cancels_the_bindings_it_still_runs(
     stub, servicer, apf, _ = await serve()
     stream = stub.BindStream()
     await stream.write(requests("held-1"))
-    for _ in range(250):
-        if servicer.started:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: servicer.started, "the binding started")
     stream.cancel()
-    for _ in range(250):
-        if servicer.cancelled:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: servicer.cancelled, "the binding cancelled")
     assert servicer.cancelled == ["held-1"]
     assert servicer.bound == []
     assert apf.levels[LEVEL].queues.executing == 0  # its seat given back
