@@ -9,6 +9,7 @@ import pytest
 from scheduler.backend.queue.leader_gated_queue import LeaderGatedQueue
 from scheduler.backend.queue.scheduling_queue import QueueClosed
 from tests.unit.scheduler.schedtest import pod
+from tests.unit.waiting import until
 
 
 async def test_a_standby_queues_pods_but_hands_none_out_until_it_leads() -> None:
@@ -43,9 +44,9 @@ async def test_a_pod_arriving_as_leadership_ends_is_put_back() -> None:
     leading.cancel()
     queue.add(pod("late"))  # wakes pop after leadership ended
     await asyncio.gather(leading, return_exceptions=True)
-    await asyncio.sleep(0.05)
+    await until(lambda: queue.where(pod("late")) == "backoff", "the late pod put back")
+    await asyncio.sleep(0.05)  # and nothing handed out meanwhile
     assert not popping.done()
-    assert queue.where(pod("late")) == "backoff"
     popping.cancel()
 
 
@@ -85,8 +86,9 @@ async def test_no_pod_is_handed_out_once_the_lease_has_run_out() -> None:
     valid = False
     queue.add(pod("b"))
     popping = asyncio.ensure_future(queue.pop())
-    await asyncio.sleep(0.05)
-    assert not popping.done() and queue.where(pod("b")) == "backoff"
+    await until(lambda: queue.where(pod("b")) == "backoff", "b put back")
+    await asyncio.sleep(0.05)  # and nothing handed out meanwhile
+    assert not popping.done()
     for task in (popping, leading):
         task.cancel()
     await asyncio.gather(popping, leading, return_exceptions=True)

@@ -21,6 +21,7 @@ from scheduler.plugins import default_profile, in_tree_registry
 from scheduler.plugins.volumebinding import VolumeBinding
 from scheduler.plugins.volumebinding import plugin as volumebinding
 from tests.unit.scheduler.schedtest import node, node_info, pod
+from tests.unit.waiting import until
 
 HOSTNAME = "kubernetes.io/hostname"
 NODES = [node("node-a"), node("node-b"), node("node-c")]
@@ -360,7 +361,7 @@ async def test_pre_bind_annotates_the_claim_and_waits_for_it_to_be_bound() -> No
     assert vb.filter(state, the_pod, node_info(NODES[1])).is_success
     assert vb.reserve(state, the_pod, "node-b").is_success
     task = asyncio.create_task(vb.pre_bind(state, the_pod, "node-b"))
-    await asyncio.sleep(0.1)
+    await until(lambda: client.persistentvolumeclaims.updated, "the claim annotated")
     [written] = client.persistentvolumeclaims.updated
     assert written.metadata.annotations["volume.kubernetes.io/selected-node"] == "node-b"
     assert not task.done()  # waiting for the PV controller
@@ -378,6 +379,7 @@ async def test_pre_bind_annotates_the_claim_and_waits_for_it_to_be_bound() -> No
 
 async def test_pre_bind_fails_when_the_provisioner_gives_the_node_up() -> None:
     the_pod = using("data")
+    client = FakeClient()
     listers = Cluster(
         {
             resources.PERSISTENT_VOLUME_CLAIM.plural: [claim(cls="standard")],
@@ -385,7 +387,7 @@ async def test_pre_bind_fails_when_the_provisioner_gives_the_node_up() -> None:
             resources.NODE.plural: NODES,
             resources.POD.plural: [the_pod],
         },
-        FakeClient(),
+        client,
     )
     vb = VolumeBinding(listers, bind_timeout=5)
     state = CycleState()
@@ -393,7 +395,7 @@ async def test_pre_bind_fails_when_the_provisioner_gives_the_node_up() -> None:
     vb.filter(state, the_pod, node_info(NODES[0]))
     vb.reserve(state, the_pod, "node-a")
     task = asyncio.create_task(vb.pre_bind(state, the_pod, "node-a"))
-    await asyncio.sleep(0.1)
+    await until(lambda: client.persistentvolumeclaims.updated, "the claim annotated")
     failed = claim(cls="standard")  # the annotation removed: provisioning failed there
     failed.metadata.resource_version = "9"
     listers.lister(resources.PERSISTENT_VOLUME_CLAIM).objects["default/data"] = failed
