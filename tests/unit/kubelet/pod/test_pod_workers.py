@@ -47,8 +47,8 @@ async def test_only_ready_pods_sync_until_the_held_ones_are_released() -> None:
     try:
         workers.enqueue("default/web")
         workers.enqueue("kube-system/etcd-cp-1")
-        for _ in range(50):
-            await asyncio.sleep(0.01)
+        await waiting.until(lambda: syncer.synced, "the static pod's sync", interval=0.01)
+        await asyncio.sleep(0.5)  # the held pod does not sync meanwhile
         assert syncer.synced == ["kube-system/etcd-cp-1"]
         ready.add("default/web")
         workers.release()
