@@ -3,11 +3,16 @@ it."""
 
 from __future__ import annotations
 
+import fcntl
+import struct
+import subprocess
+import termios
 import time
 from typing import Any
 
 from bench.common import host_speed
 from bench.scheduler.summary import summary_line
+from tests.unit.waiting import TIMEOUT
 
 
 def test_the_summary_gives_the_median_and_the_range_of_the_probes() -> None:
@@ -21,12 +26,24 @@ def test_the_summary_gives_the_median_and_the_range_of_the_probes() -> None:
     assert host_speed.summary([]) == {"probe": host_speed.PROBE, "samples": 0}
 
 
+def output_waiting(child: subprocess.Popen[str]) -> int:
+    """How many bytes of the child's output wait in the pipe, unread."""
+    assert child.stdout is not None
+    counted = fcntl.ioctl(child.stdout.fileno(), termios.FIONREAD, b"\0" * 4)
+    return int(struct.unpack("i", counted)[0])
+
+
 def test_the_sampler_probes_in_a_child_process_until_stopped() -> None:
     speed = host_speed.HostSpeed(interval=0.05)
     speed.start()
     child = speed._process
     assert child is not None
-    time.sleep(1.0)
+    # Two probes printed: each line (one write: "%.3f" of a probe's milliseconds and a newline)
+    # is at most 11 bytes, so 12 waiting are two lines at least.
+    deadline = time.monotonic() + TIMEOUT
+    while output_waiting(child) < 12:
+        assert time.monotonic() < deadline, "timed out waiting for two probes"
+        time.sleep(0.01)
     probes = speed.stop()
     assert child.poll() is not None  # the child is gone
     assert len(probes) >= 2
