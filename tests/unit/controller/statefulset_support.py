@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -154,7 +155,8 @@ class Cluster:
 
     async def roll_until(self, check: Callable[[], bool], what: str) -> None:
         """Plays the kubelet (every pod started as it appears) until `check` holds."""
-        for _ in range(600):
+        deadline = time.monotonic() + waiting.TIMEOUT
+        while time.monotonic() < deadline:
             self.api.deliver()
             await self.start_all()
             if check():

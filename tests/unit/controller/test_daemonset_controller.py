@@ -7,6 +7,7 @@ replaced, the history keeps one revision per template, and the status counts it 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from controller.daemon.controller import DaemonSetsController
@@ -60,7 +61,8 @@ async def settle(
     observe: Callable[[], None] | None = None,
 ) -> None:
     """Delivers events and starts new pods (as the scheduler and kubelets would) until `check`."""
-    for _ in range(600):
+    deadline = time.monotonic() + waiting.TIMEOUT
+    while time.monotonic() < deadline:
         cluster.deliver()
         await asyncio.sleep(0.005)
         await run_pods(cluster, ready=ready)

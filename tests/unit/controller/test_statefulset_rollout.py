@@ -177,6 +177,9 @@ async def test_history_beyond_the_limit_is_deleted() -> None:
                 ),
                 image,
             )
+        # The live revision and one more.
+        await cluster.until(
+            lambda: [r.revision for r in cluster.revisions()] == [3, 4], "the history truncated"
+        )
         await cluster.settle()
-    # The live revision and one more.
-    assert [r.revision for r in cluster.revisions()] == [3, 4]
+    assert [r.revision for r in cluster.revisions()] == [3, 4]  # and no more deleted
