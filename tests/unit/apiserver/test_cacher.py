@@ -20,6 +20,7 @@ from apiserver.registry.strategy import STRATEGIES
 from apiserver.storage.etcd import KeyValue, WatchEvent
 from podplane.apimachinery import manifest
 from tests.support import within
+from tests.unit import waiting
 
 
 class FakeEtcd:
@@ -139,7 +140,7 @@ class Reader:
             await self.events.put(ev)
 
     async def received(self, n: int) -> list[tuple[str, str]]:
-        evs = [await within(1, self.events.get()) for _ in range(n)]
+        evs = [await within(waiting.TIMEOUT, self.events.get()) for _ in range(n)]
         return [(ev.type, ev.object.metadata.name) for ev in evs]
 
 
@@ -152,7 +153,7 @@ async def reading(*streams: AsyncIterator[Any]) -> list[Reader]:
 async def received(stream: AsyncIterator[Any], n: int) -> list[tuple[str, str]]:
     return [
         (ev.type, ev.object.metadata.name)
-        for ev in [await within(1, anext(stream)) for _ in range(n)]
+        for ev in [await within(waiting.TIMEOUT, anext(stream)) for _ in range(n)]
     ]
 
 
@@ -240,7 +241,7 @@ async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> Non
         replay_from = await c.put(pod("p0"))
         live = c.cacher.watch_batches("", max_batch=3)
         # The current state first (which registers the watcher), then what changes.
-        async with asyncio.timeout(1):
+        async with asyncio.timeout(waiting.TIMEOUT):
             first = await live.__anext__()
         assert [(ev.type, ev.object.metadata.name) for ev in first] == [("ADDED", "p0")]
         for i in range(1, 8):
@@ -248,7 +249,7 @@ async def test_a_watcher_behind_gets_what_is_queued_in_batches_in_order() -> Non
         sizes: list[int] = []
         names: list[str] = []
         while len(names) < 7:
-            async with asyncio.timeout(1):
+            async with asyncio.timeout(waiting.TIMEOUT):
                 batch = await live.__anext__()
             sizes.append(len(batch))
             names += [ev.object.metadata.name for ev in batch]
@@ -272,14 +273,14 @@ async def test_a_batch_never_ends_inside_a_revision() -> None:
         await c.put(pod("a"))
         together = await c.put_together(*(pod(f"t{i}") for i in range(4)))
         await c.put(pod("b"))
-        batches = [await within(1, anext(live)) for _ in range(2)]
+        batches = [await within(waiting.TIMEOUT, anext(live)) for _ in range(2)]
         assert [[ev.object.metadata.name for ev in batch] for batch in batches] == [
             ["a", "t0", "t1", "t2", "t3"],  # past 3, to the end of the revision
             ["b"],
         ]
         assert {ev.object.metadata.resource_version for ev in batches[0][1:]} == {str(together)}
         replay = c.cacher.watch_batches("", WatchOptions(resource_version=str(before)), max_batch=2)
-        sizes = [len(await within(1, anext(replay))) for _ in range(2)]
+        sizes = [len(await within(waiting.TIMEOUT, anext(replay))) for _ in range(2)]
         assert sizes == [5, 1]
         # Without batches, one event at a time all the same.
         singles = c.cacher.watch("", WatchOptions(resource_version=str(before)))
@@ -320,14 +321,17 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 async def test_a_busy_stream_gathers_what_arrives_within_the_batch_interval(
     pauses: list[float],
 ) -> None:
+    """(The interval long enough that a busy host's pauses between the writes of one batch stay
+    well within it.)"""
     loop = asyncio.get_running_loop()
-    async with Cluster(batch_interval=0.4) as c:
+    interval = 0.8
+    async with Cluster(batch_interval=interval) as c:
         await c.put(pod("p0"))
         live = c.cacher.watch_batches("", max_batch=100)
         assert [ev.object.metadata.name for ev in await live.__anext__()] == ["p0"]
 
         async def next_batch() -> tuple[list[str], float]:
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(waiting.TIMEOUT):
                 batch = await live.__anext__()
             return [ev.object.metadata.name for ev in batch], loop.time()
 
@@ -336,17 +340,17 @@ async def test_a_busy_stream_gathers_what_arrives_within_the_batch_interval(
         await c.put(pod("p1"))
         names, sent_at = await pending
         assert names == ["p1"] and pauses == []
-        # Just sent: what arrives in the next 0.4 s goes in one message, no sooner.
+        # Just sent: what arrives within the interval goes in one message, no sooner.
         pending = asyncio.create_task(next_batch())
         await c.put(pod("p2"))
         await asyncio.sleep(0.1)
         await c.put(pod("p3"))
         await c.put(pod("p4"))
         names, gathered_at = await pending
-        assert names == ["p2", "p3", "p4"] and gathered_at - sent_at >= 0.39
-        assert len(pauses) == 1 and 0 < pauses[0] <= 0.4  # one pause, the interval's rest
+        assert names == ["p2", "p3", "p4"] and gathered_at - sent_at >= interval - 0.02
+        assert len(pauses) == 1 and 0 < pauses[0] <= interval  # one pause, the interval's rest
         # Idle again for longer than the interval: at once.
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(interval + 0.1)
         pending = asyncio.create_task(next_batch())
         await c.put(pod("p5"))
         names, sent_at = await pending
@@ -367,7 +371,7 @@ async def test_streams_without_batches_or_without_an_interval_never_wait(
         live = c.cacher.watch_batches("", max_batch=100)
         await live.__anext__()
         for i in range(1, 4):
-            pending = asyncio.create_task(within(2, anext(live)))
+            pending = asyncio.create_task(within(waiting.TIMEOUT, anext(live)))
             await c.put(pod(f"p{i}"))
             assert [ev.object.metadata.name for ev in await pending] == [f"p{i}"]
         assert pauses == []
