@@ -13,6 +13,7 @@ import grpc
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
+from tests.unit import waiting
 
 
 def not_found(name: str) -> grpc.aio.AioRpcError:
@@ -125,9 +126,5 @@ class FakeClient:
         return bound
 
 
-async def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+async def wait_until(check: Callable[[], bool], timeout: float = waiting.TIMEOUT) -> None:
+    await waiting.until(check, "the condition", interval=0.01, timeout=timeout)
