@@ -31,6 +31,31 @@ CPU_COLUMNS = ("apiserver", "etcd", "clients", "host")
 CPU_HEADER = "CPU % apiserver / etcd / clients / host"
 
 
+# A watch-delivery cell's columns in both reports (this one's and the two doors'), after the
+# cell's own leading ones: deliveries, latencies from the write's start and from its
+# acknowledgement, missed events.
+DELIVERY_HEADERS = [
+    "deliveries",
+    "p50 ms",
+    "p99 ms",
+    "p50 ms from ack",
+    "p99 ms from ack",
+    "missed",
+]
+
+
+def delivery_cells(cell: JSONObject) -> list[str]:
+    """A watch-delivery cell's values under DELIVERY_HEADERS."""
+    return [
+        f"{cell['deliveries']:,}",
+        ms(cell["from_write_start"]["p50"]),
+        ms(cell["from_write_start"]["p99"]),
+        ms(cell["from_ack"]["p50"]),
+        ms(cell["from_ack"]["p99"]),
+        str(cell["missed_total"]),
+    ]
+
+
 def cpu(percent: dict[str, float], names: tuple[str, ...] = CPU_COLUMNS) -> str:
     """The cell "98 / 41 / 35 / 180", in the order of `names`; "–" for what was not observed."""
     return " / ".join(f"{percent[n]:.0f}" if n in percent else "–" for n in names)
@@ -250,12 +275,7 @@ def _watch_lines(result: JSONObject, settings: JSONObject) -> list[str]:
             [
                 "watchers",
                 "processes",
-                "deliveries",
-                "p50 ms",
-                "p99 ms",
-                "p50 ms from ack",
-                "p99 ms from ack",
-                "missed",
+                *DELIVERY_HEADERS,
                 "create p99 ms",
                 CPU_HEADER,
             ],
@@ -263,12 +283,7 @@ def _watch_lines(result: JSONObject, settings: JSONObject) -> list[str]:
                 [
                     str(c["watchers"]),
                     str(c["worker_processes"]),
-                    f"{c['deliveries']:,}",
-                    ms(c["from_write_start"]["p50"]),
-                    ms(c["from_write_start"]["p99"]),
-                    ms(c["from_ack"]["p50"]),
-                    ms(c["from_ack"]["p99"]),
-                    str(c["missed_total"]),
+                    *delivery_cells(c),
                     ms(c["write_latency"]["p99"]),
                     cpu(c["cpu_percent"]),
                 ]

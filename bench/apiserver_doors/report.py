@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from bench.apiserver.report import cpu, errors, ms, rate, table
+from bench.apiserver.report import DELIVERY_HEADERS, cpu, delivery_cells, errors, ms, rate, table
 from bench.apiserver_doors.doors import GRPC, HTTP
 from podplane.apimachinery.json_types import JSONObject
 
@@ -140,12 +140,7 @@ def _watch(result: JSONObject) -> list[str]:
             [
                 "door",
                 "watchers",
-                "deliveries",
-                "p50 ms",
-                "p99 ms",
-                "p50 ms from ack",
-                "p99 ms from ack",
-                "missed",
+                *DELIVERY_HEADERS,
                 "write p50 / p99 ms",
                 "CPU % apiserver / etcd / clients / host",
             ],
@@ -153,12 +148,7 @@ def _watch(result: JSONObject) -> list[str]:
                 [
                     c["door"],
                     str(c["watchers"]),
-                    f"{c['deliveries']:,}",
-                    ms(c["from_write_start"]["p50"]),
-                    ms(c["from_write_start"]["p99"]),
-                    ms(c["from_ack"]["p50"]),
-                    ms(c["from_ack"]["p99"]),
-                    str(c["missed_total"]),
+                    *delivery_cells(c),
                     f"{ms(c['write_latency']['p50'])} / {ms(c['write_latency']['p99'])}",
                     cpu(c["cpu_percent"]),
                 ]
