@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver import errors
-from apiserver.admission import certificates, priority, runtime_class, service_account
+from apiserver.admission import (
+    certificates,
+    default_toleration_seconds,
+    priority,
+    runtime_class,
+    service_account,
+)
 from apiserver.admission import plugins as admission_plugins
+from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.default_storage_class import DefaultStorageClass
-from apiserver.admission.interfaces import WriteAdmission
+from apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 from apiserver.admission.lookups import CachedThenStored
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
@@ -135,11 +142,11 @@ class APIServer:
         self._storage()
         reads = self._watch_caches()
         authorizer = self._authorization()
-        namespace_admission, write_admission = self._admission(authorizer)
+        admission = self._admission(authorizer)
         # Flow control: the server's, whichever door a request comes through.
         self.flow_control: PriorityAndFairness | MaxInflight = self._flow_control()
         self.compactor = Compactor(self.etcd, self.compaction_interval)
-        self._served_resources(reads, namespace_admission, write_admission)
+        self._served_resources(reads, admission)
         self._authentication()
         self._front_doors()
         self._tasks: list[asyncio.Task[None]] = []
@@ -194,11 +201,10 @@ class APIServer:
         )
         return self.authorizer
 
-    def _admission(self, authorizer: Authorizer) -> tuple[NamespaceLifecycle, WriteAdmission]:
-        """Namespace lifecycle for every store, then the write admission chain, in
-        kube-apiserver's order (apiserver/admission/plugins.py); the plugins that change the
-        objects they admit (a pod's token volume and priority, a claim's default class) make
-        them valid by construction."""
+    def _admission(self, authorizer: Authorizer) -> AdmissionChain:
+        """The admission chain of every store, in kube-apiserver's order
+        (apiserver/admission/plugins.py): every plugin's mutating half, then every validating
+        half."""
 
         def may(user: UserInfo, verb: str, plural: str, namespace: str, name: str) -> bool:
             return authorizer.authorize(Attributes(user, verb, plural, "", namespace, name)).allowed
@@ -208,16 +214,16 @@ class APIServer:
             return authorizer.authorize(attributes).allowed
 
         escalation = RBACEscalation(EscalationCheck(authorizer.rbac.resolver, may))
-        namespaces = NamespaceLifecycle(self.stores["namespaces"], self.cachers["namespaces"])
-        for store in self.stores.values():
-            store.admit_namespace = namespaces
-        write_admission = admission_plugins.ordered_chain(
+        chain = admission_plugins.ordered_chain(
             {
-                admission_plugins.NAMESPACE_LIFECYCLE: namespaces,
+                admission_plugins.NAMESPACE_LIFECYCLE: NamespaceLifecycle(
+                    self.stores["namespaces"], self.cachers["namespaces"]
+                ),
                 service_account.NAME: ServiceAccountAdmission(
                     self.cachers["serviceaccounts"], self.stores["serviceaccounts"]
                 ),
                 priority.NAME: PriorityAdmission(self._cluster_objects("priorityclasses")),
+                default_toleration_seconds.NAME: DefaultTolerationSeconds(),
                 admission_plugins.DEFAULT_STORAGE_CLASS: DefaultStorageClass(
                     lambda: list(self.cachers["storageclasses"].objects.values())
                 ),
@@ -226,9 +232,7 @@ class APIServer:
                 ),
                 runtime_class.NAME: RuntimeClassAdmission(self._cluster_objects("runtimeclasses")),
                 admission_plugins.NODE_RESTRICTION: NodeRestriction(),
-                admission_plugins.POD_SECURITY: PodSecurity(
-                    self._namespace_labels, self._cached_namespace_labels
-                ),
+                admission_plugins.POD_SECURITY: PodSecurity(self._namespace_labels),
                 certificates.APPROVAL_NAME: certificates.CertificateApproval(may_signer),
                 certificates.SIGNING_NAME: certificates.CertificateSigning(may_signer),
                 certificates.SUBJECT_RESTRICTION_NAME: (
@@ -239,14 +243,13 @@ class APIServer:
             escalation,
         )
         for store in self.stores.values():
-            store.admission = write_admission
-        return namespaces, write_admission
+            store.admission = chain
+        return chain
 
     def _served_resources(
         self,
         reads: dict[str, Cacher[Any] | Uncached[Any]],
-        namespace_admission: NamespaceLifecycle,
-        write_admission: WriteAdmission,
+        admission: AdmissionChain,
     ) -> None:
         """Every resource's verbs, as each front door calls them: the built-in kinds', and those
         the CustomResourceDefinitions add while the server runs."""
@@ -262,7 +265,7 @@ class APIServer:
         )
         self.custom_resources = CustomResourceServing(
             self.apis,
-            StorageParts(self.etcd, self._custom_cacher, namespace_admission, write_admission),
+            StorageParts(self.etcd, self._custom_cacher, admission),
         )
         definitions_cache = self.cachers["customresourcedefinitions"]
         definitions_cache.observers.append(self.custom_resources)
@@ -369,10 +372,6 @@ class APIServer:
             except errors.APIError:
                 return None
         return dict(ns.metadata.labels)
-
-    def _cached_namespace_labels(self, name: str) -> dict[str, str] | None:
-        ns = self.cachers["namespaces"].peek("", name)
-        return None if ns is None else dict(ns.metadata.labels)
 
     def _pods_in_namespace(self, namespace: str) -> list[core_pb2.Pod]:
         """The node authorizer's graph: the watch cache's pods of a namespace."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from google.protobuf.message import Message
-
 from apiserver import errors
-from apiserver.auth.user import MASTERS_GROUP, UserInfo, current_user
+from apiserver.admission.attributes import CREATE, UPDATE, Attributes
+from apiserver.admission.interfaces import Handler
+from apiserver.auth.user import MASTERS_GROUP, UserInfo
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.apimachinery import pem, resources
 
@@ -41,16 +41,16 @@ def _forbidden(csr: CSR, reason: str) -> errors.APIError:
     return errors.forbidden(resources.CERTIFICATE_SIGNING_REQUEST, csr.metadata.name, reason)
 
 
-class CertificateApproval:
+class CertificateApproval(Handler):
+    """Validating only, of updates of the approval subresource."""
+
     def __init__(self, may: AuthorizeSigner) -> None:
+        super().__init__(UPDATE)
         self.may = may
 
-    async def admit_create(self, obj: Message) -> None:
-        return None
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        user = current_user()
-        if subresource != "approval" or not isinstance(new, CSR) or user is None:
+    async def validate(self, attrs: Attributes) -> None:
+        new, user = attrs.object, attrs.user_info
+        if attrs.subresource != "approval" or not isinstance(new, CSR) or user is None:
             return
         # The new object's signer, in case the approval tried to change it.
         signer = new.spec.signer_name
@@ -59,20 +59,17 @@ class CertificateApproval:
                 new, f'user not permitted to approve requests with signerName "{signer}"'
             )
 
-    def admit_delete(self, old: Message) -> None:
-        return None
 
+class CertificateSigning(Handler):
+    """Validating only, of updates of the status subresource."""
 
-class CertificateSigning:
     def __init__(self, may: AuthorizeSigner) -> None:
+        super().__init__(UPDATE)
         self.may = may
 
-    async def admit_create(self, obj: Message) -> None:
-        return None
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        user = current_user()
-        if subresource != "status" or not isinstance(new, CSR) or user is None:
+    async def validate(self, attrs: Attributes) -> None:
+        new, old, user = attrs.object, attrs.old_object, attrs.user_info
+        if attrs.subresource != "status" or not isinstance(new, CSR) or user is None:
             return
         assert isinstance(old, CSR)
         if (
@@ -84,16 +81,19 @@ class CertificateSigning:
         if not authorized_for_signer(self.may, user, "sign", signer):
             raise _forbidden(new, f'user not permitted to sign requests with signerName "{signer}"')
 
-    def admit_delete(self, old: Message) -> None:
-        return None
 
-
-class CertificateSubjectRestriction:
+class CertificateSubjectRestriction(Handler):
     """A kube-apiserver-client certificate for the system:masters group would be a cluster
-    admin's credential no RBAC can take away: refused at creation."""
+    admin's credential no RBAC can take away: refused at creation. Validating only."""
 
-    async def admit_create(self, obj: Message) -> None:
-        if not isinstance(obj, CSR) or obj.spec.signer_name != KUBE_APISERVER_CLIENT:
+    def __init__(self) -> None:
+        super().__init__(CREATE)
+
+    async def validate(self, attrs: Attributes) -> None:
+        obj = attrs.object
+        if attrs.subresource or not isinstance(obj, CSR):
+            return
+        if obj.spec.signer_name != KUBE_APISERVER_CLIENT:
             return
         try:
             request = pem.parse_certificate_request(obj.spec.request)
@@ -105,9 +105,3 @@ class CertificateSubjectRestriction:
                 f'use of "{KUBE_APISERVER_CLIENT}" signer with "{MASTERS_GROUP}" group '
                 "is not allowed",
             )
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        return None
-
-    def admit_delete(self, old: Message) -> None:
-        return None

@@ -1,25 +1,29 @@
-"""The write admission plugins in order (k8s.io/apiserver/pkg/admission/chain.go): the first
-refusal stops the write."""
+"""The admission plugins in order (k8s.io/apiserver/pkg/admission/chain.go): `admit` runs every
+mutating plugin that handles the operation, in order, then `validate` every validating one, in
+order; the first refusal stops the write."""
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
-from apiserver.admission.interfaces import WriteAdmission
+from apiserver.admission.attributes import Attributes, Operation
+from apiserver.admission.interfaces import MutationInterface, Plugin, ValidationInterface
 
 
 class AdmissionChain:
-    def __init__(self, *plugins: WriteAdmission) -> None:
+    def __init__(self, *plugins: Plugin) -> None:
         self.plugins = plugins
+        self.mutating = tuple(p for p in plugins if isinstance(p, MutationInterface))
+        self.validating = tuple(p for p in plugins if isinstance(p, ValidationInterface))
 
-    async def admit_create(self, obj: Message) -> None:
-        for p in self.plugins:
-            await p.admit_create(obj)
+    def handles(self, operation: Operation) -> bool:
+        """Whether any plugin handles the operation (the chain is a plugin too)."""
+        return any(p.handles(operation) for p in self.plugins)
 
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        for p in self.plugins:
-            p.admit_update(subresource, new, old)
+    async def admit(self, attrs: Attributes) -> None:
+        for p in self.mutating:
+            if p.handles(attrs.operation):
+                await p.admit(attrs)
 
-    def admit_delete(self, old: Message) -> None:
-        for p in self.plugins:
-            p.admit_delete(old)
+    async def validate(self, attrs: Attributes) -> None:
+        for p in self.validating:
+            if p.handles(attrs.operation):
+                await p.validate(attrs)

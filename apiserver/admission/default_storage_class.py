@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from google.protobuf.message import Message
-
+from apiserver.admission.attributes import CREATE, Attributes
+from apiserver.admission.interfaces import Handler
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.volume import helpers
@@ -17,19 +17,19 @@ from podplane.volume import helpers
 StorageClasses = Callable[[], Iterable[storage_pb2.StorageClass]]
 
 
-class DefaultStorageClass:
+class DefaultStorageClass(Handler):
+    """Mutating only, of claim creates."""
+
     def __init__(self, classes: StorageClasses) -> None:
+        super().__init__(CREATE)
         self._classes = classes
 
-    async def admit_create(self, obj: Message) -> None:
-        if not isinstance(obj, core_pb2.PersistentVolumeClaim) or helpers.claim_has_class(obj):
+    async def admit(self, attrs: Attributes) -> None:
+        claim = attrs.object
+        if attrs.subresource or not isinstance(claim, core_pb2.PersistentVolumeClaim):
+            return
+        if helpers.claim_has_class(claim):
             return
         default = helpers.default_class(self._classes())
         if default is not None:
-            obj.spec.storage_class_name = default.metadata.name
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        pass
-
-    def admit_delete(self, old: Message) -> None:
-        pass
+            claim.spec.storage_class_name = default.metadata.name

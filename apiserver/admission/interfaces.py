@@ -1,32 +1,53 @@
-"""What the registry asks admission (k8s.io/apiserver/pkg/admission/interfaces.go): the store calls
-these with the objects of a write and stores nothing a plugin refuses; a plugin refuses by raising
-an APIError. Plugins and the chain implement them; the registry depends on these alone."""
+"""What the registry asks admission (k8s.io/apiserver/pkg/admission/interfaces.go): a plugin is
+told of each write by its Attributes and refuses it by raising an APIError. A mutating plugin
+(MutationInterface) may change the object in `admit`; a validating one (ValidationInterface)
+only reads it in `validate`; a plugin is either or both, and says which operations it handles.
+The registry admits every write twice through the chain: every plugin's `admit` before the
+strategy's validation, every plugin's `validate` after it, before the write."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from google.protobuf.message import Message
-
-from podplane.apimachinery.resources import Resource
+from apiserver.admission.attributes import Attributes, Operation
 
 
-class WriteAdmission(Protocol):
-    """Admission of writes whose outcome depends on the object: called with the object created,
-    the new and the stored object of an update (`subresource` names which: "", "status",
-    "ephemeralcontainers"), and the stored object of a delete."""
+@runtime_checkable
+class MutationInterface(Protocol):
+    """A plugin that may change the object: it sees it before the strategy validates it."""
 
-    async def admit_create(self, obj: Message) -> None: ...
+    def handles(self, operation: Operation) -> bool: ...
 
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None: ...
-
-    def admit_delete(self, old: Message) -> None: ...
+    async def admit(self, attrs: Attributes) -> None: ...
 
 
-class NamespaceAdmission(Protocol):
-    """Checks, before a namespaced object is created, that its namespace exists and is not
-    terminating; `resource` names the object's kind in a refusal (else its message's)."""
+@runtime_checkable
+class ValidationInterface(Protocol):
+    """A plugin that only checks: it sees the object as it will be stored, after every
+    mutating plugin and the strategy's validation."""
 
-    async def __call__(
-        self, obj: Message, namespace: str, resource: Resource | None = None
-    ) -> None: ...
+    def handles(self, operation: Operation) -> bool: ...
+
+    async def validate(self, attrs: Attributes) -> None: ...
+
+
+class Handler:
+    """The operations a plugin handles (admission.Handler, made by admission.NewHandler)."""
+
+    def __init__(self, *operations: Operation) -> None:
+        self.operations = frozenset(operations)
+
+    def handles(self, operation: Operation) -> bool:
+        return operation in self.operations
+
+
+# A plugin of the chain: mutating, validating or both.
+Plugin = MutationInterface | ValidationInterface
+
+
+class Admission(Protocol):
+    """What the registry calls: the chain's two phases."""
+
+    async def admit(self, attrs: Attributes) -> None: ...
+
+    async def validate(self, attrs: Attributes) -> None: ...

@@ -4,11 +4,13 @@ namespace that does not exist or is being deleted."""
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from google.protobuf.message import Message
 
 from apiserver import errors
+from apiserver.admission.attributes import CREATE, DELETE, UPDATE, Attributes
+from apiserver.admission.interfaces import Handler
 from apiserver.objects import object_meta
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
@@ -35,30 +37,31 @@ def _terminating(ns: core_pb2.Namespace) -> bool:
     return bool(ns.metadata.deletion_timestamp or ns.status.phase == "Terminating")
 
 
-class NamespaceLifecycle:
-    """Checks creates (called with the object and its namespace); as a write admission plugin,
-    notes the namespaces whose deletion it admits."""
+class NamespaceLifecycle(Handler):
+    """Mutating only, as Kubernetes' Lifecycle.Admit (it changes nothing, but runs first): a
+    create in a namespace is checked; a namespace's delete is noted, so that its cached copy is
+    not trusted for a while."""
 
     def __init__(self, namespaces: NamespaceReader, cache: NamespaceCache | None = None) -> None:
+        super().__init__(CREATE, UPDATE, DELETE)
         self._namespaces = namespaces
         self._cache = cache
         # Namespace -> until when a cached copy that is not terminating is read again from etcd:
         # the watch cache may not show a deletion just admitted yet.
         self._force_live_lookup: dict[str, float] = {}
 
-    async def admit_create(self, obj: Message) -> None:
-        pass
+    async def admit(self, attrs: Attributes) -> None:
+        if attrs.operation == DELETE and isinstance(attrs.old_object, core_pb2.Namespace):
+            self._deleting(attrs.old_object.metadata.name)
+        elif attrs.operation == CREATE and attrs.namespace and attrs.object is not None:
+            await self._check_namespace(attrs.object, attrs.namespace, attrs.resource)
 
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        pass
-
-    def admit_delete(self, old: Message) -> None:
-        if isinstance(old, core_pb2.Namespace):
-            now = time.monotonic()
-            self._force_live_lookup = {
-                name: until for name, until in self._force_live_lookup.items() if until > now
-            }
-            self._force_live_lookup[old.metadata.name] = now + FORCE_LIVE_LOOKUP_SECONDS
+    def _deleting(self, name: str) -> None:
+        now = time.monotonic()
+        self._force_live_lookup = {
+            name: until for name, until in self._force_live_lookup.items() if until > now
+        }
+        self._force_live_lookup[name] = now + FORCE_LIVE_LOOKUP_SECONDS
 
     async def _lookup(self, name: str) -> core_pb2.Namespace | None:
         if self._cache is not None:
@@ -76,8 +79,8 @@ class NamespaceLifecycle:
                 return None
             raise
 
-    async def __call__(
-        self, obj: Message, namespace: str, resource: Resource | None = None
+    async def _check_namespace(
+        self, obj: Message, namespace: str, resource: Resource[Any, Any, Any]
     ) -> None:
         ns = await self._lookup(namespace)
         if ns is None:
@@ -86,7 +89,7 @@ class NamespaceLifecycle:
         if _terminating(ns) and not isinstance(obj, core_pb2.Event):
             meta = object_meta(obj)
             raise errors.forbidden(
-                resource or resources.by_message(obj),
+                resource,
                 meta.name or meta.generate_name,
                 f"unable to create new content in namespace {namespace} "
                 f"because it is being terminated",

@@ -12,6 +12,8 @@ import grpc
 from google.protobuf.message import Message
 
 from apiserver import errors
+from apiserver.admission.attributes import CREATE, DELETE, UPDATE, Attributes
+from apiserver.admission.interfaces import Handler
 from apiserver.auth.node_authorizer import claim_names, config_map_names, secret_names
 from apiserver.auth.user import current_user
 from apiserver.objects import object_meta
@@ -39,44 +41,54 @@ def _node() -> str | None:
     return user.node_name if user is not None else None
 
 
-class NodeRestriction:
-    async def admit_create(self, obj: Message) -> None:
-        node = _node()
+def _mirror_pod_of(node: str, pod: core_pb2.Pod) -> None:
+    """A node creates only mirror pods bound to itself, which reach for nothing the node could
+    then read through the graph."""
+    if MIRROR_POD_ANNOTATION not in pod.metadata.annotations:
+        raise _forbidden(
+            pod,
+            f'pod does not have "{MIRROR_POD_ANNOTATION}" annotation, '
+            f'node "{node}" can only create mirror pods',
+        )
+    if pod.spec.node_name != node:
+        raise _forbidden(
+            pod, f'node "{node}" can only create pods with spec.nodeName set to itself'
+        )
+    if any(True for _ in secret_names(pod)):
+        raise _forbidden(pod, f'node "{node}" can not create pods that reference secrets')
+    if any(True for _ in config_map_names(pod)):
+        raise _forbidden(pod, f'node "{node}" can not create pods that reference configmaps')
+    if any(True for _ in claim_names(pod)):
+        raise _forbidden(
+            pod, f'node "{node}" can not create pods that reference persistentvolumeclaims'
+        )
+    if pod.spec.service_account_name:
+        raise _forbidden(pod, f'node "{node}" can not create pods that reference a service account')
+
+
+class NodeRestriction(Handler):
+    """Validating only, of creates, updates and deletes by a node."""
+
+    def __init__(self) -> None:
+        super().__init__(CREATE, UPDATE, DELETE)
+
+    async def validate(self, attrs: Attributes) -> None:
+        node = attrs.user_info.node_name if attrs.user_info is not None else None
         if node is None:
             return
+        if attrs.operation == CREATE and attrs.object is not None:
+            self._create(node, attrs.object)
+        elif attrs.operation == UPDATE and attrs.old_object is not None:
+            self._update(node, attrs.subresource, attrs.old_object)
+        elif attrs.operation == DELETE and attrs.old_object is not None:
+            self._delete(node, attrs.old_object)
+
+    def _create(self, node: str, obj: Message) -> None:
         if isinstance(obj, core_pb2.Pod):
-            if MIRROR_POD_ANNOTATION not in obj.metadata.annotations:
-                raise _forbidden(
-                    obj,
-                    f'pod does not have "{MIRROR_POD_ANNOTATION}" annotation, '
-                    f'node "{node}" can only create mirror pods',
-                )
-            if obj.spec.node_name != node:
-                raise _forbidden(
-                    obj, f'node "{node}" can only create pods with spec.nodeName set to itself'
-                )
-            # A mirror pod must not reach for objects the node could then read through the graph.
-            if any(True for _ in secret_names(obj)):
-                raise _forbidden(obj, f'node "{node}" can not create pods that reference secrets')
-            if any(True for _ in config_map_names(obj)):
-                raise _forbidden(
-                    obj, f'node "{node}" can not create pods that reference configmaps'
-                )
-            if any(True for _ in claim_names(obj)):
-                raise _forbidden(
-                    obj,
-                    f'node "{node}" can not create pods that reference persistentvolumeclaims',
-                )
-            if obj.spec.service_account_name:
-                raise _forbidden(
-                    obj, f'node "{node}" can not create pods that reference a service account'
-                )
+            _mirror_pod_of(node, obj)
         self._own(node, obj)
 
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        node = _node()
-        if node is None:
-            return
+    def _update(self, node: str, subresource: str, old: Message) -> None:
         if isinstance(old, core_pb2.Pod):
             if subresource != "status":
                 raise _forbidden(old, f'node "{node}" is not allowed to update pods')
@@ -88,10 +100,7 @@ class NodeRestriction:
                 )
         self._own(node, old)
 
-    def admit_delete(self, old: Message) -> None:
-        node = _node()
-        if node is None:
-            return
+    def _delete(self, node: str, old: Message) -> None:
         if isinstance(old, core_pb2.Pod) and old.spec.node_name != node:
             raise _forbidden(
                 old, f'node "{node}" can only delete pods with spec.nodeName set to itself'

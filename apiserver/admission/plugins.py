@@ -1,46 +1,62 @@
-"""Which write admission plugins run, and in what order (kubernetes pkg/kubeapiserver/options/
+"""Which admission plugins run, and in what order (kubernetes pkg/kubeapiserver/options/
 plugins.go AllOrderedPlugins, of those kube-apiserver enables by default, and NodeRestriction).
 
-Kubernetes runs every plugin's mutating half, then every validating half; podplane's plugins each
-do both at once, so the plugins that only validate (NodeRestriction, PodSecurity, RBAC's
-escalation check) come after every one that changes the object, and so see it as it will be
-stored. The mutating ones keep Kubernetes' order among themselves."""
+The chain runs every plugin's mutating half in this order, then every validating half in this
+order (apiserver/admission/chain.py), so a validating plugin sees the object as every mutating
+one left it, wherever it stands. The webhooks, ValidatingAdmissionPolicy and ResourceQuota have
+their places at the end, where Kubernetes puts them ("webhook, resourcequota, and deny plugins
+must go at the end"), before they are plugins here."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from apiserver.admission import certificates, priority, runtime_class, service_account
+from apiserver.admission import (
+    certificates,
+    default_toleration_seconds,
+    priority,
+    runtime_class,
+    service_account,
+)
 from apiserver.admission.chain import AdmissionChain
-from apiserver.admission.interfaces import WriteAdmission
+from apiserver.admission.interfaces import Plugin
 
 NAMESPACE_LIFECYCLE = "NamespaceLifecycle"
-DEFAULT_STORAGE_CLASS = "DefaultStorageClass"
-STORAGE_OBJECT_IN_USE_PROTECTION = "StorageObjectInUseProtection"
 NODE_RESTRICTION = "NodeRestriction"
 POD_SECURITY = "PodSecurity"
+DEFAULT_STORAGE_CLASS = "DefaultStorageClass"
+STORAGE_OBJECT_IN_USE_PROTECTION = "StorageObjectInUseProtection"
+MUTATING_ADMISSION_WEBHOOK = "MutatingAdmissionWebhook"
+VALIDATING_ADMISSION_POLICY = "ValidatingAdmissionPolicy"
+VALIDATING_ADMISSION_WEBHOOK = "ValidatingAdmissionWebhook"
+RESOURCE_QUOTA = "ResourceQuota"
 
 ORDER = (
     NAMESPACE_LIFECYCLE,
     service_account.NAME,
+    NODE_RESTRICTION,
+    POD_SECURITY,
     priority.NAME,
+    default_toleration_seconds.NAME,
     DEFAULT_STORAGE_CLASS,
     STORAGE_OBJECT_IN_USE_PROTECTION,
     runtime_class.NAME,
-    NODE_RESTRICTION,
-    POD_SECURITY,
     certificates.APPROVAL_NAME,
     certificates.SIGNING_NAME,
     certificates.SUBJECT_RESTRICTION_NAME,
+    MUTATING_ADMISSION_WEBHOOK,
+    VALIDATING_ADMISSION_POLICY,
+    VALIDATING_ADMISSION_WEBHOOK,
+    RESOURCE_QUOTA,
 )
 # What --disable-admission-plugins may turn off.
 OPTIONAL = (service_account.NAME, priority.NAME, runtime_class.NAME)
 
 
 def ordered_chain(
-    plugins: Mapping[str, WriteAdmission],
+    plugins: Mapping[str, Plugin],
     disabled: Collection[str],
-    *last: WriteAdmission,
+    *last: Plugin,
 ) -> AdmissionChain:
     """The plugins by name in ORDER, but the disabled ones; then `last` (checks of the registry's
     own that are no admission plugin in Kubernetes: RBAC's escalation check)."""

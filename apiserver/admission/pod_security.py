@@ -11,20 +11,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import grpc
-from google.protobuf.message import Message
 
 from apiserver import errors
 from apiserver.admission import pod_security_baseline as baseline
 from apiserver.admission import pod_security_restricted as restricted
+from apiserver.admission.attributes import CREATE, UPDATE, Attributes
+from apiserver.admission.interfaces import Handler
 from podplane.api.core.v1 import core_pb2
 
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 ENFORCE_VERSION_LABEL = "pod-security.kubernetes.io/enforce-version"
 LEVELS = ("privileged", "baseline", "restricted")
 
-# A namespace's labels, or None when it does not exist (or, cached, is not known yet).
+# A namespace's labels, or None when it does not exist.
 NamespaceLabels = Callable[[str], Awaitable[dict[str, str] | None]]
-CachedNamespaceLabels = Callable[[str], dict[str, str] | None]
 
 
 def baseline_violations(pod: core_pb2.Pod) -> list[str]:
@@ -49,21 +49,27 @@ def enforced_level(labels: dict[str, str]) -> tuple[str, str]:
     return level, labels.get(ENFORCE_VERSION_LABEL, "latest") or "latest"
 
 
-class PodSecurity:
-    def __init__(
-        self,
-        namespace_labels: NamespaceLabels,
-        cached_namespace_labels: CachedNamespaceLabels | None = None,
-    ) -> None:
-        self._namespace_labels = namespace_labels
-        self._cached_namespace_labels = cached_namespace_labels
+class PodSecurity(Handler):
+    """Validating only: pods created, and pods whose ephemeral containers are updated."""
 
-    async def admit_create(self, obj: Message) -> None:
-        if not isinstance(obj, core_pb2.Pod):
+    def __init__(self, namespace_labels: NamespaceLabels) -> None:
+        super().__init__(CREATE, UPDATE)
+        self._namespace_labels = namespace_labels
+
+    async def validate(self, attrs: Attributes) -> None:
+        """A pod's spec is immutable but for images and ephemeral containers: the whole pod is
+        checked again when ephemeral containers are added (podctl debug), as Kubernetes does for
+        the pods/ephemeralcontainers subresource."""
+        pod = attrs.object
+        if not isinstance(pod, core_pb2.Pod):
             return
-        labels = await self._namespace_labels(obj.metadata.namespace or "default")
+        if attrs.operation == CREATE and attrs.subresource:
+            return
+        if attrs.operation == UPDATE and attrs.subresource != "ephemeralcontainers":
+            return
+        labels = await self._namespace_labels(pod.metadata.namespace or "default")
         if labels is not None:  # else NamespaceLifecycle refuses it
-            self._enforce(obj, labels)
+            self._enforce(pod, labels)
 
     def _enforce(self, pod: core_pb2.Pod, labels: dict[str, str]) -> None:
         level, version = enforced_level(labels)
@@ -77,21 +83,3 @@ class PodSecurity:
                 f'pods "{pod.metadata.name}" is forbidden: violates PodSecurity '
                 f'"{level}:{version}": {", ".join(found)}',
             )
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        """A pod's spec is immutable but for images and ephemeral containers: the whole pod is
-        checked again when ephemeral containers are added (podctl debug), as Kubernetes does for
-        the pods/ephemeralcontainers subresource. The namespace, which holds the pod, is read
-        from the watch cache."""
-        if (
-            subresource != "ephemeralcontainers"
-            or not isinstance(new, core_pb2.Pod)
-            or self._cached_namespace_labels is None
-        ):
-            return
-        labels = self._cached_namespace_labels(new.metadata.namespace or "default")
-        if labels is not None:
-            self._enforce(new, labels)
-
-    def admit_delete(self, old: Message) -> None:
-        pass

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from google.protobuf.message import Message
-
 from apiserver import errors
+from apiserver.admission.attributes import CREATE, UPDATE, Attributes, refused_name
+from apiserver.admission.interfaces import Handler
 from apiserver.admission.lookups import ClusterObjects
 from podplane.api.core.v1 import core_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
@@ -52,22 +52,25 @@ def keep_admitted_priority(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
         new.spec.preemption_policy = old.spec.preemption_policy
 
 
-class PriorityAdmission:
+class PriorityAdmission(Handler):
+    """Mutating (a pod's priority from its class, on create) and validating (one default
+    PriorityClass, on create and update)."""
+
     def __init__(self, classes: ClusterObjects[scheduling_pb2.PriorityClass]) -> None:
+        super().__init__(CREATE, UPDATE)
         self._classes = classes
 
-    async def admit_create(self, obj: Message) -> None:
-        if isinstance(obj, core_pb2.Pod):
-            await self._admit_pod(obj)
-        elif isinstance(obj, scheduling_pb2.PriorityClass):
-            self._check_single_default(obj, creating=True)
+    async def admit(self, attrs: Attributes) -> None:
+        # An update's part (the stored priority kept) is the pod strategy's keep_admitted_priority,
+        # so that it holds with the plugin turned off too.
+        if attrs.operation == CREATE and not attrs.subresource:
+            if isinstance(attrs.object, core_pb2.Pod):
+                await self._admit_pod(attrs.object)
 
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        if not subresource and isinstance(new, scheduling_pb2.PriorityClass):
-            self._check_single_default(new, creating=False)
-
-    def admit_delete(self, old: Message) -> None:
-        pass
+    async def validate(self, attrs: Attributes) -> None:
+        pc = attrs.object
+        if not attrs.subresource and isinstance(pc, scheduling_pb2.PriorityClass):
+            self._check_single_default(pc, creating=attrs.operation == CREATE)
 
     async def _resolve(self, pod: core_pb2.Pod) -> _Resolved:
         name = pod.spec.priority_class_name
@@ -83,7 +86,7 @@ class PriorityAdmission:
         pc = await self._classes.lookup(name)
         if pc is None:
             raise errors.forbidden(
-                resources.POD, pod.metadata.name, f"no PriorityClass with name {name} was found"
+                resources.POD, refused_name(pod), f"no PriorityClass with name {name} was found"
             )
         return _Resolved(name, pc.value, _policy(pc))
 
@@ -94,7 +97,7 @@ class PriorityAdmission:
         if spec.HasField("priority") and spec.priority != resolved.value:
             raise errors.forbidden(
                 resources.POD,
-                pod.metadata.name,
+                refused_name(pod),
                 f"the integer value of priority ({spec.priority}) must not be provided in pod "
                 f"spec; priority admission controller computed {resolved.value} from the given "
                 "PriorityClass name",
@@ -106,7 +109,7 @@ class PriorityAdmission:
         if spec.HasField("preemption_policy") and spec.preemption_policy != policy:
             raise errors.forbidden(
                 resources.POD,
-                pod.metadata.name,
+                refused_name(pod),
                 f"the string value of PreemptionPolicy ({spec.preemption_policy}) must not be "
                 f"provided in pod spec; priority admission controller computed {policy} from "
                 "the given PriorityClass name",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
+from apiserver.admission.attributes import CREATE, UPDATE, Attributes
+from apiserver.admission.interfaces import Handler
 from apiserver.auth.escalation import FULL_AUTHORITY, EscalationCheck
-from apiserver.auth.user import current_user
 from podplane.api.rbac.v1 import rbac_pb2
 
 
@@ -27,24 +28,18 @@ def only_gc_fields_changed(new: Message, old: Message) -> bool:
     return a == b
 
 
-class RBACEscalation:
+class RBACEscalation(Handler):
+    """Validating, of creates and updates of the object (last in the chain)."""
+
     def __init__(self, check: EscalationCheck) -> None:
+        super().__init__(CREATE, UPDATE)
         self.check = check
 
-    async def admit_create(self, obj: Message) -> None:
-        self._admit(obj)
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        if only_gc_fields_changed(new, old):
+    async def validate(self, attrs: Attributes) -> None:
+        obj, user = attrs.object, attrs.user_info
+        if obj is None or user is None or attrs.subresource:
             return
-        self._admit(new)
-
-    def admit_delete(self, old: Message) -> None:
-        return None
-
-    def _admit(self, obj: Message) -> None:
-        user = current_user()
-        if user is None:
+        if attrs.old_object is not None and only_gc_fields_changed(obj, attrs.old_object):
             return
         if isinstance(obj, rbac_pb2.Role):
             meta = obj.metadata

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from google.protobuf.message import Message
-
 from apiserver import errors
+from apiserver.admission.attributes import CREATE, Attributes, refused_name
+from apiserver.admission.interfaces import Handler
 from apiserver.admission.lookups import ClusterObjects
 from apiserver.admission.tolerations import merge_tolerations
 from apiserver.validation.fields import go_quote
@@ -36,7 +36,7 @@ def same_quantities(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
 
 
 def _refused(pod: core_pb2.Pod, reason: str) -> errors.APIError:
-    return errors.forbidden(resources.POD, pod.metadata.name, reason)
+    return errors.forbidden(resources.POD, refused_name(pod), reason)
 
 
 def set_overhead(pod: core_pb2.Pod, rc: node_pb2.RuntimeClass | None) -> None:
@@ -74,26 +74,35 @@ def validate_overhead(pod: core_pb2.Pod, rc: node_pb2.RuntimeClass | None) -> No
         raise _refused(pod, _WITHOUT_CLASS)
 
 
-class RuntimeClassAdmission:
+class RuntimeClassAdmission(Handler):
+    """Mutating (the class's overhead and scheduling set) and validating (the overhead checked
+    against the class's), of pod creates; both halves look the class up, as Kubernetes'
+    prepareObjects does."""
+
     def __init__(self, classes: ClusterObjects[node_pb2.RuntimeClass]) -> None:
+        super().__init__(CREATE)
         self._classes = classes
 
-    async def admit_create(self, obj: Message) -> None:
-        if not isinstance(obj, core_pb2.Pod):
+    async def admit(self, attrs: Attributes) -> None:
+        pod = attrs.object
+        if attrs.subresource or not isinstance(pod, core_pb2.Pod):
             return
-        rc = None
-        if obj.spec.HasField("runtime_class_name"):
-            name = obj.spec.runtime_class_name
-            rc = await self._classes.lookup(name)
-            if rc is None:
-                raise _refused(obj, f"pod rejected: RuntimeClass {go_quote(name)} not found")
-        # Kubernetes' mutating half (Admit), then its validating half (Validate).
-        set_overhead(obj, rc)
-        set_scheduling(obj, rc)
-        validate_overhead(obj, rc)
+        rc = await self._runtime_class(pod)
+        set_overhead(pod, rc)
+        set_scheduling(pod, rc)
 
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        pass  # only creates
+    async def validate(self, attrs: Attributes) -> None:
+        pod = attrs.object
+        if attrs.subresource or not isinstance(pod, core_pb2.Pod):
+            return
+        validate_overhead(pod, await self._runtime_class(pod))
 
-    def admit_delete(self, old: Message) -> None:
-        pass
+    async def _runtime_class(self, pod: core_pb2.Pod) -> node_pb2.RuntimeClass | None:
+        """The pod's class, None if it names none; refused if it does not exist."""
+        if not pod.spec.HasField("runtime_class_name"):
+            return None
+        name = pod.spec.runtime_class_name
+        rc = await self._classes.lookup(name)
+        if rc is None:
+            raise _refused(pod, f"pod rejected: RuntimeClass {go_quote(name)} not found")
+        return rc

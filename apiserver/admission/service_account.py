@@ -17,9 +17,9 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from google.protobuf.message import Message
-
 from apiserver import errors
+from apiserver.admission.attributes import CREATE, Attributes, refused_name
+from apiserver.admission.interfaces import Handler
 from apiserver.auth.node_authorizer import secret_names
 from apiserver.validation.pod import MIRROR_POD_ANNOTATION
 from podplane.api.core.v1 import core_pb2
@@ -113,7 +113,11 @@ def _mirror_pod_refusal(pod: core_pb2.Pod) -> str | None:
     return None
 
 
-class ServiceAccountAdmission:
+class ServiceAccountAdmission(Handler):
+    """Mutating and validating, of pod creates (Kubernetes' plugin also validates the secrets an
+    ephemeral container's update references, for accounts that enforce mountable secrets, which
+    podplane's accounts do not)."""
+
     def __init__(
         self,
         cache: AccountCache,
@@ -121,37 +125,61 @@ class ServiceAccountAdmission:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         suffix: Callable[[], str] = _random_suffix,
     ) -> None:
+        super().__init__(CREATE)
         self._cache = cache
         self._accounts = accounts
         self._sleep = sleep
         self._suffix = suffix
 
-    async def admit_create(self, obj: Message) -> None:
-        if not isinstance(obj, core_pb2.Pod):
+    async def admit(self, attrs: Attributes) -> None:
+        """The default account, the token volume and the account's image pull secrets; a mirror
+        pod is left as it is."""
+        pod = attrs.object
+        if attrs.subresource or not isinstance(pod, core_pb2.Pod):
             return
-        pod = obj
         if MIRROR_POD_ANNOTATION in pod.metadata.annotations:
-            refusal = _mirror_pod_refusal(pod)
-            if refusal is not None:
-                raise errors.forbidden(resources.POD, pod.metadata.name, refusal)
             return
         if not pod.spec.service_account_name:
             pod.spec.service_account_name = DEFAULT_SERVICE_ACCOUNT
             pod.spec.service_account = DEFAULT_SERVICE_ACCOUNT  # the deprecated alias follows
-        namespace, name = pod.metadata.namespace, pod.spec.service_account_name
-        account = await self._account(namespace, name)
-        if account is None:
-            raise errors.forbidden(
-                resources.POD,
-                pod.metadata.name,
-                f"error looking up service account {namespace}/{name}: "
-                f'serviceaccount "{name}" not found',
-            )
+        account = await self._existing_account(pod)
         if should_automount(account, pod):
             mount_service_account_token(pod, self._suffix)
         if not pod.spec.image_pull_secrets:
             for ref in account.image_pull_secrets:
                 pod.spec.image_pull_secrets.add(name=ref.name)
+
+    async def validate(self, attrs: Attributes) -> None:
+        """A mirror pod references no account or secrets; any other pod names an account that
+        exists."""
+        pod = attrs.object
+        if attrs.subresource or not isinstance(pod, core_pb2.Pod):
+            return
+        if MIRROR_POD_ANNOTATION in pod.metadata.annotations:
+            refusal = _mirror_pod_refusal(pod)
+            if refusal is not None:
+                raise errors.forbidden(resources.POD, refused_name(pod), refusal)
+            return
+        if not pod.spec.service_account_name:
+            raise errors.forbidden(
+                resources.POD,
+                refused_name(pod),
+                f"no service account specified for pod {pod.metadata.namespace}/"
+                f"{pod.metadata.name}",
+            )
+        await self._existing_account(pod)
+
+    async def _existing_account(self, pod: core_pb2.Pod) -> core_pb2.ServiceAccount:
+        namespace, name = pod.metadata.namespace, pod.spec.service_account_name
+        account = await self._account(namespace, name)
+        if account is None:
+            raise errors.forbidden(
+                resources.POD,
+                refused_name(pod),
+                f"error looking up service account {namespace}/{name}: "
+                f'serviceaccount "{name}" not found',
+            )
+        return account
 
     async def _account(self, namespace: str, name: str) -> core_pb2.ServiceAccount | None:
         """The cache's copy, else storage's: looked up again for a while when it is `default`,
@@ -170,9 +198,3 @@ class ServiceAccountAdmission:
                 if e.reason != "NotFound":
                     raise
         return None
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        pass  # only creates are changed
-
-    def admit_delete(self, old: Message) -> None:
-        pass

@@ -6,14 +6,22 @@ the claim, or while the volume is bound, only marks it; the protection controlle
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
-
+from apiserver.admission.attributes import CREATE, Attributes
+from apiserver.admission.interfaces import Handler
 from podplane.api.core.v1 import core_pb2
 from podplane.volume import constants
 
 
-class StorageObjectInUseProtection:
-    async def admit_create(self, obj: Message) -> None:
+class StorageObjectInUseProtection(Handler):
+    """Mutating only, of claim and volume creates."""
+
+    def __init__(self) -> None:
+        super().__init__(CREATE)
+
+    async def admit(self, attrs: Attributes) -> None:
+        obj = attrs.object
+        if attrs.subresource:
+            return
         if isinstance(obj, core_pb2.PersistentVolumeClaim):
             finalizer = constants.PVC_PROTECTION_FINALIZER
         elif isinstance(obj, core_pb2.PersistentVolume):
@@ -22,9 +30,3 @@ class StorageObjectInUseProtection:
             return
         if finalizer not in obj.metadata.finalizers:
             obj.metadata.finalizers.append(finalizer)
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        pass
-
-    def admit_delete(self, old: Message) -> None:
-        pass

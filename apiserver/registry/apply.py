@@ -37,13 +37,13 @@ async def apply(
     store.check_subresource(subresource)
     recorder = store.managed_fields
 
-    def mutate(current: T) -> T:
+    async def mutate(current: T) -> T:
         result, entries = recorder.applied(
             current, config, options.manager, options.force, subresource
         )
         request = decode(result)
         _set_entries(request, entries)
-        return store.updated(request, current, subresource, None)
+        return await store.updated(request, current, subresource, None, options.dry_run)
 
     for _ in range(_ATTEMPTS):
         try:

@@ -90,11 +90,15 @@ class DefinitionControllers:
     async def _write(self, crd: CRD, change: Callable[[CRD], CRD]) -> CRD | None:
         """Writes the change over the definition as cached; None when it was deleted or changed
         meanwhile (its next event brings it back)."""
+
+        async def mutate(current: CRD) -> CRD:
+            return change(current)
+
         try:
             written = await self.store.guaranteed_update(
                 "",
                 crd.metadata.name,
-                change,
+                mutate,
                 expected_rv=crd.metadata.resource_version,
                 expected_uid=crd.metadata.uid,
             )

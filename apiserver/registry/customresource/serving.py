@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import grpc
 
 from apiserver import errors
-from apiserver.admission.interfaces import NamespaceAdmission, WriteAdmission
+from apiserver.admission.interfaces import Admission
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.customresource.scale import CustomScaler
 from apiserver.registry.customresource.storage import JSONCodec, key_prefix
@@ -44,8 +44,7 @@ class StorageParts:
 
     etcd: EtcdClient
     new_cacher: NewCacher
-    admit_namespace: NamespaceAdmission | None
-    admission: WriteAdmission | None
+    admission: Admission | None
 
 
 def _signature(crd: CRD) -> tuple[str, bytes, bytes]:
@@ -131,7 +130,6 @@ class CustomResourceServing:
         store: Store[CustomObject] = Store(
             self.parts.etcd,
             rules.strategy(),
-            self.parts.admit_namespace,
             codec=JSONCodec(storage, resource.api_version, rules.schema),
             prefix=key_prefix(crd.spec.group, resource.plural),
         )

@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from google.protobuf.message import Message
 
 from apiserver import errors
-from apiserver.admission.interfaces import NamespaceAdmission, WriteAdmission
+from apiserver.admission.interfaces import Admission
 from apiserver.objects import T, object_meta
 from apiserver.registry.generic.claims import Allocator, Claims
 from apiserver.registry.generic.codec import MAX_OBJECT_BYTES, ProtobufCodec, StorageCodec
@@ -35,7 +35,6 @@ class StoreBase(Generic[T]):
         self,
         etcd: EtcdClient,
         strategy: Strategy[T],
-        admit_namespace: NamespaceAdmission | None = None,
         *,
         codec: StorageCodec[T] | None = None,
         prefix: str = "",
@@ -45,9 +44,9 @@ class StoreBase(Generic[T]):
         self.resource = strategy.resource
         self.codec: StorageCodec[T] = codec or ProtobufCodec(strategy.new)
         self.prefix = (prefix or f"/registry/{self.resource.plural}/").encode()
-        self.admit_namespace = admit_namespace
-        # Object-dependent admission (NodeRestriction, PodSecurity), set by the server.
-        self.admission: WriteAdmission | None = None
+        # The admission chain (apiserver/admission/plugins.py), set by the server; None admits
+        # everything.
+        self.admission: Admission | None = None
         # The pools a kind's objects take values from (services: cluster IPs, node ports).
         self.allocator: Allocator[T] | None = None
         # metadata.managedFields, kept on every create and update.

@@ -1,6 +1,6 @@
-"""A create: the object defaulted, named (generateName), validated, admitted and stored, with the
-keys of the values it takes from a pool in the same transaction; a dry run does all but the
-write."""
+"""A create: the object defaulted, admitted (mutating), named (generateName), validated, admitted
+(validating) and stored, with the keys of the values it takes from a pool in the same transaction;
+a dry run does all but the write."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import secrets
 import uuid
 
 from apiserver import errors
+from apiserver.admission.attributes import for_create
 from apiserver.objects import T, object_meta
 from apiserver.registry.generic.base import StoreBase
 from apiserver.registry.generic.claims import CLAIMS_CONTENDED, MAX_CLAIM_ATTEMPTS, Allocator
@@ -20,9 +21,9 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 _NAME_ATTEMPTS = 8
 
 
-def prepare_for_create(store: StoreBase[T], obj: T, manager: Manager | None) -> None:
-    """The server's fields of a new object, its defaults and the strategy's preparation (Kubernetes'
-    rest.BeforeCreate, before validation)."""
+def decoded_for_create(store: StoreBase[T], obj: T, manager: Manager | None) -> None:
+    """What a create's object is before admission sees it, as Kubernetes' handler decodes it: in
+    its namespace, typed, defaulted, its fields recorded as `manager`'s."""
     meta = object_meta(obj)
     if store.resource.namespaced:
         meta.namespace = meta.namespace or "default"
@@ -30,6 +31,12 @@ def prepare_for_create(store: StoreBase[T], obj: T, manager: Manager | None) -> 
     store.strategy.default(obj)
     if manager is not None:
         store.managed_fields.created(obj, manager)
+
+
+def prepare_for_create(store: StoreBase[T], obj: T) -> None:
+    """The server's fields of a new object and the strategy's preparation (Kubernetes'
+    rest.BeforeCreate, after mutating admission and before validation)."""
+    meta = object_meta(obj)
     meta.uid = str(uuid.uuid4())
     meta.creation_timestamp = timeutil.now()
     meta.resource_version = ""
@@ -44,16 +51,29 @@ def prepare_for_create(store: StoreBase[T], obj: T, manager: Manager | None) -> 
 async def create(store: StoreBase[T], obj: T, *, dry_run: bool, manager: Manager | None) -> T:
     """Stores a new object; with `dry_run`, everything but the write (the answer has no
     resourceVersion, as Kubernetes' dry run has none). Its managed fields are `manager`'s (None:
-    they are set already, by an apply)."""
-    prepare_for_create(store, obj, manager)
+    they are set already, by an apply).
+
+    In Kubernetes' order (endpoints/handlers/create.go, registry/generic/registry/store.go
+    Create): mutating admission, the strategy's preparation and validation, validating
+    admission, the write."""
+    decoded_for_create(store, obj, manager)
+    attrs = for_create(
+        store.resource,
+        obj,
+        dry_run=dry_run,
+        field_manager=manager.field_manager if manager is not None else "",
+    )
+    if store.admission is not None:
+        await store.admission.admit(attrs)
+    prepare_for_create(store, obj)
     meta = object_meta(obj)
     generated = not meta.name and meta.generate_name
     for attempt in range(_NAME_ATTEMPTS):
         if generated:
             meta.name = meta.generate_name + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         store.validate(obj)
-        if attempt == 0:
-            await _admit(store, obj)
+        if attempt == 0 and store.admission is not None:
+            await store.admission.validate(attrs)
         key = store.key(meta.namespace, meta.name)
         if dry_run:
             if await _dry_run(store, key, obj):
@@ -69,14 +89,6 @@ async def create(store: StoreBase[T], obj: T, *, dry_run: bool, manager: Manager
         if not generated:
             break
     raise errors.already_exists(store.resource, meta.name)
-
-
-async def _admit(store: StoreBase[T], obj: T) -> None:
-    meta = object_meta(obj)
-    if store.resource.namespaced and store.admit_namespace is not None:
-        await store.admit_namespace(obj, meta.namespace, store.resource)
-    if store.admission is not None:
-        await store.admission.admit_create(obj)
 
 
 async def _dry_run(store: StoreBase[T], key: bytes, obj: T) -> bool:

@@ -5,6 +5,7 @@ transaction."""
 from __future__ import annotations
 
 from apiserver import errors
+from apiserver.admission.attributes import for_delete
 from apiserver.objects import T, object_meta
 from apiserver.registry.generic import deletion
 from apiserver.registry.generic.base import StoreBase
@@ -29,7 +30,7 @@ async def delete_object(
         current = checked(store, kv, name, options.preconditions.uid, want_rv)
         assert kv is not None  # else checked() raised NotFound
         if store.admission is not None:
-            store.admission.admit_delete(current)
+            await _admit_delete(store, current, options)
         decision = deletion.decide(
             resource, current, options.grace_period_seconds, options.propagation_policy
         )
@@ -56,3 +57,19 @@ async def delete_object(
         if want_rv:
             raise errors.conflict(resource, name)
         kv = latest
+
+
+async def _admit_delete(store: StoreBase[T], current: T, options: DeleteOptions) -> None:
+    """Both phases with the stored object as the old object (Kubernetes' store.Delete runs its
+    deleteValidation, the handler's admission of DELETE, so): a mutating plugin sees the delete
+    too, but has no object to change."""
+    assert store.admission is not None
+    attrs = for_delete(
+        store.resource,
+        current,
+        dry_run=options.dry_run,
+        propagation_policy=options.propagation_policy,
+        grace_period_seconds=options.grace_period_seconds,
+    )
+    await store.admission.admit(attrs)
+    await store.admission.validate(attrs)

@@ -4,7 +4,7 @@ the caller named the resourceVersion it read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from apiserver import errors
 from apiserver.objects import T, object_meta
@@ -19,14 +19,15 @@ async def guaranteed_update(
     store: StoreBase[T],
     namespace: str,
     name: str,
-    mutate: Callable[[T], T | None],
+    mutate: Callable[[T], Awaitable[T | None]],
     expected_rv: str = "",
     expected_uid: str = "",
     cached: T | None = None,
     dry_run: bool = False,
 ) -> T:
-    """Reads, applies `mutate` (which returns the new object), and compare-and-swaps; retries on
-    a concurrent write unless the caller named the resourceVersion it read.
+    """Reads, applies `mutate` (which returns the new object, admitted: admission runs on every
+    try), and compare-and-swaps; retries on a concurrent write unless the caller named the
+    resourceVersion it read.
 
     `cached`, the watch cache's copy, saves the read (Kubernetes' cachedExistingObject): when it
     is stale the compare-and-swap fails and returns the latest; a rejection or a no-op computed
@@ -42,7 +43,7 @@ async def guaranteed_update(
         claims = Claims()
         try:
             current = checked(store, kv, name, expected_uid, want_rv)
-            updated = mutate(current)
+            updated = await mutate(current)
             removal = updated is not None and deletion.due_for_removal(store.resource, updated)
             if store.allocator is not None and updated is not None:
                 claims = (

@@ -8,7 +8,7 @@ the built-in kinds as protobuf, custom resources as JSON under /registry/<group>
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from apiserver import errors
 from apiserver.objects import ListMessage, T, object_meta
@@ -54,7 +54,7 @@ class Store(StoreBase[T]):
         self,
         namespace: str,
         name: str,
-        mutate: Callable[[T], T | None],
+        mutate: Callable[[T], Awaitable[T | None]],
         expected_rv: str = "",
         expected_uid: str = "",
         cached: T | None = None,
@@ -65,11 +65,17 @@ class Store(StoreBase[T]):
             self, namespace, name, mutate, expected_rv, expected_uid, cached, dry_run
         )
 
-    def updated(
-        self, request: T, current: T, subresource: str = "", manager: Manager | None = SERVER
+    async def updated(
+        self,
+        request: T,
+        current: T,
+        subresource: str = "",
+        manager: Manager | None = SERVER,
+        dry_run: bool = False,
     ) -> T:
-        """What a write of `request` through `subresource` makes of `current` (update.updated)."""
-        return update.updated(self, request, current, subresource, manager)
+        """What a write of `request` through `subresource` makes of `current` (update.updated),
+        admitted as a dry run's or not."""
+        return await update.updated(self, request, current, subresource, manager, dry_run)
 
     def writes_like_status(self, subresource: str) -> bool:
         return update.writes_like_status(self, subresource)
@@ -86,10 +92,14 @@ class Store(StoreBase[T]):
         manager: Manager = SERVER,
     ) -> T:
         meta = object_meta(obj)
+
+        async def mutate(current: T) -> T:
+            return await update.object_updated(self, obj, current, manager, "", dry_run)
+
         return await self.guaranteed_update(
             self.namespace_of(obj),
             meta.name,
-            lambda current: update.object_updated(self, obj, current, manager),
+            mutate,
             expected_rv=meta.resource_version,
             cached=cached,
             dry_run=dry_run,
@@ -106,10 +116,14 @@ class Store(StoreBase[T]):
     ) -> T:
         meta = object_meta(obj)
         update.check_status(self, subresource)
+
+        async def mutate(current: T) -> T:
+            return await update.status_updated(self, obj, current, manager, subresource, dry_run)
+
         return await self.guaranteed_update(
             self.namespace_of(obj),
             meta.name,
-            lambda current: update.status_updated(self, obj, current, manager, subresource),
+            mutate,
             expected_rv=meta.resource_version,
             cached=cached,
             dry_run=dry_run,
@@ -131,10 +145,15 @@ class Store(StoreBase[T]):
         resourceVersion the patched object names is a precondition, as in an update."""
         self.check_subresource(subresource)
         manager = options.manager
+
+        async def mutate(current: T) -> T:
+            request = patched(current)
+            return await self.updated(request, current, subresource, manager, options.dry_run)
+
         return await self.guaranteed_update(
             self.namespace_or_default(namespace),
             name,
-            lambda current: self.updated(patched(current), current, subresource, manager),
+            mutate,
             cached=cached,
             dry_run=options.dry_run,
         )

@@ -1,22 +1,31 @@
 """An update's rules (Kubernetes' rest.BeforeUpdate): what a write of an object, of its status or
-of another subresource makes of the stored object, validated and admitted. The update loop
+of another subresource makes of the stored object, admitted and validated. The update loop
 (guaranteed_update.py) applies them to the latest stored object on every try."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from apiserver import errors
+from apiserver.admission.attributes import for_update
 from apiserver.objects import T, object_meta
 from apiserver.registry.generic.base import StoreBase
 from apiserver.registry.generic.codec import set_type
 from apiserver.registry.generic.managed_fields import Manager
+from apiserver.validation.fields import FieldError
 from podplane.apimachinery.resources import Resource
 
 
-def updated(
-    store: StoreBase[T], request: T, current: T, subresource: str, manager: Manager | None
+async def updated(
+    store: StoreBase[T],
+    request: T,
+    current: T,
+    subresource: str,
+    manager: Manager | None,
+    dry_run: bool = False,
 ) -> T:
     """What a write of `request` through `subresource` ("", "status", "scale") makes of
-    `current`, with the update's rules (validated and admitted); checks a name and a
+    `current`, with the update's rules (admitted and validated); checks a name and a
     resourceVersion the request gives against `current`'s."""
     meta, old = object_meta(request), object_meta(current)
     if meta.name and meta.name != old.name:
@@ -27,19 +36,50 @@ def updated(
     if rv and rv != old.resource_version:
         raise errors.conflict(store.resource, old.name)
     if writes_like_status(store, subresource):
-        return status_updated(store, request, current, manager, subresource)
-    return object_updated(store, request, current, manager, subresource)
+        return await status_updated(store, request, current, manager, subresource, dry_run)
+    return await object_updated(store, request, current, manager, subresource, dry_run)
 
 
-def object_updated(
-    store: StoreBase[T], request: T, current: T, manager: Manager | None, subresource: str = ""
+async def object_updated(
+    store: StoreBase[T],
+    request: T,
+    current: T,
+    manager: Manager | None,
+    subresource: str = "",
+    dry_run: bool = False,
 ) -> T:
-    """An update's result: the request's metadata and spec over `current`, validated and
-    admitted."""
+    """An update's result: the request's metadata and spec over `current`, admitted and
+    validated."""
     new = merge_update(store, request, current, manager, subresource)
-    if store.admission is not None:
-        store.admission.admit_update("", new, current)
+    await admitted_update(store, new, current, subresource, manager, dry_run)
     return new
+
+
+async def admitted_update(
+    store: StoreBase[T],
+    new: T,
+    current: T,
+    subresource: str,
+    manager: Manager | None,
+    dry_run: bool,
+    validate_update: Callable[[T, T], list[FieldError]] | None = None,
+) -> None:
+    """Kubernetes' order for an update (registry/generic/registry/store.go Update, on every try
+    of GuaranteedUpdate): the merged object through mutating admission, then the strategy's
+    validation, then validating admission."""
+    attrs = for_update(
+        store.resource,
+        new,
+        current,
+        subresource=subresource,
+        dry_run=dry_run,
+        field_manager=manager.field_manager if manager is not None else "",
+    )
+    if store.admission is not None:
+        await store.admission.admit(attrs)
+    store.validate(new, current, validate_update)
+    if store.admission is not None:
+        await store.admission.validate(attrs)
 
 
 def merge_update(
@@ -71,18 +111,18 @@ def merge_update(
         store.allocator.prepare(new, current)
     if strategy.generation_changed(new, current):
         meta.generation = old.generation + 1
-    store.validate(new, current)
     return new
 
 
-def status_updated(
+async def status_updated(
     store: StoreBase[T],
     request: T,
     current: T,
     manager: Manager | None,
     subresource: str = "status",
+    dry_run: bool = False,
 ) -> T:
-    """A status update's result: the request's status over `current`, validated and admitted;
+    """A status update's result: the request's status over `current`, admitted and validated;
     or of another subresource written like status (the strategy's status_writes)."""
     strategy = store.strategy
     new = type(current)()
@@ -96,9 +136,8 @@ def status_updated(
         del entries[:]
         entries.extend(object_meta(request).managed_fields)
     (write.prepare if write else strategy.prepare_for_status_update)(new, current)
-    store.validate(new, current, write.validate if write else None)
-    if store.admission is not None:
-        store.admission.admit_update(subresource, new, current)
+    validate = write.validate if write else None
+    await admitted_update(store, new, current, subresource, manager, dry_run, validate)
     return new
 
 

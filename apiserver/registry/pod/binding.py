@@ -26,7 +26,7 @@ async def bind(
     if not node:
         raise errors.bad_request("target.name: Required value: the node to bind to")
 
-    def assign(pod: core_pb2.Pod) -> core_pb2.Pod:
+    async def assign(pod: core_pb2.Pod) -> core_pb2.Pod:
         if pod.metadata.deletion_timestamp:
             raise errors.conflict(
                 pods.resource,

@@ -8,8 +8,8 @@ from apiserver.defaulting import pod as pod_defaulting
 from apiserver.defaulting.disabled_features import drop_disabled_pod_fields
 from apiserver.registry.generic.managed_fields import SERVER, Manager
 from apiserver.registry.generic.store import Store
+from apiserver.registry.generic.update import admitted_update
 from apiserver.validation import pod_update as pod_update_validation
-from apiserver.validation.fields import invalid_error
 from podplane.api.core.v1 import core_pb2
 
 
@@ -19,7 +19,7 @@ async def update_ephemeral_containers(
     meta = request.metadata
     namespace = meta.namespace or "default"
 
-    def apply(current: core_pb2.Pod) -> core_pb2.Pod:
+    async def apply(current: core_pb2.Pod) -> core_pb2.Pod:
         new = core_pb2.Pod()
         new.CopyFrom(current)
         del new.spec.ephemeral_containers[:]
@@ -28,13 +28,19 @@ async def update_ephemeral_containers(
             pod_defaulting.container(container)
         pods.managed_fields.updated(new, current, manager, "ephemeralcontainers")
         drop_disabled_pod_fields(new, current)
-        errs = pod_update_validation.pod_ephemeral_containers_update(new, current)
-        if errs:
-            raise invalid_error(pods.resource.kind, current.metadata.name, errs)
         if new.spec != current.spec:
             new.metadata.generation = current.metadata.generation + 1
-        if pods.admission is not None:  # Pod Security checks the pod with its new containers
-            pods.admission.admit_update("ephemeralcontainers", new, current)
+        # Admitted as an update of the subresource (Pod Security checks the pod with its new
+        # containers), around the subresource's own validation.
+        await admitted_update(
+            pods,
+            new,
+            current,
+            "ephemeralcontainers",
+            manager,
+            dry_run=False,
+            validate_update=pod_update_validation.pod_ephemeral_containers_update,
+        )
         return new
 
     return await pods.guaranteed_update(

@@ -199,7 +199,7 @@ class Evictions:
         if not options.dry_run:
             wanted = options.preconditions
 
-            def add_condition(pod: core_pb2.Pod) -> core_pb2.Pod:
+            async def add_condition(pod: core_pb2.Pod) -> core_pb2.Pod:
                 meta = pod.metadata
                 if wanted.uid and wanted.uid != meta.uid:
                     raise _pod_conflict(

@@ -65,9 +65,6 @@ def _namespace_fields(obj: core_pb2.Namespace) -> dict[str, str]:
 
 
 def _prepare_pod_create(obj: core_pb2.Pod) -> None:
-    # DefaultTolerationSeconds admission's: after the defaults, so the tolerations it adds are
-    # no request's manager's in metadata.managedFields, as in Kubernetes.
-    pod_defaulting.default_tolerations(obj.spec)
     # A new pod has no status but its phase and QoS class (the kubelet reports the rest).
     obj.ClearField("status")
     obj.status.phase = "Pending"
@@ -76,7 +73,6 @@ def _prepare_pod_create(obj: core_pb2.Pod) -> None:
 
 
 def _prepare_pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
-    pod_defaulting.default_tolerations(new.spec)
     disabled_features.drop_disabled_pod_fields(new, old)
     # Priority admission's part of an update, before validation refuses any change.
     keep_admitted_priority(new, old)

@@ -1,7 +1,9 @@
 """A pod using the Kubernetes 1.31 fields podplane now validates, through both doors of the real
 apiserver over real etcd: kubectl's strict server-side dry run and a real create accept it, kubectl
 -o json, the official Python client and the gRPC client read back what was sent, and invalid
-variants are refused with a 422 (INVALID_ARGUMENT at the gRPC door) naming the field."""
+variants are refused with a 422 (INVALID_ARGUMENT at the gRPC door) naming the field, but those
+the mutating admission plugins resolve first (a priority policy, a runtime class), which they
+refuse with a 403 as Kubernetes' do."""
 
 from __future__ import annotations
 
@@ -234,15 +236,6 @@ INVALID = [
         'spec.schedulingGates[1]: Duplicate value: "a"',
     ),
     (
-        variant(["preemptionPolicy"], "Sometimes"),
-        'spec.preemptionPolicy: Unsupported value: "Sometimes": supported values: '
-        '"PreemptLowerPriority", "Never"',
-    ),
-    (
-        variant(["runtimeClassName"], "Not_A_Name"),
-        'spec.runtimeClassName: Invalid value: "Not_A_Name"',
-    ),
-    (
         variant(["os"], {"name": "plan9"}),
         'spec.os: Unsupported value: "plan9": supported values: "linux", "windows"',
     ),
@@ -290,6 +283,45 @@ async def test_invalid_variants_are_refused_naming_the_field(
         await cluster.grpc.pods.create(pod)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert expected in (refused.value.details() or "")
+
+
+# Fields the Priority and RuntimeClass admission plugins resolve are refused by them, 403, before
+# validation sees them: both plugins are mutating (their Admit, in kubernetes
+# plugin/pkg/admission/priority/admission.go admitPod and runtimeclass/admission.go
+# prepareObjects), and Kubernetes' create handler (k8s.io/apiserver/pkg/endpoints/handlers/
+# create.go) runs mutating admission before the store's BeforeCreate validates.
+REFUSED_BY_ADMISSION = [
+    (
+        variant(["preemptionPolicy"], "Sometimes"),
+        "the string value of PreemptionPolicy (Sometimes) must not be provided in pod spec; "
+        "priority admission controller computed Never from the given PriorityClass name",
+    ),
+    (
+        variant(["runtimeClassName"], "Not_A_Name"),
+        'pod rejected: RuntimeClass "Not_A_Name" not found',
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "reason"), REFUSED_BY_ADMISSION)
+async def test_what_mutating_admission_resolves_is_refused_before_validation(
+    cluster: RestCluster, spec: dict[str, Any], reason: str
+) -> None:
+    ns = "default"
+    name = f"bad-{uuid.uuid4().hex[:6]}"
+    body = pod_manifest(name, spec)
+    api = cluster.api_client()
+    code, status = await in_thread(raw_request, api, "POST", f"/api/v1/namespaces/{ns}/pods", body)
+    assert code == 403, status
+    assert status["reason"] == "Forbidden"
+    assert status["message"] == f'pods "{name}" is forbidden: {reason}'
+    pod = manifest.from_dict(body)
+    assert isinstance(pod, core_pb2.Pod)
+    pod.metadata.namespace = ns
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await cluster.grpc.pods.create(pod)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert refused.value.details() == f'pods "{name}" is forbidden: {reason}'
 
 
 async def test_a_scheduling_gate_is_removed_never_added(cluster: RestCluster) -> None:

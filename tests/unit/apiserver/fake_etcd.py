@@ -1,7 +1,7 @@
-"""An in-memory etcd for the store's unit tests: the calls a create, update and delete of a
-Service make (get, keys, the claiming transaction), with etcd's compare semantics. Every call
-yields to the event loop first, so that concurrent writers interleave as they would over the
-network."""
+"""An in-memory etcd for the store's unit tests: the calls a create, update and delete make (get,
+keys, create, the compare-and-swaps, the claiming transaction of a Service's), with etcd's
+compare semantics. Every call yields to the event loop first, so that concurrent writers
+interleave as they would over the network."""
 
 from __future__ import annotations
 
@@ -91,6 +91,14 @@ class FakeEtcd:
     def under(self, prefix: bytes) -> list[bytes]:
         end = prefix_end(prefix)
         return sorted(k for k in self.data if prefix <= k < end)
+
+    async def create(self, key: bytes, value: bytes) -> int | None:
+        await self._turn()
+        if key in self.data:
+            return None
+        self.revision += 1
+        self._put(key, value)
+        return self.revision
 
     async def compare_and_put(
         self, key: bytes, value: bytes, mod_revision: int

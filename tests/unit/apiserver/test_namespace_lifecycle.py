@@ -13,6 +13,7 @@ from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
+from tests.unit.apiserver.admission_calls import admit_create, admit_delete
 
 
 def namespace(name: str, terminating: bool = False) -> core_pb2.Namespace:
@@ -56,12 +57,12 @@ async def test_a_create_right_after_the_namespace_delete_is_refused_though_the_c
     lifecycle = NamespaceLifecycle(store, cache)
     pod = core_pb2.Pod(kind="Pod", metadata=meta_pb2.ObjectMeta(name="p", namespace="web"))
 
-    await lifecycle(pod, "web")  # Active in the cache: no etcd read
+    await admit_create(lifecycle, pod)  # Active in the cache: no etcd read
     assert store.gets == 0
 
-    lifecycle.admit_delete(active)
+    await admit_delete(lifecycle, active)
     store.objects["web"] = namespace("web", terminating=True)  # etcd has it; the cache not yet
     with pytest.raises(errors.APIError) as err:
-        await lifecycle(pod, "web")
+        await admit_create(lifecycle, pod)
     assert "because it is being terminated" in err.value.message
     assert store.gets == 1

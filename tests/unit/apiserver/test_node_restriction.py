@@ -3,7 +3,7 @@ status, its own mirror pods; other users are not its business."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import grpc
@@ -17,6 +17,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
+from tests.unit.apiserver.admission_calls import admit_create, admit_delete, admit_update
 
 ADMISSION = NodeRestriction()
 
@@ -59,9 +60,9 @@ def lease(name: str) -> lease_pb2.Lease:
     return lease_pb2.Lease(metadata=meta_pb2.ObjectMeta(name=name, namespace="kube-node-lease"))
 
 
-def _refusal(call: Any) -> str | None:
+async def _refusal(call: Awaitable[None]) -> str | None:
     try:
-        call()
+        await call
     except errors.APIError as e:
         assert e.code == grpc.StatusCode.PERMISSION_DENIED
         return e.message
@@ -109,10 +110,10 @@ def _refusal(call: Any) -> str | None:
         ),
     ],
 )
-def test_updates(
+async def test_updates(
     as_node_1: None, what: str, subresource: str, old: Any, refusal: str | None
 ) -> None:
-    assert _refusal(lambda: ADMISSION.admit_update(subresource, old, old)) == refusal, what
+    assert await _refusal(admit_update(ADMISSION, subresource, old, old)) == refusal, what
 
 
 @pytest.mark.parametrize(
@@ -135,8 +136,8 @@ def test_updates(
         ),
     ],
 )
-def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
-    assert _refusal(lambda: ADMISSION.admit_delete(old)) == refusal
+async def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
+    assert await _refusal(admit_delete(ADMISSION, old)) == refusal
 
 
 @pytest.mark.parametrize(
@@ -183,7 +184,7 @@ def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
 )
 async def test_creates(as_node_1: None, obj: Any, refusal: str | None) -> None:
     try:
-        await ADMISSION.admit_create(obj)
+        await admit_create(ADMISSION, obj)
         got = None
     except errors.APIError as e:
         got = e.message
@@ -193,12 +194,12 @@ async def test_creates(as_node_1: None, obj: Any, refusal: str | None) -> None:
 async def test_other_users_and_no_user_pass() -> None:
     token = set_current_user(UserInfo("admin", frozenset({"system:masters"})))
     try:
-        ADMISSION.admit_update("status", pod("node-2"), pod("node-2"))
-        ADMISSION.admit_delete(node("node-2"))
-        await ADMISSION.admit_create(pod("node-2"))
+        await admit_update(ADMISSION, "status", pod("node-2"), pod("node-2"))
+        await admit_delete(ADMISSION, node("node-2"))
+        await admit_create(ADMISSION, pod("node-2"))
     finally:
         reset_current_user(token)
-    ADMISSION.admit_delete(pod("node-2"))  # no authentication configured
+    await admit_delete(ADMISSION, pod("node-2"))  # no authentication configured
 
 
 def token_request(kind: str = "Pod", uid: str = "uid-web") -> token_request_pb2.TokenRequest:

@@ -12,6 +12,7 @@ from apiserver import errors
 from apiserver.admission.pod_security import PodSecurity, baseline_violations, violations
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from tests.unit.apiserver.admission_calls import admit_create, admit_update
 
 Mutation = Callable[[core_pb2.Pod], None]
 
@@ -106,7 +107,7 @@ ADMISSION = PodSecurity(_labels)
 
 async def test_labelled_namespace_refuses_privileged_pod() -> None:
     with pytest.raises(errors.APIError) as refused:
-        await ADMISSION.admit_create(pod(_privileged))
+        await admit_create(ADMISSION, pod(_privileged))
     assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
     assert refused.value.message == (
         'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container '
@@ -120,7 +121,7 @@ async def test_every_violation_is_named_with_the_namespace_level() -> None:
         _host_path(p)
 
     with pytest.raises(errors.APIError) as refused:
-        await ADMISSION.admit_create(pod(both, namespace="strict"))
+        await admit_create(ADMISSION, pod(both, namespace="strict"))
     assert refused.value.message == (
         'pods "x" is forbidden: violates PodSecurity "restricted:v1.30": hostPath volumes (volume '
         '"root"), privileged (container "c" must not set securityContext.privileged=true), '
@@ -135,30 +136,30 @@ async def test_every_violation_is_named_with_the_namespace_level() -> None:
 
 @pytest.mark.parametrize("namespace", ["open", "plain", "missing"])
 async def test_other_namespaces_refuse_nothing(namespace: str) -> None:
-    await ADMISSION.admit_create(pod(_privileged, namespace=namespace))
+    await admit_create(ADMISSION, pod(_privileged, namespace=namespace))
 
 
 async def test_baseline_pod_and_other_kinds_pass() -> None:
-    await ADMISSION.admit_create(pod())
-    await ADMISSION.admit_create(
-        core_pb2.ConfigMap(metadata=meta_pb2.ObjectMeta(name="x", namespace="secure"))
+    await admit_create(ADMISSION, pod())
+    await admit_create(
+        ADMISSION, core_pb2.ConfigMap(metadata=meta_pb2.ObjectMeta(name="x", namespace="secure"))
     )
 
 
-def test_ephemeral_containers_are_checked_when_added() -> None:
-    admission = PodSecurity(_labels, LABELS.get)
+async def test_ephemeral_containers_are_checked_when_added() -> None:
+    admission = ADMISSION
     old = pod()
     new = pod()
     new.spec.ephemeral_containers.add(name="debugger", image="busybox")
-    admission.admit_update("ephemeralcontainers", new, old)
+    await admit_update(admission, "ephemeralcontainers", new, old)
     new.spec.ephemeral_containers[0].security_context.privileged = True
     with pytest.raises(errors.APIError) as refused:
-        admission.admit_update("ephemeralcontainers", new, old)
+        await admit_update(admission, "ephemeralcontainers", new, old)
     assert refused.value.message == (
         'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged (container '
         '"debugger" must not set securityContext.privileged=true)'
     )
-    admission.admit_update("status", new, old)  # only the subresource that adds containers
+    await admit_update(admission, "status", new, old)  # only the subresource that adds containers
 
 
 def _restricted_ready(p: core_pb2.Pod) -> None:
@@ -170,7 +171,7 @@ def _restricted_ready(p: core_pb2.Pod) -> None:
 
 
 async def test_restricted_admits_a_pod_with_a_runtime_default_seccomp_profile() -> None:
-    await ADMISSION.admit_create(pod(_restricted_ready, namespace="strict"))
+    await admit_create(ADMISSION, pod(_restricted_ready, namespace="strict"))
 
 
 def _mutated(*steps: Mutation) -> Mutation:

@@ -16,6 +16,7 @@ from apiserver.defaulting import scheduling as defaulting
 from podplane.api.core.v1 import core_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery import manifest, priority
+from tests.unit.apiserver.admission_calls import admit_create, admit_update
 
 
 class Classes:
@@ -70,7 +71,7 @@ LEGACY = pc("legacy", 7, policy=None)  # stored before classes were defaulted
 async def admit(
     p: core_pb2.Pod, cached: Sequence[scheduling_pb2.PriorityClass], **kw: Any
 ) -> tuple[str, int, str | None]:
-    await PriorityAdmission(Classes([*SYSTEM, *cached], **kw)).admit_create(p)
+    await admit_create(PriorityAdmission(Classes([*SYSTEM, *cached], **kw)), p)
     spec = p.spec
     policy = spec.preemption_policy if spec.HasField("preemption_policy") else None
     return spec.priority_class_name, spec.priority, policy
@@ -182,18 +183,20 @@ async def test_one_global_default_at_most() -> None:
     plugin = PriorityAdmission(Classes([*SYSTEM, HIGH, pc("everyday", 50, default=True)]))
     second = pc("other", 10, default=True)
     with pytest.raises(errors.APIError) as caught:
-        await plugin.admit_create(second)
+        await admit_create(plugin, second)
     assert caught.value.message == (
         'priorityclasses.scheduling.k8s.io "other" is forbidden: PriorityClass everyday is '
         "already marked as default. Only one default can exist"
     )
     with pytest.raises(errors.APIError):
-        plugin.admit_update("", pc("high", 1000, default=True), HIGH)
+        await admit_update(plugin, "", pc("high", 1000, default=True), HIGH)
     # The default itself may be updated, and classes that are no default made.
-    plugin.admit_update("", pc("everyday", 50, default=True), pc("everyday", 50, default=True))
-    await plugin.admit_create(pc("plain", 5))
+    await admit_update(
+        plugin, "", pc("everyday", 50, default=True), pc("everyday", 50, default=True)
+    )
+    await admit_create(plugin, pc("plain", 5))
     # Without a default, one may be made.
-    await PriorityAdmission(Classes([HIGH])).admit_create(second)
+    await admit_create(PriorityAdmission(Classes([HIGH])), second)
 
 
 @pytest.mark.parametrize(
@@ -216,3 +219,15 @@ def test_an_update_keeps_the_admitted_priority(
         spec.priority if spec.HasField("priority") else None,
         spec.preemption_policy if spec.HasField("preemption_policy") else None,
     ) == want
+
+
+async def test_a_pod_refused_before_its_name_is_generated_is_named_by_its_generate_name() -> None:
+    # Mutating admission runs before the store generates the name (Kubernetes' create handler
+    # admits, then BeforeCreate names): admission.NewForbidden names the object by generateName.
+    p = pod(priorityClassName="nope")
+    p.metadata.name, p.metadata.generate_name = "", "web-"
+    with pytest.raises(errors.APIError) as caught:
+        await admit(p, [HIGH])
+    assert caught.value.message == (
+        'pods "web-" is forbidden: no PriorityClass with name nope was found'
+    )

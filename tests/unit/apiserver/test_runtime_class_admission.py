@@ -15,6 +15,7 @@ from apiserver.admission.tolerations import merge_tolerations
 from podplane.api.core.v1 import core_pb2
 from podplane.api.node.v1 import node_pb2
 from podplane.apimachinery import manifest
+from tests.unit.apiserver.admission_calls import admit_create, admit_update
 
 
 class Classes:
@@ -68,7 +69,7 @@ SCHEDULED = rc("scheduled", scheduling={"nodeSelector": {"runtime": "gvisor"}})
 
 
 async def admit(p: core_pb2.Pod) -> dict[str, Any]:
-    await RuntimeClassAdmission(Classes(KATA, PLAIN, SCHEDULED)).admit_create(p)
+    await admit_create(RuntimeClassAdmission(Classes(KATA, PLAIN, SCHEDULED)), p)
     spec = manifest.to_dict(p)["spec"]
     return {k: spec[k] for k in ("overhead", "nodeSelector", "tolerations") if k in spec}
 
@@ -150,7 +151,7 @@ async def test_refusals(spec: dict[str, Any], message: str) -> None:
 
 async def test_updates_are_left_alone() -> None:
     p = pod(runtimeClassName="missing", overhead={"cpu": "1"})
-    RuntimeClassAdmission(Classes()).admit_update("", p, p)
+    await admit_update(RuntimeClassAdmission(Classes()), "", p, p)
 
 
 EXISTS_ALL = core_pb2.Toleration(operator="Exists")

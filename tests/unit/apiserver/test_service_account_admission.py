@@ -13,6 +13,7 @@ from apiserver.admission.service_account import MOUNT_PATH, ServiceAccountAdmiss
 from apiserver.validation import pod as pod_validation
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec, manifest, resources
+from tests.unit.apiserver.admission_calls import admit_create
 
 
 class Accounts:
@@ -79,7 +80,7 @@ def plugin(accounts: Accounts, sleeps: Sleeps | None = None) -> ServiceAccountAd
 
 async def test_a_pod_runs_as_default_with_the_token_volume_in_every_container() -> None:
     pod = make_pod()
-    await plugin(Accounts([account()])).admit_create(pod)
+    await admit_create(plugin(Accounts([account()])), pod)
     out = codec.encode(pod)["spec"]
     assert out["serviceAccountName"] == "default"
     assert out["volumes"] == [
@@ -123,7 +124,7 @@ async def test_a_named_account_must_exist_and_is_looked_up_once() -> None:
     accounts = Accounts([account()])
     sleeps = Sleeps()
     with pytest.raises(errors.APIError) as refused:
-        await plugin(accounts, sleeps).admit_create(make_pod(serviceAccountName="robot"))
+        await admit_create(plugin(accounts, sleeps), make_pod(serviceAccountName="robot"))
     assert refused.value.reason == "Forbidden"
     assert refused.value.message == (
         'pods "web" is forbidden: error looking up service account team/robot: '
@@ -136,7 +137,7 @@ async def test_default_is_looked_up_again_before_the_pod_is_refused() -> None:
     accounts = Accounts([])
     sleeps = Sleeps()
     with pytest.raises(errors.APIError, match="error looking up service account team/default"):
-        await plugin(accounts, sleeps).admit_create(make_pod())
+        await admit_create(plugin(accounts, sleeps), make_pod())
     assert accounts.gets == 10
     assert len(sleeps.slept) == 9 and all(0.1 <= s <= 0.2 for s in sleeps.slept)
 
@@ -144,7 +145,7 @@ async def test_default_is_looked_up_again_before_the_pod_is_refused() -> None:
 async def test_an_account_stored_but_not_yet_cached_is_found() -> None:
     accounts = Accounts([], stored=(account("robot"),))
     pod = make_pod(serviceAccountName="robot")
-    await plugin(accounts).admit_create(pod)
+    await admit_create(plugin(accounts), pod)
     assert pod.spec.volumes[0].name == "kube-api-access-x7k2p"
 
 
@@ -164,7 +165,7 @@ async def test_automount(pod_says: bool | None, account_says: bool | None, mount
         {} if account_says is None else {"automount_service_account_token": account_says}
     )
     pod = make_pod(**spec)
-    await plugin(Accounts([account(**fields)])).admit_create(pod)
+    await admit_create(plugin(Accounts([account(**fields)])), pod)
     assert bool(pod.spec.volumes) is mounted
     assert bool(pod.spec.containers[0].volume_mounts) is mounted
     assert pod.spec.service_account_name == "default"
@@ -182,14 +183,14 @@ async def test_a_container_mounting_something_at_the_path_keeps_it() -> None:
         initContainers=[],
         volumes=[{"name": "mine", "emptyDir": {}}],
     )
-    await plugin(Accounts([account()])).admit_create(pod)
+    await admit_create(plugin(Accounts([account()])), pod)
     assert [v.name for v in pod.spec.volumes] == ["mine"]
     assert [m.name for m in pod.spec.containers[0].volume_mounts] == ["mine"]
 
 
 async def test_a_kube_api_access_volume_already_there_is_used() -> None:
     pod = make_pod(volumes=[{"name": "kube-api-access-mine", "emptyDir": {}}])
-    await plugin(Accounts([account()])).admit_create(pod)
+    await admit_create(plugin(Accounts([account()])), pod)
     assert [v.name for v in pod.spec.volumes] == ["kube-api-access-mine"]
     assert pod.spec.containers[0].volume_mounts[0].name == "kube-api-access-mine"
 
@@ -197,10 +198,10 @@ async def test_a_kube_api_access_volume_already_there_is_used() -> None:
 async def test_the_accounts_pull_secrets_when_the_pod_has_none() -> None:
     sa = account(image_pull_secrets=[core_pb2.LocalObjectReference(name="registry")])
     pod = make_pod()
-    await plugin(Accounts([sa])).admit_create(pod)
+    await admit_create(plugin(Accounts([sa])), pod)
     assert [r.name for r in pod.spec.image_pull_secrets] == ["registry"]
     own = make_pod(imagePullSecrets=[{"name": "own"}])
-    await plugin(Accounts([sa])).admit_create(own)
+    await admit_create(plugin(Accounts([sa])), own)
     assert [r.name for r in own.spec.image_pull_secrets] == ["own"]
 
 
@@ -212,7 +213,7 @@ async def test_mirror_pods_are_not_changed() -> None:
     pod.metadata.annotations.update(MIRROR)
     before = core_pb2.Pod()
     before.CopyFrom(pod)
-    await plugin(Accounts([])).admit_create(pod)
+    await admit_create(plugin(Accounts([])), pod)
     assert pod == before
 
 
@@ -243,21 +244,21 @@ async def test_mirror_pods_may_not_use_accounts_or_secrets(
     pod = make_pod(**spec)
     pod.metadata.annotations.update(MIRROR)
     with pytest.raises(errors.APIError) as refused:
-        await plugin(Accounts([account()])).admit_create(pod)
+        await admit_create(plugin(Accounts([account()])), pod)
     assert refused.value.message == f'pods "web" is forbidden: {message}'
 
 
 async def test_other_kinds_are_left_alone() -> None:
     cm = core_pb2.ConfigMap()
-    await plugin(Accounts([])).admit_create(cm)
+    await admit_create(plugin(Accounts([])), cm)
     assert cm == core_pb2.ConfigMap()
 
 
 async def test_each_pod_gets_a_volume_of_its_own_with_a_random_name() -> None:
     admission = ServiceAccountAdmission(Accounts([account()]), Accounts([account()]))
     first, second = make_pod(), make_pod()
-    await admission.admit_create(first)
-    await admission.admit_create(second)
+    await admit_create(admission, first)
+    await admit_create(admission, second)
     names = [p.spec.volumes[0].name for p in (first, second)]
     for name in names:
         suffix = name.removeprefix("kube-api-access-")

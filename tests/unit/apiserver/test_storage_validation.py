@@ -19,6 +19,7 @@ from apiserver.validation.fields import FieldError
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest
+from tests.unit.apiserver.admission_calls import admit_create
 
 HOSTNAME_AFFINITY = {
     "required": {
@@ -383,7 +384,7 @@ def test_default_storage_class_admission(
     classes: list[storage_pb2.StorageClass],
     expected: str | None,
 ) -> None:
-    asyncio.run(DefaultStorageClass(lambda: classes).admit_create(claim))
+    asyncio.run(admit_create(DefaultStorageClass(lambda: classes), claim))
     if expected is None:
         assert not claim.spec.HasField("storage_class_name")
     else:
@@ -393,8 +394,8 @@ def test_default_storage_class_admission(
 def test_protection_finalizers_are_added_on_create() -> None:
     claim, volume = pvc(), pv()
     plugin = StorageObjectInUseProtection()
-    asyncio.run(plugin.admit_create(claim))
-    asyncio.run(plugin.admit_create(volume))
-    asyncio.run(plugin.admit_create(volume))
+    asyncio.run(admit_create(plugin, claim))
+    asyncio.run(admit_create(plugin, volume))
+    asyncio.run(admit_create(plugin, volume))
     assert list(claim.metadata.finalizers) == ["kubernetes.io/pvc-protection"]
     assert list(volume.metadata.finalizers) == ["kubernetes.io/pv-protection"]

@@ -17,6 +17,7 @@ from apiserver.auth.rbac.resolver import RuleResolver
 from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.rbac.v1 import rbac_pb2
+from tests.unit.apiserver.admission_calls import admit_create, admit_update
 
 GROUP = "rbac.authorization.k8s.io"
 JANE = UserInfo("jane", frozenset({"system:authenticated"}))
@@ -61,29 +62,29 @@ def as_jane() -> Iterator[None]:
 
 @pytest.mark.usefixtures("as_jane")
 async def test_creates_are_checked() -> None:
-    await plugin().admit_create(cluster_role("pods"))
+    await admit_create(plugin(), cluster_role("pods"))
     with pytest.raises(errors.APIError, match="attempting to grant RBAC permissions"):
-        await plugin().admit_create(cluster_role("secrets"))
+        await admit_create(plugin(), cluster_role("secrets"))
     with pytest.raises(errors.APIError, match=r'\{APIGroups:\["\*"\], Resources:\["\*"\]'):
-        await plugin().admit_create(cluster_role("pods", aggregated=True))
-    await plugin(escalate=True).admit_create(cluster_role("secrets", aggregated=True))
+        await admit_create(plugin(), cluster_role("pods", aggregated=True))
+    await admit_create(plugin(escalate=True), cluster_role("secrets", aggregated=True))
 
 
 @pytest.mark.usefixtures("as_jane")
-def test_updates_are_checked_unless_only_gc_fields_change() -> None:
+async def test_updates_are_checked_unless_only_gc_fields_change() -> None:
     old = cluster_role("secrets")
     old.metadata.resource_version = "5"
     gc = rbac_pb2.ClusterRole()
     gc.CopyFrom(old)
     gc.metadata.finalizers.append("example.com/keep")
     gc.metadata.owner_references.add(api_version="v1", kind="ConfigMap", name="o", uid="u")
-    plugin().admit_update("", gc, old)
+    await admit_update(plugin(), "", gc, old)
     relabelled = rbac_pb2.ClusterRole()
     relabelled.CopyFrom(old)
     relabelled.metadata.labels["team"] = "a"
     with pytest.raises(errors.APIError, match="is forbidden: user"):
-        plugin().admit_update("", relabelled, old)
+        await admit_update(plugin(), "", relabelled, old)
 
 
 async def test_the_apiservers_own_writes_pass() -> None:
-    await plugin().admit_create(cluster_role("secrets"))
+    await admit_create(plugin(), cluster_role("secrets"))
