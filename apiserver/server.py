@@ -231,7 +231,7 @@ class APIServer:
                     StorageObjectInUseProtection()
                 ),
                 runtime_class.NAME: RuntimeClassAdmission(self._cluster_objects("runtimeclasses")),
-                admission_plugins.NODE_RESTRICTION: NodeRestriction(),
+                admission_plugins.NODE_RESTRICTION: NodeRestriction(self._pod),
                 admission_plugins.POD_SECURITY: PodSecurity(self._namespace_labels),
                 certificates.APPROVAL_NAME: certificates.CertificateApproval(may_signer),
                 certificates.SIGNING_NAME: certificates.CertificateSigning(may_signer),
@@ -372,6 +372,14 @@ class APIServer:
             except errors.APIError:
                 return None
         return dict(ns.metadata.labels)
+
+    async def _pod(self, namespace: str, name: str) -> core_pb2.Pod:
+        """A pod as the watch cache has it, else as stored (created a moment ago)."""
+        cached: core_pb2.Pod | None = self.cachers["pods"].peek(namespace, name)
+        if cached is not None:
+            return cached
+        pod: core_pb2.Pod = await self.stores["pods"].get(namespace, name)
+        return pod
 
     def _pods_in_namespace(self, namespace: str) -> list[core_pb2.Pod]:
         """The node authorizer's graph: the watch cache's pods of a namespace."""

@@ -24,6 +24,9 @@ from podplane.apimachinery import resources
 
 MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
+# Reads a pod of a namespace (the watch cache's, else storage's); NotFound if there is none.
+PodReader = Callable[[str, str], Awaitable[core_pb2.Pod]]
+
 
 def _forbidden(obj: Message, reason: str) -> errors.APIError:
     r = resources.by_message(obj)
@@ -67,16 +70,20 @@ def _mirror_pod_of(node: str, pod: core_pb2.Pod) -> None:
 
 
 class NodeRestriction(Handler):
-    """Validating only, of creates, updates and deletes by a node."""
+    """Of creates, updates and deletes by a node; in the mutating phase, as Kubernetes' plugin
+    implements Admit (it changes nothing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pods: PodReader | None = None) -> None:
         super().__init__(CREATE, UPDATE, DELETE)
+        self._pods = pods
 
-    async def validate(self, attrs: Attributes) -> None:
+    async def admit(self, attrs: Attributes) -> None:
         node = attrs.user_info.node_name if attrs.user_info is not None else None
         if node is None:
             return
-        if attrs.operation == CREATE and attrs.object is not None:
+        if attrs.operation == CREATE and attrs.subresource == "eviction":
+            await self._evict(node, attrs)
+        elif attrs.operation == CREATE and attrs.object is not None:
             self._create(node, attrs.object)
         elif attrs.operation == UPDATE and attrs.old_object is not None:
             self._update(node, attrs.subresource, attrs.old_object)
@@ -87,6 +94,24 @@ class NodeRestriction(Handler):
         if isinstance(obj, core_pb2.Pod):
             _mirror_pod_of(node, obj)
         self._own(node, obj)
+
+    async def _evict(self, node: str, attrs: Attributes) -> None:
+        """admitPodEviction: a node evicts only pods bound to itself."""
+        # The pod named by the URL, else by the Eviction.
+        name = attrs.name or (object_meta(attrs.object).name if attrs.object is not None else "")
+        if not name:
+            raise errors.forbidden(
+                resources.POD, "Unknown", "could not determine pod from request data"
+            )
+        if self._pods is None:
+            return
+        pod = await self._pods(attrs.namespace, name)  # NotFound as it is
+        if pod.spec.node_name != node:
+            raise errors.forbidden(
+                resources.POD,
+                name,
+                f"node {node} can only evict pods with spec.nodeName set to itself",
+            )
 
     def _update(self, node: str, subresource: str, old: Message) -> None:
         if isinstance(old, core_pb2.Pod):

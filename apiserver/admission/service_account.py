@@ -113,6 +113,12 @@ def _mirror_pod_refusal(pod: core_pb2.Pod) -> str | None:
     return None
 
 
+def _check_mirror_pod(pod: core_pb2.Pod) -> None:
+    refusal = _mirror_pod_refusal(pod)
+    if refusal is not None:
+        raise errors.forbidden(resources.POD, refused_name(pod), refusal)
+
+
 class ServiceAccountAdmission(Handler):
     """Mutating and validating, of pod creates (Kubernetes' plugin also validates the secrets an
     ephemeral container's update references, for accounts that enforce mountable secrets, which
@@ -133,11 +139,12 @@ class ServiceAccountAdmission(Handler):
 
     async def admit(self, attrs: Attributes) -> None:
         """The default account, the token volume and the account's image pull secrets; a mirror
-        pod is left as it is."""
+        pod is left as it is, and refused here if it references an account or secrets."""
         pod = attrs.object
         if attrs.subresource or not isinstance(pod, core_pb2.Pod):
             return
         if MIRROR_POD_ANNOTATION in pod.metadata.annotations:
+            _check_mirror_pod(pod)  # Kubernetes' Admit validates a mirror pod at once
             return
         if not pod.spec.service_account_name:
             pod.spec.service_account_name = DEFAULT_SERVICE_ACCOUNT
@@ -156,9 +163,7 @@ class ServiceAccountAdmission(Handler):
         if attrs.subresource or not isinstance(pod, core_pb2.Pod):
             return
         if MIRROR_POD_ANNOTATION in pod.metadata.annotations:
-            refusal = _mirror_pod_refusal(pod)
-            if refusal is not None:
-                raise errors.forbidden(resources.POD, refused_name(pod), refusal)
+            _check_mirror_pod(pod)
             return
         if not pod.spec.service_account_name:
             raise errors.forbidden(

@@ -265,10 +265,16 @@ class ResourceAPI(Generic[T]):
         )
 
     async def delete(
-        self, namespace: str, name: str, options: DeleteOptions = DEFAULT_DELETE
+        self,
+        namespace: str,
+        name: str,
+        options: DeleteOptions = DEFAULT_DELETE,
+        *,
+        admit: bool = True,
     ) -> tuple[T, bool]:
-        """The object as last stored, and whether it is gone (False: marked for deletion)."""
-        return await self.store.delete_object(self.namespace(namespace), name, options)
+        """The object as last stored, and whether it is gone (False: marked for deletion);
+        `admit` False: the caller admitted the request (an eviction)."""
+        return await self.store.delete_object(self.namespace(namespace), name, options, admit=admit)
 
     async def delete_collection(
         self,

@@ -15,10 +15,12 @@ from apiserver.registry.generic.options import DeleteOptions
 
 
 async def delete_object(
-    store: StoreBase[T], namespace: str, name: str, options: DeleteOptions
+    store: StoreBase[T], namespace: str, name: str, options: DeleteOptions, *, admit: bool = True
 ) -> tuple[T, bool]:
     """Deletes the object, or marks it for deletion: the object as it was last stored, and
-    whether it is gone (False: marked for deletion, or already being deleted)."""
+    whether it is gone (False: marked for deletion, or already being deleted). `admit` False:
+    the caller admitted its own request already (an eviction, a CREATE of pods/eviction, whose
+    delete Kubernetes runs with rest.ValidateAllObjectFunc)."""
     resource = store.resource
     deletion.check_request(resource, name, options.propagation_policy)
     key = store.key(namespace, name)
@@ -29,7 +31,7 @@ async def delete_object(
     while True:
         current = checked(store, kv, name, options.preconditions.uid, want_rv)
         assert kv is not None  # else checked() raised NotFound
-        if store.admission is not None:
+        if admit and store.admission is not None:
             await _admit_delete(store, current, options)
         decision = deletion.decide(
             resource, current, options.grace_period_seconds, options.propagation_policy

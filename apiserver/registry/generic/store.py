@@ -165,7 +165,13 @@ class Store(StoreBase[T]):
         return obj
 
     async def delete_object(
-        self, namespace: str, name: str, options: DeleteOptions = DEFAULT_DELETE
+        self,
+        namespace: str,
+        name: str,
+        options: DeleteOptions = DEFAULT_DELETE,
+        *,
+        admit: bool = True,
     ) -> tuple[T, bool]:
-        """delete(), and whether the object is gone (delete.delete_object)."""
-        return await delete.delete_object(self, namespace, name, options)
+        """delete(), and whether the object is gone (delete.delete_object; `admit` False: the
+        caller admitted the request)."""
+        return await delete.delete_object(self, namespace, name, options, admit=admit)

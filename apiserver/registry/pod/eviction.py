@@ -18,13 +18,15 @@ from dataclasses import replace
 import grpc
 
 from apiserver import errors
+from apiserver.admission.attributes import CREATE, Attributes, OperationOptions
+from apiserver.auth.user import current_user
 from apiserver.registry.generic.options import DeleteOptions, Preconditions
 from apiserver.registry.pod import eviction_budget as budget
 from apiserver.registry.resource import ResourceAPI
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.policy.v1 import policy_pb2
-from podplane.apimachinery import disruption
+from podplane.apimachinery import disruption, resources
 from podplane.apimachinery.conditions import set_pod_condition
 
 # What an eviction answers, as Kubernetes' create handler gives a Status without a code: 201.
@@ -76,6 +78,25 @@ def delete_options(options: meta_pb2.DeleteOptions | None, dry_run: bool) -> Del
     )
 
 
+def eviction_attributes(
+    namespace: str, name: str, eviction: policy_pb2.Eviction, dry_run: bool
+) -> Attributes:
+    """An eviction's admission attributes: a CREATE of the pod's eviction subresource, named by
+    the URL, the Eviction its object."""
+    return Attributes(
+        operation=CREATE,
+        resource=resources.POD,
+        subresource="eviction",
+        name=name,
+        namespace=namespace,
+        object=eviction,
+        old_object=None,
+        dry_run=dry_run,
+        options=OperationOptions("CreateOptions", dry_run=dry_run),
+        user_info=current_user(),
+    )
+
+
 def _with_resource_version(options: DeleteOptions, resource_version: str) -> DeleteOptions:
     return replace(
         options, preconditions=replace(options.preconditions, resource_version=resource_version)
@@ -113,13 +134,23 @@ class Evictions:
     async def evict(
         self, namespace: str, name: str, eviction: policy_pb2.Eviction, *, dry_run: bool = False
     ) -> meta_pb2.Status:
-        """Evicts pod namespace/name as `eviction` asks; raises the APIError of a refusal."""
+        """Evicts pod namespace/name as `eviction` asks; raises the APIError of a refusal.
+
+        Admitted as Kubernetes admits it, a CREATE of pods/eviction (the create handler's
+        mutating admission, then EvictionREST.Create's createValidation); the pod's delete it
+        makes is not admitted again."""
+        namespace = namespace or "default"
+        attrs = eviction_attributes(namespace, name, eviction, dry_run)
+        chain = self.pods.store.admission
+        if chain is not None:
+            await chain.admit(attrs)
         if name != eviction.metadata.name:
             raise errors.bad_request("name in URL does not match name in Eviction object")
-        namespace = namespace or "default"
         options = delete_options(
             eviction.delete_options if eviction.HasField("delete_options") else None, dry_run
         )
+        if chain is not None:
+            await chain.validate(attrs)
         pod = await self._delete_if_budgets_do_not_apply(namespace, name, options)
         if pod is None:
             return EVICTED
@@ -229,4 +260,4 @@ class Evictions:
             marked = await self.pods.store.guaranteed_update(namespace, name, add_condition)
             if wanted.resource_version:
                 options = _with_resource_version(options, marked.metadata.resource_version)
-        await self.pods.delete(namespace, name, options)
+        await self.pods.delete(namespace, name, options, admit=False)

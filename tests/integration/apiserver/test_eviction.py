@@ -363,3 +363,26 @@ async def test_the_controller_status_is_what_kubectl_shows(cluster: RestCluster)
         'spec.minAvailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"150%"}: '
         "must not be greater than 100%" in ran.err
     )
+
+
+async def test_an_eviction_in_a_terminating_namespace_is_refused_as_a_create(
+    cluster: RestCluster,
+) -> None:
+    # An eviction is admitted as a CREATE of pods/eviction (Kubernetes' create handler), and
+    # NamespaceLifecycle refuses every create in a namespace being deleted
+    # (k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle/admission.go).
+    ns = await new_namespace(cluster.grpc, "evict-")
+    await ready_pod(cluster.grpc, ns, "a")
+    await cluster.grpc.namespaces.delete(ns)  # no namespace controller here: it stays Terminating
+    code, _, body = await in_thread(post_raw, cluster, ns, "a", eviction(ns, "a"))
+    assert code == 403
+    status = json.loads(body)
+    assert status["reason"] == "Forbidden"
+    assert status["message"] == (
+        f'pods "a" is forbidden: unable to create new content in namespace {ns} because it is '
+        "being terminated"
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await cluster.grpc.evict(ns, "a")
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert (await cluster.grpc.pods.get("a", ns)).metadata.name == "a"

@@ -2,8 +2,9 @@
 registry/generic/registry/store.go): a create's mutating admission sees the decoded object before
 the strategy prepares and validates it, its validating admission the object as it will be stored;
 an update's (of the object or its status) the merged object, on every try of the
-compare-and-swap loop; a delete's both phases the stored object as the old one; each told the
-request's options, dry run and user."""
+compare-and-swap loop; a delete's both phases the stored object as the old one; an eviction's a
+CREATE of pods/eviction, its delete not again; each told the request's options, dry run and
+user."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
 from apiserver.registry.generic.managed_fields import Manager
 from apiserver.registry.generic.options import DeleteOptions
 from apiserver.registry.generic.store import Store
+from apiserver.registry.pod.eviction import Evictions
+from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.strategy import STRATEGIES
+from apiserver.registry.uncached import Uncached
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from tests.unit.apiserver.fake_etcd import FakeEtcd
 
 JANE = UserInfo("jane", frozenset({"system:authenticated"}))
@@ -190,3 +195,43 @@ async def test_a_delete_runs_both_phases_with_the_stored_object_as_old() -> None
         "Background",
     )
     assert not etcd.data
+
+
+async def test_an_eviction_is_admitted_as_a_create_of_pods_eviction_and_its_delete_is_not() -> None:
+    seen: list[Attributes] = []
+
+    class Recorder(Handler):
+        async def admit(self, attrs: Attributes) -> None:
+            seen.append(attrs)
+
+        async def validate(self, attrs: Attributes) -> None:
+            seen.append(attrs)
+
+    etcd: Any = FakeEtcd()
+    pods: Store[core_pb2.Pod] = Store(etcd, STRATEGIES["pods"])
+    budgets: Store[policy_pb2.PodDisruptionBudget] = Store(etcd, STRATEGIES["poddisruptionbudgets"])
+    pods.admission = AdmissionChain(Recorder("CREATE", "UPDATE", "DELETE"))
+    pod = core_pb2.Pod(metadata=meta_pb2.ObjectMeta(name="web", namespace="team"))
+    pod.spec.containers.add(name="main", image="busybox")
+    await pods.create(pod)
+    seen.clear()
+    evictions = Evictions(
+        ResourceAPI(pods, Uncached(pods)), ResourceAPI(budgets, Uncached(budgets))
+    )
+    eviction = policy_pb2.Eviction(metadata=meta_pb2.ObjectMeta(name="web", namespace="team"))
+
+    await evictions.evict("team", "web", eviction)
+
+    assert [(a.operation, a.resource.plural, a.subresource) for a in seen] == [
+        ("CREATE", "pods", "eviction"),
+        ("CREATE", "pods", "eviction"),
+    ]
+    attrs = seen[0]
+    assert (attrs.name, attrs.namespace, attrs.object, attrs.old_object) == (
+        "web",
+        "team",
+        eviction,
+        None,
+    )
+    with pytest.raises(errors.APIError, match="not found"):
+        await pods.get("team", "web")  # a pending pod is deleted at once

@@ -45,7 +45,7 @@ class Both(Mutating, Validating):
 HALVES: dict[str, type[Mutating] | type[Validating]] = {
     "NamespaceLifecycle": Mutating,
     "ServiceAccount": Both,
-    "NodeRestriction": Validating,
+    "NodeRestriction": Mutating,
     "PodSecurity": Validating,
     "Priority": Both,
     "DefaultTolerationSeconds": Mutating,
@@ -94,13 +94,13 @@ async def test_every_admit_in_order_then_every_validate_in_order() -> None:
     assert await _phases(list(reversed(HALVES))) == [
         "admit NamespaceLifecycle",
         "admit ServiceAccount",
+        "admit NodeRestriction",
         "admit Priority",
         "admit DefaultTolerationSeconds",
         "admit DefaultStorageClass",
         "admit StorageObjectInUseProtection",
         "admit RuntimeClass",
         "validate ServiceAccount",
-        "validate NodeRestriction",
         "validate PodSecurity",
         "validate Priority",
         "validate RuntimeClass",
@@ -155,10 +155,10 @@ async def test_optional_plugins_may_be_turned_off() -> None:
     assert off == set(plugins.OPTIONAL)
     assert await _phases(list(HALVES), off) == [
         "admit NamespaceLifecycle",
+        "admit NodeRestriction",
         "admit DefaultTolerationSeconds",
         "admit DefaultStorageClass",
         "admit StorageObjectInUseProtection",
-        "validate NodeRestriction",
         "validate PodSecurity",
         "validate CertificateApproval",
         "validate CertificateSigning",

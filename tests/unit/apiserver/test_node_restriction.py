@@ -1,5 +1,6 @@
 """NodeRestriction: what a kubelet writes must be its own Node, its own Lease, its own pods'
-status, its own mirror pods; other users are not its business."""
+status, its own mirror pods, and it evicts only its own pods; other users are not its
+business."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import pytest
 from apiserver import errors
 from apiserver.admission.node_restriction import MIRROR_POD_ANNOTATION, NodeRestriction
 from apiserver.auth.user import NODES_GROUP, UserInfo, reset_current_user, set_current_user
+from apiserver.registry.pod.eviction import eviction_attributes
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.policy.v1 import policy_pb2
 from podplane.apimachinery import resources
 from tests.unit.apiserver.admission_calls import admit_create, admit_delete, admit_update
 
@@ -259,3 +262,33 @@ async def test_a_token_bound_to_another_nodes_pod_is_refused() -> None:
     )
     # Other users' token requests are not this plugin's business.
     await ADMISSION.admit_token_request("robot", NOT_BOUND, pod_named)
+
+
+async def pod_in(namespace: str, name: str) -> core_pb2.Pod:
+    return await pod_named(name)
+
+
+async def test_a_node_evicts_its_own_pods_and_an_unknown_pod_is_not_found(as_node_1: None) -> None:
+    admission = NodeRestriction(pod_in)
+    own = policy_pb2.Eviction(metadata=meta_pb2.ObjectMeta(name="web", namespace="default"))
+    await admission.admit(eviction_attributes("default", "web", own, dry_run=False))
+    unknown = policy_pb2.Eviction(metadata=meta_pb2.ObjectMeta(name="gone", namespace="default"))
+    with pytest.raises(errors.APIError) as missing:
+        await admission.admit(eviction_attributes("default", "gone", unknown, dry_run=False))
+    assert missing.value.reason == "NotFound"
+
+
+async def test_a_node_may_not_evict_another_nodes_pod() -> None:
+    token = set_current_user(UserInfo("system:node:node-2", frozenset({NODES_GROUP})))
+    eviction = policy_pb2.Eviction(metadata=meta_pb2.ObjectMeta(name="web", namespace="default"))
+    try:
+        with pytest.raises(errors.APIError) as refused:
+            await NodeRestriction(pod_in).admit(
+                eviction_attributes("default", "web", eviction, dry_run=False)
+            )
+    finally:
+        reset_current_user(token)
+    assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
+    assert refused.value.message == (
+        'pods "web" is forbidden: node node-2 can only evict pods with spec.nodeName set to itself'
+    )
