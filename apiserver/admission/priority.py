@@ -7,7 +7,7 @@ the global default only while no other one is.
 Pods with system-node-critical or system-cluster-critical may be created in any namespace, as in
 Kubernetes since 1.17 (limiting them to some namespaces is ResourceQuota admission's, configured
 by the cluster's admin). An update keeps the priority and policy the pod was admitted with
-(keep_admitted_priority, run by the pod strategy before validation, which refuses any change)."""
+(the plugin's mutating half of a pod's update, before validation, which refuses any change)."""
 
 from __future__ import annotations
 
@@ -61,11 +61,15 @@ class PriorityAdmission(Handler):
         self._classes = classes
 
     async def admit(self, attrs: Attributes) -> None:
-        # An update's part (the stored priority kept) is the pod strategy's keep_admitted_priority,
-        # so that it holds with the plugin turned off too.
-        if attrs.operation == CREATE and not attrs.subresource:
-            if isinstance(attrs.object, core_pb2.Pod):
-                await self._admit_pod(attrs.object)
+        """A pod created gets its class's priority; a pod updated keeps the one it was admitted
+        with (validation then refuses any change)."""
+        pod = attrs.object
+        if attrs.subresource or not isinstance(pod, core_pb2.Pod):
+            return
+        if attrs.operation == CREATE:
+            await self._admit_pod(pod)
+        elif isinstance(attrs.old_object, core_pb2.Pod):
+            keep_admitted_priority(pod, attrs.old_object)
 
     async def validate(self, attrs: Attributes) -> None:
         pc = attrs.object

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.admission.priority import keep_admitted_priority
 from apiserver.defaulting import config as config_defaulting
 from apiserver.defaulting import disabled_features, pod_prepare
 from apiserver.defaulting import pod as pod_defaulting
@@ -74,8 +73,6 @@ def _prepare_pod_create(obj: core_pb2.Pod) -> None:
 
 def _prepare_pod_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
     disabled_features.drop_disabled_pod_fields(new, old)
-    # Priority admission's part of an update, before validation refuses any change.
-    keep_admitted_priority(new, old)
 
 
 def _prepare_pod_status_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from apiserver import errors
-from apiserver.admission.priority import PriorityAdmission, keep_admitted_priority
+from apiserver.admission.priority import PriorityAdmission
 from apiserver.defaulting import scheduling as defaulting
 from podplane.api.core.v1 import core_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
@@ -209,11 +209,11 @@ async def test_one_global_default_at_most() -> None:
         ({}, {}, (None, None)),
     ],
 )
-def test_an_update_keeps_the_admitted_priority(
+async def test_an_update_keeps_the_admitted_priority(
     new: dict[str, Any], old: dict[str, Any], want: tuple[Any, ...]
 ) -> None:
     updated = pod(**new)
-    keep_admitted_priority(updated, pod(**old))
+    await admit_update(PriorityAdmission(Classes([HIGH])), "", updated, pod(**old))
     spec = updated.spec
     assert (
         spec.priority if spec.HasField("priority") else None,
