@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 
 from apiserver import errors
 from apiserver.admission.attributes import for_create
@@ -73,7 +74,9 @@ async def create(store: StoreBase[T], obj: T, *, dry_run: bool, manager: Manager
             meta.name = meta.generate_name + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         store.validate(obj)
         if attempt == 0 and store.admission is not None:
-            await store.admission.validate(attrs)
+            # Named as generated (rest.AdmissionToValidateObjectFunc: "in case the generated
+            # name is populated").
+            await store.admission.validate(replace(attrs, name=meta.name))
         key = store.key(meta.namespace, meta.name)
         if dry_run:
             if await _dry_run(store, key, obj):

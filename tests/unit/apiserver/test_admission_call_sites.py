@@ -104,7 +104,7 @@ async def test_a_create_is_mutated_before_validation_and_validated_after() -> No
     assert (admit, validate) == ("admit", "validate")
     assert uid_then == "" and data_then == {"bad key": "1"}  # before the strategy's preparation
     assert uid_later == stored.metadata.uid and data_later == {"good-key": "1"}
-    assert later is attrs
+    assert later == attrs
     assert (attrs.operation, attrs.resource.plural, attrs.subresource) == (
         "CREATE",
         "configmaps",
@@ -114,6 +114,17 @@ async def test_a_create_is_mutated_before_validation_and_validated_after() -> No
     assert attrs.user_info == JANE
     assert (attrs.options.kind, attrs.options.field_manager) == ("CreateOptions", "editor")
     assert not attrs.dry_run
+
+
+async def test_validating_admission_sees_the_generated_name() -> None:
+    seen = Seen()
+    store, _ = _store("configmaps", seen)
+    obj = configmap({"a": "1"})
+    obj.metadata.name, obj.metadata.generate_name = "", "settings-"
+    stored = await store.create(obj)
+    names = [attrs.name for _, attrs, _, _ in seen.calls]
+    assert names == ["", stored.metadata.name]
+    assert stored.metadata.name.startswith("settings-")
 
 
 async def test_a_dry_run_create_is_admitted_as_a_dry_run() -> None:
