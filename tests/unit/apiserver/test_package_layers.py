@@ -23,6 +23,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("admission", "flowcontrol"),
     ("auth", "validation"),
     ("defaulting", "storage"),
+    # Calling webhooks (admission, conversion, aggregation), on JSON and plain dataclasses.
+    ("webhook",),
     ("errors", "objects"),  # the vocabulary every layer speaks
 )
 

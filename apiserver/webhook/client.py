@@ -1,0 +1,198 @@
+"""POST a JSON body to a webhook as kube-apiserver's webhook client does, and read its answer.
+
+One aiohttp session per client configuration (client-go's ClientManager caches a REST client per
+configuration), so its keep-alive connections are reused by the calls that follow. A Service is
+reached at `https://<name>.<namespace>.svc:<port><path>`: that name is what the certificate is
+verified against and what SNI sends, while the connection goes to the address the caller's
+ServiceResolver gives (kube-apiserver dials the resolved endpoint the same way). The whole call,
+connection and body included, lives within one deadline (`asyncio.timeout`), and the URL says
+it with `?timeout=<N>s`. Every failure is a `CallError` whose text is Go's for the same event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import math
+import os
+import socket
+import ssl
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from apiserver.webhook.config import ClientConfig, Target, target
+from apiserver.webhook.decoding import decode_response
+from apiserver.webhook.errors import (
+    CallError,
+    DeadlineExceeded,
+    DialError,
+    ResolveError,
+    TLSError,
+)
+from apiserver.webhook.resolver import ServiceResolver, join_host_port
+from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.structural.field import go_quote
+
+# The addresses connections of the current call were made to, for Go's `dial tcp ADDR: ...`.
+_dialed: contextvars.ContextVar[list[str]] = contextvars.ContextVar("webhook_dialed")
+
+# OpenSSL's verification results that Go reports as an unknown authority.
+_UNKNOWN_AUTHORITY = {2, 18, 19, 20, 21}
+_UNKNOWN_AUTHORITY_TEXT = (
+    "tls: failed to verify certificate: x509: certificate signed by unknown authority"
+)
+
+
+class ClientConfigError(Exception):
+    """The configuration cannot make a client (no service or URL, an unusable CA bundle); the
+    dispatchers say `could not get REST client: <this>`."""
+
+
+def _no_resolver(namespace: str, name: str, port: int) -> tuple[str, int]:
+    raise ResolveError(f"no service resolver for service {go_quote(name)}")
+
+
+class _Resolver(AbstractResolver):
+    """The session's resolver: the configured Service's name through the ServiceResolver, any
+    other name through the system's, remembering the address each connection goes to."""
+
+    def __init__(self, config: ClientConfig, resolve: ServiceResolver) -> None:
+        self._config = config
+        self._resolve = resolve
+        self._system = DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        svc = self._config.service
+        if svc is not None and host == svc.server_name and port == svc.port:
+            address, endpoint_port = self._resolve(svc.namespace, svc.name, svc.port)
+            infos: list[ResolveResult] = [
+                {
+                    "hostname": host,
+                    "host": address,
+                    "port": endpoint_port,
+                    "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            ]
+        else:
+            infos = await self._system.resolve(host, port, family)
+        dialed = _dialed.get(None)
+        if dialed is not None and infos:
+            dialed.append(join_host_port(infos[0]["host"], infos[0]["port"]))
+        return infos
+
+    async def close(self) -> None:
+        await self._system.close()
+
+
+def tls_context(ca_bundle: bytes) -> ssl.SSLContext:
+    """Verifies the server against the bundle, or the system's roots when it is empty; speaks
+    HTTP/1.1, as kube-apiserver does to webhooks (kubernetes#75791)."""
+    try:
+        if ca_bundle:
+            context = ssl.create_default_context(cadata=ca_bundle.decode("ascii", "replace"))
+        else:
+            context = ssl.create_default_context()
+    except ssl.SSLError as e:
+        raise ClientConfigError(
+            "unable to load root certificates: unable to parse bytes as PEM block"
+        ) from e
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+class WebhookClient:
+    """Calls webhooks. `resolve` maps a Service (namespace, name, port) to the address to
+    connect to; configurations with a Service need it."""
+
+    def __init__(self, resolve: ServiceResolver | None = None) -> None:
+        self._resolve = resolve or _no_resolver
+        self._sessions: dict[ClientConfig, aiohttp.ClientSession] = {}
+
+    def _session(self, config: ClientConfig) -> aiohttp.ClientSession:
+        session = self._sessions.get(config)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                ssl=tls_context(config.ca_bundle),
+                resolver=_Resolver(config, self._resolve),
+                use_dns_cache=False,
+            )
+            session = aiohttp.ClientSession(connector=connector, trust_env=False)
+            self._sessions[config] = session
+        return session
+
+    async def post(self, config: ClientConfig, body: JSONObject, timeout: float) -> JSONObject:
+        """POSTs `body` and returns the decoded answer, within `timeout` seconds; raises a
+        CallError (or ClientConfigError) worded as Kubernetes' client words it."""
+        try:
+            call = target(config, math.ceil(timeout))
+        except ValueError as e:
+            raise ClientConfigError(str(e)) from e
+        session = self._session(config)
+        dialed: list[str] = []
+        token = _dialed.set(dialed)
+        try:
+            async with asyncio.timeout(timeout):
+                async with session.post(
+                    call.url,
+                    data=json.dumps(body, separators=(",", ":")).encode(),
+                    headers={
+                        "Host": call.host_header,
+                        "Content-Type": "application/json",
+                        "Accept": "application/json, */*",
+                    },
+                    allow_redirects=False,
+                ) as response:
+                    payload = await response.read()
+                    status, content_type = response.status, response.headers.get("Content-Type")
+        except TimeoutError as e:
+            raise DeadlineExceeded(_url_error(call, "context deadline exceeded")) from e
+        except ResolveError as e:
+            raise ResolveError(_url_error(call, str(e)), e.status) from e
+        except aiohttp.ClientConnectorCertificateError as e:
+            raise TLSError(_url_error(call, _certificate_text(e.certificate_error))) from e
+        except aiohttp.ClientConnectorSSLError as e:
+            raise TLSError(_url_error(call, f"remote error: tls: {e.os_error}")) from e
+        except aiohttp.ClientConnectorError as e:
+            raise DialError(_url_error(call, _dial_text(call, dialed, e.os_error))) from e
+        except aiohttp.ServerDisconnectedError as e:
+            raise CallError(_url_error(call, "EOF")) from e
+        except aiohttp.ClientError as e:
+            raise CallError(_url_error(call, str(e))) from e
+        finally:
+            _dialed.reset(token)
+        return decode_response(status, content_type, payload)
+
+    async def close(self) -> None:
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
+
+
+def _url_error(call: Target, text: str) -> str:
+    """Go's *url.Error: `Post "URL": ERR`."""
+    return f"Post {go_quote(call.url)}: {text}"
+
+
+def _certificate_text(err: Exception) -> str:
+    code = getattr(err, "verify_code", None)
+    if code in _UNKNOWN_AUTHORITY:
+        return _UNKNOWN_AUTHORITY_TEXT
+    message = getattr(err, "verify_message", "") or str(err)
+    return f"tls: failed to verify certificate: x509: {message}"
+
+
+def _dial_text(call: Target, dialed: list[str], err: OSError) -> str:
+    """Go's net.OpError: `dial tcp ADDR: connect: connection refused`."""
+    address = dialed[-1] if dialed else join_host_port(call.host, call.port)
+    if isinstance(err, socket.gaierror):
+        return f"dial tcp: lookup {call.host}: no such host"
+    if err.errno:
+        return f"dial tcp {address}: connect: {os.strerror(err.errno).lower()}"
+    return f"dial tcp {address}: {err}"

@@ -1,0 +1,118 @@
+"""A real HTTPS webhook server on 127.0.0.1 for the client's tests: a CA and a serving
+certificate for `hook.ns.svc` made with podplane's PKI code (cryptography), and an aiohttp app
+whose paths answer as the tests need: /allow admits the review it is sent, /slow never answers
+until the server stops, /garbage answers text that is not JSON, /boom a 500 with a text body,
+/absent an AdmissionReview without a response. It records each request's path with its query,
+its Host header and the client's port (one port per connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from podplane.componentbase import pki
+
+SERVER_NAME = "hook.ns.svc"
+
+
+@dataclass
+class Seen:
+    path_qs: str
+    host: str
+    client_port: int
+
+
+@dataclass
+class WebhookServer:
+    port: int
+    ca_pem: bytes
+    seen: list[Seen] = field(default_factory=list)
+
+
+def make_pki(directory: Path) -> tuple[bytes, Path, Path]:
+    """The CA's PEM and the server's certificate and key files."""
+    ca, ca_key = pki.ensure_ca(directory, common_name="webhook-test-ca")
+    spec = pki.CertSpec(
+        "server", "webhook", dns_names=(SERVER_NAME,), ip_addresses=("127.0.0.1",), server=True
+    )
+    pki.issue(directory, spec, ca, ca_key)
+    return (directory / "ca.crt").read_bytes(), directory / "server.crt", directory / "server.key"
+
+
+def other_ca(directory: Path) -> bytes:
+    """A CA that signed nothing the server has."""
+    directory.mkdir()
+    pki.ensure_ca(directory, common_name="some-other-ca")
+    return (directory / "ca.crt").read_bytes()
+
+
+def _app(server: WebhookServer, release: asyncio.Event) -> web.Application:
+    async def record(request: web.Request) -> None:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        server.seen.append(Seen(request.path_qs, request.host, peer[1] if peer else 0))
+
+    async def allow(request: web.Request) -> web.Response:
+        await record(request)
+        review = await request.json()
+        uid = review["request"]["uid"]
+        return web.json_response(
+            {
+                "apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview",
+                "response": {"uid": uid, "allowed": True, "warnings": ["seen"]},
+            }
+        )
+
+    async def slow(request: web.Request) -> web.Response:
+        await record(request)
+        await release.wait()
+        return web.json_response({})
+
+    async def garbage(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(text="this is not JSON", content_type="text/plain")
+
+    async def boom(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(status=500, text="boom\n", content_type="text/plain")
+
+    async def absent(request: web.Request) -> web.Response:
+        await record(request)
+        return web.json_response({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"})
+
+    app = web.Application()
+    for path, handler in (
+        ("/allow", allow),
+        ("/slow", slow),
+        ("/garbage", garbage),
+        ("/boom", boom),
+        ("/absent", absent),
+    ):
+        app.router.add_post(path, handler)
+    return app
+
+
+@asynccontextmanager
+async def serving(directory: Path) -> AsyncIterator[WebhookServer]:
+    ca_pem, crt, key = make_pki(directory)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(crt, key)
+    release = asyncio.Event()
+    server = WebhookServer(port=0, ca_pem=ca_pem)
+    runner = web.AppRunner(_app(server, release), shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    address = runner.addresses[0]
+    server.port = int(address[1])
+    try:
+        yield server
+    finally:
+        release.set()
+        await runner.cleanup()
