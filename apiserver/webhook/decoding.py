@@ -2,7 +2,9 @@
 fails for kube-apiserver's webhook client (k8s.io/client-go/rest/request.go, the JSON
 serializer's meta.Interpret): an HTTP error is the Status the body holds or
 apierrors.NewGenericServerResponse's text, an empty body `0-length response ...`, and a body whose
-top level is not an object `couldn't get version/kind; json parse error: ...`."""
+top level is not an object, or not JSON, `couldn't get version/kind; json parse error: ...` with
+Go's encoding/json text. A body that does not begin with `{` is read as YAML first, as client-go's
+decoder does; YAML that does not parse is reported with PyYAML's description, not go-yaml's."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import json
 import yaml
 
 from apiserver.webhook.errors import DecodeError, ServerError
+from podplane.apimachinery.go_json import syntax_error
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.structural.field import go_quote
 
@@ -131,7 +134,8 @@ def decode_response(code: int, content_type: str | None, body: bytes) -> JSONObj
         try:
             value: JSONValue = json.loads(body)
         except ValueError as e:
-            raise DecodeError(f"couldn't get version/kind; json parse error: {e}") from e
+            error = syntax_error(body) or str(e)
+            raise DecodeError(f"couldn't get version/kind; json parse error: {error}") from e
     else:  # client-go's YAML decoder reads what does not start as a JSON object
         try:
             value = yaml.safe_load(body)
@@ -141,4 +145,7 @@ def decode_response(code: int, content_type: str | None, body: bytes) -> JSONObj
         return {}
     if not isinstance(value, dict):
         raise DecodeError(not_an_object(value))
+    api_version = value.get("apiVersion")
+    if isinstance(api_version, str) and api_version.count("/") > 1:
+        raise DecodeError(f"unexpected GroupVersion string: {api_version}")
     return value

@@ -11,6 +11,7 @@ import json
 from apiserver.webhook.admission_review import JSON_PATCH, AdmissionResponse, to_status_error
 from apiserver.webhook.decoding import not_an_object
 from apiserver.webhook.errors import StatusError, WebhookCallFailed, internal_error
+from podplane.apimachinery.go_json import syntax_error
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 from podplane.apimachinery.patch.jsonpatch import apply_json_patch
 from podplane.apimachinery.patch.mergepatch import PatchError, json_type
@@ -28,7 +29,7 @@ def apply_patch(
     try:
         operations: JSONValue = json.loads(response.patch)
     except ValueError as e:
-        raise StatusError(internal_error(e)) from e
+        raise StatusError(internal_error(syntax_error(response.patch) or str(e))) from e
     if not isinstance(operations, list):
         kind = json_type(operations)
         message = f"json: cannot unmarshal {kind} into Go value of type jsonpatch.Patch"

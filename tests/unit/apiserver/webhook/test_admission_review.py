@@ -277,3 +277,10 @@ def test_a_dry_run_goes_only_to_webhooks_without_side_effects() -> None:
     with pytest.raises(WebhookCallFailed) as unset:
         check_dry_run("a.example.com", None, dry_run=True)
     assert str(unset.value) == 'failed calling webhook "a.example.com": Webhook SideEffects is nil'
+
+
+def test_a_patch_that_is_not_json_fails_with_gos_text() -> None:
+    response = AdmissionResponse(True, patch=b'[{"op": "add",', patch_type="JSONPatch")
+    with pytest.raises(StatusError) as caught:
+        apply_patch("mutate.example.com", POD, response)
+    assert str(caught.value) == INTERNAL + "unexpected end of JSON input"
