@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from apiserver.webhook.certificates import HOSTNAME_MISMATCH, mismatch_text, verification_text
 from apiserver.webhook.config import ClientConfig, Target, target
 from apiserver.webhook.decoding import decode_response
 from apiserver.webhook.errors import (
@@ -36,13 +37,7 @@ from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.structural.field import go_quote
 
 # The addresses connections of the current call were made to, for Go's `dial tcp ADDR: ...`.
-_dialed: contextvars.ContextVar[list[str]] = contextvars.ContextVar("webhook_dialed")
-
-# OpenSSL's verification results that Go reports as an unknown authority.
-_UNKNOWN_AUTHORITY = {2, 18, 19, 20, 21}
-_UNKNOWN_AUTHORITY_TEXT = (
-    "tls: failed to verify certificate: x509: certificate signed by unknown authority"
-)
+_dialed: contextvars.ContextVar[list[tuple[str, int]]] = contextvars.ContextVar("webhook_dialed")
 
 
 class ClientConfigError(Exception):
@@ -83,7 +78,7 @@ class _Resolver(AbstractResolver):
             infos = await self._system.resolve(host, port, family)
         dialed = _dialed.get(None)
         if dialed is not None and infos:
-            dialed.append(join_host_port(infos[0]["host"], infos[0]["port"]))
+            dialed.append((infos[0]["host"], infos[0]["port"]))
         return infos
 
     async def close(self) -> None:
@@ -135,10 +130,11 @@ class WebhookClient:
         except ValueError as e:
             raise ClientConfigError(str(e)) from e
         session = self._session(config)
-        dialed: list[str] = []
+        dialed: list[tuple[str, int]] = []
         token = _dialed.set(dialed)
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout_at(deadline):
                 async with session.post(
                     call.url,
                     data=json.dumps(body, separators=(",", ":")).encode(),
@@ -156,7 +152,8 @@ class WebhookClient:
         except ResolveError as e:
             raise ResolveError(_url_error(call, str(e)), e.status) from e
         except aiohttp.ClientConnectorCertificateError as e:
-            raise TLSError(_url_error(call, _certificate_text(e.certificate_error))) from e
+            text = await _certificate_text(config, call, dialed, deadline, e.certificate_error)
+            raise TLSError(_url_error(call, text)) from e
         except aiohttp.ClientConnectorSSLError as e:
             raise TLSError(_url_error(call, f"remote error: tls: {e.os_error}")) from e
         except aiohttp.ClientConnectorError as e:
@@ -180,17 +177,30 @@ def _url_error(call: Target, text: str) -> str:
     return f"Post {go_quote(call.url)}: {text}"
 
 
-def _certificate_text(err: Exception) -> str:
-    code = getattr(err, "verify_code", None)
-    if code in _UNKNOWN_AUTHORITY:
-        return _UNKNOWN_AUTHORITY_TEXT
-    message = getattr(err, "verify_message", "") or str(err)
-    return f"tls: failed to verify certificate: x509: {message}"
+async def _certificate_text(
+    config: ClientConfig,
+    call: Target,
+    dialed: list[tuple[str, int]],
+    deadline: float,
+    err: Exception,
+) -> str:
+    if not isinstance(err, ssl.SSLCertVerificationError):
+        return f"tls: {err}"
+    if err.verify_code == HOSTNAME_MISMATCH:
+        address = dialed[-1] if dialed else (call.host, call.port)
+        try:
+            async with asyncio.timeout_at(deadline):
+                text = await mismatch_text(config.ca_bundle, address, call.server_name)
+        except TimeoutError:
+            text = None
+        if text is not None:
+            return text
+    return verification_text(err)
 
 
-def _dial_text(call: Target, dialed: list[str], err: OSError) -> str:
+def _dial_text(call: Target, dialed: list[tuple[str, int]], err: OSError) -> str:
     """Go's net.OpError: `dial tcp ADDR: connect: connection refused`."""
-    address = dialed[-1] if dialed else join_host_port(call.host, call.port)
+    address = join_host_port(*(dialed[-1] if dialed else (call.host, call.port)))
     if isinstance(err, socket.gaierror):
         return f"dial tcp: lookup {call.host}: no such host"
     if err.errno:

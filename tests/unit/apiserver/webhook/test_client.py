@@ -102,6 +102,26 @@ async def test_a_certificate_from_another_ca_is_refused_with_gos_x509_text(
     assert server.seen == []
 
 
+async def test_a_certificate_for_another_name_is_refused_naming_the_names_it_has(
+    server: WebhookServer,
+) -> None:
+    client = WebhookClient(lambda namespace, name, port: ("127.0.0.1", server.port))
+    other = ClientConfig(service=ServiceReference("ns", "other", "/allow"), ca_bundle=server.ca_pem)
+    by_name = ClientConfig(url=f"https://localhost:{server.port}/allow", ca_bundle=server.ca_pem)
+    try:
+        err = await failure(client, other)
+        by_url = await failure(client, by_name)
+    finally:
+        await client.close()
+    assert isinstance(err, TLSError)
+    assert str(err) == (
+        'Post "https://other.ns.svc:443/allow?timeout=10s": tls: failed to verify certificate: '
+        "x509: certificate is valid for hook.ns.svc, not other.ns.svc"
+    )
+    assert str(by_url).endswith("x509: certificate is valid for hook.ns.svc, not localhost")
+    assert server.seen == []
+
+
 async def test_a_server_that_outlives_the_timeout_is_cut_at_the_deadline(
     server: WebhookServer,
 ) -> None:

@@ -1,0 +1,89 @@
+"""A server certificate that failed verification, worded as Go's crypto/tls and crypto/x509 word
+it (`tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+`... x509: certificate is valid for a.example.com, not hook.ns.svc`).
+
+OpenSSL reports a name mismatch without the certificate's names, which Go's text lists; so for
+that one failure the certificate is fetched again over a connection that checks the chain but
+not the name, and closed before anything is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import ssl
+
+# OpenSSL's verification results that Go reports as an unknown authority.
+UNKNOWN_AUTHORITY = frozenset({2, 18, 19, 20, 21})
+HOSTNAME_MISMATCH = 62
+PREFIX = "tls: failed to verify certificate: "
+
+
+def verification_text(err: ssl.SSLCertVerificationError) -> str:
+    """The text for a failure other than a name mismatch."""
+    if err.verify_code in UNKNOWN_AUTHORITY:
+        return PREFIX + "x509: certificate signed by unknown authority"
+    return PREFIX + f"x509: {err.verify_message}"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _pairs(value: object) -> list[tuple[str, str]]:
+    """getpeercert()'s ((key, value), ...) tuples."""
+    if not isinstance(value, tuple):
+        return []
+    return [(str(p[0]), str(p[1]).strip()) for p in value if isinstance(p, tuple) and len(p) == 2]
+
+
+def hostname_error(host: str, peer: dict[str, object]) -> str:
+    """x509.HostnameError's text for the certificate `peer` (ssl's getpeercert() form)."""
+    pairs = _pairs(peer.get("subjectAltName"))
+    dns_names = [value for kind, value in pairs if kind == "DNS"]
+    ips = [str(ipaddress.ip_address(value)) for kind, value in pairs if kind == "IP Address"]
+    subject = peer.get("subject")
+    rdns = subject if isinstance(subject, tuple) else ()
+    common_names = [value for rdn in rdns for key, value in _pairs(rdn) if key == "commonName"]
+    if not pairs and host in common_names:
+        return "x509: certificate relies on legacy Common Name field, use SANs instead"
+    if _is_ip(host):
+        if not ips:
+            return (
+                f"x509: cannot validate certificate for {host} "
+                "because it doesn't contain any IP SANs"
+            )
+        valid = ", ".join(ips)
+    else:
+        valid = ", ".join(dns_names)
+    if not valid:
+        return f"x509: certificate is not valid for any names, but wanted to match {host}"
+    return f"x509: certificate is valid for {valid}, not {host}"
+
+
+async def mismatch_text(ca_bundle: bytes, address: tuple[str, int], server_name: str) -> str | None:
+    """Go's text for a certificate whose names do not include `server_name`, from the
+    certificate the server at `address` presents; None when it cannot be fetched."""
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_REQUIRED
+    if ca_bundle:
+        probe.load_verify_locations(cadata=ca_bundle.decode("ascii", "replace"))
+    else:
+        probe.load_default_certs()
+    try:
+        _, writer = await asyncio.open_connection(
+            address[0], address[1], ssl=probe, server_hostname=server_name
+        )
+    except (OSError, ssl.SSLError):
+        return None
+    try:
+        peer = writer.get_extra_info("peercert")
+    finally:
+        writer.close()
+    if not isinstance(peer, dict):
+        return None
+    return PREFIX + hostname_error(server_name, peer)
