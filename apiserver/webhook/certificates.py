@@ -25,6 +25,32 @@ def verification_text(err: ssl.SSLCertVerificationError) -> str:
     return PREFIX + f"x509: {err.verify_message}"
 
 
+# Go's crypto/tls alert texts, by OpenSSL's alert reason.
+_ALERTS = {
+    "HANDSHAKE_FAILURE": "handshake failure",
+    "BAD_CERTIFICATE": "bad certificate",
+    "UNKNOWN_CA": "unknown certificate authority",
+    "PROTOCOL_VERSION": "protocol version not supported",
+    "INTERNAL_ERROR": "internal error",
+    "CERTIFICATE_REQUIRED": "certificate required",
+    "NO_APPLICATION_PROTOCOL": "no application protocol",
+    "UNRECOGNIZED_NAME": "unrecognized name",
+    "ACCESS_DENIED": "access denied",
+}
+
+
+def handshake_text(err: OSError) -> str:
+    """A handshake that failed other than by verification: an answer in plain HTTP (Go's
+    ErrSchemeMismatch), or the alert the server sent (`remote error: tls: ...`)."""
+    reason = str(getattr(err, "reason", "") or "")
+    if reason == "WRONG_VERSION_NUMBER":
+        return "http: server gave HTTP response to HTTPS client"
+    for prefix in ("TLSV1_ALERT_", "SSLV3_ALERT_", "TLSV13_ALERT_"):
+        if reason.startswith(prefix) and reason[len(prefix) :] in _ALERTS:
+            return f"remote error: tls: {_ALERTS[reason[len(prefix) :]]}"
+    return f"tls: {err}"
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

@@ -17,12 +17,19 @@ import math
 import os
 import socket
 import ssl
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from apiserver.webhook.certificates import HOSTNAME_MISMATCH, mismatch_text, verification_text
+from apiserver.webhook.certificates import (
+    HOSTNAME_MISMATCH,
+    handshake_text,
+    mismatch_text,
+    verification_text,
+)
 from apiserver.webhook.config import ClientConfig, Target, target
 from apiserver.webhook.decoding import decode_response
 from apiserver.webhook.errors import (
@@ -102,25 +109,55 @@ def tls_context(ca_bundle: bytes) -> ssl.SSLContext:
     return context
 
 
+@dataclass
+class _Pooled:
+    """A configuration's session, the calls using it, and whether it has left the cache (it
+    is closed when its last call ends)."""
+
+    session: aiohttp.ClientSession
+    calls: int = 0
+    evicted: bool = False
+
+
 class WebhookClient:
     """Calls webhooks. `resolve` maps a Service (namespace, name, port) to the address to
-    connect to; configurations with a Service need it."""
+    connect to; configurations with a Service need it. Sessions are kept for the
+    MAX_CONFIGURATIONS configurations used last, as client-go's ClientManager keeps clients."""
+
+    MAX_CONFIGURATIONS = 200
 
     def __init__(self, resolve: ServiceResolver | None = None) -> None:
         self._resolve = resolve or _no_resolver
-        self._sessions: dict[ClientConfig, aiohttp.ClientSession] = {}
+        self._pools: OrderedDict[ClientConfig, _Pooled] = OrderedDict()
 
-    def _session(self, config: ClientConfig) -> aiohttp.ClientSession:
-        session = self._sessions.get(config)
-        if session is None or session.closed:
+    async def _acquire(self, config: ClientConfig) -> _Pooled:
+        pooled = self._pools.get(config)
+        if pooled is None:
             connector = aiohttp.TCPConnector(
                 ssl=tls_context(config.ca_bundle),
                 resolver=_Resolver(config, self._resolve),
                 use_dns_cache=False,
             )
             session = aiohttp.ClientSession(connector=connector, trust_env=False)
-            self._sessions[config] = session
-        return session
+            pooled = self._pools[config] = _Pooled(session)
+            while len(self._pools) > self.MAX_CONFIGURATIONS:
+                _, oldest = self._pools.popitem(last=False)
+                oldest.evicted = True
+                if oldest.calls == 0:
+                    await oldest.session.close()
+        self._pools.move_to_end(config)
+        pooled.calls += 1
+        return pooled
+
+    async def _release(self, pooled: _Pooled) -> None:
+        pooled.calls -= 1
+        if pooled.evicted and pooled.calls == 0:
+            await pooled.session.close()
+
+    @property
+    def configurations(self) -> int:
+        """How many configurations have a session now."""
+        return len(self._pools)
 
     async def post(self, config: ClientConfig, body: JSONObject, timeout: float) -> JSONObject:
         """POSTs `body` and returns the decoded answer, within `timeout` seconds; raises a
@@ -129,13 +166,13 @@ class WebhookClient:
             call = target(config, math.ceil(timeout))
         except ValueError as e:
             raise ClientConfigError(str(e)) from e
-        session = self._session(config)
+        pooled = await self._acquire(config)
         dialed: list[tuple[str, int]] = []
         token = _dialed.set(dialed)
         deadline = asyncio.get_running_loop().time() + timeout
         try:
             async with asyncio.timeout_at(deadline):
-                async with session.post(
+                async with pooled.session.post(
                     call.url,
                     data=json.dumps(body, separators=(",", ":")).encode(),
                     headers={
@@ -155,7 +192,7 @@ class WebhookClient:
             text = await _certificate_text(config, call, dialed, deadline, e.certificate_error)
             raise TLSError(_url_error(call, text)) from e
         except aiohttp.ClientConnectorSSLError as e:
-            raise TLSError(_url_error(call, f"remote error: tls: {e.os_error}")) from e
+            raise TLSError(_url_error(call, handshake_text(e.os_error))) from e
         except aiohttp.ClientConnectorError as e:
             raise DialError(_url_error(call, _dial_text(call, dialed, e.os_error))) from e
         except aiohttp.ServerDisconnectedError as e:
@@ -164,12 +201,13 @@ class WebhookClient:
             raise CallError(_url_error(call, str(e))) from e
         finally:
             _dialed.reset(token)
+            await self._release(pooled)
         return decode_response(status, content_type, payload)
 
     async def close(self) -> None:
-        sessions, self._sessions = list(self._sessions.values()), {}
-        for session in sessions:
-            await session.close()
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pooled in pools:
+            await pooled.session.close()
 
 
 def _url_error(call: Target, text: str) -> str:

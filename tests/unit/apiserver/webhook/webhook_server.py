@@ -2,12 +2,15 @@
 certificate for `hook.ns.svc` made with podplane's PKI code (cryptography), and an aiohttp app
 whose paths answer as the tests need: /allow admits the review it is sent, /slow never answers
 until the server stops, /garbage answers text that is not JSON, /boom a 500 with a text body,
-/absent an AdmissionReview without a response. It records each request's path with its query,
-its Host header and the client's port (one port per connection)."""
+/absent an AdmissionReview without a response, /deny a denial with a message and code 403,
+/patch an allowing answer with a JSON patch that labels the object. It records each request's
+path with its query, its Host header and the client's port (one port per connection)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from podplane.apimachinery.json_types import JSONObject
 from podplane.componentbase import pki
 
 SERVER_NAME = "hook.ns.svc"
@@ -69,6 +73,23 @@ def _app(server: WebhookServer, release: asyncio.Event) -> web.Application:
             }
         )
 
+    async def answer(request: web.Request, response: JSONObject) -> web.Response:
+        await record(request)
+        review = await request.json()
+        response["uid"] = review["request"]["uid"]
+        return web.json_response(
+            {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
+        )
+
+    async def deny(request: web.Request) -> web.Response:
+        status = {"code": 403, "message": "no latest tags"}
+        return await answer(request, {"allowed": False, "status": status})
+
+    async def patch(request: web.Request) -> web.Response:
+        ops = [{"op": "add", "path": "/metadata/labels", "value": {"patched": "yes"}}]
+        encoded = base64.b64encode(json.dumps(ops).encode()).decode()
+        return await answer(request, {"allowed": True, "patch": encoded, "patchType": "JSONPatch"})
+
     async def slow(request: web.Request) -> web.Response:
         await record(request)
         await release.wait()
@@ -93,6 +114,8 @@ def _app(server: WebhookServer, release: asyncio.Event) -> web.Application:
         ("/garbage", garbage),
         ("/boom", boom),
         ("/absent", absent),
+        ("/deny", deny),
+        ("/patch", patch),
     ):
         app.router.add_post(path, handler)
     return app
@@ -115,4 +138,23 @@ async def serving(directory: Path) -> AsyncIterator[WebhookServer]:
         yield server
     finally:
         release.set()
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def serving_plain_http() -> AsyncIterator[int]:
+    """An HTTP server without TLS (a webhook misconfigured to serve plain HTTP); its port."""
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/", empty)
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield int(runner.addresses[0][1])
+    finally:
         await runner.cleanup()
