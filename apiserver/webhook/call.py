@@ -68,9 +68,10 @@ async def call_webhook(
         answer = await client.post(webhook.client_config, body, seconds)
         response = verify_admission_response(uid, mutating, answer)
     except ClientConfigError as e:
+        reason = str(WebhookCallFailed(webhook.name, str(e), {})) if e.names_webhook else str(e)
         raise WebhookCallFailed(
             webhook.name,
-            f"could not get REST client: {e}",
+            f"could not get REST client: {reason}",
             bad_request("error getting REST client"),
         ) from e
     except CallError as e:

@@ -49,7 +49,12 @@ _dialed: contextvars.ContextVar[list[tuple[str, int]]] = contextvars.ContextVar(
 
 class ClientConfigError(Exception):
     """The configuration cannot make a client (no service or URL, an unusable CA bundle); the
-    dispatchers say `could not get REST client: <this>`."""
+    dispatchers say `could not get REST client: <this>`, naming the webhook first when
+    `names_webhook` (Kubernetes' ErrCallingWebhook for a configuration without a usable URL)."""
+
+    def __init__(self, text: str, names_webhook: bool = False) -> None:
+        super().__init__(text)
+        self.names_webhook = names_webhook
 
 
 def _no_resolver(namespace: str, name: str, port: int) -> tuple[str, int]:
@@ -165,7 +170,7 @@ class WebhookClient:
         try:
             call = target(config, math.ceil(timeout))
         except ValueError as e:
-            raise ClientConfigError(str(e)) from e
+            raise ClientConfigError(str(e), names_webhook=True) from e
         pooled = await self._acquire(config)
         dialed: list[tuple[str, int]] = []
         token = _dialed.set(dialed)

@@ -106,7 +106,8 @@ def _labels(obj: JSONObject | None) -> Mapping[str, str] | None:
 
 
 def _is_namespace_request(attrs: AdmissionRequest) -> bool:
-    return attrs.resource.resource == "namespaces" and attrs.resource.group == ""
+    """Kubernetes looks at the resource's name only (namespace/matcher.go)."""
+    return attrs.resource.resource == "namespaces"
 
 
 def namespace_matches(

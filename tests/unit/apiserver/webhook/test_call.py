@@ -143,3 +143,16 @@ async def test_sessions_are_kept_for_the_configurations_used_last(server: Webhoo
     finally:
         await client.close()
     assert [s.path_qs for s in server.seen] == ["/allow?timeout=10s"] * 4
+
+
+async def test_a_configuration_without_service_or_url_cannot_make_a_client(
+    client: WebhookClient,
+) -> None:
+    broken = Webhook(name="pods.example.com", client_config=ClientConfig(), side_effects="None")
+    with pytest.raises(WebhookCallFailed) as caught:
+        await call_webhook(client, broken, CREATE, mutating=False)
+    assert str(caught.value) == (
+        'failed calling webhook "pods.example.com": could not get REST client: '
+        'failed calling webhook "pods.example.com": '
+        "webhook configuration must have either service or URL"
+    )
