@@ -2,19 +2,24 @@
 it (`tls: failed to verify certificate: x509: certificate signed by unknown authority`,
 `... x509: certificate is valid for a.example.com, not hook.ns.svc`).
 
-OpenSSL reports a name mismatch without the certificate's names, which Go's text lists; so for
-that one failure the certificate is fetched again over a connection that checks the chain but
-not the name, and closed before anything is sent."""
+OpenSSL reports a name mismatch without the certificate's names, and an expired certificate
+without its dates, which Go's texts give; so for those failures the certificate is fetched again
+over a connection that checks the chain only (or nothing, for the dates), and closed before
+anything is sent."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import ipaddress
 import ssl
+
+from cryptography import x509
 
 # OpenSSL's verification results that Go reports as an unknown authority.
 UNKNOWN_AUTHORITY = frozenset({2, 18, 19, 20, 21})
 HOSTNAME_MISMATCH = 62
+OUT_OF_VALIDITY = frozenset({9, 10})  # not yet valid, expired
 PREFIX = "tls: failed to verify certificate: "
 
 
@@ -90,12 +95,15 @@ def hostname_error(host: str, peer: dict[str, object]) -> str:
     return f"x509: certificate is valid for {valid}, not {host}"
 
 
-async def mismatch_text(ca_bundle: bytes, address: tuple[str, int], server_name: str) -> str | None:
-    """Go's text for a certificate whose names do not include `server_name`, from the
-    certificate the server at `address` presents; None when it cannot be fetched."""
+async def _peer_certificate(
+    ca_bundle: bytes, address: tuple[str, int], server_name: str, verify: bool
+) -> dict[str, object] | bytes | None:
+    """The certificate the server at `address` presents, over a connection that checks the
+    chain only (`verify`: getpeercert()'s dict) or nothing (its DER); closed before anything is
+    sent. None when it cannot be fetched."""
     probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     probe.check_hostname = False
-    probe.verify_mode = ssl.CERT_REQUIRED
+    probe.verify_mode = ssl.CERT_REQUIRED if verify else ssl.CERT_NONE
     if ca_bundle:
         probe.load_verify_locations(cadata=ca_bundle.decode("ascii", "replace"))
     else:
@@ -107,9 +115,45 @@ async def mismatch_text(ca_bundle: bytes, address: tuple[str, int], server_name:
     except (OSError, ssl.SSLError):
         return None
     try:
-        peer = writer.get_extra_info("peercert")
+        if verify:
+            peer = writer.get_extra_info("peercert")
+            return dict(peer) if isinstance(peer, dict) else None
+        ssl_object = writer.get_extra_info("ssl_object")
+        return ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
     finally:
         writer.close()
-    if not isinstance(peer, dict):
-        return None
-    return PREFIX + hostname_error(server_name, peer)
+
+
+def _rfc3339(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def validity_error(der: bytes, now: datetime.datetime) -> str | None:
+    """x509.CertificateInvalidError's text (Expired) for a leaf outside its validity."""
+    cert = x509.load_der_x509_certificate(der)
+    if now < cert.not_valid_before_utc:
+        detail = f"current time {_rfc3339(now)} is before {_rfc3339(cert.not_valid_before_utc)}"
+    elif now > cert.not_valid_after_utc:
+        detail = f"current time {_rfc3339(now)} is after {_rfc3339(cert.not_valid_after_utc)}"
+    else:
+        return None  # a CA in the chain is the one out of its validity
+    return f"x509: certificate has expired or is not yet valid: {detail}"
+
+
+async def detailed_text(
+    err: ssl.SSLCertVerificationError,
+    ca_bundle: bytes,
+    address: tuple[str, int],
+    server_name: str,
+) -> str | None:
+    """Go's text for a failure whose wording needs the certificate (a name mismatch, a leaf
+    out of its validity), None for the others or when the certificate cannot be fetched."""
+    if err.verify_code == HOSTNAME_MISMATCH:
+        peer = await _peer_certificate(ca_bundle, address, server_name, verify=True)
+        return PREFIX + hostname_error(server_name, peer) if isinstance(peer, dict) else None
+    if err.verify_code in OUT_OF_VALIDITY:
+        der = await _peer_certificate(ca_bundle, address, server_name, verify=False)
+        if isinstance(der, bytes):
+            text = validity_error(der, datetime.datetime.now(datetime.UTC))
+            return PREFIX + text if text is not None else None
+    return None

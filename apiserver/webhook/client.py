@@ -24,12 +24,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from apiserver.webhook.certificates import (
-    HOSTNAME_MISMATCH,
-    handshake_text,
-    mismatch_text,
-    verification_text,
-)
+from apiserver.webhook.certificates import detailed_text, handshake_text, verification_text
 from apiserver.webhook.config import ClientConfig, Target, target
 from apiserver.webhook.decoding import decode_response
 from apiserver.webhook.errors import (
@@ -229,16 +224,13 @@ async def _certificate_text(
 ) -> str:
     if not isinstance(err, ssl.SSLCertVerificationError):
         return f"tls: {err}"
-    if err.verify_code == HOSTNAME_MISMATCH:
-        address = dialed[-1] if dialed else (call.host, call.port)
-        try:
-            async with asyncio.timeout_at(deadline):
-                text = await mismatch_text(config.ca_bundle, address, call.server_name)
-        except TimeoutError:
-            text = None
-        if text is not None:
-            return text
-    return verification_text(err)
+    address = dialed[-1] if dialed else (call.host, call.port)
+    try:
+        async with asyncio.timeout_at(deadline):
+            text = await detailed_text(err, config.ca_bundle, address, call.server_name)
+    except TimeoutError:
+        text = None
+    return text if text is not None else verification_text(err)
 
 
 def _dial_text(call: Target, dialed: list[tuple[str, int]], err: OSError) -> str:

@@ -1,10 +1,17 @@
-"""A certificate whose names do not match, worded as Go's x509.HostnameError."""
+"""A certificate whose names do not match, worded as Go's x509.HostnameError, and one out of
+its validity, as Go's x509.CertificateInvalidError."""
 
 from __future__ import annotations
 
-import pytest
+import datetime
+from pathlib import Path
 
-from apiserver.webhook.certificates import hostname_error
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from apiserver.webhook.certificates import hostname_error, validity_error
+from tests.unit.apiserver.webhook.webhook_server import EXPIRED_AT, make_pki
 
 CN = ((("commonName", "hook.ns.svc"),),)
 
@@ -48,3 +55,22 @@ def test_a_name_mismatch_lists_the_certificates_names(
     host: str, peer: dict[str, object], message: str
 ) -> None:
     assert hostname_error(host, peer) == message
+
+
+def test_a_leaf_out_of_its_validity_gives_its_dates(tmp_path: Path) -> None:
+    make_pki(tmp_path, expired=True)
+    der = x509.load_pem_x509_certificate((tmp_path / "server.crt").read_bytes()).public_bytes(
+        serialization.Encoding.DER
+    )
+    after = datetime.datetime(2026, 11, 26, 21, 0, 0, tzinfo=datetime.UTC)
+    before = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    inside = EXPIRED_AT - datetime.timedelta(days=1)
+    assert validity_error(der, after) == (
+        "x509: certificate has expired or is not yet valid: "
+        "current time 2026-11-26T21:00:00Z is after 2025-01-02T03:04:05Z"
+    )
+    assert validity_error(der, before) == (
+        "x509: certificate has expired or is not yet valid: "
+        "current time 2024-01-01T00:00:00Z is before 2024-12-03T03:04:05Z"
+    )
+    assert validity_error(der, inside) is None

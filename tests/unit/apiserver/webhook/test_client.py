@@ -122,6 +122,23 @@ async def test_a_certificate_for_another_name_is_refused_naming_the_names_it_has
     assert server.seen == []
 
 
+async def test_an_expired_certificate_is_refused_with_its_date(tmp_path: Path) -> None:
+    async with serving(tmp_path, expired=True) as expired:
+        client = to_server(expired)
+        try:
+            err = await failure(client, service(expired, "/allow"))
+        finally:
+            await client.close()
+    assert isinstance(err, TLSError)
+    prefix = (
+        f'Post "{SERVICE_URL}/allow?timeout=10s": tls: failed to verify certificate: '
+        "x509: certificate has expired or is not yet valid: current time "
+    )
+    assert str(err).startswith(prefix)
+    assert str(err).endswith("Z is after 2025-01-02T03:04:05Z")
+    assert expired.seen == []
+
+
 async def test_a_server_that_outlives_the_timeout_is_cut_at_the_deadline(
     server: WebhookServer,
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import json
 import ssl
 from collections.abc import AsyncIterator
@@ -18,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from podplane.apimachinery.json_types import JSONObject
 from podplane.componentbase import pki
@@ -39,13 +43,34 @@ class WebhookServer:
     seen: list[Seen] = field(default_factory=list)
 
 
-def make_pki(directory: Path) -> tuple[bytes, Path, Path]:
-    """The CA's PEM and the server's certificate and key files."""
+EXPIRED_AT = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+
+
+def make_pki(directory: Path, expired: bool = False) -> tuple[bytes, Path, Path]:
+    """The CA's PEM and the server's certificate and key files (the certificate valid until
+    EXPIRED_AT when `expired`)."""
     ca, ca_key = pki.ensure_ca(directory, common_name="webhook-test-ca")
     spec = pki.CertSpec(
         "server", "webhook", dns_names=(SERVER_NAME,), ip_addresses=("127.0.0.1",), server=True
     )
     pki.issue(directory, spec, ca, ca_key)
+    if expired:
+        crt = x509.load_pem_x509_certificate((directory / "server.crt").read_bytes())
+        key = serialization.load_pem_private_key((directory / "server.key").read_bytes(), None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(crt.subject)
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(EXPIRED_AT - datetime.timedelta(days=30))
+            .not_valid_after(EXPIRED_AT)
+        )
+        for extension in crt.extensions:
+            builder = builder.add_extension(extension.value, extension.critical)
+        expired_crt = builder.sign(ca_key, hashes.SHA256())
+        (directory / "server.crt").write_bytes(expired_crt.public_bytes(serialization.Encoding.PEM))
     return (directory / "ca.crt").read_bytes(), directory / "server.crt", directory / "server.key"
 
 
@@ -122,8 +147,8 @@ def _app(server: WebhookServer, release: asyncio.Event) -> web.Application:
 
 
 @asynccontextmanager
-async def serving(directory: Path) -> AsyncIterator[WebhookServer]:
-    ca_pem, crt, key = make_pki(directory)
+async def serving(directory: Path, expired: bool = False) -> AsyncIterator[WebhookServer]:
+    ca_pem, crt, key = make_pki(directory, expired)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(crt, key)
     release = asyncio.Event()
