@@ -22,9 +22,10 @@ ROUTABLE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 
 
 def _not_found(name: str) -> ResolveError:
-    message = f"services {go_quote(name)} not found"
+    """The Service lister's NotFound (client-go's listers name the resource `service`)."""
+    message = f"service {go_quote(name)} not found"
     status = {**service_unavailable(message), "code": 404, "reason": "NotFound"}
-    status["details"] = {"name": name, "kind": "services"}
+    status["details"] = {"name": name, "kind": "service"}
     return ResolveError(message, status)
 
 

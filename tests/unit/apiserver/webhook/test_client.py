@@ -151,7 +151,7 @@ async def test_a_server_that_outlives_the_timeout_is_cut_at_the_deadline(
     elapsed = time.monotonic() - start
     assert isinstance(err, DeadlineExceeded)
     assert str(err) == f'Post "{SERVICE_URL}/slow?timeout=1s": context deadline exceeded'
-    assert 1.0 <= elapsed < 5.0, elapsed
+    assert 0.99 <= elapsed < 10.0, elapsed  # cut at the deadline, not when the server answers
     assert [s.path_qs for s in server.seen] == ["/slow?timeout=1s"]
 
 

@@ -123,7 +123,7 @@ NO_ENDPOINTS = 'no endpoints available for service "hook"'
 @pytest.mark.parametrize(
     ("svc", "slices", "port", "message", "code"),
     [
-        (None, [], 443, 'services "hook" not found', 404),
+        (None, [], 443, 'service "hook" not found', 404),
         (service("ExternalName"), [], 443, 'unsupported service type "ExternalName"', 400),
         (service(), [], 80, 'no service port 80 found for service "hook"', 503),
         (service(), [], 443, NO_ENDPOINTS, 503),
