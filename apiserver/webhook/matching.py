@@ -7,7 +7,7 @@ then the matchConditions. Label selectors are podplane's (podplane.apimachinery.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from google.protobuf import json_format
@@ -31,8 +31,10 @@ from podplane.apimachinery.selectors import (
 )
 from podplane.apimachinery.structural.field import go_quote
 
-NamespaceLabels = Callable[[str], Mapping[str, str] | None]
-"""The labels of a namespace by name; None when there is no such namespace."""
+NamespaceLabels = Callable[[str], Awaitable[Mapping[str, str] | None]]
+"""The labels of a namespace by name; None when there is no such namespace (the apiserver's
+admission lookups read the watch cache, then storage, as Kubernetes reads its lister, then the
+API). Asked only when a webhook's namespaceSelector is not empty."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def _is_namespace_request(attrs: AdmissionRequest) -> bool:
     return attrs.resource.resource == "namespaces"
 
 
-def namespace_matches(
+async def namespace_matches(
     webhook: Webhook, attrs: AdmissionRequest, namespace_labels: NamespaceLabels
 ) -> bool:
     """MatchNamespaceSelector. A request for a Namespace is about the namespace it names."""
@@ -124,7 +126,7 @@ def namespace_matches(
     if is_namespace and not attrs.sub_resource and attrs.operation in ("CREATE", "UPDATE"):
         labels = _labels(attrs.object) or {}
     else:
-        found = namespace_labels(namespace)
+        found = await namespace_labels(namespace)
         if found is None:
             status = {**internal_error(""), "code": 404, "reason": "NotFound"}
             status["message"] = f"namespaces {go_quote(namespace)} not found"
@@ -173,7 +175,7 @@ def _invocation(
     return None
 
 
-def should_call(
+async def should_call(
     webhook: Webhook,
     attrs: AdmissionRequest,
     namespace_labels: NamespaceLabels,
@@ -184,7 +186,7 @@ def should_call(
     condition that failed under failurePolicy Fail). The selectors' errors count only for a
     webhook whose rules match, as in Kubernetes."""
     try:
-        namespace_ok: bool | StatusError = namespace_matches(webhook, attrs, namespace_labels)
+        namespace_ok: bool | StatusError = await namespace_matches(webhook, attrs, namespace_labels)
     except StatusError as e:
         namespace_ok = e
     if namespace_ok is False:

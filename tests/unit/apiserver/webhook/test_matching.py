@@ -87,7 +87,7 @@ def test_a_rule_matches_as_kubernetes_rules_do(
     assert rule_matches(the_rule, request_) is matches
 
 
-def test_the_admission_configuration_kinds_are_exempt() -> None:
+async def test_the_admission_configuration_kinds_are_exempt() -> None:
     assert is_exempt("admissionregistration.k8s.io", "ValidatingWebhookConfiguration")
     assert not is_exempt("admissionregistration.k8s.io", "Whatever")
     assert not is_exempt("", "Pod")
@@ -136,8 +136,12 @@ def hook(**fields: object) -> Webhook:
     return webhook_from_json(obj)
 
 
-def called(webhook: Webhook, attrs: AdmissionRequest = CREATE_POD) -> bool:
-    return should_call(webhook, attrs, NAMESPACE_LABELS.get) is not None
+async def labels_of(namespace: str) -> Mapping[str, str] | None:
+    return NAMESPACE_LABELS.get(namespace)
+
+
+async def called(webhook: Webhook, attrs: AdmissionRequest = CREATE_POD) -> bool:
+    return await should_call(webhook, attrs, labels_of) is not None
 
 
 def test_a_webhooks_json_gets_the_apis_defaults() -> None:
@@ -181,19 +185,19 @@ DELETE_NAMESPACE = replace(
         (PROD, DELETE_NAMESPACE, False),  # a Namespace deleted: by its stored labels
     ],
 )
-def test_the_namespace_selector_looks_at_the_namespaces_labels(
+async def test_the_namespace_selector_looks_at_the_namespaces_labels(
     selector: JSONObject, attrs: AdmissionRequest, matches: bool
 ) -> None:
-    assert called(hook(namespaceSelector=selector), attrs) is matches
+    assert await called(hook(namespaceSelector=selector), attrs) is matches
 
 
-def test_a_missing_namespace_is_not_found_for_a_webhook_whose_rules_match() -> None:
+async def test_a_missing_namespace_is_not_found_for_a_webhook_whose_rules_match() -> None:
     in_missing = replace(CREATE_POD, namespace="gone")
     with pytest.raises(StatusError) as caught:
-        called(hook(namespaceSelector=PROD), in_missing)
+        await called(hook(namespaceSelector=PROD), in_missing)
     assert (caught.value.status["code"], str(caught.value)) == (404, 'namespaces "gone" not found')
     other_rules = hook(namespaceSelector=PROD, rules=rules_json(operation="DELETE"))
-    assert not called(other_rules, in_missing)
+    assert not await called(other_rules, in_missing)
 
 
 @pytest.mark.parametrize(
@@ -206,14 +210,14 @@ def test_a_missing_namespace_is_not_found_for_a_webhook_whose_rules_match() -> N
         (None, pod({"app": "web"}), True),  # a DELETE
     ],
 )
-def test_the_object_selector_looks_at_the_new_and_the_old_object(
+async def test_the_object_selector_looks_at_the_new_and_the_old_object(
     new: JSONObject | None, old: JSONObject | None, matches: bool
 ) -> None:
     attrs = replace(CREATE_POD, object=new, old_object=old)
-    assert called(hook(objectSelector={"matchLabels": {"app": "web"}}), attrs) is matches
+    assert await called(hook(objectSelector={"matchLabels": {"app": "web"}}), attrs) is matches
 
 
-def test_an_equivalent_resource_is_matched_under_match_policy_equivalent() -> None:
+async def test_an_equivalent_resource_is_matched_under_match_policy_equivalent() -> None:
     v1beta1 = GroupVersionResource("apps", "v1beta1", "deployments")
     v1beta1_kind = GroupVersionKind("apps", "v1beta1", "Deployment")
     attrs = replace(
@@ -223,11 +227,11 @@ def test_an_equivalent_resource_is_matched_under_match_policy_equivalent() -> No
     )
     rules = rules_json("CREATE", "apps", "v1beta1", "deployments")
     equivalents = [Equivalent(attrs.resource, attrs.kind), Equivalent(v1beta1, v1beta1_kind)]
-    invocation = should_call(hook(rules=rules), attrs, NAMESPACE_LABELS.get, equivalents)
+    invocation = await should_call(hook(rules=rules), attrs, labels_of, equivalents)
     assert invocation is not None
     assert (invocation.resource, invocation.kind) == (v1beta1, v1beta1_kind)
     exact = hook(rules=rules, matchPolicy="Exact")
-    assert should_call(exact, attrs, NAMESPACE_LABELS.get, equivalents) is None
+    assert await should_call(exact, attrs, labels_of, equivalents) is None
 
 
 def conditions(*expressions: str) -> list[JSONObject]:
@@ -248,8 +252,8 @@ def conditions(*expressions: str) -> list[JSONObject]:
         (["object.spec.replicas > 1", "request.dryRun"], False),
     ],
 )
-def test_match_conditions_decide_in_cel(expressions: list[str], matches: bool) -> None:
-    assert called(hook(matchConditions=conditions(*expressions))) is matches
+async def test_match_conditions_decide_in_cel(expressions: list[str], matches: bool) -> None:
+    assert await called(hook(matchConditions=conditions(*expressions))) is matches
 
 
 FORBIDDEN = 'pods "web" is forbidden: '
@@ -272,10 +276,23 @@ NO_B = "expression 'object.b == 1' resulted in error: no such key: b"
         (["object.a", "object.b == 1", "true"], FORBIDDEN + f"[{NOT_BOOL}, {NO_B}]"),
     ],
 )
-def test_a_condition_that_errs_fails_the_request_under_failure_policy_fail(
+async def test_a_condition_that_errs_fails_the_request_under_failure_policy_fail(
     expressions: list[str], message: str
 ) -> None:
     with pytest.raises(StatusError) as caught:
-        called(hook(matchConditions=conditions(*expressions)))
+        await called(hook(matchConditions=conditions(*expressions)))
     assert (caught.value.status["code"], str(caught.value)) == (403, message)
-    assert not called(hook(matchConditions=conditions(*expressions), failurePolicy="Ignore"))
+    assert not await called(hook(matchConditions=conditions(*expressions), failurePolicy="Ignore"))
+
+
+async def test_the_namespace_is_looked_up_only_for_a_namespace_selector() -> None:
+    asked: list[str] = []
+
+    async def lookup(namespace: str) -> Mapping[str, str] | None:
+        asked.append(namespace)
+        return NAMESPACE_LABELS.get(namespace)
+
+    assert await should_call(hook(), CREATE_POD, lookup) is not None
+    assert asked == []
+    assert await should_call(hook(namespaceSelector=PROD), CREATE_POD, lookup) is not None
+    assert asked == ["default"]
