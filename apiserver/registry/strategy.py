@@ -7,6 +7,7 @@ from typing import Any
 
 from apiserver.registry.strategies import (
     apiextensions,
+    apiregistration,
     apps,
     batch,
     certificates,
@@ -38,6 +39,7 @@ STRATEGIES: dict[str, Strategy[Any]] = {
         node,
         apiextensions,
         certificates,
+        apiregistration,
     )
     for s in group.STRATEGIES
 }

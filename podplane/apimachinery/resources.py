@@ -18,6 +18,7 @@ from podplane.api.apiextensions.v1 import (
     custom_objects_pb2,
     custom_objects_pb2_grpc,
 )
+from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import authentication_pb2
 from podplane.api.authorization.v1 import authorization_pb2
@@ -131,6 +132,7 @@ API_GROUPS = {
     "certificates": "certificates.k8s.io",
     "authorization": "authorization.k8s.io",
     "authentication": "authentication.k8s.io",
+    "apiregistration": "apiregistration.k8s.io",
 }
 
 
@@ -269,6 +271,12 @@ CERTIFICATE_SIGNING_REQUEST = _kind(
     CLUSTER | STATUS,
     "csr",
 )
+API_SERVICE = _kind(
+    apiregistration_pb2.APIService,
+    "apiservices",
+    CLUSTER | STATUS,
+    categories=("api-extensions",),
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -302,6 +310,7 @@ ALL: tuple[Resource, ...] = (
     RUNTIME_CLASS,
     CUSTOM_RESOURCE_DEFINITION,
     CERTIFICATE_SIGNING_REQUEST,
+    API_SERVICE,
 )
 
 # The one service that serves every custom resource, each named by its group, version and

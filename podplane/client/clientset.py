@@ -9,6 +9,7 @@ import grpc
 from google.protobuf.message import Message
 
 from podplane.api.apiextensions.v1 import apiextensions_pb2
+from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
@@ -250,7 +251,7 @@ class Client:
         ] = ResourceClient(self.channel, resources.CERTIFICATE_SIGNING_REQUEST, timeout)
 
     def _add_policy_clients(self, timeout: float) -> None:
-        """Disruption budgets, priorities, runtime classes and custom resource definitions."""
+        """Disruption budgets, priorities, runtime classes, definitions and API services."""
         self.poddisruptionbudgets: ResourceClient[policy_pb2.PodDisruptionBudget] = ResourceClient(
             self.channel, resources.POD_DISRUPTION_BUDGET, timeout
         )
@@ -263,6 +264,9 @@ class Client:
         self.customresourcedefinitions: ResourceClient[
             apiextensions_pb2.CustomResourceDefinition
         ] = ResourceClient(self.channel, resources.CUSTOM_RESOURCE_DEFINITION, timeout)
+        self.apiservices: ResourceClient[apiregistration_pb2.APIService] = ResourceClient(
+            self.channel, resources.API_SERVICE, timeout
+        )
 
     def for_resource(self, resource: Resource[T]) -> ResourceClient[T]:
         """The typed client of a resource (untyped for a resource not known statically); a

@@ -8,6 +8,7 @@ from google.protobuf.message import Message
 
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
+from podplane.printers.apiregistration import API_SERVICE_TABLE
 from podplane.printers.certificates import CERTIFICATE_SIGNING_REQUEST_TABLE
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE
@@ -83,6 +84,7 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.PRIORITY_CLASS.plural: PRIORITY_CLASS_TABLE,
     resources.RUNTIME_CLASS.plural: RUNTIME_CLASS_TABLE,
     resources.CUSTOM_RESOURCE_DEFINITION.plural: CUSTOM_RESOURCE_DEFINITION_TABLE,
+    resources.API_SERVICE.plural: API_SERVICE_TABLE,
 }
 
 

@@ -207,6 +207,16 @@ _BODIES: dict[str, JSONObject] = {
             "usages": ["digital signature", "client auth"],
         }
     },
+    # Named <version>.<group>: sample() makes its group from the name it is given. A service's,
+    # so the apiserver's autoregister loop leaves it alone.
+    "apiservices": {
+        "spec": {
+            "service": {"namespace": "fuzz", "name": "fuzz-api", "port": 443},
+            "version": "v1",
+            "groupPriorityMinimum": 100,
+            "versionPriority": 10,
+        }
+    },
     # Named <plural>.<group>: sample() makes its names from the name it is given.
     "customresourcedefinitions": {
         "spec": {
@@ -257,6 +267,10 @@ def sample(resource: Resource | CreateOnlyResource, name: str, namespace: str = 
         kind = plural.capitalize()
         obj["spec"]["names"] = {"plural": plural, "singular": f"{plural}x", "kind": kind}
         meta["name"] = f"{plural}.{obj['spec']['group']}"
+    if resource is resources.API_SERVICE:
+        label = "".join(ch for ch in name.lower() if ch.isalnum()) or "fuzz"
+        obj["spec"]["group"] = f"{label}.fuzz.example.com"
+        meta["name"] = f"v1.{obj['spec']['group']}"
     if resource.namespaced and namespace:
         meta["namespace"] = namespace
     return {"apiVersion": resource.api_version, "kind": resource.kind, **obj}

@@ -68,6 +68,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),
     ),
+    "apiservices": (Subresource("status", "APIService", _STATUS),),
 }
 
 

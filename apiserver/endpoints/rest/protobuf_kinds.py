@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from podplane.api.k8swire.apiextensions.v1 import apiextensions_pb2
+from podplane.api.k8swire.apiregistration.v1 import apiregistration_pb2
 from podplane.api.k8swire.apps.v1 import apps_pb2
 from podplane.api.k8swire.authentication.v1 import authentication_pb2
 from podplane.api.k8swire.authorization.v1 import authorization_pb2
@@ -82,6 +83,7 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("certificates.k8s.io/v1", "CertificateSigningRequest"): (
         certificates_pb2.CertificateSigningRequest
     ),
+    ("apiregistration.k8s.io/v1", "APIService"): apiregistration_pb2.APIService,
     ("autoscaling/v1", "Scale"): autoscaling_pb2.Scale,
     # the reviews (create only) and kubectl create token's request
     (_AUTHZ, "SelfSubjectAccessReview"): authorization_pb2.SelfSubjectAccessReview,

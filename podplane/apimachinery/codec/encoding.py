@@ -18,6 +18,7 @@ from podplane.apimachinery.codec.schema import (
     INLINE_JSON,
     INT_TYPES,
     INTEGER,
+    NULLABLE,
     RAW_JSON_FORMATS,
     STRING_LIST,
     field_schema,
@@ -137,11 +138,12 @@ def _plan(descriptor: Descriptor) -> tuple[_FieldPlan, ...]:
                     f.name,
                     f.json_name,
                     _Kind.MESSAGE,
-                    schema.emit_empty,
+                    schema.emit_empty or fmt == NULLABLE,
                     True,
                     None,
                     None,
-                    message=f.message_type,
+                    # A nullable one's empty value is null (`empty`); a struct's, its empty JSON.
+                    message=None if fmt == NULLABLE else f.message_type,
                 )
             )
         elif fmt == INLINE_JSON:
@@ -175,7 +177,7 @@ def _empty_value(plan: _FieldPlan) -> JSONValue:
     if kind is _Kind.SCALAR:
         return plan.empty
     if kind is _Kind.MESSAGE:
-        return _encode_empty(plan.message)
+        return _encode_empty(plan.message) if plan.message is not None else plan.empty
     if kind is _Kind.MAP:
         return {}
     return []

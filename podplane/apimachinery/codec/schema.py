@@ -22,6 +22,9 @@ RAW_JSON_FORMATS = frozenset({"raw-extension", "fields-v1", JSON_SCHEMA_PROPS})
 # spec, status and other top-level fields): written as the object's own fields, and given every
 # key of the object that no other field of its message takes. A message has at most one.
 INLINE_JSON = "inline-json"
+# A message field Go holds as a pointer without omitempty: written as null when unset (an
+# APIService's spec.service, null for a local one).
+NULLABLE = "nullable"
 
 # A scalar field's value as protobuf holds it.
 ProtoScalar = str | int | float | bool | bytes

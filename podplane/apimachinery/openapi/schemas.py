@@ -17,6 +17,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from podplane.api.apiextensions.v1 import apiextensions_pb2
+from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
@@ -56,6 +57,7 @@ _PACKAGES = {
     "podplane.node.v1": "io.k8s.api.node.v1",
     "podplane.apiextensions.v1": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1",
     "podplane.certificates.v1": "io.k8s.api.certificates.v1",
+    "podplane.apiregistration.v1": "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1",
 }
 _FILES = (
     core_pb2,
@@ -75,6 +77,7 @@ _FILES = (
     node_pb2,
     apiextensions_pb2,
     certificates_pb2,
+    apiregistration_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"

@@ -38,11 +38,14 @@ _API_CLASSES = {
     "authorization.k8s.io": "AuthorizationV1Api",
     "authentication.k8s.io": "AuthenticationV1Api",
     "apiextensions.k8s.io": "ApiextensionsV1Api",
+    "apiregistration.k8s.io": "ApiregistrationV1Api",
 }
 
 
 def snake(kind: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+    """The official client's spelling of a kind in its method names (api_service for
+    APIService)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", kind).lower()
 
 
 def typed_api(api: k8s.ApiClient, r: Resource | CreateOnlyResource) -> Any:

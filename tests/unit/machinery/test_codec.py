@@ -12,6 +12,7 @@ import pytest
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -130,6 +131,22 @@ def test_fields_go_never_omits_are_written_when_empty() -> None:
     assert "ports" not in container_spec and "command" not in container_spec
     meta = codec.encode(core_pb2.Pod())["metadata"]
     assert meta == {"creationTimestamp": None}
+
+
+def test_a_pointer_go_never_omits_is_null_when_unset() -> None:
+    """An APIService's spec.service (`*ServiceReference` without omitempty): null for a local
+    one, the reference when set; null reads back as unset."""
+    spec = apiregistration_pb2.APIServiceSpec(version="v1", group_priority_minimum=18000)
+    assert codec.encode(spec) == {
+        "service": None,
+        "version": "v1",
+        "groupPriorityMinimum": 18000,
+        "versionPriority": 0,
+    }
+    spec.service.name = "api"
+    assert codec.encode(spec)["service"] == {"name": "api"}
+    decoded, _ = codec.decode(apiregistration_pb2.APIServiceSpec, {"service": None})
+    assert not decoded.HasField("service")
 
 
 def test_empty_values_read_back_as_go_holds_them() -> None:

@@ -59,6 +59,7 @@ def served_definitions() -> dict[str, Any]:
 # Kinds outside k8s.io/api, by group: their Go packages name them.
 _OTHER_PACKAGES = {
     "apiextensions.k8s.io": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions",
+    "apiregistration.k8s.io": "io.k8s.kube-aggregator.pkg.apis.apiregistration",
 }
 # Definitions no proto message declares (written as OpenAPI, the schema of a CRD version held
 # as its JSON): openapi/jsonschemaprops.py.

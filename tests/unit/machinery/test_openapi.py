@@ -80,6 +80,7 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
     assert sorted(paths) == [
         "api/v1",
         "apis/apiextensions.k8s.io/v1",
+        "apis/apiregistration.k8s.io/v1",
         "apis/apps/v1",
         "apis/authentication.k8s.io/v1",
         "apis/authorization.k8s.io/v1",

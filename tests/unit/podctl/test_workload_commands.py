@@ -269,4 +269,5 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "RuntimeClass",
         "CustomResourceDefinition",
         "CertificateSigningRequest",
+        "APIService",
     ]

@@ -87,6 +87,7 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         ("Condition", "string", "", 0),
     ),
     "customresourcedefinitions": (NAME, ("Created At", "date", "", 0)),
+    "apiservices": (NAME, ("Service", "string", "", 0), ("Available", "string", "", 0), AGE),
     "pods": (
         NAME,
         ("Ready", "string", "", 0),
