@@ -58,6 +58,7 @@ from apiserver.options.secure_serving import SecureServing
 from apiserver.options.serving import DEFAULT_ACCEPTORS
 from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.apiextensions.controllers import DefinitionControllers
+from apiserver.registry.apiregistration.autoregister import AutoRegister, DefinitionsFeed
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.customresource.serving import CustomResourceServing, StorageParts
 from apiserver.registry.generic.store import Store
@@ -273,6 +274,12 @@ class APIServer:
             definitions_cache, self.stores["customresourcedefinitions"], self.apis
         )
         definitions_cache.observers.append(self.definition_controllers)
+        # The local APIService of every group/version served, built-in or a definition's.
+        self.autoregister = AutoRegister(
+            self.cachers["apiservices"], self.stores["apiservices"], definitions_cache
+        )
+        self.cachers["apiservices"].observers.append(self.autoregister)
+        definitions_cache.observers.append(DefinitionsFeed(self.autoregister))
 
     def _authentication(self) -> None:
         """One authenticator for both doors (service account tokens checked against the watch
@@ -427,6 +434,7 @@ class APIServer:
         self._tasks.append(asyncio.create_task(self.identity_lease.run()))
         self._tasks.append(asyncio.create_task(self.identity_lease_gc.run()))
         self._tasks.append(asyncio.create_task(self.definition_controllers.run()))
+        self._tasks.append(asyncio.create_task(self.autoregister.run()))
         if self.compaction_interval > 0:
             self._tasks.append(asyncio.create_task(self.compactor.run()))
         log.info("apiserver serving on port %d (etcd %s)", self.port, ",".join(self.etcd_endpoints))
