@@ -203,6 +203,25 @@ async def test_a_users_api_service_with_a_service_is_stored_at_both_doors(
     )
     rows = await kubectl_rows(cluster)
     assert rows["v1beta1.metrics.example.com"][1:3] == ["monitoring/metrics", "Unknown"]
+    # Its status is its writers' (the status subresource), and stays as written.
+    status = {
+        "status": {
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": "False",
+                    "reason": "MissingEndpoints",
+                    "message": 'endpoints for service/metrics in "monitoring" have no addresses',
+                }
+            ]
+        }
+    }
+    await in_thread(api(cluster).patch_api_service_status, "v1beta1.metrics.example.com", status)
+    rows = await kubectl_rows(cluster)
+    assert rows["v1beta1.metrics.example.com"][1:3] == [
+        "monitoring/metrics",
+        "False (MissingEndpoints)",
+    ]
 
     # Through gRPC, read back through REST; the autoregister loop leaves a user's alone.
     mine = apiregistration_pb2.APIService(
