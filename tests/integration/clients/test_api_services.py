@@ -3,7 +3,8 @@ the official Python client, kubectl and the gRPC client: every built-in group/ve
 Local APIService, Available, with Kubernetes' priorities and the automanaged label; a
 CustomResourceDefinition's served version gets one while the definition is there; a deleted
 Local APIService comes back; a user's APIService naming a service is stored, defaulted and
-validated, its status left to its writers, and read back the same at both doors."""
+validated, its status left to its writers, and read back the same at both doors; discovery and
+kubectl explain show the kind; an onstart APIService's spec is set back at the next start."""
 
 from __future__ import annotations
 
@@ -265,8 +266,35 @@ async def test_bad_api_services_are_refused_naming_the_field(cluster: RestCluste
     )
 
 
-async def test_kubectl_explain_describes_the_spec(cluster: RestCluster) -> None:
+async def test_discovery_lists_the_kind_and_kubectl_explain_describes_its_spec(
+    cluster: RestCluster,
+) -> None:
+    listed = await cluster.kubectl_ok("api-resources", "--api-group=apiregistration.k8s.io")
+    header, row = listed.splitlines()
+    assert columns(header) == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+    assert row.split() == ["apiservices", "apiregistration.k8s.io/v1", "false", "APIService"]
+    extensions = await cluster.kubectl_ok("get", "api-extensions", "-o", "name")
+    assert "apiservice.apiregistration.k8s.io/v1.apps" in extensions.split()
     out = await cluster.kubectl_ok("explain", "apiservice.spec")
     assert "GROUP:      apiregistration.k8s.io" in out
     assert "groupPriorityMinimum\t<integer> -required-" in out
     assert "service\t<ServiceReference>" in out
+
+
+async def test_a_changed_onstart_spec_is_left_until_the_next_start_then_set_back(
+    cluster: RestCluster,
+) -> None:
+    """Run last: it restarts the apiserver."""
+    item = await eventually(lambda: read(cluster, "v1.apps"), timeout=20, what="v1.apps")
+    item.spec.version_priority = 3
+    await in_thread(api(cluster).replace_api_service, "v1.apps", item)
+    assert (await read(cluster, "v1.apps")).spec.version_priority == 3
+    await cluster.restart()
+
+    async def set_back() -> Any:
+        again = await read(cluster, "v1.apps")
+        return again if again.spec.version_priority == 15 else None
+
+    again = await eventually(set_back, timeout=20, what="v1.apps set back at start")
+    assert again.metadata.uid == item.metadata.uid  # updated, not created again
+    assert again.spec.group_priority_minimum == 17800
