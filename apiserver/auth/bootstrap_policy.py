@@ -316,6 +316,42 @@ def _certificate_roles() -> list[rbac_pb2.ClusterRole]:
     ]
 
 
+ADMISSION_REGISTRATION = "admissionregistration.k8s.io"
+# The controller that type-checks ValidatingAdmissionPolicies and writes their status
+# (bootstrappolicy's controller role; podplane does not run it yet, a user may).
+VAP_STATUS_CONTROLLER = "validatingadmissionpolicy-status-controller"
+VAP_STATUS_CONTROLLER_ROLE = f"system:controller:{VAP_STATUS_CONTROLLER}"
+
+
+def _admission_roles() -> list[rbac_pb2.ClusterRole]:
+    """admissionregistration.k8s.io's: only cluster-admin writes its kinds (Kubernetes' view,
+    edit and admin do not name them); the policy status controller reads policies and writes
+    their status."""
+    return [
+        cluster_role(
+            VAP_STATUS_CONTROLLER_ROLE,
+            [
+                rule(READ, (ADMISSION_REGISTRATION,), ("validatingadmissionpolicies",)),
+                rule(
+                    ("get", "patch", "update"),
+                    (ADMISSION_REGISTRATION,),
+                    ("validatingadmissionpolicies/status",),
+                ),
+                rule(("create", "update", "patch"), ("", "events.k8s.io"), ("events",)),
+            ],
+        )
+    ]
+
+
+def _controller_service_account_binding(role: str, account: str) -> rbac_pb2.ClusterRoleBinding:
+    """addControllerRole's binding: the role to the controller's service account."""
+    binding = cluster_role_binding(role)
+    binding.subjects.append(
+        rbac_pb2.Subject(kind="ServiceAccount", name=account, namespace="kube-system")
+    )
+    return binding
+
+
 def _component_roles() -> list[rbac_pb2.ClusterRole]:
     return [
         cluster_role(VIEWER_ROLE if name == "view" else name, from_static(rules))
@@ -325,7 +361,13 @@ def _component_roles() -> list[rbac_pb2.ClusterRole]:
 
 
 def cluster_roles() -> list[rbac_pb2.ClusterRole]:
-    return _user_facing_roles() + _system_roles() + _component_roles() + _certificate_roles()
+    return (
+        _user_facing_roles()
+        + _system_roles()
+        + _component_roles()
+        + _certificate_roles()
+        + _admission_roles()
+    )
 
 
 def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
@@ -341,6 +383,9 @@ def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
     # podplane's controller-manager runs its controllers as one identity.
     bindings.append(
         cluster_role_binding(CERTIFICATE_CONTROLLER_ROLE, users=("system:kube-controller-manager",))
+    )
+    bindings.append(
+        _controller_service_account_binding(VAP_STATUS_CONTROLLER_ROLE, VAP_STATUS_CONTROLLER)
     )
     for user, role in policy.USER_BINDINGS.items():
         bindings.append(cluster_role_binding(role, users=(user,)))

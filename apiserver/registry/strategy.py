@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiserver.registry.strategies import (
+    admissionregistration,
     apiextensions,
     apiregistration,
     apps,
@@ -40,6 +41,7 @@ STRATEGIES: dict[str, Strategy[Any]] = {
         apiextensions,
         certificates,
         apiregistration,
+        admissionregistration,
     )
     for s in group.STRATEGIES
 }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol
 import grpc
 from google.protobuf.message import Message
 
+from podplane.api.admissionregistration.v1 import admissionregistration_pb2
 from podplane.api.apiextensions.v1 import (
     apiextensions_pb2,
     custom_objects_pb2,
@@ -130,6 +131,7 @@ API_GROUPS = {
     "node": "node.k8s.io",
     "apiextensions": "apiextensions.k8s.io",
     "certificates": "certificates.k8s.io",
+    "admissionregistration": "admissionregistration.k8s.io",
     "authorization": "authorization.k8s.io",
     "authentication": "authentication.k8s.io",
     "apiregistration": "apiregistration.k8s.io",
@@ -277,6 +279,30 @@ API_SERVICE = _kind(
     CLUSTER | STATUS,
     categories=("api-extensions",),
 )
+MUTATING_WEBHOOK_CONFIGURATION = _kind(
+    admissionregistration_pb2.MutatingWebhookConfiguration,
+    "mutatingwebhookconfigurations",
+    CLUSTER,
+    categories=("api-extensions",),
+)
+VALIDATING_WEBHOOK_CONFIGURATION = _kind(
+    admissionregistration_pb2.ValidatingWebhookConfiguration,
+    "validatingwebhookconfigurations",
+    CLUSTER,
+    categories=("api-extensions",),
+)
+VALIDATING_ADMISSION_POLICY = _kind(
+    admissionregistration_pb2.ValidatingAdmissionPolicy,
+    "validatingadmissionpolicies",
+    CLUSTER | STATUS,
+    categories=("api-extensions",),
+)
+VALIDATING_ADMISSION_POLICY_BINDING = _kind(
+    admissionregistration_pb2.ValidatingAdmissionPolicyBinding,
+    "validatingadmissionpolicybindings",
+    CLUSTER,
+    categories=("api-extensions",),
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -311,6 +337,10 @@ ALL: tuple[Resource, ...] = (
     CUSTOM_RESOURCE_DEFINITION,
     CERTIFICATE_SIGNING_REQUEST,
     API_SERVICE,
+    MUTATING_WEBHOOK_CONFIGURATION,
+    VALIDATING_WEBHOOK_CONFIGURATION,
+    VALIDATING_ADMISSION_POLICY,
+    VALIDATING_ADMISSION_POLICY_BINDING,
 )
 
 # The one service that serves every custom resource, each named by its group, version and

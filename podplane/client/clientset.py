@@ -28,6 +28,7 @@ from podplane.apimachinery import resources
 from podplane.apimachinery.openapi import KUBERNETES_VERSION
 from podplane.apimachinery.resources import CustomResource, Resource
 from podplane.client import metered_channel
+from podplane.client.admission_clients import AdmissionClients
 from podplane.client.credentials import Credentials, aio_channel
 from podplane.client.custom_objects import CustomObjectClient, by_name
 from podplane.client.request_stream import DEFAULT_LINGER, RequestStream
@@ -119,7 +120,7 @@ def user_agent(component: str) -> str:
     return f"{component}/{KUBERNETES_VERSION}"
 
 
-class Client:
+class Client(AdmissionClients):
     """One channel to the apiserver and a typed client per resource. Create it inside the event
     loop. `agent` names the client in the calls' user agent (user_agent()): the apiserver
     records its writes as that manager's, as Kubernetes does for client-go's."""
@@ -147,6 +148,7 @@ class Client:
         self._add_config_and_storage_clients(timeout)
         self._add_service_clients(timeout)
         self._add_access_clients(timeout)
+        self._add_admission_clients(timeout)
         self._add_policy_clients(timeout)
         self._custom: dict[str, CustomObjectClient] = {}
         self._pods_stub = resources.POD.stub(self.channel)

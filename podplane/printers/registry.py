@@ -9,6 +9,12 @@ from google.protobuf.message import Message
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
 from podplane.printers.apiregistration import API_SERVICE_TABLE
+from podplane.printers.admissionregistration import (
+    MUTATING_WEBHOOK_CONFIGURATION_TABLE,
+    VALIDATING_ADMISSION_POLICY_BINDING_TABLE,
+    VALIDATING_ADMISSION_POLICY_TABLE,
+    VALIDATING_WEBHOOK_CONFIGURATION_TABLE,
+)
 from podplane.printers.certificates import CERTIFICATE_SIGNING_REQUEST_TABLE
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE
@@ -85,6 +91,10 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.RUNTIME_CLASS.plural: RUNTIME_CLASS_TABLE,
     resources.CUSTOM_RESOURCE_DEFINITION.plural: CUSTOM_RESOURCE_DEFINITION_TABLE,
     resources.API_SERVICE.plural: API_SERVICE_TABLE,
+    resources.MUTATING_WEBHOOK_CONFIGURATION.plural: MUTATING_WEBHOOK_CONFIGURATION_TABLE,
+    resources.VALIDATING_WEBHOOK_CONFIGURATION.plural: VALIDATING_WEBHOOK_CONFIGURATION_TABLE,
+    resources.VALIDATING_ADMISSION_POLICY.plural: VALIDATING_ADMISSION_POLICY_TABLE,
+    resources.VALIDATING_ADMISSION_POLICY_BINDING.plural: VALIDATING_ADMISSION_POLICY_BINDING_TABLE,
 }
 
 

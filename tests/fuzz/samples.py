@@ -27,6 +27,21 @@ _POD_SPEC: JSONObject = {
 _TEMPLATE: JSONObject = {"metadata": {"labels": {"app": "fuzz"}}, "spec": _POD_SPEC}
 _SELECTOR: JSONObject = {"matchLabels": {"app": "fuzz"}}
 
+_RULE: JSONObject = {
+    "operations": ["CREATE", "UPDATE"],
+    "apiGroups": ["apps"],
+    "apiVersions": ["v1"],
+    "resources": ["deployments"],
+}
+_WEBHOOK: JSONObject = {
+    "name": "fuzz.example.com",
+    "clientConfig": {"service": {"namespace": "fuzz", "name": "hook", "path": "/validate"}},
+    "rules": [_RULE],
+    "sideEffects": "None",
+    "admissionReviewVersions": ["v1"],
+    "matchConditions": [{"name": "not-system", "expression": "request.namespace != 'kube-system'"}],
+}
+
 # Each kind's object without apiVersion, kind and metadata.name/namespace (sample() adds them).
 _BODIES: dict[str, JSONObject] = {
     "pods": {"metadata": {"labels": {"app": "fuzz"}}, "spec": _POD_SPEC},
@@ -215,6 +230,30 @@ _BODIES: dict[str, JSONObject] = {
             "version": "v1",
             "groupPriorityMinimum": 100,
             "versionPriority": 10,
+        }
+    },
+    "mutatingwebhookconfigurations": {"webhooks": [_WEBHOOK | {"reinvocationPolicy": "IfNeeded"}]},
+    "validatingwebhookconfigurations": {"webhooks": [_WEBHOOK]},
+    "validatingadmissionpolicies": {
+        "spec": {
+            "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+            "matchConstraints": {"resourceRules": [_RULE]},
+            "variables": [{"name": "replicas", "expression": "object.spec.replicas"}],
+            "validations": [
+                {
+                    "expression": "variables.replicas <= 5",
+                    "messageExpression": "'too many: ' + string(variables.replicas)",
+                    "reason": "Invalid",
+                }
+            ],
+            "auditAnnotations": [{"key": "replicas", "valueExpression": "'seen'"}],
+        }
+    },
+    "validatingadmissionpolicybindings": {
+        "spec": {
+            "policyName": "fuzz",
+            "paramRef": {"name": "limits", "namespace": "fuzz", "parameterNotFoundAction": "Deny"},
+            "validationActions": ["Deny", "Audit"],
         }
     },
     # Named <plural>.<group>: sample() makes its names from the name it is given.

@@ -69,6 +69,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
         Subresource("status", "CertificateSigningRequest", _STATUS),
     ),
     "apiservices": (Subresource("status", "APIService", _STATUS),),
+    "validatingadmissionpolicies": (Subresource("status", "ValidatingAdmissionPolicy", _STATUS),),
 }
 
 

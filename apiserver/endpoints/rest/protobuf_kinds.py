@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
+from podplane.api.k8swire.admissionregistration.v1 import admissionregistration_pb2
 from podplane.api.k8swire.apiextensions.v1 import apiextensions_pb2
 from podplane.api.k8swire.apiregistration.v1 import apiregistration_pb2
 from podplane.api.k8swire.apps.v1 import apps_pb2
@@ -39,6 +40,7 @@ _BATCH = "batch/v1"
 _RBAC = "rbac.authorization.k8s.io/v1"
 _AUTHZ = "authorization.k8s.io/v1"
 _AUTHN = "authentication.k8s.io/v1"
+_ADMREG = "admissionregistration.k8s.io/v1"
 
 KINDS: dict[tuple[str, str], type[Message]] = {
     # core/v1
@@ -84,6 +86,17 @@ KINDS: dict[tuple[str, str], type[Message]] = {
         certificates_pb2.CertificateSigningRequest
     ),
     ("apiregistration.k8s.io/v1", "APIService"): apiregistration_pb2.APIService,
+    (
+        _ADMREG,
+        "MutatingWebhookConfiguration",
+    ): admissionregistration_pb2.MutatingWebhookConfiguration,
+    (_ADMREG, "ValidatingWebhookConfiguration"): (
+        admissionregistration_pb2.ValidatingWebhookConfiguration
+    ),
+    (_ADMREG, "ValidatingAdmissionPolicy"): admissionregistration_pb2.ValidatingAdmissionPolicy,
+    (_ADMREG, "ValidatingAdmissionPolicyBinding"): (
+        admissionregistration_pb2.ValidatingAdmissionPolicyBinding
+    ),
     ("autoscaling/v1", "Scale"): autoscaling_pb2.Scale,
     # the reviews (create only) and kubectl create token's request
     (_AUTHZ, "SelfSubjectAccessReview"): authorization_pb2.SelfSubjectAccessReview,
@@ -157,4 +170,7 @@ INLINE = frozenset(
         "Volume.volumeSource",
         "EphemeralContainer.ephemeralContainerCommon",
     )
+) | frozenset(
+    _K8S + "admissionregistration.v1." + name
+    for name in ("RuleWithOperations.rule", "NamedRuleWithOperations.ruleWithOperations")
 )

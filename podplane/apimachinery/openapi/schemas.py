@@ -16,6 +16,7 @@ import json
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from podplane.api.admissionregistration.v1 import admissionregistration_pb2
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
@@ -58,6 +59,7 @@ _PACKAGES = {
     "podplane.apiextensions.v1": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1",
     "podplane.certificates.v1": "io.k8s.api.certificates.v1",
     "podplane.apiregistration.v1": "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1",
+    "podplane.admissionregistration.v1": "io.k8s.api.admissionregistration.v1",
 }
 _FILES = (
     core_pb2,
@@ -78,6 +80,7 @@ _FILES = (
     apiextensions_pb2,
     certificates_pb2,
     apiregistration_pb2,
+    admissionregistration_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"

@@ -38,6 +38,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "poddisruptionbudgets": ("status",),
     "certificatesigningrequests": ("approval", "status"),
     "apiservices": ("status",),
+    "validatingadmissionpolicies": ("status",),
 }
 
 

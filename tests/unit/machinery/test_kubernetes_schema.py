@@ -29,6 +29,7 @@ _GROUP_PACKAGES = {
     "scheduling.k8s.io": "scheduling",
     "node.k8s.io": "node",
     "certificates.k8s.io": "certificates",
+    "admissionregistration.k8s.io": "admissionregistration",
 }
 _REF_PREFIX = "#/$defs/"
 # Named scalars: served as references to the same names Kubernetes uses.

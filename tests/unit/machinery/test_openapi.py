@@ -79,6 +79,7 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
     paths = openapi.v3_index()["paths"]
     assert sorted(paths) == [
         "api/v1",
+        "apis/admissionregistration.k8s.io/v1",
         "apis/apiextensions.k8s.io/v1",
         "apis/apiregistration.k8s.io/v1",
         "apis/apps/v1",

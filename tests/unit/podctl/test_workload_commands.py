@@ -270,4 +270,8 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "CustomResourceDefinition",
         "CertificateSigningRequest",
         "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
     ]

@@ -88,6 +88,20 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
     ),
     "customresourcedefinitions": (NAME, ("Created At", "date", "", 0)),
     "apiservices": (NAME, ("Service", "string", "", 0), ("Available", "string", "", 0), AGE),
+    "mutatingwebhookconfigurations": (NAME, ("Webhooks", "integer", "", 0), AGE),
+    "validatingwebhookconfigurations": (NAME, ("Webhooks", "integer", "", 0), AGE),
+    "validatingadmissionpolicies": (
+        NAME,
+        ("Validations", "integer", "", 0),
+        ("ParamKind", "string", "", 0),
+        AGE,
+    ),
+    "validatingadmissionpolicybindings": (
+        NAME,
+        ("PolicyName", "string", "", 0),
+        ("ParamRef", "string", "", 0),
+        AGE,
+    ),
     "pods": (
         NAME,
         ("Ready", "string", "", 0),

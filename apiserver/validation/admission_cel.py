@@ -1,0 +1,164 @@
+"""The CEL expressions of admissionregistration.k8s.io's kinds compiled as Kubernetes compiles
+them when they are written (k8s.io/apiserver/pkg/admission/plugin/cel compile.go and
+composition.go), with podplane's CEL (podplane.apimachinery.structural.cel): the variables an
+expression may name (object, oldObject, request, namespaceObject; params when the policy has a
+paramKind; variables, the policy's earlier variables with their types) and the type it must
+evaluate to. A problem is a field error worded as Kubernetes words it: "compilation failed:
+ERROR: <input>:1:5: ..." or "must evaluate to bool". The Authorizer library (authorizer,
+authorizer.requestResource) is not among podplane's CEL functions: an expression that names it
+is refused as an undeclared reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from apiserver.validation import fields
+from apiserver.validation.fields import FieldError
+from podplane.apimachinery.structural import cel
+from podplane.apimachinery.structural.cel import types as t
+from podplane.apimachinery.structural.cel.types import Type
+
+
+def _object(**members: Type) -> Type:
+    return Type("object", fields=members, names={name: name for name in members})
+
+
+def _request_type() -> Type:
+    """BuildRequestType: kubernetes.AdmissionRequest, less uid, object and oldObject."""
+    gvk = _object(group=t.STRING, version=t.STRING, kind=t.STRING)
+    gvr = _object(group=t.STRING, version=t.STRING, resource=t.STRING)
+    user = _object(
+        username=t.STRING,
+        uid=t.STRING,
+        groups=t.list_of(t.STRING),
+        extra=t.map_of(t.STRING, t.list_of(t.STRING)),
+    )
+    return _object(
+        kind=gvk,
+        resource=gvr,
+        subResource=t.STRING,
+        requestKind=gvk,
+        requestResource=gvr,
+        requestSubResource=t.STRING,
+        name=t.STRING,
+        namespace=t.STRING,
+        operation=t.STRING,
+        userInfo=user,
+        dryRun=t.BOOL,
+        options=t.DYN,
+    )
+
+
+def _namespace_type() -> Type:
+    """BuildNamespaceType: kubernetes.Namespace, less managedFields and ownerReferences."""
+    strings = t.map_of(t.STRING, t.STRING)
+    condition = _object(
+        status=t.STRING,
+        type=t.STRING,
+        lastTransitionTime=t.TIMESTAMP,
+        message=t.STRING,
+        reason=t.STRING,
+    )
+    metadata = _object(
+        name=t.STRING,
+        generateName=t.STRING,
+        namespace=t.STRING,
+        labels=strings,
+        annotations=strings,
+        UID=t.STRING,
+        creationTimestamp=t.TIMESTAMP,
+        deletionGracePeriodSeconds=t.INT,
+        deletionTimestamp=t.TIMESTAMP,
+        generation=t.INT,
+        resourceVersion=t.STRING,
+        finalizers=t.list_of(t.STRING),
+    )
+    return _object(
+        metadata=metadata,
+        spec=_object(finalizers=t.list_of(t.STRING)),
+        status=_object(conditions=t.list_of(condition), phase=t.STRING),
+    )
+
+
+REQUEST = _request_type()
+NAMESPACE = _namespace_type()
+BOOL_RESULT = (t.BOOL,)
+STRING_RESULT = (t.STRING,)
+# An audit annotation's value: a string, or null for none.
+STRING_OR_NULL = (t.STRING, t.NULL)
+ANY_RESULT: tuple[Type, ...] = ()
+
+
+@dataclass
+class Environment:
+    """The variables an admission expression may name (mustBuildEnvs' combinations) and, for a
+    policy with variables, the composition's `variables` (its fields added as each variable is
+    compiled, so that a variable sees those before it)."""
+
+    has_params: bool = False
+    composition: dict[str, Type] | None = None
+    _variables_type: Type = field(default_factory=lambda: _object())
+
+    def declarations(self) -> dict[str, Type]:
+        declared = {
+            "object": t.DYN,
+            "oldObject": t.DYN,
+            "request": REQUEST,
+            "namespaceObject": NAMESPACE,
+        }
+        if self.has_params:
+            declared["params"] = t.DYN
+        if self.composition is not None:
+            declared["variables"] = self._variables_type
+        return declared
+
+    def add_variable(self, name: str, type_: Type) -> None:
+        if self.composition is not None:
+            self.composition[name] = type_
+            self._variables_type.fields[name] = type_
+            self._variables_type.names[name] = name
+
+
+def composed(has_params: bool) -> Environment:
+    """A policy's environment when it declares variables (NewCompositedCompiler)."""
+    return Environment(has_params=has_params, composition={})
+
+
+def _type_name(type_: Type) -> str:
+    # cel-go's names: null_type, string, bool.
+    return str(type_)
+
+
+def compile_into(
+    path: str,
+    expression: str,
+    env: Environment,
+    results: tuple[Type, ...],
+) -> tuple[list[FieldError], Type | None]:
+    """CompileCELExpression: the field errors of `expression` at `path` and its type (None when
+    it does not compile)."""
+    try:
+        program = cel.compile_expression(expression, env.declarations())
+    except cel.CompileError as e:
+        return [fields.invalid(path, expression, f"compilation failed: {e}")], None
+    if results and not any(program.type == r for r in results):
+        if len(results) == 1:
+            reason = f"must evaluate to {_type_name(results[0])}"
+        else:
+            reason = f"must evaluate to one of [{' '.join(_type_name(r) for r in results)}]"
+        return [fields.invalid(path, expression, reason)], program.type
+    return [], program.type
+
+
+def check(
+    path: str, expression: str, env: Environment, results: tuple[Type, ...]
+) -> list[FieldError]:
+    return compile_into(path, expression, env, results)[0]
+
+
+def variable(path: str, name: str, expression: str, env: Environment) -> list[FieldError]:
+    """CompileAndStoreVariable: a variable's expression, of any type; the composition learns
+    its type (dyn when it does not compile) for the expressions after it."""
+    errs, type_ = compile_into(path, expression, env, ANY_RESULT)
+    env.add_variable(name, type_ if type_ is not None else t.DYN)
+    return errs
