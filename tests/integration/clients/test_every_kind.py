@@ -39,6 +39,7 @@ _API_CLASSES = {
     "authentication.k8s.io": "AuthenticationV1Api",
     "apiextensions.k8s.io": "ApiextensionsV1Api",
     "apiregistration.k8s.io": "ApiregistrationV1Api",
+    "admissionregistration.k8s.io": "AdmissionregistrationV1Api",
 }
 
 

@@ -87,7 +87,8 @@ URL_FORM = "; desired format: https://host[/path]"
         (
             [hook(admissionReviewVersions=[])],
             [
-                "webhooks[0].admissionReviewVersions: Required value: must specify one of v1, v1beta1"
+                "webhooks[0].admissionReviewVersions: Required value: must specify one of v1, "
+                "v1beta1"
             ],
         ),
         (

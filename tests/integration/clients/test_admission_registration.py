@@ -1,0 +1,249 @@
+"""admissionregistration.k8s.io/v1 on the real apiserver over real etcd, at both doors: the
+official Python client's AdmissionregistrationV1Api creates, reads, lists, replaces and deletes
+webhook configurations, policies and bindings (defaulted as Kubernetes defaults them, the
+policy's status written through its subresource), a refusal is Kubernetes' 422 Status naming
+the field; the gRPC door serves the same objects from the same registry with the same rules;
+kubectl prints Kubernetes' columns and explains the schema. The configurations are stored and
+validated only: no webhook is called, no policy evaluated."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+import pytest_asyncio
+from kubernetes import client as k8s
+
+from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
+from podplane.apimachinery import manifest
+from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
+from tests.support import EtcdProcess
+
+GROUP = "admissionregistration.k8s.io/v1"
+RULE = {
+    "operations": ["CREATE"],
+    "apiGroups": ["apps"],
+    "apiVersions": ["v1"],
+    "resources": ["deployments"],
+}
+
+
+@pytest_asyncio.fixture(scope="module")
+async def cluster(
+    etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RestCluster]:
+    async with rest_cluster(etcd, tmp_path_factory.mktemp("admission-registration")) as c:
+        yield c
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def api(cluster: RestCluster) -> Any:
+    return k8s.AdmissionregistrationV1Api(cluster.api_client())
+
+
+def webhook_configuration(name: str, hook_name: str = "deployments.policy.example.com") -> Any:
+    return {
+        "apiVersion": GROUP,
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name},
+        "webhooks": [
+            {
+                "name": hook_name,
+                "clientConfig": {"service": {"namespace": "policy", "name": "hook"}},
+                "rules": [RULE],
+                "sideEffects": "None",
+                "admissionReviewVersions": ["v1"],
+            }
+        ],
+    }
+
+
+def policy(name: str, expression: str = "object.spec.replicas <= 5") -> Any:
+    return {
+        "apiVersion": GROUP,
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": name},
+        "spec": {
+            "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+            "matchConstraints": {"resourceRules": [RULE]},
+            "validations": [{"expression": expression}],
+        },
+    }
+
+
+async def test_the_python_client_writes_and_reads_a_webhook_configuration_defaulted(
+    cluster: RestCluster,
+) -> None:
+    name = unique("hooks")
+    v1 = api(cluster)
+    created = await in_thread(
+        v1.create_validating_webhook_configuration, webhook_configuration(name)
+    )
+    hook = created.webhooks[0]
+    assert (hook.failure_policy, hook.match_policy, hook.timeout_seconds) == (
+        "Fail",
+        "Equivalent",
+        10,
+    )
+    assert hook.client_config.service.port == 443
+    assert hook.rules[0].scope == "*"
+    assert created.metadata.generation == 1
+    read = await in_thread(v1.read_validating_webhook_configuration, name)
+    assert read.webhooks[0].name == "deployments.policy.example.com"
+    listed = await in_thread(v1.list_validating_webhook_configuration)
+    assert name in [c.metadata.name for c in listed.items]
+    read.webhooks[0].timeout_seconds = 5
+    replaced = await in_thread(v1.replace_validating_webhook_configuration, name, read)
+    assert (replaced.webhooks[0].timeout_seconds, replaced.metadata.generation) == (5, 2)
+    await in_thread(v1.delete_validating_webhook_configuration, name)
+    with pytest.raises(k8s.ApiException) as gone:
+        await in_thread(v1.read_validating_webhook_configuration, name)
+    assert gone.value.status == 404
+
+
+async def test_a_refusal_is_a_422_status_naming_the_field(cluster: RestCluster) -> None:
+    name = unique("bad")
+    body = webhook_configuration(name, hook_name="policy.example")
+    body["webhooks"][0]["timeoutSeconds"] = 31
+    with pytest.raises(k8s.ApiException) as refused:
+        await in_thread(api(cluster).create_validating_webhook_configuration, body)
+    assert refused.value.status == 422
+    status = json.loads(refused.value.body or "{}")
+    assert status["reason"] == "Invalid"
+    assert status["message"] == (
+        f'ValidatingWebhookConfiguration.admissionregistration.k8s.io "{name}" is invalid: ['
+        'webhooks[0].name: Invalid value: "policy.example": should be a domain with at least '
+        "three segments separated by dots, webhooks[0].timeoutSeconds: Invalid value: 31: the "
+        "timeout value must be between 1 and 30 seconds]"
+    )
+    assert [(c["field"], c["reason"]) for c in status["details"]["causes"]] == [
+        ("webhooks[0].name", "FieldValueInvalid"),
+        ("webhooks[0].timeoutSeconds", "FieldValueInvalid"),
+    ]
+
+
+async def test_a_policy_whose_expression_does_not_compile_is_refused(
+    cluster: RestCluster,
+) -> None:
+    name = unique("policy")
+    with pytest.raises(k8s.ApiException) as refused:
+        await in_thread(
+            api(cluster).create_validating_admission_policy, policy(name, "object.spec.replicas <")
+        )
+    assert refused.value.status == 422
+    causes = json.loads(refused.value.body or "{}")["details"]["causes"]
+    assert [c["field"] for c in causes] == ["spec.validations[0].expression"]
+    assert causes[0]["message"].startswith(
+        'Invalid value: "object.spec.replicas <": compilation failed: ERROR: <input>:1:23: '
+        "Syntax error:"
+    )
+
+
+async def test_a_policy_its_status_and_its_binding(cluster: RestCluster) -> None:
+    v1 = api(cluster)
+    name = unique("replicas")
+    created = await in_thread(v1.create_validating_admission_policy, policy(name))
+    assert created.spec.failure_policy == "Fail"
+    assert created.spec.match_constraints.match_policy == "Equivalent"
+    created.status = k8s.V1ValidatingAdmissionPolicyStatus(
+        observed_generation=1,
+        type_checking=k8s.V1TypeChecking(
+            expression_warnings=[
+                k8s.V1ExpressionWarning(
+                    field_ref="spec.validations[0].expression", warning="no such field"
+                )
+            ]
+        ),
+    )
+    created.spec.validations[0].expression = "false"  # a status write leaves the spec alone
+    written = await in_thread(v1.replace_validating_admission_policy_status, name, created)
+    assert written.status.observed_generation == 1
+    assert written.status.type_checking.expression_warnings[0].warning == "no such field"
+    assert written.spec.validations[0].expression == "object.spec.replicas <= 5"
+    binding: dict[str, Any] = {
+        "apiVersion": GROUP,
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": f"{name}-binding"},
+        "spec": {
+            "policyName": name,
+            "paramRef": {"name": "limits", "namespace": "team", "parameterNotFoundAction": "Deny"},
+            "validationActions": ["Deny", "Audit"],
+        },
+    }
+    made = await in_thread(v1.create_validating_admission_policy_binding, binding)
+    assert made.spec.validation_actions == ["Deny", "Audit"]
+    rows = (await cluster.kubectl_ok("get", "validatingadmissionpolicybindings")).splitlines()
+    assert re.split(r"\s{2,}", rows[0]) == ["NAME", "POLICYNAME", "PARAMREF", "AGE"]
+    row = next(re.split(r"\s{2,}", r) for r in rows if r.startswith(f"{name}-binding "))
+    assert row[:3] == [f"{name}-binding", name, "team/limits"]
+    rows = (await cluster.kubectl_ok("get", "validatingadmissionpolicies", name)).splitlines()
+    assert re.split(r"\s{2,}", rows[0]) == ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"]
+    assert re.split(r"\s{2,}", rows[1])[:3] == [name, "1", "v1/ConfigMap"]
+    binding["metadata"]["name"] = f"{name}-warned"
+    binding["spec"]["validationActions"] = ["Deny", "Warn"]
+    with pytest.raises(k8s.ApiException) as refused:
+        await in_thread(v1.create_validating_admission_policy_binding, binding)
+    assert refused.value.status == 422
+    causes = json.loads(refused.value.body or "{}")["details"]["causes"]
+    assert [c["field"] for c in causes] == ["spec.validationActions"]
+
+
+async def test_the_grpc_door_serves_the_same_objects_under_the_same_rules(
+    cluster: RestCluster,
+) -> None:
+    name = unique("mutating")
+    body = webhook_configuration(name) | {"kind": "MutatingWebhookConfiguration"}
+    obj = manifest.from_dict(body)
+    assert isinstance(obj, admreg_pb2.MutatingWebhookConfiguration)
+    created = await cluster.grpc.mutatingwebhookconfigurations.create(obj)
+    assert created.webhooks[0].reinvocation_policy == "Never"
+    assert created.webhooks[0].timeout_seconds == 10
+    # The same object through the REST door.
+    read = await in_thread(api(cluster).read_mutating_webhook_configuration, name)
+    assert read.metadata.uid == created.metadata.uid
+    rows = (await cluster.kubectl_ok("get", "mutatingwebhookconfigurations", name)).splitlines()
+    assert re.split(r"\s{2,}", rows[0]) == ["NAME", "WEBHOOKS", "AGE"]
+    assert re.split(r"\s{2,}", rows[1])[:2] == [name, "1"]
+    bad = admreg_pb2.MutatingWebhookConfiguration()
+    bad.CopyFrom(obj)
+    bad.metadata.name = unique("bad")
+    bad.webhooks[0].ClearField("side_effects")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await cluster.grpc.mutatingwebhookconfigurations.create(bad)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details() == (
+        f'MutatingWebhookConfiguration.admissionregistration.k8s.io "{bad.metadata.name}" is '
+        "invalid: webhooks[0].sideEffects: Required value: must specify one of None, NoneOnDryRun"
+    )
+    await cluster.grpc.mutatingwebhookconfigurations.delete(name)
+    listed, _ = await cluster.grpc.mutatingwebhookconfigurations.list_all()
+    assert name not in [c.metadata.name for c in listed]
+    policies = await cluster.grpc.validatingadmissionpolicies.list()
+    assert all(p.kind == "ValidatingAdmissionPolicy" for p in policies.items)
+
+
+async def test_explain_prints_the_webhook_rules_schema(cluster: RestCluster) -> None:
+    out = await cluster.kubectl_ok("explain", "validatingwebhookconfiguration.webhooks.rules")
+    lines = out.splitlines()
+    assert lines[:3] == [
+        "GROUP:      admissionregistration.k8s.io",
+        "KIND:       ValidatingWebhookConfiguration",
+        "VERSION:    v1",
+    ]
+    assert "FIELD: rules <[]RuleWithOperations>" in lines
+    fields = dict(line.strip().split("\t") for line in lines if re.match(r"  \w+\t", line))
+    assert fields == {
+        "apiGroups": "<[]string>",
+        "apiVersions": "<[]string>",
+        "operations": "<[]string>",
+        "resources": "<[]string>",
+        "scope": "<string>",
+    }
