@@ -2,11 +2,11 @@
 them when they are written (k8s.io/apiserver/pkg/admission/plugin/cel compile.go and
 composition.go), with podplane's CEL (podplane.apimachinery.structural.cel): the variables an
 expression may name (object, oldObject, request, namespaceObject; params when the policy has a
-paramKind; variables, the policy's earlier variables with their types) and the type it must
-evaluate to. A problem is a field error worded as Kubernetes words it: "compilation failed:
-ERROR: <input>:1:5: ..." or "must evaluate to bool". The Authorizer library (authorizer,
-authorizer.requestResource) is not among podplane's CEL functions: an expression that names it
-is refused as an undeclared reference."""
+paramKind; variables, the policy's earlier variables with their types; authorizer and
+authorizer.requestResource, with Kubernetes' Authorizer library's functions, where Kubernetes
+declares them) and the type it must evaluate to. A problem is a field error worded as Kubernetes
+words it: "compilation failed: ERROR: <input>:1:5: ..." or "must evaluate to bool". Only
+compiled: podplane evaluates no admission expression yet."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
 from podplane.apimachinery.structural import cel
 from podplane.apimachinery.structural.cel import types as t
+from podplane.apimachinery.structural.cel.checker import Declarations
+from podplane.apimachinery.structural.cel.library import Overload
 from podplane.apimachinery.structural.cel.types import Type
 
 
@@ -80,6 +82,41 @@ def _namespace_type() -> Type:
     )
 
 
+def _authz_library() -> Declarations:
+    """k8s.io/apiserver/pkg/cel/library/authz.go: authorizer.group(g).resource(r)
+    [.subresource(s)][.namespace(n)][.name(n)].check(verb), authorizer.path(p).check(verb),
+    authorizer.serviceAccount(namespace, name), and a decision's allowed(), reason(), errored(),
+    error()."""
+    prefix = "kubernetes.authorization."
+    authorizer, path, group, resource, decision = (
+        prefix + name
+        for name in ("Authorizer", "PathCheck", "GroupCheck", "ResourceCheck", "Decision")
+    )
+
+    def member(on: str, result: str, *params: str) -> Overload:
+        return Overload(on, params, result)
+
+    functions = {
+        "path": (member(authorizer, path, "string"),),
+        "group": (member(authorizer, group, "string"),),
+        "serviceAccount": (member(authorizer, authorizer, "string", "string"),),
+        "resource": (member(group, resource, "string"),),
+        "subresource": (member(resource, resource, "string"),),
+        "namespace": (member(resource, resource, "string"),),
+        "name": (member(resource, resource, "string"),),
+        "check": (member(path, decision, "string"), member(resource, decision, "string")),
+        "errored": (member(decision, "bool"),),
+        "error": (member(decision, "string"),),
+        "allowed": (member(decision, "bool"),),
+        "reason": (member(decision, "string"),),
+    }
+    types = {name: Type(name) for name in (authorizer, path, group, resource, decision)}
+    return Declarations(functions, types)
+
+
+AUTHZ = _authz_library()
+AUTHORIZER = AUTHZ.types["kubernetes.authorization.Authorizer"]
+RESOURCE_CHECK = AUTHZ.types["kubernetes.authorization.ResourceCheck"]
 REQUEST = _request_type()
 NAMESPACE = _namespace_type()
 BOOL_RESULT = (t.BOOL,)
@@ -96,6 +133,8 @@ class Environment:
     compiled, so that a variable sees those before it)."""
 
     has_params: bool = False
+    # A messageExpression has no authorizer (Kubernetes declares it for the others).
+    has_authorizer: bool = True
     composition: dict[str, Type] | None = None
     _variables_type: Type = field(default_factory=lambda: _object())
 
@@ -108,6 +147,9 @@ class Environment:
         }
         if self.has_params:
             declared["params"] = t.DYN
+        if self.has_authorizer:
+            declared["authorizer"] = AUTHORIZER
+            declared["authorizer.requestResource"] = RESOURCE_CHECK
         if self.composition is not None:
             declared["variables"] = self._variables_type
         return declared
@@ -138,7 +180,7 @@ def compile_into(
     """CompileCELExpression: the field errors of `expression` at `path` and its type (None when
     it does not compile)."""
     try:
-        program = cel.compile_expression(expression, env.declarations())
+        program = cel.compile_expression(expression, env.declarations(), AUTHZ)
     except cel.CompileError as e:
         return [fields.invalid(path, expression, f"compilation failed: {e}")], None
     if results and not any(program.type == r for r in results):

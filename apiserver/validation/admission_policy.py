@@ -6,6 +6,7 @@ variables it may name (admission_cel.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from apiserver.validation import admission_cel, fields
@@ -209,13 +210,15 @@ def _spec(
     )
     for i, variable in enumerate(spec.variables):
         errs += _variable(variable, f"spec.variables[{i}]", env)
+    # A messageExpression may not use the authorizer; it sees the same variables.
+    message_env = dataclasses.replace(env, has_authorizer=False)
     if not spec.validations and not spec.audit_annotations:
         detail = "validations or auditAnnotations must contain at least one item"
         errs.append(fields.required("spec.validations", detail))
         errs.append(fields.required("spec.auditAnnotations", detail))
         return errs
     for i, validation in enumerate(spec.validations):
-        errs += _validation(validation, f"spec.validations[{i}]", env, env)
+        errs += _validation(validation, f"spec.validations[{i}]", env, message_env)
     return errs + _audit_annotations(spec, obj.metadata.name, env)
 
 

@@ -234,6 +234,52 @@ def binding(**spec: Any) -> admreg_pb2.ValidatingAdmissionPolicyBinding:
     return obj
 
 
+def test_the_authorizer_library_is_declared_where_kubernetes_declares_it() -> None:
+    """authorizer and authorizer.requestResource in validations, variables, match conditions
+    and audit annotations, with the library's functions and their types; not in a
+    messageExpression."""
+    may_scale = "authorizer.group('apps').resource('deployments').subresource('scale')"
+    assert policy_errors(
+        variables=[{"name": "admin", "expression": "authorizer.requestResource.check('*')"}],
+        matchConditions=[
+            {"name": "not-admin", "expression": "!variables.admin.allowed()"},
+        ],
+        validations=[
+            {
+                "expression": f"{may_scale}.namespace('a').name('b').check('update').allowed()",
+                "messageExpression": "'denied'",
+            },
+            {"expression": "authorizer.path('/healthz').check('get').reason() == ''"},
+        ],
+        auditAnnotations=[
+            {"key": "why", "valueExpression": "variables.admin.reason()"},
+        ],
+    ) == [
+        'spec.matchConditions[0].expression: Invalid value: "!variables.admin.allowed()": '
+        "compilation failed: ERROR: <input>:1:2: undeclared reference to 'variables' (in "
+        "container '')\n | !variables.admin.allowed()\n | .^"
+    ]
+    assert policy_errors(
+        validations=[
+            {
+                "expression": "true",
+                "messageExpression": "authorizer.requestResource.check('get').reason()",
+            },
+            {"expression": "authorizer.group('apps').check('get').allowed()"},
+        ]
+    ) == [
+        'spec.validations[0].messageExpression: Invalid value: "authorizer.requestResource'
+        ".check('get').reason()\": compilation failed: ERROR: <input>:1:1: undeclared "
+        "reference to 'authorizer' (in container '')\n"
+        " | authorizer.requestResource.check('get').reason()\n | ^",
+        "spec.validations[1].expression: Invalid value: \"authorizer.group('apps').check('get')"
+        '.allowed()": compilation failed: ERROR: <input>:1:25: found no matching overload for '
+        "'check' applied to 'kubernetes.authorization.GroupCheck.(string)'\n"
+        " | authorizer.group('apps').check('get').allowed()\n"
+        " | ........................^",
+    ]
+
+
 @pytest.mark.parametrize(
     "spec, want",
     [

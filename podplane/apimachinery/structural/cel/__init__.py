@@ -12,13 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podplane.apimachinery.structural.cel import ast
-from podplane.apimachinery.structural.cel.checker import Checker, CheckError
+from podplane.apimachinery.structural.cel.checker import (
+    NO_DECLARATIONS,
+    Checker,
+    CheckError,
+    Declarations,
+)
 from podplane.apimachinery.structural.cel.interpreter import Interpreter
 from podplane.apimachinery.structural.cel.runtime import CelValue, EvalError, Optional
 from podplane.apimachinery.structural.cel.syntax import CELSyntaxError, parse
 from podplane.apimachinery.structural.cel.types import Type
 
-__all__ = ["CompileError", "EvalError", "Optional", "Program", "compile_expression"]
+__all__ = [
+    "CompileError",
+    "Declarations",
+    "EvalError",
+    "Optional",
+    "Program",
+    "compile_expression",
+]
 
 
 class CompileError(ValueError):
@@ -46,10 +58,13 @@ class Program:
         return Interpreter(variables).eval(self.expr)
 
 
-def compile_expression(source: str, variables: dict[str, Type]) -> Program:
+def compile_expression(
+    source: str, variables: dict[str, Type], declarations: Declarations = NO_DECLARATIONS
+) -> Program:
+    """The checked program; `declarations` add an environment's own functions and types."""
     try:
         expr = ast.expand_macros(parse(source))
-        checker = Checker(variables)
+        checker = Checker(variables, declarations)
         result = checker.check(expr)
     except (CELSyntaxError, CheckError, ast.MacroError) as e:
         raise CompileError(_display(source, e.offset, str(e))) from e

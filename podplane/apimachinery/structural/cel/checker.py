@@ -6,7 +6,8 @@ string)'`, `undeclared reference to 'x' (in container '')`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from podplane.apimachinery.structural.cel import ast
 from podplane.apimachinery.structural.cel import types as t
@@ -59,14 +60,27 @@ def _match(pattern: str, actual: Type, bound: dict[str, Type]) -> bool:
     return actual.kind in (pattern, "dyn")
 
 
-def _resolve(pattern: str, bound: dict[str, Type]) -> Type:
+def _resolve(pattern: str, bound: dict[str, Type], named: Mapping[str, Type]) -> Type:
     if len(pattern) == 1:
         return bound.get(pattern, t.DYN)
     if "(" in pattern:
         kind, inner = pattern.split("(", 1)
-        params = tuple(_resolve(p, bound) for p in _split_params(inner[:-1]))
+        params = tuple(_resolve(p, bound, named) for p in _split_params(inner[:-1]))
         return Type(kind, params)
-    return _SIMPLE[pattern]
+    return named[pattern] if pattern in named else _SIMPLE[pattern]
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """What an environment adds to the standard functions (a cel.EnvOption's library): member
+    functions on its own types (Kubernetes' Authorizer library for admission expressions), and
+    those types by name, for the overloads' results."""
+
+    functions: Mapping[str, tuple[Overload, ...]] = field(default_factory=dict)
+    types: Mapping[str, Type] = field(default_factory=dict)
+
+
+NO_DECLARATIONS = Declarations()
 
 
 def compatible(a: Type, b: Type) -> bool:
@@ -91,8 +105,11 @@ def _join(a: Type, b: Type) -> Type:
 
 
 class Checker:
-    def __init__(self, variables: dict[str, Type]) -> None:
+    def __init__(
+        self, variables: dict[str, Type], declarations: Declarations = NO_DECLARATIONS
+    ) -> None:
         self.variables = variables
+        self.declarations = declarations
         self.used: set[str] = set()
         self.scopes: list[dict[str, Type]] = []
 
@@ -128,6 +145,13 @@ class Checker:
         raise CheckError(f"undeclared reference to '{e.name}' (in container '')", e.offset)
 
     def _select(self, e: ast.Select) -> Type:
+        # A variable whose name is qualified (authorizer.requestResource) is one identifier.
+        if isinstance(e.operand, ast.Ident) and not e.test_only:
+            qualified = f"{e.operand.name}.{e.field}"
+            shadowed = any(e.operand.name in scope for scope in self.scopes)
+            if qualified in self.variables and not shadowed:
+                self.used.add(qualified)
+                return self.variables[qualified]
         operand = self.check(e.operand)
         optional = operand.kind == "optional"
         if optional:
@@ -220,9 +244,10 @@ class Checker:
     def _function(self, name: str, target: ast.Expr | None, e: ast.Call) -> Type:
         receiver = self.check(target) if target is not None else None
         args = [self.check(a) for a in e.args]
-        if name in NOT_SUPPORTED:
+        declared = self.declarations.functions.get(name, ())
+        if name in NOT_SUPPORTED and not declared:
             raise CheckError(f"podplane does not support the CEL function '{name}'", e.offset)
-        overloads = SIGNATURES.get(name)
+        overloads = [*declared, *SIGNATURES.get(name, ())] or None
         if overloads is None:
             raise CheckError(f"undeclared reference to '{name}' (in container '')", e.offset)
         for overload in overloads:
@@ -247,7 +272,7 @@ class Checker:
             return None
         if not all(_match(p, a, bound) for p, a in zip(o.params, args, strict=True)):
             return None
-        return _resolve(o.result, bound)
+        return _resolve(o.result, bound, self.declarations.types)
 
 
 def _logic(args: list[Type]) -> Type | None:
