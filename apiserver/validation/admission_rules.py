@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from apiserver.validation import fields
 from apiserver.validation.embedded_meta import path_segment_name
 from apiserver.validation.fields import FieldError
-from apiserver.validation.generic_rules import Shown, label_selector
+from apiserver.validation.generic_rules import Shown
+from apiserver.validation.policy import label_selector
 from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
 
 SCOPES = ("*", "Cluster", "Namespaced")  # validScopes.List(), sorted
@@ -152,7 +153,9 @@ def match_resources(match: admreg_pb2.MatchResources, path: str) -> list[FieldEr
         if not match.HasField(name):
             errs.append(fields.required(f"{path}.{json_name}"))
         else:
-            errs += label_selector(f"{path}.{json_name}", getattr(match, name))
+            errs += label_selector(
+                f"{path}.{json_name}", getattr(match, name), allow_invalid_values=False
+            )
     for i, r in enumerate(match.resource_rules):
         errs += named_rule_with_operations(r, f"{path}.resourceRules[{i}]")
     for i, r in enumerate(match.exclude_resource_rules):

@@ -27,8 +27,8 @@ from apiserver.validation.admission_rules import (
 from apiserver.validation.conditions import conditions
 from apiserver.validation.embedded_meta import path_segment_name
 from apiserver.validation.fields import FieldError
-from apiserver.validation.generic_rules import label_selector
 from apiserver.validation.meta import object_meta
+from apiserver.validation.policy import label_selector
 from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
 from podplane.apimachinery import jsonpath
 
@@ -97,7 +97,12 @@ def match_conditions(
 
 
 def _webhook(
-    hook: Webhook, path: str, *, ignore_match_conditions: bool, require_no_side_effects: bool
+    hook: Webhook,
+    path: str,
+    *,
+    ignore_match_conditions: bool,
+    require_no_side_effects: bool,
+    allow_invalid_label_values: bool,
 ) -> list[FieldError]:
     """validateValidatingWebhook / validateMutatingWebhook."""
     errs = fully_qualified_name(f"{path}.name", hook.name)
@@ -126,10 +131,16 @@ def _webhook(
                 "the timeout value must be between 1 and 30 seconds",
             )
         )
-    if hook.HasField("namespace_selector"):
-        errs += label_selector(f"{path}.namespaceSelector", hook.namespace_selector)
-    if hook.HasField("object_selector"):
-        errs += label_selector(f"{path}.objectSelector", hook.object_selector)
+    for name, json_name in (
+        ("namespace_selector", "namespaceSelector"),
+        ("object_selector", "objectSelector"),
+    ):
+        if hook.HasField(name):
+            errs += label_selector(
+                f"{path}.{json_name}",
+                getattr(hook, name),
+                allow_invalid_values=allow_invalid_label_values,
+            )
     if isinstance(hook, admreg_pb2.MutatingWebhook) and hook.HasField("reinvocation_policy"):
         if hook.reinvocation_policy not in REINVOCATION_POLICIES:
             errs.append(
@@ -160,6 +171,14 @@ def _webhook_configuration(
         for h in old_hooks
     )
     unique = old is None or len({h.name for h in old_hooks}) == len(old_hooks)
+    # Selectors stored before their values were checked (issue #99139) may keep them.
+    invalid_values = any(
+        fields.label_value("", value)
+        for h in old_hooks
+        for selector in (h.namespace_selector, h.object_selector)
+        for e in selector.match_expressions
+        for value in e.values
+    )
     ignore_conditions = (
         old is not None
         and len(hooks) == len(old_hooks)
@@ -177,6 +196,7 @@ def _webhook_configuration(
             path,
             ignore_match_conditions=ignore_conditions,
             require_no_side_effects=no_side_effects,
+            allow_invalid_label_values=invalid_values,
         )
         errs += admission_review_versions(
             list(hook.admission_review_versions), f"{path}.admissionReviewVersions", recognized
@@ -224,7 +244,7 @@ def _param_ref(ref: admreg_pb2.ParamRef, path: str) -> list[FieldError]:
         if ref.HasField("selector"):
             errs.append(fields.forbidden(f"{path}.name", both))
     if ref.HasField("selector"):
-        errs += label_selector(f"{path}.selector", ref.selector)
+        errs += label_selector(f"{path}.selector", ref.selector, allow_invalid_values=False)
         if ref.name:
             errs.append(fields.forbidden(f"{path}.selector", both))
     if not ref.name and not ref.HasField("selector"):

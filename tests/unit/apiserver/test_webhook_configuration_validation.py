@@ -313,3 +313,24 @@ def test_an_update_keeps_what_the_stored_configuration_already_had() -> None:
         "webhooks[1].sideEffects",
         "webhooks[1].name",
     ]
+
+
+def test_selector_values_are_label_values_unless_the_stored_ones_were_not() -> None:
+    selector = {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["a b"]}]}
+    bad = hook(namespaceSelector=selector)
+    label_error = (
+        'webhooks[0].namespaceSelector.matchExpressions[0].values[0]: Invalid value: "a b": a '
+        "valid label must be an empty string or consist of alphanumeric characters, '-', '_' "
+        "or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+        "'my_value',  or '12345', regex used for validation is "
+        "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+    )
+    assert errors("ValidatingWebhookConfiguration", bad) == [label_error]
+    old = configuration("ValidatingWebhookConfiguration", bad)
+    new = configuration("ValidatingWebhookConfiguration", bad)
+    assert STRATEGIES["validatingwebhookconfigurations"].validate_update(new, old) == []
+    wrong_operator = hook(objectSelector={"matchExpressions": [{"key": "x", "operator": "Is"}]})
+    assert errors("MutatingWebhookConfiguration", wrong_operator) == [
+        'webhooks[0].objectSelector.matchExpressions[0].operator: Invalid value: "Is": not a '
+        "valid selector operator"
+    ]
