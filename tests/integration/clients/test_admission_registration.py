@@ -247,3 +247,39 @@ async def test_explain_prints_the_webhook_rules_schema(cluster: RestCluster) -> 
         "resources": "<[]string>",
         "scope": "<string>",
     }
+
+
+async def test_kubectl_apply_merges_webhooks_by_name_and_server_side_apply_owns_them(
+    cluster: RestCluster,
+) -> None:
+    name = unique("applied")
+    body = webhook_configuration(name) | {"kind": "MutatingWebhookConfiguration"}
+    second = dict(body["webhooks"][0], name="replicas.policy.example.com")
+    body["webhooks"] = [body["webhooks"][0], second]
+    out = await cluster.kubectl_ok("apply", "-f", "-", stdin=json.dumps(body))
+    assert out == f"mutatingwebhookconfiguration.admissionregistration.k8s.io/{name} created\n"
+    body["webhooks"] = [dict(second, timeoutSeconds=3)]
+    out = await cluster.kubectl_ok("apply", "-f", "-", stdin=json.dumps(body))
+    assert out == f"mutatingwebhookconfiguration.admissionregistration.k8s.io/{name} configured\n"
+    got = json.loads(
+        await cluster.kubectl_ok("get", "mutatingwebhookconfiguration", name, "-o", "json")
+    )
+    assert [(h["name"], h["timeoutSeconds"]) for h in got["webhooks"]] == [
+        ("replicas.policy.example.com", 3)
+    ]
+    assert got["metadata"]["generation"] == 2
+    policy_name = unique("ssa")
+    out = await cluster.kubectl_ok(
+        "apply", "--server-side", "-f", "-", stdin=json.dumps(policy(policy_name))
+    )
+    assert out == (
+        f"validatingadmissionpolicy.admissionregistration.k8s.io/{policy_name} serverside-applied\n"
+    )
+    read = json.loads(
+        await cluster.kubectl_ok(
+            "get", "validatingadmissionpolicy", policy_name, "-o", "json", "--show-managed-fields"
+        )
+    )
+    managers = [m["manager"] for m in read["metadata"]["managedFields"]]
+    assert managers == ["kubectl"]
+    assert read["spec"]["failurePolicy"] == "Fail"
