@@ -27,6 +27,7 @@ from apiserver.admission.default_toleration_seconds import DefaultTolerationSeco
 from apiserver.admission.lookups import CachedThenStored
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
+from apiserver.admission.param_authorization import ParamAuthorization, param_authorization
 from apiserver.admission.pod_security import PodSecurity
 from apiserver.admission.priority import PriorityAdmission
 from apiserver.admission.rbac_escalation import RBACEscalation
@@ -242,10 +243,22 @@ class APIServer:
             },
             self.disable_admission_plugins,
             escalation,
+            self._param_authorization(authorizer),
         )
         for store in self.stores.values():
             store.admission = chain
         return chain
+
+    def _param_authorization(self, authorizer: Authorizer) -> ParamAuthorization:
+        """The admission policies' and bindings' check of their writer's read access to the
+        parameters (their strategies' in Kubernetes)."""
+        cache = self.cachers["validatingadmissionpolicies"]
+        return param_authorization(
+            authorizer,
+            lambda: self.apis.custom_resources(),
+            self._cluster_objects("validatingadmissionpolicies").lookup,
+            lambda name: cache.peek("", name),
+        )
 
     def _served_resources(
         self,

@@ -22,7 +22,7 @@ from kubernetes import client as k8s
 from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
 from podplane.apimachinery import manifest
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
-from tests.support import EtcdProcess
+from tests.support import EtcdProcess, eventually
 
 GROUP = "admissionregistration.k8s.io/v1"
 RULE = {
@@ -283,3 +283,67 @@ async def test_kubectl_apply_merges_webhooks_by_name_and_server_side_apply_owns_
     managers = [m["manager"] for m in read["metadata"]["managedFields"]]
     assert managers == ["kubectl"]
     assert read["spec"]["failurePolicy"] == "Fail"
+
+
+async def test_a_writer_must_be_able_to_read_the_parameters(cluster: RestCluster) -> None:
+    """A user who may create policies and bindings but not read ConfigMaps may not make a
+    policy whose paramKind is ConfigMap, nor bind one to a ConfigMap (Kubernetes' 422); once
+    allowed to read them, may."""
+    user = unique("writer")
+    role = f"{user}-policies"
+    await cluster.kubectl_ok(
+        "create",
+        "clusterrole",
+        role,
+        "--verb=create",
+        "--resource=validatingadmissionpolicies.admissionregistration.k8s.io",
+        "--resource=validatingadmissionpolicybindings.admissionregistration.k8s.io",
+    )
+    await cluster.kubectl_ok(
+        "create", "clusterrolebinding", role, f"--clusterrole={role}", f"--user={user}"
+    )
+    name = unique("params")
+    body = json.dumps(policy(name))
+
+    async def refused_for_params() -> str | None:
+        # RBAC sees the new binding through its watch: until then the refusal is a 403.
+        ran = await cluster.kubectl("create", f"--as={user}", "-f", "-", stdin=body)
+        return ran.err if "is invalid" in ran.err else None
+
+    refusal = await eventually(refused_for_params, timeout=10, what="the paramKind refusal")
+    assert refusal == (
+        f'The ValidatingAdmissionPolicy "{name}" is invalid: spec.paramKind: Forbidden: user '
+        f'&{{{user}  [system:authenticated] map[]}} must have "get" permission on all objects '
+        "of the referenced paramKind (kind=ConfigMap, apiVersion=v1)\n"
+    )
+    await cluster.kubectl_ok("create", "-f", "-", stdin=body)  # the admin may
+    binding = {
+        "apiVersion": GROUP,
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": f"{name}-binding"},
+        "spec": {
+            "policyName": name,
+            "paramRef": {"name": "limits", "namespace": "team", "parameterNotFoundAction": "Deny"},
+            "validationActions": ["Deny"],
+        },
+    }
+    refused = await cluster.kubectl("create", f"--as={user}", "-f", "-", stdin=json.dumps(binding))
+    assert refused.err == (
+        f'The ValidatingAdmissionPolicyBinding "{name}-binding" is invalid: spec.paramRef: '
+        f'Forbidden: user &{{{user}  [system:authenticated] map[]}} does not have "get" '
+        "permission on the object referenced by paramRef\n"
+    )
+    reader = f"{user}-configmaps"
+    await cluster.kubectl_ok("create", "clusterrole", reader, "--verb=get", "--resource=configmaps")
+    await cluster.kubectl_ok(
+        "create", "clusterrolebinding", reader, f"--clusterrole={reader}", f"--user={user}"
+    )
+
+    async def created() -> str | None:
+        ran = await cluster.kubectl("create", f"--as={user}", "-f", "-", stdin=json.dumps(binding))
+        return ran.out if ran.code == 0 else None
+
+    out = await eventually(created, timeout=10, what="the binding created once allowed")
+    assert out == (
+        f"validatingadmissionpolicybinding.admissionregistration.k8s.io/{name}-binding created\n"
+    )
