@@ -25,6 +25,7 @@ from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.support import EtcdProcess, eventually
 
 GROUP = "admissionregistration.k8s.io/v1"
+NOW = "2026-11-26T21:00:00Z"
 RULE = {
     "operations": ["CREATE"],
     "apiGroups": ["apps"],
@@ -226,8 +227,27 @@ async def test_the_grpc_door_serves_the_same_objects_under_the_same_rules(
     await cluster.grpc.mutatingwebhookconfigurations.delete(name)
     listed, _ = await cluster.grpc.mutatingwebhookconfigurations.list_all()
     assert name not in [c.metadata.name for c in listed]
-    policies = await cluster.grpc.validatingadmissionpolicies.list()
-    assert all(p.kind == "ValidatingAdmissionPolicy" for p in policies.items)
+    # A policy's status through UpdateStatus, read back at the REST door.
+    made = manifest.from_dict(policy(unique("grpc-policy")))
+    assert isinstance(made, admreg_pb2.ValidatingAdmissionPolicy)
+    stored = await cluster.grpc.validatingadmissionpolicies.create(made)
+    stored.status.observed_generation = stored.metadata.generation
+    stored.status.conditions.add(
+        type="Ready", status="True", reason="Checked", message="", last_transition_time=NOW
+    )
+    stored = await cluster.grpc.validatingadmissionpolicies.update_status(stored)
+    read_policy = await in_thread(
+        api(cluster).read_validating_admission_policy, stored.metadata.name
+    )
+    assert read_policy.status.observed_generation == 1
+    assert [(c.type, c.status) for c in read_policy.status.conditions] == [("Ready", "True")]
+    stored.status.conditions[0].status = "Maybe"
+    with pytest.raises(grpc.aio.AioRpcError) as bad_status:
+        await cluster.grpc.validatingadmissionpolicies.update_status(stored)
+    assert bad_status.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert 'status.conditions[0].status: Unsupported value: "Maybe"' in (
+        bad_status.value.details() or ""
+    )
 
 
 async def test_explain_prints_the_webhook_rules_schema(cluster: RestCluster) -> None:

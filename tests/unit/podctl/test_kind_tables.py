@@ -166,6 +166,30 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
             "                 5m    Filesystem",
         ],
     ),
+    "mutatingwebhookconfigurations": (
+        ["NAME       WEBHOOKS   AGE", "sidecars   2          5m"],
+        ["NAME       WEBHOOKS   AGE", "sidecars   2          5m"],
+    ),
+    "validatingadmissionpolicies": (
+        [
+            "NAME       VALIDATIONS   PARAMKIND                            AGE",
+            "replicas   2             limits.example.com/v1/ReplicaLimit   5m",
+        ],
+        [
+            "NAME       VALIDATIONS   PARAMKIND                            AGE",
+            "replicas   2             limits.example.com/v1/ReplicaLimit   5m",
+        ],
+    ),
+    "validatingadmissionpolicybindings": (
+        [
+            "NAME               POLICYNAME   PARAMREF          AGE",
+            "replicas-binding   replicas     */default-limit   5m",
+        ],
+        [
+            "NAME               POLICYNAME   PARAMREF          AGE",
+            "replicas-binding   replicas     */default-limit   5m",
+        ],
+    ),
     "storageclasses": (
         [
             "NAME                 PROVISIONER             RECLAIMPOLICY   VOLUMEBINDINGMODE      "

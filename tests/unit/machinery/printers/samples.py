@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
+from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
@@ -315,6 +316,42 @@ STORAGE_CLASS = obj(
         "volumeBindingMode": "WaitForFirstConsumer",
     },
 )
+_HOOK = {
+    "clientConfig": {"url": "https://hooks.example.com"},
+    "sideEffects": "None",
+    "admissionReviewVersions": ["v1"],
+}
+MUTATING_WEBHOOK_CONFIGURATION = obj(
+    admreg_pb2.MutatingWebhookConfiguration,
+    {
+        "metadata": meta("sidecars", namespace=""),
+        "webhooks": [
+            {"name": "inject.sidecars.example.com", **_HOOK},
+            {"name": "label.sidecars.example.com", **_HOOK},
+        ],
+    },
+)
+VALIDATING_ADMISSION_POLICY = obj(
+    admreg_pb2.ValidatingAdmissionPolicy,
+    {
+        "metadata": meta("replicas", namespace=""),
+        "spec": {
+            "paramKind": {"apiVersion": "limits.example.com/v1", "kind": "ReplicaLimit"},
+            "validations": [{"expression": "true"}, {"expression": "false"}],
+        },
+    },
+)
+VALIDATING_ADMISSION_POLICY_BINDING = obj(
+    admreg_pb2.ValidatingAdmissionPolicyBinding,
+    {
+        "metadata": meta("replicas-binding", namespace=""),
+        "spec": {
+            "policyName": "replicas",
+            "paramRef": {"name": "default-limit", "parameterNotFoundAction": "Deny"},
+            "validationActions": ["Deny"],
+        },
+    },
+)
 
 # Each kind the API serves, with its sample.
 SAMPLES: dict[str, tuple[Resource, Message]] = {
@@ -341,4 +378,16 @@ SAMPLES: dict[str, tuple[Resource, Message]] = {
     resources.SERVICE.plural: (resources.SERVICE, SERVICE),
     resources.ENDPOINTS.plural: (resources.ENDPOINTS, ENDPOINTS),
     resources.ENDPOINT_SLICE.plural: (resources.ENDPOINT_SLICE, ENDPOINT_SLICE),
+    resources.MUTATING_WEBHOOK_CONFIGURATION.plural: (
+        resources.MUTATING_WEBHOOK_CONFIGURATION,
+        MUTATING_WEBHOOK_CONFIGURATION,
+    ),
+    resources.VALIDATING_ADMISSION_POLICY.plural: (
+        resources.VALIDATING_ADMISSION_POLICY,
+        VALIDATING_ADMISSION_POLICY,
+    ),
+    resources.VALIDATING_ADMISSION_POLICY_BINDING.plural: (
+        resources.VALIDATING_ADMISSION_POLICY_BINDING,
+        VALIDATING_ADMISSION_POLICY_BINDING,
+    ),
 }

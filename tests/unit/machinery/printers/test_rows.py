@@ -121,6 +121,9 @@ ROWS: dict[str, list[Cell]] = {
         "5m",
         "Filesystem",
     ],
+    "mutatingwebhookconfigurations": ["sidecars", 2, "5m"],
+    "validatingadmissionpolicies": ["replicas", 2, "limits.example.com/v1/ReplicaLimit", "5m"],
+    "validatingadmissionpolicybindings": ["replicas-binding", "replicas", "*/default-limit", "5m"],
     "storageclasses": [
         "standard (default)",
         "rancher.io/local-path",
