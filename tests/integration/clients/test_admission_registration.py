@@ -3,8 +3,9 @@ official Python client's AdmissionregistrationV1Api creates, reads, lists, repla
 webhook configurations, policies and bindings (defaulted as Kubernetes defaults them, the
 policy's status written through its subresource), a refusal is Kubernetes' 422 Status naming
 the field; the gRPC door serves the same objects from the same registry with the same rules;
-kubectl prints Kubernetes' columns and explains the schema. The configurations are stored and
-validated only: no webhook is called, no policy evaluated."""
+kubectl prints Kubernetes' columns and explains the schema; client-go's protobuf writes and
+reads them. The configurations are stored and validated only: no webhook is called, no policy
+evaluated."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ import pytest
 import pytest_asyncio
 from kubernetes import client as k8s
 
+from apiserver.endpoints.rest.protobuf_kinds import MAGIC, MEDIA_TYPE
 from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
+from podplane.api.k8swire.admissionregistration.v1 import admissionregistration_pb2 as wire
+from podplane.api.k8swire.runtime import runtime_pb2
 from podplane.apimachinery import manifest
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.support import EtcdProcess, eventually
@@ -367,3 +371,52 @@ async def test_a_writer_must_be_able_to_read_the_parameters(cluster: RestCluster
     assert out == (
         f"validatingadmissionpolicybinding.admissionregistration.k8s.io/{name}-binding created\n"
     )
+
+
+def _protobuf_request(
+    api_client: k8s.ApiClient, method: str, path: str, body: bytes | None = None
+) -> tuple[int, bytes]:
+    """A request in Kubernetes' protobuf, as client-go's typed clients send it."""
+    headers = {"Accept": f"{MEDIA_TYPE}, */*"}
+    if body is not None:
+        headers["Content-Type"] = MEDIA_TYPE
+    params = api_client.param_serialize(
+        method, path, header_params=headers, body=body, auth_settings=["BearerToken"]
+    )
+    response: Any = api_client.call_api(*params)
+    data: bytes = response.read()
+    return response.status, data
+
+
+async def test_client_go_protobuf_writes_and_reads_a_webhook_configuration(
+    cluster: RestCluster,
+) -> None:
+    name = unique("protobuf")
+    sent = wire.ValidatingWebhookConfiguration()
+    sent.metadata.name = name
+    hook = sent.webhooks.add(name="deployments.policy.example.com", sideEffects="None")
+    hook.clientConfig.url = "https://hooks.example.com/validate"
+    hook.admissionReviewVersions.append("v1")
+    rule = hook.rules.add(operations=["CREATE"])
+    rule.rule.apiGroups.append("apps")
+    rule.rule.apiVersions.append("v1")
+    rule.rule.resources.append("deployments")
+    envelope = runtime_pb2.Unknown(
+        typeMeta=runtime_pb2.TypeMeta(apiVersion=GROUP, kind="ValidatingWebhookConfiguration"),
+        raw=sent.SerializeToString(),
+    )
+    path = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+    status, data = await in_thread(
+        _protobuf_request, cluster.api_client(), "POST", path, MAGIC + envelope.SerializeToString()
+    )
+    assert status == 201
+    status, data = await in_thread(_protobuf_request, cluster.api_client(), "GET", f"{path}/{name}")
+    assert status == 200 and data.startswith(MAGIC)
+    answer = runtime_pb2.Unknown.FromString(data[len(MAGIC) :])
+    assert answer.typeMeta.kind == "ValidatingWebhookConfiguration"
+    got = wire.ValidatingWebhookConfiguration.FromString(answer.raw)
+    [read] = got.webhooks
+    assert (read.failurePolicy, read.matchPolicy, read.timeoutSeconds) == ("Fail", "Equivalent", 10)
+    assert list(read.rules[0].rule.resources) == ["deployments"]
+    assert read.rules[0].rule.scope == "*"
+    assert read.clientConfig.url == "https://hooks.example.com/validate"
