@@ -10,7 +10,7 @@ compiled: podplane evaluates no admission expression yet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from apiserver.validation import fields
 from apiserver.validation.fields import FieldError
@@ -135,8 +135,8 @@ class Environment:
     has_params: bool = False
     # A messageExpression has no authorizer (Kubernetes declares it for the others).
     has_authorizer: bool = True
-    composition: dict[str, Type] | None = None
-    _variables_type: Type = field(default_factory=lambda: _object())
+    # kubernetes.variables, when the policy has variables (NewCompositedCompiler).
+    variables: Type | None = None
 
     def declarations(self) -> dict[str, Type]:
         declared = {
@@ -150,25 +150,19 @@ class Environment:
         if self.has_authorizer:
             declared["authorizer"] = AUTHORIZER
             declared["authorizer.requestResource"] = RESOURCE_CHECK
-        if self.composition is not None:
-            declared["variables"] = self._variables_type
+        if self.variables is not None:
+            declared["variables"] = self.variables
         return declared
 
     def add_variable(self, name: str, type_: Type) -> None:
-        if self.composition is not None:
-            self.composition[name] = type_
-            self._variables_type.fields[name] = type_
-            self._variables_type.names[name] = name
+        if self.variables is not None:
+            self.variables.fields[name] = type_
+            self.variables.names[name] = name
 
 
 def composed(has_params: bool) -> Environment:
     """A policy's environment when it declares variables (NewCompositedCompiler)."""
-    return Environment(has_params=has_params, composition={})
-
-
-def _type_name(type_: Type) -> str:
-    # cel-go's names: null_type, string, bool.
-    return str(type_)
+    return Environment(has_params=has_params, variables=_object())
 
 
 def compile_into(
@@ -185,9 +179,9 @@ def compile_into(
         return [fields.invalid(path, expression, f"compilation failed: {e}")], None
     if results and not any(program.type == r for r in results):
         if len(results) == 1:
-            reason = f"must evaluate to {_type_name(results[0])}"
-        else:
-            reason = f"must evaluate to one of [{' '.join(_type_name(r) for r in results)}]"
+            reason = f"must evaluate to {results[0]}"
+        else:  # cel-go's type names: string, null_type
+            reason = f"must evaluate to one of [{' '.join(str(r) for r in results)}]"
         return [fields.invalid(path, expression, reason)], program.type
     return [], program.type
 

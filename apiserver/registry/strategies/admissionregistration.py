@@ -17,9 +17,10 @@ from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as a
 from podplane.apimachinery import resources
 
 Policy = admreg_pb2.ValidatingAdmissionPolicy
+Configuration = admreg_pb2.MutatingWebhookConfiguration | admreg_pb2.ValidatingWebhookConfiguration
 
 
-def _webhooks_changed(new: Any, old: Any) -> bool:
+def _webhooks_changed(new: Configuration, old: Configuration) -> bool:
     """A configuration's generation counts the changes of its webhooks."""
     return list(new.webhooks) != list(old.webhooks)
 
