@@ -436,7 +436,9 @@ class APIServer:
             await self.rest.start()
         await self.server.set_serving(True)
         self._ready = True
-        self._tasks.append(asyncio.create_task(self._watch_etcd_health()))
+        self._tasks.append(
+            asyncio.create_task(poststart.watch_etcd_health(self.etcd, self._set_serving))
+        )
         self.kubernetes_service = self._kubernetes_service()
         with contextlib.suppress(*kubernetes_service.FAILURES):  # retried every 10 s
             await self.kubernetes_service.reconcile()
@@ -467,22 +469,9 @@ class APIServer:
             port=self.rest_port or self.port,
         )
 
-    async def _watch_etcd_health(self) -> None:
-        """Reports NOT_SERVING while etcd is unreachable, so health checks and balancers see it."""
-        serving = True
-        while True:
-            await asyncio.sleep(5)
-            try:
-                async with asyncio.timeout(5):
-                    await self.etcd.status()
-                ok = True
-            except Exception:  # noqa: BLE001 - any failure means unreachable; logged below
-                ok = False
-            if ok != serving:
-                log.warning("etcd %s", "reachable again" if ok else "unreachable")
-                await self.server.set_serving(ok)
-                self._ready = ok
-                serving = ok
+    async def _set_serving(self, serving: bool) -> None:
+        await self.server.set_serving(serving)
+        self._ready = serving
 
     async def stop(self, grace: float = 5.0) -> None:
         for task in self._tasks:

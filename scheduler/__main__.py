@@ -16,8 +16,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from podplane.client.clientset import BindStream, Client, EventStream, user_agent
+from podplane.client.clientset import Client, user_agent
 from podplane.client.informer_factory import SharedInformerFactory
+from podplane.client.streams import BindStream, EventStream
 from podplane.componentbase import flags, options
 from podplane.componentbase.app import Component, leader_elector, serve_component, while_leading
 from podplane.componentbase.client_flags import ClientOptions

@@ -49,7 +49,7 @@ MAX_PREEMPTIONS_IN_FLIGHT = 8
 
 
 class Binder(Protocol):
-    """What binds: the client itself, or podplane.client.clientset.BindStream."""
+    """What binds: the client itself, or podplane.client.streams.BindStream."""
 
     async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> None:
         """Binds the pod, or raises why not (grpc.aio.AioRpcError)."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from google.protobuf.message import Message
-
+from apiserver.admission.attributes import CREATE, UPDATE
+from apiserver.admission.attributes import Attributes as AdmissionAttributes
+from apiserver.admission.interfaces import Handler
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.escalation import user_groups
 from apiserver.auth.user import MASTERS_GROUP, UserInfo, current_user
@@ -46,7 +47,9 @@ def _group_version(api_version: str) -> tuple[str, str] | None:
     return group, version
 
 
-class ParamAuthorization:
+class ParamAuthorization(Handler):
+    """Validating, of creates and updates of the object (beside RBAC's escalation check)."""
+
     def __init__(
         self,
         may: May,
@@ -54,35 +57,36 @@ class ParamAuthorization:
         policy: Callable[[str], Awaitable[Policy | None]],
         cached_policy: Callable[[str], Policy | None],
     ) -> None:
+        super().__init__(CREATE, UPDATE)
         self.may = may
         self.resolve = resolve
         self.policy = policy
         self.cached_policy = cached_policy
 
-    async def admit_create(self, obj: Message) -> None:
-        if isinstance(obj, Policy) and obj.spec.HasField("param_kind"):
-            self._authorize_policy(obj)
-        elif isinstance(obj, Binding) and obj.spec.HasField("param_ref"):
-            self._authorize_binding(obj, await self.policy(obj.spec.policy_name))
-
-    def admit_update(self, subresource: str, new: Message, old: Message) -> None:
-        if subresource:
+    async def validate(self, attrs: AdmissionAttributes) -> None:
+        new, old = attrs.object, attrs.old_object
+        if attrs.subresource or new is None:
             return  # the status strategy checks nothing
-        if isinstance(new, Policy) and isinstance(old, Policy):
-            if new.spec.HasField("param_kind") and not (
-                old.spec.HasField("param_kind") and old.spec.param_kind == new.spec.param_kind
+        if isinstance(new, Policy) and new.spec.HasField("param_kind"):
+            if not (
+                isinstance(old, Policy)
+                and old.spec.HasField("param_kind")
+                and old.spec.param_kind == new.spec.param_kind
             ):
                 self._authorize_policy(new)
-        elif isinstance(new, Binding) and isinstance(old, Binding):
-            if new.spec.HasField("param_ref") and not (
+        elif isinstance(new, Binding) and new.spec.HasField("param_ref"):
+            if isinstance(old, Binding) and (
                 old.spec.HasField("param_ref")
                 and old.spec.param_ref == new.spec.param_ref
                 and old.spec.policy_name == new.spec.policy_name
             ):
-                self._authorize_binding(new, self.cached_policy(new.spec.policy_name))
-
-    def admit_delete(self, old: Message) -> None:
-        return None
+                return
+            policy = (
+                self.cached_policy(new.spec.policy_name)
+                if isinstance(old, Binding)
+                else await self.policy(new.spec.policy_name)
+            )
+            self._authorize_binding(new, policy)
 
     def _user(self) -> UserInfo | None:
         user = current_user()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from apiserver import errors
 from apiserver.auth import bootstrap_policy as rbac_bootstrap
@@ -67,3 +68,23 @@ async def repair_loop(etcd: EtcdClient, allocator: ServiceAllocator) -> None:
     while True:
         await asyncio.sleep(REPAIR_INTERVAL)
         await repair_service_allocations(etcd, allocator)
+
+
+async def watch_etcd_health(
+    etcd: EtcdClient, set_serving: Callable[[bool], Awaitable[None]], period: float = 5.0
+) -> None:
+    """Calls `set_serving(False)` once etcd stops answering, `set_serving(True)` once it answers
+    again, so health checks and balancers see it (kube-apiserver's etcd readiness check)."""
+    serving = True
+    while True:
+        await asyncio.sleep(period)
+        try:
+            async with asyncio.timeout(period):
+                await etcd.status()
+            ok = True
+        except Exception:  # noqa: BLE001 - any failure means unreachable; logged below
+            ok = False
+        if ok != serving:
+            log.warning("etcd %s", "reachable again" if ok else "unreachable")
+            await set_serving(ok)
+            serving = ok

@@ -26,9 +26,10 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.json_types import JSONObject
-from podplane.client.clientset import BindStream, Client, EventStream, binding, separate_channel
+from podplane.client.clientset import Client, binding, separate_channel
 from podplane.client.events import NORMAL, EventRecorder
 from podplane.client.retry_after import call_with_retry
+from podplane.client.streams import BindStream, EventStream
 
 IN_FLIGHT = 32  # the scheduler's binds in flight (scheduler.MAX_BINDS_IN_FLIGHT)
 # The scheduler's binds before the bind stream: a Bind call each, over this many connections of

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from bench.common.pods import PodsConnection
 from bench.scheduler.workloads import bench_pod, expected_unschedulable
 from podplane.api.core.v1 import core_pb2
-from podplane.client.clientset import Client, PodCreateStream
+from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
+from podplane.client.streams import PodCreateStream
 
 
 @dataclass

@@ -8,13 +8,13 @@ from google.protobuf.message import Message
 
 from podplane.apimachinery import resources
 from podplane.apimachinery.resources import Resource
-from podplane.printers.apiregistration import API_SERVICE_TABLE
 from podplane.printers.admissionregistration import (
     MUTATING_WEBHOOK_CONFIGURATION_TABLE,
     VALIDATING_ADMISSION_POLICY_BINDING_TABLE,
     VALIDATING_ADMISSION_POLICY_TABLE,
     VALIDATING_WEBHOOK_CONFIGURATION_TABLE,
 )
+from podplane.printers.apiregistration import API_SERVICE_TABLE
 from podplane.printers.certificates import CERTIFICATE_SIGNING_REQUEST_TABLE
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE

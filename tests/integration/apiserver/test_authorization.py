@@ -23,7 +23,8 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client import credentials as credentials_module
-from podplane.client.clientset import BindStream, Client, EventStream, PodCreateStream
+from podplane.client.clientset import Client
+from podplane.client.streams import BindStream, EventStream, PodCreateStream
 from podplane.componentbase import pki
 from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.support import EtcdProcess

@@ -10,7 +10,8 @@ from collections import defaultdict
 
 import grpc
 
-from podplane.client.clientset import BindStream, Client
+from podplane.client.clientset import Client
+from podplane.client.streams import BindStream
 from tests.integration.api_objects import pod
 from tests.support import new_namespace
 

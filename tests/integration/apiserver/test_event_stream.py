@@ -9,8 +9,9 @@ import pytest
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.clientset import Client, EventStream
+from podplane.client.clientset import Client
 from podplane.client.events import NORMAL, EventRecorder
+from podplane.client.streams import EventStream
 from tests.integration.api_objects import pod
 from tests.support import new_namespace
 

@@ -10,7 +10,8 @@ import uuid
 
 from apiserver.server import APIServer
 from apiserver.storage.etcd import EtcdClient, prefix_end
-from podplane.client.clientset import BindStream, Client, PodCreateStream
+from podplane.client.clientset import Client
+from podplane.client.streams import BindStream, PodCreateStream
 from tests.integration.api_objects import pod
 from tests.support import EtcdProcess, new_namespace
 

@@ -10,7 +10,8 @@ import asyncio
 import grpc
 import pytest
 
-from podplane.client.clientset import Client, PodCreateStream
+from podplane.client.clientset import Client
+from podplane.client.streams import PodCreateStream
 from tests.integration.api_objects import pod
 from tests.support import new_namespace
 

@@ -1,4 +1,4 @@
-"""podplane.client.clientset.BindStream: binds over one stream, each answered as Client.bind's
+"""podplane.client.streams.BindStream: binds over one stream, each answered as Client.bind's
 call would be (success, its own refusal, an overload refusal retried after its hint); a stream
 that breaks fails the binds it had not answered, and the next bind opens another; closing fails
 what is still unanswered. An in-process gRPC server serves Pods/BindStream."""
@@ -17,7 +17,8 @@ from apiserver.endpoints.grpc.status import api_errors_as_status
 from podplane.api.core.v1 import core_pb2, services_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
-from podplane.client.clientset import BindStream, Client
+from podplane.client.clientset import Client
+from podplane.client.streams import BindStream
 
 
 class Pods(services_pb2_grpc.PodsServicer):  # type: ignore[misc]
