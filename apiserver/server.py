@@ -261,9 +261,7 @@ class APIServer:
         )
 
     def _served_resources(
-        self,
-        reads: dict[str, Cacher[Any] | Uncached[Any]],
-        admission: AdmissionChain,
+        self, reads: dict[str, Cacher[Any] | Uncached[Any]], admission: AdmissionChain
     ) -> None:
         """Every resource's verbs, as each front door calls them: the built-in kinds', and those
         the CustomResourceDefinitions add while the server runs."""
@@ -279,7 +277,7 @@ class APIServer:
         )
         self.custom_resources = CustomResourceServing(
             self.apis,
-            StorageParts(self.etcd, self._custom_cacher, admission),
+            StorageParts(self.etcd, self._custom_cacher, admission, self.cachers),
         )
         definitions_cache = self.cachers["customresourcedefinitions"]
         definitions_cache.observers.append(self.custom_resources)

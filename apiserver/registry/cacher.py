@@ -154,7 +154,7 @@ class Cacher(Generic[T]):
                             self.revision = max(self.revision, batch)
                             continue
                         for ev in batch:
-                            self._apply(ev)
+                            await self._apply(ev)
                 finally:
                     await stream.aclose()  # type: ignore[attr-defined]
             except asyncio.CancelledError:
@@ -185,8 +185,8 @@ class Cacher(Generic[T]):
                 key, end, limit=1000, revision=revision
             )
             revision = revision or read_rev
-            for kv in kvs:
-                objects[kv.key] = self.store.decode(kv)
+            for kv, obj in zip(kvs, await self.store.read_all(kvs), strict=True):
+                objects[kv.key] = obj
             if not more or not kvs:
                 break
             key = kvs[-1].key + b"\0"
@@ -202,7 +202,7 @@ class Cacher(Generic[T]):
         self.ready.set()
         log.info("%s cache: %d objects at revision %d", self.resource_name, len(objects), revision)
 
-    def _apply(self, ev: WatchEvent) -> None:
+    async def _apply(self, ev: WatchEvent) -> None:
         prev = self.objects.get(ev.kv.key)
         if ev.type == "DELETE":
             obj = None
@@ -211,7 +211,7 @@ class Cacher(Generic[T]):
                 self.revision = max(self.revision, ev.revision)
                 return
         else:
-            obj = self.store.decode(ev.kv)
+            obj = await self.store.read(ev.kv)
             self.objects[ev.kv.key] = obj
         for o in self.observers:
             o.changed(prev, obj)

@@ -58,8 +58,7 @@ async def watch(
         if rv == 0:
             # No resourceVersion: the current state first, then every change after it.
             kvs, _, read_rev = await store.etcd.range(start, end)
-            for kv in kvs:
-                obj = store.decode(kv)
+            for obj in await store.read_all(kvs):
                 if matches(obj):
                     yield _event(store, "ADDED", obj)
             rv = read_rev
@@ -81,7 +80,7 @@ async def watch(
                         yield _bookmark(store, batch)
                     continue
                 for ev in batch:
-                    out = _convert(store, ev, matches)
+                    out = await _convert(store, ev, matches)
                     if out is not None:
                         yield out
         finally:
@@ -96,10 +95,10 @@ async def watch(
         raise errors.request_entity_too_large(MAX_OBJECT_BYTES) from None
 
 
-def _convert(
+async def _convert(
     store: Store[T], ev: WatchEvent, matches: Callable[[T], bool]
 ) -> WatchMessage[T] | None:
-    old = store.decode(ev.prev) if ev.prev is not None else None
+    old = await store.read(ev.prev) if ev.prev is not None else None
     old_matches = old is not None and matches(old)
     if ev.type == "DELETE":
         if not old_matches:
@@ -107,7 +106,7 @@ def _convert(
         assert old is not None
         object_meta(old).resource_version = str(ev.revision)
         return _event(store, "DELETED", old)
-    new = store.decode(ev.kv)
+    new = await store.read(ev.kv)
     if matches(new):
         return _event(store, "MODIFIED" if old_matches else "ADDED", new)
     if old_matches:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from apiserver.validation import fields
+from apiserver.validation.apiextensions_conversion import conversion
 from apiserver.validation.apiextensions_versions import (
     printer_column,
     selectable_fields,
@@ -23,8 +24,6 @@ from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.apimachinery import structural
 from podplane.apimachinery.apiextensions import definitions
 from podplane.apimachinery.apiextensions.definitions import CRD, Version
-
-_NONE, _WEBHOOK = "None", "Webhook"
 
 
 def from_structural(e: structural.FieldError) -> FieldError:
@@ -64,6 +63,7 @@ def _definition(crd: CRD, old: CRD | None) -> list[FieldError]:
     errs += names(crd.status.accepted_names, "status.acceptedNames")
     errs += stored_versions(crd)
     errs += api_approval(crd, old)
+    errs += conversion(crd, old)
     return errs
 
 
@@ -233,7 +233,6 @@ def _spec(spec: apiextensions_pb2.CustomResourceDefinitionSpec) -> list[FieldErr
         if not value:
             errs.append(fields.required(f"spec.names.{field_name}"))
     errs += names(n, "spec.names")
-    errs += _conversion(spec)
     return errs
 
 
@@ -380,32 +379,3 @@ def _enum(path: str, value: str, accepted: Sequence[str]) -> list[FieldError]:
     if value not in accepted:
         return [fields.unsupported(path, value, accepted)]
     return []
-
-
-def _conversion(spec: apiextensions_pb2.CustomResourceDefinitionSpec) -> list[FieldError]:
-    """Conversion: None only. A Webhook conversion needs the apiserver to call the webhook on
-    every read and write of another version, which podplane does not: refused up front rather
-    than served with objects left unconverted."""
-    if not spec.HasField("conversion"):
-        return []
-    conversion, path = spec.conversion, "spec.conversion"
-    if not conversion.strategy:
-        return [fields.required(f"{path}.strategy")]
-    if conversion.strategy != _NONE:
-        return [fields.unsupported(f"{path}.strategy", conversion.strategy, (_NONE,))]
-    errs: list[FieldError] = []
-    if conversion.HasField("webhook") and conversion.webhook.HasField("client_config"):
-        errs.append(
-            fields.forbidden(
-                f"{path}.webhookClientConfig",
-                "should not be set when strategy is not set to Webhook",
-            )
-        )
-    if conversion.webhook.conversion_review_versions:
-        errs.append(
-            fields.forbidden(
-                f"{path}.conversionReviewVersions",
-                "should not be set when strategy is not set to Webhook",
-            )
-        )
-    return errs

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import grpc
 
 from apiserver import errors
 from apiserver.admission.interfaces import Admission
 from apiserver.registry.cacher import Cacher
+from apiserver.registry.customresource.conversion import (
+    WebhookConverter,
+    webhook_client,
+    webhook_conversion,
+)
 from apiserver.registry.customresource.scale import CustomScaler
 from apiserver.registry.customresource.storage import JSONCodec, key_prefix
 from apiserver.registry.customresource.strategy import CustomResourceStrategy
@@ -45,6 +51,9 @@ class StorageParts:
     etcd: EtcdClient
     new_cacher: NewCacher
     admission: Admission | None
+    # The watch caches a conversion webhook's Service is resolved from (services and
+    # endpointslices); without them, only webhooks at a URL are called.
+    cachers: Mapping[str, Cacher[Any]] = field(default_factory=dict)
 
 
 def _signature(crd: CRD) -> tuple[str, bytes, bytes]:
@@ -77,6 +86,7 @@ class CustomResourceServing:
         self._signatures: dict[str, tuple[str, bytes, bytes]] = {}
         self._terminating: dict[str, bool] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self.webhooks = webhook_client(parts.cachers)
 
     # ------------------------------------------------------------------ CacheObserver
     def changed(self, prev: CRD | None, obj: CRD | None) -> None:
@@ -127,12 +137,20 @@ class CustomResourceServing:
         resource = definitions.resource(crd, v)
         rules = CustomResourceStrategy(crd, v, resource)
         storage = f"{crd.spec.group}/{definitions.storage_version(crd)}"
+        webhook = webhook_conversion(crd)
         store: Store[CustomObject] = Store(
             self.parts.etcd,
             rules.strategy(),
-            codec=JSONCodec(storage, resource.api_version, rules.schema),
+            codec=(
+                JSONCodec(storage, None, None)  # read as stored: the converter converts
+                if webhook is not None
+                else JSONCodec(storage, resource.api_version, rules.schema)
+            ),
             prefix=key_prefix(crd.spec.group, resource.plural),
         )
+        if webhook is not None:
+            schemas = {other.name: definitions.version_schema(other) for other in crd.spec.versions}
+            store.converter = WebhookConverter(self.webhooks, webhook, crd, v.name, schemas)
         store.admission = self.parts.admission
         store.managed_fields = ManagedFields(
             resource,
@@ -176,3 +194,4 @@ class CustomResourceServing:
                 await reads.stop()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
+        await self.webhooks.close()

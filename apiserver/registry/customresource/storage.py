@@ -1,8 +1,10 @@
 """Custom objects in etcd as Kubernetes keeps them: JSON, in the definition's storage version,
 under /registry/<group>/<plural>/[<namespace>/]<name>. Every served version reads and writes the
 same keys; with conversion None, reading an object in another version only rewrites its
-apiVersion. Objects are defaulted when read, as kube-apiserver defaults what it decodes from
-etcd, so a default added to a schema shows on objects stored before it."""
+apiVersion; with a conversion webhook, an object is read at the version it was stored at and the
+store's converter (conversion.py) converts it. Objects are defaulted when read, as
+kube-apiserver defaults what it decodes from etcd, so a default added to a schema shows on
+objects stored before it."""
 
 from __future__ import annotations
 
@@ -52,10 +54,15 @@ class JSONCodec:
     the codec keeps what it encoded, keyed by the bytes, and a decode of those bytes starts
     from that object instead: the same object the bytes hold (the codec's JSON round-trips the
     metadata, and the content is re-read and defaulted as any decode does). Each kept object is
-    used once; bytes it did not write, or no longer keeps, are decoded from the JSON."""
+    used once; bytes it did not write, or no longer keeps, are decoded from the JSON. Without
+    `api_version` (a conversion webhook's definition) objects keep the version they were stored
+    at and are not defaulted here: the converter does both."""
 
     def __init__(
-        self, storage_api_version: str, api_version: str, schema: CustomResourceSchema | None
+        self,
+        storage_api_version: str,
+        api_version: str | None,
+        schema: CustomResourceSchema | None,
     ) -> None:
         self.storage_api_version = storage_api_version
         self.api_version = api_version
@@ -85,15 +92,17 @@ class JSONCodec:
         if obj is None:
             document = json.loads(data)
             obj, _ = codec.decode(CustomObject, document, FieldValidation.IGNORE)
-        obj.api_version = self.api_version  # conversion None
-        self._read_content(obj)
+        if self.api_version is not None:  # conversion None; a webhook's converter does the rest
+            obj.api_version = self.api_version
+        defaulted(obj, self.schema)
         return obj
 
-    def _read_content(self, obj: CustomObject) -> None:
-        """The content as a decode leaves it: defaulted by the schema, in its canonical text."""
-        content = content_of(obj)
-        if self.schema is not None:
-            defaulted = {"apiVersion": obj.api_version, "kind": obj.kind, **content}
-            self.schema.apply_defaults(defaulted)
-            content = {k: v for k, v in defaulted.items() if k not in ("apiVersion", "kind")}
-        set_content(obj, content)
+
+def defaulted(obj: CustomObject, schema: CustomResourceSchema | None) -> None:
+    """The content as a decode leaves it: defaulted by the schema, in its canonical text."""
+    content = content_of(obj)
+    if schema is not None:
+        document = {"apiVersion": obj.api_version, "kind": obj.kind, **content}
+        schema.apply_defaults(document)
+        content = {k: v for k, v in document.items() if k not in ("apiVersion", "kind")}
+    set_content(obj, content)

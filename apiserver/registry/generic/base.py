@@ -3,8 +3,8 @@ validation, and etcd's errors as the API's."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
@@ -26,6 +26,16 @@ from apiserver.storage.etcd import (
 from apiserver.validation.fields import FieldError, forbidden, invalid_error
 
 R = TypeVar("R")
+
+
+class VersionConverter(Protocol[T]):
+    """Converts a kind's objects between the version its store serves and the storage version
+    (a custom resource's conversion webhook): what the store reads from etcd is converted
+    before anything uses it, what it writes after admission and validation."""
+
+    async def to_served(self, objects: list[T]) -> list[T]: ...
+
+    async def to_storage(self, obj: T) -> T: ...
 
 
 class StoreBase(Generic[T]):
@@ -51,6 +61,9 @@ class StoreBase(Generic[T]):
         self.allocator: Allocator[T] | None = None
         # metadata.managedFields, kept on every create and update.
         self.managed_fields: ManagedFields[T] = ManagedFields(self.resource)
+        # Converts what is read and written when the storage version is another (None: the
+        # codec reads and writes the served version).
+        self.converter: VersionConverter[T] | None = None
 
     # ------------------------------------------------------------------ keys and codec
     def key(self, namespace: str, name: str) -> bytes:
@@ -75,6 +88,24 @@ class StoreBase(Generic[T]):
         if len(data) > MAX_OBJECT_BYTES:
             raise errors.too_large_for_etcd()
         return data
+
+    async def read(self, kv: KeyValue) -> T:
+        """The stored object at the served version."""
+        return (await self.read_all([kv]))[0]
+
+    async def read_all(self, kvs: Sequence[KeyValue]) -> list[T]:
+        """Stored objects at the served version, converted together (one conversion request
+        for a list's page)."""
+        objects = [self.decode(kv) for kv in kvs]
+        if self.converter is None or not objects:
+            return objects
+        return await self.converter.to_served(objects)
+
+    async def stored(self, obj: T) -> bytes:
+        """The bytes to write for `obj`: converted to the storage version, encoded."""
+        if self.converter is not None:
+            obj = await self.converter.to_storage(obj)
+        return self.encode(obj)
 
     def namespace_of(self, obj: T) -> str:
         if self.resource.namespaced:

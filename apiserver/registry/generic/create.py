@@ -85,7 +85,7 @@ async def create(store: StoreBase[T], obj: T, *, dry_run: bool, manager: Manager
         elif store.allocator is not None:
             rev = await _create_claiming(store, key, obj, store.allocator)
         else:
-            rev = await store.guard(store.etcd.create(key, store.encode(obj)))
+            rev = await store.guard(store.etcd.create(key, await store.stored(obj)))
         if rev is not None:
             meta.resource_version = str(rev)
             return obj
@@ -100,7 +100,7 @@ async def _dry_run(store: StoreBase[T], key: bytes, obj: T) -> bool:
     existing, _ = await store.guard(store.etcd.get(key))
     if store.allocator is not None:
         await store.guard(store.allocator.allocate(obj, None, dry_run=True))
-    store.encode(obj)  # the size check
+    await store.stored(obj)  # the size check, and the conversion to the storage version
     return existing is None
 
 
@@ -114,7 +114,7 @@ async def _create_claiming(
     for _ in range(MAX_CLAIM_ATTEMPTS):
         claims = await store.guard(allocator.allocate(obj, None, dry_run=False))
         result = await store.guard(
-            store.etcd.write_claiming(key, store.encode(obj), 0, claims.claim, claims.release)
+            store.etcd.write_claiming(key, await store.stored(obj), 0, claims.claim, claims.release)
         )
         if result.succeeded:
             return result.revision

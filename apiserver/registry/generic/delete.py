@@ -29,7 +29,7 @@ async def delete_object(
     )
     kv, _ = await store.guard(store.etcd.get(key))
     while True:
-        current = checked(store, kv, name, options.preconditions.uid, want_rv)
+        current = await checked(store, kv, name, options.preconditions.uid, want_rv)
         assert kv is not None  # else checked() raised NotFound
         if admit and store.admission is not None:
             await _admit_delete(store, current, options)
@@ -50,7 +50,9 @@ async def delete_object(
             return current, False  # already being deleted
         else:
             ok, latest, rev = await store.guard(
-                store.etcd.compare_and_put(key, store.encode(decision.marked), kv.mod_revision)
+                store.etcd.compare_and_put(
+                    key, await store.stored(decision.marked), kv.mod_revision
+                )
             )
             current = decision.marked
         if ok:

@@ -42,7 +42,7 @@ async def guaranteed_update(
     while True:
         claims = Claims()
         try:
-            current = checked(store, kv, name, expected_uid, want_rv)
+            current = await checked(store, kv, name, expected_uid, want_rv)
             updated = await mutate(current)
             removal = updated is not None and deletion.due_for_removal(store.resource, updated)
             if store.allocator is not None and updated is not None:
@@ -60,7 +60,7 @@ async def guaranteed_update(
             kv, _ = await store.guard(store.etcd.get(key))
             continue
         assert kv is not None  # else checked() raised NotFound
-        data = b"" if updated is None or removal else store.encode(updated)
+        data = b"" if updated is None or removal else await store.stored(updated)
         if updated is None or (not removal and data == kv.value):  # nothing to change
             if from_cache:  # as far as the cache knows: ask etcd
                 from_cache = False
@@ -103,7 +103,7 @@ def cached_kv(
 ) -> KeyValue | None:
     """The cached object as the stored key-value, unless it fails the caller's preconditions
     (which only etcd can settle)."""
-    if cached is None:
+    if cached is None or store.converter is not None:  # the cache's copy is not what is stored
         return None
     meta = object_meta(cached)
     rv = parse_resource_version(meta.resource_version)
@@ -112,14 +112,14 @@ def cached_kv(
     return KeyValue(key, store.encode(cached), rv, 0)
 
 
-def checked(
+async def checked(
     store: StoreBase[T], kv: KeyValue | None, name: str, expected_uid: str, want_rv: int
 ) -> T:
     """The stored object, after checking the caller's preconditions (UID, resourceVersion)
     against it."""
     if kv is None:
         raise errors.not_found(store.resource, name)
-    current = store.decode(kv)
+    current = await store.read(kv)
     uid = object_meta(current).uid
     if expected_uid and uid != expected_uid:
         raise errors.conflict(

@@ -56,8 +56,7 @@ async def list_objects(store: StoreBase[T], namespace: str, options: ListOptions
                 "the continue parameter.",
             ) from None
         revision = revision or read_rev
-        for kv in kvs:
-            obj = store.decode(kv)
+        for kv, obj in zip(kvs, await store.read_all(kvs), strict=True):
             if not (
                 labels.matches(object_meta(obj).labels)
                 and fields.matches(store.strategy.fields(obj))

@@ -34,7 +34,7 @@ class Store(StoreBase[T]):
         kv, _ = await self.guard(self.etcd.get(self.key(namespace, name)))
         if kv is None:
             raise errors.not_found(self.resource, name)
-        return self.decode(kv)
+        return await self.read(kv)
 
     async def list(self, namespace: str, options: ListOptions = DEFAULT_LIST) -> ListMessage[T]:
         """The objects the selectors match (listing.list_objects)."""

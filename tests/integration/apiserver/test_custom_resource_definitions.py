@@ -80,9 +80,10 @@ async def test_an_invalid_definition_is_refused_with_the_field_paths(cluster: Re
         'spec.versions[0].additionalPrinterColumns[0].JSONPath: Invalid value: "spec.x": must '
         "be a simple json path starting with ."
     ) in message
-    assert 'spec.conversion.strategy: Unsupported value: "Webhook": supported values: "None"' in (
-        message
-    )
+    assert (
+        "spec.conversion.webhookClientConfig: Required value: required when strategy is set to "
+        "Webhook"
+    ) in message
     # One version: its schema is validated as spec.validation's, as Kubernetes names it.
     structural = crontab_crd(group)
     structural["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][

@@ -173,7 +173,8 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     (
         "webhook conversion",
         _set("spec.conversion", {"strategy": "Webhook"}),
-        'spec.conversion.strategy: Unsupported value: "Webhook": supported values: "None"',
+        "spec.conversion.webhookClientConfig: Required value: required when strategy is set to "
+        "Webhook",
     ),
     (
         "preserveUnknownFields",
