@@ -114,7 +114,7 @@ class WebhookConverter:
         out = list(objects)
         pending = [i for i, o in enumerate(objects) if o.api_version != desired]
         for i, obj in enumerate(objects):
-            if i not in pending:
+            if obj.api_version == desired:
                 out[i] = _defaulted(obj, schema)
         if not pending:
             return out
@@ -133,8 +133,11 @@ class WebhookConverter:
         self, originals: list[JSONObject], desired: str, described: str
     ) -> list[object]:
         """The webhook's converted objects, as many as were sent."""
-        try:
+        try:  # createConversionReviewObjects' error is returned as it is
             version = review_version(self.conversion.review_versions)
+        except ConversionError as e:
+            raise failure(str(e)) from e
+        try:
             uid, body = new_request(version, originals, desired)
             answer = await self.client.post(self.conversion.config, body, CONVERSION_TIMEOUT)
             objects = converted_objects(version, uid, answer)

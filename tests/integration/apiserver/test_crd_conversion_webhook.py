@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import ssl
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,12 +92,25 @@ async def cluster(
 
 
 def _version(name: str, storage: bool, field: str) -> dict[str, Any]:
-    spec = {"type": "object", "properties": {field: {"type": "string"}}}
+    spec = {
+        "type": "object",
+        "properties": {field: {"type": "string"}, "replicas": {"type": "integer"}},
+    }
+    status = {"type": "object", "properties": {"lastRun": {"type": "string"}}}
     return {
         "name": name,
         "served": True,
         "storage": storage,
-        "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": spec}}},
+        "schema": {
+            "openAPIV3Schema": {
+                "type": "object",
+                "properties": {"spec": spec, "status": status},
+            }
+        },
+        "subresources": {
+            "status": {},
+            "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.n"},
+        },
     }
 
 
@@ -224,10 +237,68 @@ async def test_a_list_at_v2_is_one_review_and_a_watch_sees_v2(
     assert (ev["object"]["apiVersion"], ev["object"]["spec"]) == (f"{group}/v2", {"schedule": "@c"})
 
 
+async def test_status_scale_and_server_side_apply_at_v2(
+    cluster: RestCluster, webhook: ConversionWebhook
+) -> None:
+    group = await installed(cluster, webhook, "ok")
+    manifest = crontab(group, "v2", "applied", {"schedule": "@hourly"})
+    manifest["spec"]["replicas"] = 1
+    await cluster.kubectl_ok("apply", "--server-side", "-f", "-", stdin=json.dumps(manifest))
+    key = f"/registry/{group}/crontabs/default/applied".encode()
+
+    async def stored() -> dict[str, Any]:
+        kv, _ = await cluster.server.etcd.get(key)
+        assert kv is not None
+        data: dict[str, Any] = json.loads(kv.value)
+        return data
+
+    data = await stored()
+    assert (data["apiVersion"], data["spec"]) == (
+        f"{group}/v1",
+        {"cronSpec": "@hourly", "replicas": 1},
+    )
+    assert [m["apiVersion"] for m in data["metadata"]["managedFields"]] == [f"{group}/v2"]
+    api = k8s.CustomObjectsApi(cluster.api_client())
+    status = {"status": {"lastRun": "today"}}
+    patched = await in_thread(
+        api.patch_namespaced_custom_object_status,
+        group,
+        "v2",
+        "default",
+        "crontabs",
+        "applied",
+        status,
+    )
+    assert patched["spec"] == {"schedule": "@hourly", "replicas": 1}
+    assert patched["status"] == {"lastRun": "today"}
+    assert (await stored())["status"] == {"lastRun": "today"}
+    scale = {"spec": {"replicas": 3}}
+    await in_thread(
+        api.patch_namespaced_custom_object_scale,
+        group,
+        "v2",
+        "default",
+        "crontabs",
+        "applied",
+        scale,
+    )
+    read = await in_thread(
+        api.get_namespaced_custom_object_scale, group, "v2", "default", "crontabs", "applied"
+    )
+    assert read["spec"] == {"replicas": 3}
+    assert (await stored())["spec"] == {"cronSpec": "@hourly", "replicas": 3}
+    # A second apply of the same manifest at v2 gives the replicas back to kubectl's value.
+    await cluster.kubectl_ok(
+        "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=json.dumps(manifest)
+    )
+    assert (await stored())["spec"] == {"cronSpec": "@hourly", "replicas": 1}
+
+
 async def failure(call: Any, *args: Any) -> tuple[int, str, str]:
     with pytest.raises(k8s.ApiException) as refused:
         await in_thread(call, *args)
-    status = json.loads(refused.value.body)
+    body: Any = refused.value.body
+    status = json.loads(body)
     return refused.value.status, status.get("reason", ""), status["message"]
 
 
@@ -288,9 +359,12 @@ async def test_a_wrong_uid_is_refused_naming_both(
     code, _, message = await failure(
         api.get_namespaced_custom_object, group, "v2", "default", "crontabs", "bad"
     )
-    sent = webhook.reviews[-1]["request"]["uid"]
-    assert code == 500
-    assert message == (
-        f"conversion webhook for {group}/v1, Kind=CronTab failed: expected "
-        f'response.uid="{sent}", got "not-the-uid"'
+    # The uid named is one the apiserver sent (its v2 watch cache sends reviews too).
+    named = re.fullmatch(
+        f"conversion webhook for {re.escape(group)}/v1, Kind=CronTab failed: expected "
+        'response.uid="([0-9a-f-]{36})", got "not-the-uid"',
+        message,
     )
+    assert code == 500
+    assert named is not None, message
+    assert named.group(1) in {r["request"]["uid"] for r in webhook.reviews}
