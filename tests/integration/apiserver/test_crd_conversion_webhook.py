@@ -22,8 +22,7 @@ from kubernetes import client as k8s
 
 from tests.integration.custom_resources import install, unique_group
 from tests.integration.rest_cluster import RestCluster, in_thread, new_watch, rest_cluster
-from tests.support import EtcdProcess
-from tests.unit.apiserver.webhook.test_client import unused_port
+from tests.support import EtcdProcess, free_port
 from tests.unit.apiserver.webhook.webhook_server import make_pki
 
 
@@ -306,7 +305,7 @@ async def test_a_webhook_that_is_down_fails_the_write_as_kubernetes(
     cluster: RestCluster, webhook: ConversionWebhook
 ) -> None:
     group = unique_group("down")
-    port = unused_port()
+    port = free_port()
     url = f"https://127.0.0.1:{port}/convert"
     await install(cluster.grpc, converted_crd(group, url, webhook.ca_pem))
     api = k8s.CustomObjectsApi(cluster.api_client())

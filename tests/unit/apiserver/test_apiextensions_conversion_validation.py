@@ -14,7 +14,7 @@ import pytest
 from podplane.apimachinery import codec
 from podplane.apimachinery.codec import FieldValidation
 from podplane.componentbase import pki
-from tests.unit.apiserver.test_apiextensions_validation import CRD, STRATEGY, errors_of, good
+from tests.unit.apiserver.definition_samples import CRD, STRATEGY, errors_of, good
 
 
 @pytest.fixture(scope="module")
