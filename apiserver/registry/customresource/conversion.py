@@ -118,7 +118,12 @@ class WebhookConverter:
                 out[i] = _defaulted(obj, schema)
         if not pending:
             return out
-        originals = [codec.encode(objects[i]) for i in pending]
+        # Defaulted at the version they are at, as kube-apiserver's storage codec defaults what
+        # it decodes before converting it.
+        originals = [
+            codec.encode(_defaulted(objects[i], self.schemas.get(objects[i].api_version)))
+            for i in pending
+        ]
         answered = await self._call(originals, desired, described)
         for n, (i, original, converted) in enumerate(
             zip(pending, originals, answered, strict=True)
