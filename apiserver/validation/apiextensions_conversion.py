@@ -2,7 +2,8 @@
 validateCustomResourceConversion), with Kubernetes' field paths (the internal type's:
 spec.conversion.webhookClientConfig, spec.conversion.conversionReviewVersions) and texts:
 strategy None or Webhook; Webhook needs a client configuration (url xor service, https) and
-conversionReviewVersions including v1 or v1beta1; None forbids both. A caBundle that is not PEM
+conversionReviewVersions including v1 or v1beta1 (unless an update keeps a definition that
+already had none of them); None forbids both. A caBundle that is not PEM
 certificates is refused on an update of an established definition whose stored bundle was
 valid (allowInvalidCABundle), as Kubernetes does."""
 
@@ -52,8 +53,19 @@ def conversion(crd: CRD, old: CRD | None) -> list[FieldError]:
         )
     else:
         errs += _client_config(conv.webhook.client_config, _allow_invalid_ca_bundle(old))
-    errs += conversion_review_versions(versions, f"{_PATH}.conversionReviewVersions")
+    errs += conversion_review_versions(
+        versions, f"{_PATH}.conversionReviewVersions", _require_recognized(old)
+    )
     return errs
+
+
+def _require_recognized(old: CRD | None) -> bool:
+    """requireRecognizedConversionReviewVersion: always on a create; on an update, unless the
+    stored definition already named only versions the server does not know."""
+    if old is None or not old.spec.HasField("conversion"):
+        return True
+    stored = old.spec.conversion.webhook.conversion_review_versions
+    return not stored or any(v in CONVERSION_REVIEW_VERSIONS for v in stored)
 
 
 def _client_config(
@@ -101,8 +113,10 @@ def _allow_invalid_ca_bundle(old: CRD | None) -> bool:
     return not _parses(stored)
 
 
-def conversion_review_versions(versions: list[str], path: str) -> list[FieldError]:
-    """validateConversionReviewVersions, a recognized version required."""
+def conversion_review_versions(
+    versions: list[str], path: str, require_recognized: bool = True
+) -> list[FieldError]:
+    """validateConversionReviewVersions."""
     if not versions:
         return [fields.required(path)]
     errs: list[FieldError] = []
@@ -113,7 +127,7 @@ def conversion_review_versions(versions: list[str], path: str) -> list[FieldErro
             continue
         seen.add(v)
         errs += fields.dns1035_label(f"{path}[{i}]", v)
-    if not seen & set(CONVERSION_REVIEW_VERSIONS):
+    if require_recognized and not seen & set(CONVERSION_REVIEW_VERSIONS):
         shown = Shown("[]string{" + ", ".join(fields.go_quote(v) for v in versions) + "}")
         accepted = ", ".join(CONVERSION_REVIEW_VERSIONS)
         errs.append(fields.invalid(path, shown, f"must include at least one of {accepted}"))

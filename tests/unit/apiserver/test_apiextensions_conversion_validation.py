@@ -166,3 +166,22 @@ def test_an_invalid_ca_bundle_is_refused_once_established(pem: bytes) -> None:
         "spec.conversion.webhookClientConfig.caBundle: Invalid value: []byte{0x6e, 0x6f}: data "
         "does not contain any valid RSA or ECDSA certificates"
     ]
+
+
+def test_an_update_may_keep_unknown_review_versions_it_already_had() -> None:
+    """requireRecognizedConversionReviewVersion is off for an update of a definition whose
+    stored versions were all unknown to the server; a create still needs one."""
+    data = good()
+    data["spec"]["conversion"] = webhook()
+    old, _ = codec.decode(CRD, data, FieldValidation.STRICT)
+    STRATEGY.default(old)
+    STRATEGY.prepare_for_create(old)
+    del old.spec.conversion.webhook.conversion_review_versions[:]
+    old.spec.conversion.webhook.conversion_review_versions.append("v9")
+    new = CRD()
+    new.CopyFrom(old)
+    assert [str(e) for e in STRATEGY.validate_update(new, old)] == []
+    assert [str(e) for e in STRATEGY.validate(new)] == [
+        'spec.conversion.conversionReviewVersions: Invalid value: []string{"v9"}: must include '
+        "at least one of v1, v1beta1"
+    ]
