@@ -29,6 +29,7 @@ from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.param_authorization import ParamAuthorization, param_authorization
 from apiserver.admission.pod_security import PodSecurity
+from apiserver.admission.policy.sources import validating_admission_policy
 from apiserver.admission.priority import PriorityAdmission
 from apiserver.admission.rbac_escalation import RBACEscalation
 from apiserver.admission.runtime_class import RuntimeClassAdmission
@@ -239,6 +240,9 @@ class APIServer:
                 certificates.SIGNING_NAME: certificates.CertificateSigning(may_signer),
                 certificates.SUBJECT_RESTRICTION_NAME: (
                     certificates.CertificateSubjectRestriction()
+                ),
+                admission_plugins.VALIDATING_ADMISSION_POLICY: validating_admission_policy(
+                    self.cachers, self.stores, lambda: self.apis, authorizer
                 ),
             },
             self.disable_admission_plugins,

@@ -63,6 +63,7 @@ def rest_application(
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[
+            filters.admission_recording,
             filters.errors_as_status,
             filters.authentication(authenticator, authorizer),
             filters.impersonation(authorizer),

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from apiserver import errors
+from apiserver.admission import warnings as admission_warnings
 from apiserver.auth.authenticator import Authenticator, bearer_from_header
 from apiserver.auth.authorizer import Authorizer
 from apiserver.auth.impersonation import impersonate, requested
@@ -31,7 +32,11 @@ from apiserver.endpoints.request import MAX_REQUEST_BYTES, Resolver
 from apiserver.endpoints.rest import request as rest_request
 from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
-from apiserver.endpoints.rest.responses import STREAMED_STATUS, status_response
+from apiserver.endpoints.rest.responses import (
+    ADMISSION_RECORDER,
+    STREAMED_STATUS,
+    status_response,
+)
 from apiserver.endpoints.rest.status import http_code, not_found_path, unauthorized
 from apiserver.flowcontrol.max_inflight import (
     RETRY_AFTER_SECONDS,
@@ -45,6 +50,7 @@ from apiserver.flowcontrol.request import RequestDigest, user_or_anonymous
 from podplane.componentbase.x509_subject import subject_from_peercert
 
 log = logging.getLogger(__name__)
+audit_log = logging.getLogger("apiserver.audit")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -94,6 +100,22 @@ def _internal_error(request: web.Request, e: BaseException) -> errors.APIError:
     return errors.APIError(
         grpc.StatusCode.INTERNAL, "InternalError", f"Internal error occurred: {type(e).__name__}"
     )
+
+
+@web.middleware
+async def admission_recording(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The request's admission warnings and audit annotations (apiserver/admission/warnings.py):
+    the warnings are written as the answer's Warning headers (add_request_warnings), the
+    annotations logged, podplane having no audit log."""
+    with admission_warnings.recording() as recorder:
+        request[ADMISSION_RECORDER] = recorder
+        try:
+            return await handler(request)
+        finally:
+            if recorder.annotations:
+                audit_log.info(
+                    "%s %s annotations %s", request.method, request.path, recorder.annotations
+                )
 
 
 @web.middleware

@@ -11,6 +11,7 @@ import yaml
 from aiohttp import web
 
 from apiserver import errors
+from apiserver.admission.warnings import Recorder
 from apiserver.endpoints.rest import protobuf_encode
 from apiserver.endpoints.rest.protobuf_kinds import MEDIA_TYPE as PROTOBUF
 from apiserver.endpoints.rest.status import failure
@@ -121,9 +122,15 @@ def add_warnings(response: web.StreamResponse, warnings: Iterable[str]) -> None:
 REQUEST_WARNINGS: web.RequestKey[tuple[str, ...]] = web.RequestKey("podplane.warnings")
 
 
+# The request's admission recorder (its plugins' warnings), opened by the admission_recording
+# filter.
+ADMISSION_RECORDER: web.RequestKey[Recorder] = web.RequestKey("podplane.admission")
+
+
 async def add_request_warnings(request: web.Request, response: web.StreamResponse) -> None:
     """aiohttp's on_response_prepare: the request's warnings into the answer's headers."""
-    warnings = request.get(REQUEST_WARNINGS)
+    recorder = request.get(ADMISSION_RECORDER)
+    warnings = (*request.get(REQUEST_WARNINGS, ()), *(recorder.warnings if recorder else ()))
     if not warnings:
         return
     present = set(response.headers.getall("Warning", []))

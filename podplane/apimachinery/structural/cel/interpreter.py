@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from podplane.apimachinery.structural.cel import ast
 from podplane.apimachinery.structural.cel.library import IMPLEMENTATIONS, SIGNATURES
 from podplane.apimachinery.structural.cel.runtime import (
+    CelObject,
     CelType,
     CelValue,
     EvalError,
@@ -69,6 +70,12 @@ class Interpreter:
         raise EvalError(f"no such attribute: {e.name}")
 
     def _select(self, e: ast.Select) -> CelValue:
+        # A variable whose name is qualified (authorizer.requestResource) is one identifier.
+        if isinstance(e.operand, ast.Ident) and not e.test_only:
+            qualified = f"{e.operand.name}.{e.field}"
+            shadowed = any(e.operand.name in scope for scope in self.scopes)
+            if qualified in self.variables and not shadowed:
+                return self.variables[qualified]
         operand = self.eval(e.operand)
         wrap = e.optional
         if isinstance(operand, Optional):
@@ -159,6 +166,8 @@ class Interpreter:
         return self._function(name, args)
 
     def _function(self, name: str, args: list[CelValue]) -> CelValue:
+        if args and isinstance(args[0], CelObject):  # an environment's own type's member
+            return args[0].call(name, args[1:])
         implementation = IMPLEMENTATIONS.get(name)
         if implementation is None:
             raise EvalError(f"no such overload: {name}")

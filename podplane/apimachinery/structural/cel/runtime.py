@@ -36,7 +36,19 @@ class CelType:
         return self.name
 
 
+class CelObject:
+    """A value of an environment's own type (Kubernetes' Authorizer library's checks and
+    decisions): its member functions are its `call`."""
+
+    type_name = "object"
+
+    def call(self, function: str, args: list[CelValue]) -> CelValue:
+        raise no_overload(function, self, *args)
+
+
 def type_name(value: CelValue) -> str:
+    if isinstance(value, CelObject):
+        return value.type_name
     if value is None:
         return "null_type"
     if isinstance(value, bool):
