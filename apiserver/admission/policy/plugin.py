@@ -120,15 +120,24 @@ class ValidatingAdmissionPolicy(Handler):
         super().__init__("CREATE", "UPDATE", "DELETE", "CONNECT")
         self.sources = sources
         self._compiled: dict[str, _Compiled] = {}
+        self._bindings: dict[tuple[str, str], JSONObject] = {}
 
-    def _policy(self, policy: Message) -> tuple[CompiledPolicy, JSONObject]:
+    def _policy(self, policy: Message) -> CompiledPolicy:
         meta = object_meta(policy)
-        spec = codec.encode(policy)
         found = self._compiled.get(meta.name)
         if found is None or found.version != meta.resource_version:
-            found = _Compiled(meta.resource_version, compile_policy(spec))
+            found = _Compiled(meta.resource_version, compile_policy(codec.encode(policy)))
             self._compiled[meta.name] = found
-        return found.policy, spec
+        return found.policy
+
+    def _binding(self, binding: Message) -> JSONObject:
+        """The binding's JSON, encoded once per stored version of it."""
+        meta = object_meta(binding)
+        key = (meta.name, meta.resource_version)
+        found = self._bindings.get(key)
+        if found is None:
+            found = self._bindings[key] = codec.encode(binding)
+        return found
 
     async def validate(self, attrs: Attributes) -> None:
         r = attrs.resource
@@ -138,8 +147,12 @@ class ValidatingAdmissionPolicy(Handler):
         if not policies:
             return
         by_policy: dict[str, list[JSONObject]] = {}
-        for b in sorted(self.sources.bindings(), key=lambda b: object_meta(b).name):
-            encoded = codec.encode(b)
+        stored = sorted(self.sources.bindings(), key=lambda b: object_meta(b).name)
+        live_bindings = {(object_meta(b).name, object_meta(b).resource_version) for b in stored}
+        for key in [k for k in self._bindings if k not in live_bindings]:
+            del self._bindings[key]
+        for b in stored:
+            encoded = self._binding(b)
             by_policy.setdefault(str(encoded["spec"].get("policyName", "")), []).append(encoded)
         match = Request(
             attrs,
@@ -153,7 +166,7 @@ class ValidatingAdmissionPolicy(Handler):
             if name not in live:
                 del self._compiled[name]
         for policy in policies:
-            compiled, _ = self._policy(policy)
+            compiled = self._policy(policy)
             await self._dispatch(request, compiled, by_policy.get(compiled.name, []))
         if request.denials:
             raise _refusal(attrs, request.denials[0])

@@ -4,8 +4,8 @@ webhook configurations, policies and bindings (defaulted as Kubernetes defaults 
 policy's status written through its subresource), a refusal is Kubernetes' 422 Status naming
 the field; the gRPC door serves the same objects from the same registry with the same rules;
 kubectl prints Kubernetes' columns and explains the schema; client-go's protobuf writes and
-reads them. The configurations are stored and validated only: no webhook is called, no policy
-evaluated."""
+reads them. No webhook is called; the policies here match no object a test creates (their
+enforcement: test_validating_admission_policy.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ RULE = {
     "apiVersions": ["v1"],
     "resources": ["deployments"],
 }
+# Policies are enforced, and this cluster's etcd is every module's: these policies match only
+# a Deployment no test creates.
+STORED_ONLY = {**RULE, "resourceNames": ["stored-only-never-created"]}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -78,7 +81,7 @@ def policy(name: str, expression: str = "object.spec.replicas <= 5") -> Any:
         "metadata": {"name": name},
         "spec": {
             "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
-            "matchConstraints": {"resourceRules": [RULE]},
+            "matchConstraints": {"resourceRules": [STORED_ONLY]},
             "validations": [{"expression": expression}],
         },
     }
