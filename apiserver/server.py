@@ -27,9 +27,12 @@ from apiserver.admission.default_toleration_seconds import DefaultTolerationSeco
 from apiserver.admission.lookups import CachedThenStored
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
-from apiserver.admission.param_authorization import ParamAuthorization, param_authorization
 from apiserver.admission.pod_security import PodSecurity
-from apiserver.admission.policy.sources import validating_admission_policy
+from apiserver.admission.policy.sources import (
+    policy_param_authorization,
+    policy_status_controller,
+    validating_admission_policy,
+)
 from apiserver.admission.priority import PriorityAdmission
 from apiserver.admission.rbac_escalation import RBACEscalation
 from apiserver.admission.runtime_class import RuntimeClassAdmission
@@ -247,22 +250,11 @@ class APIServer:
             },
             self.disable_admission_plugins,
             escalation,
-            self._param_authorization(authorizer),
+            policy_param_authorization(self.cachers, self.stores, lambda: self.apis, authorizer),
         )
         for store in self.stores.values():
             store.admission = chain
         return chain
-
-    def _param_authorization(self, authorizer: Authorizer) -> ParamAuthorization:
-        """The admission policies' and bindings' check of their writer's read access to the
-        parameters (their strategies' in Kubernetes)."""
-        cache = self.cachers["validatingadmissionpolicies"]
-        return param_authorization(
-            authorizer,
-            lambda: self.apis.custom_resources(),
-            self._cluster_objects("validatingadmissionpolicies").lookup,
-            lambda name: cache.peek("", name),
-        )
 
     def _served_resources(
         self, reads: dict[str, Cacher[Any] | Uncached[Any]], admission: AdmissionChain
@@ -294,6 +286,7 @@ class APIServer:
             self.cachers["apiservices"], self.stores["apiservices"], definitions_cache
         )
         self.cachers["apiservices"].observers.append(self.autoregister)
+        self.policy_status = policy_status_controller(self.cachers, self.stores)
         definitions_cache.observers.append(DefinitionsFeed(self.autoregister))
 
     def _authentication(self) -> None:
@@ -444,14 +437,11 @@ class APIServer:
         self.kubernetes_service = self._kubernetes_service()
         with contextlib.suppress(*kubernetes_service.FAILURES):  # retried every 10 s
             await self.kubernetes_service.reconcile()
-        self._tasks.append(asyncio.create_task(self.kubernetes_service.run()))
-        self._tasks.append(
-            asyncio.create_task(poststart.repair_loop(self.etcd, self.service_allocator))
-        )
-        self._tasks.append(asyncio.create_task(self.identity_lease.run()))
-        self._tasks.append(asyncio.create_task(self.identity_lease_gc.run()))
-        self._tasks.append(asyncio.create_task(self.definition_controllers.run()))
-        self._tasks.append(asyncio.create_task(self.autoregister.run()))
+        loops = [self.kubernetes_service.run(), self.identity_lease.run()]
+        loops += [self.identity_lease_gc.run(), self.definition_controllers.run()]
+        loops += [self.autoregister.run(), self.policy_status.run()]
+        loops += [poststart.repair_loop(self.etcd, self.service_allocator)]
+        self._tasks.extend(asyncio.create_task(loop) for loop in loops)
         if self.compaction_interval > 0:
             self._tasks.append(asyncio.create_task(self.compactor.run()))
         log.info("apiserver serving on port %d (etcd %s)", self.port, ",".join(self.etcd_endpoints))

@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiserver import errors
+from apiserver.admission.lookups import CachedThenStored
+from apiserver.admission.param_authorization import ParamAuthorization, param_authorization
 from apiserver.admission.policy.compiled import ParamKind
 from apiserver.admission.policy.matching import Matched
 from apiserver.admission.policy.plugin import Sources, ValidatingAdmissionPolicy, object_json
+from apiserver.admission.policy.status import PolicyStatusController
+from apiserver.admission.policy.type_checking import builtin_kinds, builtin_schema_type
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.user import UserInfo
 from apiserver.registry.cacher import Cacher
@@ -116,4 +120,33 @@ def validating_admission_policy(
             authorize=authorize,
             authorize_path=authorize_path,
         )
+    )
+
+
+def policy_status_controller(
+    cachers: Mapping[str, Cacher[Any]], stores: Mapping[str, Store[Any]]
+) -> PolicyStatusController:
+    """The policies' status controller, following their watch cache."""
+    cache = cachers["validatingadmissionpolicies"]
+    controller = PolicyStatusController(
+        cache, stores["validatingadmissionpolicies"], builtin_kinds, builtin_schema_type
+    )
+    cache.observers.append(controller)
+    return controller
+
+
+def policy_param_authorization(
+    cachers: Mapping[str, Cacher[Any]],
+    stores: Mapping[str, Store[Any]],
+    apis: Callable[[], ServedResources],
+    authorizer: Authorizer,
+) -> ParamAuthorization:
+    """The policies' and bindings' check of their writer's read access to the parameters
+    (their strategies' in Kubernetes)."""
+    cache = cachers["validatingadmissionpolicies"]
+    return param_authorization(
+        authorizer,
+        lambda: apis().custom_resources(),
+        CachedThenStored(cache, stores["validatingadmissionpolicies"]).lookup,
+        lambda name: cache.peek("", name),
     )

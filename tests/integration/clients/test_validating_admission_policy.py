@@ -348,3 +348,42 @@ async def test_warn_and_audit_actions_admit_with_a_warning(cluster: RestCluster)
         "create", "-n", ns, "-f", "-", stdin=json.dumps(deployment("ok", 2))
     )
     assert (ran.code, ran.err) == (0, "")
+
+
+async def test_the_status_controller_warns_of_a_field_the_kind_does_not_have(
+    cluster: RestCluster,
+) -> None:
+    name = unique("typo")
+    spec = {
+        "matchConstraints": {"resourceRules": [DEPLOYMENTS]},
+        "validations": [
+            {"expression": "object.spec.replica <= 5"},
+            {"expression": "object.spec.replicas <= 5", "messageExpression": "'ok'"},
+        ],
+    }
+    await apply(cluster, policy(name, spec))
+    v1 = k8s.AdmissionregistrationV1Api(cluster.api_client())
+
+    async def checked() -> Any:
+        read = await in_thread(v1.read_validating_admission_policy, name)
+        return read if read.status and read.status.observed_generation == 1 else None
+
+    read = await eventually(checked, what="the type checking")
+    warnings = read.status.type_checking.expression_warnings
+    assert [(w.field_ref, w.warning) for w in warnings] == [
+        (
+            "spec.validations[0].expression",
+            "apps/v1, Kind=Deployment: compilation failed: ERROR: <input>:1:12: undefined field "
+            "'replica'\n | object.spec.replica <= 5\n | ...........^\n",
+        )
+    ]
+    # A change of the spec moves the generation; the status follows it.
+    read.spec.validations = read.spec.validations[1:]
+    await in_thread(v1.replace_validating_admission_policy, name, read)
+
+    async def rechecked() -> Any:
+        again = await in_thread(v1.read_validating_admission_policy, name)
+        return again if again.status.observed_generation == 2 else None
+
+    again = await eventually(rechecked, what="the type checking of generation 2")
+    assert not again.status.type_checking.expression_warnings
