@@ -28,11 +28,6 @@ from apiserver.admission.lookups import CachedThenStored
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
-from apiserver.admission.policy.sources import (
-    policy_param_authorization,
-    policy_status_controller,
-    validating_admission_policy,
-)
 from apiserver.admission.priority import PriorityAdmission
 from apiserver.admission.rbac_escalation import RBACEscalation
 from apiserver.admission.runtime_class import RuntimeClassAdmission
@@ -44,6 +39,11 @@ from apiserver.auth.rbac.cache import CacheFeed, PolicyCache
 from apiserver.auth.serviceaccount.authenticator import Lookups
 from apiserver.auth.user import UserInfo
 from apiserver.controlplane import poststart
+from apiserver.controlplane.admission_policy import (
+    policy_param_authorization,
+    policy_status_controller,
+    validating_admission_policy,
+)
 from apiserver.controlplane.identity import IdentityLease, IdentityLeaseGC
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS

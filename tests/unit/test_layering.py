@@ -50,6 +50,7 @@ IN_PROCESS = {
     "bench.scheduler.decision": {"scheduler"},
     "bench.apiserver.costs": {"apiserver"},
     "bench.apiserver.authorization": {"apiserver"},
+    "bench.apiserver.admission_policy": {"apiserver"},
     "bench.kube_proxy.sync": {"proxy"},
 }
 

@@ -12,4 +12,7 @@ module:
 - `plugin`: the plugin in the validating phase, reading policies and bindings from the watch
   caches, and the outcomes (Deny, Warn, Audit);
 - `type_checking`: the status controller's expression warnings.
+
+The apiserver assembles it over its watch caches in apiserver/controlplane/admission_policy.py,
+and runs the policies' status controller there (policy_status.py).
 """

@@ -8,6 +8,8 @@ The rules are the webhooks' (apiserver/webhook/rules.py)."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ from apiserver.admission.attributes import Attributes
 from apiserver.webhook.rules import RequestedResource, rule_from_json, rule_matches
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.json_types import JSONObject
-from podplane.apimachinery.selectors import from_label_selector_message
+from podplane.apimachinery.selectors import LabelSelector, from_label_selector_message
 
 
 class MatchError(Exception):
@@ -55,12 +57,19 @@ class Request:
         return Matched(r.group, r.version, r.plural, r.kind)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(selector: str) -> LabelSelector:
+    """A selector's JSON (sorted) parsed once."""
+    message = json_format.ParseDict(json.loads(selector), meta_pb2.LabelSelector())
+    return from_label_selector_message(message)
+
+
 def _selector_matches(selector: JSONObject | None, labels: Mapping[str, str]) -> bool:
     try:
-        message = json_format.ParseDict(selector or {}, meta_pb2.LabelSelector())
-        return from_label_selector_message(message).matches(labels)
+        parsed = _parsed(json.dumps(selector or {}, sort_keys=True))
     except (json_format.ParseError, ValueError) as e:
         raise MatchError(str(e)) from e
+    return parsed.matches(labels)
 
 
 def _labels(obj: JSONObject | None) -> Mapping[str, str] | None:

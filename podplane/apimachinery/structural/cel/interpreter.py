@@ -32,6 +32,8 @@ _UNESCAPES = {"__underscores__": "__", "__dot__": ".", "__dash__": "-", "__slash
 
 def unescape(name: str) -> str:
     """A CEL field name back to its property name (Kubernetes' Unescape)."""
+    if "__" not in name:  # every escape has it: most names are their property's
+        return name
     if name.startswith("__") and name.endswith("__") and name[2:-2] in _RESERVED:
         return name[2:-2]
     out, i = [], 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.admission.policy.status import CONTROLLER_NAME, PolicyStatusController
 from apiserver.admission.policy.type_checking import (
     GroupVersionKind,
     builtin_kinds,
@@ -14,6 +13,7 @@ from apiserver.admission.policy.type_checking import (
     check,
     types_to_check,
 )
+from apiserver.controlplane.policy_status import CONTROLLER_NAME, PolicyStatusController
 from apiserver.registry.generic.managed_fields import SERVER, Manager
 from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
 from podplane.apimachinery import manifest

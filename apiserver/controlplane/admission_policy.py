@@ -15,10 +15,10 @@ from apiserver.admission.param_authorization import ParamAuthorization, param_au
 from apiserver.admission.policy.compiled import ParamKind
 from apiserver.admission.policy.matching import Matched
 from apiserver.admission.policy.plugin import Sources, ValidatingAdmissionPolicy, object_json
-from apiserver.admission.policy.status import PolicyStatusController
 from apiserver.admission.policy.type_checking import builtin_kinds, builtin_schema_type
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.user import UserInfo
+from apiserver.controlplane.policy_status import PolicyStatusController
 from apiserver.registry.cacher import Cacher
 from apiserver.registry.generic.store import Store
 from apiserver.registry.resource import ResourceAPI
