@@ -9,6 +9,7 @@ at the gRPC door."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -305,7 +306,10 @@ async def test_failure_policy_ignore_admits_without_its_param(cluster: RestClust
     await cluster.kubectl_ok("create", "-n", ns, "-f", "-", stdin=json.dumps(deployment("many", 9)))
 
 
-async def test_warn_and_audit_actions_admit_with_a_warning(cluster: RestCluster) -> None:
+async def test_warn_and_audit_actions_admit_with_a_warning(
+    cluster: RestCluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="apiserver.audit")
     ns = await namespace(cluster, {})
     name = unique("warned")
     await apply(
@@ -348,6 +352,23 @@ async def test_warn_and_audit_actions_admit_with_a_warning(cluster: RestCluster)
         "create", "-n", ns, "-f", "-", stdin=json.dumps(deployment("ok", 2))
     )
     assert (ran.code, ran.err) == (0, "")
+    # podplane has no audit log: the request's audit annotations are logged as it is answered.
+    failure = {
+        "message": "at most 2 replicas",
+        "policy": name,
+        "binding": name,
+        "expressionIndex": 0,
+        "validationActions": ["Warn", "Audit"],
+    }
+    annotations = {
+        "validation.policy.admission.k8s.io/validation_failure": json.dumps(
+            [failure], separators=(",", ":")
+        ),
+        f"{name}/replicas": "3",
+    }
+    logged = [r.getMessage() for r in caplog.records if r.name == "apiserver.audit"]
+    assert any(m.endswith(f" annotations {annotations}") for m in logged), logged
+    assert any(m.endswith(f" annotations {{'{name}/replicas': '2'}}") for m in logged), logged
 
 
 async def test_the_status_controller_warns_of_a_field_the_kind_does_not_have(
