@@ -15,6 +15,7 @@ import pytest
 from apiserver import errors
 from apiserver.admission import warnings
 from apiserver.admission.policy.compiled import ParamKind
+from apiserver.admission.policy.matching import Matched
 from apiserver.admission.policy.plugin import Sources, ValidatingAdmissionPolicy
 from podplane.apimachinery import manifest
 from podplane.apimachinery.json_types import JSONObject
@@ -381,3 +382,47 @@ async def test_the_policy_kinds_themselves_are_not_checked() -> None:
     )
     await admit_create(p, manifest.from_dict(policy("another", validations=REPLICAS)))
     await refusal(p, deployment())
+
+
+async def test_object_selector_over_the_new_or_the_old_object() -> None:
+    selector = {"objectSelector": {"matchLabels": {"app": "nginx"}}}
+    p = plugin(
+        [policy("demo", validations=REPLICAS)], [binding("b", "demo", matchResources=selector)]
+    )
+    await refusal(p, deployment("nginx"))
+    await admit_create(p, deployment("other"))
+    with pytest.raises(errors.APIError):  # the old object's labels match
+        await admit_update(p, "", deployment("other"), deployment("nginx"))
+
+
+async def test_match_policy_equivalent_matches_another_version_of_the_resource() -> None:
+    v1beta1 = {**DEPLOYMENTS, "apiVersions": ["v1beta1"]}
+    equivalent = Matched("apps", "v1beta1", "deployments", "Deployment")
+    checks = [{"expression": "request.resource.version == 'v1beta1' && false"}]
+    sources = plugin([policy("demo", validations=checks)], [binding("b", "demo")]).sources
+    sources.equivalents = lambda _: [equivalent]
+    for match_policy, refused in (("Equivalent", True), ("Exact", False)):
+        constraints = {"resourceRules": [v1beta1], "matchPolicy": match_policy}
+        sources.policies = lambda c=constraints: [  # type: ignore[misc]
+            manifest.from_dict(policy("demo", matchConstraints=c, validations=checks))
+        ]
+        p = ValidatingAdmissionPolicy(sources)
+        if refused:  # matched as apps/v1beta1, which request.resource says
+            assert (await refusal(p, deployment())).message.endswith(
+                "failed expression: request.resource.version == 'v1beta1' && false"
+            )
+        else:
+            await admit_create(p, deployment())
+
+
+async def test_a_namespaced_param_for_a_cluster_scoped_request() -> None:
+    namespaced = {**DEPLOYMENTS, "apiGroups": [""], "resources": ["namespaces"]}
+    spec = dict(PARAM_POLICY["spec"], matchConstraints={"resourceRules": [namespaced]})
+    p = plugin([{**PARAM_POLICY, "spec": spec}], [binding("b", "limit", paramRef={"name": "x"})])
+    ns = manifest.from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
+    p.sources.params = ParamSource(Params([]))
+    assert (await refusal(p, ns)).message == (
+        "namespaces \"n\" is forbidden: ValidatingAdmissionPolicy 'limit' with binding 'b' "
+        "denied request: failed to configure binding: cannot use namespaced paramRef in policy "
+        "binding that matches cluster-scoped resources"
+    )
