@@ -286,7 +286,7 @@ class APIServer:
             self.cachers["apiservices"], self.stores["apiservices"], definitions_cache
         )
         self.cachers["apiservices"].observers.append(self.autoregister)
-        self.policy_status = policy_status_controller(self.cachers, self.stores)
+        self.policy_status = policy_status_controller(self.cachers, self.stores, lambda: self.apis)
         definitions_cache.observers.append(DefinitionsFeed(self.autoregister))
 
     def _authentication(self) -> None:

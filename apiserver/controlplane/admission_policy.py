@@ -15,7 +15,13 @@ from apiserver.admission.param_authorization import ParamAuthorization, param_au
 from apiserver.admission.policy.compiled import ParamKind
 from apiserver.admission.policy.matching import Matched
 from apiserver.admission.policy.plugin import Sources, ValidatingAdmissionPolicy, object_json
-from apiserver.admission.policy.type_checking import builtin_kinds, builtin_schema_type
+from apiserver.admission.policy.type_checking import (
+    GroupVersionKind,
+    KindsFor,
+    SchemaType,
+    builtin_kinds,
+    builtin_schema_type,
+)
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.user import UserInfo
 from apiserver.controlplane.policy_status import PolicyStatusController
@@ -25,6 +31,7 @@ from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.served import ServedResources
 from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.structural.cel.types import Type, decl_type
 
 
 @dataclass(frozen=True)
@@ -123,13 +130,49 @@ def validating_admission_policy(
     )
 
 
+def served_kinds(apis: Callable[[], ServedResources]) -> KindsFor:
+    """RESTMapper.KindsFor over what is served: built-in kinds, then custom resources'."""
+
+    def kinds_for(group: str, version: str, resource: str) -> list[GroupVersionKind]:
+        found = builtin_kinds(group, version, resource)
+        custom = apis().custom_version(group, version, resource)
+        if custom is not None:
+            found.append(GroupVersionKind(group, version, custom.resource.kind))
+        return found
+
+    return kinds_for
+
+
+def served_schema_type(apis: Callable[[], ServedResources]) -> SchemaType:
+    """A kind's CEL type: a built-in kind's OpenAPI schema, or a served custom resource
+    version's structural schema."""
+
+    def schema_type(gvk: GroupVersionKind) -> Type | None:
+        found = builtin_schema_type(gvk)
+        if found is not None:
+            return found
+        for custom in apis().custom.values():
+            r = custom.resource
+            if (r.group, r.version, r.kind) == (gvk.group, gvk.version, gvk.kind):
+                schema = custom.schema
+                return decl_type(schema.structural, is_resource_root=True) if schema else None
+        return None
+
+    return schema_type
+
+
 def policy_status_controller(
-    cachers: Mapping[str, Cacher[Any]], stores: Mapping[str, Store[Any]]
+    cachers: Mapping[str, Cacher[Any]],
+    stores: Mapping[str, Store[Any]],
+    apis: Callable[[], ServedResources],
 ) -> PolicyStatusController:
     """The policies' status controller, following their watch cache."""
     cache = cachers["validatingadmissionpolicies"]
     controller = PolicyStatusController(
-        cache, stores["validatingadmissionpolicies"], builtin_kinds, builtin_schema_type
+        cache,
+        stores["validatingadmissionpolicies"],
+        served_kinds(apis),
+        served_schema_type(apis),
     )
     cache.observers.append(controller)
     return controller

@@ -4,9 +4,9 @@ expression and messageExpression compiled again with `object` and `oldObject` ty
 schema of each kind its matchConstraints name explicitly (no wildcard, no subresource; at most
 10 kinds) and `params` by the paramKind's schema, so that a field the kind does not have is a
 warning: `apps/v1, Kind=Deployment: compilation failed: ERROR: <input>:1:15: undefined field
-'replica'`. The schemas are the served OpenAPI v3 definitions of the built-in kinds; a kind
-whose schema is not known (a custom resource's, here) is not checked, as Kubernetes skips a
-schema it cannot resolve."""
+'replica'`. The schemas are the served OpenAPI v3 definitions of the built-in kinds (and, as
+the apiserver resolves them, a served custom resource version's structural schema); a kind
+whose schema is not known is not checked, as Kubernetes skips a schema it cannot resolve."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from kubernetes import client as k8s
 
 from podplane.api.apps.v1 import apps_pb2
 from podplane.apimachinery import manifest
+from tests.integration.custom_resources import crontab_crd, install, unique_group
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.support import EtcdProcess, eventually
 
@@ -408,3 +409,60 @@ async def test_the_status_controller_warns_of_a_field_the_kind_does_not_have(
 
     again = await eventually(rechecked, what="the type checking of generation 2")
     assert not again.status.type_checking.expression_warnings
+
+
+async def test_a_custom_resource_is_checked_and_type_checked_by_its_schema(
+    cluster: RestCluster,
+) -> None:
+    group = unique_group("vap")
+    await install(cluster.grpc, crontab_crd(group))
+    ns = await namespace(cluster, {})
+    name = unique("crontabs")
+    rule = {
+        "apiGroups": [group],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE"],
+        "resources": ["crontabs"],
+    }
+    await apply(
+        cluster,
+        policy(
+            name,
+            {
+                "matchConstraints": {"resourceRules": [rule]},
+                "validations": [
+                    {"expression": "object.spec.cronSpec != '* * * * *'", "message": "too often"},
+                    {"expression": "object.spec.cronspec != ''"},
+                ],
+            },
+        ),
+        binding(
+            name,
+            {"policyName": name, "validationActions": ["Deny"], "matchResources": env_selector(ns)},
+        ),
+    )
+    v1 = k8s.AdmissionregistrationV1Api(cluster.api_client())
+
+    async def checked() -> Any:
+        read = await in_thread(v1.read_validating_admission_policy, name)
+        return read if read.status and read.status.observed_generation == 1 else None
+
+    read = await eventually(checked, what="the type checking")
+    assert [(w.field_ref, w.warning) for w in read.status.type_checking.expression_warnings] == [
+        (
+            "spec.validations[1].expression",
+            f"{group}/v1, Kind=CronTab: compilation failed: ERROR: <input>:1:12: undefined field "
+            "'cronspec'\n | object.spec.cronspec != ''\n | ...........^\n",
+        )
+    ]
+    crontab = {
+        "apiVersion": f"{group}/v1",
+        "kind": "CronTab",
+        "metadata": {"name": "every-minute"},
+        "spec": {"cronSpec": "* * * * *"},
+    }
+    err = await refused_until_enforced(cluster, ns, crontab)
+    assert err.strip() == (
+        f"The crontabs \"every-minute\" is invalid: : ValidatingAdmissionPolicy '{name}' with "
+        f"binding '{name}' denied request: too often"
+    )
