@@ -10,6 +10,9 @@ from typing import Any
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.grpc.custom_objects import CustomObjectsServicer
+from apiserver.endpoints.grpc.interceptors.admission_recording import (
+    AdmissionRecordingInterceptor,
+)
 from apiserver.endpoints.grpc.interceptors.authentication import AuthenticationInterceptor
 from apiserver.endpoints.grpc.interceptors.authorization import AuthorizationInterceptor
 from apiserver.endpoints.grpc.interceptors.max_inflight import MaxInflightInterceptor
@@ -102,6 +105,7 @@ def grpc_server(
             ),
             RequestDecodingInterceptor(),
             MetricsInterceptor(),
+            AdmissionRecordingInterceptor(),
             # After authentication, which sets the user it reads.
             AuthorizationInterceptor(authorizer, apis.resolve),
         ],

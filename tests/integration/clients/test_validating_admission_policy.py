@@ -20,7 +20,7 @@ import pytest_asyncio
 from kubernetes import client as k8s
 
 from podplane.api.apps.v1 import apps_pb2
-from podplane.apimachinery import manifest
+from podplane.apimachinery import manifest, resources
 from tests.integration.custom_resources import crontab_crd, install, unique_group
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.support import EtcdProcess, eventually
@@ -370,6 +370,14 @@ async def test_warn_and_audit_actions_admit_with_a_warning(
     logged = [r.getMessage() for r in caplog.records if r.name == "apiserver.audit"]
     assert any(m.endswith(f" annotations {annotations}") for m in logged), logged
     assert any(m.endswith(f" annotations {{'{name}/replicas': '2'}}") for m in logged), logged
+    # The gRPC door records them alike.
+    made = manifest.from_dict(deployment("by-grpc", 4))
+    assert isinstance(made, apps_pb2.Deployment)
+    made.metadata.namespace = ns
+    await cluster.grpc.deployments.create(made)
+    annotations[f"{name}/replicas"] = "4"
+    logged = [r.getMessage() for r in caplog.records if r.name == "apiserver.audit"]
+    assert f"/{resources.DEPLOYMENT.service}/Create annotations {annotations}" in logged, logged
 
 
 async def test_the_status_controller_warns_of_a_field_the_kind_does_not_have(
