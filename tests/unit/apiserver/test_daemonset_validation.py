@@ -309,6 +309,8 @@ def revision(data: str = '{"spec":{"template":{"$patch":"replace"}}}', number: i
     [
         (revision(), []),
         (revision(data=""), ["data: Required value: data is mandatory"]),
+        (revision(data='"a JSON string"'), []),
+        (revision(data="not JSON"), ['data: Invalid value: "not JSON": must be a JSON document']),
         (revision(number=-1), ["revision: Invalid value: -1: must be greater than or equal to 0"]),
     ],
 )
