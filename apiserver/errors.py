@@ -40,6 +40,9 @@ class APIError(Exception):
     reason: str
     message: str
     details: Details | None = field(default=None, compare=False)
+    # The HTTP code when it is not the reason's (a webhook's denial with a code of its own); 0:
+    # the reason's, as apiserver/endpoints/rest/status.py maps it.
+    http_status: int = field(default=0, compare=False)
 
     def __str__(self) -> str:
         return self.message

@@ -9,10 +9,10 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiserver import errors
 from apiserver.admission import (
     certificates,
     default_toleration_seconds,
@@ -24,7 +24,8 @@ from apiserver.admission import plugins as admission_plugins
 from apiserver.admission.chain import AdmissionChain
 from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
-from apiserver.admission.lookups import CachedThenStored
+from apiserver.admission.interfaces import Plugin
+from apiserver.admission.lookups import CachedThenStored, cached_then_stored, namespace_labels
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
@@ -33,6 +34,7 @@ from apiserver.admission.rbac_escalation import RBACEscalation
 from apiserver.admission.runtime_class import RuntimeClassAdmission
 from apiserver.admission.service_account import ServiceAccountAdmission
 from apiserver.admission.storage_object_in_use_protection import StorageObjectInUseProtection
+from apiserver.admission.webhooks.plugins import webhook_plugins
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.escalation import EscalationCheck
 from apiserver.auth.rbac.cache import CacheFeed, PolicyCache
@@ -237,8 +239,10 @@ class APIServer:
                     StorageObjectInUseProtection()
                 ),
                 runtime_class.NAME: RuntimeClassAdmission(self._cluster_objects("runtimeclasses")),
-                admission_plugins.NODE_RESTRICTION: NodeRestriction(self._pod),
-                admission_plugins.POD_SECURITY: PodSecurity(self._namespace_labels),
+                admission_plugins.NODE_RESTRICTION: NodeRestriction(
+                    cached_then_stored(self.cachers["pods"], self.stores["pods"])
+                ),
+                admission_plugins.POD_SECURITY: PodSecurity(self._namespace_labels()),
                 certificates.APPROVAL_NAME: certificates.CertificateApproval(may_signer),
                 certificates.SIGNING_NAME: certificates.CertificateSigning(may_signer),
                 certificates.SUBJECT_RESTRICTION_NAME: (
@@ -247,6 +251,7 @@ class APIServer:
                 admission_plugins.VALIDATING_ADMISSION_POLICY: validating_admission_policy(
                     self.cachers, self.stores, lambda: self.apis, authorizer
                 ),
+                **self._webhooks(),
             },
             self.disable_admission_plugins,
             escalation,
@@ -255,6 +260,14 @@ class APIServer:
         for store in self.stores.values():
             store.admission = chain
         return chain
+
+    def _webhooks(self) -> dict[str, Plugin]:
+        """The admission webhooks over the watch caches; their client closed as the server stops."""
+        defaults = {plural: store.strategy.default for plural, store in self.stores.items()}
+        hooks, self.webhook_client = webhook_plugins(
+            self.cachers, defaults, self._namespace_labels()
+        )
+        return hooks
 
     def _served_resources(
         self, reads: dict[str, Cacher[Any] | Uncached[Any]], admission: AdmissionChain
@@ -359,8 +372,7 @@ class APIServer:
 
     def _custom_cacher(self, store: Store[T]) -> Cacher[T]:
         """A custom resource version's watch cache, counted under <plural>.<group>."""
-        r = store.resource
-        return self._cacher(store, f"{r.plural}.{r.group}")
+        return self._cacher(store, f"{store.resource.plural}.{store.resource.group}")
 
     def _cluster_objects(self, plural: str) -> CachedThenStored[Any]:
         return CachedThenStored(self.cachers[plural], self.stores[plural])
@@ -379,22 +391,8 @@ class APIServer:
             return PriorityAndFairness(seats, self.request_wait_limit)
         return MaxInflight(self.max_requests_inflight, self.max_mutating_requests_inflight)
 
-    async def _namespace_labels(self, name: str) -> dict[str, str] | None:
-        ns = self.cachers["namespaces"].peek("", name)
-        if ns is None:  # not cached yet: created a moment ago
-            try:
-                ns = await self.stores["namespaces"].get("", name)
-            except errors.APIError:
-                return None
-        return dict(ns.metadata.labels)
-
-    async def _pod(self, namespace: str, name: str) -> core_pb2.Pod:
-        """A pod as the watch cache has it, else as stored (created a moment ago)."""
-        cached: core_pb2.Pod | None = self.cachers["pods"].peek(namespace, name)
-        if cached is not None:
-            return cached
-        pod: core_pb2.Pod = await self.stores["pods"].get(namespace, name)
-        return pod
+    def _namespace_labels(self) -> Callable[[str], Awaitable[dict[str, str] | None]]:
+        return namespace_labels(self.cachers["namespaces"], self.stores["namespaces"])
 
     def _pods_in_namespace(self, namespace: str) -> list[core_pb2.Pod]:
         """The node authorizer's graph: the watch cache's pods of a namespace."""
@@ -479,4 +477,5 @@ class APIServer:
         if self.rest is not None:
             await self.rest.stop()
         await self.server.stop(grace)
+        await self.webhook_client.close()
         await self.etcd.close()

@@ -6,7 +6,7 @@ messages; a mutating plugin changes `object` in place, a validating one only rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from google.protobuf.message import Message
@@ -50,6 +50,14 @@ class Attributes:
     options: OperationOptions
     # None: a write of the apiserver's own, or a server without authentication.
     user_info: UserInfo | None
+    # What admission notes of the request for the audit log (Attributes.AddAnnotation: a
+    # webhook's auditAnnotations, a webhook that failed open). podplane has no audit log: they
+    # stay on the request's record, for the plugins after and for tests.
+    audit_annotations: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def add_annotation(self, key: str, value: str) -> None:
+        """Kubernetes keeps the first value of a key."""
+        self.audit_annotations.setdefault(key, value)
 
 
 def refused_name(obj: Message) -> str:

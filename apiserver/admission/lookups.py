@@ -4,12 +4,15 @@ storage for a name the cache does not have yet (created a moment ago)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
+
+from google.protobuf.message import Message
 
 from apiserver import errors
 
 T_co = TypeVar("T_co", covariant=True)
+M = TypeVar("M", bound=Message)
 
 
 class ClusterCache(Protocol[T_co]):
@@ -53,3 +56,37 @@ class CachedThenStored(ClusterObjects[T_co]):
 
     def cached(self) -> Sequence[T_co]:
         return list(self._cache.objects.values())
+
+
+class NamespacedCache(Protocol[T_co]):
+    def peek(self, namespace: str, name: str) -> T_co | None: ...
+
+
+def cached_then_stored(
+    cache: NamespacedCache[M], reader: Reader[M]
+) -> Callable[[str, str], Awaitable[M]]:
+    """An object by namespace and name as the watch cache has it, else as stored (created a
+    moment ago); NotFound when there is none."""
+
+    async def get(namespace: str, name: str) -> M:
+        cached = cache.peek(namespace, name)
+        return cached if cached is not None else await reader.get(namespace, name)
+
+    return get
+
+
+def namespace_labels(
+    cache: NamespacedCache[M], reader: Reader[M]
+) -> Callable[[str], Awaitable[dict[str, str] | None]]:
+    """A namespace's labels (PodSecurity's and the webhooks' namespaceSelector's); None when
+    there is no such namespace."""
+    get = cached_then_stored(cache, reader)
+
+    async def labels(name: str) -> dict[str, str] | None:
+        try:
+            ns = await get("", name)
+        except errors.APIError:
+            return None
+        return dict(ns.metadata.labels)  # type: ignore[attr-defined]
+
+    return labels

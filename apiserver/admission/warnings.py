@@ -35,6 +35,11 @@ def recording() -> Iterator[Recorder]:
         _CURRENT.reset(token)
 
 
+def current() -> Recorder | None:
+    """The recorder of the request being served; None outside a request."""
+    return _CURRENT.get()
+
+
 def add_warning(text: str) -> None:
     """warning.AddWarning: a warning the answer carries (each once)."""
     recorder = _CURRENT.get()

@@ -79,5 +79,8 @@ async def call_webhook(
     except InvalidResponse as e:
         raise invalid_response(webhook.name, e) from e
     if not response.allowed:
-        raise to_status_error(webhook.name, response.result)
+        rejection = to_status_error(webhook.name, response.result)
+        rejection.warnings = response.warnings
+        rejection.audit_annotations = response.audit_annotations
+        raise rejection
     return response

@@ -9,6 +9,8 @@ failed to call webhook: <that>`, and a response they cannot use into `failed cal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.structural.field import go_quote
 
@@ -72,7 +74,11 @@ class StatusError(Exception):
 
 
 class WebhookRejection(StatusError):
-    """ErrWebhookRejection: the webhook denied the request."""
+    """ErrWebhookRejection: the webhook denied the request; the warnings and audit annotations
+    of its answer reach the client and the request as an allowing answer's do."""
+
+    warnings: tuple[str, ...] = ()
+    audit_annotations: Mapping[str, str] = {}
 
 
 def failed_to_call(webhook_name: str, err: CallError) -> WebhookCallFailed:

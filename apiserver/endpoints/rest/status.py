@@ -51,7 +51,7 @@ GRPC_CODES = {
 
 
 def http_code(err: errors.APIError) -> int:
-    return REASON_CODES.get(err.reason) or GRPC_CODES.get(err.code, 500)
+    return err.http_status or REASON_CODES.get(err.reason) or GRPC_CODES.get(err.code, 500)
 
 
 def _details(d: errors.Details) -> JSONObject:
@@ -78,7 +78,7 @@ def failure(err: errors.APIError) -> tuple[int, JSONObject]:
     code = http_code(err)
     reason = (
         err.reason
-        if err.reason in REASON_CODES
+        if err.reason in REASON_CODES or err.http_status
         else ("InternalError" if code == 500 else err.reason)
     )
     body: JSONObject = {

@@ -1,8 +1,8 @@
 """The admission recording interceptor: each resource request of the gRPC door runs with its own
 admission recorder (apiserver/admission/warnings.py), as the REST door's admission_recording
 filter does, and its audit annotations are logged when it ends (logger apiserver.audit, podplane
-having no audit log). gRPC has no Warning header: a request's admission warnings reach the REST
-door's clients only."""
+having no audit log). A unary call's warnings are sent as `warning` trailing metadata
+(apiserver/endpoints/grpc/status.py), gRPC's stand-in for the REST door's Warning header."""
 
 from __future__ import annotations
 

@@ -1,0 +1,84 @@
+"""The two webhook plugins assembled over what the apiserver has: the watch caches of the
+webhook configurations, its Services and EndpointSlices (a Service-referenced webhook is
+reached at one ready endpoint of its Service, as kube-apiserver with --enable-aggregator-routing
+reaches it, through apiserver.webhook.resolver), a namespace's labels, and the kinds' defaults.
+One webhook client (its connections reused per configuration) serves both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from google.protobuf.message import Message
+
+from apiserver.admission.interfaces import Plugin
+from apiserver.admission.webhooks import mutating, validating
+from apiserver.admission.webhooks.mutating import MutatingWebhooks
+from apiserver.admission.webhooks.source import WebhookSource
+from apiserver.admission.webhooks.validating import ValidatingWebhooks
+from apiserver.objects import object_meta
+from apiserver.webhook.client import WebhookClient
+from apiserver.webhook.matching import NamespaceLabels
+from apiserver.webhook.resolver import endpoint_resolver
+from podplane.apimachinery import codec
+from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.resources import Resource
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+class WatchCache(Protocol):
+    """What the plugins read of a kind's watch cache (a Cacher)."""
+
+    @property
+    def objects(self) -> Mapping[bytes, Message]: ...
+
+    def peek(self, namespace: str, name: str) -> Message | None: ...
+
+
+def service_resolver_client(services: WatchCache, slices: WatchCache) -> WebhookClient:
+    """A webhook client resolving a Service over the Services' and EndpointSlices' caches."""
+
+    def get_service(namespace: str, name: str) -> JSONObject | None:
+        found = services.peek(namespace, name)
+        return codec.encode(found) if found is not None else None
+
+    def list_slices(namespace: str, name: str) -> list[JSONObject]:
+        return [
+            codec.encode(s)
+            for s in list(slices.objects.values())
+            if object_meta(s).namespace == namespace
+            and object_meta(s).labels.get(SERVICE_NAME_LABEL) == name
+        ]
+
+    return WebhookClient(endpoint_resolver(get_service, list_slices))
+
+
+def webhook_plugins(
+    caches: Mapping[str, WatchCache],
+    defaults: Mapping[str, Callable[[Message], None]],
+    namespace_labels: NamespaceLabels,
+) -> tuple[dict[str, Plugin], WebhookClient]:
+    """MutatingAdmissionWebhook and ValidatingAdmissionWebhook by name, over the watch caches
+    by plural; `defaults` the built-in kinds' defaulting by plural. The client is the caller's
+    to close."""
+    client = service_resolver_client(caches["services"], caches["endpointslices"])
+    mutating_configurations = caches["mutatingwebhookconfigurations"]
+    validating_configurations = caches["validatingwebhookconfigurations"]
+
+    def default(resource: Resource[Any, Any, Any], obj: Message) -> None:
+        if not resource.custom:
+            defaults[resource.plural](obj)
+
+    plugins: dict[str, Plugin] = {
+        mutating.NAME: MutatingWebhooks(
+            WebhookSource(lambda: mutating_configurations.objects),
+            client,
+            namespace_labels,
+            default,
+        ),
+        validating.NAME: ValidatingWebhooks(
+            WebhookSource(lambda: validating_configurations.objects), client, namespace_labels
+        ),
+    }
+    return plugins, client
