@@ -19,6 +19,7 @@ import pytest_asyncio
 from kubernetes import client as k8s
 from prometheus_client.parser import text_string_to_metric_families
 
+from apiserver.options.advertise import default_advertise_address
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 from tests.integration.apiserver.webhook_backend import (
@@ -97,8 +98,13 @@ async def configure(cluster: RestCluster, kind: str, name: str, *hooks: dict[str
     else:
         await in_thread(api.create_validating_webhook_configuration, body)
         plural = "validatingwebhookconfigurations"
+    await cached(cluster, plural, "", name)
+
+
+async def cached(cluster: RestCluster, plural: str, ns: str, name: str) -> None:
+    """Waits for the apiserver's watch cache of `plural` to hold the object."""
     cache = cluster.server.cachers[plural]
-    await eventually(lambda: _present(cache.peek("", name)), what=f"{name} cached")
+    await eventually(lambda: _present(cache.peek(ns, name)), what=f"{name} cached")
 
 
 async def _present(value: object) -> bool | None:
@@ -431,3 +437,35 @@ async def test_a_webhook_that_asks_is_reinvoked_after_a_later_change(
     assert len(calls) == 2
     assert calls[0]["object"]["metadata"].get("labels") in (None, {})
     assert calls[1]["object"]["metadata"]["labels"] == {"b": "yes"}
+
+
+async def test_a_webhook_by_service_is_reached_at_a_ready_endpoint(
+    cluster: RestCluster, backend: Backend
+) -> None:
+    """The Service `hook` in `ns` (the serving certificate's hook.ns.svc) has an EndpointSlice
+    whose ready endpoint is this host's address at the webhook's port."""
+    address = default_advertise_address("0.0.0.0")
+    if address is None:
+        pytest.skip("no address but loopback on this host")
+    await in_thread(core(cluster).create_namespace, {"metadata": {"name": "ns"}})
+    service = {"metadata": {"name": "hook"}, "spec": {"ports": [{"name": "https", "port": 443}]}}
+    await in_thread(core(cluster).create_namespaced_service, "ns", service)
+    endpoints = {
+        "metadata": {"name": "hook-1", "labels": {"kubernetes.io/service-name": "hook"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": backend.port, "protocol": "TCP"}],
+    }
+    discovery = k8s.DiscoveryV1Api(cluster.api_client())
+    await in_thread(discovery.create_namespaced_endpoint_slice, "ns", endpoints)
+    for plural, name in (("services", "hook"), ("endpointslices", "hook-1")):
+        await cached(cluster, plural, "ns", name)
+    ns = await namespace(cluster)
+    by_service = hook("by-service.example.com", "", backend.ca_pem, ns)
+    by_service["clientConfig"] = {
+        "service": {"namespace": "ns", "name": "hook", "path": "/mutate"},
+        "caBundle": base64.b64encode(backend.ca_pem).decode(),
+    }
+    await configure(cluster, "Mutating", ns, by_service)
+    created = await create_configmap(cluster, ns, configmap("via-service"))
+    assert created.metadata.labels == {"webhook": "mutated"}

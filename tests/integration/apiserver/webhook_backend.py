@@ -1,5 +1,6 @@
-"""A real HTTPS admission webhook for the integration tests, on 127.0.0.1 with a serving
-certificate from a CA made for the test (tests/unit/apiserver/webhook/webhook_server.make_pki),
+"""A real HTTPS admission webhook for the integration tests, on 127.0.0.1 (and the host's other
+addresses) with a serving certificate for 127.0.0.1 and `hook.ns.svc` from a CA made for the test
+(tests/unit/apiserver/webhook/webhook_server.make_pki),
 answering AdmissionReview v1 by path:
 
 - /mutate: allows, patching a label `webhook: mutated` and an annotation
@@ -118,7 +119,9 @@ async def serving(directory: Path) -> AsyncIterator[Backend]:
     backend = Backend(port=0, ca_pem=ca_pem)
     runner = web.AppRunner(_app(backend), shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    # Every address: 127.0.0.1 for webhooks by URL, the host's for one reached through a
+    # Service's EndpointSlice (which takes no loopback address).
+    site = web.TCPSite(runner, "0.0.0.0", 0, ssl_context=context)
     await site.start()
     backend.port = int(runner.addresses[0][1])
     try:
