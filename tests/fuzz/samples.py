@@ -33,10 +33,14 @@ _RULE: JSONObject = {
     "apiVersions": ["v1"],
     "resources": ["deployments"],
 }
+# Webhooks are called (MutatingAdmissionWebhook, ValidatingAdmissionWebhook): the sample's
+# selects no namespace and fails open, so a test that leaves it stored changes no later write.
 _WEBHOOK: JSONObject = {
     "name": "fuzz.example.com",
     "clientConfig": {"service": {"namespace": "fuzz", "name": "hook", "path": "/validate"}},
     "rules": [_RULE],
+    "failurePolicy": "Ignore",
+    "namespaceSelector": {"matchLabels": {"podplane.example.com/fuzz-webhook": "never"}},
     "sideEffects": "None",
     "admissionReviewVersions": ["v1"],
     "matchConditions": [{"name": "not-system", "expression": "request.namespace != 'kube-system'"}],

@@ -4,8 +4,9 @@ webhook configurations, policies and bindings (defaulted as Kubernetes defaults 
 policy's status written through its subresource), a refusal is Kubernetes' 422 Status naming
 the field; the gRPC door serves the same objects from the same registry with the same rules;
 kubectl prints Kubernetes' columns and explains the schema; client-go's protobuf writes and
-reads them. No webhook is called; the policies here match no object a test creates (their
-enforcement: test_validating_admission_policy.py)."""
+reads them. No webhook is called here (their rules name deployments, which no test of this
+module creates; the configurations are deleted as the module ends); the policies here match no
+object a test creates (their enforcement: test_validating_admission_policy.py)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,13 @@ async def cluster(
 ) -> AsyncIterator[RestCluster]:
     async with rest_cluster(etcd, tmp_path_factory.mktemp("admission-registration")) as c:
         yield c
+        # Their webhooks are called now: none is left for the modules after this one, which
+        # share the session's etcd (they would fail every deployment's create, their service
+        # being nowhere).
+        for plural in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations"):
+            client = getattr(c.grpc, plural)
+            for item in (await client.list()).items:
+                await client.delete(item.metadata.name)
 
 
 def unique(prefix: str) -> str:
