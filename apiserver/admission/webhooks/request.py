@@ -41,8 +41,14 @@ _GRPC_CODES = {
 
 
 def encode_object(resource: Resource[Any, Any, Any], obj: Message) -> JSONObject:
-    """The object as Kubernetes' JSON serializer writes it, typed."""
-    document = codec.encode(obj)
+    """The object as Kubernetes' JSON serializer writes it, typed. A raw JSON field that holds
+    no JSON (a ControllerRevision's data, which the gRPC door takes as text and the strategy
+    refuses only after mutating admission) is the request's 400: Kubernetes' decoder would
+    have refused the body before admission."""
+    try:
+        document = codec.encode(obj)
+    except ValueError as e:
+        raise errors.bad_request(f"the object cannot be encoded as JSON: {e}") from None
     document["apiVersion"] = resource.api_version
     document["kind"] = resource.kind
     return document
