@@ -3,9 +3,10 @@ plugins.go AllOrderedPlugins, of those kube-apiserver enables by default, and No
 
 The chain runs every plugin's mutating half in this order, then every validating half in this
 order (apiserver/admission/chain.py), so a validating plugin sees the object as every mutating
-one left it, wherever it stands. The webhooks, ValidatingAdmissionPolicy and ResourceQuota have
-their places at the end, where Kubernetes puts them ("webhook, resourcequota, and deny plugins
-must go at the end"), before they are plugins here."""
+one left it, wherever it stands. The webhooks (apiserver/admission/webhooks/),
+ValidatingAdmissionPolicy and ResourceQuota have their places at the end, where Kubernetes puts
+them ("webhook, resourcequota, and deny plugins must go at the end"); the policy's and the
+quota's are reserved before they are plugins here."""
 
 from __future__ import annotations
 
