@@ -7,7 +7,7 @@ messages; a mutating plugin changes `object` in place, a validating one only rea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from google.protobuf.message import Message
 
@@ -39,7 +39,7 @@ class OperationOptions:
 class Attributes:
     operation: Operation
     # Of any kind: the resource of a built-in kind or of a custom resource.
-    resource: Resource[Any, Any, Any]
+    resource: Resource
     subresource: str
     name: str
     namespace: str
@@ -67,12 +67,12 @@ def refused_name(obj: Message) -> str:
     return str(meta.name or meta.generate_name)
 
 
-def _namespace(resource: Resource[Any, Any, Any], obj: Message) -> str:
+def _namespace(resource: Resource, obj: Message) -> str:
     return str(object_meta(obj).namespace) if resource.namespaced else ""
 
 
 def for_create(
-    resource: Resource[Any, Any, Any],
+    resource: Resource,
     obj: Message,
     *,
     dry_run: bool,
@@ -95,7 +95,7 @@ def for_create(
 
 
 def for_update(
-    resource: Resource[Any, Any, Any],
+    resource: Resource,
     new: Message,
     old: Message,
     *,
@@ -120,7 +120,7 @@ def for_update(
 
 
 def for_delete(
-    resource: Resource[Any, Any, Any],
+    resource: Resource,
     old: Message,
     *,
     dry_run: bool,

@@ -4,7 +4,7 @@ namespace that does not exist or is being deleted."""
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Protocol
 
 from google.protobuf.message import Message
 
@@ -79,9 +79,7 @@ class NamespaceLifecycle(Handler):
                 return None
             raise
 
-    async def _check_namespace(
-        self, obj: Message, namespace: str, resource: Resource[Any, Any, Any]
-    ) -> None:
+    async def _check_namespace(self, obj: Message, namespace: str, resource: Resource) -> None:
         ns = await self._lookup(namespace)
         if ns is None:
             raise errors.not_found(resources.NAMESPACE, namespace)

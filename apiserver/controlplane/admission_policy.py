@@ -38,7 +38,7 @@ from podplane.apimachinery.structural.cel.types import Type, decl_type
 class ServedParams:
     """A paramKind's served resource (ParamResource)."""
 
-    resource: Resource[Any, Any, Any]
+    resource: Resource
     api: ResourceAPI[Any]
 
     @property
@@ -76,10 +76,10 @@ class ServedParamSource:
 
 def equivalents(
     apis: Callable[[], ServedResources],
-) -> Callable[[Resource[Any, Any, Any]], Sequence[Matched]]:
+) -> Callable[[Resource], Sequence[Matched]]:
     """EquivalentResourcesFor: the served resources of the same group and plural."""
 
-    def of(resource: Resource[Any, Any, Any]) -> Sequence[Matched]:
+    def of(resource: Resource) -> Sequence[Matched]:
         return [
             Matched(r.group, r.version, r.plural, r.kind)
             for r in apis().resources()

@@ -4,7 +4,7 @@ request answered as its unary call would be (podplane.client.request_stream)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -67,7 +67,7 @@ class CreateStream(Generic[T]):
     def __init__(
         self,
         client: Client,
-        resource: Resource[Any, Any, Any],
+        resource: Resource,
         requests: Callable[[], Message],
         add: Callable[[Message, int, T], None],
         channel: grpc.aio.Channel | None = None,

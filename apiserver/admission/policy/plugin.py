@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import grpc
 from google.protobuf.message import Message
@@ -65,12 +64,12 @@ _CODES = {
     "RequestEntityTooLarge": grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 # The resources serving the same objects as a resource (EquivalentResourcesFor), with kinds.
-Equivalents = Callable[[Resource[Any, Any, Any]], Sequence[Matched]]
+Equivalents = Callable[[Resource], Sequence[Matched]]
 # A namespace's JSON by name; None when there is none.
 NamespaceGetter = Callable[[str], Awaitable[JSONObject | None]]
 
 
-def object_json(resource: Resource[Any, Any, Any], obj: Message | None) -> JSONObject | None:
+def object_json(resource: Resource, obj: Message | None) -> JSONObject | None:
     """An object as CEL sees it: Kubernetes' JSON with its apiVersion and kind."""
     if obj is None:
         return None

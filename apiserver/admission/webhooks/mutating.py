@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from google.protobuf.message import Message
 
@@ -34,7 +33,7 @@ from podplane.apimachinery.resources import Resource
 
 NAME = "MutatingAdmissionWebhook"
 
-Defaulter = Callable[[Resource[Any, Any, Any], Message], None]
+Defaulter = Callable[[Resource, Message], None]
 """Applies the kind's defaults to an object (the strategy's, as o.GetObjectDefaulter())."""
 
 

@@ -7,7 +7,7 @@ One webhook client (its connections reused per configuration) serves both."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from google.protobuf.message import Message
 
@@ -66,7 +66,7 @@ def webhook_plugins(
     mutating_configurations = caches["mutatingwebhookconfigurations"]
     validating_configurations = caches["validatingwebhookconfigurations"]
 
-    def default(resource: Resource[Any, Any, Any], obj: Message) -> None:
+    def default(resource: Resource, obj: Message) -> None:
         if not resource.custom:
             defaults[resource.plural](obj)
 

@@ -6,8 +6,6 @@ shapes) as the registry's APIErrors, with the HTTP code the Status carries."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import grpc
 from google.protobuf.message import Message
 
@@ -40,7 +38,7 @@ _GRPC_CODES = {
 }
 
 
-def encode_object(resource: Resource[Any, Any, Any], obj: Message) -> JSONObject:
+def encode_object(resource: Resource, obj: Message) -> JSONObject:
     """The object as Kubernetes' JSON serializer writes it, typed. A raw JSON field that holds
     no JSON (a ControllerRevision's data, which the gRPC door takes as text and the strategy
     refuses only after mutating admission) is the request's 400: Kubernetes' decoder would
@@ -54,7 +52,7 @@ def encode_object(resource: Resource[Any, Any, Any], obj: Message) -> JSONObject
     return document
 
 
-def decode_object(resource: Resource[Any, Any, Any], document: JSONObject) -> Message:
+def decode_object(resource: Resource, document: JSONObject) -> Message:
     """A patched object read back as the dispatcher's JSON serializer reads it (fields it does
     not know dropped); a value of the wrong type is an InternalError with the decoder's text."""
     try:

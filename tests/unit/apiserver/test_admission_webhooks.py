@@ -17,7 +17,8 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 
-from apiserver import errors, warning
+from apiserver import errors
+from apiserver.admission import warnings as admission_warnings
 from apiserver.admission.attributes import Attributes, for_create
 from apiserver.admission.webhooks import metrics
 from apiserver.admission.webhooks.mutating import MutatingWebhooks
@@ -137,9 +138,9 @@ async def test_a_patch_changes_the_object_and_the_next_webhook_sees_it() -> None
         a=[webhook("label.example.com", "https://h/label")],
     )
     attrs = create()
-    recorded: list[str] = []
-    with warning.recording(recorded):
+    with admission_warnings.recording() as recorder:
         await plugin.admit(attrs)
+    recorded = recorder.warnings
     assert isinstance(attrs.object, core_pb2.ConfigMap)
     assert dict(attrs.object.metadata.labels) == {"a": "1"}
     # Configuration a before b, whatever order the cache keeps them in.

@@ -25,8 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("defaulting", "storage"),
     # Calling webhooks (admission, conversion, aggregation), on JSON and plain dataclasses.
     ("webhook",),
-    # The vocabulary every layer speaks, and the request's warnings any layer may add.
-    ("errors", "objects", "warning"),
+    # The vocabulary every layer speaks.
+    ("errors", "objects"),
 )
 
 
