@@ -65,6 +65,10 @@ class ConversionWebhook:
         )
 
 
+# The groups of the definitions this module installed.
+_INSTALLED: list[str] = []
+
+
 @pytest_asyncio.fixture(scope="module")
 async def webhook(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ConversionWebhook]:
     hook = ConversionWebhook()
@@ -88,6 +92,10 @@ async def cluster(
 ) -> AsyncIterator[RestCluster]:
     async with rest_cluster(etcd, tmp_path_factory.mktemp("crd-conversion")) as c:
         yield c
+        # The definitions go with the module: the etcd is the worker's, and another apiserver's
+        # caches of them would retry their webhook, gone with the module, for the worker's rest.
+        for group in _INSTALLED:
+            await c.grpc.customresourcedefinitions.delete(f"crontabs.{group}")
 
 
 def _version(name: str, storage: bool, field: str) -> dict[str, Any]:
@@ -138,6 +146,7 @@ async def installed(cluster: RestCluster, webhook: ConversionWebhook, mode: str)
     group = unique_group(mode.replace("-", ""))
     url = f"https://127.0.0.1:{webhook.port}/convert/{mode}"
     await install(cluster.grpc, converted_crd(group, url, webhook.ca_pem))
+    _INSTALLED.append(group)
     return group
 
 
