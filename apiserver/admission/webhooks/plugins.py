@@ -7,7 +7,6 @@ One webhook client (its connections reused per configuration) serves both."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol
 
 from google.protobuf.message import Message
 
@@ -16,42 +15,10 @@ from apiserver.admission.webhooks import mutating, validating
 from apiserver.admission.webhooks.mutating import MutatingWebhooks
 from apiserver.admission.webhooks.source import WebhookSource
 from apiserver.admission.webhooks.validating import ValidatingWebhooks
-from apiserver.objects import object_meta
+from apiserver.webhook.cached import WatchCache, cached_service_client
 from apiserver.webhook.client import WebhookClient
 from apiserver.webhook.matching import NamespaceLabels
-from apiserver.webhook.resolver import endpoint_resolver
-from podplane.apimachinery import codec
-from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.resources import Resource
-
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-
-
-class WatchCache(Protocol):
-    """What the plugins read of a kind's watch cache (a Cacher)."""
-
-    @property
-    def objects(self) -> Mapping[bytes, Message]: ...
-
-    def peek(self, namespace: str, name: str) -> Message | None: ...
-
-
-def service_resolver_client(services: WatchCache, slices: WatchCache) -> WebhookClient:
-    """A webhook client resolving a Service over the Services' and EndpointSlices' caches."""
-
-    def get_service(namespace: str, name: str) -> JSONObject | None:
-        found = services.peek(namespace, name)
-        return codec.encode(found) if found is not None else None
-
-    def list_slices(namespace: str, name: str) -> list[JSONObject]:
-        return [
-            codec.encode(s)
-            for s in list(slices.objects.values())
-            if object_meta(s).namespace == namespace
-            and object_meta(s).labels.get(SERVICE_NAME_LABEL) == name
-        ]
-
-    return WebhookClient(endpoint_resolver(get_service, list_slices))
 
 
 def webhook_plugins(
@@ -62,7 +29,7 @@ def webhook_plugins(
     """MutatingAdmissionWebhook and ValidatingAdmissionWebhook by name, over the watch caches
     by plural; `defaults` the built-in kinds' defaulting by plural. The client is the caller's
     to close."""
-    client = service_resolver_client(caches["services"], caches["endpointslices"])
+    client = cached_service_client(caches["services"], caches["endpointslices"])
     mutating_configurations = caches["mutatingwebhookconfigurations"]
     validating_configurations = caches["validatingwebhookconfigurations"]
 

@@ -29,10 +29,10 @@ from apiserver.registry.customresource.conversion_review import (
 )
 from apiserver.registry.customresource.storage import defaulted
 from apiserver.registry.customresource.strategy import normalized
+from apiserver.webhook.cached import cached_service_client
 from apiserver.webhook.client import ClientConfigError, WebhookClient
 from apiserver.webhook.config import ClientConfig, client_config_from_json
 from apiserver.webhook.errors import CallError
-from apiserver.webhook.resolver import endpoint_resolver
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.apimachinery import codec
 from podplane.apimachinery.apiextensions import definitions
@@ -45,7 +45,6 @@ from podplane.apimachinery.structural import CustomResourceSchema
 # default in the client manager, there being no timeoutSeconds in a conversion's config).
 CONVERSION_TIMEOUT = 30.0
 WEBHOOK = "Webhook"
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
 @dataclass(frozen=True)
@@ -209,16 +208,4 @@ def webhook_client(cachers: Mapping[str, Cacher[Any]]) -> WebhookClient:
     if services is None or slices is None:
         return WebhookClient()
 
-    def get_service(namespace: str, name: str) -> JSONObject | None:
-        obj = services.peek(namespace, name)
-        return codec.encode(obj) if obj is not None else None
-
-    def list_slices(namespace: str, name: str) -> list[JSONObject]:
-        return [
-            codec.encode(s)
-            for s in slices.objects.values()
-            if s.metadata.namespace == namespace
-            and s.metadata.labels.get(SERVICE_NAME_LABEL) == name
-        ]
-
-    return WebhookClient(endpoint_resolver(get_service, list_slices))
+    return cached_service_client(services, slices)
