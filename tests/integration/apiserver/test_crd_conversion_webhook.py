@@ -20,9 +20,10 @@ import pytest_asyncio
 from aiohttp import web
 from kubernetes import client as k8s
 
+from podplane.client.resource_client import is_not_found
 from tests.integration.custom_resources import install, unique_group
 from tests.integration.rest_cluster import RestCluster, in_thread, new_watch, rest_cluster
-from tests.support import EtcdProcess, free_port
+from tests.support import EtcdProcess, eventually, free_port
 from tests.unit.apiserver.webhook.webhook_server import make_pki
 
 
@@ -88,14 +89,38 @@ async def webhook(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Con
 
 @pytest_asyncio.fixture(scope="module")
 async def cluster(
-    etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory
+    etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory, webhook: ConversionWebhook
 ) -> AsyncIterator[RestCluster]:
+    # It takes the webhook so that it ends before the webhook does.
     async with rest_cluster(etcd, tmp_path_factory.mktemp("crd-conversion")) as c:
         yield c
-        # The definitions go with the module: the etcd is the worker's, and another apiserver's
-        # caches of them would retry their webhook, gone with the module, for the worker's rest.
-        for group in _INSTALLED:
-            await c.grpc.customresourcedefinitions.delete(f"crontabs.{group}")
+        await _remove_definitions(c)
+
+
+async def _remove_definitions(cluster: RestCluster) -> None:
+    """The definitions go, wholly, with the module: the etcd is the worker's, and the worker's
+    other apiservers' caches of a definition left behind retry its webhook, gone with the module,
+    opening and closing etcd watches for the worker's remaining modules. A definition is deleted
+    only once the CRD finalizer has deleted its objects, which needs their conversion; the wrong
+    modes never convert, so their objects go from etcd first, then each definition, awaited."""
+    etcd = cluster.server.etcd
+    for group in _INSTALLED:
+        keys, _ = await etcd.keys(f"/registry/{group}/".encode())
+        for key in keys:
+            await etcd.delete(key)
+        await cluster.grpc.customresourcedefinitions.delete(f"crontabs.{group}")
+    for group in _INSTALLED:
+
+        async def definition_gone(name: str = f"crontabs.{group}") -> bool:
+            try:
+                await cluster.grpc.customresourcedefinitions.get(name)
+            except Exception as e:
+                if is_not_found(e):
+                    return True
+                raise
+            return False
+
+        await eventually(definition_gone, timeout=30, what=f"crontabs.{group} to be deleted")
 
 
 def _version(name: str, storage: bool, field: str) -> dict[str, Any]:

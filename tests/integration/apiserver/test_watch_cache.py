@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
@@ -110,29 +110,36 @@ async def background(coro: Any) -> AsyncIterator[asyncio.Task[Any]]:
         await asyncio.gather(task, return_exceptions=True)
 
 
+@pytest.fixture
+def own_etcd() -> Iterator[EtcdProcess]:
+    with etcd_process() as process:
+        yield process
+
+
 async def test_a_watcher_resuming_across_an_apiserver_restart_is_expired_and_relists(
-    etcd: EtcdProcess,
+    own_etcd: EtcdProcess,
 ) -> None:
     """Every change once and in order while the apiserver runs; after it restarted, its cache
     starts at its list, so a resume from before that is refused as Kubernetes refuses it (410
     Expired) and the watcher relists, then sees every later change once and in order. The
-    restarted apiserver opens no etcd watch for it: its cache's watch serves it."""
+    restarted apiserver opens no etcd watch for it: its cache's watch serves it. The etcd is the
+    test's own, so that etcd's count of watches is this test's apiservers' alone."""
     address = f"127.0.0.1:{free_port()}"
-    async with running_apiserver(etcd) as other:  # writes while the watched apiserver is down
+    async with running_apiserver(own_etcd) as other:  # writes while the watched apiserver is down
         other_client = Client(f"127.0.0.1:{other.port}", timeout=10)
         watched_client = Client(address, timeout=10)
         try:
-            async with running_apiserver(etcd, address) as first:
+            async with running_apiserver(own_etcd, address) as first:
                 ns = await new_namespace(watched_client)
                 start = await watched_client.pods.create(pod("start", ns))
                 watcher = ResumingWatcher(watched_client, ns, start.metadata.resource_version)
                 async with background(watcher.run()):
                     before = await churn(watched_client, ns, "before", 10)
                     await eventually(lambda: _has(watcher, len(before)), timeout=10)
-                    etcd_watches = etcd_watchers(etcd)
+                    etcd_watches = etcd_watchers(own_etcd)
                     await first.stop(0)
                     during = await churn(other_client, ns, "during", 10)
-                    async with running_apiserver(etcd, address) as second:
+                    async with running_apiserver(own_etcd, address) as second:
                         after = await churn(watched_client, ns, "after", 10)
                         current, _ = await other_client.pods.list_all(ns)
                         final = {p.metadata.name: p.metadata.resource_version for p in current}
@@ -150,7 +157,7 @@ async def test_a_watcher_resuming_across_an_apiserver_restart_is_expired_and_rel
                             return last_change in watcher.seen
 
                         await eventually(has_last, timeout=20, what="the watcher to see the last")
-                        assert etcd_watchers(etcd) == etcd_watches
+                        assert etcd_watchers(own_etcd) == etcd_watches
                         restarted_at = second.cachers["pods"].window_start
             assert watcher.seen[: len(before)] == before
             last_seen = before[-1][2]
