@@ -37,15 +37,21 @@ def addresses(name: str, nameserver: str, timeout: float, port: int = 53) -> lis
 def resolve(
     name: str, nameserver: str, timeout: float, try_timeout: float = 0.5, port: int = 53
 ) -> list[str]:
-    """addresses(), tried again until it gives some, for at most `timeout` seconds."""
+    """addresses(), tried again until it gives some, for at most `timeout` seconds. Given up,
+    it says what the last answer was, or, when none came, the last failure."""
     deadline = time.monotonic() + timeout
+    answered: Exception | None = None  # the last try that got an answer (or a refusal)
     while True:
         left = deadline - time.monotonic()
         try:
             return addresses(name, nameserver, min(try_timeout, max(left, 0.01)), port)
         except (dns.exception.Timeout, OSError, NoAnswer) as e:
+            if not isinstance(e, dns.exception.Timeout):
+                answered = e
             if time.monotonic() >= deadline:
-                raise NoAnswer(f"{name} from {nameserver}: {e or type(e).__name__}") from None
+                # A last try cut short by the deadline says less than the answer before it.
+                said = answered or e
+                raise NoAnswer(f"{name} from {nameserver}: {said or type(said).__name__}") from None
             if not isinstance(e, dns.exception.Timeout):
                 # An answer without the name, or a refused port: the server or its Service is
                 # still starting; a timeout has already waited its share.

@@ -57,4 +57,14 @@ def test_no_answer_by_the_deadline_says_what_it_got(server: tuple[int, list[int]
     port, state = server
     state[0] = -1
     with pytest.raises(NoAnswer, match="NXDOMAIN with no A record"):
-        resolve(NAME, "127.0.0.1", 0.5, port=port)
+        resolve(NAME, "127.0.0.1", 1.0, port=port)
+
+
+def test_no_server_by_the_deadline_says_it_timed_out() -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))  # bound, never read: every query times out
+    try:
+        with pytest.raises(NoAnswer, match="timed out"):
+            resolve(NAME, "127.0.0.1", 0.3, port=sock.getsockname()[1])
+    finally:
+        sock.close()
