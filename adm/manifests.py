@@ -187,6 +187,14 @@ def kube_apiserver(cp: ControlPlane) -> JSONObject:
         f"--service-account-issuer={cp.service_account_issuer}",
         f"--service-account-signing-key-file={PKI}/sa.key",
         f"--service-account-key-file={PKI}/sa.pub",
+        # The aggregation layer's front proxy, as kubeadm configures it.
+        f"--proxy-client-cert-file={PKI}/front-proxy-client.crt",
+        f"--proxy-client-key-file={PKI}/front-proxy-client.key",
+        f"--requestheader-client-ca-file={PKI}/front-proxy-ca.crt",
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-username-headers=X-Remote-User",
         "--enable-bootstrap-token-auth",
     ]
     return _pod(

@@ -8,7 +8,15 @@ import argparse
 import asyncio
 import sys
 
-from apiserver.options import admission, etcd, flowcontrol, security, services, serving
+from apiserver.options import (
+    admission,
+    aggregator,
+    etcd,
+    flowcontrol,
+    security,
+    services,
+    serving,
+)
 from apiserver.server import APIServer, WatchCacheOptions
 from podplane.componentbase import options
 from podplane.componentbase.gc_tuning import tune_garbage_collector
@@ -32,6 +40,7 @@ OPTION_GROUPS: tuple[OptionGroup, ...] = (
     admission,
     LogOptions,
     security,
+    aggregator,
 )
 
 
@@ -61,6 +70,7 @@ async def run(args: argparse.Namespace) -> None:
         service_node_port_range=args.service_node_port_range,
         advertise_address=args.advertise_address,
         disable_admission_plugins=args.disable_admission_plugins,
+        aggregator=args.aggregator,
     )
     # /healthz beside /metrics: the gRPC health service's status (NOT_SERVING while etcd is
     # unreachable), and the event loop turning.

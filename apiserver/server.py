@@ -35,6 +35,7 @@ from apiserver.admission.runtime_class import RuntimeClassAdmission
 from apiserver.admission.service_account import ServiceAccountAdmission
 from apiserver.admission.storage_object_in_use_protection import StorageObjectInUseProtection
 from apiserver.admission.webhooks.plugins import webhook_plugins
+from apiserver.aggregator.assembly import Aggregation
 from apiserver.auth.authorizer import Attributes, Authorizer
 from apiserver.auth.escalation import EscalationCheck
 from apiserver.auth.rbac.cache import CacheFeed, PolicyCache
@@ -61,6 +62,7 @@ from apiserver.flowcontrol.priority_and_fairness import (
 )
 from apiserver.objects import T
 from apiserver.options.advertise import default_advertise_address
+from apiserver.options.aggregator import AggregatorOptions
 from apiserver.options.secure_serving import SecureServing
 from apiserver.options.serving import DEFAULT_ACCEPTORS
 from apiserver.registry import cacher as cacher_defaults
@@ -137,6 +139,8 @@ class APIServer:
     advertise_address: str | None = None
     # Admission plugins turned off (--disable-admission-plugins), of admission_plugins.OPTIONAL.
     disable_admission_plugins: frozenset[str] = frozenset()
+    # The aggregation layer's proxy certificate and request headers (--proxy-client-*-file).
+    aggregator: AggregatorOptions | None = None
     etcd: EtcdClient = field(init=False)
     # By plural: every kind, so of no one message type.
     stores: dict[str, Store[Any]] = field(init=False)
@@ -155,6 +159,8 @@ class APIServer:
         self.flow_control: PriorityAndFairness | MaxInflight = self._flow_control()
         self.compactor = Compactor(self.etcd, self.compaction_interval)
         self._served_resources(reads, admission)
+        client_ca = self.security.client_ca_file if self.security else None
+        self.aggregation = Aggregation(self.cachers, self.stores, client_ca, self.aggregator)
         self._authentication()
         self._front_doors()
         self._tasks: list[asyncio.Task[None]] = []
@@ -343,6 +349,8 @@ class APIServer:
                     ready=lambda: self._ready,
                     authenticator=self.authenticator,
                     tokens=self.tokens,
+                    aggregated=self.aggregation.backends,
+                    proxy=self.aggregation.proxy,
                 ),
                 host.strip("[]") or "0.0.0.0",
                 int(port),
@@ -437,7 +445,7 @@ class APIServer:
             await self.kubernetes_service.reconcile()
         loops = [self.kubernetes_service.run(), self.identity_lease.run()]
         loops += [self.identity_lease_gc.run(), self.definition_controllers.run()]
-        loops += [self.autoregister.run(), self.policy_status.run()]
+        loops += [self.autoregister.run(), self.policy_status.run(), *self.aggregation.loops()]
         loops += [poststart.repair_loop(self.etcd, self.service_allocator)]
         self._tasks.extend(asyncio.create_task(loop) for loop in loops)
         if self.compaction_interval > 0:
@@ -474,6 +482,7 @@ class APIServer:
         for cacher in self.cachers.values():
             await cacher.stop()  # ends the watch streams, so the server stops without waiting
         await self.custom_resources.stop()
+        await self.aggregation.close()
         if self.rest is not None:
             await self.rest.stop()
         await self.server.stop(grace)

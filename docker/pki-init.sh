@@ -47,7 +47,8 @@ for dir in /out/*/; do
     apiserver)
       copy "$dir" ca.crt apiserver.crt apiserver.key tokens.csv sa.key sa.pub \
         apiserver-etcd-client.crt apiserver-etcd-client.key \
-        apiserver-kubelet-client.crt apiserver-kubelet-client.key ;;
+        apiserver-kubelet-client.crt apiserver-kubelet-client.key \
+        front-proxy-ca.crt front-proxy-client.crt front-proxy-client.key ;;
     scheduler) copy "$dir" ca.crt "$service.crt" "$service.key" ;;
     # The CA's key too: its csrsigning controller issues the certificates requests ask for.
     controller-manager) copy "$dir" ca.crt ca.key "$service.crt" "$service.key" ;;
@@ -58,6 +59,7 @@ for dir in /out/*/; do
         copy "$dir" ca.crt ca.key apiserver.crt apiserver.key tokens.csv sa.key sa.pub \
           apiserver-etcd-client.crt apiserver-etcd-client.key \
           apiserver-kubelet-client.crt apiserver-kubelet-client.key \
+          front-proxy-ca.crt front-proxy-client.crt front-proxy-client.key \
           scheduler.crt scheduler.key controller-manager.crt controller-manager.key \
           admin.crt admin.key \
           "etcd-$service.crt=etcd-server.crt" "etcd-$service.key=etcd-server.key" \

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from apiserver.options.aggregator import AggregatorOptions
 from apiserver.options.secure_serving import SecureServing
 from apiserver.options.service_account import ServiceAccountOptions
 from podplane.client.credentials import Credentials
@@ -47,3 +48,15 @@ def cert_credentials(folder: Path, name: str) -> Credentials:
 def token_credentials(folder: Path, user: str) -> Credentials:
     """Credentials of the static token of `user` (admin or viewer)."""
     return Credentials(str(folder / "ca.crt"), token=(folder / f"{user}.token").read_text().strip())
+
+
+def aggregator_options(folder: Path) -> AggregatorOptions:
+    """The front proxy as kubeadm configures it: front-proxy-client's certificate, the
+    front-proxy CA published, front-proxy-client the one allowed name."""
+    return AggregatorOptions(
+        str(folder / "front-proxy-client.crt"),
+        str(folder / "front-proxy-client.key"),
+        str(folder / "front-proxy-ca.crt"),
+        ("front-proxy-client",),
+        requestheader_ca=(folder / "front-proxy-ca.crt").read_bytes(),
+    )

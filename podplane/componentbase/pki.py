@@ -55,6 +55,10 @@ class CertSpec:
     client: bool = False
 
 
+FRONT_PROXY_CA = "front-proxy-ca"
+FRONT_PROXY_CLIENT = CertSpec("front-proxy-client", "front-proxy-client", client=True)
+
+
 def first_service_ip(service_cidr: str) -> str:
     """The first address of the Services' range (10.96.0.1 of 10.96.0.0/12), the `kubernetes`
     Service's cluster IP."""
@@ -180,9 +184,10 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 
 
 def ensure_ca(
-    out: Path, common_name: str = "podplane-ca"
+    out: Path, common_name: str = "podplane-ca", name: str = "ca"
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    crt, key = out / "ca.crt", out / "ca.key"
+    """<name>.crt and <name>.key: the cluster's CA (ca), or the front proxy's (front-proxy-ca)."""
+    crt, key = out / f"{name}.crt", out / f"{name}.key"
     if crt.exists() and key.exists():
         loaded = serialization.load_pem_private_key(key.read_bytes(), None)
         assert isinstance(loaded, ec.EllipticCurvePrivateKey), f"{key}: not an EC key"
@@ -314,6 +319,11 @@ def build(
     ca, ca_key = ensure_ca(out)
     for spec in cluster_certs(nodes, service_cidr, control_plane, load_balancer):
         issue(out, spec, ca, ca_key)
+    # The aggregation layer's own CA and the client certificate the apiserver proxies with
+    # (kubeadm's front-proxy-ca and front-proxy-client): aggregated API servers trust this CA,
+    # and this CA only, for the X-Remote-* headers it sends.
+    front_proxy_ca, front_proxy_key = ensure_ca(out, "front-proxy-ca", FRONT_PROXY_CA)
+    issue(out, FRONT_PROXY_CLIENT, front_proxy_ca, front_proxy_key)
     ensure_service_account_key(out)
     ensure_tokens(out)
 

@@ -24,7 +24,7 @@ from apiserver.server import APIServer
 from podplane.client.clientset import Client
 from tests import tools
 from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
-from tests.pki_support import cert_credentials, make_pki, secure_serving
+from tests.pki_support import aggregator_options, cert_credentials, make_pki, secure_serving
 from tests.support import EtcdProcess, eventually, free_port
 
 T = TypeVar("T")
@@ -230,6 +230,7 @@ async def _start(
         security=secure_serving(pki),
         rest_address=rest_address,
         disable_admission_plugins=disable_admission_plugins,
+        aggregator=aggregator_options(pki),
     )
     await server.start(etcd_timeout=20)
     return server

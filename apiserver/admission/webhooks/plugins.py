@@ -22,7 +22,7 @@ from podplane.apimachinery.resources import Resource
 
 
 def webhook_plugins(
-    caches: Mapping[str, WatchCache],
+    caches: Mapping[str, WatchCache[Message]],
     defaults: Mapping[str, Callable[[Message], None]],
     namespace_labels: NamespaceLabels,
 ) -> tuple[dict[str, Plugin], WebhookClient]:

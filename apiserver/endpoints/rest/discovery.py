@@ -15,6 +15,8 @@ import platform
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apiserver.aggregator.backends import Backend
+from apiserver.aggregator.discovery import merged_group_versions
 from apiserver.registry.served import CustomResourceVersion, ServedResources
 from podplane.apimachinery import resources
 from podplane.apimachinery.apiextensions.definitions import version_priority
@@ -153,18 +155,26 @@ def _group(name: str, versions: Iterable[str]) -> JSONObject:
     return {"name": name, "versions": listed, "preferredVersion": listed[0]}
 
 
-def api_group_list(served: ServedResources) -> JSONObject:
-    """/apis: every named group with its versions."""
+def _all_group_versions(
+    served: ServedResources, aggregated: Iterable[Backend]
+) -> dict[str, list[str]]:
+    return merged_group_versions(group_versions(served), aggregated)
+
+
+def api_group_list(served: ServedResources, aggregated: Iterable[Backend] = ()) -> JSONObject:
+    """/apis: every named group with its versions, the aggregated APIs' included."""
     return {
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": [_group(g, vs) for g, vs in group_versions(served).items() if g],
+        "groups": [_group(g, vs) for g, vs in _all_group_versions(served, aggregated).items() if g],
     }
 
 
-def api_group(served: ServedResources, name: str) -> JSONObject | None:
+def api_group(
+    served: ServedResources, name: str, aggregated: Iterable[Backend] = ()
+) -> JSONObject | None:
     """/apis/<group>: one group, or None when it is not served."""
-    versions = group_versions(served).get(name)
+    versions = _all_group_versions(served, aggregated).get(name)
     if not name or versions is None:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}

@@ -12,9 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
+from apiserver.aggregator.backends import Backends
+from apiserver.aggregator.proxy import ProxyHandler
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
+from apiserver.endpoints.rest import aggregated as aggregated_apis
 from apiserver.endpoints.rest import filters
 from apiserver.endpoints.rest.handlers import ResourceHandlers
 from apiserver.endpoints.rest.nonresource import Readiness, nonresource_handler
@@ -51,14 +54,21 @@ def rest_application(
     ready: Readiness,
     authenticator: Authenticator | None = None,
     tokens: TokenRequests | None = None,
+    aggregated: Backends | None = None,
+    proxy: ProxyHandler | None = None,
 ) -> web.Application:
     """The REST door's application. With `security`, callers are authenticated by
     `authenticator` (else the one `security` describes); `tokens`: the service accounts' token
-    subresource, if served."""
+    subresource, if served; `aggregated` and `proxy`: the aggregated APIs and their proxy."""
     if security is not None and authenticator is None:
         authenticator = security.authenticator()
+    backends = aggregated or Backends()
     handlers = ResourceHandlers(
-        apis, apis["nodes"].store, nonresource_handler(ready, apis), create_only, tokens
+        apis,
+        apis["nodes"].store,
+        nonresource_handler(ready, apis, backends),
+        create_only,
+        tokens,
     )
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
@@ -71,7 +81,8 @@ def rest_application(
             # Before the overload guard: a refused request is counted by its own metric only.
             filters.flow_control(flow_control),
             filters.metrics,
-            filters.authorization(authorizer),
+            filters.authorization(authorizer, lambda g, v: backends.get(g, v) is not None),
+            aggregated_apis.proxying(backends, proxy),
         ],
     )
     app.router.add_route("*", "/{tail:.*}", handlers.__call__)

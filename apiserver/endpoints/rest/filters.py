@@ -335,9 +335,13 @@ def flow_control(guard: PriorityAndFairness | MaxInflight) -> Middleware:
     return guard_inflight
 
 
-def authorization(authorizer: Authorizer) -> Middleware:
+def authorization(
+    authorizer: Authorizer, aggregated: Callable[[str, str], bool] = lambda g, v: False
+) -> Middleware:
     """Asks apiserver.auth's authorizer whether the user may make the request; a refusal is
-    403 Forbidden in Kubernetes' words. Non-resource paths are authorized by path."""
+    403 Forbidden in Kubernetes' words. Non-resource paths are authorized by path; a resource of
+    an aggregated group/version (`aggregated(group, version)`) by its attributes as parsed, as
+    Kubernetes authorizes before its proxy."""
 
     @web.middleware
     async def authorize(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -351,8 +355,10 @@ def authorization(authorizer: Authorizer) -> Middleware:
                     f'forbidden: User "{user.name}" cannot {req.verb} path "{req.path}"',
                 )
             return await handler(request)
+        proxied = req.resource is None and bool(req.group) and aggregated(req.group, req.version)
         if req.resource is None and req.create_only is None and req.plural != "bindings":
-            raise not_found_path()
+            if not proxied:
+                raise not_found_path()
         resource = req.plural
         verb = req.verb
         if req.subresource in ("exec", "attach", "portforward") and verb == "get":
@@ -365,7 +371,12 @@ def authorization(authorizer: Authorizer) -> Middleware:
             req.namespace,
             req.name,
             group=req.group,
-            namespaced=req.resource.namespaced if req.resource is not None else None,
+            # An aggregated resource's scope is the path's, as Kubernetes' RequestInfo has it.
+            namespaced=(
+                req.resource.namespaced
+                if req.resource is not None
+                else (bool(req.namespace) if proxied else None)
+            ),
             field_selector=request.query.get("fieldSelector", ""),
         )
         return await handler(request)

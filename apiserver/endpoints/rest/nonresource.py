@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import prometheus_client
 from aiohttp import web
 
+from apiserver.aggregator.backends import Backends
 from apiserver.endpoints.rest import discovery, openapi
 from apiserver.endpoints.rest.request import NonResourceRequest
 from apiserver.endpoints.rest.responses import json_response
@@ -30,7 +31,10 @@ def health(ready: Readiness) -> Callable[[str], web.Response]:
     return check
 
 
-def nonresource_handler(ready: Readiness, served: ServedResources) -> NonResourceHandler:
+def nonresource_handler(
+    ready: Readiness, served: ServedResources, aggregated: Backends | None = None
+) -> NonResourceHandler:
+    """`aggregated`: the aggregated APIs, listed in /apis and /apis/<group>."""
     check = health(ready)
     documents = openapi.OpenAPIDocuments(served)
 
@@ -43,7 +47,8 @@ def nonresource_handler(ready: Readiness, served: ServedResources) -> NonResourc
         if path == "/api":
             return json_response(discovery.api_versions())
         if path == "/apis":
-            return json_response(discovery.api_group_list(served))
+            backends = aggregated.all() if aggregated is not None else ()
+            return json_response(discovery.api_group_list(served, backends))
         if path.startswith("/api/"):
             parts = path.split("/")[2:]
             found = discovery.api_resource_list(served, "", parts[0]) if len(parts) == 1 else None
@@ -53,7 +58,9 @@ def nonresource_handler(ready: Readiness, served: ServedResources) -> NonResourc
         if path.startswith("/apis/"):
             parts = path.split("/")[2:]
             body = (
-                discovery.api_group(served, parts[0])
+                discovery.api_group(
+                    served, parts[0], aggregated.all() if aggregated is not None else ()
+                )
                 if len(parts) == 1
                 else discovery.api_resource_list(served, parts[0], parts[1])
                 if len(parts) == 2

@@ -3,8 +3,9 @@ the official Python client, kubectl and the gRPC client: every built-in group/ve
 Local APIService, Available, with Kubernetes' priorities and the automanaged label; a
 CustomResourceDefinition's served version gets one while the definition is there; a deleted
 Local APIService comes back; a user's APIService naming a service is stored, defaulted and
-validated, its status left to its writers, and read back the same at both doors; discovery and
-kubectl explain show the kind; an onstart APIService's spec is set back at the next start."""
+validated, its Available condition the aggregator's controller's, and read back the same at both
+doors; discovery and kubectl explain show the kind; an onstart APIService's spec is set back
+at the next start."""
 
 from __future__ import annotations
 
@@ -191,7 +192,7 @@ async def test_a_users_api_service_with_a_service_is_stored_at_both_doors(
         ),
     )
     created = await in_thread(api(cluster).create_api_service, body)
-    # The port defaulted; no Available condition: nothing checks a service's availability yet.
+    # The port defaulted; no Available condition until the availability controller has looked.
     assert created.spec.service.port == 443
     assert created.status.conditions is None
     over_grpc = await cluster.grpc.apiservices.get("v1beta1.metrics.example.com")
@@ -202,27 +203,35 @@ async def test_a_users_api_service_with_a_service_is_stored_at_both_doors(
         True,
         created.metadata.uid,
     )
+    # The aggregator's controller finds no Service (available_controller.go's ServiceNotFound).
+    not_found = ("False", "ServiceNotFound", 'service/metrics in "monitoring" is not present')
+
+    async def checked() -> bool:
+        item = await read(cluster, "v1beta1.metrics.example.com")
+        return item.status.conditions is not None and available(item) == not_found
+
+    await eventually(checked, timeout=20, what="the controller's ServiceNotFound")
     rows = await kubectl_rows(cluster)
-    assert rows["v1beta1.metrics.example.com"][1:3] == ["monitoring/metrics", "Unknown"]
-    # Its status is its writers' (the status subresource), and stays as written.
+    assert rows["v1beta1.metrics.example.com"][1:3] == [
+        "monitoring/metrics",
+        "False (ServiceNotFound)",
+    ]
+    # A status written through the subresource is checked again and set back, as Kubernetes'
+    # controller does on every change.
     status = {
         "status": {
             "conditions": [
                 {
                     "type": "Available",
-                    "status": "False",
-                    "reason": "MissingEndpoints",
-                    "message": 'endpoints for service/metrics in "monitoring" have no addresses',
+                    "status": "True",
+                    "reason": "Passed",
+                    "message": "all checks passed",
                 }
             ]
         }
     }
     await in_thread(api(cluster).patch_api_service_status, "v1beta1.metrics.example.com", status)
-    rows = await kubectl_rows(cluster)
-    assert rows["v1beta1.metrics.example.com"][1:3] == [
-        "monitoring/metrics",
-        "False (MissingEndpoints)",
-    ]
+    await eventually(checked, timeout=20, what="ServiceNotFound again")
 
     # Through gRPC, read back through REST; the autoregister loop leaves a user's alone.
     mine = apiregistration_pb2.APIService(
@@ -239,7 +248,18 @@ async def test_a_users_api_service_with_a_service_is_stored_at_both_doors(
     read_back = await read(cluster, "v1.custom.example.com")
     assert (read_back.spec.service.namespace, read_back.spec.service.port) == ("apps", 8443)
     assert read_back.spec.group_priority_minimum == 2000
-    assert read_back.status.conditions is None
+
+    # While an aggregated API is unavailable, kubectl cannot list every server API, as with
+    # Kubernetes.
+    ran = await cluster.kubectl("api-resources")
+    assert ran.code == 1
+    assert (
+        "metrics.example.com/v1beta1: the server is currently unable to handle the request"
+        in ran.err.splitlines()[-1]
+    )
+    await cluster.kubectl_ok(
+        "delete", "apiservice", "v1beta1.metrics.example.com", "v1.custom.example.com"
+    )
 
 
 async def test_bad_api_services_are_refused_naming_the_field(cluster: RestCluster) -> None:

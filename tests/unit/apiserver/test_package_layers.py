@@ -16,6 +16,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("server",),  # the assembly
     ("endpoints", "controlplane"),  # the front doors, and what the apiserver keeps up about itself
+    # The aggregation layer: its proxy under the REST door, over the registry's watch caches
+    # and stores and the webhook library's resolution.
+    ("aggregator",),
     # The command line's option groups and the serving configuration they make: over the
     # registry's defaults and pools, under the front doors that serve with them.
     ("options",),
