@@ -73,6 +73,7 @@ async def create(store: StoreBase[T], obj: T, *, dry_run: bool, manager: Manager
         if generated:
             meta.name = meta.generate_name + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         store.validate(obj)
+        store.strategy.canonicalize(obj)
         if attempt == 0 and store.admission is not None:
             # Named as generated (rest.AdmissionToValidateObjectFunc: "in case the generated
             # name is populated").

@@ -89,6 +89,9 @@ class Strategy(Generic[T]):
     # Drops what a decoded object's schema does not know (a custom resource's, a definition's
     # schemas' unknown keys) and names it: the unknown fields fieldValidation reports.
     prune: Callable[[T], list[str]] | None = None
+    # What a new object gets once its name is final (after generateName) and it is valid
+    # (Kubernetes' Canonicalize, which rest.BeforeCreate calls after validation).
+    canonicalize: Callable[[T], None] = no_defaults
     # The subresources written like status whose rules are not the update's: by name ("status"
     # overrides take_status, prepare_for_status_update and validate_update for status writes).
     status_writes: Mapping[str, StatusWrite[T]] = field(default_factory=dict)

@@ -24,6 +24,9 @@ from apiserver.validation.fields import FieldError
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
 
+# The label every namespace carries with its name (v1.LabelMetadataName).
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
 
 def _pod_fields(obj: core_pb2.Pod) -> dict[str, str]:
     return {
@@ -79,6 +82,18 @@ def _prepare_pod_status_update(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
     disabled_features.drop_disabled_status_fields(new, old)
 
 
+def _label_namespace_name(obj: core_pb2.Namespace) -> None:
+    """kubernetes.io/metadata.name=<name> on every namespace with a name (SetDefaults_Namespace,
+    and namespaceStrategy's Canonicalize for a name generated or a label changed): what
+    namespaceSelectors of webhooks, policies and NetworkPolicies name a namespace by."""
+    if obj.metadata.name:
+        obj.metadata.labels[NAMESPACE_NAME_LABEL] = obj.metadata.name
+
+
+def _prepare_namespace_update(new: core_pb2.Namespace, old: core_pb2.Namespace) -> None:
+    _label_namespace_name(new)
+
+
 def _prepare_namespace_create(obj: core_pb2.Namespace) -> None:
     if "kubernetes" not in obj.spec.finalizers:
         obj.spec.finalizers.append("kubernetes")
@@ -124,7 +139,10 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         others.namespace,
         update_as_create(others.namespace),
         _namespace_fields,
+        _label_namespace_name,
         prepare_for_create=_prepare_namespace_create,
+        prepare_for_update=_prepare_namespace_update,
+        canonicalize=_label_namespace_name,
         selectable=frozenset({"status.phase"}),
     ),
     Strategy(

@@ -259,3 +259,27 @@ async def test_unknown_propagation_policy_is_refused(client: Client) -> None:
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert 'propagationPolicy: Unsupported value: "Sometimes"' in (err.value.details() or "")
     assert not await gone(client, "web", ns)
+
+
+# ---------------------------------------------------------------------- the name label
+async def test_every_namespace_is_labelled_with_its_name_whatever_it_is_sent(
+    client: Client,
+) -> None:
+    """kubernetes.io/metadata.name=<name>, as Kubernetes sets it (SetDefaults_Namespace and
+    the strategy's Canonicalize): on create, on a generated name, and back on an update that
+    changes or drops it; the other labels are the user's."""
+    label = "kubernetes.io/metadata.name"
+    named = await client.namespaces.create(
+        core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name="labelled-ns", labels={"team": "a"}))
+    )
+    assert dict(named.metadata.labels) == {"team": "a", label: "labelled-ns"}
+    generated = await client.namespaces.create(
+        core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(generate_name="gen-ns-"))
+    )
+    assert dict(generated.metadata.labels) == {label: generated.metadata.name}
+    named.metadata.labels[label] = "something-else"
+    del named.metadata.labels["team"]
+    updated = await client.namespaces.update(named)
+    assert dict(updated.metadata.labels) == {label: "labelled-ns"}
+    for name in ("labelled-ns", generated.metadata.name):
+        await client.namespaces.delete(name)
