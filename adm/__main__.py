@@ -176,7 +176,11 @@ def main(argv: list[str]) -> int:
     routes = commands.add_parser(
         "pod-routes", help="keep routes to the other nodes' pod CIDRs (flannel's host-gw)"
     )
-    routes.add_argument("--node", required=True, help="this machine's Node")
+    routes.add_argument(
+        "--node",
+        default="",
+        help="this machine's Node, routed to by its own bridge (none: a machine that is no node)",
+    )
     client_flags.add_flags(routes)
     wait = commands.add_parser(
         "wait-cluster", help="until the nodes are Ready and the add-ons ready, through watches"

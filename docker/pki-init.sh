@@ -48,7 +48,8 @@ for dir in /out/*/; do
       copy "$dir" ca.crt apiserver.crt apiserver.key tokens.csv sa.key sa.pub \
         apiserver-etcd-client.crt apiserver-etcd-client.key \
         apiserver-kubelet-client.crt apiserver-kubelet-client.key \
-        front-proxy-ca.crt front-proxy-client.crt front-proxy-client.key ;;
+        front-proxy-ca.crt front-proxy-client.crt front-proxy-client.key \
+        pod-routes.crt pod-routes.key ;;
     scheduler) copy "$dir" ca.crt "$service.crt" "$service.key" ;;
     # The CA's key too: its csrsigning controller issues the certificates requests ask for.
     controller-manager) copy "$dir" ca.crt ca.key "$service.crt" "$service.key" ;;

@@ -25,7 +25,7 @@ RUN sh /tmp/src/docker/collect-app.sh /tmp/src
 
 FROM python AS podplane
 RUN apt-get update \
- && apt-get install -y --no-install-recommends etcd-server etcd-client docker-registry \
+ && apt-get install -y --no-install-recommends etcd-server etcd-client docker-registry iproute2 \
  && rm -rf /var/lib/apt/lists/*
 COPY docker/podctl /usr/local/bin/podctl
 COPY docker/registry.yml /etc/podplane/registry.yml
@@ -40,6 +40,8 @@ COPY --from=app /opt/podplane/app /opt/podplane/app
 # The compose project's one-shot `pki` service (python -m podplane.componentbase.pki, then each
 # service's share into its own volume).
 COPY docker/pki-init.sh /opt/podplane/pki-init.sh
+# The compose apiserver, with the routes to the pods beside it.
+COPY docker/apiserver-entrypoint.sh /opt/podplane/apiserver-entrypoint.sh
 # The compose project's addon-manager: keeps docker/addons (kube-proxy, the cluster DNS) applied.
 COPY docker/addon-manager.sh /opt/podplane/addon-manager.sh
 COPY docker/addons /etc/podplane/addons

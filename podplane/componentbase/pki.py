@@ -56,6 +56,7 @@ class CertSpec:
 
 
 FRONT_PROXY_CA = "front-proxy-ca"
+POD_ROUTES_USER = "podplane:pod-routes"
 FRONT_PROXY_CLIENT = CertSpec("front-proxy-client", "front-proxy-client", client=True)
 
 
@@ -138,6 +139,9 @@ def cluster_certs(
         CertSpec("scheduler", "system:kube-scheduler", client=True),
         CertSpec("controller-manager", "system:kube-controller-manager", client=True),
         CertSpec("admin", "kubernetes-admin", ("system:masters",), client=True),
+        # The route keeper beside the compose apiserver (docker/apiserver-entrypoint.sh): it
+        # reads the Nodes (docker/addons/pod-routes.yaml binds it) to reach the pods.
+        CertSpec("pod-routes", POD_ROUTES_USER, client=True),
     ]
     for member in control_plane or []:
         # Each member's names every member: an apiserver's one channel to the cluster checks

@@ -35,6 +35,19 @@ def test_a_route_per_other_node_with_a_cidr_and_an_address() -> None:
     }
 
 
+def test_a_machine_that_is_no_node_routes_to_every_node() -> None:
+    """The compose apiserver's route keeper (no --node): every node's pods, its own included."""
+    calls: list[list[str]] = []
+    routes = PodRoutes(Client("localhost:1"), "", route=calls.append)
+    routes.nodes._store(node("node-1", "10.244.1.0/24", "172.18.0.4"))
+    routes.nodes._store(node("node-2", "10.244.2.0/24", "172.18.0.5"))
+    routes.sync()
+    assert sorted(calls) == [
+        ["replace", "10.244.1.0/24", "via", "172.18.0.4"],
+        ["replace", "10.244.2.0/24", "via", "172.18.0.5"],
+    ]
+
+
 def test_routes_follow_the_nodes() -> None:
     calls: list[list[str]] = []
     routes = PodRoutes(Client("localhost:1"), "cp-1", route=calls.append)
