@@ -51,6 +51,7 @@ IN_PROCESS = {
     "bench.apiserver.costs": {"apiserver"},
     "bench.apiserver.authorization": {"apiserver"},
     "bench.apiserver.admission_policy": {"apiserver"},
+    "bench.apiserver.admission_webhooks": {"apiserver"},
     "bench.kube_proxy.sync": {"proxy"},
 }
 
