@@ -3,7 +3,7 @@
 # the running cluster (build/kubeconfig), as its README says:
 #   deploy-served.sh FOLDER IMAGE NAMESPACE SERVICE DEPLOYMENT MANIFEST
 # A CA and a serving certificate for SERVICE.NAMESPACE.svc (openssl, into FOLDER/tls, kept for
-# the next time), the Secret DEPLOYMENT-tls, the image built from FOLDER and put on the nodes,
+# the next time), the Secret DEPLOYMENT-tls (tls.crt, tls.key, ca.crt), the image built from FOLDER and put on the nodes,
 # then MANIFEST with the CA in place of CA_BUNDLE; waits for the Deployment to be available.
 set -euo pipefail
 folder=$(cd "$1" && pwd) image=$2 namespace=$3 service=$4 deployment=$5 manifest=$6
@@ -23,7 +23,10 @@ fi
 docker build -q -t "$image" "$folder" >/dev/null
 make -C "$root" --no-print-directory load-image IMAGE="$image" >/dev/null
 kubectl create namespace "$namespace" --dry-run=client -o yaml | kubectl apply -f -
-kubectl -n "$namespace" create secret tls "$deployment-tls" --cert "$tls/tls.crt" \
-  --key "$tls/tls.key" --dry-run=client -o yaml | kubectl apply -f -
+# A TLS Secret with the CA beside the certificate, as cert-manager writes them (kopf gives ca.crt
+# to the apiserver as its webhooks' caBundle).
+kubectl -n "$namespace" create secret generic "$deployment-tls" --type=kubernetes.io/tls \
+  --from-file="tls.crt=$tls/tls.crt" --from-file="tls.key=$tls/tls.key" \
+  --from-file="ca.crt=$tls/ca.crt" --dry-run=client -o yaml | kubectl apply -f -
 sed "s|CA_BUNDLE|$(base64 -w0 <"$tls/ca.crt")|" "$folder/$manifest" | kubectl apply -f -
 kubectl -n "$namespace" rollout status "deployment/$deployment" --timeout=180s

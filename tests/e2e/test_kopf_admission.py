@@ -1,0 +1,116 @@
+"""kopf's admission handlers in the cluster (examples/kopf-admission, after kopf's own
+examples/17-admission): real kopf with its own HTTPS webhook server and
+`settings.admission.managed`, built on the host FROM podplane/python:3.11, run as a Deployment.
+kopf writes its MutatingWebhookConfiguration and ValidatingWebhookConfiguration itself, naming
+its Service and giving its CA; the apiserver then calls it for every Note: the mutating handler
+stamps who created it, the validating one refuses a Note in capitals with its message, in
+kubectl's words as Kubernetes 1.31 gives them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import tools
+from tests.e2e.compose_cluster import ROOT
+from tests.e2e.kubectl import Kubectl
+
+EXAMPLE = ROOT / "examples" / "kopf-admission"
+CONFIGURATIONS = "mutatingwebhookconfiguration,validatingwebhookconfiguration"
+MANAGED = "notes.admission.podplane.example"
+
+
+def note(name: str, text: str, author: str = "") -> str:
+    spec = {"text": text, **({"author": author} if author else {})}
+    return json.dumps(
+        {
+            "apiVersion": "admission.podplane.example/v1",
+            "kind": "Note",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[None]:
+    """deploy.sh (kopf's wheels, the certificate, the image, the manifest), with the project's
+    kubectl first on PATH; what it made, and what kopf made, go with the module."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(tools.kubectl()).parent}:{os.environ.get('PATH', '')}",
+        "KUBECONFIG": str(ROOT / "build" / "kubeconfig"),
+        "PYTHON": sys.executable,
+    }
+    done = subprocess.run(
+        ["bash", str(EXAMPLE / "deploy.sh")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, f"deploy.sh: {done.stdout}\n{done.stderr}"
+    try:
+        yield
+    finally:
+        k = Kubectl()
+        k.run("delete", CONFIGURATIONS, MANAGED, "--ignore-not-found")
+        k.run("delete", "-f", str(EXAMPLE / "kopf-admission.yaml"), "--wait=false")
+
+
+def stamped_once_in_force(k: Kubectl, timeout: float = 120) -> dict[str, object]:
+    """A server-side dry run of a Note until kopf's webhooks (its configurations written, the
+    apiservers' caches following) stamp it; the stamped Note."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        ran = k.run(
+            "create", "--dry-run=server", "-o", "json", "-f", "-", stdin=note("probe", "hi")
+        )
+        last = ran.err or ran.out
+        if ran.code == 0:
+            answer: dict[str, object] = json.loads(ran.out)
+            if "author" in answer["spec"]:  # type: ignore[operator]
+                return answer
+        time.sleep(0.5)
+    raise AssertionError(f"kopf's webhooks not in force within {timeout} s; last: {last}")
+
+
+def test_kopf_stamps_notes_and_refuses_shouting(deployed: None, kubectl_namespace: str) -> None:
+    k = Kubectl(kubectl_namespace)
+    stamped_once_in_force(k)
+    made = json.loads(Kubectl().ok("get", CONFIGURATIONS, MANAGED, "-o", "json"))["items"]
+    assert {c["kind"] for c in made} == {
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    }
+    for configuration in made:
+        for webhook in configuration["webhooks"]:
+            service = webhook["clientConfig"]["service"]
+            assert (service["namespace"], service["name"], service["port"]) == (
+                "kopf-admission",
+                "kopf-admission",
+                443,
+            )
+
+    created = k.ok("create", "-f", "-", stdin=note("first", "hello there", "someone else"))
+    assert created == "note.admission.podplane.example/first created\n"
+    spec = json.loads(k.ok("get", "note", "first", "-o", "jsonpath={.spec}"))
+    assert spec == {"text": "hello there", "author": "kubernetes-admin"}
+
+    refused = k.run("create", "-f", "-", stdin=note("loud", "HELLO THERE"))
+    assert refused.code == 1
+    # kopf's AdmissionError answers a code (422) and no reason, so kubectl names none.
+    assert refused.err == (
+        'Error from server: error when creating "STDIN": admission webhook '
+        '"no-shouting.notes.admission.podplane.example" denied the request: no shouting, '
+        "please: 'HELLO THERE'\n"
+    )
