@@ -5,6 +5,7 @@ the webhooks in force:
 - none;
 - one validating webhook (/allow: admits);
 - one mutating webhook (/label: admits with a JSON patch, so the object is decoded again);
+- one mutating and one validating webhook (the issue's "a create through one of each");
 - three validating webhooks (called at once, as Kubernetes calls validating webhooks).
 
 The webhooks are one HTTPS server in a process of its own (bench/apiserver/webhook_backend.py)
@@ -38,12 +39,14 @@ from podplane.client.clientset import Client
 from podplane.componentbase import pki
 
 NAMESPACE = "bench"
-# round name -> (kind, paths): the configuration in force during the round.
-ROUNDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "no webhook": ("", ()),
-    "1 validating": ("Validating", ("allow",)),
-    "1 mutating": ("Mutating", ("label",)),
-    "3 validating": ("Validating", ("allow", "allow", "allow")),
+# round name -> the configurations in force during the round: (kind, each webhook's path).
+Configurations = tuple[tuple[str, tuple[str, ...]], ...]
+ROUNDS: dict[str, Configurations] = {
+    "no webhook": (),
+    "1 validating": (("Validating", ("allow",)),),
+    "1 mutating": (("Mutating", ("label",)),),
+    "1 of each": (("Mutating", ("label",)), ("Validating", ("allow",))),
+    "3 validating": (("Validating", ("allow", "allow", "allow")),),
 }
 
 
@@ -116,7 +119,6 @@ async def _unset(client: Client, kind: str) -> None:
         await client.validatingwebhookconfigurations.delete("bench")
     else:
         await client.mutatingwebhookconfigurations.delete("bench")
-    await _in_force(client, False)
 
 
 async def _timed_creates(client: Client, prefix: str, n: int) -> list[float]:
@@ -147,12 +149,14 @@ async def measure(n: int, repeats: int, folder: Path) -> dict[str, list[float]]:
         await client.namespaces.create(core_pb2.Namespace(metadata={"name": NAMESPACE}))
         await _timed_creates(client, "warm", 50)
         for r in range(repeats):
-            for name, (kind, paths) in ROUNDS.items():
-                if kind:
+            for i, (name, configurations) in enumerate(ROUNDS.items()):
+                for kind, paths in configurations:
                     await _set(client, kind, paths, port, ca_pem)
-                samples[name] += await _timed_creates(client, f"r{r}-{len(paths)}{kind.lower()}", n)
-                if kind:
+                samples[name] += await _timed_creates(client, f"r{r}-{i}", n)
+                for kind, _ in configurations:
                     await _unset(client, kind)
+                if configurations:
+                    await _in_force(client, False)
         await client.close()
         return samples
     finally:
