@@ -10,18 +10,13 @@ down, failurePolicy Fail refuses the create and Ignore lets it through."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests import tools
-from tests.e2e.compose_cluster import ROOT
+from tests.e2e.examples import deploy
 from tests.e2e.kubectl import Kubectl
 
-EXAMPLE = ROOT / "examples" / "admission-webhook"
 ENABLED = "example.podplane.io/webhook=enabled"
 
 
@@ -43,20 +38,7 @@ def pod(name: str, labels: dict[str, str] | None = None) -> str:
 def webhook() -> Iterator[None]:
     """deploy.sh, with the project's kubectl first on PATH; the configurations and the webhook's
     namespace go with the module."""
-    env = {
-        **os.environ,
-        "PATH": f"{Path(tools.kubectl()).parent}:{os.environ.get('PATH', '')}",
-        "KUBECONFIG": str(ROOT / "build" / "kubeconfig"),
-    }
-    done = subprocess.run(
-        ["bash", str(EXAMPLE / "deploy.sh")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, f"deploy.sh: {done.stdout}\n{done.stderr}"
+    deploy("admission-webhook")
     yield
     k = Kubectl()
     k.run(

@@ -12,20 +12,16 @@ complains of it, as with Kubernetes, which the shared tests' exact outputs would
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests import tools
-from tests.e2e.compose_cluster import ROOT
+from tests.e2e.examples import deploy
 from tests.e2e.kubectl import VIEWER_KUBECONFIG, Kubectl
 
 pytestmark = pytest.mark.disruptive
 
-EXAMPLE = ROOT / "examples" / "aggregated-api"
 APISERVICE = "apiservice/v1alpha1.wardle.example.com"
 
 
@@ -44,20 +40,7 @@ def flunder(name: str) -> str:
 def deployed() -> Iterator[None]:
     """deploy.sh, with the project's kubectl first on PATH; the APIService, the server's
     namespace and its binding in kube-system go with the module."""
-    env = {
-        **os.environ,
-        "PATH": f"{Path(tools.kubectl()).parent}:{os.environ.get('PATH', '')}",
-        "KUBECONFIG": str(ROOT / "build" / "kubeconfig"),
-    }
-    done = subprocess.run(
-        ["bash", str(EXAMPLE / "deploy.sh")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, f"deploy.sh: {done.stdout}\n{done.stderr}"
+    deploy("aggregated-api")
     try:
         available = Kubectl().run("wait", "--for=condition=Available", APISERVICE, "--timeout=120s")
         assert available.code == 0, available

@@ -8,18 +8,13 @@ version's schema, and the webhook logged the reviews it answered."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests import tools
-from tests.e2e.compose_cluster import ROOT
+from tests.e2e.examples import deploy
 from tests.e2e.kubectl import Kubectl
 
-EXAMPLE = ROOT / "examples" / "conversion-webhook"
 CRD = "crd/crontabs.convert.example.com"
 
 
@@ -27,20 +22,7 @@ CRD = "crd/crontabs.convert.example.com"
 def deployed() -> Iterator[None]:
     """deploy.sh, with the project's kubectl first on PATH; the definition (its CronTabs first,
     while the webhook converts) and the webhook's namespace go with the module."""
-    env = {
-        **os.environ,
-        "PATH": f"{Path(tools.kubectl()).parent}:{os.environ.get('PATH', '')}",
-        "KUBECONFIG": str(ROOT / "build" / "kubeconfig"),
-    }
-    done = subprocess.run(
-        ["bash", str(EXAMPLE / "deploy.sh")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, f"deploy.sh: {done.stdout}\n{done.stderr}"
+    deploy("conversion-webhook")
     k = Kubectl()
     try:
         k.ok("wait", "--for=condition=established", CRD, "--timeout=60s")

@@ -9,17 +9,13 @@ kubectl's words as Kubernetes 1.31 gives them."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests import tools
 from tests.e2e.compose_cluster import ROOT
+from tests.e2e.examples import deploy
 from tests.e2e.kubectl import Kubectl
 
 EXAMPLE = ROOT / "examples" / "kopf-admission"
@@ -43,21 +39,7 @@ def note(name: str, text: str, author: str = "") -> str:
 def deployed() -> Iterator[None]:
     """deploy.sh (kopf's wheels, the certificate, the image, the manifest), with the project's
     kubectl first on PATH; what it made, and what kopf made, go with the module."""
-    env = {
-        **os.environ,
-        "PATH": f"{Path(tools.kubectl()).parent}:{os.environ.get('PATH', '')}",
-        "KUBECONFIG": str(ROOT / "build" / "kubeconfig"),
-        "PYTHON": sys.executable,
-    }
-    done = subprocess.run(
-        ["bash", str(EXAMPLE / "deploy.sh")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, f"deploy.sh: {done.stdout}\n{done.stderr}"
+    deploy("kopf-admission", timeout=900)
     try:
         yield
     finally:
