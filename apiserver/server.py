@@ -351,6 +351,7 @@ class APIServer:
                     tokens=self.tokens,
                     aggregated=self.aggregation.backends,
                     proxy=self.aggregation.proxy,
+                    aggregated_openapi=self.aggregation.openapi,
                 ),
                 host.strip("[]") or "0.0.0.0",
                 int(port),

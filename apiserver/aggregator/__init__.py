@@ -9,5 +9,7 @@ APIService that names a Service are proxied to it, one job per module:
 - `available`: the Available condition (AvailableConditionController);
 - `discovery`: the backends' discovery documents merged into /apis (handler_apis.go,
   handler_discovery.go);
+- `openapi`: the backends' OpenAPI v3 roots merged into /openapi/v3, their documents proxied
+  (the openapiv3 specProxier);
 - `authentication_trust`: kube-system's extension-apiserver-authentication ConfigMap and its
   reader Role (clusterauthenticationtrust)."""

@@ -12,6 +12,7 @@ from apiserver.aggregator.authentication_trust import AuthenticationTrust, authe
 from apiserver.aggregator.availability import discovery_probe
 from apiserver.aggregator.available import AvailableConditionController, ServiceFeed, SliceFeed
 from apiserver.aggregator.backends import Backends
+from apiserver.aggregator.openapi import AggregatedOpenAPI, transport_fetch
 from apiserver.aggregator.proxy import ProxyHandler
 from apiserver.aggregator.transport import Transport
 from apiserver.options.aggregator import AggregatorOptions
@@ -44,6 +45,7 @@ class Aggregation:
             options.client_certificate if options else None,
         )
         self.proxy = ProxyHandler(self.transport)
+        self.openapi = AggregatedOpenAPI(self.backends, transport_fetch(self.transport), self.proxy)
         self.available = AvailableConditionController(
             cachers["apiservices"],
             stores["apiservices"],
@@ -67,7 +69,7 @@ class Aggregation:
 
     def loops(self) -> list[Coroutine[Any, Any, None]]:
         """What runs once the caches are ready."""
-        return [self.available.run(), self.trust.run()]
+        return [self.available.run(), self.trust.run(), self.openapi.run()]
 
     async def close(self) -> None:
         await self.transport.close()

@@ -11,10 +11,12 @@ common name is one of requestheader-allowed-names, and takes the user from the
 requestheader-username-headers header. Every Flunder it creates records who created it.
 
 - GET /apis/wardle.example.com/v1alpha1: the resource list (discovery);
+- GET /openapi/v3 and /openapi/v3/apis/wardle.example.com/v1alpha1: its OpenAPI v3 document;
 - GET, POST .../namespaces/<ns>/flunders; GET, DELETE .../namespaces/<ns>/flunders/<name>."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import ssl
@@ -44,6 +46,71 @@ RESOURCES = {
             "shortNames": ["fl"],
         }
     ],
+}
+
+
+def _described(description: str, **schema: Any) -> dict[str, Any]:
+    return {"description": description, **schema}
+
+
+# The OpenAPI v3 document of the group/version (what `kubectl explain flunders` reads, through
+# the apiserver, which lists it in its own /openapi/v3), and the root that links it by its hash.
+OPENAPI = {
+    "openapi": "3.0.0",
+    "info": {"title": "wardle.example.com", "version": VERSION},
+    # kubectl explain finds a resource's kind by a path of it that names its kind.
+    "paths": {
+        f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/flunders/{{name}}": {
+            "get": {
+                "x-kubernetes-group-version-kind": {
+                    "group": GROUP,
+                    "version": VERSION,
+                    "kind": "Flunder",
+                },
+                "responses": {"200": {"description": "OK"}},
+            }
+        }
+    },
+    "components": {
+        "schemas": {
+            "com.example.wardle.v1alpha1.Flunder": _described(
+                "A Flunder: a reference to something, and who created it.",
+                type="object",
+                properties={
+                    "apiVersion": _described("wardle.example.com/v1alpha1.", type="string"),
+                    "kind": _described("Flunder.", type="string"),
+                    "metadata": _described("Standard object's metadata.", type="object"),
+                    "spec": _described(
+                        "What the user asks for.",
+                        type="object",
+                        properties={"reference": _described("What it refers to.", type="string")},
+                    ),
+                    "status": _described(
+                        "What the server recorded.",
+                        type="object",
+                        properties={
+                            "createdBy": _described(
+                                "The user who created it, as the apiserver named them.",
+                                type="string",
+                            )
+                        },
+                    ),
+                },
+                **{
+                    "x-kubernetes-group-version-kind": [
+                        {"group": GROUP, "version": VERSION, "kind": "Flunder"}
+                    ]
+                },
+            )
+        }
+    },
+}
+OPENAPI_PATH = f"/openapi/v3/apis/{GROUP}/{VERSION}"
+OPENAPI_HASH = hashlib.sha512(json.dumps(OPENAPI).encode()).hexdigest().upper()
+OPENAPI_ROOT = {
+    "paths": {
+        f"apis/{GROUP}/{VERSION}": {"serverRelativeURL": f"{OPENAPI_PATH}?hash={OPENAPI_HASH}"}
+    }
 }
 
 
@@ -155,9 +222,13 @@ def handler(store: Store, trust: dict[str, str]) -> type[BaseHTTPRequestHandler]
             if user is None:
                 self.answer(401, status(401, "Unauthorized", "Unauthorized"))
                 return
-            parts = [p for p in self.path.split("?")[0].split("/") if p]
+            path = self.path.split("?")[0]
+            parts = [p for p in path.split("/") if p]
             if parts == ["apis", GROUP, VERSION] and method == "GET":
                 self.answer(200, RESOURCES)
+                return
+            if path in ("/openapi/v3", OPENAPI_PATH) and method == "GET":
+                self.answer(200, OPENAPI_ROOT if path == "/openapi/v3" else OPENAPI)
                 return
             if parts[:3] != ["apis", GROUP, VERSION] or parts[3:4] != ["namespaces"]:
                 self.answer(

@@ -3,7 +3,8 @@ compose cluster: a user's aggregated API server in a pod serving wardle.example.
 Flunders, registered by an APIService naming its Service, reached by the apiserver at its pod
 address with the front-proxy certificate, believing it through kube-system's
 extension-apiserver-authentication ConfigMap. kubectl finds the group in discovery and
-api-resources, creates, reads and deletes Flunders through it (each records who created it, as
+api-resources, explains them from its OpenAPI document, creates, reads and deletes Flunders
+through it (each records who created it, as
 the front proxy named the user), and is refused by podplane's RBAC as the viewer; with the
 server gone, the APIService turns unavailable and kubectl says the server is unable to handle
 the request. Disruptive: while the APIService is unavailable every kubectl's discovery
@@ -12,6 +13,7 @@ complains of it, as with Kubernetes, which the shared tests' exact outputs would
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,17 @@ from tests.e2e.kubectl import VIEWER_KUBECONFIG, Kubectl
 pytestmark = pytest.mark.disruptive
 
 APISERVICE = "apiservice/v1alpha1.wardle.example.com"
+
+
+def eventually_ok(k: Kubectl, *args: str, timeout: float = 60) -> str:
+    """kubectl ARGS' output once it succeeds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ran = k.run(*args)
+        if ran.code == 0:
+            return ran.out
+        assert time.monotonic() < deadline, ran
+        time.sleep(0.5)
 
 
 def flunder(name: str) -> str:
@@ -83,6 +96,10 @@ def test_kubectl_serves_flunders_through_the_aggregated_server(
         'cannot list resource "flunders" in API group "wardle.example.com" in the namespace '
         f'"{kubectl_namespace}"\n'
     )
+    # kubectl explain reads the server's OpenAPI v3 document, which the apiserver lists in its
+    # own /openapi/v3 once it has downloaded the server's root, and proxies.
+    explained = eventually_ok(k, "explain", "flunders.spec")
+    assert "reference\t<string>" in explained and "What it refers to." in explained, explained
     deleted = k.ok("delete", "flunder", "first")
     assert deleted == (
         f'flunder.wardle.example.com "first" deleted from {kubectl_namespace} namespace\n'

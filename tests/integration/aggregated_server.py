@@ -6,8 +6,8 @@ front-proxy CA whose common name is an allowed name (headerrequest's
 NewDynamicVerifyOptionsSecure and allowed-names check), and only then believes X-Remote-User
 and X-Remote-Group. It serves wardle.example.com/v1alpha1's flunders: discovery, a list (or a
 Table, when asked) whose one row says who asked, a watch that streams one event and holds the
-connection until the test lets it go, a WebSocket that echoes, and records every request's
-headers."""
+connection until the test lets it go, a WebSocket that echoes, an OpenAPI v3 root and document,
+and records every request's headers."""
 
 from __future__ import annotations
 
@@ -41,6 +41,50 @@ RESOURCE_LIST = {
             "shortNames": ["fl"],
         }
     ],
+}
+
+
+# Its OpenAPI v3 root and the group/version's document: Flunder's schema, for kubectl explain.
+OPENAPI = {
+    "openapi": "3.0.0",
+    "info": {"title": GROUP, "version": VERSION},
+    # kubectl explain finds a resource's kind by a path of it that names its kind.
+    "paths": {
+        f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/flunders/{{name}}": {
+            "get": {
+                "x-kubernetes-group-version-kind": {
+                    "group": GROUP,
+                    "version": VERSION,
+                    "kind": "Flunder",
+                },
+                "responses": {"200": {"description": "OK"}},
+            }
+        }
+    },
+    "components": {
+        "schemas": {
+            "com.example.wardle.v1alpha1.Flunder": {
+                "type": "object",
+                "description": "A flunder of the tests' backend.",
+                "properties": {
+                    "spec": {
+                        "type": "object",
+                        "properties": {"seenBy": {"type": "string", "description": "Who asked."}},
+                    }
+                },
+                "x-kubernetes-group-version-kind": [
+                    {"group": GROUP, "version": VERSION, "kind": "Flunder"}
+                ],
+            }
+        }
+    },
+}
+OPENAPI_ROOT = {
+    "paths": {
+        f"apis/{GROUP}/{VERSION}": {
+            "serverRelativeURL": f"/openapi/v3/apis/{GROUP}/{VERSION}?hash=0123ABCD"
+        }
+    }
 }
 
 
@@ -106,6 +150,10 @@ def application(state: AggregatedServer, allowed_names: tuple[str, ...]) -> web.
             return await _echo(request, user)
         if parts == ["apis", GROUP, VERSION]:
             return web.json_response(RESOURCE_LIST)
+        if parts == ["openapi", "v3"]:
+            return web.json_response(OPENAPI_ROOT)
+        if parts == ["openapi", "v3", "apis", GROUP, VERSION]:
+            return web.json_response(OPENAPI)
         if len(parts) == 6 and parts[3] == "namespaces" and parts[5] == "flunders":
             if request.query.get("watch") in ("1", "true"):
                 return await _watch(request, state, user)

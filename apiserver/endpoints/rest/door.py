@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from apiserver.aggregator.backends import Backends
+from apiserver.aggregator.openapi import AggregatedOpenAPI
 from apiserver.aggregator.proxy import ProxyHandler
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
@@ -56,17 +57,19 @@ def rest_application(
     tokens: TokenRequests | None = None,
     aggregated: Backends | None = None,
     proxy: ProxyHandler | None = None,
+    aggregated_openapi: AggregatedOpenAPI | None = None,
 ) -> web.Application:
     """The REST door's application. With `security`, callers are authenticated by
     `authenticator` (else the one `security` describes); `tokens`: the service accounts' token
-    subresource, if served; `aggregated` and `proxy`: the aggregated APIs and their proxy."""
+    subresource, if served; `aggregated` and `proxy`: the aggregated APIs and their proxy;
+    `aggregated_openapi`: their OpenAPI v3 documents."""
     if security is not None and authenticator is None:
         authenticator = security.authenticator()
     backends = aggregated or Backends()
     handlers = ResourceHandlers(
         apis,
         apis["nodes"].store,
-        nonresource_handler(ready, apis, backends),
+        nonresource_handler(ready, apis, backends, aggregated_openapi),
         create_only,
         tokens,
     )

@@ -10,7 +10,9 @@ import prometheus_client
 from aiohttp import web
 
 from apiserver.aggregator.backends import Backends
+from apiserver.aggregator.openapi import AggregatedOpenAPI
 from apiserver.endpoints.rest import discovery, openapi
+from apiserver.endpoints.rest.filters import USER
 from apiserver.endpoints.rest.request import NonResourceRequest
 from apiserver.endpoints.rest.responses import json_response
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path
@@ -32,9 +34,13 @@ def health(ready: Readiness) -> Callable[[str], web.Response]:
 
 
 def nonresource_handler(
-    ready: Readiness, served: ServedResources, aggregated: Backends | None = None
+    ready: Readiness,
+    served: ServedResources,
+    aggregated: Backends | None = None,
+    aggregated_openapi: AggregatedOpenAPI | None = None,
 ) -> NonResourceHandler:
-    """`aggregated`: the aggregated APIs, listed in /apis and /apis/<group>."""
+    """`aggregated`: the aggregated APIs, listed in /apis and /apis/<group>;
+    `aggregated_openapi`: their servers' OpenAPI v3 documents, in /openapi/v3 and proxied."""
     check = health(ready)
     documents = openapi.OpenAPIDocuments(served)
 
@@ -69,6 +75,13 @@ def nonresource_handler(
             if body is None:
                 raise not_found_path()
             return json_response(body)
+        if path.startswith("/openapi/") and aggregated_openapi is not None:
+            if path == "/openapi/v3":
+                index = documents.v3_index()
+                return json_response(openapi.with_paths(index, aggregated_openapi.paths()))
+            proxied = await aggregated_openapi.serve(request, path, request[USER])
+            if proxied is not None:
+                return proxied
         if path.startswith("/openapi/"):
             return openapi.serve(request, path, documents)
         if path.split("/")[1] in ("healthz", "livez", "readyz"):

@@ -17,6 +17,7 @@ from apiserver.registry.served import CustomResourceVersion, ServedResources
 from podplane.apimachinery import openapi
 from podplane.apimachinery.apiextensions import openapi as custom
 from podplane.apimachinery.apiextensions.openapi import CustomResourceDoc
+from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.openapi import openapi_v2_protobuf
 
 # What client-go asks for (the deprecated spelling, which Go's mime package cannot parse) and
@@ -94,6 +95,13 @@ class OpenAPIDocuments:
     def v3_index(self) -> dict[str, object]:
         self._refresh()
         return openapi.v3_index_with({gv: d.data for gv, d in self._v3.items()})
+
+
+def with_paths(index: JSONObject, aggregated: JSONObject) -> JSONObject:
+    """The /openapi/v3 index with the aggregated servers' paths (podplane's own win a clash)."""
+    own = index.get("paths")
+    paths = {**aggregated, **(own if isinstance(own, dict) else {})}
+    return {**index, "paths": dict(sorted(paths.items()))}
 
 
 def _answer(request: web.Request, document: _Document, content_type: str) -> web.Response:

@@ -26,6 +26,8 @@ from tests.integration import aggregated_server
 from tests.integration.aggregated_server import (
     ECHO_PROTOCOL,
     GROUP,
+    OPENAPI,
+    OPENAPI_ROOT,
     RESOURCE_LIST,
     VERSION,
     AggregatedServer,
@@ -204,6 +206,31 @@ async def test_discovery_lists_the_aggregated_group(setup: Setup) -> None:
         ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"],
         ["flunders", "fl", f"{GROUP}/{VERSION}", "true", "Flunder"],
     ]
+
+
+async def test_the_backends_openapi_is_listed_and_explained(setup: Setup) -> None:
+    """Its /openapi/v3 root, downloaded as system:aggregator, is merged into the apiserver's,
+    and its document proxied to the caller: kubectl explain reads the Flunder's schema."""
+    cluster = setup.cluster
+    await wait_available(cluster, APISERVICE, PASSED)
+
+    async def listed() -> dict[str, Any] | None:
+        index = json.loads(await cluster.kubectl_ok("get", "--raw", "/openapi/v3"))["paths"]
+        return index if f"apis/{GROUP}/{VERSION}" in index else None
+
+    index = await eventually(listed, timeout=30, what="the backend's OpenAPI in /openapi/v3")
+    assert index[f"apis/{GROUP}/{VERSION}"] == OPENAPI_ROOT["paths"][f"apis/{GROUP}/{VERSION}"]
+    assert "apis/apps/v1" in index  # podplane's own stay
+    roots = [s for s in setup.backend.seen if s.path == "/openapi/v3"]
+    assert roots and {(s.user, tuple(s.groups)) for s in roots} == {("system:aggregator", ())}
+    explained = await cluster.kubectl_ok("explain", "flunders.spec")
+    assert "seenBy\t<string>" in explained and "Who asked." in explained, explained
+    document = json.loads(
+        await cluster.kubectl_ok("get", "--raw", f"/openapi/v3/apis/{GROUP}/{VERSION}?hash=1")
+    )
+    assert document == OPENAPI
+    asked = [s for s in setup.backend.seen if s.path.startswith(f"/openapi/v3/apis/{GROUP}")]
+    assert asked[-1].user == "kubernetes-admin"
 
 
 def admin_session(cluster: RestCluster) -> aiohttp.ClientSession:
