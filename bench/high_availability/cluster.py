@@ -45,10 +45,12 @@ def compose(
 
 
 def kubectl(
-    *args: str, check: bool = True, timeout: float = 60
+    *args: str, check: bool = True, timeout: float = 60, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """kubectl against the load balancer; `input_text`: its standard input (`-f -`)."""
     return subprocess.run(
         [str(KUBECTL), f"--kubeconfig={KUBECONFIG}", "--request-timeout=10s", *args],
+        input=input_text,
         check=check,
         text=True,
         capture_output=True,
