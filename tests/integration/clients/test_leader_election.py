@@ -24,7 +24,11 @@ from podplane.client.leaderelection import LeaderElectionConfig, LeaderElector, 
 from tests.support import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
-LEASE, RENEW, RETRY = 2.0, 1.0, 0.2  # a Lease holds whole seconds
+# A Lease holds whole seconds. The renew deadline bounds how long a leader's renewal may take
+# before it gives up leading, as client-go's does: a host that stalls the event loop past it makes
+# the leader step down, which is right, so it is long enough for a loaded 2-core host (a 1 s
+# deadline lost the lead once in a fresh clone's whole suite).
+LEASE, RENEW, RETRY = 5.0, 4.0, 0.5
 # A standby sees a renewal up to one jittered retry period late, and its next attempt comes up to
 # one more after the lease runs out.
 RETRY_SLACK = 2 * RETRY * 2.2 + 0.2
