@@ -79,6 +79,10 @@ class Backends:
     def get(self, group: str, version: str) -> Backend | None:
         return self._by_group_version.get((group, version))
 
+    def named(self, name: str) -> Backend | None:
+        """The backend of the APIService of that name."""
+        return self._by_name.get(name)
+
     def all(self) -> list[Backend]:
         return list(self._by_name.values())
 

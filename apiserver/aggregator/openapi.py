@@ -85,7 +85,7 @@ class AggregatedOpenAPI:
         await self.loop.run()
 
     async def reconcile(self, name: str) -> float | None:
-        backend = next((b for b in self.backends.all() if b.name == name), None)
+        backend = self.backends.named(name)
         if backend is None:
             self._paths.pop(name, None)
             return None
@@ -116,7 +116,7 @@ class AggregatedOpenAPI:
         """The backend whose root lists `path` (apis/<group>/<version>), if any."""
         for name, paths in list(self._paths.items()):
             if path in paths:
-                return next((b for b in self.backends.all() if b.name == name), None)
+                return self.backends.named(name)
         return None
 
     async def serve(
