@@ -1,13 +1,16 @@
 """The aggregation layer assembled over the apiserver's stores and watch caches (kube-apiserver's
 CreateAggregatorServer): the backends followed from the APIServices' cache, the transport and
 proxy, the availability controller fed by the APIServices', Services' and EndpointSlices'
-caches, and the authentication ConfigMap's controller."""
+caches, the aggregated APIs' OpenAPI documents and discovery, and the authentication
+ConfigMap's controller."""
 
 from __future__ import annotations
 
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
+from apiserver.aggregator import aggregated_discovery
+from apiserver.aggregator.aggregated_discovery import AggregatedDiscovery
 from apiserver.aggregator.authentication_trust import AuthenticationTrust, authentication_data
 from apiserver.aggregator.availability import discovery_probe
 from apiserver.aggregator.available import AvailableConditionController, ServiceFeed, SliceFeed
@@ -46,6 +49,9 @@ class Aggregation:
         )
         self.proxy = ProxyHandler(self.transport)
         self.openapi = AggregatedOpenAPI(self.backends, transport_fetch(self.transport), self.proxy)
+        self.discovery = AggregatedDiscovery(
+            self.backends, aggregated_discovery.transport_fetch(self.transport)
+        )
         self.available = AvailableConditionController(
             cachers["apiservices"],
             stores["apiservices"],
@@ -69,7 +75,7 @@ class Aggregation:
 
     def loops(self) -> list[Coroutine[Any, Any, None]]:
         """What runs once the caches are ready."""
-        return [self.available.run(), self.trust.run(), self.openapi.run()]
+        return [self.available.run(), self.trust.run(), self.openapi.run(), self.discovery.run()]
 
     async def close(self) -> None:
         await self.transport.close()

@@ -18,13 +18,11 @@ import aiohttp
 from aiohttp import web
 
 from apiserver.aggregator.backends import Backend, Backends
-from apiserver.aggregator.headers import auth_proxy_headers
 from apiserver.aggregator.proxy import ProxyHandler
 from apiserver.aggregator.transport import Transport
 from apiserver.auth.user import UserInfo
 from apiserver.registry.apiextensions.loop import DefinitionLoop
 from apiserver.webhook.errors import ResolveError
-from apiserver.webhook.resolver import join_host_port
 from podplane.apimachinery.json_types import JSONObject
 
 AGGREGATOR_USER = "system:aggregator"
@@ -44,19 +42,11 @@ def transport_fetch(transport: Transport) -> Fetch:
     """A GET through the proxy's transport, as `system:aggregator` (no groups)."""
 
     async def fetch(backend: Backend, path: str) -> tuple[int, bytes]:
-        if not backend.available:
-            return 503, b"service unavailable\n"
-        address = transport.resolve(backend)
-        url = f"https://{join_host_port(*address)}{path}"
-        headers = auth_proxy_headers([("Accept", "application/json")], AGGREGATOR_USER, (), {})
-        async with transport.backend_session(backend).get(
-            url,
-            headers=headers,
-            server_hostname=backend.server_name,
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT),
-        ) as response:
-            return response.status, await response.read()
+        headers = [("Accept", "application/json")]
+        answer = await transport.get(
+            backend, path, AGGREGATOR_USER, DOWNLOAD_TIMEOUT, headers=headers
+        )
+        return answer.status, answer.body
 
     return fetch
 

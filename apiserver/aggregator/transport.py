@@ -11,17 +11,32 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import aiohttp
 
 from apiserver.aggregator.backends import Backend
+from apiserver.aggregator.headers import auth_proxy_headers
 from apiserver.webhook.certificates import detailed_text, handshake_text, verification_text
 from apiserver.webhook.resolver import ServiceResolver, join_host_port
 
 # How a TLS context gets the front proxy's client certificate (none: no certificate sent).
 ClientCertificate = Callable[[ssl.SSLContext], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A backend's answer to a GET the aggregator makes itself."""
+
+    status: int
+    body: bytes
+    content_type: str = ""
+    etag: str = ""
+
+
+# What the proxy answers for an APIService that is not Available.
+UNAVAILABLE = Answer(503, b"service unavailable\n", "text/plain")
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,37 @@ class Transport:
 
     def backend_session(self, backend: Backend) -> aiohttp.ClientSession:
         return self.session(backend.ca_bundle, backend.insecure_skip_tls_verify)
+
+    async def get(
+        self,
+        backend: Backend,
+        path: str,
+        user: str,
+        timeout: float,
+        *,
+        groups: Iterable[str] = (),
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> Answer:
+        """GET `path` of the backend as `user` (the aggregator's own requests: discovery, the
+        OpenAPI documents), through the proxy's transport; answered 503 as the proxy answers
+        while the APIService is not Available. Raises aiohttp's errors, TimeoutError and the
+        resolver's ResolveError."""
+        if not backend.available:
+            return UNAVAILABLE
+        url = f"https://{join_host_port(*self.resolve(backend))}{path}"
+        async with self.backend_session(backend).get(
+            url,
+            headers=auth_proxy_headers(headers, user, groups, {}),
+            server_hostname=backend.server_name,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as response:
+            return Answer(
+                response.status,
+                await response.read(),
+                response.headers.get("Content-Type", ""),
+                response.headers.get("ETag", ""),
+            )
 
     async def close(self) -> None:
         sessions, self._sessions = list(self._sessions.values()), {}

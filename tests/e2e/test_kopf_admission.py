@@ -9,7 +9,6 @@ kubectl's words as Kubernetes 1.31 gives them."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from tests.e2e.compose_cluster import ROOT
 from tests.e2e.examples import deploy
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 EXAMPLE = ROOT / "examples" / "kopf-admission"
 CONFIGURATIONS = "mutatingwebhookconfiguration,validatingwebhookconfiguration"
@@ -51,19 +51,16 @@ def deployed() -> Iterator[None]:
 def stamped_once_in_force(k: Kubectl, timeout: float = 120) -> dict[str, object]:
     """A server-side dry run of a Note until kopf's webhooks (its configurations written, the
     apiservers' caches following) stamp it; the stamped Note."""
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
+
+    def stamped() -> dict[str, object] | None:
         ran = k.run(
             "create", "--dry-run=server", "-o", "json", "-f", "-", stdin=note("probe", "hi")
         )
-        last = ran.err or ran.out
-        if ran.code == 0:
-            answer: dict[str, object] = json.loads(ran.out)
-            if "author" in answer["spec"]:  # type: ignore[operator]
-                return answer
-        time.sleep(0.5)
-    raise AssertionError(f"kopf's webhooks not in force within {timeout} s; last: {last}")
+        assert ran.code == 0, ran.err
+        answer: dict[str, object] = json.loads(ran.out)
+        return answer if "author" in answer["spec"] else None  # type: ignore[operator]
+
+    return eventually(stamped, timeout, "kopf's webhooks stamping a dry run", interval=0.5)
 
 
 def test_kopf_stamps_notes_and_refuses_shouting(deployed: None, kubectl_namespace: str) -> None:

@@ -7,12 +7,12 @@ runs, which admission judges as it judges writes)."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e.kubectl import Kubectl, Result
+from tests.e2e.waiting import eventually
 
 POLICY = """
 apiVersion: admissionregistration.k8s.io/v1
@@ -73,12 +73,13 @@ def policy() -> Iterator[None]:
 def refused_once_enforced(k: Kubectl, manifest: str, timeout: float = 30) -> Result:
     """A server-side dry run of `manifest`, until the policy (followed by every apiserver's
     caches) refuses it; then the create itself, refused."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if k.run("create", "--dry-run=server", "-f", "-", stdin=manifest).code != 0:
-            return k.run("create", "-f", "-", stdin=manifest)
-        time.sleep(0.2)
-    raise AssertionError(f"not refused within {timeout} s")
+    eventually(
+        lambda: k.run("create", "--dry-run=server", "-f", "-", stdin=manifest).code != 0,
+        timeout,
+        "the policy refusing a dry run",
+        interval=0.2,
+    )
+    return k.run("create", "-f", "-", stdin=manifest)
 
 
 def test_more_than_5_replicas_in_test_are_refused_with_the_docs_text(
@@ -99,10 +100,14 @@ def test_more_than_5_replicas_in_test_are_refused_with_the_docs_text(
     )
     Kubectl().ok("label", "namespace", kubectl_namespace, "environment=prod", "--overwrite")
     # The binding no longer matches the namespace, once the apiservers' caches have the label.
-    deadline = time.monotonic() + 30
-    while k.run("create", "--dry-run=server", "-f", "-", stdin=deployment("six", 6)).code:
-        assert time.monotonic() < deadline, "still refused in a namespace the binding left"
-        time.sleep(0.2)
+    eventually(
+        lambda: (
+            k.run("create", "--dry-run=server", "-f", "-", stdin=deployment("six", 6)).code == 0
+        ),
+        30,
+        "admission in a namespace the binding left",
+        interval=0.2,
+    )
     assert k.ok("create", "--dry-run=server", "-f", "-", stdin=deployment("six", 6)) == (
         "deployment.apps/six created (server dry run)\n"
     )

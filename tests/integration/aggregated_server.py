@@ -4,8 +4,9 @@ loopback address, as Kubernetes validates it) with its own CA made in the test a
 certificate for <service>.<namespace>.svc; it requires a client certificate signed by the
 front-proxy CA whose common name is an allowed name (headerrequest's
 NewDynamicVerifyOptionsSecure and allowed-names check), and only then believes X-Remote-User
-and X-Remote-Group. It serves wardle.example.com/v1alpha1's flunders: discovery, a list (or a
-Table, when asked) whose one row says who asked, a watch that streams one event and holds the
+and X-Remote-Group. It serves wardle.example.com/v1alpha1's flunders: discovery (aggregated
+at /apis when asked for, with an ETag; legacy at /apis/<group>/<version>), a list (or a Table,
+when asked) whose one row says who asked, a watch that streams one event and holds the
 connection until the test lets it go, a WebSocket that echoes, an OpenAPI v3 root and document,
 and records every request's headers."""
 
@@ -39,6 +40,33 @@ RESOURCE_LIST = {
             "kind": "Flunder",
             "verbs": ["get", "list", "watch"],
             "shortNames": ["fl"],
+        }
+    ],
+}
+
+
+# Its /apis in aggregated discovery (apidiscovery.k8s.io/v2), with the ETag it is served with.
+AGGREGATED_KIND = "APIGroupDiscoveryList"
+AGGREGATED_TYPE = f"application/json;g=apidiscovery.k8s.io;v=v2;as={AGGREGATED_KIND}"
+AGGREGATED_ETAG = '"wardle-1"'
+FLUNDERS_DISCOVERY = {
+    "resource": "flunders",
+    "responseKind": {"group": "", "version": "", "kind": "Flunder"},
+    "scope": "Namespaced",
+    "singularResource": "flunder",
+    "verbs": ["get", "list", "watch"],
+    "shortNames": ["fl"],
+}
+AGGREGATED_DISCOVERY = {
+    "kind": AGGREGATED_KIND,
+    "apiVersion": "apidiscovery.k8s.io/v2",
+    "metadata": {},
+    "items": [
+        {
+            "metadata": {"name": GROUP},
+            "versions": [
+                {"version": VERSION, "resources": [FLUNDERS_DISCOVERY], "freshness": "Current"}
+            ],
         }
     ],
 }
@@ -98,6 +126,8 @@ class Seen:
     extra: dict[str, list[str]]
     authorization: str | None
     peer_common_name: str
+    accept: str = ""
+    if_none_match: str = ""
 
 
 @dataclass
@@ -143,6 +173,8 @@ def application(state: AggregatedServer, allowed_names: tuple[str, ...]) -> web.
             extra,
             request.headers.get("Authorization"),
             peer,
+            request.headers.get("Accept", ""),
+            request.headers.get("If-None-Match", ""),
         )
         state.seen.append(seen)
         parts = [p for p in request.path.split("/") if p]
@@ -150,6 +182,8 @@ def application(state: AggregatedServer, allowed_names: tuple[str, ...]) -> web.
             return await _echo(request, user)
         if parts == ["apis", GROUP, VERSION]:
             return web.json_response(RESOURCE_LIST)
+        if parts == ["apis"] and f"as={AGGREGATED_KIND}" in request.headers.get("Accept", ""):
+            return _aggregated_discovery(request)
         if parts == ["openapi", "v3"]:
             return web.json_response(OPENAPI_ROOT)
         if parts == ["openapi", "v3", "apis", GROUP, VERSION]:
@@ -163,6 +197,14 @@ def application(state: AggregatedServer, allowed_names: tuple[str, ...]) -> web.
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
+
+
+def _aggregated_discovery(request: web.Request) -> web.Response:
+    headers = {"ETag": AGGREGATED_ETAG}
+    if request.headers.get("If-None-Match") == AGGREGATED_ETAG:
+        return web.Response(status=304, headers=headers)
+    headers["Content-Type"] = AGGREGATED_TYPE
+    return web.Response(body=json.dumps(AGGREGATED_DISCOVERY).encode(), headers=headers)
 
 
 def _flunder(namespace: str, user: str) -> dict[str, object]:

@@ -4,8 +4,8 @@ CustomResourceDefinitions (apiserver/registry/served.py; k8s.io/apiextensions-ap
 discovery controller), so `kubectl api-resources`, kubectl's REST mapper and every client-go
 program find what the server serves.
 
-kubectl asks for aggregated discovery (apidiscovery.k8s.io/v2) first and falls back to these
-legacy documents when the answer is plain JSON, as it is here."""
+kubectl asks for aggregated discovery (apidiscovery.k8s.io/v2) first, which is built from these
+documents (aggregated_discovery.py)."""
 
 from __future__ import annotations
 

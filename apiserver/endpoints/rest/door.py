@@ -12,9 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from apiserver.aggregator.assembly import Aggregation
 from apiserver.aggregator.backends import Backends
-from apiserver.aggregator.openapi import AggregatedOpenAPI
-from apiserver.aggregator.proxy import ProxyHandler
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
@@ -55,21 +54,19 @@ def rest_application(
     ready: Readiness,
     authenticator: Authenticator | None = None,
     tokens: TokenRequests | None = None,
-    aggregated: Backends | None = None,
-    proxy: ProxyHandler | None = None,
-    aggregated_openapi: AggregatedOpenAPI | None = None,
+    aggregation: Aggregation | None = None,
 ) -> web.Application:
     """The REST door's application. With `security`, callers are authenticated by
     `authenticator` (else the one `security` describes); `tokens`: the service accounts' token
-    subresource, if served; `aggregated` and `proxy`: the aggregated APIs and their proxy;
-    `aggregated_openapi`: their OpenAPI v3 documents."""
+    subresource, if served; `aggregation`: the aggregated APIs (their proxy, discovery and
+    OpenAPI documents)."""
     if security is not None and authenticator is None:
         authenticator = security.authenticator()
-    backends = aggregated or Backends()
+    backends = aggregation.backends if aggregation is not None else Backends()
     handlers = ResourceHandlers(
         apis,
         apis["nodes"].store,
-        nonresource_handler(ready, apis, backends, aggregated_openapi),
+        nonresource_handler(ready, apis, aggregation),
         create_only,
         tokens,
     )
@@ -85,7 +82,7 @@ def rest_application(
             filters.flow_control(flow_control),
             filters.metrics,
             filters.authorization(authorizer, lambda g, v: backends.get(g, v) is not None),
-            aggregated_apis.proxying(backends, proxy),
+            aggregated_apis.proxying(backends, aggregation.proxy if aggregation else None),
         ],
     )
     app.router.add_route("*", "/{tail:.*}", handlers.__call__)

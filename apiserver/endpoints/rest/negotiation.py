@@ -16,6 +16,7 @@ from typing import Protocol
 from apiserver import errors
 from apiserver.endpoints.rest import protobuf_kinds
 from apiserver.endpoints.rest.status import not_acceptable
+from podplane.apimachinery import apidiscovery
 from podplane.printers.table import IncludeObject, UnknownIncludeObject, parse_include_object
 
 
@@ -105,6 +106,37 @@ def accepts_openapi_protobuf(accept: str, media_type: str) -> bool:
         if listed in _JSON_LIKE:
             return False
     return False
+
+
+def aggregated_discovery(accept: str) -> str | None:
+    """The apidiscovery.k8s.io version (v2 or v2beta1) of the aggregated discovery list the
+    Accept header asks for (WrapAggregatedDiscoveryToHandler): its choices in order of
+    preference (q), the first one this server can give decides; None for the legacy documents.
+    A choice with a parameter other than g, v, as and pretty, or a conversion to another kind,
+    is not one it can give; nor is the list in protobuf or YAML (Kubernetes gives those), so a
+    client asking for one of them alone gets the legacy documents."""
+    choices = []
+    for position, (media_type, params) in enumerate(_media_types(accept)):
+        try:
+            q = float(params.pop("q", "1") or "1")
+        except ValueError:
+            continue
+        if q > 0:
+            choices.append((-q, position, media_type, params))
+    for _, _, media_type, params in sorted(choices):
+        if media_type not in _JSON_LIKE or set(params) - {"g", "v", "as", "pretty"}:
+            continue
+        convert = {k: params[k] for k in ("g", "v", "as") if k in params}
+        if not convert:
+            return None
+        if (
+            media_type != "application/yaml"
+            and convert.get("g") == apidiscovery.GROUP
+            and convert.get("as") == apidiscovery.KIND
+            and convert.get("v") in apidiscovery.VERSIONS
+        ):
+            return convert["v"]
+    return None
 
 
 def include_object(query: Mapping[str, str]) -> IncludeObject:

@@ -9,9 +9,8 @@ from collections.abc import Awaitable, Callable
 import prometheus_client
 from aiohttp import web
 
-from apiserver.aggregator.backends import Backends
-from apiserver.aggregator.openapi import AggregatedOpenAPI
-from apiserver.endpoints.rest import discovery, openapi
+from apiserver.aggregator.assembly import Aggregation
+from apiserver.endpoints.rest import aggregated_discovery, discovery, negotiation, openapi
 from apiserver.endpoints.rest.filters import USER
 from apiserver.endpoints.rest.request import NonResourceRequest
 from apiserver.endpoints.rest.responses import json_response
@@ -34,15 +33,14 @@ def health(ready: Readiness) -> Callable[[str], web.Response]:
 
 
 def nonresource_handler(
-    ready: Readiness,
-    served: ServedResources,
-    aggregated: Backends | None = None,
-    aggregated_openapi: AggregatedOpenAPI | None = None,
+    ready: Readiness, served: ServedResources, aggregation: Aggregation | None = None
 ) -> NonResourceHandler:
-    """`aggregated`: the aggregated APIs, listed in /apis and /apis/<group>;
-    `aggregated_openapi`: their servers' OpenAPI v3 documents, in /openapi/v3 and proxied."""
+    """`aggregation`: the aggregated APIs, listed in the discovery documents, their servers'
+    OpenAPI v3 documents in /openapi/v3 (and proxied)."""
     check = health(ready)
     documents = openapi.OpenAPIDocuments(served)
+    aggregated = aggregation.backends if aggregation is not None else None
+    aggregated_openapi = aggregation.openapi if aggregation is not None else None
 
     async def serve(request: web.Request, req: NonResourceRequest) -> web.StreamResponse:
         if req.method not in ("GET", "HEAD"):
@@ -50,6 +48,13 @@ def nonresource_handler(
         path = req.path.rstrip("/") or "/"
         if path == "/version":
             return json_response(discovery.version_info())
+        if path in ("/api", "/apis"):
+            version = negotiation.aggregated_discovery(request.headers.get("Accept", ""))
+            if version is not None:
+                entries = aggregation.discovery.entries() if aggregation is not None else ()
+                return aggregated_discovery.answer(
+                    request, served, version, path == "/api", entries
+                )
         if path == "/api":
             return json_response(discovery.api_versions())
         if path == "/apis":

@@ -12,7 +12,7 @@ import base64
 import json
 import re
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,11 +141,51 @@ async def wait_available(cluster: RestCluster, name: str, wanted: tuple[str, str
 
 
 PASSED = ("True", "Passed", "all checks passed")
+# What client-go asks /apis for (discovery.AcceptV2 and AcceptV2Beta1, then legacy).
+DISCOVERY_ACCEPT = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json"
+)
+
+
+async def aggregated_apis(
+    cluster: RestCluster, etag: str = ""
+) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    """GET /apis in aggregated discovery, as the admin: its status, document and headers."""
+    headers = {"Accept": DISCOVERY_ACCEPT, **({"If-None-Match": etag} if etag else {})}
+    url = f"https://127.0.0.1:{cluster.rest_port}/apis"
+    async with admin_session(cluster) as session, session.get(url, headers=headers) as response:
+        document = await response.json(content_type=None) if response.status == 200 else {}
+        return response.status, document, response.headers.copy()
+
+
+async def discovered(cluster: RestCluster, group: str = GROUP) -> list[dict[str, Any]]:
+    """The group's versions in aggregated discovery."""
+    _, document, _ = await aggregated_apis(cluster)
+    return [
+        v for g in document["items"] if g["metadata"].get("name") == group for v in g["versions"]
+    ]
+
+
+async def wait_freshness(cluster: RestCluster, freshness: str) -> None:
+    async def reached() -> bool:
+        return [v["freshness"] for v in await discovered(cluster)] == [freshness]
+
+    await eventually(reached, timeout=40, what=f"{GROUP}/{VERSION} {freshness} in discovery")
+
+
+async def wait_served(cluster: RestCluster) -> None:
+    """The APIService Available, and its group/version in discovery as its server says it,
+    which the aggregator asks the server for once it is Available (kubectl finds its
+    resources from then on, as with Kubernetes)."""
+    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_freshness(cluster, "Current")
 
 
 async def test_requests_are_answered_by_the_backend_as_the_user(setup: Setup) -> None:
     cluster, backend = setup.cluster, setup.backend
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
     # The discovery check came as the aggregator, with the front proxy's certificate.
     checks = [s for s in backend.seen if s.path == f"/apis/{GROUP}/{VERSION}"]
     assert checks and checks[0].user == "system:kube-aggregator"
@@ -175,7 +215,7 @@ async def test_requests_are_answered_by_the_backend_as_the_user(setup: Setup) ->
 
 async def test_podplane_authorizes_before_proxying(setup: Setup) -> None:
     cluster, backend = setup.cluster, setup.backend
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
     before = len(backend.seen)
     ran = await cluster.kubectl("get", "flunders", "-n", NAMESPACE, context="viewer")
     assert ran.code == 1
@@ -189,7 +229,7 @@ async def test_podplane_authorizes_before_proxying(setup: Setup) -> None:
 
 async def test_discovery_lists_the_aggregated_group(setup: Setup) -> None:
     cluster = setup.cluster
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
     groups = json.loads(await cluster.kubectl_ok("get", "--raw", "/apis"))["groups"]
     wardle = [g for g in groups if g["name"] == GROUP]
     assert wardle == [
@@ -208,11 +248,53 @@ async def test_discovery_lists_the_aggregated_group(setup: Setup) -> None:
     ]
 
 
+async def test_aggregated_discovery_merges_the_backends_own(setup: Setup) -> None:
+    """kubectl's discovery is the aggregated document: the backend's /apis, downloaded as
+    system:kube-aggregator in system:masters with client-go's Accept and the ETag it gave, is
+    merged with podplane's groups; the group follows the built-in ones by its APIService's
+    priority; a client sending the document's ETag back gets a 304."""
+    cluster, backend = setup.cluster, setup.backend
+    await wait_served(cluster)
+    status, document, headers = await aggregated_apis(cluster)
+    assert status == 200
+    assert headers["Content-Type"] == aggregated_server.AGGREGATED_TYPE
+    assert (document["kind"], document["apiVersion"]) == (
+        "APIGroupDiscoveryList",
+        "apidiscovery.k8s.io/v2",
+    )
+    [wardle] = [g for g in document["items"] if g["metadata"].get("name") == GROUP]
+    assert wardle == {
+        "metadata": {"name": GROUP, "creationTimestamp": None},
+        "versions": [
+            {
+                "version": VERSION,
+                "resources": [aggregated_server.FLUNDERS_DISCOVERY],
+                "freshness": "Current",
+            }
+        ],
+    }
+    names = [g["metadata"]["name"] for g in document["items"]]
+    assert names[:3] == ["apiregistration.k8s.io", "apps", "authentication.k8s.io"]
+    assert names[-1] == GROUP
+    downloads = [s for s in backend.seen if s.path == "/apis"]
+    assert {(s.user, tuple(s.groups), s.accept) for s in downloads} == {
+        ("system:kube-aggregator", ("system:masters",), DISCOVERY_ACCEPT.rsplit(",", 1)[0])
+    }
+    assert downloads[0].if_none_match == ""
+    # Its own discovery served, the backend is never asked for the legacy document by it.
+    assert not [
+        s for s in backend.seen if s.user == "system:aggregator" and s.path != "/openapi/v3"
+    ]
+
+    again, _, revalidated = await aggregated_apis(cluster, etag=headers["ETag"])
+    assert (again, revalidated["ETag"]) == (304, headers["ETag"])
+
+
 async def test_the_backends_openapi_is_listed_and_explained(setup: Setup) -> None:
     """Its /openapi/v3 root, downloaded as system:aggregator, is merged into the apiserver's,
     and its document proxied to the caller: kubectl explain reads the Flunder's schema."""
     cluster = setup.cluster
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
 
     async def listed() -> dict[str, Any] | None:
         index = json.loads(await cluster.kubectl_ok("get", "--raw", "/openapi/v3"))["paths"]
@@ -241,7 +323,7 @@ def admin_session(cluster: RestCluster) -> aiohttp.ClientSession:
 
 async def test_a_watch_streams_through_the_proxy(setup: Setup) -> None:
     cluster, backend = setup.cluster, setup.backend
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
     url = f"https://127.0.0.1:{cluster.rest_port}{FLUNDERS}?watch=1"
     async with admin_session(cluster) as session, session.get(url) as response:
         assert response.status == 200
@@ -261,7 +343,7 @@ async def test_a_watch_streams_through_the_proxy(setup: Setup) -> None:
 
 async def test_a_websocket_is_bridged_to_the_backend(setup: Setup) -> None:
     cluster = setup.cluster
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
     url = f"wss://127.0.0.1:{cluster.rest_port}{FLUNDERS}/flunder-1/echo"
     async with (
         admin_session(cluster) as session,
@@ -323,7 +405,7 @@ async def test_the_official_client_reads_the_authentication_config_map(setup: Se
 
 async def test_availability_follows_the_endpoints(setup: Setup) -> None:
     cluster, backend = setup.cluster, setup.backend
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
     await cluster.kubectl_ok("delete", "endpointslice", "api-1", "-n", NAMESPACE)
     missing = (
         "False",
@@ -333,9 +415,18 @@ async def test_availability_follows_the_endpoints(setup: Setup) -> None:
     await wait_available(cluster, APISERVICE, missing)
     rows = (await cluster.kubectl_ok("get", "apiservice", APISERVICE)).splitlines()
     assert re.split(r"\s{2,}", rows[1].strip())[1:3] == ["wardle/api", "False (MissingEndpoints)"]
+    # Asked again as its APIService changed, the backend is not reachable: its group/version
+    # is listed Stale, as Kubernetes' aggregator lists an aggregated API that is down.
+    await wait_freshness(cluster, "Stale")
+    assert await discovered(cluster) == [{"version": VERSION, "freshness": "Stale"}]
+    # kubectl (client-go's converter) leaves a stale group/version out of what it lists.
+    out = await cluster.kubectl_ok("api-resources", f"--api-group={GROUP}", "--no-headers")
+    assert out == ""
     ran = await cluster.kubectl("get", "flunders", "-n", NAMESPACE)
     assert ran.code == 1
-    assert "the server is currently unable to handle the request" in ran.err
+    assert ran.err.splitlines()[-1] == (
+        'error: the server doesn\'t have a resource type "flunders"'
+    )
     async with (
         admin_session(cluster) as session,
         session.get(f"https://127.0.0.1:{cluster.rest_port}{FLUNDERS}") as response,
@@ -343,7 +434,7 @@ async def test_availability_follows_the_endpoints(setup: Setup) -> None:
         assert (response.status, await response.text()) == (503, "service unavailable\n")
 
     await apply(cluster, slice_manifest("api-1", backend.port))
-    await wait_available(cluster, APISERVICE, PASSED)
+    await wait_served(cluster)
 
 
 async def test_unavailable_reasons(setup: Setup) -> None:

@@ -1,12 +1,14 @@
 """The form of an answer a client's Accept header asks for, with the headers kubectl, client-go
 and the official Python client send: JSON, a Table (kubectl get), metadata only; protobuf and
-other forms are passed over for the next choice, and nothing servable is a 406."""
+other forms are passed over for the next choice, and nothing servable is a 406;
+aggregated discovery when it is the first choice this server can give."""
 
 from __future__ import annotations
 
 import pytest
 
 from apiserver import errors
+from apiserver.endpoints.rest import negotiation
 from apiserver.endpoints.rest.negotiation import Accepted, Form, accepted, include_object
 from podplane.printers.table import IncludeObject
 
@@ -92,3 +94,48 @@ def test_an_unknown_include_object_is_a_bad_request() -> None:
     with pytest.raises(errors.APIError) as refused:
         include_object({"includeObject": "Everything"})
     assert refused.value.reason == "BadRequest"
+
+
+@pytest.mark.parametrize(
+    ("accept", "version"),
+    [
+        # client-go 1.31's discovery client, and a newer one's with a profile first.
+        (
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+            "application/json",
+            "v2",
+        ),
+        (
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;profile=nopeer,"
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+            "application/json",
+            "v2",
+        ),
+        ("application/json;as=APIGroupDiscoveryList;v=v2beta1;g=apidiscovery.k8s.io", "v2beta1"),
+        ("application/json", None),
+        ("", None),
+        ("*/*", None),
+        # Protobuf and YAML of the list are not given here: the next choice decides.
+        (
+            "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;"
+            "as=APIGroupDiscoveryList,application/json",
+            None,
+        ),
+        ("application/yaml;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", None),
+        # Another conversion, an unknown version: not this one.
+        ("application/json;g=meta.k8s.io;v=v1;as=Table", None),
+        ("application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList", None),
+        # Preference is by q, then by order.
+        (
+            "application/json;q=0.9,"
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+            "v2",
+        ),
+        ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0", None),
+    ],
+)
+def test_aggregated_discovery_is_given_when_asked_for_first(
+    accept: str, version: str | None
+) -> None:
+    assert negotiation.aggregated_discovery(accept) == version
