@@ -270,7 +270,7 @@ async def test_a_users_api_service_with_a_service_is_stored_at_both_doors(
     await eventually(both_stale, timeout=20, what="both aggregated APIs Stale in discovery")
     listed = (await cluster.kubectl_ok("api-resources", "-o", "name")).split()
     assert "apiservices.apiregistration.k8s.io" in listed
-    assert not [name for name in listed if name.endswith("example.com")]
+    assert not [n for n in listed if n.endswith((".metrics.example.com", ".custom.example.com"))]
     await cluster.kubectl_ok(
         "delete", "apiservice", "v1beta1.metrics.example.com", "v1.custom.example.com"
     )
