@@ -258,7 +258,10 @@ class APIServer:
                 admission_plugins.VALIDATING_ADMISSION_POLICY: validating_admission_policy(
                     self.cachers, self.stores, lambda: self.apis, authorizer
                 ),
-                **namespace_limit_plugins(self.cachers, self.stores),
+                **namespace_limit_plugins(
+                    *(self.cachers["limitranges"], self.stores["limitranges"]),
+                    *(self.cachers["resourcequotas"], self.stores["resourcequotas"]),
+                ),
                 **self._webhooks(),
             },
             self.disable_admission_plugins,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from google.protobuf.message import Message
 
@@ -20,6 +20,8 @@ from podplane.apimachinery.quota import pods
 from podplane.apimachinery.quota.quantities import ONE, ZERO, Quantity, ResourceList
 
 CREATE, UPDATE = "CREATE", "UPDATE"
+# An object of the evaluator's kind (a Pod for the pods' evaluator, ...).
+Obj: TypeAlias = Any
 Requirement = quota_pb2.ScopedResourceSelectorRequirement
 # The names object counts had before count/<resource> (legacyObjectCountAliases).
 LEGACY_COUNTS = {
@@ -45,12 +47,12 @@ class Evaluator:
     plural: str
     group: str
     resources: tuple[str, ...]
-    usage: Callable[[Any, datetime], ResourceList]
+    usage: Callable[[Obj, datetime], ResourceList]
     operations: frozenset[str] = frozenset({CREATE})
     # A name the evaluator tracks beyond `resources` (huge pages, storage classes).
     also_matches: Callable[[str], bool] = lambda name: False
-    matches_scope: Callable[[Requirement, Any], bool] | None = None
-    constraints: Callable[[Iterable[str], Any], str | None] = lambda required, obj: None
+    matches_scope: Callable[[Requirement, Obj], bool] | None = None
+    constraints: Callable[[Iterable[str], Obj], str | None] = lambda required, obj: None
     subresources: frozenset[str] = field(default_factory=lambda: frozenset({""}))
 
     def handles(self, operation: str, subresource: str) -> bool:
@@ -83,7 +85,7 @@ def matches(evaluator: Evaluator, q: quota_pb2.ResourceQuota, obj: Message) -> b
     return all(evaluator.scope_matches(r, obj) for r in scope_selectors(q))
 
 
-def _pod_usage(pod: Any, now: datetime) -> ResourceList:
+def _pod_usage(pod: Obj, now: datetime) -> ResourceList:
     return pods.usage(pod, now)
 
 
@@ -99,7 +101,7 @@ POD = Evaluator(
 )
 
 
-def _service_usage(svc: Any, now: datetime) -> ResourceList:
+def _service_usage(svc: Obj, now: datetime) -> ResourceList:
     ports = len(svc.spec.ports)
     usage: ResourceList = {
         "count/services": ONE,
@@ -131,7 +133,7 @@ SERVICE = Evaluator(
 _CLAIM_RESOURCES = ("persistentvolumeclaims", "requests.storage")
 
 
-def _claim_usage(pvc: Any, now: datetime) -> ResourceList:
+def _claim_usage(pvc: Obj, now: datetime) -> ResourceList:
     usage: ResourceList = {"persistentvolumeclaims": ONE, "count/persistentvolumeclaims": ONE}
     cls = pvc.metadata.annotations.get(_STORAGE_CLASS_ANNOTATION) or pvc.spec.storage_class_name
     if cls:
@@ -170,7 +172,7 @@ def object_count(plural: str, group: str) -> Evaluator:
     if not group and plural in LEGACY_COUNTS:
         names += (LEGACY_COUNTS[plural],)
 
-    def usage(obj: Any, now: datetime) -> ResourceList:
+    def usage(obj: Obj, now: datetime) -> ResourceList:
         return dict.fromkeys(names, ONE)
 
     return Evaluator(plural, group, names, usage)

@@ -24,7 +24,8 @@ def _limit_range(*limits: dict[str, Any]) -> quota_pb2.LimitRange:
             "kind": "LimitRange",
             "metadata": {"name": "limits", "namespace": "default"},
             "spec": {"limits": list(limits)},
-        }
+        },
+        quota_pb2.LimitRange,
     )
     quota_defaulting.limit_range(lr)
     return lr

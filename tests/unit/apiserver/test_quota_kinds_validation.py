@@ -225,7 +225,7 @@ def test_a_status_write_checks_hard_and_used() -> None:
 
 
 def test_a_pod_templates_template_is_checked_as_a_controllers() -> None:
-    pt = manifest.from_dict(
+    pt: Any = manifest.from_dict(
         {
             "apiVersion": "v1",
             "kind": "PodTemplate",

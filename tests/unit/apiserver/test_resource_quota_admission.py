@@ -20,7 +20,7 @@ class Quotas:
     """A namespace's quotas, their status writes recorded."""
 
     def __init__(self, *quotas: dict[str, Any]) -> None:
-        self.items = [
+        self.items: list[quota_pb2.ResourceQuota] = [
             manifest.from_dict(
                 {
                     "apiVersion": "v1",
@@ -30,7 +30,8 @@ class Quotas:
                     "status": q["status"]
                     if "status" in q
                     else {"hard": q["spec"]["hard"], "used": q["used"]},
-                }
+                },
+                quota_pb2.ResourceQuota,
             )
             for q in quotas
         ]
