@@ -317,9 +317,6 @@ ALL: tuple[Resource, ...] = (
     JOB,
     CONFIG_MAP,
     SECRET,
-    POD_TEMPLATE,
-    LIMIT_RANGE,
-    RESOURCE_QUOTA,
     PERSISTENT_VOLUME,
     PERSISTENT_VOLUME_CLAIM,
     STORAGE_CLASS,
@@ -345,6 +342,9 @@ ALL: tuple[Resource, ...] = (
     VALIDATING_WEBHOOK_CONFIGURATION,
     VALIDATING_ADMISSION_POLICY,
     VALIDATING_ADMISSION_POLICY_BINDING,
+    POD_TEMPLATE,
+    LIMIT_RANGE,
+    RESOURCE_QUOTA,
 )
 
 # The one service that serves every custom resource, each named by its group, version and
